@@ -111,7 +111,7 @@ export class Reader {
     const at = this.offset;
     const len = this.uint(width, field);
     if (len < min || len > max) this.fail('length', field, `length ${len} outside [${min}, ${max}]`, at);
-    this.need(len, field);
+    if (len > this.remaining) this.fail('truncated', field, `length ${len} but only ${this.remaining} byte(s) follow`, at);
     const r = new Reader(this.buf.subarray(this.pos, this.pos + len), this.offset, this.fieldPath(field), this.findings);
     this.pos += len;
     return r;

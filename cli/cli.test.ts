@@ -1,0 +1,54 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { type Io, main } from './main';
+
+function capture(stdin = ''): Io & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, out: (s) => stdout.push(s), err: (s) => stderr.push(s), readStdin: async () => stdin };
+}
+
+const SHD = '0e000000';
+const CCS_AND_ALERT = '140303000101' + '15030300020228';
+
+describe('tlsprop decode', () => {
+  it('prints a handshake message as JSON with reencodedEqual', async () => {
+    const io = capture();
+    expect(await main(['decode', SHD], io)).toBe(0);
+    expect(JSON.parse(io.stdout.join(''))).toEqual({ type: 'server_hello_done', length: 0, message: { type: 'server_hello_done' }, reencodedEqual: true, findings: [] });
+  });
+
+  it('reads hex from stdin with -, and decodes records with --record', async () => {
+    const io = capture(`${CCS_AND_ALERT}\n`);
+    expect(await main(['decode', '--record', '-'], io)).toBe(0);
+    const out = JSON.parse(io.stdout.join(''));
+    expect(out.records.map((r: { contentType: string }) => r.contentType)).toEqual(['change_cipher_spec', 'alert']);
+    expect(out.records[1].alert).toEqual({ level: 2, description: 40 });
+  });
+
+  it('reports findings, e.g. trailing bytes, and exit code 2 with one line for bad input', async () => {
+    const io = capture();
+    expect(await main(['decode', '0e000001ff'], io)).toBe(0);
+    expect(JSON.parse(io.stdout.join('')).findings[0].code).toBe('trailing-bytes');
+    const bad = capture();
+    expect(await main(['decode', '0b00ffff00'], bad)).toBe(2);
+    expect(bad.stderr.join('')).toMatch(/^tlsprop decode: cannot decode input: truncated at offset 1 \(handshake.length\)/);
+    const usage = capture();
+    expect(await main(['decode', '--nope', SHD], usage)).toBe(2);
+    expect(await main(['frobnicate'], usage)).toBe(2);
+  });
+
+  it('runs as an installed command from a shell', () => {
+    const out = execFileSync(process.execPath, [join(__dirname, '..', 'bin', 'tlsprop.js'), 'decode', SHD], { encoding: 'utf8' });
+    expect(JSON.parse(out).reencodedEqual).toBe(true);
+  });
+});
+
+describe('tlsprop run', () => {
+  it('prints the reference flows as ladders', async () => {
+    const io = capture();
+    expect(await main(['run'], io)).toBe(0);
+    expect(io.stdout).toContain('  C->S: Certificate, ClientKeyExchange, CertificateVerify, ChangeCipherSpec, Finished');
+    expect(io.stdout).toContain('  C->S: ClientKeyExchange, ChangeCipherSpec, Finished');
+  });
+});

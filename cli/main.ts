@@ -1,0 +1,63 @@
+/**
+ * The `tlsprop` command line. Each command is a function from arguments to
+ * an exit code: 0 success (no violations), 1 violations found, 2 unusable
+ * input or usage error (with a one-line message, never a stack trace).
+ */
+import { DecodeError } from '../wire/errors';
+import { decodeCommand } from './decode';
+import { UsageError } from './args';
+import { runCommand } from './run';
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  readStdin: () => Promise<string>;
+}
+
+export const processIo: Io = {
+  out: (s) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`),
+  err: (s) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`),
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+};
+
+type Command = (args: string[], io: Io) => Promise<number>;
+
+const commands: Record<string, { run: Command; summary: string }> = {
+  run: { run: runCommand, summary: 'run                                                      the main job' },
+  decode: { run: decodeCommand, summary: 'decode [--record] [--version 1.2|1.3] [--kex KEX] HEX|-   decode a handshake message (or records) to JSON' },
+};
+
+function usage(): string {
+  return ['usage: tlsprop <command> [options]', '', 'commands:', ...Object.values(commands).map((c) => `  ${c.summary}`)].join('\n');
+}
+
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(usage());
+    return name ? 0 : 2;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    io.err(`tlsprop: unknown command ${JSON.stringify(name)}\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await cmd.run(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`tlsprop ${name}: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof DecodeError) {
+      io.err(`tlsprop ${name}: cannot decode input: ${e.message}`);
+      return 2;
+    }
+    io.err(`tlsprop ${name}: ${e instanceof Error ? e.message : String(e)}`);
+    return 2;
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * Builds a Transcript from records in the order they were seen on the wire
+ * (both directions interleaved). Handshake messages are reassembled across
+ * records, decoded with what the handshake has negotiated so far (version
+ * and key exchange from the ServerHello), and given their epoch. Protected
+ * records come with their plaintext when the caller could decrypt them;
+ * otherwise the transcript records a gap and the messages inside stay
+ * unknown (rules on them are inconclusive, never passed).
+ */
+import { DecodeError, type Finding } from '../wire/errors';
+import { type Extension, extensionBody } from '../wire/extensions';
+import { type DecodeContext, decodeHandshake, handshakeTypeName, isHelloRetryRequest } from '../wire/handshake';
+import { ContentType, ExtensionType, cipherSuites } from '../wire/registry';
+import { HandshakeAssembler, decodeAlert } from '../wire/record';
+import type { Direction, Epoch, Gap, Provenance, Transcript, TranscriptMessage, TranscriptRecord } from './model';
+
+export interface RecordInput {
+  dir: Direction;
+  /** Whole record, header included. */
+  raw: Uint8Array;
+  frame?: number;
+  /** Inner content type and fragment of a protected record that was decrypted. */
+  plaintext?: { contentType: number; fragment: Uint8Array };
+}
+
+/** What the handshake has negotiated so far, as seen in the plaintext hellos. */
+export interface Negotiated {
+  version?: number;
+  cipherSuite?: number;
+  clientRandom?: Uint8Array;
+  serverRandom?: Uint8Array;
+  helloRetry: boolean;
+}
+
+/** The version a ServerHello selects: supported_versions if present, else legacy_version. */
+export function selectedVersion(legacyVersion: number, extensions: readonly Extension[] | undefined): number {
+  return extensionBody(extensions, ExtensionType.supported_versions, 'supported_versions_server')?.version ?? legacyVersion;
+}
+
+export class TranscriptBuilder {
+  private readonly records: TranscriptRecord[] = [];
+  private readonly messages: TranscriptMessage[] = [];
+  private readonly gaps: Gap[] = [];
+  private readonly assemblers = { 'C->S': new HandshakeAssembler(), 'S->C': new HandshakeAssembler() };
+  private readonly protectedDir = { 'C->S': false, 'S->C': false };
+  private readonly epochOf: Record<Direction, Epoch> = { 'C->S': 'plaintext', 'S->C': 'plaintext' };
+  private readonly gapSaid = { 'C->S': false, 'S->C': false };
+  readonly negotiated: Negotiated = { helloRetry: false };
+
+  constructor(private readonly provenance: Provenance) {}
+
+  private decodeContext(): DecodeContext {
+    const ctx: DecodeContext = {};
+    if (this.negotiated.version !== undefined) ctx.version = this.negotiated.version;
+    const suite = this.negotiated.cipherSuite !== undefined ? cipherSuites.get(this.negotiated.cipherSuite) : undefined;
+    if (suite && suite.kex !== 'TLS13') ctx.kex = suite.kex;
+    return ctx;
+  }
+
+  get isTls13(): boolean {
+    return this.negotiated.version === 0x0304;
+  }
+
+  /** Add one record as seen on the wire. Throws DecodeError only for a malformed record header. */
+  addRecord(input: RecordInput): void {
+    const { dir, raw } = input;
+    if (raw.length < 5) throw new DecodeError('truncated', 0, 'record', 'a record needs a 5-byte header');
+    const contentType = raw[0]!;
+    const version = (raw[1]! << 8) | raw[2]!;
+    const fragment = raw.subarray(5);
+    // TLS 1.3 dummy ChangeCipherSpec records stay plaintext after the keys change.
+    const encrypted = this.protectedDir[dir] && !(this.isTls13 && contentType === ContentType.change_cipher_spec);
+    const rec: TranscriptRecord = { index: this.records.length, dir, contentType, version, raw, encrypted, epoch: encrypted ? this.epochOf[dir] : 'plaintext' };
+    if (input.frame !== undefined) rec.frame = input.frame;
+    if (input.plaintext) rec.plaintext = input.plaintext;
+    this.records.push(rec);
+
+    if (encrypted && !input.plaintext) {
+      this.unreadable(rec);
+      return;
+    }
+    const inner = input.plaintext ?? { contentType, fragment };
+    this.addContent(rec, inner.contentType, inner.fragment);
+  }
+
+  private unreadable(rec: TranscriptRecord): void {
+    const { dir } = rec;
+    if (!this.gapSaid[dir]) {
+      this.gapSaid[dir] = true;
+      this.gaps.push({ dir, reason: `protected records ${dir} could not be decrypted (no key material)`, fromMessage: this.messages.length });
+    }
+    if (rec.contentType === ContentType.application_data && !this.isTls13) {
+      this.push(rec, { kind: 'application_data', type: 'application_data', encrypted: true });
+    } else if (rec.contentType === ContentType.handshake) {
+      this.push(rec, { kind: 'handshake', type: 'encrypted_handshake_message', encrypted: true });
+    } else if (rec.contentType === ContentType.alert) {
+      this.push(rec, { kind: 'alert', type: 'alert', encrypted: true });
+    } else {
+      this.push(rec, { kind: 'application_data', type: 'encrypted_record', encrypted: true });
+    }
+  }
+
+  private push(rec: TranscriptRecord, m: Omit<TranscriptMessage, 'index' | 'dir' | 'epoch'>): TranscriptMessage {
+    const msg: TranscriptMessage = { index: this.messages.length, dir: rec.dir, epoch: rec.epoch, ...m };
+    if (!msg.records) msg.records = [rec.index];
+    if (rec.frame !== undefined) msg.frame = rec.frame;
+    this.messages.push(msg);
+    return msg;
+  }
+
+  private addContent(rec: TranscriptRecord, contentType: number, fragment: Uint8Array): void {
+    const { dir } = rec;
+    switch (contentType) {
+      case ContentType.handshake:
+        for (const f of this.assemblers[dir].push(fragment, rec.index)) this.addHandshake(rec, f.raw, f.records);
+        return;
+      case ContentType.change_cipher_spec: {
+        this.push(rec, { kind: 'change_cipher_spec', type: 'change_cipher_spec', raw: fragment, encrypted: rec.encrypted });
+        if (!this.isTls13) {
+          this.protectedDir[dir] = true;
+          this.epochOf[dir] = 'application';
+        }
+        return;
+      }
+      case ContentType.alert: {
+        const m = this.push(rec, { kind: 'alert', type: 'alert', raw: fragment, encrypted: rec.encrypted });
+        try {
+          m.alert = decodeAlert(fragment);
+        } catch (e) {
+          if (!(e instanceof DecodeError)) throw e;
+          m.findings = [{ code: 'length-mismatch', offset: e.offset, path: 'alert', detail: e.message }];
+        }
+        return;
+      }
+      case ContentType.application_data:
+        this.push(rec, { kind: 'application_data', type: 'application_data', raw: fragment, encrypted: rec.encrypted });
+        return;
+      default:
+        this.push(rec, { kind: 'application_data', type: `content_type_${contentType}`, raw: fragment, encrypted: rec.encrypted });
+    }
+  }
+
+  private addHandshake(rec: TranscriptRecord, raw: Uint8Array, records: number[]): void {
+    const type = handshakeTypeName(raw[0]!);
+    const m = this.push(rec, { kind: 'handshake', type, raw, encrypted: rec.encrypted, records });
+    if (rec.index < 0) m.records = [];
+    let findings: Finding[] = [];
+    try {
+      const d = decodeHandshake(raw, this.decodeContext());
+      m.decoded = d.message;
+      findings = d.findings;
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      findings = [{ code: 'bad-value', offset: e.offset, path: e.path, detail: e.message }];
+    }
+    if (findings.length) m.findings = findings;
+    this.learn(m);
+  }
+
+  /** Update the negotiated state and the epochs from a decoded message. */
+  private learn(m: TranscriptMessage): void {
+    const b = m.decoded?.body;
+    if (!b) return;
+    if (b.type === 'client_hello' && !this.negotiated.clientRandom) this.negotiated.clientRandom = b.random;
+    if (b.type === 'server_hello') {
+      if (isHelloRetryRequest(b)) {
+        this.negotiated.helloRetry = true;
+        this.negotiated.version = selectedVersion(b.legacyVersion, b.extensions);
+        return;
+      }
+      this.negotiated.serverRandom = b.random;
+      this.negotiated.cipherSuite = b.cipherSuite;
+      this.negotiated.version = selectedVersion(b.legacyVersion, b.extensions);
+      if (this.isTls13) {
+        for (const d of ['C->S', 'S->C'] as const) {
+          this.protectedDir[d] = true;
+          this.epochOf[d] = 'handshake';
+        }
+      }
+    }
+    if (this.isTls13 && b.type === 'finished') this.epochOf[m.dir] = 'application';
+    if (this.isTls13 && b.type === 'end_of_early_data') this.epochOf[m.dir] = 'handshake';
+  }
+
+  /**
+   * Add a message that comes without its records (a hand-written
+   * transcript, or a sequence known only as messages). Handshake messages
+   * with bytes are decoded like those from records.
+   */
+  addMessage(input: { dir: Direction; type: string; raw?: Uint8Array; encrypted?: boolean; frame?: number }): void {
+    const { dir } = input;
+    const encrypted = input.encrypted ?? (this.protectedDir[dir] && input.type !== 'change_cipher_spec');
+    const epoch = encrypted ? this.epochOf[dir] : 'plaintext';
+    const kind = input.type === 'change_cipher_spec' || input.type === 'alert' || input.type === 'application_data' ? input.type : 'handshake';
+    if (kind === 'handshake' && input.raw) {
+      const rec: TranscriptRecord = { index: -1, dir, contentType: ContentType.handshake, version: 0, raw: new Uint8Array(0), encrypted, epoch };
+      if (input.frame !== undefined) rec.frame = input.frame;
+      this.addHandshake(rec, input.raw, []);
+      return;
+    }
+    const m: TranscriptMessage = { index: this.messages.length, dir, kind, type: input.type, encrypted, epoch, records: [] };
+    if (input.raw) m.raw = input.raw;
+    if (input.frame !== undefined) m.frame = input.frame;
+    if (kind === 'alert' && input.raw) {
+      try {
+        m.alert = decodeAlert(input.raw);
+      } catch (e) {
+        if (!(e instanceof DecodeError)) throw e;
+      }
+    }
+    this.messages.push(m);
+    if (kind === 'change_cipher_spec' && !this.isTls13) {
+      this.protectedDir[dir] = true;
+      this.epochOf[dir] = 'application';
+    }
+    if (kind === 'handshake') {
+      // Without bytes, only the type is known: follow the epochs all the same.
+      if (this.isTls13 && input.type === 'finished') this.epochOf[dir] = 'application';
+    }
+  }
+
+  /** Partial handshake messages left at the end are reported as gaps. */
+  finish(extra: Partial<Pick<Transcript, 'client' | 'server' | 'secrets'>> = {}): Transcript {
+    for (const dir of ['C->S', 'S->C'] as const) {
+      const a = this.assemblers[dir];
+      if (a.pending) this.gaps.push({ dir, reason: `${a.pendingBytes} byte(s) of an incomplete handshake message ${dir} at the end` });
+    }
+    return { provenance: this.provenance, ...extra, records: this.records, messages: this.messages, gaps: this.gaps };
+  }
+}

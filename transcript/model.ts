@@ -1,0 +1,100 @@
+/**
+ * The Transcript: what every source of handshakes becomes (a generator's
+ * in-memory run, a capture, a live conversation, a hand-written JSON file)
+ * and the only thing the oracles read.
+ *
+ * Raw bytes are always kept when they exist: hashes and signatures are
+ * computed over them, never over a re-encoding. A hand-written transcript
+ * may give only `dir` and `type` for a message; rules that need bytes are
+ * then inconclusive for it.
+ */
+import type { Finding } from '../wire/errors';
+import type { HandshakeMessage } from '../wire/handshake';
+import type { Alert } from '../wire/record';
+
+export type Direction = 'C->S' | 'S->C';
+
+/** Which keys protected a message on the wire (RFC 8446 §2 terms; TLS 1.2 has plaintext and application). */
+export type Epoch = 'plaintext' | 'early' | 'handshake' | 'application';
+
+export type MessageKind = 'handshake' | 'change_cipher_spec' | 'alert' | 'application_data';
+
+export type Provenance =
+  | { kind: 'generated'; seed?: number; path?: string; plan?: string }
+  | { kind: 'capture'; file: string; connection: number }
+  | { kind: 'live'; target: string; role: 'client' | 'server' }
+  | { kind: 'manual'; file?: string };
+
+export interface TranscriptRecord {
+  index: number;
+  dir: Direction;
+  contentType: number;
+  version: number;
+  /** The whole record as on the wire, header included. */
+  raw: Uint8Array;
+  /** Protected on the wire. */
+  encrypted: boolean;
+  /** For protected records that could be decrypted: the plaintext content type and fragment. */
+  plaintext?: { contentType: number; fragment: Uint8Array };
+  epoch: Epoch;
+  /** Capture frame that completed this record (1-based, as Wireshark counts). */
+  frame?: number;
+}
+
+export interface TranscriptMessage {
+  index: number;
+  dir: Direction;
+  kind: MessageKind;
+  /** RFC snake_case name: `client_hello`, ..., or `change_cipher_spec`, `alert`, `application_data`. */
+  type: string;
+  /** Handshake: header + body; CCS: its byte; alert: its two bytes; application data: the plaintext when known. */
+  raw?: Uint8Array;
+  /** Sent protected (inside an encrypted record). */
+  encrypted: boolean;
+  epoch: Epoch;
+  /** Records (indices into `records`) that carried it. */
+  records?: number[];
+  /** Capture frame of the packet that completed the message. */
+  frame?: number;
+  decoded?: HandshakeMessage;
+  alert?: Alert;
+  /** Syntax findings of the codec (trailing bytes, duplicate extensions, ...). */
+  findings?: Finding[];
+}
+
+/** Ephemeral key-exchange secrets of a generated run, so oracles can recompute everything. */
+export interface EphemeralKeys {
+  group: number;
+  clientPrivate?: Uint8Array;
+  serverPrivate?: Uint8Array;
+}
+
+export interface TranscriptSecrets {
+  /** NSS key log lines for this connection. */
+  keylog?: string[];
+  ephemeral?: EphemeralKeys[];
+}
+
+/** Something that stops a part of the transcript from being checked, said once. */
+export interface Gap {
+  dir?: Direction;
+  /** e.g. "no key log entry for client random 4d77..", "bytes 1200-1800 of the server stream are missing". */
+  reason: string;
+  /** First message index affected, when known. */
+  fromMessage?: number;
+}
+
+export interface Transcript {
+  provenance: Provenance;
+  /** Endpoint labels, e.g. `127.0.0.1:51234`. */
+  client?: string;
+  server?: string;
+  records: TranscriptRecord[];
+  messages: TranscriptMessage[];
+  secrets?: TranscriptSecrets;
+  gaps: Gap[];
+}
+
+export function handshakeMessages(t: Transcript): TranscriptMessage[] {
+  return t.messages.filter((m) => m.kind === 'handshake');
+}
