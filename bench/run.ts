@@ -1,0 +1,26 @@
+/**
+ * `npm run bench`: every benchmark section in one run, each figure next to
+ * a baseline measured in the same run. Writes bench/out/results.json and
+ * prints a table. BENCH_SECONDS sets the time per figure (default 2).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cryptoSection } from './crypto';
+import { type Figure, table } from './harness';
+
+async function main(): Promise<void> {
+  const seconds = Number(process.env['BENCH_SECONDS'] ?? 2);
+  const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
+  const started = Date.now();
+  const figures: Figure[] = [...(await cryptoSection(seconds, log))];
+  const outDir = join(__dirname, 'out');
+  mkdirSync(outDir, { recursive: true });
+  const results = { version: 1, date: new Date().toISOString(), node: process.version, secondsPerFigure: seconds, elapsedSeconds: (Date.now() - started) / 1000, figures };
+  writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`${table(figures)}\n\nwritten: ${join(outDir, 'results.json')}\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench failed: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exitCode = 1;
+});
