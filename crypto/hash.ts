@@ -1,0 +1,42 @@
+/**
+ * Digests and HMAC, through the provider: node:crypto sync calls when
+ * `p.hashImpl === 'node'`, WebCrypto subtle otherwise (same results; both
+ * are tested). Also the transcript hash over raw handshake message bytes.
+ */
+import { createHash, createHmac } from 'node:crypto';
+import { concatBytes } from '../wire/hex';
+import { buf, type CryptoProvider } from './provider';
+
+export type HashName = 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512';
+
+const LEN: Record<HashName, number> = { 'SHA-1': 20, 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 };
+const NODE_NAME: Record<HashName, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
+
+/** Output length in bytes. */
+export function hashLength(h: HashName): number {
+  return LEN[h];
+}
+
+/** node:crypto algorithm name of a hash. */
+export function nodeHashName(h: HashName): string {
+  return NODE_NAME[h];
+}
+
+export async function digest(p: CryptoProvider, h: HashName, data: Uint8Array): Promise<Uint8Array> {
+  if (p.hashImpl === 'node') return new Uint8Array(createHash(NODE_NAME[h]).update(data).digest());
+  return new Uint8Array(await p.subtle.digest(h, buf(data)));
+}
+
+export async function hmac(p: CryptoProvider, h: HashName, key: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
+  if (p.hashImpl === 'node') return new Uint8Array(createHmac(NODE_NAME[h], key).update(data).digest());
+  // WebCrypto rejects zero-length HMAC keys; HMAC pads short keys with zeros
+  // to the block size, so a one-zero-byte key is the same function.
+  const k = key.length === 0 ? new Uint8Array(1) : key;
+  const ck = await p.subtle.importKey('raw', buf(k), { name: 'HMAC', hash: h }, false, ['sign']);
+  return new Uint8Array(await p.subtle.sign('HMAC', ck, buf(data)));
+}
+
+/** Hash of the concatenation of the given handshake messages (each with its 4-byte header). */
+export async function transcriptHash(p: CryptoProvider, h: HashName, messages: readonly Uint8Array[]): Promise<Uint8Array> {
+  return digest(p, h, concatBytes(messages));
+}

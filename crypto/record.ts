@@ -1,0 +1,343 @@
+/**
+ * Record protection for TLS 1.2 and 1.3.
+ *
+ * - AES-GCM (TLS 1.2: 4-byte fixed IV + 8-byte explicit nonce carried in the
+ *   record, RFC 5288; TLS 1.3: iv XOR seq, RFC 8446 §5.3) through subtle.
+ * - ChaCha20-Poly1305 (RFC 7905 nonce in TLS 1.2; same as 1.3) through
+ *   node:crypto: WebCrypto has no ChaCha20-Poly1305.
+ * - AES-CBC + HMAC (MAC-then-encrypt, RFC 5246 §6.2.3.2, explicit IV per
+ *   record; encrypt_then_mac, RFC 7366) through subtle. WebCrypto AES-CBC
+ *   always adds/removes PKCS#7 padding, which is not TLS padding, so: on
+ *   encrypt we pad ourselves and drop the extra block WebCrypto appends; on
+ *   decrypt we append one crafted block E = AES_K(C_last XOR 0x10^16) so that
+ *   WebCrypto strips exactly that block and hands back the raw plaintext.
+ *   Padding and MAC checks are ours.
+ * Decryption failures are typed results, never exceptions.
+ */
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { bytesEqual, concatBytes } from '../wire/hex';
+import type { CipherSuiteInfo } from '../wire/registry';
+import { type HashName, hashLength, hmac } from './hash';
+import { buf, type CryptoProvider, randomBytes } from './provider';
+import type { KeyBlock } from './tls12';
+import type { TrafficKeys } from './tls13';
+
+export type AeadCipher = 'AES_128_GCM' | 'AES_256_GCM' | 'CHACHA20_POLY1305';
+export type CbcCipher = 'AES_128_CBC' | 'AES_256_CBC';
+
+export type ProtectionParams =
+  | { version: 'tls12'; cipher: AeadCipher; key: Uint8Array; /** 4 bytes (GCM) or 12 (ChaCha20). */ fixedIv: Uint8Array }
+  | { version: 'tls12'; cipher: CbcCipher; key: Uint8Array; macKey: Uint8Array; mac: 'SHA-1' | 'SHA-256' | 'SHA-384'; encryptThenMac: boolean }
+  | { version: 'tls13'; cipher: AeadCipher; key: Uint8Array; /** 12 bytes. */ iv: Uint8Array };
+
+export type UnprotectError = 'bad_record_mac' | 'bad_padding' | 'too_short' | 'bad_length' | 'no_content_type' | 'record_overflow';
+
+export type UnprotectResult = { ok: true; type: number; content: Uint8Array } | { ok: false; reason: UnprotectError; detail?: string };
+
+export interface ProtectOptions {
+  /** TLS 1.3: number of zero padding bytes after the content type. */
+  padding?: number;
+  /** TLS 1.2 GCM: 8-byte explicit nonce (default: the sequence number). */
+  explicitNonce?: Uint8Array;
+  /** TLS 1.2 CBC: 16-byte explicit IV (default: random from the provider). */
+  iv?: Uint8Array;
+  /** TLS 1.2 CBC: extra padding blocks (padding length stays < 256). */
+  extraPaddingBlocks?: number;
+}
+
+export interface ProtectedRecord {
+  /** Outer content type (23 for TLS 1.3). */
+  type: number;
+  version: number;
+  fragment: Uint8Array;
+}
+
+export interface RecordProtection {
+  readonly params: ProtectionParams;
+  protect(seq: bigint, type: number, version: number, plaintext: Uint8Array, opts?: ProtectOptions): Promise<ProtectedRecord>;
+  /** `type`/`version` are the record header values as received. */
+  unprotect(seq: bigint, type: number, version: number, fragment: Uint8Array): Promise<UnprotectResult>;
+}
+
+const MAX_PLAINTEXT = 1 << 14;
+/** TLSCiphertext.length limit of TLS 1.2 (RFC 5246 §6.2.3). */
+const MAX_CIPHERTEXT_12 = (1 << 14) + 2048;
+const TAG = 16;
+
+function u64(seq: bigint): Uint8Array {
+  if (seq < 0n || seq > 0xffffffffffffffffn) throw new RangeError('sequence number out of range');
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, seq);
+  return b;
+}
+
+function u16(n: number): Uint8Array {
+  return Uint8Array.of((n >> 8) & 0xff, n & 0xff);
+}
+
+function xorNonce(iv: Uint8Array, seq: bigint): Uint8Array {
+  const n = iv.slice();
+  const s = u64(seq);
+  for (let i = 0; i < 8; i++) n[n.length - 8 + i]! ^= s[i]!;
+  return n;
+}
+
+/** seq_num + type + version + length: the TLS 1.2 AEAD additional data and MAC prefix. */
+function header12(seq: bigint, type: number, version: number, length: number): Uint8Array {
+  return concatBytes([u64(seq), Uint8Array.of(type), u16(version), u16(length)]);
+}
+
+interface Aead {
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array>;
+  /** undefined when authentication fails. */
+  open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array | undefined>;
+}
+
+async function makeAead(p: CryptoProvider, cipher: AeadCipher, key: Uint8Array): Promise<Aead> {
+  const need = cipher === 'AES_128_GCM' ? 16 : 32;
+  if (key.length !== need) throw new RangeError(`${cipher} key must be ${need} bytes, got ${key.length}`);
+  if (cipher === 'CHACHA20_POLY1305') {
+    const k = Buffer.from(key);
+    return {
+      async seal(nonce, aad, plaintext) {
+        const c = createCipheriv('chacha20-poly1305', k, nonce, { authTagLength: TAG });
+        c.setAAD(aad, { plaintextLength: plaintext.length });
+        return concatBytes([c.update(plaintext), c.final(), c.getAuthTag()]);
+      },
+      async open(nonce, aad, ct) {
+        if (ct.length < TAG) return undefined;
+        const d = createDecipheriv('chacha20-poly1305', k, nonce, { authTagLength: TAG });
+        d.setAAD(aad, { plaintextLength: ct.length - TAG });
+        d.setAuthTag(ct.subarray(ct.length - TAG));
+        try {
+          return concatBytes([d.update(ct.subarray(0, ct.length - TAG)), d.final()]);
+        } catch {
+          return undefined;
+        }
+      },
+    };
+  }
+  const ck = await p.subtle.importKey('raw', buf(key), { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
+  return {
+    async seal(nonce, aad, plaintext) {
+      return new Uint8Array(await p.subtle.encrypt({ name: 'AES-GCM', iv: buf(nonce), additionalData: buf(aad), tagLength: 128 }, ck, buf(plaintext)));
+    },
+    async open(nonce, aad, ct) {
+      if (ct.length < TAG) return undefined;
+      try {
+        return new Uint8Array(await p.subtle.decrypt({ name: 'AES-GCM', iv: buf(nonce), additionalData: buf(aad), tagLength: 128 }, ck, buf(ct)));
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+interface RawCbc {
+  /** Encrypt block-aligned data without any padding. */
+  encrypt(iv: Uint8Array, data: Uint8Array): Promise<Uint8Array>;
+  /** Decrypt block-aligned data without removing any padding. */
+  decrypt(iv: Uint8Array, data: Uint8Array): Promise<Uint8Array>;
+}
+
+const PKCS7_FULL_BLOCK = new Uint8Array(16).fill(16);
+
+async function makeRawCbc(p: CryptoProvider, key: Uint8Array): Promise<RawCbc> {
+  if (key.length !== 16 && key.length !== 32) throw new RangeError(`AES-CBC key must be 16 or 32 bytes, got ${key.length}`);
+  const ck = await p.subtle.importKey('raw', buf(key), { name: 'AES-CBC' }, false, ['encrypt', 'decrypt']);
+  const enc = async (iv: Uint8Array, data: Uint8Array) => new Uint8Array(await p.subtle.encrypt({ name: 'AES-CBC', iv: buf(iv) }, ck, buf(data)));
+  return {
+    async encrypt(iv, data) {
+      // WebCrypto appends a full PKCS#7 block to aligned input: drop it.
+      return (await enc(iv, data)).subarray(0, data.length);
+    },
+    async decrypt(iv, data) {
+      if (data.length === 0) return new Uint8Array(0);
+      // E = AES_K(C_last XOR 0x10^16): CBC-decrypting E after C_last yields a
+      // valid PKCS#7 block, which WebCrypto removes, leaving our raw plaintext.
+      const e = (await enc(data.subarray(data.length - 16), PKCS7_FULL_BLOCK)).subarray(0, 16);
+      return new Uint8Array(await p.subtle.decrypt({ name: 'AES-CBC', iv: buf(iv) }, ck, buf(concatBytes([data, e]))));
+    },
+  };
+}
+
+/** Create the record protection of one direction from its keys. */
+export async function createRecordProtection(p: CryptoProvider, params: ProtectionParams): Promise<RecordProtection> {
+  if (params.version === 'tls13') return tls13Aead(params, await makeAead(p, params.cipher, params.key));
+  if ('macKey' in params) return tls12Cbc(p, params, await makeRawCbc(p, params.key));
+  return tls12Aead(params, await makeAead(p, params.cipher, params.key));
+}
+
+function tls13Aead(params: Extract<ProtectionParams, { version: 'tls13' }>, aead: Aead): RecordProtection {
+  if (params.iv.length !== 12) throw new RangeError('TLS 1.3 iv must be 12 bytes');
+  return {
+    params,
+    async protect(seq, type, version, plaintext, opts = {}) {
+      const inner = concatBytes([plaintext, Uint8Array.of(type), new Uint8Array(opts.padding ?? 0)]);
+      const outerVersion = version;
+      const aad = concatBytes([Uint8Array.of(23), u16(outerVersion), u16(inner.length + TAG)]);
+      return { type: 23, version: outerVersion, fragment: await aead.seal(xorNonce(params.iv, seq), aad, inner) };
+    },
+    async unprotect(seq, type, version, fragment) {
+      if (fragment.length < TAG + 1) return { ok: false, reason: 'too_short', detail: `${fragment.length} bytes` };
+      if (fragment.length > MAX_PLAINTEXT + 256) return { ok: false, reason: 'record_overflow', detail: `${fragment.length} bytes` };
+      const aad = concatBytes([Uint8Array.of(type), u16(version), u16(fragment.length)]);
+      const inner = await aead.open(xorNonce(params.iv, seq), aad, fragment);
+      if (!inner) return { ok: false, reason: 'bad_record_mac' };
+      let i = inner.length - 1;
+      while (i >= 0 && inner[i] === 0) i--;
+      if (i < 0) return { ok: false, reason: 'no_content_type', detail: 'inner plaintext is all zeros' };
+      if (inner.length > MAX_PLAINTEXT + 1) return { ok: false, reason: 'record_overflow', detail: `inner plaintext ${inner.length} bytes` };
+      return { ok: true, type: inner[i]!, content: inner.slice(0, i) };
+    },
+  };
+}
+
+function tls12Aead(params: Extract<ProtectionParams, { version: 'tls12'; fixedIv: Uint8Array }>, aead: Aead): RecordProtection {
+  const gcm = params.cipher !== 'CHACHA20_POLY1305';
+  if (params.fixedIv.length !== (gcm ? 4 : 12)) throw new RangeError(`${params.cipher} fixed IV must be ${gcm ? 4 : 12} bytes`);
+  const explicitLen = gcm ? 8 : 0;
+  return {
+    params,
+    async protect(seq, type, version, plaintext, opts = {}) {
+      const explicit = gcm ? (opts.explicitNonce ?? u64(seq)) : new Uint8Array(0);
+      if (explicit.length !== explicitLen) throw new RangeError('explicit nonce must be 8 bytes');
+      const nonce = gcm ? concatBytes([params.fixedIv, explicit]) : xorNonce(params.fixedIv, seq);
+      const ct = await aead.seal(nonce, header12(seq, type, version, plaintext.length), plaintext);
+      return { type, version, fragment: concatBytes([explicit, ct]) };
+    },
+    async unprotect(seq, type, version, fragment) {
+      if (fragment.length > MAX_CIPHERTEXT_12) return { ok: false, reason: 'record_overflow', detail: `${fragment.length} bytes` };
+      if (fragment.length < explicitLen + TAG) return { ok: false, reason: 'too_short', detail: `${fragment.length} bytes` };
+      const explicit = fragment.subarray(0, explicitLen);
+      const ct = fragment.subarray(explicitLen);
+      const nonce = gcm ? concatBytes([params.fixedIv, explicit]) : xorNonce(params.fixedIv, seq);
+      const pt = await aead.open(nonce, header12(seq, type, version, ct.length - TAG), ct);
+      if (!pt) return { ok: false, reason: 'bad_record_mac' };
+      if (pt.length > MAX_PLAINTEXT) return { ok: false, reason: 'record_overflow', detail: `${pt.length} bytes` };
+      return { ok: true, type, content: pt };
+    },
+  };
+}
+
+function tls12Cbc(p: CryptoProvider, params: Extract<ProtectionParams, { macKey: Uint8Array }>, cbc: RawCbc): RecordProtection {
+  const h: HashName = params.mac;
+  const macLen = hashLength(h);
+  const mac = (seq: bigint, type: number, version: number, data: Uint8Array) => hmac(p, h, params.macKey, concatBytes([header12(seq, type, version, data.length), data]));
+  const pad = (len: number, extraBlocks: number): Uint8Array => {
+    const padLen = 15 - (len % 16) + 16 * extraBlocks;
+    if (padLen > 255) throw new RangeError('padding too long');
+    return new Uint8Array(padLen + 1).fill(padLen);
+  };
+  /** Check TLS padding in place; returns the unpadded length, or undefined. */
+  const unpad = (pt: Uint8Array, minLen: number): number | undefined => {
+    const padLen = pt[pt.length - 1]!;
+    if (padLen + 1 + minLen > pt.length) return undefined;
+    for (let i = pt.length - 1 - padLen; i < pt.length; i++) if (pt[i] !== padLen) return undefined;
+    return pt.length - 1 - padLen;
+  };
+  return {
+    params,
+    async protect(seq, type, version, plaintext, opts = {}) {
+      const iv = opts.iv ?? randomBytes(p, 16);
+      if (iv.length !== 16) throw new RangeError('CBC IV must be 16 bytes');
+      if (params.encryptThenMac) {
+        const ct = await cbc.encrypt(iv, concatBytes([plaintext, pad(plaintext.length, opts.extraPaddingBlocks ?? 0)]));
+        const body = concatBytes([iv, ct]);
+        return { type, version, fragment: concatBytes([body, await mac(seq, type, version, body)]) };
+      }
+      const m = await mac(seq, type, version, plaintext);
+      const data = concatBytes([plaintext, m]);
+      const ct = await cbc.encrypt(iv, concatBytes([data, pad(data.length, opts.extraPaddingBlocks ?? 0)]));
+      return { type, version, fragment: concatBytes([iv, ct]) };
+    },
+    async unprotect(seq, type, version, fragment) {
+      if (fragment.length > MAX_CIPHERTEXT_12) return { ok: false, reason: 'record_overflow', detail: `${fragment.length} bytes` };
+      if (params.encryptThenMac) {
+        if (fragment.length < 16 + 16 + macLen) return { ok: false, reason: 'too_short', detail: `${fragment.length} bytes` };
+        const body = fragment.subarray(0, fragment.length - macLen);
+        if ((body.length - 16) % 16 !== 0) return { ok: false, reason: 'bad_length', detail: 'ciphertext not a multiple of the block size' };
+        const expected = await mac(seq, type, version, body);
+        if (!bytesEqual(expected, fragment.subarray(fragment.length - macLen))) return { ok: false, reason: 'bad_record_mac' };
+        const pt = await cbc.decrypt(body.subarray(0, 16), body.subarray(16));
+        const n = unpad(pt, 0);
+        if (n === undefined) return { ok: false, reason: 'bad_padding' };
+        if (n > MAX_PLAINTEXT) return { ok: false, reason: 'record_overflow', detail: `${n} bytes` };
+        return { ok: true, type, content: pt.slice(0, n) };
+      }
+      if (fragment.length < 16 + Math.ceil((macLen + 1) / 16) * 16) return { ok: false, reason: 'too_short', detail: `${fragment.length} bytes` };
+      if (fragment.length % 16 !== 0) return { ok: false, reason: 'bad_length', detail: 'ciphertext not a multiple of the block size' };
+      const pt = await cbc.decrypt(fragment.subarray(0, 16), fragment.subarray(16));
+      const n = unpad(pt, macLen);
+      if (n === undefined) return { ok: false, reason: 'bad_padding' };
+      const content = pt.slice(0, n - macLen);
+      const expected = await mac(seq, type, version, content);
+      if (!bytesEqual(expected, pt.subarray(n - macLen, n))) return { ok: false, reason: 'bad_record_mac' };
+      if (content.length > MAX_PLAINTEXT) return { ok: false, reason: 'record_overflow', detail: `${content.length} bytes` };
+      return { ok: true, type, content };
+    },
+  };
+}
+
+function macHashOf(suite: CipherSuiteInfo): 'SHA-1' | 'SHA-256' | 'SHA-384' {
+  if (suite.mac === 'SHA') return 'SHA-1';
+  if (suite.mac === 'SHA256') return 'SHA-256';
+  if (suite.mac === 'SHA384') return 'SHA-384';
+  throw new Error(`no HMAC for ${suite.name}`);
+}
+
+/** Parameters of one TLS 1.2 direction ('client' = client_write keys) from the key block. */
+export function tls12Params(suite: CipherSuiteInfo, kb: KeyBlock, writer: 'client' | 'server', encryptThenMac = false): ProtectionParams {
+  const key = writer === 'client' ? kb.clientKey : kb.serverKey;
+  switch (suite.cipher) {
+    case 'AES_128_GCM':
+    case 'AES_256_GCM':
+    case 'CHACHA20_POLY1305':
+      return { version: 'tls12', cipher: suite.cipher, key, fixedIv: writer === 'client' ? kb.clientIv : kb.serverIv };
+    case 'AES_128_CBC':
+    case 'AES_256_CBC':
+      return { version: 'tls12', cipher: suite.cipher, key, macKey: writer === 'client' ? kb.clientMacKey : kb.serverMacKey, mac: macHashOf(suite), encryptThenMac };
+    default:
+      throw new Error(`record protection not implemented for ${suite.name}`);
+  }
+}
+
+/** Parameters of one TLS 1.3 direction from its traffic keys. */
+export function tls13Params(suite: CipherSuiteInfo, keys: TrafficKeys): ProtectionParams {
+  if (suite.cipher !== 'AES_128_GCM' && suite.cipher !== 'AES_256_GCM' && suite.cipher !== 'CHACHA20_POLY1305') throw new Error(`record protection not implemented for ${suite.name}`);
+  return { version: 'tls13', cipher: suite.cipher, key: keys.key, iv: keys.iv };
+}
+
+/**
+ * One direction of a connection: the protection plus its sequence number
+ * (starts at 0, +1 per record sealed or successfully opened). Create one per
+ * direction and epoch; nothing is shared.
+ */
+export class RecordDirection {
+  private seq = 0n;
+  constructor(readonly protection: RecordProtection) {}
+
+  get sequence(): bigint {
+    return this.seq;
+  }
+
+  private advance(): bigint {
+    const s = this.seq;
+    if (s >= 0xffffffffffffffffn) throw new RangeError('sequence number would wrap');
+    this.seq = s + 1n;
+    return s;
+  }
+
+  async seal(type: number, version: number, plaintext: Uint8Array, opts?: ProtectOptions): Promise<ProtectedRecord> {
+    const s = this.seq;
+    const r = await this.protection.protect(s, type, version, plaintext, opts);
+    this.advance();
+    return r;
+  }
+
+  async open(type: number, version: number, fragment: Uint8Array): Promise<UnprotectResult> {
+    const r = await this.protection.unprotect(this.seq, type, version, fragment);
+    if (r.ok) this.advance();
+    return r;
+  }
+}
