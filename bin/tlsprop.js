@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-'use strict';
 // Runs the TypeScript sources directly: esbuild-register compiles each module
 // on load (a few milliseconds), so a checkout needs no build step.
 require('esbuild-register/dist/node').register({ target: 'node20' });

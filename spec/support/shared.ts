@@ -5,7 +5,8 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-export const SHARED = resolve(__dirname, '..', '..', '..', 'shared');
+/** `TLSPROP_SHARED` overrides where the shared folder is. */
+export const SHARED = process.env['TLSPROP_SHARED'] ?? resolve(__dirname, '..', '..', '..', 'shared');
 
 export interface ExpectedMessage {
   frame: number;
