@@ -23,7 +23,7 @@ describe('tlsprop decode', () => {
     expect(await main(['decode', '--record', '-'], io)).toBe(0);
     const out = JSON.parse(io.stdout.join(''));
     expect(out.records.map((r: { contentType: string }) => r.contentType)).toEqual(['change_cipher_spec', 'alert']);
-    expect(out.records[1].alert).toEqual({ level: 2, description: 40 });
+    expect(out.records[1].alert).toEqual({ level: 'fatal', description: 'handshake_failure' });
   });
 
   it('reports findings, e.g. trailing bytes, and exit code 2 with one line for bad input', async () => {

@@ -2,7 +2,7 @@
 import { describe, type JsonValue } from '../wire/describe';
 import { fromHex, toHex, bytesEqual } from '../wire/hex';
 import { type DecodeContext, decodeHandshake, encodeHandshake, handshakeTypeName } from '../wire/handshake';
-import { ContentType, contentTypes, type KeyExchange, nameOf, protocolVersions } from '../wire/registry';
+import { ContentType, alertDescriptions, alertLevels, contentTypes, type KeyExchange, nameOf, protocolVersions } from '../wire/registry';
 import { HandshakeAssembler, decodeAlert, decodeRecords, encodeRecord } from '../wire/record';
 import { UsageError, option, parseArgs } from './args';
 import type { Io } from './main';
@@ -61,7 +61,10 @@ export async function decodeCommand(args: string[], io: Io): Promise<number> {
     };
     if (r.contentType === ContentType.handshake) {
       j['messages'] = assembler.push(r.fragment, i).map((m) => handshakeJson(m.raw, ctx, offset + 5));
-    } else if (r.contentType === ContentType.alert) j['alert'] = describe(decodeAlert(r.fragment, offset + 5));
+    } else if (r.contentType === ContentType.alert && r.fragment.length === 2) {
+      const a = decodeAlert(r.fragment, offset + 5);
+      j['alert'] = { level: nameOf(alertLevels, a.level, 2), description: nameOf(alertDescriptions, a.description, 2) };
+    }
     else j['fragment'] = toHex(r.fragment);
     offset += 5 + r.fragment.length;
     return j;
