@@ -36,6 +36,7 @@
  */
 import { type Packet, type CaptureRecord, type ParserOptions, type SecretsRecord, parseCaptureStream, parseCaptureSync, fileChunks } from './pcap';
 import { decodeFrame } from './link';
+import { concatBytes } from '../wire/hex';
 import { type Connection, type Dir, type Gap, type ReassemblyOptions, TcpReassembler } from './reassembly';
 
 export * from './pcap';
@@ -121,14 +122,7 @@ export interface CaptureAnalysis {
 }
 
 function makeChunk(offset: number, parts: Uint8Array[], spans: FrameSpan[]): StreamChunk {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const bytes = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    bytes.set(p, at);
-    at += p.length;
-  }
+  const bytes = concatBytes(parts);
   return {
     offset,
     bytes,

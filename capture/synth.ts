@@ -4,6 +4,7 @@
  * captures that Wireshark opens). Checksums are left 0 (Wireshark does not
  * check them by default).
  */
+import { concatBytes } from '../wire/hex';
 
 export interface TcpSpec {
   sport: number;
@@ -24,15 +25,7 @@ function be32(v: number): number[] {
   return [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
 }
 function cat(parts: (Uint8Array | number[])[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts.map((p) => (p instanceof Uint8Array ? p : Uint8Array.from(p))));
 }
 
 export function tcpSegmentBytes(t: TcpSpec): Uint8Array {

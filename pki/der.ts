@@ -1,43 +1,18 @@
 /**
- * Minimal DER walker for the few X.509 fields @peculiar/x509 does not expose
+ * DER walking (on crypto/der's strict reader) for the few X.509 fields @peculiar/x509 does not expose
  * as raw bytes (issuer/subject Name DER, both signature AlgorithmIdentifiers,
  * the SPKI algorithm). Only definite lengths; throws DecodeError on bad input.
  */
+import { type Tlv, readTlv } from '../crypto/der';
 import { DecodeError } from '../wire/errors';
 
-export interface Tlv {
-  tag: number;
-  /** Offset of the tag byte. */
-  headerStart: number;
-  /** Offset of the first content byte. */
-  start: number;
-  /** Offset just past the content. */
-  end: number;
-}
-
-export function readTlv(b: Uint8Array, at: number, path = 'der'): Tlv {
-  if (at + 2 > b.length) throw new DecodeError('truncated', at, path, 'DER header past end of input');
-  const tag = b[at]!;
-  if ((tag & 0x1f) === 0x1f) throw new DecodeError('value', at, path, 'multi-byte DER tags are not supported');
-  let len = b[at + 1]!;
-  let start = at + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 4) throw new DecodeError('length', at + 1, path, `unsupported DER length form 0x${len.toString(16)}`);
-    if (start + n > b.length) throw new DecodeError('truncated', at + 1, path, 'DER length past end of input');
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + b[start + i]!;
-    start += n;
-  }
-  const end = start + len;
-  if (end > b.length) throw new DecodeError('truncated', start, path, `DER content of ${len} bytes past end of input`);
-  return { tag, headerStart: at, start, end };
-}
+export type { Tlv };
+export { readTlv };
 
 /** The TLVs directly inside a constructed TLV. */
 export function childrenOf(b: Uint8Array, parent: Tlv, path = 'der'): Tlv[] {
   const out: Tlv[] = [];
-  let at = parent.start;
+  let at = parent.contentStart;
   while (at < parent.end) {
     const t = readTlv(b, at, `${path}[${out.length}]`);
     if (t.end > parent.end) throw new DecodeError('length', at, path, 'child overruns its parent');
@@ -49,14 +24,14 @@ export function childrenOf(b: Uint8Array, parent: Tlv, path = 'der'): Tlv[] {
 
 /** Whole encoding (header + content) of a TLV. */
 export function tlvBytes(b: Uint8Array, t: Tlv): Uint8Array {
-  return b.subarray(t.headerStart, t.end);
+  return b.subarray(t.start, t.end);
 }
 
 export function decodeOid(b: Uint8Array, t: Tlv): string {
-  if (t.tag !== 0x06) throw new DecodeError('value', t.headerStart, 'oid', `expected OID tag 0x06, got 0x${t.tag.toString(16)}`);
+  if (t.tag !== 0x06) throw new DecodeError('value', t.start, 'oid', `expected OID tag 0x06, got 0x${t.tag.toString(16)}`);
   const parts: number[] = [];
   let v = 0;
-  for (let i = t.start; i < t.end; i++) {
+  for (let i = t.contentStart; i < t.end; i++) {
     v = v * 128 + (b[i]! & 0x7f);
     if (!(b[i]! & 0x80)) {
       if (parts.length === 0) {

@@ -95,7 +95,7 @@ function parseUncached(der: Uint8Array<ArrayBuffer>, hex: string): ParsedCert {
   let i = 0;
   let version = 1;
   if (f[0]?.tag === 0xa0) {
-    const v = readTlv(der, f[0].start, 'version');
+    const v = readTlv(der, f[0].contentStart, 'version');
     version = der[v.end - 1]! + 1;
     i = 1;
   }
