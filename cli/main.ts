@@ -7,6 +7,8 @@ import { DecodeError } from '../wire/errors';
 import { decodeCommand } from './decode';
 import { UsageError } from './args';
 import { runCommand } from './run';
+import { checkCommand } from './check';
+import { rulesCommand } from './rules';
 
 export interface Io {
   out: (s: string) => void;
@@ -29,6 +31,8 @@ type Command = (args: string[], io: Io) => Promise<number>;
 const commands: Record<string, { run: Command; summary: string }> = {
   run: { run: runCommand, summary: 'run                                                      the main job' },
   decode: { run: decodeCommand, summary: 'decode [--record] [--version 1.2|1.3] [--kex KEX] HEX|-   decode a handshake message (or records) to JSON' },
+  rules: { run: rulesCommand, summary: 'rules [--json] [--missing]                                list the conformance rules and which are implemented' },
+  check: { run: checkCommand, summary: 'check FILE.json... [--json]                              check transcript files against the rules' },
 };
 
 function usage(): string {

@@ -1,0 +1,41 @@
+/** `tlsprop rules [--json] [--missing]`: the rule catalogue and what is implemented. */
+import { type CatalogueStatus, catalogueStatus } from '../oracles/catalogue';
+import type { Evidence } from '../oracles/rule';
+import { parseArgs } from './args';
+import type { Io } from './main';
+
+export interface MissingStats {
+  total: number;
+  missing: number;
+  /** Per evidence kind of the catalogue rules: how many, how many missing, % missing. */
+  byEvidence: Record<Evidence, { total: number; missing: number; percentMissing: number }>;
+}
+
+export function missingStats(list: readonly CatalogueStatus[]): MissingStats {
+  const cat = list.filter((r) => !r.extra);
+  const byEvidence = {} as MissingStats['byEvidence'];
+  for (const e of ['plaintext', 'keys', 'live'] as const) {
+    const all = cat.filter((r) => r.evidence === e);
+    const missing = all.filter((r) => !r.implemented).length;
+    byEvidence[e] = { total: all.length, missing, percentMissing: all.length ? Math.round((1000 * missing) / all.length) / 10 : 0 };
+  }
+  return { total: cat.length, missing: cat.filter((r) => !r.implemented).length, byEvidence };
+}
+
+export async function rulesCommand(args: string[], io: Io): Promise<number> {
+  const p = parseArgs(args, { flags: ['json', 'missing'] });
+  const all = catalogueStatus();
+  const list = p.flags.has('missing') ? all.filter((r) => !r.implemented) : all;
+  const stats = missingStats(all);
+  if (p.flags.has('json')) {
+    io.out(JSON.stringify({ rules: list, stats }, null, 2));
+    return 0;
+  }
+  for (const r of list) {
+    const state = r.implemented ? (r.extra ? 'implemented (not in catalogue)' : 'implemented') : `missing: ${r.reason}`;
+    io.out(`${r.id.padEnd(40)} ${r.group.padEnd(12)} ${r.versions.join('+').padEnd(7)} ${r.evidence.padEnd(9)} ${state}`);
+  }
+  const e = stats.byEvidence;
+  io.out(`${stats.missing} of ${stats.total} catalogue rules missing; plaintext: ${e.plaintext.missing}/${e.plaintext.total} missing (${e.plaintext.percentMissing}%), keys: ${e.keys.missing}/${e.keys.total} missing (${e.keys.percentMissing}%), live: ${e.live.missing}/${e.live.total} missing (${e.live.percentMissing}%)`);
+  return 0;
+}

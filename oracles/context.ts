@@ -1,0 +1,154 @@
+/**
+ * What every rule needs to know about one transcript, computed once: the
+ * negotiated version, suite and key exchange, the decoded hellos, the
+ * handshake sequence per direction, and which evidence is available.
+ * Only the Transcript is read; nothing is re-encoded.
+ */
+import { selectedVersion } from '../transcript/build';
+import type { Direction, Transcript, TranscriptMessage } from '../transcript/model';
+import type { Extension } from '../wire/extensions';
+import { type ClientHello, type HandshakeBody, type ServerHello, isHelloRetryRequest } from '../wire/handshake';
+import { type CipherSuiteInfo, type KeyExchange, cipherSuites } from '../wire/registry';
+import type { TlsVersion } from './rule';
+
+export interface Hello<B> {
+  m: TranscriptMessage;
+  b: B;
+}
+
+/** A message of the handshake-level sequence (handshake messages and CCS), with its ordering symbol. */
+export interface Step {
+  m: TranscriptMessage;
+  dir: Direction;
+  /** The message type; `hello_retry_request` for an HRR; `?` for a message that could not be read. */
+  sym: string;
+}
+
+export interface Context {
+  t: Transcript;
+  version?: TlsVersion;
+  /** How the version was learnt. */
+  versionFrom?: 'server_hello' | 'hello_retry_request' | 'message types';
+  suite?: number;
+  suiteInfo?: CipherSuiteInfo;
+  kex?: KeyExchange;
+  ch?: Hello<ClientHello>;
+  /** The second ClientHello (after a HelloRetryRequest). */
+  ch2?: Hello<ClientHello>;
+  hrr?: Hello<ServerHello>;
+  sh?: Hello<ServerHello>;
+  /** Handshake messages and CCS in wire order. */
+  steps: Step[];
+  /** Same, per direction. */
+  byDir: Record<Direction, Step[]>;
+  /** Messages that were protected and could not be read. */
+  unreadable: TranscriptMessage[];
+  evidence: { plaintext: true; keys: boolean; live: false };
+  /** The transcript has records (not only hand-written messages). */
+  hasRecords: boolean;
+  /** Contexts of earlier connections (for resumption rules), oldest first. */
+  earlier: Context[];
+}
+
+export const UNREADABLE_TYPES = new Set(['encrypted_handshake_message', 'encrypted_record']);
+
+export function isUnreadable(m: TranscriptMessage): boolean {
+  return UNREADABLE_TYPES.has(m.type);
+}
+
+export function bodyOf(m: TranscriptMessage | undefined): HandshakeBody | undefined {
+  return m?.decoded?.body;
+}
+
+export function symbolOf(m: TranscriptMessage): string {
+  if (isUnreadable(m)) return '?';
+  const b = bodyOf(m);
+  if (b && isHelloRetryRequest(b)) return 'hello_retry_request';
+  return m.type;
+}
+
+const ONLY_12 = new Set(['server_key_exchange', 'client_key_exchange', 'server_hello_done', 'certificate_status', 'hello_request']);
+const ONLY_13 = new Set(['encrypted_extensions', 'end_of_early_data', 'key_update']);
+
+export function buildContext(t: Transcript, earlier: readonly Transcript[] = []): Context {
+  const steps: Step[] = [];
+  const unreadable: TranscriptMessage[] = [];
+  for (const m of t.messages) {
+    if (isUnreadable(m)) unreadable.push(m);
+    if (m.kind === 'handshake' || m.kind === 'change_cipher_spec') steps.push({ m, dir: m.dir, sym: symbolOf(m) });
+  }
+  const ctx: Context = {
+    t,
+    steps,
+    byDir: { 'C->S': steps.filter((s) => s.dir === 'C->S'), 'S->C': steps.filter((s) => s.dir === 'S->C') },
+    unreadable,
+    evidence: { plaintext: true, keys: unreadable.length === 0 && t.gaps.length === 0, live: false },
+    hasRecords: t.records.length > 0,
+    earlier: earlier.map((e) => buildContext(e)),
+  };
+  for (const s of steps) {
+    const b = bodyOf(s.m);
+    if (!b) continue;
+    if (b.type === 'client_hello') {
+      if (!ctx.ch) ctx.ch = { m: s.m, b };
+      else if (ctx.hrr && !ctx.ch2 && !ctx.sh) ctx.ch2 = { m: s.m, b };
+    } else if (b.type === 'server_hello') {
+      if (isHelloRetryRequest(b)) {
+        if (!ctx.hrr && !ctx.sh) ctx.hrr = { m: s.m, b };
+      } else if (!ctx.sh) ctx.sh = { m: s.m, b };
+    }
+  }
+  if (ctx.sh) {
+    const v = selectedVersion(ctx.sh.b.legacyVersion, ctx.sh.b.extensions);
+    if (v === 0x0304) ctx.version = '1.3';
+    else if (v === 0x0303) ctx.version = '1.2';
+    if (ctx.version) ctx.versionFrom = 'server_hello';
+    ctx.suite = ctx.sh.b.cipherSuite;
+    const info = cipherSuites.get(ctx.suite);
+    if (info) {
+      ctx.suiteInfo = info;
+      ctx.kex = info.kex;
+    }
+  } else if (ctx.hrr) {
+    ctx.version = '1.3';
+    ctx.versionFrom = 'hello_retry_request';
+  }
+  if (!ctx.version && !ctx.sh) {
+    const types = new Set(t.messages.map((m) => m.type));
+    const t12 = [...types].some((x) => ONLY_12.has(x));
+    const t13 = [...types].some((x) => ONLY_13.has(x));
+    if (t12 !== t13) {
+      ctx.version = t12 ? '1.2' : '1.3';
+      ctx.versionFrom = 'message types';
+    }
+  }
+  return ctx;
+}
+
+/** Extensions of a decoded hello, [] when it has none. */
+export function exts(h: Hello<ClientHello | ServerHello> | undefined): Extension[] {
+  return h?.b.extensions ?? [];
+}
+
+export function hasExt(list: readonly Extension[] | undefined, type: number): boolean {
+  return !!list?.some((e) => e.type === type);
+}
+
+export function firstIndex(steps: readonly Step[], sym: string, from = 0): number {
+  for (let i = from; i < steps.length; i++) if (steps[i]!.sym === sym) return i;
+  return -1;
+}
+
+/** Certificate-authenticated key exchanges of TLS 1.2 (all but anonymous and pure PSK). */
+export function kexUsesCertificate(k: KeyExchange): boolean {
+  return !['DH_anon', 'ECDH_anon', 'PSK', 'NULL', 'TLS13'].includes(k);
+}
+export function kexNeedsSke(k: KeyExchange): boolean {
+  return ['DHE_RSA', 'DHE_DSS', 'DH_anon', 'ECDHE_RSA', 'ECDHE_ECDSA', 'ECDH_anon', 'ECDHE_PSK'].includes(k);
+}
+export function kexForbidsSke(k: KeyExchange): boolean {
+  return ['RSA', 'DH_RSA', 'DH_DSS', 'ECDH_RSA', 'ECDH_ECDSA'].includes(k);
+}
+export function kexAnonymous(k: KeyExchange): boolean {
+  return k === 'DH_anon' || k === 'ECDH_anon';
+}

@@ -1,0 +1,74 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TranscriptBuilder } from '../transcript/build';
+import { allRules, catalogue, catalogueStatus } from './catalogue';
+import { checkTranscript } from './engine';
+import { type Rule, pass } from './rule';
+
+function tls12Flow() {
+  const b = new TranscriptBuilder({ kind: 'manual' });
+  for (const [dir, type] of [
+    ['C->S', 'client_hello'],
+    ['S->C', 'server_hello'],
+    ['S->C', 'server_hello_done'],
+  ] as const)
+    b.addMessage({ dir, type });
+  return b.finish();
+}
+
+const base: Omit<Rule, 'id' | 'check'> = { title: 't', rfc: 'RFC 0', versions: ['1.2'], role: 'both', strength: 'MUST', evidence: 'plaintext', group: 'ordering' };
+
+describe('engine', () => {
+  it('turns a throwing rule into an inconclusive verdict naming the error', () => {
+    const boom: Rule = { ...base, id: 'x.boom', check: () => { throw new Error('kaput'); } };
+    const r = checkTranscript(tls12Flow(), { rules: [boom] });
+    expect(r.verdicts).toEqual([{ rule: 'x.boom', status: 'inconclusive', detail: 'The rule failed with an error: kaput.' }]);
+  });
+  it('marks rules of the other version not-applicable and an unknown version inconclusive', () => {
+    const only13: Rule = { ...base, id: 'x.13', versions: ['1.3'], check: () => pass('never') };
+    expect(checkTranscript(tls12Flow(), { rules: [only13] }).verdicts[0]!.status).toBe('not-applicable');
+    const b = new TranscriptBuilder({ kind: 'manual' });
+    b.addMessage({ dir: 'C->S', type: 'client_hello' });
+    expect(checkTranscript(b.finish(), { rules: [only13] }).verdicts[0]!.status).toBe('inconclusive');
+  });
+  it('an empty verdict list is inconclusive, and the summary counts statuses', () => {
+    const none: Rule = { ...base, id: 'x.none', check: () => [] };
+    const ok: Rule = { ...base, id: 'x.ok', check: () => pass('fine') };
+    const r = checkTranscript(tls12Flow(), { rules: [none, ok] });
+    expect(r.summary).toEqual({ pass: 1, violation: 0, inconclusive: 1, 'not-applicable': 0 });
+  });
+  it('is deterministic', () => {
+    expect(JSON.stringify(checkTranscript(tls12Flow()).verdicts)).toBe(JSON.stringify(checkTranscript(tls12Flow()).verdicts));
+  });
+});
+
+describe('catalogue', () => {
+  it('rule ids are unique and either catalogue ids or state-machine extras', () => {
+    const ids = allRules.map((r) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const known = new Set(catalogue.map((c) => c.id));
+    expect(ids.filter((id) => !known.has(id))).toEqual(['t12.order.state-machine', 't13.order.state-machine']);
+  });
+  it('declarations agree with the catalogue on group and versions', () => {
+    for (const r of allRules) {
+      const c = catalogue.find((x) => x.id === r.id);
+      if (!c) continue;
+      expect([r.id, r.group]).toEqual([r.id, c.group]);
+      expect([r.id, [...r.versions].sort()]).toEqual([r.id, [...c.versions].sort()]);
+    }
+  });
+  it('every missing rule has a reason', () => {
+    const st = catalogueStatus();
+    expect(st.filter((s) => !s.implemented && !s.reason)).toEqual([]);
+    expect(st.filter((s) => !s.extra)).toHaveLength(catalogue.length);
+  });
+  const shared = join(__dirname, '..', '..', 'shared', 'reference', 'tls-rules.json');
+  (existsSync(shared) ? it : it.skip)('titles are our own words, not the catalogue statements', () => {
+    const ref: Array<{ id: string; statement: string }> = JSON.parse(readFileSync(shared, 'utf8'));
+    expect(ref.map((r) => r.id)).toEqual(catalogue.map((c) => c.id));
+    for (const r of allRules) {
+      const s = ref.find((x) => x.id === r.id)?.statement;
+      if (s) expect([r.id, s.includes(r.title)]).toEqual([r.id, false]);
+    }
+  });
+});

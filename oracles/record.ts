@@ -1,0 +1,324 @@
+/**
+ * Record layer and alert rules: content types, record versions, sizes,
+ * empty fragments, handshake fragmentation boundaries, CCS bodies, alert
+ * bodies, and the codec's length findings. Rules about records need a
+ * transcript built from records; a messages-only transcript makes them
+ * inconclusive.
+ */
+import type { TranscriptRecord } from '../transcript/model';
+import { extensionBody } from '../wire/extensions';
+import { MAX_CIPHERTEXT_12, MAX_CIPHERTEXT_13, MAX_PLAINTEXT } from '../wire/record';
+import { ContentType, ExtensionType as X } from '../wire/registry';
+import { type Context, bodyOf } from './context';
+import { type Outcome, type Rule, type TlsVersion, inconclusive, notApplicable, pass, violation } from './rule';
+
+interface Decl {
+  id: string;
+  title: string;
+  rfc: string;
+  versions: TlsVersion[];
+  alert?: string;
+  evidence?: Rule['evidence'];
+  strength?: Rule['strength'];
+  check(ctx: Context): Outcome | Outcome[];
+}
+
+function rule(d: Decl): Rule {
+  const r: Rule = { id: d.id, title: d.title, rfc: d.rfc, versions: d.versions, role: 'both', strength: d.strength ?? 'MUST', evidence: d.evidence ?? 'plaintext', group: 'record', check: d.check };
+  if (d.alert) r.alert = d.alert;
+  return r;
+}
+
+const NO_RECORDS = 'The transcript has messages only, no records as seen on the wire.';
+
+function needRecords(ctx: Context): Outcome | undefined {
+  return ctx.hasRecords ? undefined : inconclusive(NO_RECORDS);
+}
+
+/** Inner content type and fragment when readable. */
+function inner(r: TranscriptRecord): { type: number; fragment: Uint8Array } | undefined {
+  if (r.plaintext) return { type: r.plaintext.contentType, fragment: r.plaintext.fragment };
+  if (!r.encrypted) return { type: r.contentType, fragment: r.raw.subarray(5) };
+  return undefined;
+}
+
+const hex4 = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`;
+
+const RESERVED_12 = [21, 41, 60];
+const RESERVED_13 = [21, 30, 41, 60, 100, 111, 114];
+
+const rules: Rule[] = [
+  rule({
+    id: 'rec.content-type-known',
+    title: 'Only the four defined content types are sent.',
+    rfc: 'RFC 5246 §6; RFC 8446 §5',
+    versions: ['1.2', '1.3'],
+    alert: 'unexpected_message',
+    check(ctx) {
+      const bad = ctx.t.records.find((r) => r.contentType < 20 || r.contentType > 23) ?? ctx.t.records.find((r) => r.plaintext && (r.plaintext.contentType < 20 || r.plaintext.contentType > 23));
+      if (bad) return violation(`Record ${bad.index} has content type ${bad.plaintext?.contentType ?? bad.contentType}.`, { expected: '20..23', actual: `${bad.plaintext?.contentType ?? bad.contentType}` });
+      const m = ctx.t.messages.find((x) => x.type.startsWith('content_type_'));
+      if (m) return violation(`Message ${m.index} has an unknown content type.`, { message: m.index, actual: m.type });
+      return ctx.hasRecords ? pass(`All ${ctx.t.records.length} records have known content types.`) : pass('All messages have known content types (hand-written, no records).');
+    },
+  }),
+  rule({
+    id: 'rec.plaintext-max-len',
+    title: 'A plaintext fragment carries at most 2^14 bytes.',
+    rfc: 'RFC 5246 §6.2.1; RFC 8446 §5.1',
+    versions: ['1.2', '1.3'],
+    alert: 'record_overflow',
+    check(ctx) {
+      const n = needRecords(ctx);
+      if (n) return n;
+      for (const r of ctx.t.records) {
+        const i = inner(r);
+        if (i && i.fragment.length > MAX_PLAINTEXT) return violation(`Record ${r.index} carries ${i.fragment.length} plaintext bytes.`, { expected: `<= ${MAX_PLAINTEXT}`, actual: `${i.fragment.length}` });
+      }
+      return pass('No plaintext fragment exceeds 2^14 bytes.');
+    },
+  }),
+  rule({
+    id: 'rec.ciphertext-max-len',
+    title: 'A protected record stays within 2^14+2048 (TLS 1.2) or 2^14+256 (TLS 1.3) bytes.',
+    rfc: 'RFC 5246 §6.2.3; RFC 8446 §5.2',
+    versions: ['1.2', '1.3'],
+    alert: 'record_overflow',
+    check(ctx) {
+      const n = needRecords(ctx);
+      if (n) return n;
+      const max = ctx.version === '1.3' ? MAX_CIPHERTEXT_13 : MAX_CIPHERTEXT_12;
+      const enc = ctx.t.records.filter((r) => r.encrypted);
+      if (!enc.length) return notApplicable('No protected record.');
+      const bad = enc.find((r) => r.raw.length - 5 > max);
+      return bad ? violation(`Protected record ${bad.index} has ${bad.raw.length - 5} bytes.`, { expected: `<= ${max}`, actual: `${bad.raw.length - 5}` }) : pass(`${enc.length} protected record(s) within the limit.`);
+    },
+  }),
+  rule({
+    id: 'rec.no-empty-fragments',
+    title: 'No empty handshake or alert fragments (nor empty CCS in TLS 1.2).',
+    rfc: 'RFC 5246 §6.2.1; RFC 8446 §5.1, §5.4',
+    versions: ['1.2', '1.3'],
+    alert: 'unexpected_message',
+    check(ctx) {
+      const n = needRecords(ctx);
+      if (n) return n;
+      const types: number[] = [ContentType.handshake, ContentType.alert, ...(ctx.version === '1.2' ? [ContentType.change_cipher_spec] : [])];
+      for (const r of ctx.t.records) {
+        const i = inner(r);
+        if (i && types.includes(i.type) && i.fragment.length === 0) return violation(`Record ${r.index} is an empty fragment of type ${i.type}.`, { expected: 'non-empty', actual: 'empty' });
+      }
+      const unread = ctx.t.records.filter((r) => !inner(r)).length;
+      return unread ? [pass('Readable records are not empty.'), inconclusive(`${unread} protected record(s) could not be read (no key log).`)] : pass('No empty fragments.');
+    },
+  }),
+  rule({
+    id: 'rec.t13.hs-no-interleave',
+    title: 'No record of another type between the fragments of one handshake message.',
+    rfc: 'RFC 8446 §5.1',
+    versions: ['1.3'],
+    alert: 'unexpected_message',
+    evidence: 'keys',
+    check(ctx) {
+      const n = needRecords(ctx);
+      if (n) return n;
+      for (const m of ctx.t.messages) {
+        const rs = m.records ?? [];
+        if (m.kind !== 'handshake' || rs.length < 2) continue;
+        const lo = Math.min(...rs);
+        const hi = Math.max(...rs);
+        const between = ctx.t.records.find((r) => r.dir === m.dir && r.index > lo && r.index < hi && inner(r)?.type !== ContentType.handshake);
+        if (between) return violation(`Record ${between.index} of another type sits inside the fragments of ${m.type}.`, { message: m.index });
+      }
+      return ctx.evidence.keys ? pass('Handshake fragments are not interleaved.') : inconclusive('Protected records could not be read (no key log); only plaintext fragments were checked.');
+    },
+  }),
+  rule({
+    id: 'rec.t13.hs-key-change-boundary',
+    title: 'Messages before a key change end at a record boundary.',
+    rfc: 'RFC 8446 §5.1',
+    versions: ['1.3'],
+    alert: 'unexpected_message',
+    check(ctx) {
+      const n = needRecords(ctx);
+      if (n) return n;
+      const hs = ctx.t.messages.filter((m) => m.kind === 'handshake');
+      let checked = 0;
+      for (const m of hs) {
+        const sym = ctx.steps.find((s) => s.m === m)?.sym;
+        if (!['client_hello', 'server_hello', 'end_of_early_data', 'finished', 'key_update'].includes(sym ?? '')) continue;
+        const last = m.records?.[m.records.length - 1];
+        if (last === undefined) continue;
+        checked++;
+        const next = hs.find((x) => x.dir === m.dir && x.index > m.index && x.records?.includes(last));
+        if (next) return violation(`${next.type} shares record ${last} with the preceding ${m.type}, which must end its record.`, { message: next.index, expected: 'a new record', actual: `record ${last}` });
+      }
+      return checked ? pass(`${checked} key-change message(s) end at record boundaries${ctx.evidence.keys ? '' : ' (protected ones not read)'}.`) : inconclusive('No key-change message with records.');
+    },
+  }),
+  rule({
+    id: 'rec.alert-format',
+    title: 'An alert is exactly two bytes; a TLS 1.3 alert record holds exactly one alert.',
+    rfc: 'RFC 5246 §7.2; RFC 8446 §5.1',
+    versions: ['1.2', '1.3'],
+    alert: 'decode_error',
+    check(ctx) {
+      const alerts = ctx.t.messages.filter((m) => m.kind === 'alert' && m.raw);
+      if (!alerts.length) return notApplicable('No readable alert.');
+      const bad = alerts.find((m) => m.raw!.length !== 2);
+      return bad ? violation(`Alert message ${bad.index} has ${bad.raw!.length} bytes.`, { message: bad.index, expected: '2', actual: `${bad.raw!.length}` }) : pass(`${alerts.length} alert(s) well formed.`);
+    },
+  }),
+  rule({
+    id: 'rec.record-version',
+    title: 'TLS 1.3 records carry 0x0303 (0x0301 allowed on the initial ClientHello); TLS 1.2 records carry 0x03xx.',
+    rfc: 'RFC 8446 §5.1; RFC 5246 App. E.1',
+    versions: ['1.2', '1.3'],
+    check(ctx) {
+      const n = needRecords(ctx);
+      if (n) return n;
+      const firstCh = ctx.steps.find((s) => s.sym === 'client_hello')?.m.records ?? [];
+      for (const r of ctx.t.records) {
+        if (ctx.version === '1.3') {
+          const ok = r.version === 0x0303 || (r.version === 0x0301 && firstCh.includes(r.index));
+          if (!ok) return violation(`Record ${r.index} has version ${hex4(r.version)}.`, { expected: '0x0303', actual: hex4(r.version) });
+        } else if (r.version >> 8 !== 3) return violation(`Record ${r.index} has version ${hex4(r.version)}.`, { expected: '0x03xx', actual: hex4(r.version) });
+      }
+      return pass('Record versions are valid.');
+    },
+  }),
+  rule({
+    id: 'rec.t13.outer-header',
+    title: 'Protected TLS 1.3 records have outer type application_data and version 0x0303.',
+    rfc: 'RFC 8446 §5.2',
+    versions: ['1.3'],
+    check(ctx) {
+      const n = needRecords(ctx);
+      if (n) return n;
+      const enc = ctx.t.records.filter((r) => r.encrypted);
+      if (!enc.length) return notApplicable('No protected record.');
+      const bad = enc.find((r) => r.contentType !== ContentType.application_data || r.version !== 0x0303);
+      return bad ? violation(`Protected record ${bad.index} has outer type ${bad.contentType}, version ${hex4(bad.version)}.`, { expected: 'type 23, version 0x0303', actual: `type ${bad.contentType}, ${hex4(bad.version)}` }) : pass(`${enc.length} protected record(s) have the right outer header.`);
+    },
+  }),
+  rule({
+    id: 'rec.t12.ccs-format',
+    title: 'ChangeCipherSpec is one byte of value 1.',
+    rfc: 'RFC 5246 §7.1',
+    versions: ['1.2'],
+    check(ctx) {
+      const ccs = ctx.t.messages.filter((m) => m.kind === 'change_cipher_spec');
+      if (!ccs.length) return notApplicable('No ChangeCipherSpec.');
+      const withBytes = ccs.filter((m) => m.raw);
+      if (!withBytes.length) return inconclusive('The ChangeCipherSpec messages have no bytes (hand-written transcript).');
+      const bad = withBytes.find((m) => m.raw!.length !== 1 || m.raw![0] !== 1);
+      return bad ? violation(`ChangeCipherSpec ${bad.index} is not the single byte 01.`, { message: bad.index, expected: '01', actual: Buffer.from(bad.raw!).toString('hex') || '(empty)' }) : pass('ChangeCipherSpec bodies are 01.');
+    },
+  }),
+  rule({
+    id: 'rec.t13.ccs-compat',
+    title: 'A TLS 1.3 CCS is an unprotected 01, sent after the first ClientHello and before the sender\'s Finished.',
+    rfc: 'RFC 8446 §5',
+    versions: ['1.3'],
+    alert: 'unexpected_message',
+    check(ctx) {
+      const ccs = ctx.t.messages.filter((m) => m.kind === 'change_cipher_spec');
+      if (!ccs.length) return notApplicable('No ChangeCipherSpec.');
+      const ch = ctx.steps.find((s) => s.sym === 'client_hello');
+      const out: Outcome[] = [];
+      for (const m of ccs) {
+        if (m.raw && (m.raw.length !== 1 || m.raw[0] !== 1)) { out.push(violation(`CCS ${m.index} is not the single byte 01.`, { message: m.index, expected: '01', actual: Buffer.from(m.raw).toString('hex') })); continue; }
+        if (m.encrypted && m.records?.length) { out.push(violation(`CCS ${m.index} was protected.`, { message: m.index })); continue; }
+        if (!ch || m.index < ch.m.index) { out.push(violation(`CCS ${m.index} precedes the first ClientHello.`, { message: m.index })); continue; }
+        const fin = ctx.steps.find((s) => s.dir === m.dir && s.sym === 'finished');
+        const unread = ctx.t.messages.find((x) => x.dir === m.dir && x.index < m.index && (x.type === 'encrypted_record' || x.type === 'encrypted_handshake_message'));
+        if (fin && fin.m.index < m.index) out.push(violation(`CCS ${m.index} comes after the ${m.dir} Finished.`, { message: m.index, expected: 'before finished', actual: 'after' }));
+        else if (!fin && unread) out.push(inconclusive(`CCS ${m.index} follows protected records that could not be read, so its place relative to Finished is unknown.`, { message: m.index }));
+        else out.push(pass(`CCS ${m.index} is a valid compatibility CCS.`, { message: m.index }));
+      }
+      return out;
+    },
+  }),
+  rule({
+    id: 'rec.no-early-appdata',
+    title: 'No application data before keys exist, and never unprotected in TLS 1.3.',
+    rfc: 'RFC 5246 §7.3; RFC 8446 §5.1',
+    versions: ['1.2', '1.3'],
+    alert: 'unexpected_message',
+    check(ctx) {
+      const app = ctx.t.messages.filter((m) => m.kind === 'application_data' && m.type === 'application_data');
+      if (!app.length) return notApplicable('No application data.');
+      const earlyOk = ctx.version === '1.3' && !!ctx.ch && ctx.ch.b.extensions?.some((e) => e.type === X.early_data);
+      const bad = app.find((m) => !m.encrypted && !(earlyOk && m.dir === 'C->S' && (!ctx.sh || m.index < ctx.sh.m.index)));
+      return bad ? violation(`Application data ${bad.index} was sent unprotected.`, { message: bad.index, expected: 'protected', actual: 'plaintext' }) : pass('Application data is protected.');
+    },
+  }),
+  rule({
+    id: 'rec.mfl-enforced',
+    title: 'After max_fragment_length is negotiated no plaintext fragment exceeds it.',
+    rfc: 'RFC 6066 §4',
+    versions: ['1.2', '1.3'],
+    alert: 'record_overflow',
+    check(ctx) {
+      if (!ctx.sh) return inconclusive('The ServerHello is not decoded.');
+      const ee = bodyOf(ctx.steps.find((s) => s.sym === 'encrypted_extensions')?.m);
+      const v = extensionBody(ctx.version === '1.3' && ee?.type === 'encrypted_extensions' ? ee.extensions : ctx.sh.b.extensions, X.max_fragment_length, 'max_fragment_length')?.value;
+      if (v === undefined) return notApplicable('No max_fragment_length negotiated.');
+      const n = needRecords(ctx);
+      if (n) return n;
+      const limit = 1 << (8 + v);
+      const shRec = ctx.sh.m.records?.[0] ?? 0;
+      for (const r of ctx.t.records) {
+        const i = inner(r);
+        if (r.index > shRec && i && i.fragment.length > limit) return violation(`Record ${r.index} carries ${i.fragment.length} bytes over the negotiated ${limit}.`, { expected: `<= ${limit}`, actual: `${i.fragment.length}` });
+      }
+      return pass(`No fragment exceeds ${limit} bytes.`);
+    },
+  }),
+  rule({
+    id: 'rec.hs-length-consistent',
+    title: 'Handshake lengths and the length-prefixed fields consume the body exactly.',
+    rfc: 'RFC 5246 §7.4; RFC 8446 §4, §6',
+    versions: ['1.2', '1.3'],
+    alert: 'decode_error',
+    check(ctx) {
+      const withBytes = ctx.t.messages.filter((m) => m.kind === 'handshake' && m.raw);
+      if (!withBytes.length) return inconclusive('No handshake message has bytes.');
+      for (const m of withBytes) {
+        const f = m.findings?.find((x) => x.code === 'trailing-bytes' || x.code === 'length-mismatch' || x.code === 'empty-vector' || x.code === 'bad-value');
+        if (f) return violation(`${m.type}: ${f.detail} (at ${f.path || 'top'}, offset ${f.offset}).`, { message: m.index, expected: 'exact lengths', actual: f.code });
+        const declared = (m.raw![1]! << 16) | (m.raw![2]! << 8) | m.raw![3]!;
+        if (declared !== m.raw!.length - 4) return violation(`${m.type} declares ${declared} bytes but has ${m.raw!.length - 4}.`, { message: m.index });
+      }
+      return pass(`${withBytes.length} handshake message(s) parse exactly${ctx.evidence.keys ? '' : ' (protected ones not read)'}.`);
+    },
+  }),
+  rule({
+    id: 'alert.fatal-closes',
+    title: 'Nothing more is sent after a fatal alert.',
+    rfc: 'RFC 5246 §7.2.2; RFC 8446 §6.2',
+    versions: ['1.2', '1.3'],
+    check(ctx) {
+      const fatal = ctx.t.messages.filter((m) => m.alert && m.alert.level === 2);
+      if (!fatal.length) return ctx.t.messages.some((m) => m.kind === 'alert' && !m.alert) ? inconclusive('Some alerts are encrypted and could not be read.') : notApplicable('No fatal alert.');
+      const f = fatal[0]!;
+      const after = ctx.t.messages.find((m) => m.dir === f.dir && m.index > f.index);
+      return after ? violation(`${f.dir} sent ${after.type} after its fatal alert.`, { message: after.index, expected: 'nothing', actual: after.type }) : pass('Nothing sent after the fatal alert.', { message: f.index });
+    },
+  }),
+  rule({
+    id: 'alert.reserved-never-sent',
+    title: 'Reserved alert descriptions are never sent.',
+    rfc: 'RFC 5246 §7.2.2; RFC 8446 App. B.2',
+    versions: ['1.2', '1.3'],
+    check(ctx) {
+      const alerts = ctx.t.messages.filter((m) => m.alert);
+      if (!alerts.length) return ctx.t.messages.some((m) => m.kind === 'alert') ? inconclusive('The alerts are encrypted and could not be read.') : notApplicable('No alert.');
+      const reserved = ctx.version === '1.3' ? RESERVED_13 : RESERVED_12;
+      const bad = alerts.find((m) => reserved.includes(m.alert!.description));
+      return bad ? violation(`Reserved alert ${bad.alert!.description} was sent.`, { message: bad.index, actual: `${bad.alert!.description}` }) : pass(`${alerts.length} alert(s), none reserved.`);
+    },
+  }),
+];
+
+export const recordRules: Rule[] = rules;

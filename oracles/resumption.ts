@@ -1,0 +1,125 @@
+/**
+ * TLS 1.2 resumption rules that compare a resumed handshake with the
+ * connection that created the session. The original is looked up among the
+ * earlier transcripts given to the engine (`earlier`), by session ID echo
+ * or by SessionTicket; without it the rules are inconclusive.
+ */
+import { extensionBody } from '../wire/extensions';
+import { bytesEqual, toHex } from '../wire/hex';
+import { ExtensionType as X } from '../wire/registry';
+import { type Context, bodyOf, exts, hasExt } from './context';
+import { abbreviated } from './ordering';
+import { type Outcome, type Rule, inconclusive, notApplicable, pass, violation } from './rule';
+
+const NEED_ORIGINAL = "The handshake resumes a session whose original connection is not among the transcripts given (pass the earlier connection too).";
+
+/** The earlier connection whose session this TLS 1.2 handshake resumes. */
+export function originalOf(ctx: Context): Context | undefined {
+  const ch = ctx.ch?.b;
+  if (!ch) return undefined;
+  const ticket = extensionBody(ch.extensions, X.session_ticket, 'session_ticket')?.ticket;
+  for (const e of [...ctx.earlier].reverse()) {
+    if (ch.sessionId.length && e.sh && bytesEqual(e.sh.b.sessionId, ch.sessionId)) return e;
+    if (ticket?.length) {
+      for (const s of e.steps) {
+        const b = bodyOf(s.m);
+        if (b?.type === 'new_session_ticket' && b.form === 'tls12' && bytesEqual(b.ticket, ticket)) return e;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Resumed handshake and its original, or why the rule cannot go on. */
+function resumed(ctx: Context): { orig: Context } | Outcome {
+  if (!ctx.ch || !ctx.sh) return inconclusive('The hellos are not decoded.');
+  const ab = abbreviated(ctx);
+  if (ab === false) return notApplicable('Full handshake: no session is resumed.');
+  if (ab === undefined) return inconclusive('Whether the handshake resumes a session cannot be told.');
+  const orig = originalOf(ctx);
+  return orig ? { orig } : inconclusive(NEED_ORIGINAL);
+}
+const isOutcome = (x: object): x is Outcome => 'status' in x;
+const ems = (c: Context): boolean => hasExt(exts(c.ch), X.extended_master_secret) && hasExt(exts(c.sh), X.extended_master_secret);
+const sni = (c: Context): string => (extensionBody(c.ch?.b.extensions, X.server_name, 'server_name')?.names ?? []).map((n) => toHex(n.name)).join(',');
+
+export const resumptionRules: Rule[] = [
+  {
+    id: 't12.neg.resume-consistency',
+    title: "A resumption offers the cached session's suite and compression, and the resuming ServerHello uses exactly them.",
+    rfc: 'RFC 5246 §7.4.1.2, §7.4.1.3',
+    versions: ['1.2'],
+    role: 'both',
+    strength: 'MUST',
+    alert: 'illegal_parameter',
+    evidence: 'plaintext',
+    group: 'negotiation',
+    check(ctx) {
+      const r = resumed(ctx);
+      if (isOutcome(r)) return r;
+      const o = r.orig.sh!.b;
+      const ch = ctx.ch!.b;
+      const sh = ctx.sh!.b;
+      if (!ch.cipherSuites.includes(o.cipherSuite) || !ch.compressionMethods.includes(o.compressionMethod)) return violation("The resuming ClientHello does not offer the session's suite and compression.", { message: ctx.ch!.m.index });
+      if (sh.cipherSuite !== o.cipherSuite || sh.compressionMethod !== o.compressionMethod) return violation("The resuming ServerHello does not use the session's suite/compression.", { message: ctx.sh!.m.index, expected: `0x${o.cipherSuite.toString(16)}/${o.compressionMethod}`, actual: `0x${sh.cipherSuite.toString(16)}/${sh.compressionMethod}` });
+      return pass("The resumption keeps the session's suite and compression.", { message: ctx.sh!.m.index });
+    },
+  },
+  {
+    id: 'ext.ems.resumption',
+    title: 'Sessions are resumed only with the same extended_master_secret status as the original handshake.',
+    rfc: 'RFC 7627 §5.3',
+    versions: ['1.2'],
+    role: 'both',
+    strength: 'MUST',
+    alert: 'handshake_failure',
+    evidence: 'plaintext',
+    group: 'negotiation',
+    check(ctx) {
+      const r = resumed(ctx);
+      if (isOutcome(r)) return r;
+      const origEms = ems(r.orig);
+      const chEms = hasExt(exts(ctx.ch), X.extended_master_secret);
+      const shEms = hasExt(exts(ctx.sh), X.extended_master_secret);
+      const i = ctx.sh!.m.index;
+      if (origEms && !chEms) return violation('The server resumed an EMS session for a ClientHello without EMS.', { message: i, expected: 'abort', actual: 'resumed' });
+      if (!origEms && chEms) return violation('The server resumed a non-EMS session for a ClientHello offering EMS.', { message: i, expected: 'full handshake', actual: 'resumed' });
+      if (shEms !== origEms) return violation("The resuming ServerHello's EMS status differs from the original session's, and the client went on.", { message: i });
+      return pass('EMS status is the same as in the original session.', { message: i });
+    },
+  },
+  {
+    id: 'ext.sni.resumption',
+    title: 'A TLS 1.2 session is not resumed under another server name.',
+    rfc: 'RFC 6066 §3; RFC 8446 §4.6.1',
+    versions: ['1.2', '1.3'],
+    role: 'both',
+    strength: 'MUST',
+    evidence: 'plaintext',
+    group: 'negotiation',
+    check(ctx) {
+      if (ctx.version === '1.3') return inconclusive('For TLS 1.3 the new name must be valid for the original server certificate: needs the certificate oracles.');
+      const r = resumed(ctx);
+      if (isOutcome(r)) return r;
+      return sni(ctx) === sni(r.orig) ? pass('Same server_name as the original session.', { message: ctx.ch!.m.index }) : violation('The session was resumed under a different server_name.', { message: ctx.sh!.m.index, expected: sni(r.orig) || '(none)', actual: sni(ctx) || '(none)' });
+    },
+  },
+  {
+    id: 'alert.t12.no-resume-after-fatal',
+    title: 'A session whose connection ended with a fatal alert is never resumed.',
+    rfc: 'RFC 5246 §7.2, §7.2.2',
+    versions: ['1.2'],
+    role: 'both',
+    strength: 'MUST',
+    evidence: 'plaintext',
+    group: 'record',
+    check(ctx) {
+      const r = resumed(ctx);
+      if (isOutcome(r)) return r;
+      const fatal = r.orig.t.messages.find((m) => m.alert?.level === 2);
+      if (fatal) return violation('The resumed session ended with a fatal alert in its original connection.', { message: ctx.sh!.m.index, expected: 'full handshake', actual: 'resumed' });
+      const unread = r.orig.t.messages.some((m) => m.kind === 'alert' && !m.alert);
+      return unread ? inconclusive("The original connection's alerts are encrypted and could not be read.") : pass('The original connection ended without a fatal alert.', { message: ctx.sh!.m.index });
+    },
+  },
+];

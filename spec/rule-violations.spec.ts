@@ -1,0 +1,377 @@
+/**
+ * Real captures give no violation; each hand-made mutation of one trips the
+ * rule it breaks (table-driven, at least one row per implemented rule); a
+ * TLS 1.3 transcript without its encrypted part is inconclusive, not passed.
+ */
+import { allRules } from '../oracles/catalogue';
+import { checkTranscript, ruleStatus } from '../oracles/engine';
+import { TranscriptBuilder } from '../transcript/build';
+import type { Transcript } from '../transcript/model';
+import { encodeRecord } from '../wire/record';
+import { DOWNGRADE_TLS12, ExtensionType as X } from '../wire/registry';
+import { captureTranscripts } from './support/capture-transcripts';
+import {
+  type Entry,
+  type RecordInput,
+  at,
+  buildFromMessages,
+  buildFromRecords,
+  delExt,
+  drop,
+  edit,
+  entriesOf,
+  findCase,
+  hrr,
+  hs,
+  moveBefore,
+  recordsOf,
+  setExt,
+} from './support/mutate';
+
+const CASES = { t12: 'openssl-t12', t13: 'openssl-t13', g12: 'gnutls-server' } as const;
+type Base = keyof typeof CASES;
+const V12 = { version: 0x0303, kex: 'ECDHE_RSA' as const };
+const V13 = { version: 0x0304 };
+const C = 'C->S' as const;
+const S = 'S->C' as const;
+const bytes = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'latin1'));
+
+interface Row {
+  rule: string;
+  base: Base;
+  /** Build from records instead of messages. */
+  records?: boolean;
+  m?: (E: Entry[]) => void;
+  r?: (R: RecordInput[]) => void;
+  /** Check an abbreviated handshake resuming the base connection's session (`m` edits it, `o` edits the original). */
+  resume?: boolean;
+  o?: (E: Entry[]) => void;
+}
+
+const rec = (dir: 'C->S' | 'S->C', type: number, version: number, fragment: Uint8Array): RecordInput => ({ dir, raw: encodeRecord({ contentType: type, version, fragment }) });
+const chOf = (E: Entry[]) => E[at(E, 'client_hello', C)]!;
+const withHrr = (E: Entry[], group: number, ch2: (E: Entry[]) => void = () => {}, suite = 0x1302): void => {
+  const sid = chOf(E).raw!.subarray(39, 39 + 32);
+  const i = at(E, 'server_hello', S);
+  const ch2Entry = { ...chOf(E) };
+  E.splice(i, 0, hrr(suite, sid, group), ch2Entry);
+  ch2(E);
+};
+const pskClient = { kind: 'pre_shared_key_client' as const, identities: [{ identity: Uint8Array.of(1, 2, 3), obfuscatedTicketAge: 0 }], binders: [new Uint8Array(32)] };
+
+const ROWS: Row[] = [
+  // ---- record layer
+  { rule: 'rec.content-type-known', base: 't12', records: true, r: (R) => R.splice(1, 0, rec(C, 25, 0x0303, Uint8Array.of(0))) },
+  { rule: 'rec.plaintext-max-len', base: 't12', records: true, r: (R) => R.splice(2, 0, rec(S, 23, 0x0303, new Uint8Array(16385))) },
+  { rule: 'rec.ciphertext-max-len', base: 't12', records: true, r: (R) => { const i = R.length - 3; R[i] = { ...R[i]!, raw: encodeRecord({ contentType: 23, version: 0x0303, fragment: new Uint8Array(16384 + 2049) }) }; } },
+  { rule: 'rec.no-empty-fragments', base: 't12', records: true, r: (R) => R.splice(1, 0, rec(S, 22, 0x0303, new Uint8Array(0))) },
+  {
+    rule: 'rec.t13.hs-no-interleave', base: 't13', records: true,
+    r: (R) => {
+      const i = R.findIndex((x) => x.dir === S && x.plaintext?.fragment[0] === 11);
+      const f = R[i]!.plaintext!.fragment;
+      const part = (b: Uint8Array): RecordInput => ({ dir: S, raw: encodeRecord({ contentType: 23, version: 0x0303, fragment: new Uint8Array(b.length + 17) }), plaintext: { contentType: 22, fragment: b } });
+      R.splice(i, 1, part(f.subarray(0, 100)), { dir: S, raw: encodeRecord({ contentType: 23, version: 0x0303, fragment: new Uint8Array(30) }), plaintext: { contentType: 23, fragment: new Uint8Array(13) } }, part(f.subarray(100)));
+    },
+  },
+  {
+    rule: 'rec.t13.hs-key-change-boundary', base: 't13', records: true,
+    r: (R) => {
+      const fin = R.findIndex((x) => x.dir === S && x.plaintext?.fragment[0] === 20);
+      const nst = R.findIndex((x) => x.dir === S && x.plaintext?.fragment[0] === 4);
+      const merged = Buffer.concat([R[fin]!.plaintext!.fragment, R[nst]!.plaintext!.fragment]);
+      R[fin] = { ...R[fin]!, plaintext: { contentType: 22, fragment: new Uint8Array(merged) } };
+      R.splice(nst, 1);
+    },
+  },
+  { rule: 'rec.alert-format', base: 't12', records: true, r: (R) => { const i = R.length - 1; R[i] = { ...R[i]!, plaintext: { contentType: 21, fragment: Uint8Array.of(1, 0, 0) } }; } },
+  { rule: 'rec.record-version', base: 't12', records: true, r: (R) => { R[1] = { ...R[1]!, raw: Uint8Array.from([...R[1]!.raw.subarray(0, 1), 2, 0, ...R[1]!.raw.subarray(3)]) }; } },
+  { rule: 'rec.t13.outer-header', base: 't13', records: true, r: (R) => { const i = R.findIndex((x) => x.plaintext); R[i] = { ...R[i]!, raw: Uint8Array.from([23, 3, 1, ...R[i]!.raw.subarray(3)]) }; } },
+  { rule: 'rec.t12.ccs-format', base: 't12', records: true, r: (R) => { const i = R.findIndex((x) => x.raw[0] === 20); R[i] = rec(R[i]!.dir, 20, 0x0303, Uint8Array.of(2)); } },
+  { rule: 'rec.t13.ccs-compat', base: 't13', records: true, r: (R) => R.splice(R.length - 1, 0, rec(S, 20, 0x0303, Uint8Array.of(1))) },
+  { rule: 'rec.no-early-appdata', base: 't12', m: (E) => E.splice(at(E, 'change_cipher_spec', C), 0, { dir: C, kind: 'application_data', encrypted: false }) },
+  {
+    rule: 'rec.mfl-enforced', base: 't12', records: true,
+    m: (E) => {
+      edit(E, 'client_hello', C, V12, (b) => { b.extensions = setExt(b.extensions, X.max_fragment_length, { kind: 'max_fragment_length', value: 1 }); });
+      edit(E, 'server_hello', S, V12, (b) => { b.extensions = setExt(b.extensions, X.max_fragment_length, { kind: 'max_fragment_length', value: 1 }); });
+    },
+  },
+  { rule: 'rec.hs-length-consistent', base: 't12', m: (E) => { E[at(E, 'server_hello_done', S)] = hs(S, '0e00000100'); } },
+  { rule: 'alert.fatal-closes', base: 't12', m: (E) => E.splice(1, 0, { dir: C, kind: 'alert', raw: Uint8Array.of(2, 40), encrypted: false }) },
+  { rule: 'alert.reserved-never-sent', base: 't12', m: (E) => E.push({ dir: C, kind: 'alert', raw: Uint8Array.of(2, 21), encrypted: true }) },
+  // ---- TLS 1.2 ordering
+  { rule: 't12.order.state-machine', base: 't12', m: (E) => drop(E, 'server_key_exchange', S) },
+  { rule: 't12.order.client-hello-first', base: 't12', m: (E) => drop(E, 'client_hello', C) },
+  { rule: 't12.order.server-hello-reply', base: 't12', m: (E) => moveBefore(E, 'certificate', S, 'server_hello', S) },
+  { rule: 't12.order.server-cert-position', base: 't12', m: (E) => moveBefore(E, 'server_key_exchange', S, 'certificate', S) },
+  { rule: 't12.order.server-cert-required', base: 't12', m: (E) => drop(E, 'certificate', S) },
+  { rule: 't12.order.cert-status-position', base: 't12', m: (E) => E.splice(at(E, 'server_key_exchange', S), 0, hs(S, '1600000501000001aa')) },
+  { rule: 't12.order.ske-required', base: 't12', m: (E) => drop(E, 'server_key_exchange', S) },
+  { rule: 't12.order.ske-forbidden', base: 't12', m: (E) => edit(E, 'server_hello', S, V12, (b) => { b.cipherSuite = 0x0035; }) },
+  { rule: 't12.order.ske-position', base: 't12', m: (E) => moveBefore(E, 'server_key_exchange', S, 'certificate', S) },
+  { rule: 't12.order.cr-position', base: 't12', m: (E) => moveBefore(E, 'server_hello_done', S, 'certificate_request', S) },
+  { rule: 't12.order.cr-not-anonymous', base: 't12', m: (E) => edit(E, 'server_hello', S, V12, (b) => { b.cipherSuite = 0xc018; }) },
+  { rule: 't12.order.server-hello-done', base: 't12', m: (E) => E.splice(at(E, 'server_hello_done', S), 0, hs(S, '0e000000')) },
+  { rule: 't12.order.client-cert-iff-cr', base: 't12', m: (E) => drop(E, 'certificate_request', S) },
+  { rule: 't12.order.cke-position', base: 't12', m: (E) => drop(E, 'client_key_exchange', C) },
+  { rule: 't12.order.cv-after-cke', base: 't12', m: (E) => moveBefore(E, 'certificate_verify', C, 'client_key_exchange', C) },
+  { rule: 't12.order.cv-iff-signing-cert', base: 't12', m: (E) => drop(E, 'certificate_verify', C) },
+  { rule: 't12.order.ccs-before-finished', base: 't12', m: (E) => { E.splice(at(E, 'change_cipher_spec', C), 1); E[at(E, 'finished', C)]!.encrypted = false; } },
+  { rule: 't12.order.ccs-timing', base: 't12', m: (E) => moveBefore(E, 'change_cipher_spec', S, 'certificate', C) },
+  { rule: 't12.order.finished-first-protected', base: 't12', m: (E) => E.splice(at(E, 'finished', C), 0, { dir: C, kind: 'application_data', encrypted: true }) },
+  { rule: 't12.order.full-server-final-flight', base: 't12', m: (E) => moveBefore(E, 'new_session_ticket', S, 'change_cipher_spec', C) },
+  { rule: 't12.order.abbreviated-flow', base: 'g12', m: (E) => { const sid = E[at(E, 'server_hello', S)]!.raw!.subarray(39, 71); edit(E, 'client_hello', C, V12, (b) => { b.sessionId = Uint8Array.from(sid); }); } },
+  { rule: 't12.order.nst-iff-ticket-ext', base: 't12', m: (E) => edit(E, 'server_hello', S, V12, (b) => { b.extensions = delExt(b.extensions, X.session_ticket); }) },
+  { rule: 't12.order.no-appdata-before-finished', base: 't12', m: (E) => E.splice(at(E, 'new_session_ticket', S), 0, { dir: C, kind: 'application_data', encrypted: true }) },
+  { rule: 't12.order.hello-request', base: 't12', m: (E) => E.push(hs(C, '00000000', true)) },
+  { rule: 't12.order.single-occurrence', base: 't12', m: (E) => { const i = at(E, 'client_key_exchange', C); E.splice(i, 0, { ...E[i]! }); } },
+  // ---- TLS 1.3 ordering
+  { rule: 't13.order.state-machine', base: 't13', m: (E) => drop(E, 'encrypted_extensions', S) },
+  { rule: 't13.order.client-hello-first', base: 't13', m: (E) => drop(E, 'client_hello', C) },
+  { rule: 't13.order.server-first', base: 't13', m: (E) => moveBefore(E, 'encrypted_extensions', S, 'server_hello', S) },
+  { rule: 't13.order.single-hrr', base: 't13', m: (E) => { withHrr(E, 0x17); withHrr(E, 0x18); } },
+  { rule: 't13.order.ch2-after-hrr', base: 't13', m: (E) => { withHrr(E, 0x17); E.splice(at(E, 'client_hello', C, 1), 1); } },
+  { rule: 't13.order.compat-ccs', base: 't13', m: (E) => E.splice(E.findIndex((e) => e.kind === 'change_cipher_spec' && e.dir === S), 1) },
+  { rule: 't13.order.ee-after-sh', base: 't13', m: (E) => moveBefore(E, 'certificate_request', S, 'encrypted_extensions', S) },
+  { rule: 't13.order.cr-after-ee', base: 't13', m: (E) => moveBefore(E, 'certificate', S, 'certificate_request', S) },
+  { rule: 't13.order.no-cr-in-psk', base: 't13', m: (E) => edit(E, 'server_hello', S, V13, (b) => { b.extensions = setExt(b.extensions, X.pre_shared_key, { kind: 'pre_shared_key_server', selectedIdentity: 0 }); }) },
+  { rule: 't13.order.server-auth-required', base: 't13', m: (E) => drop(E, 'certificate_verify', S) },
+  { rule: 't13.order.no-server-cert-in-psk', base: 't13', m: (E) => edit(E, 'server_hello', S, V13, (b) => { b.extensions = setExt(b.extensions, X.pre_shared_key, { kind: 'pre_shared_key_server', selectedIdentity: 0 }); }) },
+  { rule: 't13.order.cv-position', base: 't13', m: (E) => moveBefore(E, 'certificate_verify', S, 'certificate', S) },
+  { rule: 't13.order.client-cert-iff-cr', base: 't13', m: (E) => { drop(E, 'certificate', C); drop(E, 'certificate_verify', C); } },
+  { rule: 't13.order.client-cv-iff-nonempty', base: 't13', m: (E) => drop(E, 'certificate_verify', C) },
+  { rule: 't13.order.eoed', base: 't13', m: (E) => E.splice(at(E, 'finished', S) + 1, 0, hs(S, '05000000', true)) },
+  { rule: 't13.order.server-flight', base: 't13', m: (E) => moveBefore(E, 'certificate', S, 'certificate_request', S) },
+  { rule: 't13.order.client-flight', base: 't13', m: (E) => E.splice(at(E, 'finished', C), 0, hs(C, '1800000100', true)) },
+  { rule: 't13.order.no-renegotiation', base: 't13', m: (E) => E.push({ ...chOf(E), encrypted: true }) },
+  { rule: 't13.order.post-handshake', base: 't13', m: (E) => moveBefore(E, 'new_session_ticket', S, 'certificate', C) },
+  { rule: 't13.order.early-data-window', base: 't13', m: (E) => E.splice(1, 0, { dir: C, kind: 'application_data', encrypted: true }) },
+  // ---- negotiation
+  { rule: 't12.neg.suite-offered', base: 't12', m: (E) => edit(E, 'server_hello', S, V12, (b) => { b.cipherSuite = 0x5600; }) },
+  { rule: 't13.neg.suite-offered', base: 't13', m: (E) => edit(E, 'server_hello', S, V13, (b) => { b.cipherSuite = 0xc02f; }) },
+  { rule: 't12.neg.compression', base: 't12', m: (E) => edit(E, 'server_hello', S, V12, (b) => { b.compressionMethod = 1; }) },
+  { rule: 't13.neg.compression', base: 't13', m: (E) => edit(E, 'client_hello', C, V13, (b) => { b.compressionMethods = [0, 1]; }) },
+  { rule: 't12.neg.suite-fits-version', base: 't12', m: (E) => edit(E, 'server_hello', S, V12, (b) => { b.cipherSuite = 0x1302; }) },
+  { rule: 't12.neg.resume-detection', base: 'g12', m: (E) => { const sid = E[at(E, 'server_hello', S)]!.raw!.subarray(39, 71); edit(E, 'client_hello', C, V12, (b) => { b.sessionId = Uint8Array.from(sid); }); } },
+  { rule: 't13.neg.session-id-echo', base: 't13', m: (E) => edit(E, 'server_hello', S, V13, (b) => { b.sessionId = new Uint8Array(32).fill(7); }) },
+  { rule: 't13.neg.session-id-client', base: 't13', m: (E) => edit(E, 'client_hello', C, V13, (b) => { b.sessionId = new Uint8Array(33); }) },
+  { rule: 't13.neg.sh-extensions', base: 't13', m: (E) => edit(E, 'server_hello', S, V13, (b) => { b.extensions = setExt(b.extensions, X.server_name, { kind: 'empty' }); }) },
+  { rule: 't13.neg.extension-placement', base: 't13', m: (E) => edit(E, 'encrypted_extensions', S, V13, (b) => { b.extensions = setExt(b.extensions, X.supported_versions, { kind: 'supported_versions_server', version: 0x0304 }); }) },
+  { rule: 't13.neg.psk-ext-last', base: 't13', m: (E) => edit(E, 'client_hello', C, V13, (b) => { b.extensions = setExt(b.extensions, X.pre_shared_key, pskClient, 0); }) },
+  { rule: 't13.neg.mandatory-extensions', base: 't13', m: (E) => edit(E, 'client_hello', C, V13, (b) => { b.extensions = delExt(b.extensions, X.signature_algorithms); }) },
+  { rule: 't13.neg.sigalgs-for-cert-auth', base: 't13', m: (E) => edit(E, 'client_hello', C, V13, (b) => { b.extensions = delExt(b.extensions, X.signature_algorithms); }) },
+  { rule: 't13.neg.keyshare-client', base: 't13', m: (E) => edit(E, 'client_hello', C, V13, (b) => { const ks = b.extensions!.find((e) => e.type === X.key_share)!.body; if (ks.kind === 'key_share_client') ks.shares.push(ks.shares[0]!); }) },
+  { rule: 't13.neg.keyshare-server', base: 't13', m: (E) => edit(E, 'server_hello', S, V13, (b) => { const ks = b.extensions!.find((e) => e.type === X.key_share)!.body; if (ks.kind === 'key_share_server') ks.share.group = 0x17; }) },
+  { rule: 't13.neg.hrr-group', base: 't13', m: (E) => withHrr(E, 0x1d) },
+  { rule: 't13.neg.hrr-must-change', base: 't13', m: (E) => withHrr(E, 0x1d) },
+  { rule: 't13.neg.ch2-rules', base: 't13', m: (E) => withHrr(E, 0x17) },
+  {
+    rule: 't13.neg.hrr-sh-consistency', base: 't13',
+    m: (E) => withHrr(E, 0x17, (E2) => edit(E2, 'client_hello', C, V13, (b) => { b.extensions = setExt(b.extensions, X.key_share, { kind: 'key_share_client', shares: [{ group: 0x17, keyExchange: new Uint8Array(65).fill(4) }] }, b.extensions!.findIndex((e) => e.type === X.key_share)); }, 1)),
+  },
+  { rule: 't13.neg.psk-modes', base: 't13', m: (E) => edit(E, 'client_hello', C, V13, (b) => { b.extensions = setExt(delExt(b.extensions, X.psk_key_exchange_modes), X.pre_shared_key, pskClient); }) },
+  { rule: 't13.neg.psk-selected-identity', base: 't13', m: (E) => edit(E, 'client_hello', C, V13, (b) => { b.extensions = setExt(b.extensions, X.pre_shared_key, { ...pskClient, binders: [new Uint8Array(32), new Uint8Array(32)] }); }) },
+  { rule: 't13.neg.early-data', base: 't13', m: (E) => edit(E, 'client_hello', C, V13, (b) => { b.extensions = setExt(b.extensions, X.early_data, { kind: 'empty' }); }) },
+  { rule: 't13.neg.post-handshake-auth-ext', base: 't13', m: (E) => edit(E, 'encrypted_extensions', S, V13, (b) => { b.extensions = setExt(b.extensions, X.post_handshake_auth, { kind: 'opaque', data: new Uint8Array(0) }); }) },
+  { rule: 'ver.t12.server-version', base: 't12', m: (E) => edit(E, 'client_hello', C, V12, (b) => { b.legacyVersion = 0x0302; }) },
+  { rule: 'ver.no-ssl3', base: 't12', m: (E) => edit(E, 'client_hello', C, V12, (b) => { b.legacyVersion = 0x0300; }) },
+  {
+    rule: 'ver.fallback-scsv', base: 't12',
+    m: (E) => {
+      edit(E, 'client_hello', C, V12, (b) => { b.cipherSuites.push(0x5600); });
+      edit(E, 'server_hello', S, V12, (b) => { b.random = Uint8Array.from([...b.random.subarray(0, 24), ...DOWNGRADE_TLS12]); });
+    },
+  },
+  { rule: 'ver.downgrade-sentinel-set', base: 't13', m: (E) => edit(E, 'server_hello', S, V13, (b) => { b.random = Uint8Array.from([...b.random.subarray(0, 24), ...DOWNGRADE_TLS12]); }) },
+  { rule: 'ver.t13.legacy-version-fields', base: 't13', m: (E) => edit(E, 'server_hello', S, V13, (b) => { b.legacyVersion = 0x0304; }) },
+  { rule: 'ver.t13.supported-versions-client', base: 't13', m: (E) => edit(E, 'client_hello', C, V13, (b) => { b.extensions = setExt(b.extensions, X.supported_versions, { kind: 'supported_versions_client', versions: [0x0303] }); }) },
+  { rule: 'ver.t13.server-selection', base: 't13', m: (E) => edit(E, 'client_hello', C, V13, (b) => { b.extensions = setExt(b.extensions, X.supported_versions, { kind: 'supported_versions_client', versions: [0x0303] }); }) },
+  { rule: 'ver.t13.sh-supported-versions', base: 't12', m: (E) => edit(E, 'server_hello', S, V12, (b) => { b.extensions = setExt(b.extensions, X.supported_versions, { kind: 'supported_versions_server', version: 0x0303 }); }) },
+  { rule: 'ver.t13.client-check', base: 't13', m: (E) => edit(E, 'client_hello', C, V13, (b) => { b.extensions = setExt(b.extensions, X.supported_versions, { kind: 'supported_versions_client', versions: [0x7f1c, 0x0303] }); }) },
+  { rule: 'ext.only-if-offered', base: 't12', m: (E) => edit(E, 'server_hello', S, V12, (b) => { b.extensions = setExt(b.extensions, X.application_layer_protocol_negotiation, { kind: 'application_layer_protocol_negotiation', protocols: [bytes('h2')] }); }) },
+  { rule: 'ext.no-duplicates', base: 't12', m: (E) => edit(E, 'client_hello', C, V12, (b) => { b.extensions = [...b.extensions!, b.extensions![0]!]; }) },
+  { rule: 'ext.block-well-formed', base: 't12', m: (E) => { const e = chOf(E); const raw = Uint8Array.from([...e.raw!, 0]); const n = raw.length - 4; raw.set([n >> 16, (n >> 8) & 255, n & 255], 1); e.raw = raw; } },
+  { rule: 'ext.grease-not-selected', base: 't12', m: (E) => edit(E, 'server_hello', S, V12, (b) => { b.cipherSuite = 0x0a0a; }) },
+  {
+    rule: 'ext.alpn.format', base: 't12',
+    m: (E) => {
+      const alpn = { kind: 'application_layer_protocol_negotiation' as const, protocols: [bytes('h2'), bytes('http/1.1')] };
+      edit(E, 'client_hello', C, V12, (b) => { b.extensions = setExt(b.extensions, X.application_layer_protocol_negotiation, alpn); });
+      edit(E, 'server_hello', S, V12, (b) => { b.extensions = setExt(b.extensions, X.application_layer_protocol_negotiation, alpn); });
+    },
+  },
+  {
+    rule: 'ext.alpn.selected-offered', base: 't12',
+    m: (E) => {
+      edit(E, 'client_hello', C, V12, (b) => { b.extensions = setExt(b.extensions, X.application_layer_protocol_negotiation, { kind: 'application_layer_protocol_negotiation', protocols: [bytes('h2')] }); });
+      edit(E, 'server_hello', S, V12, (b) => { b.extensions = setExt(b.extensions, X.application_layer_protocol_negotiation, { kind: 'application_layer_protocol_negotiation', protocols: [bytes('spdy/3')] }); });
+    },
+  },
+  { rule: 'ext.ems.negotiation', base: 't12', m: (E) => edit(E, 'client_hello', C, V12, (b) => { b.extensions = delExt(b.extensions, X.extended_master_secret); }) },
+  { rule: 'ext.reneg.initial', base: 't12', m: (E) => edit(E, 'server_hello', S, V12, (b) => { b.extensions = delExt(b.extensions, X.renegotiation_info); }) },
+  { rule: 'ext.ecc.curve-offered', base: 't12', m: (E) => edit(E, 'client_hello', C, V12, (b) => { b.extensions = setExt(b.extensions, X.supported_groups, { kind: 'supported_groups', groups: [0x18] }); }) },
+  { rule: 'ext.ecc.named-curve-only', base: 't12', m: (E) => { const e = E[at(E, 'server_key_exchange', S)]!; e.raw = Uint8Array.from(e.raw!); e.raw[4] = 1; } },
+  { rule: 'ext.ecc.point-formats', base: 't12', m: (E) => edit(E, 'client_hello', C, V12, (b) => { b.extensions = setExt(b.extensions, X.ec_point_formats, { kind: 'ec_point_formats', formats: [1] }); }) },
+  { rule: 'ext.ecc.no-ecc-ext-without-ecc', base: 't12', m: (E) => edit(E, 'client_hello', C, V12, (b) => { b.cipherSuites = [0x009d, 0x00ff]; }) },
+  { rule: 'ext.status-request', base: 't12', m: (E) => edit(E, 'server_hello', S, V12, (b) => { b.extensions = setExt(b.extensions, X.status_request, { kind: 'empty' }); }) },
+  { rule: 'ext.sni.format', base: 't12', m: (E) => edit(E, 'client_hello', C, V12, (b) => { b.extensions = setExt(b.extensions, X.server_name, { kind: 'server_name', names: [{ nameType: 0, name: bytes('example.com.') }] }); }) },
+  { rule: 'ext.sni.server-ack', base: 't12', m: (E) => edit(E, 'server_hello', S, V12, (b) => { b.extensions = setExt(b.extensions, X.server_name, { kind: 'server_name', names: [{ nameType: 0, name: bytes('localhost') }] }); }) },
+  { rule: 'ext.mfl.values', base: 't12', m: (E) => edit(E, 'client_hello', C, V12, (b) => { b.extensions = setExt(b.extensions, X.max_fragment_length, { kind: 'max_fragment_length', value: 5 }); }) },
+  { rule: 't12.neg.ticket', base: 't12', m: (E) => edit(E, 'server_hello', S, V12, (b) => { b.extensions = setExt(b.extensions, X.session_ticket, { kind: 'session_ticket', ticket: Uint8Array.of(1) }); }) },
+  { rule: 't12.neg.sigalgs-extension', base: 't12', m: (E) => edit(E, 'server_hello', S, V12, (b) => { b.extensions = setExt(b.extensions, X.signature_algorithms, { kind: 'signature_algorithms', schemes: [0x0804] }); }) },
+  { rule: 't12.neg.ske-sigalg', base: 't12', m: (E) => edit(E, 'client_hello', C, V12, (b) => { b.extensions = setExt(b.extensions, X.signature_algorithms, { kind: 'signature_algorithms', schemes: [0x0403] }); }) },
+  { rule: 't12.neg.cv-sigalg', base: 't12', m: (E) => edit(E, 'certificate_request', S, V12, (b) => { if (b.form === 'tls12') b.signatureAlgorithms = [0x0403]; }) },
+  { rule: 't12.neg.cr-fields', base: 't12', m: (E) => edit(E, 'certificate_request', S, V12, (b) => { if (b.form === 'tls12') b.signatureAlgorithms.push(0x0400); }) },
+  { rule: 't13.neg.cert-request-context', base: 't13', m: (E) => edit(E, 'certificate_request', S, V13, (b) => { if (b.form === 'tls13') b.context = Uint8Array.of(1); }) },
+  { rule: 't13.neg.cr-sigalgs', base: 't13', m: (E) => edit(E, 'certificate_request', S, V13, (b) => { if (b.form === 'tls13') b.extensions = delExt(b.extensions, X.signature_algorithms); }) },
+  { rule: 't13.neg.nst-fields', base: 't13', m: (E) => edit(E, 'new_session_ticket', S, V13, (b) => { if (b.form === 'tls13') b.lifetime = 700000; }) },
+  { rule: 't13.neg.keyupdate-values', base: 't13', m: (E) => E.push(hs(C, '1800000102', true)) },
+  { rule: 'alert.t13.error-level', base: 't13', m: (E) => E.push({ dir: S, kind: 'alert', raw: Uint8Array.of(1, 40), encrypted: true }) },
+  { rule: 't12.neg.resume-consistency', base: 'g12', resume: true, m: (E) => edit(E, 'server_hello', S, V12, (b) => { b.cipherSuite = 0xc02f; }) },
+  { rule: 'ext.ems.resumption', base: 'g12', resume: true, m: (E) => edit(E, 'client_hello', C, V12, (b) => { b.extensions = delExt(b.extensions, X.extended_master_secret); }) },
+  { rule: 'ext.sni.resumption', base: 'g12', resume: true, m: (E) => edit(E, 'client_hello', C, V12, (b) => { b.extensions = setExt(b.extensions, X.server_name, { kind: 'server_name', names: [{ nameType: 0, name: bytes('other.example') }] }, 0); }) },
+  { rule: 'alert.t12.no-resume-after-fatal', base: 'g12', resume: true, o: (E) => E.push({ dir: S, kind: 'alert', raw: Uint8Array.of(2, 80), encrypted: true }) },
+  { rule: 't12.neg.no-weak-algorithms', base: 't12', m: (E) => edit(E, 'server_hello', S, V12, (b) => { b.cipherSuite = 0x0004; }) },
+];
+
+function base(b: Base): Entry[] | undefined {
+  const c = findCase(CASES[b]);
+  return c ? entriesOf(c) : undefined;
+}
+
+/** An abbreviated handshake resuming the session of connection E (its session ID echoed). */
+export function resumedFrom(E: Entry[]): Entry[] {
+  const sh = E[at(E, 'server_hello', S)]!;
+  const sid = Uint8Array.from(sh.raw!.subarray(39, 71));
+  const R: Entry[] = [{ ...chOf(E) }, { ...sh }, { dir: S, kind: 'change_cipher_spec', encrypted: false }, { ...E[at(E, 'finished', S)]! }, { dir: C, kind: 'change_cipher_spec', encrypted: false }, { ...E[at(E, 'finished', C)]! }, { dir: C, kind: 'application_data', encrypted: true }];
+  edit(R, 'client_hello', C, V12, (b) => { b.sessionId = sid; });
+  // resumed by session ID, no new ticket issued
+  edit(R, 'server_hello', S, V12, (b) => { b.extensions = delExt(b.extensions, X.session_ticket); });
+  return R;
+}
+
+function buildResumed(row: Row): { original: Transcript; resumed: Transcript } | undefined {
+  const O = base(row.base);
+  if (!O) return undefined;
+  const E = resumedFrom(O);
+  row.o?.(O);
+  row.m?.(E);
+  return { original: buildFromMessages(O), resumed: buildFromMessages(E) };
+}
+
+function build(row: Pick<Row, 'base' | 'records' | 'm' | 'r'>): Transcript | undefined {
+  const E = base(row.base);
+  if (!E) return undefined;
+  row.m?.(E);
+  if (!row.records && !row.r) return buildFromMessages(E);
+  const R = recordsOf(E, row.base === 't13');
+  row.r?.(R);
+  return buildFromRecords(R);
+}
+
+const haveShared = !!findCase(CASES.t12) && !!findCase(CASES.t13) && !!findCase(CASES.g12);
+const maybe = haveShared ? describe : describe.skip;
+
+maybe('real captures', () => {
+  it.each(captureTranscripts().map((c) => [`${c.name}#${c.connection}`, c.transcript] as const))('%s (messages) has no violation', (_n, t) => {
+    const v = checkTranscript(t).verdicts.filter((x) => x.status === 'violation');
+    expect(v).toEqual([]);
+  });
+  it.each(Object.keys(CASES) as Base[])('%s rebuilt from records has no violation and record rules pass', (b) => {
+    const t = build({ base: b, records: true })!;
+    const r = checkTranscript(t);
+    expect(r.verdicts.filter((x) => x.status === 'violation')).toEqual([]);
+    for (const id of ['rec.record-version', 'rec.plaintext-max-len', 'rec.no-empty-fragments', 'rec.content-type-known']) expect(ruleStatus(r.verdicts, id)).toBe('pass');
+  });
+});
+
+maybe('each implemented rule trips on a hand-made violation', () => {
+  it('every declared rule has at least one violating row', () => {
+    const covered = new Set(ROWS.map((r) => r.rule));
+    expect(allRules.map((r) => r.id).filter((id) => !covered.has(id))).toEqual([]);
+  });
+  it.each(ROWS.map((r, i) => [r.rule, i] as const))('%s (row %i)', (rule, i) => {
+    const row = ROWS[i]!;
+    const pair = row.resume ? buildResumed(row)! : undefined;
+    const t = pair ? pair.resumed : build(row)!;
+    const verdicts = checkTranscript(t, pair ? { earlier: [pair.original] } : {}).verdicts.filter((v) => v.rule === rule);
+    expect(verdicts.map((v) => v.status)).toContain('violation');
+    const v = verdicts.find((x) => x.status === 'violation')!;
+    expect(v.detail.length).toBeGreaterThan(10);
+  });
+});
+
+maybe('valid variants of a real TLS 1.3 handshake stay clean', () => {
+  const clean = (E: Entry[]) => checkTranscript(buildFromMessages(E)).verdicts.filter((v) => v.status === 'violation');
+  it('with a HelloRetryRequest, a conforming second ClientHello and ServerHello', () => {
+    const E = base('t13')!;
+    withHrr(E, 0x17, (E2) => {
+      edit(E2, 'client_hello', C, V13, (b) => { b.extensions = setExt(b.extensions, X.key_share, { kind: 'key_share_client', shares: [{ group: 0x17, keyExchange: new Uint8Array(65).fill(4) }] }, b.extensions!.findIndex((e) => e.type === X.key_share)); }, 1);
+      edit(E2, 'server_hello', S, V13, (b) => { const ks = b.extensions!.find((e) => e.type === X.key_share)!.body; if (ks.kind === 'key_share_server') ks.share = { group: 0x17, keyExchange: new Uint8Array(65).fill(4) }; }, 1);
+    });
+    // the server's dummy CCS belongs right after its first message, the HelloRetryRequest
+    const ccs = E.findIndex((e) => e.kind === 'change_cipher_spec' && e.dir === S);
+    const [c] = E.splice(ccs, 1);
+    E.splice(at(E, 'server_hello', S) + 1, 0, c!);
+    expect(clean(E)).toEqual([]);
+    const r = checkTranscript(buildFromMessages(E));
+    for (const id of ['t13.neg.ch2-rules', 't13.neg.hrr-sh-consistency', 't13.neg.hrr-group', 't13.order.single-hrr', 't13.order.state-machine']) expect([id, ruleStatus(r.verdicts, id)]).toEqual([id, 'pass']);
+  });
+  it('as a PSK resumption without certificates', () => {
+    const E = base('t13')!;
+    edit(E, 'client_hello', C, V13, (b) => { b.extensions = setExt(b.extensions, X.pre_shared_key, pskClient); });
+    edit(E, 'server_hello', S, V13, (b) => { b.extensions = setExt(b.extensions, X.pre_shared_key, { kind: 'pre_shared_key_server', selectedIdentity: 0 }); });
+    for (const [t, d] of [['certificate_request', S], ['certificate', S], ['certificate_verify', S], ['certificate', C], ['certificate_verify', C]] as const) drop(E, t, d);
+    expect(clean(E)).toEqual([]);
+    const r = checkTranscript(buildFromMessages(E));
+    for (const id of ['t13.order.no-server-cert-in-psk', 't13.neg.psk-modes', 't13.neg.psk-ext-last', 't13.order.state-machine']) expect([id, ruleStatus(r.verdicts, id)]).toEqual([id, 'pass']);
+  });
+});
+
+maybe('resumption', () => {
+  it('an abbreviated handshake resuming a real session passes every rule it can decide', () => {
+    const pair = buildResumed({ rule: '', base: 'g12', resume: true })!;
+    const r = checkTranscript(pair.resumed, { earlier: [pair.original] });
+    expect(r.verdicts.filter((v) => v.status === 'violation')).toEqual([]);
+    for (const id of ['t12.neg.resume-consistency', 'ext.ems.resumption', 'ext.sni.resumption', 't12.order.abbreviated-flow', 't12.order.state-machine']) expect([id, ruleStatus(r.verdicts, id)]).toEqual([id, 'pass']);
+    // the original connection's close_notify alerts are encrypted (tshark gives no bytes for them)
+    expect(ruleStatus(r.verdicts, 'alert.t12.no-resume-after-fatal')).toBe('inconclusive');
+    expect(ruleStatus(r.verdicts, 't12.order.server-cert-required')).toBe('not-applicable');
+  });
+  it('without the original connection the resumption rules are inconclusive', () => {
+    const pair = buildResumed({ rule: '', base: 'g12', resume: true })!;
+    const r = checkTranscript(pair.resumed);
+    for (const id of ['t12.neg.resume-consistency', 'ext.ems.resumption']) expect(r.verdicts.find((v) => v.rule === id)).toMatchObject({ status: 'inconclusive', detail: expect.stringMatching(/original connection/) });
+  });
+});
+
+maybe('missing evidence is inconclusive, never a silent pass', () => {
+  it('a TLS 1.3 transcript with only the plaintext hellos and a gap is inconclusive for the encrypted ordering rules', () => {
+    const E = base('t13')!;
+    const b = new TranscriptBuilder({ kind: 'manual' });
+    const recs = recordsOf(E, true);
+    for (const r of recs) {
+      const { plaintext: _drop, ...noKeys } = r;
+      b.addRecord(noKeys);
+    }
+    const t = b.finish();
+    expect(t.gaps.length).toBeGreaterThan(0);
+    const r = checkTranscript(t);
+    const encrypted = allRules.filter((x) => x.group === 'ordering' && x.versions.includes('1.3') && x.evidence === 'keys').map((x) => x.id);
+    expect(encrypted.length).toBeGreaterThan(10);
+    for (const id of encrypted) expect([id, ruleStatus(r.verdicts, id)]).toEqual([id, 'inconclusive']);
+    expect(r.verdicts.find((v) => v.rule === 't13.order.ee-after-sh')!.detail).toMatch(/encrypted and no key log/);
+    expect(ruleStatus(r.verdicts, 't13.order.server-first')).toBe('pass');
+    expect(r.summary.violation).toBe(0);
+  });
+  it('the hellos alone (encrypted part missing entirely) are inconclusive too', () => {
+    const E = base('t13')!.slice(0, 2);
+    const b = new TranscriptBuilder({ kind: 'manual' });
+    for (const r of recordsOf(E, true)) b.addRecord(r);
+    const t = b.finish();
+    t.gaps.push({ reason: 'the capture ends after ServerHello' });
+    const r = checkTranscript(t);
+    for (const id of ['t13.order.ee-after-sh', 't13.order.server-flight', 't13.order.client-flight', 't13.order.state-machine']) expect(ruleStatus(r.verdicts, id)).toBe('inconclusive');
+  });
+});
