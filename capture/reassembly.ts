@@ -123,6 +123,7 @@ const other = (d: Dir): Dir => (d === 'client' ? 'server' : 'client');
 export class TcpReassembler {
   private readonly conns = new Map<string, ConnState>();
   private readonly all: ConnState[] = [];
+  private readonly byConn = new Map<Connection, ConnState>();
   private readonly maxBuffered: number;
   private readonly maxHistory: number;
   private out: ReassemblyEvent[] = [];
@@ -163,6 +164,24 @@ export class TcpReassembler {
     return this.out;
   }
 
+  /**
+   * True once a connection can produce no more data or gap events: it was
+   * flushed (port reuse or finish), or both directions sent a FIN and every
+   * byte up to each FIN has been delivered (nothing buffered). A stream
+   * layer may then hand the connection's results on. Connections ended by a
+   * RST only settle at `finish()` (their holes are found there).
+   */
+  isSettled(conn: Connection): boolean {
+    const st = this.byConn.get(conn);
+    if (!st) return false;
+    if (st.flushed) return true;
+    for (const dir of ['client', 'server'] as const) {
+      const h = st.halves[dir];
+      if (h.finOffset === undefined || h.pending.length > 0 || h.next !== h.finOffset) return false;
+    }
+    return true;
+  }
+
   /** End of capture: report holes that never filled. */
   finish(): ReassemblyEvent[] {
     this.out = [];
@@ -200,6 +219,7 @@ export class TcpReassembler {
     };
     const st: ConnState = { conn, halves: { client: new Half(), server: new Half() }, flushed: false };
     this.all.push(st);
+    this.byConn.set(conn, st);
     this.out.push({ type: 'open', conn });
     return st;
   }
