@@ -266,3 +266,32 @@ describe('TcpReassembler cases', () => {
     expect(re.connections[0]!.anomalies[0]!.detail).toMatch(/acknowledged stream offset 3; the capture holds data up to 2 and no FIN/);
   });
 });
+
+describe('isSettled', () => {
+  test('settles once both FINs are in and every byte before them was delivered; a hole keeps it open', () => {
+    const seg = maker();
+    const re = new TcpReassembler();
+    const d = Uint8Array.of(1, 2, 3, 4);
+    const opened = re.push(seg('c', 100, TCP_SYN));
+    const conn = (opened[0] as Extract<ReassemblyEvent, { type: 'open' }>).conn;
+    re.push(seg('s', 500, TCP_SYN | TCP_ACK, undefined, 101));
+    re.push(seg('c', 101, TCP_ACK | TCP_PSH, d, 501));
+    // The client's second segment is missing; its FIN comes after the hole.
+    re.push(seg('c', 109, TCP_ACK | TCP_FIN, undefined, 501));
+    re.push(seg('s', 501, TCP_ACK | TCP_FIN, undefined, 101));
+    expect(re.isSettled(conn)).toBe(false);
+    re.push(seg('c', 105, TCP_ACK | TCP_PSH, d, 502)); // retransmission fills the hole
+    expect(re.isSettled(conn)).toBe(true);
+    expect(re.finish().filter((e) => e.type === 'gap')).toEqual([]);
+  });
+
+  test('a RST-ended connection settles only at finish', () => {
+    const seg = maker();
+    const re = new TcpReassembler();
+    const conn = (re.push(seg('c', 100, TCP_SYN))[0] as Extract<ReassemblyEvent, { type: 'open' }>).conn;
+    re.push(seg('s', 500, TCP_RST | TCP_ACK, undefined, 101));
+    expect(re.isSettled(conn)).toBe(false);
+    re.finish();
+    expect(re.isSettled(conn)).toBe(true);
+  });
+});

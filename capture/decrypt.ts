@@ -1,0 +1,399 @@
+/**
+ * Record decryption for one TLS connection from an NSS key log.
+ *
+ * `ConnectionDecryptor.open(dir, record)` is called for every record of a
+ * connection in wire order (both directions interleaved, as the
+ * TranscriptBuilder gets them). It returns the record's plaintext content
+ * when the record was protected and could be decrypted, `plain` when the
+ * record was not protected, or `unreadable` with the reason. It follows the
+ * handshake itself (its own handshake framing over the readable content) to
+ * switch keys:
+ *
+ * - TLS 1.2: each direction after its ChangeCipherSpec, with the key block
+ *   from the master secret (CLIENT_RANDOM of the latest ClientHello's random,
+ *   which also covers resumed sessions); AES-CBC MAC-then-encrypt, AES-CBC
+ *   encrypt_then_mac (when both hellos carry it), AES-GCM, ChaCha20-Poly1305.
+ * - TLS 1.3: both directions to the handshake traffic secrets at the
+ *   ServerHello (not at a HelloRetryRequest), each direction to
+ *   *_TRAFFIC_SECRET_0 after its Finished, to the next secret after its
+ *   KeyUpdate. 0-RTT: with CLIENT_EARLY_TRAFFIC_SECRET, client records after
+ *   a ClientHello offering early_data are trial-decrypted with the early key
+ *   until EndOfEarlyData (or until the server's EncryptedExtensions shows
+ *   early data was not accepted); without it they stay unreadable.
+ *
+ * Sequence numbers advance for every record of an epoch, including one that
+ * fails to decrypt (a tampered copy then costs only that record), except for
+ * client records that may be rejected 0-RTT data (the server skips those).
+ * Nothing here throws for bad input: failures are reasons, said per record.
+ */
+import type { CryptoProvider } from '../crypto/provider';
+import type { KeyLogEntry, KeyLogLabel, KeyLogSecrets } from '../crypto/keylog';
+import { createRecordProtection, type RecordProtection, tls12Params, tls13Params } from '../crypto/record';
+import { keyBlock } from '../crypto/tls12';
+import { nextTrafficSecret, tls13KeyLength, trafficKeys } from '../crypto/tls13';
+import { selectedVersion } from '../transcript/build';
+import type { Direction } from '../transcript/model';
+import { DecodeError } from '../wire/errors';
+import { extensionBody, findExtension } from '../wire/extensions';
+import { type ClientHello, decodeHandshake, type HandshakeBody, isHelloRetryRequest, type ServerHello } from '../wire/handshake';
+import { toHex } from '../wire/hex';
+import { type CipherSuiteInfo, ContentType, cipherSuites, ExtensionType } from '../wire/registry';
+import { HandshakeAssembler } from '../wire/record';
+
+/** Key log entries indexed by client random (one store per capture; nothing global). */
+export class KeyStore {
+  private readonly byRandom = new Map<string, KeyLogSecrets>();
+  private readonly lines = new Map<string, string[]>();
+
+  add(entries: readonly KeyLogEntry[]): void {
+    for (const e of entries) {
+      const cr = toHex(e.clientRandom);
+      let s = this.byRandom.get(cr);
+      if (!s) {
+        s = {};
+        this.byRandom.set(cr, s);
+        this.lines.set(cr, []);
+      }
+      s[e.label] = e.secret;
+      this.lines.get(cr)!.push(`${e.label} ${cr} ${toHex(e.secret)}`);
+    }
+  }
+
+  get size(): number {
+    return this.byRandom.size;
+  }
+
+  lookup(clientRandom: Uint8Array): KeyLogSecrets | undefined {
+    return this.byRandom.get(toHex(clientRandom));
+  }
+
+  /** NSS key log lines of one client random, in the order they were added. */
+  linesFor(clientRandom: Uint8Array): string[] {
+    return [...(this.lines.get(toHex(clientRandom)) ?? [])];
+  }
+}
+
+export type OpenResult =
+  | { kind: 'plain' }
+  | { kind: 'decrypted'; contentType: number; fragment: Uint8Array; epoch: 'early' | 'handshake' | 'application' }
+  | { kind: 'unreadable'; reason: string };
+
+/** What the decryptor saw of the handshake (also used for resumption linking). */
+export interface HandshakeFacts {
+  /** The latest ClientHello (a renegotiation replaces the first). */
+  clientHello?: ClientHello;
+  /** Every distinct client random seen (initial handshake, renegotiations). */
+  clientRandoms: Uint8Array[];
+  serverHello?: ServerHello;
+  helloRetry: boolean;
+  version?: number;
+  suite?: CipherSuiteInfo;
+  /** Tickets of NewSessionTicket messages (TLS 1.2 and 1.3). */
+  tickets: Uint8Array[];
+  /** Handshake message types per direction, as read. */
+  types: Record<Direction, string[]>;
+  /** ChangeCipherSpec seen per direction. */
+  ccs: Record<Direction, boolean>;
+}
+
+interface Epoch {
+  name: 'early' | 'handshake' | 'application';
+  protection: RecordProtection;
+  seq: bigint;
+  /** TLS 1.3 traffic secret (for KeyUpdate). */
+  secret?: Uint8Array;
+  label: string;
+}
+
+interface DirState {
+  /** Keys in force; undefined while the direction is plaintext. */
+  current?: Epoch;
+  /** Why the direction cannot be read, once it is protected without keys. */
+  missing?: string;
+  /** TLS 1.3 client: early key tried before the handshake key. */
+  early?: Epoch;
+  /** Client 0-RTT records are possible (offered, not yet ended or refused). */
+  earlyPossible: boolean;
+  assembler: HandshakeAssembler;
+  broken: boolean;
+}
+
+const hex6 = (b: Uint8Array): string => `${toHex(b.subarray(0, 6))}…`;
+
+export class ConnectionDecryptor {
+  readonly facts: HandshakeFacts = { helloRetry: false, clientRandoms: [], tickets: [], types: { 'C->S': [], 'S->C': [] }, ccs: { 'C->S': false, 'S->C': false } };
+  private readonly dirs: Record<Direction, DirState> = {
+    'C->S': { earlyPossible: false, assembler: new HandshakeAssembler(), broken: false },
+    'S->C': { earlyPossible: false, assembler: new HandshakeAssembler(), broken: false },
+  };
+  /** Problems found while reading handshake content (not thrown). */
+  readonly notes: string[] = [];
+
+  constructor(
+    private readonly provider: CryptoProvider,
+    private readonly keys: KeyStore,
+  ) {}
+
+  get isTls13(): boolean {
+    return this.facts.version === 0x0304;
+  }
+
+  /** The client random the key log is searched with. */
+  get clientRandom(): Uint8Array | undefined {
+    return this.facts.clientHello?.random;
+  }
+
+  /** Open one record (header + fragment as on the wire) sent in `dir`. */
+  async open(dir: Direction, contentType: number, version: number, fragment: Uint8Array): Promise<OpenResult> {
+    const st = this.dirs[dir];
+    const protectedNow = st.current !== undefined || st.missing !== undefined || st.early !== undefined;
+    // TLS 1.3: only application_data records are protected (CCS and stray plaintext alerts are not).
+    const isProtected = protectedNow && !((this.isTls13 || st.earlyPossible) && contentType !== ContentType.application_data);
+    const clientEarlyWindow = dir === 'C->S' && st.earlyPossible && this.facts.serverHello === undefined && contentType === ContentType.application_data;
+    if (!isProtected && !clientEarlyWindow) {
+      await this.observe(dir, contentType, fragment);
+      return { kind: 'plain' };
+    }
+    if (clientEarlyWindow && !st.early) return { kind: 'unreadable', reason: this.missingEarly() };
+    const candidates: Epoch[] = [];
+    if (st.early && st.earlyPossible) candidates.push(st.early);
+    if (st.current) candidates.push(st.current);
+    if (candidates.length === 0) return { kind: 'unreadable', reason: st.missing ?? 'no keys' };
+    let firstError = '';
+    for (const ep of candidates) {
+      const r = await ep.protection.unprotect(ep.seq, contentType, version, fragment);
+      if (r.ok) {
+        ep.seq++;
+        if (ep === st.current && st.early) {
+          // The client moved on to its handshake keys: no (more) 0-RTT data.
+          st.early = undefined;
+          st.earlyPossible = false;
+        }
+        const name = ep.name;
+        await this.observe(dir, r.type, r.content);
+        return { kind: 'decrypted', contentType: r.type, fragment: r.content, epoch: name };
+      }
+      if (!firstError) firstError = `${r.reason}${r.detail ? ` (${r.detail})` : ''}`;
+    }
+    const tried = candidates.map((c) => c.label).join(' or ');
+    const maybeEarly = dir === 'C->S' && st.earlyPossible;
+    if (maybeEarly && !st.early) return { kind: 'unreadable', reason: this.missingEarly() };
+    if (!maybeEarly) for (const c of candidates) c.seq++;
+    return { kind: 'unreadable', reason: `does not decrypt with the ${tried}: ${firstError}${maybeEarly ? ' (0-RTT data the server may have skipped)' : ''}` };
+  }
+
+  private missingEarly(): string {
+    const cr = this.clientRandom;
+    return cr ? `0-RTT data or EndOfEarlyData: no CLIENT_EARLY_TRAFFIC_SECRET in the key log for client random ${hex6(cr)}` : '0-RTT data without a ClientHello';
+  }
+
+  private missing(labels: KeyLogLabel[]): string {
+    const cr = this.clientRandom;
+    if (!cr) return 'no ClientHello was read, so no key-log entry can be looked up';
+    const have = this.keys.lookup(cr);
+    if (!have) return `no key-log entry for client random ${hex6(cr)}`;
+    return `the key log has no ${labels.filter((l) => !have[l]).join(', ')} for client random ${hex6(cr)}`;
+  }
+
+  private secret(label: KeyLogLabel): Uint8Array | undefined {
+    const cr = this.clientRandom;
+    return cr ? this.keys.lookup(cr)?.[label] : undefined;
+  }
+
+  private async epoch13(name: Epoch['name'], secret: Uint8Array, label: string): Promise<Epoch | string> {
+    const suite = this.facts.suite;
+    if (!suite) return 'no cipher suite';
+    try {
+      const keys = await trafficKeys(this.provider, suite.prfHash, secret, tls13KeyLength(suite));
+      return { name, protection: await createRecordProtection(this.provider, tls13Params(suite, keys)), seq: 0n, secret, label };
+    } catch (e) {
+      return `cannot use ${suite.name}: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
+
+  private async set13(dir: Direction, name: Epoch['name'], label: KeyLogLabel, secret: Uint8Array | undefined): Promise<void> {
+    const st = this.dirs[dir];
+    const what = `${dir === 'C->S' ? 'client' : 'server'} ${name} traffic key`;
+    if (!secret) {
+      st.current = undefined;
+      st.missing = this.missing([label]);
+      return;
+    }
+    const ep = await this.epoch13(name, secret, what);
+    if (typeof ep === 'string') {
+      st.current = undefined;
+      st.missing = ep;
+    } else {
+      st.current = ep;
+      st.missing = undefined;
+    }
+  }
+
+  private async set12(dir: Direction): Promise<void> {
+    const st = this.dirs[dir];
+    const { clientHello: ch, serverHello: sh, suite } = this.facts;
+    st.current = undefined;
+    if (!ch || !sh || !suite) {
+      st.missing = 'ChangeCipherSpec before both hellos were read';
+      return;
+    }
+    const master = this.secret('CLIENT_RANDOM');
+    if (!master) {
+      st.missing = this.missing(['CLIENT_RANDOM']);
+      return;
+    }
+    const etm = suite.mac !== 'AEAD' && findExtension(ch.extensions, ExtensionType.encrypt_then_mac) !== undefined && findExtension(sh.extensions, ExtensionType.encrypt_then_mac) !== undefined;
+    try {
+      const kb = await keyBlock(this.provider, suite, master, ch.random, sh.random);
+      const writer = dir === 'C->S' ? 'client' : 'server';
+      const protection = await createRecordProtection(this.provider, tls12Params(suite, kb, writer, etm));
+      st.current = { name: 'application', protection, seq: 0n, label: `${writer} write key (${suite.name}${etm ? ', encrypt_then_mac' : ''})` };
+      st.missing = undefined;
+    } catch (e) {
+      st.missing = `cannot decrypt ${suite.name}: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
+
+  /** Follow readable content: handshake messages and TLS 1.2 ChangeCipherSpec. */
+  private async observe(dir: Direction, contentType: number, fragment: Uint8Array): Promise<void> {
+    const st = this.dirs[dir];
+    if (contentType === ContentType.change_cipher_spec) {
+      this.facts.ccs[dir] = true;
+      if (this.isTls13) return;
+      if (this.facts.serverHello) await this.set12(dir);
+      else {
+        // (A client offering TLS 1.3 may send this CCS for middlebox compatibility, e.g. before 0-RTT data; early keys still apply.)
+        const st = this.dirs[dir];
+        st.current = undefined;
+        st.missing = 'ChangeCipherSpec before any ServerHello was read, so the version and keys are unknown';
+      }
+      return;
+    }
+    if (contentType !== ContentType.handshake || st.broken) return;
+    let framed: ReturnType<HandshakeAssembler['push']>;
+    try {
+      framed = st.assembler.push(fragment, 0);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      st.broken = true;
+      this.notes.push(`${dir} handshake framing: ${e.message}`);
+      return;
+    }
+    for (const f of framed) await this.message(dir, f.raw);
+  }
+
+  private async message(dir: Direction, raw: Uint8Array): Promise<void> {
+    let body: HandshakeBody;
+    try {
+      const ctx = this.facts.version !== undefined ? { version: this.facts.version } : {};
+      body = decodeHandshake(raw, ctx).message.body;
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      this.facts.types[dir].push(`type_${raw[0]}`);
+      return;
+    }
+    this.facts.types[dir].push(body.type);
+    switch (body.type) {
+      case 'client_hello': {
+        if (dir !== 'C->S') return;
+        this.facts.clientHello = body;
+        if (!this.facts.clientRandoms.some((r) => toHex(r) === toHex(body.random))) this.facts.clientRandoms.push(body.random);
+        const offersEarly = findExtension(body.extensions, ExtensionType.early_data) !== undefined;
+        const c = this.dirs['C->S'];
+        if (offersEarly && !this.facts.helloRetry) {
+          c.earlyPossible = true;
+          const early = this.secret('CLIENT_EARLY_TRAFFIC_SECRET');
+          const suite = cipherSuites.get(earlySuite(body) ?? -1);
+          if (early && suite) {
+            this.facts.suite ??= suite;
+            const ep = await this.epoch13('early', early, 'client early traffic key');
+            if (typeof ep !== 'string') c.early = ep;
+            else this.notes.push(`0-RTT: ${ep}`);
+          }
+        } else {
+          c.earlyPossible = false;
+          c.early = undefined;
+        }
+        return;
+      }
+      case 'server_hello': {
+        if (dir !== 'S->C') return;
+        this.facts.version = selectedVersion(body.legacyVersion, body.extensions);
+        this.facts.suite = cipherSuites.get(body.cipherSuite);
+        if (isHelloRetryRequest(body)) {
+          this.facts.helloRetry = true;
+          return;
+        }
+        this.facts.serverHello = body;
+        if (this.isTls13) {
+          await this.set13('C->S', 'handshake', 'CLIENT_HANDSHAKE_TRAFFIC_SECRET', this.secret('CLIENT_HANDSHAKE_TRAFFIC_SECRET'));
+          await this.set13('S->C', 'handshake', 'SERVER_HANDSHAKE_TRAFFIC_SECRET', this.secret('SERVER_HANDSHAKE_TRAFFIC_SECRET'));
+          const c = this.dirs['C->S'];
+          if (!findExtension(body.extensions, ExtensionType.pre_shared_key)) {
+            c.earlyPossible = false;
+            c.early = undefined;
+          }
+        }
+        return;
+      }
+      case 'encrypted_extensions': {
+        if (dir === 'S->C' && findExtension(body.extensions, ExtensionType.early_data) === undefined) {
+          const c = this.dirs['C->S'];
+          c.earlyPossible = false;
+          c.early = undefined;
+        }
+        return;
+      }
+      case 'end_of_early_data': {
+        const c = this.dirs['C->S'];
+        c.earlyPossible = false;
+        c.early = undefined;
+        return;
+      }
+      case 'finished': {
+        if (!this.isTls13) return;
+        const st = this.dirs[dir];
+        if (st.current?.name !== 'handshake') return;
+        const label: KeyLogLabel = dir === 'C->S' ? 'CLIENT_TRAFFIC_SECRET_0' : 'SERVER_TRAFFIC_SECRET_0';
+        await this.set13(dir, 'application', label, this.secret(label));
+        return;
+      }
+      case 'key_update': {
+        const st = this.dirs[dir];
+        const cur = st.current;
+        const suite = this.facts.suite;
+        if (!this.isTls13 || !cur?.secret || !suite) return;
+        const next = await nextTrafficSecret(this.provider, suite.prfHash, cur.secret);
+        const ep = await this.epoch13('application', next, `${dir === 'C->S' ? 'client' : 'server'} application traffic key after KeyUpdate`);
+        if (typeof ep === 'string') {
+          st.current = undefined;
+          st.missing = ep;
+        } else st.current = ep;
+        return;
+      }
+      case 'new_session_ticket':
+        if (dir === 'S->C') this.facts.tickets.push(body.ticket);
+        return;
+      default:
+        return;
+    }
+  }
+}
+
+/** The suite 0-RTT data uses: the first offered TLS 1.3 suite (the PSK's suite is not in the capture). */
+function earlySuite(ch: ClientHello): number | undefined {
+  return ch.cipherSuites.find((c) => cipherSuites.get(c)?.kex === 'TLS13');
+}
+
+/** The PSK identity a TLS 1.3 ServerHello selected, if any. */
+export function selectedPskIdentity(ch: ClientHello | undefined, sh: ServerHello | undefined): Uint8Array | undefined {
+  const sel = extensionBody(sh?.extensions, ExtensionType.pre_shared_key, 'pre_shared_key_server')?.selectedIdentity;
+  if (sel === undefined) return undefined;
+  return extensionBody(ch?.extensions, ExtensionType.pre_shared_key, 'pre_shared_key_client')?.identities[sel]?.identity;
+}
+
+/** The session ticket a ClientHello offers (TLS 1.2 session_ticket extension), if non-empty. */
+export function offeredTicket(ch: ClientHello | undefined): Uint8Array | undefined {
+  const t = extensionBody(ch?.extensions, ExtensionType.session_ticket, 'session_ticket')?.ticket;
+  return t && t.length > 0 ? t : undefined;
+}

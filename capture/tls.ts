@@ -1,0 +1,473 @@
+/**
+ * The TLS layer over the capture reader: capture -> TCP connections -> TLS
+ * records (decrypted with a key log where it allows) -> Transcripts.
+ *
+ *   captureToTranscripts(src, opts)   AsyncIterable<CaptureTranscript>, one per
+ *                                     TLS connection, in capture order; its
+ *                                     `summary` fills in as the capture is read
+ *   readCaptureTranscripts(src, opts) the same, collected
+ *
+ * - TLS is detected on any port (`looksLikeTls` on the first 5 bytes of the
+ *   first direction that sends data); other connections are skipped and
+ *   counted in `summary.skipped`. When the TCP roles were only guessed (no
+ *   SYN), a ClientHello / ServerHello decides which side is the client.
+ * - Records are split per direction (RecordStream) and fed to one
+ *   TranscriptBuilder per connection in the order reassembly completes them
+ *   (capture order across both directions; a retransmission that fills a
+ *   hole delivers its bytes at its own position). A record's `frame` is the
+ *   frame that delivered its last byte (tshark's frame for it).
+ * - Decryption: see decrypt.ts. Key log entries come from `opts.keylog`
+ *   (NSS text or parsed entries; malformed text throws KeyLogError before
+ *   anything is read) and from pcapng Decryption Secrets Blocks met so far.
+ *   Unreadable protected records leave the builder's gap for that direction
+ *   with the reason: the missing key-log entry, or the frame and failure.
+ * - A TCP gap stops the reading of that direction (records cannot be
+ *   re-aligned after missing bytes without guessing); the transcript gets a
+ *   gap with reassembly's description. Incomplete records at the end are
+ *   reported the same way.
+ * - Resumption: a connection whose abbreviated TLS 1.2 handshake resumes a
+ *   session ID or ticket issued earlier in the capture, or whose TLS 1.3
+ *   ServerHello selects a PSK identity equal to an earlier NewSessionTicket's
+ *   ticket, gets `resumes`.
+ *
+ * Memory: packets are read in chunks and not kept. Per connection: the
+ * transcript being built (every record's bytes, which is the output), a
+ * partial record per direction, and reassembly's own buffers (out-of-order
+ * bytes up to `maxBufferedBytes`, up to `historyBytes` of delivered bytes per
+ * direction, kept by TcpReassembler until the end of the capture). A
+ * transcript is yielded as soon as its connection has settled (FIN both ways,
+ * every byte delivered; see TcpReassembler.isSettled) and every earlier
+ * connection has been yielded; so a long-lived early connection holds back
+ * the finished transcripts of later ones, and connections ended by RST or
+ * never closed wait for the end of the capture.
+ */
+import { parseKeyLog, type KeyLogEntry } from '../crypto/keylog';
+import { type CryptoProvider, defaultProvider } from '../crypto/provider';
+import { TranscriptBuilder } from '../transcript/build';
+import type { Direction, Gap, Transcript } from '../transcript/model';
+import { DecodeError } from '../wire/errors';
+import { concatBytes, toHex } from '../wire/hex';
+import { RecordStream } from '../wire/record';
+import { ContentType } from '../wire/registry';
+import { ConnectionDecryptor, KeyStore, offeredTicket, selectedPskIdentity } from './decrypt';
+import { type CaptureSource, type FrameSpan, type FrameStats, looksLikeTls, readCaptureRecords } from './index';
+import { decodeFrame, type Endpoint } from './link';
+import type { ParserOptions } from './pcap';
+import { type Connection, type Dir, type ReassemblyEvent, type ReassemblyOptions, TcpReassembler } from './reassembly';
+
+export interface CaptureTranscriptOptions extends ReassemblyOptions, ParserOptions {
+  /** NSS key log text, or parsed entries. pcapng DSB key logs are used as well. */
+  keylog?: string | readonly KeyLogEntry[];
+  /** Name for the provenance (default: the path when `src` is one, else "<capture>"). */
+  file?: string;
+  provider?: CryptoProvider;
+}
+
+export type ResumptionVia = 'session_id' | 'ticket' | 'psk';
+
+export interface CaptureTranscript {
+  transcript: Transcript;
+  /** 0-based among the TLS connections of the capture (= transcript.provenance.connection). */
+  connection: number;
+  /** 0-based among all TCP connections (Wireshark's tcp.stream). */
+  tcpStream: number;
+  frames: { first: number; last: number; records: Record<Direction, number>; bytes: Record<Direction, number> };
+  /** Decryption outcome over the protected records. */
+  decryption: { protectedRecords: number; decrypted: number };
+  /** Things worth knowing that are not gaps (role decided by the TLS hellos, TCP anomalies, ...). */
+  notes: string[];
+  /** The earlier connection whose session this one resumes. */
+  resumes?: { connection: number | undefined; tcpStream: number; via: ResumptionVia };
+}
+
+export interface CaptureSummary {
+  stats: FrameStats;
+  tcpConnections: number;
+  tlsConnections: number;
+  skipped: { tcpStream: number; client: string; server: string; reason: string }[];
+  fileAnomalies: string[];
+  /** Client randoms with key-log entries (option + DSBs). */
+  keyLogRandoms: number;
+}
+
+export interface CaptureTranscripts extends AsyncIterable<CaptureTranscript> {
+  /** Complete once iteration has finished. */
+  readonly summary: CaptureSummary;
+}
+
+const label = (e: Endpoint): string => `${e.ip}:${e.port}`;
+const GENERIC_GAP = / could not be decrypted \(no key material\)$/;
+
+interface Issued {
+  tcpStream: number;
+  via: ResumptionVia;
+}
+
+interface Problem {
+  dir: Direction;
+  frame: number | undefined;
+  reason: string;
+  count: number;
+}
+
+interface DirFeed {
+  rs: RecordStream;
+  spans: FrameSpan[];
+  stopped: boolean;
+  /** Stream bytes seen before TLS was detected. */
+  pre: { bytes: Uint8Array; frame: number; offset: number }[];
+  /** Reassembly's description when the stream starts after missing bytes. */
+  startsWithGap: string | undefined;
+  /** A gap came while TLS was undecided: read the bytes before it, nothing after. */
+  gapAfterPre?: string;
+  records: number;
+  bytes: number;
+}
+
+interface Candidate {
+  tcpStream: number;
+  via: ResumptionVia;
+}
+
+class ConnTls {
+  state: 'unknown' | 'tls' | 'other' = 'unknown';
+  skipReason = '';
+  readonly feeds: Record<Dir, DirFeed>;
+  readonly toDir: Record<Dir, Direction> = { client: 'C->S', server: 'S->C' };
+  readonly provenance: { kind: 'capture'; file: string; connection: number };
+  readonly builder: TranscriptBuilder;
+  readonly decryptor: ConnectionDecryptor;
+  readonly problems: Problem[] = [];
+  readonly extraGaps: { gap: Gap; afterRecord: number }[] = [];
+  readonly notes: string[] = [];
+  recordCount = 0;
+  protectedRecords = 0;
+  decrypted = 0;
+  registeredTickets = 0;
+  sessionChecked = false;
+  candidate: Candidate | undefined;
+
+  constructor(
+    readonly conn: Connection,
+    file: string,
+    provider: CryptoProvider,
+    keys: KeyStore,
+  ) {
+    const feed = (): DirFeed => ({ rs: new RecordStream(), spans: [], stopped: false, pre: [], startsWithGap: undefined, records: 0, bytes: 0 });
+    this.feeds = { client: feed(), server: feed() };
+    this.provenance = { kind: 'capture', file, connection: -1 };
+    this.builder = new TranscriptBuilder(this.provenance);
+    this.decryptor = new ConnectionDecryptor(provider, keys);
+  }
+
+  get tcpStream(): number {
+    return this.conn.id - 1;
+  }
+}
+
+function frameAt(spans: readonly FrameSpan[], offset: number): number | undefined {
+  for (const s of spans) if (offset >= s.offset && offset < s.offset + s.length) return s.frame;
+  return undefined;
+}
+
+/** Read a capture and turn its TLS connections into transcripts (see the header). */
+export function captureToTranscripts(src: CaptureSource, opts: CaptureTranscriptOptions = {}): CaptureTranscripts {
+  const keys = new KeyStore();
+  if (typeof opts.keylog === 'string') keys.add(parseKeyLog(opts.keylog, { ignoreUnknownLabels: true }));
+  else if (opts.keylog) keys.add(opts.keylog);
+  const summary: CaptureSummary = {
+    stats: { frames: 0, tcp: 0, other: 0, unsupported: [], malformed: [] },
+    tcpConnections: 0,
+    tlsConnections: 0,
+    skipped: [],
+    fileAnomalies: [],
+    keyLogRandoms: keys.size,
+  };
+  const file = opts.file ?? (typeof src === 'string' ? src : '<capture>');
+  const provider = opts.provider ?? defaultProvider();
+  return {
+    summary,
+    [Symbol.asyncIterator]: () => run(src, opts, file, provider, keys, summary)[Symbol.asyncIterator](),
+  };
+}
+
+/** All transcripts of a capture, in capture order. */
+export async function readCaptureTranscripts(src: CaptureSource, opts: CaptureTranscriptOptions = {}): Promise<CaptureTranscript[]> {
+  const out: CaptureTranscript[] = [];
+  for await (const t of captureToTranscripts(src, opts)) out.push(t);
+  return out;
+}
+
+async function* run(src: CaptureSource, opts: CaptureTranscriptOptions, file: string, provider: CryptoProvider, keys: KeyStore, summary: CaptureSummary): AsyncGenerator<CaptureTranscript> {
+  const re = new TcpReassembler(opts);
+  const byConn = new Map<Connection, ConnTls>();
+  const queue: ConnTls[] = [];
+  const issued = new Map<string, Issued>();
+  const tlsIndexOf = new Map<number, number>();
+
+  const register = (c: ConnTls): void => {
+    const f = c.decryptor.facts;
+    while (c.registeredTickets < f.tickets.length) {
+      const t = f.tickets[c.registeredTickets++]!;
+      const via: ResumptionVia = c.decryptor.isTls13 ? 'psk' : 'ticket';
+      const k = `${via === 'psk' ? 'psk' : 'ticket'}:${toHex(t)}`;
+      if (!issued.has(k)) issued.set(k, { tcpStream: c.tcpStream, via });
+    }
+    if (!c.sessionChecked && f.serverHello && f.clientHello) {
+      c.sessionChecked = true;
+      const ch = f.clientHello;
+      const sh = f.serverHello;
+      if (c.decryptor.isTls13) {
+        const id = selectedPskIdentity(ch, sh);
+        if (id) {
+          const hit = issued.get(`psk:${toHex(id)}`);
+          if (hit && hit.tcpStream !== c.tcpStream) c.candidate = { tcpStream: hit.tcpStream, via: 'psk' };
+          else c.notes.push(`the ServerHello selects PSK identity ${toHex(id.subarray(0, 8))}… not issued earlier in this capture`);
+        }
+        return;
+      }
+      const ticket = offeredTicket(ch);
+      const tHit = ticket ? issued.get(`ticket:${toHex(ticket)}`) : undefined;
+      const echoed = ch.sessionId.length > 0 && toHex(ch.sessionId) === toHex(sh.sessionId);
+      const sHit = echoed ? issued.get(`session_id:${toHex(sh.sessionId)}`) : undefined;
+      if (tHit && tHit.tcpStream !== c.tcpStream) c.candidate = { tcpStream: tHit.tcpStream, via: 'ticket' };
+      else if (sHit && sHit.tcpStream !== c.tcpStream) c.candidate = { tcpStream: sHit.tcpStream, via: 'session_id' };
+      if (!echoed && sh.sessionId.length > 0) {
+        const k = `session_id:${toHex(sh.sessionId)}`;
+        if (!issued.has(k)) issued.set(k, { tcpStream: c.tcpStream, via: 'session_id' });
+      }
+    }
+  };
+
+  const feedRecord = async (c: ConnTls, side: Dir, raw: Uint8Array, offset: number): Promise<void> => {
+    const feed = c.feeds[side];
+    const dir = c.toDir[side];
+    const frame = frameAt(feed.spans, offset + raw.length - 1);
+    const contentType = raw[0]!;
+    const version = (raw[1]! << 8) | raw[2]!;
+    const res = await c.decryptor.open(dir, contentType, version, raw.subarray(5));
+    const input: Parameters<TranscriptBuilder['addRecord']>[0] = { dir, raw };
+    if (frame !== undefined) input.frame = frame;
+    if (res.kind === 'decrypted') {
+      input.plaintext = { contentType: res.contentType, fragment: res.fragment };
+      c.protectedRecords++;
+      c.decrypted++;
+    } else if (res.kind === 'unreadable') {
+      c.protectedRecords++;
+      const last = [...c.problems].reverse().find((p) => p.dir === dir);
+      if (last && last.reason === res.reason) last.count++;
+      else c.problems.push({ dir, frame, reason: res.reason, count: 1 });
+    }
+    feed.records++;
+    try {
+      c.builder.addRecord(input);
+      c.recordCount++;
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      feed.stopped = true;
+      c.extraGaps.push({ gap: { dir, reason: `frame ${frame ?? '?'}: ${e.message}; the rest of the ${dir} stream is not read` }, afterRecord: c.recordCount });
+    }
+    register(c);
+  };
+
+  const feedData = async (c: ConnTls, side: Dir, offset: number, bytes: Uint8Array, frame: number): Promise<void> => {
+    const feed = c.feeds[side];
+    if (feed.stopped) return;
+    feed.spans.push({ offset, length: bytes.length, frame });
+    feed.bytes += bytes.length;
+    for (const r of feed.rs.push(bytes)) {
+      if (feed.stopped) break;
+      await feedRecord(c, side, r.raw, r.offset);
+    }
+    const keepFrom = feed.rs.offset;
+    while (feed.spans.length > 0 && feed.spans[0]!.offset + feed.spans[0]!.length <= keepFrom) feed.spans.shift();
+  };
+
+  /** Decide TLS or not from a direction's first bytes; feed what was held back. */
+  const decide = async (c: ConnTls, side: Dir, atEnd: boolean): Promise<void> => {
+    const first = c.feeds[side].pre;
+    const head = concatBytes(first.map((p) => p.bytes)).subarray(0, 6);
+    const total = first.reduce((n, p) => n + p.bytes.length, 0);
+    if (total < 6 && !atEnd) return;
+    if (!looksLikeTls(head.subarray(0, 5))) {
+      c.state = 'other';
+      c.skipReason = `not TLS: the ${side} stream starts with ${toHex(head.subarray(0, 8))}`;
+      return;
+    }
+    c.state = 'tls';
+    if (c.conn.roleBasis === 'port' || c.conn.roleBasis === 'first-sender') {
+      const hsType = head[0] === ContentType.handshake ? head[5] : undefined;
+      const swap = (hsType === 1 && side === 'server') || (hsType === 2 && side === 'client');
+      if (swap) {
+        c.toDir.client = 'S->C';
+        c.toDir.server = 'C->S';
+        c.notes.push(`TCP roles were guessed (${c.conn.roleBasis}); the TLS hellos show the other side is the client`);
+      }
+    }
+    for (const s of ['client', 'server'] as const) {
+      const held = c.feeds[s].pre;
+      c.feeds[s].pre = [];
+      const startGap = c.feeds[s].startsWithGap;
+      if (startGap !== undefined) stopDir(c, s, startGap);
+      for (const p of held) await feedData(c, s, p.offset, p.bytes, p.frame);
+      const later = c.feeds[s].gapAfterPre;
+      if (later !== undefined) stopDir(c, s, later);
+    }
+  };
+
+  const stopDir = (c: ConnTls, side: Dir, why: string): void => {
+    const feed = c.feeds[side];
+    if (feed.stopped) return;
+    feed.stopped = true;
+    const dir = c.toDir[side];
+    const partial = feed.rs.buffered > 0 ? ` (${feed.rs.buffered} byte(s) of a partial record before it dropped)` : '';
+    c.extraGaps.push({ gap: { dir, reason: `${why}${partial}; the rest of the ${dir} stream is not read (records cannot be re-aligned without guessing)` }, afterRecord: c.recordCount });
+  };
+
+  const onEvent = async (ev: ReassemblyEvent): Promise<void> => {
+    if (ev.type === 'open') {
+      const c = new ConnTls(ev.conn, file, provider, keys);
+      byConn.set(ev.conn, c);
+      queue.push(c);
+      summary.tcpConnections++;
+      return;
+    }
+    const c = byConn.get(ev.conn);
+    if (!c || c.state === 'other') return;
+    if (ev.type === 'anomaly') {
+      if (c.notes.length < 50) c.notes.push(`frame ${ev.anomaly.frame}: ${ev.anomaly.detail}`);
+      return;
+    }
+    if (ev.type === 'gap') {
+      if (c.state === 'unknown') {
+        const feed = c.feeds[ev.gap.dir];
+        if (feed.pre.length === 0) feed.startsWithGap ??= ev.gap.detail;
+        else feed.gapAfterPre ??= ev.gap.detail;
+        return;
+      }
+      stopDir(c, ev.gap.dir, ev.gap.detail);
+      return;
+    }
+    if (c.state === 'unknown') {
+      const feed = c.feeds[ev.dir];
+      if (feed.startsWithGap !== undefined || feed.gapAfterPre !== undefined) return;
+      feed.pre.push({ bytes: ev.bytes, frame: ev.frame, offset: ev.offset });
+      await decide(c, ev.dir, false);
+      return;
+    }
+    await feedData(c, ev.dir, ev.offset, ev.bytes, ev.frame);
+  };
+
+  const finalize = async (c: ConnTls): Promise<CaptureTranscript | undefined> => {
+    if (c.state === 'unknown') {
+      const side: Dir | undefined = c.feeds.client.pre.length ? 'client' : c.feeds.server.pre.length ? 'server' : undefined;
+      if (side) await decide(c, side, true);
+      else {
+        c.state = 'other';
+        c.skipReason = c.feeds.client.startsWithGap !== undefined || c.feeds.server.startsWithGap !== undefined ? 'the captured streams start after missing bytes' : 'no payload';
+      }
+    }
+    if (c.state !== 'tls') {
+      summary.skipped.push({ tcpStream: c.tcpStream, client: label(c.conn.client), server: label(c.conn.server), reason: c.skipReason });
+      return undefined;
+    }
+    const index = summary.tlsConnections++;
+    c.provenance.connection = index;
+    tlsIndexOf.set(c.tcpStream, index);
+    for (const side of ['client', 'server'] as const) {
+      const feed = c.feeds[side];
+      if (!feed.stopped && feed.rs.buffered > 0) {
+        c.extraGaps.push({ gap: { dir: c.toDir[side], reason: `${feed.rs.buffered} byte(s) of an incomplete record at the end of the ${c.toDir[side]} stream` }, afterRecord: c.recordCount });
+      }
+    }
+    const clientSide: Dir = c.toDir.client === 'C->S' ? 'client' : 'server';
+    const serverSide: Dir = clientSide === 'client' ? 'server' : 'client';
+    const extra: Parameters<TranscriptBuilder['finish']>[0] = { client: label(c.conn[clientSide]), server: label(c.conn[serverSide]) };
+    const lines = c.decryptor.facts.clientRandoms.flatMap((cr) => keys.linesFor(cr));
+    if (lines.length) extra.secrets = { keylog: lines };
+    const t = c.builder.finish(extra);
+    applyProblems(t, c);
+    for (const d of c.decryptor.notes) c.notes.push(d);
+    const out: CaptureTranscript = {
+      transcript: t,
+      connection: index,
+      tcpStream: c.tcpStream,
+      frames: {
+        first: c.conn.firstFrame,
+        last: c.conn.lastFrame,
+        records: { [c.toDir.client]: c.feeds.client.records, [c.toDir.server]: c.feeds.server.records } as Record<Direction, number>,
+        bytes: { [c.toDir.client]: c.feeds.client.bytes, [c.toDir.server]: c.feeds.server.bytes } as Record<Direction, number>,
+      },
+      decryption: { protectedRecords: c.protectedRecords, decrypted: c.decrypted },
+      notes: c.notes,
+    };
+    if (c.candidate) {
+      const f = c.decryptor.facts;
+      const abbreviated = c.decryptor.isTls13 || (!f.types['S->C'].includes('certificate') && !f.types['S->C'].includes('server_hello_done') && f.ccs['S->C']);
+      if (abbreviated) out.resumes = { connection: tlsIndexOf.get(c.candidate.tcpStream), tcpStream: c.candidate.tcpStream, via: c.candidate.via };
+      else c.notes.push(`offers the ${c.candidate.via === 'ticket' ? 'ticket' : 'session ID'} of TCP stream ${c.candidate.tcpStream}, but the server did a full handshake`);
+    }
+    return out;
+  };
+
+  /** Yield every settled connection at the head of the queue. */
+  async function* drain(all: boolean): AsyncGenerator<CaptureTranscript> {
+    while (queue.length > 0 && (all || re.isSettled(queue[0]!.conn))) {
+      const c = queue.shift()!;
+      byConn.delete(c.conn);
+      const t = await finalize(c);
+      if (t) yield t;
+    }
+  }
+
+  for await (const r of readCaptureRecords(src, opts)) {
+    if (r.type === 'secrets') {
+      if (r.keyLog !== undefined) {
+        try {
+          keys.add(parseKeyLog(r.keyLog, { ignoreUnknownLabels: true }));
+        } catch (e) {
+          summary.fileAnomalies.push(`offset ${r.offset}: key log in a Decryption Secrets Block: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        summary.keyLogRandoms = keys.size;
+      }
+      continue;
+    }
+    if (r.type === 'anomaly') {
+      summary.fileAnomalies.push(`offset ${r.offset}: ${r.detail}`);
+      continue;
+    }
+    if (r.type !== 'packet') continue;
+    summary.stats.frames++;
+    const f = decodeFrame(r.packet);
+    if (f.kind === 'tcp') {
+      summary.stats.tcp++;
+      for (const ev of re.push(f.segment)) await onEvent(ev);
+      yield* drain(false);
+    } else if (f.kind === 'other') summary.stats.other++;
+    else if (f.kind === 'unsupported') summary.stats.unsupported.push({ frame: f.frame, detail: f.detail });
+    else summary.stats.malformed.push({ frame: f.frame, detail: f.error.message });
+  }
+  for (const ev of re.finish()) await onEvent(ev);
+  yield* drain(true);
+}
+
+/** Give the builder's generic "could not be decrypted" gaps their reason; add the other problems as gaps. */
+function applyProblems(t: Transcript, c: ConnTls): void {
+  const describe = (p: Problem): string => {
+    const at = p.frame !== undefined ? `from frame ${p.frame}` : 'from an unknown frame';
+    return `${p.count} protected record(s) ${p.dir} ${at} could not be decrypted: ${p.reason}`;
+  };
+  const used = new Set<Problem>();
+  for (const g of t.gaps) {
+    if (!g.dir || !GENERIC_GAP.test(g.reason)) continue;
+    const p = c.problems.find((q) => q.dir === g.dir && !used.has(q));
+    if (!p) continue;
+    used.add(p);
+    g.reason = describe(p);
+  }
+  for (const p of c.problems) if (!used.has(p)) t.gaps.push({ dir: p.dir, reason: describe(p) });
+  for (const { gap, afterRecord } of c.extraGaps) {
+    const m = t.messages.find((msg) => (msg.records ?? []).some((r) => r >= afterRecord));
+    t.gaps.push(m ? { ...gap, fromMessage: m.index } : gap);
+  }
+}
