@@ -44,7 +44,7 @@
 import { parseKeyLog, type KeyLogEntry } from '../crypto/keylog';
 import { type CryptoProvider, defaultProvider } from '../crypto/provider';
 import { TranscriptBuilder } from '../transcript/build';
-import type { Direction, Gap, Transcript } from '../transcript/model';
+import type { Direction, Transcript } from '../transcript/model';
 import { DecodeError } from '../wire/errors';
 import { concatBytes, toHex } from '../wire/hex';
 import { RecordStream } from '../wire/record';
@@ -138,7 +138,6 @@ class ConnTls {
   readonly builder: TranscriptBuilder;
   readonly decryptor: ConnectionDecryptor;
   readonly problems: Problem[] = [];
-  readonly extraGaps: { gap: Gap; afterRecord: number }[] = [];
   readonly notes: string[] = [];
   recordCount = 0;
   protectedRecords = 0;
@@ -250,8 +249,11 @@ async function* run(src: CaptureSource, opts: CaptureTranscriptOptions, file: st
     if (frame !== undefined) input.frame = frame;
     if (res.kind === 'decrypted') {
       input.plaintext = { contentType: res.contentType, fragment: res.fragment };
+      input.epoch = res.epoch;
       c.protectedRecords++;
       c.decrypted++;
+    } else if (res.kind === 'plain') {
+      input.epoch = 'plaintext';
     } else if (res.kind === 'unreadable') {
       c.protectedRecords++;
       const last = [...c.problems].reverse().find((p) => p.dir === dir);
@@ -265,7 +267,7 @@ async function* run(src: CaptureSource, opts: CaptureTranscriptOptions, file: st
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
       feed.stopped = true;
-      c.extraGaps.push({ gap: { dir, reason: `frame ${frame ?? '?'}: ${e.message}; the rest of the ${dir} stream is not read` }, afterRecord: c.recordCount });
+      c.builder.addGap({ dir, reason: `frame ${frame ?? '?'}: ${e.message}; the rest of the ${dir} stream is not read` });
     }
     register(c);
   };
@@ -321,7 +323,7 @@ async function* run(src: CaptureSource, opts: CaptureTranscriptOptions, file: st
     feed.stopped = true;
     const dir = c.toDir[side];
     const partial = feed.rs.buffered > 0 ? ` (${feed.rs.buffered} byte(s) of a partial record before it dropped)` : '';
-    c.extraGaps.push({ gap: { dir, reason: `${why}${partial}; the rest of the ${dir} stream is not read (records cannot be re-aligned without guessing)` }, afterRecord: c.recordCount });
+    c.builder.addGap({ dir, reason: `${why}${partial}; the rest of the ${dir} stream is not read (records cannot be re-aligned without guessing)` });
   };
 
   const onEvent = async (ev: ReassemblyEvent): Promise<void> => {
@@ -377,7 +379,7 @@ async function* run(src: CaptureSource, opts: CaptureTranscriptOptions, file: st
     for (const side of ['client', 'server'] as const) {
       const feed = c.feeds[side];
       if (!feed.stopped && feed.rs.buffered > 0) {
-        c.extraGaps.push({ gap: { dir: c.toDir[side], reason: `${feed.rs.buffered} byte(s) of an incomplete record at the end of the ${c.toDir[side]} stream` }, afterRecord: c.recordCount });
+        c.builder.addGap({ dir: c.toDir[side], reason: `${feed.rs.buffered} byte(s) of an incomplete record at the end of the ${c.toDir[side]} stream` });
       }
     }
     const clientSide: Dir = c.toDir.client === 'C->S' ? 'client' : 'server';
@@ -466,8 +468,4 @@ function applyProblems(t: Transcript, c: ConnTls): void {
     g.reason = describe(p);
   }
   for (const p of c.problems) if (!used.has(p)) t.gaps.push({ dir: p.dir, reason: describe(p) });
-  for (const { gap, afterRecord } of c.extraGaps) {
-    const m = t.messages.find((msg) => (msg.records ?? []).some((r) => r >= afterRecord));
-    t.gaps.push(m ? { ...gap, fromMessage: m.index } : gap);
-  }
 }

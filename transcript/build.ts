@@ -21,6 +21,13 @@ export interface RecordInput {
   frame?: number;
   /** Inner content type and fragment of a protected record that was decrypted. */
   plaintext?: { contentType: number; fragment: Uint8Array };
+  /**
+   * How the record was protected, when the caller knows better than the
+   * builder's inference from the hellos (the decryptor that opened it, e.g.
+   * 0-RTT data before the ServerHello, or a stray plaintext alert after the
+   * keys changed). 'plaintext' means not protected.
+   */
+  epoch?: Epoch;
 }
 
 /** What the handshake has negotiated so far, as seen in the plaintext hellos. */
@@ -69,8 +76,10 @@ export class TranscriptBuilder {
     const version = (raw[1]! << 8) | raw[2]!;
     const fragment = raw.subarray(5);
     // TLS 1.3 dummy ChangeCipherSpec records stay plaintext after the keys change.
-    const encrypted = this.protectedDir[dir] && !(this.isTls13 && contentType === ContentType.change_cipher_spec);
-    const rec: TranscriptRecord = { index: this.records.length, dir, contentType, version, raw, encrypted, epoch: encrypted ? this.epochOf[dir] : 'plaintext' };
+    const inferred = this.protectedDir[dir] && !(this.isTls13 && contentType === ContentType.change_cipher_spec);
+    const encrypted = input.epoch !== undefined ? input.epoch !== 'plaintext' : inferred;
+    const epoch = input.epoch ?? (encrypted ? this.epochOf[dir] : 'plaintext');
+    const rec: TranscriptRecord = { index: this.records.length, dir, contentType, version, raw, encrypted, epoch };
     if (input.frame !== undefined) rec.frame = input.frame;
     if (input.plaintext) rec.plaintext = input.plaintext;
     this.records.push(rec);
@@ -217,6 +226,16 @@ export class TranscriptBuilder {
       // Without bytes, only the type is known: follow the epochs all the same.
       if (this.isTls13 && input.type === 'finished') this.epochOf[dir] = 'application';
     }
+  }
+
+  /** Messages so far (the index the next message will get). */
+  get messageCount(): number {
+    return this.messages.length;
+  }
+
+  /** Report something that stops part of the transcript from being checked; `fromMessage` defaults to the next message. */
+  addGap(gap: Gap): void {
+    this.gaps.push(gap.fromMessage === undefined ? { ...gap, fromMessage: this.messages.length } : gap);
   }
 
   /** Partial handshake messages left at the end are reported as gaps. */
