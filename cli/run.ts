@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { transcriptFromJson } from '../transcript/json';
 import type { Transcript } from '../transcript/model';
 import { parseArgs } from './args';
+import { displayName } from './explain';
 import type { Io } from './main';
 
 /** Group consecutive messages of one direction into flights: `C->S: ClientHello` lines. */
@@ -15,10 +16,7 @@ export function ladder(t: Transcript): string[] {
   const lines: string[] = [];
   let cur: { dir: string; names: string[] } | undefined;
   for (const m of t.messages) {
-    const name = m.type
-      .split('_')
-      .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
-      .join('');
+    const name = displayName(m.type);
     if (cur && cur.dir === m.dir) cur.names.push(name);
     else {
       if (cur) lines.push(`${cur.dir}: ${cur.names.join(', ')}`);
