@@ -1,0 +1,495 @@
+/**
+ * RunInput -> CoverageReport, and the merge of reports (jest shards,
+ * `tlsprop report merge`). Everything is sorted so that equal inputs give
+ * byte-identical reports whatever the order the data arrived in.
+ */
+import type { Status, Verdict } from '../oracles/rule';
+import { type StateMachine, TLS12, TLS13, roleView } from '../oracles/statemachine';
+import {
+  type ConfigPoint,
+  type ConfigurationCoverage,
+  type ConversationCount,
+  type ConversationVerdict,
+  type Counterexample,
+  type CoverageReport,
+  type DimensionCoverage,
+  type MachineCoverage,
+  type MachineId,
+  type MachineTable,
+  type MachineTransition,
+  type MutantRef,
+  type MutationScore,
+  type OperatorScore,
+  REPORT_SCHEMA,
+  type RuleCoverage,
+  type RuleInfo,
+  type RunInput,
+  type Summary,
+  type TransitionCount,
+  type TransitionRef,
+  type ValueCount,
+  type ViolationRef,
+} from './model';
+
+/** Violations kept per rule (the count is always exact). */
+export const VIOLATIONS_KEPT = 20;
+
+export const CONVERSATION_VERDICTS: readonly ConversationVerdict[] = ['conforming', 'accepted-invalid', 'wrong-alert', 'hung', 'reset', 'flagged'];
+
+/** Enumerated configuration dimensions and their domains (for `missing`). */
+const DOMAINS: Record<string, readonly string[]> = {
+  version: ['1.2', '1.3'],
+  clientAuth: ['none', 'requested-sent', 'requested-empty', 'required'],
+  resumption: ['none', 'session_id', 'ticket', 'psk_ke', 'psk_dhe_ke'],
+  helloRetry: ['false', 'true'],
+};
+const DIMENSIONS = ['version', 'cipherSuite', 'group', 'signatureScheme', 'clientAuth', 'resumption', 'helloRetry', 'extensions'] as const;
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const cmpNum = (a: number | undefined, b: number | undefined): number => (a ?? -1) - (b ?? -1);
+
+/** `send client_hello` / `recv server_hello`: the `via` of a role machine's message transition. */
+export function viaOf(action: 'send' | 'recv', type: string): string {
+  return `${action} ${type}`;
+}
+export const EPSILON = 'ε';
+
+export function transitionKey(t: TransitionRef): string {
+  return `${t.from}\u0000${t.via}\u0000${t.to}`;
+}
+
+/** The four role machines of oracles/statemachine.ts as tables. */
+export function machinesFromOracles(): MachineTable[] {
+  const view = (m: StateMachine, role: 'client' | 'server', id: MachineId): MachineTable => {
+    const seen = new Set<string>();
+    const transitions: TransitionRef[] = [];
+    for (const tr of roleView(m, role)) {
+      const ref = { from: tr.from, to: tr.to, via: tr.action && tr.type ? viaOf(tr.action, tr.type) : EPSILON };
+      const k = transitionKey(ref);
+      if (!seen.has(k)) {
+        seen.add(k);
+        transitions.push(ref);
+      }
+    }
+    return { machine: id, initial: m.initial, transitions };
+  };
+  return [view(TLS12, 'client', 't12-client'), view(TLS12, 'server', 't12-server'), view(TLS13, 'client', 't13-client'), view(TLS13, 'server', 't13-server')];
+}
+
+// ------------------------------------------------------------ per rule
+
+const WORST: Status[] = ['violation', 'inconclusive', 'pass', 'not-applicable'];
+function worst(vs: readonly Verdict[]): Status {
+  return WORST[Math.min(...vs.map((v) => WORST.indexOf(v.status)))]!;
+}
+
+function rfcList(r: string | string[]): string[] {
+  return Array.isArray(r) ? [...r] : [r];
+}
+
+function emptyRule(info: RuleInfo | undefined, id: string): RuleCoverage {
+  const r: RuleCoverage = {
+    id,
+    title: info?.title ?? id,
+    rfc: info ? rfcList(info.rfc) : [],
+    versions: info ? [...info.versions] : [],
+    role: info?.role ?? '',
+    strength: info?.strength ?? '',
+    evidence: info?.evidence ?? '',
+    group: info?.group ?? '',
+    declared: info !== undefined,
+    applied: 0,
+    passed: 0,
+    violated: 0,
+    inconclusive: 0,
+    notApplicable: 0,
+    validPasses: 0,
+    passedByValid: false,
+    mutantsDeclaring: 0,
+    mutantsProving: 0,
+    proven: false,
+    violationCount: 0,
+    violations: [],
+  };
+  if (info?.alert !== undefined) r.alert = info.alert;
+  return r;
+}
+
+function cmpViolation(a: ViolationRef, b: ViolationRef): number {
+  return cmp(a.transcript, b.transcript) || cmpNum(a.message, b.message) || cmp(a.detail, b.detail);
+}
+
+function trippedBy(m: RunInput['mutants'][number]): string[] {
+  const s = new Set(m.trippedRules ?? []);
+  for (const v of m.verdicts ?? []) if (v.status === 'violation') s.add(v.rule);
+  return [...s].sort(cmp);
+}
+
+// ------------------------------------------------------------ build
+
+export function buildCoverage(input: RunInput): CoverageReport {
+  const infos = new Map(input.rules.map((r) => [r.id, r]));
+  const rules = new Map<string, RuleCoverage>();
+  const rule = (id: string): RuleCoverage => {
+    let r = rules.get(id);
+    if (!r) {
+      r = emptyRule(infos.get(id), id);
+      rules.set(id, r);
+    }
+    return r;
+  };
+  for (const r of input.rules) rule(r.id);
+
+  const verdictCounts = { pass: 0, violation: 0, inconclusive: 0, 'not-applicable': 0 };
+  const counterexamples: Counterexample[] = [];
+  for (const t of input.transcripts) {
+    const byRule = new Map<string, Verdict[]>();
+    for (const v of t.verdicts) {
+      verdictCounts[v.status]++;
+      const list = byRule.get(v.rule) ?? [];
+      list.push(v);
+      byRule.set(v.rule, list);
+    }
+    for (const [id, vs] of byRule) {
+      const r = rule(id);
+      const w = worst(vs);
+      if (w !== 'not-applicable') r.applied++;
+      if (w === 'pass') {
+        r.passed++;
+        if (t.valid !== false) r.validPasses++;
+      } else if (w === 'violation') r.violated++;
+      else if (w === 'inconclusive') r.inconclusive++;
+      else r.notApplicable++;
+      for (const v of vs) {
+        if (v.status !== 'violation') continue;
+        r.violationCount++;
+        const ref: ViolationRef = { transcript: t.id, detail: v.detail };
+        if (v.message !== undefined) ref.message = v.message;
+        if (v.expected !== undefined) ref.expected = v.expected;
+        if (v.actual !== undefined) ref.actual = v.actual;
+        r.violations.push(ref);
+      }
+    }
+    const violated = t.verdicts.filter((v) => v.status === 'violation');
+    if (violated.length) {
+      const cx: Counterexample = {
+        kind: 'transcript',
+        id: t.id,
+        rules: [...new Set(violated.map((v) => v.rule))].sort(cmp),
+        verdict: 'violation',
+        detail: violated.map((v) => `${v.rule}: ${v.detail}`).join('\n'),
+        ladder: [...(t.ladder ?? [])],
+        provenance: t.provenance,
+      };
+      if (t.provenance.kind === 'generated') {
+        if (t.provenance.seed !== undefined) cx.seed = t.provenance.seed;
+        if (t.provenance.path !== undefined) cx.path = t.provenance.path;
+      }
+      if (t.keylog?.length) cx.keylog = [...t.keylog];
+      counterexamples.push(cx);
+    }
+  }
+
+  // mutants
+  const operators = new Map<string, OperatorScore>();
+  const missedMutants: MutantRef[] = [];
+  const otherwiseMutants: MutantRef[] = [];
+  for (const m of input.mutants) {
+    const tripped = trippedBy(m);
+    const op = operators.get(m.operator) ?? { operator: m.operator, mutants: 0, caught: 0, caughtOtherwise: 0, missed: 0 };
+    operators.set(m.operator, op);
+    op.mutants++;
+    const declared = [...new Set(m.declaredRules)].sort(cmp);
+    for (const id of declared) {
+      const r = rule(id);
+      r.mutantsDeclaring++;
+      if (tripped.includes(id)) r.mutantsProving++;
+    }
+    const ref: MutantRef = { operator: m.operator, declaredRules: declared, tripped };
+    if (m.id !== undefined) ref.id = m.id;
+    if (m.seed !== undefined) ref.seed = m.seed;
+    if (m.path !== undefined) ref.path = m.path;
+    if (declared.some((id) => tripped.includes(id))) op.caught++;
+    else if (tripped.length) {
+      op.caughtOtherwise++;
+      otherwiseMutants.push(ref);
+    } else {
+      op.missed++;
+      missedMutants.push(ref);
+    }
+  }
+
+  // conversations
+  const convCounts = new Map<ConversationVerdict, number>();
+  for (const c of input.conversations ?? []) {
+    convCounts.set(c.verdict, (convCounts.get(c.verdict) ?? 0) + 1);
+    if (c.verdict === 'conforming') continue;
+    const cx: Counterexample = {
+      kind: 'conversation',
+      id: `${c.target} ${c.role} ${c.name}`,
+      rules: c.rule ? [c.rule] : [],
+      verdict: c.verdict,
+      detail: c.detail ?? '',
+      ladder: [...c.ladder],
+      target: c.target,
+      role: c.role,
+    };
+    if (c.seed !== undefined) cx.seed = c.seed;
+    if (c.path !== undefined) cx.path = c.path;
+    counterexamples.push(cx);
+  }
+
+  // state machines
+  const machines = new Map<MachineId, MachineCoverage>();
+  for (const table of input.stateMachines ?? []) addTable(machines, table);
+  const walked: MachineTransition[] = [
+    ...input.transcripts.flatMap((t) => t.transitions ?? []),
+    ...input.mutants.flatMap((m) => m.transitions ?? []),
+    ...(input.conversations ?? []).flatMap((c) => c.transitions ?? []),
+  ];
+  for (const t of walked) {
+    const mc = machines.get(t.machine);
+    if (!mc) continue;
+    const found = mc.transitions.find((x) => transitionKey(x) === transitionKey(t));
+    if (found) found.count++;
+    else addCount(mc.invalidTried, { from: t.from, to: t.to, via: t.via, count: 1 });
+  }
+
+  const configuration: ConfigurationCoverage = { transcripts: 0, dimensions: [] };
+  const dims = new Map<string, Map<string, number>>(DIMENSIONS.map((d) => [d, new Map()]));
+  for (const t of input.transcripts) {
+    if (!t.config) continue;
+    configuration.transcripts++;
+    for (const [d, values] of configValues(t.config)) {
+      const m = dims.get(d)!;
+      for (const v of values) m.set(v, (m.get(v) ?? 0) + 1);
+    }
+  }
+  configuration.dimensions = DIMENSIONS.map((d) => dimension(d, [...dims.get(d)!].map(([value, count]) => ({ value, count }))));
+
+  const mutation: MutationScore = {
+    operators: [...operators.values()],
+    mutants: 0,
+    caught: 0,
+    caughtOtherwise: 0,
+    missed: 0,
+    score: 0,
+    killRate: 0,
+    missedMutants,
+    otherwiseMutants,
+  };
+
+  return finalize({
+    schema: REPORT_SCHEMA,
+    tool: { ...input.tool },
+    startedAt: input.startedAt,
+    summary: { ...emptySummary(), transcripts: input.transcripts.length, verdicts: verdictCounts },
+    rules: [...rules.values()],
+    stateMachines: [...machines.values()],
+    configuration,
+    mutation,
+    conversations: [...convCounts].map(([verdict, count]) => ({ verdict, count })),
+    counterexamples,
+  });
+}
+
+function configValues(c: ConfigPoint): Array<[string, string[]]> {
+  const one = (v: string | undefined): string[] => (v === undefined ? [] : [v]);
+  return [
+    ['version', [c.version]],
+    ['cipherSuite', [c.cipherSuite]],
+    ['group', one(c.group)],
+    ['signatureScheme', one(c.signatureScheme)],
+    ['clientAuth', [c.clientAuth]],
+    ['resumption', [c.resumption]],
+    ['helloRetry', [String(c.helloRetry)]],
+    ['extensions', [...new Set(c.extensions)]],
+  ];
+}
+
+function dimension(d: string, values: ValueCount[]): DimensionCoverage {
+  const merged = new Map<string, number>();
+  for (const v of values) merged.set(v.value, (merged.get(v.value) ?? 0) + v.count);
+  const sorted = [...merged].map(([value, count]) => ({ value, count })).sort((a, b) => cmp(a.value, b.value));
+  const domain = DOMAINS[d] ?? [];
+  return { dimension: d, values: sorted, distinct: sorted.length, missing: domain.filter((v) => !merged.has(v)) };
+}
+
+function addTable(machines: Map<MachineId, MachineCoverage>, table: MachineTable): void {
+  let mc = machines.get(table.machine);
+  if (!mc) {
+    mc = { machine: table.machine, initial: table.initial ?? table.transitions[0]?.from ?? '', transitions: [], total: 0, exercised: 0, unexercised: [], invalidTried: [] };
+    machines.set(table.machine, mc);
+  }
+  const have = new Set(mc.transitions.map(transitionKey));
+  for (const t of table.transitions) {
+    if (have.has(transitionKey(t))) continue;
+    have.add(transitionKey(t));
+    mc.transitions.push({ from: t.from, to: t.to, via: t.via, count: 0 });
+  }
+}
+
+function addCount(list: TransitionCount[], t: TransitionCount): void {
+  const found = list.find((x) => transitionKey(x) === transitionKey(t));
+  if (found) found.count += t.count;
+  else list.push({ ...t });
+}
+
+function emptySummary(): Summary {
+  return {
+    rules: 0,
+    rulesApplied: 0,
+    rulesViolated: 0,
+    rulesProven: 0,
+    rulesPassedByValid: 0,
+    transcripts: 0,
+    verdicts: { pass: 0, violation: 0, inconclusive: 0, 'not-applicable': 0 },
+    mutants: 0,
+    mutantsCaught: 0,
+    mutantsCaughtOtherwise: 0,
+    mutantsMissed: 0,
+    conversations: 0,
+    conversationsFailing: 0,
+    transitionsTotal: 0,
+    transitionsExercised: 0,
+    counterexamples: 0,
+    ok: true,
+  };
+}
+
+const cmpTransition = (a: TransitionRef, b: TransitionRef): number => cmp(a.from, b.from) || cmp(a.via, b.via) || cmp(a.to, b.to);
+const cmpMutant = (a: MutantRef, b: MutantRef): number =>
+  cmp(a.operator, b.operator) || cmp(a.id ?? '', b.id ?? '') || cmpNum(a.seed, b.seed) || cmp(a.path ?? '', b.path ?? '') || cmp(a.declaredRules.join(), b.declaredRules.join());
+const cmpCounterexample = (a: Counterexample, b: Counterexample): number =>
+  cmp(a.kind, b.kind) || cmp(a.id, b.id) || cmpNum(a.seed, b.seed) || cmp(a.path ?? '', b.path ?? '') || cmp(a.detail, b.detail);
+
+/** Recompute every derived field (booleans, totals, ratios, summary) and sort. */
+export function finalize(r: CoverageReport): CoverageReport {
+  for (const x of r.rules) {
+    x.violations.sort(cmpViolation);
+    x.violations = x.violations.slice(0, VIOLATIONS_KEPT);
+    x.passedByValid = x.validPasses > 0;
+    x.proven = x.mutantsProving > 0;
+  }
+  r.rules.sort((a, b) => cmp(a.id, b.id));
+  for (const m of r.stateMachines) {
+    m.total = m.transitions.length;
+    m.exercised = m.transitions.filter((t) => t.count > 0).length;
+    m.unexercised = m.transitions.filter((t) => t.count === 0).map(({ from, to, via }) => ({ from, to, via }));
+    m.invalidTried.sort(cmpTransition);
+  }
+  r.stateMachines.sort((a, b) => cmp(a.machine, b.machine));
+  const mu = r.mutation;
+  mu.operators.sort((a, b) => cmp(a.operator, b.operator));
+  mu.mutants = mu.operators.reduce((s, o) => s + o.mutants, 0);
+  mu.caught = mu.operators.reduce((s, o) => s + o.caught, 0);
+  mu.caughtOtherwise = mu.operators.reduce((s, o) => s + o.caughtOtherwise, 0);
+  mu.missed = mu.operators.reduce((s, o) => s + o.missed, 0);
+  mu.score = mu.mutants ? mu.caught / mu.mutants : 0;
+  mu.killRate = mu.mutants ? (mu.caught + mu.caughtOtherwise) / mu.mutants : 0;
+  mu.missedMutants.sort(cmpMutant);
+  mu.otherwiseMutants.sort(cmpMutant);
+  r.conversations.sort((a, b) => CONVERSATION_VERDICTS.indexOf(a.verdict) - CONVERSATION_VERDICTS.indexOf(b.verdict));
+  r.counterexamples.sort(cmpCounterexample);
+  r.configuration.dimensions = DIMENSIONS.map((d) => dimension(d, r.configuration.dimensions.find((x) => x.dimension === d)?.values ?? []));
+
+  const s = r.summary;
+  s.rules = r.rules.filter((x) => x.declared).length;
+  s.rulesApplied = r.rules.filter((x) => x.applied > 0).length;
+  s.rulesViolated = r.rules.filter((x) => x.violated > 0).length;
+  s.rulesProven = r.rules.filter((x) => x.proven).length;
+  s.rulesPassedByValid = r.rules.filter((x) => x.passedByValid).length;
+  s.mutants = mu.mutants;
+  s.mutantsCaught = mu.caught;
+  s.mutantsCaughtOtherwise = mu.caughtOtherwise;
+  s.mutantsMissed = mu.missed;
+  s.conversations = r.conversations.reduce((n, c) => n + c.count, 0);
+  s.conversationsFailing = r.conversations.filter((c) => c.verdict !== 'conforming').reduce((n, c) => n + c.count, 0);
+  s.transitionsTotal = r.stateMachines.reduce((n, m) => n + m.total, 0);
+  s.transitionsExercised = r.stateMachines.reduce((n, m) => n + m.exercised, 0);
+  s.counterexamples = r.counterexamples.length;
+  s.ok = s.rulesViolated === 0 && s.conversationsFailing === 0 && s.mutantsMissed === 0;
+  return r;
+}
+
+/** Combine reports (shards): sums counts, unions tables and sets, keeps every counterexample. */
+export function mergeReports(reports: readonly CoverageReport[]): CoverageReport {
+  if (!reports.length) throw new Error('mergeReports: no report to merge');
+  for (const r of reports) if (r.schema !== REPORT_SCHEMA) throw new Error(`mergeReports: unsupported report schema ${String(r.schema)}`);
+  const copy = reports.map((r) => structuredClone(r));
+  const first = copy[0]!;
+  const out: CoverageReport = {
+    schema: REPORT_SCHEMA,
+    tool: first.tool,
+    startedAt: copy.map((r) => r.startedAt).sort(cmp)[0]!,
+    summary: emptySummary(),
+    rules: [],
+    stateMachines: [],
+    configuration: { transcripts: 0, dimensions: [] },
+    mutation: { operators: [], mutants: 0, caught: 0, caughtOtherwise: 0, missed: 0, score: 0, killRate: 0, missedMutants: [], otherwiseMutants: [] },
+    conversations: [],
+    counterexamples: [],
+  };
+  const rules = new Map<string, RuleCoverage>();
+  const machines = new Map<MachineId, MachineCoverage>();
+  const dims = new Map<string, ValueCount[]>();
+  const ops = new Map<string, OperatorScore>();
+  const convs = new Map<ConversationVerdict, ConversationCount>();
+  for (const r of copy) {
+    out.summary.transcripts += r.summary.transcripts;
+    for (const k of Object.keys(out.summary.verdicts) as Status[]) out.summary.verdicts[k] += r.summary.verdicts[k];
+    for (const x of r.rules) {
+      const have = rules.get(x.id);
+      if (!have) {
+        rules.set(x.id, x);
+        continue;
+      }
+      if (!have.declared && x.declared) {
+        const { applied, passed, violated, inconclusive, notApplicable, validPasses, mutantsDeclaring, mutantsProving, violationCount, violations } = have;
+        Object.assign(have, x, { applied, passed, violated, inconclusive, notApplicable, validPasses, mutantsDeclaring, mutantsProving, violationCount, violations });
+      }
+      have.applied += x.applied;
+      have.passed += x.passed;
+      have.violated += x.violated;
+      have.inconclusive += x.inconclusive;
+      have.notApplicable += x.notApplicable;
+      have.validPasses += x.validPasses;
+      have.mutantsDeclaring += x.mutantsDeclaring;
+      have.mutantsProving += x.mutantsProving;
+      have.violationCount += x.violationCount;
+      have.violations.push(...x.violations);
+    }
+    for (const m of r.stateMachines) {
+      addTable(machines, { machine: m.machine, initial: m.initial, transitions: m.transitions });
+      const mc = machines.get(m.machine)!;
+      for (const t of m.transitions) mc.transitions.find((x) => transitionKey(x) === transitionKey(t))!.count += t.count;
+      for (const t of m.invalidTried) addCount(mc.invalidTried, t);
+    }
+    out.configuration.transcripts += r.configuration.transcripts;
+    for (const d of r.configuration.dimensions) dims.set(d.dimension, [...(dims.get(d.dimension) ?? []), ...d.values]);
+    for (const o of r.mutation.operators) {
+      const have = ops.get(o.operator);
+      if (!have) ops.set(o.operator, o);
+      else {
+        have.mutants += o.mutants;
+        have.caught += o.caught;
+        have.caughtOtherwise += o.caughtOtherwise;
+        have.missed += o.missed;
+      }
+    }
+    out.mutation.missedMutants.push(...r.mutation.missedMutants);
+    out.mutation.otherwiseMutants.push(...r.mutation.otherwiseMutants);
+    for (const c of r.conversations) {
+      const have = convs.get(c.verdict);
+      if (have) have.count += c.count;
+      else convs.set(c.verdict, c);
+    }
+    out.counterexamples.push(...r.counterexamples);
+  }
+  out.rules = [...rules.values()];
+  out.stateMachines = [...machines.values()];
+  out.configuration.dimensions = [...dims].map(([d, values]) => dimension(d, values));
+  out.mutation.operators = [...ops.values()];
+  out.conversations = [...convs.values()];
+  return finalize(out);
+}
