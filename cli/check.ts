@@ -13,7 +13,8 @@ import { transcriptFromJson } from '../transcript/json';
 import { DecodeError } from '../wire/errors';
 import { toHex } from '../wire/hex';
 import { cipherSuiteNames, nameOf } from '../wire/registry';
-import { UsageError, parseArgs } from './args';
+import { pemBlocks } from '../pki/pem';
+import { UsageError, option, parseArgs } from './args';
 import type { Io } from './main';
 
 export interface ConnectionOutput {
@@ -38,11 +39,12 @@ export interface SourcedTranscript {
   source?: string;
 }
 
-export function checkTranscripts(transcripts: readonly SourcedTranscript[], opts: CheckOptions = {}): CheckOutput {
+export async function checkTranscripts(transcripts: readonly SourcedTranscript[], opts: CheckOptions = {}): Promise<CheckOutput> {
   const total = emptySummary();
-  const connections = transcripts.map(({ transcript: t, source }, i) => {
+  const connections: ConnectionOutput[] = [];
+  for (const [i, { transcript: t, source }] of transcripts.entries()) {
     // Earlier connections in the list are the candidates for the original of a resumed session.
-    const r = checkTranscript(t, { ...opts, earlier: [...(opts.earlier ?? []), ...transcripts.slice(0, i).map((x) => x.transcript)] });
+    const r = await checkTranscript(t, { ...opts, earlier: [...(opts.earlier ?? []), ...transcripts.slice(0, i).map((x) => x.transcript)] });
     const c: ConnectionOutput = {
       messages: t.messages.map((m) => {
         const j: ConnectionOutput['messages'][number] = { index: m.index, dir: m.dir, type: m.type, encrypted: m.encrypted };
@@ -58,8 +60,8 @@ export function checkTranscripts(transcripts: readonly SourcedTranscript[], opts
     if (r.context.version) c.version = r.context.version;
     if (r.context.suite !== undefined) c.cipherSuite = nameOf(cipherSuiteNames, r.context.suite);
     summarize(r.verdicts, total);
-    return c;
-  });
+    connections.push(c);
+  }
   return { connections, summary: total };
 }
 
@@ -107,10 +109,36 @@ export function formatText(o: CheckOutput): string[] {
   return lines;
 }
 
+/** DER certificates of PEM files (`--trust ca.pem`, repeatable; a file may hold several). */
+export function readTrustAnchors(files: readonly string[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const f of files) {
+    let text: string;
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot read ${f}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    }
+    const blocks = pemBlocks(text, 'CERTIFICATE');
+    if (!blocks.length) throw new UsageError(`${f} holds no PEM CERTIFICATE`);
+    out.push(...blocks);
+  }
+  return out;
+}
+
 export async function checkCommand(args: string[], io: Io): Promise<number> {
-  const p = parseArgs(args, { flags: ['json'] });
+  const p = parseArgs(args, { flags: ['json'], options: ['trust', 'at'] });
   if (!p.positional.length) throw new UsageError('expects one or more transcript JSON files');
-  const out = checkTranscripts(readTranscriptFiles(p.positional));
+  const opts: CheckOptions = {};
+  const trust = p.options.get('trust');
+  if (trust) opts.trustAnchors = readTrustAnchors(trust);
+  const at = option(p, 'at');
+  if (at !== undefined) {
+    const d = new Date(at);
+    if (Number.isNaN(d.getTime())) throw new UsageError(`--at needs an ISO date, got ${JSON.stringify(at)}`);
+    opts.at = d;
+  }
+  const out = await checkTranscripts(readTranscriptFiles(p.positional), opts);
   if (p.flags.has('json')) io.out(JSON.stringify(out, null, 2));
   else for (const l of formatText(out)) io.out(l);
   return out.summary.violation > 0 ? 1 : 0;

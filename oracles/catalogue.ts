@@ -5,9 +5,12 @@
  * rule we do not implement, the reason.
  */
 import catalogueData from './catalogue-ids.json';
+import { certificateRules } from './certificates';
+import { cryptoRules } from './crypto';
 import { negotiationRules } from './negotiation';
 import { orderingRules } from './ordering';
 import { readableRules } from './readable';
+import { recordKeyRules } from './recordkeys';
 import { recordRules } from './record';
 import { resumptionRules } from './resumption';
 import type { Evidence, Rule, RuleGroup } from './rule';
@@ -26,8 +29,9 @@ export interface CatalogueEntry {
 
 export const catalogue: readonly CatalogueEntry[] = catalogueData as CatalogueEntry[];
 
+
 /** Every rule we declare, in a fixed order. */
-export const allRules: readonly Rule[] = [...recordRules, ...orderingRules, ...negotiationRules, ...readableRules, ...resumptionRules];
+export const allRules: readonly Rule[] = [...recordRules, ...orderingRules, ...negotiationRules, ...readableRules, ...resumptionRules, ...cryptoRules, ...recordKeyRules, ...certificateRules];
 
 export function evidenceOf(e: CatalogueEntry): Evidence {
   const first = e.evidence[0];
@@ -38,7 +42,7 @@ const SPECIFIC: Record<string, string> = {
   'alert.close-notify': 'needs to know when each side closed its TCP direction, which the transcript does not carry',
   't13.neg.hrr-when-needed': "needs the server's group preferences (live peer): a transcript cannot show that it could have retried",
   'ext.ffdhe.group-selection': 'needs the dh_p of ServerKeyExchange compared with all RFC 7919 primes (crypto/ffdhe has only two of five): not implemented yet',
-  'ext.sigalgs-cert-scope': 'a scoping definition; it is checked through cert.sigalgs.* (certificate oracles not implemented yet)',
+  'ext.sigalgs-cert-scope': 'a scoping definition; it is checked through cert.sigalgs.server-chain and cert.sigalgs.client-chain',
   'ver.t13.0rtt-needs-13': 'needs 0-RTT records recognised in a TLS 1.2 answer: not implemented yet',
   'rec.t13.inner-plaintext': 'needs decryption of the records (crypto oracles not implemented yet)',
   'rec.t13.early-data-limit': 'needs decrypted 0-RTT byte counts and a live peer',
@@ -46,10 +50,10 @@ const SPECIFIC: Record<string, string> = {
   'rec.t12.seq-reset': 'needs keys: record decryption oracles not implemented yet',
   'rec.t13.keyupdate-keys': 'needs keys: record decryption oracles not implemented yet',
   'rec.t12.cbc-padding': 'needs keys: record decryption oracles not implemented yet',
-  't13.neg.cv-sigalg': 'needs keys and the leaf key type: crypto/certificate oracles not implemented yet',
   'ext.reneg.secure': 'renegotiation handshakes are encrypted: needs keys and the previous verify_data',
   'ext.reneg.legacy': 'renegotiation handshakes are encrypted: needs keys',
   'ver.t13.no-13-in-renegotiation': 'renegotiation handshakes are encrypted: needs keys',
+  'cert.path.revocation': 'needs CRLs or OCSP responses, which a transcript does not carry (stapled OCSP is not parsed)',
 };
 
 /** Why a catalogue rule has no declaration. */

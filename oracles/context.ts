@@ -4,6 +4,7 @@
  * handshake sequence per direction, and which evidence is available.
  * Only the Transcript is read; nothing is re-encoded.
  */
+import type { ParsedCertCache } from '../pki/parse';
 import { selectedVersion } from '../transcript/build';
 import type { Direction, Transcript, TranscriptMessage } from '../transcript/model';
 import type { Extension } from '../wire/extensions';
@@ -48,6 +49,31 @@ export interface Context {
   hasRecords: boolean;
   /** Contexts of earlier connections (for resumption rules), oldest first. */
   earlier: Context[];
+  /** What the caller gave beside the transcript (trust anchors, validation time, private keys). */
+  options: ContextOptions;
+  /** Results computed once per transcript and shared by rules (async crypto), keyed by name. */
+  memo: Map<string, Promise<unknown>>;
+  /** Parsed certificates of this transcript, keyed by DER hex. */
+  certCache: ParsedCertCache;
+}
+
+export interface ContextOptions {
+  /** DER trust anchors for the certificate rules; absent = none given. */
+  trustAnchors?: readonly Uint8Array[];
+  /** Validation time of the certificate rules (for captures: the capture time); absent = now. */
+  at?: Date;
+  /** PKCS#8 DER private keys of the endpoints' certificates (generated runs), matched to leaves by public key. */
+  privateKeys?: readonly Uint8Array[];
+}
+
+/** Compute `fn` once per context under `key` (the rules share derivations such as verified signatures). */
+export function memo<T>(ctx: Context, key: string, fn: () => Promise<T>): Promise<T> {
+  let p = ctx.memo.get(key) as Promise<T> | undefined;
+  if (!p) {
+    p = fn();
+    ctx.memo.set(key, p);
+  }
+  return p;
 }
 
 export const UNREADABLE_TYPES = new Set(['encrypted_handshake_message', 'encrypted_record']);
@@ -70,7 +96,7 @@ export function symbolOf(m: TranscriptMessage): string {
 const ONLY_12 = new Set(['server_key_exchange', 'client_key_exchange', 'server_hello_done', 'certificate_status', 'hello_request']);
 const ONLY_13 = new Set(['encrypted_extensions', 'end_of_early_data', 'key_update']);
 
-export function buildContext(t: Transcript, earlier: readonly Transcript[] = []): Context {
+export function buildContext(t: Transcript, earlier: readonly Transcript[] = [], options: ContextOptions = {}): Context {
   const steps: Step[] = [];
   const unreadable: TranscriptMessage[] = [];
   for (const m of t.messages) {
@@ -84,7 +110,10 @@ export function buildContext(t: Transcript, earlier: readonly Transcript[] = [])
     unreadable,
     evidence: { plaintext: true, keys: unreadable.length === 0 && t.gaps.length === 0, live: false },
     hasRecords: t.records.length > 0,
-    earlier: earlier.map((e) => buildContext(e)),
+    earlier: earlier.map((e) => buildContext(e, [], options)),
+    options,
+    memo: new Map(),
+    certCache: new Map(),
   };
   for (const s of steps) {
     const b = bodyOf(s.m);

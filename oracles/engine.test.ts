@@ -19,26 +19,32 @@ function tls12Flow() {
 const base: Omit<Rule, 'id' | 'check'> = { title: 't', rfc: 'RFC 0', versions: ['1.2'], role: 'both', strength: 'MUST', evidence: 'plaintext', group: 'ordering' };
 
 describe('engine', () => {
-  it('turns a throwing rule into an inconclusive verdict naming the error', () => {
+  it('turns a throwing rule into an inconclusive verdict naming the error', async () => {
     const boom: Rule = { ...base, id: 'x.boom', check: () => { throw new Error('kaput'); } };
-    const r = checkTranscript(tls12Flow(), { rules: [boom] });
+    const r = await checkTranscript(tls12Flow(), { rules: [boom] });
     expect(r.verdicts).toEqual([{ rule: 'x.boom', status: 'inconclusive', detail: 'The rule failed with an error: kaput.' }]);
   });
-  it('marks rules of the other version not-applicable and an unknown version inconclusive', () => {
+  it('marks rules of the other version not-applicable and an unknown version inconclusive', async () => {
     const only13: Rule = { ...base, id: 'x.13', versions: ['1.3'], check: () => pass('never') };
-    expect(checkTranscript(tls12Flow(), { rules: [only13] }).verdicts[0]!.status).toBe('not-applicable');
+    expect((await checkTranscript(tls12Flow(), { rules: [only13] })).verdicts[0]!.status).toBe('not-applicable');
     const b = new TranscriptBuilder({ kind: 'manual' });
     b.addMessage({ dir: 'C->S', type: 'client_hello' });
-    expect(checkTranscript(b.finish(), { rules: [only13] }).verdicts[0]!.status).toBe('inconclusive');
+    expect((await checkTranscript(b.finish(), { rules: [only13] })).verdicts[0]!.status).toBe('inconclusive');
   });
-  it('an empty verdict list is inconclusive, and the summary counts statuses', () => {
+  it('an empty verdict list is inconclusive, and the summary counts statuses', async () => {
     const none: Rule = { ...base, id: 'x.none', check: () => [] };
     const ok: Rule = { ...base, id: 'x.ok', check: () => pass('fine') };
-    const r = checkTranscript(tls12Flow(), { rules: [none, ok] });
+    const r = await checkTranscript(tls12Flow(), { rules: [none, ok] });
     expect(r.summary).toEqual({ pass: 1, violation: 0, inconclusive: 1, 'not-applicable': 0 });
   });
-  it('is deterministic', () => {
-    expect(JSON.stringify(checkTranscript(tls12Flow()).verdicts)).toBe(JSON.stringify(checkTranscript(tls12Flow()).verdicts));
+  it('awaits async rules and turns a rejected promise into an inconclusive verdict', async () => {
+    const later: Rule = { ...base, id: 'x.later', check: async () => pass('later') };
+    const reject: Rule = { ...base, id: 'x.reject', check: async () => { throw new Error('nope'); } };
+    const r = await checkTranscript(tls12Flow(), { rules: [later, reject] });
+    expect(r.verdicts).toEqual([{ rule: 'x.later', status: 'pass', detail: 'later' }, { rule: 'x.reject', status: 'inconclusive', detail: 'The rule failed with an error: nope.' }]);
+  });
+  it('is deterministic', async () => {
+    expect(JSON.stringify((await checkTranscript(tls12Flow())).verdicts)).toBe(JSON.stringify((await checkTranscript(tls12Flow())).verdicts));
   });
 });
 

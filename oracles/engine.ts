@@ -1,12 +1,14 @@
 /**
- * Runs every declared rule over a transcript. A rule that throws gives an
- * inconclusive verdict naming the error; the run never crashes. Rules are
- * run in registry order and their verdicts kept in the order they were
- * given, so the output is deterministic.
+ * Runs every declared rule over a transcript. A rule that throws (or whose
+ * promise rejects) gives an inconclusive verdict naming the error; the run
+ * never crashes. Rule checks may be async (signatures, key schedules,
+ * certificate validation); they run concurrently, sharing derivations
+ * through the Context memo, and their verdicts are kept in registry order,
+ * so the output is deterministic.
  */
 import type { Transcript } from '../transcript/model';
 import { allRules } from './catalogue';
-import { type Context, buildContext } from './context';
+import { type Context, type ContextOptions, buildContext } from './context';
 import type { Outcome, Rule, Status, Verdict } from './rule';
 
 export interface CheckOptions {
@@ -16,6 +18,10 @@ export interface CheckOptions {
   trustAnchors?: readonly Uint8Array[];
   /** Earlier connections (oldest first), so resumed sessions can be compared with their original. */
   earlier?: readonly Transcript[];
+  /** Validation time of the certificate rules (for captures: the capture time); default now. */
+  at?: Date;
+  /** PKCS#8 DER private keys of certificate keys (generated runs), for the RSA premaster rule. */
+  privateKeys?: readonly Uint8Array[];
 }
 
 export type Summary = Record<Status, number>;
@@ -45,13 +51,13 @@ function applicability(rule: Rule, ctx: Context): Outcome | undefined {
   return undefined;
 }
 
-export function runRule(rule: Rule, ctx: Context): Verdict[] {
+export async function runRule(rule: Rule, ctx: Context): Promise<Verdict[]> {
   let outs: Outcome[];
   const gate = applicability(rule, ctx);
   if (gate) outs = [gate];
   else {
     try {
-      const r = rule.check(ctx);
+      const r = await rule.check(ctx);
       outs = Array.isArray(r) ? r : [r];
       if (!outs.length) outs = [{ status: 'inconclusive', detail: 'The rule returned no verdict.' }];
     } catch (e) {
@@ -61,9 +67,14 @@ export function runRule(rule: Rule, ctx: Context): Verdict[] {
   return outs.map((o) => ({ rule: rule.id, ...o }));
 }
 
-export function checkTranscript(t: Transcript, opts: CheckOptions = {}): CheckResult {
-  const context = buildContext(t, opts.earlier);
-  const verdicts = (opts.rules ?? allRules).flatMap((r) => runRule(r, context));
+/** Run the rules (concurrently; verdicts stay in rule order). Async because the crypto and certificate rules are. */
+export async function checkTranscript(t: Transcript, opts: CheckOptions = {}): Promise<CheckResult> {
+  const options: ContextOptions = {};
+  if (opts.trustAnchors) options.trustAnchors = opts.trustAnchors;
+  if (opts.at) options.at = opts.at;
+  if (opts.privateKeys) options.privateKeys = opts.privateKeys;
+  const context = buildContext(t, opts.earlier, options);
+  const verdicts = (await Promise.all((opts.rules ?? allRules).map((r) => runRule(r, context)))).flat();
   return { context, verdicts, summary: summarize(verdicts) };
 }
 

@@ -40,7 +40,8 @@ export interface Rule {
   alert?: string;
   evidence: Evidence;
   group: RuleGroup;
-  check(ctx: Context): Outcome | Outcome[];
+  /** Synchronous for plaintext rules; crypto and certificate rules return a promise. */
+  check(ctx: Context): Outcome | Outcome[] | Promise<Outcome | Outcome[]>;
 }
 
 export interface Extra {

@@ -274,28 +274,32 @@ const haveShared = !!findCase(CASES.t12) && !!findCase(CASES.t13) && !!findCase(
 const maybe = haveShared ? describe : describe.skip;
 
 maybe('real captures', () => {
-  it.each(captureTranscripts().map((c) => [`${c.name}#${c.connection}`, c.transcript] as const))('%s (messages) has no violation', (_n, t) => {
-    const v = checkTranscript(t).verdicts.filter((x) => x.status === 'violation');
+  it.each(captureTranscripts().map((c) => [`${c.name}#${c.connection}`, c.transcript] as const))('%s (messages) has no violation', async (_n, t) => {
+    // the published vectors carry no capture time and an example certificate (expired, no subjectAltName): certificate rules are checked on the captures in crypto-cert.spec.ts
+    const certRules = new Set(allRules.filter((r) => r.group === 'certificates').map((r) => r.id));
+    const v = (await checkTranscript(t)).verdicts.filter((x) => x.status === 'violation' && !(_n.startsWith('vectors/') && certRules.has(x.rule)));
     expect(v).toEqual([]);
   });
-  it.each(Object.keys(CASES) as Base[])('%s rebuilt from records has no violation and record rules pass', (b) => {
+  it.each(Object.keys(CASES) as Base[])('%s rebuilt from records has no violation and record rules pass', async (b) => {
     const t = build({ base: b, records: true })!;
-    const r = checkTranscript(t);
+    const r = await checkTranscript(t);
     expect(r.verdicts.filter((x) => x.status === 'violation')).toEqual([]);
     for (const id of ['rec.record-version', 'rec.plaintext-max-len', 'rec.no-empty-fragments', 'rec.content-type-known']) expect(ruleStatus(r.verdicts, id)).toBe('pass');
   });
 });
 
 maybe('each implemented rule trips on a hand-made violation', () => {
-  it('every declared rule has at least one violating row', () => {
+  it('every declared rule has at least one violating row', async () => {
     const covered = new Set(ROWS.map((r) => r.rule));
-    expect(allRules.map((r) => r.id).filter((id) => !covered.has(id))).toEqual([]);
+    // crypto and certificate rules have their own table in crypto-cert.spec.ts
+    const here = allRules.filter((r) => r.group !== 'crypto' && r.group !== 'certificates' && r.id !== 't13.neg.cv-sigalg');
+    expect(here.map((r) => r.id).filter((id) => !covered.has(id))).toEqual([]);
   });
-  it.each(ROWS.map((r, i) => [r.rule, i] as const))('%s (row %i)', (rule, i) => {
+  it.each(ROWS.map((r, i) => [r.rule, i] as const))('%s (row %i)', async (rule, i) => {
     const row = ROWS[i]!;
     const pair = row.resume ? buildResumed(row)! : undefined;
     const t = pair ? pair.resumed : build(row)!;
-    const verdicts = checkTranscript(t, pair ? { earlier: [pair.original] } : {}).verdicts.filter((v) => v.rule === rule);
+    const verdicts = (await checkTranscript(t, pair ? { earlier: [pair.original] } : {})).verdicts.filter((v) => v.rule === rule);
     expect(verdicts.map((v) => v.status)).toContain('violation');
     const v = verdicts.find((x) => x.status === 'violation')!;
     expect(v.detail.length).toBeGreaterThan(10);
@@ -303,8 +307,10 @@ maybe('each implemented rule trips on a hand-made violation', () => {
 });
 
 maybe('valid variants of a real TLS 1.3 handshake stay clean', () => {
-  const clean = (E: Entry[]) => checkTranscript(buildFromMessages(E)).verdicts.filter((v) => v.status === 'violation');
-  it('with a HelloRetryRequest, a conforming second ClientHello and ServerHello', () => {
+  // edited transcripts no longer carry valid signatures/Finished: the crypto and certificate rules are left out here
+  const signedRules = new Set(allRules.filter((r) => r.group === 'crypto' || r.group === 'certificates' || r.id === 't13.neg.cv-sigalg').map((r) => r.id));
+  const clean = async (E: Entry[]) => (await checkTranscript(buildFromMessages(E))).verdicts.filter((v) => v.status === 'violation' && !signedRules.has(v.rule));
+  it('with a HelloRetryRequest, a conforming second ClientHello and ServerHello', async () => {
     const E = base('t13')!;
     withHrr(E, 0x17, (E2) => {
       edit(E2, 'client_hello', C, V13, (b) => { b.extensions = setExt(b.extensions, X.key_share, { kind: 'key_share_client', shares: [{ group: 0x17, keyExchange: new Uint8Array(65).fill(4) }] }, b.extensions!.findIndex((e) => e.type === X.key_share)); }, 1);
@@ -314,40 +320,40 @@ maybe('valid variants of a real TLS 1.3 handshake stay clean', () => {
     const ccs = E.findIndex((e) => e.kind === 'change_cipher_spec' && e.dir === S);
     const [c] = E.splice(ccs, 1);
     E.splice(at(E, 'server_hello', S) + 1, 0, c!);
-    expect(clean(E)).toEqual([]);
-    const r = checkTranscript(buildFromMessages(E));
+    expect(await clean(E)).toEqual([]);
+    const r = await checkTranscript(buildFromMessages(E));
     for (const id of ['t13.neg.ch2-rules', 't13.neg.hrr-sh-consistency', 't13.neg.hrr-group', 't13.order.single-hrr', 't13.order.state-machine']) expect([id, ruleStatus(r.verdicts, id)]).toEqual([id, 'pass']);
   });
-  it('as a PSK resumption without certificates', () => {
+  it('as a PSK resumption without certificates', async () => {
     const E = base('t13')!;
     edit(E, 'client_hello', C, V13, (b) => { b.extensions = setExt(b.extensions, X.pre_shared_key, pskClient); });
     edit(E, 'server_hello', S, V13, (b) => { b.extensions = setExt(b.extensions, X.pre_shared_key, { kind: 'pre_shared_key_server', selectedIdentity: 0 }); });
     for (const [t, d] of [['certificate_request', S], ['certificate', S], ['certificate_verify', S], ['certificate', C], ['certificate_verify', C]] as const) drop(E, t, d);
-    expect(clean(E)).toEqual([]);
-    const r = checkTranscript(buildFromMessages(E));
+    expect(await clean(E)).toEqual([]);
+    const r = await checkTranscript(buildFromMessages(E));
     for (const id of ['t13.order.no-server-cert-in-psk', 't13.neg.psk-modes', 't13.neg.psk-ext-last', 't13.order.state-machine']) expect([id, ruleStatus(r.verdicts, id)]).toEqual([id, 'pass']);
   });
 });
 
 maybe('resumption', () => {
-  it('an abbreviated handshake resuming a real session passes every rule it can decide', () => {
+  it('an abbreviated handshake resuming a real session passes every rule it can decide', async () => {
     const pair = buildResumed({ rule: '', base: 'g12', resume: true })!;
-    const r = checkTranscript(pair.resumed, { earlier: [pair.original] });
+    const r = await checkTranscript(pair.resumed, { earlier: [pair.original] });
     expect(r.verdicts.filter((v) => v.status === 'violation')).toEqual([]);
     for (const id of ['t12.neg.resume-consistency', 'ext.ems.resumption', 'ext.sni.resumption', 't12.order.abbreviated-flow', 't12.order.state-machine']) expect([id, ruleStatus(r.verdicts, id)]).toEqual([id, 'pass']);
     // the original connection's close_notify alerts are encrypted (tshark gives no bytes for them)
     expect(ruleStatus(r.verdicts, 'alert.t12.no-resume-after-fatal')).toBe('inconclusive');
     expect(ruleStatus(r.verdicts, 't12.order.server-cert-required')).toBe('not-applicable');
   });
-  it('without the original connection the resumption rules are inconclusive', () => {
+  it('without the original connection the resumption rules are inconclusive', async () => {
     const pair = buildResumed({ rule: '', base: 'g12', resume: true })!;
-    const r = checkTranscript(pair.resumed);
+    const r = await checkTranscript(pair.resumed);
     for (const id of ['t12.neg.resume-consistency', 'ext.ems.resumption']) expect(r.verdicts.find((v) => v.rule === id)).toMatchObject({ status: 'inconclusive', detail: expect.stringMatching(/original connection/) });
   });
 });
 
 maybe('missing evidence is inconclusive, never a silent pass', () => {
-  it('a TLS 1.3 transcript with only the plaintext hellos and a gap is inconclusive for the encrypted ordering rules', () => {
+  it('a TLS 1.3 transcript with only the plaintext hellos and a gap is inconclusive for the encrypted ordering rules', async () => {
     const E = base('t13')!;
     const b = new TranscriptBuilder({ kind: 'manual' });
     const recs = recordsOf(E, true);
@@ -357,7 +363,7 @@ maybe('missing evidence is inconclusive, never a silent pass', () => {
     }
     const t = b.finish();
     expect(t.gaps.length).toBeGreaterThan(0);
-    const r = checkTranscript(t);
+    const r = await checkTranscript(t);
     const encrypted = allRules.filter((x) => x.group === 'ordering' && x.versions.includes('1.3') && x.evidence === 'keys').map((x) => x.id);
     expect(encrypted.length).toBeGreaterThan(10);
     for (const id of encrypted) expect([id, ruleStatus(r.verdicts, id)]).toEqual([id, 'inconclusive']);
@@ -365,13 +371,13 @@ maybe('missing evidence is inconclusive, never a silent pass', () => {
     expect(ruleStatus(r.verdicts, 't13.order.server-first')).toBe('pass');
     expect(r.summary.violation).toBe(0);
   });
-  it('the hellos alone (encrypted part missing entirely) are inconclusive too', () => {
+  it('the hellos alone (encrypted part missing entirely) are inconclusive too', async () => {
     const E = base('t13')!.slice(0, 2);
     const b = new TranscriptBuilder({ kind: 'manual' });
     for (const r of recordsOf(E, true)) b.addRecord(r);
     const t = b.finish();
     t.gaps.push({ reason: 'the capture ends after ServerHello' });
-    const r = checkTranscript(t);
+    const r = await checkTranscript(t);
     for (const id of ['t13.order.ee-after-sh', 't13.order.server-flight', 't13.order.client-flight', 't13.order.state-machine']) expect(ruleStatus(r.verdicts, id)).toBe('inconclusive');
   });
 });

@@ -1,0 +1,417 @@
+/**
+ * Derivations shared by the crypto and certificate rules, computed once per
+ * transcript (memoised on the Context): the handshake messages to hash
+ * (their raw bytes, never re-encoded), the key log lines of this
+ * connection, the leaf certificates, verified signatures, Finished values
+ * and key schedules. Every helper says why it could not compute something.
+ */
+import { createDiffieHellman, createPrivateKey, createPublicKey } from 'node:crypto';
+import {
+  type CryptoProvider,
+  type HashName,
+  type KeyLogSecrets,
+  type VerifyError,
+  certificateVerifyContent12,
+  certificateVerifyContent13,
+  defaultProvider,
+  deriveDh,
+  deriveEcdh,
+  digest,
+  ecdhGroupOf,
+  extendedMasterSecret,
+  ffdheGroupOf,
+  finished12,
+  finished13,
+  lookupKeyLog,
+  masterSecret,
+  parseKeyLog,
+  serverKeyExchangeContent12,
+  tls13Schedule,
+  transcriptWithHrr,
+  verifySignature,
+} from '../crypto';
+import { type ParsedCert, type ParsedCertCache, parseCert } from '../pki/parse';
+import type { Direction, TranscriptMessage } from '../transcript/model';
+import { extensionBody } from '../wire/extensions';
+import type { ClientHello } from '../wire/handshake';
+import { bytesEqual, concatBytes, toHex } from '../wire/hex';
+import { ExtensionType as X } from '../wire/registry';
+import { type Context, type Hello, bodyOf, hasExt, memo } from './context';
+
+export const provider = (): CryptoProvider => defaultProvider();
+export const hex4 = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`;
+
+/** Either a value or the reason it is not available. */
+export type Got<T> = { ok: true; value: T } | { ok: false; why: string };
+const got = <T>(value: T): Got<T> => ({ ok: true, value });
+const miss = <T>(why: string): Got<T> => ({ ok: false, why });
+
+export function certCache(ctx: Context): ParsedCertCache {
+  return ctx.certCache;
+}
+
+/** Messages that enter the handshake transcript (RFC 5246 §7.4.9 / RFC 8446 §4.4.1), in wire order. */
+export function transcriptMessages(ctx: Context): TranscriptMessage[] {
+  const skip = ctx.version === '1.3' ? new Set(['new_session_ticket', 'key_update']) : new Set(['hello_request']);
+  return ctx.t.messages.filter((m) => m.kind === 'handshake' && !skip.has(m.type));
+}
+
+/** Raw bytes of the transcript messages before `index` (or up to and including it). */
+export function prefix(ctx: Context, index: number, inclusive = false): Got<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for (const m of transcriptMessages(ctx)) {
+    if (m.index > index || (!inclusive && m.index === index)) break;
+    if (!m.raw || !m.decoded) return miss(`handshake message ${m.index} (${m.type}) has no readable bytes`);
+    out.push(m.raw);
+  }
+  return got(out);
+}
+
+export function hashOf(ctx: Context): Got<'SHA-256' | 'SHA-384'> {
+  if (!ctx.suiteInfo) return miss('the cipher suite is unknown');
+  return got(ctx.suiteInfo.prfHash);
+}
+
+/** Transcript-Hash over the messages (TLS 1.3: with the HelloRetryRequest message_hash substitution). */
+export async function thash(ctx: Context, h: HashName, msgs: readonly Uint8Array[]): Promise<Uint8Array> {
+  const list = ctx.version === '1.3' && ctx.hrr ? await transcriptWithHrr(provider(), h, msgs, true) : [...msgs];
+  return digest(provider(), h, concatBytes(list));
+}
+
+/** This connection's key log secrets (looked up by the ClientHello random). */
+export function keylog(ctx: Context): Got<KeyLogSecrets> {
+  const lines = ctx.t.secrets?.keylog;
+  if (!lines?.length) return miss('no key log was given');
+  if (!ctx.ch) return miss('the ClientHello random is unknown');
+  let entries: ReturnType<typeof parseKeyLog>;
+  try {
+    entries = parseKeyLog(lines.join('\n'), { ignoreUnknownLabels: true });
+  } catch (e) {
+    return miss(`the key log is malformed (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const s = lookupKeyLog(entries, ctx.ch.b.random);
+  if (!Object.keys(s).length) return miss(`the key log has no line for client random ${toHex(ctx.ch.b.random).slice(0, 16)}..`);
+  return got(s);
+}
+
+export function stepsOf(ctx: Context, type: string, dir?: Direction): TranscriptMessage[] {
+  return ctx.steps.filter((s) => s.m.type === type && (!dir || s.dir === dir)).map((s) => s.m);
+}
+
+/** Certificate DERs of the first Certificate message sent in `dir`. */
+export function chainOf(ctx: Context, dir: Direction): Got<{ m: TranscriptMessage; certs: Uint8Array[] }> {
+  const m = stepsOf(ctx, 'certificate', dir)[0];
+  if (!m) {
+    if (ctx.unreadable.length && ctx.version === '1.3') return miss('the Certificate is encrypted and no key log was given');
+    return miss(`no ${dir === 'S->C' ? 'server' : 'client'} Certificate in the transcript`);
+  }
+  const b = bodyOf(m);
+  if (b?.type !== 'certificate') return miss(`Certificate message ${m.index} is not decoded`);
+  return got({ m, certs: b.form === 'tls12' ? b.certificates : b.entries.map((e) => e.data) });
+}
+
+export function leafOf(ctx: Context, dir: Direction): Got<{ m: TranscriptMessage; leaf: ParsedCert }> {
+  const c = chainOf(ctx, dir);
+  if (!c.ok) return c;
+  if (!c.value.certs.length) return miss('the Certificate message is empty');
+  try {
+    return got({ m: c.value.m, leaf: parseCert(c.value.certs[0]!, certCache(ctx)) });
+  } catch (e) {
+    return miss(`the leaf certificate does not parse (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+export interface SigCheck {
+  m: TranscriptMessage;
+  scheme: number;
+  signature: Uint8Array;
+  leaf: ParsedCert;
+  result: { ok: true } | { ok: false; reason: VerifyError; detail?: string };
+}
+
+/** TLS 1.2 ServerKeyExchange signature over client_random + server_random + params as sent. */
+export function skeSignature(ctx: Context): Promise<Got<SigCheck>> {
+  return memo(ctx, 'ske-sig', async () => {
+    const m = stepsOf(ctx, 'server_key_exchange', 'S->C')[0];
+    if (!m) return miss<SigCheck>('no ServerKeyExchange');
+    const b = bodyOf(m);
+    if (b?.type !== 'server_key_exchange' || b.kex === 'unparsed' || !m.raw) return miss<SigCheck>('the ServerKeyExchange is not decoded');
+    if (!b.signed) return miss<SigCheck>('the ServerKeyExchange carries no signature');
+    if (!ctx.ch || !ctx.sh) return miss<SigCheck>('the hello randoms are unknown');
+    const leaf = leafOf(ctx, 'S->C');
+    if (!leaf.ok) return miss<SigCheck>(leaf.why);
+    const body = m.raw.subarray(4, m.raw.length - (m.decoded?.trailing?.length ?? 0));
+    const params = body.subarray(0, body.length - 4 - b.signed.signature.length);
+    const content = serverKeyExchangeContent12(ctx.ch.b.random, ctx.sh.b.random, params);
+    const result = await verifySignature(provider(), b.signed.scheme, leaf.value.leaf.spkiDer, content, b.signed.signature, { version: 12 });
+    return got<SigCheck>({ m, scheme: b.signed.scheme, signature: b.signed.signature, leaf: leaf.value.leaf, result });
+  });
+}
+
+/** A CertificateVerify checked with the leaf of the same sender (TLS 1.2: over the raw messages; TLS 1.3: the §4.4.3 content). */
+export function cvSignature(ctx: Context, dir: Direction): Promise<Got<SigCheck & { otherRole?: boolean }>> {
+  return memo(ctx, `cv-sig ${dir}`, async () => {
+    type R = SigCheck & { otherRole?: boolean };
+    const m = stepsOf(ctx, 'certificate_verify', dir)[0];
+    if (!m) return miss<R>(ctx.version === '1.3' && ctx.unreadable.length ? 'the CertificateVerify is encrypted and no key log was given' : 'no CertificateVerify');
+    const b = bodyOf(m);
+    if (b?.type !== 'certificate_verify') return miss<R>('the CertificateVerify is not decoded');
+    const leaf = leafOf(ctx, dir);
+    if (!leaf.ok) return miss<R>(leaf.why);
+    const pre = prefix(ctx, m.index);
+    if (!pre.ok) return miss<R>(pre.why);
+    const spki = leaf.value.leaf.spkiDer;
+    if (ctx.version === '1.2') {
+      const result = await verifySignature(provider(), b.scheme, spki, certificateVerifyContent12(pre.value), b.signature, { version: 12 });
+      return got<R>({ m, scheme: b.scheme, signature: b.signature, leaf: leaf.value.leaf, result });
+    }
+    const h = hashOf(ctx);
+    if (!h.ok) return miss<R>(h.why);
+    const th = await thash(ctx, h.value, pre.value);
+    const role = dir === 'S->C' ? 'server' : 'client';
+    const result = await verifySignature(provider(), b.scheme, spki, certificateVerifyContent13(role, th), b.signature, { version: 13 });
+    const out: R = { m, scheme: b.scheme, signature: b.signature, leaf: leaf.value.leaf, result };
+    if (!result.ok) out.otherRole = (await verifySignature(provider(), b.scheme, spki, certificateVerifyContent13(role === 'server' ? 'client' : 'server', th), b.signature, { version: 13 })).ok;
+    return got<R>(out);
+  });
+}
+
+export interface FinCheck {
+  m: TranscriptMessage;
+  dir: Direction;
+  expected: Uint8Array;
+  actual: Uint8Array;
+}
+
+/** Finished values recomputed from the key log (or from the recomputed secrets when the ephemeral keys are given). */
+export function finishedChecks(ctx: Context): Promise<Got<{ checks: FinCheck[]; from: string }>> {
+  return memo(ctx, 'finished', async () => {
+    type R = { checks: FinCheck[]; from: string };
+    const h = hashOf(ctx);
+    if (!h.ok) return miss<R>(h.why);
+    const fins = stepsOf(ctx, 'finished');
+    if (!fins.length) return miss<R>(ctx.unreadable.length ? 'the Finished messages are encrypted and no key log was given' : 'no Finished message in the transcript');
+    const kl = keylog(ctx);
+    const checks: FinCheck[] = [];
+    let from = 'the key log';
+    if (ctx.version === '1.2') {
+      let master = kl.ok ? kl.value.CLIENT_RANDOM : undefined;
+      if (!master) {
+        const rec = await recomputedMaster12(ctx);
+        if (!rec.ok) return miss<R>(kl.ok ? 'the key log has no CLIENT_RANDOM line' : `${kl.why} and ${rec.why}`);
+        master = rec.value.master;
+        from = 'the master secret recomputed from the ephemeral keys';
+      }
+      for (const m of fins) {
+        const pre = prefix(ctx, m.index);
+        if (!pre.ok) return miss<R>(pre.why);
+        const hh = await digest(provider(), h.value, concatBytes(pre.value));
+        const expected = await finished12(provider(), h.value, master, m.dir === 'C->S' ? 'client' : 'server', hh);
+        checks.push({ m, dir: m.dir, expected, actual: m.raw!.subarray(4) });
+      }
+      return got<R>({ checks, from });
+    }
+    let chts = kl.ok ? kl.value.CLIENT_HANDSHAKE_TRAFFIC_SECRET : undefined;
+    let shts = kl.ok ? kl.value.SERVER_HANDSHAKE_TRAFFIC_SECRET : undefined;
+    if (!chts || !shts) {
+      const rec = await schedule13(ctx);
+      if (!rec.ok) return miss<R>(kl.ok ? 'the key log has no handshake traffic secrets' : `${kl.why} and ${rec.why}`);
+      chts = rec.value.clientHandshakeTrafficSecret;
+      shts = rec.value.serverHandshakeTrafficSecret;
+      from = 'the secrets recomputed from the ephemeral keys';
+    }
+    const sfin = fins.find((m) => m.dir === 'S->C');
+    for (const m of fins) {
+      // Post-handshake Finished (after the client Finished) uses the application secret: not checked here.
+      if (m.dir === 'C->S' && sfin && m !== fins.find((x) => x.dir === 'C->S')) continue;
+      if (m.dir === 'S->C' && m !== sfin) continue;
+      const pre = prefix(ctx, m.index);
+      if (!pre.ok) return miss<R>(pre.why);
+      const th = await thash(ctx, h.value, pre.value);
+      const expected = await finished13(provider(), h.value, m.dir === 'C->S' ? chts : shts, th);
+      checks.push({ m, dir: m.dir, expected, actual: m.raw!.subarray(4) });
+    }
+    return got<R>({ checks, from });
+  });
+}
+
+export interface Ephemeral {
+  group: number;
+  clientPrivate?: Uint8Array;
+  serverPrivate?: Uint8Array;
+  clientPublic: Uint8Array;
+  serverPublic: Uint8Array;
+}
+
+/** The key exchange's public values and any ephemeral private keys the transcript carries. */
+export function ephemeral(ctx: Context): Got<Ephemeral> {
+  const eph = ctx.t.secrets?.ephemeral;
+  let group: number | undefined;
+  let clientPublic: Uint8Array | undefined;
+  let serverPublic: Uint8Array | undefined;
+  if (ctx.version === '1.3') {
+    const ss = extensionBody(ctx.sh?.b.extensions, X.key_share, 'key_share_server');
+    if (!ss) return miss('the ServerHello has no key_share');
+    group = ss.share.group;
+    serverPublic = ss.share.keyExchange;
+    const ch = (ctx.ch2 ?? ctx.ch)?.b;
+    clientPublic = extensionBody(ch?.extensions, X.key_share, 'key_share_client')?.shares.find((s) => s.group === group)?.keyExchange;
+  } else {
+    const ske = bodyOf(stepsOf(ctx, 'server_key_exchange', 'S->C')[0]);
+    const cke = bodyOf(stepsOf(ctx, 'client_key_exchange', 'C->S')[0]);
+    if (ske?.type === 'server_key_exchange' && ske.kex === 'ecdhe') {
+      group = ske.namedCurve;
+      serverPublic = ske.publicKey;
+    } else if (ske?.type === 'server_key_exchange' && ske.kex === 'dhe') {
+      group = -1;
+      serverPublic = ske.ys;
+    } else return miss('the key exchange is not ephemeral (EC)DH or its ServerKeyExchange is not decoded');
+    if (cke?.type === 'client_key_exchange' && (cke.kex === 'ecdhe' || cke.kex === 'dhe')) clientPublic = cke.publicKey;
+  }
+  if (!clientPublic || !serverPublic || group === undefined) return miss('the public key-exchange values are not in the transcript');
+  const out: Ephemeral = { group, clientPublic, serverPublic };
+  const e = eph?.find((x) => x.group === group || (group === -1 && ffdheGroupOf(x.group) === undefined && ecdhGroupOf(x.group) === undefined)) ?? (group === -1 ? eph?.[0] : undefined);
+  if (e?.clientPrivate) out.clientPrivate = e.clientPrivate;
+  if (e?.serverPrivate) out.serverPrivate = e.serverPrivate;
+  return got(out);
+}
+
+/** (EC)DH shared secret from one private key and the other side's public value. */
+export async function sharedSecret(ctx: Context, e: Ephemeral, side: 'client' | 'server'): Promise<Got<Uint8Array>> {
+  const priv = side === 'client' ? e.clientPrivate : e.serverPrivate;
+  const peer = side === 'client' ? e.serverPublic : e.clientPublic;
+  if (!priv) return miss(`no ${side} ephemeral private key`);
+  const eg = ecdhGroupOf(e.group);
+  if (eg) {
+    const r = await deriveEcdh(provider(), eg, priv, peer);
+    return r.ok ? got(r.value) : miss(`ECDH failed: ${r.reason}${r.detail ? ` (${r.detail})` : ''}`);
+  }
+  const fg = ffdheGroupOf(e.group);
+  if (fg) {
+    const r = await deriveDh(provider(), fg, priv, peer, ctx.version === '1.3' ? 'tls13' : 'tls12');
+    return r.ok ? got(r.value) : miss(`DH failed: ${r.reason}`);
+  }
+  if (e.group === -1) {
+    const ske = bodyOf(stepsOf(ctx, 'server_key_exchange', 'S->C')[0]);
+    if (ske?.type !== 'server_key_exchange' || ske.kex !== 'dhe') return miss('no DH parameters');
+    try {
+      const dh = createDiffieHellman(Buffer.from(ske.p), Buffer.from(ske.g));
+      dh.setPrivateKey(Buffer.from(priv));
+      const z = new Uint8Array(dh.computeSecret(Buffer.from(peer)));
+      let i = 0;
+      while (i < z.length - 1 && z[i] === 0) i++;
+      return got(z.subarray(i));
+    } catch (err) {
+      return miss(`DH failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return miss(`group ${hex4(e.group)} is not implemented by the crypto layer`);
+}
+
+async function anyShared(ctx: Context): Promise<Got<Uint8Array>> {
+  const e = ephemeral(ctx);
+  if (!e.ok) return e;
+  if (!e.value.clientPrivate && !e.value.serverPrivate) return miss('no ephemeral private keys were given');
+  return sharedSecret(ctx, e.value, e.value.clientPrivate ? 'client' : 'server');
+}
+
+export const emsNegotiated = (ctx: Context): boolean => hasExt(ctx.ch?.b.extensions, X.extended_master_secret) && hasExt(ctx.sh?.b.extensions, X.extended_master_secret);
+
+/** TLS 1.2 master secret recomputed from the premaster (ephemeral keys needed). */
+export function recomputedMaster12(ctx: Context): Promise<Got<{ master: Uint8Array; premaster: Uint8Array; ems: boolean }>> {
+  return memo(ctx, 'master12', async () => {
+    type R = { master: Uint8Array; premaster: Uint8Array; ems: boolean };
+    const h = hashOf(ctx);
+    if (!h.ok) return miss<R>(h.why);
+    if (!ctx.ch || !ctx.sh) return miss<R>('the hellos are not decoded');
+    const z = await anyShared(ctx);
+    if (!z.ok) return miss<R>(z.why);
+    const ems = emsNegotiated(ctx);
+    if (ems) {
+      const cke = stepsOf(ctx, 'client_key_exchange', 'C->S')[0];
+      if (!cke) return miss<R>('no ClientKeyExchange');
+      const pre = prefix(ctx, cke.index, true);
+      if (!pre.ok) return miss<R>(pre.why);
+      const sh = await digest(provider(), h.value, concatBytes(pre.value));
+      return got<R>({ master: await extendedMasterSecret(provider(), h.value, z.value, sh), premaster: z.value, ems });
+    }
+    return got<R>({ master: await masterSecret(provider(), h.value, z.value, ctx.ch.b.random, ctx.sh.b.random), premaster: z.value, ems });
+  });
+}
+
+/** The TLS 1.3 schedule recomputed from the (EC)DHE secret (ephemeral keys needed; not for PSK handshakes). */
+export function schedule13(ctx: Context): Promise<Got<Awaited<ReturnType<typeof tls13Schedule>>>> {
+  return memo(ctx, 'schedule13', async () => {
+    type R = Awaited<ReturnType<typeof tls13Schedule>>;
+    const h = hashOf(ctx);
+    if (!h.ok) return miss<R>(h.why);
+    if (!ctx.sh) return miss<R>('no ServerHello');
+    if (hasExt(ctx.sh.b.extensions, X.pre_shared_key)) return miss<R>('the handshake uses a PSK, which the transcript does not carry');
+    const z = await anyShared(ctx);
+    if (!z.ok) return miss<R>(z.why);
+    const toSh = prefix(ctx, ctx.sh.m.index, true);
+    if (!toSh.ok) return miss<R>(toSh.why);
+    const input: Parameters<typeof tls13Schedule>[1] = { hash: h.value, sharedSecret: z.value, serverHelloHash: await thash(ctx, h.value, toSh.value) };
+    const sfin = stepsOf(ctx, 'finished', 'S->C')[0];
+    if (sfin) {
+      const p = prefix(ctx, sfin.index, true);
+      if (p.ok) input.serverFinishedHash = await thash(ctx, h.value, p.value);
+    }
+    const cfin = stepsOf(ctx, 'finished', 'C->S')[0];
+    if (cfin) {
+      const p = prefix(ctx, cfin.index, true);
+      if (p.ok) input.clientFinishedHash = await thash(ctx, h.value, p.value);
+    }
+    return got<R>(await tls13Schedule(provider(), input));
+  });
+}
+
+/** Public values of the key exchange as sent: every key share, the ServerKeyExchange and ClientKeyExchange points. */
+export interface PublicValue {
+  m: TranscriptMessage;
+  where: string;
+  /** Named group; -1 for a TLS 1.2 custom DH group (p from the ServerKeyExchange). */
+  group: number;
+  value: Uint8Array;
+}
+
+export function publicValues(ctx: Context): PublicValue[] {
+  const out: PublicValue[] = [];
+  const hellos: Array<[Hello<ClientHello> | undefined, string]> = [
+    [ctx.ch, 'ClientHello key_share'],
+    [ctx.ch2, 'second ClientHello key_share'],
+  ];
+  for (const [h, where] of hellos) {
+    const ks = extensionBody(h?.b.extensions, X.key_share, 'key_share_client');
+    if (h && ks) for (const s of ks.shares) out.push({ m: h.m, where, group: s.group, value: s.keyExchange });
+  }
+  const ss = extensionBody(ctx.sh?.b.extensions, X.key_share, 'key_share_server');
+  if (ctx.sh && ss) out.push({ m: ctx.sh.m, where: 'ServerHello key_share', group: ss.share.group, value: ss.share.keyExchange });
+  const skeM = stepsOf(ctx, 'server_key_exchange', 'S->C')[0];
+  const ske = bodyOf(skeM);
+  let g12: number | undefined;
+  if (skeM && ske?.type === 'server_key_exchange' && ske.kex === 'ecdhe') {
+    g12 = ske.namedCurve;
+    out.push({ m: skeM, where: 'ServerKeyExchange', group: g12, value: ske.publicKey });
+  } else if (skeM && ske?.type === 'server_key_exchange' && ske.kex === 'dhe') {
+    g12 = -1;
+    out.push({ m: skeM, where: 'ServerKeyExchange dh_Ys', group: -1, value: ske.ys });
+  }
+  const ckeM = stepsOf(ctx, 'client_key_exchange', 'C->S')[0];
+  const cke = bodyOf(ckeM);
+  if (ckeM && g12 !== undefined && cke?.type === 'client_key_exchange' && (cke.kex === 'ecdhe' || cke.kex === 'dhe')) out.push({ m: ckeM, where: g12 === -1 ? 'ClientKeyExchange dh_Yc' : 'ClientKeyExchange', group: g12, value: cke.publicKey });
+  return out;
+}
+
+/** PKCS#8 key among the given private keys whose public half is this SubjectPublicKeyInfo. */
+export function privateKeyFor(ctx: Context, spki: Uint8Array): Uint8Array | undefined {
+  for (const k of ctx.options.privateKeys ?? []) {
+    try {
+      const pub = createPublicKey(createPrivateKey({ key: Buffer.from(k), format: 'der', type: 'pkcs8' })).export({ format: 'der', type: 'spki' });
+      if (bytesEqual(new Uint8Array(pub), spki)) return k;
+    } catch {
+      // not a usable key: skip
+    }
+  }
+  return undefined;
+}
