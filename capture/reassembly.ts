@@ -59,6 +59,8 @@ export interface Connection {
   server: Endpoint;
   roleBasis: 'syn' | 'syn-ack' | 'port' | 'first-sender';
   firstFrame: number;
+  /** Capture time of the first frame, in ns since the epoch, when the file records it. */
+  firstTsNs?: bigint;
   lastFrame: number;
   /** Why a check over this connection cannot be conclusive (missing bytes...). */
   inconclusive: string[];
@@ -208,6 +210,7 @@ export class TcpReassembler {
       server: srcIsClient ? seg.dst : seg.src,
       roleBasis,
       firstFrame: seg.frame,
+      ...(seg.tsNs !== undefined ? { firstTsNs: seg.tsNs } : {}),
       lastFrame: seg.frame,
       inconclusive: [],
       anomalies: [],

@@ -387,6 +387,7 @@ async function* run(src: CaptureSource, opts: CaptureTranscriptOptions, file: st
     const extra: Parameters<TranscriptBuilder['finish']>[0] = { client: label(c.conn[clientSide]), server: label(c.conn[serverSide]) };
     const lines = c.decryptor.facts.clientRandoms.flatMap((cr) => keys.linesFor(cr));
     if (lines.length) extra.secrets = { keylog: lines };
+    if (c.conn.firstTsNs !== undefined) extra.capturedAt = new Date(Number(c.conn.firstTsNs / 1_000_000n)).toISOString();
     const t = c.builder.finish(extra);
     applyProblems(t, c);
     for (const d of c.decryptor.notes) c.notes.push(d);

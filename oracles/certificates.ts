@@ -50,8 +50,13 @@ function validated(ctx: Context, dir: Direction): Promise<Got<Validated>> {
   return memo(ctx, `chain ${dir}`, async (): Promise<Got<Validated>> => {
     const c = chainOf(ctx, dir);
     if (!c.ok) return c;
-    const at = ctx.options.at ?? new Date();
-    const atNote = ctx.options.at ? `at the given validation time ${at.toISOString()}` : `at the current time ${at.toISOString()} (no capture time given)`;
+    const captured = ctx.t.capturedAt !== undefined ? new Date(ctx.t.capturedAt) : undefined;
+    const at = ctx.options.at ?? captured ?? new Date();
+    const atNote = ctx.options.at
+      ? `at the given validation time ${at.toISOString()}`
+      : captured
+        ? `at the handshake's capture time ${at.toISOString()}`
+        : `at the current time ${at.toISOString()} (no capture time given)`;
     const input: Parameters<typeof validateChain>[0] = {
       chain: c.value.certs,
       trustAnchors: ctx.options.trustAnchors ?? [],
@@ -96,7 +101,11 @@ function rule(d: Decl): Rule {
 }
 
 /** A rule decided by the problems validateChain reports under its id. */
-function pkiRule(d: Omit<Decl, 'check'> & { needsAnchor?: boolean; what: string; only?: Direction }): Rule {
+/**
+ * `policy`: the problem is a receiver's acceptance of a certificate its
+ * policy may not check (validity); judged only when trust anchors are given.
+ */
+function pkiRule(d: Omit<Decl, 'check'> & { needsAnchor?: boolean; policy?: boolean; what: string; only?: Direction }): Rule {
   return rule({
     ...d,
     async check(ctx) {
@@ -118,7 +127,11 @@ function pkiRule(d: Omit<Decl, 'check'> & { needsAnchor?: boolean; what: string;
           out.push(inconclusive(`The ${who(c.dir)} chain's trust was not checked: no trust anchors given.`, { message: c.value.m }));
           continue;
         }
-        if (probs.length) for (const p of probs) out.push(violation(`${who(c.dir)} chain: ${p.message}${d.id === 'cert.path.validity' && !ctx.options.at ? ' (no capture time given: checked at the current time)' : ''}`, { message: c.value.m }));
+        const when = d.id === 'cert.path.validity' && !ctx.options.at && ctx.t.capturedAt === undefined ? ' (no capture time given: checked at the current time)' : '';
+        if (probs.length && d.policy && noAnchors) {
+          // Whether the peer was meant to validate at all (it may verify nothing, like verify_none) is unknown.
+          for (const p of probs) out.push(inconclusive(`${who(c.dir)} chain: ${p.message}${when}; without trust anchors (--trust) the receiver's validation policy is unknown, so accepting it is not judged.`, { message: c.value.m }));
+        } else if (probs.length) for (const p of probs) out.push(violation(`${who(c.dir)} chain: ${p.message}${when}`, { message: c.value.m }));
         else if (d.needsAnchor && noAnchors && !c.value.v.anchor) out.push(pass(`The ${who(c.dir)} chain: ${d.what} holds for the ${c.value.certs.length} presented certificate(s); the top one's issuer is not known (no trust anchors given).`, { message: c.value.m }));
         else out.push(pass(`The ${who(c.dir)} chain: ${d.what}${d.id === 'cert.path.validity' ? ` (checked ${c.value.atNote})` : ''}.`, { message: c.value.m }));
       }
@@ -173,7 +186,7 @@ function crOf(ctx: Context) {
 const baseCertificateRules: Rule[] = [
   pkiRule({ id: 'cert.path.signature', title: "Each certificate's signature verifies with its issuer's key.", rfc: 'RFC 5280 §6.1.3', alert: 'bad_certificate', what: 'every signature verifies with its issuer key', needsAnchor: true }),
   pkiRule({ id: 'cert.path.issuer-subject', title: 'Issuer names chain to the subject names of the signing certificates.', rfc: 'RFC 5280 §6.1.3', alert: 'bad_certificate', what: 'issuer names match the signing subjects', needsAnchor: true }),
-  pkiRule({ id: 'cert.path.validity', title: 'Every path certificate is inside its validity period at validation time.', rfc: 'RFC 5280 §6.1.3', alert: 'certificate_expired', what: 'every certificate is within its validity' }),
+  pkiRule({ id: 'cert.path.validity', title: 'Every path certificate is inside its validity period at validation time.', rfc: 'RFC 5280 §6.1.3', alert: 'certificate_expired', policy: true, what: 'every certificate is within its validity' }),
   pkiRule({ id: 'cert.path.ca-flag', title: 'Intermediates carry basicConstraints cA=TRUE.', rfc: 'RFC 5280 §4.2.1.9, §6.1.4', alert: 'bad_certificate', what: 'every intermediate is a CA' }),
   pkiRule({ id: 'cert.path.path-length', title: 'No CA has more intermediates under it than its pathLenConstraint.', rfc: 'RFC 5280 §4.2.1.9, §6.1.4', alert: 'bad_certificate', what: 'pathLenConstraints hold' }),
   pkiRule({ id: 'cert.path.keycertsign', title: 'Issuing certificates with keyUsage have keyCertSign; non-CAs never assert it.', rfc: 'RFC 5280 §4.2.1.3', alert: 'bad_certificate', what: 'keyCertSign is used correctly' }),
@@ -196,6 +209,9 @@ const baseCertificateRules: Rule[] = [
       const sni = sniOf(ctx);
       if (sni === undefined) return inconclusive('The client sent no server_name, so the expected host is unknown.', { message: c.value.m });
       const p = c.value.v.problems.find((x) => x.rule === 'cert.leaf.name');
+      if (p && !ctx.options.trustAnchors?.length) {
+        return inconclusive(`${p.message} Without trust anchors (--trust) the client's validation policy is unknown (it may check no name), so accepting it is not judged.`, { message: c.value.m, expected: sni });
+      }
       return p ? violation(p.message, { message: c.value.m, expected: sni }) : pass(`The server certificate names "${sni}".`, { message: c.value.m });
     },
   }),

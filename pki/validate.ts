@@ -216,13 +216,18 @@ function isIpLiteral(s: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(s) || s.includes(':');
 }
 
-/** RFC 6125 §6.4 matching against subjectAltName only (no CN fallback);
- * a wildcard is allowed as the whole leftmost label, over at least two labels. */
+/**
+ * RFC 6125 §6.4 matching: against the subjectAltName dNSName / iPAddress
+ * entries; the subject CN is consulted only when the certificate has no
+ * dNSName at all (§6.4.4, and what OpenSSL's host check does). A wildcard
+ * is allowed as the whole leftmost label, over at least two labels.
+ */
 export function hostMatches(leaf: ParsedCert, serverName: string): boolean {
-  if (!leaf.san) return false;
-  if (isIpLiteral(serverName)) return leaf.san.ips.some((ip) => normIp(ip) === normIp(serverName));
+  if (isIpLiteral(serverName)) return (leaf.san?.ips ?? []).some((ip) => normIp(ip) === normIp(serverName));
   const name = serverName.toLowerCase().replace(/\.$/, '');
-  return leaf.san.dns.some((pattern) => dnsMatches(pattern.toLowerCase().replace(/\.$/, ''), name));
+  const dns = leaf.san?.dns ?? [];
+  if (dns.length === 0) return leaf.x509.subjectName.getField('CN').some((cn) => dnsMatches(cn.toLowerCase().replace(/\.$/, ''), name));
+  return dns.some((pattern) => dnsMatches(pattern.toLowerCase().replace(/\.$/, ''), name));
 }
 
 export function dnsMatches(pattern: string, name: string): boolean {

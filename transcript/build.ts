@@ -239,7 +239,7 @@ export class TranscriptBuilder {
   }
 
   /** Partial handshake messages left at the end are reported as gaps. */
-  finish(extra: Partial<Pick<Transcript, 'client' | 'server' | 'secrets'>> = {}): Transcript {
+  finish(extra: Partial<Pick<Transcript, 'client' | 'server' | 'secrets' | 'capturedAt'>> = {}): Transcript {
     for (const dir of ['C->S', 'S->C'] as const) {
       const a = this.assemblers[dir];
       if (a.pending) this.gaps.push({ dir, reason: `${a.pendingBytes} byte(s) of an incomplete handshake message ${dir} at the end` });

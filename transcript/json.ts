@@ -34,6 +34,7 @@ export interface TranscriptJson {
   provenance: Provenance;
   client?: string;
   server?: string;
+  capturedAt?: string;
   records?: Array<{ dir: Direction; raw: string; frame?: number; plaintext?: { contentType: number; fragment: string } }>;
   messages?: Array<{ dir: Direction; type: string; raw?: string; encrypted?: boolean; frame?: number }>;
   secrets?: { keylog?: string[]; ephemeral?: Array<{ group: number; clientPrivate?: string; serverPrivate?: string }> };
@@ -48,6 +49,7 @@ export function transcriptToJson(t: Transcript, opts: ToJsonOptions = {}): Trans
   const out: TranscriptJson = { format: TRANSCRIPT_FORMAT, provenance: t.provenance };
   if (t.client) out.client = t.client;
   if (t.server) out.server = t.server;
+  if (t.capturedAt) out.capturedAt = t.capturedAt;
   if (t.records.length) {
     out.records = t.records.map((r) => {
       const j: NonNullable<TranscriptJson['records']>[number] = { dir: r.dir, raw: toHex(r.raw) };
@@ -179,6 +181,11 @@ export function transcriptFromJson(value: unknown, file?: string): Transcript {
   if (client) extra.client = client;
   const server = optStr(root['server'], 'server');
   if (server) extra.server = server;
+  const capturedAt = optStr(root['capturedAt'], 'capturedAt');
+  if (capturedAt !== undefined) {
+    if (Number.isNaN(new Date(capturedAt).getTime())) fail('capturedAt', 'expected an ISO 8601 date');
+    extra.capturedAt = capturedAt;
+  }
   if (root['secrets'] !== undefined) {
     const s = obj(root['secrets'], 'secrets');
     const secrets: NonNullable<Transcript['secrets']> = {};

@@ -89,6 +89,8 @@ export interface Transcript {
   /** Endpoint labels, e.g. `127.0.0.1:51234`. */
   client?: string;
   server?: string;
+  /** When the handshake happened (ISO 8601), e.g. the capture time of its first frame: certificates are judged at this time. */
+  capturedAt?: string;
   records: TranscriptRecord[];
   messages: TranscriptMessage[];
   secrets?: TranscriptSecrets;
