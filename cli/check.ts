@@ -1,20 +1,25 @@
 /**
- * `tlsprop check FILE.json... [--json]`: run the rule oracles over
- * transcript files and print, per connection, the messages and verdicts.
- * Exit 0 without violations, 1 with violations, 2 on unusable input.
+ * `tlsprop check FILE... [--keylog FILE] [--trust CA.pem] [--at DATE] [--json]`:
+ * run the rule oracles over transcript files (JSON) and captures (pcap,
+ * pcapng) and print, per connection, the messages and verdicts. Exit 0
+ * without violations, 1 with violations, 2 on unusable input.
  *
- * `checkTranscripts` is the reusable part: any source of transcripts
- * (JSON files here, captures later) goes through it.
+ * Captures are streamed: each connection is checked as soon as the capture
+ * reader yields it, and only the handshake part of earlier connections is
+ * kept (as possible originals of resumed sessions).
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { captureToTranscripts } from '../capture/tls';
+import { KeyLogError } from '../crypto/keylog';
 import { type CheckOptions, type Summary, checkTranscript, emptySummary, summarize } from '../oracles/engine';
+import type { Verdict } from '../oracles/rule';
 import type { Transcript } from '../transcript/model';
 import { transcriptFromJson } from '../transcript/json';
 import { DecodeError } from '../wire/errors';
 import { toHex } from '../wire/hex';
-import { cipherSuiteNames, nameOf } from '../wire/registry';
+import { ContentType, cipherSuiteNames, nameOf } from '../wire/registry';
 import { pemBlocks } from '../pki/pem';
-import { UsageError, option, parseArgs } from './args';
+import { type Parsed, UsageError, option, parseArgs } from './args';
 import type { Io } from './main';
 
 export interface ConnectionOutput {
@@ -23,7 +28,9 @@ export interface ConnectionOutput {
   server?: string;
   version?: string;
   cipherSuite?: string;
-  messages: Array<{ index: number; dir: string; type: string; raw?: string; encrypted: boolean }>;
+  messages: Array<{ index: number; dir: string; type: string; raw?: string; encrypted: boolean; frame?: number }>;
+  /** What could not be read (missing key-log entries, TCP gaps, ...): the reason rules are inconclusive. */
+  gaps?: string[];
   verdicts: Array<{ rule: string; status: string; message?: number; detail: string; expected?: string; actual?: string }>;
   summary: Summary;
 }
@@ -39,30 +46,107 @@ export interface SourcedTranscript {
   source?: string;
 }
 
+/** Check one transcript; `earlier` are the candidates for the original of a resumed session. */
+export async function checkOne({ transcript: t, source }: SourcedTranscript, opts: CheckOptions, earlier: readonly Transcript[]): Promise<{ output: ConnectionOutput; verdicts: Verdict[] }> {
+  const r = await checkTranscript(t, { ...opts, earlier: [...(opts.earlier ?? []), ...earlier] });
+  const c: ConnectionOutput = {
+    messages: t.messages.map((m) => {
+      const j: ConnectionOutput['messages'][number] = { index: m.index, dir: m.dir, type: m.type, encrypted: m.encrypted };
+      if (m.raw) j.raw = toHex(m.raw);
+      if (m.frame !== undefined) j.frame = m.frame;
+      return j;
+    }),
+    verdicts: r.verdicts.map((v) => ({ ...v })),
+    summary: r.summary,
+  };
+  if (source !== undefined) c.source = source;
+  if (t.client) c.client = t.client;
+  if (t.server) c.server = t.server;
+  if (r.context.version) c.version = r.context.version;
+  if (r.context.suite !== undefined) c.cipherSuite = nameOf(cipherSuiteNames, r.context.suite);
+  if (t.gaps.length) c.gaps = t.gaps.map((g) => g.reason);
+  return { output: c, verdicts: r.verdicts };
+}
+
 export async function checkTranscripts(transcripts: readonly SourcedTranscript[], opts: CheckOptions = {}): Promise<CheckOutput> {
   const total = emptySummary();
   const connections: ConnectionOutput[] = [];
-  for (const [i, { transcript: t, source }] of transcripts.entries()) {
-    // Earlier connections in the list are the candidates for the original of a resumed session.
-    const r = await checkTranscript(t, { ...opts, earlier: [...(opts.earlier ?? []), ...transcripts.slice(0, i).map((x) => x.transcript)] });
-    const c: ConnectionOutput = {
-      messages: t.messages.map((m) => {
-        const j: ConnectionOutput['messages'][number] = { index: m.index, dir: m.dir, type: m.type, encrypted: m.encrypted };
-        if (m.raw) j.raw = toHex(m.raw);
-        return j;
-      }),
-      verdicts: r.verdicts.map((v) => ({ ...v })),
-      summary: r.summary,
-    };
-    if (source !== undefined) c.source = source;
-    if (t.client) c.client = t.client;
-    if (t.server) c.server = t.server;
-    if (r.context.version) c.version = r.context.version;
-    if (r.context.suite !== undefined) c.cipherSuite = nameOf(cipherSuiteNames, r.context.suite);
-    summarize(r.verdicts, total);
-    connections.push(c);
+  for (let i = 0; i < transcripts.length; i++) {
+    const { output, verdicts } = await checkOne(transcripts[i]!, opts, transcripts.slice(0, i).map((x) => x.transcript));
+    summarize(verdicts, total);
+    connections.push(output);
   }
   return { connections, summary: total };
+}
+
+/** The handshake part of a transcript: what a later resumed connection needs of it. */
+function handshakeOnly(t: Transcript): Transcript {
+  return {
+    ...t,
+    records: t.records.filter((r) => (r.plaintext?.contentType ?? r.contentType) !== ContentType.application_data),
+    messages: t.messages.filter((m) => m.kind !== 'application_data'),
+  };
+}
+
+const CAPTURE_MAGICS = new Set(['a1b2c3d4', 'd4c3b2a1', 'a1b23c4d', '4d3cb2a1', 'a1b2cd34', '34cdb2a1', '0a0d0d0a']);
+
+/** A pcap or pcapng file, judged by its first four bytes. */
+export function isCaptureFile(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const head = Buffer.alloc(4);
+    return readSync(fd, head, 0, 4, 0) === 4 && CAPTURE_MAGICS.has(head.toString('hex'));
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+export interface CaptureCheckOptions extends CheckOptions {
+  /** NSS key-log text (besides any embedded in a pcapng). */
+  keylog?: string;
+}
+
+export type OnConnection = (c: ConnectionOutput, verdicts: Verdict[], t: Transcript) => void;
+
+/**
+ * Stream the transcripts of a capture through the oracles, calling `each`
+ * per connection as soon as it is checked. Earlier connections are kept
+ * only as handshakes, for resumption.
+ */
+export async function checkCapture(file: string, opts: CaptureCheckOptions, each: OnConnection): Promise<void> {
+  const earlier: Transcript[] = [];
+  const src = opts.keylog !== undefined ? captureToTranscripts(file, { file, keylog: opts.keylog }) : captureToTranscripts(file, { file });
+  for await (const ct of src) {
+    const source = `${file}#${ct.connection + 1}`;
+    const { output, verdicts } = await checkOne({ transcript: ct.transcript, source }, opts, earlier);
+    earlier.push(handshakeOnly(ct.transcript));
+    each(output, verdicts, ct.transcript);
+  }
+}
+
+/** Any mix of transcript JSON files and captures, in order, checked one connection at a time. */
+export async function checkFiles(files: readonly string[], opts: CaptureCheckOptions, each: OnConnection): Promise<void> {
+  for (const file of files) {
+    if (isCaptureFile(file)) {
+      try {
+        await checkCapture(file, opts, each);
+      } catch (e) {
+        if (e instanceof KeyLogError) throw new UsageError(`the key log is not usable: ${e.message}`);
+        if (e instanceof DecodeError) throw new UsageError(`${file} is not a usable capture: ${e.message}`);
+        throw e;
+      }
+      continue;
+    }
+    const earlier: Transcript[] = [];
+    for (const st of readTranscriptFiles([file])) {
+      const { output, verdicts } = await checkOne(st, opts, earlier);
+      earlier.push(st.transcript);
+      each(output, verdicts, st.transcript);
+    }
+  }
 }
 
 /** Read transcript JSON files: each holds one transcript object or an array of them. */
@@ -96,7 +180,8 @@ export function formatText(o: CheckOutput): string[] {
   const lines: string[] = [];
   for (const c of o.connections) {
     lines.push(`${c.source ?? 'transcript'}: ${c.client ?? 'client'} -> ${c.server ?? 'server'}, TLS ${c.version ?? '?'}${c.cipherSuite ? `, ${c.cipherSuite}` : ''}`);
-    for (const m of c.messages) lines.push(`  [${m.index}] ${m.dir} ${m.type}${m.encrypted ? ' (protected)' : ''}`);
+    for (const m of c.messages) lines.push(`  [${m.index}] ${m.dir} ${m.type}${m.frame !== undefined ? ` (frame ${m.frame})` : ''}${m.encrypted ? ' (protected)' : ''}`);
+    for (const g of c.gaps ?? []) lines.push(`  gap: ${g}`);
     for (const v of c.verdicts) {
       if (v.status !== 'violation' && v.status !== 'inconclusive') continue;
       const at = v.message !== undefined ? ` @${v.message}` : '';
@@ -126,10 +211,9 @@ export function readTrustAnchors(files: readonly string[]): Uint8Array[] {
   return out;
 }
 
-export async function checkCommand(args: string[], io: Io): Promise<number> {
-  const p = parseArgs(args, { flags: ['json'], options: ['trust', 'at'] });
-  if (!p.positional.length) throw new UsageError('expects one or more transcript JSON files');
-  const opts: CheckOptions = {};
+/** Options shared by `check` and `explain`. */
+export function checkOptionsFrom(p: Parsed): CaptureCheckOptions {
+  const opts: CaptureCheckOptions = {};
   const trust = p.options.get('trust');
   if (trust) opts.trustAnchors = readTrustAnchors(trust);
   const at = option(p, 'at');
@@ -138,7 +222,26 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
     if (Number.isNaN(d.getTime())) throw new UsageError(`--at needs an ISO date, got ${JSON.stringify(at)}`);
     opts.at = d;
   }
-  const out = await checkTranscripts(readTranscriptFiles(p.positional), opts);
+  const keylog = option(p, 'keylog');
+  if (keylog !== undefined) {
+    try {
+      opts.keylog = readFileSync(keylog, 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot read ${keylog}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    }
+  }
+  return opts;
+}
+
+export async function checkCommand(args: string[], io: Io): Promise<number> {
+  const p = parseArgs(args, { flags: ['json'], options: ['trust', 'at', 'keylog'] });
+  if (!p.positional.length) throw new UsageError('expects one or more transcript JSON files or captures');
+  const opts = checkOptionsFrom(p);
+  const out: CheckOutput = { connections: [], summary: emptySummary() };
+  await checkFiles(p.positional, opts, (c, verdicts) => {
+    summarize(verdicts, out.summary);
+    out.connections.push(c);
+  });
   if (p.flags.has('json')) io.out(JSON.stringify(out, null, 2));
   else for (const l of formatText(out)) io.out(l);
   return out.summary.violation > 0 ? 1 : 0;

@@ -5,6 +5,9 @@
  * frame that completed it, and under it the rules it was checked against.
  */
 import type { Verdict } from '../oracles/rule';
+import { UsageError, parseArgs } from './args';
+import { checkFiles, checkOptionsFrom } from './check';
+import type { Io } from './main';
 import type { Transcript, TranscriptMessage } from '../transcript/model';
 
 /** `client_key_exchange` -> `ClientKeyExchange`. */
@@ -61,4 +64,23 @@ export function explainLines(t: Transcript, verdicts: readonly Verdict[], opts: 
     for (const v of general) lines.push(`        ${MARK[v.status]} ${v.rule}: ${v.detail}`);
   }
   return lines;
+}
+
+export async function explainCommand(args: string[], io: Io): Promise<number> {
+  const p = parseArgs(args, { flags: ['quiet'], options: ['trust', 'at', 'keylog'] });
+  if (p.positional.length !== 1) throw new UsageError('expects one capture (or transcript JSON file)');
+  const opts = checkOptionsFrom(p);
+  let violations = 0;
+  let n = 0;
+  await checkFiles(p.positional, opts, (c, verdicts, t) => {
+    n++;
+    violations += c.summary.violation;
+    const head = [`connection ${n}: ${c.client ?? 'client'} -> ${c.server ?? 'server'}`, c.version ? `TLS ${c.version}` : undefined, c.cipherSuite].filter(Boolean).join(', ');
+    io.out(head);
+    for (const l of explainLines(t, verdicts, { passes: !p.flags.has('quiet') })) io.out(`  ${l}`);
+    io.out(`  ${c.summary.violation} violation(s), ${c.summary.inconclusive} inconclusive, ${c.summary.pass} pass, ${c.summary['not-applicable']} not applicable`);
+    io.out('');
+  });
+  if (n === 0) io.out('no TLS connection found');
+  return violations > 0 ? 1 : 0;
 }

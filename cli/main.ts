@@ -8,6 +8,7 @@ import { decodeCommand } from './decode';
 import { UsageError } from './args';
 import { runCommand } from './run';
 import { checkCommand } from './check';
+import { explainCommand } from './explain';
 import { rulesCommand } from './rules';
 
 export interface Io {
@@ -32,7 +33,8 @@ const commands: Record<string, { run: Command; summary: string }> = {
   run: { run: runCommand, summary: 'run                                                      the main job' },
   decode: { run: decodeCommand, summary: 'decode [--record] [--version 1.2|1.3] [--kex KEX] HEX|-   decode a handshake message (or records) to JSON' },
   rules: { run: rulesCommand, summary: 'rules [--json] [--missing]                                list the conformance rules and which are implemented' },
-  check: { run: checkCommand, summary: 'check FILE.json... [--json]                              check transcript files against the rules' },
+  check: { run: checkCommand, summary: 'check FILE... [--keylog F] [--trust CA.pem] [--at DATE] [--json]   check captures (pcap/pcapng) and transcript files against the rules' },
+  explain: { run: explainCommand, summary: 'explain CAPTURE [--keylog F] [--trust CA.pem] [--quiet]   the handshake flight by flight, with the rules checked on each message' },
 };
 
 function usage(): string {

@@ -12,7 +12,7 @@ import { keyMismatch } from '../pki/validate';
 import type { Direction } from '../transcript/model';
 import { extensionBody } from '../wire/extensions';
 import { bytesEqual, concatBytes, toHex } from '../wire/hex';
-import { NamedGroup as G, ExtensionType as X } from '../wire/registry';
+import { NamedGroup as G, ExtensionType as X, nameOf, signatureSchemes } from '../wire/registry';
 import { type Context, bodyOf, kexAnonymous, memo } from './context';
 import { type FinCheck, type Got, type SigCheck, cvSignature, emsNegotiated, ephemeral, finishedChecks, hashOf, hex4, keylog, leafOf, privateKeyFor, provider, publicValues, recomputedMaster12, schedule13, sharedSecret, skeSignature, stepsOf } from './keyfacts';
 import { type Outcome, type Rule, type RuleGroup, type TlsVersion, inconclusive, notApplicable, pass, violation } from './rule';
@@ -49,7 +49,8 @@ function sigOutcome(name: string, g: Got<SigCheck>, view: SigView): Outcome {
   const c = g.value;
   const at = { message: c.m.index };
   const r = c.result;
-  const scheme = `${hex4(c.scheme)}`;
+  const scheme = nameOf(signatureSchemes, c.scheme);
+  const signer = `certificate "${c.leaf.subject}"`;
   if (view === 'pkcs1' && schemeInfo(c.scheme)?.kind !== 'rsa_pkcs1') return notApplicable(`${name} uses scheme ${scheme}, not RSA PKCS#1 v1.5.`, at);
   if (view === 'encoding') {
     if (r.ok) return pass(`${name} signature (${scheme}) is well formed and verifies.`, at);
@@ -65,11 +66,14 @@ function sigOutcome(name: string, g: Got<SigCheck>, view: SigView): Outcome {
     }
     return inconclusive(`${name} signature does not verify (${r.reason}); its encoding cannot be told apart from a wrong value.`, at);
   }
-  if (r.ok) return pass(view === 'pkcs1' ? `${name} PKCS#1 v1.5 signature verifies under strict verification.` : `${name} signature (${scheme}) verifies with the ${view === 'input' ? 'exact signed content' : 'leaf key'}.`, at);
+  if (r.ok) {
+    if (view === 'pkcs1') return pass(`${name} PKCS#1 v1.5 signature verifies under strict verification.`, at);
+    return pass(`${name} signature (${scheme}) over ${c.covers} verifies with the key of ${signer}.`, at);
+  }
   if (r.reason === 'unsupported_scheme' || r.reason === 'bad_key') return inconclusive(`${name} signature not checked: ${r.reason}${r.detail ? ` (${r.detail})` : ''}.`, at);
   if (view === 'input') return violation(`${name} signature does not verify over the content the RFC defines (${r.reason}).`, at);
   if (view === 'pkcs1') return violation(`${name} PKCS#1 v1.5 signature fails strict verification (${r.reason}).`, at);
-  return violation(`${name} signature (${scheme}) does not verify with the leaf key (${r.reason}${r.detail ? `: ${r.detail}` : ''}).`, at);
+  return violation(`${name} signature (${scheme}) over ${c.covers} does not verify with the key of ${signer} (${r.reason}${r.detail ? `: ${r.detail}` : ''}).`, at);
 }
 
 function modulusBytes(spki: Uint8Array): number | undefined {
@@ -107,11 +111,19 @@ async function cv13(ctx: Context, dir: Direction, kind: 'content' | 'context' | 
   if (!g.ok) return g.why.startsWith('no ') ? notApplicable(`No ${who(dir)} CertificateVerify.`) : inconclusive(`${name} not checked: ${g.why}.`);
   const c = g.value;
   const at = { message: c.m.index };
-  if (c.result.ok) return pass(kind === 'context' ? `${name} verifies with the "${who(dir)}" context string.` : `${name} (${hex4(c.scheme)}) verifies over 64 spaces, the context string, 0x00 and the transcript hash.`, at);
+  const scheme = nameOf(signatureSchemes, c.scheme);
+  if (c.result.ok) {
+    return pass(
+      kind === 'context'
+        ? `${name} verifies with the "${who(dir)}" context string.`
+        : `${name} (${scheme}) over 64 spaces, the context string, 0x00 and ${c.covers} verifies with the key of certificate "${c.leaf.subject}".`,
+      at,
+    );
+  }
   if (c.result.reason === 'unsupported_scheme' || c.result.reason === 'bad_key') return inconclusive(`${name} not checked: ${c.result.reason}.`, at);
   if (kind === 'context') return c.otherRole ? violation(`${name} was made with the other role's context string.`, { ...at, expected: `TLS 1.3, ${who(dir)} CertificateVerify`, actual: `TLS 1.3, ${dir === 'S->C' ? 'client' : 'server'} CertificateVerify` }) : inconclusive(`${name} verifies with neither context string (reported under t13.cv.signed-content).`, at);
   if (kind === 'content' && c.otherRole) return inconclusive(`${name} verifies only with the other role's context string (reported under t13.cv.context-string).`, at);
-  return violation(`${name} (${hex4(c.scheme)}) does not verify with the leaf key over the TLS 1.3 signed content (${c.result.reason}).`, at);
+  return violation(`${name} (${scheme}) over 64 spaces, the context string, 0x00 and ${c.covers} does not verify with the key of certificate "${c.leaf.subject}" (${c.result.reason}).`, at);
 }
 
 async function bothCv13(ctx: Context, kind: 'content' | 'context' | 'valid'): Promise<Outcome[]> {

@@ -127,6 +127,14 @@ export interface SigCheck {
   signature: Uint8Array;
   leaf: ParsedCert;
   result: { ok: true } | { ok: false; reason: VerifyError; detail?: string };
+  /** What the signature covers, in words, e.g. "the 3862 bytes of the 8 handshake messages before it". */
+  covers: string;
+}
+
+function coverage(pre: readonly Uint8Array[], hashed?: string): string {
+  const n = pre.reduce((a, b) => a + b.length, 0);
+  const what = `the ${n} bytes of the ${pre.length} handshake message(s) before it`;
+  return hashed ? `the ${hashed} hash of ${what}` : what;
 }
 
 /** TLS 1.2 ServerKeyExchange signature over client_random + server_random + params as sent. */
@@ -144,7 +152,8 @@ export function skeSignature(ctx: Context): Promise<Got<SigCheck>> {
     const params = body.subarray(0, body.length - 4 - b.signed.signature.length);
     const content = serverKeyExchangeContent12(ctx.ch.b.random, ctx.sh.b.random, params);
     const result = await verifySignature(provider(), b.signed.scheme, leaf.value.leaf.spkiDer, content, b.signed.signature, { version: 12 });
-    return got<SigCheck>({ m, scheme: b.signed.scheme, signature: b.signed.signature, leaf: leaf.value.leaf, result });
+    const covers = `client_random + server_random + the ${params.length} bytes of params`;
+    return got<SigCheck>({ m, scheme: b.signed.scheme, signature: b.signed.signature, leaf: leaf.value.leaf, result, covers });
   });
 }
 
@@ -163,14 +172,14 @@ export function cvSignature(ctx: Context, dir: Direction): Promise<Got<SigCheck 
     const spki = leaf.value.leaf.spkiDer;
     if (ctx.version === '1.2') {
       const result = await verifySignature(provider(), b.scheme, spki, certificateVerifyContent12(pre.value), b.signature, { version: 12 });
-      return got<R>({ m, scheme: b.scheme, signature: b.signature, leaf: leaf.value.leaf, result });
+      return got<R>({ m, scheme: b.scheme, signature: b.signature, leaf: leaf.value.leaf, result, covers: coverage(pre.value) });
     }
     const h = hashOf(ctx);
     if (!h.ok) return miss<R>(h.why);
     const th = await thash(ctx, h.value, pre.value);
     const role = dir === 'S->C' ? 'server' : 'client';
     const result = await verifySignature(provider(), b.scheme, spki, certificateVerifyContent13(role, th), b.signature, { version: 13 });
-    const out: R = { m, scheme: b.scheme, signature: b.signature, leaf: leaf.value.leaf, result };
+    const out: R = { m, scheme: b.scheme, signature: b.signature, leaf: leaf.value.leaf, result, covers: coverage(pre.value, h.value) };
     if (!result.ok) out.otherRole = (await verifySignature(provider(), b.scheme, spki, certificateVerifyContent13(role === 'server' ? 'client' : 'server', th), b.signature, { version: 13 })).ok;
     return got<R>(out);
   });
