@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { captureSection } from './capture';
 import { cryptoSection } from './crypto';
 import { type Figure, table } from './harness';
 
@@ -12,7 +13,7 @@ async function main(): Promise<void> {
   const seconds = Number(process.env['BENCH_SECONDS'] ?? 2);
   const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
   const started = Date.now();
-  const figures: Figure[] = [...(await cryptoSection(seconds, log))];
+  const figures: Figure[] = [...(await cryptoSection(seconds, log)), ...(await captureSection(log))];
   const outDir = join(__dirname, 'out');
   mkdirSync(outDir, { recursive: true });
   const results = { version: 1, date: new Date().toISOString(), node: process.version, secondsPerFigure: seconds, elapsedSeconds: (Date.now() - started) / 1000, figures };

@@ -290,8 +290,9 @@ describe('isSettled', () => {
     const re = new TcpReassembler();
     const conn = (re.push(seg('c', 100, TCP_SYN))[0] as Extract<ReassemblyEvent, { type: 'open' }>).conn;
     re.push(seg('s', 500, TCP_RST | TCP_ACK, undefined, 101));
-    expect(re.isSettled(conn)).toBe(false);
-    re.finish();
     expect(re.isSettled(conn)).toBe(true);
+    expect(re.push(seg('c', 101, TCP_ACK, Uint8Array.of(1, 2, 3), 501))).toEqual([
+      { type: 'anomaly', conn, anomaly: { frame: expect.any(Number), dir: undefined, detail: expect.stringMatching(/after the connection was reset/) } },
+    ]);
   });
 });

@@ -147,6 +147,17 @@ export class TcpReassembler {
     const key = sk < dk ? `${sk}|${dk}` : `${dk}|${sk}`;
     let st = this.conns.get(key);
     const pureSyn = (seg.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
+    if (st?.flushed && st.conn.rstFrame.client === undefined && st.conn.rstFrame.server === undefined) {
+      // flushed for another reason (port reuse handled below)
+    } else if (st?.flushed) {
+      // The connection was reset: a new SYN opens a new one; anything else is late and ignored.
+      if (!pureSyn) {
+        // Duplicated or late empty segments (the RST itself, ACKs) say nothing; late data is worth a note.
+        if (seg.payload.length > 0) this.anomaly(st, seg.frame, undefined, `frame ${seg.frame} carries data after the connection was reset; ignored`);
+        return this.out;
+      }
+      st = undefined;
+    }
     if (st && pureSyn) {
       const srcIsClient = endpointKey(st.conn.client) === sk;
       const ch = st.halves.client;
@@ -163,15 +174,18 @@ export class TcpReassembler {
     conn.lastFrame = seg.frame;
     const dir: Dir = endpointKey(conn.client) === sk ? 'client' : 'server';
     this.segment(st, dir, seg);
+    // A reset ends the connection at once: holes left now will never fill.
+    if (seg.flags & TCP_RST) this.flush(st);
     return this.out;
   }
 
   /**
    * True once a connection can produce no more data or gap events: it was
    * flushed (port reuse or finish), or both directions sent a FIN and every
-   * byte up to each FIN has been delivered (nothing buffered). A stream
-   * layer may then hand the connection's results on. Connections ended by a
-   * RST only settle at `finish()` (their holes are found there).
+   * byte up to each FIN has been delivered (nothing buffered), or it was
+   * reset (a RST flushes it at once, reporting its holes; later segments of
+   * it are ignored as anomalies). A stream layer may then hand the
+   * connection's results on.
    */
   isSettled(conn: Connection): boolean {
     const st = this.byConn.get(conn);

@@ -11,6 +11,7 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { captureToTranscripts } from '../capture/tls';
 import { KeyLogError } from '../crypto/keylog';
+import type { ParsedCertCache } from '../pki/parse';
 import { type CheckOptions, type Summary, checkTranscript, emptySummary, summarize } from '../oracles/engine';
 import type { Verdict } from '../oracles/rule';
 import type { Transcript } from '../transcript/model';
@@ -116,19 +117,48 @@ export type OnConnection = (c: ConnectionOutput, verdicts: Verdict[], t: Transcr
  * per connection as soon as it is checked. Earlier connections are kept
  * only as handshakes, for resumption.
  */
+/** How many earlier handshakes a capture check keeps as possible originals of resumed sessions. */
+export const MAX_KEPT_ORIGINALS = 256;
+
+/**
+ * Stream the transcripts of a capture through the oracles, calling `each`
+ * per connection as soon as it is checked. Memory stays bounded: of earlier
+ * connections only the handshakes that a later one resumes are needed (the
+ * capture reader links them), and at most MAX_KEPT_ORIGINALS are kept; a
+ * resumption of an evicted one is checked without it (inconclusive).
+ */
 export async function checkCapture(file: string, opts: CaptureCheckOptions, each: OnConnection): Promise<void> {
-  const earlier: Transcript[] = [];
+  const kept = new Map<number, Transcript>();
+  // Certificates repeat across connections: parse each once per run, within a bound.
+  const certCache: ParsedCertCache = opts.certCache ?? new Map();
+  opts = { ...opts, certCache };
   const src = opts.keylog !== undefined ? captureToTranscripts(file, { file, keylog: opts.keylog }) : captureToTranscripts(file, { file });
   for await (const ct of src) {
     const source = `${file}#${ct.connection + 1}`;
-    const { output, verdicts } = await checkOne({ transcript: ct.transcript, source }, opts, earlier);
-    earlier.push(handshakeOnly(ct.transcript));
+    const original = ct.resumes?.connection !== undefined ? kept.get(ct.resumes.connection) : undefined;
+    const { output, verdicts } = await checkOne({ transcript: ct.transcript, source }, opts, original ? [original] : []);
+    if (issuesResumption(ct.transcript)) {
+      kept.set(ct.connection, handshakeOnly(ct.transcript));
+      if (kept.size > MAX_KEPT_ORIGINALS) kept.delete(kept.keys().next().value!);
+    }
+    if (certCache.size > MAX_CACHED_CERTIFICATES) certCache.clear();
     each(output, verdicts, ct.transcript);
   }
 }
 
+const MAX_CACHED_CERTIFICATES = 1024;
+
+/** A connection that a later one could resume: a session ID or a ticket was issued. */
+function issuesResumption(t: Transcript): boolean {
+  return t.messages.some((m) => {
+    const b = m.decoded?.body;
+    return b?.type === 'new_session_ticket' || (b?.type === 'server_hello' && b.sessionId.length > 0);
+  });
+}
+
 /** Any mix of transcript JSON files and captures, in order, checked one connection at a time. */
 export async function checkFiles(files: readonly string[], opts: CaptureCheckOptions, each: OnConnection): Promise<void> {
+  opts = { ...opts, certCache: opts.certCache ?? new Map() };
   for (const file of files) {
     if (isCaptureFile(file)) {
       try {

@@ -64,6 +64,12 @@ export interface ContextOptions {
   at?: Date;
   /** PKCS#8 DER private keys of the endpoints' certificates (generated runs), matched to leaves by public key. */
   privateKeys?: readonly Uint8Array[];
+  /**
+   * Parsed certificates shared by the transcripts of one run (parsing costs
+   * more than the handshake crypto); the caller owns it and bounds it.
+   * Absent: one cache per transcript.
+   */
+  certCache?: ParsedCertCache;
 }
 
 /** Compute `fn` once per context under `key` (the rules share derivations such as verified signatures). */
@@ -113,7 +119,7 @@ export function buildContext(t: Transcript, earlier: readonly Transcript[] = [],
     earlier: earlier.map((e) => buildContext(e, [], options)),
     options,
     memo: new Map(),
-    certCache: new Map(),
+    certCache: options.certCache ?? new Map(),
   };
   for (const s of steps) {
     const b = bodyOf(s.m);

@@ -6,6 +6,7 @@
  * through the Context memo, and their verdicts are kept in registry order,
  * so the output is deterministic.
  */
+import type { ParsedCertCache } from '../pki/parse';
 import type { Transcript } from '../transcript/model';
 import { allRules } from './catalogue';
 import { type Context, type ContextOptions, buildContext } from './context';
@@ -22,6 +23,8 @@ export interface CheckOptions {
   at?: Date;
   /** PKCS#8 DER private keys of certificate keys (generated runs), for the RSA premaster rule. */
   privateKeys?: readonly Uint8Array[];
+  /** Parsed certificates shared across the transcripts of one run (see ContextOptions). */
+  certCache?: ParsedCertCache;
 }
 
 export type Summary = Record<Status, number>;
@@ -73,6 +76,7 @@ export async function checkTranscript(t: Transcript, opts: CheckOptions = {}): P
   if (opts.trustAnchors) options.trustAnchors = opts.trustAnchors;
   if (opts.at) options.at = opts.at;
   if (opts.privateKeys) options.privateKeys = opts.privateKeys;
+  if (opts.certCache) options.certCache = opts.certCache;
   const context = buildContext(t, opts.earlier, options);
   const verdicts = (await Promise.all((opts.rules ?? allRules).map((r) => runRule(r, context)))).flat();
   return { context, verdicts, summary: summarize(verdicts) };
