@@ -1,0 +1,109 @@
+/**
+ * Client and server configurations of the handshake engine. Everything has a
+ * default except the server's identity; randoms and ephemeral keys can be
+ * given for deterministic runs.
+ */
+import type { BuiltCert } from '../pki/chain';
+import type { CryptoProvider, EcdhKeyPair } from '../crypto';
+import { CipherSuite12, CipherSuite13 } from './suites';
+import { NamedGroup, SignatureScheme } from '../wire/registry';
+import type { EngineHooks } from './hooks';
+
+export type ClientAuthMode = 'none' | 'request' | 'require';
+
+/** A certificate chain (leaf first, as sent) and the leaf's private key. */
+export interface Identity {
+  chain: Uint8Array[];
+  /** PKCS#8 DER of the leaf's private key. */
+  pkcs8: Uint8Array;
+  /** SubjectPublicKeyInfo DER of the leaf's key. */
+  spki: Uint8Array;
+}
+
+/** Identity from a pki/chain build (leaf first); the root is left out unless asked for. */
+export function identityOf(certs: readonly BuiltCert[], includeRoot = false): Identity {
+  const leaf = certs[0];
+  if (!leaf) throw new RangeError('identityOf needs at least one certificate');
+  const sent = includeRoot || certs.length === 1 ? certs : certs.slice(0, -1);
+  return { chain: sent.map((c) => c.der), pkcs8: leaf.key.pkcs8, spki: leaf.key.spki };
+}
+
+export interface CommonConfig {
+  /** Default: crypto's defaultProvider(). */
+  provider?: CryptoProvider;
+  /** Versions enabled, e.g. [0x0304, 0x0303] (default both). */
+  versions?: number[];
+  /** Suites in preference order (TLS 1.2 and 1.3 codes mixed). */
+  cipherSuites?: number[];
+  /** Named groups in preference order (x25519, secp256r1, secp384r1). */
+  groups?: number[];
+  /** Signature schemes in preference order. */
+  signatureSchemes?: number[];
+  /** Our certificate chain and key (the server needs one; a client only for client auth). */
+  identity?: Identity;
+  /** DER trust anchors; when given, the peer's chain is validated with pki/validate. */
+  trustAnchors?: Uint8Array[];
+  /** Validation time (default: now). */
+  validationTime?: Date;
+  /** ALPN protocols (client: offered in order; server: preference order). */
+  alpn?: string[];
+  /** TLS 1.2 extended_master_secret (RFC 7627). Default true. */
+  extendedMasterSecret?: boolean;
+  /** TLS 1.2 encrypt_then_mac (RFC 7366), for CBC suites. Default true. */
+  encryptThenMac?: boolean;
+  /** 32-byte hello random (default: fresh). */
+  random?: Uint8Array;
+  /** Ephemeral ECDH key pairs to use instead of fresh ones (the first of the needed group is taken). */
+  ephemeral?: EcdhKeyPair[];
+  /** TLS 1.3 middlebox compatibility mode (RFC 8446 D.4): session id + dummy CCS. Default true. */
+  middleboxCompat?: boolean;
+  hooks?: EngineHooks;
+}
+
+export interface ClientConfig extends CommonConfig {
+  /** SNI host name; also the name the server certificate is checked against. */
+  serverName?: string;
+  /** Groups to send TLS 1.3 key shares for (default: the first of `groups`). */
+  keyShareGroups?: number[];
+}
+
+export interface ServerConfig extends CommonConfig {
+  identity: Identity;
+  /** Client authentication. Default 'none'. */
+  clientAuth?: ClientAuthMode;
+  /** TLS 1.3 NewSessionTicket messages sent after the client's Finished. Default 1. */
+  newSessionTickets?: number;
+}
+
+export const DEFAULT_SUITES: readonly number[] = [
+  CipherSuite13.TLS_AES_128_GCM_SHA256,
+  CipherSuite13.TLS_AES_256_GCM_SHA384,
+  CipherSuite13.TLS_CHACHA20_POLY1305_SHA256,
+  CipherSuite12.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+  CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+  CipherSuite12.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+  CipherSuite12.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+  CipherSuite12.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+  CipherSuite12.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+  CipherSuite12.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384,
+  CipherSuite12.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384,
+  CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
+  CipherSuite12.TLS_RSA_WITH_AES_128_GCM_SHA256,
+  CipherSuite12.TLS_RSA_WITH_AES_256_GCM_SHA384,
+  CipherSuite12.TLS_RSA_WITH_AES_128_CBC_SHA256,
+];
+
+export const DEFAULT_GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
+
+const S = SignatureScheme;
+export const DEFAULT_SCHEMES: readonly number[] = [
+  S.ecdsa_secp256r1_sha256,
+  S.ecdsa_secp384r1_sha384,
+  S.ed25519,
+  S.rsa_pss_rsae_sha256,
+  S.rsa_pss_rsae_sha384,
+  S.rsa_pss_rsae_sha512,
+  S.rsa_pkcs1_sha256,
+  S.rsa_pkcs1_sha384,
+  S.rsa_pkcs1_sha512,
+];

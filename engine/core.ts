@@ -1,0 +1,406 @@
+/**
+ * What the client and server state machines share: the record layer (framing,
+ * protection per direction, handshake reassembly), alerts, hooks, the
+ * transcript of raw handshake bytes, key log entries, ephemeral keys and
+ * signing keys. Handlers throw EngineFailure to stop with a fatal alert.
+ */
+import { webcrypto } from 'node:crypto';
+import {
+  type CryptoProvider,
+  defaultProvider,
+  digest,
+  type EcdhGroup,
+  type EcdhKeyPair,
+  ecdhGroupOf,
+  generateEcdhKeyPair,
+  type HashName,
+  importSigningKey,
+  type KeyLogEntry,
+  type KeyLogLabel,
+  parseSpki,
+  OID,
+  type RecordDirection,
+  type SigningKey,
+  schemeInfo,
+} from '../crypto';
+import { parseCert } from '../pki/parse';
+import { validateChain } from '../pki/validate';
+import { DecodeError } from '../wire/errors';
+import { type DecodeContext, decodeHandshake, type HandshakeBody, encodeBody, handshakeTypeName } from '../wire/handshake';
+import { concatBytes } from '../wire/hex';
+import {
+  type Alert,
+  CCS_FRAGMENT,
+  decodeAlert,
+  decodeChangeCipherSpec,
+  encodeAlert,
+  encodeRecord,
+  HandshakeAssembler,
+  MAX_CIPHERTEXT_12,
+  MAX_PLAINTEXT,
+  RecordStream,
+} from '../wire/record';
+import { AlertDescription, AlertLevel, type AlertName, ContentType, type KeyExchange } from '../wire/registry';
+import type { CommonConfig } from './config';
+import type { EngineHooks, HookRecord, Side } from './hooks';
+import type { ContentKind, Outcome, SessionInfo, StepResult, WireRecord } from './types';
+
+/** Thrown by handlers: the endpoint sends this fatal alert and stops. */
+export class EngineFailure extends Error {
+  override readonly name = 'EngineFailure';
+  constructor(
+    readonly alert: AlertName,
+    readonly reason: string,
+  ) {
+    super(`${alert}: ${reason}`);
+  }
+}
+
+export function failure(alert: AlertName, reason: string): EngineFailure {
+  return new EngineFailure(alert, reason);
+}
+
+const KIND_TYPE: Record<ContentKind, number> = {
+  handshake: ContentType.handshake,
+  change_cipher_spec: ContentType.change_cipher_spec,
+  alert: ContentType.alert,
+  application_data: ContentType.application_data,
+};
+
+export type KeyKind = 'rsa' | 'ec-p256' | 'ec-p384' | 'ed25519' | 'other';
+
+export function keyKindOf(spki: Uint8Array): KeyKind {
+  const info = parseSpki(spki);
+  if (info.algorithm === OID.rsaEncryption) return 'rsa';
+  if (info.algorithm === OID.ed25519) return 'ed25519';
+  if (info.algorithm === OID.ecPublicKey) return info.parameters === OID.prime256v1 ? 'ec-p256' : info.parameters === OID.secp384r1 ? 'ec-p384' : 'other';
+  return 'other';
+}
+
+/** Whether a key can sign with a scheme (TLS 1.3 also binds ECDSA curves and forbids PKCS#1). */
+export function schemeFitsKey(scheme: number, kind: KeyKind, tls13: boolean): boolean {
+  const s = schemeInfo(scheme);
+  if (!s) return false;
+  switch (s.kind) {
+    case 'rsa_pkcs1':
+      return kind === 'rsa' && !tls13 && s.hash !== 'SHA-1';
+    case 'rsa_pss_rsae':
+      return kind === 'rsa';
+    case 'ecdsa':
+      if (s.hash === 'SHA-1') return false;
+      return (kind === 'ec-p256' && s.curve === 'P-256') || (kind === 'ec-p384' && s.curve === 'P-384');
+    case 'ed25519':
+      return kind === 'ed25519';
+  }
+}
+
+/** First scheme of `ours` that the peer offered and the key fits. */
+export function pickScheme(ours: readonly number[], offered: readonly number[], spki: Uint8Array, tls13: boolean): number | undefined {
+  const kind = keyKindOf(spki);
+  return ours.find((s) => offered.includes(s) && schemeFitsKey(s, kind, tls13));
+}
+
+export function leafSpki(chain: readonly Uint8Array[]): Uint8Array {
+  try {
+    return parseCert(chain[0]!).spkiDer;
+  } catch (e) {
+    throw failure('bad_certificate', `leaf certificate does not parse: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+export abstract class Endpoint {
+  protected readonly p: CryptoProvider;
+  protected readonly hooks: EngineHooks;
+  private readonly stream = new RecordStream();
+  private readonly assembler = new HandshakeAssembler();
+  protected readDir: RecordDirection | undefined;
+  protected writeDir: RecordDirection | undefined;
+  private out: WireRecord[] = [];
+  private appIn: Uint8Array[] = [];
+  private sentAlert: Alert | undefined;
+  /** Raw handshake messages of this connection as sent and received (for transcript hashes). */
+  protected readonly transcript: Uint8Array[] = [];
+  protected outcomeValue: Outcome;
+  protected state: string;
+  /** Negotiated version, once known. */
+  protected version: number | undefined;
+  protected kex: KeyExchange | undefined;
+  protected readonly keylogEntries: KeyLogEntry[] = [];
+  protected readonly ephemeralKeys: EcdhKeyPair[] = [];
+  private readonly signingKeys = new Map<number, Promise<SigningKey>>();
+
+  constructor(
+    readonly side: Side,
+    protected readonly common: CommonConfig,
+    initialState: string,
+  ) {
+    this.p = common.provider ?? defaultProvider();
+    this.hooks = common.hooks ?? {};
+    this.state = initialState;
+    this.outcomeValue = { kind: 'handshaking', state: initialState };
+  }
+
+  get outcome(): Outcome {
+    return this.outcomeValue;
+  }
+
+  get terminal(): boolean {
+    const k = this.outcomeValue.kind;
+    return k === 'alert_sent' || k === 'alert_received' || k === 'closed';
+  }
+
+  get connected(): boolean {
+    return this.outcomeValue.kind === 'connected';
+  }
+
+  /** Current state name (explicit state machine). */
+  get currentState(): string {
+    return this.state;
+  }
+
+  /** NSS key log entries this endpoint derived. */
+  get keylog(): readonly KeyLogEntry[] {
+    return this.keylogEntries;
+  }
+
+  /** Ephemeral ECDH key pairs this endpoint used. */
+  get ephemeral(): readonly EcdhKeyPair[] {
+    return this.ephemeralKeys;
+  }
+
+  /** Raw handshake messages in transcript order. */
+  get handshakeMessages(): readonly Uint8Array[] {
+    return this.transcript;
+  }
+
+  protected setState(s: string): void {
+    this.state = s;
+    if (this.outcomeValue.kind === 'handshaking') this.outcomeValue = { kind: 'handshaking', state: s };
+  }
+
+  protected complete(session: SessionInfo): void {
+    this.state = 'CONNECTED';
+    this.outcomeValue = { kind: 'connected', session };
+  }
+
+  protected session(): SessionInfo | undefined {
+    const o = this.outcomeValue;
+    return o.kind === 'connected' ? o.session : undefined;
+  }
+
+  /** Feed bytes from the peer (any split); returns what to send back. */
+  async receive(bytes: Uint8Array): Promise<StepResult> {
+    if (!this.terminal) {
+      for (const rec of this.stream.push(bytes)) {
+        await this.guard(() => this.handleRecord(rec.contentType, rec.version, rec.fragment));
+        if (this.terminal) break;
+      }
+    }
+    return this.flush();
+  }
+
+  /** Send application data (after the handshake). */
+  async sendApplicationData(data: Uint8Array): Promise<WireRecord[]> {
+    if (!this.connected) throw new Error(`cannot send application data in state ${this.state}`);
+    await this.sendMessage('application_data', 'application_data', data);
+    return this.flush().send;
+  }
+
+  /** Send close_notify. */
+  async close(): Promise<WireRecord[]> {
+    await this.sendMessage('alert', 'alert', encodeAlert({ level: AlertLevel.warning, description: AlertDescription.close_notify }));
+    return this.flush().send;
+  }
+
+  protected async guard(f: () => Promise<void>): Promise<void> {
+    try {
+      await f();
+    } catch (e) {
+      if (e instanceof EngineFailure) await this.fail(e.alert, e.reason);
+      else if (e instanceof DecodeError) await this.fail('decode_error', e.message);
+      else throw e;
+    }
+  }
+
+  protected flush(): StepResult {
+    const r: StepResult = { send: this.out, done: this.terminal || this.connected, outcome: this.outcomeValue, appData: this.appIn };
+    if (this.sentAlert) r.alert = this.sentAlert;
+    this.out = [];
+    this.appIn = [];
+    this.sentAlert = undefined;
+    return r;
+  }
+
+  protected async fail(name: AlertName, reason: string): Promise<void> {
+    if (this.terminal) return;
+    const alert: Alert = { level: AlertLevel.fatal, description: AlertDescription[name] };
+    this.sentAlert = alert;
+    this.outcomeValue = { kind: 'alert_sent', alert, reason, state: this.state };
+    await this.sendMessage('alert', 'alert', encodeAlert(alert));
+  }
+
+  private async handleRecord(outerType: number, recVersion: number, fragment: Uint8Array): Promise<void> {
+    if (fragment.length > MAX_CIPHERTEXT_12) throw failure('record_overflow', `record of ${fragment.length} bytes`);
+    let type = outerType;
+    let content = fragment;
+    if (type === ContentType.change_cipher_spec && this.version === 0x0304) {
+      // RFC 8446 §5: a dummy CCS (single 0x01) before the Finished is dropped.
+      if (fragment.length !== 1 || fragment[0] !== 1) throw failure('unexpected_message', 'TLS 1.3 change_cipher_spec must be the single byte 0x01');
+      if (this.connected) throw failure('unexpected_message', 'change_cipher_spec after the handshake');
+      return;
+    }
+    if (this.readDir) {
+      const r = await this.readDir.open(type, recVersion, fragment);
+      if (!r.ok) throw failure(r.reason === 'record_overflow' ? 'record_overflow' : r.reason === 'no_content_type' ? 'unexpected_message' : 'bad_record_mac', `record ${r.reason}${r.detail ? `: ${r.detail}` : ''}`);
+      type = r.type;
+      content = r.content;
+    } else if (content.length > MAX_PLAINTEXT) {
+      throw failure('record_overflow', `plaintext record of ${content.length} bytes`);
+    }
+    switch (type) {
+      case ContentType.handshake: {
+        if (content.length === 0) throw failure('unexpected_message', 'empty handshake record');
+        for (const f of this.assembler.push(content, 0)) {
+          const raws = (await this.hooks.beforeProcess?.({ side: this.side, kind: 'handshake', type: handshakeTypeName(f.msgType), raw: f.raw })) ?? [f.raw];
+          for (const raw of raws) {
+            await this.dispatch(raw);
+            if (this.terminal) return;
+          }
+        }
+        return;
+      }
+      case ContentType.change_cipher_spec:
+        decodeChangeCipherSpec(content);
+        if (this.assembler.pending) throw failure('unexpected_message', 'change_cipher_spec inside a fragmented handshake message');
+        await this.onChangeCipherSpec();
+        return;
+      case ContentType.alert: {
+        const alert = decodeAlert(content);
+        if (alert.description === AlertDescription.close_notify) {
+          const session = this.session();
+          this.outcomeValue = session ? { kind: 'closed', session } : { kind: 'closed' };
+        } else if (alert.level === AlertLevel.warning && this.connected) {
+          return;
+        } else {
+          this.outcomeValue = { kind: 'alert_received', alert, state: this.state };
+        }
+        return;
+      }
+      case ContentType.application_data:
+        if (!this.connected) throw failure('unexpected_message', `application data in state ${this.state}`);
+        this.appIn.push(content);
+        return;
+      default:
+        throw failure('unexpected_message', `record content type ${type}`);
+    }
+  }
+
+  private async dispatch(raw: Uint8Array): Promise<void> {
+    const d = decodeHandshake(raw, this.decodeContext());
+    const f = d.findings[0];
+    if (f) throw failure('decode_error', `${handshakeTypeName(raw[0]!)}: ${f.detail} (at ${f.path}, offset ${f.offset})`);
+    await this.onHandshake(d.message.body, raw);
+  }
+
+  protected decodeContext(): DecodeContext {
+    const ctx: DecodeContext = {};
+    if (this.version !== undefined) ctx.version = this.version;
+    if (this.kex !== undefined && this.kex !== 'TLS13') ctx.kex = this.kex;
+    return ctx;
+  }
+
+  /** A handshake message from the peer; the handler adds it to the transcript at the right moment. */
+  protected abstract onHandshake(body: HandshakeBody, raw: Uint8Array): Promise<void>;
+  /** TLS 1.2 ChangeCipherSpec from the peer. */
+  protected abstract onChangeCipherSpec(): Promise<void>;
+
+  protected unexpected(what: string): EngineFailure {
+    return failure('unexpected_message', `${what} in state ${this.state}`);
+  }
+
+  /** Build, hook, frame and queue a message. Handshake messages go into the transcript as sent. */
+  protected async sendMessage(kind: ContentKind, type: string, raw: Uint8Array, forcePlain = false): Promise<Uint8Array[]> {
+    const raws = (await this.hooks.beforeSend?.({ side: this.side, kind, type, raw })) ?? [raw];
+    for (const r of raws) {
+      if (kind === 'handshake') this.transcript.push(r);
+      await this.writeRecords(KIND_TYPE[kind], r, forcePlain);
+    }
+    return raws;
+  }
+
+  protected async sendHandshake(body: HandshakeBody): Promise<void> {
+    await this.sendMessage('handshake', body.type, encodeBody(body));
+  }
+
+  protected async sendCcs(): Promise<void> {
+    await this.sendMessage('change_cipher_spec', 'change_cipher_spec', CCS_FRAGMENT, true);
+  }
+
+  private async writeRecords(type: number, content: Uint8Array, forcePlain: boolean): Promise<void> {
+    const chunks: Uint8Array[] = [];
+    for (let at = 0; at < content.length; at += MAX_PLAINTEXT) chunks.push(content.subarray(at, at + MAX_PLAINTEXT));
+    if (chunks.length === 0) chunks.push(content);
+    for (const chunk of chunks) {
+      let rec: HookRecord;
+      if (this.writeDir && !forcePlain) {
+        const pr = await this.writeDir.seal(type, 0x0303, chunk);
+        rec = { side: this.side, raw: encodeRecord({ contentType: pr.type, version: pr.version, fragment: pr.fragment }), plaintext: { contentType: type, fragment: chunk } };
+      } else {
+        rec = { side: this.side, raw: encodeRecord({ contentType: type, version: 0x0303, fragment: chunk }) };
+      }
+      const recs = (await this.hooks.beforeSendRecord?.(rec)) ?? [rec];
+      for (const r of recs) this.out.push(r.plaintext ? { raw: r.raw, plaintext: r.plaintext } : { raw: r.raw });
+    }
+  }
+
+  protected async hashOf(h: HashName, messages: readonly Uint8Array[] = this.transcript): Promise<Uint8Array> {
+    return digest(this.p, h, concatBytes(messages));
+  }
+
+  protected log(label: KeyLogLabel, clientRandom: Uint8Array, secret: Uint8Array): void {
+    this.keylogEntries.push({ label, clientRandom, secret });
+  }
+
+  /** An ephemeral key pair for a group: a configured one when given, else fresh. */
+  protected async ecdhKeyPair(groupCode: number): Promise<EcdhKeyPair> {
+    const g: EcdhGroup | undefined = ecdhGroupOf(groupCode);
+    if (!g) throw failure('internal_error', `group 0x${groupCode.toString(16)} not implemented`);
+    const given = this.common.ephemeral?.find((k) => k.group === g && !this.ephemeralKeys.includes(k));
+    const kp = given ?? (await generateEcdhKeyPair(this.p, g));
+    this.ephemeralKeys.push(kp);
+    return kp;
+  }
+
+  protected signingKey(scheme: number): Promise<SigningKey> {
+    const id = this.common.identity;
+    if (!id) throw failure('internal_error', 'no identity to sign with');
+    let k = this.signingKeys.get(scheme);
+    if (!k) {
+      k = importSigningKey(this.p, scheme, id.pkcs8, id.spki);
+      this.signingKeys.set(scheme, k);
+    }
+    return k;
+  }
+
+  /** Validate the peer's chain against the trust anchors, when some are configured. */
+  protected async checkPeerChain(chain: readonly Uint8Array[], purpose: 'server' | 'client', serverName?: string): Promise<void> {
+    const anchors = this.common.trustAnchors;
+    if (!anchors) return;
+    const input: Parameters<typeof validateChain>[0] = {
+      chain,
+      trustAnchors: anchors,
+      at: this.common.validationTime ?? new Date(),
+      purpose,
+      tls12: this.version !== 0x0304,
+      crypto: webcrypto as unknown as Crypto,
+    };
+    if (serverName !== undefined) input.serverName = serverName;
+    const v = await validateChain(input);
+    if (!v.ok) {
+      const first = v.problems[0];
+      const alert: AlertName = first?.rule === 'cert.path.trust-anchor' ? 'unknown_ca' : first?.rule === 'cert.path.validity' ? 'certificate_expired' : 'bad_certificate';
+      throw failure(alert, `peer chain: ${v.problems.map((p) => `${p.rule}: ${p.message}`).join('; ')}`);
+    }
+  }
+}
+

@@ -1,0 +1,50 @@
+/**
+ * Certificates for engine tests and demos: a root and server/client leaves
+ * from the committed pool keys (no key generation), valid around `now`.
+ */
+import { webcrypto } from 'node:crypto';
+import { type BuiltCert, buildCert, type CertSpec, KeyUsage } from '../pki/chain';
+import { KeyPool, type KeyType } from '../pki/keypool';
+import { type Identity, identityOf } from './config';
+
+const DAY = 86_400_000;
+export const SERVER_NAME = 'server.tlsprop.test';
+
+export interface TestPki {
+  root: BuiltCert;
+  server: Record<'rsa' | 'ecdsa', BuiltCert[]>;
+  client: Record<'rsa' | 'ecdsa', BuiltCert[]>;
+  identity(role: 'server' | 'client', key: 'rsa' | 'ecdsa'): Identity;
+  anchors: Uint8Array[];
+}
+
+function spec(subject: string, type: KeyType, index: number, ca: boolean, now: number, serial: string): CertSpec {
+  return {
+    subject,
+    key: { type, index },
+    serial,
+    notBefore: new Date(now - DAY),
+    notAfter: new Date(now + 30 * DAY),
+    basicConstraints: ca ? { ca: true } : { ca: false },
+    keyUsage: ca ? KeyUsage.keyCertSign | KeyUsage.cRLSign : KeyUsage.digitalSignature | (type === 'rsa2048' ? KeyUsage.keyEncipherment : 0),
+    extKeyUsage: ca ? null : ['serverAuth', 'clientAuth'],
+    san: ca ? null : { dns: [SERVER_NAME, 'localhost'], ips: ['127.0.0.1'] },
+  };
+}
+
+/** Root (ECDSA P-256) and RSA / ECDSA leaves for server and client, root included last in each chain. */
+export async function testPki(now = Date.now()): Promise<TestPki> {
+  const crypto = webcrypto as unknown as Crypto;
+  const pool = new KeyPool({ crypto });
+  const root = await buildCert(spec('CN=tlsprop engine root, O=tlsprop', 'ecdsa-p256', 2, true, now, '01'), undefined, pool, crypto);
+  const leaf = async (cn: string, type: KeyType, index: number, serial: string) => [await buildCert(spec(`CN=${cn}, O=tlsprop`, type, index, false, now, serial), root, pool, crypto), root];
+  const server = { rsa: await leaf('server rsa', 'rsa2048', 0, '10'), ecdsa: await leaf('server ecdsa', 'ecdsa-p256', 0, '11') };
+  const client = { rsa: await leaf('client rsa', 'rsa2048', 1, '20'), ecdsa: await leaf('client ecdsa', 'ecdsa-p384', 0, '21') };
+  return {
+    root,
+    server,
+    client,
+    identity: (role, key) => identityOf(role === 'server' ? server[key] : client[key]),
+    anchors: [root.der],
+  };
+}

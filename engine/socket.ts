@@ -1,0 +1,125 @@
+/**
+ * Drive one endpoint over a TCP socket: every read has a timeout, and the
+ * run ends with a typed outcome (handshake done, alert sent/received, peer
+ * closed, connection reset, timed out).
+ */
+import { connect, type Socket } from 'node:net';
+import { concatBytes } from '../wire/hex';
+import type { TlsClient } from './client';
+import type { TlsServer } from './server';
+import type { Outcome, WireRecord } from './types';
+
+export type SocketEnd =
+  | { kind: 'done'; outcome: Outcome }
+  | { kind: 'closed'; outcome: Outcome }
+  | { kind: 'reset'; error: string; outcome: Outcome }
+  | { kind: 'timed_out'; afterMs: number; outcome: Outcome };
+
+export interface SocketRunOptions {
+  /** Timeout for each read, in ms (default 5000). */
+  readTimeoutMs?: number;
+  /** Application data to send once connected; the run then waits for one reply. */
+  appData?: Uint8Array;
+}
+
+export interface SocketRun {
+  end: SocketEnd;
+  /** Records as they crossed the socket, in order, with our plaintext for protected ones we sent. */
+  records: Array<{ dir: 'sent' | 'received'; raw: Uint8Array; plaintext?: WireRecord['plaintext'] }>;
+  received: Uint8Array[];
+}
+
+/** Bytes from the socket, one chunk per call, with a timeout. */
+class Reader {
+  private chunks: Uint8Array[] = [];
+  private ended: { kind: 'closed' } | { kind: 'reset'; error: string } | undefined;
+  private wake: (() => void) | undefined;
+  constructor(socket: Socket) {
+    socket.on('data', (d: Buffer) => {
+      this.chunks.push(new Uint8Array(d));
+      this.wake?.();
+    });
+    socket.on('connect', () => undefined);
+    socket.on('end', () => {
+      this.ended ??= { kind: 'closed' };
+      this.wake?.();
+    });
+    socket.on('close', () => {
+      this.ended ??= { kind: 'closed' };
+      this.wake?.();
+    });
+    socket.on('error', (e) => {
+      this.ended = { kind: 'reset', error: e.message };
+      this.wake?.();
+    });
+  }
+  async read(timeoutMs: number): Promise<Uint8Array | { kind: 'closed' } | { kind: 'reset'; error: string } | { kind: 'timed_out' }> {
+    if (!this.chunks.length && !this.ended) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      clearTimeout(timer);
+      this.wake = undefined;
+    }
+    if (this.chunks.length) {
+      const out = concatBytes(this.chunks);
+      this.chunks = [];
+      return out;
+    }
+    return this.ended ?? { kind: 'timed_out' };
+  }
+}
+
+async function drive(endpoint: TlsClient | TlsServer, socket: Socket, reader: Reader, first: WireRecord[], opts: SocketRunOptions): Promise<SocketRun> {
+  const timeout = opts.readTimeoutMs ?? 5000;
+  const run: SocketRun = { end: { kind: 'done', outcome: endpoint.outcome }, records: [], received: [] };
+  const send = (recs: readonly WireRecord[]) => {
+    for (const r of recs) run.records.push(r.plaintext ? { dir: 'sent', raw: r.raw, plaintext: r.plaintext } : { dir: 'sent', raw: r.raw });
+    if (recs.length && !socket.destroyed) socket.write(concatBytes(recs.map((r) => r.raw)));
+  };
+  send(first);
+  let appSent = false;
+  for (;;) {
+    if (endpoint.terminal) break;
+    if (endpoint.connected) {
+      if (!opts.appData) break;
+      if (!appSent) {
+        appSent = true;
+        send(await endpoint.sendApplicationData(opts.appData));
+      } else if (run.received.length) break;
+    }
+    const r = await reader.read(timeout);
+    if (!(r instanceof Uint8Array)) {
+      run.end = r.kind === 'timed_out' ? { kind: 'timed_out', afterMs: timeout, outcome: endpoint.outcome } : r.kind === 'reset' ? { kind: 'reset', error: r.error, outcome: endpoint.outcome } : { kind: 'closed', outcome: endpoint.outcome };
+      socket.destroy();
+      return run;
+    }
+    run.records.push({ dir: 'received', raw: r });
+    const res = await endpoint.receive(r);
+    run.received.push(...res.appData);
+    send(res.send);
+  }
+  run.end = { kind: 'done', outcome: endpoint.outcome };
+  socket.end();
+  return run;
+}
+
+/** Connect a client to host:port and run the handshake (and optional one-shot application data). */
+export async function runClientOverSocket(client: TlsClient, host: string, port: number, opts: SocketRunOptions = {}): Promise<SocketRun> {
+  const socket = connect({ host, port });
+  const reader = new Reader(socket);
+  const connected = await new Promise<true | string>((resolve) => {
+    socket.once('connect', () => resolve(true));
+    socket.once('error', (e) => resolve(e.message));
+  });
+  if (connected !== true) return { end: { kind: 'reset', error: connected, outcome: client.outcome }, records: [], received: [] };
+  return drive(client, socket, reader, (await client.start()).send, opts);
+}
+
+/** Run a server on an accepted socket. */
+export async function runServerOverSocket(server: TlsServer, socket: Socket, opts: SocketRunOptions = {}): Promise<SocketRun> {
+  const reader = new Reader(socket);
+  return drive(server, socket, reader, (await server.start()).send, opts);
+}

@@ -1,0 +1,41 @@
+/** Cipher suite codes the engine implements, by name. */
+import { cipherSuites, type CipherSuiteInfo } from '../wire/registry';
+
+export const CipherSuite13 = {
+  TLS_AES_128_GCM_SHA256: 0x1301,
+  TLS_AES_256_GCM_SHA384: 0x1302,
+  TLS_CHACHA20_POLY1305_SHA256: 0x1303,
+} as const;
+
+export const CipherSuite12 = {
+  TLS_RSA_WITH_AES_128_CBC_SHA: 0x002f,
+  TLS_RSA_WITH_AES_256_CBC_SHA: 0x0035,
+  TLS_RSA_WITH_AES_128_CBC_SHA256: 0x003c,
+  TLS_RSA_WITH_AES_256_CBC_SHA256: 0x003d,
+  TLS_RSA_WITH_AES_128_GCM_SHA256: 0x009c,
+  TLS_RSA_WITH_AES_256_GCM_SHA384: 0x009d,
+  TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA: 0xc009,
+  TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA: 0xc00a,
+  TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA: 0xc013,
+  TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA: 0xc014,
+  TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256: 0xc023,
+  TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384: 0xc024,
+  TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256: 0xc027,
+  TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384: 0xc028,
+  TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: 0xc02b,
+  TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: 0xc02c,
+  TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: 0xc02f,
+  TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: 0xc030,
+  TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: 0xcca8,
+  TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: 0xcca9,
+} as const;
+
+const IMPLEMENTED_CIPHERS: ReadonlySet<string> = new Set(['AES_128_GCM', 'AES_256_GCM', 'AES_128_CBC', 'AES_256_CBC', 'CHACHA20_POLY1305']);
+const IMPLEMENTED_KEX: ReadonlySet<string> = new Set(['RSA', 'ECDHE_RSA', 'ECDHE_ECDSA', 'TLS13']);
+
+/** Registry info of a suite the engine can run, or undefined. */
+export function engineSuite(code: number): CipherSuiteInfo | undefined {
+  const s = cipherSuites.get(code);
+  if (!s || !IMPLEMENTED_CIPHERS.has(s.cipher) || !IMPLEMENTED_KEX.has(s.kex)) return undefined;
+  return s;
+}
