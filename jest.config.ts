@@ -15,6 +15,9 @@ const common = {
 
 const config: Config = {
   testTimeout: 120_000,
+  // The conformance reports (JSON, JUnit, Markdown, HTML) of what the specs
+  // recorded are written to out/report; see reports/jest-reporter.ts.
+  reporters: ['default', ['<rootDir>/reports/jest-reporter-entry.js', { outDir: 'out/report' }]],
   projects: [
     {
       ...common,

@@ -92,7 +92,7 @@ export function toHtml(report: CoverageReport, opts: SecretOptions = {}): string
   const out: string[] = [];
   out.push('<!DOCTYPE html>', '<html lang="en"><head><meta charset="utf-8">', '<meta name="viewport" content="width=device-width, initial-scale=1">');
   out.push(`<title>${h(`${r.tool.name} report ${r.startedAt}`)}</title>`, `<style>${CSS}</style></head><body>`);
-  out.push(`<header><h1>${s.ok ? '✅' : '❌'} ${h(r.tool.name)} ${h(r.tool.version)} — TLS conformance report</h1><div class="sub">started ${h(r.startedAt)} · ${h(r.schema)}</div></header><main>`);
+  out.push(`<header><h1><span class="${s.ok ? 'ok' : 'bad'}">${s.ok ? 'PASS' : 'FAIL'}</span> ${h(r.tool.name)} ${h(r.tool.version)} — TLS conformance report</h1><div class="sub">started ${h(r.startedAt)} · ${h(r.schema)}</div></header><main>`);
 
   out.push('<section id="summary"><h2>Summary</h2><div class="cards">');
   out.push(card(`${s.rulesApplied} / ${s.rules}`, 'rules applied'));
