@@ -9,6 +9,7 @@ import { UsageError } from './args';
 import { runCommand } from './run';
 import { checkCommand } from './check';
 import { explainCommand } from './explain';
+import { reportCommand } from './report';
 import { rulesCommand } from './rules';
 
 export interface Io {
@@ -30,6 +31,7 @@ export const processIo: Io = {
 type Command = (args: string[], io: Io) => Promise<number>;
 
 const commands: Record<string, { run: Command; summary: string }> = {
+  report: { run: reportCommand, summary: 'report merge --out DIR REPORT.json...              merge the reports of jest shards into one' },
   run: { run: runCommand, summary: 'run                                                      the main job' },
   decode: { run: decodeCommand, summary: 'decode [--record] [--version 1.2|1.3] [--kex KEX] HEX|-   decode a handshake message (or records) to JSON' },
   rules: { run: rulesCommand, summary: 'rules [--json] [--missing]                                list the conformance rules and which are implemented' },
