@@ -10,14 +10,13 @@
 import { webcrypto } from 'node:crypto';
 import { childrenOf, decodeOid, readTlv } from '../pki/der';
 import { OID as PKI_OID, type ParsedCert, parseCert } from '../pki/parse';
-import type { CertRuleId } from '../pki/rules';
 import { type ChainValidation, keyMismatch, validateChain } from '../pki/validate';
 import type { Direction } from '../transcript/model';
 import { extensionBody } from '../wire/extensions';
 import { ExtensionType as X } from '../wire/registry';
 import { type Context, bodyOf, memo } from './context';
 import { type Got, chainOf, hex4, stepsOf } from './keyfacts';
-import { type Outcome, type Rule, type TlsVersion, inconclusive, notApplicable, pass, violation } from './rule';
+import { type Outcome, type Rule, inconclusive, notApplicable, pass, violation, type RuleDecl, ruleDeclarer } from './rule';
 
 const who = (dir: Direction): string => (dir === 'S->C' ? 'server' : 'client');
 
@@ -82,23 +81,8 @@ async function chains(ctx: Context): Promise<Array<Got<Validated> & { dir: Direc
   return [{ ...(await validated(ctx, 'S->C')), dir: 'S->C' as const }, { ...(await validated(ctx, 'C->S')), dir: 'C->S' as const }];
 }
 
-interface Decl {
-  id: CertRuleId | string;
-  title: string;
-  rfc: string;
-  versions?: TlsVersion[];
-  role?: Rule['role'];
-  strength?: Rule['strength'];
-  alert?: string;
-  evidence?: Rule['evidence'];
-  check(ctx: Context): Outcome | Outcome[] | Promise<Outcome | Outcome[]>;
-}
-
-function rule(d: Decl): Rule {
-  const r: Rule = { id: d.id, title: d.title, rfc: d.rfc, versions: d.versions ?? ['1.2', '1.3'], role: d.role ?? 'both', strength: d.strength ?? 'MUST', evidence: d.evidence ?? 'plaintext', group: 'certificates', check: d.check };
-  if (d.alert) r.alert = d.alert;
-  return r;
-}
+const rule = ruleDeclarer({ versions: ['1.2', '1.3'], role: 'both', strength: 'MUST', evidence: 'plaintext', group: 'certificates' });
+type Decl = RuleDecl;
 
 /** A rule decided by the problems validateChain reports under its id. */
 /**

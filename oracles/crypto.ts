@@ -15,26 +15,9 @@ import { bytesEqual, concatBytes, toHex } from '../wire/hex';
 import { NamedGroup as G, ExtensionType as X, nameOf, signatureSchemes } from '../wire/registry';
 import { type Context, bodyOf, kexAnonymous, memo } from './context';
 import { type FinCheck, type Got, type SigCheck, cvSignature, emsNegotiated, ephemeral, finishedChecks, hashOf, hex4, keylog, leafOf, privateKeyFor, provider, publicValues, recomputedMaster12, schedule13, sharedSecret, skeSignature, stepsOf } from './keyfacts';
-import { type Outcome, type Rule, type RuleGroup, type TlsVersion, inconclusive, notApplicable, pass, violation } from './rule';
+import { type Outcome, type Rule, inconclusive, notApplicable, pass, violation, ruleDeclarer } from './rule';
 
-interface Decl {
-  id: string;
-  title: string;
-  rfc: string;
-  versions: TlsVersion[];
-  role?: Rule['role'];
-  strength?: Rule['strength'];
-  alert?: string;
-  evidence: Rule['evidence'];
-  group?: RuleGroup;
-  check(ctx: Context): Outcome | Outcome[] | Promise<Outcome | Outcome[]>;
-}
-
-function rule(d: Decl): Rule {
-  const r: Rule = { id: d.id, title: d.title, rfc: d.rfc, versions: d.versions, role: d.role ?? 'both', strength: d.strength ?? 'MUST', evidence: d.evidence, group: d.group ?? 'crypto', check: d.check };
-  if (d.alert) r.alert = d.alert;
-  return r;
-}
+const rule = ruleDeclarer({ versions: ['1.2', '1.3'], role: 'both', strength: 'MUST', evidence: 'keys', group: 'crypto' });
 
 const who = (dir: Direction): string => (dir === 'S->C' ? 'server' : 'client');
 const hex = (b: Uint8Array): string => toHex(b);

@@ -11,25 +11,9 @@ import { bytesEqual } from '../wire/hex';
 import { DOWNGRADE_TLS11, DOWNGRADE_TLS12, ExtensionType as X, SCSV, cipherSuites, extensionTypes, isGrease, nameOf } from '../wire/registry';
 import { type Context, type Hello, bodyOf, exts, hasExt } from './context';
 import { abbreviated } from './ordering';
-import { type Outcome, type Rule, type TlsVersion, inconclusive, notApplicable, pass, violation } from './rule';
+import { type Outcome, type Rule, inconclusive, notApplicable, pass, violation, ruleDeclarer } from './rule';
 
-interface Decl {
-  id: string;
-  title: string;
-  rfc: string;
-  versions: TlsVersion[];
-  role?: Rule['role'];
-  strength?: Rule['strength'];
-  alert?: string;
-  evidence?: Rule['evidence'];
-  check(ctx: Context): Outcome | Outcome[];
-}
-
-function rule(d: Decl): Rule {
-  const r: Rule = { id: d.id, title: d.title, rfc: d.rfc, versions: d.versions, role: d.role ?? 'server', strength: d.strength ?? 'MUST', evidence: d.evidence ?? 'plaintext', group: 'negotiation', check: d.check };
-  if (d.alert) r.alert = d.alert;
-  return r;
-}
+const rule = ruleDeclarer({ versions: ['1.2', '1.3'], role: 'server', strength: 'MUST', evidence: 'plaintext', group: 'negotiation' });
 
 const hex4 = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`;
 const extName = (t: number): string => nameOf(extensionTypes, t);

@@ -6,7 +6,7 @@
 import { bytesEqual } from '../wire/hex';
 import { ExtensionType } from '../wire/registry';
 import { type Context, type Step, exts, hasExt, kexAnonymous, kexForbidsSke, kexNeedsSke, kexUsesCertificate } from './context';
-import { type Outcome, type Rule, inconclusive, notApplicable, pass, violation } from './rule';
+import { type Outcome, type Rule, inconclusive, notApplicable, pass, violation, type RuleDecl, ruleDeclarer } from './rule';
 import { type Facts, certificateNonEmpty, describeExpected, machineFor, walk, walkable } from './statemachine';
 
 type Tri = boolean | undefined;
@@ -94,22 +94,7 @@ const find = (steps: Step[], sym: string): Step | undefined => steps.find((s) =>
 const before = (steps: Step[], s: Step): Step | undefined => steps[steps.indexOf(s) - 1];
 const after = (steps: Step[], s: Step): Step | undefined => steps[steps.indexOf(s) + 1];
 
-interface Decl {
-  id: string;
-  title: string;
-  rfc: string;
-  role?: Rule['role'];
-  strength?: Rule['strength'];
-  alert?: string;
-  evidence?: Rule['evidence'];
-  check(ctx: Context): Outcome | Outcome[];
-}
-
-function r12(d: Decl): Rule {
-  const rule: Rule = { id: d.id, title: d.title, rfc: d.rfc, versions: ['1.2'], role: d.role ?? 'both', strength: d.strength ?? 'MUST', evidence: d.evidence ?? 'plaintext', group: 'ordering', check: d.check };
-  rule.alert = d.alert ?? 'unexpected_message';
-  return rule;
-}
+const r12 = ruleDeclarer({ versions: ['1.2'], role: 'both', strength: 'MUST', evidence: 'plaintext', group: 'ordering', alert: 'unexpected_message' });
 
 /** A 1.2 rule that only concerns full handshakes. */
 function full(ctx: Context, f: (h: ReturnType<typeof firstHandshake>) => Outcome | Outcome[]): Outcome | Outcome[] {
@@ -587,21 +572,14 @@ function needReadable13(ctx: Context): Outcome | undefined {
   return undefined;
 }
 
-function r13(d: Decl & { plaintext?: boolean }): Rule {
-  const evidence = d.plaintext ? 'plaintext' : 'keys';
-  const rule: Rule = {
-    id: d.id,
-    title: d.title,
-    rfc: d.rfc,
-    versions: ['1.3'],
-    role: d.role ?? 'both',
-    strength: d.strength ?? 'MUST',
-    evidence,
-    group: 'ordering',
-    check: d.plaintext ? d.check : (ctx) => needReadable13(ctx) ?? d.check(ctx),
-  };
-  if (d.alert !== 'none') rule.alert = d.alert ?? 'unexpected_message';
-  return rule;
+const decl13 = ruleDeclarer({ versions: ['1.3'], role: 'both', strength: 'MUST', evidence: 'keys', group: 'ordering', alert: 'unexpected_message' });
+
+/** A TLS 1.3 ordering rule: needs the protected messages readable unless `plaintext`; `alert: 'none'` for rules without one. */
+function r13({ plaintext, ...d }: RuleDecl & { plaintext?: boolean }): Rule {
+  const check = d.check;
+  const r = decl13({ ...d, evidence: plaintext ? 'plaintext' : 'keys', check: plaintext ? check : (ctx) => needReadable13(ctx) ?? check(ctx) });
+  if (r.alert === 'none') delete r.alert;
+  return r;
 }
 
 function seqCheck(steps: Step[], pattern: Array<{ sym: string; opt?: boolean }>, what: string): Outcome {

@@ -10,24 +10,9 @@ import { extensionBody } from '../wire/extensions';
 import { MAX_CIPHERTEXT_12, MAX_CIPHERTEXT_13, MAX_PLAINTEXT } from '../wire/record';
 import { ContentType, ExtensionType as X } from '../wire/registry';
 import { type Context, bodyOf } from './context';
-import { type Outcome, type Rule, type TlsVersion, inconclusive, notApplicable, pass, violation } from './rule';
+import { type Outcome, type Rule, inconclusive, notApplicable, pass, violation, ruleDeclarer } from './rule';
 
-interface Decl {
-  id: string;
-  title: string;
-  rfc: string;
-  versions: TlsVersion[];
-  alert?: string;
-  evidence?: Rule['evidence'];
-  strength?: Rule['strength'];
-  check(ctx: Context): Outcome | Outcome[];
-}
-
-function rule(d: Decl): Rule {
-  const r: Rule = { id: d.id, title: d.title, rfc: d.rfc, versions: d.versions, role: 'both', strength: d.strength ?? 'MUST', evidence: d.evidence ?? 'plaintext', group: 'record', check: d.check };
-  if (d.alert) r.alert = d.alert;
-  return r;
-}
+const rule = ruleDeclarer({ versions: ['1.2', '1.3'], role: 'both', strength: 'MUST', evidence: 'plaintext', group: 'record' });
 
 const NO_RECORDS = 'The transcript has messages only, no records as seen on the wire.';
 

@@ -62,3 +62,19 @@ export const pass = (detail: string, extra?: Extra): Outcome => outcome('pass', 
 export const violation = (detail: string, extra?: Extra): Outcome => outcome('violation', detail, extra);
 export const inconclusive = (detail: string, extra?: Extra): Outcome => outcome('inconclusive', detail, extra);
 export const notApplicable = (detail: string, extra?: Extra): Outcome => outcome('not-applicable', detail, extra);
+
+/** What a rule file writes for each rule: the declaration, with its file's defaults left out. */
+export type RuleDecl = Pick<Rule, 'id' | 'title' | 'rfc' | 'check'> & Partial<Omit<Rule, 'id' | 'title' | 'rfc' | 'check'>>;
+
+/**
+ * A declaration helper for one rule file: the fields every rule of the file
+ * shares (its group, usual versions, role, evidence, strength) are given
+ * once; each rule gives the rest and may override any default.
+ */
+export function ruleDeclarer(defaults: Omit<Rule, 'id' | 'title' | 'rfc' | 'check' | 'alert'> & { alert?: string }): (d: RuleDecl) => Rule {
+  return (d) => {
+    const r: Rule = { ...defaults, ...d } as Rule;
+    if (r.alert === undefined) delete r.alert;
+    return r;
+  };
+}
