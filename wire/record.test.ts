@@ -65,6 +65,14 @@ describe('records', () => {
     );
   });
 
+  it('shows the header of a record still waiting for its body', () => {
+    const s = new RecordStream();
+    expect(s.push(Uint8Array.of(23, 3, 3, 0x48))).toEqual([]);
+    expect(s.pendingHeader()).toBeUndefined();
+    s.push(Uint8Array.of(0x01, 0xaa));
+    expect(s.pendingHeader()).toEqual({ contentType: 23, version: 0x0303, length: 0x4801, offset: 0 });
+  });
+
   it('keeps an oversized record and reports it', () => {
     const big = encodeRecord({ contentType: 23, version: 0x0303, fragment: new Uint8Array(MAX_PLAINTEXT + 2049) });
     const { records, findings } = decodeRecords(big);

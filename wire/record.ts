@@ -71,6 +71,17 @@ export class RecordStream {
     return this.pending.length;
   }
 
+  /**
+   * The header of the record still waiting for its body, once its 5 bytes
+   * are in: a receiver can refuse an unknown content type or an oversized
+   * length at once instead of waiting for bytes that may never come.
+   */
+  pendingHeader(): { contentType: number; version: number; length: number; offset: number } | undefined {
+    if (this.pending.length < RECORD_HEADER) return undefined;
+    const b = this.pending;
+    return { contentType: b[0]!, version: (b[1]! << 8) | b[2]!, length: (b[3]! << 8) | b[4]!, offset: this.consumed };
+  }
+
   push(chunk: Uint8Array): Array<TlsRecord & { offset: number; raw: Uint8Array }> {
     this.pending = this.pending.length ? concatBytes([this.pending, chunk]) : chunk;
     const out: Array<TlsRecord & { offset: number; raw: Uint8Array }> = [];
