@@ -1,0 +1,67 @@
+import { testPki } from '../engine/fixtures';
+import { allRules } from '../oracles/catalogue';
+import { FAULT_KINDS, FAULT_RULES } from '../pki/faults';
+import { BASES, OPERATORS, basesFor, operator, runBase, runMutant } from './mutations';
+import { MessageLog, at, editRaw, entriesOf, flipLast, rebuild, suiteOfServerHello } from './mutations/support';
+
+const choice = { base: 't12-ecdhe-rsa-cbc-mutual' as const, suiteIndex: 0, group: 0x1d, compat: true, clientRandom: new Uint8Array(32).fill(1), serverRandom: new Uint8Array(32).fill(2), seed: 5 };
+
+describe('mutation catalogue', () => {
+  it('has at least 40 operators with unique names, known rules, and bases of their versions', () => {
+    const ids = new Set(allRules.map((r) => r.id));
+    expect(OPERATORS.length).toBeGreaterThanOrEqual(40);
+    expect(new Set(OPERATORS.map((o) => o.name)).size).toBe(OPERATORS.length);
+    for (const op of OPERATORS) {
+      expect([op.name, op.declares.filter((r) => !ids.has(r))]).toEqual([op.name, []]);
+      expect([op.name, basesFor(op).length > 0]).toEqual([op.name, true]);
+      expect(op.bases.every((b) => op.versions.includes(BASES[b].version))).toBe(true);
+    }
+  });
+  it('covers every pki/faults chain fault', () => {
+    const declared = new Set(OPERATORS.flatMap((o) => o.declares));
+    for (const k of FAULT_KINDS) expect([k, declared.has(FAULT_RULES[k])]).toEqual([k, true]);
+  });
+  it('operator() throws for an unknown name', () => {
+    expect(() => operator('no-such-operator')).toThrow(RangeError);
+  });
+});
+
+describe('mutation machinery', () => {
+  it('a base run is deterministic in its randoms; a hook operator changes only what it says', async () => {
+    const pki = await testPki();
+    const base = await runBase(pki, choice);
+    const mut = await runMutant(operator('t12-client-finished-wrong'), pki, choice);
+    const fin = (t: typeof base.transcript) => t.messages.find((m) => m.type === 'finished' && m.dir === 'C->S')!.raw!;
+    expect(mut.transcript.messages[0]!.raw!.subarray(6, 38)).toEqual(choice.clientRandom);
+    expect(fin(mut.transcript)).not.toEqual(fin(base.transcript));
+    expect(base.run.serverOutcome.kind).toBe('connected');
+    expect(mut.run.serverOutcome.kind).toBe('alert_sent');
+  });
+  it('rebuilding an unedited transcript keeps its messages and secrets', async () => {
+    const pki = await testPki();
+    const { transcript: t } = await runBase(pki, { ...choice, base: 't13-mutual' });
+    const r = rebuild(t, entriesOf(t));
+    expect(r.messages.map((m) => `${m.dir} ${m.type}`)).toEqual(t.messages.map((m) => `${m.dir} ${m.type}`));
+    expect(r.secrets).toBe(t.secrets);
+    const sh = t.messages.find((m) => m.type === 'server_hello')!.raw!;
+    let suite = 0;
+    editRaw(sh, { version: 0x0304 }, 'server_hello', (b) => {
+      suite = b.cipherSuite;
+    });
+    expect(suiteOfServerHello(sh)).toBe(suite);
+  });
+  it('at() throws when the message is absent; flipLast copies', () => {
+    expect(() => at([], 'finished')).toThrow(/no .*finished/);
+    const a = Uint8Array.of(1, 2);
+    expect(flipLast(a)).toEqual(Uint8Array.of(1, 3));
+    expect(a).toEqual(Uint8Array.of(1, 2));
+  });
+  it('MessageLog keeps handshake messages only, in order', () => {
+    const log = new MessageLog();
+    log.add({ side: 'client', kind: 'handshake', type: 'client_hello', raw: Uint8Array.of(1) });
+    log.add({ side: 'client', kind: 'change_cipher_spec', type: 'change_cipher_spec', raw: Uint8Array.of(1) });
+    log.add({ side: 'client', kind: 'handshake', type: 'finished', raw: Uint8Array.of(20) });
+    expect(log.types).toEqual(['client_hello', 'finished']);
+    expect(log.find('finished')).toEqual(Uint8Array.of(20));
+  });
+});
