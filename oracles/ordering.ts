@@ -4,6 +4,7 @@
  * rule, the message and what was expected instead.
  */
 import { bytesEqual } from '../wire/hex';
+import { extensionBody } from '../wire/extensions';
 import { ExtensionType } from '../wire/registry';
 import { type Context, type Step, exts, hasExt, kexAnonymous, kexForbidsSke, kexNeedsSke, kexUsesCertificate } from './context';
 import { type Outcome, type Rule, inconclusive, notApplicable, pass, violation, type RuleDecl, ruleDeclarer } from './rule';
@@ -16,13 +17,17 @@ const SERVER_FIRST_FLIGHT = new Set(['certificate', 'certificate_status', 'serve
 /** TLS 1.2: is the handshake abbreviated (resumed)? From the session-ID echo, else one message of look-ahead. */
 export function abbreviated(ctx: Context): Tri {
   const { ch, sh } = ctx;
-  if (ch && sh && ch.b.sessionId.length > 0 && bytesEqual(ch.b.sessionId, sh.b.sessionId)) return true;
+  if (ch && sh) {
+    if (ch.b.sessionId.length > 0 && bytesEqual(ch.b.sessionId, sh.b.sessionId)) return true;
+    // Without an echoed session ID, only a ticket the client offered can be resumed (RFC 5077 §3.4).
+    const ticket = extensionBody(ch.b.extensions, ExtensionType.session_ticket, 'session_ticket');
+    if (!ticket || ticket.ticket.length === 0) return false;
+  }
   const S = ctx.byDir['S->C'];
   const i = S.findIndex((s) => s.sym === 'server_hello');
   const next = i >= 0 ? S[i + 1] : undefined;
   if (next && (next.sym === 'new_session_ticket' || next.sym === 'change_cipher_spec')) return true;
   if (next && SERVER_FIRST_FLIGHT.has(next.sym)) return false;
-  if (ch && sh && !hasExt(ch.b.extensions, ExtensionType.session_ticket)) return false;
   return undefined;
 }
 

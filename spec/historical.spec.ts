@@ -22,7 +22,7 @@ interface Bug {
 
 const BUGS: Bug[] = [
   { name: 'CVE-2014-0224 (OpenSSL early CCS) towards the server: ChangeCipherSpec before the client key exchange flight', operator: 't12-early-client-ccs', base: 't12-ecdhe-rsa-cbc-mutual', rules: ['t12.order.ccs-timing'] },
-  { name: 'CVE-2014-0224 towards the client: CCS injected right after ServerHello of a full handshake', operator: 't12-early-server-ccs', base: 't12-ecdhe-rsa-cbc-mutual', rules: ['t12.order.state-machine'] },
+  { name: 'CVE-2014-0224 towards the client: CCS injected right after ServerHello of a full handshake', operator: 't12-early-server-ccs', base: 't12-ecdhe-rsa-cbc-mutual', rules: ['t12.order.state-machine', 't12.order.ccs-timing'] },
   { name: 'SKIP-TLS (CVE-2014-3572): ServerKeyExchange skipped in an ECDHE handshake', operator: 't12-drop-ske', base: 't12-ecdhe-ecdsa-gcm', rules: ['t12.order.ske-required'] },
   { name: 'CVE-2015-0205 style: client Certificate without CertificateVerify', operator: 't12-skip-client-cv', base: 't12-ecdhe-rsa-cbc-mutual', rules: ['t12.order.cv-iff-signing-cert'] },
   { name: 'CVE-2015-0205 style in TLS 1.3: client Certificate without CertificateVerify', operator: 't13-skip-client-cv', base: 't13-mutual', rules: ['t13.order.client-cv-iff-nonempty'] },

@@ -243,7 +243,7 @@ export const OPERATORS: readonly MutationOperator[] = [
   { name: 't12-drop-certificate-request', description: 'CertificateRequest dropped, the client still sends its certificate', versions: ['1.2'], declares: ['t12.order.client-cert-iff-cr'], mechanism: 'transcript', bases: T12_MUTUAL, apply: (env) => post(env, drop('certificate_request', S)) },
   // ---- TLS 1.2 CCS and skipped messages (hooks)
   {
-    name: 't12-early-server-ccs', description: 'a ChangeCipherSpec record injected right after the ServerHello record of a full handshake (CVE-2014-0224, towards the client)', versions: ['1.2'], declares: ['t12.order.state-machine'], oracleGaps: ['t12.order.ccs-timing'], mechanism: 'hook', bases: T12_ALL,
+    name: 't12-early-server-ccs', description: 'a ChangeCipherSpec record injected right after the ServerHello record of a full handshake (CVE-2014-0224, towards the client)', versions: ['1.2'], declares: ['t12.order.state-machine', 't12.order.ccs-timing'], mechanism: 'hook', bases: T12_ALL,
     apply: (env) => {
       let done = false;
       return withHooks(env, 'server', { beforeSendRecord: (r) => { if (done || r.plaintext) return undefined; done = true; return [r, { side: 'server', raw: encodeRecord({ contentType: 20, version: 0x0303, fragment: Uint8Array.of(1) }) }]; } });
