@@ -1,26 +1,38 @@
 /**
- * TLS client state machine (TLS 1.2: RSA and ECDHE_RSA/ECDSA key exchange,
- * EMS, EtM, client certificates; TLS 1.3: (EC)DHE full handshake, client
- * certificates, middlebox compatibility, NewSessionTicket accepted).
+ * TLS client state machine (TLS 1.2: RSA, ECDHE_RSA/ECDSA and DHE_RSA (RFC 7919
+ * groups) key exchange, EMS, EtM, client certificates, session-ID and RFC 5077
+ * ticket resumption; TLS 1.3: (EC)DHE full handshake, HelloRetryRequest (with
+ * cookie), PSK resumption (psk_dhe_ke / psk_ke) from a ClientSessionStore,
+ * client certificates, middlebox compatibility, KeyUpdate).
  *
  * States: START -> WAIT_SERVER_HELLO, then
- *   1.2: WAIT_CERTIFICATE -> WAIT_SERVER_KEY_EXCHANGE (ECDHE) -> WAIT_CERT_REQUEST_OR_DONE
- *        -> WAIT_SERVER_HELLO_DONE -> WAIT_CCS -> WAIT_FINISHED -> CONNECTED
+ *   1.2: WAIT_CERTIFICATE -> WAIT_SERVER_KEY_EXCHANGE (ECDHE/DHE) -> WAIT_CERT_REQUEST_OR_DONE
+ *        -> WAIT_SERVER_HELLO_DONE -> [WAIT_NEW_SESSION_TICKET] -> WAIT_CCS -> WAIT_FINISHED -> CONNECTED
+ *   1.2 resumed: [WAIT_NEW_SESSION_TICKET] -> WAIT_CCS -> WAIT_FINISHED (then CCS, Finished sent) -> CONNECTED
+ *   1.3 HRR: WAIT_SERVER_HELLO -(HelloRetryRequest, [CCS], ClientHello2)-> WAIT_SERVER_HELLO
  *   1.3: WAIT_ENCRYPTED_EXTENSIONS -> WAIT_CERT_OR_CERT_REQUEST -> WAIT_CERTIFICATE
- *        -> WAIT_CERTIFICATE_VERIFY -> WAIT_FINISHED -> CONNECTED
+ *        -> WAIT_CERTIFICATE_VERIFY -> WAIT_FINISHED -> CONNECTED (PSK: WAIT_ENCRYPTED_EXTENSIONS -> WAIT_FINISHED)
  */
 import {
   type CipherSuiteInfo,
   cipherSuites,
   DOWNGRADE_TLS12,
   ExtensionType,
+  PskKeyExchangeMode,
 } from '../wire/registry';
 import {
+  binderKey,
   certificateVerifyContent12,
+  deriveDh,
+  digest,
+  type FfdheGroup,
+  ffdheGroupOf,
+  ffdheParams,
+  pskBinder,
+  resumptionPsk,
   certificateVerifyContent13,
   deriveEcdh,
   encryptPremaster,
-  type EcdhKeyPair,
   extendedMasterSecret,
   finished12,
   finished13,
@@ -38,14 +50,16 @@ import {
   tls13Params,
   tls13Schedule,
   trafficKeys,
+  transcriptWithHrr,
   verifySignature,
   type Tls13Schedule,
 } from './crypto-imports';
 import { type Extension, extensionBody } from '../wire/extensions';
-import { type ClientHello, type HandshakeBody, isHelloRetryRequest, type ServerHello } from '../wire/handshake';
-import { bytesEqual } from '../wire/hex';
+import { type ClientHello, encodeBody, type HandshakeBody, isHelloRetryRequest, type ServerHello } from '../wire/handshake';
+import { bytesEqual, concatBytes } from '../wire/hex';
 import { type ClientConfig, DEFAULT_GROUPS, DEFAULT_SCHEMES, DEFAULT_SUITES } from './config';
 import { Endpoint, failure, keyKindOf, leafSpki, pickScheme } from './core';
+import type { StoredSession12, StoredTicket13 } from './session';
 import { engineSuite } from './suites';
 import type { SessionInfo, StepResult } from './types';
 
@@ -63,8 +77,24 @@ export class TlsClient extends Endpoint {
   private readonly schemes: number[];
   readonly random: Uint8Array;
   private readonly sessionId: Uint8Array;
+  private readonly now: () => number;
+  /** TLS 1.3 ticket offered as PSK (dropped from ClientHello2 when the HRR suite has another hash). */
+  private offer13: StoredTicket13 | undefined;
+  /** TLS 1.2 session offered for resumption. */
+  private readonly offer12: StoredSession12 | undefined;
+  private ch1: ClientHello | undefined;
+  private hrrSuite: number | undefined;
+  private ccsSent = false;
+  private psk: Uint8Array | undefined;
+  private resumptionMaster: Uint8Array | undefined;
+  private resumed = false;
+  private ticketExpected = false;
+  private newTicket12: Uint8Array | undefined;
+  private serverSessionId: Uint8Array = new Uint8Array(0);
+  private pendingWrite: RecordDirection | undefined;
+  private dhGroup: FfdheGroup | undefined;
   private readonly offeredExtensions = new Set<number>();
-  private readonly shares = new Map<number, EcdhKeyPair>();
+  private readonly shares = new Map<number, { privateKey: Uint8Array; publicKey: Uint8Array }>();
   private suite: CipherSuiteInfo | undefined;
   private serverRandom: Uint8Array = new Uint8Array(0);
   private serverChain: Uint8Array[] = [];
@@ -80,7 +110,7 @@ export class TlsClient extends Endpoint {
   private master: Uint8Array = new Uint8Array(0);
   private pendingRead: RecordDirection | undefined;
   private schedule: Tls13Schedule | undefined;
-  private sharedSecret: Uint8Array = new Uint8Array(0);
+  private sharedSecret: Uint8Array | undefined;
   private serverHelloHash: Uint8Array = new Uint8Array(0);
   /** TLS 1.3 NewSessionTicket messages received after the handshake. */
   readonly tickets: Uint8Array[] = [];
@@ -97,7 +127,25 @@ export class TlsClient extends Endpoint {
     this.groups = config.groups ?? [...DEFAULT_GROUPS];
     this.schemes = config.signatureSchemes ?? [...DEFAULT_SCHEMES];
     this.random = config.random ?? randomBytes(this.p, 32);
-    this.sessionId = offers13 && (config.middleboxCompat ?? true) ? randomBytes(this.p, 32) : new Uint8Array(0);
+    this.now = config.now ?? Date.now;
+    const store = config.sessionStore;
+    const resume = store !== undefined && (config.resume ?? true);
+    if (resume && offers13) {
+      const hashes = new Set(this.suites.map((c) => engineSuite(c)!).filter((x) => x.kex === 'TLS13').map((x) => x.prfHash));
+      this.offer13 = [...store.tls13].reverse().find((t) => {
+        const ts = engineSuite(t.cipherSuite);
+        return ts !== undefined && hashes.has(ts.prfHash) && t.serverName === config.serverName && this.now() - t.receivedAt < t.lifetime * 1000;
+      });
+    }
+    if (resume && offers12) this.offer12 = [...store.tls12].reverse().find((x) => x.serverName === config.serverName && this.suites.includes(x.cipherSuite));
+    if (this.offer12?.sessionId.length) this.sessionId = this.offer12.sessionId;
+    else if (this.offer12?.ticket || (offers13 && (config.middleboxCompat ?? true))) this.sessionId = randomBytes(this.p, 32);
+    else this.sessionId = new Uint8Array(0);
+  }
+
+  /** Whether this connection resumed a session (TLS 1.2 abbreviated handshake or TLS 1.3 PSK). */
+  get resumedSession(): boolean {
+    return this.resumed || this.psk !== undefined;
   }
 
   /** Build and send the ClientHello. */
@@ -105,6 +153,9 @@ export class TlsClient extends Endpoint {
     if (this.state !== 'START') throw new Error('start() called twice');
     await this.guard(async () => {
       const ch = await this.buildClientHello();
+      // RFC 8446 §C.4: a ticket is offered once.
+      const store = this.config.sessionStore;
+      if (this.offer13 && store?.tls13.includes(this.offer13)) store.tls13.splice(store.tls13.indexOf(this.offer13), 1);
       await this.sendHandshake(ch);
       this.setState('WAIT_SERVER_HELLO');
     });
@@ -117,27 +168,122 @@ export class TlsClient extends Endpoint {
     const c = this.config;
     const exts: Extension[] = [];
     if (c.serverName && !isIpLiteral(c.serverName)) exts.push({ type: ExtensionType.server_name, body: { kind: 'server_name', names: [{ nameType: 0, name: enc.encode(c.serverName) }] } });
-    exts.push({ type: ExtensionType.supported_groups, body: { kind: 'supported_groups', groups: this.groups } });
-    if (offers12) exts.push({ type: ExtensionType.ec_point_formats, body: { kind: 'ec_point_formats', formats: [0] } });
+    // RFC 8422 §4: no ECC extensions when neither an ECC suite nor TLS 1.3 is offered (RFC 7919 FFDHE groups may still be listed).
+    const ecc = offers13 || this.suites.some((x) => engineSuite(x)?.kex.startsWith('ECDHE'));
+    const groups = ecc ? this.groups : this.groups.filter((g) => ffdheGroupOf(g) !== undefined);
+    if (groups.length) exts.push({ type: ExtensionType.supported_groups, body: { kind: 'supported_groups', groups } });
+    if (offers12 && ecc) exts.push({ type: ExtensionType.ec_point_formats, body: { kind: 'ec_point_formats', formats: [0] } });
     exts.push({ type: ExtensionType.signature_algorithms, body: { kind: 'signature_algorithms', schemes: this.schemes } });
     if (c.alpn?.length) exts.push({ type: ExtensionType.application_layer_protocol_negotiation, body: { kind: 'application_layer_protocol_negotiation', protocols: c.alpn.map((a) => enc.encode(a)) } });
     if (offers12 && (c.encryptThenMac ?? true)) exts.push({ type: ExtensionType.encrypt_then_mac, body: { kind: 'empty' } });
     if (offers12 && (c.extendedMasterSecret ?? true)) exts.push({ type: ExtensionType.extended_master_secret, body: { kind: 'empty' } });
     if (offers12) exts.push({ type: ExtensionType.renegotiation_info, body: { kind: 'renegotiation_info', renegotiatedConnection: new Uint8Array(0) } });
+    if (offers12 && (c.sessionTickets12 ?? c.sessionStore !== undefined)) exts.push({ type: ExtensionType.session_ticket, body: { kind: 'session_ticket', ticket: this.offer12?.ticket ?? new Uint8Array(0) } });
     if (offers13) {
       exts.push({ type: ExtensionType.supported_versions, body: { kind: 'supported_versions_client', versions: this.versions.filter((v) => v >= 0x0303) } });
       const shareGroups = c.keyShareGroups ?? this.groups.slice(0, 1);
       const shares = [];
       for (const g of shareGroups) {
-        const kp = await this.ecdhKeyPair(g);
+        const kp = await this.shareKeyPair(g);
         this.shares.set(g, kp);
         shares.push({ group: g, keyExchange: kp.publicKey });
       }
       exts.push({ type: ExtensionType.key_share, body: { kind: 'key_share_client', shares } });
-      exts.push({ type: ExtensionType.psk_key_exchange_modes, body: { kind: 'psk_key_exchange_modes', modes: [1] } });
+      exts.push({ type: ExtensionType.psk_key_exchange_modes, body: { kind: 'psk_key_exchange_modes', modes: this.pskModes() } });
+      if (this.offer13) exts.push(this.pskOffer(this.offer13));
     }
     for (const e of exts) this.offeredExtensions.add(e.type);
-    return { type: 'client_hello', legacyVersion: 0x0303, random: this.random, sessionId: this.sessionId, cipherSuites: this.suites, compressionMethods: [0], extensions: exts };
+    const ch: ClientHello = { type: 'client_hello', legacyVersion: 0x0303, random: this.random, sessionId: this.sessionId, cipherSuites: this.suites, compressionMethods: [0], extensions: exts };
+    this.ch1 = ch;
+    return this.bindPsk(ch, []);
+  }
+
+  private pskModes(): number[] {
+    return this.config.pskModes ?? [PskKeyExchangeMode.psk_dhe_ke];
+  }
+
+  /** pre_shared_key with the ticket's identity, its obfuscated age and a placeholder binder (RFC 8446 §4.2.11). */
+  private pskOffer(t: StoredTicket13): Extension {
+    const h = engineSuite(t.cipherSuite)!.prfHash;
+    const age = Math.max(0, Math.round(this.now() - t.receivedAt));
+    return {
+      type: ExtensionType.pre_shared_key,
+      body: { kind: 'pre_shared_key_client', identities: [{ identity: t.ticket, obfuscatedTicketAge: (age + t.ageAdd) >>> 0 }], binders: [new Uint8Array(h === 'SHA-384' ? 48 : 32)] },
+    };
+  }
+
+  /** Fill in the binder (RFC 8446 §4.2.11.2): HMAC over the hello cut before the binders, after `before` (ClientHello1, HRR). */
+  private async bindPsk(ch: ClientHello, before: Uint8Array[]): Promise<ClientHello> {
+    const t = this.offer13;
+    const exts = ch.extensions ?? [];
+    const last = exts[exts.length - 1];
+    if (!t || !last || last.body.kind !== 'pre_shared_key_client') return ch;
+    const h = engineSuite(t.cipherSuite)!.prfHash;
+    const raw = encodeBody(ch);
+    const cut = 2 + last.body.binders.reduce((n, b) => n + 1 + b.length, 0);
+    const truncated = raw.subarray(0, raw.length - cut);
+    const msgs = before.length ? await transcriptWithHrr(this.p, h, [...before, truncated], true) : [truncated];
+    const binder = await pskBinder(this.p, h, await binderKey(this.p, h, t.psk, 'resumption'), await digest(this.p, h, concatBytes(msgs)));
+    return { ...ch, extensions: [...exts.slice(0, -1), { type: last.type, body: { ...last.body, binders: [binder] } }] };
+  }
+
+  /** ClientHello2 (RFC 8446 §4.1.2): the first one with the new key share, the cookie, and the PSK binder recomputed. */
+  private async buildClientHello2(group: number | undefined, cookie: Uint8Array | undefined): Promise<ClientHello> {
+    const ch1 = this.ch1!;
+    let share: { group: number; keyExchange: Uint8Array } | undefined;
+    if (group !== undefined) {
+      const kp = await this.shareKeyPair(group);
+      this.shares.clear();
+      this.shares.set(group, kp);
+      share = { group, keyExchange: kp.publicKey };
+    }
+    const cookieExt: Extension[] = cookie ? [{ type: ExtensionType.cookie, body: { kind: 'cookie', cookie } }] : [];
+    const exts: Extension[] = [];
+    for (const e of ch1.extensions ?? []) {
+      if (e.type === ExtensionType.key_share && share) exts.push({ type: e.type, body: { kind: 'key_share_client', shares: [share] } });
+      else if (e.type === ExtensionType.pre_shared_key) continue;
+      else exts.push(e);
+    }
+    exts.push(...cookieExt);
+    if (this.offer13) exts.push(this.pskOffer(this.offer13));
+    return this.bindPsk({ ...ch1, extensions: exts }, [this.transcript[0]!, this.transcript[1]!]);
+  }
+
+  private async onHelloRetryRequest(hrr: ServerHello, raw: Uint8Array): Promise<void> {
+    if (this.helloRetry) throw failure('unexpected_message', 'a second HelloRetryRequest');
+    const sv = extensionBody(hrr.extensions, ExtensionType.supported_versions, 'supported_versions_server');
+    if (!this.versions.includes(0x0304) || sv?.version !== 0x0304) throw failure('illegal_parameter', 'HelloRetryRequest that does not select TLS 1.3');
+    const suite = cipherSuites.get(hrr.cipherSuite);
+    if (suite?.kex !== 'TLS13' || !this.suites.includes(hrr.cipherSuite)) throw failure('illegal_parameter', `HelloRetryRequest selects cipher suite 0x${hrr.cipherSuite.toString(16)} that was not offered`);
+    if (hrr.compressionMethod !== 0) throw failure('illegal_parameter', 'non-null compression method');
+    if (!bytesEqual(hrr.sessionId, this.sessionId)) throw failure('illegal_parameter', 'legacy_session_id_echo differs from the ClientHello');
+    for (const e of hrr.extensions ?? []) {
+      if (e.type === ExtensionType.cookie) continue;
+      if (!this.offeredExtensions.has(e.type)) throw failure('unsupported_extension', `HelloRetryRequest carries extension ${e.type} that the client did not offer`);
+      if (e.type !== ExtensionType.supported_versions && e.type !== ExtensionType.key_share) throw failure('illegal_parameter', `extension ${e.type} is not allowed in a HelloRetryRequest`);
+    }
+    const ks = extensionBody(hrr.extensions, ExtensionType.key_share, 'key_share_hrr');
+    const cookie = extensionBody(hrr.extensions, ExtensionType.cookie, 'cookie');
+    if (ks) {
+      if (!this.groups.includes(ks.selectedGroup)) throw failure('illegal_parameter', `HelloRetryRequest selects group 0x${ks.selectedGroup.toString(16)} that is not in supported_groups`);
+      if (this.shares.has(ks.selectedGroup)) throw failure('illegal_parameter', `HelloRetryRequest selects group 0x${ks.selectedGroup.toString(16)} that already had a key share`);
+    }
+    if (!ks && !cookie) throw failure('illegal_parameter', 'HelloRetryRequest that would not change the ClientHello');
+    this.version = 0x0304;
+    this.kex = 'TLS13';
+    this.suite = suite;
+    this.hrrSuite = suite.code;
+    this.transcript.push(raw);
+    this.helloRetry = true;
+    // RFC 8446 §4.1.4: no PSK of another hash than the selected suite's in ClientHello2.
+    if (this.offer13 && engineSuite(this.offer13.cipherSuite)?.prfHash !== suite.prfHash) this.offer13 = undefined;
+    // RFC 8446 D.4: in compatibility mode the client's dummy CCS goes before its second flight, here ClientHello2.
+    if (this.sessionId.length > 0) {
+      await this.sendCcs();
+      this.ccsSent = true;
+    }
+    await this.sendHandshake(await this.buildClientHello2(ks?.selectedGroup, cookie?.cookie));
+    this.setState('WAIT_SERVER_HELLO');
   }
 
   protected async onHandshake(body: HandshakeBody, raw: Uint8Array): Promise<void> {
@@ -166,12 +312,18 @@ export class TlsClient extends Endpoint {
         if (body.type !== 'server_hello_done') throw this.unexpected(body.type);
         this.transcript.push(raw);
         return this.sendFlight12();
+      case 'WAIT_NEW_SESSION_TICKET':
+        if (body.type !== 'new_session_ticket' || body.form !== 'tls12') throw this.unexpected(body.type);
+        this.transcript.push(raw);
+        this.newTicket12 = body.ticket;
+        this.setState('WAIT_CCS');
+        return;
       case 'WAIT_ENCRYPTED_EXTENSIONS':
         if (body.type !== 'encrypted_extensions') throw this.unexpected(body.type);
         this.transcript.push(raw);
         this.checkServerExtensions(body.extensions, 'encrypted_extensions');
         this.readAlpn(body.extensions);
-        this.setState('WAIT_CERT_OR_CERT_REQUEST');
+        this.setState(this.psk ? 'WAIT_FINISHED' : 'WAIT_CERT_OR_CERT_REQUEST');
         return;
       case 'WAIT_CERT_OR_CERT_REQUEST':
         if (body.type === 'certificate_request' && body.form === 'tls13') {
@@ -196,10 +348,28 @@ export class TlsClient extends Endpoint {
   }
 
   private async postHandshake(body: HandshakeBody, raw: Uint8Array): Promise<void> {
-    if (this.version === 0x0304 && body.type === 'new_session_ticket') {
+    if (this.version === 0x0304 && body.type === 'new_session_ticket' && body.form === 'tls13') {
       this.tickets.push(raw);
+      const store = this.config.sessionStore;
+      if (store && this.resumptionMaster && body.lifetime > 0) {
+        const suite = this.suite!;
+        const t: StoredTicket13 = {
+          ticket: body.ticket,
+          nonce: body.nonce,
+          lifetime: body.lifetime,
+          ageAdd: body.ageAdd,
+          resumptionMasterSecret: this.resumptionMaster,
+          psk: await resumptionPsk(this.p, suite.prfHash, this.resumptionMaster, body.nonce),
+          cipherSuite: suite.code,
+          receivedAt: this.now(),
+        };
+        if (this.config.serverName !== undefined) t.serverName = this.config.serverName;
+        if (this.alpn !== undefined) t.alpn = this.alpn;
+        store.tls13.push(t);
+      }
       return;
     }
+    if (this.version === 0x0304 && body.type === 'key_update') return this.onKeyUpdate(body.requestUpdate);
     throw this.unexpected(`post-handshake ${body.type}`);
   }
 
@@ -218,7 +388,7 @@ export class TlsClient extends Endpoint {
   }
 
   private async onServerHello(sh: ServerHello, raw: Uint8Array): Promise<void> {
-    if (isHelloRetryRequest(sh)) throw failure('handshake_failure', 'HelloRetryRequest is not implemented by this client');
+    if (isHelloRetryRequest(sh)) return this.onHelloRetryRequest(sh, raw);
     const sv = extensionBody(sh.extensions, ExtensionType.supported_versions, 'supported_versions_server');
     const version = sv ? sv.version : sh.legacyVersion;
     if (sv && !this.versions.includes(0x0304)) throw failure('unsupported_extension', 'supported_versions in ServerHello, but TLS 1.3 was not offered');
@@ -228,6 +398,7 @@ export class TlsClient extends Endpoint {
     const suite = cipherSuites.get(sh.cipherSuite);
     if (!suite || !this.suites.includes(sh.cipherSuite) || (suite.kex === 'TLS13') !== (version === 0x0304)) throw failure('illegal_parameter', `server selected cipher suite 0x${sh.cipherSuite.toString(16)} that was not offered for this version`);
     if (sh.compressionMethod !== 0) throw failure('illegal_parameter', 'non-null compression method');
+    if (this.helloRetry && (version !== 0x0304 || sh.cipherSuite !== this.hrrSuite)) throw failure('illegal_parameter', 'ServerHello after HelloRetryRequest changes the version or cipher suite');
     this.checkServerExtensions(sh.extensions, 'server_hello');
     this.version = version;
     this.suite = suite;
@@ -240,23 +411,55 @@ export class TlsClient extends Endpoint {
     this.etm = extensionBody(sh.extensions, ExtensionType.encrypt_then_mac, 'empty') !== undefined;
     if (this.etm && !isCbc) throw failure('illegal_parameter', 'encrypt_then_mac selected with an AEAD suite');
     this.readAlpn(sh.extensions);
+    this.ticketExpected = extensionBody(sh.extensions, ExtensionType.session_ticket, 'session_ticket') !== undefined;
+    const o = this.offer12;
+    if (o && sh.sessionId.length > 0 && bytesEqual(sh.sessionId, this.sessionId)) {
+      // Abbreviated handshake (RFC 5246 §7.3; RFC 5077 §3.4 for a ticket).
+      if (sh.cipherSuite !== o.cipherSuite) throw failure('illegal_parameter', "resumed session with another cipher suite than the session's");
+      if (this.ems !== o.extendedMasterSecret) throw failure('handshake_failure', 'resumed session with another extended_master_secret status than the original (RFC 7627 §5.3)');
+      this.resumed = true;
+      this.master = o.masterSecret;
+      this.serverChain = o.peerCertificates;
+      this.log('CLIENT_RANDOM', this.random, this.master);
+      const kb = await keyBlock(this.p, suite, this.master, this.random, this.serverRandom);
+      this.pendingRead = new RecordDirection(await createRecordProtection(this.p, tls12Params(suite, kb, 'server', this.etm)));
+      this.pendingWrite = new RecordDirection(await createRecordProtection(this.p, tls12Params(suite, kb, 'client', this.etm)));
+      this.setState(this.ticketExpected ? 'WAIT_NEW_SESSION_TICKET' : 'WAIT_CCS');
+      return;
+    }
+    this.serverSessionId = sh.sessionId;
     this.setState('WAIT_CERTIFICATE');
   }
 
   private async serverHello13(sh: ServerHello, suite: CipherSuiteInfo): Promise<void> {
     if (!bytesEqual(sh.sessionId, this.sessionId)) throw failure('illegal_parameter', 'legacy_session_id_echo differs from the ClientHello');
+    const pskExt = extensionBody(sh.extensions, ExtensionType.pre_shared_key, 'pre_shared_key_server');
+    if (pskExt) {
+      const t = this.offer13;
+      if (!t) throw failure('illegal_parameter', 'ServerHello selects a PSK that the ClientHello did not offer');
+      if (pskExt.selectedIdentity !== 0) throw failure('illegal_parameter', `selected_identity ${pskExt.selectedIdentity} was not offered`);
+      if (engineSuite(t.cipherSuite)?.prfHash !== suite.prfHash) throw failure('illegal_parameter', "the selected suite's hash differs from the PSK's");
+      this.psk = t.psk;
+      this.serverChain = [];
+    }
     const ks = extensionBody(sh.extensions, ExtensionType.key_share, 'key_share_server');
-    if (!ks) throw failure('missing_extension', 'TLS 1.3 ServerHello without key_share (PSK is not offered)');
-    const mine = this.shares.get(ks.share.group);
-    if (!mine) throw failure('illegal_parameter', `server key_share for group 0x${ks.share.group.toString(16)} that the client did not send`);
-    const shared = await deriveEcdh(this.p, mine.group, mine.privateKey, ks.share.keyExchange);
-    if (!shared.ok) throw failure('illegal_parameter', `server key share: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`);
-    this.group = ks.share.group;
-    this.serverPublic = ks.share.keyExchange;
+    const modes = this.pskModes();
+    if (!ks) {
+      if (!this.psk) throw failure('missing_extension', 'TLS 1.3 ServerHello without key_share or pre_shared_key');
+      if (!modes.includes(PskKeyExchangeMode.psk_ke)) throw failure('missing_extension', 'PSK without key_share, but psk_ke was not offered');
+    } else {
+      if (this.psk && !modes.includes(PskKeyExchangeMode.psk_dhe_ke)) throw failure('illegal_parameter', 'key_share with a PSK, but psk_dhe_ke was not offered');
+      const mine = this.shares.get(ks.share.group);
+      if (!mine) throw failure('illegal_parameter', `server key_share for group 0x${ks.share.group.toString(16)} that the client did not send`);
+      const shared = await this.shareSecret(ks.share.group, mine.privateKey, ks.share.keyExchange);
+      if (!shared.ok) throw failure('illegal_parameter', `server key share: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`);
+      this.group = ks.share.group;
+      this.serverPublic = ks.share.keyExchange;
+      this.sharedSecret = shared.value;
+    }
     const h = suite.prfHash;
-    this.sharedSecret = shared.value;
     this.serverHelloHash = await this.hashOf(h);
-    this.schedule = await tls13Schedule(this.p, { hash: h, sharedSecret: shared.value, serverHelloHash: this.serverHelloHash });
+    this.schedule = await tls13Schedule(this.p, this.scheduleInput(h, { serverHelloHash: this.serverHelloHash }));
     const len = tls13KeyLength(suite);
     this.readDir = new RecordDirection(await createRecordProtection(this.p, tls13Params(suite, await trafficKeys(this.p, h, this.schedule.serverHandshakeTrafficSecret, len))));
     this.writeDir = new RecordDirection(await createRecordProtection(this.p, tls13Params(suite, await trafficKeys(this.p, h, this.schedule.clientHandshakeTrafficSecret, len))));
@@ -279,7 +482,7 @@ export class TlsClient extends Endpoint {
     const spki = leafSpki(chain);
     const kind = keyKindOf(spki);
     if (this.kex === 'ECDHE_ECDSA' && kind !== 'ec-p256' && kind !== 'ec-p384') throw failure('unsupported_certificate', 'ECDHE_ECDSA suite but the server key is not ECDSA');
-    if ((this.kex === 'ECDHE_RSA' || this.kex === 'RSA') && kind !== 'rsa') throw failure('unsupported_certificate', `${this.kex} suite but the server key is not RSA`);
+    if ((this.kex === 'ECDHE_RSA' || this.kex === 'RSA' || this.kex === 'DHE_RSA') && kind !== 'rsa') throw failure('unsupported_certificate', `${this.kex} suite but the server key is not RSA`);
     await this.checkPeerChain(chain, 'server', this.config.serverName);
     this.serverChain = chain;
     this.serverSpki = spki;
@@ -288,6 +491,7 @@ export class TlsClient extends Endpoint {
   }
 
   private async onServerKeyExchange(body: Extract<HandshakeBody, { type: 'server_key_exchange' }>, raw: Uint8Array): Promise<void> {
+    if (body.kex === 'dhe' && body.signed && this.kex === 'DHE_RSA') return this.onServerKeyExchangeDhe(body, body.signed, raw);
     if (body.kex !== 'ecdhe' || !body.signed) throw failure('decode_error', 'ServerKeyExchange is not a signed ECDHE one');
     if (!this.groups.includes(body.namedCurve)) throw failure('illegal_parameter', `ServerKeyExchange group 0x${body.namedCurve.toString(16)} was not offered`);
     const scheme = body.signed.scheme;
@@ -300,6 +504,29 @@ export class TlsClient extends Endpoint {
     this.serverScheme = scheme;
     this.group = body.namedCurve;
     this.serverPublic = body.publicKey;
+    this.setState('WAIT_CERT_REQUEST_OR_DONE');
+  }
+
+  /** DHE ServerKeyExchange: only the RFC 7919 groups are accepted (identified by p and g). */
+  private async onServerKeyExchangeDhe(body: Extract<HandshakeBody, { type: 'server_key_exchange'; kex: 'dhe' }>, signed: { scheme: number; signature: Uint8Array }, raw: Uint8Array): Promise<void> {
+    const strip = (b: Uint8Array) => b.subarray(b.findIndex((x) => x !== 0) < 0 ? b.length : b.findIndex((x) => x !== 0));
+    const group = (['ffdhe2048', 'ffdhe3072'] as const).find((g) => {
+      const params = ffdheParams(g);
+      return bytesEqual(strip(body.p), params.p) && bytesEqual(strip(body.g), Uint8Array.of(params.g));
+    });
+    if (!group) throw failure('insufficient_security', 'DHE parameters are not an RFC 7919 group');
+    const code = ffdheParams(group).code;
+    const offeredFf = this.groups.filter((g) => ffdheGroupOf(g) !== undefined);
+    if (offeredFf.length && !offeredFf.includes(code)) throw failure('illegal_parameter', `DHE group ${group} was not offered in supported_groups`);
+    if (!this.schemes.includes(signed.scheme)) throw failure('illegal_parameter', `ServerKeyExchange signed with scheme 0x${signed.scheme.toString(16)} that was not offered`);
+    const params = raw.subarray(4, 4 + serverKeyExchangeParamsLength(body));
+    const v = await verifySignature(this.p, signed.scheme, this.serverSpki!, serverKeyExchangeContent12(this.random, this.serverRandom, params), signed.signature, { version: 12 });
+    if (!v.ok) throw failure(v.reason === 'bad_signature' ? 'decrypt_error' : 'illegal_parameter', `ServerKeyExchange signature: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`);
+    this.transcript.push(raw);
+    this.serverScheme = signed.scheme;
+    this.dhGroup = group;
+    this.group = code;
+    this.serverPublic = body.ys;
     this.setState('WAIT_CERT_REQUEST_OR_DONE');
   }
 
@@ -316,6 +543,12 @@ export class TlsClient extends Endpoint {
     if (this.kex === 'RSA') {
       premaster = makePremaster(this.p, 0x0303);
       await this.sendHandshake({ type: 'client_key_exchange', kex: 'rsa', encryptedPreMasterSecret: await encryptPremaster(this.p, this.serverSpki!, premaster) });
+    } else if (this.kex === 'DHE_RSA') {
+      const kp = await this.dhKeyPair(this.dhGroup!);
+      const shared = await deriveDh(this.p, kp.group, kp.privateKey, this.serverPublic!, 'tls12');
+      if (!shared.ok) throw failure('illegal_parameter', `server DH public value: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`);
+      premaster = shared.value;
+      await this.sendHandshake({ type: 'client_key_exchange', kex: 'dhe', publicKey: kp.publicKey });
     } else {
       const kp = await this.ecdhKeyPair(this.group!);
       const shared = await deriveEcdh(this.p, kp.group, kp.privateKey, this.serverPublic!);
@@ -340,7 +573,7 @@ export class TlsClient extends Endpoint {
     this.writeDir = new RecordDirection(writeProt);
     const vd = await finished12(this.p, h, this.master, 'client', await this.hashOf(h));
     await this.sendHandshake({ type: 'finished', verifyData: vd });
-    this.setState('WAIT_CCS');
+    this.setState(this.ticketExpected ? 'WAIT_NEW_SESSION_TICKET' : 'WAIT_CCS');
   }
 
   protected async onChangeCipherSpec(): Promise<void> {
@@ -355,7 +588,20 @@ export class TlsClient extends Endpoint {
     const expected = await finished12(this.p, h, this.master, 'server', await this.hashOf(h));
     if (!bytesEqual(expected, verifyData)) throw failure('decrypt_error', 'server Finished verify_data does not match');
     this.transcript.push(raw);
+    if (this.resumed) {
+      await this.sendCcs();
+      this.writeDir = this.pendingWrite;
+      this.pendingWrite = undefined;
+      await this.sendHandshake({ type: 'finished', verifyData: await finished12(this.p, h, this.master, 'client', await this.hashOf(h)) });
+    }
     this.finish();
+  }
+
+  private scheduleInput(h: 'SHA-256' | 'SHA-384', hashes: { serverHelloHash: Uint8Array; serverFinishedHash?: Uint8Array; clientFinishedHash?: Uint8Array }): Parameters<typeof tls13Schedule>[1] {
+    const input: Parameters<typeof tls13Schedule>[1] = { hash: h, ...hashes };
+    if (this.psk) input.psk = this.psk;
+    if (this.sharedSecret) input.sharedSecret = this.sharedSecret;
+    return input;
   }
 
   private async onCertificateVerify13(scheme: number, signature: Uint8Array, raw: Uint8Array): Promise<void> {
@@ -378,7 +624,8 @@ export class TlsClient extends Endpoint {
     const expected = await finished13(this.p, h, s.serverHandshakeTrafficSecret, await this.hashOf(h));
     if (!bytesEqual(expected, verifyData)) throw failure('decrypt_error', 'server Finished verify_data does not match');
     this.transcript.push(raw);
-    const full = await tls13Schedule(this.p, { hash: h, sharedSecret: this.sharedSecret, serverHelloHash: this.serverHelloHash, serverFinishedHash: await this.hashOf(h) });
+    const serverFinishedHash = await this.hashOf(h);
+    const full = await tls13Schedule(this.p, this.scheduleInput(h, { serverHelloHash: this.serverHelloHash, serverFinishedHash }));
     this.schedule = full;
     const len = tls13KeyLength(suite);
     const cApp = full.clientApplicationTrafficSecret0!;
@@ -387,7 +634,10 @@ export class TlsClient extends Endpoint {
     this.log('SERVER_TRAFFIC_SECRET_0', this.random, sApp);
     this.log('EXPORTER_SECRET', this.random, full.exporterMasterSecret!);
     this.readDir = new RecordDirection(await createRecordProtection(this.p, tls13Params(suite, await trafficKeys(this.p, h, sApp, len))));
-    if (this.sessionId.length > 0) await this.sendCcs();
+    if (this.sessionId.length > 0 && !this.ccsSent) {
+      await this.sendCcs();
+      this.ccsSent = true;
+    }
     const id = this.config.identity;
     if (this.certRequest) {
       const chain = id ? id.chain : [];
@@ -404,6 +654,8 @@ export class TlsClient extends Endpoint {
     await this.sendHandshake({ type: 'finished', verifyData: vd });
     this.writeDir = new RecordDirection(await createRecordProtection(this.p, tls13Params(suite, await trafficKeys(this.p, h, cApp, len))));
     this.master = full.masterSecret;
+    this.resumptionMaster = (await tls13Schedule(this.p, this.scheduleInput(h, { serverHelloHash: this.serverHelloHash, serverFinishedHash, clientFinishedHash: await this.hashOf(h) }))).resumptionMasterSecret;
+    this.app13 = { suite, read: sApp, write: cApp };
     this.finish();
   }
 
@@ -420,6 +672,22 @@ export class TlsClient extends Endpoint {
     if (this.serverScheme !== undefined) session.serverScheme = this.serverScheme;
     if (this.clientScheme !== undefined) session.clientScheme = this.clientScheme;
     if (this.alpn !== undefined) session.alpn = this.alpn;
+    if (this.resumedSession) session.resumed = true;
     this.complete(session);
+    this.saveSession12();
+  }
+
+  /** TLS 1.2: keep the session (ID and/or ticket) in the store, replacing the one resumed. */
+  private saveSession12(): void {
+    const store = this.config.sessionStore;
+    if (!store || this.version !== 0x0303) return;
+    const sessionId = this.resumed ? this.sessionId : this.serverSessionId;
+    const ticket = this.newTicket12 ?? (this.resumed ? this.offer12?.ticket : undefined);
+    if (this.resumed && this.offer12) store.tls12.splice(store.tls12.indexOf(this.offer12), 1);
+    if (!sessionId.length && !ticket?.length) return;
+    const s: StoredSession12 = { sessionId, masterSecret: this.master, cipherSuite: this.suite!.code, extendedMasterSecret: this.ems, peerCertificates: this.serverChain };
+    if (ticket?.length) s.ticket = ticket;
+    if (this.config.serverName !== undefined) s.serverName = this.config.serverName;
+    store.tls12.push(s);
   }
 }

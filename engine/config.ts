@@ -4,10 +4,11 @@
  * given for deterministic runs.
  */
 import type { BuiltCert } from '../pki/chain';
-import type { CryptoProvider, EcdhKeyPair } from '../crypto';
+import type { CryptoProvider, DhKeyPair, EcdhKeyPair } from '../crypto';
 import { CipherSuite12, CipherSuite13 } from './suites';
 import { NamedGroup, SignatureScheme } from '../wire/registry';
 import type { EngineHooks } from './hooks';
+import type { ClientSessionStore, ServerSessionCache } from './session';
 
 export type ClientAuthMode = 'none' | 'request' | 'require';
 
@@ -55,6 +56,8 @@ export interface CommonConfig {
   random?: Uint8Array;
   /** Ephemeral ECDH key pairs to use instead of fresh ones (the first of the needed group is taken). */
   ephemeral?: EcdhKeyPair[];
+  /** Ephemeral finite-field DH key pairs (TLS 1.2 DHE) to use instead of fresh ones. */
+  ephemeralDh?: DhKeyPair[];
   /** TLS 1.3 middlebox compatibility mode (RFC 8446 D.4): session id + dummy CCS. Default true. */
   middleboxCompat?: boolean;
   hooks?: EngineHooks;
@@ -65,6 +68,19 @@ export interface ClientConfig extends CommonConfig {
   serverName?: string;
   /** Groups to send TLS 1.3 key shares for (default: the first of `groups`). */
   keyShareGroups?: number[];
+  /**
+   * Where tickets (TLS 1.3) and sessions (TLS 1.2) are kept and resumed from.
+   * With a store the client saves what it receives and offers the newest fitting entry.
+   */
+  sessionStore?: ClientSessionStore;
+  /** Offer a stored session/ticket when one fits (default true when a store is given). */
+  resume?: boolean;
+  /** TLS 1.3 psk_key_exchange_modes to offer, in order (0 psk_ke, 1 psk_dhe_ke; default [1]). */
+  pskModes?: number[];
+  /** TLS 1.2: offer the RFC 5077 session_ticket extension (default true when a store is given). */
+  sessionTickets12?: boolean;
+  /** Clock in ms for ticket ages (default Date.now). */
+  now?: () => number;
 }
 
 export interface ServerConfig extends CommonConfig {
@@ -73,6 +89,24 @@ export interface ServerConfig extends CommonConfig {
   clientAuth?: ClientAuthMode;
   /** TLS 1.3 NewSessionTicket messages sent after the client's Finished. Default 1. */
   newSessionTickets?: number;
+  /**
+   * Resumption state (TLS 1.2 session IDs, ticket key for TLS 1.2 and 1.3 tickets).
+   * Without it TLS 1.3 tickets are random bytes that cannot be resumed and TLS 1.2 sessions are not cached.
+   */
+  sessionCache?: ServerSessionCache;
+  /** TLS 1.2: issue RFC 5077 tickets to clients that offer session_ticket (default true with a cache). */
+  sessionTickets12?: boolean;
+  /** TLS 1.3 PSK modes the server accepts, preferred first (default [1, 0]: psk_dhe_ke, then psk_ke). */
+  pskModes?: number[];
+  /** TLS 1.3 ticket_lifetime in seconds (default 7200). */
+  ticketLifetime?: number;
+  /**
+   * TLS 1.3: send a HelloRetryRequest whenever the first group of `groups` that the client
+   * supports has no key share (default false: an HRR only when no offered share is usable).
+   */
+  helloRetryForPreferredGroup?: boolean;
+  /** TLS 1.3: put a cookie in every HelloRetryRequest (true: random 32 bytes). The second ClientHello must echo it. */
+  helloRetryCookie?: boolean | Uint8Array;
 }
 
 export const DEFAULT_SUITES: readonly number[] = [

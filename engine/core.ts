@@ -7,11 +7,25 @@
 import { webcrypto } from 'node:crypto';
 import {
   type CryptoProvider,
+  createRecordProtection,
   defaultProvider,
+  type DhKeyPair,
+  type FfdheGroup,
+  generateDhKeyPair,
+  nextTrafficSecret,
+  tls13KeyLength,
+  tls13Params,
+  trafficKeys,
+  transcriptWithHrr,
   digest,
+  deriveDh,
+  deriveEcdh,
   type EcdhGroup,
   type EcdhKeyPair,
   ecdhGroupOf,
+  ffdheGroupOf,
+  type Result,
+  validateDhPublic,
   generateEcdhKeyPair,
   type HashName,
   importSigningKey,
@@ -19,7 +33,7 @@ import {
   type KeyLogLabel,
   parseSpki,
   OID,
-  type RecordDirection,
+  RecordDirection,
   type SigningKey,
   schemeInfo,
 } from '../crypto';
@@ -40,7 +54,7 @@ import {
   MAX_PLAINTEXT,
   RecordStream,
 } from '../wire/record';
-import { AlertDescription, AlertLevel, type AlertName, ContentType, type KeyExchange } from '../wire/registry';
+import { AlertDescription, AlertLevel, type AlertName, type CipherSuiteInfo, ContentType, type KeyExchange } from '../wire/registry';
 import type { CommonConfig } from './config';
 import type { EngineHooks, HookRecord, Side } from './hooks';
 import type { ContentKind, Outcome, SessionInfo, StepResult, WireRecord } from './types';
@@ -54,6 +68,12 @@ export class EngineFailure extends Error {
   ) {
     super(`${alert}: ${reason}`);
   }
+}
+
+/** RFC 5246 §6.2.1/§6.2.3, RFC 8446 §5.1/§5.2: unknown content types and oversized records are fatal. */
+function checkRecordHeader(contentType: number, length: number): void {
+  if (contentType < ContentType.change_cipher_spec || contentType > ContentType.application_data) throw failure('unexpected_message', `record of unknown content type ${contentType}`);
+  if (length > MAX_CIPHERTEXT_12) throw failure('record_overflow', `record of ${length} bytes announced`);
 }
 
 export function failure(alert: AlertName, reason: string): EngineFailure {
@@ -127,6 +147,11 @@ export abstract class Endpoint {
   protected kex: KeyExchange | undefined;
   protected readonly keylogEntries: KeyLogEntry[] = [];
   protected readonly ephemeralKeys: EcdhKeyPair[] = [];
+  protected readonly dhKeys: DhKeyPair[] = [];
+  /** TLS 1.3 application traffic secrets in use (for KeyUpdate), set when the handshake completes. */
+  protected app13: { suite: CipherSuiteInfo; read: Uint8Array; write: Uint8Array } | undefined;
+  private keyUpdatesSent = 0;
+  private keyUpdatesReceived = 0;
   private readonly signingKeys = new Map<number, Promise<SigningKey>>();
 
   constructor(
@@ -168,6 +193,57 @@ export abstract class Endpoint {
     return this.ephemeralKeys;
   }
 
+  /** Ephemeral finite-field DH key pairs this endpoint used (TLS 1.2 DHE). */
+  get ephemeralDh(): readonly DhKeyPair[] {
+    return this.dhKeys;
+  }
+
+  /** KeyUpdate messages sent and received after the handshake (TLS 1.3). */
+  get keyUpdates(): { sent: number; received: number } {
+    return { sent: this.keyUpdatesSent, received: this.keyUpdatesReceived };
+  }
+
+  /**
+   * TLS 1.3 KeyUpdate (RFC 8446 §4.6.3): send one (under the current keys),
+   * then switch our write keys to the next application traffic secret.
+   * With `requestUpdate` the peer answers with its own KeyUpdate.
+   */
+  async keyUpdate(requestUpdate = false): Promise<WireRecord[]> {
+    if (!this.connected || this.version !== 0x0304 || !this.app13) throw new Error(`KeyUpdate needs a connected TLS 1.3 endpoint (state ${this.state})`);
+    await this.guard(() => this.sendKeyUpdate(requestUpdate));
+    return this.flush().send;
+  }
+
+  private async sendKeyUpdate(requestUpdate: boolean): Promise<void> {
+    const a = this.app13!;
+    await this.sendPostHandshake({ type: 'key_update', requestUpdate: requestUpdate ? 1 : 0 });
+    a.write = await nextTrafficSecret(this.p, a.suite.prfHash, a.write);
+    this.writeDir = await this.direction13(a.suite, a.write);
+    this.keyUpdatesSent++;
+  }
+
+  /** A KeyUpdate from the peer: new read keys, and an answer when asked. */
+  protected async onKeyUpdate(requestUpdate: number): Promise<void> {
+    const a = this.app13;
+    if (!a || !this.connected) throw this.unexpected('key_update');
+    if (requestUpdate > 1) throw failure('illegal_parameter', `KeyUpdate request_update ${requestUpdate}`);
+    a.read = await nextTrafficSecret(this.p, a.suite.prfHash, a.read);
+    this.readDir = await this.direction13(a.suite, a.read);
+    this.keyUpdatesReceived++;
+    if (requestUpdate === 1) await this.sendKeyUpdate(false);
+  }
+
+  protected async direction13(suite: CipherSuiteInfo, secret: Uint8Array): Promise<RecordDirection> {
+    return new RecordDirection(await createRecordProtection(this.p, tls13Params(suite, await trafficKeys(this.p, suite.prfHash, secret, tls13KeyLength(suite)))));
+  }
+
+  /** A handshake message that is not part of the handshake transcript (NewSessionTicket, KeyUpdate). */
+  protected async sendPostHandshake(body: HandshakeBody): Promise<void> {
+    const before = this.transcript.length;
+    await this.sendHandshake(body);
+    this.transcript.splice(before);
+  }
+
   /** Raw handshake messages in transcript order. */
   get handshakeMessages(): readonly Uint8Array[] {
     return this.transcript;
@@ -195,6 +271,10 @@ export abstract class Endpoint {
         await this.guard(() => this.handleRecord(rec.contentType, rec.version, rec.fragment));
         if (this.terminal) break;
       }
+      // Judge a record by its header as soon as it is in: garbage (an HTTP
+      // reply, say) or an oversized length must not leave us waiting for a body.
+      const h = this.terminal ? undefined : this.stream.pendingHeader();
+      if (h) await this.guard(async () => checkRecordHeader(h.contentType, h.length));
     }
     return this.flush();
   }
@@ -353,8 +433,12 @@ export abstract class Endpoint {
     }
   }
 
+  /** TLS 1.3: a HelloRetryRequest happened, so ClientHello1 enters transcript hashes as message_hash (RFC 8446 §4.4.1). */
+  protected helloRetry = false;
+
   protected async hashOf(h: HashName, messages: readonly Uint8Array[] = this.transcript): Promise<Uint8Array> {
-    return digest(this.p, h, concatBytes(messages));
+    const list = this.helloRetry && messages === this.transcript ? await transcriptWithHrr(this.p, h, messages, true) : messages;
+    return digest(this.p, h, concatBytes(list));
   }
 
   protected log(label: KeyLogLabel, clientRandom: Uint8Array, secret: Uint8Array): void {
@@ -368,6 +452,38 @@ export abstract class Endpoint {
     const given = this.common.ephemeral?.find((k) => k.group === g && !this.ephemeralKeys.includes(k));
     const kp = given ?? (await generateEcdhKeyPair(this.p, g));
     this.ephemeralKeys.push(kp);
+    return kp;
+  }
+
+  /** A TLS 1.3 key share key pair: ECDH, or FFDHE (RFC 7919) for the ffdhe groups. */
+  protected async shareKeyPair(code: number): Promise<{ privateKey: Uint8Array; publicKey: Uint8Array }> {
+    const fg = ffdheGroupOf(code);
+    return fg ? this.dhKeyPair(fg) : this.ecdhKeyPair(code);
+  }
+
+  /** The (EC)DHE shared secret of a TLS 1.3 key share; an FFDHE share must be exactly as long as p (RFC 8446 §4.2.8.1). */
+  protected async shareSecret(code: number, privateKey: Uint8Array, peer: Uint8Array): Promise<Result<Uint8Array>> {
+    const fg = ffdheGroupOf(code);
+    if (fg) {
+      const v = validateDhPublic(fg, peer, true);
+      if (!v.ok) return v;
+      return deriveDh(this.p, fg, privateKey, peer, 'tls13');
+    }
+    const g = ecdhGroupOf(code);
+    if (!g) return { ok: false, reason: 'unsupported_group', detail: `group 0x${code.toString(16)}` };
+    return deriveEcdh(this.p, g, privateKey, peer);
+  }
+
+  /** Whether a group can be used for a TLS 1.3 key share. */
+  protected static shareGroupImplemented(code: number): boolean {
+    return ecdhGroupOf(code) !== undefined || ffdheGroupOf(code) !== undefined;
+  }
+
+  /** An ephemeral finite-field DH key pair: a configured one when given, else fresh. */
+  protected async dhKeyPair(group: FfdheGroup): Promise<DhKeyPair> {
+    const given = this.common.ephemeralDh?.find((k) => k.group === group && !this.dhKeys.includes(k));
+    const kp = given ?? (await generateDhKeyPair(this.p, group));
+    this.dhKeys.push(kp);
     return kp;
   }
 

@@ -8,7 +8,7 @@ import { formatKeyLog } from '../crypto';
 import { TranscriptBuilder } from '../transcript/build';
 import type { Direction, EphemeralKeys, Transcript } from '../transcript/model';
 import { concatBytes } from '../wire/hex';
-import { ecdhGroupCodes } from '../crypto';
+import { ecdhGroupCodes, ffdheParams } from '../crypto';
 import { TlsClient } from './client';
 import type { ClientConfig, ServerConfig } from './config';
 import type { EngineHooks } from './hooks';
@@ -20,6 +20,11 @@ export interface MemoryOptions {
   appData?: { client?: Uint8Array; server?: Uint8Array };
   /** Send close_notify from the client, then the server, at the end. */
   closeNotify?: boolean;
+  /**
+   * TLS 1.3 KeyUpdates once connected (after appData), in order; each is followed by
+   * one application data record from its sender (`data`, default 0x6b 0x75) so the new keys are used.
+   */
+  keyUpdates?: Array<{ side: 'client' | 'server'; requestUpdate: boolean; data?: Uint8Array }>;
   /** Give up after this many deliveries (default 64). */
   maxRounds?: number;
   /** Provenance details for the transcript. */
@@ -81,6 +86,14 @@ export async function runInMemory(clientCfg: ClientConfig, serverCfg: ServerConf
   if (client.connected && server.connected) {
     if (opts.appData?.client) await pump(await client.sendApplicationData(opts.appData.client), []);
     if (opts.appData?.server && server.connected) await pump([], await server.sendApplicationData(opts.appData.server));
+    for (const ku of opts.keyUpdates ?? []) {
+      const ep = ku.side === 'client' ? client : server;
+      if (!ep.connected) break;
+      const recs = await ep.keyUpdate(ku.requestUpdate);
+      recs.push(...(await ep.sendApplicationData(ku.data ?? Uint8Array.of(0x6b, 0x75))));
+      if (ku.side === 'client') await pump(recs, []);
+      else await pump([], recs);
+    }
     if (opts.closeNotify) {
       // Each side answers the other's close_notify with its own (RFC 5246 §7.2.1).
       const open = (e: TlsClient | TlsServer) => e.outcome.kind === 'connected' || e.outcome.kind === 'closed';
@@ -101,6 +114,15 @@ export async function runInMemory(clientCfg: ClientConfig, serverCfg: ServerConf
     if (c) e.clientPrivate = c.privateKey;
     if (s) e.serverPrivate = s.privateKey;
     ephemeral.push(e);
+  }
+  // Finite-field DH (TLS 1.2 DHE): listed first, as the oracles take the first entry for an unnamed DH group.
+  for (const g of new Set([...client.ephemeralDh, ...server.ephemeralDh].map((k) => k.group))) {
+    const e: EphemeralKeys = { group: ffdheParams(g).code };
+    const c = client.ephemeralDh.filter((k) => k.group === g).at(-1);
+    const s = server.ephemeralDh.find((k) => k.group === g);
+    if (c) e.clientPrivate = c.privateKey;
+    if (s) e.serverPrivate = s.privateKey;
+    ephemeral.unshift(e);
   }
   const transcript = builder.finish({ client: 'memory:client', server: 'memory:server', secrets: { keylog, ephemeral } });
   return { transcript, clientOutcome: client.outcome, serverOutcome: server.outcome, client, server, received };

@@ -1,17 +1,31 @@
 /**
- * TLS server state machine (same coverage as the client).
+ * TLS server state machine (same coverage as the client: HelloRetryRequest
+ * with optional cookie, TLS 1.3 PSK resumption and tickets sealed by a
+ * ServerSessionCache, TLS 1.2 session-ID and RFC 5077 ticket resumption,
+ * DHE_RSA with RFC 7919 groups, KeyUpdate).
  *
  * States: WAIT_CLIENT_HELLO, then
  *   1.2: (flight SH..SHD) -> WAIT_CLIENT_CERTIFICATE (when requested) -> WAIT_CLIENT_KEY_EXCHANGE
  *        -> WAIT_CERTIFICATE_VERIFY (client cert given) -> WAIT_CCS -> WAIT_FINISHED -> CONNECTED
  *   1.3: (flight SH [CCS] EE [CR] Cert CV Fin) -> WAIT_CLIENT_CERTIFICATE (when requested)
  *        -> WAIT_CERTIFICATE_VERIFY (client cert given) -> WAIT_FINISHED -> CONNECTED (NewSessionTicket sent)
+ *   1.3 HRR: WAIT_CLIENT_HELLO -(HelloRetryRequest, [CCS])-> WAIT_CLIENT_HELLO2 -> as above
+ *   1.2 resumed: (flight SH [NST] CCS Fin) -> WAIT_CCS -> WAIT_FINISHED -> CONNECTED
  */
 import { type Extension, extensionBody, findExtension } from '../wire/extensions';
 import { type ClientHello, encodeBody, type HandshakeBody } from '../wire/handshake';
-import { bytesEqual } from '../wire/hex';
-import { type CipherSuiteInfo, DOWNGRADE_TLS12, ExtensionType, SCSV } from '../wire/registry';
+import { bytesEqual, concatBytes } from '../wire/hex';
+import { type CipherSuiteInfo, DOWNGRADE_TLS12, ExtensionType, HRR_RANDOM, NamedGroup, PskKeyExchangeMode, SCSV } from '../wire/registry';
 import {
+  binderKey,
+  deriveDh,
+  type DhKeyPair,
+  digest,
+  ffdheGroupOf,
+  ffdheParams,
+  pskBinder,
+  resumptionPsk,
+  transcriptWithHrr,
   certificateVerifyContent12,
   certificateVerifyContent13,
   createRecordProtection,
@@ -37,6 +51,7 @@ import {
 } from './crypto-imports';
 import { type ClientAuthMode, DEFAULT_GROUPS, DEFAULT_SCHEMES, DEFAULT_SUITES, type ServerConfig } from './config';
 import { Endpoint, failure, keyKindOf, leafSpki, pickScheme } from './core';
+import type { ServerSessionState } from './session';
 import { engineSuite } from './suites';
 import type { SessionInfo, StepResult } from './types';
 
@@ -68,6 +83,20 @@ export class TlsServer extends Endpoint {
   private schedule: Tls13Schedule | undefined;
   private certRequestContext = new Uint8Array(0);
   private requested = false;
+  private readonly now: () => number;
+  private sni: string | undefined;
+  private ch1: ClientHello | undefined;
+  private hrrSuite: number | undefined;
+  private hrrGroup: number | undefined;
+  private hrrCookie: Uint8Array | undefined;
+  private ccsSent = false;
+  private psk: Uint8Array | undefined;
+  private sharedSecret13: Uint8Array | undefined;
+  private shHash: Uint8Array = new Uint8Array(0);
+  private resumed = false;
+  private ticketExt = false;
+  private sessionId12: Uint8Array = new Uint8Array(0);
+  private dhPrivate: DhKeyPair | undefined;
   /** Why a TLS 1.2 RSA premaster was replaced by random bytes (RFC 5246 §7.4.7.1), if it was. */
   premasterFailure: string | undefined;
 
@@ -79,6 +108,17 @@ export class TlsServer extends Endpoint {
     this.schemes = config.signatureSchemes ?? [...DEFAULT_SCHEMES];
     this.clientAuth = config.clientAuth ?? 'none';
     this.random = (config.random ?? randomBytes(this.p, 32)).slice();
+    this.now = config.sessionCache?.now ?? Date.now;
+  }
+
+  /** Whether this connection resumed a session (TLS 1.2 abbreviated handshake or TLS 1.3 PSK). */
+  get resumedSession(): boolean {
+    return this.resumed || this.psk !== undefined;
+  }
+
+  /** Whether a HelloRetryRequest was sent. */
+  get sentHelloRetryRequest(): boolean {
+    return this.helloRetry;
   }
 
   /** The server sends nothing first; provided for symmetry with the client. */
@@ -87,11 +127,17 @@ export class TlsServer extends Endpoint {
   }
 
   protected async onHandshake(body: HandshakeBody, raw: Uint8Array): Promise<void> {
-    if (this.connected) throw this.unexpected(`post-handshake ${body.type}`);
+    if (this.connected) {
+      if (this.version === 0x0304 && body.type === 'key_update') return this.onKeyUpdate(body.requestUpdate);
+      throw this.unexpected(`post-handshake ${body.type}`);
+    }
     switch (this.state) {
       case 'WAIT_CLIENT_HELLO':
         if (body.type !== 'client_hello') throw this.unexpected(body.type);
         return this.onClientHello(body, raw);
+      case 'WAIT_CLIENT_HELLO2':
+        if (body.type !== 'client_hello') throw this.unexpected(body.type);
+        return this.onClientHello2(body, raw);
       case 'WAIT_CLIENT_CERTIFICATE':
         if (body.type !== 'certificate') throw this.unexpected(body.type);
         return this.onClientCertificate(body, raw);
@@ -130,22 +176,104 @@ export class TlsServer extends Endpoint {
     else if (ch.legacyVersion >= 0x0303 && this.versions.includes(0x0303)) version = 0x0303;
     if (version === undefined) throw failure('protocol_version', 'no common protocol version');
     this.version = version;
+    const sn = extensionBody(ch.extensions, ExtensionType.server_name, 'server_name')?.names.find((n) => n.nameType === 0);
+    if (sn) this.sni = dec.decode(sn.name);
     const sigs = extensionBody(ch.extensions, ExtensionType.signature_algorithms, 'signature_algorithms')?.schemes ?? [];
     const groups = extensionBody(ch.extensions, ExtensionType.supported_groups, 'supported_groups')?.groups ?? [];
     if (version === 0x0304) return this.clientHello13(ch, sigs);
     return this.clientHello12(ch, sigs, groups);
   }
 
+  /** TLS 1.2 session to resume (RFC 5246 §7.4.1.2, RFC 5077 §3.1), or undefined for a full handshake. */
+  private async findSession12(ch: ClientHello): Promise<ServerSessionState | undefined> {
+    const cache = this.config.sessionCache;
+    if (!cache) return undefined;
+    const t = extensionBody(ch.extensions, ExtensionType.session_ticket, 'session_ticket');
+    let st = t?.ticket.length ? await cache.open(t.ticket) : undefined;
+    st ??= cache.lookup(ch.sessionId);
+    if (st?.version !== 0x0303 || this.now() - st.issuedAt > st.lifetime * 1000) return undefined;
+    if (!ch.cipherSuites.includes(st.cipherSuite) || !this.suites.includes(st.cipherSuite) || !engineSuite(st.cipherSuite)) return undefined;
+    if (st.serverName !== this.sni) return undefined;
+    const chEms = (this.config.extendedMasterSecret ?? true) && findExtension(ch.extensions, ExtensionType.extended_master_secret) !== undefined;
+    // RFC 7627 §5.3: an EMS session is not resumed without EMS (abort); a non-EMS session is not resumed with EMS (full handshake).
+    if (st.extendedMasterSecret && !chEms) throw failure('handshake_failure', 'the session used extended_master_secret but the ClientHello does not offer it');
+    if (!st.extendedMasterSecret && chEms) return undefined;
+    return st;
+  }
+
+  private serverExtensions12(ch: ClientHello, suite: CipherSuiteInfo): Extension[] {
+    const isCbc = suite.cipher === 'AES_128_CBC' || suite.cipher === 'AES_256_CBC';
+    this.etm = isCbc && (this.config.encryptThenMac ?? true) && findExtension(ch.extensions, ExtensionType.encrypt_then_mac) !== undefined;
+    const exts: Extension[] = [];
+    if (findExtension(ch.extensions, ExtensionType.renegotiation_info) || ch.cipherSuites.includes(SCSV.TLS_EMPTY_RENEGOTIATION_INFO_SCSV))
+      exts.push({ type: ExtensionType.renegotiation_info, body: { kind: 'renegotiation_info', renegotiatedConnection: new Uint8Array(0) } });
+    if (this.ems) exts.push({ type: ExtensionType.extended_master_secret, body: { kind: 'empty' } });
+    if (this.etm) exts.push({ type: ExtensionType.encrypt_then_mac, body: { kind: 'empty' } });
+    if (this.ticketExt) exts.push({ type: ExtensionType.session_ticket, body: { kind: 'session_ticket', ticket: new Uint8Array(0) } });
+    return exts;
+  }
+
+  private state12(): ServerSessionState {
+    const st: ServerSessionState = { version: 0x0303, cipherSuite: this.suite!.code, secret: this.master, extendedMasterSecret: this.ems, issuedAt: this.now(), ageAdd: 0, lifetime: this.config.ticketLifetime ?? 7200 };
+    if (this.sni !== undefined) st.serverName = this.sni;
+    if (this.alpn !== undefined) st.alpn = this.alpn;
+    return st;
+  }
+
+  private async sendTicket12(): Promise<void> {
+    const st = this.state12();
+    await this.sendHandshake({ type: 'new_session_ticket', form: 'tls12', lifetimeHint: st.lifetime, ticket: await this.config.sessionCache!.seal(st) });
+  }
+
+  /** Abbreviated handshake: ServerHello, [NewSessionTicket], ChangeCipherSpec, Finished. */
+  private async resume12(ch: ClientHello, st: ServerSessionState): Promise<void> {
+    const suite = engineSuite(st.cipherSuite)!;
+    this.suite = suite;
+    this.kex = suite.kex;
+    this.resumed = true;
+    this.ems = st.extendedMasterSecret;
+    this.master = st.secret;
+    if (this.versions.includes(0x0304)) this.random.set(DOWNGRADE_TLS12, 24);
+    const exts = this.serverExtensions12(ch, suite);
+    const alpn = this.chooseAlpn(ch.extensions);
+    if (alpn) exts.push(alpn);
+    this.sessionId12 = ch.sessionId;
+    await this.sendHandshake({ type: 'server_hello', legacyVersion: 0x0303, random: this.random, sessionId: ch.sessionId, cipherSuite: suite.code, compressionMethod: 0, extensions: exts });
+    this.log('CLIENT_RANDOM', this.clientRandom, this.master);
+    const kb = await keyBlock(this.p, suite, this.master, this.clientRandom, this.random);
+    this.pendingRead = new RecordDirection(await createRecordProtection(this.p, tls12Params(suite, kb, 'client', this.etm)));
+    if (this.ticketExt) await this.sendTicket12();
+    await this.sendCcs();
+    this.writeDir = new RecordDirection(await createRecordProtection(this.p, tls12Params(suite, kb, 'server', this.etm)));
+    const h = suite.prfHash;
+    await this.sendHandshake({ type: 'finished', verifyData: await finished12(this.p, h, this.master, 'server', await this.hashOf(h)) });
+    this.setState('WAIT_CCS');
+  }
+
+  /** RFC 7919 group for DHE: a common one when the client lists FFDHE groups, else our first. */
+  private dheGroup(clientGroups: number[]): number | undefined {
+    const ours = this.groups.filter((g) => ffdheGroupOf(g) !== undefined);
+    const prefs = ours.length ? ours : [NamedGroup.ffdhe2048, NamedGroup.ffdhe3072];
+    const theirs = clientGroups.filter((g) => ffdheGroupOf(g) !== undefined);
+    return theirs.length ? prefs.find((g) => theirs.includes(g)) : prefs[0];
+  }
+
   private async clientHello12(ch: ClientHello, sigs: number[], clientGroups: number[]): Promise<void> {
     const id = this.config.identity;
     const kind = keyKindOf(id.spki);
-    const group = this.groups.find((g) => clientGroups.length === 0 || clientGroups.includes(g));
+    const cache = this.config.sessionCache;
+    this.ticketExt = cache !== undefined && (this.config.sessionTickets12 ?? true) && findExtension(ch.extensions, ExtensionType.session_ticket) !== undefined;
+    const resumable = await this.findSession12(ch);
+    if (resumable) return this.resume12(ch, resumable);
+    const group = this.groups.find((g) => ecdhGroupOf(g) !== undefined && (clientGroups.length === 0 || clientGroups.includes(g)));
+    const dheGroup = this.dheGroup(clientGroups);
     const scheme = pickScheme(this.schemes, sigs, id.spki, false);
     const suite = this.suites
       .map((c) => engineSuite(c)!)
       .find((s) => {
         if (!ch.cipherSuites.includes(s.code) || s.kex === 'TLS13') return false;
         if (s.kex === 'RSA') return kind === 'rsa';
+        if (s.kex === 'DHE_RSA') return kind === 'rsa' && scheme !== undefined && dheGroup !== undefined;
         if (group === undefined || scheme === undefined) return false;
         return s.kex === 'ECDHE_RSA' ? kind === 'rsa' : kind === 'ec-p256' || kind === 'ec-p384';
       });
@@ -153,20 +281,25 @@ export class TlsServer extends Endpoint {
     this.suite = suite;
     this.kex = suite.kex;
     if (this.versions.includes(0x0304)) this.random.set(DOWNGRADE_TLS12, 24);
-    const isCbc = suite.cipher === 'AES_128_CBC' || suite.cipher === 'AES_256_CBC';
     this.ems = (this.config.extendedMasterSecret ?? true) && findExtension(ch.extensions, ExtensionType.extended_master_secret) !== undefined;
-    this.etm = isCbc && (this.config.encryptThenMac ?? true) && findExtension(ch.extensions, ExtensionType.encrypt_then_mac) !== undefined;
-    const exts: Extension[] = [];
-    if (findExtension(ch.extensions, ExtensionType.renegotiation_info) || ch.cipherSuites.includes(SCSV.TLS_EMPTY_RENEGOTIATION_INFO_SCSV))
-      exts.push({ type: ExtensionType.renegotiation_info, body: { kind: 'renegotiation_info', renegotiatedConnection: new Uint8Array(0) } });
-    if (this.ems) exts.push({ type: ExtensionType.extended_master_secret, body: { kind: 'empty' } });
-    if (this.etm) exts.push({ type: ExtensionType.encrypt_then_mac, body: { kind: 'empty' } });
-    if (suite.kex !== 'RSA' && findExtension(ch.extensions, ExtensionType.ec_point_formats)) exts.push({ type: ExtensionType.ec_point_formats, body: { kind: 'ec_point_formats', formats: [0] } });
+    const exts = this.serverExtensions12(ch, suite);
+    if (cache) this.sessionId12 = randomBytes(this.p, 32);
+    if ((suite.kex === 'ECDHE_RSA' || suite.kex === 'ECDHE_ECDSA') && findExtension(ch.extensions, ExtensionType.ec_point_formats)) exts.push({ type: ExtensionType.ec_point_formats, body: { kind: 'ec_point_formats', formats: [0] } });
     const alpn = this.chooseAlpn(ch.extensions);
     if (alpn) exts.push(alpn);
-    await this.sendHandshake({ type: 'server_hello', legacyVersion: 0x0303, random: this.random, sessionId: new Uint8Array(0), cipherSuite: suite.code, compressionMethod: 0, extensions: exts });
+    await this.sendHandshake({ type: 'server_hello', legacyVersion: 0x0303, random: this.random, sessionId: this.sessionId12, cipherSuite: suite.code, compressionMethod: 0, extensions: exts });
     await this.sendHandshake({ type: 'certificate', form: 'tls12', certificates: id.chain });
-    if (suite.kex !== 'RSA') {
+    if (suite.kex === 'DHE_RSA') {
+      const fg = ffdheGroupOf(dheGroup!)!;
+      const kp = await this.dhKeyPair(fg);
+      this.dhPrivate = kp;
+      this.group = dheGroup!;
+      const params = ffdheParams(fg);
+      const unsigned = { type: 'server_key_exchange' as const, kex: 'dhe' as const, p: params.p, g: Uint8Array.of(params.g), ys: kp.publicKey };
+      const signature = await sign(this.p, await this.signingKey(scheme!), serverKeyExchangeContent12(this.clientRandom, this.random, encodeBody(unsigned).subarray(4)));
+      this.serverScheme = scheme!;
+      await this.sendHandshake({ ...unsigned, signed: { scheme: scheme!, signature } });
+    } else if (suite.kex !== 'RSA') {
       const kp = await this.ecdhKeyPair(group!);
       this.group = group!;
       this.ecdhPrivate = { group: group!, privateKey: kp.privateKey };
@@ -184,32 +317,103 @@ export class TlsServer extends Endpoint {
     this.setState(this.requested ? 'WAIT_CLIENT_CERTIFICATE' : 'WAIT_CLIENT_KEY_EXCHANGE');
   }
 
+  /** ClientHello2 after our HelloRetryRequest: the first one with only the changes HRR allows (RFC 8446 §4.1.2). */
+  private async onClientHello2(ch: ClientHello, raw: Uint8Array): Promise<void> {
+    const ch1 = this.ch1!;
+    this.transcript.push(raw);
+    if (ch.legacyVersion !== ch1.legacyVersion || !bytesEqual(ch.random, ch1.random) || !bytesEqual(ch.sessionId, ch1.sessionId)) throw failure('illegal_parameter', 'ClientHello2 changes legacy_version, random or legacy_session_id');
+    if (ch.cipherSuites.join() !== ch1.cipherSuites.join() || ch.compressionMethods.join() !== ch1.compressionMethods.join()) throw failure('illegal_parameter', 'ClientHello2 changes the cipher suites or compression methods');
+    const sv = extensionBody(ch.extensions, ExtensionType.supported_versions, 'supported_versions_client');
+    if (!sv?.versions.includes(0x0304)) throw failure('illegal_parameter', 'ClientHello2 does not offer TLS 1.3');
+    if (findExtension(ch.extensions, ExtensionType.early_data)) throw failure('illegal_parameter', 'ClientHello2 offers early_data');
+    const cookie = extensionBody(ch.extensions, ExtensionType.cookie, 'cookie');
+    if (this.hrrCookie && (!cookie || !bytesEqual(cookie.cookie, this.hrrCookie))) throw failure('illegal_parameter', 'ClientHello2 does not echo the HelloRetryRequest cookie');
+    if (!this.hrrCookie && cookie) throw failure('illegal_parameter', 'ClientHello2 has a cookie the HelloRetryRequest did not send');
+    const ks = extensionBody(ch.extensions, ExtensionType.key_share, 'key_share_client');
+    if (this.hrrGroup !== undefined && (ks?.shares.length !== 1 || ks.shares[0]!.group !== this.hrrGroup)) throw failure('illegal_parameter', `ClientHello2 does not carry exactly one key share for group 0x${this.hrrGroup.toString(16)}`);
+    const sigs = extensionBody(ch.extensions, ExtensionType.signature_algorithms, 'signature_algorithms')?.schemes ?? [];
+    return this.clientHello13(ch, sigs);
+  }
+
+  /** The ticket of the first offered identity we can open and use, or undefined (RFC 8446 §4.2.11). */
+  private async findPsk(ch: ClientHello, offered: CipherSuiteInfo[]): Promise<{ index: number; state: ServerSessionState; suite: CipherSuiteInfo } | undefined> {
+    const cache = this.config.sessionCache;
+    const psk = extensionBody(ch.extensions, ExtensionType.pre_shared_key, 'pre_shared_key_client');
+    if (!psk) return undefined;
+    const exts = ch.extensions ?? [];
+    if (exts[exts.length - 1]?.type !== ExtensionType.pre_shared_key) throw failure('illegal_parameter', 'pre_shared_key is not the last ClientHello extension');
+    if (!findExtension(exts, ExtensionType.psk_key_exchange_modes)) throw failure('missing_extension', 'pre_shared_key without psk_key_exchange_modes');
+    if (psk.binders.length !== psk.identities.length) throw failure('illegal_parameter', 'pre_shared_key has not one binder per identity');
+    if (!cache) return undefined;
+    for (const [index, id] of psk.identities.entries()) {
+      const state = await cache.open(id.identity);
+      if (state?.version !== 0x0304) continue;
+      const serverAge = this.now() - state.issuedAt;
+      const clientAge = (id.obfuscatedTicketAge - state.ageAdd + 2 ** 32) % 2 ** 32;
+      if (serverAge > state.lifetime * 1000 || Math.abs(serverAge - clientAge) > 10_000) continue;
+      if (state.serverName !== this.sni) continue;
+      const h = engineSuite(state.cipherSuite)?.prfHash;
+      const suite = this.hrrSuite !== undefined ? offered.find((s) => s.code === this.hrrSuite && s.prfHash === h) : offered.find((s) => s.prfHash === h);
+      if (suite) return { index, state, suite };
+    }
+    return undefined;
+  }
+
   private async clientHello13(ch: ClientHello, sigs: number[]): Promise<void> {
     const id = this.config.identity;
-    const suite = this.suites.map((c) => engineSuite(c)!).find((s) => s.kex === 'TLS13' && ch.cipherSuites.includes(s.code));
+    const offered = this.suites.map((c) => engineSuite(c)!).filter((s) => s.kex === 'TLS13' && ch.cipherSuites.includes(s.code));
+    let suite = this.hrrSuite !== undefined ? offered.find((s) => s.code === this.hrrSuite) : offered[0];
     if (!suite) throw failure('handshake_failure', 'no common TLS 1.3 cipher suite');
+    const clientModes = extensionBody(ch.extensions, ExtensionType.psk_key_exchange_modes, 'psk_key_exchange_modes')?.modes ?? [];
+    let pskChoice = await this.findPsk(ch, offered);
+    const hasShares = findExtension(ch.extensions, ExtensionType.key_share) !== undefined;
+    const mode = pskChoice ? (this.config.pskModes ?? [PskKeyExchangeMode.psk_dhe_ke, PskKeyExchangeMode.psk_ke]).find((m) => clientModes.includes(m) && (m !== PskKeyExchangeMode.psk_dhe_ke || hasShares)) : undefined;
+    if (mode === undefined) pskChoice = undefined;
+    if (pskChoice) suite = pskChoice.suite;
     this.suite = suite;
     this.kex = 'TLS13';
-    const ks = extensionBody(ch.extensions, ExtensionType.key_share, 'key_share_client');
-    if (!ks) throw failure('missing_extension', 'TLS 1.3 ClientHello without key_share');
-    const share = this.groups.map((g) => ks.shares.find((s) => s.group === g && ecdhGroupOf(g) !== undefined)).find((s) => s !== undefined);
-    if (!share) throw failure('handshake_failure', 'no key share for a common group (HelloRetryRequest is not implemented)');
-    const scheme = pickScheme(this.schemes, sigs, id.spki, true);
-    if (scheme === undefined) throw failure('handshake_failure', 'no common signature scheme for this certificate');
-    const kp = await this.ecdhKeyPair(share.group);
-    const shared = await deriveEcdh(this.p, kp.group, kp.privateKey, share.keyExchange);
-    if (!shared.ok) throw failure('illegal_parameter', `client key share: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`);
-    this.group = share.group;
-    const exts: Extension[] = [
-      { type: ExtensionType.supported_versions, body: { kind: 'supported_versions_server', version: 0x0304 } },
-      { type: ExtensionType.key_share, body: { kind: 'key_share_server', share: { group: share.group, keyExchange: kp.publicKey } } },
-    ];
-    await this.sendHandshake({ type: 'server_hello', legacyVersion: 0x0303, random: this.random, sessionId: ch.sessionId, cipherSuite: suite.code, compressionMethod: 0, extensions: exts });
-    if (ch.sessionId.length > 0 && (this.config.middleboxCompat ?? true)) await this.sendCcs();
     const h = suite.prfHash;
+    const ks = extensionBody(ch.extensions, ExtensionType.key_share, 'key_share_client');
+    let share: { group: number; keyExchange: Uint8Array } | undefined;
+    if (mode !== PskKeyExchangeMode.psk_ke) {
+      if (!ks) throw failure('missing_extension', 'TLS 1.3 ClientHello without key_share');
+      const clientGroups = extensionBody(ch.extensions, ExtensionType.supported_groups, 'supported_groups')?.groups ?? [];
+      const usable = this.groups.filter((g) => TlsServer.shareGroupImplemented(g) && clientGroups.includes(g));
+      share = this.groups.map((g) => ks.shares.find((s) => s.group === g && TlsServer.shareGroupImplemented(g))).find((s) => s !== undefined);
+      const preferred = usable[0];
+      const retry = !this.helloRetry && preferred !== undefined && (!share || (this.config.helloRetryForPreferredGroup === true && !ks.shares.some((s) => s.group === preferred)));
+      if (retry) return this.sendHelloRetryRequest(ch, suite, preferred);
+      if (!share) throw failure(this.helloRetry ? 'illegal_parameter' : 'handshake_failure', 'no key share for a common group');
+    }
+    if (pskChoice) {
+      // RFC 8446 §4.2.11.2: the binder covers the ClientHello cut before the binders (after ClientHello1 and HRR when retried).
+      const psk = extensionBody(ch.extensions, ExtensionType.pre_shared_key, 'pre_shared_key_client')!;
+      const raw = this.transcript[this.transcript.length - 1]!;
+      const cut = 2 + psk.binders.reduce((n, b) => n + 1 + b.length, 0);
+      const truncated = raw.subarray(0, raw.length - cut);
+      const msgs = this.helloRetry ? await transcriptWithHrr(this.p, h, [...this.transcript.slice(0, -1), truncated], true) : [truncated];
+      const expected = await pskBinder(this.p, h, await binderKey(this.p, h, pskChoice.state.secret, 'resumption'), await digest(this.p, h, concatBytes(msgs)));
+      if (!bytesEqual(expected, psk.binders[pskChoice.index]!)) throw failure('decrypt_error', `the binder of PSK identity ${pskChoice.index} does not verify`);
+      this.psk = pskChoice.state.secret;
+    }
+    const scheme = this.psk ? undefined : pickScheme(this.schemes, sigs, id.spki, true);
+    if (!this.psk && scheme === undefined) throw failure('handshake_failure', 'no common signature scheme for this certificate');
+    const exts: Extension[] = [{ type: ExtensionType.supported_versions, body: { kind: 'supported_versions_server', version: 0x0304 } }];
+    if (share) {
+      const kp = await this.shareKeyPair(share.group);
+      const shared = await this.shareSecret(share.group, kp.privateKey, share.keyExchange);
+      if (!shared.ok) throw failure('illegal_parameter', `client key share: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`);
+      this.group = share.group;
+      this.sharedSecret13 = shared.value;
+      exts.push({ type: ExtensionType.key_share, body: { kind: 'key_share_server', share: { group: share.group, keyExchange: kp.publicKey } } });
+    }
+    if (pskChoice && this.psk) exts.push({ type: ExtensionType.pre_shared_key, body: { kind: 'pre_shared_key_server', selectedIdentity: pskChoice.index } });
+    await this.sendHandshake({ type: 'server_hello', legacyVersion: 0x0303, random: this.random, sessionId: ch.sessionId, cipherSuite: suite.code, compressionMethod: 0, extensions: exts });
+    // RFC 8446 D.4: one dummy CCS, right after the server's first handshake message (ServerHello or HelloRetryRequest).
+    if (ch.sessionId.length > 0 && (this.config.middleboxCompat ?? true) && !this.ccsSent) await this.sendCcs();
     const len = tls13KeyLength(suite);
-    const shHash = await this.hashOf(h);
-    let s = await tls13Schedule(this.p, { hash: h, sharedSecret: shared.value, serverHelloHash: shHash });
+    this.shHash = await this.hashOf(h);
+    let s = await tls13Schedule(this.p, this.scheduleInput(h, { serverHelloHash: this.shHash }));
     this.log('CLIENT_HANDSHAKE_TRAFFIC_SECRET', this.clientRandom, s.clientHandshakeTrafficSecret);
     this.log('SERVER_HANDSHAKE_TRAFFIC_SECRET', this.clientRandom, s.serverHandshakeTrafficSecret);
     this.writeDir = new RecordDirection(await createRecordProtection(this.p, tls13Params(suite, await trafficKeys(this.p, h, s.serverHandshakeTrafficSecret, len))));
@@ -218,21 +422,23 @@ export class TlsServer extends Endpoint {
     const alpn = this.chooseAlpn(ch.extensions);
     if (alpn) ee.push(alpn);
     await this.sendHandshake({ type: 'encrypted_extensions', extensions: ee });
-    if (this.clientAuth !== 'none') {
-      this.requested = true;
-      await this.sendHandshake({
-        type: 'certificate_request',
-        form: 'tls13',
-        context: this.certRequestContext,
-        extensions: [{ type: ExtensionType.signature_algorithms, body: { kind: 'signature_algorithms', schemes: this.schemes } }],
-      });
+    if (!this.psk && scheme !== undefined) {
+      if (this.clientAuth !== 'none') {
+        this.requested = true;
+        await this.sendHandshake({
+          type: 'certificate_request',
+          form: 'tls13',
+          context: this.certRequestContext,
+          extensions: [{ type: ExtensionType.signature_algorithms, body: { kind: 'signature_algorithms', schemes: this.schemes } }],
+        });
+      }
+      await this.sendHandshake({ type: 'certificate', form: 'tls13', context: new Uint8Array(0), entries: id.chain.map((data) => ({ data, extensions: [] })) });
+      const signature = await sign(this.p, await this.signingKey(scheme), certificateVerifyContent13('server', await this.hashOf(h)));
+      this.serverScheme = scheme;
+      await this.sendHandshake({ type: 'certificate_verify', scheme, signature });
     }
-    await this.sendHandshake({ type: 'certificate', form: 'tls13', context: new Uint8Array(0), entries: id.chain.map((data) => ({ data, extensions: [] })) });
-    const signature = await sign(this.p, await this.signingKey(scheme), certificateVerifyContent13('server', await this.hashOf(h)));
-    this.serverScheme = scheme;
-    await this.sendHandshake({ type: 'certificate_verify', scheme, signature });
     await this.sendHandshake({ type: 'finished', verifyData: await finished13(this.p, h, s.serverHandshakeTrafficSecret, await this.hashOf(h)) });
-    s = await tls13Schedule(this.p, { hash: h, sharedSecret: shared.value, serverHelloHash: shHash, serverFinishedHash: await this.hashOf(h) });
+    s = await tls13Schedule(this.p, this.scheduleInput(h, { serverHelloHash: this.shHash, serverFinishedHash: await this.hashOf(h) }));
     this.schedule = s;
     this.log('CLIENT_TRAFFIC_SECRET_0', this.clientRandom, s.clientApplicationTrafficSecret0!);
     this.log('SERVER_TRAFFIC_SECRET_0', this.clientRandom, s.serverApplicationTrafficSecret0!);
@@ -242,6 +448,35 @@ export class TlsServer extends Endpoint {
     this.pendingRead = new RecordDirection(await createRecordProtection(this.p, tls13Params(suite, await trafficKeys(this.p, h, s.clientApplicationTrafficSecret0!, len))));
     this.master = s.masterSecret;
     this.setState(this.requested ? 'WAIT_CLIENT_CERTIFICATE' : 'WAIT_FINISHED');
+  }
+
+  private scheduleInput(h: 'SHA-256' | 'SHA-384', hashes: { serverHelloHash: Uint8Array; serverFinishedHash?: Uint8Array; clientFinishedHash?: Uint8Array }): Parameters<typeof tls13Schedule>[1] {
+    const input: Parameters<typeof tls13Schedule>[1] = { hash: h, ...hashes };
+    if (this.psk) input.psk = this.psk;
+    if (this.sharedSecret13) input.sharedSecret = this.sharedSecret13;
+    return input;
+  }
+
+  private async sendHelloRetryRequest(ch: ClientHello, suite: CipherSuiteInfo, group: number): Promise<void> {
+    const exts: Extension[] = [
+      { type: ExtensionType.supported_versions, body: { kind: 'supported_versions_server', version: 0x0304 } },
+      { type: ExtensionType.key_share, body: { kind: 'key_share_hrr', selectedGroup: group } },
+    ];
+    const c = this.config.helloRetryCookie;
+    if (c) {
+      this.hrrCookie = c === true ? randomBytes(this.p, 32) : c;
+      exts.push({ type: ExtensionType.cookie, body: { kind: 'cookie', cookie: this.hrrCookie } });
+    }
+    await this.sendHandshake({ type: 'server_hello', legacyVersion: 0x0303, random: HRR_RANDOM, sessionId: ch.sessionId, cipherSuite: suite.code, compressionMethod: 0, extensions: exts });
+    this.helloRetry = true;
+    this.hrrSuite = suite.code;
+    this.hrrGroup = group;
+    this.ch1 = ch;
+    if (ch.sessionId.length > 0 && (this.config.middleboxCompat ?? true)) {
+      await this.sendCcs();
+      this.ccsSent = true;
+    }
+    this.setState('WAIT_CLIENT_HELLO2');
   }
 
   private async onClientCertificate(body: Extract<HandshakeBody, { type: 'certificate' }>, raw: Uint8Array): Promise<void> {
@@ -273,6 +508,11 @@ export class TlsServer extends Endpoint {
         this.premasterFailure = `${r.reason}${r.detail ? `: ${r.detail}` : ''}`;
         premaster = randomBytes(this.p, 48);
       }
+    } else if (body.kex === 'dhe' && this.dhPrivate) {
+      const e = this.dhPrivate;
+      const shared = await deriveDh(this.p, e.group, e.privateKey, body.publicKey, 'tls12');
+      if (!shared.ok) throw failure('illegal_parameter', `client DH public value: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`);
+      premaster = shared.value;
     } else if (body.kex === 'ecdhe') {
       const e = this.ecdhPrivate!;
       const g = ecdhGroupOf(e.group)!;
@@ -315,6 +555,11 @@ export class TlsServer extends Endpoint {
     const expected = await finished12(this.p, h, this.master, 'client', await this.hashOf(h));
     if (!bytesEqual(expected, verifyData)) throw failure('decrypt_error', 'client Finished verify_data does not match');
     this.transcript.push(raw);
+    if (this.resumed) {
+      this.finish();
+      return;
+    }
+    if (this.ticketExt) await this.sendTicket12();
     await this.sendCcs();
     this.writeDir = this.pendingWrite;
     this.pendingWrite = undefined;
@@ -323,34 +568,34 @@ export class TlsServer extends Endpoint {
   }
 
   private async onFinished13(verifyData: Uint8Array, raw: Uint8Array): Promise<void> {
-    const h = this.suite!.prfHash;
+    const suite = this.suite!;
+    const h = suite.prfHash;
     const s = this.schedule!;
     const expected = await finished13(this.p, h, s.clientHandshakeTrafficSecret, await this.hashOf(h));
     if (!bytesEqual(expected, verifyData)) throw failure('decrypt_error', 'client Finished verify_data does not match');
+    const serverFinishedHash = await this.hashOf(h);
     this.transcript.push(raw);
     this.readDir = this.pendingRead;
     this.pendingRead = undefined;
+    this.app13 = { suite, read: s.clientApplicationTrafficSecret0!, write: s.serverApplicationTrafficSecret0! };
     this.finish();
+    const cache = this.config.sessionCache;
+    const rms = cache ? (await tls13Schedule(this.p, this.scheduleInput(h, { serverHelloHash: this.shHash, serverFinishedHash, clientFinishedHash: await this.hashOf(h) }))).resumptionMasterSecret : undefined;
     const n = this.config.newSessionTickets ?? 1;
+    const lifetime = this.config.ticketLifetime ?? 7200;
     for (let i = 0; i < n; i++) {
-      // The ticket is opaque random bytes: resumption is not implemented, no PSK is kept.
-      const ageAdd = randomBytes(this.p, 4);
-      await this.sendHandshakeNoTranscript({
-        type: 'new_session_ticket',
-        form: 'tls13',
-        lifetime: 7200,
-        ageAdd: new DataView(ageAdd.buffer).getUint32(0),
-        nonce: Uint8Array.of(i),
-        ticket: randomBytes(this.p, 32),
-        extensions: [],
-      });
+      const ageAdd = new DataView(randomBytes(this.p, 4).buffer).getUint32(0);
+      const nonce = Uint8Array.of(i);
+      let ticket: Uint8Array;
+      if (cache && rms) {
+        // RFC 8446 §4.6.1: PSK = HKDF-Expand-Label(resumption_master_secret, "resumption", nonce); sealed into the ticket.
+        const st: ServerSessionState = { version: 0x0304, cipherSuite: suite.code, secret: await resumptionPsk(this.p, h, rms, nonce), extendedMasterSecret: false, issuedAt: this.now(), ageAdd, lifetime };
+        if (this.sni !== undefined) st.serverName = this.sni;
+        if (this.alpn !== undefined) st.alpn = this.alpn;
+        ticket = await cache.seal(st);
+      } else ticket = randomBytes(this.p, 32); // no cache: opaque bytes that cannot be resumed
+      await this.sendPostHandshake({ type: 'new_session_ticket', form: 'tls13', lifetime, ageAdd, nonce, ticket, extensions: [] });
     }
-  }
-
-  private async sendHandshakeNoTranscript(body: HandshakeBody): Promise<void> {
-    const before = this.transcript.length;
-    await this.sendHandshake(body);
-    this.transcript.splice(before);
   }
 
   private finish(): void {
@@ -366,6 +611,9 @@ export class TlsServer extends Endpoint {
     if (this.serverScheme !== undefined) session.serverScheme = this.serverScheme;
     if (this.clientScheme !== undefined) session.clientScheme = this.clientScheme;
     if (this.alpn !== undefined) session.alpn = this.alpn;
+    if (this.resumedSession) session.resumed = true;
     this.complete(session);
+    const cache = this.config.sessionCache;
+    if (cache && this.version === 0x0303 && !this.resumed && this.sessionId12.length) cache.store(this.sessionId12, this.state12());
   }
 }

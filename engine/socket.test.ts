@@ -1,66 +1,34 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { nodeProvider } from '../crypto';
-import { chainPem } from '../pki/chain';
-import { keyPem } from '../pki/keypool';
+import { freePort, LoopbackListener, PeerGroup, type PeerProcess } from '../peer/launch';
+import { opensslClient, opensslServer } from '../peer/peers';
+import { type PkiFiles, writePki } from '../peer/pki';
 import { TlsClient } from './client';
-import { SERVER_NAME, type TestPki, testPki } from './fixtures';
+import { SERVER_NAME, type TestPki } from './fixtures';
 import { runClientOverSocket, runServerOverSocket } from './socket';
 import { TlsServer } from './server';
 import { CipherSuite12 } from './suites';
 
 const p = nodeProvider();
+let files: PkiFiles;
 let pki: TestPki;
-let dir: string;
+const peers = new PeerGroup();
 beforeAll(async () => {
-  pki = await testPki();
-  dir = mkdtempSync(join(tmpdir(), 'tlsprop-engine-'));
-  writeFileSync(join(dir, 'server.pem'), chainPem(pki.server.rsa.slice(0, 1)));
-  writeFileSync(join(dir, 'server.key'), keyPem(pki.server.rsa[0]!.key).privateKey);
-  writeFileSync(join(dir, 'ca.pem'), pki.root.pem);
-  writeFileSync(join(dir, 'client.pem'), chainPem(pki.client.rsa.slice(0, 1)));
-  writeFileSync(join(dir, 'client.key'), keyPem(pki.client.rsa[0]!.key).privateKey);
+  files = await writePki();
+  pki = files.pki;
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect({ host: '127.0.0.1', port }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`port ${port} did not open`);
-}
+afterAll(async () => {
+  await peers.stopAll();
+  files.cleanup();
+});
 
 async function withSServer<T>(args: string[], f: (port: number) => Promise<T>): Promise<T> {
   const port = await freePort();
-  const proc: ChildProcess = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', join(dir, 'server.pem'), '-key', join(dir, 'server.key'), '-CAfile', join(dir, 'ca.pem'), '-rev', ...args], { stdio: 'pipe' });
+  const server = await peers.launch(opensslServer({ port, files, key: 'rsa', extra: args }));
   try {
-    await waitForPort(port);
     return await f(port);
   } finally {
-    if (proc.pid && proc.exitCode === null && proc.signalCode === null) process.kill(proc.pid);
+    await server.stop();
   }
 }
 
@@ -86,36 +54,26 @@ describe('client over TCP against openssl s_server', () => {
 
 describe('server over TCP against openssl s_client', () => {
   it.each([
-    ['TLS 1.2 mutual, reference suite', ['-tls1_2', '-cipher', 'ECDHE-RSA-AES256-SHA384'], 0x0303],
-    ['TLS 1.3 mutual', ['-tls1_3'], 0x0304],
+    ['TLS 1.2 mutual, reference suite', { cipher: 'ECDHE-RSA-AES256-SHA384' }, 0x0303],
+    ['TLS 1.3 mutual', { cipher: 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256' }, 0x0304],
   ] as const)('%s', async (_n, args, version) => {
-    const listener = createServer();
-    await new Promise<void>((r) => listener.listen(0, '127.0.0.1', () => r()));
-    const a = listener.address();
-    const port = typeof a === 'object' && a ? a.port : 0;
-    const accepted = new Promise<import('node:net').Socket>((r) => listener.once('connection', r));
-    const proc = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', SERVER_NAME, '-CAfile', join(dir, 'ca.pem'), '-verify_return_error', '-cert', join(dir, 'client.pem'), '-key', join(dir, 'client.key'), '-quiet', ...args], { stdio: 'pipe' });
-    let out = '';
-    proc.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    proc.stderr.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
+    const listener = await LoopbackListener.open();
+    let proc: PeerProcess | undefined;
     try {
-      const socket = await accepted;
+      const tls13 = version === 0x0304;
+      proc = await peers.launch(opensslClient({ port: listener.port, files, version: tls13 ? '1.3' : '1.2', cipher: args.cipher, group: 'X25519:P-256', identity: files.client.rsa, servername: SERVER_NAME }));
+      const socket = await listener.accept();
       const server = new TlsServer({ provider: p, identity: pki.identity('server', 'rsa'), clientAuth: 'require', trustAnchors: pki.anchors });
-      // Written once s_client has had time to finish its handshake (stdin read earlier was sometimes lost with TLS 1.3).
-      const timer = setTimeout(() => proc.stdin.write('ping\n'), 300);
-      const run = await runServerOverSocket(server, socket, { appData: new TextEncoder().encode('pong\n'), readTimeoutMs: 5000 });
-      clearTimeout(timer);
+      const serving = runServerOverSocket(server, socket, { appData: new TextEncoder().encode('pong\n'), readTimeoutMs: 5000 });
+      // s_client sends its stdin once it has printed our data: its handshake is over by then.
+      if (await proc.waitForOutput('pong', 5000)) proc.write('ping\n');
+      const run = await serving;
       expect(run.end).toMatchObject({ kind: 'done', outcome: { kind: 'connected', session: { version } } });
       expect(new TextDecoder().decode(run.received[0])).toBe('ping\n');
-      await new Promise((r) => setTimeout(r, 200));
-      expect(out).toContain('pong');
+      expect(proc.output).toContain('pong');
     } finally {
-      if (proc.pid && proc.exitCode === null && proc.signalCode === null) process.kill(proc.pid);
-      listener.close();
+      await proc?.stop();
+      await listener.close();
     }
   });
 });
@@ -138,5 +96,12 @@ describe('socket outcomes', () => {
       silent.close();
       closing.close();
     }
+  });
+});
+
+describe('child processes', () => {
+  it('none is left running', async () => {
+    await peers.stopAll();
+    expect(peers.running()).toEqual([]);
   });
 });

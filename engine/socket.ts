@@ -13,11 +13,14 @@ export type SocketEnd =
   | { kind: 'done'; outcome: Outcome }
   | { kind: 'closed'; outcome: Outcome }
   | { kind: 'reset'; error: string; outcome: Outcome }
-  | { kind: 'timed_out'; afterMs: number; outcome: Outcome };
+  /** `overall`: the whole run's deadline passed (a peer trickling bytes never lets a single read time out). */
+  | { kind: 'timed_out'; afterMs: number; overall: boolean; outcome: Outcome };
 
 export interface SocketRunOptions {
   /** Timeout for each read, in ms (default 5000). */
   readTimeoutMs?: number;
+  /** Deadline for the whole run, in ms (default 30000): every conversation ends, whatever the peer does. */
+  totalTimeoutMs?: number;
   /** Application data to send once connected; the run then waits for one reply. */
   appData?: Uint8Array;
 }
@@ -74,6 +77,8 @@ class Reader {
 
 async function drive(endpoint: TlsClient | TlsServer, socket: Socket, reader: Reader, first: WireRecord[], opts: SocketRunOptions): Promise<SocketRun> {
   const timeout = opts.readTimeoutMs ?? 5000;
+  const total = opts.totalTimeoutMs ?? 30_000;
+  const deadline = Date.now() + total;
   const run: SocketRun = { end: { kind: 'done', outcome: endpoint.outcome }, records: [], received: [] };
   const send = (recs: readonly WireRecord[]) => {
     for (const r of recs) run.records.push(r.plaintext ? { dir: 'sent', raw: r.raw, plaintext: r.plaintext } : { dir: 'sent', raw: r.raw });
@@ -90,9 +95,11 @@ async function drive(endpoint: TlsClient | TlsServer, socket: Socket, reader: Re
         send(await endpoint.sendApplicationData(opts.appData));
       } else if (run.received.length) break;
     }
-    const r = await reader.read(timeout);
+    const left = deadline - Date.now();
+    const r = left > 0 ? await reader.read(Math.min(timeout, left)) : ({ kind: 'timed_out' } as const);
     if (!(r instanceof Uint8Array)) {
-      run.end = r.kind === 'timed_out' ? { kind: 'timed_out', afterMs: timeout, outcome: endpoint.outcome } : r.kind === 'reset' ? { kind: 'reset', error: r.error, outcome: endpoint.outcome } : { kind: 'closed', outcome: endpoint.outcome };
+      const overall = Date.now() >= deadline;
+      run.end = r.kind === 'timed_out' ? { kind: 'timed_out', afterMs: overall ? total : timeout, overall, outcome: endpoint.outcome } : r.kind === 'reset' ? { kind: 'reset', error: r.error, outcome: endpoint.outcome } : { kind: 'closed', outcome: endpoint.outcome };
       socket.destroy();
       return run;
     }

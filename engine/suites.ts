@@ -30,8 +30,14 @@ export const CipherSuite12 = {
   TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: 0xcca9,
 } as const;
 
+/** TLS 1.2 DHE_RSA suites (RFC 5288) the engine runs with RFC 7919 groups; kept apart from CipherSuite12 so its users see the same list. */
+export const CipherSuiteDhe12 = {
+  TLS_DHE_RSA_WITH_AES_128_GCM_SHA256: 0x009e,
+  TLS_DHE_RSA_WITH_AES_256_GCM_SHA384: 0x009f,
+} as const;
+
 const IMPLEMENTED_CIPHERS: ReadonlySet<string> = new Set(['AES_128_GCM', 'AES_256_GCM', 'AES_128_CBC', 'AES_256_CBC', 'CHACHA20_POLY1305']);
-const IMPLEMENTED_KEX: ReadonlySet<string> = new Set(['RSA', 'ECDHE_RSA', 'ECDHE_ECDSA', 'TLS13']);
+const IMPLEMENTED_KEX: ReadonlySet<string> = new Set(['RSA', 'ECDHE_RSA', 'ECDHE_ECDSA', 'DHE_RSA', 'TLS13']);
 
 /** Registry info of a suite the engine can run, or undefined. */
 export function engineSuite(code: number): CipherSuiteInfo | undefined {

@@ -25,6 +25,8 @@ export interface SessionInfo {
   peerCertificates: Uint8Array[];
   /** TLS 1.2 master secret, or TLS 1.3 master secret. */
   masterSecret: Uint8Array;
+  /** Set (true) when the session was resumed: TLS 1.2 abbreviated handshake or TLS 1.3 PSK. */
+  resumed?: boolean;
 }
 
 /** Where an endpoint stands; the last three are terminal. */
