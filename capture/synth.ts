@@ -219,3 +219,64 @@ export function writePcapng(sections: NgSection[]): Uint8Array {
   }
   return cat(parts);
 }
+
+/** Options of `tcpConversationPcap`. */
+export interface TcpConversationOptions {
+  client?: { ip: string; port: number };
+  server?: { ip: string; port: number };
+  /** Time of the SYN (default 0); later frames follow 1 ms apart. */
+  startMs?: number;
+  /** Largest TCP payload per segment (default 1448). */
+  mss?: number;
+}
+
+/**
+ * A whole IPv4 TCP connection as a classic pcap (Ethernet link type): the
+ * three-way handshake, each run of same-direction payloads (e.g. TLS
+ * records as an endpoint sent them) as PSH/ACK segments of at most `mss`
+ * bytes with consistent sequence and acknowledgement numbers, then FIN/ACK
+ * both ways and a last ACK. Wireshark and tshark read it as real traffic.
+ */
+export function tcpConversationPcap(payloads: readonly { dir: 'C->S' | 'S->C'; data: Uint8Array }[], o: TcpConversationOptions = {}): Uint8Array {
+  return writePcap(tcpConversationFrames(payloads, o), { linkType: 1 });
+}
+
+/** The Ethernet frames of `tcpConversationPcap` (to put several connections in one file: concatenate, then `writePcap` with link type 1). */
+export function tcpConversationFrames(payloads: readonly { dir: 'C->S' | 'S->C'; data: Uint8Array }[], o: TcpConversationOptions = {}): FramePlan[] {
+  const c = o.client ?? { ip: '127.0.0.1', port: 50000 };
+  const s = o.server ?? { ip: '127.0.0.1', port: 443 };
+  const mss = o.mss ?? 1448;
+  const SYN = 0x02;
+  const FIN = 0x01;
+  const PSH = 0x08;
+  const ACK = 0x10;
+  const seq = { 'C->S': 0x1000_0000, 'S->C': 0x2000_0000 };
+  const frames: FramePlan[] = [];
+  const startNs = BigInt(Math.round((o.startMs ?? 0) * 1000)) * 1000n;
+  let ipId = 1;
+  const send = (dir: 'C->S' | 'S->C', flags: number, payload?: Uint8Array) => {
+    const [from, to] = dir === 'C->S' ? [c, s] : [s, c];
+    const back = dir === 'C->S' ? 'S->C' : 'C->S';
+    const tcp: TcpSpec = { sport: from.port, dport: to.port, seq: seq[dir], flags, window: 65535 };
+    if (flags & ACK) tcp.ack = seq[back];
+    if (flags & SYN) tcp.options = Uint8Array.of(2, 4, (mss + 12) >> 8, (mss + 12) & 255);
+    if (payload) tcp.payload = payload;
+    const ip = ipv4Packet({ src: from.ip, dst: to.ip, payload: tcpSegmentBytes(tcp), id: ipId++ });
+    frames.push({ data: ethernet(ip, 0x0800), tsNs: startNs + BigInt(frames.length) * 1_000_000n });
+    seq[dir] = (seq[dir] + (payload?.length ?? 0) + (flags & (SYN | FIN) ? 1 : 0)) >>> 0;
+  };
+  send('C->S', SYN);
+  send('S->C', SYN | ACK);
+  send('C->S', ACK);
+  for (let i = 0; i < payloads.length; ) {
+    const dir = payloads[i]!.dir;
+    const run: Uint8Array[] = [];
+    while (i < payloads.length && payloads[i]!.dir === dir) run.push(payloads[i++]!.data);
+    const bytes = concatBytes(run);
+    for (let off = 0; off < bytes.length; off += mss) send(dir, PSH | ACK, bytes.subarray(off, off + mss));
+  }
+  send('C->S', FIN | ACK);
+  send('S->C', FIN | ACK);
+  send('C->S', ACK);
+  return frames;
+}

@@ -8,7 +8,9 @@ import { decodeCommand } from './decode';
 import { UsageError } from './args';
 import { runCommand } from './run';
 import { checkCommand } from './check';
+import { CONNECT_USAGE, connectCommand } from './connect';
 import { explainCommand } from './explain';
+import { genCommand } from './gen';
 import { reportCommand } from './report';
 import { rulesCommand } from './rules';
 
@@ -36,7 +38,9 @@ const commands: Record<string, { run: Command; summary: string }> = {
   decode: { run: decodeCommand, summary: 'decode [--record] [--version 1.2|1.3] [--kex KEX] HEX|-   decode a handshake message (or records) to JSON' },
   rules: { run: rulesCommand, summary: 'rules [--json] [--missing]                                list the conformance rules and which are implemented' },
   check: { run: checkCommand, summary: 'check FILE... [--keylog F] [--trust CA.pem] [--at DATE] [--json]   check captures (pcap/pcapng) and transcript files against the rules' },
+  connect: { run: connectCommand, summary: `${CONNECT_USAGE}   one handshake with our client against a loopback peer` },
   explain: { run: explainCommand, summary: 'explain CAPTURE [--keylog F] [--trust CA.pem] [--quiet]   the handshake flight by flight, with the rules checked on each message' },
+  gen: { run: genCommand, summary: 'gen --out DIR [--count N] [--seed S] [--version 1.2|1.3] [--mutual]   write generated handshakes as transcript JSON (with secrets), pcap and key log' },
 };
 
 function usage(): string {

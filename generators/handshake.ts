@@ -1,0 +1,547 @@
+/**
+ * fast-check arbitraries for whole handshakes: a `HandshakePlan` is plain
+ * data (version, suite, group, keys, scheme preferences, client-auth mode,
+ * extensions, randoms) built from records/tuples/maps only (no filter/chain),
+ * so shrinking reaches small plans. Every plan is valid by construction: the
+ * normalisation in `handshakePlanArb` makes the server key fit a TLS 1.2
+ * suite and makes the ALPN lists overlap, and both sides know every scheme,
+ * so the handshake always completes.
+ *
+ * `renderHandshake` (async) turns a plan into a real transcript: it builds
+ * the certificate chains from the committed pool keys (cached per key choice
+ * in a `RenderCache` the caller owns), configures the engine's client and
+ * server and runs them in memory.
+ */
+import fc from 'fast-check';
+import { type ClientConfig, DEFAULT_SCHEMES, identityOf, type ServerConfig } from '../engine/config';
+import { nodeProvider } from '../crypto';
+import { newClientSessionStore, ServerSessionCache } from '../engine/session';
+import { type MemoryOptions, type MemoryRun, runInMemory } from '../engine/memory';
+import { CipherSuite12, CipherSuite13, engineSuite } from '../engine/suites';
+import { type BuiltCert, buildCert, type CertSpec, KeyUsage } from '../pki/chain';
+import { KeyPool } from '../pki/keypool';
+import type { ParsedCertCache } from '../pki/parse';
+import { PLAN_EPOCH } from '../pki/plan';
+import type { ClientAuth, ConfigPoint, Resumption } from '../reports/model';
+import type { Transcript } from '../transcript/model';
+import { cipherSuites, extensionTypes, NamedGroup, namedGroups, nameOf, SignatureScheme, signatureSchemes } from '../wire/registry';
+
+export type PlanVersion = '1.2' | '1.3';
+/** Certificate key types the plans use (committed pool keys only). */
+export type PlanKeyType = 'rsa2048' | 'ecdsa-p256' | 'ecdsa-p384';
+export const PLAN_KEY_TYPES: readonly PlanKeyType[] = ['rsa2048', 'ecdsa-p256', 'ecdsa-p384'];
+
+/**
+ * Committed pool keys per type (pki/testkeys): the last slot signs the root,
+ * the others are leaf keys, so a leaf never shares its key with its issuer.
+ */
+const COMMITTED: Record<PlanKeyType, number> = { rsa2048: 3, 'ecdsa-p256': 3, 'ecdsa-p384': 2 };
+export const leafSlots = (t: PlanKeyType): number => COMMITTED[t] - 1;
+const rootSlot = (t: PlanKeyType): number => COMMITTED[t] - 1;
+
+/**
+ * Which versions each side enables: `exact` both only the plan's version;
+ * `client-both` the client offers 1.3 and 1.2 (and suites of both), the
+ * server only the plan's version; `server-both` the reverse (a TLS 1.2 plan
+ * then carries the downgrade sentinel in the server random).
+ */
+export type VersionsOffered = 'exact' | 'client-both' | 'server-both';
+
+export interface PlanKey {
+  type: PlanKeyType;
+  /** Leaf slot, below `leafSlots(type)`. */
+  index: number;
+}
+
+export interface HandshakePlan {
+  version: PlanVersion;
+  versionsOffered: VersionsOffered;
+  /** The suite both sides put first (the negotiated one). */
+  suite: number;
+  /** The negotiated group (TLS 1.3 key share; TLS 1.2 ECDHE curve; unused by RSA key exchange). */
+  group: number;
+  /** Further groups the client offers after `group` (no key shares for them). */
+  extraGroups: number[];
+  serverKey: PlanKey;
+  clientKey: PlanKey;
+  rootKey: PlanKeyType;
+  /** The server also sends the root certificate. */
+  includeRoot: boolean;
+  /** Signature schemes in preference order: a permutation of the engine's schemes (so one always fits). */
+  serverSchemes: number[];
+  clientSchemes: number[];
+  clientAuth: ClientAuth;
+  /** extended_master_secret (TLS 1.2) enabled per side. */
+  ems: { client: boolean; server: boolean };
+  /** encrypt_then_mac (TLS 1.2 CBC suites) enabled per side. */
+  etm: { client: boolean; server: boolean };
+  /** SNI (one of the leaf's names) or none. */
+  sni: string | null;
+  /** ALPN lists (they overlap) or none. */
+  alpn: { client: string[]; server: string[] } | null;
+  /** TLS 1.3 middlebox compatibility mode per side. */
+  middleboxCompat: { client: boolean; server: boolean };
+  /**
+   * TLS 1.3 HelloRetryRequest: the client sends its only key share for the
+   * first of `extraGroups` and the server, preferring `group`, asks for it
+   * again (`cookie`: with a cookie the second ClientHello echoes).
+   * Ignored for TLS 1.2.
+   */
+  helloRetry: { on: boolean; cookie: boolean };
+  /**
+   * Resumption: `none` is one full handshake; otherwise a first full
+   * handshake (randoms derived from the plan's) fills the client's session
+   * store and the server's cache, and the transcript is the second,
+   * resumed, connection: TLS 1.2 by `session_id` or RFC 5077 `ticket`,
+   * TLS 1.3 by a ticket PSK with `psk_ke` or `psk_dhe_ke`.
+   */
+  resumption: Resumption;
+  clientRandom: Uint8Array;
+  serverRandom: Uint8Array;
+  /** Time of the handshake (and of certificate validation): PLAN_EPOCH + atDay days. */
+  atDay: number;
+  /** Application data each way after the handshake. */
+  appData: boolean;
+  /** close_notify both ways at the end (needs appData to be meaningful but works without). */
+  closeNotify: boolean;
+  /** A name for reports (the reference plans have one). */
+  name?: string;
+}
+
+// ----------------------------------------------------------------- domains
+
+const PLAN_KEX: ReadonlySet<string> = new Set(['RSA', 'ECDHE_RSA', 'ECDHE_ECDSA']);
+/** TLS 1.2 suites the engine implements with a key exchange the plans cover. */
+export const SUITES_12: readonly number[] = Object.values(CipherSuite12).filter((c) => PLAN_KEX.has(engineSuite(c)?.kex ?? ''));
+export const SUITES_13: readonly number[] = Object.values(CipherSuite13).filter((c) => engineSuite(c) !== undefined);
+export const PLAN_GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
+export const PLAN_SCHEMES: readonly number[] = DEFAULT_SCHEMES;
+export const SERVER_NAMES = ['server.tlsprop.test', 'localhost', 'mqtt.tlsprop.test'] as const;
+export const ALPN_PROTOCOLS = ['mqtt', 'h2', 'http/1.1'] as const;
+export const AUTH_MODES: readonly ClientAuth[] = ['none', 'requested-sent', 'requested-empty', 'required'];
+/** Validity of every plan certificate: PLAN_EPOCH - 1 day .. PLAN_EPOCH + MAX_AT_DAY + 1 days. */
+export const MAX_AT_DAY = 3650;
+const DAY = 86_400_000;
+
+export function kexOf(suite: number): string {
+  return cipherSuites.get(suite)?.kex ?? 'unknown';
+}
+export function isCbc(suite: number): boolean {
+  return (cipherSuites.get(suite)?.cipher ?? '').endsWith('CBC');
+}
+
+/** TLS 1.2 binds the server key to the suite; TLS 1.3 takes any. */
+function fitServerKey(version: PlanVersion, suite: number, key: PlanKey): PlanKey {
+  if (version === '1.3') return key;
+  const kex = kexOf(suite);
+  if (kex === 'ECDHE_ECDSA' && key.type === 'rsa2048') return { type: 'ecdsa-p256', index: key.index % leafSlots('ecdsa-p256') };
+  if (kex !== 'ECDHE_ECDSA' && key.type !== 'rsa2048') return { type: 'rsa2048', index: key.index % leafSlots('rsa2048') };
+  return key;
+}
+
+// -------------------------------------------------------------- arbitraries
+
+const random32 = () => fc.uint8Array({ minLength: 32, maxLength: 32 });
+const permutation = (xs: readonly number[]) => fc.shuffledSubarray([...xs], { minLength: xs.length, maxLength: xs.length });
+
+export function planKeyArb(): fc.Arbitrary<PlanKey> {
+  return fc.record({ type: fc.constantFrom(...PLAN_KEY_TYPES), index: fc.nat(1) }).map(({ type, index }) => ({ type, index: index % leafSlots(type) }));
+}
+
+export interface PlanArbOptions {
+  /** Only this version (default both). */
+  version?: PlanVersion;
+  /** Only these client-auth modes (default all). */
+  clientAuth?: readonly ClientAuth[];
+  /** true: only resumed handshakes; false: only full ones (default both). */
+  resumed?: boolean;
+}
+
+/** The whole valid plan space. */
+export function handshakePlanArb(opts: PlanArbOptions = {}): fc.Arbitrary<HandshakePlan> {
+  const versions: PlanVersion[] = opts.version ? [opts.version] : ['1.2', '1.3'];
+  const sides = fc.record({ client: fc.boolean(), server: fc.boolean() });
+  return fc
+    .record({
+      version: fc.constantFrom(...versions),
+      versionsOffered: fc.constantFrom<VersionsOffered>('exact', 'client-both', 'server-both'),
+      suite12: fc.constantFrom(...SUITES_12),
+      suite13: fc.constantFrom(...SUITES_13),
+      group: fc.constantFrom(...PLAN_GROUPS),
+      extraGroups: fc.shuffledSubarray([...PLAN_GROUPS]),
+      serverKey: planKeyArb(),
+      clientKey: planKeyArb(),
+      rootKey: fc.constantFrom(...PLAN_KEY_TYPES),
+      includeRoot: fc.boolean(),
+      serverSchemes: permutation(PLAN_SCHEMES),
+      clientSchemes: permutation(PLAN_SCHEMES),
+      clientAuth: fc.constantFrom(...(opts.clientAuth ?? AUTH_MODES)),
+      ems: sides,
+      etm: sides,
+      sni: fc.option(fc.constantFrom(...SERVER_NAMES), { nil: null }),
+      alpn: fc.option(
+        fc.record({ client: fc.shuffledSubarray([...ALPN_PROTOCOLS], { minLength: 1 }), server: fc.shuffledSubarray([...ALPN_PROTOCOLS], { minLength: 1 }) }),
+        { nil: null },
+      ),
+      middleboxCompat: sides,
+      helloRetry: fc.record({ on: fc.boolean(), cookie: fc.boolean() }),
+      resumption12: fc.constantFrom<Resumption>(...pick<Resumption>(opts.resumed, 'none', ['session_id', 'ticket'])),
+      resumption13: fc.constantFrom<Resumption>(...pick<Resumption>(opts.resumed, 'none', ['psk_dhe_ke', 'psk_ke'])),
+      clientRandom: random32(),
+      serverRandom: random32(),
+      atDay: fc.nat(MAX_AT_DAY),
+      appData: fc.boolean(),
+      closeNotify: fc.boolean(),
+    })
+    .map(({ suite12, suite13, resumption12, resumption13, ...r }) =>
+      normalizePlan({ ...r, suite: r.version === '1.2' ? suite12 : suite13, resumption: r.version === '1.2' ? resumption12 : resumption13 }),
+    );
+}
+
+/** The values a three-way option allows: undefined all, false the first only, true the rest. */
+function pick<T>(only: boolean | undefined, off: T, on: readonly T[]): T[] {
+  return only === undefined ? [off, ...on] : only ? [...on] : [off];
+}
+
+/**
+ * Make a plan valid (idempotent): the server key fits a TLS 1.2 suite, the
+ * ALPN lists overlap, the extra groups exclude the negotiated one, key
+ * indices are in range. Use it on hand-edited plans too.
+ */
+export function normalizePlan(plan: HandshakePlan): HandshakePlan {
+  const a = plan.alpn;
+  const alpn = a && { client: a.client, server: a.server.some((p) => a.client.includes(p)) ? a.server : [...a.server, a.client[0] as string] };
+  const inRange = (k: PlanKey): PlanKey => ({ type: k.type, index: k.index % leafSlots(k.type) });
+  const extra = plan.extraGroups.filter((g) => g !== plan.group);
+  // A HelloRetryRequest needs a second group for the client's first key share.
+  const hrrGroup = PLAN_GROUPS.find((g) => g !== plan.group) as number;
+  const r = plan.resumption;
+  const resumption: Resumption = plan.version === '1.2' ? (r === 'session_id' || r === 'ticket' ? r : 'none') : r === 'psk_ke' || r === 'psk_dhe_ke' ? r : 'none';
+  return {
+    ...plan,
+    resumption,
+    extraGroups: hrrOf(plan) && extra.length === 0 ? [hrrGroup] : extra,
+    serverKey: fitServerKey(plan.version, plan.suite, inRange(plan.serverKey)),
+    clientKey: inRange(plan.clientKey),
+    alpn,
+  };
+}
+
+/** Whether the plan's handshake has a HelloRetryRequest. */
+export function hrrOf(plan: HandshakePlan): boolean {
+  return plan.version === '1.3' && plan.helloRetry.on;
+}
+
+// ----------------------------------------------------------- reference plans
+
+const zeros = (fill: number) => new Uint8Array(32).fill(fill);
+
+function referencePlan(name: string, clientAuth: ClientAuth): HandshakePlan {
+  return {
+    name,
+    version: '1.2',
+    versionsOffered: 'exact',
+    suite: CipherSuite12.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384,
+    group: NamedGroup.x25519,
+    extraGroups: [NamedGroup.secp256r1, NamedGroup.secp384r1],
+    serverKey: { type: 'rsa2048', index: 0 },
+    clientKey: { type: 'rsa2048', index: 1 },
+    rootKey: 'rsa2048',
+    includeRoot: false,
+    serverSchemes: [...PLAN_SCHEMES],
+    clientSchemes: [...PLAN_SCHEMES],
+    clientAuth,
+    ems: { client: true, server: true },
+    etm: { client: true, server: true },
+    sni: 'mqtt.tlsprop.test',
+    alpn: null,
+    middleboxCompat: { client: false, server: false },
+    helloRetry: { on: false, cookie: false },
+    resumption: 'none',
+    clientRandom: zeros(0x11),
+    serverRandom: zeros(0x22),
+    atDay: 0,
+    appData: true,
+    closeNotify: false,
+  };
+}
+
+/**
+ * The project's origin story: mosquitto_pub against an MQTT broker over
+ * TLS 1.2, TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384, with and without a client
+ * certificate (spec/fixtures/reference-*.json are the hand-written flows).
+ */
+export const REFERENCE_PLANS = {
+  mutual: referencePlan('reference-mutual (mosquitto_pub, TLS 1.2 ECDHE_RSA AES_256_CBC_SHA384, client certificate)', 'required'),
+  oneway: referencePlan('reference-oneway (mosquitto_pub, TLS 1.2 ECDHE_RSA AES_256_CBC_SHA384)', 'none'),
+} as const;
+
+// ------------------------------------------------------------------- render
+
+/** Per-run caches the caller owns (no module state): pool keys, built chains, parsed certificates. */
+export interface RenderCache {
+  crypto: Crypto;
+  pool: KeyPool;
+  chains: Map<string, Promise<BuiltCert[]>>;
+  certCache: ParsedCertCache;
+}
+
+export function newRenderCache(crypto: Crypto): RenderCache {
+  return { crypto, pool: new KeyPool({ crypto }), chains: new Map(), certCache: new Map() };
+}
+
+export interface RenderedHandshake {
+  plan: HandshakePlan;
+  transcript: Transcript;
+  run: MemoryRun;
+  /** DER of the root that issued both leaves. */
+  trustAnchors: Uint8Array[];
+  at: Date;
+  /** PKCS#8 of the server and client leaf keys. */
+  privateKeys: Uint8Array[];
+  config: ConfigPoint;
+  /** The expected message sequence (`C->S client_hello`, ...), from the plan alone. */
+  expected: string[];
+  /** With resumption: the first (full) connection that the transcript resumes, and its expected sequence. */
+  earlier: { transcript: Transcript; run: MemoryRun; expected: string[] }[];
+}
+
+function certSpec(subject: string, type: PlanKeyType, index: number, ca: boolean, serial: string): CertSpec {
+  return {
+    subject,
+    key: { type, index },
+    serial,
+    notBefore: new Date(PLAN_EPOCH - DAY),
+    notAfter: new Date(PLAN_EPOCH + (MAX_AT_DAY + 1) * DAY),
+    basicConstraints: { ca },
+    keyUsage: ca ? KeyUsage.keyCertSign | KeyUsage.cRLSign : KeyUsage.digitalSignature | (type === 'rsa2048' ? KeyUsage.keyEncipherment : 0),
+    extKeyUsage: ca ? null : ['serverAuth', 'clientAuth'],
+    san: ca ? null : { dns: [...SERVER_NAMES], ips: ['127.0.0.1'] },
+  };
+}
+
+const SERIAL_OF_TYPE: Record<PlanKeyType, number> = { rsa2048: 1, 'ecdsa-p256': 2, 'ecdsa-p384': 3 };
+
+/** Root (the plan's root key type, its last slot) and a leaf under it; root last. */
+function chainFor(cache: RenderCache, role: 'server' | 'client', root: PlanKeyType, key: PlanKey): Promise<BuiltCert[]> {
+  const id = `${role}/${root}/${key.type}/${key.index}`;
+  let p = cache.chains.get(id);
+  if (!p) {
+    p = (async () => {
+      const r = await rootOf(cache, root);
+      const serial = `${role === 'server' ? 1 : 2}${SERIAL_OF_TYPE[root]}${SERIAL_OF_TYPE[key.type]}${key.index}`;
+      const leaf = await buildCert(certSpec(`CN=${role} ${key.type} ${key.index}, O=tlsprop`, key.type, key.index, false, serial), r, cache.pool, cache.crypto, cache.certCache);
+      return [leaf, r];
+    })();
+    cache.chains.set(id, p);
+  }
+  return p;
+}
+
+function rootOf(cache: RenderCache, root: PlanKeyType): Promise<BuiltCert> {
+  const id = `root/${root}`;
+  let p = cache.chains.get(id);
+  if (!p) {
+    p = buildCert(certSpec(`CN=tlsprop plan root ${root}, O=tlsprop`, root, rootSlot(root), true, `0${SERIAL_OF_TYPE[root]}`), undefined, cache.pool, cache.crypto, cache.certCache).then((c) => [c]);
+    cache.chains.set(id, p);
+  }
+  return p.then((c) => c[0] as BuiltCert);
+}
+
+const V = { '1.2': 0x0303, '1.3': 0x0304 } as const;
+const enc = new TextEncoder();
+
+/** Engine configurations of a plan (the identities come from the built chains). */
+export function engineConfigs(plan: HandshakePlan, server: BuiltCert[], client: BuiltCert[], anchors: Uint8Array[], at: Date): { client: ClientConfig; server: ServerConfig } {
+  const v = V[plan.version];
+  const both = [0x0304, 0x0303];
+  const otherSuites = plan.version === '1.2' ? SUITES_13 : SUITES_12;
+  const clientBoth = plan.versionsOffered === 'client-both';
+  const groups = [plan.group, ...plan.extraGroups];
+  const c: ClientConfig = {
+    versions: clientBoth ? both : [v],
+    cipherSuites: clientBoth ? [plan.suite, ...otherSuites] : [plan.suite],
+    groups,
+    keyShareGroups: [hrrOf(plan) ? (plan.extraGroups[0] as number) : plan.group],
+    signatureSchemes: plan.clientSchemes,
+    trustAnchors: anchors,
+    validationTime: at,
+    extendedMasterSecret: plan.ems.client,
+    encryptThenMac: plan.etm.client,
+    middleboxCompat: plan.middleboxCompat.client,
+    random: plan.clientRandom,
+  };
+  if (plan.clientAuth !== 'requested-empty') c.identity = identityOf(client);
+  if (plan.sni !== null) c.serverName = plan.sni;
+  if (plan.alpn) c.alpn = plan.alpn.client;
+  const s: ServerConfig = {
+    versions: plan.versionsOffered === 'server-both' ? both : [v],
+    cipherSuites: [plan.suite, ...(plan.version === '1.2' ? SUITES_12 : SUITES_13).filter((x) => x !== plan.suite)],
+    groups: [plan.group, ...PLAN_GROUPS.filter((g) => g !== plan.group)],
+    signatureSchemes: plan.serverSchemes,
+    identity: identityOf(server, plan.includeRoot),
+    clientAuth: plan.clientAuth === 'none' ? 'none' : plan.clientAuth === 'required' ? 'require' : 'request',
+    trustAnchors: anchors,
+    validationTime: at,
+    extendedMasterSecret: plan.ems.server,
+    encryptThenMac: plan.etm.server,
+    middleboxCompat: plan.middleboxCompat.server,
+    random: plan.serverRandom,
+  };
+  if (plan.alpn) s.alpn = plan.alpn.server;
+  if (hrrOf(plan)) {
+    s.helloRetryForPreferredGroup = true;
+    s.helloRetryCookie = plan.helloRetry.cookie;
+  }
+  return { client: c, server: s };
+}
+
+/**
+ * The message sequence a plan must produce (what the RFC flows say for it):
+ * of the transcript (`main`), or of the first full connection of a plan with
+ * resumption (`initial`).
+ */
+export function expectedSequence(plan: HandshakePlan, connection: 'main' | 'initial' = 'main'): string[] {
+  const resumed = connection === 'main' && plan.resumption !== 'none';
+  const auth = plan.clientAuth !== 'none' && !resumed;
+  const sent = (plan.clientAuth === 'requested-sent' || plan.clientAuth === 'required') && !resumed;
+  const s = ['C->S client_hello', 'S->C server_hello'];
+  if (plan.version === '1.2' && resumed) {
+    // Abbreviated handshake (RFC 5246 §7.3; RFC 5077 §3.1: a ticket server may issue a new ticket).
+    if (plan.resumption === 'ticket') s.push('S->C new_session_ticket');
+    s.push('S->C change_cipher_spec', 'S->C finished', 'C->S change_cipher_spec', 'C->S finished');
+  } else if (plan.version === '1.2') {
+    const ecdhe = kexOf(plan.suite) !== 'RSA';
+    s.push('S->C certificate');
+    if (ecdhe) s.push('S->C server_key_exchange');
+    if (auth) s.push('S->C certificate_request');
+    s.push('S->C server_hello_done');
+    if (auth) s.push('C->S certificate');
+    s.push('C->S client_key_exchange');
+    if (sent) s.push('C->S certificate_verify');
+    s.push('C->S change_cipher_spec', 'C->S finished');
+    if (plan.resumption === 'ticket') s.push('S->C new_session_ticket');
+    s.push('S->C change_cipher_spec', 'S->C finished');
+  } else {
+    // The server sends its dummy CCS (after its first message) only when the client sent a session id
+    // (the client's compat mode); the client sends its one before its second flight: the second
+    // ClientHello after a HelloRetryRequest, else its Certificate/Finished flight.
+    const compatC = plan.middleboxCompat.client;
+    // A psk_ke resumption needs no key share, so the server has nothing to retry for.
+    const hrr = hrrOf(plan) && !(resumed && plan.resumption === 'psk_ke');
+    if (compatC && plan.middleboxCompat.server) s.push('S->C change_cipher_spec');
+    if (hrr) {
+      if (compatC) s.push('C->S change_cipher_spec');
+      s.push('C->S client_hello', 'S->C server_hello');
+    }
+    s.push('S->C encrypted_extensions');
+    // A PSK handshake has no CertificateRequest, Certificate or CertificateVerify (RFC 8446 §2.2).
+    if (auth) s.push('S->C certificate_request');
+    if (!resumed) s.push('S->C certificate', 'S->C certificate_verify');
+    s.push('S->C finished');
+    if (compatC && !hrr) s.push('C->S change_cipher_spec');
+    if (auth) s.push('C->S certificate');
+    if (sent) s.push('C->S certificate_verify');
+    s.push('C->S finished', 'S->C new_session_ticket');
+  }
+  if (plan.appData) s.push('C->S application_data', 'S->C application_data');
+  if (plan.closeNotify) s.push('C->S alert', 'S->C alert');
+  return s;
+}
+
+export function messageSequence(t: Transcript): string[] {
+  return t.messages.map((m) => `${m.dir} ${m.type}`);
+}
+
+/** Application data of the reference flows (an MQTT PUBLISH and its PUBACK, as text). */
+export const APP_DATA = { client: enc.encode('PUBLISH test/topic hello'), server: enc.encode('PUBACK') };
+
+/** A short one-line description of a plan (for test names, provenance and file names). */
+export function describePlan(plan: HandshakePlan): string {
+  if (plan.name) return plan.name;
+  const suite = cipherSuites.get(plan.suite)?.name ?? `0x${plan.suite.toString(16)}`;
+  return [`TLS ${plan.version}`, suite, nameOf(namedGroups, plan.group), `server=${plan.serverKey.type}`, `auth=${plan.clientAuth}`, plan.clientAuth !== 'none' && plan.clientAuth !== 'requested-empty' ? `client=${plan.clientKey.type}` : '', `versions=${plan.versionsOffered}`, hrrOf(plan) ? `hrr${plan.helloRetry.cookie ? '+cookie' : ''}` : '', plan.resumption !== 'none' ? `resumed=${plan.resumption}` : '']
+    .filter((x) => x)
+    .join(' ');
+}
+
+function configPoint(plan: HandshakePlan, t: Transcript, run: MemoryRun): ConfigPoint {
+  const session = run.clientOutcome.kind === 'connected' || run.clientOutcome.kind === 'closed' ? run.clientOutcome.session : undefined;
+  const extensions = new Set<string>();
+  for (const m of t.messages) {
+    const b = m.decoded?.body;
+    if (m.dir !== 'S->C' || !b || (b.type !== 'server_hello' && b.type !== 'encrypted_extensions')) continue;
+    for (const e of b.extensions ?? []) extensions.add(nameOf(extensionTypes, e.type));
+  }
+  if (plan.version === '1.3' && t.messages.some((m) => m.type === 'change_cipher_spec')) extensions.add('middlebox_compat');
+  const cp: ConfigPoint = {
+    version: plan.version,
+    cipherSuite: cipherSuites.get(plan.suite)?.name ?? `0x${plan.suite.toString(16)}`,
+    clientAuth: plan.clientAuth,
+    resumption: plan.resumption,
+    helloRetry: hrrOf(plan) && plan.resumption !== 'psk_ke',
+    extensions: [...extensions].sort(),
+  };
+  const group = session?.group;
+  if (group !== undefined) cp.group = nameOf(namedGroups, group);
+  const scheme = session?.serverScheme;
+  if (scheme !== undefined) cp.signatureScheme = nameOf(signatureSchemes, scheme);
+  return cp;
+}
+
+export interface RenderOptions {
+  /** Provenance seed (e.g. the fast-check seed or the gen seed). */
+  seed?: number;
+}
+
+/** Build the chains, configure both sides and run the handshake in memory. */
+export async function renderHandshake(plan: HandshakePlan, cache: RenderCache, opts: RenderOptions = {}): Promise<RenderedHandshake> {
+  const at = new Date(PLAN_EPOCH + plan.atDay * DAY);
+  const [server, client, root] = await Promise.all([
+    chainFor(cache, 'server', plan.rootKey, plan.serverKey),
+    chainFor(cache, 'client', plan.rootKey, plan.clientKey),
+    rootOf(cache, plan.rootKey),
+  ]);
+  const anchors = [root.der];
+  const cfg = engineConfigs(plan, server, client, anchors, at);
+  const memOpts: MemoryOptions = { plan: describePlan(plan), closeNotify: plan.closeNotify };
+  if (plan.appData) memOpts.appData = APP_DATA;
+  if (opts.seed !== undefined) memOpts.seed = opts.seed;
+  const earlier: RenderedHandshake['earlier'] = [];
+  if (plan.resumption !== 'none') {
+    addResumption(plan, cfg, at);
+    // The first connection gets other randoms, so that one key log serves both connections.
+    const other = (r: Uint8Array) => r.map((b) => b ^ 0x5a);
+    const first = await runInMemory({ ...cfg.client, random: other(plan.clientRandom) }, { ...cfg.server, random: other(plan.serverRandom) }, {}, { ...memOpts, plan: `${memOpts.plan} (first connection)` });
+    earlier.push({ transcript: { ...first.transcript, capturedAt: at.toISOString() }, run: first, expected: expectedSequence(plan, 'initial') });
+  }
+  const run = await runInMemory(cfg.client, cfg.server, {}, memOpts);
+  const transcript: Transcript = { ...run.transcript, capturedAt: at.toISOString() };
+  const privateKeys = [server[0]?.key.pkcs8, client[0]?.key.pkcs8].filter((k): k is Uint8Array => k !== undefined);
+  return { plan, transcript, run, trustAnchors: anchors, at, privateKeys, config: configPoint(plan, transcript, run), expected: expectedSequence(plan), earlier };
+}
+
+/** Session store, session cache and modes of a plan with resumption (both runs share them). */
+function addResumption(plan: HandshakePlan, cfg: { client: ClientConfig; server: ServerConfig }, at: Date): void {
+  const now = () => at.getTime();
+  cfg.client.sessionStore = newClientSessionStore();
+  cfg.client.now = now;
+  cfg.server.sessionCache = new ServerSessionCache(nodeProvider(), { now });
+  const tickets12 = plan.resumption === 'ticket';
+  cfg.client.sessionTickets12 = tickets12;
+  cfg.server.sessionTickets12 = tickets12;
+  if (plan.version === '1.3') {
+    const mode = plan.resumption === 'psk_ke' ? 0 : 1;
+    cfg.client.pskModes = [mode];
+    cfg.server.pskModes = [mode];
+  }
+}
+
+/** Convenience: the signature schemes a key type can sign with in a version (for tests). */
+export function schemesForKey(type: PlanKeyType, version: PlanVersion): number[] {
+  const S = SignatureScheme;
+  if (type === 'ecdsa-p256') return [S.ecdsa_secp256r1_sha256];
+  if (type === 'ecdsa-p384') return [S.ecdsa_secp384r1_sha384];
+  const pss = [S.rsa_pss_rsae_sha256, S.rsa_pss_rsae_sha384, S.rsa_pss_rsae_sha512];
+  return version === '1.3' ? pss : [...pss, S.rsa_pkcs1_sha256, S.rsa_pkcs1_sha384, S.rsa_pkcs1_sha512];
+}

@@ -1,0 +1,72 @@
+/**
+ * The interop matrix: version x key exchange x cipher x group x client auth,
+ * each row named from its parameters, and a covering subset (every suite,
+ * every group with every key exchange, both auth modes) for peers where the
+ * full product is too slow.
+ */
+import { CipherSuite12, CipherSuite13 } from '../engine/suites';
+import type { KeyKind } from './pki';
+import type { Version } from './peers';
+
+export type Kex = 'ECDHE_RSA' | 'ECDHE_ECDSA' | 'RSA' | 'TLS13';
+export type GroupName = 'x25519' | 'secp256r1' | 'secp384r1';
+export const GROUPS: readonly GroupName[] = ['x25519', 'secp256r1', 'secp384r1'];
+
+export interface Row {
+  name: string;
+  version: Version;
+  kex: Kex;
+  /** IANA suite name. */
+  suite: string;
+  code: number;
+  group: GroupName;
+  mutual: boolean;
+  /** Key type of the server certificate (and of the client's, when mutual). */
+  key: KeyKind;
+}
+
+const S12 = CipherSuite12;
+const SUITES_12: Record<'ECDHE_RSA' | 'ECDHE_ECDSA' | 'RSA', number[]> = {
+  ECDHE_RSA: [S12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, S12.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, S12.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, S12.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384, S12.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256],
+  ECDHE_ECDSA: [S12.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, S12.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, S12.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, S12.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384, S12.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256],
+  RSA: [S12.TLS_RSA_WITH_AES_128_GCM_SHA256, S12.TLS_RSA_WITH_AES_256_GCM_SHA384, S12.TLS_RSA_WITH_AES_128_CBC_SHA256, S12.TLS_RSA_WITH_AES_256_CBC_SHA256],
+};
+const SUITES_13 = [CipherSuite13.TLS_AES_128_GCM_SHA256, CipherSuite13.TLS_AES_256_GCM_SHA384, CipherSuite13.TLS_CHACHA20_POLY1305_SHA256];
+
+/** Every suite code the matrix uses (for a server that should accept any of them). */
+export const MATRIX_SUITES: readonly number[] = [...SUITES_13, ...SUITES_12.ECDHE_ECDSA, ...SUITES_12.ECDHE_RSA, ...SUITES_12.RSA];
+
+function row(version: Version, kex: Kex, suite: string, code: number, group: GroupName, mutual: boolean, key: KeyKind): Row {
+  const short = suite.replace(/^TLS_/, '').replace(/^(ECDHE_RSA|ECDHE_ECDSA|RSA)_WITH_/, '');
+  const kexPart = kex === 'TLS13' ? `${key.toUpperCase()} cert` : kex;
+  const groupPart = kex === 'RSA' ? 'no ECDHE' : group;
+  return { name: `TLS${version} ${kexPart} ${short} ${groupPart} ${mutual ? 'mutual' : 'one-way'}`, version, kex, suite, code, group, mutual, key };
+}
+
+/** The full product. `suiteName` maps a code to its IANA name. */
+export function fullMatrix(suiteName: (code: number) => string): Row[] {
+  const rows: Row[] = [];
+  for (const mutual of [false, true]) {
+    for (const kex of ['ECDHE_RSA', 'ECDHE_ECDSA'] as const)
+      for (const code of SUITES_12[kex]) for (const g of GROUPS) rows.push(row('1.2', kex, suiteName(code), code, g, mutual, kex === 'ECDHE_RSA' ? 'rsa' : 'ecdsa'));
+    for (const code of SUITES_12.RSA) rows.push(row('1.2', 'RSA', suiteName(code), code, 'x25519', mutual, 'rsa'));
+    for (const key of ['rsa', 'ecdsa'] as const) for (const code of SUITES_13) for (const g of GROUPS) rows.push(row('1.3', 'TLS13', suiteName(code), code, g, mutual, key));
+  }
+  return rows;
+}
+
+/**
+ * Covering subset: every (version, key exchange, suite, auth) once, the
+ * group rotating so that each key exchange meets every group in each auth
+ * mode.
+ */
+export function coveringMatrix(suiteName: (code: number) => string): Row[] {
+  const rows: Row[] = [];
+  for (const mutual of [false, true]) {
+    let i = mutual ? 1 : 0;
+    for (const kex of ['ECDHE_RSA', 'ECDHE_ECDSA'] as const) for (const code of SUITES_12[kex]) rows.push(row('1.2', kex, suiteName(code), code, GROUPS[i++ % 3]!, mutual, kex === 'ECDHE_RSA' ? 'rsa' : 'ecdsa'));
+    for (const code of SUITES_12.RSA) rows.push(row('1.2', 'RSA', suiteName(code), code, 'x25519', mutual, 'rsa'));
+    for (const key of ['rsa', 'ecdsa'] as const) for (const code of SUITES_13) rows.push(row('1.3', 'TLS13', suiteName(code), code, GROUPS[i++ % 3]!, mutual, key));
+  }
+  return rows;
+}

@@ -1,0 +1,338 @@
+/**
+ * Command lines of the real peers (OpenSSL 3.0, GnuTLS 3.7, Botan 2,
+ * mosquitto 2.0) and Node's tls, all on 127.0.0.1. Servers that can only
+ * listen on every interface (gnutls-serv, botan) are connected to on
+ * 127.0.0.1 only. See /work/shared/reference/peers.md for the quirks.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect as tlsConnect, createServer as tlsCreateServer, type TLSSocket } from 'node:tls';
+import { cipherSuites, NamedGroup } from '../wire/registry';
+import { LOOPBACK, type LaunchSpec } from './launch';
+import type { KeyKind, PemPair, PkiFiles } from './pki';
+
+export type Version = '1.2' | '1.3';
+
+/** OpenSSL names of the suites the matrix uses (TLS 1.3 suites keep their IANA names). */
+export const OPENSSL_CIPHER: Readonly<Record<string, string>> = {
+  TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: 'ECDHE-RSA-AES128-GCM-SHA256',
+  TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: 'ECDHE-RSA-AES256-GCM-SHA384',
+  TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256: 'ECDHE-RSA-AES128-SHA256',
+  TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384: 'ECDHE-RSA-AES256-SHA384',
+  TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: 'ECDHE-RSA-CHACHA20-POLY1305',
+  TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: 'ECDHE-ECDSA-AES128-GCM-SHA256',
+  TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: 'ECDHE-ECDSA-AES256-GCM-SHA384',
+  TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256: 'ECDHE-ECDSA-AES128-SHA256',
+  TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384: 'ECDHE-ECDSA-AES256-SHA384',
+  TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: 'ECDHE-ECDSA-CHACHA20-POLY1305',
+  TLS_RSA_WITH_AES_128_GCM_SHA256: 'AES128-GCM-SHA256',
+  TLS_RSA_WITH_AES_256_GCM_SHA384: 'AES256-GCM-SHA384',
+  TLS_RSA_WITH_AES_128_CBC_SHA256: 'AES128-SHA256',
+  TLS_RSA_WITH_AES_256_CBC_SHA256: 'AES256-SHA256',
+};
+
+/** OpenSSL / Node group names. */
+export const OPENSSL_GROUP: Readonly<Record<string, string>> = { x25519: 'X25519', secp256r1: 'P-256', secp384r1: 'P-384' };
+export const GROUP_CODE: Readonly<Record<string, number>> = { x25519: NamedGroup.x25519, secp256r1: NamedGroup.secp256r1, secp384r1: NamedGroup.secp384r1 };
+
+/** IANA suite name of a code. */
+export function suiteName(code: number): string {
+  return cipherSuites.get(code)?.name ?? `0x${code.toString(16).padStart(4, '0')}`;
+}
+
+/** The suite code of an IANA name (e.g. TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384). */
+export function suiteCode(name: string): number | undefined {
+  for (const [code, s] of cipherSuites) if (s.name === name) return code;
+  return undefined;
+}
+
+export interface OpensslServerOptions {
+  port: number;
+  files: PkiFiles;
+  key: KeyKind;
+  /** Restrict to one version (default: both). */
+  version?: Version;
+  /** OpenSSL TLS 1.2 cipher string (default ALL, so RSA key exchange and CBC suites are on). */
+  cipher?: string;
+  /** TLS 1.3 suites (default OpenSSL's). */
+  ciphersuites?: string;
+  groups?: string;
+  clientAuth?: boolean;
+  extra?: string[];
+}
+
+/** `openssl s_server -rev` (echoes each line reversed). */
+export function opensslServer(o: OpensslServerOptions): LaunchSpec {
+  const id = o.files.server[o.key];
+  const args = ['s_server', '-accept', `${LOOPBACK}:${o.port}`, '-rev', '-cert', id.cert, '-key', id.key, '-CAfile', o.files.ca, '-cipher', o.cipher ?? 'ALL', '-groups', o.groups ?? 'X25519:P-256:P-384'];
+  if (o.version) args.push(o.version === '1.2' ? '-tls1_2' : '-tls1_3');
+  if (o.ciphersuites) args.push('-ciphersuites', o.ciphersuites);
+  if (o.clientAuth) args.push('-Verify', '1', '-verify_return_error');
+  args.push(...(o.extra ?? []));
+  return { name: 'openssl s_server', command: 'openssl', package: 'openssl', args, listenPort: o.port };
+}
+
+export interface OpensslClientOptions {
+  port: number;
+  files: PkiFiles;
+  version: Version;
+  /** OpenSSL cipher name (TLS 1.2) or TLS 1.3 suite name. */
+  cipher: string;
+  group: string;
+  /** Client certificate to send, when the server asks. */
+  identity?: PemPair;
+  servername?: string;
+  keylog?: string;
+}
+
+/** `openssl s_client -quiet` (stdin is sent, received data printed). */
+export function opensslClient(o: OpensslClientOptions): LaunchSpec {
+  const args = ['s_client', '-connect', `${LOOPBACK}:${o.port}`, '-servername', o.servername ?? 'localhost', '-CAfile', o.files.ca, '-verify_return_error', '-quiet', '-groups', o.group];
+  if (o.version === '1.2') args.push('-tls1_2', '-cipher', o.cipher);
+  else args.push('-tls1_3', '-ciphersuites', o.cipher);
+  if (o.identity) args.push('-cert', o.identity.cert, '-key', o.identity.key);
+  if (o.keylog) args.push('-keylogfile', o.keylog);
+  return { name: 'openssl s_client', command: 'openssl', package: 'openssl', args };
+}
+
+/** GnuTLS group names of the matrix groups. */
+export const GNUTLS_GROUP: Readonly<Record<string, string>> = { x25519: 'GROUP-X25519', secp256r1: 'GROUP-SECP256R1', secp384r1: 'GROUP-SECP384R1' };
+
+/**
+ * Priority string: NORMAL plus the CBC suites with SHA-256/384 MACs (not in
+ * GnuTLS 3.7's NORMAL), optionally one version and an ordered group list.
+ */
+export function gnutlsPriority(version?: Version, groups?: readonly string[]): string {
+  let p = 'NORMAL:+SHA256:+SHA384';
+  if (version) p += `:-VERS-ALL:+VERS-TLS${version}`;
+  if (groups?.length) p += `:-GROUP-ALL:${groups.map((g) => `+${GNUTLS_GROUP[g] ?? g}`).join(':')}`;
+  return p;
+}
+
+/** `gnutls-serv --echo` (listens on all interfaces; connect on 127.0.0.1 only). */
+export function gnutlsServer(o: { port: number; files: PkiFiles; key: KeyKind; version?: Version; clientAuth?: boolean }): LaunchSpec {
+  const id = o.files.server[o.key];
+  const args = ['--port', String(o.port), '--echo', '--x509certfile', id.cert, '--x509keyfile', id.key, '--x509cafile', o.files.ca, '--priority', gnutlsPriority(o.version)];
+  if (o.clientAuth) args.push('--require-client-cert', '--verify-client-cert');
+  return { name: 'gnutls-serv', command: 'gnutls-serv', package: 'gnutls-bin', args, listenPort: o.port, startTimeoutMs: 8000 };
+}
+
+/** `gnutls-cli` to 127.0.0.1 (stdin is sent, received data printed). */
+export function gnutlsClient(o: { port: number; files: PkiFiles; version?: Version; groups?: readonly string[]; identity?: PemPair }): LaunchSpec {
+  const args = [LOOPBACK, '--port', String(o.port), '--x509cafile', o.files.ca, '--priority', gnutlsPriority(o.version, o.groups)];
+  if (o.identity) args.push('--x509certfile', o.identity.cert, '--x509keyfile', o.identity.key);
+  return { name: 'gnutls-cli', command: 'gnutls-cli', package: 'gnutls-bin', args };
+}
+
+/**
+ * `botan tls_server` (TLS 1.2 only; all interfaces). A policy file adds the
+ * CBC-SHA384 suites its default policy lacks.
+ */
+export function botanServer(o: { port: number; files: PkiFiles; key: KeyKind; policy?: string }): LaunchSpec {
+  const id = o.files.server[o.key];
+  const args = ['tls_server', id.cert, id.key, `--port=${o.port}`];
+  if (o.policy) args.push(`--policy=${o.policy}`);
+  return { name: 'botan tls_server', command: 'botan', package: 'botan', args, listenPort: o.port, startTimeoutMs: 8000 };
+}
+
+/** Botan policy text enabling the matrix's ciphers (AEADs and CBC with SHA-256/384, ECDHE and RSA). */
+export function writeBotanPolicy(dir: string, preferredGroup = 'x25519'): string {
+  const path = join(dir, `botan-policy-${preferredGroup}.txt`);
+  const groups = [...new Set([preferredGroup, 'x25519', 'secp256r1', 'secp384r1'])].join(' ');
+  writeFileSync(
+    path,
+    [
+      'allow_tls10=false',
+      'allow_tls11=false',
+      'allow_tls12=true',
+      'allow_dtls10=false',
+      'allow_dtls12=false',
+      'ciphers=ChaCha20Poly1305 AES-256/GCM AES-128/GCM AES-256 AES-128',
+      'macs=AEAD SHA-384 SHA-256',
+      'signature_hashes=SHA-512 SHA-384 SHA-256',
+      'signature_methods=ECDSA RSA IMPLICIT',
+      'key_exchange_methods=ECDH RSA',
+      `key_exchange_groups=${groups}`,
+      'negotiate_encrypt_then_mac=true',
+      '',
+    ].join('\n'),
+  );
+  return path;
+}
+
+export interface MosquittoOptions {
+  port: number;
+  files: PkiFiles;
+  /** require_certificate (mutual TLS). */
+  requireCertificate: boolean;
+  ciphers?: string;
+}
+
+/** A mosquitto.conf like the shared capture's, on 127.0.0.1:port; returns the launch spec. */
+export function mosquittoBroker(o: MosquittoOptions): LaunchSpec {
+  const conf = join(o.files.dir, `mosquitto-${o.port}.conf`);
+  const lines = [
+    'per_listener_settings false',
+    'allow_anonymous true',
+    'persistence false',
+    'log_dest stdout',
+    'log_type all',
+    `listener ${o.port} ${LOOPBACK}`,
+    `certfile ${o.files.server.rsa.cert}`,
+    `keyfile ${o.files.server.rsa.key}`,
+    'tls_version tlsv1.2',
+    `ciphers ${o.ciphers ?? 'ECDHE-RSA-AES256-SHA384'}`,
+    `require_certificate ${o.requireCertificate}`,
+  ];
+  // One-way: no cafile, so no client certificate is asked for or verified.
+  if (o.requireCertificate) lines.splice(6, 0, `cafile ${o.files.ca}`);
+  writeFileSync(conf, `${lines.join('\n')}\n`);
+  return { name: 'mosquitto', command: 'mosquitto', package: 'mosquitto', args: ['-c', conf], listenPort: o.port };
+}
+
+/** OpenSSL config capping the protocol at TLS 1.2 (mosquitto 2.0 treats --tls-version as a minimum). */
+export function writeMaxTls12Conf(dir: string): string {
+  const path = join(dir, 'openssl-max-tls12.cnf');
+  writeFileSync(path, ['openssl_conf = openssl_init', '[openssl_init]', 'ssl_conf = ssl_sect', '[ssl_sect]', 'system_default = system_default_sect', '[system_default_sect]', 'MaxProtocol = TLSv1.2', ''].join('\n'));
+  return path;
+}
+
+/** `mosquitto_pub` to 127.0.0.1, capped at TLS 1.2 via OPENSSL_CONF. */
+export function mosquittoPub(o: { port: number; files: PkiFiles; identity?: PemPair; maxTls12Conf: string; message?: string; host?: string }): LaunchSpec {
+  // localhost as in the write-up: with -h 127.0.0.1 libmosquitto sends the IP literal as SNI (RFC 6066 §3 forbids it).
+  const args = ['-h', o.host ?? 'localhost', '-p', String(o.port), '--cafile', o.files.ca, '--tls-version', 'tlsv1.2', '--ciphers', 'ECDHE-RSA-AES256-SHA384', '-t', 'tlsprop/interop', '-m', o.message ?? 'hello', '-q', '0', '-d'];
+  if (o.identity) args.push('--cert', o.identity.cert, '--key', o.identity.key);
+  return { name: 'mosquitto_pub', command: 'mosquitto_pub', package: 'mosquitto-clients', args, env: { OPENSSL_CONF: o.maxTls12Conf } };
+}
+
+/** MQTT 3.1.1 CONNECT (clean session, keep-alive 60 s) with the given client id. */
+export function mqttConnect(clientId = 'tlsprop'): Uint8Array {
+  const id = Buffer.from(clientId, 'utf8');
+  const variable = [0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0x02, 0x00, 0x3c];
+  const rest = [...variable, id.length >> 8, id.length & 0xff, ...id];
+  if (rest.length > 127) throw new RangeError('client id too long for this minimal encoder');
+  return Uint8Array.from([0x10, rest.length, ...rest]);
+}
+
+/** MQTT CONNACK, connection accepted. */
+export const MQTT_CONNACK = Uint8Array.from([0x20, 0x02, 0x00, 0x00]);
+
+// ---------------------------------------------------------------------------
+// Node tls, in process.
+
+export interface NodeTlsOptions {
+  files: PkiFiles;
+  key: KeyKind;
+  /** Group the server prefers (it picks by its own order). */
+  preferredGroup?: string;
+  version?: Version;
+  clientAuth?: boolean;
+}
+
+function readPem(path: string): Buffer {
+  return readFileSync(path);
+}
+
+function tlsVersion(v: Version): 'TLSv1.2' | 'TLSv1.3' {
+  return v === '1.2' ? 'TLSv1.2' : 'TLSv1.3';
+}
+
+export interface NodeTlsServer {
+  port: number;
+  /** NSS key-log lines the server reported. */
+  keylog: string[];
+  /** Errors of failed handshakes (tlsClientError). */
+  errors: string[];
+  close(): Promise<void>;
+}
+
+/** Node `tls.createServer` on 127.0.0.1:0 echoing what it receives. */
+export async function nodeTlsServer(o: NodeTlsOptions): Promise<NodeTlsServer> {
+  const id = o.files.server[o.key];
+  const keylog: string[] = [];
+  const errors: string[] = [];
+  const sockets = new Set<TLSSocket>();
+  const server = tlsCreateServer(
+    {
+      key: readPem(id.key),
+      cert: readPem(id.cert),
+      ca: readPem(o.files.ca),
+      requestCert: o.clientAuth ?? false,
+      rejectUnauthorized: o.clientAuth ?? false,
+      minVersion: o.version ? tlsVersion(o.version) : 'TLSv1.2',
+      maxVersion: o.version ? tlsVersion(o.version) : 'TLSv1.3',
+      ciphers: 'ALL',
+      ecdhCurve: [...new Set([OPENSSL_GROUP[o.preferredGroup ?? 'x25519'] ?? 'X25519', 'X25519', 'P-256', 'P-384'])].join(':'),
+    },
+    (socket) => {
+      sockets.add(socket);
+      socket.on('data', (d: Buffer) => socket.write(d));
+      socket.on('error', () => undefined);
+      socket.on('close', () => sockets.delete(socket));
+    },
+  );
+  server.on('keylog', (line: Buffer) => keylog.push(line.toString('utf8').trim()));
+  server.on('tlsClientError', (e) => errors.push(e.message));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, LOOPBACK, () => resolve());
+  });
+  const a = server.address();
+  const port = typeof a === 'object' && a ? a.port : 0;
+  return {
+    port,
+    keylog,
+    errors,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+export interface NodeTlsClientResult {
+  ok: boolean;
+  /** Data received before close. */
+  received: string;
+  error?: string;
+  protocol?: string | null;
+  cipher?: string;
+}
+
+/** Node `tls.connect` to 127.0.0.1:port: sends `send` once connected, resolves when `expect` arrived (or on error / timeout). */
+export async function nodeTlsClient(o: { port: number; files: PkiFiles; version: Version; cipher: string; group: string; identity?: PemPair; send: string; expect: string; timeoutMs?: number }): Promise<NodeTlsClientResult> {
+  return new Promise<NodeTlsClientResult>((resolve) => {
+    let received = '';
+    let settled = false;
+    const opts = {
+      host: LOOPBACK,
+      port: o.port,
+      servername: 'localhost',
+      ca: readPem(o.files.ca),
+      minVersion: tlsVersion(o.version),
+      maxVersion: tlsVersion(o.version),
+      ecdhCurve: o.group,
+      ciphers: o.cipher,
+      ...(o.identity ? { key: readPem(o.identity.key), cert: readPem(o.identity.cert) } : {}),
+    };
+    const socket = tlsConnect(opts);
+    const finish = (r: NodeTlsClientResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(r);
+    };
+    const timer = setTimeout(() => finish({ ok: false, received, error: `timed out after ${o.timeoutMs ?? 8000} ms` }), o.timeoutMs ?? 8000);
+    socket.on('secureConnect', () => socket.write(o.send));
+    socket.on('data', (d: Buffer) => {
+      received += d.toString('utf8');
+      if (received.includes(o.expect)) {
+        const c = socket.getCipher();
+        finish({ ok: true, received, protocol: socket.getProtocol(), cipher: c.standardName ?? c.name });
+      }
+    });
+    socket.on('error', (e) => finish({ ok: false, received, error: e.message }));
+    socket.on('close', () => finish({ ok: received.includes(o.expect), received, error: 'closed' }));
+  });
+}

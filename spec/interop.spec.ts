@@ -1,0 +1,285 @@
+/**
+ * Interop matrix: our client and our server against real peers on
+ * 127.0.0.1 (OpenSSL 3.0 s_server/s_client, Node tls in process, GnuTLS,
+ * Botan). Every row completes a handshake, exchanges application data, and
+ * its transcript (decrypted with the key log our side wrote) passes every
+ * rule with the trust anchor: zero violations. One OpenSSL session is also
+ * captured with tcpdump and decrypted by tshark and by `check`.
+ *
+ * Rows: the full product (peer/matrix fullMatrix, 104 rows) for OpenSSL in
+ * both roles; the covering subset (coveringMatrix, 40 rows: every suite and
+ * auth mode, each key exchange meeting every group) for Node in both roles
+ * (full with TLSPROP_INTEROP_FULL=1); GnuTLS: the covering subset's mutual
+ * rows (TLS 1.2 and 1.3), both roles; Botan tls_server
+ * (our client, TLS 1.2, the covering subset's one-way rows: Botan 2 with
+ * client auth required rejects every client certificate).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkFiles } from '../cli/check';
+import { nodeProvider } from '../crypto';
+import type { ClientConfig, ServerConfig } from '../engine/config';
+import { SERVER_NAME } from '../engine/fixtures';
+import type { Verdict } from '../oracles/rule';
+import { freePort, LoopbackListener, PeerGroup, type PeerProcess, requireBinary, runToExit } from '../peer/launch';
+import { describeEnd, formatVerdicts, handshakeFlow, type LiveRun, runOurClient, runOurServer, violationsOf } from '../peer/live';
+import { coveringMatrix, fullMatrix, MATRIX_SUITES, type Row } from '../peer/matrix';
+import { botanServer, GROUP_CODE, gnutlsClient, gnutlsServer, nodeTlsClient, nodeTlsServer, OPENSSL_CIPHER, OPENSSL_GROUP, opensslClient, opensslServer, suiteName, writeBotanPolicy } from '../peer/peers';
+import { type KeyKind, type PkiFiles, writePki } from '../peer/pki';
+
+const provider = nodeProvider();
+const enc = new TextEncoder();
+const FULL = fullMatrix(suiteName);
+const COVER = coveringMatrix(suiteName);
+/** TLSPROP_INTEROP_FULL=1 runs the full product against Node too (the default is the covering subset). */
+const NODE_ROWS = process.env['TLSPROP_INTEROP_FULL'] === '1' ? FULL : COVER;
+
+
+let files: PkiFiles;
+const group = new PeerGroup();
+
+beforeAll(async () => {
+  for (const [bin, pkg] of [['openssl', 'openssl'], ['gnutls-serv', 'gnutls-bin'], ['gnutls-cli', 'gnutls-bin'], ['botan', 'botan'], ['tcpdump', 'tcpdump'], ['tshark', 'tshark']] as const) requireBinary(bin, pkg);
+  files = await writePki();
+});
+
+afterAll(async () => {
+  await group.stopAll();
+  files?.cleanup();
+});
+
+/**
+ * Groups the client lists, the row's first. In TLS 1.2 supported_groups also
+ * names the curves of acceptable ECDSA certificates (RFC 8422 §5.1), and
+ * OpenSSL checks the client certificate's curve against it too: the ECDSA
+ * rows add P-256 (server key) and, when mutual, P-384 (client key).
+ */
+function groupsOf(row: Row): string[] {
+  const gs = [row.group as string];
+  if (row.version === '1.2' && row.kex === 'ECDHE_ECDSA') {
+    gs.push('secp256r1');
+    if (row.mutual) gs.push('secp384r1');
+  }
+  return [...new Set(gs)];
+}
+
+function clientConfig(row: Row, mutual = row.mutual): ClientConfig {
+  const c: ClientConfig = {
+    provider,
+    versions: [row.version === '1.2' ? 0x0303 : 0x0304],
+    cipherSuites: [row.code],
+    groups: groupsOf(row).map((g) => GROUP_CODE[g]!),
+    keyShareGroups: [GROUP_CODE[row.group]!],
+    serverName: SERVER_NAME,
+    trustAnchors: files.pki.anchors,
+  };
+  if (mutual) c.identity = files.pki.identity('client', row.key);
+  return c;
+}
+
+/** Our server: any matrix suite (the peer picks by what it offers), only the row's group. */
+function serverConfig(row: Row): ServerConfig {
+  return { provider, identity: files.pki.identity('server', row.key), clientAuth: row.mutual ? 'require' : 'none', trustAnchors: files.pki.anchors, cipherSuites: [...MATRIX_SUITES], groups: [GROUP_CODE[row.group]!] };
+}
+
+/** Connected with the row's parameters, application data as expected, zero violations. */
+async function expectClean(live: LiveRun, row: Row | undefined, peerOutput = ''): Promise<void> {
+  const where = `${describeEnd(live.run.end)}\nflow: ${handshakeFlow(live.transcript).join(', ')}\npeer: ${peerOutput.slice(-1500)}`;
+  if (live.run.end.outcome.kind !== 'connected') throw new Error(`handshake did not complete: ${where}`);
+  const s = live.run.end.outcome.session;
+  if (row) {
+    expect({ version: s.version, suite: suiteName(s.cipherSuite) }).toEqual({ version: row.version === '1.2' ? 0x0303 : 0x0304, suite: row.suite });
+    if (row.kex !== 'RSA') expect(s.group).toBe(GROUP_CODE[row.group]);
+    const clientCertSent = live.transcript.messages.some((m) => m.dir === 'C->S' && m.type === 'certificate_verify');
+    expect(clientCertSent).toBe(row.mutual);
+  }
+  const { violations } = await violationsOf(live.transcript, files.pki.anchors);
+  if (violations.length) throw new Error(`violations:\n${formatVerdicts(violations)}\n${where}`);
+  // Everything was readable with our key log, Finished of both sides included.
+  expect(live.transcript.gaps).toEqual([]);
+  const finished = live.transcript.messages.filter((m) => m.type === 'finished');
+  expect(finished.map((m) => m.dir).sort()).toEqual(['C->S', 'S->C']);
+}
+
+// ---------------------------------------------------------------------------
+
+describe('our client vs openssl s_server (full matrix)', () => {
+  const servers = new Map<string, number>();
+  async function portFor(key: KeyKind, mutual: boolean): Promise<number> {
+    const id = `${key}/${mutual}`;
+    const known = servers.get(id);
+    if (known) return known;
+    const port = await freePort();
+    await group.launch(opensslServer({ port, files, key, clientAuth: mutual }));
+    servers.set(id, port);
+    return port;
+  }
+  it.each(FULL.map((r) => [r.name, r] as const))('%s', async (_n, row) => {
+    const port = await portFor(row.key, row.mutual);
+    const live = await runOurClient(clientConfig(row), port, { appData: enc.encode('hello interop\n') });
+    await expectClean(live, row);
+    expect(live.receivedText).toBe('poretni olleh\n');
+  });
+});
+
+describe('our server vs openssl s_client (full matrix)', () => {
+  it.each(FULL.map((r) => [r.name, r] as const))('%s', async (_n, row) => {
+    const listener = await LoopbackListener.open();
+    let peer: PeerProcess | undefined;
+    try {
+      const cipher = row.version === '1.2' ? OPENSSL_CIPHER[row.suite]! : row.suite;
+      peer = await group.launch(opensslClient({ port: listener.port, files, version: row.version, cipher, group: groupsOf(row).map((g) => OPENSSL_GROUP[g]!).join(':'), ...(row.mutual ? { identity: files.client[row.key] } : {}) }));
+      const socket = await listener.accept();
+      const serving = runOurServer(serverConfig(row), socket, { appData: enc.encode('pong\n') });
+      // s_client sends its stdin once it has printed our data: the handshake is surely over then.
+      if (await peer.waitForOutput('pong', 8000)) peer.write('ping\n');
+      const live = await serving;
+      await expectClean(live, row, peer.output);
+      expect(live.receivedText).toBe('ping\n');
+    } finally {
+      await peer?.stop();
+      await listener.close();
+    }
+  });
+});
+
+describe(`our client vs Node tls.createServer (${NODE_ROWS === FULL ? 'full matrix' : 'covering subset'})`, () => {
+  const servers = new Map<string, Awaited<ReturnType<typeof nodeTlsServer>>>();
+  afterAll(async () => {
+    for (const s of servers.values()) await s.close();
+  });
+  it.each(NODE_ROWS.map((r) => [r.name, r] as const))('%s', async (_n, row) => {
+    // Node picks the group by its own preference: one server per preferred group.
+    const id = `${row.key}/${row.mutual}/${row.group}`;
+    let server = servers.get(id);
+    if (!server) {
+      server = await nodeTlsServer({ files, key: row.key, clientAuth: row.mutual, preferredGroup: row.group });
+      servers.set(id, server);
+    }
+    const live = await runOurClient(clientConfig(row), server.port, { appData: enc.encode('hello node\n') });
+    await expectClean(live, row, server.errors.join('\n'));
+    expect(live.receivedText).toBe('hello node\n');
+  });
+});
+
+describe(`our server vs Node tls.connect (${NODE_ROWS === FULL ? 'full matrix' : 'covering subset'})`, () => {
+  it.each(NODE_ROWS.map((r) => [r.name, r] as const))('%s', async (_n, row) => {
+    const listener = await LoopbackListener.open();
+    try {
+      const cipher = row.version === '1.2' ? OPENSSL_CIPHER[row.suite]! : row.suite;
+      const peer = nodeTlsClient({ port: listener.port, files, version: row.version, cipher, group: groupsOf(row).map((g) => OPENSSL_GROUP[g]!).join(':'), ...(row.mutual ? { identity: files.client[row.key] } : {}), send: 'ping\n', expect: 'pong' });
+      const socket = await listener.accept();
+      const live = await runOurServer(serverConfig(row), socket, { appData: enc.encode('pong\n') });
+      const node = await peer;
+      await expectClean(live, row, JSON.stringify(node));
+      expect(node).toMatchObject({ ok: true, cipher: row.suite });
+      expect(live.receivedText).toBe('ping\n');
+    } finally {
+      await listener.close();
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+const GNUTLS_ROWS = COVER.filter((r) => r.mutual);
+
+describe('GnuTLS, mutual authentication', () => {
+  it.each(GNUTLS_ROWS.map((r) => [r.name, r] as const))('our client vs gnutls-serv: %s', async (_n, row) => {
+    const port = await freePort();
+    const serv = await group.launch(gnutlsServer({ port, files, key: row.key, version: row.version, clientAuth: true }));
+    try {
+      const live = await runOurClient(clientConfig(row), port, { appData: enc.encode('hello gnutls\n') });
+      await expectClean(live, row, serv.output);
+      expect(live.receivedText).toBe('hello gnutls\n');
+    } finally {
+      await serv.stop();
+    }
+  });
+
+  it.each(GNUTLS_ROWS.map((r) => [r.name, r] as const))('our server vs gnutls-cli: %s', async (_n, row) => {
+    const listener = await LoopbackListener.open();
+    let peer: PeerProcess | undefined;
+    try {
+      peer = await group.launch(gnutlsClient({ port: listener.port, files, version: row.version, groups: groupsOf(row), identity: files.client[row.key] }));
+      const socket = await listener.accept();
+      // gnutls-cli offers its own suites: our server is restricted to the row's.
+      const cfg: ServerConfig = { ...serverConfig(row), cipherSuites: [row.code] };
+      const serving = runOurServer(cfg, socket, { appData: enc.encode('pong\n') });
+      if (await peer.waitForOutput('pong', 8000)) peer.write('ping\n');
+      const live = await serving;
+      await expectClean(live, row, peer.output);
+      expect(live.receivedText).toBe('ping\n');
+    } finally {
+      await peer?.stop();
+      await listener.close();
+    }
+  });
+});
+
+describe('our client vs botan tls_server (TLS 1.2, one-way)', () => {
+  const rows = COVER.filter((r) => r.version === '1.2' && !r.mutual);
+  const servers = new Map<string, { port: number; peer: PeerProcess }>();
+  it.each(rows.map((r) => [r.name, r] as const))('%s', async (_n, row) => {
+    // Botan picks the group by its policy's order: one server per (key, preferred group).
+    const id = `${row.key}/${row.group}`;
+    let s = servers.get(id);
+    if (!s) {
+      const port = await freePort();
+      const peer = await group.launch(botanServer({ port, files, key: row.key, policy: writeBotanPolicy(files.dir, row.group) }));
+      s = { port, peer };
+      servers.set(id, s);
+    }
+    const live = await runOurClient(clientConfig(row), s.port, { appData: enc.encode('hello botan\n') });
+    await expectClean(live, row, s.peer.output);
+    expect(live.receivedText).toContain('hello botan');
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+describe('capture of a session with our key log', () => {
+  it('tcpdump on lo; tshark decrypts both Finished; check on pcap + key log: zero violations', async () => {
+    const port = await freePort();
+    const server = await group.launch(opensslServer({ port, files, key: 'rsa', clientAuth: true }));
+    const pcap = join(files.dir, 'interop.pcap');
+    const keylogFile = join(files.dir, 'interop.keylog');
+    const dump = await group.launch({ name: 'tcpdump', command: 'tcpdump', package: 'tcpdump', args: ['-i', 'lo', '-n', '-s', '0', '-U', '--immediate-mode', '-w', pcap, `tcp port ${port}`] });
+    try {
+      if (!(await dump.waitForOutput('listening on', 5000))) throw new Error(`tcpdump did not start (it needs root or CAP_NET_RAW): ${dump.output}`);
+      const row = FULL.find((r) => r.suite === 'TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384' && r.mutual && r.group === 'x25519')!;
+      const row13 = FULL.find((r) => r.version === '1.3' && r.key === 'rsa' && r.mutual && r.group === 'secp256r1')!;
+      const lines: string[] = [];
+      for (const r of [row, row13]) {
+        const live = await runOurClient(clientConfig(r), port, { appData: enc.encode('captured\n') });
+        await expectClean(live, r);
+        lines.push(...live.keylog);
+      }
+      writeFileSync(keylogFile, `${lines.join('\n')}\n`);
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      await dump.stop(3000, 'SIGINT');
+      await server.stop();
+    }
+    const tshark = await runToExit({ name: 'tshark', command: 'tshark', package: 'tshark', args: ['-n', '-r', pcap, '-o', `tls.keylog_file:${keylogFile}`, '-Y', 'tls.handshake.type == 20', '-T', 'fields', '-e', 'tcp.stream', '-e', 'ip.src', '-e', 'tcp.srcport'] }, 30_000);
+    expect(tshark.exit.code).toBe(0);
+    const finished = tshark.output.split('\n').filter((l) => /^\d+\t/.test(l));
+    // Two connections, a Finished each way in each.
+    expect(finished).toHaveLength(4);
+    const seen: Array<{ source: string; violations: number; inconclusive: number }> = [];
+    const violations: Verdict[] = [];
+    await checkFiles([pcap], { keylog: readFileSync(keylogFile, 'utf8'), trustAnchors: files.pki.anchors }, (c, verdicts) => {
+      violations.push(...verdicts.filter((v) => v.status === 'violation'));
+      seen.push({ source: c.source ?? '?', violations: verdicts.filter((v) => v.status === 'violation').length, inconclusive: verdicts.filter((v) => v.status === 'inconclusive').length });
+    });
+    expect(seen).toHaveLength(2);
+    expect(formatVerdicts(violations)).toBe('');
+  });
+});
+
+describe('cleanup', () => {
+  it('leaves no child process running', async () => {
+    await group.stopAll();
+    expect(group.running().map((p) => `${p.name} pid ${p.pid}`)).toEqual([]);
+  });
+});

@@ -1,0 +1,93 @@
+/**
+ * Findings of the valid-transcript property (spec/valid.spec.ts): engine
+ * bugs, or oracle false positives, on valid plans. Each
+ * is narrow: the predicate names the exact plan dimension, and only that
+ * rule's violation is tolerated there. Delete an entry once the engine (or
+ * oracle) is fixed (its `it.failing` case in spec/valid.spec.ts turns red then).
+ */
+import { type HandshakePlan, kexOf, normalizePlan, REFERENCE_PLANS, SUITES_13 } from '../../generators/handshake';
+
+export interface KnownFinding {
+  id: string;
+  rule: string;
+  /** Which side is at fault and why. */
+  diagnosis: string;
+  applies(plan: HandshakePlan): boolean;
+  /** A small plan that shows it. */
+  example: HandshakePlan;
+}
+
+const ref = REFERENCE_PLANS.oneway;
+
+/*
+ * Found and since fixed in the engine (entry removed):
+ * - ext.ecc.no-ecc-ext-without-ecc: a TLS 1.2-only ClientHello with only RSA key-exchange suites carried
+ *   supported_groups (EC groups) and ec_point_formats (RFC 8422 §4 MUST NOT).
+ */
+export const KNOWN: readonly KnownFinding[] = [
+  {
+    id: 'engine-server-compat-ccs-off',
+    rule: 't13.order.compat-ccs',
+    diagnosis:
+      'engine server: with middleboxCompat=false it sends no dummy change_cipher_spec although the client sent a non-empty legacy_session_id; RFC 8446 App. D.4: "if the client sends a non-empty session ID, the server MUST send the change_cipher_spec". The server option should only apply when the client uses compatibility mode too (or be documented as a deliberate deviation).',
+    applies: (p) => p.version === '1.3' && p.middleboxCompat.client && !p.middleboxCompat.server,
+    example: normalizePlan({ ...ref, name: 'known: TLS 1.3 server compat off', version: '1.3', suite: SUITES_13[0] as number, middleboxCompat: { client: true, server: false } }),
+  },
+  {
+    id: 'oracle-ems-resumption-legacy-server',
+    rule: 'ext.ems.resumption',
+    diagnosis:
+      'oracle, likely false positive: the first connection shows a server without EMS support (the client offered extended_master_secret, the ServerHello did not echo it); such a legacy server resuming that session for a ClientHello offering EMS is what RFC 7627 §5.3 cannot forbid (it binds servers implementing EMS). The rule could use `earlier` to see this and say not-applicable. (Were the server EMS-capable, the abbreviated handshake would be an engine bug: RFC 7627 §5.3 MUST NOT resume a non-EMS session when the ClientHello offers EMS.)',
+    applies: (p) => p.version === '1.2' && p.resumption !== 'none' && p.ems.client && !p.ems.server,
+    example: normalizePlan({ ...ref, name: 'known: EMS-less server resumes', resumption: 'session_id', ems: { client: true, server: false } }),
+  },
+];
+
+/** The rules a plan may violate because of a known finding. */
+export function knownRules(plan: HandshakePlan): Set<string> {
+  return new Set(KNOWN.filter((k) => k.applies(plan)).map((k) => k.rule));
+}
+
+/**
+ * Inconclusive verdicts a generated transcript (with key log, ephemeral keys,
+ * certificate keys and trust anchors) may get, each for a stated reason and
+ * only on the plans it names. Any other inconclusive verdict is a lost piece
+ * of evidence and fails the property.
+ */
+export const EXPECTED_INCONCLUSIVE: readonly { rule: string; why: string; applies(plan: HandshakePlan): boolean }[] = [
+  { rule: 'ver.downgrade-sentinel-set', why: 'one transcript cannot show that a TLS 1.2 server also supports TLS 1.3', applies: (p) => p.version === '1.2' },
+  { rule: 'ext.ems.negotiation', why: 'the client offered EMS and the server (plan: EMS off) did not echo it, which is allowed', applies: (p) => p.version === '1.2' && p.ems.client && !p.ems.server },
+  { rule: 'cert.leaf.name', why: 'the plan sends no SNI, so the expected host is unknown', applies: (p) => p.sni === null },
+  {
+    rule: 'ext.sni.resumption',
+    why: 'oracle gap: inconclusive ("needs the certificate oracles") on every full TLS 1.3 handshake, where it should be not-applicable',
+    applies: (p) => p.version === '1.3',
+  },
+  {
+    rule: 't12.ks.master-secret',
+    why: 'oracle gap: with RSA key exchange the master secret is not recomputed although the server key is given (t12.ks.pms-rsa decrypts the premaster with it)',
+    applies: (p) => p.version === '1.2' && kexOf(p.suite) === 'RSA',
+  },
+  { rule: 't12.ks.ems', why: 'oracle gap: as t12.ks.master-secret, for the extended master secret', applies: (p) => p.version === '1.2' && kexOf(p.suite) === 'RSA' },
+  // Resumed connections: the secret they build on comes from the first connection.
+  ...['t12.ks.master-secret', 't12.ks.ems', 't12.ks.pms-ecdh', 'ecdh.shared-secret-encoding'].map((rule) => ({
+    rule,
+    why: 'evidence gap: an abbreviated TLS 1.2 handshake reuses the master secret of the first connection; the rule does not look it up in `earlier`',
+    applies: (p: HandshakePlan) => p.version === '1.2' && p.resumption !== 'none',
+  })),
+  ...['t13.ks.schedule', 't13.ks.secrets', 'ecdh.shared-secret-encoding'].map((rule) => ({
+    rule,
+    why: 'evidence gap: the resumption PSK is not in the transcript (engine/memory does not attach it; the oracles do not derive it from the first connection)',
+    applies: (p: HandshakePlan) => p.version === '1.3' && p.resumption !== 'none',
+  })),
+  ...['t12.ks.pms-rsa', 't12.rsa.cke-encoding'].map((rule) => ({
+    rule,
+    why: 'oracle nit: an abbreviated handshake has no ClientKeyExchange; the rules say "not decoded" where not-applicable fits',
+    applies: (p: HandshakePlan) => p.version === '1.2' && p.resumption !== 'none' && kexOf(p.suite) === 'RSA',
+  })),
+  { rule: 'ecdh.symmetry', why: 'oracle nit: psk_ke has no key_share; "not checked" where not-applicable fits', applies: (p) => p.version === '1.3' && p.resumption === 'psk_ke' },
+];
+
+export function expectedInconclusive(plan: HandshakePlan): Set<string> {
+  return new Set(EXPECTED_INCONCLUSIVE.filter((e) => e.applies(plan)).map((e) => e.rule));
+}
