@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Io, main } from './main';
 
@@ -45,10 +47,21 @@ describe('tlsprop decode', () => {
 });
 
 describe('tlsprop run', () => {
-  it('prints the reference flows as ladders', async () => {
+  it('runs the suite against the built-in target: reference flows, generated handshakes, mutants, reports', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'tlsprop-run-'));
     const io = capture();
-    expect(await main(['run'], io)).toBe(0);
+    expect(await main(['run', '--smoke', '--count', '1', '--mutants', '1', '--seed', '7', '--out', out], io)).toBe(0);
     expect(io.stdout).toContain('  C->S: Certificate, ClientKeyExchange, CertificateVerify, ChangeCipherSpec, Finished');
     expect(io.stdout).toContain('  C->S: ClientKeyExchange, ChangeCipherSpec, Finished');
+    expect(io.stdout.join('\n')).toMatch(/mutants from \d+ operators: (\d+) caught with their declared rules, 0 not/);
+    expect(io.stderr.some((l) => /\[run [\d.]+s\] valid 3\/3/.test(l))).toBe(true);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.summary.transcripts).toBeGreaterThanOrEqual(3);
+    expect(report.summary.verdicts.violation).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['junit.xml', 'report.html', 'report.json', 'summary.md']);
+  });
+
+  it('refuses a malformed count', async () => {
+    expect(await main(['run', '--count', 'many'], capture())).toBe(2);
   });
 });

@@ -1,13 +1,35 @@
 /**
- * `tlsprop run`: the main job. For now it prints the built-in reference
- * flows (the MQTT-broker write-up) as ladders, decoded through the
- * Transcript model; the conformance suite replaces this as it lands.
+ * `tlsprop run [--smoke] [--count N] [--mutants M] [--seed S] [--out DIR] [--include-secrets]`:
+ * the main job. The conformance suite against the built-in default target,
+ * our own TLS 1.2/1.3 client and server run in memory:
+ *
+ * 1. the reference flows of the MQTT-broker write-up (mutual and one-way),
+ *    then N generated handshake plans across versions, suites, groups, key
+ *    types, client-auth modes, HRR and resumption: each rendered to a real
+ *    transcript and checked by every rule (zero violations expected);
+ * 2. every mutation operator on M generated base handshakes: each mutant
+ *    must trip the rules its operator declares;
+ * 3. the coverage report (rules, state machines, configurations, mutation
+ *    score, counterexamples) written as JSON, JUnit, Markdown and HTML.
+ *
+ * Progress goes to stderr; the seed is printed so that a run replays
+ * (`--seed S`). Exit 0 when every valid transcript conforms and every
+ * mutant is caught, 1 otherwise.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { transcriptFromJson } from '../transcript/json';
+import fc from 'fast-check';
+import { webcrypto } from 'node:crypto';
+import { testPki } from '../engine/fixtures';
+import { type HandshakePlan, REFERENCE_PLANS, handshakePlanArb, newRenderCache, renderHandshake } from '../generators/handshake';
+import { OPERATORS, baseChoiceArb, runMutant } from '../generators/mutations';
+import { checkTranscript } from '../oracles/engine';
+import type { Verdict } from '../oracles/rule';
+import { buildCoverage, machinesFromOracles } from '../reports/coverage';
+import { ruleInfos } from '../reports/jest-reporter';
+import type { MutantRun, RunInput, TranscriptRun } from '../reports/model';
+import { renderReports } from '../reports/render';
+import { walkedTransitions } from '../reports/transitions';
 import type { Transcript } from '../transcript/model';
-import { parseArgs } from './args';
+import { UsageError, option, parseArgs } from './args';
 import { displayName } from './explain';
 import type { Io } from './main';
 
@@ -27,14 +49,88 @@ export function ladder(t: Transcript): string[] {
   return lines;
 }
 
+function count(p: ReturnType<typeof parseArgs>, name: string, fallback: number): number {
+  const v = option(p, name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} needs a whole number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+const violations = (vs: readonly Verdict[]): Verdict[] => vs.filter((v) => v.status === 'violation');
+
 export async function runCommand(args: string[], io: Io): Promise<number> {
-  parseArgs(args, {});
-  for (const name of ['reference-mutual', 'reference-oneway']) {
-    const file = join(__dirname, '..', 'spec', 'fixtures', `${name}.json`);
-    const t = transcriptFromJson(JSON.parse(readFileSync(file, 'utf8')), file);
-    io.out(`${name}:`);
-    for (const l of ladder(t)) io.out(`  ${l}`);
+  const p = parseArgs(args, { flags: ['smoke', 'include-secrets'], options: ['count', 'mutants', 'seed', 'out'] });
+  const smoke = p.flags.has('smoke');
+  const n = count(p, 'count', smoke ? 4 : 40);
+  const perOperator = count(p, 'mutants', smoke ? 1 : 2);
+  const seed = count(p, 'seed', Date.now() % 2 ** 31);
+  const outDir = option(p, 'out') ?? 'out/run';
+  const started = Date.now();
+  const progress = (s: string) => io.err(`[run ${((Date.now() - started) / 1000).toFixed(1)}s] ${s}`);
+  io.out(`tlsprop run: the conformance suite against the built-in target (our TLS 1.2/1.3 client and server, in memory)`);
+  io.out(`seed ${seed} (replay with --seed ${seed}), ${n} generated handshakes, ${perOperator} mutant(s) for each of ${OPERATORS.length} operators`);
+
+  const transcripts: TranscriptRun[] = [];
+  const failures: string[] = [];
+  const cache = newRenderCache(webcrypto as unknown as Crypto);
+
+  // 1. The reference flows, then generated plans.
+  const plans: Array<[string, HandshakePlan]> = [
+    ['reference mutual (MQTT broker + mosquitto_pub)', REFERENCE_PLANS.mutual],
+    ['reference one-way (verify_none)', REFERENCE_PLANS.oneway],
+    ...fc.sample(handshakePlanArb(), { seed, numRuns: n }).map((plan, i): [string, HandshakePlan] => [`plan ${i + 1}/${n}`, plan]),
+  ];
+  for (const [i, [label, plan]] of plans.entries()) {
+    const r = await renderHandshake(plan, cache);
+    const earlier: Transcript[] = r.earlier.map((e) => e.transcript);
+    const checks = { trustAnchors: r.trustAnchors, at: r.at, privateKeys: r.privateKeys, certCache: cache.certCache };
+    for (const [k, e] of r.earlier.entries()) {
+      const first = await checkTranscript(e.transcript, { ...checks, earlier: earlier.slice(0, k) });
+      transcripts.push({ id: `${label} (first connection)`, provenance: e.transcript.provenance, config: r.config, verdicts: first.verdicts, transitions: walkedTransitions(first.context), ladder: ladder(e.transcript) });
+    }
+    const res = await checkTranscript(r.transcript, { ...checks, earlier });
+    const lines = ladder(r.transcript);
+    transcripts.push({ id: label, provenance: r.transcript.provenance, config: r.config, verdicts: res.verdicts, transitions: walkedTransitions(res.context), ladder: lines });
+    const bad = violations(res.verdicts);
+    const completed = r.run.clientOutcome.kind === 'connected' || r.run.clientOutcome.kind === 'closed';
+    if (!completed || bad.length) failures.push(`${label} [${r.config.version} ${r.config.cipherSuite}]: ${completed ? bad.map((v) => `${v.rule}: ${v.detail}`).join('; ') : `did not complete (${r.run.clientOutcome.kind})`}`);
+    if (i < 2) {
+      io.out(`${label}:`);
+      for (const l of lines) io.out(`  ${l}`);
+    }
+    progress(`valid ${i + 1}/${plans.length}: ${label}: TLS ${r.config.version} ${r.config.cipherSuite} ${bad.length ? `${bad.length} violation(s)` : 'ok'}`);
   }
-  io.out('The conformance suite (oracles, generators, live targets) is not built yet: see the open issues.');
-  return 0;
+
+  // 2. Every mutation operator on generated bases.
+  const pki = await testPki();
+  const mutants: MutantRun[] = [];
+  let caught = 0;
+  for (const [k, op] of OPERATORS.entries()) {
+    for (const choice of fc.sample(baseChoiceArb(op), { seed: seed + k + 1, numRuns: perOperator })) {
+      const m = await runMutant(op, pki, choice);
+      const res = await checkTranscript(m.transcript, m.check);
+      const tripped = [...new Set(violations(res.verdicts).map((v) => v.rule))].sort();
+      const missing = op.declares.filter((d) => !tripped.includes(d));
+      if (missing.length) failures.push(`mutant ${op.name} on ${choice.base} (engine seed ${choice.seed}): declared rule(s) not tripped: ${missing.join(', ')}`);
+      else caught++;
+      mutants.push({ id: `${op.name}/${choice.base}/${choice.seed}`, operator: op.name, declaredRules: [...op.declares], seed: choice.seed, path: `${choice.base}/${op.name}`, trippedRules: tripped, transitions: walkedTransitions(res.context) });
+    }
+    progress(`mutants ${k + 1}/${OPERATORS.length}: ${op.name}`);
+  }
+
+  // 3. The coverage report.
+  const input: RunInput = { tool: { name: 'tlsprop', version: '0.1.0' }, startedAt: new Date(started).toISOString(), rules: ruleInfos(), transcripts, mutants, stateMachines: machinesFromOracles() };
+  const report = buildCoverage(input);
+  const written = renderReports(report, { outDir, includeSecrets: p.flags.has('include-secrets') });
+  const s = report.summary;
+  io.out('');
+  io.out(`${s.transcripts} valid transcripts: ${s.verdicts.pass} pass, ${s.verdicts.violation} violation, ${s.verdicts.inconclusive} inconclusive, ${s.verdicts['not-applicable']} not applicable`);
+  io.out(`${mutants.length} mutants from ${OPERATORS.length} operators: ${caught} caught with their declared rules, ${mutants.length - caught} not`);
+  io.out(`rules: ${s.rulesApplied} of ${s.rules} applied, ${s.rulesProven} proven by a mutant, ${s.rulesPassedByValid} passed by a valid transcript`);
+  io.out(`state-machine transitions exercised: ${s.transitionsExercised} of ${s.transitionsTotal}`);
+  for (const f of failures) io.out(`FAIL ${f}`);
+  for (const w of written) io.out(`written: ${w}`);
+  io.out(`${failures.length ? 'FAILED' : 'passed'} in ${((Date.now() - started) / 1000).toFixed(1)} s (seed ${seed})`);
+  return failures.length ? 1 : 0;
 }

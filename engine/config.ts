@@ -58,7 +58,12 @@ export interface CommonConfig {
   ephemeral?: EcdhKeyPair[];
   /** Ephemeral finite-field DH key pairs (TLS 1.2 DHE) to use instead of fresh ones. */
   ephemeralDh?: DhKeyPair[];
-  /** TLS 1.3 middlebox compatibility mode (RFC 8446 D.4): session id + dummy CCS. Default true. */
+  /**
+   * TLS 1.3 middlebox compatibility mode (RFC 8446 D.4), default true. A
+   * client in this mode sends a session id and a dummy CCS; a server follows
+   * the client (it sends its dummy CCS whenever the client sent a session id,
+   * as D.4 requires), so on a server this setting has no effect.
+   */
   middleboxCompat?: boolean;
   hooks?: EngineHooks;
 }

@@ -410,7 +410,7 @@ export class TlsServer extends Endpoint {
     if (pskChoice && this.psk) exts.push({ type: ExtensionType.pre_shared_key, body: { kind: 'pre_shared_key_server', selectedIdentity: pskChoice.index } });
     await this.sendHandshake({ type: 'server_hello', legacyVersion: 0x0303, random: this.random, sessionId: ch.sessionId, cipherSuite: suite.code, compressionMethod: 0, extensions: exts });
     // RFC 8446 D.4: one dummy CCS, right after the server's first handshake message (ServerHello or HelloRetryRequest).
-    if (ch.sessionId.length > 0 && (this.config.middleboxCompat ?? true) && !this.ccsSent) await this.sendCcs();
+    if (ch.sessionId.length > 0 && !this.ccsSent) await this.sendCcs();
     const len = tls13KeyLength(suite);
     this.shHash = await this.hashOf(h);
     let s = await tls13Schedule(this.p, this.scheduleInput(h, { serverHelloHash: this.shHash }));
@@ -472,7 +472,7 @@ export class TlsServer extends Endpoint {
     this.hrrSuite = suite.code;
     this.hrrGroup = group;
     this.ch1 = ch;
-    if (ch.sessionId.length > 0 && (this.config.middleboxCompat ?? true)) {
+    if (ch.sessionId.length > 0) {
       await this.sendCcs();
       this.ccsSent = true;
     }

@@ -429,7 +429,8 @@ export function expectedSequence(plan: HandshakePlan, connection: 'main' | 'init
     const compatC = plan.middleboxCompat.client;
     // A psk_ke resumption needs no key share, so the server has nothing to retry for.
     const hrr = hrrOf(plan) && !(resumed && plan.resumption === 'psk_ke');
-    if (compatC && plan.middleboxCompat.server) s.push('S->C change_cipher_spec');
+    // The server answers a client's compatibility mode with its dummy CCS (RFC 8446 D.4).
+    if (compatC) s.push('S->C change_cipher_spec');
     if (hrr) {
       if (compatC) s.push('C->S change_cipher_spec');
       s.push('C->S client_hello', 'S->C server_hello');

@@ -4,9 +4,10 @@
  * Operators live in generators/mutations/operators.ts; the machinery (base
  * handshakes, hook tracking, transcript edits) in generators/mutations/support.ts.
  */
+import fc from 'fast-check';
 import type { TestPki } from '../engine/fixtures';
 import { type MutationOperator, OPERATORS } from './mutations/operators';
-import { BASES, type BaseChoice, type BaseName, type MutantRun, baseEnv, runPrepared } from './mutations/support';
+import { BASE_GROUPS, BASES, type BaseChoice, type BaseName, type MutantRun, baseEnv, runPrepared } from './mutations/support';
 
 export { OPERATORS } from './mutations/operators';
 export type { Mechanism, MutationOperator } from './mutations/operators';
@@ -34,4 +35,17 @@ export async function runMutant(op: MutationOperator, pki: TestPki, choice: Base
 export function runBase(pki: TestPki, choice: BaseChoice): Promise<MutantRun> {
   const env = baseEnv(pki, choice);
   return runPrepared(env, { client: env.client, server: env.server }, 'base');
+}
+
+/** The base handshakes an operator runs on, with randoms and the engine seed, as a fast-check arbitrary. */
+export function baseChoiceArb(op: MutationOperator): fc.Arbitrary<BaseChoice> {
+  return fc.record({
+    base: fc.constantFrom(...basesFor(op)),
+    suiteIndex: fc.nat(2),
+    group: fc.constantFrom(...BASE_GROUPS),
+    compat: fc.boolean(),
+    clientRandom: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+    serverRandom: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+    seed: fc.nat(),
+  });
 }

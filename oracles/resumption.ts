@@ -83,7 +83,14 @@ export const resumptionRules: Rule[] = [
       const shEms = hasExt(exts(ctx.sh), X.extended_master_secret);
       const i = ctx.sh!.m.index;
       if (origEms && !chEms) return violation('The server resumed an EMS session for a ClientHello without EMS.', { message: i, expected: 'abort', actual: 'resumed' });
-      if (!origEms && chEms) return violation('The server resumed a non-EMS session for a ClientHello offering EMS.', { message: i, expected: 'full handshake', actual: 'resumed' });
+      if (!origEms && chEms) {
+        // RFC 7627 §5.3 binds servers that implement EMS; a server that did not echo the client's offer in the original handshake does not.
+        if (hasExt(exts(r.orig.ch), X.extended_master_secret)) {
+          return notApplicable('The original handshake shows a server without EMS support (the client offered extended_master_secret, the server did not echo it), so the §5.3 duty of EMS servers does not apply.', { message: i });
+        }
+        if (shEms) return violation('The server, which implements EMS, resumed a non-EMS session for a ClientHello offering EMS.', { message: i, expected: 'full handshake', actual: 'resumed' });
+        return inconclusive('The server resumed a non-EMS session for a ClientHello offering EMS; whether it implements EMS (and so must not) cannot be seen in these transcripts.', { message: i });
+      }
       if (shEms !== origEms) return violation("The resuming ServerHello's EMS status differs from the original session's, and the client went on.", { message: i });
       return pass('EMS status is the same as in the original session.', { message: i });
     },

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { type TestPki, testPki } from '../engine/fixtures';
-import { BASE_GROUPS, BASE_NAMES, type BaseChoice, type MutationOperator, OPERATORS, basesFor, runBase, runMutant } from '../generators/mutations';
+import { BASE_GROUPS, BASE_NAMES, OPERATORS, baseChoiceArb, runBase, runMutant } from '../generators/mutations';
 import { allRules } from '../oracles/catalogue';
 import { checkTranscript, ruleStatus } from '../oracles/engine';
 import type { Verdict } from '../oracles/rule';
@@ -149,17 +149,6 @@ const HAND_MADE_ONLY: Readonly<Record<string, string>> = {
   'cert.path.name-constraints': 'crypto-cert row cert.path.name-constraints (t12)',
 };
 
-function choiceArb(op: MutationOperator): fc.Arbitrary<BaseChoice> {
-  return fc.record({
-    base: fc.constantFrom(...basesFor(op)),
-    suiteIndex: fc.nat(2),
-    group: fc.constantFrom(...BASE_GROUPS),
-    compat: fc.boolean(),
-    clientRandom: fc.uint8Array({ minLength: 32, maxLength: 32 }),
-    serverRandom: fc.uint8Array({ minLength: 32, maxLength: 32 }),
-    seed: fc.nat(),
-  });
-}
 
 const violated = (vs: readonly Verdict[]): string[] => [...new Set(vs.filter((v) => v.status === 'violation').map((v) => v.rule))].sort();
 
@@ -214,7 +203,7 @@ describe('mutation operators', () => {
     const score: Score = { runs: 0, caught: 0, caughtOtherwise: 0, missed: 0, also: new Set() };
     scores.set(name, score);
     await fc.assert(
-      fc.asyncProperty(choiceArb(op), async (choice) => {
+      fc.asyncProperty(baseChoiceArb(op), async (choice) => {
         const r = await runMutant(op, pki, choice);
         const verdicts = (await checkTranscript(r.transcript, r.check)).verdicts;
         const tripped = violated(verdicts);

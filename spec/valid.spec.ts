@@ -45,7 +45,7 @@ import { recordFragment, runDir } from '../reports/collect';
 import { describeOutcome } from '../engine/types';
 import type { TranscriptJson } from '../transcript/json';
 import { expectedInconclusive, KNOWN, knownRules } from './support/known-findings';
-import { walkedTransitions } from './support/transitions';
+import { walkedTransitions } from '../reports/transitions';
 
 const RUNS = Number(process.env['TLSPROP_RUNS'] ?? 25);
 const SEED = process.env['TLSPROP_SEED'] === undefined ? undefined : Number(process.env['TLSPROP_SEED']);
@@ -170,7 +170,8 @@ describe('valid handshakes conform', () => {
     expect(() => failIfProblems(j)).toThrow(/violation t12\.order\.state-machine/);
   });
 
-  describe('known findings (engine bugs / oracle false positives; each case turns red once fixed: then delete its KNOWN entry)', () => {
+  // Only while there are open findings (jest refuses an empty table).
+  (KNOWN.length ? describe : describe.skip)('known findings (engine bugs / oracle false positives; each case turns red once fixed: then delete its KNOWN entry)', () => {
     it.each(KNOWN.map((k) => [k.id, k] as const))('%s', async (_id, k) => {
       expect(k.applies(k.example)).toBe(true);
       const j = await judge(await renderHandshake(k.example, cache), `valid/known/${k.id}`);

@@ -5,7 +5,7 @@
  * rule's violation is tolerated there. Delete an entry once the engine (or
  * oracle) is fixed (its `it.failing` case in spec/valid.spec.ts turns red then).
  */
-import { type HandshakePlan, kexOf, normalizePlan, REFERENCE_PLANS, SUITES_13 } from '../../generators/handshake';
+import { type HandshakePlan, kexOf } from '../../generators/handshake';
 
 export interface KnownFinding {
   id: string;
@@ -17,31 +17,16 @@ export interface KnownFinding {
   example: HandshakePlan;
 }
 
-const ref = REFERENCE_PLANS.oneway;
-
 /*
- * Found and since fixed in the engine (entry removed):
+ * Found and since fixed (entries removed):
+ * - t13.order.compat-ccs: with middleboxCompat=false the engine server sent no dummy CCS although the client
+ *   sent a non-empty legacy_session_id (RFC 8446 App. D.4); the server now follows the client.
+ * - ext.ems.resumption: flagged a server without EMS support (it did not echo the client's EMS offer in the
+ *   original handshake) for resuming that session; RFC 7627 §5.3 binds EMS servers only: now not-applicable.
  * - ext.ecc.no-ecc-ext-without-ecc: a TLS 1.2-only ClientHello with only RSA key-exchange suites carried
  *   supported_groups (EC groups) and ec_point_formats (RFC 8422 §4 MUST NOT).
  */
-export const KNOWN: readonly KnownFinding[] = [
-  {
-    id: 'engine-server-compat-ccs-off',
-    rule: 't13.order.compat-ccs',
-    diagnosis:
-      'engine server: with middleboxCompat=false it sends no dummy change_cipher_spec although the client sent a non-empty legacy_session_id; RFC 8446 App. D.4: "if the client sends a non-empty session ID, the server MUST send the change_cipher_spec". The server option should only apply when the client uses compatibility mode too (or be documented as a deliberate deviation).',
-    applies: (p) => p.version === '1.3' && p.middleboxCompat.client && !p.middleboxCompat.server,
-    example: normalizePlan({ ...ref, name: 'known: TLS 1.3 server compat off', version: '1.3', suite: SUITES_13[0] as number, middleboxCompat: { client: true, server: false } }),
-  },
-  {
-    id: 'oracle-ems-resumption-legacy-server',
-    rule: 'ext.ems.resumption',
-    diagnosis:
-      'oracle, likely false positive: the first connection shows a server without EMS support (the client offered extended_master_secret, the ServerHello did not echo it); such a legacy server resuming that session for a ClientHello offering EMS is what RFC 7627 §5.3 cannot forbid (it binds servers implementing EMS). The rule could use `earlier` to see this and say not-applicable. (Were the server EMS-capable, the abbreviated handshake would be an engine bug: RFC 7627 §5.3 MUST NOT resume a non-EMS session when the ClientHello offers EMS.)',
-    applies: (p) => p.version === '1.2' && p.resumption !== 'none' && p.ems.client && !p.ems.server,
-    example: normalizePlan({ ...ref, name: 'known: EMS-less server resumes', resumption: 'session_id', ems: { client: true, server: false } }),
-  },
-];
+export const KNOWN: readonly KnownFinding[] = [];
 
 /** The rules a plan may violate because of a known finding. */
 export function knownRules(plan: HandshakePlan): Set<string> {

@@ -6,12 +6,12 @@
  * via `viaOf`) and once for the server's, plus the epsilon transitions that
  * led to it. A walk that fails stops there (the transitions up to it count).
  */
-import type { Context } from '../../oracles/context';
-import { factsOf } from '../../oracles/ordering';
-import { type StateMachine, type Transition, closure, machineFor, step, walkable } from '../../oracles/statemachine';
-import { EPSILON, viaOf } from '../../reports/coverage';
-import type { MachineId, MachineTransition } from '../../reports/model';
-import type { Direction } from '../../transcript/model';
+import type { Context } from '../oracles/context';
+import { factsOf } from '../oracles/ordering';
+import { type StateMachine, type Transition, closure, machineFor, step, walkable } from '../oracles/statemachine';
+import { EPSILON, viaOf } from './coverage';
+import type { MachineId, MachineTransition } from './model';
+import type { Direction } from '../transcript/model';
 
 /** Epsilon transitions from `from` (a set) to `target` (shortest path, breadth first). */
 function epsilonPath(machine: StateMachine, from: ReadonlySet<string>, target: string): Transition[] {
