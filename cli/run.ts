@@ -113,7 +113,13 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
       const tripped = [...new Set(violations(res.verdicts).map((v) => v.rule))].sort();
       const missing = op.declares.filter((d) => !tripped.includes(d));
       if (missing.length) failures.push(`mutant ${op.name} on ${choice.base} (engine seed ${choice.seed}): declared rule(s) not tripped: ${missing.join(', ')}`);
-      else caught++;
+      // Undecidable from a transcript: the named rules must say inconclusive, never pass.
+      for (const u of op.undecidable ?? []) {
+        const st = res.verdicts.filter((v) => v.rule === u).map((v) => v.status);
+        if (!st.length || st.some((x) => x !== 'inconclusive')) failures.push(`mutant ${op.name}: ${u} should be inconclusive, was ${st.join('/') || 'absent'}`);
+      }
+      if (!op.declares.length) continue; // nothing to catch: not part of the mutation score
+      if (!missing.length) caught++;
       mutants.push({ id: `${op.name}/${choice.base}/${choice.seed}`, operator: op.name, declaredRules: [...op.declares], seed: choice.seed, path: `${choice.base}/${op.name}`, trippedRules: tripped, transitions: walkedTransitions(res.context) });
     }
     progress(`mutants ${k + 1}/${OPERATORS.length}: ${op.name}`);
@@ -126,7 +132,7 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   const s = report.summary;
   io.out('');
   io.out(`${s.transcripts} valid transcripts: ${s.verdicts.pass} pass, ${s.verdicts.violation} violation, ${s.verdicts.inconclusive} inconclusive, ${s.verdicts['not-applicable']} not applicable`);
-  io.out(`${mutants.length} mutants from ${OPERATORS.length} operators: ${caught} caught with their declared rules, ${mutants.length - caught} not`);
+  io.out(`${mutants.length} mutants from ${OPERATORS.length} operators: ${caught} caught with their declared rules, ${mutants.length - caught} not (operators that declare no rule check inconclusiveness instead)`);
   io.out(`rules: ${s.rulesApplied} of ${s.rules} applied, ${s.rulesProven} proven by a mutant, ${s.rulesPassedByValid} passed by a valid transcript`);
   io.out(`state-machine transitions exercised: ${s.transitionsExercised} of ${s.transitionsTotal}`);
   for (const f of failures) io.out(`FAIL ${f}`);

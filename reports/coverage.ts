@@ -209,7 +209,8 @@ export function buildCoverage(input: RunInput): CoverageReport {
     if (m.id !== undefined) ref.id = m.id;
     if (m.seed !== undefined) ref.seed = m.seed;
     if (m.path !== undefined) ref.path = m.path;
-    if (declared.some((id) => tripped.includes(id))) op.caught++;
+    // Caught: every rule the operator declares was tripped (a partial catch counts as caught otherwise).
+    if (declared.length && declared.every((id) => tripped.includes(id))) op.caught++;
     else if (tripped.length) {
       op.caughtOtherwise++;
       otherwiseMutants.push(ref);

@@ -213,7 +213,7 @@ describe('mutation operators', () => {
         else if (tripped.length) score.caughtOtherwise++;
         else if (op.declares.length) score.missed++;
         for (const t of tripped) if (!op.declares.includes(t)) score.also.add(t);
-        mutants.push({ operator: name, declaredRules: [...op.declares], seed: choice.seed, path: `${choice.base}/${name}`, trippedRules: tripped });
+        if (op.declares.length) mutants.push({ operator: name, declaredRules: [...op.declares], seed: choice.seed, path: `${choice.base}/${name}`, trippedRules: tripped });
         expect({ base: choice.base, missing }).toEqual({ base: choice.base, missing: [] });
         for (const u of op.undecidable ?? []) expect([u, ruleStatus(verdicts, u)]).toEqual([u, 'inconclusive']);
       }),
