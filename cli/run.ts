@@ -65,7 +65,7 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   const n = count(p, 'count', smoke ? 4 : 40);
   const perOperator = count(p, 'mutants', smoke ? 1 : 2);
   const seed = count(p, 'seed', Date.now() % 2 ** 31);
-  const outDir = option(p, 'out') ?? 'out/run';
+  const outDir = option(p, 'out') ?? 'out/suite';
   const started = Date.now();
   const progress = (s: string) => io.err(`[run ${((Date.now() - started) / 1000).toFixed(1)}s] ${s}`);
   io.out(`tlsprop run: the conformance suite against the built-in target (our TLS 1.2/1.3 client and server, in memory)`);
