@@ -3,17 +3,26 @@
  * a baseline measured in the same run. Writes bench/out/results.json and
  * prints a table. BENCH_SECONDS sets the time per figure (default 2).
  */
+// @peculiar/x509 (certificate building in the generation and live sections) needs the reflect polyfill first.
+import 'reflect-metadata';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { captureSection } from './capture';
 import { cryptoSection } from './crypto';
+import { generationSection } from './generation';
 import { type Figure, table } from './harness';
+import { liveSection } from './live';
 
 async function main(): Promise<void> {
   const seconds = Number(process.env['BENCH_SECONDS'] ?? 2);
   const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
   const started = Date.now();
-  const figures: Figure[] = [...(await cryptoSection(seconds, log)), ...(await captureSection(log))];
+  const figures: Figure[] = [
+    ...(await cryptoSection(seconds, log)),
+    ...(await generationSection(seconds, log)),
+    ...(await liveSection(seconds, log)),
+    ...(await captureSection(log)),
+  ];
   const outDir = join(__dirname, 'out');
   mkdirSync(outDir, { recursive: true });
   const results = { version: 1, date: new Date().toISOString(), node: process.version, secondsPerFigure: seconds, elapsedSeconds: (Date.now() - started) / 1000, figures };

@@ -1,0 +1,132 @@
+/**
+ * Live section: our client's full-handshake rate against `openssl s_server`
+ * on loopback (TLS 1.2 with the reference suite, ECDHE-RSA-AES256-SHA384,
+ * and TLS 1.3 with TLS_AES_256_GCM_SHA384; RSA server key, x25519, server
+ * authentication, a new session each time), next to `openssl s_time -new`
+ * against the same server in the same run. Both validate the server chain.
+ * A missing tool or a failing server is reported in the figure, not thrown.
+ */
+import { spawn } from 'node:child_process';
+import { TlsClient } from '../engine/client';
+import type { ClientConfig } from '../engine/config';
+import { runClientOverSocket } from '../engine/socket';
+import { CipherSuite12, CipherSuite13 } from '../engine/suites';
+import { freePort, launch, LOOPBACK, MissingPeerError, type PeerProcess } from '../peer/launch';
+import { opensslServer } from '../peer/peers';
+import { type PkiFiles, writePki } from '../peer/pki';
+import { NamedGroup } from '../wire/registry';
+import { type Figure, rate, withBaseline } from './harness';
+
+/** Seconds `openssl s_time` collects for (its `-time`). */
+const S_TIME_SECONDS = 5;
+
+interface LiveCase {
+  version: '1.2' | '1.3';
+  label: string;
+  suite: number;
+  /** s_time arguments selecting the same version and suite. */
+  sTime: string[];
+}
+
+const CASES: readonly LiveCase[] = [
+  { version: '1.2', label: 'TLS 1.2 ECDHE_RSA AES_256_CBC_SHA384', suite: CipherSuite12.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384, sTime: ['-tls1_2', '-cipher', 'ECDHE-RSA-AES256-SHA384'] },
+  { version: '1.3', label: 'TLS 1.3 AES_256_GCM_SHA384', suite: CipherSuite13.TLS_AES_256_GCM_SHA384, sTime: ['-tls1_3', '-ciphersuites', 'TLS_AES_256_GCM_SHA384'] },
+];
+
+function clientConfig(c: LiveCase, files: PkiFiles): ClientConfig {
+  return {
+    versions: [c.version === '1.2' ? 0x0303 : 0x0304],
+    cipherSuites: [c.suite],
+    groups: [NamedGroup.x25519],
+    trustAnchors: files.pki.anchors,
+    serverName: 'localhost',
+  };
+}
+
+/** One full handshake of our client; throws unless it connected. */
+async function handshake(config: ClientConfig, port: number): Promise<void> {
+  const client = new TlsClient(config);
+  const run = await runClientOverSocket(client, LOOPBACK, port, { readTimeoutMs: 5000, totalTimeoutMs: 10_000 });
+  const o = run.end.outcome;
+  if (run.end.kind !== 'done' || (o.kind !== 'connected' && o.kind !== 'closed')) throw new Error(`handshake did not complete: ${run.end.kind} / ${o.kind}`);
+}
+
+/** Run a command to completion without blocking the event loop (the s_server's output pipes keep draining). */
+function runAsync(command: string, args: readonly string[], timeoutMs: number): Promise<{ stdout: string; status: number | null; error?: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString('utf8');
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString('utf8');
+    });
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve({ stdout, status: null, error: e.code === 'ENOENT' ? `${command} not installed` : e.message });
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve(signal ? { stdout, status: code, error: `${command} killed (${signal}) after ${timeoutMs} ms: ${stderr.trim().split('\n').slice(-1)[0] ?? ''}` } : { stdout: stdout + stderr, status: code });
+    });
+  });
+}
+
+/** `openssl s_time -new` connections per second (real time), or the reason there is none. */
+async function sTime(port: number, c: LiveCase, files: PkiFiles): Promise<{ value: number } | { error: string }> {
+  const args = ['s_time', '-connect', `${LOOPBACK}:${port}`, '-new', '-time', String(S_TIME_SECONDS), '-CAfile', files.ca, '-verify', '2', ...c.sTime];
+  const r = await runAsync('openssl', args, (S_TIME_SECONDS + 30) * 1000);
+  if (r.error) return { error: r.error };
+  // "N connections in T real seconds, B bytes read per connection"
+  const m = /(\d+) connections in (\d+(?:\.\d+)?) real seconds/.exec(r.stdout);
+  if (!m) return { error: `s_time exited ${r.status}: ${r.stdout.trim().split('\n').slice(-2).join(' / ')}` };
+  const n = Number(m[1]);
+  const secs = Number(m[2]);
+  if (!(n > 0) || !(secs > 0)) return { error: `s_time made no connections (${m[0]})` };
+  return { value: n / secs };
+}
+
+const message = (e: unknown): string => (e instanceof MissingPeerError ? 'openssl not installed' : e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e));
+
+export async function liveSection(seconds: number, log: (s: string) => void): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  const notMeasured = (c: LiveCase, why: string): Figure => ({ section: 'live', name: `${c.label} full handshakes vs openssl s_server: not measured (${why})`, value: 0, unit: 'hs/s', note: why });
+  let files: PkiFiles | undefined;
+  let server: PeerProcess | undefined;
+  try {
+    files = await writePki(undefined, 'tlsprop-bench-live-');
+    const port = await freePort();
+    log(`live: openssl s_server on ${LOOPBACK}:${port}`);
+    // One server for both versions: RSA key, the reference TLS 1.2 suite and OpenSSL's TLS 1.3 suites.
+    server = await launch(opensslServer({ port, files, key: 'rsa', cipher: 'ECDHE-RSA-AES256-SHA384', groups: 'X25519', extra: ['-quiet'] }));
+    for (const c of CASES) {
+      log(`live: ${c.label}: our client`);
+      const config = clientConfig(c, files);
+      let ours: number;
+      try {
+        await handshake(config, port);
+        ours = await rate(() => handshake(config, port), seconds);
+      } catch (e) {
+        figures.push(notMeasured(c, `our client: ${message(e)}`));
+        continue;
+      }
+      log(`live: ${c.label}: openssl s_time -new -time ${S_TIME_SECONDS}`);
+      const base = await sTime(port, c, files);
+      const name = `${c.label} full handshakes vs openssl s_server`;
+      if ('value' in base) figures.push(withBaseline({ section: 'live', name, value: ours, unit: 'hs/s', baseline: { tool: 'openssl s_time -new', value: base.value }, note: 'our client (engine over a TCP socket) vs OpenSSL\'s client, same server' }));
+      else figures.push({ section: 'live', name: `${name} (no baseline: ${base.error})`, value: ours, unit: 'hs/s', note: base.error });
+    }
+  } catch (e) {
+    const why = message(e);
+    for (const c of CASES) if (!figures.some((f) => f.name.startsWith(c.label))) figures.push(notMeasured(c, why));
+  } finally {
+    await server?.stop();
+    files?.cleanup();
+  }
+  return figures;
+}
