@@ -17,7 +17,7 @@ import { type FuzzResult, fuzzTarget, ladderText } from '../peer/fuzz';
 import { freePort, LOOPBACK, PeerGroup, requireBinary } from '../peer/launch';
 import { opensslServer } from '../peer/peers';
 import { type PkiFiles, writePki } from '../peer/pki';
-import { main } from '../cli/main';
+import { tlsprop } from './support/cli';
 import { recordFragment, runDir } from '../reports/collect';
 import { concatBytes } from '../wire/hex';
 
@@ -77,12 +77,6 @@ async function faultyServer(pki: PkiFiles['pki']): Promise<{ port: number; close
   };
 }
 
-async function tlsprop(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (x) => out.push(x), err: (x) => err.push(x), readStdin: async () => '' });
-  return { code, out, err };
-}
 
 describe('tlsprop fuzz against a live target', () => {
   it('openssl s_server (TLS 1.2 + 1.3, client certificates required): sanity ok, valid conversations conforming, mutants rejected', async () => {

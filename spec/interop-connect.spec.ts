@@ -1,7 +1,7 @@
 /** `tlsprop connect` against openssl s_server on 127.0.0.1. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../cli/main';
+import { tlsprop } from './support/cli';
 import { parseKeyLog } from '../crypto';
 import { freePort, PeerGroup, requireBinary } from '../peer/launch';
 import { opensslServer } from '../peer/peers';
@@ -19,12 +19,6 @@ afterAll(async () => {
   files?.cleanup();
 });
 
-async function tlsprop(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s), readStdin: async () => '' });
-  return { code, out, err };
-}
 
 describe('tlsprop connect', () => {
   it('mutual TLS 1.2 with the reference suite: flow printed, echo received, key log written, exit 0', async () => {
