@@ -10,21 +10,12 @@ beforeAll(async () => {
   pki = await testPki();
 });
 
-/**
- * Known engine bug, found by interop (OpenSSL aborts with illegal_parameter
- * "wrong curve"): our TLS 1.2 server picks an ECDHE_ECDSA suite with a P-256
- * certificate although the client's supported_groups lacks P-256. The fix is
- * in TlsServer.clientHello12's suite filter; it ripples into every test
- * harness that relied on it (the engine's TLS 1.2 matrix, the mutation
- * bases, the plan generator's client groups must then list the certificate
- * curve). `it.failing` turns red once fixed: then make it a plain `it`.
- */
 describe('TLS 1.2 server: an ECDSA certificate only on a curve the client listed (RFC 8422 §5.1)', () => {
   const suites = [CS.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256];
   const client = (groups: number[]) => ({ provider: p, versions: [0x0303], cipherSuites: suites, groups, serverName: SERVER_NAME, trustAnchors: pki.anchors });
   const server = () => ({ provider: p, versions: [0x0303], identity: pki.identity('server', 'ecdsa'), trustAnchors: pki.anchors, groups: [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1] });
 
-  it.failing('refuses the ECDSA suite when the client did not list the certificate curve (known bug)', async () => {
+  it('refuses the ECDSA suite when the client did not list the certificate curve', async () => {
     const run = await runInMemory(client([NamedGroup.x25519]), server());
     expect(run.serverOutcome).toMatchObject({ kind: 'alert_sent', alert: { description: 40 } });
   });

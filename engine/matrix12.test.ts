@@ -43,8 +43,9 @@ describe('TLS 1.2 matrix', () => {
     const info = cipherSuites.get(c.suite)!;
     const serverKey = info.kex === 'ECDHE_ECDSA' ? 'ecdsa' : 'rsa';
     const run = await runInMemory(
-      { provider: p, versions: [0x0303], cipherSuites: [c.suite], groups: [c.group], serverName: SERVER_NAME, trustAnchors: pki.anchors, identity: pki.identity('client', c.clientKey), extendedMasterSecret: c.ems, encryptThenMac: c.etm },
-      { provider: p, versions: [0x0303], cipherSuites: [c.suite], identity: pki.identity('server', serverKey), clientAuth: c.auth, trustAnchors: pki.anchors },
+      // An ECDSA server certificate's curve (P-256 here) must be among the client's groups (RFC 8422 §5.1).
+      { provider: p, versions: [0x0303], cipherSuites: [c.suite], groups: serverKey === 'ecdsa' && c.group !== NamedGroup.secp256r1 ? [c.group, NamedGroup.secp256r1] : [c.group], serverName: SERVER_NAME, trustAnchors: pki.anchors, identity: pki.identity('client', c.clientKey), extendedMasterSecret: c.ems, encryptThenMac: c.etm },
+      { provider: p, versions: [0x0303], cipherSuites: [c.suite], groups: [c.group, ...[NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1].filter((g) => g !== c.group)], identity: pki.identity('server', serverKey), clientAuth: c.auth, trustAnchors: pki.anchors },
       {},
       { appData: { client: Uint8Array.of(1, 2, 3), server: Uint8Array.of(4, 5) }, closeNotify: true },
     );

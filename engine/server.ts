@@ -275,7 +275,10 @@ export class TlsServer extends Endpoint {
         if (s.kex === 'RSA') return kind === 'rsa';
         if (s.kex === 'DHE_RSA') return kind === 'rsa' && scheme !== undefined && dheGroup !== undefined;
         if (group === undefined || scheme === undefined) return false;
-        return s.kex === 'ECDHE_RSA' ? kind === 'rsa' : kind === 'ec-p256' || kind === 'ec-p384';
+        if (s.kex === 'ECDHE_RSA') return kind === 'rsa';
+        // RFC 8422 §5.1/§5.3: an ECDSA certificate's curve must be one the client listed in supported_groups.
+        const curve = kind === 'ec-p256' ? NamedGroup.secp256r1 : kind === 'ec-p384' ? NamedGroup.secp384r1 : undefined;
+        return curve !== undefined && (clientGroups.length === 0 || clientGroups.includes(curve));
       });
     if (!suite) throw failure('handshake_failure', 'no common TLS 1.2 cipher suite for this certificate');
     this.suite = suite;

@@ -358,6 +358,9 @@ export function engineConfigs(plan: HandshakePlan, server: BuiltCert[], client: 
   const otherSuites = plan.version === '1.2' ? SUITES_13 : SUITES_12;
   const clientBoth = plan.versionsOffered === 'client-both';
   const groups = [plan.group, ...plan.extraGroups];
+  // TLS 1.2: an ECDSA server certificate's curve must be among the client's groups (RFC 8422 §5.1).
+  const certCurve = plan.serverKey.type === 'ecdsa-p256' ? NamedGroup.secp256r1 : plan.serverKey.type === 'ecdsa-p384' ? NamedGroup.secp384r1 : undefined;
+  if (plan.version === '1.2' && certCurve !== undefined && !groups.includes(certCurve)) groups.push(certCurve);
   const c: ClientConfig = {
     versions: clientBoth ? both : [v],
     cipherSuites: clientBoth ? [plan.suite, ...otherSuites] : [plan.suite],

@@ -324,7 +324,7 @@ export const OPERATORS: readonly MutationOperator[] = [
   { name: 't12-export-suite-selected', description: 'ServerHello selects TLS_RSA_EXPORT_WITH_RC4_40_MD5, never offered (FREAK style)', versions: ['1.2'], declares: ['t12.neg.suite-offered', 't12.neg.no-weak-algorithms'], mechanism: 'transcript', bases: T12_ALL, apply: (env) => post(env, (E) => { const i = at(E, 'server_hello', S); E[i] = { ...E[i]!, raw: editRaw(E[i]!.raw!, V12, 'server_hello', (b) => { b.cipherSuite = 0x0003; }) }; }) },
   {
     name: 't12-group-not-offered', description: 'ServerKeyExchange uses secp384r1, which the client did not offer', versions: ['1.2'], declares: ['ext.ecc.curve-offered'], mechanism: 'hook', bases: T12_ECDHE, group: NamedGroup.x25519,
-    apply: (env) => ({ client: env.client, server: { ...env.server, groups: [NamedGroup.secp384r1] }, hooks: { server: serverSees(chEdit(0x0303, (exts) => setExt(exts, X.supported_groups, { kind: 'supported_groups', groups: [NamedGroup.secp384r1, NamedGroup.x25519] }))) } }),
+    apply: (env) => ({ client: env.client, server: { ...env.server, groups: [NamedGroup.secp384r1] }, hooks: { server: serverSees(chEdit(0x0303, (exts) => setExt(exts, X.supported_groups, { kind: 'supported_groups', groups: [NamedGroup.secp384r1, NamedGroup.x25519, NamedGroup.secp256r1] }))) } }),
   },
   {
     name: 't12-alpn-not-offered', description: 'ServerHello carries ALPN the client never sent', versions: ['1.2'], declares: ['ext.only-if-offered'], mechanism: 'hook', bases: T12_ALL,

@@ -91,9 +91,11 @@ export function baseEnv(pki: TestPki, choice: BaseChoice, provider: CryptoProvid
   const spec = BASES[choice.base];
   const suite = spec.suites[choice.suiteIndex % spec.suites.length]!;
   const versions = spec.version === '1.3' ? [0x0304, 0x0303] : [0x0303];
-  const client: ClientConfig = { provider, versions, cipherSuites: [suite], groups: [choice.group], serverName: SERVER_NAME, random: choice.clientRandom, middleboxCompat: choice.compat };
+  // TLS 1.2: an ECDSA server certificate's curve (P-256 in the test PKI) must be among the client's groups (RFC 8422 §5.1).
+  const clientGroups = spec.version === '1.2' && spec.serverKey === 'ecdsa' && choice.group !== NamedGroup.secp256r1 ? [choice.group, NamedGroup.secp256r1] : [choice.group];
+  const client: ClientConfig = { provider, versions, cipherSuites: [suite], groups: clientGroups, serverName: SERVER_NAME, random: choice.clientRandom, middleboxCompat: choice.compat };
   if (spec.clientKey) client.identity = pki.identity('client', spec.clientKey);
-  const server: ServerConfig = { provider, versions: spec.version === '1.3' ? [0x0304, 0x0303] : [0x0303], cipherSuites: [suite], groups: [...BASE_GROUPS], identity: pki.identity('server', spec.serverKey), clientAuth: spec.clientKey ? 'require' : 'none', random: choice.serverRandom, middleboxCompat: choice.compat };
+  const server: ServerConfig = { provider, versions: spec.version === '1.3' ? [0x0304, 0x0303] : [0x0303], cipherSuites: [suite], groups: [choice.group, ...BASE_GROUPS.filter((g) => g !== choice.group)], identity: pki.identity('server', spec.serverKey), clientAuth: spec.clientKey ? 'require' : 'none', random: choice.serverRandom, middleboxCompat: choice.compat };
   return { spec, choice, pki, provider, client, server };
 }
 
