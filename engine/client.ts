@@ -61,7 +61,7 @@ import { type ClientConfig, DEFAULT_GROUPS, DEFAULT_SCHEMES, DEFAULT_SUITES } fr
 import { Endpoint, failure, keyKindOf, leafSpki, pickScheme } from './core';
 import type { StoredSession12, StoredTicket13 } from './session';
 import { engineSuite } from './suites';
-import type { SessionInfo, StepResult } from './types';
+import type { StepResult } from './types';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -95,19 +95,11 @@ export class TlsClient extends Endpoint {
   private dhGroup: FfdheGroup | undefined;
   private readonly offeredExtensions = new Set<number>();
   private readonly shares = new Map<number, { privateKey: Uint8Array; publicKey: Uint8Array }>();
-  private suite: CipherSuiteInfo | undefined;
   private serverRandom: Uint8Array = new Uint8Array(0);
   private serverChain: Uint8Array[] = [];
   private serverSpki: Uint8Array | undefined;
-  private serverScheme: number | undefined;
-  private clientScheme: number | undefined;
-  private group: number | undefined;
   private serverPublic: Uint8Array | undefined;
   private certRequest: { context: Uint8Array; schemes: number[] } | undefined;
-  private ems = false;
-  private etm = false;
-  private alpn: string | undefined;
-  private master: Uint8Array = new Uint8Array(0);
   private pendingRead: RecordDirection | undefined;
   private schedule: Tls13Schedule | undefined;
   private sharedSecret: Uint8Array | undefined;
@@ -660,20 +652,7 @@ export class TlsClient extends Endpoint {
   }
 
   private finish(): void {
-    const session: SessionInfo = {
-      version: this.version!,
-      cipherSuite: this.suite!.code,
-      extendedMasterSecret: this.ems,
-      encryptThenMac: this.etm,
-      peerCertificates: this.serverChain,
-      masterSecret: this.master,
-    };
-    if (this.group !== undefined) session.group = this.group;
-    if (this.serverScheme !== undefined) session.serverScheme = this.serverScheme;
-    if (this.clientScheme !== undefined) session.clientScheme = this.clientScheme;
-    if (this.alpn !== undefined) session.alpn = this.alpn;
-    if (this.resumedSession) session.resumed = true;
-    this.complete(session);
+    this.complete(this.sessionInfo(this.serverChain, this.resumedSession));
     this.saveSession12();
   }
 

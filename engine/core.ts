@@ -145,6 +145,15 @@ export abstract class Endpoint {
   /** Negotiated version, once known. */
   protected version: number | undefined;
   protected kex: KeyExchange | undefined;
+  /** What was negotiated, as both sides record it (SessionInfo is built from it). */
+  protected suite: CipherSuiteInfo | undefined;
+  protected group: number | undefined;
+  protected serverScheme: number | undefined;
+  protected clientScheme: number | undefined;
+  protected ems = false;
+  protected etm = false;
+  protected alpn: string | undefined;
+  protected master: Uint8Array = new Uint8Array(0);
   protected readonly keylogEntries: KeyLogEntry[] = [];
   protected readonly ephemeralKeys: EcdhKeyPair[] = [];
   protected readonly dhKeys: DhKeyPair[] = [];
@@ -309,6 +318,24 @@ export abstract class Endpoint {
     this.appIn = [];
     this.sentAlert = undefined;
     return r;
+  }
+
+  /** The session as negotiated, with the peer's chain as received. */
+  protected sessionInfo(peerCertificates: Uint8Array[], resumed: boolean): SessionInfo {
+    const session: SessionInfo = {
+      version: this.version!,
+      cipherSuite: this.suite!.code,
+      extendedMasterSecret: this.ems,
+      encryptThenMac: this.etm,
+      peerCertificates,
+      masterSecret: this.master,
+    };
+    if (this.group !== undefined) session.group = this.group;
+    if (this.serverScheme !== undefined) session.serverScheme = this.serverScheme;
+    if (this.clientScheme !== undefined) session.clientScheme = this.clientScheme;
+    if (this.alpn !== undefined) session.alpn = this.alpn;
+    if (resumed) session.resumed = true;
+    return session;
   }
 
   protected async fail(name: AlertName, reason: string): Promise<void> {

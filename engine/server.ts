@@ -53,7 +53,7 @@ import { type ClientAuthMode, DEFAULT_GROUPS, DEFAULT_SCHEMES, DEFAULT_SUITES, t
 import { Endpoint, failure, keyKindOf, leafSpki, pickScheme } from './core';
 import type { ServerSessionState } from './session';
 import { engineSuite } from './suites';
-import type { SessionInfo, StepResult } from './types';
+import type { StepResult } from './types';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -67,14 +67,6 @@ export class TlsServer extends Endpoint {
   readonly random: Uint8Array;
   private clientRandom: Uint8Array = new Uint8Array(0);
   private clientLegacyVersion = 0;
-  private suite: CipherSuiteInfo | undefined;
-  private group: number | undefined;
-  private serverScheme: number | undefined;
-  private clientScheme: number | undefined;
-  private ems = false;
-  private etm = false;
-  private alpn: string | undefined;
-  private master: Uint8Array = new Uint8Array(0);
   private clientChain: Uint8Array[] = [];
   private clientSpki: Uint8Array | undefined;
   private ecdhPrivate: { group: number; privateKey: Uint8Array } | undefined;
@@ -602,20 +594,7 @@ export class TlsServer extends Endpoint {
   }
 
   private finish(): void {
-    const session: SessionInfo = {
-      version: this.version!,
-      cipherSuite: this.suite!.code,
-      extendedMasterSecret: this.ems,
-      encryptThenMac: this.etm,
-      peerCertificates: this.clientChain,
-      masterSecret: this.master,
-    };
-    if (this.group !== undefined) session.group = this.group;
-    if (this.serverScheme !== undefined) session.serverScheme = this.serverScheme;
-    if (this.clientScheme !== undefined) session.clientScheme = this.clientScheme;
-    if (this.alpn !== undefined) session.alpn = this.alpn;
-    if (this.resumedSession) session.resumed = true;
-    this.complete(session);
+    this.complete(this.sessionInfo(this.clientChain, this.resumedSession));
     const cache = this.config.sessionCache;
     if (cache && this.version === 0x0303 && !this.resumed && this.sessionId12.length) cache.store(this.sessionId12, this.state12());
   }
