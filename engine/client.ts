@@ -43,7 +43,6 @@ import {
   RecordDirection,
   createRecordProtection,
   serverKeyExchangeContent12,
-  serverKeyExchangeParamsLength,
   sign,
   tls12Params,
   tls13KeyLength,
@@ -53,9 +52,9 @@ import {
   transcriptWithHrr,
   verifySignature,
   type Tls13Schedule,
-} from './crypto-imports';
+} from '../crypto';
 import { type Extension, extensionBody } from '../wire/extensions';
-import { type ClientHello, encodeBody, type HandshakeBody, isHelloRetryRequest, type ServerHello } from '../wire/handshake';
+import { type ClientHello, encodeBody, type HandshakeBody, isHelloRetryRequest, type ServerHello, serverKeyExchangeParamsLength } from '../wire/handshake';
 import { bytesEqual, concatBytes } from '../wire/hex';
 import { type ClientConfig, DEFAULT_GROUPS, DEFAULT_SCHEMES, DEFAULT_SUITES } from './config';
 import { Endpoint, failure, keyKindOf, leafSpki, pickScheme } from './core';

@@ -48,7 +48,7 @@ import {
   type Tls13Schedule,
   trafficKeys,
   verifySignature,
-} from './crypto-imports';
+} from '../crypto';
 import { type ClientAuthMode, DEFAULT_GROUPS, DEFAULT_SCHEMES, DEFAULT_SUITES, type ServerConfig } from './config';
 import { Endpoint, failure, keyKindOf, leafSpki, pickScheme } from './core';
 import type { ServerSessionState } from './session';
