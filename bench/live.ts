@@ -5,6 +5,13 @@
  * authentication, a new session each time), next to `openssl s_time -new`
  * against the same server in the same run. Both validate the server chain.
  * A missing tool or a failing server is reported in the figure, not thrown.
+ *
+ * Also the fuzzing rate: conversations per second of `tlsprop fuzz`
+ * (peer/fuzz.ts: valid, mutant and state-machine conversations, each with
+ * its transcript checked by the oracles) against the same server, next to
+ * the TLS 1.3 `openssl s_time -new` rate of the same run. Incomplete-flow
+ * state conversations wait for the target's silence (1 s each), so this is
+ * the rate a real run has, not a handshake rate.
  */
 import { spawn } from 'node:child_process';
 import { TlsClient } from '../engine/client';
@@ -13,6 +20,7 @@ import { runClientOverSocket } from '../engine/socket';
 import { CipherSuite12, CipherSuite13 } from '../engine/suites';
 import { freePort, launch, LOOPBACK, MissingPeerError, type PeerProcess } from '../peer/launch';
 import { opensslServer } from '../peer/peers';
+import { fuzzTarget } from '../peer/fuzz';
 import { type PkiFiles, writePki } from '../peer/pki';
 import { NamedGroup } from '../wire/registry';
 import { type Figure, rate, withBaseline } from './harness';
@@ -93,6 +101,22 @@ async function sTime(port: number, c: LiveCase, files: PkiFiles): Promise<{ valu
 
 const message = (e: unknown): string => (e instanceof MissingPeerError ? 'openssl not installed' : e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e));
 
+/** Fuzzing conversations per second against the server, with the TLS 1.3 s_time rate as baseline. */
+async function fuzzFigure(port: number, files: PkiFiles, seconds: number, sTime13: number | undefined, log: (s: string) => void): Promise<Figure> {
+  const runs = Math.max(20, Math.round(seconds * 20));
+  log(`live: tlsprop fuzz, ${runs} conversations`);
+  const name = 'fuzzing conversations vs openssl s_server';
+  try {
+    const r = await fuzzTarget({ host: LOOPBACK, port, seed: 1, runs, strictness: 'alert-or-close', pki: files.pki, trustAnchors: files.pki.anchors, serverName: 'localhost', maxShrinkRuns: 0 });
+    if (!r.results.length || r.generationMs <= 0) return { section: 'live', name: `${name}: not measured (no conversation ran)`, value: 0, unit: 'conv/s', note: 'sanity handshake failed' };
+    const value = r.results.length / (r.generationMs / 1000);
+    const note = `${r.results.length} conversations (valid, mutants, state steps) with oracle checks; baseline: openssl s_time -new TLS 1.3, same server`;
+    return sTime13 !== undefined ? withBaseline({ section: 'live', name, value, unit: 'conv/s', baseline: { tool: 'openssl s_time -new (TLS 1.3)', value: sTime13 }, note }) : { section: 'live', name: `${name} (no baseline)`, value, unit: 'conv/s', note };
+  } catch (e) {
+    return { section: 'live', name: `${name}: not measured (${message(e)})`, value: 0, unit: 'conv/s', note: message(e) };
+  }
+}
+
 export async function liveSection(seconds: number, log: (s: string) => void): Promise<Figure[]> {
   const figures: Figure[] = [];
   const notMeasured = (c: LiveCase, why: string): Figure => ({ section: 'live', name: `${c.label} full handshakes vs openssl s_server: not measured (${why})`, value: 0, unit: 'hs/s', note: why });
@@ -104,6 +128,7 @@ export async function liveSection(seconds: number, log: (s: string) => void): Pr
     log(`live: openssl s_server on ${LOOPBACK}:${port}`);
     // One server for both versions: RSA key, the reference TLS 1.2 suite and OpenSSL's TLS 1.3 suites.
     server = await launch(opensslServer({ port, files, key: 'rsa', cipher: 'ECDHE-RSA-AES256-SHA384', groups: 'X25519', extra: ['-quiet'] }));
+    const baselines = new Map<LiveCase, number>();
     for (const c of CASES) {
       log(`live: ${c.label}: our client`);
       const config = clientConfig(c, files);
@@ -117,10 +142,12 @@ export async function liveSection(seconds: number, log: (s: string) => void): Pr
       }
       log(`live: ${c.label}: openssl s_time -new -time ${S_TIME_SECONDS}`);
       const base = await sTime(port, c, files);
+      if ('value' in base) baselines.set(c, base.value);
       const name = `${c.label} full handshakes vs openssl s_server`;
       if ('value' in base) figures.push(withBaseline({ section: 'live', name, value: ours, unit: 'hs/s', baseline: { tool: 'openssl s_time -new', value: base.value }, note: 'our client (engine over a TCP socket) vs OpenSSL\'s client, same server' }));
       else figures.push({ section: 'live', name: `${name} (no baseline: ${base.error})`, value: ours, unit: 'hs/s', note: base.error });
     }
+    if (files) figures.push(await fuzzFigure(port, files, seconds, baselines.get(CASES[1]!), log));
   } catch (e) {
     const why = message(e);
     for (const c of CASES) if (!figures.some((f) => f.name.startsWith(c.label))) figures.push(notMeasured(c, why));

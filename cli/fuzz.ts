@@ -1,22 +1,31 @@
 /**
  * `tlsprop fuzz --target HOST:PORT`: our client against a live TLS server
- * (peer/fuzz.ts): a probe, a sanity handshake first and last, then valid and
- * client-side mutant conversations. Progress lines, a results table and the
- * ladder of each failing conversation; `--json` prints the result as JSON
+ * (peer/fuzz.ts): a probe, a sanity handshake first and last, then `--runs`
+ * generated conversations (valid, client-side mutants, state-machine steps,
+ * with `--cert-faults` client-certificate faults). Progress lines (a bar on
+ * a terminal), a results table, and the ladder of each failing conversation
+ * shrunk to the smallest one that fails the same way, with the seed and path
+ * that replay it (`--seed S --path P`). `--profile` marks expected failures
+ * and disables conversations or rules; `--save DIR` writes each failure as
+ * pcap + key log + transcript JSON; `--json` prints the result as JSON
  * (progress then goes to stderr). Exit 0 when every conversation is
- * conforming and both sanity handshakes worked, 1 otherwise, 2 on usage
- * errors. Only loopback targets unless --allow-remote.
+ * conforming or an expected failure, no expected failure passed, and both
+ * sanity handshakes worked; 1 otherwise; 2 on usage errors (bad profile
+ * included). Only loopback targets unless --allow-remote.
  */
+import { readFileSync } from 'node:fs';
 import { testPki } from '../engine/fixtures';
 import { STRICTNESS, type Strictness } from '../peer/conversation';
-import { type FuzzOptions, type FuzzResult, fuzzTarget, ladderText } from '../peer/fuzz';
+import { conversationNames, type FuzzOptions, type FuzzResult, fuzzTarget, isFailure, ladderText } from '../peer/fuzz';
+import { ProfileError, parseProfile } from '../peer/profile';
 import { suiteName } from '../peer/peers';
 import { option, parseArgs, UsageError } from './args';
 import { readTrustAnchors } from './check';
 import { isLoopback, parseTarget, readIdentity } from './connect';
-import type { Io } from './main';
+import { type Io, processIo } from './main';
 
-export const FUZZ_USAGE = 'fuzz --target HOST:PORT [--seed S] [--count N] [--strictness exact|alert-or-close|any-abort] [--cert C --key K] [--ca CA] [--servername N] [--allow-remote] [--json]';
+export const FUZZ_USAGE =
+  'fuzz --target HOST:PORT [--seed S] [--runs N] [--path P] [--operator NAME[,NAME]]... [--profile FILE.json] [--save DIR] [--strictness exact|alert-or-close|any-abort] [--cert C --key K] [--ca CA] [--cert-faults] [--servername N] [--timeout MS] [--max-shrink N] [--allow-remote] [--json]';
 
 function intOption(text: string | undefined, name: string, dflt: number, min: number): number {
   if (text === undefined) return dflt;
@@ -25,21 +34,45 @@ function intOption(text: string | undefined, name: string, dflt: number, min: nu
   return n;
 }
 
+function profileCell(x: FuzzResult['results'][number]): string {
+  return x.profile ? `${x.run.verdict} (${x.profile.status === 'expected-failure' ? 'expected' : 'UNEXPECTED PASS'})` : x.run.verdict;
+}
+
 /** The results table: one row per conversation. */
 export function resultsTable(r: FuzzResult): string[] {
-  const rows = r.results.map((x) => [x.run.path ?? '', x.run.verdict, x.alert ?? '-', x.run.rule ?? '-', `${x.ms} ms`, x.run.name]);
+  const rows = r.results.map((x) => [x.run.path ?? '', profileCell(x), x.alert ?? '-', x.run.rule ?? '-', `${x.ms} ms`, x.run.name]);
   const head = ['path', 'verdict', 'alert', 'rule', 'time', 'conversation'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   return [line(head), ...rows.map(line)];
 }
 
+export function unexpectedPasses(r: FuzzResult): FuzzResult['results'] {
+  return r.results.filter((x) => x.profile?.status === 'unexpected-pass');
+}
+
 export function fuzzOk(r: FuzzResult): boolean {
-  return r.sanity.first && r.sanity.last && r.results.every((x) => x.run.verdict === 'conforming');
+  return r.sanity.first && r.sanity.last && !r.results.some(isFailure) && unexpectedPasses(r).length === 0;
+}
+
+/** `--operator a,b --operator c`, checked against the known names. */
+function operatorsOf(values: readonly string[] | undefined): string[] | undefined {
+  if (!values) return undefined;
+  const known = conversationNames();
+  const names = values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length) throw new UsageError(`unknown operator ${unknown.map((u) => JSON.stringify(u)).join(', ')}; known: ${known.join(', ')}`);
+  return names;
+}
+
+function bar(done: number, total: number): string {
+  const w = 30;
+  const n = Math.round((done / Math.max(total, 1)) * w);
+  return `[${'#'.repeat(n)}${'.'.repeat(w - n)}] ${done}/${total}`;
 }
 
 export async function fuzzCommand(args: string[], io: Io): Promise<number> {
-  const p = parseArgs(args, { flags: ['allow-remote', 'json'], options: ['target', 'seed', 'count', 'strictness', 'cert', 'key', 'ca', 'servername', 'timeout'] });
+  const p = parseArgs(args, { flags: ['allow-remote', 'json', 'cert-faults'], options: ['target', 'seed', 'count', 'runs', 'path', 'operator', 'profile', 'save', 'max-shrink', 'strictness', 'cert', 'key', 'ca', 'servername', 'timeout'] });
   if (p.positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(p.positional[0])}; usage: tlsprop ${FUZZ_USAGE}`);
   const targetText = option(p, 'target');
   if (targetText === undefined) throw new UsageError(`--target is required; usage: tlsprop ${FUZZ_USAGE}`);
@@ -49,34 +82,87 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
   const strictness = option(p, 'strictness') ?? 'alert-or-close';
   if (!STRICTNESS.includes(strictness as Strictness)) throw new UsageError(`--strictness must be one of ${STRICTNESS.join(', ')}, got ${JSON.stringify(strictness)}`);
   const seed = intOption(option(p, 'seed'), 'seed', 1, 0);
-  const count = intOption(option(p, 'count'), 'count', 20, 1);
+  if (option(p, 'runs') !== undefined && option(p, 'count') !== undefined) throw new UsageError('--runs and --count are the same option: give one');
+  const runs = intOption(option(p, 'runs') ?? option(p, 'count'), option(p, 'runs') !== undefined ? 'runs' : 'count', 20, 1);
   const timeout = intOption(option(p, 'timeout'), 'timeout', 3000, 1);
+  const maxShrink = intOption(option(p, 'max-shrink'), 'max-shrink', 30, 0);
+  const path = option(p, 'path');
+  if (path !== undefined && !/^\d+(:\d+)*$/.test(path)) throw new UsageError(`--path must look like 3 or 3:0:1 (as printed for a failure), got ${JSON.stringify(path)}`);
   const cert = option(p, 'cert');
   const key = option(p, 'key');
   if ((cert === undefined) !== (key === undefined)) throw new UsageError('--cert and --key go together');
+  const operators = operatorsOf(p.options.get('operator'));
   const json = p.flags.has('json');
   const progress = json ? io.err : io.out;
 
-  const o: FuzzOptions = { host, port: target.port, seed, count, strictness: strictness as Strictness, pki: await testPki(), readTimeoutMs: timeout, onProgress: progress };
+  const o: FuzzOptions = { host, port: target.port, seed, runs, strictness: strictness as Strictness, pki: await testPki(), readTimeoutMs: timeout, maxShrinkRuns: maxShrink };
+  const profileFile = option(p, 'profile');
+  if (profileFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(profileFile, 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot read --profile ${profileFile}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    try {
+      o.profile = parseProfile(text, conversationNames());
+    } catch (e) {
+      if (e instanceof ProfileError) throw new UsageError(`${profileFile}: ${e.message}`);
+      throw e;
+    }
+  }
+  if (operators) o.operators = operators;
+  if (path !== undefined) o.path = path;
+  const save = option(p, 'save');
+  if (save !== undefined) o.save = save;
+  if (p.flags.has('cert-faults')) o.certFaults = true;
   if (cert !== undefined && key !== undefined) o.identity = readIdentity(cert, key);
   const ca = p.options.get('ca');
   if (ca) o.trustAnchors = readTrustAnchors(ca);
   const servername = option(p, 'servername') ?? (target.host === 'localhost' ? 'localhost' : undefined);
   if (servername !== undefined) o.serverName = servername;
+  // a progress bar only on a terminal, plain lines otherwise
+  const tty = io === processIo && !json && process.stdout.isTTY === true;
+  o.onProgress = tty
+    ? (l) => {
+        const m = /^\[(\d+)\/(\d+)\] /.exec(l);
+        if (m) process.stdout.write(`\r${bar(Number(m[1]), Number(m[2]))} ${l.slice(m[0].length, m[0].length + 40).padEnd(40)}`);
+        else process.stdout.write(`\r${l}\n`);
+      }
+    : progress;
 
-  progress(`fuzzing ${host}:${target.port} seed ${seed} count ${count} strictness ${strictness}`);
+  progress(`fuzzing ${host}:${target.port} seed ${seed} ${path !== undefined ? `path ${path}` : `runs ${runs}`} strictness ${strictness}${o.profile ? ` profile ${profileFile}` : ''}`);
   const r = await fuzzTarget(o);
+  if (tty) process.stdout.write('\n');
   const ok = fuzzOk(r);
+  const ups = unexpectedPasses(r);
   if (json) {
     io.out(
       JSON.stringify(
         {
           target: r.target,
           seed,
+          runs,
+          ...(path !== undefined ? { path } : {}),
           strictness,
-          profile: { tls13: r.profile.suites['1.3'].map(suiteName), tls12: r.profile.suites['1.2'].map(suiteName), certificateRequested: r.profile.certificateRequested },
+          profile: { tls13: r.profile.suites['1.3'].map(suiteName), tls12: r.profile.suites['1.2'].map(suiteName), certificateRequested: r.profile.certificateRequested, ...(r.profile.groups ? { groups: r.profile.groups } : {}) },
           sanity: r.sanity,
-          conversations: r.results.map((x) => ({ ...x.run, ...(x.alert ? { alert: x.alert } : {}), targetViolations: x.targetViolations, ms: x.ms })),
+          conversations: r.results.map((x) => ({ ...x.run, ...(x.alert ? { alert: x.alert } : {}), ...(x.profile ? { profile: x.profile } : {}), targetViolations: x.targetViolations, ms: x.ms })),
+          failures: r.failures.map((f) => ({
+            path: f.original.run.path,
+            name: f.original.run.name,
+            verdict: f.original.run.verdict,
+            ...(f.original.run.rule ? { rule: f.original.run.rule } : {}),
+            reproduced: f.reproduced,
+            shrinkRuns: f.shrinkRuns,
+            ...(f.shrunk ? { shrunk: { path: f.shrunk.run.path, name: f.shrunk.run.name, ladder: f.shrunk.run.ladder, replay: `--seed ${seed} --path ${f.shrunk.run.path}` } } : {}),
+            ...((f.shrunk ?? f.original).saved ? { saved: (f.shrunk ?? f.original).saved } : {}),
+          })),
+          profileOutcome: {
+            expectedFailures: r.results.filter((x) => x.profile?.status === 'expected-failure').map((x) => ({ path: x.run.path, name: x.run.name, reason: x.profile!.reason })),
+            unexpectedPasses: ups.map((x) => ({ path: x.run.path, name: x.run.name, reason: x.profile!.reason })),
+            disabled: r.disabled,
+          },
           skipped: r.skipped,
           ok,
         },
@@ -87,10 +173,19 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
     return ok ? 0 : 1;
   }
   for (const l of resultsTable(r)) io.out(l);
-  const failing = r.results.filter((x) => x.run.verdict !== 'conforming');
-  for (const x of failing) for (const l of ladderText(x.run)) io.out(l);
+  for (const f of r.failures) {
+    const x = f.shrunk ?? f.original;
+    if (f.shrunk) io.out(`shrunk from ${f.original.run.path} (${f.original.run.name}) in ${f.shrinkRuns} runs:`);
+    else if (!f.reproduced) io.out(`not reproduced on replay (flaky target?):`);
+    for (const l of ladderText(x.run)) io.out(l);
+    if (x.saved) io.out(`  saved: ${x.saved.pcap} ${x.saved.keylog}${x.saved.json ? ` ${x.saved.json}` : ''}`);
+  }
+  for (const x of ups) io.out(`unexpected pass: ${x.run.path} ${x.run.name} (profile: ${x.profile!.reason})`);
+  for (const d of r.disabled) io.out(`disabled by the profile: ${d}`);
   const counts = new Map<string, number>();
   for (const x of r.results) counts.set(x.run.verdict, (counts.get(x.run.verdict) ?? 0) + 1);
-  io.out(`${r.results.length} conversations in ${r.ms} ms: ${[...counts].map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}; sanity first ${r.sanity.first ? 'ok' : 'FAILED'}, last ${r.sanity.last ? 'ok' : 'FAILED'}${r.skipped.length ? `; ${r.skipped.length} skipped` : ''}`);
+  const expected = r.results.filter((x) => x.profile?.status === 'expected-failure').length;
+  const extra = [r.skipped.length ? `${r.skipped.length} skipped` : '', expected ? `${expected} expected failure(s)` : '', ups.length ? `${ups.length} unexpected pass(es)` : ''].filter((s) => s !== '');
+  io.out(`${r.results.length} conversations in ${r.ms} ms: ${[...counts].map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}; sanity first ${r.sanity.first ? 'ok' : 'FAILED'}, last ${r.sanity.last ? 'ok' : 'FAILED'}${extra.length ? `; ${extra.join('; ')}` : ''}`);
   return ok ? 0 : 1;
 }

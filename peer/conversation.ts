@@ -94,7 +94,15 @@ export function allowedAlerts(rules: readonly string[]): string[] {
   return [...out];
 }
 
-export type Expectation = { kind: 'complete' } | { kind: 'reject'; rules: readonly string[]; alerts: readonly string[] };
+/**
+ * `silenceOk`: the flow is incomplete rather than out of order (e.g. our
+ * Finished withheld), so a target that just waits until our read timeout
+ * is conforming too, as long as it does not complete the handshake.
+ */
+export type Expectation = { kind: 'complete' } | { kind: 'reject'; rules: readonly string[]; alerts: readonly string[]; silenceOk?: boolean };
+
+/** What a conversation exercises: a valid handshake, a catalogue operator, a state-machine step list, a client-certificate fault. */
+export type ConversationKind = 'valid' | 'mutant' | 'state' | 'cert';
 
 export interface Conversation {
   name: string;
@@ -105,6 +113,10 @@ export interface Conversation {
   /** Client hooks of the mutation (none for a valid conversation). */
   hooks?: EngineHooks;
   operator?: string;
+  /** Default: 'mutant' with an operator, else 'valid'. */
+  kind?: ConversationKind;
+  /** The name profiles match: operator, state scenario(s) or certificate fault. */
+  subject?: string;
   expect: Expectation;
   readTimeoutMs: number;
   totalTimeoutMs: number;
@@ -194,6 +206,7 @@ export function classifyEnd(expect: Expectation, end: SocketEnd, strictness: Str
   }
   if (o.kind === 'alert_sent') return { verdict: 'flagged', detail: `our client aborted first with ${alertName(o.alert.description)}: ${o.reason}` };
   if (o.kind === 'connected' && end.kind === 'done') return { verdict: 'accepted-invalid', detail: 'target completed the handshake and answered application data' };
+  if (end.kind === 'timed_out' && expect.silenceOk && o.kind !== 'connected') return { verdict: 'conforming', detail: `target waited without completing (${end.afterMs} ms)` };
   if (end.kind === 'timed_out') return { verdict: 'hung', detail: `no rejection within ${end.afterMs} ms (${o.kind})` };
   const how = end.kind === 'reset' ? `reset (${end.error})` : o.kind === 'closed' ? 'close_notify' : 'closed without an alert';
   if (strictness === 'exact') return end.kind === 'reset' ? { verdict: 'reset', detail: `connection ${how}, expected ${want.join(' or ')}` } : { verdict: 'wrong-alert', detail: `${how}, expected ${want.join(' or ')}` };

@@ -1,5 +1,4 @@
 /** Live fuzzing without a network: operator selection, expected alerts, classification, planning. */
-import { nodeProvider } from '../crypto';
 import type { SocketEnd } from '../engine/socket';
 import { testPki } from '../engine/fixtures';
 import { CipherSuite12, CipherSuite13 } from '../engine/suites';
@@ -7,7 +6,11 @@ import { basesFor, OPERATORS } from '../generators/mutations';
 import { baseEnv } from '../generators/mutations/support';
 import { NamedGroup } from '../wire/registry';
 import { allowedAlerts, classifyEnd, type Expectation, firingHooks, LIVE_CLIENT_OPERATORS, liveOperators, needsOf } from './conversation';
-import { applicableOperators, planConversations, type TargetProfile } from './fuzz';
+import { webcrypto } from 'node:crypto';
+import { validateChain } from '../pki/validate';
+import { CERT_FAULT_RULES, CERT_FAULTS, certFaultAlerts, faultyClientIdentity } from './certfaults';
+import { applicableOperators, buildConversation, conversationArb, conversationNames, planConversations, type TargetProfile } from './fuzz';
+import { disabledBy, expectedFailureOf, ProfileError, parseProfile } from './profile';
 
 const SESSION = { version: 0x0304, cipherSuite: 0x1301, extendedMasterSecret: true, encryptThenMac: false, peerCertificates: [], masterSecret: new Uint8Array(0) };
 const connectedDone: SocketEnd = { kind: 'done', outcome: { kind: 'connected', session: SESSION } };
@@ -89,25 +92,127 @@ describe('firingHooks', () => {
 });
 
 describe('planConversations', () => {
-  it('is deterministic in the seed: every third is valid, the rest mutants with paths seed:index', async () => {
+  it('is deterministic in the seed, paths are the fast-check run indices, every kind appears, and the options filter', async () => {
     const pki = await testPki();
     const profile: TargetProfile = { suites: { '1.2': [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256], '1.3': [CipherSuite13.TLS_AES_128_GCM_SHA256, CipherSuite13.TLS_AES_256_GCM_SHA384] }, certificateRequested: true };
-    const o = { host: '127.0.0.1', port: 1, seed: 42, count: 9, strictness: 'exact' as const, pki, identity: pki.identity('client', 'rsa') };
+    const o = { host: '127.0.0.1', port: 1, seed: 42, runs: 40, strictness: 'exact' as const, pki, identity: pki.identity('client', 'rsa'), certFaults: true };
     const a = await planConversations(o, profile);
     const b = await planConversations(o, profile);
     const c = await planConversations({ ...o, seed: 43 }, profile);
     const sig = (cs: typeof a) => cs.map((x) => `${x.path} ${x.name} ${x.group}`);
     expect(sig(a)).toEqual(sig(b));
     expect(sig(a)).not.toEqual(sig(c));
-    expect(a.map((x) => x.path)).toEqual(Array.from({ length: 9 }, (_, i) => `42:${i}`));
-    expect(a.map((x) => x.expect.kind)).toEqual(['complete', 'reject', 'reject', 'complete', 'reject', 'reject', 'complete', 'reject', 'reject']);
+    expect(a.map((x) => x.path)).toEqual(Array.from({ length: 40 }, (_, i) => String(i)));
+    expect(new Set(a.map((x) => x.kind))).toEqual(new Set(['valid', 'mutant', 'state', 'cert']));
     for (const x of a) {
       expect(x.client.provider).toBeDefined();
+      expect(x.expect.kind === 'complete').toBe(x.kind === 'valid');
       if (x.expect.kind === 'reject') {
-        expect(x.hooks).toBeDefined();
+        expect(x.kind === 'cert' || x.hooks !== undefined).toBe(true);
         expect(x.expect.alerts.length).toBeGreaterThan(0);
+        expect(x.subject).toBeDefined();
       }
     }
-    expect(nodeProvider).toBeDefined();
+    // `count` is the old name of `runs`
+    expect((await planConversations({ ...o, runs: undefined, count: 5 }, profile)).length).toBe(5);
+    // without certFaults and identity: no certificate conversations, none needing a client certificate
+    const plain = await planConversations({ ...o, certFaults: false, identity: undefined }, profile);
+    expect(plain.filter((x) => x.kind === 'cert')).toEqual([]);
+    expect(plain.filter((x) => x.subject === 't13-state-cert-skipped' || x.subject === 't12-skip-client-cv')).toEqual([]);
+    // --operator restricts the non-valid conversations
+    const only = await planConversations({ ...o, operators: ['t12-state-early-ccs'] }, profile);
+    expect(new Set(only.filter((x) => x.kind !== 'valid').map((x) => x.subject))).toEqual(new Set(['t12-state-early-ccs']));
+    // a profile's disabled rule removes what declares it
+    const prof = parseProfile(JSON.stringify({ disabled: [{ rule: 't12.order.ccs-timing', reason: 'r' }] }), conversationNames());
+    const dis = await planConversations({ ...o, profile: prof }, profile);
+    expect(dis.filter((x) => x.expect.kind === 'reject' && x.expect.rules.includes('t12.order.ccs-timing'))).toEqual([]);
+  });
+
+  it('the conversation arbitrary fails on a target with nothing probed', async () => {
+    const pki = await testPki();
+    const none: TargetProfile = { suites: { '1.2': [], '1.3': [] }, certificateRequested: false };
+    expect(() => conversationArb({ host: '', port: 1, seed: 1, strictness: 'exact', pki }, none)).toThrow(/nothing to generate/);
+  });
+
+  it('state conversations: out-of-order flows expect unexpected_message (plus the scenario alerts), an incomplete one also accepts silence', async () => {
+    const pki = await testPki();
+    const profile: TargetProfile = { suites: { '1.2': [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256], '1.3': [CipherSuite13.TLS_AES_128_GCM_SHA256] }, certificateRequested: false };
+    const o = { host: '', port: 1, seed: 1, strictness: 'exact' as const, pki };
+    const cfg = { suite: 0, group: 0, compat: false, random: 0 };
+    const early = await buildConversation(o, profile, { kind: 'state', scenarios: ['t12-state-early-ccs'], cfg }, '0');
+    expect(early.expect).toEqual({ kind: 'reject', rules: ['t12.order.ccs-timing'], alerts: ['unexpected_message'] });
+    const fin = await buildConversation(o, profile, { kind: 'state', scenarios: ['t12-state-fin-skipped'], cfg }, '0');
+    expect(fin.expect).toEqual({ kind: 'reject', rules: ['t12.order.full-server-final-flight'], alerts: ['unexpected_message'], silenceOk: true });
+    expect(fin.readTimeoutMs).toBe(1000);
+    const both = await buildConversation(o, profile, { kind: 'state', scenarios: ['t12-state-fin-skipped', 't12-state-early-ccs'], cfg }, '0');
+    expect(both.expect).toMatchObject({ kind: 'reject', rules: ['t12.order.full-server-final-flight', 't12.order.ccs-timing'] });
+    expect(both.expect.kind === 'reject' && both.expect.silenceOk).toBeFalsy();
+    const t13 = await buildConversation(o, profile, { kind: 'state', scenarios: ['t13-state-fin-skipped'], cfg }, '0');
+    expect(t13.expect).toEqual({ kind: 'reject', rules: ['t13.order.client-flight'], alerts: ['unexpected_message', 'bad_record_mac', 'decrypt_error'] });
+  });
+
+  it('certificate faults: alerts from the catalogue (decrypt_error too for a bad signature), a leaf the test root did not sign correctly', async () => {
+    const pki = await testPki();
+    expect(CERT_FAULTS.map((f) => `${f} ${CERT_FAULT_RULES[f]} ${certFaultAlerts(f).join('/')}`)).toEqual([
+      'client-cert-expired cert.path.validity certificate_expired',
+      'client-cert-wrong-key cert.path.signature bad_certificate/decrypt_error',
+      'client-cert-unknown-ca cert.path.trust-anchor unknown_ca',
+    ]);
+    const anchors = pki.anchors;
+    for (const f of CERT_FAULTS) {
+      const id = await faultyClientIdentity(pki, f);
+      expect(id.chain).toHaveLength(1);
+      // our own validator rejects each for the fault's rule
+      const v = await validateChain({ chain: id.chain, trustAnchors: anchors, purpose: 'client', at: new Date(), crypto: webcrypto as unknown as Crypto });
+      expect([f, v.ok, v.problems.map((x) => x.rule)]).toEqual([f, false, [CERT_FAULT_RULES[f]]]);
+    }
+  });
+});
+
+describe('classifyEnd: silenceOk', () => {
+  it('a target that just waits is conforming for an incomplete flow, not for an out-of-order one; completing is never', () => {
+    const waiting: SocketEnd = { kind: 'timed_out', afterMs: 1000, overall: false, outcome: { kind: 'handshaking', state: 'WAIT_CCS' } };
+    expect(classifyEnd({ ...reject, silenceOk: true }, waiting, 'exact')).toMatchObject({ verdict: 'conforming' });
+    expect(classifyEnd(reject, waiting, 'exact').verdict).toBe('hung');
+    expect(classifyEnd({ ...reject, silenceOk: true }, hung, 'exact').verdict).toBe('hung');
+    expect(classifyEnd({ ...reject, silenceOk: true }, connectedDone, 'exact').verdict).toBe('accepted-invalid');
+  });
+});
+
+describe('profiles', () => {
+  const names = ['t13-client-finished-wrong', 't12-state-early-ccs'];
+  it('parse: entries with name and/or rule and a reason', () => {
+    const p = parseProfile(JSON.stringify({ target: 'x', expectedFailures: [{ name: 't13-client-finished-wrong', rule: 't13.fin.verify-data', reason: 'known' }], disabled: [{ rule: 't12.order.ccs-timing', reason: 'no' }] }), names);
+    expect(p).toEqual({ target: 'x', expectedFailures: [{ name: 't13-client-finished-wrong', rule: 't13.fin.verify-data', reason: 'known' }], disabled: [{ rule: 't12.order.ccs-timing', reason: 'no' }] });
+    expect(parseProfile('{}', names)).toEqual({ expectedFailures: [], disabled: [] });
+    expect(expectedFailureOf(p, { names: ['t13-client-finished-wrong'], rules: ['t13.fin.verify-data'] })?.reason).toBe('known');
+    expect(expectedFailureOf(p, { names: ['t13-client-finished-wrong'], rules: [] })).toBeUndefined();
+    expect(disabledBy(p, { names: ['t12-state-early-ccs'], rules: ['t12.order.ccs-timing'] })?.reason).toBe('no');
+    expect(disabledBy(p, { names: [], rules: [] })).toBeUndefined();
+  });
+
+  it.each([
+    ['[]', '$: must be an object'],
+    ['{"disabled": {}}', '$.disabled: must be an array'],
+    ['{"disabled": [{"reason": "r"}]}', '$.disabled[0]: needs a name and/or a rule'],
+    ['{"disabled": [{"name": "t12-state-early-ccs"}]}', '$.disabled[0].reason: a non-empty reason is required'],
+    ['{"disabled": [{"name": "t12-state-early-ccs", "reason": "r", "why": 1}]}', '$.disabled[0].why: unknown key'],
+    ['{"expectedFailures": [{"rule": "no.such.rule", "reason": "r"}]}', '$.expectedFailures[0].rule: unknown rule id "no.such.rule"'],
+    ['{"expectedFailures": [{"name": "nope", "reason": "r"}]}', '$.expectedFailures[0].name: unknown conversation name "nope"'],
+    ['{"skip": []}', '$.skip: unknown key'],
+  ])('rejects %s', (text, msg) => {
+    expect(() => parseProfile(text, names)).toThrow(ProfileError);
+    expect(() => parseProfile(text, names)).toThrow(msg);
+  });
+
+  it('a syntax error carries the byte offset', () => {
+    try {
+      parseProfile('{"target": "é", x}', names);
+      throw new Error('no error');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ProfileError);
+      // "é" is 2 bytes in UTF-8: character position 16, byte 17
+      expect((e as ProfileError).offset).toBe(17);
+    }
   });
 });

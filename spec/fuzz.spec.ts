@@ -4,7 +4,10 @@
  * our engine's TLS 1.3 server with a hook that replaces whatever client
  * Finished arrives by the one it expects, i.e. a server that skips the
  * Finished check. The fuzzer must find that as accepted-invalid on
- * t13.fin.verify-data.
+ * t13.fin.verify-data, shrink it to the simplest conversation, and replay
+ * it by seed and path. Also: state-machine and client-certificate
+ * conversations against openssl, profiles, --save read back by tshark, and
+ * no socket or child process left after a run.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { digest, nodeProvider } from '../crypto';
@@ -13,7 +16,13 @@ import type { EngineHooks } from '../engine/hooks';
 import { runServerOverSocket } from '../engine/socket';
 import { TlsServer } from '../engine/server';
 import { hash13, hsMessage, suiteOfServerHello } from '../generators/mutations/support';
-import { type FuzzResult, fuzzTarget, ladderText } from '../peer/fuzz';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CERT_FAULTS } from '../peer/certfaults';
+import { type FuzzOptions, type FuzzResult, fuzzTarget, ladderText, runSpec, type TargetProfile } from '../peer/fuzz';
+import { STATE_SCENARIOS } from '../peer/statefuzz';
 import { freePort, LOOPBACK, PeerGroup, requireBinary } from '../peer/launch';
 import { opensslServer } from '../peer/peers';
 import { type PkiFiles, writePki } from '../peer/pki';
@@ -78,12 +87,34 @@ async function faultyServer(pki: PkiFiles['pki']): Promise<{ port: number; close
 }
 
 
+const tsharkInstalled = (() => {
+  try {
+    execFileSync('tshark', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** Sockets, servers and child processes of this process (by resource type). */
+function liveResources(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of process.getActiveResourcesInfo()) if (/TCP|Pipe|Process/.test(r)) out[r] = (out[r] ?? 0) + 1;
+  return out;
+}
+const settle = () => new Promise<void>((r) => setTimeout(r, 50));
+
+function clientAuthOptions(port: number): FuzzOptions {
+  return { host: LOOPBACK, port, seed: 7, runs: 12, strictness: 'alert-or-close', pki: files.pki, identity: files.pki.identity('client', 'rsa'), trustAnchors: files.pki.anchors, serverName: 'localhost' };
+}
+
 describe('tlsprop fuzz against a live target', () => {
-  it('openssl s_server (TLS 1.2 + 1.3, client certificates required): sanity ok, valid conversations conforming, mutants rejected', async () => {
+  it('openssl s_server (TLS 1.2 + 1.3, client certificates required): sanity ok, valid conversations conforming, mutants rejected; no socket or process left', async () => {
+    const before = liveResources();
     const port = await freePort();
     const server = await group.launch(opensslServer({ port, files, key: 'rsa', clientAuth: true }));
     const progress: string[] = [];
-    const r = await fuzzTarget({ host: LOOPBACK, port, seed: 7, count: 12, strictness: 'alert-or-close', pki: files.pki, identity: files.pki.identity('client', 'rsa'), trustAnchors: files.pki.anchors, serverName: 'localhost', onProgress: (l) => progress.push(l) });
+    const r = await fuzzTarget({ ...clientAuthOptions(port), runs: 14, certFaults: true, onProgress: (l) => progress.push(l) });
     await server.stop();
     recordFragment(runDir(), { conversations: r.results.map((x) => x.run) });
     expect(r.sanity).toEqual({ first: true, last: true });
@@ -94,7 +125,7 @@ describe('tlsprop fuzz against a live target', () => {
     const mutants = r.results.filter((x) => x.conversation.expect.kind === 'reject');
     expect(valid.length).toBeGreaterThan(0);
     expect(mutants.length).toBeGreaterThan(4);
-    expect(new Set(valid.map((x) => x.conversation.version))).toEqual(new Set(['1.2', '1.3']));
+    expect(new Set(r.results.map((x) => x.conversation.kind))).toEqual(new Set(['valid', 'mutant', 'state', 'cert']));
     // openssl rejects every mutant (no accepted-invalid, no hang); what it sends is recorded in the report
     const bad = r.results.filter((x) => x.run.verdict !== 'conforming' && x.run.verdict !== 'wrong-alert');
     expect(bad.map((x) => ladderText(x.run).join('\n'))).toEqual([]);
@@ -102,23 +133,97 @@ describe('tlsprop fuzz against a live target', () => {
     expect(progress[0]).toMatch(/^probe: TLS 1\.3 \[TLS_AES_128_GCM_SHA256, .*\], TLS 1\.2 \[.*\], asks for a client certificate$/);
     expect(progress[1]).toBe('sanity first: conforming (handshake completed)');
     expect(progress.at(-1)).toBe('sanity last: conforming (handshake completed)');
-    expect(progress.filter((l) => /^\[\d+\/12\] /.test(l))).toHaveLength(12);
+    // every run is recorded (14 lines, 14 results: no mutation of these fails to fire)
+    expect(progress.filter((l) => /^\[\d+\/14\] /.test(l))).toHaveLength(14);
+    expect(r.results.map((x) => x.run.path)).toEqual(Array.from({ length: 14 }, (_, i) => String(i)));
+    // #9: nothing of the run is left: no socket, no child process
+    await settle();
+    expect(group.running()).toEqual([]);
+    expect(liveResources()).toEqual(before);
   });
 
-  it('a faulty server that skips the client Finished check: accepted-invalid on t13.fin.verify-data, valid handshakes conforming', async () => {
+  it('state-machine conversations (each named scenario alone) against openssl s_server: all rejected as the tables say', async () => {
+    const port = await freePort();
+    const server = await group.launch(opensslServer({ port, files, key: 'rsa', clientAuth: true }));
+    const o = clientAuthOptions(port);
+    const target: TargetProfile = { suites: { '1.2': [0xc02f], '1.3': [0x1301] }, certificateRequested: true };
+    const lines: string[] = [];
+    for (const s of STATE_SCENARIOS) {
+      const out = await runSpec(o, target, { kind: 'state', scenarios: [s.name], cfg: { suite: 0, group: 0, compat: false, random: 0 } }, '0');
+      expect(out.fired).toBe(true);
+      lines.push(`${s.name}: ${out.result.run.verdict} ${out.result.alert ?? out.result.run.detail}`);
+    }
+    await server.stop();
+    expect(lines).toEqual([
+      't12-state-early-ccs: conforming unexpected_message',
+      't12-state-fin-before-cv: conforming unexpected_message',
+      't12-state-appdata-before-fin: conforming unexpected_message',
+      't12-state-cke-repeated: conforming unexpected_message',
+      't12-state-cert-skipped: conforming unexpected_message',
+      't12-state-second-ch: conforming unexpected_message',
+      't12-state-fin-skipped: conforming target waited without completing (1000 ms)',
+      't13-state-fin-before-cv: conforming unexpected_message',
+      't13-state-cert-skipped: conforming unexpected_message',
+      't13-state-second-ch: conforming unexpected_message',
+      't13-state-fin-skipped: conforming bad_record_mac',
+    ]);
+  });
+
+  it('client-certificate faults against openssl s_server trusting our CA: rejected with the catalogue alert', async () => {
+    const port = await freePort();
+    const server = await group.launch(opensslServer({ port, files, key: 'rsa', clientAuth: true }));
+    const o = { ...clientAuthOptions(port), certFaults: true, strictness: 'exact' as const };
+    const target: TargetProfile = { suites: { '1.2': [0xc02f], '1.3': [0x1301] }, certificateRequested: true };
+    const lines: string[] = [];
+    for (const fault of CERT_FAULTS)
+      for (const version of ['1.2', '1.3'] as const) {
+        const out = await runSpec(o, target, { kind: 'cert', fault, version, cfg: { suite: 0, group: 0, compat: false, random: 0 } }, '0');
+        lines.push(`${fault} ${version}: ${out.result.run.verdict} ${out.result.alert ?? out.result.run.detail}`);
+      }
+    await server.stop();
+    expect(lines).toEqual([
+      'client-cert-expired 1.2: conforming certificate_expired',
+      'client-cert-expired 1.3: conforming certificate_expired',
+      'client-cert-wrong-key 1.2: conforming decrypt_error',
+      'client-cert-wrong-key 1.3: conforming decrypt_error',
+      'client-cert-unknown-ca 1.2: conforming unknown_ca',
+      'client-cert-unknown-ca 1.3: conforming unknown_ca',
+    ]);
+  });
+
+  it('a faulty server that skips the client Finished check: accepted-invalid on t13.fin.verify-data, shrunk to the simplest conversation, replayed by seed and path', async () => {
     const faulty = await faultyServer(files.pki);
     try {
-      const r = await fuzzTarget({ host: LOOPBACK, port: faulty.port, seed: 3, count: 9, strictness: 'alert-or-close', pki: files.pki, trustAnchors: files.pki.anchors, serverName: 'localhost' });
+      const o: FuzzOptions = { host: LOOPBACK, port: faulty.port, seed: 3, runs: 8, strictness: 'alert-or-close', pki: files.pki, trustAnchors: files.pki.anchors, serverName: 'localhost', operators: ['t13-client-finished-wrong'] };
+      const r = await fuzzTarget(o);
       expect(r.sanity).toEqual({ first: true, last: true });
       expect(r.profile.suites['1.2']).toEqual([]);
       const fin = r.results.filter((x) => x.conversation.operator === 't13-client-finished-wrong');
-      expect(fin.length).toBeGreaterThan(0);
+      expect(fin.length).toBeGreaterThan(1);
       for (const x of fin) {
         expect(x.run.verdict).toBe('accepted-invalid');
         expect(x.run.rule).toBe('t13.fin.verify-data');
         expect(x.run.ladder).toContain('C->S: finished');
       }
       for (const x of r.results.filter((y) => y.conversation.expect.kind === 'complete')) expect(x.run.verdict).toBe('conforming');
+      // one distinct failure, replayed and shrunk to the simplest configuration
+      expect(r.failures).toHaveLength(1);
+      const f = r.failures[0]!;
+      expect(f.reproduced).toBe(true);
+      expect(f.original.run.path).toBe(fin[0]!.run.path);
+      expect(f.shrunk?.spec).toEqual({ kind: 'mutant', op: 't13-client-finished-wrong', cfg: { suite: 0, group: 0, compat: false, random: 0 } });
+      expect(f.shrunk?.run.path).toMatch(new RegExp(`^${f.original.run.path}(:\\d+)+$`));
+      expect(f.shrinkRuns).toBeGreaterThan(1);
+      expect(f.shrinkRuns).toBeLessThanOrEqual(31);
+      // --seed S --path P replays exactly the shrunk conversation, with the same verdict
+      const again = await fuzzTarget({ ...o, path: f.shrunk!.run.path! });
+      expect(again.results).toHaveLength(1);
+      expect(again.results[0]!.spec).toEqual(f.shrunk!.spec);
+      expect(again.results[0]!.run.verdict).toBe('accepted-invalid');
+      expect(again.results[0]!.run.path).toBe(f.shrunk!.run.path);
+      // and the original by its path
+      const orig = await fuzzTarget({ ...o, path: f.original.run.path! });
+      expect(orig.results[0]!.spec).toEqual(f.original.spec);
     } finally {
       await faulty.close();
     }
@@ -127,12 +232,12 @@ describe('tlsprop fuzz against a live target', () => {
   it('finding: OpenSSL answers a TLS 1.2 ClientKeyExchange point at infinity with internal_error, not the catalogue\'s illegal_parameter', async () => {
     const port = await freePort();
     const server = await group.launch(opensslServer({ port, files, key: 'rsa', version: '1.2' }));
-    const base = { host: LOOPBACK, port, seed: 5, count: 3, pki: files.pki, trustAnchors: files.pki.anchors, serverName: 'localhost', operators: ['t12-cke-point-identity'] };
+    const base = { host: LOOPBACK, port, seed: 5, runs: 4, maxShrinkRuns: 2, pki: files.pki, trustAnchors: files.pki.anchors, serverName: 'localhost', operators: ['t12-cke-point-identity'] };
     const exact = await fuzzTarget({ ...base, strictness: 'exact' });
     const lax = await fuzzTarget({ ...base, strictness: 'any-abort' });
     await server.stop();
     const mutants = (r: FuzzResult) => r.results.filter((x) => x.conversation.operator === 't12-cke-point-identity');
-    expect(mutants(exact).length).toBe(2);
+    expect(mutants(exact).length).toBeGreaterThan(0);
     for (const x of mutants(exact)) {
       expect(x.alert).toBe('internal_error');
       expect(x.run.verdict).toBe('wrong-alert');
@@ -141,7 +246,78 @@ describe('tlsprop fuzz against a live target', () => {
     for (const x of mutants(lax)) expect(x.run.verdict).toBe('conforming');
   });
 
-  it('the CLI: table and exit 0 against openssl; exit 1 with the ladder against the faulty server; exit 2 on usage errors', async () => {
+  it('profiles: an expected failure does not fail the run, an unexpected pass does, a bad profile is a usage error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tlsprop-profile-'));
+    const write = (name: string, v: unknown) => {
+      const p = join(dir, name);
+      writeFileSync(p, typeof v === 'string' ? v : JSON.stringify(v));
+      return p;
+    };
+    const faulty = await faultyServer(files.pki);
+    try {
+      const expectedFin = write('fin.json', { target: 'faulty', expectedFailures: [{ name: 't13-client-finished-wrong', reason: 'this server skips the Finished check' }] });
+      const a = await tlsprop(['fuzz', '--target', `127.0.0.1:${faulty.port}`, '--seed', '3', '--runs', '4', '--operator', 't13-client-finished-wrong', '--profile', expectedFin, '--json']);
+      const ja = JSON.parse(a.out.join('\n')) as { ok: boolean; failures: unknown[]; profileOutcome: { expectedFailures: { reason: string }[]; unexpectedPasses: unknown[] }; conversations: { verdict: string }[] };
+      expect(ja.conversations.some((c) => c.verdict === 'accepted-invalid')).toBe(true);
+      expect(ja.profileOutcome.expectedFailures.length).toBeGreaterThan(0);
+      expect(ja.profileOutcome.unexpectedPasses).toEqual([]);
+      expect(ja.failures).toEqual([]);
+      expect(ja.ok).toBe(true);
+      expect(a.code).toBe(0);
+      // the same profile with the rule disabled: no mutant at all, only valid handshakes
+      const off = write('off.json', { disabled: [{ rule: 't13.fin.verify-data', reason: 'known' }] });
+      const b = await tlsprop(['fuzz', '--target', `127.0.0.1:${faulty.port}`, '--seed', '3', '--runs', '3', '--operator', 't13-client-finished-wrong', '--profile', off]);
+      expect(b.out).toContain('disabled by the profile: t13-client-finished-wrong: known');
+      expect(b.out.filter((l) => l.includes('t13-client-finished-wrong TLS_'))).toEqual([]);
+      expect(b.code).toBe(0);
+    } finally {
+      await faulty.close();
+    }
+    const port = await freePort();
+    const server = await group.launch(opensslServer({ port, files, key: 'rsa', version: '1.3' }));
+    const pass = write('pass.json', { expectedFailures: [{ name: 't13-state-second-ch', reason: 'assumed broken' }] });
+    const c = await tlsprop(['fuzz', '--target', `127.0.0.1:${port}`, '--seed', '1', '--runs', '8', '--operator', 't13-state-second-ch', '--profile', pass, '--ca', files.ca, '--servername', 'localhost']);
+    await server.stop();
+    expect(c.out.some((l) => /^unexpected pass: \d+ t13-state-second-ch .*\(profile: assumed broken\)$/.test(l))).toBe(true);
+    expect(c.out.at(-1)).toMatch(/unexpected pass\(es\)$/);
+    expect(c.code).toBe(1);
+    const bad = async (v: unknown) => tlsprop(['fuzz', '--target', '127.0.0.1:1', '--profile', write('bad.json', v)]);
+    const unknownName = await bad({ expectedFailures: [{ name: 'no-such-operator', reason: 'x' }] });
+    expect(unknownName.code).toBe(2);
+    expect(unknownName.err.join('\n')).toMatch(/\$\.expectedFailures\[0\]\.name: unknown conversation name "no-such-operator"/);
+    expect((await bad({ disabled: [{ rule: 't13.fin.verify-data' }] })).err.join('\n')).toMatch(/\$\.disabled\[0\]\.reason: a non-empty reason is required/);
+    expect((await bad({ expected: [] })).code).toBe(2);
+    const notJson = await bad('{"disabled": [] x}');
+    expect(notJson.code).toBe(2);
+    expect(notJson.err.join('\n')).toMatch(/profile \$ \(byte 16\): not JSON: /);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  (tsharkInstalled ? it : it.skip)('--save writes the shrunk failure as pcap + key log + transcript JSON; tshark decrypts its Finished', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tlsprop-save-'));
+    const faulty = await faultyServer(files.pki);
+    try {
+      const r = await tlsprop(['fuzz', '--target', `127.0.0.1:${faulty.port}`, '--seed', '3', '--runs', '3', '--operator', 't13-client-finished-wrong', '--save', dir, '--json']);
+      expect(r.code).toBe(1);
+      const j = JSON.parse(r.out.join('\n')) as { failures: { shrunk?: { path: string; replay: string }; saved?: { pcap: string; keylog: string; json: string } }[] };
+      expect(j.failures).toHaveLength(1);
+      const saved = j.failures[0]!.saved!;
+      expect(j.failures[0]!.shrunk?.replay).toMatch(/^--seed 3 --path \d+(:\d+)+$/);
+      for (const p of [saved.pcap, saved.keylog, saved.json]) expect(existsSync(p)).toBe(true);
+      expect(readFileSync(saved.keylog, 'utf8')).toMatch(/^CLIENT_HANDSHAKE_TRAFFIC_SECRET /m);
+      expect(readFileSync(saved.json, 'utf8')).not.toMatch(/TRAFFIC_SECRET/);
+      const finished = (keylog: boolean) =>
+        execFileSync('tshark', ['-r', saved.pcap, ...(keylog ? ['-o', `tls.keylog_file:${saved.keylog}`] : []), '-Y', 'tls.handshake.type==20', '-T', 'fields', '-e', 'tls.handshake.type'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      expect(finished(false)).toBe('');
+      // both Finished messages (server's, then our wrong one) are readable once decrypted
+      expect(finished(true).split('\n')).toHaveLength(2);
+    } finally {
+      await faulty.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the CLI: table and exit 0 against openssl; exit 1 with the shrunk ladder against the faulty server; exit 2 on usage errors', async () => {
     const port = await freePort();
     const server = await group.launch(opensslServer({ port, files, key: 'ecdsa', version: '1.3' }));
     const ok = await tlsprop(['fuzz', '--target', `127.0.0.1:${port}`, '--seed', '2', '--count', '4', '--ca', files.ca, '--servername', 'localhost']);
@@ -153,14 +329,19 @@ describe('tlsprop fuzz against a live target', () => {
 
     const faulty = await faultyServer(files.pki);
     try {
-      const bad = await tlsprop(['fuzz', '--target', `127.0.0.1:${faulty.port}`, '--seed', '3', '--count', '9', '--strictness', 'exact', '--json']);
+      const bad = await tlsprop(['fuzz', '--target', `127.0.0.1:${faulty.port}`, '--seed', '2', '--runs', '12', '--strictness', 'exact', '--json']);
       expect(bad.code).toBe(1);
-      const j = JSON.parse(bad.out.join('\n')) as { ok: boolean; conversations: Array<{ verdict: string; rule?: string; ladder: string[] }> };
+      const j = JSON.parse(bad.out.join('\n')) as { ok: boolean; seed: number; conversations: Array<{ verdict: string; rule?: string; ladder: string[] }>; failures: Array<{ path: string; shrunk?: { path: string } }> };
       expect(j.ok).toBe(false);
+      expect(j.seed).toBe(2);
+      expect(j.conversations).toHaveLength(12);
       expect(j.conversations.some((c) => c.verdict === 'accepted-invalid' && c.rule === 't13.fin.verify-data' && c.ladder.includes('C->S: finished'))).toBe(true);
-      const text = await tlsprop(['fuzz', '--target', `localhost:${faulty.port}`, '--seed', '3', '--count', '9']);
+      expect(j.failures.length).toBeGreaterThan(0);
+      const text = await tlsprop(['fuzz', '--target', `localhost:${faulty.port}`, '--seed', '3', '--runs', '8', '--operator', 't13-client-finished-wrong,t13-keyshare-identity']);
       expect(text.code).toBe(1);
-      expect(text.out.some((l) => /^t13-client-finished-wrong .*\[accepted-invalid t13\.fin\.verify-data\] replay: --seed 3/.test(l))).toBe(true);
+      expect(text.out.some((l) => /^shrunk from \d+ \(t13-client-finished-wrong .*\) in \d+ runs:$/.test(l))).toBe(true);
+      expect(text.out.some((l) => /^t13-client-finished-wrong .*\[accepted-invalid t13\.fin\.verify-data\] replay: --seed 3 --path \d+(:\d+)+$/.test(l))).toBe(true);
+      expect(text.out).toContain('  -- conversation: mutant t13-client-finished-wrong suite#0 group#0 compat=false random#0');
     } finally {
       await faulty.close();
     }
@@ -168,6 +349,11 @@ describe('tlsprop fuzz against a live target', () => {
     expect((await tlsprop(['fuzz', '--target', '192.0.2.1:443'])).code).toBe(2);
     expect((await tlsprop(['fuzz', '--target', '127.0.0.1:1', '--strictness', 'lenient'])).code).toBe(2);
     expect((await tlsprop(['fuzz'])).code).toBe(2);
+    const unknownOp = await tlsprop(['fuzz', '--target', '127.0.0.1:1', '--operator', 't13-client-finished-wrong,nope']);
+    expect(unknownOp.code).toBe(2);
+    expect(unknownOp.err.join('\n')).toMatch(/unknown operator "nope"; known: .*t12-state-early-ccs.*client-cert-expired/);
+    expect((await tlsprop(['fuzz', '--target', '127.0.0.1:1', '--path', 'x:1'])).code).toBe(2);
+    expect((await tlsprop(['fuzz', '--target', '127.0.0.1:1', '--runs', '2', '--count', '2'])).code).toBe(2);
   });
 
   it('no peer process is left running', () => {

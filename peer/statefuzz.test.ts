@@ -1,0 +1,50 @@
+/** State-machine steps: the model (walk through the handshake tables) and the hooks they compile to. */
+import { STATE_SCENARIOS, stateHooks, stateModel } from './statefuzz';
+
+describe('state-machine scenarios', () => {
+  it('every named scenario is out of order (or incomplete) by the tables, for the flow it needs', () => {
+    const lines = STATE_SCENARIOS.map((s) => {
+      const m = stateModel(s.steps, { version: s.version, clientCert: s.clientCert, ecdhe: true });
+      return `${s.name}: ${m.outOfOrder ? m.outOfOrder.detail : m.incomplete ? 'incomplete' : 'CONFORMING'}`;
+    });
+    expect(lines).toEqual([
+      't12-state-early-ccs: C->S change_cipher_spec out of order: expected one of [S->C hello_request, S->C server_hello]',
+      't12-state-fin-before-cv: C->S change_cipher_spec out of order: expected one of [C->S certificate_verify]',
+      't12-state-appdata-before-fin: C->S application_data out of order: expected one of [C->S change_cipher_spec]',
+      't12-state-cke-repeated: C->S client_key_exchange out of order: expected one of [C->S change_cipher_spec]',
+      't12-state-cert-skipped: C->S client_key_exchange out of order: expected one of [C->S certificate]',
+      't12-state-second-ch: C->S client_hello out of order: expected one of [C->S client_key_exchange]',
+      't12-state-fin-skipped: incomplete',
+      't13-state-fin-before-cv: C->S finished out of order: expected one of [C->S certificate_verify, S->C application_data, S->C key_update]',
+      't13-state-cert-skipped: C->S certificate_verify out of order: expected one of [C->S certificate, S->C application_data, S->C key_update]',
+      't13-state-second-ch: C->S client_hello out of order: expected one of [C->S finished, S->C application_data, S->C key_update, S->C new_session_ticket]',
+      't13-state-fin-skipped: C->S application_data out of order: expected one of [C->S finished, S->C application_data, S->C key_update, S->C new_session_ticket]',
+    ]);
+  });
+
+  it('no steps: the nominal flows conform and complete', () => {
+    for (const version of ['1.2', '1.3'] as const) for (const clientCert of [false, true]) expect(stateModel([], { version, clientCert, ecdhe: true })).toMatchObject({ incomplete: false });
+  });
+
+  it('hooks: drop, repeat, hold, inject, record', async () => {
+    const hs = (type: string, b: number) => ({ side: 'client' as const, kind: 'handshake' as const, type, raw: Uint8Array.of(b) });
+    const run = async (steps: Parameters<typeof stateHooks>[0], types: string[]) => {
+      const h = stateHooks(steps);
+      const out: number[] = [];
+      for (const [i, t] of types.entries()) for (const r of (await h.beforeSend?.(hs(t, i))) ?? [Uint8Array.of(i)]) out.push(r[0]!);
+      return out;
+    };
+    const flow = ['client_hello', 'certificate', 'client_key_exchange', 'certificate_verify', 'finished'];
+    expect(await run([{ op: 'drop', msg: 'certificate' }], flow)).toEqual([0, 2, 3, 4]);
+    expect(await run([{ op: 'repeat', msg: 'client_key_exchange' }], flow)).toEqual([0, 1, 2, 2, 3, 4]);
+    expect(await run([{ op: 'hold', msg: 'certificate_verify', after: 'finished' }], flow)).toEqual([0, 1, 2, 4, 3]);
+    expect(await run([{ op: 'inject', copy: 'client_hello', before: 'client_key_exchange' }], flow)).toEqual([0, 1, 0, 2, 3, 4]);
+    expect(await run([{ op: 'drop', msg: 'certificate' }, { op: 'repeat', msg: 'finished' }], flow)).toEqual([0, 2, 3, 4, 4]);
+    const h = stateHooks([{ op: 'record', content: 'change_cipher_spec', where: 'after', at: 'client_hello' }]);
+    const ch = { side: 'client' as const, raw: Uint8Array.of(22, 3, 3, 0, 4, 1, 0, 0, 0) };
+    const out = await h.beforeSendRecord?.(ch);
+    expect(out?.map((r) => Array.from(r.raw))).toEqual([Array.from(ch.raw), [20, 3, 3, 0, 1, 1]]);
+    // once only
+    expect(await h.beforeSendRecord?.(ch)).toBeUndefined();
+  });
+});

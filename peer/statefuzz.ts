@@ -1,0 +1,235 @@
+/**
+ * State-machine fuzzing of a live server by our client: conversation steps
+ * as data. A step changes what our engine sends, in order: drop a message,
+ * send it twice, hold it back until after another one, inject a copy of an
+ * earlier message, or inject a plaintext record (ChangeCipherSpec,
+ * application data) next to one the engine sends. `stateHooks` turns a step
+ * list into engine hooks; `stateExpectation` decides, with the handshake
+ * tables of oracles/statemachine.ts, whether the resulting client flow is
+ * out of order (the target must reject it: an alert from the allowed list,
+ * or a close) or merely incomplete (the target must not complete: silence
+ * until the timeout is fine too).
+ */
+import type { EngineHooks, HookRecord } from '../engine/hooks';
+import { describeExpected, type Facts, machineFor, type StateMachine, walk } from '../oracles/statemachine';
+import type { Direction } from '../transcript/model';
+import { encodeRecord } from '../wire/record';
+import type { LiveVersion } from './conversation';
+
+/** A handshake message type or `change_cipher_spec` (TLS 1.2), as the engine names what it sends. */
+export type SentType = string;
+
+export type StateStep =
+  /** Do not send this message. */
+  | { op: 'drop'; msg: SentType }
+  /** Send this message twice in a row. */
+  | { op: 'repeat'; msg: SentType }
+  /** Hold this message back and send it right after `after`. */
+  | { op: 'hold'; msg: SentType; after: SentType }
+  /** Send a copy of the earlier message `copy` right before `before`. */
+  | { op: 'inject'; copy: SentType; before: SentType }
+  /** A plaintext record of another content type right after (`where: 'after'`) or before the record carrying `at`. */
+  | { op: 'record'; content: 'change_cipher_spec' | 'application_data'; where: 'before' | 'after'; at: SentType };
+
+export interface StateScenario {
+  name: string;
+  version: LiveVersion;
+  steps: StateStep[];
+  /** Rule ids the out-of-order flow breaks (tls-rules.json). */
+  rules: string[];
+  /** Alerts a conforming target may send besides unexpected_message. */
+  alsoAllowed: string[];
+  /** The target must ask for a client certificate (and we must have one). */
+  clientCert: boolean;
+  /** TLS 1.2 ECDHE (a ServerKeyExchange is in the flow). */
+  ecdhe?: boolean;
+}
+
+/** The scenarios the issue names (#7): each one step. */
+export const STATE_SCENARIOS: readonly StateScenario[] = [
+  { name: 't12-state-early-ccs', version: '1.2', steps: [{ op: 'record', content: 'change_cipher_spec', where: 'after', at: 'client_hello' }], rules: ['t12.order.ccs-timing'], alsoAllowed: [], clientCert: false },
+  { name: 't12-state-fin-before-cv', version: '1.2', steps: [{ op: 'hold', msg: 'certificate_verify', after: 'finished' }], rules: ['t12.order.cv-after-cke', 't12.order.ccs-timing'], alsoAllowed: [], clientCert: true },
+  { name: 't12-state-appdata-before-fin', version: '1.2', steps: [{ op: 'record', content: 'application_data', where: 'before', at: 'change_cipher_spec' }], rules: ['t12.order.no-appdata-before-finished'], alsoAllowed: [], clientCert: false },
+  { name: 't12-state-cke-repeated', version: '1.2', steps: [{ op: 'repeat', msg: 'client_key_exchange' }], rules: ['t12.order.single-occurrence'], alsoAllowed: [], clientCert: false },
+  { name: 't12-state-cert-skipped', version: '1.2', steps: [{ op: 'drop', msg: 'certificate' }], rules: ['t12.order.client-cert-iff-cr'], alsoAllowed: ['handshake_failure'], clientCert: true },
+  { name: 't12-state-second-ch', version: '1.2', steps: [{ op: 'inject', copy: 'client_hello', before: 'client_key_exchange' }], rules: ['t12.order.single-occurrence'], alsoAllowed: ['handshake_failure', 'no_renegotiation'], clientCert: false },
+  { name: 't12-state-fin-skipped', version: '1.2', steps: [{ op: 'drop', msg: 'finished' }], rules: ['t12.order.full-server-final-flight'], alsoAllowed: [], clientCert: false },
+  { name: 't13-state-fin-before-cv', version: '1.3', steps: [{ op: 'hold', msg: 'certificate_verify', after: 'finished' }], rules: ['t13.order.client-flight'], alsoAllowed: ['decrypt_error'], clientCert: true },
+  { name: 't13-state-cert-skipped', version: '1.3', steps: [{ op: 'drop', msg: 'certificate' }], rules: ['t13.order.client-cert-iff-cr'], alsoAllowed: ['certificate_required'], clientCert: true },
+  { name: 't13-state-second-ch', version: '1.3', steps: [{ op: 'inject', copy: 'client_hello', before: 'finished' }], rules: ['t13.order.client-flight'], alsoAllowed: [], clientCert: false },
+  // our client is connected once it has "sent" its Finished, so application data follows under the traffic keys the target does not have yet
+  { name: 't13-state-fin-skipped', version: '1.3', steps: [{ op: 'drop', msg: 'finished' }], rules: ['t13.order.client-flight'], alsoAllowed: ['bad_record_mac', 'decrypt_error'], clientCert: false },
+];
+
+interface Item {
+  type: SentType;
+  raw: Uint8Array;
+}
+
+/** One outgoing message through the steps: what goes out instead (in order). State (held / copied messages) lives in `mem`. */
+function transform(steps: readonly StateStep[], item: Item, mem: Map<string, Item>): Item[] {
+  let items: Item[] = [item];
+  for (const [i, s] of steps.entries()) {
+    const next: Item[] = [];
+    for (const it of items) {
+      if (s.op === 'drop' && it.type === s.msg) continue;
+      if (s.op === 'repeat' && it.type === s.msg) next.push(it, it);
+      else if (s.op === 'hold' && it.type === s.msg && !mem.has(`held${i}`)) mem.set(`held${i}`, it);
+      else if (s.op === 'hold' && it.type === s.after && mem.has(`held${i}`)) next.push(it, mem.get(`held${i}`)!);
+      else if (s.op === 'inject' && it.type === s.before && mem.has(`copy${i}`)) next.push(mem.get(`copy${i}`)!, it);
+      else next.push(it);
+      if (s.op === 'inject' && it.type === s.copy && !mem.has(`copy${i}`)) mem.set(`copy${i}`, it);
+    }
+    items = next;
+  }
+  return items;
+}
+
+const CCS_RECORD = (): Uint8Array => encodeRecord({ contentType: 20, version: 0x0303, fragment: Uint8Array.of(1) });
+const APPDATA_RECORD = (): Uint8Array => encodeRecord({ contentType: 23, version: 0x0303, fragment: new TextEncoder().encode('early application data\n') });
+
+/** The record-level steps applied to the type sequence (for the model). */
+function recordSteps(steps: readonly StateStep[], items: readonly SentType[]): SentType[] {
+  let out = [...items];
+  for (const s of steps) {
+    if (s.op !== 'record') continue;
+    const next: SentType[] = [];
+    let done = false;
+    for (const t of out) {
+      const hit = !done && t === s.at;
+      if (hit) done = true;
+      if (hit && s.where === 'before') next.push(s.content);
+      next.push(t);
+      if (hit && s.where === 'after') next.push(s.content);
+    }
+    out = next;
+  }
+  return out;
+}
+
+/** What the unprotected record is, for matching `record` steps: handshake type name, CCS, or nothing. */
+function plainRecordType(r: HookRecord): SentType | undefined {
+  if (r.plaintext) return r.plaintext.contentType === 22 ? HS_NAMES[r.plaintext.fragment[0] ?? 0] : r.plaintext.contentType === 20 ? 'change_cipher_spec' : undefined;
+  const ct = r.raw[0];
+  if (ct === 20) return 'change_cipher_spec';
+  if (ct === 22) return HS_NAMES[r.raw[5] ?? 0];
+  return undefined;
+}
+const HS_NAMES: Record<number, string> = { 1: 'client_hello', 11: 'certificate', 15: 'certificate_verify', 16: 'client_key_exchange', 20: 'finished' };
+
+/** The client hooks carrying out the steps. */
+export function stateHooks(steps: readonly StateStep[]): EngineHooks {
+  const mem = new Map<string, Item>();
+  const msgSteps = steps.filter((s) => s.op !== 'record');
+  const recSteps = steps.filter((s): s is Extract<StateStep, { op: 'record' }> => s.op === 'record');
+  const doneRec = new Set<number>();
+  const hooks: EngineHooks = {};
+  if (msgSteps.length) {
+    hooks.beforeSend = (m) => {
+      if (m.kind !== 'handshake' && m.kind !== 'change_cipher_spec') return undefined;
+      const out = transform(msgSteps, { type: m.type, raw: m.raw }, mem);
+      if (out.length === 1 && out[0]!.raw === m.raw) return undefined;
+      return out.map((x) => x.raw);
+    };
+  }
+  if (recSteps.length) {
+    hooks.beforeSendRecord = (r) => {
+      const t = plainRecordType(r);
+      if (t === undefined) return undefined;
+      let out: HookRecord[] = [r];
+      let changed = false;
+      for (const [i, s] of recSteps.entries()) {
+        if (doneRec.has(i) || s.at !== t) continue;
+        doneRec.add(i);
+        changed = true;
+        const extra: HookRecord = { side: r.side, raw: s.content === 'change_cipher_spec' ? CCS_RECORD() : APPDATA_RECORD() };
+        out = s.where === 'before' ? [extra, ...out] : [...out, extra];
+      }
+      return changed ? out : undefined;
+    };
+  }
+  return hooks;
+}
+
+/** The handshake our client has with the target, as the flow without steps. */
+export interface FlowShape {
+  version: LiveVersion;
+  /** The target asks for a client certificate (and we send one). */
+  clientCert: boolean;
+  /** TLS 1.2: ECDHE (ServerKeyExchange present). */
+  ecdhe: boolean;
+}
+
+type Msg = { dir: Direction; type: string };
+const C = 'C->S' as const;
+const S = 'S->C' as const;
+
+function nominal(f: FlowShape): { first: SentType[]; server: SentType[]; second: SentType[] } {
+  if (f.version === '1.2') {
+    return {
+      first: ['client_hello'],
+      server: ['server_hello', 'certificate', ...(f.ecdhe ? ['server_key_exchange'] : []), ...(f.clientCert ? ['certificate_request'] : []), 'server_hello_done'],
+      second: [...(f.clientCert ? ['certificate'] : []), 'client_key_exchange', ...(f.clientCert ? ['certificate_verify'] : []), 'change_cipher_spec', 'finished'],
+    };
+  }
+  return {
+    first: ['client_hello'],
+    server: ['server_hello', 'encrypted_extensions', ...(f.clientCert ? ['certificate_request'] : []), 'certificate', 'certificate_verify', 'finished'],
+    second: [...(f.clientCert ? ['certificate', 'certificate_verify'] : []), 'finished'],
+  };
+}
+
+/** The table of a version, our client's certificate being non-empty whenever it sends one. */
+function machineOf(version: LiveVersion): StateMachine {
+  const m = machineFor(version);
+  return { ...m, transitions: m.transitions.filter((t) => t.note !== 'empty client certificate').map((t) => (t.note === 'non-empty client certificate' ? { from: t.from, to: t.to, dir: t.dir!, type: t.type! } : t)) };
+}
+
+const FACTS: Record<LiveVersion, Facts> = {
+  '1.2': { resumed: false, certKex: true, anon: false, statusAgreed: false, ticketExt: false },
+  '1.3': { psk: false, earlyAccepted: false, earlyOffered: false, postHandshakeAuth: false },
+};
+
+export interface StateModel {
+  /** The flow our client produces with the steps (the target's first flight as in a normal handshake). */
+  flow: Msg[];
+  /** The first message of our client that the table does not allow, with what it expected. */
+  outOfOrder?: { index: number; detail: string };
+  /** The flow ends before the handshake is complete (no violation: the target just must not finish). */
+  incomplete: boolean;
+}
+
+/** Walk the flow our client sends with the steps through the version's table. */
+export function stateModel(steps: readonly StateStep[], shape: FlowShape): StateModel {
+  const n = nominal({ ...shape, ecdhe: shape.version === '1.2' && shape.ecdhe });
+  const mem = new Map<string, Item>();
+  const msgSteps = steps.filter((s) => s.op !== 'record');
+  const through = (ts: readonly SentType[]) => ts.flatMap((t) => transform(msgSteps, { type: t, raw: new Uint8Array(0) }, mem).map((x) => x.type));
+  const first = through(n.first);
+  const second = through(n.second);
+  // the record steps act on the whole client sequence; split it again at the first flight's end
+  const all = recordSteps(steps, [...first, '|', ...second]);
+  const cut = all.indexOf('|');
+  const firstOut = all.slice(0, cut);
+  let secondOut = all.slice(cut + 1);
+  // TLS 1.3: our client counts as connected once it has built its Finished, and sends application data
+  if (shape.version === '1.3') secondOut = [...secondOut, 'application_data'];
+  // TLS 1.3 sends no ChangeCipherSpec in the table's sense; TLS 1.2 CCS is in the table
+  const flow: Msg[] = [...firstOut.map((t) => ({ dir: C, type: t })), ...n.server.map((t) => ({ dir: S, type: t })), ...secondOut.map((t) => ({ dir: C, type: t }))];
+  const machine = machineOf(shape.version);
+  const w = walk(
+    machine,
+    flow.map((m, index) => ({ ...m, index })),
+    FACTS[shape.version],
+  );
+  if (w.violation) return { flow, outOfOrder: { index: w.violation.index, detail: `${w.violation.got} out of order: expected one of ${describeExpected(w.violation.expected)}` }, incomplete: true };
+  // after our second flight a conforming exchange goes on with the server's final flight (1.2) or is connected (1.3)
+  const finalFlight: Msg[] = shape.version === '1.2' ? [{ dir: S, type: 'change_cipher_spec' }, { dir: S, type: 'finished' }] : [];
+  const w2 = walk(
+    machine,
+    [...flow, ...finalFlight].map((m, index) => ({ ...m, index })),
+    FACTS[shape.version],
+  );
+  const connected = !w2.violation && machine.connected.some((s) => w2.states.has(s));
+  return { flow, incomplete: !connected };
+}
