@@ -4,12 +4,19 @@
  * the handshake completed, 1 when it failed (with how: alert received or
  * sent, closed, reset, timed out), 2 on usage errors. Only loopback targets
  * unless --allow-remote is given.
+ *
+ * Test-only and left out of the usage line: `--fault NAME` (repeatable, or a
+ * comma list) switches on client-side faults of engine/faults.ts, making this
+ * a deliberately faulty client (e.g. as a fuzzer's `--client-cmd`):
+ * skip-finished-check, accept-early-ccs, accept-unoffered-suite,
+ * accept-invalid-ecdh-point. A fault that only exists in servers is a usage error.
  */
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { formatKeyLog, nodeProvider } from '../crypto';
 import type { ClientConfig, Identity } from '../engine/config';
+import { type Fault, FaultConfigError, FAULTS, parseFaults } from '../engine/faults';
 import { describeEnd, flowLines, runOurClient } from '../peer/live';
 import { GROUP_CODE, suiteCode, suiteName } from '../peer/peers';
 import { pemBlocks } from '../pki/pem';
@@ -68,7 +75,7 @@ export function readIdentity(certFile: string, keyFile: string): Identity {
 }
 
 export async function connectCommand(args: string[], io: Io): Promise<number> {
-  const p = parseArgs(args, { flags: ['allow-remote'], options: ['version', 'suite', 'group', 'cert', 'key', 'ca', 'servername', 'keylog', 'timeout', 'data'] });
+  const p = parseArgs(args, { flags: ['allow-remote'], options: ['version', 'suite', 'group', 'cert', 'key', 'ca', 'servername', 'keylog', 'timeout', 'data', 'fault'] });
   if (p.positional.length !== 1) throw new UsageError(`usage: tlsprop ${CONNECT_USAGE}`);
   const target = parseTarget(p.positional[0]!);
   if (!isLoopback(target.host) && !p.flags.has('allow-remote')) throw new UsageError(`${target.host} is not a loopback address; give --allow-remote to connect elsewhere`);
@@ -110,6 +117,20 @@ export async function connectCommand(args: string[], io: Io): Promise<number> {
   const timeout = Number(timeoutText);
   if (!Number.isInteger(timeout) || timeout <= 0) throw new UsageError(`--timeout needs a positive number of ms, got ${JSON.stringify(timeoutText)}`);
   const data = option(p, 'data') ?? 'hello from tlsprop';
+  const faultNames = p.options.get('fault');
+  if (faultNames) {
+    let faults: Fault[];
+    try {
+      faults = parseFaults(faultNames);
+    } catch (e) {
+      if (e instanceof FaultConfigError) throw new UsageError(`--fault: ${e.message}`);
+      throw e;
+    }
+    const serverOnly = faults.filter((f) => !FAULTS[f].sides.includes('client'));
+    if (serverOnly.length) throw new UsageError(`--fault: ${serverOnly.join(', ')} exist only in servers (client faults: ${Object.values(FAULTS).filter((f) => f.sides.includes('client')).map((f) => f.id).join(', ')})`);
+    config.faults = faults;
+    io.err(`faulty client (test only): ${faults.join(', ')}`);
+  }
 
   const live = await runOurClient(config, target.port, { host, appData: new TextEncoder().encode(`${data}\n`), readTimeoutMs: timeout });
   for (const l of flowLines(live.transcript)) io.out(l);

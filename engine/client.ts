@@ -18,6 +18,7 @@ import {
   cipherSuites,
   DOWNGRADE_TLS12,
   ExtensionType,
+  NamedGroup,
   PskKeyExchangeMode,
 } from '../wire/registry';
 import {
@@ -31,7 +32,6 @@ import {
   pskBinder,
   resumptionPsk,
   certificateVerifyContent13,
-  deriveEcdh,
   encryptPremaster,
   extendedMasterSecret,
   finished12,
@@ -56,7 +56,7 @@ import {
 import { type Extension, extensionBody } from '../wire/extensions';
 import { type ClientHello, encodeBody, type HandshakeBody, isHelloRetryRequest, type ServerHello, serverKeyExchangeParamsLength } from '../wire/handshake';
 import { bytesEqual, concatBytes } from '../wire/hex';
-import { type ClientConfig, DEFAULT_GROUPS, DEFAULT_SCHEMES, DEFAULT_SUITES } from './config';
+import { type ClientConfig, type Identity, DEFAULT_GROUPS, DEFAULT_SCHEMES, DEFAULT_SUITES } from './config';
 import { Endpoint, failure, keyKindOf, leafSpki, pickScheme } from './core';
 import type { StoredSession12, StoredTicket13 } from './session';
 import { engineSuite } from './suites';
@@ -115,7 +115,7 @@ export class TlsClient extends Endpoint {
       const s = engineSuite(c);
       return s !== undefined && (s.kex === 'TLS13' ? offers13 : offers12);
     });
-    this.groups = config.groups ?? [...DEFAULT_GROUPS];
+    this.groups = TlsClient.groupsFor(config.groups ?? [...DEFAULT_GROUPS], offers12 ? config.identity : undefined);
     this.schemes = config.signatureSchemes ?? [...DEFAULT_SCHEMES];
     this.random = config.random ?? randomBytes(this.p, 32);
     this.now = config.now ?? Date.now;
@@ -132,6 +132,28 @@ export class TlsClient extends Endpoint {
     if (this.offer12?.sessionId.length) this.sessionId = this.offer12.sessionId;
     else if (this.offer12?.ticket || (offers13 && (config.middleboxCompat ?? true))) this.sessionId = randomBytes(this.p, 32);
     else this.sessionId = new Uint8Array(0);
+  }
+
+  /**
+   * The groups to list: the configured ones, plus (appended last) the curve
+   * of our ECDSA client certificate when TLS 1.2 is offered and the list
+   * lacks it. TLS 1.2 servers check a client certificate's curve against the
+   * client's supported_groups (RFC 8422 §2.2, §5.1; OpenSSL rejects the
+   * CertificateVerify otherwise). Being listed, the curve is also accepted
+   * for ECDHE and HelloRetryRequest; it never gets a key share of its own.
+   */
+  static groupsFor(configured: readonly number[], identity: Identity | undefined): number[] {
+    const groups = [...configured];
+    if (!identity) return groups;
+    let curve: number | undefined;
+    try {
+      const kind = keyKindOf(identity.spki);
+      curve = kind === 'ec-p256' ? NamedGroup.secp256r1 : kind === 'ec-p384' ? NamedGroup.secp384r1 : undefined;
+    } catch {
+      curve = undefined; // an unparsable key shows when it is used to sign
+    }
+    if (curve !== undefined && !groups.includes(curve)) groups.push(curve);
+    return groups;
   }
 
   /** Whether this connection resumed a session (TLS 1.2 abbreviated handshake or TLS 1.3 PSK). */
@@ -245,7 +267,7 @@ export class TlsClient extends Endpoint {
     const sv = extensionBody(hrr.extensions, ExtensionType.supported_versions, 'supported_versions_server');
     if (!this.versions.includes(0x0304) || sv?.version !== 0x0304) throw failure('illegal_parameter', 'HelloRetryRequest that does not select TLS 1.3');
     const suite = cipherSuites.get(hrr.cipherSuite);
-    if (suite?.kex !== 'TLS13' || !this.suites.includes(hrr.cipherSuite)) throw failure('illegal_parameter', `HelloRetryRequest selects cipher suite 0x${hrr.cipherSuite.toString(16)} that was not offered`);
+    if (suite?.kex !== 'TLS13' || !this.offeredSuite(hrr.cipherSuite)) throw failure('illegal_parameter', `HelloRetryRequest selects cipher suite 0x${hrr.cipherSuite.toString(16)} that was not offered`);
     if (hrr.compressionMethod !== 0) throw failure('illegal_parameter', 'non-null compression method');
     if (!bytesEqual(hrr.sessionId, this.sessionId)) throw failure('illegal_parameter', 'legacy_session_id_echo differs from the ClientHello');
     for (const e of hrr.extensions ?? []) {
@@ -275,6 +297,11 @@ export class TlsClient extends Endpoint {
     }
     await this.sendHandshake(await this.buildClientHello2(ks?.selectedGroup, cookie?.cookie));
     this.setState('WAIT_SERVER_HELLO');
+  }
+
+  /** Whether we offered a suite; fault accept-unoffered-suite: any suite the engine implements passes. */
+  private offeredSuite(code: number): boolean {
+    return this.suites.includes(code) || (this.faulty('accept-unoffered-suite') && engineSuite(code) !== undefined);
   }
 
   protected async onHandshake(body: HandshakeBody, raw: Uint8Array): Promise<void> {
@@ -387,7 +414,7 @@ export class TlsClient extends Endpoint {
     if (sv && version < 0x0304) throw failure('illegal_parameter', 'supported_versions selects a version below TLS 1.3');
     if (version === 0x0303 && this.versions.includes(0x0304) && bytesEqual(sh.random.subarray(24), DOWNGRADE_TLS12)) throw failure('illegal_parameter', 'TLS 1.2 ServerHello carries the TLS 1.3 downgrade sentinel');
     const suite = cipherSuites.get(sh.cipherSuite);
-    if (!suite || !this.suites.includes(sh.cipherSuite) || (suite.kex === 'TLS13') !== (version === 0x0304)) throw failure('illegal_parameter', `server selected cipher suite 0x${sh.cipherSuite.toString(16)} that was not offered for this version`);
+    if (!suite || !this.offeredSuite(sh.cipherSuite) || (suite.kex === 'TLS13') !== (version === 0x0304)) throw failure('illegal_parameter', `server selected cipher suite 0x${sh.cipherSuite.toString(16)} that was not offered for this version`);
     if (sh.compressionMethod !== 0) throw failure('illegal_parameter', 'non-null compression method');
     if (this.helloRetry && (version !== 0x0304 || sh.cipherSuite !== this.hrrSuite)) throw failure('illegal_parameter', 'ServerHello after HelloRetryRequest changes the version or cipher suite');
     this.checkServerExtensions(sh.extensions, 'server_hello');
@@ -542,7 +569,7 @@ export class TlsClient extends Endpoint {
       await this.sendHandshake({ type: 'client_key_exchange', kex: 'dhe', publicKey: kp.publicKey });
     } else {
       const kp = await this.ecdhKeyPair(this.group!);
-      const shared = await deriveEcdh(this.p, kp.group, kp.privateKey, this.serverPublic!);
+      const shared = await this.ecdhSecret(kp.group, kp.privateKey, this.serverPublic!);
       if (!shared.ok) throw failure('illegal_parameter', `server ECDH public value: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`);
       premaster = shared.value;
       await this.sendHandshake({ type: 'client_key_exchange', kex: 'ecdhe', publicKey: kp.publicKey });
@@ -568,7 +595,11 @@ export class TlsClient extends Endpoint {
   }
 
   protected async onChangeCipherSpec(): Promise<void> {
-    if (this.state !== 'WAIT_CCS' || !this.pendingRead) throw this.unexpected('change_cipher_spec');
+    if (this.state !== 'WAIT_CCS' || !this.pendingRead) {
+      // Fault accept-early-ccs: a CCS before any keys are in use is ignored.
+      if (this.readDir === undefined && !this.pendingRead && this.faulty('accept-early-ccs')) return;
+      throw this.unexpected('change_cipher_spec');
+    }
     this.readDir = this.pendingRead;
     this.pendingRead = undefined;
     this.setState('WAIT_FINISHED');
@@ -577,7 +608,7 @@ export class TlsClient extends Endpoint {
   private async onFinished12(verifyData: Uint8Array, raw: Uint8Array): Promise<void> {
     const h = this.suite!.prfHash;
     const expected = await finished12(this.p, h, this.master, 'server', await this.hashOf(h));
-    if (!bytesEqual(expected, verifyData)) throw failure('decrypt_error', 'server Finished verify_data does not match');
+    this.checkFinished(expected, verifyData, 'server');
     this.transcript.push(raw);
     if (this.resumed) {
       await this.sendCcs();
@@ -613,7 +644,7 @@ export class TlsClient extends Endpoint {
     const h = suite.prfHash;
     const s = this.schedule!;
     const expected = await finished13(this.p, h, s.serverHandshakeTrafficSecret, await this.hashOf(h));
-    if (!bytesEqual(expected, verifyData)) throw failure('decrypt_error', 'server Finished verify_data does not match');
+    this.checkFinished(expected, verifyData, 'server');
     this.transcript.push(raw);
     const serverFinishedHash = await this.hashOf(h);
     const full = await tls13Schedule(this.p, this.scheduleInput(h, { serverHelloHash: this.serverHelloHash, serverFinishedHash }));

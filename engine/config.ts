@@ -9,6 +9,7 @@ import { CipherSuite12, CipherSuite13 } from './suites';
 import { NamedGroup, SignatureScheme } from '../wire/registry';
 import type { EngineHooks } from './hooks';
 import type { ClientSessionStore, ServerSessionCache } from './session';
+import type { Fault } from './faults';
 
 export type ClientAuthMode = 'none' | 'request' | 'require';
 
@@ -66,6 +67,12 @@ export interface CommonConfig {
    */
   middleboxCompat?: boolean;
   hooks?: EngineHooks;
+  /**
+   * TEST ONLY: named faults that make this endpoint a deliberately faulty
+   * target (engine/faults.ts documents each). A fault that does not apply to
+   * the endpoint's side is refused at construction (FaultConfigError).
+   */
+  faults?: readonly Fault[];
 }
 
 export interface ClientConfig extends CommonConfig {

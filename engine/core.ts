@@ -4,7 +4,7 @@
  * transcript of raw handshake bytes, key log entries, ephemeral keys and
  * signing keys. Handlers throw EngineFailure to stop with a fatal alert.
  */
-import { webcrypto } from 'node:crypto';
+import { ECDH, webcrypto } from 'node:crypto';
 import {
   type CryptoProvider,
   createRecordProtection,
@@ -41,7 +41,7 @@ import { parseCert } from '../pki/parse';
 import { validateChain } from '../pki/validate';
 import { DecodeError } from '../wire/errors';
 import { type DecodeContext, decodeHandshake, type HandshakeBody, encodeBody, handshakeTypeName } from '../wire/handshake';
-import { concatBytes } from '../wire/hex';
+import { bytesEqual, concatBytes } from '../wire/hex';
 import {
   type Alert,
   CCS_FRAGMENT,
@@ -56,6 +56,7 @@ import {
 } from '../wire/record';
 import { AlertDescription, AlertLevel, type AlertName, type CipherSuiteInfo, ContentType, type KeyExchange } from '../wire/registry';
 import type { CommonConfig } from './config';
+import { type Fault, faultSet } from './faults';
 import type { EngineHooks, HookRecord, Side } from './hooks';
 import type { ContentKind, Outcome, SessionInfo, StepResult, WireRecord } from './types';
 
@@ -162,6 +163,7 @@ export abstract class Endpoint {
   private keyUpdatesSent = 0;
   private keyUpdatesReceived = 0;
   private readonly signingKeys = new Map<number, Promise<SigningKey>>();
+  private readonly faults: ReadonlySet<Fault>;
 
   constructor(
     readonly side: Side,
@@ -170,8 +172,20 @@ export abstract class Endpoint {
   ) {
     this.p = common.provider ?? defaultProvider();
     this.hooks = common.hooks ?? {};
+    this.faults = faultSet(common.faults, side);
     this.state = initialState;
     this.outcomeValue = { kind: 'handshaking', state: initialState };
+  }
+
+  /** Whether a test-only fault (engine/faults.ts) is switched on: the one guard at each check a fault breaks. */
+  protected faulty(f: Fault): boolean {
+    return this.faults.has(f);
+  }
+
+  /** Compare a received Finished with the expected verify_data (RFC 5246 §7.4.9, RFC 8446 §4.4.4). */
+  protected checkFinished(expected: Uint8Array, received: Uint8Array, peer: Side): void {
+    if (bytesEqual(expected, received) || this.faulty('skip-finished-check')) return;
+    throw failure('decrypt_error', `${peer} Finished verify_data does not match`);
   }
 
   get outcome(): Outcome {
@@ -498,7 +512,33 @@ export abstract class Endpoint {
     }
     const g = ecdhGroupOf(code);
     if (!g) return { ok: false, reason: 'unsupported_group', detail: `group 0x${code.toString(16)}` };
-    return deriveEcdh(this.p, g, privateKey, peer);
+    return this.ecdhSecret(g, privateKey, peer);
+  }
+
+  /**
+   * The ECDH shared secret with a peer's public value (TLS 1.2 key exchange,
+   * TLS 1.3 key share), after validating it (crypto/ecdh). With the
+   * accept-invalid-ecdh-point fault an invalid value is used anyway.
+   */
+  protected async ecdhSecret(g: EcdhGroup, privateKey: Uint8Array, peer: Uint8Array): Promise<Result<Uint8Array>> {
+    const r = await deriveEcdh(this.p, g, privateKey, peer);
+    if (r.ok || !this.faulty('accept-invalid-ecdh-point')) return r;
+    const size = g === 'x25519' ? 32 : g === 'secp256r1' ? 32 : 48;
+    if (g !== 'x25519' && peer.length === 1 + 2 * size) {
+      // An x-only computation never looks at Y: recover a point from X alone (either Y gives the same shared X).
+      let fixed: Uint8Array | undefined;
+      try {
+        const compressed = Uint8Array.of(0x02, ...peer.subarray(1, 1 + size));
+        fixed = new Uint8Array(ECDH.convertKey(compressed, g === 'secp256r1' ? 'prime256v1' : 'secp384r1', undefined, undefined, 'uncompressed') as Buffer);
+      } catch {
+        fixed = undefined; // X is not on the curve either
+      }
+      if (fixed) {
+        const again = await deriveEcdh(this.p, g, privateKey, fixed);
+        if (again.ok) return again;
+      }
+    }
+    return { ok: true, value: new Uint8Array(size) };
   }
 
   /** Whether a group can be used for a TLS 1.3 key share. */
@@ -539,10 +579,15 @@ export abstract class Endpoint {
     };
     if (serverName !== undefined) input.serverName = serverName;
     const v = await validateChain(input);
-    if (!v.ok) {
-      const first = v.problems[0];
+    // Faults accept-expired-client-cert / accept-wrongly-signed-client-cert: those problems of a client chain are not acted on.
+    const ignored = new Set<string>();
+    if (purpose === 'client' && this.faulty('accept-expired-client-cert')) ignored.add('cert.path.validity');
+    if (purpose === 'client' && this.faulty('accept-wrongly-signed-client-cert')) ignored.add('cert.path.signature');
+    const problems = v.ok ? [] : v.problems.filter((p) => !ignored.has(p.rule));
+    if (problems.length) {
+      const first = problems[0];
       const alert: AlertName = first?.rule === 'cert.path.trust-anchor' ? 'unknown_ca' : first?.rule === 'cert.path.validity' ? 'certificate_expired' : 'bad_certificate';
-      throw failure(alert, `peer chain: ${v.problems.map((p) => `${p.rule}: ${p.message}`).join('; ')}`);
+      throw failure(alert, `peer chain: ${problems.map((p) => `${p.rule}: ${p.message}`).join('; ')}`);
     }
   }
 }

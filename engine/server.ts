@@ -30,7 +30,6 @@ import {
   certificateVerifyContent13,
   createRecordProtection,
   decryptPremaster,
-  deriveEcdh,
   ecdhGroupOf,
   extendedMasterSecret,
   finished12,
@@ -137,6 +136,8 @@ export class TlsServer extends Endpoint {
         if (body.type !== 'client_key_exchange') throw this.unexpected(body.type);
         return this.onClientKeyExchange(body, raw);
       case 'WAIT_CERTIFICATE_VERIFY':
+        // Fault accept-missing-cv (TLS 1.3): the Finished is taken in place of the CertificateVerify.
+        if (body.type === 'finished' && this.version === 0x0304 && this.faulty('accept-missing-cv')) return this.onFinished13(body.verifyData, raw);
         if (body.type !== 'certificate_verify') throw this.unexpected(body.type);
         return this.onCertificateVerify(body.scheme, body.signature, raw);
       case 'WAIT_FINISHED':
@@ -145,6 +146,17 @@ export class TlsServer extends Endpoint {
       default:
         throw this.unexpected(body.type);
     }
+  }
+
+  /** Whether the client offered a suite; fault accept-unoffered-suite: the server does not look. */
+  private offeredSuite(ch: ClientHello, code: number): boolean {
+    return ch.cipherSuites.includes(code) || this.faulty('accept-unoffered-suite');
+  }
+
+  /** Fault ske-unoffered-scheme: our first scheme fitting the key that the client did not offer (else the normal choice). */
+  private unofferedScheme(offered: readonly number[], spki: Uint8Array): number | undefined {
+    const fitting = this.schemes.filter((s) => pickScheme([s], [s], spki, false) !== undefined);
+    return fitting.find((s) => !offered.includes(s)) ?? pickScheme(this.schemes, offered, spki, false);
   }
 
   private chooseAlpn(exts: readonly Extension[] | undefined): Extension | undefined {
@@ -259,11 +271,11 @@ export class TlsServer extends Endpoint {
     if (resumable) return this.resume12(ch, resumable);
     const group = this.groups.find((g) => ecdhGroupOf(g) !== undefined && (clientGroups.length === 0 || clientGroups.includes(g)));
     const dheGroup = this.dheGroup(clientGroups);
-    const scheme = pickScheme(this.schemes, sigs, id.spki, false);
+    const scheme = this.faulty('ske-unoffered-scheme') ? this.unofferedScheme(sigs, id.spki) : pickScheme(this.schemes, sigs, id.spki, false);
     const suite = this.suites
       .map((c) => engineSuite(c)!)
       .find((s) => {
-        if (!ch.cipherSuites.includes(s.code) || s.kex === 'TLS13') return false;
+        if (s.kex === 'TLS13' || !this.offeredSuite(ch, s.code)) return false;
         if (s.kex === 'RSA') return kind === 'rsa';
         if (s.kex === 'DHE_RSA') return kind === 'rsa' && scheme !== undefined && dheGroup !== undefined;
         if (group === undefined || scheme === undefined) return false;
@@ -356,7 +368,7 @@ export class TlsServer extends Endpoint {
 
   private async clientHello13(ch: ClientHello, sigs: number[]): Promise<void> {
     const id = this.config.identity;
-    const offered = this.suites.map((c) => engineSuite(c)!).filter((s) => s.kex === 'TLS13' && ch.cipherSuites.includes(s.code));
+    const offered = this.suites.map((c) => engineSuite(c)!).filter((s) => s.kex === 'TLS13' && this.offeredSuite(ch, s.code));
     let suite = this.hrrSuite !== undefined ? offered.find((s) => s.code === this.hrrSuite) : offered[0];
     if (!suite) throw failure('handshake_failure', 'no common TLS 1.3 cipher suite');
     const clientModes = extensionBody(ch.extensions, ExtensionType.psk_key_exchange_modes, 'psk_key_exchange_modes')?.modes ?? [];
@@ -511,7 +523,7 @@ export class TlsServer extends Endpoint {
     } else if (body.kex === 'ecdhe') {
       const e = this.ecdhPrivate!;
       const g = ecdhGroupOf(e.group)!;
-      const shared = await deriveEcdh(this.p, g, e.privateKey, body.publicKey);
+      const shared = await this.ecdhSecret(g, e.privateKey, body.publicKey);
       if (!shared.ok) throw failure('illegal_parameter', `client ECDH public value: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`);
       premaster = shared.value;
     } else throw failure('decode_error', 'ClientKeyExchange does not fit the key exchange');
@@ -532,14 +544,21 @@ export class TlsServer extends Endpoint {
     if (tls13 && (scheme & 0xff) === 0x01) throw failure('illegal_parameter', 'RSASSA-PKCS1-v1_5 in a TLS 1.3 CertificateVerify');
     const content = tls13 ? certificateVerifyContent13('client', await this.hashOf(this.suite!.prfHash)) : certificateVerifyContent12(this.transcript);
     const v = await verifySignature(this.p, scheme, this.clientSpki!, content, signature, { version: tls13 ? 13 : 12 });
-    if (!v.ok) throw failure(v.reason === 'bad_signature' ? 'decrypt_error' : 'illegal_parameter', `client CertificateVerify: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`);
+    // Fault accept-cv-wrong-transcript: a well-formed signature that does not verify over the transcript passes.
+    if (!v.ok && !(v.reason === 'bad_signature' && this.faulty('accept-cv-wrong-transcript'))) throw failure(v.reason === 'bad_signature' ? 'decrypt_error' : 'illegal_parameter', `client CertificateVerify: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`);
     this.transcript.push(raw);
     this.clientScheme = scheme;
     this.setState(tls13 ? 'WAIT_FINISHED' : 'WAIT_CCS');
   }
 
   protected async onChangeCipherSpec(): Promise<void> {
-    if (this.state !== 'WAIT_CCS' || !this.pendingRead) throw this.unexpected('change_cipher_spec');
+    // Fault accept-missing-cv (TLS 1.2): the CCS is taken in place of the CertificateVerify.
+    const cvSkipped = this.state === 'WAIT_CERTIFICATE_VERIFY' && this.pendingRead !== undefined && this.faulty('accept-missing-cv');
+    if ((this.state !== 'WAIT_CCS' || !this.pendingRead) && !cvSkipped) {
+      // Fault accept-early-ccs: a CCS before any keys are in use is ignored.
+      if (this.readDir === undefined && !this.pendingRead && this.faulty('accept-early-ccs')) return;
+      throw this.unexpected('change_cipher_spec');
+    }
     this.readDir = this.pendingRead;
     this.pendingRead = undefined;
     this.setState('WAIT_FINISHED');
@@ -548,7 +567,7 @@ export class TlsServer extends Endpoint {
   private async onFinished12(verifyData: Uint8Array, raw: Uint8Array): Promise<void> {
     const h = this.suite!.prfHash;
     const expected = await finished12(this.p, h, this.master, 'client', await this.hashOf(h));
-    if (!bytesEqual(expected, verifyData)) throw failure('decrypt_error', 'client Finished verify_data does not match');
+    this.checkFinished(expected, verifyData, 'client');
     this.transcript.push(raw);
     if (this.resumed) {
       this.finish();
@@ -567,7 +586,7 @@ export class TlsServer extends Endpoint {
     const h = suite.prfHash;
     const s = this.schedule!;
     const expected = await finished13(this.p, h, s.clientHandshakeTrafficSecret, await this.hashOf(h));
-    if (!bytesEqual(expected, verifyData)) throw failure('decrypt_error', 'client Finished verify_data does not match');
+    this.checkFinished(expected, verifyData, 'client');
     const serverFinishedHash = await this.hashOf(h);
     this.transcript.push(raw);
     this.readDir = this.pendingRead;

@@ -1,0 +1,276 @@
+/**
+ * Every named fault: with the switch off the engine rejects the bad input
+ * with the RFC's alert; with it on the handshake completes (for the sending
+ * fault ske-unoffered-scheme: a healthy peer rejects what the faulty one
+ * sends). The bad input is built with engine hooks on the other side; the
+ * oracles must then report the rules the fault declares.
+ */
+import { nodeProvider } from '../crypto';
+import { encodeRecord } from '../wire/record';
+import { AlertDescription, ExtensionType, NamedGroup, SignatureScheme as SS } from '../wire/registry';
+import { encodeHandshake, decodeHandshake } from '../wire/handshake';
+import { allRules } from '../oracles/catalogue';
+import { checkTranscript } from '../oracles/engine';
+import { cv12, cv13, editRaw, flipLast, getExt, onceOn, randomOfHello, resignSke, schemeOfCv } from '../generators/mutations/support';
+import type { ClientConfig, ServerConfig } from './config';
+import { type Fault, FAULT_IDS, FAULTS, FaultConfigError, faultRules, parseFaults } from './faults';
+import { SERVER_NAME, type TestPki, testPki } from './fixtures';
+import type { EngineHooks, HookRecord } from './hooks';
+import { type MemoryRun, runInMemory } from './memory';
+import { TlsClient } from './client';
+import { TlsServer } from './server';
+import { CipherSuite12 as CS12, CipherSuite13 as CS13 } from './suites';
+import type { Outcome } from './types';
+
+const p = nodeProvider();
+let pki: TestPki;
+beforeAll(async () => {
+  pki = await testPki();
+});
+
+type V = '1.2' | '1.3';
+const VERSIONS: readonly V[] = ['1.2', '1.3'];
+const code = (v: V) => (v === '1.2' ? 0x0303 : 0x0304);
+
+function client(v: V, extra: Partial<ClientConfig> = {}): ClientConfig {
+  return {
+    provider: p,
+    versions: [code(v)],
+    cipherSuites: v === '1.2' ? [CS12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256] : [CS13.TLS_AES_128_GCM_SHA256],
+    groups: [NamedGroup.secp256r1],
+    serverName: SERVER_NAME,
+    trustAnchors: pki.anchors,
+    ...extra,
+  };
+}
+function server(v: V, extra: Partial<ServerConfig> = {}): ServerConfig {
+  return { provider: p, versions: [code(v)], identity: pki.identity('server', 'rsa'), groups: [NamedGroup.secp256r1], ...extra };
+}
+/** Client authentication with an RSA client certificate, validated by the server. */
+const mutual = (v: V, c: Partial<ClientConfig> = {}, s: Partial<ServerConfig> = {}) => ({
+  c: client(v, { identity: pki.identity('client', 'rsa'), ...c }),
+  s: server(v, { clientAuth: 'require', trustAnchors: pki.anchors, ...s }),
+});
+
+const alertOf = (o: Outcome): number | undefined => (o.kind === 'alert_sent' ? o.alert.description : undefined);
+const violated = async (run: MemoryRun, at?: Date): Promise<string[]> =>
+  [...new Set((await checkTranscript(run.transcript, { trustAnchors: pki.anchors, privateKeys: [pki.identity('server', 'rsa').pkcs8], ...(at ? { at } : {}) })).verdicts.filter((x) => x.status === 'violation').map((x) => x.rule))];
+
+interface Case {
+  fault: Fault;
+  version: V;
+  /** The endpoint the fault is switched on in. */
+  side: 'client' | 'server';
+  c: ClientConfig;
+  s: ServerConfig;
+  /** Hooks of the other side that build the bad input (fresh per run: they keep state). */
+  hooks: () => { client?: EngineHooks; server?: EngineHooks };
+}
+
+/** Off: the faulty side (healthy now) sends the fault's alert. On: both sides connect, and the oracles name one of the fault's rules. */
+async function offAndOn(k: Case): Promise<{ off: MemoryRun; on: MemoryRun }> {
+  const off = await runInMemory(k.c, k.s, k.hooks());
+  const withFault = <T extends ClientConfig | ServerConfig>(cfg: T): T => ({ ...cfg, faults: [k.fault] });
+  const on = await runInMemory(k.side === 'client' ? withFault(k.c) : k.c, k.side === 'server' ? withFault(k.s) : k.s, k.hooks());
+  const healthy = k.side === 'client' ? off.clientOutcome : off.serverOutcome;
+  expect(alertOf(healthy)).toBe(AlertDescription[FAULTS[k.fault].healthyAlert]);
+  expect([on.clientOutcome.kind, on.serverOutcome.kind]).toEqual(['connected', 'connected']);
+  // the oracles judge certificates at the time the faulty server validated them
+  const rules = await violated(on, k.s.validationTime);
+  expect(faultRules(k.fault, k.version).filter((r) => rules.includes(r))).not.toEqual([]);
+  return { off, on };
+}
+
+/** A ChangeCipherSpec record injected before the `index`th record one side sends. */
+const ccsBefore = (side: 'client' | 'server', index: number): EngineHooks => {
+  let n = 0;
+  return { beforeSendRecord: (r: HookRecord) => (n++ === index ? [{ side, raw: encodeRecord({ contentType: 20, version: 0x0303, fragment: Uint8Array.of(1) }) }, r] : undefined) };
+};
+const dropCv: EngineHooks = { beforeSend: (m) => (m.type === 'certificate_verify' ? [] : undefined) };
+
+describe('fault catalogue', () => {
+  it('lists every fault once, with a doc line, its sides and rules that exist in the catalogue', () => {
+    const ids = new Set(allRules.map((r) => r.id));
+    expect(Object.keys(FAULTS).sort()).toEqual([...FAULT_IDS].sort());
+    for (const f of FAULT_IDS) {
+      const info = FAULTS[f];
+      expect(info.doc.length).toBeGreaterThan(20);
+      expect(info.sides.length).toBeGreaterThan(0);
+      const rules = [...(info.rules['1.2'] ?? []), ...(info.rules['1.3'] ?? [])];
+      expect(rules.length).toBeGreaterThan(0);
+      expect(rules.filter((r) => !ids.has(r))).toEqual([]);
+    }
+  });
+
+  it('parses names (repeated and comma lists) and refuses unknown ones and wrong sides', () => {
+    expect(parseFaults(['skip-finished-check,accept-early-ccs', 'skip-finished-check'])).toEqual(['skip-finished-check', 'accept-early-ccs']);
+    expect(() => parseFaults(['skip-finished'])).toThrow(FaultConfigError);
+    expect(() => new TlsClient({ faults: ['accept-missing-cv'] })).toThrow(/applies to the server/);
+    expect(() => new TlsServer({ identity: pki.identity('server', 'rsa'), faults: ['skip-finished-check', 'ske-unoffered-scheme'] })).not.toThrow();
+  });
+});
+
+describe.each(VERSIONS.map((v) => [v]))('TLS %s faults', (v) => {
+  it('accept-missing-cv: a client Certificate without CertificateVerify', async () => {
+    const m = mutual(v);
+    const { on } = await offAndOn({ fault: 'accept-missing-cv', version: v, side: 'server', ...m, hooks: () => ({ client: dropCv }) });
+    const s = on.serverOutcome.kind === 'connected' ? on.serverOutcome.session : undefined;
+    expect(s?.peerCertificates.length).toBeGreaterThan(0);
+    expect(s?.clientScheme).toBeUndefined();
+  });
+
+  it('accept-cv-wrong-transcript: a CertificateVerify signed over a transcript without one message', async () => {
+    const m = mutual(v);
+    const id = m.c.identity!;
+    const skip = v === '1.2' ? 'certificate_request' : 'encrypted_extensions';
+    const hooks = () => ({
+      client: onceOn('certificate_verify', async (raw, log) => {
+        const msgs = log.raws.filter((_r, i) => log.types[i] !== skip);
+        return [v === '1.2' ? await cv12(p, id, schemeOfCv(raw), msgs) : await cv13(p, id, schemeOfCv(raw), CS13.TLS_AES_128_GCM_SHA256, 'client', msgs)];
+      }),
+    });
+    await offAndOn({ fault: 'accept-cv-wrong-transcript', version: v, side: 'server', ...m, hooks });
+  });
+
+  it('accept-cv-wrong-transcript still refuses a scheme that does not fit the client key', async () => {
+    const m = mutual(v, {}, { signatureSchemes: [SS.rsa_pss_rsae_sha256, SS.ecdsa_secp256r1_sha256] });
+    const hooks = { client: onceOn('certificate_verify', (raw) => [encodeHandshake(withCvScheme(raw, SS.ecdsa_secp256r1_sha256))]) };
+    const run = await runInMemory(m.c, { ...m.s, faults: ['accept-cv-wrong-transcript'] }, hooks);
+    expect(alertOf(run.serverOutcome)).toBe(AlertDescription.illegal_parameter);
+  });
+
+  // 1.2: before the client's key exchange / right after the ServerHello. 1.3: before the ClientHello (server only: a CCS
+  // a client gets before the ServerHello is inside RFC 8446 §5's drop window, so there is no early one for a client)
+  it.each(v === '1.2' ? [['server' as const], ['client' as const]] : [['server' as const]])('accept-early-ccs (faulty %s): a ChangeCipherSpec before any keys', async (side) => {
+    const hooks = side === 'server' ? () => ({ client: ccsBefore('client', v === '1.2' ? 1 : 0) }) : () => ({ server: ccsBefore('server', v === '1.2' ? 1 : 0) });
+    await offAndOn({ fault: 'accept-early-ccs', version: v, side, c: client(v, { middleboxCompat: false }), s: server(v), hooks });
+  });
+
+  it.each([['server' as const], ['client' as const]])('skip-finished-check (faulty %s): a wrong Finished', async (side) => {
+    const other = side === 'server' ? 'client' : 'server';
+    await offAndOn({ fault: 'skip-finished-check', version: v, side, c: client(v), s: server(v), hooks: () => ({ [other]: onceOn('finished', (raw) => [flipLast(raw)]) }) });
+  });
+
+  it.each([['server' as const], ['client' as const]])('accept-invalid-ecdh-point (faulty %s): a P-256 point with a wrong Y', async (side) => {
+    const hooks = (): { client?: EngineHooks; server?: EngineHooks } => {
+      if (side === 'server') {
+        if (v === '1.2') return { client: onceOn('client_key_exchange', (raw) => [flipLast(raw)]) };
+        return { client: onceOn('client_hello', (raw) => [withShare(raw, 'client_hello')]) };
+      }
+      if (v === '1.3') return { server: onceOn('server_hello', (raw) => [withShare(raw, 'server_hello')]) };
+      return {
+        server: onceOn('server_key_exchange', async (raw, log) => {
+          const bad = raw.slice();
+          bad[4 + 4 + raw[4 + 3]! - 1]! ^= 1; // last byte of the point: Y
+          const scheme = (raw[8 + raw[7]!]! << 8) | raw[9 + raw[7]!]!;
+          return [await resignSke(p, pki.identity('server', 'rsa'), bad, scheme, randomOfHello(log.find('client_hello')!), randomOfHello(log.find('server_hello')!))];
+        }),
+      };
+    };
+    await offAndOn({ fault: 'accept-invalid-ecdh-point', version: v, side, c: client(v, { keyShareGroups: [NamedGroup.secp256r1] }), s: server(v), hooks });
+  });
+
+  it('accept-invalid-ecdh-point: a point it cannot repair is used anyway (all-zero secret), so the handshake fails later, not at the point', async () => {
+    const offCurve = Uint8Array.of(4, ...new Array<number>(64).fill(1));
+    const hooks = () => (v === '1.2' ? { client: onceOn('client_key_exchange', () => [Uint8Array.of(16, 0, 0, 66, 65, ...offCurve)]) } : { client: onceOn('client_hello', (raw) => [withShare(raw, 'client_hello', offCurve)]) });
+    const healthy = await runInMemory(client(v), server(v), hooks());
+    expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription.illegal_parameter);
+    const faulty = await runInMemory(client(v), server(v, { faults: ['accept-invalid-ecdh-point'] }), hooks());
+    // the server went past the point: its alert (if any) is not about it
+    expect(alertOf(faulty.serverOutcome)).not.toBe(AlertDescription.illegal_parameter);
+    expect(faulty.serverOutcome.kind === 'connected').toBe(false);
+  });
+
+  it('accept-unoffered-suite: a faulty server picks a suite the client did not offer; a healthy client refuses it, a faulty one goes on', async () => {
+    const c = client(v, { cipherSuites: v === '1.2' ? [CS12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256] : [CS13.TLS_AES_128_GCM_SHA256] });
+    const s = server(v, { cipherSuites: v === '1.2' ? [CS12.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, CS12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256] : [CS13.TLS_AES_256_GCM_SHA384, CS13.TLS_AES_128_GCM_SHA256] });
+    const healthyServer = await runInMemory(c, s);
+    expect(healthyServer.clientOutcome.kind).toBe('connected');
+    const faultyServer = await runInMemory(c, { ...s, faults: ['accept-unoffered-suite'] });
+    expect(alertOf(faultyServer.clientOutcome)).toBe(AlertDescription[FAULTS['accept-unoffered-suite'].healthyAlert]);
+    expect(await violated(faultyServer)).toEqual(expect.arrayContaining([...faultRules('accept-unoffered-suite', v)]));
+    const both = await runInMemory({ ...c, faults: ['accept-unoffered-suite'] }, { ...s, faults: ['accept-unoffered-suite'] });
+    expect([both.clientOutcome.kind, both.serverOutcome.kind]).toEqual(['connected', 'connected']);
+    expect(both.clientOutcome.kind === 'connected' && both.clientOutcome.session.cipherSuite).toBe(s.cipherSuites![0]);
+  });
+
+  it('accept-expired-client-cert: a client chain outside its validity period', async () => {
+    // the server validates the client chain 60 days on; the test leaves are valid for 30
+    const m = mutual(v, {}, { validationTime: new Date(Date.now() + 60 * 86_400_000) });
+    await offAndOn({ fault: 'accept-expired-client-cert', version: v, side: 'server', ...m, hooks: () => ({}) });
+  });
+
+  it('accept-wrongly-signed-client-cert: a client leaf whose signature does not verify', async () => {
+    const id = pki.identity('client', 'rsa');
+    const m = mutual(v, { identity: { ...id, chain: [flipLast(id.chain[0]!), ...id.chain.slice(1)] } });
+    await offAndOn({ fault: 'accept-wrongly-signed-client-cert', version: v, side: 'server', ...m, hooks: () => ({}) });
+  });
+
+  it('accept-expired-client-cert does not accept a wrongly signed one (each fault ignores only its own problem)', async () => {
+    const id = pki.identity('client', 'rsa');
+    const m = mutual(v, { identity: { ...id, chain: [flipLast(id.chain[0]!), ...id.chain.slice(1)] } });
+    const run = await runInMemory(m.c, { ...m.s, faults: ['accept-expired-client-cert'] });
+    expect(alertOf(run.serverOutcome)).toBe(AlertDescription.bad_certificate);
+  });
+});
+
+describe('ske-unoffered-scheme (TLS 1.2 server)', () => {
+  it('signs the ServerKeyExchange with a scheme the client did not offer; a healthy client refuses it', async () => {
+    const c = client('1.2', { signatureSchemes: [SS.rsa_pss_rsae_sha384, SS.rsa_pkcs1_sha256] });
+    const healthy = await runInMemory(c, server('1.2'));
+    expect(healthy.clientOutcome.kind === 'connected' && healthy.clientOutcome.session.serverScheme).toBe(SS.rsa_pss_rsae_sha384);
+    const faulty = await runInMemory(c, server('1.2', { faults: ['ske-unoffered-scheme'] }));
+    expect(alertOf(faulty.clientOutcome)).toBe(AlertDescription[FAULTS['ske-unoffered-scheme'].healthyAlert]);
+    expect(await violated(faulty)).toEqual(expect.arrayContaining([...faultRules('ske-unoffered-scheme', '1.2')]));
+  });
+
+  it('uses the offered scheme when the client offered every scheme the key fits', async () => {
+    const run = await runInMemory(client('1.2'), server('1.2', { faults: ['ske-unoffered-scheme'] }));
+    expect([run.clientOutcome.kind, run.serverOutcome.kind]).toEqual(['connected', 'connected']);
+  });
+});
+
+describe('TLS 1.2 client with an ECDSA certificate lists its curve in supported_groups (RFC 8422 §5.1)', () => {
+  const groupsOf = (run: MemoryRun): number[] => {
+    const ch = run.transcript.messages.find((m) => m.type === 'client_hello')!;
+    const b = decodeHandshake(ch.raw!, {}).message.body;
+    return b.type === 'client_hello' ? (getExt(b.extensions, ExtensionType.supported_groups, 'supported_groups')?.groups ?? []) : [];
+  };
+  const ecdsaMutual = (versions: number[], groups: number[]) =>
+    runInMemory(
+      { provider: p, versions, cipherSuites: [CS12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, CS13.TLS_AES_128_GCM_SHA256], groups, serverName: SERVER_NAME, trustAnchors: pki.anchors, identity: pki.identity('client', 'ecdsa') },
+      { provider: p, versions, identity: pki.identity('server', 'rsa'), clientAuth: 'require', trustAnchors: pki.anchors },
+    );
+
+  it('appends the P-384 certificate curve to a list without it, and authenticates with it', async () => {
+    const run = await ecdsaMutual([0x0303], [NamedGroup.x25519, NamedGroup.secp256r1]);
+    expect(groupsOf(run)).toEqual([NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1]);
+    expect(run.serverOutcome.kind === 'connected' && run.serverOutcome.session.clientScheme).toBe(SS.ecdsa_secp384r1_sha384);
+    expect(run.clientOutcome.kind === 'connected' && run.clientOutcome.session.group).toBe(NamedGroup.x25519);
+  });
+
+  it('leaves a list that has the curve, a TLS 1.3-only list and an RSA client alone', async () => {
+    expect(groupsOf(await ecdsaMutual([0x0303], [NamedGroup.secp384r1, NamedGroup.x25519]))).toEqual([NamedGroup.secp384r1, NamedGroup.x25519]);
+    expect(groupsOf(await ecdsaMutual([0x0304], [NamedGroup.x25519]))).toEqual([NamedGroup.x25519]);
+    expect(TlsClient.groupsFor([NamedGroup.x25519], pki.identity('client', 'rsa'))).toEqual([NamedGroup.x25519]);
+    expect(TlsClient.groupsFor([NamedGroup.x25519], pki.identity('server', 'ecdsa'))).toEqual([NamedGroup.x25519, NamedGroup.secp256r1]);
+  });
+});
+
+/** The first key share of a ClientHello / ServerHello with its last byte (Y of a P-256 point) flipped, or replaced. */
+function withShare(raw: Uint8Array, type: 'client_hello' | 'server_hello', point?: Uint8Array): Uint8Array {
+  return editRaw(raw, { version: 0x0304 }, type, (b) => {
+    for (const e of b.extensions ?? []) {
+      if (e.body.kind === 'key_share_client') e.body.shares = e.body.shares.map((s) => ({ ...s, keyExchange: point ?? flipLast(s.keyExchange) }));
+      if (e.body.kind === 'key_share_server') e.body.share = { ...e.body.share, keyExchange: point ?? flipLast(e.body.share.keyExchange) };
+    }
+  });
+}
+
+/** A CertificateVerify naming another scheme (signature unchanged). */
+function withCvScheme(raw: Uint8Array, scheme: number) {
+  const d = decodeHandshake(raw, {}).message;
+  if (d.body.type === 'certificate_verify') d.body = { ...d.body, scheme };
+  return d;
+}
+
