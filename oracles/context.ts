@@ -29,7 +29,7 @@ export interface Context {
   t: Transcript;
   version?: TlsVersion;
   /** How the version was learnt. */
-  versionFrom?: 'server_hello' | 'hello_retry_request' | 'message types';
+  versionFrom?: 'server_hello' | 'hello_retry_request' | 'message types' | 'client_hello';
   suite?: number;
   suiteInfo?: CipherSuiteInfo;
   kex?: KeyExchange;
@@ -99,6 +99,8 @@ export function symbolOf(m: TranscriptMessage): string {
   return m.type;
 }
 
+/** supported_versions (RFC 8446 §4.2.1). */
+const SUPPORTED_VERSIONS = 43;
 const ONLY_12 = new Set(['server_key_exchange', 'client_key_exchange', 'server_hello_done', 'certificate_status', 'hello_request']);
 const ONLY_13 = new Set(['encrypted_extensions', 'end_of_early_data', 'key_update']);
 
@@ -155,6 +157,10 @@ export function buildContext(t: Transcript, earlier: readonly Transcript[] = [],
     if (t12 !== t13) {
       ctx.version = t12 ? '1.2' : '1.3';
       ctx.versionFrom = 'message types';
+    } else if (!t12 && ctx.ch && ctx.ch.b.legacyVersion === 0x0303 && !hasExt(ctx.ch.b.extensions, SUPPORTED_VERSIONS)) {
+      // A TLS 1.2 ClientHello without supported_versions can only lead to TLS 1.2 (or a refusal, e.g. inappropriate_fallback).
+      ctx.version = '1.2';
+      ctx.versionFrom = 'client_hello';
     }
   }
   return ctx;

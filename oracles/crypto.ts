@@ -6,7 +6,7 @@
  * key-exchange public values. Rules that need keys are inconclusive, naming
  * what is missing, when the transcript lacks them.
  */
-import { CURVES, binderKey, decryptPremaster, digest, ecdhGroupOf, ffdheGroupOf, parseSpki, pskBinder, resumptionPsk, schemeInfo, transcriptWithHrr, validateDhPublic, validatePublicValue, x25519SmallOrderPoints } from '../crypto';
+import { CURVES, binderKey, decryptPremaster, digest, ecdhGroupOf, ffdheGroupOf, parseSpki, pskBinder, schemeInfo, transcriptWithHrr, validateDhPublic, validatePublicValue, x25519SmallOrderPoints } from '../crypto';
 import { OID as PKI_OID } from '../pki/parse';
 import { keyMismatch } from '../pki/validate';
 import type { Direction } from '../transcript/model';
@@ -14,7 +14,8 @@ import { extensionBody } from '../wire/extensions';
 import { bytesEqual, concatBytes, toHex } from '../wire/hex';
 import { NamedGroup as G, ExtensionType as X, nameOf, signatureSchemes } from '../wire/registry';
 import { type Context, bodyOf, kexAnonymous, memo } from './context';
-import { type FinCheck, type Got, type SigCheck, cvSignature, emsNegotiated, ephemeral, finishedChecks, hashOf, hex4, keylog, leafOf, privateKeyFor, provider, publicValues, recomputedMaster12, schedule13, sharedSecret, skeSignature, stepsOf } from './keyfacts';
+import { abbreviated } from './ordering';
+import { type FinCheck, type Got, type SigCheck, cvSignature, emsNegotiated, ephemeral, finishedChecks, hashOf, hex4, keylog, leafOf, privateKeyFor, provider, publicValues, recomputedMaster12, schedule13, sharedSecret, skeSignature, stepsOf, ticketIssuer, ticketPsk } from './keyfacts';
 import { type Outcome, type Rule, inconclusive, notApplicable, pass, violation, ruleDeclarer } from './rule';
 
 const rule = ruleDeclarer({ versions: ['1.2', '1.3'], role: 'both', strength: 'MUST', evidence: 'keys', group: 'crypto' });
@@ -135,9 +136,12 @@ async function allFinishedWrong(ctx: Context, what: string): Promise<Outcome> {
   return pass(`${what} reproduces ${g.value.checks.length - bad.length} of ${g.value.checks.length} Finished value(s) from ${g.value.from}.`);
 }
 
+const ABBREVIATED = "Abbreviated handshake: no key exchange took place; the master secret is the resumed session's.";
+
 async function master12(ctx: Context, when: (ctx: Context) => string | undefined, name: string): Promise<Outcome> {
   const na = when(ctx);
   if (na) return notApplicable(na);
+  if (abbreviated(ctx) === true) return notApplicable(ABBREVIATED);
   const r = await recomputedMaster12(ctx);
   if (!r.ok) return inconclusive(`${name} not checked: ${r.why}.`);
   const kl = keylog(ctx);
@@ -479,6 +483,7 @@ const baseCryptoRules: Rule[] = [
     evidence: 'keys',
     async check(ctx) {
       if (ctx.kex !== 'RSA') return notApplicable(`The key exchange is ${ctx.kex ?? 'unknown'}, not RSA.`);
+      if (abbreviated(ctx) === true) return notApplicable(ABBREVIATED);
       const m = stepsOf(ctx, 'client_key_exchange', 'C->S')[0];
       const b = bodyOf(m);
       if (!m || b?.type !== 'client_key_exchange' || b.kex !== 'rsa') return inconclusive('The RSA ClientKeyExchange is not decoded.');
@@ -501,6 +506,7 @@ const baseCryptoRules: Rule[] = [
     evidence: 'plaintext',
     check(ctx) {
       if (ctx.kex !== 'RSA') return notApplicable(`The key exchange is ${ctx.kex ?? 'unknown'}, not RSA.`);
+      if (abbreviated(ctx) === true) return notApplicable(ABBREVIATED);
       const m = stepsOf(ctx, 'client_key_exchange', 'C->S')[0];
       if (!m?.raw) return inconclusive('No ClientKeyExchange bytes.');
       const body = m.raw.subarray(4);
@@ -595,6 +601,7 @@ const baseCryptoRules: Rule[] = [
     async check(ctx) {
       const e = ephemeral(ctx);
       if (e.ok && !isEc(e.value.group)) return notApplicable('The key exchange is not ECDH.');
+      if (!e.ok && ctx.version === '1.3' && e.why.includes('not ephemeral')) return notApplicable(e.why);
       return ctx.version === '1.2' ? master12(ctx, ecdheKex, 'The ECDH shared secret') : schedule13Outcome(ctx, 'The ECDH shared secret');
     },
   }),
@@ -835,25 +842,19 @@ function binderChecks(ctx: Context): Promise<Got<{ m: number; checks: BinderChec
     const truncated = ch.m.raw.subarray(0, ch.m.raw.length - bindersLen);
     const checks: BinderCheck[] = [];
     for (const [i, id] of psk.identities.entries()) {
-      let issuer: { e: Context; nonce: Uint8Array } | undefined;
-      for (const e of ctx.earlier)
-        for (const s of e.steps) {
-          const b = bodyOf(s.m);
-          if (b?.type === 'new_session_ticket' && b.form === 'tls13' && bytesEqual(b.ticket, id.identity)) issuer = { e, nonce: b.nonce };
-        }
-      if (!issuer) {
-        checks.push({ index: i, ok: undefined, detail: `identity ${i}: no earlier connection's readable NewSessionTicket issued it (external PSK, or the original connection was not given)` });
+      const issuer = ticketIssuer(ctx, id.identity);
+      const pskValue = await ticketPsk(ctx, id.identity);
+      if (!issuer || !pskValue.ok) {
+        checks.push({ index: i, ok: undefined, detail: `identity ${i}: ${pskValue.ok ? 'no issuer' : pskValue.why}` });
         continue;
       }
       const h = hashOf(issuer.e);
-      const sched = await schedule13(issuer.e);
-      if (!h.ok || !sched.ok || !sched.value.resumptionMasterSecret) {
-        checks.push({ index: i, ok: undefined, detail: `identity ${i}: the original connection's resumption_master_secret cannot be recomputed (${!h.ok ? h.why : !sched.ok ? sched.why : 'no client Finished'})` });
+      if (!h.ok) {
+        checks.push({ index: i, ok: undefined, detail: `identity ${i}: ${h.why}` });
         continue;
       }
       const P = provider();
-      const pskValue = await resumptionPsk(P, h.value, sched.value.resumptionMasterSecret, issuer.nonce);
-      const bk = await binderKey(P, h.value, pskValue, 'resumption');
+      const bk = await binderKey(P, h.value, pskValue.value, 'resumption');
       const msgs: Uint8Array[] = [];
       if (ctx.ch2 && ctx.hrr && ctx.ch?.m.raw && ctx.hrr.m.raw) msgs.push(ctx.ch.m.raw, ctx.hrr.m.raw);
       msgs.push(truncated);

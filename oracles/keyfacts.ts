@@ -25,6 +25,8 @@ import {
   lookupKeyLog,
   masterSecret,
   parseKeyLog,
+  resumptionPsk,
+  decryptPremaster,
   serverKeyExchangeContent12,
   tls13Schedule,
   transcriptWithHrr,
@@ -260,6 +262,7 @@ export function ephemeral(ctx: Context): Got<Ephemeral> {
   let serverPublic: Uint8Array | undefined;
   if (ctx.version === '1.3') {
     const ss = extensionBody(ctx.sh?.b.extensions, X.key_share, 'key_share_server');
+    if (!ss && hasExt(ctx.sh?.b.extensions, X.pre_shared_key)) return miss('the key exchange is not ephemeral: psk_ke resumption (the ServerHello has no key_share)');
     if (!ss) return miss('the ServerHello has no key_share');
     group = ss.share.group;
     serverPublic = ss.share.keyExchange;
@@ -333,7 +336,7 @@ export function recomputedMaster12(ctx: Context): Promise<Got<{ master: Uint8Arr
     const h = hashOf(ctx);
     if (!h.ok) return miss<R>(h.why);
     if (!ctx.ch || !ctx.sh) return miss<R>('the hellos are not decoded');
-    const z = await anyShared(ctx);
+    const z = ctx.kex === 'RSA' ? await rsaPremaster(ctx) : await anyShared(ctx);
     if (!z.ok) return miss<R>(z.why);
     const ems = emsNegotiated(ctx);
     if (ems) {
@@ -355,12 +358,24 @@ export function schedule13(ctx: Context): Promise<Got<Awaited<ReturnType<typeof 
     const h = hashOf(ctx);
     if (!h.ok) return miss<R>(h.why);
     if (!ctx.sh) return miss<R>('no ServerHello');
-    if (hasExt(ctx.sh.b.extensions, X.pre_shared_key)) return miss<R>('the handshake uses a PSK, which the transcript does not carry');
-    const z = await anyShared(ctx);
-    if (!z.ok) return miss<R>(z.why);
+    let psk: Uint8Array | undefined;
+    if (hasExt(ctx.sh.b.extensions, X.pre_shared_key)) {
+      const p = await selectedPsk(ctx);
+      if (!p.ok) return miss<R>(`the handshake uses a PSK and ${p.why}`);
+      psk = p.value;
+    }
+    // psk_ke: no (EC)DHE input (RFC 8446 §7.1: zeros)
+    let shared: Uint8Array | undefined;
+    if (!psk || hasExt(ctx.sh.b.extensions, X.key_share)) {
+      const z = await anyShared(ctx);
+      if (!z.ok) return miss<R>(z.why);
+      shared = z.value;
+    }
     const toSh = prefix(ctx, ctx.sh.m.index, true);
     if (!toSh.ok) return miss<R>(toSh.why);
-    const input: Parameters<typeof tls13Schedule>[1] = { hash: h.value, sharedSecret: z.value, serverHelloHash: await thash(ctx, h.value, toSh.value) };
+    const input: Parameters<typeof tls13Schedule>[1] = { hash: h.value, serverHelloHash: await thash(ctx, h.value, toSh.value) };
+    if (shared) input.sharedSecret = shared;
+    if (psk) input.psk = psk;
     const sfin = stepsOf(ctx, 'finished', 'S->C')[0];
     if (sfin) {
       const p = prefix(ctx, sfin.index, true);
@@ -423,4 +438,48 @@ export function privateKeyFor(ctx: Context, spki: Uint8Array): Uint8Array | unde
     }
   }
   return undefined;
+}
+
+/** The earlier connection whose readable TLS 1.3 NewSessionTicket issued this PSK identity, with the ticket nonce. */
+export function ticketIssuer(ctx: Context, identity: Uint8Array): { e: Context; nonce: Uint8Array } | undefined {
+  let issuer: { e: Context; nonce: Uint8Array } | undefined;
+  for (const e of ctx.earlier)
+    for (const s of e.steps) {
+      const b = bodyOf(s.m);
+      if (b?.type === 'new_session_ticket' && b.form === 'tls13' && bytesEqual(b.ticket, identity)) issuer = { e, nonce: b.nonce };
+    }
+  return issuer;
+}
+
+/** The resumption PSK of a ticket (RFC 8446 §4.6.1), from the resumption_master_secret of the connection that issued it. */
+export async function ticketPsk(ctx: Context, identity: Uint8Array): Promise<Got<Uint8Array>> {
+  const issuer = ticketIssuer(ctx, identity);
+  if (!issuer) return miss("no earlier connection's readable NewSessionTicket issued the identity (external PSK, or the original connection was not given)");
+  const h = hashOf(issuer.e);
+  const sched = await schedule13(issuer.e);
+  if (!h.ok || !sched.ok || !sched.value.resumptionMasterSecret) return miss(`the original connection's resumption_master_secret cannot be recomputed (${!h.ok ? h.why : !sched.ok ? sched.why : 'no client Finished'})`);
+  return got(await resumptionPsk(provider(), h.value, sched.value.resumptionMasterSecret, issuer.nonce));
+}
+
+/** The PSK of the identity the ServerHello selected (TLS 1.3). */
+async function selectedPsk(ctx: Context): Promise<Got<Uint8Array>> {
+  const sel = extensionBody(ctx.sh?.b.extensions, X.pre_shared_key, 'pre_shared_key_server');
+  const offered = extensionBody((ctx.ch2 ?? ctx.ch)?.b.extensions, X.pre_shared_key, 'pre_shared_key_client');
+  const id = sel && offered?.identities[sel.selectedIdentity];
+  if (!id) return miss('the selected PSK identity is not readable in the ClientHello');
+  return ticketPsk(ctx, id.identity);
+}
+
+/** RSA key exchange: the premaster decrypted with the server's private key (generated runs give it). */
+async function rsaPremaster(ctx: Context): Promise<Got<Uint8Array>> {
+  const m = stepsOf(ctx, 'client_key_exchange', 'C->S')[0];
+  const b = bodyOf(m);
+  if (!m || b?.type !== 'client_key_exchange' || b.kex !== 'rsa') return miss('the RSA ClientKeyExchange is not decoded');
+  const leaf = leafOf(ctx, 'S->C');
+  if (!leaf.ok) return leaf;
+  const key = privateKeyFor(ctx, leaf.value.leaf.spkiDer);
+  if (!key) return miss("the server's RSA private key was not given");
+  const r = await decryptPremaster(provider(), key, b.encryptedPreMasterSecret, ctx.ch!.b.legacyVersion);
+  if (r.ok) return got(r.value);
+  return miss(`the RSA premaster does not decrypt to a well-formed value (${r.reason}; see t12.ks.pms-rsa)`);
 }

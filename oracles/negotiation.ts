@@ -10,11 +10,15 @@ import type { ClientHello, ServerHello } from '../wire/handshake';
 import { bytesEqual } from '../wire/hex';
 import { DOWNGRADE_TLS11, DOWNGRADE_TLS12, ExtensionType as X, SCSV, cipherSuites, extensionTypes, isGrease, nameOf } from '../wire/registry';
 import { type Context, type Hello, bodyOf, exts, hasExt } from './context';
+import { leafOf } from './keyfacts';
 import { abbreviated } from './ordering';
 import { type Outcome, type Rule, inconclusive, notApplicable, pass, violation, ruleDeclarer } from './rule';
 
 const rule = ruleDeclarer({ versions: ['1.2', '1.3'], role: 'server', strength: 'MUST', evidence: 'plaintext', group: 'negotiation' });
 
+const EC_PUBLIC_KEY = '1.2.840.10045.2.1';
+/** Named-curve OIDs of certificate keys and their TLS group (RFC 8422 §5.1.1). */
+const CURVE_GROUP: Record<string, number> = { '1.2.840.10045.3.1.7': 0x17, '1.3.132.0.34': 0x18, '1.3.132.0.35': 0x19, '1.3.36.3.3.2.8.1.1.7': 0x1a, '1.3.36.3.3.2.8.1.1.11': 0x1b, '1.3.36.3.3.2.8.1.1.13': 0x1c };
 const hex4 = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`;
 const extName = (t: number): string => nameOf(extensionTypes, t);
 
@@ -850,18 +854,35 @@ const rules: Rule[] = [
   }),
   rule({
     id: 'ext.ecc.curve-offered',
-    title: 'The ServerKeyExchange curve is one the client offered.',
-    rfc: 'RFC 8422 §4, §5.1',
+    title: "The ServerKeyExchange curve, and with ECDSA suites the curve of the server certificate's key, are ones the client offered.",
+    rfc: 'RFC 8422 §4, §5.1, §5.3',
     versions: ['1.2'],
     alert: 'illegal_parameter',
     check(ctx) {
-      const ske = ctx.steps.map((s) => ({ s, b: bodyOf(s.m) })).find((x) => x.b?.type === 'server_key_exchange');
-      if (!ske) return notApplicable('No ServerKeyExchange.');
-      if (ske.b?.type !== 'server_key_exchange' || ske.b.kex !== 'ecdhe') return notApplicable('Not an ECDHE ServerKeyExchange.');
       if (!ctx.ch) return inconclusive('The ClientHello is not decoded.');
       const groups = extensionBody(ctx.ch.b.extensions, X.supported_groups, 'supported_groups')?.groups;
+      const out: Outcome[] = [];
+      const ske = ctx.steps.map((s) => ({ s, b: bodyOf(s.m) })).find((x) => x.b?.type === 'server_key_exchange');
+      if (groups && ske?.b?.type === 'server_key_exchange' && ske.b.kex === 'ecdhe') {
+        out.push(groups.includes(ske.b.namedCurve) ? pass(`Curve ${hex4(ske.b.namedCurve)} was offered.`, { message: ske.s.m.index }) : violation(`Curve ${hex4(ske.b.namedCurve)} was not offered.`, { message: ske.s.m.index, expected: groups.map(hex4).join(','), actual: hex4(ske.b.namedCurve) }));
+      }
+      // RFC 8422 §5.3: with ECDHE_ECDSA / ECDH_ECDSA the certificate's ECDSA key must be on a curve the client supports.
+      // Decision: checked under this catalogue id (its statement covers the certificate curve); no supported_groups = any curve (RFC 8422 §4);
+      // an ECDSA key on a curve we cannot map to a TLS group is inconclusive.
+      if (groups && (ctx.kex === 'ECDHE_ECDSA' || ctx.kex === 'ECDH_ECDSA')) {
+        const leaf = leafOf(ctx, 'S->C');
+        if (!leaf.ok) out.push(leaf.why.startsWith('no ') ? notApplicable(`The certificate curve: ${leaf.why}.`) : inconclusive(`The certificate curve not checked: ${leaf.why}.`));
+        else if (leaf.value.leaf.keyAlgOid === EC_PUBLIC_KEY) {
+          const oid = leaf.value.leaf.keyCurveOid ?? '';
+          const g = CURVE_GROUP[oid];
+          const at = { message: leaf.value.m.index };
+          if (g === undefined) out.push(inconclusive(`The server certificate's ECDSA key is on curve ${oid || '(unknown)'}, which is not mapped to a TLS group here.`, at));
+          else out.push(groups.includes(g) ? pass(`The server certificate's ECDSA key is on curve ${hex4(g)}, which the client offered.`, at) : violation(`The server certificate's ECDSA key is on curve ${hex4(g)}, which the client did not offer in supported_groups.`, { ...at, expected: groups.map(hex4).join(','), actual: hex4(g) }));
+        }
+      }
+      if (out.length) return out;
       if (!groups) return notApplicable('The client sent no supported_groups, so any curve is allowed.');
-      return groups.includes(ske.b.namedCurve) ? pass(`Curve ${hex4(ske.b.namedCurve)} was offered.`, { message: ske.s.m.index }) : violation(`Curve ${hex4(ske.b.namedCurve)} was not offered.`, { message: ske.s.m.index, expected: groups.map(hex4).join(','), actual: hex4(ske.b.namedCurve) });
+      return notApplicable('No ECDHE ServerKeyExchange and no ECDSA server certificate.');
     },
   }),
   rule({

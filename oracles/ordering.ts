@@ -256,8 +256,13 @@ const t12rules: Rule[] = [
     role: 'server',
     alert: 'handshake_failure',
     check(ctx) {
-      const cr = find(firstHandshake(ctx).S, 'certificate_request');
-      if (!cr) return pass('No CertificateRequest was sent.');
+      const { S } = firstHandshake(ctx);
+      const cr = find(S, 'certificate_request');
+      if (!cr) {
+        // only a complete server flight shows that no CertificateRequest was sent
+        const complete = !!find(S, 'server_hello_done') || abbreviated(ctx) === true;
+        return complete ? pass('No CertificateRequest was sent in the complete server flight.') : inconclusive('The server flight is not complete in the transcript, so whether it asked for a certificate is unknown.');
+      }
       const k = needKex(ctx);
       if (k) return k;
       return kexAnonymous(ctx.kex!) ? violation(`CertificateRequest with anonymous ${ctx.kex}.`, { message: cr.m.index, expected: 'no certificate_request', actual: 'certificate_request' }) : pass(`CertificateRequest with authenticated ${ctx.kex}.`, { message: cr.m.index });

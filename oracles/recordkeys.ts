@@ -5,8 +5,27 @@
  * and the KeyUpdate chain). A record that does not open, or opens to other
  * bytes than the transcript says, is a violation. Transcripts without
  * records or without a key log are inconclusive.
+ *
+ * Decisions for the record-protection rules (RFC text read as follows):
+ * - A record that does not open at its own sequence number is tried at the
+ *   numbers up to 8 either side (same key) and under the neighbouring key
+ *   generations; only a record that opens that way is a nonce/sequence or
+ *   KeyUpdate finding. One that opens nowhere is a key finding
+ *   (t12.ks.key-block / t13.ks.traffic-keys), and the following records of
+ *   that direction are not followed.
+ * - rec.t12.seq-reset covers every TLS 1.2 protected record (RFC 5246 §6.1:
+ *   the number starts at 0 with the new state and counts each record), not
+ *   only the Finished record.
+ * - rec.t12.cbc-padding is a sender rule here: padding is blamed only when
+ *   the MAC over the content still verifies (for MAC-then-encrypt with the
+ *   padding length as sent), so a wrong key never shows as bad padding.
+ *   Extra padding blocks (up to 255 bytes) are allowed.
+ * - rec.t13.inner-plaintext: a non-zero padding byte makes the last
+ *   non-zero byte a wrong content type, so "padding must be zeros" is seen
+ *   as an inner content type other than alert/handshake/application_data.
  */
-import { RecordDirection, createRecordProtection, keyBlock, nextTrafficSecret, tls12Params, tls13KeyLength, tls13Params, trafficKeys } from '../crypto';
+import { createDecipheriv, createHmac } from 'node:crypto';
+import { type ProtectionParams, type RecordProtection, createRecordProtection, keyBlock, nextTrafficSecret, tls12Params, tls13KeyLength, tls13Params, trafficKeys } from '../crypto';
 import type { Direction, Epoch, TranscriptRecord } from '../transcript/model';
 import { bytesEqual } from '../wire/hex';
 import { ContentType, ExtensionType as X } from '../wire/registry';
@@ -16,12 +35,25 @@ import { type Outcome, type Rule, inconclusive, notApplicable, pass, violation }
 
 interface Opened {
   r: TranscriptRecord;
-  /** Which secret opened it (e.g. "SERVER_HANDSHAKE_TRAFFIC_SECRET", "client application secret 1"). */
+  /** Which secret should open it (e.g. "SERVER_HANDSHAKE_TRAFFIC_SECRET", "client application traffic secret 1"). */
   key: string;
+  /** Its position under that key: the sequence number it should be protected with. */
+  seq: number;
+  /** It opened with the expected key (at its own sequence number or, see otherSeq, another one). */
   ok: boolean;
   why?: string;
   /** The record followed a KeyUpdate of its sender. */
   afterKeyUpdate: boolean;
+  /** It carries a KeyUpdate message. */
+  keyUpdate?: boolean;
+  /** It opens with the expected key only under this other sequence number. */
+  otherSeq?: number;
+  /** It opens under the previous (old) or the next key generation instead of the expected one. */
+  wrongGen?: 'old' | 'next';
+  /** TLS 1.3 inner plaintext problem (all zeros, unknown content type, too long). */
+  inner?: string;
+  /** TLS 1.2 CBC: the MAC verifies but the padding bytes do not all equal the padding length. */
+  padding?: string;
 }
 
 const who = (d: Direction): string => (d === 'C->S' ? 'client' : 'server');
@@ -30,28 +62,145 @@ function protectedRecords(ctx: Context, dir: Direction, epoch: Epoch): Transcrip
   return ctx.t.records.filter((r) => r.dir === dir && r.encrypted && r.epoch === epoch);
 }
 
-async function openAll(list: readonly TranscriptRecord[], dirOf: (i: number) => Promise<RecordDirection>, key: string, keyUpdates: boolean, nextKey?: () => Promise<{ dir: RecordDirection; key: string }>): Promise<Opened[]> {
+/** TLS 1.2 MAC-then-encrypt CBC record decrypted without the strict padding check: the padding problem when the MAC still verifies. */
+function lenientCbc(params: ProtectionParams, seq: number, r: TranscriptRecord): string | undefined {
+  if (params.version !== 'tls12' || !('macKey' in params)) return undefined;
+  const frag = r.raw.subarray(5);
+  const macLen = { 'SHA-1': 20, 'SHA-256': 32, 'SHA-384': 48 }[params.mac];
+  const hashName = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384' }[params.mac];
+  const header = (n: number) => {
+    const b = new Uint8Array(13);
+    const dv = new DataView(b.buffer);
+    dv.setBigUint64(0, BigInt(seq));
+    b[8] = r.raw[0]!;
+    b[9] = r.raw[1]!;
+    b[10] = r.raw[2]!;
+    dv.setUint16(11, n);
+    return b;
+  };
+  const padBytes = (pt: Uint8Array, n: number): string | undefined => {
+    const len = pt[pt.length - 1]!;
+    const bad = [...pt.subarray(pt.length - 1 - len, pt.length - 1)].filter((x) => x !== len);
+    return bad.length ? `padding length ${len} but ${bad.length} of the ${len} padding bytes differ from it (record ${n})` : undefined;
+  };
+  const algo = params.cipher === 'AES_128_CBC' ? 'aes-128-cbc' : 'aes-256-cbc';
+  const decrypt = (iv: Uint8Array, ct: Uint8Array): Uint8Array | undefined => {
+    if (ct.length === 0 || ct.length % 16) return undefined;
+    const d = createDecipheriv(algo, params.key, iv);
+    d.setAutoPadding(false);
+    return new Uint8Array(Buffer.concat([d.update(ct), d.final()]));
+  };
+  try {
+    if (params.encryptThenMac) {
+      // the MAC over the ciphertext verified already (bad_padding comes after it)
+      const body = frag.subarray(0, frag.length - macLen);
+      const pt = decrypt(body.subarray(0, 16), body.subarray(16));
+      return pt ? padBytes(pt, r.index) : undefined;
+    }
+    const pt = decrypt(frag.subarray(0, 16), frag.subarray(16));
+    if (!pt) return undefined;
+    const len = pt[pt.length - 1]!;
+    if (len + 1 + macLen > pt.length) return undefined;
+    const end = pt.length - 1 - len;
+    const content = pt.subarray(0, end - macLen);
+    const mac = createHmac(hashName, params.macKey).update(header(content.length)).update(content).digest();
+    return bytesEqual(new Uint8Array(mac), pt.subarray(end - macLen, end)) ? padBytes(pt, r.index) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const INNER_TYPES = new Set<number>([ContentType.alert, ContentType.handshake, ContentType.application_data]);
+/** How far around its position a failing record is tried with other sequence numbers. */
+const SEQ_WINDOW = 8;
+
+/**
+ * Open the records of one direction and epoch in order, with the key of
+ * generation `g` (0 first; a KeyUpdate moves to the next when `keyUpdates`)
+ * and sequence numbers counted from 0 per key. A record that does not open
+ * is tried under other sequence numbers near its position and under the
+ * neighbouring key generations, so the rules can say what went wrong.
+ */
+async function openAll(list: readonly TranscriptRecord[], gen: (g: number) => Promise<RecordProtection>, name: (g: number) => string, keyUpdates: boolean, tls13: boolean): Promise<Opened[]> {
   const out: Opened[] = [];
-  let rd = await dirOf(0);
-  let name = key;
-  let after = false;
+  let g = 0;
+  let seq = 0;
+  /** Records sealed under the previous generation (its last sequence number + 1). */
+  let prevCount = 0;
   for (const r of list) {
-    const res = await rd.open(r.raw[0]!, (r.raw[1]! << 8) | r.raw[2]!, r.raw.subarray(5));
+    const type = r.raw[0]!;
+    const version = (r.raw[1]! << 8) | r.raw[2]!;
+    const frag = r.raw.subarray(5);
+    const prot = await gen(g);
+    const o: Opened = { r, key: name(g), seq, ok: false, afterKeyUpdate: g > 0 };
+    let res = await prot.unprotect(BigInt(seq), type, version, frag);
+    if (!res.ok && res.reason === 'bad_padding') {
+      const p = lenientCbc(prot.params, seq, r);
+      if (p) {
+        o.ok = true;
+        o.padding = p;
+        out.push(o);
+        seq++;
+        continue;
+      }
+    }
+    if (!res.ok && tls13 && (res.reason === 'no_content_type' || res.reason === 'record_overflow') && res.detail?.startsWith('inner')) {
+      o.ok = true;
+      o.inner = res.detail;
+      out.push(o);
+      seq++;
+      continue;
+    }
+    if (!res.ok && (res.reason === 'bad_record_mac' || res.reason === 'bad_padding')) {
+      // another sequence number under the same key?
+      for (let k = Math.max(0, seq - SEQ_WINDOW); k <= seq + SEQ_WINDOW && !o.otherSeq; k++) {
+        if (k === seq) continue;
+        const t = await prot.unprotect(BigInt(k), type, version, frag);
+        if (t.ok) {
+          o.otherSeq = k;
+          res = t;
+        }
+      }
+      if (o.otherSeq === undefined && keyUpdates) {
+        if (g > 0) {
+          const old = await (await gen(g - 1)).unprotect(BigInt(prevCount + seq), type, version, frag);
+          if (old.ok) o.wrongGen = 'old';
+        }
+        if (!o.wrongGen) {
+          const next = await (await gen(g + 1)).unprotect(0n, type, version, frag);
+          if (next.ok) {
+            o.wrongGen = 'next';
+            o.keyUpdate = next.type === ContentType.handshake && next.content[0] === 24;
+          }
+        }
+      }
+    }
     if (!res.ok) {
-      out.push({ r, key: name, ok: false, why: `${res.reason}${res.detail ? ` (${res.detail})` : ''}`, afterKeyUpdate: after });
+      o.why = `${res.reason}${res.detail ? ` (${res.detail})` : ''}${o.wrongGen ? `; it opens with the ${o.wrongGen === 'old' ? 'previous' : 'next'} key generation` : ''}`;
+      out.push(o);
       // without the right keys the rest of this direction cannot be followed
       break;
     }
+    if (tls13 && !INNER_TYPES.has(res.type)) {
+      o.ok = true;
+      o.inner = `the last non-zero byte of the inner plaintext is ${res.type}, not a content type of an encrypted record (padding must be zeros)`;
+      out.push(o);
+      seq++;
+      continue;
+    }
     if (r.plaintext && (r.plaintext.contentType !== res.type || !bytesEqual(r.plaintext.fragment, res.content))) {
-      out.push({ r, key: name, ok: false, why: 'it opens to other content than the transcript holds', afterKeyUpdate: after });
+      o.why = 'it opens to other content than the transcript holds';
+      out.push(o);
       break;
     }
-    out.push({ r, key: name, ok: true, afterKeyUpdate: after });
-    if (keyUpdates && nextKey && res.type === ContentType.handshake && res.content[0] === 24) {
-      const n = await nextKey();
-      rd = n.dir;
-      name = n.key;
-      after = true;
+    o.ok = true;
+    out.push(o);
+    seq++;
+    if (keyUpdates && res.type === ContentType.handshake && res.content[0] === 24) {
+      o.keyUpdate = true;
+      g++;
+      prevCount = seq;
+      seq = 0;
     }
   }
   return out;
@@ -68,7 +217,7 @@ function opened13(ctx: Context): Promise<Got<Opened[]>> {
     const h = suite.prfHash;
     const P = provider();
     const klen = tls13KeyLength(suite);
-    const mk = async (secret: Uint8Array) => new RecordDirection(await createRecordProtection(P, tls13Params(suite, await trafficKeys(P, h, secret, klen))));
+    const mk = async (secret: Uint8Array) => createRecordProtection(P, tls13Params(suite, await trafficKeys(P, h, secret, klen)));
     const out: Opened[] = [];
     const labels = {
       'C->S': { handshake: 'CLIENT_HANDSHAKE_TRAFFIC_SECRET', application: 'CLIENT_TRAFFIC_SECRET_0' },
@@ -85,15 +234,21 @@ function opened13(ctx: Context): Promise<Got<Opened[]>> {
           missing = label;
           continue;
         }
-        let current = secret;
-        let n = 0;
-        out.push(
-          ...(await openAll(list, () => mk(secret), label, epoch === 'application', async () => {
-            current = await nextTrafficSecret(P, h, current);
-            n++;
-            return { dir: await mk(current), key: `${who(dir)} application traffic secret ${n}` };
-          })),
-        );
+        // key generations: the logged secret, then "traffic upd" of the previous one (application epoch only)
+        const secrets: Uint8Array[] = [secret];
+        const prots = new Map<number, Promise<RecordProtection>>();
+        const gen = (g: number): Promise<RecordProtection> => {
+          let p = prots.get(g);
+          if (!p) {
+            p = (async () => {
+              while (secrets.length <= g) secrets.push(await nextTrafficSecret(P, h, secrets[secrets.length - 1]!));
+              return mk(secrets[g]!);
+            })();
+            prots.set(g, p);
+          }
+          return p;
+        };
+        out.push(...(await openAll(list, gen, (g) => (g ? `${who(dir)} application traffic secret ${g}` : label), epoch === 'application', true)));
       }
     }
     if (!out.length) return { ok: false, why: missing ? `the key log has no ${missing} line` : 'no protected handshake or application records' };
@@ -134,7 +289,8 @@ function opened12(ctx: Context): Promise<Got<Opened[]>> {
       } catch (e) {
         return { ok: false, why: e instanceof Error ? e.message : String(e) };
       }
-      out.push(...(await openAll(list, async () => new RecordDirection(await createRecordProtection(P, params)), `${who(dir)} write keys from ${from}`, false)));
+      const prot = createRecordProtection(P, params);
+      out.push(...(await openAll(list, () => prot, () => `${who(dir)} write keys from ${from}`, false, false)));
     }
     if (!out.length) return { ok: false, why: 'no protected records' };
     return { ok: true, value: out };
@@ -148,6 +304,23 @@ function report(g: Got<Opened[]>, what: string, filter: (o: Opened) => boolean =
   const bad = mine.filter((o) => !o.ok);
   if (bad.length) return bad.map((o) => violation(`The ${who(o.r.dir)} record ${o.r.index} (${o.r.epoch}) does not open with the keys from ${o.key}: ${o.why}.`, { expected: 'record opens', actual: o.why ?? 'failure' }));
   return pass(`${mine.length} protected record(s) open with ${what === 'KeyUpdate' ? 'the updated application secrets' : 'the keys derived from the key log'}.`);
+}
+
+/**
+ * A per-record property of the records that opened with their key: a
+ * violation for each record that shows it, pass when none does; records
+ * that did not open at all are left to the key rules (inconclusive when
+ * nothing opened).
+ */
+function recordProperty(g: Got<Opened[]>, what: string, bad: (o: Opened) => string | undefined, passing: (n: number) => string): Outcome | Outcome[] {
+  if (!g.ok) return inconclusive(`${what} not checked: ${g.why}.`);
+  const opened = g.value.filter((o) => o.ok);
+  if (!opened.length) return inconclusive(`${what} not checked: no record opened with the keys from the key log (see the key rules).`);
+  const out = opened.flatMap((o) => {
+    const why = bad(o);
+    return why ? [violation(`The ${who(o.r.dir)} record ${o.r.index} (${o.r.epoch}): ${why}.`, { actual: why })] : [];
+  });
+  return out.length ? out : pass(passing(opened.length));
 }
 
 export const recordKeyRules: Rule[] = [
@@ -186,5 +359,97 @@ export const recordKeyRules: Rule[] = [
     evidence: 'keys',
     group: 'crypto',
     check: async (ctx) => report(await opened13(ctx), 'KeyUpdate', (o) => o.afterKeyUpdate),
+  },
+  {
+    id: 'rec.t13.nonce-seq',
+    title: 'Each TLS 1.3 record nonce is the write IV XOR its sequence number, counted from 0 under each traffic key: a record opens only at its own position.',
+    rfc: 'RFC 8446 §5.3',
+    versions: ['1.3'],
+    role: 'both',
+    strength: 'MUST',
+    alert: 'bad_record_mac',
+    evidence: 'keys',
+    group: 'record',
+    check: async (ctx) =>
+      recordProperty(
+        await opened13(ctx),
+        'The record nonces',
+        (o) => (o.otherSeq !== undefined ? `it is record ${o.seq} under ${o.key} but opens only with sequence number ${o.otherSeq} (replayed, reordered or a wrong counter)` : undefined),
+        (n) => `${n} protected record(s) open with the nonce of their own sequence number (from 0 under each key).`,
+      ),
+  },
+  {
+    id: 'rec.t12.seq-reset',
+    title: 'The TLS 1.2 sequence number restarts at 0 when ChangeCipherSpec activates the new keys and counts each protected record.',
+    rfc: 'RFC 5246 §6.1',
+    versions: ['1.2'],
+    role: 'both',
+    strength: 'MUST',
+    alert: 'bad_record_mac',
+    evidence: 'keys',
+    group: 'record',
+    check: async (ctx) =>
+      recordProperty(
+        await opened12(ctx),
+        'The record sequence numbers',
+        (o) => (o.otherSeq !== undefined ? `it is protected record ${o.seq} after ChangeCipherSpec but its MAC/AEAD input uses sequence number ${o.otherSeq}` : undefined),
+        (n) => `${n} protected record(s) open with sequence numbers from 0 after ChangeCipherSpec.`,
+      ),
+  },
+  {
+    id: 'rec.t12.cbc-padding',
+    title: 'With a CBC suite every padding byte equals the padding length.',
+    rfc: 'RFC 5246 §6.2.3.2',
+    versions: ['1.2'],
+    role: 'both',
+    strength: 'MUST',
+    alert: 'bad_record_mac',
+    evidence: 'keys',
+    group: 'record',
+    async check(ctx) {
+      if (ctx.suiteInfo && ctx.suiteInfo.mac === 'AEAD') return notApplicable(`The suite ${ctx.suiteInfo.name} is AEAD: records have no padding.`);
+      return recordProperty(await opened12(ctx), 'The CBC padding', (o) => o.padding, (n) => `${n} CBC record(s) carry padding whose bytes all equal its length.`);
+    },
+  },
+  {
+    id: 'rec.t13.inner-plaintext',
+    title: 'A TLS 1.3 inner plaintext is content, a known content type and zero padding; it is not all zeros and not over 2^14+1 bytes.',
+    rfc: ['RFC 8446 §5.2', 'RFC 8446 §5.4'],
+    versions: ['1.3'],
+    role: 'both',
+    strength: 'MUST',
+    alert: 'unexpected_message',
+    evidence: 'keys',
+    group: 'record',
+    check: async (ctx) => recordProperty(await opened13(ctx), 'The inner plaintexts', (o) => o.inner, (n) => `${n} inner plaintext(s) end in a known content type followed only by zeros.`),
+  },
+  {
+    id: 'rec.t13.keyupdate-keys',
+    title: 'A KeyUpdate is protected with the old key and the sender protects every later record with the next generation key.',
+    rfc: ['RFC 8446 §4.6.3', 'RFC 8446 §7.2'],
+    versions: ['1.3'],
+    role: 'both',
+    strength: 'MUST',
+    evidence: 'keys',
+    group: 'record',
+    async check(ctx) {
+      const g = await opened13(ctx);
+      if (!g.ok) return inconclusive(`The key generations not checked: ${g.why}.`);
+      const wrong = g.value.filter((o) => o.wrongGen);
+      if (wrong.length)
+        return wrong.map((o) =>
+          violation(
+            o.wrongGen === 'old'
+              ? `The ${who(o.r.dir)} record ${o.r.index} follows its sender's KeyUpdate but is protected with the previous key generation.`
+              : `The ${who(o.r.dir)} record ${o.r.index}${o.keyUpdate ? ' (a KeyUpdate)' : ''} is protected with the next key generation ${o.keyUpdate ? 'instead of the key it updates' : 'without a KeyUpdate before it'}.`,
+            { expected: o.key, actual: o.wrongGen === 'old' ? 'previous generation' : 'next generation' },
+          ),
+        );
+      const kus = g.value.filter((o) => o.keyUpdate);
+      if (!kus.length) return notApplicable('No KeyUpdate record.');
+      if (g.value.some((o) => !o.ok)) return inconclusive('A record does not open with any key generation (see t13.ks.traffic-keys and t13.ks.key-update).');
+      const after = g.value.filter((o) => o.afterKeyUpdate).length;
+      return pass(`${kus.length} KeyUpdate record(s) open with the key they update, and the ${after} record(s) after them with the next generation.`);
+    },
   },
 ];

@@ -4,10 +4,12 @@
  * earlier transcripts given to the engine (`earlier`), by session ID echo
  * or by SessionTicket; without it the rules are inconclusive.
  */
+import { hostMatches } from '../pki/validate';
 import { extensionBody } from '../wire/extensions';
 import { bytesEqual, toHex } from '../wire/hex';
 import { ExtensionType as X } from '../wire/registry';
 import { type Context, bodyOf, exts, hasExt } from './context';
+import { leafOf, ticketIssuer } from './keyfacts';
 import { abbreviated } from './ordering';
 import { type Outcome, type Rule, inconclusive, notApplicable, pass, violation } from './rule';
 
@@ -42,6 +44,36 @@ function resumed(ctx: Context): { orig: Context } | Outcome {
 const isOutcome = (x: object): x is Outcome => 'status' in x;
 const ems = (c: Context): boolean => hasExt(exts(c.ch), X.extended_master_secret) && hasExt(exts(c.sh), X.extended_master_secret);
 const sni = (c: Context): string => (extensionBody(c.ch?.b.extensions, X.server_name, 'server_name')?.names ?? []).map((n) => toHex(n.name)).join(',');
+
+const sniText = (c: Context): string => (extensionBody(c.ch?.b.extensions, X.server_name, 'server_name')?.names ?? []).map((n) => new TextDecoder().decode(n.name)).join(',');
+
+/**
+ * TLS 1.3 (RFC 8446 §4.6.1): the client resumes only if the new SNI is
+ * valid for the original server certificate (SHOULD: the same SNI).
+ * Decisions: a different name the certificate covers passes (only the
+ * SHOULD is missed); a resumption without server_name passes (no other
+ * name is claimed); with an SNI change and an unreadable original
+ * certificate it is inconclusive.
+ */
+function sni13(ctx: Context): Outcome {
+  if (!ctx.sh) return inconclusive('The ServerHello is not decoded.');
+  const sel = extensionBody(ctx.sh.b.extensions, X.pre_shared_key, 'pre_shared_key_server');
+  if (!sel) return notApplicable('Full handshake: the server accepted no PSK, so no session is resumed.');
+  const id = extensionBody((ctx.ch2 ?? ctx.ch)?.b.extensions, X.pre_shared_key, 'pre_shared_key_client')?.identities[sel.selectedIdentity];
+  if (!id) return inconclusive('The selected PSK identity is not readable in the ClientHello.');
+  const issuer = ticketIssuer(ctx, id.identity);
+  if (!issuer) return inconclusive(NEED_ORIGINAL);
+  const now = sniText(ctx);
+  const then = sniText(issuer.e);
+  const at = { message: (ctx.ch2 ?? ctx.ch)!.m.index };
+  if (now === then) return pass(`Same server_name as the original session (${now || 'none'}).`, at);
+  if (!now) return pass('The resumption sends no server_name, so no other name is claimed.', at);
+  const leaf = leafOf(issuer.e, 'S->C');
+  if (!leaf.ok) return inconclusive(`The server_name changed (${then || 'none'} -> ${now}) and the original server certificate is not readable: ${leaf.why}.`, at);
+  return hostMatches(leaf.value.leaf, now)
+    ? pass(`The server_name changed (${then || 'none'} -> ${now}) but the original server certificate is valid for it.`, at)
+    : violation(`The session was resumed under server_name ${now}, for which the original server certificate ("${leaf.value.leaf.subject}") is not valid.`, { ...at, expected: then || '(none)', actual: now });
+}
 
 export const resumptionRules: Rule[] = [
   {
@@ -97,7 +129,7 @@ export const resumptionRules: Rule[] = [
   },
   {
     id: 'ext.sni.resumption',
-    title: 'A TLS 1.2 session is not resumed under another server name.',
+    title: 'A session is not resumed under another server name (TLS 1.3: only under a name the original server certificate is valid for).',
     rfc: 'RFC 6066 §3; RFC 8446 §4.6.1',
     versions: ['1.2', '1.3'],
     role: 'both',
@@ -105,7 +137,7 @@ export const resumptionRules: Rule[] = [
     evidence: 'plaintext',
     group: 'negotiation',
     check(ctx) {
-      if (ctx.version === '1.3') return inconclusive('For TLS 1.3 the new name must be valid for the original server certificate: needs the certificate oracles.');
+      if (ctx.version === '1.3') return sni13(ctx);
       const r = resumed(ctx);
       if (isOutcome(r)) return r;
       return sni(ctx) === sni(r.orig) ? pass('Same server_name as the original session.', { message: ctx.ch!.m.index }) : violation('The session was resumed under a different server_name.', { message: ctx.sh!.m.index, expected: sni(r.orig) || '(none)', actual: sni(ctx) || '(none)' });

@@ -3,8 +3,11 @@
  * rule it breaks (table-driven, at least one row per implemented rule); a
  * TLS 1.3 transcript without its encrypted part is inconclusive, not passed.
  */
+import { webcrypto } from 'node:crypto';
+import fc from 'fast-check';
+import { type HandshakePlan, type RenderCache, handshakePlanArb, newRenderCache, normalizePlan, renderHandshake } from '../generators/handshake';
 import { allRules } from '../oracles/catalogue';
-import { checkTranscript, ruleStatus } from '../oracles/engine';
+import { type CheckOptions, checkTranscript, ruleStatus } from '../oracles/engine';
 import { TranscriptBuilder } from '../transcript/build';
 import type { Transcript } from '../transcript/model';
 import { encodeRecord } from '../wire/record';
@@ -26,7 +29,18 @@ import {
   moveBefore,
   recordsOf,
   setExt,
+  appProtection13,
+  appendKeyUpdate,
+  badPaddingRecord,
+  pcapTranscript,
+  protectedOf,
+  replaceFragment,
+  resealed12,
 } from './support/mutate';
+import { SHARED } from './support/shared';
+import { pemBlocks } from '../pki/pem';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const CASES = { t12: 'openssl-t12', t13: 'openssl-t13', g12: 'gnutls-server' } as const;
 type Base = keyof typeof CASES;
@@ -46,6 +60,10 @@ interface Row {
   /** Check an abbreviated handshake resuming the base connection's session (`m` edits it, `o` edits the original). */
   resume?: boolean;
   o?: (E: Entry[]) => void;
+  /** Start from the capture file read with its key log (records with ciphertext) and edit it. */
+  pcap?: (t: Transcript) => Promise<void>;
+  /** What the violation must say (when the rule has several ways to fail). */
+  detail?: RegExp;
 }
 
 const rec = (dir: 'C->S' | 'S->C', type: number, version: number, fragment: Uint8Array): RecordInput => ({ dir, raw: encodeRecord({ contentType: type, version, fragment }) });
@@ -97,6 +115,35 @@ const ROWS: Row[] = [
       edit(E, 'server_hello', S, V12, (b) => { b.extensions = setExt(b.extensions, X.max_fragment_length, { kind: 'max_fragment_length', value: 1 }); });
     },
   },
+  // record protection (the capture's own records, re-protected with keys from its key log)
+  {
+    rule: 'rec.t13.nonce-seq', base: 't13', detail: /opens only with sequence number 1\b/,
+    pcap: async (t) => {
+      // the server's first two application records swapped: each opens only with the other's sequence number
+      const [a, b] = protectedOf(t, S, 'application');
+      [a!.raw, b!.raw] = [b!.raw, a!.raw];
+      [a!.plaintext, b!.plaintext] = [b!.plaintext, a!.plaintext];
+    },
+  },
+  {
+    rule: 'rec.t12.seq-reset', base: 't12', detail: /sequence number [1-9]/,
+    pcap: async (t) => {
+      // the client Finished protected with the sequence number continued from the plaintext records instead of 0
+      const r = protectedOf(t, C, 'application')[0]!;
+      replaceFragment(r, await resealed12(t, r, t.records.filter((x) => x.dir === C && !x.encrypted).length));
+    },
+  },
+  { rule: 'rec.t12.cbc-padding', base: 't12', detail: /padding bytes differ/, pcap: async (t) => { const r = protectedOf(t, S, 'application')[0]!; replaceFragment(r, await badPaddingRecord(t, r, 0)); } },
+  {
+    rule: 'rec.t13.inner-plaintext', base: 't13', detail: /last non-zero byte of the inner plaintext is 1\b/,
+    pcap: async (t) => {
+      // padding with 0x01 instead of zeros: the last non-zero byte is no content type
+      const r = protectedOf(t, S, 'application')[0]!;
+      const p = r.plaintext!;
+      replaceFragment(r, (await (await appProtection13(t, S)).protect(0n, 0x01, 0x0303, Uint8Array.from([...p.fragment, p.contentType]))).fragment);
+    },
+  },
+  { rule: 'rec.t13.keyupdate-keys', base: 't13', detail: /previous key generation/, pcap: (t) => appendKeyUpdate(t, false) },
   { rule: 'rec.hs-length-consistent', base: 't12', m: (E) => { E[at(E, 'server_hello_done', S)] = hs(S, '0e00000100'); } },
   { rule: 'alert.fatal-closes', base: 't12', m: (E) => E.splice(1, 0, { dir: C, kind: 'alert', raw: Uint8Array.of(2, 40), encrypted: false }) },
   { rule: 'alert.reserved-never-sent', base: 't12', m: (E) => E.push({ dir: C, kind: 'alert', raw: Uint8Array.of(2, 21), encrypted: true }) },
@@ -211,6 +258,15 @@ const ROWS: Row[] = [
   { rule: 'ext.ems.negotiation', base: 't12', m: (E) => edit(E, 'client_hello', C, V12, (b) => { b.extensions = delExt(b.extensions, X.extended_master_secret); }) },
   { rule: 'ext.reneg.initial', base: 't12', m: (E) => edit(E, 'server_hello', S, V12, (b) => { b.extensions = delExt(b.extensions, X.renegotiation_info); }) },
   { rule: 'ext.ecc.curve-offered', base: 't12', m: (E) => edit(E, 'client_hello', C, V12, (b) => { b.extensions = setExt(b.extensions, X.supported_groups, { kind: 'supported_groups', groups: [0x18] }); }) },
+  {
+    // ECDHE_ECDSA with a P-256 server certificate, the client offering only x25519 (the ServerKeyExchange curve)
+    rule: 'ext.ecc.curve-offered', base: 't12', detail: /certificate's ECDSA key is on curve 0x0017/,
+    m: (E) => {
+      edit(E, 'client_hello', C, V12, (b) => { b.extensions = setExt(b.extensions, X.supported_groups, { kind: 'supported_groups', groups: [0x1d] }); });
+      edit(E, 'server_hello', S, V12, (b) => { b.cipherSuite = 0xc02c; });
+      edit(E, 'certificate', S, V12, (b) => { if (b.form === 'tls12') b.certificates = [pemBlocks(readFileSync(join(SHARED, 'captures', 'pki', 'ecdsa', 'server.crt'), 'utf8'), 'CERTIFICATE')[0]!]; });
+    },
+  },
   { rule: 'ext.ecc.named-curve-only', base: 't12', m: (E) => { const e = E[at(E, 'server_key_exchange', S)]!; e.raw = Uint8Array.from(e.raw!); e.raw[4] = 1; } },
   { rule: 'ext.ecc.point-formats', base: 't12', m: (E) => edit(E, 'client_hello', C, V12, (b) => { b.extensions = setExt(b.extensions, X.ec_point_formats, { kind: 'ec_point_formats', formats: [1] }); }) },
   { rule: 'ext.ecc.no-ecc-ext-without-ecc', base: 't12', m: (E) => edit(E, 'client_hello', C, V12, (b) => { b.cipherSuites = [0x009d, 0x00ff]; }) },
@@ -241,7 +297,7 @@ function base(b: Base): Entry[] | undefined {
 }
 
 /** An abbreviated handshake resuming the session of connection E (its session ID echoed). */
-export function resumedFrom(E: Entry[]): Entry[] {
+function resumedFrom(E: Entry[]): Entry[] {
   const sh = E[at(E, 'server_hello', S)]!;
   const sid = Uint8Array.from(sh.raw!.subarray(39, 71));
   const R: Entry[] = [{ ...chOf(E) }, { ...sh }, { dir: S, kind: 'change_cipher_spec', encrypted: false }, { ...E[at(E, 'finished', S)]! }, { dir: C, kind: 'change_cipher_spec', encrypted: false }, { ...E[at(E, 'finished', C)]! }, { dir: C, kind: 'application_data', encrypted: true }];
@@ -298,11 +354,16 @@ maybe('each implemented rule trips on a hand-made violation', () => {
   it.each(ROWS.map((r, i) => [r.rule, i] as const))('%s (row %i)', async (rule, i) => {
     const row = ROWS[i]!;
     const pair = row.resume ? buildResumed(row)! : undefined;
-    const t = pair ? pair.resumed : build(row)!;
+    let t = pair ? pair.resumed : build(row)!;
+    if (row.pcap) {
+      t = await pcapTranscript(findCase(CASES[row.base])!);
+      await row.pcap(t);
+    }
     const verdicts = (await checkTranscript(t, pair ? { earlier: [pair.original] } : {})).verdicts.filter((v) => v.rule === rule);
     expect(verdicts.map((v) => v.status)).toContain('violation');
     const v = verdicts.find((x) => x.status === 'violation')!;
     expect(v.detail.length).toBeGreaterThan(10);
+    if (row.detail) expect(verdicts.filter((x) => x.status === 'violation').map((x) => x.detail)).toContainEqual(expect.stringMatching(row.detail));
   });
 });
 
@@ -379,5 +440,73 @@ maybe('missing evidence is inconclusive, never a silent pass', () => {
     t.gaps.push({ reason: 'the capture ends after ServerHello' });
     const r = await checkTranscript(t);
     for (const id of ['t13.order.ee-after-sh', 't13.order.server-flight', 't13.order.client-flight', 't13.order.state-machine']) expect(ruleStatus(r.verdicts, id)).toBe('inconclusive');
+  });
+});
+
+describe('oracle gaps closed: verdicts where the evidence allows one, not-applicable where nothing happened', () => {
+  let cache: RenderCache;
+  beforeAll(() => {
+    cache = newRenderCache(webcrypto as unknown as Crypto);
+  });
+  const plan = (over: Partial<HandshakePlan>): HandshakePlan => normalizePlan({ ...(fc.sample(handshakePlanArb(), { numRuns: 1, seed: 77 })[0] as HandshakePlan), helloRetry: { on: false, cookie: false }, ...over });
+  const judge = async (p: HandshakePlan, o: { earlier?: boolean; keys?: boolean } = {}) => {
+    const r = await renderHandshake(p, cache);
+    const opts: CheckOptions = { trustAnchors: r.trustAnchors, at: r.at, certCache: cache.certCache };
+    if (o.keys !== false) opts.privateKeys = r.privateKeys;
+    if (o.earlier !== false) opts.earlier = r.earlier.map((e) => e.transcript);
+    return { r, res: await checkTranscript(r.transcript, opts) };
+  };
+  const status = (vs: readonly { rule: string; status: string }[], ids: readonly string[]) => ids.map((id) => [id, ruleStatus(vs as never, id)]);
+
+  it.each(['psk_dhe_ke', 'psk_ke'] as const)('TLS 1.3 %s resumption: the key schedule is recomputed from the PSK of the first connection', async (mode) => {
+    const { res } = await judge(plan({ version: '1.3', suite: 0x1301, group: 0x1d, resumption: mode }));
+    expect(res.verdicts.filter((v) => v.status === 'violation')).toEqual([]);
+    expect(status(res.verdicts, ['t13.ks.schedule', 't13.ks.secrets'])).toEqual([['t13.ks.schedule', 'pass'], ['t13.ks.secrets', 'pass']]);
+    expect(ruleStatus(res.verdicts, 'ecdh.symmetry')).toBe(mode === 'psk_ke' ? 'not-applicable' : 'pass');
+    // the ticket was issued for the same name: ext.sni.resumption is decided
+    expect(ruleStatus(res.verdicts, 'ext.sni.resumption')).toBe('pass');
+  });
+  it('TLS 1.3 resumption under a server_name the original certificate does not cover violates ext.sni.resumption', async () => {
+    const { r } = await judge(plan({ version: '1.3', suite: 0x1301, group: 0x1d, resumption: 'psk_dhe_ke', sni: 'localhost' }));
+    const E: Entry[] = r.transcript.messages.map((m) => ({ dir: m.dir, kind: m.kind, encrypted: m.encrypted, ...(m.raw ? { raw: m.raw } : {}) }));
+    const rename = (name: string) => {
+      const F = E.map((e) => ({ ...e }));
+      edit(F, 'client_hello', C, V13, (b) => { b.extensions = setExt(b.extensions, X.server_name, { kind: 'server_name', names: [{ nameType: 0, name: bytes(name) }] }, b.extensions!.findIndex((e) => e.type === X.server_name)); });
+      return checkTranscript(buildFromMessages(F), { earlier: r.earlier.map((e) => e.transcript) });
+    };
+    expect((await rename('other.example')).verdicts.find((v) => v.rule === 'ext.sni.resumption')).toMatchObject({ status: 'violation', detail: expect.stringMatching(/other\.example/) });
+    // another name the original certificate is valid for: allowed (RFC 8446 §4.6.1 SHOULD, not MUST)
+    expect(ruleStatus((await rename('server.tlsprop.test')).verdicts, 'ext.sni.resumption')).toBe('pass');
+  });
+  it('TLS 1.3 resumption without the first connection: the schedule is inconclusive and says why', async () => {
+    const { res } = await judge(plan({ version: '1.3', suite: 0x1301, group: 0x1d, resumption: 'psk_dhe_ke' }), { earlier: false });
+    expect(res.verdicts.find((v) => v.rule === 't13.ks.schedule')).toMatchObject({ status: 'inconclusive', detail: expect.stringMatching(/original connection was not given/) });
+  });
+  it('a full TLS 1.3 handshake: ext.sni.resumption is not-applicable', async () => {
+    const { res } = await judge(plan({ version: '1.3', suite: 0x1301, group: 0x1d, resumption: 'none' }));
+    expect(ruleStatus(res.verdicts, 'ext.sni.resumption')).toBe('not-applicable');
+  });
+  it.each(['session_id', 'ticket'] as const)('an abbreviated TLS 1.2 handshake (%s): the key-exchange rules are not-applicable', async (mode) => {
+    const { res } = await judge(plan({ version: '1.2', suite: 0x009c, resumption: mode }));
+    expect(res.verdicts.filter((v) => v.status === 'violation')).toEqual([]);
+    for (const id of ['t12.ks.master-secret', 't12.ks.ems', 't12.ks.pms-rsa', 't12.rsa.cke-encoding']) expect([id, ruleStatus(res.verdicts, id)]).toEqual([id, 'not-applicable']);
+    expect(ruleStatus(res.verdicts, 't12.fin.verify-data')).toBe('pass');
+  });
+  it('TLS 1.2 RSA key exchange: the master secret is recomputed from the decrypted premaster; without the server key it is inconclusive', async () => {
+    for (const ems of [true, false]) {
+      const { res } = await judge(plan({ version: '1.2', suite: 0x009c, resumption: 'none', ems: { client: ems, server: ems } }));
+      expect(res.verdicts.filter((v) => v.status === 'violation')).toEqual([]);
+      expect([ems, ruleStatus(res.verdicts, ems ? 't12.ks.ems' : 't12.ks.master-secret')]).toEqual([ems, 'pass']);
+    }
+    const { res } = await judge(plan({ version: '1.2', suite: 0x009c, resumption: 'none' }), { keys: false });
+    expect(res.verdicts.find((v) => v.rule === 't12.ks.pms-rsa')).toMatchObject({ status: 'inconclusive', detail: expect.stringMatching(/private key was not given/) });
+  });
+  it('a TLS 1.2-only ClientHello answered by a fatal alert is judged as TLS 1.2 (no ServerHello needed)', async () => {
+    const E = base('t12')!.slice(0, 1);
+    E.push({ dir: S, kind: 'alert', raw: Uint8Array.of(2, 86), encrypted: false });
+    const r = await checkTranscript(buildFromMessages(E));
+    expect(r.context.version).toBe('1.2');
+    expect(r.context.versionFrom).toBe('client_hello');
+    expect(r.verdicts.filter((v) => v.status === 'violation')).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@
  * rule's violation is tolerated there. Delete an entry once the engine (or
  * oracle) is fixed (its `it.failing` case in spec/valid.spec.ts turns red then).
  */
-import { type HandshakePlan, kexOf } from '../../generators/handshake';
+import type { HandshakePlan } from '../../generators/handshake';
 
 export interface KnownFinding {
   id: string;
@@ -43,34 +43,6 @@ export const EXPECTED_INCONCLUSIVE: readonly { rule: string; why: string; applie
   { rule: 'ver.downgrade-sentinel-set', why: 'one transcript cannot show that a TLS 1.2 server also supports TLS 1.3', applies: (p) => p.version === '1.2' },
   { rule: 'ext.ems.negotiation', why: 'the client offered EMS and the server (plan: EMS off) did not echo it, which is allowed', applies: (p) => p.version === '1.2' && p.ems.client && !p.ems.server },
   { rule: 'cert.leaf.name', why: 'the plan sends no SNI, so the expected host is unknown', applies: (p) => p.sni === null },
-  {
-    rule: 'ext.sni.resumption',
-    why: 'oracle gap: inconclusive ("needs the certificate oracles") on every full TLS 1.3 handshake, where it should be not-applicable',
-    applies: (p) => p.version === '1.3',
-  },
-  {
-    rule: 't12.ks.master-secret',
-    why: 'oracle gap: with RSA key exchange the master secret is not recomputed although the server key is given (t12.ks.pms-rsa decrypts the premaster with it)',
-    applies: (p) => p.version === '1.2' && kexOf(p.suite) === 'RSA',
-  },
-  { rule: 't12.ks.ems', why: 'oracle gap: as t12.ks.master-secret, for the extended master secret', applies: (p) => p.version === '1.2' && kexOf(p.suite) === 'RSA' },
-  // Resumed connections: the secret they build on comes from the first connection.
-  ...['t12.ks.master-secret', 't12.ks.ems', 't12.ks.pms-ecdh', 'ecdh.shared-secret-encoding'].map((rule) => ({
-    rule,
-    why: 'evidence gap: an abbreviated TLS 1.2 handshake reuses the master secret of the first connection; the rule does not look it up in `earlier`',
-    applies: (p: HandshakePlan) => p.version === '1.2' && p.resumption !== 'none',
-  })),
-  ...['t13.ks.schedule', 't13.ks.secrets', 'ecdh.shared-secret-encoding'].map((rule) => ({
-    rule,
-    why: 'evidence gap: the resumption PSK is not in the transcript (engine/memory does not attach it; the oracles do not derive it from the first connection)',
-    applies: (p: HandshakePlan) => p.version === '1.3' && p.resumption !== 'none',
-  })),
-  ...['t12.ks.pms-rsa', 't12.rsa.cke-encoding'].map((rule) => ({
-    rule,
-    why: 'oracle nit: an abbreviated handshake has no ClientKeyExchange; the rules say "not decoded" where not-applicable fits',
-    applies: (p: HandshakePlan) => p.version === '1.2' && p.resumption !== 'none' && kexOf(p.suite) === 'RSA',
-  })),
-  { rule: 'ecdh.symmetry', why: 'oracle nit: psk_ke has no key_share; "not checked" where not-applicable fits', applies: (p) => p.version === '1.3' && p.resumption === 'psk_ke' },
 ];
 
 export function expectedInconclusive(plan: HandshakePlan): Set<string> {

@@ -3,13 +3,17 @@
  * them) turned into an editable list, mutated, and rebuilt as a transcript
  * from messages or from records. The oracles never see this module.
  */
+import { createCipheriv, createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { readCaptureTranscripts } from '../../capture/tls';
+import { type KeyBlock, type RecordProtection, createRecordProtection, defaultProvider, keyBlock, lookupKeyLog, nextTrafficSecret, parseKeyLog, tls12Params, tls13KeyLength, tls13Params, trafficKeys } from '../../crypto';
 import { TranscriptBuilder } from '../../transcript/build';
-import type { Direction, Transcript } from '../../transcript/model';
+import type { Direction, Epoch, Transcript, TranscriptMessage, TranscriptRecord } from '../../transcript/model';
 import type { Extension, ExtensionBody } from '../../wire/extensions';
 import { type DecodeContext, type HandshakeBody, decodeHandshake, encodeHandshake } from '../../wire/handshake';
 import { fromHex } from '../../wire/hex';
 import { encodeRecord } from '../../wire/record';
-import { ContentType, HRR_RANDOM } from '../../wire/registry';
+import { type CipherSuiteInfo, ContentType, HRR_RANDOM, cipherSuites } from '../../wire/registry';
 import { type SharedCase, sharedCases } from './shared';
 
 export interface Entry {
@@ -127,4 +131,117 @@ export function buildFromRecords(R: RecordInput[]): Transcript {
   const b = new TranscriptBuilder({ kind: 'manual' });
   for (const r of R) b.addRecord(r);
   return b.finish();
+}
+
+// ---- protected records (transcripts read from a capture file with its key log) ----
+
+/** A shared capture read from its pcap with its key log: records with ciphertext and decrypted plaintext. */
+export async function pcapTranscript(c: SharedCase): Promise<Transcript> {
+  const ts = await readCaptureTranscripts(c.capture, { keylog: readFileSync(c.keylog!, 'utf8') });
+  return ts[0]!.transcript;
+}
+
+/** The protected records of one direction and epoch, in order. */
+export function protectedOf(t: Transcript, dir: Direction, epoch: Epoch): TranscriptRecord[] {
+  return t.records.filter((r) => r.dir === dir && r.encrypted && r.epoch === epoch);
+}
+
+function secretsOf(t: Transcript): ReturnType<typeof lookupKeyLog> {
+  const ch = t.messages.find((m) => m.type === 'client_hello')!.raw!;
+  return lookupKeyLog(parseKeyLog(t.secrets!.keylog!.join('\n')), ch.subarray(6, 38));
+}
+const suiteOf = (t: Transcript): CipherSuiteInfo => {
+  const sh = t.messages.find((m) => m.type === 'server_hello')!.raw!;
+  const sidLen = sh[38]!;
+  return cipherSuites.get((sh[39 + sidLen]! << 8) | sh[40 + sidLen]!)!;
+};
+const hasExtIn = (m: TranscriptMessage | undefined, type: number): boolean => {
+  const b = m?.decoded?.body;
+  return !!b && (b.type === 'client_hello' || b.type === 'server_hello') && !!b.extensions?.some((e) => e.type === type);
+};
+
+/** TLS 1.3 record protection of a direction's application traffic secret of generation `gen`. */
+export async function appProtection13(t: Transcript, dir: Direction, gen = 0): Promise<RecordProtection> {
+  const P = defaultProvider();
+  const suite = suiteOf(t);
+  let secret = secretsOf(t)[dir === 'C->S' ? 'CLIENT_TRAFFIC_SECRET_0' : 'SERVER_TRAFFIC_SECRET_0']!;
+  for (let i = 0; i < gen; i++) secret = await nextTrafficSecret(P, suite.prfHash, secret);
+  return createRecordProtection(P, tls13Params(suite, await trafficKeys(P, suite.prfHash, secret, tls13KeyLength(suite))));
+}
+
+/** TLS 1.2 key block of the transcript's logged master secret, and whether encrypt_then_mac was negotiated. */
+export async function keys12(t: Transcript): Promise<{ kb: KeyBlock; suite: CipherSuiteInfo; etm: boolean }> {
+  const suite = suiteOf(t);
+  const ch = t.messages.find((m) => m.type === 'client_hello')!;
+  const sh = t.messages.find((m) => m.type === 'server_hello')!;
+  const kb = await keyBlock(defaultProvider(), suite, secretsOf(t).CLIENT_RANDOM!, ch.raw!.subarray(6, 38), sh.raw!.subarray(6, 38));
+  return { kb, suite, etm: suite.mac !== 'AEAD' && hasExtIn(ch, 22) && hasExtIn(sh, 22) };
+}
+
+/** Replace a record's bytes (header kept: type and version) with a new protected fragment. */
+export function replaceFragment(r: TranscriptRecord, fragment: Uint8Array): void {
+  r.raw = encodeRecord({ contentType: r.raw[0]!, version: (r.raw[1]! << 8) | r.raw[2]!, fragment });
+}
+
+/**
+ * A TLS 1.2 MAC-then-encrypt / encrypt-then-MAC CBC record sealed by hand
+ * with padding whose byte `bad` (0 = first padding byte) is not the padding
+ * length, and a correct MAC.
+ */
+export async function badPaddingRecord(t: Transcript, r: TranscriptRecord, seq: number): Promise<Uint8Array> {
+  const { kb, suite, etm } = await keys12(t);
+  const writer = r.dir === 'C->S' ? 'client' : 'server';
+  const key = writer === 'client' ? kb.clientKey : kb.serverKey;
+  const macKey = writer === 'client' ? kb.clientMacKey : kb.serverMacKey;
+  const hash = suite.mac === 'SHA384' ? 'sha384' : suite.mac === 'SHA256' ? 'sha256' : 'sha1';
+  const header = (n: number) => {
+    const b = Buffer.alloc(13);
+    b.writeBigUInt64BE(BigInt(seq));
+    b[8] = r.raw[0]!;
+    b[9] = r.raw[1]!;
+    b[10] = r.raw[2]!;
+    b.writeUInt16BE(n, 11);
+    return b;
+  };
+  const content = r.plaintext!.fragment;
+  const iv = new Uint8Array(16).fill(0x3c);
+  const pad = (len: number) => {
+    const n = 15 - (len % 16) + 16;
+    const p = new Uint8Array(n + 1).fill(n);
+    p[0] = n ^ 0x55;
+    return p;
+  };
+  const enc = (pt: Uint8Array) => {
+    const c = createCipheriv(suite.cipher === 'AES_128_CBC' ? 'aes-128-cbc' : 'aes-256-cbc', key, iv);
+    c.setAutoPadding(false);
+    return new Uint8Array(Buffer.concat([c.update(pt), c.final()]));
+  };
+  if (etm) {
+    const ct = enc(Uint8Array.from([...content, ...pad(content.length)]));
+    const body = Uint8Array.from([...iv, ...ct]);
+    const mac = createHmac(hash, macKey).update(header(body.length)).update(body).digest();
+    return Uint8Array.from([...body, ...mac]);
+  }
+  const mac = createHmac(hash, macKey).update(header(content.length)).update(content).digest();
+  const data = Uint8Array.from([...content, ...mac]);
+  return Uint8Array.from([...iv, ...enc(Uint8Array.from([...data, ...pad(data.length)]))]);
+}
+
+/** TLS 1.2: a record re-protected with the right keys and another sequence number. */
+export async function resealed12(t: Transcript, r: TranscriptRecord, seq: number): Promise<Uint8Array> {
+  const { kb, suite, etm } = await keys12(t);
+  const prot = await createRecordProtection(defaultProvider(), tls12Params(suite, kb, r.dir === 'C->S' ? 'client' : 'server', etm));
+  return (await prot.protect(BigInt(seq), r.raw[0]!, (r.raw[1]! << 8) | r.raw[2]!, r.plaintext!.fragment)).fragment;
+}
+
+/** Append a client KeyUpdate and an application record; `right`: the latter under the next secret, else still under the old one. */
+export async function appendKeyUpdate(t: Transcript, right: boolean): Promise<void> {
+  const n = protectedOf(t, 'C->S', 'application').length;
+  const old = await appProtection13(t, 'C->S');
+  const add = (rec: { type: number; version: number; fragment: Uint8Array }, inner: number, fragment: Uint8Array) =>
+    t.records.push({ index: t.records.length, dir: 'C->S', contentType: rec.type, version: rec.version, raw: encodeRecord({ contentType: rec.type, version: rec.version, fragment: rec.fragment }), encrypted: true, plaintext: { contentType: inner, fragment }, epoch: 'application' });
+  const ku = Uint8Array.of(24, 0, 0, 1, 0);
+  add(await old.protect(BigInt(n), ContentType.handshake, 0x0303, ku), ContentType.handshake, ku);
+  const data = new TextEncoder().encode('after the update');
+  add(right ? await (await appProtection13(t, 'C->S', 1)).protect(0n, ContentType.application_data, 0x0303, data) : await old.protect(BigInt(n + 1), ContentType.application_data, 0x0303, data), ContentType.application_data, data);
 }

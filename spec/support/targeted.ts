@@ -1,0 +1,253 @@
+/**
+ * Small valid transcripts built for the meta-test (spec/meta.spec.ts) for
+ * rules that no ordinary generated handshake or capture exercises: real
+ * in-memory handshakes of the engine, configured or steered with hooks
+ * (an endpoint's hook changes a message before the endpoint hashes and
+ * signs it, so both sides stay consistent), and one refused ClientHello.
+ * Each is complete and zero-violation; none is a partial transcript made
+ * to pass.
+ */
+import { webcrypto } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as x509 from '@peculiar/x509';
+import { type ClientConfig, type ServerConfig, identityOf } from '../../engine/config';
+import { SERVER_NAME } from '../../engine/fixtures';
+import type { EngineHooks } from '../../engine/hooks';
+import { runInMemory } from '../../engine/memory';
+import { ServerSessionCache, newClientSessionStore } from '../../engine/session';
+import { binderKey, defaultProvider, digest, nodeProvider, pskBinder } from '../../crypto';
+import { buildContext } from '../../oracles/context';
+import { ticketPsk } from '../../oracles/keyfacts';
+import type { CheckOptions } from '../../oracles/engine';
+import { type BuiltCert, type CertSpec, KeyUsage, buildCert } from '../../pki/chain';
+import { KeyPool } from '../../pki/keypool';
+import { parseCert } from '../../pki/parse';
+import { derToPem, pemBlocks } from '../../pki/pem';
+import { TranscriptBuilder } from '../../transcript/build';
+import type { Transcript } from '../../transcript/model';
+import type { Extension, ExtensionBody } from '../../wire/extensions';
+import { type HandshakeBody, decodeHandshake, encodeHandshake } from '../../wire/handshake';
+import { encodeRecord } from '../../wire/record';
+import { ContentType, NamedGroup, ExtensionType as X, SCSV } from '../../wire/registry';
+import { CipherSuite12, CipherSuite13 } from '../../engine/suites';
+import { SHARED, type SharedCase } from './shared';
+
+export interface Targeted {
+  name: string;
+  t: Transcript;
+  opts: CheckOptions;
+}
+
+/** Check options of a shared case (trust anchors of its PKI, capture time) and its key log lines. */
+export function captureOptions(c: SharedCase): { opts: CheckOptions; keylog: string[] } {
+  const keylog = c.keylog ? readFileSync(c.keylog, 'utf8').split(/\r?\n/).filter((l) => l.trim()) : [];
+  const opts: CheckOptions = {};
+  const pki = c.meta['pki'];
+  if (typeof pki === 'string') {
+    const f = join(SHARED, 'captures', pki, 'rootCA.crt');
+    if (existsSync(f)) opts.trustAnchors = pemBlocks(readFileSync(f, 'utf8'), 'CERTIFICATE');
+  }
+  const g = c.meta['generated_utc'];
+  if (typeof g === 'string') opts.at = new Date(g);
+  return { opts, keylog };
+}
+
+const DAY = 86_400_000;
+/** Validation time of every targeted run (certificates are valid around it). */
+const AT = new Date(Date.UTC(2026, 0, 15));
+
+function spec(subject: string, key: CertSpec['key'], serial: string, ca: boolean): CertSpec {
+  return {
+    subject,
+    key,
+    serial,
+    notBefore: new Date(AT.getTime() - DAY),
+    notAfter: new Date(AT.getTime() + 30 * DAY),
+    basicConstraints: ca ? { ca: true } : { ca: false },
+    keyUsage: ca ? KeyUsage.keyCertSign | KeyUsage.cRLSign : KeyUsage.digitalSignature | (key.type === 'rsa2048' ? KeyUsage.keyEncipherment : 0),
+    extKeyUsage: ca ? null : ['serverAuth', 'clientAuth'],
+    san: ca ? null : { dns: [SERVER_NAME], ips: [] },
+  };
+}
+
+interface Pki {
+  root: BuiltCert;
+  server: BuiltCert;
+  client: BuiltCert;
+}
+
+/** A root, and server and client leaves under it; `nameConstraints` (DER of the extension value) goes into the root. */
+async function pki(pool: KeyPool, nameConstraints?: Uint8Array): Promise<Pki> {
+  const crypto = webcrypto as unknown as Crypto;
+  let root: BuiltCert;
+  const rootSpec = spec('CN=tlsprop targeted root', { type: 'ecdsa-p256', index: 2 }, '01', true);
+  if (!nameConstraints) root = await buildCert(rootSpec, undefined, pool, crypto);
+  else {
+    const key = await pool.key('ecdsa-p256', 2);
+    const cert = await x509.X509CertificateGenerator.create(
+      {
+        serialNumber: '01',
+        subject: rootSpec.subject,
+        issuer: rootSpec.subject,
+        notBefore: rootSpec.notBefore,
+        notAfter: rootSpec.notAfter,
+        publicKey: await x509.PublicKey.create(key.keyPair.publicKey, crypto),
+        signingKey: key.keyPair.privateKey,
+        signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+        extensions: [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(KeyUsage.keyCertSign | KeyUsage.cRLSign, true), new x509.Extension('2.5.29.30', true, Uint8Array.from(nameConstraints).buffer)],
+      },
+      crypto,
+    );
+    const der = new Uint8Array(cert.rawData);
+    root = { spec: rootSpec, der, parsed: parseCert(der), key, pem: derToPem(der) };
+  }
+  const server = await buildCert(spec('CN=tlsprop targeted server', { type: 'rsa2048', index: 0 }, '10', false), root, pool, crypto);
+  const client = await buildCert(spec('CN=tlsprop targeted client', { type: 'ecdsa-p256', index: 0 }, '20', false), root, pool, crypto);
+  return { root, server, client };
+}
+
+function configs(p: Pki, version: '1.2' | '1.3', clientAuth: ServerConfig['clientAuth'] = 'none', withClientIdentity = true): { client: ClientConfig; server: ServerConfig } {
+  const versions = [version === '1.3' ? 0x0304 : 0x0303];
+  const suites = version === '1.3' ? [CipherSuite13.TLS_AES_128_GCM_SHA256] : [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256];
+  const client: ClientConfig = { versions, cipherSuites: suites, serverName: SERVER_NAME, trustAnchors: [p.root.der], validationTime: AT };
+  if (withClientIdentity) client.identity = identityOf([p.client, p.root]);
+  const server: ServerConfig = { versions, cipherSuites: suites, identity: identityOf([p.server, p.root]), trustAnchors: [p.root.der], validationTime: AT, clientAuth };
+  return { client, server };
+}
+
+const optsOf = (p: Pki): CheckOptions => ({ trustAnchors: [p.root.der], at: AT, privateKeys: [p.server.key.pkcs8, p.client.key.pkcs8] });
+
+/** A hook that re-encodes one handshake message after `edit` changed its decoded body. */
+function editHook(type: string, edit: (b: HandshakeBody) => void, version = 0x0303): EngineHooks {
+  return {
+    beforeSend(msg) {
+      if (msg.kind !== 'handshake' || msg.type !== type) return undefined;
+      const m = decodeHandshake(msg.raw, { version });
+      edit(m.message.body);
+      return [encodeHandshake(m.message)];
+    },
+  };
+}
+const addExt = (list: Extension[] | undefined, type: number, body: ExtensionBody): Extension[] => [...(list ?? []), { type, body }];
+
+async function run(name: string, p: Pki, cfg: { client: ClientConfig; server: ServerConfig }, hooks: Parameters<typeof runInMemory>[2] = {}, mem: Parameters<typeof runInMemory>[3] = {}): Promise<Targeted> {
+  const r = await runInMemory(cfg.client, cfg.server, hooks, { plan: `targeted: ${name}`, ...mem });
+  if (process.env['TLSPROP_DEBUG_TARGETED']) process.stdout.write(`${name}: client ${JSON.stringify(r.clientOutcome)} server ${JSON.stringify(r.serverOutcome)}\n`);
+  return { name: `targeted: ${name}`, t: { ...r.transcript, capturedAt: AT.toISOString() }, opts: optsOf(p) };
+}
+
+/** The targeted transcripts, each named after what it shows. */
+export async function targetedTranscripts(): Promise<Targeted[]> {
+  const pool = new KeyPool({ crypto: webcrypto as unknown as Crypto });
+  const p = await pki(pool);
+  const out: Targeted[] = [];
+  // TLS 1.3 KeyUpdate, answered (update_requested), each followed by data under the new keys
+  out.push(await run('TLS 1.3 KeyUpdate both ways', p, configs(p, '1.3'), {}, { appData: { client: Uint8Array.of(1), server: Uint8Array.of(2) }, keyUpdates: [{ side: 'client', requestUpdate: true }, { side: 'server', requestUpdate: false }] }));
+  // a required client certificate that the client does not have: the server ends with a fatal alert
+  out.push(await run('TLS 1.3 client certificate required and missing', p, configs(p, '1.3', 'require', false)));
+  // max_fragment_length offered by the client and ignored by the server (it may: RFC 6066 §4); the engine client does not implement MFL, so it cannot accept an echo
+  out.push(
+    await run('TLS 1.2 max_fragment_length offered, not taken up', p, configs(p, '1.2'), {
+      client: editHook('client_hello', (b) => {
+        if (b.type === 'client_hello') b.extensions = addExt(b.extensions, X.max_fragment_length, { kind: 'max_fragment_length', value: 4 });
+      }),
+    }),
+  );
+  // TLS 1.3 with an FFDHE group
+  out.push(await run('TLS 1.3 ffdhe2048 key share', p, { client: { ...configs(p, '1.3').client, groups: [NamedGroup.ffdhe2048] }, server: { ...configs(p, '1.3').server, groups: [NamedGroup.ffdhe2048] } }));
+  // a TLS 1.2 server asking for renegotiation after the handshake (HelloRequest, not hashed); the client may ignore it
+  out.push(
+    await run('TLS 1.2 HelloRequest after the handshake', p, configs(p, '1.2'), {
+      server: {
+        beforeSend(msg) {
+          return msg.kind === 'handshake' && msg.type === 'finished' ? [msg.raw, Uint8Array.of(0, 0, 0, 0)] : undefined;
+        },
+      },
+    }, { appData: { client: Uint8Array.of(1), server: Uint8Array.of(2) } }),
+  );
+  // name constraints in the root that the server leaf meets
+  const dns = new TextEncoder().encode('tlsprop.test');
+  const sub = Uint8Array.of(0x30, dns.length + 2, 0x82, dns.length, ...dns);
+  const pc = await pki(pool, Uint8Array.of(0x30, sub.length + 2, 0xa0, sub.length, ...sub));
+  out.push(await run('TLS 1.2 chain under a name-constrained root', pc, configs(pc, '1.2')));
+  // oid_filters in the TLS 1.3 CertificateRequest (extendedKeyUsage containing clientAuth), met by the client certificate
+  const eku = Uint8Array.of(0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02);
+  const filter = Uint8Array.from([0, 3 + 2 + eku.length + 1, 3, 0x55, 0x1d, 0x25, 0, eku.length, ...eku]);
+  out.push(
+    await run('TLS 1.3 oid_filters met by the client certificate', p, configs(p, '1.3', 'require'), {
+      server: editHook('certificate_request', (b) => {
+        if (b.type === 'certificate_request' && b.form === 'tls13') b.extensions = addExt(b.extensions, X.oid_filters, { kind: 'opaque', data: filter });
+      }, 0x0304),
+    }),
+  );
+  out.push(await refusedFallback(p));
+  out.push(await earlyDataDeclined(p));
+  return out;
+}
+
+/**
+ * TLS 1.3 resumption whose ClientHello offers early_data (RFC 8446 §4.2.10)
+ * without sending any, and a server that does not accept it. The engine
+ * client never offers early_data, so its hook adds the extension before
+ * pre_shared_key and recomputes the binder with the ticket's PSK (derived
+ * from the first connection); the server verifies that binder.
+ */
+async function earlyDataDeclined(p: Pki): Promise<Targeted> {
+  const cfg = configs(p, '1.3');
+  const now = () => AT.getTime();
+  cfg.client.sessionStore = newClientSessionStore();
+  cfg.client.now = now;
+  cfg.client.pskModes = [1];
+  cfg.server.sessionCache = new ServerSessionCache(nodeProvider(), { now });
+  cfg.server.pskModes = [1];
+  const first = await runInMemory({ ...cfg.client, random: new Uint8Array(32).fill(0x11) }, { ...cfg.server, random: new Uint8Array(32).fill(0x22) }, {}, { plan: 'targeted: early_data declined (first connection)' });
+  const P = defaultProvider();
+  const hooks: EngineHooks = {
+    async beforeSend(msg) {
+      if (msg.type !== 'client_hello') return undefined;
+      const m = decodeHandshake(msg.raw, { version: 0x0304 });
+      const b = m.message.body;
+      if (b.type !== 'client_hello' || !b.extensions) return undefined;
+      const last = b.extensions[b.extensions.length - 1];
+      if (last?.body.kind !== 'pre_shared_key_client') return undefined;
+      const psk = await ticketPsk(buildContext(first.transcript, [first.transcript]), last.body.identities[0]!.identity);
+      if (!psk.ok) throw new Error(psk.why);
+      b.extensions = [...b.extensions.slice(0, -1), { type: X.early_data, body: { kind: 'empty' } }, last];
+      const raw = encodeHandshake(m.message);
+      const bindersLen = 2 + last.body.binders.reduce((n, x) => n + 1 + x.length, 0);
+      const th = await digest(P, 'SHA-256', raw.subarray(0, raw.length - bindersLen));
+      last.body.binders = [await pskBinder(P, 'SHA-256', await binderKey(P, 'SHA-256', psk.value, 'resumption'), th)];
+      return [encodeHandshake(m.message)];
+    },
+  };
+  const r = await run('TLS 1.3 resumption offering early_data, declined', p, cfg, { client: hooks });
+  return { ...r, opts: { ...r.opts, earlier: [first.transcript] } };
+}
+
+/**
+ * RFC 7507: a TLS 1.2-only ClientHello with TLS_FALLBACK_SCSV (a client
+ * retrying after a failed TLS 1.3 attempt) to a server that supports TLS
+ * 1.3, which refuses it with a fatal inappropriate_fallback alert. The
+ * engine server does not implement the refusal, so the ClientHello comes
+ * from the engine client and the server's answer is the alert record.
+ */
+async function refusedFallback(p: Pki): Promise<Targeted> {
+  const cfg = configs(p, '1.2');
+  let ch: Uint8Array | undefined;
+  const hooks: EngineHooks = {
+    beforeSend(msg) {
+      if (msg.type !== 'client_hello') return undefined;
+      const m = decodeHandshake(msg.raw, { version: 0x0303 });
+      if (m.message.body.type === 'client_hello') m.message.body.cipherSuites.push(SCSV.TLS_FALLBACK_SCSV);
+      ch = encodeHandshake(m.message);
+      return [ch];
+    },
+  };
+  await runInMemory(cfg.client, { ...cfg.server, versions: [0x0303] }, { client: hooks }, { maxRounds: 1 });
+  if (!ch) throw new Error('the client sent no ClientHello');
+  const b = new TranscriptBuilder({ kind: 'generated', plan: 'targeted: refused fallback' });
+  b.addRecord({ dir: 'C->S', raw: encodeRecord({ contentType: ContentType.handshake, version: 0x0301, fragment: ch }) });
+  b.addRecord({ dir: 'S->C', raw: encodeRecord({ contentType: ContentType.alert, version: 0x0303, fragment: Uint8Array.of(2, 86) }) });
+  return { name: 'targeted: TLS_FALLBACK_SCSV refused with inappropriate_fallback', t: { ...b.finish(), capturedAt: AT.toISOString() }, opts: optsOf(p) };
+}
