@@ -1,7 +1,12 @@
 import { webcrypto } from 'node:crypto';
 import fc from 'fast-check';
-import { cipherSuites } from '../wire/registry';
+import { CipherSuite13, CipherSuiteDhe12 } from '../engine/suites';
+import { cipherSuites, NamedGroup, SignatureScheme } from '../wire/registry';
 import {
+  describePlan,
+  isDhePlan,
+  PLAN_FFDHE_GROUPS,
+  PLAN_GROUPS,
   type HandshakePlan,
   handshakePlanArb,
   kexOf,
@@ -26,6 +31,16 @@ describe('handshakePlanArb', () => {
         if (p.version === '1.2') expect(p.serverKey.type === 'rsa2048').toBe(kexOf(p.suite) !== 'ECDHE_ECDSA');
         if (p.alpn) expect(p.alpn.server.some((x) => p.alpn?.client.includes(x))).toBe(true);
         expect(p.extraGroups).not.toContain(p.group);
+        // DHE_RSA takes an RFC 7919 group, everything else a curve.
+        expect(PLAN_FFDHE_GROUPS.includes(p.group)).toBe(isDhePlan(p));
+        expect(PLAN_GROUPS.includes(p.group)).toBe(!isDhePlan(p));
+        for (const cas of [p.intermediates.server, p.intermediates.client]) {
+          expect(cas.length).toBeLessThanOrEqual(2);
+          expect(new Set(cas).size).toBe(cas.length);
+          expect(cas).not.toContain(p.rootKey);
+        }
+        // The engine runs Ed25519 in TLS 1.2 only as a client certificate (not with ECDHE_ECDSA).
+        if (p.version === '1.2') expect(p.serverKey.type).not.toBe('ed25519');
         for (const k of [p.serverKey, p.clientKey]) expect(k.index).toBeLessThan(leafSlots(k.type));
         expect(p.clientRandom).toHaveLength(32);
         expect(p.serverRandom).toHaveLength(32);
@@ -54,6 +69,17 @@ describe('handshakePlanArb', () => {
     expect(p.sni).toBeNull();
     expect([...p.clientRandom].every((b) => b === 0)).toBe(true);
     expect(p.serverKey.index + p.clientKey.index).toBe(0);
+    expect(p.intermediates).toEqual({ server: [], client: [] });
+  });
+
+  it('draws every dimension added to the plan space: DHE_RSA with both RFC 7919 groups, Ed25519 keys on both sides, 0-2 intermediates per chain', () => {
+    const plans = fc.sample(handshakePlanArb(), { numRuns: 400, seed: 11 });
+    const dheGroups = new Set(plans.filter(isDhePlan).map((p) => p.group));
+    expect([...dheGroups].sort()).toEqual([...PLAN_FFDHE_GROUPS].sort());
+    expect(plans.some((p) => p.version === '1.3' && p.serverKey.type === 'ed25519')).toBe(true);
+    expect(plans.some((p) => p.version === '1.2' && p.clientAuth === 'required' && p.clientKey.type === 'ed25519')).toBe(true);
+    expect(plans.some((p) => p.rootKey === 'ed25519')).toBe(true);
+    for (const n of [0, 1, 2]) expect(plans.some((p) => p.intermediates.server.length === n && p.intermediates.client.length === n)).toBe(true);
   });
 
   it('the reference plans are the write-up: TLS 1.2 ECDHE_RSA AES_256_CBC_SHA384, RSA keys, mutual and one-way', () => {
@@ -97,6 +123,28 @@ describe('renderHandshake', () => {
       }),
       { numRuns: RUNS },
     );
+  });
+
+  it('renders TLS 1.2 DHE_RSA (ffdhe3072), TLS 1.3 and TLS 1.2 client auth with Ed25519, and chains through two intermediates', async () => {
+    const base = { ...REFERENCE_PLANS.mutual, name: undefined };
+    const dhe = normalizePlan({ ...base, suite: CipherSuiteDhe12.TLS_DHE_RSA_WITH_AES_256_GCM_SHA384, group: NamedGroup.ffdhe3072, clientKey: { type: 'ed25519', index: 0 } });
+    const ed13 = normalizePlan({ ...base, version: '1.3', suite: CipherSuite13.TLS_AES_128_GCM_SHA256, serverKey: { type: 'ed25519', index: 0 }, clientKey: { type: 'ed25519', index: 0 }, rootKey: 'ecdsa-p384', intermediates: { server: ['ed25519', 'rsa2048'], client: ['ecdsa-p256'] } });
+    for (const p of [dhe, ed13]) {
+      const r = await renderHandshake(p, cache);
+      expect(messageSequence(r.transcript)).toEqual(r.expected);
+      const o = r.run.clientOutcome;
+      if (o.kind !== 'connected' && o.kind !== 'closed') throw new Error(`client ${o.kind}`);
+      expect(o.session?.group).toBe(p.group);
+      expect(o.session?.serverScheme).toBe(p.serverSchemes.find((x) => schemesForKey(p.serverKey.type, p.version).includes(x)));
+      // Certificate messages: the leaf, then the intermediates (the root left out).
+      const certs = r.transcript.messages.filter((m) => m.type === 'certificate').map((m) => m.decoded?.body);
+      const lengths = certs.map((b) => (b?.type !== 'certificate' ? -1 : b.form === 'tls12' ? b.certificates.length : b.entries.length));
+      expect(lengths).toEqual([1 + p.intermediates.server.length, 1 + p.intermediates.client.length]);
+      // The client's CertificateVerify is signed with Ed25519.
+      const cv = r.transcript.messages.find((m) => m.dir === 'C->S' && m.type === 'certificate_verify')?.decoded?.body;
+      expect(cv?.type === 'certificate_verify' ? cv.scheme : undefined).toBe(SignatureScheme.ed25519);
+    }
+    expect(describePlan(ed13)).toContain('intermediates=2/1');
   });
 
   it('caches chains per key choice (same root and leaf objects across renders)', async () => {

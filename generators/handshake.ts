@@ -17,7 +17,7 @@ import { type ClientConfig, DEFAULT_SCHEMES, identityOf, type ServerConfig } fro
 import { nodeProvider } from '../crypto';
 import { newClientSessionStore, ServerSessionCache } from '../engine/session';
 import { type MemoryOptions, type MemoryRun, runInMemory } from '../engine/memory';
-import { CipherSuite12, CipherSuite13, engineSuite } from '../engine/suites';
+import { CipherSuite12, CipherSuite13, CipherSuiteDhe12, engineSuite } from '../engine/suites';
 import { type BuiltCert, buildCert, type CertSpec, KeyUsage } from '../pki/chain';
 import { KeyPool } from '../pki/keypool';
 import type { ParsedCertCache } from '../pki/parse';
@@ -28,14 +28,14 @@ import { cipherSuites, extensionTypes, NamedGroup, namedGroups, nameOf, Signatur
 
 export type PlanVersion = '1.2' | '1.3';
 /** Certificate key types the plans use (committed pool keys only). */
-export type PlanKeyType = 'rsa2048' | 'ecdsa-p256' | 'ecdsa-p384';
-export const PLAN_KEY_TYPES: readonly PlanKeyType[] = ['rsa2048', 'ecdsa-p256', 'ecdsa-p384'];
+export type PlanKeyType = 'rsa2048' | 'ecdsa-p256' | 'ecdsa-p384' | 'ed25519';
+export const PLAN_KEY_TYPES: readonly PlanKeyType[] = ['rsa2048', 'ecdsa-p256', 'ecdsa-p384', 'ed25519'];
 
 /**
  * Committed pool keys per type (pki/testkeys): the last slot signs the root,
  * the others are leaf keys, so a leaf never shares its key with its issuer.
  */
-const COMMITTED: Record<PlanKeyType, number> = { rsa2048: 3, 'ecdsa-p256': 3, 'ecdsa-p384': 2 };
+const COMMITTED: Record<PlanKeyType, number> = { rsa2048: 3, 'ecdsa-p256': 3, 'ecdsa-p384': 2, ed25519: 2 };
 export const leafSlots = (t: PlanKeyType): number => COMMITTED[t] - 1;
 const rootSlot = (t: PlanKeyType): number => COMMITTED[t] - 1;
 
@@ -58,13 +58,23 @@ export interface HandshakePlan {
   versionsOffered: VersionsOffered;
   /** The suite both sides put first (the negotiated one). */
   suite: number;
-  /** The negotiated group (TLS 1.3 key share; TLS 1.2 ECDHE curve; unused by RSA key exchange). */
+  /**
+   * The negotiated group: TLS 1.3 key share; TLS 1.2 ECDHE curve; TLS 1.2
+   * DHE_RSA: an RFC 7919 group (ffdhe2048/3072, the only kind it takes);
+   * unused by RSA key exchange.
+   */
   group: number;
   /** Further groups the client offers after `group` (no key shares for them). */
   extraGroups: number[];
   serverKey: PlanKey;
   clientKey: PlanKey;
   rootKey: PlanKeyType;
+  /**
+   * Intermediate CAs between each leaf and the root, the leaf's issuer
+   * first (none: the root issues the leaf). Each is a pool key type other
+   * than the root's, its key the type's CA slot, all distinct.
+   */
+  intermediates: { server: PlanKeyType[]; client: PlanKeyType[] };
   /** The server also sends the root certificate. */
   includeRoot: boolean;
   /** Signature schemes in preference order: a permutation of the engine's schemes (so one always fits). */
@@ -110,11 +120,13 @@ export interface HandshakePlan {
 
 // ----------------------------------------------------------------- domains
 
-const PLAN_KEX: ReadonlySet<string> = new Set(['RSA', 'ECDHE_RSA', 'ECDHE_ECDSA']);
+const PLAN_KEX: ReadonlySet<string> = new Set(['RSA', 'ECDHE_RSA', 'ECDHE_ECDSA', 'DHE_RSA']);
 /** TLS 1.2 suites the engine implements with a key exchange the plans cover. */
-export const SUITES_12: readonly number[] = Object.values(CipherSuite12).filter((c) => PLAN_KEX.has(engineSuite(c)?.kex ?? ''));
+export const SUITES_12: readonly number[] = [...Object.values(CipherSuite12), ...Object.values(CipherSuiteDhe12)].filter((c) => PLAN_KEX.has(engineSuite(c)?.kex ?? ''));
 export const SUITES_13: readonly number[] = Object.values(CipherSuite13).filter((c) => engineSuite(c) !== undefined);
 export const PLAN_GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
+/** RFC 7919 groups of the TLS 1.2 DHE_RSA plans. */
+export const PLAN_FFDHE_GROUPS: readonly number[] = [NamedGroup.ffdhe2048, NamedGroup.ffdhe3072];
 export const PLAN_SCHEMES: readonly number[] = DEFAULT_SCHEMES;
 export const SERVER_NAMES = ['server.tlsprop.test', 'localhost', 'mqtt.tlsprop.test'] as const;
 export const ALPN_PROTOCOLS = ['mqtt', 'h2', 'http/1.1'] as const;
@@ -130,11 +142,16 @@ export function isCbc(suite: number): boolean {
   return (cipherSuites.get(suite)?.cipher ?? '').endsWith('CBC');
 }
 
-/** TLS 1.2 binds the server key to the suite; TLS 1.3 takes any. */
+/**
+ * TLS 1.2 binds the server key to the suite; TLS 1.3 takes any. An Ed25519
+ * key would fit ECDHE_ECDSA (RFC 8422 §5.3) but the engine does not run it
+ * in TLS 1.2 (its client and server take only P-256/P-384 keys there), so
+ * TLS 1.2 plans use Ed25519 for client certificates only.
+ */
 function fitServerKey(version: PlanVersion, suite: number, key: PlanKey): PlanKey {
   if (version === '1.3') return key;
   const kex = kexOf(suite);
-  if (kex === 'ECDHE_ECDSA' && key.type === 'rsa2048') return { type: 'ecdsa-p256', index: key.index % leafSlots('ecdsa-p256') };
+  if (kex === 'ECDHE_ECDSA' && (key.type === 'rsa2048' || key.type === 'ed25519')) return { type: 'ecdsa-p256', index: key.index % leafSlots('ecdsa-p256') };
   if (kex !== 'ECDHE_ECDSA' && key.type !== 'rsa2048') return { type: 'rsa2048', index: key.index % leafSlots('rsa2048') };
   return key;
 }
@@ -168,10 +185,12 @@ export function handshakePlanArb(opts: PlanArbOptions = {}): fc.Arbitrary<Handsh
       suite12: fc.constantFrom(...SUITES_12),
       suite13: fc.constantFrom(...SUITES_13),
       group: fc.constantFrom(...PLAN_GROUPS),
+      dheGroup: fc.constantFrom(...PLAN_FFDHE_GROUPS),
       extraGroups: fc.shuffledSubarray([...PLAN_GROUPS]),
       serverKey: planKeyArb(),
       clientKey: planKeyArb(),
       rootKey: fc.constantFrom(...PLAN_KEY_TYPES),
+      intermediates: fc.record({ server: intermediatesArb(), client: intermediatesArb() }),
       includeRoot: fc.boolean(),
       serverSchemes: permutation(PLAN_SCHEMES),
       clientSchemes: permutation(PLAN_SCHEMES),
@@ -193,9 +212,21 @@ export function handshakePlanArb(opts: PlanArbOptions = {}): fc.Arbitrary<Handsh
       appData: fc.boolean(),
       closeNotify: fc.boolean(),
     })
-    .map(({ suite12, suite13, resumption12, resumption13, ...r }) =>
-      normalizePlan({ ...r, suite: r.version === '1.2' ? suite12 : suite13, resumption: r.version === '1.2' ? resumption12 : resumption13 }),
-    );
+    .map(({ suite12, suite13, resumption12, resumption13, dheGroup, ...r }) => {
+      const suite = r.version === '1.2' ? suite12 : suite13;
+      const group = r.version === '1.2' && kexOf(suite) === 'DHE_RSA' ? dheGroup : r.group;
+      return normalizePlan({ ...r, suite, group, resumption: r.version === '1.2' ? resumption12 : resumption13 });
+    });
+}
+
+/** Up to two intermediate CA key types (normalizePlan drops the root's type). */
+function intermediatesArb(): fc.Arbitrary<PlanKeyType[]> {
+  return fc.shuffledSubarray([...PLAN_KEY_TYPES], { maxLength: 2 });
+}
+
+/** Whether the plan's key exchange is TLS 1.2 DHE_RSA (its group is an RFC 7919 one). */
+export function isDhePlan(plan: Pick<HandshakePlan, 'version' | 'suite'>): boolean {
+  return plan.version === '1.2' && kexOf(plan.suite) === 'DHE_RSA';
 }
 
 /** The values a three-way option allows: undefined all, false the first only, true the rest. */
@@ -212,17 +243,25 @@ export function normalizePlan(plan: HandshakePlan): HandshakePlan {
   const a = plan.alpn;
   const alpn = a && { client: a.client, server: a.server.some((p) => a.client.includes(p)) ? a.server : [...a.server, a.client[0] as string] };
   const inRange = (k: PlanKey): PlanKey => ({ type: k.type, index: k.index % leafSlots(k.type) });
-  const extra = plan.extraGroups.filter((g) => g !== plan.group);
+  // DHE_RSA takes an RFC 7919 group, everything else an elliptic-curve one.
+  const dhe = isDhePlan(plan);
+  // (a group of the wrong kind maps by position, so hand-made plans reach both kinds' groups)
+  const fitGroup = (g: number, to: readonly number[], from: readonly number[]) => (to.includes(g) ? g : (to[Math.max(0, from.indexOf(g)) % to.length] as number));
+  const group = dhe ? fitGroup(plan.group, PLAN_FFDHE_GROUPS, PLAN_GROUPS) : fitGroup(plan.group, PLAN_GROUPS, PLAN_FFDHE_GROUPS);
+  const extra = plan.extraGroups.filter((g) => g !== group && PLAN_GROUPS.includes(g));
+  const cas = (xs: readonly PlanKeyType[]) => [...new Set(xs)].filter((t) => t !== plan.rootKey).slice(0, 2);
   // A HelloRetryRequest needs a second group for the client's first key share.
-  const hrrGroup = PLAN_GROUPS.find((g) => g !== plan.group) as number;
+  const hrrGroup = PLAN_GROUPS.find((g) => g !== group) as number;
   const r = plan.resumption;
   const resumption: Resumption = plan.version === '1.2' ? (r === 'session_id' || r === 'ticket' ? r : 'none') : r === 'psk_ke' || r === 'psk_dhe_ke' ? r : 'none';
   return {
     ...plan,
     resumption,
+    group,
     extraGroups: hrrOf(plan) && extra.length === 0 ? [hrrGroup] : extra,
     serverKey: fitServerKey(plan.version, plan.suite, inRange(plan.serverKey)),
     clientKey: inRange(plan.clientKey),
+    intermediates: { server: cas(plan.intermediates.server), client: cas(plan.intermediates.client) },
     alpn,
   };
 }
@@ -247,6 +286,7 @@ function referencePlan(name: string, clientAuth: ClientAuth): HandshakePlan {
     serverKey: { type: 'rsa2048', index: 0 },
     clientKey: { type: 'rsa2048', index: 1 },
     rootKey: 'rsa2048',
+    intermediates: { server: [], client: [] },
     includeRoot: false,
     serverSchemes: [...PLAN_SCHEMES],
     clientSchemes: [...PLAN_SCHEMES],
@@ -320,18 +360,37 @@ function certSpec(subject: string, type: PlanKeyType, index: number, ca: boolean
   };
 }
 
-const SERIAL_OF_TYPE: Record<PlanKeyType, number> = { rsa2048: 1, 'ecdsa-p256': 2, 'ecdsa-p384': 3 };
+const SERIAL_OF_TYPE: Record<PlanKeyType, number> = { rsa2048: 1, 'ecdsa-p256': 2, 'ecdsa-p384': 3, ed25519: 4 };
 
-/** Root (the plan's root key type, its last slot) and a leaf under it; root last. */
-function chainFor(cache: RenderCache, role: 'server' | 'client', root: PlanKeyType, key: PlanKey): Promise<BuiltCert[]> {
-  const id = `${role}/${root}/${key.type}/${key.index}`;
+/** A leaf under the plan's root (its last slot), through the given intermediates; leaf first, root last. */
+function chainFor(cache: RenderCache, role: 'server' | 'client', root: PlanKeyType, key: PlanKey, cas: readonly PlanKeyType[]): Promise<BuiltCert[]> {
+  const id = `${role}/${root}/${cas.join('>')}/${key.type}/${key.index}`;
   let p = cache.chains.get(id);
   if (!p) {
     p = (async () => {
-      const r = await rootOf(cache, root);
+      const issuers = await caChain(cache, root, cas);
       const serial = `${role === 'server' ? 1 : 2}${SERIAL_OF_TYPE[root]}${SERIAL_OF_TYPE[key.type]}${key.index}`;
-      const leaf = await buildCert(certSpec(`CN=${role} ${key.type} ${key.index}, O=tlsprop`, key.type, key.index, false, serial), r, cache.pool, cache.crypto, cache.certCache);
-      return [leaf, r];
+      const leaf = await buildCert(certSpec(`CN=${role} ${key.type} ${key.index}, O=tlsprop`, key.type, key.index, false, serial), issuers[0], cache.pool, cache.crypto, cache.certCache);
+      return [leaf, ...issuers];
+    })();
+    cache.chains.set(id, p);
+  }
+  return p;
+}
+
+/** The CA certificates from `cas[0]` (the leaf's issuer) up to the root; each intermediate uses its type's CA slot. */
+function caChain(cache: RenderCache, root: PlanKeyType, cas: readonly PlanKeyType[]): Promise<BuiltCert[]> {
+  const [first, ...above] = cas;
+  if (first === undefined) return rootOf(cache, root).then((r) => [r]);
+  const id = `ca/${root}/${cas.join('>')}`;
+  let p = cache.chains.get(id);
+  if (!p) {
+    p = (async () => {
+      const issuers = await caChain(cache, root, above);
+      const serial = `9${SERIAL_OF_TYPE[root]}${cas.map((t) => SERIAL_OF_TYPE[t]).join('')}`;
+      const subject = `CN=tlsprop plan CA ${cas.join(' via ')} via root ${root}, O=tlsprop`;
+      const ca = await buildCert(certSpec(subject, first, rootSlot(first), true, serial), issuers[0], cache.pool, cache.crypto, cache.certCache);
+      return [ca, ...issuers];
     })();
     cache.chains.set(id, p);
   }
@@ -358,6 +417,13 @@ export function engineConfigs(plan: HandshakePlan, server: BuiltCert[], client: 
   const otherSuites = plan.version === '1.2' ? SUITES_13 : SUITES_12;
   const clientBoth = plan.versionsOffered === 'client-both';
   const groups = [plan.group, ...plan.extraGroups];
+  const dhe = isDhePlan(plan);
+  // A DHE plan's group is a finite-field one: a client that also offers TLS 1.3 needs an elliptic-curve group for its key share.
+  const ecGroups = groups.filter((g) => PLAN_GROUPS.includes(g));
+  if (dhe && clientBoth && ecGroups.length === 0) {
+    groups.push(NamedGroup.x25519);
+    ecGroups.push(NamedGroup.x25519);
+  }
   // TLS 1.2: an ECDSA server certificate's curve must be among the client's groups (RFC 8422 §5.1).
   const certCurve = plan.serverKey.type === 'ecdsa-p256' ? NamedGroup.secp256r1 : plan.serverKey.type === 'ecdsa-p384' ? NamedGroup.secp384r1 : undefined;
   if (plan.version === '1.2' && certCurve !== undefined && !groups.includes(certCurve)) groups.push(certCurve);
@@ -365,7 +431,7 @@ export function engineConfigs(plan: HandshakePlan, server: BuiltCert[], client: 
     versions: clientBoth ? both : [v],
     cipherSuites: clientBoth ? [plan.suite, ...otherSuites] : [plan.suite],
     groups,
-    keyShareGroups: [hrrOf(plan) ? (plan.extraGroups[0] as number) : plan.group],
+    keyShareGroups: [hrrOf(plan) ? (plan.extraGroups[0] as number) : dhe ? (ecGroups[0] as number) : plan.group],
     signatureSchemes: plan.clientSchemes,
     trustAnchors: anchors,
     validationTime: at,
@@ -464,7 +530,9 @@ export const APP_DATA = { client: enc.encode('PUBLISH test/topic hello'), server
 export function describePlan(plan: HandshakePlan): string {
   if (plan.name) return plan.name;
   const suite = cipherSuites.get(plan.suite)?.name ?? `0x${plan.suite.toString(16)}`;
-  return [`TLS ${plan.version}`, suite, nameOf(namedGroups, plan.group), `server=${plan.serverKey.type}`, `auth=${plan.clientAuth}`, plan.clientAuth !== 'none' && plan.clientAuth !== 'requested-empty' ? `client=${plan.clientKey.type}` : '', `versions=${plan.versionsOffered}`, hrrOf(plan) ? `hrr${plan.helloRetry.cookie ? '+cookie' : ''}` : '', plan.resumption !== 'none' ? `resumed=${plan.resumption}` : '']
+  const cas = plan.intermediates;
+  const chain = cas.server.length || cas.client.length ? `intermediates=${cas.server.length}/${cas.client.length}` : '';
+  return [`TLS ${plan.version}`, suite, nameOf(namedGroups, plan.group), `server=${plan.serverKey.type}`, `auth=${plan.clientAuth}`, plan.clientAuth !== 'none' && plan.clientAuth !== 'requested-empty' ? `client=${plan.clientKey.type}` : '', chain, `versions=${plan.versionsOffered}`, hrrOf(plan) ? `hrr${plan.helloRetry.cookie ? '+cookie' : ''}` : '', plan.resumption !== 'none' ? `resumed=${plan.resumption}` : '']
     .filter((x) => x)
     .join(' ');
 }
@@ -502,8 +570,8 @@ export interface RenderOptions {
 export async function renderHandshake(plan: HandshakePlan, cache: RenderCache, opts: RenderOptions = {}): Promise<RenderedHandshake> {
   const at = new Date(PLAN_EPOCH + plan.atDay * DAY);
   const [server, client, root] = await Promise.all([
-    chainFor(cache, 'server', plan.rootKey, plan.serverKey),
-    chainFor(cache, 'client', plan.rootKey, plan.clientKey),
+    chainFor(cache, 'server', plan.rootKey, plan.serverKey, plan.intermediates.server),
+    chainFor(cache, 'client', plan.rootKey, plan.clientKey, plan.intermediates.client),
     rootOf(cache, plan.rootKey),
   ]);
   const anchors = [root.der];
@@ -546,6 +614,7 @@ export function schemesForKey(type: PlanKeyType, version: PlanVersion): number[]
   const S = SignatureScheme;
   if (type === 'ecdsa-p256') return [S.ecdsa_secp256r1_sha256];
   if (type === 'ecdsa-p384') return [S.ecdsa_secp384r1_sha384];
+  if (type === 'ed25519') return [S.ed25519];
   const pss = [S.rsa_pss_rsae_sha256, S.rsa_pss_rsae_sha384, S.rsa_pss_rsae_sha512];
   return version === '1.3' ? pss : [...pss, S.rsa_pkcs1_sha256, S.rsa_pkcs1_sha384, S.rsa_pkcs1_sha512];
 }

@@ -70,3 +70,23 @@ export function coveringMatrix(suiteName: (code: number) => string): Row[] {
   }
   return rows;
 }
+
+// ---------------------------------------------------------------------------
+// Feature rows (spec/interop-features.spec.ts): one handshake feature per row,
+// each in both roles against OpenSSL, Node tls and GnuTLS.
+
+/** A handshake feature row. */
+export type Feature = 'DHE_RSA ffdhe2048' | 'DHE_RSA ffdhe3072' | 'HRR' | 'HRR + cookie' | 'PSK psk_dhe_ke' | 'PSK psk_ke' | 'TLS 1.2 session ID' | 'TLS 1.2 ticket' | 'KeyUpdate';
+export const FEATURES: readonly Feature[] = ['DHE_RSA ffdhe2048', 'DHE_RSA ffdhe3072', 'HRR', 'HRR + cookie', 'PSK psk_dhe_ke', 'PSK psk_ke', 'TLS 1.2 session ID', 'TLS 1.2 ticket', 'KeyUpdate'];
+/** Peer and role: the peer's program or API (its role is the other end of ours). */
+export type Column = 'openssl s_server' | 'openssl s_client' | 'node server' | 'node client' | 'gnutls-serv' | 'gnutls-cli';
+
+/** Feature cells a peer cannot run, and why (each becomes a skipped test carrying the reason). */
+export const UNSUPPORTED: Partial<Record<Column, Partial<Record<Feature, string>>>> = {
+  'node server': {
+    'HRR + cookie': 'Node exposes no stateless-server mode (OpenSSL SSL_stateless): its HelloRetryRequest never carries a cookie',
+  },
+  'gnutls-serv': {
+    'HRR + cookie': 'gnutls-serv 3.7 keeps state and sends its HelloRetryRequest without a cookie (checked: the HRR row passes without one)',
+  },
+};

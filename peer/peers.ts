@@ -59,12 +59,14 @@ export interface OpensslServerOptions {
   groups?: string;
   clientAuth?: boolean;
   extra?: string[];
+  /** -rev, answering each line reversed (default true); false: plain mode (prints what it gets, sends its stdin). */
+  echo?: boolean;
 }
 
 /** `openssl s_server -rev` (echoes each line reversed). */
 export function opensslServer(o: OpensslServerOptions): LaunchSpec {
   const id = o.files.server[o.key];
-  const args = ['s_server', '-accept', `${LOOPBACK}:${o.port}`, '-rev', '-cert', id.cert, '-key', id.key, '-CAfile', o.files.ca, '-cipher', o.cipher ?? 'ALL', '-groups', o.groups ?? 'X25519:P-256:P-384'];
+  const args = ['s_server', '-accept', `${LOOPBACK}:${o.port}`, ...(o.echo === false ? ['-quiet'] : ['-rev']), '-cert', id.cert, '-key', id.key, '-CAfile', o.files.ca, '-cipher', o.cipher ?? 'ALL', '-groups', o.groups ?? 'X25519:P-256:P-384'];
   if (o.version) args.push(o.version === '1.2' ? '-tls1_2' : '-tls1_3');
   if (o.ciphersuites) args.push('-ciphersuites', o.ciphersuites);
   if (o.clientAuth) args.push('-Verify', '1', '-verify_return_error');
@@ -83,6 +85,8 @@ export interface OpensslClientOptions {
   identity?: PemPair;
   servername?: string;
   keylog?: string;
+  /** Further arguments (e.g. -sess_out FILE, -allow_no_dhe_kex). */
+  extra?: string[];
 }
 
 /** `openssl s_client -quiet` (stdin is sent, received data printed). */
@@ -92,6 +96,7 @@ export function opensslClient(o: OpensslClientOptions): LaunchSpec {
   else args.push('-tls1_3', '-ciphersuites', o.cipher);
   if (o.identity) args.push('-cert', o.identity.cert, '-key', o.identity.key);
   if (o.keylog) args.push('-keylogfile', o.keylog);
+  args.push(...(o.extra ?? []));
   return { name: 'openssl s_client', command: 'openssl', package: 'openssl', args };
 }
 
@@ -110,17 +115,19 @@ export function gnutlsPriority(version?: Version, groups?: readonly string[]): s
 }
 
 /** `gnutls-serv --echo` (listens on all interfaces; connect on 127.0.0.1 only). */
-export function gnutlsServer(o: { port: number; files: PkiFiles; key: KeyKind; version?: Version; clientAuth?: boolean }): LaunchSpec {
+export function gnutlsServer(o: { port: number; files: PkiFiles; key: KeyKind; version?: Version; clientAuth?: boolean; priority?: string; extra?: string[] }): LaunchSpec {
   const id = o.files.server[o.key];
-  const args = ['--port', String(o.port), '--echo', '--x509certfile', id.cert, '--x509keyfile', id.key, '--x509cafile', o.files.ca, '--priority', gnutlsPriority(o.version)];
+  const args = ['--port', String(o.port), '--echo', '--x509certfile', id.cert, '--x509keyfile', id.key, '--x509cafile', o.files.ca, '--priority', o.priority ?? gnutlsPriority(o.version)];
   if (o.clientAuth) args.push('--require-client-cert', '--verify-client-cert');
+  args.push(...(o.extra ?? []));
   return { name: 'gnutls-serv', command: 'gnutls-serv', package: 'gnutls-bin', args, listenPort: o.port, startTimeoutMs: 8000 };
 }
 
 /** `gnutls-cli` to 127.0.0.1 (stdin is sent, received data printed). */
-export function gnutlsClient(o: { port: number; files: PkiFiles; version?: Version; groups?: readonly string[]; identity?: PemPair }): LaunchSpec {
-  const args = [LOOPBACK, '--port', String(o.port), '--x509cafile', o.files.ca, '--priority', gnutlsPriority(o.version, o.groups)];
+export function gnutlsClient(o: { port: number; files: PkiFiles; version?: Version; groups?: readonly string[]; identity?: PemPair; priority?: string; extra?: string[] }): LaunchSpec {
+  const args = [LOOPBACK, '--port', String(o.port), '--x509cafile', o.files.ca, '--priority', o.priority ?? gnutlsPriority(o.version, o.groups)];
   if (o.identity) args.push('--x509certfile', o.identity.cert, '--x509keyfile', o.identity.key);
+  args.push(...(o.extra ?? []));
   return { name: 'gnutls-cli', command: 'gnutls-cli', package: 'gnutls-bin', args };
 }
 
@@ -227,6 +234,19 @@ export interface NodeTlsOptions {
   preferredGroup?: string;
   version?: Version;
   clientAuth?: boolean;
+  /** OpenSSL cipher string (default ALL). */
+  ciphers?: string;
+  /** The whole group list (ecdhCurve), overriding preferredGroup. */
+  groups?: string;
+  /** DH parameters file (PEM) for TLS 1.2 DHE suites. */
+  dhparam?: string;
+  /** OpenSSL SSL_OP_* bits (crypto.constants), e.g. SSL_OP_NO_TICKET. */
+  secureOptions?: number;
+  /**
+   * A TLS 1.2 session-ID cache (Node keeps none of its own: OpenSSL's
+   * internal cache is off, sessions go through newSession/resumeSession).
+   */
+  sessionCache?: boolean;
 }
 
 function readPem(path: string): Buffer {
@@ -261,8 +281,10 @@ export async function nodeTlsServer(o: NodeTlsOptions): Promise<NodeTlsServer> {
       rejectUnauthorized: o.clientAuth ?? false,
       minVersion: o.version ? tlsVersion(o.version) : 'TLSv1.2',
       maxVersion: o.version ? tlsVersion(o.version) : 'TLSv1.3',
-      ciphers: 'ALL',
-      ecdhCurve: [...new Set([OPENSSL_GROUP[o.preferredGroup ?? 'x25519'] ?? 'X25519', 'X25519', 'P-256', 'P-384'])].join(':'),
+      ciphers: o.ciphers ?? 'ALL',
+      ecdhCurve: o.groups ?? [...new Set([OPENSSL_GROUP[o.preferredGroup ?? 'x25519'] ?? 'X25519', 'X25519', 'P-256', 'P-384'])].join(':'),
+      ...(o.dhparam ? { dhparam: readPem(o.dhparam) } : {}),
+      ...(o.secureOptions !== undefined ? { secureOptions: o.secureOptions } : {}),
     },
     (socket) => {
       sockets.add(socket);
@@ -273,6 +295,14 @@ export async function nodeTlsServer(o: NodeTlsOptions): Promise<NodeTlsServer> {
   );
   server.on('keylog', (line: Buffer) => keylog.push(line.toString('utf8').trim()));
   server.on('tlsClientError', (e) => errors.push(e.message));
+  if (o.sessionCache) {
+    const sessions = new Map<string, Buffer>();
+    server.on('newSession', (id: Buffer, data: Buffer, done: () => void) => {
+      sessions.set(id.toString('hex'), data);
+      done();
+    });
+    server.on('resumeSession', (id: Buffer, done: (err: Error | null, data?: Buffer | null) => void) => done(null, sessions.get(id.toString('hex')) ?? null));
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, LOOPBACK, () => resolve());
@@ -335,4 +365,67 @@ export async function nodeTlsClient(o: { port: number; files: PkiFiles; version:
     socket.on('error', (e) => finish({ ok: false, received, error: e.message }));
     socket.on('close', () => finish({ ok: received.includes(o.expect), received, error: 'closed' }));
   });
+}
+
+export interface NodeAnsweringClientResult {
+  /** The handshake completed. */
+  connected: boolean;
+  /** Everything received, as text. */
+  received: string;
+  /** Sessions the client was given ('session' events: TLS 1.3 tickets, TLS 1.2 sessions), newest last. */
+  sessions: Buffer[];
+  /** Whether Node reports this connection as resumed. */
+  reused: boolean;
+  error?: string;
+}
+
+/**
+ * Node `tls.connect` to 127.0.0.1:port that answers: every `pong<N>` it
+ * receives is answered with `ping<N>\n` (so a server drives the
+ * conversation, KeyUpdates included). Resolves when the connection closes
+ * (or after `timeoutMs`).
+ */
+export async function nodeAnsweringClient(o: { port: number; files: PemFilesForClient; version: Version; ciphers?: string; groups: string; identity?: PemPair; session?: Buffer; secureOptions?: number; timeoutMs?: number }): Promise<NodeAnsweringClientResult> {
+  return new Promise<NodeAnsweringClientResult>((resolve) => {
+    const r: NodeAnsweringClientResult = { connected: false, received: '', sessions: [], reused: false };
+    let settled = false;
+    const socket = tlsConnect({
+      host: LOOPBACK,
+      port: o.port,
+      servername: 'localhost',
+      ca: readPem(o.files.ca),
+      minVersion: tlsVersion(o.version),
+      maxVersion: tlsVersion(o.version),
+      ecdhCurve: o.groups,
+      ...(o.ciphers ? { ciphers: o.ciphers } : {}),
+      ...(o.session ? { session: o.session } : {}),
+      ...(o.secureOptions !== undefined ? { secureOptions: o.secureOptions } : {}),
+      ...(o.identity ? { key: readPem(o.identity.key), cert: readPem(o.identity.cert) } : {}),
+    });
+    const finish = (error?: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(error === undefined ? r : { ...r, error });
+    };
+    const timer = setTimeout(() => finish(`timed out after ${o.timeoutMs ?? 10_000} ms`), o.timeoutMs ?? 10_000);
+    socket.on('secureConnect', () => {
+      r.connected = true;
+      r.reused = socket.isSessionReused();
+    });
+    socket.on('session', (s: Buffer) => r.sessions.push(s));
+    socket.on('data', (d: Buffer) => {
+      const text = d.toString('latin1');
+      r.received += text;
+      for (const m of text.matchAll(/pong(\d*)/g)) socket.write(`ping${m[1] ?? ''}\n`);
+    });
+    socket.on('error', (e) => finish(e.message));
+    socket.on('close', () => finish());
+  });
+}
+
+/** What a client needs of the PKI files: the CA. */
+export interface PemFilesForClient {
+  ca: string;
 }
