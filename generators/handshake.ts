@@ -558,6 +558,16 @@ function configPoint(plan: HandshakePlan, t: Transcript, run: MemoryRun): Config
   if (group !== undefined) cp.group = nameOf(namedGroups, group);
   const scheme = session?.serverScheme;
   if (scheme !== undefined) cp.signatureScheme = nameOf(signatureSchemes, scheme);
+  const clientScheme = session?.clientScheme;
+  if (clientScheme !== undefined) cp.clientSignatureScheme = nameOf(signatureSchemes, clientScheme);
+  const sentChain = { server: 0, client: 0 };
+  for (const m of t.messages) {
+    const b = m.decoded?.body;
+    if (b?.type !== 'certificate') continue;
+    const n = b.form === 'tls12' ? b.certificates.length : b.entries.length;
+    sentChain[m.dir === 'S->C' ? 'server' : 'client'] = Math.max(0, n - 1);
+  }
+  cp.intermediates = sentChain;
   return cp;
 }
 

@@ -43,7 +43,7 @@ const DOMAINS: Record<string, readonly string[]> = {
   resumption: ['none', 'session_id', 'ticket', 'psk_ke', 'psk_dhe_ke'],
   helloRetry: ['false', 'true'],
 };
-const DIMENSIONS = ['version', 'cipherSuite', 'group', 'signatureScheme', 'clientAuth', 'resumption', 'helloRetry', 'extensions'] as const;
+const DIMENSIONS = ['version', 'cipherSuite', 'group', 'signatureScheme', 'clientSignatureScheme', 'intermediates', 'clientAuth', 'resumption', 'helloRetry', 'extensions'] as const;
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const cmpNum = (a: number | undefined, b: number | undefined): number => (a ?? -1) - (b ?? -1);
@@ -301,6 +301,8 @@ function configValues(c: ConfigPoint): Array<[string, string[]]> {
     ['cipherSuite', [c.cipherSuite]],
     ['group', one(c.group)],
     ['signatureScheme', one(c.signatureScheme)],
+    ['clientSignatureScheme', one(c.clientSignatureScheme)],
+    ['intermediates', c.intermediates ? [`server ${c.intermediates.server}`, `client ${c.intermediates.client}`] : []],
     ['clientAuth', [c.clientAuth]],
     ['resumption', [c.resumption]],
     ['helloRetry', [String(c.helloRetry)]],

@@ -30,6 +30,10 @@ export interface ConfigPoint {
   cipherSuite: string;
   group?: string;
   signatureScheme?: string;
+  /** Scheme of the client's CertificateVerify, when the client authenticated. */
+  clientSignatureScheme?: string;
+  /** Intermediate CAs in each chain as sent (absent: not known, e.g. a capture). */
+  intermediates?: { server: number; client: number };
   clientAuth: ClientAuth;
   resumption: Resumption;
   helloRetry: boolean;
