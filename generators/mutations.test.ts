@@ -2,7 +2,8 @@ import { testPki } from '../engine/fixtures';
 import { allRules } from '../oracles/catalogue';
 import { FAULT_KINDS, FAULT_RULES } from '../pki/faults';
 import { BASES, OPERATORS, basesFor, operator, runBase, runMutant } from './mutations';
-import { MessageLog, at, editRaw, entriesOf, flipLast, rebuild, suiteOfServerHello } from './mutations/support';
+import { checkTranscript } from '../oracles/engine';
+import { MessageLog, at, editRaw, entriesOf, flipLast, framed, rebuild, recordAt, recordOf, suiteOfServerHello } from './mutations/support';
 
 const choice = { base: 't12-ecdhe-rsa-cbc-mutual' as const, suiteIndex: 0, group: 0x1d, compat: true, clientRandom: new Uint8Array(32).fill(1), serverRandom: new Uint8Array(32).fill(2), seed: 5 };
 
@@ -63,5 +64,39 @@ describe('mutation machinery', () => {
     log.add({ side: 'client', kind: 'handshake', type: 'finished', raw: Uint8Array.of(20) });
     expect(log.types).toEqual(['client_hello', 'finished']);
     expect(log.find('finished')).toEqual(Uint8Array.of(20));
+  });
+  it('framed() without edits keeps every record byte for byte, so the rebuilt transcript is as clean as the run', async () => {
+    const pki = await testPki();
+    for (const base of ['t12-ecdhe-rsa-cbc-mutual', 't13-mutual'] as const) {
+      const { transcript: t, check } = await runBase(pki, { ...choice, base });
+      const r = framed(() => {})(t);
+      expect(r.records.map((x) => x.raw)).toEqual(t.records.map((x) => x.raw));
+      expect(r.messages.map((m) => `${m.dir} ${m.type} ${m.epoch}`)).toEqual(t.messages.map((m) => `${m.dir} ${m.type} ${m.epoch}`));
+      const v = (await checkTranscript(r, check)).verdicts.filter((x) => x.status === 'violation');
+      expect([base, v.map((x) => x.rule)]).toEqual([base, []]);
+    }
+  });
+  it('framed() gives an edited message a new record and leaves the others as they were', async () => {
+    const pki = await testPki();
+    const { transcript: t } = await runBase(pki, { ...choice, base: 't13-server-auth' });
+    const r = framed((E) => {
+      const i = at(E, 'finished', 'S->C');
+      E[i] = { ...E[i]!, raw: flipLast(E[i]!.raw!) };
+    })(t);
+    const fin = r.records.findIndex((x) => x.dir === 'S->C' && x.plaintext?.fragment[0] === 20);
+    expect(r.records.length).toBe(t.records.length);
+    expect(r.records.flatMap((x, i) => (x.raw === t.records[i]!.raw ? [] : [i]))).toEqual([fin]);
+    expect(r.records[fin]!.plaintext!.fragment).toEqual(flipLast(t.records[fin]!.plaintext!.fragment));
+    expect(r.records[fin]!.raw[0]).toBe(23);
+  });
+  it('recordOf() frames unprotected entries as they are and protected ones with their plaintext', () => {
+    const plain = recordOf({ dir: 'C->S', kind: 'handshake', type: 'client_hello', raw: Uint8Array.of(1, 0, 0, 0), encrypted: false }, true);
+    expect(plain.raw).toEqual(Uint8Array.of(22, 3, 3, 0, 4, 1, 0, 0, 0));
+    expect(plain.plaintext).toBeUndefined();
+    const sealed12 = recordOf({ dir: 'S->C', kind: 'alert', type: 'alert', raw: Uint8Array.of(2, 40), encrypted: true }, false);
+    expect([sealed12.raw[0], sealed12.raw.length, sealed12.plaintext]).toEqual([21, 5 + 2 + 17, { contentType: 21, fragment: Uint8Array.of(2, 40) }]);
+    expect(recordOf({ dir: 'S->C', kind: 'alert', type: 'alert', raw: Uint8Array.of(2, 40), encrypted: true }, true).raw[0]).toBe(23);
+    expect(() => recordAt([plain], 'S->C', 22)).toThrow(/no S->C record/);
+    expect(recordAt([{ dir: 'C->S', raw: plain.raw }], 'C->S', 22, 1)).toBe(0);
   });
 });

@@ -1,8 +1,10 @@
 /**
  * The mutation catalogue: operators that break a real handshake in one
  * named way, each declaring the rules a conforming oracle must report.
- * Operators live in generators/mutations/operators.ts; the machinery (base
- * handshakes, hook tracking, transcript edits) in generators/mutations/support.ts.
+ * Operators live in generators/mutations/operators.ts (which also gathers
+ * ops-wire.ts: record layer, order, negotiation, extensions; and ops-keys.ts:
+ * crypto, certificates, resumption); the machinery (base handshakes, hook
+ * tracking, transcript and record edits) in generators/mutations/support.ts.
  */
 import fc from 'fast-check';
 import type { TestPki } from '../engine/fixtures';

@@ -28,6 +28,12 @@ const BUGS: Bug[] = [
   { name: 'CVE-2015-0205 style in TLS 1.3: client Certificate without CertificateVerify', operator: 't13-skip-client-cv', base: 't13-mutual', rules: ['t13.order.client-cv-iff-nonempty'] },
   { name: 'FREAK (CVE-2015-0204): an export RSA suite the client never offered is selected', operator: 't12-export-suite-selected', base: 't12-rsa-kex', rules: ['t12.neg.suite-offered', 't12.neg.no-weak-algorithms'] },
   { name: 'FREAK family: an unoffered suite is accepted', operator: 't12-suite-not-offered', base: 't12-ecdhe-rsa-cbc-mutual', rules: ['t12.neg.suite-offered'] },
+  { name: 'POODLE (CVE-2014-3566) precondition: SSL 3.0 offered', operator: 't12-ch-offers-ssl3', base: 't12-ecdhe-ecdsa-gcm', rules: ['ver.no-ssl3'] },
+  { name: 'POODLE-TLS / Lucky13 class (CVE-2014-8730): CBC padding bytes not all equal to the padding length', operator: 't12-cbc-bad-padding', base: 't12-ecdhe-rsa-cbc-mutual', rules: ['rec.t12.cbc-padding'] },
+  { name: 'Renegotiation attack (CVE-2009-3555): the server does not answer renegotiation_info', operator: 'ext-reneg-info-missing', base: 't12-rsa-kex', rules: ['ext.reneg.initial'] },
+  { name: 'Logjam (CVE-2015-4000) class: a DHE group far below 2048 bits', operator: 't12-dhe-weak-prime', base: 't12-ecdhe-rsa-cbc-mutual', rules: ['dh.group-strength'] },
+  { name: 'DH small subgroup (CVE-2016-0701 class): a DHE public value of 1', operator: 't12-dhe-client-public-one', base: 't12-ecdhe-rsa-cbc-mutual', rules: ['dh.pubkey-range'] },
+  { name: 'Triple handshake (2014): a resumption without extended master secret of a session that had it', operator: 't12-resume-without-ems', base: 't12-ecdhe-ecdsa-gcm', rules: ['ext.ems.resumption'] },
 ];
 
 let pki: TestPki;
@@ -53,9 +59,11 @@ describe('historical bugs', () => {
 
 /**
  * Triple handshake (Bhargavan et al. 2014): a session resumed without the
- * extended master secret. The engine does not resume, so the abbreviated
- * handshake is built from a real full handshake: its ClientHello with the
- * ServerHello's session ID, the ServerHello, then CCS + Finished each way.
+ * extended master secret. The operator row above resumes for real in the
+ * engine; here the abbreviated handshake is built from one full handshake
+ * (its ClientHello with the ServerHello's session ID, the ServerHello, then
+ * CCS + Finished each way), so the same pair can be checked with and
+ * without EMS.
  */
 function sessionOf(t: Transcript): { original: Transcript; sid: Uint8Array } {
   const E = entriesOf(t);

@@ -16,6 +16,8 @@ import type { Extension } from '../../wire/extensions';
 import { encodeHandshake } from '../../wire/handshake';
 import { concatBytes } from '../../wire/hex';
 import { webcrypto } from 'node:crypto';
+import { KEY_OPERATORS } from './ops-keys';
+import { WIRE_OPERATORS } from './ops-wire';
 import {
   type BaseEnv,
   type BaseName,
@@ -240,7 +242,7 @@ export const OPERATORS: readonly MutationOperator[] = [
   { name: 't12-inject-second-shd', description: 'a second ServerHelloDone injected', versions: ['1.2'], declares: ['t12.order.server-hello-done'], mechanism: 'transcript', bases: T12_ALL, apply: (env) => post(env, insertBefore({ dir: S, kind: 'handshake', type: 'server_hello_done', raw: Uint8Array.of(14, 0, 0, 0), encrypted: false }, 'server_hello_done', S)) },
   { name: 't12-inject-client-hello-request', description: 'the client sends a HelloRequest after the handshake', versions: ['1.2'], declares: ['t12.order.hello-request'], mechanism: 'transcript', bases: T12_ALL, apply: (env) => post(env, (E) => void E.push({ dir: C, kind: 'handshake', type: 'hello_request', raw: Uint8Array.of(0, 0, 0, 0), encrypted: true })) },
   { name: 't12-appdata-before-finished', description: 'protected application data injected before the client Finished', versions: ['1.2'], declares: ['t12.order.finished-first-protected'], mechanism: 'transcript', bases: T12_ALL, apply: (env) => post(env, insertBefore({ dir: C, kind: 'application_data', type: 'application_data', raw: Uint8Array.of(1, 2, 3), encrypted: true }, 'finished', C)) },
-  { name: 't12-drop-certificate-request', description: 'CertificateRequest dropped, the client still sends its certificate', versions: ['1.2'], declares: ['t12.order.client-cert-iff-cr'], mechanism: 'transcript', bases: T12_MUTUAL, apply: (env) => post(env, drop('certificate_request', S)) },
+  { name: 't12-drop-certificate-request', description: 'CertificateRequest dropped, the client still sends its certificate', versions: ['1.2'], declares: ['t12.order.client-cert-iff-cr', 't12.fin.transcript-scope'], mechanism: 'transcript', bases: T12_MUTUAL, apply: (env) => post(env, drop('certificate_request', S)) },
   // ---- TLS 1.2 CCS and skipped messages (hooks)
   {
     name: 't12-early-server-ccs', description: 'a ChangeCipherSpec record injected right after the ServerHello record of a full handshake (CVE-2014-0224, towards the client)', versions: ['1.2'], declares: ['t12.order.state-machine', 't12.order.ccs-timing'], mechanism: 'hook', bases: T12_ALL,
@@ -323,7 +325,8 @@ export const OPERATORS: readonly MutationOperator[] = [
   },
   { name: 't12-export-suite-selected', description: 'ServerHello selects TLS_RSA_EXPORT_WITH_RC4_40_MD5, never offered (FREAK style)', versions: ['1.2'], declares: ['t12.neg.suite-offered', 't12.neg.no-weak-algorithms'], mechanism: 'transcript', bases: T12_ALL, apply: (env) => post(env, (E) => { const i = at(E, 'server_hello', S); E[i] = { ...E[i]!, raw: editRaw(E[i]!.raw!, V12, 'server_hello', (b) => { b.cipherSuite = 0x0003; }) }; }) },
   {
-    name: 't12-group-not-offered', description: 'ServerKeyExchange uses secp384r1, which the client did not offer', versions: ['1.2'], declares: ['ext.ecc.curve-offered'], mechanism: 'hook', bases: T12_ECDHE, group: NamedGroup.x25519,
+    // only the RSA-client base: a client with an ECDSA certificate lists its certificate's curve (secp384r1) itself
+    name: 't12-group-not-offered', description: 'ServerKeyExchange uses secp384r1, which the client did not offer', versions: ['1.2'], declares: ['ext.ecc.curve-offered'], mechanism: 'hook', bases: ['t12-ecdhe-rsa-cbc-mutual'], group: NamedGroup.x25519,
     apply: (env) => ({ client: env.client, server: { ...env.server, groups: [NamedGroup.secp384r1] }, hooks: { server: serverSees(chEdit(0x0303, (exts) => setExt(exts, X.supported_groups, { kind: 'supported_groups', groups: [NamedGroup.secp384r1, NamedGroup.x25519, NamedGroup.secp256r1] }))) } }),
   },
   {
@@ -410,5 +413,9 @@ export const OPERATORS: readonly MutationOperator[] = [
   { name: 't13-hrr-group-not-offered', description: 'HelloRetryRequest selects ffdhe2048, not in supported_groups', versions: ['1.3'], declares: ['t13.neg.hrr-group'], mechanism: 'transcript', bases: T13_ALL, apply: (env) => post(env, (E) => withHrr(E, NamedGroup.ffdhe2048, ch2WithShare(NamedGroup.ffdhe2048))) },
   // ---- certificate chains (pki/faults)
   ...FAULT_KINDS.filter((k) => k !== 'scheme-mismatch').map(chainFault),
+  // ---- record layer, order, negotiation and extensions (generators/mutations/ops-wire.ts)
+  ...WIRE_OPERATORS,
+  // ---- crypto, certificates and resumption (generators/mutations/ops-keys.ts)
+  ...KEY_OPERATORS,
 ];
 

@@ -17,13 +17,14 @@ import {
 import type { ClientConfig, Identity, ServerConfig } from '../../engine/config';
 import { SERVER_NAME, type TestPki } from '../../engine/fixtures';
 import type { EngineHooks, HookMessage } from '../../engine/hooks';
-import { type MemoryRun, runInMemory } from '../../engine/memory';
+import { type MemoryOptions, type MemoryRun, runInMemory } from '../../engine/memory';
 import { CipherSuite12, CipherSuite13 } from '../../engine/suites';
-import { TranscriptBuilder } from '../../transcript/build';
+import { type RecordInput, TranscriptBuilder } from '../../transcript/build';
 import type { Direction, Transcript } from '../../transcript/model';
 import type { Extension, ExtensionBody } from '../../wire/extensions';
 import { type DecodeContext, type HandshakeBody, decodeHandshake, encodeHandshake } from '../../wire/handshake';
 import { concatBytes } from '../../wire/hex';
+import { encodeRecord } from '../../wire/record';
 import { NamedGroup } from '../../wire/registry';
 
 export type Version = '1.2' | '1.3';
@@ -76,6 +77,8 @@ export interface CheckInputs {
   trustAnchors?: Uint8Array[];
   at?: Date;
   privateKeys?: Uint8Array[];
+  /** Earlier connections (oldest first) a resumed handshake is compared with. */
+  earlier?: Transcript[];
 }
 
 /** What an operator makes of a base: the configurations and hooks to run, check inputs, and an edit of the finished transcript. */
@@ -85,6 +88,8 @@ export interface Prepared {
   hooks?: { client?: EngineHooks; server?: EngineHooks };
   check?: CheckInputs;
   post?: (t: Transcript) => Transcript | Promise<Transcript>;
+  /** Extra steps of the in-memory run (KeyUpdates once connected). */
+  memory?: Pick<MemoryOptions, 'keyUpdates'>;
 }
 
 export function baseEnv(pki: TestPki, choice: BaseChoice, provider: CryptoProvider = nodeProvider()): BaseEnv {
@@ -108,7 +113,7 @@ export interface MutantRun {
 const APP = { client: new TextEncoder().encode('PUBLISH a/b hello'), server: new TextEncoder().encode('PUBACK') };
 
 export async function runPrepared(env: BaseEnv, p: Prepared, label: string): Promise<MutantRun> {
-  const run = await runInMemory(p.client, p.server, p.hooks ?? {}, { appData: APP, seed: env.choice.seed, plan: `${env.spec.name}/${label}` });
+  const run = await runInMemory(p.client, p.server, p.hooks ?? {}, { appData: APP, seed: env.choice.seed, plan: `${env.spec.name}/${label}`, ...(p.memory ?? {}) });
   const transcript = p.post ? await p.post(run.transcript) : run.transcript;
   const check: CheckInputs = { trustAnchors: env.pki.anchors, privateKeys: [p.server.identity.pkcs8], ...(p.check ?? {}) };
   return { run, transcript, check };
@@ -286,3 +291,75 @@ export function edited(fn: (E: Entry[]) => void): (t: Transcript) => Transcript 
 
 export const C: Direction = 'C->S';
 export const S: Direction = 'S->C';
+
+// ------------------------------------------------------------------ records
+
+/** A transcript entry with the record that carried it (when it was alone in one record) and the raw it had then. */
+export interface FramedEntry extends Entry {
+  record?: RecordInput;
+  original?: Uint8Array;
+}
+
+const CONTENT: Readonly<Record<string, number>> = { handshake: 22, change_cipher_spec: 20, alert: 21, application_data: 23 };
+
+function framedOf(t: Transcript): FramedEntry[] {
+  return t.messages.map((m) => {
+    const e: FramedEntry = { dir: m.dir, kind: m.kind, type: m.type, encrypted: m.encrypted };
+    if (m.raw) e.raw = m.raw;
+    const only = m.records?.length === 1 ? m.records[0]! : undefined;
+    const shared = only !== undefined && t.messages.some((o) => o !== m && o.records?.includes(only));
+    const rec = only !== undefined && !shared ? t.records[only] : undefined;
+    if (rec) {
+      e.record = rec.plaintext ? { dir: rec.dir, raw: rec.raw, plaintext: rec.plaintext } : { dir: rec.dir, raw: rec.raw };
+      if (m.raw) e.original = m.raw;
+    }
+    return e;
+  });
+}
+
+/**
+ * The record of an entry: the original one when the entry is unchanged, else
+ * a new one (protected entries get a filler ciphertext of the right size and
+ * their plaintext, as a decrypting capture reader would give them).
+ */
+export function recordOf(e: FramedEntry, tls13: boolean): RecordInput {
+  if (e.record && e.raw === e.original) return e.record;
+  const inner = CONTENT[e.kind] ?? 23;
+  const fragment = e.raw ?? (e.kind === 'change_cipher_spec' ? Uint8Array.of(1) : e.kind === 'alert' ? Uint8Array.of(1, 0) : new Uint8Array(16).fill(0x61));
+  if (!e.encrypted) return { dir: e.dir, raw: encodeRecord({ contentType: inner, version: 0x0303, fragment }) };
+  const outer = tls13 ? 23 : inner;
+  return { dir: e.dir, raw: encodeRecord({ contentType: outer, version: 0x0303, fragment: new Uint8Array(fragment.length + 17).fill(0xc5) }), plaintext: { contentType: inner, fragment } };
+}
+
+/** Rebuild a transcript from records, keeping its provenance, endpoints and secrets. */
+export function rebuildRecords(t: Transcript, R: readonly RecordInput[]): Transcript {
+  const b = new TranscriptBuilder(t.provenance);
+  for (const r of R) b.addRecord(r);
+  const extra: Parameters<TranscriptBuilder['finish']>[0] = {};
+  if (t.client) extra.client = t.client;
+  if (t.server) extra.server = t.server;
+  if (t.secrets) extra.secrets = t.secrets;
+  return b.finish(extra);
+}
+
+/**
+ * A transcript edit that keeps the record layer: `fn` edits the messages (unchanged
+ * ones keep their real records), `rfn` then edits the records.
+ */
+export function framed(fn: (E: FramedEntry[]) => void, rfn?: (R: RecordInput[]) => void): (t: Transcript) => Transcript {
+  return (t) => {
+    const tls13 = t.records.some((r) => r.contentType === 23 && r.plaintext?.contentType === 22);
+    const E = framedOf(t);
+    fn(E);
+    const R = E.map((e) => recordOf(e, tls13));
+    rfn?.(R);
+    return rebuildRecords(t, R);
+  };
+}
+
+/** Index of the first record of a direction whose (plaintext) content starts with handshake type `hsType`. */
+export function recordAt(R: readonly RecordInput[], dir: Direction, contentType: number, first?: number): number {
+  const i = R.findIndex((r) => r.dir === dir && (r.plaintext ? r.plaintext.contentType : r.raw[0]) === contentType && (first === undefined || (r.plaintext ? r.plaintext.fragment[0] : r.raw[5]) === first));
+  if (i < 0) throw new Error(`no ${dir} record of type ${contentType}${first === undefined ? '' : `/${first}`} to mutate`);
+  return i;
+}
