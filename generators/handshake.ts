@@ -628,3 +628,30 @@ export function schemesForKey(type: PlanKeyType, version: PlanVersion): number[]
   const pss = [S.rsa_pss_rsae_sha256, S.rsa_pss_rsae_sha384, S.rsa_pss_rsae_sha512];
   return version === '1.3' ? pss : [...pss, S.rsa_pkcs1_sha256, S.rsa_pkcs1_sha384, S.rsa_pkcs1_sha512];
 }
+
+/**
+ * Corner plans: every TLS 1.2 suite once and every TLS 1.3 suite with each
+ * client-auth mode, rotating group, client-auth mode, key types, scheme
+ * preference, version offers, HRR and resumption, so that a run covers the
+ * whole configuration space whatever its sample size.
+ */
+export function cornerPlans(): HandshakePlan[] {
+  const suites = [...SUITES_12.map((s) => ['1.2', s] as const), ...AUTH_MODES.flatMap(() => SUITES_13.map((s) => ['1.3', s] as const))];
+  return suites.map(([version, suite], i) => {
+    const [base] = fc.sample(handshakePlanArb(), { numRuns: 1, seed: 1000 + i });
+    const rot = (i * 2) % PLAN_SCHEMES.length;
+    return normalizePlan({
+      ...(base as HandshakePlan),
+      version,
+      suite,
+      group: PLAN_GROUPS[i % PLAN_GROUPS.length] as number,
+      clientAuth: AUTH_MODES[i % AUTH_MODES.length] as HandshakePlan['clientAuth'],
+      serverKey: { type: PLAN_KEY_TYPES[i % PLAN_KEY_TYPES.length] as HandshakePlan['serverKey']['type'], index: i },
+      clientKey: { type: PLAN_KEY_TYPES[(i + 1) % PLAN_KEY_TYPES.length] as HandshakePlan['serverKey']['type'], index: i },
+      serverSchemes: [...PLAN_SCHEMES.slice(rot), ...PLAN_SCHEMES.slice(0, rot)],
+      versionsOffered: (['exact', 'client-both', 'server-both'] as const)[i % 3] as HandshakePlan['versionsOffered'],
+      helloRetry: { on: i % 2 === 1, cookie: i % 4 === 3 },
+      resumption: (version === '1.2' ? (['none', 'session_id', 'ticket'] as const) : (['none', 'psk_dhe_ke', 'psk_ke'] as const))[Math.floor(i / 3) % 3] as HandshakePlan['resumption'],
+    });
+  });
+}

@@ -42,6 +42,26 @@ export interface CertSpec {
   san: { dns: readonly string[]; ips: readonly string[] } | null;
 }
 
+/**
+ * A certificate spec with no extensions, RSA-2048 pool key 0, serial 01 and
+ * validity 2020-2040; `over` sets the rest (tests and mutation operators
+ * start from it and state only what matters to them).
+ */
+export function plainCertSpec(subject: string, over: Partial<CertSpec> = {}): CertSpec {
+  return {
+    subject,
+    key: { type: 'rsa2048', index: 0 },
+    serial: '01',
+    notBefore: new Date(Date.UTC(2020, 0, 1)),
+    notAfter: new Date(Date.UTC(2040, 0, 1)),
+    basicConstraints: null,
+    keyUsage: null,
+    extKeyUsage: null,
+    san: null,
+    ...over,
+  };
+}
+
 export interface BuiltCert {
   spec: CertSpec;
   der: Uint8Array;

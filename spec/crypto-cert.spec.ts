@@ -9,7 +9,7 @@ import { constants, createPublicKey, publicEncrypt, webcrypto } from 'node:crypt
 import { readCaptureTranscripts } from '../capture/tls';
 import { binderKey, certificateVerifyContent13, createRecordProtection, pskBinder, resumptionPsk, tls13Schedule, defaultProvider, deriveEcdh, dhPublicFromPrivate, digest, ffdheParams, importSigningKey, lookupKeyLog, nextTrafficSecret, parseKeyLog, sign, tls13Params, trafficKeys } from '../crypto';
 import * as x509 from '@peculiar/x509';
-import { type BuiltCert, type CertSpec, KeyUsage, buildCert, buildChain } from '../pki/chain';
+import { type BuiltCert, type CertSpec, KeyUsage, buildCert, buildChain, plainCertSpec } from '../pki/chain';
 import { parseCert } from '../pki/parse';
 import { derToPem } from '../pki/pem';
 import { KeyPool } from '../pki/keypool';
@@ -169,18 +169,7 @@ const PENDING: { ephemeral?: NonNullable<Transcript['secrets']>['ephemeral']; ea
 
 const wc = webcrypto as unknown as Crypto;
 const pool = new KeyPool({ crypto: wc });
-const spec = (subject: string, over: Partial<CertSpec> = {}): CertSpec => ({
-  subject,
-  key: { type: 'rsa2048', index: 0 },
-  serial: '01',
-  notBefore: new Date(Date.UTC(2020, 0, 1)),
-  notAfter: new Date(Date.UTC(2040, 0, 1)),
-  basicConstraints: null,
-  keyUsage: null,
-  extKeyUsage: null,
-  san: null,
-  ...over,
-});
+const spec = plainCertSpec;
 const caSpec = (subject: string, over: Partial<CertSpec> = {}): CertSpec => spec(subject, { basicConstraints: { ca: true }, keyUsage: KeyUsage.keyCertSign | KeyUsage.cRLSign, ...over });
 const leafSpec = (over: Partial<CertSpec> = {}): CertSpec => spec('CN=localhost', { key: { type: 'rsa2048', index: 1 }, serial: '10', keyUsage: KeyUsage.digitalSignature | KeyUsage.keyEncipherment, extKeyUsage: ['serverAuth'], san: { dns: ['localhost'], ips: [] }, ...over });
 /** Put a generated chain (leaf first, root last) in the server Certificate and trust its root. */

@@ -19,7 +19,7 @@ import { webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { readCaptureTranscripts } from '../capture/tls';
-import { AUTH_MODES, type HandshakePlan, PLAN_GROUPS, PLAN_KEY_TYPES, PLAN_SCHEMES, REFERENCE_PLANS, type RenderCache, SUITES_12, SUITES_13, describePlan, handshakePlanArb, newRenderCache, normalizePlan, renderHandshake } from '../generators/handshake';
+import { cornerPlans, describePlan, handshakePlanArb, newRenderCache, REFERENCE_PLANS, type RenderCache, renderHandshake } from '../generators/handshake';
 import { allRules } from '../oracles/catalogue';
 import { type CheckOptions, checkTranscript } from '../oracles/engine';
 import type { Verdict } from '../oracles/rule';
@@ -52,27 +52,6 @@ interface Source {
   opts: CheckOptions;
 }
 
-/** The corner plans of spec/valid.spec.ts: every suite once, rotating group, auth mode, keys, schemes, HRR and resumption. */
-function cornerPlans(): HandshakePlan[] {
-  const suites = [...SUITES_12.map((s) => ['1.2', s] as const), ...AUTH_MODES.flatMap(() => SUITES_13.map((s) => ['1.3', s] as const))];
-  return suites.map(([version, suite], i) => {
-    const [base] = fc.sample(handshakePlanArb(), { numRuns: 1, seed: 1000 + i });
-    const rot = (i * 2) % PLAN_SCHEMES.length;
-    return normalizePlan({
-      ...(base as HandshakePlan),
-      version,
-      suite,
-      group: PLAN_GROUPS[i % PLAN_GROUPS.length] as number,
-      clientAuth: AUTH_MODES[i % AUTH_MODES.length] as HandshakePlan['clientAuth'],
-      serverKey: { type: PLAN_KEY_TYPES[i % PLAN_KEY_TYPES.length] as HandshakePlan['serverKey']['type'], index: i },
-      clientKey: { type: PLAN_KEY_TYPES[(i + 1) % PLAN_KEY_TYPES.length] as HandshakePlan['serverKey']['type'], index: i },
-      serverSchemes: [...PLAN_SCHEMES.slice(rot), ...PLAN_SCHEMES.slice(0, rot)],
-      versionsOffered: (['exact', 'client-both', 'server-both'] as const)[i % 3] as HandshakePlan['versionsOffered'],
-      helloRetry: { on: i % 2 === 1, cookie: i % 4 === 3 },
-      resumption: (version === '1.2' ? (['none', 'session_id', 'ticket'] as const) : (['none', 'psk_dhe_ke', 'psk_ke'] as const))[Math.floor(i / 3) % 3] as HandshakePlan['resumption'],
-    });
-  });
-}
 
 async function generated(cache: RenderCache): Promise<Source[]> {
   const out: Source[] = [];

@@ -22,22 +22,15 @@ import { webcrypto } from 'node:crypto';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import {
-  AUTH_MODES,
+  cornerPlans,
   describePlan,
-  type HandshakePlan,
   handshakePlanArb,
   messageSequence,
   newRenderCache,
-  normalizePlan,
-  PLAN_GROUPS,
-  PLAN_KEY_TYPES,
-  PLAN_SCHEMES,
   REFERENCE_PLANS,
   type RenderCache,
   type RenderedHandshake,
   renderHandshake,
-  SUITES_12,
-  SUITES_13,
 } from '../generators/handshake';
 import { checkTranscript } from '../oracles/engine';
 import type { Verdict } from '../oracles/rule';
@@ -137,27 +130,8 @@ describe('valid handshakes conform', () => {
     );
   });
 
-  // Every TLS 1.2 suite once and every TLS 1.3 suite with each client-auth mode, rotating group,
-  // client-auth mode, key types, scheme preference and version offers, so each run covers the
-  // whole configuration space whatever TLSPROP_RUNS is.
-  const suites = [...SUITES_12.map((s) => ['1.2', s] as const), ...AUTH_MODES.flatMap(() => SUITES_13.map((s) => ['1.3', s] as const))];
-  const corners: HandshakePlan[] = suites.map(([version, suite], i) => {
-    const [base] = fc.sample(handshakePlanArb(), { numRuns: 1, seed: 1000 + i });
-    const rot = (i * 2) % PLAN_SCHEMES.length;
-    return normalizePlan({
-      ...(base as HandshakePlan),
-      version,
-      suite,
-      group: PLAN_GROUPS[i % PLAN_GROUPS.length] as number,
-      clientAuth: AUTH_MODES[i % AUTH_MODES.length] as HandshakePlan['clientAuth'],
-      serverKey: { type: PLAN_KEY_TYPES[i % PLAN_KEY_TYPES.length] as HandshakePlan['serverKey']['type'], index: i },
-      clientKey: { type: PLAN_KEY_TYPES[(i + 1) % PLAN_KEY_TYPES.length] as HandshakePlan['serverKey']['type'], index: i },
-      serverSchemes: [...PLAN_SCHEMES.slice(rot), ...PLAN_SCHEMES.slice(0, rot)],
-      versionsOffered: (['exact', 'client-both', 'server-both'] as const)[i % 3] as HandshakePlan['versionsOffered'],
-      helloRetry: { on: i % 2 === 1, cookie: i % 4 === 3 },
-      resumption: (version === '1.2' ? (['none', 'session_id', 'ticket'] as const) : (['none', 'psk_dhe_ke', 'psk_ke'] as const))[Math.floor(i / 3) % 3] as HandshakePlan['resumption'],
-    });
-  });
+  // every suite, auth mode, group, key type, scheme order, HRR and resumption at least once (generators/handshake.ts)
+  const corners = cornerPlans();
   it.each(corners.map((p) => [describePlan(p), p] as const))('corner: %s', async (_n, plan) => {
     failIfProblems(await judge(await renderHandshake(plan, cache), `valid/corner/${describePlan(plan)}`));
   });

@@ -13,7 +13,7 @@ import { runInMemory } from '../../engine/memory';
 import { ServerSessionCache, newClientSessionStore } from '../../engine/session';
 import { CipherSuiteDhe12 } from '../../engine/suites';
 import * as x509 from '@peculiar/x509';
-import { type BuiltCert, type CertSpec, KeyUsage, buildCert, buildChain } from '../../pki/chain';
+import { type BuiltCert, type CertSpec, KeyUsage, buildCert, buildChain, plainCertSpec } from '../../pki/chain';
 import { parseCert } from '../../pki/parse';
 import { derToPem } from '../../pki/pem';
 import { KeyPool } from '../../pki/keypool';
@@ -222,18 +222,7 @@ const badPadding = async (t: Transcript): Promise<Transcript> => {
 
 const wc = webcrypto as unknown as Crypto;
 const pool = new KeyPool({ crypto: wc });
-const certSpec = (subject: string, over: Partial<CertSpec>): CertSpec => ({
-  subject,
-  key: { type: 'rsa2048', index: 0 },
-  serial: '01',
-  notBefore: new Date(Date.UTC(2020, 0, 1)),
-  notAfter: new Date(Date.UTC(2040, 0, 1)),
-  basicConstraints: null,
-  keyUsage: null,
-  extKeyUsage: null,
-  san: null,
-  ...over,
-});
+const certSpec = plainCertSpec;
 const rootSpec = certSpec('CN=tlsprop mutation root', { basicConstraints: { ca: true }, keyUsage: KeyUsage.keyCertSign | KeyUsage.cRLSign });
 const leafSpec = (over: Partial<CertSpec> = {}): CertSpec => certSpec('CN=localhost', { key: { type: 'rsa2048', index: 1 }, serial: '10', keyUsage: KeyUsage.digitalSignature | KeyUsage.keyEncipherment, extKeyUsage: ['serverAuth'], san: { dns: ['localhost', 'example.test'], ips: [] }, ...over });
 const SHA256_RSA = '06092a864886f70d01010b';
