@@ -22,6 +22,7 @@ import { suiteName } from '../peer/peers';
 import { option, parseArgs, UsageError } from './args';
 import { readTrustAnchors } from './check';
 import { isLoopback, parseTarget, readIdentity } from './connect';
+import { fuzzListenCommand } from './fuzz-listen';
 import { type Io, processIo } from './main';
 
 export const FUZZ_USAGE =
@@ -72,6 +73,8 @@ function bar(done: number, total: number): string {
 }
 
 export async function fuzzCommand(args: string[], io: Io): Promise<number> {
+  // --listen: tlsprop plays the server and tests a client command (cli/fuzz-listen.ts)
+  if (args.some((a) => a === '--listen' || a.startsWith('--listen='))) return fuzzListenCommand(args, io);
   const p = parseArgs(args, { flags: ['allow-remote', 'json', 'cert-faults'], options: ['target', 'seed', 'count', 'runs', 'path', 'operator', 'profile', 'save', 'max-shrink', 'strictness', 'cert', 'key', 'ca', 'servername', 'timeout'] });
   if (p.positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(p.positional[0])}; usage: tlsprop ${FUZZ_USAGE}`);
   const targetText = option(p, 'target');

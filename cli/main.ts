@@ -11,6 +11,7 @@ import { checkCommand } from './check';
 import { CONNECT_USAGE, connectCommand } from './connect';
 import { explainCommand } from './explain';
 import { FUZZ_USAGE, fuzzCommand } from './fuzz';
+import { FUZZ_LISTEN_USAGE } from './fuzz-listen';
 import { genCommand } from './gen';
 import { reportCommand } from './report';
 import { rulesCommand } from './rules';
@@ -40,7 +41,7 @@ const commands: Record<string, { run: Command; summary: string }> = {
   rules: { run: rulesCommand, summary: 'rules [--json] [--missing]                                list the conformance rules and which are implemented' },
   check: { run: checkCommand, summary: 'check FILE... [--keylog F] [--trust CA.pem] [--at DATE] [--json]   check captures (pcap/pcapng) and transcript files against the rules' },
   connect: { run: connectCommand, summary: `${CONNECT_USAGE}   one handshake with our client against a loopback peer` },
-  fuzz: { run: fuzzCommand, summary: `${FUZZ_USAGE}   our client against a live TLS server: valid and mutant conversations` },
+  fuzz: { run: fuzzCommand, summary: `${FUZZ_USAGE}   our client against a live TLS server: valid, mutant, state-machine and certificate-fault conversations, shrunk to the smallest failing one\n  ${FUZZ_LISTEN_USAGE}   our server against a TLS client run once per conversation` },
   explain: { run: explainCommand, summary: 'explain CAPTURE [--keylog F] [--trust CA.pem] [--quiet]   the handshake flight by flight, with the rules checked on each message' },
   gen: { run: genCommand, summary: 'gen --out DIR [--count N] [--seed S] [--version 1.2|1.3] [--mutual]   write generated handshakes as transcript JSON (with secrets), pcap and key log' },
 };

@@ -1,0 +1,129 @@
+/**
+ * `tlsprop fuzz --listen HOST:PORT --client-cmd CMD`: tlsprop plays the TLS
+ * server and tests a client, running CMD once per conversation
+ * (peer/fuzzclient.ts; CMD is run by /bin/sh with `{host}` and `{port}`
+ * replaced, see peer/clientcmd.ts). Progress lines, a results table, the
+ * ladder of each failing conversation (shrunk when possible, with the
+ * `--seed S --path P` that replays it) and a summary; `--json` prints the
+ * result as JSON (progress then goes to stderr). Exit 0 when every
+ * conversation is conforming and both sanity handshakes worked, 1
+ * otherwise, 2 on usage errors. Only loopback listen addresses unless
+ * --allow-remote. Without --cert/--key our server uses the engine's test
+ * PKI; --ca-out writes its root certificate for the client to trust.
+ */
+import { writeFileSync } from 'node:fs';
+import type { Identity } from '../engine/config';
+import { testPki } from '../engine/fixtures';
+import { STRICTNESS, type Strictness } from '../peer/conversation';
+import { type ClientFuzzOptions, type ClientFuzzResult, clientLadderText, fuzzClient } from '../peer/fuzzclient';
+import { suiteName } from '../peer/peers';
+import { option, parseArgs, UsageError } from './args';
+import { readTrustAnchors } from './check';
+import { isLoopback, parseTarget, readIdentity } from './connect';
+import type { Io } from './main';
+
+export const FUZZ_LISTEN_USAGE =
+  'fuzz --listen HOST:PORT --client-cmd CMD [--cert C --key K] [--ca CA] [--ca-out FILE] [--client-cert-required] [--seed S] [--runs N] [--path P] [--strictness exact|alert-or-close|any-abort] [--timeout MS] [--operator NAME[,NAME]]... [--allow-remote] [--json]';
+
+function intOption(text: string | undefined, name: string, dflt: number, min: number): number {
+  if (text === undefined) return dflt;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} needs an integer >= ${min}, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+/** One row per conversation. */
+export function clientResultsTable(r: ClientFuzzResult): string[] {
+  const rows = r.results.map((x) => [x.run.path ?? '', x.run.verdict, x.alert ?? '-', x.run.rule ?? '-', `${x.ms} ms`, x.run.name]);
+  const head = ['path', 'verdict', 'alert', 'rule', 'time', 'conversation'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return [line(head), ...rows.map(line)];
+}
+
+export function clientFuzzOk(r: ClientFuzzResult): boolean {
+  return r.sanity.first && r.sanity.last && r.results.length > 0 && r.results.every((x) => x.run.verdict === 'conforming');
+}
+
+export async function fuzzListenCommand(args: string[], io: Io): Promise<number> {
+  const p = parseArgs(args, {
+    flags: ['allow-remote', 'json', 'client-cert-required'],
+    options: ['listen', 'client-cmd', 'seed', 'runs', 'path', 'strictness', 'cert', 'key', 'ca', 'ca-out', 'timeout', 'operator'],
+  });
+  if (p.positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(p.positional[0])}; usage: tlsprop ${FUZZ_LISTEN_USAGE}`);
+  const listenText = option(p, 'listen');
+  if (listenText === undefined) throw new UsageError(`--listen is required; usage: tlsprop ${FUZZ_LISTEN_USAGE}`);
+  const command = option(p, 'client-cmd');
+  if (command === undefined || !command.trim()) throw new UsageError(`--client-cmd is required; usage: tlsprop ${FUZZ_LISTEN_USAGE}`);
+  // port 0: a free port, picked when our server starts listening (the probe line shows it)
+  const listen = /^[^:]+:0$/.test(listenText) ? { host: listenText.slice(0, -2), port: 0 } : parseTarget(listenText);
+  if (!isLoopback(listen.host) && !p.flags.has('allow-remote')) throw new UsageError(`${listen.host} is not a loopback address; give --allow-remote to listen elsewhere`);
+  const host = listen.host === 'localhost' ? '127.0.0.1' : listen.host;
+  const strictness = option(p, 'strictness') ?? 'alert-or-close';
+  if (!STRICTNESS.includes(strictness as Strictness)) throw new UsageError(`--strictness must be one of ${STRICTNESS.join(', ')}, got ${JSON.stringify(strictness)}`);
+  const seed = intOption(option(p, 'seed'), 'seed', 1, 0);
+  const runs = intOption(option(p, 'runs'), 'runs', 20, 1);
+  const timeout = intOption(option(p, 'timeout'), 'timeout', 3000, 1);
+  const path = option(p, 'path');
+  if (path !== undefined && !/^\d+(:\d+)*$/.test(path)) throw new UsageError(`--path expects a fast-check path like 3:0:1, got ${JSON.stringify(path)}`);
+  const cert = option(p, 'cert');
+  const key = option(p, 'key');
+  if ((cert === undefined) !== (key === undefined)) throw new UsageError('--cert and --key go together');
+  const json = p.flags.has('json');
+  const progress = json ? io.err : io.out;
+
+  const pki = await testPki();
+  let identity: Identity = pki.identity('server', 'rsa');
+  if (cert !== undefined && key !== undefined) identity = readIdentity(cert, key);
+  const caOut = option(p, 'ca-out');
+  if (caOut !== undefined) writeFileSync(caOut, pki.root.pem);
+  const o: ClientFuzzOptions = { host, port: listen.port, command, seed, runs, strictness: strictness as Strictness, pki, identity, readTimeoutMs: timeout, onProgress: progress, clientCertRequired: p.flags.has('client-cert-required') };
+  const ca = p.options.get('ca');
+  o.trustAnchors = ca ? readTrustAnchors(ca) : pki.anchors;
+  if (path !== undefined) o.path = path;
+  const operators = p.options.get('operator');
+  if (operators !== undefined) o.mutants = operators.flatMap((v) => v.split(',')).map((m) => m.trim()).filter((m) => m !== '');
+
+  progress(`fuzzing client ${JSON.stringify(command)} from ${host}:${listen.port} seed ${seed} runs ${runs} strictness ${strictness}${path !== undefined ? ` path ${path}` : ''}`);
+  const r = await fuzzClient(o);
+  const ok = clientFuzzOk(r);
+  if (json) {
+    io.out(
+      JSON.stringify(
+        {
+          listen: r.listen,
+          command: r.command,
+          seed,
+          strictness,
+          profile: { versions: r.profile.versions, tls13: r.profile.suites['1.3'].map(suiteName), tls12: r.profile.suites['1.2'].map(suiteName) },
+          mutants: r.mutants,
+          sanity: r.sanity,
+          conversations: r.results.map((x) => ({ ...x.run, ...(x.alert ? { alert: x.alert } : {}), clientViolations: x.clientViolations, exit: x.command.exitCode, ms: x.ms })),
+          shrunk: r.shrunk.map((s) => ({ from: s.from, path: s.path, runs: s.runs, conversation: s.result.run })),
+          skipped: r.skipped,
+          ok,
+        },
+        null,
+        2,
+      ),
+    );
+    return ok ? 0 : 1;
+  }
+  for (const l of clientResultsTable(r)) io.out(l);
+  const failing = r.results.filter((x) => x.run.verdict !== 'conforming');
+  const shrunkFrom = new Set(r.shrunk.map((s) => s.from));
+  for (const x of failing) {
+    if (shrunkFrom.has(x.run.path ?? '')) continue;
+    for (const l of clientLadderText(x.run)) io.out(l);
+  }
+  for (const s of r.shrunk) {
+    io.out(`smallest failing conversation (shrunk from path ${s.from} in ${s.runs} runs):`);
+    for (const l of clientLadderText(s.result.run)) io.out(l);
+  }
+  const counts = new Map<string, number>();
+  for (const x of r.results) counts.set(x.run.verdict, (counts.get(x.run.verdict) ?? 0) + 1);
+  io.out(
+    `${r.results.length} conversations in ${r.ms} ms: ${[...counts].map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}; sanity first ${r.sanity.first ? 'ok' : 'FAILED'}, last ${r.sanity.last ? 'ok' : 'FAILED'}${r.skipped.length ? `; ${r.skipped.length} skipped` : ''}`,
+  );
+  return ok ? 0 : 1;
+}
