@@ -79,7 +79,7 @@ async function converse(endpoint: TlsClient | TlsServer, socket: Socket, script:
   const run: SocketRun = { end: { kind: 'done', outcome: endpoint.outcome }, records: [], received: [] };
   const send = (recs: readonly WireRecord[]) => {
     for (const r of recs) run.records.push(r.plaintext ? { dir: 'sent', raw: r.raw, plaintext: r.plaintext } : { dir: 'sent', raw: r.raw });
-    // One write per flight, as TLS stacks do (OpenSSL s_server -stateless fails when the dummy CCS arrives alone before the second ClientHello).
+    // One write per flight, as TLS stacks do (OpenSSL's s_client sends its dummy CCS and ClientHello2 in one segment too).
     if (recs.length && !socket.destroyed) socket.write(Buffer.concat(recs.map((r) => r.raw)));
   };
   const text = () => Buffer.concat(run.received.map((c) => Buffer.from(c))).toString('latin1');

@@ -79,7 +79,33 @@ export function coveringMatrix(suiteName: (code: number) => string): Row[] {
 export type Feature = 'DHE_RSA ffdhe2048' | 'DHE_RSA ffdhe3072' | 'HRR' | 'HRR + cookie' | 'PSK psk_dhe_ke' | 'PSK psk_ke' | 'TLS 1.2 session ID' | 'TLS 1.2 ticket' | 'KeyUpdate';
 export const FEATURES: readonly Feature[] = ['DHE_RSA ffdhe2048', 'DHE_RSA ffdhe3072', 'HRR', 'HRR + cookie', 'PSK psk_dhe_ke', 'PSK psk_ke', 'TLS 1.2 session ID', 'TLS 1.2 ticket', 'KeyUpdate'];
 /** Peer and role: the peer's program or API (its role is the other end of ours). */
-export type Column = 'openssl s_server' | 'openssl s_client' | 'node server' | 'node client' | 'gnutls-serv' | 'gnutls-cli';
+export type Column = 'openssl s_server' | 'openssl s_client' | 'node server' | 'node client' | 'gnutls-serv' | 'gnutls-cli' | 'botan tls_server' | 'botan tls_client';
+
+const BOTAN_NO_TLS13 = 'Botan 2.19 (the CLI and the library) implements TLS up to 1.2 only';
+/**
+ * Combination rows a peer cannot run, and why (each becomes a skipped test
+ * carrying the reason). Columns not listed run every row.
+ */
+export const UNSUPPORTED_ROWS: Partial<Record<Column, ReadonlyArray<{ when: (r: Row) => boolean; why: string }>>> = {
+  'botan tls_server': [
+    { when: (r) => r.version === '1.3', why: BOTAN_NO_TLS13 },
+    {
+      when: (r) => r.mutual,
+      why:
+        'botan tls_server has no option for a CA file and its credentials manager gives no trusted CA for client certificates: with require_client_certificate_authentication it rejects every one with bad_certificate ' +
+        '(checked: our RSA and ECDSA client chains, an OpenSSL-made ECDSA chain with clientAuth EKU, a self-signed certificate, its own server certificate)',
+    },
+  ],
+  'botan tls_client': [
+    { when: (r) => r.version === '1.3', why: BOTAN_NO_TLS13 },
+    { when: (r) => r.mutual, why: 'botan tls_client has no option to load a client certificate and key' },
+  ],
+};
+
+/** Why `column` cannot run `row`, or undefined when it can. */
+export function unsupportedRow(column: Column, row: Row): string | undefined {
+  return UNSUPPORTED_ROWS[column]?.find((u) => u.when(row))?.why;
+}
 
 /** Feature cells a peer cannot run, and why (each becomes a skipped test carrying the reason). */
 export const UNSUPPORTED: Partial<Record<Column, Partial<Record<Feature, string>>>> = {

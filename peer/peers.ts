@@ -142,6 +142,18 @@ export function botanServer(o: { port: number; files: PkiFiles; key: KeyKind; po
   return { name: 'botan tls_server', command: 'botan', package: 'botan', args, listenPort: o.port, startTimeoutMs: 8000 };
 }
 
+/**
+ * `botan tls_client` to `host` (default localhost, which /etc/hosts maps to
+ * 127.0.0.1; Botan checks the server certificate against that name). TLS 1.2
+ * only, and it has no option to send a client certificate. Stdin is sent,
+ * received data printed.
+ */
+export function botanClient(o: { port: number; files: PkiFiles; policy?: string; host?: string }): LaunchSpec {
+  const args = ['tls_client', o.host ?? 'localhost', `--port=${o.port}`, `--trusted-cas=${o.files.ca}`, '--skip-system-cert-store'];
+  if (o.policy) args.push(`--policy=${o.policy}`);
+  return { name: 'botan tls_client', command: 'botan', package: 'botan', args };
+}
+
 /** Botan policy text enabling the matrix's ciphers (AEADs and CBC with SHA-256/384, ECDHE and RSA). */
 export function writeBotanPolicy(dir: string, preferredGroup = 'x25519'): string {
   const path = join(dir, `botan-policy-${preferredGroup}.txt`);
