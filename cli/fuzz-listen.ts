@@ -10,20 +10,27 @@
  * otherwise, 2 on usage errors. Only loopback listen addresses unless
  * --allow-remote. Without --cert/--key our server uses the engine's test
  * PKI; --ca-out writes its root certificate for the client to trust.
+ * `--profile FILE.json` (peer/profile.ts; names are mutant names) marks
+ * expected failures, which then do not fail the run (an expected failure
+ * that passes does), and disables mutants or rules; `--save DIR` writes
+ * each failure (shrunk when possible) as pcap + key log + transcript JSON,
+ * as `fuzz --target` does.
  */
 import { writeFileSync } from 'node:fs';
 import type { Identity } from '../engine/config';
 import { testPki } from '../engine/fixtures';
 import { STRICTNESS, type Strictness } from '../peer/conversation';
-import { type ClientFuzzOptions, type ClientFuzzResult, clientLadderText, fuzzClient } from '../peer/fuzzclient';
+import { failsRun } from '../peer/fuzzcommon';
+import { type ClientFuzzOptions, type ClientFuzzResult, clientConversationNames, clientLadderText, fuzzClient } from '../peer/fuzzclient';
 import { suiteName } from '../peer/peers';
 import { option, parseArgs, UsageError } from './args';
 import { readTrustAnchors } from './check';
 import { isLoopback, parseTarget, readIdentity } from './connect';
+import { fuzzResultsTable, readProfileFile, savedLine } from './fuzzshared';
 import type { Io } from './main';
 
 export const FUZZ_LISTEN_USAGE =
-  'fuzz --listen HOST:PORT --client-cmd CMD [--cert C --key K] [--ca CA] [--ca-out FILE] [--client-cert-required] [--seed S] [--runs N] [--path P] [--strictness exact|alert-or-close|any-abort] [--timeout MS] [--operator NAME[,NAME]]... [--allow-remote] [--json]';
+  'fuzz --listen HOST:PORT --client-cmd CMD [--cert C --key K] [--ca CA] [--ca-out FILE] [--client-cert-required] [--seed S] [--runs N] [--path P] [--strictness exact|alert-or-close|any-abort] [--timeout MS] [--operator NAME[,NAME]]... [--profile FILE.json] [--save DIR] [--max-shrink N] [--allow-remote] [--json]';
 
 function intOption(text: string | undefined, name: string, dflt: number, min: number): number {
   if (text === undefined) return dflt;
@@ -34,21 +41,23 @@ function intOption(text: string | undefined, name: string, dflt: number, min: nu
 
 /** One row per conversation. */
 export function clientResultsTable(r: ClientFuzzResult): string[] {
-  const rows = r.results.map((x) => [x.run.path ?? '', x.run.verdict, x.alert ?? '-', x.run.rule ?? '-', `${x.ms} ms`, x.run.name]);
-  const head = ['path', 'verdict', 'alert', 'rule', 'time', 'conversation'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
-  return [line(head), ...rows.map(line)];
+  return fuzzResultsTable(r.results);
 }
 
+/** Conversations the profile expected to fail that passed. */
+export function unexpectedPasses(r: ClientFuzzResult): ClientFuzzResult['results'] {
+  return r.results.filter((x) => x.profile?.status === 'unexpected-pass');
+}
+
+/** Both sanity handshakes worked, something ran, nothing failed but the expected failures, and no expected failure passed. */
 export function clientFuzzOk(r: ClientFuzzResult): boolean {
-  return r.sanity.first && r.sanity.last && r.results.length > 0 && r.results.every((x) => x.run.verdict === 'conforming');
+  return r.sanity.first && r.sanity.last && r.results.length > 0 && !r.results.some(failsRun) && unexpectedPasses(r).length === 0;
 }
 
 export async function fuzzListenCommand(args: string[], io: Io): Promise<number> {
   const p = parseArgs(args, {
     flags: ['allow-remote', 'json', 'client-cert-required'],
-    options: ['listen', 'client-cmd', 'seed', 'runs', 'path', 'strictness', 'cert', 'key', 'ca', 'ca-out', 'timeout', 'operator'],
+    options: ['listen', 'client-cmd', 'seed', 'runs', 'path', 'strictness', 'cert', 'key', 'ca', 'ca-out', 'timeout', 'operator', 'profile', 'save', 'max-shrink'],
   });
   if (p.positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(p.positional[0])}; usage: tlsprop ${FUZZ_LISTEN_USAGE}`);
   const listenText = option(p, 'listen');
@@ -81,12 +90,19 @@ export async function fuzzListenCommand(args: string[], io: Io): Promise<number>
   const ca = p.options.get('ca');
   o.trustAnchors = ca ? readTrustAnchors(ca) : pki.anchors;
   if (path !== undefined) o.path = path;
+  const maxShrink = option(p, 'max-shrink');
+  if (maxShrink !== undefined) o.maxShrinkRuns = intOption(maxShrink, 'max-shrink', 20, 0);
+  const profileFile = option(p, 'profile');
+  if (profileFile !== undefined) o.profile = readProfileFile(profileFile, await clientConversationNames(pki));
+  const save = option(p, 'save');
+  if (save !== undefined) o.save = save;
   const operators = p.options.get('operator');
   if (operators !== undefined) o.mutants = operators.flatMap((v) => v.split(',')).map((m) => m.trim()).filter((m) => m !== '');
 
-  progress(`fuzzing client ${JSON.stringify(command)} from ${host}:${listen.port} seed ${seed} runs ${runs} strictness ${strictness}${path !== undefined ? ` path ${path}` : ''}`);
+  progress(`fuzzing client ${JSON.stringify(command)} from ${host}:${listen.port} seed ${seed} runs ${runs} strictness ${strictness}${path !== undefined ? ` path ${path}` : ''}${profileFile !== undefined ? ` profile ${profileFile}` : ''}`);
   const r = await fuzzClient(o);
   const ok = clientFuzzOk(r);
+  const ups = unexpectedPasses(r);
   if (json) {
     io.out(
       JSON.stringify(
@@ -98,9 +114,14 @@ export async function fuzzListenCommand(args: string[], io: Io): Promise<number>
           profile: { versions: r.profile.versions, tls13: r.profile.suites['1.3'].map(suiteName), tls12: r.profile.suites['1.2'].map(suiteName) },
           mutants: r.mutants,
           sanity: r.sanity,
-          conversations: r.results.map((x) => ({ ...x.run, ...(x.alert ? { alert: x.alert } : {}), clientViolations: x.clientViolations, exit: x.command.exitCode, ms: x.ms })),
-          shrunk: r.shrunk.map((s) => ({ from: s.from, path: s.path, runs: s.runs, conversation: s.result.run })),
+          conversations: r.results.map((x) => ({ ...x.run, ...(x.alert ? { alert: x.alert } : {}), ...(x.profile ? { profile: x.profile } : {}), ...(x.saved ? { saved: x.saved } : {}), clientViolations: x.clientViolations, exit: x.command.exitCode, ms: x.ms })),
+          shrunk: r.shrunk.map((s) => ({ from: s.from, path: s.path, runs: s.runs, replay: `--seed ${seed} --path ${s.path}`, conversation: s.result.run, ...(s.result.saved ? { saved: s.result.saved } : {}) })),
           skipped: r.skipped,
+          disabled: r.disabled,
+          profileOutcome: {
+            expectedFailures: r.results.filter((x) => x.profile?.status === 'expected-failure').map((x) => ({ path: x.run.path, name: x.run.name, reason: x.profile!.reason })),
+            unexpectedPasses: ups.map((x) => ({ path: x.run.path, name: x.run.name, reason: x.profile!.reason })),
+          },
           ok,
         },
         null,
@@ -110,20 +131,25 @@ export async function fuzzListenCommand(args: string[], io: Io): Promise<number>
     return ok ? 0 : 1;
   }
   for (const l of clientResultsTable(r)) io.out(l);
-  const failing = r.results.filter((x) => x.run.verdict !== 'conforming');
+  const failing = r.results.filter(failsRun);
   const shrunkFrom = new Set(r.shrunk.map((s) => s.from));
   for (const x of failing) {
     if (shrunkFrom.has(x.run.path ?? '')) continue;
     for (const l of clientLadderText(x.run)) io.out(l);
+    if (x.saved) io.out(savedLine(x.saved));
   }
   for (const s of r.shrunk) {
     io.out(`smallest failing conversation (shrunk from path ${s.from} in ${s.runs} runs):`);
     for (const l of clientLadderText(s.result.run)) io.out(l);
+    if (s.result.saved) io.out(savedLine(s.result.saved));
   }
+  for (const x of ups) io.out(`unexpected pass: ${x.run.path} ${x.run.name} (profile: ${x.profile!.reason})`);
+  for (const d of r.disabled) io.out(`disabled by the profile: ${d}`);
+  const expected = r.results.filter((x) => x.profile?.status === 'expected-failure').length;
   const counts = new Map<string, number>();
   for (const x of r.results) counts.set(x.run.verdict, (counts.get(x.run.verdict) ?? 0) + 1);
   io.out(
-    `${r.results.length} conversations in ${r.ms} ms: ${[...counts].map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}; sanity first ${r.sanity.first ? 'ok' : 'FAILED'}, last ${r.sanity.last ? 'ok' : 'FAILED'}${r.skipped.length ? `; ${r.skipped.length} skipped` : ''}`,
+    `${r.results.length} conversations in ${r.ms} ms: ${[...counts].map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}; sanity first ${r.sanity.first ? 'ok' : 'FAILED'}, last ${r.sanity.last ? 'ok' : 'FAILED'}${r.skipped.length ? `; ${r.skipped.length} skipped` : ''}${expected ? `; ${expected} expected failures` : ''}${ups.length ? `; ${ups.length} unexpected passes` : ''}`,
   );
   return ok ? 0 : 1;
 }

@@ -1,4 +1,5 @@
 /** Client fuzzing without a network: server-side operators, live mutations, profiles, planning and classification. */
+import { nodeProvider } from '../crypto';
 import { testPki } from '../engine/fixtures';
 import { runInMemory } from '../engine/memory';
 import type { SocketEnd } from '../engine/socket';
@@ -42,19 +43,43 @@ describe('live server-side operators', () => {
     }
   });
 
-  it('live state-machine mutations are named after catalogue transcript operators and, run in memory, trip their rules and make our client abort', async () => {
+  it('live mutations are named after catalogue transcript operators (or declare their own rules) and, run in memory, trip their rules and make our client abort', async () => {
     const pki = await testPki();
+    const identity = pki.identity('server', 'rsa');
     for (const m of LIVE_MUTATIONS) {
       const op = OPERATORS.find((o) => o.name === m.name);
-      expect([m.name, op?.mechanism, requiredAlerts(op!).length > 0]).toEqual([m.name, 'transcript', true]);
+      if (m.own) expect([m.name, op, m.own.declares.length > 0, m.own.alerts.length > 0]).toEqual([m.name, undefined, true, true]);
+      else expect([m.name, op?.mechanism, requiredAlerts(op!).length > 0]).toEqual([m.name, 'transcript', true]);
+      const declares = m.own?.declares ?? op!.declares;
       const v13 = m.version === '1.3';
       const suite = v13 ? CipherSuite13.TLS_AES_128_GCM_SHA256 : m.ecdhe ? CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 : CipherSuite12.TLS_RSA_WITH_AES_128_GCM_SHA256;
       const versions = [v13 ? 0x0304 : 0x0303];
-      const run = await runInMemory({ versions, cipherSuites: [suite], serverName: 'localhost' }, { versions, cipherSuites: [suite], identity: pki.identity('server', 'rsa') }, { server: m.hooks() });
+      const groups = m.groups ? [m.groups[0]!] : undefined;
+      const run = await runInMemory({ versions, cipherSuites: [suite], serverName: 'localhost', ...(groups ? { groups } : {}) }, { versions, cipherSuites: [suite], identity, ...(groups ? { groups } : {}) }, { server: m.hooks({ identity, provider: nodeProvider() }) });
       expect([m.name, run.clientOutcome.kind]).toEqual([m.name, 'alert_sent']);
       const { verdicts } = await checkTranscript(run.transcript, { trustAnchors: pki.anchors });
-      const tripped = verdicts.filter((x) => x.status === 'violation' && [...op!.declares, `t${v13 ? 13 : 12}.order.state-machine`].includes(x.rule));
+      const tripped = verdicts.filter((x) => x.status === 'violation' && [...declares, `t${v13 ? 13 : 12}.order.state-machine`].includes(x.rule));
       expect([m.name, tripped.length > 0]).toEqual([m.name, true]);
+    }
+  });
+
+  it('the off-curve point with a valid X: a validating client aborts with illegal_parameter, an x-only one (accept-invalid-ecdh-point) completes', async () => {
+    const pki = await testPki();
+    const identity = pki.identity('server', 'rsa');
+    const points = LIVE_MUTATIONS.filter((m) => m.own?.declares.includes('ecdh.point-on-curve'));
+    expect(points.map((m) => m.version).sort()).toEqual(['1.2', '1.3']);
+    for (const m of points) {
+      for (const group of m.groups ?? []) {
+        const suite = m.version === '1.3' ? CipherSuite13.TLS_AES_128_GCM_SHA256 : CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256;
+        const versions = [m.version === '1.3' ? 0x0304 : 0x0303];
+        const server = { versions, cipherSuites: [suite], identity, groups: [group] };
+        const healthy = await runInMemory({ versions, cipherSuites: [suite], serverName: 'localhost', groups: [group] }, server, { server: m.hooks({ identity, provider: nodeProvider() }) });
+        expect([m.name, group, healthy.clientOutcome.kind === 'alert_sent' ? healthy.clientOutcome.alert.description : healthy.clientOutcome.kind]).toEqual([m.name, group, 47]);
+        const faulty = await runInMemory({ versions, cipherSuites: [suite], serverName: 'localhost', groups: [group], faults: ['accept-invalid-ecdh-point'] }, server, { server: m.hooks({ identity, provider: nodeProvider() }) });
+        expect([m.name, group, faulty.clientOutcome.kind]).toEqual([m.name, group, 'connected']);
+        const { verdicts } = await checkTranscript(faulty.transcript, { trustAnchors: pki.anchors });
+        expect(verdicts.filter((x) => x.rule === 'ecdh.point-on-curve' && x.status === 'violation').map((x) => faulty.transcript.messages[x.message!]?.dir)).toEqual(['S->C']);
+      }
     }
   });
 });

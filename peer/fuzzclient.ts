@@ -21,7 +21,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import fc from 'fast-check';
-import { nodeProvider } from '../crypto';
+import { type CryptoProvider, nodeProvider } from '../crypto';
 import { type ClientAuthMode, type ClientConfig, DEFAULT_SUITES, type Identity, type ServerConfig } from '../engine/config';
 import { keyKindOf } from '../engine/core';
 import type { TestPki } from '../engine/fixtures';
@@ -30,8 +30,7 @@ import { TlsServer } from '../engine/server';
 import { runServerOverSocket, type SocketRun } from '../engine/socket';
 import { engineSuite } from '../engine/suites';
 import { BASES, type BaseName, type MutationOperator, OPERATORS } from '../generators/mutations';
-import { type BaseEnv, baseEnv } from '../generators/mutations/support';
-import { checkTranscript } from '../oracles/engine';
+import { type BaseEnv, baseEnv, editRaw, getExt, randomOfHello, resignSke } from '../generators/mutations/support';
 import type { Verdict } from '../oracles/rule';
 import type { ConversationRun, ConversationVerdict } from '../reports/model';
 import type { Transcript } from '../transcript/model';
@@ -40,8 +39,11 @@ import type { ClientHello } from '../wire/handshake';
 import { alertDescriptions, ExtensionType, NamedGroup, namedGroups, nameOf } from '../wire/registry';
 import { ClientCommand, type ClientCommandResult, describeCommandEnd } from './clientcmd';
 import { allowedAlerts, type Expectation, type LiveVersion, type Strictness } from './conversation';
-import { describeEnd, flowLines, transcriptOfRun } from './live';
+import { disabledRules, failsRun, judgeRun, ladderText, type ProfileStatus, profileStatusOf, saveRun } from './fuzzcommon';
+import { describeEnd, transcriptOfRun } from './live';
 import { suiteName } from './peers';
+import { disabledBy, EMPTY_PROFILE, type FuzzProfile, type Subject } from './profile';
+import type { SavedFiles } from './save';
 
 // ------------------------------------------------------------------ mutants
 
@@ -119,7 +121,17 @@ export interface LiveMutation {
   version: LiveVersion;
   /** TLS 1.2: the suite must be ECDHE (a ServerKeyExchange is sent). */
   ecdhe?: boolean;
-  hooks: () => EngineHooks;
+  /** Only with these key-exchange groups (default: any the client offers). */
+  groups?: readonly number[];
+  /** Rules and required alerts of a mutation the catalogue has no operator for (default: the catalogue operator of the same name). */
+  own?: { declares: readonly string[]; alerts: readonly string[] };
+  hooks: (ctx: LiveContext) => EngineHooks;
+}
+
+/** What a live mutation may need from the run: our server's identity (to re-sign what it changes). */
+export interface LiveContext {
+  identity: Identity;
+  provider: CryptoProvider;
 }
 
 /** beforeSend of our server: `fn` returns the replacement for a message type, or undefined. */
@@ -148,7 +160,67 @@ const moveAfter = (moved: string, after: string) =>
     return undefined;
   });
 
+/**
+ * Our server's ECDH public value made invalid in the one way a client can
+ * still complete the handshake with: the last byte of Y flipped, so the
+ * point is off the curve (for one X only Y and -Y are on it) while X is
+ * still our real X. A client that validates the point aborts
+ * (illegal_parameter, RFC 8446 §4.2.8.2 / RFC 8422 §5.4); one that
+ * computes from X alone (an x-only ladder) gets our real shared secret and
+ * goes on, which the catalogue operators (identity, wrong length, X off the
+ * curve: all unusable by the client) cannot show.
+ */
+function flipY(point: Uint8Array): Uint8Array {
+  const out = point.slice();
+  out[out.length - 1] ^= 0x01;
+  return out;
+}
+
+/** TLS 1.3: the ServerHello key share (NIST curves only). */
+const serverShareOffCurve = (): EngineHooks => ({
+  beforeSend: (m) => {
+    if (m.kind !== 'handshake' || m.type !== 'server_hello') return undefined;
+    let changed = false;
+    const raw = editRaw(m.raw, { version: 0x0304 }, 'server_hello', (b) => {
+      const ks = getExt(b.extensions, ExtensionType.key_share, 'key_share_server');
+      if (ks?.share.keyExchange[0] !== 4) return;
+      ks.share.keyExchange = flipY(ks.share.keyExchange);
+      changed = true;
+    });
+    return changed ? [raw] : undefined;
+  },
+});
+
+/** TLS 1.2: the ServerKeyExchange point, re-signed so that only the point is wrong. */
+const skePointOffCurve = (ctx: LiveContext): EngineHooks => {
+  let clientRandom: Uint8Array | undefined;
+  let serverRandom: Uint8Array | undefined;
+  return {
+    beforeProcess: (m) => {
+      if (m.type === 'client_hello') clientRandom = randomOfHello(m.raw).slice();
+      return undefined;
+    },
+    beforeSend: async (m) => {
+      if (m.kind !== 'handshake') return undefined;
+      if (m.type === 'server_hello') serverRandom = randomOfHello(m.raw).slice();
+      if (m.type !== 'server_key_exchange' || !clientRandom || !serverRandom) return undefined;
+      // header(4) curve_type(1) group(2) length(1) point, scheme(2) length(2) signature
+      const len = m.raw[7]!;
+      if (m.raw[4] !== 3 || m.raw[8] !== 4 || len < 3) return undefined;
+      const edited = m.raw.slice();
+      edited.set(flipY(m.raw.subarray(8, 8 + len)), 8);
+      const scheme = (m.raw[8 + len]! << 8) | m.raw[9 + len]!;
+      return [await resignSke(ctx.provider, ctx.identity, edited, scheme, clientRandom, serverRandom)];
+    },
+  };
+};
+
+const NIST_GROUPS: readonly number[] = [NamedGroup.secp256r1, NamedGroup.secp384r1];
+const POINT_RULES = { declares: ['ecdh.point-on-curve'], alerts: ['illegal_parameter'] };
+
 export const LIVE_MUTATIONS: readonly LiveMutation[] = [
+  { name: 't12-ske-point-off-curve-valid-x', version: '1.2', ecdhe: true, groups: NIST_GROUPS, own: POINT_RULES, hooks: skePointOffCurve },
+  { name: 't13-server-share-off-curve-valid-x', version: '1.3', groups: NIST_GROUPS, own: POINT_RULES, hooks: serverShareOffCurve },
   { name: 't12-drop-ske', version: '1.2', ecdhe: true, hooks: drop('server_key_exchange') },
   { name: 't12-drop-server-certificate', version: '1.2', hooks: drop('certificate') },
   { name: 't12-duplicate-server-hello', version: '1.2', hooks: twice('server_hello') },
@@ -306,11 +378,21 @@ export interface ClientFuzzOptions {
   mutants?: readonly string[];
   /** Conversations run while shrinking one failure (default 20; 0: no shrinking). */
   maxShrinkRuns?: number;
+  /** Expected failures and disabled mutants / rules (peer/profile.ts; names are mutant names, see clientConversationNames). */
+  profile?: FuzzProfile;
+  /** Write each failing (shrunk) conversation here as pcap + key log + transcript JSON (peer/save.ts). */
+  save?: string;
   onProgress?: (line: string) => void;
 }
 
 /** The mutants a profile allows, in a fixed order (catalogue operators, then live mutations). */
-export function applicableMutants(profile: ClientProfile, operators: readonly MutationOperator[], o: Partial<Pick<ClientFuzzOptions, 'mutants' | 'clientCertRequired'>>): Mutant[] {
+export function applicableMutants(profile: ClientProfile, operators: readonly MutationOperator[], o: Partial<Pick<ClientFuzzOptions, 'mutants' | 'clientCertRequired' | 'profile'>>): Mutant[] {
+  const all = allApplicableMutants(profile, operators, o);
+  const prof = o.profile ?? EMPTY_PROFILE;
+  return all.filter((m) => disabledBy(prof, { names: [m.name], rules: m.declares }) === undefined);
+}
+
+function allApplicableMutants(profile: ClientProfile, operators: readonly MutationOperator[], o: Partial<Pick<ClientFuzzOptions, 'mutants' | 'clientCertRequired'>>): Mutant[] {
   const out: Mutant[] = [];
   const has = (v: LiveVersion) => profile.versions.includes(v) && profile.suites[v].length > 0;
   for (const op of operators) {
@@ -323,8 +405,9 @@ export function applicableMutants(profile: ClientProfile, operators: readonly Mu
   for (const m of LIVE_MUTATIONS) {
     if (o.mutants && !o.mutants.includes(m.name)) continue;
     if (!has(m.version) || (m.ecdhe && !profile.suites['1.2'].some(isEcdhe))) continue;
-    const op = catalogueOperator(m.name);
-    out.push({ name: m.name, version: m.version, declares: op.declares, alerts: requiredAlerts(op), kind: 'live' });
+    if (m.groups && !profile.groups.some((g) => m.groups!.includes(g))) continue;
+    const rules = m.own ?? { declares: catalogueOperator(m.name).declares, alerts: requiredAlerts(catalogueOperator(m.name)) };
+    out.push({ name: m.name, version: m.version, declares: rules.declares, alerts: rules.alerts, kind: 'live' });
   }
   return out;
 }
@@ -353,7 +436,9 @@ export function conversationOf(p: ConvPick, profile: ClientProfile, mutants: rea
   } else if (mutant && LIVE_MUTATIONS.find((m) => m.name === mutant.name)?.ecdhe) suites = suites.filter(isEcdhe);
   const suite = suites[p.suite % suites.length]!;
   // TLS 1.2 ECDHE_ECDSA: our certificate's curve must be one the client offers
-  const groups = profile.groups.length ? profile.groups : [NamedGroup.x25519];
+  const only = mutant?.kind === 'live' ? LIVE_MUTATIONS.find((m) => m.name === mutant.name)?.groups : undefined;
+  const offered = profile.groups.length ? profile.groups : [NamedGroup.x25519];
+  const groups = only ? offered.filter((g) => only.includes(g)) : offered;
   const group = groups[p.group % groups.length]!;
   const clientAuth: ClientAuthMode = o.clientCertRequired ? 'require' : p.auth === 1 ? 'request' : 'none';
   const label = `${version} ${suiteName(suite)} ${nameOf(namedGroups, group)}${clientAuth !== 'none' ? ` cert-${clientAuth}` : ''}`;
@@ -453,10 +538,16 @@ export interface ClientConversationResult {
   clientViolations: string[];
   command: ClientCommandResult;
   ms: number;
+  /** What the profile said about it (absent: not in the profile). */
+  profile?: { status: ProfileStatus; reason: string };
+  /** Files written by --save. */
+  saved?: SavedFiles;
 }
 
 interface Outcome {
   result: ClientConversationResult;
+  records?: { dir: 'sent' | 'received'; raw: Uint8Array }[];
+  keylog?: string[];
   /** Why the conversation proves nothing: the mutation did not apply, did not fire, or broke no declared rule on the wire. */
   skip?: string;
   transcript?: Transcript;
@@ -484,7 +575,7 @@ async function serverFor(o: ClientFuzzOptions, conv: ClientConversation, profile
   if (m.kind === 'live') {
     const lm = LIVE_MUTATIONS.find((x) => x.name === m.name);
     if (!lm) throw new Error(`no live mutation ${m.name}`);
-    return { config, hooks: lm.hooks(), applicable: true };
+    return { config, hooks: lm.hooks({ identity: o.identity, provider }), applicable: true };
   }
   const op = catalogueOperator(m.name);
   const base = baseFor(op, conv.version, conv.suite) ?? op.bases[0]!;
@@ -592,26 +683,15 @@ async function runConversation(s: Session, conv: ClientConversation, profile: Cl
   const run = await runServerOverSocket(server, sock, { readTimeoutMs, totalTimeoutMs, appData: SERVER_APP_DATA });
   sock.destroy();
   const command = await cmd.finish(o.exitGraceMs ?? 1000);
-  let transcript: Transcript | undefined;
-  let ladder: string[];
-  let clientViolations: string[] = [];
-  let verdicts: Verdict[] = [];
-  try {
-    transcript = (await transcriptOfRun(run, server, 'server', s.target, config.provider)).transcript;
-    ladder = flowLines(transcript);
-  } catch (e) {
-    ladder = [...run.records.map((r) => `${r.dir === 'sent' ? 'S->C' : 'C->S'}: record type ${r.raw[0] ?? '?'} (${r.raw.length} bytes)`), `-- transcript not built: ${e instanceof Error ? e.message : String(e)}`];
-  }
-  if (transcript) {
-    const t = transcript;
-    verdicts = (await checkTranscript(t, o.trustAnchors ? { trustAnchors: o.trustAnchors } : {})).verdicts;
-    clientViolations = verdicts.filter((v) => v.status === 'violation' && v.message !== undefined && t.messages[v.message]?.dir === 'C->S').map((v) => `${v.rule} @${v.message}: ${v.detail}`);
-  }
+  const prof = o.profile ?? EMPTY_PROFILE;
+  const judged = await judgeRun(run, server, 'server', s.target, config.provider ?? nodeProvider(), { peer: 'C->S', ignoredRules: disabledRules(prof), ...(o.trustAnchors ? { trustAnchors: o.trustAnchors } : {}) });
+  const { transcript, ladder, verdicts } = judged;
+  const clientViolations = judged.peerViolations;
   const ccs12 = conv.version === '1.2' && transcript?.messages.some((m) => m.dir === 'C->S' && m.kind === 'change_cipher_spec') === true;
   const c = classifyClientEnd(conv, run, clientAlertOf(run, transcript), o.strictness, w, ccs12);
   let verdict = c.verdict;
   let detail = c.detail;
-  let rule = conv.expect.kind === 'reject' ? conv.expect.rules[0] : undefined;
+  let rule = conv.expect.kind === 'reject' ? ruleOnWire(conv.expect.rules, verdicts) : undefined;
   if (verdict === 'conforming' && clientViolations.length) {
     verdict = 'flagged';
     detail = `client's messages violate ${clientViolations[0]}`;
@@ -622,6 +702,8 @@ async function runConversation(s: Session, conv: ClientConversation, profile: Cl
   if (rule !== undefined && verdict !== 'conforming') cr.rule = rule;
   const result: ClientConversationResult = { run: cr, conversation: conv, clientViolations, command, ms: Date.now() - t0 };
   if (c.alert !== undefined) result.alert = c.alert;
+  const status = profileStatusOf(prof, subjectOf(conv, cr.rule), verdict);
+  if (status) result.profile = status;
   let effective: string | undefined = applicable ? undefined : 'not applicable: the client itself offers what the mutation injects';
   if (conv.mutant && effective === undefined) {
     // a live reordering may be caught by the generic state-machine rule before the specific order rule decides
@@ -633,7 +715,28 @@ async function runConversation(s: Session, conv: ClientConversation, profile: Cl
       effective = `no declared rule broken on the wire (${seen.join(', ') || 'no verdict'}; violations: ${other.join(', ') || 'none'})`;
     }
   }
-  return effective === undefined ? { result, transcript } : { result, skip: effective, transcript };
+  const out: Outcome = { result, records: run.records.map((r) => ({ dir: r.dir, raw: r.raw })), keylog: judged.keylog };
+  if (transcript) out.transcript = transcript;
+  if (effective !== undefined) out.skip = effective;
+  return out;
+}
+
+/**
+ * The rule a mutant's conversation is reported under: the first declared
+ * rule the oracles found broken on the wire, a specific one before the
+ * generic state-machine rule (it names the check the peer skipped); the
+ * first declared rule when none was seen broken.
+ */
+function ruleOnWire(declared: readonly string[], verdicts: readonly Verdict[]): string | undefined {
+  const broken = declared.filter((r) => verdicts.some((v) => v.rule === r && v.status === 'violation'));
+  return broken.find((r) => !r.endsWith('.order.state-machine')) ?? broken[0] ?? declared[0];
+}
+
+/** What a conversation is, for matching profile entries: its mutant's name and rules (and the rule it was judged on). */
+function subjectOf(conv: ClientConversation, rule?: string): Subject {
+  const rules = conv.expect.kind === 'reject' ? [...conv.expect.rules] : [];
+  if (rule !== undefined && !rules.includes(rule)) rules.push(rule);
+  return { names: conv.mutant ? [conv.mutant.name] : [], rules };
 }
 
 // ------------------------------------------------------------------ run
@@ -657,6 +760,8 @@ export interface ClientFuzzResult {
   /** Mutants that did not apply to this client or changed nothing on the wire (they prove nothing and are not counted). */
   skipped: string[];
   shrunk: ShrinkResult[];
+  /** Mutants the profile switched off, with the reason. */
+  disabled: string[];
   ms: number;
 }
 
@@ -700,6 +805,11 @@ function sameFailure(a: ConversationRun, b: ConversationRun): boolean {
   return a.verdict === b.verdict && a.rule === b.rule;
 }
 
+/** Every conversation name a client run can have (profile entries are checked against them). */
+export async function clientConversationNames(pki: TestPki): Promise<string[]> {
+  return [...(await serverSideOperators(pki)).map((op) => op.name), ...LIVE_MUTATIONS.map((m) => m.name)];
+}
+
 export async function fuzzClient(o: ClientFuzzOptions): Promise<ClientFuzzResult> {
   const t0 = Date.now();
   const progress = o.onProgress ?? (() => undefined);
@@ -711,7 +821,14 @@ export async function fuzzClient(o: ClientFuzzOptions): Promise<ClientFuzzResult
     progress(
       `probe on ${o.host}:${port}: client offers ${profile.versions.map((v) => `TLS ${v}`).join(', ') || 'no version we run'}; TLS 1.3 [${profile.suites['1.3'].map(suiteName).join(', ')}], TLS 1.2 [${profile.suites['1.2'].map(suiteName).join(', ')}]${profile.completed ? '' : `; probe did not complete: ${profile.detail}`}`,
     );
-    const mutants = applicableMutants(profile, await serverSideOperators(o.pki), o);
+    const operators = await serverSideOperators(o.pki);
+    const mutants = applicableMutants(profile, operators, o);
+    const prof = o.profile ?? EMPTY_PROFILE;
+    const disabled = allApplicableMutants(profile, operators, o).flatMap((m) => {
+      const d = disabledBy(prof, { names: [m.name], rules: m.declares });
+      return d ? [`${m.name}: ${d.reason}`] : [];
+    });
+    const outcomes = new Map<ClientConversationResult, Outcome>();
     const results: ClientConversationResult[] = [];
     const skipped: string[] = [];
     const shrunk: ShrinkResult[] = [];
@@ -735,30 +852,34 @@ export async function fuzzClient(o: ClientFuzzOptions): Promise<ClientFuzzResult
           fc.asyncProperty(arb, async (p) => {
             if (!first) return true;
             first = false;
-            replayed = (await runConversation(s, convOf(p, o.path!), profile)).result;
+            const out = await runConversation(s, convOf(p, o.path!), profile);
+            replayed = out.result;
+            outcomes.set(out.result, out);
             return true;
           }),
           { seed: o.seed, path: o.path, numRuns: 1, endOnFailure: true },
         );
         if (replayed) {
           results.push(replayed);
-          progress(`replay ${o.path} ${replayed.run.name}: ${replayed.run.verdict}${replayed.alert ? ` (${replayed.alert})` : ''}`);
+          progress(`replay ${o.path} ${replayed.run.name}: ${replayed.run.verdict}${replayed.alert ? ` (${replayed.alert})` : ''}${replayed.profile ? ` [${replayed.profile.status}]` : ''}`);
         }
       } else {
         const picks = fc.sample(arb, { seed: o.seed, numRuns: o.runs });
         for (const [i, p] of picks.entries()) {
           const conv = convOf(p, String(i));
-          const { result, skip } = await runConversation(s, conv, profile);
+          const out = await runConversation(s, conv, profile);
+          const { result, skip } = out;
           if (skip !== undefined) {
             skipped.push(`${conv.path} ${conv.name}: ${skip}`);
             progress(`[${i + 1}/${picks.length}] ${conv.name}: skipped (${skip})`);
             continue;
           }
           results.push(result);
-          progress(`[${i + 1}/${picks.length}] ${conv.name}: ${result.run.verdict}${result.alert ? ` (${result.alert})` : ''}`);
+          outcomes.set(result, out);
+          progress(`[${i + 1}/${picks.length}] ${conv.name}: ${result.run.verdict}${result.alert ? ` (${result.alert})` : ''}${result.profile ? ` [${result.profile.status}]` : ''}`);
         }
         const budget = o.maxShrinkRuns ?? 20;
-        const failing = results.filter((r) => r.run.verdict !== 'conforming');
+        const failing = results.filter(failsRun);
         const distinct = failing.filter((r, i) => failing.findIndex((x) => sameFailure(x.run, r.run)) === i).slice(0, 2);
         for (const f of budget > 0 ? distinct : []) {
           let runs = 0;
@@ -767,28 +888,43 @@ export async function fuzzClient(o: ClientFuzzOptions): Promise<ClientFuzzResult
             fc.asyncProperty(arb, async (p) => {
               if (runs >= budget) return true;
               runs++;
-              const { result, skip } = await runConversation(s, convOf(p, `shrinking ${f.run.path ?? ''}`), profile);
-              const fails = skip === undefined && sameFailure(result.run, f.run);
-              if (fails) smallest = result;
+              const out = await runConversation(s, convOf(p, `shrinking ${f.run.path ?? ''}`), profile);
+              const fails = out.skip === undefined && failsRun(out.result) && sameFailure(out.result.run, f.run);
+              if (fails) {
+                smallest = out.result;
+                outcomes.set(out.result, out);
+              }
               return !fails;
             }),
             { seed: o.seed, path: f.run.path ?? '0', numRuns: 1 },
           );
           const path = r.counterexamplePath ?? f.run.path ?? '';
+          const found = outcomes.get(smallest);
           smallest = { ...smallest, run: { ...smallest.run, path }, conversation: { ...smallest.conversation, path } };
+          if (found) outcomes.set(smallest, found);
           shrunk.push({ from: f.run.path ?? '', path, runs, result: smallest });
           progress(`shrunk ${f.run.path}: ${smallest.run.name} [${smallest.run.verdict}] path ${path} (${runs} runs)`);
         }
       }
     }
+    if (o.save) {
+      // each failure once: its shrunk form when there is one, else the conversation as run
+      const shrunkFrom = new Set(shrunk.map((x) => x.from));
+      const toSave = [...shrunk.map((x) => x.result), ...results.filter((r) => failsRun(r) && !shrunkFrom.has(r.run.path ?? ''))];
+      for (const [n, r] of toSave.entries()) {
+        const out = outcomes.get(r);
+        if (!out?.records) continue;
+        const input = { path: r.run.path ?? 'x', name: r.conversation.mutant?.name ?? r.conversation.name, role: 'server' as const, records: out.records, keylog: out.keylog ?? [], serverPort: port, clientPort: 40000 + (n % 20000) };
+        r.saved = saveRun(o.save, out.transcript ? { ...input, transcript: out.transcript } : input);
+        progress(`saved ${r.run.path}: ${r.saved.pcap}`);
+      }
+    }
     const last = first && (await sanity('sanity last'));
-    return { listen: `${o.host}:${port}`, command: o.command, profile, mutants: mutants.map((m) => m.name), sanity: { first, last }, results, skipped, shrunk, ms: Date.now() - t0 };
+    return { listen: `${o.host}:${port}`, command: o.command, profile, mutants: mutants.map((m) => m.name), sanity: { first, last }, results, skipped, shrunk, disabled, ms: Date.now() - t0 };
   } finally {
     await listener.close();
   }
 }
 
-/** Ladder of a failing conversation, for printing. */
-export function clientLadderText(r: ConversationRun): string[] {
-  return [`${r.name} [${r.verdict}${r.rule ? ` ${r.rule}` : ''}] replay: --seed ${r.seed ?? '?'} --path ${r.path ?? '?'}`, ...(r.detail ? [`  ${r.detail}`] : []), ...r.ladder.map((l) => `  ${l}`)];
-}
+/** Ladder of a failing conversation, for printing (peer/fuzzcommon.ts). */
+export const clientLadderText = ladderText;

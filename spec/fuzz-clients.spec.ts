@@ -9,10 +9,16 @@
  * reject every mutant with an alert the broken rules name (strictness
  * exact); the faulty client must come out as accepted-invalid on the
  * Finished rule, shrunk to a smallest conversation that replays by seed and
- * path through the CLI. Afterwards no socket and no child process is left.
+ * path through the CLI. `--profile` marks the GnuTLS finding as expected
+ * (exit 0; the same expected failure passing against OpenSSL fails the run)
+ * and `--save` writes a failure that tshark decrypts. Afterwards no socket
+ * and no child process is left. The faulty-client switches each have their
+ * own test in spec/faulty-clients.spec.ts.
  */
 import { buildSync } from 'esbuild';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fuzzListenCommand } from '../cli/fuzz-listen';
 import { UsageError } from '../cli/args';
@@ -21,6 +27,7 @@ import { type ClientFuzzOptions, type ClientFuzzResult, clientLadderText, fuzzCl
 import { LOOPBACK, requireBinary } from '../peer/launch';
 import { type PkiFiles, writePki } from '../peer/pki';
 import { recordFragment, runDir } from '../reports/collect';
+import { tsharkInstalled } from './support/tshark';
 
 let files: PkiFiles;
 /** The faulty client, bundled once (node starts it in ~0.2 s instead of compiling the engine each time). */
@@ -58,6 +65,7 @@ function childProcesses(): number[] {
 }
 
 const settle = () => new Promise<void>((r) => setTimeout(r, 50));
+
 
 /**
  * The mutants the exact-strictness runs draw from, pinned so that operators
@@ -248,6 +256,58 @@ describe('tlsprop fuzz --listen: a faulty client and the command line', () => {
     expect(c.err[0]).toMatch(/^fuzzing client "openssl s_client .*" from 127\.0\.0\.1:0 seed 2 runs 4 strictness exact$/);
     await settle();
     expect(childProcesses()).toEqual(kids);
+  });
+
+  it('--profile: the GnuTLS downgrade-sentinel finding marked as expected makes the gnutls-cli run exit 0; an expected failure that passes fails the run', async () => {
+    const caOut = join(files.dir, 'fuzz-root-profile.crt');
+    const profile = join(files.dir, 'gnutls-profile.json');
+    writeFileSync(profile, JSON.stringify({ target: 'gnutls-cli 3.7', expectedFailures: [{ name: 't12-tls11-sentinel', rule: 'ver.downgrade-sentinel-set', reason: 'GnuTLS 3.7.9 goes on after the TLS 1.1 sentinel (RFC 8446 §4.1.3)' }] }));
+    const args = (cmd: string) => ['--listen', '127.0.0.1:0', '--client-cmd', cmd, '--runs', '3', '--seed', '1', '--operator', 't12-tls11-sentinel', '--profile', profile, '--ca-out', caOut, '--max-shrink', '0', '--json'];
+    const kids = childProcesses();
+    const c = capture();
+    const code = await fuzzListenCommand(args(`gnutls-cli 127.0.0.1 --port {port} --x509cafile ${caOut} --priority NORMAL:+SHA256:+SHA384`), c.io);
+    type J = { ok: boolean; conversations: Array<{ verdict: string; rule?: string; profile?: { status: string } }>; profileOutcome: { expectedFailures: unknown[]; unexpectedPasses: unknown[] } };
+    const j = JSON.parse(c.out.join('\n')) as J;
+    const mutants = j.conversations.filter((x) => x.profile);
+    expect(mutants.length).toBeGreaterThan(0);
+    expect(mutants.map((x) => [x.verdict, x.rule, x.profile?.status])).toEqual(mutants.map(() => ['accepted-invalid', 'ver.downgrade-sentinel-set', 'expected-failure']));
+    expect([code, j.ok, j.profileOutcome.unexpectedPasses]).toEqual([0, true, []]);
+    // OpenSSL rejects the sentinel: the same profile's expected failure passes, which fails the run
+    const o = capture();
+    const code2 = await fuzzListenCommand(args(`openssl s_client -connect {host}:{port} -servername localhost -CAfile ${caOut}`), o.io);
+    const k = JSON.parse(o.out.join('\n')) as J;
+    expect([code2, k.ok, k.profileOutcome.unexpectedPasses.length > 0]).toEqual([1, false, true]);
+    // a profile naming a mutant that does not exist is a usage error
+    writeFileSync(profile, JSON.stringify({ expectedFailures: [{ name: 'no-such-mutant', reason: 'x' }] }));
+    await expect(fuzzListenCommand(args('true'), capture().io)).rejects.toThrow(/unknown conversation name "no-such-mutant"/);
+    await settle();
+    expect(childProcesses()).toEqual(kids);
+  });
+
+  (tsharkInstalled() ? it : it.skip)('--save writes the shrunk failure as pcap + key log + transcript JSON; tshark decrypts both Finished messages', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tlsprop-client-save-'));
+    try {
+      const c = capture();
+      const code = await fuzzListenCommand(['--listen', '127.0.0.1:0', '--client-cmd', `node ${faultyJs} {host} {port}`, '--seed', '5', '--runs', '3', '--operator', 't13-server-finished-wrong', '--max-shrink', '2', '--save', dir, '--json'], c.io);
+      expect(code).toBe(1);
+      const j = JSON.parse(c.out.join('\n')) as { shrunk: Array<{ replay: string; conversation: { verdict: string }; saved?: { pcap: string; keylog: string; json: string } }> };
+      expect(j.shrunk).toHaveLength(1);
+      const s = j.shrunk[0]!;
+      expect([s.conversation.verdict, s.replay]).toEqual(['accepted-invalid', expect.stringMatching(/^--seed 5 --path \d+(:\d+)*$/)]);
+      const saved = s.saved!;
+      for (const p of [saved.pcap, saved.keylog, saved.json]) expect(existsSync(p)).toBe(true);
+      expect(readFileSync(saved.keylog, 'utf8')).toMatch(/^SERVER_HANDSHAKE_TRAFFIC_SECRET /m);
+      expect(readFileSync(saved.json, 'utf8')).not.toMatch(/TRAFFIC_SECRET/);
+      const finished = (keylog: boolean) =>
+        execFileSync('tshark', ['-r', saved.pcap, ...(keylog ? ['-o', `tls.keylog_file:${saved.keylog}`] : []), '-Y', 'tls.handshake.type==20', '-T', 'fields', '-e', 'ip.src', '-e', 'tcp.srcport'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      expect(finished(false)).toBe('');
+      // our wrong server Finished, then the faulty client's Finished, both readable once decrypted
+      const lines = finished(true).split('\n');
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).not.toBe(lines[1]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('usage errors (listen address, client command, strictness, path) and a client that never connects', async () => {

@@ -1,0 +1,107 @@
+/**
+ * Pieces the live fuzzers share, whichever role tlsprop plays: judging a
+ * socket run through the transcript and the oracles, what a profile says
+ * about a conversation's outcome, writing a conversation for `--save`, and
+ * the printed ladder of a failing conversation. peer/fuzzclient.ts (tlsprop
+ * plays the server) uses them; peer/fuzz.ts (tlsprop plays the client) has
+ * the same logic inline and can switch over.
+ */
+import type { CryptoProvider } from '../crypto';
+import type { TlsClient } from '../engine/client';
+import type { TlsServer } from '../engine/server';
+import type { SocketRun } from '../engine/socket';
+import { checkTranscript } from '../oracles/engine';
+import type { Verdict } from '../oracles/rule';
+import type { ConversationRun, ConversationVerdict } from '../reports/model';
+import type { Direction, Transcript } from '../transcript/model';
+import { flowLines, transcriptOfRun } from './live';
+import { expectedFailureOf, type FuzzProfile, type Subject } from './profile';
+import { type SavedFiles, saveConversation, stemOf } from './save';
+
+export type ProfileStatus = 'expected-failure' | 'unexpected-pass';
+
+export interface JudgedRun {
+  /** Absent when the records could not be turned into a transcript (the ladder says why). */
+  transcript?: Transcript;
+  /** Our endpoint's NSS key log lines. */
+  keylog: string[];
+  /** `C->S: ...` lines (or raw record lines when no transcript was built). */
+  ladder: string[];
+  verdicts: Verdict[];
+  /** Violations by messages the peer sent (`rule @index: detail`), without the rules `ignoredRules` names. */
+  peerViolations: string[];
+}
+
+/**
+ * The transcript of a socket run from our endpoint's side, its ladder, the
+ * oracles' verdicts and the peer's violations. `peer` is the direction of
+ * the messages the peer under test sent.
+ */
+export async function judgeRun(
+  run: SocketRun,
+  endpoint: TlsClient | TlsServer,
+  role: 'client' | 'server',
+  target: string,
+  provider: CryptoProvider,
+  opts: { trustAnchors?: Uint8Array[]; peer: Direction; ignoredRules?: ReadonlySet<string> },
+): Promise<JudgedRun> {
+  const ours = role === 'client' ? 'C->S' : 'S->C';
+  let transcript: Transcript | undefined;
+  let keylog: string[] = [];
+  let ladder: string[];
+  try {
+    ({ transcript, keylog } = await transcriptOfRun(run, endpoint, role, target, provider));
+    ladder = flowLines(transcript);
+  } catch (e) {
+    // e.g. a mutant that leaves the peer's records unreadable to the transcript builder: keep the raw record ladder
+    const theirs = ours === 'C->S' ? 'S->C' : 'C->S';
+    ladder = [...run.records.map((r) => `${r.dir === 'sent' ? ours : theirs}: record type ${r.raw[0] ?? '?'} (${r.raw.length} bytes)`), `-- transcript not built: ${e instanceof Error ? e.message : String(e)}`];
+  }
+  let verdicts: Verdict[] = [];
+  let peerViolations: string[] = [];
+  if (transcript) {
+    const t = transcript;
+    verdicts = (await checkTranscript(t, opts.trustAnchors ? { trustAnchors: opts.trustAnchors } : {})).verdicts;
+    peerViolations = verdicts
+      .filter((v) => v.status === 'violation' && v.message !== undefined && t.messages[v.message]?.dir === opts.peer && !opts.ignoredRules?.has(v.rule))
+      .map((v) => `${v.rule} @${v.message}: ${v.detail}`);
+  }
+  const out: JudgedRun = { keylog, ladder, verdicts, peerViolations };
+  if (transcript) out.transcript = transcript;
+  return out;
+}
+
+/** Rules a profile disables outright (entries with a rule and no name): their violations are not reported. */
+export function disabledRules(p: FuzzProfile): ReadonlySet<string> {
+  return new Set(p.disabled.filter((d) => d.name === undefined && d.rule !== undefined).map((d) => d.rule!));
+}
+
+/** What the profile says about a conversation that ended with `verdict`: an expected failure, an unexpected pass, or nothing. */
+export function profileStatusOf(p: FuzzProfile, s: Subject, verdict: ConversationVerdict): { status: ProfileStatus; reason: string } | undefined {
+  const e = expectedFailureOf(p, s);
+  return e ? { status: verdict === 'conforming' ? 'unexpected-pass' : 'expected-failure', reason: e.reason } : undefined;
+}
+
+/** A conversation that fails the run: not conforming and not an expected failure. */
+export function failsRun(r: { run: ConversationRun; profile?: { status: ProfileStatus } }): boolean {
+  return r.run.verdict !== 'conforming' && r.profile?.status !== 'expected-failure';
+}
+
+/**
+ * `--save`: one conversation as pcap + key log + transcript JSON. `records`
+ * are as our endpoint saw them (`sent` by us); the capture is written from
+ * the client's side whichever role we played.
+ */
+export function saveRun(
+  dir: string,
+  x: { path: string; name: string; role: 'client' | 'server'; records: readonly { dir: 'sent' | 'received'; raw: Uint8Array }[]; keylog: readonly string[]; transcript?: Transcript; serverPort: number; clientPort: number },
+): SavedFiles {
+  const records = x.role === 'client' ? x.records : x.records.map((r) => ({ dir: r.dir === 'sent' ? ('received' as const) : ('sent' as const), raw: r.raw }));
+  const input = { records, keylog: x.keylog, serverPort: x.serverPort, clientPort: x.clientPort };
+  return saveConversation(dir, stemOf(x.path, x.name), x.transcript ? { ...input, transcript: x.transcript } : input);
+}
+
+/** Ladder of a failing conversation, for printing, with the options that replay it. */
+export function ladderText(r: ConversationRun): string[] {
+  return [`${r.name} [${r.verdict}${r.rule ? ` ${r.rule}` : ''}] replay: --seed ${r.seed ?? '?'} --path ${r.path ?? '?'}`, ...(r.detail ? [`  ${r.detail}`] : []), ...r.ladder.map((l) => `  ${l}`)];
+}
