@@ -9,7 +9,7 @@
  * conversation is conforming and both sanity handshakes worked, 1
  * otherwise, 2 on usage errors. Only loopback listen addresses unless
  * --allow-remote. Without --cert/--key our server uses the engine's test
- * PKI; --ca-out writes its root certificate for the client to trust.
+ * PKI; --write-ca writes its root certificate for the client to trust.
  * `--profile FILE.json` (peer/profile.ts; names are mutant names) marks
  * expected failures, which then do not fail the run (an expected failure
  * that passes does), and disables mutants or rules; `--save DIR` writes
@@ -30,7 +30,7 @@ import { fuzzResultsTable, readProfileFile, savedLine } from './fuzzshared';
 import type { Io } from './main';
 
 export const FUZZ_LISTEN_USAGE =
-  'fuzz --listen HOST:PORT --client-cmd CMD [--cert C --key K] [--ca CA] [--ca-out FILE] [--client-cert-required] [--seed S] [--runs N] [--path P] [--strictness exact|alert-or-close|any-abort] [--timeout MS] [--operator NAME[,NAME]]... [--profile FILE.json] [--save DIR] [--max-shrink N] [--allow-remote] [--json]';
+  'fuzz --listen HOST:PORT --client-cmd CMD [--cert C --key K] [--ca CA] [--write-ca FILE] [--client-cert-required] [--seed S] [--runs N] [--path P] [--strictness exact|alert-or-close|any-abort] [--timeout MS] [--operator NAME[,NAME]]... [--profile FILE.json] [--save DIR] [--max-shrink N] [--allow-remote] [--json]';
 
 function intOption(text: string | undefined, name: string, dflt: number, min: number): number {
   if (text === undefined) return dflt;
@@ -57,7 +57,7 @@ export function clientFuzzOk(r: ClientFuzzResult): boolean {
 export async function fuzzListenCommand(args: string[], io: Io): Promise<number> {
   const p = parseArgs(args, {
     flags: ['allow-remote', 'json', 'client-cert-required'],
-    options: ['listen', 'client-cmd', 'seed', 'runs', 'path', 'strictness', 'cert', 'key', 'ca', 'ca-out', 'timeout', 'operator', 'profile', 'save', 'max-shrink'],
+    options: ['listen', 'client-cmd', 'seed', 'runs', 'path', 'strictness', 'cert', 'key', 'ca', 'write-ca', 'timeout', 'operator', 'profile', 'save', 'max-shrink'],
   });
   if (p.positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(p.positional[0])}; usage: tlsprop ${FUZZ_LISTEN_USAGE}`);
   const listenText = option(p, 'listen');
@@ -84,7 +84,7 @@ export async function fuzzListenCommand(args: string[], io: Io): Promise<number>
   const pki = await testPki();
   let identity: Identity = pki.identity('server', 'rsa');
   if (cert !== undefined && key !== undefined) identity = readIdentity(cert, key);
-  const caOut = option(p, 'ca-out');
+  const caOut = option(p, 'write-ca');
   if (caOut !== undefined) writeFileSync(caOut, pki.root.pem);
   const o: ClientFuzzOptions = { host, port: listen.port, command, seed, runs, strictness: strictness as Strictness, pki, identity, readTimeoutMs: timeout, onProgress: progress, clientCertRequired: p.flags.has('client-cert-required') };
   const ca = p.options.get('ca');

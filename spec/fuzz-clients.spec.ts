@@ -242,11 +242,11 @@ describe('tlsprop fuzz --listen: a faulty client and the command line', () => {
     expectAllConforming(r);
   });
 
-  it('--json, with the default test PKI whose root --ca-out writes for the client', async () => {
+  it('--json, with the default test PKI whose root --write-ca writes for the client', async () => {
     const caOut = join(files.dir, 'fuzz-root.crt');
     const c = capture();
     const kids = childProcesses();
-    const code = await fuzzListenCommand(['--listen', '127.0.0.1:0', '--client-cmd', `openssl s_client -connect {host}:{port} -servername localhost -CAfile ${caOut} -verify_return_error -tls1_3`, '--runs', '4', '--seed', '2', '--strictness', 'exact', '--operator', 't13-server-finished-wrong,t13-drop-ee', '--ca-out', caOut, '--json'], c.io);
+    const code = await fuzzListenCommand(['--listen', '127.0.0.1:0', '--client-cmd', `openssl s_client -connect {host}:{port} -servername localhost -CAfile ${caOut} -verify_return_error -tls1_3`, '--runs', '4', '--seed', '2', '--strictness', 'exact', '--operator', 't13-server-finished-wrong,t13-drop-ee', '--write-ca', caOut, '--json'], c.io);
     const j = JSON.parse(c.out.join('\n')) as { ok: boolean; sanity: unknown; profile: { versions: string[] }; conversations: Array<{ verdict: string; path: string; role: string }> };
     expect([code, j.ok, j.sanity]).toEqual([0, true, { first: true, last: true }]);
     expect(j.profile.versions).toEqual(['1.3']);
@@ -262,7 +262,7 @@ describe('tlsprop fuzz --listen: a faulty client and the command line', () => {
     const caOut = join(files.dir, 'fuzz-root-profile.crt');
     const profile = join(files.dir, 'gnutls-profile.json');
     writeFileSync(profile, JSON.stringify({ target: 'gnutls-cli 3.7', expectedFailures: [{ name: 't12-tls11-sentinel', rule: 'ver.downgrade-sentinel-set', reason: 'GnuTLS 3.7.9 goes on after the TLS 1.1 sentinel (RFC 8446 §4.1.3)' }] }));
-    const args = (cmd: string) => ['--listen', '127.0.0.1:0', '--client-cmd', cmd, '--runs', '3', '--seed', '1', '--operator', 't12-tls11-sentinel', '--profile', profile, '--ca-out', caOut, '--max-shrink', '0', '--json'];
+    const args = (cmd: string) => ['--listen', '127.0.0.1:0', '--client-cmd', cmd, '--runs', '3', '--seed', '1', '--operator', 't12-tls11-sentinel', '--profile', profile, '--write-ca', caOut, '--max-shrink', '0', '--json'];
     const kids = childProcesses();
     const c = capture();
     const code = await fuzzListenCommand(args(`gnutls-cli 127.0.0.1 --port {port} --x509cafile ${caOut} --priority NORMAL:+SHA256:+SHA384`), c.io);
