@@ -594,6 +594,18 @@ export class TlsClient extends Endpoint {
     this.setState(this.ticketExpected ? 'WAIT_NEW_SESSION_TICKET' : 'WAIT_CCS');
   }
 
+  /**
+   * RFC 8446 §5: a client MUST drop an unprotected CCS (the single byte 0x01) received any time after its first
+   * ClientHello was sent and before the server's Finished. Before the ServerHello that applies only when TLS 1.3 is
+   * all this client offered. A client that also offered TLS 1.2 still rejects a CCS before the ServerHello: it may yet
+   * negotiate TLS 1.2, where that CCS is the CVE-2014-0224 early CCS (RFC 5246 §7.1, t12.order.ccs-timing), and a
+   * conforming TLS 1.3 server never sends one there (its compatibility CCS follows its ServerHello or
+   * HelloRetryRequest, RFC 8446 D.4; after a HelloRetryRequest this.version is already TLS 1.3).
+   */
+  protected override onlyTls13Pending(): boolean {
+    return this.version === undefined && this.state !== 'START' && this.versions.every((v) => v >= 0x0304);
+  }
+
   protected async onChangeCipherSpec(): Promise<void> {
     if (this.state !== 'WAIT_CCS' || !this.pendingRead) {
       // Fault accept-early-ccs: a CCS before any keys are in use is ignored.

@@ -178,6 +178,23 @@ export abstract class Endpoint {
   }
 
   /** Whether a test-only fault (engine/faults.ts) is switched on: the one guard at each check a fault breaks. */
+  /**
+   * TLS 1.3 is the only version this endpoint can still end up with although none is negotiated yet (a client that
+   * offered only TLS 1.3 and has sent its ClientHello): RFC 8446 §5 then has a dummy ChangeCipherSpec dropped.
+   */
+  protected onlyTls13Pending(): boolean {
+    return false;
+  }
+
+  /**
+   * Nothing but a ChangeCipherSpec may come next, so a handshake record is out of order whatever its bytes say:
+   * unexpected_message at once, before its header's length is read (e.g. a peer's encrypted Finished without the CCS
+   * reads as a plaintext message of random type and length; the alert must not depend on those random bytes).
+   */
+  protected onlyCcsDue(): boolean {
+    return false;
+  }
+
   protected faulty(f: Fault): boolean {
     return this.faults.has(f);
   }
@@ -364,7 +381,7 @@ export abstract class Endpoint {
     if (fragment.length > MAX_CIPHERTEXT_12) throw failure('record_overflow', `record of ${fragment.length} bytes`);
     let type = outerType;
     let content = fragment;
-    if (type === ContentType.change_cipher_spec && this.version === 0x0304) {
+    if (type === ContentType.change_cipher_spec && (this.version === 0x0304 || this.onlyTls13Pending())) {
       // RFC 8446 §5: a dummy CCS (single 0x01) before the Finished is dropped.
       if (fragment.length !== 1 || fragment[0] !== 1) throw failure('unexpected_message', 'TLS 1.3 change_cipher_spec must be the single byte 0x01');
       if (this.connected) throw failure('unexpected_message', 'change_cipher_spec after the handshake');
@@ -381,6 +398,7 @@ export abstract class Endpoint {
     switch (type) {
       case ContentType.handshake: {
         if (content.length === 0) throw failure('unexpected_message', 'empty handshake record');
+        if (this.onlyCcsDue()) throw this.unexpected('handshake record');
         for (const f of this.assembler.push(content, 0)) {
           const raws = (await this.hooks.beforeProcess?.({ side: this.side, kind: 'handshake', type: handshakeTypeName(f.msgType), raw: f.raw })) ?? [f.raw];
           for (const raw of raws) {
@@ -441,7 +459,8 @@ export abstract class Endpoint {
 
   /** Build, hook, frame and queue a message. Handshake messages go into the transcript as sent. */
   protected async sendMessage(kind: ContentKind, type: string, raw: Uint8Array, forcePlain = false): Promise<Uint8Array[]> {
-    const raws = (await this.hooks.beforeSend?.({ side: this.side, kind, type, raw })) ?? [raw];
+    const sendRecord = (contentType: number, fragment: Uint8Array): Promise<void> => this.writeRecords(contentType, fragment, forcePlain);
+    const raws = (await this.hooks.beforeSend?.({ side: this.side, kind, type, raw, sendRecord })) ?? [raw];
     for (const r of raws) {
       if (kind === 'handshake') this.transcript.push(r);
       await this.writeRecords(KIND_TYPE[kind], r, forcePlain);

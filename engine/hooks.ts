@@ -18,6 +18,12 @@ export interface HookMessage {
   type: string;
   /** Handshake: header + body; CCS: its byte; alert: two bytes; application data: the plaintext. */
   raw: Uint8Array;
+  /**
+   * Outgoing messages only: frame `fragment` as a record of `contentType`, protect it with the write keys in use
+   * right now (none: plaintext), and queue it ahead of this message (e.g. TLS 1.3 application data sealed under
+   * the handshake traffic keys before the Finished). The record passes through `beforeSendRecord` like any other.
+   */
+  sendRecord?(contentType: number, fragment: Uint8Array): Promise<void>;
 }
 
 export interface HookRecord {

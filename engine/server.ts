@@ -551,6 +551,11 @@ export class TlsServer extends Endpoint {
     this.setState(tls13 ? 'WAIT_FINISHED' : 'WAIT_CCS');
   }
 
+  /** TLS 1.2, the client's flight read up to its ChangeCipherSpec: a handshake record now is out of order (RFC 5246 §7.1). */
+  protected override onlyCcsDue(): boolean {
+    return this.version === 0x0303 && this.state === 'WAIT_CCS' && this.pendingRead !== undefined;
+  }
+
   protected async onChangeCipherSpec(): Promise<void> {
     // Fault accept-missing-cv (TLS 1.2): the CCS is taken in place of the CertificateVerify.
     const cvSkipped = this.state === 'WAIT_CERTIFICATE_VERIFY' && this.pendingRead !== undefined && this.faulty('accept-missing-cv');
