@@ -11,10 +11,13 @@
  * (progress then goes to stderr). Exit 0 when every conversation is
  * conforming or an expected failure, no expected failure passed, and both
  * sanity handshakes worked; 1 otherwise; 2 on usage errors (bad profile
- * included). Only loopback targets unless --allow-remote.
+ * included). Only loopback targets unless --allow-remote. `--write-ca FILE`
+ * writes the test root (PEM) the certificate-fault conversations chain to,
+ * so the target can be told to trust it; without --target that is all.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { testPki } from '../engine/fixtures';
+import { derToPem } from '../pki/pem';
 import { STRICTNESS, type Strictness } from '../peer/conversation';
 import { conversationNames, type FuzzOptions, type FuzzResult, fuzzTarget, isFailure, ladderText } from '../peer/fuzz';
 import { ProfileError, parseProfile } from '../peer/profile';
@@ -26,7 +29,7 @@ import { fuzzListenCommand } from './fuzz-listen';
 import { type Io, processIo } from './main';
 
 export const FUZZ_USAGE =
-  'fuzz --target HOST:PORT [--seed S] [--runs N] [--path P] [--operator NAME[,NAME]]... [--profile FILE.json] [--save DIR] [--strictness exact|alert-or-close|any-abort] [--cert C --key K] [--ca CA] [--cert-faults] [--servername N] [--timeout MS] [--max-shrink N] [--allow-remote] [--json]';
+  'fuzz --target HOST:PORT [--seed S] [--runs N] [--path P] [--operator NAME[,NAME]]... [--profile FILE.json] [--save DIR] [--strictness exact|alert-or-close|any-abort] [--cert C --key K] [--ca CA] [--cert-faults] [--write-ca FILE] [--servername N] [--timeout MS] [--max-shrink N] [--allow-remote] [--json]';
 
 function intOption(text: string | undefined, name: string, dflt: number, min: number): number {
   if (text === undefined) return dflt;
@@ -75,8 +78,21 @@ function bar(done: number, total: number): string {
 export async function fuzzCommand(args: string[], io: Io): Promise<number> {
   // --listen: tlsprop plays the server and tests a client command (cli/fuzz-listen.ts)
   if (args.some((a) => a === '--listen' || a.startsWith('--listen='))) return fuzzListenCommand(args, io);
-  const p = parseArgs(args, { flags: ['allow-remote', 'json', 'cert-faults'], options: ['target', 'seed', 'count', 'runs', 'path', 'operator', 'profile', 'save', 'max-shrink', 'strictness', 'cert', 'key', 'ca', 'servername', 'timeout'] });
+  const p = parseArgs(args, { flags: ['allow-remote', 'json', 'cert-faults'], options: ['target', 'seed', 'count', 'runs', 'path', 'operator', 'profile', 'save', 'max-shrink', 'strictness', 'cert', 'key', 'ca', 'servername', 'timeout', 'write-ca'] });
   if (p.positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(p.positional[0])}; usage: tlsprop ${FUZZ_USAGE}`);
+  const pki = await testPki();
+  // --write-ca: the test root that the certificate-fault conversations (and our test client certificates) chain to,
+  // for the target to trust; alone it only writes the file, with --target the run follows
+  const writeCa = option(p, 'write-ca');
+  if (writeCa !== undefined) {
+    try {
+      writeFileSync(writeCa, derToPem(pki.root.der));
+    } catch (e) {
+      throw new UsageError(`cannot write --write-ca ${writeCa}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    io.err(`wrote the test root (${pki.root.spec.subject}) to ${writeCa}: make the target trust it for --cert-faults`);
+    if (option(p, 'target') === undefined) return 0;
+  }
   const targetText = option(p, 'target');
   if (targetText === undefined) throw new UsageError(`--target is required; usage: tlsprop ${FUZZ_USAGE}`);
   const target = parseTarget(targetText);
@@ -98,7 +114,7 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
   const json = p.flags.has('json');
   const progress = json ? io.err : io.out;
 
-  const o: FuzzOptions = { host, port: target.port, seed, runs, strictness: strictness as Strictness, pki: await testPki(), readTimeoutMs: timeout, maxShrinkRuns: maxShrink };
+  const o: FuzzOptions = { host, port: target.port, seed, runs, strictness: strictness as Strictness, pki, readTimeoutMs: timeout, maxShrinkRuns: maxShrink };
   const profileFile = option(p, 'profile');
   if (profileFile !== undefined) {
     let text: string;
@@ -148,7 +164,7 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
           runs,
           ...(path !== undefined ? { path } : {}),
           strictness,
-          profile: { tls13: r.profile.suites['1.3'].map(suiteName), tls12: r.profile.suites['1.2'].map(suiteName), certificateRequested: r.profile.certificateRequested, ...(r.profile.groups ? { groups: r.profile.groups } : {}) },
+          profile: { tls13: r.profile.suites['1.3'].map(suiteName), tls12: r.profile.suites['1.2'].map(suiteName), certificateRequested: r.profile.certificateRequested, ...(r.profile.groups ? { groups: r.profile.groups } : {}), ...(r.profile.schemes ? { schemes: r.profile.schemes } : {}) },
           sanity: r.sanity,
           conversations: r.results.map((x) => ({ ...x.run, ...(x.alert ? { alert: x.alert } : {}), ...(x.profile ? { profile: x.profile } : {}), targetViolations: x.targetViolations, ms: x.ms })),
           failures: r.failures.map((f) => ({

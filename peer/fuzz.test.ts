@@ -9,7 +9,8 @@ import { allowedAlerts, classifyEnd, type Expectation, firingHooks, LIVE_CLIENT_
 import { webcrypto } from 'node:crypto';
 import { validateChain } from '../pki/validate';
 import { CERT_FAULT_RULES, CERT_FAULTS, certFaultAlerts, faultyClientIdentity } from './certfaults';
-import { applicableOperators, buildConversation, conversationArb, conversationNames, planConversations, type TargetProfile } from './fuzz';
+import { applicableOperators, buildConversation, CFG0, conversationArb, conversationNames, coverageExamples, planConversations, type TargetProfile } from './fuzz';
+import { suiteName } from './peers';
 import { disabledBy, expectedFailureOf, ProfileError, parseProfile } from './profile';
 
 const SESSION = { version: 0x0304, cipherSuite: 0x1301, extendedMasterSecret: true, encryptThenMac: false, peerCertificates: [], masterSecret: new Uint8Array(0) };
@@ -128,6 +129,28 @@ describe('planConversations', () => {
     expect(dis.filter((x) => x.expect.kind === 'reject' && x.expect.rules.includes('t12.order.ccs-timing'))).toEqual([]);
   });
 
+  it('coverage first: each applicable name once at the simplest configuration, kinds taking turns, order by seed; then random', async () => {
+    const pki = await testPki();
+    const profile: TargetProfile = { suites: { '1.2': [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256], '1.3': [CipherSuite13.TLS_AES_128_GCM_SHA256, CipherSuite13.TLS_AES_256_GCM_SHA384] }, certificateRequested: true, schemes: [0x0804, 0x0401] };
+    const o = { host: '127.0.0.1', port: 1, seed: 42, runs: 60, strictness: 'exact' as const, pki, identity: pki.identity('client', 'rsa'), certFaults: true };
+    const ex = coverageExamples(o, profile);
+    const nameOf = (e: (typeof ex)[number]) => (e.kind === 'mutant' ? e.op : e.kind === 'state' ? e.scenarios.join('+') : e.kind === 'cert' ? e.fault : `valid ${e.version} #${e.cfg.suite}`);
+    const names = ex.map(nameOf);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names).toEqual(expect.arrayContaining([...conversationNames(), 'valid 1.2 #0', 'valid 1.3 #0', 'valid 1.3 #1']));
+    expect(ex.slice(0, 4).map((e) => e.kind)).toEqual(['mutant', 'state', 'cert', 'valid']);
+    for (const e of ex) if (e.kind !== 'valid') expect(e.cfg).toEqual(CFG0);
+    // the TLS 1.2 valid handshake offers a restricted signature_algorithms list (the first probed scheme)
+    expect(ex.find((e) => e.kind === 'valid' && e.version === '1.2')?.cfg.schemes).toBe(1);
+    expect(coverageExamples({ ...o, seed: 43 }, profile).map(nameOf)).not.toEqual(names);
+    // the plan starts with them, then random conversations
+    const plan = await planConversations(o, profile);
+    expect(plan.slice(0, ex.length).map((c) => c.subject ?? c.name.replace(/ sigs=.*/, ''))).toEqual(ex.map((e) => (e.kind === 'valid' ? `valid ${e.version} ${suiteName(profile.suites[e.version][e.cfg.suite]!)}` : nameOf(e))));
+    expect(plan).toHaveLength(60);
+    expect(plan.find((c) => c.version === '1.2' && c.kind === 'valid')?.client.signatureSchemes).toEqual([0x0804]);
+    expect(await planConversations({ ...o, coverFirst: false }, profile)).toHaveLength(60);
+  });
+
   it('the conversation arbitrary fails on a target with nothing probed', async () => {
     const pki = await testPki();
     const none: TargetProfile = { suites: { '1.2': [], '1.3': [] }, certificateRequested: false };
@@ -138,7 +161,7 @@ describe('planConversations', () => {
     const pki = await testPki();
     const profile: TargetProfile = { suites: { '1.2': [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256], '1.3': [CipherSuite13.TLS_AES_128_GCM_SHA256] }, certificateRequested: false };
     const o = { host: '', port: 1, seed: 1, strictness: 'exact' as const, pki };
-    const cfg = { suite: 0, group: 0, compat: false, random: 0 };
+    const cfg = { suite: 0, group: 0, compat: false, random: 0, schemes: 0 };
     const early = await buildConversation(o, profile, { kind: 'state', scenarios: ['t12-state-early-ccs'], cfg }, '0');
     expect(early.expect).toEqual({ kind: 'reject', rules: ['t12.order.ccs-timing'], alerts: ['unexpected_message'] });
     const fin = await buildConversation(o, profile, { kind: 'state', scenarios: ['t12-state-fin-skipped'], cfg }, '0');

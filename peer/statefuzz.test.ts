@@ -1,4 +1,8 @@
 /** State-machine steps: the model (walk through the handshake tables) and the hooks they compile to. */
+import { nodeProvider } from '../crypto';
+import { SERVER_NAME, testPki } from '../engine/fixtures';
+import { runInMemory } from '../engine/memory';
+import { AlertDescription } from '../wire/registry';
 import { STATE_SCENARIOS, stateHooks, stateModel } from './statefuzz';
 
 describe('state-machine scenarios', () => {
@@ -19,6 +23,7 @@ describe('state-machine scenarios', () => {
       't13-state-cert-skipped: C->S certificate_verify out of order: expected one of [C->S certificate, S->C application_data, S->C key_update]',
       't13-state-second-ch: C->S client_hello out of order: expected one of [C->S finished, S->C application_data, S->C key_update, S->C new_session_ticket]',
       't13-state-fin-skipped: C->S application_data out of order: expected one of [C->S finished, S->C application_data, S->C key_update, S->C new_session_ticket]',
+      't13-state-appdata-before-fin: C->S application_data out of order: expected one of [C->S finished, S->C application_data, S->C key_update, S->C new_session_ticket]',
     ]);
   });
 
@@ -46,5 +51,20 @@ describe('state-machine scenarios', () => {
     expect(out?.map((r) => Array.from(r.raw))).toEqual([Array.from(ch.raw), [20, 3, 3, 0, 1, 1]]);
     // once only
     expect(await h.beforeSendRecord?.(ch)).toBeUndefined();
+  });
+
+  it('sealed: TLS 1.3 application data protected under the client handshake traffic keys before the Finished; our server opens it and refuses it as out of order', async () => {
+    const pki = await testPki();
+    const p = nodeProvider();
+    const r = await runInMemory(
+      { provider: p, versions: [0x0304], serverName: SERVER_NAME, trustAnchors: pki.anchors },
+      { provider: p, versions: [0x0304], identity: pki.identity('server', 'rsa') },
+      { client: stateHooks([{ op: 'sealed', content: 'application_data', before: 'finished' }]) },
+    );
+    expect(r.serverOutcome).toMatchObject({ kind: 'alert_sent', alert: { description: AlertDescription.unexpected_message } });
+    // the server read it (no bad_record_mac): application data in the client's handshake epoch, ahead of its Finished
+    const fromClient = r.transcript.messages.filter((m) => m.dir === 'C->S').map((m) => `${m.type}${m.encrypted ? ' (encrypted)' : ''}`);
+    expect(fromClient).toEqual(['client_hello', 'change_cipher_spec', 'application_data (encrypted)', 'finished (encrypted)']);
+    expect(r.serverOutcome.kind === 'alert_sent' && r.serverOutcome.reason).toMatch(/application/);
   });
 });

@@ -29,7 +29,9 @@ export type StateStep =
   /** Send a copy of the earlier message `copy` right before `before`. */
   | { op: 'inject'; copy: SentType; before: SentType }
   /** A plaintext record of another content type right after (`where: 'after'`) or before the record carrying `at`. */
-  | { op: 'record'; content: 'change_cipher_spec' | 'application_data'; where: 'before' | 'after'; at: SentType };
+  | { op: 'record'; content: 'change_cipher_spec' | 'application_data'; where: 'before' | 'after'; at: SentType }
+  /** An application data record protected with the write keys in use (TLS 1.3: the handshake traffic keys) right before `before`. */
+  | { op: 'sealed'; content: 'application_data'; before: SentType };
 
 export interface StateScenario {
   name: string;
@@ -59,6 +61,8 @@ export const STATE_SCENARIOS: readonly StateScenario[] = [
   { name: 't13-state-second-ch', version: '1.3', steps: [{ op: 'inject', copy: 'client_hello', before: 'finished' }], rules: ['t13.order.client-flight'], alsoAllowed: [], clientCert: false },
   // our client is connected once it has "sent" its Finished, so application data follows under the traffic keys the target does not have yet
   { name: 't13-state-fin-skipped', version: '1.3', steps: [{ op: 'drop', msg: 'finished' }], rules: ['t13.order.client-flight'], alsoAllowed: ['bad_record_mac', 'decrypt_error'], clientCert: false },
+  // sealed under the client handshake traffic keys, so the target can open it and must see it is out of order
+  { name: 't13-state-appdata-before-fin', version: '1.3', steps: [{ op: 'sealed', content: 'application_data', before: 'finished' }], rules: ['t13.order.client-flight'], alsoAllowed: [], clientCert: false },
 ];
 
 interface Item {
@@ -86,21 +90,24 @@ function transform(steps: readonly StateStep[], item: Item, mem: Map<string, Ite
 }
 
 const CCS_RECORD = (): Uint8Array => encodeRecord({ contentType: 20, version: 0x0303, fragment: Uint8Array.of(1) });
-const APPDATA_RECORD = (): Uint8Array => encodeRecord({ contentType: 23, version: 0x0303, fragment: new TextEncoder().encode('early application data\n') });
+const APPDATA = new TextEncoder().encode('early application data\n');
+const APPDATA_RECORD = (): Uint8Array => encodeRecord({ contentType: 23, version: 0x0303, fragment: APPDATA });
 
 /** The record-level steps applied to the type sequence (for the model). */
 function recordSteps(steps: readonly StateStep[], items: readonly SentType[]): SentType[] {
   let out = [...items];
   for (const s of steps) {
-    if (s.op !== 'record') continue;
+    if (s.op !== 'record' && s.op !== 'sealed') continue;
+    const at = s.op === 'record' ? s.at : s.before;
+    const where = s.op === 'record' ? s.where : 'before';
     const next: SentType[] = [];
     let done = false;
     for (const t of out) {
-      const hit = !done && t === s.at;
+      const hit = !done && t === at;
       if (hit) done = true;
-      if (hit && s.where === 'before') next.push(s.content);
+      if (hit && where === 'before') next.push(s.content);
       next.push(t);
-      if (hit && s.where === 'after') next.push(s.content);
+      if (hit && where === 'after') next.push(s.content);
     }
     out = next;
   }
@@ -120,15 +127,25 @@ const HS_NAMES: Record<number, string> = { 1: 'client_hello', 11: 'certificate',
 /** The client hooks carrying out the steps. */
 export function stateHooks(steps: readonly StateStep[]): EngineHooks {
   const mem = new Map<string, Item>();
-  const msgSteps = steps.filter((s) => s.op !== 'record');
+  const msgSteps = steps.filter((s) => s.op !== 'record' && s.op !== 'sealed');
   const recSteps = steps.filter((s): s is Extract<StateStep, { op: 'record' }> => s.op === 'record');
+  const sealedSteps = steps.filter((s): s is Extract<StateStep, { op: 'sealed' }> => s.op === 'sealed');
   const doneRec = new Set<number>();
+  const doneSealed = new Set<number>();
   const hooks: EngineHooks = {};
-  if (msgSteps.length) {
-    hooks.beforeSend = (m) => {
+  if (msgSteps.length || sealedSteps.length) {
+    hooks.beforeSend = async (m) => {
       if (m.kind !== 'handshake' && m.kind !== 'change_cipher_spec') return undefined;
+      let injected = false;
+      for (const [i, s] of sealedSteps.entries()) {
+        if (doneSealed.has(i) || s.before !== m.type || !m.sendRecord) continue;
+        doneSealed.add(i);
+        await m.sendRecord(23, APPDATA);
+        injected = true;
+      }
       const out = transform(msgSteps, { type: m.type, raw: m.raw }, mem);
-      if (out.length === 1 && out[0]!.raw === m.raw) return undefined;
+      // an injected record changes what goes out even when the message itself stays (a returned list marks it fired)
+      if (out.length === 1 && out[0]!.raw === m.raw && !injected) return undefined;
       return out.map((x) => x.raw);
     };
   }
@@ -203,7 +220,7 @@ export interface StateModel {
 export function stateModel(steps: readonly StateStep[], shape: FlowShape): StateModel {
   const n = nominal({ ...shape, ecdhe: shape.version === '1.2' && shape.ecdhe });
   const mem = new Map<string, Item>();
-  const msgSteps = steps.filter((s) => s.op !== 'record');
+  const msgSteps = steps.filter((s) => s.op !== 'record' && s.op !== 'sealed');
   const through = (ts: readonly SentType[]) => ts.flatMap((t) => transform(msgSteps, { type: t, raw: new Uint8Array(0) }, mem).map((x) => x.type));
   const first = through(n.first);
   const second = through(n.second);

@@ -20,7 +20,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CERT_FAULTS } from '../peer/certfaults';
+import { X509Certificate } from 'node:crypto';
+import { testPki } from '../engine/fixtures';
+import { CERT_FAULTS, faultyClientIdentity } from '../peer/certfaults';
 import { type FuzzOptions, type FuzzResult, fuzzTarget, ladderText, runSpec, type TargetProfile } from '../peer/fuzz';
 import { STATE_SCENARIOS } from '../peer/statefuzz';
 import { freePort, LOOPBACK, PeerGroup, requireBinary } from '../peer/launch';
@@ -149,7 +151,7 @@ describe('tlsprop fuzz against a live target', () => {
     const target: TargetProfile = { suites: { '1.2': [0xc02f], '1.3': [0x1301] }, certificateRequested: true };
     const lines: string[] = [];
     for (const s of STATE_SCENARIOS) {
-      const out = await runSpec(o, target, { kind: 'state', scenarios: [s.name], cfg: { suite: 0, group: 0, compat: false, random: 0 } }, '0');
+      const out = await runSpec(o, target, { kind: 'state', scenarios: [s.name], cfg: { suite: 0, group: 0, compat: false, random: 0, schemes: 0 } }, '0');
       expect(out.fired).toBe(true);
       lines.push(`${s.name}: ${out.result.run.verdict} ${out.result.alert ?? out.result.run.detail}`);
     }
@@ -166,6 +168,7 @@ describe('tlsprop fuzz against a live target', () => {
       't13-state-cert-skipped: conforming unexpected_message',
       't13-state-second-ch: conforming unexpected_message',
       't13-state-fin-skipped: conforming bad_record_mac',
+      't13-state-appdata-before-fin: conforming unexpected_message',
     ]);
   });
 
@@ -177,7 +180,7 @@ describe('tlsprop fuzz against a live target', () => {
     const lines: string[] = [];
     for (const fault of CERT_FAULTS)
       for (const version of ['1.2', '1.3'] as const) {
-        const out = await runSpec(o, target, { kind: 'cert', fault, version, cfg: { suite: 0, group: 0, compat: false, random: 0 } }, '0');
+        const out = await runSpec(o, target, { kind: 'cert', fault, version, cfg: { suite: 0, group: 0, compat: false, random: 0, schemes: 0 } }, '0');
         lines.push(`${fault} ${version}: ${out.result.run.verdict} ${out.result.alert ?? out.result.run.detail}`);
       }
     await server.stop();
@@ -194,7 +197,7 @@ describe('tlsprop fuzz against a live target', () => {
   it('a faulty server that skips the client Finished check: accepted-invalid on t13.fin.verify-data, shrunk to the simplest conversation, replayed by seed and path', async () => {
     const faulty = await faultyServer(files.pki);
     try {
-      const o: FuzzOptions = { host: LOOPBACK, port: faulty.port, seed: 3, runs: 8, strictness: 'alert-or-close', pki: files.pki, trustAnchors: files.pki.anchors, serverName: 'localhost', operators: ['t13-client-finished-wrong'] };
+      const o: FuzzOptions = { host: LOOPBACK, port: faulty.port, seed: 3, runs: 8, strictness: 'alert-or-close', pki: files.pki, trustAnchors: files.pki.anchors, serverName: 'localhost', operators: ['t13-client-finished-wrong'], coverFirst: false };
       const r = await fuzzTarget(o);
       expect(r.sanity).toEqual({ first: true, last: true });
       expect(r.profile.suites['1.2']).toEqual([]);
@@ -211,7 +214,7 @@ describe('tlsprop fuzz against a live target', () => {
       const f = r.failures[0]!;
       expect(f.reproduced).toBe(true);
       expect(f.original.run.path).toBe(fin[0]!.run.path);
-      expect(f.shrunk?.spec).toEqual({ kind: 'mutant', op: 't13-client-finished-wrong', cfg: { suite: 0, group: 0, compat: false, random: 0 } });
+      expect(f.shrunk?.spec).toEqual({ kind: 'mutant', op: 't13-client-finished-wrong', cfg: { suite: 0, group: 0, compat: false, random: 0, schemes: 0 } });
       expect(f.shrunk?.run.path).toMatch(new RegExp(`^${f.original.run.path}(:\\d+)+$`));
       expect(f.shrinkRuns).toBeGreaterThan(1);
       expect(f.shrinkRuns).toBeLessThanOrEqual(31);
@@ -302,7 +305,8 @@ describe('tlsprop fuzz against a live target', () => {
       const j = JSON.parse(r.out.join('\n')) as { failures: { shrunk?: { path: string; replay: string }; saved?: { pcap: string; keylog: string; json: string } }[] };
       expect(j.failures).toHaveLength(1);
       const saved = j.failures[0]!.saved!;
-      expect(j.failures[0]!.shrunk?.replay).toMatch(/^--seed 3 --path \d+(:\d+)+$/);
+      // coverage first: the first conversation is the operator at the simplest configuration, nothing left to shrink
+      expect(j.failures[0]!.shrunk?.replay).toBe('--seed 3 --path 0');
       for (const p of [saved.pcap, saved.keylog, saved.json]) expect(existsSync(p)).toBe(true);
       expect(readFileSync(saved.keylog, 'utf8')).toMatch(/^CLIENT_HANDSHAKE_TRAFFIC_SECRET /m);
       expect(readFileSync(saved.json, 'utf8')).not.toMatch(/TRAFFIC_SECRET/);
@@ -340,8 +344,9 @@ describe('tlsprop fuzz against a live target', () => {
       const text = await tlsprop(['fuzz', '--target', `localhost:${faulty.port}`, '--seed', '3', '--runs', '8', '--operator', 't13-client-finished-wrong,t13-keyshare-identity']);
       expect(text.code).toBe(1);
       expect(text.out.some((l) => /^shrunk from \d+ \(t13-client-finished-wrong .*\) in \d+ runs:$/.test(l))).toBe(true);
-      expect(text.out.some((l) => /^t13-client-finished-wrong .*\[accepted-invalid t13\.fin\.verify-data\] replay: --seed 3 --path \d+(:\d+)+$/.test(l))).toBe(true);
-      expect(text.out).toContain('  -- conversation: mutant t13-client-finished-wrong suite#0 group#0 compat=false random#0');
+      // coverage first: the operator's first conversation is already the simplest one
+      expect(text.out.some((l) => /^t13-client-finished-wrong .*\[accepted-invalid t13\.fin\.verify-data\] replay: --seed 3 --path \d+(:\d+)*$/.test(l))).toBe(true);
+      expect(text.out).toContain('  -- conversation: mutant t13-client-finished-wrong suite#0 group#0 compat=false random#0 schemes#0');
     } finally {
       await faulty.close();
     }
@@ -354,6 +359,28 @@ describe('tlsprop fuzz against a live target', () => {
     expect(unknownOp.err.join('\n')).toMatch(/unknown operator "nope"; known: .*t12-state-early-ccs.*client-cert-expired/);
     expect((await tlsprop(['fuzz', '--target', '127.0.0.1:1', '--path', 'x:1'])).code).toBe(2);
     expect((await tlsprop(['fuzz', '--target', '127.0.0.1:1', '--runs', '2', '--count', '2'])).code).toBe(2);
+  });
+
+  it('--write-ca writes the test root the certificate-fault conversations chain to (PEM), in any later run too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tlsprop-ca-'));
+    try {
+      const file = join(dir, 'ca.pem');
+      const r = await tlsprop(['fuzz', '--write-ca', file]);
+      expect(r.code).toBe(0);
+      expect(r.err.join('\n')).toMatch(/wrote the test root \(CN=tlsprop engine root, O=tlsprop\) to .*ca\.pem/);
+      const ca = new X509Certificate(readFileSync(file));
+      expect(ca.ca).toBe(true);
+      // a later run builds its faulty leaves afresh: they still chain to the written root (same name, same key)
+      const later = await testPki(Date.now() + 60_000);
+      for (const fault of ['client-cert-expired', 'client-cert-wrong-key'] as const) {
+        const leaf = new X509Certificate((await faultyClientIdentity(later, fault)).chain[0]!);
+        expect(leaf.checkIssued(ca)).toBe(true);
+        expect(leaf.verify(ca.publicKey)).toBe(fault === 'client-cert-expired');
+      }
+      expect((await tlsprop(['fuzz', '--write-ca', join(dir, 'no', 'such', 'dir', 'ca.pem')])).code).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('no peer process is left running', () => {
