@@ -20,38 +20,21 @@ import { writeFileSync } from 'node:fs';
 import type { Identity } from '../engine/config';
 import { testPki } from '../engine/fixtures';
 import { STRICTNESS, type Strictness } from '../peer/conversation';
-import { failsRun } from '../peer/fuzzcommon';
-import { type ClientFuzzOptions, type ClientFuzzResult, clientConversationNames, clientLadderText, fuzzClient } from '../peer/fuzzclient';
+import { type ClientFuzzOptions, type ClientFuzzResult, clientConversationNames, fuzzClient } from '../peer/fuzzclient';
+import { DEFAULT_RANDOM_RUNS, failsRun, ladderText } from '../peer/fuzzcommon';
 import { suiteName } from '../peer/peers';
 import { option, parseArgs, UsageError } from './args';
 import { readTrustAnchors } from './check';
 import { isLoopback, parseTarget, readIdentity } from './connect';
-import { fuzzResultsTable, readProfileFile, savedLine } from './fuzzshared';
+import { fuzzResultsTable, intOption, profileLines, profileOutcomeLists, readProfileFile, savedLine, unexpectedPasses, verdictCounts } from './fuzzshared';
 import type { Io } from './main';
 
 export const FUZZ_LISTEN_USAGE =
-  'fuzz --listen HOST:PORT --client-cmd CMD [--cert C --key K] [--ca CA] [--write-ca FILE] [--client-cert-required] [--seed S] [--runs N] [--path P] [--strictness exact|alert-or-close|any-abort] [--timeout MS] [--operator NAME[,NAME]]... [--profile FILE.json] [--save DIR] [--max-shrink N] [--allow-remote] [--json]';
-
-function intOption(text: string | undefined, name: string, dflt: number, min: number): number {
-  if (text === undefined) return dflt;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} needs an integer >= ${min}, got ${JSON.stringify(text)}`);
-  return n;
-}
-
-/** One row per conversation. */
-export function clientResultsTable(r: ClientFuzzResult): string[] {
-  return fuzzResultsTable(r.results);
-}
-
-/** Conversations the profile expected to fail that passed. */
-export function unexpectedPasses(r: ClientFuzzResult): ClientFuzzResult['results'] {
-  return r.results.filter((x) => x.profile?.status === 'unexpected-pass');
-}
+  'fuzz --listen HOST:PORT --client-cmd CMD [--cert C --key K] [--ca CA] [--write-ca FILE] [--client-cert-required] [--seed S] [--runs N (default: every applicable mutant once, then 20 random)] [--path P] [--strictness exact|alert-or-close|any-abort] [--timeout MS] [--operator NAME[,NAME]]... [--profile FILE.json] [--save DIR] [--max-shrink N] [--allow-remote] [--json]';
 
 /** Both sanity handshakes worked, something ran, nothing failed but the expected failures, and no expected failure passed. */
 export function clientFuzzOk(r: ClientFuzzResult): boolean {
-  return r.sanity.first && r.sanity.last && r.results.length > 0 && !r.results.some(failsRun) && unexpectedPasses(r).length === 0;
+  return r.sanity.first && r.sanity.last && r.results.length > 0 && !r.results.some(failsRun) && unexpectedPasses(r.results).length === 0;
 }
 
 export async function fuzzListenCommand(args: string[], io: Io): Promise<number> {
@@ -71,7 +54,9 @@ export async function fuzzListenCommand(args: string[], io: Io): Promise<number>
   const strictness = option(p, 'strictness') ?? 'alert-or-close';
   if (!STRICTNESS.includes(strictness as Strictness)) throw new UsageError(`--strictness must be one of ${STRICTNESS.join(', ')}, got ${JSON.stringify(strictness)}`);
   const seed = intOption(option(p, 'seed'), 'seed', 1, 0);
-  const runs = intOption(option(p, 'runs'), 'runs', 20, 1);
+  // default: every applicable mutant and offered version once, then DEFAULT_RANDOM_RUNS random conversations
+  const runsText = option(p, 'runs');
+  const runs = runsText === undefined ? undefined : intOption(runsText, 'runs', 0, 1);
   const timeout = intOption(option(p, 'timeout'), 'timeout', 3000, 1);
   const path = option(p, 'path');
   if (path !== undefined && !/^\d+(:\d+)*$/.test(path)) throw new UsageError(`--path expects a fast-check path like 3:0:1, got ${JSON.stringify(path)}`);
@@ -86,7 +71,7 @@ export async function fuzzListenCommand(args: string[], io: Io): Promise<number>
   if (cert !== undefined && key !== undefined) identity = readIdentity(cert, key);
   const caOut = option(p, 'write-ca');
   if (caOut !== undefined) writeFileSync(caOut, pki.root.pem);
-  const o: ClientFuzzOptions = { host, port: listen.port, command, seed, runs, strictness: strictness as Strictness, pki, identity, readTimeoutMs: timeout, onProgress: progress, clientCertRequired: p.flags.has('client-cert-required') };
+  const o: ClientFuzzOptions = { host, port: listen.port, command, seed, ...(runs !== undefined ? { runs } : {}), strictness: strictness as Strictness, pki, identity, readTimeoutMs: timeout, onProgress: progress, clientCertRequired: p.flags.has('client-cert-required') };
   const ca = p.options.get('ca');
   o.trustAnchors = ca ? readTrustAnchors(ca) : pki.anchors;
   if (path !== undefined) o.path = path;
@@ -99,10 +84,10 @@ export async function fuzzListenCommand(args: string[], io: Io): Promise<number>
   const operators = p.options.get('operator');
   if (operators !== undefined) o.mutants = operators.flatMap((v) => v.split(',')).map((m) => m.trim()).filter((m) => m !== '');
 
-  progress(`fuzzing client ${JSON.stringify(command)} from ${host}:${listen.port} seed ${seed} runs ${runs} strictness ${strictness}${path !== undefined ? ` path ${path}` : ''}${profileFile !== undefined ? ` profile ${profileFile}` : ''}`);
+  progress(`fuzzing client ${JSON.stringify(command)} from ${host}:${listen.port} seed ${seed} runs ${runs ?? `one per applicable mutant + ${DEFAULT_RANDOM_RUNS}`} strictness ${strictness}${path !== undefined ? ` path ${path}` : ''}${profileFile !== undefined ? ` profile ${profileFile}` : ''}`);
   const r = await fuzzClient(o);
   const ok = clientFuzzOk(r);
-  const ups = unexpectedPasses(r);
+  const ups = unexpectedPasses(r.results);
   if (json) {
     io.out(
       JSON.stringify(
@@ -118,10 +103,7 @@ export async function fuzzListenCommand(args: string[], io: Io): Promise<number>
           shrunk: r.shrunk.map((s) => ({ from: s.from, path: s.path, runs: s.runs, replay: `--seed ${seed} --path ${s.path}`, conversation: s.result.run, ...(s.result.saved ? { saved: s.result.saved } : {}) })),
           skipped: r.skipped,
           disabled: r.disabled,
-          profileOutcome: {
-            expectedFailures: r.results.filter((x) => x.profile?.status === 'expected-failure').map((x) => ({ path: x.run.path, name: x.run.name, reason: x.profile!.reason })),
-            unexpectedPasses: ups.map((x) => ({ path: x.run.path, name: x.run.name, reason: x.profile!.reason })),
-          },
+          profileOutcome: profileOutcomeLists(r.results),
           ok,
         },
         null,
@@ -130,26 +112,23 @@ export async function fuzzListenCommand(args: string[], io: Io): Promise<number>
     );
     return ok ? 0 : 1;
   }
-  for (const l of clientResultsTable(r)) io.out(l);
+  for (const l of fuzzResultsTable(r.results)) io.out(l);
   const failing = r.results.filter(failsRun);
   const shrunkFrom = new Set(r.shrunk.map((s) => s.from));
   for (const x of failing) {
     if (shrunkFrom.has(x.run.path ?? '')) continue;
-    for (const l of clientLadderText(x.run)) io.out(l);
+    for (const l of ladderText(x.run)) io.out(l);
     if (x.saved) io.out(savedLine(x.saved));
   }
   for (const s of r.shrunk) {
     io.out(`smallest failing conversation (shrunk from path ${s.from} in ${s.runs} runs):`);
-    for (const l of clientLadderText(s.result.run)) io.out(l);
+    for (const l of ladderText(s.result.run)) io.out(l);
     if (s.result.saved) io.out(savedLine(s.result.saved));
   }
-  for (const x of ups) io.out(`unexpected pass: ${x.run.path} ${x.run.name} (profile: ${x.profile!.reason})`);
-  for (const d of r.disabled) io.out(`disabled by the profile: ${d}`);
+  for (const l of profileLines(r.results, r.disabled)) io.out(l);
   const expected = r.results.filter((x) => x.profile?.status === 'expected-failure').length;
-  const counts = new Map<string, number>();
-  for (const x of r.results) counts.set(x.run.verdict, (counts.get(x.run.verdict) ?? 0) + 1);
   io.out(
-    `${r.results.length} conversations in ${r.ms} ms: ${[...counts].map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}; sanity first ${r.sanity.first ? 'ok' : 'FAILED'}, last ${r.sanity.last ? 'ok' : 'FAILED'}${r.skipped.length ? `; ${r.skipped.length} skipped` : ''}${expected ? `; ${expected} expected failures` : ''}${ups.length ? `; ${ups.length} unexpected passes` : ''}`,
+    `${r.results.length} conversations in ${r.ms} ms: ${verdictCounts(r.results)}; sanity first ${r.sanity.first ? 'ok' : 'FAILED'}, last ${r.sanity.last ? 'ok' : 'FAILED'}${r.skipped.length ? `; ${r.skipped.length} skipped` : ''}${expected ? `; ${expected} expected failures` : ''}${ups.length ? `; ${ups.length} unexpected passes` : ''}`,
   );
   return ok ? 0 : 1;
 }

@@ -15,48 +15,25 @@
  * writes the test root (PEM) the certificate-fault conversations chain to,
  * so the target can be told to trust it; without --target that is all.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { testPki } from '../engine/fixtures';
 import { derToPem } from '../pki/pem';
 import { STRICTNESS, type Strictness } from '../peer/conversation';
-import { conversationNames, type FuzzOptions, type FuzzResult, fuzzTarget, isFailure, ladderText } from '../peer/fuzz';
-import { ProfileError, parseProfile } from '../peer/profile';
+import { conversationNames, type FuzzOptions, type FuzzResult, fuzzTarget } from '../peer/fuzz';
+import { DEFAULT_RANDOM_RUNS, failsRun, ladderText } from '../peer/fuzzcommon';
 import { suiteName } from '../peer/peers';
 import { option, parseArgs, UsageError } from './args';
 import { readTrustAnchors } from './check';
 import { isLoopback, parseTarget, readIdentity } from './connect';
 import { fuzzListenCommand } from './fuzz-listen';
+import { fuzzResultsTable, intOption, profileLines, profileOutcomeLists, readProfileFile, savedLine, unexpectedPasses, verdictCounts } from './fuzzshared';
 import { type Io, processIo } from './main';
 
 export const FUZZ_USAGE =
-  'fuzz --target HOST:PORT [--seed S] [--runs N] [--path P] [--operator NAME[,NAME]]... [--profile FILE.json] [--save DIR] [--strictness exact|alert-or-close|any-abort] [--cert C --key K] [--ca CA] [--cert-faults] [--write-ca FILE] [--servername N] [--timeout MS] [--max-shrink N] [--allow-remote] [--json]';
-
-function intOption(text: string | undefined, name: string, dflt: number, min: number): number {
-  if (text === undefined) return dflt;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} needs an integer >= ${min}, got ${JSON.stringify(text)}`);
-  return n;
-}
-
-function profileCell(x: FuzzResult['results'][number]): string {
-  return x.profile ? `${x.run.verdict} (${x.profile.status === 'expected-failure' ? 'expected' : 'UNEXPECTED PASS'})` : x.run.verdict;
-}
-
-/** The results table: one row per conversation. */
-export function resultsTable(r: FuzzResult): string[] {
-  const rows = r.results.map((x) => [x.run.path ?? '', profileCell(x), x.alert ?? '-', x.run.rule ?? '-', `${x.ms} ms`, x.run.name]);
-  const head = ['path', 'verdict', 'alert', 'rule', 'time', 'conversation'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
-  return [line(head), ...rows.map(line)];
-}
-
-export function unexpectedPasses(r: FuzzResult): FuzzResult['results'] {
-  return r.results.filter((x) => x.profile?.status === 'unexpected-pass');
-}
+  'fuzz --target HOST:PORT [--seed S] [--runs N (default: every applicable name once, then 20 random)] [--path P] [--operator NAME[,NAME]]... [--profile FILE.json] [--save DIR] [--strictness exact|alert-or-close|any-abort] [--cert C --key K] [--ca CA] [--cert-faults] [--write-ca FILE] [--servername N] [--timeout MS] [--max-shrink N] [--allow-remote] [--json]';
 
 export function fuzzOk(r: FuzzResult): boolean {
-  return r.sanity.first && r.sanity.last && !r.results.some(isFailure) && unexpectedPasses(r).length === 0;
+  return r.sanity.first && r.sanity.last && !r.results.some(failsRun) && unexpectedPasses(r.results).length === 0;
 }
 
 /** `--operator a,b --operator c`, checked against the known names. */
@@ -102,7 +79,9 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
   if (!STRICTNESS.includes(strictness as Strictness)) throw new UsageError(`--strictness must be one of ${STRICTNESS.join(', ')}, got ${JSON.stringify(strictness)}`);
   const seed = intOption(option(p, 'seed'), 'seed', 1, 0);
   if (option(p, 'runs') !== undefined && option(p, 'count') !== undefined) throw new UsageError('--runs and --count are the same option: give one');
-  const runs = intOption(option(p, 'runs') ?? option(p, 'count'), option(p, 'runs') !== undefined ? 'runs' : 'count', 20, 1);
+  // default: every applicable name once, then DEFAULT_RANDOM_RUNS random conversations (the count follows the probe)
+  const runsText = option(p, 'runs') ?? option(p, 'count');
+  const runs = runsText === undefined ? undefined : intOption(runsText, option(p, 'runs') !== undefined ? 'runs' : 'count', 0, 1);
   const timeout = intOption(option(p, 'timeout'), 'timeout', 3000, 1);
   const maxShrink = intOption(option(p, 'max-shrink'), 'max-shrink', 30, 0);
   const path = option(p, 'path');
@@ -114,22 +93,9 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
   const json = p.flags.has('json');
   const progress = json ? io.err : io.out;
 
-  const o: FuzzOptions = { host, port: target.port, seed, runs, strictness: strictness as Strictness, pki, readTimeoutMs: timeout, maxShrinkRuns: maxShrink };
+  const o: FuzzOptions = { host, port: target.port, seed, ...(runs !== undefined ? { runs } : {}), strictness: strictness as Strictness, pki, readTimeoutMs: timeout, maxShrinkRuns: maxShrink };
   const profileFile = option(p, 'profile');
-  if (profileFile !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(profileFile, 'utf8');
-    } catch (e) {
-      throw new UsageError(`cannot read --profile ${profileFile}: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    try {
-      o.profile = parseProfile(text, conversationNames());
-    } catch (e) {
-      if (e instanceof ProfileError) throw new UsageError(`${profileFile}: ${e.message}`);
-      throw e;
-    }
-  }
+  if (profileFile !== undefined) o.profile = readProfileFile(profileFile, conversationNames());
   if (operators) o.operators = operators;
   if (path !== undefined) o.path = path;
   const save = option(p, 'save');
@@ -150,18 +116,18 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
       }
     : progress;
 
-  progress(`fuzzing ${host}:${target.port} seed ${seed} ${path !== undefined ? `path ${path}` : `runs ${runs}`} strictness ${strictness}${o.profile ? ` profile ${profileFile}` : ''}`);
+  progress(`fuzzing ${host}:${target.port} seed ${seed} ${path !== undefined ? `path ${path}` : `runs ${runs ?? `one per applicable name + ${DEFAULT_RANDOM_RUNS}`}`} strictness ${strictness}${o.profile ? ` profile ${profileFile}` : ''}`);
   const r = await fuzzTarget(o);
   if (tty) process.stdout.write('\n');
   const ok = fuzzOk(r);
-  const ups = unexpectedPasses(r);
+  const ups = unexpectedPasses(r.results);
   if (json) {
     io.out(
       JSON.stringify(
         {
           target: r.target,
           seed,
-          runs,
+          runs: r.runs,
           ...(path !== undefined ? { path } : {}),
           strictness,
           profile: { tls13: r.profile.suites['1.3'].map(suiteName), tls12: r.profile.suites['1.2'].map(suiteName), certificateRequested: r.profile.certificateRequested, ...(r.profile.groups ? { groups: r.profile.groups } : {}), ...(r.profile.schemes ? { schemes: r.profile.schemes } : {}) },
@@ -177,11 +143,7 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
             ...(f.shrunk ? { shrunk: { path: f.shrunk.run.path, name: f.shrunk.run.name, ladder: f.shrunk.run.ladder, replay: `--seed ${seed} --path ${f.shrunk.run.path}` } } : {}),
             ...((f.shrunk ?? f.original).saved ? { saved: (f.shrunk ?? f.original).saved } : {}),
           })),
-          profileOutcome: {
-            expectedFailures: r.results.filter((x) => x.profile?.status === 'expected-failure').map((x) => ({ path: x.run.path, name: x.run.name, reason: x.profile!.reason })),
-            unexpectedPasses: ups.map((x) => ({ path: x.run.path, name: x.run.name, reason: x.profile!.reason })),
-            disabled: r.disabled,
-          },
+          profileOutcome: { ...profileOutcomeLists(r.results), disabled: r.disabled },
           skipped: r.skipped,
           ok,
         },
@@ -191,20 +153,17 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
     );
     return ok ? 0 : 1;
   }
-  for (const l of resultsTable(r)) io.out(l);
+  for (const l of fuzzResultsTable(r.results)) io.out(l);
   for (const f of r.failures) {
     const x = f.shrunk ?? f.original;
     if (f.shrunk) io.out(`shrunk from ${f.original.run.path} (${f.original.run.name}) in ${f.shrinkRuns} runs:`);
     else if (!f.reproduced) io.out(`not reproduced on replay (flaky target?):`);
     for (const l of ladderText(x.run)) io.out(l);
-    if (x.saved) io.out(`  saved: ${x.saved.pcap} ${x.saved.keylog}${x.saved.json ? ` ${x.saved.json}` : ''}`);
+    if (x.saved) io.out(savedLine(x.saved));
   }
-  for (const x of ups) io.out(`unexpected pass: ${x.run.path} ${x.run.name} (profile: ${x.profile!.reason})`);
-  for (const d of r.disabled) io.out(`disabled by the profile: ${d}`);
-  const counts = new Map<string, number>();
-  for (const x of r.results) counts.set(x.run.verdict, (counts.get(x.run.verdict) ?? 0) + 1);
+  for (const l of profileLines(r.results, r.disabled)) io.out(l);
   const expected = r.results.filter((x) => x.profile?.status === 'expected-failure').length;
   const extra = [r.skipped.length ? `${r.skipped.length} skipped` : '', expected ? `${expected} expected failure(s)` : '', ups.length ? `${ups.length} unexpected pass(es)` : ''].filter((s) => s !== '');
-  io.out(`${r.results.length} conversations in ${r.ms} ms: ${[...counts].map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}; sanity first ${r.sanity.first ? 'ok' : 'FAILED'}, last ${r.sanity.last ? 'ok' : 'FAILED'}${extra.length ? `; ${extra.join('; ')}` : ''}`);
+  io.out(`${r.results.length} conversations in ${r.ms} ms: ${verdictCounts(r.results)}; sanity first ${r.sanity.first ? 'ok' : 'FAILED'}, last ${r.sanity.last ? 'ok' : 'FAILED'}${extra.length ? `; ${extra.join('; ')}` : ''}`);
   return ok ? 0 : 1;
 }

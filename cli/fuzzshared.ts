@@ -48,3 +48,39 @@ export function fuzzResultsTable(rows: readonly TableRow[]): string[] {
 export function savedLine(s: SavedFiles): string {
   return `  saved: ${s.pcap} ${s.keylog}${s.json ? ` ${s.json}` : ''}`;
 }
+
+/** An integer option (`--runs`, `--seed`, ...): `dflt` when absent, a usage error unless an integer >= `min`. */
+export function intOption(text: string | undefined, name: string, dflt: number, min: number): number {
+  if (text === undefined) return dflt;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} needs an integer >= ${min}, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+interface ProfiledRow {
+  run: ConversationRun;
+  profile?: { status: ProfileStatus; reason: string };
+}
+
+/** Conversations the profile expected to fail that passed. */
+export function unexpectedPasses<T extends ProfiledRow>(rows: readonly T[]): T[] {
+  return rows.filter((x) => x.profile?.status === 'unexpected-pass');
+}
+
+/** The `profileOutcome` lists of the JSON output: expected failures and unexpected passes, each with path, name and the profile's reason. */
+export function profileOutcomeLists(rows: readonly ProfiledRow[]): { expectedFailures: { path?: string; name: string; reason: string }[]; unexpectedPasses: { path?: string; name: string; reason: string }[] } {
+  const entry = (x: ProfiledRow) => ({ path: x.run.path, name: x.run.name, reason: x.profile?.reason ?? '' });
+  return { expectedFailures: rows.filter((x) => x.profile?.status === 'expected-failure').map(entry), unexpectedPasses: unexpectedPasses(rows).map(entry) };
+}
+
+/** The lines under the table for what the profile said: unexpected passes and disabled names. */
+export function profileLines(rows: readonly ProfiledRow[], disabled: readonly string[]): string[] {
+  return [...unexpectedPasses(rows).map((x) => `unexpected pass: ${x.run.path} ${x.run.name} (profile: ${x.profile?.reason ?? ''})`), ...disabled.map((d) => `disabled by the profile: ${d}`)];
+}
+
+/** `3 conforming, 1 accepted-invalid`: conversations per verdict, in order of first appearance ('none' for no conversation). */
+export function verdictCounts(rows: readonly { run: ConversationRun }[]): string {
+  const counts = new Map<string, number>();
+  for (const x of rows) counts.set(x.run.verdict, (counts.get(x.run.verdict) ?? 0) + 1);
+  return [...counts].map(([k, v]) => `${v} ${k}`).join(', ') || 'none';
+}

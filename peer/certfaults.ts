@@ -31,8 +31,8 @@ export const CERT_FAULT_RULES: Record<CertFault, string> = {
  * verify a signature"), which OpenSSL and others send for it.
  */
 export function certFaultAlerts(f: CertFault): string[] {
-  const a = allowedAlerts([CERT_FAULT_RULES[f]]);
-  return f === 'client-cert-wrong-key' ? [...new Set([...a, 'decrypt_error'])] : a;
+  // decrypt_error for a wrong signature comes from the RFC-backed alternates of peer/conversation.ts
+  return allowedAlerts([CERT_FAULT_RULES[f]]);
 }
 
 const DAY = 86_400_000;

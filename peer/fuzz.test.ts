@@ -4,8 +4,11 @@ import { testPki } from '../engine/fixtures';
 import { CipherSuite12, CipherSuite13 } from '../engine/suites';
 import { basesFor, OPERATORS } from '../generators/mutations';
 import { baseEnv } from '../generators/mutations/support';
-import { NamedGroup } from '../wire/registry';
-import { allowedAlerts, classifyEnd, type Expectation, firingHooks, LIVE_CLIENT_OPERATORS, liveOperators, needsOf } from './conversation';
+import { AlertDescription, NamedGroup } from '../wire/registry';
+import { catalogue } from '../oracles/catalogue';
+import { coverageOrder, DEFAULT_RANDOM_RUNS, runCount } from './fuzzcommon';
+import { applicableMutants, type ClientProfile, conversationOf, coveragePicks, serverSideOperators } from './fuzzclient';
+import { ALTERNATE_ALERTS, allowedAlerts, classifyEnd, type Expectation, firingHooks, LIVE_CLIENT_OPERATORS, liveOperators, needsOf } from './conversation';
 import { webcrypto } from 'node:crypto';
 import { validateChain } from '../pki/validate';
 import { CERT_FAULT_RULES, CERT_FAULTS, certFaultAlerts, faultyClientIdentity } from './certfaults';
@@ -48,6 +51,22 @@ describe('live client-side operators', () => {
     expect(allowedAlerts(['t13.fin.verify-data'])).toEqual(['decrypt_error']);
     expect(allowedAlerts(['ecdh.point-format'])).toEqual(['illegal_parameter', 'decode_error']);
     expect(allowedAlerts(['t12.cv.signature-input', 't12.cv.signature-valid'])).toEqual(['decrypt_error']);
+  });
+
+  it('RFC-backed alternates: bad_certificate for a corrupt certificate entry, decrypt_error for a certificate signature that does not verify', () => {
+    expect(allowedAlerts(['cert.type-x509v3'])).toEqual(['unsupported_certificate', 'bad_certificate']);
+    expect(allowedAlerts(['cert.path.signature'])).toEqual(['bad_certificate', 'decrypt_error']);
+    // the catalogue's alert comes first; a rule without alternates is unchanged
+    expect(allowedAlerts(['cert.path.validity'])).not.toContain('decrypt_error');
+    for (const [rule, alts] of Object.entries(ALTERNATE_ALERTS)) {
+      expect([rule, catalogue.some((e) => e.id === rule)]).toEqual([rule, true]);
+      for (const a of alts) {
+        // a real alert name, not already the catalogue's, whose RFC definition is quoted
+        expect([rule, a.alert in AlertDescription, (catalogue.find((e) => e.id === rule)?.alert ?? '').includes(a.alert)]).toEqual([rule, true, false]);
+        expect(a.text.startsWith(`${a.alert}: `)).toBe(true);
+        expect(a.rfc).toMatch(/^RFC \d+ §/);
+      }
+    }
   });
 
   it('applicable operators follow the target profile and our identity', () => {
@@ -149,6 +168,25 @@ describe('planConversations', () => {
     expect(plan).toHaveLength(60);
     expect(plan.find((c) => c.version === '1.2' && c.kind === 'valid')?.client.signatureSchemes).toEqual([0x0804]);
     expect(await planConversations({ ...o, coverFirst: false }, profile)).toHaveLength(60);
+    // without a run count: every name once, then DEFAULT_RANDOM_RUNS random ones
+    expect(await planConversations({ ...o, runs: undefined }, profile)).toHaveLength(ex.length + DEFAULT_RANDOM_RUNS);
+    expect(await planConversations({ ...o, runs: undefined, coverFirst: false }, profile)).toHaveLength(DEFAULT_RANDOM_RUNS);
+  });
+
+  it('coverageOrder: each group a seeded permutation, the groups taking turns until each runs out', () => {
+    const groups = () => [['a1', 'a2', 'a3', 'a4'], ['b1', 'b2'], [], ['c1', 'c2', 'c3']];
+    const x = coverageOrder(groups(), 5);
+    expect(coverageOrder(groups(), 5)).toEqual(x);
+    expect([...x].sort()).toEqual(groups().flat().sort());
+    // turns: one of each non-empty group per round
+    expect(x.slice(0, 3).map((n) => n[0])).toEqual(['a', 'b', 'c']);
+    expect(x.slice(3, 6).map((n) => n[0])).toEqual(['a', 'b', 'c']);
+    expect(x.slice(6).map((n) => n[0])).toEqual(['a', 'c', 'a']);
+    // another seed, another order within the groups (for some seed among a few)
+    expect([6, 7, 8, 9].some((s) => coverageOrder(groups(), s).join() !== x.join())).toBe(true);
+    expect(runCount(7, 30)).toBe(7);
+    expect(runCount(undefined, 30)).toBe(30 + DEFAULT_RANDOM_RUNS);
+    expect(runCount(undefined, 30, 0)).toBe(30);
   });
 
   it('the conversation arbitrary fails on a target with nothing probed', async () => {
@@ -237,5 +275,30 @@ describe('profiles', () => {
       // "é" is 2 bytes in UTF-8: character position 16, byte 17
       expect((e as ProfileError).offset).toBe(17);
     }
+  });
+});
+
+describe('client fuzzing: coverage first', () => {
+  it('one pick per applicable mutant and per offered version, simplest configuration, kinds taking turns, order by seed', async () => {
+    const pki = await testPki();
+    const profile: ClientProfile = {
+      versions: ['1.3', '1.2'],
+      suites: { '1.3': [CipherSuite13.TLS_AES_128_GCM_SHA256], '1.2': [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256] },
+      groups: [NamedGroup.x25519, NamedGroup.secp256r1],
+      offered: { suites: [], groups: [], alpn: [] },
+      completed: true,
+      detail: '',
+    };
+    const mutants = applicableMutants(profile, await serverSideOperators(pki), {});
+    const picks = coveragePicks(profile, mutants, 1);
+    const convs = picks.map((p, i) => conversationOf(p, profile, mutants, { seed: 1 }, String(i)));
+    const names = convs.map((c) => c.mutant?.name ?? `valid ${c.version}`);
+    expect([...names].sort()).toEqual([...mutants.map((m) => m.name), 'valid 1.2', 'valid 1.3'].sort());
+    for (const p of picks) expect({ ...p, mutant: 0, version: 0 }).toEqual({ mutant: 0, version: 0, suite: 0, group: 0, auth: 0, random: 0 });
+    // catalogue operator, live mutation, valid handshake, then again
+    const kind = (c: (typeof convs)[number]) => c.mutant?.kind ?? 'valid';
+    expect(convs.slice(0, 6).map(kind)).toEqual(['operator', 'live', 'valid', 'operator', 'live', 'valid']);
+    expect(coveragePicks(profile, mutants, 2)).not.toEqual(picks);
+    expect(coveragePicks(profile, mutants, 1)).toEqual(picks);
   });
 });

@@ -27,7 +27,7 @@
  * pcap + key log + transcript JSON (peer/save.ts).
  */
 import fc from 'fast-check';
-import { formatKeyLog, nodeProvider } from '../crypto';
+import { nodeProvider } from '../crypto';
 import { TlsClient } from '../engine/client';
 import { DEFAULT_SCHEMES, type Identity } from '../engine/config';
 import { pickScheme } from '../engine/core';
@@ -35,7 +35,6 @@ import type { TestPki } from '../engine/fixtures';
 import { runClientOverSocket } from '../engine/socket';
 import { CipherSuite12, CipherSuite13 } from '../engine/suites';
 import { BASE_NAMES, BASES, type BaseName, type MutationOperator } from '../generators/mutations';
-import { checkTranscript } from '../oracles/engine';
 import type { ConversationRun } from '../reports/model';
 import type { Transcript } from '../transcript/model';
 import { decodeHandshake } from '../wire/handshake';
@@ -55,11 +54,12 @@ import {
   needsOf,
   type Strictness,
 } from './conversation';
-import { describeEnd, flowLines, transcriptOfRun } from './live';
+import { coverageOrder, disabledRules, runCount, shrinkAtPath, failsRun, judgeRun, type ProfileStatus, profileStatusOf, saveRun } from './fuzzcommon';
+import { describeEnd } from './live';
 import { LIVE_ONLY_OPERATORS, type LiveOnlyOperator, liveOnlyOperator } from './liveops';
 import { suiteName } from './peers';
-import { disabledBy, EMPTY_PROFILE, expectedFailureOf, type FuzzProfile, type Subject } from './profile';
-import { type SavedFiles, saveConversation, stemOf } from './save';
+import { disabledBy, EMPTY_PROFILE, type FuzzProfile, type Subject } from './profile';
+import type { SavedFiles } from './save';
 import { STATE_SCENARIOS, type StateScenario, stateHooks, stateModel } from './statefuzz';
 
 export const PROBE_SUITES: Readonly<Record<LiveVersion, readonly number[]>> = {
@@ -97,8 +97,10 @@ export interface FuzzOptions {
   host: string;
   port: number;
   seed: number;
-  /** Conversations generated (default 20). */
+  /** Conversations generated (default: one per applicable name, coverageExamples, then DEFAULT_RANDOM_RUNS random ones). */
   runs?: number;
+  /** Without `runs`: random conversations after the coverage ones (default DEFAULT_RANDOM_RUNS; 0: coverage only). */
+  randomRuns?: number;
   /** Old name of `runs`. */
   count?: number;
   strictness: Strictness;
@@ -129,7 +131,7 @@ export interface FuzzOptions {
   knownTarget?: TargetProfile;
 }
 
-export type ProfileStatus = 'expected-failure' | 'unexpected-pass';
+export type { ProfileStatus };
 
 export interface ConversationResult {
   run: ConversationRun;
@@ -174,6 +176,8 @@ export interface FuzzResult {
   ms: number;
   /** Time of the generated conversations alone (no probe, sanity or shrinking): the fuzzing rate's denominator. */
   generationMs: number;
+  /** Conversations the run generates (given, or the default: one per applicable name and DEFAULT_RANDOM_RUNS more); a replayed path is one of them. */
+  runs: number;
 }
 
 export interface Outcome {
@@ -200,23 +204,9 @@ async function runConversation(o: FuzzOptions, conv: Conversation): Promise<Outc
   const run = await runClientOverSocket(client, o.host, o.port, { readTimeoutMs: conv.readTimeoutMs, totalTimeoutMs: conv.totalTimeoutMs, appData: APP_DATA });
   const c = classifyEnd(conv.expect, run.end, o.strictness);
   const prof = o.profile ?? EMPTY_PROFILE;
-  let transcript: Transcript | undefined;
-  let ladder: string[];
-  let targetViolations: string[] = [];
-  try {
-    transcript = (await transcriptOfRun(run, client, 'client', target, config.provider)).transcript;
-    ladder = flowLines(transcript);
-  } catch (e) {
-    // e.g. a mutant that leaves the target's records unreadable to the transcript builder: keep the raw record ladder
-    ladder = [...run.records.map((r) => `${r.dir === 'sent' ? 'C->S' : 'S->C'}: record type ${r.raw[0] ?? '?'} (${r.raw.length} bytes)`), `-- transcript not built: ${e instanceof Error ? e.message : String(e)}`];
-  }
-  if (transcript) {
-    const t = transcript;
-    const { verdicts } = await checkTranscript(t, o.trustAnchors ? { trustAnchors: o.trustAnchors } : {});
-    targetViolations = verdicts
-      .filter((v) => v.status === 'violation' && v.message !== undefined && t.messages[v.message]?.dir === 'S->C' && !prof.disabled.some((d) => d.name === undefined && d.rule === v.rule))
-      .map((v) => `${v.rule} @${v.message}: ${v.detail}`);
-  }
+  const judged = await judgeRun(run, client, 'client', target, config.provider ?? nodeProvider(), { peer: 'S->C', ignoredRules: disabledRules(prof), ...(o.trustAnchors ? { trustAnchors: o.trustAnchors } : {}) });
+  const { transcript, ladder } = judged;
+  const targetViolations = judged.peerViolations;
   let verdict = c.verdict;
   let detail = c.detail;
   let rule = conv.expect.kind === 'reject' ? conv.expect.rules[0] : undefined;
@@ -234,17 +224,9 @@ async function runConversation(o: FuzzOptions, conv: Conversation): Promise<Outc
   if (rule !== undefined && verdict !== 'conforming') cr.rule = rule;
   const result: ConversationResult = { run: cr, conversation: conv, targetViolations, ms: Date.now() - t0 };
   if (c.alert !== undefined) result.alert = c.alert;
-  const expected = expectedFailureOf(prof, subjectOf(conv, cr.rule));
-  if (expected) result.profile = { status: verdict === 'conforming' ? 'unexpected-pass' : 'expected-failure', reason: expected.reason };
-  const keylog = formatKeyLog(client.keylog)
-    .split('\n')
-    .filter((l) => l !== '');
-  return { result, fired: wrapped ? wrapped.fired() : true, transcript, records: run.records.map((r) => ({ dir: r.dir, raw: r.raw })), keylog };
-}
-
-/** A conversation that fails the run: not conforming and not an expected failure. */
-export function isFailure(r: ConversationResult): boolean {
-  return r.run.verdict !== 'conforming' && r.profile?.status !== 'expected-failure';
+  const status = profileStatusOf(prof, subjectOf(conv, cr.rule), verdict);
+  if (status) result.profile = status;
+  return { result, fired: wrapped ? wrapped.fired() : true, transcript, records: run.records.map((r) => ({ dir: r.dir, raw: r.raw })), keylog: judged.keylog };
 }
 
 function baseOf(o: FuzzOptions): ClientBase {
@@ -512,20 +494,7 @@ export function coverageExamples(o: FuzzOptions, profile: TargetProfile): ConvSp
   const states: ConvSpec[] = a.scenarios.map((sc) => ({ kind: 'state', scenarios: [sc.name], cfg: { ...CFG0 } }));
   const certs: ConvSpec[] = a.versions.length ? a.faults.map((fault, i) => ({ kind: 'cert', fault, version: a.versions[i % a.versions.length]!, cfg: { ...CFG0 } })) : [];
   const valids: ConvSpec[] = a.versions.flatMap((v) => profile.suites[v].map((_, i): ConvSpec => ({ kind: 'valid', version: v, cfg: { ...CFG0, suite: i, schemes: v === '1.2' && profile.schemes?.length ? i + 1 : 0 } })));
-  // each kind shuffled by the run's seed (Fisher-Yates), then the kinds interleaved so a short run still spans them all
-  let x = (o.seed * 2654435761 + 0x9e3779b9) >>> 0;
-  const shuffled = (list: ConvSpec[]): ConvSpec[] => {
-    for (let i = list.length - 1; i > 0; i--) {
-      x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-      const j = x % (i + 1);
-      [list[i], list[j]] = [list[j]!, list[i]!];
-    }
-    return list;
-  };
-  const groups = [shuffled(mutants), shuffled(states), shuffled(certs), shuffled(valids)];
-  const out: ConvSpec[] = [];
-  for (let i = 0; groups.some((g) => i < g.length); i++) for (const g of groups) if (i < g.length) out.push(g[i]!);
-  return out;
+  return coverageOrder([mutants, states, certs, valids], o.seed);
 }
 
 function examplesOf(o: FuzzOptions, profile: TargetProfile): [ConvSpec][] {
@@ -637,20 +606,21 @@ export async function buildConversation(o: FuzzOptions, profile: TargetProfile, 
 /** The conversations of a run, without running them (deterministic in seed, runs and the target's profile). */
 export async function planConversations(o: FuzzOptions, profile: TargetProfile): Promise<Conversation[]> {
   const examples = examplesOf(o, profile).map(([e]) => e);
-  const n = runsOf(o);
+  const n = runsOf(o, profile);
   const specs = [...examples.slice(0, n), ...fc.sample(conversationArb(o, profile), { seed: o.seed, numRuns: Math.max(0, n - examples.length) })];
   const out: Conversation[] = [];
   for (const [i, s] of specs.entries()) out.push(await buildConversation(o, profile, s, String(i)));
   return out;
 }
 
-function runsOf(o: FuzzOptions): number {
-  return o.runs ?? o.count ?? 20;
+/** Conversations generated: `runs` (or `count`) when given, else every applicable name once and DEFAULT_RANDOM_RUNS random ones. */
+export function runsOf(o: FuzzOptions, profile: TargetProfile): number {
+  return runCount(o.runs ?? o.count, o.coverFirst === false ? 0 : coverageExamples(o, profile).length, o.randomRuns);
 }
 
 /** Same failure: same verdict and rule (the name may shrink, e.g. fewer state steps). */
 function sameFailure(a: ConversationResult, b: ConversationResult): boolean {
-  return isFailure(b) && a.run.verdict === b.run.verdict && a.run.rule === b.run.rule;
+  return failsRun(b) && a.run.verdict === b.run.verdict && a.run.rule === b.run.rule;
 }
 
 function annotate(r: ConversationResult, spec: ConvSpec): ConversationResult {
@@ -678,8 +648,8 @@ export async function runSpec(o: FuzzOptions, profile: TargetProfile, spec: Conv
 function save(o: FuzzOptions, out: Outcome, n: number): void {
   if (!o.save) return;
   const r = out.result;
-  const input = { records: out.records, keylog: out.keylog, serverPort: o.port, clientPort: 40000 + (n % 20000) };
-  r.saved = saveConversation(o.save, stemOf(r.run.path ?? 'x', r.conversation.subject ?? r.conversation.name), out.transcript ? { ...input, transcript: out.transcript } : input);
+  const input = { path: r.run.path ?? 'x', name: r.conversation.subject ?? r.conversation.name, role: 'client' as const, records: out.records, keylog: out.keylog, serverPort: o.port, clientPort: 40000 + (n % 20000) };
+  r.saved = saveRun(o.save, out.transcript ? { ...input, transcript: out.transcript } : input);
 }
 
 export async function fuzzTarget(o: FuzzOptions): Promise<FuzzResult> {
@@ -697,7 +667,7 @@ export async function fuzzTarget(o: FuzzOptions): Promise<FuzzResult> {
   let generationMs = 0;
   if (first) {
     const arb = conversationArb(o, profile);
-    const runs = o.path !== undefined ? 1 : runsOf(o);
+    const runs = o.path !== undefined ? 1 : runsOf(o, profile);
     let index = 0;
     // generation: record every run; the predicate never fails so all `runs` conversations happen
     const record = async (spec: ConvSpec): Promise<boolean> => {
@@ -727,13 +697,13 @@ export async function fuzzTarget(o: FuzzOptions): Promise<FuzzResult> {
     if (d.failed) throw d.errorInstance instanceof Error ? d.errorInstance : new Error(`fuzz run ${d.counterexamplePath ?? '?'} failed: ${String(d.errorInstance)}`);
     if (o.path === undefined) {
       const seen = new Set<string>();
-      for (const r of results.filter(isFailure)) {
+      for (const r of results.filter(failsRun)) {
         const key = `${r.conversation.subject ?? r.conversation.kind} ${r.run.verdict} ${r.run.rule ?? ''}`;
         if (seen.has(key)) continue;
         seen.add(key);
         failures.push(await shrink(o, profile, arb, r, progress, outcomes));
       }
-    } else for (const r of results.filter(isFailure)) failures.push({ original: r, reproduced: true, shrinkRuns: 0 });
+    } else for (const r of results.filter(failsRun)) failures.push({ original: r, reproduced: true, shrinkRuns: 0 });
     let n = 0;
     for (const f of failures) {
       const x = f.shrunk ?? f.original;
@@ -742,47 +712,26 @@ export async function fuzzTarget(o: FuzzOptions): Promise<FuzzResult> {
     }
   }
   const last = first && (await sanity(o, profile, 'sanity last'));
-  return { target, seed: o.seed, profile, sanity: { first, last }, results, failures, skipped, disabled, ms: Date.now() - t0, generationMs };
+  return { target, seed: o.seed, profile, sanity: { first, last }, results, failures, skipped, disabled, ms: Date.now() - t0, generationMs, runs: runsOf(o, profile) };
 }
 
 /** Replay a failure by its path and shrink it with the real predicate, within the budget. */
 async function shrink(o: FuzzOptions, profile: TargetProfile, arb: fc.Arbitrary<ConvSpec>, original: ConversationResult, progress: (l: string) => void, outcomes: Map<ConversationResult, Outcome>): Promise<FailureReport> {
-  const budget = o.maxShrinkRuns ?? 30;
-  let runs = 0;
-  let last: Outcome | undefined;
-  let first = true;
-  let reproduced = false;
-  const predicate = async (spec: ConvSpec): Promise<boolean> => {
-    if (!first && runs >= budget) return true;
-    const replay = first;
-    first = false;
-    runs++;
-    let out: Outcome;
-    try {
-      out = await runSpec(o, profile, spec, 'shrinking');
-    } catch {
-      // a candidate that cannot even be built or run is not the same failure
-      return true;
-    }
-    const fails = out.fired && sameFailure(original, out.result);
-    if (replay) reproduced = fails;
-    if (fails) last = out;
-    return !fails;
-  };
-  const details = await fc.check(fc.asyncProperty(arb, predicate), { seed: o.seed, path: original.run.path!, numRuns: 1, examples: examplesOf(o, profile) });
-  const report: FailureReport = { original, reproduced, shrinkRuns: runs };
-  if (details.failed && last && details.counterexamplePath) {
+  const found = await shrinkAtPath(arb, { seed: o.seed, path: original.run.path!, examples: examplesOf(o, profile), budget: o.maxShrinkRuns ?? 30 }, async (spec) => {
+    const out = await runSpec(o, profile, spec, 'shrinking');
+    return out.fired && sameFailure(original, out.result) ? out : undefined;
+  });
+  const report: FailureReport = { original, reproduced: found.reproduced, shrinkRuns: found.runs };
+  if (found.smallest) {
+    const { result: last, path } = found.smallest;
     const shrunk = last.result;
-    shrunk.run.path = details.counterexamplePath;
-    shrunk.conversation.path = details.counterexamplePath;
+    shrunk.run.path = path;
+    shrunk.conversation.path = path;
     outcomes.set(shrunk, last);
     report.shrunk = shrunk;
-    progress(`shrunk ${original.run.path} ${original.conversation.name} -> ${details.counterexamplePath} ${shrunk.conversation.name} (${runs} runs)`);
+    progress(`shrunk ${original.run.path} ${original.conversation.name} -> ${path} ${shrunk.conversation.name} (${found.runs} runs)`);
   } else progress(`${original.run.path} ${original.conversation.name}: failure not reproduced on replay`);
   return report;
 }
 
-/** Ladder of a failing conversation, for printing. */
-export function ladderText(r: ConversationRun): string[] {
-  return [`${r.name} [${r.verdict}${r.rule ? ` ${r.rule}` : ''}] replay: --seed ${r.seed ?? '?'} --path ${r.path ?? '?'}`, ...(r.detail ? [`  ${r.detail}`] : []), ...r.ladder.map((l) => `  ${l}`)];
-}
+/** For callers that import it from here (spec/fuzz-servers.spec.ts): the shared ladder of peer/fuzzcommon.ts. */

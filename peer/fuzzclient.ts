@@ -4,8 +4,10 @@
  *
  * A run: a probe (one permissive handshake: the ClientHello tells which
  * versions, suites, groups and ALPN the client offers), a sanity handshake
- * first and last, then `runs` conversations sampled with fast-check from the
- * seed: valid handshakes (version, suite, group, client authentication our
+ * first and last, then `runs` conversations generated with fast-check from
+ * the seed, every applicable mutant and offered version first at its
+ * simplest configuration (coveragePicks; default run count: those, then
+ * DEFAULT_RANDOM_RUNS random ones): valid handshakes (version, suite, group, client authentication our
  * server offers) and mutants that change only what our SERVER sends: the
  * server-side hook operators of the mutation catalogue, and live
  * state-machine mutations of our server's flight (dropped, duplicated,
@@ -39,7 +41,7 @@ import type { ClientHello } from '../wire/handshake';
 import { alertDescriptions, ExtensionType, NamedGroup, namedGroups, nameOf } from '../wire/registry';
 import { ClientCommand, type ClientCommandResult, describeCommandEnd } from './clientcmd';
 import { allowedAlerts, type Expectation, type LiveVersion, type Strictness } from './conversation';
-import { disabledRules, failsRun, judgeRun, ladderText, type ProfileStatus, profileStatusOf, saveRun } from './fuzzcommon';
+import { coverageOrder, disabledRules, failsRun, judgeRun, runCount, shrinkAtPath, type ProfileStatus, profileStatusOf, saveRun } from './fuzzcommon';
 import { describeEnd, transcriptOfRun } from './live';
 import { suiteName } from './peers';
 import { disabledBy, EMPTY_PROFILE, type FuzzProfile, type Subject } from './profile';
@@ -364,7 +366,10 @@ export interface ClientFuzzOptions {
   /** Our server requires a client certificate in every conversation (else it sometimes requests one). */
   clientCertRequired?: boolean;
   seed: number;
-  runs: number;
+  /** Conversations (default: every applicable mutant and offered version once, coveragePicks, then DEFAULT_RANDOM_RUNS random ones). */
+  runs?: number;
+  /** Without `runs`: random conversations after the coverage ones (default DEFAULT_RANDOM_RUNS; 0: coverage only). */
+  randomRuns?: number;
   strictness: Strictness;
   /** Replay one conversation: the fast-check path a report printed (the run's conversations are skipped). */
   path?: string;
@@ -422,6 +427,21 @@ export function pickArb(mutantCount: number): fc.Arbitrary<ConvPick> {
     version: fc.nat(1),
     random: fc.nat(255),
   });
+}
+
+/**
+ * Coverage first (as on the server side, peer/fuzz.ts coverageExamples): one pick per mutant and one valid
+ * handshake per version the client offers, each at the simplest configuration (every other index 0), the
+ * catalogue operators, the live mutations and the valid handshakes each shuffled by the seed and taking turns
+ * (peer/fuzzcommon.ts coverageOrder). They run as fast-check examples before the random picks and count towards
+ * the runs, so a seed and path replay them like any other conversation.
+ */
+export function coveragePicks(profile: ClientProfile, mutants: readonly Mutant[], seed: number): ConvPick[] {
+  const simplest = { version: 0, suite: 0, group: 0, auth: 0, random: 0 };
+  const of = (kind: Mutant['kind']) => mutants.flatMap((m, i): ConvPick[] => (m.kind === kind ? [{ ...simplest, mutant: i }] : []));
+  const usable = profile.versions.filter((v) => profile.suites[v].length > 0);
+  const valids = usable.map((_, version): ConvPick => ({ ...simplest, mutant: null, version }));
+  return coverageOrder([of('operator'), of('live'), valids], seed);
 }
 
 /** The conversation a pick stands for (deterministic). */
@@ -762,6 +782,8 @@ export interface ClientFuzzResult {
   shrunk: ShrinkResult[];
   /** Mutants the profile switched off, with the reason. */
   disabled: string[];
+  /** Conversations the run generates (given, or one per applicable mutant and offered version plus the random ones); a replayed path is one of them. */
+  runs: number;
   ms: number;
 }
 
@@ -842,6 +864,8 @@ export async function fuzzClient(o: ClientFuzzOptions): Promise<ClientFuzzResult
     const first = await sanity('sanity first');
     const arb = pickArb(mutants.length);
     const convOf = (p: ConvPick, path: string) => conversationOf(p, profile, mutants, { seed: o.seed, clientCertRequired: o.clientCertRequired ?? false }, path);
+    const examples: [ConvPick][] = coveragePicks(profile, mutants, o.seed).map((p) => [p]);
+    const runs = runCount(o.runs, examples.length, o.randomRuns);
     if (first) {
       if (o.path !== undefined) {
         // replay: exactly the conversation at this path (fast-check goes on generating after a passing
@@ -857,51 +881,49 @@ export async function fuzzClient(o: ClientFuzzOptions): Promise<ClientFuzzResult
             outcomes.set(out.result, out);
             return true;
           }),
-          { seed: o.seed, path: o.path, numRuns: 1, endOnFailure: true },
+          { seed: o.seed, path: o.path, numRuns: 1, endOnFailure: true, examples },
         );
         if (replayed) {
           results.push(replayed);
           progress(`replay ${o.path} ${replayed.run.name}: ${replayed.run.verdict}${replayed.alert ? ` (${replayed.alert})` : ''}${replayed.profile ? ` [${replayed.profile.status}]` : ''}`);
         }
       } else {
-        const picks = fc.sample(arb, { seed: o.seed, numRuns: o.runs });
-        for (const [i, p] of picks.entries()) {
+        // generation: the coverage examples, then random picks; the predicate only records, so every run happens
+        let i = 0;
+        const record = async (p: ConvPick): Promise<boolean> => {
           const conv = convOf(p, String(i));
+          i++;
           const out = await runConversation(s, conv, profile);
           const { result, skip } = out;
           if (skip !== undefined) {
             skipped.push(`${conv.path} ${conv.name}: ${skip}`);
-            progress(`[${i + 1}/${picks.length}] ${conv.name}: skipped (${skip})`);
-            continue;
+            progress(`[${i}/${runs}] ${conv.name}: skipped (${skip})`);
+            return true;
           }
           results.push(result);
           outcomes.set(result, out);
-          progress(`[${i + 1}/${picks.length}] ${conv.name}: ${result.run.verdict}${result.alert ? ` (${result.alert})` : ''}${result.profile ? ` [${result.profile.status}]` : ''}`);
-        }
+          progress(`[${i}/${runs}] ${conv.name}: ${result.run.verdict}${result.alert ? ` (${result.alert})` : ''}${result.profile ? ` [${result.profile.status}]` : ''}`);
+          return true;
+        };
+        const d = await fc.check(fc.asyncProperty(arb, record), { seed: o.seed, numRuns: runs, examples });
+        // the recording predicate only fails by throwing (a bug, not a finding): surface it
+        if (d.failed) throw d.errorInstance instanceof Error ? d.errorInstance : new Error(`client fuzz run ${d.counterexamplePath ?? '?'} failed: ${String(d.errorInstance)}`);
         const budget = o.maxShrinkRuns ?? 20;
         const failing = results.filter(failsRun);
         const distinct = failing.filter((r, i) => failing.findIndex((x) => sameFailure(x.run, r.run)) === i).slice(0, 2);
         for (const f of budget > 0 ? distinct : []) {
-          let runs = 0;
-          let smallest: ClientConversationResult = f;
-          const r = await fc.check(
-            fc.asyncProperty(arb, async (p) => {
-              if (runs >= budget) return true;
-              runs++;
-              const out = await runConversation(s, convOf(p, `shrinking ${f.run.path ?? ''}`), profile);
-              const fails = out.skip === undefined && failsRun(out.result) && sameFailure(out.result.run, f.run);
-              if (fails) {
-                smallest = out.result;
-                outcomes.set(out.result, out);
-              }
-              return !fails;
-            }),
-            { seed: o.seed, path: f.run.path ?? '0', numRuns: 1 },
-          );
-          const path = r.counterexamplePath ?? f.run.path ?? '';
-          const found = outcomes.get(smallest);
-          smallest = { ...smallest, run: { ...smallest.run, path }, conversation: { ...smallest.conversation, path } };
-          if (found) outcomes.set(smallest, found);
+          const found = await shrinkAtPath(arb, { seed: o.seed, path: f.run.path ?? '0', examples, budget }, async (p) => {
+            const out = await runConversation(s, convOf(p, `shrinking ${f.run.path ?? ''}`), profile);
+            return out.skip === undefined && failsRun(out.result) && sameFailure(out.result.run, f.run) ? out : undefined;
+          });
+          const runs = found.runs;
+          const path = found.smallest?.path ?? f.run.path ?? '';
+          const last = found.smallest?.result;
+          // not reproduced: the failure as it was run stands for itself
+          const base = last?.result ?? f;
+          const smallest: ClientConversationResult = { ...base, run: { ...base.run, path }, conversation: { ...base.conversation, path } };
+          const kept = last ?? outcomes.get(f);
+          if (kept) outcomes.set(smallest, kept);
           shrunk.push({ from: f.run.path ?? '', path, runs, result: smallest });
           progress(`shrunk ${f.run.path}: ${smallest.run.name} [${smallest.run.verdict}] path ${path} (${runs} runs)`);
         }
@@ -920,11 +942,9 @@ export async function fuzzClient(o: ClientFuzzOptions): Promise<ClientFuzzResult
       }
     }
     const last = first && (await sanity('sanity last'));
-    return { listen: `${o.host}:${port}`, command: o.command, profile, mutants: mutants.map((m) => m.name), sanity: { first, last }, results, skipped, shrunk, disabled, ms: Date.now() - t0 };
+    return { listen: `${o.host}:${port}`, command: o.command, profile, mutants: mutants.map((m) => m.name), sanity: { first, last }, results, skipped, shrunk, disabled, runs, ms: Date.now() - t0 };
   } finally {
     await listener.close();
   }
 }
 
-/** Ladder of a failing conversation, for printing (peer/fuzzcommon.ts). */
-export const clientLadderText = ladderText;

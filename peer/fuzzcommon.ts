@@ -2,11 +2,12 @@
  * Pieces the live fuzzers share, whichever role tlsprop plays: judging a
  * socket run through the transcript and the oracles, what a profile says
  * about a conversation's outcome, writing a conversation for `--save`, and
- * the printed ladder of a failing conversation. peer/fuzzclient.ts (tlsprop
- * plays the server) uses them; peer/fuzz.ts (tlsprop plays the client) has
- * the same logic inline and can switch over.
+ * the printed ladder of a failing conversation, and the coverage-first order
+ * of a run. peer/fuzz.ts (tlsprop plays the client) and peer/fuzzclient.ts
+ * (tlsprop plays the server) both use them.
  */
-import type { CryptoProvider } from '../crypto';
+import fc from 'fast-check';
+import { type CryptoProvider, formatKeyLog } from '../crypto';
 import type { TlsClient } from '../engine/client';
 import type { TlsServer } from '../engine/server';
 import type { SocketRun } from '../engine/socket';
@@ -53,6 +54,10 @@ export async function judgeRun(
     ({ transcript, keylog } = await transcriptOfRun(run, endpoint, role, target, provider));
     ladder = flowLines(transcript);
   } catch (e) {
+    // the key log is still worth saving (the records may decrypt in Wireshark)
+    keylog = formatKeyLog(endpoint.keylog)
+      .split('\n')
+      .filter((l) => l !== '');
     // e.g. a mutant that leaves the peer's records unreadable to the transcript builder: keep the raw record ladder
     const theirs = ours === 'C->S' ? 'S->C' : 'C->S';
     ladder = [...run.records.map((r) => `${r.dir === 'sent' ? ours : theirs}: record type ${r.raw[0] ?? '?'} (${r.raw.length} bytes)`), `-- transcript not built: ${e instanceof Error ? e.message : String(e)}`];
@@ -104,4 +109,74 @@ export function saveRun(
 /** Ladder of a failing conversation, for printing, with the options that replay it. */
 export function ladderText(r: ConversationRun): string[] {
   return [`${r.name} [${r.verdict}${r.rule ? ` ${r.rule}` : ''}] replay: --seed ${r.seed ?? '?'} --path ${r.path ?? '?'}`, ...(r.detail ? [`  ${r.detail}`] : []), ...r.ladder.map((l) => `  ${l}`)];
+}
+
+/**
+ * Coverage first, the order both fuzzers run their one-per-name conversations in: each group (one kind of
+ * conversation: mutants, state scenarios, valid handshakes, ...) shuffled by the run's seed (Fisher-Yates over a
+ * linear congruential sequence), then the groups taking turns, so a short run still spans every kind. The groups
+ * are shuffled in place. Deterministic in the seed and the groups.
+ */
+export function coverageOrder<T>(groups: T[][], seed: number): T[] {
+  let x = (seed * 2654435761 + 0x9e3779b9) >>> 0;
+  for (const list of groups) {
+    for (let i = list.length - 1; i > 0; i--) {
+      x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+      const j = x % (i + 1);
+      [list[i], list[j]] = [list[j]!, list[i]!];
+    }
+  }
+  const out: T[] = [];
+  for (let i = 0; groups.some((g) => i < g.length); i++) for (const g of groups) if (i < g.length) out.push(g[i]!);
+  return out;
+}
+
+/** Random conversations after the one-per-name ones when the run count is not given. */
+export const DEFAULT_RANDOM_RUNS = 20;
+
+/** The run count: `runs` when given, else every coverage example once and then `random` (default DEFAULT_RANDOM_RUNS) random conversations. */
+export function runCount(runs: number | undefined, coverage: number, random: number = DEFAULT_RANDOM_RUNS): number {
+  return runs ?? coverage + random;
+}
+
+/** What shrinkAtPath found: whether the value at the path failed again, and the smallest failing value's result and path. */
+export interface Shrunk<R> {
+  /** The replay of the value at the path failed the same way (a flaky peer does not). */
+  reproduced: boolean;
+  /** The last (smallest) failing attempt's result and the fast-check path that replays it; absent when nothing failed. */
+  smallest?: { result: R; path: string };
+  /** Live conversations run, the replay included. */
+  runs: number;
+}
+
+/**
+ * Shrink a failure of a run live: fast-check replays the value at `path` (with the run's seed and coverage
+ * examples, so the path means the same as in the run) and shrinks it, `attempt` running each candidate and
+ * returning its result when it fails the same way (undefined: it does not). At most `budget` attempts, the
+ * replay included (it always runs). A candidate that throws (cannot be built or run) is not the same failure.
+ */
+export async function shrinkAtPath<V, R>(arb: fc.Arbitrary<V>, at: { seed: number; path: string; examples: [V][]; budget: number }, attempt: (value: V) => Promise<R | undefined>): Promise<Shrunk<R>> {
+  let runs = 0;
+  let first = true;
+  let reproduced = false;
+  let last: R | undefined;
+  const predicate = async (value: V): Promise<boolean> => {
+    if (!first && runs >= at.budget) return true;
+    const replay = first;
+    first = false;
+    runs++;
+    let failed: R | undefined;
+    try {
+      failed = await attempt(value);
+    } catch {
+      return true;
+    }
+    if (replay) reproduced = failed !== undefined;
+    if (failed !== undefined) last = failed;
+    return failed === undefined;
+  };
+  const details = await fc.check(fc.asyncProperty(arb, predicate), { seed: at.seed, path: at.path, numRuns: 1, examples: at.examples });
+  const out: Shrunk<R> = { reproduced, runs };
+  if (details.failed && last !== undefined && details.counterexamplePath) out.smallest = { result: last, path: details.counterexamplePath };
+  return out;
 }

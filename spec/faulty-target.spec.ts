@@ -25,7 +25,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { FAULT_IDS, type Fault, FAULTS, faultRules } from '../engine/faults';
 import { type TestPki, testPki } from '../engine/fixtures';
 import { startFaultyServer } from '../peer/faulty';
-import { CFG0, type ConvSpec, coverageExamples, type FailureReport, type FuzzOptions, type FuzzResult, fuzzTarget, ladderText, type TargetProfile } from '../peer/fuzz';
+import { CFG0, type ConvSpec, coverageExamples, type FailureReport, type FuzzOptions, type FuzzResult, fuzzTarget, type TargetProfile } from '../peer/fuzz';
+import { ladderText } from '../peer/fuzzcommon';
 import { LOOPBACK } from '../peer/launch';
 
 const SEED = 1;

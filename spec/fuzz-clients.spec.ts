@@ -23,7 +23,8 @@ import { join } from 'node:path';
 import { fuzzListenCommand } from '../cli/fuzz-listen';
 import { UsageError } from '../cli/args';
 import type { Io } from '../cli/main';
-import { type ClientFuzzOptions, type ClientFuzzResult, clientLadderText, fuzzClient, LIVE_MUTATIONS } from '../peer/fuzzclient';
+import { type ClientFuzzOptions, type ClientFuzzResult, fuzzClient, LIVE_MUTATIONS } from '../peer/fuzzclient';
+import { ladderText } from '../peer/fuzzcommon';
 import { LOOPBACK, requireBinary } from '../peer/launch';
 import { type PkiFiles, writePki } from '../peer/pki';
 import { recordFragment, runDir } from '../reports/collect';
@@ -91,7 +92,7 @@ async function fuzz(o: ClientFuzzOptions): Promise<{ r: ClientFuzzResult; progre
   const r = await fuzzClient({ ...o, onProgress: (l) => progress.push(l) });
   recordFragment(runDir(), { conversations: r.results.map((x) => x.run) });
   expect(r.sanity).toEqual({ first: true, last: true });
-  expect(progress.filter((l) => /^\[\d+\/\d+\] /.test(l))).toHaveLength(o.path === undefined ? o.runs : 0);
+  expect(progress.filter((l) => /^\[\d+\/\d+\] /.test(l))).toHaveLength(o.path === undefined ? (o.runs ?? -1) : 0);
   await settle();
   expect(liveResources()).toEqual(before);
   // no client command (nor anything it started) outlives its conversation
@@ -101,7 +102,7 @@ async function fuzz(o: ClientFuzzOptions): Promise<{ r: ClientFuzzResult; progre
 
 /** Real clients: no failing conversation at all (a genuine finding would be asserted here by name). */
 function expectAllConforming(r: ClientFuzzResult): void {
-  expect(r.results.filter((x) => x.run.verdict !== 'conforming').map((x) => clientLadderText(x.run).join('\n'))).toEqual([]);
+  expect(r.results.filter((x) => x.run.verdict !== 'conforming').map((x) => ladderText(x.run).join('\n'))).toEqual([]);
   expect(r.results.some((x) => x.conversation.expect.kind === 'complete')).toBe(true);
   expect(r.results.filter((x) => x.conversation.expect.kind === 'reject').length).toBeGreaterThan(2);
 }
@@ -159,7 +160,7 @@ describe('tlsprop fuzz --listen: real clients as --client-cmd', () => {
     expect(r.profile.versions).toEqual(['1.3', '1.2']);
     // the finding (below) is the only failure this run may show
     const other = r.results.filter((x) => x.run.verdict !== 'conforming' && x.conversation.mutant?.name !== 't12-tls11-sentinel');
-    expect(other.map((x) => clientLadderText(x.run).join('\n'))).toEqual([]);
+    expect(other.map((x) => ladderText(x.run).join('\n'))).toEqual([]);
 
     // Finding: GnuTLS 3.7.9 offers TLS 1.3, is answered with a TLS 1.2 ServerHello whose random ends with
     // 44 4F 57 4E 47 52 44 00 (the TLS 1.1 sentinel) and goes on (Certificate, ClientKeyExchange, CCS, Finished).
@@ -208,21 +209,22 @@ describe('tlsprop fuzz --listen: a faulty client and the command line', () => {
   it('a client that skips the server Finished check: accepted-invalid on the Finished rule, shrunk, replayed by seed and path', async () => {
     const cmd = `node ${faultyJs} {host} {port}`;
     const mutants = ['t12-ske-sig-corrupt', 't12-server-finished-wrong', 't13-server-cv-sig-corrupt', 't13-server-finished-wrong'];
-    const { r } = await fuzz(options(cmd, { runs: 6, seed: 5, mutants, maxShrinkRuns: 6, strictness: 'alert-or-close' }));
+    const { r } = await fuzz(options(cmd, { runs: 6, seed: 5, mutants, maxShrinkRuns: 2, strictness: 'alert-or-close' }));
     const found = r.results.filter((x) => x.run.verdict === 'accepted-invalid');
     expect(found.length).toBeGreaterThan(0);
     for (const x of found) expect([x.conversation.mutant?.name, x.run.rule]).toContainEqual(x.conversation.version === '1.3' ? 't13.fin.verify-data' : 't12.fin.verify-data');
     expect(new Set(found.map((x) => x.conversation.mutant?.name))).toEqual(new Set(found.map((x) => `t${x.conversation.version === '1.3' ? '13' : '12'}-server-finished-wrong`)));
     // everything else (valid handshakes, signature mutants: the fault is only in the Finished check) is conforming
     expect(r.results.filter((x) => x.run.verdict !== 'conforming' && x.run.verdict !== 'accepted-invalid')).toEqual([]);
-    // shrunk: the smallest conversation failing the same way, with a path that extends the original one
-    expect(r.shrunk).toHaveLength(1);
+    // shrunk: per distinct failure (coverage first runs both versions' Finished mutant), the smallest conversation
+    // failing the same way, with a path that extends the original one
+    expect(r.shrunk.map((x) => x.result.run.rule).sort()).toEqual([...new Set(found.map((x) => x.run.rule))].sort());
     const s = r.shrunk[0]!;
     expect(s.result.run.verdict).toBe('accepted-invalid');
     expect(s.result.conversation.mutant?.name).toMatch(/^t1[23]-server-finished-wrong$/);
     expect(s.path === s.from || s.path.startsWith(`${s.from}:`)).toBe(true);
     expect(s.runs).toBeGreaterThan(0);
-    expect(s.runs).toBeLessThanOrEqual(6);
+    expect(s.runs).toBeLessThanOrEqual(2);
 
     // replay through the CLI: exactly that conversation, same verdict, ladder printed, exit 1
     const c = capture();
@@ -238,7 +240,8 @@ describe('tlsprop fuzz --listen: a faulty client and the command line', () => {
   });
 
   it('the same client without the fault passes the same run', async () => {
-    const { r } = await fuzz(options(`node ${faultyJs} {host} {port} --healthy`, { runs: 4, seed: 5, mutants: ['t12-server-finished-wrong', 't13-server-finished-wrong'], strictness: 'alert-or-close' }));
+    const mutants = ['t12-ske-sig-corrupt', 't12-server-finished-wrong', 't13-server-cv-sig-corrupt', 't13-server-finished-wrong'];
+    const { r } = await fuzz(options(`node ${faultyJs} {host} {port} --healthy`, { runs: 6, seed: 5, mutants, strictness: 'alert-or-close' }));
     expectAllConforming(r);
   });
 

@@ -15,7 +15,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ConversationResult, type FuzzOptions, type FuzzResult, fuzzTarget, ladderText } from '../peer/fuzz';
+import { type ConversationResult, type FuzzOptions, type FuzzResult, fuzzTarget } from '../peer/fuzz';
+import { ladderText } from '../peer/fuzzcommon';
 import { freePort, LOOPBACK, PeerGroup, requireBinary } from '../peer/launch';
 import { botanServer, gnutlsServer, mosquittoBroker, nodeTlsServer } from '../peer/peers';
 import { type PkiFiles, writePki } from '../peer/pki';

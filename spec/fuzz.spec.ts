@@ -23,7 +23,9 @@ import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { testPki } from '../engine/fixtures';
 import { CERT_FAULTS, faultyClientIdentity } from '../peer/certfaults';
-import { type FuzzOptions, type FuzzResult, fuzzTarget, ladderText, runSpec, type TargetProfile } from '../peer/fuzz';
+import { type FuzzOptions, type FuzzResult, fuzzTarget, runSpec, type TargetProfile } from '../peer/fuzz';
+import { ladderText } from '../peer/fuzzcommon';
+import { tsharkInstalled } from './support/tshark';
 import { STATE_SCENARIOS } from '../peer/statefuzz';
 import { freePort, LOOPBACK, PeerGroup, requireBinary } from '../peer/launch';
 import { opensslServer } from '../peer/peers';
@@ -89,14 +91,7 @@ async function faultyServer(pki: PkiFiles['pki']): Promise<{ port: number; close
 }
 
 
-const tsharkInstalled = (() => {
-  try {
-    execFileSync('tshark', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const haveTshark = tsharkInstalled();
 
 /** Sockets, servers and child processes of this process (by resource type). */
 function liveResources(): Record<string, number> {
@@ -296,7 +291,7 @@ describe('tlsprop fuzz against a live target', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  (tsharkInstalled ? it : it.skip)('--save writes the shrunk failure as pcap + key log + transcript JSON; tshark decrypts its Finished', async () => {
+  (haveTshark ? it : it.skip)('--save writes the shrunk failure as pcap + key log + transcript JSON; tshark decrypts its Finished', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tlsprop-save-'));
     const faulty = await faultyServer(files.pki);
     try {
