@@ -105,3 +105,29 @@ describe('child processes', () => {
     expect(peers.running()).toEqual([]);
   });
 });
+
+describe('settleMs: a TLS 1.3 rejection of our Finished is read before our application data is written', () => {
+  it('openssl s_server rejecting a corrupted client Finished: the run ends with its alert, every time', async () => {
+    await withSServer(['-tls1_3'], async (port) => {
+      for (let i = 0; i < 4; i++) {
+        const client = new TlsClient({
+          provider: p,
+          versions: [0x0304],
+          serverName: SERVER_NAME,
+          trustAnchors: pki.anchors,
+          hooks: {
+            beforeSend: (m) => {
+              if (m.type !== 'finished') return undefined;
+              const bad = m.raw.slice();
+              bad[bad.length - 1] = (bad[bad.length - 1] ?? 0) ^ 1;
+              return [bad];
+            },
+          },
+        });
+        const run = await runClientOverSocket(client, '127.0.0.1', port, { appData: new TextEncoder().encode('hello\n'), readTimeoutMs: 3000, settleMs: 500 });
+        // 51: decrypt_error (RFC 8446 §4.4.4); without the settle read the write of our application data may fail first (EPIPE) and lose the alert
+        expect(run.end).toMatchObject({ kind: 'done', outcome: { kind: 'alert_received', alert: { description: 51 } } });
+      }
+    });
+  });
+});

@@ -23,6 +23,15 @@ export interface SocketRunOptions {
   totalTimeoutMs?: number;
   /** Application data to send once connected; the run then waits for one reply. */
   appData?: Uint8Array;
+  /**
+   * Before sending `appData`, read for up to this many ms (default 0). A TLS
+   * 1.3 client is connected as soon as it has sent its Finished; a peer that
+   * rejects that flight answers with an alert and closes, and writing our
+   * application data into the closed connection fails (EPIPE) and loses the
+   * alert. The fuzzers set this for conversations that must be rejected, so
+   * the verdict does not depend on timing.
+   */
+  settleMs?: number;
 }
 
 export interface SocketRun {
@@ -86,10 +95,27 @@ async function drive(endpoint: TlsClient | TlsServer, socket: Socket, reader: Re
   };
   send(first);
   let appSent = false;
+  let settled = false;
   for (;;) {
     if (endpoint.terminal) break;
     if (endpoint.connected) {
       if (!opts.appData) break;
+      if (!appSent && !settled && (opts.settleMs ?? 0) > 0) {
+        settled = true;
+        const r = await reader.read(Math.min(opts.settleMs ?? 0, Math.max(0, deadline - Date.now())));
+        if (r instanceof Uint8Array) {
+          run.records.push({ dir: 'received', raw: r });
+          const res = await endpoint.receive(r);
+          run.received.push(...res.appData);
+          send(res.send);
+          continue;
+        }
+        if (r.kind !== 'timed_out') {
+          run.end = r.kind === 'reset' ? { kind: 'reset', error: r.error, outcome: endpoint.outcome } : { kind: 'closed', outcome: endpoint.outcome };
+          socket.destroy();
+          return run;
+        }
+      }
       if (!appSent) {
         appSent = true;
         send(await endpoint.sendApplicationData(opts.appData));

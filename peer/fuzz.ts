@@ -74,6 +74,8 @@ export const PROBE_SUITES: Readonly<Record<LiveVersion, readonly number[]>> = {
 };
 const ECDHE_12 = new Set<number>(PROBE_SUITES['1.2'].filter((s) => s !== CipherSuite12.TLS_RSA_WITH_AES_128_GCM_SHA256));
 const APP_DATA = new TextEncoder().encode('tlsprop fuzz\n');
+/** How long a conversation that must be rejected reads after our TLS 1.3 Finished before writing application data (engine/socket.ts settleMs). */
+const SETTLE_MS = 150;
 
 export interface TargetProfile {
   suites: Record<LiveVersion, number[]>;
@@ -201,7 +203,7 @@ async function runConversation(o: FuzzOptions, conv: Conversation): Promise<Outc
   const wrapped = conv.hooks ? firingHooks(conv.hooks) : undefined;
   const config = wrapped ? { ...conv.client, hooks: wrapped.hooks } : conv.client;
   const client = new TlsClient(config);
-  const run = await runClientOverSocket(client, o.host, o.port, { readTimeoutMs: conv.readTimeoutMs, totalTimeoutMs: conv.totalTimeoutMs, appData: APP_DATA });
+  const run = await runClientOverSocket(client, o.host, o.port, { readTimeoutMs: conv.readTimeoutMs, totalTimeoutMs: conv.totalTimeoutMs, appData: APP_DATA, settleMs: conv.expect.kind === 'reject' ? SETTLE_MS : 0 });
   const c = classifyEnd(conv.expect, run.end, o.strictness);
   const prof = o.profile ?? EMPTY_PROFILE;
   const judged = await judgeRun(run, client, 'client', target, config.provider ?? nodeProvider(), { peer: 'S->C', ignoredRules: disabledRules(prof), ...(o.trustAnchors ? { trustAnchors: o.trustAnchors } : {}) });
