@@ -3,10 +3,13 @@
  * groups) key exchange, EMS, EtM, client certificates, session-ID and RFC 5077
  * ticket resumption; TLS 1.3: (EC)DHE full handshake, HelloRetryRequest (with
  * cookie), PSK resumption (psk_dhe_ke / psk_ke) from a ClientSessionStore,
- * client certificates, middlebox compatibility, KeyUpdate).
+ * client certificates, middlebox compatibility, KeyUpdate). Both versions:
+ * RFC 6066 max_fragment_length and OCSP status_request (the stapled response
+ * is kept, not validated); TLS 1.2 ECDHE_ECDSA also with Ed25519 server keys
+ * (RFC 8422 §5.10).
  *
  * States: START -> WAIT_SERVER_HELLO, then
- *   1.2: WAIT_CERTIFICATE -> WAIT_SERVER_KEY_EXCHANGE (ECDHE/DHE) -> WAIT_CERT_REQUEST_OR_DONE
+ *   1.2: WAIT_CERTIFICATE [CertificateStatus, when agreed] -> WAIT_SERVER_KEY_EXCHANGE (ECDHE/DHE) -> WAIT_CERT_REQUEST_OR_DONE
  *        -> WAIT_SERVER_HELLO_DONE -> [WAIT_NEW_SESSION_TICKET] -> WAIT_CCS -> WAIT_FINISHED -> CONNECTED
  *   1.2 resumed: [WAIT_NEW_SESSION_TICKET] -> WAIT_CCS -> WAIT_FINISHED (then CCS, Finished sent) -> CONNECTED
  *   1.3 HRR: WAIT_SERVER_HELLO -(HelloRetryRequest, [CCS], ClientHello2)-> WAIT_SERVER_HELLO
@@ -16,6 +19,7 @@
 import {
   type CipherSuiteInfo,
   cipherSuites,
+  DOWNGRADE_TLS11,
   DOWNGRADE_TLS12,
   ExtensionType,
   NamedGroup,
@@ -88,6 +92,8 @@ export class TlsClient extends Endpoint {
   private resumptionMaster: Uint8Array | undefined;
   private resumed = false;
   private ticketExpected = false;
+  /** TLS 1.2: the ServerHello answered our status_request, so a CertificateStatus may follow the Certificate. */
+  private statusAgreed = false;
   private newTicket12: Uint8Array | undefined;
   private serverSessionId: Uint8Array = new Uint8Array(0);
   private pendingWrite: RecordDirection | undefined;
@@ -188,6 +194,8 @@ export class TlsClient extends Endpoint {
     if (offers12 && ecc) exts.push({ type: ExtensionType.ec_point_formats, body: { kind: 'ec_point_formats', formats: [0] } });
     exts.push({ type: ExtensionType.signature_algorithms, body: { kind: 'signature_algorithms', schemes: this.schemes } });
     if (c.alpn?.length) exts.push({ type: ExtensionType.application_layer_protocol_negotiation, body: { kind: 'application_layer_protocol_negotiation', protocols: c.alpn.map((a) => enc.encode(a)) } });
+    if (c.statusRequest) exts.push({ type: ExtensionType.status_request, body: { kind: 'status_request', statusType: 1, responderIdList: new Uint8Array(0), requestExtensions: new Uint8Array(0) } });
+    if (c.maxFragmentLength !== undefined) exts.push({ type: ExtensionType.max_fragment_length, body: { kind: 'max_fragment_length', value: c.maxFragmentLength } });
     if (offers12 && (c.encryptThenMac ?? true)) exts.push({ type: ExtensionType.encrypt_then_mac, body: { kind: 'empty' } });
     if (offers12 && (c.extendedMasterSecret ?? true)) exts.push({ type: ExtensionType.extended_master_secret, body: { kind: 'empty' } });
     if (offers12) exts.push({ type: ExtensionType.renegotiation_info, body: { kind: 'renegotiation_info', renegotiatedConnection: new Uint8Array(0) } });
@@ -306,6 +314,7 @@ export class TlsClient extends Endpoint {
 
   protected async onHandshake(body: HandshakeBody, raw: Uint8Array): Promise<void> {
     if (this.connected) return this.postHandshake(body, raw);
+    if (body.type === 'certificate_status' && this.version === 0x0303) return this.onCertificateStatus(body, raw);
     switch (this.state) {
       case 'WAIT_SERVER_HELLO':
         if (body.type !== 'server_hello') throw this.unexpected(body.type);
@@ -341,6 +350,7 @@ export class TlsClient extends Endpoint {
         this.transcript.push(raw);
         this.checkServerExtensions(body.extensions, 'encrypted_extensions');
         this.readAlpn(body.extensions);
+        this.readMfl(body.extensions);
         this.setState(this.psk ? 'WAIT_FINISHED' : 'WAIT_CERT_OR_CERT_REQUEST');
         return;
       case 'WAIT_CERT_OR_CERT_REQUEST':
@@ -397,6 +407,29 @@ export class TlsClient extends Endpoint {
     }
   }
 
+  /**
+   * RFC 8446 §4.4.2: extensions in a server CertificateEntry must answer ones
+   * of our ClientHello (unsupported_extension otherwise, §4.2), and only
+   * status_request and signed_certificate_timestamp belong there
+   * (illegal_parameter for another offered one, §4.2).
+   */
+  private checkEntryExtensions(entries: readonly { extensions: readonly Extension[] }[]): void {
+    for (const [i, entry] of entries.entries()) {
+      for (const e of entry.extensions) {
+        if (!this.offeredExtensions.has(e.type)) throw failure('unsupported_extension', `CertificateEntry ${i} carries extension ${e.type} that the client did not offer`);
+        if (e.type !== ExtensionType.status_request && e.type !== ExtensionType.signed_certificate_timestamp) throw failure('illegal_parameter', `extension ${e.type} is not allowed in a CertificateEntry`);
+      }
+    }
+  }
+
+  /** RFC 6066 §4: the server's max_fragment_length must echo ours; from here on both directions keep to it. */
+  private readMfl(exts: readonly Extension[] | undefined): void {
+    const m = extensionBody(exts, ExtensionType.max_fragment_length, 'max_fragment_length');
+    if (!m) return;
+    if (m.value !== this.config.maxFragmentLength) throw failure('illegal_parameter', `max_fragment_length ${m.value} differs from the requested ${this.config.maxFragmentLength ?? 'none'}`);
+    this.mfl = m.value;
+  }
+
   private readAlpn(exts: readonly Extension[] | undefined): void {
     const a = extensionBody(exts, ExtensionType.application_layer_protocol_negotiation, 'application_layer_protocol_negotiation');
     if (!a) return;
@@ -412,7 +445,13 @@ export class TlsClient extends Endpoint {
     if (sv && !this.versions.includes(0x0304)) throw failure('unsupported_extension', 'supported_versions in ServerHello, but TLS 1.3 was not offered');
     if (!this.versions.includes(version)) throw failure('protocol_version', `server selected version 0x${version.toString(16)}`);
     if (sv && version < 0x0304) throw failure('illegal_parameter', 'supported_versions selects a version below TLS 1.3');
-    if (version === 0x0303 && this.versions.includes(0x0304) && bytesEqual(sh.random.subarray(24), DOWNGRADE_TLS12)) throw failure('illegal_parameter', 'TLS 1.2 ServerHello carries the TLS 1.3 downgrade sentinel');
+    // RFC 8446 §4.1.3: a client offering TLS 1.3 checks for both sentinels (DOWNGRD 01 from a TLS 1.3 server
+    // that negotiated TLS 1.2, DOWNGRD 00 from one that negotiated TLS 1.1 or below) in any lower-version ServerHello.
+    if (version < 0x0304 && this.versions.includes(0x0304)) {
+      const tail = sh.random.subarray(24);
+      if (bytesEqual(tail, DOWNGRADE_TLS12)) throw failure('illegal_parameter', 'TLS 1.2 ServerHello carries the TLS 1.2 downgrade sentinel (DOWNGRD 01) of a TLS 1.3 server');
+      if (bytesEqual(tail, DOWNGRADE_TLS11)) throw failure('illegal_parameter', 'TLS 1.2 ServerHello carries the TLS 1.1 downgrade sentinel (DOWNGRD 00) of a TLS 1.3 server');
+    }
     const suite = cipherSuites.get(sh.cipherSuite);
     if (!suite || !this.offeredSuite(sh.cipherSuite) || (suite.kex === 'TLS13') !== (version === 0x0304)) throw failure('illegal_parameter', `server selected cipher suite 0x${sh.cipherSuite.toString(16)} that was not offered for this version`);
     if (sh.compressionMethod !== 0) throw failure('illegal_parameter', 'non-null compression method');
@@ -429,6 +468,8 @@ export class TlsClient extends Endpoint {
     this.etm = extensionBody(sh.extensions, ExtensionType.encrypt_then_mac, 'empty') !== undefined;
     if (this.etm && !isCbc) throw failure('illegal_parameter', 'encrypt_then_mac selected with an AEAD suite');
     this.readAlpn(sh.extensions);
+    this.readMfl(sh.extensions);
+    this.statusAgreed = extensionBody(sh.extensions, ExtensionType.status_request, 'empty') !== undefined;
     this.ticketExpected = extensionBody(sh.extensions, ExtensionType.session_ticket, 'session_ticket') !== undefined;
     const o = this.offer12;
     if (o && sh.sessionId.length > 0 && bytesEqual(sh.sessionId, this.sessionId)) {
@@ -451,6 +492,8 @@ export class TlsClient extends Endpoint {
 
   private async serverHello13(sh: ServerHello, suite: CipherSuiteInfo): Promise<void> {
     if (!bytesEqual(sh.sessionId, this.sessionId)) throw failure('illegal_parameter', 'legacy_session_id_echo differs from the ClientHello');
+    // RFC 8446 §4.2: max_fragment_length goes in EncryptedExtensions, not in a TLS 1.3 ServerHello.
+    if (extensionBody(sh.extensions, ExtensionType.max_fragment_length, 'max_fragment_length')) throw failure('illegal_parameter', 'max_fragment_length in a TLS 1.3 ServerHello');
     const pskExt = extensionBody(sh.extensions, ExtensionType.pre_shared_key, 'pre_shared_key_server');
     if (pskExt) {
       const t = this.offer13;
@@ -492,14 +535,22 @@ export class TlsClient extends Endpoint {
       if (body.context.length !== 0) throw failure('illegal_parameter', 'server Certificate with a non-empty certificate_request_context');
       chain = body.entries.map((e) => e.data);
       if (chain.length === 0) throw failure('decode_error', 'empty server Certificate');
+      this.checkEntryExtensions(body.entries);
+      const status = extensionBody(body.entries[0]!.extensions, ExtensionType.status_request, 'certificate_status');
+      if (status) {
+        if (status.statusType !== 1) throw failure('illegal_parameter', `CertificateEntry status_request of status_type ${status.statusType}, not ocsp`);
+        this.ocsp = status.response;
+      }
     } else {
       chain = body.certificates;
-      if (chain.length === 0) throw failure('bad_certificate', 'empty server Certificate');
+      // RFC 5246 §7.4.2 names no alert for an empty server Certificate; decode_error as TLS 1.3 requires (RFC 8446 §4.4.2.4).
+      if (chain.length === 0) throw failure('decode_error', 'empty server Certificate');
     }
     this.transcript.push(raw);
     const spki = leafSpki(chain);
     const kind = keyKindOf(spki);
-    if (this.kex === 'ECDHE_ECDSA' && kind !== 'ec-p256' && kind !== 'ec-p384') throw failure('unsupported_certificate', 'ECDHE_ECDSA suite but the server key is not ECDSA');
+    // RFC 8422 §5.10 / §2: ECDHE_ECDSA suites also carry EdDSA (Ed25519) server keys, signed with scheme ed25519.
+    if (this.kex === 'ECDHE_ECDSA' && kind !== 'ec-p256' && kind !== 'ec-p384' && kind !== 'ed25519') throw failure('unsupported_certificate', 'ECDHE_ECDSA suite but the server key is neither ECDSA nor Ed25519');
     if ((this.kex === 'ECDHE_RSA' || this.kex === 'RSA' || this.kex === 'DHE_RSA') && kind !== 'rsa') throw failure('unsupported_certificate', `${this.kex} suite but the server key is not RSA`);
     await this.checkPeerChain(chain, 'server', this.config.serverName);
     this.serverChain = chain;
@@ -523,6 +574,18 @@ export class TlsClient extends Endpoint {
     this.group = body.namedCurve;
     this.serverPublic = body.publicKey;
     this.setState('WAIT_CERT_REQUEST_OR_DONE');
+  }
+
+  /**
+   * TLS 1.2 CertificateStatus (RFC 6066 §8): only when we offered status_request and the ServerHello agreed, and
+   * only right after the server Certificate (the server may also leave it out).
+   */
+  private async onCertificateStatus(body: Extract<HandshakeBody, { type: 'certificate_status' }>, raw: Uint8Array): Promise<void> {
+    const last = this.transcript[this.transcript.length - 1];
+    if (!this.statusAgreed || this.ocsp !== undefined || last?.[0] !== 11 || this.serverChain.length === 0) throw this.unexpected('certificate_status');
+    if (body.statusType !== 1) throw failure('illegal_parameter', `CertificateStatus of status_type ${body.statusType}, not ocsp`);
+    this.transcript.push(raw);
+    this.ocsp = body.response;
   }
 
   /** DHE ServerKeyExchange: only the RFC 7919 groups are accepted (identified by p and g). */

@@ -93,6 +93,18 @@ export interface ClientConfig extends CommonConfig {
   sessionTickets12?: boolean;
   /** Clock in ms for ticket ages (default Date.now). */
   now?: () => number;
+  /**
+   * RFC 6066 §4 max_fragment_length to request: 1..4 for 2^9..2^12 bytes of plaintext per record.
+   * Once the server echoes it, both directions keep to it (TLS 1.2: from the ServerHello on; TLS 1.3: from the
+   * EncryptedExtensions on). Default: not requested.
+   */
+  maxFragmentLength?: 1 | 2 | 3 | 4;
+  /**
+   * Offer status_request (OCSP, RFC 6066 §8; RFC 8446 §4.4.2.1) and take a stapled response: TLS 1.2
+   * CertificateStatus after the server Certificate, TLS 1.3 status_request in the leaf CertificateEntry. The
+   * response is kept as received (SessionInfo.ocspResponse), not validated. Default false.
+   */
+  statusRequest?: boolean;
 }
 
 export interface ServerConfig extends CommonConfig {
@@ -119,6 +131,18 @@ export interface ServerConfig extends CommonConfig {
   helloRetryForPreferredGroup?: boolean;
   /** TLS 1.3: put a cookie in every HelloRetryRequest (true: random 32 bytes). The second ClientHello must echo it. */
   helloRetryCookie?: boolean | Uint8Array;
+  /**
+   * RFC 6066 §4: honour a client's max_fragment_length (echo it in the ServerHello (TLS 1.2) or
+   * EncryptedExtensions (TLS 1.3) and keep to it from the ServerHello on; a value outside 1..4 is
+   * illegal_parameter). Default false: the request is ignored, as a server without the extension does.
+   */
+  maxFragmentLength?: boolean;
+  /**
+   * DER OCSPResponse to staple when the client offers status_request of type ocsp (RFC 6066 §8): TLS 1.2 empty
+   * status_request in the ServerHello and a CertificateStatus after the Certificate; TLS 1.3 status_request in
+   * the leaf CertificateEntry (RFC 8446 §4.4.2.1). Sent as configured. Default: none (the request is ignored).
+   */
+  ocspResponse?: Uint8Array;
 }
 
 export const DEFAULT_SUITES: readonly number[] = [

@@ -121,12 +121,23 @@ export function pickScheme(ours: readonly number[], offered: readonly number[], 
   return ours.find((s) => offered.includes(s) && schemeFitsKey(s, kind, tls13));
 }
 
+/**
+ * The leaf's SubjectPublicKeyInfo, after parsing every entry of the chain: each must be an X.509 certificate
+ * (RFC 5246 §7.4.2, RFC 8446 §4.4.2; a corrupt entry is bad_certificate, RFC 8446 §6.2), also when no trust
+ * anchors are configured and the chain is not validated.
+ */
 export function leafSpki(chain: readonly Uint8Array[]): Uint8Array {
-  try {
-    return parseCert(chain[0]!).spkiDer;
-  } catch (e) {
-    throw failure('bad_certificate', `leaf certificate does not parse: ${e instanceof Error ? e.message : String(e)}`);
+  let spki: Uint8Array | undefined;
+  for (const [i, der] of chain.entries()) {
+    try {
+      const c = parseCert(der);
+      spki ??= c.spkiDer;
+    } catch (e) {
+      throw failure('bad_certificate', `${i === 0 ? 'leaf certificate' : `certificate ${i} of the chain`} does not parse: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
+  if (!spki) throw failure('bad_certificate', 'no certificate in the chain');
+  return spki;
 }
 
 export abstract class Endpoint {
@@ -154,6 +165,10 @@ export abstract class Endpoint {
   protected ems = false;
   protected etm = false;
   protected alpn: string | undefined;
+  /** Negotiated RFC 6066 max_fragment_length code (1..4): records sent and received keep to 2^(8+code) bytes of plaintext. */
+  protected mfl: number | undefined;
+  /** Stapled OCSP response received (client) with the server certificate. */
+  protected ocsp: Uint8Array | undefined;
   protected master: Uint8Array = new Uint8Array(0);
   protected readonly keylogEntries: KeyLogEntry[] = [];
   protected readonly ephemeralKeys: EcdhKeyPair[] = [];
@@ -366,6 +381,8 @@ export abstract class Endpoint {
     if (this.clientScheme !== undefined) session.clientScheme = this.clientScheme;
     if (this.alpn !== undefined) session.alpn = this.alpn;
     if (resumed) session.resumed = true;
+    if (this.mfl !== undefined) session.maxFragmentLength = this.mfl;
+    if (this.ocsp !== undefined) session.ocspResponse = this.ocsp;
     return session;
   }
 
@@ -387,6 +404,15 @@ export abstract class Endpoint {
       if (this.connected) throw failure('unexpected_message', 'change_cipher_spec after the handshake');
       return;
     }
+    if (this.readDir && type === ContentType.alert && fragment.length === 2 && this.version === 0x0304) {
+      // RFC 8446 §5.2: once keys are in use every TLS 1.3 record is protected (outer type application_data), so a
+      // 2-byte alert record is not valid TLS. It is what a peer that aborts before switching to its handshake keys
+      // sends (OpenSSL does): for a test tool the outcome says which alert arrived (unprotected: true), rather
+      // than a bad_record_mac of our own. Nothing is sent back; what we send elsewhere is unchanged.
+      const alert = decodeAlert(fragment);
+      this.outcomeValue = { kind: 'alert_received', alert, state: this.state, unprotected: true };
+      return;
+    }
     if (this.readDir) {
       const r = await this.readDir.open(type, recVersion, fragment);
       if (!r.ok) throw failure(r.reason === 'record_overflow' ? 'record_overflow' : r.reason === 'no_content_type' ? 'unexpected_message' : 'bad_record_mac', `record ${r.reason}${r.detail ? `: ${r.detail}` : ''}`);
@@ -395,6 +421,8 @@ export abstract class Endpoint {
     } else if (content.length > MAX_PLAINTEXT) {
       throw failure('record_overflow', `plaintext record of ${content.length} bytes`);
     }
+    // RFC 6066 §4: a fragment over the negotiated maximum is record_overflow.
+    if (this.mfl !== undefined && content.length > 1 << (8 + this.mfl)) throw failure('record_overflow', `record of ${content.length} bytes of plaintext over the negotiated max_fragment_length ${1 << (8 + this.mfl)}`);
     switch (type) {
       case ContentType.handshake: {
         if (content.length === 0) throw failure('unexpected_message', 'empty handshake record');
@@ -478,7 +506,8 @@ export abstract class Endpoint {
 
   private async writeRecords(type: number, content: Uint8Array, forcePlain: boolean): Promise<void> {
     const chunks: Uint8Array[] = [];
-    for (let at = 0; at < content.length; at += MAX_PLAINTEXT) chunks.push(content.subarray(at, at + MAX_PLAINTEXT));
+    const max = this.mfl !== undefined ? 1 << (8 + this.mfl) : MAX_PLAINTEXT;
+    for (let at = 0; at < content.length; at += max) chunks.push(content.subarray(at, at + max));
     if (chunks.length === 0) chunks.push(content);
     for (const chunk of chunks) {
       let rec: HookRecord;

@@ -48,3 +48,15 @@ export async function testPki(now = Date.now()): Promise<TestPki> {
     anchors: [root.der],
   };
 }
+
+/**
+ * Ed25519 server and client leaves under `pki`'s root (committed pool keys 0
+ * and 1), each chain leaf first with the root last, like the others. Kept
+ * apart from TestPki so its users that iterate the RSA / ECDSA leaves see the same.
+ */
+export async function ed25519Leaves(pki: TestPki, now = Date.now()): Promise<Record<'server' | 'client', BuiltCert[]>> {
+  const crypto = webcrypto as unknown as Crypto;
+  const pool = new KeyPool({ crypto });
+  const leaf = async (cn: string, index: number, serial: string) => [await buildCert(spec(`CN=${cn}, O=tlsprop`, 'ed25519', index, false, now, serial), pki.root, pool, crypto), pki.root];
+  return { server: await leaf('server ed25519', 0, '12'), client: await leaf('client ed25519', 1, '22') };
+}

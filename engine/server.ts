@@ -2,7 +2,9 @@
  * TLS server state machine (same coverage as the client: HelloRetryRequest
  * with optional cookie, TLS 1.3 PSK resumption and tickets sealed by a
  * ServerSessionCache, TLS 1.2 session-ID and RFC 5077 ticket resumption,
- * DHE_RSA with RFC 7919 groups, KeyUpdate).
+ * DHE_RSA with RFC 7919 groups, KeyUpdate, ECDHE_ECDSA with Ed25519 keys
+ * (RFC 8422 §5.10), TLS_FALLBACK_SCSV refusal (RFC 7507), RFC 6066
+ * max_fragment_length (when enabled) and OCSP stapling (when configured)).
  *
  * States: WAIT_CLIENT_HELLO, then
  *   1.2: (flight SH..SHD) -> WAIT_CLIENT_CERTIFICATE (when requested) -> WAIT_CLIENT_KEY_EXCHANGE
@@ -88,6 +90,8 @@ export class TlsServer extends Endpoint {
   private ticketExt = false;
   private sessionId12: Uint8Array = new Uint8Array(0);
   private dhPrivate: DhKeyPair | undefined;
+  /** The client's max_fragment_length when we honour it; in force (this.mfl) once our ServerHello is out. */
+  private mflAnswer: number | undefined;
   /** Why a TLS 1.2 RSA premaster was replaced by random bytes (RFC 5246 §7.4.7.1), if it was. */
   premasterFailure: string | undefined;
 
@@ -179,7 +183,18 @@ export class TlsServer extends Endpoint {
     if (sv) version = this.versions.find((v) => sv.versions.includes(v));
     else if (ch.legacyVersion >= 0x0303 && this.versions.includes(0x0303)) version = 0x0303;
     if (version === undefined) throw failure('protocol_version', 'no common protocol version');
+    // RFC 7507 §3: TLS_FALLBACK_SCSV from a client whose highest version is below ours is a downgrade: refuse it.
+    const clientMax = sv ? Math.max(...sv.versions.filter((v) => v <= 0x0304)) : ch.legacyVersion;
+    const ourMax = Math.max(...this.versions);
+    if (ch.cipherSuites.includes(SCSV.TLS_FALLBACK_SCSV) && ourMax > clientMax)
+      throw failure('inappropriate_fallback', `TLS_FALLBACK_SCSV with the client's highest version 0x${clientMax.toString(16)} below ours 0x${ourMax.toString(16)}`);
     this.version = version;
+    const mfl = extensionBody(ch.extensions, ExtensionType.max_fragment_length, 'max_fragment_length');
+    if (mfl && this.config.maxFragmentLength) {
+      // RFC 6066 §4: a value other than 1..4 is illegal_parameter.
+      if (mfl.value < 1 || mfl.value > 4) throw failure('illegal_parameter', `max_fragment_length ${mfl.value} is not 1..4`);
+      this.mflAnswer = mfl.value;
+    }
     const sn = extensionBody(ch.extensions, ExtensionType.server_name, 'server_name')?.names.find((n) => n.nameType === 0);
     if (sn) this.sni = dec.decode(sn.name);
     const sigs = extensionBody(ch.extensions, ExtensionType.signature_algorithms, 'signature_algorithms')?.schemes ?? [];
@@ -214,7 +229,19 @@ export class TlsServer extends Endpoint {
     if (this.ems) exts.push({ type: ExtensionType.extended_master_secret, body: { kind: 'empty' } });
     if (this.etm) exts.push({ type: ExtensionType.encrypt_then_mac, body: { kind: 'empty' } });
     if (this.ticketExt) exts.push({ type: ExtensionType.session_ticket, body: { kind: 'session_ticket', ticket: new Uint8Array(0) } });
+    if (this.mflAnswer !== undefined) exts.push(this.mflExtension(this.mflAnswer));
     return exts;
+  }
+
+  /** The configured OCSP response, when the client asked for OCSP status (RFC 6066 §8 status_type 1). */
+  private stapleFor(ch: ClientHello): Uint8Array | undefined {
+    const r = this.config.ocspResponse;
+    const asked = extensionBody(ch.extensions, ExtensionType.status_request, 'status_request');
+    return r !== undefined && asked?.statusType === 1 ? r : undefined;
+  }
+
+  private mflExtension(value: number): Extension {
+    return { type: ExtensionType.max_fragment_length, body: { kind: 'max_fragment_length', value } };
   }
 
   private state12(): ServerSessionState {
@@ -243,6 +270,7 @@ export class TlsServer extends Endpoint {
     if (alpn) exts.push(alpn);
     this.sessionId12 = ch.sessionId;
     await this.sendHandshake({ type: 'server_hello', legacyVersion: 0x0303, random: this.random, sessionId: ch.sessionId, cipherSuite: suite.code, compressionMethod: 0, extensions: exts });
+    this.mfl = this.mflAnswer;
     this.log('CLIENT_RANDOM', this.clientRandom, this.master);
     const kb = await keyBlock(this.p, suite, this.master, this.clientRandom, this.random);
     this.pendingRead = new RecordDirection(await createRecordProtection(this.p, tls12Params(suite, kb, 'client', this.etm)));
@@ -280,6 +308,9 @@ export class TlsServer extends Endpoint {
         if (s.kex === 'DHE_RSA') return kind === 'rsa' && scheme !== undefined && dheGroup !== undefined;
         if (group === undefined || scheme === undefined) return false;
         if (s.kex === 'ECDHE_RSA') return kind === 'rsa';
+        // RFC 8422 §5.1.1/§5.10: an Ed25519 certificate serves ECDHE_ECDSA when the client offered the ed25519 scheme
+        // (pickScheme above only returns a scheme the client offered and the key fits); no curve to check.
+        if (kind === 'ed25519') return true;
         // RFC 8422 §5.1/§5.3: an ECDSA certificate's curve must be one the client listed in supported_groups.
         const curve = kind === 'ec-p256' ? NamedGroup.secp256r1 : kind === 'ec-p384' ? NamedGroup.secp384r1 : undefined;
         return curve !== undefined && (clientGroups.length === 0 || clientGroups.includes(curve));
@@ -291,11 +322,15 @@ export class TlsServer extends Endpoint {
     this.ems = (this.config.extendedMasterSecret ?? true) && findExtension(ch.extensions, ExtensionType.extended_master_secret) !== undefined;
     const exts = this.serverExtensions12(ch, suite);
     if (cache) this.sessionId12 = randomBytes(this.p, 32);
+    const staple = this.stapleFor(ch);
+    if (staple) exts.push({ type: ExtensionType.status_request, body: { kind: 'empty' } });
     if ((suite.kex === 'ECDHE_RSA' || suite.kex === 'ECDHE_ECDSA') && findExtension(ch.extensions, ExtensionType.ec_point_formats)) exts.push({ type: ExtensionType.ec_point_formats, body: { kind: 'ec_point_formats', formats: [0] } });
     const alpn = this.chooseAlpn(ch.extensions);
     if (alpn) exts.push(alpn);
     await this.sendHandshake({ type: 'server_hello', legacyVersion: 0x0303, random: this.random, sessionId: this.sessionId12, cipherSuite: suite.code, compressionMethod: 0, extensions: exts });
+    this.mfl = this.mflAnswer;
     await this.sendHandshake({ type: 'certificate', form: 'tls12', certificates: id.chain });
+    if (staple) await this.sendHandshake({ type: 'certificate_status', statusType: 1, response: staple });
     if (suite.kex === 'DHE_RSA') {
       const fg = ffdheGroupOf(dheGroup!)!;
       const kp = await this.dhKeyPair(fg);
@@ -428,6 +463,11 @@ export class TlsServer extends Endpoint {
     const ee: Extension[] = [];
     const alpn = this.chooseAlpn(ch.extensions);
     if (alpn) ee.push(alpn);
+    // RFC 6066 §4 in TLS 1.3: echoed in EncryptedExtensions, in force from the ServerHello on (EncryptedExtensions included).
+    if (this.mflAnswer !== undefined) {
+      ee.push(this.mflExtension(this.mflAnswer));
+      this.mfl = this.mflAnswer;
+    }
     await this.sendHandshake({ type: 'encrypted_extensions', extensions: ee });
     if (!this.psk && scheme !== undefined) {
       if (this.clientAuth !== 'none') {
@@ -439,7 +479,10 @@ export class TlsServer extends Endpoint {
           extensions: [{ type: ExtensionType.signature_algorithms, body: { kind: 'signature_algorithms', schemes: this.schemes } }],
         });
       }
-      await this.sendHandshake({ type: 'certificate', form: 'tls13', context: new Uint8Array(0), entries: id.chain.map((data) => ({ data, extensions: [] })) });
+      // RFC 8446 §4.4.2.1: a stapled OCSP response goes in the leaf's CertificateEntry.
+      const staple = this.stapleFor(ch);
+      const entries = id.chain.map((data, i): { data: Uint8Array; extensions: Extension[] } => ({ data, extensions: i === 0 && staple ? [{ type: ExtensionType.status_request, body: { kind: 'certificate_status', statusType: 1, response: staple } }] : [] }));
+      await this.sendHandshake({ type: 'certificate', form: 'tls13', context: new Uint8Array(0), entries });
       const signature = await sign(this.p, await this.signingKey(scheme), certificateVerifyContent13('server', await this.hashOf(h)));
       this.serverScheme = scheme;
       await this.sendHandshake({ type: 'certificate_verify', scheme, signature });
@@ -490,6 +533,9 @@ export class TlsServer extends Endpoint {
     let chain: Uint8Array[];
     if (body.form === 'tls13') {
       if (!bytesEqual(body.context, this.certRequestContext)) throw failure('illegal_parameter', 'client Certificate context differs from the CertificateRequest');
+      // RFC 8446 §4.4.2: CertificateEntry extensions answer ones of our CertificateRequest, which asks for none that belong there.
+      const extra = body.entries.flatMap((e, i) => e.extensions.map((x) => `${x.type} (entry ${i})`));
+      if (extra.length) throw failure('unsupported_extension', `client CertificateEntry carries extension ${extra[0]} that the CertificateRequest did not ask for`);
       chain = body.entries.map((e) => e.data);
     } else chain = body.certificates;
     this.transcript.push(raw);

@@ -27,6 +27,10 @@ export interface SessionInfo {
   masterSecret: Uint8Array;
   /** Set (true) when the session was resumed: TLS 1.2 abbreviated handshake or TLS 1.3 PSK. */
   resumed?: boolean;
+  /** Negotiated RFC 6066 max_fragment_length code (1..4), when one was. */
+  maxFragmentLength?: number;
+  /** Client: the OCSP response the server stapled (RFC 6066 §8 / RFC 8446 §4.4.2.1), as received. */
+  ocspResponse?: Uint8Array;
 }
 
 /** Where an endpoint stands; the last three are terminal. */
@@ -36,7 +40,17 @@ export type Outcome =
   /** We detected a violation, sent this fatal alert and stopped. */
   | { kind: 'alert_sent'; alert: Alert; reason: string; state: string }
   /** The peer sent a fatal alert (or a warning other than close_notify while handshaking). */
-  | { kind: 'alert_received'; alert: Alert; state: string }
+  | {
+      kind: 'alert_received';
+      alert: Alert;
+      state: string;
+      /**
+       * Set when the alert came as a plaintext 2-byte record while TLS 1.3 protected records were expected (a peer
+       * that aborted before switching to its handshake keys, RFC 8446 §5.2 has no such record): it is reported as
+       * received, not as bad_record_mac, so the peer's reaction can be classified.
+       */
+      unprotected?: true;
+    }
   /** The peer sent close_notify after the handshake. */
   | { kind: 'closed'; session?: SessionInfo };
 
@@ -62,7 +76,7 @@ export function describeOutcome(o: Outcome): string {
     case 'alert_sent':
       return `sent alert ${o.alert.description} in ${o.state}: ${o.reason}`;
     case 'alert_received':
-      return `received alert ${o.alert.description} in ${o.state}`;
+      return `received${o.unprotected ? ' unprotected' : ''} alert ${o.alert.description} in ${o.state}`;
     case 'closed':
       return 'closed';
   }

@@ -39,8 +39,8 @@ describe('handshakePlanArb', () => {
           expect(new Set(cas).size).toBe(cas.length);
           expect(cas).not.toContain(p.rootKey);
         }
-        // The engine runs Ed25519 in TLS 1.2 only as a client certificate (not with ECDHE_ECDSA).
-        if (p.version === '1.2') expect(p.serverKey.type).not.toBe('ed25519');
+        // TLS 1.2: an Ed25519 server key only with ECDHE_ECDSA (RFC 8422 §5.10), never with an RSA suite.
+        if (p.version === '1.2' && p.serverKey.type === 'ed25519') expect(kexOf(p.suite)).toBe('ECDHE_ECDSA');
         for (const k of [p.serverKey, p.clientKey]) expect(k.index).toBeLessThan(leafSlots(k.type));
         expect(p.clientRandom).toHaveLength(32);
         expect(p.serverRandom).toHaveLength(32);
@@ -72,11 +72,12 @@ describe('handshakePlanArb', () => {
     expect(p.intermediates).toEqual({ server: [], client: [] });
   });
 
-  it('draws every dimension added to the plan space: DHE_RSA with both RFC 7919 groups, Ed25519 keys on both sides, 0-2 intermediates per chain', () => {
+  it('draws every dimension added to the plan space: DHE_RSA with both RFC 7919 groups, Ed25519 keys on both sides (TLS 1.2 ECDHE_ECDSA too), 0-2 intermediates per chain', () => {
     const plans = fc.sample(handshakePlanArb(), { numRuns: 400, seed: 11 });
     const dheGroups = new Set(plans.filter(isDhePlan).map((p) => p.group));
     expect([...dheGroups].sort()).toEqual([...PLAN_FFDHE_GROUPS].sort());
     expect(plans.some((p) => p.version === '1.3' && p.serverKey.type === 'ed25519')).toBe(true);
+    expect(plans.some((p) => p.version === '1.2' && p.serverKey.type === 'ed25519')).toBe(true);
     expect(plans.some((p) => p.version === '1.2' && p.clientAuth === 'required' && p.clientKey.type === 'ed25519')).toBe(true);
     expect(plans.some((p) => p.rootKey === 'ed25519')).toBe(true);
     for (const n of [0, 1, 2]) expect(plans.some((p) => p.intermediates.server.length === n && p.intermediates.client.length === n)).toBe(true);

@@ -143,15 +143,14 @@ export function isCbc(suite: number): boolean {
 }
 
 /**
- * TLS 1.2 binds the server key to the suite; TLS 1.3 takes any. An Ed25519
- * key would fit ECDHE_ECDSA (RFC 8422 §5.3) but the engine does not run it
- * in TLS 1.2 (its client and server take only P-256/P-384 keys there), so
- * TLS 1.2 plans use Ed25519 for client certificates only.
+ * TLS 1.2 binds the server key to the suite; TLS 1.3 takes any. ECDHE_ECDSA
+ * takes an ECDSA or an Ed25519 key (RFC 8422 §5.1.1, §5.10); an RSA key there
+ * becomes a P-256 one.
  */
 function fitServerKey(version: PlanVersion, suite: number, key: PlanKey): PlanKey {
   if (version === '1.3') return key;
   const kex = kexOf(suite);
-  if (kex === 'ECDHE_ECDSA' && (key.type === 'rsa2048' || key.type === 'ed25519')) return { type: 'ecdsa-p256', index: key.index % leafSlots('ecdsa-p256') };
+  if (kex === 'ECDHE_ECDSA' && key.type === 'rsa2048') return { type: 'ecdsa-p256', index: key.index % leafSlots('ecdsa-p256') };
   if (kex !== 'ECDHE_ECDSA' && key.type !== 'rsa2048') return { type: 'rsa2048', index: key.index % leafSlots('rsa2048') };
   return key;
 }
