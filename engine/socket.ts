@@ -119,7 +119,9 @@ async function drive(endpoint: TlsClient | TlsServer, socket: Socket, reader: Re
       if (!appSent) {
         appSent = true;
         send(await endpoint.sendApplicationData(opts.appData));
-      } else if (run.received.length) break;
+      }
+      // the peer's data may already have come during the settle read: then the run is complete once ours is sent
+      if (run.received.length) break;
     }
     const left = deadline - Date.now();
     const r = left > 0 ? await reader.read(Math.min(timeout, left)) : ({ kind: 'timed_out' } as const);
