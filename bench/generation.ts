@@ -36,7 +36,7 @@ import {
 import type { SigningKey } from '../crypto/signature';
 import { importSigningKey } from '../crypto/signature';
 import { CipherSuite13 } from '../engine/suites';
-import { type HandshakePlan, REFERENCE_PLANS, type RenderCache, newRenderCache, normalizePlan, renderHandshake } from '../generators/handshake';
+import { type HandshakePlan, REFERENCE_PLANS, type RenderCache, newRenderCache, normalizePlan, planChain, renderHandshake } from '../generators/handshake';
 import { checkTranscript } from '../oracles/engine';
 import { cipherSuites, NamedGroup, SignatureScheme } from '../wire/registry';
 import { type Figure, rate, withBaseline } from './harness';
@@ -92,14 +92,14 @@ async function sampleOf(plan: HandshakePlan, cache: RenderCache, p: CryptoProvid
   const s = o.session;
   if (!s) throw new Error(`bench plan ${plan.name}: no session`);
   const [server, client] = r.privateKeys;
-  const chain = await cache.chains.get(`server/${plan.rootKey}/${plan.serverKey.type}/${plan.serverKey.index}`);
+  const chain = await planChain(cache, plan, 'server');
   const leaf = chain?.[0];
   const root = chain?.[1];
   if (!server || !leaf || !root || s.serverScheme === undefined) throw new Error('bench: rendered handshake lacks keys');
   const serverKey = await importSigningKey(p, s.serverScheme, server, leaf.parsed.spkiDer);
   let clientKey: SigningKey | undefined;
   if (plan.clientAuth === 'required' && client && s.clientScheme !== undefined) {
-    const cchain = await cache.chains.get(`client/${plan.rootKey}/${plan.clientKey.type}/${plan.clientKey.index}`);
+    const cchain = await planChain(cache, plan, 'client');
     const cleaf = cchain?.[0];
     if (!cleaf) throw new Error('bench: no client chain');
     clientKey = await importSigningKey(p, s.clientScheme, client, cleaf.parsed.spkiDer);

@@ -377,6 +377,11 @@ function chainFor(cache: RenderCache, role: 'server' | 'client', root: PlanKeyTy
   return p;
 }
 
+/** The chain a plan's side presents (leaf first, root last), as render builds it (from the cache when built already). */
+export function planChain(cache: RenderCache, plan: HandshakePlan, role: 'server' | 'client'): Promise<BuiltCert[]> {
+  return chainFor(cache, role, plan.rootKey, role === 'server' ? plan.serverKey : plan.clientKey, plan.intermediates[role]);
+}
+
 /** The CA certificates from `cas[0]` (the leaf's issuer) up to the root; each intermediate uses its type's CA slot. */
 function caChain(cache: RenderCache, root: PlanKeyType, cas: readonly PlanKeyType[]): Promise<BuiltCert[]> {
   const [first, ...above] = cas;
@@ -579,8 +584,8 @@ export interface RenderOptions {
 export async function renderHandshake(plan: HandshakePlan, cache: RenderCache, opts: RenderOptions = {}): Promise<RenderedHandshake> {
   const at = new Date(PLAN_EPOCH + plan.atDay * DAY);
   const [server, client, root] = await Promise.all([
-    chainFor(cache, 'server', plan.rootKey, plan.serverKey, plan.intermediates.server),
-    chainFor(cache, 'client', plan.rootKey, plan.clientKey, plan.intermediates.client),
+    planChain(cache, plan, 'server'),
+    planChain(cache, plan, 'client'),
     rootOf(cache, plan.rootKey),
   ]);
   const anchors = [root.der];
