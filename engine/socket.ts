@@ -41,10 +41,10 @@ export interface SocketRun {
   received: Uint8Array[];
 }
 
-/** Bytes from the socket, one chunk per call, with a timeout. */
-class Reader {
+/** Bytes from the socket, all that arrived per call, with a timeout; how the socket ended once it has. */
+export class SocketReader {
   private chunks: Uint8Array[] = [];
-  private ended: { kind: 'closed' } | { kind: 'reset'; error: string } | undefined;
+  private closedAs: { kind: 'closed' } | { kind: 'reset'; error: string } | undefined;
   private wake: (() => void) | undefined;
   constructor(socket: Socket) {
     socket.on('data', (d: Buffer) => {
@@ -53,20 +53,24 @@ class Reader {
     });
     socket.on('connect', () => undefined);
     socket.on('end', () => {
-      this.ended ??= { kind: 'closed' };
+      this.closedAs ??= { kind: 'closed' };
       this.wake?.();
     });
     socket.on('close', () => {
-      this.ended ??= { kind: 'closed' };
+      this.closedAs ??= { kind: 'closed' };
       this.wake?.();
     });
     socket.on('error', (e) => {
-      this.ended = { kind: 'reset', error: e.message };
+      this.closedAs = { kind: 'reset', error: e.message };
       this.wake?.();
     });
   }
+  /** The peer closed or reset the connection (bytes may still be waiting in `read`). */
+  get ended(): boolean {
+    return this.closedAs !== undefined;
+  }
   async read(timeoutMs: number): Promise<Uint8Array | { kind: 'closed' } | { kind: 'reset'; error: string } | { kind: 'timed_out' }> {
-    if (!this.chunks.length && !this.ended) {
+    if (!this.chunks.length && !this.closedAs) {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
         this.wake = resolve;
@@ -80,11 +84,11 @@ class Reader {
       this.chunks = [];
       return out;
     }
-    return this.ended ?? { kind: 'timed_out' };
+    return this.closedAs ?? { kind: 'timed_out' };
   }
 }
 
-async function drive(endpoint: TlsClient | TlsServer, socket: Socket, reader: Reader, first: WireRecord[], opts: SocketRunOptions): Promise<SocketRun> {
+async function drive(endpoint: TlsClient | TlsServer, socket: Socket, reader: SocketReader, first: WireRecord[], opts: SocketRunOptions): Promise<SocketRun> {
   const timeout = opts.readTimeoutMs ?? 5000;
   const total = opts.totalTimeoutMs ?? 30_000;
   const deadline = Date.now() + total;
@@ -144,7 +148,7 @@ async function drive(endpoint: TlsClient | TlsServer, socket: Socket, reader: Re
 /** Connect a client to host:port and run the handshake (and optional one-shot application data). */
 export async function runClientOverSocket(client: TlsClient, host: string, port: number, opts: SocketRunOptions = {}): Promise<SocketRun> {
   const socket = connect({ host, port });
-  const reader = new Reader(socket);
+  const reader = new SocketReader(socket);
   const connected = await new Promise<true | string>((resolve) => {
     socket.once('connect', () => resolve(true));
     socket.once('error', (e) => resolve(e.message));
@@ -155,6 +159,6 @@ export async function runClientOverSocket(client: TlsClient, host: string, port:
 
 /** Run a server on an accepted socket. */
 export async function runServerOverSocket(server: TlsServer, socket: Socket, opts: SocketRunOptions = {}): Promise<SocketRun> {
-  const reader = new Reader(socket);
+  const reader = new SocketReader(socket);
   return drive(server, socket, reader, (await server.start()).send, opts);
 }

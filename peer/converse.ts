@@ -13,7 +13,7 @@ import type { CryptoProvider } from '../crypto';
 import { TlsClient } from '../engine/client';
 import type { ClientConfig, ServerConfig } from '../engine/config';
 import { TlsServer } from '../engine/server';
-import type { SocketRun } from '../engine/socket';
+import { type SocketRun, SocketReader } from '../engine/socket';
 import type { WireRecord } from '../engine/types';
 import { LOOPBACK } from './launch';
 import { type LiveRun, transcriptOfRun } from './live';
@@ -42,40 +42,9 @@ export interface Conversation extends LiveRun {
   failedStep: '' | 'handshake' | 'first exchange' | 'key update exchange';
 }
 
-class Inbox {
-  private chunks: Uint8Array[] = [];
-  private wake: (() => void) | undefined;
-  ended = false;
-  constructor(socket: Socket) {
-    socket.on('data', (d: Buffer) => {
-      this.chunks.push(new Uint8Array(d));
-      this.wake?.();
-    });
-    const end = () => {
-      this.ended = true;
-      this.wake?.();
-    };
-    socket.on('end', end);
-    socket.on('close', end);
-    socket.on('error', end);
-  }
-  /** The bytes received so far (waiting up to `ms` for some), or undefined. */
-  async take(ms: number): Promise<Uint8Array[] | undefined> {
-    if (!this.chunks.length && !this.ended) {
-      let t: NodeJS.Timeout | undefined;
-      await new Promise<void>((r) => {
-        this.wake = r;
-        t = setTimeout(r, ms);
-      });
-      clearTimeout(t);
-      this.wake = undefined;
-    }
-    return this.chunks.length ? this.chunks.splice(0) : undefined;
-  }
-}
 
 async function converse(endpoint: TlsClient | TlsServer, socket: Socket, script: ConversationScript): Promise<{ run: SocketRun; failedStep: Conversation['failedStep'] }> {
-  const inbox = new Inbox(socket);
+  const inbox = new SocketReader(socket);
   const run: SocketRun = { end: { kind: 'done', outcome: endpoint.outcome }, records: [], received: [] };
   const send = (recs: readonly WireRecord[]) => {
     for (const r of recs) run.records.push(r.plaintext ? { dir: 'sent', raw: r.raw, plaintext: r.plaintext } : { dir: 'sent', raw: r.raw });
@@ -91,17 +60,15 @@ async function converse(endpoint: TlsClient | TlsServer, socket: Socket, script:
       if (endpoint.terminal) return false;
       const left = until - Date.now();
       if (left <= 0) return false;
-      const got = await inbox.take(Math.min(left, 500));
-      if (!got) {
-        if (inbox.ended) return done();
+      const got = await inbox.read(Math.min(left, 500));
+      if (!(got instanceof Uint8Array)) {
+        if (got.kind !== 'timed_out') return done();
         continue;
       }
-      for (const b of got) {
-        run.records.push({ dir: 'received', raw: b });
-        const res = await endpoint.receive(b);
-        run.received.push(...res.appData);
-        send(res.send);
-      }
+      run.records.push({ dir: 'received', raw: got });
+      const res = await endpoint.receive(got);
+      run.received.push(...res.appData);
+      send(res.send);
     }
     return true;
   };
