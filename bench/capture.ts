@@ -21,7 +21,8 @@ const CASE = join(SHARED, 'captures', 'mosquitto-t12-ecdhe-rsa-aes256-sha384-mut
  */
 export function replicate(pcap: Uint8Array, copies: number): Uint8Array {
   const dv = new DataView(pcap.buffer, pcap.byteOffset, pcap.byteLength);
-  if (dv.getUint32(0, true) !== 0xa1b2c3d4 || dv.getUint32(20, true) !== 1) throw new Error('expects a little-endian microsecond Ethernet pcap');
+  if (dv.getUint32(0, true) !== 0xa1b2c3d4 || dv.getUint32(20, true) !== 1)
+    throw new Error('expects a little-endian microsecond Ethernet pcap');
   const records: Uint8Array[] = [];
   for (let at = 24; at + 16 <= pcap.length; ) {
     const incl = dv.getUint32(at + 8, true);
@@ -63,13 +64,35 @@ function runCheck(file: string, keylog: string): Run & { connections: number } {
     checkFiles([${JSON.stringify(file)}], opts, () => { n++; }).then(() => {
       process.stdout.write(JSON.stringify({ ms: performance.now() - t0, maxRssMiB: process.resourceUsage().maxRSS / 1024, connections: n }));
     });`;
-  const out = execFileSync(process.execPath, ['-e', script], { cwd: join(__dirname, '..'), encoding: 'utf8', maxBuffer: 1 << 26 });
+  const out = execFileSync(process.execPath, ['-e', script], {
+    cwd: join(__dirname, '..'),
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
   return JSON.parse(out);
 }
 
 function runTshark(file: string, keylog: string): number | undefined {
   const t0 = performance.now();
-  const r = spawnSync('tshark', ['-n', '-r', file, '-o', `tls.keylog_file:${keylog}`, '-Y', 'tls.handshake', '-T', 'fields', '-e', 'frame.number', '-e', 'tls.handshake.type'], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const r = spawnSync(
+    'tshark',
+    [
+      '-n',
+      '-r',
+      file,
+      '-o',
+      `tls.keylog_file:${keylog}`,
+      '-Y',
+      'tls.handshake',
+      '-T',
+      'fields',
+      '-e',
+      'frame.number',
+      '-e',
+      'tls.handshake.type',
+    ],
+    { stdio: ['ignore', 'ignore', 'ignore'] },
+  );
   if (r.error || r.status !== 0) return undefined;
   return performance.now() - t0;
 }
@@ -88,7 +111,12 @@ export async function captureSection(log: (s: string) => void): Promise<Figure[]
     if (ours.connections !== n) throw new Error(`expected ${n} connections, checked ${ours.connections}`);
     const tshark = runTshark(file, keylog);
     const rate = n / (ours.ms / 1000);
-    const f: Figure = { section: 'capture', name: `check ${n} mutual TLS 1.2 connections (decrypt + every rule)`, value: rate, unit: 'conn/s' };
+    const f: Figure = {
+      section: 'capture',
+      name: `check ${n} mutual TLS 1.2 connections (decrypt + every rule)`,
+      value: rate,
+      unit: 'conn/s',
+    };
     if (tshark !== undefined) {
       f.baseline = { tool: 'tshark -Y tls.handshake (decrypting)', value: n / (tshark / 1000) };
       f.ratio = rate / f.baseline.value;

@@ -27,7 +27,15 @@ export async function cryptoSection(seconds: number, log: (s: string) => void): 
       const key = await generateSigningKey(p, scheme);
       const sig = await sign(p, key, content);
       const b = ossl[base];
-      figures.push(withBaseline({ section: sec, name, value: await rate(() => sign(p, key, content), seconds), unit: 'ops/s', ...(b ? { baseline: { tool: 'openssl speed', value: b.sign } } : {}) }));
+      figures.push(
+        withBaseline({
+          section: sec,
+          name,
+          value: await rate(() => sign(p, key, content), seconds),
+          unit: 'ops/s',
+          ...(b ? { baseline: { tool: 'openssl speed', value: b.sign } } : {}),
+        }),
+      );
       figures.push(
         withBaseline({
           section: sec,

@@ -36,7 +36,15 @@ import {
 import type { SigningKey } from '../crypto/signature';
 import { importSigningKey } from '../crypto/signature';
 import { CipherSuite13 } from '../engine/suites';
-import { type HandshakePlan, REFERENCE_PLANS, type RenderCache, newRenderCache, normalizePlan, planChain, renderHandshake } from '../generators/handshake';
+import {
+  type HandshakePlan,
+  REFERENCE_PLANS,
+  type RenderCache,
+  newRenderCache,
+  normalizePlan,
+  planChain,
+  renderHandshake,
+} from '../generators/handshake';
 import { checkTranscript } from '../oracles/engine';
 import { cipherSuites, NamedGroup, SignatureScheme } from '../wire/registry';
 import { type Figure, rate, withBaseline } from './harness';
@@ -60,12 +68,21 @@ export function tls13EcdsaPlan(): HandshakePlan {
 
 /** The same plan with fresh randoms (every rendered handshake differs). */
 function withRandoms(plan: HandshakePlan): HandshakePlan {
-  return { ...plan, clientRandom: crypto.getRandomValues(new Uint8Array(32)), serverRandom: crypto.getRandomValues(new Uint8Array(32)) };
+  return {
+    ...plan,
+    clientRandom: crypto.getRandomValues(new Uint8Array(32)),
+    serverRandom: crypto.getRandomValues(new Uint8Array(32)),
+  };
 }
 
 async function renderAndCheck(plan: HandshakePlan, cache: RenderCache): Promise<number> {
   const r = await renderHandshake(plan, cache);
-  const res = await checkTranscript(r.transcript, { trustAnchors: r.trustAnchors, at: r.at, privateKeys: r.privateKeys, certCache: cache.certCache });
+  const res = await checkTranscript(r.transcript, {
+    trustAnchors: r.trustAnchors,
+    at: r.at,
+    privateKeys: r.privateKeys,
+    certCache: cache.certCache,
+  });
   if (res.summary.violation) throw new Error(`bench plan ${plan.name}: ${res.summary.violation} violation(s)`);
   return res.verdicts.length;
 }
@@ -111,7 +128,12 @@ async function sampleOf(plan: HandshakePlan, cache: RenderCache, p: CryptoProvid
     serverKey,
     ...(clientKey ? { clientKey } : {}),
     rootSpki: root.parsed.spkiDer,
-    rootScheme: plan.rootKey === 'rsa2048' ? SignatureScheme.rsa_pkcs1_sha256 : plan.rootKey === 'ecdsa-p256' ? SignatureScheme.ecdsa_secp256r1_sha256 : SignatureScheme.ecdsa_secp384r1_sha384,
+    rootScheme:
+      plan.rootKey === 'rsa2048'
+        ? SignatureScheme.rsa_pkcs1_sha256
+        : plan.rootKey === 'ecdsa-p256'
+          ? SignatureScheme.ecdsa_secp256r1_sha256
+          : SignatureScheme.ecdsa_secp384r1_sha384,
     certTbs: parts.tbs,
     certSig: parts.sig,
     group: plan.group === NamedGroup.x25519 ? 'x25519' : plan.group === NamedGroup.secp256r1 ? 'secp256r1' : 'secp384r1',
@@ -212,7 +234,13 @@ async function crypto13(p: CryptoProvider, s: Sample): Promise<void> {
   await certCheck(p, s);
   for (let side = 0; side < 2; side++) {
     const helloHash = await digest(p, h, s.handshake.subarray(0, 200));
-    const sched = await tls13Schedule(p, { hash: h, sharedSecret: shared, serverHelloHash: helloHash, serverFinishedHash: th, clientFinishedHash: await digest(p, h, s.handshake) });
+    const sched = await tls13Schedule(p, {
+      hash: h,
+      sharedSecret: shared,
+      serverHelloHash: helloHash,
+      serverFinishedHash: th,
+      clientFinishedHash: await digest(p, h, s.handshake),
+    });
     await finished13(p, h, sched.serverHandshakeTrafficSecret, th);
     await finished13(p, h, sched.clientHandshakeTrafficSecret, await digest(p, h, s.handshake));
   }
@@ -222,8 +250,18 @@ export async function generationSection(seconds: number, log: (s: string) => voi
   const p = nodeProvider();
   const figures: Figure[] = [];
   const cases: Array<[string, HandshakePlan, (p: CryptoProvider, s: Sample) => Promise<void>, string]> = [
-    ['TLS 1.2 ECDHE_RSA AES_256_CBC_SHA384 mutual', REFERENCE_PLANS.mutual, crypto12, '2 ECDH keygen+derive, SKE+CV sign/verify, 2 cert sig checks, 8 PRF'],
-    ['TLS 1.3 ECDSA P-256 AES_128_GCM', tls13EcdsaPlan(), crypto13, '2 ECDH keygen+derive, CV sign/verify, 1 cert sig check, 2 key schedules'],
+    [
+      'TLS 1.2 ECDHE_RSA AES_256_CBC_SHA384 mutual',
+      REFERENCE_PLANS.mutual,
+      crypto12,
+      '2 ECDH keygen+derive, SKE+CV sign/verify, 2 cert sig checks, 8 PRF',
+    ],
+    [
+      'TLS 1.3 ECDSA P-256 AES_128_GCM',
+      tls13EcdsaPlan(),
+      crypto13,
+      '2 ECDH keygen+derive, CV sign/verify, 1 cert sig check, 2 key schedules',
+    ],
   ];
   for (const [name, plan, cryptoOnly, what] of cases) {
     log(`generation: ${name}`);
@@ -233,9 +271,27 @@ export async function generationSection(seconds: number, log: (s: string) => voi
     const base = await rate(() => cryptoOnly(p, sample), seconds);
     const baseline = { tool: 'crypto only', value: base };
     const render = await rate(() => renderHandshake(withRandoms(plan), cache), seconds);
-    figures.push(withBaseline({ section: 'generation', name: `${name}: render`, value: render, unit: 'hs/s', baseline, note: `engine client+server in memory, transcript built; baseline: ${what}` }));
+    figures.push(
+      withBaseline({
+        section: 'generation',
+        name: `${name}: render`,
+        value: render,
+        unit: 'hs/s',
+        baseline,
+        note: `engine client+server in memory, transcript built; baseline: ${what}`,
+      }),
+    );
     const both = await rate(() => renderAndCheck(withRandoms(plan), cache), seconds);
-    figures.push(withBaseline({ section: 'generation', name: `${name}: render + check`, value: both, unit: 'hs/s', baseline, note: `render, then every rule (the oracles redo the crypto); baseline: ${what}` }));
+    figures.push(
+      withBaseline({
+        section: 'generation',
+        name: `${name}: render + check`,
+        value: both,
+        unit: 'hs/s',
+        baseline,
+        note: `render, then every rule (the oracles redo the crypto); baseline: ${what}`,
+      }),
+    );
   }
   return figures;
 }

@@ -47,11 +47,15 @@ export interface OpensslSpeed {
 export function opensslSpeed(seconds: number): OpensslSpeed {
   let out: string;
   try {
-    out = execFileSync('openssl', ['speed', '-mr', '-seconds', String(seconds), 'rsa2048', 'ecdsap256', 'ecdhp256', 'ecdhx25519'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-      timeout: 120_000,
-    });
+    out = execFileSync(
+      'openssl',
+      ['speed', '-mr', '-seconds', String(seconds), 'rsa2048', 'ecdsap256', 'ecdhp256', 'ecdhx25519'],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        timeout: 120_000,
+      },
+    );
   } catch {
     return {};
   }

@@ -37,8 +37,18 @@ interface LiveCase {
 }
 
 const CASES: readonly LiveCase[] = [
-  { version: '1.2', label: 'TLS 1.2 ECDHE_RSA AES_256_CBC_SHA384', suite: CipherSuite12.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384, sTime: ['-tls1_2', '-cipher', 'ECDHE-RSA-AES256-SHA384'] },
-  { version: '1.3', label: 'TLS 1.3 AES_256_GCM_SHA384', suite: CipherSuite13.TLS_AES_256_GCM_SHA384, sTime: ['-tls1_3', '-ciphersuites', 'TLS_AES_256_GCM_SHA384'] },
+  {
+    version: '1.2',
+    label: 'TLS 1.2 ECDHE_RSA AES_256_CBC_SHA384',
+    suite: CipherSuite12.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384,
+    sTime: ['-tls1_2', '-cipher', 'ECDHE-RSA-AES256-SHA384'],
+  },
+  {
+    version: '1.3',
+    label: 'TLS 1.3 AES_256_GCM_SHA384',
+    suite: CipherSuite13.TLS_AES_256_GCM_SHA384,
+    sTime: ['-tls1_3', '-ciphersuites', 'TLS_AES_256_GCM_SHA384'],
+  },
 ];
 
 function clientConfig(c: LiveCase, files: PkiFiles): ClientConfig {
@@ -56,11 +66,16 @@ async function handshake(config: ClientConfig, port: number): Promise<void> {
   const client = new TlsClient(config);
   const run = await runClientOverSocket(client, LOOPBACK, port, { readTimeoutMs: 5000, totalTimeoutMs: 10_000 });
   const o = run.end.outcome;
-  if (run.end.kind !== 'done' || (o.kind !== 'connected' && o.kind !== 'closed')) throw new Error(`handshake did not complete: ${run.end.kind} / ${o.kind}`);
+  if (run.end.kind !== 'done' || (o.kind !== 'connected' && o.kind !== 'closed'))
+    throw new Error(`handshake did not complete: ${run.end.kind} / ${o.kind}`);
 }
 
 /** Run a command to completion without blocking the event loop (the s_server's output pipes keep draining). */
-function runAsync(command: string, args: readonly string[], timeoutMs: number): Promise<{ stdout: string; status: number | null; error?: string }> {
+function runAsync(
+  command: string,
+  args: readonly string[],
+  timeoutMs: number,
+): Promise<{ stdout: string; status: number | null; error?: string }> {
   return new Promise((resolve) => {
     const child = spawn(command, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -80,14 +95,34 @@ function runAsync(command: string, args: readonly string[], timeoutMs: number): 
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve(signal ? { stdout, status: code, error: `${command} killed (${signal}) after ${timeoutMs} ms: ${stderr.trim().split('\n').slice(-1)[0] ?? ''}` } : { stdout: stdout + stderr, status: code });
+      resolve(
+        signal
+          ? {
+              stdout,
+              status: code,
+              error: `${command} killed (${signal}) after ${timeoutMs} ms: ${stderr.trim().split('\n').slice(-1)[0] ?? ''}`,
+            }
+          : { stdout: stdout + stderr, status: code },
+      );
     });
   });
 }
 
 /** `openssl s_time -new` connections per second (real time), or the reason there is none. */
 async function sTime(port: number, c: LiveCase, files: PkiFiles): Promise<{ value: number } | { error: string }> {
-  const args = ['s_time', '-connect', `${LOOPBACK}:${port}`, '-new', '-time', String(S_TIME_SECONDS), '-CAfile', files.ca, '-verify', '2', ...c.sTime];
+  const args = [
+    's_time',
+    '-connect',
+    `${LOOPBACK}:${port}`,
+    '-new',
+    '-time',
+    String(S_TIME_SECONDS),
+    '-CAfile',
+    files.ca,
+    '-verify',
+    '2',
+    ...c.sTime,
+  ];
   const r = await runAsync('openssl', args, (S_TIME_SECONDS + 30) * 1000);
   if (r.error) return { error: r.error };
   // "N connections in T real seconds, B bytes read per connection"
@@ -99,19 +134,52 @@ async function sTime(port: number, c: LiveCase, files: PkiFiles): Promise<{ valu
   return { value: n / secs };
 }
 
-const message = (e: unknown): string => (e instanceof MissingPeerError ? 'openssl not installed' : e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e));
+const message = (e: unknown): string =>
+  e instanceof MissingPeerError ? 'openssl not installed' : e instanceof Error ? (e.message.split('\n')[0] ?? '') : String(e);
 
 /** Fuzzing conversations per second against the server, with the TLS 1.3 s_time rate as baseline. */
-async function fuzzFigure(port: number, files: PkiFiles, seconds: number, sTime13: number | undefined, log: (s: string) => void): Promise<Figure> {
+async function fuzzFigure(
+  port: number,
+  files: PkiFiles,
+  seconds: number,
+  sTime13: number | undefined,
+  log: (s: string) => void,
+): Promise<Figure> {
   const runs = Math.max(20, Math.round(seconds * 20));
   log(`live: tlsprop fuzz, ${runs} conversations`);
   const name = 'fuzzing conversations vs openssl s_server';
   try {
-    const r = await fuzzTarget({ host: LOOPBACK, port, seed: 1, runs, strictness: 'alert-or-close', pki: files.pki, trustAnchors: files.pki.anchors, serverName: 'localhost', maxShrinkRuns: 0 });
-    if (!r.results.length || r.generationMs <= 0) return { section: 'live', name: `${name}: not measured (no conversation ran)`, value: 0, unit: 'conv/s', note: 'sanity handshake failed' };
+    const r = await fuzzTarget({
+      host: LOOPBACK,
+      port,
+      seed: 1,
+      runs,
+      strictness: 'alert-or-close',
+      pki: files.pki,
+      trustAnchors: files.pki.anchors,
+      serverName: 'localhost',
+      maxShrinkRuns: 0,
+    });
+    if (!r.results.length || r.generationMs <= 0)
+      return {
+        section: 'live',
+        name: `${name}: not measured (no conversation ran)`,
+        value: 0,
+        unit: 'conv/s',
+        note: 'sanity handshake failed',
+      };
     const value = r.results.length / (r.generationMs / 1000);
     const note = `${r.results.length} conversations (valid, mutants, state steps) with oracle checks; baseline: openssl s_time -new TLS 1.3, same server`;
-    return sTime13 !== undefined ? withBaseline({ section: 'live', name, value, unit: 'conv/s', baseline: { tool: 'openssl s_time -new (TLS 1.3)', value: sTime13 }, note }) : { section: 'live', name: `${name} (no baseline)`, value, unit: 'conv/s', note };
+    return sTime13 !== undefined
+      ? withBaseline({
+          section: 'live',
+          name,
+          value,
+          unit: 'conv/s',
+          baseline: { tool: 'openssl s_time -new (TLS 1.3)', value: sTime13 },
+          note,
+        })
+      : { section: 'live', name: `${name} (no baseline)`, value, unit: 'conv/s', note };
   } catch (e) {
     return { section: 'live', name: `${name}: not measured (${message(e)})`, value: 0, unit: 'conv/s', note: message(e) };
   }
@@ -119,7 +187,13 @@ async function fuzzFigure(port: number, files: PkiFiles, seconds: number, sTime1
 
 export async function liveSection(seconds: number, log: (s: string) => void): Promise<Figure[]> {
   const figures: Figure[] = [];
-  const notMeasured = (c: LiveCase, why: string): Figure => ({ section: 'live', name: `${c.label} full handshakes vs openssl s_server: not measured (${why})`, value: 0, unit: 'hs/s', note: why });
+  const notMeasured = (c: LiveCase, why: string): Figure => ({
+    section: 'live',
+    name: `${c.label} full handshakes vs openssl s_server: not measured (${why})`,
+    value: 0,
+    unit: 'hs/s',
+    note: why,
+  });
   let files: PkiFiles | undefined;
   let server: PeerProcess | undefined;
   try {
@@ -127,7 +201,9 @@ export async function liveSection(seconds: number, log: (s: string) => void): Pr
     const port = await freePort();
     log(`live: openssl s_server on ${LOOPBACK}:${port}`);
     // One server for both versions: RSA key, the reference TLS 1.2 suite and OpenSSL's TLS 1.3 suites.
-    server = await launch(opensslServer({ port, files, key: 'rsa', cipher: 'ECDHE-RSA-AES256-SHA384', groups: 'X25519', extra: ['-quiet'] }));
+    server = await launch(
+      opensslServer({ port, files, key: 'rsa', cipher: 'ECDHE-RSA-AES256-SHA384', groups: 'X25519', extra: ['-quiet'] }),
+    );
     const baselines = new Map<LiveCase, number>();
     for (const c of CASES) {
       log(`live: ${c.label}: our client`);
@@ -144,8 +220,25 @@ export async function liveSection(seconds: number, log: (s: string) => void): Pr
       const base = await sTime(port, c, files);
       if ('value' in base) baselines.set(c, base.value);
       const name = `${c.label} full handshakes vs openssl s_server`;
-      if ('value' in base) figures.push(withBaseline({ section: 'live', name, value: ours, unit: 'hs/s', baseline: { tool: 'openssl s_time -new', value: base.value }, note: 'our client (engine over a TCP socket) vs OpenSSL\'s client, same server' }));
-      else figures.push({ section: 'live', name: `${name} (no baseline: ${base.error})`, value: ours, unit: 'hs/s', note: base.error });
+      if ('value' in base)
+        figures.push(
+          withBaseline({
+            section: 'live',
+            name,
+            value: ours,
+            unit: 'hs/s',
+            baseline: { tool: 'openssl s_time -new', value: base.value },
+            note: "our client (engine over a TCP socket) vs OpenSSL's client, same server",
+          }),
+        );
+      else
+        figures.push({
+          section: 'live',
+          name: `${name} (no baseline: ${base.error})`,
+          value: ours,
+          unit: 'hs/s',
+          note: base.error,
+        });
     }
     if (files) figures.push(await fuzzFigure(port, files, seconds, baselines.get(CASES[1]!), log));
   } catch (e) {

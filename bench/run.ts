@@ -25,7 +25,14 @@ async function main(): Promise<void> {
   ];
   const outDir = join(__dirname, 'out');
   mkdirSync(outDir, { recursive: true });
-  const results = { version: 1, date: new Date().toISOString(), node: process.version, secondsPerFigure: seconds, elapsedSeconds: (Date.now() - started) / 1000, figures };
+  const results = {
+    version: 1,
+    date: new Date().toISOString(),
+    node: process.version,
+    secondsPerFigure: seconds,
+    elapsedSeconds: (Date.now() - started) / 1000,
+    figures,
+  };
   writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(`${table(figures)}\n\nwritten: ${join(outDir, 'results.json')}\n`);
 }

@@ -121,7 +121,13 @@ interface DirState {
 const hex6 = (b: Uint8Array): string => `${toHex(b.subarray(0, 6))}…`;
 
 export class ConnectionDecryptor {
-  readonly facts: HandshakeFacts = { helloRetry: false, clientRandoms: [], tickets: [], types: { 'C->S': [], 'S->C': [] }, ccs: { 'C->S': false, 'S->C': false } };
+  readonly facts: HandshakeFacts = {
+    helloRetry: false,
+    clientRandoms: [],
+    tickets: [],
+    types: { 'C->S': [], 'S->C': [] },
+    ccs: { 'C->S': false, 'S->C': false },
+  };
   private readonly dirs: Record<Direction, DirState> = {
     'C->S': { earlyPossible: false, assembler: new HandshakeAssembler(), broken: false },
     'S->C': { earlyPossible: false, assembler: new HandshakeAssembler(), broken: false },
@@ -149,7 +155,8 @@ export class ConnectionDecryptor {
     const protectedNow = st.current !== undefined || st.missing !== undefined || st.early !== undefined;
     // TLS 1.3: only application_data records are protected (CCS and stray plaintext alerts are not).
     const isProtected = protectedNow && !((this.isTls13 || st.earlyPossible) && contentType !== ContentType.application_data);
-    const clientEarlyWindow = dir === 'C->S' && st.earlyPossible && this.facts.serverHello === undefined && contentType === ContentType.application_data;
+    const clientEarlyWindow =
+      dir === 'C->S' && st.earlyPossible && this.facts.serverHello === undefined && contentType === ContentType.application_data;
     if (!isProtected && !clientEarlyWindow) {
       await this.observe(dir, contentType, fragment);
       return { kind: 'plain' };
@@ -179,12 +186,17 @@ export class ConnectionDecryptor {
     const maybeEarly = dir === 'C->S' && st.earlyPossible;
     if (maybeEarly && !st.early) return { kind: 'unreadable', reason: this.missingEarly() };
     if (!maybeEarly) for (const c of candidates) c.seq++;
-    return { kind: 'unreadable', reason: `does not decrypt with the ${tried}: ${firstError}${maybeEarly ? ' (0-RTT data the server may have skipped)' : ''}` };
+    return {
+      kind: 'unreadable',
+      reason: `does not decrypt with the ${tried}: ${firstError}${maybeEarly ? ' (0-RTT data the server may have skipped)' : ''}`,
+    };
   }
 
   private missingEarly(): string {
     const cr = this.clientRandom;
-    return cr ? `0-RTT data or EndOfEarlyData: no CLIENT_EARLY_TRAFFIC_SECRET in the key log for client random ${hex6(cr)}` : '0-RTT data without a ClientHello';
+    return cr
+      ? `0-RTT data or EndOfEarlyData: no CLIENT_EARLY_TRAFFIC_SECRET in the key log for client random ${hex6(cr)}`
+      : '0-RTT data without a ClientHello';
   }
 
   private missing(labels: KeyLogLabel[]): string {
@@ -242,12 +254,20 @@ export class ConnectionDecryptor {
       st.missing = this.missing(['CLIENT_RANDOM']);
       return;
     }
-    const etm = suite.mac !== 'AEAD' && findExtension(ch.extensions, ExtensionType.encrypt_then_mac) !== undefined && findExtension(sh.extensions, ExtensionType.encrypt_then_mac) !== undefined;
+    const etm =
+      suite.mac !== 'AEAD' &&
+      findExtension(ch.extensions, ExtensionType.encrypt_then_mac) !== undefined &&
+      findExtension(sh.extensions, ExtensionType.encrypt_then_mac) !== undefined;
     try {
       const kb = await keyBlock(this.provider, suite, master, ch.random, sh.random);
       const writer = dir === 'C->S' ? 'client' : 'server';
       const protection = await createRecordProtection(this.provider, tls12Params(suite, kb, writer, etm));
-      st.current = { name: 'application', protection, seq: 0n, label: `${writer} write key (${suite.name}${etm ? ', encrypt_then_mac' : ''})` };
+      st.current = {
+        name: 'application',
+        protection,
+        seq: 0n,
+        label: `${writer} write key (${suite.name}${etm ? ', encrypt_then_mac' : ''})`,
+      };
       st.missing = undefined;
     } catch (e) {
       st.missing = `cannot decrypt ${suite.name}: ${e instanceof Error ? e.message : String(e)}`;
@@ -326,8 +346,18 @@ export class ConnectionDecryptor {
         }
         this.facts.serverHello = body;
         if (this.isTls13) {
-          await this.set13('C->S', 'handshake', 'CLIENT_HANDSHAKE_TRAFFIC_SECRET', this.secret('CLIENT_HANDSHAKE_TRAFFIC_SECRET'));
-          await this.set13('S->C', 'handshake', 'SERVER_HANDSHAKE_TRAFFIC_SECRET', this.secret('SERVER_HANDSHAKE_TRAFFIC_SECRET'));
+          await this.set13(
+            'C->S',
+            'handshake',
+            'CLIENT_HANDSHAKE_TRAFFIC_SECRET',
+            this.secret('CLIENT_HANDSHAKE_TRAFFIC_SECRET'),
+          );
+          await this.set13(
+            'S->C',
+            'handshake',
+            'SERVER_HANDSHAKE_TRAFFIC_SECRET',
+            this.secret('SERVER_HANDSHAKE_TRAFFIC_SECRET'),
+          );
           const c = this.dirs['C->S'];
           if (!findExtension(body.extensions, ExtensionType.pre_shared_key)) {
             c.earlyPossible = false;
@@ -364,7 +394,11 @@ export class ConnectionDecryptor {
         const suite = this.facts.suite;
         if (!this.isTls13 || !cur?.secret || !suite) return;
         const next = await nextTrafficSecret(this.provider, suite.prfHash, cur.secret);
-        const ep = await this.epoch13('application', next, `${dir === 'C->S' ? 'client' : 'server'} application traffic key after KeyUpdate`);
+        const ep = await this.epoch13(
+          'application',
+          next,
+          `${dir === 'C->S' ? 'client' : 'server'} application traffic key after KeyUpdate`,
+        );
         if (typeof ep === 'string') {
           st.current = undefined;
           st.missing = ep;

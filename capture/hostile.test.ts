@@ -47,7 +47,13 @@ describe('hostile captures', () => {
   });
 
   it('random bytes (with and without a valid magic)', async () => {
-    const magics = [[], [0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0], [0xa1, 0xb2, 0x3c, 0x4d], [0x0a, 0x0d, 0x0d, 0x0a], [0x0a, 0x0d, 0x0d, 0x0a, 0, 0, 0, 28, 0x1a, 0x2b, 0x3c, 0x4d, 0, 1]];
+    const magics = [
+      [],
+      [0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0],
+      [0xa1, 0xb2, 0x3c, 0x4d],
+      [0x0a, 0x0d, 0x0d, 0x0a],
+      [0x0a, 0x0d, 0x0d, 0x0a, 0, 0, 0, 28, 0x1a, 0x2b, 0x3c, 0x4d, 0, 1],
+    ];
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...magics), fc.uint8Array({ maxLength: 600 }), async (m, rest) => {
         await survive(new Uint8Array([...m, ...rest]));
@@ -69,21 +75,29 @@ describe('hostile captures', () => {
 
   it('bit flips of a real pcap and of a pcapng', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.boolean(), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 7 })), { minLength: 1, maxLength: 8 }), async (ng, flips) => {
-        const file = (ng ? NG : REAL).slice();
-        for (const [at, bit] of flips) file[at % file.length]! ^= 1 << bit;
-        await survive(file);
-      }),
+      fc.asyncProperty(
+        fc.boolean(),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 7 })), { minLength: 1, maxLength: 8 }),
+        async (ng, flips) => {
+          const file = (ng ? NG : REAL).slice();
+          for (const [at, bit] of flips) file[at % file.length]! ^= 1 << bit;
+          await survive(file);
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it('decodeFrame never throws on random frames of any link type', () => {
     fc.assert(
-      fc.property(fc.constantFrom(0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 999), fc.uint8Array({ maxLength: 120 }), (linkType, data) => {
-        const r = decodeFrame({ frame: 1, tsNs: 0n, linkType, interfaceId: 0, data, origLen: data.length, dataOffset: 0 });
-        expect(['tcp', 'other', 'unsupported', 'malformed']).toContain(r.kind);
-      }),
+      fc.property(
+        fc.constantFrom(0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 999),
+        fc.uint8Array({ maxLength: 120 }),
+        (linkType, data) => {
+          const r = decodeFrame({ frame: 1, tsNs: 0n, linkType, interfaceId: 0, data, origLen: data.length, dataOffset: 0 });
+          expect(['tcp', 'other', 'unsupported', 'malformed']).toContain(r.kind);
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -34,7 +34,15 @@
  * A stream with a gap is never patched: the gap is reported and the
  * connection carries an `inconclusive` reason.
  */
-import { type Packet, type CaptureRecord, type ParserOptions, type SecretsRecord, parseCaptureStream, parseCaptureSync, fileChunks } from './pcap';
+import {
+  type Packet,
+  type CaptureRecord,
+  type ParserOptions,
+  type SecretsRecord,
+  parseCaptureStream,
+  parseCaptureSync,
+  fileChunks,
+} from './pcap';
 import { decodeFrame } from './link';
 import { concatBytes } from '../wire/hex';
 import { type Connection, type Dir, type Gap, type ReassemblyOptions, TcpReassembler } from './reassembly';
@@ -59,7 +67,10 @@ export async function* readCaptureRecords(src: CaptureSource, opts: ParserOption
   yield* parseCaptureStream(src, opts);
 }
 
-export async function* readCapture(src: CaptureSource, opts: ParserOptions & { onSecrets?: (s: SecretsRecord) => void } = {}): AsyncGenerator<Packet> {
+export async function* readCapture(
+  src: CaptureSource,
+  opts: ParserOptions & { onSecrets?: (s: SecretsRecord) => void } = {},
+): AsyncGenerator<Packet> {
   for await (const r of readCaptureRecords(src, opts)) {
     if (r.type === 'packet') yield r.packet;
     else if (r.type === 'secrets') opts.onSecrets?.(r);

@@ -8,7 +8,22 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeCapture, decodeFrame, formatIpv6, readCaptureSync, TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN } from './index';
-import { ethernet, type Ipv6Ext, type NgBlock, type NgSection, writePcapng, ipv4Packet, ipv6Packet, loopHeader, nullHeader, parseIpv6, sll, sll2, tcpSegmentBytes, writePcap } from './synth';
+import {
+  ethernet,
+  type Ipv6Ext,
+  type NgBlock,
+  type NgSection,
+  writePcapng,
+  ipv4Packet,
+  ipv6Packet,
+  loopHeader,
+  nullHeader,
+  parseIpv6,
+  sll,
+  sll2,
+  tcpSegmentBytes,
+  writePcap,
+} from './synth';
 
 function onPath(cmd: string): boolean {
   try {
@@ -33,9 +48,20 @@ function flowFrames(wrap: Wrap, v: 4 | 6, ext: Ipv6Ext[] = [], ipv4Options?: Uin
   const cisn = 0xfffffff0;
   const sisn = 1000;
   const t = (from: 'c' | 's', seq: number, ack: number, flags: number, payload?: Uint8Array) => {
-    const tcp = tcpSegmentBytes({ sport: from === 'c' ? 51000 : 4433, dport: from === 'c' ? 4433 : 51000, seq, ack, flags, payload, options: flags & TCP_SYN ? new Uint8Array([2, 4, 5, 180, 1, 3, 3, 7, 4, 2]) : undefined });
+    const tcp = tcpSegmentBytes({
+      sport: from === 'c' ? 51000 : 4433,
+      dport: from === 'c' ? 4433 : 51000,
+      seq,
+      ack,
+      flags,
+      payload,
+      options: flags & TCP_SYN ? new Uint8Array([2, 4, 5, 180, 1, 3, 3, 7, 4, 2]) : undefined,
+    });
     const [src, dst] = from === 'c' ? [cip, sip] : [sip, cip];
-    return wrap(v === 4 ? ipv4Packet({ src, dst, payload: tcp, options: ipv4Options }) : ipv6Packet({ src, dst, payload: tcp, ext }), v);
+    return wrap(
+      v === 4 ? ipv4Packet({ src, dst, payload: tcp, options: ipv4Options }) : ipv6Packet({ src, dst, payload: tcp, ext }),
+      v,
+    );
   };
   return [
     t('c', cisn, 0, TCP_SYN),
@@ -127,7 +153,28 @@ describe('link and network layers', () => {
     try {
       const f = join(dir, 'x.pcapng');
       writeFileSync(f, file);
-      const args = ['-r', f, '-T', 'fields', '-E', 'occurrence=l', '-e', 'frame.number', '-e', 'ip.src', '-e', 'ipv6.src', '-e', 'tcp.srcport', '-e', 'tcp.seq_raw', '-e', 'tcp.ack_raw', '-e', 'tcp.len'];
+      const args = [
+        '-r',
+        f,
+        '-T',
+        'fields',
+        '-E',
+        'occurrence=l',
+        '-e',
+        'frame.number',
+        '-e',
+        'ip.src',
+        '-e',
+        'ipv6.src',
+        '-e',
+        'tcp.srcport',
+        '-e',
+        'tcp.seq_raw',
+        '-e',
+        'tcp.ack_raw',
+        '-e',
+        'tcp.len',
+      ];
       const tshark = execFileSync('tshark', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
       for (const line of tshark.split('\n').filter(Boolean)) {
         const [n, v4, v6, ...rest] = line.split('\t');
@@ -142,11 +189,24 @@ describe('link and network layers', () => {
 
   it('IPv4 fragments and IPv6 fragments are unsupported, not guessed; non-TCP is other', () => {
     const tcp = tcpSegmentBytes({ sport: 1, dport: 2, seq: 0, flags: TCP_ACK, payload: new Uint8Array(8) });
-    const mk = (data: Uint8Array) => ({ frame: 1, tsNs: 0n, linkType: 101, interfaceId: 0, data, origLen: data.length, dataOffset: 0 });
+    const mk = (data: Uint8Array) => ({
+      frame: 1,
+      tsNs: 0n,
+      linkType: 101,
+      interfaceId: 0,
+      data,
+      origLen: data.length,
+      dataOffset: 0,
+    });
     const first = ipv4Packet({ src: '1.2.3.4', dst: '5.6.7.8', payload: tcp, flagsFrag: 0x2000 });
     const later = ipv4Packet({ src: '1.2.3.4', dst: '5.6.7.8', payload: tcp, flagsFrag: 0x0003 });
     const udp = ipv4Packet({ src: '1.2.3.4', dst: '5.6.7.8', proto: 17, payload: new Uint8Array(8) });
-    const v6frag = ipv6Packet({ src: '::1', dst: '::1', payload: tcp, ext: [{ type: 44, body: new Uint8Array([0, 8, 0, 0, 0, 1]) }] });
+    const v6frag = ipv6Packet({
+      src: '::1',
+      dst: '::1',
+      payload: tcp,
+      ext: [{ type: 44, body: new Uint8Array([0, 8, 0, 0, 0, 1]) }],
+    });
     expect(decodeFrame(mk(first)).kind).toBe('unsupported');
     expect(decodeFrame(mk(later))).toMatchObject({ kind: 'unsupported', detail: expect.stringContaining('offset 24') });
     expect(decodeFrame(mk(udp)).kind).toBe('other');
@@ -172,7 +232,15 @@ describe('link and network layers', () => {
 
   it('ignores Ethernet padding after the IP packet', () => {
     const tcp = tcpSegmentBytes({ sport: 1, dport: 443, seq: 5, flags: TCP_ACK });
-    const frame = new Uint8Array([...ethernet(ipv4Packet({ src: '1.2.3.4', dst: '5.6.7.8', payload: tcp }), 0x0800), 0, 0, 0, 0, 0, 0]);
+    const frame = new Uint8Array([
+      ...ethernet(ipv4Packet({ src: '1.2.3.4', dst: '5.6.7.8', payload: tcp }), 0x0800),
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+    ]);
     const r = decodeFrame({ frame: 1, tsNs: 0n, linkType: 1, interfaceId: 0, data: frame, origLen: 60, dataOffset: 0 });
     expect(r.kind === 'tcp' && [r.segment.payload.length, r.segment.missingTail]).toEqual([0, 0]);
   });

@@ -218,7 +218,10 @@ function network(ver: 4 | 6, r: Reader, p: Packet): TcpSegment {
     announced = t - ihl;
     if ((frag & 0x2000) !== 0 || (frag & 0x1fff) !== 0) {
       if (proto !== 6) throw new Unsupported('other', `IPv4 fragment of protocol ${proto}`);
-      throw new Unsupported('unsupported', `IPv4 fragment (offset ${(frag & 0x1fff) * 8}${frag & 0x2000 ? ', more fragments' : ''}) not reassembled`);
+      throw new Unsupported(
+        'unsupported',
+        `IPv4 fragment (offset ${(frag & 0x1fff) * 8}${frag & 0x2000 ? ', more fragments' : ''}) not reassembled`,
+      );
     }
     body = r.take(Math.min(announced, r.remaining), 'ipv4.payload');
   } else {
@@ -250,7 +253,8 @@ function network(ver: 4 | 6, r: Reader, p: Packet): TcpSegment {
         body.u8('ipv6.frag.reserved');
         const off = body.u16('ipv6.frag.offset');
         body.u32('ipv6.frag.id');
-        if ((off & 0xfff9) !== 0 || (off & 1) !== 0) throw new Unsupported(nh === 6 ? 'unsupported' : 'other', 'IPv6 fragment not reassembled');
+        if ((off & 0xfff9) !== 0 || (off & 1) !== 0)
+          throw new Unsupported(nh === 6 ? 'unsupported' : 'other', 'IPv6 fragment not reassembled');
         next = nh;
       } else {
         break;

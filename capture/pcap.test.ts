@@ -5,7 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { DecodeError } from '../wire/errors';
-import { type CaptureRecord, CaptureParser, fileChunks, type Packet, parseCaptureStream, readCapture, parseCaptureSync, readCaptureRecords, SECRETS_TYPE_TLS_KEYLOG } from './index';
+import {
+  type CaptureRecord,
+  CaptureParser,
+  fileChunks,
+  type Packet,
+  parseCaptureStream,
+  readCapture,
+  parseCaptureSync,
+  readCaptureRecords,
+  SECRETS_TYPE_TLS_KEYLOG,
+} from './index';
 import { ngBlock, ngOption, writePcap, writePcapng } from './synth';
 
 const HAVE_TSHARK = (() => {
@@ -63,7 +73,11 @@ describe('classic pcap', () => {
           [2, 228, 10, 1500, 116],
         ]);
         expect(ps[0]!.tsNs).toBe(nsec ? 1_700_000_000_123_456_789n : 1_700_000_000_123_456_000n);
-        if (HAVE_TSHARK) expect(tsharkLines(file, ['-T', 'fields', '-e', 'frame.number', '-e', 'frame.len', '-e', 'frame.cap_len'])).toEqual(['1\t60\t60', '2\t1500\t10']);
+        if (HAVE_TSHARK)
+          expect(tsharkLines(file, ['-T', 'fields', '-e', 'frame.number', '-e', 'frame.len', '-e', 'frame.cap_len'])).toEqual([
+            '1\t60\t60',
+            '2\t1500\t10',
+          ]);
       });
     }
   }
@@ -86,9 +100,20 @@ function ngSample(le1: boolean, le2: boolean): Uint8Array {
   return writePcapng([
     {
       littleEndian: le1,
-      interfaces: [{ linkType: 1, snaplen: 8 }, { linkType: 101, tsresol: 9 }, { linkType: 0, tsresol: 0x80 | 20 }],
+      interfaces: [
+        { linkType: 1, snaplen: 8 },
+        { linkType: 101, tsresol: 9 },
+        { linkType: 0, tsresol: 0x80 | 20 },
+      ],
       blocks: [
-        { kind: 'epb', iface: 0, data: bytes(8, 1), origLen: 42, ts: 1_700_000_000_000_001n, options: ngOption(1, new TextEncoder().encode('comment'), le1) },
+        {
+          kind: 'epb',
+          iface: 0,
+          data: bytes(8, 1),
+          origLen: 42,
+          ts: 1_700_000_000_000_001n,
+          options: ngOption(1, new TextEncoder().encode('comment'), le1),
+        },
         { kind: 'raw', type: 0x00000004, body: bytes(16, 0) }, // name resolution: skipped
         { kind: 'raw', type: 0x40000bad, body: bytes(5, 9) }, // custom block: a frame for Wireshark
         { kind: 'raw', type: 0x00000bbb, body: bytes(5, 9) }, // unknown: skipped
@@ -119,14 +144,35 @@ describe('pcapng', () => {
         [5, 0, 1, 8, 9],
         [6, 0, 229, 40, 40],
       ]);
-      expect(ps.map((p) => p.tsNs)).toEqual([1_700_000_000_000_001_000n, 1_700_000_000_123_456_789n, 1_700_000_000_000_000_000n, undefined, 5000n]);
+      expect(ps.map((p) => p.tsNs)).toEqual([
+        1_700_000_000_000_001_000n,
+        1_700_000_000_123_456_789n,
+        1_700_000_000_000_000_000n,
+        undefined,
+        5000n,
+      ]);
       for (const p of ps) expect(file.subarray(p.dataOffset, p.dataOffset + p.data.length)).toEqual(p.data);
-      expect(rs.filter((r) => r.type === 'non-packet-frame').map((r) => r.type === 'non-packet-frame' && [r.frame, r.blockType])).toEqual([[2, 0x40000bad]]);
+      expect(
+        rs.filter((r) => r.type === 'non-packet-frame').map((r) => r.type === 'non-packet-frame' && [r.frame, r.blockType]),
+      ).toEqual([[2, 0x40000bad]]);
       const dsb = rs.find((r) => r.type === 'secrets');
       expect(dsb).toMatchObject({ secretsType: SECRETS_TYPE_TLS_KEYLOG, keyLog: KEYLOG, afterFrame: 2 });
       if (HAVE_TSHARK) {
-        const t = tsharkLines(file, ['-T', 'fields', '-e', 'frame.number', '-e', 'frame.interface_id', '-e', 'frame.cap_len', '-e', 'frame.len']);
-        expect(t.filter((l) => !l.startsWith('2\t'))).toEqual(ps.map((p) => [p.frame, p.interfaceId, p.data.length, p.origLen].join('\t')));
+        const t = tsharkLines(file, [
+          '-T',
+          'fields',
+          '-e',
+          'frame.number',
+          '-e',
+          'frame.interface_id',
+          '-e',
+          'frame.cap_len',
+          '-e',
+          'frame.len',
+        ]);
+        expect(t.filter((l) => !l.startsWith('2\t'))).toEqual(
+          ps.map((p) => [p.frame, p.interfaceId, p.data.length, p.origLen].join('\t')),
+        );
         expect(t).toHaveLength(6);
       }
     });
@@ -160,7 +206,9 @@ describe('pcapng', () => {
     const noIdb = writePcapng([{ littleEndian: true, interfaces: [], blocks: [{ kind: 'epb', iface: 0, data: bytes(4, 0) }] }]);
     expect(decodeErrorOf(() => parseCaptureSync(noIdb)).detail).toMatch(/interface 0 not described/);
     // A captured length larger than its block.
-    const big = writePcapng([{ littleEndian: false, interfaces: [{ linkType: 1 }], blocks: [{ kind: 'epb', iface: 0, data: bytes(4, 0) }] }]);
+    const big = writePcapng([
+      { littleEndian: false, interfaces: [{ linkType: 1 }], blocks: [{ kind: 'epb', iface: 0, data: bytes(4, 0) }] },
+    ]);
     const dv = new DataView(big.buffer);
     dv.setUint32(big.length - 36 + 20, 1000, false);
     expect(decodeErrorOf(() => parseCaptureSync(big)).detail).toMatch(/captured length 1000 exceeds/);

@@ -154,10 +154,20 @@ export class CaptureParser {
   end(): CaptureRecord[] {
     const out = this.feed(new Uint8Array(0));
     if (this.state.kind === 'magic') {
-      throw new DecodeError('truncated', this.pos, 'capture', this.avail === 0 ? 'empty file' : `only ${this.avail} byte(s), no capture header`);
+      throw new DecodeError(
+        'truncated',
+        this.pos,
+        'capture',
+        this.avail === 0 ? 'empty file' : `only ${this.avail} byte(s), no capture header`,
+      );
     }
     if (this.avail > 0) {
-      throw new DecodeError('truncated', this.pos, this.state.kind === 'pcapng' ? 'pcapng.block' : 'pcap.record', `file ends ${this.avail} byte(s) into a record`);
+      throw new DecodeError(
+        'truncated',
+        this.pos,
+        this.state.kind === 'pcapng' ? 'pcapng.block' : 'pcap.record',
+        `file ends ${this.avail} byte(s) into a record`,
+      );
     }
     return out;
   }
@@ -200,7 +210,12 @@ export class CaptureParser {
   private checkLength(len: number, min: number, path: string, at: number): void {
     if (len < min) throw new DecodeError('length', at, path, `length ${len} below minimum ${min}`);
     if (this.totalSize !== undefined && this.pos + len > this.totalSize) {
-      throw new DecodeError('truncated', at, path, `length ${len} runs past the end of the file (${this.totalSize - this.pos} byte(s) left)`);
+      throw new DecodeError(
+        'truncated',
+        at,
+        path,
+        `length ${len} runs past the end of the file (${this.totalSize - this.pos} byte(s) left)`,
+      );
     }
     if (len > this.maxBlock) throw new DecodeError('limit', at, path, `length ${len} exceeds the ${this.maxBlock}-byte limit`);
   }
@@ -237,10 +252,17 @@ export class CaptureParser {
     const fmtBe = kinds.get(be);
     const fmtLe = kinds.get(le);
     const format = fmtBe ?? fmtLe;
-    if (!format) throw new DecodeError('value', this.pos, 'capture.magic', `not a pcap or pcapng file (magic ${be.toString(16).padStart(8, '0')})`);
+    if (!format)
+      throw new DecodeError(
+        'value',
+        this.pos,
+        'capture.magic',
+        `not a pcap or pcapng file (magic ${be.toString(16).padStart(8, '0')})`,
+      );
     const isLe = fmtBe === undefined;
     if (this.avail < 24) {
-      if (this.totalSize !== undefined && this.totalSize < 24) throw new DecodeError('truncated', this.pos, 'pcap.header', 'file shorter than the 24-byte pcap header');
+      if (this.totalSize !== undefined && this.totalSize < 24)
+        throw new DecodeError('truncated', this.pos, 'pcap.header', 'file shorter than the 24-byte pcap header');
       return false;
     }
     const h = this.peekBytes(24);
@@ -257,7 +279,12 @@ export class CaptureParser {
     const hdrLen = st.modified ? 24 : 16;
     if (this.avail < hdrLen) {
       if (this.avail > 0 && this.totalSize !== undefined && this.pos + hdrLen > this.totalSize) {
-        throw new DecodeError('truncated', this.pos, 'pcap.record', `file ends inside a record header (${this.totalSize - this.pos} byte(s) left)`);
+        throw new DecodeError(
+          'truncated',
+          this.pos,
+          'pcap.record',
+          `file ends inside a record header (${this.totalSize - this.pos} byte(s) left)`,
+        );
       }
       return false;
     }
@@ -273,18 +300,28 @@ export class CaptureParser {
     const data = this.peekBytes(incl).slice();
     this.consume(incl);
     const limit = st.nsec ? 1_000_000_000 : 1_000_000;
-    if (frac >= limit) out.push({ type: 'anomaly', offset: start + 4, detail: `frame ${this.frame + 1}: sub-second field ${frac} out of range` });
-    if (incl > orig) out.push({ type: 'anomaly', offset: start + 8, detail: `frame ${this.frame + 1}: incl_len ${incl} > orig_len ${orig}` });
+    if (frac >= limit)
+      out.push({ type: 'anomaly', offset: start + 4, detail: `frame ${this.frame + 1}: sub-second field ${frac} out of range` });
+    if (incl > orig)
+      out.push({ type: 'anomaly', offset: start + 8, detail: `frame ${this.frame + 1}: incl_len ${incl} > orig_len ${orig}` });
     const tsNs = BigInt(sec) * 1_000_000_000n + BigInt(frac) * (st.nsec ? 1n : 1000n);
     this.frame++;
-    out.push({ type: 'packet', packet: { frame: this.frame, tsNs, linkType: st.linkType, interfaceId: 0, data, origLen: orig, dataOffset: start + hdrLen } });
+    out.push({
+      type: 'packet',
+      packet: { frame: this.frame, tsNs, linkType: st.linkType, interfaceId: 0, data, origLen: orig, dataOffset: start + hdrLen },
+    });
     return true;
   }
 
   private stepPcapng(st: Extract<State, { kind: 'pcapng' }>, out: CaptureRecord[]): boolean {
     if (this.avail < 12) {
       if (this.avail > 0 && this.totalSize !== undefined && this.pos + 12 > this.totalSize) {
-        throw new DecodeError('truncated', this.pos, 'pcapng.block', `file ends inside a block header (${this.totalSize - this.pos} byte(s) left)`);
+        throw new DecodeError(
+          'truncated',
+          this.pos,
+          'pcapng.block',
+          `file ends inside a block header (${this.totalSize - this.pos} byte(s) left)`,
+        );
       }
       return false;
     }
@@ -312,7 +349,8 @@ export class CaptureParser {
     switch (type) {
       case PCAPNG_SHB: {
         const major = u16(body, 4, st.le);
-        if (major !== 1) throw new DecodeError('value', bodyAt + 4, `${path}.major_version`, `unsupported pcapng major version ${major}`);
+        if (major !== 1)
+          throw new DecodeError('value', bodyAt + 4, `${path}.major_version`, `unsupported pcapng major version ${major}`);
         st.interfaces = [];
         out.push({ type: 'file', format: 'pcapng', littleEndian: st.le, offset: start });
         break;
@@ -323,21 +361,37 @@ export class CaptureParser {
       case 6:
       case 2: {
         // Enhanced Packet Block / obsolete Packet Block.
-        if (body.length < 20) throw new DecodeError('length', start, path, `packet block body of ${body.length} bytes is shorter than 20`);
+        if (body.length < 20)
+          throw new DecodeError('length', start, path, `packet block body of ${body.length} bytes is shorter than 20`);
         const ifId = type === 6 ? u32(body, 0, st.le) : u16(body, 0, st.le);
         const hi = u32(body, 4, st.le);
         const lo = u32(body, 8, st.le);
         const cap = u32(body, 12, st.le);
         const orig = u32(body, 16, st.le);
-        if (cap > body.length - 20) throw new DecodeError('length', bodyAt + 12, `${path}.captured_len`, `captured length ${cap} exceeds the ${body.length - 20} byte(s) of the block`);
+        if (cap > body.length - 20)
+          throw new DecodeError(
+            'length',
+            bodyAt + 12,
+            `${path}.captured_len`,
+            `captured length ${cap} exceeds the ${body.length - 20} byte(s) of the block`,
+          );
         const iface = st.interfaces[ifId];
-        if (!iface) throw new DecodeError('value', bodyAt, `${path}.interface_id`, `interface ${ifId} not described in this section`);
+        if (!iface)
+          throw new DecodeError('value', bodyAt, `${path}.interface_id`, `interface ${ifId} not described in this section`);
         const raw = (BigInt(hi) << 32n) | BigInt(lo);
         const tsNs = (raw * iface.mul) / iface.div + iface.offsetNs;
         this.frame++;
         out.push({
           type: 'packet',
-          packet: { frame: this.frame, tsNs, linkType: iface.linkType, interfaceId: ifId, data: body.slice(20, 20 + cap), origLen: orig, dataOffset: bodyAt + 20 },
+          packet: {
+            frame: this.frame,
+            tsNs,
+            linkType: iface.linkType,
+            interfaceId: ifId,
+            data: body.slice(20, 20 + cap),
+            origLen: orig,
+            dataOffset: bodyAt + 20,
+          },
         });
         break;
       }
@@ -349,9 +403,26 @@ export class CaptureParser {
         const orig = u32(body, 0, st.le);
         // Captured length: the original length, cut to interface 0's snap length.
         const cap = iface.snaplen !== 0 ? Math.min(orig, iface.snaplen) : orig;
-        if (cap > body.length - 4) throw new DecodeError('length', bodyAt, `${path}.original_len`, `simple packet of ${cap} byte(s) does not fit its ${body.length - 4}-byte block`);
+        if (cap > body.length - 4)
+          throw new DecodeError(
+            'length',
+            bodyAt,
+            `${path}.original_len`,
+            `simple packet of ${cap} byte(s) does not fit its ${body.length - 4}-byte block`,
+          );
         this.frame++;
-        out.push({ type: 'packet', packet: { frame: this.frame, tsNs: undefined, linkType: iface.linkType, interfaceId: 0, data: body.slice(4, 4 + cap), origLen: orig, dataOffset: bodyAt + 4 } });
+        out.push({
+          type: 'packet',
+          packet: {
+            frame: this.frame,
+            tsNs: undefined,
+            linkType: iface.linkType,
+            interfaceId: 0,
+            data: body.slice(4, 4 + cap),
+            origLen: orig,
+            dataOffset: bodyAt + 4,
+          },
+        });
         break;
       }
       case 10: {
@@ -359,7 +430,13 @@ export class CaptureParser {
         if (body.length < 8) throw new DecodeError('length', start, path, 'decryption secrets block too short');
         const secretsType = u32(body, 0, st.le);
         const slen = u32(body, 4, st.le);
-        if (slen > body.length - 8) throw new DecodeError('length', bodyAt + 4, `${path}.secrets_length`, `secrets length ${slen} exceeds the ${body.length - 8} byte(s) of the block`);
+        if (slen > body.length - 8)
+          throw new DecodeError(
+            'length',
+            bodyAt + 4,
+            `${path}.secrets_length`,
+            `secrets length ${slen} exceeds the ${body.length - 8} byte(s) of the block`,
+          );
         const data = body.slice(8, 8 + slen);
         const keyLog = secretsType === SECRETS_TYPE_TLS_KEYLOG ? new TextDecoder('utf-8').decode(data) : undefined;
         out.push({ type: 'secrets', secretsType, data, keyLog, afterFrame: this.frame, offset: start });
@@ -385,7 +462,8 @@ export class CaptureParser {
       const code = u16(body, p, le);
       const olen = u16(body, p + 2, le);
       if (code === 0) break;
-      if (p + 4 + olen > body.length) throw new DecodeError('length', at + p + 2, `${path}.options[${code}]`, `option length ${olen} runs past the block`);
+      if (p + 4 + olen > body.length)
+        throw new DecodeError('length', at + p + 2, `${path}.options[${code}]`, `option length ${olen} runs past the block`);
       const v = body.subarray(p + 4, p + 4 + olen);
       if (code === 9 && olen >= 1) {
         const r = v[0]!;
@@ -422,7 +500,10 @@ export function parseCaptureSync(bytes: Uint8Array, opts: Omit<ParserOptions, 't
 }
 
 /** Iterate a capture from an async source of chunks (e.g. a file or stdin). */
-export async function* parseCaptureStream(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, opts: ParserOptions = {}): AsyncGenerator<CaptureRecord> {
+export async function* parseCaptureStream(
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  opts: ParserOptions = {},
+): AsyncGenerator<CaptureRecord> {
   const p = new CaptureParser(opts);
   for await (const c of chunks) yield* p.feed(c);
   yield* p.end();

@@ -8,7 +8,16 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { analyzeCapture, type CaptureAnalysis, type Dir, looksLikeTls, readCapture, type StreamResult, TCP_ACK, TCP_SYN } from './index';
+import {
+  analyzeCapture,
+  type CaptureAnalysis,
+  type Dir,
+  looksLikeTls,
+  readCapture,
+  type StreamResult,
+  TCP_ACK,
+  TCP_SYN,
+} from './index';
 import { ethernet, ipv4Packet, tcpSegmentBytes, writePcap } from './synth';
 
 const FILES = [
@@ -29,7 +38,8 @@ function onPath(cmd: string): boolean {
   }
 }
 const HAVE_TSHARK = onPath('tshark') && onPath('editcap') && onPath('mergecap');
-if (!HAVE_TSHARK) console.warn('capture/real.test.ts: tshark/editcap/mergecap not on PATH; the tshark cross-checks are SKIPPED (CI has them)');
+if (!HAVE_TSHARK)
+  console.warn('capture/real.test.ts: tshark/editcap/mergecap not on PATH; the tshark cross-checks are SKIPPED (CI has them)');
 const itT = HAVE_TSHARK ? it : it.skip;
 
 function run(cmd: string, args: string[]): string {
@@ -43,7 +53,24 @@ function run(cmd: string, args: string[]): string {
 function tsharkView(file: string, serverPort: number): { bytes: Record<Dir, number>; records: Record<Dir, [number, number][]> } {
   const bytes = { client: 0, server: 0 };
   const records: Record<Dir, [number, number][]> = { client: [], server: [] };
-  const text = run('tshark', ['-r', file, '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=,', '-e', 'tcp.srcport', '-e', 'frame.number', '-e', 'tcp.len', '-e', 'tls.record.length']);
+  const text = run('tshark', [
+    '-r',
+    file,
+    '-T',
+    'fields',
+    '-E',
+    'occurrence=a',
+    '-E',
+    'aggregator=,',
+    '-e',
+    'tcp.srcport',
+    '-e',
+    'frame.number',
+    '-e',
+    'tcp.len',
+    '-e',
+    'tls.record.length',
+  ]);
   for (const line of text.split('\n').filter(Boolean)) {
     const [sport, frame, len, lens] = line.split('\t');
     const dir: Dir = Number(sport) === serverPort ? 'server' : 'client';
@@ -78,8 +105,16 @@ function digest(a: CaptureAnalysis): unknown {
     client: c.conn.client.port,
     server: c.conn.server.port,
     inconclusive: c.conn.inconclusive,
-    client_stream: c.streams.client.chunks.map((k) => ({ offset: k.offset, hex: Buffer.from(k.bytes).toString('hex'), spans: k.spans })),
-    server_stream: c.streams.server.chunks.map((k) => ({ offset: k.offset, hex: Buffer.from(k.bytes).toString('hex'), spans: k.spans })),
+    client_stream: c.streams.client.chunks.map((k) => ({
+      offset: k.offset,
+      hex: Buffer.from(k.bytes).toString('hex'),
+      spans: k.spans,
+    })),
+    server_stream: c.streams.server.chunks.map((k) => ({
+      offset: k.offset,
+      hex: Buffer.from(k.bytes).toString('hex'),
+      spans: k.spans,
+    })),
   }));
 }
 
@@ -198,7 +233,22 @@ describe('real captures vs tshark', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tlsprop-cap-'));
     try {
       const src = FILES[1]!;
-      const rows = run('tshark', ['-r', src, '-T', 'fields', '-e', 'frame.number', '-e', 'tcp.srcport', '-e', 'tcp.seq', '-e', 'tcp.len', '-e', 'tcp.ack'])
+      const rows = run('tshark', [
+        '-r',
+        src,
+        '-T',
+        'fields',
+        '-e',
+        'frame.number',
+        '-e',
+        'tcp.srcport',
+        '-e',
+        'tcp.seq',
+        '-e',
+        'tcp.len',
+        '-e',
+        'tcp.ack',
+      ])
         .split('\n')
         .filter(Boolean)
         .map((l) => l.split('\t').map(Number) as [number, number, number, number, number]);
@@ -219,7 +269,9 @@ describe('real captures vs tshark', () => {
           continue;
         }
         expect([frame, c.conn.gaps.map((g) => [g.dir, g.offset, g.length])]).toEqual([frame, [[dirn, seq - 1, len]]]);
-        expect(c.conn.inconclusive[0]).toContain(`bytes ${seq - 1}-${seq + len - 2} of the ${dirn} stream are missing from the capture`);
+        expect(c.conn.inconclusive[0]).toContain(
+          `bytes ${seq - 1}-${seq + len - 2} of the ${dirn} stream are missing from the capture`,
+        );
         expect(c.conn.anomalies.length).toBeLessThanOrEqual(1);
         expect(c.streams[dirn].byteCount).toBe(orig.connections[0]!.streams[dirn].byteCount - len);
         checked++;
@@ -251,13 +303,26 @@ describe('real captures vs tshark', () => {
         const cisn = 0xffffff00 + seed;
         const sisn = 0x7fffffff;
         const eth = (from: Dir, seq: number, ack: number, flags: number, payload?: Uint8Array) => {
-          const [sport, dport, src, dst] = from === 'client' ? [50000, 443, '10.0.0.1', '10.0.0.2'] : [443, 50000, '10.0.0.2', '10.0.0.1'];
-          return { data: ethernet(ipv4Packet({ src, dst, payload: tcpSegmentBytes({ sport, dport, seq, ack, flags, payload }) }), 0x0800) };
+          const [sport, dport, src, dst] =
+            from === 'client' ? [50000, 443, '10.0.0.1', '10.0.0.2'] : [443, 50000, '10.0.0.2', '10.0.0.1'];
+          return {
+            data: ethernet(
+              ipv4Packet({ src, dst, payload: tcpSegmentBytes({ sport, dport, seq, ack, flags, payload }) }),
+              0x0800,
+            ),
+          };
         };
         const frames = [eth('client', cisn, 0, TCP_SYN), eth('server', sisn, cisn + 1, TCP_SYN | TCP_ACK)];
         const pos = { client: 0, server: 0 };
         while (pos.client < streams.client.length || pos.server < streams.server.length) {
-          const d: Dir = pos.client >= streams.client.length ? 'server' : pos.server >= streams.server.length ? 'client' : rnd(2) ? 'client' : 'server';
+          const d: Dir =
+            pos.client >= streams.client.length
+              ? 'server'
+              : pos.server >= streams.server.length
+                ? 'client'
+                : rnd(2)
+                  ? 'client'
+                  : 'server';
           const n = 1 + rnd(400);
           const bytes = streams[d].subarray(pos[d], pos[d] + n);
           const seq = (d === 'client' ? cisn : sisn) + 1 + pos[d];

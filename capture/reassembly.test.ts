@@ -96,7 +96,6 @@ function buildRanges(len: number, cuts: [number, number][], dups: number[], over
 }
 
 describe('TcpReassembler properties', () => {
-
   it('reassembles shuffled, duplicated, overlapping segments exactly (ISN near 2^32)', () => {
     fc.assert(
       fc.property(scenario, ({ data, isn, cuts, perm, dups, overlaps }) => {
@@ -123,7 +122,10 @@ describe('TcpReassembler properties', () => {
       fc.property(scenario, ({ data, isn, cuts, perm, dups }) => {
         const seg = maker();
         const first = cuts[0]!;
-        const rest = shuffle(buildRanges(data.length, cuts.slice(1), dups, []).filter(() => cuts.length > 1), perm);
+        const rest = shuffle(
+          buildRanges(data.length, cuts.slice(1), dups, []).filter(() => cuts.length > 1),
+          perm,
+        );
         const segs = [seg('s', isn, TCP_ACK, data.subarray(first[0], first[1]))];
         for (const [s, e] of rest) segs.push(seg('s', isn + s, TCP_ACK, data.subarray(s, e)));
         const { streams, re } = run(segs);
@@ -191,19 +193,31 @@ describe('TcpReassembler cases', () => {
     const seg = maker();
     const { streams, re } = run([seg('c', 0, TCP_SYN), seg('c', 1, TCP_ACK, b(1, 2, 3)), seg('c', 2, TCP_ACK, b(9, 3, 4))]);
     expect(joined(streams.client)).toEqual(b(1, 2, 3, 4));
-    expect(re.connections[0]!.anomalies.map((a) => a.detail).join()).toMatch(/retransmitted bytes at stream offset 1 differ from frame 2/);
+    expect(re.connections[0]!.anomalies.map((a) => a.detail).join()).toMatch(
+      /retransmitted bytes at stream offset 1 differ from frame 2/,
+    );
   });
 
   it('ignores TCP keep-alives', () => {
     const seg = maker();
-    const { streams, re } = run([seg('c', 0, TCP_SYN), seg('c', 1, TCP_ACK, b(1, 2, 3)), seg('c', 3, TCP_ACK, b(0)), seg('c', 4, TCP_ACK, b(4))]);
+    const { streams, re } = run([
+      seg('c', 0, TCP_SYN),
+      seg('c', 1, TCP_ACK, b(1, 2, 3)),
+      seg('c', 3, TCP_ACK, b(0)),
+      seg('c', 4, TCP_ACK, b(4)),
+    ]);
     expect(joined(streams.client)).toEqual(b(1, 2, 3, 4));
     expect(re.connections[0]!.anomalies).toEqual([]);
   });
 
   it('flags overlapping buffered bytes that differ', () => {
     const seg = maker();
-    const { streams, re } = run([seg('c', 0, TCP_SYN), seg('c', 3, TCP_ACK, b(3, 4)), seg('c', 2, TCP_ACK, b(2, 7, 4, 5)), seg('c', 1, TCP_ACK, b(1))]);
+    const { streams, re } = run([
+      seg('c', 0, TCP_SYN),
+      seg('c', 3, TCP_ACK, b(3, 4)),
+      seg('c', 2, TCP_ACK, b(2, 7, 4, 5)),
+      seg('c', 1, TCP_ACK, b(1)),
+    ]);
     expect(joined(streams.client)).toEqual(b(1, 2, 3, 4, 5));
     expect(re.connections[0]!.anomalies).toHaveLength(1);
   });
@@ -211,7 +225,10 @@ describe('TcpReassembler cases', () => {
   it('caps buffered out-of-order data and declares the hole missing', () => {
     const seg = maker();
     const big = new Uint8Array(100).fill(7);
-    const { streams, re } = run([seg('c', 0, TCP_SYN), seg('c', 11, TCP_ACK, big), seg('c', 111, TCP_ACK, big), seg('c', 1, TCP_ACK, new Uint8Array(10))], { maxBufferedBytes: 150 });
+    const { streams, re } = run(
+      [seg('c', 0, TCP_SYN), seg('c', 11, TCP_ACK, big), seg('c', 111, TCP_ACK, big), seg('c', 1, TCP_ACK, new Uint8Array(10))],
+      { maxBufferedBytes: 150 },
+    );
     const conn = re.connections[0]!;
     expect(conn.gaps.map((g) => [g.offset, g.length])).toEqual([[0, 10]]);
     expect(streams.client.map((p) => p.offset)).toEqual([10, 110]);
@@ -245,7 +262,11 @@ describe('TcpReassembler cases', () => {
     const seg = maker();
     const X: Endpoint = { ip: '::1', port: 5000 };
     const Y: Endpoint = { ip: '::1', port: 6000 };
-    const mk = (src: Endpoint, dst: Endpoint, seq: number, p: Uint8Array): TcpSegment => ({ ...seg('c', seq, TCP_ACK, p), src, dst });
+    const mk = (src: Endpoint, dst: Endpoint, seq: number, p: Uint8Array): TcpSegment => ({
+      ...seg('c', seq, TCP_ACK, p),
+      src,
+      dst,
+    });
     const { re, streams } = run([mk(Y, X, 100, b(5, 6)), mk(Y, X, 98, b(3, 4, 5))]);
     expect(re.connections[0]!.client).toEqual(Y);
     expect(re.connections[0]!.roleBasis).toBe('first-sender');
@@ -263,7 +284,9 @@ describe('TcpReassembler cases', () => {
     const seg = maker();
     const { re } = run([seg('c', 0, TCP_SYN), seg('c', 1, TCP_ACK, b(1, 2)), seg('s', 9, TCP_ACK, undefined, 4)]);
     expect(re.connections[0]!.gaps).toEqual([]);
-    expect(re.connections[0]!.anomalies[0]!.detail).toMatch(/acknowledged stream offset 3; the capture holds data up to 2 and no FIN/);
+    expect(re.connections[0]!.anomalies[0]!.detail).toMatch(
+      /acknowledged stream offset 3; the capture holds data up to 2 and no FIN/,
+    );
   });
 });
 
@@ -292,7 +315,11 @@ describe('isSettled', () => {
     re.push(seg('s', 500, TCP_RST | TCP_ACK, undefined, 101));
     expect(re.isSettled(conn)).toBe(true);
     expect(re.push(seg('c', 101, TCP_ACK, Uint8Array.of(1, 2, 3), 501))).toEqual([
-      { type: 'anomaly', conn, anomaly: { frame: expect.any(Number), dir: undefined, detail: expect.stringMatching(/after the connection was reset/) } },
+      {
+        type: 'anomaly',
+        conn,
+        anomaly: { frame: expect.any(Number), dir: undefined, detail: expect.stringMatching(/after the connection was reset/) },
+      },
     ]);
   });
 });

@@ -153,7 +153,8 @@ export class TcpReassembler {
       // The connection was reset: a new SYN opens a new one; anything else is late and ignored.
       if (!pureSyn) {
         // Duplicated or late empty segments (the RST itself, ACKs) say nothing; late data is worth a note.
-        if (seg.payload.length > 0) this.anomaly(st, seg.frame, undefined, `frame ${seg.frame} carries data after the connection was reset; ignored`);
+        if (seg.payload.length > 0)
+          this.anomaly(st, seg.frame, undefined, `frame ${seg.frame} carries data after the connection was reset; ignored`);
         return this.out;
       }
       st = undefined;
@@ -161,7 +162,7 @@ export class TcpReassembler {
     if (st && pureSyn) {
       const srcIsClient = endpointKey(st.conn.client) === sk;
       const ch = st.halves.client;
-      if (!srcIsClient || (ch.base !== undefined && ch.base !== ((seg.seq + 1) >>> 0))) {
+      if (!srcIsClient || (ch.base !== undefined && ch.base !== (seg.seq + 1) >>> 0)) {
         this.flush(st);
         st = undefined;
       }
@@ -272,7 +273,13 @@ export class TcpReassembler {
     }
     if (h.base === undefined) return;
     const off = h.offsetOf(dataSeq);
-    if (seg.missingTail > 0) this.anomaly(st, seg.frame, dir, `frame holds ${seg.payload.length} of ${seg.payload.length + seg.missingTail} payload bytes (snapped)`);
+    if (seg.missingTail > 0)
+      this.anomaly(
+        st,
+        seg.frame,
+        dir,
+        `frame holds ${seg.payload.length} of ${seg.payload.length + seg.missingTail} payload bytes (snapped)`,
+      );
     if (seg.flags & TCP_FIN) {
       const fo = off + seg.payload.length + seg.missingTail;
       if (h.finOffset === undefined) {
@@ -308,7 +315,13 @@ export class TcpReassembler {
     this.drain(st, dir, h);
     while ((h.pendingBytes > this.maxBuffered || h.pending.length > MAX_PENDING_PIECES) && h.pending.length > 0) {
       const first = h.pending[0]!;
-      this.gap(st, dir, h, first.offset, `more than ${this.maxBuffered} out-of-order bytes (or ${MAX_PENDING_PIECES} segments) buffered`);
+      this.gap(
+        st,
+        dir,
+        h,
+        first.offset,
+        `more than ${this.maxBuffered} out-of-order bytes (or ${MAX_PENDING_PIECES} segments) buffered`,
+      );
       this.drain(st, dir, h);
     }
   }
@@ -346,7 +359,13 @@ export class TcpReassembler {
       if (s >= e) break;
     }
     if (s < e) fresh.push({ offset: s, bytes: piece.bytes.subarray(s - piece.offset), frame: piece.frame });
-    if (differs) this.anomaly(st, piece.frame, dir, `overlapping bytes differ from buffered data near stream offset ${piece.offset}; first copy kept`);
+    if (differs)
+      this.anomaly(
+        st,
+        piece.frame,
+        dir,
+        `overlapping bytes differ from buffered data near stream offset ${piece.offset}; first copy kept`,
+      );
     for (const f of fresh) {
       let i = h.pending.length;
       while (i > 0 && h.pending[i - 1]!.offset > f.offset) i--;
@@ -369,7 +388,10 @@ export class TcpReassembler {
     st.conn.bytes[dir] += p.bytes.length;
     h.history.push(p);
     h.historyBytes += p.bytes.length;
-    while (h.history.length > 1 && (h.historyBytes - h.history[0]!.bytes.length >= this.maxHistory || h.history.length > MAX_HISTORY_PIECES)) {
+    while (
+      h.history.length > 1 &&
+      (h.historyBytes - h.history[0]!.bytes.length >= this.maxHistory || h.history.length > MAX_HISTORY_PIECES)
+    ) {
       h.historyBytes -= h.history.shift()!.bytes.length;
     }
     this.out.push({ type: 'data', conn: st.conn, dir, offset: p.offset, bytes: p.bytes, frame: p.frame });
@@ -406,7 +428,12 @@ export class TcpReassembler {
           // Without the FIN in the capture, the last acknowledged sequence
           // number may be a FIN or a data byte: report only what is certain.
           this.gap(st, dir, h, h.maxAck - 1, 'the peer acknowledged them, and one more sequence number (a data byte or a FIN)');
-          this.anomaly(st, st.conn.lastFrame, dir, `the peer acknowledged stream offset ${h.maxAck}; the capture holds data up to ${h.next} and no FIN`);
+          this.anomaly(
+            st,
+            st.conn.lastFrame,
+            dir,
+            `the peer acknowledged stream offset ${h.maxAck}; the capture holds data up to ${h.next} and no FIN`,
+          );
         }
       }
       h.history = [];

@@ -32,7 +32,17 @@ export function tcpSegmentBytes(t: TcpSpec): Uint8Array {
   const opts = t.options ?? new Uint8Array(0);
   const padded = cat([opts, new Array((4 - (opts.length % 4)) % 4).fill(0)]);
   const hlen = 20 + padded.length;
-  return cat([be16(t.sport), be16(t.dport), be32(t.seq >>> 0), be32((t.ack ?? 0) >>> 0), [((hlen / 4) << 4) | ((t.flags >> 8) & 1), t.flags & 255], be16(t.window ?? 65535), [0, 0, 0, 0], padded, t.payload ?? []]);
+  return cat([
+    be16(t.sport),
+    be16(t.dport),
+    be32(t.seq >>> 0),
+    be32((t.ack ?? 0) >>> 0),
+    [((hlen / 4) << 4) | ((t.flags >> 8) & 1), t.flags & 255],
+    be16(t.window ?? 65535),
+    [0, 0, 0, 0],
+    padded,
+    t.payload ?? [],
+  ]);
 }
 
 export function parseIpv4(s: string): number[] {
@@ -43,15 +53,36 @@ export function parseIpv6(s: string): number[] {
   const [head, tail] = s.includes('::') ? s.split('::') : [s, undefined];
   const hw = head ? head.split(':').filter((x) => x !== '') : [];
   const tw = tail ? tail.split(':').filter((x) => x !== '') : [];
-  const words = [...hw, ...new Array(tail === undefined ? 0 : 8 - hw.length - tw.length).fill('0'), ...tw].map((x) => Number.parseInt(x, 16));
+  const words = [...hw, ...new Array(tail === undefined ? 0 : 8 - hw.length - tw.length).fill('0'), ...tw].map((x) =>
+    Number.parseInt(x, 16),
+  );
   return words.flatMap((w) => be16(w));
 }
 
-export function ipv4Packet(o: { src: string; dst: string; proto?: number; payload: Uint8Array; id?: number; flagsFrag?: number; options?: Uint8Array; totalLength?: number }): Uint8Array {
+export function ipv4Packet(o: {
+  src: string;
+  dst: string;
+  proto?: number;
+  payload: Uint8Array;
+  id?: number;
+  flagsFrag?: number;
+  options?: Uint8Array;
+  totalLength?: number;
+}): Uint8Array {
   const opts = o.options ?? new Uint8Array(0);
   const ihl = 20 + opts.length;
   const total = o.totalLength ?? ihl + o.payload.length;
-  return cat([[0x40 | (ihl / 4), 0], be16(total), be16(o.id ?? 1), be16(o.flagsFrag ?? 0x4000), [64, o.proto ?? 6, 0, 0], parseIpv4(o.src), parseIpv4(o.dst), opts, o.payload]);
+  return cat([
+    [0x40 | (ihl / 4), 0],
+    be16(total),
+    be16(o.id ?? 1),
+    be16(o.flagsFrag ?? 0x4000),
+    [64, o.proto ?? 6, 0, 0],
+    parseIpv4(o.src),
+    parseIpv4(o.dst),
+    opts,
+    o.payload,
+  ]);
 }
 
 export interface Ipv6Ext {
@@ -117,7 +148,10 @@ function dv(n: number): [Uint8Array, DataView] {
   return [b, new DataView(b.buffer)];
 }
 
-export function writePcap(frames: FramePlan[], o: { linkType: number; littleEndian?: boolean; nsec?: boolean; snaplen?: number }): Uint8Array {
+export function writePcap(
+  frames: FramePlan[],
+  o: { linkType: number; littleEndian?: boolean; nsec?: boolean; snaplen?: number },
+): Uint8Array {
   const le = o.littleEndian ?? true;
   const [h, hv] = dv(24);
   hv.setUint32(0, o.nsec ? 0xa1b23c4d : 0xa1b2c3d4, le);
@@ -183,7 +217,13 @@ export function writePcapng(sections: NgSection[]): Uint8Array {
     sv.setUint16(4, 1, le);
     sv.setUint16(6, 0, le);
     sv.setBigInt64(8, -1n, le);
-    parts.push(ngBlock(0x0a0d0d0a, cat([shb, ngOption(4, new TextEncoder().encode('tlsprop synth'), le), ngOption(0, new Uint8Array(0), le)]), le));
+    parts.push(
+      ngBlock(
+        0x0a0d0d0a,
+        cat([shb, ngOption(4, new TextEncoder().encode('tlsprop synth'), le), ngOption(0, new Uint8Array(0), le)]),
+        le,
+      ),
+    );
     for (const i of s.interfaces) {
       const [idb, iv] = dv(8);
       iv.setUint16(0, i.linkType, le);
@@ -237,12 +277,18 @@ export interface TcpConversationOptions {
  * bytes with consistent sequence and acknowledgement numbers, then FIN/ACK
  * both ways and a last ACK. Wireshark and tshark read it as real traffic.
  */
-export function tcpConversationPcap(payloads: readonly { dir: 'C->S' | 'S->C'; data: Uint8Array }[], o: TcpConversationOptions = {}): Uint8Array {
+export function tcpConversationPcap(
+  payloads: readonly { dir: 'C->S' | 'S->C'; data: Uint8Array }[],
+  o: TcpConversationOptions = {},
+): Uint8Array {
   return writePcap(tcpConversationFrames(payloads, o), { linkType: 1 });
 }
 
 /** The Ethernet frames of `tcpConversationPcap` (to put several connections in one file: concatenate, then `writePcap` with link type 1). */
-export function tcpConversationFrames(payloads: readonly { dir: 'C->S' | 'S->C'; data: Uint8Array }[], o: TcpConversationOptions = {}): FramePlan[] {
+export function tcpConversationFrames(
+  payloads: readonly { dir: 'C->S' | 'S->C'; data: Uint8Array }[],
+  o: TcpConversationOptions = {},
+): FramePlan[] {
   const c = o.client ?? { ip: '127.0.0.1', port: 50000 };
   const s = o.server ?? { ip: '127.0.0.1', port: 443 };
   const mss = o.mss ?? 1448;

@@ -83,7 +83,9 @@ describe.each(CASES.map((c) => [c.name, c] as const))('%s', (_name, c) => {
     const [ct] = await readCaptureTranscripts(c.capture);
     const t = ct!.transcript;
     const exp = c.expected.connections[0]!;
-    const tls13 = handshakeMessages(t).some((m) => m.decoded?.body.type === 'server_hello' && m.decoded.body.extensions?.some((e) => e.type === 43));
+    const tls13 = handshakeMessages(t).some(
+      (m) => m.decoded?.body.type === 'server_hello' && m.decoded.body.extensions?.some((e) => e.type === 43),
+    );
     const hs = handshakeMessages(t);
     if (tls13) {
       expect(hs.map((m) => m.type)).toEqual(['client_hello', 'server_hello']);
@@ -91,7 +93,8 @@ describe.each(CASES.map((c) => [c.name, c] as const))('%s', (_name, c) => {
       // Everything tshark saw in plaintext, up to each side's CCS; then one encrypted Finished per side.
       const plain = exp.messages.filter((m) => m.hex !== undefined && !m.encrypted).map((m) => ({ dir: m.dir, hex: m.hex! }));
       expect(hs.filter((m) => !m.encrypted).map((m) => ({ dir: m.dir, hex: toHex(m.raw!) }))).toEqual(plain);
-      for (const d of DIRS) expect(hs.filter((m) => m.dir === d && m.encrypted).map((m) => m.type)).toEqual(['encrypted_handshake_message']);
+      for (const d of DIRS)
+        expect(hs.filter((m) => m.dir === d && m.encrypted).map((m) => m.type)).toEqual(['encrypted_handshake_message']);
     }
     expect(t.gaps.length).toBeGreaterThanOrEqual(1);
     for (const g of t.gaps) expect(g.reason).toMatch(/no key-log entry for client random [0-9a-f]{12}…/);
@@ -134,7 +137,9 @@ test('two connections in one capture: two transcripts in capture order', async (
   const firstFrames = it.summary.stats.frames - ts[1]!.frames.last + ts[1]!.frames.first - 1;
   expect(ts[1]!.frames.first).toBeGreaterThan(ts[0]!.frames.last);
   expect(firstFrames).toBeGreaterThan(0);
-  expect(ourHandshakes(ts[1]!.transcript).map((m) => m.hex)).toEqual(tsharkHandshakes(t13.expected.connections[0]!).map((m) => m.hex));
+  expect(ourHandshakes(ts[1]!.transcript).map((m) => m.hex)).toEqual(
+    tsharkHandshakes(t13.expected.connections[0]!).map((m) => m.hex),
+  );
   // Each transcript gets only its own key log lines.
   expect(ts[0]!.transcript.secrets?.keylog).toHaveLength(1);
   expect(ts[1]!.transcript.secrets?.keylog?.length).toBeGreaterThanOrEqual(4);
@@ -154,7 +159,9 @@ test('a frame cut out of the server flight: a gap, no crash, nothing guessed', a
   expect(sc.length).toBeGreaterThanOrEqual(1);
   expect(sc.some((g) => /missing from the capture/.test(g.reason))).toBe(true);
   // Nothing of the server after the hole was read: no server Finished, no tickets.
-  const serverTypes = handshakeMessages(t).filter((m) => m.dir === 'S->C').map((m) => m.type);
+  const serverTypes = handshakeMessages(t)
+    .filter((m) => m.dir === 'S->C')
+    .map((m) => m.type);
   expect(serverTypes).not.toContain('finished');
   expect(serverTypes).not.toContain('new_session_ticket');
   expect(handshakeMessages(t)[0]!.type).toBe('client_hello');
@@ -179,16 +186,28 @@ test('a corrupted ciphertext byte: a gap naming the frame, the other records sti
 });
 
 test('a non-TLS connection is skipped and counted', async () => {
-  const frame = (sport: number, dport: number, seq: number, flags: number, payload?: Uint8Array) =>
-    ({ data: ethernet(ipv4Packet({ src: sport === 80 ? '10.0.0.2' : '10.0.0.1', dst: sport === 80 ? '10.0.0.1' : '10.0.0.2', payload: tcpSegmentBytes({ sport, dport, seq, flags, ...(payload ? { payload } : {}) }) }), 0x0800) });
+  const frame = (sport: number, dport: number, seq: number, flags: number, payload?: Uint8Array) => ({
+    data: ethernet(
+      ipv4Packet({
+        src: sport === 80 ? '10.0.0.2' : '10.0.0.1',
+        dst: sport === 80 ? '10.0.0.1' : '10.0.0.2',
+        payload: tcpSegmentBytes({ sport, dport, seq, flags, ...(payload ? { payload } : {}) }),
+      }),
+      0x0800,
+    ),
+  });
   const http = new TextEncoder().encode('GET / HTTP/1.1\r\n\r\n');
-  const pcap = writePcap([frame(40000, 80, 100, 0x02), frame(80, 40000, 500, 0x12), frame(40000, 80, 101, 0x18, http)], { linkType: 1 });
+  const pcap = writePcap([frame(40000, 80, 100, 0x02), frame(80, 40000, 500, 0x12), frame(40000, 80, 101, 0x18, http)], {
+    linkType: 1,
+  });
   const it = captureToTranscripts(pcap);
   const got = [];
   for await (const x of it) got.push(x);
   expect(got).toEqual([]);
   expect(it.summary.tcpConnections).toBe(1);
-  expect(it.summary.skipped).toEqual([{ tcpStream: 0, client: '10.0.0.1:40000', server: '10.0.0.2:80', reason: expect.stringMatching(/^not TLS/) }]);
+  expect(it.summary.skipped).toEqual([
+    { tcpStream: 0, client: '10.0.0.1:40000', server: '10.0.0.2:80', reason: expect.stringMatching(/^not TLS/) },
+  ]);
 });
 
 const TESTDATA = join(__dirname, 'testdata');
@@ -282,7 +301,9 @@ describe('tls13-hrr-0rtt-keyupdate.pcap', () => {
     const ct = ts[2]!;
     // The early data and the EndOfEarlyData (also under the early key) stay unreadable.
     expect(ct.decryption.protectedRecords - ct.decryption.decrypted).toBe(2);
-    expect(ct.transcript.gaps.map((g) => g.reason)).toEqual([expect.stringMatching(/^2 protected record\(s\) C->S from frame 42 .*no CLIENT_EARLY_TRAFFIC_SECRET/)]);
+    expect(ct.transcript.gaps.map((g) => g.reason)).toEqual([
+      expect.stringMatching(/^2 protected record\(s\) C->S from frame 42 .*no CLIENT_EARLY_TRAFFIC_SECRET/),
+    ]);
     expect(handshakeMessages(ct.transcript).map((m) => `${m.dir} ${m.type}`)).toEqual([
       'C->S client_hello',
       'S->C server_hello',
@@ -303,8 +324,15 @@ describe('synthetic segmentation', () => {
   function build(frames: { from: 'c' | 's'; bytes: Uint8Array }[]): Uint8Array {
     const seq = { c: 1000, s: 5000 };
     const pkt = (from: 'c' | 's', flags: number, payload?: Uint8Array) => {
-      const [src, dst, sport, dport] = from === 'c' ? ['10.0.0.1', '10.0.0.2', 40000, 4433] : ['10.0.0.2', '10.0.0.1', 4433, 40000];
-      const seg = tcpSegmentBytes({ sport: sport as number, dport: dport as number, seq: seq[from], flags, ...(payload ? { payload } : {}) });
+      const [src, dst, sport, dport] =
+        from === 'c' ? ['10.0.0.1', '10.0.0.2', 40000, 4433] : ['10.0.0.2', '10.0.0.1', 4433, 40000];
+      const seg = tcpSegmentBytes({
+        sport: sport as number,
+        dport: dport as number,
+        seq: seq[from],
+        flags,
+        ...(payload ? { payload } : {}),
+      });
       seq[from] += (payload?.length ?? 0) + (flags & 0x02 ? 1 : 0);
       return { data: ethernet(ipv4Packet({ src: src as string, dst: dst as string, payload: seg }), 0x0800) };
     };
@@ -348,8 +376,25 @@ describe('synthetic segmentation', () => {
   test('bytes cut from the middle of a record: the direction stops there with a gap', async () => {
     const ch = rec(22, hexOf('ClientHello'));
     const f = (from: 'c' | 's', seq: number, flags: number, payload?: Uint8Array, ack?: number) => {
-      const [src, dst, sport, dport] = from === 'c' ? ['10.0.0.1', '10.0.0.2', 40000, 4433] : ['10.0.0.2', '10.0.0.1', 4433, 40000];
-      return { data: ethernet(ipv4Packet({ src: src as string, dst: dst as string, payload: tcpSegmentBytes({ sport: sport as number, dport: dport as number, seq, flags, ...(ack !== undefined ? { ack } : {}), ...(payload ? { payload } : {}) }) }), 0x0800) };
+      const [src, dst, sport, dport] =
+        from === 'c' ? ['10.0.0.1', '10.0.0.2', 40000, 4433] : ['10.0.0.2', '10.0.0.1', 4433, 40000];
+      return {
+        data: ethernet(
+          ipv4Packet({
+            src: src as string,
+            dst: dst as string,
+            payload: tcpSegmentBytes({
+              sport: sport as number,
+              dport: dport as number,
+              seq,
+              flags,
+              ...(ack !== undefined ? { ack } : {}),
+              ...(payload ? { payload } : {}),
+            }),
+          }),
+          0x0800,
+        ),
+      };
     };
     const sh = rec(22, hexOf('ServerHello'));
     const pcap = writePcap(
@@ -366,7 +411,14 @@ describe('synthetic segmentation', () => {
     const [ct] = await readCaptureTranscripts(pcap);
     const t = ct!.transcript;
     expect(t.messages.map((m) => `${m.dir} ${m.type}`)).toEqual(['S->C server_hello']);
-    expect(t.gaps).toEqual([expect.objectContaining({ dir: 'C->S', reason: expect.stringMatching(/^bytes 50-79 of the client stream are missing .*50 byte\(s\) of a partial record before it dropped.*not read/) })]);
+    expect(t.gaps).toEqual([
+      expect.objectContaining({
+        dir: 'C->S',
+        reason: expect.stringMatching(
+          /^bytes 50-79 of the client stream are missing .*50 byte\(s\) of a partial record before it dropped.*not read/,
+        ),
+      }),
+    ]);
   });
 });
 

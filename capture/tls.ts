@@ -152,7 +152,15 @@ class ConnTls {
     provider: CryptoProvider,
     keys: KeyStore,
   ) {
-    const feed = (): DirFeed => ({ rs: new RecordStream(), spans: [], stopped: false, pre: [], startsWithGap: undefined, records: 0, bytes: 0 });
+    const feed = (): DirFeed => ({
+      rs: new RecordStream(),
+      spans: [],
+      stopped: false,
+      pre: [],
+      startsWithGap: undefined,
+      records: 0,
+      bytes: 0,
+    });
     this.feeds = { client: feed(), server: feed() };
     this.provenance = { kind: 'capture', file, connection: -1 };
     this.builder = new TranscriptBuilder(this.provenance);
@@ -191,13 +199,23 @@ export function captureToTranscripts(src: CaptureSource, opts: CaptureTranscript
 }
 
 /** All transcripts of a capture, in capture order. */
-export async function readCaptureTranscripts(src: CaptureSource, opts: CaptureTranscriptOptions = {}): Promise<CaptureTranscript[]> {
+export async function readCaptureTranscripts(
+  src: CaptureSource,
+  opts: CaptureTranscriptOptions = {},
+): Promise<CaptureTranscript[]> {
   const out: CaptureTranscript[] = [];
   for await (const t of captureToTranscripts(src, opts)) out.push(t);
   return out;
 }
 
-async function* run(src: CaptureSource, opts: CaptureTranscriptOptions, file: string, provider: CryptoProvider, keys: KeyStore, summary: CaptureSummary): AsyncGenerator<CaptureTranscript> {
+async function* run(
+  src: CaptureSource,
+  opts: CaptureTranscriptOptions,
+  file: string,
+  provider: CryptoProvider,
+  keys: KeyStore,
+  summary: CaptureSummary,
+): AsyncGenerator<CaptureTranscript> {
   const re = new TcpReassembler(opts);
   const byConn = new Map<Connection, ConnTls>();
   const queue: ConnTls[] = [];
@@ -221,7 +239,8 @@ async function* run(src: CaptureSource, opts: CaptureTranscriptOptions, file: st
         if (id) {
           const hit = issued.get(`psk:${toHex(id)}`);
           if (hit && hit.tcpStream !== c.tcpStream) c.candidate = { tcpStream: hit.tcpStream, via: 'psk' };
-          else c.notes.push(`the ServerHello selects PSK identity ${toHex(id.subarray(0, 8))}… not issued earlier in this capture`);
+          else
+            c.notes.push(`the ServerHello selects PSK identity ${toHex(id.subarray(0, 8))}… not issued earlier in this capture`);
         }
         return;
       }
@@ -323,7 +342,10 @@ async function* run(src: CaptureSource, opts: CaptureTranscriptOptions, file: st
     feed.stopped = true;
     const dir = c.toDir[side];
     const partial = feed.rs.buffered > 0 ? ` (${feed.rs.buffered} byte(s) of a partial record before it dropped)` : '';
-    c.builder.addGap({ dir, reason: `${why}${partial}; the rest of the ${dir} stream is not read (records cannot be re-aligned without guessing)` });
+    c.builder.addGap({
+      dir,
+      reason: `${why}${partial}; the rest of the ${dir} stream is not read (records cannot be re-aligned without guessing)`,
+    });
   };
 
   const onEvent = async (ev: ReassemblyEvent): Promise<void> => {
@@ -366,11 +388,19 @@ async function* run(src: CaptureSource, opts: CaptureTranscriptOptions, file: st
       if (side) await decide(c, side, true);
       else {
         c.state = 'other';
-        c.skipReason = c.feeds.client.startsWithGap !== undefined || c.feeds.server.startsWithGap !== undefined ? 'the captured streams start after missing bytes' : 'no payload';
+        c.skipReason =
+          c.feeds.client.startsWithGap !== undefined || c.feeds.server.startsWithGap !== undefined
+            ? 'the captured streams start after missing bytes'
+            : 'no payload';
       }
     }
     if (c.state !== 'tls') {
-      summary.skipped.push({ tcpStream: c.tcpStream, client: label(c.conn.client), server: label(c.conn.server), reason: c.skipReason });
+      summary.skipped.push({
+        tcpStream: c.tcpStream,
+        client: label(c.conn.client),
+        server: label(c.conn.server),
+        reason: c.skipReason,
+      });
       return undefined;
     }
     const index = summary.tlsConnections++;
@@ -379,12 +409,18 @@ async function* run(src: CaptureSource, opts: CaptureTranscriptOptions, file: st
     for (const side of ['client', 'server'] as const) {
       const feed = c.feeds[side];
       if (!feed.stopped && feed.rs.buffered > 0) {
-        c.builder.addGap({ dir: c.toDir[side], reason: `${feed.rs.buffered} byte(s) of an incomplete record at the end of the ${c.toDir[side]} stream` });
+        c.builder.addGap({
+          dir: c.toDir[side],
+          reason: `${feed.rs.buffered} byte(s) of an incomplete record at the end of the ${c.toDir[side]} stream`,
+        });
       }
     }
     const clientSide: Dir = c.toDir.client === 'C->S' ? 'client' : 'server';
     const serverSide: Dir = clientSide === 'client' ? 'server' : 'client';
-    const extra: Parameters<TranscriptBuilder['finish']>[0] = { client: label(c.conn[clientSide]), server: label(c.conn[serverSide]) };
+    const extra: Parameters<TranscriptBuilder['finish']>[0] = {
+      client: label(c.conn[clientSide]),
+      server: label(c.conn[serverSide]),
+    };
     const lines = c.decryptor.facts.clientRandoms.flatMap((cr) => keys.linesFor(cr));
     if (lines.length) extra.secrets = { keylog: lines };
     if (c.conn.firstTsNs !== undefined) extra.capturedAt = new Date(Number(c.conn.firstTsNs / 1_000_000n)).toISOString();
@@ -398,7 +434,10 @@ async function* run(src: CaptureSource, opts: CaptureTranscriptOptions, file: st
       frames: {
         first: c.conn.firstFrame,
         last: c.conn.lastFrame,
-        records: { [c.toDir.client]: c.feeds.client.records, [c.toDir.server]: c.feeds.server.records } as Record<Direction, number>,
+        records: { [c.toDir.client]: c.feeds.client.records, [c.toDir.server]: c.feeds.server.records } as Record<
+          Direction,
+          number
+        >,
         bytes: { [c.toDir.client]: c.feeds.client.bytes, [c.toDir.server]: c.feeds.server.bytes } as Record<Direction, number>,
       },
       decryption: { protectedRecords: c.protectedRecords, decrypted: c.decrypted },
@@ -406,9 +445,19 @@ async function* run(src: CaptureSource, opts: CaptureTranscriptOptions, file: st
     };
     if (c.candidate) {
       const f = c.decryptor.facts;
-      const abbreviated = c.decryptor.isTls13 || (!f.types['S->C'].includes('certificate') && !f.types['S->C'].includes('server_hello_done') && f.ccs['S->C']);
-      if (abbreviated) out.resumes = { connection: tlsIndexOf.get(c.candidate.tcpStream), tcpStream: c.candidate.tcpStream, via: c.candidate.via };
-      else c.notes.push(`offers the ${c.candidate.via === 'ticket' ? 'ticket' : 'session ID'} of TCP stream ${c.candidate.tcpStream}, but the server did a full handshake`);
+      const abbreviated =
+        c.decryptor.isTls13 ||
+        (!f.types['S->C'].includes('certificate') && !f.types['S->C'].includes('server_hello_done') && f.ccs['S->C']);
+      if (abbreviated)
+        out.resumes = {
+          connection: tlsIndexOf.get(c.candidate.tcpStream),
+          tcpStream: c.candidate.tcpStream,
+          via: c.candidate.via,
+        };
+      else
+        c.notes.push(
+          `offers the ${c.candidate.via === 'ticket' ? 'ticket' : 'session ID'} of TCP stream ${c.candidate.tcpStream}, but the server did a full handshake`,
+        );
     }
     return out;
   };
@@ -429,7 +478,9 @@ async function* run(src: CaptureSource, opts: CaptureTranscriptOptions, file: st
         try {
           keys.add(parseKeyLog(r.keyLog, { ignoreUnknownLabels: true }));
         } catch (e) {
-          summary.fileAnomalies.push(`offset ${r.offset}: key log in a Decryption Secrets Block: ${e instanceof Error ? e.message : String(e)}`);
+          summary.fileAnomalies.push(
+            `offset ${r.offset}: key log in a Decryption Secrets Block: ${e instanceof Error ? e.message : String(e)}`,
+          );
         }
         summary.keyLogRandoms = keys.size;
       }

@@ -48,7 +48,11 @@ export interface SourcedTranscript {
 }
 
 /** Check one transcript; `earlier` are the candidates for the original of a resumed session. */
-export async function checkOne({ transcript: t, source }: SourcedTranscript, opts: CheckOptions, earlier: readonly Transcript[]): Promise<{ output: ConnectionOutput; verdicts: Verdict[] }> {
+export async function checkOne(
+  { transcript: t, source }: SourcedTranscript,
+  opts: CheckOptions,
+  earlier: readonly Transcript[],
+): Promise<{ output: ConnectionOutput; verdicts: Verdict[] }> {
   const r = await checkTranscript(t, { ...opts, earlier: [...(opts.earlier ?? []), ...earlier] });
   const c: ConnectionOutput = {
     messages: t.messages.map((m) => {
@@ -73,7 +77,11 @@ export async function checkTranscripts(transcripts: readonly SourcedTranscript[]
   const total = emptySummary();
   const connections: ConnectionOutput[] = [];
   for (let i = 0; i < transcripts.length; i++) {
-    const { output, verdicts } = await checkOne(transcripts[i]!, opts, transcripts.slice(0, i).map((x) => x.transcript));
+    const { output, verdicts } = await checkOne(
+      transcripts[i]!,
+      opts,
+      transcripts.slice(0, i).map((x) => x.transcript),
+    );
     summarize(verdicts, total);
     connections.push(output);
   }
@@ -132,7 +140,8 @@ export async function checkCapture(file: string, opts: CaptureCheckOptions, each
   // Certificates repeat across connections: parse each once per run, within a bound.
   const certCache: ParsedCertCache = opts.certCache ?? new Map();
   opts = { ...opts, certCache };
-  const src = opts.keylog !== undefined ? captureToTranscripts(file, { file, keylog: opts.keylog }) : captureToTranscripts(file, { file });
+  const src =
+    opts.keylog !== undefined ? captureToTranscripts(file, { file, keylog: opts.keylog }) : captureToTranscripts(file, { file });
   for await (const ct of src) {
     const source = `${file}#${ct.connection + 1}`;
     const original = ct.resumes?.connection !== undefined ? kept.get(ct.resumes.connection) : undefined;
@@ -194,7 +203,10 @@ export function readTranscriptFiles(files: readonly string[]): SourcedTranscript
       try {
         out.push({ transcript: transcriptFromJson(v, file), source: list.length > 1 ? `${file}#${i}` : file });
       } catch (e) {
-        if (e instanceof DecodeError) throw new UsageError(`${file}${list.length > 1 ? `#${i}` : ''} is not a usable transcript: ${e.path ? `${e.path}: ` : ''}${e.detail}`);
+        if (e instanceof DecodeError)
+          throw new UsageError(
+            `${file}${list.length > 1 ? `#${i}` : ''} is not a usable transcript: ${e.path ? `${e.path}: ` : ''}${e.detail}`,
+          );
         throw e;
       }
     });
@@ -209,13 +221,19 @@ function summaryLine(s: Summary): string {
 export function formatText(o: CheckOutput): string[] {
   const lines: string[] = [];
   for (const c of o.connections) {
-    lines.push(`${c.source ?? 'transcript'}: ${c.client ?? 'client'} -> ${c.server ?? 'server'}, TLS ${c.version ?? '?'}${c.cipherSuite ? `, ${c.cipherSuite}` : ''}`);
-    for (const m of c.messages) lines.push(`  [${m.index}] ${m.dir} ${m.type}${m.frame !== undefined ? ` (frame ${m.frame})` : ''}${m.encrypted ? ' (protected)' : ''}`);
+    lines.push(
+      `${c.source ?? 'transcript'}: ${c.client ?? 'client'} -> ${c.server ?? 'server'}, TLS ${c.version ?? '?'}${c.cipherSuite ? `, ${c.cipherSuite}` : ''}`,
+    );
+    for (const m of c.messages)
+      lines.push(
+        `  [${m.index}] ${m.dir} ${m.type}${m.frame !== undefined ? ` (frame ${m.frame})` : ''}${m.encrypted ? ' (protected)' : ''}`,
+      );
     for (const g of c.gaps ?? []) lines.push(`  gap: ${g}`);
     for (const v of c.verdicts) {
       if (v.status !== 'violation' && v.status !== 'inconclusive') continue;
       const at = v.message !== undefined ? ` @${v.message}` : '';
-      const ea = v.expected !== undefined || v.actual !== undefined ? ` (expected ${v.expected ?? '?'}, got ${v.actual ?? '?'})` : '';
+      const ea =
+        v.expected !== undefined || v.actual !== undefined ? ` (expected ${v.expected ?? '?'}, got ${v.actual ?? '?'})` : '';
       lines.push(`  ${v.status.toUpperCase()} ${v.rule}${at}: ${v.detail}${ea}`);
     }
     lines.push(`  ${summaryLine(c.summary)}`);

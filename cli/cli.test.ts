@@ -17,7 +17,13 @@ describe('tlsprop decode', () => {
   it('prints a handshake message as JSON with reencodedEqual', async () => {
     const io = capture();
     expect(await main(['decode', SHD], io)).toBe(0);
-    expect(JSON.parse(io.stdout.join(''))).toEqual({ type: 'server_hello_done', length: 0, message: { type: 'server_hello_done' }, reencodedEqual: true, findings: [] });
+    expect(JSON.parse(io.stdout.join(''))).toEqual({
+      type: 'server_hello_done',
+      length: 0,
+      message: { type: 'server_hello_done' },
+      reencodedEqual: true,
+      findings: [],
+    });
   });
 
   it('reads hex from stdin with -, and decodes records with --record', async () => {

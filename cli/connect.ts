@@ -25,7 +25,8 @@ import { option, parseArgs, UsageError } from './args';
 import { readTrustAnchors } from './check';
 import type { Io } from './main';
 
-export const CONNECT_USAGE = 'connect HOST:PORT [--version 1.2|1.3] [--suite NAME] [--group NAME] [--cert C --key K] [--ca CA] [--servername N] [--keylog FILE] [--timeout MS] [--data TEXT] [--allow-remote]';
+export const CONNECT_USAGE =
+  'connect HOST:PORT [--version 1.2|1.3] [--suite NAME] [--group NAME] [--cert C --key K] [--ca CA] [--servername N] [--keylog FILE] [--timeout MS] [--data TEXT] [--allow-remote]';
 
 const GROUP_ALIASES: Readonly<Record<string, number>> = {
   ...GROUP_CODE,
@@ -75,33 +76,45 @@ export function readIdentity(certFile: string, keyFile: string): Identity {
 }
 
 export async function connectCommand(args: string[], io: Io): Promise<number> {
-  const p = parseArgs(args, { flags: ['allow-remote'], options: ['version', 'suite', 'group', 'cert', 'key', 'ca', 'servername', 'keylog', 'timeout', 'data', 'fault'] });
+  const p = parseArgs(args, {
+    flags: ['allow-remote'],
+    options: ['version', 'suite', 'group', 'cert', 'key', 'ca', 'servername', 'keylog', 'timeout', 'data', 'fault'],
+  });
   if (p.positional.length !== 1) throw new UsageError(`usage: tlsprop ${CONNECT_USAGE}`);
   const target = parseTarget(p.positional[0]!);
-  if (!isLoopback(target.host) && !p.flags.has('allow-remote')) throw new UsageError(`${target.host} is not a loopback address; give --allow-remote to connect elsewhere`);
+  if (!isLoopback(target.host) && !p.flags.has('allow-remote'))
+    throw new UsageError(`${target.host} is not a loopback address; give --allow-remote to connect elsewhere`);
   const host = target.host === 'localhost' ? '127.0.0.1' : target.host;
 
   const config: ClientConfig = { provider: nodeProvider() };
   const version = option(p, 'version');
   if (version !== undefined) {
-    if (version !== '1.2' && version !== '1.3') throw new UsageError(`--version must be 1.2 or 1.3, got ${JSON.stringify(version)}`);
+    if (version !== '1.2' && version !== '1.3')
+      throw new UsageError(`--version must be 1.2 or 1.3, got ${JSON.stringify(version)}`);
     config.versions = [version === '1.2' ? 0x0303 : 0x0304];
   }
   const suites = p.options.get('suite');
   if (suites) {
-    config.cipherSuites = suites.flatMap((s) => s.split(',')).map((name) => {
-      const code = suiteCode(name) ?? suiteCode(`TLS_${name}`);
-      if (code === undefined) throw new UsageError(`unknown cipher suite ${JSON.stringify(name)} (IANA name, e.g. TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384)`);
-      return code;
-    });
+    config.cipherSuites = suites
+      .flatMap((s) => s.split(','))
+      .map((name) => {
+        const code = suiteCode(name) ?? suiteCode(`TLS_${name}`);
+        if (code === undefined)
+          throw new UsageError(
+            `unknown cipher suite ${JSON.stringify(name)} (IANA name, e.g. TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384)`,
+          );
+        return code;
+      });
   }
   const groups = p.options.get('group');
   if (groups) {
-    const codes = groups.flatMap((g) => g.split(',')).map((g) => {
-      const code = GROUP_ALIASES[g];
-      if (code === undefined) throw new UsageError(`unknown group ${JSON.stringify(g)} (x25519, secp256r1, secp384r1)`);
-      return code;
-    });
+    const codes = groups
+      .flatMap((g) => g.split(','))
+      .map((g) => {
+        const code = GROUP_ALIASES[g];
+        if (code === undefined) throw new UsageError(`unknown group ${JSON.stringify(g)} (x25519, secp256r1, secp384r1)`);
+        return code;
+      });
     config.groups = codes;
     config.keyShareGroups = codes.slice(0, 1);
   }
@@ -115,7 +128,8 @@ export async function connectCommand(args: string[], io: Io): Promise<number> {
   if (servername !== undefined) config.serverName = servername;
   const timeoutText = option(p, 'timeout') ?? '5000';
   const timeout = Number(timeoutText);
-  if (!Number.isInteger(timeout) || timeout <= 0) throw new UsageError(`--timeout needs a positive number of ms, got ${JSON.stringify(timeoutText)}`);
+  if (!Number.isInteger(timeout) || timeout <= 0)
+    throw new UsageError(`--timeout needs a positive number of ms, got ${JSON.stringify(timeoutText)}`);
   const data = option(p, 'data') ?? 'hello from tlsprop';
   const faultNames = p.options.get('fault');
   if (faultNames) {
@@ -127,12 +141,22 @@ export async function connectCommand(args: string[], io: Io): Promise<number> {
       throw e;
     }
     const serverOnly = faults.filter((f) => !FAULTS[f].sides.includes('client'));
-    if (serverOnly.length) throw new UsageError(`--fault: ${serverOnly.join(', ')} exist only in servers (client faults: ${Object.values(FAULTS).filter((f) => f.sides.includes('client')).map((f) => f.id).join(', ')})`);
+    if (serverOnly.length)
+      throw new UsageError(
+        `--fault: ${serverOnly.join(', ')} exist only in servers (client faults: ${Object.values(FAULTS)
+          .filter((f) => f.sides.includes('client'))
+          .map((f) => f.id)
+          .join(', ')})`,
+      );
     config.faults = faults;
     io.err(`faulty client (test only): ${faults.join(', ')}`);
   }
 
-  const live = await runOurClient(config, target.port, { host, appData: new TextEncoder().encode(`${data}\n`), readTimeoutMs: timeout });
+  const live = await runOurClient(config, target.port, {
+    host,
+    appData: new TextEncoder().encode(`${data}\n`),
+    readTimeoutMs: timeout,
+  });
   for (const l of flowLines(live.transcript)) io.out(l);
   const keylogFile = option(p, 'keylog');
   if (keylogFile !== undefined) writeFileSync(keylogFile, formatKeyLog(live.endpoint.keylog));
@@ -143,7 +167,13 @@ export async function connectCommand(args: string[], io: Io): Promise<number> {
     io.out(`handshake failed: ${describeEnd(live.run.end)}`);
     return 1;
   }
-  io.out(`handshake completed: TLS ${session.version === 0x0304 ? '1.3' : '1.2'} ${suiteName(session.cipherSuite)}${session.group !== undefined ? ` group 0x${session.group.toString(16).padStart(4, '0')}` : ''}`);
-  io.out(live.run.received.length ? `received ${JSON.stringify(live.receivedText)}` : `no application data received (${describeEnd(live.run.end)})`);
+  io.out(
+    `handshake completed: TLS ${session.version === 0x0304 ? '1.3' : '1.2'} ${suiteName(session.cipherSuite)}${session.group !== undefined ? ` group 0x${session.group.toString(16).padStart(4, '0')}` : ''}`,
+  );
+  io.out(
+    live.run.received.length
+      ? `received ${JSON.stringify(live.receivedText)}`
+      : `no application data received (${describeEnd(live.run.end)})`,
+  );
   return 0;
 }

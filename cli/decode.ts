@@ -2,7 +2,15 @@
 import { describe, type JsonValue } from '../wire/describe';
 import { fromHex, toHex, bytesEqual } from '../wire/hex';
 import { type DecodeContext, decodeHandshake, encodeHandshake, handshakeTypeName } from '../wire/handshake';
-import { ContentType, alertDescriptions, alertLevels, contentTypes, type KeyExchange, nameOf, protocolVersions } from '../wire/registry';
+import {
+  ContentType,
+  alertDescriptions,
+  alertLevels,
+  contentTypes,
+  type KeyExchange,
+  nameOf,
+  protocolVersions,
+} from '../wire/registry';
 import { HandshakeAssembler, decodeAlert, decodeRecords, encodeRecord } from '../wire/record';
 import { UsageError, option, parseArgs } from './args';
 import type { Io } from './main';
@@ -64,8 +72,7 @@ export async function decodeCommand(args: string[], io: Io): Promise<number> {
     } else if (r.contentType === ContentType.alert && r.fragment.length === 2) {
       const a = decodeAlert(r.fragment, offset + 5);
       j['alert'] = { level: nameOf(alertLevels, a.level, 2), description: nameOf(alertDescriptions, a.description, 2) };
-    }
-    else j['fragment'] = toHex(r.fragment);
+    } else j['fragment'] = toHex(r.fragment);
     offset += 5 + r.fragment.length;
     return j;
   });

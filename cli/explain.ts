@@ -18,7 +18,12 @@ export function displayName(type: string): string {
     .join('');
 }
 
-const MARK: Record<Verdict['status'], string> = { pass: 'ok  ', violation: 'FAIL', inconclusive: '??  ', 'not-applicable': 'n/a ' };
+const MARK: Record<Verdict['status'], string> = {
+  pass: 'ok  ',
+  violation: 'FAIL',
+  inconclusive: '??  ',
+  'not-applicable': 'n/a ',
+};
 
 function messageLine(m: TranscriptMessage): string {
   const where = m.frame !== undefined ? `frame ${m.frame}` : 'no frame';
@@ -75,10 +80,18 @@ export async function explainCommand(args: string[], io: Io): Promise<number> {
   await checkFiles(p.positional, opts, (c, verdicts, t) => {
     n++;
     violations += c.summary.violation;
-    const head = [`connection ${n}: ${c.client ?? 'client'} -> ${c.server ?? 'server'}`, c.version ? `TLS ${c.version}` : undefined, c.cipherSuite].filter(Boolean).join(', ');
+    const head = [
+      `connection ${n}: ${c.client ?? 'client'} -> ${c.server ?? 'server'}`,
+      c.version ? `TLS ${c.version}` : undefined,
+      c.cipherSuite,
+    ]
+      .filter(Boolean)
+      .join(', ');
     io.out(head);
     for (const l of explainLines(t, verdicts, { passes: !p.flags.has('quiet') })) io.out(`  ${l}`);
-    io.out(`  ${c.summary.violation} violation(s), ${c.summary.inconclusive} inconclusive, ${c.summary.pass} pass, ${c.summary['not-applicable']} not applicable`);
+    io.out(
+      `  ${c.summary.violation} violation(s), ${c.summary.inconclusive} inconclusive, ${c.summary.pass} pass, ${c.summary['not-applicable']} not applicable`,
+    );
     io.out('');
   });
   if (n === 0) io.out('no TLS connection found');

@@ -26,7 +26,16 @@ import { suiteName } from '../peer/peers';
 import { option, parseArgs, UsageError } from './args';
 import { readTrustAnchors } from './check';
 import { isLoopback, parseTarget, readIdentity } from './connect';
-import { fuzzResultsTable, intOption, profileLines, profileOutcomeLists, readProfileFile, savedLine, unexpectedPasses, verdictCounts } from './fuzzshared';
+import {
+  fuzzResultsTable,
+  intOption,
+  profileLines,
+  profileOutcomeLists,
+  readProfileFile,
+  savedLine,
+  unexpectedPasses,
+  verdictCounts,
+} from './fuzzshared';
 import type { Io } from './main';
 
 export const FUZZ_LISTEN_USAGE =
@@ -34,32 +43,59 @@ export const FUZZ_LISTEN_USAGE =
 
 /** Both sanity handshakes worked, something ran, nothing failed but the expected failures, and no expected failure passed. */
 export function clientFuzzOk(r: ClientFuzzResult): boolean {
-  return r.sanity.first && r.sanity.last && r.results.length > 0 && !r.results.some(failsRun) && unexpectedPasses(r.results).length === 0;
+  return (
+    r.sanity.first &&
+    r.sanity.last &&
+    r.results.length > 0 &&
+    !r.results.some(failsRun) &&
+    unexpectedPasses(r.results).length === 0
+  );
 }
 
 export async function fuzzListenCommand(args: string[], io: Io): Promise<number> {
   const p = parseArgs(args, {
     flags: ['allow-remote', 'json', 'client-cert-required'],
-    options: ['listen', 'client-cmd', 'seed', 'runs', 'path', 'strictness', 'cert', 'key', 'ca', 'write-ca', 'timeout', 'operator', 'profile', 'save', 'max-shrink'],
+    options: [
+      'listen',
+      'client-cmd',
+      'seed',
+      'runs',
+      'path',
+      'strictness',
+      'cert',
+      'key',
+      'ca',
+      'write-ca',
+      'timeout',
+      'operator',
+      'profile',
+      'save',
+      'max-shrink',
+    ],
   });
-  if (p.positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(p.positional[0])}; usage: tlsprop ${FUZZ_LISTEN_USAGE}`);
+  if (p.positional.length)
+    throw new UsageError(`unexpected argument ${JSON.stringify(p.positional[0])}; usage: tlsprop ${FUZZ_LISTEN_USAGE}`);
   const listenText = option(p, 'listen');
   if (listenText === undefined) throw new UsageError(`--listen is required; usage: tlsprop ${FUZZ_LISTEN_USAGE}`);
   const command = option(p, 'client-cmd');
-  if (command === undefined || !command.trim()) throw new UsageError(`--client-cmd is required; usage: tlsprop ${FUZZ_LISTEN_USAGE}`);
+  if (command === undefined || !command.trim())
+    throw new UsageError(`--client-cmd is required; usage: tlsprop ${FUZZ_LISTEN_USAGE}`);
   // port 0: a free port, picked when our server starts listening (the probe line shows it)
   const listen = /^[^:]+:0$/.test(listenText) ? { host: listenText.slice(0, -2), port: 0 } : parseTarget(listenText);
-  if (!isLoopback(listen.host) && !p.flags.has('allow-remote')) throw new UsageError(`${listen.host} is not a loopback address; give --allow-remote to listen elsewhere`);
+  if (!isLoopback(listen.host) && !p.flags.has('allow-remote'))
+    throw new UsageError(`${listen.host} is not a loopback address; give --allow-remote to listen elsewhere`);
   const host = listen.host === 'localhost' ? '127.0.0.1' : listen.host;
   const strictness = option(p, 'strictness') ?? 'alert-or-close';
-  if (!STRICTNESS.includes(strictness as Strictness)) throw new UsageError(`--strictness must be one of ${STRICTNESS.join(', ')}, got ${JSON.stringify(strictness)}`);
+  if (!STRICTNESS.includes(strictness as Strictness))
+    throw new UsageError(`--strictness must be one of ${STRICTNESS.join(', ')}, got ${JSON.stringify(strictness)}`);
   const seed = intOption(option(p, 'seed'), 'seed', 1, 0);
   // default: every applicable mutant and offered version once, then DEFAULT_RANDOM_RUNS random conversations
   const runsText = option(p, 'runs');
   const runs = runsText === undefined ? undefined : intOption(runsText, 'runs', 0, 1);
   const timeout = intOption(option(p, 'timeout'), 'timeout', 3000, 1);
   const path = option(p, 'path');
-  if (path !== undefined && !/^\d+(:\d+)*$/.test(path)) throw new UsageError(`--path expects a fast-check path like 3:0:1, got ${JSON.stringify(path)}`);
+  if (path !== undefined && !/^\d+(:\d+)*$/.test(path))
+    throw new UsageError(`--path expects a fast-check path like 3:0:1, got ${JSON.stringify(path)}`);
   const cert = option(p, 'cert');
   const key = option(p, 'key');
   if ((cert === undefined) !== (key === undefined)) throw new UsageError('--cert and --key go together');
@@ -71,7 +107,19 @@ export async function fuzzListenCommand(args: string[], io: Io): Promise<number>
   if (cert !== undefined && key !== undefined) identity = readIdentity(cert, key);
   const caOut = option(p, 'write-ca');
   if (caOut !== undefined) writeFileSync(caOut, pki.root.pem);
-  const o: ClientFuzzOptions = { host, port: listen.port, command, seed, ...(runs !== undefined ? { runs } : {}), strictness: strictness as Strictness, pki, identity, readTimeoutMs: timeout, onProgress: progress, clientCertRequired: p.flags.has('client-cert-required') };
+  const o: ClientFuzzOptions = {
+    host,
+    port: listen.port,
+    command,
+    seed,
+    ...(runs !== undefined ? { runs } : {}),
+    strictness: strictness as Strictness,
+    pki,
+    identity,
+    readTimeoutMs: timeout,
+    onProgress: progress,
+    clientCertRequired: p.flags.has('client-cert-required'),
+  };
   const ca = p.options.get('ca');
   o.trustAnchors = ca ? readTrustAnchors(ca) : pki.anchors;
   if (path !== undefined) o.path = path;
@@ -82,9 +130,15 @@ export async function fuzzListenCommand(args: string[], io: Io): Promise<number>
   const save = option(p, 'save');
   if (save !== undefined) o.save = save;
   const operators = p.options.get('operator');
-  if (operators !== undefined) o.mutants = operators.flatMap((v) => v.split(',')).map((m) => m.trim()).filter((m) => m !== '');
+  if (operators !== undefined)
+    o.mutants = operators
+      .flatMap((v) => v.split(','))
+      .map((m) => m.trim())
+      .filter((m) => m !== '');
 
-  progress(`fuzzing client ${JSON.stringify(command)} from ${host}:${listen.port} seed ${seed} runs ${runs ?? `one per applicable mutant + ${DEFAULT_RANDOM_RUNS}`} strictness ${strictness}${path !== undefined ? ` path ${path}` : ''}${profileFile !== undefined ? ` profile ${profileFile}` : ''}`);
+  progress(
+    `fuzzing client ${JSON.stringify(command)} from ${host}:${listen.port} seed ${seed} runs ${runs ?? `one per applicable mutant + ${DEFAULT_RANDOM_RUNS}`} strictness ${strictness}${path !== undefined ? ` path ${path}` : ''}${profileFile !== undefined ? ` profile ${profileFile}` : ''}`,
+  );
   const r = await fuzzClient(o);
   const ok = clientFuzzOk(r);
   const ups = unexpectedPasses(r.results);
@@ -96,11 +150,30 @@ export async function fuzzListenCommand(args: string[], io: Io): Promise<number>
           command: r.command,
           seed,
           strictness,
-          profile: { versions: r.profile.versions, tls13: r.profile.suites['1.3'].map(suiteName), tls12: r.profile.suites['1.2'].map(suiteName) },
+          profile: {
+            versions: r.profile.versions,
+            tls13: r.profile.suites['1.3'].map(suiteName),
+            tls12: r.profile.suites['1.2'].map(suiteName),
+          },
           mutants: r.mutants,
           sanity: r.sanity,
-          conversations: r.results.map((x) => ({ ...x.run, ...(x.alert ? { alert: x.alert } : {}), ...(x.profile ? { profile: x.profile } : {}), ...(x.saved ? { saved: x.saved } : {}), clientViolations: x.clientViolations, exit: x.command.exitCode, ms: x.ms })),
-          shrunk: r.shrunk.map((s) => ({ from: s.from, path: s.path, runs: s.runs, replay: `--seed ${seed} --path ${s.path}`, conversation: s.result.run, ...(s.result.saved ? { saved: s.result.saved } : {}) })),
+          conversations: r.results.map((x) => ({
+            ...x.run,
+            ...(x.alert ? { alert: x.alert } : {}),
+            ...(x.profile ? { profile: x.profile } : {}),
+            ...(x.saved ? { saved: x.saved } : {}),
+            clientViolations: x.clientViolations,
+            exit: x.command.exitCode,
+            ms: x.ms,
+          })),
+          shrunk: r.shrunk.map((s) => ({
+            from: s.from,
+            path: s.path,
+            runs: s.runs,
+            replay: `--seed ${seed} --path ${s.path}`,
+            conversation: s.result.run,
+            ...(s.result.saved ? { saved: s.result.saved } : {}),
+          })),
           skipped: r.skipped,
           disabled: r.disabled,
           profileOutcome: profileOutcomeLists(r.results),

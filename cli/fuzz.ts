@@ -26,7 +26,16 @@ import { option, parseArgs, UsageError } from './args';
 import { readTrustAnchors } from './check';
 import { isLoopback, parseTarget, readIdentity } from './connect';
 import { fuzzListenCommand } from './fuzz-listen';
-import { fuzzResultsTable, intOption, profileLines, profileOutcomeLists, readProfileFile, savedLine, unexpectedPasses, verdictCounts } from './fuzzshared';
+import {
+  fuzzResultsTable,
+  intOption,
+  profileLines,
+  profileOutcomeLists,
+  readProfileFile,
+  savedLine,
+  unexpectedPasses,
+  verdictCounts,
+} from './fuzzshared';
 import { type Io, processIo } from './main';
 
 export const FUZZ_USAGE =
@@ -40,9 +49,13 @@ export function fuzzOk(r: FuzzResult): boolean {
 function operatorsOf(values: readonly string[] | undefined): string[] | undefined {
   if (!values) return undefined;
   const known = conversationNames();
-  const names = values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  const names = values
+    .flatMap((v) => v.split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const unknown = names.filter((n) => !known.includes(n));
-  if (unknown.length) throw new UsageError(`unknown operator ${unknown.map((u) => JSON.stringify(u)).join(', ')}; known: ${known.join(', ')}`);
+  if (unknown.length)
+    throw new UsageError(`unknown operator ${unknown.map((u) => JSON.stringify(u)).join(', ')}; known: ${known.join(', ')}`);
   return names;
 }
 
@@ -55,8 +68,29 @@ function bar(done: number, total: number): string {
 export async function fuzzCommand(args: string[], io: Io): Promise<number> {
   // --listen: tlsprop plays the server and tests a client command (cli/fuzz-listen.ts)
   if (args.some((a) => a === '--listen' || a.startsWith('--listen='))) return fuzzListenCommand(args, io);
-  const p = parseArgs(args, { flags: ['allow-remote', 'json', 'cert-faults'], options: ['target', 'seed', 'count', 'runs', 'path', 'operator', 'profile', 'save', 'max-shrink', 'strictness', 'cert', 'key', 'ca', 'servername', 'timeout', 'write-ca'] });
-  if (p.positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(p.positional[0])}; usage: tlsprop ${FUZZ_USAGE}`);
+  const p = parseArgs(args, {
+    flags: ['allow-remote', 'json', 'cert-faults'],
+    options: [
+      'target',
+      'seed',
+      'count',
+      'runs',
+      'path',
+      'operator',
+      'profile',
+      'save',
+      'max-shrink',
+      'strictness',
+      'cert',
+      'key',
+      'ca',
+      'servername',
+      'timeout',
+      'write-ca',
+    ],
+  });
+  if (p.positional.length)
+    throw new UsageError(`unexpected argument ${JSON.stringify(p.positional[0])}; usage: tlsprop ${FUZZ_USAGE}`);
   const pki = await testPki();
   // --write-ca: the test root that the certificate-fault conversations (and our test client certificates) chain to,
   // for the target to trust; alone it only writes the file, with --target the run follows
@@ -73,19 +107,23 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
   const targetText = option(p, 'target');
   if (targetText === undefined) throw new UsageError(`--target is required; usage: tlsprop ${FUZZ_USAGE}`);
   const target = parseTarget(targetText);
-  if (!isLoopback(target.host) && !p.flags.has('allow-remote')) throw new UsageError(`${target.host} is not a loopback address; give --allow-remote to fuzz elsewhere`);
+  if (!isLoopback(target.host) && !p.flags.has('allow-remote'))
+    throw new UsageError(`${target.host} is not a loopback address; give --allow-remote to fuzz elsewhere`);
   const host = target.host === 'localhost' ? '127.0.0.1' : target.host;
   const strictness = option(p, 'strictness') ?? 'alert-or-close';
-  if (!STRICTNESS.includes(strictness as Strictness)) throw new UsageError(`--strictness must be one of ${STRICTNESS.join(', ')}, got ${JSON.stringify(strictness)}`);
+  if (!STRICTNESS.includes(strictness as Strictness))
+    throw new UsageError(`--strictness must be one of ${STRICTNESS.join(', ')}, got ${JSON.stringify(strictness)}`);
   const seed = intOption(option(p, 'seed'), 'seed', 1, 0);
-  if (option(p, 'runs') !== undefined && option(p, 'count') !== undefined) throw new UsageError('--runs and --count are the same option: give one');
+  if (option(p, 'runs') !== undefined && option(p, 'count') !== undefined)
+    throw new UsageError('--runs and --count are the same option: give one');
   // default: every applicable name once, then DEFAULT_RANDOM_RUNS random conversations (the count follows the probe)
   const runsText = option(p, 'runs') ?? option(p, 'count');
   const runs = runsText === undefined ? undefined : intOption(runsText, option(p, 'runs') !== undefined ? 'runs' : 'count', 0, 1);
   const timeout = intOption(option(p, 'timeout'), 'timeout', 3000, 1);
   const maxShrink = intOption(option(p, 'max-shrink'), 'max-shrink', 30, 0);
   const path = option(p, 'path');
-  if (path !== undefined && !/^\d+(:\d+)*$/.test(path)) throw new UsageError(`--path must look like 3 or 3:0:1 (as printed for a failure), got ${JSON.stringify(path)}`);
+  if (path !== undefined && !/^\d+(:\d+)*$/.test(path))
+    throw new UsageError(`--path must look like 3 or 3:0:1 (as printed for a failure), got ${JSON.stringify(path)}`);
   const cert = option(p, 'cert');
   const key = option(p, 'key');
   if ((cert === undefined) !== (key === undefined)) throw new UsageError('--cert and --key go together');
@@ -93,7 +131,16 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
   const json = p.flags.has('json');
   const progress = json ? io.err : io.out;
 
-  const o: FuzzOptions = { host, port: target.port, seed, ...(runs !== undefined ? { runs } : {}), strictness: strictness as Strictness, pki, readTimeoutMs: timeout, maxShrinkRuns: maxShrink };
+  const o: FuzzOptions = {
+    host,
+    port: target.port,
+    seed,
+    ...(runs !== undefined ? { runs } : {}),
+    strictness: strictness as Strictness,
+    pki,
+    readTimeoutMs: timeout,
+    maxShrinkRuns: maxShrink,
+  };
   const profileFile = option(p, 'profile');
   if (profileFile !== undefined) o.profile = readProfileFile(profileFile, conversationNames());
   if (operators) o.operators = operators;
@@ -116,7 +163,9 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
       }
     : progress;
 
-  progress(`fuzzing ${host}:${target.port} seed ${seed} ${path !== undefined ? `path ${path}` : `runs ${runs ?? `one per applicable name + ${DEFAULT_RANDOM_RUNS}`}`} strictness ${strictness}${o.profile ? ` profile ${profileFile}` : ''}`);
+  progress(
+    `fuzzing ${host}:${target.port} seed ${seed} ${path !== undefined ? `path ${path}` : `runs ${runs ?? `one per applicable name + ${DEFAULT_RANDOM_RUNS}`}`} strictness ${strictness}${o.profile ? ` profile ${profileFile}` : ''}`,
+  );
   const r = await fuzzTarget(o);
   if (tty) process.stdout.write('\n');
   const ok = fuzzOk(r);
@@ -130,9 +179,21 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
           runs: r.runs,
           ...(path !== undefined ? { path } : {}),
           strictness,
-          profile: { tls13: r.profile.suites['1.3'].map(suiteName), tls12: r.profile.suites['1.2'].map(suiteName), certificateRequested: r.profile.certificateRequested, ...(r.profile.groups ? { groups: r.profile.groups } : {}), ...(r.profile.schemes ? { schemes: r.profile.schemes } : {}) },
+          profile: {
+            tls13: r.profile.suites['1.3'].map(suiteName),
+            tls12: r.profile.suites['1.2'].map(suiteName),
+            certificateRequested: r.profile.certificateRequested,
+            ...(r.profile.groups ? { groups: r.profile.groups } : {}),
+            ...(r.profile.schemes ? { schemes: r.profile.schemes } : {}),
+          },
           sanity: r.sanity,
-          conversations: r.results.map((x) => ({ ...x.run, ...(x.alert ? { alert: x.alert } : {}), ...(x.profile ? { profile: x.profile } : {}), targetViolations: x.targetViolations, ms: x.ms })),
+          conversations: r.results.map((x) => ({
+            ...x.run,
+            ...(x.alert ? { alert: x.alert } : {}),
+            ...(x.profile ? { profile: x.profile } : {}),
+            targetViolations: x.targetViolations,
+            ms: x.ms,
+          })),
           failures: r.failures.map((f) => ({
             path: f.original.run.path,
             name: f.original.run.name,
@@ -140,7 +201,16 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
             ...(f.original.run.rule ? { rule: f.original.run.rule } : {}),
             reproduced: f.reproduced,
             shrinkRuns: f.shrinkRuns,
-            ...(f.shrunk ? { shrunk: { path: f.shrunk.run.path, name: f.shrunk.run.name, ladder: f.shrunk.run.ladder, replay: `--seed ${seed} --path ${f.shrunk.run.path}` } } : {}),
+            ...(f.shrunk
+              ? {
+                  shrunk: {
+                    path: f.shrunk.run.path,
+                    name: f.shrunk.run.name,
+                    ladder: f.shrunk.run.ladder,
+                    replay: `--seed ${seed} --path ${f.shrunk.run.path}`,
+                  },
+                }
+              : {}),
             ...((f.shrunk ?? f.original).saved ? { saved: (f.shrunk ?? f.original).saved } : {}),
           })),
           profileOutcome: { ...profileOutcomeLists(r.results), disabled: r.disabled },
@@ -163,7 +233,13 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
   }
   for (const l of profileLines(r.results, r.disabled)) io.out(l);
   const expected = r.results.filter((x) => x.profile?.status === 'expected-failure').length;
-  const extra = [r.skipped.length ? `${r.skipped.length} skipped` : '', expected ? `${expected} expected failure(s)` : '', ups.length ? `${ups.length} unexpected pass(es)` : ''].filter((s) => s !== '');
-  io.out(`${r.results.length} conversations in ${r.ms} ms: ${verdictCounts(r.results)}; sanity first ${r.sanity.first ? 'ok' : 'FAILED'}, last ${r.sanity.last ? 'ok' : 'FAILED'}${extra.length ? `; ${extra.join('; ')}` : ''}`);
+  const extra = [
+    r.skipped.length ? `${r.skipped.length} skipped` : '',
+    expected ? `${expected} expected failure(s)` : '',
+    ups.length ? `${ups.length} unexpected pass(es)` : '',
+  ].filter((s) => s !== '');
+  io.out(
+    `${r.results.length} conversations in ${r.ms} ms: ${verdictCounts(r.results)}; sanity first ${r.sanity.first ? 'ok' : 'FAILED'}, last ${r.sanity.last ? 'ok' : 'FAILED'}${extra.length ? `; ${extra.join('; ')}` : ''}`,
+  );
   return ok ? 0 : 1;
 }

@@ -36,7 +36,8 @@ export interface TableRow {
 
 /** One row per conversation: path, verdict (with the profile's word), alert, rule, time, name. */
 export function fuzzResultsTable(rows: readonly TableRow[]): string[] {
-  const cell = (x: TableRow) => (x.profile ? `${x.run.verdict} (${x.profile.status === 'expected-failure' ? 'expected' : 'UNEXPECTED PASS'})` : x.run.verdict);
+  const cell = (x: TableRow) =>
+    x.profile ? `${x.run.verdict} (${x.profile.status === 'expected-failure' ? 'expected' : 'UNEXPECTED PASS'})` : x.run.verdict;
   const cells = rows.map((x) => [x.run.path ?? '', cell(x), x.alert ?? '-', x.run.rule ?? '-', `${x.ms} ms`, x.run.name]);
   const head = ['path', 'verdict', 'alert', 'rule', 'time', 'conversation'];
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i]!.length)));
@@ -68,14 +69,23 @@ export function unexpectedPasses<T extends ProfiledRow>(rows: readonly T[]): T[]
 }
 
 /** The `profileOutcome` lists of the JSON output: expected failures and unexpected passes, each with path, name and the profile's reason. */
-export function profileOutcomeLists(rows: readonly ProfiledRow[]): { expectedFailures: { path?: string; name: string; reason: string }[]; unexpectedPasses: { path?: string; name: string; reason: string }[] } {
+export function profileOutcomeLists(rows: readonly ProfiledRow[]): {
+  expectedFailures: { path?: string; name: string; reason: string }[];
+  unexpectedPasses: { path?: string; name: string; reason: string }[];
+} {
   const entry = (x: ProfiledRow) => ({ path: x.run.path, name: x.run.name, reason: x.profile?.reason ?? '' });
-  return { expectedFailures: rows.filter((x) => x.profile?.status === 'expected-failure').map(entry), unexpectedPasses: unexpectedPasses(rows).map(entry) };
+  return {
+    expectedFailures: rows.filter((x) => x.profile?.status === 'expected-failure').map(entry),
+    unexpectedPasses: unexpectedPasses(rows).map(entry),
+  };
 }
 
 /** The lines under the table for what the profile said: unexpected passes and disabled names. */
 export function profileLines(rows: readonly ProfiledRow[], disabled: readonly string[]): string[] {
-  return [...unexpectedPasses(rows).map((x) => `unexpected pass: ${x.run.path} ${x.run.name} (profile: ${x.profile?.reason ?? ''})`), ...disabled.map((d) => `disabled by the profile: ${d}`)];
+  return [
+    ...unexpectedPasses(rows).map((x) => `unexpected pass: ${x.run.path} ${x.run.name} (profile: ${x.profile?.reason ?? ''})`),
+    ...disabled.map((d) => `disabled by the profile: ${d}`),
+  ];
 }
 
 /** `3 conforming, 1 accepted-invalid`: conversations per verdict, in order of first appearance ('none' for no conversation). */

@@ -16,7 +16,17 @@ function capture(): Io & { stdout: string[]; stderr: string[] } {
 
 /** tshark's handshake types of the frames that carry a Finished (20): only visible when decrypted. */
 function tsharkFinished(f: GeneratedFile, keylog: boolean): string {
-  const args = ['-r', f.pcap, ...(keylog ? ['-o', `tls.keylog_file:${f.keylog}`] : []), '-Y', 'tls.handshake.type==20', '-T', 'fields', '-e', 'tls.handshake.type'];
+  const args = [
+    '-r',
+    f.pcap,
+    ...(keylog ? ['-o', `tls.keylog_file:${f.keylog}`] : []),
+    '-Y',
+    'tls.handshake.type==20',
+    '-T',
+    'fields',
+    '-e',
+    'tls.handshake.type',
+  ];
   return execFileSync('tshark', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 }
 
@@ -27,23 +37,36 @@ describe('tlsprop gen', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it.each(['1.2', '1.3'] as const)('TLS %s: tshark decrypts the pcap with the key log, and check finds zero violations', async (version) => {
-    const io = capture();
-    const out = join(dir, `v${version}`);
-    expect(await main(['gen', '--out', out, '--count', '2', '--seed', '11', '--version', version, ...(version === '1.2' ? ['--mutual'] : [])], io)).toBe(0);
-    expect(io.stdout.at(-1)).toMatch(/2 handshake\(s\) written .* \(seed 11\); the \.json files contain secrets/);
-    const files = await generate(join(dir, `again${version}`), 2, 11, version === '1.2' ? { version, clientAuth: ['requested-sent', 'required'], resumed: false } : { version, resumed: false });
-    const resumed = await generate(join(dir, `resumed${version}`), 1, 11, { version, resumed: true });
-    for (const f of [...files, ...resumed]) await decryptedAndConforming(f);
-    for (const f of files) {
-      // The JSON is the same handshake, with its secrets.
-      const t = transcriptFromJson(JSON.parse(readFileSync(f.json, 'utf8')));
-      expect(t.messages.map((m) => `${m.dir} ${m.type}`)).toEqual(f.sequence);
-      expect(t.secrets?.keylog?.length).toBeGreaterThan(0);
-      if (version === '1.3' || kexOf(f.planData.suite) !== 'RSA') expect(t.secrets?.ephemeral?.length).toBeGreaterThan(0);
-      if (version === '1.2') expect(f.sequence).toContain('C->S certificate_verify');
-    }
-  });
+  it.each(['1.2', '1.3'] as const)(
+    'TLS %s: tshark decrypts the pcap with the key log, and check finds zero violations',
+    async (version) => {
+      const io = capture();
+      const out = join(dir, `v${version}`);
+      expect(
+        await main(
+          ['gen', '--out', out, '--count', '2', '--seed', '11', '--version', version, ...(version === '1.2' ? ['--mutual'] : [])],
+          io,
+        ),
+      ).toBe(0);
+      expect(io.stdout.at(-1)).toMatch(/2 handshake\(s\) written .* \(seed 11\); the \.json files contain secrets/);
+      const files = await generate(
+        join(dir, `again${version}`),
+        2,
+        11,
+        version === '1.2' ? { version, clientAuth: ['requested-sent', 'required'], resumed: false } : { version, resumed: false },
+      );
+      const resumed = await generate(join(dir, `resumed${version}`), 1, 11, { version, resumed: true });
+      for (const f of [...files, ...resumed]) await decryptedAndConforming(f);
+      for (const f of files) {
+        // The JSON is the same handshake, with its secrets.
+        const t = transcriptFromJson(JSON.parse(readFileSync(f.json, 'utf8')));
+        expect(t.messages.map((m) => `${m.dir} ${m.type}`)).toEqual(f.sequence);
+        expect(t.secrets?.keylog?.length).toBeGreaterThan(0);
+        if (version === '1.3' || kexOf(f.planData.suite) !== 'RSA') expect(t.secrets?.ephemeral?.length).toBeGreaterThan(0);
+        if (version === '1.2') expect(f.sequence).toContain('C->S certificate_verify');
+      }
+    },
+  );
 
   /** tshark decrypts the Finished messages; `tlsprop check` on the pcap gives zero violations. */
   async function decryptedAndConforming(f: GeneratedFile): Promise<void> {
@@ -55,7 +78,9 @@ describe('tlsprop gen', () => {
     for (const line of finished) expect(line.split(',')).toContain('20');
     const check = capture();
     const code = await main(['check', f.pcap, '--keylog', f.keylog, '--trust', f.ca, '--json'], check);
-    const report = JSON.parse(check.stdout.join('')) as { connections: { verdicts: { rule: string; status: string; detail: string }[] }[] };
+    const report = JSON.parse(check.stdout.join('')) as {
+      connections: { verdicts: { rule: string; status: string; detail: string }[] }[];
+    };
     expect(report.connections).toHaveLength(connections);
     const violations = report.connections.flatMap((c) => c.verdicts.filter((v) => v.status === 'violation'));
     // Zero violations, except a known finding for exactly this plan (spec/support/known-findings.ts).
@@ -73,7 +98,13 @@ describe('tlsprop gen', () => {
   });
 
   it('rejects bad usage with exit code 2', async () => {
-    for (const args of [['gen'], ['gen', '--out', dir, '--count', '0'], ['gen', '--out', dir, '--version', '1.1'], ['gen', '--out', dir, '--seed', 'x'], ['gen', '--out', dir, 'extra']]) {
+    for (const args of [
+      ['gen'],
+      ['gen', '--out', dir, '--count', '0'],
+      ['gen', '--out', dir, '--version', '1.1'],
+      ['gen', '--out', dir, '--seed', 'x'],
+      ['gen', '--out', dir, 'extra'],
+    ]) {
       const io = capture();
       expect(await main(args, io)).toBe(2);
       expect(io.stderr.join('')).toMatch(/^tlsprop gen: /);

@@ -12,7 +12,14 @@ import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { type FramePlan, tcpConversationFrames, writePcap } from '../capture/synth';
 import { derToPem } from '../pki/pem';
-import { describePlan, type HandshakePlan, handshakePlanArb, newRenderCache, type PlanArbOptions, renderHandshake } from '../generators/handshake';
+import {
+  describePlan,
+  type HandshakePlan,
+  handshakePlanArb,
+  newRenderCache,
+  type PlanArbOptions,
+  renderHandshake,
+} from '../generators/handshake';
 import { transcriptToJson } from '../transcript/json';
 import type { Transcript } from '../transcript/model';
 import { option, parseArgs, UsageError } from './args';
@@ -103,7 +110,11 @@ export async function generate(dir: string, count: number, seed: number, arbOpts
     const frames: FramePlan[] = connections.flatMap((t, n) =>
       tcpConversationFrames(
         t.records.map((rec) => ({ dir: rec.dir, data: rec.raw })),
-        { client: { ip: '127.0.0.1', port: 50000 + ((2 * i + n) % 10000) }, server: { ip: '127.0.0.1', port: 443 }, startMs: r.at.getTime() + 100 * n },
+        {
+          client: { ip: '127.0.0.1', port: 50000 + ((2 * i + n) % 10000) },
+          server: { ip: '127.0.0.1', port: 443 },
+          startMs: r.at.getTime() + 100 * n,
+        },
       ),
     );
     writeFileSync(f.pcap, writePcap(frames, { linkType: 1 }));

@@ -35,19 +35,45 @@ export const processIo: Io = {
 type Command = (args: string[], io: Io) => Promise<number>;
 
 const commands: Record<string, { run: Command; summary: string }> = {
-  report: { run: reportCommand, summary: 'report merge --out DIR REPORT.json...              merge the reports of jest shards into one' },
+  report: {
+    run: reportCommand,
+    summary: 'report merge --out DIR REPORT.json...              merge the reports of jest shards into one',
+  },
   run: { run: runCommand, summary: 'run                                                      the main job' },
-  decode: { run: decodeCommand, summary: 'decode [--record] [--version 1.2|1.3] [--kex KEX] HEX|-   decode a handshake message (or records) to JSON' },
-  rules: { run: rulesCommand, summary: 'rules [--json] [--missing]                                list the conformance rules and which are implemented' },
-  check: { run: checkCommand, summary: 'check FILE... [--keylog F] [--trust CA.pem] [--at DATE] [--json]   check captures (pcap/pcapng) and transcript files against the rules' },
+  decode: {
+    run: decodeCommand,
+    summary: 'decode [--record] [--version 1.2|1.3] [--kex KEX] HEX|-   decode a handshake message (or records) to JSON',
+  },
+  rules: {
+    run: rulesCommand,
+    summary: 'rules [--json] [--missing]                                list the conformance rules and which are implemented',
+  },
+  check: {
+    run: checkCommand,
+    summary:
+      'check FILE... [--keylog F] [--trust CA.pem] [--at DATE] [--json]   check captures (pcap/pcapng) and transcript files against the rules',
+  },
   connect: { run: connectCommand, summary: `${CONNECT_USAGE}   one handshake with our client against a loopback peer` },
-  fuzz: { run: fuzzCommand, summary: `${FUZZ_USAGE}   our client against a live TLS server: valid, mutant, state-machine and certificate-fault conversations, shrunk to the smallest failing one\n  ${FUZZ_LISTEN_USAGE}   our server against a TLS client run once per conversation` },
-  explain: { run: explainCommand, summary: 'explain CAPTURE [--keylog F] [--trust CA.pem] [--quiet]   the handshake flight by flight, with the rules checked on each message' },
-  gen: { run: genCommand, summary: 'gen --out DIR [--count N] [--seed S] [--version 1.2|1.3] [--mutual]   write generated handshakes as transcript JSON (with secrets), pcap and key log' },
+  fuzz: {
+    run: fuzzCommand,
+    summary: `${FUZZ_USAGE}   our client against a live TLS server: valid, mutant, state-machine and certificate-fault conversations, shrunk to the smallest failing one\n  ${FUZZ_LISTEN_USAGE}   our server against a TLS client run once per conversation`,
+  },
+  explain: {
+    run: explainCommand,
+    summary:
+      'explain CAPTURE [--keylog F] [--trust CA.pem] [--quiet]   the handshake flight by flight, with the rules checked on each message',
+  },
+  gen: {
+    run: genCommand,
+    summary:
+      'gen --out DIR [--count N] [--seed S] [--version 1.2|1.3] [--mutual]   write generated handshakes as transcript JSON (with secrets), pcap and key log',
+  },
 };
 
 function usage(): string {
-  return ['usage: tlsprop <command> [options]', '', 'commands:', ...Object.values(commands).map((c) => `  ${c.summary}`)].join('\n');
+  return ['usage: tlsprop <command> [options]', '', 'commands:', ...Object.values(commands).map((c) => `  ${c.summary}`)].join(
+    '\n',
+  );
 }
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {

@@ -19,8 +19,18 @@ describe('tlsprop report merge', () => {
     writeFileSync(join(dir, 'report.shard-2-of-2.json'), toJson(buildCoverage(b)));
     const o = io();
     const out = join(dir, 'merged');
-    expect(await main(['report', 'merge', '--out', out, join(dir, 'report.shard-1-of-2.json'), join(dir, 'report.shard-2-of-2.json')], o)).toBe(0);
-    expect(o.lines.map((l) => l.replace(out, 'OUT'))).toEqual(['written: OUT/report.json', 'written: OUT/junit.xml', 'written: OUT/summary.md', 'written: OUT/report.html']);
+    expect(
+      await main(
+        ['report', 'merge', '--out', out, join(dir, 'report.shard-1-of-2.json'), join(dir, 'report.shard-2-of-2.json')],
+        o,
+      ),
+    ).toBe(0);
+    expect(o.lines.map((l) => l.replace(out, 'OUT'))).toEqual([
+      'written: OUT/report.json',
+      'written: OUT/junit.xml',
+      'written: OUT/summary.md',
+      'written: OUT/report.html',
+    ]);
     const merged = parseReport(readFileSync(join(out, 'report.json'), 'utf8'));
     const whole = buildCoverage(sampleInput());
     expect(merged.summary).toEqual(whole.summary);

@@ -17,7 +17,11 @@ export function missingStats(list: readonly CatalogueStatus[]): MissingStats {
   for (const e of ['plaintext', 'keys', 'live'] as const) {
     const all = cat.filter((r) => r.evidence === e);
     const missing = all.filter((r) => !r.implemented).length;
-    byEvidence[e] = { total: all.length, missing, percentMissing: all.length ? Math.round((1000 * missing) / all.length) / 10 : 0 };
+    byEvidence[e] = {
+      total: all.length,
+      missing,
+      percentMissing: all.length ? Math.round((1000 * missing) / all.length) / 10 : 0,
+    };
   }
   return { total: cat.length, missing: cat.filter((r) => !r.implemented).length, byEvidence };
 }
@@ -36,6 +40,8 @@ export async function rulesCommand(args: string[], io: Io): Promise<number> {
     io.out(`${r.id.padEnd(40)} ${r.group.padEnd(12)} ${r.versions.join('+').padEnd(7)} ${r.evidence.padEnd(9)} ${state}`);
   }
   const e = stats.byEvidence;
-  io.out(`${stats.missing} of ${stats.total} catalogue rules missing; plaintext: ${e.plaintext.missing}/${e.plaintext.total} missing (${e.plaintext.percentMissing}%), keys: ${e.keys.missing}/${e.keys.total} missing (${e.keys.percentMissing}%), live: ${e.live.missing}/${e.live.total} missing (${e.live.percentMissing}%)`);
+  io.out(
+    `${stats.missing} of ${stats.total} catalogue rules missing; plaintext: ${e.plaintext.missing}/${e.plaintext.total} missing (${e.plaintext.percentMissing}%), keys: ${e.keys.missing}/${e.keys.total} missing (${e.keys.percentMissing}%), live: ${e.live.missing}/${e.live.total} missing (${e.live.percentMissing}%)`,
+  );
   return 0;
 }

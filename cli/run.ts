@@ -69,7 +69,9 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   const started = Date.now();
   const progress = (s: string) => io.err(`[run ${((Date.now() - started) / 1000).toFixed(1)}s] ${s}`);
   io.out(`tlsprop run: the conformance suite against the built-in target (our TLS 1.2/1.3 client and server, in memory)`);
-  io.out(`seed ${seed} (replay with --seed ${seed}), ${n} generated handshakes, ${perOperator} mutant(s) for each of ${OPERATORS.length} operators`);
+  io.out(
+    `seed ${seed} (replay with --seed ${seed}), ${n} generated handshakes, ${perOperator} mutant(s) for each of ${OPERATORS.length} operators`,
+  );
 
   const transcripts: TranscriptRun[] = [];
   const failures: string[] = [];
@@ -79,7 +81,9 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   const plans: Array<[string, HandshakePlan]> = [
     ['reference mutual (MQTT broker + mosquitto_pub)', REFERENCE_PLANS.mutual],
     ['reference one-way (verify_none)', REFERENCE_PLANS.oneway],
-    ...fc.sample(handshakePlanArb(), { seed, numRuns: n }).map((plan, i): [string, HandshakePlan] => [`plan ${i + 1}/${n}`, plan]),
+    ...fc
+      .sample(handshakePlanArb(), { seed, numRuns: n })
+      .map((plan, i): [string, HandshakePlan] => [`plan ${i + 1}/${n}`, plan]),
   ];
   for (const [i, [label, plan]] of plans.entries()) {
     const r = await renderHandshake(plan, cache);
@@ -87,19 +91,38 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
     const checks = { trustAnchors: r.trustAnchors, at: r.at, privateKeys: r.privateKeys, certCache: cache.certCache };
     for (const [k, e] of r.earlier.entries()) {
       const first = await checkTranscript(e.transcript, { ...checks, earlier: earlier.slice(0, k) });
-      transcripts.push({ id: `${label} (first connection)`, provenance: e.transcript.provenance, config: r.config, verdicts: first.verdicts, transitions: walkedTransitions(first.context), ladder: ladder(e.transcript) });
+      transcripts.push({
+        id: `${label} (first connection)`,
+        provenance: e.transcript.provenance,
+        config: r.config,
+        verdicts: first.verdicts,
+        transitions: walkedTransitions(first.context),
+        ladder: ladder(e.transcript),
+      });
     }
     const res = await checkTranscript(r.transcript, { ...checks, earlier });
     const lines = ladder(r.transcript);
-    transcripts.push({ id: label, provenance: r.transcript.provenance, config: r.config, verdicts: res.verdicts, transitions: walkedTransitions(res.context), ladder: lines });
+    transcripts.push({
+      id: label,
+      provenance: r.transcript.provenance,
+      config: r.config,
+      verdicts: res.verdicts,
+      transitions: walkedTransitions(res.context),
+      ladder: lines,
+    });
     const bad = violations(res.verdicts);
     const completed = r.run.clientOutcome.kind === 'connected' || r.run.clientOutcome.kind === 'closed';
-    if (!completed || bad.length) failures.push(`${label} [${r.config.version} ${r.config.cipherSuite}]: ${completed ? bad.map((v) => `${v.rule}: ${v.detail}`).join('; ') : `did not complete (${r.run.clientOutcome.kind})`}`);
+    if (!completed || bad.length)
+      failures.push(
+        `${label} [${r.config.version} ${r.config.cipherSuite}]: ${completed ? bad.map((v) => `${v.rule}: ${v.detail}`).join('; ') : `did not complete (${r.run.clientOutcome.kind})`}`,
+      );
     if (i < 2) {
       io.out(`${label}:`);
       for (const l of lines) io.out(`  ${l}`);
     }
-    progress(`valid ${i + 1}/${plans.length}: ${label}: TLS ${r.config.version} ${r.config.cipherSuite} ${bad.length ? `${bad.length} violation(s)` : 'ok'}`);
+    progress(
+      `valid ${i + 1}/${plans.length}: ${label}: TLS ${r.config.version} ${r.config.cipherSuite} ${bad.length ? `${bad.length} violation(s)` : 'ok'}`,
+    );
   }
 
   // 2. Every mutation operator on generated bases.
@@ -112,28 +135,53 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
       const res = await checkTranscript(m.transcript, m.check);
       const tripped = [...new Set(violations(res.verdicts).map((v) => v.rule))].sort();
       const missing = op.declares.filter((d) => !tripped.includes(d));
-      if (missing.length) failures.push(`mutant ${op.name} on ${choice.base} (engine seed ${choice.seed}): declared rule(s) not tripped: ${missing.join(', ')}`);
+      if (missing.length)
+        failures.push(
+          `mutant ${op.name} on ${choice.base} (engine seed ${choice.seed}): declared rule(s) not tripped: ${missing.join(', ')}`,
+        );
       // Undecidable from a transcript: the named rules must say inconclusive, never pass.
       for (const u of op.undecidable ?? []) {
         const st = res.verdicts.filter((v) => v.rule === u).map((v) => v.status);
-        if (!st.length || st.some((x) => x !== 'inconclusive')) failures.push(`mutant ${op.name}: ${u} should be inconclusive, was ${st.join('/') || 'absent'}`);
+        if (!st.length || st.some((x) => x !== 'inconclusive'))
+          failures.push(`mutant ${op.name}: ${u} should be inconclusive, was ${st.join('/') || 'absent'}`);
       }
       if (!op.declares.length) continue; // nothing to catch: not part of the mutation score
       if (!missing.length) caught++;
-      mutants.push({ id: `${op.name}/${choice.base}/${choice.seed}`, operator: op.name, declaredRules: [...op.declares], seed: choice.seed, path: `${choice.base}/${op.name}`, trippedRules: tripped, transitions: walkedTransitions(res.context) });
+      mutants.push({
+        id: `${op.name}/${choice.base}/${choice.seed}`,
+        operator: op.name,
+        declaredRules: [...op.declares],
+        seed: choice.seed,
+        path: `${choice.base}/${op.name}`,
+        trippedRules: tripped,
+        transitions: walkedTransitions(res.context),
+      });
     }
     progress(`mutants ${k + 1}/${OPERATORS.length}: ${op.name}`);
   }
 
   // 3. The coverage report.
-  const input: RunInput = { tool: { name: 'tlsprop', version: '0.1.0' }, startedAt: new Date(started).toISOString(), rules: ruleInfos(), transcripts, mutants, stateMachines: machinesFromOracles() };
+  const input: RunInput = {
+    tool: { name: 'tlsprop', version: '0.1.0' },
+    startedAt: new Date(started).toISOString(),
+    rules: ruleInfos(),
+    transcripts,
+    mutants,
+    stateMachines: machinesFromOracles(),
+  };
   const report = buildCoverage(input);
   const written = renderReports(report, { outDir, includeSecrets: p.flags.has('include-secrets') });
   const s = report.summary;
   io.out('');
-  io.out(`${s.transcripts} valid transcripts: ${s.verdicts.pass} pass, ${s.verdicts.violation} violation, ${s.verdicts.inconclusive} inconclusive, ${s.verdicts['not-applicable']} not applicable`);
-  io.out(`${mutants.length} mutants from ${OPERATORS.length} operators: ${caught} caught with their declared rules, ${mutants.length - caught} not (operators that declare no rule check inconclusiveness instead)`);
-  io.out(`rules: ${s.rulesApplied} of ${s.rules} applied, ${s.rulesProven} proven by a mutant, ${s.rulesPassedByValid} passed by a valid transcript`);
+  io.out(
+    `${s.transcripts} valid transcripts: ${s.verdicts.pass} pass, ${s.verdicts.violation} violation, ${s.verdicts.inconclusive} inconclusive, ${s.verdicts['not-applicable']} not applicable`,
+  );
+  io.out(
+    `${mutants.length} mutants from ${OPERATORS.length} operators: ${caught} caught with their declared rules, ${mutants.length - caught} not (operators that declare no rule check inconclusiveness instead)`,
+  );
+  io.out(
+    `rules: ${s.rulesApplied} of ${s.rules} applied, ${s.rulesProven} proven by a mutant, ${s.rulesPassedByValid} passed by a valid transcript`,
+  );
   io.out(`state-machine transitions exercised: ${s.transitionsExercised} of ${s.transitionsTotal}`);
   for (const f of failures) io.out(`FAIL ${f}`);
   for (const w of written) io.out(`written: ${w}`);

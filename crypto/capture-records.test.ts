@@ -32,8 +32,13 @@ describe.each(PROVIDERS)('capture records (%s)', (_name, make) => {
     }
     const hsMsgs = cap.connections[0]!.messages.filter((m) => m.hex !== undefined);
     for (const d of ['C->S', 'S->C'] as const) {
-      const expected = hsMsgs.filter((m) => m.dir === d && m.encrypted).map((m) => m.hex!).join('');
-      const got = t.messages.filter((m) => m.dir === d && m.kind === 'handshake' && m.encrypted).map((m) => m.raw ?? new Uint8Array(0));
+      const expected = hsMsgs
+        .filter((m) => m.dir === d && m.encrypted)
+        .map((m) => m.hex!)
+        .join('');
+      const got = t.messages
+        .filter((m) => m.dir === d && m.kind === 'handshake' && m.encrypted)
+        .map((m) => m.raw ?? new Uint8Array(0));
       expect(toHex(concatBytes(got))).toBe(expected);
     }
   });

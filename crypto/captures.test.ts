@@ -10,7 +10,14 @@ import { transcriptHash } from './hash';
 import { lookupKeyLog, parseKeyLog } from './keylog';
 import { certificateVerifyContent12, certificateVerifyContent13, serverKeyExchangeContent12, verifySignature } from './signature';
 import { CAPTURE_DIRS, type CaptureConnection, loadCapture } from './testing/data';
-import { messagesFromHex, parseCertificates, parseCertificateVerify, parseEcdheServerKeyExchange, parseHello, spkiOf } from './testing/messages';
+import {
+  messagesFromHex,
+  parseCertificates,
+  parseCertificateVerify,
+  parseEcdheServerKeyExchange,
+  parseHello,
+  spkiOf,
+} from './testing/messages';
 import { PROVIDERS } from './testing/providers';
 import { finished12 } from './tls12';
 import { finished13 } from './tls13';
@@ -45,7 +52,11 @@ describe.each(PROVIDERS)('captures (%s)', (_name, make) => {
         for (let i = 0; i < msgs.length; i++) {
           const m = msgs[i]!;
           if (m.type !== HandshakeType.finished) continue;
-          const th = await transcriptHash(p, suite.prfHash, msgs.slice(0, i).map((x) => x.bytes));
+          const th = await transcriptHash(
+            p,
+            suite.prfHash,
+            msgs.slice(0, i).map((x) => x.bytes),
+          );
           const sender = m.dir === 'C->S' ? 'client' : 'server';
           let expected: Uint8Array;
           if (tls13) {
@@ -78,24 +89,39 @@ describe.each(PROVIDERS)('captures (%s)', (_name, make) => {
           if (m.type === HandshakeType.server_key_exchange) {
             const ske = parseEcdheServerKeyExchange(m);
             const content = serverKeyExchangeContent12(ch.random, sh.random, ske.params);
-            expect(await verifySignature(p, ske.signed.scheme, certOf('S->C')!, content, ske.signed.signature, { version: 12 })).toEqual({ ok: true });
+            expect(
+              await verifySignature(p, ske.signed.scheme, certOf('S->C')!, content, ske.signed.signature, { version: 12 }),
+            ).toEqual({ ok: true });
             // a one-byte change in the params breaks it
             const bad = content.slice();
             bad[bad.length - 1]! ^= 1;
-            expect(await verifySignature(p, ske.signed.scheme, certOf('S->C')!, bad, ske.signed.signature, { version: 12 })).toMatchObject({ ok: false, reason: 'bad_signature' });
+            expect(
+              await verifySignature(p, ske.signed.scheme, certOf('S->C')!, bad, ske.signed.signature, { version: 12 }),
+            ).toMatchObject({ ok: false, reason: 'bad_signature' });
             checked++;
           } else if (m.type === HandshakeType.certificate_verify) {
             const cv = parseCertificateVerify(m);
             const before = msgs.slice(0, i).map((x) => x.bytes);
             const content = tls13
-              ? certificateVerifyContent13(m.dir === 'C->S' ? 'client' : 'server', await transcriptHash(p, cipherSuites.get(sh.cipherSuite!)!.prfHash, before))
+              ? certificateVerifyContent13(
+                  m.dir === 'C->S' ? 'client' : 'server',
+                  await transcriptHash(p, cipherSuites.get(sh.cipherSuite!)!.prfHash, before),
+                )
               : certificateVerifyContent12(before);
             const spki = certOf(m.dir)!;
-            expect(await verifySignature(p, cv.scheme, spki, content, cv.signature, { version: tls13 ? 13 : 12 })).toEqual({ ok: true });
+            expect(await verifySignature(p, cv.scheme, spki, content, cv.signature, { version: tls13 ? 13 : 12 })).toEqual({
+              ok: true,
+            });
             if (tls13) {
               // the other role's context string must not verify
-              const wrong = certificateVerifyContent13(m.dir === 'C->S' ? 'server' : 'client', await transcriptHash(p, cipherSuites.get(sh.cipherSuite!)!.prfHash, before));
-              expect(await verifySignature(p, cv.scheme, spki, wrong, cv.signature)).toMatchObject({ ok: false, reason: 'bad_signature' });
+              const wrong = certificateVerifyContent13(
+                m.dir === 'C->S' ? 'server' : 'client',
+                await transcriptHash(p, cipherSuites.get(sh.cipherSuite!)!.prfHash, before),
+              );
+              expect(await verifySignature(p, cv.scheme, spki, wrong, cv.signature)).toMatchObject({
+                ok: false,
+                reason: 'bad_signature',
+              });
             }
             checked++;
           }
@@ -105,4 +131,3 @@ describe.each(PROVIDERS)('captures (%s)', (_name, make) => {
     });
   });
 });
-

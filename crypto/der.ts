@@ -36,12 +36,14 @@ export function readTlv(b: Uint8Array, at: number, path: string, limit = b.lengt
     contentStart += n;
   }
   const end = contentStart + len;
-  if (end > limit) throw new DecodeError('truncated', contentStart, path, `DER content needs ${len} byte(s), ${limit - contentStart} left`);
+  if (end > limit)
+    throw new DecodeError('truncated', contentStart, path, `DER content needs ${len} byte(s), ${limit - contentStart} left`);
   return { tag, start: at, contentStart, end };
 }
 
 function expectTag(t: Tlv, tag: number, path: string): void {
-  if (t.tag !== tag) throw new DecodeError('value', t.start, path, `expected DER tag 0x${tag.toString(16)}, got 0x${t.tag.toString(16)}`);
+  if (t.tag !== tag)
+    throw new DecodeError('value', t.start, path, `expected DER tag 0x${tag.toString(16)}, got 0x${t.tag.toString(16)}`);
 }
 
 function encodeLength(n: number): Uint8Array {
@@ -61,7 +63,8 @@ function readPositiveInteger(b: Uint8Array, t: Tlv, path: string): Uint8Array {
   const c = b.subarray(t.contentStart, t.end);
   if (c.length === 0) throw new DecodeError('length', t.start, path, 'empty INTEGER');
   if (c[0]! & 0x80) throw new DecodeError('value', t.contentStart, path, 'negative INTEGER');
-  if (c[0] === 0 && c.length > 1 && !(c[1]! & 0x80)) throw new DecodeError('value', t.contentStart, path, 'non-minimal INTEGER (superfluous leading zero)');
+  if (c[0] === 0 && c.length > 1 && !(c[1]! & 0x80))
+    throw new DecodeError('value', t.contentStart, path, 'non-minimal INTEGER (superfluous leading zero)');
   const mag = c[0] === 0 ? c.subarray(1) : c;
   if (mag.length === 0) throw new DecodeError('value', t.contentStart, path, 'INTEGER is zero');
   return mag;
@@ -71,7 +74,8 @@ function readPositiveInteger(b: Uint8Array, t: Tlv, path: string): Uint8Array {
 export function ecdsaDerToRaw(der: Uint8Array, coordLen: number, path = 'ecdsa_signature'): Uint8Array {
   const seq = readTlv(der, 0, path);
   expectTag(seq, 0x30, path);
-  if (seq.end !== der.length) throw new DecodeError('trailing', seq.end, path, `${der.length - seq.end} byte(s) after the signature`);
+  if (seq.end !== der.length)
+    throw new DecodeError('trailing', seq.end, path, `${der.length - seq.end} byte(s) after the signature`);
   const rT = readTlv(der, seq.contentStart, `${path}.r`, seq.end);
   const r = readPositiveInteger(der, rT, `${path}.r`);
   const sT = readTlv(der, rT.end, `${path}.s`, seq.end);
@@ -136,7 +140,8 @@ export function parseSpki(spki: Uint8Array, path = 'spki'): SpkiInfo {
   const bits = readTlv(spki, alg.end, `${path}.subjectPublicKey`, seq.end);
   expectTag(bits, 0x03, `${path}.subjectPublicKey`);
   if (bits.end !== seq.end) throw new DecodeError('trailing', bits.end, path, 'bytes after subjectPublicKey');
-  if (bits.end === bits.contentStart || spki[bits.contentStart] !== 0) throw new DecodeError('value', bits.contentStart, `${path}.subjectPublicKey`, 'BIT STRING must have 0 unused bits');
+  if (bits.end === bits.contentStart || spki[bits.contentStart] !== 0)
+    throw new DecodeError('value', bits.contentStart, `${path}.subjectPublicKey`, 'BIT STRING must have 0 unused bits');
   info.publicKey = spki.slice(bits.contentStart + 1, bits.end);
   return info;
 }
@@ -170,4 +175,3 @@ export function privateKeyFromPkcs8(pkcs8: Uint8Array, path = 'pkcs8'): Uint8Arr
   expectTag(d, 0x04, `${path}.ecPrivateKey.privateKey`);
   return pkcs8.slice(d.contentStart, d.end);
 }
-

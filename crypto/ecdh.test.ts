@@ -1,7 +1,16 @@
 import { createECDH } from 'node:crypto';
 import fc from 'fast-check';
 import { concatBytes, fromHex, toHex } from '../wire/hex';
-import { CURVES, deriveEcdh, type EcdhGroup, ecdhGroupCodes, ecdhGroupOf, generateEcdhKeyPair, validatePublicValue, x25519SmallOrderPoints } from './ecdh';
+import {
+  CURVES,
+  deriveEcdh,
+  type EcdhGroup,
+  ecdhGroupCodes,
+  ecdhGroupOf,
+  generateEcdhKeyPair,
+  validatePublicValue,
+  x25519SmallOrderPoints,
+} from './ecdh';
 import { nodeProvider } from './provider';
 import { PROVIDERS } from './testing/providers';
 
@@ -40,15 +49,18 @@ describe.each(PROVIDERS)('ECDH (%s)', (_name, make) => {
     );
   });
 
-  test.each(['secp256r1', 'secp384r1'] as const)('%s derivation agrees with node:crypto ECDH on the same private key', async (g) => {
-    const a = await generateEcdhKeyPair(p, g);
-    const b = await generateEcdhKeyPair(p, g);
-    const ref = createECDH(g === 'secp256r1' ? 'prime256v1' : 'secp384r1');
-    ref.setPrivateKey(Buffer.from(a.privateKey));
-    expect(toHex(ref.getPublicKey())).toBe(toHex(a.publicKey));
-    const r = await deriveEcdh(p, g, a.privateKey, b.publicKey);
-    expect(r.ok && toHex(r.value)).toBe(toHex(ref.computeSecret(Buffer.from(b.publicKey))));
-  });
+  test.each(['secp256r1', 'secp384r1'] as const)(
+    '%s derivation agrees with node:crypto ECDH on the same private key',
+    async (g) => {
+      const a = await generateEcdhKeyPair(p, g);
+      const b = await generateEcdhKeyPair(p, g);
+      const ref = createECDH(g === 'secp256r1' ? 'prime256v1' : 'secp384r1');
+      ref.setPrivateKey(Buffer.from(a.privateKey));
+      expect(toHex(ref.getPublicKey())).toBe(toHex(a.publicKey));
+      const r = await deriveEcdh(p, g, a.privateKey, b.publicKey);
+      expect(r.ok && toHex(r.value)).toBe(toHex(ref.computeSecret(Buffer.from(b.publicKey))));
+    },
+  );
 
   test('the curve constants hold for generated points (y^2 = x^3 + ax + b)', async () => {
     for (const g of ['secp256r1', 'secp384r1'] as const) {
@@ -94,8 +106,13 @@ describe.each(PROVIDERS)('ECDH (%s)', (_name, make) => {
 
   test('X25519: wrong lengths and small-order points are rejected', async () => {
     const mine = await generateEcdhKeyPair(p, 'x25519');
-    for (const n of [0, 31, 33, 65]) expect(await deriveEcdh(p, 'x25519', mine.privateKey, new Uint8Array(n).fill(9))).toMatchObject({ ok: false, reason: 'wrong_length' });
-    for (const pt of x25519SmallOrderPoints()) expect(await deriveEcdh(p, 'x25519', mine.privateKey, pt)).toMatchObject({ ok: false, reason: 'zero_shared_secret' });
+    for (const n of [0, 31, 33, 65])
+      expect(await deriveEcdh(p, 'x25519', mine.privateKey, new Uint8Array(n).fill(9))).toMatchObject({
+        ok: false,
+        reason: 'wrong_length',
+      });
+    for (const pt of x25519SmallOrderPoints())
+      expect(await deriveEcdh(p, 'x25519', mine.privateKey, pt)).toMatchObject({ ok: false, reason: 'zero_shared_secret' });
   });
 
   test('RFC 7748 §6.1 X25519 Diffie-Hellman known answer', async () => {
@@ -107,7 +124,10 @@ describe.each(PROVIDERS)('ECDH (%s)', (_name, make) => {
 
   test('a wrong-size private key is a typed failure', async () => {
     const b = await generateEcdhKeyPair(p, 'secp256r1');
-    expect(await deriveEcdh(p, 'secp256r1', new Uint8Array(31), b.publicKey)).toMatchObject({ ok: false, reason: 'bad_private_key' });
+    expect(await deriveEcdh(p, 'secp256r1', new Uint8Array(31), b.publicKey)).toMatchObject({
+      ok: false,
+      reason: 'bad_private_key',
+    });
   });
 });
 

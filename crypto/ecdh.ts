@@ -77,7 +77,8 @@ export function publicValueLength(g: EcdhGroup): number {
 
 /** Validate a peer's public value as carried in TLS (RFC 8446 §4.2.8.2, RFC 8422 §5.4). */
 export function validatePublicValue(g: EcdhGroup, pub: Uint8Array): Check<PointError> {
-  if (g === 'x25519') return pub.length === 32 ? { ok: true } : fail('wrong_length', `X25519 public value must be 32 bytes, got ${pub.length}`);
+  if (g === 'x25519')
+    return pub.length === 32 ? { ok: true } : fail('wrong_length', `X25519 public value must be 32 bytes, got ${pub.length}`);
   const c = CURVES[g];
   if (pub.length === 1 && pub[0] === 0) return fail('identity', 'point at infinity');
   if (pub.length !== 1 + 2 * c.size) return fail('wrong_length', `expected ${1 + 2 * c.size} bytes, got ${pub.length}`);
@@ -128,7 +129,12 @@ async function importPrivate(p: CryptoProvider, g: EcdhGroup, priv: Uint8Array):
  * Shared secret from our private key bytes and the peer's public value, after
  * our own validation. EC: the x coordinate (field size); X25519: 32 bytes.
  */
-export async function deriveEcdh(p: CryptoProvider, g: EcdhGroup, privateKey: Uint8Array, peerPublic: Uint8Array): Promise<Result<Uint8Array, EcdhError>> {
+export async function deriveEcdh(
+  p: CryptoProvider,
+  g: EcdhGroup,
+  privateKey: Uint8Array,
+  peerPublic: Uint8Array,
+): Promise<Result<Uint8Array, EcdhError>> {
   const v = validatePublicValue(g, peerPublic);
   if (!v.ok) return v;
   const size = g === 'x25519' ? 32 : CURVES[g].size;
@@ -142,14 +148,17 @@ export async function deriveEcdh(p: CryptoProvider, g: EcdhGroup, privateKey: Ui
   let bits: Uint8Array;
   try {
     const pub = await p.subtle.importKey('raw', buf(peerPublic), algorithmOf(g), false, []);
-    bits = new Uint8Array(await p.subtle.deriveBits({ name: g === 'x25519' ? 'X25519' : 'ECDH', public: pub } as EcdhKeyDeriveParams, priv, size * 8));
+    bits = new Uint8Array(
+      await p.subtle.deriveBits({ name: g === 'x25519' ? 'X25519' : 'ECDH', public: pub } as EcdhKeyDeriveParams, priv, size * 8),
+    );
   } catch (e) {
     // Both providers (Node 20 webcrypto, @peculiar/webcrypto) throw on an
     // all-zero X25519 result themselves; our own all-zero check below stays.
     if (g === 'x25519') return fail('zero_shared_secret', `provider refused: ${e instanceof Error ? e.message : String(e)}`);
     return fail('provider_error', e instanceof Error ? e.message : String(e));
   }
-  if (g === 'x25519' && bits.every((x) => x === 0)) return fail('zero_shared_secret', 'X25519 result is all zero (small-order peer point)');
+  if (g === 'x25519' && bits.every((x) => x === 0))
+    return fail('zero_shared_secret', 'X25519 result is all zero (small-order peer point)');
   return { ok: true, value: bits };
 }
 

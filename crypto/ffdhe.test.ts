@@ -1,7 +1,15 @@
 import { checkPrimeSync } from 'node:crypto';
 import fc from 'fast-check';
 import { toHex } from '../wire/hex';
-import { deriveDh, dhPublicFromPrivate, ffdheGroupOf, ffdheParams, type FfdheGroup, generateDhKeyPair, validateDhPublic } from './ffdhe';
+import {
+  deriveDh,
+  dhPublicFromPrivate,
+  ffdheGroupOf,
+  ffdheParams,
+  type FfdheGroup,
+  generateDhKeyPair,
+  validateDhPublic,
+} from './ffdhe';
 import { PROVIDERS } from './testing/providers';
 
 const GROUPS: FfdheGroup[] = ['ffdhe2048', 'ffdhe3072'];

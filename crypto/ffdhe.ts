@@ -106,7 +106,13 @@ export type DhError = DhValueError | 'bad_private_key';
  * Z = Y^x mod p after checking Y. `format` 'tls12' strips leading zeros
  * (RFC 5246 §8.1.2); 'tls13' left-pads to the size of p (RFC 8446 §7.4.1).
  */
-export async function deriveDh(_p: CryptoProvider, group: FfdheGroup, privateKey: Uint8Array, peerPublic: Uint8Array, format: 'tls12' | 'tls13'): Promise<Result<Uint8Array, DhError>> {
+export async function deriveDh(
+  _p: CryptoProvider,
+  group: FfdheGroup,
+  privateKey: Uint8Array,
+  peerPublic: Uint8Array,
+  format: 'tls12' | 'tls13',
+): Promise<Result<Uint8Array, DhError>> {
   const v = validateDhPublic(group, peerPublic);
   if (!v.ok) return v;
   if (privateKey.length === 0 || big(privateKey) <= 1n) return fail('bad_private_key', 'private exponent must be > 1');

@@ -93,17 +93,29 @@ describe.each(PROVIDERS)('key derivation (%s)', (_name, make) => {
 
   test('PRF matches an independent HMAC computation for both hashes and any length', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ maxLength: 80 }), fc.integer({ min: 0, max: 150 }), fc.boolean(), async (secret, seed, n, sha384) => {
-        const out = await prf12(p, sha384 ? 'SHA-384' : 'SHA-256', secret, 'lbl', seed, n);
-        expect(toHex(out)).toBe(refPrf(sha384 ? 'sha384' : 'sha256', secret, 'lbl', seed, n));
-      }),
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 64 }),
+        fc.uint8Array({ maxLength: 80 }),
+        fc.integer({ min: 0, max: 150 }),
+        fc.boolean(),
+        async (secret, seed, n, sha384) => {
+          const out = await prf12(p, sha384 ? 'SHA-384' : 'SHA-256', secret, 'lbl', seed, n);
+          expect(toHex(out)).toBe(refPrf(sha384 ? 'sha384' : 'sha256', secret, 'lbl', seed, n));
+        },
+      ),
       { numRuns: 25 },
     );
   });
 
   test('HKDF-Expand agrees with node hkdf for random inputs and both hashes', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ maxLength: 40 }), fc.integer({ min: 1, max: 200 }), fc.boolean(), async (ikm, salt, info, L, sha384) => {
+      fc.asyncProperty(
+        fc.uint8Array({ minLength: 1, maxLength: 64 }),
+        fc.uint8Array({ maxLength: 64 }),
+        fc.uint8Array({ maxLength: 40 }),
+        fc.integer({ min: 1, max: 200 }),
+        fc.boolean(),
+        async (ikm, salt, info, L, sha384) => {
           const h = sha384 ? 'SHA-384' : 'SHA-256';
           const prk = await hkdfExtract(p, h, salt, ikm);
           const okm = await hkdfExpand(p, h, prk, info, L);
@@ -116,19 +128,28 @@ describe.each(PROVIDERS)('key derivation (%s)', (_name, make) => {
 
   test('digest and HMAC agree with node:crypto', async () => {
     const data = fromHex('00010203ff');
-    for (const [h, n] of [['SHA-1', 'sha1'], ['SHA-256', 'sha256'], ['SHA-384', 'sha384'], ['SHA-512', 'sha512']] as const) {
+    for (const [h, n] of [
+      ['SHA-1', 'sha1'],
+      ['SHA-256', 'sha256'],
+      ['SHA-384', 'sha384'],
+      ['SHA-512', 'sha512'],
+    ] as const) {
       expect(toHex(await digest(p, h, data))).toBe(createHash(n).update(data).digest('hex'));
       expect(toHex(await hmac(p, h, data, data))).toBe(createHmac(n, data).update(data).digest('hex'));
       expect(toHex(await hmac(p, h, new Uint8Array(0), data))).toBe(createHmac(n, Buffer.alloc(0)).update(data).digest('hex'));
     }
-    expect(toHex(await transcriptHash(p, 'SHA-256', [fromHex('0100'), fromHex('02')]))).toBe(createHash('sha256').update(fromHex('010002')).digest('hex'));
+    expect(toHex(await transcriptHash(p, 'SHA-256', [fromHex('0100'), fromHex('02')]))).toBe(
+      createHash('sha256').update(fromHex('010002')).digest('hex'),
+    );
   });
 
   test('HkdfLabel layout and Derive-Secret definition', async () => {
     expect(toHex(hkdfLabel('key', new Uint8Array(0), 16))).toBe(`0010${'09'}${Buffer.from('tls13 key').toString('hex')}00`);
     const secret = bytes(32, 1);
     const th = await digest(p, 'SHA-256', fromHex('01'));
-    expect(await deriveSecret(p, 'SHA-256', secret, 'c hs traffic', th)).toEqual(await hkdfExpandLabel(p, 'SHA-256', secret, 'c hs traffic', th, 32));
+    expect(await deriveSecret(p, 'SHA-256', secret, 'c hs traffic', th)).toEqual(
+      await hkdfExpandLabel(p, 'SHA-256', secret, 'c hs traffic', th, 32),
+    );
   });
 
   test('master secret, extended master secret, key block and Finished (TLS 1.2) match the PRF definitions', async () => {
@@ -173,8 +194,18 @@ describe.each(PROVIDERS)('key derivation (%s)', (_name, make) => {
     const early = createHmac('sha256', zeros).update(psk).digest();
     const expandRef = (secret: Uint8Array, label: string, ctx: Uint8Array, n: number): Buffer => {
       // single-block HKDF-Expand (n <= 32), written out independently
-      const info = Buffer.concat([Buffer.from([0, n]), Buffer.from([6 + label.length]), Buffer.from(`tls13 ${label}`), Buffer.from([ctx.length]), Buffer.from(ctx)]);
-      return createHmac('sha256', secret).update(info).update(Buffer.from([1])).digest().subarray(0, n);
+      const info = Buffer.concat([
+        Buffer.from([0, n]),
+        Buffer.from([6 + label.length]),
+        Buffer.from(`tls13 ${label}`),
+        Buffer.from([ctx.length]),
+        Buffer.from(ctx),
+      ]);
+      return createHmac('sha256', secret)
+        .update(info)
+        .update(Buffer.from([1]))
+        .digest()
+        .subarray(0, n);
     };
     const bk = expandRef(early, 'res binder', emptyH, 32);
     expect(toHex(await binderKey(p, h, psk, 'resumption'))).toBe(bk.toString('hex'));
@@ -185,12 +216,20 @@ describe.each(PROVIDERS)('key derivation (%s)', (_name, make) => {
     const fk = expandRef(bk, 'finished', new Uint8Array(0), 32);
     expect(toHex(await pskBinder(p, h, bk, partial))).toBe(createHmac('sha256', fk).update(partial).digest('hex'));
     const rms = bytes(32, 0x77);
-    expect(toHex(await resumptionPsk(p, h, rms, fromHex('0001')))).toBe(expandRef(rms, 'resumption', fromHex('0001'), 32).toString('hex'));
+    expect(toHex(await resumptionPsk(p, h, rms, fromHex('0001')))).toBe(
+      expandRef(rms, 'resumption', fromHex('0001'), 32).toString('hex'),
+    );
     expect(toHex(await nextTrafficSecret(p, h, rms))).toBe(expandRef(rms, 'traffic upd', new Uint8Array(0), 32).toString('hex'));
     const ems = bytes(32, 0x22);
     const ctx = fromHex('abcdef');
     const inner = expandRef(ems, 'EXPORTER-test', emptyH, 32);
-    expect(toHex(await exporter13(p, h, ems, 'EXPORTER-test', ctx, 20))).toBe(expandRef(inner, 'exporter', createHash('sha256').update(ctx).digest(), 20).toString('hex'));
-    expect(toHex(await finished13(p, h, rms, partial))).toBe(createHmac('sha256', expandRef(rms, 'finished', new Uint8Array(0), 32)).update(partial).digest('hex'));
+    expect(toHex(await exporter13(p, h, ems, 'EXPORTER-test', ctx, 20))).toBe(
+      expandRef(inner, 'exporter', createHash('sha256').update(ctx).digest(), 20).toString('hex'),
+    );
+    expect(toHex(await finished13(p, h, rms, partial))).toBe(
+      createHmac('sha256', expandRef(rms, 'finished', new Uint8Array(0), 32))
+        .update(partial)
+        .digest('hex'),
+    );
   });
 });

@@ -7,7 +7,11 @@ const CR = 'aa'.repeat(32);
 
 describe('NSS key log', () => {
   test('parses the shared key logs (TLS 1.2 and 1.3)', () => {
-    for (const f of ['captures/openssl-t13-mutual', 'captures/openssl-t12-ecdhe-rsa-aes256-sha384-mutual', 'vectors/rfc8448-section3']) {
+    for (const f of [
+      'captures/openssl-t13-mutual',
+      'captures/openssl-t12-ecdhe-rsa-aes256-sha384-mutual',
+      'vectors/rfc8448-section3',
+    ]) {
       const text = readFileSync(`/work/shared/${f}/keylog.txt`, 'utf8');
       const entries = parseKeyLog(text);
       expect(entries.length).toBeGreaterThan(0);
@@ -54,7 +58,9 @@ describe('NSS key log', () => {
         fc.subarray([...KEYLOG_LABELS]),
         fc.constantFrom(32, 48),
         (cr, labels, n) => {
-          const secrets = Object.fromEntries(labels.map((l, i) => [l, new Uint8Array(l === 'CLIENT_RANDOM' ? 48 : n).fill(i + 1)]));
+          const secrets = Object.fromEntries(
+            labels.map((l, i) => [l, new Uint8Array(l === 'CLIENT_RANDOM' ? 48 : n).fill(i + 1)]),
+          );
           const entries = keyLogEntries(cr, secrets);
           const text = formatKeyLog(entries);
           expect(text.split('\n').filter(Boolean).length).toBe(labels.length);

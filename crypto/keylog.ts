@@ -51,7 +51,8 @@ export function parseKeyLog(text: string, opts: { ignoreUnknownLabels?: boolean 
       throw new KeyLogError(i + 1, `unknown label ${JSON.stringify(label)}`);
     }
     if (cr.length !== 64 || !HEX.test(cr)) throw new KeyLogError(i + 1, 'client random must be 32 bytes of hex');
-    if (secret.length === 0 || secret.length % 2 !== 0 || !HEX.test(secret)) throw new KeyLogError(i + 1, 'secret must be hex with an even number of digits');
+    if (secret.length === 0 || secret.length % 2 !== 0 || !HEX.test(secret))
+      throw new KeyLogError(i + 1, 'secret must be hex with an even number of digits');
     const len = secret.length / 2;
     if (label === 'CLIENT_RANDOM' ? len !== 48 : len !== 32 && len !== 48 && len !== 64)
       throw new KeyLogError(i + 1, `${label} secret has unexpected length ${len}`);

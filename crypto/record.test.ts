@@ -13,10 +13,22 @@ const MODES: Array<[string, ProtectionParams]> = [
   ['TLS 1.2 AES-128-GCM', { version: 'tls12', cipher: 'AES_128_GCM', key: k(16, 1), fixedIv: k(4, 2) }],
   ['TLS 1.2 AES-256-GCM', { version: 'tls12', cipher: 'AES_256_GCM', key: k(32, 3), fixedIv: k(4, 4) }],
   ['TLS 1.2 ChaCha20-Poly1305', { version: 'tls12', cipher: 'CHACHA20_POLY1305', key: k(32, 5), fixedIv: k(12, 6) }],
-  ['TLS 1.2 AES-128-CBC HMAC-SHA1 MtE', { version: 'tls12', cipher: 'AES_128_CBC', key: k(16, 7), macKey: k(20, 8), mac: 'SHA-1', encryptThenMac: false }],
-  ['TLS 1.2 AES-256-CBC HMAC-SHA384 MtE', { version: 'tls12', cipher: 'AES_256_CBC', key: k(32, 9), macKey: k(48, 10), mac: 'SHA-384', encryptThenMac: false }],
-  ['TLS 1.2 AES-128-CBC HMAC-SHA256 EtM', { version: 'tls12', cipher: 'AES_128_CBC', key: k(16, 11), macKey: k(32, 12), mac: 'SHA-256', encryptThenMac: true }],
-  ['TLS 1.2 AES-256-CBC HMAC-SHA384 EtM', { version: 'tls12', cipher: 'AES_256_CBC', key: k(32, 13), macKey: k(48, 14), mac: 'SHA-384', encryptThenMac: true }],
+  [
+    'TLS 1.2 AES-128-CBC HMAC-SHA1 MtE',
+    { version: 'tls12', cipher: 'AES_128_CBC', key: k(16, 7), macKey: k(20, 8), mac: 'SHA-1', encryptThenMac: false },
+  ],
+  [
+    'TLS 1.2 AES-256-CBC HMAC-SHA384 MtE',
+    { version: 'tls12', cipher: 'AES_256_CBC', key: k(32, 9), macKey: k(48, 10), mac: 'SHA-384', encryptThenMac: false },
+  ],
+  [
+    'TLS 1.2 AES-128-CBC HMAC-SHA256 EtM',
+    { version: 'tls12', cipher: 'AES_128_CBC', key: k(16, 11), macKey: k(32, 12), mac: 'SHA-256', encryptThenMac: true },
+  ],
+  [
+    'TLS 1.2 AES-256-CBC HMAC-SHA384 EtM',
+    { version: 'tls12', cipher: 'AES_256_CBC', key: k(32, 13), macKey: k(48, 14), mac: 'SHA-384', encryptThenMac: true },
+  ],
   ['TLS 1.3 AES-128-GCM', { version: 'tls13', cipher: 'AES_128_GCM', key: k(16, 15), iv: k(12, 16) }],
   ['TLS 1.3 AES-256-GCM', { version: 'tls13', cipher: 'AES_256_GCM', key: k(32, 17), iv: k(12, 18) }],
   ['TLS 1.3 ChaCha20-Poly1305', { version: 'tls13', cipher: 'CHACHA20_POLY1305', key: k(32, 19), iv: k(12, 20) }],
@@ -44,7 +56,8 @@ describe.each(PROVIDERS)('record protection (%s)', (_name, make) => {
         fc.nat(),
         async (content, seq, type, padding, bit) => {
           const r = await mine.protect(seq, type, 0x0303, content, { padding, extraPaddingBlocks: padding % 3 });
-          for (const q of [mine, theirs]) expect(await q.unprotect(seq, r.type, r.version, r.fragment)).toEqual({ ok: true, type, content });
+          for (const q of [mine, theirs])
+            expect(await q.unprotect(seq, r.type, r.version, r.fragment)).toEqual({ ok: true, type, content });
           const bad = r.fragment.slice();
           const i = bit % (bad.length * 8);
           bad[i >> 3]! ^= 1 << (i & 7);
@@ -61,7 +74,10 @@ describe.each(PROVIDERS)('record protection (%s)', (_name, make) => {
 
   test.each(MODES)('%s: truncated and oversized records are typed failures', async (_m, params) => {
     const prot = await createRecordProtection(p, params);
-    expect(await prot.unprotect(0n, 23, 0x0303, new Uint8Array((1 << 14) + 2049))).toMatchObject({ ok: false, reason: 'record_overflow' });
+    expect(await prot.unprotect(0n, 23, 0x0303, new Uint8Array((1 << 14) + 2049))).toMatchObject({
+      ok: false,
+      reason: 'record_overflow',
+    });
     for (const n of [0, 1, 15, 16]) {
       const r = await prot.unprotect(0n, 23, 0x0303, new Uint8Array(n));
       expect(r.ok).toBe(false);
@@ -101,7 +117,9 @@ describe.each(PROVIDERS)('record protection (%s)', (_name, make) => {
     const iv = k(16, 50);
     const content = Buffer.from('abc');
     const r = await prot.protect(1n, 23, 0x0303, content, { iv });
-    const mac = createHmac('sha1', params.macKey).update(concatBytes([u64(1n), Uint8Array.of(23, 3, 3, 0, 3), content])).digest();
+    const mac = createHmac('sha1', params.macKey)
+      .update(concatBytes([u64(1n), Uint8Array.of(23, 3, 3, 0, 3), content]))
+      .digest();
     const padLen = 16 - ((3 + 20 + 1) % 16);
     const plain = Buffer.concat([content, mac, Buffer.alloc(padLen + 1, padLen)]);
     const c = createCipheriv('aes-128-cbc', params.key, iv).setAutoPadding(false);
@@ -131,12 +149,22 @@ describe.each(PROVIDERS)('record protection (%s)', (_name, make) => {
       for (const how of ['one_wrong', 'too_long'] as const) {
         if (cp.encryptThenMac) {
           const ivct = enc(Buffer.concat([content, badPad(content.length, how)]));
-          const mac = createHmac(h, cp.macKey).update(concatBytes([u64(0n), Uint8Array.of(23, 3, 3, ivct.length >> 8, ivct.length & 0xff), ivct])).digest();
-          expect(await prot.unprotect(0n, 23, 0x0303, Buffer.concat([ivct, mac]))).toMatchObject({ ok: false, reason: 'bad_padding' });
+          const mac = createHmac(h, cp.macKey)
+            .update(concatBytes([u64(0n), Uint8Array.of(23, 3, 3, ivct.length >> 8, ivct.length & 0xff), ivct]))
+            .digest();
+          expect(await prot.unprotect(0n, 23, 0x0303, Buffer.concat([ivct, mac]))).toMatchObject({
+            ok: false,
+            reason: 'bad_padding',
+          });
         } else {
-          const mac = createHmac(h, cp.macKey).update(concatBytes([u64(0n), Uint8Array.of(23, 3, 3, 0, content.length), content])).digest();
+          const mac = createHmac(h, cp.macKey)
+            .update(concatBytes([u64(0n), Uint8Array.of(23, 3, 3, 0, content.length), content]))
+            .digest();
           const body = Buffer.concat([content, mac]);
-          expect(await prot.unprotect(0n, 23, 0x0303, enc(Buffer.concat([body, badPad(body.length, how)])))).toMatchObject({ ok: false, reason: 'bad_padding' });
+          expect(await prot.unprotect(0n, 23, 0x0303, enc(Buffer.concat([body, badPad(body.length, how)])))).toMatchObject({
+            ok: false,
+            reason: 'bad_padding',
+          });
         }
       }
     }
@@ -161,7 +189,8 @@ describe.each(PROVIDERS)('record protection (%s)', (_name, make) => {
     expect(writer.sequence).toBe(3n);
     expect(await reader.open(23, 0x0303, recs[1]!.fragment)).toMatchObject({ ok: false, reason: 'bad_record_mac' });
     expect(reader.sequence).toBe(0n);
-    for (let i = 0; i < 3; i++) expect(await reader.open(23, 0x0303, recs[i]!.fragment)).toEqual({ ok: true, type: 23, content: Uint8Array.of(i) });
+    for (let i = 0; i < 3; i++)
+      expect(await reader.open(23, 0x0303, recs[i]!.fragment)).toEqual({ ok: true, type: 23, content: Uint8Array.of(i) });
     expect(reader.sequence).toBe(3n);
   });
 
@@ -169,9 +198,21 @@ describe.each(PROVIDERS)('record protection (%s)', (_name, make) => {
     const suite = cipherSuites.get(0xc028)!;
     const kb = await keyBlock(p, suite, k(48, 1), k(32, 2), k(32, 3));
     const cp = tls12Params(suite, kb, 'client', true);
-    expect(cp).toMatchObject({ cipher: 'AES_256_CBC', mac: 'SHA-384', encryptThenMac: true, key: kb.clientKey, macKey: kb.clientMacKey });
-    expect(tls12Params(cipherSuites.get(0xc02f)!, { ...kb, serverIv: k(4, 1) }, 'server')).toMatchObject({ cipher: 'AES_128_GCM', fixedIv: k(4, 1) });
-    expect(tls13Params(cipherSuites.get(0x1303)!, { key: k(32, 1), iv: k(12, 1) })).toMatchObject({ version: 'tls13', cipher: 'CHACHA20_POLY1305' });
+    expect(cp).toMatchObject({
+      cipher: 'AES_256_CBC',
+      mac: 'SHA-384',
+      encryptThenMac: true,
+      key: kb.clientKey,
+      macKey: kb.clientMacKey,
+    });
+    expect(tls12Params(cipherSuites.get(0xc02f)!, { ...kb, serverIv: k(4, 1) }, 'server')).toMatchObject({
+      cipher: 'AES_128_GCM',
+      fixedIv: k(4, 1),
+    });
+    expect(tls13Params(cipherSuites.get(0x1303)!, { key: k(32, 1), iv: k(12, 1) })).toMatchObject({
+      version: 'tls13',
+      cipher: 'CHACHA20_POLY1305',
+    });
     expect(() => tls12Params(cipherSuites.get(0x000a)!, kb, 'client')).toThrow();
   });
 });

@@ -26,13 +26,28 @@ export type AeadCipher = 'AES_128_GCM' | 'AES_256_GCM' | 'CHACHA20_POLY1305';
 export type CbcCipher = 'AES_128_CBC' | 'AES_256_CBC';
 
 export type ProtectionParams =
-  | { version: 'tls12'; cipher: AeadCipher; key: Uint8Array; /** 4 bytes (GCM) or 12 (ChaCha20). */ fixedIv: Uint8Array }
-  | { version: 'tls12'; cipher: CbcCipher; key: Uint8Array; macKey: Uint8Array; mac: 'SHA-1' | 'SHA-256' | 'SHA-384'; encryptThenMac: boolean }
-  | { version: 'tls13'; cipher: AeadCipher; key: Uint8Array; /** 12 bytes. */ iv: Uint8Array };
+  | { version: 'tls12'; cipher: AeadCipher; key: Uint8Array /** 4 bytes (GCM) or 12 (ChaCha20). */; fixedIv: Uint8Array }
+  | {
+      version: 'tls12';
+      cipher: CbcCipher;
+      key: Uint8Array;
+      macKey: Uint8Array;
+      mac: 'SHA-1' | 'SHA-256' | 'SHA-384';
+      encryptThenMac: boolean;
+    }
+  | { version: 'tls13'; cipher: AeadCipher; key: Uint8Array /** 12 bytes. */; iv: Uint8Array };
 
-export type UnprotectError = 'bad_record_mac' | 'bad_padding' | 'too_short' | 'bad_length' | 'no_content_type' | 'record_overflow';
+export type UnprotectError =
+  | 'bad_record_mac'
+  | 'bad_padding'
+  | 'too_short'
+  | 'bad_length'
+  | 'no_content_type'
+  | 'record_overflow';
 
-export type UnprotectResult = { ok: true; type: number; content: Uint8Array } | { ok: false; reason: UnprotectError; detail?: string };
+export type UnprotectResult =
+  | { ok: true; type: number; content: Uint8Array }
+  | { ok: false; reason: UnprotectError; detail?: string };
 
 export interface ProtectOptions {
   /** TLS 1.3: number of zero padding bytes after the content type. */
@@ -120,12 +135,16 @@ async function makeAead(p: CryptoProvider, cipher: AeadCipher, key: Uint8Array):
   const ck = await p.subtle.importKey('raw', buf(key), { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
   return {
     async seal(nonce, aad, plaintext) {
-      return new Uint8Array(await p.subtle.encrypt({ name: 'AES-GCM', iv: buf(nonce), additionalData: buf(aad), tagLength: 128 }, ck, buf(plaintext)));
+      return new Uint8Array(
+        await p.subtle.encrypt({ name: 'AES-GCM', iv: buf(nonce), additionalData: buf(aad), tagLength: 128 }, ck, buf(plaintext)),
+      );
     },
     async open(nonce, aad, ct) {
       if (ct.length < TAG) return undefined;
       try {
-        return new Uint8Array(await p.subtle.decrypt({ name: 'AES-GCM', iv: buf(nonce), additionalData: buf(aad), tagLength: 128 }, ck, buf(ct)));
+        return new Uint8Array(
+          await p.subtle.decrypt({ name: 'AES-GCM', iv: buf(nonce), additionalData: buf(aad), tagLength: 128 }, ck, buf(ct)),
+        );
       } catch {
         return undefined;
       }
@@ -145,7 +164,8 @@ const PKCS7_FULL_BLOCK = new Uint8Array(16).fill(16);
 async function makeRawCbc(p: CryptoProvider, key: Uint8Array): Promise<RawCbc> {
   if (key.length !== 16 && key.length !== 32) throw new RangeError(`AES-CBC key must be 16 or 32 bytes, got ${key.length}`);
   const ck = await p.subtle.importKey('raw', buf(key), { name: 'AES-CBC' }, false, ['encrypt', 'decrypt']);
-  const enc = async (iv: Uint8Array, data: Uint8Array) => new Uint8Array(await p.subtle.encrypt({ name: 'AES-CBC', iv: buf(iv) }, ck, buf(data)));
+  const enc = async (iv: Uint8Array, data: Uint8Array) =>
+    new Uint8Array(await p.subtle.encrypt({ name: 'AES-CBC', iv: buf(iv) }, ck, buf(data)));
   return {
     async encrypt(iv, data) {
       // WebCrypto appends a full PKCS#7 block to aligned input: drop it.
@@ -180,14 +200,16 @@ function tls13Aead(params: Extract<ProtectionParams, { version: 'tls13' }>, aead
     },
     async unprotect(seq, type, version, fragment) {
       if (fragment.length < TAG + 1) return { ok: false, reason: 'too_short', detail: `${fragment.length} bytes` };
-      if (fragment.length > MAX_PLAINTEXT + 256) return { ok: false, reason: 'record_overflow', detail: `${fragment.length} bytes` };
+      if (fragment.length > MAX_PLAINTEXT + 256)
+        return { ok: false, reason: 'record_overflow', detail: `${fragment.length} bytes` };
       const aad = concatBytes([Uint8Array.of(type), u16(version), u16(fragment.length)]);
       const inner = await aead.open(xorNonce(params.iv, seq), aad, fragment);
       if (!inner) return { ok: false, reason: 'bad_record_mac' };
       let i = inner.length - 1;
       while (i >= 0 && inner[i] === 0) i--;
       if (i < 0) return { ok: false, reason: 'no_content_type', detail: 'inner plaintext is all zeros' };
-      if (inner.length > MAX_PLAINTEXT + 1) return { ok: false, reason: 'record_overflow', detail: `inner plaintext ${inner.length} bytes` };
+      if (inner.length > MAX_PLAINTEXT + 1)
+        return { ok: false, reason: 'record_overflow', detail: `inner plaintext ${inner.length} bytes` };
       return { ok: true, type: inner[i]!, content: inner.slice(0, i) };
     },
   };
@@ -207,7 +229,8 @@ function tls12Aead(params: Extract<ProtectionParams, { version: 'tls12'; fixedIv
       return { type, version, fragment: concatBytes([explicit, ct]) };
     },
     async unprotect(seq, type, version, fragment) {
-      if (fragment.length > MAX_CIPHERTEXT_12) return { ok: false, reason: 'record_overflow', detail: `${fragment.length} bytes` };
+      if (fragment.length > MAX_CIPHERTEXT_12)
+        return { ok: false, reason: 'record_overflow', detail: `${fragment.length} bytes` };
       if (fragment.length < explicitLen + TAG) return { ok: false, reason: 'too_short', detail: `${fragment.length} bytes` };
       const explicit = fragment.subarray(0, explicitLen);
       const ct = fragment.subarray(explicitLen);
@@ -223,7 +246,8 @@ function tls12Aead(params: Extract<ProtectionParams, { version: 'tls12'; fixedIv
 function tls12Cbc(p: CryptoProvider, params: Extract<ProtectionParams, { macKey: Uint8Array }>, cbc: RawCbc): RecordProtection {
   const h: HashName = params.mac;
   const macLen = hashLength(h);
-  const mac = (seq: bigint, type: number, version: number, data: Uint8Array) => hmac(p, h, params.macKey, concatBytes([header12(seq, type, version, data.length), data]));
+  const mac = (seq: bigint, type: number, version: number, data: Uint8Array) =>
+    hmac(p, h, params.macKey, concatBytes([header12(seq, type, version, data.length), data]));
   const pad = (len: number, extraBlocks: number): Uint8Array => {
     const padLen = 15 - (len % 16) + 16 * extraBlocks;
     if (padLen > 255) throw new RangeError('padding too long');
@@ -252,11 +276,13 @@ function tls12Cbc(p: CryptoProvider, params: Extract<ProtectionParams, { macKey:
       return { type, version, fragment: concatBytes([iv, ct]) };
     },
     async unprotect(seq, type, version, fragment) {
-      if (fragment.length > MAX_CIPHERTEXT_12) return { ok: false, reason: 'record_overflow', detail: `${fragment.length} bytes` };
+      if (fragment.length > MAX_CIPHERTEXT_12)
+        return { ok: false, reason: 'record_overflow', detail: `${fragment.length} bytes` };
       if (params.encryptThenMac) {
         if (fragment.length < 16 + 16 + macLen) return { ok: false, reason: 'too_short', detail: `${fragment.length} bytes` };
         const body = fragment.subarray(0, fragment.length - macLen);
-        if ((body.length - 16) % 16 !== 0) return { ok: false, reason: 'bad_length', detail: 'ciphertext not a multiple of the block size' };
+        if ((body.length - 16) % 16 !== 0)
+          return { ok: false, reason: 'bad_length', detail: 'ciphertext not a multiple of the block size' };
         const expected = await mac(seq, type, version, body);
         if (!bytesEqual(expected, fragment.subarray(fragment.length - macLen))) return { ok: false, reason: 'bad_record_mac' };
         const pt = await cbc.decrypt(body.subarray(0, 16), body.subarray(16));
@@ -265,8 +291,10 @@ function tls12Cbc(p: CryptoProvider, params: Extract<ProtectionParams, { macKey:
         if (n > MAX_PLAINTEXT) return { ok: false, reason: 'record_overflow', detail: `${n} bytes` };
         return { ok: true, type, content: pt.slice(0, n) };
       }
-      if (fragment.length < 16 + Math.ceil((macLen + 1) / 16) * 16) return { ok: false, reason: 'too_short', detail: `${fragment.length} bytes` };
-      if (fragment.length % 16 !== 0) return { ok: false, reason: 'bad_length', detail: 'ciphertext not a multiple of the block size' };
+      if (fragment.length < 16 + Math.ceil((macLen + 1) / 16) * 16)
+        return { ok: false, reason: 'too_short', detail: `${fragment.length} bytes` };
+      if (fragment.length % 16 !== 0)
+        return { ok: false, reason: 'bad_length', detail: 'ciphertext not a multiple of the block size' };
       const pt = await cbc.decrypt(fragment.subarray(0, 16), fragment.subarray(16));
       const n = unpad(pt, macLen);
       if (n === undefined) return { ok: false, reason: 'bad_padding' };
@@ -287,7 +315,12 @@ function macHashOf(suite: CipherSuiteInfo): 'SHA-1' | 'SHA-256' | 'SHA-384' {
 }
 
 /** Parameters of one TLS 1.2 direction ('client' = client_write keys) from the key block. */
-export function tls12Params(suite: CipherSuiteInfo, kb: KeyBlock, writer: 'client' | 'server', encryptThenMac = false): ProtectionParams {
+export function tls12Params(
+  suite: CipherSuiteInfo,
+  kb: KeyBlock,
+  writer: 'client' | 'server',
+  encryptThenMac = false,
+): ProtectionParams {
   const key = writer === 'client' ? kb.clientKey : kb.serverKey;
   switch (suite.cipher) {
     case 'AES_128_GCM':
@@ -296,7 +329,14 @@ export function tls12Params(suite: CipherSuiteInfo, kb: KeyBlock, writer: 'clien
       return { version: 'tls12', cipher: suite.cipher, key, fixedIv: writer === 'client' ? kb.clientIv : kb.serverIv };
     case 'AES_128_CBC':
     case 'AES_256_CBC':
-      return { version: 'tls12', cipher: suite.cipher, key, macKey: writer === 'client' ? kb.clientMacKey : kb.serverMacKey, mac: macHashOf(suite), encryptThenMac };
+      return {
+        version: 'tls12',
+        cipher: suite.cipher,
+        key,
+        macKey: writer === 'client' ? kb.clientMacKey : kb.serverMacKey,
+        mac: macHashOf(suite),
+        encryptThenMac,
+      };
     default:
       throw new Error(`record protection not implemented for ${suite.name}`);
   }
@@ -304,7 +344,8 @@ export function tls12Params(suite: CipherSuiteInfo, kb: KeyBlock, writer: 'clien
 
 /** Parameters of one TLS 1.3 direction from its traffic keys. */
 export function tls13Params(suite: CipherSuiteInfo, keys: TrafficKeys): ProtectionParams {
-  if (suite.cipher !== 'AES_128_GCM' && suite.cipher !== 'AES_256_GCM' && suite.cipher !== 'CHACHA20_POLY1305') throw new Error(`record protection not implemented for ${suite.name}`);
+  if (suite.cipher !== 'AES_128_GCM' && suite.cipher !== 'AES_256_GCM' && suite.cipher !== 'CHACHA20_POLY1305')
+    throw new Error(`record protection not implemented for ${suite.name}`);
   return { version: 'tls13', cipher: suite.cipher, key: keys.key, iv: keys.iv };
 }
 

@@ -46,13 +46,39 @@ describe.each(PROVIDERS)('RSA key transport (%s)', (_name, make) => {
       return await rsaEncryptRaw(p, SPKI, b);
     };
     const ps = (n: number) => new Uint8Array(n).fill(0x55);
-    expect(await decryptPremaster(p, PKCS8, await withBlock((b) => (b[1] = 1)), 0x0303)).toMatchObject({ ok: false, reason: 'bad_padding_header' });
-    expect(await decryptPremaster(p, PKCS8, await withBlock((b) => b.fill(0x55, 2)), 0x0303)).toMatchObject({ ok: false, reason: 'no_separator' });
-    expect(await decryptPremaster(p, PKCS8, await rsaEncryptRaw(p, SPKI, concatBytes([Uint8Array.of(0, 2), ps(5), Uint8Array.of(0), new Uint8Array(K - 8).fill(3)])), 0x0303)).toMatchObject({ ok: false, reason: 'short_padding' });
+    expect(await decryptPremaster(p, PKCS8, await withBlock((b) => (b[1] = 1)), 0x0303)).toMatchObject({
+      ok: false,
+      reason: 'bad_padding_header',
+    });
+    expect(await decryptPremaster(p, PKCS8, await withBlock((b) => b.fill(0x55, 2)), 0x0303)).toMatchObject({
+      ok: false,
+      reason: 'no_separator',
+    });
+    expect(
+      await decryptPremaster(
+        p,
+        PKCS8,
+        await rsaEncryptRaw(p, SPKI, concatBytes([Uint8Array.of(0, 2), ps(5), Uint8Array.of(0), new Uint8Array(K - 8).fill(3)])),
+        0x0303,
+      ),
+    ).toMatchObject({ ok: false, reason: 'short_padding' });
     const short = concatBytes([Uint8Array.of(0, 2), ps(K - 3 - 47), Uint8Array.of(0), pm.subarray(0, 47)]);
-    expect(await decryptPremaster(p, PKCS8, await rsaEncryptRaw(p, SPKI, short), 0x0303)).toMatchObject({ ok: false, reason: 'wrong_premaster_length' });
-    expect(await decryptPremaster(p, PKCS8, await encryptPremaster(p, SPKI, pm), 0x0302)).toMatchObject({ ok: false, reason: 'wrong_version', message: pm });
-    expect(await decryptPremaster(p, PKCS8, new Uint8Array(K - 1), 0x0303)).toMatchObject({ ok: false, reason: 'wrong_ciphertext_length' });
-    expect(await decryptPremaster(p, PKCS8, new Uint8Array(K).fill(0xff), 0x0303)).toMatchObject({ ok: false, reason: 'decrypt_error' });
+    expect(await decryptPremaster(p, PKCS8, await rsaEncryptRaw(p, SPKI, short), 0x0303)).toMatchObject({
+      ok: false,
+      reason: 'wrong_premaster_length',
+    });
+    expect(await decryptPremaster(p, PKCS8, await encryptPremaster(p, SPKI, pm), 0x0302)).toMatchObject({
+      ok: false,
+      reason: 'wrong_version',
+      message: pm,
+    });
+    expect(await decryptPremaster(p, PKCS8, new Uint8Array(K - 1), 0x0303)).toMatchObject({
+      ok: false,
+      reason: 'wrong_ciphertext_length',
+    });
+    expect(await decryptPremaster(p, PKCS8, new Uint8Array(K).fill(0xff), 0x0303)).toMatchObject({
+      ok: false,
+      reason: 'decrypt_error',
+    });
   });
 });

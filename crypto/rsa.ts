@@ -46,7 +46,14 @@ export async function encryptPremaster(p: CryptoProvider, spki: Uint8Array, prem
   return rsaEncryptRaw(p, spki, pkcs1v15Pad(p, premaster, modulusBytes(spki)));
 }
 
-export type PremasterError = 'wrong_ciphertext_length' | 'decrypt_error' | 'bad_padding_header' | 'no_separator' | 'short_padding' | 'wrong_premaster_length' | 'wrong_version';
+export type PremasterError =
+  | 'wrong_ciphertext_length'
+  | 'decrypt_error'
+  | 'bad_padding_header'
+  | 'no_separator'
+  | 'short_padding'
+  | 'wrong_premaster_length'
+  | 'wrong_version';
 
 export interface PremasterFailure {
   ok: false;
@@ -61,7 +68,12 @@ export interface PremasterFailure {
  * key (node:crypto raw RSA; `_p` unused): length == k, 00 02, >= 8 non-zero padding bytes, 00, 48-byte message,
  * first two bytes == expected client_version.
  */
-export async function decryptPremaster(_p: CryptoProvider, pkcs8: Uint8Array, ciphertext: Uint8Array, expectedVersion: number): Promise<Result<Uint8Array, PremasterError> | PremasterFailure> {
+export async function decryptPremaster(
+  _p: CryptoProvider,
+  pkcs8: Uint8Array,
+  ciphertext: Uint8Array,
+  expectedVersion: number,
+): Promise<Result<Uint8Array, PremasterError> | PremasterFailure> {
   const key = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
   const bits = key.asymmetricKeyDetails?.modulusLength;
   if (key.asymmetricKeyType !== 'rsa' || !bits) throw new Error('not an RSA private key');
@@ -86,6 +98,7 @@ export async function decryptPremaster(_p: CryptoProvider, pkcs8: Uint8Array, ci
   const message = em.slice(sep + 1);
   if (message.length !== 48) return { ok: false, reason: 'wrong_premaster_length', detail: `${message.length} bytes`, message };
   const v = (message[0]! << 8) | message[1]!;
-  if (v !== expectedVersion) return { ok: false, reason: 'wrong_version', detail: `0x${v.toString(16)} != 0x${expectedVersion.toString(16)}`, message };
+  if (v !== expectedVersion)
+    return { ok: false, reason: 'wrong_version', detail: `0x${v.toString(16)} != 0x${expectedVersion.toString(16)}`, message };
   return { ok: true, value: message };
 }

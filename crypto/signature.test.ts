@@ -7,12 +7,29 @@ import { SignatureScheme as S } from '../wire/registry';
 import { ecdsaDerToRaw, ecdsaRawToDer } from './der';
 import { digest } from './hash';
 import type { CryptoProvider } from './provider';
-import { certificateVerifyContent13, exportPkcs8, generateSigningKey, importSigningKey, type SigningKey, sign, supportedSchemes, verifySignature } from './signature';
+import {
+  certificateVerifyContent13,
+  exportPkcs8,
+  generateSigningKey,
+  importSigningKey,
+  type SigningKey,
+  sign,
+  supportedSchemes,
+  verifySignature,
+} from './signature';
 import { loadVectors } from './testing/data';
 import { messagesFromHex, parseCertificates, parseCertificateVerify, spkiOf } from './testing/messages';
 import { PROVIDERS } from './testing/providers';
 
-const RSA_SCHEMES = [S.rsa_pkcs1_sha1, S.rsa_pkcs1_sha256, S.rsa_pkcs1_sha384, S.rsa_pkcs1_sha512, S.rsa_pss_rsae_sha256, S.rsa_pss_rsae_sha384, S.rsa_pss_rsae_sha512];
+const RSA_SCHEMES = [
+  S.rsa_pkcs1_sha1,
+  S.rsa_pkcs1_sha256,
+  S.rsa_pkcs1_sha384,
+  S.rsa_pkcs1_sha512,
+  S.rsa_pss_rsae_sha256,
+  S.rsa_pss_rsae_sha384,
+  S.rsa_pss_rsae_sha512,
+];
 
 // RSA keys: one generated for this file, one fixed (the Illustrated TLS server key).
 const generatedRsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -23,7 +40,10 @@ const RSA_KEYS = [
   },
   (() => {
     const k = createPrivateKey(readFileSync('/work/shared/vectors/illustrated-tls13/keys/server.key'));
-    return { pkcs8: new Uint8Array(k.export({ type: 'pkcs8', format: 'der' })), spki: new Uint8Array(createPublicKey(k).export({ type: 'spki', format: 'der' })) };
+    return {
+      pkcs8: new Uint8Array(k.export({ type: 'pkcs8', format: 'der' })),
+      spki: new Uint8Array(createPublicKey(k).export({ type: 'spki', format: 'der' })),
+    };
   })(),
 ];
 
@@ -33,7 +53,8 @@ async function keysFor(p: CryptoProvider): Promise<SigningKey[]> {
     const k = RSA_KEYS[i % 2]!;
     keys.push(await importSigningKey(p, scheme, k.pkcs8, k.spki));
   }
-  for (const scheme of [S.ecdsa_secp256r1_sha256, S.ecdsa_secp384r1_sha384, S.ed25519]) keys.push(await generateSigningKey(p, scheme));
+  for (const scheme of [S.ecdsa_secp256r1_sha256, S.ecdsa_secp384r1_sha384, S.ed25519])
+    keys.push(await generateSigningKey(p, scheme));
   // ecdsa_sha1 with a P-256 key, re-bound from the P-256 key
   const p256 = keys.find((k) => k.scheme === S.ecdsa_secp256r1_sha256)!;
   keys.push(await importSigningKey(p, S.ecdsa_sha1, await exportPkcs8(p, p256), p256.spki));
@@ -64,7 +85,8 @@ describe.each(PROVIDERS)('signatures (%s)', (_name, make) => {
         fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), fc.nat(), fc.nat(), async (content, b1, b2) => {
           const sig = await sign(p, key, content);
           expect(await verifySignature(p, key.scheme, key.spki, content, sig, { version: 12 })).toEqual({ ok: true });
-          if (content.length > 0) expect((await verifySignature(p, key.scheme, key.spki, flipBit(content, b1), sig, { version: 12 })).ok).toBe(false);
+          if (content.length > 0)
+            expect((await verifySignature(p, key.scheme, key.spki, flipBit(content, b1), sig, { version: 12 })).ok).toBe(false);
           const r = await verifySignature(p, key.scheme, key.spki, content, flipBit(sig, b2), { version: 12 });
           expect(r.ok).toBe(false);
           if (!r.ok) expect(['bad_signature', 'bad_encoding']).toContain(r.reason);
@@ -79,7 +101,8 @@ describe.each(PROVIDERS)('signatures (%s)', (_name, make) => {
     const content = fromHex('0102030405');
     for (const key of keys) {
       const sig = await sign(p, key, content);
-      for (const q of other) expect(await verifySignature(q, key.scheme, key.spki, content, sig, { version: 12 })).toEqual({ ok: true });
+      for (const q of other)
+        expect(await verifySignature(q, key.scheme, key.spki, content, sig, { version: 12 })).toEqual({ ok: true });
     }
   });
 
@@ -87,7 +110,11 @@ describe.each(PROVIDERS)('signatures (%s)', (_name, make) => {
     for (const key of keys.filter((k) => k.scheme >= S.rsa_pss_rsae_sha256 && k.scheme <= S.rsa_pss_rsae_sha512)) {
       const content = fromHex('cafe');
       const sig = await sign(p, key, content);
-      const h = { [S.rsa_pss_rsae_sha256]: ['sha256', 32], [S.rsa_pss_rsae_sha384]: ['sha384', 48], [S.rsa_pss_rsae_sha512]: ['sha512', 64] }[key.scheme] as [string, number];
+      const h = {
+        [S.rsa_pss_rsae_sha256]: ['sha256', 32],
+        [S.rsa_pss_rsae_sha384]: ['sha384', 48],
+        [S.rsa_pss_rsae_sha512]: ['sha512', 64],
+      }[key.scheme] as [string, number];
       const pub = createPublicKey({ key: Buffer.from(key.spki), format: 'der', type: 'spki' });
       expect(nodeVerify(h[0], content, { key: pub, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: h[1] }, sig)).toBe(true);
     }
@@ -99,18 +126,35 @@ describe.each(PROVIDERS)('signatures (%s)', (_name, make) => {
     const p384 = keys.find((k) => k.scheme === S.ecdsa_secp384r1_sha384)!;
     const c = fromHex('00');
     const sig = await sign(p, rsa, c);
-    expect(await verifySignature(p, S.ecdsa_secp256r1_sha256, rsa.spki, c, sig)).toMatchObject({ ok: false, reason: 'key_scheme_mismatch' });
+    expect(await verifySignature(p, S.ecdsa_secp256r1_sha256, rsa.spki, c, sig)).toMatchObject({
+      ok: false,
+      reason: 'key_scheme_mismatch',
+    });
     expect(await verifySignature(p, S.ed25519, p256.spki, c, sig)).toMatchObject({ ok: false, reason: 'key_scheme_mismatch' });
-    expect(await verifySignature(p, S.rsa_pss_pss_sha256, rsa.spki, c, sig)).toMatchObject({ ok: false, reason: 'unsupported_scheme' });
-    expect(await verifySignature(p, S.rsa_pss_rsae_sha256, fromHex('3000'), c, sig)).toMatchObject({ ok: false, reason: 'bad_key' });
+    expect(await verifySignature(p, S.rsa_pss_pss_sha256, rsa.spki, c, sig)).toMatchObject({
+      ok: false,
+      reason: 'unsupported_scheme',
+    });
+    expect(await verifySignature(p, S.rsa_pss_rsae_sha256, fromHex('3000'), c, sig)).toMatchObject({
+      ok: false,
+      reason: 'bad_key',
+    });
     // TLS 1.3 binds the curve to the scheme; TLS 1.2 only the hash.
     const p384as256 = await importSigningKey(p, S.ecdsa_secp256r1_sha256, await exportPkcs8(p, p384), p384.spki);
     const s384 = await sign(p, p384as256, c);
-    expect(await verifySignature(p, S.ecdsa_secp256r1_sha256, p384.spki, c, s384, { version: 13 })).toMatchObject({ ok: false, reason: 'key_scheme_mismatch' });
+    expect(await verifySignature(p, S.ecdsa_secp256r1_sha256, p384.spki, c, s384, { version: 13 })).toMatchObject({
+      ok: false,
+      reason: 'key_scheme_mismatch',
+    });
     expect(await verifySignature(p, S.ecdsa_secp256r1_sha256, p384.spki, c, s384, { version: 12 })).toEqual({ ok: true });
     // a raw (non-DER) ECDSA signature is an encoding error, not a crash
-    expect(await verifySignature(p, S.ecdsa_secp256r1_sha256, p256.spki, c, new Uint8Array(64))).toMatchObject({ ok: false, reason: 'bad_encoding' });
-    expect(await verifySignature(p, S.ed25519, keys.find((k) => k.scheme === S.ed25519)!.spki, c, new Uint8Array(63))).toMatchObject({ ok: false, reason: 'bad_encoding' });
+    expect(await verifySignature(p, S.ecdsa_secp256r1_sha256, p256.spki, c, new Uint8Array(64))).toMatchObject({
+      ok: false,
+      reason: 'bad_encoding',
+    });
+    expect(
+      await verifySignature(p, S.ed25519, keys.find((k) => k.scheme === S.ed25519)!.spki, c, new Uint8Array(63)),
+    ).toMatchObject({ ok: false, reason: 'bad_encoding' });
   });
 
   test('RFC 8448 §3 server CertificateVerify (rsa_pss_rsae_sha256) verifies', async () => {
@@ -121,7 +165,9 @@ describe.each(PROVIDERS)('signatures (%s)', (_name, make) => {
     const spki = spkiOf(parseCertificates(msgs.find((m) => m.type === 11)!, true)[0]!);
     const th = await digest(p, 'SHA-256', Buffer.concat(msgs.slice(0, cvAt).map((m) => m.bytes)));
     expect(cv.scheme).toBe(S.rsa_pss_rsae_sha256);
-    expect(await verifySignature(p, cv.scheme, spki, certificateVerifyContent13('server', th), cv.signature)).toEqual({ ok: true });
+    expect(await verifySignature(p, cv.scheme, spki, certificateVerifyContent13('server', th), cv.signature)).toEqual({
+      ok: true,
+    });
     expect((await verifySignature(p, cv.scheme, spki, certificateVerifyContent13('client', th), cv.signature)).ok).toBe(false);
   });
 });

@@ -84,7 +84,11 @@ function curveOf(info: SpkiInfo): 'P-256' | 'P-384' | 'P-521' | undefined {
 
 const COORD: Record<'P-256' | 'P-384' | 'P-521', number> = { 'P-256': 32, 'P-384': 48, 'P-521': 66 };
 
-function importParams(s: SchemeInfo, info: SpkiInfo, version: 12 | 13): { alg: RsaHashedImportParams | EcKeyImportParams | Algorithm; curve?: 'P-256' | 'P-384' | 'P-521' } | VerifyError {
+function importParams(
+  s: SchemeInfo,
+  info: SpkiInfo,
+  version: 12 | 13,
+): { alg: RsaHashedImportParams | EcKeyImportParams | Algorithm; curve?: 'P-256' | 'P-384' | 'P-521' } | VerifyError {
   switch (s.kind) {
     case 'rsa_pkcs1':
     case 'rsa_pss_rsae':
@@ -120,7 +124,14 @@ function signParams(s: SchemeInfo): AlgorithmIdentifier | RsaPssParams | EcdsaPa
  * Verify `signature` (as carried in TLS: DER for ECDSA) over `content` with
  * the SPKI public key under `scheme`.
  */
-export async function verifySignature(p: CryptoProvider, scheme: number, spki: Uint8Array, content: Uint8Array, signature: Uint8Array, opts: VerifyOptions = {}): Promise<Check<VerifyError>> {
+export async function verifySignature(
+  p: CryptoProvider,
+  scheme: number,
+  spki: Uint8Array,
+  content: Uint8Array,
+  signature: Uint8Array,
+  opts: VerifyOptions = {},
+): Promise<Check<VerifyError>> {
   const s = schemeInfo(scheme);
   if (!s) return fail('unsupported_scheme', `signature scheme 0x${scheme.toString(16).padStart(4, '0')}`);
   let info: SpkiInfo;
@@ -130,7 +141,8 @@ export async function verifySignature(p: CryptoProvider, scheme: number, spki: U
     return fail('bad_key', e instanceof Error ? e.message : String(e));
   }
   const ip = importParams(s, info, opts.version ?? 13);
-  if (typeof ip === 'string') return fail(ip, `key algorithm ${info.algorithm} ${info.parameters ?? ''} vs scheme 0x${scheme.toString(16)}`);
+  if (typeof ip === 'string')
+    return fail(ip, `key algorithm ${info.algorithm} ${info.parameters ?? ''} vs scheme 0x${scheme.toString(16)}`);
   let sig = signature;
   if (s.kind === 'ecdsa') {
     try {
@@ -168,7 +180,12 @@ function keyAlgorithm(s: SchemeInfo, modulusLength: number): RsaHashedKeyGenPara
   switch (s.kind) {
     case 'rsa_pkcs1':
     case 'rsa_pss_rsae':
-      return { name: s.kind === 'rsa_pkcs1' ? 'RSASSA-PKCS1-v1_5' : 'RSA-PSS', hash: s.hash!, modulusLength, publicExponent: Uint8Array.of(1, 0, 1) };
+      return {
+        name: s.kind === 'rsa_pkcs1' ? 'RSASSA-PKCS1-v1_5' : 'RSA-PSS',
+        hash: s.hash!,
+        modulusLength,
+        publicExponent: Uint8Array.of(1, 0, 1),
+      };
     case 'ecdsa':
       return { name: 'ECDSA', namedCurve: s.curve ?? 'P-256' };
     case 'ed25519':
@@ -188,7 +205,12 @@ export async function generateSigningKey(p: CryptoProvider, scheme: number, modu
  * Re-bind an existing private key (as PKCS#8 DER) to another scheme of the
  * same key type, e.g. one RSA key used for PKCS#1 and PSS with any hash.
  */
-export async function importSigningKey(p: CryptoProvider, scheme: number, pkcs8: Uint8Array, spki: Uint8Array): Promise<SigningKey> {
+export async function importSigningKey(
+  p: CryptoProvider,
+  scheme: number,
+  pkcs8: Uint8Array,
+  spki: Uint8Array,
+): Promise<SigningKey> {
   const s = schemeInfo(scheme);
   if (!s) throw new Error(`unsupported signature scheme 0x${scheme.toString(16)}`);
   const info = parseSpki(spki);

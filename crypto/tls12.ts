@@ -10,7 +10,13 @@ import type { CryptoProvider } from './provider';
 const enc = new TextEncoder();
 
 /** P_hash(secret, seed) truncated to `length` bytes (RFC 5246 §5). */
-export async function pHash(p: CryptoProvider, h: HashName, secret: Uint8Array, seed: Uint8Array, length: number): Promise<Uint8Array> {
+export async function pHash(
+  p: CryptoProvider,
+  h: HashName,
+  secret: Uint8Array,
+  seed: Uint8Array,
+  length: number,
+): Promise<Uint8Array> {
   const out = new Uint8Array(length);
   let a = seed;
   let at = 0;
@@ -24,12 +30,25 @@ export async function pHash(p: CryptoProvider, h: HashName, secret: Uint8Array, 
 }
 
 /** TLS 1.2 PRF(secret, label, seed) with the given hash. */
-export async function prf12(p: CryptoProvider, h: 'SHA-256' | 'SHA-384', secret: Uint8Array, label: string, seed: Uint8Array, length: number): Promise<Uint8Array> {
+export async function prf12(
+  p: CryptoProvider,
+  h: 'SHA-256' | 'SHA-384',
+  secret: Uint8Array,
+  label: string,
+  seed: Uint8Array,
+  length: number,
+): Promise<Uint8Array> {
   return pHash(p, h, secret, concatBytes([enc.encode(label), seed]), length);
 }
 
 /** master_secret = PRF(pre_master, "master secret", client_random + server_random)[0..47]. */
-export async function masterSecret(p: CryptoProvider, h: 'SHA-256' | 'SHA-384', preMaster: Uint8Array, clientRandom: Uint8Array, serverRandom: Uint8Array): Promise<Uint8Array> {
+export async function masterSecret(
+  p: CryptoProvider,
+  h: 'SHA-256' | 'SHA-384',
+  preMaster: Uint8Array,
+  clientRandom: Uint8Array,
+  serverRandom: Uint8Array,
+): Promise<Uint8Array> {
   return prf12(p, h, preMaster, 'master secret', concatBytes([clientRandom, serverRandom]), 48);
 }
 
@@ -37,7 +56,12 @@ export async function masterSecret(p: CryptoProvider, h: 'SHA-256' | 'SHA-384', 
  * RFC 7627: master_secret = PRF(pre_master, "extended master secret", session_hash),
  * session_hash = Hash(handshake messages up to and including ClientKeyExchange).
  */
-export async function extendedMasterSecret(p: CryptoProvider, h: 'SHA-256' | 'SHA-384', preMaster: Uint8Array, sessionHash: Uint8Array): Promise<Uint8Array> {
+export async function extendedMasterSecret(
+  p: CryptoProvider,
+  h: 'SHA-256' | 'SHA-384',
+  preMaster: Uint8Array,
+  sessionHash: Uint8Array,
+): Promise<Uint8Array> {
   return prf12(p, h, preMaster, 'extended master secret', sessionHash, 48);
 }
 
@@ -103,7 +127,13 @@ export interface KeyBlock {
 }
 
 /** key_block = PRF(master, "key expansion", server_random + client_random), split per RFC 5246 §6.3. */
-export async function keyBlock(p: CryptoProvider, suite: CipherSuiteInfo, master: Uint8Array, clientRandom: Uint8Array, serverRandom: Uint8Array): Promise<KeyBlock> {
+export async function keyBlock(
+  p: CryptoProvider,
+  suite: CipherSuiteInfo,
+  master: Uint8Array,
+  clientRandom: Uint8Array,
+  serverRandom: Uint8Array,
+): Promise<KeyBlock> {
   const s = keyBlockSizes(suite);
   const total = 2 * (s.macKeyLength + s.encKeyLength + s.fixedIvLength);
   const kb = await prf12(p, suite.prfHash, master, 'key expansion', concatBytes([serverRandom, clientRandom]), total);
@@ -126,6 +156,12 @@ export async function keyBlock(p: CryptoProvider, suite: CipherSuiteInfo, master
  * Finished verify_data = PRF(master, finished_label, Hash(handshake_messages))[0..11]
  * where the hash is over all handshake messages before this Finished.
  */
-export async function finished12(p: CryptoProvider, h: 'SHA-256' | 'SHA-384', master: Uint8Array, sender: 'client' | 'server', handshakeHash: Uint8Array): Promise<Uint8Array> {
+export async function finished12(
+  p: CryptoProvider,
+  h: 'SHA-256' | 'SHA-384',
+  master: Uint8Array,
+  sender: 'client' | 'server',
+  handshakeHash: Uint8Array,
+): Promise<Uint8Array> {
   return prf12(p, h, master, sender === 'client' ? 'client finished' : 'server finished', handshakeHash, 12);
 }

@@ -16,7 +16,13 @@ export async function hkdfExtract(p: CryptoProvider, h: HashName, salt: Uint8Arr
 }
 
 /** HKDF-Expand(PRK, info, L). */
-export async function hkdfExpand(p: CryptoProvider, h: HashName, prk: Uint8Array, info: Uint8Array, length: number): Promise<Uint8Array> {
+export async function hkdfExpand(
+  p: CryptoProvider,
+  h: HashName,
+  prk: Uint8Array,
+  info: Uint8Array,
+  length: number,
+): Promise<Uint8Array> {
   const hl = hashLength(h);
   if (length > 255 * hl) throw new RangeError(`HKDF-Expand length ${length} > 255*HashLen`);
   const out = new Uint8Array(length);
@@ -35,12 +41,25 @@ export function hkdfLabel(label: string, context: Uint8Array, length: number): U
   return concatBytes([Uint8Array.of(length >> 8, length & 0xff, l.length), l, Uint8Array.of(context.length), context]);
 }
 
-export async function hkdfExpandLabel(p: CryptoProvider, h: HashName, secret: Uint8Array, label: string, context: Uint8Array, length: number): Promise<Uint8Array> {
+export async function hkdfExpandLabel(
+  p: CryptoProvider,
+  h: HashName,
+  secret: Uint8Array,
+  label: string,
+  context: Uint8Array,
+  length: number,
+): Promise<Uint8Array> {
   return hkdfExpand(p, h, secret, hkdfLabel(label, context, length), length);
 }
 
 /** Derive-Secret(Secret, Label, Messages) given Transcript-Hash(Messages). */
-export async function deriveSecret(p: CryptoProvider, h: HashName, secret: Uint8Array, label: string, transcriptHash: Uint8Array): Promise<Uint8Array> {
+export async function deriveSecret(
+  p: CryptoProvider,
+  h: HashName,
+  secret: Uint8Array,
+  label: string,
+  transcriptHash: Uint8Array,
+): Promise<Uint8Array> {
   return hkdfExpandLabel(p, h, secret, label, transcriptHash, hashLength(h));
 }
 
@@ -62,7 +81,12 @@ export async function messageHashSubstitute(p: CryptoProvider, h: HashName, clie
  * Transcript messages with the HRR rule applied: when `messages[1]` is a
  * HelloRetryRequest (`hrr` true), messages[0] (ClientHello1) is replaced by message_hash.
  */
-export async function transcriptWithHrr(p: CryptoProvider, h: HashName, messages: readonly Uint8Array[], hrr: boolean): Promise<Uint8Array[]> {
+export async function transcriptWithHrr(
+  p: CryptoProvider,
+  h: HashName,
+  messages: readonly Uint8Array[],
+  hrr: boolean,
+): Promise<Uint8Array[]> {
   if (!hrr || messages.length === 0) return [...messages];
   return [await messageHashSubstitute(p, h, messages[0]!), ...messages.slice(1)];
 }
@@ -140,7 +164,8 @@ export async function tls13Schedule(p: CryptoProvider, input: Tls13ScheduleInput
     s.serverApplicationTrafficSecret0 = await deriveSecret(p, h, masterSecret, 's ap traffic', input.serverFinishedHash);
     s.exporterMasterSecret = await deriveSecret(p, h, masterSecret, 'exp master', input.serverFinishedHash);
   }
-  if (input.clientFinishedHash) s.resumptionMasterSecret = await deriveSecret(p, h, masterSecret, 'res master', input.clientFinishedHash);
+  if (input.clientFinishedHash)
+    s.resumptionMasterSecret = await deriveSecret(p, h, masterSecret, 'res master', input.clientFinishedHash);
   return s;
 }
 
@@ -150,23 +175,43 @@ export async function finishedKey(p: CryptoProvider, h: HashName, baseKey: Uint8
 }
 
 /** verify_data = HMAC(finished_key(BaseKey), Transcript-Hash(messages before this Finished)). */
-export async function finished13(p: CryptoProvider, h: HashName, baseKey: Uint8Array, transcriptHash: Uint8Array): Promise<Uint8Array> {
+export async function finished13(
+  p: CryptoProvider,
+  h: HashName,
+  baseKey: Uint8Array,
+  transcriptHash: Uint8Array,
+): Promise<Uint8Array> {
   return hmac(p, h, await finishedKey(p, h, baseKey), transcriptHash);
 }
 
 /** PSK binder = HMAC(finished_key(binder_key), Transcript-Hash(Truncate(ClientHello)) [with earlier HRR messages]). */
-export async function pskBinder(p: CryptoProvider, h: HashName, binderKey: Uint8Array, truncatedTranscriptHash: Uint8Array): Promise<Uint8Array> {
+export async function pskBinder(
+  p: CryptoProvider,
+  h: HashName,
+  binderKey: Uint8Array,
+  truncatedTranscriptHash: Uint8Array,
+): Promise<Uint8Array> {
   return finished13(p, h, binderKey, truncatedTranscriptHash);
 }
 
 /** binder_key = Derive-Secret(early_secret(psk), "ext binder" | "res binder", ""). */
-export async function binderKey(p: CryptoProvider, h: HashName, psk: Uint8Array, kind: 'external' | 'resumption'): Promise<Uint8Array> {
+export async function binderKey(
+  p: CryptoProvider,
+  h: HashName,
+  psk: Uint8Array,
+  kind: 'external' | 'resumption',
+): Promise<Uint8Array> {
   const early = await hkdfExtract(p, h, new Uint8Array(hashLength(h)), psk);
   return deriveSecret(p, h, early, kind === 'external' ? 'ext binder' : 'res binder', await emptyHash(p, h));
 }
 
 /** Resumption PSK of a ticket: HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, HashLen). */
-export async function resumptionPsk(p: CryptoProvider, h: HashName, resumptionMasterSecret: Uint8Array, ticketNonce: Uint8Array): Promise<Uint8Array> {
+export async function resumptionPsk(
+  p: CryptoProvider,
+  h: HashName,
+  resumptionMasterSecret: Uint8Array,
+  ticketNonce: Uint8Array,
+): Promise<Uint8Array> {
   return hkdfExpandLabel(p, h, resumptionMasterSecret, 'resumption', ticketNonce, hashLength(h));
 }
 
@@ -176,7 +221,14 @@ export async function nextTrafficSecret(p: CryptoProvider, h: HashName, secret: 
 }
 
 /** TLS-Exporter(label, context, length) from an (early) exporter master secret (RFC 8446 §7.5). */
-export async function exporter13(p: CryptoProvider, h: HashName, exporterMasterSecret: Uint8Array, label: string, context: Uint8Array, length: number): Promise<Uint8Array> {
+export async function exporter13(
+  p: CryptoProvider,
+  h: HashName,
+  exporterMasterSecret: Uint8Array,
+  label: string,
+  context: Uint8Array,
+  length: number,
+): Promise<Uint8Array> {
   const s = await deriveSecret(p, h, exporterMasterSecret, label, await emptyHash(p, h));
   return hkdfExpandLabel(p, h, s, 'exporter', await digest(p, h, context), length);
 }

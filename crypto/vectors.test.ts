@@ -42,14 +42,26 @@ async function tls13Computed(p: CryptoProvider, v: VectorsFile): Promise<Record<
   const h: HashName = suite.prfHash;
   const msgs = messagesFromHex(v.handshake_messages.map((m) => m.hex));
   const idx = (name: string, dir: string) => v.handshake_messages.findIndex((m) => m.message === name && m.dir === dir);
-  const upTo = async (i: number) => transcriptHash(p, h, msgs.slice(0, i + 1).map((m) => m.bytes));
+  const upTo = async (i: number) =>
+    transcriptHash(
+      p,
+      h,
+      msgs.slice(0, i + 1).map((m) => m.bytes),
+    );
   const sfin = idx('Finished', 'S->C');
   const cfin = idx('Finished', 'C->S');
   const shared = await sharedSecret(p, v);
   const thSH = await upTo(idx('ServerHello', 'S->C'));
   const thSF = await upTo(sfin);
   const thCF = await upTo(cfin);
-  const s = await tls13Schedule(p, { hash: h, sharedSecret: shared, clientHelloHash: await upTo(0), serverHelloHash: thSH, serverFinishedHash: thSF, clientFinishedHash: thCF });
+  const s = await tls13Schedule(p, {
+    hash: h,
+    sharedSecret: shared,
+    clientHelloHash: await upTo(0),
+    serverHelloHash: thSH,
+    serverFinishedHash: thSF,
+    clientFinishedHash: thCF,
+  });
   const serverVerify = await finished13(p, h, s.serverHandshakeTrafficSecret, await upTo(sfin - 1));
   const clientVerify = await finished13(p, h, s.clientHandshakeTrafficSecret, await upTo(cfin - 1));
   // the Finished messages in the data carry the same values
@@ -112,8 +124,12 @@ describe.each(PROVIDERS)('published vectors (%s)', (_name, make) => {
     const v = loadVectors('rfc8448-section3');
     const suite = suiteOf(v);
     const c = await tls13Computed(p, v);
-    const keys = (w: 'server' | 'client', e: 'handshake' | 'application') => ({ key: c[`${w}_${e}_write_key_aes128gcm`]!, iv: c[`${w}_${e}_write_iv`]! });
-    const prot = async (w: 'server' | 'client', e: 'handshake' | 'application') => createRecordProtection(p, tls13Params(suite, keys(w, e)));
+    const keys = (w: 'server' | 'client', e: 'handshake' | 'application') => ({
+      key: c[`${w}_${e}_write_key_aes128gcm`]!,
+      iv: c[`${w}_${e}_write_iv`]!,
+    });
+    const prot = async (w: 'server' | 'client', e: 'handshake' | 'application') =>
+      createRecordProtection(p, tls13Params(suite, keys(w, e)));
     const rec = (name: string) => {
       const b = fromHex(v.records![name]!);
       return { type: b[0]!, version: (b[1]! << 8) | b[2]!, fragment: b.subarray(5), bytes: b };
@@ -122,27 +138,53 @@ describe.each(PROVIDERS)('published vectors (%s)', (_name, make) => {
     const serverHs = await prot('server', 'handshake');
     const r = rec('Record_ServerHandshakeMessages');
     const out = await serverHs.unprotect(0n, r.type, r.version, r.fragment);
-    const flight = msgs.filter((m) => m.dir === 'S->C' && m.message !== 'ServerHello').map((m) => m.hex).join('');
+    const flight = msgs
+      .filter((m) => m.dir === 'S->C' && m.message !== 'ServerHello')
+      .map((m) => m.hex)
+      .join('');
     expect(out).toEqual({ ok: true, type: ContentType.handshake, content: fromHex(flight) });
     const again = await serverHs.protect(0n, ContentType.handshake, 0x0303, fromHex(flight));
     expect(toHex(again.fragment)).toBe(toHex(r.fragment));
     const cf = rec('Record_ClientFinished');
-    expect(await (await prot('client', 'handshake')).unprotect(0n, cf.type, cf.version, cf.fragment)).toEqual({ ok: true, type: 22, content: fromHex(msgs.at(-1)!.hex) });
+    expect(await (await prot('client', 'handshake')).unprotect(0n, cf.type, cf.version, cf.fragment)).toEqual({
+      ok: true,
+      type: 22,
+      content: fromHex(msgs.at(-1)!.hex),
+    });
     const clientApp = await prot('client', 'application');
     const serverApp = await prot('server', 'application');
     const nst = rec('Record_NewSessionTicket');
     const nstOut = await serverApp.unprotect(0n, nst.type, nst.version, nst.fragment);
     expect(nstOut.ok && nstOut.type === 22 && nstOut.content[0] === 4).toBe(true);
     const ca = rec('Record_Client_AppData');
-    expect(await clientApp.unprotect(0n, ca.type, ca.version, ca.fragment)).toEqual({ ok: true, type: 23, content: fromHex(v.application_data_plaintext!.client!) });
+    expect(await clientApp.unprotect(0n, ca.type, ca.version, ca.fragment)).toEqual({
+      ok: true,
+      type: 23,
+      content: fromHex(v.application_data_plaintext!.client!),
+    });
     const sa = rec('Record_Server_AppData');
-    expect(await serverApp.unprotect(1n, sa.type, sa.version, sa.fragment)).toEqual({ ok: true, type: 23, content: fromHex(v.application_data_plaintext!.server!) });
+    expect(await serverApp.unprotect(1n, sa.type, sa.version, sa.fragment)).toEqual({
+      ok: true,
+      type: 23,
+      content: fromHex(v.application_data_plaintext!.server!),
+    });
     const cc = rec('Record_Client_CloseNotify');
-    expect(await clientApp.unprotect(1n, cc.type, cc.version, cc.fragment)).toEqual({ ok: true, type: 21, content: fromHex('0100') });
+    expect(await clientApp.unprotect(1n, cc.type, cc.version, cc.fragment)).toEqual({
+      ok: true,
+      type: 21,
+      content: fromHex('0100'),
+    });
     const sc = rec('Record_Server_CloseNotify');
-    expect(await serverApp.unprotect(2n, sc.type, sc.version, sc.fragment)).toEqual({ ok: true, type: 21, content: fromHex('0100') });
+    expect(await serverApp.unprotect(2n, sc.type, sc.version, sc.fragment)).toEqual({
+      ok: true,
+      type: 21,
+      content: fromHex('0100'),
+    });
     // the wrong sequence number fails authentication
-    expect(await serverApp.unprotect(1n, sc.type, sc.version, sc.fragment)).toMatchObject({ ok: false, reason: 'bad_record_mac' });
+    expect(await serverApp.unprotect(1n, sc.type, sc.version, sc.fragment)).toMatchObject({
+      ok: false,
+      reason: 'bad_record_mac',
+    });
   });
 
   test('Illustrated TLS 1.2: pre-master, master secret, key block and both Finished', async () => {
@@ -156,16 +198,46 @@ describe.each(PROVIDERS)('published vectors (%s)', (_name, make) => {
     expect(toHex(sh.random)).toBe(v.server_random);
     const pm = await sharedSecret(p, v);
     const cke = v.handshake_messages.findIndex((m) => m.message === 'ClientKeyExchange');
-    const ems = ch.extensions.has(ExtensionType.extended_master_secret) && sh.extensions.has(ExtensionType.extended_master_secret);
+    const ems =
+      ch.extensions.has(ExtensionType.extended_master_secret) && sh.extensions.has(ExtensionType.extended_master_secret);
     const ms = ems
-      ? await extendedMasterSecret(p, h, pm, await transcriptHash(p, h, msgs.slice(0, cke + 1).map((m) => m.bytes)))
+      ? await extendedMasterSecret(
+          p,
+          h,
+          pm,
+          await transcriptHash(
+            p,
+            h,
+            msgs.slice(0, cke + 1).map((m) => m.bytes),
+          ),
+        )
       : await masterSecret(p, h, pm, ch.random, sh.random);
     const kb = await keyBlock(p, suite, ms, ch.random, sh.random);
     const cfin = v.handshake_messages.findIndex((m) => m.message === 'Finished' && m.dir === 'C->S');
     const sfin = v.handshake_messages.findIndex((m) => m.message === 'Finished' && m.dir === 'S->C');
     expect(cfin).toBeLessThan(sfin);
-    const clientVerify = await finished12(p, h, ms, 'client', await transcriptHash(p, h, msgs.slice(0, cfin).map((m) => m.bytes)));
-    const serverVerify = await finished12(p, h, ms, 'server', await transcriptHash(p, h, msgs.slice(0, cfin + 1).map((m) => m.bytes)));
+    const clientVerify = await finished12(
+      p,
+      h,
+      ms,
+      'client',
+      await transcriptHash(
+        p,
+        h,
+        msgs.slice(0, cfin).map((m) => m.bytes),
+      ),
+    );
+    const serverVerify = await finished12(
+      p,
+      h,
+      ms,
+      'server',
+      await transcriptHash(
+        p,
+        h,
+        msgs.slice(0, cfin + 1).map((m) => m.bytes),
+      ),
+    );
     expect(finishedVerifyData(msgs[cfin]!)).toEqual(clientVerify);
     expect(finishedVerifyData(msgs[sfin]!)).toEqual(serverVerify);
     expectAll(v.secrets_computed, {

@@ -43,7 +43,12 @@ function configs(clientVersions: number[], serverVersions: number[]): { client: 
 describe('ChangeCipherSpec before the ServerHello, at our client', () => {
   it('TLS 1.3 only offered: a dummy CCS (0x01) is dropped and the handshake completes', async () => {
     const { client, server } = configs([0x0304], [0x0304, 0x0303]);
-    const r = await runInMemory(client, server, { server: ccsBeforeServerHello(Uint8Array.of(1)) }, { appData: { client: Uint8Array.of(1), server: Uint8Array.of(2) } });
+    const r = await runInMemory(
+      client,
+      server,
+      { server: ccsBeforeServerHello(Uint8Array.of(1)) },
+      { appData: { client: Uint8Array.of(1), server: Uint8Array.of(2) } },
+    );
     expect(r.clientOutcome.kind).toBe('connected');
     expect(r.serverOutcome.kind).toBe('connected');
     const sent = r.transcript.records.filter((x) => x.dir === 'S->C').map((x) => x.raw[0]);
@@ -73,7 +78,15 @@ describe('TLS 1.2, our server waiting for the client ChangeCipherSpec', () => {
     // drop our CCS; the record that would carry our (encrypted) Finished goes out as plaintext with a 64 KiB header length (the rest never comes)
     const hooks: EngineHooks = {
       beforeSend: (m) => (m.type === 'change_cipher_spec' ? [] : undefined),
-      beforeSendRecord: (r) => (r.plaintext?.contentType === 22 && r.plaintext.fragment[0] === 20 ? [{ side: r.side, raw: encodeRecord({ contentType: 22, version: 0x0303, fragment: Uint8Array.of(0x63, 0x00, 0xff, 0x00, 0, 0) }) }] : undefined),
+      beforeSendRecord: (r) =>
+        r.plaintext?.contentType === 22 && r.plaintext.fragment[0] === 20
+          ? [
+              {
+                side: r.side,
+                raw: encodeRecord({ contentType: 22, version: 0x0303, fragment: Uint8Array.of(0x63, 0x00, 0xff, 0x00, 0, 0) }),
+              },
+            ]
+          : undefined,
     };
     const r = await runInMemory(client, server, { client: hooks });
     expect(r.serverOutcome).toMatchObject({ kind: 'alert_sent', alert: { description: AlertDescription.unexpected_message } });

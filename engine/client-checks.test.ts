@@ -71,7 +71,9 @@ function entryExtension(type: number, data = Uint8Array.of(0, 3, 1, 2, 3)): Engi
 
 describe('RFC 8446 §4.4.2 CertificateEntry extensions', () => {
   it('the client aborts with unsupported_extension on an unsolicited signed_certificate_timestamp', async () => {
-    const r = await runInMemory(client([0x0304]), server([0x0304]), { server: entryExtension(ExtensionType.signed_certificate_timestamp) });
+    const r = await runInMemory(client([0x0304]), server([0x0304]), {
+      server: entryExtension(ExtensionType.signed_certificate_timestamp),
+    });
     const o = r.clientOutcome;
     if (o.kind !== 'alert_sent') throw new Error(`client ${describeOutcome(o)}`);
     expect(o.alert.description).toBe(AlertDescription.unsupported_extension);
@@ -79,7 +81,9 @@ describe('RFC 8446 §4.4.2 CertificateEntry extensions', () => {
   });
 
   it('an offered extension that does not belong in a CertificateEntry (server_name) is illegal_parameter', async () => {
-    const r = await runInMemory(client([0x0304]), server([0x0304]), { server: entryExtension(ExtensionType.server_name, new Uint8Array(0)) });
+    const r = await runInMemory(client([0x0304]), server([0x0304]), {
+      server: entryExtension(ExtensionType.server_name, new Uint8Array(0)),
+    });
     const o = r.clientOutcome;
     if (o.kind !== 'alert_sent') throw new Error(`client ${describeOutcome(o)}`);
     expect(o.alert.description).toBe(AlertDescription.illegal_parameter);
@@ -87,11 +91,18 @@ describe('RFC 8446 §4.4.2 CertificateEntry extensions', () => {
 
   it('the server aborts with unsupported_extension on an extension in the client CertificateEntry', async () => {
     const hooks: EngineHooks = entryExtension(ExtensionType.signed_certificate_timestamp);
-    const r = await runInMemory(client([0x0304], { identity: pki.identity('client', 'ecdsa') }), server([0x0304], { clientAuth: 'require', trustAnchors: pki.anchors }), { client: hooks });
+    const r = await runInMemory(
+      client([0x0304], { identity: pki.identity('client', 'ecdsa') }),
+      server([0x0304], { clientAuth: 'require', trustAnchors: pki.anchors }),
+      { client: hooks },
+    );
     const o = r.serverOutcome;
     if (o.kind !== 'alert_sent') throw new Error(`server ${describeOutcome(o)}`);
     expect(o.alert.description).toBe(AlertDescription.unsupported_extension);
-    const ok = await runInMemory(client([0x0304], { identity: pki.identity('client', 'ecdsa') }), server([0x0304], { clientAuth: 'require', trustAnchors: pki.anchors }));
+    const ok = await runInMemory(
+      client([0x0304], { identity: pki.identity('client', 'ecdsa') }),
+      server([0x0304], { clientAuth: 'require', trustAnchors: pki.anchors }),
+    );
     expect([ok.clientOutcome.kind, ok.serverOutcome.kind]).toEqual(['connected', 'connected']);
   });
 });
@@ -102,7 +113,12 @@ describe('a plaintext alert while TLS 1.3 protected records are expected', () =>
     return {
       beforeSendRecord: (rec) => {
         if (!rec.plaintext || rec.plaintext.contentType !== ContentType.handshake) return undefined;
-        return [{ side: rec.side, raw: encodeRecord({ contentType: ContentType.alert, version: 0x0303, fragment: Uint8Array.of(2, description) }) }];
+        return [
+          {
+            side: rec.side,
+            raw: encodeRecord({ contentType: ContentType.alert, version: 0x0303, fragment: Uint8Array.of(2, description) }),
+          },
+        ];
       },
     };
   }
@@ -111,7 +127,9 @@ describe('a plaintext alert while TLS 1.3 protected records are expected', () =>
     ['with middlebox compatibility (after the client CCS)', true],
     ['without middlebox compatibility', false],
   ])('the server reports alert_received with the description and sends nothing back, %s', async (_n, compat) => {
-    const r = await runInMemory(client([0x0304], { middleboxCompat: compat }), server([0x0304]), { client: plaintextAlert(AlertDescription.bad_certificate) });
+    const r = await runInMemory(client([0x0304], { middleboxCompat: compat }), server([0x0304]), {
+      client: plaintextAlert(AlertDescription.bad_certificate),
+    });
     const o = r.serverOutcome;
     if (o.kind !== 'alert_received') throw new Error(`server ${describeOutcome(o)}`);
     expect(o.alert).toEqual({ level: 2, description: AlertDescription.bad_certificate });
@@ -156,7 +174,9 @@ describe('server Certificate contents without trust anchors (no chain validation
   const noAnchors = (): ClientConfig => ({ provider: p, versions: [0x0303], serverName: SERVER_NAME });
 
   it('a non-certificate entry after the leaf is bad_certificate (RFC 5246 §7.4.2: every entry is an X.509 certificate)', async () => {
-    const r = await runInMemory(noAnchors(), server([0x0303]), { server: chain12((c) => [...c, Uint8Array.of(0x30, 3, 1, 2, 3)]) });
+    const r = await runInMemory(noAnchors(), server([0x0303]), {
+      server: chain12((c) => [...c, Uint8Array.of(0x30, 3, 1, 2, 3)]),
+    });
     const o = r.clientOutcome;
     if (o.kind !== 'alert_sent') throw new Error(`client ${describeOutcome(o)}`);
     expect(o.alert.description).toBe(AlertDescription.bad_certificate);

@@ -58,7 +58,14 @@ import {
   type Tls13Schedule,
 } from '../crypto';
 import { type Extension, extensionBody } from '../wire/extensions';
-import { type ClientHello, encodeBody, type HandshakeBody, isHelloRetryRequest, type ServerHello, serverKeyExchangeParamsLength } from '../wire/handshake';
+import {
+  type ClientHello,
+  encodeBody,
+  type HandshakeBody,
+  isHelloRetryRequest,
+  type ServerHello,
+  serverKeyExchangeParamsLength,
+} from '../wire/handshake';
 import { bytesEqual, concatBytes } from '../wire/hex';
 import { type ClientConfig, type Identity, DEFAULT_GROUPS, DEFAULT_SCHEMES, DEFAULT_SUITES } from './config';
 import { Endpoint, failure, keyKindOf, leafSpki, pickScheme } from './core';
@@ -128,13 +135,26 @@ export class TlsClient extends Endpoint {
     const store = config.sessionStore;
     const resume = store !== undefined && (config.resume ?? true);
     if (resume && offers13) {
-      const hashes = new Set(this.suites.map((c) => engineSuite(c)!).filter((x) => x.kex === 'TLS13').map((x) => x.prfHash));
+      const hashes = new Set(
+        this.suites
+          .map((c) => engineSuite(c)!)
+          .filter((x) => x.kex === 'TLS13')
+          .map((x) => x.prfHash),
+      );
       this.offer13 = [...store.tls13].reverse().find((t) => {
         const ts = engineSuite(t.cipherSuite);
-        return ts !== undefined && hashes.has(ts.prfHash) && t.serverName === config.serverName && this.now() - t.receivedAt < t.lifetime * 1000;
+        return (
+          ts !== undefined &&
+          hashes.has(ts.prfHash) &&
+          t.serverName === config.serverName &&
+          this.now() - t.receivedAt < t.lifetime * 1000
+        );
       });
     }
-    if (resume && offers12) this.offer12 = [...store.tls12].reverse().find((x) => x.serverName === config.serverName && this.suites.includes(x.cipherSuite));
+    if (resume && offers12)
+      this.offer12 = [...store.tls12]
+        .reverse()
+        .find((x) => x.serverName === config.serverName && this.suites.includes(x.cipherSuite));
     if (this.offer12?.sessionId.length) this.sessionId = this.offer12.sessionId;
     else if (this.offer12?.ticket || (offers13 && (config.middleboxCompat ?? true))) this.sessionId = randomBytes(this.p, 32);
     else this.sessionId = new Uint8Array(0);
@@ -186,22 +206,47 @@ export class TlsClient extends Endpoint {
     const offers12 = this.versions.includes(0x0303);
     const c = this.config;
     const exts: Extension[] = [];
-    if (c.serverName && !isIpLiteral(c.serverName)) exts.push({ type: ExtensionType.server_name, body: { kind: 'server_name', names: [{ nameType: 0, name: enc.encode(c.serverName) }] } });
+    if (c.serverName && !isIpLiteral(c.serverName))
+      exts.push({
+        type: ExtensionType.server_name,
+        body: { kind: 'server_name', names: [{ nameType: 0, name: enc.encode(c.serverName) }] },
+      });
     // RFC 8422 §4: no ECC extensions when neither an ECC suite nor TLS 1.3 is offered (RFC 7919 FFDHE groups may still be listed).
     const ecc = offers13 || this.suites.some((x) => engineSuite(x)?.kex.startsWith('ECDHE'));
     const groups = ecc ? this.groups : this.groups.filter((g) => ffdheGroupOf(g) !== undefined);
     if (groups.length) exts.push({ type: ExtensionType.supported_groups, body: { kind: 'supported_groups', groups } });
     if (offers12 && ecc) exts.push({ type: ExtensionType.ec_point_formats, body: { kind: 'ec_point_formats', formats: [0] } });
     exts.push({ type: ExtensionType.signature_algorithms, body: { kind: 'signature_algorithms', schemes: this.schemes } });
-    if (c.alpn?.length) exts.push({ type: ExtensionType.application_layer_protocol_negotiation, body: { kind: 'application_layer_protocol_negotiation', protocols: c.alpn.map((a) => enc.encode(a)) } });
-    if (c.statusRequest) exts.push({ type: ExtensionType.status_request, body: { kind: 'status_request', statusType: 1, responderIdList: new Uint8Array(0), requestExtensions: new Uint8Array(0) } });
-    if (c.maxFragmentLength !== undefined) exts.push({ type: ExtensionType.max_fragment_length, body: { kind: 'max_fragment_length', value: c.maxFragmentLength } });
+    if (c.alpn?.length)
+      exts.push({
+        type: ExtensionType.application_layer_protocol_negotiation,
+        body: { kind: 'application_layer_protocol_negotiation', protocols: c.alpn.map((a) => enc.encode(a)) },
+      });
+    if (c.statusRequest)
+      exts.push({
+        type: ExtensionType.status_request,
+        body: { kind: 'status_request', statusType: 1, responderIdList: new Uint8Array(0), requestExtensions: new Uint8Array(0) },
+      });
+    if (c.maxFragmentLength !== undefined)
+      exts.push({ type: ExtensionType.max_fragment_length, body: { kind: 'max_fragment_length', value: c.maxFragmentLength } });
     if (offers12 && (c.encryptThenMac ?? true)) exts.push({ type: ExtensionType.encrypt_then_mac, body: { kind: 'empty' } });
-    if (offers12 && (c.extendedMasterSecret ?? true)) exts.push({ type: ExtensionType.extended_master_secret, body: { kind: 'empty' } });
-    if (offers12) exts.push({ type: ExtensionType.renegotiation_info, body: { kind: 'renegotiation_info', renegotiatedConnection: new Uint8Array(0) } });
-    if (offers12 && (c.sessionTickets12 ?? c.sessionStore !== undefined)) exts.push({ type: ExtensionType.session_ticket, body: { kind: 'session_ticket', ticket: this.offer12?.ticket ?? new Uint8Array(0) } });
+    if (offers12 && (c.extendedMasterSecret ?? true))
+      exts.push({ type: ExtensionType.extended_master_secret, body: { kind: 'empty' } });
+    if (offers12)
+      exts.push({
+        type: ExtensionType.renegotiation_info,
+        body: { kind: 'renegotiation_info', renegotiatedConnection: new Uint8Array(0) },
+      });
+    if (offers12 && (c.sessionTickets12 ?? c.sessionStore !== undefined))
+      exts.push({
+        type: ExtensionType.session_ticket,
+        body: { kind: 'session_ticket', ticket: this.offer12?.ticket ?? new Uint8Array(0) },
+      });
     if (offers13) {
-      exts.push({ type: ExtensionType.supported_versions, body: { kind: 'supported_versions_client', versions: this.versions.filter((v) => v >= 0x0303) } });
+      exts.push({
+        type: ExtensionType.supported_versions,
+        body: { kind: 'supported_versions_client', versions: this.versions.filter((v) => v >= 0x0303) },
+      });
       const shareGroups = c.keyShareGroups ?? this.groups.slice(0, 1);
       const shares = [];
       for (const g of shareGroups) {
@@ -214,7 +259,15 @@ export class TlsClient extends Endpoint {
       if (this.offer13) exts.push(this.pskOffer(this.offer13));
     }
     for (const e of exts) this.offeredExtensions.add(e.type);
-    const ch: ClientHello = { type: 'client_hello', legacyVersion: 0x0303, random: this.random, sessionId: this.sessionId, cipherSuites: this.suites, compressionMethods: [0], extensions: exts };
+    const ch: ClientHello = {
+      type: 'client_hello',
+      legacyVersion: 0x0303,
+      random: this.random,
+      sessionId: this.sessionId,
+      cipherSuites: this.suites,
+      compressionMethods: [0],
+      extensions: exts,
+    };
     this.ch1 = ch;
     return this.bindPsk(ch, []);
   }
@@ -229,7 +282,11 @@ export class TlsClient extends Endpoint {
     const age = Math.max(0, Math.round(this.now() - t.receivedAt));
     return {
       type: ExtensionType.pre_shared_key,
-      body: { kind: 'pre_shared_key_client', identities: [{ identity: t.ticket, obfuscatedTicketAge: (age + t.ageAdd) >>> 0 }], binders: [new Uint8Array(h === 'SHA-384' ? 48 : 32)] },
+      body: {
+        kind: 'pre_shared_key_client',
+        identities: [{ identity: t.ticket, obfuscatedTicketAge: (age + t.ageAdd) >>> 0 }],
+        binders: [new Uint8Array(h === 'SHA-384' ? 48 : 32)],
+      },
     };
   }
 
@@ -244,7 +301,12 @@ export class TlsClient extends Endpoint {
     const cut = 2 + last.body.binders.reduce((n, b) => n + 1 + b.length, 0);
     const truncated = raw.subarray(0, raw.length - cut);
     const msgs = before.length ? await transcriptWithHrr(this.p, h, [...before, truncated], true) : [truncated];
-    const binder = await pskBinder(this.p, h, await binderKey(this.p, h, t.psk, 'resumption'), await digest(this.p, h, concatBytes(msgs)));
+    const binder = await pskBinder(
+      this.p,
+      h,
+      await binderKey(this.p, h, t.psk, 'resumption'),
+      await digest(this.p, h, concatBytes(msgs)),
+    );
     return { ...ch, extensions: [...exts.slice(0, -1), { type: last.type, body: { ...last.body, binders: [binder] } }] };
   }
 
@@ -261,7 +323,8 @@ export class TlsClient extends Endpoint {
     const cookieExt: Extension[] = cookie ? [{ type: ExtensionType.cookie, body: { kind: 'cookie', cookie } }] : [];
     const exts: Extension[] = [];
     for (const e of ch1.extensions ?? []) {
-      if (e.type === ExtensionType.key_share && share) exts.push({ type: e.type, body: { kind: 'key_share_client', shares: [share] } });
+      if (e.type === ExtensionType.key_share && share)
+        exts.push({ type: e.type, body: { kind: 'key_share_client', shares: [share] } });
       else if (e.type === ExtensionType.pre_shared_key) continue;
       else exts.push(e);
     }
@@ -273,21 +336,37 @@ export class TlsClient extends Endpoint {
   private async onHelloRetryRequest(hrr: ServerHello, raw: Uint8Array): Promise<void> {
     if (this.helloRetry) throw failure('unexpected_message', 'a second HelloRetryRequest');
     const sv = extensionBody(hrr.extensions, ExtensionType.supported_versions, 'supported_versions_server');
-    if (!this.versions.includes(0x0304) || sv?.version !== 0x0304) throw failure('illegal_parameter', 'HelloRetryRequest that does not select TLS 1.3');
+    if (!this.versions.includes(0x0304) || sv?.version !== 0x0304)
+      throw failure('illegal_parameter', 'HelloRetryRequest that does not select TLS 1.3');
     const suite = cipherSuites.get(hrr.cipherSuite);
-    if (suite?.kex !== 'TLS13' || !this.offeredSuite(hrr.cipherSuite)) throw failure('illegal_parameter', `HelloRetryRequest selects cipher suite 0x${hrr.cipherSuite.toString(16)} that was not offered`);
+    if (suite?.kex !== 'TLS13' || !this.offeredSuite(hrr.cipherSuite))
+      throw failure(
+        'illegal_parameter',
+        `HelloRetryRequest selects cipher suite 0x${hrr.cipherSuite.toString(16)} that was not offered`,
+      );
     if (hrr.compressionMethod !== 0) throw failure('illegal_parameter', 'non-null compression method');
-    if (!bytesEqual(hrr.sessionId, this.sessionId)) throw failure('illegal_parameter', 'legacy_session_id_echo differs from the ClientHello');
+    if (!bytesEqual(hrr.sessionId, this.sessionId))
+      throw failure('illegal_parameter', 'legacy_session_id_echo differs from the ClientHello');
     for (const e of hrr.extensions ?? []) {
       if (e.type === ExtensionType.cookie) continue;
-      if (!this.offeredExtensions.has(e.type)) throw failure('unsupported_extension', `HelloRetryRequest carries extension ${e.type} that the client did not offer`);
-      if (e.type !== ExtensionType.supported_versions && e.type !== ExtensionType.key_share) throw failure('illegal_parameter', `extension ${e.type} is not allowed in a HelloRetryRequest`);
+      if (!this.offeredExtensions.has(e.type))
+        throw failure('unsupported_extension', `HelloRetryRequest carries extension ${e.type} that the client did not offer`);
+      if (e.type !== ExtensionType.supported_versions && e.type !== ExtensionType.key_share)
+        throw failure('illegal_parameter', `extension ${e.type} is not allowed in a HelloRetryRequest`);
     }
     const ks = extensionBody(hrr.extensions, ExtensionType.key_share, 'key_share_hrr');
     const cookie = extensionBody(hrr.extensions, ExtensionType.cookie, 'cookie');
     if (ks) {
-      if (!this.groups.includes(ks.selectedGroup)) throw failure('illegal_parameter', `HelloRetryRequest selects group 0x${ks.selectedGroup.toString(16)} that is not in supported_groups`);
-      if (this.shares.has(ks.selectedGroup)) throw failure('illegal_parameter', `HelloRetryRequest selects group 0x${ks.selectedGroup.toString(16)} that already had a key share`);
+      if (!this.groups.includes(ks.selectedGroup))
+        throw failure(
+          'illegal_parameter',
+          `HelloRetryRequest selects group 0x${ks.selectedGroup.toString(16)} that is not in supported_groups`,
+        );
+      if (this.shares.has(ks.selectedGroup))
+        throw failure(
+          'illegal_parameter',
+          `HelloRetryRequest selects group 0x${ks.selectedGroup.toString(16)} that already had a key share`,
+        );
     }
     if (!ks && !cookie) throw failure('illegal_parameter', 'HelloRetryRequest that would not change the ClientHello');
     this.version = 0x0304;
@@ -403,7 +482,8 @@ export class TlsClient extends Endpoint {
 
   private checkServerExtensions(exts: readonly Extension[] | undefined, where: string): void {
     for (const e of exts ?? []) {
-      if (!this.offeredExtensions.has(e.type)) throw failure('unsupported_extension', `${where} carries extension ${e.type} that the client did not offer`);
+      if (!this.offeredExtensions.has(e.type))
+        throw failure('unsupported_extension', `${where} carries extension ${e.type} that the client did not offer`);
     }
   }
 
@@ -416,8 +496,13 @@ export class TlsClient extends Endpoint {
   private checkEntryExtensions(entries: readonly { extensions: readonly Extension[] }[]): void {
     for (const [i, entry] of entries.entries()) {
       for (const e of entry.extensions) {
-        if (!this.offeredExtensions.has(e.type)) throw failure('unsupported_extension', `CertificateEntry ${i} carries extension ${e.type} that the client did not offer`);
-        if (e.type !== ExtensionType.status_request && e.type !== ExtensionType.signed_certificate_timestamp) throw failure('illegal_parameter', `extension ${e.type} is not allowed in a CertificateEntry`);
+        if (!this.offeredExtensions.has(e.type))
+          throw failure(
+            'unsupported_extension',
+            `CertificateEntry ${i} carries extension ${e.type} that the client did not offer`,
+          );
+        if (e.type !== ExtensionType.status_request && e.type !== ExtensionType.signed_certificate_timestamp)
+          throw failure('illegal_parameter', `extension ${e.type} is not allowed in a CertificateEntry`);
       }
     }
   }
@@ -426,7 +511,11 @@ export class TlsClient extends Endpoint {
   private readMfl(exts: readonly Extension[] | undefined): void {
     const m = extensionBody(exts, ExtensionType.max_fragment_length, 'max_fragment_length');
     if (!m) return;
-    if (m.value !== this.config.maxFragmentLength) throw failure('illegal_parameter', `max_fragment_length ${m.value} differs from the requested ${this.config.maxFragmentLength ?? 'none'}`);
+    if (m.value !== this.config.maxFragmentLength)
+      throw failure(
+        'illegal_parameter',
+        `max_fragment_length ${m.value} differs from the requested ${this.config.maxFragmentLength ?? 'none'}`,
+      );
     this.mfl = m.value;
   }
 
@@ -434,7 +523,8 @@ export class TlsClient extends Endpoint {
     const a = extensionBody(exts, ExtensionType.application_layer_protocol_negotiation, 'application_layer_protocol_negotiation');
     if (!a) return;
     const p = a.protocols.length === 1 ? dec.decode(a.protocols[0]) : undefined;
-    if (p === undefined || !(this.config.alpn ?? []).includes(p)) throw failure('illegal_parameter', 'server selected an ALPN protocol that was not offered');
+    if (p === undefined || !(this.config.alpn ?? []).includes(p))
+      throw failure('illegal_parameter', 'server selected an ALPN protocol that was not offered');
     this.alpn = p;
   }
 
@@ -442,20 +532,34 @@ export class TlsClient extends Endpoint {
     if (isHelloRetryRequest(sh)) return this.onHelloRetryRequest(sh, raw);
     const sv = extensionBody(sh.extensions, ExtensionType.supported_versions, 'supported_versions_server');
     const version = sv ? sv.version : sh.legacyVersion;
-    if (sv && !this.versions.includes(0x0304)) throw failure('unsupported_extension', 'supported_versions in ServerHello, but TLS 1.3 was not offered');
+    if (sv && !this.versions.includes(0x0304))
+      throw failure('unsupported_extension', 'supported_versions in ServerHello, but TLS 1.3 was not offered');
     if (!this.versions.includes(version)) throw failure('protocol_version', `server selected version 0x${version.toString(16)}`);
     if (sv && version < 0x0304) throw failure('illegal_parameter', 'supported_versions selects a version below TLS 1.3');
     // RFC 8446 §4.1.3: a client offering TLS 1.3 checks for both sentinels (DOWNGRD 01 from a TLS 1.3 server
     // that negotiated TLS 1.2, DOWNGRD 00 from one that negotiated TLS 1.1 or below) in any lower-version ServerHello.
     if (version < 0x0304 && this.versions.includes(0x0304)) {
       const tail = sh.random.subarray(24);
-      if (bytesEqual(tail, DOWNGRADE_TLS12)) throw failure('illegal_parameter', 'TLS 1.2 ServerHello carries the TLS 1.2 downgrade sentinel (DOWNGRD 01) of a TLS 1.3 server');
-      if (bytesEqual(tail, DOWNGRADE_TLS11)) throw failure('illegal_parameter', 'TLS 1.2 ServerHello carries the TLS 1.1 downgrade sentinel (DOWNGRD 00) of a TLS 1.3 server');
+      if (bytesEqual(tail, DOWNGRADE_TLS12))
+        throw failure(
+          'illegal_parameter',
+          'TLS 1.2 ServerHello carries the TLS 1.2 downgrade sentinel (DOWNGRD 01) of a TLS 1.3 server',
+        );
+      if (bytesEqual(tail, DOWNGRADE_TLS11))
+        throw failure(
+          'illegal_parameter',
+          'TLS 1.2 ServerHello carries the TLS 1.1 downgrade sentinel (DOWNGRD 00) of a TLS 1.3 server',
+        );
     }
     const suite = cipherSuites.get(sh.cipherSuite);
-    if (!suite || !this.offeredSuite(sh.cipherSuite) || (suite.kex === 'TLS13') !== (version === 0x0304)) throw failure('illegal_parameter', `server selected cipher suite 0x${sh.cipherSuite.toString(16)} that was not offered for this version`);
+    if (!suite || !this.offeredSuite(sh.cipherSuite) || (suite.kex === 'TLS13') !== (version === 0x0304))
+      throw failure(
+        'illegal_parameter',
+        `server selected cipher suite 0x${sh.cipherSuite.toString(16)} that was not offered for this version`,
+      );
     if (sh.compressionMethod !== 0) throw failure('illegal_parameter', 'non-null compression method');
-    if (this.helloRetry && (version !== 0x0304 || sh.cipherSuite !== this.hrrSuite)) throw failure('illegal_parameter', 'ServerHello after HelloRetryRequest changes the version or cipher suite');
+    if (this.helloRetry && (version !== 0x0304 || sh.cipherSuite !== this.hrrSuite))
+      throw failure('illegal_parameter', 'ServerHello after HelloRetryRequest changes the version or cipher suite');
     this.checkServerExtensions(sh.extensions, 'server_hello');
     this.version = version;
     this.suite = suite;
@@ -474,8 +578,13 @@ export class TlsClient extends Endpoint {
     const o = this.offer12;
     if (o && sh.sessionId.length > 0 && bytesEqual(sh.sessionId, this.sessionId)) {
       // Abbreviated handshake (RFC 5246 §7.3; RFC 5077 §3.4 for a ticket).
-      if (sh.cipherSuite !== o.cipherSuite) throw failure('illegal_parameter', "resumed session with another cipher suite than the session's");
-      if (this.ems !== o.extendedMasterSecret) throw failure('handshake_failure', 'resumed session with another extended_master_secret status than the original (RFC 7627 §5.3)');
+      if (sh.cipherSuite !== o.cipherSuite)
+        throw failure('illegal_parameter', "resumed session with another cipher suite than the session's");
+      if (this.ems !== o.extendedMasterSecret)
+        throw failure(
+          'handshake_failure',
+          'resumed session with another extended_master_secret status than the original (RFC 7627 §5.3)',
+        );
       this.resumed = true;
       this.master = o.masterSecret;
       this.serverChain = o.peerCertificates;
@@ -491,15 +600,19 @@ export class TlsClient extends Endpoint {
   }
 
   private async serverHello13(sh: ServerHello, suite: CipherSuiteInfo): Promise<void> {
-    if (!bytesEqual(sh.sessionId, this.sessionId)) throw failure('illegal_parameter', 'legacy_session_id_echo differs from the ClientHello');
+    if (!bytesEqual(sh.sessionId, this.sessionId))
+      throw failure('illegal_parameter', 'legacy_session_id_echo differs from the ClientHello');
     // RFC 8446 §4.2: max_fragment_length goes in EncryptedExtensions, not in a TLS 1.3 ServerHello.
-    if (extensionBody(sh.extensions, ExtensionType.max_fragment_length, 'max_fragment_length')) throw failure('illegal_parameter', 'max_fragment_length in a TLS 1.3 ServerHello');
+    if (extensionBody(sh.extensions, ExtensionType.max_fragment_length, 'max_fragment_length'))
+      throw failure('illegal_parameter', 'max_fragment_length in a TLS 1.3 ServerHello');
     const pskExt = extensionBody(sh.extensions, ExtensionType.pre_shared_key, 'pre_shared_key_server');
     if (pskExt) {
       const t = this.offer13;
       if (!t) throw failure('illegal_parameter', 'ServerHello selects a PSK that the ClientHello did not offer');
-      if (pskExt.selectedIdentity !== 0) throw failure('illegal_parameter', `selected_identity ${pskExt.selectedIdentity} was not offered`);
-      if (engineSuite(t.cipherSuite)?.prfHash !== suite.prfHash) throw failure('illegal_parameter', "the selected suite's hash differs from the PSK's");
+      if (pskExt.selectedIdentity !== 0)
+        throw failure('illegal_parameter', `selected_identity ${pskExt.selectedIdentity} was not offered`);
+      if (engineSuite(t.cipherSuite)?.prfHash !== suite.prfHash)
+        throw failure('illegal_parameter', "the selected suite's hash differs from the PSK's");
       this.psk = t.psk;
       this.serverChain = [];
     }
@@ -507,13 +620,20 @@ export class TlsClient extends Endpoint {
     const modes = this.pskModes();
     if (!ks) {
       if (!this.psk) throw failure('missing_extension', 'TLS 1.3 ServerHello without key_share or pre_shared_key');
-      if (!modes.includes(PskKeyExchangeMode.psk_ke)) throw failure('missing_extension', 'PSK without key_share, but psk_ke was not offered');
+      if (!modes.includes(PskKeyExchangeMode.psk_ke))
+        throw failure('missing_extension', 'PSK without key_share, but psk_ke was not offered');
     } else {
-      if (this.psk && !modes.includes(PskKeyExchangeMode.psk_dhe_ke)) throw failure('illegal_parameter', 'key_share with a PSK, but psk_dhe_ke was not offered');
+      if (this.psk && !modes.includes(PskKeyExchangeMode.psk_dhe_ke))
+        throw failure('illegal_parameter', 'key_share with a PSK, but psk_dhe_ke was not offered');
       const mine = this.shares.get(ks.share.group);
-      if (!mine) throw failure('illegal_parameter', `server key_share for group 0x${ks.share.group.toString(16)} that the client did not send`);
+      if (!mine)
+        throw failure(
+          'illegal_parameter',
+          `server key_share for group 0x${ks.share.group.toString(16)} that the client did not send`,
+        );
       const shared = await this.shareSecret(ks.share.group, mine.privateKey, ks.share.keyExchange);
-      if (!shared.ok) throw failure('illegal_parameter', `server key share: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`);
+      if (!shared.ok)
+        throw failure('illegal_parameter', `server key share: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`);
       this.group = ks.share.group;
       this.serverPublic = ks.share.keyExchange;
       this.sharedSecret = shared.value;
@@ -522,8 +642,18 @@ export class TlsClient extends Endpoint {
     this.serverHelloHash = await this.hashOf(h);
     this.schedule = await tls13Schedule(this.p, this.scheduleInput(h, { serverHelloHash: this.serverHelloHash }));
     const len = tls13KeyLength(suite);
-    this.readDir = new RecordDirection(await createRecordProtection(this.p, tls13Params(suite, await trafficKeys(this.p, h, this.schedule.serverHandshakeTrafficSecret, len))));
-    this.writeDir = new RecordDirection(await createRecordProtection(this.p, tls13Params(suite, await trafficKeys(this.p, h, this.schedule.clientHandshakeTrafficSecret, len))));
+    this.readDir = new RecordDirection(
+      await createRecordProtection(
+        this.p,
+        tls13Params(suite, await trafficKeys(this.p, h, this.schedule.serverHandshakeTrafficSecret, len)),
+      ),
+    );
+    this.writeDir = new RecordDirection(
+      await createRecordProtection(
+        this.p,
+        tls13Params(suite, await trafficKeys(this.p, h, this.schedule.clientHandshakeTrafficSecret, len)),
+      ),
+    );
     this.log('CLIENT_HANDSHAKE_TRAFFIC_SECRET', this.random, this.schedule.clientHandshakeTrafficSecret);
     this.log('SERVER_HANDSHAKE_TRAFFIC_SECRET', this.random, this.schedule.serverHandshakeTrafficSecret);
     this.setState('WAIT_ENCRYPTED_EXTENSIONS');
@@ -532,13 +662,15 @@ export class TlsClient extends Endpoint {
   private async onCertificate(body: Extract<HandshakeBody, { type: 'certificate' }>, raw: Uint8Array): Promise<void> {
     let chain: Uint8Array[];
     if (body.form === 'tls13') {
-      if (body.context.length !== 0) throw failure('illegal_parameter', 'server Certificate with a non-empty certificate_request_context');
+      if (body.context.length !== 0)
+        throw failure('illegal_parameter', 'server Certificate with a non-empty certificate_request_context');
       chain = body.entries.map((e) => e.data);
       if (chain.length === 0) throw failure('decode_error', 'empty server Certificate');
       this.checkEntryExtensions(body.entries);
       const status = extensionBody(body.entries[0]!.extensions, ExtensionType.status_request, 'certificate_status');
       if (status) {
-        if (status.statusType !== 1) throw failure('illegal_parameter', `CertificateEntry status_request of status_type ${status.statusType}, not ocsp`);
+        if (status.statusType !== 1)
+          throw failure('illegal_parameter', `CertificateEntry status_request of status_type ${status.statusType}, not ocsp`);
         this.ocsp = status.response;
       }
     } else {
@@ -550,8 +682,10 @@ export class TlsClient extends Endpoint {
     const spki = leafSpki(chain);
     const kind = keyKindOf(spki);
     // RFC 8422 §5.10 / §2: ECDHE_ECDSA suites also carry EdDSA (Ed25519) server keys, signed with scheme ed25519.
-    if (this.kex === 'ECDHE_ECDSA' && kind !== 'ec-p256' && kind !== 'ec-p384' && kind !== 'ed25519') throw failure('unsupported_certificate', 'ECDHE_ECDSA suite but the server key is neither ECDSA nor Ed25519');
-    if ((this.kex === 'ECDHE_RSA' || this.kex === 'RSA' || this.kex === 'DHE_RSA') && kind !== 'rsa') throw failure('unsupported_certificate', `${this.kex} suite but the server key is not RSA`);
+    if (this.kex === 'ECDHE_ECDSA' && kind !== 'ec-p256' && kind !== 'ec-p384' && kind !== 'ed25519')
+      throw failure('unsupported_certificate', 'ECDHE_ECDSA suite but the server key is neither ECDSA nor Ed25519');
+    if ((this.kex === 'ECDHE_RSA' || this.kex === 'RSA' || this.kex === 'DHE_RSA') && kind !== 'rsa')
+      throw failure('unsupported_certificate', `${this.kex} suite but the server key is not RSA`);
     await this.checkPeerChain(chain, 'server', this.config.serverName);
     this.serverChain = chain;
     this.serverSpki = spki;
@@ -559,16 +693,25 @@ export class TlsClient extends Endpoint {
     else this.setState(this.kex === 'RSA' ? 'WAIT_CERT_REQUEST_OR_DONE' : 'WAIT_SERVER_KEY_EXCHANGE');
   }
 
-  private async onServerKeyExchange(body: Extract<HandshakeBody, { type: 'server_key_exchange' }>, raw: Uint8Array): Promise<void> {
+  private async onServerKeyExchange(
+    body: Extract<HandshakeBody, { type: 'server_key_exchange' }>,
+    raw: Uint8Array,
+  ): Promise<void> {
     if (body.kex === 'dhe' && body.signed && this.kex === 'DHE_RSA') return this.onServerKeyExchangeDhe(body, body.signed, raw);
     if (body.kex !== 'ecdhe' || !body.signed) throw failure('decode_error', 'ServerKeyExchange is not a signed ECDHE one');
-    if (!this.groups.includes(body.namedCurve)) throw failure('illegal_parameter', `ServerKeyExchange group 0x${body.namedCurve.toString(16)} was not offered`);
+    if (!this.groups.includes(body.namedCurve))
+      throw failure('illegal_parameter', `ServerKeyExchange group 0x${body.namedCurve.toString(16)} was not offered`);
     const scheme = body.signed.scheme;
-    if (!this.schemes.includes(scheme)) throw failure('illegal_parameter', `ServerKeyExchange signed with scheme 0x${scheme.toString(16)} that was not offered`);
+    if (!this.schemes.includes(scheme))
+      throw failure('illegal_parameter', `ServerKeyExchange signed with scheme 0x${scheme.toString(16)} that was not offered`);
     const params = raw.subarray(4, 4 + serverKeyExchangeParamsLength(body));
     const content = serverKeyExchangeContent12(this.random, this.serverRandom, params);
     const v = await verifySignature(this.p, scheme, this.serverSpki!, content, body.signed.signature, { version: 12 });
-    if (!v.ok) throw failure(v.reason === 'bad_signature' ? 'decrypt_error' : 'illegal_parameter', `ServerKeyExchange signature: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`);
+    if (!v.ok)
+      throw failure(
+        v.reason === 'bad_signature' ? 'decrypt_error' : 'illegal_parameter',
+        `ServerKeyExchange signature: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`,
+      );
     this.transcript.push(raw);
     this.serverScheme = scheme;
     this.group = body.namedCurve;
@@ -580,16 +723,25 @@ export class TlsClient extends Endpoint {
    * TLS 1.2 CertificateStatus (RFC 6066 §8): only when we offered status_request and the ServerHello agreed, and
    * only right after the server Certificate (the server may also leave it out).
    */
-  private async onCertificateStatus(body: Extract<HandshakeBody, { type: 'certificate_status' }>, raw: Uint8Array): Promise<void> {
+  private async onCertificateStatus(
+    body: Extract<HandshakeBody, { type: 'certificate_status' }>,
+    raw: Uint8Array,
+  ): Promise<void> {
     const last = this.transcript[this.transcript.length - 1];
-    if (!this.statusAgreed || this.ocsp !== undefined || last?.[0] !== 11 || this.serverChain.length === 0) throw this.unexpected('certificate_status');
-    if (body.statusType !== 1) throw failure('illegal_parameter', `CertificateStatus of status_type ${body.statusType}, not ocsp`);
+    if (!this.statusAgreed || this.ocsp !== undefined || last?.[0] !== 11 || this.serverChain.length === 0)
+      throw this.unexpected('certificate_status');
+    if (body.statusType !== 1)
+      throw failure('illegal_parameter', `CertificateStatus of status_type ${body.statusType}, not ocsp`);
     this.transcript.push(raw);
     this.ocsp = body.response;
   }
 
   /** DHE ServerKeyExchange: only the RFC 7919 groups are accepted (identified by p and g). */
-  private async onServerKeyExchangeDhe(body: Extract<HandshakeBody, { type: 'server_key_exchange'; kex: 'dhe' }>, signed: { scheme: number; signature: Uint8Array }, raw: Uint8Array): Promise<void> {
+  private async onServerKeyExchangeDhe(
+    body: Extract<HandshakeBody, { type: 'server_key_exchange'; kex: 'dhe' }>,
+    signed: { scheme: number; signature: Uint8Array },
+    raw: Uint8Array,
+  ): Promise<void> {
     const strip = (b: Uint8Array) => b.subarray(b.findIndex((x) => x !== 0) < 0 ? b.length : b.findIndex((x) => x !== 0));
     const group = (['ffdhe2048', 'ffdhe3072'] as const).find((g) => {
       const params = ffdheParams(g);
@@ -598,11 +750,27 @@ export class TlsClient extends Endpoint {
     if (!group) throw failure('insufficient_security', 'DHE parameters are not an RFC 7919 group');
     const code = ffdheParams(group).code;
     const offeredFf = this.groups.filter((g) => ffdheGroupOf(g) !== undefined);
-    if (offeredFf.length && !offeredFf.includes(code)) throw failure('illegal_parameter', `DHE group ${group} was not offered in supported_groups`);
-    if (!this.schemes.includes(signed.scheme)) throw failure('illegal_parameter', `ServerKeyExchange signed with scheme 0x${signed.scheme.toString(16)} that was not offered`);
+    if (offeredFf.length && !offeredFf.includes(code))
+      throw failure('illegal_parameter', `DHE group ${group} was not offered in supported_groups`);
+    if (!this.schemes.includes(signed.scheme))
+      throw failure(
+        'illegal_parameter',
+        `ServerKeyExchange signed with scheme 0x${signed.scheme.toString(16)} that was not offered`,
+      );
     const params = raw.subarray(4, 4 + serverKeyExchangeParamsLength(body));
-    const v = await verifySignature(this.p, signed.scheme, this.serverSpki!, serverKeyExchangeContent12(this.random, this.serverRandom, params), signed.signature, { version: 12 });
-    if (!v.ok) throw failure(v.reason === 'bad_signature' ? 'decrypt_error' : 'illegal_parameter', `ServerKeyExchange signature: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`);
+    const v = await verifySignature(
+      this.p,
+      signed.scheme,
+      this.serverSpki!,
+      serverKeyExchangeContent12(this.random, this.serverRandom, params),
+      signed.signature,
+      { version: 12 },
+    );
+    if (!v.ok)
+      throw failure(
+        v.reason === 'bad_signature' ? 'decrypt_error' : 'illegal_parameter',
+        `ServerKeyExchange signature: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`,
+      );
     this.transcript.push(raw);
     this.serverScheme = signed.scheme;
     this.dhGroup = group;
@@ -623,26 +791,41 @@ export class TlsClient extends Endpoint {
     let premaster: Uint8Array;
     if (this.kex === 'RSA') {
       premaster = makePremaster(this.p, 0x0303);
-      await this.sendHandshake({ type: 'client_key_exchange', kex: 'rsa', encryptedPreMasterSecret: await encryptPremaster(this.p, this.serverSpki!, premaster) });
+      await this.sendHandshake({
+        type: 'client_key_exchange',
+        kex: 'rsa',
+        encryptedPreMasterSecret: await encryptPremaster(this.p, this.serverSpki!, premaster),
+      });
     } else if (this.kex === 'DHE_RSA') {
       const kp = await this.dhKeyPair(this.dhGroup!);
       const shared = await deriveDh(this.p, kp.group, kp.privateKey, this.serverPublic!, 'tls12');
-      if (!shared.ok) throw failure('illegal_parameter', `server DH public value: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`);
+      if (!shared.ok)
+        throw failure(
+          'illegal_parameter',
+          `server DH public value: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`,
+        );
       premaster = shared.value;
       await this.sendHandshake({ type: 'client_key_exchange', kex: 'dhe', publicKey: kp.publicKey });
     } else {
       const kp = await this.ecdhKeyPair(this.group!);
       const shared = await this.ecdhSecret(kp.group, kp.privateKey, this.serverPublic!);
-      if (!shared.ok) throw failure('illegal_parameter', `server ECDH public value: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`);
+      if (!shared.ok)
+        throw failure(
+          'illegal_parameter',
+          `server ECDH public value: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`,
+        );
       premaster = shared.value;
       await this.sendHandshake({ type: 'client_key_exchange', kex: 'ecdhe', publicKey: kp.publicKey });
     }
     const h = suite.prfHash;
-    this.master = this.ems ? await extendedMasterSecret(this.p, h, premaster, await this.hashOf(h)) : await masterSecret(this.p, h, premaster, this.random, this.serverRandom);
+    this.master = this.ems
+      ? await extendedMasterSecret(this.p, h, premaster, await this.hashOf(h))
+      : await masterSecret(this.p, h, premaster, this.random, this.serverRandom);
     this.log('CLIENT_RANDOM', this.random, this.master);
     if (sendCv && id) {
       const scheme = pickScheme(this.schemes, this.certRequest!.schemes, id.spki, false);
-      if (scheme === undefined) throw failure('handshake_failure', 'no signature scheme in the CertificateRequest fits the client key');
+      if (scheme === undefined)
+        throw failure('handshake_failure', 'no signature scheme in the CertificateRequest fits the client key');
       const sig = await sign(this.p, await this.signingKey(scheme), certificateVerifyContent12(this.transcript));
       this.clientScheme = scheme;
       await this.sendHandshake({ type: 'certificate_verify', scheme, signature: sig });
@@ -689,12 +872,18 @@ export class TlsClient extends Endpoint {
       await this.sendCcs();
       this.writeDir = this.pendingWrite;
       this.pendingWrite = undefined;
-      await this.sendHandshake({ type: 'finished', verifyData: await finished12(this.p, h, this.master, 'client', await this.hashOf(h)) });
+      await this.sendHandshake({
+        type: 'finished',
+        verifyData: await finished12(this.p, h, this.master, 'client', await this.hashOf(h)),
+      });
     }
     this.finish();
   }
 
-  private scheduleInput(h: 'SHA-256' | 'SHA-384', hashes: { serverHelloHash: Uint8Array; serverFinishedHash?: Uint8Array; clientFinishedHash?: Uint8Array }): Parameters<typeof tls13Schedule>[1] {
+  private scheduleInput(
+    h: 'SHA-256' | 'SHA-384',
+    hashes: { serverHelloHash: Uint8Array; serverFinishedHash?: Uint8Array; clientFinishedHash?: Uint8Array },
+  ): Parameters<typeof tls13Schedule>[1] {
     const input: Parameters<typeof tls13Schedule>[1] = { hash: h, ...hashes };
     if (this.psk) input.psk = this.psk;
     if (this.sharedSecret) input.sharedSecret = this.sharedSecret;
@@ -702,13 +891,18 @@ export class TlsClient extends Endpoint {
   }
 
   private async onCertificateVerify13(scheme: number, signature: Uint8Array, raw: Uint8Array): Promise<void> {
-    if (!this.schemes.includes(scheme)) throw failure('illegal_parameter', `CertificateVerify scheme 0x${scheme.toString(16)} was not offered`);
+    if (!this.schemes.includes(scheme))
+      throw failure('illegal_parameter', `CertificateVerify scheme 0x${scheme.toString(16)} was not offered`);
     // rsa_pkcs1_* (0x0201, 0x0401, 0x0501, 0x0601) are not allowed in a TLS 1.3 CertificateVerify.
     if ((scheme & 0xff) === 0x01) throw failure('illegal_parameter', 'RSASSA-PKCS1-v1_5 in a TLS 1.3 CertificateVerify');
     const h = this.suite!.prfHash;
     const content = certificateVerifyContent13('server', await this.hashOf(h));
     const v = await verifySignature(this.p, scheme, this.serverSpki!, content, signature, { version: 13 });
-    if (!v.ok) throw failure(v.reason === 'bad_signature' ? 'decrypt_error' : 'illegal_parameter', `server CertificateVerify: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`);
+    if (!v.ok)
+      throw failure(
+        v.reason === 'bad_signature' ? 'decrypt_error' : 'illegal_parameter',
+        `server CertificateVerify: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`,
+      );
     this.transcript.push(raw);
     this.serverScheme = scheme;
     this.setState('WAIT_FINISHED');
@@ -722,7 +916,10 @@ export class TlsClient extends Endpoint {
     this.checkFinished(expected, verifyData, 'server');
     this.transcript.push(raw);
     const serverFinishedHash = await this.hashOf(h);
-    const full = await tls13Schedule(this.p, this.scheduleInput(h, { serverHelloHash: this.serverHelloHash, serverFinishedHash }));
+    const full = await tls13Schedule(
+      this.p,
+      this.scheduleInput(h, { serverHelloHash: this.serverHelloHash, serverFinishedHash }),
+    );
     this.schedule = full;
     const len = tls13KeyLength(suite);
     const cApp = full.clientApplicationTrafficSecret0!;
@@ -730,7 +927,9 @@ export class TlsClient extends Endpoint {
     this.log('CLIENT_TRAFFIC_SECRET_0', this.random, cApp);
     this.log('SERVER_TRAFFIC_SECRET_0', this.random, sApp);
     this.log('EXPORTER_SECRET', this.random, full.exporterMasterSecret!);
-    this.readDir = new RecordDirection(await createRecordProtection(this.p, tls13Params(suite, await trafficKeys(this.p, h, sApp, len))));
+    this.readDir = new RecordDirection(
+      await createRecordProtection(this.p, tls13Params(suite, await trafficKeys(this.p, h, sApp, len))),
+    );
     if (this.sessionId.length > 0 && !this.ccsSent) {
       await this.sendCcs();
       this.ccsSent = true;
@@ -738,10 +937,16 @@ export class TlsClient extends Endpoint {
     const id = this.config.identity;
     if (this.certRequest) {
       const chain = id ? id.chain : [];
-      await this.sendHandshake({ type: 'certificate', form: 'tls13', context: this.certRequest.context, entries: chain.map((data) => ({ data, extensions: [] })) });
+      await this.sendHandshake({
+        type: 'certificate',
+        form: 'tls13',
+        context: this.certRequest.context,
+        entries: chain.map((data) => ({ data, extensions: [] })),
+      });
       if (chain.length > 0 && id) {
         const scheme = pickScheme(this.schemes, this.certRequest.schemes, id.spki, true);
-        if (scheme === undefined) throw failure('handshake_failure', 'no signature scheme in the CertificateRequest fits the client key');
+        if (scheme === undefined)
+          throw failure('handshake_failure', 'no signature scheme in the CertificateRequest fits the client key');
         const sig = await sign(this.p, await this.signingKey(scheme), certificateVerifyContent13('client', await this.hashOf(h)));
         this.clientScheme = scheme;
         await this.sendHandshake({ type: 'certificate_verify', scheme, signature: sig });
@@ -749,9 +954,20 @@ export class TlsClient extends Endpoint {
     }
     const vd = await finished13(this.p, h, s.clientHandshakeTrafficSecret, await this.hashOf(h));
     await this.sendHandshake({ type: 'finished', verifyData: vd });
-    this.writeDir = new RecordDirection(await createRecordProtection(this.p, tls13Params(suite, await trafficKeys(this.p, h, cApp, len))));
+    this.writeDir = new RecordDirection(
+      await createRecordProtection(this.p, tls13Params(suite, await trafficKeys(this.p, h, cApp, len))),
+    );
     this.master = full.masterSecret;
-    this.resumptionMaster = (await tls13Schedule(this.p, this.scheduleInput(h, { serverHelloHash: this.serverHelloHash, serverFinishedHash, clientFinishedHash: await this.hashOf(h) }))).resumptionMasterSecret;
+    this.resumptionMaster = (
+      await tls13Schedule(
+        this.p,
+        this.scheduleInput(h, {
+          serverHelloHash: this.serverHelloHash,
+          serverFinishedHash,
+          clientFinishedHash: await this.hashOf(h),
+        }),
+      )
+    ).resumptionMasterSecret;
     this.app13 = { suite, read: sApp, write: cApp };
     this.finish();
   }
@@ -769,7 +985,13 @@ export class TlsClient extends Endpoint {
     const ticket = this.newTicket12 ?? (this.resumed ? this.offer12?.ticket : undefined);
     if (this.resumed && this.offer12) store.tls12.splice(store.tls12.indexOf(this.offer12), 1);
     if (!sessionId.length && !ticket?.length) return;
-    const s: StoredSession12 = { sessionId, masterSecret: this.master, cipherSuite: this.suite!.code, extendedMasterSecret: this.ems, peerCertificates: this.serverChain };
+    const s: StoredSession12 = {
+      sessionId,
+      masterSecret: this.master,
+      cipherSuite: this.suite!.code,
+      extendedMasterSecret: this.ems,
+      peerCertificates: this.serverChain,
+    };
     if (ticket?.length) s.ticket = ticket;
     if (this.config.serverName !== undefined) s.serverName = this.config.serverName;
     store.tls12.push(s);

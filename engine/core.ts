@@ -54,7 +54,14 @@ import {
   MAX_PLAINTEXT,
   RecordStream,
 } from '../wire/record';
-import { AlertDescription, AlertLevel, type AlertName, type CipherSuiteInfo, ContentType, type KeyExchange } from '../wire/registry';
+import {
+  AlertDescription,
+  AlertLevel,
+  type AlertName,
+  type CipherSuiteInfo,
+  ContentType,
+  type KeyExchange,
+} from '../wire/registry';
 import type { CommonConfig } from './config';
 import { type Fault, faultSet } from './faults';
 import type { EngineHooks, HookRecord, Side } from './hooks';
@@ -73,7 +80,8 @@ export class EngineFailure extends Error {
 
 /** RFC 5246 §6.2.1/§6.2.3, RFC 8446 §5.1/§5.2: unknown content types and oversized records are fatal. */
 function checkRecordHeader(contentType: number, length: number): void {
-  if (contentType < ContentType.change_cipher_spec || contentType > ContentType.application_data) throw failure('unexpected_message', `record of unknown content type ${contentType}`);
+  if (contentType < ContentType.change_cipher_spec || contentType > ContentType.application_data)
+    throw failure('unexpected_message', `record of unknown content type ${contentType}`);
   if (length > MAX_CIPHERTEXT_12) throw failure('record_overflow', `record of ${length} bytes announced`);
 }
 
@@ -94,7 +102,8 @@ export function keyKindOf(spki: Uint8Array): KeyKind {
   const info = parseSpki(spki);
   if (info.algorithm === OID.rsaEncryption) return 'rsa';
   if (info.algorithm === OID.ed25519) return 'ed25519';
-  if (info.algorithm === OID.ecPublicKey) return info.parameters === OID.prime256v1 ? 'ec-p256' : info.parameters === OID.secp384r1 ? 'ec-p384' : 'other';
+  if (info.algorithm === OID.ecPublicKey)
+    return info.parameters === OID.prime256v1 ? 'ec-p256' : info.parameters === OID.secp384r1 ? 'ec-p384' : 'other';
   return 'other';
 }
 
@@ -116,7 +125,12 @@ export function schemeFitsKey(scheme: number, kind: KeyKind, tls13: boolean): bo
 }
 
 /** First scheme of `ours` that the peer offered and the key fits. */
-export function pickScheme(ours: readonly number[], offered: readonly number[], spki: Uint8Array, tls13: boolean): number | undefined {
+export function pickScheme(
+  ours: readonly number[],
+  offered: readonly number[],
+  spki: Uint8Array,
+  tls13: boolean,
+): number | undefined {
   const kind = keyKindOf(spki);
   return ours.find((s) => offered.includes(s) && schemeFitsKey(s, kind, tls13));
 }
@@ -133,7 +147,10 @@ export function leafSpki(chain: readonly Uint8Array[]): Uint8Array {
       const c = parseCert(der);
       spki ??= c.spkiDer;
     } catch (e) {
-      throw failure('bad_certificate', `${i === 0 ? 'leaf certificate' : `certificate ${i} of the chain`} does not parse: ${e instanceof Error ? e.message : String(e)}`);
+      throw failure(
+        'bad_certificate',
+        `${i === 0 ? 'leaf certificate' : `certificate ${i} of the chain`} does not parse: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
   }
   if (!spki) throw failure('bad_certificate', 'no certificate in the chain');
@@ -264,7 +281,8 @@ export abstract class Endpoint {
    * With `requestUpdate` the peer answers with its own KeyUpdate.
    */
   async keyUpdate(requestUpdate = false): Promise<WireRecord[]> {
-    if (!this.connected || this.version !== 0x0304 || !this.app13) throw new Error(`KeyUpdate needs a connected TLS 1.3 endpoint (state ${this.state})`);
+    if (!this.connected || this.version !== 0x0304 || !this.app13)
+      throw new Error(`KeyUpdate needs a connected TLS 1.3 endpoint (state ${this.state})`);
     await this.guard(() => this.sendKeyUpdate(requestUpdate));
     return this.flush().send;
   }
@@ -289,7 +307,12 @@ export abstract class Endpoint {
   }
 
   protected async direction13(suite: CipherSuiteInfo, secret: Uint8Array): Promise<RecordDirection> {
-    return new RecordDirection(await createRecordProtection(this.p, tls13Params(suite, await trafficKeys(this.p, suite.prfHash, secret, tls13KeyLength(suite)))));
+    return new RecordDirection(
+      await createRecordProtection(
+        this.p,
+        tls13Params(suite, await trafficKeys(this.p, suite.prfHash, secret, tls13KeyLength(suite))),
+      ),
+    );
   }
 
   /** A handshake message that is not part of the handshake transcript (NewSessionTicket, KeyUpdate). */
@@ -343,7 +366,11 @@ export abstract class Endpoint {
 
   /** Send close_notify. */
   async close(): Promise<WireRecord[]> {
-    await this.sendMessage('alert', 'alert', encodeAlert({ level: AlertLevel.warning, description: AlertDescription.close_notify }));
+    await this.sendMessage(
+      'alert',
+      'alert',
+      encodeAlert({ level: AlertLevel.warning, description: AlertDescription.close_notify }),
+    );
     return this.flush().send;
   }
 
@@ -358,7 +385,12 @@ export abstract class Endpoint {
   }
 
   protected flush(): StepResult {
-    const r: StepResult = { send: this.out, done: this.terminal || this.connected, outcome: this.outcomeValue, appData: this.appIn };
+    const r: StepResult = {
+      send: this.out,
+      done: this.terminal || this.connected,
+      outcome: this.outcomeValue,
+      appData: this.appIn,
+    };
     if (this.sentAlert) r.alert = this.sentAlert;
     this.out = [];
     this.appIn = [];
@@ -400,7 +432,8 @@ export abstract class Endpoint {
     let content = fragment;
     if (type === ContentType.change_cipher_spec && (this.version === 0x0304 || this.onlyTls13Pending())) {
       // RFC 8446 §5: a dummy CCS (single 0x01) before the Finished is dropped.
-      if (fragment.length !== 1 || fragment[0] !== 1) throw failure('unexpected_message', 'TLS 1.3 change_cipher_spec must be the single byte 0x01');
+      if (fragment.length !== 1 || fragment[0] !== 1)
+        throw failure('unexpected_message', 'TLS 1.3 change_cipher_spec must be the single byte 0x01');
       if (this.connected) throw failure('unexpected_message', 'change_cipher_spec after the handshake');
       return;
     }
@@ -415,20 +448,37 @@ export abstract class Endpoint {
     }
     if (this.readDir) {
       const r = await this.readDir.open(type, recVersion, fragment);
-      if (!r.ok) throw failure(r.reason === 'record_overflow' ? 'record_overflow' : r.reason === 'no_content_type' ? 'unexpected_message' : 'bad_record_mac', `record ${r.reason}${r.detail ? `: ${r.detail}` : ''}`);
+      if (!r.ok)
+        throw failure(
+          r.reason === 'record_overflow'
+            ? 'record_overflow'
+            : r.reason === 'no_content_type'
+              ? 'unexpected_message'
+              : 'bad_record_mac',
+          `record ${r.reason}${r.detail ? `: ${r.detail}` : ''}`,
+        );
       type = r.type;
       content = r.content;
     } else if (content.length > MAX_PLAINTEXT) {
       throw failure('record_overflow', `plaintext record of ${content.length} bytes`);
     }
     // RFC 6066 §4: a fragment over the negotiated maximum is record_overflow.
-    if (this.mfl !== undefined && content.length > 1 << (8 + this.mfl)) throw failure('record_overflow', `record of ${content.length} bytes of plaintext over the negotiated max_fragment_length ${1 << (8 + this.mfl)}`);
+    if (this.mfl !== undefined && content.length > 1 << (8 + this.mfl))
+      throw failure(
+        'record_overflow',
+        `record of ${content.length} bytes of plaintext over the negotiated max_fragment_length ${1 << (8 + this.mfl)}`,
+      );
     switch (type) {
       case ContentType.handshake: {
         if (content.length === 0) throw failure('unexpected_message', 'empty handshake record');
         if (this.onlyCcsDue()) throw this.unexpected('handshake record');
         for (const f of this.assembler.push(content, 0)) {
-          const raws = (await this.hooks.beforeProcess?.({ side: this.side, kind: 'handshake', type: handshakeTypeName(f.msgType), raw: f.raw })) ?? [f.raw];
+          const raws = (await this.hooks.beforeProcess?.({
+            side: this.side,
+            kind: 'handshake',
+            type: handshakeTypeName(f.msgType),
+            raw: f.raw,
+          })) ?? [f.raw];
           for (const raw of raws) {
             await this.dispatch(raw);
             if (this.terminal) return;
@@ -438,7 +488,8 @@ export abstract class Endpoint {
       }
       case ContentType.change_cipher_spec:
         decodeChangeCipherSpec(content);
-        if (this.assembler.pending) throw failure('unexpected_message', 'change_cipher_spec inside a fragmented handshake message');
+        if (this.assembler.pending)
+          throw failure('unexpected_message', 'change_cipher_spec inside a fragmented handshake message');
         await this.onChangeCipherSpec();
         return;
       case ContentType.alert: {
@@ -487,7 +538,8 @@ export abstract class Endpoint {
 
   /** Build, hook, frame and queue a message. Handshake messages go into the transcript as sent. */
   protected async sendMessage(kind: ContentKind, type: string, raw: Uint8Array, forcePlain = false): Promise<Uint8Array[]> {
-    const sendRecord = (contentType: number, fragment: Uint8Array): Promise<void> => this.writeRecords(contentType, fragment, forcePlain);
+    const sendRecord = (contentType: number, fragment: Uint8Array): Promise<void> =>
+      this.writeRecords(contentType, fragment, forcePlain);
     const raws = (await this.hooks.beforeSend?.({ side: this.side, kind, type, raw, sendRecord })) ?? [raw];
     for (const r of raws) {
       if (kind === 'handshake') this.transcript.push(r);
@@ -513,7 +565,11 @@ export abstract class Endpoint {
       let rec: HookRecord;
       if (this.writeDir && !forcePlain) {
         const pr = await this.writeDir.seal(type, 0x0303, chunk);
-        rec = { side: this.side, raw: encodeRecord({ contentType: pr.type, version: pr.version, fragment: pr.fragment }), plaintext: { contentType: type, fragment: chunk } };
+        rec = {
+          side: this.side,
+          raw: encodeRecord({ contentType: pr.type, version: pr.version, fragment: pr.fragment }),
+          plaintext: { contentType: type, fragment: chunk },
+        };
       } else {
         rec = { side: this.side, raw: encodeRecord({ contentType: type, version: 0x0303, fragment: chunk }) };
       }
@@ -577,7 +633,15 @@ export abstract class Endpoint {
       let fixed: Uint8Array | undefined;
       try {
         const compressed = Uint8Array.of(0x02, ...peer.subarray(1, 1 + size));
-        fixed = new Uint8Array(ECDH.convertKey(compressed, g === 'secp256r1' ? 'prime256v1' : 'secp384r1', undefined, undefined, 'uncompressed') as Buffer);
+        fixed = new Uint8Array(
+          ECDH.convertKey(
+            compressed,
+            g === 'secp256r1' ? 'prime256v1' : 'secp384r1',
+            undefined,
+            undefined,
+            'uncompressed',
+          ) as Buffer,
+        );
       } catch {
         fixed = undefined; // X is not on the curve either
       }
@@ -634,9 +698,13 @@ export abstract class Endpoint {
     const problems = v.ok ? [] : v.problems.filter((p) => !ignored.has(p.rule));
     if (problems.length) {
       const first = problems[0];
-      const alert: AlertName = first?.rule === 'cert.path.trust-anchor' ? 'unknown_ca' : first?.rule === 'cert.path.validity' ? 'certificate_expired' : 'bad_certificate';
+      const alert: AlertName =
+        first?.rule === 'cert.path.trust-anchor'
+          ? 'unknown_ca'
+          : first?.rule === 'cert.path.validity'
+            ? 'certificate_expired'
+            : 'bad_certificate';
       throw failure(alert, `peer chain: ${problems.map((p) => `${p.rule}: ${p.message}`).join('; ')}`);
     }
   }
 }
-

@@ -55,7 +55,14 @@ describe('TLS 1.2 client with an ECDSA P-384 certificate against openssl s_serve
         const sg = getExt(b.extensions, ExtensionType.supported_groups, 'supported_groups');
         if (sg) sg.groups = sg.groups.filter((g) => g !== NamedGroup.secp384r1);
       });
-    const live = await runOurClient({ ...config(), hooks: { beforeSend: (m) => (m.type === 'client_hello' ? [dropCurve(m.raw)] : undefined) } }, port, { appData: PING });
-    expect(live.run.end.outcome).toMatchObject({ kind: 'alert_received', alert: { description: AlertDescription.illegal_parameter } });
+    const live = await runOurClient(
+      { ...config(), hooks: { beforeSend: (m) => (m.type === 'client_hello' ? [dropCurve(m.raw)] : undefined) } },
+      port,
+      { appData: PING },
+    );
+    expect(live.run.end.outcome).toMatchObject({
+      kind: 'alert_received',
+      alert: { description: AlertDescription.illegal_parameter },
+    });
   });
 });

@@ -50,8 +50,22 @@ afterAll(async () => {
 });
 
 const SUITE = CS.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
-const clientCfg = (extra: Partial<ClientConfig> = {}): ClientConfig => ({ provider: p, versions: [0x0303], cipherSuites: [SUITE], serverName: SERVER_NAME, trustAnchors: files.pki.anchors, ...extra });
-const serverCfg = (extra: Partial<ServerConfig> = {}): ServerConfig => ({ provider: p, versions: [0x0303], cipherSuites: [SUITE], identity: identityOf(ed.server), trustAnchors: files.pki.anchors, ...extra });
+const clientCfg = (extra: Partial<ClientConfig> = {}): ClientConfig => ({
+  provider: p,
+  versions: [0x0303],
+  cipherSuites: [SUITE],
+  serverName: SERVER_NAME,
+  trustAnchors: files.pki.anchors,
+  ...extra,
+});
+const serverCfg = (extra: Partial<ServerConfig> = {}): ServerConfig => ({
+  provider: p,
+  versions: [0x0303],
+  cipherSuites: [SUITE],
+  identity: identityOf(ed.server),
+  trustAnchors: files.pki.anchors,
+  ...extra,
+});
 const PING = new TextEncoder().encode('ping\n');
 
 describe('TLS 1.2 ECDHE_ECDSA with Ed25519 in memory', () => {
@@ -67,7 +81,8 @@ describe('TLS 1.2 ECDHE_ECDSA with Ed25519 in memory', () => {
     );
     const co = r.clientOutcome;
     const so = r.serverOutcome;
-    if (co.kind !== 'closed' || so.kind !== 'closed') throw new Error(`client ${describeOutcome(co)}; server ${describeOutcome(so)}`);
+    if (co.kind !== 'closed' || so.kind !== 'closed')
+      throw new Error(`client ${describeOutcome(co)}; server ${describeOutcome(so)}`);
     expect(co.session?.cipherSuite).toBe(SUITE);
     expect(co.session?.serverScheme).toBe(SignatureScheme.ed25519);
     expect(so.session?.clientScheme).toBe(mutual ? SignatureScheme.ed25519 : undefined);
@@ -77,7 +92,10 @@ describe('TLS 1.2 ECDHE_ECDSA with Ed25519 in memory', () => {
   });
 
   it('the server does not pick ECDHE_ECDSA for an Ed25519 key when the client did not offer the ed25519 scheme', async () => {
-    const r = await runInMemory(clientCfg({ signatureSchemes: [SignatureScheme.ecdsa_secp256r1_sha256, SignatureScheme.rsa_pss_rsae_sha256] }), serverCfg());
+    const r = await runInMemory(
+      clientCfg({ signatureSchemes: [SignatureScheme.ecdsa_secp256r1_sha256, SignatureScheme.rsa_pss_rsae_sha256] }),
+      serverCfg(),
+    );
     const so = r.serverOutcome;
     if (so.kind !== 'alert_sent') throw new Error(`server ${describeOutcome(so)}`);
     expect(so.alert.description).toBe(AlertDescription.handshake_failure);
@@ -93,7 +111,16 @@ describe('TLS 1.2 ECDHE_ECDSA with Ed25519 against OpenSSL', () => {
   it('our client to openssl s_server with an Ed25519 certificate', async () => {
     const port = await freePort();
     // the later -cert/-key replace the RSA pair opensslServer puts first
-    const server = await peers.launch(opensslServer({ port, files, key: 'rsa', version: '1.2', cipher: 'ECDHE-ECDSA-AES128-GCM-SHA256', extra: ['-cert', edPem.server.cert, '-key', edPem.server.key] }));
+    const server = await peers.launch(
+      opensslServer({
+        port,
+        files,
+        key: 'rsa',
+        version: '1.2',
+        cipher: 'ECDHE-ECDSA-AES128-GCM-SHA256',
+        extra: ['-cert', edPem.server.cert, '-key', edPem.server.key],
+      }),
+    );
     try {
       const live = await runOurClient(clientCfg(), port, { appData: PING });
       const o = live.run.end.outcome;
@@ -110,9 +137,22 @@ describe('TLS 1.2 ECDHE_ECDSA with Ed25519 against OpenSSL', () => {
     const listener = await LoopbackListener.open();
     let proc: PeerProcess | undefined;
     try {
-      proc = await peers.launch(opensslClient({ port: listener.port, files, version: '1.2', cipher: 'ECDHE-ECDSA-AES128-GCM-SHA256', group: 'X25519:P-256', identity: edPem.client, servername: SERVER_NAME }));
+      proc = await peers.launch(
+        opensslClient({
+          port: listener.port,
+          files,
+          version: '1.2',
+          cipher: 'ECDHE-ECDSA-AES128-GCM-SHA256',
+          group: 'X25519:P-256',
+          identity: edPem.client,
+          servername: SERVER_NAME,
+        }),
+      );
       const socket = await listener.accept();
-      const serving = runOurServer(serverCfg({ clientAuth: 'require' }), socket, { appData: new TextEncoder().encode('pong\n'), readTimeoutMs: 5000 });
+      const serving = runOurServer(serverCfg({ clientAuth: 'require' }), socket, {
+        appData: new TextEncoder().encode('pong\n'),
+        readTimeoutMs: 5000,
+      });
       // s_client sends its stdin once it has printed our data: its handshake is over by then
       if (await proc.waitForOutput('pong', 5000)) proc.write('ping\n');
       const live = await serving;

@@ -11,7 +11,17 @@ import { AlertDescription, ExtensionType, NamedGroup, SignatureScheme as SS } fr
 import { encodeHandshake, decodeHandshake } from '../wire/handshake';
 import { allRules } from '../oracles/catalogue';
 import { checkTranscript } from '../oracles/engine';
-import { cv12, cv13, editRaw, flipLast, getExt, onceOn, randomOfHello, resignSke, schemeOfCv } from '../generators/mutations/support';
+import {
+  cv12,
+  cv13,
+  editRaw,
+  flipLast,
+  getExt,
+  onceOn,
+  randomOfHello,
+  resignSke,
+  schemeOfCv,
+} from '../generators/mutations/support';
 import type { ClientConfig, ServerConfig } from './config';
 import { type Fault, FAULT_IDS, FAULTS, FaultConfigError, faultRules, parseFaults } from './faults';
 import { SERVER_NAME, type TestPki, testPki } from './fixtures';
@@ -53,8 +63,19 @@ const mutual = (v: V, c: Partial<ClientConfig> = {}, s: Partial<ServerConfig> = 
 });
 
 const alertOf = (o: Outcome): number | undefined => (o.kind === 'alert_sent' ? o.alert.description : undefined);
-const violated = async (run: MemoryRun, at?: Date): Promise<string[]> =>
-  [...new Set((await checkTranscript(run.transcript, { trustAnchors: pki.anchors, privateKeys: [pki.identity('server', 'rsa').pkcs8], ...(at ? { at } : {}) })).verdicts.filter((x) => x.status === 'violation').map((x) => x.rule))];
+const violated = async (run: MemoryRun, at?: Date): Promise<string[]> => [
+  ...new Set(
+    (
+      await checkTranscript(run.transcript, {
+        trustAnchors: pki.anchors,
+        privateKeys: [pki.identity('server', 'rsa').pkcs8],
+        ...(at ? { at } : {}),
+      })
+    ).verdicts
+      .filter((x) => x.status === 'violation')
+      .map((x) => x.rule),
+  ),
+];
 
 interface Case {
   fault: Fault;
@@ -84,7 +105,12 @@ async function offAndOn(k: Case): Promise<{ off: MemoryRun; on: MemoryRun }> {
 /** A ChangeCipherSpec record injected before the `index`th record one side sends. */
 const ccsBefore = (side: 'client' | 'server', index: number): EngineHooks => {
   let n = 0;
-  return { beforeSendRecord: (r: HookRecord) => (n++ === index ? [{ side, raw: encodeRecord({ contentType: 20, version: 0x0303, fragment: Uint8Array.of(1) }) }, r] : undefined) };
+  return {
+    beforeSendRecord: (r: HookRecord) =>
+      n++ === index
+        ? [{ side, raw: encodeRecord({ contentType: 20, version: 0x0303, fragment: Uint8Array.of(1) }) }, r]
+        : undefined,
+  };
 };
 const dropCv: EngineHooks = { beforeSend: (m) => (m.type === 'certificate_verify' ? [] : undefined) };
 
@@ -103,17 +129,28 @@ describe('fault catalogue', () => {
   });
 
   it('parses names (repeated and comma lists) and refuses unknown ones and wrong sides', () => {
-    expect(parseFaults(['skip-finished-check,accept-early-ccs', 'skip-finished-check'])).toEqual(['skip-finished-check', 'accept-early-ccs']);
+    expect(parseFaults(['skip-finished-check,accept-early-ccs', 'skip-finished-check'])).toEqual([
+      'skip-finished-check',
+      'accept-early-ccs',
+    ]);
     expect(() => parseFaults(['skip-finished'])).toThrow(FaultConfigError);
     expect(() => new TlsClient({ faults: ['accept-missing-cv'] })).toThrow(/applies to the server/);
-    expect(() => new TlsServer({ identity: pki.identity('server', 'rsa'), faults: ['skip-finished-check', 'ske-unoffered-scheme'] })).not.toThrow();
+    expect(
+      () => new TlsServer({ identity: pki.identity('server', 'rsa'), faults: ['skip-finished-check', 'ske-unoffered-scheme'] }),
+    ).not.toThrow();
   });
 });
 
 describe.each(VERSIONS.map((v) => [v]))('TLS %s faults', (v) => {
   it('accept-missing-cv: a client Certificate without CertificateVerify', async () => {
     const m = mutual(v);
-    const { on } = await offAndOn({ fault: 'accept-missing-cv', version: v, side: 'server', ...m, hooks: () => ({ client: dropCv }) });
+    const { on } = await offAndOn({
+      fault: 'accept-missing-cv',
+      version: v,
+      side: 'server',
+      ...m,
+      hooks: () => ({ client: dropCv }),
+    });
     const s = on.serverOutcome.kind === 'connected' ? on.serverOutcome.session : undefined;
     expect(s?.peerCertificates.length).toBeGreaterThan(0);
     expect(s?.clientScheme).toBeUndefined();
@@ -126,7 +163,11 @@ describe.each(VERSIONS.map((v) => [v]))('TLS %s faults', (v) => {
     const hooks = () => ({
       client: onceOn('certificate_verify', async (raw, log) => {
         const msgs = log.raws.filter((_r, i) => log.types[i] !== skip);
-        return [v === '1.2' ? await cv12(p, id, schemeOfCv(raw), msgs) : await cv13(p, id, schemeOfCv(raw), CS13.TLS_AES_128_GCM_SHA256, 'client', msgs)];
+        return [
+          v === '1.2'
+            ? await cv12(p, id, schemeOfCv(raw), msgs)
+            : await cv13(p, id, schemeOfCv(raw), CS13.TLS_AES_128_GCM_SHA256, 'client', msgs),
+        ];
       }),
     });
     await offAndOn({ fault: 'accept-cv-wrong-transcript', version: v, side: 'server', ...m, hooks });
@@ -134,45 +175,89 @@ describe.each(VERSIONS.map((v) => [v]))('TLS %s faults', (v) => {
 
   it('accept-cv-wrong-transcript still refuses a scheme that does not fit the client key', async () => {
     const m = mutual(v, {}, { signatureSchemes: [SS.rsa_pss_rsae_sha256, SS.ecdsa_secp256r1_sha256] });
-    const hooks = { client: onceOn('certificate_verify', (raw) => [encodeHandshake(withCvScheme(raw, SS.ecdsa_secp256r1_sha256))]) };
+    const hooks = {
+      client: onceOn('certificate_verify', (raw) => [encodeHandshake(withCvScheme(raw, SS.ecdsa_secp256r1_sha256))]),
+    };
     const run = await runInMemory(m.c, { ...m.s, faults: ['accept-cv-wrong-transcript'] }, hooks);
     expect(alertOf(run.serverOutcome)).toBe(AlertDescription.illegal_parameter);
   });
 
   // 1.2: before the client's key exchange / right after the ServerHello. 1.3: before the ClientHello (server only: a CCS
   // a client gets before the ServerHello is inside RFC 8446 §5's drop window, so there is no early one for a client)
-  it.each(v === '1.2' ? [['server' as const], ['client' as const]] : [['server' as const]])('accept-early-ccs (faulty %s): a ChangeCipherSpec before any keys', async (side) => {
-    const hooks = side === 'server' ? () => ({ client: ccsBefore('client', v === '1.2' ? 1 : 0) }) : () => ({ server: ccsBefore('server', v === '1.2' ? 1 : 0) });
-    await offAndOn({ fault: 'accept-early-ccs', version: v, side, c: client(v, { middleboxCompat: false }), s: server(v), hooks });
-  });
+  it.each(v === '1.2' ? [['server' as const], ['client' as const]] : [['server' as const]])(
+    'accept-early-ccs (faulty %s): a ChangeCipherSpec before any keys',
+    async (side) => {
+      const hooks =
+        side === 'server'
+          ? () => ({ client: ccsBefore('client', v === '1.2' ? 1 : 0) })
+          : () => ({ server: ccsBefore('server', v === '1.2' ? 1 : 0) });
+      await offAndOn({
+        fault: 'accept-early-ccs',
+        version: v,
+        side,
+        c: client(v, { middleboxCompat: false }),
+        s: server(v),
+        hooks,
+      });
+    },
+  );
 
   it.each([['server' as const], ['client' as const]])('skip-finished-check (faulty %s): a wrong Finished', async (side) => {
     const other = side === 'server' ? 'client' : 'server';
-    await offAndOn({ fault: 'skip-finished-check', version: v, side, c: client(v), s: server(v), hooks: () => ({ [other]: onceOn('finished', (raw) => [flipLast(raw)]) }) });
+    await offAndOn({
+      fault: 'skip-finished-check',
+      version: v,
+      side,
+      c: client(v),
+      s: server(v),
+      hooks: () => ({ [other]: onceOn('finished', (raw) => [flipLast(raw)]) }),
+    });
   });
 
-  it.each([['server' as const], ['client' as const]])('accept-invalid-ecdh-point (faulty %s): a P-256 point with a wrong Y', async (side) => {
-    const hooks = (): { client?: EngineHooks; server?: EngineHooks } => {
-      if (side === 'server') {
-        if (v === '1.2') return { client: onceOn('client_key_exchange', (raw) => [flipLast(raw)]) };
-        return { client: onceOn('client_hello', (raw) => [withShare(raw, 'client_hello')]) };
-      }
-      if (v === '1.3') return { server: onceOn('server_hello', (raw) => [withShare(raw, 'server_hello')]) };
-      return {
-        server: onceOn('server_key_exchange', async (raw, log) => {
-          const bad = raw.slice();
-          bad[4 + 4 + raw[4 + 3]! - 1]! ^= 1; // last byte of the point: Y
-          const scheme = (raw[8 + raw[7]!]! << 8) | raw[9 + raw[7]!]!;
-          return [await resignSke(p, pki.identity('server', 'rsa'), bad, scheme, randomOfHello(log.find('client_hello')!), randomOfHello(log.find('server_hello')!))];
-        }),
+  it.each([['server' as const], ['client' as const]])(
+    'accept-invalid-ecdh-point (faulty %s): a P-256 point with a wrong Y',
+    async (side) => {
+      const hooks = (): { client?: EngineHooks; server?: EngineHooks } => {
+        if (side === 'server') {
+          if (v === '1.2') return { client: onceOn('client_key_exchange', (raw) => [flipLast(raw)]) };
+          return { client: onceOn('client_hello', (raw) => [withShare(raw, 'client_hello')]) };
+        }
+        if (v === '1.3') return { server: onceOn('server_hello', (raw) => [withShare(raw, 'server_hello')]) };
+        return {
+          server: onceOn('server_key_exchange', async (raw, log) => {
+            const bad = raw.slice();
+            bad[4 + 4 + raw[4 + 3]! - 1]! ^= 1; // last byte of the point: Y
+            const scheme = (raw[8 + raw[7]!]! << 8) | raw[9 + raw[7]!]!;
+            return [
+              await resignSke(
+                p,
+                pki.identity('server', 'rsa'),
+                bad,
+                scheme,
+                randomOfHello(log.find('client_hello')!),
+                randomOfHello(log.find('server_hello')!),
+              ),
+            ];
+          }),
+        };
       };
-    };
-    await offAndOn({ fault: 'accept-invalid-ecdh-point', version: v, side, c: client(v, { keyShareGroups: [NamedGroup.secp256r1] }), s: server(v), hooks });
-  });
+      await offAndOn({
+        fault: 'accept-invalid-ecdh-point',
+        version: v,
+        side,
+        c: client(v, { keyShareGroups: [NamedGroup.secp256r1] }),
+        s: server(v),
+        hooks,
+      });
+    },
+  );
 
   it('accept-invalid-ecdh-point: a point it cannot repair is used anyway (all-zero secret), so the handshake fails later, not at the point', async () => {
     const offCurve = Uint8Array.of(4, ...new Array<number>(64).fill(1));
-    const hooks = () => (v === '1.2' ? { client: onceOn('client_key_exchange', () => [Uint8Array.of(16, 0, 0, 66, 65, ...offCurve)]) } : { client: onceOn('client_hello', (raw) => [withShare(raw, 'client_hello', offCurve)]) });
+    const hooks = () =>
+      v === '1.2'
+        ? { client: onceOn('client_key_exchange', () => [Uint8Array.of(16, 0, 0, 66, 65, ...offCurve)]) }
+        : { client: onceOn('client_hello', (raw) => [withShare(raw, 'client_hello', offCurve)]) };
     const healthy = await runInMemory(client(v), server(v), hooks());
     expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription.illegal_parameter);
     const faulty = await runInMemory(client(v), server(v, { faults: ['accept-invalid-ecdh-point'] }), hooks());
@@ -182,8 +267,15 @@ describe.each(VERSIONS.map((v) => [v]))('TLS %s faults', (v) => {
   });
 
   it('accept-unoffered-suite: a faulty server picks a suite the client did not offer; a healthy client refuses it, a faulty one goes on', async () => {
-    const c = client(v, { cipherSuites: v === '1.2' ? [CS12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256] : [CS13.TLS_AES_128_GCM_SHA256] });
-    const s = server(v, { cipherSuites: v === '1.2' ? [CS12.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, CS12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256] : [CS13.TLS_AES_256_GCM_SHA384, CS13.TLS_AES_128_GCM_SHA256] });
+    const c = client(v, {
+      cipherSuites: v === '1.2' ? [CS12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256] : [CS13.TLS_AES_128_GCM_SHA256],
+    });
+    const s = server(v, {
+      cipherSuites:
+        v === '1.2'
+          ? [CS12.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, CS12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]
+          : [CS13.TLS_AES_256_GCM_SHA384, CS13.TLS_AES_128_GCM_SHA256],
+    });
     const healthyServer = await runInMemory(c, s);
     expect(healthyServer.clientOutcome.kind).toBe('connected');
     const faultyServer = await runInMemory(c, { ...s, faults: ['accept-unoffered-suite'] });
@@ -234,11 +326,21 @@ describe('TLS 1.2 client with an ECDSA certificate lists its curve in supported_
   const groupsOf = (run: MemoryRun): number[] => {
     const ch = run.transcript.messages.find((m) => m.type === 'client_hello')!;
     const b = decodeHandshake(ch.raw!, {}).message.body;
-    return b.type === 'client_hello' ? (getExt(b.extensions, ExtensionType.supported_groups, 'supported_groups')?.groups ?? []) : [];
+    return b.type === 'client_hello'
+      ? (getExt(b.extensions, ExtensionType.supported_groups, 'supported_groups')?.groups ?? [])
+      : [];
   };
   const ecdsaMutual = (versions: number[], groups: number[]) =>
     runInMemory(
-      { provider: p, versions, cipherSuites: [CS12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, CS13.TLS_AES_128_GCM_SHA256], groups, serverName: SERVER_NAME, trustAnchors: pki.anchors, identity: pki.identity('client', 'ecdsa') },
+      {
+        provider: p,
+        versions,
+        cipherSuites: [CS12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, CS13.TLS_AES_128_GCM_SHA256],
+        groups,
+        serverName: SERVER_NAME,
+        trustAnchors: pki.anchors,
+        identity: pki.identity('client', 'ecdsa'),
+      },
       { provider: p, versions, identity: pki.identity('server', 'rsa'), clientAuth: 'require', trustAnchors: pki.anchors },
     );
 
@@ -250,10 +352,16 @@ describe('TLS 1.2 client with an ECDSA certificate lists its curve in supported_
   });
 
   it('leaves a list that has the curve, a TLS 1.3-only list and an RSA client alone', async () => {
-    expect(groupsOf(await ecdsaMutual([0x0303], [NamedGroup.secp384r1, NamedGroup.x25519]))).toEqual([NamedGroup.secp384r1, NamedGroup.x25519]);
+    expect(groupsOf(await ecdsaMutual([0x0303], [NamedGroup.secp384r1, NamedGroup.x25519]))).toEqual([
+      NamedGroup.secp384r1,
+      NamedGroup.x25519,
+    ]);
     expect(groupsOf(await ecdsaMutual([0x0304], [NamedGroup.x25519]))).toEqual([NamedGroup.x25519]);
     expect(TlsClient.groupsFor([NamedGroup.x25519], pki.identity('client', 'rsa'))).toEqual([NamedGroup.x25519]);
-    expect(TlsClient.groupsFor([NamedGroup.x25519], pki.identity('server', 'ecdsa'))).toEqual([NamedGroup.x25519, NamedGroup.secp256r1]);
+    expect(TlsClient.groupsFor([NamedGroup.x25519], pki.identity('server', 'ecdsa'))).toEqual([
+      NamedGroup.x25519,
+      NamedGroup.secp256r1,
+    ]);
   });
 });
 
@@ -261,8 +369,10 @@ describe('TLS 1.2 client with an ECDSA certificate lists its curve in supported_
 function withShare(raw: Uint8Array, type: 'client_hello' | 'server_hello', point?: Uint8Array): Uint8Array {
   return editRaw(raw, { version: 0x0304 }, type, (b) => {
     for (const e of b.extensions ?? []) {
-      if (e.body.kind === 'key_share_client') e.body.shares = e.body.shares.map((s) => ({ ...s, keyExchange: point ?? flipLast(s.keyExchange) }));
-      if (e.body.kind === 'key_share_server') e.body.share = { ...e.body.share, keyExchange: point ?? flipLast(e.body.share.keyExchange) };
+      if (e.body.kind === 'key_share_client')
+        e.body.shares = e.body.shares.map((s) => ({ ...s, keyExchange: point ?? flipLast(s.keyExchange) }));
+      if (e.body.kind === 'key_share_server')
+        e.body.share = { ...e.body.share, keyExchange: point ?? flipLast(e.body.share.keyExchange) };
     }
   });
 }
@@ -273,4 +383,3 @@ function withCvScheme(raw: Uint8Array, scheme: number) {
   if (d.body.type === 'certificate_verify') d.body = { ...d.body, scheme };
   return d;
 }
-

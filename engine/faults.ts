@@ -79,7 +79,7 @@ export const FAULTS: Readonly<Record<Fault, FaultInfo>> = {
   },
   'accept-invalid-ecdh-point': {
     id: 'accept-invalid-ecdh-point',
-    doc: "a peer ECDH value that fails validation is used anyway: a NIST-curve point from its X coordinate alone (as an x-only ladder would), anything else (identity, bad length, X off the curve, X25519 small order) as an all-zero shared secret",
+    doc: 'a peer ECDH value that fails validation is used anyway: a NIST-curve point from its X coordinate alone (as an x-only ladder would), anything else (identity, bad length, X off the curve, X25519 small order) as an all-zero shared secret',
     sides: ['client', 'server'],
     rules: { '1.2': ['ecdh.point-on-curve', 'ecdh.point-format'], '1.3': ['ecdh.point-on-curve', 'ecdh.point-format'] },
     healthyAlert: 'illegal_parameter',
@@ -125,7 +125,10 @@ export function isFault(s: string): s is Fault {
 /** Fault names from text (repeated options, each possibly a comma list); throws FaultConfigError on an unknown name. */
 export function parseFaults(items: readonly string[]): Fault[] {
   const out: Fault[] = [];
-  for (const name of items.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '')) {
+  for (const name of items
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
     if (!isFault(name)) throw new FaultConfigError(name, `unknown fault (known: ${FAULT_IDS.join(', ')})`);
     if (!out.includes(name)) out.push(name);
   }
@@ -137,7 +140,8 @@ export function faultSet(faults: readonly string[] | undefined, side: Side): Rea
   const set = new Set<Fault>();
   for (const f of faults ?? []) {
     if (!isFault(f)) throw new FaultConfigError(f, 'unknown fault');
-    if (!FAULTS[f].sides.includes(side)) throw new FaultConfigError(f, `applies to the ${FAULTS[f].sides.join(' and ')}, not the ${side}`);
+    if (!FAULTS[f].sides.includes(side))
+      throw new FaultConfigError(f, `applies to the ${FAULTS[f].sides.join(' and ')}, not the ${side}`);
     set.add(f);
   }
   return set;

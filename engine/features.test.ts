@@ -34,7 +34,8 @@ function cfg(c: Partial<ClientConfig> = {}, s: Partial<ServerConfig> = {}): { c:
 }
 
 function connected(run: MemoryRun): void {
-  if (run.clientOutcome.kind !== 'connected' || run.serverOutcome.kind !== 'connected') throw new Error(`client ${describeOutcome(run.clientOutcome)}; server ${describeOutcome(run.serverOutcome)}`);
+  if (run.clientOutcome.kind !== 'connected' || run.serverOutcome.kind !== 'connected')
+    throw new Error(`client ${describeOutcome(run.clientOutcome)}; server ${describeOutcome(run.serverOutcome)}`);
 }
 
 /** Violations the oracles find, as "rule: detail" lines. */
@@ -58,7 +59,11 @@ function rewriteHrr(f: (selected: number) => number): EngineHooks {
       if (m.type !== 'server_hello') return undefined;
       const b = decodeHandshake(m.raw).message.body;
       if (b.type !== 'server_hello' || !b.extensions?.some((e) => e.body.kind === 'key_share_hrr')) return undefined;
-      const extensions = b.extensions.map((e) => (e.body.kind === 'key_share_hrr' ? { type: e.type, body: { kind: 'key_share_hrr' as const, selectedGroup: f(e.body.selectedGroup) } } : e));
+      const extensions = b.extensions.map((e) =>
+        e.body.kind === 'key_share_hrr'
+          ? { type: e.type, body: { kind: 'key_share_hrr' as const, selectedGroup: f(e.body.selectedGroup) } }
+          : e,
+      );
       return [encodeBody({ ...b, extensions })];
     },
   };
@@ -83,7 +88,10 @@ describe('TLS 1.3 HelloRetryRequest', () => {
   ];
 
   it('server prefers a group the client has no share for: HRR with cookie, ClientHello2, message_hash transcript', async () => {
-    const { c, s } = cfg({ groups: [NamedGroup.x25519, NamedGroup.secp256r1], keyShareGroups: [NamedGroup.x25519] }, { groups: [NamedGroup.secp256r1, NamedGroup.x25519], helloRetryForPreferredGroup: true, helloRetryCookie: true });
+    const { c, s } = cfg(
+      { groups: [NamedGroup.x25519, NamedGroup.secp256r1], keyShareGroups: [NamedGroup.x25519] },
+      { groups: [NamedGroup.secp256r1, NamedGroup.x25519], helloRetryForPreferredGroup: true, helloRetryCookie: true },
+    );
     const run = await runInMemory(c, s, {}, { appData });
     await clean(run);
     expect(seq(run.transcript)).toEqual(HRR_FLOW);
@@ -97,24 +105,38 @@ describe('TLS 1.3 HelloRetryRequest', () => {
   });
 
   it('no usable key share triggers an HRR without compatibility mode (no CCS), no cookie', async () => {
-    const { c, s } = cfg({ groups: [NamedGroup.secp384r1, NamedGroup.x25519], keyShareGroups: [NamedGroup.secp384r1], middleboxCompat: false }, { groups: [NamedGroup.x25519] });
+    const { c, s } = cfg(
+      { groups: [NamedGroup.secp384r1, NamedGroup.x25519], keyShareGroups: [NamedGroup.secp384r1], middleboxCompat: false },
+      { groups: [NamedGroup.x25519] },
+    );
     const run = await runInMemory(c, s, {}, { appData });
     await clean(run);
-    expect(seq(run.transcript).slice(0, 4)).toEqual(['C->S client_hello', 'S->C server_hello', 'C->S client_hello', 'S->C server_hello']);
+    expect(seq(run.transcript).slice(0, 4)).toEqual([
+      'C->S client_hello',
+      'S->C server_hello',
+      'C->S client_hello',
+      'S->C server_hello',
+    ]);
   });
 
   it.each([
     ['a group the client already sent a share for', () => NamedGroup.x25519],
     ['a group not in supported_groups', () => NamedGroup.x448],
   ])('the client rejects an HRR selecting %s with illegal_parameter', async (_n, f) => {
-    const { c, s } = cfg({ groups: [NamedGroup.x25519, NamedGroup.secp256r1], keyShareGroups: [NamedGroup.x25519] }, { groups: [NamedGroup.secp256r1, NamedGroup.x25519], helloRetryForPreferredGroup: true });
+    const { c, s } = cfg(
+      { groups: [NamedGroup.x25519, NamedGroup.secp256r1], keyShareGroups: [NamedGroup.x25519] },
+      { groups: [NamedGroup.secp256r1, NamedGroup.x25519], helloRetryForPreferredGroup: true },
+    );
     const run = await runInMemory(c, s, { server: rewriteHrr(f) });
     expect(run.clientOutcome).toMatchObject({ kind: 'alert_sent', alert: { description: AlertDescription.illegal_parameter } });
     expect(run.serverOutcome).toMatchObject({ kind: 'alert_received' });
   });
 
   it('the server rejects a ClientHello2 that drops the cookie', async () => {
-    const { c, s } = cfg({ groups: [NamedGroup.x25519, NamedGroup.secp256r1], keyShareGroups: [NamedGroup.x25519] }, { groups: [NamedGroup.secp256r1], helloRetryCookie: Uint8Array.of(9, 9, 9) });
+    const { c, s } = cfg(
+      { groups: [NamedGroup.x25519, NamedGroup.secp256r1], keyShareGroups: [NamedGroup.x25519] },
+      { groups: [NamedGroup.secp256r1], helloRetryCookie: Uint8Array.of(9, 9, 9) },
+    );
     let n = 0;
     const strip: EngineHooks = {
       beforeSend: (m) => {
@@ -130,7 +152,12 @@ describe('TLS 1.3 HelloRetryRequest', () => {
 });
 
 describe('TLS 1.3 PSK resumption', () => {
-  async function twice(c: ClientConfig, s: ServerConfig, second: Partial<ClientConfig> = {}, hooks: { client?: EngineHooks; server?: EngineHooks } = {}) {
+  async function twice(
+    c: ClientConfig,
+    s: ServerConfig,
+    second: Partial<ClientConfig> = {},
+    hooks: { client?: EngineHooks; server?: EngineHooks } = {},
+  ) {
     const store = newClientSessionStore();
     const cache = new ServerSessionCache(p);
     const first = await runInMemory({ ...c, sessionStore: store }, { ...s, sessionCache: cache }, {}, { appData });
@@ -164,9 +191,14 @@ describe('TLS 1.3 PSK resumption', () => {
     expect(ch.extensions!.at(-1)!.type).toBe(ExtensionType.pre_shared_key);
     const sh = again.transcript.messages[1]!.decoded!.body;
     if (sh.type !== 'server_hello') throw new Error('no ServerHello');
-    expect(sh.extensions!.map((e) => e.type)).toEqual([ExtensionType.supported_versions, ExtensionType.key_share, ExtensionType.pre_shared_key]);
+    expect(sh.extensions!.map((e) => e.type)).toEqual([
+      ExtensionType.supported_versions,
+      ExtensionType.key_share,
+      ExtensionType.pre_shared_key,
+    ]);
     const r = await checkTranscript(again.transcript, { trustAnchors: pki.anchors, earlier: [first.transcript] });
-    for (const id of ['t13.psk.binder', 't13.psk.obfuscated-age', 't13.ks.resumption-psk']) expect([id, r.verdicts.filter((v) => v.rule === id).map((v) => v.status)]).toEqual([id, ['pass']]);
+    for (const id of ['t13.psk.binder', 't13.psk.obfuscated-age', 't13.ks.resumption-psk'])
+      expect([id, r.verdicts.filter((v) => v.rule === id).map((v) => v.status)]).toEqual([id, ['pass']]);
     // Without the original the resumed transcript cannot be recomputed.
     expect(await verifyTranscriptSecrets(p, again.transcript)).not.toEqual([]);
   });
@@ -179,18 +211,31 @@ describe('TLS 1.3 PSK resumption', () => {
     if (sh.type !== 'server_hello') throw new Error('no ServerHello');
     expect(sh.extensions!.map((e) => e.type)).toEqual([ExtensionType.supported_versions, ExtensionType.pre_shared_key]);
     expect(store.tls13).toHaveLength(1); // the used ticket is gone, the new one is kept
-    const third = await runInMemory({ ...c, sessionStore: store }, { ...s, sessionCache: again.server.config.sessionCache! }, {}, { appData });
+    const third = await runInMemory(
+      { ...c, sessionStore: store },
+      { ...s, sessionCache: again.server.config.sessionCache! },
+      {},
+      { appData },
+    );
     await clean(third, [first.transcript, again.transcript]);
     expect(third.client.resumedSession).toBe(true);
   });
 
   it('PSK after a HelloRetryRequest: binder recomputed over message_hash, HRR and ClientHello2', async () => {
-    const { c, s } = cfg({ groups: [NamedGroup.x25519, NamedGroup.secp256r1], keyShareGroups: [NamedGroup.x25519] }, { groups: [NamedGroup.secp256r1, NamedGroup.x25519] });
+    const { c, s } = cfg(
+      { groups: [NamedGroup.x25519, NamedGroup.secp256r1], keyShareGroups: [NamedGroup.x25519] },
+      { groups: [NamedGroup.secp256r1, NamedGroup.x25519] },
+    );
     const store = newClientSessionStore();
     const cache = new ServerSessionCache(p);
     const first = await runInMemory({ ...c, sessionStore: store }, { ...s, sessionCache: cache }, {}, { appData });
     await clean(first);
-    const again = await runInMemory({ ...c, sessionStore: store }, { ...s, sessionCache: cache, helloRetryForPreferredGroup: true }, {}, { appData });
+    const again = await runInMemory(
+      { ...c, sessionStore: store },
+      { ...s, sessionCache: cache, helloRetryForPreferredGroup: true },
+      {},
+      { appData },
+    );
     await clean(again, [first.transcript]);
     expect(again.server.sentHelloRetryRequest).toBe(true);
     expect(again.client.resumedSession).toBe(true);
@@ -215,7 +260,12 @@ describe('TLS 1.3 PSK resumption', () => {
     const store = newClientSessionStore();
     const first = await runInMemory({ ...c, sessionStore: store }, { ...s, sessionCache: new ServerSessionCache(p) });
     connected(first);
-    const again = await runInMemory({ ...c, sessionStore: store }, { ...s, sessionCache: new ServerSessionCache(p) }, {}, { appData });
+    const again = await runInMemory(
+      { ...c, sessionStore: store },
+      { ...s, sessionCache: new ServerSessionCache(p) },
+      {},
+      { appData },
+    );
     await clean(again, [first.transcript]);
     expect(again.client.resumedSession).toBe(false);
     expect(seq(again.transcript)).toContain('S->C certificate');
@@ -224,13 +274,25 @@ describe('TLS 1.3 PSK resumption', () => {
 
 describe('TLS 1.2 resumption', () => {
   const suite = CipherSuite12.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
-  const ABBREVIATED = ['C->S client_hello', 'S->C server_hello', 'S->C change_cipher_spec', 'S->C finished', 'C->S change_cipher_spec', 'C->S finished', 'C->S application_data', 'S->C application_data'];
+  const ABBREVIATED = [
+    'C->S client_hello',
+    'S->C server_hello',
+    'S->C change_cipher_spec',
+    'S->C finished',
+    'C->S change_cipher_spec',
+    'C->S finished',
+    'C->S application_data',
+    'S->C application_data',
+  ];
 
   it.each([
     ['session ID', false],
     ['RFC 5077 ticket', true],
   ])('%s: full handshake, then the abbreviated one', async (_n, tickets) => {
-    const { c, s } = cfg({ versions: [0x0303], cipherSuites: [suite], sessionTickets12: tickets }, { versions: [0x0303], sessionTickets12: tickets });
+    const { c, s } = cfg(
+      { versions: [0x0303], cipherSuites: [suite], sessionTickets12: tickets },
+      { versions: [0x0303], sessionTickets12: tickets },
+    );
     const store = newClientSessionStore();
     const cache = new ServerSessionCache(p);
     const first = await runInMemory({ ...c, sessionStore: store }, { ...s, sessionCache: cache }, {}, { appData });
@@ -241,10 +303,14 @@ describe('TLS 1.2 resumption', () => {
     const again = await runInMemory({ ...c, sessionStore: store }, { ...s, sessionCache: cache }, {}, { appData });
     await clean(again, [first.transcript]);
     expect(again.client.resumedSession).toBe(true);
-    expect(seq(again.transcript)).toEqual(tickets ? [...ABBREVIATED.slice(0, 2), 'S->C new_session_ticket', ...ABBREVIATED.slice(2)] : ABBREVIATED);
-    if (first.clientOutcome.kind === 'connected' && again.clientOutcome.kind === 'connected') expect(again.clientOutcome.session.masterSecret).toEqual(first.clientOutcome.session.masterSecret);
+    expect(seq(again.transcript)).toEqual(
+      tickets ? [...ABBREVIATED.slice(0, 2), 'S->C new_session_ticket', ...ABBREVIATED.slice(2)] : ABBREVIATED,
+    );
+    if (first.clientOutcome.kind === 'connected' && again.clientOutcome.kind === 'connected')
+      expect(again.clientOutcome.session.masterSecret).toEqual(first.clientOutcome.session.masterSecret);
     const r = await checkTranscript(again.transcript, { trustAnchors: pki.anchors, earlier: [first.transcript] });
-    for (const id of ['t12.neg.resume-consistency', 'ext.ems.resumption']) expect([id, r.verdicts.filter((v) => v.rule === id).map((v) => v.status)]).toEqual([id, ['pass']]);
+    for (const id of ['t12.neg.resume-consistency', 'ext.ems.resumption'])
+      expect([id, r.verdicts.filter((v) => v.rule === id).map((v) => v.status)]).toEqual([id, ['pass']]);
   });
 
   it('an EMS session is not resumed without EMS (handshake_failure); a non-EMS session is not resumed with EMS (full handshake)', async () => {
@@ -280,20 +346,33 @@ describe('TLS 1.2 resumption', () => {
 describe('TLS 1.3 KeyUpdate', () => {
   it('client asks for an update, server answers; later the server updates on its own', async () => {
     const { c, s } = cfg();
-    const run = await runInMemory(c, s, {}, {
-      appData,
-      keyUpdates: [
-        { side: 'client', requestUpdate: true },
-        { side: 'server', requestUpdate: false },
-        { side: 'client', requestUpdate: false },
-      ],
-    });
+    const run = await runInMemory(
+      c,
+      s,
+      {},
+      {
+        appData,
+        keyUpdates: [
+          { side: 'client', requestUpdate: true },
+          { side: 'server', requestUpdate: false },
+          { side: 'client', requestUpdate: false },
+        ],
+      },
+    );
     await clean(run);
     expect(run.client.keyUpdates).toEqual({ sent: 2, received: 2 });
     expect(run.server.keyUpdates).toEqual({ sent: 2, received: 2 });
     expect(run.received.server).toEqual([appData.client, Uint8Array.of(0x6b, 0x75), Uint8Array.of(0x6b, 0x75)]);
     expect(run.received.client).toEqual([appData.server, Uint8Array.of(0x6b, 0x75)]);
-    expect(seq(run.transcript).slice(-7)).toEqual(['C->S key_update', 'C->S application_data', 'S->C key_update', 'S->C key_update', 'S->C application_data', 'C->S key_update', 'C->S application_data']);
+    expect(seq(run.transcript).slice(-7)).toEqual([
+      'C->S key_update',
+      'C->S application_data',
+      'S->C key_update',
+      'S->C key_update',
+      'S->C application_data',
+      'C->S key_update',
+      'C->S application_data',
+    ]);
     expect(run.transcript.secrets!.keylog!.filter((l) => l.startsWith('CLIENT_TRAFFIC_SECRET'))).toHaveLength(1);
     const r = await checkTranscript(run.transcript, { trustAnchors: pki.anchors });
     expect(r.verdicts.filter((v) => v.rule === 't13.ks.key-update').map((v) => v.status)).toEqual(['pass']);
@@ -301,11 +380,16 @@ describe('TLS 1.3 KeyUpdate', () => {
 
   it('KeyUpdate with request_update 2 is illegal_parameter', async () => {
     const { c, s } = cfg();
-    const run = await runInMemory(c, s, {
-      client: {
-        beforeSend: (m) => (m.type === 'key_update' ? [Uint8Array.of(24, 0, 0, 1, 2)] : undefined),
+    const run = await runInMemory(
+      c,
+      s,
+      {
+        client: {
+          beforeSend: (m) => (m.type === 'key_update' ? [Uint8Array.of(24, 0, 0, 1, 2)] : undefined),
+        },
       },
-    }, { keyUpdates: [{ side: 'client', requestUpdate: false }] });
+      { keyUpdates: [{ side: 'client', requestUpdate: false }] },
+    );
     expect(run.serverOutcome).toMatchObject({ kind: 'alert_sent', alert: { description: AlertDescription.illegal_parameter } });
   });
 });
@@ -317,12 +401,27 @@ describe('TLS 1.2 DHE_RSA with RFC 7919 groups', () => {
     [0x0067 /* TLS_DHE_RSA_WITH_AES_128_CBC_SHA256 */, []],
     [0xccaa /* TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256 */, []],
   ];
-  it.each(DHE_CASES.map(([suite, groups]) => [`${cipherSuites.get(suite)!.name}, client groups [${groups.join(',')}]`, suite, groups] as const)
+  it.each(
+    DHE_CASES.map(
+      ([suite, groups]) => [`${cipherSuites.get(suite)!.name}, client groups [${groups.join(',')}]`, suite, groups] as const,
+    ),
   )('%s', async (_name, suite, groups) => {
-    const { c, s } = cfg({ versions: [0x0303], cipherSuites: [suite], ...(groups.length ? { groups } : {}) }, { versions: [0x0303], cipherSuites: [suite], identity: pki.identity('server', 'rsa'), groups: [NamedGroup.x25519, NamedGroup.ffdhe2048, NamedGroup.ffdhe3072] });
+    const { c, s } = cfg(
+      { versions: [0x0303], cipherSuites: [suite], ...(groups.length ? { groups } : {}) },
+      {
+        versions: [0x0303],
+        cipherSuites: [suite],
+        identity: pki.identity('server', 'rsa'),
+        groups: [NamedGroup.x25519, NamedGroup.ffdhe2048, NamedGroup.ffdhe3072],
+      },
+    );
     const run = await runInMemory(c, s, {}, { appData });
     await clean(run);
-    if (run.clientOutcome.kind === 'connected') expect(run.clientOutcome.session).toMatchObject({ cipherSuite: suite, group: groups.length ? NamedGroup.ffdhe3072 : NamedGroup.ffdhe2048 });
+    if (run.clientOutcome.kind === 'connected')
+      expect(run.clientOutcome.session).toMatchObject({
+        cipherSuite: suite,
+        group: groups.length ? NamedGroup.ffdhe3072 : NamedGroup.ffdhe2048,
+      });
     expect(seq(run.transcript)).toContain('S->C server_key_exchange');
   });
 });
@@ -333,7 +432,12 @@ describe('TLS 1.3 FFDHE key shares (RFC 7919)', () => {
     const run = await runInMemory(c, s, {}, { appData });
     await clean(run);
     if (run.clientOutcome.kind === 'connected') expect(run.clientOutcome.session.group).toBe(NamedGroup.ffdhe2048);
-    const retry = await runInMemory({ ...c, groups: [NamedGroup.x25519, NamedGroup.ffdhe3072] }, { ...s, groups: [NamedGroup.ffdhe3072, NamedGroup.x25519], helloRetryForPreferredGroup: true }, {}, { appData });
+    const retry = await runInMemory(
+      { ...c, groups: [NamedGroup.x25519, NamedGroup.ffdhe3072] },
+      { ...s, groups: [NamedGroup.ffdhe3072, NamedGroup.x25519], helloRetryForPreferredGroup: true },
+      {},
+      { appData },
+    );
     await clean(retry);
     expect(retry.server.sentHelloRetryRequest).toBe(true);
     if (retry.clientOutcome.kind === 'connected') expect(retry.clientOutcome.session.group).toBe(NamedGroup.ffdhe3072);

@@ -26,7 +26,9 @@ function spec(subject: string, type: KeyType, index: number, ca: boolean, now: n
     notBefore: new Date(now - DAY),
     notAfter: new Date(now + 30 * DAY),
     basicConstraints: ca ? { ca: true } : { ca: false },
-    keyUsage: ca ? KeyUsage.keyCertSign | KeyUsage.cRLSign : KeyUsage.digitalSignature | (type === 'rsa2048' ? KeyUsage.keyEncipherment : 0),
+    keyUsage: ca
+      ? KeyUsage.keyCertSign | KeyUsage.cRLSign
+      : KeyUsage.digitalSignature | (type === 'rsa2048' ? KeyUsage.keyEncipherment : 0),
     extKeyUsage: ca ? null : ['serverAuth', 'clientAuth'],
     san: ca ? null : { dns: [SERVER_NAME, 'localhost'], ips: ['127.0.0.1'] },
   };
@@ -36,8 +38,16 @@ function spec(subject: string, type: KeyType, index: number, ca: boolean, now: n
 export async function testPki(now = Date.now()): Promise<TestPki> {
   const crypto = webcrypto as unknown as Crypto;
   const pool = new KeyPool({ crypto });
-  const root = await buildCert(spec('CN=tlsprop engine root, O=tlsprop', 'ecdsa-p256', 2, true, now, '01'), undefined, pool, crypto);
-  const leaf = async (cn: string, type: KeyType, index: number, serial: string) => [await buildCert(spec(`CN=${cn}, O=tlsprop`, type, index, false, now, serial), root, pool, crypto), root];
+  const root = await buildCert(
+    spec('CN=tlsprop engine root, O=tlsprop', 'ecdsa-p256', 2, true, now, '01'),
+    undefined,
+    pool,
+    crypto,
+  );
+  const leaf = async (cn: string, type: KeyType, index: number, serial: string) => [
+    await buildCert(spec(`CN=${cn}, O=tlsprop`, type, index, false, now, serial), root, pool, crypto),
+    root,
+  ];
   const server = { rsa: await leaf('server rsa', 'rsa2048', 0, '10'), ecdsa: await leaf('server ecdsa', 'ecdsa-p256', 0, '11') };
   const client = { rsa: await leaf('client rsa', 'rsa2048', 1, '20'), ecdsa: await leaf('client ecdsa', 'ecdsa-p384', 0, '21') };
   return {
@@ -57,6 +67,9 @@ export async function testPki(now = Date.now()): Promise<TestPki> {
 export async function ed25519Leaves(pki: TestPki, now = Date.now()): Promise<Record<'server' | 'client', BuiltCert[]>> {
   const crypto = webcrypto as unknown as Crypto;
   const pool = new KeyPool({ crypto });
-  const leaf = async (cn: string, index: number, serial: string) => [await buildCert(spec(`CN=${cn}, O=tlsprop`, 'ed25519', index, false, now, serial), pki.root, pool, crypto), pki.root];
+  const leaf = async (cn: string, index: number, serial: string) => [
+    await buildCert(spec(`CN=${cn}, O=tlsprop`, 'ed25519', index, false, now, serial), pki.root, pool, crypto),
+    pki.root,
+  ];
   return { server: await leaf('server ed25519', 0, '12'), client: await leaf('client ed25519', 1, '22') };
 }

@@ -39,19 +39,46 @@ const cases: Case[] = SUITES.flatMap((suite, i) =>
 );
 
 describe('TLS 1.2 matrix', () => {
-  it.each(cases.map((c) => [`${cipherSuites.get(c.suite)!.name} group=${c.group} auth=${c.auth}/${c.clientKey} ems=${c.ems} etm=${c.etm}`, c] as const))('%s', async (_name, c) => {
+  it.each(
+    cases.map(
+      (c) =>
+        [
+          `${cipherSuites.get(c.suite)!.name} group=${c.group} auth=${c.auth}/${c.clientKey} ems=${c.ems} etm=${c.etm}`,
+          c,
+        ] as const,
+    ),
+  )('%s', async (_name, c) => {
     const info = cipherSuites.get(c.suite)!;
     const serverKey = info.kex === 'ECDHE_ECDSA' ? 'ecdsa' : 'rsa';
     const run = await runInMemory(
       // An ECDSA server certificate's curve (P-256 here) must be among the client's groups (RFC 8422 §5.1).
-      { provider: p, versions: [0x0303], cipherSuites: [c.suite], groups: serverKey === 'ecdsa' && c.group !== NamedGroup.secp256r1 ? [c.group, NamedGroup.secp256r1] : [c.group], serverName: SERVER_NAME, trustAnchors: pki.anchors, identity: pki.identity('client', c.clientKey), extendedMasterSecret: c.ems, encryptThenMac: c.etm },
-      { provider: p, versions: [0x0303], cipherSuites: [c.suite], groups: [c.group, ...[NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1].filter((g) => g !== c.group)], identity: pki.identity('server', serverKey), clientAuth: c.auth, trustAnchors: pki.anchors },
+      {
+        provider: p,
+        versions: [0x0303],
+        cipherSuites: [c.suite],
+        groups: serverKey === 'ecdsa' && c.group !== NamedGroup.secp256r1 ? [c.group, NamedGroup.secp256r1] : [c.group],
+        serverName: SERVER_NAME,
+        trustAnchors: pki.anchors,
+        identity: pki.identity('client', c.clientKey),
+        extendedMasterSecret: c.ems,
+        encryptThenMac: c.etm,
+      },
+      {
+        provider: p,
+        versions: [0x0303],
+        cipherSuites: [c.suite],
+        groups: [c.group, ...[NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1].filter((g) => g !== c.group)],
+        identity: pki.identity('server', serverKey),
+        clientAuth: c.auth,
+        trustAnchors: pki.anchors,
+      },
       {},
       { appData: { client: Uint8Array.of(1, 2, 3), server: Uint8Array.of(4, 5) }, closeNotify: true },
     );
     const co = run.clientOutcome;
     const so = run.serverOutcome;
-    if (co.kind !== 'closed' || so.kind !== 'closed') throw new Error(`client ${describeOutcome(co)}; server ${describeOutcome(so)}`);
+    if (co.kind !== 'closed' || so.kind !== 'closed')
+      throw new Error(`client ${describeOutcome(co)}; server ${describeOutcome(so)}`);
     expect(co.session!.cipherSuite).toBe(c.suite);
     expect(co.session!.masterSecret).toEqual(so.session!.masterSecret);
     expect(co.session!.extendedMasterSecret).toBe(c.ems);

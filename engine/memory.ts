@@ -42,7 +42,12 @@ export interface MemoryRun {
   received: { client: Uint8Array[]; server: Uint8Array[] };
 }
 
-export async function runInMemory(clientCfg: ClientConfig, serverCfg: ServerConfig, hooks: { client?: EngineHooks; server?: EngineHooks } = {}, opts: MemoryOptions = {}): Promise<MemoryRun> {
+export async function runInMemory(
+  clientCfg: ClientConfig,
+  serverCfg: ServerConfig,
+  hooks: { client?: EngineHooks; server?: EngineHooks } = {},
+  opts: MemoryOptions = {},
+): Promise<MemoryRun> {
   const client = new TlsClient(hooks.client ? { ...clientCfg, hooks: hooks.client } : clientCfg);
   const server = new TlsServer(hooks.server ? { ...serverCfg, hooks: hooks.server } : serverCfg);
   const provenance: { kind: 'generated'; seed?: number; plan?: string } = { kind: 'generated' };

@@ -20,8 +20,20 @@ beforeAll(async () => {
 });
 
 const V = { '1.2': 0x0303, '1.3': 0x0304 } as const;
-const client = (versions: number[], extra: Partial<ClientConfig> = {}): ClientConfig => ({ provider: p, versions, serverName: SERVER_NAME, trustAnchors: pki.anchors, ...extra });
-const server = (versions: number[], extra: Partial<ServerConfig> = {}): ServerConfig => ({ provider: p, versions, identity: pki.identity('server', 'rsa'), trustAnchors: pki.anchors, ...extra });
+const client = (versions: number[], extra: Partial<ClientConfig> = {}): ClientConfig => ({
+  provider: p,
+  versions,
+  serverName: SERVER_NAME,
+  trustAnchors: pki.anchors,
+  ...extra,
+});
+const server = (versions: number[], extra: Partial<ServerConfig> = {}): ServerConfig => ({
+  provider: p,
+  versions,
+  identity: pki.identity('server', 'rsa'),
+  trustAnchors: pki.anchors,
+  ...extra,
+});
 
 /** Plaintext fragment sizes of the records after the ServerHello's record. */
 function sizesAfterServerHello(t: Transcript): number[] {
@@ -35,35 +47,46 @@ describe('max_fragment_length (RFC 6066 §4)', () => {
     ['1.3', 1],
     ['1.2', 3],
     ['1.3', 2],
-  ] as const)('TLS %s, code %i: echoed, every later record keeps to the limit, data of any size still arrives, the oracles pass rec.mfl-enforced', async (version, code) => {
-    const limit = 1 << (8 + code);
-    const big = new Uint8Array(3 * limit + 17).map((_, i) => i & 0xff);
-    const r = await runInMemory(
-      client([V[version]], { maxFragmentLength: code, identity: pki.identity('client', 'rsa') }),
-      server([V[version]], { maxFragmentLength: true, clientAuth: 'require' }),
-      {},
-      { appData: { client: big, server: big }, closeNotify: true },
-    );
-    const co = r.clientOutcome;
-    const so = r.serverOutcome;
-    if (co.kind !== 'closed' || so.kind !== 'closed') throw new Error(`client ${describeOutcome(co)}; server ${describeOutcome(so)}`);
-    expect([co.session?.maxFragmentLength, so.session?.maxFragmentLength]).toEqual([code, code]);
-    const sizes = sizesAfterServerHello(r.transcript);
-    expect(Math.max(...sizes)).toBe(limit); // the RSA certificate and the data were split at exactly the limit
-    expect(Buffer.concat(r.received.server.map((x) => Buffer.from(x)))).toEqual(Buffer.from(big));
-    expect(Buffer.concat(r.received.client.map((x) => Buffer.from(x)))).toEqual(Buffer.from(big));
-    const v = await checkTranscript(r.transcript, { trustAnchors: pki.anchors, at: new Date() });
-    expect(v.verdicts.filter((x) => x.status === 'violation').map((x) => `${x.rule}: ${x.detail}`)).toEqual([]);
-    expect(v.verdicts.filter((x) => x.rule === 'rec.mfl-enforced' || x.rule === 'ext.mfl.values').map((x) => [x.rule, x.status])).toEqual(
-      expect.arrayContaining([
-        ['rec.mfl-enforced', 'pass'],
-        ['ext.mfl.values', 'pass'],
-      ]),
-    );
-  });
+  ] as const)(
+    'TLS %s, code %i: echoed, every later record keeps to the limit, data of any size still arrives, the oracles pass rec.mfl-enforced',
+    async (version, code) => {
+      const limit = 1 << (8 + code);
+      const big = new Uint8Array(3 * limit + 17).map((_, i) => i & 0xff);
+      const r = await runInMemory(
+        client([V[version]], { maxFragmentLength: code, identity: pki.identity('client', 'rsa') }),
+        server([V[version]], { maxFragmentLength: true, clientAuth: 'require' }),
+        {},
+        { appData: { client: big, server: big }, closeNotify: true },
+      );
+      const co = r.clientOutcome;
+      const so = r.serverOutcome;
+      if (co.kind !== 'closed' || so.kind !== 'closed')
+        throw new Error(`client ${describeOutcome(co)}; server ${describeOutcome(so)}`);
+      expect([co.session?.maxFragmentLength, so.session?.maxFragmentLength]).toEqual([code, code]);
+      const sizes = sizesAfterServerHello(r.transcript);
+      expect(Math.max(...sizes)).toBe(limit); // the RSA certificate and the data were split at exactly the limit
+      expect(Buffer.concat(r.received.server.map((x) => Buffer.from(x)))).toEqual(Buffer.from(big));
+      expect(Buffer.concat(r.received.client.map((x) => Buffer.from(x)))).toEqual(Buffer.from(big));
+      const v = await checkTranscript(r.transcript, { trustAnchors: pki.anchors, at: new Date() });
+      expect(v.verdicts.filter((x) => x.status === 'violation').map((x) => `${x.rule}: ${x.detail}`)).toEqual([]);
+      expect(
+        v.verdicts.filter((x) => x.rule === 'rec.mfl-enforced' || x.rule === 'ext.mfl.values').map((x) => [x.rule, x.status]),
+      ).toEqual(
+        expect.arrayContaining([
+          ['rec.mfl-enforced', 'pass'],
+          ['ext.mfl.values', 'pass'],
+        ]),
+      );
+    },
+  );
 
   it('a server that does not honour it (the default) ignores the request: no echo, full-size records', async () => {
-    const r = await runInMemory(client([0x0303], { maxFragmentLength: 1 }), server([0x0303]), {}, { appData: { server: new Uint8Array(2000) } });
+    const r = await runInMemory(
+      client([0x0303], { maxFragmentLength: 1 }),
+      server([0x0303]),
+      {},
+      { appData: { server: new Uint8Array(2000) } },
+    );
     if (r.clientOutcome.kind !== 'connected') throw new Error(describeOutcome(r.clientOutcome));
     expect(r.clientOutcome.session.maxFragmentLength).toBeUndefined();
     expect(Math.max(...sizesAfterServerHello(r.transcript))).toBeGreaterThan(512);
@@ -76,13 +99,18 @@ describe('max_fragment_length (RFC 6066 §4)', () => {
       const d = decodeHandshake(m.raw, { version: 0x0303 });
       const b = d.message.body;
       if (b.type !== 'server_hello') return undefined;
-      b.extensions = [...(b.extensions ?? []).filter((e) => e.type !== ExtensionType.max_fragment_length), { type: ExtensionType.max_fragment_length, body: { kind: 'max_fragment_length', value } }];
+      b.extensions = [
+        ...(b.extensions ?? []).filter((e) => e.type !== ExtensionType.max_fragment_length),
+        { type: ExtensionType.max_fragment_length, body: { kind: 'max_fragment_length', value } },
+      ];
       return [encodeHandshake(d.message)];
     },
   });
 
   it('the client refuses an echo of another value (illegal_parameter)', async () => {
-    const r = await runInMemory(client([0x0303], { maxFragmentLength: 2 }), server([0x0303], { maxFragmentLength: true }), { server: echo(3) });
+    const r = await runInMemory(client([0x0303], { maxFragmentLength: 2 }), server([0x0303], { maxFragmentLength: true }), {
+      server: echo(3),
+    });
     const o = r.clientOutcome;
     if (o.kind !== 'alert_sent') throw new Error(describeOutcome(o));
     expect(o.alert.description).toBe(AlertDescription.illegal_parameter);
@@ -102,7 +130,11 @@ describe('max_fragment_length (RFC 6066 §4)', () => {
         if (m.type !== 'client_hello') return undefined;
         const d = decodeHandshake(m.raw, { version: 0x0303 });
         const b = d.message.body;
-        if (b.type === 'client_hello') b.extensions = [...(b.extensions ?? []), { type: ExtensionType.max_fragment_length, body: { kind: 'max_fragment_length', value: 5 } }];
+        if (b.type === 'client_hello')
+          b.extensions = [
+            ...(b.extensions ?? []),
+            { type: ExtensionType.max_fragment_length, body: { kind: 'max_fragment_length', value: 5 } },
+          ];
         return [encodeHandshake(d.message)];
       },
     };
@@ -129,7 +161,10 @@ describe('TLS_FALLBACK_SCSV (RFC 7507) on the server', () => {
     if (o.kind !== 'alert_sent') throw new Error(describeOutcome(o));
     expect(o.alert.description).toBe(AlertDescription.inappropriate_fallback);
     expect(r.transcript.messages.filter((m) => m.dir === 'S->C').map((m) => m.type)).toEqual(['alert']);
-    expect(r.clientOutcome).toMatchObject({ kind: 'alert_received', alert: { description: AlertDescription.inappropriate_fallback } });
+    expect(r.clientOutcome).toMatchObject({
+      kind: 'alert_received',
+      alert: { description: AlertDescription.inappropriate_fallback },
+    });
   });
 
   it.each([

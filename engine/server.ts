@@ -17,7 +17,15 @@
 import { type Extension, extensionBody, findExtension } from '../wire/extensions';
 import { type ClientHello, encodeBody, type HandshakeBody } from '../wire/handshake';
 import { bytesEqual, concatBytes } from '../wire/hex';
-import { type CipherSuiteInfo, DOWNGRADE_TLS12, ExtensionType, HRR_RANDOM, NamedGroup, PskKeyExchangeMode, SCSV } from '../wire/registry';
+import {
+  type CipherSuiteInfo,
+  DOWNGRADE_TLS12,
+  ExtensionType,
+  HRR_RANDOM,
+  NamedGroup,
+  PskKeyExchangeMode,
+  SCSV,
+} from '../wire/registry';
 import {
   binderKey,
   deriveDh,
@@ -141,7 +149,8 @@ export class TlsServer extends Endpoint {
         return this.onClientKeyExchange(body, raw);
       case 'WAIT_CERTIFICATE_VERIFY':
         // Fault accept-missing-cv (TLS 1.3): the Finished is taken in place of the CertificateVerify.
-        if (body.type === 'finished' && this.version === 0x0304 && this.faulty('accept-missing-cv')) return this.onFinished13(body.verifyData, raw);
+        if (body.type === 'finished' && this.version === 0x0304 && this.faulty('accept-missing-cv'))
+          return this.onFinished13(body.verifyData, raw);
         if (body.type !== 'certificate_verify') throw this.unexpected(body.type);
         return this.onCertificateVerify(body.scheme, body.signature, raw);
       case 'WAIT_FINISHED':
@@ -168,16 +177,21 @@ export class TlsServer extends Endpoint {
     if (!a || !this.config.alpn?.length) return undefined;
     const offered = a.protocols.map((p) => dec.decode(p));
     const pick = this.config.alpn.find((p) => offered.includes(p));
-    if (pick === undefined) throw failure('no_application_protocol', `no common ALPN protocol (client offered ${offered.join(', ')})`);
+    if (pick === undefined)
+      throw failure('no_application_protocol', `no common ALPN protocol (client offered ${offered.join(', ')})`);
     this.alpn = pick;
-    return { type: ExtensionType.application_layer_protocol_negotiation, body: { kind: 'application_layer_protocol_negotiation', protocols: [enc.encode(pick)] } };
+    return {
+      type: ExtensionType.application_layer_protocol_negotiation,
+      body: { kind: 'application_layer_protocol_negotiation', protocols: [enc.encode(pick)] },
+    };
   }
 
   private async onClientHello(ch: ClientHello, raw: Uint8Array): Promise<void> {
     this.transcript.push(raw);
     this.clientRandom = ch.random;
     this.clientLegacyVersion = ch.legacyVersion;
-    if (!ch.compressionMethods.includes(0)) throw failure('illegal_parameter', 'ClientHello does not offer the null compression method');
+    if (!ch.compressionMethods.includes(0))
+      throw failure('illegal_parameter', 'ClientHello does not offer the null compression method');
     const sv = extensionBody(ch.extensions, ExtensionType.supported_versions, 'supported_versions_client');
     let version: number | undefined;
     if (sv) version = this.versions.find((v) => sv.versions.includes(v));
@@ -187,7 +201,10 @@ export class TlsServer extends Endpoint {
     const clientMax = sv ? Math.max(...sv.versions.filter((v) => v <= 0x0304)) : ch.legacyVersion;
     const ourMax = Math.max(...this.versions);
     if (ch.cipherSuites.includes(SCSV.TLS_FALLBACK_SCSV) && ourMax > clientMax)
-      throw failure('inappropriate_fallback', `TLS_FALLBACK_SCSV with the client's highest version 0x${clientMax.toString(16)} below ours 0x${ourMax.toString(16)}`);
+      throw failure(
+        'inappropriate_fallback',
+        `TLS_FALLBACK_SCSV with the client's highest version 0x${clientMax.toString(16)} below ours 0x${ourMax.toString(16)}`,
+      );
     this.version = version;
     const mfl = extensionBody(ch.extensions, ExtensionType.max_fragment_length, 'max_fragment_length');
     if (mfl && this.config.maxFragmentLength) {
@@ -211,24 +228,36 @@ export class TlsServer extends Endpoint {
     let st = t?.ticket.length ? await cache.open(t.ticket) : undefined;
     st ??= cache.lookup(ch.sessionId);
     if (st?.version !== 0x0303 || this.now() - st.issuedAt > st.lifetime * 1000) return undefined;
-    if (!ch.cipherSuites.includes(st.cipherSuite) || !this.suites.includes(st.cipherSuite) || !engineSuite(st.cipherSuite)) return undefined;
+    if (!ch.cipherSuites.includes(st.cipherSuite) || !this.suites.includes(st.cipherSuite) || !engineSuite(st.cipherSuite))
+      return undefined;
     if (st.serverName !== this.sni) return undefined;
-    const chEms = (this.config.extendedMasterSecret ?? true) && findExtension(ch.extensions, ExtensionType.extended_master_secret) !== undefined;
+    const chEms =
+      (this.config.extendedMasterSecret ?? true) &&
+      findExtension(ch.extensions, ExtensionType.extended_master_secret) !== undefined;
     // RFC 7627 §5.3: an EMS session is not resumed without EMS (abort); a non-EMS session is not resumed with EMS (full handshake).
-    if (st.extendedMasterSecret && !chEms) throw failure('handshake_failure', 'the session used extended_master_secret but the ClientHello does not offer it');
+    if (st.extendedMasterSecret && !chEms)
+      throw failure('handshake_failure', 'the session used extended_master_secret but the ClientHello does not offer it');
     if (!st.extendedMasterSecret && chEms) return undefined;
     return st;
   }
 
   private serverExtensions12(ch: ClientHello, suite: CipherSuiteInfo): Extension[] {
     const isCbc = suite.cipher === 'AES_128_CBC' || suite.cipher === 'AES_256_CBC';
-    this.etm = isCbc && (this.config.encryptThenMac ?? true) && findExtension(ch.extensions, ExtensionType.encrypt_then_mac) !== undefined;
+    this.etm =
+      isCbc && (this.config.encryptThenMac ?? true) && findExtension(ch.extensions, ExtensionType.encrypt_then_mac) !== undefined;
     const exts: Extension[] = [];
-    if (findExtension(ch.extensions, ExtensionType.renegotiation_info) || ch.cipherSuites.includes(SCSV.TLS_EMPTY_RENEGOTIATION_INFO_SCSV))
-      exts.push({ type: ExtensionType.renegotiation_info, body: { kind: 'renegotiation_info', renegotiatedConnection: new Uint8Array(0) } });
+    if (
+      findExtension(ch.extensions, ExtensionType.renegotiation_info) ||
+      ch.cipherSuites.includes(SCSV.TLS_EMPTY_RENEGOTIATION_INFO_SCSV)
+    )
+      exts.push({
+        type: ExtensionType.renegotiation_info,
+        body: { kind: 'renegotiation_info', renegotiatedConnection: new Uint8Array(0) },
+      });
     if (this.ems) exts.push({ type: ExtensionType.extended_master_secret, body: { kind: 'empty' } });
     if (this.etm) exts.push({ type: ExtensionType.encrypt_then_mac, body: { kind: 'empty' } });
-    if (this.ticketExt) exts.push({ type: ExtensionType.session_ticket, body: { kind: 'session_ticket', ticket: new Uint8Array(0) } });
+    if (this.ticketExt)
+      exts.push({ type: ExtensionType.session_ticket, body: { kind: 'session_ticket', ticket: new Uint8Array(0) } });
     if (this.mflAnswer !== undefined) exts.push(this.mflExtension(this.mflAnswer));
     return exts;
   }
@@ -245,7 +274,15 @@ export class TlsServer extends Endpoint {
   }
 
   private state12(): ServerSessionState {
-    const st: ServerSessionState = { version: 0x0303, cipherSuite: this.suite!.code, secret: this.master, extendedMasterSecret: this.ems, issuedAt: this.now(), ageAdd: 0, lifetime: this.config.ticketLifetime ?? 7200 };
+    const st: ServerSessionState = {
+      version: 0x0303,
+      cipherSuite: this.suite!.code,
+      secret: this.master,
+      extendedMasterSecret: this.ems,
+      issuedAt: this.now(),
+      ageAdd: 0,
+      lifetime: this.config.ticketLifetime ?? 7200,
+    };
     if (this.sni !== undefined) st.serverName = this.sni;
     if (this.alpn !== undefined) st.alpn = this.alpn;
     return st;
@@ -253,7 +290,12 @@ export class TlsServer extends Endpoint {
 
   private async sendTicket12(): Promise<void> {
     const st = this.state12();
-    await this.sendHandshake({ type: 'new_session_ticket', form: 'tls12', lifetimeHint: st.lifetime, ticket: await this.config.sessionCache!.seal(st) });
+    await this.sendHandshake({
+      type: 'new_session_ticket',
+      form: 'tls12',
+      lifetimeHint: st.lifetime,
+      ticket: await this.config.sessionCache!.seal(st),
+    });
   }
 
   /** Abbreviated handshake: ServerHello, [NewSessionTicket], ChangeCipherSpec, Finished. */
@@ -269,7 +311,15 @@ export class TlsServer extends Endpoint {
     const alpn = this.chooseAlpn(ch.extensions);
     if (alpn) exts.push(alpn);
     this.sessionId12 = ch.sessionId;
-    await this.sendHandshake({ type: 'server_hello', legacyVersion: 0x0303, random: this.random, sessionId: ch.sessionId, cipherSuite: suite.code, compressionMethod: 0, extensions: exts });
+    await this.sendHandshake({
+      type: 'server_hello',
+      legacyVersion: 0x0303,
+      random: this.random,
+      sessionId: ch.sessionId,
+      cipherSuite: suite.code,
+      compressionMethod: 0,
+      extensions: exts,
+    });
     this.mfl = this.mflAnswer;
     this.log('CLIENT_RANDOM', this.clientRandom, this.master);
     const kb = await keyBlock(this.p, suite, this.master, this.clientRandom, this.random);
@@ -278,7 +328,10 @@ export class TlsServer extends Endpoint {
     await this.sendCcs();
     this.writeDir = new RecordDirection(await createRecordProtection(this.p, tls12Params(suite, kb, 'server', this.etm)));
     const h = suite.prfHash;
-    await this.sendHandshake({ type: 'finished', verifyData: await finished12(this.p, h, this.master, 'server', await this.hashOf(h)) });
+    await this.sendHandshake({
+      type: 'finished',
+      verifyData: await finished12(this.p, h, this.master, 'server', await this.hashOf(h)),
+    });
     this.setState('WAIT_CCS');
   }
 
@@ -294,12 +347,19 @@ export class TlsServer extends Endpoint {
     const id = this.config.identity;
     const kind = keyKindOf(id.spki);
     const cache = this.config.sessionCache;
-    this.ticketExt = cache !== undefined && (this.config.sessionTickets12 ?? true) && findExtension(ch.extensions, ExtensionType.session_ticket) !== undefined;
+    this.ticketExt =
+      cache !== undefined &&
+      (this.config.sessionTickets12 ?? true) &&
+      findExtension(ch.extensions, ExtensionType.session_ticket) !== undefined;
     const resumable = await this.findSession12(ch);
     if (resumable) return this.resume12(ch, resumable);
-    const group = this.groups.find((g) => ecdhGroupOf(g) !== undefined && (clientGroups.length === 0 || clientGroups.includes(g)));
+    const group = this.groups.find(
+      (g) => ecdhGroupOf(g) !== undefined && (clientGroups.length === 0 || clientGroups.includes(g)),
+    );
     const dheGroup = this.dheGroup(clientGroups);
-    const scheme = this.faulty('ske-unoffered-scheme') ? this.unofferedScheme(sigs, id.spki) : pickScheme(this.schemes, sigs, id.spki, false);
+    const scheme = this.faulty('ske-unoffered-scheme')
+      ? this.unofferedScheme(sigs, id.spki)
+      : pickScheme(this.schemes, sigs, id.spki, false);
     const suite = this.suites
       .map((c) => engineSuite(c)!)
       .find((s) => {
@@ -319,15 +379,29 @@ export class TlsServer extends Endpoint {
     this.suite = suite;
     this.kex = suite.kex;
     if (this.versions.includes(0x0304)) this.random.set(DOWNGRADE_TLS12, 24);
-    this.ems = (this.config.extendedMasterSecret ?? true) && findExtension(ch.extensions, ExtensionType.extended_master_secret) !== undefined;
+    this.ems =
+      (this.config.extendedMasterSecret ?? true) &&
+      findExtension(ch.extensions, ExtensionType.extended_master_secret) !== undefined;
     const exts = this.serverExtensions12(ch, suite);
     if (cache) this.sessionId12 = randomBytes(this.p, 32);
     const staple = this.stapleFor(ch);
     if (staple) exts.push({ type: ExtensionType.status_request, body: { kind: 'empty' } });
-    if ((suite.kex === 'ECDHE_RSA' || suite.kex === 'ECDHE_ECDSA') && findExtension(ch.extensions, ExtensionType.ec_point_formats)) exts.push({ type: ExtensionType.ec_point_formats, body: { kind: 'ec_point_formats', formats: [0] } });
+    if (
+      (suite.kex === 'ECDHE_RSA' || suite.kex === 'ECDHE_ECDSA') &&
+      findExtension(ch.extensions, ExtensionType.ec_point_formats)
+    )
+      exts.push({ type: ExtensionType.ec_point_formats, body: { kind: 'ec_point_formats', formats: [0] } });
     const alpn = this.chooseAlpn(ch.extensions);
     if (alpn) exts.push(alpn);
-    await this.sendHandshake({ type: 'server_hello', legacyVersion: 0x0303, random: this.random, sessionId: this.sessionId12, cipherSuite: suite.code, compressionMethod: 0, extensions: exts });
+    await this.sendHandshake({
+      type: 'server_hello',
+      legacyVersion: 0x0303,
+      random: this.random,
+      sessionId: this.sessionId12,
+      cipherSuite: suite.code,
+      compressionMethod: 0,
+      extensions: exts,
+    });
     this.mfl = this.mflAnswer;
     await this.sendHandshake({ type: 'certificate', form: 'tls12', certificates: id.chain });
     if (staple) await this.sendHandshake({ type: 'certificate_status', statusType: 1, response: staple });
@@ -337,23 +411,49 @@ export class TlsServer extends Endpoint {
       this.dhPrivate = kp;
       this.group = dheGroup!;
       const params = ffdheParams(fg);
-      const unsigned = { type: 'server_key_exchange' as const, kex: 'dhe' as const, p: params.p, g: Uint8Array.of(params.g), ys: kp.publicKey };
-      const signature = await sign(this.p, await this.signingKey(scheme!), serverKeyExchangeContent12(this.clientRandom, this.random, encodeBody(unsigned).subarray(4)));
+      const unsigned = {
+        type: 'server_key_exchange' as const,
+        kex: 'dhe' as const,
+        p: params.p,
+        g: Uint8Array.of(params.g),
+        ys: kp.publicKey,
+      };
+      const signature = await sign(
+        this.p,
+        await this.signingKey(scheme!),
+        serverKeyExchangeContent12(this.clientRandom, this.random, encodeBody(unsigned).subarray(4)),
+      );
       this.serverScheme = scheme!;
       await this.sendHandshake({ ...unsigned, signed: { scheme: scheme!, signature } });
     } else if (suite.kex !== 'RSA') {
       const kp = await this.ecdhKeyPair(group!);
       this.group = group!;
       this.ecdhPrivate = { group: group!, privateKey: kp.privateKey };
-      const unsigned = { type: 'server_key_exchange' as const, kex: 'ecdhe' as const, curveType: 3, namedCurve: group!, publicKey: kp.publicKey };
+      const unsigned = {
+        type: 'server_key_exchange' as const,
+        kex: 'ecdhe' as const,
+        curveType: 3,
+        namedCurve: group!,
+        publicKey: kp.publicKey,
+      };
       const params = encodeBody(unsigned).subarray(4);
-      const signature = await sign(this.p, await this.signingKey(scheme!), serverKeyExchangeContent12(this.clientRandom, this.random, params));
+      const signature = await sign(
+        this.p,
+        await this.signingKey(scheme!),
+        serverKeyExchangeContent12(this.clientRandom, this.random, params),
+      );
       this.serverScheme = scheme!;
       await this.sendHandshake({ ...unsigned, signed: { scheme: scheme!, signature } });
     }
     if (this.clientAuth !== 'none') {
       this.requested = true;
-      await this.sendHandshake({ type: 'certificate_request', form: 'tls12', certificateTypes: [1, 64], signatureAlgorithms: this.schemes, certificateAuthorities: [] });
+      await this.sendHandshake({
+        type: 'certificate_request',
+        form: 'tls12',
+        certificateTypes: [1, 64],
+        signatureAlgorithms: this.schemes,
+        certificateAuthorities: [],
+      });
     }
     await this.sendHandshake({ type: 'server_hello_done' });
     this.setState(this.requested ? 'WAIT_CLIENT_CERTIFICATE' : 'WAIT_CLIENT_KEY_EXCHANGE');
@@ -363,29 +463,44 @@ export class TlsServer extends Endpoint {
   private async onClientHello2(ch: ClientHello, raw: Uint8Array): Promise<void> {
     const ch1 = this.ch1!;
     this.transcript.push(raw);
-    if (ch.legacyVersion !== ch1.legacyVersion || !bytesEqual(ch.random, ch1.random) || !bytesEqual(ch.sessionId, ch1.sessionId)) throw failure('illegal_parameter', 'ClientHello2 changes legacy_version, random or legacy_session_id');
-    if (ch.cipherSuites.join() !== ch1.cipherSuites.join() || ch.compressionMethods.join() !== ch1.compressionMethods.join()) throw failure('illegal_parameter', 'ClientHello2 changes the cipher suites or compression methods');
+    if (ch.legacyVersion !== ch1.legacyVersion || !bytesEqual(ch.random, ch1.random) || !bytesEqual(ch.sessionId, ch1.sessionId))
+      throw failure('illegal_parameter', 'ClientHello2 changes legacy_version, random or legacy_session_id');
+    if (ch.cipherSuites.join() !== ch1.cipherSuites.join() || ch.compressionMethods.join() !== ch1.compressionMethods.join())
+      throw failure('illegal_parameter', 'ClientHello2 changes the cipher suites or compression methods');
     const sv = extensionBody(ch.extensions, ExtensionType.supported_versions, 'supported_versions_client');
     if (!sv?.versions.includes(0x0304)) throw failure('illegal_parameter', 'ClientHello2 does not offer TLS 1.3');
-    if (findExtension(ch.extensions, ExtensionType.early_data)) throw failure('illegal_parameter', 'ClientHello2 offers early_data');
+    if (findExtension(ch.extensions, ExtensionType.early_data))
+      throw failure('illegal_parameter', 'ClientHello2 offers early_data');
     const cookie = extensionBody(ch.extensions, ExtensionType.cookie, 'cookie');
-    if (this.hrrCookie && (!cookie || !bytesEqual(cookie.cookie, this.hrrCookie))) throw failure('illegal_parameter', 'ClientHello2 does not echo the HelloRetryRequest cookie');
-    if (!this.hrrCookie && cookie) throw failure('illegal_parameter', 'ClientHello2 has a cookie the HelloRetryRequest did not send');
+    if (this.hrrCookie && (!cookie || !bytesEqual(cookie.cookie, this.hrrCookie)))
+      throw failure('illegal_parameter', 'ClientHello2 does not echo the HelloRetryRequest cookie');
+    if (!this.hrrCookie && cookie)
+      throw failure('illegal_parameter', 'ClientHello2 has a cookie the HelloRetryRequest did not send');
     const ks = extensionBody(ch.extensions, ExtensionType.key_share, 'key_share_client');
-    if (this.hrrGroup !== undefined && (ks?.shares.length !== 1 || ks.shares[0]!.group !== this.hrrGroup)) throw failure('illegal_parameter', `ClientHello2 does not carry exactly one key share for group 0x${this.hrrGroup.toString(16)}`);
+    if (this.hrrGroup !== undefined && (ks?.shares.length !== 1 || ks.shares[0]!.group !== this.hrrGroup))
+      throw failure(
+        'illegal_parameter',
+        `ClientHello2 does not carry exactly one key share for group 0x${this.hrrGroup.toString(16)}`,
+      );
     const sigs = extensionBody(ch.extensions, ExtensionType.signature_algorithms, 'signature_algorithms')?.schemes ?? [];
     return this.clientHello13(ch, sigs);
   }
 
   /** The ticket of the first offered identity we can open and use, or undefined (RFC 8446 §4.2.11). */
-  private async findPsk(ch: ClientHello, offered: CipherSuiteInfo[]): Promise<{ index: number; state: ServerSessionState; suite: CipherSuiteInfo } | undefined> {
+  private async findPsk(
+    ch: ClientHello,
+    offered: CipherSuiteInfo[],
+  ): Promise<{ index: number; state: ServerSessionState; suite: CipherSuiteInfo } | undefined> {
     const cache = this.config.sessionCache;
     const psk = extensionBody(ch.extensions, ExtensionType.pre_shared_key, 'pre_shared_key_client');
     if (!psk) return undefined;
     const exts = ch.extensions ?? [];
-    if (exts[exts.length - 1]?.type !== ExtensionType.pre_shared_key) throw failure('illegal_parameter', 'pre_shared_key is not the last ClientHello extension');
-    if (!findExtension(exts, ExtensionType.psk_key_exchange_modes)) throw failure('missing_extension', 'pre_shared_key without psk_key_exchange_modes');
-    if (psk.binders.length !== psk.identities.length) throw failure('illegal_parameter', 'pre_shared_key has not one binder per identity');
+    if (exts[exts.length - 1]?.type !== ExtensionType.pre_shared_key)
+      throw failure('illegal_parameter', 'pre_shared_key is not the last ClientHello extension');
+    if (!findExtension(exts, ExtensionType.psk_key_exchange_modes))
+      throw failure('missing_extension', 'pre_shared_key without psk_key_exchange_modes');
+    if (psk.binders.length !== psk.identities.length)
+      throw failure('illegal_parameter', 'pre_shared_key has not one binder per identity');
     if (!cache) return undefined;
     for (const [index, id] of psk.identities.entries()) {
       const state = await cache.open(id.identity);
@@ -395,7 +510,10 @@ export class TlsServer extends Endpoint {
       if (serverAge > state.lifetime * 1000 || Math.abs(serverAge - clientAge) > 10_000) continue;
       if (state.serverName !== this.sni) continue;
       const h = engineSuite(state.cipherSuite)?.prfHash;
-      const suite = this.hrrSuite !== undefined ? offered.find((s) => s.code === this.hrrSuite && s.prfHash === h) : offered.find((s) => s.prfHash === h);
+      const suite =
+        this.hrrSuite !== undefined
+          ? offered.find((s) => s.code === this.hrrSuite && s.prfHash === h)
+          : offered.find((s) => s.prfHash === h);
       if (suite) return { index, state, suite };
     }
     return undefined;
@@ -409,7 +527,11 @@ export class TlsServer extends Endpoint {
     const clientModes = extensionBody(ch.extensions, ExtensionType.psk_key_exchange_modes, 'psk_key_exchange_modes')?.modes ?? [];
     let pskChoice = await this.findPsk(ch, offered);
     const hasShares = findExtension(ch.extensions, ExtensionType.key_share) !== undefined;
-    const mode = pskChoice ? (this.config.pskModes ?? [PskKeyExchangeMode.psk_dhe_ke, PskKeyExchangeMode.psk_ke]).find((m) => clientModes.includes(m) && (m !== PskKeyExchangeMode.psk_dhe_ke || hasShares)) : undefined;
+    const mode = pskChoice
+      ? (this.config.pskModes ?? [PskKeyExchangeMode.psk_dhe_ke, PskKeyExchangeMode.psk_ke]).find(
+          (m) => clientModes.includes(m) && (m !== PskKeyExchangeMode.psk_dhe_ke || hasShares),
+        )
+      : undefined;
     if (mode === undefined) pskChoice = undefined;
     if (pskChoice) suite = pskChoice.suite;
     this.suite = suite;
@@ -421,9 +543,14 @@ export class TlsServer extends Endpoint {
       if (!ks) throw failure('missing_extension', 'TLS 1.3 ClientHello without key_share');
       const clientGroups = extensionBody(ch.extensions, ExtensionType.supported_groups, 'supported_groups')?.groups ?? [];
       const usable = this.groups.filter((g) => TlsServer.shareGroupImplemented(g) && clientGroups.includes(g));
-      share = this.groups.map((g) => ks.shares.find((s) => s.group === g && TlsServer.shareGroupImplemented(g))).find((s) => s !== undefined);
+      share = this.groups
+        .map((g) => ks.shares.find((s) => s.group === g && TlsServer.shareGroupImplemented(g)))
+        .find((s) => s !== undefined);
       const preferred = usable[0];
-      const retry = !this.helloRetry && preferred !== undefined && (!share || (this.config.helloRetryForPreferredGroup === true && !ks.shares.some((s) => s.group === preferred)));
+      const retry =
+        !this.helloRetry &&
+        preferred !== undefined &&
+        (!share || (this.config.helloRetryForPreferredGroup === true && !ks.shares.some((s) => s.group === preferred)));
       if (retry) return this.sendHelloRetryRequest(ch, suite, preferred);
       if (!share) throw failure(this.helloRetry ? 'illegal_parameter' : 'handshake_failure', 'no key share for a common group');
     }
@@ -433,24 +560,50 @@ export class TlsServer extends Endpoint {
       const raw = this.transcript[this.transcript.length - 1]!;
       const cut = 2 + psk.binders.reduce((n, b) => n + 1 + b.length, 0);
       const truncated = raw.subarray(0, raw.length - cut);
-      const msgs = this.helloRetry ? await transcriptWithHrr(this.p, h, [...this.transcript.slice(0, -1), truncated], true) : [truncated];
-      const expected = await pskBinder(this.p, h, await binderKey(this.p, h, pskChoice.state.secret, 'resumption'), await digest(this.p, h, concatBytes(msgs)));
-      if (!bytesEqual(expected, psk.binders[pskChoice.index]!)) throw failure('decrypt_error', `the binder of PSK identity ${pskChoice.index} does not verify`);
+      const msgs = this.helloRetry
+        ? await transcriptWithHrr(this.p, h, [...this.transcript.slice(0, -1), truncated], true)
+        : [truncated];
+      const expected = await pskBinder(
+        this.p,
+        h,
+        await binderKey(this.p, h, pskChoice.state.secret, 'resumption'),
+        await digest(this.p, h, concatBytes(msgs)),
+      );
+      if (!bytesEqual(expected, psk.binders[pskChoice.index]!))
+        throw failure('decrypt_error', `the binder of PSK identity ${pskChoice.index} does not verify`);
       this.psk = pskChoice.state.secret;
     }
     const scheme = this.psk ? undefined : pickScheme(this.schemes, sigs, id.spki, true);
     if (!this.psk && scheme === undefined) throw failure('handshake_failure', 'no common signature scheme for this certificate');
-    const exts: Extension[] = [{ type: ExtensionType.supported_versions, body: { kind: 'supported_versions_server', version: 0x0304 } }];
+    const exts: Extension[] = [
+      { type: ExtensionType.supported_versions, body: { kind: 'supported_versions_server', version: 0x0304 } },
+    ];
     if (share) {
       const kp = await this.shareKeyPair(share.group);
       const shared = await this.shareSecret(share.group, kp.privateKey, share.keyExchange);
-      if (!shared.ok) throw failure('illegal_parameter', `client key share: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`);
+      if (!shared.ok)
+        throw failure('illegal_parameter', `client key share: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`);
       this.group = share.group;
       this.sharedSecret13 = shared.value;
-      exts.push({ type: ExtensionType.key_share, body: { kind: 'key_share_server', share: { group: share.group, keyExchange: kp.publicKey } } });
+      exts.push({
+        type: ExtensionType.key_share,
+        body: { kind: 'key_share_server', share: { group: share.group, keyExchange: kp.publicKey } },
+      });
     }
-    if (pskChoice && this.psk) exts.push({ type: ExtensionType.pre_shared_key, body: { kind: 'pre_shared_key_server', selectedIdentity: pskChoice.index } });
-    await this.sendHandshake({ type: 'server_hello', legacyVersion: 0x0303, random: this.random, sessionId: ch.sessionId, cipherSuite: suite.code, compressionMethod: 0, extensions: exts });
+    if (pskChoice && this.psk)
+      exts.push({
+        type: ExtensionType.pre_shared_key,
+        body: { kind: 'pre_shared_key_server', selectedIdentity: pskChoice.index },
+      });
+    await this.sendHandshake({
+      type: 'server_hello',
+      legacyVersion: 0x0303,
+      random: this.random,
+      sessionId: ch.sessionId,
+      cipherSuite: suite.code,
+      compressionMethod: 0,
+      extensions: exts,
+    });
     // RFC 8446 D.4: one dummy CCS, right after the server's first handshake message (ServerHello or HelloRetryRequest).
     if (ch.sessionId.length > 0 && !this.ccsSent) await this.sendCcs();
     const len = tls13KeyLength(suite);
@@ -458,8 +611,12 @@ export class TlsServer extends Endpoint {
     let s = await tls13Schedule(this.p, this.scheduleInput(h, { serverHelloHash: this.shHash }));
     this.log('CLIENT_HANDSHAKE_TRAFFIC_SECRET', this.clientRandom, s.clientHandshakeTrafficSecret);
     this.log('SERVER_HANDSHAKE_TRAFFIC_SECRET', this.clientRandom, s.serverHandshakeTrafficSecret);
-    this.writeDir = new RecordDirection(await createRecordProtection(this.p, tls13Params(suite, await trafficKeys(this.p, h, s.serverHandshakeTrafficSecret, len))));
-    this.readDir = new RecordDirection(await createRecordProtection(this.p, tls13Params(suite, await trafficKeys(this.p, h, s.clientHandshakeTrafficSecret, len))));
+    this.writeDir = new RecordDirection(
+      await createRecordProtection(this.p, tls13Params(suite, await trafficKeys(this.p, h, s.serverHandshakeTrafficSecret, len))),
+    );
+    this.readDir = new RecordDirection(
+      await createRecordProtection(this.p, tls13Params(suite, await trafficKeys(this.p, h, s.clientHandshakeTrafficSecret, len))),
+    );
     const ee: Extension[] = [];
     const alpn = this.chooseAlpn(ch.extensions);
     if (alpn) ee.push(alpn);
@@ -476,31 +633,62 @@ export class TlsServer extends Endpoint {
           type: 'certificate_request',
           form: 'tls13',
           context: this.certRequestContext,
-          extensions: [{ type: ExtensionType.signature_algorithms, body: { kind: 'signature_algorithms', schemes: this.schemes } }],
+          extensions: [
+            { type: ExtensionType.signature_algorithms, body: { kind: 'signature_algorithms', schemes: this.schemes } },
+          ],
         });
       }
       // RFC 8446 §4.4.2.1: a stapled OCSP response goes in the leaf's CertificateEntry.
       const staple = this.stapleFor(ch);
-      const entries = id.chain.map((data, i): { data: Uint8Array; extensions: Extension[] } => ({ data, extensions: i === 0 && staple ? [{ type: ExtensionType.status_request, body: { kind: 'certificate_status', statusType: 1, response: staple } }] : [] }));
+      const entries = id.chain.map((data, i): { data: Uint8Array; extensions: Extension[] } => ({
+        data,
+        extensions:
+          i === 0 && staple
+            ? [{ type: ExtensionType.status_request, body: { kind: 'certificate_status', statusType: 1, response: staple } }]
+            : [],
+      }));
       await this.sendHandshake({ type: 'certificate', form: 'tls13', context: new Uint8Array(0), entries });
-      const signature = await sign(this.p, await this.signingKey(scheme), certificateVerifyContent13('server', await this.hashOf(h)));
+      const signature = await sign(
+        this.p,
+        await this.signingKey(scheme),
+        certificateVerifyContent13('server', await this.hashOf(h)),
+      );
       this.serverScheme = scheme;
       await this.sendHandshake({ type: 'certificate_verify', scheme, signature });
     }
-    await this.sendHandshake({ type: 'finished', verifyData: await finished13(this.p, h, s.serverHandshakeTrafficSecret, await this.hashOf(h)) });
-    s = await tls13Schedule(this.p, this.scheduleInput(h, { serverHelloHash: this.shHash, serverFinishedHash: await this.hashOf(h) }));
+    await this.sendHandshake({
+      type: 'finished',
+      verifyData: await finished13(this.p, h, s.serverHandshakeTrafficSecret, await this.hashOf(h)),
+    });
+    s = await tls13Schedule(
+      this.p,
+      this.scheduleInput(h, { serverHelloHash: this.shHash, serverFinishedHash: await this.hashOf(h) }),
+    );
     this.schedule = s;
     this.log('CLIENT_TRAFFIC_SECRET_0', this.clientRandom, s.clientApplicationTrafficSecret0!);
     this.log('SERVER_TRAFFIC_SECRET_0', this.clientRandom, s.serverApplicationTrafficSecret0!);
     this.log('EXPORTER_SECRET', this.clientRandom, s.exporterMasterSecret!);
     // RFC 8446 §4.4.4: the server writes with its application keys right after its Finished.
-    this.writeDir = new RecordDirection(await createRecordProtection(this.p, tls13Params(suite, await trafficKeys(this.p, h, s.serverApplicationTrafficSecret0!, len))));
-    this.pendingRead = new RecordDirection(await createRecordProtection(this.p, tls13Params(suite, await trafficKeys(this.p, h, s.clientApplicationTrafficSecret0!, len))));
+    this.writeDir = new RecordDirection(
+      await createRecordProtection(
+        this.p,
+        tls13Params(suite, await trafficKeys(this.p, h, s.serverApplicationTrafficSecret0!, len)),
+      ),
+    );
+    this.pendingRead = new RecordDirection(
+      await createRecordProtection(
+        this.p,
+        tls13Params(suite, await trafficKeys(this.p, h, s.clientApplicationTrafficSecret0!, len)),
+      ),
+    );
     this.master = s.masterSecret;
     this.setState(this.requested ? 'WAIT_CLIENT_CERTIFICATE' : 'WAIT_FINISHED');
   }
 
-  private scheduleInput(h: 'SHA-256' | 'SHA-384', hashes: { serverHelloHash: Uint8Array; serverFinishedHash?: Uint8Array; clientFinishedHash?: Uint8Array }): Parameters<typeof tls13Schedule>[1] {
+  private scheduleInput(
+    h: 'SHA-256' | 'SHA-384',
+    hashes: { serverHelloHash: Uint8Array; serverFinishedHash?: Uint8Array; clientFinishedHash?: Uint8Array },
+  ): Parameters<typeof tls13Schedule>[1] {
     const input: Parameters<typeof tls13Schedule>[1] = { hash: h, ...hashes };
     if (this.psk) input.psk = this.psk;
     if (this.sharedSecret13) input.sharedSecret = this.sharedSecret13;
@@ -517,7 +705,15 @@ export class TlsServer extends Endpoint {
       this.hrrCookie = c === true ? randomBytes(this.p, 32) : c;
       exts.push({ type: ExtensionType.cookie, body: { kind: 'cookie', cookie: this.hrrCookie } });
     }
-    await this.sendHandshake({ type: 'server_hello', legacyVersion: 0x0303, random: HRR_RANDOM, sessionId: ch.sessionId, cipherSuite: suite.code, compressionMethod: 0, extensions: exts });
+    await this.sendHandshake({
+      type: 'server_hello',
+      legacyVersion: 0x0303,
+      random: HRR_RANDOM,
+      sessionId: ch.sessionId,
+      cipherSuite: suite.code,
+      compressionMethod: 0,
+      extensions: exts,
+    });
     this.helloRetry = true;
     this.hrrSuite = suite.code;
     this.hrrGroup = group;
@@ -532,16 +728,22 @@ export class TlsServer extends Endpoint {
   private async onClientCertificate(body: Extract<HandshakeBody, { type: 'certificate' }>, raw: Uint8Array): Promise<void> {
     let chain: Uint8Array[];
     if (body.form === 'tls13') {
-      if (!bytesEqual(body.context, this.certRequestContext)) throw failure('illegal_parameter', 'client Certificate context differs from the CertificateRequest');
+      if (!bytesEqual(body.context, this.certRequestContext))
+        throw failure('illegal_parameter', 'client Certificate context differs from the CertificateRequest');
       // RFC 8446 §4.4.2: CertificateEntry extensions answer ones of our CertificateRequest, which asks for none that belong there.
       const extra = body.entries.flatMap((e, i) => e.extensions.map((x) => `${x.type} (entry ${i})`));
-      if (extra.length) throw failure('unsupported_extension', `client CertificateEntry carries extension ${extra[0]} that the CertificateRequest did not ask for`);
+      if (extra.length)
+        throw failure(
+          'unsupported_extension',
+          `client CertificateEntry carries extension ${extra[0]} that the CertificateRequest did not ask for`,
+        );
       chain = body.entries.map((e) => e.data);
     } else chain = body.certificates;
     this.transcript.push(raw);
     const tls13 = this.version === 0x0304;
     if (chain.length === 0) {
-      if (this.clientAuth === 'require') throw failure(tls13 ? 'certificate_required' : 'handshake_failure', 'client sent no certificate but one is required');
+      if (this.clientAuth === 'require')
+        throw failure(tls13 ? 'certificate_required' : 'handshake_failure', 'client sent no certificate but one is required');
       this.setState(tls13 ? 'WAIT_FINISHED' : 'WAIT_CLIENT_KEY_EXCHANGE');
       return;
     }
@@ -551,10 +753,18 @@ export class TlsServer extends Endpoint {
     this.setState(tls13 ? 'WAIT_CERTIFICATE_VERIFY' : 'WAIT_CLIENT_KEY_EXCHANGE');
   }
 
-  private async onClientKeyExchange(body: Extract<HandshakeBody, { type: 'client_key_exchange' }>, raw: Uint8Array): Promise<void> {
+  private async onClientKeyExchange(
+    body: Extract<HandshakeBody, { type: 'client_key_exchange' }>,
+    raw: Uint8Array,
+  ): Promise<void> {
     let premaster: Uint8Array;
     if (body.kex === 'rsa') {
-      const r = await decryptPremaster(this.p, this.config.identity.pkcs8, body.encryptedPreMasterSecret, this.clientLegacyVersion);
+      const r = await decryptPremaster(
+        this.p,
+        this.config.identity.pkcs8,
+        body.encryptedPreMasterSecret,
+        this.clientLegacyVersion,
+      );
       if (r.ok) premaster = r.value;
       else {
         // RFC 5246 §7.4.7.1: continue with a random premaster; the Finished check then fails.
@@ -564,19 +774,29 @@ export class TlsServer extends Endpoint {
     } else if (body.kex === 'dhe' && this.dhPrivate) {
       const e = this.dhPrivate;
       const shared = await deriveDh(this.p, e.group, e.privateKey, body.publicKey, 'tls12');
-      if (!shared.ok) throw failure('illegal_parameter', `client DH public value: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`);
+      if (!shared.ok)
+        throw failure(
+          'illegal_parameter',
+          `client DH public value: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`,
+        );
       premaster = shared.value;
     } else if (body.kex === 'ecdhe') {
       const e = this.ecdhPrivate!;
       const g = ecdhGroupOf(e.group)!;
       const shared = await this.ecdhSecret(g, e.privateKey, body.publicKey);
-      if (!shared.ok) throw failure('illegal_parameter', `client ECDH public value: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`);
+      if (!shared.ok)
+        throw failure(
+          'illegal_parameter',
+          `client ECDH public value: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`,
+        );
       premaster = shared.value;
     } else throw failure('decode_error', 'ClientKeyExchange does not fit the key exchange');
     this.transcript.push(raw);
     const suite = this.suite!;
     const h = suite.prfHash;
-    this.master = this.ems ? await extendedMasterSecret(this.p, h, premaster, await this.hashOf(h)) : await masterSecret(this.p, h, premaster, this.clientRandom, this.random);
+    this.master = this.ems
+      ? await extendedMasterSecret(this.p, h, premaster, await this.hashOf(h))
+      : await masterSecret(this.p, h, premaster, this.clientRandom, this.random);
     this.log('CLIENT_RANDOM', this.clientRandom, this.master);
     const kb = await keyBlock(this.p, suite, this.master, this.clientRandom, this.random);
     this.pendingRead = new RecordDirection(await createRecordProtection(this.p, tls12Params(suite, kb, 'client', this.etm)));
@@ -586,12 +806,19 @@ export class TlsServer extends Endpoint {
 
   private async onCertificateVerify(scheme: number, signature: Uint8Array, raw: Uint8Array): Promise<void> {
     const tls13 = this.version === 0x0304;
-    if (!this.schemes.includes(scheme)) throw failure('illegal_parameter', `client CertificateVerify scheme 0x${scheme.toString(16)} was not requested`);
+    if (!this.schemes.includes(scheme))
+      throw failure('illegal_parameter', `client CertificateVerify scheme 0x${scheme.toString(16)} was not requested`);
     if (tls13 && (scheme & 0xff) === 0x01) throw failure('illegal_parameter', 'RSASSA-PKCS1-v1_5 in a TLS 1.3 CertificateVerify');
-    const content = tls13 ? certificateVerifyContent13('client', await this.hashOf(this.suite!.prfHash)) : certificateVerifyContent12(this.transcript);
+    const content = tls13
+      ? certificateVerifyContent13('client', await this.hashOf(this.suite!.prfHash))
+      : certificateVerifyContent12(this.transcript);
     const v = await verifySignature(this.p, scheme, this.clientSpki!, content, signature, { version: tls13 ? 13 : 12 });
     // Fault accept-cv-wrong-transcript: a well-formed signature that does not verify over the transcript passes.
-    if (!v.ok && !(v.reason === 'bad_signature' && this.faulty('accept-cv-wrong-transcript'))) throw failure(v.reason === 'bad_signature' ? 'decrypt_error' : 'illegal_parameter', `client CertificateVerify: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`);
+    if (!v.ok && !(v.reason === 'bad_signature' && this.faulty('accept-cv-wrong-transcript')))
+      throw failure(
+        v.reason === 'bad_signature' ? 'decrypt_error' : 'illegal_parameter',
+        `client CertificateVerify: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`,
+      );
     this.transcript.push(raw);
     this.clientScheme = scheme;
     this.setState(tls13 ? 'WAIT_FINISHED' : 'WAIT_CCS');
@@ -604,7 +831,8 @@ export class TlsServer extends Endpoint {
 
   protected async onChangeCipherSpec(): Promise<void> {
     // Fault accept-missing-cv (TLS 1.2): the CCS is taken in place of the CertificateVerify.
-    const cvSkipped = this.state === 'WAIT_CERTIFICATE_VERIFY' && this.pendingRead !== undefined && this.faulty('accept-missing-cv');
+    const cvSkipped =
+      this.state === 'WAIT_CERTIFICATE_VERIFY' && this.pendingRead !== undefined && this.faulty('accept-missing-cv');
     if ((this.state !== 'WAIT_CCS' || !this.pendingRead) && !cvSkipped) {
       // Fault accept-early-ccs: a CCS before any keys are in use is ignored.
       if (this.readDir === undefined && !this.pendingRead && this.faulty('accept-early-ccs')) return;
@@ -628,7 +856,10 @@ export class TlsServer extends Endpoint {
     await this.sendCcs();
     this.writeDir = this.pendingWrite;
     this.pendingWrite = undefined;
-    await this.sendHandshake({ type: 'finished', verifyData: await finished12(this.p, h, this.master, 'server', await this.hashOf(h)) });
+    await this.sendHandshake({
+      type: 'finished',
+      verifyData: await finished12(this.p, h, this.master, 'server', await this.hashOf(h)),
+    });
     this.finish();
   }
 
@@ -645,7 +876,14 @@ export class TlsServer extends Endpoint {
     this.app13 = { suite, read: s.clientApplicationTrafficSecret0!, write: s.serverApplicationTrafficSecret0! };
     this.finish();
     const cache = this.config.sessionCache;
-    const rms = cache ? (await tls13Schedule(this.p, this.scheduleInput(h, { serverHelloHash: this.shHash, serverFinishedHash, clientFinishedHash: await this.hashOf(h) }))).resumptionMasterSecret : undefined;
+    const rms = cache
+      ? (
+          await tls13Schedule(
+            this.p,
+            this.scheduleInput(h, { serverHelloHash: this.shHash, serverFinishedHash, clientFinishedHash: await this.hashOf(h) }),
+          )
+        ).resumptionMasterSecret
+      : undefined;
     const n = this.config.newSessionTickets ?? 1;
     const lifetime = this.config.ticketLifetime ?? 7200;
     for (let i = 0; i < n; i++) {
@@ -654,18 +892,35 @@ export class TlsServer extends Endpoint {
       let ticket: Uint8Array;
       if (cache && rms) {
         // RFC 8446 §4.6.1: PSK = HKDF-Expand-Label(resumption_master_secret, "resumption", nonce); sealed into the ticket.
-        const st: ServerSessionState = { version: 0x0304, cipherSuite: suite.code, secret: await resumptionPsk(this.p, h, rms, nonce), extendedMasterSecret: false, issuedAt: this.now(), ageAdd, lifetime };
+        const st: ServerSessionState = {
+          version: 0x0304,
+          cipherSuite: suite.code,
+          secret: await resumptionPsk(this.p, h, rms, nonce),
+          extendedMasterSecret: false,
+          issuedAt: this.now(),
+          ageAdd,
+          lifetime,
+        };
         if (this.sni !== undefined) st.serverName = this.sni;
         if (this.alpn !== undefined) st.alpn = this.alpn;
         ticket = await cache.seal(st);
       } else ticket = randomBytes(this.p, 32); // no cache: opaque bytes that cannot be resumed
-      await this.sendPostHandshake({ type: 'new_session_ticket', form: 'tls13', lifetime, ageAdd, nonce, ticket, extensions: [] });
+      await this.sendPostHandshake({
+        type: 'new_session_ticket',
+        form: 'tls13',
+        lifetime,
+        ageAdd,
+        nonce,
+        ticket,
+        extensions: [],
+      });
     }
   }
 
   private finish(): void {
     this.complete(this.sessionInfo(this.clientChain, this.resumedSession));
     const cache = this.config.sessionCache;
-    if (cache && this.version === 0x0303 && !this.resumed && this.sessionId12.length) cache.store(this.sessionId12, this.state12());
+    if (cache && this.version === 0x0303 && !this.resumed && this.sessionId12.length)
+      cache.store(this.sessionId12, this.state12());
   }
 }

@@ -178,7 +178,13 @@ export class ServerSessionCache {
 
   async seal(s: ServerSessionState): Promise<Uint8Array> {
     const iv = randomBytes(this.p, 12);
-    const ct = new Uint8Array(await this.p.subtle.encrypt({ name: 'AES-GCM', iv: buf(iv), additionalData: buf(this.keyName) }, await this.aesKey(), buf(encodeState(s))));
+    const ct = new Uint8Array(
+      await this.p.subtle.encrypt(
+        { name: 'AES-GCM', iv: buf(iv), additionalData: buf(this.keyName) },
+        await this.aesKey(),
+        buf(encodeState(s)),
+      ),
+    );
     return concatBytes([this.keyName, iv, ct]);
   }
 
@@ -187,7 +193,11 @@ export class ServerSessionCache {
     if (ticket.length < 16 + 12 + 16) return undefined;
     if (toHex(ticket.subarray(0, 16)) !== toHex(this.keyName)) return undefined;
     try {
-      const pt = await this.p.subtle.decrypt({ name: 'AES-GCM', iv: buf(ticket.slice(16, 28)), additionalData: buf(this.keyName) }, await this.aesKey(), buf(ticket.slice(28)));
+      const pt = await this.p.subtle.decrypt(
+        { name: 'AES-GCM', iv: buf(ticket.slice(16, 28)), additionalData: buf(this.keyName) },
+        await this.aesKey(),
+        buf(ticket.slice(28)),
+      );
       return decodeState(new Uint8Array(pt));
     } catch {
       return undefined;

@@ -35,9 +35,22 @@ async function withSServer<T>(args: string[], f: (port: number) => Promise<T>): 
 describe('client over TCP against openssl s_server', () => {
   it('TLS 1.2 ECDHE_RSA AES_256_CBC_SHA384 with client authentication, application data echoed reversed', async () => {
     await withSServer(['-tls1_2', '-Verify', '1', '-cipher', 'ECDHE-RSA-AES256-SHA384'], async (port) => {
-      const client = new TlsClient({ provider: p, versions: [0x0303], cipherSuites: [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384], serverName: SERVER_NAME, trustAnchors: pki.anchors, identity: pki.identity('client', 'rsa') });
-      const run = await runClientOverSocket(client, '127.0.0.1', port, { appData: new TextEncoder().encode('hello\n'), readTimeoutMs: 5000 });
-      expect(run.end).toMatchObject({ kind: 'done', outcome: { kind: 'connected', session: { cipherSuite: 0xc028, clientScheme: expect.any(Number) } } });
+      const client = new TlsClient({
+        provider: p,
+        versions: [0x0303],
+        cipherSuites: [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384],
+        serverName: SERVER_NAME,
+        trustAnchors: pki.anchors,
+        identity: pki.identity('client', 'rsa'),
+      });
+      const run = await runClientOverSocket(client, '127.0.0.1', port, {
+        appData: new TextEncoder().encode('hello\n'),
+        readTimeoutMs: 5000,
+      });
+      expect(run.end).toMatchObject({
+        kind: 'done',
+        outcome: { kind: 'connected', session: { cipherSuite: 0xc028, clientScheme: expect.any(Number) } },
+      });
       expect(new TextDecoder().decode(run.received[0])).toBe('olleh\n');
     });
   });
@@ -61,9 +74,24 @@ describe('server over TCP against openssl s_client', () => {
     let proc: PeerProcess | undefined;
     try {
       const tls13 = version === 0x0304;
-      proc = await peers.launch(opensslClient({ port: listener.port, files, version: tls13 ? '1.3' : '1.2', cipher: args.cipher, group: 'X25519:P-256', identity: files.client.rsa, servername: SERVER_NAME }));
+      proc = await peers.launch(
+        opensslClient({
+          port: listener.port,
+          files,
+          version: tls13 ? '1.3' : '1.2',
+          cipher: args.cipher,
+          group: 'X25519:P-256',
+          identity: files.client.rsa,
+          servername: SERVER_NAME,
+        }),
+      );
       const socket = await listener.accept();
-      const server = new TlsServer({ provider: p, identity: pki.identity('server', 'rsa'), clientAuth: 'require', trustAnchors: pki.anchors });
+      const server = new TlsServer({
+        provider: p,
+        identity: pki.identity('server', 'rsa'),
+        clientAuth: 'require',
+        trustAnchors: pki.anchors,
+      });
       const serving = runServerOverSocket(server, socket, { appData: new TextEncoder().encode('pong\n'), readTimeoutMs: 5000 });
       // s_client sends its stdin once it has printed our data: its handshake is over by then.
       if (await proc.waitForOutput('pong', 5000)) proc.write('ping\n');
@@ -88,9 +116,17 @@ describe('socket outcomes', () => {
       return typeof a === 'object' && a ? a.port : 0;
     };
     try {
-      const t = await runClientOverSocket(new TlsClient({ provider: p }), '127.0.0.1', await listen(silent), { readTimeoutMs: 300 });
-      expect(t.end).toMatchObject({ kind: 'timed_out', afterMs: 300, outcome: { kind: 'handshaking', state: 'WAIT_SERVER_HELLO' } });
-      const c = await runClientOverSocket(new TlsClient({ provider: p }), '127.0.0.1', await listen(closing), { readTimeoutMs: 2000 });
+      const t = await runClientOverSocket(new TlsClient({ provider: p }), '127.0.0.1', await listen(silent), {
+        readTimeoutMs: 300,
+      });
+      expect(t.end).toMatchObject({
+        kind: 'timed_out',
+        afterMs: 300,
+        outcome: { kind: 'handshaking', state: 'WAIT_SERVER_HELLO' },
+      });
+      const c = await runClientOverSocket(new TlsClient({ provider: p }), '127.0.0.1', await listen(closing), {
+        readTimeoutMs: 2000,
+      });
       expect(c.end.kind).toBe('closed');
     } finally {
       silent.close();
@@ -124,7 +160,11 @@ describe('settleMs: a TLS 1.3 rejection of our Finished is read before our appli
             },
           },
         });
-        const run = await runClientOverSocket(client, '127.0.0.1', port, { appData: new TextEncoder().encode('hello\n'), readTimeoutMs: 3000, settleMs: 500 });
+        const run = await runClientOverSocket(client, '127.0.0.1', port, {
+          appData: new TextEncoder().encode('hello\n'),
+          readTimeoutMs: 3000,
+          settleMs: 500,
+        });
         // 51: decrypt_error (RFC 8446 §4.4.4); without the settle read the write of our application data may fail first (EPIPE) and lose the alert
         expect(run.end).toMatchObject({ kind: 'done', outcome: { kind: 'alert_received', alert: { description: 51 } } });
       }

@@ -69,7 +69,9 @@ export class SocketReader {
   get ended(): boolean {
     return this.closedAs !== undefined;
   }
-  async read(timeoutMs: number): Promise<Uint8Array | { kind: 'closed' } | { kind: 'reset'; error: string } | { kind: 'timed_out' }> {
+  async read(
+    timeoutMs: number,
+  ): Promise<Uint8Array | { kind: 'closed' } | { kind: 'reset'; error: string } | { kind: 'timed_out' }> {
     if (!this.chunks.length && !this.closedAs) {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
@@ -88,13 +90,20 @@ export class SocketReader {
   }
 }
 
-async function drive(endpoint: TlsClient | TlsServer, socket: Socket, reader: SocketReader, first: WireRecord[], opts: SocketRunOptions): Promise<SocketRun> {
+async function drive(
+  endpoint: TlsClient | TlsServer,
+  socket: Socket,
+  reader: SocketReader,
+  first: WireRecord[],
+  opts: SocketRunOptions,
+): Promise<SocketRun> {
   const timeout = opts.readTimeoutMs ?? 5000;
   const total = opts.totalTimeoutMs ?? 30_000;
   const deadline = Date.now() + total;
   const run: SocketRun = { end: { kind: 'done', outcome: endpoint.outcome }, records: [], received: [] };
   const send = (recs: readonly WireRecord[]) => {
-    for (const r of recs) run.records.push(r.plaintext ? { dir: 'sent', raw: r.raw, plaintext: r.plaintext } : { dir: 'sent', raw: r.raw });
+    for (const r of recs)
+      run.records.push(r.plaintext ? { dir: 'sent', raw: r.raw, plaintext: r.plaintext } : { dir: 'sent', raw: r.raw });
     if (recs.length && !socket.destroyed) socket.write(concatBytes(recs.map((r) => r.raw)));
   };
   send(first);
@@ -115,7 +124,10 @@ async function drive(endpoint: TlsClient | TlsServer, socket: Socket, reader: So
           continue;
         }
         if (r.kind !== 'timed_out') {
-          run.end = r.kind === 'reset' ? { kind: 'reset', error: r.error, outcome: endpoint.outcome } : { kind: 'closed', outcome: endpoint.outcome };
+          run.end =
+            r.kind === 'reset'
+              ? { kind: 'reset', error: r.error, outcome: endpoint.outcome }
+              : { kind: 'closed', outcome: endpoint.outcome };
           socket.destroy();
           return run;
         }
@@ -131,7 +143,12 @@ async function drive(endpoint: TlsClient | TlsServer, socket: Socket, reader: So
     const r = left > 0 ? await reader.read(Math.min(timeout, left)) : ({ kind: 'timed_out' } as const);
     if (!(r instanceof Uint8Array)) {
       const overall = Date.now() >= deadline;
-      run.end = r.kind === 'timed_out' ? { kind: 'timed_out', afterMs: overall ? total : timeout, overall, outcome: endpoint.outcome } : r.kind === 'reset' ? { kind: 'reset', error: r.error, outcome: endpoint.outcome } : { kind: 'closed', outcome: endpoint.outcome };
+      run.end =
+        r.kind === 'timed_out'
+          ? { kind: 'timed_out', afterMs: overall ? total : timeout, overall, outcome: endpoint.outcome }
+          : r.kind === 'reset'
+            ? { kind: 'reset', error: r.error, outcome: endpoint.outcome }
+            : { kind: 'closed', outcome: endpoint.outcome };
       socket.destroy();
       return run;
     }
@@ -146,7 +163,12 @@ async function drive(endpoint: TlsClient | TlsServer, socket: Socket, reader: So
 }
 
 /** Connect a client to host:port and run the handshake (and optional one-shot application data). */
-export async function runClientOverSocket(client: TlsClient, host: string, port: number, opts: SocketRunOptions = {}): Promise<SocketRun> {
+export async function runClientOverSocket(
+  client: TlsClient,
+  host: string,
+  port: number,
+  opts: SocketRunOptions = {},
+): Promise<SocketRun> {
   const socket = connect({ host, port });
   const reader = new SocketReader(socket);
   const connected = await new Promise<true | string>((resolve) => {

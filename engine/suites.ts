@@ -36,7 +36,13 @@ export const CipherSuiteDhe12 = {
   TLS_DHE_RSA_WITH_AES_256_GCM_SHA384: 0x009f,
 } as const;
 
-const IMPLEMENTED_CIPHERS: ReadonlySet<string> = new Set(['AES_128_GCM', 'AES_256_GCM', 'AES_128_CBC', 'AES_256_CBC', 'CHACHA20_POLY1305']);
+const IMPLEMENTED_CIPHERS: ReadonlySet<string> = new Set([
+  'AES_128_GCM',
+  'AES_256_GCM',
+  'AES_128_CBC',
+  'AES_256_CBC',
+  'CHACHA20_POLY1305',
+]);
 const IMPLEMENTED_KEX: ReadonlySet<string> = new Set(['RSA', 'ECDHE_RSA', 'ECDHE_ECDSA', 'DHE_RSA', 'TLS13']);
 
 /** Registry info of a suite the engine can run, or undefined. */

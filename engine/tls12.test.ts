@@ -47,10 +47,17 @@ async function checkTls12Crypto(t: Transcript, h: 'SHA-256' | 'SHA-384', ems: bo
   const [cf, cfi] = fins[0]!;
   const [sf, sfi] = fins[1]!;
   expect(cf.dir).toBe('C->S');
-  expect(body(cf, 'finished').verifyData).toEqual(await finished12(p, h, master, 'client', await transcriptHash(p, h, raws.slice(0, cfi))));
-  expect(body(sf, 'finished').verifyData).toEqual(await finished12(p, h, master, 'server', await transcriptHash(p, h, raws.slice(0, sfi))));
+  expect(body(cf, 'finished').verifyData).toEqual(
+    await finished12(p, h, master, 'client', await transcriptHash(p, h, raws.slice(0, cfi))),
+  );
+  expect(body(sf, 'finished').verifyData).toEqual(
+    await finished12(p, h, master, 'server', await transcriptHash(p, h, raws.slice(0, sfi))),
+  );
   if (ecdhe) {
-    const ske = body(hs.find((m) => m.type === 'server_key_exchange'), 'server_key_exchange');
+    const ske = body(
+      hs.find((m) => m.type === 'server_key_exchange'),
+      'server_key_exchange',
+    );
     const ckeIndex = hs.findIndex((m) => m.type === 'client_key_exchange');
     const cke = body(hs[ckeIndex], 'client_key_exchange');
     if (ske.kex !== 'ecdhe' || cke.kex !== 'ecdhe') throw new Error('not ECDHE');
@@ -60,7 +67,8 @@ async function checkTls12Crypto(t: Transcript, h: 'SHA-256' | 'SHA-384', ems: bo
     const b = await deriveEcdh(p, g, eph.serverPrivate!, cke.publicKey);
     if (!a.ok || !b.ok) throw new Error('ECDH failed');
     expect(toHex(a.value)).toBe(toHex(b.value));
-    if (ems) expect(await extendedMasterSecret(p, h, a.value, await transcriptHash(p, h, raws.slice(0, ckeIndex + 1)))).toEqual(master);
+    if (ems)
+      expect(await extendedMasterSecret(p, h, a.value, await transcriptHash(p, h, raws.slice(0, ckeIndex + 1)))).toEqual(master);
   }
   expect(sh.random).toHaveLength(32);
 }
@@ -83,9 +91,27 @@ const REFERENCE_MUTUAL = [
   'S->C application_data',
 ];
 
-function ref12(suite: number, clientAuth: ServerConfig['clientAuth'], key: 'rsa' | 'ecdsa' = 'rsa'): { c: ClientConfig; s: ServerConfig } {
-  const c: ClientConfig = { provider: p, versions: [0x0303], cipherSuites: [suite], serverName: SERVER_NAME, trustAnchors: pki.anchors, identity: pki.identity('client', key) };
-  const s: ServerConfig = { provider: p, versions: [0x0303], cipherSuites: [suite], identity: pki.identity('server', key), clientAuth, trustAnchors: pki.anchors };
+function ref12(
+  suite: number,
+  clientAuth: ServerConfig['clientAuth'],
+  key: 'rsa' | 'ecdsa' = 'rsa',
+): { c: ClientConfig; s: ServerConfig } {
+  const c: ClientConfig = {
+    provider: p,
+    versions: [0x0303],
+    cipherSuites: [suite],
+    serverName: SERVER_NAME,
+    trustAnchors: pki.anchors,
+    identity: pki.identity('client', key),
+  };
+  const s: ServerConfig = {
+    provider: p,
+    versions: [0x0303],
+    cipherSuites: [suite],
+    identity: pki.identity('server', key),
+    clientAuth,
+    trustAnchors: pki.anchors,
+  };
   return { c, s };
 }
 
@@ -113,7 +139,9 @@ describe('TLS 1.2 reference flow (ECDHE_RSA, AES_256_CBC_SHA384)', () => {
   it('one-way authentication has no CertificateRequest, client Certificate or CertificateVerify', async () => {
     const { c, s } = ref12(CS.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384, 'none');
     const run = await runInMemory({ ...c, identity: undefined } as ClientConfig, s, {}, { appData });
-    expect(seq(run.transcript)).toEqual(REFERENCE_MUTUAL.filter((m) => !/certificate_request|C->S certificate$|certificate_verify/.test(m)));
+    expect(seq(run.transcript)).toEqual(
+      REFERENCE_MUTUAL.filter((m) => !/certificate_request|C->S certificate$|certificate_verify/.test(m)),
+    );
     await checkTls12Crypto(run.transcript, 'SHA-384', true, true);
   });
 
@@ -129,8 +157,14 @@ describe('TLS 1.2 reference flow (ECDHE_RSA, AES_256_CBC_SHA384)', () => {
   it('a server that requires a certificate rejects a client without one (handshake_failure)', async () => {
     const { c, s } = ref12(CS.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384, 'require');
     const run = await runInMemory({ ...c, identity: undefined } as ClientConfig, s);
-    expect(run.serverOutcome).toMatchObject({ kind: 'alert_sent', alert: { level: 2, description: AlertDescription.handshake_failure } });
-    expect(run.clientOutcome).toMatchObject({ kind: 'alert_received', alert: { description: AlertDescription.handshake_failure } });
+    expect(run.serverOutcome).toMatchObject({
+      kind: 'alert_sent',
+      alert: { level: 2, description: AlertDescription.handshake_failure },
+    });
+    expect(run.clientOutcome).toMatchObject({
+      kind: 'alert_received',
+      alert: { description: AlertDescription.handshake_failure },
+    });
     expect(seq(run.transcript).at(-1)).toBe('S->C alert');
   });
 
@@ -174,7 +208,16 @@ describe('TLS 1.2 reference flow (ECDHE_RSA, AES_256_CBC_SHA384)', () => {
         },
       },
     });
-    expect(seq(run.transcript).slice(1, 5)).toEqual(['S->C server_hello', 'S->C certificate', 'S->C server_hello_done', 'S->C server_key_exchange']);
-    expect(run.clientOutcome).toMatchObject({ kind: 'alert_sent', alert: { description: AlertDescription.unexpected_message }, state: 'WAIT_SERVER_KEY_EXCHANGE' });
+    expect(seq(run.transcript).slice(1, 5)).toEqual([
+      'S->C server_hello',
+      'S->C certificate',
+      'S->C server_hello_done',
+      'S->C server_key_exchange',
+    ]);
+    expect(run.clientOutcome).toMatchObject({
+      kind: 'alert_sent',
+      alert: { description: AlertDescription.unexpected_message },
+      state: 'WAIT_SERVER_KEY_EXCHANGE',
+    });
   });
 });

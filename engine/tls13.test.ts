@@ -28,7 +28,8 @@ interface Case {
 const cases: Case[] = [];
 for (const suite of SUITES)
   for (const group of GROUPS)
-    for (const auth of AUTH) cases.push({ suite, group, auth, serverKey: KEYS[(cases.length >> 1) % 2]!, compat: cases.length % 3 !== 0 });
+    for (const auth of AUTH)
+      cases.push({ suite, group, auth, serverKey: KEYS[(cases.length >> 1) % 2]!, compat: cases.length % 3 !== 0 });
 
 function expectedSequence(auth: ClientAuthMode, compat: boolean): string[] {
   const s = ['C->S client_hello', 'S->C server_hello'];
@@ -43,16 +44,42 @@ function expectedSequence(auth: ClientAuthMode, compat: boolean): string[] {
 }
 
 describe('TLS 1.3 in memory', () => {
-  it.each(cases.map((c) => [`${cipherSuites.get(c.suite)!.name} group=${c.group} auth=${c.auth} server=${c.serverKey} compat=${c.compat}`, c] as const))('%s', async (_n, c) => {
+  it.each(
+    cases.map(
+      (c) =>
+        [
+          `${cipherSuites.get(c.suite)!.name} group=${c.group} auth=${c.auth} server=${c.serverKey} compat=${c.compat}`,
+          c,
+        ] as const,
+    ),
+  )('%s', async (_n, c) => {
     const run = await runInMemory(
-      { provider: p, versions: [0x0304, 0x0303], cipherSuites: [c.suite], groups: [c.group], serverName: SERVER_NAME, trustAnchors: pki.anchors, identity: pki.identity('client', c.serverKey === 'rsa' ? 'ecdsa' : 'rsa'), middleboxCompat: c.compat, alpn: ['mqtt'] },
-      { provider: p, cipherSuites: [c.suite], identity: pki.identity('server', c.serverKey), clientAuth: c.auth, trustAnchors: pki.anchors, alpn: ['h2', 'mqtt'] },
+      {
+        provider: p,
+        versions: [0x0304, 0x0303],
+        cipherSuites: [c.suite],
+        groups: [c.group],
+        serverName: SERVER_NAME,
+        trustAnchors: pki.anchors,
+        identity: pki.identity('client', c.serverKey === 'rsa' ? 'ecdsa' : 'rsa'),
+        middleboxCompat: c.compat,
+        alpn: ['mqtt'],
+      },
+      {
+        provider: p,
+        cipherSuites: [c.suite],
+        identity: pki.identity('server', c.serverKey),
+        clientAuth: c.auth,
+        trustAnchors: pki.anchors,
+        alpn: ['h2', 'mqtt'],
+      },
       {},
       { appData: { client: Uint8Array.of(1), server: Uint8Array.of(2) } },
     );
     const co = run.clientOutcome;
     const so = run.serverOutcome;
-    if (co.kind !== 'connected' || so.kind !== 'connected') throw new Error(`client ${describeOutcome(co)}; server ${describeOutcome(so)}`);
+    if (co.kind !== 'connected' || so.kind !== 'connected')
+      throw new Error(`client ${describeOutcome(co)}; server ${describeOutcome(so)}`);
     expect(co.session.version).toBe(0x0304);
     expect(co.session.group).toBe(c.group);
     expect(co.session.alpn).toBe('mqtt');
@@ -67,9 +94,18 @@ describe('TLS 1.3 in memory', () => {
   });
 
   it('a client without a certificate gets certificate_required when the server requires one', async () => {
-    const run = await runInMemory({ provider: p, trustAnchors: pki.anchors, serverName: SERVER_NAME }, { provider: p, identity: pki.identity('server', 'ecdsa'), clientAuth: 'require' });
-    expect(run.serverOutcome).toMatchObject({ kind: 'alert_sent', alert: { description: AlertDescription.certificate_required } });
-    expect(run.clientOutcome).toMatchObject({ kind: 'alert_received', alert: { description: AlertDescription.certificate_required } });
+    const run = await runInMemory(
+      { provider: p, trustAnchors: pki.anchors, serverName: SERVER_NAME },
+      { provider: p, identity: pki.identity('server', 'ecdsa'), clientAuth: 'require' },
+    );
+    expect(run.serverOutcome).toMatchObject({
+      kind: 'alert_sent',
+      alert: { description: AlertDescription.certificate_required },
+    });
+    expect(run.clientOutcome).toMatchObject({
+      kind: 'alert_received',
+      alert: { description: AlertDescription.certificate_required },
+    });
     // The alert travels encrypted under the handshake keys and is readable in the transcript.
     const last = run.transcript.messages.at(-1)!;
     expect(last).toMatchObject({ type: 'alert', encrypted: true });
@@ -90,13 +126,23 @@ describe('TLS 1.3 in memory', () => {
         },
       },
     );
-    expect(run.clientOutcome).toMatchObject({ kind: 'alert_sent', alert: { description: AlertDescription.decrypt_error }, state: 'WAIT_CERTIFICATE_VERIFY' });
+    expect(run.clientOutcome).toMatchObject({
+      kind: 'alert_sent',
+      alert: { description: AlertDescription.decrypt_error },
+      state: 'WAIT_CERTIFICATE_VERIFY',
+    });
   });
 
   it('defaults negotiate TLS 1.3; a TLS 1.2-only server leads to TLS 1.2 with the downgrade sentinel absent', async () => {
-    const a = await runInMemory({ provider: p, trustAnchors: pki.anchors, serverName: SERVER_NAME }, { provider: p, identity: pki.identity('server', 'ecdsa') });
+    const a = await runInMemory(
+      { provider: p, trustAnchors: pki.anchors, serverName: SERVER_NAME },
+      { provider: p, identity: pki.identity('server', 'ecdsa') },
+    );
     expect(a.clientOutcome).toMatchObject({ kind: 'connected', session: { version: 0x0304 } });
-    const b = await runInMemory({ provider: p, trustAnchors: pki.anchors, serverName: SERVER_NAME }, { provider: p, versions: [0x0303], identity: pki.identity('server', 'ecdsa') });
+    const b = await runInMemory(
+      { provider: p, trustAnchors: pki.anchors, serverName: SERVER_NAME },
+      { provider: p, versions: [0x0303], identity: pki.identity('server', 'ecdsa') },
+    );
     expect(b.clientOutcome).toMatchObject({ kind: 'connected', session: { version: 0x0303 } });
   });
 
@@ -111,11 +157,12 @@ describe('TLS 1.3 in memory', () => {
             if (m.type !== 'client_hello') return undefined;
             // Replace the supported_versions extension type (43) with an unknown one (0xfafa).
             const r = m.raw.slice();
-            for (let i = 4; i + 1 < r.length; i++) if (r[i] === 0x00 && r[i + 1] === 43 && r[i + 2] === 0x00 && r[i + 4] === r[i + 3]! - 1) {
-              r[i] = 0xfa;
-              r[i + 1] = 0xfa;
-              break;
-            }
+            for (let i = 4; i + 1 < r.length; i++)
+              if (r[i] === 0x00 && r[i + 1] === 43 && r[i + 2] === 0x00 && r[i + 4] === r[i + 3]! - 1) {
+                r[i] = 0xfa;
+                r[i + 1] = 0xfa;
+                break;
+              }
             return [r];
           },
         },

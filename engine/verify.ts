@@ -37,7 +37,10 @@ import { type HandshakeBody, isHelloRetryRequest } from '../wire/handshake';
 import { bytesEqual } from '../wire/hex';
 import { cipherSuites, ExtensionType } from '../wire/registry';
 
-function bodyOf<T extends HandshakeBody['type']>(m: TranscriptMessage | undefined, type: T): Extract<HandshakeBody, { type: T }> | undefined {
+function bodyOf<T extends HandshakeBody['type']>(
+  m: TranscriptMessage | undefined,
+  type: T,
+): Extract<HandshakeBody, { type: T }> | undefined {
   const b = m?.decoded?.body;
   return b && b.type === type ? (b as Extract<HandshakeBody, { type: T }>) : undefined;
 }
@@ -104,8 +107,10 @@ export async function verifyTranscriptSecrets(p: CryptoProvider, t: Transcript, 
     const master = secrets.CLIENT_RANDOM;
     if (!master) return [...problems, 'no CLIENT_RANDOM key log line'];
     const hh = h as 'SHA-256' | 'SHA-384';
-    if (!bytesEqual(vd(client), await finished12(p, hh, master, 'client', await transcriptHash(p, h, raws.slice(0, client))))) problems.push('client Finished does not verify');
-    if (!bytesEqual(vd(server), await finished12(p, hh, master, 'server', await transcriptHash(p, h, raws.slice(0, server))))) problems.push('server Finished does not verify');
+    if (!bytesEqual(vd(client), await finished12(p, hh, master, 'client', await transcriptHash(p, h, raws.slice(0, client)))))
+      problems.push('client Finished does not verify');
+    if (!bytesEqual(vd(server), await finished12(p, hh, master, 'server', await transcriptHash(p, h, raws.slice(0, server)))))
+      problems.push('server Finished does not verify');
     const skeI = hs.findIndex((m) => m.type === 'server_key_exchange');
     const ckeI = hs.findIndex((m) => m.type === 'client_key_exchange');
     const ske = bodyOf(hs[skeI], 'server_key_exchange');
@@ -139,8 +144,11 @@ export async function verifyTranscriptSecrets(p: CryptoProvider, t: Transcript, 
       premaster = a.value;
     }
     if (premaster) {
-      const m = ems ? await extendedMasterSecret(p, hh, premaster, await transcriptHash(p, h, raws.slice(0, ckeI + 1))) : await masterSecret(p, hh, premaster, ch.random, sh.random);
-      if (!bytesEqual(m, master)) problems.push(`master secret does not follow from the ${ske?.kex === 'dhe' ? 'DH' : 'ECDH'} secret`);
+      const m = ems
+        ? await extendedMasterSecret(p, hh, premaster, await transcriptHash(p, h, raws.slice(0, ckeI + 1)))
+        : await masterSecret(p, hh, premaster, ch.random, sh.random);
+      if (!bytesEqual(m, master))
+        problems.push(`master secret does not follow from the ${ske?.kex === 'dhe' ? 'DH' : 'ECDH'} secret`);
     }
     return problems;
   }
@@ -161,8 +169,10 @@ export async function verifyTranscriptSecrets(p: CryptoProvider, t: Transcript, 
     if (!logged || !v || !bytesEqual(logged, v)) problems.push(`${label} differs from the recomputed schedule`);
   }
   const th = (n: number) => hash13(p, parsed, raws.slice(0, n));
-  if (!bytesEqual(vd(server), await finished13(p, h, s.serverHandshakeTrafficSecret, await th(server)))) problems.push('server Finished does not verify');
-  if (!bytesEqual(vd(client), await finished13(p, h, s.clientHandshakeTrafficSecret, await th(client)))) problems.push('client Finished does not verify');
+  if (!bytesEqual(vd(server), await finished13(p, h, s.serverHandshakeTrafficSecret, await th(server))))
+    problems.push('server Finished does not verify');
+  if (!bytesEqual(vd(client), await finished13(p, h, s.clientHandshakeTrafficSecret, await th(client))))
+    problems.push('client Finished does not verify');
   return problems;
 }
 
@@ -183,19 +193,28 @@ function original12(t: Transcript, earlier: readonly Transcript[]): { t: Transcr
       const b = bodyOf(m, 'new_session_ticket');
       return b?.form === 'tls12' && ticket !== undefined && ticket.length > 0 && bytesEqual(b.ticket, ticket);
     });
-    if (issued || (parsed.sh.sessionId.length > 0 && bytesEqual(pe.sh.sessionId, parsed.sh.sessionId))) return { t: e, random: pe.ch.random };
+    if (issued || (parsed.sh.sessionId.length > 0 && bytesEqual(pe.sh.sessionId, parsed.sh.sessionId)))
+      return { t: e, random: pe.ch.random };
   }
   return undefined;
 }
 
 /** TLS 1.3 schedule of a transcript, from its ephemeral keys and (for a PSK) its original among `earlier`. */
-async function schedule13(p: CryptoProvider, t: Transcript, earlier: readonly Transcript[], depth: number): Promise<{ schedule: Tls13Schedule; problems: string[] } | string> {
+async function schedule13(
+  p: CryptoProvider,
+  t: Transcript,
+  earlier: readonly Transcript[],
+  depth: number,
+): Promise<{ schedule: Tls13Schedule; problems: string[] } | string> {
   const parsed = parse(t);
   if (typeof parsed === 'string') return parsed;
   const { hs, sh, h } = parsed;
   const problems: string[] = [];
   const raws = hs.map((m) => m.raw!);
-  const input: Parameters<typeof tls13Schedule>[1] = { hash: h, serverHelloHash: await hash13(p, parsed, raws.slice(0, parsed.shIndex + 1)) };
+  const input: Parameters<typeof tls13Schedule>[1] = {
+    hash: h,
+    serverHelloHash: await hash13(p, parsed, raws.slice(0, parsed.shIndex + 1)),
+  };
   const ks = extensionBody(sh.extensions, ExtensionType.key_share, 'key_share_server');
   if (ks) {
     const cks = extensionBody((parsed.ch2 ?? parsed.ch).extensions, ExtensionType.key_share, 'key_share_client');
@@ -204,7 +223,8 @@ async function schedule13(p: CryptoProvider, t: Transcript, earlier: readonly Tr
     const eph = t.secrets?.ephemeral?.find((e) => e.group === ks.share.group);
     const clientShare = cks?.shares.find((s) => s.group === ks.share.group);
     if ((!g && !fg) || !eph?.clientPrivate || !eph.serverPrivate || !clientShare) return 'key shares or ephemeral keys missing';
-    const derive = (priv: Uint8Array, peer: Uint8Array) => (g ? deriveEcdh(p, g, priv, peer) : deriveDh(p, fg!, priv, peer, 'tls13'));
+    const derive = (priv: Uint8Array, peer: Uint8Array) =>
+      g ? deriveEcdh(p, g, priv, peer) : deriveDh(p, fg!, priv, peer, 'tls13');
     const a = await derive(eph.clientPrivate, ks.share.keyExchange);
     const b = await derive(eph.serverPrivate, clientShare.keyExchange);
     if (!a.ok || !b.ok || !bytesEqual(a.value, b.value)) return 'ECDH shared secrets differ';
@@ -224,7 +244,12 @@ async function schedule13(p: CryptoProvider, t: Transcript, earlier: readonly Tr
         if (b?.form === 'tls13' && bytesEqual(b.ticket, id.identity)) found = { t: e, nonce: b.nonce };
       }
     if (!found) return 'the PSK was issued by no connection among the earlier ones';
-    const orig = await schedule13(p, found.t, earlier.filter((e) => e !== found.t), depth + 1);
+    const orig = await schedule13(
+      p,
+      found.t,
+      earlier.filter((e) => e !== found.t),
+      depth + 1,
+    );
     if (typeof orig === 'string') return `original connection: ${orig}`;
     const rms = orig.schedule.resumptionMasterSecret;
     if (!rms) return 'the original connection has no resumption_master_secret';
@@ -236,7 +261,8 @@ async function schedule13(p: CryptoProvider, t: Transcript, earlier: readonly Tr
     const cut = 2 + offer.binders.reduce((n, b) => n + 1 + b.length, 0);
     const msgs = [...raws.slice(0, chIndex), raw.subarray(0, raw.length - cut)];
     const binder = await pskBinder(p, h, await binderKey(p, h, psk, 'resumption'), await hash13(p, parsed, msgs));
-    if (!bytesEqual(binder, offer.binders[selected.selectedIdentity] ?? new Uint8Array(0))) problems.push('the PSK binder does not verify');
+    if (!bytesEqual(binder, offer.binders[selected.selectedIdentity] ?? new Uint8Array(0)))
+      problems.push('the PSK binder does not verify');
   }
   const sfin = hs.findIndex((m) => m.type === 'finished' && m.dir === 'S->C');
   const cfin = hs.findIndex((m) => m.type === 'finished' && m.dir === 'C->S');

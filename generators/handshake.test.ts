@@ -52,14 +52,20 @@ describe('handshakePlanArb', () => {
 
   it('can be restricted to a version and to client-auth modes', () => {
     fc.assert(
-      fc.property(handshakePlanArb({ version: '1.3', clientAuth: ['required'] }), (p) => p.version === '1.3' && p.clientAuth === 'required'),
+      fc.property(
+        handshakePlanArb({ version: '1.3', clientAuth: ['required'] }),
+        (p) => p.version === '1.3' && p.clientAuth === 'required',
+      ),
       { numRuns: 50 },
     );
   });
 
   it('shrinks to a small plan (no filter/chain in the arbitrary)', () => {
     // A deliberately failing predicate (any plan with client auth fails it): every other field shrinks to its smallest value.
-    const r = fc.check(fc.property(handshakePlanArb(), (p) => p.clientAuth === 'none'), { seed: 7, numRuns: 200 });
+    const r = fc.check(
+      fc.property(handshakePlanArb(), (p) => p.clientAuth === 'none'),
+      { seed: 7, numRuns: 200 },
+    );
     expect(r.failed).toBe(true);
     const p = r.counterexample?.[0] as HandshakePlan;
     expect(p.clientAuth).not.toBe('none');
@@ -80,7 +86,8 @@ describe('handshakePlanArb', () => {
     expect(plans.some((p) => p.version === '1.2' && p.serverKey.type === 'ed25519')).toBe(true);
     expect(plans.some((p) => p.version === '1.2' && p.clientAuth === 'required' && p.clientKey.type === 'ed25519')).toBe(true);
     expect(plans.some((p) => p.rootKey === 'ed25519')).toBe(true);
-    for (const n of [0, 1, 2]) expect(plans.some((p) => p.intermediates.server.length === n && p.intermediates.client.length === n)).toBe(true);
+    for (const n of [0, 1, 2])
+      expect(plans.some((p) => p.intermediates.server.length === n && p.intermediates.client.length === n)).toBe(true);
   });
 
   it('the reference plans are the write-up: TLS 1.2 ECDHE_RSA AES_256_CBC_SHA384, RSA keys, mutual and one-way', () => {
@@ -128,8 +135,21 @@ describe('renderHandshake', () => {
 
   it('renders TLS 1.2 DHE_RSA (ffdhe3072), TLS 1.3 and TLS 1.2 client auth with Ed25519, and chains through two intermediates', async () => {
     const base = { ...REFERENCE_PLANS.mutual, name: undefined };
-    const dhe = normalizePlan({ ...base, suite: CipherSuiteDhe12.TLS_DHE_RSA_WITH_AES_256_GCM_SHA384, group: NamedGroup.ffdhe3072, clientKey: { type: 'ed25519', index: 0 } });
-    const ed13 = normalizePlan({ ...base, version: '1.3', suite: CipherSuite13.TLS_AES_128_GCM_SHA256, serverKey: { type: 'ed25519', index: 0 }, clientKey: { type: 'ed25519', index: 0 }, rootKey: 'ecdsa-p384', intermediates: { server: ['ed25519', 'rsa2048'], client: ['ecdsa-p256'] } });
+    const dhe = normalizePlan({
+      ...base,
+      suite: CipherSuiteDhe12.TLS_DHE_RSA_WITH_AES_256_GCM_SHA384,
+      group: NamedGroup.ffdhe3072,
+      clientKey: { type: 'ed25519', index: 0 },
+    });
+    const ed13 = normalizePlan({
+      ...base,
+      version: '1.3',
+      suite: CipherSuite13.TLS_AES_128_GCM_SHA256,
+      serverKey: { type: 'ed25519', index: 0 },
+      clientKey: { type: 'ed25519', index: 0 },
+      rootKey: 'ecdsa-p384',
+      intermediates: { server: ['ed25519', 'rsa2048'], client: ['ecdsa-p256'] },
+    });
     for (const p of [dhe, ed13]) {
       const r = await renderHandshake(p, cache);
       expect(messageSequence(r.transcript)).toEqual(r.expected);
@@ -139,7 +159,9 @@ describe('renderHandshake', () => {
       expect(o.session?.serverScheme).toBe(p.serverSchemes.find((x) => schemesForKey(p.serverKey.type, p.version).includes(x)));
       // Certificate messages: the leaf, then the intermediates (the root left out).
       const certs = r.transcript.messages.filter((m) => m.type === 'certificate').map((m) => m.decoded?.body);
-      const lengths = certs.map((b) => (b?.type !== 'certificate' ? -1 : b.form === 'tls12' ? b.certificates.length : b.entries.length));
+      const lengths = certs.map((b) =>
+        b?.type !== 'certificate' ? -1 : b.form === 'tls12' ? b.certificates.length : b.entries.length,
+      );
       expect(lengths).toEqual([1 + p.intermediates.server.length, 1 + p.intermediates.client.length]);
       // The client's CertificateVerify is signed with Ed25519.
       const cv = r.transcript.messages.find((m) => m.dir === 'C->S' && m.type === 'certificate_verify')?.decoded?.body;

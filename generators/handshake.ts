@@ -24,7 +24,15 @@ import type { ParsedCertCache } from '../pki/parse';
 import { PLAN_EPOCH } from '../pki/plan';
 import type { ClientAuth, ConfigPoint, Resumption } from '../reports/model';
 import type { Transcript } from '../transcript/model';
-import { cipherSuites, extensionTypes, NamedGroup, namedGroups, nameOf, SignatureScheme, signatureSchemes } from '../wire/registry';
+import {
+  cipherSuites,
+  extensionTypes,
+  NamedGroup,
+  namedGroups,
+  nameOf,
+  SignatureScheme,
+  signatureSchemes,
+} from '../wire/registry';
 
 export type PlanVersion = '1.2' | '1.3';
 /** Certificate key types the plans use (committed pool keys only). */
@@ -122,7 +130,9 @@ export interface HandshakePlan {
 
 const PLAN_KEX: ReadonlySet<string> = new Set(['RSA', 'ECDHE_RSA', 'ECDHE_ECDSA', 'DHE_RSA']);
 /** TLS 1.2 suites the engine implements with a key exchange the plans cover. */
-export const SUITES_12: readonly number[] = [...Object.values(CipherSuite12), ...Object.values(CipherSuiteDhe12)].filter((c) => PLAN_KEX.has(engineSuite(c)?.kex ?? ''));
+export const SUITES_12: readonly number[] = [...Object.values(CipherSuite12), ...Object.values(CipherSuiteDhe12)].filter((c) =>
+  PLAN_KEX.has(engineSuite(c)?.kex ?? ''),
+);
 export const SUITES_13: readonly number[] = Object.values(CipherSuite13).filter((c) => engineSuite(c) !== undefined);
 export const PLAN_GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
 /** RFC 7919 groups of the TLS 1.2 DHE_RSA plans. */
@@ -161,7 +171,9 @@ const random32 = () => fc.uint8Array({ minLength: 32, maxLength: 32 });
 const permutation = (xs: readonly number[]) => fc.shuffledSubarray([...xs], { minLength: xs.length, maxLength: xs.length });
 
 export function planKeyArb(): fc.Arbitrary<PlanKey> {
-  return fc.record({ type: fc.constantFrom(...PLAN_KEY_TYPES), index: fc.nat(1) }).map(({ type, index }) => ({ type, index: index % leafSlots(type) }));
+  return fc
+    .record({ type: fc.constantFrom(...PLAN_KEY_TYPES), index: fc.nat(1) })
+    .map(({ type, index }) => ({ type, index: index % leafSlots(type) }));
 }
 
 export interface PlanArbOptions {
@@ -198,7 +210,10 @@ export function handshakePlanArb(opts: PlanArbOptions = {}): fc.Arbitrary<Handsh
       etm: sides,
       sni: fc.option(fc.constantFrom(...SERVER_NAMES), { nil: null }),
       alpn: fc.option(
-        fc.record({ client: fc.shuffledSubarray([...ALPN_PROTOCOLS], { minLength: 1 }), server: fc.shuffledSubarray([...ALPN_PROTOCOLS], { minLength: 1 }) }),
+        fc.record({
+          client: fc.shuffledSubarray([...ALPN_PROTOCOLS], { minLength: 1 }),
+          server: fc.shuffledSubarray([...ALPN_PROTOCOLS], { minLength: 1 }),
+        }),
         { nil: null },
       ),
       middleboxCompat: sides,
@@ -240,19 +255,30 @@ function pick<T>(only: boolean | undefined, off: T, on: readonly T[]): T[] {
  */
 export function normalizePlan(plan: HandshakePlan): HandshakePlan {
   const a = plan.alpn;
-  const alpn = a && { client: a.client, server: a.server.some((p) => a.client.includes(p)) ? a.server : [...a.server, a.client[0] as string] };
+  const alpn = a && {
+    client: a.client,
+    server: a.server.some((p) => a.client.includes(p)) ? a.server : [...a.server, a.client[0] as string],
+  };
   const inRange = (k: PlanKey): PlanKey => ({ type: k.type, index: k.index % leafSlots(k.type) });
   // DHE_RSA takes an RFC 7919 group, everything else an elliptic-curve one.
   const dhe = isDhePlan(plan);
   // (a group of the wrong kind maps by position, so hand-made plans reach both kinds' groups)
-  const fitGroup = (g: number, to: readonly number[], from: readonly number[]) => (to.includes(g) ? g : (to[Math.max(0, from.indexOf(g)) % to.length] as number));
+  const fitGroup = (g: number, to: readonly number[], from: readonly number[]) =>
+    to.includes(g) ? g : (to[Math.max(0, from.indexOf(g)) % to.length] as number);
   const group = dhe ? fitGroup(plan.group, PLAN_FFDHE_GROUPS, PLAN_GROUPS) : fitGroup(plan.group, PLAN_GROUPS, PLAN_FFDHE_GROUPS);
   const extra = plan.extraGroups.filter((g) => g !== group && PLAN_GROUPS.includes(g));
   const cas = (xs: readonly PlanKeyType[]) => [...new Set(xs)].filter((t) => t !== plan.rootKey).slice(0, 2);
   // A HelloRetryRequest needs a second group for the client's first key share.
   const hrrGroup = PLAN_GROUPS.find((g) => g !== group) as number;
   const r = plan.resumption;
-  const resumption: Resumption = plan.version === '1.2' ? (r === 'session_id' || r === 'ticket' ? r : 'none') : r === 'psk_ke' || r === 'psk_dhe_ke' ? r : 'none';
+  const resumption: Resumption =
+    plan.version === '1.2'
+      ? r === 'session_id' || r === 'ticket'
+        ? r
+        : 'none'
+      : r === 'psk_ke' || r === 'psk_dhe_ke'
+        ? r
+        : 'none';
   return {
     ...plan,
     resumption,
@@ -353,7 +379,9 @@ function certSpec(subject: string, type: PlanKeyType, index: number, ca: boolean
     notBefore: new Date(PLAN_EPOCH - DAY),
     notAfter: new Date(PLAN_EPOCH + (MAX_AT_DAY + 1) * DAY),
     basicConstraints: { ca },
-    keyUsage: ca ? KeyUsage.keyCertSign | KeyUsage.cRLSign : KeyUsage.digitalSignature | (type === 'rsa2048' ? KeyUsage.keyEncipherment : 0),
+    keyUsage: ca
+      ? KeyUsage.keyCertSign | KeyUsage.cRLSign
+      : KeyUsage.digitalSignature | (type === 'rsa2048' ? KeyUsage.keyEncipherment : 0),
     extKeyUsage: ca ? null : ['serverAuth', 'clientAuth'],
     san: ca ? null : { dns: [...SERVER_NAMES], ips: ['127.0.0.1'] },
   };
@@ -362,14 +390,26 @@ function certSpec(subject: string, type: PlanKeyType, index: number, ca: boolean
 const SERIAL_OF_TYPE: Record<PlanKeyType, number> = { rsa2048: 1, 'ecdsa-p256': 2, 'ecdsa-p384': 3, ed25519: 4 };
 
 /** A leaf under the plan's root (its last slot), through the given intermediates; leaf first, root last. */
-function chainFor(cache: RenderCache, role: 'server' | 'client', root: PlanKeyType, key: PlanKey, cas: readonly PlanKeyType[]): Promise<BuiltCert[]> {
+function chainFor(
+  cache: RenderCache,
+  role: 'server' | 'client',
+  root: PlanKeyType,
+  key: PlanKey,
+  cas: readonly PlanKeyType[],
+): Promise<BuiltCert[]> {
   const id = `${role}/${root}/${cas.join('>')}/${key.type}/${key.index}`;
   let p = cache.chains.get(id);
   if (!p) {
     p = (async () => {
       const issuers = await caChain(cache, root, cas);
       const serial = `${role === 'server' ? 1 : 2}${SERIAL_OF_TYPE[root]}${SERIAL_OF_TYPE[key.type]}${key.index}`;
-      const leaf = await buildCert(certSpec(`CN=${role} ${key.type} ${key.index}, O=tlsprop`, key.type, key.index, false, serial), issuers[0], cache.pool, cache.crypto, cache.certCache);
+      const leaf = await buildCert(
+        certSpec(`CN=${role} ${key.type} ${key.index}, O=tlsprop`, key.type, key.index, false, serial),
+        issuers[0],
+        cache.pool,
+        cache.crypto,
+        cache.certCache,
+      );
       return [leaf, ...issuers];
     })();
     cache.chains.set(id, p);
@@ -393,7 +433,13 @@ function caChain(cache: RenderCache, root: PlanKeyType, cas: readonly PlanKeyTyp
       const issuers = await caChain(cache, root, above);
       const serial = `9${SERIAL_OF_TYPE[root]}${cas.map((t) => SERIAL_OF_TYPE[t]).join('')}`;
       const subject = `CN=tlsprop plan CA ${cas.join(' via ')} via root ${root}, O=tlsprop`;
-      const ca = await buildCert(certSpec(subject, first, rootSlot(first), true, serial), issuers[0], cache.pool, cache.crypto, cache.certCache);
+      const ca = await buildCert(
+        certSpec(subject, first, rootSlot(first), true, serial),
+        issuers[0],
+        cache.pool,
+        cache.crypto,
+        cache.certCache,
+      );
       return [ca, ...issuers];
     })();
     cache.chains.set(id, p);
@@ -405,7 +451,13 @@ function rootOf(cache: RenderCache, root: PlanKeyType): Promise<BuiltCert> {
   const id = `root/${root}`;
   let p = cache.chains.get(id);
   if (!p) {
-    p = buildCert(certSpec(`CN=tlsprop plan root ${root}, O=tlsprop`, root, rootSlot(root), true, `0${SERIAL_OF_TYPE[root]}`), undefined, cache.pool, cache.crypto, cache.certCache).then((c) => [c]);
+    p = buildCert(
+      certSpec(`CN=tlsprop plan root ${root}, O=tlsprop`, root, rootSlot(root), true, `0${SERIAL_OF_TYPE[root]}`),
+      undefined,
+      cache.pool,
+      cache.crypto,
+      cache.certCache,
+    ).then((c) => [c]);
     cache.chains.set(id, p);
   }
   return p.then((c) => c[0] as BuiltCert);
@@ -415,7 +467,13 @@ const V = { '1.2': 0x0303, '1.3': 0x0304 } as const;
 const enc = new TextEncoder();
 
 /** Engine configurations of a plan (the identities come from the built chains). */
-export function engineConfigs(plan: HandshakePlan, server: BuiltCert[], client: BuiltCert[], anchors: Uint8Array[], at: Date): { client: ClientConfig; server: ServerConfig } {
+export function engineConfigs(
+  plan: HandshakePlan,
+  server: BuiltCert[],
+  client: BuiltCert[],
+  anchors: Uint8Array[],
+  at: Date,
+): { client: ClientConfig; server: ServerConfig } {
   const v = V[plan.version];
   const both = [0x0304, 0x0303];
   const otherSuites = plan.version === '1.2' ? SUITES_13 : SUITES_12;
@@ -429,7 +487,12 @@ export function engineConfigs(plan: HandshakePlan, server: BuiltCert[], client: 
     ecGroups.push(NamedGroup.x25519);
   }
   // TLS 1.2: an ECDSA server certificate's curve must be among the client's groups (RFC 8422 §5.1).
-  const certCurve = plan.serverKey.type === 'ecdsa-p256' ? NamedGroup.secp256r1 : plan.serverKey.type === 'ecdsa-p384' ? NamedGroup.secp384r1 : undefined;
+  const certCurve =
+    plan.serverKey.type === 'ecdsa-p256'
+      ? NamedGroup.secp256r1
+      : plan.serverKey.type === 'ecdsa-p384'
+        ? NamedGroup.secp384r1
+        : undefined;
   if (plan.version === '1.2' && certCurve !== undefined && !groups.includes(certCurve)) groups.push(certCurve);
   const c: ClientConfig = {
     versions: clientBoth ? both : [v],
@@ -536,13 +599,25 @@ export function describePlan(plan: HandshakePlan): string {
   const suite = cipherSuites.get(plan.suite)?.name ?? `0x${plan.suite.toString(16)}`;
   const cas = plan.intermediates;
   const chain = cas.server.length || cas.client.length ? `intermediates=${cas.server.length}/${cas.client.length}` : '';
-  return [`TLS ${plan.version}`, suite, nameOf(namedGroups, plan.group), `server=${plan.serverKey.type}`, `auth=${plan.clientAuth}`, plan.clientAuth !== 'none' && plan.clientAuth !== 'requested-empty' ? `client=${plan.clientKey.type}` : '', chain, `versions=${plan.versionsOffered}`, hrrOf(plan) ? `hrr${plan.helloRetry.cookie ? '+cookie' : ''}` : '', plan.resumption !== 'none' ? `resumed=${plan.resumption}` : '']
+  return [
+    `TLS ${plan.version}`,
+    suite,
+    nameOf(namedGroups, plan.group),
+    `server=${plan.serverKey.type}`,
+    `auth=${plan.clientAuth}`,
+    plan.clientAuth !== 'none' && plan.clientAuth !== 'requested-empty' ? `client=${plan.clientKey.type}` : '',
+    chain,
+    `versions=${plan.versionsOffered}`,
+    hrrOf(plan) ? `hrr${plan.helloRetry.cookie ? '+cookie' : ''}` : '',
+    plan.resumption !== 'none' ? `resumed=${plan.resumption}` : '',
+  ]
     .filter((x) => x)
     .join(' ');
 }
 
 function configPoint(plan: HandshakePlan, t: Transcript, run: MemoryRun): ConfigPoint {
-  const session = run.clientOutcome.kind === 'connected' || run.clientOutcome.kind === 'closed' ? run.clientOutcome.session : undefined;
+  const session =
+    run.clientOutcome.kind === 'connected' || run.clientOutcome.kind === 'closed' ? run.clientOutcome.session : undefined;
   const extensions = new Set<string>();
   for (const m of t.messages) {
     const b = m.decoded?.body;
@@ -581,7 +656,11 @@ export interface RenderOptions {
 }
 
 /** Build the chains, configure both sides and run the handshake in memory. */
-export async function renderHandshake(plan: HandshakePlan, cache: RenderCache, opts: RenderOptions = {}): Promise<RenderedHandshake> {
+export async function renderHandshake(
+  plan: HandshakePlan,
+  cache: RenderCache,
+  opts: RenderOptions = {},
+): Promise<RenderedHandshake> {
   const at = new Date(PLAN_EPOCH + plan.atDay * DAY);
   const [server, client, root] = await Promise.all([
     planChain(cache, plan, 'server'),
@@ -598,13 +677,32 @@ export async function renderHandshake(plan: HandshakePlan, cache: RenderCache, o
     addResumption(plan, cfg, at);
     // The first connection gets other randoms, so that one key log serves both connections.
     const other = (r: Uint8Array) => r.map((b) => b ^ 0x5a);
-    const first = await runInMemory({ ...cfg.client, random: other(plan.clientRandom) }, { ...cfg.server, random: other(plan.serverRandom) }, {}, { ...memOpts, plan: `${memOpts.plan} (first connection)` });
-    earlier.push({ transcript: { ...first.transcript, capturedAt: at.toISOString() }, run: first, expected: expectedSequence(plan, 'initial') });
+    const first = await runInMemory(
+      { ...cfg.client, random: other(plan.clientRandom) },
+      { ...cfg.server, random: other(plan.serverRandom) },
+      {},
+      { ...memOpts, plan: `${memOpts.plan} (first connection)` },
+    );
+    earlier.push({
+      transcript: { ...first.transcript, capturedAt: at.toISOString() },
+      run: first,
+      expected: expectedSequence(plan, 'initial'),
+    });
   }
   const run = await runInMemory(cfg.client, cfg.server, {}, memOpts);
   const transcript: Transcript = { ...run.transcript, capturedAt: at.toISOString() };
   const privateKeys = [server[0]?.key.pkcs8, client[0]?.key.pkcs8].filter((k): k is Uint8Array => k !== undefined);
-  return { plan, transcript, run, trustAnchors: anchors, at, privateKeys, config: configPoint(plan, transcript, run), expected: expectedSequence(plan), earlier };
+  return {
+    plan,
+    transcript,
+    run,
+    trustAnchors: anchors,
+    at,
+    privateKeys,
+    config: configPoint(plan, transcript, run),
+    expected: expectedSequence(plan),
+    earlier,
+  };
 }
 
 /** Session store, session cache and modes of a plan with resumption (both runs share them). */
@@ -640,7 +738,10 @@ export function schemesForKey(type: PlanKeyType, version: PlanVersion): number[]
  * whole configuration space whatever its sample size.
  */
 export function cornerPlans(): HandshakePlan[] {
-  const suites = [...SUITES_12.map((s) => ['1.2', s] as const), ...AUTH_MODES.flatMap(() => SUITES_13.map((s) => ['1.3', s] as const))];
+  const suites = [
+    ...SUITES_12.map((s) => ['1.2', s] as const),
+    ...AUTH_MODES.flatMap(() => SUITES_13.map((s) => ['1.3', s] as const)),
+  ];
   return suites.map(([version, suite], i) => {
     const [base] = fc.sample(handshakePlanArb(), { numRuns: 1, seed: 1000 + i });
     const rot = (i * 2) % PLAN_SCHEMES.length;
@@ -655,7 +756,9 @@ export function cornerPlans(): HandshakePlan[] {
       serverSchemes: [...PLAN_SCHEMES.slice(rot), ...PLAN_SCHEMES.slice(0, rot)],
       versionsOffered: (['exact', 'client-both', 'server-both'] as const)[i % 3] as HandshakePlan['versionsOffered'],
       helloRetry: { on: i % 2 === 1, cookie: i % 4 === 3 },
-      resumption: (version === '1.2' ? (['none', 'session_id', 'ticket'] as const) : (['none', 'psk_dhe_ke', 'psk_ke'] as const))[Math.floor(i / 3) % 3] as HandshakePlan['resumption'],
+      resumption: (version === '1.2' ? (['none', 'session_id', 'ticket'] as const) : (['none', 'psk_dhe_ke', 'psk_ke'] as const))[
+        Math.floor(i / 3) % 3
+      ] as HandshakePlan['resumption'],
     });
   });
 }

@@ -3,9 +3,28 @@ import { allRules } from '../oracles/catalogue';
 import { FAULT_KINDS, FAULT_RULES } from '../pki/faults';
 import { BASES, OPERATORS, basesFor, operator, runBase, runMutant } from './mutations';
 import { checkTranscript } from '../oracles/engine';
-import { MessageLog, at, editRaw, entriesOf, flipLast, framed, rebuild, recordAt, recordOf, suiteOfServerHello } from './mutations/support';
+import {
+  MessageLog,
+  at,
+  editRaw,
+  entriesOf,
+  flipLast,
+  framed,
+  rebuild,
+  recordAt,
+  recordOf,
+  suiteOfServerHello,
+} from './mutations/support';
 
-const choice = { base: 't12-ecdhe-rsa-cbc-mutual' as const, suiteIndex: 0, group: 0x1d, compat: true, clientRandom: new Uint8Array(32).fill(1), serverRandom: new Uint8Array(32).fill(2), seed: 5 };
+const choice = {
+  base: 't12-ecdhe-rsa-cbc-mutual' as const,
+  suiteIndex: 0,
+  group: 0x1d,
+  compat: true,
+  clientRandom: new Uint8Array(32).fill(1),
+  serverRandom: new Uint8Array(32).fill(2),
+  seed: 5,
+};
 
 describe('mutation catalogue', () => {
   it('has at least 40 operators with unique names, known rules, and bases of their versions', () => {
@@ -71,7 +90,9 @@ describe('mutation machinery', () => {
       const { transcript: t, check } = await runBase(pki, { ...choice, base });
       const r = framed(() => {})(t);
       expect(r.records.map((x) => x.raw)).toEqual(t.records.map((x) => x.raw));
-      expect(r.messages.map((m) => `${m.dir} ${m.type} ${m.epoch}`)).toEqual(t.messages.map((m) => `${m.dir} ${m.type} ${m.epoch}`));
+      expect(r.messages.map((m) => `${m.dir} ${m.type} ${m.epoch}`)).toEqual(
+        t.messages.map((m) => `${m.dir} ${m.type} ${m.epoch}`),
+      );
       const v = (await checkTranscript(r, check)).verdicts.filter((x) => x.status === 'violation');
       expect([base, v.map((x) => x.rule)]).toEqual([base, []]);
     }
@@ -90,12 +111,21 @@ describe('mutation machinery', () => {
     expect(r.records[fin]!.raw[0]).toBe(23);
   });
   it('recordOf() frames unprotected entries as they are and protected ones with their plaintext', () => {
-    const plain = recordOf({ dir: 'C->S', kind: 'handshake', type: 'client_hello', raw: Uint8Array.of(1, 0, 0, 0), encrypted: false }, true);
+    const plain = recordOf(
+      { dir: 'C->S', kind: 'handshake', type: 'client_hello', raw: Uint8Array.of(1, 0, 0, 0), encrypted: false },
+      true,
+    );
     expect(plain.raw).toEqual(Uint8Array.of(22, 3, 3, 0, 4, 1, 0, 0, 0));
     expect(plain.plaintext).toBeUndefined();
     const sealed12 = recordOf({ dir: 'S->C', kind: 'alert', type: 'alert', raw: Uint8Array.of(2, 40), encrypted: true }, false);
-    expect([sealed12.raw[0], sealed12.raw.length, sealed12.plaintext]).toEqual([21, 5 + 2 + 17, { contentType: 21, fragment: Uint8Array.of(2, 40) }]);
-    expect(recordOf({ dir: 'S->C', kind: 'alert', type: 'alert', raw: Uint8Array.of(2, 40), encrypted: true }, true).raw[0]).toBe(23);
+    expect([sealed12.raw[0], sealed12.raw.length, sealed12.plaintext]).toEqual([
+      21,
+      5 + 2 + 17,
+      { contentType: 21, fragment: Uint8Array.of(2, 40) },
+    ]);
+    expect(recordOf({ dir: 'S->C', kind: 'alert', type: 'alert', raw: Uint8Array.of(2, 40), encrypted: true }, true).raw[0]).toBe(
+      23,
+    );
     expect(() => recordAt([plain], 'S->C', 22)).toThrow(/no S->C record/);
     expect(recordAt([{ dir: 'C->S', raw: plain.raw }], 'C->S', 22, 1)).toBe(0);
   });

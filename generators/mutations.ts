@@ -13,7 +13,16 @@ import { BASE_GROUPS, BASES, type BaseChoice, type BaseName, type MutantRun, bas
 
 export { OPERATORS } from './mutations/operators';
 export type { Mechanism, MutationOperator } from './mutations/operators';
-export { BASE_GROUPS, BASE_NAMES, BASES, type BaseChoice, type BaseName, type BaseSpec, type CheckInputs, type MutantRun } from './mutations/support';
+export {
+  BASE_GROUPS,
+  BASE_NAMES,
+  BASES,
+  type BaseChoice,
+  type BaseName,
+  type BaseSpec,
+  type CheckInputs,
+  type MutantRun,
+} from './mutations/support';
 
 export function operator(name: string): MutationOperator {
   const op = OPERATORS.find((o) => o.name === name);

@@ -8,9 +8,24 @@ import fc from 'fast-check';
 import type { ChainFault, FaultKind } from '../pki/faults';
 import { FAULT_KINDS, makeFault } from '../pki/faults';
 import { KEY_TYPES, type KeyPool, type KeyRef } from '../pki/keypool';
-import { type CaPlan, type ChainPlan, type FaultyPlan, type LeafPlan, type RenderedChain, renderPlan, type ValidityPlan } from '../pki/plan';
+import {
+  type CaPlan,
+  type ChainPlan,
+  type FaultyPlan,
+  type LeafPlan,
+  type RenderedChain,
+  renderPlan,
+  type ValidityPlan,
+} from '../pki/plan';
 
-export const DNS_NAMES = ['localhost', 'example.test', 'www.example.test', '*.api.example.test', 'mail.example.test', 'a-1.example.test'] as const;
+export const DNS_NAMES = [
+  'localhost',
+  'example.test',
+  'www.example.test',
+  '*.api.example.test',
+  'mail.example.test',
+  'a-1.example.test',
+] as const;
 export const IP_ADDRESSES = ['127.0.0.1', '10.0.0.7', '::1'] as const;
 
 /** Largest key index generated; the pool takes indices modulo its perType. */
@@ -56,7 +71,9 @@ export function chainPlanArb(opts: { maxIntermediates?: number } = {}): fc.Arbit
 }
 
 export function faultArb(kinds: readonly FaultKind[] = FAULT_KINDS): fc.Arbitrary<ChainFault> {
-  return fc.tuple(fc.constantFrom(...kinds), fc.constantFrom('leaf' as const, 'intermediate' as const)).map(([k, t]) => makeFault(k, t));
+  return fc
+    .tuple(fc.constantFrom(...kinds), fc.constantFrom('leaf' as const, 'intermediate' as const))
+    .map(([k, t]) => makeFault(k, t));
 }
 
 /** A plan plus one fault. */

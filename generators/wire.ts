@@ -26,44 +26,107 @@ const empty = (type: number) => ext(type, fc.constant<ExtensionBody>({ kind: 'em
 const keyShare = fc.record({ group: u16, keyExchange: bytes(1, 40) });
 
 const x = {
-  serverName: ext(E.server_name, list(fc.record({ nameType: u8, name: bytes(1, 20) }), 1, 2).map((names) => ({ kind: 'server_name' as const, names }))),
-  maxFragment: ext(E.max_fragment_length, u8.map((value) => ({ kind: 'max_fragment_length' as const, value }))),
+  serverName: ext(
+    E.server_name,
+    list(fc.record({ nameType: u8, name: bytes(1, 20) }), 1, 2).map((names) => ({ kind: 'server_name' as const, names })),
+  ),
+  maxFragment: ext(
+    E.max_fragment_length,
+    u8.map((value) => ({ kind: 'max_fragment_length' as const, value })),
+  ),
   statusRequest: ext(
     E.status_request,
-    fc.record({ statusType: u8, responderIdList: bytes(0, 8), requestExtensions: bytes(0, 8) }).map((r) => ({ kind: 'status_request' as const, ...r })),
+    fc
+      .record({ statusType: u8, responderIdList: bytes(0, 8), requestExtensions: bytes(0, 8) })
+      .map((r) => ({ kind: 'status_request' as const, ...r })),
   ),
-  certificateStatus: ext(E.status_request, fc.record({ statusType: u8, response: bytes(1, 30) }).map((r) => ({ kind: 'certificate_status' as const, ...r }))),
-  supportedGroups: ext(E.supported_groups, list(u16, 1, 6).map((groups) => ({ kind: 'supported_groups' as const, groups }))),
-  pointFormats: ext(E.ec_point_formats, list(u8, 1, 3).map((formats) => ({ kind: 'ec_point_formats' as const, formats }))),
-  sigAlgs: (type: number) => ext(type, list(u16, 1, 8).map((schemes) => ({ kind: 'signature_algorithms' as const, schemes }))),
+  certificateStatus: ext(
+    E.status_request,
+    fc.record({ statusType: u8, response: bytes(1, 30) }).map((r) => ({ kind: 'certificate_status' as const, ...r })),
+  ),
+  supportedGroups: ext(
+    E.supported_groups,
+    list(u16, 1, 6).map((groups) => ({ kind: 'supported_groups' as const, groups })),
+  ),
+  pointFormats: ext(
+    E.ec_point_formats,
+    list(u8, 1, 3).map((formats) => ({ kind: 'ec_point_formats' as const, formats })),
+  ),
+  sigAlgs: (type: number) =>
+    ext(
+      type,
+      list(u16, 1, 8).map((schemes) => ({ kind: 'signature_algorithms' as const, schemes })),
+    ),
   alpn: (min: number) =>
     ext(
       E.application_layer_protocol_negotiation,
       list(bytes(1, 8), min, 3).map((protocols) => ({ kind: 'application_layer_protocol_negotiation' as const, protocols })),
     ),
-  recordSizeLimit: ext(E.record_size_limit, u16.map((limit) => ({ kind: 'record_size_limit' as const, limit }))),
-  sessionTicket: ext(E.session_ticket, bytes(0, 40).map((ticket) => ({ kind: 'session_ticket' as const, ticket }))),
-  renegotiationInfo: ext(E.renegotiation_info, bytes(0, 24).map((renegotiatedConnection) => ({ kind: 'renegotiation_info' as const, renegotiatedConnection }))),
-  versionsClient: ext(E.supported_versions, list(u16, 1, 6).map((versions) => ({ kind: 'supported_versions_client' as const, versions }))),
-  versionServer: ext(E.supported_versions, u16.map((version) => ({ kind: 'supported_versions_server' as const, version }))),
-  keyShareClient: ext(E.key_share, list(keyShare, 0, 3).map((shares) => ({ kind: 'key_share_client' as const, shares }))),
-  keyShareServer: ext(E.key_share, keyShare.map((share) => ({ kind: 'key_share_server' as const, share }))),
-  keyShareHrr: ext(E.key_share, u16.map((selectedGroup) => ({ kind: 'key_share_hrr' as const, selectedGroup }))),
-  pskModes: ext(E.psk_key_exchange_modes, list(u8, 1, 3).map((modes) => ({ kind: 'psk_key_exchange_modes' as const, modes }))),
+  recordSizeLimit: ext(
+    E.record_size_limit,
+    u16.map((limit) => ({ kind: 'record_size_limit' as const, limit })),
+  ),
+  sessionTicket: ext(
+    E.session_ticket,
+    bytes(0, 40).map((ticket) => ({ kind: 'session_ticket' as const, ticket })),
+  ),
+  renegotiationInfo: ext(
+    E.renegotiation_info,
+    bytes(0, 24).map((renegotiatedConnection) => ({ kind: 'renegotiation_info' as const, renegotiatedConnection })),
+  ),
+  versionsClient: ext(
+    E.supported_versions,
+    list(u16, 1, 6).map((versions) => ({ kind: 'supported_versions_client' as const, versions })),
+  ),
+  versionServer: ext(
+    E.supported_versions,
+    u16.map((version) => ({ kind: 'supported_versions_server' as const, version })),
+  ),
+  keyShareClient: ext(
+    E.key_share,
+    list(keyShare, 0, 3).map((shares) => ({ kind: 'key_share_client' as const, shares })),
+  ),
+  keyShareServer: ext(
+    E.key_share,
+    keyShare.map((share) => ({ kind: 'key_share_server' as const, share })),
+  ),
+  keyShareHrr: ext(
+    E.key_share,
+    u16.map((selectedGroup) => ({ kind: 'key_share_hrr' as const, selectedGroup })),
+  ),
+  pskModes: ext(
+    E.psk_key_exchange_modes,
+    list(u8, 1, 3).map((modes) => ({ kind: 'psk_key_exchange_modes' as const, modes })),
+  ),
   pskClient: ext(
     E.pre_shared_key,
     fc
-      .record({ identities: list(fc.record({ identity: bytes(1, 20), obfuscatedTicketAge: u32 }), 1, 3), binders: list(bytes(32, 48), 1, 3) })
+      .record({
+        identities: list(fc.record({ identity: bytes(1, 20), obfuscatedTicketAge: u32 }), 1, 3),
+        binders: list(bytes(32, 48), 1, 3),
+      })
       .map((r) => ({ kind: 'pre_shared_key_client' as const, ...r })),
   ),
-  pskServer: ext(E.pre_shared_key, u16.map((selectedIdentity) => ({ kind: 'pre_shared_key_server' as const, selectedIdentity }))),
-  earlyDataMax: ext(E.early_data, u32.map((maxEarlyDataSize) => ({ kind: 'early_data_max' as const, maxEarlyDataSize }))),
-  cookie: ext(E.cookie, bytes(1, 40).map((cookie) => ({ kind: 'cookie' as const, cookie }))),
+  pskServer: ext(
+    E.pre_shared_key,
+    u16.map((selectedIdentity) => ({ kind: 'pre_shared_key_server' as const, selectedIdentity })),
+  ),
+  earlyDataMax: ext(
+    E.early_data,
+    u32.map((maxEarlyDataSize) => ({ kind: 'early_data_max' as const, maxEarlyDataSize })),
+  ),
+  cookie: ext(
+    E.cookie,
+    bytes(1, 40).map((cookie) => ({ kind: 'cookie' as const, cookie })),
+  ),
   certificateAuthorities: ext(
     E.certificate_authorities,
     list(bytes(1, 20), 1, 3).map((authorities) => ({ kind: 'certificate_authorities' as const, authorities })),
   ),
-  padding: ext(E.padding, bytes(0, 32).map((data) => ({ kind: 'padding' as const, data }))),
+  padding: ext(
+    E.padding,
+    bytes(0, 32).map((data) => ({ kind: 'padding' as const, data })),
+  ),
   unknown: fc.record({ type: unknownExtensionType, body: bytes(0, 24).map((data): ExtensionBody => ({ kind: 'opaque', data })) }),
 };
 
@@ -112,7 +175,15 @@ export const extensionsByContext: Record<ExtContext, Array<fc.Arbitrary<Extensio
     x.unknown,
   ],
   hello_retry_request: [x.versionServer, x.keyShareHrr, x.cookie, x.unknown],
-  encrypted_extensions: [empty(E.server_name), x.supportedGroups, x.alpn(1), x.maxFragment, x.recordSizeLimit, empty(E.early_data), x.unknown],
+  encrypted_extensions: [
+    empty(E.server_name),
+    x.supportedGroups,
+    x.alpn(1),
+    x.maxFragment,
+    x.recordSizeLimit,
+    empty(E.early_data),
+    x.unknown,
+  ],
   certificate: [x.certificateStatus, x.unknown],
   certificate_request: [
     x.sigAlgs(E.signature_algorithms),
@@ -154,25 +225,45 @@ const clientHello = fc
 
 const serverHelloFields = { legacyVersion: u16, sessionId, cipherSuite: u16, compressionMethod: u8 };
 const serverHello = fc
-  .record({ ...serverHelloFields, random: random.filter((r) => r[0] !== HRR_RANDOM[0]), extensions: extensionList('server_hello') }, { requiredKeys: ['legacyVersion', 'random', 'sessionId', 'cipherSuite', 'compressionMethod'] })
+  .record(
+    { ...serverHelloFields, random: random.filter((r) => r[0] !== HRR_RANDOM[0]), extensions: extensionList('server_hello') },
+    { requiredKeys: ['legacyVersion', 'random', 'sessionId', 'cipherSuite', 'compressionMethod'] },
+  )
   .map((r): HandshakeBody => ({ type: 'server_hello', ...r }));
 const helloRetryRequest = fc
   .record({ ...serverHelloFields, extensions: extensionList('hello_retry_request', 4) })
   .map((r): HandshakeBody => ({ type: 'server_hello', ...r, random: HRR_RANDOM.slice() }));
 
-const certificate12 = list(bytes(1, 60), 0, 3).map((certificates): HandshakeBody => ({ type: 'certificate', form: 'tls12', certificates }));
+const certificate12 = list(bytes(1, 60), 0, 3).map(
+  (certificates): HandshakeBody => ({ type: 'certificate', form: 'tls12', certificates }),
+);
 const certificate13 = fc
-  .record({ context: bytes(0, 8), entries: list(fc.record({ data: bytes(1, 60), extensions: extensionList('certificate', 2) }), 0, 3) })
+  .record({
+    context: bytes(0, 8),
+    entries: list(fc.record({ data: bytes(1, 60), extensions: extensionList('certificate', 2) }), 0, 3),
+  })
   .map((r): HandshakeBody => ({ type: 'certificate', form: 'tls13', ...r }));
 const certificateRequest12 = fc
-  .record({ certificateTypes: list(u8, 1, 4), signatureAlgorithms: list(u16, 1, 6), certificateAuthorities: list(bytes(1, 20), 0, 3) })
+  .record({
+    certificateTypes: list(u8, 1, 4),
+    signatureAlgorithms: list(u16, 1, 6),
+    certificateAuthorities: list(bytes(1, 20), 0, 3),
+  })
   .map((r): HandshakeBody => ({ type: 'certificate_request', form: 'tls12', ...r }));
 const certificateRequest13 = fc
   .record({ context: bytes(0, 8), extensions: extensionList('certificate_request', 4) })
   .map((r): HandshakeBody => ({ type: 'certificate_request', form: 'tls13', ...r }));
-const nst12 = fc.record({ lifetimeHint: u32, ticket: bytes(0, 60) }).map((r): HandshakeBody => ({ type: 'new_session_ticket', form: 'tls12', ...r }));
+const nst12 = fc
+  .record({ lifetimeHint: u32, ticket: bytes(0, 60) })
+  .map((r): HandshakeBody => ({ type: 'new_session_ticket', form: 'tls12', ...r }));
 const nst13 = fc
-  .record({ lifetime: u32, ageAdd: u32, nonce: bytes(0, 8), ticket: bytes(1, 60), extensions: extensionList('new_session_ticket', 2) })
+  .record({
+    lifetime: u32,
+    ageAdd: u32,
+    nonce: bytes(0, 8),
+    ticket: bytes(1, 60),
+    extensions: extensionList('new_session_ticket', 2),
+  })
   .map((r): HandshakeBody => ({ type: 'new_session_ticket', form: 'tls13', ...r }));
 
 const knownTypes = new Set<number>(Object.values(HandshakeType));
@@ -198,7 +289,9 @@ export const contextFreeMessage: fc.Arbitrary<HandshakeBody> = fc.oneof(
 
 /** Version-dependent messages in the form of `version`. */
 export function versionedMessage(version: 0x0303 | 0x0304): fc.Arbitrary<HandshakeBody> {
-  return version === 0x0304 ? fc.oneof(certificate13, certificateRequest13, nst13) : fc.oneof(certificate12, certificateRequest12, nst12);
+  return version === 0x0304
+    ? fc.oneof(certificate13, certificateRequest13, nst13)
+    : fc.oneof(certificate12, certificateRequest12, nst12);
 }
 
 /** ServerKeyExchange and ClientKeyExchange bodies for a TLS 1.2 key exchange. */
@@ -210,22 +303,34 @@ export function keyExchangeMessage(kex: KeyExchange): fc.Arbitrary<HandshakeBody
     case 'ECDHE_ECDSA':
     case 'ECDH_anon':
       return fc.oneof(
-        fc.record({ namedCurve: u16, publicKey: bytes(1, 97), signed: sig }).map(
-          ({ signed: s, ...r }): HandshakeBody => (s ? { type: 'server_key_exchange', kex: 'ecdhe', curveType: 3, ...r, signed: s } : { type: 'server_key_exchange', kex: 'ecdhe', curveType: 3, ...r }),
-        ),
+        fc
+          .record({ namedCurve: u16, publicKey: bytes(1, 97), signed: sig })
+          .map(
+            ({ signed: s, ...r }): HandshakeBody =>
+              s
+                ? { type: 'server_key_exchange', kex: 'ecdhe', curveType: 3, ...r, signed: s }
+                : { type: 'server_key_exchange', kex: 'ecdhe', curveType: 3, ...r },
+          ),
         bytes(1, 97).map((publicKey): HandshakeBody => ({ type: 'client_key_exchange', kex: 'ecdhe', publicKey })),
       );
     case 'DHE_RSA':
     case 'DHE_DSS':
     case 'DH_anon':
       return fc.oneof(
-        fc.record({ p: bytes(1, 64), g: bytes(1, 2), ys: bytes(1, 64), signed: sig }).map(
-          ({ signed: s, ...r }): HandshakeBody => (s ? { type: 'server_key_exchange', kex: 'dhe', ...r, signed: s } : { type: 'server_key_exchange', kex: 'dhe', ...r }),
-        ),
+        fc
+          .record({ p: bytes(1, 64), g: bytes(1, 2), ys: bytes(1, 64), signed: sig })
+          .map(
+            ({ signed: s, ...r }): HandshakeBody =>
+              s
+                ? { type: 'server_key_exchange', kex: 'dhe', ...r, signed: s }
+                : { type: 'server_key_exchange', kex: 'dhe', ...r },
+          ),
         bytes(1, 64).map((publicKey): HandshakeBody => ({ type: 'client_key_exchange', kex: 'dhe', publicKey })),
       );
     case 'RSA':
-      return bytes(0, 64).map((encryptedPreMasterSecret): HandshakeBody => ({ type: 'client_key_exchange', kex: 'rsa', encryptedPreMasterSecret }));
+      return bytes(0, 64).map(
+        (encryptedPreMasterSecret): HandshakeBody => ({ type: 'client_key_exchange', kex: 'rsa', encryptedPreMasterSecret }),
+      );
     default:
       return fc.oneof(
         bytes(0, 64).map((body): HandshakeBody => ({ type: 'server_key_exchange', kex: 'unparsed', body })),

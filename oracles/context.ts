@@ -101,7 +101,13 @@ export function symbolOf(m: TranscriptMessage): string {
 
 /** supported_versions (RFC 8446 §4.2.1). */
 const SUPPORTED_VERSIONS = 43;
-const ONLY_12 = new Set(['server_key_exchange', 'client_key_exchange', 'server_hello_done', 'certificate_status', 'hello_request']);
+const ONLY_12 = new Set([
+  'server_key_exchange',
+  'client_key_exchange',
+  'server_hello_done',
+  'certificate_status',
+  'hello_request',
+]);
 const ONLY_13 = new Set(['encrypted_extensions', 'end_of_early_data', 'key_update']);
 
 export function buildContext(t: Transcript, earlier: readonly Transcript[] = [], options: ContextOptions = {}): Context {

@@ -16,11 +16,25 @@ function tls12Flow() {
   return b.finish();
 }
 
-const base: Omit<Rule, 'id' | 'check'> = { title: 't', rfc: 'RFC 0', versions: ['1.2'], role: 'both', strength: 'MUST', evidence: 'plaintext', group: 'ordering' };
+const base: Omit<Rule, 'id' | 'check'> = {
+  title: 't',
+  rfc: 'RFC 0',
+  versions: ['1.2'],
+  role: 'both',
+  strength: 'MUST',
+  evidence: 'plaintext',
+  group: 'ordering',
+};
 
 describe('engine', () => {
   it('turns a throwing rule into an inconclusive verdict naming the error', async () => {
-    const boom: Rule = { ...base, id: 'x.boom', check: () => { throw new Error('kaput'); } };
+    const boom: Rule = {
+      ...base,
+      id: 'x.boom',
+      check: () => {
+        throw new Error('kaput');
+      },
+    };
     const r = await checkTranscript(tls12Flow(), { rules: [boom] });
     expect(r.verdicts).toEqual([{ rule: 'x.boom', status: 'inconclusive', detail: 'The rule failed with an error: kaput.' }]);
   });
@@ -39,12 +53,23 @@ describe('engine', () => {
   });
   it('awaits async rules and turns a rejected promise into an inconclusive verdict', async () => {
     const later: Rule = { ...base, id: 'x.later', check: async () => pass('later') };
-    const reject: Rule = { ...base, id: 'x.reject', check: async () => { throw new Error('nope'); } };
+    const reject: Rule = {
+      ...base,
+      id: 'x.reject',
+      check: async () => {
+        throw new Error('nope');
+      },
+    };
     const r = await checkTranscript(tls12Flow(), { rules: [later, reject] });
-    expect(r.verdicts).toEqual([{ rule: 'x.later', status: 'pass', detail: 'later' }, { rule: 'x.reject', status: 'inconclusive', detail: 'The rule failed with an error: nope.' }]);
+    expect(r.verdicts).toEqual([
+      { rule: 'x.later', status: 'pass', detail: 'later' },
+      { rule: 'x.reject', status: 'inconclusive', detail: 'The rule failed with an error: nope.' },
+    ]);
   });
   it('is deterministic', async () => {
-    expect(JSON.stringify((await checkTranscript(tls12Flow())).verdicts)).toBe(JSON.stringify((await checkTranscript(tls12Flow())).verdicts));
+    expect(JSON.stringify((await checkTranscript(tls12Flow())).verdicts)).toBe(
+      JSON.stringify((await checkTranscript(tls12Flow())).verdicts),
+    );
   });
 });
 

@@ -46,10 +46,16 @@ export function summarize(verdicts: readonly Verdict[], into: Summary = emptySum
 
 function applicability(rule: Rule, ctx: Context): Outcome | undefined {
   if (!ctx.version) {
-    return { status: 'inconclusive', detail: 'The negotiated version is unknown (no decodable ServerHello and no version-specific message).' };
+    return {
+      status: 'inconclusive',
+      detail: 'The negotiated version is unknown (no decodable ServerHello and no version-specific message).',
+    };
   }
   if (!rule.versions.includes(ctx.version)) {
-    return { status: 'not-applicable', detail: `The rule is for TLS ${rule.versions.join('/')}; this connection is TLS ${ctx.version}.` };
+    return {
+      status: 'not-applicable',
+      detail: `The rule is for TLS ${rule.versions.join('/')}; this connection is TLS ${ctx.version}.`,
+    };
   }
   return undefined;
 }
@@ -64,7 +70,9 @@ export async function runRule(rule: Rule, ctx: Context): Promise<Verdict[]> {
       outs = Array.isArray(r) ? r : [r];
       if (!outs.length) outs = [{ status: 'inconclusive', detail: 'The rule returned no verdict.' }];
     } catch (e) {
-      outs = [{ status: 'inconclusive', detail: `The rule failed with an error: ${e instanceof Error ? e.message : String(e)}.` }];
+      outs = [
+        { status: 'inconclusive', detail: `The rule failed with an error: ${e instanceof Error ? e.message : String(e)}.` },
+      ];
     }
   }
   return outs.map((o) => ({ rule: rule.id, ...o }));

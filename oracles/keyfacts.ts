@@ -145,7 +145,8 @@ export function skeSignature(ctx: Context): Promise<Got<SigCheck>> {
     const m = stepsOf(ctx, 'server_key_exchange', 'S->C')[0];
     if (!m) return miss<SigCheck>('no ServerKeyExchange');
     const b = bodyOf(m);
-    if (b?.type !== 'server_key_exchange' || b.kex === 'unparsed' || !m.raw) return miss<SigCheck>('the ServerKeyExchange is not decoded');
+    if (b?.type !== 'server_key_exchange' || b.kex === 'unparsed' || !m.raw)
+      return miss<SigCheck>('the ServerKeyExchange is not decoded');
     if (!b.signed) return miss<SigCheck>('the ServerKeyExchange carries no signature');
     if (!ctx.ch || !ctx.sh) return miss<SigCheck>('the hello randoms are unknown');
     const leaf = leafOf(ctx, 'S->C');
@@ -153,7 +154,9 @@ export function skeSignature(ctx: Context): Promise<Got<SigCheck>> {
     const body = m.raw.subarray(4, m.raw.length - (m.decoded?.trailing?.length ?? 0));
     const params = body.subarray(0, body.length - 4 - b.signed.signature.length);
     const content = serverKeyExchangeContent12(ctx.ch.b.random, ctx.sh.b.random, params);
-    const result = await verifySignature(provider(), b.signed.scheme, leaf.value.leaf.spkiDer, content, b.signed.signature, { version: 12 });
+    const result = await verifySignature(provider(), b.signed.scheme, leaf.value.leaf.spkiDer, content, b.signed.signature, {
+      version: 12,
+    });
     const covers = `client_random + server_random + the ${params.length} bytes of params`;
     return got<SigCheck>({ m, scheme: b.signed.scheme, signature: b.signed.signature, leaf: leaf.value.leaf, result, covers });
   });
@@ -164,7 +167,12 @@ export function cvSignature(ctx: Context, dir: Direction): Promise<Got<SigCheck 
   return memo(ctx, `cv-sig ${dir}`, async () => {
     type R = SigCheck & { otherRole?: boolean };
     const m = stepsOf(ctx, 'certificate_verify', dir)[0];
-    if (!m) return miss<R>(ctx.version === '1.3' && ctx.unreadable.length ? 'the CertificateVerify is encrypted and no key log was given' : 'no CertificateVerify');
+    if (!m)
+      return miss<R>(
+        ctx.version === '1.3' && ctx.unreadable.length
+          ? 'the CertificateVerify is encrypted and no key log was given'
+          : 'no CertificateVerify',
+      );
     const b = bodyOf(m);
     if (b?.type !== 'certificate_verify') return miss<R>('the CertificateVerify is not decoded');
     const leaf = leafOf(ctx, dir);
@@ -173,16 +181,37 @@ export function cvSignature(ctx: Context, dir: Direction): Promise<Got<SigCheck 
     if (!pre.ok) return miss<R>(pre.why);
     const spki = leaf.value.leaf.spkiDer;
     if (ctx.version === '1.2') {
-      const result = await verifySignature(provider(), b.scheme, spki, certificateVerifyContent12(pre.value), b.signature, { version: 12 });
+      const result = await verifySignature(provider(), b.scheme, spki, certificateVerifyContent12(pre.value), b.signature, {
+        version: 12,
+      });
       return got<R>({ m, scheme: b.scheme, signature: b.signature, leaf: leaf.value.leaf, result, covers: coverage(pre.value) });
     }
     const h = hashOf(ctx);
     if (!h.ok) return miss<R>(h.why);
     const th = await thash(ctx, h.value, pre.value);
     const role = dir === 'S->C' ? 'server' : 'client';
-    const result = await verifySignature(provider(), b.scheme, spki, certificateVerifyContent13(role, th), b.signature, { version: 13 });
-    const out: R = { m, scheme: b.scheme, signature: b.signature, leaf: leaf.value.leaf, result, covers: coverage(pre.value, h.value) };
-    if (!result.ok) out.otherRole = (await verifySignature(provider(), b.scheme, spki, certificateVerifyContent13(role === 'server' ? 'client' : 'server', th), b.signature, { version: 13 })).ok;
+    const result = await verifySignature(provider(), b.scheme, spki, certificateVerifyContent13(role, th), b.signature, {
+      version: 13,
+    });
+    const out: R = {
+      m,
+      scheme: b.scheme,
+      signature: b.signature,
+      leaf: leaf.value.leaf,
+      result,
+      covers: coverage(pre.value, h.value),
+    };
+    if (!result.ok)
+      out.otherRole = (
+        await verifySignature(
+          provider(),
+          b.scheme,
+          spki,
+          certificateVerifyContent13(role === 'server' ? 'client' : 'server', th),
+          b.signature,
+          { version: 13 },
+        )
+      ).ok;
     return got<R>(out);
   });
 }
@@ -201,7 +230,12 @@ export function finishedChecks(ctx: Context): Promise<Got<{ checks: FinCheck[]; 
     const h = hashOf(ctx);
     if (!h.ok) return miss<R>(h.why);
     const fins = stepsOf(ctx, 'finished');
-    if (!fins.length) return miss<R>(ctx.unreadable.length ? 'the Finished messages are encrypted and no key log was given' : 'no Finished message in the transcript');
+    if (!fins.length)
+      return miss<R>(
+        ctx.unreadable.length
+          ? 'the Finished messages are encrypted and no key log was given'
+          : 'no Finished message in the transcript',
+      );
     const kl = keylog(ctx);
     const checks: FinCheck[] = [];
     let from = 'the key log';
@@ -262,12 +296,15 @@ export function ephemeral(ctx: Context): Got<Ephemeral> {
   let serverPublic: Uint8Array | undefined;
   if (ctx.version === '1.3') {
     const ss = extensionBody(ctx.sh?.b.extensions, X.key_share, 'key_share_server');
-    if (!ss && hasExt(ctx.sh?.b.extensions, X.pre_shared_key)) return miss('the key exchange is not ephemeral: psk_ke resumption (the ServerHello has no key_share)');
+    if (!ss && hasExt(ctx.sh?.b.extensions, X.pre_shared_key))
+      return miss('the key exchange is not ephemeral: psk_ke resumption (the ServerHello has no key_share)');
     if (!ss) return miss('the ServerHello has no key_share');
     group = ss.share.group;
     serverPublic = ss.share.keyExchange;
     const ch = (ctx.ch2 ?? ctx.ch)?.b;
-    clientPublic = extensionBody(ch?.extensions, X.key_share, 'key_share_client')?.shares.find((s) => s.group === group)?.keyExchange;
+    clientPublic = extensionBody(ch?.extensions, X.key_share, 'key_share_client')?.shares.find(
+      (s) => s.group === group,
+    )?.keyExchange;
   } else {
     const ske = bodyOf(stepsOf(ctx, 'server_key_exchange', 'S->C')[0]);
     const cke = bodyOf(stepsOf(ctx, 'client_key_exchange', 'C->S')[0]);
@@ -280,9 +317,13 @@ export function ephemeral(ctx: Context): Got<Ephemeral> {
     } else return miss('the key exchange is not ephemeral (EC)DH or its ServerKeyExchange is not decoded');
     if (cke?.type === 'client_key_exchange' && (cke.kex === 'ecdhe' || cke.kex === 'dhe')) clientPublic = cke.publicKey;
   }
-  if (!clientPublic || !serverPublic || group === undefined) return miss('the public key-exchange values are not in the transcript');
+  if (!clientPublic || !serverPublic || group === undefined)
+    return miss('the public key-exchange values are not in the transcript');
   const out: Ephemeral = { group, clientPublic, serverPublic };
-  const e = eph?.find((x) => x.group === group || (group === -1 && ffdheGroupOf(x.group) === undefined && ecdhGroupOf(x.group) === undefined)) ?? (group === -1 ? eph?.[0] : undefined);
+  const e =
+    eph?.find(
+      (x) => x.group === group || (group === -1 && ffdheGroupOf(x.group) === undefined && ecdhGroupOf(x.group) === undefined),
+    ) ?? (group === -1 ? eph?.[0] : undefined);
   if (e?.clientPrivate) out.clientPrivate = e.clientPrivate;
   if (e?.serverPrivate) out.serverPrivate = e.serverPrivate;
   return got(out);
@@ -327,7 +368,8 @@ async function anyShared(ctx: Context): Promise<Got<Uint8Array>> {
   return sharedSecret(ctx, e.value, e.value.clientPrivate ? 'client' : 'server');
 }
 
-export const emsNegotiated = (ctx: Context): boolean => hasExt(ctx.ch?.b.extensions, X.extended_master_secret) && hasExt(ctx.sh?.b.extensions, X.extended_master_secret);
+export const emsNegotiated = (ctx: Context): boolean =>
+  hasExt(ctx.ch?.b.extensions, X.extended_master_secret) && hasExt(ctx.sh?.b.extensions, X.extended_master_secret);
 
 /** TLS 1.2 master secret recomputed from the premaster (ephemeral keys needed). */
 export function recomputedMaster12(ctx: Context): Promise<Got<{ master: Uint8Array; premaster: Uint8Array; ems: boolean }>> {
@@ -347,7 +389,11 @@ export function recomputedMaster12(ctx: Context): Promise<Got<{ master: Uint8Arr
       const sh = await digest(provider(), h.value, concatBytes(pre.value));
       return got<R>({ master: await extendedMasterSecret(provider(), h.value, z.value, sh), premaster: z.value, ems });
     }
-    return got<R>({ master: await masterSecret(provider(), h.value, z.value, ctx.ch.b.random, ctx.sh.b.random), premaster: z.value, ems });
+    return got<R>({
+      master: await masterSecret(provider(), h.value, z.value, ctx.ch.b.random, ctx.sh.b.random),
+      premaster: z.value,
+      ems,
+    });
   });
 }
 
@@ -423,7 +469,8 @@ export function publicValues(ctx: Context): PublicValue[] {
   }
   const ckeM = stepsOf(ctx, 'client_key_exchange', 'C->S')[0];
   const cke = bodyOf(ckeM);
-  if (ckeM && g12 !== undefined && cke?.type === 'client_key_exchange' && (cke.kex === 'ecdhe' || cke.kex === 'dhe')) out.push({ m: ckeM, where: g12 === -1 ? 'ClientKeyExchange dh_Yc' : 'ClientKeyExchange', group: g12, value: cke.publicKey });
+  if (ckeM && g12 !== undefined && cke?.type === 'client_key_exchange' && (cke.kex === 'ecdhe' || cke.kex === 'dhe'))
+    out.push({ m: ckeM, where: g12 === -1 ? 'ClientKeyExchange dh_Yc' : 'ClientKeyExchange', group: g12, value: cke.publicKey });
   return out;
 }
 
@@ -431,7 +478,10 @@ export function publicValues(ctx: Context): PublicValue[] {
 export function privateKeyFor(ctx: Context, spki: Uint8Array): Uint8Array | undefined {
   for (const k of ctx.options.privateKeys ?? []) {
     try {
-      const pub = createPublicKey(createPrivateKey({ key: Buffer.from(k), format: 'der', type: 'pkcs8' })).export({ format: 'der', type: 'spki' });
+      const pub = createPublicKey(createPrivateKey({ key: Buffer.from(k), format: 'der', type: 'pkcs8' })).export({
+        format: 'der',
+        type: 'spki',
+      });
       if (bytesEqual(new Uint8Array(pub), spki)) return k;
     } catch {
       // not a usable key: skip
@@ -446,7 +496,8 @@ export function ticketIssuer(ctx: Context, identity: Uint8Array): { e: Context; 
   for (const e of ctx.earlier)
     for (const s of e.steps) {
       const b = bodyOf(s.m);
-      if (b?.type === 'new_session_ticket' && b.form === 'tls13' && bytesEqual(b.ticket, identity)) issuer = { e, nonce: b.nonce };
+      if (b?.type === 'new_session_ticket' && b.form === 'tls13' && bytesEqual(b.ticket, identity))
+        issuer = { e, nonce: b.nonce };
     }
   return issuer;
 }
@@ -454,10 +505,16 @@ export function ticketIssuer(ctx: Context, identity: Uint8Array): { e: Context; 
 /** The resumption PSK of a ticket (RFC 8446 §4.6.1), from the resumption_master_secret of the connection that issued it. */
 export async function ticketPsk(ctx: Context, identity: Uint8Array): Promise<Got<Uint8Array>> {
   const issuer = ticketIssuer(ctx, identity);
-  if (!issuer) return miss("no earlier connection's readable NewSessionTicket issued the identity (external PSK, or the original connection was not given)");
+  if (!issuer)
+    return miss(
+      "no earlier connection's readable NewSessionTicket issued the identity (external PSK, or the original connection was not given)",
+    );
   const h = hashOf(issuer.e);
   const sched = await schedule13(issuer.e);
-  if (!h.ok || !sched.ok || !sched.value.resumptionMasterSecret) return miss(`the original connection's resumption_master_secret cannot be recomputed (${!h.ok ? h.why : !sched.ok ? sched.why : 'no client Finished'})`);
+  if (!h.ok || !sched.ok || !sched.value.resumptionMasterSecret)
+    return miss(
+      `the original connection's resumption_master_secret cannot be recomputed (${!h.ok ? h.why : !sched.ok ? sched.why : 'no client Finished'})`,
+    );
   return got(await resumptionPsk(provider(), h.value, sched.value.resumptionMasterSecret, issuer.nonce));
 }
 

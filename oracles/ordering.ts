@@ -12,7 +12,13 @@ import { type Facts, certificateNonEmpty, describeExpected, machineFor, walk, wa
 
 type Tri = boolean | undefined;
 
-const SERVER_FIRST_FLIGHT = new Set(['certificate', 'certificate_status', 'server_key_exchange', 'certificate_request', 'server_hello_done']);
+const SERVER_FIRST_FLIGHT = new Set([
+  'certificate',
+  'certificate_status',
+  'server_key_exchange',
+  'certificate_request',
+  'server_hello_done',
+]);
 
 /** TLS 1.2: is the handshake abbreviated (resumed)? From the session-ID echo, else one message of look-ahead. */
 export function abbreviated(ctx: Context): Tri {
@@ -41,7 +47,8 @@ export function factsOf(ctx: Context): Facts {
     f.anon = kexAnonymous(ctx.kex);
   }
   if (ctx.ch && ctx.sh) {
-    f.statusAgreed = hasExt(ctx.ch.b.extensions, ExtensionType.status_request) && hasExt(ctx.sh.b.extensions, ExtensionType.status_request);
+    f.statusAgreed =
+      hasExt(ctx.ch.b.extensions, ExtensionType.status_request) && hasExt(ctx.sh.b.extensions, ExtensionType.status_request);
     f.ticketExt = hasExt(ctx.sh.b.extensions, ExtensionType.session_ticket);
     f.psk = hasExt(ctx.sh.b.extensions, ExtensionType.pre_shared_key);
   }
@@ -70,14 +77,33 @@ function machineRule(version: '1.2' | '1.3'): Rule {
     evidence: version === '1.2' ? 'plaintext' : 'keys',
     group: 'ordering',
     check(ctx) {
-      const msgs = ctx.t.messages.filter((m) => walkable(m, version)).map((m) => ({ dir: m.dir, type: m.type === 'encrypted_handshake_message' || m.type === 'encrypted_record' ? '?' : ctx.steps.find((s) => s.m === m)?.sym ?? m.type, m, index: m.index }));
+      const msgs = ctx.t.messages
+        .filter((m) => walkable(m, version))
+        .map((m) => ({
+          dir: m.dir,
+          type:
+            m.type === 'encrypted_handshake_message' || m.type === 'encrypted_record'
+              ? '?'
+              : (ctx.steps.find((s) => s.m === m)?.sym ?? m.type),
+          m,
+          index: m.index,
+        }));
       const r = walk(machineFor(version), msgs, factsOf(ctx));
       if (r.violation) {
-        return violation(`Message ${r.violation.index} is out of order: ${r.violation.error}.`, { message: r.violation.index, expected: describeExpected(r.violation.expected), actual: r.violation.got });
+        return violation(`Message ${r.violation.index} is out of order: ${r.violation.error}.`, {
+          message: r.violation.index,
+          expected: describeExpected(r.violation.expected),
+          actual: r.violation.got,
+        });
       }
-      if (version === '1.3' && ctx.t.gaps.length) return inconclusive(`Part of the transcript could not be read (${ctx.t.gaps[0]!.reason}); the readable messages are in order.`);
+      if (version === '1.3' && ctx.t.gaps.length)
+        return inconclusive(
+          `Part of the transcript could not be read (${ctx.t.gaps[0]!.reason}); the readable messages are in order.`,
+        );
       if (r.wildcards > 0) {
-        return inconclusive(`${r.wildcards} protected message(s) could not be read (no key log), so their place in the state machine is unknown; the readable ones are in order.`);
+        return inconclusive(
+          `${r.wildcards} protected message(s) could not be read (no key log), so their place in the state machine is unknown; the readable ones are in order.`,
+        );
       }
       return pass(`All ${r.walked} messages follow the state machine (ending in ${[...r.states].sort().join(' or ')}).`);
     },
@@ -99,13 +125,23 @@ const find = (steps: Step[], sym: string): Step | undefined => steps.find((s) =>
 const before = (steps: Step[], s: Step): Step | undefined => steps[steps.indexOf(s) - 1];
 const after = (steps: Step[], s: Step): Step | undefined => steps[steps.indexOf(s) + 1];
 
-const r12 = ruleDeclarer({ versions: ['1.2'], role: 'both', strength: 'MUST', evidence: 'plaintext', group: 'ordering', alert: 'unexpected_message' });
+const r12 = ruleDeclarer({
+  versions: ['1.2'],
+  role: 'both',
+  strength: 'MUST',
+  evidence: 'plaintext',
+  group: 'ordering',
+  alert: 'unexpected_message',
+});
 
 /** A 1.2 rule that only concerns full handshakes. */
 function full(ctx: Context, f: (h: ReturnType<typeof firstHandshake>) => Outcome | Outcome[]): Outcome | Outcome[] {
   const ab = abbreviated(ctx);
   if (ab === true) return notApplicable('The handshake is abbreviated (session resumption).');
-  if (ab === undefined) return inconclusive('Whether the handshake is full or abbreviated cannot be told (ServerHello not decoded and no message after it).');
+  if (ab === undefined)
+    return inconclusive(
+      'Whether the handshake is full or abbreviated cannot be told (ServerHello not decoded and no message after it).',
+    );
   return f(firstHandshake(ctx));
 }
 
@@ -127,7 +163,13 @@ const t12rules: Rule[] = [
     check(ctx) {
       const first = ctx.t.messages.find((m) => m.dir === 'C->S' && m.kind !== 'alert');
       if (!first) return inconclusive('The client sent nothing.');
-      return first.type === 'client_hello' ? pass('The first client message is ClientHello.', { message: first.index }) : violation(`The client's first message is ${first.type}.`, { message: first.index, expected: 'client_hello', actual: first.type });
+      return first.type === 'client_hello'
+        ? pass('The first client message is ClientHello.', { message: first.index })
+        : violation(`The client's first message is ${first.type}.`, {
+            message: first.index,
+            expected: 'client_hello',
+            actual: first.type,
+          });
     },
   }),
   r12({
@@ -136,8 +178,17 @@ const t12rules: Rule[] = [
     rfc: 'RFC 5246 §7.3, §7.4.1.3',
     check(ctx) {
       const first = ctx.t.messages.find((m) => m.dir === 'S->C' && m.kind !== 'alert' && m.type !== 'hello_request');
-      if (!first) return ctx.t.messages.some((m) => m.dir === 'S->C') ? pass('The server answered with an alert only.') : inconclusive('The server sent nothing.');
-      return first.type === 'server_hello' ? pass('The server replied with ServerHello.', { message: first.index }) : violation(`The server replied with ${first.type}.`, { message: first.index, expected: 'server_hello', actual: first.type });
+      if (!first)
+        return ctx.t.messages.some((m) => m.dir === 'S->C')
+          ? pass('The server answered with an alert only.')
+          : inconclusive('The server sent nothing.');
+      return first.type === 'server_hello'
+        ? pass('The server replied with ServerHello.', { message: first.index })
+        : violation(`The server replied with ${first.type}.`, {
+            message: first.index,
+            expected: 'server_hello',
+            actual: first.type,
+          });
     },
   }),
   r12({
@@ -150,7 +201,13 @@ const t12rules: Rule[] = [
       const c = find(S, 'certificate');
       if (!c) return notApplicable('The server sent no Certificate.');
       const p = before(S, c);
-      return p?.sym === 'server_hello' ? pass('The server Certificate follows ServerHello.', { message: c.m.index }) : violation(`The server Certificate follows ${name(p)} instead of ServerHello.`, { message: c.m.index, expected: 'S->C server_hello before it', actual: name(p) });
+      return p?.sym === 'server_hello'
+        ? pass('The server Certificate follows ServerHello.', { message: c.m.index })
+        : violation(`The server Certificate follows ${name(p)} instead of ServerHello.`, {
+            message: c.m.index,
+            expected: 'S->C server_hello before it',
+            actual: name(p),
+          });
     },
   }),
   r12({
@@ -167,7 +224,11 @@ const t12rules: Rule[] = [
         if (c) return pass('The server sent its Certificate.', { message: c.m.index });
         const shd = find(S, 'server_hello_done');
         if (!shd) return inconclusive('The server flight ended before ServerHelloDone.');
-        return violation(`The server skipped Certificate although ${ctx.kex} needs one.`, { message: shd.m.index, expected: 'S->C certificate', actual: 'no certificate' });
+        return violation(`The server skipped Certificate although ${ctx.kex} needs one.`, {
+          message: shd.m.index,
+          expected: 'S->C certificate',
+          actual: 'no certificate',
+        });
       }),
   }),
   r12({
@@ -180,12 +241,30 @@ const t12rules: Rule[] = [
       const cs = find(S, 'certificate_status');
       if (!cs) return notApplicable('No CertificateStatus was sent.');
       const p = before(S, cs);
-      if (p?.sym !== 'certificate') return violation(`CertificateStatus follows ${name(p)} instead of the server Certificate.`, { message: cs.m.index, expected: 'S->C certificate before it', actual: name(p) });
+      if (p?.sym !== 'certificate')
+        return violation(`CertificateStatus follows ${name(p)} instead of the server Certificate.`, {
+          message: cs.m.index,
+          expected: 'S->C certificate before it',
+          actual: name(p),
+        });
       const n = after(S, cs);
-      if (n && !['server_key_exchange', 'certificate_request', 'server_hello_done'].includes(n.sym)) return violation(`CertificateStatus is followed by ${name(n)}.`, { message: n.m.index, expected: 'server_key_exchange, certificate_request or server_hello_done', actual: n.sym });
+      if (n && !['server_key_exchange', 'certificate_request', 'server_hello_done'].includes(n.sym))
+        return violation(`CertificateStatus is followed by ${name(n)}.`, {
+          message: n.m.index,
+          expected: 'server_key_exchange, certificate_request or server_hello_done',
+          actual: n.sym,
+        });
       const f = factsOf(ctx);
-      if (f.statusAgreed === false) return violation('CertificateStatus was sent without status_request in both ClientHello and ServerHello.', { message: cs.m.index, expected: 'status_request in ClientHello and ServerHello', actual: 'missing' });
-      if (f.statusAgreed === undefined) return inconclusive('The hellos are not decoded, so whether status_request was agreed is unknown.', { message: cs.m.index });
+      if (f.statusAgreed === false)
+        return violation('CertificateStatus was sent without status_request in both ClientHello and ServerHello.', {
+          message: cs.m.index,
+          expected: 'status_request in ClientHello and ServerHello',
+          actual: 'missing',
+        });
+      if (f.statusAgreed === undefined)
+        return inconclusive('The hellos are not decoded, so whether status_request was agreed is unknown.', {
+          message: cs.m.index,
+        });
       return pass('CertificateStatus is in place and was agreed.', { message: cs.m.index });
     },
   }),
@@ -203,7 +282,11 @@ const t12rules: Rule[] = [
         if (ske) return pass('ServerKeyExchange was sent.', { message: ske.m.index });
         const shd = find(S, 'server_hello_done');
         if (!shd) return inconclusive('The server flight ended before ServerHelloDone.');
-        return violation(`ServerKeyExchange is missing although ${ctx.kex} needs it.`, { message: shd.m.index, expected: 'S->C server_key_exchange', actual: 'none' });
+        return violation(`ServerKeyExchange is missing although ${ctx.kex} needs it.`, {
+          message: shd.m.index,
+          expected: 'S->C server_key_exchange',
+          actual: 'none',
+        });
       }),
   }),
   r12({
@@ -216,7 +299,13 @@ const t12rules: Rule[] = [
       if (k) return k;
       if (!kexForbidsSke(ctx.kex!)) return notApplicable(`${ctx.kex} uses a ServerKeyExchange.`);
       const ske = find(firstHandshake(ctx).S, 'server_key_exchange');
-      return ske ? violation(`A ServerKeyExchange was sent with ${ctx.kex} key exchange.`, { message: ske.m.index, expected: 'no server_key_exchange', actual: 'server_key_exchange' }) : pass(`No ServerKeyExchange with ${ctx.kex}.`);
+      return ske
+        ? violation(`A ServerKeyExchange was sent with ${ctx.kex} key exchange.`, {
+            message: ske.m.index,
+            expected: 'no server_key_exchange',
+            actual: 'server_key_exchange',
+          })
+        : pass(`No ServerKeyExchange with ${ctx.kex}.`);
     },
   }),
   r12({
@@ -229,8 +318,16 @@ const t12rules: Rule[] = [
       const ske = find(S, 'server_key_exchange');
       if (!ske) return notApplicable('No ServerKeyExchange was sent.');
       const p = before(S, ske);
-      const ok = ['certificate', 'certificate_status'].includes(p?.sym ?? '') || (p?.sym === 'server_hello' && ctx.kex !== undefined && kexAnonymous(ctx.kex));
-      return ok ? pass(`ServerKeyExchange follows ${p!.sym}.`, { message: ske.m.index }) : violation(`ServerKeyExchange follows ${name(p)}.`, { message: ske.m.index, expected: 'certificate or certificate_status (server_hello if anonymous)', actual: name(p) });
+      const ok =
+        ['certificate', 'certificate_status'].includes(p?.sym ?? '') ||
+        (p?.sym === 'server_hello' && ctx.kex !== undefined && kexAnonymous(ctx.kex));
+      return ok
+        ? pass(`ServerKeyExchange follows ${p!.sym}.`, { message: ske.m.index })
+        : violation(`ServerKeyExchange follows ${name(p)}.`, {
+            message: ske.m.index,
+            expected: 'certificate or certificate_status (server_hello if anonymous)',
+            actual: name(p),
+          });
     },
   }),
   r12({
@@ -243,9 +340,19 @@ const t12rules: Rule[] = [
       const cr = find(S, 'certificate_request');
       if (!cr) return notApplicable('No CertificateRequest was sent.');
       const p = before(S, cr);
-      if (!['server_key_exchange', 'certificate', 'certificate_status'].includes(p?.sym ?? '')) return violation(`CertificateRequest follows ${name(p)}.`, { message: cr.m.index, expected: 'server_key_exchange, certificate or certificate_status before it', actual: name(p) });
+      if (!['server_key_exchange', 'certificate', 'certificate_status'].includes(p?.sym ?? ''))
+        return violation(`CertificateRequest follows ${name(p)}.`, {
+          message: cr.m.index,
+          expected: 'server_key_exchange, certificate or certificate_status before it',
+          actual: name(p),
+        });
       const n = after(S, cr);
-      if (n && n.sym !== 'server_hello_done') return violation(`CertificateRequest is followed by ${name(n)}.`, { message: n.m.index, expected: 'S->C server_hello_done', actual: name(n) });
+      if (n && n.sym !== 'server_hello_done')
+        return violation(`CertificateRequest is followed by ${name(n)}.`, {
+          message: n.m.index,
+          expected: 'S->C server_hello_done',
+          actual: name(n),
+        });
       return pass('CertificateRequest is in place.', { message: cr.m.index });
     },
   }),
@@ -261,11 +368,21 @@ const t12rules: Rule[] = [
       if (!cr) {
         // only a complete server flight shows that no CertificateRequest was sent
         const complete = !!find(S, 'server_hello_done') || abbreviated(ctx) === true;
-        return complete ? pass('No CertificateRequest was sent in the complete server flight.') : inconclusive('The server flight is not complete in the transcript, so whether it asked for a certificate is unknown.');
+        return complete
+          ? pass('No CertificateRequest was sent in the complete server flight.')
+          : inconclusive(
+              'The server flight is not complete in the transcript, so whether it asked for a certificate is unknown.',
+            );
       }
       const k = needKex(ctx);
       if (k) return k;
-      return kexAnonymous(ctx.kex!) ? violation(`CertificateRequest with anonymous ${ctx.kex}.`, { message: cr.m.index, expected: 'no certificate_request', actual: 'certificate_request' }) : pass(`CertificateRequest with authenticated ${ctx.kex}.`, { message: cr.m.index });
+      return kexAnonymous(ctx.kex!)
+        ? violation(`CertificateRequest with anonymous ${ctx.kex}.`, {
+            message: cr.m.index,
+            expected: 'no certificate_request',
+            actual: 'certificate_request',
+          })
+        : pass(`CertificateRequest with authenticated ${ctx.kex}.`, { message: cr.m.index });
     },
   }),
   r12({
@@ -276,15 +393,34 @@ const t12rules: Rule[] = [
     check: (ctx) =>
       full(ctx, ({ S }) => {
         const all = S.filter((s) => s.sym === 'server_hello_done');
-        if (all.length === 0) return S.some((s) => s.sym === 'change_cipher_spec' || s.sym === 'finished') ? violation('The full handshake has no ServerHelloDone.', { expected: 'S->C server_hello_done', actual: 'none' }) : inconclusive('The server flight ended before ServerHelloDone.');
-        if (all.length > 1) return violation('ServerHelloDone was sent more than once.', { message: all[1]!.m.index, expected: 'one server_hello_done', actual: `${all.length}` });
+        if (all.length === 0)
+          return S.some((s) => s.sym === 'change_cipher_spec' || s.sym === 'finished')
+            ? violation('The full handshake has no ServerHelloDone.', { expected: 'S->C server_hello_done', actual: 'none' })
+            : inconclusive('The server flight ended before ServerHelloDone.');
+        if (all.length > 1)
+          return violation('ServerHelloDone was sent more than once.', {
+            message: all[1]!.m.index,
+            expected: 'one server_hello_done',
+            actual: `${all.length}`,
+          });
         const shd = all[0]!;
-        if (shd.m.raw && shd.m.raw.length !== 4) return violation(`ServerHelloDone has a ${shd.m.raw.length - 4}-byte body.`, { message: shd.m.index, expected: 'empty body', actual: `${shd.m.raw.length - 4} bytes` });
+        if (shd.m.raw && shd.m.raw.length !== 4)
+          return violation(`ServerHelloDone has a ${shd.m.raw.length - 4}-byte body.`, {
+            message: shd.m.index,
+            expected: 'empty body',
+            actual: `${shd.m.raw.length - 4} bytes`,
+          });
         const n = after(S, shd);
-        if (n && !['new_session_ticket', 'change_cipher_spec', '?'].includes(n.sym)) return violation(`The server sent ${n.sym} after ServerHelloDone in its first flight.`, { message: n.m.index, expected: 'nothing before the client flight', actual: n.sym });
+        if (n && !['new_session_ticket', 'change_cipher_spec', '?'].includes(n.sym))
+          return violation(`The server sent ${n.sym} after ServerHelloDone in its first flight.`, {
+            message: n.m.index,
+            expected: 'nothing before the client flight',
+            actual: n.sym,
+          });
         const i = S.indexOf(shd);
         const prevOk = S.slice(0, i).every((s) => s.sym === 'server_hello' || SERVER_FIRST_FLIGHT.has(s.sym));
-        if (!prevOk) return violation('Something other than the server first flight precedes ServerHelloDone.', { message: shd.m.index });
+        if (!prevOk)
+          return violation('Something other than the server first flight precedes ServerHelloDone.', { message: shd.m.index });
         return pass('ServerHelloDone ends the server flight once and is empty.', { message: shd.m.index });
       }),
   }),
@@ -297,15 +433,32 @@ const t12rules: Rule[] = [
       const { S, C, all } = firstHandshake(ctx);
       const cr = find(S, 'certificate_request');
       const cert = find(C, 'certificate');
-      if (!cr && !cert) return find(S, 'server_hello_done') ? pass('No CertificateRequest and no client Certificate.') : notApplicable('No full-handshake server flight.');
-      if (cert && !cr) return violation('The client sent Certificate although no CertificateRequest was received.', { message: cert.m.index, expected: 'no client certificate', actual: 'C->S certificate' });
+      if (!cr && !cert)
+        return find(S, 'server_hello_done')
+          ? pass('No CertificateRequest and no client Certificate.')
+          : notApplicable('No full-handshake server flight.');
+      if (cert && !cr)
+        return violation('The client sent Certificate although no CertificateRequest was received.', {
+          message: cert.m.index,
+          expected: 'no client certificate',
+          actual: 'C->S certificate',
+        });
       const shd = find(S, 'server_hello_done');
       const firstAfter = shd ? all.slice(all.indexOf(shd) + 1).find((s) => s.dir === 'C->S') : undefined;
       if (!cert) {
         if (!firstAfter) return inconclusive('The client flight is not in the transcript.');
-        return violation(`The server asked for a certificate but the client sent ${firstAfter.sym} without a Certificate.`, { message: firstAfter.m.index, expected: 'C->S certificate (empty if none)', actual: firstAfter.sym });
+        return violation(`The server asked for a certificate but the client sent ${firstAfter.sym} without a Certificate.`, {
+          message: firstAfter.m.index,
+          expected: 'C->S certificate (empty if none)',
+          actual: firstAfter.sym,
+        });
       }
-      if (firstAfter !== cert) return violation(`The client Certificate is not its first message after ServerHelloDone (${name(firstAfter)} is).`, { message: cert.m.index, expected: 'C->S certificate first', actual: name(firstAfter) });
+      if (firstAfter !== cert)
+        return violation(`The client Certificate is not its first message after ServerHelloDone (${name(firstAfter)} is).`, {
+          message: cert.m.index,
+          expected: 'C->S certificate first',
+          actual: name(firstAfter),
+        });
       return pass('The client answered CertificateRequest with Certificate.', { message: cert.m.index });
     },
   }),
@@ -320,11 +473,27 @@ const t12rules: Rule[] = [
         const shd = find(S, 'server_hello_done');
         if (!cke) {
           const later = C.find((s) => ['certificate_verify', 'change_cipher_spec', 'finished'].includes(s.sym));
-          return later ? violation(`The client sent ${later.sym} without ClientKeyExchange.`, { message: later.m.index, expected: 'C->S client_key_exchange', actual: later.sym }) : inconclusive('The client flight is not in the transcript.');
+          return later
+            ? violation(`The client sent ${later.sym} without ClientKeyExchange.`, {
+                message: later.m.index,
+                expected: 'C->S client_key_exchange',
+                actual: later.sym,
+              })
+            : inconclusive('The client flight is not in the transcript.');
         }
         const p = before(C, cke);
-        if (p?.sym !== 'certificate' && p?.sym !== 'client_hello') return violation(`ClientKeyExchange follows ${name(p)}.`, { message: cke.m.index, expected: 'certificate or client_hello before it', actual: name(p) });
-        if (!shd || all.indexOf(cke) < all.indexOf(shd)) return violation('ClientKeyExchange was sent before ServerHelloDone.', { message: cke.m.index, expected: 'after S->C server_hello_done', actual: 'before' });
+        if (p?.sym !== 'certificate' && p?.sym !== 'client_hello')
+          return violation(`ClientKeyExchange follows ${name(p)}.`, {
+            message: cke.m.index,
+            expected: 'certificate or client_hello before it',
+            actual: name(p),
+          });
+        if (!shd || all.indexOf(cke) < all.indexOf(shd))
+          return violation('ClientKeyExchange was sent before ServerHelloDone.', {
+            message: cke.m.index,
+            expected: 'after S->C server_hello_done',
+            actual: 'before',
+          });
         return pass('ClientKeyExchange is in place.', { message: cke.m.index });
       }),
   }),
@@ -338,7 +507,13 @@ const t12rules: Rule[] = [
       const cv = find(C, 'certificate_verify');
       if (!cv) return notApplicable('No CertificateVerify was sent.');
       const p = before(C, cv);
-      return p?.sym === 'client_key_exchange' ? pass('CertificateVerify follows ClientKeyExchange.', { message: cv.m.index }) : violation(`CertificateVerify follows ${name(p)} instead of ClientKeyExchange.`, { message: cv.m.index, expected: 'C->S client_key_exchange before it', actual: name(p) });
+      return p?.sym === 'client_key_exchange'
+        ? pass('CertificateVerify follows ClientKeyExchange.', { message: cv.m.index })
+        : violation(`CertificateVerify follows ${name(p)} instead of ClientKeyExchange.`, {
+            message: cv.m.index,
+            expected: 'C->S client_key_exchange before it',
+            actual: name(p),
+          });
     },
   }),
   r12({
@@ -349,16 +524,40 @@ const t12rules: Rule[] = [
       const { C } = firstHandshake(ctx);
       const cert = find(C, 'certificate');
       const cv = find(C, 'certificate_verify');
-      if (!cert) return cv ? violation('CertificateVerify without a client Certificate.', { message: cv.m.index, expected: 'no certificate_verify', actual: 'certificate_verify' }) : notApplicable('The client sent no Certificate.');
+      if (!cert)
+        return cv
+          ? violation('CertificateVerify without a client Certificate.', {
+              message: cv.m.index,
+              expected: 'no certificate_verify',
+              actual: 'certificate_verify',
+            })
+          : notApplicable('The client sent no Certificate.');
       const ne = certificateNonEmpty(cert.m);
-      if (ne === undefined) return inconclusive('The client Certificate is not decoded, so whether it is empty is unknown.', { message: cert.m.index });
+      if (ne === undefined)
+        return inconclusive('The client Certificate is not decoded, so whether it is empty is unknown.', {
+          message: cert.m.index,
+        });
       if (ne && !cv) {
         const cke = find(C, 'client_key_exchange');
         const n = cke ? after(C, cke) : undefined;
-        return n ? violation('A non-empty client Certificate without CertificateVerify.', { message: n.m.index, expected: 'C->S certificate_verify', actual: n.sym }) : inconclusive('The client flight ends before CertificateVerify could follow.');
+        return n
+          ? violation('A non-empty client Certificate without CertificateVerify.', {
+              message: n.m.index,
+              expected: 'C->S certificate_verify',
+              actual: n.sym,
+            })
+          : inconclusive('The client flight ends before CertificateVerify could follow.');
       }
-      if (!ne && cv) return violation('CertificateVerify after an empty client Certificate.', { message: cv.m.index, expected: 'no certificate_verify', actual: 'certificate_verify' });
-      return pass(ne ? 'Non-empty client Certificate with CertificateVerify.' : 'Empty client Certificate, no CertificateVerify.', { message: (cv ?? cert).m.index });
+      if (!ne && cv)
+        return violation('CertificateVerify after an empty client Certificate.', {
+          message: cv.m.index,
+          expected: 'no certificate_verify',
+          actual: 'certificate_verify',
+        });
+      return pass(
+        ne ? 'Non-empty client Certificate with CertificateVerify.' : 'Empty client Certificate, no CertificateVerify.',
+        { message: (cv ?? cert).m.index },
+      );
     },
   }),
   r12({
@@ -373,11 +572,24 @@ const t12rules: Rule[] = [
         if (!fin) {
           const u = unreadableIn(steps)[0];
           // In TLS 1.2 only what follows a CCS is protected: an unreadable message there is preceded by one.
-          if (u) out.push(before(steps, u)?.sym === 'change_cipher_spec' ? pass(`The protected message ${u.dir} (Finished, unreadable) follows ChangeCipherSpec.`, { message: u.m.index }) : inconclusive(`The ${u.dir} Finished is encrypted and no key log was given.`, { message: u.m.index }));
+          if (u)
+            out.push(
+              before(steps, u)?.sym === 'change_cipher_spec'
+                ? pass(`The protected message ${u.dir} (Finished, unreadable) follows ChangeCipherSpec.`, { message: u.m.index })
+                : inconclusive(`The ${u.dir} Finished is encrypted and no key log was given.`, { message: u.m.index }),
+            );
           continue;
         }
         const p = before(steps, fin);
-        out.push(p?.sym === 'change_cipher_spec' ? pass(`${fin.dir} Finished follows ChangeCipherSpec.`, { message: fin.m.index }) : violation(`${fin.dir} Finished follows ${name(p)} instead of ChangeCipherSpec.`, { message: fin.m.index, expected: `${fin.dir} change_cipher_spec`, actual: name(p) }));
+        out.push(
+          p?.sym === 'change_cipher_spec'
+            ? pass(`${fin.dir} Finished follows ChangeCipherSpec.`, { message: fin.m.index })
+            : violation(`${fin.dir} Finished follows ${name(p)} instead of ChangeCipherSpec.`, {
+                message: fin.m.index,
+                expected: `${fin.dir} change_cipher_spec`,
+                actual: name(p),
+              }),
+        );
       }
       return out.length ? out : notApplicable('No Finished in the transcript.');
     },
@@ -398,17 +610,49 @@ const t12rules: Rule[] = [
       if (cc) {
         if (!ab) {
           const p = before(C, cc);
-          out.push(p?.sym === 'client_key_exchange' || p?.sym === 'certificate_verify' ? pass('The client CCS follows its key exchange.', { message: cc.m.index }) : violation(`The client CCS follows ${name(p)}.`, { message: cc.m.index, expected: 'client_key_exchange or certificate_verify before it', actual: name(p) }));
+          out.push(
+            p?.sym === 'client_key_exchange' || p?.sym === 'certificate_verify'
+              ? pass('The client CCS follows its key exchange.', { message: cc.m.index })
+              : violation(`The client CCS follows ${name(p)}.`, {
+                  message: cc.m.index,
+                  expected: 'client_key_exchange or certificate_verify before it',
+                  actual: name(p),
+                }),
+          );
         } else {
-          out.push(sfin && all.indexOf(sfin) < all.indexOf(cc) ? pass('The client CCS follows the server Finished (abbreviated).', { message: cc.m.index }) : violation('The client CCS precedes the server Finished in an abbreviated handshake.', { message: cc.m.index, expected: 'after S->C finished', actual: 'before' }));
+          out.push(
+            sfin && all.indexOf(sfin) < all.indexOf(cc)
+              ? pass('The client CCS follows the server Finished (abbreviated).', { message: cc.m.index })
+              : violation('The client CCS precedes the server Finished in an abbreviated handshake.', {
+                  message: cc.m.index,
+                  expected: 'after S->C finished',
+                  actual: 'before',
+                }),
+          );
         }
       }
       if (sc) {
         if (!ab) {
-          out.push(cfin && all.indexOf(cfin) < all.indexOf(sc) ? pass('The server CCS follows the client Finished.', { message: sc.m.index }) : violation('The server CCS was sent before the client Finished.', { message: sc.m.index, expected: 'after C->S finished', actual: 'before' }));
+          out.push(
+            cfin && all.indexOf(cfin) < all.indexOf(sc)
+              ? pass('The server CCS follows the client Finished.', { message: sc.m.index })
+              : violation('The server CCS was sent before the client Finished.', {
+                  message: sc.m.index,
+                  expected: 'after C->S finished',
+                  actual: 'before',
+                }),
+          );
         } else {
           const p = before(S, sc);
-          out.push(p?.sym === 'server_hello' || p?.sym === 'new_session_ticket' ? pass('The server CCS follows ServerHello/NewSessionTicket (abbreviated).', { message: sc.m.index }) : violation(`The server CCS follows ${name(p)} in an abbreviated handshake.`, { message: sc.m.index, expected: 'server_hello or new_session_ticket before it', actual: name(p) }));
+          out.push(
+            p?.sym === 'server_hello' || p?.sym === 'new_session_ticket'
+              ? pass('The server CCS follows ServerHello/NewSessionTicket (abbreviated).', { message: sc.m.index })
+              : violation(`The server CCS follows ${name(p)} in an abbreviated handshake.`, {
+                  message: sc.m.index,
+                  expected: 'server_hello or new_session_ticket before it',
+                  actual: name(p),
+                }),
+          );
         }
       }
       return out.length ? out : notApplicable('No ChangeCipherSpec in the transcript.');
@@ -426,11 +670,34 @@ const t12rules: Rule[] = [
         const ccs = find(steps, 'change_cipher_spec');
         if (!ccs) continue;
         const n = after(steps, ccs);
-        const appAfter = ctx.t.messages.find((m) => m.dir === ccs.dir && m.index > ccs.m.index && m.kind !== 'change_cipher_spec');
-        const first = n && appAfter && appAfter.index < n.m.index ? { sym: appAfter.type, index: appAfter.index } : n ? { sym: n.sym, index: n.m.index } : appAfter ? { sym: appAfter.type, index: appAfter.index } : undefined;
+        const appAfter = ctx.t.messages.find(
+          (m) => m.dir === ccs.dir && m.index > ccs.m.index && m.kind !== 'change_cipher_spec',
+        );
+        const first =
+          n && appAfter && appAfter.index < n.m.index
+            ? { sym: appAfter.type, index: appAfter.index }
+            : n
+              ? { sym: n.sym, index: n.m.index }
+              : appAfter
+                ? { sym: appAfter.type, index: appAfter.index }
+                : undefined;
         if (!first) continue;
-        if (first.sym === '?') out.push(inconclusive(`The first protected ${ccs.dir} message is encrypted and no key log was given.`, { message: first.index }));
-        else out.push(first.sym === 'finished' ? pass(`The first protected ${ccs.dir} message is Finished.`, { message: first.index }) : violation(`The first protected ${ccs.dir} message is ${first.sym}.`, { message: first.index, expected: 'finished', actual: first.sym }));
+        if (first.sym === '?')
+          out.push(
+            inconclusive(`The first protected ${ccs.dir} message is encrypted and no key log was given.`, {
+              message: first.index,
+            }),
+          );
+        else
+          out.push(
+            first.sym === 'finished'
+              ? pass(`The first protected ${ccs.dir} message is Finished.`, { message: first.index })
+              : violation(`The first protected ${ccs.dir} message is ${first.sym}.`, {
+                  message: first.index,
+                  expected: 'finished',
+                  actual: first.sym,
+                }),
+          );
       }
       return out.length ? out : notApplicable('No ChangeCipherSpec in the transcript.');
     },
@@ -446,9 +713,20 @@ const t12rules: Rule[] = [
         const shd = find(S, 'server_hello_done');
         const final = S.filter((s) => shd && all.indexOf(s) > all.indexOf(shd));
         if (!final.length) return notApplicable('The server sent no final flight.');
-        if (!cfin) return violation('The server sent its final flight without a client Finished.', { message: final[0]!.m.index, expected: 'C->S finished first', actual: final[0]!.sym });
+        if (!cfin)
+          return violation('The server sent its final flight without a client Finished.', {
+            message: final[0]!.m.index,
+            expected: 'C->S finished first',
+            actual: final[0]!.sym,
+          });
         const early = final.find((s) => all.indexOf(s) < all.indexOf(cfin));
-        return early ? violation(`The server sent ${early.sym} before the client Finished.`, { message: early.m.index, expected: 'after C->S finished', actual: 'before' }) : pass('The server final flight follows the client Finished.', { message: final[0]!.m.index });
+        return early
+          ? violation(`The server sent ${early.sym} before the client Finished.`, {
+              message: early.m.index,
+              expected: 'after C->S finished',
+              actual: 'before',
+            })
+          : pass('The server final flight follows the client Finished.', { message: final[0]!.m.index });
       }),
   }),
   r12({
@@ -460,12 +738,40 @@ const t12rules: Rule[] = [
       if (ab === false) return notApplicable('This is a full handshake.');
       if (ab === undefined) return inconclusive('Whether the handshake is abbreviated cannot be told.');
       const { all } = firstHandshake(ctx);
-      const bad = all.find((s) => ['certificate', 'server_key_exchange', 'certificate_request', 'server_hello_done', 'client_key_exchange', 'certificate_verify', 'certificate_status'].includes(s.sym));
-      if (bad) return violation(`${bad.sym} appears in an abbreviated handshake.`, { message: bad.m.index, expected: 'no full-handshake messages', actual: bad.sym });
+      const bad = all.find((s) =>
+        [
+          'certificate',
+          'server_key_exchange',
+          'certificate_request',
+          'server_hello_done',
+          'client_key_exchange',
+          'certificate_verify',
+          'certificate_status',
+        ].includes(s.sym),
+      );
+      if (bad)
+        return violation(`${bad.sym} appears in an abbreviated handshake.`, {
+          message: bad.m.index,
+          expected: 'no full-handshake messages',
+          actual: bad.sym,
+        });
       const syms = all.filter((s) => s.sym !== '?').map((s) => `${s.dir === 'C->S' ? 'C' : 'S'}:${s.sym}`);
-      const want = ['C:client_hello', 'S:server_hello', ...(syms.includes('S:new_session_ticket') ? ['S:new_session_ticket'] : []), 'S:change_cipher_spec', 'S:finished', 'C:change_cipher_spec', 'C:finished'];
+      const want = [
+        'C:client_hello',
+        'S:server_hello',
+        ...(syms.includes('S:new_session_ticket') ? ['S:new_session_ticket'] : []),
+        'S:change_cipher_spec',
+        'S:finished',
+        'C:change_cipher_spec',
+        'C:finished',
+      ];
       const n = Math.min(syms.length, want.length);
-      for (let i = 0; i < n; i++) if (syms[i] !== want[i] && ctx.unreadable.length === 0) return violation(`The abbreviated handshake has ${syms[i]} where ${want[i]} belongs.`, { expected: want[i]!, actual: syms[i]! });
+      for (let i = 0; i < n; i++)
+        if (syms[i] !== want[i] && ctx.unreadable.length === 0)
+          return violation(`The abbreviated handshake has ${syms[i]} where ${want[i]} belongs.`, {
+            expected: want[i]!,
+            actual: syms[i]!,
+          });
       return pass('The abbreviated handshake has the expected shape.');
     },
   }),
@@ -478,16 +784,45 @@ const t12rules: Rule[] = [
       const { S, C, all } = firstHandshake(ctx);
       const nst = find(S, 'new_session_ticket');
       const f = factsOf(ctx);
-      if (f.ticketExt === undefined) return nst ? inconclusive('ServerHello is not decoded, so whether it announced a ticket is unknown.', { message: nst.m.index }) : notApplicable('No NewSessionTicket and ServerHello not decoded.');
+      if (f.ticketExt === undefined)
+        return nst
+          ? inconclusive('ServerHello is not decoded, so whether it announced a ticket is unknown.', { message: nst.m.index })
+          : notApplicable('No NewSessionTicket and ServerHello not decoded.');
       const sccs = find(S, 'change_cipher_spec');
-      if (f.ticketExt && !nst) return sccs ? violation('ServerHello announced a ticket but no NewSessionTicket precedes the server CCS.', { message: sccs.m.index, expected: 'S->C new_session_ticket', actual: 'change_cipher_spec' }) : inconclusive('The server final flight is not in the transcript.');
-      if (!f.ticketExt && nst) return violation('NewSessionTicket without the SessionTicket extension in ServerHello.', { message: nst.m.index, expected: 'no new_session_ticket', actual: 'new_session_ticket' });
+      if (f.ticketExt && !nst)
+        return sccs
+          ? violation('ServerHello announced a ticket but no NewSessionTicket precedes the server CCS.', {
+              message: sccs.m.index,
+              expected: 'S->C new_session_ticket',
+              actual: 'change_cipher_spec',
+            })
+          : inconclusive('The server final flight is not in the transcript.');
+      if (!f.ticketExt && nst)
+        return violation('NewSessionTicket without the SessionTicket extension in ServerHello.', {
+          message: nst.m.index,
+          expected: 'no new_session_ticket',
+          actual: 'new_session_ticket',
+        });
       if (!nst) return pass('No ticket announced, none sent.');
       const nxt = after(S, nst);
-      if (nxt && nxt.sym !== 'change_cipher_spec') return violation(`NewSessionTicket is followed by ${nxt.sym} instead of the server CCS.`, { message: nxt.m.index, expected: 'change_cipher_spec', actual: nxt.sym });
-      if (abbreviated(ctx)) return before(S, nst)?.sym === 'server_hello' ? pass('NewSessionTicket follows ServerHello (abbreviated).', { message: nst.m.index }) : violation('NewSessionTicket does not follow ServerHello in an abbreviated handshake.', { message: nst.m.index });
+      if (nxt && nxt.sym !== 'change_cipher_spec')
+        return violation(`NewSessionTicket is followed by ${nxt.sym} instead of the server CCS.`, {
+          message: nxt.m.index,
+          expected: 'change_cipher_spec',
+          actual: nxt.sym,
+        });
+      if (abbreviated(ctx))
+        return before(S, nst)?.sym === 'server_hello'
+          ? pass('NewSessionTicket follows ServerHello (abbreviated).', { message: nst.m.index })
+          : violation('NewSessionTicket does not follow ServerHello in an abbreviated handshake.', { message: nst.m.index });
       const cfin = C.find((s) => s.sym === 'finished' || s.sym === '?');
-      return cfin && all.indexOf(cfin) < all.indexOf(nst) ? pass('NewSessionTicket follows the client Finished.', { message: nst.m.index }) : violation('NewSessionTicket precedes the client Finished.', { message: nst.m.index, expected: 'after C->S finished', actual: 'before' });
+      return cfin && all.indexOf(cfin) < all.indexOf(nst)
+        ? pass('NewSessionTicket follows the client Finished.', { message: nst.m.index })
+        : violation('NewSessionTicket precedes the client Finished.', {
+            message: nst.m.index,
+            expected: 'after C->S finished',
+            actual: 'before',
+          });
     },
   }),
   r12({
@@ -501,8 +836,17 @@ const t12rules: Rule[] = [
       const cfin = C.find((s) => s.sym === 'finished' || s.sym === '?');
       const sfin = S.find((s) => s.sym === 'finished' || s.sym === '?');
       const early = app.find((m) => !cfin || !sfin || m.index < cfin.m.index || m.index < sfin.m.index);
-      if (early) return violation(`Application data ${early.dir} before both Finished messages.`, { message: early.index, expected: 'after both finished', actual: 'before' });
-      if (cfin!.sym === '?' || sfin!.sym === '?') return inconclusive('A Finished is encrypted and unreadable; application data follows the protected messages in its place.', { message: app[0]!.index });
+      if (early)
+        return violation(`Application data ${early.dir} before both Finished messages.`, {
+          message: early.index,
+          expected: 'after both finished',
+          actual: 'before',
+        });
+      if (cfin!.sym === '?' || sfin!.sym === '?')
+        return inconclusive(
+          'A Finished is encrypted and unreadable; application data follows the protected messages in its place.',
+          { message: app[0]!.index },
+        );
       return pass('Application data follows both Finished messages.', { message: app[0]!.index });
     },
   }),
@@ -516,7 +860,13 @@ const t12rules: Rule[] = [
       const hr = ctx.steps.filter((s) => s.sym === 'hello_request');
       if (!hr.length) return notApplicable('No HelloRequest.');
       const bad = hr.find((s) => s.dir === 'C->S');
-      return bad ? violation('The client sent HelloRequest.', { message: bad.m.index, expected: 'S->C hello_request', actual: 'C->S hello_request' }) : pass('HelloRequest only from the server.', { message: hr[0]!.m.index });
+      return bad
+        ? violation('The client sent HelloRequest.', {
+            message: bad.m.index,
+            expected: 'S->C hello_request',
+            actual: 'C->S hello_request',
+          })
+        : pass('HelloRequest only from the server.', { message: hr[0]!.m.index });
     },
   }),
   r12({
@@ -529,7 +879,8 @@ const t12rules: Rule[] = [
       for (const s of all) {
         if (s.sym === '?' || s.sym === 'hello_request') continue;
         const k = `${s.dir} ${s.sym}`;
-        if (seen.has(k)) return violation(`${k} appears twice in one handshake.`, { message: s.m.index, expected: 'once', actual: 'twice' });
+        if (seen.has(k))
+          return violation(`${k} appears twice in one handshake.`, { message: s.m.index, expected: 'once', actual: 'twice' });
         seen.set(k, s);
       }
       return pass('No message type repeats within the handshake.');
@@ -571,7 +922,10 @@ function t13(ctx: Context): T13 {
 
 function needReadable13(ctx: Context): Outcome | undefined {
   if (ctx.unreadable.length) {
-    return inconclusive(`The TLS 1.3 messages after ServerHello are encrypted and no key log was given (${ctx.unreadable.length} protected record(s) unreadable).`, { message: ctx.unreadable[0]!.index });
+    return inconclusive(
+      `The TLS 1.3 messages after ServerHello are encrypted and no key log was given (${ctx.unreadable.length} protected record(s) unreadable).`,
+      { message: ctx.unreadable[0]!.index },
+    );
   }
   if (ctx.t.gaps.length) {
     const g = ctx.t.gaps[0]!;
@@ -582,12 +936,23 @@ function needReadable13(ctx: Context): Outcome | undefined {
   return undefined;
 }
 
-const decl13 = ruleDeclarer({ versions: ['1.3'], role: 'both', strength: 'MUST', evidence: 'keys', group: 'ordering', alert: 'unexpected_message' });
+const decl13 = ruleDeclarer({
+  versions: ['1.3'],
+  role: 'both',
+  strength: 'MUST',
+  evidence: 'keys',
+  group: 'ordering',
+  alert: 'unexpected_message',
+});
 
 /** A TLS 1.3 ordering rule: needs the protected messages readable unless `plaintext`; `alert: 'none'` for rules without one. */
 function r13({ plaintext, ...d }: RuleDecl & { plaintext?: boolean }): Rule {
   const check = d.check;
-  const r = decl13({ ...d, evidence: plaintext ? 'plaintext' : 'keys', check: plaintext ? check : (ctx) => needReadable13(ctx) ?? check(ctx) });
+  const r = decl13({
+    ...d,
+    evidence: plaintext ? 'plaintext' : 'keys',
+    check: plaintext ? check : (ctx) => needReadable13(ctx) ?? check(ctx),
+  });
   if (r.alert === 'none') delete r.alert;
   return r;
 }
@@ -597,9 +962,17 @@ function seqCheck(steps: Step[], pattern: Array<{ sym: string; opt?: boolean }>,
   for (const p of pattern) {
     const s = steps[i];
     if (s && s.sym === p.sym) i++;
-    else if (!p.opt) return s ? violation(`${what}: ${s.sym} where ${p.sym} belongs.`, { message: s.m.index, expected: p.sym, actual: s.sym }) : inconclusive(`${what} ends before ${p.sym}.`);
+    else if (!p.opt)
+      return s
+        ? violation(`${what}: ${s.sym} where ${p.sym} belongs.`, { message: s.m.index, expected: p.sym, actual: s.sym })
+        : inconclusive(`${what} ends before ${p.sym}.`);
   }
-  if (i < steps.length) return violation(`${what}: unexpected ${steps[i]!.sym}.`, { message: steps[i]!.m.index, expected: 'end of flight', actual: steps[i]!.sym });
+  if (i < steps.length)
+    return violation(`${what}: unexpected ${steps[i]!.sym}.`, {
+      message: steps[i]!.m.index,
+      expected: 'end of flight',
+      actual: steps[i]!.sym,
+    });
   return pass(`${what} is in order.`, { message: steps[0]?.m.index ?? 0 });
 }
 
@@ -613,7 +986,13 @@ const t13rules: Rule[] = [
     check(ctx) {
       const first = ctx.t.messages.find((m) => m.dir === 'C->S' && m.kind !== 'alert' && m.kind !== 'change_cipher_spec');
       if (!first) return inconclusive('The client sent nothing.');
-      return first.type === 'client_hello' ? pass('The first client message is ClientHello.', { message: first.index }) : violation(`The client's first message is ${first.type}.`, { message: first.index, expected: 'client_hello', actual: first.type });
+      return first.type === 'client_hello'
+        ? pass('The first client message is ClientHello.', { message: first.index })
+        : violation(`The client's first message is ${first.type}.`, {
+            message: first.index,
+            expected: 'client_hello',
+            actual: first.type,
+          });
     },
   }),
   r13({
@@ -625,7 +1004,13 @@ const t13rules: Rule[] = [
     check(ctx) {
       const first = ctx.t.messages.find((m) => m.dir === 'S->C' && m.kind !== 'alert');
       if (!first) return inconclusive('The server sent nothing.');
-      return first.type === 'server_hello' ? pass('The server opens with ServerHello/HelloRetryRequest.', { message: first.index }) : violation(`The server opens with ${first.type}.`, { message: first.index, expected: 'server_hello', actual: first.type });
+      return first.type === 'server_hello'
+        ? pass('The server opens with ServerHello/HelloRetryRequest.', { message: first.index })
+        : violation(`The server opens with ${first.type}.`, {
+            message: first.index,
+            expected: 'server_hello',
+            actual: first.type,
+          });
     },
   }),
   r13({
@@ -635,7 +1020,12 @@ const t13rules: Rule[] = [
     plaintext: true,
     check(ctx) {
       const h = ctx.steps.filter((s) => s.sym === 'hello_retry_request');
-      if (h.length > 1) return violation('A second HelloRetryRequest was sent.', { message: h[1]!.m.index, expected: 'at most one', actual: `${h.length}` });
+      if (h.length > 1)
+        return violation('A second HelloRetryRequest was sent.', {
+          message: h[1]!.m.index,
+          expected: 'at most one',
+          actual: `${h.length}`,
+        });
       return h.length ? pass('One HelloRetryRequest.', { message: h[0]!.m.index }) : notApplicable('No HelloRetryRequest.');
     },
   }),
@@ -648,9 +1038,17 @@ const t13rules: Rule[] = [
     check(ctx) {
       const h = ctx.steps.find((s) => s.sym === 'hello_retry_request');
       if (!h) return notApplicable('No HelloRetryRequest.');
-      const n = ctx.t.messages.find((m) => m.dir === 'C->S' && m.index > h.m.index && m.kind !== 'change_cipher_spec' && m.kind !== 'alert');
+      const n = ctx.t.messages.find(
+        (m) => m.dir === 'C->S' && m.index > h.m.index && m.kind !== 'change_cipher_spec' && m.kind !== 'alert',
+      );
       if (!n) return inconclusive('The client sent nothing after HelloRetryRequest.');
-      return n.type === 'client_hello' ? pass('The second ClientHello follows HelloRetryRequest.', { message: n.index }) : violation(`The client sent ${n.type} after HelloRetryRequest.`, { message: n.index, expected: 'client_hello', actual: n.type });
+      return n.type === 'client_hello'
+        ? pass('The second ClientHello follows HelloRetryRequest.', { message: n.index })
+        : violation(`The client sent ${n.type} after HelloRetryRequest.`, {
+            message: n.index,
+            expected: 'client_hello',
+            actual: n.type,
+          });
     },
   }),
   r13({
@@ -662,13 +1060,20 @@ const t13rules: Rule[] = [
     alert: 'none',
     check(ctx) {
       if (!ctx.ch) return inconclusive('The ClientHello is not decoded.');
-      if (ctx.ch.b.sessionId.length === 0) return notApplicable('The ClientHello legacy_session_id is empty (no compatibility mode).');
+      if (ctx.ch.b.sessionId.length === 0)
+        return notApplicable('The ClientHello legacy_session_id is empty (no compatibility mode).');
       const S = ctx.byDir['S->C'];
       const first = S[0];
       if (!first) return inconclusive('The server sent no handshake message.');
       const n = S[1];
       if (!n) return inconclusive('The transcript ends after the server first message.');
-      return n.sym === 'change_cipher_spec' ? pass('The server sent the dummy CCS after its first message.', { message: n.m.index }) : violation(`The server sent ${n.sym} after its first message instead of a dummy CCS.`, { message: n.m.index, expected: 'change_cipher_spec', actual: n.sym });
+      return n.sym === 'change_cipher_spec'
+        ? pass('The server sent the dummy CCS after its first message.', { message: n.m.index })
+        : violation(`The server sent ${n.sym} after its first message instead of a dummy CCS.`, {
+            message: n.m.index,
+            expected: 'change_cipher_spec',
+            actual: n.sym,
+          });
     },
   }),
   r13({
@@ -681,7 +1086,9 @@ const t13rules: Rule[] = [
       if (!sflight.length) return notApplicable('No ServerHello.');
       const n = sflight[1];
       if (!n) return inconclusive('Nothing follows ServerHello.');
-      return n.sym === 'encrypted_extensions' ? pass('EncryptedExtensions follows ServerHello.', { message: n.m.index }) : violation(`${n.sym} follows ServerHello.`, { message: n.m.index, expected: 'encrypted_extensions', actual: n.sym });
+      return n.sym === 'encrypted_extensions'
+        ? pass('EncryptedExtensions follows ServerHello.', { message: n.m.index })
+        : violation(`${n.sym} follows ServerHello.`, { message: n.m.index, expected: 'encrypted_extensions', actual: n.sym });
     },
   }),
   r13({
@@ -694,7 +1101,13 @@ const t13rules: Rule[] = [
       const cr = find(sflight, 'certificate_request');
       if (!cr) return notApplicable('No CertificateRequest in the handshake.');
       const p = before(sflight, cr);
-      return p?.sym === 'encrypted_extensions' ? pass('CertificateRequest follows EncryptedExtensions.', { message: cr.m.index }) : violation(`CertificateRequest follows ${name(p)}.`, { message: cr.m.index, expected: 'encrypted_extensions before it', actual: name(p) });
+      return p?.sym === 'encrypted_extensions'
+        ? pass('CertificateRequest follows EncryptedExtensions.', { message: cr.m.index })
+        : violation(`CertificateRequest follows ${name(p)}.`, {
+            message: cr.m.index,
+            expected: 'encrypted_extensions before it',
+            actual: name(p),
+          });
     },
   }),
   r13({
@@ -707,7 +1120,13 @@ const t13rules: Rule[] = [
       if (f.psk === undefined) return inconclusive('ServerHello not decoded: PSK use unknown.');
       if (!f.psk) return notApplicable('Certificate-authenticated handshake.');
       const cr = find(t13(ctx).sflight, 'certificate_request');
-      return cr ? violation('CertificateRequest in a PSK handshake.', { message: cr.m.index, expected: 'no certificate_request', actual: 'certificate_request' }) : pass('No CertificateRequest with PSK.');
+      return cr
+        ? violation('CertificateRequest in a PSK handshake.', {
+            message: cr.m.index,
+            expected: 'no certificate_request',
+            actual: 'certificate_request',
+          })
+        : pass('No CertificateRequest with PSK.');
     },
   }),
   r13({
@@ -721,7 +1140,13 @@ const t13rules: Rule[] = [
       const { sflight } = t13(ctx);
       const fin = find(sflight, 'finished');
       if (!fin) return inconclusive('The server flight has no Finished.');
-      for (const need of ['certificate', 'certificate_verify']) if (!find(sflight, need)) return violation(`The server Finished comes without ${need}.`, { message: fin.m.index, expected: need, actual: 'finished' });
+      for (const need of ['certificate', 'certificate_verify'])
+        if (!find(sflight, need))
+          return violation(`The server Finished comes without ${need}.`, {
+            message: fin.m.index,
+            expected: need,
+            actual: 'finished',
+          });
       return pass('The server authenticated with Certificate and CertificateVerify.', { message: fin.m.index });
     },
   }),
@@ -735,7 +1160,9 @@ const t13rules: Rule[] = [
       if (f.psk === undefined) return inconclusive('ServerHello not decoded: PSK use unknown.');
       if (!f.psk) return notApplicable('Certificate-authenticated handshake.');
       const bad = t13(ctx).sflight.find((s) => s.sym === 'certificate' || s.sym === 'certificate_verify');
-      return bad ? violation(`${bad.sym} in a PSK handshake.`, { message: bad.m.index, expected: 'none', actual: bad.sym }) : pass('No server certificate with PSK.');
+      return bad
+        ? violation(`${bad.sym} in a PSK handshake.`, { message: bad.m.index, expected: 'none', actual: bad.sym })
+        : pass('No server certificate with PSK.');
     },
   }),
   r13({
@@ -749,8 +1176,22 @@ const t13rules: Rule[] = [
         for (const cv of steps.filter((s) => s.sym === 'certificate_verify')) {
           const p = before(steps, cv);
           const n = after(steps, cv);
-          if (p?.sym !== 'certificate') out.push(violation(`${cv.dir} CertificateVerify follows ${name(p)}.`, { message: cv.m.index, expected: 'certificate before it', actual: name(p) }));
-          else if (n && n.sym !== 'finished') out.push(violation(`${cv.dir} CertificateVerify is followed by ${n.sym}.`, { message: n.m.index, expected: 'finished', actual: n.sym }));
+          if (p?.sym !== 'certificate')
+            out.push(
+              violation(`${cv.dir} CertificateVerify follows ${name(p)}.`, {
+                message: cv.m.index,
+                expected: 'certificate before it',
+                actual: name(p),
+              }),
+            );
+          else if (n && n.sym !== 'finished')
+            out.push(
+              violation(`${cv.dir} CertificateVerify is followed by ${n.sym}.`, {
+                message: n.m.index,
+                expected: 'finished',
+                actual: n.sym,
+              }),
+            );
           else out.push(pass(`${cv.dir} CertificateVerify is between Certificate and Finished.`, { message: cv.m.index }));
         }
       }
@@ -767,8 +1208,18 @@ const t13rules: Rule[] = [
       const cr = find(sflight, 'certificate_request');
       const cert = find(cflight, 'certificate');
       if (!find(cflight, 'finished')) return inconclusive('The client flight has no Finished.');
-      if (cr && !cert) return violation('CertificateRequest was not answered with a client Certificate.', { message: cflight[0]!.m.index, expected: 'C->S certificate', actual: cflight[0]!.sym });
-      if (!cr && cert) return violation('Client Certificate without CertificateRequest.', { message: cert.m.index, expected: 'no certificate', actual: 'certificate' });
+      if (cr && !cert)
+        return violation('CertificateRequest was not answered with a client Certificate.', {
+          message: cflight[0]!.m.index,
+          expected: 'C->S certificate',
+          actual: cflight[0]!.sym,
+        });
+      if (!cr && cert)
+        return violation('Client Certificate without CertificateRequest.', {
+          message: cert.m.index,
+          expected: 'no certificate',
+          actual: 'certificate',
+        });
       return pass(cr ? 'CertificateRequest answered with Certificate.' : 'No CertificateRequest, no client Certificate.');
     },
   }),
@@ -780,11 +1231,28 @@ const t13rules: Rule[] = [
       const { cflight } = t13(ctx);
       const cert = find(cflight, 'certificate');
       const cv = find(cflight, 'certificate_verify');
-      if (!cert) return cv ? violation('CertificateVerify without a client Certificate.', { message: cv.m.index, expected: 'none', actual: 'certificate_verify' }) : notApplicable('No client Certificate.');
+      if (!cert)
+        return cv
+          ? violation('CertificateVerify without a client Certificate.', {
+              message: cv.m.index,
+              expected: 'none',
+              actual: 'certificate_verify',
+            })
+          : notApplicable('No client Certificate.');
       const ne = certificateNonEmpty(cert.m);
       if (ne === undefined) return inconclusive('The client Certificate is not decoded.', { message: cert.m.index });
-      if (ne && !cv) return violation('Non-empty client Certificate without CertificateVerify.', { message: cert.m.index, expected: 'certificate_verify', actual: 'none' });
-      if (!ne && cv) return violation('CertificateVerify after an empty client Certificate.', { message: cv.m.index, expected: 'none', actual: 'certificate_verify' });
+      if (ne && !cv)
+        return violation('Non-empty client Certificate without CertificateVerify.', {
+          message: cert.m.index,
+          expected: 'certificate_verify',
+          actual: 'none',
+        });
+      if (!ne && cv)
+        return violation('CertificateVerify after an empty client Certificate.', {
+          message: cv.m.index,
+          expected: 'none',
+          actual: 'certificate_verify',
+        });
       return pass('Client CertificateVerify matches its Certificate.', { message: cert.m.index });
     },
   }),
@@ -795,19 +1263,40 @@ const t13rules: Rule[] = [
     check(ctx) {
       const { S, cflight } = t13(ctx);
       const bad = find(S, 'end_of_early_data');
-      if (bad) return violation('The server sent EndOfEarlyData.', { message: bad.m.index, expected: 'none from the server', actual: 'end_of_early_data' });
+      if (bad)
+        return violation('The server sent EndOfEarlyData.', {
+          message: bad.m.index,
+          expected: 'none from the server',
+          actual: 'end_of_early_data',
+        });
       const f = factsOf(ctx);
       const e = find(cflight, 'end_of_early_data');
       if (f.earlyAccepted === undefined) return inconclusive('EncryptedExtensions not decoded: early data acceptance unknown.');
-      if (f.earlyAccepted && !e) return cflight.length ? violation('Early data was accepted but no EndOfEarlyData was sent.', { message: cflight[0]!.m.index, expected: 'end_of_early_data', actual: cflight[0]!.sym }) : inconclusive('No client flight.');
-      if (!f.earlyAccepted && e) return violation('EndOfEarlyData without accepted early data.', { message: e.m.index, expected: 'none', actual: 'end_of_early_data' });
-      if (e && cflight[0] !== e) return violation('EndOfEarlyData is not the first message of the client flight.', { message: e.m.index });
-      return f.earlyAccepted ? pass('EndOfEarlyData sent for accepted early data.', { message: e!.m.index }) : notApplicable('No early data accepted; no EndOfEarlyData.');
+      if (f.earlyAccepted && !e)
+        return cflight.length
+          ? violation('Early data was accepted but no EndOfEarlyData was sent.', {
+              message: cflight[0]!.m.index,
+              expected: 'end_of_early_data',
+              actual: cflight[0]!.sym,
+            })
+          : inconclusive('No client flight.');
+      if (!f.earlyAccepted && e)
+        return violation('EndOfEarlyData without accepted early data.', {
+          message: e.m.index,
+          expected: 'none',
+          actual: 'end_of_early_data',
+        });
+      if (e && cflight[0] !== e)
+        return violation('EndOfEarlyData is not the first message of the client flight.', { message: e.m.index });
+      return f.earlyAccepted
+        ? pass('EndOfEarlyData sent for accepted early data.', { message: e!.m.index })
+        : notApplicable('No early data accepted; no EndOfEarlyData.');
     },
   }),
   r13({
     id: 't13.order.server-flight',
-    title: 'The server flight is ServerHello, EncryptedExtensions, [CertificateRequest], [Certificate, CertificateVerify], Finished.',
+    title:
+      'The server flight is ServerHello, EncryptedExtensions, [CertificateRequest], [Certificate, CertificateVerify], Finished.',
     rfc: 'RFC 8446 §2, §4',
     role: 'server',
     check(ctx) {
@@ -816,7 +1305,14 @@ const t13rules: Rule[] = [
       const f = factsOf(ctx);
       return seqCheck(
         sflight,
-        [{ sym: 'server_hello' }, { sym: 'encrypted_extensions' }, { sym: 'certificate_request', opt: true }, { sym: 'certificate', opt: f.psk !== false }, { sym: 'certificate_verify', opt: f.psk !== false }, { sym: 'finished' }],
+        [
+          { sym: 'server_hello' },
+          { sym: 'encrypted_extensions' },
+          { sym: 'certificate_request', opt: true },
+          { sym: 'certificate', opt: f.psk !== false },
+          { sym: 'certificate_verify', opt: f.psk !== false },
+          { sym: 'finished' },
+        ],
         'The server flight',
       );
     },
@@ -829,7 +1325,16 @@ const t13rules: Rule[] = [
     check(ctx) {
       const { cflight } = t13(ctx);
       if (!cflight.length) return notApplicable('No client second flight.');
-      return seqCheck(cflight, [{ sym: 'end_of_early_data', opt: true }, { sym: 'certificate', opt: true }, { sym: 'certificate_verify', opt: true }, { sym: 'finished' }], 'The client flight');
+      return seqCheck(
+        cflight,
+        [
+          { sym: 'end_of_early_data', opt: true },
+          { sym: 'certificate', opt: true },
+          { sym: 'certificate_verify', opt: true },
+          { sym: 'finished' },
+        ],
+        'The client flight',
+      );
     },
   }),
   r13({
@@ -841,7 +1346,13 @@ const t13rules: Rule[] = [
       const sh = ctx.steps.find((s) => s.sym === 'server_hello');
       if (!sh) return notApplicable('No ServerHello.');
       const ch = ctx.steps.find((s) => s.sym === 'client_hello' && s.m.index > sh.m.index);
-      return ch ? violation('A ClientHello after the TLS 1.3 ServerHello.', { message: ch.m.index, expected: 'no client_hello', actual: 'client_hello' }) : pass('No ClientHello after ServerHello.');
+      return ch
+        ? violation('A ClientHello after the TLS 1.3 ServerHello.', {
+            message: ch.m.index,
+            expected: 'no client_hello',
+            actual: 'client_hello',
+          })
+        : pass('No ClientHello after ServerHello.');
     },
   }),
   r13({
@@ -854,39 +1365,79 @@ const t13rules: Rule[] = [
       const cfin = find(t13(ctx).cflight, 'finished');
       const crInHs = !!find(sflight, 'certificate_request');
       const bad = find(C, 'new_session_ticket');
-      if (bad) return violation('The client sent NewSessionTicket.', { message: bad.m.index, expected: 'server only', actual: 'C->S new_session_ticket' });
+      if (bad)
+        return violation('The client sent NewSessionTicket.', {
+          message: bad.m.index,
+          expected: 'server only',
+          actual: 'C->S new_session_ticket',
+        });
       for (const n of S.filter((s) => s.sym === 'new_session_ticket')) {
         // RFC 8446 §4.6.1 note: without client authentication a ticket may follow the server Finished directly.
         const limit = crInHs ? cfin : sfin;
-        if (!limit || all.indexOf(n) < all.indexOf(limit)) return violation(`NewSessionTicket before the ${crInHs ? 'client' : 'server'} Finished.`, { message: n.m.index, expected: `after ${crInHs ? 'C->S' : 'S->C'} finished`, actual: 'before' });
+        if (!limit || all.indexOf(n) < all.indexOf(limit))
+          return violation(`NewSessionTicket before the ${crInHs ? 'client' : 'server'} Finished.`, {
+            message: n.m.index,
+            expected: `after ${crInHs ? 'C->S' : 'S->C'} finished`,
+            actual: 'before',
+          });
       }
       for (const k of all.filter((s) => s.sym === 'key_update')) {
         const own = k.dir === 'S->C' ? sfin : cfin;
-        if (!own || all.indexOf(k) < all.indexOf(own)) return violation(`${k.dir} KeyUpdate before its own Finished.`, { message: k.m.index, expected: 'after finished', actual: 'before' });
+        if (!own || all.indexOf(k) < all.indexOf(own))
+          return violation(`${k.dir} KeyUpdate before its own Finished.`, {
+            message: k.m.index,
+            expected: 'after finished',
+            actual: 'before',
+          });
       }
       const phCr = S.filter((s) => s.sym === 'certificate_request' && sfin && all.indexOf(s) > all.indexOf(sfin));
-      if (phCr.length && !factsOf(ctx).postHandshakeAuth) return violation('Post-handshake CertificateRequest although the client did not offer post_handshake_auth.', { message: phCr[0]!.m.index, expected: 'post_handshake_auth in ClientHello', actual: 'absent' });
-      const any = all.some((s) => sfin && all.indexOf(s) > all.indexOf(sfin) && ['new_session_ticket', 'key_update', 'certificate_request'].includes(s.sym));
+      if (phCr.length && !factsOf(ctx).postHandshakeAuth)
+        return violation('Post-handshake CertificateRequest although the client did not offer post_handshake_auth.', {
+          message: phCr[0]!.m.index,
+          expected: 'post_handshake_auth in ClientHello',
+          actual: 'absent',
+        });
+      const any = all.some(
+        (s) =>
+          sfin &&
+          all.indexOf(s) > all.indexOf(sfin) &&
+          ['new_session_ticket', 'key_update', 'certificate_request'].includes(s.sym),
+      );
       return any ? pass('Post-handshake messages are in place.') : notApplicable('No post-handshake messages.');
     },
   }),
   r13({
     id: 't13.order.early-data-window',
-    title: '0-RTT data appears only after a ClientHello offering early_data, before EndOfEarlyData, never after HelloRetryRequest.',
+    title:
+      '0-RTT data appears only after a ClientHello offering early_data, before EndOfEarlyData, never after HelloRetryRequest.',
     rfc: 'RFC 8446 §4.2.10',
     role: 'client',
     check(ctx) {
       const cfin = t13(ctx).cflight.find((s) => s.sym === 'finished');
-      const early = ctx.t.messages.filter((m) => m.dir === 'C->S' && m.kind === 'application_data' && (!cfin || m.index < cfin.m.index));
+      const early = ctx.t.messages.filter(
+        (m) => m.dir === 'C->S' && m.kind === 'application_data' && (!cfin || m.index < cfin.m.index),
+      );
       if (!early.length) return notApplicable('No 0-RTT data.');
       const f = factsOf(ctx);
       const e = early[0]!;
-      if (ctx.hrr) return violation('0-RTT data in a connection with HelloRetryRequest.', { message: e.index, expected: 'no early data', actual: 'application_data' });
-      if (ctx.ch && !hasExt(exts(ctx.ch), ExtensionType.early_data)) return violation('0-RTT data without early_data in ClientHello.', { message: e.index, expected: 'early_data offered', actual: 'not offered' });
+      if (ctx.hrr)
+        return violation('0-RTT data in a connection with HelloRetryRequest.', {
+          message: e.index,
+          expected: 'no early data',
+          actual: 'application_data',
+        });
+      if (ctx.ch && !hasExt(exts(ctx.ch), ExtensionType.early_data))
+        return violation('0-RTT data without early_data in ClientHello.', {
+          message: e.index,
+          expected: 'early_data offered',
+          actual: 'not offered',
+        });
       const eoed = ctx.steps.find((s) => s.sym === 'end_of_early_data');
       const late = eoed ? early.find((m) => m.index > eoed.m.index) : undefined;
       if (late) return violation('0-RTT data after EndOfEarlyData.', { message: late.index });
-      return f.earlyOffered === undefined ? inconclusive('ClientHello not decoded.') : pass('0-RTT data within its window.', { message: e.index });
+      return f.earlyOffered === undefined
+        ? inconclusive('ClientHello not decoded.')
+        : pass('0-RTT data within its window.', { message: e.index });
     },
   }),
 ];

@@ -13,7 +13,11 @@ import { type Outcome, type Rule, inconclusive, notApplicable, pass, violation }
 function needKeys(ctx: Context): Outcome | undefined {
   if (ctx.evidence.keys) return undefined;
   const first = ctx.unreadable[0];
-  const o = inconclusive(ctx.unreadable.length ? `The TLS 1.3 messages after ServerHello are encrypted and no key log was given (${ctx.unreadable.length} protected record(s) unreadable).` : `Part of the transcript is missing: ${ctx.t.gaps[0]?.reason ?? 'unknown gap'}.`);
+  const o = inconclusive(
+    ctx.unreadable.length
+      ? `The TLS 1.3 messages after ServerHello are encrypted and no key log was given (${ctx.unreadable.length} protected record(s) unreadable).`
+      : `Part of the transcript is missing: ${ctx.t.gaps[0]?.reason ?? 'unknown gap'}.`,
+  );
   if (first) o.message = first.index;
   return o;
 }
@@ -27,7 +31,8 @@ const serverFinished = (ctx: Context): Step | undefined => ctx.steps.find((s) =>
 export const readableRules: Rule[] = [
   rule13({
     id: 't13.neg.cert-request-context',
-    title: 'Handshake CertificateRequest and server Certificate have empty contexts; the client Certificate echoes the request context; post-handshake contexts differ.',
+    title:
+      'Handshake CertificateRequest and server Certificate have empty contexts; the client Certificate echoes the request context; post-handshake contexts differ.',
     rfc: 'RFC 8446 §4.3.2, §4.4.2',
     role: 'both',
     strength: 'MUST',
@@ -43,14 +48,40 @@ export const readableRules: Rule[] = [
         const inHs = !sfin || s.m.index < sfin.m.index;
         if (b?.type === 'certificate_request' && b.form === 'tls13') {
           lastCr = b.context;
-          if (inHs && b.context.length) out.push(violation('The handshake CertificateRequest has a non-empty context.', { message: s.m.index, expected: 'empty', actual: toHex(b.context) }));
-          else if (!inHs && (b.context.length === 0 || seen.includes(toHex(b.context)))) out.push(violation('A post-handshake CertificateRequest context is empty or reused.', { message: s.m.index }));
+          if (inHs && b.context.length)
+            out.push(
+              violation('The handshake CertificateRequest has a non-empty context.', {
+                message: s.m.index,
+                expected: 'empty',
+                actual: toHex(b.context),
+              }),
+            );
+          else if (!inHs && (b.context.length === 0 || seen.includes(toHex(b.context))))
+            out.push(violation('A post-handshake CertificateRequest context is empty or reused.', { message: s.m.index }));
           else out.push(pass('CertificateRequest context is valid.', { message: s.m.index }));
           if (!inHs) seen.push(toHex(b.context));
         }
         if (b?.type === 'certificate' && b.form === 'tls13') {
-          if (s.dir === 'S->C') out.push(b.context.length ? violation('The server Certificate has a non-empty context.', { message: s.m.index, expected: 'empty', actual: toHex(b.context) }) : pass('Server Certificate context is empty.', { message: s.m.index }));
-          else if (lastCr) out.push(bytesEqual(b.context, lastCr) ? pass('The client Certificate echoes the request context.', { message: s.m.index }) : violation('The client Certificate context differs from the CertificateRequest context.', { message: s.m.index, expected: toHex(lastCr) || '(empty)', actual: toHex(b.context) || '(empty)' }));
+          if (s.dir === 'S->C')
+            out.push(
+              b.context.length
+                ? violation('The server Certificate has a non-empty context.', {
+                    message: s.m.index,
+                    expected: 'empty',
+                    actual: toHex(b.context),
+                  })
+                : pass('Server Certificate context is empty.', { message: s.m.index }),
+            );
+          else if (lastCr)
+            out.push(
+              bytesEqual(b.context, lastCr)
+                ? pass('The client Certificate echoes the request context.', { message: s.m.index })
+                : violation('The client Certificate context differs from the CertificateRequest context.', {
+                    message: s.m.index,
+                    expected: toHex(lastCr) || '(empty)',
+                    actual: toHex(b.context) || '(empty)',
+                  }),
+            );
         }
       }
       return out.length ? out : notApplicable('No decoded Certificate or CertificateRequest.');
@@ -69,7 +100,15 @@ export const readableRules: Rule[] = [
       for (const s of ctx.steps) {
         const b = bodyOf(s.m);
         if (b?.type !== 'certificate_request' || b.form !== 'tls13') continue;
-        out.push(b.extensions.some((e: Extension) => e.type === X.signature_algorithms) ? pass('CertificateRequest has signature_algorithms.', { message: s.m.index }) : violation('CertificateRequest without signature_algorithms.', { message: s.m.index, expected: 'signature_algorithms', actual: 'absent' }));
+        out.push(
+          b.extensions.some((e: Extension) => e.type === X.signature_algorithms)
+            ? pass('CertificateRequest has signature_algorithms.', { message: s.m.index })
+            : violation('CertificateRequest without signature_algorithms.', {
+                message: s.m.index,
+                expected: 'signature_algorithms',
+                actual: 'absent',
+              }),
+        );
       }
       return out.length ? out : notApplicable('No CertificateRequest.');
     },
@@ -89,7 +128,12 @@ export const readableRules: Rule[] = [
         const b = bodyOf(s.m);
         if (b?.type !== 'new_session_ticket' || b.form !== 'tls13') continue;
         n++;
-        if (b.lifetime > 604800) return violation(`ticket_lifetime ${b.lifetime} s exceeds seven days.`, { message: s.m.index, expected: '<= 604800', actual: `${b.lifetime}` });
+        if (b.lifetime > 604800)
+          return violation(`ticket_lifetime ${b.lifetime} s exceeds seven days.`, {
+            message: s.m.index,
+            expected: '<= 604800',
+            actual: `${b.lifetime}`,
+          });
         const k = toHex(b.nonce);
         if (nonces.includes(k)) return violation('Two tickets share a ticket_nonce.', { message: s.m.index, actual: k });
         nonces.push(k);
@@ -111,11 +155,23 @@ export const readableRules: Rule[] = [
       for (const s of kus) {
         const b = bodyOf(s.m);
         if (b?.type !== 'key_update') return inconclusive('KeyUpdate is not decoded.', { message: s.m.index });
-        if (b.requestUpdate > 1) return violation(`request_update is ${b.requestUpdate}.`, { message: s.m.index, expected: '0 or 1', actual: `${b.requestUpdate}` });
+        if (b.requestUpdate > 1)
+          return violation(`request_update is ${b.requestUpdate}.`, {
+            message: s.m.index,
+            expected: '0 or 1',
+            actual: `${b.requestUpdate}`,
+          });
         if (b.requestUpdate === 1) {
           const peer = s.dir === 'C->S' ? 'S->C' : 'C->S';
-          const next = ctx.t.messages.find((m) => m.dir === peer && m.index > s.m.index && (m.kind === 'application_data' || m.type === 'key_update'));
-          if (next?.kind === 'application_data') return violation('Application data before answering update_requested with a KeyUpdate.', { message: next.index, expected: `${peer} key_update`, actual: 'application_data' });
+          const next = ctx.t.messages.find(
+            (m) => m.dir === peer && m.index > s.m.index && (m.kind === 'application_data' || m.type === 'key_update'),
+          );
+          if (next?.kind === 'application_data')
+            return violation('Application data before answering update_requested with a KeyUpdate.', {
+              message: next.index,
+              expected: `${peer} key_update`,
+              actual: 'application_data',
+            });
         }
       }
       return pass('KeyUpdate values are valid.');
@@ -132,8 +188,13 @@ export const readableRules: Rule[] = [
       const alerts = ctx.t.messages.filter((m) => m.alert);
       if (!alerts.length) return notApplicable('No readable alert.');
       const bad = alerts.find((m) => m.alert!.description !== 0 && m.alert!.description !== 90 && m.alert!.level !== 2);
-      return bad ? violation(`Error alert ${bad.alert!.description} sent with level ${bad.alert!.level}.`, { message: bad.index, expected: 'fatal (2)', actual: `${bad.alert!.level}` }) : pass(`${alerts.length} alert(s) with valid levels.`);
+      return bad
+        ? violation(`Error alert ${bad.alert!.description} sent with level ${bad.alert!.level}.`, {
+            message: bad.index,
+            expected: 'fatal (2)',
+            actual: `${bad.alert!.level}`,
+          })
+        : pass(`${alerts.length} alert(s) with valid levels.`);
     },
   }),
 ];
-

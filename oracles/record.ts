@@ -40,11 +40,19 @@ const rules: Rule[] = [
     versions: ['1.2', '1.3'],
     alert: 'unexpected_message',
     check(ctx) {
-      const bad = ctx.t.records.find((r) => r.contentType < 20 || r.contentType > 23) ?? ctx.t.records.find((r) => r.plaintext && (r.plaintext.contentType < 20 || r.plaintext.contentType > 23));
-      if (bad) return violation(`Record ${bad.index} has content type ${bad.plaintext?.contentType ?? bad.contentType}.`, { expected: '20..23', actual: `${bad.plaintext?.contentType ?? bad.contentType}` });
+      const bad =
+        ctx.t.records.find((r) => r.contentType < 20 || r.contentType > 23) ??
+        ctx.t.records.find((r) => r.plaintext && (r.plaintext.contentType < 20 || r.plaintext.contentType > 23));
+      if (bad)
+        return violation(`Record ${bad.index} has content type ${bad.plaintext?.contentType ?? bad.contentType}.`, {
+          expected: '20..23',
+          actual: `${bad.plaintext?.contentType ?? bad.contentType}`,
+        });
       const m = ctx.t.messages.find((x) => x.type.startsWith('content_type_'));
       if (m) return violation(`Message ${m.index} has an unknown content type.`, { message: m.index, actual: m.type });
-      return ctx.hasRecords ? pass(`All ${ctx.t.records.length} records have known content types.`) : pass('All messages have known content types (hand-written, no records).');
+      return ctx.hasRecords
+        ? pass(`All ${ctx.t.records.length} records have known content types.`)
+        : pass('All messages have known content types (hand-written, no records).');
     },
   }),
   rule({
@@ -58,7 +66,11 @@ const rules: Rule[] = [
       if (n) return n;
       for (const r of ctx.t.records) {
         const i = inner(r);
-        if (i && i.fragment.length > MAX_PLAINTEXT) return violation(`Record ${r.index} carries ${i.fragment.length} plaintext bytes.`, { expected: `<= ${MAX_PLAINTEXT}`, actual: `${i.fragment.length}` });
+        if (i && i.fragment.length > MAX_PLAINTEXT)
+          return violation(`Record ${r.index} carries ${i.fragment.length} plaintext bytes.`, {
+            expected: `<= ${MAX_PLAINTEXT}`,
+            actual: `${i.fragment.length}`,
+          });
       }
       return pass('No plaintext fragment exceeds 2^14 bytes.');
     },
@@ -76,7 +88,12 @@ const rules: Rule[] = [
       const enc = ctx.t.records.filter((r) => r.encrypted);
       if (!enc.length) return notApplicable('No protected record.');
       const bad = enc.find((r) => r.raw.length - 5 > max);
-      return bad ? violation(`Protected record ${bad.index} has ${bad.raw.length - 5} bytes.`, { expected: `<= ${max}`, actual: `${bad.raw.length - 5}` }) : pass(`${enc.length} protected record(s) within the limit.`);
+      return bad
+        ? violation(`Protected record ${bad.index} has ${bad.raw.length - 5} bytes.`, {
+            expected: `<= ${max}`,
+            actual: `${bad.raw.length - 5}`,
+          })
+        : pass(`${enc.length} protected record(s) within the limit.`);
     },
   }),
   rule({
@@ -88,13 +105,23 @@ const rules: Rule[] = [
     check(ctx) {
       const n = needRecords(ctx);
       if (n) return n;
-      const types: number[] = [ContentType.handshake, ContentType.alert, ...(ctx.version === '1.2' ? [ContentType.change_cipher_spec] : [])];
+      const types: number[] = [
+        ContentType.handshake,
+        ContentType.alert,
+        ...(ctx.version === '1.2' ? [ContentType.change_cipher_spec] : []),
+      ];
       for (const r of ctx.t.records) {
         const i = inner(r);
-        if (i && types.includes(i.type) && i.fragment.length === 0) return violation(`Record ${r.index} is an empty fragment of type ${i.type}.`, { expected: 'non-empty', actual: 'empty' });
+        if (i && types.includes(i.type) && i.fragment.length === 0)
+          return violation(`Record ${r.index} is an empty fragment of type ${i.type}.`, {
+            expected: 'non-empty',
+            actual: 'empty',
+          });
       }
       const unread = ctx.t.records.filter((r) => !inner(r)).length;
-      return unread ? [pass('Readable records are not empty.'), inconclusive(`${unread} protected record(s) could not be read (no key log).`)] : pass('No empty fragments.');
+      return unread
+        ? [pass('Readable records are not empty.'), inconclusive(`${unread} protected record(s) could not be read (no key log).`)]
+        : pass('No empty fragments.');
     },
   }),
   rule({
@@ -112,10 +139,17 @@ const rules: Rule[] = [
         if (m.kind !== 'handshake' || rs.length < 2) continue;
         const lo = Math.min(...rs);
         const hi = Math.max(...rs);
-        const between = ctx.t.records.find((r) => r.dir === m.dir && r.index > lo && r.index < hi && inner(r)?.type !== ContentType.handshake);
-        if (between) return violation(`Record ${between.index} of another type sits inside the fragments of ${m.type}.`, { message: m.index });
+        const between = ctx.t.records.find(
+          (r) => r.dir === m.dir && r.index > lo && r.index < hi && inner(r)?.type !== ContentType.handshake,
+        );
+        if (between)
+          return violation(`Record ${between.index} of another type sits inside the fragments of ${m.type}.`, {
+            message: m.index,
+          });
       }
-      return ctx.evidence.keys ? pass('Handshake fragments are not interleaved.') : inconclusive('Protected records could not be read (no key log); only plaintext fragments were checked.');
+      return ctx.evidence.keys
+        ? pass('Handshake fragments are not interleaved.')
+        : inconclusive('Protected records could not be read (no key log); only plaintext fragments were checked.');
     },
   }),
   rule({
@@ -136,9 +170,18 @@ const rules: Rule[] = [
         if (last === undefined) continue;
         checked++;
         const next = hs.find((x) => x.dir === m.dir && x.index > m.index && x.records?.includes(last));
-        if (next) return violation(`${next.type} shares record ${last} with the preceding ${m.type}, which must end its record.`, { message: next.index, expected: 'a new record', actual: `record ${last}` });
+        if (next)
+          return violation(`${next.type} shares record ${last} with the preceding ${m.type}, which must end its record.`, {
+            message: next.index,
+            expected: 'a new record',
+            actual: `record ${last}`,
+          });
       }
-      return checked ? pass(`${checked} key-change message(s) end at record boundaries${ctx.evidence.keys ? '' : ' (protected ones not read)'}.`) : inconclusive('No key-change message with records.');
+      return checked
+        ? pass(
+            `${checked} key-change message(s) end at record boundaries${ctx.evidence.keys ? '' : ' (protected ones not read)'}.`,
+          )
+        : inconclusive('No key-change message with records.');
     },
   }),
   rule({
@@ -151,7 +194,13 @@ const rules: Rule[] = [
       const alerts = ctx.t.messages.filter((m) => m.kind === 'alert' && m.raw);
       if (!alerts.length) return notApplicable('No readable alert.');
       const bad = alerts.find((m) => m.raw!.length !== 2);
-      return bad ? violation(`Alert message ${bad.index} has ${bad.raw!.length} bytes.`, { message: bad.index, expected: '2', actual: `${bad.raw!.length}` }) : pass(`${alerts.length} alert(s) well formed.`);
+      return bad
+        ? violation(`Alert message ${bad.index} has ${bad.raw!.length} bytes.`, {
+            message: bad.index,
+            expected: '2',
+            actual: `${bad.raw!.length}`,
+          })
+        : pass(`${alerts.length} alert(s) well formed.`);
     },
   }),
   rule({
@@ -166,8 +215,13 @@ const rules: Rule[] = [
       for (const r of ctx.t.records) {
         if (ctx.version === '1.3') {
           const ok = r.version === 0x0303 || (r.version === 0x0301 && firstCh.includes(r.index));
-          if (!ok) return violation(`Record ${r.index} has version ${hex4(r.version)}.`, { expected: '0x0303', actual: hex4(r.version) });
-        } else if (r.version >> 8 !== 3) return violation(`Record ${r.index} has version ${hex4(r.version)}.`, { expected: '0x03xx', actual: hex4(r.version) });
+          if (!ok)
+            return violation(`Record ${r.index} has version ${hex4(r.version)}.`, {
+              expected: '0x0303',
+              actual: hex4(r.version),
+            });
+        } else if (r.version >> 8 !== 3)
+          return violation(`Record ${r.index} has version ${hex4(r.version)}.`, { expected: '0x03xx', actual: hex4(r.version) });
       }
       return pass('Record versions are valid.');
     },
@@ -183,7 +237,12 @@ const rules: Rule[] = [
       const enc = ctx.t.records.filter((r) => r.encrypted);
       if (!enc.length) return notApplicable('No protected record.');
       const bad = enc.find((r) => r.contentType !== ContentType.application_data || r.version !== 0x0303);
-      return bad ? violation(`Protected record ${bad.index} has outer type ${bad.contentType}, version ${hex4(bad.version)}.`, { expected: 'type 23, version 0x0303', actual: `type ${bad.contentType}, ${hex4(bad.version)}` }) : pass(`${enc.length} protected record(s) have the right outer header.`);
+      return bad
+        ? violation(`Protected record ${bad.index} has outer type ${bad.contentType}, version ${hex4(bad.version)}.`, {
+            expected: 'type 23, version 0x0303',
+            actual: `type ${bad.contentType}, ${hex4(bad.version)}`,
+          })
+        : pass(`${enc.length} protected record(s) have the right outer header.`);
     },
   }),
   rule({
@@ -197,12 +256,18 @@ const rules: Rule[] = [
       const withBytes = ccs.filter((m) => m.raw);
       if (!withBytes.length) return inconclusive('The ChangeCipherSpec messages have no bytes (hand-written transcript).');
       const bad = withBytes.find((m) => m.raw!.length !== 1 || m.raw![0] !== 1);
-      return bad ? violation(`ChangeCipherSpec ${bad.index} is not the single byte 01.`, { message: bad.index, expected: '01', actual: Buffer.from(bad.raw!).toString('hex') || '(empty)' }) : pass('ChangeCipherSpec bodies are 01.');
+      return bad
+        ? violation(`ChangeCipherSpec ${bad.index} is not the single byte 01.`, {
+            message: bad.index,
+            expected: '01',
+            actual: Buffer.from(bad.raw!).toString('hex') || '(empty)',
+          })
+        : pass('ChangeCipherSpec bodies are 01.');
     },
   }),
   rule({
     id: 'rec.t13.ccs-compat',
-    title: 'A TLS 1.3 CCS is an unprotected 01, sent after the first ClientHello and before the sender\'s Finished.',
+    title: "A TLS 1.3 CCS is an unprotected 01, sent after the first ClientHello and before the sender's Finished.",
     rfc: 'RFC 8446 §5',
     versions: ['1.3'],
     alert: 'unexpected_message',
@@ -212,13 +277,44 @@ const rules: Rule[] = [
       const ch = ctx.steps.find((s) => s.sym === 'client_hello');
       const out: Outcome[] = [];
       for (const m of ccs) {
-        if (m.raw && (m.raw.length !== 1 || m.raw[0] !== 1)) { out.push(violation(`CCS ${m.index} is not the single byte 01.`, { message: m.index, expected: '01', actual: Buffer.from(m.raw).toString('hex') })); continue; }
-        if (m.encrypted && m.records?.length) { out.push(violation(`CCS ${m.index} was protected.`, { message: m.index })); continue; }
-        if (!ch || m.index < ch.m.index) { out.push(violation(`CCS ${m.index} precedes the first ClientHello.`, { message: m.index })); continue; }
+        if (m.raw && (m.raw.length !== 1 || m.raw[0] !== 1)) {
+          out.push(
+            violation(`CCS ${m.index} is not the single byte 01.`, {
+              message: m.index,
+              expected: '01',
+              actual: Buffer.from(m.raw).toString('hex'),
+            }),
+          );
+          continue;
+        }
+        if (m.encrypted && m.records?.length) {
+          out.push(violation(`CCS ${m.index} was protected.`, { message: m.index }));
+          continue;
+        }
+        if (!ch || m.index < ch.m.index) {
+          out.push(violation(`CCS ${m.index} precedes the first ClientHello.`, { message: m.index }));
+          continue;
+        }
         const fin = ctx.steps.find((s) => s.dir === m.dir && s.sym === 'finished');
-        const unread = ctx.t.messages.find((x) => x.dir === m.dir && x.index < m.index && (x.type === 'encrypted_record' || x.type === 'encrypted_handshake_message'));
-        if (fin && fin.m.index < m.index) out.push(violation(`CCS ${m.index} comes after the ${m.dir} Finished.`, { message: m.index, expected: 'before finished', actual: 'after' }));
-        else if (!fin && unread) out.push(inconclusive(`CCS ${m.index} follows protected records that could not be read, so its place relative to Finished is unknown.`, { message: m.index }));
+        const unread = ctx.t.messages.find(
+          (x) =>
+            x.dir === m.dir && x.index < m.index && (x.type === 'encrypted_record' || x.type === 'encrypted_handshake_message'),
+        );
+        if (fin && fin.m.index < m.index)
+          out.push(
+            violation(`CCS ${m.index} comes after the ${m.dir} Finished.`, {
+              message: m.index,
+              expected: 'before finished',
+              actual: 'after',
+            }),
+          );
+        else if (!fin && unread)
+          out.push(
+            inconclusive(
+              `CCS ${m.index} follows protected records that could not be read, so its place relative to Finished is unknown.`,
+              { message: m.index },
+            ),
+          );
         else out.push(pass(`CCS ${m.index} is a valid compatibility CCS.`, { message: m.index }));
       }
       return out;
@@ -235,7 +331,13 @@ const rules: Rule[] = [
       if (!app.length) return notApplicable('No application data.');
       const earlyOk = ctx.version === '1.3' && !!ctx.ch && ctx.ch.b.extensions?.some((e) => e.type === X.early_data);
       const bad = app.find((m) => !m.encrypted && !(earlyOk && m.dir === 'C->S' && (!ctx.sh || m.index < ctx.sh.m.index)));
-      return bad ? violation(`Application data ${bad.index} was sent unprotected.`, { message: bad.index, expected: 'protected', actual: 'plaintext' }) : pass('Application data is protected.');
+      return bad
+        ? violation(`Application data ${bad.index} was sent unprotected.`, {
+            message: bad.index,
+            expected: 'protected',
+            actual: 'plaintext',
+          })
+        : pass('Application data is protected.');
     },
   }),
   rule({
@@ -247,7 +349,11 @@ const rules: Rule[] = [
     check(ctx) {
       if (!ctx.sh) return inconclusive('The ServerHello is not decoded.');
       const ee = bodyOf(ctx.steps.find((s) => s.sym === 'encrypted_extensions')?.m);
-      const v = extensionBody(ctx.version === '1.3' && ee?.type === 'encrypted_extensions' ? ee.extensions : ctx.sh.b.extensions, X.max_fragment_length, 'max_fragment_length')?.value;
+      const v = extensionBody(
+        ctx.version === '1.3' && ee?.type === 'encrypted_extensions' ? ee.extensions : ctx.sh.b.extensions,
+        X.max_fragment_length,
+        'max_fragment_length',
+      )?.value;
       if (v === undefined) return notApplicable('No max_fragment_length negotiated.');
       const n = needRecords(ctx);
       if (n) return n;
@@ -255,7 +361,11 @@ const rules: Rule[] = [
       const shRec = ctx.sh.m.records?.[0] ?? 0;
       for (const r of ctx.t.records) {
         const i = inner(r);
-        if (r.index > shRec && i && i.fragment.length > limit) return violation(`Record ${r.index} carries ${i.fragment.length} bytes over the negotiated ${limit}.`, { expected: `<= ${limit}`, actual: `${i.fragment.length}` });
+        if (r.index > shRec && i && i.fragment.length > limit)
+          return violation(`Record ${r.index} carries ${i.fragment.length} bytes over the negotiated ${limit}.`, {
+            expected: `<= ${limit}`,
+            actual: `${i.fragment.length}`,
+          });
       }
       return pass(`No fragment exceeds ${limit} bytes.`);
     },
@@ -270,12 +380,23 @@ const rules: Rule[] = [
       const withBytes = ctx.t.messages.filter((m) => m.kind === 'handshake' && m.raw);
       if (!withBytes.length) return inconclusive('No handshake message has bytes.');
       for (const m of withBytes) {
-        const f = m.findings?.find((x) => x.code === 'trailing-bytes' || x.code === 'length-mismatch' || x.code === 'empty-vector' || x.code === 'bad-value');
-        if (f) return violation(`${m.type}: ${f.detail} (at ${f.path || 'top'}, offset ${f.offset}).`, { message: m.index, expected: 'exact lengths', actual: f.code });
+        const f = m.findings?.find(
+          (x) =>
+            x.code === 'trailing-bytes' || x.code === 'length-mismatch' || x.code === 'empty-vector' || x.code === 'bad-value',
+        );
+        if (f)
+          return violation(`${m.type}: ${f.detail} (at ${f.path || 'top'}, offset ${f.offset}).`, {
+            message: m.index,
+            expected: 'exact lengths',
+            actual: f.code,
+          });
         const declared = (m.raw![1]! << 16) | (m.raw![2]! << 8) | m.raw![3]!;
-        if (declared !== m.raw!.length - 4) return violation(`${m.type} declares ${declared} bytes but has ${m.raw!.length - 4}.`, { message: m.index });
+        if (declared !== m.raw!.length - 4)
+          return violation(`${m.type} declares ${declared} bytes but has ${m.raw!.length - 4}.`, { message: m.index });
       }
-      return pass(`${withBytes.length} handshake message(s) parse exactly${ctx.evidence.keys ? '' : ' (protected ones not read)'}.`);
+      return pass(
+        `${withBytes.length} handshake message(s) parse exactly${ctx.evidence.keys ? '' : ' (protected ones not read)'}.`,
+      );
     },
   }),
   rule({
@@ -285,10 +406,19 @@ const rules: Rule[] = [
     versions: ['1.2', '1.3'],
     check(ctx) {
       const fatal = ctx.t.messages.filter((m) => m.alert && m.alert.level === 2);
-      if (!fatal.length) return ctx.t.messages.some((m) => m.kind === 'alert' && !m.alert) ? inconclusive('Some alerts are encrypted and could not be read.') : notApplicable('No fatal alert.');
+      if (!fatal.length)
+        return ctx.t.messages.some((m) => m.kind === 'alert' && !m.alert)
+          ? inconclusive('Some alerts are encrypted and could not be read.')
+          : notApplicable('No fatal alert.');
       const f = fatal[0]!;
       const after = ctx.t.messages.find((m) => m.dir === f.dir && m.index > f.index);
-      return after ? violation(`${f.dir} sent ${after.type} after its fatal alert.`, { message: after.index, expected: 'nothing', actual: after.type }) : pass('Nothing sent after the fatal alert.', { message: f.index });
+      return after
+        ? violation(`${f.dir} sent ${after.type} after its fatal alert.`, {
+            message: after.index,
+            expected: 'nothing',
+            actual: after.type,
+          })
+        : pass('Nothing sent after the fatal alert.', { message: f.index });
     },
   }),
   rule({
@@ -298,10 +428,18 @@ const rules: Rule[] = [
     versions: ['1.2', '1.3'],
     check(ctx) {
       const alerts = ctx.t.messages.filter((m) => m.alert);
-      if (!alerts.length) return ctx.t.messages.some((m) => m.kind === 'alert') ? inconclusive('The alerts are encrypted and could not be read.') : notApplicable('No alert.');
+      if (!alerts.length)
+        return ctx.t.messages.some((m) => m.kind === 'alert')
+          ? inconclusive('The alerts are encrypted and could not be read.')
+          : notApplicable('No alert.');
       const reserved = ctx.version === '1.3' ? RESERVED_13 : RESERVED_12;
       const bad = alerts.find((m) => reserved.includes(m.alert!.description));
-      return bad ? violation(`Reserved alert ${bad.alert!.description} was sent.`, { message: bad.index, actual: `${bad.alert!.description}` }) : pass(`${alerts.length} alert(s), none reserved.`);
+      return bad
+        ? violation(`Reserved alert ${bad.alert!.description} was sent.`, {
+            message: bad.index,
+            actual: `${bad.alert!.description}`,
+          })
+        : pass(`${alerts.length} alert(s), none reserved.`);
     },
   }),
 ];

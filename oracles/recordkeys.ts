@@ -25,7 +25,17 @@
  *   as an inner content type other than alert/handshake/application_data.
  */
 import { createDecipheriv, createHmac } from 'node:crypto';
-import { type ProtectionParams, type RecordProtection, createRecordProtection, keyBlock, nextTrafficSecret, tls12Params, tls13KeyLength, tls13Params, trafficKeys } from '../crypto';
+import {
+  type ProtectionParams,
+  type RecordProtection,
+  createRecordProtection,
+  keyBlock,
+  nextTrafficSecret,
+  tls12Params,
+  tls13KeyLength,
+  tls13Params,
+  trafficKeys,
+} from '../crypto';
 import type { Direction, Epoch, TranscriptRecord } from '../transcript/model';
 import { bytesEqual } from '../wire/hex';
 import { ContentType, ExtensionType as X } from '../wire/registry';
@@ -81,7 +91,9 @@ function lenientCbc(params: ProtectionParams, seq: number, r: TranscriptRecord):
   const padBytes = (pt: Uint8Array, n: number): string | undefined => {
     const len = pt[pt.length - 1]!;
     const bad = [...pt.subarray(pt.length - 1 - len, pt.length - 1)].filter((x) => x !== len);
-    return bad.length ? `padding length ${len} but ${bad.length} of the ${len} padding bytes differ from it (record ${n})` : undefined;
+    return bad.length
+      ? `padding length ${len} but ${bad.length} of the ${len} padding bytes differ from it (record ${n})`
+      : undefined;
   };
   const algo = params.cipher === 'AES_128_CBC' ? 'aes-128-cbc' : 'aes-256-cbc';
   const decrypt = (iv: Uint8Array, ct: Uint8Array): Uint8Array | undefined => {
@@ -121,7 +133,13 @@ const SEQ_WINDOW = 8;
  * is tried under other sequence numbers near its position and under the
  * neighbouring key generations, so the rules can say what went wrong.
  */
-async function openAll(list: readonly TranscriptRecord[], gen: (g: number) => Promise<RecordProtection>, name: (g: number) => string, keyUpdates: boolean, tls13: boolean): Promise<Opened[]> {
+async function openAll(
+  list: readonly TranscriptRecord[],
+  gen: (g: number) => Promise<RecordProtection>,
+  name: (g: number) => string,
+  keyUpdates: boolean,
+  tls13: boolean,
+): Promise<Opened[]> {
   const out: Opened[] = [];
   let g = 0;
   let seq = 0;
@@ -144,7 +162,12 @@ async function openAll(list: readonly TranscriptRecord[], gen: (g: number) => Pr
         continue;
       }
     }
-    if (!res.ok && tls13 && (res.reason === 'no_content_type' || res.reason === 'record_overflow') && res.detail?.startsWith('inner')) {
+    if (
+      !res.ok &&
+      tls13 &&
+      (res.reason === 'no_content_type' || res.reason === 'record_overflow') &&
+      res.detail?.startsWith('inner')
+    ) {
       o.ok = true;
       o.inner = res.detail;
       out.push(o);
@@ -209,7 +232,13 @@ async function openAll(list: readonly TranscriptRecord[], gen: (g: number) => Pr
 /** TLS 1.3: every handshake and application record reopened with keys from the logged traffic secrets. */
 function opened13(ctx: Context): Promise<Got<Opened[]>> {
   return memo(ctx, 'records13', async (): Promise<Got<Opened[]>> => {
-    if (!ctx.t.records.some((r) => r.encrypted)) return { ok: false, why: ctx.t.records.length ? 'the transcript has no protected records' : 'the transcript has no records (only messages), so there is no ciphertext to open' };
+    if (!ctx.t.records.some((r) => r.encrypted))
+      return {
+        ok: false,
+        why: ctx.t.records.length
+          ? 'the transcript has no protected records'
+          : 'the transcript has no records (only messages), so there is no ciphertext to open',
+      };
     const kl = keylog(ctx);
     if (!kl.ok) return kl;
     const suite = ctx.suiteInfo;
@@ -248,10 +277,19 @@ function opened13(ctx: Context): Promise<Got<Opened[]>> {
           }
           return p;
         };
-        out.push(...(await openAll(list, gen, (g) => (g ? `${who(dir)} application traffic secret ${g}` : label), epoch === 'application', true)));
+        out.push(
+          ...(await openAll(
+            list,
+            gen,
+            (g) => (g ? `${who(dir)} application traffic secret ${g}` : label),
+            epoch === 'application',
+            true,
+          )),
+        );
       }
     }
-    if (!out.length) return { ok: false, why: missing ? `the key log has no ${missing} line` : 'no protected handshake or application records' };
+    if (!out.length)
+      return { ok: false, why: missing ? `the key log has no ${missing} line` : 'no protected handshake or application records' };
     return { ok: true, value: out };
   });
 }
@@ -259,7 +297,13 @@ function opened13(ctx: Context): Promise<Got<Opened[]>> {
 /** TLS 1.2: the records after ChangeCipherSpec reopened with the key block of the logged master secret. */
 function opened12(ctx: Context): Promise<Got<Opened[]>> {
   return memo(ctx, 'records12', async (): Promise<Got<Opened[]>> => {
-    if (!ctx.t.records.some((r) => r.encrypted)) return { ok: false, why: ctx.t.records.length ? 'the transcript has no protected records' : 'the transcript has no records (only messages), so there is no ciphertext to open' };
+    if (!ctx.t.records.some((r) => r.encrypted))
+      return {
+        ok: false,
+        why: ctx.t.records.length
+          ? 'the transcript has no protected records'
+          : 'the transcript has no records (only messages), so there is no ciphertext to open',
+      };
     const suite = ctx.suiteInfo;
     if (!suite || !ctx.ch || !ctx.sh) return { ok: false, why: 'the cipher suite or hello randoms are unknown' };
     const kl = keylog(ctx);
@@ -278,7 +322,8 @@ function opened12(ctx: Context): Promise<Got<Opened[]>> {
     } catch (e) {
       return { ok: false, why: e instanceof Error ? e.message : String(e) };
     }
-    const etm = suite.mac !== 'AEAD' && hasExt(ctx.ch.b.extensions, X.encrypt_then_mac) && hasExt(ctx.sh.b.extensions, X.encrypt_then_mac);
+    const etm =
+      suite.mac !== 'AEAD' && hasExt(ctx.ch.b.extensions, X.encrypt_then_mac) && hasExt(ctx.sh.b.extensions, X.encrypt_then_mac);
     const out: Opened[] = [];
     for (const dir of ['C->S', 'S->C'] as const) {
       const list = protectedRecords(ctx, dir, 'application');
@@ -290,7 +335,15 @@ function opened12(ctx: Context): Promise<Got<Opened[]>> {
         return { ok: false, why: e instanceof Error ? e.message : String(e) };
       }
       const prot = createRecordProtection(P, params);
-      out.push(...(await openAll(list, () => prot, () => `${who(dir)} write keys from ${from}`, false, false)));
+      out.push(
+        ...(await openAll(
+          list,
+          () => prot,
+          () => `${who(dir)} write keys from ${from}`,
+          false,
+          false,
+        )),
+      );
     }
     if (!out.length) return { ok: false, why: 'no protected records' };
     return { ok: true, value: out };
@@ -302,8 +355,16 @@ function report(g: Got<Opened[]>, what: string, filter: (o: Opened) => boolean =
   const mine = g.value.filter(filter);
   if (!mine.length) return notApplicable(`No record ${what === 'KeyUpdate' ? 'after a KeyUpdate' : 'to open'}.`);
   const bad = mine.filter((o) => !o.ok);
-  if (bad.length) return bad.map((o) => violation(`The ${who(o.r.dir)} record ${o.r.index} (${o.r.epoch}) does not open with the keys from ${o.key}: ${o.why}.`, { expected: 'record opens', actual: o.why ?? 'failure' }));
-  return pass(`${mine.length} protected record(s) open with ${what === 'KeyUpdate' ? 'the updated application secrets' : 'the keys derived from the key log'}.`);
+  if (bad.length)
+    return bad.map((o) =>
+      violation(`The ${who(o.r.dir)} record ${o.r.index} (${o.r.epoch}) does not open with the keys from ${o.key}: ${o.why}.`, {
+        expected: 'record opens',
+        actual: o.why ?? 'failure',
+      }),
+    );
+  return pass(
+    `${mine.length} protected record(s) open with ${what === 'KeyUpdate' ? 'the updated application secrets' : 'the keys derived from the key log'}.`,
+  );
 }
 
 /**
@@ -312,10 +373,16 @@ function report(g: Got<Opened[]>, what: string, filter: (o: Opened) => boolean =
  * that did not open at all are left to the key rules (inconclusive when
  * nothing opened).
  */
-function recordProperty(g: Got<Opened[]>, what: string, bad: (o: Opened) => string | undefined, passing: (n: number) => string): Outcome | Outcome[] {
+function recordProperty(
+  g: Got<Opened[]>,
+  what: string,
+  bad: (o: Opened) => string | undefined,
+  passing: (n: number) => string,
+): Outcome | Outcome[] {
   if (!g.ok) return inconclusive(`${what} not checked: ${g.why}.`);
   const opened = g.value.filter((o) => o.ok);
-  if (!opened.length) return inconclusive(`${what} not checked: no record opened with the keys from the key log (see the key rules).`);
+  if (!opened.length)
+    return inconclusive(`${what} not checked: no record opened with the keys from the key log (see the key rules).`);
   const out = opened.flatMap((o) => {
     const why = bad(o);
     return why ? [violation(`The ${who(o.r.dir)} record ${o.r.index} (${o.r.epoch}): ${why}.`, { actual: why })] : [];
@@ -362,7 +429,8 @@ export const recordKeyRules: Rule[] = [
   },
   {
     id: 'rec.t13.nonce-seq',
-    title: 'Each TLS 1.3 record nonce is the write IV XOR its sequence number, counted from 0 under each traffic key: a record opens only at its own position.',
+    title:
+      'Each TLS 1.3 record nonce is the write IV XOR its sequence number, counted from 0 under each traffic key: a record opens only at its own position.',
     rfc: 'RFC 8446 §5.3',
     versions: ['1.3'],
     role: 'both',
@@ -374,13 +442,17 @@ export const recordKeyRules: Rule[] = [
       recordProperty(
         await opened13(ctx),
         'The record nonces',
-        (o) => (o.otherSeq !== undefined ? `it is record ${o.seq} under ${o.key} but opens only with sequence number ${o.otherSeq} (replayed, reordered or a wrong counter)` : undefined),
+        (o) =>
+          o.otherSeq !== undefined
+            ? `it is record ${o.seq} under ${o.key} but opens only with sequence number ${o.otherSeq} (replayed, reordered or a wrong counter)`
+            : undefined,
         (n) => `${n} protected record(s) open with the nonce of their own sequence number (from 0 under each key).`,
       ),
   },
   {
     id: 'rec.t12.seq-reset',
-    title: 'The TLS 1.2 sequence number restarts at 0 when ChangeCipherSpec activates the new keys and counts each protected record.',
+    title:
+      'The TLS 1.2 sequence number restarts at 0 when ChangeCipherSpec activates the new keys and counts each protected record.',
     rfc: 'RFC 5246 §6.1',
     versions: ['1.2'],
     role: 'both',
@@ -392,7 +464,10 @@ export const recordKeyRules: Rule[] = [
       recordProperty(
         await opened12(ctx),
         'The record sequence numbers',
-        (o) => (o.otherSeq !== undefined ? `it is protected record ${o.seq} after ChangeCipherSpec but its MAC/AEAD input uses sequence number ${o.otherSeq}` : undefined),
+        (o) =>
+          o.otherSeq !== undefined
+            ? `it is protected record ${o.seq} after ChangeCipherSpec but its MAC/AEAD input uses sequence number ${o.otherSeq}`
+            : undefined,
         (n) => `${n} protected record(s) open with sequence numbers from 0 after ChangeCipherSpec.`,
       ),
   },
@@ -407,13 +482,20 @@ export const recordKeyRules: Rule[] = [
     evidence: 'keys',
     group: 'record',
     async check(ctx) {
-      if (ctx.suiteInfo && ctx.suiteInfo.mac === 'AEAD') return notApplicable(`The suite ${ctx.suiteInfo.name} is AEAD: records have no padding.`);
-      return recordProperty(await opened12(ctx), 'The CBC padding', (o) => o.padding, (n) => `${n} CBC record(s) carry padding whose bytes all equal its length.`);
+      if (ctx.suiteInfo && ctx.suiteInfo.mac === 'AEAD')
+        return notApplicable(`The suite ${ctx.suiteInfo.name} is AEAD: records have no padding.`);
+      return recordProperty(
+        await opened12(ctx),
+        'The CBC padding',
+        (o) => o.padding,
+        (n) => `${n} CBC record(s) carry padding whose bytes all equal its length.`,
+      );
     },
   },
   {
     id: 'rec.t13.inner-plaintext',
-    title: 'A TLS 1.3 inner plaintext is content, a known content type and zero padding; it is not all zeros and not over 2^14+1 bytes.',
+    title:
+      'A TLS 1.3 inner plaintext is content, a known content type and zero padding; it is not all zeros and not over 2^14+1 bytes.',
     rfc: ['RFC 8446 §5.2', 'RFC 8446 §5.4'],
     versions: ['1.3'],
     role: 'both',
@@ -421,7 +503,13 @@ export const recordKeyRules: Rule[] = [
     alert: 'unexpected_message',
     evidence: 'keys',
     group: 'record',
-    check: async (ctx) => recordProperty(await opened13(ctx), 'The inner plaintexts', (o) => o.inner, (n) => `${n} inner plaintext(s) end in a known content type followed only by zeros.`),
+    check: async (ctx) =>
+      recordProperty(
+        await opened13(ctx),
+        'The inner plaintexts',
+        (o) => o.inner,
+        (n) => `${n} inner plaintext(s) end in a known content type followed only by zeros.`,
+      ),
   },
   {
     id: 'rec.t13.keyupdate-keys',
@@ -447,9 +535,12 @@ export const recordKeyRules: Rule[] = [
         );
       const kus = g.value.filter((o) => o.keyUpdate);
       if (!kus.length) return notApplicable('No KeyUpdate record.');
-      if (g.value.some((o) => !o.ok)) return inconclusive('A record does not open with any key generation (see t13.ks.traffic-keys and t13.ks.key-update).');
+      if (g.value.some((o) => !o.ok))
+        return inconclusive('A record does not open with any key generation (see t13.ks.traffic-keys and t13.ks.key-update).');
       const after = g.value.filter((o) => o.afterKeyUpdate).length;
-      return pass(`${kus.length} KeyUpdate record(s) open with the key they update, and the ${after} record(s) after them with the next generation.`);
+      return pass(
+        `${kus.length} KeyUpdate record(s) open with the key they update, and the ${after} record(s) after them with the next generation.`,
+      );
     },
   },
 ];

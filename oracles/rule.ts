@@ -71,7 +71,9 @@ export type RuleDecl = Pick<Rule, 'id' | 'title' | 'rfc' | 'check'> & Partial<Om
  * shares (its group, usual versions, role, evidence, strength) are given
  * once; each rule gives the rest and may override any default.
  */
-export function ruleDeclarer(defaults: Omit<Rule, 'id' | 'title' | 'rfc' | 'check' | 'alert'> & { alert?: string }): (d: RuleDecl) => Rule {
+export function ruleDeclarer(
+  defaults: Omit<Rule, 'id' | 'title' | 'rfc' | 'check' | 'alert'> & { alert?: string },
+): (d: RuleDecl) => Rule {
   return (d) => {
     const r: Rule = { ...defaults, ...d } as Rule;
     if (r.alert === undefined) delete r.alert;

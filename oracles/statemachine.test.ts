@@ -12,12 +12,22 @@ describe('TLS 1.2 table', () => {
     expect(unknown.ok && [...unknown.states].sort()).toEqual(['R_WAIT_NST_OR_CCS', 'WAIT_CERT']);
   });
   it('knows which server messages a key exchange allows', () => {
-    expect(names(expectedNext(TLS12, 'WAIT_CERT', { certKex: true, skeRequired: true, statusAgreed: false }))).toEqual(['S->C certificate']);
+    expect(names(expectedNext(TLS12, 'WAIT_CERT', { certKex: true, skeRequired: true, statusAgreed: false }))).toEqual([
+      'S->C certificate',
+    ]);
     // RSA: no ServerKeyExchange; the status may be stapled
-    expect(names(expectedNext(TLS12, 'WAIT_CS', { skeRequired: false, statusAgreed: true, anon: false }))).toEqual(['S->C certificate_request', 'S->C certificate_status', 'S->C server_hello_done']);
-    expect(names(expectedNext(TLS12, 'WAIT_CS', { skeRequired: true, statusAgreed: false }))).toEqual(['S->C server_key_exchange']);
+    expect(names(expectedNext(TLS12, 'WAIT_CS', { skeRequired: false, statusAgreed: true, anon: false }))).toEqual([
+      'S->C certificate_request',
+      'S->C certificate_status',
+      'S->C server_hello_done',
+    ]);
+    expect(names(expectedNext(TLS12, 'WAIT_CS', { skeRequired: true, statusAgreed: false }))).toEqual([
+      'S->C server_key_exchange',
+    ]);
     // anonymous: no Certificate, no CertificateRequest
-    expect(names(expectedNext(TLS12, 'WAIT_CERT', { certKex: false, skeRequired: true, anon: true }))).toEqual(['S->C server_key_exchange']);
+    expect(names(expectedNext(TLS12, 'WAIT_CERT', { certKex: false, skeRequired: true, anon: true }))).toEqual([
+      'S->C server_key_exchange',
+    ]);
     expect(names(expectedNext(TLS12, 'WAIT_CR_OR_SHD', { anon: true }))).toEqual(['S->C server_hello_done']);
   });
   it('names what was expected when a step is refused', () => {
@@ -29,8 +39,21 @@ describe('TLS 1.2 table', () => {
     expect(names(expectedNext(TLS12, 'S_NST_OR_CCS', { ticketExt: false }))).toEqual(['S->C change_cipher_spec']);
   });
   it('walks an abbreviated handshake and rejects a Certificate in it', () => {
-    const seq = (types: string[]) => types.map((t, index) => ({ dir: (t.startsWith('C:') ? 'C->S' : 'S->C') as 'C->S' | 'S->C', type: t.slice(2), index }));
-    const ok = walk(TLS12, seq(['C:client_hello', 'S:server_hello', 'S:change_cipher_spec', 'S:finished', 'C:change_cipher_spec', 'C:finished', 'C:application_data']), { resumed: true, ticketExt: false });
+    const seq = (types: string[]) =>
+      types.map((t, index) => ({ dir: (t.startsWith('C:') ? 'C->S' : 'S->C') as 'C->S' | 'S->C', type: t.slice(2), index }));
+    const ok = walk(
+      TLS12,
+      seq([
+        'C:client_hello',
+        'S:server_hello',
+        'S:change_cipher_spec',
+        'S:finished',
+        'C:change_cipher_spec',
+        'C:finished',
+        'C:application_data',
+      ]),
+      { resumed: true, ticketExt: false },
+    );
     expect(ok.violation).toBeUndefined();
     expect([...ok.states]).toEqual(['CONNECTED']);
     const bad = walk(TLS12, seq(['C:client_hello', 'S:server_hello', 'S:certificate']), { resumed: true });
@@ -75,7 +98,11 @@ describe('TLS 1.3 table', () => {
       let grew = true;
       while (grew) {
         grew = false;
-        for (const t of m.transitions) if (reach.has(t.from) && !reach.has(t.to)) { reach.add(t.to); grew = true; }
+        for (const t of m.transitions)
+          if (reach.has(t.from) && !reach.has(t.to)) {
+            reach.add(t.to);
+            grew = true;
+          }
       }
       expect([...states].filter((s) => !reach.has(s))).toEqual([]);
       expect(closure(m, [m.initial], {}).has(m.initial)).toBe(true);

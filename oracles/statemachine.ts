@@ -295,13 +295,18 @@ export function walkable(m: TranscriptMessage, version: '1.2' | '1.3'): boolean 
   return true;
 }
 
-export function walk(machine: StateMachine, messages: readonly { dir: Direction; type: string; m?: TranscriptMessage; index: number }[], facts: Facts): WalkResult {
+export function walk(
+  machine: StateMachine,
+  messages: readonly { dir: Direction; type: string; m?: TranscriptMessage; index: number }[],
+  facts: Facts,
+): WalkResult {
   let states = new Set([machine.initial]);
   let wildcards = 0;
   let walked = 0;
   for (const msg of messages) {
     const r = step(machine, states, msg, facts);
-    if (!r.ok) return { violation: { index: msg.index, expected: r.expected, got: r.got, error: r.error }, states, wildcards, walked };
+    if (!r.ok)
+      return { violation: { index: msg.index, expected: r.expected, got: r.got, error: r.error }, states, wildcards, walked };
     states = r.states;
     walked++;
     if (msg.type === '?') wildcards++;

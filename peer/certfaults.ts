@@ -54,7 +54,19 @@ function leafSpec(subject: string, now: number, validity: { from: number; to: nu
 /** A CA certificate with `subject` on another pool key than the test root's. */
 async function otherCa(root: BuiltCert, subject: string, pool: KeyPool, crypto: Crypto, now: number): Promise<BuiltCert> {
   const index = (root.spec.key.index + 1) % pool.perType;
-  return buildCert({ ...root.spec, subject, key: { type: root.spec.key.type, index }, serial: '7f', notBefore: new Date(now - DAY), notAfter: new Date(now + 30 * DAY) }, undefined, pool, crypto);
+  return buildCert(
+    {
+      ...root.spec,
+      subject,
+      key: { type: root.spec.key.type, index },
+      serial: '7f',
+      notBefore: new Date(now - DAY),
+      notAfter: new Date(now + 30 * DAY),
+    },
+    undefined,
+    pool,
+    crypto,
+  );
 }
 
 /** Our client's identity for a fault (leaf only in the chain). `client-cert-wrong-key`: a signature that the issuer's key does not verify (one bit flipped), the same check as a signature by another key, without the authority key id pointing elsewhere. */
@@ -69,10 +81,17 @@ export async function faultyClientIdentity(pki: TestPki, fault: CertFault, now =
       break;
     case 'client-cert-wrong-key':
       // issued by the real root (issuer name and authority key id match), but its signature does not verify under the root's key
-      leaf = flipSignatureBit(await buildCert(leafSpec('CN=tlsprop wrong-key client, O=tlsprop', now, { from: -1, to: 30 }), root, pool, crypto));
+      leaf = flipSignatureBit(
+        await buildCert(leafSpec('CN=tlsprop wrong-key client, O=tlsprop', now, { from: -1, to: 30 }), root, pool, crypto),
+      );
       break;
     case 'client-cert-unknown-ca':
-      leaf = await buildCert(leafSpec('CN=tlsprop unknown-ca client, O=tlsprop', now, { from: -1, to: 30 }), await otherCa(root, 'CN=tlsprop unknown CA, O=elsewhere', pool, crypto, now), pool, crypto);
+      leaf = await buildCert(
+        leafSpec('CN=tlsprop unknown-ca client, O=tlsprop', now, { from: -1, to: 30 }),
+        await otherCa(root, 'CN=tlsprop unknown CA, O=elsewhere', pool, crypto, now),
+        pool,
+        crypto,
+      );
       break;
   }
   return identityOf([leaf]);

@@ -14,7 +14,9 @@ function alive(pid: number): boolean {
 
 describe('substitute', () => {
   it('replaces known placeholders with shell-quoted values and leaves the rest', () => {
-    expect(substitute('x -connect {host}:{port} {other}', { host: '127.0.0.1', port: '4433' })).toBe('x -connect 127.0.0.1:4433 {other}');
+    expect(substitute('x -connect {host}:{port} {other}', { host: '127.0.0.1', port: '4433' })).toBe(
+      'x -connect 127.0.0.1:4433 {other}',
+    );
     expect(substitute('echo {v}', { v: "a'b; rm -rf /" })).toBe(`echo 'a'\\''b; rm -rf /'`);
     expect(shellQuote('')).toBe("''");
   });
@@ -34,14 +36,22 @@ describe('ClientCommand', () => {
   });
 
   it('keeps only a bounded tail of the output', async () => {
-    const r = await runClientCommand({ command: 'i=0; while [ $i -lt 200 ]; do echo line$i; i=$((i+1)); done', timeoutMs: 5000, maxOutputBytes: 64 });
+    const r = await runClientCommand({
+      command: 'i=0; while [ $i -lt 200 ]; do echo line$i; i=$((i+1)); done',
+      timeoutMs: 5000,
+      maxOutputBytes: 64,
+    });
     expect(r.output.length).toBe(64);
     expect(r.output.endsWith('line199\n')).toBe(true);
     expect(r.truncated).toBeGreaterThan(0);
   });
 
   it('times out and kills a command that ignores SIGTERM, with its whole process group', async () => {
-    const c = new ClientCommand({ command: `sh -c 'trap "" TERM; sleep 30' & echo $! ; trap "" TERM; sleep 30`, timeoutMs: 300, killGraceMs: 200 });
+    const c = new ClientCommand({
+      command: `sh -c 'trap "" TERM; sleep 30' & echo $! ; trap "" TERM; sleep 30`,
+      timeoutMs: 300,
+      killGraceMs: 200,
+    });
     const r = await c.done;
     expect(r).toMatchObject({ timedOut: true, stopped: true, killed: true });
     const inner = Number(r.output.trim().split('\n')[0]);

@@ -167,7 +167,12 @@ export class ClientCommand {
     this.commandLine = substitute(o.command, o.vars ?? {});
     this.grace = o.killGraceMs ?? 300;
     this.tail = new Tail(o.maxOutputBytes ?? 8192);
-    const child = spawn('/bin/sh', ['-c', this.commandLine], { detached: true, stdio: ['pipe', 'pipe', 'pipe'], env: o.env ?? process.env, ...(o.cwd !== undefined ? { cwd: o.cwd } : {}) });
+    const child = spawn('/bin/sh', ['-c', this.commandLine], {
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: o.env ?? process.env,
+      ...(o.cwd !== undefined ? { cwd: o.cwd } : {}),
+    });
     if (child.pid === undefined) throw new ClientCommandError(`could not start /bin/sh for ${JSON.stringify(this.commandLine)}`);
     this.pid = child.pid;
     child.stdout?.on('data', (d: Buffer) => this.tail.push(d));
@@ -225,7 +230,12 @@ export class ClientCommand {
   /** Wait up to `ms` for the command to exit by itself, then stop it; the result either way. */
   async finish(ms: number): Promise<ClientCommandResult> {
     let t: NodeJS.Timeout | undefined;
-    const early = await Promise.race([this.done.then(() => true), new Promise<boolean>((r) => { t = setTimeout(() => r(false), ms); })]);
+    const early = await Promise.race([
+      this.done.then(() => true),
+      new Promise<boolean>((r) => {
+        t = setTimeout(() => r(false), ms);
+      }),
+    ]);
     clearTimeout(t);
     if (!early) await this.stop();
     return this.done;
@@ -239,6 +249,12 @@ export function runClientCommand(o: ClientCommandOptions): Promise<ClientCommand
 
 /** One line about how a command ended. */
 export function describeCommandEnd(r: ClientCommandResult): string {
-  const how = r.timedOut ? 'timed out' : r.stopped ? 'stopped by us' : r.exitCode !== null ? `exit ${r.exitCode}` : `signal ${r.signal ?? '?'}`;
+  const how = r.timedOut
+    ? 'timed out'
+    : r.stopped
+      ? 'stopped by us'
+      : r.exitCode !== null
+        ? `exit ${r.exitCode}`
+        : `signal ${r.signal ?? '?'}`;
   return `${how}${r.killed ? ' (SIGKILL needed)' : ''} after ${r.ms} ms`;
 }

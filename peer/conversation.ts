@@ -51,10 +51,23 @@ export const LIVE_CLIENT_OPERATORS: readonly string[] = [
 ];
 
 /** Live operators that change our client's Certificate / CertificateVerify: the target must ask for a client certificate. */
-export const CLIENT_CERT_OPERATORS: readonly string[] = ['t12-skip-client-cv', 't12-cv-sig-corrupt', 't12-cv-sig-truncated', 't12-cv-missing-message', 't12-cv-extra-message', 't13-skip-client-cv', 't13-drop-client-certificate', 't13-client-cv-sig-corrupt'];
+export const CLIENT_CERT_OPERATORS: readonly string[] = [
+  't12-skip-client-cv',
+  't12-cv-sig-corrupt',
+  't12-cv-sig-truncated',
+  't12-cv-missing-message',
+  't12-cv-extra-message',
+  't13-skip-client-cv',
+  't13-drop-client-certificate',
+  't13-client-cv-sig-corrupt',
+];
 
 /** Live operators that replace the client's ECDHE ClientKeyExchange point: a TLS 1.2 ECDHE suite is needed. */
-export const ECDHE_OPERATORS: readonly string[] = ['t12-cke-point-off-curve', 't12-cke-point-identity', 't12-cke-point-wrong-length'];
+export const ECDHE_OPERATORS: readonly string[] = [
+  't12-cke-point-off-curve',
+  't12-cke-point-identity',
+  't12-cke-point-wrong-length',
+];
 
 export function liveOperators(): MutationOperator[] {
   return LIVE_CLIENT_OPERATORS.map((n) => {
@@ -91,9 +104,21 @@ export function needsOf(op: MutationOperator): OperatorNeeds {
  */
 export const ALTERNATE_ALERTS: Readonly<Record<string, readonly { alert: string; rfc: string; text: string }[]>> = {
   // a garbage certificate entry (cert-garbage-entry): OpenSSL reports the corrupt entry, not an unsupported type
-  'cert.type-x509v3': [{ alert: 'bad_certificate', rfc: 'RFC 5246 §7.2.2; RFC 8446 §6.2', text: 'bad_certificate: A certificate was corrupt, contained signatures that did not verify correctly, etc.' }],
+  'cert.type-x509v3': [
+    {
+      alert: 'bad_certificate',
+      rfc: 'RFC 5246 §7.2.2; RFC 8446 §6.2',
+      text: 'bad_certificate: A certificate was corrupt, contained signatures that did not verify correctly, etc.',
+    },
+  ],
   // a client certificate whose signature does not verify (client-cert-wrong-key): OpenSSL and others send decrypt_error
-  'cert.path.signature': [{ alert: 'decrypt_error', rfc: 'RFC 5246 §7.2.2; RFC 8446 §6.2', text: 'decrypt_error: A handshake cryptographic operation failed, including being unable to correctly verify a signature or validate a Finished message.' }],
+  'cert.path.signature': [
+    {
+      alert: 'decrypt_error',
+      rfc: 'RFC 5246 §7.2.2; RFC 8446 §6.2',
+      text: 'decrypt_error: A handshake cryptographic operation failed, including being unable to correctly verify a signature or validate a Finished message.',
+    },
+  ],
 };
 
 /**
@@ -115,7 +140,9 @@ export function allowedAlerts(rules: readonly string[]): string[] {
  * Finished withheld), so a target that just waits until our read timeout
  * is conforming too, as long as it does not complete the handshake.
  */
-export type Expectation = { kind: 'complete' } | { kind: 'reject'; rules: readonly string[]; alerts: readonly string[]; silenceOk?: boolean };
+export type Expectation =
+  | { kind: 'complete' }
+  | { kind: 'reject'; rules: readonly string[]; alerts: readonly string[]; silenceOk?: boolean };
 
 /** What a conversation exercises: a valid handshake, a catalogue operator, a state-machine step list, a client-certificate fault. */
 export type ConversationKind = 'valid' | 'mutant' | 'state' | 'cert';
@@ -151,9 +178,25 @@ export interface ClientBase {
 /** Groups offered besides the chosen one (a TLS 1.2 ECDSA certificate's curve must be among them), unless `onlyGroup`. */
 export const OFFERED_GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
 
-export function clientConfig(base: ClientBase, version: LiveVersion, suite: number, group: number, random: Uint8Array, compat: boolean, onlyGroup = false): ClientConfig {
+export function clientConfig(
+  base: ClientBase,
+  version: LiveVersion,
+  suite: number,
+  group: number,
+  random: Uint8Array,
+  compat: boolean,
+  onlyGroup = false,
+): ClientConfig {
   const groups = onlyGroup ? [group] : [group, ...OFFERED_GROUPS.filter((g) => g !== group)];
-  const c: ClientConfig = { provider: base.provider, versions: [version === '1.3' ? 0x0304 : 0x0303], cipherSuites: [suite], groups, keyShareGroups: [group], random, middleboxCompat: compat };
+  const c: ClientConfig = {
+    provider: base.provider,
+    versions: [version === '1.3' ? 0x0304 : 0x0303],
+    cipherSuites: [suite],
+    groups,
+    keyShareGroups: [group],
+    random,
+    middleboxCompat: compat,
+  };
   if (base.serverName !== undefined) c.serverName = base.serverName;
   if (base.identity) c.identity = base.identity;
   if (base.trustAnchors) c.trustAnchors = base.trustAnchors;
@@ -178,7 +221,12 @@ export function firingHooks(h: EngineHooks): { hooks: EngineHooks; fired: () => 
 }
 
 /** The client hooks of a live operator on our client configuration. */
-export async function mutantHooks(op: MutationOperator, pki: TestPki, client: ClientConfig, choice: BaseChoice): Promise<EngineHooks> {
+export async function mutantHooks(
+  op: MutationOperator,
+  pki: TestPki,
+  client: ClientConfig,
+  choice: BaseChoice,
+): Promise<EngineHooks> {
   const env = { ...baseEnv(pki, choice, client.provider), client };
   const p = await op.apply(env);
   const h = p.hooks?.client;
@@ -208,23 +256,37 @@ export function classifyEnd(expect: Expectation, end: SocketEnd, strictness: Str
   const received = o.kind === 'alert_received' ? alertName(o.alert.description) : undefined;
   const withAlert = (c: Classification): Classification => (received !== undefined ? { ...c, alert: received } : c);
   if (expect.kind === 'complete') {
-    if (o.kind === 'connected' || (o.kind === 'closed' && o.session)) return { verdict: 'conforming', detail: 'handshake completed' };
-    if (received !== undefined) return withAlert({ verdict: 'wrong-alert', detail: `valid handshake rejected with alert ${received}` });
-    if (o.kind === 'alert_sent') return { verdict: 'flagged', detail: `our client aborted with ${alertName(o.alert.description)}: ${o.reason}` };
-    if (end.kind === 'timed_out') return { verdict: 'hung', detail: `valid handshake stalled (${o.kind}) after ${end.afterMs} ms` };
+    if (o.kind === 'connected' || (o.kind === 'closed' && o.session))
+      return { verdict: 'conforming', detail: 'handshake completed' };
+    if (received !== undefined)
+      return withAlert({ verdict: 'wrong-alert', detail: `valid handshake rejected with alert ${received}` });
+    if (o.kind === 'alert_sent')
+      return { verdict: 'flagged', detail: `our client aborted with ${alertName(o.alert.description)}: ${o.reason}` };
+    if (end.kind === 'timed_out')
+      return { verdict: 'hung', detail: `valid handshake stalled (${o.kind}) after ${end.afterMs} ms` };
     if (end.kind === 'reset') return { verdict: 'reset', detail: `valid handshake reset: ${end.error}` };
     return { verdict: 'wrong-alert', detail: 'valid handshake: target closed without an alert' };
   }
   const want = expect.alerts;
   if (received !== undefined) {
-    if (strictness === 'any-abort' || want.includes(received)) return withAlert({ verdict: 'conforming', detail: `rejected with ${received}` });
-    return withAlert({ verdict: 'wrong-alert', detail: `rejected with ${received}, expected ${want.join(' or ') || '(no alert named)'}` });
+    if (strictness === 'any-abort' || want.includes(received))
+      return withAlert({ verdict: 'conforming', detail: `rejected with ${received}` });
+    return withAlert({
+      verdict: 'wrong-alert',
+      detail: `rejected with ${received}, expected ${want.join(' or ') || '(no alert named)'}`,
+    });
   }
-  if (o.kind === 'alert_sent') return { verdict: 'flagged', detail: `our client aborted first with ${alertName(o.alert.description)}: ${o.reason}` };
-  if (o.kind === 'connected' && end.kind === 'done') return { verdict: 'accepted-invalid', detail: 'target completed the handshake and answered application data' };
-  if (end.kind === 'timed_out' && expect.silenceOk && o.kind !== 'connected') return { verdict: 'conforming', detail: `target waited without completing (${end.afterMs} ms)` };
+  if (o.kind === 'alert_sent')
+    return { verdict: 'flagged', detail: `our client aborted first with ${alertName(o.alert.description)}: ${o.reason}` };
+  if (o.kind === 'connected' && end.kind === 'done')
+    return { verdict: 'accepted-invalid', detail: 'target completed the handshake and answered application data' };
+  if (end.kind === 'timed_out' && expect.silenceOk && o.kind !== 'connected')
+    return { verdict: 'conforming', detail: `target waited without completing (${end.afterMs} ms)` };
   if (end.kind === 'timed_out') return { verdict: 'hung', detail: `no rejection within ${end.afterMs} ms (${o.kind})` };
   const how = end.kind === 'reset' ? `reset (${end.error})` : o.kind === 'closed' ? 'close_notify' : 'closed without an alert';
-  if (strictness === 'exact') return end.kind === 'reset' ? { verdict: 'reset', detail: `connection ${how}, expected ${want.join(' or ')}` } : { verdict: 'wrong-alert', detail: `${how}, expected ${want.join(' or ')}` };
+  if (strictness === 'exact')
+    return end.kind === 'reset'
+      ? { verdict: 'reset', detail: `connection ${how}, expected ${want.join(' or ')}` }
+      : { verdict: 'wrong-alert', detail: `${how}, expected ${want.join(' or ')}` };
   return { verdict: 'conforming', detail: `rejected: ${how}` };
 }

@@ -42,12 +42,16 @@ export interface Conversation extends LiveRun {
   failedStep: '' | 'handshake' | 'first exchange' | 'key update exchange';
 }
 
-
-async function converse(endpoint: TlsClient | TlsServer, socket: Socket, script: ConversationScript): Promise<{ run: SocketRun; failedStep: Conversation['failedStep'] }> {
+async function converse(
+  endpoint: TlsClient | TlsServer,
+  socket: Socket,
+  script: ConversationScript,
+): Promise<{ run: SocketRun; failedStep: Conversation['failedStep'] }> {
   const inbox = new SocketReader(socket);
   const run: SocketRun = { end: { kind: 'done', outcome: endpoint.outcome }, records: [], received: [] };
   const send = (recs: readonly WireRecord[]) => {
-    for (const r of recs) run.records.push(r.plaintext ? { dir: 'sent', raw: r.raw, plaintext: r.plaintext } : { dir: 'sent', raw: r.raw });
+    for (const r of recs)
+      run.records.push(r.plaintext ? { dir: 'sent', raw: r.raw, plaintext: r.plaintext } : { dir: 'sent', raw: r.raw });
     // One write per flight, as TLS stacks do (OpenSSL's s_client sends its dummy CCS and ClientHello2 in one segment too).
     if (recs.length && !socket.destroyed) socket.write(Buffer.concat(recs.map((r) => r.raw)));
   };
@@ -101,7 +105,13 @@ async function converse(endpoint: TlsClient | TlsServer, socket: Socket, script:
   return finish('');
 }
 
-async function liveOf(endpoint: TlsClient | TlsServer, role: 'client' | 'server', target: string, provider: CryptoProvider | undefined, r: { run: SocketRun; failedStep: Conversation['failedStep'] }): Promise<Conversation> {
+async function liveOf(
+  endpoint: TlsClient | TlsServer,
+  role: 'client' | 'server',
+  target: string,
+  provider: CryptoProvider | undefined,
+  r: { run: SocketRun; failedStep: Conversation['failedStep'] },
+): Promise<Conversation> {
   const { transcript, keylog } = await transcriptOfRun(r.run, endpoint, role, target, provider);
   const receivedText = Buffer.concat(r.run.received.map((c) => Buffer.from(c))).toString('latin1');
   return { run: r.run, transcript, keylog, receivedText, endpoint, failedStep: r.failedStep };
@@ -116,12 +126,20 @@ export async function clientConversation(config: ClientConfig, port: number, scr
     socket.once('error', (e) => resolve(e.message));
   });
   const target = `${LOOPBACK}:${port}`;
-  if (err !== undefined) return liveOf(client, 'client', target, config.provider, { run: { end: { kind: 'reset', error: err, outcome: client.outcome }, records: [], received: [] }, failedStep: 'handshake' });
+  if (err !== undefined)
+    return liveOf(client, 'client', target, config.provider, {
+      run: { end: { kind: 'reset', error: err, outcome: client.outcome }, records: [], received: [] },
+      failedStep: 'handshake',
+    });
   return liveOf(client, 'client', target, config.provider, await converse(client, socket, script));
 }
 
 /** Our server on an accepted socket, running the script. */
-export async function serverConversation(config: ServerConfig, socket: Socket, script: ConversationScript): Promise<Conversation> {
+export async function serverConversation(
+  config: ServerConfig,
+  socket: Socket,
+  script: ConversationScript,
+): Promise<Conversation> {
   const server = new TlsServer(config);
   const target = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
   return liveOf(server, 'server', target, config.provider, await converse(server, socket, script));

@@ -25,25 +25,48 @@ beforeAll(async () => {
 const dropCv = (): EngineHooks => ({ beforeSend: (m) => (m.type === 'certificate_verify' ? [] : undefined) });
 
 describe('faulty server', () => {
-  it.each([['1.2', 0x0303], ['1.3', 0x0304]])('TLS %s accept-missing-cv: our client without CertificateVerify completes; a healthy server refuses it', async (_v, version) => {
-    const common = { identity: pki.identity('server', 'rsa'), versions: [version], clientAuth: 'require' as const, trustAnchors: pki.anchors };
-    const faulty = await startFaultyServer({ ...common, faults: ['accept-missing-cv'] });
-    const healthy = await startFaultyServer({ ...common, faults: [] });
-    try {
-      const cfg: ClientConfig = { provider: p, versions: [version], serverName: SERVER_NAME, trustAnchors: pki.anchors, identity: pki.identity('client', 'rsa'), hooks: dropCv() };
-      const ok = await runOurClient(cfg, faulty.port, { appData: new TextEncoder().encode('ping\n') });
-      expect(ok.run.end.outcome.kind).toBe('connected');
-      expect(ok.receivedText).toBe('tlsprop faulty server\n');
-      const refused = await runOurClient({ ...cfg, hooks: dropCv() }, healthy.port, { appData: new TextEncoder().encode('ping\n') });
-      expect(refused.run.end.outcome).toMatchObject({ kind: 'alert_received', alert: { description: AlertDescription.unexpected_message } });
-    } finally {
-      await faulty.close();
-      await healthy.close();
-    }
-    expect(faulty.errors).toEqual([]);
-    expect(faulty.connections.map((c) => c.server.outcome.kind)).toEqual(['connected']);
-    expect(healthy.connections.map((c) => c.server.outcome.kind)).toEqual(['alert_sent']);
-  });
+  it.each([
+    ['1.2', 0x0303],
+    ['1.3', 0x0304],
+  ])(
+    'TLS %s accept-missing-cv: our client without CertificateVerify completes; a healthy server refuses it',
+    async (_v, version) => {
+      const common = {
+        identity: pki.identity('server', 'rsa'),
+        versions: [version],
+        clientAuth: 'require' as const,
+        trustAnchors: pki.anchors,
+      };
+      const faulty = await startFaultyServer({ ...common, faults: ['accept-missing-cv'] });
+      const healthy = await startFaultyServer({ ...common, faults: [] });
+      try {
+        const cfg: ClientConfig = {
+          provider: p,
+          versions: [version],
+          serverName: SERVER_NAME,
+          trustAnchors: pki.anchors,
+          identity: pki.identity('client', 'rsa'),
+          hooks: dropCv(),
+        };
+        const ok = await runOurClient(cfg, faulty.port, { appData: new TextEncoder().encode('ping\n') });
+        expect(ok.run.end.outcome.kind).toBe('connected');
+        expect(ok.receivedText).toBe('tlsprop faulty server\n');
+        const refused = await runOurClient({ ...cfg, hooks: dropCv() }, healthy.port, {
+          appData: new TextEncoder().encode('ping\n'),
+        });
+        expect(refused.run.end.outcome).toMatchObject({
+          kind: 'alert_received',
+          alert: { description: AlertDescription.unexpected_message },
+        });
+      } finally {
+        await faulty.close();
+        await healthy.close();
+      }
+      expect(faulty.errors).toEqual([]);
+      expect(faulty.connections.map((c) => c.server.outcome.kind)).toEqual(['connected']);
+      expect(healthy.connections.map((c) => c.server.outcome.kind)).toEqual(['alert_sent']);
+    },
+  );
 
   it('close() ends idle connections and stops listening', async () => {
     const s = await startFaultyServer({ identity: pki.identity('server', 'rsa'), faults: ['skip-finished-check'] });
@@ -65,7 +88,21 @@ describe('faulty client: tlsprop connect --fault', () => {
     const listener = await LoopbackListener.open();
     try {
       const hooks = onceOn('finished', (raw) => [flipLast(raw)]);
-      const serverRun = listener.accept(10_000).then((socket) => runOurServer({ provider: p, versions: [0x0304], cipherSuites: [CipherSuite13.TLS_AES_128_GCM_SHA256], identity: pki.identity('server', 'rsa'), hooks }, socket, { appData: new TextEncoder().encode('pong\n') }));
+      const serverRun = listener
+        .accept(10_000)
+        .then((socket) =>
+          runOurServer(
+            {
+              provider: p,
+              versions: [0x0304],
+              cipherSuites: [CipherSuite13.TLS_AES_128_GCM_SHA256],
+              identity: pki.identity('server', 'rsa'),
+              hooks,
+            },
+            socket,
+            { appData: new TextEncoder().encode('pong\n') },
+          ),
+        );
       const cli = await tlsprop(['connect', `127.0.0.1:${listener.port}`, '--version', '1.3', '--timeout', '5000', ...args]);
       const server = await serverRun;
       return { cli, server };
@@ -82,7 +119,10 @@ describe('faulty client: tlsprop connect --fault', () => {
     const healthy = await againstBadFinished([]);
     expect(healthy.cli.code).toBe(1);
     expect(healthy.cli.out.join('\n')).toMatch(/handshake failed/);
-    expect(healthy.server.run.end.outcome).toMatchObject({ kind: 'alert_received', alert: { description: AlertDescription.decrypt_error } });
+    expect(healthy.server.run.end.outcome).toMatchObject({
+      kind: 'alert_received',
+      alert: { description: AlertDescription.decrypt_error },
+    });
   });
 
   it('refuses unknown and server-only faults as usage errors', async () => {

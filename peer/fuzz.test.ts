@@ -8,17 +8,45 @@ import { AlertDescription, NamedGroup } from '../wire/registry';
 import { catalogue } from '../oracles/catalogue';
 import { coverageOrder, DEFAULT_RANDOM_RUNS, runCount } from './fuzzcommon';
 import { applicableMutants, type ClientProfile, conversationOf, coveragePicks, serverSideOperators } from './fuzzclient';
-import { ALTERNATE_ALERTS, allowedAlerts, classifyEnd, type Expectation, firingHooks, LIVE_CLIENT_OPERATORS, liveOperators, needsOf } from './conversation';
+import {
+  ALTERNATE_ALERTS,
+  allowedAlerts,
+  classifyEnd,
+  type Expectation,
+  firingHooks,
+  LIVE_CLIENT_OPERATORS,
+  liveOperators,
+  needsOf,
+} from './conversation';
 import { webcrypto } from 'node:crypto';
 import { validateChain } from '../pki/validate';
 import { CERT_FAULT_RULES, CERT_FAULTS, certFaultAlerts, faultyClientIdentity } from './certfaults';
-import { applicableOperators, buildConversation, CFG0, conversationArb, conversationNames, coverageExamples, planConversations, type TargetProfile } from './fuzz';
+import {
+  applicableOperators,
+  buildConversation,
+  CFG0,
+  conversationArb,
+  conversationNames,
+  coverageExamples,
+  planConversations,
+  type TargetProfile,
+} from './fuzz';
 import { suiteName } from './peers';
 import { disabledBy, expectedFailureOf, ProfileError, parseProfile } from './profile';
 
-const SESSION = { version: 0x0304, cipherSuite: 0x1301, extendedMasterSecret: true, encryptThenMac: false, peerCertificates: [], masterSecret: new Uint8Array(0) };
+const SESSION = {
+  version: 0x0304,
+  cipherSuite: 0x1301,
+  extendedMasterSecret: true,
+  encryptThenMac: false,
+  peerCertificates: [],
+  masterSecret: new Uint8Array(0),
+};
 const connectedDone: SocketEnd = { kind: 'done', outcome: { kind: 'connected', session: SESSION } };
-const alertEnd = (d: number): SocketEnd => ({ kind: 'closed', outcome: { kind: 'alert_received', alert: { level: 2, description: d }, state: 'WAIT' } });
+const alertEnd = (d: number): SocketEnd => ({
+  kind: 'closed',
+  outcome: { kind: 'alert_received', alert: { level: 2, description: d }, state: 'WAIT' },
+});
 const closedPlain: SocketEnd = { kind: 'closed', outcome: { kind: 'handshaking', state: 'WAIT_SH' } };
 const reset: SocketEnd = { kind: 'reset', error: 'ECONNRESET', outcome: { kind: 'handshaking', state: 'WAIT_SH' } };
 const hung: SocketEnd = { kind: 'timed_out', afterMs: 3000, overall: false, outcome: { kind: 'connected', session: SESSION } };
@@ -30,19 +58,33 @@ describe('live client-side operators', () => {
     const checkClientSide = async (name: string): Promise<boolean> => {
       const op = OPERATORS.find((o) => o.name === name)!;
       if (op.mechanism !== 'hook') return false;
-      const env = baseEnv(pki, { base: basesFor(op)[0]!, suiteIndex: 0, group: op.group ?? NamedGroup.x25519, compat: true, clientRandom: new Uint8Array(32), serverRandom: new Uint8Array(32), seed: 1 });
+      const env = baseEnv(pki, {
+        base: basesFor(op)[0]!,
+        suiteIndex: 0,
+        group: op.group ?? NamedGroup.x25519,
+        compat: true,
+        clientRandom: new Uint8Array(32),
+        serverRandom: new Uint8Array(32),
+        seed: 1,
+      });
       const p = await op.apply(env);
       return p.hooks?.client !== undefined && p.server === env.server && p.post === undefined;
     };
     expect(liveOperators().map((o) => o.name)).toEqual(LIVE_CLIENT_OPERATORS);
     for (const n of LIVE_CLIENT_OPERATORS) expect([n, await checkClientSide(n)]).toEqual([n, true]);
     // the check rejects server-side and transcript operators
-    for (const n of ['t13-server-finished-wrong', 't12-ske-sig-corrupt', 't12-drop-cke', 't12-suite-not-offered']) expect([n, await checkClientSide(n)]).toEqual([n, false]);
+    for (const n of ['t13-server-finished-wrong', 't12-ske-sig-corrupt', 't12-drop-cke', 't12-suite-not-offered'])
+      expect([n, await checkClientSide(n)]).toEqual([n, false]);
   });
 
   it('needs: version, client certificate, ECDHE and group', () => {
     const op = (n: string) => OPERATORS.find((o) => o.name === n)!;
-    expect(needsOf(op('t12-cke-point-identity'))).toEqual({ version: '1.2', clientCert: false, ecdhe: true, group: NamedGroup.secp256r1 });
+    expect(needsOf(op('t12-cke-point-identity'))).toEqual({
+      version: '1.2',
+      clientCert: false,
+      ecdhe: true,
+      group: NamedGroup.secp256r1,
+    });
     expect(needsOf(op('t13-client-cv-sig-corrupt'))).toEqual({ version: '1.3', clientCert: true, ecdhe: false });
     expect(needsOf(op('t12-client-finished-wrong'))).toEqual({ version: '1.2', clientCert: false, ecdhe: false });
   });
@@ -62,7 +104,11 @@ describe('live client-side operators', () => {
       expect([rule, catalogue.some((e) => e.id === rule)]).toEqual([rule, true]);
       for (const a of alts) {
         // a real alert name, not already the catalogue's, whose RFC definition is quoted
-        expect([rule, a.alert in AlertDescription, (catalogue.find((e) => e.id === rule)?.alert ?? '').includes(a.alert)]).toEqual([rule, true, false]);
+        expect([
+          rule,
+          a.alert in AlertDescription,
+          (catalogue.find((e) => e.id === rule)?.alert ?? '').includes(a.alert),
+        ]).toEqual([rule, true, false]);
         expect(a.text.startsWith(`${a.alert}: `)).toBe(true);
         expect(a.rfc).toMatch(/^RFC \d+ §/);
       }
@@ -70,10 +116,26 @@ describe('live client-side operators', () => {
   });
 
   it('applicable operators follow the target profile and our identity', () => {
-    const p: TargetProfile = { suites: { '1.2': [], '1.3': [CipherSuite13.TLS_AES_128_GCM_SHA256] }, certificateRequested: false };
-    expect(applicableOperators(p, true).map((o) => o.name)).toEqual(['t13-client-finished-wrong', 't13-keyshare-off-curve', 't13-keyshare-identity', 't13-keyshare-wrong-length', 't13-keyshare-x25519-small-order']);
-    const rsaOnly: TargetProfile = { suites: { '1.2': [CipherSuite12.TLS_RSA_WITH_AES_128_GCM_SHA256], '1.3': [] }, certificateRequested: true };
-    expect(applicableOperators(rsaOnly, false).map((o) => o.name)).toEqual(['t12-early-client-ccs', 't12-missing-client-ccs', 't12-client-finished-wrong']);
+    const p: TargetProfile = {
+      suites: { '1.2': [], '1.3': [CipherSuite13.TLS_AES_128_GCM_SHA256] },
+      certificateRequested: false,
+    };
+    expect(applicableOperators(p, true).map((o) => o.name)).toEqual([
+      't13-client-finished-wrong',
+      't13-keyshare-off-curve',
+      't13-keyshare-identity',
+      't13-keyshare-wrong-length',
+      't13-keyshare-x25519-small-order',
+    ]);
+    const rsaOnly: TargetProfile = {
+      suites: { '1.2': [CipherSuite12.TLS_RSA_WITH_AES_128_GCM_SHA256], '1.3': [] },
+      certificateRequested: true,
+    };
+    expect(applicableOperators(rsaOnly, false).map((o) => o.name)).toEqual([
+      't12-early-client-ccs',
+      't12-missing-client-ccs',
+      't12-client-finished-wrong',
+    ]);
     expect(applicableOperators(rsaOnly, true).map((o) => o.name)).toContain('t12-skip-client-cv');
     expect(applicableOperators(rsaOnly, true, ['t12-missing-client-ccs']).map((o) => o.name)).toEqual(['t12-missing-client-ccs']);
   });
@@ -82,9 +144,14 @@ describe('live client-side operators', () => {
 describe('classifyEnd', () => {
   it('valid conversations: completed is conforming, anything else is not', () => {
     expect(classifyEnd({ kind: 'complete' }, connectedDone, 'exact').verdict).toBe('conforming');
-    expect(classifyEnd({ kind: 'complete' }, alertEnd(40), 'any-abort')).toMatchObject({ verdict: 'wrong-alert', alert: 'handshake_failure' });
+    expect(classifyEnd({ kind: 'complete' }, alertEnd(40), 'any-abort')).toMatchObject({
+      verdict: 'wrong-alert',
+      alert: 'handshake_failure',
+    });
     expect(classifyEnd({ kind: 'complete' }, reset, 'any-abort').verdict).toBe('reset');
-    expect(classifyEnd({ kind: 'complete' }, { ...hung, outcome: { kind: 'handshaking', state: 'WAIT_SH' } }, 'any-abort').verdict).toBe('hung');
+    expect(
+      classifyEnd({ kind: 'complete' }, { ...hung, outcome: { kind: 'handshaking', state: 'WAIT_SH' } }, 'any-abort').verdict,
+    ).toBe('hung');
   });
 
   it('mutants: accepted, right alert, wrong alert, close, reset, hang under each strictness', () => {
@@ -114,8 +181,23 @@ describe('firingHooks', () => {
 describe('planConversations', () => {
   it('is deterministic in the seed, paths are the fast-check run indices, every kind appears, and the options filter', async () => {
     const pki = await testPki();
-    const profile: TargetProfile = { suites: { '1.2': [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256], '1.3': [CipherSuite13.TLS_AES_128_GCM_SHA256, CipherSuite13.TLS_AES_256_GCM_SHA384] }, certificateRequested: true };
-    const o = { host: '127.0.0.1', port: 1, seed: 42, runs: 40, strictness: 'exact' as const, pki, identity: pki.identity('client', 'rsa'), certFaults: true };
+    const profile: TargetProfile = {
+      suites: {
+        '1.2': [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256],
+        '1.3': [CipherSuite13.TLS_AES_128_GCM_SHA256, CipherSuite13.TLS_AES_256_GCM_SHA384],
+      },
+      certificateRequested: true,
+    };
+    const o = {
+      host: '127.0.0.1',
+      port: 1,
+      seed: 42,
+      runs: 40,
+      strictness: 'exact' as const,
+      pki,
+      identity: pki.identity('client', 'rsa'),
+      certFaults: true,
+    };
     const a = await planConversations(o, profile);
     const b = await planConversations(o, profile);
     const c = await planConversations({ ...o, seed: 43 }, profile);
@@ -150,10 +232,33 @@ describe('planConversations', () => {
 
   it('coverage first: each applicable name once at the simplest configuration, kinds taking turns, order by seed; then random', async () => {
     const pki = await testPki();
-    const profile: TargetProfile = { suites: { '1.2': [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256], '1.3': [CipherSuite13.TLS_AES_128_GCM_SHA256, CipherSuite13.TLS_AES_256_GCM_SHA384] }, certificateRequested: true, schemes: [0x0804, 0x0401] };
-    const o = { host: '127.0.0.1', port: 1, seed: 42, runs: 60, strictness: 'exact' as const, pki, identity: pki.identity('client', 'rsa'), certFaults: true };
+    const profile: TargetProfile = {
+      suites: {
+        '1.2': [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256],
+        '1.3': [CipherSuite13.TLS_AES_128_GCM_SHA256, CipherSuite13.TLS_AES_256_GCM_SHA384],
+      },
+      certificateRequested: true,
+      schemes: [0x0804, 0x0401],
+    };
+    const o = {
+      host: '127.0.0.1',
+      port: 1,
+      seed: 42,
+      runs: 60,
+      strictness: 'exact' as const,
+      pki,
+      identity: pki.identity('client', 'rsa'),
+      certFaults: true,
+    };
     const ex = coverageExamples(o, profile);
-    const nameOf = (e: (typeof ex)[number]) => (e.kind === 'mutant' ? e.op : e.kind === 'state' ? e.scenarios.join('+') : e.kind === 'cert' ? e.fault : `valid ${e.version} #${e.cfg.suite}`);
+    const nameOf = (e: (typeof ex)[number]) =>
+      e.kind === 'mutant'
+        ? e.op
+        : e.kind === 'state'
+          ? e.scenarios.join('+')
+          : e.kind === 'cert'
+            ? e.fault
+            : `valid ${e.version} #${e.cfg.suite}`;
     const names = ex.map(nameOf);
     expect(new Set(names).size).toBe(names.length);
     expect(names).toEqual(expect.arrayContaining([...conversationNames(), 'valid 1.2 #0', 'valid 1.3 #0', 'valid 1.3 #1']));
@@ -164,7 +269,11 @@ describe('planConversations', () => {
     expect(coverageExamples({ ...o, seed: 43 }, profile).map(nameOf)).not.toEqual(names);
     // the plan starts with them, then random conversations
     const plan = await planConversations(o, profile);
-    expect(plan.slice(0, ex.length).map((c) => c.subject ?? c.name.replace(/ sigs=.*/, ''))).toEqual(ex.map((e) => (e.kind === 'valid' ? `valid ${e.version} ${suiteName(profile.suites[e.version][e.cfg.suite]!)}` : nameOf(e))));
+    expect(plan.slice(0, ex.length).map((c) => c.subject ?? c.name.replace(/ sigs=.*/, ''))).toEqual(
+      ex.map((e) =>
+        e.kind === 'valid' ? `valid ${e.version} ${suiteName(profile.suites[e.version][e.cfg.suite]!)}` : nameOf(e),
+      ),
+    );
     expect(plan).toHaveLength(60);
     expect(plan.find((c) => c.version === '1.2' && c.kind === 'valid')?.client.signatureSchemes).toEqual([0x0804]);
     expect(await planConversations({ ...o, coverFirst: false }, profile)).toHaveLength(60);
@@ -197,19 +306,36 @@ describe('planConversations', () => {
 
   it('state conversations: out-of-order flows expect unexpected_message (plus the scenario alerts), an incomplete one also accepts silence', async () => {
     const pki = await testPki();
-    const profile: TargetProfile = { suites: { '1.2': [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256], '1.3': [CipherSuite13.TLS_AES_128_GCM_SHA256] }, certificateRequested: false };
+    const profile: TargetProfile = {
+      suites: { '1.2': [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256], '1.3': [CipherSuite13.TLS_AES_128_GCM_SHA256] },
+      certificateRequested: false,
+    };
     const o = { host: '', port: 1, seed: 1, strictness: 'exact' as const, pki };
     const cfg = { suite: 0, group: 0, compat: false, random: 0, schemes: 0 };
     const early = await buildConversation(o, profile, { kind: 'state', scenarios: ['t12-state-early-ccs'], cfg }, '0');
     expect(early.expect).toEqual({ kind: 'reject', rules: ['t12.order.ccs-timing'], alerts: ['unexpected_message'] });
     const fin = await buildConversation(o, profile, { kind: 'state', scenarios: ['t12-state-fin-skipped'], cfg }, '0');
-    expect(fin.expect).toEqual({ kind: 'reject', rules: ['t12.order.full-server-final-flight'], alerts: ['unexpected_message'], silenceOk: true });
+    expect(fin.expect).toEqual({
+      kind: 'reject',
+      rules: ['t12.order.full-server-final-flight'],
+      alerts: ['unexpected_message'],
+      silenceOk: true,
+    });
     expect(fin.readTimeoutMs).toBe(1000);
-    const both = await buildConversation(o, profile, { kind: 'state', scenarios: ['t12-state-fin-skipped', 't12-state-early-ccs'], cfg }, '0');
+    const both = await buildConversation(
+      o,
+      profile,
+      { kind: 'state', scenarios: ['t12-state-fin-skipped', 't12-state-early-ccs'], cfg },
+      '0',
+    );
     expect(both.expect).toMatchObject({ kind: 'reject', rules: ['t12.order.full-server-final-flight', 't12.order.ccs-timing'] });
     expect(both.expect.kind === 'reject' && both.expect.silenceOk).toBeFalsy();
     const t13 = await buildConversation(o, profile, { kind: 'state', scenarios: ['t13-state-fin-skipped'], cfg }, '0');
-    expect(t13.expect).toEqual({ kind: 'reject', rules: ['t13.order.client-flight'], alerts: ['unexpected_message', 'bad_record_mac', 'decrypt_error'] });
+    expect(t13.expect).toEqual({
+      kind: 'reject',
+      rules: ['t13.order.client-flight'],
+      alerts: ['unexpected_message', 'bad_record_mac', 'decrypt_error'],
+    });
   });
 
   it('certificate faults: alerts from the catalogue (decrypt_error too for a bad signature), a leaf the test root did not sign correctly', async () => {
@@ -224,7 +350,13 @@ describe('planConversations', () => {
       const id = await faultyClientIdentity(pki, f);
       expect(id.chain).toHaveLength(1);
       // our own validator rejects each for the fault's rule
-      const v = await validateChain({ chain: id.chain, trustAnchors: anchors, purpose: 'client', at: new Date(), crypto: webcrypto as unknown as Crypto });
+      const v = await validateChain({
+        chain: id.chain,
+        trustAnchors: anchors,
+        purpose: 'client',
+        at: new Date(),
+        crypto: webcrypto as unknown as Crypto,
+      });
       expect([f, v.ok, v.problems.map((x) => x.rule)]).toEqual([f, false, [CERT_FAULT_RULES[f]]]);
     }
   });
@@ -232,7 +364,12 @@ describe('planConversations', () => {
 
 describe('classifyEnd: silenceOk', () => {
   it('a target that just waits is conforming for an incomplete flow, not for an out-of-order one; completing is never', () => {
-    const waiting: SocketEnd = { kind: 'timed_out', afterMs: 1000, overall: false, outcome: { kind: 'handshaking', state: 'WAIT_CCS' } };
+    const waiting: SocketEnd = {
+      kind: 'timed_out',
+      afterMs: 1000,
+      overall: false,
+      outcome: { kind: 'handshaking', state: 'WAIT_CCS' },
+    };
     expect(classifyEnd({ ...reject, silenceOk: true }, waiting, 'exact')).toMatchObject({ verdict: 'conforming' });
     expect(classifyEnd(reject, waiting, 'exact').verdict).toBe('hung');
     expect(classifyEnd({ ...reject, silenceOk: true }, hung, 'exact').verdict).toBe('hung');
@@ -243,8 +380,19 @@ describe('classifyEnd: silenceOk', () => {
 describe('profiles', () => {
   const names = ['t13-client-finished-wrong', 't12-state-early-ccs'];
   it('parse: entries with name and/or rule and a reason', () => {
-    const p = parseProfile(JSON.stringify({ target: 'x', expectedFailures: [{ name: 't13-client-finished-wrong', rule: 't13.fin.verify-data', reason: 'known' }], disabled: [{ rule: 't12.order.ccs-timing', reason: 'no' }] }), names);
-    expect(p).toEqual({ target: 'x', expectedFailures: [{ name: 't13-client-finished-wrong', rule: 't13.fin.verify-data', reason: 'known' }], disabled: [{ rule: 't12.order.ccs-timing', reason: 'no' }] });
+    const p = parseProfile(
+      JSON.stringify({
+        target: 'x',
+        expectedFailures: [{ name: 't13-client-finished-wrong', rule: 't13.fin.verify-data', reason: 'known' }],
+        disabled: [{ rule: 't12.order.ccs-timing', reason: 'no' }],
+      }),
+      names,
+    );
+    expect(p).toEqual({
+      target: 'x',
+      expectedFailures: [{ name: 't13-client-finished-wrong', rule: 't13.fin.verify-data', reason: 'known' }],
+      disabled: [{ rule: 't12.order.ccs-timing', reason: 'no' }],
+    });
     expect(parseProfile('{}', names)).toEqual({ expectedFailures: [], disabled: [] });
     expect(expectedFailureOf(p, { names: ['t13-client-finished-wrong'], rules: ['t13.fin.verify-data'] })?.reason).toBe('known');
     expect(expectedFailureOf(p, { names: ['t13-client-finished-wrong'], rules: [] })).toBeUndefined();
@@ -258,7 +406,10 @@ describe('profiles', () => {
     ['{"disabled": [{"reason": "r"}]}', '$.disabled[0]: needs a name and/or a rule'],
     ['{"disabled": [{"name": "t12-state-early-ccs"}]}', '$.disabled[0].reason: a non-empty reason is required'],
     ['{"disabled": [{"name": "t12-state-early-ccs", "reason": "r", "why": 1}]}', '$.disabled[0].why: unknown key'],
-    ['{"expectedFailures": [{"rule": "no.such.rule", "reason": "r"}]}', '$.expectedFailures[0].rule: unknown rule id "no.such.rule"'],
+    [
+      '{"expectedFailures": [{"rule": "no.such.rule", "reason": "r"}]}',
+      '$.expectedFailures[0].rule: unknown rule id "no.such.rule"',
+    ],
     ['{"expectedFailures": [{"name": "nope", "reason": "r"}]}', '$.expectedFailures[0].name: unknown conversation name "nope"'],
     ['{"skip": []}', '$.skip: unknown key'],
   ])('rejects %s', (text, msg) => {
@@ -294,7 +445,8 @@ describe('client fuzzing: coverage first', () => {
     const convs = picks.map((p, i) => conversationOf(p, profile, mutants, { seed: 1 }, String(i)));
     const names = convs.map((c) => c.mutant?.name ?? `valid ${c.version}`);
     expect([...names].sort()).toEqual([...mutants.map((m) => m.name), 'valid 1.2', 'valid 1.3'].sort());
-    for (const p of picks) expect({ ...p, mutant: 0, version: 0 }).toEqual({ mutant: 0, version: 0, suite: 0, group: 0, auth: 0, random: 0 });
+    for (const p of picks)
+      expect({ ...p, mutant: 0, version: 0 }).toEqual({ mutant: 0, version: 0, suite: 0, group: 0, auth: 0, random: 0 });
     // catalogue operator, live mutation, valid handshake, then again
     const kind = (c: (typeof convs)[number]) => c.mutant?.kind ?? 'valid';
     expect(convs.slice(0, 6).map(kind)).toEqual(['operator', 'live', 'valid', 'operator', 'live', 'valid']);

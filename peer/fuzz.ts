@@ -54,7 +54,17 @@ import {
   needsOf,
   type Strictness,
 } from './conversation';
-import { coverageOrder, disabledRules, runCount, shrinkAtPath, failsRun, judgeRun, type ProfileStatus, profileStatusOf, saveRun } from './fuzzcommon';
+import {
+  coverageOrder,
+  disabledRules,
+  runCount,
+  shrinkAtPath,
+  failsRun,
+  judgeRun,
+  type ProfileStatus,
+  profileStatusOf,
+  saveRun,
+} from './fuzzcommon';
 import { describeEnd } from './live';
 import { LIVE_ONLY_OPERATORS, type LiveOnlyOperator, liveOnlyOperator } from './liveops';
 import { suiteName } from './peers';
@@ -203,10 +213,19 @@ async function runConversation(o: FuzzOptions, conv: Conversation): Promise<Outc
   const wrapped = conv.hooks ? firingHooks(conv.hooks) : undefined;
   const config = wrapped ? { ...conv.client, hooks: wrapped.hooks } : conv.client;
   const client = new TlsClient(config);
-  const run = await runClientOverSocket(client, o.host, o.port, { readTimeoutMs: conv.readTimeoutMs, totalTimeoutMs: conv.totalTimeoutMs, appData: APP_DATA, settleMs: conv.expect.kind === 'reject' ? SETTLE_MS : 0 });
+  const run = await runClientOverSocket(client, o.host, o.port, {
+    readTimeoutMs: conv.readTimeoutMs,
+    totalTimeoutMs: conv.totalTimeoutMs,
+    appData: APP_DATA,
+    settleMs: conv.expect.kind === 'reject' ? SETTLE_MS : 0,
+  });
   const c = classifyEnd(conv.expect, run.end, o.strictness);
   const prof = o.profile ?? EMPTY_PROFILE;
-  const judged = await judgeRun(run, client, 'client', target, config.provider ?? nodeProvider(), { peer: 'S->C', ignoredRules: disabledRules(prof), ...(o.trustAnchors ? { trustAnchors: o.trustAnchors } : {}) });
+  const judged = await judgeRun(run, client, 'client', target, config.provider ?? nodeProvider(), {
+    peer: 'S->C',
+    ignoredRules: disabledRules(prof),
+    ...(o.trustAnchors ? { trustAnchors: o.trustAnchors } : {}),
+  });
   const { transcript, ladder } = judged;
   const targetViolations = judged.peerViolations;
   let verdict = c.verdict;
@@ -222,13 +241,28 @@ async function runConversation(o: FuzzOptions, conv: Conversation): Promise<Outc
     rule = targetViolations[0]!.split(' ')[0];
   }
   ladder.push(`-- ${describeEnd(run.end)}`);
-  const cr: ConversationRun = { target, role: 'client', name: conv.name, verdict, detail, ladder, seed: conv.seed, path: conv.path };
+  const cr: ConversationRun = {
+    target,
+    role: 'client',
+    name: conv.name,
+    verdict,
+    detail,
+    ladder,
+    seed: conv.seed,
+    path: conv.path,
+  };
   if (rule !== undefined && verdict !== 'conforming') cr.rule = rule;
   const result: ConversationResult = { run: cr, conversation: conv, targetViolations, ms: Date.now() - t0 };
   if (c.alert !== undefined) result.alert = c.alert;
   const status = profileStatusOf(prof, subjectOf(conv, cr.rule), verdict);
   if (status) result.profile = status;
-  return { result, fired: wrapped ? wrapped.fired() : true, transcript, records: run.records.map((r) => ({ dir: r.dir, raw: r.raw })), keylog: judged.keylog };
+  return {
+    result,
+    fired: wrapped ? wrapped.fired() : true,
+    transcript,
+    records: run.records.map((r) => ({ dir: r.dir, raw: r.raw })),
+    keylog: judged.keylog,
+  };
 }
 
 function baseOf(o: FuzzOptions): ClientBase {
@@ -239,7 +273,17 @@ function baseOf(o: FuzzOptions): ClientBase {
   return b;
 }
 
-function validConversation(o: FuzzOptions, version: LiveVersion, suite: number, group: number, random: Uint8Array, compat: boolean, name: string, path: string, onlyGroup = false): Conversation {
+function validConversation(
+  o: FuzzOptions,
+  version: LiveVersion,
+  suite: number,
+  group: number,
+  random: Uint8Array,
+  compat: boolean,
+  name: string,
+  path: string,
+  onlyGroup = false,
+): Conversation {
   return {
     name,
     version,
@@ -259,13 +303,24 @@ const RANDOM0 = new Uint8Array(32).fill(7);
 const GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
 const SS = SignatureScheme;
 /** Schemes probed one at a time (TLS 1.2 ServerKeyExchange): RSA-PSS, PKCS#1 and ECDSA, SHA-256 and SHA-384. */
-export const PROBE_SCHEMES: readonly number[] = [SS.rsa_pss_rsae_sha256, SS.rsa_pkcs1_sha256, SS.ecdsa_secp256r1_sha256, SS.ecdsa_secp384r1_sha384, SS.rsa_pss_rsae_sha384, SS.rsa_pkcs1_sha384];
+export const PROBE_SCHEMES: readonly number[] = [
+  SS.rsa_pss_rsae_sha256,
+  SS.rsa_pkcs1_sha256,
+  SS.ecdsa_secp256r1_sha256,
+  SS.ecdsa_secp384r1_sha384,
+  SS.rsa_pss_rsae_sha384,
+  SS.rsa_pkcs1_sha384,
+];
 
 /**
  * The signature_algorithms our client offers for a restricted offer of `scheme`: it alone, plus (when our client
  * certificate's key does not fit it) the first default scheme that fits that key, so our CertificateVerify can be signed.
  */
-export function restrictedSchemes(scheme: number, identity: Identity | undefined, chainSchemes: readonly number[] = []): number[] {
+export function restrictedSchemes(
+  scheme: number,
+  identity: Identity | undefined,
+  chainSchemes: readonly number[] = [],
+): number[] {
   const out = [scheme];
   if (identity && pickScheme([scheme], [scheme], identity.spki, false) === undefined) {
     const own = pickScheme(DEFAULT_SCHEMES, DEFAULT_SCHEMES, identity.spki, false);
@@ -330,9 +385,13 @@ export async function probeTarget(o: FuzzOptions): Promise<TargetProfile> {
   const profile: TargetProfile = { suites: { '1.2': [], '1.3': [] }, certificateRequested: false };
   for (const v of ['1.3', '1.2'] as const) {
     for (const s of PROBE_SUITES[v]) {
-      const { result, transcript } = await runConversation({ ...o, profile: EMPTY_PROFILE }, validConversation(o, v, s, NamedGroup.x25519, RANDOM0, true, `probe ${v} ${suiteName(s)}`, 'probe'));
+      const { result, transcript } = await runConversation(
+        { ...o, profile: EMPTY_PROFILE },
+        validConversation(o, v, s, NamedGroup.x25519, RANDOM0, true, `probe ${v} ${suiteName(s)}`, 'probe'),
+      );
       if (result.run.verdict === 'conforming' || result.run.verdict === 'flagged') profile.suites[v].push(s);
-      if (transcript?.messages.some((m) => m.dir === 'S->C' && m.type === 'certificate_request')) profile.certificateRequested = true;
+      if (transcript?.messages.some((m) => m.dir === 'S->C' && m.type === 'certificate_request'))
+        profile.certificateRequested = true;
     }
   }
   // groups, each offered alone, with the first version and suite that worked
@@ -341,7 +400,10 @@ export async function probeTarget(o: FuzzOptions): Promise<TargetProfile> {
   if (v && suite !== undefined) {
     profile.groups = [];
     for (const g of GROUPS) {
-      const { result } = await runConversation({ ...o, profile: EMPTY_PROFILE }, validConversation(o, v, suite, g, RANDOM0, true, `probe group ${g}`, 'probe', true));
+      const { result } = await runConversation(
+        { ...o, profile: EMPTY_PROFILE },
+        validConversation(o, v, suite, g, RANDOM0, true, `probe group ${g}`, 'probe', true),
+      );
       if (result.run.verdict === 'conforming' || result.run.verdict === 'flagged') profile.groups.push(g);
     }
   }
@@ -349,14 +411,21 @@ export async function probeTarget(o: FuzzOptions): Promise<TargetProfile> {
   const ecdhe12 = profile.suites['1.2'].find((s) => ECDHE_12.has(s));
   if (ecdhe12 !== undefined) {
     profile.schemes = [];
-    const first = await runConversation({ ...o, profile: EMPTY_PROFILE }, validConversation(o, '1.2', ecdhe12, NamedGroup.x25519, RANDOM0, true, 'probe chain', 'probe'));
+    const first = await runConversation(
+      { ...o, profile: EMPTY_PROFILE },
+      validConversation(o, '1.2', ecdhe12, NamedGroup.x25519, RANDOM0, true, 'probe chain', 'probe'),
+    );
     profile.chainSchemes = chainSchemesOf(first.transcript);
     for (const sc of PROBE_SCHEMES) {
-      const conv = restrict(validConversation(o, '1.2', ecdhe12, NamedGroup.x25519, RANDOM0, true, `probe scheme 0x${sc.toString(16)}`, 'probe'), restrictedSchemes(sc, o.identity, profile.chainSchemes));
+      const conv = restrict(
+        validConversation(o, '1.2', ecdhe12, NamedGroup.x25519, RANDOM0, true, `probe scheme 0x${sc.toString(16)}`, 'probe'),
+        restrictedSchemes(sc, o.identity, profile.chainSchemes),
+      );
       conv.client.cipherSuites = profile.suites['1.2'].filter((s) => ECDHE_12.has(s));
       const { result, transcript } = await runConversation({ ...o, profile: EMPTY_PROFILE }, conv);
       // accepted: the target signed its ServerKeyExchange with it, or our client aborted on what the target sent
-      if (result.run.verdict === 'flagged' || (result.run.verdict === 'conforming' && skeSchemeOf(transcript) === sc)) profile.schemes.push(sc);
+      if (result.run.verdict === 'flagged' || (result.run.verdict === 'conforming' && skeSchemeOf(transcript) === sc))
+        profile.schemes.push(sc);
     }
   }
   return profile;
@@ -377,7 +446,12 @@ export function applicableOperators(profile: TargetProfile, haveIdentity: boolea
 
 /** State scenarios the target can be fuzzed with. */
 export function applicableScenarios(profile: TargetProfile, haveIdentity: boolean, only?: readonly string[]): StateScenario[] {
-  return STATE_SCENARIOS.filter((s) => (!only || only.includes(s.name)) && profile.suites[s.version].length > 0 && (!s.clientCert || (profile.certificateRequested && haveIdentity)));
+  return STATE_SCENARIOS.filter(
+    (s) =>
+      (!only || only.includes(s.name)) &&
+      profile.suites[s.version].length > 0 &&
+      (!s.clientCert || (profile.certificateRequested && haveIdentity)),
+  );
 }
 
 /** Live-only operators (peer/liveops.ts) the target can be fuzzed with. */
@@ -395,7 +469,12 @@ function liveOnlyGroups(op: LiveOnlyOperator, profile: TargetProfile): number[] 
 
 /** Every conversation name a run can have (profiles and --operator are checked against it). */
 export function conversationNames(): string[] {
-  return [...liveOperators().map((o) => o.name), ...LIVE_ONLY_OPERATORS.map((o) => o.name), ...STATE_SCENARIOS.map((s) => s.name), ...CERT_FAULTS];
+  return [
+    ...liveOperators().map((o) => o.name),
+    ...LIVE_ONLY_OPERATORS.map((o) => o.name),
+    ...STATE_SCENARIOS.map((s) => s.name),
+    ...CERT_FAULTS,
+  ];
 }
 
 function baseNameFor(op: MutationOperator, version: LiveVersion): BaseName {
@@ -423,7 +502,13 @@ export type ConvSpec =
   | { kind: 'state'; scenarios: string[]; cfg: ConvConfig }
   | { kind: 'cert'; fault: CertFault; version: LiveVersion; cfg: ConvConfig };
 
-const cfgArb: fc.Arbitrary<ConvConfig> = fc.record({ suite: fc.nat(7), group: fc.nat(2), compat: fc.boolean(), random: fc.nat(255), schemes: fc.nat(6) });
+const cfgArb: fc.Arbitrary<ConvConfig> = fc.record({
+  suite: fc.nat(7),
+  group: fc.nat(2),
+  compat: fc.boolean(),
+  random: fc.nat(255),
+  schemes: fc.nat(6),
+});
 /** The simplest configuration (what every configuration shrinks towards). */
 export const CFG0: ConvConfig = { suite: 0, group: 0, compat: false, random: 0, schemes: 0 };
 
@@ -444,7 +529,10 @@ function applicable(o: FuzzOptions, profile: TargetProfile): Applicable {
     ops: applicableOperators(profile, haveId, o.operators).filter((op) => on([op.name], op.declares)),
     liveOnly: applicableLiveOnly(profile, o.operators).filter((op) => on([op.name], op.declares)),
     scenarios: applicableScenarios(profile, haveId, o.operators).filter((s) => on([s.name], s.rules)),
-    faults: o.certFaults && profile.certificateRequested ? CERT_FAULTS.filter((f) => (!o.operators || o.operators.includes(f)) && on([f], [CERT_FAULT_RULES[f]])) : [],
+    faults:
+      o.certFaults && profile.certificateRequested
+        ? CERT_FAULTS.filter((f) => (!o.operators || o.operators.includes(f)) && on([f], [CERT_FAULT_RULES[f]]))
+        : [],
   };
 }
 
@@ -469,15 +557,40 @@ function disabledNames(o: FuzzOptions, profile: TargetProfile): string[] {
 export function conversationArb(o: FuzzOptions, profile: TargetProfile): fc.Arbitrary<ConvSpec> {
   const a = applicable(o, profile);
   const arms: { weight: number; arbitrary: fc.Arbitrary<ConvSpec> }[] = [];
-  if (a.versions.length) arms.push({ weight: 2, arbitrary: fc.record({ kind: fc.constant('valid' as const), version: fc.constantFrom(...a.versions), cfg: cfgArb }) });
+  if (a.versions.length)
+    arms.push({
+      weight: 2,
+      arbitrary: fc.record({ kind: fc.constant('valid' as const), version: fc.constantFrom(...a.versions), cfg: cfgArb }),
+    });
   const opNames = [...a.ops.map((x) => x.name), ...a.liveOnly.map((x) => x.name)];
-  if (opNames.length) arms.push({ weight: 3, arbitrary: fc.record({ kind: fc.constant('mutant' as const), op: fc.constantFrom(...opNames), cfg: cfgArb }) });
+  if (opNames.length)
+    arms.push({
+      weight: 3,
+      arbitrary: fc.record({ kind: fc.constant('mutant' as const), op: fc.constantFrom(...opNames), cfg: cfgArb }),
+    });
   for (const v of ['1.2', '1.3'] as const) {
     const names = a.scenarios.filter((s) => s.version === v).map((s) => s.name);
     // one to three steps of one version; shrinking drops steps first
-    if (names.length) arms.push({ weight: 1, arbitrary: fc.record({ kind: fc.constant('state' as const), scenarios: fc.uniqueArray(fc.constantFrom(...names), { minLength: 1, maxLength: Math.min(3, names.length) }), cfg: cfgArb }) });
+    if (names.length)
+      arms.push({
+        weight: 1,
+        arbitrary: fc.record({
+          kind: fc.constant('state' as const),
+          scenarios: fc.uniqueArray(fc.constantFrom(...names), { minLength: 1, maxLength: Math.min(3, names.length) }),
+          cfg: cfgArb,
+        }),
+      });
   }
-  if (a.faults.length && a.versions.length) arms.push({ weight: 1, arbitrary: fc.record({ kind: fc.constant('cert' as const), fault: fc.constantFrom(...a.faults), version: fc.constantFrom(...a.versions), cfg: cfgArb }) });
+  if (a.faults.length && a.versions.length)
+    arms.push({
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant('cert' as const),
+        fault: fc.constantFrom(...a.faults),
+        version: fc.constantFrom(...a.versions),
+        cfg: cfgArb,
+      }),
+    });
   if (!arms.length) throw new Error('the target accepts neither TLS 1.2 nor TLS 1.3 with the probed suites: nothing to generate');
   return fc.oneof(...arms);
 }
@@ -492,10 +605,24 @@ export function conversationArb(o: FuzzOptions, profile: TargetProfile): fc.Arbi
  */
 export function coverageExamples(o: FuzzOptions, profile: TargetProfile): ConvSpec[] {
   const a = applicable(o, profile);
-  const mutants: ConvSpec[] = [...a.ops.map((x) => x.name), ...a.liveOnly.map((x) => x.name)].map((op) => ({ kind: 'mutant', op, cfg: { ...CFG0 } }));
+  const mutants: ConvSpec[] = [...a.ops.map((x) => x.name), ...a.liveOnly.map((x) => x.name)].map((op) => ({
+    kind: 'mutant',
+    op,
+    cfg: { ...CFG0 },
+  }));
   const states: ConvSpec[] = a.scenarios.map((sc) => ({ kind: 'state', scenarios: [sc.name], cfg: { ...CFG0 } }));
-  const certs: ConvSpec[] = a.versions.length ? a.faults.map((fault, i) => ({ kind: 'cert', fault, version: a.versions[i % a.versions.length]!, cfg: { ...CFG0 } })) : [];
-  const valids: ConvSpec[] = a.versions.flatMap((v) => profile.suites[v].map((_, i): ConvSpec => ({ kind: 'valid', version: v, cfg: { ...CFG0, suite: i, schemes: v === '1.2' && profile.schemes?.length ? i + 1 : 0 } })));
+  const certs: ConvSpec[] = a.versions.length
+    ? a.faults.map((fault, i) => ({ kind: 'cert', fault, version: a.versions[i % a.versions.length]!, cfg: { ...CFG0 } }))
+    : [];
+  const valids: ConvSpec[] = a.versions.flatMap((v) =>
+    profile.suites[v].map(
+      (_, i): ConvSpec => ({
+        kind: 'valid',
+        version: v,
+        cfg: { ...CFG0, suite: i, schemes: v === '1.2' && profile.schemes?.length ? i + 1 : 0 },
+      }),
+    ),
+  );
   return coverageOrder([mutants, states, certs, valids], o.seed);
 }
 
@@ -529,7 +656,12 @@ export function specText(s: ConvSpec): string {
 }
 
 /** Turn a generated spec into a conversation (deterministic). */
-export async function buildConversation(o: FuzzOptions, profile: TargetProfile, spec: ConvSpec, path: string): Promise<Conversation> {
+export async function buildConversation(
+  o: FuzzOptions,
+  profile: TargetProfile,
+  spec: ConvSpec,
+  path: string,
+): Promise<Conversation> {
   const random = randomOf(spec.cfg.random);
   const pick = (suites: readonly number[]) => suites[spec.cfg.suite % suites.length]!;
   const groups = profile.groups?.length ? profile.groups : GROUPS;
@@ -539,12 +671,17 @@ export async function buildConversation(o: FuzzOptions, profile: TargetProfile, 
   const sigs = (c: Conversation): Conversation => {
     const probed = profile.schemes ?? [];
     if (c.version !== '1.2' || spec.cfg.schemes === 0 || !probed.length) return c;
-    return restrict(c, restrictedSchemes(probed[(spec.cfg.schemes - 1) % probed.length]!, c.client.identity, profile.chainSchemes));
+    return restrict(
+      c,
+      restrictedSchemes(probed[(spec.cfg.schemes - 1) % probed.length]!, c.client.identity, profile.chainSchemes),
+    );
   };
   switch (spec.kind) {
     case 'valid': {
       const suite = pick(profile.suites[spec.version]);
-      return sigs(validConversation(o, spec.version, suite, group, random, compat, `valid ${spec.version} ${suiteName(suite)}`, path));
+      return sigs(
+        validConversation(o, spec.version, suite, group, random, compat, `valid ${spec.version} ${suiteName(suite)}`, path),
+      );
     }
     case 'mutant': {
       const lo = liveOnlyOperator(spec.op);
@@ -552,7 +689,9 @@ export async function buildConversation(o: FuzzOptions, profile: TargetProfile, 
         const gs = liveOnlyGroups(lo, profile);
         const g = gs[spec.cfg.group % gs.length]!;
         const suite = pick(profile.suites[lo.version].filter((s) => lo.version === '1.3' || !lo.ecdhe || ECDHE_12.has(s)));
-        const conv = sigs(validConversation(o, lo.version, suite, g, random, compat, `${lo.name} ${suiteName(suite)}`, path, true));
+        const conv = sigs(
+          validConversation(o, lo.version, suite, g, random, compat, `${lo.name} ${suiteName(suite)}`, path, true),
+        );
         conv.operator = lo.name;
         conv.kind = 'mutant';
         conv.subject = lo.name;
@@ -564,11 +703,21 @@ export async function buildConversation(o: FuzzOptions, profile: TargetProfile, 
       const n = needsOf(op);
       const suite = pick(profile.suites[n.version].filter((s) => n.version === '1.3' || !n.ecdhe || ECDHE_12.has(s)));
       const g = n.group ?? group;
-      const conv = sigs(validConversation(o, n.version, suite, g, random, compat, `${op.name} ${suiteName(suite)}`, path, n.group !== undefined));
+      const conv = sigs(
+        validConversation(o, n.version, suite, g, random, compat, `${op.name} ${suiteName(suite)}`, path, n.group !== undefined),
+      );
       conv.operator = op.name;
       conv.kind = 'mutant';
       conv.subject = op.name;
-      conv.hooks = await mutantHooks(op, o.pki, conv.client, { base: baseNameFor(op, n.version), suiteIndex: 0, group: g, compat, clientRandom: random, serverRandom: RANDOM0, seed: o.seed });
+      conv.hooks = await mutantHooks(op, o.pki, conv.client, {
+        base: baseNameFor(op, n.version),
+        suiteIndex: 0,
+        group: g,
+        compat,
+        clientRandom: random,
+        serverRandom: RANDOM0,
+        seed: o.seed,
+      });
       conv.expect = { kind: 'reject', rules: op.declares, alerts: allowedAlerts(op.declares) };
       return conv;
     }
@@ -582,7 +731,11 @@ export async function buildConversation(o: FuzzOptions, profile: TargetProfile, 
       conv.kind = 'state';
       conv.subject = name;
       conv.hooks = stateHooks(steps);
-      const model = stateModel(steps, { version, clientCert: profile.certificateRequested && o.identity !== undefined, ecdhe: ECDHE_12.has(suite) });
+      const model = stateModel(steps, {
+        version,
+        clientCert: profile.certificateRequested && o.identity !== undefined,
+        ecdhe: ECDHE_12.has(suite),
+      });
       const rules = [...new Set(scen.flatMap((s) => s.rules))];
       const alerts = [...new Set(['unexpected_message', ...scen.flatMap((s) => s.alsoAllowed)])];
       if (model.outOfOrder) conv.expect = { kind: 'reject', rules, alerts };
@@ -595,7 +748,18 @@ export async function buildConversation(o: FuzzOptions, profile: TargetProfile, 
     }
     case 'cert': {
       const suite = pick(profile.suites[spec.version]);
-      const conv = sigs(validConversation({ ...o, identity: await faultyClientIdentity(o.pki, spec.fault) }, spec.version, suite, group, random, compat, `${spec.fault} ${spec.version} ${suiteName(suite)}`, path));
+      const conv = sigs(
+        validConversation(
+          { ...o, identity: await faultyClientIdentity(o.pki, spec.fault) },
+          spec.version,
+          suite,
+          group,
+          random,
+          compat,
+          `${spec.fault} ${spec.version} ${suiteName(suite)}`,
+          path,
+        ),
+      );
       conv.kind = 'cert';
       conv.subject = spec.fault;
       const rule = CERT_FAULT_RULES[spec.fault];
@@ -609,7 +773,10 @@ export async function buildConversation(o: FuzzOptions, profile: TargetProfile, 
 export async function planConversations(o: FuzzOptions, profile: TargetProfile): Promise<Conversation[]> {
   const examples = examplesOf(o, profile).map(([e]) => e);
   const n = runsOf(o, profile);
-  const specs = [...examples.slice(0, n), ...fc.sample(conversationArb(o, profile), { seed: o.seed, numRuns: Math.max(0, n - examples.length) })];
+  const specs = [
+    ...examples.slice(0, n),
+    ...fc.sample(conversationArb(o, profile), { seed: o.seed, numRuns: Math.max(0, n - examples.length) }),
+  ];
   const out: Conversation[] = [];
   for (const [i, s] of specs.entries()) out.push(await buildConversation(o, profile, s, String(i)));
   return out;
@@ -634,7 +801,10 @@ function annotate(r: ConversationResult, spec: ConvSpec): ConversationResult {
 async function sanity(o: FuzzOptions, profile: TargetProfile | undefined, label: string): Promise<boolean> {
   const v: LiveVersion = profile && !profile.suites['1.3'].length && profile.suites['1.2'].length ? '1.2' : '1.3';
   const suite = profile?.suites[v][0] ?? CipherSuite13.TLS_AES_128_GCM_SHA256;
-  const { result } = await runConversation({ ...o, profile: EMPTY_PROFILE }, validConversation(o, v, suite, NamedGroup.x25519, RANDOM0, true, label, label));
+  const { result } = await runConversation(
+    { ...o, profile: EMPTY_PROFILE },
+    validConversation(o, v, suite, NamedGroup.x25519, RANDOM0, true, label, label),
+  );
   o.onProgress?.(`${label}: ${result.run.verdict} (${result.run.detail ?? ''})`);
   return result.run.verdict === 'conforming' || result.run.verdict === 'flagged';
 }
@@ -650,7 +820,15 @@ export async function runSpec(o: FuzzOptions, profile: TargetProfile, spec: Conv
 function save(o: FuzzOptions, out: Outcome, n: number): void {
   if (!o.save) return;
   const r = out.result;
-  const input = { path: r.run.path ?? 'x', name: r.conversation.subject ?? r.conversation.name, role: 'client' as const, records: out.records, keylog: out.keylog, serverPort: o.port, clientPort: 40000 + (n % 20000) };
+  const input = {
+    path: r.run.path ?? 'x',
+    name: r.conversation.subject ?? r.conversation.name,
+    role: 'client' as const,
+    records: out.records,
+    keylog: out.keylog,
+    serverPort: o.port,
+    clientPort: 40000 + (n % 20000),
+  };
   r.saved = saveRun(o.save, out.transcript ? { ...input, transcript: out.transcript } : input);
 }
 
@@ -659,8 +837,11 @@ export async function fuzzTarget(o: FuzzOptions): Promise<FuzzResult> {
   const target = `${o.host}:${o.port}`;
   const progress = o.onProgress ?? (() => undefined);
   const profile = o.knownTarget ?? (await probeTarget(o));
-  progress(`probe: TLS 1.3 [${profile.suites['1.3'].map(suiteName).join(', ')}], TLS 1.2 [${profile.suites['1.2'].map(suiteName).join(', ')}]${profile.certificateRequested ? ', asks for a client certificate' : ''}`);
-  const first = (profile.suites['1.2'].length > 0 || profile.suites['1.3'].length > 0) && (await sanity(o, profile, 'sanity first'));
+  progress(
+    `probe: TLS 1.3 [${profile.suites['1.3'].map(suiteName).join(', ')}], TLS 1.2 [${profile.suites['1.2'].map(suiteName).join(', ')}]${profile.certificateRequested ? ', asks for a client certificate' : ''}`,
+  );
+  const first =
+    (profile.suites['1.2'].length > 0 || profile.suites['1.3'].length > 0) && (await sanity(o, profile, 'sanity first'));
   const results: ConversationResult[] = [];
   const skipped: string[] = [];
   const failures: FailureReport[] = [];
@@ -691,12 +872,18 @@ export async function fuzzTarget(o: FuzzOptions): Promise<FuzzResult> {
       return true;
     };
     const examples = examplesOf(o, profile);
-    const params: fc.Parameters<[ConvSpec]> = o.path !== undefined ? { seed: o.seed, path: o.path, numRuns: 1, endOnFailure: true, examples } : { seed: o.seed, numRuns: runs, examples };
+    const params: fc.Parameters<[ConvSpec]> =
+      o.path !== undefined
+        ? { seed: o.seed, path: o.path, numRuns: 1, endOnFailure: true, examples }
+        : { seed: o.seed, numRuns: runs, examples };
     const g0 = Date.now();
     const d = await fc.check(fc.asyncProperty(arb, record), params);
     generationMs = Date.now() - g0;
     // the recording predicate only fails by throwing (a bug, not a finding): surface it
-    if (d.failed) throw d.errorInstance instanceof Error ? d.errorInstance : new Error(`fuzz run ${d.counterexamplePath ?? '?'} failed: ${String(d.errorInstance)}`);
+    if (d.failed)
+      throw d.errorInstance instanceof Error
+        ? d.errorInstance
+        : new Error(`fuzz run ${d.counterexamplePath ?? '?'} failed: ${String(d.errorInstance)}`);
     if (o.path === undefined) {
       const seen = new Set<string>();
       for (const r of results.filter(failsRun)) {
@@ -714,15 +901,38 @@ export async function fuzzTarget(o: FuzzOptions): Promise<FuzzResult> {
     }
   }
   const last = first && (await sanity(o, profile, 'sanity last'));
-  return { target, seed: o.seed, profile, sanity: { first, last }, results, failures, skipped, disabled, ms: Date.now() - t0, generationMs, runs: runsOf(o, profile) };
+  return {
+    target,
+    seed: o.seed,
+    profile,
+    sanity: { first, last },
+    results,
+    failures,
+    skipped,
+    disabled,
+    ms: Date.now() - t0,
+    generationMs,
+    runs: runsOf(o, profile),
+  };
 }
 
 /** Replay a failure by its path and shrink it with the real predicate, within the budget. */
-async function shrink(o: FuzzOptions, profile: TargetProfile, arb: fc.Arbitrary<ConvSpec>, original: ConversationResult, progress: (l: string) => void, outcomes: Map<ConversationResult, Outcome>): Promise<FailureReport> {
-  const found = await shrinkAtPath(arb, { seed: o.seed, path: original.run.path!, examples: examplesOf(o, profile), budget: o.maxShrinkRuns ?? 30 }, async (spec) => {
-    const out = await runSpec(o, profile, spec, 'shrinking');
-    return out.fired && sameFailure(original, out.result) ? out : undefined;
-  });
+async function shrink(
+  o: FuzzOptions,
+  profile: TargetProfile,
+  arb: fc.Arbitrary<ConvSpec>,
+  original: ConversationResult,
+  progress: (l: string) => void,
+  outcomes: Map<ConversationResult, Outcome>,
+): Promise<FailureReport> {
+  const found = await shrinkAtPath(
+    arb,
+    { seed: o.seed, path: original.run.path!, examples: examplesOf(o, profile), budget: o.maxShrinkRuns ?? 30 },
+    async (spec) => {
+      const out = await runSpec(o, profile, spec, 'shrinking');
+      return out.fired && sameFailure(original, out.result) ? out : undefined;
+    },
+  );
   const report: FailureReport = { original, reproduced: found.reproduced, shrinkRuns: found.runs };
   if (found.smallest) {
     const { result: last, path } = found.smallest;
@@ -731,7 +941,9 @@ async function shrink(o: FuzzOptions, profile: TargetProfile, arb: fc.Arbitrary<
     shrunk.conversation.path = path;
     outcomes.set(shrunk, last);
     report.shrunk = shrunk;
-    progress(`shrunk ${original.run.path} ${original.conversation.name} -> ${path} ${shrunk.conversation.name} (${found.runs} runs)`);
+    progress(
+      `shrunk ${original.run.path} ${original.conversation.name} -> ${path} ${shrunk.conversation.name} (${found.runs} runs)`,
+    );
   } else progress(`${original.run.path} ${original.conversation.name}: failure not reproduced on replay`);
   return report;
 }

@@ -10,7 +10,20 @@ import { checkTranscript } from '../oracles/engine';
 import type { Extension } from '../wire/extensions';
 import type { ClientHello } from '../wire/handshake';
 import { ExtensionType, NamedGroup } from '../wire/registry';
-import { type ClientConversation, type ClientProfile, applicableMutants, classifyClientEnd, conversationOf, EXCLUDED_SERVER_OPERATORS, isServerSideOperator, LIVE_MUTATIONS, pickArb, profileOf, requiredAlerts, serverSideOperators } from './fuzzclient';
+import {
+  type ClientConversation,
+  type ClientProfile,
+  applicableMutants,
+  classifyClientEnd,
+  conversationOf,
+  EXCLUDED_SERVER_OPERATORS,
+  isServerSideOperator,
+  LIVE_MUTATIONS,
+  pickArb,
+  profileOf,
+  requiredAlerts,
+  serverSideOperators,
+} from './fuzzclient';
 import type { MutationOperator } from '../generators/mutations';
 import fc from 'fast-check';
 
@@ -20,19 +33,59 @@ describe('live server-side operators', () => {
     const ops = await serverSideOperators(pki);
     const names = ops.map((o) => o.name);
     // the ones issue #7 names are among them
-    for (const n of ['t12-early-server-ccs', 't12-server-finished-wrong', 't12-ske-sig-corrupt', 't12-ske-sig-truncated', 't12-ske-signed-wrong-randoms', 't12-suite-not-offered', 't12-group-not-offered', 't12-alpn-not-offered', 't13-server-finished-wrong', 't13-server-cv-sig-corrupt', 't13-drop-server-cv', 't13-suite-not-offered', 't13-session-id-not-echoed']) expect(names).toContain(n);
+    for (const n of [
+      't12-early-server-ccs',
+      't12-server-finished-wrong',
+      't12-ske-sig-corrupt',
+      't12-ske-sig-truncated',
+      't12-ske-signed-wrong-randoms',
+      't12-suite-not-offered',
+      't12-group-not-offered',
+      't12-alpn-not-offered',
+      't13-server-finished-wrong',
+      't13-server-cv-sig-corrupt',
+      't13-drop-server-cv',
+      't13-suite-not-offered',
+      't13-session-id-not-echoed',
+    ])
+      expect(names).toContain(n);
     // each names the reaction a client owes (an alert of the catalogue, or a documented RFC requirement)
     for (const op of ops) expect([op.name, requiredAlerts(op).length > 0]).toEqual([op.name, true]);
     expect(names).not.toContain('t13-sentinel-in-tls13');
     // each one, applied again to a base of its own: server hooks only, client configuration untouched, no transcript edit
     for (const op of ops) {
-      const env = baseEnv(pki, { base: basesFor(op)[0]!, suiteIndex: 0, group: op.group ?? NamedGroup.x25519, compat: false, clientRandom: new Uint8Array(32).fill(1), serverRandom: new Uint8Array(32).fill(2), seed: 3 });
+      const env = baseEnv(pki, {
+        base: basesFor(op)[0]!,
+        suiteIndex: 0,
+        group: op.group ?? NamedGroup.x25519,
+        compat: false,
+        clientRandom: new Uint8Array(32).fill(1),
+        serverRandom: new Uint8Array(32).fill(2),
+        seed: 3,
+      });
       const p = await op.apply(env);
-      const sameClient = Object.keys({ ...env.client, ...p.client }).every((k) => k === 'signatureSchemes' || env.client[k as keyof typeof env.client] === p.client[k as keyof typeof p.client]);
-      expect([op.name, op.mechanism, p.hooks?.client, p.hooks?.server !== undefined, sameClient, p.post]).toEqual([op.name, 'hook', undefined, true, true, undefined]);
+      const sameClient = Object.keys({ ...env.client, ...p.client }).every(
+        (k) => k === 'signatureSchemes' || env.client[k as keyof typeof env.client] === p.client[k as keyof typeof p.client],
+      );
+      expect([op.name, op.mechanism, p.hooks?.client, p.hooks?.server !== undefined, sameClient, p.post]).toEqual([
+        op.name,
+        'hook',
+        undefined,
+        true,
+        true,
+        undefined,
+      ]);
     }
     // client-side, transcript, other client-config-changing and rule-less operators are not
-    for (const n of ['t13-client-finished-wrong', 't12-cv-sig-corrupt', 't12-drop-ske', 't13-cv-scheme-not-offered', 't12-downgrade-without-sentinel', 'cert-expired-leaf']) expect(names).not.toContain(n);
+    for (const n of [
+      't13-client-finished-wrong',
+      't12-cv-sig-corrupt',
+      't12-drop-ske',
+      't13-cv-scheme-not-offered',
+      't12-downgrade-without-sentinel',
+      'cert-expired-leaf',
+    ])
+      expect(names).not.toContain(n);
     // only the offered signature schemes of the client configuration changed: the live client's own offer decides
     expect(names).toContain('t12-ske-scheme-not-offered');
     for (const n of Object.keys(EXCLUDED_SERVER_OPERATORS)) {
@@ -48,17 +101,28 @@ describe('live server-side operators', () => {
     const identity = pki.identity('server', 'rsa');
     for (const m of LIVE_MUTATIONS) {
       const op = OPERATORS.find((o) => o.name === m.name);
-      if (m.own) expect([m.name, op, m.own.declares.length > 0, m.own.alerts.length > 0]).toEqual([m.name, undefined, true, true]);
+      if (m.own)
+        expect([m.name, op, m.own.declares.length > 0, m.own.alerts.length > 0]).toEqual([m.name, undefined, true, true]);
       else expect([m.name, op?.mechanism, requiredAlerts(op!).length > 0]).toEqual([m.name, 'transcript', true]);
       const declares = m.own?.declares ?? op!.declares;
       const v13 = m.version === '1.3';
-      const suite = v13 ? CipherSuite13.TLS_AES_128_GCM_SHA256 : m.ecdhe ? CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 : CipherSuite12.TLS_RSA_WITH_AES_128_GCM_SHA256;
+      const suite = v13
+        ? CipherSuite13.TLS_AES_128_GCM_SHA256
+        : m.ecdhe
+          ? CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+          : CipherSuite12.TLS_RSA_WITH_AES_128_GCM_SHA256;
       const versions = [v13 ? 0x0304 : 0x0303];
       const groups = m.groups ? [m.groups[0]!] : undefined;
-      const run = await runInMemory({ versions, cipherSuites: [suite], serverName: 'localhost', ...(groups ? { groups } : {}) }, { versions, cipherSuites: [suite], identity, ...(groups ? { groups } : {}) }, { server: m.hooks({ identity, provider: nodeProvider() }) });
+      const run = await runInMemory(
+        { versions, cipherSuites: [suite], serverName: 'localhost', ...(groups ? { groups } : {}) },
+        { versions, cipherSuites: [suite], identity, ...(groups ? { groups } : {}) },
+        { server: m.hooks({ identity, provider: nodeProvider() }) },
+      );
       expect([m.name, run.clientOutcome.kind]).toEqual([m.name, 'alert_sent']);
       const { verdicts } = await checkTranscript(run.transcript, { trustAnchors: pki.anchors });
-      const tripped = verdicts.filter((x) => x.status === 'violation' && [...declares, `t${v13 ? 13 : 12}.order.state-machine`].includes(x.rule));
+      const tripped = verdicts.filter(
+        (x) => x.status === 'violation' && [...declares, `t${v13 ? 13 : 12}.order.state-machine`].includes(x.rule),
+      );
       expect([m.name, tripped.length > 0]).toEqual([m.name, true]);
     }
   });
@@ -70,15 +134,30 @@ describe('live server-side operators', () => {
     expect(points.map((m) => m.version).sort()).toEqual(['1.2', '1.3']);
     for (const m of points) {
       for (const group of m.groups ?? []) {
-        const suite = m.version === '1.3' ? CipherSuite13.TLS_AES_128_GCM_SHA256 : CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256;
+        const suite =
+          m.version === '1.3' ? CipherSuite13.TLS_AES_128_GCM_SHA256 : CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256;
         const versions = [m.version === '1.3' ? 0x0304 : 0x0303];
         const server = { versions, cipherSuites: [suite], identity, groups: [group] };
-        const healthy = await runInMemory({ versions, cipherSuites: [suite], serverName: 'localhost', groups: [group] }, server, { server: m.hooks({ identity, provider: nodeProvider() }) });
-        expect([m.name, group, healthy.clientOutcome.kind === 'alert_sent' ? healthy.clientOutcome.alert.description : healthy.clientOutcome.kind]).toEqual([m.name, group, 47]);
-        const faulty = await runInMemory({ versions, cipherSuites: [suite], serverName: 'localhost', groups: [group], faults: ['accept-invalid-ecdh-point'] }, server, { server: m.hooks({ identity, provider: nodeProvider() }) });
+        const healthy = await runInMemory({ versions, cipherSuites: [suite], serverName: 'localhost', groups: [group] }, server, {
+          server: m.hooks({ identity, provider: nodeProvider() }),
+        });
+        expect([
+          m.name,
+          group,
+          healthy.clientOutcome.kind === 'alert_sent' ? healthy.clientOutcome.alert.description : healthy.clientOutcome.kind,
+        ]).toEqual([m.name, group, 47]);
+        const faulty = await runInMemory(
+          { versions, cipherSuites: [suite], serverName: 'localhost', groups: [group], faults: ['accept-invalid-ecdh-point'] },
+          server,
+          { server: m.hooks({ identity, provider: nodeProvider() }) },
+        );
         expect([m.name, group, faulty.clientOutcome.kind]).toEqual([m.name, group, 'connected']);
         const { verdicts } = await checkTranscript(faulty.transcript, { trustAnchors: pki.anchors });
-        expect(verdicts.filter((x) => x.rule === 'ecdh.point-on-curve' && x.status === 'violation').map((x) => faulty.transcript.messages[x.message!]?.dir)).toEqual(['S->C']);
+        expect(
+          verdicts
+            .filter((x) => x.rule === 'ecdh.point-on-curve' && x.status === 'violation')
+            .map((x) => faulty.transcript.messages[x.message!]?.dir),
+        ).toEqual(['S->C']);
       }
     }
   });
@@ -89,27 +168,49 @@ function clientHello(versions: number[], suites: number[], groups: number[], alp
     { type: ExtensionType.supported_versions, body: { kind: 'supported_versions_client', versions } },
     { type: ExtensionType.supported_groups, body: { kind: 'supported_groups', groups } },
   ];
-  if (alpn) extensions.push({ type: ExtensionType.application_layer_protocol_negotiation, body: { kind: 'application_layer_protocol_negotiation', protocols: alpn.map((a) => new TextEncoder().encode(a)) } });
-  return { type: 'client_hello', legacyVersion: 0x0303, random: new Uint8Array(32), sessionId: new Uint8Array(0), cipherSuites: suites, compressionMethods: [0], extensions };
+  if (alpn)
+    extensions.push({
+      type: ExtensionType.application_layer_protocol_negotiation,
+      body: { kind: 'application_layer_protocol_negotiation', protocols: alpn.map((a) => new TextEncoder().encode(a)) },
+    });
+  return {
+    type: 'client_hello',
+    legacyVersion: 0x0303,
+    random: new Uint8Array(32),
+    sessionId: new Uint8Array(0),
+    cipherSuites: suites,
+    compressionMethods: [0],
+    extensions,
+  };
 }
 
 describe('profileOf', () => {
   it('keeps what the client offers and our engine runs with our key', async () => {
     const pki = await testPki();
-    const ch = clientHello([0x0304, 0x0303], [0x1302, 0x1301, 0xc02b, 0xc02f, 0x009c, 0x0005], [NamedGroup.secp256r1, 0x0100, NamedGroup.x25519], ['h2']);
+    const ch = clientHello(
+      [0x0304, 0x0303],
+      [0x1302, 0x1301, 0xc02b, 0xc02f, 0x009c, 0x0005],
+      [NamedGroup.secp256r1, 0x0100, NamedGroup.x25519],
+      ['h2'],
+    );
     const rsa = profileOf(ch, pki.identity('server', 'rsa'));
     expect(rsa.versions).toEqual(['1.3', '1.2']);
     expect(rsa.suites).toEqual({ '1.3': [0x1302, 0x1301], '1.2': [0xc02f, 0x009c] });
     expect(rsa.groups).toEqual([NamedGroup.secp256r1, NamedGroup.x25519]);
     expect(rsa.offered.alpn).toEqual(['h2']);
     expect(profileOf(ch, pki.identity('server', 'ecdsa')).suites['1.2']).toEqual([0xc02b]);
-    expect(profileOf(clientHello([0x0303], [0xc02f], [NamedGroup.x25519]), pki.identity('server', 'rsa')).versions).toEqual(['1.2']);
+    expect(profileOf(clientHello([0x0303], [0xc02f], [NamedGroup.x25519]), pki.identity('server', 'rsa')).versions).toEqual([
+      '1.2',
+    ]);
   });
 });
 
 const profile: ClientProfile = {
   versions: ['1.3', '1.2'],
-  suites: { '1.3': [CipherSuite13.TLS_AES_128_GCM_SHA256], '1.2': [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, CipherSuite12.TLS_RSA_WITH_AES_128_GCM_SHA256] },
+  suites: {
+    '1.3': [CipherSuite13.TLS_AES_128_GCM_SHA256],
+    '1.2': [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, CipherSuite12.TLS_RSA_WITH_AES_128_GCM_SHA256],
+  },
   groups: [NamedGroup.x25519, NamedGroup.secp256r1],
   offered: { suites: [], groups: [], alpn: [] },
   completed: true,
@@ -129,7 +230,11 @@ describe('planning', () => {
     const only12 = applicableMutants({ ...profile, versions: ['1.2'] }, ops, {}).map((m) => m.name);
     expect(only12.some((n) => n.startsWith('t13-'))).toBe(false);
     expect(only12).not.toContain('t12-tls11-sentinel');
-    const rsaKex = applicableMutants({ ...profile, versions: ['1.2'], suites: { '1.3': [], '1.2': [CipherSuite12.TLS_RSA_WITH_AES_128_GCM_SHA256] } }, ops, {}).map((m) => m.name);
+    const rsaKex = applicableMutants(
+      { ...profile, versions: ['1.2'], suites: { '1.3': [], '1.2': [CipherSuite12.TLS_RSA_WITH_AES_128_GCM_SHA256] } },
+      ops,
+      {},
+    ).map((m) => m.name);
     expect(rsaKex).not.toContain('t12-drop-ske');
     expect(rsaKex).not.toContain('t12-ske-sig-corrupt');
     expect(rsaKex).toContain('t12-server-finished-wrong');
@@ -140,7 +245,9 @@ describe('planning', () => {
     const mutants = applicableMutants(profile, ops, {});
     const picks = fc.sample(pickArb(mutants.length), { seed: 9, numRuns: 30 });
     const convs = picks.map((p, i) => conversationOf(p, profile, mutants, { seed: 9 }, String(i)));
-    const again = fc.sample(pickArb(mutants.length), { seed: 9, numRuns: 30 }).map((p, i) => conversationOf(p, profile, mutants, { seed: 9 }, String(i)));
+    const again = fc
+      .sample(pickArb(mutants.length), { seed: 9, numRuns: 30 })
+      .map((p, i) => conversationOf(p, profile, mutants, { seed: 9 }, String(i)));
     const sig = (cs: ClientConversation[]) => cs.map((c) => `${c.path} ${c.name} ${Buffer.from(c.serverRandom).toString('hex')}`);
     expect(sig(convs)).toEqual(sig(again));
     expect(convs.some((c) => c.expect.kind === 'complete')).toBe(true);
@@ -150,18 +257,50 @@ describe('planning', () => {
       if (c.mutant.name === 't12-drop-ske') expect(c.suite).toBe(CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256);
       expect(c.expect).toMatchObject({ kind: 'reject', rules: c.mutant.declares });
     }
-    const fin = conversationOf({ mutant: mutants.findIndex((m) => m.name === 't13-server-finished-wrong'), suite: 0, group: 0, auth: 0, version: 0, random: 0 }, profile, mutants, { seed: 1, clientCertRequired: true }, '0');
-    expect(fin).toMatchObject({ version: '1.3', clientAuth: 'require', expect: { kind: 'reject', rules: ['t13.fin.verify-data'], alerts: ['decrypt_error'] } });
+    const fin = conversationOf(
+      {
+        mutant: mutants.findIndex((m) => m.name === 't13-server-finished-wrong'),
+        suite: 0,
+        group: 0,
+        auth: 0,
+        version: 0,
+        random: 0,
+      },
+      profile,
+      mutants,
+      { seed: 1, clientCertRequired: true },
+      '0',
+    );
+    expect(fin).toMatchObject({
+      version: '1.3',
+      clientAuth: 'require',
+      expect: { kind: 'reject', rules: ['t13.fin.verify-data'], alerts: ['decrypt_error'] },
+    });
   });
 });
 
-const SESSION = { version: 0x0304, cipherSuite: 0x1301, extendedMasterSecret: true, encryptThenMac: false, peerCertificates: [], masterSecret: new Uint8Array(0) };
+const SESSION = {
+  version: 0x0304,
+  cipherSuite: 0x1301,
+  extendedMasterSecret: true,
+  encryptThenMac: false,
+  peerCertificates: [],
+  masterSecret: new Uint8Array(0),
+};
 const end = (e: SocketEnd, data = false) => ({ end: e, received: data ? [new Uint8Array(3)] : [] });
 const connected: SocketEnd = { kind: 'done', outcome: { kind: 'connected', session: SESSION } };
-const alertIn: SocketEnd = { kind: 'closed', outcome: { kind: 'alert_received', alert: { level: 2, description: 51 }, state: 'WAIT_FINISHED' } };
+const alertIn: SocketEnd = {
+  kind: 'closed',
+  outcome: { kind: 'alert_received', alert: { level: 2, description: 51 }, state: 'WAIT_FINISHED' },
+};
 const closed: SocketEnd = { kind: 'closed', outcome: { kind: 'handshaking', state: 'WAIT_FINISHED' } };
 const reset: SocketEnd = { kind: 'reset', error: 'ECONNRESET', outcome: { kind: 'handshaking', state: 'WAIT_FINISHED' } };
-const hung: SocketEnd = { kind: 'timed_out', afterMs: 3000, overall: false, outcome: { kind: 'handshaking', state: 'WAIT_FINISHED' } };
+const hung: SocketEnd = {
+  kind: 'timed_out',
+  afterMs: 3000,
+  overall: false,
+  outcome: { kind: 'handshaking', state: 'WAIT_FINISHED' },
+};
 const reject = { expect: { kind: 'reject' as const, rules: ['t13.fin.verify-data'], alerts: ['decrypt_error'] } };
 const valid = { expect: { kind: 'complete' as const } };
 const watch = (early: boolean, fin: boolean) => ({ firedEarly: () => early, clientFinished: () => fin });
@@ -170,13 +309,18 @@ const none = undefined;
 describe('classifyClientEnd', () => {
   it('valid conversations: completed is conforming, a rejection is not', () => {
     expect(classifyClientEnd(valid, end(connected, true), none, 'exact', none).verdict).toBe('conforming');
-    expect(classifyClientEnd(valid, end(alertIn), 'decrypt_error', 'any-abort', none)).toMatchObject({ verdict: 'wrong-alert', alert: 'decrypt_error' });
+    expect(classifyClientEnd(valid, end(alertIn), 'decrypt_error', 'any-abort', none)).toMatchObject({
+      verdict: 'wrong-alert',
+      alert: 'decrypt_error',
+    });
     expect(classifyClientEnd(valid, end(hung), none, 'any-abort', none).verdict).toBe('hung');
     expect(classifyClientEnd(valid, end(reset), none, 'any-abort', none).verdict).toBe('reset');
   });
 
   it('mutants: application data or a Finished after an early mutation is accepted-invalid; alerts, closes, resets and hangs by strictness', () => {
-    expect(classifyClientEnd(reject, end(connected, true), undefined, 'any-abort', watch(false, true)).verdict).toBe('accepted-invalid');
+    expect(classifyClientEnd(reject, end(connected, true), undefined, 'any-abort', watch(false, true)).verdict).toBe(
+      'accepted-invalid',
+    );
     expect(classifyClientEnd(reject, end(closed), undefined, 'any-abort', watch(true, true)).verdict).toBe('accepted-invalid');
     // a Finished sent before the mutation (TLS 1.2 server Finished) is no acceptance
     expect(classifyClientEnd(reject, end(alertIn), 'decrypt_error', 'exact', watch(false, true)).verdict).toBe('conforming');

@@ -41,7 +41,17 @@ import type { ClientHello } from '../wire/handshake';
 import { alertDescriptions, ExtensionType, NamedGroup, namedGroups, nameOf } from '../wire/registry';
 import { ClientCommand, type ClientCommandResult, describeCommandEnd } from './clientcmd';
 import { allowedAlerts, type Expectation, type LiveVersion, type Strictness } from './conversation';
-import { coverageOrder, disabledRules, failsRun, judgeRun, runCount, shrinkAtPath, type ProfileStatus, profileStatusOf, saveRun } from './fuzzcommon';
+import {
+  coverageOrder,
+  disabledRules,
+  failsRun,
+  judgeRun,
+  runCount,
+  shrinkAtPath,
+  type ProfileStatus,
+  profileStatusOf,
+  saveRun,
+} from './fuzzcommon';
 import { describeEnd, transcriptOfRun } from './live';
 import { suiteName } from './peers';
 import { disabledBy, EMPTY_PROFILE, type FuzzProfile, type Subject } from './profile';
@@ -86,9 +96,19 @@ export async function isServerSideOperator(op: MutationOperator, pki: TestPki): 
   if (op.mechanism !== 'hook' || !op.declares.length) return false;
   const base = op.bases.find((b) => op.versions.includes(BASES[b].version)) ?? op.bases[0];
   if (!base) return false;
-  const env = baseEnv(pki, { base, suiteIndex: 0, group: op.group ?? NamedGroup.x25519, compat: true, clientRandom: new Uint8Array(32), serverRandom: new Uint8Array(32), seed: 1 });
+  const env = baseEnv(pki, {
+    base,
+    suiteIndex: 0,
+    group: op.group ?? NamedGroup.x25519,
+    compat: true,
+    clientRandom: new Uint8Array(32),
+    serverRandom: new Uint8Array(32),
+    seed: 1,
+  });
   const p = await op.apply(env);
-  return p.hooks?.server !== undefined && p.hooks.client === undefined && clientUntouched(env.client, p.client) && p.post === undefined;
+  return (
+    p.hooks?.server !== undefined && p.hooks.client === undefined && clientUntouched(env.client, p.client) && p.post === undefined
+  );
 }
 
 /**
@@ -106,7 +126,9 @@ function clientUntouched(before: ClientConfig, after: ClientConfig): boolean {
 /** The catalogue's server-side hook operators usable against a live client, in catalogue order. */
 export async function serverSideOperators(pki: TestPki): Promise<MutationOperator[]> {
   const out: MutationOperator[] = [];
-  for (const op of OPERATORS) if (!(op.name in EXCLUDED_SERVER_OPERATORS) && requiredAlerts(op).length > 0 && (await isServerSideOperator(op, pki))) out.push(op);
+  for (const op of OPERATORS)
+    if (!(op.name in EXCLUDED_SERVER_OPERATORS) && requiredAlerts(op).length > 0 && (await isServerSideOperator(op, pki)))
+      out.push(op);
   return out;
 }
 
@@ -221,8 +243,21 @@ const NIST_GROUPS: readonly number[] = [NamedGroup.secp256r1, NamedGroup.secp384
 const POINT_RULES = { declares: ['ecdh.point-on-curve'], alerts: ['illegal_parameter'] };
 
 export const LIVE_MUTATIONS: readonly LiveMutation[] = [
-  { name: 't12-ske-point-off-curve-valid-x', version: '1.2', ecdhe: true, groups: NIST_GROUPS, own: POINT_RULES, hooks: skePointOffCurve },
-  { name: 't13-server-share-off-curve-valid-x', version: '1.3', groups: NIST_GROUPS, own: POINT_RULES, hooks: serverShareOffCurve },
+  {
+    name: 't12-ske-point-off-curve-valid-x',
+    version: '1.2',
+    ecdhe: true,
+    groups: NIST_GROUPS,
+    own: POINT_RULES,
+    hooks: skePointOffCurve,
+  },
+  {
+    name: 't13-server-share-off-curve-valid-x',
+    version: '1.3',
+    groups: NIST_GROUPS,
+    own: POINT_RULES,
+    hooks: serverShareOffCurve,
+  },
   { name: 't12-drop-ske', version: '1.2', ecdhe: true, hooks: drop('server_key_exchange') },
   { name: 't12-drop-server-certificate', version: '1.2', hooks: drop('certificate') },
   { name: 't12-duplicate-server-hello', version: '1.2', hooks: twice('server_hello') },
@@ -276,16 +311,24 @@ function keyFits(suite: number, key: string): boolean {
 /** What a ClientHello offers, restricted to what our server can run with `identity`. */
 export function profileOf(ch: ClientHello, identity: Identity): Omit<ClientProfile, 'completed' | 'detail'> {
   const key = keyKindOf(identity.spki);
-  const sv = extensionBody(ch.extensions, ExtensionType.supported_versions, 'supported_versions_client')?.versions ?? [ch.legacyVersion];
+  const sv = extensionBody(ch.extensions, ExtensionType.supported_versions, 'supported_versions_client')?.versions ?? [
+    ch.legacyVersion,
+  ];
   const groups = extensionBody(ch.extensions, ExtensionType.supported_groups, 'supported_groups')?.groups ?? [];
-  const alpn = (extensionBody(ch.extensions, ExtensionType.application_layer_protocol_negotiation, 'application_layer_protocol_negotiation')?.protocols ?? []).map((p) => new TextDecoder().decode(p));
+  const alpn = (
+    extensionBody(ch.extensions, ExtensionType.application_layer_protocol_negotiation, 'application_layer_protocol_negotiation')
+      ?.protocols ?? []
+  ).map((p) => new TextDecoder().decode(p));
   const versions: LiveVersion[] = [];
   if (sv.includes(0x0304)) versions.push('1.3');
   if (sv.includes(0x0303)) versions.push('1.2');
   const usable = ch.cipherSuites.filter((s) => keyFits(s, key) && DEFAULT_SUITES.includes(s));
   return {
     versions,
-    suites: { '1.3': usable.filter((s) => engineSuite(s)?.kex === 'TLS13'), '1.2': usable.filter((s) => engineSuite(s)?.kex !== 'TLS13') },
+    suites: {
+      '1.3': usable.filter((s) => engineSuite(s)?.kex === 'TLS13'),
+      '1.2': usable.filter((s) => engineSuite(s)?.kex !== 'TLS13'),
+    },
     groups: groups.filter((g) => ENGINE_GROUPS.includes(g)),
     offered: { suites: ch.cipherSuites, groups, alpn },
   };
@@ -391,13 +434,21 @@ export interface ClientFuzzOptions {
 }
 
 /** The mutants a profile allows, in a fixed order (catalogue operators, then live mutations). */
-export function applicableMutants(profile: ClientProfile, operators: readonly MutationOperator[], o: Partial<Pick<ClientFuzzOptions, 'mutants' | 'clientCertRequired' | 'profile'>>): Mutant[] {
+export function applicableMutants(
+  profile: ClientProfile,
+  operators: readonly MutationOperator[],
+  o: Partial<Pick<ClientFuzzOptions, 'mutants' | 'clientCertRequired' | 'profile'>>,
+): Mutant[] {
   const all = allApplicableMutants(profile, operators, o);
   const prof = o.profile ?? EMPTY_PROFILE;
   return all.filter((m) => disabledBy(prof, { names: [m.name], rules: m.declares }) === undefined);
 }
 
-function allApplicableMutants(profile: ClientProfile, operators: readonly MutationOperator[], o: Partial<Pick<ClientFuzzOptions, 'mutants' | 'clientCertRequired'>>): Mutant[] {
+function allApplicableMutants(
+  profile: ClientProfile,
+  operators: readonly MutationOperator[],
+  o: Partial<Pick<ClientFuzzOptions, 'mutants' | 'clientCertRequired'>>,
+): Mutant[] {
   const out: Mutant[] = [];
   const has = (v: LiveVersion) => profile.versions.includes(v) && profile.suites[v].length > 0;
   for (const op of operators) {
@@ -438,14 +489,21 @@ export function pickArb(mutantCount: number): fc.Arbitrary<ConvPick> {
  */
 export function coveragePicks(profile: ClientProfile, mutants: readonly Mutant[], seed: number): ConvPick[] {
   const simplest = { version: 0, suite: 0, group: 0, auth: 0, random: 0 };
-  const of = (kind: Mutant['kind']) => mutants.flatMap((m, i): ConvPick[] => (m.kind === kind ? [{ ...simplest, mutant: i }] : []));
+  const of = (kind: Mutant['kind']) =>
+    mutants.flatMap((m, i): ConvPick[] => (m.kind === kind ? [{ ...simplest, mutant: i }] : []));
   const usable = profile.versions.filter((v) => profile.suites[v].length > 0);
   const valids = usable.map((_, version): ConvPick => ({ ...simplest, mutant: null, version }));
   return coverageOrder([of('operator'), of('live'), valids], seed);
 }
 
 /** The conversation a pick stands for (deterministic). */
-export function conversationOf(p: ConvPick, profile: ClientProfile, mutants: readonly Mutant[], o: Partial<Pick<ClientFuzzOptions, 'clientCertRequired'>> & { seed: number }, path: string): ClientConversation {
+export function conversationOf(
+  p: ConvPick,
+  profile: ClientProfile,
+  mutants: readonly Mutant[],
+  o: Partial<Pick<ClientFuzzOptions, 'clientCertRequired'>> & { seed: number },
+  path: string,
+): ClientConversation {
   const mutant = p.mutant === null ? undefined : mutants[p.mutant % mutants.length];
   const usable = profile.versions.filter((v) => profile.suites[v].length > 0);
   const version = mutant?.version ?? usable[p.version % usable.length]!;
@@ -525,7 +583,12 @@ class OneByOne {
 }
 
 /** Server hooks wrapped to tell whether the mutation fired, and whether it did before the client's Finished reached us. */
-function watched(h: EngineHooks): { hooks: EngineHooks; fired: () => boolean; firedEarly: () => boolean; clientFinished: () => boolean } {
+function watched(h: EngineHooks): {
+  hooks: EngineHooks;
+  fired: () => boolean;
+  firedEarly: () => boolean;
+  clientFinished: () => boolean;
+} {
   let fired = false;
   let early = false;
   let fin = false;
@@ -578,7 +641,11 @@ function alertName(d: number): string {
 }
 
 /** Our server's configuration and hooks for a conversation (fresh hooks each time: operators keep state). */
-async function serverFor(o: ClientFuzzOptions, conv: ClientConversation, profile: ClientProfile | undefined): Promise<{ config: ServerConfig; hooks?: EngineHooks; applicable: boolean }> {
+async function serverFor(
+  o: ClientFuzzOptions,
+  conv: ClientConversation,
+  profile: ClientProfile | undefined,
+): Promise<{ config: ServerConfig; hooks?: EngineHooks; applicable: boolean }> {
   const provider = nodeProvider();
   const config: ServerConfig = {
     provider,
@@ -601,7 +668,15 @@ async function serverFor(o: ClientFuzzOptions, conv: ClientConversation, profile
   const base = baseFor(op, conv.version, conv.suite) ?? op.bases[0]!;
   const env: BaseEnv = {
     spec: BASES[base],
-    choice: { base, suiteIndex: 0, group: conv.group, compat: true, clientRandom: new Uint8Array(32), serverRandom: conv.serverRandom, seed: conv.seed },
+    choice: {
+      base,
+      suiteIndex: 0,
+      group: conv.group,
+      compat: true,
+      clientRandom: new Uint8Array(32),
+      serverRandom: conv.serverRandom,
+      seed: conv.seed,
+    },
     pki: o.pki,
     provider,
     client: { provider, versions: config.versions ?? [], cipherSuites: [conv.suite], groups: [conv.group] },
@@ -611,10 +686,15 @@ async function serverFor(o: ClientFuzzOptions, conv: ClientConversation, profile
   const server = p.server;
   // an operator that makes our server pick something it pretends was offered is a mutation only if the client really did not offer it
   const offered = profile?.offered;
-  const injected = (mine: readonly number[] | undefined, base: readonly number[] | undefined, theirs: readonly number[]) => (mine ?? []).filter((x) => !(base ?? []).includes(x)).some((x) => theirs.includes(x));
+  const injected = (mine: readonly number[] | undefined, base: readonly number[] | undefined, theirs: readonly number[]) =>
+    (mine ?? []).filter((x) => !(base ?? []).includes(x)).some((x) => theirs.includes(x));
   let applicable = true;
   if (offered) {
-    if (injected(server.cipherSuites, config.cipherSuites, offered.suites) || injected(server.groups, config.groups, offered.groups)) applicable = false;
+    if (
+      injected(server.cipherSuites, config.cipherSuites, offered.suites) ||
+      injected(server.groups, config.groups, offered.groups)
+    )
+      applicable = false;
     if ((server.alpn ?? []).some((a) => offered.alpn.includes(a))) applicable = false;
   }
   const out: { config: ServerConfig; hooks?: EngineHooks; applicable: boolean } = { config: server, applicable };
@@ -649,30 +729,52 @@ export function classifyClientEnd(
 ): { verdict: ConversationVerdict; detail: string; alert?: string } {
   const end = run.end;
   const o = end.outcome;
-  const withAlert = (c: { verdict: ConversationVerdict; detail: string }) => (received !== undefined ? { ...c, alert: received } : c);
+  const withAlert = (c: { verdict: ConversationVerdict; detail: string }) =>
+    received !== undefined ? { ...c, alert: received } : c;
   const gotData = run.received.length > 0;
   if (conv.expect.kind === 'complete') {
-    if (o.kind === 'connected' || (o.kind === 'closed' && o.session)) return { verdict: 'conforming', detail: gotData ? 'handshake completed, client sent application data' : 'handshake completed' };
-    if (received !== undefined) return withAlert({ verdict: 'wrong-alert', detail: `valid handshake rejected with alert ${received}` });
-    if (o.kind === 'alert_sent') return { verdict: 'flagged', detail: `our server aborted with ${alertName(o.alert.description)}: ${o.reason}` };
-    if (end.kind === 'timed_out') return { verdict: 'hung', detail: `valid handshake stalled (${o.kind}) after ${end.afterMs} ms` };
+    if (o.kind === 'connected' || (o.kind === 'closed' && o.session))
+      return {
+        verdict: 'conforming',
+        detail: gotData ? 'handshake completed, client sent application data' : 'handshake completed',
+      };
+    if (received !== undefined)
+      return withAlert({ verdict: 'wrong-alert', detail: `valid handshake rejected with alert ${received}` });
+    if (o.kind === 'alert_sent')
+      return { verdict: 'flagged', detail: `our server aborted with ${alertName(o.alert.description)}: ${o.reason}` };
+    if (end.kind === 'timed_out')
+      return { verdict: 'hung', detail: `valid handshake stalled (${o.kind}) after ${end.afterMs} ms` };
     if (end.kind === 'reset') return { verdict: 'reset', detail: `valid handshake reset: ${end.error}` };
     return { verdict: 'wrong-alert', detail: 'valid handshake: client closed without an alert' };
   }
   const want = conv.expect.alerts;
   // accepted: application data after the mutated flight, or the client's Finished after a mutation that came before it
-  if (gotData) return withAlert({ verdict: 'accepted-invalid', detail: 'client completed the handshake and sent application data' });
-  if (w?.firedEarly() && w.clientFinished()) return withAlert({ verdict: 'accepted-invalid', detail: 'client accepted the mutated flight and sent its Finished' });
+  if (gotData)
+    return withAlert({ verdict: 'accepted-invalid', detail: 'client completed the handshake and sent application data' });
+  if (w?.firedEarly() && w.clientFinished())
+    return withAlert({ verdict: 'accepted-invalid', detail: 'client accepted the mutated flight and sent its Finished' });
   // TLS 1.2: the client's ChangeCipherSpec ends its answer to our whole first flight (even when our server cannot read the Finished after it)
-  if (w?.firedEarly() && clientCcs) return withAlert({ verdict: 'accepted-invalid', detail: 'client accepted the mutated flight and sent its ChangeCipherSpec and Finished' });
+  if (w?.firedEarly() && clientCcs)
+    return withAlert({
+      verdict: 'accepted-invalid',
+      detail: 'client accepted the mutated flight and sent its ChangeCipherSpec and Finished',
+    });
   if (received !== undefined) {
-    if (strictness === 'any-abort' || want.includes(received)) return withAlert({ verdict: 'conforming', detail: `rejected with ${received}` });
-    return withAlert({ verdict: 'wrong-alert', detail: `rejected with ${received}, expected ${want.join(' or ') || '(no alert named)'}` });
+    if (strictness === 'any-abort' || want.includes(received))
+      return withAlert({ verdict: 'conforming', detail: `rejected with ${received}` });
+    return withAlert({
+      verdict: 'wrong-alert',
+      detail: `rejected with ${received}, expected ${want.join(' or ') || '(no alert named)'}`,
+    });
   }
-  if (o.kind === 'alert_sent') return { verdict: 'flagged', detail: `our server aborted first with ${alertName(o.alert.description)}: ${o.reason}` };
+  if (o.kind === 'alert_sent')
+    return { verdict: 'flagged', detail: `our server aborted first with ${alertName(o.alert.description)}: ${o.reason}` };
   if (end.kind === 'timed_out') return { verdict: 'hung', detail: `no rejection within ${end.afterMs} ms (${o.kind})` };
   const how = end.kind === 'reset' ? `reset (${end.error})` : 'closed without an alert';
-  if (strictness === 'exact') return end.kind === 'reset' ? { verdict: 'reset', detail: `connection ${how}, expected ${want.join(' or ')}` } : { verdict: 'wrong-alert', detail: `${how}, expected ${want.join(' or ')}` };
+  if (strictness === 'exact')
+    return end.kind === 'reset'
+      ? { verdict: 'reset', detail: `connection ${how}, expected ${want.join(' or ')}` }
+      : { verdict: 'wrong-alert', detail: `${how}, expected ${want.join(' or ')}` };
   return { verdict: 'conforming', detail: `rejected: ${how}` };
 }
 
@@ -692,9 +794,22 @@ async function runConversation(s: Session, conv: ClientConversation, profile: Cl
   const { config, hooks, applicable } = await serverFor(o, conv, profile);
   const w = hooks ? watched(hooks) : undefined;
   const server = new TlsServer(w ? { ...config, hooks: w.hooks } : config);
-  const cmd = new ClientCommand({ command: o.command, vars: { host: o.host, port: String(s.port), ...(o.vars ?? {}) }, stdin: o.stdin ?? DEFAULT_STDIN, timeoutMs: totalTimeoutMs + 5000 });
+  const cmd = new ClientCommand({
+    command: o.command,
+    vars: { host: o.host, port: String(s.port), ...(o.vars ?? {}) },
+    stdin: o.stdin ?? DEFAULT_STDIN,
+    timeoutMs: totalTimeoutMs + 5000,
+  });
   const sock = await s.listener.next(cmd.done, totalTimeoutMs);
-  const base: ConversationRun = { target: o.command, role: 'client', name: conv.name, verdict: 'hung', ladder: [], seed: conv.seed, path: conv.path };
+  const base: ConversationRun = {
+    target: o.command,
+    role: 'client',
+    name: conv.name,
+    verdict: 'hung',
+    ladder: [],
+    seed: conv.seed,
+    path: conv.path,
+  };
   if (!sock) {
     const command = await cmd.finish(0);
     const detail = `client never connected (${describeCommandEnd(command)})${command.output ? `: ${command.output.trim().split('\n').slice(-3).join(' | ')}` : ''}`;
@@ -704,10 +819,15 @@ async function runConversation(s: Session, conv: ClientConversation, profile: Cl
   sock.destroy();
   const command = await cmd.finish(o.exitGraceMs ?? 1000);
   const prof = o.profile ?? EMPTY_PROFILE;
-  const judged = await judgeRun(run, server, 'server', s.target, config.provider ?? nodeProvider(), { peer: 'C->S', ignoredRules: disabledRules(prof), ...(o.trustAnchors ? { trustAnchors: o.trustAnchors } : {}) });
+  const judged = await judgeRun(run, server, 'server', s.target, config.provider ?? nodeProvider(), {
+    peer: 'C->S',
+    ignoredRules: disabledRules(prof),
+    ...(o.trustAnchors ? { trustAnchors: o.trustAnchors } : {}),
+  });
   const { transcript, ladder, verdicts } = judged;
   const clientViolations = judged.peerViolations;
-  const ccs12 = conv.version === '1.2' && transcript?.messages.some((m) => m.dir === 'C->S' && m.kind === 'change_cipher_spec') === true;
+  const ccs12 =
+    conv.version === '1.2' && transcript?.messages.some((m) => m.dir === 'C->S' && m.kind === 'change_cipher_spec') === true;
   const c = classifyClientEnd(conv, run, clientAlertOf(run, transcript), o.strictness, w, ccs12);
   let verdict = c.verdict;
   let detail = c.detail;
@@ -724,10 +844,15 @@ async function runConversation(s: Session, conv: ClientConversation, profile: Cl
   if (c.alert !== undefined) result.alert = c.alert;
   const status = profileStatusOf(prof, subjectOf(conv, cr.rule), verdict);
   if (status) result.profile = status;
-  let effective: string | undefined = applicable ? undefined : 'not applicable: the client itself offers what the mutation injects';
+  let effective: string | undefined = applicable
+    ? undefined
+    : 'not applicable: the client itself offers what the mutation injects';
   if (conv.mutant && effective === undefined) {
     // a live reordering may be caught by the generic state-machine rule before the specific order rule decides
-    const declared = conv.mutant.kind === 'live' ? [...conv.mutant.declares, `t${conv.version === '1.3' ? '13' : '12'}.order.state-machine`] : conv.mutant.declares;
+    const declared =
+      conv.mutant.kind === 'live'
+        ? [...conv.mutant.declares, `t${conv.version === '1.3' ? '13' : '12'}.order.state-machine`]
+        : conv.mutant.declares;
     if (!w?.fired()) effective = 'mutation did not fire';
     else if (!verdicts.some((v) => v.status === 'violation' && declared.includes(v.rule))) {
       const seen = verdicts.filter((v) => declared.includes(v.rule)).map((v) => `${v.rule} ${v.status}`);
@@ -787,8 +912,24 @@ export interface ClientFuzzResult {
   ms: number;
 }
 
-function fullProbeConversation(o: ClientFuzzOptions, version: LiveVersion, suite: number, group: number, name: string): ClientConversation {
-  return { name, version, suite, group, clientAuth: o.clientCertRequired ? 'require' : 'none', serverRandom: randomBytes32(o.seed), expect: { kind: 'complete' }, seed: o.seed, path: name };
+function fullProbeConversation(
+  o: ClientFuzzOptions,
+  version: LiveVersion,
+  suite: number,
+  group: number,
+  name: string,
+): ClientConversation {
+  return {
+    name,
+    version,
+    suite,
+    group,
+    clientAuth: o.clientCertRequired ? 'require' : 'none',
+    serverRandom: randomBytes32(o.seed),
+    expect: { kind: 'complete' },
+    seed: o.seed,
+    path: name,
+  };
 }
 
 /** The probe: a permissive server (both versions, every suite our key can run); the ClientHello gives the profile. */
@@ -796,23 +937,42 @@ async function probe(s: Session): Promise<ClientProfile> {
   const { o } = s;
   const conv = fullProbeConversation(o, '1.3', 0, NamedGroup.x25519, 'probe');
   const key = keyKindOf(o.identity.spki);
-  const config: ServerConfig = { provider: nodeProvider(), versions: [0x0304, 0x0303], cipherSuites: DEFAULT_SUITES.filter((x) => keyFits(x, key)), identity: o.identity, clientAuth: conv.clientAuth };
+  const config: ServerConfig = {
+    provider: nodeProvider(),
+    versions: [0x0304, 0x0303],
+    cipherSuites: DEFAULT_SUITES.filter((x) => keyFits(x, key)),
+    identity: o.identity,
+    clientAuth: conv.clientAuth,
+  };
   if (o.trustAnchors) config.trustAnchors = o.trustAnchors;
   const server = new TlsServer(config);
-  const cmd = new ClientCommand({ command: o.command, vars: { host: o.host, port: String(s.port), ...(o.vars ?? {}) }, stdin: o.stdin ?? DEFAULT_STDIN, timeoutMs: (o.totalTimeoutMs ?? 10_000) + 5000 });
+  const cmd = new ClientCommand({
+    command: o.command,
+    vars: { host: o.host, port: String(s.port), ...(o.vars ?? {}) },
+    stdin: o.stdin ?? DEFAULT_STDIN,
+    timeoutMs: (o.totalTimeoutMs ?? 10_000) + 5000,
+  });
   const sock = await s.listener.next(cmd.done, o.totalTimeoutMs ?? 10_000);
   if (!sock) {
     const r = await cmd.finish(0);
-    throw new Error(`probe: the client never connected to ${s.target} (${describeCommandEnd(r)}): ${r.output.trim().split('\n').slice(-5).join(' | ')}`);
+    throw new Error(
+      `probe: the client never connected to ${s.target} (${describeCommandEnd(r)}): ${r.output.trim().split('\n').slice(-5).join(' | ')}`,
+    );
   }
-  const run = await runServerOverSocket(server, sock, { readTimeoutMs: o.readTimeoutMs ?? 3000, totalTimeoutMs: o.totalTimeoutMs ?? 10_000, appData: SERVER_APP_DATA });
+  const run = await runServerOverSocket(server, sock, {
+    readTimeoutMs: o.readTimeoutMs ?? 3000,
+    totalTimeoutMs: o.totalTimeoutMs ?? 10_000,
+    appData: SERVER_APP_DATA,
+  });
   sock.destroy();
   const command = await cmd.finish(o.exitGraceMs ?? 1000);
   const { transcript } = await transcriptOfRun(run, server, 'server', s.target, config.provider);
   const chMsg = transcript.messages.find((m) => m.dir === 'C->S' && m.type === 'client_hello');
   const ch = chMsg?.decoded?.body;
-  if (ch?.type !== 'client_hello') throw new Error(`probe: no readable ClientHello from the client (${describeEnd(run.end)}; ${describeCommandEnd(command)})`);
-  const completed = run.end.outcome.kind === 'connected' || (run.end.outcome.kind === 'closed' && run.end.outcome.session !== undefined);
+  if (ch?.type !== 'client_hello')
+    throw new Error(`probe: no readable ClientHello from the client (${describeEnd(run.end)}; ${describeCommandEnd(command)})`);
+  const completed =
+    run.end.outcome.kind === 'connected' || (run.end.outcome.kind === 'closed' && run.end.outcome.session !== undefined);
   return { ...profileOf(ch, o.identity), completed, detail: `${describeEnd(run.end)}; client ${describeCommandEnd(command)}` };
 }
 
@@ -863,7 +1023,8 @@ export async function fuzzClient(o: ClientFuzzOptions): Promise<ClientFuzzResult
     };
     const first = await sanity('sanity first');
     const arb = pickArb(mutants.length);
-    const convOf = (p: ConvPick, path: string) => conversationOf(p, profile, mutants, { seed: o.seed, clientCertRequired: o.clientCertRequired ?? false }, path);
+    const convOf = (p: ConvPick, path: string) =>
+      conversationOf(p, profile, mutants, { seed: o.seed, clientCertRequired: o.clientCertRequired ?? false }, path);
     const examples: [ConvPick][] = coveragePicks(profile, mutants, o.seed).map((p) => [p]);
     const runs = runCount(o.runs, examples.length, o.randomRuns);
     if (first) {
@@ -885,7 +1046,9 @@ export async function fuzzClient(o: ClientFuzzOptions): Promise<ClientFuzzResult
         );
         if (replayed) {
           results.push(replayed);
-          progress(`replay ${o.path} ${replayed.run.name}: ${replayed.run.verdict}${replayed.alert ? ` (${replayed.alert})` : ''}${replayed.profile ? ` [${replayed.profile.status}]` : ''}`);
+          progress(
+            `replay ${o.path} ${replayed.run.name}: ${replayed.run.verdict}${replayed.alert ? ` (${replayed.alert})` : ''}${replayed.profile ? ` [${replayed.profile.status}]` : ''}`,
+          );
         }
       } else {
         // generation: the coverage examples, then random picks; the predicate only records, so every run happens
@@ -902,12 +1065,17 @@ export async function fuzzClient(o: ClientFuzzOptions): Promise<ClientFuzzResult
           }
           results.push(result);
           outcomes.set(result, out);
-          progress(`[${i}/${runs}] ${conv.name}: ${result.run.verdict}${result.alert ? ` (${result.alert})` : ''}${result.profile ? ` [${result.profile.status}]` : ''}`);
+          progress(
+            `[${i}/${runs}] ${conv.name}: ${result.run.verdict}${result.alert ? ` (${result.alert})` : ''}${result.profile ? ` [${result.profile.status}]` : ''}`,
+          );
           return true;
         };
         const d = await fc.check(fc.asyncProperty(arb, record), { seed: o.seed, numRuns: runs, examples });
         // the recording predicate only fails by throwing (a bug, not a finding): surface it
-        if (d.failed) throw d.errorInstance instanceof Error ? d.errorInstance : new Error(`client fuzz run ${d.counterexamplePath ?? '?'} failed: ${String(d.errorInstance)}`);
+        if (d.failed)
+          throw d.errorInstance instanceof Error
+            ? d.errorInstance
+            : new Error(`client fuzz run ${d.counterexamplePath ?? '?'} failed: ${String(d.errorInstance)}`);
         const budget = o.maxShrinkRuns ?? 20;
         const failing = results.filter(failsRun);
         const distinct = failing.filter((r, i) => failing.findIndex((x) => sameFailure(x.run, r.run)) === i).slice(0, 2);
@@ -921,7 +1089,11 @@ export async function fuzzClient(o: ClientFuzzOptions): Promise<ClientFuzzResult
           const last = found.smallest?.result;
           // not reproduced: the failure as it was run stands for itself
           const base = last?.result ?? f;
-          const smallest: ClientConversationResult = { ...base, run: { ...base.run, path }, conversation: { ...base.conversation, path } };
+          const smallest: ClientConversationResult = {
+            ...base,
+            run: { ...base.run, path },
+            conversation: { ...base.conversation, path },
+          };
           const kept = last ?? outcomes.get(f);
           if (kept) outcomes.set(smallest, kept);
           shrunk.push({ from: f.run.path ?? '', path, runs, result: smallest });
@@ -936,15 +1108,34 @@ export async function fuzzClient(o: ClientFuzzOptions): Promise<ClientFuzzResult
       for (const [n, r] of toSave.entries()) {
         const out = outcomes.get(r);
         if (!out?.records) continue;
-        const input = { path: r.run.path ?? 'x', name: r.conversation.mutant?.name ?? r.conversation.name, role: 'server' as const, records: out.records, keylog: out.keylog ?? [], serverPort: port, clientPort: 40000 + (n % 20000) };
+        const input = {
+          path: r.run.path ?? 'x',
+          name: r.conversation.mutant?.name ?? r.conversation.name,
+          role: 'server' as const,
+          records: out.records,
+          keylog: out.keylog ?? [],
+          serverPort: port,
+          clientPort: 40000 + (n % 20000),
+        };
         r.saved = saveRun(o.save, out.transcript ? { ...input, transcript: out.transcript } : input);
         progress(`saved ${r.run.path}: ${r.saved.pcap}`);
       }
     }
     const last = first && (await sanity('sanity last'));
-    return { listen: `${o.host}:${port}`, command: o.command, profile, mutants: mutants.map((m) => m.name), sanity: { first, last }, results, skipped, shrunk, disabled, runs, ms: Date.now() - t0 };
+    return {
+      listen: `${o.host}:${port}`,
+      command: o.command,
+      profile,
+      mutants: mutants.map((m) => m.name),
+      sanity: { first, last },
+      results,
+      skipped,
+      shrunk,
+      disabled,
+      runs,
+      ms: Date.now() - t0,
+    };
   } finally {
     await listener.close();
   }
 }
-

@@ -60,7 +60,10 @@ export async function judgeRun(
       .filter((l) => l !== '');
     // e.g. a mutant that leaves the peer's records unreadable to the transcript builder: keep the raw record ladder
     const theirs = ours === 'C->S' ? 'S->C' : 'C->S';
-    ladder = [...run.records.map((r) => `${r.dir === 'sent' ? ours : theirs}: record type ${r.raw[0] ?? '?'} (${r.raw.length} bytes)`), `-- transcript not built: ${e instanceof Error ? e.message : String(e)}`];
+    ladder = [
+      ...run.records.map((r) => `${r.dir === 'sent' ? ours : theirs}: record type ${r.raw[0] ?? '?'} (${r.raw.length} bytes)`),
+      `-- transcript not built: ${e instanceof Error ? e.message : String(e)}`,
+    ];
   }
   let verdicts: Verdict[] = [];
   let peerViolations: string[] = [];
@@ -68,7 +71,13 @@ export async function judgeRun(
     const t = transcript;
     verdicts = (await checkTranscript(t, opts.trustAnchors ? { trustAnchors: opts.trustAnchors } : {})).verdicts;
     peerViolations = verdicts
-      .filter((v) => v.status === 'violation' && v.message !== undefined && t.messages[v.message]?.dir === opts.peer && !opts.ignoredRules?.has(v.rule))
+      .filter(
+        (v) =>
+          v.status === 'violation' &&
+          v.message !== undefined &&
+          t.messages[v.message]?.dir === opts.peer &&
+          !opts.ignoredRules?.has(v.rule),
+      )
       .map((v) => `${v.rule} @${v.message}: ${v.detail}`);
   }
   const out: JudgedRun = { keylog, ladder, verdicts, peerViolations };
@@ -82,7 +91,11 @@ export function disabledRules(p: FuzzProfile): ReadonlySet<string> {
 }
 
 /** What the profile says about a conversation that ended with `verdict`: an expected failure, an unexpected pass, or nothing. */
-export function profileStatusOf(p: FuzzProfile, s: Subject, verdict: ConversationVerdict): { status: ProfileStatus; reason: string } | undefined {
+export function profileStatusOf(
+  p: FuzzProfile,
+  s: Subject,
+  verdict: ConversationVerdict,
+): { status: ProfileStatus; reason: string } | undefined {
   const e = expectedFailureOf(p, s);
   return e ? { status: verdict === 'conforming' ? 'unexpected-pass' : 'expected-failure', reason: e.reason } : undefined;
 }
@@ -99,16 +112,32 @@ export function failsRun(r: { run: ConversationRun; profile?: { status: ProfileS
  */
 export function saveRun(
   dir: string,
-  x: { path: string; name: string; role: 'client' | 'server'; records: readonly { dir: 'sent' | 'received'; raw: Uint8Array }[]; keylog: readonly string[]; transcript?: Transcript; serverPort: number; clientPort: number },
+  x: {
+    path: string;
+    name: string;
+    role: 'client' | 'server';
+    records: readonly { dir: 'sent' | 'received'; raw: Uint8Array }[];
+    keylog: readonly string[];
+    transcript?: Transcript;
+    serverPort: number;
+    clientPort: number;
+  },
 ): SavedFiles {
-  const records = x.role === 'client' ? x.records : x.records.map((r) => ({ dir: r.dir === 'sent' ? ('received' as const) : ('sent' as const), raw: r.raw }));
+  const records =
+    x.role === 'client'
+      ? x.records
+      : x.records.map((r) => ({ dir: r.dir === 'sent' ? ('received' as const) : ('sent' as const), raw: r.raw }));
   const input = { records, keylog: x.keylog, serverPort: x.serverPort, clientPort: x.clientPort };
   return saveConversation(dir, stemOf(x.path, x.name), x.transcript ? { ...input, transcript: x.transcript } : input);
 }
 
 /** Ladder of a failing conversation, for printing, with the options that replay it. */
 export function ladderText(r: ConversationRun): string[] {
-  return [`${r.name} [${r.verdict}${r.rule ? ` ${r.rule}` : ''}] replay: --seed ${r.seed ?? '?'} --path ${r.path ?? '?'}`, ...(r.detail ? [`  ${r.detail}`] : []), ...r.ladder.map((l) => `  ${l}`)];
+  return [
+    `${r.name} [${r.verdict}${r.rule ? ` ${r.rule}` : ''}] replay: --seed ${r.seed ?? '?'} --path ${r.path ?? '?'}`,
+    ...(r.detail ? [`  ${r.detail}`] : []),
+    ...r.ladder.map((l) => `  ${l}`),
+  ];
 }
 
 /**
@@ -155,7 +184,11 @@ export interface Shrunk<R> {
  * returning its result when it fails the same way (undefined: it does not). At most `budget` attempts, the
  * replay included (it always runs). A candidate that throws (cannot be built or run) is not the same failure.
  */
-export async function shrinkAtPath<V, R>(arb: fc.Arbitrary<V>, at: { seed: number; path: string; examples: [V][]; budget: number }, attempt: (value: V) => Promise<R | undefined>): Promise<Shrunk<R>> {
+export async function shrinkAtPath<V, R>(
+  arb: fc.Arbitrary<V>,
+  at: { seed: number; path: string; examples: [V][]; budget: number },
+  attempt: (value: V) => Promise<R | undefined>,
+): Promise<Shrunk<R>> {
   let runs = 0;
   let first = true;
   let reproduced = false;
@@ -175,8 +208,14 @@ export async function shrinkAtPath<V, R>(arb: fc.Arbitrary<V>, at: { seed: numbe
     if (failed !== undefined) last = failed;
     return failed === undefined;
   };
-  const details = await fc.check(fc.asyncProperty(arb, predicate), { seed: at.seed, path: at.path, numRuns: 1, examples: at.examples });
+  const details = await fc.check(fc.asyncProperty(arb, predicate), {
+    seed: at.seed,
+    path: at.path,
+    numRuns: 1,
+    examples: at.examples,
+  });
   const out: Shrunk<R> = { reproduced, runs };
-  if (details.failed && last !== undefined && details.counterexamplePath) out.smallest = { result: last, path: details.counterexamplePath };
+  if (details.failed && last !== undefined && details.counterexamplePath)
+    out.smallest = { result: last, path: details.counterexamplePath };
   return out;
 }

@@ -14,7 +14,11 @@ describe('launcher', () => {
   it('stops by PID with SIGTERM, and with SIGKILL when SIGTERM is ignored', async () => {
     const group = new PeerGroup();
     const polite = await group.launch({ name: 'sleep', command: 'sleep', args: ['30'] });
-    const stubborn = await group.launch({ name: 'stubborn', command: 'sh', args: ['-c', 'trap "" TERM; echo ready; exec sleep 30'] });
+    const stubborn = await group.launch({
+      name: 'stubborn',
+      command: 'sh',
+      args: ['-c', 'trap "" TERM; echo ready; exec sleep 30'],
+    });
     expect(await stubborn.waitForOutput('ready', 5000)).toBe(true);
     expect(group.running()).toHaveLength(2);
     expect(await polite.stop(1000)).toEqual({ code: null, signal: 'SIGTERM' });
@@ -24,7 +28,9 @@ describe('launcher', () => {
 
   it('waits for a server port, and fails with the output when the process exits first', async () => {
     const port = await freePort();
-    await expect(launch({ name: 'false', command: 'sh', args: ['-c', 'echo broken config >&2; exit 3'], listenPort: port })).rejects.toThrow(/did not accept on 127\.0\.0\.1:\d+ \(exited 3\)[\s\S]*broken config/);
+    await expect(
+      launch({ name: 'false', command: 'sh', args: ['-c', 'echo broken config >&2; exit 3'], listenPort: port }),
+    ).rejects.toThrow(/did not accept on 127\.0\.0\.1:\d+ \(exited 3\)[\s\S]*broken config/);
     const listener = await LoopbackListener.open();
     expect(await portAccepts(listener.port)).toBe(true);
     await listener.close();
@@ -58,14 +64,19 @@ describe('pki files and peer definitions', () => {
     expect(full).toHaveLength(104);
     expect(new Set(full.map((r) => r.name)).size).toBe(full.length);
     expect(new Set(cover.map((r) => r.name)).size).toBe(cover.length);
-    expect(new Set(cover.map((r) => `${r.suite}/${r.key}/${r.mutual}`)).size).toBe(new Set(full.map((r) => `${r.suite}/${r.key}/${r.mutual}`)).size);
+    expect(new Set(cover.map((r) => `${r.suite}/${r.key}/${r.mutual}`)).size).toBe(
+      new Set(full.map((r) => `${r.suite}/${r.key}/${r.mutual}`)).size,
+    );
     for (const kex of ['ECDHE_RSA', 'ECDHE_ECDSA', 'TLS13'])
-      for (const mutual of [false, true]) expect(new Set(cover.filter((r) => r.kex === kex && r.mutual === mutual).map((r) => r.group)).size).toBe(3);
+      for (const mutual of [false, true])
+        expect(new Set(cover.filter((r) => r.kex === kex && r.mutual === mutual).map((r) => r.group)).size).toBe(3);
     expect(suiteCode('TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384')).toBe(0xc028);
   });
 
   it('MQTT CONNECT bytes and GnuTLS priorities', () => {
     expect(Buffer.from(mqttConnect('ab')).toString('hex')).toBe('100e00044d5154540402003c00026162');
-    expect(gnutlsPriority('1.2', ['secp384r1', 'secp256r1'])).toBe('NORMAL:+SHA256:+SHA384:-VERS-ALL:+VERS-TLS1.2:-GROUP-ALL:+GROUP-SECP384R1:+GROUP-SECP256R1');
+    expect(gnutlsPriority('1.2', ['secp384r1', 'secp256r1'])).toBe(
+      'NORMAL:+SHA256:+SHA384:-VERS-ALL:+VERS-TLS1.2:-GROUP-ALL:+GROUP-SECP384R1:+GROUP-SECP256R1',
+    );
   });
 });

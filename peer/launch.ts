@@ -18,7 +18,8 @@ export class MissingPeerError extends Error {
 export function requireBinary(name: string, debianPackage = name): string {
   const r = spawnSync('sh', ['-c', `command -v "$1"`, 'sh', name], { encoding: 'utf8' });
   const path = r.stdout.trim();
-  if (r.status !== 0 || !path) throw new MissingPeerError(`peer binary "${name}" is not installed: apt-get install -y ${debianPackage}`);
+  if (r.status !== 0 || !path)
+    throw new MissingPeerError(`peer binary "${name}" is not installed: apt-get install -y ${debianPackage}`);
   return path;
 }
 
@@ -199,7 +200,9 @@ export async function launch(spec: LaunchSpec): Promise<PeerProcess> {
       if (await portAccepts(spec.listenPort)) break;
       if (peer.exit || Date.now() > until) {
         await peer.stop(500);
-        throw new Error(`${spec.name} did not accept on ${LOOPBACK}:${spec.listenPort} (${peer.exit ? `exited ${peer.exit.code ?? peer.exit.signal}` : 'timed out'}): ${spec.command} ${spec.args.join(' ')}\n${peer.output.slice(-2000)}`);
+        throw new Error(
+          `${spec.name} did not accept on ${LOOPBACK}:${spec.listenPort} (${peer.exit ? `exited ${peer.exit.code ?? peer.exit.signal}` : 'timed out'}): ${spec.command} ${spec.args.join(' ')}\n${peer.output.slice(-2000)}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 30));
     }
@@ -228,7 +231,11 @@ export class PeerGroup {
 }
 
 /** Run a short-lived peer to completion (with a timeout; killed by PID when it runs over). */
-export async function runToExit(spec: LaunchSpec, timeoutMs: number, stdin?: string): Promise<{ exit: ExitInfo; output: string; timedOut: boolean }> {
+export async function runToExit(
+  spec: LaunchSpec,
+  timeoutMs: number,
+  stdin?: string,
+): Promise<{ exit: ExitInfo; output: string; timedOut: boolean }> {
   const p = await launch(spec);
   if (stdin !== undefined) {
     p.write(stdin);

@@ -11,7 +11,13 @@ import { type CryptoProvider, ecdhGroupCodes, formatKeyLog, nodeProvider } from 
 import { TlsClient } from '../engine/client';
 import type { ClientConfig, ServerConfig } from '../engine/config';
 import { TlsServer } from '../engine/server';
-import { runClientOverSocket, runServerOverSocket, type SocketEnd, type SocketRun, type SocketRunOptions } from '../engine/socket';
+import {
+  runClientOverSocket,
+  runServerOverSocket,
+  type SocketEnd,
+  type SocketRun,
+  type SocketRunOptions,
+} from '../engine/socket';
 import { describeOutcome } from '../engine/types';
 import { checkTranscript } from '../oracles/engine';
 import type { Verdict } from '../oracles/rule';
@@ -31,7 +37,13 @@ export interface LiveRun {
 }
 
 /** Build the transcript of a socket run (see the header). */
-export async function transcriptOfRun(run: SocketRun, endpoint: TlsClient | TlsServer, role: 'client' | 'server', target: string, provider: CryptoProvider = nodeProvider()): Promise<{ transcript: Transcript; keylog: string[] }> {
+export async function transcriptOfRun(
+  run: SocketRun,
+  endpoint: TlsClient | TlsServer,
+  role: 'client' | 'server',
+  target: string,
+  provider: CryptoProvider = nodeProvider(),
+): Promise<{ transcript: Transcript; keylog: string[] }> {
   const keylog = formatKeyLog(endpoint.keylog)
     .split('\n')
     .filter((l) => l !== '');
@@ -44,7 +56,13 @@ export async function transcriptOfRun(run: SocketRun, endpoint: TlsClient | TlsS
     const dir: Direction = (r.dir === 'sent') === (role === 'client') ? 'C->S' : 'S->C';
     for (const rec of streams[dir].push(r.raw)) {
       const opened = await decryptor.open(dir, rec.contentType, rec.version, rec.fragment);
-      if (opened.kind === 'decrypted') builder.addRecord({ dir, raw: rec.raw, plaintext: { contentType: opened.contentType, fragment: opened.fragment }, epoch: opened.epoch });
+      if (opened.kind === 'decrypted')
+        builder.addRecord({
+          dir,
+          raw: rec.raw,
+          plaintext: { contentType: opened.contentType, fragment: opened.fragment },
+          epoch: opened.epoch,
+        });
       else builder.addRecord({ dir, raw: rec.raw });
     }
   }
@@ -65,7 +83,11 @@ function textOf(chunks: readonly Uint8Array[]): string {
 }
 
 /** Our client to 127.0.0.1:port (or host:port), one handshake, optional application data. */
-export async function runOurClient(config: ClientConfig, port: number, opts: SocketRunOptions & { host?: string } = {}): Promise<LiveRun> {
+export async function runOurClient(
+  config: ClientConfig,
+  port: number,
+  opts: SocketRunOptions & { host?: string } = {},
+): Promise<LiveRun> {
   const { host: given, ...socketOpts } = opts;
   const host = given ?? LOOPBACK;
   const client = new TlsClient(config);
@@ -112,7 +134,10 @@ export function describeEnd(end: SocketEnd): string {
 }
 
 /** Run every rule over the transcript; return the violations (and the verdicts). */
-export async function violationsOf(t: Transcript, trustAnchors: readonly Uint8Array[]): Promise<{ violations: Verdict[]; verdicts: Verdict[] }> {
+export async function violationsOf(
+  t: Transcript,
+  trustAnchors: readonly Uint8Array[],
+): Promise<{ violations: Verdict[]; verdicts: Verdict[] }> {
   const { verdicts } = await checkTranscript(t, { trustAnchors });
   return { violations: verdicts.filter((v) => v.status === 'violation'), verdicts };
 }

@@ -52,18 +52,36 @@ describe('Y-flipped key exchange against our server', () => {
     ['t13-keyshare-y-flipped', 0x0304, NamedGroup.secp384r1],
   ] as const;
 
-  it.each(cases)('%s (version 0x%s, group %s): a healthy server refuses it with illegal_parameter; with accept-invalid-ecdh-point the handshake completes', async (name, version, group) => {
-    const op = liveOnlyOperator(name)!;
-    expect(op.declares).toEqual(['ecdh.point-on-curve']);
-    const client: ClientConfig = { provider: p, versions: [version], serverName: SERVER_NAME, trustAnchors: pki.anchors, groups: [group], keyShareGroups: [group] };
-    if (version === 0x0303) client.cipherSuites = [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256];
-    const server: ServerConfig = { provider: p, versions: [version], identity: pki.identity('server', 'rsa') };
-    const healthy = await runInMemory(client, server, { client: op.hooks() });
-    expect(healthy.serverOutcome).toMatchObject({ kind: 'alert_sent', alert: { description: AlertDescription.illegal_parameter } });
-    const faulty = await runInMemory(client, { ...server, faults: ['accept-invalid-ecdh-point'] }, { client: op.hooks() }, { appData: { client: Uint8Array.of(1), server: Uint8Array.of(2) } });
-    expect(faulty.serverOutcome.kind).toBe('connected');
-    expect(faulty.received.client).toEqual([Uint8Array.of(2)]);
-  });
+  it.each(cases)(
+    '%s (version 0x%s, group %s): a healthy server refuses it with illegal_parameter; with accept-invalid-ecdh-point the handshake completes',
+    async (name, version, group) => {
+      const op = liveOnlyOperator(name)!;
+      expect(op.declares).toEqual(['ecdh.point-on-curve']);
+      const client: ClientConfig = {
+        provider: p,
+        versions: [version],
+        serverName: SERVER_NAME,
+        trustAnchors: pki.anchors,
+        groups: [group],
+        keyShareGroups: [group],
+      };
+      if (version === 0x0303) client.cipherSuites = [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256];
+      const server: ServerConfig = { provider: p, versions: [version], identity: pki.identity('server', 'rsa') };
+      const healthy = await runInMemory(client, server, { client: op.hooks() });
+      expect(healthy.serverOutcome).toMatchObject({
+        kind: 'alert_sent',
+        alert: { description: AlertDescription.illegal_parameter },
+      });
+      const faulty = await runInMemory(
+        client,
+        { ...server, faults: ['accept-invalid-ecdh-point'] },
+        { client: op.hooks() },
+        { appData: { client: Uint8Array.of(1), server: Uint8Array.of(2) } },
+      );
+      expect(faulty.serverOutcome.kind).toBe('connected');
+      expect(faulty.received.client).toEqual([Uint8Array.of(2)]);
+    },
+  );
 
   it('every live-only operator names its rules and groups', () => {
     for (const op of LIVE_ONLY_OPERATORS) {

@@ -99,7 +99,9 @@ export const LIVE_ONLY_OPERATORS: readonly LiveOnlyOperator[] = [
     declares: ['ecdh.point-on-curve'],
     ecdhe: true,
     groups: NIST,
-    hooks: () => ({ beforeSend: (m) => (m.kind === 'handshake' && m.type === 'client_key_exchange' ? one(flipCke(m.raw)) : undefined) }),
+    hooks: () => ({
+      beforeSend: (m) => (m.kind === 'handshake' && m.type === 'client_key_exchange' ? one(flipCke(m.raw)) : undefined),
+    }),
   },
   {
     name: 't13-keyshare-y-flipped',
@@ -107,7 +109,9 @@ export const LIVE_ONLY_OPERATORS: readonly LiveOnlyOperator[] = [
     declares: ['ecdh.point-on-curve'],
     ecdhe: false,
     groups: NIST,
-    hooks: () => ({ beforeSend: (m) => (m.kind === 'handshake' && m.type === 'client_hello' ? one(flipKeyShare(m.raw)) : undefined) }),
+    hooks: () => ({
+      beforeSend: (m) => (m.kind === 'handshake' && m.type === 'client_hello' ? one(flipKeyShare(m.raw)) : undefined),
+    }),
   },
 ];
 

@@ -27,20 +27,55 @@ export interface Row {
 
 const S12 = CipherSuite12;
 const SUITES_12: Record<'ECDHE_RSA' | 'ECDHE_ECDSA' | 'RSA', number[]> = {
-  ECDHE_RSA: [S12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, S12.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, S12.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, S12.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384, S12.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256],
-  ECDHE_ECDSA: [S12.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, S12.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, S12.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, S12.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384, S12.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256],
-  RSA: [S12.TLS_RSA_WITH_AES_128_GCM_SHA256, S12.TLS_RSA_WITH_AES_256_GCM_SHA384, S12.TLS_RSA_WITH_AES_128_CBC_SHA256, S12.TLS_RSA_WITH_AES_256_CBC_SHA256],
+  ECDHE_RSA: [
+    S12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    S12.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    S12.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
+    S12.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384,
+    S12.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+  ],
+  ECDHE_ECDSA: [
+    S12.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    S12.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    S12.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
+    S12.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384,
+    S12.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+  ],
+  RSA: [
+    S12.TLS_RSA_WITH_AES_128_GCM_SHA256,
+    S12.TLS_RSA_WITH_AES_256_GCM_SHA384,
+    S12.TLS_RSA_WITH_AES_128_CBC_SHA256,
+    S12.TLS_RSA_WITH_AES_256_CBC_SHA256,
+  ],
 };
-const SUITES_13 = [CipherSuite13.TLS_AES_128_GCM_SHA256, CipherSuite13.TLS_AES_256_GCM_SHA384, CipherSuite13.TLS_CHACHA20_POLY1305_SHA256];
+const SUITES_13 = [
+  CipherSuite13.TLS_AES_128_GCM_SHA256,
+  CipherSuite13.TLS_AES_256_GCM_SHA384,
+  CipherSuite13.TLS_CHACHA20_POLY1305_SHA256,
+];
 
 /** Every suite code the matrix uses (for a server that should accept any of them). */
-export const MATRIX_SUITES: readonly number[] = [...SUITES_13, ...SUITES_12.ECDHE_ECDSA, ...SUITES_12.ECDHE_RSA, ...SUITES_12.RSA];
+export const MATRIX_SUITES: readonly number[] = [
+  ...SUITES_13,
+  ...SUITES_12.ECDHE_ECDSA,
+  ...SUITES_12.ECDHE_RSA,
+  ...SUITES_12.RSA,
+];
 
 function row(version: Version, kex: Kex, suite: string, code: number, group: GroupName, mutual: boolean, key: KeyKind): Row {
   const short = suite.replace(/^TLS_/, '').replace(/^(ECDHE_RSA|ECDHE_ECDSA|RSA)_WITH_/, '');
   const kexPart = kex === 'TLS13' ? `${key.toUpperCase()} cert` : kex;
   const groupPart = kex === 'RSA' ? 'no ECDHE' : group;
-  return { name: `TLS${version} ${kexPart} ${short} ${groupPart} ${mutual ? 'mutual' : 'one-way'}`, version, kex, suite, code, group, mutual, key };
+  return {
+    name: `TLS${version} ${kexPart} ${short} ${groupPart} ${mutual ? 'mutual' : 'one-way'}`,
+    version,
+    kex,
+    suite,
+    code,
+    group,
+    mutual,
+    key,
+  };
 }
 
 /** The full product. `suiteName` maps a code to its IANA name. */
@@ -48,9 +83,12 @@ export function fullMatrix(suiteName: (code: number) => string): Row[] {
   const rows: Row[] = [];
   for (const mutual of [false, true]) {
     for (const kex of ['ECDHE_RSA', 'ECDHE_ECDSA'] as const)
-      for (const code of SUITES_12[kex]) for (const g of GROUPS) rows.push(row('1.2', kex, suiteName(code), code, g, mutual, kex === 'ECDHE_RSA' ? 'rsa' : 'ecdsa'));
+      for (const code of SUITES_12[kex])
+        for (const g of GROUPS)
+          rows.push(row('1.2', kex, suiteName(code), code, g, mutual, kex === 'ECDHE_RSA' ? 'rsa' : 'ecdsa'));
     for (const code of SUITES_12.RSA) rows.push(row('1.2', 'RSA', suiteName(code), code, 'x25519', mutual, 'rsa'));
-    for (const key of ['rsa', 'ecdsa'] as const) for (const code of SUITES_13) for (const g of GROUPS) rows.push(row('1.3', 'TLS13', suiteName(code), code, g, mutual, key));
+    for (const key of ['rsa', 'ecdsa'] as const)
+      for (const code of SUITES_13) for (const g of GROUPS) rows.push(row('1.3', 'TLS13', suiteName(code), code, g, mutual, key));
   }
   return rows;
 }
@@ -64,9 +102,12 @@ export function coveringMatrix(suiteName: (code: number) => string): Row[] {
   const rows: Row[] = [];
   for (const mutual of [false, true]) {
     let i = mutual ? 1 : 0;
-    for (const kex of ['ECDHE_RSA', 'ECDHE_ECDSA'] as const) for (const code of SUITES_12[kex]) rows.push(row('1.2', kex, suiteName(code), code, GROUPS[i++ % 3]!, mutual, kex === 'ECDHE_RSA' ? 'rsa' : 'ecdsa'));
+    for (const kex of ['ECDHE_RSA', 'ECDHE_ECDSA'] as const)
+      for (const code of SUITES_12[kex])
+        rows.push(row('1.2', kex, suiteName(code), code, GROUPS[i++ % 3]!, mutual, kex === 'ECDHE_RSA' ? 'rsa' : 'ecdsa'));
     for (const code of SUITES_12.RSA) rows.push(row('1.2', 'RSA', suiteName(code), code, 'x25519', mutual, 'rsa'));
-    for (const key of ['rsa', 'ecdsa'] as const) for (const code of SUITES_13) rows.push(row('1.3', 'TLS13', suiteName(code), code, GROUPS[i++ % 3]!, mutual, key));
+    for (const key of ['rsa', 'ecdsa'] as const)
+      for (const code of SUITES_13) rows.push(row('1.3', 'TLS13', suiteName(code), code, GROUPS[i++ % 3]!, mutual, key));
   }
   return rows;
 }
@@ -76,10 +117,37 @@ export function coveringMatrix(suiteName: (code: number) => string): Row[] {
 // each in both roles against OpenSSL, Node tls and GnuTLS.
 
 /** A handshake feature row. */
-export type Feature = 'DHE_RSA ffdhe2048' | 'DHE_RSA ffdhe3072' | 'HRR' | 'HRR + cookie' | 'PSK psk_dhe_ke' | 'PSK psk_ke' | 'TLS 1.2 session ID' | 'TLS 1.2 ticket' | 'KeyUpdate';
-export const FEATURES: readonly Feature[] = ['DHE_RSA ffdhe2048', 'DHE_RSA ffdhe3072', 'HRR', 'HRR + cookie', 'PSK psk_dhe_ke', 'PSK psk_ke', 'TLS 1.2 session ID', 'TLS 1.2 ticket', 'KeyUpdate'];
+export type Feature =
+  | 'DHE_RSA ffdhe2048'
+  | 'DHE_RSA ffdhe3072'
+  | 'HRR'
+  | 'HRR + cookie'
+  | 'PSK psk_dhe_ke'
+  | 'PSK psk_ke'
+  | 'TLS 1.2 session ID'
+  | 'TLS 1.2 ticket'
+  | 'KeyUpdate';
+export const FEATURES: readonly Feature[] = [
+  'DHE_RSA ffdhe2048',
+  'DHE_RSA ffdhe3072',
+  'HRR',
+  'HRR + cookie',
+  'PSK psk_dhe_ke',
+  'PSK psk_ke',
+  'TLS 1.2 session ID',
+  'TLS 1.2 ticket',
+  'KeyUpdate',
+];
 /** Peer and role: the peer's program or API (its role is the other end of ours). */
-export type Column = 'openssl s_server' | 'openssl s_client' | 'node server' | 'node client' | 'gnutls-serv' | 'gnutls-cli' | 'botan tls_server' | 'botan tls_client';
+export type Column =
+  | 'openssl s_server'
+  | 'openssl s_client'
+  | 'node server'
+  | 'node client'
+  | 'gnutls-serv'
+  | 'gnutls-cli'
+  | 'botan tls_server'
+  | 'botan tls_client';
 
 const BOTAN_NO_TLS13 = 'Botan 2.19 (the CLI and the library) implements TLS up to 1.2 only';
 /**
@@ -113,6 +181,7 @@ export const UNSUPPORTED: Partial<Record<Column, Partial<Record<Feature, string>
     'HRR + cookie': 'Node exposes no stateless-server mode (OpenSSL SSL_stateless): its HelloRetryRequest never carries a cookie',
   },
   'gnutls-serv': {
-    'HRR + cookie': 'gnutls-serv 3.7 keeps state and sends its HelloRetryRequest without a cookie (checked: the HRR row passes without one)',
+    'HRR + cookie':
+      'gnutls-serv 3.7 keeps state and sends its HelloRetryRequest without a cookie (checked: the HRR row passes without one)',
   },
 };

@@ -33,7 +33,11 @@ export const OPENSSL_CIPHER: Readonly<Record<string, string>> = {
 
 /** OpenSSL / Node group names. */
 export const OPENSSL_GROUP: Readonly<Record<string, string>> = { x25519: 'X25519', secp256r1: 'P-256', secp384r1: 'P-384' };
-export const GROUP_CODE: Readonly<Record<string, number>> = { x25519: NamedGroup.x25519, secp256r1: NamedGroup.secp256r1, secp384r1: NamedGroup.secp384r1 };
+export const GROUP_CODE: Readonly<Record<string, number>> = {
+  x25519: NamedGroup.x25519,
+  secp256r1: NamedGroup.secp256r1,
+  secp384r1: NamedGroup.secp384r1,
+};
 
 /** IANA suite name of a code. */
 export function suiteName(code: number): string {
@@ -66,7 +70,22 @@ export interface OpensslServerOptions {
 /** `openssl s_server -rev` (echoes each line reversed). */
 export function opensslServer(o: OpensslServerOptions): LaunchSpec {
   const id = o.files.server[o.key];
-  const args = ['s_server', '-accept', `${LOOPBACK}:${o.port}`, ...(o.echo === false ? ['-quiet'] : ['-rev']), '-cert', id.cert, '-key', id.key, '-CAfile', o.files.ca, '-cipher', o.cipher ?? 'ALL', '-groups', o.groups ?? 'X25519:P-256:P-384'];
+  const args = [
+    's_server',
+    '-accept',
+    `${LOOPBACK}:${o.port}`,
+    ...(o.echo === false ? ['-quiet'] : ['-rev']),
+    '-cert',
+    id.cert,
+    '-key',
+    id.key,
+    '-CAfile',
+    o.files.ca,
+    '-cipher',
+    o.cipher ?? 'ALL',
+    '-groups',
+    o.groups ?? 'X25519:P-256:P-384',
+  ];
   if (o.version) args.push(o.version === '1.2' ? '-tls1_2' : '-tls1_3');
   if (o.ciphersuites) args.push('-ciphersuites', o.ciphersuites);
   if (o.clientAuth) args.push('-Verify', '1', '-verify_return_error');
@@ -91,7 +110,19 @@ export interface OpensslClientOptions {
 
 /** `openssl s_client -quiet` (stdin is sent, received data printed). */
 export function opensslClient(o: OpensslClientOptions): LaunchSpec {
-  const args = ['s_client', '-connect', `${LOOPBACK}:${o.port}`, '-servername', o.servername ?? 'localhost', '-CAfile', o.files.ca, '-verify_return_error', '-quiet', '-groups', o.group];
+  const args = [
+    's_client',
+    '-connect',
+    `${LOOPBACK}:${o.port}`,
+    '-servername',
+    o.servername ?? 'localhost',
+    '-CAfile',
+    o.files.ca,
+    '-verify_return_error',
+    '-quiet',
+    '-groups',
+    o.group,
+  ];
   if (o.version === '1.2') args.push('-tls1_2', '-cipher', o.cipher);
   else args.push('-tls1_3', '-ciphersuites', o.cipher);
   if (o.identity) args.push('-cert', o.identity.cert, '-key', o.identity.key);
@@ -101,7 +132,11 @@ export function opensslClient(o: OpensslClientOptions): LaunchSpec {
 }
 
 /** GnuTLS group names of the matrix groups. */
-export const GNUTLS_GROUP: Readonly<Record<string, string>> = { x25519: 'GROUP-X25519', secp256r1: 'GROUP-SECP256R1', secp384r1: 'GROUP-SECP384R1' };
+export const GNUTLS_GROUP: Readonly<Record<string, string>> = {
+  x25519: 'GROUP-X25519',
+  secp256r1: 'GROUP-SECP256R1',
+  secp384r1: 'GROUP-SECP384R1',
+};
 
 /**
  * Priority string: NORMAL plus the CBC suites with SHA-256/384 MACs (not in
@@ -115,17 +150,53 @@ export function gnutlsPriority(version?: Version, groups?: readonly string[]): s
 }
 
 /** `gnutls-serv --echo` (listens on all interfaces; connect on 127.0.0.1 only). */
-export function gnutlsServer(o: { port: number; files: PkiFiles; key: KeyKind; version?: Version; clientAuth?: boolean; priority?: string; extra?: string[] }): LaunchSpec {
+export function gnutlsServer(o: {
+  port: number;
+  files: PkiFiles;
+  key: KeyKind;
+  version?: Version;
+  clientAuth?: boolean;
+  priority?: string;
+  extra?: string[];
+}): LaunchSpec {
   const id = o.files.server[o.key];
-  const args = ['--port', String(o.port), '--echo', '--x509certfile', id.cert, '--x509keyfile', id.key, '--x509cafile', o.files.ca, '--priority', o.priority ?? gnutlsPriority(o.version)];
+  const args = [
+    '--port',
+    String(o.port),
+    '--echo',
+    '--x509certfile',
+    id.cert,
+    '--x509keyfile',
+    id.key,
+    '--x509cafile',
+    o.files.ca,
+    '--priority',
+    o.priority ?? gnutlsPriority(o.version),
+  ];
   if (o.clientAuth) args.push('--require-client-cert', '--verify-client-cert');
   args.push(...(o.extra ?? []));
   return { name: 'gnutls-serv', command: 'gnutls-serv', package: 'gnutls-bin', args, listenPort: o.port, startTimeoutMs: 8000 };
 }
 
 /** `gnutls-cli` to 127.0.0.1 (stdin is sent, received data printed). */
-export function gnutlsClient(o: { port: number; files: PkiFiles; version?: Version; groups?: readonly string[]; identity?: PemPair; priority?: string; extra?: string[] }): LaunchSpec {
-  const args = [LOOPBACK, '--port', String(o.port), '--x509cafile', o.files.ca, '--priority', o.priority ?? gnutlsPriority(o.version, o.groups)];
+export function gnutlsClient(o: {
+  port: number;
+  files: PkiFiles;
+  version?: Version;
+  groups?: readonly string[];
+  identity?: PemPair;
+  priority?: string;
+  extra?: string[];
+}): LaunchSpec {
+  const args = [
+    LOOPBACK,
+    '--port',
+    String(o.port),
+    '--x509cafile',
+    o.files.ca,
+    '--priority',
+    o.priority ?? gnutlsPriority(o.version, o.groups),
+  ];
   if (o.identity) args.push('--x509certfile', o.identity.cert, '--x509keyfile', o.identity.key);
   args.push(...(o.extra ?? []));
   return { name: 'gnutls-cli', command: 'gnutls-cli', package: 'gnutls-bin', args };
@@ -149,7 +220,13 @@ export function botanServer(o: { port: number; files: PkiFiles; key: KeyKind; po
  * received data printed.
  */
 export function botanClient(o: { port: number; files: PkiFiles; policy?: string; host?: string }): LaunchSpec {
-  const args = ['tls_client', o.host ?? 'localhost', `--port=${o.port}`, `--trusted-cas=${o.files.ca}`, '--skip-system-cert-store'];
+  const args = [
+    'tls_client',
+    o.host ?? 'localhost',
+    `--port=${o.port}`,
+    `--trusted-cas=${o.files.ca}`,
+    '--skip-system-cert-store',
+  ];
   if (o.policy) args.push(`--policy=${o.policy}`);
   return { name: 'botan tls_client', command: 'botan', package: 'botan', args };
 }
@@ -212,16 +289,59 @@ export function mosquittoBroker(o: MosquittoOptions): LaunchSpec {
 /** OpenSSL config capping the protocol at TLS 1.2 (mosquitto 2.0 treats --tls-version as a minimum). */
 export function writeMaxTls12Conf(dir: string): string {
   const path = join(dir, 'openssl-max-tls12.cnf');
-  writeFileSync(path, ['openssl_conf = openssl_init', '[openssl_init]', 'ssl_conf = ssl_sect', '[ssl_sect]', 'system_default = system_default_sect', '[system_default_sect]', 'MaxProtocol = TLSv1.2', ''].join('\n'));
+  writeFileSync(
+    path,
+    [
+      'openssl_conf = openssl_init',
+      '[openssl_init]',
+      'ssl_conf = ssl_sect',
+      '[ssl_sect]',
+      'system_default = system_default_sect',
+      '[system_default_sect]',
+      'MaxProtocol = TLSv1.2',
+      '',
+    ].join('\n'),
+  );
   return path;
 }
 
 /** `mosquitto_pub` to 127.0.0.1, capped at TLS 1.2 via OPENSSL_CONF. */
-export function mosquittoPub(o: { port: number; files: PkiFiles; identity?: PemPair; maxTls12Conf: string; message?: string; host?: string }): LaunchSpec {
+export function mosquittoPub(o: {
+  port: number;
+  files: PkiFiles;
+  identity?: PemPair;
+  maxTls12Conf: string;
+  message?: string;
+  host?: string;
+}): LaunchSpec {
   // localhost as in the write-up: with -h 127.0.0.1 libmosquitto sends the IP literal as SNI (RFC 6066 §3 forbids it).
-  const args = ['-h', o.host ?? 'localhost', '-p', String(o.port), '--cafile', o.files.ca, '--tls-version', 'tlsv1.2', '--ciphers', 'ECDHE-RSA-AES256-SHA384', '-t', 'tlsprop/interop', '-m', o.message ?? 'hello', '-q', '0', '-d'];
+  const args = [
+    '-h',
+    o.host ?? 'localhost',
+    '-p',
+    String(o.port),
+    '--cafile',
+    o.files.ca,
+    '--tls-version',
+    'tlsv1.2',
+    '--ciphers',
+    'ECDHE-RSA-AES256-SHA384',
+    '-t',
+    'tlsprop/interop',
+    '-m',
+    o.message ?? 'hello',
+    '-q',
+    '0',
+    '-d',
+  ];
   if (o.identity) args.push('--cert', o.identity.cert, '--key', o.identity.key);
-  return { name: 'mosquitto_pub', command: 'mosquitto_pub', package: 'mosquitto-clients', args, env: { OPENSSL_CONF: o.maxTls12Conf } };
+  return {
+    name: 'mosquitto_pub',
+    command: 'mosquitto_pub',
+    package: 'mosquitto-clients',
+    args,
+    env: { OPENSSL_CONF: o.maxTls12Conf },
+  };
 }
 
 /** MQTT 3.1.1 CONNECT (clean session, keep-alive 60 s) with the given client id. */
@@ -294,7 +414,8 @@ export async function nodeTlsServer(o: NodeTlsOptions): Promise<NodeTlsServer> {
       minVersion: o.version ? tlsVersion(o.version) : 'TLSv1.2',
       maxVersion: o.version ? tlsVersion(o.version) : 'TLSv1.3',
       ciphers: o.ciphers ?? 'ALL',
-      ecdhCurve: o.groups ?? [...new Set([OPENSSL_GROUP[o.preferredGroup ?? 'x25519'] ?? 'X25519', 'X25519', 'P-256', 'P-384'])].join(':'),
+      ecdhCurve:
+        o.groups ?? [...new Set([OPENSSL_GROUP[o.preferredGroup ?? 'x25519'] ?? 'X25519', 'X25519', 'P-256', 'P-384'])].join(':'),
       ...(o.dhparam ? { dhparam: readPem(o.dhparam) } : {}),
       ...(o.secureOptions !== undefined ? { secureOptions: o.secureOptions } : {}),
     },
@@ -313,7 +434,9 @@ export async function nodeTlsServer(o: NodeTlsOptions): Promise<NodeTlsServer> {
       sessions.set(id.toString('hex'), data);
       done();
     });
-    server.on('resumeSession', (id: Buffer, done: (err: Error | null, data?: Buffer | null) => void) => done(null, sessions.get(id.toString('hex')) ?? null));
+    server.on('resumeSession', (id: Buffer, done: (err: Error | null, data?: Buffer | null) => void) =>
+      done(null, sessions.get(id.toString('hex')) ?? null),
+    );
   }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -342,7 +465,17 @@ export interface NodeTlsClientResult {
 }
 
 /** Node `tls.connect` to 127.0.0.1:port: sends `send` once connected, resolves when `expect` arrived (or on error / timeout). */
-export async function nodeTlsClient(o: { port: number; files: PkiFiles; version: Version; cipher: string; group: string; identity?: PemPair; send: string; expect: string; timeoutMs?: number }): Promise<NodeTlsClientResult> {
+export async function nodeTlsClient(o: {
+  port: number;
+  files: PkiFiles;
+  version: Version;
+  cipher: string;
+  group: string;
+  identity?: PemPair;
+  send: string;
+  expect: string;
+  timeoutMs?: number;
+}): Promise<NodeTlsClientResult> {
   return new Promise<NodeTlsClientResult>((resolve) => {
     let received = '';
     let settled = false;
@@ -365,7 +498,10 @@ export async function nodeTlsClient(o: { port: number; files: PkiFiles; version:
       socket.destroy();
       resolve(r);
     };
-    const timer = setTimeout(() => finish({ ok: false, received, error: `timed out after ${o.timeoutMs ?? 8000} ms` }), o.timeoutMs ?? 8000);
+    const timer = setTimeout(
+      () => finish({ ok: false, received, error: `timed out after ${o.timeoutMs ?? 8000} ms` }),
+      o.timeoutMs ?? 8000,
+    );
     socket.on('secureConnect', () => socket.write(o.send));
     socket.on('data', (d: Buffer) => {
       received += d.toString('utf8');
@@ -397,7 +533,17 @@ export interface NodeAnsweringClientResult {
  * conversation, KeyUpdates included). Resolves when the connection closes
  * (or after `timeoutMs`).
  */
-export async function nodeAnsweringClient(o: { port: number; files: PemFilesForClient; version: Version; ciphers?: string; groups: string; identity?: PemPair; session?: Buffer; secureOptions?: number; timeoutMs?: number }): Promise<NodeAnsweringClientResult> {
+export async function nodeAnsweringClient(o: {
+  port: number;
+  files: PemFilesForClient;
+  version: Version;
+  ciphers?: string;
+  groups: string;
+  identity?: PemPair;
+  session?: Buffer;
+  secureOptions?: number;
+  timeoutMs?: number;
+}): Promise<NodeAnsweringClientResult> {
   return new Promise<NodeAnsweringClientResult>((resolve) => {
     const r: NodeAnsweringClientResult = { connected: false, received: '', sessions: [], reused: false };
     let settled = false;

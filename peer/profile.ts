@@ -53,15 +53,19 @@ function entries(v: unknown, where: string, names: ReadonlySet<string>, ruleIds:
     const at = `${where}[${i}]`;
     if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new ProfileError(at, 'must be an object');
     const o = e as Record<string, unknown>;
-    for (const k of Object.keys(o)) if (!ENTRY_KEYS.has(k)) throw new ProfileError(`${at}.${k}`, `unknown key (known: ${[...ENTRY_KEYS].join(', ')})`);
-    if (typeof o.reason !== 'string' || !o.reason.trim()) throw new ProfileError(`${at}.reason`, 'a non-empty reason is required');
+    for (const k of Object.keys(o))
+      if (!ENTRY_KEYS.has(k)) throw new ProfileError(`${at}.${k}`, `unknown key (known: ${[...ENTRY_KEYS].join(', ')})`);
+    if (typeof o.reason !== 'string' || !o.reason.trim())
+      throw new ProfileError(`${at}.reason`, 'a non-empty reason is required');
     const out: ProfileEntry = { reason: o.reason };
     if (o.name !== undefined) {
-      if (typeof o.name !== 'string' || !names.has(o.name)) throw new ProfileError(`${at}.name`, `unknown conversation name ${JSON.stringify(o.name)}`);
+      if (typeof o.name !== 'string' || !names.has(o.name))
+        throw new ProfileError(`${at}.name`, `unknown conversation name ${JSON.stringify(o.name)}`);
       out.name = o.name;
     }
     if (o.rule !== undefined) {
-      if (typeof o.rule !== 'string' || !ruleIds.has(o.rule)) throw new ProfileError(`${at}.rule`, `unknown rule id ${JSON.stringify(o.rule)}`);
+      if (typeof o.rule !== 'string' || !ruleIds.has(o.rule))
+        throw new ProfileError(`${at}.rule`, `unknown rule id ${JSON.stringify(o.rule)}`);
       out.rule = o.rule;
     }
     if (out.name === undefined && out.rule === undefined) throw new ProfileError(at, 'needs a name and/or a rule');
@@ -81,11 +85,15 @@ export function parseProfile(text: string, names: Iterable<string>): FuzzProfile
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ProfileError('$', 'must be an object');
   const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!KNOWN_KEYS.has(k)) throw new ProfileError(`$.${k}`, `unknown key (known: ${[...KNOWN_KEYS].join(', ')})`);
+  for (const k of Object.keys(o))
+    if (!KNOWN_KEYS.has(k)) throw new ProfileError(`$.${k}`, `unknown key (known: ${[...KNOWN_KEYS].join(', ')})`);
   if (o.target !== undefined && typeof o.target !== 'string') throw new ProfileError('$.target', 'must be a string');
   const known = new Set(names);
   const ruleIds = new Set(catalogue.map((e) => e.id));
-  const p: FuzzProfile = { expectedFailures: entries(o.expectedFailures, '$.expectedFailures', known, ruleIds), disabled: entries(o.disabled, '$.disabled', known, ruleIds) };
+  const p: FuzzProfile = {
+    expectedFailures: entries(o.expectedFailures, '$.expectedFailures', known, ruleIds),
+    disabled: entries(o.disabled, '$.disabled', known, ruleIds),
+  };
   if (typeof o.target === 'string') p.target = o.target;
   return p;
 }

@@ -37,7 +37,13 @@ export function saveConversation(dir: string, stem: string, x: SaveInput): Saved
   const pcap = join(dir, `${stem}.pcap`);
   const keylog = join(dir, `${stem}.keylog`);
   const payloads = x.records.map((r) => ({ dir: r.dir === 'sent' ? ('C->S' as const) : ('S->C' as const), data: r.raw }));
-  writeFileSync(pcap, tcpConversationPcap(payloads, { client: { ip: '127.0.0.1', port: x.clientPort }, server: { ip: '127.0.0.1', port: x.serverPort } }));
+  writeFileSync(
+    pcap,
+    tcpConversationPcap(payloads, {
+      client: { ip: '127.0.0.1', port: x.clientPort },
+      server: { ip: '127.0.0.1', port: x.serverPort },
+    }),
+  );
   writeFileSync(keylog, x.keylog.map((l) => `${l}\n`).join(''), { mode: 0o600 });
   const out: SavedFiles = { pcap, keylog };
   if (x.transcript) {

@@ -28,15 +28,23 @@ describe('state-machine scenarios', () => {
   });
 
   it('no steps: the nominal flows conform and complete', () => {
-    for (const version of ['1.2', '1.3'] as const) for (const clientCert of [false, true]) expect(stateModel([], { version, clientCert, ecdhe: true })).toMatchObject({ incomplete: false });
+    for (const version of ['1.2', '1.3'] as const)
+      for (const clientCert of [false, true])
+        expect(stateModel([], { version, clientCert, ecdhe: true })).toMatchObject({ incomplete: false });
   });
 
   it('hooks: drop, repeat, hold, inject, record', async () => {
-    const hs = (type: string, b: number) => ({ side: 'client' as const, kind: 'handshake' as const, type, raw: Uint8Array.of(b) });
+    const hs = (type: string, b: number) => ({
+      side: 'client' as const,
+      kind: 'handshake' as const,
+      type,
+      raw: Uint8Array.of(b),
+    });
     const run = async (steps: Parameters<typeof stateHooks>[0], types: string[]) => {
       const h = stateHooks(steps);
       const out: number[] = [];
-      for (const [i, t] of types.entries()) for (const r of (await h.beforeSend?.(hs(t, i))) ?? [Uint8Array.of(i)]) out.push(r[0]!);
+      for (const [i, t] of types.entries())
+        for (const r of (await h.beforeSend?.(hs(t, i))) ?? [Uint8Array.of(i)]) out.push(r[0]!);
       return out;
     };
     const flow = ['client_hello', 'certificate', 'client_key_exchange', 'certificate_verify', 'finished'];
@@ -44,7 +52,15 @@ describe('state-machine scenarios', () => {
     expect(await run([{ op: 'repeat', msg: 'client_key_exchange' }], flow)).toEqual([0, 1, 2, 2, 3, 4]);
     expect(await run([{ op: 'hold', msg: 'certificate_verify', after: 'finished' }], flow)).toEqual([0, 1, 2, 4, 3]);
     expect(await run([{ op: 'inject', copy: 'client_hello', before: 'client_key_exchange' }], flow)).toEqual([0, 1, 0, 2, 3, 4]);
-    expect(await run([{ op: 'drop', msg: 'certificate' }, { op: 'repeat', msg: 'finished' }], flow)).toEqual([0, 2, 3, 4, 4]);
+    expect(
+      await run(
+        [
+          { op: 'drop', msg: 'certificate' },
+          { op: 'repeat', msg: 'finished' },
+        ],
+        flow,
+      ),
+    ).toEqual([0, 2, 3, 4, 4]);
     const h = stateHooks([{ op: 'record', content: 'change_cipher_spec', where: 'after', at: 'client_hello' }]);
     const ch = { side: 'client' as const, raw: Uint8Array.of(22, 3, 3, 0, 4, 1, 0, 0, 0) };
     const out = await h.beforeSendRecord?.(ch);
@@ -63,7 +79,9 @@ describe('state-machine scenarios', () => {
     );
     expect(r.serverOutcome).toMatchObject({ kind: 'alert_sent', alert: { description: AlertDescription.unexpected_message } });
     // the server read it (no bad_record_mac): application data in the client's handshake epoch, ahead of its Finished
-    const fromClient = r.transcript.messages.filter((m) => m.dir === 'C->S').map((m) => `${m.type}${m.encrypted ? ' (encrypted)' : ''}`);
+    const fromClient = r.transcript.messages
+      .filter((m) => m.dir === 'C->S')
+      .map((m) => `${m.type}${m.encrypted ? ' (encrypted)' : ''}`);
     expect(fromClient).toEqual(['client_hello', 'change_cipher_spec', 'application_data (encrypted)', 'finished (encrypted)']);
     expect(r.serverOutcome.kind === 'alert_sent' && r.serverOutcome.reason).toMatch(/application/);
   });

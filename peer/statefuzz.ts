@@ -49,20 +49,104 @@ export interface StateScenario {
 
 /** The scenarios the issue names (#7): each one step. */
 export const STATE_SCENARIOS: readonly StateScenario[] = [
-  { name: 't12-state-early-ccs', version: '1.2', steps: [{ op: 'record', content: 'change_cipher_spec', where: 'after', at: 'client_hello' }], rules: ['t12.order.ccs-timing'], alsoAllowed: [], clientCert: false },
-  { name: 't12-state-fin-before-cv', version: '1.2', steps: [{ op: 'hold', msg: 'certificate_verify', after: 'finished' }], rules: ['t12.order.cv-after-cke', 't12.order.ccs-timing'], alsoAllowed: [], clientCert: true },
-  { name: 't12-state-appdata-before-fin', version: '1.2', steps: [{ op: 'record', content: 'application_data', where: 'before', at: 'change_cipher_spec' }], rules: ['t12.order.no-appdata-before-finished'], alsoAllowed: [], clientCert: false },
-  { name: 't12-state-cke-repeated', version: '1.2', steps: [{ op: 'repeat', msg: 'client_key_exchange' }], rules: ['t12.order.single-occurrence'], alsoAllowed: [], clientCert: false },
-  { name: 't12-state-cert-skipped', version: '1.2', steps: [{ op: 'drop', msg: 'certificate' }], rules: ['t12.order.client-cert-iff-cr'], alsoAllowed: ['handshake_failure'], clientCert: true },
-  { name: 't12-state-second-ch', version: '1.2', steps: [{ op: 'inject', copy: 'client_hello', before: 'client_key_exchange' }], rules: ['t12.order.single-occurrence'], alsoAllowed: ['handshake_failure', 'no_renegotiation'], clientCert: false },
-  { name: 't12-state-fin-skipped', version: '1.2', steps: [{ op: 'drop', msg: 'finished' }], rules: ['t12.order.full-server-final-flight'], alsoAllowed: [], clientCert: false },
-  { name: 't13-state-fin-before-cv', version: '1.3', steps: [{ op: 'hold', msg: 'certificate_verify', after: 'finished' }], rules: ['t13.order.client-flight'], alsoAllowed: ['decrypt_error'], clientCert: true },
-  { name: 't13-state-cert-skipped', version: '1.3', steps: [{ op: 'drop', msg: 'certificate' }], rules: ['t13.order.client-cert-iff-cr'], alsoAllowed: ['certificate_required'], clientCert: true },
-  { name: 't13-state-second-ch', version: '1.3', steps: [{ op: 'inject', copy: 'client_hello', before: 'finished' }], rules: ['t13.order.client-flight'], alsoAllowed: [], clientCert: false },
+  {
+    name: 't12-state-early-ccs',
+    version: '1.2',
+    steps: [{ op: 'record', content: 'change_cipher_spec', where: 'after', at: 'client_hello' }],
+    rules: ['t12.order.ccs-timing'],
+    alsoAllowed: [],
+    clientCert: false,
+  },
+  {
+    name: 't12-state-fin-before-cv',
+    version: '1.2',
+    steps: [{ op: 'hold', msg: 'certificate_verify', after: 'finished' }],
+    rules: ['t12.order.cv-after-cke', 't12.order.ccs-timing'],
+    alsoAllowed: [],
+    clientCert: true,
+  },
+  {
+    name: 't12-state-appdata-before-fin',
+    version: '1.2',
+    steps: [{ op: 'record', content: 'application_data', where: 'before', at: 'change_cipher_spec' }],
+    rules: ['t12.order.no-appdata-before-finished'],
+    alsoAllowed: [],
+    clientCert: false,
+  },
+  {
+    name: 't12-state-cke-repeated',
+    version: '1.2',
+    steps: [{ op: 'repeat', msg: 'client_key_exchange' }],
+    rules: ['t12.order.single-occurrence'],
+    alsoAllowed: [],
+    clientCert: false,
+  },
+  {
+    name: 't12-state-cert-skipped',
+    version: '1.2',
+    steps: [{ op: 'drop', msg: 'certificate' }],
+    rules: ['t12.order.client-cert-iff-cr'],
+    alsoAllowed: ['handshake_failure'],
+    clientCert: true,
+  },
+  {
+    name: 't12-state-second-ch',
+    version: '1.2',
+    steps: [{ op: 'inject', copy: 'client_hello', before: 'client_key_exchange' }],
+    rules: ['t12.order.single-occurrence'],
+    alsoAllowed: ['handshake_failure', 'no_renegotiation'],
+    clientCert: false,
+  },
+  {
+    name: 't12-state-fin-skipped',
+    version: '1.2',
+    steps: [{ op: 'drop', msg: 'finished' }],
+    rules: ['t12.order.full-server-final-flight'],
+    alsoAllowed: [],
+    clientCert: false,
+  },
+  {
+    name: 't13-state-fin-before-cv',
+    version: '1.3',
+    steps: [{ op: 'hold', msg: 'certificate_verify', after: 'finished' }],
+    rules: ['t13.order.client-flight'],
+    alsoAllowed: ['decrypt_error'],
+    clientCert: true,
+  },
+  {
+    name: 't13-state-cert-skipped',
+    version: '1.3',
+    steps: [{ op: 'drop', msg: 'certificate' }],
+    rules: ['t13.order.client-cert-iff-cr'],
+    alsoAllowed: ['certificate_required'],
+    clientCert: true,
+  },
+  {
+    name: 't13-state-second-ch',
+    version: '1.3',
+    steps: [{ op: 'inject', copy: 'client_hello', before: 'finished' }],
+    rules: ['t13.order.client-flight'],
+    alsoAllowed: [],
+    clientCert: false,
+  },
   // our client is connected once it has "sent" its Finished, so application data follows under the traffic keys the target does not have yet
-  { name: 't13-state-fin-skipped', version: '1.3', steps: [{ op: 'drop', msg: 'finished' }], rules: ['t13.order.client-flight'], alsoAllowed: ['bad_record_mac', 'decrypt_error'], clientCert: false },
+  {
+    name: 't13-state-fin-skipped',
+    version: '1.3',
+    steps: [{ op: 'drop', msg: 'finished' }],
+    rules: ['t13.order.client-flight'],
+    alsoAllowed: ['bad_record_mac', 'decrypt_error'],
+    clientCert: false,
+  },
   // sealed under the client handshake traffic keys, so the target can open it and must see it is out of order
-  { name: 't13-state-appdata-before-fin', version: '1.3', steps: [{ op: 'sealed', content: 'application_data', before: 'finished' }], rules: ['t13.order.client-flight'], alsoAllowed: [], clientCert: false },
+  {
+    name: 't13-state-appdata-before-fin',
+    version: '1.3',
+    steps: [{ op: 'sealed', content: 'application_data', before: 'finished' }],
+    rules: ['t13.order.client-flight'],
+    alsoAllowed: [],
+    clientCert: false,
+  },
 ];
 
 interface Item {
@@ -116,13 +200,24 @@ function recordSteps(steps: readonly StateStep[], items: readonly SentType[]): S
 
 /** What the unprotected record is, for matching `record` steps: handshake type name, CCS, or nothing. */
 function plainRecordType(r: HookRecord): SentType | undefined {
-  if (r.plaintext) return r.plaintext.contentType === 22 ? HS_NAMES[r.plaintext.fragment[0] ?? 0] : r.plaintext.contentType === 20 ? 'change_cipher_spec' : undefined;
+  if (r.plaintext)
+    return r.plaintext.contentType === 22
+      ? HS_NAMES[r.plaintext.fragment[0] ?? 0]
+      : r.plaintext.contentType === 20
+        ? 'change_cipher_spec'
+        : undefined;
   const ct = r.raw[0];
   if (ct === 20) return 'change_cipher_spec';
   if (ct === 22) return HS_NAMES[r.raw[5] ?? 0];
   return undefined;
 }
-const HS_NAMES: Record<number, string> = { 1: 'client_hello', 11: 'certificate', 15: 'certificate_verify', 16: 'client_key_exchange', 20: 'finished' };
+const HS_NAMES: Record<number, string> = {
+  1: 'client_hello',
+  11: 'certificate',
+  15: 'certificate_verify',
+  16: 'client_key_exchange',
+  20: 'finished',
+};
 
 /** The client hooks carrying out the steps. */
 export function stateHooks(steps: readonly StateStep[]): EngineHooks {
@@ -185,13 +280,32 @@ function nominal(f: FlowShape): { first: SentType[]; server: SentType[]; second:
   if (f.version === '1.2') {
     return {
       first: ['client_hello'],
-      server: ['server_hello', 'certificate', ...(f.ecdhe ? ['server_key_exchange'] : []), ...(f.clientCert ? ['certificate_request'] : []), 'server_hello_done'],
-      second: [...(f.clientCert ? ['certificate'] : []), 'client_key_exchange', ...(f.clientCert ? ['certificate_verify'] : []), 'change_cipher_spec', 'finished'],
+      server: [
+        'server_hello',
+        'certificate',
+        ...(f.ecdhe ? ['server_key_exchange'] : []),
+        ...(f.clientCert ? ['certificate_request'] : []),
+        'server_hello_done',
+      ],
+      second: [
+        ...(f.clientCert ? ['certificate'] : []),
+        'client_key_exchange',
+        ...(f.clientCert ? ['certificate_verify'] : []),
+        'change_cipher_spec',
+        'finished',
+      ],
     };
   }
   return {
     first: ['client_hello'],
-    server: ['server_hello', 'encrypted_extensions', ...(f.clientCert ? ['certificate_request'] : []), 'certificate', 'certificate_verify', 'finished'],
+    server: [
+      'server_hello',
+      'encrypted_extensions',
+      ...(f.clientCert ? ['certificate_request'] : []),
+      'certificate',
+      'certificate_verify',
+      'finished',
+    ],
     second: [...(f.clientCert ? ['certificate', 'certificate_verify'] : []), 'finished'],
   };
 }
@@ -199,7 +313,12 @@ function nominal(f: FlowShape): { first: SentType[]; server: SentType[]; second:
 /** The table of a version, our client's certificate being non-empty whenever it sends one. */
 function machineOf(version: LiveVersion): StateMachine {
   const m = machineFor(version);
-  return { ...m, transitions: m.transitions.filter((t) => t.note !== 'empty client certificate').map((t) => (t.note === 'non-empty client certificate' ? { from: t.from, to: t.to, dir: t.dir!, type: t.type! } : t)) };
+  return {
+    ...m,
+    transitions: m.transitions
+      .filter((t) => t.note !== 'empty client certificate')
+      .map((t) => (t.note === 'non-empty client certificate' ? { from: t.from, to: t.to, dir: t.dir!, type: t.type! } : t)),
+  };
 }
 
 const FACTS: Record<LiveVersion, Facts> = {
@@ -221,7 +340,8 @@ export function stateModel(steps: readonly StateStep[], shape: FlowShape): State
   const n = nominal({ ...shape, ecdhe: shape.version === '1.2' && shape.ecdhe });
   const mem = new Map<string, Item>();
   const msgSteps = steps.filter((s) => s.op !== 'record' && s.op !== 'sealed');
-  const through = (ts: readonly SentType[]) => ts.flatMap((t) => transform(msgSteps, { type: t, raw: new Uint8Array(0) }, mem).map((x) => x.type));
+  const through = (ts: readonly SentType[]) =>
+    ts.flatMap((t) => transform(msgSteps, { type: t, raw: new Uint8Array(0) }, mem).map((x) => x.type));
   const first = through(n.first);
   const second = through(n.second);
   // the record steps act on the whole client sequence; split it again at the first flight's end
@@ -232,16 +352,34 @@ export function stateModel(steps: readonly StateStep[], shape: FlowShape): State
   // TLS 1.3: our client counts as connected once it has built its Finished, and sends application data
   if (shape.version === '1.3') secondOut = [...secondOut, 'application_data'];
   // TLS 1.3 sends no ChangeCipherSpec in the table's sense; TLS 1.2 CCS is in the table
-  const flow: Msg[] = [...firstOut.map((t) => ({ dir: C, type: t })), ...n.server.map((t) => ({ dir: S, type: t })), ...secondOut.map((t) => ({ dir: C, type: t }))];
+  const flow: Msg[] = [
+    ...firstOut.map((t) => ({ dir: C, type: t })),
+    ...n.server.map((t) => ({ dir: S, type: t })),
+    ...secondOut.map((t) => ({ dir: C, type: t })),
+  ];
   const machine = machineOf(shape.version);
   const w = walk(
     machine,
     flow.map((m, index) => ({ ...m, index })),
     FACTS[shape.version],
   );
-  if (w.violation) return { flow, outOfOrder: { index: w.violation.index, detail: `${w.violation.got} out of order: expected one of ${describeExpected(w.violation.expected)}` }, incomplete: true };
+  if (w.violation)
+    return {
+      flow,
+      outOfOrder: {
+        index: w.violation.index,
+        detail: `${w.violation.got} out of order: expected one of ${describeExpected(w.violation.expected)}`,
+      },
+      incomplete: true,
+    };
   // after our second flight a conforming exchange goes on with the server's final flight (1.2) or is connected (1.3)
-  const finalFlight: Msg[] = shape.version === '1.2' ? [{ dir: S, type: 'change_cipher_spec' }, { dir: S, type: 'finished' }] : [];
+  const finalFlight: Msg[] =
+    shape.version === '1.2'
+      ? [
+          { dir: S, type: 'change_cipher_spec' },
+          { dir: S, type: 'finished' },
+        ]
+      : [];
   const w2 = walk(
     machine,
     [...flow, ...finalFlight].map((m, index) => ({ ...m, index })),

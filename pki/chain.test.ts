@@ -27,15 +27,27 @@ describe('buildChain', () => {
   const pool = new KeyPool({ crypto });
   it('signs each certificate with the algorithm of its issuer key and keeps DER, parsed form and key', async () => {
     const certs = await buildChain(
-      [spec('CN=leaf', 'rsa2048', false), spec('CN=i2', 'ed25519', true), spec('CN=i1', 'ecdsa-p384', true), spec('CN=root', 'ecdsa-p256', true)],
+      [
+        spec('CN=leaf', 'rsa2048', false),
+        spec('CN=i2', 'ed25519', true),
+        spec('CN=i1', 'ecdsa-p384', true),
+        spec('CN=root', 'ecdsa-p256', true),
+      ],
       pool,
       crypto,
     );
     // leaf signed by Ed25519, i2 by P-384, i1 by P-256, root by itself (P-256)
-    expect(certs.map((c) => c.parsed.sigAlgOid)).toEqual(['1.3.101.112', '1.2.840.10045.4.3.3', '1.2.840.10045.4.3.2', '1.2.840.10045.4.3.2']);
+    expect(certs.map((c) => c.parsed.sigAlgOid)).toEqual([
+      '1.3.101.112',
+      '1.2.840.10045.4.3.3',
+      '1.2.840.10045.4.3.2',
+      '1.2.840.10045.4.3.2',
+    ]);
     expect(certs.map((c) => c.parsed.keyAlgOid)).toEqual([OID.rsaEncryption, OID.ed25519, OID.ecPublicKey, OID.ecPublicKey]);
     for (let i = 0; i + 1 < certs.length; i++) {
-      expect(await certs[i]!.parsed.x509.verify({ publicKey: certs[i + 1]!.parsed.x509, signatureOnly: true }, crypto)).toBe(true);
+      expect(await certs[i]!.parsed.x509.verify({ publicKey: certs[i + 1]!.parsed.x509, signatureOnly: true }, crypto)).toBe(
+        true,
+      );
       expect(certs[i]!.parsed.issuer).toBe(certs[i + 1]!.parsed.subject);
     }
     const leaf = certs[0]!.parsed;

@@ -75,7 +75,11 @@ function ekuOid(p: EkuPurpose): string {
 }
 
 function serialHex(s: string): string {
-  let h = s.toLowerCase().replace(/^0x/, '').replace(/[^0-9a-f]/g, '') || '01';
+  let h =
+    s
+      .toLowerCase()
+      .replace(/^0x/, '')
+      .replace(/[^0-9a-f]/g, '') || '01';
   if (h.length % 2) h = `0${h}`;
   if (Number.parseInt(h.slice(0, 2), 16) >= 0x80) h = `00${h}`;
   return h;
@@ -85,17 +89,29 @@ function serialHex(s: string): string {
  * Build one certificate for `spec`, signed by `issuer` (or self-signed when
  * `issuer` is undefined).
  */
-export async function buildCert(spec: CertSpec, issuer: BuiltCert | undefined, pool: KeyPool, crypto: Crypto, cache?: ParsedCertCache): Promise<BuiltCert> {
+export async function buildCert(
+  spec: CertSpec,
+  issuer: BuiltCert | undefined,
+  pool: KeyPool,
+  crypto: Crypto,
+  cache?: ParsedCertCache,
+): Promise<BuiltCert> {
   const key = await pool.keyOf(spec.key);
   const signerKey = issuer ? issuer.key : key;
   const publicKey = await x509.PublicKey.create(key.keyPair.publicKey, crypto);
   const signerPublic = issuer ? issuer.parsed.x509.publicKey : publicKey;
   const exts: x509.Extension[] = [];
-  if (spec.basicConstraints) exts.push(new x509.BasicConstraintsExtension(spec.basicConstraints.ca, spec.basicConstraints.pathLen, spec.basicConstraints.ca));
+  if (spec.basicConstraints)
+    exts.push(
+      new x509.BasicConstraintsExtension(spec.basicConstraints.ca, spec.basicConstraints.pathLen, spec.basicConstraints.ca),
+    );
   if (spec.keyUsage !== null) exts.push(new x509.KeyUsagesExtension(spec.keyUsage, true));
   if (spec.extKeyUsage !== null) exts.push(new x509.ExtendedKeyUsageExtension(spec.extKeyUsage.map(ekuOid), false));
   if (spec.san !== null) {
-    const names = [...spec.san.dns.map((value) => ({ type: 'dns' as const, value })), ...spec.san.ips.map((value) => ({ type: 'ip' as const, value }))];
+    const names = [
+      ...spec.san.dns.map((value) => ({ type: 'dns' as const, value })),
+      ...spec.san.ips.map((value) => ({ type: 'ip' as const, value })),
+    ];
     exts.push(new x509.SubjectAlternativeNameExtension(names, false));
   }
   exts.push(await x509.SubjectKeyIdentifierExtension.create(publicKey, false, crypto));
@@ -122,7 +138,12 @@ export async function buildCert(spec: CertSpec, issuer: BuiltCert | undefined, p
  * Build a chain from specs given leaf first; the last spec is the
  * self-signed root. Returns the certificates leaf first.
  */
-export async function buildChain(specs: readonly CertSpec[], pool: KeyPool, crypto: Crypto, cache?: ParsedCertCache): Promise<BuiltCert[]> {
+export async function buildChain(
+  specs: readonly CertSpec[],
+  pool: KeyPool,
+  crypto: Crypto,
+  cache?: ParsedCertCache,
+): Promise<BuiltCert[]> {
   if (specs.length === 0) throw new RangeError('buildChain needs at least a root spec');
   const out: BuiltCert[] = [];
   let issuer: BuiltCert | undefined;

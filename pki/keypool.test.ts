@@ -24,7 +24,9 @@ describe('KeyPool', () => {
     const data = new TextEncoder().encode('tlsprop');
     for (const t of KEY_TYPES) {
       const k = await pool.key(t, 0);
-      const alg = t.startsWith('ecdsa') ? { name: 'ECDSA', hash: t === 'ecdsa-p384' ? 'SHA-384' : 'SHA-256' } : k.keyPair.privateKey.algorithm;
+      const alg = t.startsWith('ecdsa')
+        ? { name: 'ECDSA', hash: t === 'ecdsa-p384' ? 'SHA-384' : 'SHA-256' }
+        : k.keyPair.privateKey.algorithm;
       const sig = await crypto.subtle.sign(alg, k.keyPair.privateKey, data);
       expect(await crypto.subtle.verify(alg, k.keyPair.publicKey, sig, data)).toBe(true);
     }

@@ -79,7 +79,8 @@ export class KeyPool {
   constructor(opts: KeyPoolOptions) {
     this.crypto = opts.crypto;
     this.perType = opts.perType ?? 3;
-    if (!Number.isInteger(this.perType) || this.perType < 1) throw new RangeError(`perType must be a positive integer, got ${this.perType}`);
+    if (!Number.isInteger(this.perType) || this.perType < 1)
+      throw new RangeError(`perType must be a positive integer, got ${this.perType}`);
     this.dir = opts.committedDir === undefined ? DEFAULT_TESTKEY_DIR : opts.committedDir;
   }
 
@@ -123,7 +124,13 @@ function copy(b: ArrayBuffer): Uint8Array {
 }
 
 /** Import a PKCS#8 private key of the given type and derive its public half. */
-export async function importPkcs8(type: KeyType, pkcs8: Uint8Array, crypto: Crypto, index = 0, origin: PoolKey['origin'] = 'committed'): Promise<PoolKey> {
+export async function importPkcs8(
+  type: KeyType,
+  pkcs8: Uint8Array,
+  crypto: Crypto,
+  index = 0,
+  origin: PoolKey['origin'] = 'committed',
+): Promise<PoolKey> {
   const alg = keyAlgorithm(type);
   const own = Uint8Array.from(pkcs8);
   const privateKey = await crypto.subtle.importKey('pkcs8', own, alg, true, ['sign']);
@@ -137,7 +144,10 @@ export async function importPkcs8(type: KeyType, pkcs8: Uint8Array, crypto: Cryp
 /** Generate a fresh key of the given type (RSA: 2048 bits, e = 65537). */
 export async function generateKey(type: KeyType, crypto: Crypto, index = 0): Promise<PoolKey> {
   const base = keyAlgorithm(type);
-  const alg: Algorithm = type === 'rsa2048' ? ({ ...base, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) } as RsaHashedKeyGenParams) : base;
+  const alg: Algorithm =
+    type === 'rsa2048'
+      ? ({ ...base, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) } as RsaHashedKeyGenParams)
+      : base;
   const kp = (await crypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
   const pkcs8 = copy(await crypto.subtle.exportKey('pkcs8', kp.privateKey));
   const spki = copy(await crypto.subtle.exportKey('spki', kp.publicKey));

@@ -60,7 +60,9 @@ function opensslVerify(r: RenderedChain, dir: string): Promise<OpensslResult> {
   if (r.context.serverName !== undefined) args.push('-verify_hostname', r.context.serverName);
   args.push(join(dir, 'leaf.pem'));
   return new Promise((resolve) => {
-    execFile('openssl', args, { timeout: 20_000 }, (err, stdout, stderr) => resolve({ ok: err === null, output: `${stdout}${stderr}`.trim() }));
+    execFile('openssl', args, { timeout: 20_000 }, (err, stdout, stderr) =>
+      resolve({ ok: err === null, output: `${stdout}${stderr}`.trim() }),
+    );
   });
 }
 
@@ -72,15 +74,23 @@ describe('differential against openssl verify', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const good = fc.sample(chainPlanArb(), { numRuns: Number(process.env.PKI_DIFF_RUNS ?? 8), seed: Number(process.env.PKI_DIFF_SEED ?? 20261125) });
+  const good = fc.sample(chainPlanArb(), {
+    numRuns: Number(process.env.PKI_DIFF_RUNS ?? 8),
+    seed: Number(process.env.PKI_DIFF_SEED ?? 20261125),
+  });
   const kinds = FAULT_KINDS.filter((k) => !NOT_CHECKED_BY_OPENSSL.has(k));
-  const bad = [...kinds.map((k) => [k, 'intermediate'] as const), ['bad-signature', 'leaf'] as const].map(([k, t], i) => [k, t, good[i % good.length]!] as const);
+  const bad = [...kinds.map((k) => [k, 'intermediate'] as const), ['bad-signature', 'leaf'] as const].map(
+    ([k, t], i) => [k, t, good[i % good.length]!] as const,
+  );
 
   it.each(good.map((p, i) => [i, p] as const))('good plan %i: both accept', async (_i, plan) => {
     const r = await renderPlan(plan, pool, crypto);
     const ours = await validateChain({ chain: r.presented, trustAnchors: r.trustAnchors, ...r.context, crypto, cache: r.cache });
     const theirs = await opensslVerify(r, dir);
-    expect({ ours: ours.ok, openssl: theirs.ok, problems: ours.problems, output: theirs.output }).toMatchObject({ ours: true, openssl: true });
+    expect({ ours: ours.ok, openssl: theirs.ok, problems: ours.problems, output: theirs.output }).toMatchObject({
+      ours: true,
+      openssl: true,
+    });
   });
 
   it.each(bad)('fault %s (%s): both reject', async (kind, target, plan) => {

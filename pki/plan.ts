@@ -5,7 +5,16 @@
  * turns it into the variant that breaks exactly one catalogue rule.
  */
 import { SignatureScheme } from '../wire/registry';
-import { type BuiltCert, buildCert, buildChain, type CertSpec, cacheOf, type EkuPurpose, flipSignatureBit, KeyUsage } from './chain';
+import {
+  type BuiltCert,
+  buildCert,
+  buildChain,
+  type CertSpec,
+  cacheOf,
+  type EkuPurpose,
+  flipSignatureBit,
+  KeyUsage,
+} from './chain';
 import type { ChainFault } from './faults';
 import type { KeyPool, KeyRef, KeyType } from './keypool';
 import type { ParsedCertCache } from './parse';
@@ -116,7 +125,12 @@ export function serverNameOf(plan: ChainPlan): string | undefined {
 function withIntermediates(plan: ChainPlan, n: number): ChainPlan {
   if (plan.intermediates.length >= n) return plan;
   const extra: CaPlan[] = [];
-  for (let i = plan.intermediates.length; i < n; i++) extra.push({ key: { ...plan.root.key, index: plan.root.key.index + 1 + i }, pathLenSlack: null, validity: plan.root.validity });
+  for (let i = plan.intermediates.length; i < n; i++)
+    extra.push({
+      key: { ...plan.root.key, index: plan.root.key.index + 1 + i },
+      pathLenSlack: null,
+      validity: plan.root.validity,
+    });
   return { ...plan, intermediates: [...plan.intermediates, ...extra] };
 }
 
@@ -125,7 +139,13 @@ export function compilePlan(plan0: ChainPlan, fault?: ChainFault): CompiledPlan 
   let plan = plan0;
   const k = fault?.kind;
   if (k === 'path-length-exceeded') plan = withIntermediates(plan, 2);
-  else if (k === 'expired-intermediate' || k === 'ca-false-intermediate' || k === 'missing-basic-constraints' || k === 'missing-key-cert-sign') plan = withIntermediates(plan, 1);
+  else if (
+    k === 'expired-intermediate' ||
+    k === 'ca-false-intermediate' ||
+    k === 'missing-basic-constraints' ||
+    k === 'missing-key-cert-sign'
+  )
+    plan = withIntermediates(plan, 1);
   else if (fault?.kind === 'bad-signature' && fault.target === 'intermediate') plan = withIntermediates(plan, 1);
   if (k === 'san-mismatch') plan = { ...plan, purpose: 'server' };
 
@@ -144,14 +164,21 @@ export function compilePlan(plan0: ChainPlan, fault?: ChainFault): CompiledPlan 
   });
   const root = caSpec(plan.root, ROOT_NAME, n, '01');
   // inters[i] is plan.intermediates[i] (root side first)
-  const inters = plan.intermediates.map((p, i) => caSpec(p, `CN=tlsprop Intermediate CA ${i + 1}, O=tlsprop`, n - 1 - i, `1${i + 1}`));
+  const inters = plan.intermediates.map((p, i) =>
+    caSpec(p, `CN=tlsprop Intermediate CA ${i + 1}, O=tlsprop`, n - 1 - i, `1${i + 1}`),
+  );
 
   const l = plan.leaf;
   const own: EkuPurpose = plan.purpose === 'server' ? 'serverAuth' : 'clientAuth';
   const other: EkuPurpose = plan.purpose === 'server' ? 'clientAuth' : 'serverAuth';
   let eku: EkuPurpose[] | null = l.eku === 'none' ? null : l.eku === 'both' ? ['serverAuth', 'clientAuth'] : [own];
   if (k === 'wrong-eku') eku = [other];
-  const ku = l.keyUsage === 'none' ? null : l.keyUsage === 'ds+ke' && l.key.type === 'rsa2048' ? KeyUsage.digitalSignature | KeyUsage.keyEncipherment : KeyUsage.digitalSignature;
+  const ku =
+    l.keyUsage === 'none'
+      ? null
+      : l.keyUsage === 'ds+ke' && l.key.type === 'rsa2048'
+        ? KeyUsage.digitalSignature | KeyUsage.keyEncipherment
+        : KeyUsage.digitalSignature;
   let leafWindow = window(at, l.validity);
   if (k === 'expired-leaf') leafWindow = window(at, { daysBefore: 400, daysAfter: -1 });
   if (k === 'not-yet-valid-leaf') leafWindow = window(at, { daysBefore: -1, daysAfter: 400 });
@@ -186,7 +213,13 @@ export function compilePlan(plan0: ChainPlan, fault?: ChainFault): CompiledPlan 
   if (serverName !== undefined) context.serverName = serverName;
   const out: CompiledPlan = { specs, context, includeRoot: plan.includeRoot };
   if (fault?.kind === 'bad-signature') out.flipIndex = fault.target === 'leaf' ? 0 : 1;
-  if (k === 'untrusted-root') out.otherRoot = { ...root, subject: OTHER_ROOT_NAME, key: { ...plan.root.key, index: plan.root.key.index + 1 }, serial: '02' };
+  if (k === 'untrusted-root')
+    out.otherRoot = {
+      ...root,
+      subject: OTHER_ROOT_NAME,
+      key: { ...plan.root.key, index: plan.root.key.index + 1 },
+      serial: '02',
+    };
   return out;
 }
 
@@ -211,7 +244,9 @@ export async function renderPlan(plan: ChainPlan, pool: KeyPool, crypto: Crypto,
   const cache: ParsedCertCache = new Map();
   const certs = await buildChain(compiled.specs, pool, crypto, cache);
   if (compiled.flipIndex !== undefined) certs[compiled.flipIndex] = flipSignatureBit(certs[compiled.flipIndex]!, cache);
-  const anchors = compiled.otherRoot ? [await buildCert(compiled.otherRoot, undefined, pool, crypto, cache)] : [certs[certs.length - 1]!];
+  const anchors = compiled.otherRoot
+    ? [await buildCert(compiled.otherRoot, undefined, pool, crypto, cache)]
+    : [certs[certs.length - 1]!];
   const presentedCerts = compiled.includeRoot ? certs : certs.slice(0, -1);
   const out: RenderedChain = {
     plan,

@@ -16,7 +16,10 @@ const capture = (p: string) => pemBlocks(readFileSync(join(CAPTURES, p), 'utf8')
 
 describe('catalogue ids', () => {
   it('every rule id used exists in tls-rules.json group certificates', () => {
-    const rules = JSON.parse(readFileSync('/work/shared/reference/tls-rules.json', 'utf8')) as Array<{ id: string; group: string }>;
+    const rules = JSON.parse(readFileSync('/work/shared/reference/tls-rules.json', 'utf8')) as Array<{
+      id: string;
+      group: string;
+    }>;
     const certIds = new Set(rules.filter((r) => r.group === 'certificates').map((r) => r.id));
     for (const id of CERT_RULES) expect(certIds).toContain(id);
     for (const k of FAULT_KINDS) expect(certIds).toContain(FAULT_RULES[k]);
@@ -31,29 +34,78 @@ describe('real test PKI in captures/pki', () => {
     ['rsa client', ['rsa/client.crt'], 'rsa/rootCA.crt', 'client', SignatureScheme.rsa_pkcs1_sha256],
     ['ecdsa server', ['ecdsa/server.crt'], 'ecdsa/rootCA.crt', 'server', SignatureScheme.ecdsa_secp256r1_sha256],
     ['ecdsa client', ['ecdsa/client.crt'], 'ecdsa/rootCA.crt', 'client', SignatureScheme.ecdsa_secp256r1_sha256],
-    ['chain server (leaf + intermediate file)', ['chain/server-chain.pem'], 'chain/rootCA.crt', 'server', SignatureScheme.rsa_pss_rsae_sha256],
-    ['chain client (leaf + intermediate file)', ['chain/client-chain.pem'], 'chain/rootCA.crt', 'client', SignatureScheme.rsa_pss_rsae_sha256],
-    ['chain server (separate files + root)', ['chain/server.crt', 'chain/intermediateCA.crt', 'chain/rootCA.crt'], 'chain/rootCA.crt', 'server', SignatureScheme.rsa_pss_rsae_sha256],
+    [
+      'chain server (leaf + intermediate file)',
+      ['chain/server-chain.pem'],
+      'chain/rootCA.crt',
+      'server',
+      SignatureScheme.rsa_pss_rsae_sha256,
+    ],
+    [
+      'chain client (leaf + intermediate file)',
+      ['chain/client-chain.pem'],
+      'chain/rootCA.crt',
+      'client',
+      SignatureScheme.rsa_pss_rsae_sha256,
+    ],
+    [
+      'chain server (separate files + root)',
+      ['chain/server.crt', 'chain/intermediateCA.crt', 'chain/rootCA.crt'],
+      'chain/rootCA.crt',
+      'server',
+      SignatureScheme.rsa_pss_rsae_sha256,
+    ],
   ];
   it.each(cases)('%s validates', async (_name, files, root, purpose, scheme) => {
     const chain = files.flatMap(capture);
     const serverName = purpose === 'server' ? 'localhost' : undefined;
-    const r = await validateChain({ chain, trustAnchors: capture(root), at, purpose, scheme, crypto, cache, ...(serverName ? { serverName } : {}) });
+    const r = await validateChain({
+      chain,
+      trustAnchors: capture(root),
+      at,
+      purpose,
+      scheme,
+      crypto,
+      cache,
+      ...(serverName ? { serverName } : {}),
+    });
     expect(r.problems).toEqual([]);
     expect(r.ok).toBe(true);
   });
   it('the chain server leaf without its intermediate does not reach the root', async () => {
-    const r = await validateChain({ chain: capture('chain/server.crt'), trustAnchors: capture('chain/rootCA.crt'), at, purpose: 'server', crypto, cache });
+    const r = await validateChain({
+      chain: capture('chain/server.crt'),
+      trustAnchors: capture('chain/rootCA.crt'),
+      at,
+      purpose: 'server',
+      crypto,
+      cache,
+    });
     expect(r.problems.map((p) => p.rule)).toEqual(['cert.path.trust-anchor']);
   });
   it('captured certificates are expired in 2040 and not yet valid in 2020', async () => {
     for (const when of ['2040-01-01', '2020-01-01']) {
-      const r = await validateChain({ chain: capture('rsa/server.crt'), trustAnchors: capture('rsa/rootCA.crt'), at: new Date(when), purpose: 'server', crypto, cache });
+      const r = await validateChain({
+        chain: capture('rsa/server.crt'),
+        trustAnchors: capture('rsa/rootCA.crt'),
+        at: new Date(when),
+        purpose: 'server',
+        crypto,
+        cache,
+      });
       expect(new Set(r.problems.map((p) => p.rule))).toEqual(new Set(['cert.path.validity']));
     }
   });
   it('a client certificate is refused for server use (EKU), a server leaf does not fit ECDSA', async () => {
-    const r = await validateChain({ chain: capture('rsa/client.crt'), trustAnchors: capture('rsa/rootCA.crt'), at, purpose: 'server', scheme: SignatureScheme.ecdsa_secp256r1_sha256, crypto, cache });
+    const r = await validateChain({
+      chain: capture('rsa/client.crt'),
+      trustAnchors: capture('rsa/rootCA.crt'),
+      at,
+      purpose: 'server',
+      scheme: SignatureScheme.ecdsa_secp256r1_sha256,
+      crypto,
+      cache,
+    });
     expect(r.problems.map((p) => p.rule).sort()).toEqual(['cert.leaf.eku', 'cert.leaf.key-type']);
   });
 });
@@ -79,7 +131,16 @@ describe('each fault on a fixed plan is reported with exactly its rule', () => {
     purpose: 'server',
     root: { key: { type: 'ecdsa-p256', index: 0 }, pathLenSlack: 1, validity: { daysBefore: 30, daysAfter: 3000 } },
     intermediates: [{ key: { type: 'rsa2048', index: 0 }, pathLenSlack: 0, validity: { daysBefore: 30, daysAfter: 1000 } }],
-    leaf: { key: { type: 'ecdsa-p384', index: 0 }, dns: ['www.example.test', '*.api.example.test'], ips: ['127.0.0.1'], eku: 'purpose', keyUsage: 'ds', validity: { daysBefore: 1, daysAfter: 90 }, serial: 7, nameTag: 1 },
+    leaf: {
+      key: { type: 'ecdsa-p384', index: 0 },
+      dns: ['www.example.test', '*.api.example.test'],
+      ips: ['127.0.0.1'],
+      eku: 'purpose',
+      keyUsage: 'ds',
+      validity: { daysBefore: 1, daysAfter: 90 },
+      serial: 7,
+      nameTag: 1,
+    },
     includeRoot: true,
     serverNameIndex: 1,
     schemeIndex: 0,
@@ -96,7 +157,11 @@ describe('each fault on a fixed plan is reported with exactly its rule', () => {
   kinds.push(['bad-signature', 'intermediate', true], ['bad-signature', 'intermediate', false]);
   it.each(kinds)('%s (%s) includeRoot=%s', async (kind, target, includeRoot) => {
     const fault = makeFault(kind, target);
-    for (const p of [{ ...plan, includeRoot }, { ...plan, includeRoot, intermediates: [] }, { ...plan, includeRoot, purpose: 'client' as const }]) {
+    for (const p of [
+      { ...plan, includeRoot },
+      { ...plan, includeRoot, intermediates: [] },
+      { ...plan, includeRoot, purpose: 'client' as const },
+    ]) {
       const r = await renderPlan(p, pool, crypto, fault);
       const v = await validateChain({ chain: r.presented, trustAnchors: r.trustAnchors, ...r.context, crypto, cache: r.cache });
       expect(v.ok).toBe(false);
@@ -114,27 +179,63 @@ describe('other validator paths', () => {
     expect(r.problems.map((p) => p.rule)).toEqual(['cert.chain.server-nonempty']);
   });
   it('undecodable DER is reported, not thrown', async () => {
-    const r = await validateChain({ chain: [new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01])], trustAnchors: root(), at, purpose: 'server', crypto });
+    const r = await validateChain({
+      chain: [new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01])],
+      trustAnchors: root(),
+      at,
+      purpose: 'server',
+      crypto,
+    });
     expect(r.ok).toBe(false);
     expect(r.problems.map((p) => p.rule)).toEqual(['cert.type-x509v3']);
   });
   it('leafKeyUse keyAgreement is refused for a digitalSignature+keyEncipherment leaf', async () => {
-    const r = await validateChain({ chain: capture('rsa/server.crt'), trustAnchors: root(), at, purpose: 'server', leafKeyUse: 'keyAgreement', crypto });
+    const r = await validateChain({
+      chain: capture('rsa/server.crt'),
+      trustAnchors: root(),
+      at,
+      purpose: 'server',
+      leafKeyUse: 'keyAgreement',
+      crypto,
+    });
     expect(r.problems.map((p) => p.rule)).toEqual(['cert.leaf.key-usage']);
-    const ok = await validateChain({ chain: capture('rsa/server.crt'), trustAnchors: root(), at, purpose: 'server', leafKeyUse: 'keyEncipherment', crypto });
+    const ok = await validateChain({
+      chain: capture('rsa/server.crt'),
+      trustAnchors: root(),
+      at,
+      purpose: 'server',
+      leafKeyUse: 'keyEncipherment',
+      crypto,
+    });
     expect(ok.ok).toBe(true);
   });
   it('TLS 1.2 ecdsa schemes accept any curve, TLS 1.3 ones fix it', async () => {
     const chain = capture('ecdsa/server.crt');
     const trustAnchors = capture('ecdsa/rootCA.crt');
     const scheme = SignatureScheme.ecdsa_secp384r1_sha384;
-    expect((await validateChain({ chain, trustAnchors, at, purpose: 'server', scheme, crypto })).problems.map((p) => p.rule)).toEqual(['cert.leaf.key-type']);
+    expect(
+      (await validateChain({ chain, trustAnchors, at, purpose: 'server', scheme, crypto })).problems.map((p) => p.rule),
+    ).toEqual(['cert.leaf.key-type']);
     expect((await validateChain({ chain, trustAnchors, at, purpose: 'server', scheme, tls12: true, crypto })).ok).toBe(true);
   });
   it('IP server names match iPAddress SANs', async () => {
-    const r = await validateChain({ chain: capture('rsa/server.crt'), trustAnchors: root(), at, purpose: 'server', serverName: '127.0.0.1', crypto });
+    const r = await validateChain({
+      chain: capture('rsa/server.crt'),
+      trustAnchors: root(),
+      at,
+      purpose: 'server',
+      serverName: '127.0.0.1',
+      crypto,
+    });
     expect(r.ok).toBe(true);
-    const bad = await validateChain({ chain: capture('rsa/server.crt'), trustAnchors: root(), at, purpose: 'server', serverName: '127.0.0.2', crypto });
+    const bad = await validateChain({
+      chain: capture('rsa/server.crt'),
+      trustAnchors: root(),
+      at,
+      purpose: 'server',
+      serverName: '127.0.0.2',
+      crypto,
+    });
     expect(bad.problems.map((p) => p.rule)).toEqual(['cert.leaf.name']);
   });
 });

@@ -75,12 +75,17 @@ export async function validateChain(input: ValidateChainInput): Promise<ChainVal
     try {
       chain.push(parseCert(d, cache));
     } catch (e) {
-      add('cert.type-x509v3', i, `Certificate ${i} is not a decodable X.509 certificate (${e instanceof Error ? e.message : String(e)}).`);
+      add(
+        'cert.type-x509v3',
+        i,
+        `Certificate ${i} is not a decodable X.509 certificate (${e instanceof Error ? e.message : String(e)}).`,
+      );
     }
   }
   if (problems.length > 0) return { ok: false, problems, pathLength: 0 };
   const anchors = input.trustAnchors.map((d) => parseCert(d, cache));
-  const isAnchor = (c: ParsedCert) => anchors.find((a) => namesEqual(a.subjectDer, c.subjectDer, a.subject, c.subject) && bytesEqual(a.spkiDer, c.spkiDer));
+  const isAnchor = (c: ParsedCert) =>
+    anchors.find((a) => namesEqual(a.subjectDer, c.subjectDer, a.subject, c.subject) && bytesEqual(a.spkiDer, c.spkiDer));
 
   // 1. Where does the path end? At the first presented certificate (after the
   // leaf) that is a trust anchor; else at an anchor that issued the last one.
@@ -131,23 +136,46 @@ export async function validateChain(input: ValidateChainInput): Promise<ChainVal
     const issuer = issuerOf(i);
     if (issuer) {
       if (!namesEqual(c.issuerDer, issuer.subjectDer, c.issuer, issuer.subject))
-        add('cert.path.issuer-subject', i, `Issuer "${c.issuer}" of certificate ${i} is not the subject "${issuer.subject}" of the certificate that signs it.`);
+        add(
+          'cert.path.issuer-subject',
+          i,
+          `Issuer "${c.issuer}" of certificate ${i} is not the subject "${issuer.subject}" of the certificate that signs it.`,
+        );
       sigChecks.push(
         verifies(c, issuer, crypto).then((ok) => {
-          if (!ok) add('cert.path.signature', i, `The signature of certificate ${i} ("${c.subject}") does not verify with the key of "${issuer.subject}".`);
+          if (!ok)
+            add(
+              'cert.path.signature',
+              i,
+              `The signature of certificate ${i} ("${c.subject}") does not verify with the key of "${issuer.subject}".`,
+            );
         }),
       );
     }
-    if (at < c.notBefore) add('cert.path.validity', i, `Certificate ${i} ("${c.subject}") is not valid before ${c.notBefore.toISOString()} (checked at ${at.toISOString()}).`);
-    else if (at > c.notAfter) add('cert.path.validity', i, `Certificate ${i} ("${c.subject}") expired at ${c.notAfter.toISOString()} (checked at ${at.toISOString()}).`);
-    if (!c.sigAlgFieldsMatch) add('cert.sig-alg-fields-match', i, `Certificate ${i}: signatureAlgorithm differs from tbsCertificate.signature.`);
-    if (WEAK_SIG_ALGS.has(c.sigAlgOid)) add('cert.weak-hash', i, `Certificate ${i} is signed with a weak hash (${WEAK_SIG_ALGS.get(c.sigAlgOid)}).`);
-    for (const oid of c.unknownCritical) add('cert.path.critical-extensions', i, `Certificate ${i} has a critical extension ${oid} that is not processed.`);
+    if (at < c.notBefore)
+      add(
+        'cert.path.validity',
+        i,
+        `Certificate ${i} ("${c.subject}") is not valid before ${c.notBefore.toISOString()} (checked at ${at.toISOString()}).`,
+      );
+    else if (at > c.notAfter)
+      add(
+        'cert.path.validity',
+        i,
+        `Certificate ${i} ("${c.subject}") expired at ${c.notAfter.toISOString()} (checked at ${at.toISOString()}).`,
+      );
+    if (!c.sigAlgFieldsMatch)
+      add('cert.sig-alg-fields-match', i, `Certificate ${i}: signatureAlgorithm differs from tbsCertificate.signature.`);
+    if (WEAK_SIG_ALGS.has(c.sigAlgOid))
+      add('cert.weak-hash', i, `Certificate ${i} is signed with a weak hash (${WEAK_SIG_ALGS.get(c.sigAlgOid)}).`);
+    for (const oid of c.unknownCritical)
+      add('cert.path.critical-extensions', i, `Certificate ${i} has a critical extension ${oid} that is not processed.`);
 
     if (i >= 1) {
       // An intermediate: it issues path[i-1].
       const bc = c.basicConstraints;
-      if (!bc) add('cert.path.ca-flag', i, `Intermediate ${i} ("${c.subject}") has no basicConstraints extension, so it is not a CA.`);
+      if (!bc)
+        add('cert.path.ca-flag', i, `Intermediate ${i} ("${c.subject}") has no basicConstraints extension, so it is not a CA.`);
       else if (!bc.ca) add('cert.path.ca-flag', i, `Intermediate ${i} ("${c.subject}") has basicConstraints cA=FALSE.`);
       else if (c.keyUsage !== null && !(c.keyUsage & KU.keyCertSign))
         add('cert.path.keycertsign', i, `Intermediate ${i} ("${c.subject}") has keyUsage without keyCertSign.`);
@@ -162,23 +190,38 @@ export async function validateChain(input: ValidateChainInput): Promise<ChainVal
     if (limit === undefined) continue;
     let below = 0;
     for (let k = 1; k < j; k++) if (!path[k]!.selfIssued) below++;
-    if (below > limit) add('cert.path.path-length', j, `"${ca.subject}" allows ${limit} intermediate(s) below it (pathLenConstraint) but ${below} follow.`);
+    if (below > limit)
+      add(
+        'cert.path.path-length',
+        j,
+        `"${ca.subject}" allows ${limit} intermediate(s) below it (pathLenConstraint) but ${below} follow.`,
+      );
   }
 
   // 4. Leaf checks.
   const leaf = chain[0]!;
   if (leaf.keyUsage !== null) {
     const use = input.leafKeyUse ?? 'digitalSignature';
-    if (!(leaf.keyUsage & KU[use])) add('cert.leaf.key-usage', 0, `The end-entity keyUsage does not allow ${use}, which this TLS use needs.`);
-    if (leaf.keyUsage & KU.keyCertSign && !leaf.basicConstraints?.ca) add('cert.path.keycertsign', 0, 'The end-entity asserts keyCertSign without basicConstraints cA=TRUE.');
+    if (!(leaf.keyUsage & KU[use]))
+      add('cert.leaf.key-usage', 0, `The end-entity keyUsage does not allow ${use}, which this TLS use needs.`);
+    if (leaf.keyUsage & KU.keyCertSign && !leaf.basicConstraints?.ca)
+      add('cert.path.keycertsign', 0, 'The end-entity asserts keyCertSign without basicConstraints cA=TRUE.');
   }
   if (leaf.extKeyUsage !== null) {
     const want = input.purpose === 'server' ? OID.serverAuth : OID.clientAuth;
     if (!leaf.extKeyUsage.includes(want) && !leaf.extKeyUsage.includes(OID.anyExtendedKeyUsage))
-      add('cert.leaf.eku', 0, `The end-entity extendedKeyUsage lacks ${input.purpose === 'server' ? 'id-kp-serverAuth' : 'id-kp-clientAuth'} for use as a ${input.purpose} certificate.`);
+      add(
+        'cert.leaf.eku',
+        0,
+        `The end-entity extendedKeyUsage lacks ${input.purpose === 'server' ? 'id-kp-serverAuth' : 'id-kp-clientAuth'} for use as a ${input.purpose} certificate.`,
+      );
   }
   if (input.purpose === 'server' && input.serverName !== undefined && !hostMatches(leaf, input.serverName))
-    add('cert.leaf.name', 0, `The server certificate does not name "${input.serverName}" (subjectAltName: ${describeSan(leaf)}).`);
+    add(
+      'cert.leaf.name',
+      0,
+      `The server certificate does not name "${input.serverName}" (subjectAltName: ${describeSan(leaf)}).`,
+    );
   if (input.scheme !== undefined) {
     const why = keyMismatch(leaf, input.scheme, input.tls12 ?? false);
     if (why) add('cert.leaf.key-type', 0, why);
@@ -226,7 +269,8 @@ export function hostMatches(leaf: ParsedCert, serverName: string): boolean {
   if (isIpLiteral(serverName)) return (leaf.san?.ips ?? []).some((ip) => normIp(ip) === normIp(serverName));
   const name = serverName.toLowerCase().replace(/\.$/, '');
   const dns = leaf.san?.dns ?? [];
-  if (dns.length === 0) return leaf.x509.subjectName.getField('CN').some((cn) => dnsMatches(cn.toLowerCase().replace(/\.$/, ''), name));
+  if (dns.length === 0)
+    return leaf.x509.subjectName.getField('CN').some((cn) => dnsMatches(cn.toLowerCase().replace(/\.$/, ''), name));
   return dns.some((pattern) => dnsMatches(pattern.toLowerCase().replace(/\.$/, ''), name));
 }
 
@@ -255,12 +299,18 @@ export function keyMismatch(leaf: ParsedCert, scheme: number, tls12: boolean): s
   const rsaPkcs1 = [S.rsa_pkcs1_sha1, S.rsa_pkcs1_sha256, S.rsa_pkcs1_sha384, S.rsa_pkcs1_sha512, S.rsa_pkcs1_sha224, S.rsa_md5];
   const rsae = [S.rsa_pss_rsae_sha256, S.rsa_pss_rsae_sha384, S.rsa_pss_rsae_sha512];
   const pss = [S.rsa_pss_pss_sha256, S.rsa_pss_pss_sha384, S.rsa_pss_pss_sha512];
-  const ecCurve: Record<number, string> = { [S.ecdsa_secp256r1_sha256]: OID.secp256r1, [S.ecdsa_secp384r1_sha384]: OID.secp384r1, [S.ecdsa_secp521r1_sha512]: OID.secp521r1 };
+  const ecCurve: Record<number, string> = {
+    [S.ecdsa_secp256r1_sha256]: OID.secp256r1,
+    [S.ecdsa_secp384r1_sha384]: OID.secp384r1,
+    [S.ecdsa_secp521r1_sha512]: OID.secp521r1,
+  };
   const ecAny = [S.ecdsa_sha1, S.ecdsa_sha224];
   const dsa = [S.dsa_sha1, S.dsa_sha224, S.dsa_sha256, S.dsa_sha384, S.dsa_sha512];
   const hex = `0x${scheme.toString(16).padStart(4, '0')}`;
-  const need = (ok: boolean, what: string) => (ok ? null : `Scheme ${hex} needs ${what}, but the end-entity key is ${keyName(leaf)}.`);
-  if ((rsaPkcs1 as number[]).includes(scheme) || (rsae as number[]).includes(scheme)) return need(alg === OID.rsaEncryption, 'an rsaEncryption key');
+  const need = (ok: boolean, what: string) =>
+    ok ? null : `Scheme ${hex} needs ${what}, but the end-entity key is ${keyName(leaf)}.`;
+  if ((rsaPkcs1 as number[]).includes(scheme) || (rsae as number[]).includes(scheme))
+    return need(alg === OID.rsaEncryption, 'an rsaEncryption key');
   if ((pss as number[]).includes(scheme)) return need(alg === OID.rsassaPss, 'an id-RSASSA-PSS key');
   if (ecCurve[scheme] !== undefined) {
     if (tls12) return need(alg === OID.ecPublicKey, 'an EC key');

@@ -69,7 +69,14 @@ export function clearFragments(dir: string): void {
 export function combineFragments(fragments: readonly RunFragment[], defaults: Pick<RunInput, 'tool' | 'startedAt'>): RunInput {
   const rules = new Map<string, RunInput['rules'][number]>();
   const machines = new Map<string, MachineTable>();
-  const input: RunInput = { tool: defaults.tool, startedAt: defaults.startedAt, rules: [], transcripts: [], mutants: [], conversations: [] };
+  const input: RunInput = {
+    tool: defaults.tool,
+    startedAt: defaults.startedAt,
+    rules: [],
+    transcripts: [],
+    mutants: [],
+    conversations: [],
+  };
   for (const f of fragments) {
     if (f.tool) input.tool = f.tool;
     if (f.startedAt && f.startedAt < input.startedAt) input.startedAt = f.startedAt;

@@ -25,12 +25,63 @@ describe('buildCoverage', () => {
   const r = buildCoverage(sampleInput());
 
   it('counts each rule per transcript by its worst verdict', () => {
-    expect(r.rules.map((x) => x.id)).toEqual(['crypto.t13.finished', 'neg.t12.suite-offered', 'ord.t13.sh-after-ch', 'rec.plaintext-max-len']);
-    expect(counts(rule(r, 'ord.t13.sh-after-ch'))).toEqual({ applied: 2, passed: 2, violated: 0, inconclusive: 0, notApplicable: 1, passedByValid: true, mutantsDeclaring: 2, mutantsProving: 1, proven: true, violationCount: 0 });
-    expect(counts(rule(r, 'neg.t12.suite-offered'))).toEqual({ applied: 1, passed: 1, violated: 0, inconclusive: 0, notApplicable: 1, passedByValid: true, mutantsDeclaring: 2, mutantsProving: 1, proven: true, violationCount: 0 });
-    expect(counts(rule(r, 'rec.plaintext-max-len'))).toEqual({ applied: 3, passed: 1, violated: 1, inconclusive: 1, notApplicable: 0, passedByValid: true, mutantsDeclaring: 0, mutantsProving: 0, proven: false, violationCount: 1 });
-    expect(counts(rule(r, 'crypto.t13.finished'))).toEqual({ applied: 2, passed: 1, violated: 0, inconclusive: 1, notApplicable: 0, passedByValid: true, mutantsDeclaring: 0, mutantsProving: 0, proven: false, violationCount: 0 });
-    expect(rule(r, 'rec.plaintext-max-len').violations).toEqual([{ transcript: 't2', message: 3, detail: 'Record 3 is 16385 bytes: <too & "long">', expected: '<= 16384', actual: '16385' }]);
+    expect(r.rules.map((x) => x.id)).toEqual([
+      'crypto.t13.finished',
+      'neg.t12.suite-offered',
+      'ord.t13.sh-after-ch',
+      'rec.plaintext-max-len',
+    ]);
+    expect(counts(rule(r, 'ord.t13.sh-after-ch'))).toEqual({
+      applied: 2,
+      passed: 2,
+      violated: 0,
+      inconclusive: 0,
+      notApplicable: 1,
+      passedByValid: true,
+      mutantsDeclaring: 2,
+      mutantsProving: 1,
+      proven: true,
+      violationCount: 0,
+    });
+    expect(counts(rule(r, 'neg.t12.suite-offered'))).toEqual({
+      applied: 1,
+      passed: 1,
+      violated: 0,
+      inconclusive: 0,
+      notApplicable: 1,
+      passedByValid: true,
+      mutantsDeclaring: 2,
+      mutantsProving: 1,
+      proven: true,
+      violationCount: 0,
+    });
+    expect(counts(rule(r, 'rec.plaintext-max-len'))).toEqual({
+      applied: 3,
+      passed: 1,
+      violated: 1,
+      inconclusive: 1,
+      notApplicable: 0,
+      passedByValid: true,
+      mutantsDeclaring: 0,
+      mutantsProving: 0,
+      proven: false,
+      violationCount: 1,
+    });
+    expect(counts(rule(r, 'crypto.t13.finished'))).toEqual({
+      applied: 2,
+      passed: 1,
+      violated: 0,
+      inconclusive: 1,
+      notApplicable: 0,
+      passedByValid: true,
+      mutantsDeclaring: 0,
+      mutantsProving: 0,
+      proven: false,
+      violationCount: 0,
+    });
+    expect(rule(r, 'rec.plaintext-max-len').violations).toEqual([
+      { transcript: 't2', message: 3, detail: 'Record 3 is 16385 bytes: <too & "long">', expected: '<= 16384', actual: '16385' },
+    ]);
     expect(rule(r, 'rec.plaintext-max-len').rfc).toEqual(['RFC 5246 §6.2.1', 'RFC 8446 §5.1']);
   });
 
@@ -51,7 +102,9 @@ describe('buildCoverage', () => {
       { operator: 'swap-suite', mutants: 2, caught: 1, caughtOtherwise: 0, missed: 1 },
     ]);
     expect([m.mutants, m.caught, m.caughtOtherwise, m.missed, m.score, m.killRate]).toEqual([4, 2, 1, 1, 0.5, 0.75]);
-    expect(m.missedMutants).toEqual([{ id: 'm3', operator: 'swap-suite', declaredRules: ['neg.t12.suite-offered'], tripped: [], seed: 23, path: '4:4' }]);
+    expect(m.missedMutants).toEqual([
+      { id: 'm3', operator: 'swap-suite', declaredRules: ['neg.t12.suite-offered'], tripped: [], seed: 23, path: '4:4' },
+    ]);
     expect(m.otherwiseMutants.map((x) => [x.id, x.tripped])).toEqual([['m2', ['neg.t12.suite-offered']]]);
   });
 
@@ -77,12 +130,18 @@ describe('buildCoverage', () => {
   it('covers configuration dimensions with counts and missing enum values', () => {
     const d = (name: string) => r.configuration.dimensions.find((x) => x.dimension === name)!;
     expect(r.configuration.transcripts).toBe(3);
-    expect(d('version').values).toEqual([{ value: '1.2', count: 1 }, { value: '1.3', count: 2 }]);
+    expect(d('version').values).toEqual([
+      { value: '1.2', count: 1 },
+      { value: '1.3', count: 2 },
+    ]);
     expect(d('cipherSuite').distinct).toBe(3);
     expect(d('signatureScheme').distinct).toBe(2);
     expect(d('clientAuth').missing).toEqual(['requested-sent', 'requested-empty']);
     expect(d('resumption').missing).toEqual(['session_id', 'psk_ke']);
-    expect(d('helloRetry').values).toEqual([{ value: 'false', count: 2 }, { value: 'true', count: 1 }]);
+    expect(d('helloRetry').values).toEqual([
+      { value: 'false', count: 2 },
+      { value: 'true', count: 1 },
+    ]);
     expect(d('extensions').values).toEqual([
       { value: 'key_share', count: 2 },
       { value: 'pre_shared_key', count: 1 },
@@ -182,6 +241,9 @@ describe('rfcLinks', () => {
       'https://www.rfc-editor.org/rfc/rfc8446#appendix-B',
       'https://www.rfc-editor.org/rfc/rfc8446#appendix-B.2',
     ]);
-    expect(rfcLinks(['RFC 7568', 'RFC 5246 §7.3 (Fig. 2)']).map((l) => l.href)).toEqual(['https://www.rfc-editor.org/rfc/rfc7568', 'https://www.rfc-editor.org/rfc/rfc5246#section-7.3']);
+    expect(rfcLinks(['RFC 7568', 'RFC 5246 §7.3 (Fig. 2)']).map((l) => l.href)).toEqual([
+      'https://www.rfc-editor.org/rfc/rfc7568',
+      'https://www.rfc-editor.org/rfc/rfc5246#section-7.3',
+    ]);
   });
 });

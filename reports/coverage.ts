@@ -34,7 +34,14 @@ import {
 /** Violations kept per rule (the count is always exact). */
 export const VIOLATIONS_KEPT = 20;
 
-export const CONVERSATION_VERDICTS: readonly ConversationVerdict[] = ['conforming', 'accepted-invalid', 'wrong-alert', 'hung', 'reset', 'flagged'];
+export const CONVERSATION_VERDICTS: readonly ConversationVerdict[] = [
+  'conforming',
+  'accepted-invalid',
+  'wrong-alert',
+  'hung',
+  'reset',
+  'flagged',
+];
 
 /** Enumerated configuration dimensions and their domains (for `missing`). */
 const DOMAINS: Record<string, readonly string[]> = {
@@ -43,7 +50,18 @@ const DOMAINS: Record<string, readonly string[]> = {
   resumption: ['none', 'session_id', 'ticket', 'psk_ke', 'psk_dhe_ke'],
   helloRetry: ['false', 'true'],
 };
-const DIMENSIONS = ['version', 'cipherSuite', 'group', 'signatureScheme', 'clientSignatureScheme', 'intermediates', 'clientAuth', 'resumption', 'helloRetry', 'extensions'] as const;
+const DIMENSIONS = [
+  'version',
+  'cipherSuite',
+  'group',
+  'signatureScheme',
+  'clientSignatureScheme',
+  'intermediates',
+  'clientAuth',
+  'resumption',
+  'helloRetry',
+  'extensions',
+] as const;
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const cmpNum = (a: number | undefined, b: number | undefined): number => (a ?? -1) - (b ?? -1);
@@ -73,7 +91,12 @@ export function machinesFromOracles(): MachineTable[] {
     }
     return { machine: id, initial: m.initial, transitions };
   };
-  return [view(TLS12, 'client', 't12-client'), view(TLS12, 'server', 't12-server'), view(TLS13, 'client', 't13-client'), view(TLS13, 'server', 't13-server')];
+  return [
+    view(TLS12, 'client', 't12-client'),
+    view(TLS12, 'server', 't12-server'),
+    view(TLS13, 'client', 't13-client'),
+    view(TLS13, 'server', 't13-server'),
+  ];
 }
 
 // ------------------------------------------------------------ per rule
@@ -266,7 +289,12 @@ export function buildCoverage(input: RunInput): CoverageReport {
       for (const v of values) m.set(v, (m.get(v) ?? 0) + 1);
     }
   }
-  configuration.dimensions = DIMENSIONS.map((d) => dimension(d, [...dims.get(d)!].map(([value, count]) => ({ value, count }))));
+  configuration.dimensions = DIMENSIONS.map((d) =>
+    dimension(
+      d,
+      [...dims.get(d)!].map(([value, count]) => ({ value, count })),
+    ),
+  );
 
   const mutation: MutationScore = {
     operators: [...operators.values()],
@@ -321,7 +349,15 @@ function dimension(d: string, values: ValueCount[]): DimensionCoverage {
 function addTable(machines: Map<MachineId, MachineCoverage>, table: MachineTable): void {
   let mc = machines.get(table.machine);
   if (!mc) {
-    mc = { machine: table.machine, initial: table.initial ?? table.transitions[0]?.from ?? '', transitions: [], total: 0, exercised: 0, unexercised: [], invalidTried: [] };
+    mc = {
+      machine: table.machine,
+      initial: table.initial ?? table.transitions[0]?.from ?? '',
+      transitions: [],
+      total: 0,
+      exercised: 0,
+      unexercised: [],
+      invalidTried: [],
+    };
     machines.set(table.machine, mc);
   }
   const have = new Set(mc.transitions.map(transitionKey));
@@ -362,7 +398,11 @@ function emptySummary(): Summary {
 
 const cmpTransition = (a: TransitionRef, b: TransitionRef): number => cmp(a.from, b.from) || cmp(a.via, b.via) || cmp(a.to, b.to);
 const cmpMutant = (a: MutantRef, b: MutantRef): number =>
-  cmp(a.operator, b.operator) || cmp(a.id ?? '', b.id ?? '') || cmpNum(a.seed, b.seed) || cmp(a.path ?? '', b.path ?? '') || cmp(a.declaredRules.join(), b.declaredRules.join());
+  cmp(a.operator, b.operator) ||
+  cmp(a.id ?? '', b.id ?? '') ||
+  cmpNum(a.seed, b.seed) ||
+  cmp(a.path ?? '', b.path ?? '') ||
+  cmp(a.declaredRules.join(), b.declaredRules.join());
 const cmpCounterexample = (a: Counterexample, b: Counterexample): number =>
   cmp(a.kind, b.kind) || cmp(a.id, b.id) || cmpNum(a.seed, b.seed) || cmp(a.path ?? '', b.path ?? '') || cmp(a.detail, b.detail);
 
@@ -394,7 +434,9 @@ export function finalize(r: CoverageReport): CoverageReport {
   mu.otherwiseMutants.sort(cmpMutant);
   r.conversations.sort((a, b) => CONVERSATION_VERDICTS.indexOf(a.verdict) - CONVERSATION_VERDICTS.indexOf(b.verdict));
   r.counterexamples.sort(cmpCounterexample);
-  r.configuration.dimensions = DIMENSIONS.map((d) => dimension(d, r.configuration.dimensions.find((x) => x.dimension === d)?.values ?? []));
+  r.configuration.dimensions = DIMENSIONS.map((d) =>
+    dimension(d, r.configuration.dimensions.find((x) => x.dimension === d)?.values ?? []),
+  );
 
   const s = r.summary;
   s.rules = r.rules.filter((x) => x.declared).length;
@@ -418,7 +460,8 @@ export function finalize(r: CoverageReport): CoverageReport {
 /** Combine reports (shards): sums counts, unions tables and sets, keeps every counterexample. */
 export function mergeReports(reports: readonly CoverageReport[]): CoverageReport {
   if (!reports.length) throw new Error('mergeReports: no report to merge');
-  for (const r of reports) if (r.schema !== REPORT_SCHEMA) throw new Error(`mergeReports: unsupported report schema ${String(r.schema)}`);
+  for (const r of reports)
+    if (r.schema !== REPORT_SCHEMA) throw new Error(`mergeReports: unsupported report schema ${String(r.schema)}`);
   const copy = reports.map((r) => structuredClone(r));
   const first = copy[0]!;
   const out: CoverageReport = {
@@ -429,7 +472,17 @@ export function mergeReports(reports: readonly CoverageReport[]): CoverageReport
     rules: [],
     stateMachines: [],
     configuration: { transcripts: 0, dimensions: [] },
-    mutation: { operators: [], mutants: 0, caught: 0, caughtOtherwise: 0, missed: 0, score: 0, killRate: 0, missedMutants: [], otherwiseMutants: [] },
+    mutation: {
+      operators: [],
+      mutants: 0,
+      caught: 0,
+      caughtOtherwise: 0,
+      missed: 0,
+      score: 0,
+      killRate: 0,
+      missedMutants: [],
+      otherwiseMutants: [],
+    },
     conversations: [],
     counterexamples: [],
   };
@@ -448,8 +501,30 @@ export function mergeReports(reports: readonly CoverageReport[]): CoverageReport
         continue;
       }
       if (!have.declared && x.declared) {
-        const { applied, passed, violated, inconclusive, notApplicable, validPasses, mutantsDeclaring, mutantsProving, violationCount, violations } = have;
-        Object.assign(have, x, { applied, passed, violated, inconclusive, notApplicable, validPasses, mutantsDeclaring, mutantsProving, violationCount, violations });
+        const {
+          applied,
+          passed,
+          violated,
+          inconclusive,
+          notApplicable,
+          validPasses,
+          mutantsDeclaring,
+          mutantsProving,
+          violationCount,
+          violations,
+        } = have;
+        Object.assign(have, x, {
+          applied,
+          passed,
+          violated,
+          inconclusive,
+          notApplicable,
+          validPasses,
+          mutantsDeclaring,
+          mutantsProving,
+          violationCount,
+          violations,
+        });
       }
       have.applied += x.applied;
       have.passed += x.passed;

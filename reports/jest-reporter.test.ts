@@ -44,7 +44,9 @@ describe('TlspropReporter', () => {
 
   it('merges the fragments into the four reports at the end of the run', () => {
     const dir = root();
-    const stale = recordFragment(join(dir, 'out', 'run'), { transcripts: [{ id: 'stale', provenance: { kind: 'manual' }, verdicts: [] }] });
+    const stale = recordFragment(join(dir, 'out', 'run'), {
+      transcripts: [{ id: 'stale', provenance: { kind: 'manual' }, verdicts: [] }],
+    });
     const rep = new TlspropReporter({ rootDir: dir }, { allRules: false });
     rep.onRunStart();
     expect(existsSync(stale)).toBe(false);
@@ -52,7 +54,11 @@ describe('TlspropReporter', () => {
     const run = runDir({}, dir);
     const { tool: _tool, startedAt: _at, ...rest } = a;
     recordFragment(run, { ...rest, conversations: [] }, { JEST_WORKER_ID: '1' });
-    recordFragment(run, { transcripts: b.transcripts, mutants: b.mutants, conversations: [...a.conversations!, ...b.conversations!] }, { JEST_WORKER_ID: '2' });
+    recordFragment(
+      run,
+      { transcripts: b.transcripts, mutants: b.mutants, conversations: [...a.conversations!, ...b.conversations!] },
+      { JEST_WORKER_ID: '2' },
+    );
     rep.onRunComplete();
     expect(rep.getLastError()).toBeUndefined();
     const out = join(dir, 'out', 'report');
@@ -72,16 +78,27 @@ describe('TlspropReporter', () => {
     const paths: string[] = [];
     for (const [i, part] of [a, b].entries()) {
       const run = join(dir, `run-${i}`);
-      const rep = new TlspropReporter({ rootDir: dir, shard: { shardIndex: i + 1, shardCount: 2 } }, { runDir: `run-${i}`, formats: ['json'], includeSecrets: true, allRules: false });
+      const rep = new TlspropReporter(
+        { rootDir: dir, shard: { shardIndex: i + 1, shardCount: 2 } },
+        { runDir: `run-${i}`, formats: ['json'], includeSecrets: true, allRules: false },
+      );
       rep.onRunStart();
       recordFragment(run, part);
       rep.onRunComplete();
       expect(rep.getLastError()).toBeUndefined();
       paths.push(...rep.written);
     }
-    expect(paths.map((p) => p.slice(dir.length + 1))).toEqual(['out/report/report.shard-1-of-2.json', 'out/report/report.shard-2-of-2.json']);
+    expect(paths.map((p) => p.slice(dir.length + 1))).toEqual([
+      'out/report/report.shard-1-of-2.json',
+      'out/report/report.shard-2-of-2.json',
+    ]);
     const merged = mergeReportFiles(paths);
-    const expected = buildCoverage({ ...a, transcripts: [...a.transcripts, ...b.transcripts], mutants: [...a.mutants, ...b.mutants], conversations: [...a.conversations!, ...b.conversations!] });
+    const expected = buildCoverage({
+      ...a,
+      transcripts: [...a.transcripts, ...b.transcripts],
+      mutants: [...a.mutants, ...b.mutants],
+      conversations: [...a.conversations!, ...b.conversations!],
+    });
     expect(merged.rules).toEqual(expected.rules);
     expect(merged.summary).toEqual(expected.summary);
     expect(merged.counterexamples).toEqual(expected.counterexamples);

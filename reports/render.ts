@@ -36,7 +36,14 @@ export function renderReports(report: CoverageReport, opts: RenderOptions): stri
   const secret = { includeSecrets: opts.includeSecrets === true };
   mkdirSync(opts.outDir, { recursive: true });
   return formats.map((f) => {
-    const text = f === 'json' ? toJson(report, secret) : f === 'junit' ? toJunit(report, secret) : f === 'markdown' ? toMarkdown(report, secret) : toHtml(report, secret);
+    const text =
+      f === 'json'
+        ? toJson(report, secret)
+        : f === 'junit'
+          ? toJunit(report, secret)
+          : f === 'markdown'
+            ? toMarkdown(report, secret)
+            : toHtml(report, secret);
     const path = join(opts.outDir, fileName(f, opts.suffix));
     writeFileSync(path, text);
     return path;

@@ -62,7 +62,9 @@ export function walkedTransitions(ctx: Context): MachineTransition[] {
     const r = step(machine, states, { dir: m.dir, type, m }, facts);
     if (!r.ok) break;
     const reach = closure(machine, states, facts);
-    const taken = machine.transitions.find((tr) => tr.dir === m.dir && tr.type === type && reach.has(tr.from) && r.states.has(tr.to) && tr.when?.(facts, m) !== false);
+    const taken = machine.transitions.find(
+      (tr) => tr.dir === m.dir && tr.type === type && reach.has(tr.from) && r.states.has(tr.to) && tr.when?.(facts, m) !== false,
+    );
     if (taken) {
       for (const e of epsilonPath(machine, states, taken.from)) add(e, undefined, undefined);
       add(taken, m.dir, type);

@@ -27,7 +27,8 @@ interface XmlElement {
 /** A tiny strict XML parser: fails on unbalanced tags, raw `<` or `&` outside entities, unquoted attributes. */
 function parseXml(s: string): XmlElement {
   const decode = (t: string): string => {
-    if (/&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)/.test(t)) throw new Error(`bad entity in ${JSON.stringify(t.slice(0, 60))}`);
+    if (/&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)/.test(t))
+      throw new Error(`bad entity in ${JSON.stringify(t.slice(0, 60))}`);
     return t.replace(/&(amp|lt|gt|quot|apos);/g, (_m, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" })[e]!);
   };
   let i = 0;
@@ -61,7 +62,10 @@ function parseXml(s: string): XmlElement {
   if (root.children.length !== 1) throw new Error('not one root element');
   return root.children[0]!;
 }
-const all = (e: XmlElement, name: string): XmlElement[] => [...(e.name === name ? [e] : []), ...e.children.flatMap((c) => all(c, name))];
+const all = (e: XmlElement, name: string): XmlElement[] => [
+  ...(e.name === name ? [e] : []),
+  ...e.children.flatMap((c) => all(c, name)),
+];
 
 describe('JSON writer and schema', () => {
   it('writes a versioned report that validates against the checked-in schema', () => {
@@ -69,7 +73,12 @@ describe('JSON writer and schema', () => {
     const parsed = parseReport(text);
     expect(parsed.schema).toBe('tlsprop-report/1');
     expect(validate(parsed, schema)).toEqual([]);
-    expect(validate(JSON.parse(toJson(buildCoverage({ ...sampleInput(), mutants: [], conversations: [], stateMachines: [] }))), schema)).toEqual([]);
+    expect(
+      validate(
+        JSON.parse(toJson(buildCoverage({ ...sampleInput(), mutants: [], conversations: [], stateMachines: [] }))),
+        schema,
+      ),
+    ).toEqual([]);
   });
   it('the validator rejects broken reports', () => {
     const bad = JSON.parse(toJson(report()));
@@ -107,7 +116,12 @@ describe('JUnit writer', () => {
     expect(root.attrs['tests']).toBe('8');
     expect(root.attrs['failures']).toBe('4');
     const rules = suites[0]!.children;
-    expect(rules.map((c) => c.attrs['name']!.split(':')[0])).toEqual(['crypto.t13.finished', 'neg.t12.suite-offered', 'ord.t13.sh-after-ch', 'rec.plaintext-max-len']);
+    expect(rules.map((c) => c.attrs['name']!.split(':')[0])).toEqual([
+      'crypto.t13.finished',
+      'neg.t12.suite-offered',
+      'ord.t13.sh-after-ch',
+      'rec.plaintext-max-len',
+    ]);
   });
   it('carries the violations in <failure>, escaped and read back intact', () => {
     const failing = all(root, 'testcase').find((c) => c.attrs['name']!.startsWith('rec.plaintext-max-len'))!;
@@ -141,7 +155,9 @@ describe('Markdown writer', () => {
     expect(md).toMatch(/\| `rec\.plaintext-max-len` \| 1 \| 1 \| t2: Record 3 is 16385 bytes: &lt;too & "long"&gt; \|/);
     expect(md).toContain('- `WAIT_CH2` --send client_hello--> `WAIT_SH`');
     expect(md).toContain('**t12-server**: 1 / 3 exercised');
-    expect(md).toContain('| openssl server finished-before-cke &lt;x&gt; | accepted-invalid | ord.t13.sh-after-ch | seed 31, path 7:0 |');
+    expect(md).toContain(
+      '| openssl server finished-before-cke &lt;x&gt; | accepted-invalid | ord.t13.sh-after-ch | seed 31, path 7:0 |',
+    );
     expect(toMarkdown(report(), { topUnexercised: 1 })).toContain('… and 3 more');
   });
 });
@@ -171,7 +187,9 @@ describe('HTML writer', () => {
     const svgs = [...html.matchAll(/<svg [^>]*class="machine" data-machine="([^"]+)"/g)].map((m) => m[1]);
     expect(svgs).toEqual(['t12-server', 't13-client']);
     const t13 = html.slice(html.indexOf('data-machine="t13-client"'));
-    expect(t13).toMatch(/class="tr exercised"[^>]*data-from="START" data-to="WAIT_SH"><title>START → WAIT_SH: send client_hello \(×2\)/);
+    expect(t13).toMatch(
+      /class="tr exercised"[^>]*data-from="START" data-to="WAIT_SH"><title>START → WAIT_SH: send client_hello \(×2\)/,
+    );
     expect(t13).toMatch(/class="tr unexercised"[^>]*data-from="WAIT_FIN" data-to="CONNECTED"/);
     expect(html).toMatch(/class="tr invalid"[^>]*data-from="START" data-to="CONNECTED"/);
     const svg = machineSvg(report().stateMachines[1]!);
@@ -224,7 +242,9 @@ describe('state machine layout', () => {
       const mc = buildCoverage(input).stateMachines[0]!;
       const svg = machineSvg(mc);
       const [w, h] = [Number(/ width="(\d+(?:\.\d+)?)"/.exec(svg)![1]), Number(/ height="(\d+(?:\.\d+)?)"/.exec(svg)![1])];
-      const boxes = [...svg.matchAll(/<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"/g)].map((m) => m.slice(1, 5).map(Number) as [number, number, number, number]);
+      const boxes = [...svg.matchAll(/<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"/g)].map(
+        (m) => m.slice(1, 5).map(Number) as [number, number, number, number],
+      );
       expect(boxes.length).toBe(new Set([...mc.transitions, ...mc.invalidTried].flatMap((t) => [t.from, t.to])).size);
       for (const [i, [x1, y1, bw, bh]] of boxes.entries()) {
         expect(x1 >= 0 && y1 >= 0 && x1 + bw <= w && y1 + bh <= h).toBe(true);
@@ -254,14 +274,30 @@ describe('HTML rule table script', () => {
       listeners[id] = [...(listeners[id] ?? []), f];
     };
     const rows: FakeRow[] = [...html.matchAll(/<tr class="([^"]*)" data-group="([^"]*)">([\s\S]*?)<\/tr>/g)].map((m) => {
-      const cells = [...m[3]!.matchAll(/<td[^>]*?(?: data-v="([^"]*)")?>([\s\S]*?)<\/td>/g)].map((c) => ({ textContent: c[2]!.replace(/<[^>]+>/g, ''), getAttribute: () => c[1] ?? null }));
-      return { textContent: m[3]!.replace(/<[^>]+>/g, ''), group: m[2]!, violated: m[1] === 'violated', style: { display: '' }, cells };
+      const cells = [...m[3]!.matchAll(/<td[^>]*?(?: data-v="([^"]*)")?>([\s\S]*?)<\/td>/g)].map((c) => ({
+        textContent: c[2]!.replace(/<[^>]+>/g, ''),
+        getAttribute: () => c[1] ?? null,
+      }));
+      return {
+        textContent: m[3]!.replace(/<[^>]+>/g, ''),
+        group: m[2]!,
+        violated: m[1] === 'violated',
+        style: { display: '' },
+        cells,
+      };
     });
-    const fakeRow = (r: FakeRow) => ({ ...r, classList: { contains: (c: string) => c === 'violated' && r.violated }, getAttribute: () => r.group });
+    const fakeRow = (r: FakeRow) => ({
+      ...r,
+      classList: { contains: (c: string) => c === 'violated' && r.violated },
+      getAttribute: () => r.group,
+    });
     const wrapped = rows.map(fakeRow);
     const order: string[] = [];
     const body = { rows: wrapped, appendChild: (r: { cells: FakeRow['cells'] }) => order.push(r.cells[0]!.textContent) };
-    const heads = [...html.matchAll(/<th class="([^"]*)">/g)].map((m, i) => ({ classList: { contains: (c: string) => m[1]!.split(' ').includes(c) }, addEventListener: on(`th${i}`) }));
+    const heads = [...html.matchAll(/<th class="([^"]*)">/g)].map((m, i) => ({
+      classList: { contains: (c: string) => m[1]!.split(' ').includes(c) },
+      addEventListener: on(`th${i}`),
+    }));
     const els: Record<string, Record<string, unknown>> = {
       rules: { tBodies: [body], tHead: { rows: [{ cells: heads }] } },
       'rule-filter': { value: '', addEventListener: on('q') },
@@ -286,7 +322,12 @@ describe('HTML rule table script', () => {
     expect(shown()).toEqual(['neg.t12.suite-offered']);
     expect(els['rule-count']!['textContent']).toBe('1 of 4 rules');
     listeners['th6']![0]!(); // applied, ascending
-    expect(order.slice(-4)).toEqual(['neg.t12.suite-offered', 'crypto.t13.finished', 'ord.t13.sh-after-ch', 'rec.plaintext-max-len']);
+    expect(order.slice(-4)).toEqual([
+      'neg.t12.suite-offered',
+      'crypto.t13.finished',
+      'ord.t13.sh-after-ch',
+      'rec.plaintext-max-len',
+    ]);
     listeners['th6']![0]!(); // descending
     expect(order.slice(-4)[0]).toBe('rec.plaintext-max-len');
   });

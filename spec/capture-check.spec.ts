@@ -21,7 +21,10 @@ function trustFor(c: SharedCase): string[] {
 }
 
 interface Out {
-  connections: Array<{ messages: Array<{ dir: string; type: string; frame?: number; raw?: string }>; verdicts: Array<{ rule: string; status: string; detail: string }> }>;
+  connections: Array<{
+    messages: Array<{ dir: string; type: string; frame?: number; raw?: string }>;
+    verdicts: Array<{ rule: string; status: string; detail: string }>;
+  }>;
 }
 
 async function check(args: string[]): Promise<{ code: number; out: Out }> {
@@ -33,14 +36,18 @@ async function check(args: string[]): Promise<{ code: number; out: Out }> {
 const withKeylog = sharedCases().filter((c) => c.keylog);
 
 describe('check on real captures', () => {
-  it.each(withKeylog.map((c) => [c.name, c] as const))('%s: tshark\'s messages and frames, zero violations', async (_n, c) => {
+  it.each(withKeylog.map((c) => [c.name, c] as const))("%s: tshark's messages and frames, zero violations", async (_n, c) => {
     const { code, out } = await check([c.capture, '--keylog', c.keylog!, ...trustFor(c)]);
     expect(out.connections.flatMap((x) => x.verdicts.filter((v) => v.status === 'violation'))).toEqual([]);
     expect(code).toBe(0);
     expect(out.connections).toHaveLength(c.expected.connections.length);
     c.expected.connections.forEach((exp, i) => {
-      const want = exp.messages.filter((m) => m.hex && m.message).map((m) => ({ dir: m.dir, type: snake(m.message!), frame: m.frame, raw: m.hex }));
-      const got = out.connections[i]!.messages.filter((m) => m.raw && !['change_cipher_spec', 'alert', 'application_data'].includes(m.type)).map((m) => ({ dir: m.dir, type: m.type, frame: m.frame, raw: m.raw }));
+      const want = exp.messages
+        .filter((m) => m.hex && m.message)
+        .map((m) => ({ dir: m.dir, type: snake(m.message!), frame: m.frame, raw: m.hex }));
+      const got = out.connections[i]!.messages.filter(
+        (m) => m.raw && !['change_cipher_spec', 'alert', 'application_data'].includes(m.type),
+      ).map((m) => ({ dir: m.dir, type: m.type, frame: m.frame, raw: m.raw }));
       expect(got).toEqual(want);
     });
   });
@@ -58,14 +65,18 @@ describe('explain', () => {
     // mosquitto issues a session ticket before its ChangeCipherSpec.
     expect(text).toContain('S->C: NewSessionTicket, ChangeCipherSpec, Finished');
     expect(text).toMatch(/\[8\] CertificateVerify \(frame \d+, \d+ bytes\)/);
-    expect(text).toMatch(/ok {3}t12\.cv\.signature-valid: The client CertificateVerify signature \(rsa_pss_rsae_sha256\) over the \d+ bytes of the 8 handshake message\(s\) before it verifies with the key of certificate "[^"]*CN=client"/);
+    expect(text).toMatch(
+      /ok {3}t12\.cv\.signature-valid: The client CertificateVerify signature \(rsa_pss_rsae_sha256\) over the \d+ bytes of the 8 handshake message\(s\) before it verifies with the key of certificate "[^"]*CN=client"/,
+    );
   });
 
   it('without the key log, says what it could not check instead of passing it', async () => {
     const c = withKeylog.find((x) => x.name.includes('openssl-t13'))!;
     const o = io();
     expect(await main(['explain', c.capture], o)).toBe(0);
-    expect(o.text()).toMatch(/gap: \d+ protected record\(s\) S->C from frame \d+ could not be decrypted: no key-log entry for client random/);
+    expect(o.text()).toMatch(
+      /gap: \d+ protected record\(s\) S->C from frame \d+ could not be decrypted: no key-log entry for client random/,
+    );
     expect(o.text()).toMatch(/\?\? {3}t13\.order\.\S+/);
   });
 });
@@ -94,7 +105,9 @@ describe('tampered captures are caught (tshark flags none of these)', () => {
     const c = withKeylog.find((x) => x.name.includes(name as string))!;
     const { code, out } = await check([tamper(c, message as string, fromEnd as number), '--keylog', c.keylog!, ...trustFor(c)]);
     expect(code).toBe(1);
-    const violated = new Set(out.connections.flatMap((x) => x.verdicts.filter((v) => v.status === 'violation').map((v) => v.rule)));
+    const violated = new Set(
+      out.connections.flatMap((x) => x.verdicts.filter((v) => v.status === 'violation').map((v) => v.rule)),
+    );
     for (const r of rules as string[]) expect(violated).toContain(r);
   });
 

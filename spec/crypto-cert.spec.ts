@@ -7,7 +7,26 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants, createPublicKey, publicEncrypt, webcrypto } from 'node:crypto';
 import { readCaptureTranscripts } from '../capture/tls';
-import { binderKey, certificateVerifyContent13, createRecordProtection, pskBinder, resumptionPsk, tls13Schedule, defaultProvider, deriveEcdh, dhPublicFromPrivate, digest, ffdheParams, importSigningKey, lookupKeyLog, nextTrafficSecret, parseKeyLog, sign, tls13Params, trafficKeys } from '../crypto';
+import {
+  binderKey,
+  certificateVerifyContent13,
+  createRecordProtection,
+  pskBinder,
+  resumptionPsk,
+  tls13Schedule,
+  defaultProvider,
+  deriveEcdh,
+  dhPublicFromPrivate,
+  digest,
+  ffdheParams,
+  importSigningKey,
+  lookupKeyLog,
+  nextTrafficSecret,
+  parseKeyLog,
+  sign,
+  tls13Params,
+  trafficKeys,
+} from '../crypto';
 import * as x509 from '@peculiar/x509';
 import { type BuiltCert, type CertSpec, KeyUsage, buildCert, buildChain, plainCertSpec } from '../pki/chain';
 import { parseCert } from '../pki/parse';
@@ -32,7 +51,11 @@ const CASES = { t12: 'openssl-t12', t13: 'openssl-t13' } as const;
 type Base = keyof typeof CASES;
 
 function keylogOf(c: SharedCase): string[] {
-  return c.keylog ? readFileSync(c.keylog, 'utf8').split(/\r?\n/).filter((l) => l.trim()) : [];
+  return c.keylog
+    ? readFileSync(c.keylog, 'utf8')
+        .split(/\r?\n/)
+        .filter((l) => l.trim())
+    : [];
 }
 function trustOf(c: SharedCase): Uint8Array[] {
   const pki = c.meta['pki'];
@@ -51,7 +74,9 @@ function optsOf(c: SharedCase): CheckOptions {
   return o;
 }
 
-const MINE = allRules.filter((r) => r.group === 'crypto' || r.group === 'certificates' || r.id === 't13.neg.cv-sigalg').map((r) => r.id);
+const MINE = allRules
+  .filter((r) => r.group === 'crypto' || r.group === 'certificates' || r.id === 't13.neg.cv-sigalg')
+  .map((r) => r.id);
 
 /** Flip the last byte of a message (the end of its signature or verify_data). */
 const flipLast = (E: Entry[], type: string, dir: 'C->S' | 'S->C'): void => {
@@ -88,7 +113,8 @@ const serverCerts = (E: Entry[], certs: Uint8Array[], v: Parameters<typeof edit>
     if (b.form === 'tls12') b.certificates = certs;
     else b.entries = certs.map((data) => ({ data, extensions: [] }));
   });
-const pkiFile = (name: string, file: string): Uint8Array => pemBlocks(readFileSync(join(SHARED, 'captures', 'pki', name, file), 'utf8'), 'CERTIFICATE')[0]!;
+const pkiFile = (name: string, file: string): Uint8Array =>
+  pemBlocks(readFileSync(join(SHARED, 'captures', 'pki', name, file), 'utf8'), 'CERTIFICATE')[0]!;
 const addShare = (E: Entry[], group: number, keyExchange: Uint8Array): void =>
   edit(E, 'client_hello', C, V13, (b) => {
     const ks = b.extensions!.find((e) => e.type === X.key_share)!.body;
@@ -122,21 +148,39 @@ const flipRecord = (t: Transcript, dir: 'C->S' | 'S->C', epoch: string, nth = 0)
   r.raw = raw;
 };
 /** Append a client KeyUpdate and an application record; `right` protects the latter with the updated secret, else with the old one. */
-const keyUpdate = (right: boolean) => async (t: Transcript): Promise<void> => {
-  const P = defaultProvider();
-  const suite = cipherSuites.get(0x1302)!;
-  const ch = t.messages.find((m) => m.type === 'client_hello')!.raw!;
-  const cats0 = lookupKeyLog(parseKeyLog(t.secrets!.keylog!.join('\n')), ch.subarray(6, 38)).CLIENT_TRAFFIC_SECRET_0!;
-  const prot = async (secret: Uint8Array) => createRecordProtection(P, tls13Params(suite, await trafficKeys(P, 'SHA-384', secret, 32)));
-  const old = await prot(cats0);
-  const n = BigInt(t.records.filter((r) => r.dir === C && r.encrypted && r.epoch === 'application').length);
-  const add = (rec: { type: number; version: number; fragment: Uint8Array }, inner: number, fragment: Uint8Array) =>
-    t.records.push({ index: t.records.length, dir: C, contentType: rec.type, version: rec.version, raw: encodeRecord({ contentType: rec.type, version: rec.version, fragment: rec.fragment }), encrypted: true, plaintext: { contentType: inner, fragment }, epoch: 'application' });
-  const ku = Uint8Array.of(24, 0, 0, 1, 0);
-  add(await old.protect(n, 22, 0x0303, ku), 22, ku);
-  const data = new TextEncoder().encode('after the update');
-  add(right ? await (await prot(await nextTrafficSecret(P, 'SHA-384', cats0))).protect(0n, 23, 0x0303, data) : await old.protect(n + 1n, 23, 0x0303, data), 23, data);
-};
+const keyUpdate =
+  (right: boolean) =>
+  async (t: Transcript): Promise<void> => {
+    const P = defaultProvider();
+    const suite = cipherSuites.get(0x1302)!;
+    const ch = t.messages.find((m) => m.type === 'client_hello')!.raw!;
+    const cats0 = lookupKeyLog(parseKeyLog(t.secrets!.keylog!.join('\n')), ch.subarray(6, 38)).CLIENT_TRAFFIC_SECRET_0!;
+    const prot = async (secret: Uint8Array) =>
+      createRecordProtection(P, tls13Params(suite, await trafficKeys(P, 'SHA-384', secret, 32)));
+    const old = await prot(cats0);
+    const n = BigInt(t.records.filter((r) => r.dir === C && r.encrypted && r.epoch === 'application').length);
+    const add = (rec: { type: number; version: number; fragment: Uint8Array }, inner: number, fragment: Uint8Array) =>
+      t.records.push({
+        index: t.records.length,
+        dir: C,
+        contentType: rec.type,
+        version: rec.version,
+        raw: encodeRecord({ contentType: rec.type, version: rec.version, fragment: rec.fragment }),
+        encrypted: true,
+        plaintext: { contentType: inner, fragment },
+        epoch: 'application',
+      });
+    const ku = Uint8Array.of(24, 0, 0, 1, 0);
+    add(await old.protect(n, 22, 0x0303, ku), 22, ku);
+    const data = new TextEncoder().encode('after the update');
+    add(
+      right
+        ? await (await prot(await nextTrafficSecret(P, 'SHA-384', cats0))).protect(0n, 23, 0x0303, data)
+        : await old.protect(n + 1n, 23, 0x0303, data),
+      23,
+      data,
+    );
+  };
 
 const X25519_BASE = Uint8Array.of(9, ...new Array(31).fill(0));
 async function x25519Pair(seed: number): Promise<{ priv: Uint8Array; pub: Uint8Array }> {
@@ -146,50 +190,87 @@ async function x25519Pair(seed: number): Promise<{ priv: Uint8Array; pub: Uint8A
   return { priv, pub: r.value };
 }
 /** Replace the ECDHE values of a TLS 1.2 base with our own key pairs and attach their private keys. */
-const eph12 = (mismatch = false) => async (E: Entry[]) => {
-  const c = await x25519Pair(3);
-  const s = await x25519Pair(5);
-  edit(E, 'server_key_exchange', S, V12, (b) => { if (b.kex === 'ecdhe') b.publicKey = s.pub; });
-  edit(E, 'client_key_exchange', C, V12, (b) => { if (b.kex === 'ecdhe') b.publicKey = c.pub; });
-  PENDING.ephemeral = [{ group: 29, clientPrivate: c.priv, serverPrivate: mismatch ? new Uint8Array(32).fill(7) : s.priv }];
-};
+const eph12 =
+  (mismatch = false) =>
+  async (E: Entry[]) => {
+    const c = await x25519Pair(3);
+    const s = await x25519Pair(5);
+    edit(E, 'server_key_exchange', S, V12, (b) => {
+      if (b.kex === 'ecdhe') b.publicKey = s.pub;
+    });
+    edit(E, 'client_key_exchange', C, V12, (b) => {
+      if (b.kex === 'ecdhe') b.publicKey = c.pub;
+    });
+    PENDING.ephemeral = [{ group: 29, clientPrivate: c.priv, serverPrivate: mismatch ? new Uint8Array(32).fill(7) : s.priv }];
+  };
 const eph13 = async (E: Entry[]) => {
   const c = await x25519Pair(3);
   const s = await x25519Pair(5);
-  edit(E, 'client_hello', C, V13, (b) => { const ks = b.extensions!.find((e) => e.type === X.key_share)!.body; if (ks.kind === 'key_share_client') ks.shares = [{ group: 29, keyExchange: c.pub }]; });
-  edit(E, 'server_hello', S, V13, (b) => { const ks = b.extensions!.find((e) => e.type === X.key_share)!.body; if (ks.kind === 'key_share_server') ks.share = { group: 29, keyExchange: s.pub }; });
+  edit(E, 'client_hello', C, V13, (b) => {
+    const ks = b.extensions!.find((e) => e.type === X.key_share)!.body;
+    if (ks.kind === 'key_share_client') ks.shares = [{ group: 29, keyExchange: c.pub }];
+  });
+  edit(E, 'server_hello', S, V13, (b) => {
+    const ks = b.extensions!.find((e) => e.type === X.key_share)!.body;
+    if (ks.kind === 'key_share_server') ks.share = { group: 29, keyExchange: s.pub };
+  });
   PENDING.ephemeral = [{ group: 29, clientPrivate: c.priv, serverPrivate: s.priv }];
 };
 const noEms = (E: Entry[]) => {
-  edit(E, 'client_hello', C, V12, (b) => { b.extensions = b.extensions!.filter((e) => e.type !== X.extended_master_secret); });
-  edit(E, 'server_hello', S, V12, (b) => { b.extensions = b.extensions!.filter((e) => e.type !== X.extended_master_secret); });
+  edit(E, 'client_hello', C, V12, (b) => {
+    b.extensions = b.extensions!.filter((e) => e.type !== X.extended_master_secret);
+  });
+  edit(E, 'server_hello', S, V12, (b) => {
+    b.extensions = b.extensions!.filter((e) => e.type !== X.extended_master_secret);
+  });
 };
 /** Per-row scratch for secrets and options set by `m` (rows run one at a time). */
-const PENDING: { ephemeral?: NonNullable<Transcript['secrets']>['ephemeral']; earlierEphemeral?: NonNullable<Transcript['secrets']>['ephemeral']; opts?: CheckOptions } = {};
+const PENDING: {
+  ephemeral?: NonNullable<Transcript['secrets']>['ephemeral'];
+  earlierEphemeral?: NonNullable<Transcript['secrets']>['ephemeral'];
+  opts?: CheckOptions;
+} = {};
 
 const wc = webcrypto as unknown as Crypto;
 const pool = new KeyPool({ crypto: wc });
 const spec = plainCertSpec;
-const caSpec = (subject: string, over: Partial<CertSpec> = {}): CertSpec => spec(subject, { basicConstraints: { ca: true }, keyUsage: KeyUsage.keyCertSign | KeyUsage.cRLSign, ...over });
-const leafSpec = (over: Partial<CertSpec> = {}): CertSpec => spec('CN=localhost', { key: { type: 'rsa2048', index: 1 }, serial: '10', keyUsage: KeyUsage.digitalSignature | KeyUsage.keyEncipherment, extKeyUsage: ['serverAuth'], san: { dns: ['localhost'], ips: [] }, ...over });
+const caSpec = (subject: string, over: Partial<CertSpec> = {}): CertSpec =>
+  spec(subject, { basicConstraints: { ca: true }, keyUsage: KeyUsage.keyCertSign | KeyUsage.cRLSign, ...over });
+const leafSpec = (over: Partial<CertSpec> = {}): CertSpec =>
+  spec('CN=localhost', {
+    key: { type: 'rsa2048', index: 1 },
+    serial: '10',
+    keyUsage: KeyUsage.digitalSignature | KeyUsage.keyEncipherment,
+    extKeyUsage: ['serverAuth'],
+    san: { dns: ['localhost'], ips: [] },
+    ...over,
+  });
 /** Put a generated chain (leaf first, root last) in the server Certificate and trust its root. */
 const useChain = async (E: Entry[], specs: CertSpec[]): Promise<void> => {
   const built = await buildChain(specs, pool, wc);
-  serverCerts(E, built.slice(0, -1).map((c) => c.der));
+  serverCerts(
+    E,
+    built.slice(0, -1).map((c) => c.der),
+  );
   PENDING.opts = { trustAnchors: [built[built.length - 1]!.der] };
 };
 /** Replace `from` by `to` (same length) at the last (or every) occurrence in a certificate. */
 const patch = (der: Uint8Array, from: string, to: string, every = false): Uint8Array => {
   const h = Buffer.from(der).toString('hex');
-  const out = every ? h.split(from).join(to) : `${h.slice(0, h.lastIndexOf(from))}${to}${h.slice(h.lastIndexOf(from) + from.length)}`;
+  const out = every
+    ? h.split(from).join(to)
+    : `${h.slice(0, h.lastIndexOf(from))}${to}${h.slice(h.lastIndexOf(from) + from.length)}`;
   return Uint8Array.from(Buffer.from(out, 'hex'));
 };
 const SHA256_RSA = '06092a864886f70d01010b';
 const u16 = (n: number): Uint8Array => Uint8Array.of(n >> 8, n & 0xff);
-const hsMsg = (type: number, body: Uint8Array): Uint8Array => concatBytes([Uint8Array.of(type, body.length >> 16, (body.length >> 8) & 0xff, body.length & 0xff), body]);
+const hsMsg = (type: number, body: Uint8Array): Uint8Array =>
+  concatBytes([Uint8Array.of(type, body.length >> 16, (body.length >> 8) & 0xff, body.length & 0xff), body]);
 /** Turn the TLS 1.2 base into a DHE_RSA handshake with the given p, g and public values (signature left invalid). */
 const toDhe = (E: Entry[], p: Uint8Array, g: Uint8Array, ys: Uint8Array, yc: Uint8Array): void => {
-  edit(E, 'server_hello', S, V12, (b) => { b.cipherSuite = 0x009f; });
+  edit(E, 'server_hello', S, V12, (b) => {
+    b.cipherSuite = 0x009f;
+  });
   const i = at(E, 'server_key_exchange', S);
   const params = concatBytes([u16(p.length), p, u16(g.length), g, u16(ys.length), ys]);
   E[i] = { ...E[i]!, raw: hsMsg(12, concatBytes([params, Uint8Array.of(0x08, 0x04), u16(256), new Uint8Array(256).fill(1)])) };
@@ -201,80 +282,216 @@ const ROWS: Row[] = [
   { rule: 't12.ske.signature-input', base: 't12', m: (E) => flipLast(E, 'server_key_exchange', S) },
   { rule: 't12.ske.signature-valid', base: 't12', m: (E) => flipLast(E, 'server_key_exchange', S) },
   { rule: 't12.ske.signature-encoding', base: 't12', m: skeTruncate },
-  { rule: 't12.ske.anon-unsigned', base: 't12', m: (E) => edit(E, 'server_hello', S, V12, (b) => { b.cipherSuite = 0xc018; }) },
+  {
+    rule: 't12.ske.anon-unsigned',
+    base: 't12',
+    m: (E) =>
+      edit(E, 'server_hello', S, V12, (b) => {
+        b.cipherSuite = 0xc018;
+      }),
+  },
   { rule: 'sig.rsa-pkcs1-strict', base: 't12', m: (E) => skeScheme(E, 0x0401) },
   { rule: 'sig.eddsa-usage', base: 't12', m: (E) => skeScheme(E, 0x0807) },
   { rule: 't12.cv.signature-input', base: 't12', m: (E) => flipLast(E, 'certificate_verify', C) },
   { rule: 't12.cv.signature-valid', base: 't12', m: (E) => flipLast(E, 'certificate_verify', C) },
   { rule: 't12.fin.verify-data', base: 't12', m: (E) => flipLast(E, 'finished', S) },
   { rule: 't12.fin.transcript-scope', base: 't12', m: (E) => E.splice(at(E, 'certificate_request', S), 1) },
-  { rule: 't12.ks.prf', base: 't12', m: (E) => { flipLast(E, 'finished', S); flipLast(E, 'finished', C); } },
+  {
+    rule: 't12.ks.prf',
+    base: 't12',
+    m: (E) => {
+      flipLast(E, 'finished', S);
+      flipLast(E, 'finished', C);
+    },
+  },
   { rule: 't12.ks.ems', base: 't12', m: eph12() },
   { rule: 't12.ks.pms-ecdh', base: 't12', m: eph12() },
-  { rule: 't12.ks.master-secret', base: 't12', m: async (E) => { noEms(E); await eph12()(E); } },
+  {
+    rule: 't12.ks.master-secret',
+    base: 't12',
+    m: async (E) => {
+      noEms(E);
+      await eph12()(E);
+    },
+  },
   { rule: 'ecdh.symmetry', base: 't12', m: eph12(true) },
   { rule: 'ecdh.shared-secret-encoding', base: 't12', m: eph12() },
-  { rule: 't12.rsa.cke-encoding', base: 't12', m: (E) => { edit(E, 'server_hello', S, V12, (b) => { b.cipherSuite = 0x009c; }); E.splice(at(E, 'server_key_exchange', S), 1); const i = at(E, 'client_key_exchange', C); E[i] = { ...E[i]!, raw: Uint8Array.of(16, 0, 0, 3, 1, 2, 3) }; } },
+  {
+    rule: 't12.rsa.cke-encoding',
+    base: 't12',
+    m: (E) => {
+      edit(E, 'server_hello', S, V12, (b) => {
+        b.cipherSuite = 0x009c;
+      });
+      E.splice(at(E, 'server_key_exchange', S), 1);
+      const i = at(E, 'client_key_exchange', C);
+      E[i] = { ...E[i]!, raw: Uint8Array.of(16, 0, 0, 3, 1, 2, 3) };
+    },
+  },
   { rule: 't13.cv.signed-content', base: 't13', m: (E) => flipLast(E, 'certificate_verify', S) },
   { rule: 't13.cv.signature-valid', base: 't13', m: (E) => flipLast(E, 'certificate_verify', C) },
-  { rule: 't13.cv.rsa-pss', base: 't13', m: (E) => edit(E, 'certificate_verify', S, V13, (b) => { if (b.type === 'certificate_verify') b.scheme = 0x0401; }) },
-  { rule: 't13.neg.cv-sigalg', base: 't13', m: (E) => edit(E, 'certificate_verify', S, V13, (b) => { if (b.type === 'certificate_verify') b.scheme = 0x0601; }) },
+  {
+    rule: 't13.cv.rsa-pss',
+    base: 't13',
+    m: (E) =>
+      edit(E, 'certificate_verify', S, V13, (b) => {
+        if (b.type === 'certificate_verify') b.scheme = 0x0401;
+      }),
+  },
+  {
+    rule: 't13.neg.cv-sigalg',
+    base: 't13',
+    m: (E) =>
+      edit(E, 'certificate_verify', S, V13, (b) => {
+        if (b.type === 'certificate_verify') b.scheme = 0x0601;
+      }),
+  },
   { rule: 't13.fin.verify-data', base: 't13', m: (E) => flipLast(E, 'finished', C) },
   { rule: 't13.fin.transcript-scope', base: 't13', m: (E) => E.splice(at(E, 'certificate_request', S), 1) },
-  { rule: 't13.ks.transcript-hash', base: 't13', m: (E) => { flipLast(E, 'finished', S); flipLast(E, 'finished', C); } },
-  { rule: 't13.ks.hkdf-expand-label', base: 't13', m: (E) => { flipLast(E, 'finished', S); flipLast(E, 'finished', C); } },
-  { rule: 't13.ks.hrr-message-hash', base: 't13', m: (E) => { const ch = E[at(E, 'client_hello', C)]!; E.splice(at(E, 'server_hello', S), 0, hrr(0x1302, ch.raw!.subarray(39, 71), 29), { ...ch }); } },
+  {
+    rule: 't13.ks.transcript-hash',
+    base: 't13',
+    m: (E) => {
+      flipLast(E, 'finished', S);
+      flipLast(E, 'finished', C);
+    },
+  },
+  {
+    rule: 't13.ks.hkdf-expand-label',
+    base: 't13',
+    m: (E) => {
+      flipLast(E, 'finished', S);
+      flipLast(E, 'finished', C);
+    },
+  },
+  {
+    rule: 't13.ks.hrr-message-hash',
+    base: 't13',
+    m: (E) => {
+      const ch = E[at(E, 'client_hello', C)]!;
+      E.splice(at(E, 'server_hello', S), 0, hrr(0x1302, ch.raw!.subarray(39, 71), 29), { ...ch });
+    },
+  },
   { rule: 't13.ks.schedule', base: 't13', m: eph13 },
   { rule: 't13.ks.secrets', base: 't13', m: eph13 },
   { rule: 'ecdh.point-format', base: 't13', m: (E) => addShare(E, 23, new Uint8Array(64).fill(4)) },
   { rule: 'ecdh.point-on-curve', base: 't13', m: (E) => addShare(E, 23, Uint8Array.of(4, ...new Array(64).fill(1))) },
-  { rule: 'ecdh.x25519-zero', base: 't13', m: (E) => edit(E, 'client_hello', C, V13, (b) => { const ks = b.extensions!.find((e) => e.type === X.key_share)!.body; if (ks.kind === 'key_share_client') ks.shares[0]!.keyExchange = new Uint8Array(32); }) },
-  { rule: 'ecdh.same-group', base: 't13', m: (E) => edit(E, 'server_hello', S, V13, (b) => { const ks = b.extensions!.find((e) => e.type === X.key_share)!.body; if (ks.kind === 'key_share_server') ks.share.group = 0x17; }) },
-  { rule: 'ecdh.independent-shares', base: 't13', m: (E) => edit(E, 'client_hello', C, V13, (b) => { const ks = b.extensions!.find((e) => e.type === X.key_share)!.body; if (ks.kind === 'key_share_client') ks.shares.push({ group: 23, keyExchange: ks.shares[0]!.keyExchange }); }) },
+  {
+    rule: 'ecdh.x25519-zero',
+    base: 't13',
+    m: (E) =>
+      edit(E, 'client_hello', C, V13, (b) => {
+        const ks = b.extensions!.find((e) => e.type === X.key_share)!.body;
+        if (ks.kind === 'key_share_client') ks.shares[0]!.keyExchange = new Uint8Array(32);
+      }),
+  },
+  {
+    rule: 'ecdh.same-group',
+    base: 't13',
+    m: (E) =>
+      edit(E, 'server_hello', S, V13, (b) => {
+        const ks = b.extensions!.find((e) => e.type === X.key_share)!.body;
+        if (ks.kind === 'key_share_server') ks.share.group = 0x17;
+      }),
+  },
+  {
+    rule: 'ecdh.independent-shares',
+    base: 't13',
+    m: (E) =>
+      edit(E, 'client_hello', C, V13, (b) => {
+        const ks = b.extensions!.find((e) => e.type === X.key_share)!.body;
+        if (ks.kind === 'key_share_client') ks.shares.push({ group: 23, keyExchange: ks.shares[0]!.keyExchange });
+      }),
+  },
   { rule: 'dh.share-encoding', base: 't13', m: (E) => addShare(E, 256, new Uint8Array(255).fill(2)) },
   { rule: 'dh.pubkey-range', base: 't13', m: (E) => addShare(E, 256, Uint8Array.of(...new Array(255).fill(0), 1)) },
   {
-    rule: 't12.ks.pms-dh', base: 't12',
+    rule: 't12.ks.pms-dh',
+    base: 't12',
     m: async (E) => {
       const x = new Uint8Array(32).fill(0x33);
       const y = new Uint8Array(32).fill(0x55);
       const P = defaultProvider();
-      toDhe(E, ffdheParams('ffdhe2048').p, Uint8Array.of(2), await dhPublicFromPrivate(P, 'ffdhe2048', x), await dhPublicFromPrivate(P, 'ffdhe2048', y));
+      toDhe(
+        E,
+        ffdheParams('ffdhe2048').p,
+        Uint8Array.of(2),
+        await dhPublicFromPrivate(P, 'ffdhe2048', x),
+        await dhPublicFromPrivate(P, 'ffdhe2048', y),
+      );
       PENDING.ephemeral = [{ group: 256, serverPrivate: x, clientPrivate: y }];
     },
   },
-  { rule: 'dh.group-strength', base: 't12', m: (E) => toDhe(E, Uint8Array.from(Buffer.from(((1n << 521n) - 1n).toString(16).padStart(132, '0'), 'hex')), Uint8Array.of(3), Uint8Array.of(5), Uint8Array.of(7)) },
   {
-    rule: 't12.ks.pms-rsa', base: 't12',
+    rule: 'dh.group-strength',
+    base: 't12',
+    m: (E) =>
+      toDhe(
+        E,
+        Uint8Array.from(Buffer.from(((1n << 521n) - 1n).toString(16).padStart(132, '0'), 'hex')),
+        Uint8Array.of(3),
+        Uint8Array.of(5),
+        Uint8Array.of(7),
+      ),
+  },
+  {
+    rule: 't12.ks.pms-rsa',
+    base: 't12',
     m: async (E) => {
       const key = await pool.key('rsa2048', 1);
       const [leaf] = await buildChain([leafSpec(), caSpec('CN=tlsprop test root')], pool, wc);
-      edit(E, 'server_hello', S, V12, (b) => { b.cipherSuite = 0x009d; });
+      edit(E, 'server_hello', S, V12, (b) => {
+        b.cipherSuite = 0x009d;
+      });
       E.splice(at(E, 'server_key_exchange', S), 1);
       serverCerts(E, [leaf!.der]);
       const premaster = Uint8Array.of(0x03, 0x01, ...new Array(46).fill(9)); // the offered version is 0x0303
-      const enc = new Uint8Array(publicEncrypt({ key: createPublicKey({ key: Buffer.from(key.spki), format: 'der', type: 'spki' }), padding: constants.RSA_PKCS1_PADDING }, premaster));
+      const enc = new Uint8Array(
+        publicEncrypt(
+          {
+            key: createPublicKey({ key: Buffer.from(key.spki), format: 'der', type: 'spki' }),
+            padding: constants.RSA_PKCS1_PADDING,
+          },
+          premaster,
+        ),
+      );
       const j = at(E, 'client_key_exchange', C);
       E[j] = { ...E[j]!, raw: hsMsg(16, concatBytes([u16(enc.length), enc])) };
       PENDING.opts = { privateKeys: [key.pkcs8] };
     },
   },
   {
-    rule: 't13.cv.context-string', base: 't13',
+    rule: 't13.cv.context-string',
+    base: 't13',
     m: async (E) => {
       // our own server key, so the CertificateVerify can be re-signed with the client's context string
       const [leaf] = await buildChain([leafSpec(), caSpec('CN=tlsprop test root')], pool, wc);
       const key = await pool.key('rsa2048', 1);
       serverCerts(E, [leaf!.der], V13);
       const cv = at(E, 'certificate_verify', S);
-      const th = await digest(defaultProvider(), 'SHA-384', concatBytes(E.slice(0, cv).filter((e) => e.kind === 'handshake').map((e) => e.raw!)));
+      const th = await digest(
+        defaultProvider(),
+        'SHA-384',
+        concatBytes(
+          E.slice(0, cv)
+            .filter((e) => e.kind === 'handshake')
+            .map((e) => e.raw!),
+        ),
+      );
       const signer = await importSigningKey(defaultProvider(), 0x0804, key.pkcs8, key.spki);
       const sig = await sign(defaultProvider(), signer, certificateVerifyContent13('client', th));
-      edit(E, 'certificate_verify', S, V13, (b) => { if (b.type === 'certificate_verify') { b.scheme = 0x0804; b.signature = sig; } });
+      edit(E, 'certificate_verify', S, V13, (b) => {
+        if (b.type === 'certificate_verify') {
+          b.scheme = 0x0804;
+          b.signature = sig;
+        }
+      });
     },
   },
   {
-    rule: 't13.psk.obfuscated-age', base: 't13', earlier: true,
+    rule: 't13.psk.obfuscated-age',
+    base: 't13',
+    earlier: true,
     m: (E) => {
       const nst = E[at(E, 'new_session_ticket', S)]!.raw!;
       // NewSessionTicket: lifetime(4) age_add(4) nonce<1> ticket<2>
@@ -282,40 +499,176 @@ const ROWS: Row[] = [
       const nl = nst[12]!;
       const tl = (nst[13 + nl]! << 8) | nst[14 + nl]!;
       const ticket = nst.slice(15 + nl, 15 + nl + tl);
-      edit(E, 'client_hello', C, V13, (b) => { b.extensions = [...b.extensions!, { type: X.pre_shared_key, body: { kind: 'pre_shared_key_client', identities: [{ identity: ticket, obfuscatedTicketAge: (ageAdd + 0xf0000000) % 2 ** 32 }], binders: [new Uint8Array(48)] } }]; });
+      edit(E, 'client_hello', C, V13, (b) => {
+        b.extensions = [
+          ...b.extensions!,
+          {
+            type: X.pre_shared_key,
+            body: {
+              kind: 'pre_shared_key_client',
+              identities: [{ identity: ticket, obfuscatedTicketAge: (ageAdd + 0xf0000000) % 2 ** 32 }],
+              binders: [new Uint8Array(48)],
+            },
+          },
+        ];
+      });
     },
   },
   { rule: 't12.ks.key-block', base: 't12', pcap: true, t: (t) => flipRecord(t, S, 'application') },
   { rule: 't13.ks.traffic-keys', base: 't13', pcap: true, t: (t) => flipRecord(t, S, 'handshake', 1) },
   { rule: 't13.ks.key-update', base: 't13', pcap: true, t: keyUpdate(false) },
   { rule: 't13.psk.binder', base: 't13', earlier: true, om: eph13, m: (E) => offerTicket(E, new Uint8Array(48).fill(0xab)) },
-  { rule: 't13.ks.resumption-psk', base: 't13', earlier: true, om: eph13, m: (E) => offerTicket(E, new Uint8Array(48).fill(0xab)) },
+  {
+    rule: 't13.ks.resumption-psk',
+    base: 't13',
+    earlier: true,
+    om: eph13,
+    m: (E) => offerTicket(E, new Uint8Array(48).fill(0xab)),
+  },
   { rule: 'cert.path.name-constraints', base: 't12', m: (E) => constrainedChain(E, dnsSubtree(0xa0, 'example.com')) },
-  { rule: 'cert.t13.oid-filters', base: 't13', m: (E) => edit(E, 'certificate_request', S, V13, (b) => { if (b.form === 'tls13') b.extensions = [...b.extensions, { type: X.oid_filters, body: { kind: 'opaque', data: Uint8Array.of(0, 6, 3, 0x55, 0x1d, 0x1e, 0, 0) } }]; }) },
+  {
+    rule: 'cert.t13.oid-filters',
+    base: 't13',
+    m: (E) =>
+      edit(E, 'certificate_request', S, V13, (b) => {
+        if (b.form === 'tls13')
+          b.extensions = [
+            ...b.extensions,
+            { type: X.oid_filters, body: { kind: 'opaque', data: Uint8Array.of(0, 6, 3, 0x55, 0x1d, 0x1e, 0, 0) } },
+          ];
+      }),
+  },
   // certificates
-  { rule: 'cert.path.path-length', base: 't12', m: (E) => useChain(E, [leafSpec(), caSpec('CN=tlsprop test intermediate', { key: { type: 'rsa2048', index: 2 }, serial: '02' }), caSpec('CN=tlsprop test root', { basicConstraints: { ca: true, pathLen: 0 } })]) },
-  { rule: 'cert.path.keycertsign', base: 't12', m: (E) => useChain(E, [leafSpec(), caSpec('CN=tlsprop test intermediate', { key: { type: 'rsa2048', index: 2 }, serial: '02', keyUsage: KeyUsage.digitalSignature }), caSpec('CN=tlsprop test root')]) },
-  { rule: 'cert.leaf.key-usage', base: 't12', m: (E) => useChain(E, [leafSpec({ keyUsage: KeyUsage.keyEncipherment }), caSpec('CN=tlsprop test root')]) },
+  {
+    rule: 'cert.path.path-length',
+    base: 't12',
+    m: (E) =>
+      useChain(E, [
+        leafSpec(),
+        caSpec('CN=tlsprop test intermediate', { key: { type: 'rsa2048', index: 2 }, serial: '02' }),
+        caSpec('CN=tlsprop test root', { basicConstraints: { ca: true, pathLen: 0 } }),
+      ]),
+  },
+  {
+    rule: 'cert.path.keycertsign',
+    base: 't12',
+    m: (E) =>
+      useChain(E, [
+        leafSpec(),
+        caSpec('CN=tlsprop test intermediate', {
+          key: { type: 'rsa2048', index: 2 },
+          serial: '02',
+          keyUsage: KeyUsage.digitalSignature,
+        }),
+        caSpec('CN=tlsprop test root'),
+      ]),
+  },
+  {
+    rule: 'cert.leaf.key-usage',
+    base: 't12',
+    m: (E) => useChain(E, [leafSpec({ keyUsage: KeyUsage.keyEncipherment }), caSpec('CN=tlsprop test root')]),
+  },
   // keyUsage (critical) turned into the unknown extension 2.5.29.99
-  { rule: 'cert.path.critical-extensions', base: 't12', m: async (E) => { const [leaf, root] = await buildChain([leafSpec(), caSpec('CN=tlsprop test root')], pool, wc); serverCerts(E, [patch(leaf!.der, '0603551d0f', '0603551d63')]); PENDING.opts = { trustAnchors: [root!.der] }; } },
-  { rule: 'cert.sig-alg-fields-match', base: 't12', m: (E) => serverCerts(E, [patch(pkiFile('rsa', 'server.crt'), SHA256_RSA, '06092a864886f70d01010c')]) },
-  { rule: 'cert.weak-hash', base: 't12', m: (E) => serverCerts(E, [patch(pkiFile('rsa', 'server.crt'), SHA256_RSA, '06092a864886f70d010104', true)]) },
-  { rule: 'cert.path.signature', base: 't12', m: (E) => { const c = Uint8Array.from(pkiFile('rsa', 'server.crt')); c[c.length - 1]! ^= 1; serverCerts(E, [c]); } },
+  {
+    rule: 'cert.path.critical-extensions',
+    base: 't12',
+    m: async (E) => {
+      const [leaf, root] = await buildChain([leafSpec(), caSpec('CN=tlsprop test root')], pool, wc);
+      serverCerts(E, [patch(leaf!.der, '0603551d0f', '0603551d63')]);
+      PENDING.opts = { trustAnchors: [root!.der] };
+    },
+  },
+  {
+    rule: 'cert.sig-alg-fields-match',
+    base: 't12',
+    m: (E) => serverCerts(E, [patch(pkiFile('rsa', 'server.crt'), SHA256_RSA, '06092a864886f70d01010c')]),
+  },
+  {
+    rule: 'cert.weak-hash',
+    base: 't12',
+    m: (E) => serverCerts(E, [patch(pkiFile('rsa', 'server.crt'), SHA256_RSA, '06092a864886f70d010104', true)]),
+  },
+  {
+    rule: 'cert.path.signature',
+    base: 't12',
+    m: (E) => {
+      const c = Uint8Array.from(pkiFile('rsa', 'server.crt'));
+      c[c.length - 1]! ^= 1;
+      serverCerts(E, [c]);
+    },
+  },
   { rule: 'cert.path.trust-anchor', base: 't12', m: (E) => serverCerts(E, [pkiFile('ecdsa', 'server.crt')]) },
-  { rule: 'cert.path.issuer-subject', base: 't12', m: (E) => serverCerts(E, [pkiFile('rsa', 'server.crt'), pkiFile('rsa', 'client.crt')]) },
-  { rule: 'cert.path.ca-flag', base: 't12', m: (E) => serverCerts(E, [pkiFile('rsa', 'server.crt'), pkiFile('rsa', 'client.crt')]) },
-  { rule: 'cert.chain.leaf-first', base: 't12', m: (E) => serverCerts(E, [pkiFile('rsa', 'server.crt'), pkiFile('rsa', 'client.crt')]) },
+  {
+    rule: 'cert.path.issuer-subject',
+    base: 't12',
+    m: (E) => serverCerts(E, [pkiFile('rsa', 'server.crt'), pkiFile('rsa', 'client.crt')]),
+  },
+  {
+    rule: 'cert.path.ca-flag',
+    base: 't12',
+    m: (E) => serverCerts(E, [pkiFile('rsa', 'server.crt'), pkiFile('rsa', 'client.crt')]),
+  },
+  {
+    rule: 'cert.chain.leaf-first',
+    base: 't12',
+    m: (E) => serverCerts(E, [pkiFile('rsa', 'server.crt'), pkiFile('rsa', 'client.crt')]),
+  },
   { rule: 'cert.path.validity', base: 't12', o: () => ({ at: new Date('2001-01-01T00:00:00Z') }) },
   { rule: 'cert.leaf.eku', base: 't12', m: (E) => serverCerts(E, [pkiFile('rsa', 'client.crt')]) },
-  { rule: 'cert.leaf.name', base: 't12', m: (E) => edit(E, 'client_hello', C, V12, (b) => { const sn = b.extensions!.find((e) => e.type === X.server_name)!.body; if (sn.kind === 'server_name') sn.names[0]!.name = new TextEncoder().encode('other.example'); }) },
+  {
+    rule: 'cert.leaf.name',
+    base: 't12',
+    m: (E) =>
+      edit(E, 'client_hello', C, V12, (b) => {
+        const sn = b.extensions!.find((e) => e.type === X.server_name)!.body;
+        if (sn.kind === 'server_name') sn.names[0]!.name = new TextEncoder().encode('other.example');
+      }),
+  },
   { rule: 'cert.leaf.key-type', base: 't12', m: (E) => skeScheme(E, 0x0403) },
   { rule: 'cert.type-x509v3', base: 't12', m: (E) => serverCerts(E, [Uint8Array.of(0x30, 0x03, 1, 2, 3)]) },
   { rule: 'cert.chain.server-nonempty', base: 't12', m: (E) => serverCerts(E, []) },
-  { rule: 'cert.sigalgs.server-chain', base: 't12', m: (E) => edit(E, 'client_hello', C, V12, (b) => { const sa = b.extensions!.find((e) => e.type === X.signature_algorithms)!.body; if (sa.kind === 'signature_algorithms') sa.schemes = [0x0804]; }) },
-  { rule: 'cert.sigalgs.client-chain', base: 't12', m: (E) => edit(E, 'certificate_request', S, V12, (b) => { if (b.form === 'tls12') b.signatureAlgorithms = [0x0804]; }) },
-  { rule: 'cert.client.cert-types', base: 't12', m: (E) => edit(E, 'certificate_request', S, V12, (b) => { if (b.form === 'tls12') b.certificateTypes = [64]; }) },
-  { rule: 'cert.server-selection', base: 't12', m: (E) => edit(E, 'client_hello', C, V12, (b) => { const sa = b.extensions!.find((e) => e.type === X.signature_algorithms)!.body; if (sa.kind === 'signature_algorithms') sa.schemes = [0x0403]; }) },
-  { rule: 'cert.t13.entry-extensions', base: 't13', m: (E) => edit(E, 'certificate', S, V13, (b) => { if (b.form === 'tls13') b.entries[0]!.extensions = [{ type: 18, body: { kind: 'opaque', data: Uint8Array.of(0, 0) } }]; }) },
+  {
+    rule: 'cert.sigalgs.server-chain',
+    base: 't12',
+    m: (E) =>
+      edit(E, 'client_hello', C, V12, (b) => {
+        const sa = b.extensions!.find((e) => e.type === X.signature_algorithms)!.body;
+        if (sa.kind === 'signature_algorithms') sa.schemes = [0x0804];
+      }),
+  },
+  {
+    rule: 'cert.sigalgs.client-chain',
+    base: 't12',
+    m: (E) =>
+      edit(E, 'certificate_request', S, V12, (b) => {
+        if (b.form === 'tls12') b.signatureAlgorithms = [0x0804];
+      }),
+  },
+  {
+    rule: 'cert.client.cert-types',
+    base: 't12',
+    m: (E) =>
+      edit(E, 'certificate_request', S, V12, (b) => {
+        if (b.form === 'tls12') b.certificateTypes = [64];
+      }),
+  },
+  {
+    rule: 'cert.server-selection',
+    base: 't12',
+    m: (E) =>
+      edit(E, 'client_hello', C, V12, (b) => {
+        const sa = b.extensions!.find((e) => e.type === X.signature_algorithms)!.body;
+        if (sa.kind === 'signature_algorithms') sa.schemes = [0x0403];
+      }),
+  },
+  {
+    rule: 'cert.t13.entry-extensions',
+    base: 't13',
+    m: (E) =>
+      edit(E, 'certificate', S, V13, (b) => {
+        if (b.form === 'tls13') b.entries[0]!.extensions = [{ type: 18, body: { kind: 'opaque', data: Uint8Array.of(0, 0) } }];
+      }),
+  },
 ];
 
 const haveShared = !!findCase(CASES.t12) && !!findCase(CASES.t13);
@@ -335,12 +688,22 @@ async function constrainedChain(E: Entry[], nameConstraintsDer: Uint8Array): Pro
       publicKey: pub,
       signingKey: key.keyPair.privateKey,
       signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
-      extensions: [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(KeyUsage.keyCertSign, true), new x509.Extension('2.5.29.30', false, Uint8Array.from(nameConstraintsDer).buffer)],
+      extensions: [
+        new x509.BasicConstraintsExtension(true, undefined, true),
+        new x509.KeyUsagesExtension(KeyUsage.keyCertSign, true),
+        new x509.Extension('2.5.29.30', false, Uint8Array.from(nameConstraintsDer).buffer),
+      ],
     },
     wc,
   );
   const der = new Uint8Array(cert.rawData);
-  const root: BuiltCert = { spec: caSpec('CN=tlsprop constrained root', { key: { type: 'rsa2048', index: 2 } }), der, parsed: parseCert(der), key, pem: derToPem(der) };
+  const root: BuiltCert = {
+    spec: caSpec('CN=tlsprop constrained root', { key: { type: 'rsa2048', index: 2 } }),
+    der,
+    parsed: parseCert(der),
+    key,
+    pem: derToPem(der),
+  };
   const leaf = await buildCert(leafSpec(), root, pool, wc);
   serverCerts(E, [leaf.der]);
   PENDING.opts = { trustAnchors: [der, ...trustOf(findCase(CASES.t12)!)] };
@@ -370,7 +733,15 @@ const ticketOf = (E: Entry[]): { ticket: Uint8Array; nonce: Uint8Array } => {
 /** Offer the base connection's ticket in the ClientHello (pre_shared_key last), with this binder. */
 const offerTicket = (E: Entry[], binder: Uint8Array): void => {
   const { ticket } = ticketOf(E);
-  edit(E, 'client_hello', C, V13, (b) => { b.extensions = [...b.extensions!, { type: X.pre_shared_key, body: { kind: 'pre_shared_key_client', identities: [{ identity: ticket, obfuscatedTicketAge: 0 }], binders: [binder] } }]; });
+  edit(E, 'client_hello', C, V13, (b) => {
+    b.extensions = [
+      ...b.extensions!,
+      {
+        type: X.pre_shared_key,
+        body: { kind: 'pre_shared_key_client', identities: [{ identity: ticket, obfuscatedTicketAge: 0 }], binders: [binder] },
+      },
+    ];
+  });
 };
 
 async function build(row: Row): Promise<{ t: Transcript; opts: CheckOptions }> {
@@ -391,31 +762,52 @@ async function build(row: Row): Promise<{ t: Transcript; opts: CheckOptions }> {
 
 maybe('crypto and certificate oracles', () => {
   const caps = captureTranscripts().filter((c) => c.name.startsWith('captures/'));
-  it.each(caps.map((c) => [`${c.name}#${c.connection}`, c] as const))('%s with key log and trust anchors: no violation, Finished and signatures pass', async (_n, c) => {
-    const sc = sharedCases().find((x) => x.name === c.name)!;
-    const t = { ...c.transcript, secrets: { keylog: keylogOf(sc) } };
-    const r = await checkTranscript(t, optsOf(sc));
-    expect(r.verdicts.filter((v) => MINE.includes(v.rule) && v.status === 'violation')).toEqual([]);
-    const v = r.context.version === '1.3' ? '13' : '12';
-    for (const id of [`t${v}.fin.verify-data`, 'cert.path.signature', 'cert.path.trust-anchor', 'cert.leaf.name']) expect([id, ruleStatus(r.verdicts, id)]).toEqual([id, 'pass']);
-    if (v === '13') for (const id of ['t13.cv.signature-valid', 't13.cv.signed-content']) expect([id, ruleStatus(r.verdicts, id)]).toEqual([id, 'pass']);
-    else for (const id of ['t12.ske.signature-valid', 't12.cv.signature-valid']) expect([id, ruleStatus(r.verdicts, id)]).toEqual([id, 'pass']);
-  });
-  it.each(caps.map((c) => [`${c.name}#${c.connection}`, c] as const))('%s without key log: Finished rules inconclusive, no trust anchors: trust inconclusive', async (_n, c) => {
-    const r = await checkTranscript(c.transcript);
-    expect(r.verdicts.filter((v) => MINE.includes(v.rule) && v.status === 'violation')).toEqual([]);
-    const v = r.context.version === '1.3' ? '13' : '12';
-    for (const id of [`t${v}.fin.verify-data`, `t${v}.fin.transcript-scope`]) expect(r.verdicts.find((x) => x.rule === id)).toMatchObject({ status: 'inconclusive', detail: expect.stringMatching(/no key log/) });
-    expect(r.verdicts.find((x) => x.rule === 'cert.path.trust-anchor')).toMatchObject({ status: 'inconclusive', detail: expect.stringMatching(/no trust anchors given/) });
-  });
-  it.each(caps.map((c) => [`${c.name}`, c] as const))('%s read from the pcap with its key log: records reopen with the derived keys, no violation', async (_n, c) => {
-    const sc = sharedCases().find((x) => x.name === c.name)!;
-    const t = await fromPcap(sc);
-    const r = await checkTranscript(t, optsOf(sc));
-    expect(r.verdicts.filter((v) => MINE.includes(v.rule) && v.status === 'violation')).toEqual([]);
-    expect(ruleStatus(r.verdicts, r.context.version === '1.3' ? 't13.ks.traffic-keys' : 't12.ks.key-block')).toBe('pass');
-    if (r.context.version === '1.3') expect(ruleStatus(r.verdicts, 't13.ks.key-update')).toBe('not-applicable');
-  });
+  it.each(caps.map((c) => [`${c.name}#${c.connection}`, c] as const))(
+    '%s with key log and trust anchors: no violation, Finished and signatures pass',
+    async (_n, c) => {
+      const sc = sharedCases().find((x) => x.name === c.name)!;
+      const t = { ...c.transcript, secrets: { keylog: keylogOf(sc) } };
+      const r = await checkTranscript(t, optsOf(sc));
+      expect(r.verdicts.filter((v) => MINE.includes(v.rule) && v.status === 'violation')).toEqual([]);
+      const v = r.context.version === '1.3' ? '13' : '12';
+      for (const id of [`t${v}.fin.verify-data`, 'cert.path.signature', 'cert.path.trust-anchor', 'cert.leaf.name'])
+        expect([id, ruleStatus(r.verdicts, id)]).toEqual([id, 'pass']);
+      if (v === '13')
+        for (const id of ['t13.cv.signature-valid', 't13.cv.signed-content'])
+          expect([id, ruleStatus(r.verdicts, id)]).toEqual([id, 'pass']);
+      else
+        for (const id of ['t12.ske.signature-valid', 't12.cv.signature-valid'])
+          expect([id, ruleStatus(r.verdicts, id)]).toEqual([id, 'pass']);
+    },
+  );
+  it.each(caps.map((c) => [`${c.name}#${c.connection}`, c] as const))(
+    '%s without key log: Finished rules inconclusive, no trust anchors: trust inconclusive',
+    async (_n, c) => {
+      const r = await checkTranscript(c.transcript);
+      expect(r.verdicts.filter((v) => MINE.includes(v.rule) && v.status === 'violation')).toEqual([]);
+      const v = r.context.version === '1.3' ? '13' : '12';
+      for (const id of [`t${v}.fin.verify-data`, `t${v}.fin.transcript-scope`])
+        expect(r.verdicts.find((x) => x.rule === id)).toMatchObject({
+          status: 'inconclusive',
+          detail: expect.stringMatching(/no key log/),
+        });
+      expect(r.verdicts.find((x) => x.rule === 'cert.path.trust-anchor')).toMatchObject({
+        status: 'inconclusive',
+        detail: expect.stringMatching(/no trust anchors given/),
+      });
+    },
+  );
+  it.each(caps.map((c) => [`${c.name}`, c] as const))(
+    '%s read from the pcap with its key log: records reopen with the derived keys, no violation',
+    async (_n, c) => {
+      const sc = sharedCases().find((x) => x.name === c.name)!;
+      const t = await fromPcap(sc);
+      const r = await checkTranscript(t, optsOf(sc));
+      expect(r.verdicts.filter((v) => MINE.includes(v.rule) && v.status === 'violation')).toEqual([]);
+      expect(ruleStatus(r.verdicts, r.context.version === '1.3' ? 't13.ks.traffic-keys' : 't12.ks.key-block')).toBe('pass');
+      if (r.context.version === '1.3') expect(ruleStatus(r.verdicts, 't13.ks.key-update')).toBe('not-applicable');
+    },
+  );
   it('a KeyUpdate followed by records under the next application secret passes t13.ks.key-update', async () => {
     const c = findCase(CASES.t13)!;
     const t = await fromPcap(c);
@@ -438,29 +830,50 @@ maybe('crypto and certificate oracles', () => {
     const z = await deriveEcdh(P, 'x25519', eph.clientPrivate!, (await x25519Pair(5)).pub);
     if (!z.ok) throw new Error(z.reason);
     const sfin = hs.findIndex((h) => h[0] === 20);
-    const sched = await tls13Schedule(P, { hash: 'SHA-384', sharedSecret: z.value, serverHelloHash: await ksh(2), serverFinishedHash: await ksh(sfin + 1), clientFinishedHash: await ksh(hs.length) });
+    const sched = await tls13Schedule(P, {
+      hash: 'SHA-384',
+      sharedSecret: z.value,
+      serverHelloHash: await ksh(2),
+      serverFinishedHash: await ksh(sfin + 1),
+      clientFinishedHash: await ksh(hs.length),
+    });
     const psk = await resumptionPsk(P, 'SHA-384', sched.resumptionMasterSecret!, ticketOf(O).nonce);
     const E = entriesOf(c);
     offerTicket(E, new Uint8Array(48));
     const ch = E[at(E, 'client_hello', C)]!.raw!;
-    const binder = await pskBinder(P, 'SHA-384', await binderKey(P, 'SHA-384', psk, 'resumption'), await digest(P, 'SHA-384', ch.subarray(0, ch.length - 51)));
+    const binder = await pskBinder(
+      P,
+      'SHA-384',
+      await binderKey(P, 'SHA-384', psk, 'resumption'),
+      await digest(P, 'SHA-384', ch.subarray(0, ch.length - 51)),
+    );
     const E2 = entriesOf(c);
     offerTicket(E2, binder);
     const r = await checkTranscript(buildFromMessages(E2), { earlier: [original] });
     expect(ruleStatus(r.verdicts, 't13.psk.binder')).toBe('pass');
     expect(ruleStatus(r.verdicts, 't13.ks.resumption-psk')).toBe('pass');
     const alone = await checkTranscript(buildFromMessages(E2));
-    expect(alone.verdicts.find((v) => v.rule === 't13.psk.binder')).toMatchObject({ status: 'inconclusive', detail: expect.stringMatching(/original connection was not given/) });
+    expect(alone.verdicts.find((v) => v.rule === 't13.psk.binder')).toMatchObject({
+      status: 'inconclusive',
+      detail: expect.stringMatching(/original connection was not given/),
+    });
   });
   it('name constraints that the chain meets pass, excluded names are violations', async () => {
     const c = findCase(CASES.t12)!;
-    for (const [der, want] of [[dnsSubtree(0xa0, 'localhost'), 'pass'], [dnsSubtree(0xa1, 'localhost'), 'violation']] as const) {
+    for (const [der, want] of [
+      [dnsSubtree(0xa0, 'localhost'), 'pass'],
+      [dnsSubtree(0xa1, 'localhost'), 'violation'],
+    ] as const) {
       const E = entriesOf(c);
       delete PENDING.opts;
       await constrainedChain(E, der);
       const r = await checkTranscript(buildFromMessages(E), { ...optsOf(c), ...(PENDING.opts ?? {}) });
       expect(ruleStatus(r.verdicts, 'cert.path.name-constraints')).toBe(want);
-      expect(r.verdicts.filter((v) => v.rule.startsWith('cert.') && v.status === 'violation' && v.rule !== 'cert.path.name-constraints')).toEqual([]);
+      expect(
+        r.verdicts.filter(
+          (v) => v.rule.startsWith('cert.') && v.status === 'violation' && v.rule !== 'cert.path.name-constraints',
+        ),
+      ).toEqual([]);
       expect(ruleStatus(r.verdicts, 'cert.path.signature')).toBe('pass');
       expect(ruleStatus(r.verdicts, 'cert.path.trust-anchor')).toBe('pass');
     }
@@ -470,7 +883,16 @@ maybe('crypto and certificate oracles', () => {
     const E = entriesOf(c);
     // extendedKeyUsage (2.5.29.37) containing clientAuth
     const values = Uint8Array.of(0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02);
-    edit(E, 'certificate_request', S, V13, (b) => { if (b.form === 'tls13') b.extensions = [...b.extensions, { type: X.oid_filters, body: { kind: 'opaque', data: Uint8Array.from([0, 18, 3, 0x55, 0x1d, 0x25, 0, 12, ...values]) } }]; });
+    edit(E, 'certificate_request', S, V13, (b) => {
+      if (b.form === 'tls13')
+        b.extensions = [
+          ...b.extensions,
+          {
+            type: X.oid_filters,
+            body: { kind: 'opaque', data: Uint8Array.from([0, 18, 3, 0x55, 0x1d, 0x25, 0, 12, ...values]) },
+          },
+        ];
+    });
     const t = buildFromMessages(E);
     t.secrets = { keylog: keylogOf(c) };
     const r = await checkTranscript(t, optsOf(c));
@@ -484,7 +906,7 @@ maybe('crypto and certificate oracles', () => {
     const { t, opts } = await build(ROWS[i]!);
     const verdicts = (await checkTranscript(t, opts)).verdicts.filter((v) => v.rule === rule);
     expect(verdicts.map((v) => v.status)).toContain('violation');
-    if (process.env['TLSPROP_SHOW_ROWS']) process.stdout.write(`${rule}: ${verdicts.find((v) => v.status === 'violation')!.detail}\n`);
+    if (process.env['TLSPROP_SHOW_ROWS'])
+      process.stdout.write(`${rule}: ${verdicts.find((v) => v.status === 'violation')!.detail}\n`);
   });
 });
-

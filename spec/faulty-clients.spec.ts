@@ -27,7 +27,14 @@ beforeAll(async () => {
   requireBinary('node', 'nodejs');
   files = await writePki();
   faultyJs = join(files.dir, 'faulty-client.js');
-  buildSync({ entryPoints: [join(__dirname, 'fixtures', 'faulty-client.ts')], bundle: true, platform: 'node', target: 'node20', outfile: faultyJs, logLevel: 'warning' });
+  buildSync({
+    entryPoints: [join(__dirname, 'fixtures', 'faulty-client.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    outfile: faultyJs,
+    logLevel: 'warning',
+  });
 });
 afterAll(() => files?.cleanup());
 
@@ -49,7 +56,22 @@ const SEED = 1;
 function options(command: string, extra: Partial<ClientFuzzOptions> = {}): ClientFuzzOptions {
   // coverage only: every applicable mutant and offered version once, in the seed's order, whatever the seed; those run
   // at the simplest configuration already, so the shrink budget is the replay of the failing path (fast-check's first step)
-  return { profile: ENGINE_CLIENT_PROFILE, host: LOOPBACK, port: 0, command, identity: files.pki.identity('server', 'rsa'), trustAnchors: files.pki.anchors, seed: SEED, randomRuns: 0, strictness: 'alert-or-close', pki: files.pki, maxShrinkRuns: 1, readTimeoutMs: 2000, exitGraceMs: 500, ...extra };
+  return {
+    profile: ENGINE_CLIENT_PROFILE,
+    host: LOOPBACK,
+    port: 0,
+    command,
+    identity: files.pki.identity('server', 'rsa'),
+    trustAnchors: files.pki.anchors,
+    seed: SEED,
+    randomRuns: 0,
+    strictness: 'alert-or-close',
+    pki: files.pki,
+    maxShrinkRuns: 1,
+    readTimeoutMs: 2000,
+    exitGraceMs: 500,
+    ...extra,
+  };
 }
 
 async function run(o: ClientFuzzOptions): Promise<ClientFuzzResult> {
@@ -73,8 +95,18 @@ const OFFERS: readonly { args: string; cases: readonly Case[] }[] = [
   {
     args: '--version 1.3',
     cases: [
-      { fault: 'skip-finished-check', mutant: /^t13-server-finished-wrong /, ladderStart: ['C->S: client_hello', 'S->C: server_hello'], shows: ['S->C: finished', 'C->S: finished'] },
-      { fault: 'accept-invalid-ecdh-point', mutant: /^t13-server-share-off-curve-valid-x /, ladderStart: ['C->S: client_hello', 'S->C: server_hello'], shows: ['C->S: finished'] },
+      {
+        fault: 'skip-finished-check',
+        mutant: /^t13-server-finished-wrong /,
+        ladderStart: ['C->S: client_hello', 'S->C: server_hello'],
+        shows: ['S->C: finished', 'C->S: finished'],
+      },
+      {
+        fault: 'accept-invalid-ecdh-point',
+        mutant: /^t13-server-share-off-curve-valid-x /,
+        ladderStart: ['C->S: client_hello', 'S->C: server_hello'],
+        shows: ['C->S: finished'],
+      },
     ],
   },
   {
@@ -82,15 +114,30 @@ const OFFERS: readonly { args: string; cases: readonly Case[] }[] = [
     // keys differ and even a client that accepts the suite cannot go on (our server reads bad_record_mac: flagged)
     args: '--version 1.2 --suites c030',
     cases: [
-      { fault: 'accept-early-ccs', mutant: /^t12-early-server-ccs /, ladderStart: ['C->S: client_hello', 'S->C: server_hello', 'S->C: change_cipher_spec'], shows: ['C->S: client_key_exchange', 'C->S: change_cipher_spec'] },
-      { fault: 'accept-unoffered-suite', mutant: /^t12-suite-not-offered /, ladderStart: ['C->S: client_hello', 'S->C: server_hello', 'S->C: certificate', 'S->C: server_key_exchange'], shows: ['C->S: client_key_exchange', 'C->S: change_cipher_spec'] },
+      {
+        fault: 'accept-early-ccs',
+        mutant: /^t12-early-server-ccs /,
+        ladderStart: ['C->S: client_hello', 'S->C: server_hello', 'S->C: change_cipher_spec'],
+        shows: ['C->S: client_key_exchange', 'C->S: change_cipher_spec'],
+      },
+      {
+        fault: 'accept-unoffered-suite',
+        mutant: /^t12-suite-not-offered /,
+        ladderStart: ['C->S: client_hello', 'S->C: server_hello', 'S->C: certificate', 'S->C: server_key_exchange'],
+        shows: ['C->S: client_key_exchange', 'C->S: change_cipher_spec'],
+      },
     ],
   },
 ];
 
 describe('client fuzzing finds each client-side fault of engine/faults.ts', () => {
   it('every fault that exists in clients has a case here', () => {
-    expect(OFFERS.flatMap((g) => g.cases.map((c) => c.fault)).sort()).toEqual(Object.values(FAULTS).filter((f) => f.sides.includes('client')).map((f) => f.id).sort());
+    expect(OFFERS.flatMap((g) => g.cases.map((c) => c.fault)).sort()).toEqual(
+      Object.values(FAULTS)
+        .filter((f) => f.sides.includes('client'))
+        .map((f) => f.id)
+        .sort(),
+    );
   });
 
   describe.each(OFFERS)('client offer "$args"', ({ args, cases }) => {
@@ -106,7 +153,10 @@ describe('client fuzzing finds each client-side fault of engine/faults.ts', () =
       // drawn from every mutant the client's offer allows, not only the faults', each once, plus a valid handshake
       expect(control.mutants.length).toBeGreaterThan(10);
       expect(control.runs).toBe(control.mutants.length + 1);
-      const names = [...control.results.map((x) => x.run.name), ...control.skipped.map((l) => l.split(' ').slice(1).join(' '))].map((n) => n.split(' ')[0]!);
+      const names = [
+        ...control.results.map((x) => x.run.name),
+        ...control.skipped.map((l) => l.split(' ').slice(1).join(' ')),
+      ].map((n) => n.split(' ')[0]!);
       expect(names.sort()).toEqual([...control.mutants, 'valid'].sort());
     });
 
@@ -119,14 +169,20 @@ describe('client fuzzing finds each client-side fault of engine/faults.ts', () =
         expect(r.results.length).toBe(control.results.length);
         const found = r.results.filter((x) => failsRun(x) && x.run.verdict === 'accepted-invalid');
         expect(found.length).toBeGreaterThan(0);
-        for (const x of found) expect([x.run.name, faultRules(c.fault, x.conversation.version)]).toContainEqual(expect.arrayContaining([x.run.rule]));
+        for (const x of found)
+          expect([x.run.name, faultRules(c.fault, x.conversation.version)]).toContainEqual(expect.arrayContaining([x.run.rule]));
         // nothing else: the fault lets exactly this class through
-        expect(r.results.filter((x) => failsRun(x) && x.run.verdict !== 'accepted-invalid').map((x) => ladderText(x.run).join('\n'))).toEqual([]);
+        expect(
+          r.results.filter((x) => failsRun(x) && x.run.verdict !== 'accepted-invalid').map((x) => ladderText(x.run).join('\n')),
+        ).toEqual([]);
 
         expect(r.shrunk).toHaveLength(1);
         const s = r.shrunk[0]!;
         const sr = s.result.run;
-        expect([sr.verdict, faultRules(c.fault, s.result.conversation.version).includes(sr.rule ?? '')]).toEqual(['accepted-invalid', true]);
+        expect([sr.verdict, faultRules(c.fault, s.result.conversation.version).includes(sr.rule ?? '')]).toEqual([
+          'accepted-invalid',
+          true,
+        ]);
         expect(sr.name).toMatch(c.mutant);
         expect(sr.ladder.slice(0, c.ladderStart.length)).toEqual(c.ladderStart);
         for (const l of c.shows) expect(sr.ladder).toContain(l);

@@ -25,7 +25,16 @@ import { isDeepStrictEqual } from 'node:util';
 import { FAULT_IDS, type Fault, FAULTS, faultRules } from '../engine/faults';
 import { type TestPki, testPki } from '../engine/fixtures';
 import { startFaultyServer } from '../peer/faulty';
-import { CFG0, type ConvSpec, coverageExamples, type FailureReport, type FuzzOptions, type FuzzResult, fuzzTarget, type TargetProfile } from '../peer/fuzz';
+import {
+  CFG0,
+  type ConvSpec,
+  coverageExamples,
+  type FailureReport,
+  type FuzzOptions,
+  type FuzzResult,
+  fuzzTarget,
+  type TargetProfile,
+} from '../peer/fuzz';
 import { ladderText } from '../peer/fuzzcommon';
 import { LOOPBACK } from '../peer/launch';
 
@@ -54,8 +63,16 @@ function options(port: number): FuzzOptions {
 }
 
 /** Fuzz our engine's server with these faults (none: the control); the server is stopped before returning. */
-async function fuzzFaulty(faults: readonly Fault[], extra: Partial<FuzzOptions> = {}): Promise<{ r: FuzzResult; errors: readonly string[] }> {
-  const server = await startFaultyServer({ identity: pki.identity('server', 'rsa'), clientAuth: 'require', trustAnchors: pki.anchors, faults });
+async function fuzzFaulty(
+  faults: readonly Fault[],
+  extra: Partial<FuzzOptions> = {},
+): Promise<{ r: FuzzResult; errors: readonly string[] }> {
+  const server = await startFaultyServer({
+    identity: pki.identity('server', 'rsa'),
+    clientAuth: 'require',
+    trustAnchors: pki.anchors,
+    faults,
+  });
   try {
     const r = await fuzzTarget({ ...options(server.port), ...extra });
     return { r, errors: server.errors };
@@ -74,21 +91,58 @@ const rulesOf = (f: Fault): string[] => [...faultRules(f, '1.2'), ...faultRules(
  * ones (the coverage-first runs try every name at the simplest configuration, so with this seed it is found as such).
  */
 const EXPECTED: Record<Fault, { verdict: 'accepted-invalid' | 'flagged'; rule: string; shrunk: ConvSpec; or?: ConvSpec[] }> = {
-  'accept-missing-cv': { verdict: 'accepted-invalid', rule: 't12.order.cv-iff-signing-cert', shrunk: { kind: 'mutant', op: 't12-skip-client-cv', cfg: CFG0 } },
+  'accept-missing-cv': {
+    verdict: 'accepted-invalid',
+    rule: 't12.order.cv-iff-signing-cert',
+    shrunk: { kind: 'mutant', op: 't12-skip-client-cv', cfg: CFG0 },
+  },
   // either version's corrupted signature (a flipped bit can also make an RSA signature malformed, e.g. not below the
   // modulus: the fault only waves through well-formed signatures that do not verify, so one of them may be refused)
-  'accept-cv-wrong-transcript': { verdict: 'accepted-invalid', rule: 't12.cv.signature-valid', shrunk: { kind: 'mutant', op: 't12-cv-sig-corrupt', cfg: CFG0 }, or: [{ kind: 'mutant', op: 't13-client-cv-sig-corrupt', cfg: CFG0 }] },
-  'accept-early-ccs': { verdict: 'accepted-invalid', rule: 't12.order.ccs-timing', shrunk: { kind: 'state', scenarios: ['t12-state-early-ccs'], cfg: CFG0 } },
-  'skip-finished-check': { verdict: 'accepted-invalid', rule: 't13.fin.verify-data', shrunk: { kind: 'mutant', op: 't13-client-finished-wrong', cfg: CFG0 } },
+  'accept-cv-wrong-transcript': {
+    verdict: 'accepted-invalid',
+    rule: 't12.cv.signature-valid',
+    shrunk: { kind: 'mutant', op: 't12-cv-sig-corrupt', cfg: CFG0 },
+    or: [{ kind: 'mutant', op: 't13-client-cv-sig-corrupt', cfg: CFG0 }],
+  },
+  'accept-early-ccs': {
+    verdict: 'accepted-invalid',
+    rule: 't12.order.ccs-timing',
+    shrunk: { kind: 'state', scenarios: ['t12-state-early-ccs'], cfg: CFG0 },
+  },
+  'skip-finished-check': {
+    verdict: 'accepted-invalid',
+    rule: 't13.fin.verify-data',
+    shrunk: { kind: 'mutant', op: 't13-client-finished-wrong', cfg: CFG0 },
+  },
   // the faulty server picks its own first suite whatever we offer: offering that one (suite#0) alone is no fault, suite#1 is the simplest that shows it
-  'accept-unoffered-suite': { verdict: 'flagged', rule: 't12.neg.suite-offered', shrunk: { kind: 'valid', version: '1.2', cfg: { ...CFG0, suite: 1 } } },
+  'accept-unoffered-suite': {
+    verdict: 'flagged',
+    rule: 't12.neg.suite-offered',
+    shrunk: { kind: 'valid', version: '1.2', cfg: { ...CFG0, suite: 1 } },
+  },
   // group#0 of P-256/P-384: P-256
-  'accept-invalid-ecdh-point': { verdict: 'accepted-invalid', rule: 'ecdh.point-on-curve', shrunk: { kind: 'mutant', op: 't12-cke-point-y-flipped', cfg: CFG0 } },
-  'accept-expired-client-cert': { verdict: 'accepted-invalid', rule: 'cert.path.validity', shrunk: { kind: 'cert', fault: 'client-cert-expired', version: '1.2', cfg: CFG0 } },
+  'accept-invalid-ecdh-point': {
+    verdict: 'accepted-invalid',
+    rule: 'ecdh.point-on-curve',
+    shrunk: { kind: 'mutant', op: 't12-cke-point-y-flipped', cfg: CFG0 },
+  },
+  'accept-expired-client-cert': {
+    verdict: 'accepted-invalid',
+    rule: 'cert.path.validity',
+    shrunk: { kind: 'cert', fault: 'client-cert-expired', version: '1.2', cfg: CFG0 },
+  },
   // tried in TLS 1.3 first; the version shrinks to 1.2
-  'accept-wrongly-signed-client-cert': { verdict: 'accepted-invalid', rule: 'cert.path.signature', shrunk: { kind: 'cert', fault: 'client-cert-wrong-key', version: '1.2', cfg: CFG0 } },
+  'accept-wrongly-signed-client-cert': {
+    verdict: 'accepted-invalid',
+    rule: 'cert.path.signature',
+    shrunk: { kind: 'cert', fault: 'client-cert-wrong-key', version: '1.2', cfg: CFG0 },
+  },
   // schemes#1: our client offers only the target's first probed scheme (plus its chain's), so there is an unoffered one to pick
-  'ske-unoffered-scheme': { verdict: 'flagged', rule: 't12.neg.ske-sigalg', shrunk: { kind: 'valid', version: '1.2', cfg: { ...CFG0, schemes: 1 } } },
+  'ske-unoffered-scheme': {
+    verdict: 'flagged',
+    rule: 't12.neg.ske-sigalg',
+    shrunk: { kind: 'valid', version: '1.2', cfg: { ...CFG0, schemes: 1 } },
+  },
 };
 
 /** Shrinking only ever simplifies: state steps never grow, configuration indices never rise. */
@@ -96,20 +150,47 @@ function notLarger(shrunk: ConvSpec, original: ConvSpec): boolean {
   const c = shrunk.cfg;
   const o = original.cfg;
   const steps = (s: ConvSpec) => (s.kind === 'state' ? s.scenarios.length : 1);
-  return steps(shrunk) <= steps(original) && c.suite <= o.suite && c.group <= o.group && c.random <= o.random && c.schemes <= o.schemes && (!c.compat || o.compat);
+  return (
+    steps(shrunk) <= steps(original) &&
+    c.suite <= o.suite &&
+    c.group <= o.group &&
+    c.random <= o.random &&
+    c.schemes <= o.schemes &&
+    (!c.compat || o.compat)
+  );
 }
 
 function describeFailures(r: FuzzResult): string[] {
-  return r.failures.map((f) => `${f.original.run.path} ${f.original.run.verdict} ${f.original.run.rule ?? '-'} ${f.original.conversation.name} -> ${f.shrunk ? `${f.shrunk.run.path} ${f.shrunk.conversation.name}` : '(not shrunk)'}`);
+  return r.failures.map(
+    (f) =>
+      `${f.original.run.path} ${f.original.run.verdict} ${f.original.run.rule ?? '-'} ${f.original.conversation.name} -> ${f.shrunk ? `${f.shrunk.run.path} ${f.shrunk.conversation.name}` : '(not shrunk)'}`,
+  );
 }
 
 describe('the fuzzer finds every server-side fault of the faulty target', () => {
   it('the run count covers every applicable conversation name once (coverage first)', async () => {
     const { r } = await fuzzFaulty([], { runs: 1 });
-    const names = coverageExamples(options(0), r.profile).map((e) => (e.kind === 'mutant' ? e.op : e.kind === 'state' ? e.scenarios.join('+') : e.kind === 'cert' ? e.fault : `valid ${e.version} suite#${e.cfg.suite}`));
+    const names = coverageExamples(options(0), r.profile).map((e) =>
+      e.kind === 'mutant'
+        ? e.op
+        : e.kind === 'state'
+          ? e.scenarios.join('+')
+          : e.kind === 'cert'
+            ? e.fault
+            : `valid ${e.version} suite#${e.cfg.suite}`,
+    );
     expect(names.length).toBeLessThanOrEqual(RUNS);
     expect(new Set(names).size).toBe(names.length);
-    expect(names).toEqual(expect.arrayContaining(['t12-cke-point-y-flipped', 't13-keyshare-y-flipped', 't12-state-early-ccs', 't13-state-appdata-before-fin', 'client-cert-expired', 'valid 1.2 suite#0']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        't12-cke-point-y-flipped',
+        't13-keyshare-y-flipped',
+        't12-state-early-ccs',
+        't13-state-appdata-before-fin',
+        'client-cert-expired',
+        'valid 1.2 suite#0',
+      ]),
+    );
     // the probe saw what the faults need: TLS 1.2 and 1.3, the NIST groups, a CertificateRequest, schemes to restrict to
     expect(r.profile.certificateRequested).toBe(true);
     expect(r.profile.groups).toEqual(expect.arrayContaining([23, 24]));
@@ -118,36 +199,57 @@ describe('the fuzzer finds every server-side fault of the faulty target', () => 
     expect(r.profile.chainSchemes).toEqual([0x0403]);
   });
 
-  it.each(SERVER_FAULTS)('%s: found, named, shrunk to the minimal conversation, replayed by seed and path', async (fault) => {
-    const { r, errors } = await fuzzFaulty([fault]);
-    expect(errors).toEqual([]);
-    expect(r.sanity).toEqual({ first: true, last: true });
-    const want = EXPECTED[fault];
-    const rules = rulesOf(fault);
-    expect(rules).toContain(want.rule);
-    const found = r.failures.filter((f): f is FailureReport & { shrunk: NonNullable<FailureReport['shrunk']> } => f.original.run.verdict === want.verdict && rules.includes(f.original.run.rule ?? '') && f.shrunk !== undefined);
-    expect({ fault, found: found.length > 0, failures: describeFailures(r) }).toMatchObject({ found: true });
-    for (const f of found) {
-      expect(f.reproduced).toBe(true);
-      // same failure (verdict and rule), never larger than the original
-      expect({ verdict: f.shrunk.run.verdict, rule: f.shrunk.run.rule }).toEqual({ verdict: f.original.run.verdict, rule: f.original.run.rule });
-      expect(notLarger(f.shrunk.spec!, f.original.spec!)).toBe(true);
-      if (f.shrunk.spec?.kind === 'state') expect(f.shrunk.spec.scenarios).toHaveLength(1);
-    }
-    // the concrete minimal counterexample
-    const shapes = [want.shrunk, ...(want.or ?? [])];
-    const first = found.find((f) => shapes.some((x) => isDeepStrictEqual(f.shrunk.spec, x)));
-    expect({ fault, found: first !== undefined, failures: describeFailures(r), cv: r.results.filter((x) => x.conversation.subject?.includes('cv')).map((x) => `${x.run.path} ${x.run.verdict} ${x.run.rule ?? '-'} ${x.conversation.name}: ${x.run.detail ?? ''}`) }).toMatchObject({ fault, found: true });
-    if (!first) return;
-    expect(rules).toContain(first.shrunk.run.rule);
-    if (isDeepStrictEqual(first.shrunk.spec, want.shrunk)) expect(first.shrunk.run.rule).toBe(want.rule);
-    if (want.verdict === 'flagged') expect(first.shrunk.targetViolations.some((v) => v.startsWith(`${want.rule} @`))).toBe(true);
-    // replay: seed + shrunk path (the known target profile saves the probe) gives the same verdict and rule
-    const replay = await fuzzFaulty([fault], { path: first.shrunk.run.path!, knownTarget: r.profile as TargetProfile });
-    expect(replay.r.results).toHaveLength(1);
-    expect(replay.r.results[0]!.spec).toEqual(first.shrunk.spec);
-    expect({ verdict: replay.r.results[0]!.run.verdict, rule: replay.r.results[0]!.run.rule }).toEqual({ verdict: want.verdict, rule: first.shrunk.run.rule });
-  }, 60_000);
+  it.each(SERVER_FAULTS)(
+    '%s: found, named, shrunk to the minimal conversation, replayed by seed and path',
+    async (fault) => {
+      const { r, errors } = await fuzzFaulty([fault]);
+      expect(errors).toEqual([]);
+      expect(r.sanity).toEqual({ first: true, last: true });
+      const want = EXPECTED[fault];
+      const rules = rulesOf(fault);
+      expect(rules).toContain(want.rule);
+      const found = r.failures.filter(
+        (f): f is FailureReport & { shrunk: NonNullable<FailureReport['shrunk']> } =>
+          f.original.run.verdict === want.verdict && rules.includes(f.original.run.rule ?? '') && f.shrunk !== undefined,
+      );
+      expect({ fault, found: found.length > 0, failures: describeFailures(r) }).toMatchObject({ found: true });
+      for (const f of found) {
+        expect(f.reproduced).toBe(true);
+        // same failure (verdict and rule), never larger than the original
+        expect({ verdict: f.shrunk.run.verdict, rule: f.shrunk.run.rule }).toEqual({
+          verdict: f.original.run.verdict,
+          rule: f.original.run.rule,
+        });
+        expect(notLarger(f.shrunk.spec!, f.original.spec!)).toBe(true);
+        if (f.shrunk.spec?.kind === 'state') expect(f.shrunk.spec.scenarios).toHaveLength(1);
+      }
+      // the concrete minimal counterexample
+      const shapes = [want.shrunk, ...(want.or ?? [])];
+      const first = found.find((f) => shapes.some((x) => isDeepStrictEqual(f.shrunk.spec, x)));
+      expect({
+        fault,
+        found: first !== undefined,
+        failures: describeFailures(r),
+        cv: r.results
+          .filter((x) => x.conversation.subject?.includes('cv'))
+          .map((x) => `${x.run.path} ${x.run.verdict} ${x.run.rule ?? '-'} ${x.conversation.name}: ${x.run.detail ?? ''}`),
+      }).toMatchObject({ fault, found: true });
+      if (!first) return;
+      expect(rules).toContain(first.shrunk.run.rule);
+      if (isDeepStrictEqual(first.shrunk.spec, want.shrunk)) expect(first.shrunk.run.rule).toBe(want.rule);
+      if (want.verdict === 'flagged')
+        expect(first.shrunk.targetViolations.some((v) => v.startsWith(`${want.rule} @`))).toBe(true);
+      // replay: seed + shrunk path (the known target profile saves the probe) gives the same verdict and rule
+      const replay = await fuzzFaulty([fault], { path: first.shrunk.run.path!, knownTarget: r.profile as TargetProfile });
+      expect(replay.r.results).toHaveLength(1);
+      expect(replay.r.results[0]!.spec).toEqual(first.shrunk.spec);
+      expect({ verdict: replay.r.results[0]!.run.verdict, rule: replay.r.results[0]!.run.rule }).toEqual({
+        verdict: want.verdict,
+        rule: first.shrunk.run.rule,
+      });
+    },
+    60_000,
+  );
 
   it('control: the same engine server without faults gives no finding for the same seed and runs', async () => {
     const { r, errors } = await fuzzFaulty([]);

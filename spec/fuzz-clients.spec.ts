@@ -35,10 +35,18 @@ let files: PkiFiles;
 let faultyJs: string;
 
 beforeAll(async () => {
-  for (const b of ['openssl', 'gnutls-cli', 'mosquitto_pub']) requireBinary(b, b === 'gnutls-cli' ? 'gnutls-bin' : b === 'mosquitto_pub' ? 'mosquitto-clients' : b);
+  for (const b of ['openssl', 'gnutls-cli', 'mosquitto_pub'])
+    requireBinary(b, b === 'gnutls-cli' ? 'gnutls-bin' : b === 'mosquitto_pub' ? 'mosquitto-clients' : b);
   files = await writePki();
   faultyJs = join(files.dir, 'faulty-client.js');
-  buildSync({ entryPoints: [join(__dirname, 'fixtures', 'faulty-client.ts')], bundle: true, platform: 'node', target: 'node20', outfile: faultyJs, logLevel: 'warning' });
+  buildSync({
+    entryPoints: [join(__dirname, 'fixtures', 'faulty-client.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    outfile: faultyJs,
+    logLevel: 'warning',
+  });
 });
 afterAll(() => files?.cleanup());
 
@@ -67,21 +75,49 @@ function childProcesses(): number[] {
 
 const settle = () => new Promise<void>((r) => setTimeout(r, 50));
 
-
 /**
  * The mutants the exact-strictness runs draw from, pinned so that operators
  * added to the catalogue later do not change what these seeds sample (they
  * run in the any-abort test below until their expected alerts are settled).
  */
 const PINNED: readonly string[] = [
-  't12-early-server-ccs', 't12-ske-sig-corrupt', 't12-ske-sig-truncated', 't12-ske-signed-wrong-randoms', 't12-ske-scheme-key-mismatch', 't12-server-finished-wrong',
-  't12-suite-not-offered', 't12-group-not-offered', 't12-alpn-not-offered', 't13-drop-server-cv', 't13-server-cv-sig-corrupt', 't13-server-cv-sig-truncated',
-  't13-cv-client-context', 't13-cv-missing-message', 't13-cv-extra-message', 't13-cv-rsa-pkcs1', 't13-server-finished-wrong', 't13-suite-not-offered',
-  't13-group-not-offered', 't13-session-id-not-echoed', ...LIVE_MUTATIONS.map((m) => m.name),
+  't12-early-server-ccs',
+  't12-ske-sig-corrupt',
+  't12-ske-sig-truncated',
+  't12-ske-signed-wrong-randoms',
+  't12-ske-scheme-key-mismatch',
+  't12-server-finished-wrong',
+  't12-suite-not-offered',
+  't12-group-not-offered',
+  't12-alpn-not-offered',
+  't13-drop-server-cv',
+  't13-server-cv-sig-corrupt',
+  't13-server-cv-sig-truncated',
+  't13-cv-client-context',
+  't13-cv-missing-message',
+  't13-cv-extra-message',
+  't13-cv-rsa-pkcs1',
+  't13-server-finished-wrong',
+  't13-suite-not-offered',
+  't13-group-not-offered',
+  't13-session-id-not-echoed',
+  ...LIVE_MUTATIONS.map((m) => m.name),
 ];
 
 function options(command: string, extra: Partial<ClientFuzzOptions> = {}): ClientFuzzOptions {
-  return { host: LOOPBACK, port: 0, command, identity: files.pki.identity('server', 'rsa'), trustAnchors: files.pki.anchors, seed: 11, runs: 10, strictness: 'exact', pki: files.pki, mutants: PINNED, ...extra };
+  return {
+    host: LOOPBACK,
+    port: 0,
+    command,
+    identity: files.pki.identity('server', 'rsa'),
+    trustAnchors: files.pki.anchors,
+    seed: 11,
+    runs: 10,
+    strictness: 'exact',
+    pki: files.pki,
+    mutants: PINNED,
+    ...extra,
+  };
 }
 
 /** Run, record the conversations in the report, and check what every run must show. */
@@ -109,7 +145,11 @@ function expectAllConforming(r: ClientFuzzResult): void {
 
 describe('tlsprop fuzz --listen: real clients as --client-cmd', () => {
   it('openssl s_client (TLS 1.3 + 1.2): valid handshakes completed, every server-side mutant rejected with a catalogue alert', async () => {
-    const { r, progress } = await fuzz(options(`openssl s_client -connect {host}:{port} -servername localhost -CAfile ${files.ca} -verify_return_error`, { runs: 14 }));
+    const { r, progress } = await fuzz(
+      options(`openssl s_client -connect {host}:{port} -servername localhost -CAfile ${files.ca} -verify_return_error`, {
+        runs: 14,
+      }),
+    );
     expect(r.profile.versions).toEqual(['1.3', '1.2']);
     expect(progress[0]).toMatch(/^probe on 127\.0\.0\.1:\d+: client offers TLS 1\.3, TLS 1\.2; /);
     expect(new Set(r.results.map((x) => x.conversation.version))).toEqual(new Set(['1.2', '1.3']));
@@ -117,19 +157,36 @@ describe('tlsprop fuzz --listen: real clients as --client-cmd', () => {
     // every mutant conversation that counted was rejected with an alert its rules name (any alert where the catalogue names none)
     for (const x of r.results) {
       const e = x.conversation.expect;
-      if (e.kind === 'reject') expect([x.run.name, e.alerts.length === 0 || e.alerts.includes(x.alert ?? '-')]).toEqual([x.run.name, true]);
+      if (e.kind === 'reject')
+        expect([x.run.name, e.alerts.length === 0 || e.alerts.includes(x.alert ?? '-')]).toEqual([x.run.name, true]);
     }
   });
 
   it('openssl s_client against every server-side mutant of the catalogue (new ones included): none accepted, none hung (any-abort)', async () => {
-    const { r } = await fuzz(options(`openssl s_client -connect {host}:{port} -servername localhost -CAfile ${files.ca} -verify_return_error`, { runs: 16, seed: 12, strictness: 'any-abort', maxShrinkRuns: 0, mutants: undefined }));
+    const { r } = await fuzz(
+      options(`openssl s_client -connect {host}:{port} -servername localhost -CAfile ${files.ca} -verify_return_error`, {
+        runs: 16,
+        seed: 12,
+        strictness: 'any-abort',
+        maxShrinkRuns: 0,
+        mutants: undefined,
+      }),
+    );
     expect(r.mutants.length).toBeGreaterThanOrEqual(PINNED.length);
     expectAllConforming(r);
   });
 
   it('openssl s_client offering fewer suites, groups and signature schemes: the negotiation mutants apply and are rejected', async () => {
     const cmd = `openssl s_client -connect {host}:{port} -servername localhost -CAfile ${files.ca} -verify_return_error -ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384 -cipher ECDHE-RSA-AES256-GCM-SHA384:AES256-GCM-SHA384 -groups X25519 -sigalgs RSA-PSS+SHA256:RSA-PSS+SHA384`;
-    const mutants = ['t12-suite-not-offered', 't12-group-not-offered', 't13-suite-not-offered', 't13-group-not-offered', 't12-alpn-not-offered', 't13-session-id-not-echoed', 't12-ske-scheme-not-offered'];
+    const mutants = [
+      't12-suite-not-offered',
+      't12-group-not-offered',
+      't13-suite-not-offered',
+      't13-group-not-offered',
+      't12-alpn-not-offered',
+      't13-session-id-not-echoed',
+      't12-ske-scheme-not-offered',
+    ];
     const { r } = await fuzz(options(cmd, { runs: 10, seed: 3, mutants, maxShrinkRuns: 0 }));
     expect([...r.mutants].sort()).toEqual([...mutants].sort());
     expect(r.skipped).toEqual([]);
@@ -139,19 +196,27 @@ describe('tlsprop fuzz --listen: real clients as --client-cmd', () => {
     // t12.neg.ske-sigalg (RFC 5246 §7.4.3 names no alert). Only that deviation is allowed here.
     const scheme = r.results.filter((x) => x.conversation.mutant?.name === 't12-ske-scheme-not-offered');
     expect(scheme.length).toBeGreaterThan(0);
-    for (const x of scheme) expect([x.run.verdict, x.alert, x.run.rule]).toEqual(['wrong-alert', 'handshake_failure', 't12.neg.ske-sigalg']);
+    for (const x of scheme)
+      expect([x.run.verdict, x.alert, x.run.rule]).toEqual(['wrong-alert', 'handshake_failure', 't12.neg.ske-sigalg']);
     expectAllConforming({ ...r, results: r.results.filter((x) => !scheme.includes(x)) });
   });
 
   it('openssl s_client -tls1_2 with a client certificate our server requires', async () => {
     const id = files.client.rsa;
-    const { r } = await fuzz(options(`openssl s_client -connect {host}:{port} -servername localhost -CAfile ${files.ca} -verify_return_error -tls1_2 -cert ${id.cert} -key ${id.key}`, { runs: 10, seed: 5, clientCertRequired: true }));
+    const { r } = await fuzz(
+      options(
+        `openssl s_client -connect {host}:{port} -servername localhost -CAfile ${files.ca} -verify_return_error -tls1_2 -cert ${id.cert} -key ${id.key}`,
+        { runs: 10, seed: 5, clientCertRequired: true },
+      ),
+    );
     expect(r.profile.versions).toEqual(['1.2']);
     expect(r.mutants.every((m) => m.startsWith('t12-') || m.startsWith('cert-'))).toBe(true);
     expect(r.results.every((x) => x.conversation.clientAuth === 'require')).toBe(true);
     expectAllConforming(r);
     // the client's Certificate and CertificateVerify went through the oracles (our server required and checked them)
-    expect(r.results.some((x) => x.conversation.expect.kind === 'complete' && x.run.ladder.includes('C->S: certificate_verify'))).toBe(true);
+    expect(
+      r.results.some((x) => x.conversation.expect.kind === 'complete' && x.run.ladder.includes('C->S: certificate_verify')),
+    ).toBe(true);
   });
 
   it('gnutls-cli: conforming except one finding, the TLS 1.1 downgrade sentinel in a TLS 1.2 ServerHello is accepted', async () => {
@@ -170,7 +235,11 @@ describe('tlsprop fuzz --listen: real clients as --client-cmd', () => {
     const found = f.results.filter((x) => x.conversation.mutant?.name === 't12-tls11-sentinel');
     expect(found.length).toBeGreaterThan(0);
     for (const x of found) {
-      expect([x.run.verdict, x.run.rule, x.run.detail]).toEqual(['accepted-invalid', 'ver.downgrade-sentinel-set', 'client accepted the mutated flight and sent its ChangeCipherSpec and Finished']);
+      expect([x.run.verdict, x.run.rule, x.run.detail]).toEqual([
+        'accepted-invalid',
+        'ver.downgrade-sentinel-set',
+        'client accepted the mutated flight and sent its ChangeCipherSpec and Finished',
+      ]);
       expect(x.run.ladder.slice(0, 2)).toEqual(['C->S: client_hello', 'S->C: server_hello']);
       expect(x.run.ladder).toContain('C->S: change_cipher_spec');
       expect(x.run.ladder).not.toContainEqual(expect.stringMatching(/^C->S: alert/));
@@ -178,7 +247,10 @@ describe('tlsprop fuzz --listen: real clients as --client-cmd', () => {
   });
 
   it('openssl s_client and Node reject the TLS 1.1 sentinel in a TLS 1.2 ServerHello with illegal_parameter', async () => {
-    for (const cmd of [`openssl s_client -connect {host}:{port} -servername localhost -CAfile ${files.ca}`, `node ${join(__dirname, 'fixtures', 'node-tls-client.js')} {host} {port} ${files.ca}`]) {
+    for (const cmd of [
+      `openssl s_client -connect {host}:{port} -servername localhost -CAfile ${files.ca}`,
+      `node ${join(__dirname, 'fixtures', 'node-tls-client.js')} {host} {port} ${files.ca}`,
+    ]) {
       const { r } = await fuzz(options(cmd, { runs: 3, seed: 1, mutants: ['t12-tls11-sentinel'], maxShrinkRuns: 0 }));
       const m = r.results.filter((x) => x.conversation.mutant);
       expect(m.length).toBeGreaterThan(0);
@@ -187,15 +259,27 @@ describe('tlsprop fuzz --listen: real clients as --client-cmd', () => {
   });
 
   it('a Node tls.connect client', async () => {
-    const { r } = await fuzz(options(`node ${join(__dirname, 'fixtures', 'node-tls-client.js')} {host} {port} ${files.ca}`, { runs: 8, seed: 8 }));
+    const { r } = await fuzz(
+      options(`node ${join(__dirname, 'fixtures', 'node-tls-client.js')} {host} {port} ${files.ca}`, { runs: 8, seed: 8 }),
+    );
     expectAllConforming(r);
-    expect(r.results.some((x) => x.conversation.expect.kind === 'complete' && x.run.detail === 'handshake completed, client sent application data')).toBe(true);
+    expect(
+      r.results.some(
+        (x) => x.conversation.expect.kind === 'complete' && x.run.detail === 'handshake completed, client sent application data',
+      ),
+    ).toBe(true);
   });
 
   it('mosquitto_pub: the handshake completes and MQTT CONNECT arrives as application data', async () => {
-    const { r } = await fuzz(options(`mosquitto_pub -h localhost -p {port} --cafile ${files.ca} -t tlsprop/fuzz -m hello -q 0`, { runs: 8, seed: 9 }));
+    const { r } = await fuzz(
+      options(`mosquitto_pub -h localhost -p {port} --cafile ${files.ca} -t tlsprop/fuzz -m hello -q 0`, { runs: 8, seed: 9 }),
+    );
     expectAllConforming(r);
-    expect(r.results.filter((x) => x.conversation.expect.kind === 'complete').every((x) => x.run.detail === 'handshake completed, client sent application data')).toBe(true);
+    expect(
+      r.results
+        .filter((x) => x.conversation.expect.kind === 'complete')
+        .every((x) => x.run.detail === 'handshake completed, client sent application data'),
+    ).toBe(true);
   });
 });
 
@@ -208,12 +292,22 @@ function capture(): { io: Io; out: string[]; err: string[] } {
 describe('tlsprop fuzz --listen: a faulty client and the command line', () => {
   it('a client that skips the server Finished check: accepted-invalid on the Finished rule, shrunk, replayed by seed and path', async () => {
     const cmd = `node ${faultyJs} {host} {port}`;
-    const mutants = ['t12-ske-sig-corrupt', 't12-server-finished-wrong', 't13-server-cv-sig-corrupt', 't13-server-finished-wrong'];
+    const mutants = [
+      't12-ske-sig-corrupt',
+      't12-server-finished-wrong',
+      't13-server-cv-sig-corrupt',
+      't13-server-finished-wrong',
+    ];
     const { r } = await fuzz(options(cmd, { runs: 6, seed: 5, mutants, maxShrinkRuns: 2, strictness: 'alert-or-close' }));
     const found = r.results.filter((x) => x.run.verdict === 'accepted-invalid');
     expect(found.length).toBeGreaterThan(0);
-    for (const x of found) expect([x.conversation.mutant?.name, x.run.rule]).toContainEqual(x.conversation.version === '1.3' ? 't13.fin.verify-data' : 't12.fin.verify-data');
-    expect(new Set(found.map((x) => x.conversation.mutant?.name))).toEqual(new Set(found.map((x) => `t${x.conversation.version === '1.3' ? '13' : '12'}-server-finished-wrong`)));
+    for (const x of found)
+      expect([x.conversation.mutant?.name, x.run.rule]).toContainEqual(
+        x.conversation.version === '1.3' ? 't13.fin.verify-data' : 't12.fin.verify-data',
+      );
+    expect(new Set(found.map((x) => x.conversation.mutant?.name))).toEqual(
+      new Set(found.map((x) => `t${x.conversation.version === '1.3' ? '13' : '12'}-server-finished-wrong`)),
+    );
     // everything else (valid handshakes, signature mutants: the fault is only in the Finished check) is conforming
     expect(r.results.filter((x) => x.run.verdict !== 'conforming' && x.run.verdict !== 'accepted-invalid')).toEqual([]);
     // shrunk: per distinct failure (coverage first runs both versions' Finished mutant), the smallest conversation
@@ -229,9 +323,29 @@ describe('tlsprop fuzz --listen: a faulty client and the command line', () => {
     // replay through the CLI: exactly that conversation, same verdict, ladder printed, exit 1
     const c = capture();
     const kids = childProcesses();
-    const code = await fuzzListenCommand(['--listen', '127.0.0.1:0', '--client-cmd', cmd, '--seed', '5', '--path', s.path, '--operator', mutants.join(','), '--strictness', 'alert-or-close'], c.io);
+    const code = await fuzzListenCommand(
+      [
+        '--listen',
+        '127.0.0.1:0',
+        '--client-cmd',
+        cmd,
+        '--seed',
+        '5',
+        '--path',
+        s.path,
+        '--operator',
+        mutants.join(','),
+        '--strictness',
+        'alert-or-close',
+      ],
+      c.io,
+    );
     expect(code).toBe(1);
-    expect(c.out).toContainEqual(expect.stringMatching(new RegExp(`^replay ${s.path} ${s.result.run.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: accepted-invalid$`)));
+    expect(c.out).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^replay ${s.path} ${s.result.run.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: accepted-invalid$`),
+      ),
+    );
     expect(c.out).toContainEqual(expect.stringMatching(/\[accepted-invalid t1[23]\.fin\.verify-data\] replay: --seed 5 --path /));
     expect(c.out).toContain('  S->C: finished');
     expect(c.out.at(-1)).toMatch(/^1 conversations in \d+ ms: 1 accepted-invalid; sanity first ok, last ok$/);
@@ -240,8 +354,15 @@ describe('tlsprop fuzz --listen: a faulty client and the command line', () => {
   });
 
   it('the same client without the fault passes the same run', async () => {
-    const mutants = ['t12-ske-sig-corrupt', 't12-server-finished-wrong', 't13-server-cv-sig-corrupt', 't13-server-finished-wrong'];
-    const { r } = await fuzz(options(`node ${faultyJs} {host} {port} --healthy`, { runs: 6, seed: 5, mutants, strictness: 'alert-or-close' }));
+    const mutants = [
+      't12-ske-sig-corrupt',
+      't12-server-finished-wrong',
+      't13-server-cv-sig-corrupt',
+      't13-server-finished-wrong',
+    ];
+    const { r } = await fuzz(
+      options(`node ${faultyJs} {host} {port} --healthy`, { runs: 6, seed: 5, mutants, strictness: 'alert-or-close' }),
+    );
     expectAllConforming(r);
   });
 
@@ -249,8 +370,32 @@ describe('tlsprop fuzz --listen: a faulty client and the command line', () => {
     const caOut = join(files.dir, 'fuzz-root.crt');
     const c = capture();
     const kids = childProcesses();
-    const code = await fuzzListenCommand(['--listen', '127.0.0.1:0', '--client-cmd', `openssl s_client -connect {host}:{port} -servername localhost -CAfile ${caOut} -verify_return_error -tls1_3`, '--runs', '4', '--seed', '2', '--strictness', 'exact', '--operator', 't13-server-finished-wrong,t13-drop-ee', '--write-ca', caOut, '--json'], c.io);
-    const j = JSON.parse(c.out.join('\n')) as { ok: boolean; sanity: unknown; profile: { versions: string[] }; conversations: Array<{ verdict: string; path: string; role: string }> };
+    const code = await fuzzListenCommand(
+      [
+        '--listen',
+        '127.0.0.1:0',
+        '--client-cmd',
+        `openssl s_client -connect {host}:{port} -servername localhost -CAfile ${caOut} -verify_return_error -tls1_3`,
+        '--runs',
+        '4',
+        '--seed',
+        '2',
+        '--strictness',
+        'exact',
+        '--operator',
+        't13-server-finished-wrong,t13-drop-ee',
+        '--write-ca',
+        caOut,
+        '--json',
+      ],
+      c.io,
+    );
+    const j = JSON.parse(c.out.join('\n')) as {
+      ok: boolean;
+      sanity: unknown;
+      profile: { versions: string[] };
+      conversations: Array<{ verdict: string; path: string; role: string }>;
+    };
     expect([code, j.ok, j.sanity]).toEqual([0, true, { first: true, last: true }]);
     expect(j.profile.versions).toEqual(['1.3']);
     expect(j.conversations.map((x) => [x.role, x.verdict])).toEqual(j.conversations.map(() => ['client', 'conforming']));
@@ -264,20 +409,62 @@ describe('tlsprop fuzz --listen: a faulty client and the command line', () => {
   it('--profile: the GnuTLS downgrade-sentinel finding marked as expected makes the gnutls-cli run exit 0; an expected failure that passes fails the run', async () => {
     const caOut = join(files.dir, 'fuzz-root-profile.crt');
     const profile = join(files.dir, 'gnutls-profile.json');
-    writeFileSync(profile, JSON.stringify({ target: 'gnutls-cli 3.7', expectedFailures: [{ name: 't12-tls11-sentinel', rule: 'ver.downgrade-sentinel-set', reason: 'GnuTLS 3.7.9 goes on after the TLS 1.1 sentinel (RFC 8446 §4.1.3)' }] }));
-    const args = (cmd: string) => ['--listen', '127.0.0.1:0', '--client-cmd', cmd, '--runs', '3', '--seed', '1', '--operator', 't12-tls11-sentinel', '--profile', profile, '--write-ca', caOut, '--max-shrink', '0', '--json'];
+    writeFileSync(
+      profile,
+      JSON.stringify({
+        target: 'gnutls-cli 3.7',
+        expectedFailures: [
+          {
+            name: 't12-tls11-sentinel',
+            rule: 'ver.downgrade-sentinel-set',
+            reason: 'GnuTLS 3.7.9 goes on after the TLS 1.1 sentinel (RFC 8446 §4.1.3)',
+          },
+        ],
+      }),
+    );
+    const args = (cmd: string) => [
+      '--listen',
+      '127.0.0.1:0',
+      '--client-cmd',
+      cmd,
+      '--runs',
+      '3',
+      '--seed',
+      '1',
+      '--operator',
+      't12-tls11-sentinel',
+      '--profile',
+      profile,
+      '--write-ca',
+      caOut,
+      '--max-shrink',
+      '0',
+      '--json',
+    ];
     const kids = childProcesses();
     const c = capture();
-    const code = await fuzzListenCommand(args(`gnutls-cli 127.0.0.1 --port {port} --x509cafile ${caOut} --priority NORMAL:+SHA256:+SHA384`), c.io);
-    type J = { ok: boolean; conversations: Array<{ verdict: string; rule?: string; profile?: { status: string } }>; profileOutcome: { expectedFailures: unknown[]; unexpectedPasses: unknown[] } };
+    const code = await fuzzListenCommand(
+      args(`gnutls-cli 127.0.0.1 --port {port} --x509cafile ${caOut} --priority NORMAL:+SHA256:+SHA384`),
+      c.io,
+    );
+    type J = {
+      ok: boolean;
+      conversations: Array<{ verdict: string; rule?: string; profile?: { status: string } }>;
+      profileOutcome: { expectedFailures: unknown[]; unexpectedPasses: unknown[] };
+    };
     const j = JSON.parse(c.out.join('\n')) as J;
     const mutants = j.conversations.filter((x) => x.profile);
     expect(mutants.length).toBeGreaterThan(0);
-    expect(mutants.map((x) => [x.verdict, x.rule, x.profile?.status])).toEqual(mutants.map(() => ['accepted-invalid', 'ver.downgrade-sentinel-set', 'expected-failure']));
+    expect(mutants.map((x) => [x.verdict, x.rule, x.profile?.status])).toEqual(
+      mutants.map(() => ['accepted-invalid', 'ver.downgrade-sentinel-set', 'expected-failure']),
+    );
     expect([code, j.ok, j.profileOutcome.unexpectedPasses]).toEqual([0, true, []]);
     // OpenSSL rejects the sentinel: the same profile's expected failure passes, which fails the run
     const o = capture();
-    const code2 = await fuzzListenCommand(args(`openssl s_client -connect {host}:{port} -servername localhost -CAfile ${caOut}`), o.io);
+    const code2 = await fuzzListenCommand(
+      args(`openssl s_client -connect {host}:{port} -servername localhost -CAfile ${caOut}`),
+      o.io,
+    );
     const k = JSON.parse(o.out.join('\n')) as J;
     expect([code2, k.ok, k.profileOutcome.unexpectedPasses.length > 0]).toEqual([1, false, true]);
     // a profile naming a mutant that does not exist is a usage error
@@ -287,43 +474,100 @@ describe('tlsprop fuzz --listen: a faulty client and the command line', () => {
     expect(childProcesses()).toEqual(kids);
   });
 
-  (tsharkInstalled() ? it : it.skip)('--save writes the shrunk failure as pcap + key log + transcript JSON; tshark decrypts both Finished messages', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tlsprop-client-save-'));
-    try {
-      const c = capture();
-      const code = await fuzzListenCommand(['--listen', '127.0.0.1:0', '--client-cmd', `node ${faultyJs} {host} {port}`, '--seed', '5', '--runs', '3', '--operator', 't13-server-finished-wrong', '--max-shrink', '2', '--save', dir, '--json'], c.io);
-      expect(code).toBe(1);
-      const j = JSON.parse(c.out.join('\n')) as { shrunk: Array<{ replay: string; conversation: { verdict: string }; saved?: { pcap: string; keylog: string; json: string } }> };
-      expect(j.shrunk).toHaveLength(1);
-      const s = j.shrunk[0]!;
-      expect([s.conversation.verdict, s.replay]).toEqual(['accepted-invalid', expect.stringMatching(/^--seed 5 --path \d+(:\d+)*$/)]);
-      const saved = s.saved!;
-      for (const p of [saved.pcap, saved.keylog, saved.json]) expect(existsSync(p)).toBe(true);
-      expect(readFileSync(saved.keylog, 'utf8')).toMatch(/^SERVER_HANDSHAKE_TRAFFIC_SECRET /m);
-      expect(readFileSync(saved.json, 'utf8')).not.toMatch(/TRAFFIC_SECRET/);
-      const finished = (keylog: boolean) =>
-        execFileSync('tshark', ['-r', saved.pcap, ...(keylog ? ['-o', `tls.keylog_file:${saved.keylog}`] : []), '-Y', 'tls.handshake.type==20', '-T', 'fields', '-e', 'ip.src', '-e', 'tcp.srcport'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-      expect(finished(false)).toBe('');
-      // our wrong server Finished, then the faulty client's Finished, both readable once decrypted
-      const lines = finished(true).split('\n');
-      expect(lines).toHaveLength(2);
-      expect(lines[0]).not.toBe(lines[1]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  (tsharkInstalled() ? it : it.skip)(
+    '--save writes the shrunk failure as pcap + key log + transcript JSON; tshark decrypts both Finished messages',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tlsprop-client-save-'));
+      try {
+        const c = capture();
+        const code = await fuzzListenCommand(
+          [
+            '--listen',
+            '127.0.0.1:0',
+            '--client-cmd',
+            `node ${faultyJs} {host} {port}`,
+            '--seed',
+            '5',
+            '--runs',
+            '3',
+            '--operator',
+            't13-server-finished-wrong',
+            '--max-shrink',
+            '2',
+            '--save',
+            dir,
+            '--json',
+          ],
+          c.io,
+        );
+        expect(code).toBe(1);
+        const j = JSON.parse(c.out.join('\n')) as {
+          shrunk: Array<{
+            replay: string;
+            conversation: { verdict: string };
+            saved?: { pcap: string; keylog: string; json: string };
+          }>;
+        };
+        expect(j.shrunk).toHaveLength(1);
+        const s = j.shrunk[0]!;
+        expect([s.conversation.verdict, s.replay]).toEqual([
+          'accepted-invalid',
+          expect.stringMatching(/^--seed 5 --path \d+(:\d+)*$/),
+        ]);
+        const saved = s.saved!;
+        for (const p of [saved.pcap, saved.keylog, saved.json]) expect(existsSync(p)).toBe(true);
+        expect(readFileSync(saved.keylog, 'utf8')).toMatch(/^SERVER_HANDSHAKE_TRAFFIC_SECRET /m);
+        expect(readFileSync(saved.json, 'utf8')).not.toMatch(/TRAFFIC_SECRET/);
+        const finished = (keylog: boolean) =>
+          execFileSync(
+            'tshark',
+            [
+              '-r',
+              saved.pcap,
+              ...(keylog ? ['-o', `tls.keylog_file:${saved.keylog}`] : []),
+              '-Y',
+              'tls.handshake.type==20',
+              '-T',
+              'fields',
+              '-e',
+              'ip.src',
+              '-e',
+              'tcp.srcport',
+            ],
+            { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+          ).trim();
+        expect(finished(false)).toBe('');
+        // our wrong server Finished, then the faulty client's Finished, both readable once decrypted
+        const lines = finished(true).split('\n');
+        expect(lines).toHaveLength(2);
+        expect(lines[0]).not.toBe(lines[1]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('usage errors (listen address, client command, strictness, path) and a client that never connects', async () => {
     const c = capture();
-    await expect(fuzzListenCommand(['--listen', '10.1.2.3:4433', '--client-cmd', 'true'], c.io)).rejects.toThrow(/not a loopback address; give --allow-remote/);
+    await expect(fuzzListenCommand(['--listen', '10.1.2.3:4433', '--client-cmd', 'true'], c.io)).rejects.toThrow(
+      /not a loopback address; give --allow-remote/,
+    );
     await expect(fuzzListenCommand(['--listen', '127.0.0.1:4433'], c.io)).rejects.toThrow(UsageError);
     await expect(fuzzListenCommand(['--client-cmd', 'true'], c.io)).rejects.toThrow(/--listen is required/);
-    await expect(fuzzListenCommand(['--listen', '127.0.0.1:4433', '--client-cmd', 'true', '--strictness', 'lax'], c.io)).rejects.toThrow(/--strictness must be one of/);
-    await expect(fuzzListenCommand(['--listen', '127.0.0.1:4433', '--client-cmd', 'true', '--path', 'x'], c.io)).rejects.toThrow(/--path expects/);
-    await expect(fuzzListenCommand(['--listen', '127.0.0.1:4433', '--client-cmd', 'true', '--cert', 'a.pem'], c.io)).rejects.toThrow(/--cert and --key go together/);
+    await expect(
+      fuzzListenCommand(['--listen', '127.0.0.1:4433', '--client-cmd', 'true', '--strictness', 'lax'], c.io),
+    ).rejects.toThrow(/--strictness must be one of/);
+    await expect(fuzzListenCommand(['--listen', '127.0.0.1:4433', '--client-cmd', 'true', '--path', 'x'], c.io)).rejects.toThrow(
+      /--path expects/,
+    );
+    await expect(
+      fuzzListenCommand(['--listen', '127.0.0.1:4433', '--client-cmd', 'true', '--cert', 'a.pem'], c.io),
+    ).rejects.toThrow(/--cert and --key go together/);
     // a client command that never connects: the probe says so, with the command's exit and output
     const kids = childProcesses();
-    await expect(fuzzListenCommand(['--listen', '127.0.0.1:0', '--client-cmd', 'echo no route; exit 3'], c.io)).rejects.toThrow(/^probe: the client never connected to .* \(exit 3 after \d+ ms\): no route$/);
+    await expect(fuzzListenCommand(['--listen', '127.0.0.1:0', '--client-cmd', 'echo no route; exit 3'], c.io)).rejects.toThrow(
+      /^probe: the client never connected to .* \(exit 3 after \d+ ms\): no route$/,
+    );
     await settle();
     expect(childProcesses()).toEqual(kids);
   });

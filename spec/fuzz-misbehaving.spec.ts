@@ -41,7 +41,10 @@ afterAll(() => {
   files?.cleanup();
   if (table.length) {
     mkdirSync('out', { recursive: true });
-    writeFileSync(join('out', 'fuzz-misbehaving.md'), `| fuzzer | path | misbehaviour | conversation | verdict | detail |\n|---|---|---|---|---|---|\n${table.join('\n')}\n`);
+    writeFileSync(
+      join('out', 'fuzz-misbehaving.md'),
+      `| fuzzer | path | misbehaviour | conversation | verdict | detail |\n|---|---|---|---|---|---|\n${table.join('\n')}\n`,
+    );
   }
 });
 
@@ -73,7 +76,15 @@ type Misbehaviour = (typeof MISBEHAVIOURS)[number];
 const SERVER_HELLO = encodeRecord({
   contentType: 22,
   version: 0x0303,
-  fragment: encodeBody({ type: 'server_hello', legacyVersion: 0x0303, random: new Uint8Array(32).fill(9), sessionId: new Uint8Array(0), cipherSuite: 0x1301, compressionMethod: 0, extensions: [] } satisfies HandshakeBody),
+  fragment: encodeBody({
+    type: 'server_hello',
+    legacyVersion: 0x0303,
+    random: new Uint8Array(32).fill(9),
+    sessionId: new Uint8Array(0),
+    cipherSuite: 0x1301,
+    compressionMethod: 0,
+    extensions: [],
+  } satisfies HandshakeBody),
 });
 
 /**
@@ -113,7 +124,11 @@ async function misbehavingServer(pki: PkiFiles['pki']): Promise<MisbehavingServe
     switch (mode) {
       case 'good': {
         const tls = new TlsServer({ provider: nodeProvider(), versions: [0x0304], identity: pki.identity('server', 'rsa') });
-        void runServerOverSocket(tls, s, { readTimeoutMs: 2000, totalTimeoutMs: 4000, appData: new TextEncoder().encode('ok\n') }).finally(() => s.destroy());
+        void runServerOverSocket(tls, s, {
+          readTimeoutMs: 2000,
+          totalTimeoutMs: 4000,
+          appData: new TextEncoder().encode('ok\n'),
+        }).finally(() => s.destroy());
         break;
       }
       case 'resets':
@@ -182,7 +197,13 @@ describe('fuzzTarget against a server that misbehaves on every connection after 
       knownTarget,
       // mutants of the ClientHello only: they fire before the target says anything, so every conversation (these and
       // valid handshakes) is judged; a mutant of a later message would be skipped (mutation did not fire) here
-      operators: ['t13-keyshare-off-curve', 't13-keyshare-y-flipped', 't13-keyshare-identity', 't13-keyshare-wrong-length', 't13-keyshare-x25519-small-order'],
+      operators: [
+        't13-keyshare-off-curve',
+        't13-keyshare-y-flipped',
+        't13-keyshare-identity',
+        't13-keyshare-wrong-length',
+        't13-keyshare-x25519-small-order',
+      ],
       maxShrinkRuns: 0,
       onProgress: (l) => progress.push(l),
     };
@@ -204,7 +225,8 @@ describe('fuzzTarget against a server that misbehaves on every connection after 
     // all runs reported, in order, a verdict each
     const lines = progress.filter((l) => /^\[\d+\/\d+\] /.test(l));
     expect(lines).toHaveLength(runs);
-    for (const [i, l] of lines.entries()) expect(l).toMatch(new RegExp(`^\\[${i + 1}/${runs}\\] .+: (conforming|accepted-invalid|wrong-alert|hung|reset|flagged)`));
+    for (const [i, l] of lines.entries())
+      expect(l).toMatch(new RegExp(`^\\[${i + 1}/${runs}\\] .+: (conforming|accepted-invalid|wrong-alert|hung|reset|flagged)`));
     expect(r.skipped).toEqual([]);
     expect(r.results.map((x) => x.run.path)).toEqual(Array.from({ length: runs }, (_, i) => String(i)));
     expect(new Set(r.results.map((x) => x.conversation.kind))).toEqual(new Set(['valid', 'mutant']));
@@ -214,13 +236,19 @@ describe('fuzzTarget against a server that misbehaves on every connection after 
       if (mode === undefined || mode === 'good') throw new Error(`conversation ${path} met no misbehaving connection`);
       return mode;
     };
-    for (const x of r.results) table.push(`| fuzzTarget | ${x.run.path} | ${modeAt(x.run.path)} | ${x.conversation.name} | ${x.run.verdict} | ${x.run.detail ?? ''} |`);
+    for (const x of r.results)
+      table.push(
+        `| fuzzTarget | ${x.run.path} | ${modeAt(x.run.path)} | ${x.conversation.name} | ${x.run.verdict} | ${x.run.detail ?? ''} |`,
+      );
     const bad = r.results.filter((x) => !ALLOWED[modeAt(x.run.path)].includes(x.run.verdict) || !x.run.detail);
     expect(bad.map((x) => `${x.run.path} ${modeAt(x.run.path)}: ${x.run.verdict} ${x.run.detail ?? ''}`)).toEqual([]);
     // the valid handshakes show each misbehaviour's own verdict
-    for (const x of r.results.filter((y) => y.conversation.expect.kind === 'complete')) expect(`${modeAt(x.run.path)}: ${x.run.verdict}`).toBe(`${modeAt(x.run.path)}: ${ALLOWED[modeAt(x.run.path)][0]}`);
+    for (const x of r.results.filter((y) => y.conversation.expect.kind === 'complete'))
+      expect(`${modeAt(x.run.path)}: ${x.run.verdict}`).toBe(`${modeAt(x.run.path)}: ${ALLOWED[modeAt(x.run.path)][0]}`);
     // each misbehaviour met three conversations, in rotation
-    expect(r.results.map((x) => modeAt(x.run.path))).toEqual(Array.from({ length: runs }, (_, i) => MISBEHAVIOURS[i % MISBEHAVIOURS.length]));
+    expect(r.results.map((x) => modeAt(x.run.path))).toEqual(
+      Array.from({ length: runs }, (_, i) => MISBEHAVIOURS[i % MISBEHAVIOURS.length]),
+    );
     // nothing left: no socket, server, timer or process of the run
     await sleep(50);
     expect(addedSince(before)).toEqual({});
@@ -273,7 +301,10 @@ describe('fuzzClient with a client command that misbehaves on every conversation
         onProgress: (l) => progress.push(l),
       });
       recordFragment(runDir(), { conversations: r.results.map((x) => x.run) });
-      expect(progress.filter((l) => l.startsWith('sanity'))).toEqual(['sanity first: conforming (handshake completed, client sent application data)', 'sanity last: conforming (handshake completed, client sent application data)']);
+      expect(progress.filter((l) => l.startsWith('sanity'))).toEqual([
+        'sanity first: conforming (handshake completed, client sent application data)',
+        'sanity last: conforming (handshake completed, client sent application data)',
+      ]);
       expect(r.sanity).toEqual({ first: true, last: true });
       const modes = readFileSync(`${state}.modes`, 'utf8').trim().split('\n');
       expect(modes).toEqual(Array.from({ length: runs }, (_, i) => CLIENT_MODES[i % CLIENT_MODES.length]));
@@ -281,13 +312,22 @@ describe('fuzzClient with a client command that misbehaves on every conversation
       // all runs reported in order, each with a verdict or the reason it proves nothing
       const lines = progress.filter((l) => /^\[\d+\/\d+\] /.test(l));
       expect(lines).toHaveLength(runs);
-      for (const [i, l] of lines.entries()) expect(l).toMatch(new RegExp(`^\\[${i + 1}/${runs}\\] .+: (conforming|accepted-invalid|wrong-alert|hung|reset|flagged|skipped \\(.+\\))`));
+      for (const [i, l] of lines.entries())
+        expect(l).toMatch(
+          new RegExp(`^\\[${i + 1}/${runs}\\] .+: (conforming|accepted-invalid|wrong-alert|hung|reset|flagged|skipped \\(.+\\))`),
+        );
       expect(r.mutants).toEqual([]);
       expect(r.skipped).toEqual([]);
       expect(r.results).toHaveLength(runs);
       const modeOf = (x: ClientConversationResult) => CLIENT_MODES[Number(x.run.path) % CLIENT_MODES.length]!;
-      for (const x of r.results) table.push(`| fuzzClient | ${x.run.path} | ${modeOf(x)} | ${x.conversation.name} | ${x.run.verdict} | ${(x.run.detail ?? '').replace(/\|/g, '/')} |`);
-      for (const sk of r.skipped) table.push(`| fuzzClient | ${sk.split(' ')[0]} | ${CLIENT_MODES[Number(sk.split(' ')[0]) % CLIENT_MODES.length]} | ${sk.split(' ').slice(1).join(' ')} | skipped | |`);
+      for (const x of r.results)
+        table.push(
+          `| fuzzClient | ${x.run.path} | ${modeOf(x)} | ${x.conversation.name} | ${x.run.verdict} | ${(x.run.detail ?? '').replace(/\|/g, '/')} |`,
+        );
+      for (const sk of r.skipped)
+        table.push(
+          `| fuzzClient | ${sk.split(' ')[0]} | ${CLIENT_MODES[Number(sk.split(' ')[0]) % CLIENT_MODES.length]} | ${sk.split(' ').slice(1).join(' ')} | skipped | |`,
+        );
       for (const x of r.results) {
         const mode = modeOf(x);
         const where = `${x.run.path} ${mode}: ${x.run.verdict} ${x.run.detail ?? ''}`;

@@ -28,7 +28,12 @@ const group = new PeerGroup();
 const rows: string[] = [];
 
 beforeAll(async () => {
-  for (const [bin, pkg] of [['gnutls-serv', 'gnutls-bin'], ['botan', 'botan'], ['mosquitto', 'mosquitto']] as const) requireBinary(bin, pkg);
+  for (const [bin, pkg] of [
+    ['gnutls-serv', 'gnutls-bin'],
+    ['botan', 'botan'],
+    ['mosquitto', 'mosquitto'],
+  ] as const)
+    requireBinary(bin, pkg);
   files = await writePki();
 });
 afterAll(async () => {
@@ -37,7 +42,10 @@ afterAll(async () => {
   files?.cleanup();
   if (rows.length) {
     mkdirSync('out', { recursive: true });
-    const head = ['| target | role | conversations | verdicts | findings (verdict: name -> alert, rule) | time |', '|---|---|---|---|---|---|'];
+    const head = [
+      '| target | role | conversations | verdicts | findings (verdict: name -> alert, rule) | time |',
+      '|---|---|---|---|---|---|',
+    ];
     writeFileSync(join('out', 'fuzz-servers.md'), `${[...head, ...rows].join('\n')}\n`);
   }
 });
@@ -58,7 +66,17 @@ async function expectNothingLeft(before: Record<string, number>): Promise<void> 
 }
 
 function options(port: number, mutual: boolean, runs: number): FuzzOptions {
-  const o: FuzzOptions = { host: LOOPBACK, port, seed: SEED, runs, strictness: 'alert-or-close', pki: files.pki, trustAnchors: files.pki.anchors, serverName: 'localhost', maxShrinkRuns: 4 };
+  const o: FuzzOptions = {
+    host: LOOPBACK,
+    port,
+    seed: SEED,
+    runs,
+    strictness: 'alert-or-close',
+    pki: files.pki,
+    trustAnchors: files.pki.anchors,
+    serverName: 'localhost',
+    maxShrinkRuns: 4,
+  };
   if (mutual) {
     o.identity = files.pki.identity('client', 'rsa');
     // the target trusts our test root: client-certificate faults (expired, wrong key, unknown CA) too
@@ -73,7 +91,8 @@ function verdictCounts(r: FuzzResult): Record<string, number> {
   return out;
 }
 
-const findingText = (x: ConversationResult) => `${x.run.verdict}: ${x.conversation.subject ?? x.conversation.name} (TLS ${x.conversation.version}, group 0x${x.conversation.group.toString(16).padStart(4, '0')}) -> ${x.alert ?? x.run.detail ?? '?'}, ${x.run.rule ?? '-'}`;
+const findingText = (x: ConversationResult) =>
+  `${x.run.verdict}: ${x.conversation.subject ?? x.conversation.name} (TLS ${x.conversation.version}, group 0x${x.conversation.group.toString(16).padStart(4, '0')}) -> ${x.alert ?? x.run.detail ?? '?'}, ${x.run.rule ?? '-'}`;
 
 /**
  * Strictness findings seen (seed 11): the target aborts, but with another alert than the catalogue names. Allowed
@@ -113,7 +132,9 @@ function judge(key: keyof typeof KNOWN_WRONG_ALERTS, name: string, r: FuzzResult
   const countText = Object.entries(counts)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
-  rows.push(`| ${name} | server | ${r.results.length} | ${countText} | ${findings.map(findingText).join('; ') || 'none'} | ${r.ms} ms (generation ${r.generationMs} ms) |`);
+  rows.push(
+    `| ${name} | server | ${r.results.length} | ${countText} | ${findings.map(findingText).join('; ') || 'none'} | ${r.ms} ms (generation ${r.generationMs} ms) |`,
+  );
   expect(r.sanity).toEqual({ first: true, last: true });
   expect(r.results.length).toBeGreaterThan(0);
   // the verdicts that are failures of the target whatever the strictness: printed as ladders when they happen
@@ -125,7 +146,8 @@ function judge(key: keyof typeof KNOWN_WRONG_ALERTS, name: string, r: FuzzResult
     expect(x.alert).toBeDefined();
     expect(known).toContain(`${x.conversation.subject ?? x.conversation.name} -> ${x.alert}, ${x.run.rule}`);
   }
-  if (process.env['TLSPROP_FUZZ_LADDERS']) writeFileSync(join('out', `ladders-${key}.txt`), findings.map((x) => ladderText(x.run).join('\n')).join('\n\n'));
+  if (process.env['TLSPROP_FUZZ_LADDERS'])
+    writeFileSync(join('out', `ladders-${key}.txt`), findings.map((x) => ladderText(x.run).join('\n')).join('\n\n'));
   return findings;
 }
 

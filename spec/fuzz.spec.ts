@@ -77,7 +77,11 @@ async function faultyServer(pki: PkiFiles['pki']): Promise<{ port: number; close
       },
     };
     tls = new TlsServer({ provider, versions: [0x0304], identity: pki.identity('server', 'rsa'), hooks });
-    void runServerOverSocket(tls, socket, { readTimeoutMs: 3000, totalTimeoutMs: 8000, appData: new TextEncoder().encode('ok\n') }).catch(() => socket.destroy());
+    void runServerOverSocket(tls, socket, {
+      readTimeoutMs: 3000,
+      totalTimeoutMs: 8000,
+      appData: new TextEncoder().encode('ok\n'),
+    }).catch(() => socket.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, LOOPBACK, () => resolve()));
   const a = server.address();
@@ -90,7 +94,6 @@ async function faultyServer(pki: PkiFiles['pki']): Promise<{ port: number; close
   };
 }
 
-
 const haveTshark = tsharkInstalled();
 
 /** Sockets, servers and child processes of this process (by resource type). */
@@ -102,7 +105,17 @@ function liveResources(): Record<string, number> {
 const settle = () => new Promise<void>((r) => setTimeout(r, 50));
 
 function clientAuthOptions(port: number): FuzzOptions {
-  return { host: LOOPBACK, port, seed: 7, runs: 12, strictness: 'alert-or-close', pki: files.pki, identity: files.pki.identity('client', 'rsa'), trustAnchors: files.pki.anchors, serverName: 'localhost' };
+  return {
+    host: LOOPBACK,
+    port,
+    seed: 7,
+    runs: 12,
+    strictness: 'alert-or-close',
+    pki: files.pki,
+    identity: files.pki.identity('client', 'rsa'),
+    trustAnchors: files.pki.anchors,
+    serverName: 'localhost',
+  };
 }
 
 describe('tlsprop fuzz against a live target', () => {
@@ -127,7 +140,9 @@ describe('tlsprop fuzz against a live target', () => {
     const bad = r.results.filter((x) => x.run.verdict !== 'conforming' && x.run.verdict !== 'wrong-alert');
     expect(bad.map((x) => ladderText(x.run).join('\n'))).toEqual([]);
     expect(r.results.filter((x) => x.run.verdict === 'accepted-invalid')).toEqual([]);
-    expect(progress[0]).toMatch(/^probe: TLS 1\.3 \[TLS_AES_128_GCM_SHA256, .*\], TLS 1\.2 \[.*\], asks for a client certificate$/);
+    expect(progress[0]).toMatch(
+      /^probe: TLS 1\.3 \[TLS_AES_128_GCM_SHA256, .*\], TLS 1\.2 \[.*\], asks for a client certificate$/,
+    );
     expect(progress[1]).toBe('sanity first: conforming (handshake completed)');
     expect(progress.at(-1)).toBe('sanity last: conforming (handshake completed)');
     // every run is recorded (14 lines, 14 results: no mutation of these fails to fire)
@@ -146,7 +161,12 @@ describe('tlsprop fuzz against a live target', () => {
     const target: TargetProfile = { suites: { '1.2': [0xc02f], '1.3': [0x1301] }, certificateRequested: true };
     const lines: string[] = [];
     for (const s of STATE_SCENARIOS) {
-      const out = await runSpec(o, target, { kind: 'state', scenarios: [s.name], cfg: { suite: 0, group: 0, compat: false, random: 0, schemes: 0 } }, '0');
+      const out = await runSpec(
+        o,
+        target,
+        { kind: 'state', scenarios: [s.name], cfg: { suite: 0, group: 0, compat: false, random: 0, schemes: 0 } },
+        '0',
+      );
       expect(out.fired).toBe(true);
       lines.push(`${s.name}: ${out.result.run.verdict} ${out.result.alert ?? out.result.run.detail}`);
     }
@@ -175,7 +195,12 @@ describe('tlsprop fuzz against a live target', () => {
     const lines: string[] = [];
     for (const fault of CERT_FAULTS)
       for (const version of ['1.2', '1.3'] as const) {
-        const out = await runSpec(o, target, { kind: 'cert', fault, version, cfg: { suite: 0, group: 0, compat: false, random: 0, schemes: 0 } }, '0');
+        const out = await runSpec(
+          o,
+          target,
+          { kind: 'cert', fault, version, cfg: { suite: 0, group: 0, compat: false, random: 0, schemes: 0 } },
+          '0',
+        );
         lines.push(`${fault} ${version}: ${out.result.run.verdict} ${out.result.alert ?? out.result.run.detail}`);
       }
     await server.stop();
@@ -192,7 +217,18 @@ describe('tlsprop fuzz against a live target', () => {
   it('a faulty server that skips the client Finished check: accepted-invalid on t13.fin.verify-data, shrunk to the simplest conversation, replayed by seed and path', async () => {
     const faulty = await faultyServer(files.pki);
     try {
-      const o: FuzzOptions = { host: LOOPBACK, port: faulty.port, seed: 3, runs: 8, strictness: 'alert-or-close', pki: files.pki, trustAnchors: files.pki.anchors, serverName: 'localhost', operators: ['t13-client-finished-wrong'], coverFirst: false };
+      const o: FuzzOptions = {
+        host: LOOPBACK,
+        port: faulty.port,
+        seed: 3,
+        runs: 8,
+        strictness: 'alert-or-close',
+        pki: files.pki,
+        trustAnchors: files.pki.anchors,
+        serverName: 'localhost',
+        operators: ['t13-client-finished-wrong'],
+        coverFirst: false,
+      };
       const r = await fuzzTarget(o);
       expect(r.sanity).toEqual({ first: true, last: true });
       expect(r.profile.suites['1.2']).toEqual([]);
@@ -203,13 +239,18 @@ describe('tlsprop fuzz against a live target', () => {
         expect(x.run.rule).toBe('t13.fin.verify-data');
         expect(x.run.ladder).toContain('C->S: finished');
       }
-      for (const x of r.results.filter((y) => y.conversation.expect.kind === 'complete')) expect(x.run.verdict).toBe('conforming');
+      for (const x of r.results.filter((y) => y.conversation.expect.kind === 'complete'))
+        expect(x.run.verdict).toBe('conforming');
       // one distinct failure, replayed and shrunk to the simplest configuration
       expect(r.failures).toHaveLength(1);
       const f = r.failures[0]!;
       expect(f.reproduced).toBe(true);
       expect(f.original.run.path).toBe(fin[0]!.run.path);
-      expect(f.shrunk?.spec).toEqual({ kind: 'mutant', op: 't13-client-finished-wrong', cfg: { suite: 0, group: 0, compat: false, random: 0, schemes: 0 } });
+      expect(f.shrunk?.spec).toEqual({
+        kind: 'mutant',
+        op: 't13-client-finished-wrong',
+        cfg: { suite: 0, group: 0, compat: false, random: 0, schemes: 0 },
+      });
       expect(f.shrunk?.run.path).toMatch(new RegExp(`^${f.original.run.path}(:\\d+)+$`));
       expect(f.shrinkRuns).toBeGreaterThan(1);
       expect(f.shrinkRuns).toBeLessThanOrEqual(31);
@@ -227,10 +268,20 @@ describe('tlsprop fuzz against a live target', () => {
     }
   });
 
-  it('finding: OpenSSL answers a TLS 1.2 ClientKeyExchange point at infinity with internal_error, not the catalogue\'s illegal_parameter', async () => {
+  it("finding: OpenSSL answers a TLS 1.2 ClientKeyExchange point at infinity with internal_error, not the catalogue's illegal_parameter", async () => {
     const port = await freePort();
     const server = await group.launch(opensslServer({ port, files, key: 'rsa', version: '1.2' }));
-    const base = { host: LOOPBACK, port, seed: 5, runs: 4, maxShrinkRuns: 2, pki: files.pki, trustAnchors: files.pki.anchors, serverName: 'localhost', operators: ['t12-cke-point-identity'] };
+    const base = {
+      host: LOOPBACK,
+      port,
+      seed: 5,
+      runs: 4,
+      maxShrinkRuns: 2,
+      pki: files.pki,
+      trustAnchors: files.pki.anchors,
+      serverName: 'localhost',
+      operators: ['t12-cke-point-identity'],
+    };
     const exact = await fuzzTarget({ ...base, strictness: 'exact' });
     const lax = await fuzzTarget({ ...base, strictness: 'any-abort' });
     await server.stop();
@@ -253,9 +304,30 @@ describe('tlsprop fuzz against a live target', () => {
     };
     const faulty = await faultyServer(files.pki);
     try {
-      const expectedFin = write('fin.json', { target: 'faulty', expectedFailures: [{ name: 't13-client-finished-wrong', reason: 'this server skips the Finished check' }] });
-      const a = await tlsprop(['fuzz', '--target', `127.0.0.1:${faulty.port}`, '--seed', '3', '--runs', '4', '--operator', 't13-client-finished-wrong', '--profile', expectedFin, '--json']);
-      const ja = JSON.parse(a.out.join('\n')) as { ok: boolean; failures: unknown[]; profileOutcome: { expectedFailures: { reason: string }[]; unexpectedPasses: unknown[] }; conversations: { verdict: string }[] };
+      const expectedFin = write('fin.json', {
+        target: 'faulty',
+        expectedFailures: [{ name: 't13-client-finished-wrong', reason: 'this server skips the Finished check' }],
+      });
+      const a = await tlsprop([
+        'fuzz',
+        '--target',
+        `127.0.0.1:${faulty.port}`,
+        '--seed',
+        '3',
+        '--runs',
+        '4',
+        '--operator',
+        't13-client-finished-wrong',
+        '--profile',
+        expectedFin,
+        '--json',
+      ]);
+      const ja = JSON.parse(a.out.join('\n')) as {
+        ok: boolean;
+        failures: unknown[];
+        profileOutcome: { expectedFailures: { reason: string }[]; unexpectedPasses: unknown[] };
+        conversations: { verdict: string }[];
+      };
       expect(ja.conversations.some((c) => c.verdict === 'accepted-invalid')).toBe(true);
       expect(ja.profileOutcome.expectedFailures.length).toBeGreaterThan(0);
       expect(ja.profileOutcome.unexpectedPasses).toEqual([]);
@@ -264,7 +336,19 @@ describe('tlsprop fuzz against a live target', () => {
       expect(a.code).toBe(0);
       // the same profile with the rule disabled: no mutant at all, only valid handshakes
       const off = write('off.json', { disabled: [{ rule: 't13.fin.verify-data', reason: 'known' }] });
-      const b = await tlsprop(['fuzz', '--target', `127.0.0.1:${faulty.port}`, '--seed', '3', '--runs', '3', '--operator', 't13-client-finished-wrong', '--profile', off]);
+      const b = await tlsprop([
+        'fuzz',
+        '--target',
+        `127.0.0.1:${faulty.port}`,
+        '--seed',
+        '3',
+        '--runs',
+        '3',
+        '--operator',
+        't13-client-finished-wrong',
+        '--profile',
+        off,
+      ]);
       expect(b.out).toContain('disabled by the profile: t13-client-finished-wrong: known');
       expect(b.out.filter((l) => l.includes('t13-client-finished-wrong TLS_'))).toEqual([]);
       expect(b.code).toBe(0);
@@ -274,7 +358,23 @@ describe('tlsprop fuzz against a live target', () => {
     const port = await freePort();
     const server = await group.launch(opensslServer({ port, files, key: 'rsa', version: '1.3' }));
     const pass = write('pass.json', { expectedFailures: [{ name: 't13-state-second-ch', reason: 'assumed broken' }] });
-    const c = await tlsprop(['fuzz', '--target', `127.0.0.1:${port}`, '--seed', '1', '--runs', '8', '--operator', 't13-state-second-ch', '--profile', pass, '--ca', files.ca, '--servername', 'localhost']);
+    const c = await tlsprop([
+      'fuzz',
+      '--target',
+      `127.0.0.1:${port}`,
+      '--seed',
+      '1',
+      '--runs',
+      '8',
+      '--operator',
+      't13-state-second-ch',
+      '--profile',
+      pass,
+      '--ca',
+      files.ca,
+      '--servername',
+      'localhost',
+    ]);
     await server.stop();
     expect(c.out.some((l) => /^unexpected pass: \d+ t13-state-second-ch .*\(profile: assumed broken\)$/.test(l))).toBe(true);
     expect(c.out.at(-1)).toMatch(/unexpected pass\(es\)$/);
@@ -283,7 +383,9 @@ describe('tlsprop fuzz against a live target', () => {
     const unknownName = await bad({ expectedFailures: [{ name: 'no-such-operator', reason: 'x' }] });
     expect(unknownName.code).toBe(2);
     expect(unknownName.err.join('\n')).toMatch(/\$\.expectedFailures\[0\]\.name: unknown conversation name "no-such-operator"/);
-    expect((await bad({ disabled: [{ rule: 't13.fin.verify-data' }] })).err.join('\n')).toMatch(/\$\.disabled\[0\]\.reason: a non-empty reason is required/);
+    expect((await bad({ disabled: [{ rule: 't13.fin.verify-data' }] })).err.join('\n')).toMatch(
+      /\$\.disabled\[0\]\.reason: a non-empty reason is required/,
+    );
     expect((await bad({ expected: [] })).code).toBe(2);
     const notJson = await bad('{"disabled": [] x}');
     expect(notJson.code).toBe(2);
@@ -291,35 +393,79 @@ describe('tlsprop fuzz against a live target', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  (haveTshark ? it : it.skip)('--save writes the shrunk failure as pcap + key log + transcript JSON; tshark decrypts its Finished', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tlsprop-save-'));
-    const faulty = await faultyServer(files.pki);
-    try {
-      const r = await tlsprop(['fuzz', '--target', `127.0.0.1:${faulty.port}`, '--seed', '3', '--runs', '3', '--operator', 't13-client-finished-wrong', '--save', dir, '--json']);
-      expect(r.code).toBe(1);
-      const j = JSON.parse(r.out.join('\n')) as { failures: { shrunk?: { path: string; replay: string }; saved?: { pcap: string; keylog: string; json: string } }[] };
-      expect(j.failures).toHaveLength(1);
-      const saved = j.failures[0]!.saved!;
-      // coverage first: the first conversation is the operator at the simplest configuration, nothing left to shrink
-      expect(j.failures[0]!.shrunk?.replay).toBe('--seed 3 --path 0');
-      for (const p of [saved.pcap, saved.keylog, saved.json]) expect(existsSync(p)).toBe(true);
-      expect(readFileSync(saved.keylog, 'utf8')).toMatch(/^CLIENT_HANDSHAKE_TRAFFIC_SECRET /m);
-      expect(readFileSync(saved.json, 'utf8')).not.toMatch(/TRAFFIC_SECRET/);
-      const finished = (keylog: boolean) =>
-        execFileSync('tshark', ['-r', saved.pcap, ...(keylog ? ['-o', `tls.keylog_file:${saved.keylog}`] : []), '-Y', 'tls.handshake.type==20', '-T', 'fields', '-e', 'tls.handshake.type'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-      expect(finished(false)).toBe('');
-      // both Finished messages (server's, then our wrong one) are readable once decrypted
-      expect(finished(true).split('\n')).toHaveLength(2);
-    } finally {
-      await faulty.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  (haveTshark ? it : it.skip)(
+    '--save writes the shrunk failure as pcap + key log + transcript JSON; tshark decrypts its Finished',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tlsprop-save-'));
+      const faulty = await faultyServer(files.pki);
+      try {
+        const r = await tlsprop([
+          'fuzz',
+          '--target',
+          `127.0.0.1:${faulty.port}`,
+          '--seed',
+          '3',
+          '--runs',
+          '3',
+          '--operator',
+          't13-client-finished-wrong',
+          '--save',
+          dir,
+          '--json',
+        ]);
+        expect(r.code).toBe(1);
+        const j = JSON.parse(r.out.join('\n')) as {
+          failures: { shrunk?: { path: string; replay: string }; saved?: { pcap: string; keylog: string; json: string } }[];
+        };
+        expect(j.failures).toHaveLength(1);
+        const saved = j.failures[0]!.saved!;
+        // coverage first: the first conversation is the operator at the simplest configuration, nothing left to shrink
+        expect(j.failures[0]!.shrunk?.replay).toBe('--seed 3 --path 0');
+        for (const p of [saved.pcap, saved.keylog, saved.json]) expect(existsSync(p)).toBe(true);
+        expect(readFileSync(saved.keylog, 'utf8')).toMatch(/^CLIENT_HANDSHAKE_TRAFFIC_SECRET /m);
+        expect(readFileSync(saved.json, 'utf8')).not.toMatch(/TRAFFIC_SECRET/);
+        const finished = (keylog: boolean) =>
+          execFileSync(
+            'tshark',
+            [
+              '-r',
+              saved.pcap,
+              ...(keylog ? ['-o', `tls.keylog_file:${saved.keylog}`] : []),
+              '-Y',
+              'tls.handshake.type==20',
+              '-T',
+              'fields',
+              '-e',
+              'tls.handshake.type',
+            ],
+            { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+          ).trim();
+        expect(finished(false)).toBe('');
+        // both Finished messages (server's, then our wrong one) are readable once decrypted
+        expect(finished(true).split('\n')).toHaveLength(2);
+      } finally {
+        await faulty.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('the CLI: table and exit 0 against openssl; exit 1 with the shrunk ladder against the faulty server; exit 2 on usage errors', async () => {
     const port = await freePort();
     const server = await group.launch(opensslServer({ port, files, key: 'ecdsa', version: '1.3' }));
-    const ok = await tlsprop(['fuzz', '--target', `127.0.0.1:${port}`, '--seed', '2', '--count', '4', '--ca', files.ca, '--servername', 'localhost']);
+    const ok = await tlsprop([
+      'fuzz',
+      '--target',
+      `127.0.0.1:${port}`,
+      '--seed',
+      '2',
+      '--count',
+      '4',
+      '--ca',
+      files.ca,
+      '--servername',
+      'localhost',
+    ]);
     await server.stop();
     expect(ok.err).toEqual([]);
     expect(ok.out.find((l) => l.startsWith('path'))).toMatch(/^path\s+verdict\s+alert\s+rule\s+time\s+conversation$/);
@@ -328,20 +474,56 @@ describe('tlsprop fuzz against a live target', () => {
 
     const faulty = await faultyServer(files.pki);
     try {
-      const bad = await tlsprop(['fuzz', '--target', `127.0.0.1:${faulty.port}`, '--seed', '2', '--runs', '12', '--strictness', 'exact', '--json']);
+      const bad = await tlsprop([
+        'fuzz',
+        '--target',
+        `127.0.0.1:${faulty.port}`,
+        '--seed',
+        '2',
+        '--runs',
+        '12',
+        '--strictness',
+        'exact',
+        '--json',
+      ]);
       expect(bad.code).toBe(1);
-      const j = JSON.parse(bad.out.join('\n')) as { ok: boolean; seed: number; conversations: Array<{ verdict: string; rule?: string; ladder: string[] }>; failures: Array<{ path: string; shrunk?: { path: string } }> };
+      const j = JSON.parse(bad.out.join('\n')) as {
+        ok: boolean;
+        seed: number;
+        conversations: Array<{ verdict: string; rule?: string; ladder: string[] }>;
+        failures: Array<{ path: string; shrunk?: { path: string } }>;
+      };
       expect(j.ok).toBe(false);
       expect(j.seed).toBe(2);
       expect(j.conversations).toHaveLength(12);
-      expect(j.conversations.some((c) => c.verdict === 'accepted-invalid' && c.rule === 't13.fin.verify-data' && c.ladder.includes('C->S: finished'))).toBe(true);
+      expect(
+        j.conversations.some(
+          (c) => c.verdict === 'accepted-invalid' && c.rule === 't13.fin.verify-data' && c.ladder.includes('C->S: finished'),
+        ),
+      ).toBe(true);
       expect(j.failures.length).toBeGreaterThan(0);
-      const text = await tlsprop(['fuzz', '--target', `localhost:${faulty.port}`, '--seed', '3', '--runs', '8', '--operator', 't13-client-finished-wrong,t13-keyshare-identity']);
+      const text = await tlsprop([
+        'fuzz',
+        '--target',
+        `localhost:${faulty.port}`,
+        '--seed',
+        '3',
+        '--runs',
+        '8',
+        '--operator',
+        't13-client-finished-wrong,t13-keyshare-identity',
+      ]);
       expect(text.code).toBe(1);
       expect(text.out.some((l) => /^shrunk from \d+ \(t13-client-finished-wrong .*\) in \d+ runs:$/.test(l))).toBe(true);
       // coverage first: the operator's first conversation is already the simplest one
-      expect(text.out.some((l) => /^t13-client-finished-wrong .*\[accepted-invalid t13\.fin\.verify-data\] replay: --seed 3 --path \d+(:\d+)*$/.test(l))).toBe(true);
-      expect(text.out).toContain('  -- conversation: mutant t13-client-finished-wrong suite#0 group#0 compat=false random#0 schemes#0');
+      expect(
+        text.out.some((l) =>
+          /^t13-client-finished-wrong .*\[accepted-invalid t13\.fin\.verify-data\] replay: --seed 3 --path \d+(:\d+)*$/.test(l),
+        ),
+      ).toBe(true);
+      expect(text.out).toContain(
+        '  -- conversation: mutant t13-client-finished-wrong suite#0 group#0 compat=false random#0 schemes#0',
+      );
     } finally {
       await faulty.close();
     }

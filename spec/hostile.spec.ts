@@ -23,7 +23,12 @@ const RUNS = Number(process.env['TLSPROP_FUZZ_RUNS'] ?? 200);
 const mutation = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('length' as const), at: fc.nat(), width: fc.integer({ min: 1, max: 4 }), value: fc.constantFrom('zero', 'max', 'plus1', 'minus1') }),
+  fc.record({
+    kind: fc.constant('length' as const),
+    at: fc.nat(),
+    width: fc.integer({ min: 1, max: 4 }),
+    value: fc.constantFrom('zero', 'max', 'plus1', 'minus1'),
+  }),
   fc.record({ kind: fc.constant('duplicate' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 64 }) }),
 );
 type Mutation = typeof mutation extends fc.Arbitrary<infer T> ? T : never;
@@ -45,7 +50,8 @@ function mutate(src: Uint8Array, m: Mutation): Uint8Array {
       let v = 0;
       for (let i = 0; i < w; i++) v = v * 256 + out[at + i]!;
       const max = 256 ** w - 1;
-      const nv = m.value === 'zero' ? 0 : m.value === 'max' ? max : m.value === 'plus1' ? Math.min(max, v + 1) : Math.max(0, v - 1);
+      const nv =
+        m.value === 'zero' ? 0 : m.value === 'max' ? max : m.value === 'plus1' ? Math.min(max, v + 1) : Math.max(0, v - 1);
       for (let i = w - 1, x = nv; i >= 0; i--, x = Math.floor(x / 256)) out[at + i] = x & 0xff;
       return out;
     }
@@ -86,11 +92,15 @@ function onlyTyped(fn: () => void, ...types: Array<new (...a: never[]) => Error>
 }
 
 const cases = sharedCases();
-const realMessages: Uint8Array[] = cases.flatMap((c) => c.expected.connections.flatMap((conn) => conn.messages.filter((m) => m.hex).map((m) => fromHex(m.hex!))));
+const realMessages: Uint8Array[] = cases.flatMap((c) =>
+  c.expected.connections.flatMap((conn) => conn.messages.filter((m) => m.hex).map((m) => fromHex(m.hex!))),
+);
 const realCaptures: Uint8Array[] = cases.map((c) => new Uint8Array(readFileSync(c.capture)));
 
 afterAll(() => {
-  const lines = [...slowest].map(([n, s]) => `  ${n.padEnd(28)} ${String(s.runs).padStart(6)} inputs, slowest ${s.ms.toFixed(2)} ms (${s.bytes} bytes)`);
+  const lines = [...slowest].map(
+    ([n, s]) => `  ${n.padEnd(28)} ${String(s.runs).padStart(6)} inputs, slowest ${s.ms.toFixed(2)} ms (${s.bytes} bytes)`,
+  );
   process.stdout.write(`hostile-input fuzzing (TLSPROP_FUZZ_RUNS=${RUNS}):\n${lines.join('\n')}\n`);
 });
 
@@ -102,33 +112,45 @@ describe('decoders under attack', () => {
 
   it('handshake decoder: mutated real messages decode exactly or fail with a DecodeError', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...realMessages), mutation, fc.constantFrom<0x0303 | 0x0304 | undefined>(0x0303, 0x0304, undefined), (msg, m, version) => {
-        const bytes = mutate(msg, m);
-        timed('handshake messages', bytes.length, () =>
-          onlyTyped(() => {
-            const ctx = version === undefined ? {} : { version, kex: 'ECDHE_RSA' as const };
-            expect(encodeHandshake(decodeHandshake(bytes, ctx).message)).toEqual(bytes);
-          }, DecodeError),
-        );
-      }),
+      fc.property(
+        fc.constantFrom(...realMessages),
+        mutation,
+        fc.constantFrom<0x0303 | 0x0304 | undefined>(0x0303, 0x0304, undefined),
+        (msg, m, version) => {
+          const bytes = mutate(msg, m);
+          timed('handshake messages', bytes.length, () =>
+            onlyTyped(() => {
+              const ctx = version === undefined ? {} : { version, kex: 'ECDHE_RSA' as const };
+              expect(encodeHandshake(decodeHandshake(bytes, ctx).message)).toEqual(bytes);
+            }, DecodeError),
+          );
+        },
+      ),
       { numRuns: RUNS * 3 },
     );
   });
 
   it('record layer and handshake framing: random and mutated record streams', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ maxLength: 600 }), fc.constantFrom(...realCaptures).map((c) => c.subarray(24, 24 + 2000))), mutation, (src, m) => {
-        const bytes = mutate(src, m);
-        timed('records + transcript builder', bytes.length, () => {
-          onlyTyped(() => decodeRecords(bytes), DecodeError);
-          const rs = new RecordStream();
-          const b = new TranscriptBuilder({ kind: 'manual' });
-          onlyTyped(() => {
-            for (const r of rs.push(bytes)) b.addRecord({ dir: r.offset % 2 ? 'C->S' : 'S->C', raw: r.raw });
-            b.finish();
-          }, DecodeError);
-        });
-      }),
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 600 }),
+          fc.constantFrom(...realCaptures).map((c) => c.subarray(24, 24 + 2000)),
+        ),
+        mutation,
+        (src, m) => {
+          const bytes = mutate(src, m);
+          timed('records + transcript builder', bytes.length, () => {
+            onlyTyped(() => decodeRecords(bytes), DecodeError);
+            const rs = new RecordStream();
+            const b = new TranscriptBuilder({ kind: 'manual' });
+            onlyTyped(() => {
+              for (const r of rs.push(bytes)) b.addRecord({ dir: r.offset % 2 ? 'C->S' : 'S->C', raw: r.raw });
+              b.finish();
+            }, DecodeError);
+          });
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -167,7 +189,9 @@ describe('decoders under attack', () => {
 
   it('transcript JSON reader: arbitrary JSON values and damaged transcripts give a transcript or a DecodeError', () => {
     const conn = cases[0]!.expected.connections[0]!;
-    const good = { messages: conn.messages.filter((m) => m.hex).map((m) => ({ dir: m.dir, type: snake(m.message!), raw: m.hex })) };
+    const good = {
+      messages: conn.messages.filter((m) => m.hex).map((m) => ({ dir: m.dir, type: snake(m.message!), raw: m.hex })),
+    };
     fc.assert(
       fc.property(fc.oneof(fc.jsonValue({ maxDepth: 4 }), fc.constant(good)), mutation, (value, m) => {
         const text = JSON.stringify(value);

@@ -19,13 +19,37 @@ afterAll(async () => {
   files?.cleanup();
 });
 
-
 describe('tlsprop connect', () => {
   it('mutual TLS 1.2 with the reference suite: flow printed, echo received, key log written, exit 0', async () => {
     const port = await freePort();
-    const server = await group.launch(opensslServer({ port, files, key: 'rsa', version: '1.2', cipher: 'ECDHE-RSA-AES256-SHA384', clientAuth: true }));
+    const server = await group.launch(
+      opensslServer({ port, files, key: 'rsa', version: '1.2', cipher: 'ECDHE-RSA-AES256-SHA384', clientAuth: true }),
+    );
     const keylog = join(files.dir, 'connect.keylog');
-    const r = await tlsprop(['connect', `127.0.0.1:${port}`, '--version', '1.2', '--suite', 'TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384', '--group', 'P-256', '--cert', files.client.rsa.cert, '--key', files.client.rsa.key, '--ca', files.ca, '--servername', 'localhost', '--keylog', keylog, '--timeout', '8000', '--data', 'abc']);
+    const r = await tlsprop([
+      'connect',
+      `127.0.0.1:${port}`,
+      '--version',
+      '1.2',
+      '--suite',
+      'TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384',
+      '--group',
+      'P-256',
+      '--cert',
+      files.client.rsa.cert,
+      '--key',
+      files.client.rsa.key,
+      '--ca',
+      files.ca,
+      '--servername',
+      'localhost',
+      '--keylog',
+      keylog,
+      '--timeout',
+      '8000',
+      '--data',
+      'abc',
+    ]);
     await server.stop();
     expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
@@ -50,7 +74,16 @@ describe('tlsprop connect', () => {
   it('TLS 1.3 one-way: exit 0', async () => {
     const port = await freePort();
     const server = await group.launch(opensslServer({ port, files, key: 'ecdsa', version: '1.3' }));
-    const r = await tlsprop(['connect', `localhost:${port}`, '--version', '1.3', '--ca', files.ca, '--servername', 'server.tlsprop.test']);
+    const r = await tlsprop([
+      'connect',
+      `localhost:${port}`,
+      '--version',
+      '1.3',
+      '--ca',
+      files.ca,
+      '--servername',
+      'server.tlsprop.test',
+    ]);
     await server.stop();
     expect(r.code).toBe(0);
     expect(r.out).toContain('S->C: encrypted_extensions');

@@ -39,7 +39,12 @@ const group = new PeerGroup();
 const dhparam: Record<'ffdhe2048' | 'ffdhe3072', string> = { ffdhe2048: '', ffdhe3072: '' };
 
 beforeAll(async () => {
-  for (const [bin, pkg] of [['openssl', 'openssl'], ['gnutls-serv', 'gnutls-bin'], ['gnutls-cli', 'gnutls-bin']] as const) requireBinary(bin, pkg);
+  for (const [bin, pkg] of [
+    ['openssl', 'openssl'],
+    ['gnutls-serv', 'gnutls-bin'],
+    ['gnutls-cli', 'gnutls-bin'],
+  ] as const)
+    requireBinary(bin, pkg);
   files = await writePki();
   // RFC 7919 groups as DH parameters: OpenSSL 3.0 does not negotiate FFDHE groups in TLS 1.2 and would pick its own primes.
   for (const g of ['ffdhe2048', 'ffdhe3072'] as const) {
@@ -57,7 +62,8 @@ afterAll(async () => {
 
 /** The conversation ran to its end, the transcript is fully readable and has zero violations; returns the session. */
 async function expectClean(c: Conversation, peerOutput: string): Promise<SessionInfo> {
-  const where = () => `${describeEnd(c.run.end)}\nflow: ${handshakeFlow(c.transcript).join(', ')}\nreceived: ${JSON.stringify(c.receivedText.slice(-200))}\npeer: ${peerOutput.slice(-1500)}`;
+  const where = () =>
+    `${describeEnd(c.run.end)}\nflow: ${handshakeFlow(c.transcript).join(', ')}\nreceived: ${JSON.stringify(c.receivedText.slice(-200))}\npeer: ${peerOutput.slice(-1500)}`;
   if (c.failedStep !== '') throw new Error(`${c.failedStep} not reached: ${where()}`);
   const o = c.endpoint.outcome;
   const session = o.kind === 'connected' || o.kind === 'closed' ? o.session : undefined;
@@ -65,11 +71,17 @@ async function expectClean(c: Conversation, peerOutput: string): Promise<Session
   const { violations } = await violationsOf(c.transcript, files.pki.anchors);
   if (violations.length) throw new Error(`violations:\n${formatVerdicts(violations)}\n${where()}`);
   expect(c.transcript.gaps).toEqual([]);
-  expect(c.transcript.messages.filter((m) => m.type === 'finished').map((m) => m.dir).sort()).toEqual(['C->S', 'S->C']);
+  expect(
+    c.transcript.messages
+      .filter((m) => m.type === 'finished')
+      .map((m) => m.dir)
+      .sort(),
+  ).toEqual(['C->S', 'S->C']);
   return session;
 }
 
-const count = (c: Conversation, dir: string, type: string) => c.transcript.messages.filter((m) => m.dir === dir && m.type === type).length;
+const count = (c: Conversation, dir: string, type: string) =>
+  c.transcript.messages.filter((m) => m.dir === dir && m.type === type).length;
 
 /** A HelloRetryRequest happened (two ClientHellos); whether the second ClientHello echoed a cookie. */
 function hrrOf(c: Conversation): { hrr: boolean; cookie: boolean } {
@@ -123,8 +135,14 @@ const V12 = 0x0303;
 const V13 = 0x0304;
 const isResumption = (f: Feature) => f.startsWith('PSK') || f.startsWith('TLS 1.2 s') || f === 'TLS 1.2 ticket';
 const ffdheOf = (f: Feature): 'ffdhe2048' | 'ffdhe3072' => (f.endsWith('3072') ? 'ffdhe3072' : 'ffdhe2048');
-const dheSuite = (f: Feature) => (ffdheOf(f) === 'ffdhe2048' ? CipherSuiteDhe12.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 : CipherSuiteDhe12.TLS_DHE_RSA_WITH_AES_256_GCM_SHA384);
-const OPENSSL_DHE: Record<'ffdhe2048' | 'ffdhe3072', string> = { ffdhe2048: 'DHE-RSA-AES128-GCM-SHA256', ffdhe3072: 'DHE-RSA-AES256-GCM-SHA384' };
+const dheSuite = (f: Feature) =>
+  ffdheOf(f) === 'ffdhe2048'
+    ? CipherSuiteDhe12.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256
+    : CipherSuiteDhe12.TLS_DHE_RSA_WITH_AES_256_GCM_SHA384;
+const OPENSSL_DHE: Record<'ffdhe2048' | 'ffdhe3072', string> = {
+  ffdhe2048: 'DHE-RSA-AES128-GCM-SHA256',
+  ffdhe3072: 'DHE-RSA-AES256-GCM-SHA384',
+};
 const versionOf = (f: Feature): '1.2' | '1.3' => (f.startsWith('DHE') || f.startsWith('TLS 1.2') ? '1.2' : '1.3');
 
 /** Our client's configuration for a feature (a fresh session store per cell). */
@@ -143,9 +161,21 @@ function clientConfig(f: Feature): ClientConfig {
     case 'PSK psk_ke':
       return { ...c, versions: [V13], sessionStore: newClientSessionStore(), pskModes: [0] };
     case 'TLS 1.2 session ID':
-      return { ...c, versions: [V12], cipherSuites: [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256], sessionStore: newClientSessionStore(), sessionTickets12: false };
+      return {
+        ...c,
+        versions: [V12],
+        cipherSuites: [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256],
+        sessionStore: newClientSessionStore(),
+        sessionTickets12: false,
+      };
     case 'TLS 1.2 ticket':
-      return { ...c, versions: [V12], cipherSuites: [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256], sessionStore: newClientSessionStore(), sessionTickets12: true };
+      return {
+        ...c,
+        versions: [V12],
+        cipherSuites: [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256],
+        sessionStore: newClientSessionStore(),
+        sessionTickets12: true,
+      };
     case 'KeyUpdate':
       return { ...c, versions: [V13] };
   }
@@ -160,7 +190,13 @@ function serverConfig(f: Feature): ServerConfig {
       return { ...c, versions: [V12], cipherSuites: [dheSuite(f)], groups: [NamedGroup[ffdheOf(f)]] };
     case 'HRR':
     case 'HRR + cookie':
-      return { ...c, versions: [V13], groups: [NamedGroup.secp256r1, NamedGroup.x25519], helloRetryForPreferredGroup: true, helloRetryCookie: f === 'HRR + cookie' };
+      return {
+        ...c,
+        versions: [V13],
+        groups: [NamedGroup.secp256r1, NamedGroup.x25519],
+        helloRetryForPreferredGroup: true,
+        helloRetryCookie: f === 'HRR + cookie',
+      };
     case 'PSK psk_dhe_ke':
       return { ...c, versions: [V13], sessionCache: new ServerSessionCache(provider), pskModes: [1] };
     case 'PSK psk_ke':
@@ -194,7 +230,14 @@ function serverScript(f: Feature, answer?: (line: string) => Promise<void>): Con
 }
 
 /** Our client: one connection, or two sharing the session store for resumption. */
-async function ourClientCell(f: Feature, port: number, reverse: boolean, peerOutput: () => string, answer?: () => Promise<void>, overrides: Partial<ClientConfig> = {}): Promise<void> {
+async function ourClientCell(
+  f: Feature,
+  port: number,
+  reverse: boolean,
+  peerOutput: () => string,
+  answer?: () => Promise<void>,
+  overrides: Partial<ClientConfig> = {},
+): Promise<void> {
   const cfg = { ...clientConfig(f), ...overrides };
   const script = () => {
     const s = clientScript(f, reverse);
@@ -242,7 +285,18 @@ describe('features: our client vs openssl s_server', () => {
   cells('openssl s_server', async (f) => {
     const port = await freePort();
     const a = sServerArgs(f);
-    const peer = await group.launch(opensslServer({ port, files, key: 'rsa', version: a.version, ...(a.cipher ? { cipher: a.cipher } : {}), ...(a.groups ? { groups: a.groups } : {}), extra: a.extra, echo: !a.plain }));
+    const peer = await group.launch(
+      opensslServer({
+        port,
+        files,
+        key: 'rsa',
+        version: a.version,
+        ...(a.cipher ? { cipher: a.cipher } : {}),
+        ...(a.groups ? { groups: a.groups } : {}),
+        extra: a.extra,
+        echo: !a.plain,
+      }),
+    );
     try {
       // OpenSSL's limitation, not ours: s_server -stateless calls SSL_stateless() again for the second flight, which
       // first runs SSL_clear() (hello_retry_request back to none), so the record layer no longer drops the client's
@@ -252,7 +306,9 @@ describe('features: our client vs openssl s_server', () => {
       // Its own s_client fails the same way unless -no_middlebox (test below). So this cell runs without compat.
       const compat = f === 'HRR + cookie' ? { middleboxCompat: false } : {};
       // Plain s_server does not echo: it prints what it got and sends its stdin, written once it printed our line.
-      const answer = a.plain ? async () => void ((await peer.waitForOutput('hello features', 5000)) && peer.write('hello features\n')) : undefined;
+      const answer = a.plain
+        ? async () => void ((await peer.waitForOutput('hello features', 5000)) && peer.write('hello features\n'))
+        : undefined;
       await ourClientCell(f, port, !a.plain, () => peer.output, answer, compat);
     } finally {
       await peer.stop();
@@ -265,11 +321,22 @@ describe('openssl s_server -stateless and the middlebox-compatibility CCS', () =
   // wall. Should a later OpenSSL accept the CCS, the first expectation fails: turn compatibility mode back on there.
   it('rejects its own s_client in compatibility mode, accepts it with -no_middlebox', async () => {
     const port = await freePort();
-    const server = await group.launch(opensslServer({ port, files, key: 'rsa', version: '1.3', groups: 'P-256', extra: ['-stateless'], echo: false }));
+    const server = await group.launch(
+      opensslServer({ port, files, key: 'rsa', version: '1.3', groups: 'P-256', extra: ['-stateless'], echo: false }),
+    );
     try {
       const outcomes: Array<{ compat: boolean; connected: boolean }> = [];
       for (const compat of [true, false]) {
-        const client = await group.launch(opensslClient({ port, files, version: '1.3', cipher: 'TLS_AES_128_GCM_SHA256', group: 'X25519:P-256', extra: compat ? [] : ['-no_middlebox'] }));
+        const client = await group.launch(
+          opensslClient({
+            port,
+            files,
+            version: '1.3',
+            cipher: 'TLS_AES_128_GCM_SHA256',
+            group: 'X25519:P-256',
+            extra: compat ? [] : ['-no_middlebox'],
+          }),
+        );
         const line = `stateless ${compat ? 'compat' : 'plain'}`;
         client.write(`${line}\n`);
         // The plain s_server prints what it decrypted: the line arrives only over a completed handshake. A refused
@@ -302,7 +369,12 @@ function sClientArgs(f: Feature): { version: '1.2' | '1.3'; cipher: string; grou
       return { version: '1.3', cipher: 'TLS_AES_128_GCM_SHA256', group: 'X25519', extra: ['-allow_no_dhe_kex'] };
     case 'TLS 1.2 session ID':
     case 'TLS 1.2 ticket':
-      return { version: '1.2', cipher: 'ECDHE-RSA-AES128-GCM-SHA256', group: 'X25519', extra: f === 'TLS 1.2 session ID' ? ['-no_ticket'] : [] };
+      return {
+        version: '1.2',
+        cipher: 'ECDHE-RSA-AES128-GCM-SHA256',
+        group: 'X25519',
+        extra: f === 'TLS 1.2 session ID' ? ['-no_ticket'] : [],
+      };
     default:
       return { version: versionOf(f), cipher: 'TLS_AES_128_GCM_SHA256', group: 'X25519', extra: [] };
   }
@@ -315,15 +387,38 @@ describe('features: our server vs openssl s_client', () => {
     const sess = join(files.dir, `sess-${f.replace(/\W+/g, '_')}.pem`);
     const conns: Conversation[] = [];
     let output = '';
-    for (const extra of isResumption(f) ? [['-sess_out', sess], ['-sess_in', sess]] : [[]]) {
+    for (const extra of isResumption(f)
+      ? [
+          ['-sess_out', sess],
+          ['-sess_in', sess],
+        ]
+      : [[]]) {
       const listener = await LoopbackListener.open();
       let peer: PeerProcess | undefined;
       try {
-        peer = await group.launch(opensslClient({ port: listener.port, files, version: a.version, cipher: a.cipher, group: a.group, extra: [...a.extra, ...extra] }));
+        peer = await group.launch(
+          opensslClient({
+            port: listener.port,
+            files,
+            version: a.version,
+            cipher: a.cipher,
+            group: a.group,
+            extra: [...a.extra, ...extra],
+          }),
+        );
         const p = peer;
         const socket = await listener.accept();
         // Answer once s_client printed our line: it has then read what came before it (our KeyUpdate).
-        conns.push(await serverConversation(cfg, socket, serverScript(f, async (line) => void ((await p.waitForOutput(line.replace('ping', 'pong').trim(), 5000)) && p.write(line)))));
+        conns.push(
+          await serverConversation(
+            cfg,
+            socket,
+            serverScript(
+              f,
+              async (line) => void ((await p.waitForOutput(line.replace('ping', 'pong').trim(), 5000)) && p.write(line)),
+            ),
+          ),
+        );
         // s_client writes -sess_out when it gets the session; it exits once we closed.
         await p.waitForExit(3000);
         output += p.output;
@@ -415,7 +510,15 @@ function gnutlsPriorityOf(f: Feature): string {
 describe('features: our client vs gnutls-serv', () => {
   cells('gnutls-serv', async (f) => {
     const port = await freePort();
-    const peer = await group.launch(gnutlsServer({ port, files, key: 'rsa', priority: gnutlsPriorityOf(f), extra: f === 'TLS 1.2 session ID' ? ['--noticket'] : [] }));
+    const peer = await group.launch(
+      gnutlsServer({
+        port,
+        files,
+        key: 'rsa',
+        priority: gnutlsPriorityOf(f),
+        extra: f === 'TLS 1.2 session ID' ? ['--noticket'] : [],
+      }),
+    );
     try {
       await ourClientCell(f, port, false, () => peer.output);
     } finally {
@@ -444,7 +547,8 @@ describe('features: our server vs gnutls-cli', () => {
       if (f === 'PSK psk_ke') extra.push('--pskusername', 'unknown-to-tlsprop', '--pskkey', '00112233445566778899aabbccddeeff');
       peer = await group.launch(gnutlsClient({ port: listener.port, files, priority: gnutlsCliPriorityOf(f), extra }));
       const p = peer;
-      const answer = async (line: string) => void ((await p.waitForOutput(line.replace('ping', 'pong').trim(), 5000)) && p.write(line));
+      const answer = async (line: string) =>
+        void ((await p.waitForOutput(line.replace('ping', 'pong').trim(), 5000)) && p.write(line));
       const conns: Conversation[] = [];
       if (resume) {
         // The first connection: we send our line and close; gnutls-cli does not answer on it.

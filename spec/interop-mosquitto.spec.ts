@@ -74,7 +74,13 @@ describe('our client vs mosquitto broker (TLS 1.2, ECDHE-RSA-AES256-SHA384)', ()
     const port = await freePort();
     const broker = await group.launch(mosquittoBroker({ port, files, requireCertificate: mutual }));
     try {
-      const config: ClientConfig = { provider, versions: [0x0303], cipherSuites: [REF_SUITE], serverName: SERVER_NAME, trustAnchors: files.pki.anchors };
+      const config: ClientConfig = {
+        provider,
+        versions: [0x0303],
+        cipherSuites: [REF_SUITE],
+        serverName: SERVER_NAME,
+        trustAnchors: files.pki.anchors,
+      };
       if (mutual) config.identity = files.pki.identity('client', 'rsa');
       const live = await runOurClient(config, port, { appData: mqttConnect('tlsprop-interop'), readTimeoutMs: 8000 });
       await expectReferenceRun(live, mutual, broker.output);
@@ -94,10 +100,22 @@ describe('our server vs mosquitto_pub (capped at TLS 1.2 via OPENSSL_CONF)', () 
     let pub: PeerProcess | undefined;
     try {
       const maxTls12Conf = writeMaxTls12Conf(files.dir);
-      pub = await group.launch(mosquittoPub({ port: listener.port, files, maxTls12Conf, ...(mutual ? { identity: files.client.rsa } : {}) }));
+      pub = await group.launch(
+        mosquittoPub({ port: listener.port, files, maxTls12Conf, ...(mutual ? { identity: files.client.rsa } : {}) }),
+      );
       const socket = await listener.accept();
       // CONNACK goes out once the handshake is done; mosquitto_pub's CONNECT is the reply we wait for.
-      const live = await runOurServer({ provider, identity: files.pki.identity('server', 'rsa'), clientAuth: mutual ? 'require' : 'none', trustAnchors: files.pki.anchors, cipherSuites: [REF_SUITE] }, socket, { appData: MQTT_CONNACK, readTimeoutMs: 8000 });
+      const live = await runOurServer(
+        {
+          provider,
+          identity: files.pki.identity('server', 'rsa'),
+          clientAuth: mutual ? 'require' : 'none',
+          trustAnchors: files.pki.anchors,
+          cipherSuites: [REF_SUITE],
+        },
+        socket,
+        { appData: MQTT_CONNACK, readTimeoutMs: 8000 },
+      );
       await expectReferenceRun(live, mutual, pub.output);
       const connect = live.run.received[0] ?? new Uint8Array(0);
       expect(connect[0]).toBe(0x10);
@@ -115,9 +133,15 @@ describe('a real peer bug the rules catch', () => {
     const listener = await LoopbackListener.open();
     let pub: PeerProcess | undefined;
     try {
-      pub = await group.launch(mosquittoPub({ port: listener.port, files, maxTls12Conf: writeMaxTls12Conf(files.dir), host: '127.0.0.1' }));
+      pub = await group.launch(
+        mosquittoPub({ port: listener.port, files, maxTls12Conf: writeMaxTls12Conf(files.dir), host: '127.0.0.1' }),
+      );
       const socket = await listener.accept();
-      const live = await runOurServer({ provider, identity: files.pki.identity('server', 'rsa'), trustAnchors: files.pki.anchors, cipherSuites: [REF_SUITE] }, socket, { appData: MQTT_CONNACK, readTimeoutMs: 8000 });
+      const live = await runOurServer(
+        { provider, identity: files.pki.identity('server', 'rsa'), trustAnchors: files.pki.anchors, cipherSuites: [REF_SUITE] },
+        socket,
+        { appData: MQTT_CONNACK, readTimeoutMs: 8000 },
+      );
       const { violations } = await violationsOf(live.transcript, files.pki.anchors);
       expect(violations.map((v) => v.rule)).toEqual(['ext.sni.format']);
     } finally {

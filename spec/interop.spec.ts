@@ -26,7 +26,21 @@ import type { Verdict } from '../oracles/rule';
 import { freePort, LoopbackListener, PeerGroup, type PeerProcess, requireBinary, runToExit } from '../peer/launch';
 import { describeEnd, formatVerdicts, handshakeFlow, type LiveRun, runOurClient, runOurServer, violationsOf } from '../peer/live';
 import { type Column, coveringMatrix, fullMatrix, MATRIX_SUITES, type Row, unsupportedRow } from '../peer/matrix';
-import { botanClient, botanServer, GROUP_CODE, gnutlsClient, gnutlsServer, nodeTlsClient, nodeTlsServer, OPENSSL_CIPHER, OPENSSL_GROUP, opensslClient, opensslServer, suiteName, writeBotanPolicy } from '../peer/peers';
+import {
+  botanClient,
+  botanServer,
+  GROUP_CODE,
+  gnutlsClient,
+  gnutlsServer,
+  nodeTlsClient,
+  nodeTlsServer,
+  OPENSSL_CIPHER,
+  OPENSSL_GROUP,
+  opensslClient,
+  opensslServer,
+  suiteName,
+  writeBotanPolicy,
+} from '../peer/peers';
 import { type KeyKind, type PkiFiles, writePki } from '../peer/pki';
 
 const provider = nodeProvider();
@@ -36,12 +50,19 @@ const COVER = coveringMatrix(suiteName);
 /** Node runs the full product in both roles by default; TLSPROP_INTEROP_FULL=0 cuts it to the covering subset. */
 const NODE_ROWS = process.env['TLSPROP_INTEROP_FULL'] === '0' ? COVER : FULL;
 
-
 let files: PkiFiles;
 const group = new PeerGroup();
 
 beforeAll(async () => {
-  for (const [bin, pkg] of [['openssl', 'openssl'], ['gnutls-serv', 'gnutls-bin'], ['gnutls-cli', 'gnutls-bin'], ['botan', 'botan'], ['tcpdump', 'tcpdump'], ['tshark', 'tshark']] as const) requireBinary(bin, pkg);
+  for (const [bin, pkg] of [
+    ['openssl', 'openssl'],
+    ['gnutls-serv', 'gnutls-bin'],
+    ['gnutls-cli', 'gnutls-bin'],
+    ['botan', 'botan'],
+    ['tcpdump', 'tcpdump'],
+    ['tshark', 'tshark'],
+  ] as const)
+    requireBinary(bin, pkg);
   files = await writePki();
 });
 
@@ -81,7 +102,14 @@ function clientConfig(row: Row, mutual = row.mutual): ClientConfig {
 
 /** Our server: any matrix suite (the peer picks by what it offers), only the row's group. */
 function serverConfig(row: Row): ServerConfig {
-  return { provider, identity: files.pki.identity('server', row.key), clientAuth: row.mutual ? 'require' : 'none', trustAnchors: files.pki.anchors, cipherSuites: [...MATRIX_SUITES], groups: [GROUP_CODE[row.group]!] };
+  return {
+    provider,
+    identity: files.pki.identity('server', row.key),
+    clientAuth: row.mutual ? 'require' : 'none',
+    trustAnchors: files.pki.anchors,
+    cipherSuites: [...MATRIX_SUITES],
+    groups: [GROUP_CODE[row.group]!],
+  };
 }
 
 /** Connected with the row's parameters, application data as expected, zero violations. */
@@ -90,7 +118,10 @@ async function expectClean(live: LiveRun, row: Row | undefined, peerOutput = '')
   if (live.run.end.outcome.kind !== 'connected') throw new Error(`handshake did not complete: ${where}`);
   const s = live.run.end.outcome.session;
   if (row) {
-    expect({ version: s.version, suite: suiteName(s.cipherSuite) }).toEqual({ version: row.version === '1.2' ? 0x0303 : 0x0304, suite: row.suite });
+    expect({ version: s.version, suite: suiteName(s.cipherSuite) }).toEqual({
+      version: row.version === '1.2' ? 0x0303 : 0x0304,
+      suite: row.suite,
+    });
     if (row.kex !== 'RSA') expect(s.group).toBe(GROUP_CODE[row.group]);
     const clientCertSent = live.transcript.messages.some((m) => m.dir === 'C->S' && m.type === 'certificate_verify');
     expect(clientCertSent).toBe(row.mutual);
@@ -130,7 +161,18 @@ describe('our server vs openssl s_client (full matrix)', () => {
     let peer: PeerProcess | undefined;
     try {
       const cipher = row.version === '1.2' ? OPENSSL_CIPHER[row.suite]! : row.suite;
-      peer = await group.launch(opensslClient({ port: listener.port, files, version: row.version, cipher, group: groupsOf(row).map((g) => OPENSSL_GROUP[g]!).join(':'), ...(row.mutual ? { identity: files.client[row.key] } : {}) }));
+      peer = await group.launch(
+        opensslClient({
+          port: listener.port,
+          files,
+          version: row.version,
+          cipher,
+          group: groupsOf(row)
+            .map((g) => OPENSSL_GROUP[g]!)
+            .join(':'),
+          ...(row.mutual ? { identity: files.client[row.key] } : {}),
+        }),
+      );
       const socket = await listener.accept();
       const serving = runOurServer(serverConfig(row), socket, { appData: enc.encode('pong\n') });
       // s_client sends its stdin once it has printed our data: the handshake is surely over then.
@@ -169,7 +211,18 @@ describe(`our server vs Node tls.connect (${NODE_ROWS === FULL ? 'full matrix' :
     const listener = await LoopbackListener.open();
     try {
       const cipher = row.version === '1.2' ? OPENSSL_CIPHER[row.suite]! : row.suite;
-      const peer = nodeTlsClient({ port: listener.port, files, version: row.version, cipher, group: groupsOf(row).map((g) => OPENSSL_GROUP[g]!).join(':'), ...(row.mutual ? { identity: files.client[row.key] } : {}), send: 'ping\n', expect: 'pong' });
+      const peer = nodeTlsClient({
+        port: listener.port,
+        files,
+        version: row.version,
+        cipher,
+        group: groupsOf(row)
+          .map((g) => OPENSSL_GROUP[g]!)
+          .join(':'),
+        ...(row.mutual ? { identity: files.client[row.key] } : {}),
+        send: 'ping\n',
+        expect: 'pong',
+      });
       const socket = await listener.accept();
       const live = await runOurServer(serverConfig(row), socket, { appData: enc.encode('pong\n') });
       const node = await peer;
@@ -190,7 +243,16 @@ const GNUTLS_ROWS = COVER;
 describe('GnuTLS (covering subset)', () => {
   it.each(GNUTLS_ROWS.map((r) => [r.name, r] as const))('our client vs gnutls-serv: %s', async (_n, row) => {
     const port = await freePort();
-    const serv = await group.launch(gnutlsServer({ port, files, key: row.key, version: row.version, clientAuth: row.mutual, ...(row.mutual ? {} : { extra: ['--disable-client-cert'] }) }));
+    const serv = await group.launch(
+      gnutlsServer({
+        port,
+        files,
+        key: row.key,
+        version: row.version,
+        clientAuth: row.mutual,
+        ...(row.mutual ? {} : { extra: ['--disable-client-cert'] }),
+      }),
+    );
     try {
       const live = await runOurClient(clientConfig(row), port, { appData: enc.encode('hello gnutls\n') });
       await expectClean(live, row, serv.output);
@@ -206,7 +268,15 @@ describe('GnuTLS (covering subset)', () => {
     const listener = await LoopbackListener.open();
     let peer: PeerProcess | undefined;
     try {
-      peer = await group.launch(gnutlsClient({ port: listener.port, files, version: row.version, groups: groupsOf(row), ...(row.mutual ? { identity: files.client[row.key] } : {}) }));
+      peer = await group.launch(
+        gnutlsClient({
+          port: listener.port,
+          files,
+          version: row.version,
+          groups: groupsOf(row),
+          ...(row.mutual ? { identity: files.client[row.key] } : {}),
+        }),
+      );
       const socket = await listener.accept();
       // gnutls-cli offers its own suites: our server is restricted to the row's.
       const cfg: ServerConfig = { ...serverConfig(row), cipherSuites: [row.code] };
@@ -289,9 +359,15 @@ describe('capture of a session with our key log', () => {
     const server = await group.launch(opensslServer({ port, files, key: 'rsa', clientAuth: true }));
     const pcap = join(files.dir, 'interop.pcap');
     const keylogFile = join(files.dir, 'interop.keylog');
-    const dump = await group.launch({ name: 'tcpdump', command: 'tcpdump', package: 'tcpdump', args: ['-i', 'lo', '-n', '-s', '0', '-U', '--immediate-mode', '-w', pcap, `tcp port ${port}`] });
+    const dump = await group.launch({
+      name: 'tcpdump',
+      command: 'tcpdump',
+      package: 'tcpdump',
+      args: ['-i', 'lo', '-n', '-s', '0', '-U', '--immediate-mode', '-w', pcap, `tcp port ${port}`],
+    });
     try {
-      if (!(await dump.waitForOutput('listening on', 5000))) throw new Error(`tcpdump did not start (it needs root or CAP_NET_RAW): ${dump.output}`);
+      if (!(await dump.waitForOutput('listening on', 5000)))
+        throw new Error(`tcpdump did not start (it needs root or CAP_NET_RAW): ${dump.output}`);
       const row = FULL.find((r) => r.suite === 'TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384' && r.mutual && r.group === 'x25519')!;
       const row13 = FULL.find((r) => r.version === '1.3' && r.key === 'rsa' && r.mutual && r.group === 'secp256r1')!;
       const lines: string[] = [];
@@ -306,7 +382,31 @@ describe('capture of a session with our key log', () => {
       await dump.stop(3000, 'SIGINT');
       await server.stop();
     }
-    const tshark = await runToExit({ name: 'tshark', command: 'tshark', package: 'tshark', args: ['-n', '-r', pcap, '-o', `tls.keylog_file:${keylogFile}`, '-Y', 'tls.handshake.type == 20', '-T', 'fields', '-e', 'tcp.stream', '-e', 'ip.src', '-e', 'tcp.srcport'] }, 30_000);
+    const tshark = await runToExit(
+      {
+        name: 'tshark',
+        command: 'tshark',
+        package: 'tshark',
+        args: [
+          '-n',
+          '-r',
+          pcap,
+          '-o',
+          `tls.keylog_file:${keylogFile}`,
+          '-Y',
+          'tls.handshake.type == 20',
+          '-T',
+          'fields',
+          '-e',
+          'tcp.stream',
+          '-e',
+          'ip.src',
+          '-e',
+          'tcp.srcport',
+        ],
+      },
+      30_000,
+    );
     expect(tshark.exit.code).toBe(0);
     const finished = tshark.output.split('\n').filter((l) => /^\d+\t/.test(l));
     // Two connections, a Finished each way in each.
@@ -315,7 +415,11 @@ describe('capture of a session with our key log', () => {
     const violations: Verdict[] = [];
     await checkFiles([pcap], { keylog: readFileSync(keylogFile, 'utf8'), trustAnchors: files.pki.anchors }, (c, verdicts) => {
       violations.push(...verdicts.filter((v) => v.status === 'violation'));
-      seen.push({ source: c.source ?? '?', violations: verdicts.filter((v) => v.status === 'violation').length, inconclusive: verdicts.filter((v) => v.status === 'inconclusive').length });
+      seen.push({
+        source: c.source ?? '?',
+        violations: verdicts.filter((v) => v.status === 'violation').length,
+        inconclusive: verdicts.filter((v) => v.status === 'inconclusive').length,
+      });
     });
     expect(seen).toHaveLength(2);
     expect(formatVerdicts(violations)).toBe('');

@@ -19,7 +19,15 @@ import { webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { readCaptureTranscripts } from '../capture/tls';
-import { cornerPlans, describePlan, handshakePlanArb, newRenderCache, REFERENCE_PLANS, type RenderCache, renderHandshake } from '../generators/handshake';
+import {
+  cornerPlans,
+  describePlan,
+  handshakePlanArb,
+  newRenderCache,
+  REFERENCE_PLANS,
+  type RenderCache,
+  renderHandshake,
+} from '../generators/handshake';
 import { allRules } from '../oracles/catalogue';
 import { type CheckOptions, checkTranscript } from '../oracles/engine';
 import type { Verdict } from '../oracles/rule';
@@ -35,8 +43,10 @@ import { captureOptions, targetedTranscripts } from './support/targeted';
 const NEVER_PASSED: Readonly<Record<string, string>> = {
   't13.order.eoed': 'needs accepted 0-RTT (EndOfEarlyData): the engine does not do early data, and no capture or vector has it',
   't13.order.early-data-window': 'needs 0-RTT application data: as t13.order.eoed',
-  'ver.t13.client-check': "judges the client's reaction to a server selecting an invalid version, so it is exercised only where the server violates ver.t13.server-selection: never on a valid transcript (spec/rule-violations.spec.ts trips it)",
-  't12.ske.anon-unsigned': 'needs an anonymous (DH_anon / ECDH_anon) suite: the engine does not negotiate them and no capture uses one',
+  'ver.t13.client-check':
+    "judges the client's reaction to a server selecting an invalid version, so it is exercised only where the server violates ver.t13.server-selection: never on a valid transcript (spec/rule-violations.spec.ts trips it)",
+  't12.ske.anon-unsigned':
+    'needs an anonymous (DH_anon / ECDH_anon) suite: the engine does not negotiate them and no capture uses one',
 };
 /** Under 5 now (MFL and OCSP stapling are in the engine): removing an entry needs an engine feature (0-RTT, anonymous suites). */
 const NEVER_PASSED_LIMIT = 4;
@@ -50,10 +60,14 @@ interface Source {
   opts: CheckOptions;
 }
 
-
 async function generated(cache: RenderCache): Promise<Source[]> {
   const out: Source[] = [];
-  const plans = [REFERENCE_PLANS.mutual, REFERENCE_PLANS.oneway, ...cornerPlans(), ...fc.sample(handshakePlanArb(), { numRuns: SAMPLED, seed: 4242 })];
+  const plans = [
+    REFERENCE_PLANS.mutual,
+    REFERENCE_PLANS.oneway,
+    ...cornerPlans(),
+    ...fc.sample(handshakePlanArb(), { numRuns: SAMPLED, seed: 4242 }),
+  ];
   for (const plan of plans) {
     const r = await renderHandshake(plan, cache);
     const opts: CheckOptions = { trustAnchors: r.trustAnchors, at: r.at, privateKeys: r.privateKeys, certCache: cache.certCache };
@@ -69,11 +83,16 @@ async function shared(): Promise<Source[]> {
   for (const c of captureTranscripts(cases)) {
     const sc = cases.find((x) => x.name === c.name)!;
     const { opts, keylog } = captureOptions(sc);
-    out.push({ name: `${c.name}#${c.connection} (messages)`, t: keylog.length ? { ...c.transcript, secrets: { keylog } } : c.transcript, opts });
+    out.push({
+      name: `${c.name}#${c.connection} (messages)`,
+      t: keylog.length ? { ...c.transcript, secrets: { keylog } } : c.transcript,
+      opts,
+    });
   }
   for (const sc of cases.filter((c) => c.name.startsWith('captures/') && c.keylog)) {
     const { opts } = captureOptions(sc);
-    for (const [i, ct] of (await readCaptureTranscripts(sc.capture, { keylog: readFileSync(sc.keylog!, 'utf8') })).entries()) out.push({ name: `${sc.name}#${i} (pcap)`, t: ct.transcript, opts });
+    for (const [i, ct] of (await readCaptureTranscripts(sc.capture, { keylog: readFileSync(sc.keylog!, 'utf8') })).entries())
+      out.push({ name: `${sc.name}#${i} (pcap)`, t: ct.transcript, opts });
   }
   return out;
 }
@@ -88,7 +107,9 @@ describe('meta: every implemented rule is passed by at least one valid transcrip
   }, 600_000);
 
   it('the sources are valid as a whole: zero violations', () => {
-    const bad = judged.flatMap((j) => j.verdicts.filter((v) => v.status === 'violation').map((v) => `${j.name}: ${v.rule}: ${v.detail}`));
+    const bad = judged.flatMap((j) =>
+      j.verdicts.filter((v) => v.status === 'violation').map((v) => `${j.name}: ${v.rule}: ${v.detail}`),
+    );
     expect(bad).toEqual([]);
     expect(judged.length).toBeGreaterThan(40);
   });
@@ -103,7 +124,9 @@ describe('meta: every implemented rule is passed by at least one valid transcrip
   });
 
   it('a pass is genuine: every pass verdict names what it looked at', () => {
-    const vague = judged.flatMap((j) => j.verdicts.filter((v) => v.status === 'pass' && v.detail.length < 8).map((v) => `${j.name}: ${v.rule}: "${v.detail}"`));
+    const vague = judged.flatMap((j) =>
+      j.verdicts.filter((v) => v.status === 'pass' && v.detail.length < 8).map((v) => `${j.name}: ${v.rule}: "${v.detail}"`),
+    );
     expect(vague).toEqual([]);
   });
 });

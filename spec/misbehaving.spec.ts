@@ -29,7 +29,15 @@ const HELLO_REQUEST = record(22, encodeBody({ type: 'hello_request' }));
 const serverHello = (): Uint8Array =>
   record(
     22,
-    encodeBody({ type: 'server_hello', legacyVersion: 0x0303, random: new Uint8Array(32).fill(7), sessionId: new Uint8Array(0), cipherSuite: 0xc02f, compressionMethod: 0, extensions: [] } satisfies HandshakeBody),
+    encodeBody({
+      type: 'server_hello',
+      legacyVersion: 0x0303,
+      random: new Uint8Array(32).fill(7),
+      sessionId: new Uint8Array(0),
+      cipherSuite: 0xc02f,
+      compressionMethod: 0,
+      extensions: [],
+    } satisfies HandshakeBody),
   );
 
 type Behaviour = (socket: Socket, firstData: Promise<void>, stop: AbortSignal) => void;
@@ -47,7 +55,8 @@ const servers: Record<string, Behaviour> = {
     }, 100);
   },
   'sends garbage': (s, first) => void first.then(() => s.write(Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n'))),
-  'sends an oversized record': (s, first) => void first.then(() => s.write(Buffer.concat([Buffer.from([22, 3, 3, 0x48, 0x01]), Buffer.alloc(0x4801, 1)]))),
+  'sends an oversized record': (s, first) =>
+    void first.then(() => s.write(Buffer.concat([Buffer.from([22, 3, 3, 0x48, 0x01]), Buffer.alloc(0x4801, 1)]))),
   'sends endless HelloRequest': (s, first, stop) =>
     void first.then(() => {
       const t = setInterval(() => {

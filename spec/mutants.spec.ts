@@ -15,7 +15,6 @@ import { recordFragment, runDir } from '../reports/collect';
 
 const RUNS = Math.max(1, Number(process.env['TLSPROP_RUNS'] ?? 2));
 
-
 /**
  * Implemented transcript rules no operator declares, each with the hand-made
  * row (spec file, rule, base capture) that trips them and the reason a
@@ -24,8 +23,8 @@ const RUNS = Math.max(1, Number(process.env['TLSPROP_RUNS'] ?? 2));
  */
 const HAND_MADE_ONLY: Readonly<Record<string, string>> = {};
 
-
-const violated = (vs: readonly Verdict[]): string[] => [...new Set(vs.filter((v) => v.status === 'violation').map((v) => v.rule))].sort();
+const violated = (vs: readonly Verdict[]): string[] =>
+  [...new Set(vs.filter((v) => v.status === 'violation').map((v) => v.rule))].sort();
 
 interface Score {
   runs: number;
@@ -56,8 +55,15 @@ describe('mutation operators', () => {
       total.otherwise += s.caughtOtherwise;
       total.missed += s.missed;
     }
-    const lines = ['', 'mutation score (operator | declared rules | tripped | also tripped)', ...rows.map((r) => `${r[0].padEnd(w[0]!)} | ${r[1].padEnd(w[1]!)} | ${r[2].padEnd(w[2]!)} | ${r[3]}`)];
-    lines.push(`mutants: ${total.caught} caught with a declared rule, ${total.otherwise} caught otherwise, ${total.missed} missed (${OPERATORS.length} operators)`, '');
+    const lines = [
+      '',
+      'mutation score (operator | declared rules | tripped | also tripped)',
+      ...rows.map((r) => `${r[0].padEnd(w[0]!)} | ${r[1].padEnd(w[1]!)} | ${r[2].padEnd(w[2]!)} | ${r[3]}`),
+    ];
+    lines.push(
+      `mutants: ${total.caught} caught with a declared rule, ${total.otherwise} caught otherwise, ${total.missed} missed (${OPERATORS.length} operators)`,
+      '',
+    );
     process.stdout.write(`${lines.join('\n')}\n`);
   });
 
@@ -65,11 +71,21 @@ describe('mutation operators', () => {
     const ids = new Set(allRules.map((r) => r.id));
     expect(OPERATORS.length).toBeGreaterThanOrEqual(40);
     expect(new Set(OPERATORS.map((o) => o.name)).size).toBe(OPERATORS.length);
-    expect(OPERATORS.flatMap((o) => [...o.declares, ...(o.undecidable ?? []), ...(o.oracleGaps ?? [])]).filter((r) => !ids.has(r))).toEqual([]);
+    expect(
+      OPERATORS.flatMap((o) => [...o.declares, ...(o.undecidable ?? []), ...(o.oracleGaps ?? [])]).filter((r) => !ids.has(r)),
+    ).toEqual([]);
   });
 
   it.each(BASE_NAMES.map((b) => [b]))('the unmutated base %s connects and shows no violation', async (base) => {
-    const r = await runBase(pki, { base, suiteIndex: 0, group: BASE_GROUPS[0]!, compat: true, clientRandom: new Uint8Array(32).fill(7), serverRandom: new Uint8Array(32).fill(9), seed: 0 });
+    const r = await runBase(pki, {
+      base,
+      suiteIndex: 0,
+      group: BASE_GROUPS[0]!,
+      compat: true,
+      clientRandom: new Uint8Array(32).fill(7),
+      serverRandom: new Uint8Array(32).fill(9),
+      seed: 0,
+    });
     expect([r.run.clientOutcome.kind, r.run.serverOutcome.kind]).toEqual(['connected', 'connected']);
     expect(violated((await checkTranscript(r.transcript, r.check)).verdicts)).toEqual([]);
   });
@@ -88,7 +104,14 @@ describe('mutation operators', () => {
         else if (tripped.length) score.caughtOtherwise++;
         else if (op.declares.length) score.missed++;
         for (const t of tripped) if (!op.declares.includes(t)) score.also.add(t);
-        if (op.declares.length) mutants.push({ operator: name, declaredRules: [...op.declares], seed: choice.seed, path: `${choice.base}/${name}`, trippedRules: tripped });
+        if (op.declares.length)
+          mutants.push({
+            operator: name,
+            declaredRules: [...op.declares],
+            seed: choice.seed,
+            path: `${choice.base}/${name}`,
+            trippedRules: tripped,
+          });
         expect({ base: choice.base, missing }).toEqual({ base: choice.base, missing: [] });
         for (const u of op.undecidable ?? []) expect([u, ruleStatus(verdicts, u)]).toEqual([u, 'inconclusive']);
       }),

@@ -31,8 +31,15 @@ describe('reference flows', () => {
     msgs.splice(cke, 0, moved!);
     const bad = await violations(j);
     const named = bad.find((v) => v.rule === 't12.order.cv-after-cke');
-    expect(named).toMatchObject({ status: 'violation', message: cke, expected: 'C->S client_key_exchange before it', actual: 'C->S certificate' });
-    expect(bad.find((v) => v.rule === 't12.order.state-machine')?.detail).toMatch(/expected one of \[C->S client_key_exchange\], got C->S certificate_verify/);
+    expect(named).toMatchObject({
+      status: 'violation',
+      message: cke,
+      expected: 'C->S client_key_exchange before it',
+      actual: 'C->S certificate',
+    });
+    expect(bad.find((v) => v.rule === 't12.order.state-machine')?.detail).toMatch(
+      /expected one of \[C->S client_key_exchange\], got C->S certificate_verify/,
+    );
   });
 
   it('one-way flow with a client Certificate added trips t12.order.client-cert-iff-cr', async () => {
@@ -41,7 +48,10 @@ describe('reference flows', () => {
     const cke = msgs.findIndex((m) => m.type === 'client_key_exchange');
     msgs.splice(cke, 0, { dir: 'C->S', type: 'certificate' });
     const bad = await violations(j);
-    expect(bad.find((v) => v.rule === 't12.order.client-cert-iff-cr')).toMatchObject({ message: cke, actual: 'C->S certificate' });
+    expect(bad.find((v) => v.rule === 't12.order.client-cert-iff-cr')).toMatchObject({
+      message: cke,
+      actual: 'C->S certificate',
+    });
     expect(bad.some((v) => v.rule === 't12.order.state-machine')).toBe(true);
   });
 });

@@ -33,7 +33,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../cli/main';
 import { testPki } from '../engine/fixtures';
-import { type HandshakePlan, REFERENCE_PLANS, type RenderCache, describePlan, handshakePlanArb, messageSequence, newRenderCache, renderHandshake } from '../generators/handshake';
+import {
+  type HandshakePlan,
+  REFERENCE_PLANS,
+  type RenderCache,
+  describePlan,
+  handshakePlanArb,
+  messageSequence,
+  newRenderCache,
+  renderHandshake,
+} from '../generators/handshake';
 import { OPERATORS, baseChoiceArb, runMutant } from '../generators/mutations';
 import { checkTranscript } from '../oracles/engine';
 import type { Transcript } from '../transcript/model';
@@ -44,7 +53,15 @@ const PLANS = Math.max(1, Number(process.env['TLSPROP_REPRO_RUNS'] ?? 8));
 const crypto = webcrypto as unknown as Crypto;
 
 /** Fields whose bytes are random by design (see the header): replaced by their length. */
-const RANDOM_FIELDS: ReadonlySet<string> = new Set(['sessionId', 'keyExchange', 'identity', 'binders', 'cookie', 'obfuscatedTicketAge', 'ticket']);
+const RANDOM_FIELDS: ReadonlySet<string> = new Set([
+  'sessionId',
+  'keyExchange',
+  'identity',
+  'binders',
+  'cookie',
+  'obfuscatedTicketAge',
+  'ticket',
+]);
 
 /** A hello message as JSON, bytes as hex, random-by-design fields masked (length kept). */
 function masked(body: unknown): string {
@@ -72,7 +89,13 @@ function hellosDeterministic(plan: HandshakePlan): boolean {
 async function renderAndCheck(plan: HandshakePlan, cache: RenderCache) {
   const r = await renderHandshake(plan, cache);
   const earlier = r.earlier.map((e) => e.transcript);
-  const res = await checkTranscript(r.transcript, { trustAnchors: r.trustAnchors, at: r.at, privateKeys: r.privateKeys, certCache: cache.certCache, earlier });
+  const res = await checkTranscript(r.transcript, {
+    trustAnchors: r.trustAnchors,
+    at: r.at,
+    privateKeys: r.privateKeys,
+    certCache: cache.certCache,
+    earlier,
+  });
   return { r, verdicts: res.verdicts.map((v) => `${v.rule} ${v.status}`) };
 }
 
@@ -86,7 +109,9 @@ describe('reproducibility', () => {
 
   const plans: Array<[string, HandshakePlan]> = [
     ['reference mutual', REFERENCE_PLANS.mutual],
-    ...fc.sample(handshakePlanArb(), { seed: SEED, numRuns: PLANS }).map((p, i): [string, HandshakePlan] => [`plan ${i + 1}: ${describePlan(p)}`, p]),
+    ...fc
+      .sample(handshakePlanArb(), { seed: SEED, numRuns: PLANS })
+      .map((p, i): [string, HandshakePlan] => [`plan ${i + 1}: ${describePlan(p)}`, p]),
   ];
 
   test.each(plans)('(b) rendering twice gives the same messages, hellos and verdicts: %s', async (_label, plan) => {
@@ -131,7 +156,8 @@ describe('reproducibility', () => {
         runs.push({ sequence: messageSequence(m.transcript), verdicts: res.verdicts.map((v) => `${v.rule} ${v.status}`) });
       }
       expect({ op: op.name, ...runs[1] }).toEqual({ op: op.name, ...runs[0] });
-      for (const d of op.declares) expect({ op: op.name, verdict: runs[0]?.verdicts.includes(`${d} violation`) }).toEqual({ op: op.name, verdict: true });
+      for (const d of op.declares)
+        expect({ op: op.name, verdict: runs[0]?.verdicts.includes(`${d} violation`) }).toEqual({ op: op.name, verdict: true });
     }
   });
 
@@ -142,11 +168,14 @@ describe('reproducibility', () => {
       const reports: Array<Record<string, unknown>> = [];
       for (const name of ['a', 'b']) {
         const out = join(dir, name);
-        expect(await main(['run', '--smoke', '--seed', String(SEED), '--count', '2', '--mutants', '1', '--out', out], quiet)).toBe(0);
+        expect(
+          await main(['run', '--smoke', '--seed', String(SEED), '--count', '2', '--mutants', '1', '--out', out], quiet),
+        ).toBe(0);
         reports.push(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Record<string, unknown>);
       }
       const [a = {}, b = {}] = reports;
-      for (const section of ['summary', 'rules', 'mutation', 'configuration', 'stateMachines', 'counterexamples']) expect({ section, value: b[section] }).toEqual({ section, value: a[section] });
+      for (const section of ['summary', 'rules', 'mutation', 'configuration', 'stateMachines', 'counterexamples'])
+        expect({ section, value: b[section] }).toEqual({ section, value: a[section] });
       const { startedAt: _a, ...restA } = a;
       const { startedAt: _b, ...restB } = b;
       expect(restB).toEqual(restA);

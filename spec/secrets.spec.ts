@@ -28,7 +28,8 @@ function leaked(text: string, secrets: readonly string[]): string[] {
 }
 
 const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
-const KEYLOG_LINE = /\b(CLIENT_RANDOM|CLIENT_HANDSHAKE_TRAFFIC_SECRET|SERVER_HANDSHAKE_TRAFFIC_SECRET|CLIENT_TRAFFIC_SECRET_\d+|SERVER_TRAFFIC_SECRET_\d+|EXPORTER_SECRET|EARLY_EXPORTER_SECRET|CLIENT_EARLY_TRAFFIC_SECRET) [0-9a-f]{64} [0-9a-f]{32,}/i;
+const KEYLOG_LINE =
+  /\b(CLIENT_RANDOM|CLIENT_HANDSHAKE_TRAFFIC_SECRET|SERVER_HANDSHAKE_TRAFFIC_SECRET|CLIENT_TRAFFIC_SECRET_\d+|SERVER_TRAFFIC_SECRET_\d+|EXPORTER_SECRET|EARLY_EXPORTER_SECRET|CLIENT_EARLY_TRAFFIC_SECRET) [0-9a-f]{64} [0-9a-f]{32,}/i;
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
@@ -50,27 +51,32 @@ describe('no key-log secret in what check and explain print', () => {
     expect(cases.length).toBeGreaterThanOrEqual(3);
   });
 
-  it.each(cases)('%s: check (text and --json) and explain decrypt with the key log and print none of its secrets', async (name) => {
-    const dir = join(CAPTURES, name);
-    const keylog = join(dir, 'keylog.txt');
-    const secrets = keylogSecrets(readFileSync(keylog, 'utf8'));
-    expect(secrets.length).toBeGreaterThan(0);
-    const runs = [
-      await tlsprop(['check', join(dir, 'capture.pcap'), '--keylog', keylog]),
-      await tlsprop(['check', join(dir, 'capture.pcap'), '--keylog', keylog, '--json']),
-      await tlsprop(['explain', join(dir, 'capture.pcap'), '--keylog', keylog]),
-    ];
-    for (const r of runs) {
-      expect(r.code === 0 || r.code === 1).toBe(true);
-      const text = [...r.out, ...r.err].join('\n');
-      expect(leaked(text, secrets)).toEqual([]);
-      expect(text).not.toMatch(KEYLOG_LINE);
-      expect(text).not.toMatch(PRIVATE_KEY);
-    }
-    // the key log was used: the JSON shows decrypted (encrypted-flagged) handshake messages with their bytes
-    const j = JSON.parse(runs[1]!.out.join('\n')) as { connections: Array<{ messages: Array<{ encrypted?: boolean; raw?: string }> }> };
-    expect(j.connections.some((c) => c.messages.some((m) => m.encrypted === true && (m.raw ?? '').length > 0))).toBe(true);
-  });
+  it.each(cases)(
+    '%s: check (text and --json) and explain decrypt with the key log and print none of its secrets',
+    async (name) => {
+      const dir = join(CAPTURES, name);
+      const keylog = join(dir, 'keylog.txt');
+      const secrets = keylogSecrets(readFileSync(keylog, 'utf8'));
+      expect(secrets.length).toBeGreaterThan(0);
+      const runs = [
+        await tlsprop(['check', join(dir, 'capture.pcap'), '--keylog', keylog]),
+        await tlsprop(['check', join(dir, 'capture.pcap'), '--keylog', keylog, '--json']),
+        await tlsprop(['explain', join(dir, 'capture.pcap'), '--keylog', keylog]),
+      ];
+      for (const r of runs) {
+        expect(r.code === 0 || r.code === 1).toBe(true);
+        const text = [...r.out, ...r.err].join('\n');
+        expect(leaked(text, secrets)).toEqual([]);
+        expect(text).not.toMatch(KEYLOG_LINE);
+        expect(text).not.toMatch(PRIVATE_KEY);
+      }
+      // the key log was used: the JSON shows decrypted (encrypted-flagged) handshake messages with their bytes
+      const j = JSON.parse(runs[1]!.out.join('\n')) as {
+        connections: Array<{ messages: Array<{ encrypted?: boolean; raw?: string }> }>;
+      };
+      expect(j.connections.some((c) => c.messages.some((m) => m.encrypted === true && (m.raw ?? '').length > 0))).toBe(true);
+    },
+  );
 });
 
 describe('the main job writes no secret', () => {
@@ -86,7 +92,10 @@ describe('the main job writes no secret', () => {
 
   it('no printed line and no report file has a key-log line or a private key (generated transcripts carry both in memory)', () => {
     expect(filesUnder(out).length).toBeGreaterThanOrEqual(4);
-    for (const [name, text] of [['stdout+stderr', printed.join('\n')] as const, ...filesUnder(out).map((f) => [f, readFileSync(f, 'utf8')] as const)]) {
+    for (const [name, text] of [
+      ['stdout+stderr', printed.join('\n')] as const,
+      ...filesUnder(out).map((f) => [f, readFileSync(f, 'utf8')] as const),
+    ]) {
       expect({ name, keylog: KEYLOG_LINE.test(text), key: PRIVATE_KEY.test(text) }).toEqual({ name, keylog: false, key: false });
     }
   });

@@ -60,22 +60,37 @@ interface Judged {
   problems: string[];
 }
 
-const show = (v: Verdict) => `${v.rule} (message ${v.message ?? '-'}): ${v.detail}${v.expected !== undefined ? ` expected ${v.expected}` : ''}${v.actual !== undefined ? ` actual ${v.actual}` : ''}`;
+const show = (v: Verdict) =>
+  `${v.rule} (message ${v.message ?? '-'}): ${v.detail}${v.expected !== undefined ? ` expected ${v.expected}` : ''}${v.actual !== undefined ? ` actual ${v.actual}` : ''}`;
 
 async function judge(rendered: RenderedHandshake, id: string, opts: { valid?: boolean; record?: boolean } = {}): Promise<Judged> {
   const { plan, transcript } = rendered;
-  const options = { trustAnchors: rendered.trustAnchors, at: rendered.at, privateKeys: rendered.privateKeys, certCache: cache.certCache };
+  const options = {
+    trustAnchors: rendered.trustAnchors,
+    at: rendered.at,
+    privateKeys: rendered.privateKeys,
+    certCache: cache.certCache,
+  };
   const res = await checkTranscript(transcript, { ...options, earlier: rendered.earlier.map((e) => e.transcript) });
   const known = knownRules(plan);
   const violations = res.verdicts.filter((v) => v.status === 'violation');
   const unexpected = violations.filter((v) => !known.has(v.rule));
   const problems: string[] = [];
   const done = (k: string) => k === 'connected' || k === 'closed';
-  const conforms = (label: string, r: Pick<RenderedHandshake, 'run' | 'expected' | 'transcript'>, verdicts: readonly Verdict[], okInconclusive: ReadonlySet<string>) => {
+  const conforms = (
+    label: string,
+    r: Pick<RenderedHandshake, 'run' | 'expected' | 'transcript'>,
+    verdicts: readonly Verdict[],
+    okInconclusive: ReadonlySet<string>,
+  ) => {
     const o = r.run;
-    if (!done(o.clientOutcome.kind) || !done(o.serverOutcome.kind)) problems.push(`${label}handshake failed: client ${describeOutcome(o.clientOutcome)}; server ${describeOutcome(o.serverOutcome)}`);
+    if (!done(o.clientOutcome.kind) || !done(o.serverOutcome.kind))
+      problems.push(
+        `${label}handshake failed: client ${describeOutcome(o.clientOutcome)}; server ${describeOutcome(o.serverOutcome)}`,
+      );
     const got = messageSequence(r.transcript);
-    if (JSON.stringify(got) !== JSON.stringify(r.expected)) problems.push(`${label}message sequence\n    got      ${got.join(', ')}\n    expected ${r.expected.join(', ')}`);
+    if (JSON.stringify(got) !== JSON.stringify(r.expected))
+      problems.push(`${label}message sequence\n    got      ${got.join(', ')}\n    expected ${r.expected.join(', ')}`);
     for (const v of verdicts) {
       if (v.status === 'violation' && !known.has(v.rule)) problems.push(`${label}violation ${show(v)}`);
       if (v.status === 'inconclusive' && !okInconclusive.has(v.rule)) problems.push(`${label}inconclusive ${show(v)}`);
@@ -87,12 +102,31 @@ async function judge(rendered: RenderedHandshake, id: string, opts: { valid?: bo
     conforms('first connection: ', e, first.verdicts, expectedInconclusive({ ...plan, resumption: 'none' }));
     const config = { ...rendered.config, resumption: 'none' as const };
     const ladder = messageSequence(e.transcript);
-    if (opts.record !== false) recordFragment(REPORT_DIR, { transcripts: [{ id: `${id}/first-${n}`, provenance: e.transcript.provenance, config, verdicts: first.verdicts, transitions: walkedTransitions(first.context), ladder }] });
+    if (opts.record !== false)
+      recordFragment(REPORT_DIR, {
+        transcripts: [
+          {
+            id: `${id}/first-${n}`,
+            provenance: e.transcript.provenance,
+            config,
+            verdicts: first.verdicts,
+            transitions: walkedTransitions(first.context),
+            ladder,
+          },
+        ],
+      });
   }
   conforms('', rendered, res.verdicts, expectedInconclusive(plan));
   const seq = messageSequence(transcript);
   if (opts.record !== false) {
-    const run = { id, provenance: transcript.provenance, config: rendered.config, verdicts: res.verdicts, transitions: walkedTransitions(res.context), ladder: seq };
+    const run = {
+      id,
+      provenance: transcript.provenance,
+      config: rendered.config,
+      verdicts: res.verdicts,
+      transitions: walkedTransitions(res.context),
+      ladder: seq,
+    };
     recordFragment(REPORT_DIR, { transcripts: [opts.valid === false ? { ...run, valid: false } : run] });
   }
   return { rendered, verdicts: res.verdicts, unexpected, known: violations.filter((v) => known.has(v.rule)), problems };
@@ -138,24 +172,29 @@ describe('valid handshakes conform', () => {
 
   it('the judge fails a transcript that does not conform (a dropped client CertificateVerify)', async () => {
     const r = await renderHandshake(REFERENCE_PLANS.mutual, cache);
-    const messages = r.transcript.messages.filter((m) => m.type !== 'certificate_verify' || m.dir !== 'C->S').map((m, index) => ({ ...m, index }));
+    const messages = r.transcript.messages
+      .filter((m) => m.type !== 'certificate_verify' || m.dir !== 'C->S')
+      .map((m, index) => ({ ...m, index }));
     const j = await judge({ ...r, transcript: { ...r.transcript, records: [], messages } }, 'valid/self-test', { valid: false });
     expect(j.unexpected.map((v) => v.rule)).toContain('t12.order.state-machine');
     expect(() => failIfProblems(j)).toThrow(/violation t12\.order\.state-machine/);
   });
 
   // Only while there are open findings (jest refuses an empty table).
-  (KNOWN.length ? describe : describe.skip)('known findings (engine bugs / oracle false positives; each case turns red once fixed: then delete its KNOWN entry)', () => {
-    it.each(KNOWN.map((k) => [k.id, k] as const))('%s', async (_id, k) => {
-      expect(k.applies(k.example)).toBe(true);
-      const j = await judge(await renderHandshake(k.example, cache), `valid/known/${k.id}`);
-      // Only the known rule is violated ...
-      expect(j.unexpected.map(show)).toEqual([]);
-      expect(j.known.map((v) => v.rule)).toEqual([k.rule]);
-    });
-    it.failing.each(KNOWN.map((k) => [k.id, k] as const))('%s: zero violations (fails until fixed)', async (_id, k) => {
-      const j = await judge(await renderHandshake(k.example, cache), `valid/known-fixed/${k.id}`, { record: false });
-      expect(j.verdicts.filter((v) => v.status === 'violation').map(show)).toEqual([]);
-    });
-  });
+  (KNOWN.length ? describe : describe.skip)(
+    'known findings (engine bugs / oracle false positives; each case turns red once fixed: then delete its KNOWN entry)',
+    () => {
+      it.each(KNOWN.map((k) => [k.id, k] as const))('%s', async (_id, k) => {
+        expect(k.applies(k.example)).toBe(true);
+        const j = await judge(await renderHandshake(k.example, cache), `valid/known/${k.id}`);
+        // Only the known rule is violated ...
+        expect(j.unexpected.map(show)).toEqual([]);
+        expect(j.known.map((v) => v.rule)).toEqual([k.rule]);
+      });
+      it.failing.each(KNOWN.map((k) => [k.id, k] as const))('%s: zero violations (fails until fixed)', async (_id, k) => {
+        const j = await judge(await renderHandshake(k.example, cache), `valid/known-fixed/${k.id}`, { record: false });
+        expect(j.verdicts.filter((v) => v.status === 'violation').map(show)).toEqual([]);
+      });
+    },
+  );
 });

@@ -96,7 +96,11 @@ export class TranscriptBuilder {
     const { dir } = rec;
     if (!this.gapSaid[dir]) {
       this.gapSaid[dir] = true;
-      this.gaps.push({ dir, reason: `protected records ${dir} could not be decrypted (no key material)`, fromMessage: this.messages.length });
+      this.gaps.push({
+        dir,
+        reason: `protected records ${dir} could not be decrypted (no key material)`,
+        fromMessage: this.messages.length,
+      });
     }
     if (rec.contentType === ContentType.application_data && !this.isTls13) {
       this.push(rec, { kind: 'application_data', type: 'application_data', encrypted: true });
@@ -145,7 +149,12 @@ export class TranscriptBuilder {
         this.push(rec, { kind: 'application_data', type: 'application_data', raw: fragment, encrypted: rec.encrypted });
         return;
       default:
-        this.push(rec, { kind: 'application_data', type: `content_type_${contentType}`, raw: fragment, encrypted: rec.encrypted });
+        this.push(rec, {
+          kind: 'application_data',
+          type: `content_type_${contentType}`,
+          raw: fragment,
+          encrypted: rec.encrypted,
+        });
     }
   }
 
@@ -200,9 +209,20 @@ export class TranscriptBuilder {
     const { dir } = input;
     const encrypted = input.encrypted ?? (this.protectedDir[dir] && input.type !== 'change_cipher_spec');
     const epoch = encrypted ? this.epochOf[dir] : 'plaintext';
-    const kind = input.type === 'change_cipher_spec' || input.type === 'alert' || input.type === 'application_data' ? input.type : 'handshake';
+    const kind =
+      input.type === 'change_cipher_spec' || input.type === 'alert' || input.type === 'application_data'
+        ? input.type
+        : 'handshake';
     if (kind === 'handshake' && input.raw) {
-      const rec: TranscriptRecord = { index: -1, dir, contentType: ContentType.handshake, version: 0, raw: new Uint8Array(0), encrypted, epoch };
+      const rec: TranscriptRecord = {
+        index: -1,
+        dir,
+        contentType: ContentType.handshake,
+        version: 0,
+        raw: new Uint8Array(0),
+        encrypted,
+        epoch,
+      };
       if (input.frame !== undefined) rec.frame = input.frame;
       this.addHandshake(rec, input.raw, []);
       return;
@@ -242,7 +262,8 @@ export class TranscriptBuilder {
   finish(extra: Partial<Pick<Transcript, 'client' | 'server' | 'secrets' | 'capturedAt'>> = {}): Transcript {
     for (const dir of ['C->S', 'S->C'] as const) {
       const a = this.assemblers[dir];
-      if (a.pending) this.gaps.push({ dir, reason: `${a.pendingBytes} byte(s) of an incomplete handshake message ${dir} at the end` });
+      if (a.pending)
+        this.gaps.push({ dir, reason: `${a.pendingBytes} byte(s) of an incomplete handshake message ${dir} at the end` });
     }
     return { provenance: this.provenance, ...extra, records: this.records, messages: this.messages, gaps: this.gaps };
   }

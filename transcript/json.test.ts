@@ -33,14 +33,21 @@ describe('hand-written transcripts', () => {
   });
 
   it('names the field of a bad hand-written entry', () => {
-    const bad = { messages: [{ dir: 'C->S', type: 'client_hello' }, { dir: 'sideways', type: 'server_hello' }] };
+    const bad = {
+      messages: [
+        { dir: 'C->S', type: 'client_hello' },
+        { dir: 'sideways', type: 'server_hello' },
+      ],
+    };
     expect(() => transcriptFromJson(bad)).toThrow(DecodeError);
     try {
       transcriptFromJson(bad);
     } catch (e) {
       expect((e as DecodeError).path).toBe('messages[1].dir');
     }
-    expect(() => transcriptFromJson({ messages: [{ dir: 'C->S', type: 'client_hello', raw: '01zz' }] })).toThrow(/messages\[0\]\.raw/);
+    expect(() => transcriptFromJson({ messages: [{ dir: 'C->S', type: 'client_hello', raw: '01zz' }] })).toThrow(
+      /messages\[0\]\.raw/,
+    );
   });
 });
 
@@ -56,7 +63,9 @@ describe('JSON round trip', () => {
     const json = JSON.parse(JSON.stringify(transcriptToJson(t)));
     expect(json.secrets).toBeUndefined();
     const back = transcriptFromJson(json);
-    expect(back.messages.map((m) => [m.dir, m.type, m.raw, m.frame, m.encrypted])).toEqual(t.messages.map((m) => [m.dir, m.type, m.raw, m.frame, m.encrypted]));
+    expect(back.messages.map((m) => [m.dir, m.type, m.raw, m.frame, m.encrypted])).toEqual(
+      t.messages.map((m) => [m.dir, m.type, m.raw, m.frame, m.encrypted]),
+    );
     expect(transcriptToJson(t, { includeSecrets: true }).secrets).toEqual({ keylog: ['CLIENT_RANDOM 00 11'] });
   });
 });

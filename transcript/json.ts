@@ -130,7 +130,11 @@ function provenanceOf(v: unknown, file: string | undefined): Provenance {
       return g;
     }
     case 'capture':
-      return { kind: 'capture', file: str(p['file'], 'provenance.file'), connection: optNum(p['connection'], 'provenance.connection') ?? 0 };
+      return {
+        kind: 'capture',
+        file: str(p['file'], 'provenance.file'),
+        connection: optNum(p['connection'], 'provenance.connection') ?? 0,
+      };
     case 'live': {
       const role = p['role'];
       if (role !== 'client' && role !== 'server') fail('provenance.role', 'expected "client" or "server"');
@@ -152,12 +156,18 @@ export function transcriptFromJson(value: unknown, file?: string): Transcript {
     arr(root['records'], 'records').forEach((rv, i) => {
       const p = `records[${i}]`;
       const r = obj(rv, p);
-      const input: Parameters<TranscriptBuilder['addRecord']>[0] = { dir: dir(r['dir'], `${p}.dir`), raw: hex(r['raw'], `${p}.raw`) };
+      const input: Parameters<TranscriptBuilder['addRecord']>[0] = {
+        dir: dir(r['dir'], `${p}.dir`),
+        raw: hex(r['raw'], `${p}.raw`),
+      };
       const frame = optNum(r['frame'], `${p}.frame`);
       if (frame !== undefined) input.frame = frame;
       if (r['plaintext'] !== undefined) {
         const pt = obj(r['plaintext'], `${p}.plaintext`);
-        input.plaintext = { contentType: optNum(pt['contentType'], `${p}.plaintext.contentType`) ?? 22, fragment: hex(pt['fragment'], `${p}.plaintext.fragment`) };
+        input.plaintext = {
+          contentType: optNum(pt['contentType'], `${p}.plaintext.contentType`) ?? 22,
+          fragment: hex(pt['fragment'], `${p}.plaintext.fragment`),
+        };
       }
       b.addRecord(input);
     });
@@ -165,7 +175,10 @@ export function transcriptFromJson(value: unknown, file?: string): Transcript {
     arr(root['messages'], 'messages').forEach((mv, i) => {
       const p = `messages[${i}]`;
       const m = obj(mv, p);
-      const input: Parameters<TranscriptBuilder['addMessage']>[0] = { dir: dir(m['dir'], `${p}.dir`), type: str(m['type'], `${p}.type`) };
+      const input: Parameters<TranscriptBuilder['addMessage']>[0] = {
+        dir: dir(m['dir'], `${p}.dir`),
+        type: str(m['type'], `${p}.type`),
+      };
       if (m['raw'] !== undefined) input.raw = hex(m['raw'], `${p}.raw`);
       if (m['encrypted'] !== undefined) {
         if (typeof m['encrypted'] !== 'boolean') fail(`${p}.encrypted`, 'expected a boolean');
@@ -189,12 +202,15 @@ export function transcriptFromJson(value: unknown, file?: string): Transcript {
   if (root['secrets'] !== undefined) {
     const s = obj(root['secrets'], 'secrets');
     const secrets: NonNullable<Transcript['secrets']> = {};
-    if (s['keylog'] !== undefined) secrets.keylog = arr(s['keylog'], 'secrets.keylog').map((l, i) => str(l, `secrets.keylog[${i}]`));
+    if (s['keylog'] !== undefined)
+      secrets.keylog = arr(s['keylog'], 'secrets.keylog').map((l, i) => str(l, `secrets.keylog[${i}]`));
     if (s['ephemeral'] !== undefined) {
       secrets.ephemeral = arr(s['ephemeral'], 'secrets.ephemeral').map((ev, i) => {
         const p = `secrets.ephemeral[${i}]`;
         const e = obj(ev, p);
-        const k: NonNullable<NonNullable<Transcript['secrets']>['ephemeral']>[number] = { group: optNum(e['group'], `${p}.group`) ?? 0 };
+        const k: NonNullable<NonNullable<Transcript['secrets']>['ephemeral']>[number] = {
+          group: optNum(e['group'], `${p}.group`) ?? 0,
+        };
         if (e['clientPrivate'] !== undefined) k.clientPrivate = hex(e['clientPrivate'], `${p}.clientPrivate`);
         if (e['serverPrivate'] !== undefined) k.serverPrivate = hex(e['serverPrivate'], `${p}.serverPrivate`);
         return k;

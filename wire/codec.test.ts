@@ -10,14 +10,17 @@ import { Writer } from './writer';
 
 const runs = { numRuns: Number(process.env['TLSPROP_CODEC_RUNS'] ?? 300) };
 
-
 /** Every message family with the context its decoder needs. */
 const families: Array<[string, fc.Arbitrary<HandshakeBody>, DecodeContext]> = [
   ['context-free messages', contextFreeMessage, {}],
   ['TLS 1.2 forms (Certificate, CertificateRequest, NewSessionTicket)', versionedMessage(0x0303), { version: 0x0303 }],
   ['TLS 1.3 forms (Certificate, CertificateRequest, NewSessionTicket)', versionedMessage(0x0304), { version: 0x0304 }],
   ...(['ECDHE_RSA', 'ECDHE_ECDSA', 'ECDH_anon', 'DHE_RSA', 'DH_anon', 'RSA'] as KeyExchange[]).map(
-    (kex): [string, fc.Arbitrary<HandshakeBody>, DecodeContext] => [`${kex} key exchange messages`, keyExchangeMessage(kex), { version: 0x0303, kex }],
+    (kex): [string, fc.Arbitrary<HandshakeBody>, DecodeContext] => [
+      `${kex} key exchange messages`,
+      keyExchangeMessage(kex),
+      { version: 0x0303, kex },
+    ],
   ),
   ['key exchange messages before the suite is known', keyExchangeMessage('NULL'), {}],
 ];
@@ -57,7 +60,15 @@ describe.each(families)('%s', (_name, arb, ctx) => {
 });
 
 describe('extension lists', () => {
-  const contexts: ExtContext[] = ['client_hello', 'server_hello', 'hello_retry_request', 'encrypted_extensions', 'certificate', 'certificate_request', 'new_session_ticket'];
+  const contexts: ExtContext[] = [
+    'client_hello',
+    'server_hello',
+    'hello_retry_request',
+    'encrypted_extensions',
+    'certificate',
+    'certificate_request',
+    'new_session_ticket',
+  ];
   it.each(contexts)('round-trip in %s', (ctx) => {
     fc.assert(
       fc.property(extensionList(ctx, 10), (exts) => {
@@ -77,7 +88,12 @@ describe('extension lists', () => {
 });
 
 describe('hostile bytes', () => {
-  const ctxs: DecodeContext[] = [{}, { version: 0x0303, kex: 'ECDHE_RSA' }, { version: 0x0303, kex: 'DHE_RSA' }, { version: 0x0304 }];
+  const ctxs: DecodeContext[] = [
+    {},
+    { version: 0x0303, kex: 'ECDHE_RSA' },
+    { version: 0x0303, kex: 'DHE_RSA' },
+    { version: 0x0304 },
+  ];
   it('random bytes give a decoded message or a DecodeError, nothing else', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), fc.constantFrom(...ctxs), (bytes, ctx) => {
@@ -95,16 +111,21 @@ describe('hostile bytes', () => {
 
   it('random bodies under a valid header of each type decode or fail with a typed error', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 255 }), fc.uint8Array({ maxLength: 200 }), fc.constantFrom(...ctxs), (type, body, ctx) => {
-        const w = new Writer();
-        w.u8(type).opaque(3, body);
-        const bytes = w.finish();
-        try {
-          expect(encodeHandshake(decodeHandshake(bytes, ctx).message)).toEqual(bytes);
-        } catch (e) {
-          expect(e).toBeInstanceOf(DecodeError);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 255 }),
+        fc.uint8Array({ maxLength: 200 }),
+        fc.constantFrom(...ctxs),
+        (type, body, ctx) => {
+          const w = new Writer();
+          w.u8(type).opaque(3, body);
+          const bytes = w.finish();
+          try {
+            expect(encodeHandshake(decodeHandshake(bytes, ctx).message)).toEqual(bytes);
+          } catch (e) {
+            expect(e).toBeInstanceOf(DecodeError);
+          }
+        },
+      ),
       { numRuns: runs.numRuns * 3 },
     );
   });
@@ -179,7 +200,10 @@ describe('findings instead of silent fixes', () => {
     // supported_groups with an odd-length list.
     const ee = Uint8Array.of(8, 0, 0, 9, 0, 7, 0, 10, 0, 3, 0, 1, 0x17);
     const { message, findings } = decodeHandshake(ee);
-    expect(message.body).toEqual({ type: 'encrypted_extensions', extensions: [{ type: 10, body: { kind: 'opaque', data: Uint8Array.of(0, 1, 0x17) } }] });
+    expect(message.body).toEqual({
+      type: 'encrypted_extensions',
+      extensions: [{ type: 10, body: { kind: 'opaque', data: Uint8Array.of(0, 1, 0x17) } }],
+    });
     expect(findings.map((f) => f.code)).toEqual(['bad-value']);
     expect(encodeHandshake(message)).toEqual(ee);
   });

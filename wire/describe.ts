@@ -4,7 +4,15 @@
  * `"0x1a1a"` for unknown ones).
  */
 import { toHex } from './hex';
-import { cipherSuiteNames, extensionTypes, namedGroups, nameOf, protocolVersions, type Registry, signatureSchemes } from './registry';
+import {
+  cipherSuiteNames,
+  extensionTypes,
+  namedGroups,
+  nameOf,
+  protocolVersions,
+  type Registry,
+  signatureSchemes,
+} from './registry';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 

@@ -153,7 +153,10 @@ function decodeBody(type: number, r: Reader, ctx: ExtContext): ExtensionBody {
       const identities: PskIdentity[] = [];
       while (!ids.atEnd) {
         const i = identities.length;
-        identities.push({ identity: ids.vec(2, `[${i}].identity`, 1), obfuscatedTicketAge: ids.u32(`[${i}].obfuscated_ticket_age`) });
+        identities.push({
+          identity: ids.vec(2, `[${i}].identity`, 1),
+          obfuscatedTicketAge: ids.u32(`[${i}].obfuscated_ticket_age`),
+        });
       }
       const bl = r.sub(2, 'binders', 33);
       const binders: Uint8Array[] = [];
@@ -195,7 +198,8 @@ export function readExtensions(r: Reader, ctx: ExtContext, field = 'extensions')
     const type = list.u16(`[${i}].extension_type`);
     const label = `[${i}].${nameOf(extensionTypes, type)}`;
     const body = list.sub(2, label);
-    if (seen.has(type)) list.finding('duplicate-extension', label, `extension ${nameOf(extensionTypes, type)} appears more than once`, at);
+    if (seen.has(type))
+      list.finding('duplicate-extension', label, `extension ${nameOf(extensionTypes, type)} appears more than once`, at);
     seen.add(type);
     out.push({ type, body: decodeBodyLeniently(type, body, ctx) });
   }

@@ -49,7 +49,14 @@ export interface SignedParams {
 
 export type ServerKeyExchange =
   | { type: 'server_key_exchange'; kex: 'unparsed'; body: Uint8Array }
-  | { type: 'server_key_exchange'; kex: 'ecdhe'; curveType: number; namedCurve: number; publicKey: Uint8Array; signed?: SignedParams }
+  | {
+      type: 'server_key_exchange';
+      kex: 'ecdhe';
+      curveType: number;
+      namedCurve: number;
+      publicKey: Uint8Array;
+      signed?: SignedParams;
+    }
   | { type: 'server_key_exchange'; kex: 'dhe'; p: Uint8Array; g: Uint8Array; ys: Uint8Array; signed?: SignedParams };
 
 export type ClientKeyExchange =
@@ -68,12 +75,26 @@ export type Certificate =
   | { type: 'certificate'; form: 'tls13'; context: Uint8Array; entries: CertificateEntry13[] };
 
 export type CertificateRequest =
-  | { type: 'certificate_request'; form: 'tls12'; certificateTypes: number[]; signatureAlgorithms: number[]; certificateAuthorities: Uint8Array[] }
+  | {
+      type: 'certificate_request';
+      form: 'tls12';
+      certificateTypes: number[];
+      signatureAlgorithms: number[];
+      certificateAuthorities: Uint8Array[];
+    }
   | { type: 'certificate_request'; form: 'tls13'; context: Uint8Array; extensions: Extension[] };
 
 export type NewSessionTicket =
   | { type: 'new_session_ticket'; form: 'tls12'; lifetimeHint: number; ticket: Uint8Array }
-  | { type: 'new_session_ticket'; form: 'tls13'; lifetime: number; ageAdd: number; nonce: Uint8Array; ticket: Uint8Array; extensions: Extension[] };
+  | {
+      type: 'new_session_ticket';
+      form: 'tls13';
+      lifetime: number;
+      ageAdd: number;
+      nonce: Uint8Array;
+      ticket: Uint8Array;
+      extensions: Extension[];
+    };
 
 export type HandshakeBody =
   | { type: 'hello_request' }
@@ -308,7 +329,9 @@ function readServerKeyExchange(r: Reader, kex: KeyExchange | undefined): ServerK
     const g = r.vec(2, 'params.dh_g', 1);
     const ys = r.vec(2, 'params.dh_Ys', 1);
     const signed = kex === 'DH_anon' ? undefined : readSigned(r);
-    return signed ? { type: 'server_key_exchange', kex: 'dhe', p, g, ys, signed } : { type: 'server_key_exchange', kex: 'dhe', p, g, ys };
+    return signed
+      ? { type: 'server_key_exchange', kex: 'dhe', p, g, ys, signed }
+      : { type: 'server_key_exchange', kex: 'dhe', p, g, ys };
   }
   return { type: 'server_key_exchange', kex: 'unparsed', body: r.rest() };
 }
@@ -353,7 +376,11 @@ function writeBody(w: Writer, b: HandshakeBody): void {
     case 'server_hello_done':
       return;
     case 'client_hello':
-      w.u16(b.legacyVersion).bytes(b.random).opaque(1, b.sessionId).uintList(2, 2, b.cipherSuites).uintList(1, 1, b.compressionMethods);
+      w.u16(b.legacyVersion)
+        .bytes(b.random)
+        .opaque(1, b.sessionId)
+        .uintList(2, 2, b.cipherSuites)
+        .uintList(1, 1, b.compressionMethods);
       if (b.extensions) writeExtensions(w, b.extensions);
       return;
     case 'server_hello':

@@ -65,7 +65,9 @@ export class Reader {
   }
   u32(field: string): number {
     this.need(4, field);
-    const v = ((this.buf[this.pos]! << 24) >>> 0) + ((this.buf[this.pos + 1]! << 16) | (this.buf[this.pos + 2]! << 8) | this.buf[this.pos + 3]!);
+    const v =
+      ((this.buf[this.pos]! << 24) >>> 0) +
+      ((this.buf[this.pos + 1]! << 16) | (this.buf[this.pos + 2]! << 8) | this.buf[this.pos + 3]!);
     this.pos += 4;
     return v;
   }

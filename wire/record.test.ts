@@ -3,29 +3,42 @@ import { contextFreeMessage } from '../generators/wire';
 import { DecodeError } from './errors';
 import { encodeBody } from './handshake';
 import { concatBytes } from './hex';
-import { HandshakeAssembler, MAX_PLAINTEXT, RecordStream, decodeAlert, decodeChangeCipherSpec, decodeRecords, encodeRecord, fragmentHandshake } from './record';
+import {
+  HandshakeAssembler,
+  MAX_PLAINTEXT,
+  RecordStream,
+  decodeAlert,
+  decodeChangeCipherSpec,
+  decodeRecords,
+  encodeRecord,
+  fragmentHandshake,
+} from './record';
 
 const runs = { numRuns: Number(process.env['TLSPROP_CODEC_RUNS'] ?? 200) };
 
 describe('handshake framing across records', () => {
   it('reassembles any split of any message sequence, and names the records of each message', () => {
     fc.assert(
-      fc.property(fc.array(contextFreeMessage, { minLength: 1, maxLength: 5 }), fc.integer({ min: 1, max: 64 }), (bodies, size) => {
-        const msgs = bodies.map(encodeBody);
-        const records = fragmentHandshake(msgs, size);
-        const a = new HandshakeAssembler();
-        const out = records.flatMap((r, i) => a.push(r.fragment, i));
-        expect(out.map((m) => m.raw)).toEqual(msgs);
-        expect(a.pending).toBe(false);
-        // Records named by each message cover exactly its byte range.
-        let at = 0;
-        for (const m of out) {
-          const first = Math.floor(at / size);
-          const last = Math.floor((at + m.raw.length - 1) / size);
-          expect(m.records).toEqual(Array.from({ length: last - first + 1 }, (_, k) => first + k));
-          at += m.raw.length;
-        }
-      }),
+      fc.property(
+        fc.array(contextFreeMessage, { minLength: 1, maxLength: 5 }),
+        fc.integer({ min: 1, max: 64 }),
+        (bodies, size) => {
+          const msgs = bodies.map(encodeBody);
+          const records = fragmentHandshake(msgs, size);
+          const a = new HandshakeAssembler();
+          const out = records.flatMap((r, i) => a.push(r.fragment, i));
+          expect(out.map((m) => m.raw)).toEqual(msgs);
+          expect(a.pending).toBe(false);
+          // Records named by each message cover exactly its byte range.
+          let at = 0;
+          for (const m of out) {
+            const first = Math.floor(at / size);
+            const last = Math.floor((at + m.raw.length - 1) / size);
+            expect(m.records).toEqual(Array.from({ length: last - first + 1 }, (_, k) => first + k));
+            at += m.raw.length;
+          }
+        },
+      ),
       runs,
     );
   });
@@ -43,7 +56,11 @@ describe('handshake framing across records', () => {
 });
 
 describe('records', () => {
-  const record = fc.record({ contentType: fc.integer({ min: 0, max: 255 }), version: fc.integer({ min: 0, max: 0xffff }), fragment: fc.uint8Array({ maxLength: 300 }) });
+  const record = fc.record({
+    contentType: fc.integer({ min: 0, max: 255 }),
+    version: fc.integer({ min: 0, max: 0xffff }),
+    fragment: fc.uint8Array({ maxLength: 300 }),
+  });
 
   it('decode(encode(records)) gives back the records, and a stream split anywhere gives the same', () => {
     fc.assert(

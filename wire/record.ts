@@ -178,7 +178,12 @@ export class HandshakeAssembler {
     while (this.buf.length - pos >= 4) {
       const len = (this.buf[pos + 1]! << 16) | (this.buf[pos + 2]! << 8) | this.buf[pos + 3]!;
       if (len > this.maxMessage) {
-        throw new DecodeError('limit', this.streamOffset + pos + 1, 'handshake.length', `message of ${len} bytes exceeds the limit of ${this.maxMessage}`);
+        throw new DecodeError(
+          'limit',
+          this.streamOffset + pos + 1,
+          'handshake.length',
+          `message of ${len} bytes exceeds the limit of ${this.maxMessage}`,
+        );
       }
       if (this.buf.length - pos < 4 + len) break;
       out.push({ raw: this.buf.slice(pos, pos + 4 + len), msgType: this.buf[pos]!, records: [...this.bufRecords] });
@@ -196,6 +201,7 @@ export class HandshakeAssembler {
 export function fragmentHandshake(messages: readonly Uint8Array[], max = MAX_PLAINTEXT, version = 0x0303): TlsRecord[] {
   const all = concatBytes(messages);
   const out: TlsRecord[] = [];
-  for (let i = 0; i < all.length; i += max) out.push({ contentType: ContentType.handshake, version, fragment: all.slice(i, i + max) });
+  for (let i = 0; i < all.length; i += max)
+    out.push({ contentType: ContentType.handshake, version, fragment: all.slice(i, i + max) });
   return out;
 }

@@ -53,7 +53,13 @@ export const ProtocolVersion = {
   TLS1_2: 0x0303,
   TLS1_3: 0x0304,
 } as const;
-export const protocolVersions = registry({ 'SSL 3.0': 0x0300, 'TLS 1.0': 0x0301, 'TLS 1.1': 0x0302, 'TLS 1.2': 0x0303, 'TLS 1.3': 0x0304 });
+export const protocolVersions = registry({
+  'SSL 3.0': 0x0300,
+  'TLS 1.0': 0x0301,
+  'TLS 1.1': 0x0302,
+  'TLS 1.2': 0x0303,
+  'TLS 1.3': 0x0304,
+});
 
 export const HandshakeType = {
   hello_request: 0,
@@ -232,12 +238,35 @@ export const pskKeyExchangeModes = registry(PskKeyExchangeMode);
 
 export const CertificateStatusType = { ocsp: 1 } as const;
 export const KeyUpdateRequest = { update_not_requested: 0, update_requested: 1 } as const;
-export const ClientCertificateType = { rsa_sign: 1, dss_sign: 2, rsa_fixed_dh: 3, dss_fixed_dh: 4, ecdsa_sign: 64, rsa_fixed_ecdh: 65, ecdsa_fixed_ecdh: 66 } as const;
+export const ClientCertificateType = {
+  rsa_sign: 1,
+  dss_sign: 2,
+  rsa_fixed_dh: 3,
+  dss_fixed_dh: 4,
+  ecdsa_sign: 64,
+  rsa_fixed_ecdh: 65,
+  ecdsa_fixed_ecdh: 66,
+} as const;
 export const clientCertificateTypes = registry(ClientCertificateType);
 export const MaxFragmentLength = { '2^9': 1, '2^10': 2, '2^11': 3, '2^12': 4 } as const;
 
 /** How a TLS 1.2 cipher suite exchanges keys (decides the ServerKeyExchange and ClientKeyExchange bodies). */
-export type KeyExchange = 'RSA' | 'DHE_RSA' | 'DHE_DSS' | 'DH_anon' | 'ECDHE_RSA' | 'ECDHE_ECDSA' | 'ECDH_anon' | 'ECDH_RSA' | 'ECDH_ECDSA' | 'DH_RSA' | 'DH_DSS' | 'PSK' | 'ECDHE_PSK' | 'TLS13' | 'NULL';
+export type KeyExchange =
+  | 'RSA'
+  | 'DHE_RSA'
+  | 'DHE_DSS'
+  | 'DH_anon'
+  | 'ECDHE_RSA'
+  | 'ECDHE_ECDSA'
+  | 'ECDH_anon'
+  | 'ECDH_RSA'
+  | 'ECDH_ECDSA'
+  | 'DH_RSA'
+  | 'DH_DSS'
+  | 'PSK'
+  | 'ECDHE_PSK'
+  | 'TLS13'
+  | 'NULL';
 
 export interface CipherSuiteInfo {
   code: number;
@@ -245,7 +274,17 @@ export interface CipherSuiteInfo {
   /** Key exchange of a TLS 1.2 suite; 'TLS13' for the TLS 1.3 suites. */
   kex: KeyExchange;
   /** Bulk cipher, 'NULL' for none. */
-  cipher: 'AES_128_GCM' | 'AES_256_GCM' | 'AES_128_CBC' | 'AES_256_CBC' | 'CHACHA20_POLY1305' | 'AES_128_CCM' | '3DES_EDE_CBC' | 'RC4_128' | 'NULL' | 'EXPORT';
+  cipher:
+    | 'AES_128_GCM'
+    | 'AES_256_GCM'
+    | 'AES_128_CBC'
+    | 'AES_256_CBC'
+    | 'CHACHA20_POLY1305'
+    | 'AES_128_CCM'
+    | '3DES_EDE_CBC'
+    | 'RC4_128'
+    | 'NULL'
+    | 'EXPORT';
   /** MAC of CBC suites ('AEAD' for AEAD suites). */
   mac: 'SHA' | 'SHA256' | 'SHA384' | 'MD5' | 'AEAD';
   /** Hash of the PRF (TLS 1.2) or HKDF (TLS 1.3). */
@@ -276,7 +315,15 @@ function suite(code: number, name: string): CipherSuiteInfo {
   else if (rest.startsWith('RC4_128') || rest.startsWith('RC4_40')) cipher = exp ? 'EXPORT' : 'RC4_128';
   else if (rest.startsWith('DES40') || rest.startsWith('RC2')) cipher = 'EXPORT';
   const aead = /GCM|CHACHA20|CCM/.test(rest);
-  const mac: CipherSuiteInfo['mac'] = aead ? 'AEAD' : rest.endsWith('SHA384') ? 'SHA384' : rest.endsWith('SHA256') ? 'SHA256' : rest.endsWith('MD5') ? 'MD5' : 'SHA';
+  const mac: CipherSuiteInfo['mac'] = aead
+    ? 'AEAD'
+    : rest.endsWith('SHA384')
+      ? 'SHA384'
+      : rest.endsWith('SHA256')
+        ? 'SHA256'
+        : rest.endsWith('MD5')
+          ? 'MD5'
+          : 'SHA';
   const prfHash = rest.endsWith('SHA384') ? 'SHA-384' : 'SHA-256';
   const info: CipherSuiteInfo = { code, name, kex, cipher, mac, prfHash };
   if (exp) info.export = true;

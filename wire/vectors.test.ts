@@ -31,12 +31,17 @@ describe(`shared data in ${SHARED}`, () => {
     expect(n).toBeGreaterThan(4);
   });
 
-  it.each(sharedCases().map((c) => [c.name, c] as const))('capture %s: every message tshark saw round-trips byte-exactly', (_n, c) => {
-    for (const conn of c.expected.connections) {
-      const msgs = conn.messages.filter((m) => m.hex && m.message).map((m) => ({ dir: m.dir, hex: m.hex!, name: snake(m.message!) }));
-      expect(checkSequence(msgs)).toBeGreaterThan(4);
-    }
-  });
+  it.each(sharedCases().map((c) => [c.name, c] as const))(
+    'capture %s: every message tshark saw round-trips byte-exactly',
+    (_n, c) => {
+      for (const conn of c.expected.connections) {
+        const msgs = conn.messages
+          .filter((m) => m.hex && m.message)
+          .map((m) => ({ dir: m.dir, hex: m.hex!, name: snake(m.message!) }));
+        expect(checkSequence(msgs)).toBeGreaterThan(4);
+      }
+    },
+  );
 
   it('finds the shared data', () => {
     expect(vectorFiles().length).toBeGreaterThanOrEqual(3);

@@ -66,10 +66,20 @@ export function parseCertificateVerify(m: RawMessage): DigitallySigned {
 }
 
 /** ECDHE ServerKeyExchange (type 12): the signed params bytes, the public point and the signature. */
-export function parseEcdheServerKeyExchange(m: RawMessage): { params: Uint8Array; namedCurve: number; publicKey: Uint8Array; signed: DigitallySigned } {
+export function parseEcdheServerKeyExchange(m: RawMessage): {
+  params: Uint8Array;
+  namedCurve: number;
+  publicKey: Uint8Array;
+  signed: DigitallySigned;
+} {
   const ske = decode(m, 'server_key_exchange', 0x0303);
   if (ske.kex !== 'ecdhe' || !ske.signed) throw new Error('not a signed ECDHE ServerKeyExchange');
-  return { params: m.body.slice(0, serverKeyExchangeParamsLength(ske)), namedCurve: ske.namedCurve, publicKey: ske.publicKey, signed: ske.signed };
+  return {
+    params: m.body.slice(0, serverKeyExchangeParamsLength(ske)),
+    namedCurve: ske.namedCurve,
+    publicKey: ske.publicKey,
+    signed: ske.signed,
+  };
 }
 
 /** Finished (type 20) verify_data. */

@@ -11,7 +11,14 @@ import { FAULT_KINDS, FAULT_RULES, type FaultKind, makeFault } from '../../pki/f
 import { KeyPool } from '../../pki/keypool';
 import { type ChainPlan, renderPlan } from '../../pki/plan';
 import { encodeRecord } from '../../wire/record';
-import { DOWNGRADE_TLS11, DOWNGRADE_TLS12, HRR_RANDOM, NamedGroup, SignatureScheme as SS, ExtensionType as X } from '../../wire/registry';
+import {
+  DOWNGRADE_TLS11,
+  DOWNGRADE_TLS12,
+  HRR_RANDOM,
+  NamedGroup,
+  SignatureScheme as SS,
+  ExtensionType as X,
+} from '../../wire/registry';
 import type { Extension } from '../../wire/extensions';
 import { encodeHandshake } from '../../wire/handshake';
 import { concatBytes } from '../../wire/hex';
@@ -79,29 +86,51 @@ const withHooks = (env: BaseEnv, side: 'client' | 'server', h: EngineHooks): Pre
 const post = (env: BaseEnv, fn: (E: Entry[]) => void): Prepared => ({ ...same(env), post: edited(fn) });
 
 type Edit = (E: Entry[]) => void;
-const drop = (type: string, dir?: Entry['dir']): Edit => (E) => void E.splice(at(E, type, dir), 1);
-const duplicate = (type: string, dir?: Entry['dir']): Edit => (E) => {
-  const i = at(E, type, dir);
-  E.splice(i, 0, { ...E[i]! });
-};
-const moveBefore = (type: string, dir: Entry['dir'], before: string, beforeDir: Entry['dir']): Edit => (E) => {
-  const [m] = E.splice(at(E, type, dir), 1);
-  E.splice(at(E, before, beforeDir), 0, m!);
-};
-const insertBefore = (e: Entry, before: string, dir: Entry['dir']): Edit => (E) => void E.splice(at(E, before, dir), 0, e);
+const drop =
+  (type: string, dir?: Entry['dir']): Edit =>
+  (E) =>
+    void E.splice(at(E, type, dir), 1);
+const duplicate =
+  (type: string, dir?: Entry['dir']): Edit =>
+  (E) => {
+    const i = at(E, type, dir);
+    E.splice(i, 0, { ...E[i]! });
+  };
+const moveBefore =
+  (type: string, dir: Entry['dir'], before: string, beforeDir: Entry['dir']): Edit =>
+  (E) => {
+    const [m] = E.splice(at(E, type, dir), 1);
+    E.splice(at(E, before, beforeDir), 0, m!);
+  };
+const insertBefore =
+  (e: Entry, before: string, dir: Entry['dir']): Edit =>
+  (E) =>
+    void E.splice(at(E, before, dir), 0, e);
 
 /** Server-side view of the ClientHello changed (the client's bytes, as recorded, stay as sent). */
 const serverSees = (fn: (raw: Uint8Array) => Uint8Array): EngineHooks => ({
   beforeProcess: (m) => (m.type === 'client_hello' ? [fn(m.raw)] : undefined),
 });
-const chEdit = (version: number, fn: (exts: Extension[], b: { cipherSuites: number[] }) => Extension[]) => (raw: Uint8Array): Uint8Array =>
-  editRaw(raw, { version }, 'client_hello', (b) => {
-    b.extensions = fn(b.extensions ?? [], b);
-  });
+const chEdit =
+  (version: number, fn: (exts: Extension[], b: { cipherSuites: number[] }) => Extension[]) =>
+  (raw: Uint8Array): Uint8Array =>
+    editRaw(raw, { version }, 'client_hello', (b) => {
+      b.extensions = fn(b.extensions ?? [], b);
+    });
 
 /** Replace the first outgoing message of a type on one side. */
-const replaceOn = (side: 'client' | 'server', type: string, fn: (raw: Uint8Array, env: BaseEnv, log: MessageLog) => Promise<Uint8Array[]> | Uint8Array[]) => (env: BaseEnv): Prepared =>
-  withHooks(env, side, onceOn(type, (raw, log) => fn(raw, env, log)));
+const replaceOn =
+  (
+    side: 'client' | 'server',
+    type: string,
+    fn: (raw: Uint8Array, env: BaseEnv, log: MessageLog) => Promise<Uint8Array[]> | Uint8Array[],
+  ) =>
+  (env: BaseEnv): Prepared =>
+    withHooks(
+      env,
+      side,
+      onceOn(type, (raw, log) => fn(raw, env, log)),
+    );
 
 // ------------------------------------------------------------------ points
 
@@ -110,22 +139,31 @@ const P256_WRONG_LENGTH = Uint8Array.of(4, ...new Array<number>(63).fill(1));
 const IDENTITY = Uint8Array.of(0);
 const X25519_SMALL = (): Uint8Array => x25519SmallOrderPoints()[2]!;
 
-const ckePoint = (point: Uint8Array) => replaceOn('client', 'client_key_exchange', () => [hsMessage(16, Uint8Array.of(point.length, ...point))]);
+const ckePoint = (point: Uint8Array) =>
+  replaceOn('client', 'client_key_exchange', () => [hsMessage(16, Uint8Array.of(point.length, ...point))]);
 /**
  * The client sends `bad` (what the transcript records) but the server
  * processes the original: the transcript shows a server that went on after
  * an invalid value (for rules judging the receiver's abort).
  */
-const acceptedBy = (type: string, bad: (raw: Uint8Array) => Uint8Array) => (env: BaseEnv): Prepared => {
-  const sent: Uint8Array[] = [];
-  return {
-    ...same(env),
-    hooks: {
-      client: { beforeSend: (m) => { if (m.type !== type || sent.length) return undefined; sent.push(m.raw); return [bad(m.raw)]; } },
-      server: { beforeProcess: (m) => (m.type === type && sent[0] ? [sent[0]] : undefined) },
-    },
+const acceptedBy =
+  (type: string, bad: (raw: Uint8Array) => Uint8Array) =>
+  (env: BaseEnv): Prepared => {
+    const sent: Uint8Array[] = [];
+    return {
+      ...same(env),
+      hooks: {
+        client: {
+          beforeSend: (m) => {
+            if (m.type !== type || sent.length) return undefined;
+            sent.push(m.raw);
+            return [bad(m.raw)];
+          },
+        },
+        server: { beforeProcess: (m) => (m.type === type && sent[0] ? [sent[0]] : undefined) },
+      },
+    };
   };
-};
 const withShare = (point: Uint8Array) =>
   chEdit(0x0304, (exts) => {
     const ks = getExt(exts, X.key_share, 'key_share_client');
@@ -145,7 +183,16 @@ function faultPlan(): ChainPlan {
     purpose: 'server',
     root: { key: { type: 'ecdsa-p256', index: 3 }, pathLenSlack: null, validity: v },
     intermediates: [{ key: { type: 'ecdsa-p256', index: 4 }, pathLenSlack: null, validity: v }],
-    leaf: { key: { type: 'rsa2048', index: 2 }, dns: ['localhost', 'example.test'], ips: [], eku: 'purpose', keyUsage: 'ds+ke', validity: v, serial: 77, nameTag: 1 },
+    leaf: {
+      key: { type: 'rsa2048', index: 2 },
+      dns: ['localhost', 'example.test'],
+      ips: [],
+      eku: 'purpose',
+      keyUsage: 'ds+ke',
+      validity: v,
+      serial: 77,
+      nameTag: 1,
+    },
     includeRoot: false,
     serverNameIndex: 0,
     schemeIndex: 0,
@@ -162,7 +209,13 @@ function chainFault(kind: FaultKind): MutationOperator {
     bases: ['t12-rsa-kex', 't13-server-auth'],
     async apply(env) {
       const plan = faultPlan();
-      const p: ChainPlan = kind === 'path-length-exceeded' ? { ...plan, intermediates: [{ ...plan.intermediates[0]!, key: { type: 'ecdsa-p256', index: 5 } }, ...plan.intermediates] } : plan;
+      const p: ChainPlan =
+        kind === 'path-length-exceeded'
+          ? {
+              ...plan,
+              intermediates: [{ ...plan.intermediates[0]!, key: { type: 'ecdsa-p256', index: 5 } }, ...plan.intermediates],
+            }
+          : plan;
       const r = await renderPlan(p, pool, webcrypto as unknown as Crypto, makeFault(kind, 'leaf'));
       const leaf = r.certs[0]!;
       // the client does not validate (no trust anchors), so the handshake runs on and the transcript carries the whole chain
@@ -184,7 +237,18 @@ function hrrEntry(E: Entry[], group: number): Entry {
   const ch = E[at(E, 'client_hello', C)]!.raw!;
   const sh = E[at(E, 'server_hello', S)]!.raw!;
   const sid = ch.subarray(39, 39 + ch[38]!);
-  const body = { type: 'server_hello' as const, legacyVersion: 0x0303, random: HRR_RANDOM, sessionId: Uint8Array.from(sid), cipherSuite: suiteOfServerHello(sh), compressionMethod: 0, extensions: [{ type: X.supported_versions, body: { kind: 'supported_versions_server' as const, version: 0x0304 } }, { type: X.key_share, body: { kind: 'key_share_hrr' as const, selectedGroup: group } }] };
+  const body = {
+    type: 'server_hello' as const,
+    legacyVersion: 0x0303,
+    random: HRR_RANDOM,
+    sessionId: Uint8Array.from(sid),
+    cipherSuite: suiteOfServerHello(sh),
+    compressionMethod: 0,
+    extensions: [
+      { type: X.supported_versions, body: { kind: 'supported_versions_server' as const, version: 0x0304 } },
+      { type: X.key_share, body: { kind: 'key_share_hrr' as const, selectedGroup: group } },
+    ],
+  };
   return { dir: S, kind: 'handshake', type: 'server_hello', raw: encodeHandshake({ body }), encrypted: false };
 }
 const offeredGroup = (E: Entry[]): number => {
@@ -205,65 +269,265 @@ const withHrr = (E: Entry[], group: number, ch2: (raw: Uint8Array) => Uint8Array
   E.splice(i, 0, h, ...(second ? [{ ...ch, raw: second }] : []));
 };
 /** The client's groups widened (all base groups in supported_groups), so a retry has a group to ask for. */
-const allGroupsClient = (env: BaseEnv): Prepared => ({ client: { ...env.client, groups: [env.choice.group, ...[NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1].filter((g) => g !== env.choice.group)], keyShareGroups: [env.choice.group] }, server: env.server });
-const ch2WithShare = (group: number) => (raw: Uint8Array): Uint8Array =>
-  chEdit(0x0304, (exts) => {
-    const ks = getExt(exts, X.key_share, 'key_share_client');
-    if (ks) ks.shares = [{ group, keyExchange: group === NamedGroup.x25519 ? new Uint8Array(32).fill(9) : Uint8Array.of(4, ...new Array<number>(group === NamedGroup.secp384r1 ? 96 : 64).fill(1)) }];
-    return exts;
-  })(raw);
+const allGroupsClient = (env: BaseEnv): Prepared => ({
+  client: {
+    ...env.client,
+    groups: [
+      env.choice.group,
+      ...[NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1].filter((g) => g !== env.choice.group),
+    ],
+    keyShareGroups: [env.choice.group],
+  },
+  server: env.server,
+});
+const ch2WithShare =
+  (group: number) =>
+  (raw: Uint8Array): Uint8Array =>
+    chEdit(0x0304, (exts) => {
+      const ks = getExt(exts, X.key_share, 'key_share_client');
+      if (ks)
+        ks.shares = [
+          {
+            group,
+            keyExchange:
+              group === NamedGroup.x25519
+                ? new Uint8Array(32).fill(9)
+                : Uint8Array.of(4, ...new Array<number>(group === NamedGroup.secp384r1 ? 96 : 64).fill(1)),
+          },
+        ];
+      return exts;
+    })(raw);
 
 // --------------------------------------------------------------- operators
 
-const SENTINEL = (tail: Uint8Array) => (raw: Uint8Array): Uint8Array[] => {
-  const r = raw.slice();
-  r.set(tail, 6 + 24);
-  return [r];
-};
+const SENTINEL =
+  (tail: Uint8Array) =>
+  (raw: Uint8Array): Uint8Array[] => {
+    const r = raw.slice();
+    r.set(tail, 6 + 24);
+    return [r];
+  };
 /** Server hooks that end the ServerHello random with `tail` and sign a TLS 1.2 ServerKeyExchange over the random as sent. */
 const randomTail = (env: BaseEnv, tail: Uint8Array, sees?: (raw: Uint8Array) => Uint8Array): EngineHooks =>
-  tracked((m, log) => {
-    if (m.type === 'server_hello') return SENTINEL(tail)(m.raw);
-    if (m.type !== 'server_key_exchange') return undefined;
-    const pl = 4 + m.raw[4 + 3]!;
-    return resignSke(env.provider, env.server.identity, m.raw, (m.raw[4 + pl]! << 8) | m.raw[4 + pl + 1]!, randomOfHello(log.find('client_hello')!), randomOfHello(log.find('server_hello')!)).then((r) => [r]);
-  }, sees ? (m) => (m.type === 'client_hello' ? [sees(m.raw)] : undefined) : undefined);
+  tracked(
+    (m, log) => {
+      if (m.type === 'server_hello') return SENTINEL(tail)(m.raw);
+      if (m.type !== 'server_key_exchange') return undefined;
+      const pl = 4 + m.raw[4 + 3]!;
+      return resignSke(
+        env.provider,
+        env.server.identity,
+        m.raw,
+        (m.raw[4 + pl]! << 8) | m.raw[4 + pl + 1]!,
+        randomOfHello(log.find('client_hello')!),
+        randomOfHello(log.find('server_hello')!),
+      ).then((r) => [r]);
+    },
+    sees ? (m) => (m.type === 'client_hello' ? [sees(m.raw)] : undefined) : undefined,
+  );
 
 export const OPERATORS: readonly MutationOperator[] = [
   // ---- TLS 1.2 message order (transcript level)
-  { name: 't12-drop-ske', description: 'ServerKeyExchange dropped from an ECDHE handshake', versions: ['1.2'], declares: ['t12.order.ske-required'], mechanism: 'transcript', bases: T12_ECDHE, apply: (env) => post(env, drop('server_key_exchange', S)) },
-  { name: 't12-drop-server-certificate', description: 'server Certificate dropped', versions: ['1.2'], declares: ['t12.order.server-cert-required'], mechanism: 'transcript', bases: T12_ALL, apply: (env) => post(env, drop('certificate', S)) },
-  { name: 't12-drop-cke', description: 'ClientKeyExchange dropped', versions: ['1.2'], declares: ['t12.order.cke-position'], mechanism: 'transcript', bases: T12_ALL, apply: (env) => post(env, drop('client_key_exchange', C)) },
-  { name: 't12-duplicate-cke', description: 'ClientKeyExchange sent twice', versions: ['1.2'], declares: ['t12.order.single-occurrence'], mechanism: 'transcript', bases: T12_ALL, apply: (env) => post(env, duplicate('client_key_exchange', C)) },
-  { name: 't12-duplicate-server-hello', description: 'ServerHello sent twice', versions: ['1.2'], declares: ['t12.order.single-occurrence'], mechanism: 'transcript', bases: T12_ALL, apply: (env) => post(env, duplicate('server_hello', S)) },
-  { name: 't12-swap-certificate-ske', description: 'ServerKeyExchange moved before the server Certificate', versions: ['1.2'], declares: ['t12.order.server-cert-position', 't12.order.ske-position'], mechanism: 'transcript', bases: T12_ECDHE, apply: (env) => post(env, moveBefore('server_key_exchange', S, 'certificate', S)) },
-  { name: 't12-cv-before-cke', description: 'CertificateVerify moved before ClientKeyExchange', versions: ['1.2'], declares: ['t12.order.cv-after-cke'], mechanism: 'transcript', bases: T12_MUTUAL, apply: (env) => post(env, moveBefore('certificate_verify', C, 'client_key_exchange', C)) },
-  { name: 't12-cr-after-shd', description: 'CertificateRequest moved after ServerHelloDone', versions: ['1.2'], declares: ['t12.order.cr-position'], mechanism: 'transcript', bases: T12_MUTUAL, apply: (env) => post(env, moveBefore('server_hello_done', S, 'certificate_request', S)) },
-  { name: 't12-inject-second-shd', description: 'a second ServerHelloDone injected', versions: ['1.2'], declares: ['t12.order.server-hello-done'], mechanism: 'transcript', bases: T12_ALL, apply: (env) => post(env, insertBefore({ dir: S, kind: 'handshake', type: 'server_hello_done', raw: Uint8Array.of(14, 0, 0, 0), encrypted: false }, 'server_hello_done', S)) },
-  { name: 't12-inject-client-hello-request', description: 'the client sends a HelloRequest after the handshake', versions: ['1.2'], declares: ['t12.order.hello-request'], mechanism: 'transcript', bases: T12_ALL, apply: (env) => post(env, (E) => void E.push({ dir: C, kind: 'handshake', type: 'hello_request', raw: Uint8Array.of(0, 0, 0, 0), encrypted: true })) },
-  { name: 't12-appdata-before-finished', description: 'protected application data injected before the client Finished', versions: ['1.2'], declares: ['t12.order.finished-first-protected'], mechanism: 'transcript', bases: T12_ALL, apply: (env) => post(env, insertBefore({ dir: C, kind: 'application_data', type: 'application_data', raw: Uint8Array.of(1, 2, 3), encrypted: true }, 'finished', C)) },
-  { name: 't12-drop-certificate-request', description: 'CertificateRequest dropped, the client still sends its certificate', versions: ['1.2'], declares: ['t12.order.client-cert-iff-cr', 't12.fin.transcript-scope'], mechanism: 'transcript', bases: T12_MUTUAL, apply: (env) => post(env, drop('certificate_request', S)) },
+  {
+    name: 't12-drop-ske',
+    description: 'ServerKeyExchange dropped from an ECDHE handshake',
+    versions: ['1.2'],
+    declares: ['t12.order.ske-required'],
+    mechanism: 'transcript',
+    bases: T12_ECDHE,
+    apply: (env) => post(env, drop('server_key_exchange', S)),
+  },
+  {
+    name: 't12-drop-server-certificate',
+    description: 'server Certificate dropped',
+    versions: ['1.2'],
+    declares: ['t12.order.server-cert-required'],
+    mechanism: 'transcript',
+    bases: T12_ALL,
+    apply: (env) => post(env, drop('certificate', S)),
+  },
+  {
+    name: 't12-drop-cke',
+    description: 'ClientKeyExchange dropped',
+    versions: ['1.2'],
+    declares: ['t12.order.cke-position'],
+    mechanism: 'transcript',
+    bases: T12_ALL,
+    apply: (env) => post(env, drop('client_key_exchange', C)),
+  },
+  {
+    name: 't12-duplicate-cke',
+    description: 'ClientKeyExchange sent twice',
+    versions: ['1.2'],
+    declares: ['t12.order.single-occurrence'],
+    mechanism: 'transcript',
+    bases: T12_ALL,
+    apply: (env) => post(env, duplicate('client_key_exchange', C)),
+  },
+  {
+    name: 't12-duplicate-server-hello',
+    description: 'ServerHello sent twice',
+    versions: ['1.2'],
+    declares: ['t12.order.single-occurrence'],
+    mechanism: 'transcript',
+    bases: T12_ALL,
+    apply: (env) => post(env, duplicate('server_hello', S)),
+  },
+  {
+    name: 't12-swap-certificate-ske',
+    description: 'ServerKeyExchange moved before the server Certificate',
+    versions: ['1.2'],
+    declares: ['t12.order.server-cert-position', 't12.order.ske-position'],
+    mechanism: 'transcript',
+    bases: T12_ECDHE,
+    apply: (env) => post(env, moveBefore('server_key_exchange', S, 'certificate', S)),
+  },
+  {
+    name: 't12-cv-before-cke',
+    description: 'CertificateVerify moved before ClientKeyExchange',
+    versions: ['1.2'],
+    declares: ['t12.order.cv-after-cke'],
+    mechanism: 'transcript',
+    bases: T12_MUTUAL,
+    apply: (env) => post(env, moveBefore('certificate_verify', C, 'client_key_exchange', C)),
+  },
+  {
+    name: 't12-cr-after-shd',
+    description: 'CertificateRequest moved after ServerHelloDone',
+    versions: ['1.2'],
+    declares: ['t12.order.cr-position'],
+    mechanism: 'transcript',
+    bases: T12_MUTUAL,
+    apply: (env) => post(env, moveBefore('server_hello_done', S, 'certificate_request', S)),
+  },
+  {
+    name: 't12-inject-second-shd',
+    description: 'a second ServerHelloDone injected',
+    versions: ['1.2'],
+    declares: ['t12.order.server-hello-done'],
+    mechanism: 'transcript',
+    bases: T12_ALL,
+    apply: (env) =>
+      post(
+        env,
+        insertBefore(
+          { dir: S, kind: 'handshake', type: 'server_hello_done', raw: Uint8Array.of(14, 0, 0, 0), encrypted: false },
+          'server_hello_done',
+          S,
+        ),
+      ),
+  },
+  {
+    name: 't12-inject-client-hello-request',
+    description: 'the client sends a HelloRequest after the handshake',
+    versions: ['1.2'],
+    declares: ['t12.order.hello-request'],
+    mechanism: 'transcript',
+    bases: T12_ALL,
+    apply: (env) =>
+      post(
+        env,
+        (E) => void E.push({ dir: C, kind: 'handshake', type: 'hello_request', raw: Uint8Array.of(0, 0, 0, 0), encrypted: true }),
+      ),
+  },
+  {
+    name: 't12-appdata-before-finished',
+    description: 'protected application data injected before the client Finished',
+    versions: ['1.2'],
+    declares: ['t12.order.finished-first-protected'],
+    mechanism: 'transcript',
+    bases: T12_ALL,
+    apply: (env) =>
+      post(
+        env,
+        insertBefore(
+          { dir: C, kind: 'application_data', type: 'application_data', raw: Uint8Array.of(1, 2, 3), encrypted: true },
+          'finished',
+          C,
+        ),
+      ),
+  },
+  {
+    name: 't12-drop-certificate-request',
+    description: 'CertificateRequest dropped, the client still sends its certificate',
+    versions: ['1.2'],
+    declares: ['t12.order.client-cert-iff-cr', 't12.fin.transcript-scope'],
+    mechanism: 'transcript',
+    bases: T12_MUTUAL,
+    apply: (env) => post(env, drop('certificate_request', S)),
+  },
   // ---- TLS 1.2 CCS and skipped messages (hooks)
   {
-    name: 't12-early-server-ccs', description: 'a ChangeCipherSpec record injected right after the ServerHello record of a full handshake (CVE-2014-0224, towards the client)', versions: ['1.2'], declares: ['t12.order.state-machine', 't12.order.ccs-timing'], mechanism: 'hook', bases: T12_ALL,
+    name: 't12-early-server-ccs',
+    description:
+      'a ChangeCipherSpec record injected right after the ServerHello record of a full handshake (CVE-2014-0224, towards the client)',
+    versions: ['1.2'],
+    declares: ['t12.order.state-machine', 't12.order.ccs-timing'],
+    mechanism: 'hook',
+    bases: T12_ALL,
     apply: (env) => {
       let done = false;
-      return withHooks(env, 'server', { beforeSendRecord: (r) => { if (done || r.plaintext) return undefined; done = true; return [r, { side: 'server', raw: encodeRecord({ contentType: 20, version: 0x0303, fragment: Uint8Array.of(1) }) }]; } });
+      return withHooks(env, 'server', {
+        beforeSendRecord: (r) => {
+          if (done || r.plaintext) return undefined;
+          done = true;
+          return [r, { side: 'server', raw: encodeRecord({ contentType: 20, version: 0x0303, fragment: Uint8Array.of(1) }) }];
+        },
+      });
     },
   },
   {
-    name: 't12-early-client-ccs', description: 'the client sends ChangeCipherSpec before its key exchange flight (CVE-2014-0224, towards the server)', versions: ['1.2'], declares: ['t12.order.ccs-timing'], mechanism: 'hook', bases: T12_ALL,
+    name: 't12-early-client-ccs',
+    description: 'the client sends ChangeCipherSpec before its key exchange flight (CVE-2014-0224, towards the server)',
+    versions: ['1.2'],
+    declares: ['t12.order.ccs-timing'],
+    mechanism: 'hook',
+    bases: T12_ALL,
     apply: (env) => {
       let n = 0;
-      return withHooks(env, 'client', { beforeSendRecord: (r) => (n++ === 1 ? [{ side: 'client', raw: encodeRecord({ contentType: 20, version: 0x0303, fragment: Uint8Array.of(1) }) }, r] : undefined) });
+      return withHooks(env, 'client', {
+        beforeSendRecord: (r) =>
+          n++ === 1
+            ? [{ side: 'client', raw: encodeRecord({ contentType: 20, version: 0x0303, fragment: Uint8Array.of(1) }) }, r]
+            : undefined,
+      });
     },
   },
-  { name: 't12-missing-client-ccs', description: 'the client ChangeCipherSpec is not sent (its Finished is still protected)', versions: ['1.2'], declares: ['t12.order.ccs-before-finished'], mechanism: 'hook', bases: T12_ALL, apply: (env) => withHooks(env, 'client', { beforeSend: (m) => (m.kind === 'change_cipher_spec' ? [] : undefined) }) },
-  { name: 't12-skip-client-cv', description: 'client Certificate sent but CertificateVerify skipped (CVE-2015-0205 style)', versions: ['1.2'], declares: ['t12.order.cv-iff-signing-cert'], mechanism: 'hook', bases: T12_MUTUAL, apply: replaceOn('client', 'certificate_verify', () => []) },
-  // ---- TLS 1.2 signatures
-  { name: 't12-ske-sig-corrupt', description: 'last ServerKeyExchange signature byte flipped', versions: ['1.2'], declares: ['t12.ske.signature-valid'], mechanism: 'hook', bases: T12_ECDHE, apply: replaceOn('server', 'server_key_exchange', (raw) => [flipLast(raw)]) },
   {
-    name: 't12-ske-sig-truncated', description: 'ServerKeyExchange signature shortened by one byte (lengths fixed up)', versions: ['1.2'], declares: ['t12.ske.signature-encoding', 't12.ske.signature-valid'], mechanism: 'hook', bases: T12_ECDHE,
+    name: 't12-missing-client-ccs',
+    description: 'the client ChangeCipherSpec is not sent (its Finished is still protected)',
+    versions: ['1.2'],
+    declares: ['t12.order.ccs-before-finished'],
+    mechanism: 'hook',
+    bases: T12_ALL,
+    apply: (env) => withHooks(env, 'client', { beforeSend: (m) => (m.kind === 'change_cipher_spec' ? [] : undefined) }),
+  },
+  {
+    name: 't12-skip-client-cv',
+    description: 'client Certificate sent but CertificateVerify skipped (CVE-2015-0205 style)',
+    versions: ['1.2'],
+    declares: ['t12.order.cv-iff-signing-cert'],
+    mechanism: 'hook',
+    bases: T12_MUTUAL,
+    apply: replaceOn('client', 'certificate_verify', () => []),
+  },
+  // ---- TLS 1.2 signatures
+  {
+    name: 't12-ske-sig-corrupt',
+    description: 'last ServerKeyExchange signature byte flipped',
+    versions: ['1.2'],
+    declares: ['t12.ske.signature-valid'],
+    mechanism: 'hook',
+    bases: T12_ECDHE,
+    apply: replaceOn('server', 'server_key_exchange', (raw) => [flipLast(raw)]),
+  },
+  {
+    name: 't12-ske-sig-truncated',
+    description: 'ServerKeyExchange signature shortened by one byte (lengths fixed up)',
+    versions: ['1.2'],
+    declares: ['t12.ske.signature-encoding', 't12.ske.signature-valid'],
+    mechanism: 'hook',
+    bases: T12_ECDHE,
     apply: replaceOn('server', 'server_key_exchange', (raw) => {
       const pl = 4 + raw[4 + 3]!;
       const sigLen = (raw[4 + pl + 2]! << 8) | raw[4 + pl + 3]!;
@@ -272,7 +536,12 @@ export const OPERATORS: readonly MutationOperator[] = [
     }),
   },
   {
-    name: 't12-ske-signed-wrong-randoms', description: 'ServerKeyExchange signed with client and server randoms swapped', versions: ['1.2'], declares: ['t12.ske.signature-input', 't12.ske.signature-valid'], mechanism: 'hook', bases: T12_ECDHE,
+    name: 't12-ske-signed-wrong-randoms',
+    description: 'ServerKeyExchange signed with client and server randoms swapped',
+    versions: ['1.2'],
+    declares: ['t12.ske.signature-input', 't12.ske.signature-valid'],
+    mechanism: 'hook',
+    bases: T12_ECDHE,
     apply: replaceOn('server', 'server_key_exchange', async (raw, env, log) => {
       const cr = randomOfHello(log.find('client_hello')!);
       const sr = randomOfHello(log.find('server_hello')!);
@@ -280,29 +549,97 @@ export const OPERATORS: readonly MutationOperator[] = [
       return [await resignSke(env.provider, env.server.identity, raw, (raw[4 + pl]! << 8) | raw[4 + pl + 1]!, sr, cr)];
     }),
   },
-  { name: 't12-cv-sig-corrupt', description: 'last client CertificateVerify signature byte flipped', versions: ['1.2'], declares: ['t12.cv.signature-valid'], mechanism: 'hook', bases: T12_MUTUAL, apply: replaceOn('client', 'certificate_verify', (raw) => [flipLast(raw)]) },
   {
-    name: 't12-cv-sig-truncated', description: 'client CertificateVerify signature shortened by one byte', versions: ['1.2'], declares: ['t12.ske.signature-encoding', 't12.cv.signature-valid'], mechanism: 'hook', bases: T12_MUTUAL,
-    apply: replaceOn('client', 'certificate_verify', (raw) => [certificateVerify(schemeOfCv(raw), raw.subarray(8, raw.length - 1))]),
+    name: 't12-cv-sig-corrupt',
+    description: 'last client CertificateVerify signature byte flipped',
+    versions: ['1.2'],
+    declares: ['t12.cv.signature-valid'],
+    mechanism: 'hook',
+    bases: T12_MUTUAL,
+    apply: replaceOn('client', 'certificate_verify', (raw) => [flipLast(raw)]),
   },
   {
-    name: 't12-cv-missing-message', description: 'client CertificateVerify signed over the handshake without the CertificateRequest', versions: ['1.2'], declares: ['t12.cv.signature-input', 't12.cv.signature-valid'], mechanism: 'hook', bases: T12_MUTUAL,
-    apply: replaceOn('client', 'certificate_verify', async (raw, env, log) => [await cv12(env.provider, env.client.identity!, schemeOfCv(raw), log.raws.filter((_r, i) => log.types[i] !== 'certificate_request'))]),
+    name: 't12-cv-sig-truncated',
+    description: 'client CertificateVerify signature shortened by one byte',
+    versions: ['1.2'],
+    declares: ['t12.ske.signature-encoding', 't12.cv.signature-valid'],
+    mechanism: 'hook',
+    bases: T12_MUTUAL,
+    apply: replaceOn('client', 'certificate_verify', (raw) => [
+      certificateVerify(schemeOfCv(raw), raw.subarray(8, raw.length - 1)),
+    ]),
   },
   {
-    name: 't12-cv-extra-message', description: 'client CertificateVerify signed over the handshake with the ServerHelloDone twice', versions: ['1.2'], declares: ['t12.cv.signature-input', 't12.cv.signature-valid'], mechanism: 'hook', bases: T12_MUTUAL,
-    apply: replaceOn('client', 'certificate_verify', async (raw, env, log) => [await cv12(env.provider, env.client.identity!, schemeOfCv(raw), [...log.raws, log.find('server_hello_done')!])]),
+    name: 't12-cv-missing-message',
+    description: 'client CertificateVerify signed over the handshake without the CertificateRequest',
+    versions: ['1.2'],
+    declares: ['t12.cv.signature-input', 't12.cv.signature-valid'],
+    mechanism: 'hook',
+    bases: T12_MUTUAL,
+    apply: replaceOn('client', 'certificate_verify', async (raw, env, log) => [
+      await cv12(
+        env.provider,
+        env.client.identity!,
+        schemeOfCv(raw),
+        log.raws.filter((_r, i) => log.types[i] !== 'certificate_request'),
+      ),
+    ]),
   },
   {
-    name: 't12-ske-scheme-not-offered', description: 'the server signs ServerKeyExchange with rsa_pkcs1_sha256, which the client did not offer (the server saw a ClientHello offering it)', versions: ['1.2'], declares: ['t12.neg.ske-sigalg'], mechanism: 'hook', bases: ['t12-ecdhe-rsa-cbc-mutual'],
-    apply: (env) => ({ client: { ...env.client, signatureSchemes: [SS.rsa_pss_rsae_sha256, SS.ecdsa_secp256r1_sha256, SS.ecdsa_secp384r1_sha384] }, server: env.server, hooks: { server: serverSees(chEdit(0x0303, (exts) => setExt(exts, X.signature_algorithms, { kind: 'signature_algorithms', schemes: [SS.rsa_pkcs1_sha256] }))) } }),
+    name: 't12-cv-extra-message',
+    description: 'client CertificateVerify signed over the handshake with the ServerHelloDone twice',
+    versions: ['1.2'],
+    declares: ['t12.cv.signature-input', 't12.cv.signature-valid'],
+    mechanism: 'hook',
+    bases: T12_MUTUAL,
+    apply: replaceOn('client', 'certificate_verify', async (raw, env, log) => [
+      await cv12(env.provider, env.client.identity!, schemeOfCv(raw), [...log.raws, log.find('server_hello_done')!]),
+    ]),
   },
   {
-    name: 't12-cv-scheme-not-offered', description: 'the client signs CertificateVerify with rsa_pkcs1_sha256, not in the CertificateRequest', versions: ['1.2'], declares: ['t12.neg.cv-sigalg'], mechanism: 'hook', bases: ['t12-ecdhe-rsa-cbc-mutual'],
-    apply: (env) => ({ client: env.client, server: { ...env.server, signatureSchemes: [SS.rsa_pss_rsae_sha256, SS.ecdsa_secp256r1_sha256, SS.ecdsa_secp384r1_sha384] }, hooks: { client: onceOn('certificate_verify', async (_raw, log) => [await cv12(env.provider, env.client.identity!, SS.rsa_pkcs1_sha256, log.raws)]) } }),
+    name: 't12-ske-scheme-not-offered',
+    description:
+      'the server signs ServerKeyExchange with rsa_pkcs1_sha256, which the client did not offer (the server saw a ClientHello offering it)',
+    versions: ['1.2'],
+    declares: ['t12.neg.ske-sigalg'],
+    mechanism: 'hook',
+    bases: ['t12-ecdhe-rsa-cbc-mutual'],
+    apply: (env) => ({
+      client: { ...env.client, signatureSchemes: [SS.rsa_pss_rsae_sha256, SS.ecdsa_secp256r1_sha256, SS.ecdsa_secp384r1_sha384] },
+      server: env.server,
+      hooks: {
+        server: serverSees(
+          chEdit(0x0303, (exts) =>
+            setExt(exts, X.signature_algorithms, { kind: 'signature_algorithms', schemes: [SS.rsa_pkcs1_sha256] }),
+          ),
+        ),
+      },
+    }),
   },
   {
-    name: 't12-ske-scheme-key-mismatch', description: 'ServerKeyExchange names an ECDSA scheme for an RSA certificate key (pki/faults scheme-mismatch)', versions: ['1.2'], declares: [FAULT_RULES['scheme-mismatch'], 't12.ske.signature-valid'], mechanism: 'hook', bases: ['t12-ecdhe-rsa-cbc-mutual'],
+    name: 't12-cv-scheme-not-offered',
+    description: 'the client signs CertificateVerify with rsa_pkcs1_sha256, not in the CertificateRequest',
+    versions: ['1.2'],
+    declares: ['t12.neg.cv-sigalg'],
+    mechanism: 'hook',
+    bases: ['t12-ecdhe-rsa-cbc-mutual'],
+    apply: (env) => ({
+      client: env.client,
+      server: { ...env.server, signatureSchemes: [SS.rsa_pss_rsae_sha256, SS.ecdsa_secp256r1_sha256, SS.ecdsa_secp384r1_sha384] },
+      hooks: {
+        client: onceOn('certificate_verify', async (_raw, log) => [
+          await cv12(env.provider, env.client.identity!, SS.rsa_pkcs1_sha256, log.raws),
+        ]),
+      },
+    }),
+  },
+  {
+    name: 't12-ske-scheme-key-mismatch',
+    description: 'ServerKeyExchange names an ECDSA scheme for an RSA certificate key (pki/faults scheme-mismatch)',
+    versions: ['1.2'],
+    declares: [FAULT_RULES['scheme-mismatch'], 't12.ske.signature-valid'],
+    mechanism: 'hook',
+    bases: ['t12-ecdhe-rsa-cbc-mutual'],
     apply: replaceOn('server', 'server_key_exchange', (raw) => {
       const r = raw.slice();
       const pl = 4 + raw[4 + 3]!;
@@ -311,106 +648,597 @@ export const OPERATORS: readonly MutationOperator[] = [
     }),
   },
   // ---- TLS 1.2 key exchange values
-  { name: 't12-cke-point-off-curve', description: 'P-256 ClientKeyExchange point not on the curve', versions: ['1.2'], declares: ['ecdh.point-on-curve'], mechanism: 'hook', bases: T12_ECDHE, group: NamedGroup.secp256r1, apply: ckePoint(P256_OFF_CURVE) },
-  { name: 't12-cke-point-identity', description: 'ClientKeyExchange point at infinity (one zero byte)', versions: ['1.2'], declares: ['ecdh.point-format'], mechanism: 'hook', bases: T12_ECDHE, group: NamedGroup.secp256r1, apply: ckePoint(IDENTITY) },
-  { name: 't12-cke-point-wrong-length', description: 'P-256 ClientKeyExchange point one byte short', versions: ['1.2'], declares: ['ecdh.point-format'], mechanism: 'hook', bases: T12_ECDHE, group: NamedGroup.secp256r1, apply: ckePoint(P256_WRONG_LENGTH) },
-  { name: 't12-cke-x25519-small-order', description: 'X25519 ClientKeyExchange value of small order, and the server goes on (all-zero shared secret not rejected)', versions: ['1.2'], declares: ['ecdh.x25519-zero'], mechanism: 'transcript', bases: T12_ECDHE, group: NamedGroup.x25519, apply: (env) => post(env, (E) => { const i = at(E, 'client_key_exchange', C); E[i] = { ...E[i]!, raw: hsMessage(16, Uint8Array.of(32, ...X25519_SMALL())) }; }) },
+  {
+    name: 't12-cke-point-off-curve',
+    description: 'P-256 ClientKeyExchange point not on the curve',
+    versions: ['1.2'],
+    declares: ['ecdh.point-on-curve'],
+    mechanism: 'hook',
+    bases: T12_ECDHE,
+    group: NamedGroup.secp256r1,
+    apply: ckePoint(P256_OFF_CURVE),
+  },
+  {
+    name: 't12-cke-point-identity',
+    description: 'ClientKeyExchange point at infinity (one zero byte)',
+    versions: ['1.2'],
+    declares: ['ecdh.point-format'],
+    mechanism: 'hook',
+    bases: T12_ECDHE,
+    group: NamedGroup.secp256r1,
+    apply: ckePoint(IDENTITY),
+  },
+  {
+    name: 't12-cke-point-wrong-length',
+    description: 'P-256 ClientKeyExchange point one byte short',
+    versions: ['1.2'],
+    declares: ['ecdh.point-format'],
+    mechanism: 'hook',
+    bases: T12_ECDHE,
+    group: NamedGroup.secp256r1,
+    apply: ckePoint(P256_WRONG_LENGTH),
+  },
+  {
+    name: 't12-cke-x25519-small-order',
+    description: 'X25519 ClientKeyExchange value of small order, and the server goes on (all-zero shared secret not rejected)',
+    versions: ['1.2'],
+    declares: ['ecdh.x25519-zero'],
+    mechanism: 'transcript',
+    bases: T12_ECDHE,
+    group: NamedGroup.x25519,
+    apply: (env) =>
+      post(env, (E) => {
+        const i = at(E, 'client_key_exchange', C);
+        E[i] = { ...E[i]!, raw: hsMessage(16, Uint8Array.of(32, ...X25519_SMALL())) };
+      }),
+  },
   // ---- TLS 1.2 Finished
-  { name: 't12-client-finished-wrong', description: 'last byte of the client verify_data flipped', versions: ['1.2'], declares: ['t12.fin.verify-data'], mechanism: 'hook', bases: T12_ALL, apply: replaceOn('client', 'finished', (raw) => [flipLast(raw)]) },
-  { name: 't12-server-finished-wrong', description: 'last byte of the server verify_data flipped', versions: ['1.2'], declares: ['t12.fin.verify-data'], mechanism: 'hook', bases: T12_ALL, apply: replaceOn('server', 'finished', (raw) => [flipLast(raw)]) },
+  {
+    name: 't12-client-finished-wrong',
+    description: 'last byte of the client verify_data flipped',
+    versions: ['1.2'],
+    declares: ['t12.fin.verify-data'],
+    mechanism: 'hook',
+    bases: T12_ALL,
+    apply: replaceOn('client', 'finished', (raw) => [flipLast(raw)]),
+  },
+  {
+    name: 't12-server-finished-wrong',
+    description: 'last byte of the server verify_data flipped',
+    versions: ['1.2'],
+    declares: ['t12.fin.verify-data'],
+    mechanism: 'hook',
+    bases: T12_ALL,
+    apply: replaceOn('server', 'finished', (raw) => [flipLast(raw)]),
+  },
   // ---- TLS 1.2 negotiation
   {
-    name: 't12-suite-not-offered', description: 'the server selects a suite the client did not offer (it saw a ClientHello offering it)', versions: ['1.2'], declares: ['t12.neg.suite-offered'], mechanism: 'hook', bases: ['t12-ecdhe-rsa-cbc-mutual'],
-    apply: (env) => ({ client: env.client, server: { ...env.server, cipherSuites: [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256] }, hooks: { server: serverSees(chEdit(0x0303, (exts, b) => { b.cipherSuites = [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, ...b.cipherSuites]; return exts; })) } }),
+    name: 't12-suite-not-offered',
+    description: 'the server selects a suite the client did not offer (it saw a ClientHello offering it)',
+    versions: ['1.2'],
+    declares: ['t12.neg.suite-offered'],
+    mechanism: 'hook',
+    bases: ['t12-ecdhe-rsa-cbc-mutual'],
+    apply: (env) => ({
+      client: env.client,
+      server: { ...env.server, cipherSuites: [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256] },
+      hooks: {
+        server: serverSees(
+          chEdit(0x0303, (exts, b) => {
+            b.cipherSuites = [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, ...b.cipherSuites];
+            return exts;
+          }),
+        ),
+      },
+    }),
   },
-  { name: 't12-export-suite-selected', description: 'ServerHello selects TLS_RSA_EXPORT_WITH_RC4_40_MD5, never offered (FREAK style)', versions: ['1.2'], declares: ['t12.neg.suite-offered', 't12.neg.no-weak-algorithms'], mechanism: 'transcript', bases: T12_ALL, apply: (env) => post(env, (E) => { const i = at(E, 'server_hello', S); E[i] = { ...E[i]!, raw: editRaw(E[i]!.raw!, V12, 'server_hello', (b) => { b.cipherSuite = 0x0003; }) }; }) },
+  {
+    name: 't12-export-suite-selected',
+    description: 'ServerHello selects TLS_RSA_EXPORT_WITH_RC4_40_MD5, never offered (FREAK style)',
+    versions: ['1.2'],
+    declares: ['t12.neg.suite-offered', 't12.neg.no-weak-algorithms'],
+    mechanism: 'transcript',
+    bases: T12_ALL,
+    apply: (env) =>
+      post(env, (E) => {
+        const i = at(E, 'server_hello', S);
+        E[i] = {
+          ...E[i]!,
+          raw: editRaw(E[i]!.raw!, V12, 'server_hello', (b) => {
+            b.cipherSuite = 0x0003;
+          }),
+        };
+      }),
+  },
   {
     // only the RSA-client base: a client with an ECDSA certificate lists its certificate's curve (secp384r1) itself
-    name: 't12-group-not-offered', description: 'ServerKeyExchange uses secp384r1, which the client did not offer', versions: ['1.2'], declares: ['ext.ecc.curve-offered'], mechanism: 'hook', bases: ['t12-ecdhe-rsa-cbc-mutual'], group: NamedGroup.x25519,
-    apply: (env) => ({ client: env.client, server: { ...env.server, groups: [NamedGroup.secp384r1] }, hooks: { server: serverSees(chEdit(0x0303, (exts) => setExt(exts, X.supported_groups, { kind: 'supported_groups', groups: [NamedGroup.secp384r1, NamedGroup.x25519, NamedGroup.secp256r1] }))) } }),
+    name: 't12-group-not-offered',
+    description: 'ServerKeyExchange uses secp384r1, which the client did not offer',
+    versions: ['1.2'],
+    declares: ['ext.ecc.curve-offered'],
+    mechanism: 'hook',
+    bases: ['t12-ecdhe-rsa-cbc-mutual'],
+    group: NamedGroup.x25519,
+    apply: (env) => ({
+      client: env.client,
+      server: { ...env.server, groups: [NamedGroup.secp384r1] },
+      hooks: {
+        server: serverSees(
+          chEdit(0x0303, (exts) =>
+            setExt(exts, X.supported_groups, {
+              kind: 'supported_groups',
+              groups: [NamedGroup.secp384r1, NamedGroup.x25519, NamedGroup.secp256r1],
+            }),
+          ),
+        ),
+      },
+    }),
   },
   {
-    name: 't12-alpn-not-offered', description: 'ServerHello carries ALPN the client never sent', versions: ['1.2'], declares: ['ext.only-if-offered'], mechanism: 'hook', bases: T12_ALL,
-    apply: (env) => ({ client: env.client, server: { ...env.server, alpn: ['h2'] }, hooks: { server: serverSees(chEdit(0x0303, (exts) => setExt(exts, X.application_layer_protocol_negotiation, { kind: 'application_layer_protocol_negotiation', protocols: [new TextEncoder().encode('h2')] }))) } }),
+    name: 't12-alpn-not-offered',
+    description: 'ServerHello carries ALPN the client never sent',
+    versions: ['1.2'],
+    declares: ['ext.only-if-offered'],
+    mechanism: 'hook',
+    bases: T12_ALL,
+    apply: (env) => ({
+      client: env.client,
+      server: { ...env.server, alpn: ['h2'] },
+      hooks: {
+        server: serverSees(
+          chEdit(0x0303, (exts) =>
+            setExt(exts, X.application_layer_protocol_negotiation, {
+              kind: 'application_layer_protocol_negotiation',
+              protocols: [new TextEncoder().encode('h2')],
+            }),
+          ),
+        ),
+      },
+    }),
   },
-  { name: 't12-tls11-sentinel', description: 'a TLS 1.2 ServerHello random ends with the TLS 1.1 downgrade sentinel', versions: ['1.2'], declares: ['ver.downgrade-sentinel-set'], mechanism: 'hook', bases: T12_ALL, apply: (env) => withHooks(env, 'server', randomTail(env, DOWNGRADE_TLS11)) },
   {
-    name: 't12-downgrade-without-sentinel', description: 'a 1.3-capable server, shown a ClientHello without supported_versions, answers TLS 1.2 without the sentinel', versions: ['1.2'], declares: [], undecidable: ['ver.downgrade-sentinel-set'], mechanism: 'hook', bases: ['t12-ecdhe-rsa-cbc-mutual'],
+    name: 't12-tls11-sentinel',
+    description: 'a TLS 1.2 ServerHello random ends with the TLS 1.1 downgrade sentinel',
+    versions: ['1.2'],
+    declares: ['ver.downgrade-sentinel-set'],
+    mechanism: 'hook',
+    bases: T12_ALL,
+    apply: (env) => withHooks(env, 'server', randomTail(env, DOWNGRADE_TLS11)),
+  },
+  {
+    name: 't12-downgrade-without-sentinel',
+    description: 'a 1.3-capable server, shown a ClientHello without supported_versions, answers TLS 1.2 without the sentinel',
+    versions: ['1.2'],
+    declares: [],
+    undecidable: ['ver.downgrade-sentinel-set'],
+    mechanism: 'hook',
+    bases: ['t12-ecdhe-rsa-cbc-mutual'],
     apply: (env) => {
       const strip = chEdit(0x0303, (exts) => exts.filter((e) => e.type !== X.supported_versions && e.type !== X.key_share));
       const h = randomTail(env, new Uint8Array(8).fill(0x55), strip);
-      return { client: { ...env.client, versions: [0x0304, 0x0303], cipherSuites: [CipherSuite13.TLS_AES_128_GCM_SHA256, ...(env.client.cipherSuites ?? [])] }, server: { ...env.server, versions: [0x0304, 0x0303] }, hooks: { server: h } };
+      return {
+        client: {
+          ...env.client,
+          versions: [0x0304, 0x0303],
+          cipherSuites: [CipherSuite13.TLS_AES_128_GCM_SHA256, ...(env.client.cipherSuites ?? [])],
+        },
+        server: { ...env.server, versions: [0x0304, 0x0303] },
+        hooks: { server: h },
+      };
     },
   },
   // ---- TLS 1.3 order
-  { name: 't13-drop-ee', description: 'EncryptedExtensions dropped', versions: ['1.3'], declares: ['t13.order.ee-after-sh'], mechanism: 'transcript', bases: T13_ALL, apply: (env) => post(env, drop('encrypted_extensions', S)) },
-  { name: 't13-drop-server-cv', description: 'the server skips its CertificateVerify', versions: ['1.3'], declares: ['t13.order.server-auth-required'], mechanism: 'hook', bases: T13_ALL, apply: replaceOn('server', 'certificate_verify', () => []) },
-  { name: 't13-swap-certificate-cv', description: 'server CertificateVerify moved before its Certificate', versions: ['1.3'], declares: ['t13.order.cv-position'], mechanism: 'transcript', bases: T13_ALL, apply: (env) => post(env, moveBefore('certificate_verify', S, 'certificate', S)) },
-  { name: 't13-skip-client-cv', description: 'client Certificate (non-empty) sent but CertificateVerify skipped', versions: ['1.3'], declares: ['t13.order.client-cv-iff-nonempty'], mechanism: 'hook', bases: T13_MUTUAL, apply: replaceOn('client', 'certificate_verify', () => []) },
-  { name: 't13-drop-client-certificate', description: 'the client answers a CertificateRequest with neither Certificate nor CertificateVerify', versions: ['1.3'], declares: ['t13.order.client-cert-iff-cr'], mechanism: 'hook', bases: T13_MUTUAL, apply: (env) => withHooks(env, 'client', { beforeSend: (m) => (m.type === 'certificate' || m.type === 'certificate_verify' ? [] : undefined) }) },
-  { name: 't13-ccs-after-handshake', description: 'a ChangeCipherSpec sent after the server Finished', versions: ['1.3'], declares: ['rec.t13.ccs-compat'], mechanism: 'transcript', bases: T13_ALL, apply: (env) => post(env, insertBefore({ dir: S, kind: 'change_cipher_spec', type: 'change_cipher_spec', raw: Uint8Array.of(1), encrypted: false }, 'new_session_ticket', S)) },
-  { name: 't13-nst-before-client-finished', description: 'NewSessionTicket moved before the client Finished of a client-authenticated handshake (without client auth RFC 8446 §4.6.1 allows it)', versions: ['1.3'], declares: ['t13.order.post-handshake'], mechanism: 'transcript', bases: T13_MUTUAL, apply: (env) => post(env, moveBefore('new_session_ticket', S, 'finished', C)) },
+  {
+    name: 't13-drop-ee',
+    description: 'EncryptedExtensions dropped',
+    versions: ['1.3'],
+    declares: ['t13.order.ee-after-sh'],
+    mechanism: 'transcript',
+    bases: T13_ALL,
+    apply: (env) => post(env, drop('encrypted_extensions', S)),
+  },
+  {
+    name: 't13-drop-server-cv',
+    description: 'the server skips its CertificateVerify',
+    versions: ['1.3'],
+    declares: ['t13.order.server-auth-required'],
+    mechanism: 'hook',
+    bases: T13_ALL,
+    apply: replaceOn('server', 'certificate_verify', () => []),
+  },
+  {
+    name: 't13-swap-certificate-cv',
+    description: 'server CertificateVerify moved before its Certificate',
+    versions: ['1.3'],
+    declares: ['t13.order.cv-position'],
+    mechanism: 'transcript',
+    bases: T13_ALL,
+    apply: (env) => post(env, moveBefore('certificate_verify', S, 'certificate', S)),
+  },
+  {
+    name: 't13-skip-client-cv',
+    description: 'client Certificate (non-empty) sent but CertificateVerify skipped',
+    versions: ['1.3'],
+    declares: ['t13.order.client-cv-iff-nonempty'],
+    mechanism: 'hook',
+    bases: T13_MUTUAL,
+    apply: replaceOn('client', 'certificate_verify', () => []),
+  },
+  {
+    name: 't13-drop-client-certificate',
+    description: 'the client answers a CertificateRequest with neither Certificate nor CertificateVerify',
+    versions: ['1.3'],
+    declares: ['t13.order.client-cert-iff-cr'],
+    mechanism: 'hook',
+    bases: T13_MUTUAL,
+    apply: (env) =>
+      withHooks(env, 'client', {
+        beforeSend: (m) => (m.type === 'certificate' || m.type === 'certificate_verify' ? [] : undefined),
+      }),
+  },
+  {
+    name: 't13-ccs-after-handshake',
+    description: 'a ChangeCipherSpec sent after the server Finished',
+    versions: ['1.3'],
+    declares: ['rec.t13.ccs-compat'],
+    mechanism: 'transcript',
+    bases: T13_ALL,
+    apply: (env) =>
+      post(
+        env,
+        insertBefore(
+          { dir: S, kind: 'change_cipher_spec', type: 'change_cipher_spec', raw: Uint8Array.of(1), encrypted: false },
+          'new_session_ticket',
+          S,
+        ),
+      ),
+  },
+  {
+    name: 't13-nst-before-client-finished',
+    description:
+      'NewSessionTicket moved before the client Finished of a client-authenticated handshake (without client auth RFC 8446 §4.6.1 allows it)',
+    versions: ['1.3'],
+    declares: ['t13.order.post-handshake'],
+    mechanism: 'transcript',
+    bases: T13_MUTUAL,
+    apply: (env) => post(env, moveBefore('new_session_ticket', S, 'finished', C)),
+  },
   // ---- TLS 1.3 signatures
-  { name: 't13-server-cv-sig-corrupt', description: 'last server CertificateVerify signature byte flipped', versions: ['1.3'], declares: ['t13.cv.signature-valid'], mechanism: 'hook', bases: T13_ALL, apply: replaceOn('server', 'certificate_verify', (raw) => [flipLast(raw)]) },
-  { name: 't13-client-cv-sig-corrupt', description: 'last client CertificateVerify signature byte flipped', versions: ['1.3'], declares: ['t13.cv.signature-valid'], mechanism: 'hook', bases: T13_MUTUAL, apply: replaceOn('client', 'certificate_verify', (raw) => [flipLast(raw)]) },
-  { name: 't13-server-cv-sig-truncated', description: 'server CertificateVerify signature shortened by one byte', versions: ['1.3'], declares: ['t13.cv.signature-valid'], mechanism: 'hook', bases: T13_ALL, apply: replaceOn('server', 'certificate_verify', (raw) => [certificateVerify(schemeOfCv(raw), raw.subarray(8, raw.length - 1))]) },
   {
-    name: 't13-cv-client-context', description: 'server CertificateVerify signed with the client context string', versions: ['1.3'], declares: ['t13.cv.context-string', 't13.cv.signature-valid'], mechanism: 'hook', bases: T13_ALL,
-    apply: replaceOn('server', 'certificate_verify', async (raw, env, log) => [await cv13(env.provider, env.server.identity, schemeOfCv(raw), suiteOfServerHello(log.find('server_hello')!), 'client', log.raws)]),
+    name: 't13-server-cv-sig-corrupt',
+    description: 'last server CertificateVerify signature byte flipped',
+    versions: ['1.3'],
+    declares: ['t13.cv.signature-valid'],
+    mechanism: 'hook',
+    bases: T13_ALL,
+    apply: replaceOn('server', 'certificate_verify', (raw) => [flipLast(raw)]),
   },
   {
-    name: 't13-cv-missing-message', description: 'server CertificateVerify signed over the transcript without EncryptedExtensions', versions: ['1.3'], declares: ['t13.cv.signed-content', 't13.cv.signature-valid'], mechanism: 'hook', bases: T13_ALL,
-    apply: replaceOn('server', 'certificate_verify', async (raw, env, log) => [await cv13(env.provider, env.server.identity, schemeOfCv(raw), suiteOfServerHello(log.find('server_hello')!), 'server', log.raws.filter((_r, i) => log.types[i] !== 'encrypted_extensions'))]),
+    name: 't13-client-cv-sig-corrupt',
+    description: 'last client CertificateVerify signature byte flipped',
+    versions: ['1.3'],
+    declares: ['t13.cv.signature-valid'],
+    mechanism: 'hook',
+    bases: T13_MUTUAL,
+    apply: replaceOn('client', 'certificate_verify', (raw) => [flipLast(raw)]),
   },
   {
-    name: 't13-cv-extra-message', description: 'server CertificateVerify signed over the transcript with the Certificate twice', versions: ['1.3'], declares: ['t13.cv.signed-content', 't13.cv.signature-valid'], mechanism: 'hook', bases: T13_ALL,
-    apply: replaceOn('server', 'certificate_verify', async (raw, env, log) => [await cv13(env.provider, env.server.identity, schemeOfCv(raw), suiteOfServerHello(log.find('server_hello')!), 'server', [...log.raws, log.find('certificate')!])]),
+    name: 't13-server-cv-sig-truncated',
+    description: 'server CertificateVerify signature shortened by one byte',
+    versions: ['1.3'],
+    declares: ['t13.cv.signature-valid'],
+    mechanism: 'hook',
+    bases: T13_ALL,
+    apply: replaceOn('server', 'certificate_verify', (raw) => [
+      certificateVerify(schemeOfCv(raw), raw.subarray(8, raw.length - 1)),
+    ]),
   },
   {
-    name: 't13-cv-scheme-not-offered', description: 'the server signs CertificateVerify with rsa_pss_rsae_sha512, which the client did not offer (it saw a ClientHello offering it)', versions: ['1.3'], declares: ['t13.neg.cv-sigalg'], mechanism: 'hook', bases: ['t13-server-auth'],
-    apply: (env) => ({ client: { ...env.client, signatureSchemes: [SS.rsa_pss_rsae_sha256, SS.ecdsa_secp256r1_sha256] }, server: env.server, hooks: { server: serverSees(chEdit(0x0304, (exts) => setExt(exts, X.signature_algorithms, { kind: 'signature_algorithms', schemes: [SS.rsa_pss_rsae_sha512] }))) } }),
+    name: 't13-cv-client-context',
+    description: 'server CertificateVerify signed with the client context string',
+    versions: ['1.3'],
+    declares: ['t13.cv.context-string', 't13.cv.signature-valid'],
+    mechanism: 'hook',
+    bases: T13_ALL,
+    apply: replaceOn('server', 'certificate_verify', async (raw, env, log) => [
+      await cv13(
+        env.provider,
+        env.server.identity,
+        schemeOfCv(raw),
+        suiteOfServerHello(log.find('server_hello')!),
+        'client',
+        log.raws,
+      ),
+    ]),
   },
   {
-    name: 't13-cv-rsa-pkcs1', description: 'server CertificateVerify (RSA key) signed with rsa_pkcs1_sha256', versions: ['1.3'], declares: ['t13.cv.rsa-pss', 't13.neg.cv-sigalg'], mechanism: 'hook', bases: ['t13-server-auth'],
-    apply: replaceOn('server', 'certificate_verify', async (_raw, env, log) => [await cv13(env.provider, env.server.identity, SS.rsa_pkcs1_sha256, suiteOfServerHello(log.find('server_hello')!), 'server', log.raws)]),
+    name: 't13-cv-missing-message',
+    description: 'server CertificateVerify signed over the transcript without EncryptedExtensions',
+    versions: ['1.3'],
+    declares: ['t13.cv.signed-content', 't13.cv.signature-valid'],
+    mechanism: 'hook',
+    bases: T13_ALL,
+    apply: replaceOn('server', 'certificate_verify', async (raw, env, log) => [
+      await cv13(
+        env.provider,
+        env.server.identity,
+        schemeOfCv(raw),
+        suiteOfServerHello(log.find('server_hello')!),
+        'server',
+        log.raws.filter((_r, i) => log.types[i] !== 'encrypted_extensions'),
+      ),
+    ]),
+  },
+  {
+    name: 't13-cv-extra-message',
+    description: 'server CertificateVerify signed over the transcript with the Certificate twice',
+    versions: ['1.3'],
+    declares: ['t13.cv.signed-content', 't13.cv.signature-valid'],
+    mechanism: 'hook',
+    bases: T13_ALL,
+    apply: replaceOn('server', 'certificate_verify', async (raw, env, log) => [
+      await cv13(env.provider, env.server.identity, schemeOfCv(raw), suiteOfServerHello(log.find('server_hello')!), 'server', [
+        ...log.raws,
+        log.find('certificate')!,
+      ]),
+    ]),
+  },
+  {
+    name: 't13-cv-scheme-not-offered',
+    description:
+      'the server signs CertificateVerify with rsa_pss_rsae_sha512, which the client did not offer (it saw a ClientHello offering it)',
+    versions: ['1.3'],
+    declares: ['t13.neg.cv-sigalg'],
+    mechanism: 'hook',
+    bases: ['t13-server-auth'],
+    apply: (env) => ({
+      client: { ...env.client, signatureSchemes: [SS.rsa_pss_rsae_sha256, SS.ecdsa_secp256r1_sha256] },
+      server: env.server,
+      hooks: {
+        server: serverSees(
+          chEdit(0x0304, (exts) =>
+            setExt(exts, X.signature_algorithms, { kind: 'signature_algorithms', schemes: [SS.rsa_pss_rsae_sha512] }),
+          ),
+        ),
+      },
+    }),
+  },
+  {
+    name: 't13-cv-rsa-pkcs1',
+    description: 'server CertificateVerify (RSA key) signed with rsa_pkcs1_sha256',
+    versions: ['1.3'],
+    declares: ['t13.cv.rsa-pss', 't13.neg.cv-sigalg'],
+    mechanism: 'hook',
+    bases: ['t13-server-auth'],
+    apply: replaceOn('server', 'certificate_verify', async (_raw, env, log) => [
+      await cv13(
+        env.provider,
+        env.server.identity,
+        SS.rsa_pkcs1_sha256,
+        suiteOfServerHello(log.find('server_hello')!),
+        'server',
+        log.raws,
+      ),
+    ]),
   },
   // ---- TLS 1.3 Finished
-  { name: 't13-client-finished-wrong', description: 'last byte of the client verify_data flipped', versions: ['1.3'], declares: ['t13.fin.verify-data'], mechanism: 'hook', bases: T13_ALL, apply: replaceOn('client', 'finished', (raw) => [flipLast(raw)]) },
-  { name: 't13-server-finished-wrong', description: 'last byte of the server verify_data flipped', versions: ['1.3'], declares: ['t13.fin.verify-data'], mechanism: 'hook', bases: T13_ALL, apply: replaceOn('server', 'finished', (raw) => [flipLast(raw)]) },
-  // ---- TLS 1.3 negotiation
   {
-    name: 't13-suite-not-offered', description: 'the server selects TLS_CHACHA20_POLY1305_SHA256, which the client did not offer', versions: ['1.3'], declares: ['t13.neg.suite-offered'], mechanism: 'hook', bases: ['t13-mutual'],
-    apply: (env) => ({ client: env.client, server: { ...env.server, cipherSuites: [CipherSuite13.TLS_CHACHA20_POLY1305_SHA256] }, hooks: { server: serverSees(chEdit(0x0304, (exts, b) => { b.cipherSuites = [CipherSuite13.TLS_CHACHA20_POLY1305_SHA256, ...b.cipherSuites]; return exts; })) } }),
+    name: 't13-client-finished-wrong',
+    description: 'last byte of the client verify_data flipped',
+    versions: ['1.3'],
+    declares: ['t13.fin.verify-data'],
+    mechanism: 'hook',
+    bases: T13_ALL,
+    apply: replaceOn('client', 'finished', (raw) => [flipLast(raw)]),
   },
   {
-    name: 't13-group-not-offered', description: 'the server answers with a secp256r1 key share the client never sent', versions: ['1.3'], declares: ['t13.neg.keyshare-server'], mechanism: 'hook', bases: T13_ALL, group: NamedGroup.x25519,
+    name: 't13-server-finished-wrong',
+    description: 'last byte of the server verify_data flipped',
+    versions: ['1.3'],
+    declares: ['t13.fin.verify-data'],
+    mechanism: 'hook',
+    bases: T13_ALL,
+    apply: replaceOn('server', 'finished', (raw) => [flipLast(raw)]),
+  },
+  // ---- TLS 1.3 negotiation
+  {
+    name: 't13-suite-not-offered',
+    description: 'the server selects TLS_CHACHA20_POLY1305_SHA256, which the client did not offer',
+    versions: ['1.3'],
+    declares: ['t13.neg.suite-offered'],
+    mechanism: 'hook',
+    bases: ['t13-mutual'],
+    apply: (env) => ({
+      client: env.client,
+      server: { ...env.server, cipherSuites: [CipherSuite13.TLS_CHACHA20_POLY1305_SHA256] },
+      hooks: {
+        server: serverSees(
+          chEdit(0x0304, (exts, b) => {
+            b.cipherSuites = [CipherSuite13.TLS_CHACHA20_POLY1305_SHA256, ...b.cipherSuites];
+            return exts;
+          }),
+        ),
+      },
+    }),
+  },
+  {
+    name: 't13-group-not-offered',
+    description: 'the server answers with a secp256r1 key share the client never sent',
+    versions: ['1.3'],
+    declares: ['t13.neg.keyshare-server'],
+    mechanism: 'hook',
+    bases: T13_ALL,
+    group: NamedGroup.x25519,
     apply: async (env) => {
       const kp = await generateEcdhKeyPair(env.provider, 'secp256r1');
-      const h = serverSees(chEdit(0x0304, (exts) => {
-        const ks = getExt(exts, X.key_share, 'key_share_client');
-        if (ks) ks.shares = [{ group: NamedGroup.secp256r1, keyExchange: kp.publicKey }, ...ks.shares];
-        return setExt(exts, X.supported_groups, { kind: 'supported_groups', groups: [NamedGroup.secp256r1, NamedGroup.x25519] }, exts.findIndex((e) => e.type === X.supported_groups));
-      }));
+      const h = serverSees(
+        chEdit(0x0304, (exts) => {
+          const ks = getExt(exts, X.key_share, 'key_share_client');
+          if (ks) ks.shares = [{ group: NamedGroup.secp256r1, keyExchange: kp.publicKey }, ...ks.shares];
+          return setExt(
+            exts,
+            X.supported_groups,
+            { kind: 'supported_groups', groups: [NamedGroup.secp256r1, NamedGroup.x25519] },
+            exts.findIndex((e) => e.type === X.supported_groups),
+          );
+        }),
+      );
       return { client: env.client, server: { ...env.server, groups: [NamedGroup.secp256r1] }, hooks: { server: h } };
     },
   },
   {
-    name: 't13-alpn-not-offered', description: 'EncryptedExtensions carries ALPN the client never sent', versions: ['1.3'], declares: ['ext.only-if-offered'], mechanism: 'hook', bases: T13_ALL,
-    apply: (env) => ({ client: env.client, server: { ...env.server, alpn: ['h2'] }, hooks: { server: serverSees(chEdit(0x0304, (exts) => setExt(exts, X.application_layer_protocol_negotiation, { kind: 'application_layer_protocol_negotiation', protocols: [new TextEncoder().encode('h2')] }, 0))) } }),
+    name: 't13-alpn-not-offered',
+    description: 'EncryptedExtensions carries ALPN the client never sent',
+    versions: ['1.3'],
+    declares: ['ext.only-if-offered'],
+    mechanism: 'hook',
+    bases: T13_ALL,
+    apply: (env) => ({
+      client: env.client,
+      server: { ...env.server, alpn: ['h2'] },
+      hooks: {
+        server: serverSees(
+          chEdit(0x0304, (exts) =>
+            setExt(
+              exts,
+              X.application_layer_protocol_negotiation,
+              { kind: 'application_layer_protocol_negotiation', protocols: [new TextEncoder().encode('h2')] },
+              0,
+            ),
+          ),
+        ),
+      },
+    }),
   },
-  { name: 't13-keyshare-off-curve', description: 'P-256 key share not on the curve', versions: ['1.3'], declares: ['ecdh.point-on-curve'], mechanism: 'hook', bases: T13_ALL, group: NamedGroup.secp256r1, apply: keySharePoint(P256_OFF_CURVE) },
-  { name: 't13-keyshare-identity', description: 'P-256 key share is the point at infinity (one zero byte)', versions: ['1.3'], declares: ['ecdh.point-format'], mechanism: 'hook', bases: T13_ALL, group: NamedGroup.secp256r1, apply: keySharePoint(IDENTITY) },
-  { name: 't13-keyshare-wrong-length', description: 'P-256 key share one byte short', versions: ['1.3'], declares: ['ecdh.point-format'], mechanism: 'hook', bases: T13_ALL, group: NamedGroup.secp256r1, apply: keySharePoint(P256_WRONG_LENGTH) },
-  { name: 't13-keyshare-x25519-small-order', description: 'X25519 key share of small order, and the server goes on', versions: ['1.3'], declares: ['ecdh.x25519-zero'], mechanism: 'hook', bases: T13_ALL, group: NamedGroup.x25519, apply: keySharePoint(X25519_SMALL()) },
-  { name: 't13-sentinel-in-tls13', description: 'a TLS 1.3 ServerHello random ends with the TLS 1.2 downgrade sentinel', versions: ['1.3'], declares: ['ver.downgrade-sentinel-set'], mechanism: 'hook', bases: T13_ALL, apply: replaceOn('server', 'server_hello', SENTINEL(DOWNGRADE_TLS12)) },
-  { name: 't13-sh-legacy-version-0304', description: 'TLS 1.3 ServerHello legacy_version 0x0304', versions: ['1.3'], declares: ['ver.t13.legacy-version-fields'], mechanism: 'hook', bases: T13_ALL, apply: replaceOn('server', 'server_hello', (raw) => { const r = raw.slice(); r[4] = 3; r[5] = 4; return [r]; }) },
-  { name: 't13-session-id-not-echoed', description: 'TLS 1.3 ServerHello legacy_session_id_echo changed', versions: ['1.3'], declares: ['t13.neg.session-id-echo'], mechanism: 'hook', bases: T13_ALL, apply: replaceOn('server', 'server_hello', (raw) => [editRaw(raw, V13, 'server_hello', (b) => { b.sessionId = b.sessionId.length ? b.sessionId.map((x) => x ^ 0xff) : new Uint8Array(32).fill(0x42); })]) },
+  {
+    name: 't13-keyshare-off-curve',
+    description: 'P-256 key share not on the curve',
+    versions: ['1.3'],
+    declares: ['ecdh.point-on-curve'],
+    mechanism: 'hook',
+    bases: T13_ALL,
+    group: NamedGroup.secp256r1,
+    apply: keySharePoint(P256_OFF_CURVE),
+  },
+  {
+    name: 't13-keyshare-identity',
+    description: 'P-256 key share is the point at infinity (one zero byte)',
+    versions: ['1.3'],
+    declares: ['ecdh.point-format'],
+    mechanism: 'hook',
+    bases: T13_ALL,
+    group: NamedGroup.secp256r1,
+    apply: keySharePoint(IDENTITY),
+  },
+  {
+    name: 't13-keyshare-wrong-length',
+    description: 'P-256 key share one byte short',
+    versions: ['1.3'],
+    declares: ['ecdh.point-format'],
+    mechanism: 'hook',
+    bases: T13_ALL,
+    group: NamedGroup.secp256r1,
+    apply: keySharePoint(P256_WRONG_LENGTH),
+  },
+  {
+    name: 't13-keyshare-x25519-small-order',
+    description: 'X25519 key share of small order, and the server goes on',
+    versions: ['1.3'],
+    declares: ['ecdh.x25519-zero'],
+    mechanism: 'hook',
+    bases: T13_ALL,
+    group: NamedGroup.x25519,
+    apply: keySharePoint(X25519_SMALL()),
+  },
+  {
+    name: 't13-sentinel-in-tls13',
+    description: 'a TLS 1.3 ServerHello random ends with the TLS 1.2 downgrade sentinel',
+    versions: ['1.3'],
+    declares: ['ver.downgrade-sentinel-set'],
+    mechanism: 'hook',
+    bases: T13_ALL,
+    apply: replaceOn('server', 'server_hello', SENTINEL(DOWNGRADE_TLS12)),
+  },
+  {
+    name: 't13-sh-legacy-version-0304',
+    description: 'TLS 1.3 ServerHello legacy_version 0x0304',
+    versions: ['1.3'],
+    declares: ['ver.t13.legacy-version-fields'],
+    mechanism: 'hook',
+    bases: T13_ALL,
+    apply: replaceOn('server', 'server_hello', (raw) => {
+      const r = raw.slice();
+      r[4] = 3;
+      r[5] = 4;
+      return [r];
+    }),
+  },
+  {
+    name: 't13-session-id-not-echoed',
+    description: 'TLS 1.3 ServerHello legacy_session_id_echo changed',
+    versions: ['1.3'],
+    declares: ['t13.neg.session-id-echo'],
+    mechanism: 'hook',
+    bases: T13_ALL,
+    apply: replaceOn('server', 'server_hello', (raw) => [
+      editRaw(raw, V13, 'server_hello', (b) => {
+        b.sessionId = b.sessionId.length ? b.sessionId.map((x) => x ^ 0xff) : new Uint8Array(32).fill(0x42);
+      }),
+    ]),
+  },
   // ---- HelloRetryRequest misuse (transcript level: the engine has no HRR)
-  { name: 't13-hrr-same-group', description: 'HelloRetryRequest asks for the group the client already sent a share for', versions: ['1.3'], declares: ['t13.neg.hrr-must-change'], mechanism: 'transcript', bases: T13_ALL, apply: (env) => ({ ...allGroupsClient(env), post: edited((E) => withHrr(E, offeredGroup(E), (raw) => raw)) }) },
-  { name: 't13-double-hrr', description: 'two HelloRetryRequests', versions: ['1.3'], declares: ['t13.order.single-hrr'], mechanism: 'transcript', bases: T13_ALL, apply: (env) => ({ ...allGroupsClient(env), post: edited((E) => { const g = otherGroup(offeredGroup(E)); withHrr(E, g, ch2WithShare(g)); withHrr(E, g, ch2WithShare(g)); }) }) },
-  { name: 't13-hrr-without-ch2', description: 'HelloRetryRequest followed directly by a ServerHello, no second ClientHello', versions: ['1.3'], declares: ['t13.order.ch2-after-hrr'], mechanism: 'transcript', bases: T13_ALL, apply: (env) => ({ ...allGroupsClient(env), post: edited((E) => withHrr(E, otherGroup(offeredGroup(E)), () => undefined)) }) },
-  { name: 't13-hrr-ch2-unchanged', description: 'the second ClientHello repeats the first after a HelloRetryRequest for another group', versions: ['1.3'], declares: ['t13.neg.ch2-rules'], mechanism: 'transcript', bases: T13_ALL, apply: (env) => ({ ...allGroupsClient(env), post: edited((E) => withHrr(E, otherGroup(offeredGroup(E)), (raw) => raw)) }) },
-  { name: 't13-hrr-group-not-offered', description: 'HelloRetryRequest selects ffdhe2048, not in supported_groups', versions: ['1.3'], declares: ['t13.neg.hrr-group'], mechanism: 'transcript', bases: T13_ALL, apply: (env) => post(env, (E) => withHrr(E, NamedGroup.ffdhe2048, ch2WithShare(NamedGroup.ffdhe2048))) },
+  {
+    name: 't13-hrr-same-group',
+    description: 'HelloRetryRequest asks for the group the client already sent a share for',
+    versions: ['1.3'],
+    declares: ['t13.neg.hrr-must-change'],
+    mechanism: 'transcript',
+    bases: T13_ALL,
+    apply: (env) => ({ ...allGroupsClient(env), post: edited((E) => withHrr(E, offeredGroup(E), (raw) => raw)) }),
+  },
+  {
+    name: 't13-double-hrr',
+    description: 'two HelloRetryRequests',
+    versions: ['1.3'],
+    declares: ['t13.order.single-hrr'],
+    mechanism: 'transcript',
+    bases: T13_ALL,
+    apply: (env) => ({
+      ...allGroupsClient(env),
+      post: edited((E) => {
+        const g = otherGroup(offeredGroup(E));
+        withHrr(E, g, ch2WithShare(g));
+        withHrr(E, g, ch2WithShare(g));
+      }),
+    }),
+  },
+  {
+    name: 't13-hrr-without-ch2',
+    description: 'HelloRetryRequest followed directly by a ServerHello, no second ClientHello',
+    versions: ['1.3'],
+    declares: ['t13.order.ch2-after-hrr'],
+    mechanism: 'transcript',
+    bases: T13_ALL,
+    apply: (env) => ({ ...allGroupsClient(env), post: edited((E) => withHrr(E, otherGroup(offeredGroup(E)), () => undefined)) }),
+  },
+  {
+    name: 't13-hrr-ch2-unchanged',
+    description: 'the second ClientHello repeats the first after a HelloRetryRequest for another group',
+    versions: ['1.3'],
+    declares: ['t13.neg.ch2-rules'],
+    mechanism: 'transcript',
+    bases: T13_ALL,
+    apply: (env) => ({ ...allGroupsClient(env), post: edited((E) => withHrr(E, otherGroup(offeredGroup(E)), (raw) => raw)) }),
+  },
+  {
+    name: 't13-hrr-group-not-offered',
+    description: 'HelloRetryRequest selects ffdhe2048, not in supported_groups',
+    versions: ['1.3'],
+    declares: ['t13.neg.hrr-group'],
+    mechanism: 'transcript',
+    bases: T13_ALL,
+    apply: (env) => post(env, (E) => withHrr(E, NamedGroup.ffdhe2048, ch2WithShare(NamedGroup.ffdhe2048))),
+  },
   // ---- certificate chains (pki/faults)
   ...FAULT_KINDS.filter((k) => k !== 'scheme-mismatch').map(chainFault),
   // ---- record layer, order, negotiation and extensions (generators/mutations/ops-wire.ts)
@@ -418,4 +1246,3 @@ export const OPERATORS: readonly MutationOperator[] = [
   // ---- crypto, certificates and resumption (generators/mutations/ops-keys.ts)
   ...KEY_OPERATORS,
 ];
-

@@ -29,7 +29,13 @@ import { NamedGroup } from '../../wire/registry';
 
 export type Version = '1.2' | '1.3';
 
-export const BASE_NAMES = ['t12-ecdhe-rsa-cbc-mutual', 't12-ecdhe-ecdsa-gcm', 't12-rsa-kex', 't13-server-auth', 't13-mutual'] as const;
+export const BASE_NAMES = [
+  't12-ecdhe-rsa-cbc-mutual',
+  't12-ecdhe-ecdsa-gcm',
+  't12-rsa-kex',
+  't13-server-auth',
+  't13-mutual',
+] as const;
 export type BaseName = (typeof BASE_NAMES)[number];
 
 export interface BaseSpec {
@@ -43,11 +49,48 @@ export interface BaseSpec {
 }
 
 export const BASES: Readonly<Record<BaseName, BaseSpec>> = {
-  't12-ecdhe-rsa-cbc-mutual': { name: 't12-ecdhe-rsa-cbc-mutual', version: '1.2', suites: [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384], kex: 'ECDHE', serverKey: 'rsa', clientKey: 'rsa' },
-  't12-ecdhe-ecdsa-gcm': { name: 't12-ecdhe-ecdsa-gcm', version: '1.2', suites: [CipherSuite12.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, CipherSuite12.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384], kex: 'ECDHE', serverKey: 'ecdsa', clientKey: 'ecdsa' },
-  't12-rsa-kex': { name: 't12-rsa-kex', version: '1.2', suites: [CipherSuite12.TLS_RSA_WITH_AES_128_GCM_SHA256, CipherSuite12.TLS_RSA_WITH_AES_256_GCM_SHA384], kex: 'RSA', serverKey: 'rsa' },
-  't13-server-auth': { name: 't13-server-auth', version: '1.3', suites: [CipherSuite13.TLS_AES_128_GCM_SHA256, CipherSuite13.TLS_AES_256_GCM_SHA384, CipherSuite13.TLS_CHACHA20_POLY1305_SHA256], kex: 'TLS13', serverKey: 'rsa' },
-  't13-mutual': { name: 't13-mutual', version: '1.3', suites: [CipherSuite13.TLS_AES_256_GCM_SHA384, CipherSuite13.TLS_AES_128_GCM_SHA256], kex: 'TLS13', serverKey: 'ecdsa', clientKey: 'rsa' },
+  't12-ecdhe-rsa-cbc-mutual': {
+    name: 't12-ecdhe-rsa-cbc-mutual',
+    version: '1.2',
+    suites: [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384],
+    kex: 'ECDHE',
+    serverKey: 'rsa',
+    clientKey: 'rsa',
+  },
+  't12-ecdhe-ecdsa-gcm': {
+    name: 't12-ecdhe-ecdsa-gcm',
+    version: '1.2',
+    suites: [CipherSuite12.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, CipherSuite12.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384],
+    kex: 'ECDHE',
+    serverKey: 'ecdsa',
+    clientKey: 'ecdsa',
+  },
+  't12-rsa-kex': {
+    name: 't12-rsa-kex',
+    version: '1.2',
+    suites: [CipherSuite12.TLS_RSA_WITH_AES_128_GCM_SHA256, CipherSuite12.TLS_RSA_WITH_AES_256_GCM_SHA384],
+    kex: 'RSA',
+    serverKey: 'rsa',
+  },
+  't13-server-auth': {
+    name: 't13-server-auth',
+    version: '1.3',
+    suites: [
+      CipherSuite13.TLS_AES_128_GCM_SHA256,
+      CipherSuite13.TLS_AES_256_GCM_SHA384,
+      CipherSuite13.TLS_CHACHA20_POLY1305_SHA256,
+    ],
+    kex: 'TLS13',
+    serverKey: 'rsa',
+  },
+  't13-mutual': {
+    name: 't13-mutual',
+    version: '1.3',
+    suites: [CipherSuite13.TLS_AES_256_GCM_SHA384, CipherSuite13.TLS_AES_128_GCM_SHA256],
+    kex: 'TLS13',
+    serverKey: 'ecdsa',
+    clientKey: 'rsa',
+  },
 };
 
 /** What fast-check (or a fixed seed) picks for one base handshake. */
@@ -97,10 +140,30 @@ export function baseEnv(pki: TestPki, choice: BaseChoice, provider: CryptoProvid
   const suite = spec.suites[choice.suiteIndex % spec.suites.length]!;
   const versions = spec.version === '1.3' ? [0x0304, 0x0303] : [0x0303];
   // TLS 1.2: an ECDSA server certificate's curve (P-256 in the test PKI) must be among the client's groups (RFC 8422 §5.1).
-  const clientGroups = spec.version === '1.2' && spec.serverKey === 'ecdsa' && choice.group !== NamedGroup.secp256r1 ? [choice.group, NamedGroup.secp256r1] : [choice.group];
-  const client: ClientConfig = { provider, versions, cipherSuites: [suite], groups: clientGroups, serverName: SERVER_NAME, random: choice.clientRandom, middleboxCompat: choice.compat };
+  const clientGroups =
+    spec.version === '1.2' && spec.serverKey === 'ecdsa' && choice.group !== NamedGroup.secp256r1
+      ? [choice.group, NamedGroup.secp256r1]
+      : [choice.group];
+  const client: ClientConfig = {
+    provider,
+    versions,
+    cipherSuites: [suite],
+    groups: clientGroups,
+    serverName: SERVER_NAME,
+    random: choice.clientRandom,
+    middleboxCompat: choice.compat,
+  };
   if (spec.clientKey) client.identity = pki.identity('client', spec.clientKey);
-  const server: ServerConfig = { provider, versions: spec.version === '1.3' ? [0x0304, 0x0303] : [0x0303], cipherSuites: [suite], groups: [choice.group, ...BASE_GROUPS.filter((g) => g !== choice.group)], identity: pki.identity('server', spec.serverKey), clientAuth: spec.clientKey ? 'require' : 'none', random: choice.serverRandom, middleboxCompat: choice.compat };
+  const server: ServerConfig = {
+    provider,
+    versions: spec.version === '1.3' ? [0x0304, 0x0303] : [0x0303],
+    cipherSuites: [suite],
+    groups: [choice.group, ...BASE_GROUPS.filter((g) => g !== choice.group)],
+    identity: pki.identity('server', spec.serverKey),
+    clientAuth: spec.clientKey ? 'require' : 'none',
+    random: choice.serverRandom,
+    middleboxCompat: choice.compat,
+  };
   return { spec, choice, pki, provider, client, server };
 }
 
@@ -113,7 +176,12 @@ export interface MutantRun {
 const APP = { client: new TextEncoder().encode('PUBLISH a/b hello'), server: new TextEncoder().encode('PUBACK') };
 
 export async function runPrepared(env: BaseEnv, p: Prepared, label: string): Promise<MutantRun> {
-  const run = await runInMemory(p.client, p.server, p.hooks ?? {}, { appData: APP, seed: env.choice.seed, plan: `${env.spec.name}/${label}`, ...(p.memory ?? {}) });
+  const run = await runInMemory(p.client, p.server, p.hooks ?? {}, {
+    appData: APP,
+    seed: env.choice.seed,
+    plan: `${env.spec.name}/${label}`,
+    ...(p.memory ?? {}),
+  });
   const transcript = p.post ? await p.post(run.transcript) : run.transcript;
   const check: CheckInputs = { trustAnchors: env.pki.anchors, privateKeys: [p.server.identity.pkcs8], ...(p.check ?? {}) };
   return { run, transcript, check };
@@ -140,7 +208,10 @@ export class MessageLog {
  * Hooks for one side that log every handshake message and let `onSend`
  * replace an outgoing one (called with the log of what came before it).
  */
-export function tracked(onSend: (m: HookMessage, log: MessageLog) => Promise<Uint8Array[] | undefined> | Uint8Array[] | undefined, onProcess?: (m: HookMessage, log: MessageLog) => Uint8Array[] | undefined): EngineHooks {
+export function tracked(
+  onSend: (m: HookMessage, log: MessageLog) => Promise<Uint8Array[] | undefined> | Uint8Array[] | undefined,
+  onProcess?: (m: HookMessage, log: MessageLog) => Uint8Array[] | undefined,
+): EngineHooks {
   const log = new MessageLog();
   return {
     beforeProcess: (m) => {
@@ -157,7 +228,10 @@ export function tracked(onSend: (m: HookMessage, log: MessageLog) => Promise<Uin
 }
 
 /** Replace one outgoing message type (first occurrence only). */
-export function onceOn(type: string, fn: (raw: Uint8Array, log: MessageLog) => Promise<Uint8Array[]> | Uint8Array[]): EngineHooks {
+export function onceOn(
+  type: string,
+  fn: (raw: Uint8Array, log: MessageLog) => Promise<Uint8Array[]> | Uint8Array[],
+): EngineHooks {
   let done = false;
   return tracked((m, log) => {
     if (done || m.type !== type) return undefined;
@@ -205,25 +279,49 @@ export async function signWith(p: CryptoProvider, id: Identity, scheme: number, 
 }
 
 /** A TLS 1.2 CertificateVerify over the given messages. */
-export async function cv12(p: CryptoProvider, id: Identity, scheme: number, messages: readonly Uint8Array[]): Promise<Uint8Array> {
+export async function cv12(
+  p: CryptoProvider,
+  id: Identity,
+  scheme: number,
+  messages: readonly Uint8Array[],
+): Promise<Uint8Array> {
   return certificateVerify(scheme, await signWith(p, id, scheme, certificateVerifyContent12(messages)));
 }
 
 /** A TLS 1.3 CertificateVerify over the given messages with the given context string's role. */
-export async function cv13(p: CryptoProvider, id: Identity, scheme: number, suite: number, role: 'client' | 'server', messages: readonly Uint8Array[]): Promise<Uint8Array> {
+export async function cv13(
+  p: CryptoProvider,
+  id: Identity,
+  scheme: number,
+  suite: number,
+  role: 'client' | 'server',
+  messages: readonly Uint8Array[],
+): Promise<Uint8Array> {
   const th = await digest(p, hash13(suite), concatBytes([...messages]));
   return certificateVerify(scheme, await signWith(p, id, scheme, certificateVerifyContent13(role, th)));
 }
 
 /** Re-sign a TLS 1.2 ServerKeyExchange (ECDHE: curve_type(1) group(2) len(1) point, then scheme(2) len(2) sig). */
-export async function resignSke(p: CryptoProvider, id: Identity, raw: Uint8Array, scheme: number, clientRandom: Uint8Array, serverRandom: Uint8Array): Promise<Uint8Array> {
+export async function resignSke(
+  p: CryptoProvider,
+  id: Identity,
+  raw: Uint8Array,
+  scheme: number,
+  clientRandom: Uint8Array,
+  serverRandom: Uint8Array,
+): Promise<Uint8Array> {
   const params = raw.subarray(4, 4 + 4 + raw[4 + 3]!);
   const sig = await signWith(p, id, scheme, serverKeyExchangeContent12(clientRandom, serverRandom, params));
   return hsMessage(12, concatBytes([params, u16(scheme), u16(sig.length), sig]));
 }
 
 /** Decode, edit and re-encode a handshake message. */
-export function editRaw<T extends HandshakeBody['type']>(raw: Uint8Array, ctx: DecodeContext, type: T, fn: (b: Extract<HandshakeBody, { type: T }>) => void): Uint8Array {
+export function editRaw<T extends HandshakeBody['type']>(
+  raw: Uint8Array,
+  ctx: DecodeContext,
+  type: T,
+  fn: (b: Extract<HandshakeBody, { type: T }>) => void,
+): Uint8Array {
   const d = decodeHandshake(raw, ctx).message;
   if (d.body.type !== type) throw new Error(`expected ${type}, got ${d.body.type}`);
   fn(d.body as Extract<HandshakeBody, { type: T }>);
@@ -235,7 +333,11 @@ export function setExt(list: Extension[] | undefined, type: number, body: Extens
   out.splice(index ?? out.length, 0, { type, body });
   return out;
 }
-export function getExt<K extends ExtensionBody['kind']>(list: Extension[] | undefined, type: number, kind: K): Extract<ExtensionBody, { kind: K }> | undefined {
+export function getExt<K extends ExtensionBody['kind']>(
+  list: Extension[] | undefined,
+  type: number,
+  kind: K,
+): Extract<ExtensionBody, { kind: K }> | undefined {
   const b = list?.find((e) => e.type === type)?.body;
   return b && b.kind === kind ? (b as Extract<ExtensionBody, { kind: K }>) : undefined;
 }
@@ -325,10 +427,20 @@ function framedOf(t: Transcript): FramedEntry[] {
 export function recordOf(e: FramedEntry, tls13: boolean): RecordInput {
   if (e.record && e.raw === e.original) return e.record;
   const inner = CONTENT[e.kind] ?? 23;
-  const fragment = e.raw ?? (e.kind === 'change_cipher_spec' ? Uint8Array.of(1) : e.kind === 'alert' ? Uint8Array.of(1, 0) : new Uint8Array(16).fill(0x61));
+  const fragment =
+    e.raw ??
+    (e.kind === 'change_cipher_spec'
+      ? Uint8Array.of(1)
+      : e.kind === 'alert'
+        ? Uint8Array.of(1, 0)
+        : new Uint8Array(16).fill(0x61));
   if (!e.encrypted) return { dir: e.dir, raw: encodeRecord({ contentType: inner, version: 0x0303, fragment }) };
   const outer = tls13 ? 23 : inner;
-  return { dir: e.dir, raw: encodeRecord({ contentType: outer, version: 0x0303, fragment: new Uint8Array(fragment.length + 17).fill(0xc5) }), plaintext: { contentType: inner, fragment } };
+  return {
+    dir: e.dir,
+    raw: encodeRecord({ contentType: outer, version: 0x0303, fragment: new Uint8Array(fragment.length + 17).fill(0xc5) }),
+    plaintext: { contentType: inner, fragment },
+  };
 }
 
 /** Rebuild a transcript from records, keeping its provenance, endpoints and secrets. */
@@ -359,7 +471,12 @@ export function framed(fn: (E: FramedEntry[]) => void, rfn?: (R: RecordInput[]) 
 
 /** Index of the first record of a direction whose (plaintext) content starts with handshake type `hsType`. */
 export function recordAt(R: readonly RecordInput[], dir: Direction, contentType: number, first?: number): number {
-  const i = R.findIndex((r) => r.dir === dir && (r.plaintext ? r.plaintext.contentType : r.raw[0]) === contentType && (first === undefined || (r.plaintext ? r.plaintext.fragment[0] : r.raw[5]) === first));
+  const i = R.findIndex(
+    (r) =>
+      r.dir === dir &&
+      (r.plaintext ? r.plaintext.contentType : r.raw[0]) === contentType &&
+      (first === undefined || (r.plaintext ? r.plaintext.fragment[0] : r.raw[5]) === first),
+  );
   if (i < 0) throw new Error(`no ${dir} record of type ${contentType}${first === undefined ? '' : `/${first}`} to mutate`);
   return i;
 }

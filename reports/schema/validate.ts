@@ -41,11 +41,15 @@ export function validate(value: unknown, schema: Schema, root: Schema = schema, 
   }
   if (schema.type !== undefined) {
     const types = Array.isArray(schema.type) ? schema.type : [schema.type];
-    if (!types.some((t) => matchesType(value, t))) return [...errors, `${here}: expected ${types.join('|')}, got ${typeOf(value)}`];
+    if (!types.some((t) => matchesType(value, t)))
+      return [...errors, `${here}: expected ${types.join('|')}, got ${typeOf(value)}`];
   }
-  if ('const' in schema && JSON.stringify(value) !== JSON.stringify(schema.const)) errors.push(`${here}: expected ${JSON.stringify(schema.const)}`);
-  if (schema.enum && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) errors.push(`${here}: ${JSON.stringify(value)} not in enum`);
-  if (schema.minimum !== undefined && typeof value === 'number' && value < schema.minimum) errors.push(`${here}: ${value} < ${schema.minimum}`);
+  if ('const' in schema && JSON.stringify(value) !== JSON.stringify(schema.const))
+    errors.push(`${here}: expected ${JSON.stringify(schema.const)}`);
+  if (schema.enum && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(value)))
+    errors.push(`${here}: ${JSON.stringify(value)} not in enum`);
+  if (schema.minimum !== undefined && typeof value === 'number' && value < schema.minimum)
+    errors.push(`${here}: ${value} < ${schema.minimum}`);
   if (Array.isArray(value) && schema.items) {
     for (let i = 0; i < value.length; i++) errors.push(...validate(value[i], schema.items, root, `${at}/${i}`));
   }
@@ -56,7 +60,8 @@ export function validate(value: unknown, schema: Schema, root: Schema = schema, 
       const p = schema.properties?.[k];
       if (p) errors.push(...validate(v, p, root, `${at}/${k}`));
       else if (schema.additionalProperties === false) errors.push(`${at}/${k}: not allowed`);
-      else if (typeof schema.additionalProperties === 'object') errors.push(...validate(v, schema.additionalProperties, root, `${at}/${k}`));
+      else if (typeof schema.additionalProperties === 'object')
+        errors.push(...validate(v, schema.additionalProperties, root, `${at}/${k}`));
     }
   }
   return errors;

@@ -8,7 +8,8 @@ import type { MachineId, MachineTransition } from '../model';
 import { renderReports } from '../render';
 import { sampleInput } from './sample';
 
-const path = (machine: MachineId, steps: Array<[string, string, string]>): MachineTransition[] => steps.map(([from, via, to]) => ({ machine, from, via, to }));
+const path = (machine: MachineId, steps: Array<[string, string, string]>): MachineTransition[] =>
+  steps.map(([from, via, to]) => ({ machine, from, via, to }));
 
 export function realisticSample() {
   const input = sampleInput();
@@ -25,7 +26,10 @@ export function realisticSample() {
     ['CONNECTED', 'recv new_session_ticket', 'CONNECTED'],
   ];
   input.transcripts[0]!.transitions = path('t13-client', full13);
-  input.transcripts[1]!.transitions = path('t13-server', full13.map(([f, v, t]) => [f, v.startsWith('send') ? v.replace('send', 'recv') : v.replace('recv', 'send'), t]));
+  input.transcripts[1]!.transitions = path(
+    't13-server',
+    full13.map(([f, v, t]) => [f, v.startsWith('send') ? v.replace('send', 'recv') : v.replace('recv', 'send'), t]),
+  );
   input.transcripts[2]!.transitions = path('t12-server', [
     ['START', 'recv client_hello', 'WAIT_SH'],
     ['WAIT_SH', 'send server_hello', 'WAIT_CERT'],

@@ -3,10 +3,50 @@ import type { Verdict } from '../../oracles/rule';
 import type { MachineTable, RunInput, RuleInfo } from '../model';
 
 export const SAMPLE_RULES: RuleInfo[] = [
-  { id: 'ord.t13.sh-after-ch', title: 'ServerHello follows ClientHello', rfc: 'RFC 8446 §4.1.3, App. A.1', versions: ['1.3'], role: 'server', strength: 'MUST', alert: 'unexpected_message', evidence: 'plaintext', group: 'ordering' },
-  { id: 'neg.t12.suite-offered', title: 'The server picks an offered cipher suite', rfc: 'RFC 5246 §7.4.1.3', versions: ['1.2'], role: 'server', strength: 'MUST', alert: 'illegal_parameter', evidence: 'plaintext', group: 'negotiation' },
-  { id: 'rec.plaintext-max-len', title: 'Plaintext records are at most 2^14 bytes', rfc: ['RFC 5246 §6.2.1', 'RFC 8446 §5.1'], versions: ['1.2', '1.3'], role: 'both', strength: 'MUST', alert: 'record_overflow', evidence: 'plaintext', group: 'record' },
-  { id: 'crypto.t13.finished', title: 'Finished verify_data is right', rfc: 'RFC 8446 §4.4.4', versions: ['1.3'], role: 'both', strength: 'MUST', alert: 'decrypt_error', evidence: 'keys', group: 'crypto' },
+  {
+    id: 'ord.t13.sh-after-ch',
+    title: 'ServerHello follows ClientHello',
+    rfc: 'RFC 8446 §4.1.3, App. A.1',
+    versions: ['1.3'],
+    role: 'server',
+    strength: 'MUST',
+    alert: 'unexpected_message',
+    evidence: 'plaintext',
+    group: 'ordering',
+  },
+  {
+    id: 'neg.t12.suite-offered',
+    title: 'The server picks an offered cipher suite',
+    rfc: 'RFC 5246 §7.4.1.3',
+    versions: ['1.2'],
+    role: 'server',
+    strength: 'MUST',
+    alert: 'illegal_parameter',
+    evidence: 'plaintext',
+    group: 'negotiation',
+  },
+  {
+    id: 'rec.plaintext-max-len',
+    title: 'Plaintext records are at most 2^14 bytes',
+    rfc: ['RFC 5246 §6.2.1', 'RFC 8446 §5.1'],
+    versions: ['1.2', '1.3'],
+    role: 'both',
+    strength: 'MUST',
+    alert: 'record_overflow',
+    evidence: 'plaintext',
+    group: 'record',
+  },
+  {
+    id: 'crypto.t13.finished',
+    title: 'Finished verify_data is right',
+    rfc: 'RFC 8446 §4.4.4',
+    versions: ['1.3'],
+    role: 'both',
+    strength: 'MUST',
+    alert: 'decrypt_error',
+    evidence: 'keys',
+    group: 'crypto',
+  },
 ];
 
 export const SAMPLE_MACHINES: MachineTable[] = [
@@ -34,7 +74,12 @@ export const SAMPLE_MACHINES: MachineTable[] = [
   },
 ];
 
-const v = (rule: string, status: Verdict['status'], detail = `${rule} ${status}`, extra: Partial<Verdict> = {}): Verdict => ({ rule, status, detail, ...extra });
+const v = (rule: string, status: Verdict['status'], detail = `${rule} ${status}`, extra: Partial<Verdict> = {}): Verdict => ({
+  rule,
+  status,
+  detail,
+  ...extra,
+});
 
 /** A fresh deep copy each call: tests may modify it. */
 export function sampleInput(): RunInput {
@@ -47,8 +92,23 @@ export function sampleInput(): RunInput {
       {
         id: 't1',
         provenance: { kind: 'generated', seed: 11, path: '0:1' },
-        config: { version: '1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', group: 'x25519', signatureScheme: 'ecdsa_secp256r1_sha256', clientAuth: 'none', resumption: 'none', helloRetry: false, extensions: ['supported_versions', 'key_share'] },
-        verdicts: [v('ord.t13.sh-after-ch', 'pass'), v('neg.t12.suite-offered', 'not-applicable'), v('rec.plaintext-max-len', 'pass'), v('rec.plaintext-max-len', 'pass'), v('crypto.t13.finished', 'inconclusive', 'no key log')],
+        config: {
+          version: '1.3',
+          cipherSuite: 'TLS_AES_128_GCM_SHA256',
+          group: 'x25519',
+          signatureScheme: 'ecdsa_secp256r1_sha256',
+          clientAuth: 'none',
+          resumption: 'none',
+          helloRetry: false,
+          extensions: ['supported_versions', 'key_share'],
+        },
+        verdicts: [
+          v('ord.t13.sh-after-ch', 'pass'),
+          v('neg.t12.suite-offered', 'not-applicable'),
+          v('rec.plaintext-max-len', 'pass'),
+          v('rec.plaintext-max-len', 'pass'),
+          v('crypto.t13.finished', 'inconclusive', 'no key log'),
+        ],
         transitions: [
           { machine: 't13-client', from: 'START', to: 'WAIT_SH', via: 'send client_hello' },
           { machine: 't13-client', from: 'WAIT_SH', to: 'WAIT_EE', via: 'recv server_hello' },
@@ -57,15 +117,30 @@ export function sampleInput(): RunInput {
       {
         id: 't2',
         provenance: { kind: 'generated', seed: 12, path: '3:2:1' },
-        config: { version: '1.3', cipherSuite: 'TLS_AES_256_GCM_SHA384', group: 'secp256r1', signatureScheme: 'rsa_pss_rsae_sha256', clientAuth: 'required', resumption: 'psk_dhe_ke', helloRetry: true, extensions: ['supported_versions', 'key_share', 'pre_shared_key', 'key_share'] },
+        config: {
+          version: '1.3',
+          cipherSuite: 'TLS_AES_256_GCM_SHA384',
+          group: 'secp256r1',
+          signatureScheme: 'rsa_pss_rsae_sha256',
+          clientAuth: 'required',
+          resumption: 'psk_dhe_ke',
+          helloRetry: true,
+          extensions: ['supported_versions', 'key_share', 'pre_shared_key', 'key_share'],
+        },
         verdicts: [
           v('ord.t13.sh-after-ch', 'pass'),
           v('rec.plaintext-max-len', 'pass'),
-          v('rec.plaintext-max-len', 'violation', 'Record 3 is 16385 bytes: <too & "long">', { message: 3, expected: '<= 16384', actual: '16385' }),
+          v('rec.plaintext-max-len', 'violation', 'Record 3 is 16385 bytes: <too & "long">', {
+            message: 3,
+            expected: '<= 16384',
+            actual: '16385',
+          }),
           v('crypto.t13.finished', 'pass'),
         ],
         ladder: ['C->S client_hello', 'S->C server_hello', 'S->C record 16385 bytes'],
-        keylog: ['CLIENT_HANDSHAKE_TRAFFIC_SECRET 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899'],
+        keylog: [
+          'CLIENT_HANDSHAKE_TRAFFIC_SECRET 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899',
+        ],
         transitions: [
           { machine: 't13-client', from: 'START', to: 'WAIT_SH', via: 'send client_hello' },
           { machine: 't13-client', from: 'WAIT_SH', to: 'WAIT_CH2', via: 'recv hello_retry_request' },
@@ -74,19 +149,58 @@ export function sampleInput(): RunInput {
       {
         id: 't3',
         provenance: { kind: 'capture', file: 'a.pcap', connection: 0 },
-        config: { version: '1.2', cipherSuite: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', group: 'x25519', clientAuth: 'none', resumption: 'ticket', helloRetry: false, extensions: ['session_ticket'] },
-        verdicts: [v('ord.t13.sh-after-ch', 'not-applicable'), v('neg.t12.suite-offered', 'pass'), v('rec.plaintext-max-len', 'inconclusive', 'Record 2 could not be read.')],
+        config: {
+          version: '1.2',
+          cipherSuite: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
+          group: 'x25519',
+          clientAuth: 'none',
+          resumption: 'ticket',
+          helloRetry: false,
+          extensions: ['session_ticket'],
+        },
+        verdicts: [
+          v('ord.t13.sh-after-ch', 'not-applicable'),
+          v('neg.t12.suite-offered', 'pass'),
+          v('rec.plaintext-max-len', 'inconclusive', 'Record 2 could not be read.'),
+        ],
         transitions: [{ machine: 't12-server', from: 'START', to: 'SENT_SH', via: 'recv client_hello' }],
       },
     ],
     mutants: [
-      { id: 'm1', operator: 'drop-message', declaredRules: ['ord.t13.sh-after-ch'], seed: 21, path: '1', verdicts: [v('ord.t13.sh-after-ch', 'violation'), v('rec.plaintext-max-len', 'pass')] },
-      { id: 'm2', operator: 'drop-message', declaredRules: ['ord.t13.sh-after-ch'], seed: 22, trippedRules: ['neg.t12.suite-offered'] },
-      { id: 'm3', operator: 'swap-suite', declaredRules: ['neg.t12.suite-offered'], seed: 23, path: '4:4', verdicts: [v('neg.t12.suite-offered', 'pass')], transitions: [{ machine: 't12-server', from: 'START', to: 'CONNECTED', via: 'recv finished' }] },
+      {
+        id: 'm1',
+        operator: 'drop-message',
+        declaredRules: ['ord.t13.sh-after-ch'],
+        seed: 21,
+        path: '1',
+        verdicts: [v('ord.t13.sh-after-ch', 'violation'), v('rec.plaintext-max-len', 'pass')],
+      },
+      {
+        id: 'm2',
+        operator: 'drop-message',
+        declaredRules: ['ord.t13.sh-after-ch'],
+        seed: 22,
+        trippedRules: ['neg.t12.suite-offered'],
+      },
+      {
+        id: 'm3',
+        operator: 'swap-suite',
+        declaredRules: ['neg.t12.suite-offered'],
+        seed: 23,
+        path: '4:4',
+        verdicts: [v('neg.t12.suite-offered', 'pass')],
+        transitions: [{ machine: 't12-server', from: 'START', to: 'CONNECTED', via: 'recv finished' }],
+      },
       { id: 'm4', operator: 'swap-suite', declaredRules: ['neg.t12.suite-offered'], trippedRules: ['neg.t12.suite-offered'] },
     ],
     conversations: [
-      { target: 'openssl', role: 'server', name: 'accepts-ok', verdict: 'conforming', ladder: ['C->S client_hello', 'S->C server_hello'] },
+      {
+        target: 'openssl',
+        role: 'server',
+        name: 'accepts-ok',
+        verdict: 'conforming',
+        ladder: ['C->S client_hello', 'S->C server_hello'],
+      },
       {
         target: 'openssl',
         role: 'server',
@@ -94,7 +208,14 @@ export function sampleInput(): RunInput {
         verdict: 'accepted-invalid',
         rule: 'ord.t13.sh-after-ch',
         detail: 'The server answered a Finished sent before ClientKeyExchange & did not alert.',
-        ladder: ['C->S client_hello', 'S->C server_hello', 'S->C server_hello_done', 'C->S finished', 'S->C change_cipher_spec', 'no alert!'],
+        ladder: [
+          'C->S client_hello',
+          'S->C server_hello',
+          'S->C server_hello_done',
+          'C->S finished',
+          'S->C change_cipher_spec',
+          'no alert!',
+        ],
         seed: 31,
         path: '7:0',
         transitions: [{ machine: 't12-server', from: 'SENT_SH', to: 'CONNECTED', via: 'recv finished' }],
@@ -107,7 +228,18 @@ export function sampleInput(): RunInput {
 /** The sample split in two shards (every list halved differently). */
 export function sampleShards(): [RunInput, RunInput] {
   const all = sampleInput();
-  const a: RunInput = { ...all, transcripts: all.transcripts.slice(0, 1), mutants: all.mutants.filter((_, i) => i % 2 === 0), conversations: all.conversations!.slice(0, 2) };
-  const b: RunInput = { ...all, rules: all.rules.slice(2), transcripts: all.transcripts.slice(1), mutants: all.mutants.filter((_, i) => i % 2 === 1), conversations: all.conversations!.slice(2) };
+  const a: RunInput = {
+    ...all,
+    transcripts: all.transcripts.slice(0, 1),
+    mutants: all.mutants.filter((_, i) => i % 2 === 0),
+    conversations: all.conversations!.slice(0, 2),
+  };
+  const b: RunInput = {
+    ...all,
+    rules: all.rules.slice(2),
+    transcripts: all.transcripts.slice(1),
+    mutants: all.mutants.filter((_, i) => i % 2 === 1),
+    conversations: all.conversations!.slice(2),
+  };
   return [a, b];
 }

@@ -79,8 +79,19 @@ function counterexample(c: Counterexample): string {
     `<div class="cx" data-kind="${c.kind}"><h3>${h(c.id)} <span class="bad">${h(c.verdict)}</span> <span class="muted">${h(where)}</span></h3>` +
     `<div>${c.rules.map((r) => `<code>${h(r)}</code>`).join(' ')}${replay.length ? ` — replay with ${replay.join(', ')}` : ''}</div>` +
     (c.detail ? `<pre>${h(c.detail)}</pre>` : '') +
-    (c.ladder.length ? ladderSvg(c.ladder, c.kind === 'conversation' && c.role ? (c.role === 'server' ? { server: `${c.target ?? 'target'} (server)`, client: 'tlsprop' } : { client: `${c.target ?? 'target'} (client)`, server: 'tlsprop' }) : {}) : '<p class="muted">no ladder recorded</p>') +
-    (c.keylog?.length ? `<details><summary>key log (${c.keylog.length} lines)</summary><pre>${h(c.keylog.join('\n'))}</pre></details>` : '') +
+    (c.ladder.length
+      ? ladderSvg(
+          c.ladder,
+          c.kind === 'conversation' && c.role
+            ? c.role === 'server'
+              ? { server: `${c.target ?? 'target'} (server)`, client: 'tlsprop' }
+              : { client: `${c.target ?? 'target'} (client)`, server: 'tlsprop' }
+            : {},
+        )
+      : '<p class="muted">no ladder recorded</p>') +
+    (c.keylog?.length
+      ? `<details><summary>key log (${c.keylog.length} lines)</summary><pre>${h(c.keylog.join('\n'))}</pre></details>`
+      : '') +
     '</div>'
   );
 }
@@ -90,39 +101,84 @@ export function toHtml(report: CoverageReport, opts: SecretOptions = {}): string
   const s = r.summary;
   const groups = [...new Set(r.rules.map((x) => x.group))].sort();
   const out: string[] = [];
-  out.push('<!DOCTYPE html>', '<html lang="en"><head><meta charset="utf-8">', '<meta name="viewport" content="width=device-width, initial-scale=1">');
+  out.push(
+    '<!DOCTYPE html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+  );
   out.push(`<title>${h(`${r.tool.name} report ${r.startedAt}`)}</title>`, `<style>${CSS}</style></head><body>`);
-  out.push(`<header><h1><span class="${s.ok ? 'ok' : 'bad'}">${s.ok ? 'PASS' : 'FAIL'}</span> ${h(r.tool.name)} ${h(r.tool.version)} — TLS conformance report</h1><div class="sub">started ${h(r.startedAt)} · ${h(r.schema)}</div></header><main>`);
+  out.push(
+    `<header><h1><span class="${s.ok ? 'ok' : 'bad'}">${s.ok ? 'PASS' : 'FAIL'}</span> ${h(r.tool.name)} ${h(r.tool.version)} — TLS conformance report</h1><div class="sub">started ${h(r.startedAt)} · ${h(r.schema)}</div></header><main>`,
+  );
 
   out.push('<section id="summary"><h2>Summary</h2><div class="cards">');
   out.push(card(`${s.rulesApplied} / ${s.rules}`, 'rules applied'));
   out.push(card(s.rulesViolated, 'rules with violations', s.rulesViolated ? 'bad' : 'ok'));
   out.push(card(`${s.rulesProven} / ${s.rules}`, 'rules proven by a mutant'));
-  out.push(card(s.transcripts, `transcripts (${s.verdicts.pass} pass, ${s.verdicts.violation} violation, ${s.verdicts.inconclusive} inconclusive verdicts)`));
-  out.push(card(pct(r.mutation.caught, r.mutation.mutants), `mutation score (${r.mutation.caught}/${r.mutation.mutants}; ${r.mutation.missed} missed)`, r.mutation.missed ? 'bad' : 'ok'));
-  out.push(card(`${s.conversationsFailing} / ${s.conversations}`, 'failing conversations', s.conversationsFailing ? 'bad' : 'ok'));
+  out.push(
+    card(
+      s.transcripts,
+      `transcripts (${s.verdicts.pass} pass, ${s.verdicts.violation} violation, ${s.verdicts.inconclusive} inconclusive verdicts)`,
+    ),
+  );
+  out.push(
+    card(
+      pct(r.mutation.caught, r.mutation.mutants),
+      `mutation score (${r.mutation.caught}/${r.mutation.mutants}; ${r.mutation.missed} missed)`,
+      r.mutation.missed ? 'bad' : 'ok',
+    ),
+  );
+  out.push(
+    card(`${s.conversationsFailing} / ${s.conversations}`, 'failing conversations', s.conversationsFailing ? 'bad' : 'ok'),
+  );
   out.push(card(`${s.transitionsExercised} / ${s.transitionsTotal}`, 'transitions exercised'));
   out.push(card(s.counterexamples, 'counterexamples', s.counterexamples ? 'bad' : 'ok'));
   out.push('</div></section>');
 
   out.push('<section id="rules-section"><h2>Rules</h2><div class="controls">');
   out.push('<input type="search" id="rule-filter" placeholder="filter rules (id, title, RFC, …)" aria-label="filter rules">');
-  out.push(`<select id="rule-group" aria-label="group"><option value="">all groups</option>${groups.map((g) => `<option value="${h(g)}">${h(g || '(none)')}</option>`).join('')}</select>`);
-  out.push('<label><input type="checkbox" id="only-violated"> only violated</label><span id="rule-count" class="muted"></span></div>');
+  out.push(
+    `<select id="rule-group" aria-label="group"><option value="">all groups</option>${groups.map((g) => `<option value="${h(g)}">${h(g || '(none)')}</option>`).join('')}</select>`,
+  );
+  out.push(
+    '<label><input type="checkbox" id="only-violated"> only violated</label><span id="rule-count" class="muted"></span></div>',
+  );
   out.push('<table id="rules"><thead><tr>');
-  const heads: Array<[string, boolean]> = [['rule', false], ['title', false], ['group', false], ['versions', false], ['strength', false], ['RFC', false], ['applied', true], ['passed', true], ['violated', true], ['inconclusive', true], ['proven', true], ['passed by valid', true], ['violations', false]];
+  const heads: Array<[string, boolean]> = [
+    ['rule', false],
+    ['title', false],
+    ['group', false],
+    ['versions', false],
+    ['strength', false],
+    ['RFC', false],
+    ['applied', true],
+    ['passed', true],
+    ['violated', true],
+    ['inconclusive', true],
+    ['proven', true],
+    ['passed by valid', true],
+    ['violations', false],
+  ];
   out.push(heads.map(([t, n]) => `<th class="sort${n ? ' n' : ''}">${h(t)}</th>`).join(''));
   out.push(`</tr></thead><tbody>${r.rules.map(ruleRow).join('\n')}</tbody></table></section>`);
 
   out.push('<section id="mutation"><h2>Mutation score</h2>');
   if (r.mutation.operators.length) {
-    out.push('<table><thead><tr><th>operator</th><th class="n">mutants</th><th class="n">caught (declared rule)</th><th class="n">caught otherwise</th><th class="n">missed</th><th class="n">score</th></tr></thead><tbody>');
-    for (const o of r.mutation.operators) out.push(`<tr><td><code>${h(o.operator)}</code></td><td class="n">${o.mutants}</td><td class="n">${o.caught}</td><td class="n">${o.caughtOtherwise}</td><td class="n${o.missed ? ' bad' : ''}">${o.missed}</td><td class="n">${pct(o.caught, o.mutants)}</td></tr>`);
+    out.push(
+      '<table><thead><tr><th>operator</th><th class="n">mutants</th><th class="n">caught (declared rule)</th><th class="n">caught otherwise</th><th class="n">missed</th><th class="n">score</th></tr></thead><tbody>',
+    );
+    for (const o of r.mutation.operators)
+      out.push(
+        `<tr><td><code>${h(o.operator)}</code></td><td class="n">${o.mutants}</td><td class="n">${o.caught}</td><td class="n">${o.caughtOtherwise}</td><td class="n${o.missed ? ' bad' : ''}">${o.missed}</td><td class="n">${pct(o.caught, o.mutants)}</td></tr>`,
+      );
     out.push('</tbody></table>');
     const list = (title: string, ms: typeof r.mutation.missedMutants): void => {
       if (!ms.length) return;
       out.push(`<h3>${h(title)}</h3><ul>`);
-      for (const m of ms) out.push(`<li><code>${h(m.operator)}</code> ${h(m.id ?? '')} declared [${h(m.declaredRules.join(', '))}]${m.tripped.length ? ` tripped [${h(m.tripped.join(', '))}]` : ''}${m.seed !== undefined ? ` seed <code>${m.seed}</code>` : ''}${m.path !== undefined ? ` path <code>${h(m.path)}</code>` : ''}</li>`);
+      for (const m of ms)
+        out.push(
+          `<li><code>${h(m.operator)}</code> ${h(m.id ?? '')} declared [${h(m.declaredRules.join(', '))}]${m.tripped.length ? ` tripped [${h(m.tripped.join(', '))}]` : ''}${m.seed !== undefined ? ` seed <code>${m.seed}</code>` : ''}${m.path !== undefined ? ` path <code>${h(m.path)}</code>` : ''}</li>`,
+        );
       out.push('</ul>');
     };
     list('Missed mutants', r.mutation.missedMutants);
@@ -131,20 +187,30 @@ export function toHtml(report: CoverageReport, opts: SecretOptions = {}): string
   out.push('</section>');
 
   out.push('<section id="state-machines"><h2>State machines</h2>');
-  out.push(`<div class="legend"><span><i style="background:${COLOURS.exercised}"></i>exercised</span><span><i style="background:${COLOURS.unexercised}"></i>never exercised</span><span><i style="background:${COLOURS.invalid}"></i>invalid transition tried</span></div>`);
+  out.push(
+    `<div class="legend"><span><i style="background:${COLOURS.exercised}"></i>exercised</span><span><i style="background:${COLOURS.unexercised}"></i>never exercised</span><span><i style="background:${COLOURS.invalid}"></i>invalid transition tried</span></div>`,
+  );
   if (!r.stateMachines.length) out.push('<p class="muted">no state machine tables in this run</p>');
   for (const m of r.stateMachines) {
-    out.push(`<h3 id="machine-${h(m.machine)}">${h(m.machine)}: ${m.exercised} / ${m.total} transitions exercised (${pct(m.exercised, m.total)}), ${m.invalidTried.length} invalid tried</h3>`);
+    out.push(
+      `<h3 id="machine-${h(m.machine)}">${h(m.machine)}: ${m.exercised} / ${m.total} transitions exercised (${pct(m.exercised, m.total)}), ${m.invalidTried.length} invalid tried</h3>`,
+    );
     out.push(machineSvg(m));
     if (m.unexercised.length) {
-      out.push(`<details><summary>${m.unexercised.length} unexercised</summary><ul>${m.unexercised.map((t) => `<li class="mono">${h(t.from)} —${h(t.via)}→ ${h(t.to)}</li>`).join('')}</ul></details>`);
+      out.push(
+        `<details><summary>${m.unexercised.length} unexercised</summary><ul>${m.unexercised.map((t) => `<li class="mono">${h(t.from)} —${h(t.via)}→ ${h(t.to)}</li>`).join('')}</ul></details>`,
+      );
     }
   }
   out.push('</section>');
 
-  out.push(`<section id="configuration"><h2>Configuration coverage</h2><p>${r.configuration.transcripts} transcripts with a configuration.</p><div class="grid">`);
+  out.push(
+    `<section id="configuration"><h2>Configuration coverage</h2><p>${r.configuration.transcripts} transcripts with a configuration.</p><div class="grid">`,
+  );
   for (const d of r.configuration.dimensions) {
-    out.push(`<div><h3>${h(d.dimension)} (${d.distinct} distinct)</h3><table><thead><tr><th>value</th><th class="n">count</th></tr></thead><tbody>`);
+    out.push(
+      `<div><h3>${h(d.dimension)} (${d.distinct} distinct)</h3><table><thead><tr><th>value</th><th class="n">count</th></tr></thead><tbody>`,
+    );
     for (const v of d.values) out.push(`<tr><td class="mono">${h(v.value)}</td><td class="n">${v.count}</td></tr>`);
     for (const v of d.missing) out.push(`<tr><td class="mono bad">${h(v)}</td><td class="n bad">0</td></tr>`);
     out.push('</tbody></table></div>');

@@ -5,7 +5,12 @@ import { pct } from './escape';
 
 /** Table cells: no pipes or newlines, no HTML. */
 function cell(s: string | number): string {
-  return String(s).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return String(s)
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
 }
 
 export interface MarkdownOptions extends SecretOptions {
@@ -26,16 +31,25 @@ export function toMarkdown(report: CoverageReport, opts: MarkdownOptions = {}): 
   L.push(`| rules proven by a mutant | ${s.rulesProven} (${pct(s.rulesProven, s.rules)}) |`);
   L.push(`| rules passed by a valid transcript | ${s.rulesPassedByValid} |`);
   L.push(`| transcripts | ${s.transcripts} |`);
-  L.push(`| verdicts | ${s.verdicts.pass} pass, ${s.verdicts.violation} violation, ${s.verdicts.inconclusive} inconclusive, ${s.verdicts['not-applicable']} n/a |`);
-  L.push(`| mutants | ${s.mutants}: ${s.mutantsCaught} caught, ${s.mutantsCaughtOtherwise} caught otherwise, ${s.mutantsMissed} missed |`);
+  L.push(
+    `| verdicts | ${s.verdicts.pass} pass, ${s.verdicts.violation} violation, ${s.verdicts.inconclusive} inconclusive, ${s.verdicts['not-applicable']} n/a |`,
+  );
+  L.push(
+    `| mutants | ${s.mutants}: ${s.mutantsCaught} caught, ${s.mutantsCaughtOtherwise} caught otherwise, ${s.mutantsMissed} missed |`,
+  );
   L.push(`| conversations | ${s.conversations} (${s.conversationsFailing} failing) |`);
-  L.push(`| transitions exercised | ${s.transitionsExercised} / ${s.transitionsTotal} (${pct(s.transitionsExercised, s.transitionsTotal)}) |`);
+  L.push(
+    `| transitions exercised | ${s.transitionsExercised} / ${s.transitionsTotal} (${pct(s.transitionsExercised, s.transitionsTotal)}) |`,
+  );
   L.push(`| counterexamples | ${s.counterexamples} |`, '');
 
   if (r.mutation.operators.length) {
     L.push('### Mutation score', '');
     L.push('| operator | mutants | caught | caught otherwise | missed | score |', '| --- | ---: | ---: | ---: | ---: | ---: |');
-    for (const o of r.mutation.operators) L.push(`| ${cell(o.operator)} | ${o.mutants} | ${o.caught} | ${o.caughtOtherwise} | ${o.missed} | ${pct(o.caught, o.mutants)} |`);
+    for (const o of r.mutation.operators)
+      L.push(
+        `| ${cell(o.operator)} | ${o.mutants} | ${o.caught} | ${o.caughtOtherwise} | ${o.missed} | ${pct(o.caught, o.mutants)} |`,
+      );
     const m = r.mutation;
     L.push(`| **total** | ${m.mutants} | ${m.caught} | ${m.caughtOtherwise} | ${m.missed} | ${pct(m.caught, m.mutants)} |`, '');
   }
@@ -56,7 +70,9 @@ export function toMarkdown(report: CoverageReport, opts: MarkdownOptions = {}): 
     L.push('### Failing conversations', '');
     L.push('| conversation (target role name) | verdict | rule | replay |', '| --- | --- | --- | --- |');
     for (const c of conv) {
-      const replay = [c.seed !== undefined ? `seed ${c.seed}` : '', c.path !== undefined ? `path ${c.path}` : ''].filter(Boolean).join(', ');
+      const replay = [c.seed !== undefined ? `seed ${c.seed}` : '', c.path !== undefined ? `path ${c.path}` : '']
+        .filter(Boolean)
+        .join(', ');
       L.push(`| ${cell(c.id)} | ${cell(c.verdict)} | ${cell(c.rules.join(', '))} | ${cell(replay)} |`);
     }
     L.push('');

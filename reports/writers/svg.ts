@@ -168,7 +168,9 @@ export function machineSvg(m: MachineCoverage): string {
   );
   parts.push('<defs>');
   for (const [k, c] of Object.entries(COLOURS)) {
-    parts.push(`<marker id="${x(`${id}-arrow-${k}`)}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="${c}"/></marker>`);
+    parts.push(
+      `<marker id="${x(`${id}-arrow-${k}`)}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="${c}"/></marker>`,
+    );
   }
   parts.push('</defs>');
   const selfLoops = new Map<string, number>();
@@ -269,7 +271,9 @@ export function ladderSvg(lines: readonly string[], names: { client?: string; se
     const bad = /alert|reset|timeout|hung|invalid|unexpected|!/i.test(s.label);
     const colour = bad ? COLOURS.invalid : LADDER_OK;
     if (!s.dir) {
-      parts.push(`<text class="note" x="${W / 2}" y="${y}" text-anchor="middle" font-size="11" font-style="italic" fill="${colour}">${x(s.label)}</text>`);
+      parts.push(
+        `<text class="note" x="${W / 2}" y="${y}" text-anchor="middle" font-size="11" font-style="italic" fill="${colour}">${x(s.label)}</text>`,
+      );
       return;
     }
     const [x1, x2] = s.dir === 'C->S' ? [left, right] : [right, left];

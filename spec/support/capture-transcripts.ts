@@ -27,5 +27,11 @@ export function transcriptFromExpected(c: ExpectedConnection, file: string, conn
 }
 
 export function captureTranscripts(cases: SharedCase[] = sharedCases()): CaseTranscript[] {
-  return cases.flatMap((c) => c.expected.connections.map((conn, i) => ({ name: c.name, connection: i, transcript: transcriptFromExpected(conn, c.capture, i) })));
+  return cases.flatMap((c) =>
+    c.expected.connections.map((conn, i) => ({
+      name: c.name,
+      connection: i,
+      transcript: transcriptFromExpected(conn, c.capture, i),
+    })),
+  );
 }

@@ -40,8 +40,16 @@ export function knownRules(plan: HandshakePlan): Set<string> {
  * of evidence and fails the property.
  */
 export const EXPECTED_INCONCLUSIVE: readonly { rule: string; why: string; applies(plan: HandshakePlan): boolean }[] = [
-  { rule: 'ver.downgrade-sentinel-set', why: 'one transcript cannot show that a TLS 1.2 server also supports TLS 1.3', applies: (p) => p.version === '1.2' },
-  { rule: 'ext.ems.negotiation', why: 'the client offered EMS and the server (plan: EMS off) did not echo it, which is allowed', applies: (p) => p.version === '1.2' && p.ems.client && !p.ems.server },
+  {
+    rule: 'ver.downgrade-sentinel-set',
+    why: 'one transcript cannot show that a TLS 1.2 server also supports TLS 1.3',
+    applies: (p) => p.version === '1.2',
+  },
+  {
+    rule: 'ext.ems.negotiation',
+    why: 'the client offered EMS and the server (plan: EMS off) did not echo it, which is allowed',
+    applies: (p) => p.version === '1.2' && p.ems.client && !p.ems.server,
+  },
   { rule: 'cert.leaf.name', why: 'the plan sends no SNI, so the expected host is unknown', applies: (p) => p.sni === null },
 ];
 

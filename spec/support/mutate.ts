@@ -6,7 +6,20 @@
 import { createCipheriv, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readCaptureTranscripts } from '../../capture/tls';
-import { type KeyBlock, type RecordProtection, createRecordProtection, defaultProvider, keyBlock, lookupKeyLog, nextTrafficSecret, parseKeyLog, tls12Params, tls13KeyLength, tls13Params, trafficKeys } from '../../crypto';
+import {
+  type KeyBlock,
+  type RecordProtection,
+  createRecordProtection,
+  defaultProvider,
+  keyBlock,
+  lookupKeyLog,
+  nextTrafficSecret,
+  parseKeyLog,
+  tls12Params,
+  tls13KeyLength,
+  tls13Params,
+  trafficKeys,
+} from '../../crypto';
 import { TranscriptBuilder } from '../../transcript/build';
 import type { Direction, Epoch, Transcript, TranscriptMessage, TranscriptRecord } from '../../transcript/model';
 import type { Extension, ExtensionBody } from '../../wire/extensions';
@@ -47,8 +60,21 @@ export function typeOf(e: Entry): string {
   return e.kind === 'handshake' && e.raw ? (HS_NAMES[e.raw[0]!] ?? `hs_${e.raw[0]}`) : e.kind;
 }
 const HS_NAMES: Record<number, string> = {
-  0: 'hello_request', 1: 'client_hello', 2: 'server_hello', 4: 'new_session_ticket', 5: 'end_of_early_data', 8: 'encrypted_extensions', 11: 'certificate',
-  12: 'server_key_exchange', 13: 'certificate_request', 14: 'server_hello_done', 15: 'certificate_verify', 16: 'client_key_exchange', 20: 'finished', 22: 'certificate_status', 24: 'key_update',
+  0: 'hello_request',
+  1: 'client_hello',
+  2: 'server_hello',
+  4: 'new_session_ticket',
+  5: 'end_of_early_data',
+  8: 'encrypted_extensions',
+  11: 'certificate',
+  12: 'server_key_exchange',
+  13: 'certificate_request',
+  14: 'server_hello_done',
+  15: 'certificate_verify',
+  16: 'client_key_exchange',
+  20: 'finished',
+  22: 'certificate_status',
+  24: 'key_update',
 };
 
 /** Index of the nth entry of a type (and direction). Throws when absent: a mutation must apply. */
@@ -61,7 +87,13 @@ export function drop(E: Entry[], type: string, dir?: Direction): void {
   E.splice(at(E, type, dir), 1);
 }
 /** Move entry `type` to just before entry `beforeType`. */
-export function moveBefore(E: Entry[], type: string, dir: Direction | undefined, beforeType: string, beforeDir?: Direction): void {
+export function moveBefore(
+  E: Entry[],
+  type: string,
+  dir: Direction | undefined,
+  beforeType: string,
+  beforeDir?: Direction,
+): void {
   const [m] = E.splice(at(E, type, dir), 1);
   E.splice(at(E, beforeType, beforeDir), 0, m!);
 }
@@ -70,7 +102,14 @@ export function hs(dir: Direction, hex: string, encrypted = false): Entry {
 }
 
 /** Decode, edit and re-encode a handshake message (test data only; the oracles never re-encode). */
-export function edit<T extends HandshakeBody['type']>(E: Entry[], type: T, dir: Direction | undefined, ctx: DecodeContext, fn: (b: Extract<HandshakeBody, { type: T }>) => void, nth = 0): void {
+export function edit<T extends HandshakeBody['type']>(
+  E: Entry[],
+  type: T,
+  dir: Direction | undefined,
+  ctx: DecodeContext,
+  fn: (b: Extract<HandshakeBody, { type: T }>) => void,
+  nth = 0,
+): void {
   const i = at(E, type, dir, nth);
   const e = E[i]!;
   const d = decodeHandshake(e.raw!, ctx).message;
@@ -96,7 +135,11 @@ export function hrr(suite: number, sessionId: Uint8Array, group: number, extra: 
     sessionId,
     cipherSuite: suite,
     compressionMethod: 0,
-    extensions: [{ type: 43, body: { kind: 'supported_versions_server', version: 0x0304 } }, { type: 51, body: { kind: 'key_share_hrr', selectedGroup: group } }, ...extra],
+    extensions: [
+      { type: 43, body: { kind: 'supported_versions_server', version: 0x0304 } },
+      { type: 51, body: { kind: 'key_share_hrr', selectedGroup: group } },
+      ...extra,
+    ],
   };
   return { dir: 'S->C', kind: 'handshake', raw: encodeHandshake({ body }), encrypted: false };
 }
@@ -104,26 +147,45 @@ export function hrr(suite: number, sessionId: Uint8Array, group: number, extra: 
 export function buildFromMessages(E: Entry[]): Transcript {
   const b = new TranscriptBuilder({ kind: 'manual' });
   for (const e of E) {
-    const input: Parameters<TranscriptBuilder['addMessage']>[0] = { dir: e.dir, type: e.kind === 'handshake' ? typeOf(e) : e.kind, encrypted: e.encrypted };
+    const input: Parameters<TranscriptBuilder['addMessage']>[0] = {
+      dir: e.dir,
+      type: e.kind === 'handshake' ? typeOf(e) : e.kind,
+      encrypted: e.encrypted,
+    };
     if (e.raw) input.raw = e.raw;
     b.addMessage(input);
   }
   return b.finish();
 }
 
-const CT: Record<string, number> = { handshake: ContentType.handshake, change_cipher_spec: ContentType.change_cipher_spec, alert: ContentType.alert, application_data: ContentType.application_data };
+const CT: Record<string, number> = {
+  handshake: ContentType.handshake,
+  change_cipher_spec: ContentType.change_cipher_spec,
+  alert: ContentType.alert,
+  application_data: ContentType.application_data,
+};
 
 /** One record per entry, as a TLS stack would frame them; protected ones carry their plaintext. */
 export function recordsOf(E: Entry[], tls13: boolean): RecordInput[] {
   let firstCh = true;
   return E.map((e) => {
     const inner = CT[e.kind]!;
-    const fragment = e.raw ?? (e.kind === 'change_cipher_spec' ? Uint8Array.of(1) : e.kind === 'alert' ? Uint8Array.of(1, 0) : new Uint8Array(24).fill(0x61));
+    const fragment =
+      e.raw ??
+      (e.kind === 'change_cipher_spec'
+        ? Uint8Array.of(1)
+        : e.kind === 'alert'
+          ? Uint8Array.of(1, 0)
+          : new Uint8Array(24).fill(0x61));
     const isCh = e.raw?.[0] === 1 && firstCh;
     if (isCh) firstCh = false;
     if (!e.encrypted) return { dir: e.dir, raw: encodeRecord({ contentType: inner, version: isCh ? 0x0301 : 0x0303, fragment }) };
     const outer = tls13 ? ContentType.application_data : inner;
-    return { dir: e.dir, raw: encodeRecord({ contentType: outer, version: 0x0303, fragment: new Uint8Array(fragment.length + 17).fill(0xee) }), plaintext: { contentType: inner, fragment } };
+    return {
+      dir: e.dir,
+      raw: encodeRecord({ contentType: outer, version: 0x0303, fragment: new Uint8Array(fragment.length + 17).fill(0xee) }),
+      plaintext: { contentType: inner, fragment },
+    };
   });
 }
 
@@ -174,7 +236,13 @@ export async function keys12(t: Transcript): Promise<{ kb: KeyBlock; suite: Ciph
   const suite = suiteOf(t);
   const ch = t.messages.find((m) => m.type === 'client_hello')!;
   const sh = t.messages.find((m) => m.type === 'server_hello')!;
-  const kb = await keyBlock(defaultProvider(), suite, secretsOf(t).CLIENT_RANDOM!, ch.raw!.subarray(6, 38), sh.raw!.subarray(6, 38));
+  const kb = await keyBlock(
+    defaultProvider(),
+    suite,
+    secretsOf(t).CLIENT_RANDOM!,
+    ch.raw!.subarray(6, 38),
+    sh.raw!.subarray(6, 38),
+  );
   return { kb, suite, etm: suite.mac !== 'AEAD' && hasExtIn(ch, 22) && hasExtIn(sh, 22) };
 }
 
@@ -230,7 +298,10 @@ export async function badPaddingRecord(t: Transcript, r: TranscriptRecord, seq: 
 /** TLS 1.2: a record re-protected with the right keys and another sequence number. */
 export async function resealed12(t: Transcript, r: TranscriptRecord, seq: number): Promise<Uint8Array> {
   const { kb, suite, etm } = await keys12(t);
-  const prot = await createRecordProtection(defaultProvider(), tls12Params(suite, kb, r.dir === 'C->S' ? 'client' : 'server', etm));
+  const prot = await createRecordProtection(
+    defaultProvider(),
+    tls12Params(suite, kb, r.dir === 'C->S' ? 'client' : 'server', etm),
+  );
   return (await prot.protect(BigInt(seq), r.raw[0]!, (r.raw[1]! << 8) | r.raw[2]!, r.plaintext!.fragment)).fragment;
 }
 
@@ -239,9 +310,24 @@ export async function appendKeyUpdate(t: Transcript, right: boolean): Promise<vo
   const n = protectedOf(t, 'C->S', 'application').length;
   const old = await appProtection13(t, 'C->S');
   const add = (rec: { type: number; version: number; fragment: Uint8Array }, inner: number, fragment: Uint8Array) =>
-    t.records.push({ index: t.records.length, dir: 'C->S', contentType: rec.type, version: rec.version, raw: encodeRecord({ contentType: rec.type, version: rec.version, fragment: rec.fragment }), encrypted: true, plaintext: { contentType: inner, fragment }, epoch: 'application' });
+    t.records.push({
+      index: t.records.length,
+      dir: 'C->S',
+      contentType: rec.type,
+      version: rec.version,
+      raw: encodeRecord({ contentType: rec.type, version: rec.version, fragment: rec.fragment }),
+      encrypted: true,
+      plaintext: { contentType: inner, fragment },
+      epoch: 'application',
+    });
   const ku = Uint8Array.of(24, 0, 0, 1, 0);
   add(await old.protect(BigInt(n), ContentType.handshake, 0x0303, ku), ContentType.handshake, ku);
   const data = new TextEncoder().encode('after the update');
-  add(right ? await (await appProtection13(t, 'C->S', 1)).protect(0n, ContentType.application_data, 0x0303, data) : await old.protect(BigInt(n + 1), ContentType.application_data, 0x0303, data), ContentType.application_data, data);
+  add(
+    right
+      ? await (await appProtection13(t, 'C->S', 1)).protect(0n, ContentType.application_data, 0x0303, data)
+      : await old.protect(BigInt(n + 1), ContentType.application_data, 0x0303, data),
+    ContentType.application_data,
+    data,
+  );
 }

@@ -39,7 +39,11 @@ export interface Targeted {
 
 /** Check options of a shared case (trust anchors of its PKI, capture time) and its key log lines. */
 export function captureOptions(c: SharedCase): { opts: CheckOptions; keylog: string[] } {
-  const keylog = c.keylog ? readFileSync(c.keylog, 'utf8').split(/\r?\n/).filter((l) => l.trim()) : [];
+  const keylog = c.keylog
+    ? readFileSync(c.keylog, 'utf8')
+        .split(/\r?\n/)
+        .filter((l) => l.trim())
+    : [];
   const opts: CheckOptions = {};
   const pki = c.meta['pki'];
   if (typeof pki === 'string') {
@@ -63,7 +67,9 @@ function spec(subject: string, key: CertSpec['key'], serial: string, ca: boolean
     notBefore: new Date(AT.getTime() - DAY),
     notAfter: new Date(AT.getTime() + 30 * DAY),
     basicConstraints: ca ? { ca: true } : { ca: false },
-    keyUsage: ca ? KeyUsage.keyCertSign | KeyUsage.cRLSign : KeyUsage.digitalSignature | (key.type === 'rsa2048' ? KeyUsage.keyEncipherment : 0),
+    keyUsage: ca
+      ? KeyUsage.keyCertSign | KeyUsage.cRLSign
+      : KeyUsage.digitalSignature | (key.type === 'rsa2048' ? KeyUsage.keyEncipherment : 0),
     extKeyUsage: ca ? null : ['serverAuth', 'clientAuth'],
     san: ca ? null : { dns: [SERVER_NAME], ips: [] },
   };
@@ -93,28 +99,65 @@ async function pki(pool: KeyPool, nameConstraints?: Uint8Array): Promise<Pki> {
         publicKey: await x509.PublicKey.create(key.keyPair.publicKey, crypto),
         signingKey: key.keyPair.privateKey,
         signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
-        extensions: [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(KeyUsage.keyCertSign | KeyUsage.cRLSign, true), new x509.Extension('2.5.29.30', true, Uint8Array.from(nameConstraints).buffer)],
+        extensions: [
+          new x509.BasicConstraintsExtension(true, undefined, true),
+          new x509.KeyUsagesExtension(KeyUsage.keyCertSign | KeyUsage.cRLSign, true),
+          new x509.Extension('2.5.29.30', true, Uint8Array.from(nameConstraints).buffer),
+        ],
       },
       crypto,
     );
     const der = new Uint8Array(cert.rawData);
     root = { spec: rootSpec, der, parsed: parseCert(der), key, pem: derToPem(der) };
   }
-  const server = await buildCert(spec('CN=tlsprop targeted server', { type: 'rsa2048', index: 0 }, '10', false), root, pool, crypto);
-  const client = await buildCert(spec('CN=tlsprop targeted client', { type: 'ecdsa-p256', index: 0 }, '20', false), root, pool, crypto);
+  const server = await buildCert(
+    spec('CN=tlsprop targeted server', { type: 'rsa2048', index: 0 }, '10', false),
+    root,
+    pool,
+    crypto,
+  );
+  const client = await buildCert(
+    spec('CN=tlsprop targeted client', { type: 'ecdsa-p256', index: 0 }, '20', false),
+    root,
+    pool,
+    crypto,
+  );
   return { root, server, client };
 }
 
-function configs(p: Pki, version: '1.2' | '1.3', clientAuth: ServerConfig['clientAuth'] = 'none', withClientIdentity = true): { client: ClientConfig; server: ServerConfig } {
+function configs(
+  p: Pki,
+  version: '1.2' | '1.3',
+  clientAuth: ServerConfig['clientAuth'] = 'none',
+  withClientIdentity = true,
+): { client: ClientConfig; server: ServerConfig } {
   const versions = [version === '1.3' ? 0x0304 : 0x0303];
-  const suites = version === '1.3' ? [CipherSuite13.TLS_AES_128_GCM_SHA256] : [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256];
-  const client: ClientConfig = { versions, cipherSuites: suites, serverName: SERVER_NAME, trustAnchors: [p.root.der], validationTime: AT };
+  const suites =
+    version === '1.3' ? [CipherSuite13.TLS_AES_128_GCM_SHA256] : [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256];
+  const client: ClientConfig = {
+    versions,
+    cipherSuites: suites,
+    serverName: SERVER_NAME,
+    trustAnchors: [p.root.der],
+    validationTime: AT,
+  };
   if (withClientIdentity) client.identity = identityOf([p.client, p.root]);
-  const server: ServerConfig = { versions, cipherSuites: suites, identity: identityOf([p.server, p.root]), trustAnchors: [p.root.der], validationTime: AT, clientAuth };
+  const server: ServerConfig = {
+    versions,
+    cipherSuites: suites,
+    identity: identityOf([p.server, p.root]),
+    trustAnchors: [p.root.der],
+    validationTime: AT,
+    clientAuth,
+  };
   return { client, server };
 }
 
-const optsOf = (p: Pki): CheckOptions => ({ trustAnchors: [p.root.der], at: AT, privateKeys: [p.server.key.pkcs8, p.client.key.pkcs8] });
+const optsOf = (p: Pki): CheckOptions => ({
+  trustAnchors: [p.root.der],
+  at: AT,
+  privateKeys: [p.server.key.pkcs8, p.client.key.pkcs8],
+});
 
 /** A hook that re-encodes one handshake message after `edit` changed its decoded body. */
 function editHook(type: string, edit: (b: HandshakeBody) => void, version = 0x0303): EngineHooks {
@@ -127,11 +170,21 @@ function editHook(type: string, edit: (b: HandshakeBody) => void, version = 0x03
     },
   };
 }
-const addExt = (list: Extension[] | undefined, type: number, body: ExtensionBody): Extension[] => [...(list ?? []), { type, body }];
+const addExt = (list: Extension[] | undefined, type: number, body: ExtensionBody): Extension[] => [
+  ...(list ?? []),
+  { type, body },
+];
 
-async function run(name: string, p: Pki, cfg: { client: ClientConfig; server: ServerConfig }, hooks: Parameters<typeof runInMemory>[2] = {}, mem: Parameters<typeof runInMemory>[3] = {}): Promise<Targeted> {
+async function run(
+  name: string,
+  p: Pki,
+  cfg: { client: ClientConfig; server: ServerConfig },
+  hooks: Parameters<typeof runInMemory>[2] = {},
+  mem: Parameters<typeof runInMemory>[3] = {},
+): Promise<Targeted> {
   const r = await runInMemory(cfg.client, cfg.server, hooks, { plan: `targeted: ${name}`, ...mem });
-  if (process.env['TLSPROP_DEBUG_TARGETED']) process.stdout.write(`${name}: client ${JSON.stringify(r.clientOutcome)} server ${JSON.stringify(r.serverOutcome)}\n`);
+  if (process.env['TLSPROP_DEBUG_TARGETED'])
+    process.stdout.write(`${name}: client ${JSON.stringify(r.clientOutcome)} server ${JSON.stringify(r.serverOutcome)}\n`);
   return { name: `targeted: ${name}`, t: { ...r.transcript, capturedAt: AT.toISOString() }, opts: optsOf(p) };
 }
 
@@ -141,14 +194,29 @@ export async function targetedTranscripts(): Promise<Targeted[]> {
   const p = await pki(pool);
   const out: Targeted[] = [];
   // TLS 1.3 KeyUpdate, answered (update_requested), each followed by data under the new keys
-  out.push(await run('TLS 1.3 KeyUpdate both ways', p, configs(p, '1.3'), {}, { appData: { client: Uint8Array.of(1), server: Uint8Array.of(2) }, keyUpdates: [{ side: 'client', requestUpdate: true }, { side: 'server', requestUpdate: false }] }));
+  out.push(
+    await run(
+      'TLS 1.3 KeyUpdate both ways',
+      p,
+      configs(p, '1.3'),
+      {},
+      {
+        appData: { client: Uint8Array.of(1), server: Uint8Array.of(2) },
+        keyUpdates: [
+          { side: 'client', requestUpdate: true },
+          { side: 'server', requestUpdate: false },
+        ],
+      },
+    ),
+  );
   // a required client certificate that the client does not have: the server ends with a fatal alert
   out.push(await run('TLS 1.3 client certificate required and missing', p, configs(p, '1.3', 'require', false)));
   // max_fragment_length offered by the client and ignored by the server (it may: RFC 6066 §4; the hook adds it, so the client does not know it offered it)
   out.push(
     await run('TLS 1.2 max_fragment_length offered, not taken up', p, configs(p, '1.2'), {
       client: editHook('client_hello', (b) => {
-        if (b.type === 'client_hello') b.extensions = addExt(b.extensions, X.max_fragment_length, { kind: 'max_fragment_length', value: 4 });
+        if (b.type === 'client_hello')
+          b.extensions = addExt(b.extensions, X.max_fragment_length, { kind: 'max_fragment_length', value: 4 });
       }),
     }),
   );
@@ -156,24 +224,48 @@ export async function targetedTranscripts(): Promise<Targeted[]> {
   for (const version of ['1.2', '1.3'] as const) {
     const c = configs(p, version, 'require');
     const data = new Uint8Array(1500).map((_, i) => i & 0xff);
-    out.push(await run(`TLS ${version} max_fragment_length 2^9 negotiated and kept to`, p, { client: { ...c.client, maxFragmentLength: 1 }, server: { ...c.server, maxFragmentLength: true } }, {}, { appData: { client: data, server: data }, closeNotify: true }));
+    out.push(
+      await run(
+        `TLS ${version} max_fragment_length 2^9 negotiated and kept to`,
+        p,
+        { client: { ...c.client, maxFragmentLength: 1 }, server: { ...c.server, maxFragmentLength: true } },
+        {},
+        { appData: { client: data, server: data }, closeNotify: true },
+      ),
+    );
   }
   // OCSP stapling (RFC 6066 §8, RFC 8446 §4.4.2.1): a well-formed OCSPResponse (tryLater, no response bytes) stapled on request
   for (const version of ['1.2', '1.3'] as const) {
     const c = configs(p, version);
-    out.push(await run(`TLS ${version} OCSP response stapled on request`, p, { client: { ...c.client, statusRequest: true }, server: { ...c.server, ocspResponse: Uint8Array.of(0x30, 0x03, 0x0a, 0x01, 0x03) } }));
+    out.push(
+      await run(`TLS ${version} OCSP response stapled on request`, p, {
+        client: { ...c.client, statusRequest: true },
+        server: { ...c.server, ocspResponse: Uint8Array.of(0x30, 0x03, 0x0a, 0x01, 0x03) },
+      }),
+    );
   }
   // TLS 1.3 with an FFDHE group
-  out.push(await run('TLS 1.3 ffdhe2048 key share', p, { client: { ...configs(p, '1.3').client, groups: [NamedGroup.ffdhe2048] }, server: { ...configs(p, '1.3').server, groups: [NamedGroup.ffdhe2048] } }));
+  out.push(
+    await run('TLS 1.3 ffdhe2048 key share', p, {
+      client: { ...configs(p, '1.3').client, groups: [NamedGroup.ffdhe2048] },
+      server: { ...configs(p, '1.3').server, groups: [NamedGroup.ffdhe2048] },
+    }),
+  );
   // a TLS 1.2 server asking for renegotiation after the handshake (HelloRequest, not hashed); the client may ignore it
   out.push(
-    await run('TLS 1.2 HelloRequest after the handshake', p, configs(p, '1.2'), {
-      server: {
-        beforeSend(msg) {
-          return msg.kind === 'handshake' && msg.type === 'finished' ? [msg.raw, Uint8Array.of(0, 0, 0, 0)] : undefined;
+    await run(
+      'TLS 1.2 HelloRequest after the handshake',
+      p,
+      configs(p, '1.2'),
+      {
+        server: {
+          beforeSend(msg) {
+            return msg.kind === 'handshake' && msg.type === 'finished' ? [msg.raw, Uint8Array.of(0, 0, 0, 0)] : undefined;
+          },
         },
       },
-    }, { appData: { client: Uint8Array.of(1), server: Uint8Array.of(2) } }),
+      { appData: { client: Uint8Array.of(1), server: Uint8Array.of(2) } },
+    ),
   );
   // name constraints in the root that the server leaf meets
   const dns = new TextEncoder().encode('tlsprop.test');
@@ -185,9 +277,14 @@ export async function targetedTranscripts(): Promise<Targeted[]> {
   const filter = Uint8Array.from([0, 3 + 2 + eku.length + 1, 3, 0x55, 0x1d, 0x25, 0, eku.length, ...eku]);
   out.push(
     await run('TLS 1.3 oid_filters met by the client certificate', p, configs(p, '1.3', 'require'), {
-      server: editHook('certificate_request', (b) => {
-        if (b.type === 'certificate_request' && b.form === 'tls13') b.extensions = addExt(b.extensions, X.oid_filters, { kind: 'opaque', data: filter });
-      }, 0x0304),
+      server: editHook(
+        'certificate_request',
+        (b) => {
+          if (b.type === 'certificate_request' && b.form === 'tls13')
+            b.extensions = addExt(b.extensions, X.oid_filters, { kind: 'opaque', data: filter });
+        },
+        0x0304,
+      ),
     }),
   );
   out.push(await refusedFallback(p));
@@ -210,7 +307,12 @@ async function earlyDataDeclined(p: Pki): Promise<Targeted> {
   cfg.client.pskModes = [1];
   cfg.server.sessionCache = new ServerSessionCache(nodeProvider(), { now });
   cfg.server.pskModes = [1];
-  const first = await runInMemory({ ...cfg.client, random: new Uint8Array(32).fill(0x11) }, { ...cfg.server, random: new Uint8Array(32).fill(0x22) }, {}, { plan: 'targeted: early_data declined (first connection)' });
+  const first = await runInMemory(
+    { ...cfg.client, random: new Uint8Array(32).fill(0x11) },
+    { ...cfg.server, random: new Uint8Array(32).fill(0x22) },
+    {},
+    { plan: 'targeted: early_data declined (first connection)' },
+  );
   const P = defaultProvider();
   const hooks: EngineHooks = {
     async beforeSend(msg) {
@@ -250,8 +352,21 @@ async function refusedFallback(p: Pki): Promise<Targeted> {
       return [encodeHandshake(m.message)];
     },
   };
-  const r = await run('TLS_FALLBACK_SCSV refused with inappropriate_fallback', p, { client: cfg.client, server: { ...cfg.server, versions: [0x0304, 0x0303], cipherSuites: [CipherSuite13.TLS_AES_128_GCM_SHA256, ...(cfg.server.cipherSuites ?? [])] } }, { client: hooks });
+  const r = await run(
+    'TLS_FALLBACK_SCSV refused with inappropriate_fallback',
+    p,
+    {
+      client: cfg.client,
+      server: {
+        ...cfg.server,
+        versions: [0x0304, 0x0303],
+        cipherSuites: [CipherSuite13.TLS_AES_128_GCM_SHA256, ...(cfg.server.cipherSuites ?? [])],
+      },
+    },
+    { client: hooks },
+  );
   const refused = r.t.messages.filter((m) => m.dir === 'S->C').map((m) => (m.kind === 'alert' ? m.alert?.description : m.type));
-  if (refused.join() !== '86') throw new Error(`the engine server did not refuse the fallback with inappropriate_fallback alone: ${refused.join()}`);
+  if (refused.join() !== '86')
+    throw new Error(`the engine server did not refuse the fallback with inappropriate_fallback alone: ${refused.join()}`);
   return r;
 }
