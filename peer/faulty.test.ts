@@ -88,21 +88,19 @@ describe('faulty client: tlsprop connect --fault', () => {
     const listener = await LoopbackListener.open();
     try {
       const hooks = onceOn('finished', (raw) => [flipLast(raw)]);
-      const serverRun = listener
-        .accept(10_000)
-        .then((socket) =>
-          runOurServer(
-            {
-              provider: p,
-              versions: [0x0304],
-              cipherSuites: [CipherSuite13.TLS_AES_128_GCM_SHA256],
-              identity: pki.identity('server', 'rsa'),
-              hooks,
-            },
-            socket,
-            { appData: new TextEncoder().encode('pong\n') },
-          ),
-        );
+      const serverRun = listener.accept(10_000).then((socket) =>
+        runOurServer(
+          {
+            provider: p,
+            versions: [0x0304],
+            cipherSuites: [CipherSuite13.TLS_AES_128_GCM_SHA256],
+            identity: pki.identity('server', 'rsa'),
+            hooks,
+          },
+          socket,
+          { appData: new TextEncoder().encode('pong\n') },
+        ),
+      );
       const cli = await tlsprop(['connect', `127.0.0.1:${listener.port}`, '--version', '1.3', '--timeout', '5000', ...args]);
       const server = await serverRun;
       return { cli, server };
