@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { concatBytes } from '../wire/hex';
 import type { Figure } from './harness';
 
-const SHARED = process.env['TLSPROP_SHARED'] ?? join(__dirname, '..', '..', 'shared');
+const SHARED = join(__dirname, '..', 'fixtures');
 const CASE = join(SHARED, 'captures', 'mosquitto-t12-ecdhe-rsa-aes256-sha384-mutual');
 
 /**

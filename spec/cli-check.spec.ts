@@ -64,7 +64,7 @@ describe('tlsprop check', () => {
       const [ct] = await readCaptureTranscripts(real!.capture, { keylog: readFileSync(real!.keylog!, 'utf8') });
       const f = join(tmp, 'pcap.json');
       writeFileSync(f, JSON.stringify(transcriptToJson(ct!.transcript, { includeSecrets: true })));
-      const root = join(__dirname, '..', '..', 'shared', 'captures', String(real!.meta['pki']), 'rootCA.crt');
+      const root = join(__dirname, '..', 'fixtures', 'captures', String(real!.meta['pki']), 'rootCA.crt');
       const c = io();
       expect(await main(['check', '--json', '--trust', root, '--at', String(real!.meta['generated_utc']), f], c)).toBe(0);
       const v = JSON.parse(c.stdout.join('\n')).connections[0].verdicts as Array<{

@@ -1,8 +1,8 @@
-/** Loaders for the shared vectors and captures (/work/shared). */
+/** Loaders for the vendored vectors and captures (fixtures/). */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const SHARED = '/work/shared';
+export const SHARED = join(__dirname, '..', '..', 'fixtures');
 
 export interface VectorMessage {
   dir: 'C->S' | 'S->C';

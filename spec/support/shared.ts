@@ -5,8 +5,8 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-/** `TLSPROP_SHARED` overrides where the shared folder is. */
-export const SHARED = process.env['TLSPROP_SHARED'] ?? resolve(__dirname, '..', '..', '..', 'shared');
+/** The vendored data (see fixtures/README.md). */
+export const SHARED = resolve(__dirname, '..', '..', 'fixtures');
 
 export interface ExpectedMessage {
   frame: number;
