@@ -12,9 +12,9 @@ import type { SocketEnd } from '../engine/socket';
 import type { TestPki } from '../engine/fixtures';
 import { type BaseChoice, type MutationOperator, OPERATORS } from '../generators/mutations';
 import { baseEnv } from '../generators/mutations/support';
-import { catalogue } from '../oracles/catalogue';
+import { ruleAlerts } from '../oracles/reactions';
 import type { ConversationVerdict } from '../reports/model';
-import { AlertDescription, alertDescriptions, NamedGroup, nameOf } from '../wire/registry';
+import { alertDescriptions, NamedGroup, nameOf } from '../wire/registry';
 
 export type Strictness = 'exact' | 'alert-or-close' | 'any-abort';
 export const STRICTNESS: readonly Strictness[] = ['exact', 'alert-or-close', 'any-abort'];
@@ -97,41 +97,10 @@ export function needsOf(op: MutationOperator): OperatorNeeds {
   return n;
 }
 
-/**
- * Alerts the RFCs' own definitions also allow for a rule, besides the one the catalogue names: each alternate
- * comes with the sentence that covers it. Both live fuzzers use them through allowedAlerts (peer/fuzz.ts for
- * what a server answers, peer/fuzzclient.ts for what a client answers).
- */
-export const ALTERNATE_ALERTS: Readonly<Record<string, readonly { alert: string; rfc: string; text: string }[]>> = {
-  // a garbage certificate entry (cert-garbage-entry): OpenSSL reports the corrupt entry, not an unsupported type
-  'cert.type-x509v3': [
-    {
-      alert: 'bad_certificate',
-      rfc: 'RFC 5246 §7.2.2; RFC 8446 §6.2',
-      text: 'bad_certificate: A certificate was corrupt, contained signatures that did not verify correctly, etc.',
-    },
-  ],
-  // a client certificate whose signature does not verify (client-cert-wrong-key): OpenSSL and others send decrypt_error
-  'cert.path.signature': [
-    {
-      alert: 'decrypt_error',
-      rfc: 'RFC 5246 §7.2.2; RFC 8446 §6.2',
-      text: 'decrypt_error: A handshake cryptographic operation failed, including being unable to correctly verify a signature or validate a Finished message.',
-    },
-  ],
-};
-
-/**
- * Alert names a conforming receiver sends for the rules: the catalogue `alert` field (e.g. "illegal_parameter
- * (decode_error if wrong length)"), then the RFC-backed alternates of ALTERNATE_ALERTS.
- */
+/** Alert names a conforming receiver sends when these rules are broken (oracles/reactions.ts). */
 export function allowedAlerts(rules: readonly string[]): string[] {
   const out = new Set<string>();
-  for (const id of rules) {
-    const text = catalogue.find((e) => e.id === id)?.alert ?? '';
-    for (const word of text.split(/[^a-z0-9_]+/)) if (word in AlertDescription) out.add(word);
-  }
-  for (const id of rules) for (const a of ALTERNATE_ALERTS[id] ?? []) out.add(a.alert);
+  for (const id of rules) for (const a of ruleAlerts(id)) out.add(a.alert);
   return [...out];
 }
 
