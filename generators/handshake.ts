@@ -22,7 +22,7 @@ import { type BuiltCert, buildCert, type CertSpec, KeyUsage } from '../pki/chain
 import { KeyPool } from '../pki/keypool';
 import type { ParsedCertCache } from '../pki/parse';
 import { PLAN_EPOCH } from '../pki/plan';
-import type { ClientAuth, ConfigPoint, Resumption } from '../reports/model';
+import type { ClientAuthSeen as ClientAuth, ConfigPoint, ResumptionMode as Resumption } from '../wire/vocabulary';
 import type { Transcript } from '../transcript/model';
 import {
   cipherSuites,

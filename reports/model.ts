@@ -12,6 +12,7 @@
  */
 import type { Rule, Verdict } from '../oracles/rule';
 import type { Provenance } from '../transcript/model';
+import type { ConfigPoint } from '../wire/vocabulary';
 
 export const REPORT_SCHEMA = 'tlsprop-report/1' as const;
 
@@ -21,24 +22,8 @@ export type RuleInfo = Omit<Rule, 'check'>;
 export type MachineId = 't12-client' | 't12-server' | 't13-client' | 't13-server';
 export const MACHINE_IDS: readonly MachineId[] = ['t12-client', 't12-server', 't13-client', 't13-server'];
 
-export type ClientAuth = 'none' | 'requested-sent' | 'requested-empty' | 'required';
-export type Resumption = 'none' | 'session_id' | 'ticket' | 'psk_ke' | 'psk_dhe_ke';
-
-/** One point of the configuration space a generated handshake was drawn from. */
-export interface ConfigPoint {
-  version: '1.2' | '1.3';
-  cipherSuite: string;
-  group?: string;
-  signatureScheme?: string;
-  /** Scheme of the client's CertificateVerify, when the client authenticated. */
-  clientSignatureScheme?: string;
-  /** Intermediate CAs in each chain as sent (absent: not known, e.g. a capture). */
-  intermediates?: { server: number; client: number };
-  clientAuth: ClientAuth;
-  resumption: Resumption;
-  helloRetry: boolean;
-  extensions: string[];
-}
+// A generated handshake's configuration is domain data: the generators produce it, the reports count it.
+export type { ClientAuthSeen as ClientAuth, ConfigPoint, ResumptionMode as Resumption } from '../wire/vocabulary';
 
 /**
  * A transition of a role's machine. `via` is `send <type>` / `recv <type>`

@@ -81,6 +81,22 @@ export type ClientAuthSeen = 'none' | 'requested-sent' | 'requested-empty' | 're
 /** How a handshake resumed an earlier session, if it did. */
 export type ResumptionMode = 'none' | 'session_id' | 'ticket' | 'psk_ke' | 'psk_dhe_ke';
 
+/** One point of the configuration space a generated handshake was drawn from (names as the registry spells them). */
+export interface ConfigPoint {
+  version: TlsVersion;
+  cipherSuite: string;
+  group?: string;
+  signatureScheme?: string;
+  /** Scheme of the client's CertificateVerify, when the client authenticated. */
+  clientSignatureScheme?: string;
+  /** Intermediate CAs in each chain as sent (absent: not known, e.g. a capture). */
+  intermediates?: { server: number; client: number };
+  clientAuth: ClientAuthSeen;
+  resumption: ResumptionMode;
+  helloRetry: boolean;
+  extensions: string[];
+}
+
 // ------------------------------------------------------------------ verdicts
 
 /** A rule's verdict on one place it looked at. Never a silent pass. */
