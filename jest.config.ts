@@ -1,17 +1,20 @@
 /** @jest-config-loader esbuild-register */
 import type { Config } from 'jest';
+import { JEST_MATCH } from './tools/tiers';
 
-// Two projects: the unit tests that sit beside each layer's code, and the
-// conformance suite in spec/. `npx jest --selectProjects conformance` runs
-// the suite alone.
+// Three projects, one per test tier (tools/tiers.ts says what belongs where):
+// `pure` (*.test.ts beside the code: no process started), `interop`
+// (*.interop.test.ts: real peers and tools as processes) and `conformance`
+// (spec/**/*.spec.ts). `npm test` runs all three; `npm run test:pure`,
+// `test:interop` and `test:conformance` run one (`jest --selectProjects NAME`).
 const transform: Config['transform'] = {
   '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
 };
 const common = {
   transform,
-  setupFiles: ['<rootDir>/jest.setup.ts'],
   testEnvironment: 'node',
 };
+const setup = '<rootDir>/jest.setup.ts';
 
 const config: Config = {
   testTimeout: 120_000,
@@ -19,16 +22,10 @@ const config: Config = {
   // recorded are written to out/report; see reports/jest-reporter.ts.
   reporters: ['default', ['<rootDir>/reports/jest-reporter-entry.js', { outDir: 'out/report' }]],
   projects: [
-    {
-      ...common,
-      displayName: 'unit',
-      testMatch: ['<rootDir>/{wire,crypto,pki,engine,capture,peer,cli,oracles,generators,reports,transcript}/**/*.test.ts'],
-    },
-    {
-      ...common,
-      displayName: 'conformance',
-      testMatch: ['<rootDir>/spec/**/*.spec.ts'],
-    },
+    // A pure test that starts a process anyway fails at the call (tools/pure-guard.ts).
+    { ...common, displayName: 'pure', setupFiles: [setup, '<rootDir>/tools/pure-guard.ts'], ...JEST_MATCH.pure },
+    { ...common, displayName: 'interop', setupFiles: [setup], ...JEST_MATCH.interop },
+    { ...common, displayName: 'conformance', setupFiles: [setup], ...JEST_MATCH.conformance },
   ],
 };
 export default config;

@@ -39,7 +39,9 @@ function onPath(cmd: string): boolean {
 }
 const HAVE_TSHARK = onPath('tshark') && onPath('editcap') && onPath('mergecap');
 if (!HAVE_TSHARK)
-  console.warn('capture/real.test.ts: tshark/editcap/mergecap not on PATH; the tshark cross-checks are SKIPPED (CI has them)');
+  console.warn(
+    'capture/real.interop.test.ts: tshark/editcap/mergecap not on PATH; the tshark cross-checks are SKIPPED (CI has them)',
+  );
 const itT = HAVE_TSHARK ? it : it.skip;
 
 function run(cmd: string, args: string[]): string {

@@ -34,7 +34,8 @@ function onPath(cmd: string): boolean {
   }
 }
 const HAVE_TSHARK = onPath('tshark');
-if (!HAVE_TSHARK) console.warn('capture/link.test.ts: tshark not on PATH; the tshark cross-checks are SKIPPED (CI has them)');
+if (!HAVE_TSHARK)
+  console.warn('capture/link.interop.test.ts: tshark not on PATH; the tshark cross-checks are SKIPPED (CI has them)');
 
 const CH = new Uint8Array([0x16, 0x03, 0x01, 0x00, 0x06, 1, 0, 0, 2, 3, 3]);
 const SH1 = new Uint8Array([0x16, 0x03, 0x03, 0x00, 0x08, 2, 0]);

@@ -26,7 +26,8 @@ const HAVE_TSHARK = (() => {
     return false;
   }
 })();
-if (!HAVE_TSHARK) console.warn('capture/pcap.test.ts: tshark not on PATH; the tshark cross-checks are SKIPPED (CI has them)');
+if (!HAVE_TSHARK)
+  console.warn('capture/pcap.interop.test.ts: tshark not on PATH; the tshark cross-checks are SKIPPED (CI has them)');
 
 const packets = (rs: CaptureRecord[]): Packet[] => rs.flatMap((r) => (r.type === 'packet' ? [r.packet] : []));
 const bytes = (n: number, v: number) => new Uint8Array(n).fill(v);
