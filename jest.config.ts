@@ -20,7 +20,12 @@ const config: Config = {
   testTimeout: 120_000,
   // The conformance reports (JSON, JUnit, Markdown, HTML) of what the specs
   // recorded are written to out/report; see reports/jest-reporter.ts.
-  reporters: ['default', ['<rootDir>/reports/jest-reporter-entry.js', { outDir: 'out/report' }]],
+  // out/jest/results.json is jest's JSON result of the last run (`npm run test:slowest` reads it).
+  reporters: [
+    'default',
+    ['<rootDir>/reports/jest-reporter-entry.js', { outDir: 'out/report' }],
+    '<rootDir>/tools/results-reporter.js',
+  ],
   projects: [
     // A pure test that starts a process anyway fails at the call (tools/pure-guard.ts).
     { ...common, displayName: 'pure', setupFiles: [setup, '<rootDir>/tools/pure-guard.ts'], ...JEST_MATCH.pure },

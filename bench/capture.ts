@@ -97,13 +97,19 @@ function runTshark(file: string, keylog: string): number | undefined {
   return performance.now() - t0;
 }
 
-export async function captureSection(log: (s: string) => void): Promise<Figure[]> {
+/**
+ * Captures of 20, 200 and 1000 connections; below BENCH_SECONDS=1 (a smoke
+ * run, as in CI) 20 and 100, so that the section still runs end to end, fast.
+ */
+export const captureSizes = (seconds: number): number[] => (seconds >= 1 ? [20, 200, 1000] : [20, 100]);
+
+export async function captureSection(seconds: number, log: (s: string) => void): Promise<Figure[]> {
   const dir = mkdtempSync(join(tmpdir(), 'tlsprop-bench-'));
   const pcap = new Uint8Array(readFileSync(join(CASE, 'capture.pcap')));
   const keylog = join(CASE, 'keylog.txt');
   const figures: Figure[] = [];
   const mem: Array<{ n: number; run: Run }> = [];
-  for (const n of [20, 200, 1000]) {
+  for (const n of captureSizes(seconds)) {
     const file = join(dir, `mosquitto-x${n}.pcap`);
     writeFileSync(file, replicate(pcap, n));
     log(`capture: ${n} connections (${(readFileSync(file).length / 1024).toFixed(0)} KiB)`);

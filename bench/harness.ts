@@ -32,6 +32,16 @@ export async function rate(op: () => Promise<unknown>, seconds: number): Promise
   return n / ((performance.now() - start) / 1000);
 }
 
+/** Figures that are not a result: not measured (no positive finite value), or without their baseline and ratio. */
+export function incomplete(figures: readonly Figure[]): string[] {
+  return figures.flatMap((f) => {
+    if (!(Number.isFinite(f.value) && f.value > 0))
+      return [`${f.section}: ${f.name}: not measured${f.note ? ` (${f.note})` : ''}`];
+    if (!f.baseline || !(f.baseline.value > 0) || f.ratio === undefined) return [`${f.section}: ${f.name}: no baseline`];
+    return [];
+  });
+}
+
 export function withBaseline(f: Omit<Figure, 'ratio'>): Figure {
   return f.baseline && f.baseline.value > 0 ? { ...f, ratio: f.value / f.baseline.value } : f;
 }

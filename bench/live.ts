@@ -25,8 +25,8 @@ import { type PkiFiles, writePki } from '../peer/pki';
 import { NamedGroup } from '../wire/registry';
 import { type Figure, rate, withBaseline } from './harness';
 
-/** Seconds `openssl s_time` collects for (its `-time`). */
-const S_TIME_SECONDS = 5;
+/** Seconds `openssl s_time` collects for (its `-time`, whole seconds): 5 at the default BENCH_SECONDS=2, 1 for a smoke. */
+const sTimeSeconds = (seconds: number): number => Math.max(1, Math.round(2.5 * seconds));
 
 interface LiveCase {
   version: '1.2' | '1.3';
@@ -109,21 +109,21 @@ function runAsync(
 }
 
 /** `openssl s_time -new` connections per second (real time), or the reason there is none. */
-async function sTime(port: number, c: LiveCase, files: PkiFiles): Promise<{ value: number } | { error: string }> {
+async function sTime(port: number, c: LiveCase, files: PkiFiles, time: number): Promise<{ value: number } | { error: string }> {
   const args = [
     's_time',
     '-connect',
     `${LOOPBACK}:${port}`,
     '-new',
     '-time',
-    String(S_TIME_SECONDS),
+    String(time),
     '-CAfile',
     files.ca,
     '-verify',
     '2',
     ...c.sTime,
   ];
-  const r = await runAsync('openssl', args, (S_TIME_SECONDS + 30) * 1000);
+  const r = await runAsync('openssl', args, (time + 30) * 1000);
   if (r.error) return { error: r.error };
   // "N connections in T real seconds, B bytes read per connection"
   const m = /(\d+) connections in (\d+(?:\.\d+)?) real seconds/.exec(r.stdout);
@@ -216,8 +216,8 @@ export async function liveSection(seconds: number, log: (s: string) => void): Pr
         figures.push(notMeasured(c, `our client: ${message(e)}`));
         continue;
       }
-      log(`live: ${c.label}: openssl s_time -new -time ${S_TIME_SECONDS}`);
-      const base = await sTime(port, c, files);
+      log(`live: ${c.label}: openssl s_time -new -time ${sTimeSeconds(seconds)}`);
+      const base = await sTime(port, c, files, sTimeSeconds(seconds));
       if ('value' in base) baselines.set(c, base.value);
       const name = `${c.label} full handshakes vs openssl s_server`;
       if ('value' in base)

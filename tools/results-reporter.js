@@ -1,0 +1,22 @@
+/**
+ * A jest reporter that writes jest's JSON results (the document `jest --json`
+ * prints: `formatTestResults` of the run) to out/jest/results.json after
+ * every run, whichever tier or files ran. `npm run test:slowest` reads it.
+ * Option `outputFile` (relative to rootDir) moves it.
+ */
+const { mkdirSync, writeFileSync } = require('node:fs');
+const { dirname, resolve } = require('node:path');
+const { formatTestResults } = require('@jest/test-result');
+
+class ResultsReporter {
+  constructor(globalConfig, options = {}) {
+    this.file = resolve(globalConfig.rootDir, options.outputFile ?? 'out/jest/results.json');
+  }
+
+  onRunComplete(_contexts, results) {
+    mkdirSync(dirname(this.file), { recursive: true });
+    writeFileSync(this.file, `${JSON.stringify(formatTestResults(results))}\n`);
+  }
+}
+
+module.exports = ResultsReporter;
