@@ -4,13 +4,15 @@
  * another exception, never a hang.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { DecodeError } from '../wire/errors';
 import { analyzeCapture, decodeFrame, parseCaptureSync, readCaptureSync, TcpReassembler, type TcpSegment } from './index';
 import { writePcapng } from './synth';
 
-const REAL = new Uint8Array(readFileSync('/work/shared/captures/openssl-t13-mutual/capture.pcap'));
-const REAL6 = new Uint8Array(readFileSync('/work/shared/vectors/illustrated-tls12/capture.pcap'));
+const FIXTURES = join(__dirname, '..', 'fixtures');
+const REAL = new Uint8Array(readFileSync(join(FIXTURES, 'captures/openssl-t13-mutual/capture.pcap')));
+const REAL6 = new Uint8Array(readFileSync(join(FIXTURES, 'vectors/illustrated-tls12/capture.pcap')));
 const NG = writePcapng([
   {
     littleEndian: false,

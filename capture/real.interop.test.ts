@@ -20,14 +20,15 @@ import {
 } from './index';
 import { ethernet, ipv4Packet, tcpSegmentBytes, writePcap } from './synth';
 
+const FIXTURES = join(__dirname, '..', 'fixtures');
 const FILES = [
-  '/work/shared/captures/gnutls-server-openssl-client-t12-mutual/capture.pcap',
-  '/work/shared/captures/mosquitto-t12-ecdhe-rsa-aes256-sha384-mutual/capture.pcap',
-  '/work/shared/captures/openssl-t12-ecdhe-rsa-aes256-sha384-mutual/capture.pcap',
-  '/work/shared/captures/openssl-t13-mutual/capture.pcap',
-  '/work/shared/vectors/illustrated-tls12/capture.pcap',
-  '/work/shared/vectors/illustrated-tls13/capture.pcap',
-];
+  'captures/gnutls-server-openssl-client-t12-mutual/capture.pcap',
+  'captures/mosquitto-t12-ecdhe-rsa-aes256-sha384-mutual/capture.pcap',
+  'captures/openssl-t12-ecdhe-rsa-aes256-sha384-mutual/capture.pcap',
+  'captures/openssl-t13-mutual/capture.pcap',
+  'vectors/illustrated-tls12/capture.pcap',
+  'vectors/illustrated-tls13/capture.pcap',
+].map((f) => join(FIXTURES, f));
 
 function onPath(cmd: string): boolean {
   try {
@@ -352,7 +353,7 @@ describe('real captures vs tshark', () => {
   itT('editcap --inject-secrets: the DSB key log comes out verbatim', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tlsprop-cap-'));
     try {
-      const keylog = '/work/shared/captures/openssl-t13-mutual/keylog.txt';
+      const keylog = join(FIXTURES, 'captures/openssl-t13-mutual/keylog.txt');
       const out = join(dir, 's.pcapng');
       run('editcap', ['--inject-secrets', `tls,${keylog}`, FILES[3]!, out]);
       const a = await analyzeCapture(out);

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { fromHex, toHex } from '../wire/hex';
+import { SHARED } from './testing/data';
 import { formatKeyLog, KEYLOG_LABELS, KeyLogError, keyLogEntries, lookupKeyLog, parseKeyLog } from './keylog';
 
 const CR = 'aa'.repeat(32);
@@ -12,7 +14,7 @@ describe('NSS key log', () => {
       'captures/openssl-t12-ecdhe-rsa-aes256-sha384-mutual',
       'vectors/rfc8448-section3',
     ]) {
-      const text = readFileSync(`/work/shared/${f}/keylog.txt`, 'utf8');
+      const text = readFileSync(join(SHARED, f, 'keylog.txt'), 'utf8');
       const entries = parseKeyLog(text);
       expect(entries.length).toBeGreaterThan(0);
       expect(Object.keys(lookupKeyLog(entries, entries[0]!.clientRandom)).length).toBeGreaterThan(0);

@@ -1,12 +1,14 @@
 import { constants, createPrivateKey, createPublicKey, privateDecrypt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { concatBytes, toHex } from '../wire/hex';
 import { decryptPremaster, encryptPremaster, makePremaster, pkcs1v15Pad, rsaEncryptRaw } from './rsa';
+import { SHARED } from './testing/data';
 import { PROVIDERS } from './testing/providers';
 
 // Fixed RSA-2048 key (the Illustrated TLS server key): no key generation here.
-const key = createPrivateKey(readFileSync('/work/shared/vectors/illustrated-tls12/keys/server.key'));
+const key = createPrivateKey(readFileSync(join(SHARED, 'vectors/illustrated-tls12/keys/server.key')));
 const PKCS8 = new Uint8Array(key.export({ type: 'pkcs8', format: 'der' }));
 const SPKI = new Uint8Array(createPublicKey(key).export({ type: 'spki', format: 'der' }));
 const K = 256;

@@ -1,5 +1,6 @@
 import { constants, createPrivateKey, createPublicKey, generateKeyPairSync, verify as nodeVerify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { DecodeError } from '../wire/errors';
 import { fromHex, toHex } from '../wire/hex';
@@ -17,7 +18,7 @@ import {
   supportedSchemes,
   verifySignature,
 } from './signature';
-import { loadVectors } from './testing/data';
+import { loadVectors, SHARED } from './testing/data';
 import { messagesFromHex, parseCertificates, parseCertificateVerify, spkiOf } from './testing/messages';
 import { PROVIDERS } from './testing/providers';
 
@@ -39,7 +40,7 @@ const RSA_KEYS = [
     spki: new Uint8Array(generatedRsa.publicKey.export({ type: 'spki', format: 'der' })),
   },
   (() => {
-    const k = createPrivateKey(readFileSync('/work/shared/vectors/illustrated-tls13/keys/server.key'));
+    const k = createPrivateKey(readFileSync(join(SHARED, 'vectors/illustrated-tls13/keys/server.key')));
     return {
       pkcs8: new Uint8Array(k.export({ type: 'pkcs8', format: 'der' })),
       spki: new Uint8Array(createPublicKey(k).export({ type: 'spki', format: 'der' })),

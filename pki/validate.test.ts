@@ -11,12 +11,13 @@ import { CERT_RULES } from './rules';
 import { dnsMatches, validateChain } from './validate';
 
 const crypto = webcrypto as unknown as Crypto;
-const CAPTURES = '/work/shared/captures/pki';
+const FIXTURES = join(__dirname, '..', 'fixtures');
+const CAPTURES = join(FIXTURES, 'captures', 'pki');
 const capture = (p: string) => pemBlocks(readFileSync(join(CAPTURES, p), 'utf8'), 'CERTIFICATE');
 
 describe('catalogue ids', () => {
   it('every rule id used exists in tls-rules.json group certificates', () => {
-    const rules = JSON.parse(readFileSync('/work/shared/reference/tls-rules.json', 'utf8')) as Array<{
+    const rules = JSON.parse(readFileSync(join(FIXTURES, 'reference', 'tls-rules.json'), 'utf8')) as Array<{
       id: string;
       group: string;
     }>;

@@ -147,3 +147,14 @@ export function envReadsOf(file: string, root = ROOT): string[] {
   });
   return [...names].sort();
 }
+
+/** The string literals and template-literal parts of a file: the paths and names it spells out. */
+export function stringsOf(file: string, root = ROOT): string[] {
+  const out: string[] = [];
+  walkTree(tree(join(root, file)), (n) => {
+    const s = str(n);
+    if (s !== undefined) out.push(s);
+    else if (n.type === 'TemplateElement') out.push(String(n['cooked'] ?? n['raw']));
+  });
+  return out;
+}

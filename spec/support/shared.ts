@@ -1,6 +1,7 @@
 /**
- * The read-only shared data beside the project (`../shared`): real captures
- * with key logs and tshark's view of them, and published byte-level vectors.
+ * The data the tests read, vendored under fixtures/ (see fixtures/README.md):
+ * real captures with key logs and tshark's view of them, and published
+ * byte-level vectors. A missing folder is an error, never zero cases.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -39,7 +40,7 @@ export function sharedCases(): SharedCase[] {
   const out: SharedCase[] = [];
   for (const root of ['captures', 'vectors']) {
     const base = join(SHARED, root);
-    if (!existsSync(base)) continue;
+    if (!existsSync(base)) throw new Error(`test data missing: ${base} (fixtures/ is part of the repository)`);
     for (const name of readdirSync(base).sort()) {
       const dir = join(base, name);
       const exp = join(dir, 'expected.json');
@@ -66,7 +67,7 @@ export interface VectorFile {
 
 export function vectorFiles(): VectorFile[] {
   const base = join(SHARED, 'vectors');
-  if (!existsSync(base)) return [];
+  if (!existsSync(base)) throw new Error(`test data missing: ${base} (fixtures/ is part of the repository)`);
   return readdirSync(base)
     .sort()
     .filter((n) => existsSync(join(base, n, 'vectors.json')))
