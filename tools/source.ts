@@ -18,8 +18,8 @@ export function rel(abs: string, root = ROOT): string {
   return relative(root, abs).split(sep).join('/');
 }
 
-/** Every `.ts` file under `root`, repository-relative, sorted; `bench/out` and `fixtures/` are data and left out. */
-export function sourceFiles(root = ROOT): string[] {
+/** Every source file (`.ts`, or the extensions given) under `root`, repository-relative, sorted; `bench/out` and `fixtures/` are data and left out. */
+export function sourceFiles(root = ROOT, extensions: readonly string[] = ['.ts']): string[] {
   const out: string[] = [];
   const walk = (dir: string): void => {
     for (const name of readdirSync(dir).sort()) {
@@ -27,7 +27,7 @@ export function sourceFiles(root = ROOT): string[] {
       const r = rel(abs, root);
       if (SKIP.has(name) || r === 'bench/out' || r === 'fixtures') continue;
       if (statSync(abs).isDirectory()) walk(abs);
-      else if (name.endsWith('.ts')) out.push(r);
+      else if (extensions.some((e) => name.endsWith(e))) out.push(r);
     }
   };
   walk(root);
