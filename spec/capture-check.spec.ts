@@ -90,7 +90,7 @@ describe('tampered captures are caught (tshark flags none of these)', () => {
     const needle = Buffer.from(fromHex(m.hex!));
     const at = Buffer.from(file).indexOf(needle);
     expect(at).toBeGreaterThan(0);
-    file[at + needle.length - fromEnd] ^= 0x01;
+    file[at + needle.length - fromEnd]! ^= 0x01;
     const out = join(dir, `${c.name.replace(/\W/g, '_')}-${message}.pcap`);
     writeFileSync(out, file);
     return out;
