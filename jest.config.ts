@@ -1,4 +1,5 @@
 /** @jest-config-loader esbuild-register */
+import { availableParallelism } from 'node:os';
 import type { Config } from 'jest';
 import { JEST_MATCH } from './tools/tiers';
 
@@ -18,6 +19,8 @@ const setup = '<rootDir>/jest.setup.ts';
 
 const config: Config = {
   testTimeout: 120_000,
+  // Two workers even on two cores (jest's default there is one): many tests wait on a peer or a socket.
+  maxWorkers: Math.max(2, availableParallelism() - 1),
   // The conformance reports (JSON, JUnit, Markdown, HTML) of what the specs
   // recorded are written to out/report; see reports/jest-reporter.ts.
   // out/jest/results.json is jest's JSON result of the last run (`npm run test:slowest` reads it).

@@ -5,18 +5,8 @@
  */
 import { execFileSync } from 'node:child_process';
 
-export interface Figure {
-  section: string;
-  name: string;
-  /** Our rate (operations per second) or other figure. */
-  value: number;
-  unit: string;
-  /** The same thing measured by a reference tool in the same run. */
-  baseline?: { tool: string; value: number };
-  /** value / baseline.value for rates (higher is better). */
-  ratio?: number;
-  note?: string;
-}
+// The figures and their table live in figures.ts (no process there, so its tests are pure).
+export { type Figure, incomplete, table, withBaseline } from './figures';
 
 /** Ops/s of `op`, run sequentially for about `seconds` after a short warm-up. */
 export async function rate(op: () => Promise<unknown>, seconds: number): Promise<number> {
@@ -30,20 +20,6 @@ export async function rate(op: () => Promise<unknown>, seconds: number): Promise
     n++;
   }
   return n / ((performance.now() - start) / 1000);
-}
-
-/** Figures that are not a result: not measured (no positive finite value), or without their baseline and ratio. */
-export function incomplete(figures: readonly Figure[]): string[] {
-  return figures.flatMap((f) => {
-    if (!(Number.isFinite(f.value) && f.value > 0))
-      return [`${f.section}: ${f.name}: not measured${f.note ? ` (${f.note})` : ''}`];
-    if (!f.baseline || !(f.baseline.value > 0) || f.ratio === undefined) return [`${f.section}: ${f.name}: no baseline`];
-    return [];
-  });
-}
-
-export function withBaseline(f: Omit<Figure, 'ratio'>): Figure {
-  return f.baseline && f.baseline.value > 0 ? { ...f, ratio: f.value / f.baseline.value } : f;
 }
 
 /** `openssl speed -mr` rates: sign/verify per second for RSA/ECDSA, ops per second for ECDH. */
@@ -78,18 +54,4 @@ export function opensslSpeed(seconds: number): OpensslSpeed {
     if (f[0] === '+F5' && f[2] === '253') speed.ecdhx25519 = Number(f[3]);
   }
   return speed;
-}
-
-export function table(figures: readonly Figure[]): string {
-  const rows = figures.map((f) => [
-    f.section,
-    f.name,
-    `${f.value.toFixed(f.value < 10 ? 2 : 0)} ${f.unit}`,
-    f.baseline ? `${f.baseline.value.toFixed(0)} (${f.baseline.tool})` : '-',
-    f.ratio !== undefined ? `${f.ratio.toFixed(3)}x` : '-',
-  ]);
-  const head = ['section', 'figure', 'tlsprop', 'baseline', 'ratio'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const fmt = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-  return [fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)].join('\n');
 }

@@ -20,7 +20,7 @@ describe('test:slowest', () => {
       result('wire/codec.test.ts', 1_000, 3_000),
       result('spec/valid.spec.ts', 1_000, 61_000),
       result('engine/socket.interop.test.ts', 3_000, 13_000, 'failed'),
-      result('cli/cli.test.ts', 13_000, 14_000),
+      result('cli/cli.test.ts', 13_000, 14_000, 'focused'),
     ],
   };
 
@@ -38,5 +38,8 @@ describe('test:slowest', () => {
     expect(text[2]).toMatch(/^spec\/valid\.spec\.ts\s+conformance\s+60\.0\s+82\.2%$/);
     expect(text[3]).toMatch(/^engine\/socket\.interop\.test\.ts\s+interop\s+10\.0\s+13\.7%\s+\(failed\)$/);
     expect(text[text.length - 1]).toBe('jest: 41 passed, 1 failed, 2 skipped');
+    expect(formatSlowest(results, 4, ROOT).split('\n')[5]).toMatch(
+      /^cli\/cli\.test\.ts\s+pure\s+1\.0\s+1\.4%\s+\(some skipped\)$/,
+    );
   });
 });

@@ -36,6 +36,9 @@ export function slowest(results: JestJson, n: number, root = ROOT): FileTime[] {
     .slice(0, n);
 }
 
+/** jest's file status: `focused` is every test that ran passed, some did not run (skipped, todo). */
+const NOTE: Readonly<Record<string, string>> = { passed: '', focused: '  (some skipped)', failed: '  (failed)' };
+
 export function formatSlowest(results: JestJson, n: number, root = ROOT): string {
   const rows = slowest(results, n, root);
   const total = results.testResults.reduce((s, t) => s + (t.endTime - t.startTime) / 1000, 0);
@@ -46,7 +49,7 @@ export function formatSlowest(results: JestJson, n: number, root = ROOT): string
     `${'file'.padEnd(width)}  ${'tier'.padEnd(11)}  ${'seconds'.padStart(8)}  share`,
     ...rows.map(
       (r) =>
-        `${r.file.padEnd(width)}  ${r.tier.padEnd(11)}  ${r.seconds.toFixed(1).padStart(8)}  ${((100 * r.seconds) / (total || 1)).toFixed(1).padStart(4)}%${r.status === 'passed' ? '' : `  (${r.status})`}`,
+        `${r.file.padEnd(width)}  ${r.tier.padEnd(11)}  ${r.seconds.toFixed(1).padStart(8)}  ${((100 * r.seconds) / (total || 1)).toFixed(1).padStart(4)}%${NOTE[r.status] ?? `  (${r.status})`}`,
     ),
     // The plain closing line CI logs read.
     `jest: ${results.numPassedTests} passed, ${results.numFailedTests} failed, ${results.numPendingTests + results.numTodoTests} skipped`,

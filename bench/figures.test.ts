@@ -1,4 +1,4 @@
-import { type Figure, incomplete, withBaseline } from './harness';
+import { type Figure, incomplete, withBaseline } from './figures';
 
 const figure = (over: Partial<Figure>): Figure =>
   withBaseline({
