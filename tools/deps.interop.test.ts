@@ -45,13 +45,14 @@ describe('import rules (npm run lint:deps)', () => {
     expect(r.modules).toBeGreaterThan(200);
   });
 
-  it('fail on a back-up import, a same-rank cycle, test code in production and an unranked folder (fixtures/depcheck)', () => {
+  it('fail on a back-up import (value or type-only), a same-rank cycle, test code in production and an unranked folder (fixtures/depcheck)', () => {
     const r = cruise(join(ROOT, 'fixtures', 'depcheck'));
     const found = r.violations.map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`).sort();
     expect(found).toEqual([
       'layer/crypto: crypto/prf.ts -> transcript/hash.ts',
       'layer/oracles: oracles/verdict.ts -> engine/run.ts',
       'layer/transcript: transcript/hash.ts -> crypto/prf.ts',
+      'layer/transcript: transcript/shape.ts -> engine/run.ts',
       'no-folder-cycle: crypto/prf.ts -> transcript/hash.ts',
       'oracles-independent: oracles/verdict.ts -> engine/run.ts',
       'production-imports-no-test-code: wire/codec.ts -> spec/helper.ts',
