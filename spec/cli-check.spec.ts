@@ -43,7 +43,7 @@ describe('tlsprop check', () => {
   });
 
   const real = findCase('openssl-t12');
-  (real ? it : it.skip)('checks a record-level transcript with raw hex and exits 1 for a dropped ServerKeyExchange', async () => {
+  it('checks a record-level transcript with raw hex and exits 1 for a dropped ServerKeyExchange', async () => {
     const E = entriesOf(real!);
     const ok = join(tmp, 'ok.json');
     writeFileSync(ok, JSON.stringify(transcriptToJson(buildFromRecords(recordsOf(E, false)))));
@@ -58,43 +58,40 @@ describe('tlsprop check', () => {
     expect(await main(['check', bad], io())).toBe(1);
   });
 
-  (real?.keylog ? it : it.skip)(
-    '--trust and --at reach the certificate rules; the key log in the JSON reaches the crypto rules',
-    async () => {
-      const [ct] = await readCaptureTranscripts(real!.capture, { keylog: readFileSync(real!.keylog!, 'utf8') });
-      const f = join(tmp, 'pcap.json');
-      writeFileSync(f, JSON.stringify(transcriptToJson(ct!.transcript, { includeSecrets: true })));
-      const root = join(__dirname, '..', 'fixtures', 'captures', String(real!.meta['pki']), 'rootCA.crt');
-      const c = io();
-      expect(await main(['check', '--json', '--trust', root, '--at', String(real!.meta['generated_utc']), f], c)).toBe(0);
-      const v = JSON.parse(c.stdout.join('\n')).connections[0].verdicts as Array<{
-        rule: string;
-        status: string;
-        detail: string;
-      }>;
-      for (const id of [
-        'cert.path.trust-anchor',
-        'cert.path.validity',
-        't12.fin.verify-data',
-        't12.ks.key-block',
-        't12.ske.signature-valid',
-      ])
-        expect([id, v.find((x) => x.rule === id)?.status]).toEqual([id, 'pass']);
-      expect(v.find((x) => x.rule === 'cert.path.validity')!.detail).toMatch(/given validation time/);
-      const n = io();
-      expect(await main(['check', '--json', f], n)).toBe(0);
-      const w = JSON.parse(n.stdout.join('\n')).connections[0].verdicts as Array<{
-        rule: string;
-        status: string;
-        detail: string;
-      }>;
-      expect(w.find((x) => x.rule === 'cert.path.trust-anchor')).toMatchObject({
-        status: 'inconclusive',
-        detail: expect.stringMatching(/no trust anchors given/),
-      });
-      expect(await main(['check', '--trust', join(tmp, 'missing.pem'), f], io())).toBe(2);
-    },
-  );
+  it('--trust and --at reach the certificate rules; the key log in the JSON reaches the crypto rules', async () => {
+    const [ct] = await readCaptureTranscripts(real!.capture, { keylog: readFileSync(real!.keylog!, 'utf8') });
+    const f = join(tmp, 'pcap.json');
+    writeFileSync(f, JSON.stringify(transcriptToJson(ct!.transcript, { includeSecrets: true })));
+    const root = join(__dirname, '..', 'fixtures', 'captures', String(real!.meta['pki']), 'rootCA.crt');
+    const c = io();
+    expect(await main(['check', '--json', '--trust', root, '--at', String(real!.meta['generated_utc']), f], c)).toBe(0);
+    const v = JSON.parse(c.stdout.join('\n')).connections[0].verdicts as Array<{
+      rule: string;
+      status: string;
+      detail: string;
+    }>;
+    for (const id of [
+      'cert.path.trust-anchor',
+      'cert.path.validity',
+      't12.fin.verify-data',
+      't12.ks.key-block',
+      't12.ske.signature-valid',
+    ])
+      expect([id, v.find((x) => x.rule === id)?.status]).toEqual([id, 'pass']);
+    expect(v.find((x) => x.rule === 'cert.path.validity')!.detail).toMatch(/given validation time/);
+    const n = io();
+    expect(await main(['check', '--json', f], n)).toBe(0);
+    const w = JSON.parse(n.stdout.join('\n')).connections[0].verdicts as Array<{
+      rule: string;
+      status: string;
+      detail: string;
+    }>;
+    expect(w.find((x) => x.rule === 'cert.path.trust-anchor')).toMatchObject({
+      status: 'inconclusive',
+      detail: expect.stringMatching(/no trust anchors given/),
+    });
+    expect(await main(['check', '--trust', join(tmp, 'missing.pem'), f], io())).toBe(2);
+  });
 
   it('exits 2 with one line on unusable input', async () => {
     const f = join(tmp, 'broken.json');

@@ -671,9 +671,6 @@ const ROWS: Row[] = [
   },
 ];
 
-const haveShared = !!findCase(CASES.t12) && !!findCase(CASES.t13);
-const maybe = haveShared ? describe : describe.skip;
-
 /** A root CA carrying a (non-critical) nameConstraints extension, then a leaf under it; the root is the trust anchor. */
 async function constrainedChain(E: Entry[], nameConstraintsDer: Uint8Array): Promise<void> {
   const key = await pool.key('rsa2048', 2);
@@ -760,7 +757,7 @@ async function build(row: Row): Promise<{ t: Transcript; opts: CheckOptions }> {
   return { t, opts };
 }
 
-maybe('crypto and certificate oracles', () => {
+describe('crypto and certificate oracles', () => {
   const caps = captureTranscripts().filter((c) => c.name.startsWith('captures/'));
   it.each(caps.map((c) => [`${c.name}#${c.connection}`, c] as const))(
     '%s with key log and trust anchors: no violation, Finished and signatures pass',

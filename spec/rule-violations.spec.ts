@@ -1028,10 +1028,7 @@ function build(row: Pick<Row, 'base' | 'records' | 'm' | 'r'>): Transcript | und
   return buildFromRecords(R);
 }
 
-const haveShared = !!findCase(CASES.t12) && !!findCase(CASES.t13) && !!findCase(CASES.g12);
-const maybe = haveShared ? describe : describe.skip;
-
-maybe('real captures', () => {
+describe('real captures', () => {
   it.each(captureTranscripts().map((c) => [`${c.name}#${c.connection}`, c.transcript] as const))(
     '%s (messages) has no violation',
     async (_n, t) => {
@@ -1052,7 +1049,7 @@ maybe('real captures', () => {
   });
 });
 
-maybe('each implemented rule trips on a hand-made violation', () => {
+describe('each implemented rule trips on a hand-made violation', () => {
   it('every declared rule has at least one violating row', async () => {
     const covered = new Set(ROWS.map((r) => r.rule));
     // crypto and certificate rules have their own table in crypto-cert.spec.ts
@@ -1078,7 +1075,7 @@ maybe('each implemented rule trips on a hand-made violation', () => {
   });
 });
 
-maybe('valid variants of a real TLS 1.3 handshake stay clean', () => {
+describe('valid variants of a real TLS 1.3 handshake stay clean', () => {
   // edited transcripts no longer carry valid signatures/Finished: the crypto and certificate rules are left out here
   const signedRules = new Set(
     allRules.filter((r) => r.group === 'crypto' || r.group === 'certificates' || r.id === 't13.neg.cv-sigalg').map((r) => r.id),
@@ -1153,7 +1150,7 @@ maybe('valid variants of a real TLS 1.3 handshake stay clean', () => {
   });
 });
 
-maybe('resumption', () => {
+describe('resumption', () => {
   it('an abbreviated handshake resuming a real session passes every rule it can decide', async () => {
     const pair = buildResumed({ rule: '', base: 'g12', resume: true })!;
     const r = await checkTranscript(pair.resumed, { earlier: [pair.original] });
@@ -1181,7 +1178,7 @@ maybe('resumption', () => {
   });
 });
 
-maybe('missing evidence is inconclusive, never a silent pass', () => {
+describe('missing evidence is inconclusive, never a silent pass', () => {
   it('a TLS 1.3 transcript with only the plaintext hellos and a gap is inconclusive for the encrypted ordering rules', async () => {
     const E = base('t13')!;
     const b = new TranscriptBuilder({ kind: 'manual' });

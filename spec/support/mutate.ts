@@ -52,8 +52,11 @@ export function entriesOf(c: SharedCase, connection = 0): Entry[] {
   });
 }
 
-export function findCase(part: string): SharedCase | undefined {
-  return sharedCases().find((c) => c.name.includes(part));
+/** The vendored case whose name contains `part`; a missing case is an error, never a skipped test. */
+export function findCase(part: string): SharedCase {
+  const c = sharedCases().find((x) => x.name.includes(part));
+  if (!c) throw new Error(`no case named *${part}* under fixtures/captures or fixtures/vectors`);
+  return c;
 }
 
 export function typeOf(e: Entry): string {
