@@ -45,7 +45,7 @@ import {
   planChain,
   renderHandshake,
 } from '../generators/handshake';
-import { checkTranscript } from '../oracles/engine';
+import { checkTranscript } from '../oracles/evaluate';
 import { cipherSuites, NamedGroup, SignatureScheme } from '../wire/registry';
 import { type Figure, rate, withBaseline } from './harness';
 

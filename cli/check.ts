@@ -12,9 +12,10 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { captureToTranscripts } from '../capture/tls';
 import { KeyLogError } from '../crypto/keylog';
 import type { ParsedCertCache } from '../pki/parse';
-import { type CheckOptions, type Summary, checkTranscript, emptySummary, summarize } from '../oracles/engine';
-import type { Verdict } from '../oracles/rule';
+import { type CheckOptions, checkTranscript } from '../oracles/evaluate';
+import { type Verdict, type VerdictCounts, countVerdicts, emptyCounts } from '../oracles/rule';
 import type { Transcript } from '../transcript/model';
+import type { Direction, MessageType, TlsVersion } from '../wire/vocabulary';
 import { transcriptFromJson } from '../transcript/json';
 import { DecodeError } from '../wire/errors';
 import { toHex } from '../wire/hex';
@@ -27,18 +28,18 @@ export interface ConnectionOutput {
   source?: string;
   client?: string;
   server?: string;
-  version?: string;
+  version?: TlsVersion;
   cipherSuite?: string;
-  messages: Array<{ index: number; dir: string; type: string; raw?: string; encrypted: boolean; frame?: number }>;
+  messages: Array<{ index: number; dir: Direction; type: MessageType; raw?: string; encrypted: boolean; frame?: number }>;
   /** What could not be read (missing key-log entries, TCP gaps, ...): the reason rules are inconclusive. */
   gaps?: string[];
-  verdicts: Array<{ rule: string; status: string; message?: number; detail: string; expected?: string; actual?: string }>;
-  summary: Summary;
+  verdicts: Verdict[];
+  summary: VerdictCounts;
 }
 
 export interface CheckOutput {
   connections: ConnectionOutput[];
-  summary: Summary;
+  summary: VerdictCounts;
 }
 
 export interface SourcedTranscript {
@@ -74,7 +75,7 @@ export async function checkOne(
 }
 
 export async function checkTranscripts(transcripts: readonly SourcedTranscript[], opts: CheckOptions = {}): Promise<CheckOutput> {
-  const total = emptySummary();
+  const total = emptyCounts();
   const connections: ConnectionOutput[] = [];
   for (let i = 0; i < transcripts.length; i++) {
     const { output, verdicts } = await checkOne(
@@ -82,7 +83,7 @@ export async function checkTranscripts(transcripts: readonly SourcedTranscript[]
       opts,
       transcripts.slice(0, i).map((x) => x.transcript),
     );
-    summarize(verdicts, total);
+    countVerdicts(verdicts, total);
     connections.push(output);
   }
   return { connections, summary: total };
@@ -214,7 +215,7 @@ export function readTranscriptFiles(files: readonly string[]): SourcedTranscript
   return out;
 }
 
-function summaryLine(s: Summary): string {
+function summaryLine(s: VerdictCounts): string {
   return `${s.violation} violation(s), ${s.inconclusive} inconclusive, ${s.pass} pass, ${s['not-applicable']} not applicable`;
 }
 
@@ -285,9 +286,9 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
   const p = parseArgs(args, { flags: ['json'], options: ['trust', 'at', 'keylog'] });
   if (!p.positional.length) throw new UsageError('expects one or more transcript JSON files or captures');
   const opts = checkOptionsFrom(p);
-  const out: CheckOutput = { connections: [], summary: emptySummary() };
+  const out: CheckOutput = { connections: [], summary: emptyCounts() };
   await checkFiles(p.positional, opts, (c, verdicts) => {
-    summarize(verdicts, out.summary);
+    countVerdicts(verdicts, out.summary);
     out.connections.push(c);
   });
   if (p.flags.has('json')) io.out(JSON.stringify(out, null, 2));

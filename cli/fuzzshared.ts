@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { ProfileStatus } from '../peer/fuzzcommon';
 import { type FuzzProfile, ProfileError, parseProfile } from '../peer/profile';
 import type { SavedFiles } from '../peer/save';
-import type { ConversationRun } from '../reports/model';
+import type { ConversationRun } from '../oracles/live';
 import { UsageError } from './args';
 
 /** The profile file of `--profile`, checked against the conversation names a run can have; a usage error when unreadable or invalid. */

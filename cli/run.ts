@@ -21,7 +21,8 @@ import { webcrypto } from 'node:crypto';
 import { testPki } from '../engine/fixtures';
 import { type HandshakePlan, REFERENCE_PLANS, handshakePlanArb, newRenderCache, renderHandshake } from '../generators/handshake';
 import { OPERATORS, baseChoiceArb, runMutant } from '../generators/mutations';
-import { checkTranscript } from '../oracles/engine';
+import { isRuleId } from '../oracles/catalogue';
+import { checkTranscript } from '../oracles/evaluate';
 import type { Verdict } from '../oracles/rule';
 import { buildCoverage, machinesFromOracles } from '../reports/coverage';
 import { ruleInfos } from '../reports/jest-reporter';
@@ -134,7 +135,10 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
       const m = await runMutant(op, pki, choice);
       const res = await checkTranscript(m.transcript, m.check);
       const tripped = [...new Set(violations(res.verdicts).map((v) => v.rule))].sort();
-      const missing = op.declares.filter((d) => !tripped.includes(d));
+      const declared = op.declares.filter(isRuleId);
+      const unknown = op.declares.filter((d) => !isRuleId(d));
+      if (unknown.length) failures.push(`mutant ${op.name} declares rule(s) no declaration has: ${unknown.join(', ')}`);
+      const missing = declared.filter((d) => !tripped.includes(d));
       if (missing.length)
         failures.push(
           `mutant ${op.name} on ${choice.base} (engine seed ${choice.seed}): declared rule(s) not tripped: ${missing.join(', ')}`,
@@ -150,7 +154,7 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
       mutants.push({
         id: `${op.name}/${choice.base}/${choice.seed}`,
         operator: op.name,
-        declaredRules: [...op.declares],
+        declaredRules: declared,
         seed: choice.seed,
         path: `${choice.base}/${op.name}`,
         trippedRules: tripped,

@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeProvider } from '../crypto';
-import { checkTranscript } from '../oracles/engine';
+import { checkTranscript } from '../oracles/evaluate';
 import { LoopbackListener, PeerGroup, type PeerProcess, freePort } from '../peer/launch';
 import { runOurClient, runOurServer } from '../peer/live';
 import { opensslClient, opensslServer } from '../peer/peers';

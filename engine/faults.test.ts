@@ -10,7 +10,7 @@ import { encodeRecord } from '../wire/record';
 import { AlertDescription, ExtensionType, NamedGroup, SignatureScheme as SS } from '../wire/registry';
 import { encodeHandshake, decodeHandshake } from '../wire/handshake';
 import { allRules } from '../oracles/catalogue';
-import { checkTranscript } from '../oracles/engine';
+import { checkTranscript } from '../oracles/evaluate';
 import {
   cv12,
   cv13,
@@ -116,7 +116,7 @@ const dropCv: EngineHooks = { beforeSend: (m) => (m.type === 'certificate_verify
 
 describe('fault catalogue', () => {
   it('lists every fault once, with a doc line, its sides and rules that exist in the catalogue', () => {
-    const ids = new Set(allRules.map((r) => r.id));
+    const ids = new Set<string>(allRules.map((r) => r.id));
     expect(Object.keys(FAULTS).sort()).toEqual([...FAULT_IDS].sort());
     for (const f of FAULT_IDS) {
       const info = FAULTS[f];

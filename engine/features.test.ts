@@ -4,7 +4,7 @@
  * key recomputation (verifyTranscriptSecrets) and zero oracle violations.
  */
 import { nodeProvider } from '../crypto';
-import { checkTranscript } from '../oracles/engine';
+import { checkTranscript } from '../oracles/evaluate';
 import type { Transcript } from '../transcript/model';
 import { decodeHandshake, encodeBody } from '../wire/handshake';
 import { AlertDescription, cipherSuites, ExtensionType, NamedGroup } from '../wire/registry';

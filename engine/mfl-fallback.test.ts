@@ -3,7 +3,7 @@
  * TLS_FALLBACK_SCSV on the server.
  */
 import { nodeProvider } from '../crypto';
-import { checkTranscript } from '../oracles/engine';
+import { checkTranscript } from '../oracles/evaluate';
 import type { Transcript } from '../transcript/model';
 import { decodeHandshake, encodeHandshake } from '../wire/handshake';
 import { AlertDescription, ExtensionType, SCSV } from '../wire/registry';

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeProvider } from '../crypto';
-import { checkTranscript } from '../oracles/engine';
+import { checkTranscript } from '../oracles/evaluate';
 import { PeerGroup, freePort } from '../peer/launch';
 import { runOurClient } from '../peer/live';
 import { opensslServer } from '../peer/peers';

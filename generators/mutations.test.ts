@@ -2,7 +2,7 @@ import { testPki } from '../engine/fixtures';
 import { allRules } from '../oracles/catalogue';
 import { FAULT_KINDS, FAULT_RULES } from '../pki/faults';
 import { BASES, OPERATORS, basesFor, operator, runBase, runMutant } from './mutations';
-import { checkTranscript } from '../oracles/engine';
+import { checkTranscript } from '../oracles/evaluate';
 import {
   MessageLog,
   at,
@@ -28,7 +28,7 @@ const choice = {
 
 describe('mutation catalogue', () => {
   it('has at least 40 operators with unique names, known rules, and bases of their versions', () => {
-    const ids = new Set(allRules.map((r) => r.id));
+    const ids = new Set<string>(allRules.map((r) => r.id));
     expect(OPERATORS.length).toBeGreaterThanOrEqual(40);
     expect(new Set(OPERATORS.map((o) => o.name)).size).toBe(OPERATORS.length);
     for (const op of OPERATORS) {

@@ -1,107 +1,187 @@
 /**
- * The registry of our rule declarations, and the rule catalogue
- * (`catalogue-ids.json`, copied from the shared reference `tls-rules.json`:
- * ids, group, versions, evidence; no statements) with, for each catalogue
- * rule we do not implement, the reason.
+ * Our rule catalogue: every rule declaration, in one fixed order (verdict
+ * order is part of reproducibility), the `RuleId` union derived from the
+ * declarations, and the checklist ids we do not declare, each with its
+ * reason. The reference catalogue (fixtures/reference/tls-rules.json) is
+ * read only by oracles/drift.test.ts.
  */
-import catalogueData from './catalogue-ids.json';
-import { certificateRules } from './certificates';
-import { cryptoRules } from './crypto';
-import { negotiationRules } from './negotiation';
-import { orderingRules } from './ordering';
-import { readableRules } from './readable';
-import { recordKeyRules } from './recordkeys';
-import { recordRules } from './record';
-import { resumptionRules } from './resumption';
+import type { TlsVersion } from '../wire/vocabulary';
 import type { Evidence, Rule, RuleGroup } from './rule';
+import { alertRules } from './rules/alerts';
+import { certConstraintRules } from './rules/cert-constraints';
+import { certificateMessageRules } from './rules/certificate-messages';
+import { certificatePathRules } from './rules/certificates';
+import { extensionRules } from './rules/extensions';
+import { groupRules } from './rules/groups';
+import { keyExchangeRules } from './rules/key-exchange';
+import { keyScheduleRules } from './rules/key-schedule';
+import { recordRules } from './rules/record';
+import { recordProtectionRules } from './rules/record-protection';
+import { resumptionRules } from './rules/resumption';
+import { signatureRules } from './rules/signatures';
+import { t12FinishRules } from './rules/t12-finish';
+import { t12NegotiationRules } from './rules/t12-negotiation';
+import { t12OrderRules } from './rules/t12-order';
+import { t13FlightRules } from './rules/t13-flights';
+import { t13NegotiationRules } from './rules/t13-negotiation';
+import { t13OrderRules } from './rules/t13-order';
+import { t13ProtectedRules } from './rules/t13-protected';
+import { t13RetryPskRules } from './rules/t13-retry-psk';
+import { t13SignatureRules } from './rules/t13-signatures';
+import { versionRules } from './rules/versions';
 
-export interface CatalogueEntry {
-  id: string;
-  group: RuleGroup;
-  versions: string[];
-  role: string;
-  strength: string;
-  rfc: string;
-  alert: string | null;
-  /** Letters: a = plaintext, b = keys, c = live peer; the first says how a sender's violation is detected. */
-  evidence: string[];
-}
-
-export const catalogue: readonly CatalogueEntry[] = catalogueData as CatalogueEntry[];
-
-/** Every rule we declare, in a fixed order. */
-export const allRules: readonly Rule[] = [
+const DECLARED = [
   ...recordRules,
-  ...orderingRules,
-  ...negotiationRules,
-  ...readableRules,
+  ...alertRules,
+  ...t12OrderRules,
+  ...t12FinishRules,
+  ...t13OrderRules,
+  ...t13FlightRules,
+  ...t12NegotiationRules,
+  ...t13NegotiationRules,
+  ...t13RetryPskRules,
+  ...versionRules,
+  ...extensionRules,
+  ...groupRules,
+  ...t13ProtectedRules,
   ...resumptionRules,
-  ...cryptoRules,
-  ...recordKeyRules,
-  ...certificateRules,
+  ...signatureRules,
+  ...t13SignatureRules,
+  ...keyScheduleRules,
+  ...keyExchangeRules,
+  ...recordProtectionRules,
+  ...certificatePathRules,
+  ...certificateMessageRules,
+  ...certConstraintRules,
 ];
 
-export function evidenceOf(e: CatalogueEntry): Evidence {
-  const first = e.evidence[0];
-  return first === 'a' ? 'plaintext' : first === 'b' ? 'keys' : 'live';
+/** The id of a declared rule. */
+export type RuleId = (typeof DECLARED)[number]['id'];
+
+/** Every rule we declare, in a fixed order. */
+export const allRules: readonly Rule[] = DECLARED;
+
+/** The rules a transcript can decide (those with a check), in the same order: what the evaluator runs. */
+export const transcriptRules: readonly Rule[] = allRules.filter((r) => r.check !== undefined);
+
+const BY_ID: ReadonlyMap<string, Rule> = new Map(allRules.map((r) => [r.id, r]));
+
+/** A rule id from a file or the command line: is it one we declare? */
+export function isRuleId(s: string): s is RuleId {
+  return BY_ID.has(s);
 }
 
-const SPECIFIC: Record<string, string> = {
-  'alert.close-notify': 'needs to know when each side closed its TCP direction, which the transcript does not carry',
-  't13.neg.hrr-when-needed':
-    "needs the server's group preferences (live peer): a transcript cannot show that it could have retried",
-  'ext.ffdhe.group-selection':
-    'needs the dh_p of ServerKeyExchange compared with all RFC 7919 primes (crypto/ffdhe has only two of five): not implemented yet',
-  'ext.sigalgs-cert-scope': 'a scoping definition; it is checked through cert.sigalgs.server-chain and cert.sigalgs.client-chain',
-  'ver.t13.0rtt-needs-13': 'needs 0-RTT records recognised in a TLS 1.2 answer: not implemented yet',
-  'rec.t13.early-data-limit': 'needs decrypted 0-RTT byte counts and a live peer',
-  'ext.reneg.secure': 'renegotiation handshakes are encrypted: needs keys and the previous verify_data',
-  'ext.reneg.legacy': 'renegotiation handshakes are encrypted: needs keys',
-  'ver.t13.no-13-in-renegotiation': 'renegotiation handshakes are encrypted: needs keys',
-  'cert.path.revocation': 'needs CRLs or OCSP responses, which a transcript does not carry (stapled OCSP is not parsed)',
-};
-
-/** Why a catalogue rule has no declaration. */
-export function missingReason(e: CatalogueEntry): string {
-  const s = SPECIFIC[e.id];
-  if (s) return s;
-  if (evidenceOf(e) === 'live')
-    return 'needs a live peer (how a receiver reacts to a bad message): not checkable from a transcript file';
-  if (e.group === 'crypto')
-    return evidenceOf(e) === 'keys'
-      ? 'needs keys: crypto oracles not implemented yet'
-      : 'crypto oracles (signatures, key exchange values) not implemented yet';
-  if (e.group === 'certificates') return 'certificate oracles (pki/) not implemented yet';
-  return 'not implemented yet';
+/** The declaration of a rule. */
+export function ruleById(id: RuleId): Rule {
+  const r = BY_ID.get(id);
+  if (!r) throw new Error(`no rule ${id}`);
+  return r;
 }
 
+/** A checklist rule we do not declare, with the checklist's group, versions and evidence, and why. */
+export interface NotDeclared {
+  id: string;
+  group: RuleGroup;
+  versions: readonly TlsVersion[];
+  evidence: Evidence;
+  reason: string;
+}
+
+/** The checklist ids with no declaration, each with its reason (`tlsprop rules --missing`). */
+export const NOT_DECLARED: readonly NotDeclared[] = [
+  {
+    id: 'rec.t13.early-data-limit',
+    group: 'record',
+    versions: ['1.3'],
+    evidence: 'keys',
+    reason: 'needs decrypted 0-RTT byte counts and a live peer',
+  },
+  {
+    id: 'alert.close-notify',
+    group: 'record',
+    versions: ['1.2', '1.3'],
+    evidence: 'plaintext',
+    reason: 'needs to know when each side closed its TCP direction, which the transcript does not carry',
+  },
+  {
+    id: 'ver.t13.no-13-in-renegotiation',
+    group: 'negotiation',
+    versions: ['1.2', '1.3'],
+    evidence: 'keys',
+    reason: 'renegotiation handshakes are encrypted: needs keys',
+  },
+  {
+    id: 'ver.t13.0rtt-needs-13',
+    group: 'negotiation',
+    versions: ['1.3'],
+    evidence: 'plaintext',
+    reason: 'needs 0-RTT records recognised in a TLS 1.2 answer: not implemented yet',
+  },
+  {
+    id: 't13.neg.hrr-when-needed',
+    group: 'negotiation',
+    versions: ['1.3'],
+    evidence: 'plaintext',
+    reason: "needs the server's group preferences (live peer): a transcript cannot show that it could have retried",
+  },
+  {
+    id: 'ext.reneg.secure',
+    group: 'negotiation',
+    versions: ['1.2'],
+    evidence: 'keys',
+    reason: 'renegotiation handshakes are encrypted: needs keys and the previous verify_data',
+  },
+  {
+    id: 'ext.reneg.legacy',
+    group: 'negotiation',
+    versions: ['1.2'],
+    evidence: 'keys',
+    reason: 'renegotiation handshakes are encrypted: needs keys',
+  },
+  {
+    id: 'ext.ffdhe.group-selection',
+    group: 'negotiation',
+    versions: ['1.2'],
+    evidence: 'plaintext',
+    reason:
+      'needs the dh_p of ServerKeyExchange compared with all RFC 7919 primes (crypto/ffdhe has only two of five): not implemented yet',
+  },
+  {
+    id: 'ext.sigalgs-cert-scope',
+    group: 'negotiation',
+    versions: ['1.2', '1.3'],
+    evidence: 'plaintext',
+    reason: 'a scoping definition; it is checked through cert.sigalgs.server-chain and cert.sigalgs.client-chain',
+  },
+  {
+    id: 'cert.path.revocation',
+    group: 'certificates',
+    versions: ['1.2', '1.3'],
+    evidence: 'plaintext',
+    reason: 'needs CRLs or OCSP responses, which a transcript does not carry (stapled OCSP is not parsed)',
+  },
+];
+
+/** One line of `tlsprop rules`: a declared rule, or a checklist rule we do not declare. */
 export interface CatalogueStatus {
   id: string;
   group: RuleGroup;
-  versions: string[];
+  versions: readonly TlsVersion[];
   evidence: Evidence;
   implemented: boolean;
   reason?: string;
-  /** Declared by us but not in the catalogue. */
-  extra?: boolean;
+  /** Declared by us but not in the reference checklist (the declaration's `overrides.checklist` says why). */
+  extra?: true;
 }
 
+/** Declared rules (registry order), then the checklist rules we do not declare. */
 export function catalogueStatus(rules: readonly Rule[] = allRules): CatalogueStatus[] {
-  const declared = new Map(rules.map((r) => [r.id, r]));
-  const out: CatalogueStatus[] = catalogue.map((e) => {
-    const s: CatalogueStatus = {
-      id: e.id,
-      group: e.group,
-      versions: e.versions,
-      evidence: evidenceOf(e),
-      implemented: declared.has(e.id),
-    };
-    if (!s.implemented) s.reason = missingReason(e);
+  const out: CatalogueStatus[] = rules.map((r) => {
+    const s: CatalogueStatus = { id: r.id, group: r.group, versions: r.versions, evidence: r.evidence, implemented: true };
+    if (r.overrides?.checklist) s.extra = true;
     return s;
   });
-  const known = new Set(catalogue.map((e) => e.id));
-  for (const r of rules)
-    if (!known.has(r.id))
-      out.push({ id: r.id, group: r.group, versions: r.versions, evidence: r.evidence, implemented: true, extra: true });
+  for (const n of NOT_DECLARED)
+    out.push({ id: n.id, group: n.group, versions: n.versions, evidence: n.evidence, implemented: false, reason: n.reason });
   return out;
 }

@@ -6,11 +6,18 @@
  */
 import type { ParsedCertCache } from '../pki/parse';
 import { selectedVersion } from '../transcript/build';
-import type { Direction, Transcript, TranscriptMessage } from '../transcript/model';
+import type { Transcript, TranscriptMessage } from '../transcript/model';
 import type { Extension } from '../wire/extensions';
 import { type ClientHello, type HandshakeBody, type ServerHello, isHelloRetryRequest } from '../wire/handshake';
-import { type CipherSuiteInfo, type KeyExchange, cipherSuites } from '../wire/registry';
-import type { TlsVersion } from './rule';
+import { type CipherSuiteInfo, ExtensionType, type KeyExchange, cipherSuites } from '../wire/registry';
+import {
+  type Direction,
+  type MessageType,
+  type StepName,
+  type TlsVersion,
+  VERSION_CODE,
+  versionOfCode,
+} from '../wire/vocabulary';
 
 export interface Hello<B> {
   m: TranscriptMessage;
@@ -21,8 +28,12 @@ export interface Hello<B> {
 export interface Step {
   m: TranscriptMessage;
   dir: Direction;
-  /** The message type; `hello_retry_request` for an HRR; `?` for a message that could not be read. */
-  sym: string;
+  /**
+   * The message type; `hello_retry_request` for an HRR; for a message that
+   * could not be read, its transcript type (`encrypted_handshake_message`,
+   * `encrypted_record`: see isUnreadableStep).
+   */
+  sym: StepName;
 }
 
 export interface Context {
@@ -82,33 +93,37 @@ export function memo<T>(ctx: Context, key: string, fn: () => Promise<T>): Promis
   return p;
 }
 
-export const UNREADABLE_TYPES = new Set(['encrypted_handshake_message', 'encrypted_record']);
+/** Transcript types of protected messages that could not be read. */
+export const UNREADABLE_TYPES: ReadonlySet<StepName> = new Set<StepName>(['encrypted_handshake_message', 'encrypted_record']);
 
 export function isUnreadable(m: TranscriptMessage): boolean {
   return UNREADABLE_TYPES.has(m.type);
+}
+
+/** A step whose message could not be read (protected, no key log): its place is known, its type not. */
+export function isUnreadableStep(s: Step): boolean {
+  return UNREADABLE_TYPES.has(s.sym);
 }
 
 export function bodyOf(m: TranscriptMessage | undefined): HandshakeBody | undefined {
   return m?.decoded?.body;
 }
 
-export function symbolOf(m: TranscriptMessage): string {
-  if (isUnreadable(m)) return '?';
+export function symbolOf(m: TranscriptMessage): StepName {
+  if (isUnreadable(m)) return m.type;
   const b = bodyOf(m);
   if (b && isHelloRetryRequest(b)) return 'hello_retry_request';
   return m.type;
 }
 
-/** supported_versions (RFC 8446 §4.2.1). */
-const SUPPORTED_VERSIONS = 43;
-const ONLY_12 = new Set([
+const ONLY_12: ReadonlySet<MessageType> = new Set<MessageType>([
   'server_key_exchange',
   'client_key_exchange',
   'server_hello_done',
   'certificate_status',
   'hello_request',
 ]);
-const ONLY_13 = new Set(['encrypted_extensions', 'end_of_early_data', 'key_update']);
+const ONLY_13: ReadonlySet<MessageType> = new Set<MessageType>(['encrypted_extensions', 'end_of_early_data', 'key_update']);
 
 export function buildContext(t: Transcript, earlier: readonly Transcript[] = [], options: ContextOptions = {}): Context {
   const steps: Step[] = [];
@@ -142,10 +157,11 @@ export function buildContext(t: Transcript, earlier: readonly Transcript[] = [],
     }
   }
   if (ctx.sh) {
-    const v = selectedVersion(ctx.sh.b.legacyVersion, ctx.sh.b.extensions);
-    if (v === 0x0304) ctx.version = '1.3';
-    else if (v === 0x0303) ctx.version = '1.2';
-    if (ctx.version) ctx.versionFrom = 'server_hello';
+    const v = versionOfCode(selectedVersion(ctx.sh.b.legacyVersion, ctx.sh.b.extensions));
+    if (v) {
+      ctx.version = v;
+      ctx.versionFrom = 'server_hello';
+    }
     ctx.suite = ctx.sh.b.cipherSuite;
     const info = cipherSuites.get(ctx.suite);
     if (info) {
@@ -163,7 +179,12 @@ export function buildContext(t: Transcript, earlier: readonly Transcript[] = [],
     if (t12 !== t13) {
       ctx.version = t12 ? '1.2' : '1.3';
       ctx.versionFrom = 'message types';
-    } else if (!t12 && ctx.ch && ctx.ch.b.legacyVersion === 0x0303 && !hasExt(ctx.ch.b.extensions, SUPPORTED_VERSIONS)) {
+    } else if (
+      !t12 &&
+      ctx.ch &&
+      ctx.ch.b.legacyVersion === VERSION_CODE['1.2'] &&
+      !hasExt(ctx.ch.b.extensions, ExtensionType.supported_versions)
+    ) {
       // A TLS 1.2 ClientHello without supported_versions can only lead to TLS 1.2 (or a refusal, e.g. inappropriate_fallback).
       ctx.version = '1.2';
       ctx.versionFrom = 'client_hello';
@@ -179,11 +200,6 @@ export function exts(h: Hello<ClientHello | ServerHello> | undefined): Extension
 
 export function hasExt(list: readonly Extension[] | undefined, type: number): boolean {
   return !!list?.some((e) => e.type === type);
-}
-
-export function firstIndex(steps: readonly Step[], sym: string, from = 0): number {
-  for (let i = from; i < steps.length; i++) if (steps[i]!.sym === sym) return i;
-  return -1;
 }
 
 /** Certificate-authenticated key exchanges of TLS 1.2 (all but anonymous and pure PSK). */

@@ -1,30 +1,20 @@
 /**
  * What a conforming receiver does when the other side breaks a rule: the
  * alerts it may send (strictest first, each with the RFC sentence it rests
- * on) and whether the RFC lets it close without one. The live fuzzers, the
- * mutation catalogue and the reports read this, never their own tables.
- *
- * This is the one entry point; its data comes from the rule declarations.
- * (First version: the catalogue's alert field plus the RFC-backed
- * alternates below; the rule-declaration redesign moves the data into each
- * rule and keeps this signature.)
+ * on), whether the RFC lets it close without one, and whether it may
+ * instead ignore the input and go on. The live fuzzers, the mutation
+ * catalogue and the reports read this, never their own tables; the data is
+ * the rule declarations' (`alerts`, `ignorable`).
  */
 import type { AlertName, Strength, TlsVersion } from '../wire/vocabulary';
-import { AlertDescription } from '../wire/registry';
-import { catalogue } from './catalogue';
+import { type RuleId, ruleById } from './catalogue';
+import type { AlertChoice, Tolerance } from './rule';
 
-/** One alert a conforming receiver may send, with the RFC sentence it rests on. */
-export interface AlertChoice {
-  alert: AlertName;
-  /** Section, e.g. `RFC 8446 §6.2`. */
-  rfc: string;
-  /** The sentence, quoted. */
-  text: string;
-}
+export type { AlertChoice } from './rule';
 
 export interface ExpectedReaction {
   /** The rules the reaction rests on. */
-  rules: readonly string[];
+  rules: readonly RuleId[];
   /** Alerts a conforming receiver may send, strictest first; empty when the RFC names none. */
   alerts: readonly AlertChoice[];
   /**
@@ -37,6 +27,14 @@ export interface ExpectedReaction {
   silenceAllowed: boolean;
   /** How strongly the RFC asks for an alert: MUST (TLS 1.2), SHOULD (TLS 1.3). */
   alertStrength: Strength;
+  /**
+   * The receiver may instead ignore the input and go on (completing the
+   * handshake is then conforming too): every rule broken allows it, each
+   * with its sentence.
+   */
+  ignoreAllowed: boolean;
+  /** The sentences that allow ignoring (one per rule), when ignoreAllowed. */
+  ignoreBecause: readonly Tolerance[];
 }
 
 /** The RFC sentence on whether a receiver that aborts must send an alert at all, per version. */
@@ -51,48 +49,35 @@ export const ALERT_DUTY: Readonly<Record<TlsVersion, { rfc: string; text: string
   },
 };
 
-/**
- * Alerts the RFCs' own alert definitions also allow for a rule, besides the
- * one the rule names, each with the sentence that covers it.
- */
-const ALTERNATES: Readonly<Record<string, readonly AlertChoice[]>> = {
-  // a garbage certificate entry: the corrupt entry is reported, not an unsupported type
-  'cert.type-x509v3': [
-    {
-      alert: 'bad_certificate',
-      rfc: 'RFC 5246 §7.2.2; RFC 8446 §6.2',
-      text: 'bad_certificate: A certificate was corrupt, contained signatures that did not verify correctly, etc.',
-    },
-  ],
-  // a certificate whose signature does not verify
-  'cert.path.signature': [
-    {
-      alert: 'decrypt_error',
-      rfc: 'RFC 5246 §7.2.2; RFC 8446 §6.2',
-      text: 'decrypt_error: A handshake cryptographic operation failed, including being unable to correctly verify a signature or validate a Finished message.',
-    },
-  ],
-};
-
-function isAlertName(s: string): s is AlertName {
-  return s in AlertDescription;
+/** The alerts named for one rule (strictest first), in every version of the rule. */
+export function ruleAlerts(rule: RuleId): AlertChoice[] {
+  return [...ruleById(rule).alerts];
 }
 
-/** The alerts named for one rule (strictest first). */
-export function ruleAlerts(rule: string): AlertChoice[] {
-  const out: AlertChoice[] = [];
-  const e = catalogue.find((c) => c.id === rule);
-  for (const word of (e?.alert ?? '').split(/[^a-z0-9_]+/))
-    if (isAlertName(word) && !out.some((a) => a.alert === word))
-      out.push({ alert: word, rfc: e?.rfc ?? '', text: e?.alert ?? '' });
-  for (const a of ALTERNATES[rule] ?? []) if (!out.some((o) => o.alert === a.alert)) out.push(a);
-  return out;
+/** The alerts of one rule that apply in a version (version-specific alternatives filtered). */
+export function ruleAlertsIn(rule: RuleId, version: TlsVersion): AlertChoice[] {
+  return ruleById(rule).alerts.filter((a) => !a.versions || a.versions.includes(version));
 }
 
 /** What a conforming receiver does when the other side breaks these rules in a connection of this version. */
-export function expectedReaction(rules: readonly string[], version: TlsVersion): ExpectedReaction {
+export function expectedReaction(rules: readonly RuleId[], version: TlsVersion): ExpectedReaction {
   const alerts: AlertChoice[] = [];
-  for (const r of rules) for (const a of ruleAlerts(r)) if (!alerts.some((x) => x.alert === a.alert)) alerts.push(a);
+  for (const r of rules) for (const a of ruleAlertsIn(r, version)) if (!alerts.some((x) => x.alert === a.alert)) alerts.push(a);
   const t12 = version === '1.2';
-  return { rules, alerts, silenceAllowed: !t12, alertStrength: t12 ? 'MUST' : 'SHOULD' };
+  const tolerances = rules.map((r) => ruleById(r).ignorable);
+  const ignoreAllowed = rules.length > 0 && tolerances.every((t) => t !== undefined);
+  return {
+    rules,
+    alerts,
+    silenceAllowed: !t12,
+    alertStrength: t12 ? 'MUST' : 'SHOULD',
+    ignoreAllowed,
+    ignoreBecause: ignoreAllowed ? tolerances.filter((t): t is Tolerance => t !== undefined) : [],
+  };
+}
+
+/** Whether an alert is one a conforming receiver may send for these rules (any alert when they name none). */
+export function alertAllowed(alert: AlertName, rules: readonly RuleId[], version: TlsVersion): boolean {
+  const r = expectedReaction(rules, version);
+  return r.alerts.length === 0 || r.alerts.some((a) => a.alert === alert);
 }

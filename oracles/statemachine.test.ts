@@ -1,3 +1,4 @@
+import { type Direction, messageTypeOf } from '../wire/vocabulary';
 import { TranscriptBuilder } from '../transcript/build';
 import { TLS12, TLS13, closure, expectedNext, roleView, step, walk } from './statemachine';
 
@@ -40,7 +41,11 @@ describe('TLS 1.2 table', () => {
   });
   it('walks an abbreviated handshake and rejects a Certificate in it', () => {
     const seq = (types: string[]) =>
-      types.map((t, index) => ({ dir: (t.startsWith('C:') ? 'C->S' : 'S->C') as 'C->S' | 'S->C', type: t.slice(2), index }));
+      types.map((t, index) => ({
+        dir: (t.startsWith('C:') ? 'C->S' : 'S->C') as Direction,
+        type: messageTypeOf(t.slice(2)) ?? 'encrypted_record',
+        index,
+      }));
     const ok = walk(
       TLS12,
       seq([

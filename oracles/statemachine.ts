@@ -16,8 +16,11 @@
  * TLS 1.3, the unprotected dummy change_cipher_spec records (see
  * `rec.t13.ccs-compat`).
  */
-import type { Direction, TranscriptMessage } from '../transcript/model';
-import { bodyOf } from './context';
+import type { TranscriptMessage } from '../transcript/model';
+import type { Direction, Side, StepName, TlsVersion } from '../wire/vocabulary';
+import { type Context, bodyOf, isUnreadable } from './context';
+import { factsOf } from './flow';
+import { type Outcome, inconclusive, pass, violation } from './rule';
 
 /** What the hellos negotiated; undefined = not known. */
 export interface Facts {
@@ -53,7 +56,7 @@ export interface Transition {
   /** Absent for an epsilon transition (an optional message that is not there). */
   dir?: Direction;
   /** Handshake type, `hello_retry_request`, `change_cipher_spec` or `application_data`. */
-  type?: string;
+  type?: StepName;
   when?: Condition;
   /** The condition in words. */
   note?: string;
@@ -61,7 +64,7 @@ export interface Transition {
 
 export interface StateMachine {
   name: string;
-  version: '1.2' | '1.3';
+  version: TlsVersion;
   initial: string;
   /** States where the handshake is complete. */
   connected: string[];
@@ -79,7 +82,7 @@ export function certificateNonEmpty(m: TranscriptMessage | undefined): Tri {
 
 const S = 'S->C' as const;
 const C = 'C->S' as const;
-const t = (from: string, dir: Direction, type: string, to: string, when?: Condition, note?: string): Transition => {
+const t = (from: string, dir: Direction, type: StepName, to: string, when?: Condition, note?: string): Transition => {
   const tr: Transition = { from, to, dir, type };
   if (when) tr.when = when;
   if (note) tr.note = note;
@@ -196,12 +199,29 @@ export const TLS13: StateMachine = {
   ],
 };
 
-export function machineFor(version: '1.2' | '1.3'): StateMachine {
+/** The four role machines, as the coverage report and the fuzzers name them. */
+export type MachineId = 't12-client' | 't12-server' | 't13-client' | 't13-server';
+export const MACHINE_IDS: readonly MachineId[] = ['t12-client', 't12-server', 't13-client', 't13-server'];
+
+/**
+ * A transition of a role's machine as walked. `via` is `send <type>` /
+ * `recv <type>` for a message, `ε` for an epsilon transition.
+ */
+export interface TransitionRef {
+  from: string;
+  to: string;
+  via: string;
+}
+export interface MachineTransition extends TransitionRef {
+  machine: MachineId;
+}
+
+export function machineFor(version: TlsVersion): StateMachine {
   return version === '1.2' ? TLS12 : TLS13;
 }
 
 /** The machine of one party: its own messages are `send`, the peer's `recv`. */
-export function roleView(machine: StateMachine, role: 'client' | 'server'): Array<Transition & { action?: 'send' | 'recv' }> {
+export function roleView(machine: StateMachine, role: Side): Array<Transition & { action?: 'send' | 'recv' }> {
   const mine: Direction = role === 'client' ? 'C->S' : 'S->C';
   return machine.transitions.map((tr) => (tr.dir ? { ...tr, action: tr.dir === mine ? 'send' : 'recv' } : { ...tr }));
 }
@@ -228,7 +248,7 @@ export function closure(machine: StateMachine, states: Iterable<string>, facts: 
 
 export interface Expectation {
   dir: Direction;
-  type: string;
+  type: StepName;
 }
 
 /** The messages allowed next from a state (or set of states), sorted. */
@@ -253,21 +273,31 @@ export function describeExpected(e: readonly Expectation[]): string {
   return `[${e.map((x) => `${x.dir} ${x.type}`).join(', ')}]`;
 }
 
+/** A message that could not be read: it matches any transition of its direction. */
+export const WILDCARD = '?';
+/** What a walk consumes: a message type, or the wildcard. */
+export type WalkType = StepName | typeof WILDCARD;
 /**
- * Consume one message. `type` `?` stands for a message that could not be
- * read: it matches any transition of its direction.
+ * A message as `step` and `walk` take it. The type is a WalkType; plain
+ * strings are accepted for the fuzzers' message lists (a name that is no
+ * StepName matches no transition).
  */
-export function step(
-  machine: StateMachine,
-  state: string | Iterable<string>,
-  msg: { dir: Direction; type: string; m?: TranscriptMessage },
-  facts: Facts = {},
-): StepResult {
+export interface WalkMessage {
+  dir: Direction;
+  type: WalkType | (string & {});
+  m?: TranscriptMessage;
+}
+
+/**
+ * Consume one message. `type` `?` (WILDCARD) stands for a message that
+ * could not be read: it matches any transition of its direction.
+ */
+export function step(machine: StateMachine, state: string | Iterable<string>, msg: WalkMessage, facts: Facts = {}): StepResult {
   const states = closure(machine, typeof state === 'string' ? [state] : state, facts);
   const next = new Set<string>();
   for (const tr of machine.transitions) {
     if (!states.has(tr.from) || tr.dir !== msg.dir || !tr.type) continue;
-    if (msg.type !== '?' && tr.type !== msg.type) continue;
+    if (msg.type !== WILDCARD && tr.type !== msg.type) continue;
     if (!allowed(tr, facts, msg.m)) continue;
     next.add(tr.to);
   }
@@ -289,17 +319,13 @@ export interface WalkResult {
 }
 
 /** The message kinds a walk looks at for a version (alerts never; TLS 1.3 dummy CCS neither). */
-export function walkable(m: TranscriptMessage, version: '1.2' | '1.3'): boolean {
+export function walkable(m: TranscriptMessage, version: TlsVersion): boolean {
   if (m.kind === 'alert') return false;
   if (m.kind === 'change_cipher_spec') return version === '1.2';
   return true;
 }
 
-export function walk(
-  machine: StateMachine,
-  messages: readonly { dir: Direction; type: string; m?: TranscriptMessage; index: number }[],
-  facts: Facts,
-): WalkResult {
+export function walk(machine: StateMachine, messages: readonly (WalkMessage & { index: number })[], facts: Facts): WalkResult {
   let states = new Set([machine.initial]);
   let wildcards = 0;
   let walked = 0;
@@ -309,7 +335,37 @@ export function walk(
       return { violation: { index: msg.index, expected: r.expected, got: r.got, error: r.error }, states, wildcards, walked };
     states = r.states;
     walked++;
-    if (msg.type === '?') wildcards++;
+    if (msg.type === WILDCARD) wildcards++;
   }
   return { states: closure(machine, states, facts), wildcards, walked };
+}
+
+/** The check of the state-machine rules: the transcript's messages walked through the version's machine. */
+export function machineOutcome(ctx: Context, version: TlsVersion): Outcome {
+  const msgs = ctx.t.messages
+    .filter((m) => walkable(m, version))
+    .map((m): { dir: Direction; type: WalkType; m: TranscriptMessage; index: number } => ({
+      dir: m.dir,
+      type: isUnreadable(m) ? WILDCARD : (ctx.steps.find((s) => s.m === m)?.sym ?? m.type),
+      m,
+      index: m.index,
+    }));
+  const r = walk(machineFor(version), msgs, factsOf(ctx));
+  if (r.violation) {
+    return violation(`Message ${r.violation.index} is out of order: ${r.violation.error}.`, {
+      message: r.violation.index,
+      expected: describeExpected(r.violation.expected),
+      actual: r.violation.got,
+    });
+  }
+  if (version === '1.3' && ctx.t.gaps.length)
+    return inconclusive(
+      `Part of the transcript could not be read (${ctx.t.gaps[0]!.reason}); the readable messages are in order.`,
+    );
+  if (r.wildcards > 0) {
+    return inconclusive(
+      `${r.wildcards} protected message(s) could not be read (no key log), so their place in the state machine is unknown; the readable ones are in order.`,
+    );
+  }
+  return pass(`All ${r.walked} messages follow the state machine (ending in ${[...r.states].sort().join(' or ')}).`);
 }

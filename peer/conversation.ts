@@ -12,8 +12,9 @@ import type { SocketEnd } from '../engine/socket';
 import type { TestPki } from '../engine/fixtures';
 import { type BaseChoice, type MutationOperator, OPERATORS } from '../generators/mutations';
 import { baseEnv } from '../generators/mutations/support';
+import { isRuleId } from '../oracles/catalogue';
 import { ruleAlerts } from '../oracles/reactions';
-import type { ConversationVerdict } from '../reports/model';
+import type { ConversationVerdict } from '../wire/vocabulary';
 import { alertDescriptions, NamedGroup, nameOf } from '../wire/registry';
 
 export type Strictness = 'exact' | 'alert-or-close' | 'any-abort';
@@ -100,7 +101,7 @@ export function needsOf(op: MutationOperator): OperatorNeeds {
 /** Alert names a conforming receiver sends when these rules are broken (oracles/reactions.ts). */
 export function allowedAlerts(rules: readonly string[]): string[] {
   const out = new Set<string>();
-  for (const id of rules) for (const a of ruleAlerts(id)) out.add(a.alert);
+  for (const id of rules) if (isRuleId(id)) for (const a of ruleAlerts(id)) out.add(a.alert);
   return [...out];
 }
 

@@ -99,7 +99,7 @@ describe('live client-side operators', () => {
     expect(allowedAlerts(['cert.path.signature'])).toEqual(['bad_certificate', 'decrypt_error']);
     // the catalogue's alert comes first; a rule without alternates is unchanged
     expect(allowedAlerts(['cert.path.validity'])).not.toContain('decrypt_error');
-    for (const rule of ['cert.type-x509v3', 'cert.path.signature']) {
+    for (const rule of ['cert.type-x509v3', 'cert.path.signature'] as const) {
       for (const a of ruleAlerts(rule)) {
         // a real alert name, with the RFC section and sentence it rests on
         expect([rule, a.alert in AlertDescription, a.rfc]).toEqual([rule, true, expect.stringMatching(/^RFC \d+ §/)]);

@@ -35,7 +35,8 @@ import type { TestPki } from '../engine/fixtures';
 import { runClientOverSocket } from '../engine/socket';
 import { CipherSuite12, CipherSuite13 } from '../engine/suites';
 import { BASE_NAMES, BASES, type BaseName, type MutationOperator } from '../generators/mutations';
-import type { ConversationRun } from '../reports/model';
+import { isRuleId } from '../oracles/catalogue';
+import type { ConversationRun } from '../oracles/live';
 import type { Transcript } from '../transcript/model';
 import { decodeHandshake } from '../wire/handshake';
 import { NamedGroup, SignatureScheme } from '../wire/registry';
@@ -251,7 +252,7 @@ async function runConversation(o: FuzzOptions, conv: Conversation): Promise<Outc
     seed: conv.seed,
     path: conv.path,
   };
-  if (rule !== undefined && verdict !== 'conforming') cr.rule = rule;
+  if (rule !== undefined && verdict !== 'conforming' && isRuleId(rule)) cr.rule = rule;
   const result: ConversationResult = { run: cr, conversation: conv, targetViolations, ms: Date.now() - t0 };
   if (c.alert !== undefined) result.alert = c.alert;
   const status = profileStatusOf(prof, subjectOf(conv, cr.rule), verdict);

@@ -6,7 +6,7 @@ import type { SocketEnd } from '../engine/socket';
 import { CipherSuite12, CipherSuite13 } from '../engine/suites';
 import { basesFor, OPERATORS } from '../generators/mutations';
 import { baseEnv } from '../generators/mutations/support';
-import { checkTranscript } from '../oracles/engine';
+import { checkTranscript } from '../oracles/evaluate';
 import type { Extension } from '../wire/extensions';
 import type { ClientHello } from '../wire/handshake';
 import { ExtensionType, NamedGroup } from '../wire/registry';

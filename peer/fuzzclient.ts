@@ -34,7 +34,9 @@ import { engineSuite } from '../engine/suites';
 import { BASES, type BaseName, type MutationOperator, OPERATORS } from '../generators/mutations';
 import { type BaseEnv, baseEnv, editRaw, getExt, randomOfHello, resignSke } from '../generators/mutations/support';
 import type { Verdict } from '../oracles/rule';
-import type { ConversationRun, ConversationVerdict } from '../reports/model';
+import { isRuleId } from '../oracles/catalogue';
+import type { ConversationRun } from '../oracles/live';
+import type { ConversationVerdict } from '../wire/vocabulary';
 import type { Transcript } from '../transcript/model';
 import { extensionBody } from '../wire/extensions';
 import type { ClientHello } from '../wire/handshake';
@@ -839,7 +841,7 @@ async function runConversation(s: Session, conv: ClientConversation, profile: Cl
   }
   ladder.push(`-- server: ${describeEnd(run.end)}`, `-- client command: ${describeCommandEnd(command)}`);
   const cr: ConversationRun = { ...base, verdict, detail, ladder };
-  if (rule !== undefined && verdict !== 'conforming') cr.rule = rule;
+  if (rule !== undefined && verdict !== 'conforming' && isRuleId(rule)) cr.rule = rule;
   const result: ClientConversationResult = { run: cr, conversation: conv, clientViolations, command, ms: Date.now() - t0 };
   if (c.alert !== undefined) result.alert = c.alert;
   const status = profileStatusOf(prof, subjectOf(conv, cr.rule), verdict);

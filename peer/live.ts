@@ -19,7 +19,7 @@ import {
   type SocketRunOptions,
 } from '../engine/socket';
 import { describeOutcome } from '../engine/types';
-import { checkTranscript } from '../oracles/engine';
+import { checkTranscript } from '../oracles/evaluate';
 import type { Verdict } from '../oracles/rule';
 import { TranscriptBuilder } from '../transcript/build';
 import type { Direction, EphemeralKeys, Transcript } from '../transcript/model';

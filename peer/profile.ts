@@ -14,7 +14,7 @@
  * An expected failure that fails is reported as such and does not fail the
  * run; one that passes is an "unexpected pass" and fails the run.
  */
-import { catalogue } from '../oracles/catalogue';
+import { catalogueStatus } from '../oracles/catalogue';
 
 export interface ProfileEntry {
   /** Conversation name: operator, state scenario or certificate fault. */
@@ -89,7 +89,7 @@ export function parseProfile(text: string, names: Iterable<string>): FuzzProfile
     if (!KNOWN_KEYS.has(k)) throw new ProfileError(`$.${k}`, `unknown key (known: ${[...KNOWN_KEYS].join(', ')})`);
   if (o.target !== undefined && typeof o.target !== 'string') throw new ProfileError('$.target', 'must be a string');
   const known = new Set(names);
-  const ruleIds = new Set(catalogue.map((e) => e.id));
+  const ruleIds = new Set(catalogueStatus().map((e) => e.id));
   const p: FuzzProfile = {
     expectedFailures: entries(o.expectedFailures, '$.expectedFailures', known, ruleIds),
     disabled: entries(o.disabled, '$.disabled', known, ruleIds),

@@ -26,12 +26,12 @@ describe('buildCoverage', () => {
 
   it('counts each rule per transcript by its worst verdict', () => {
     expect(r.rules.map((x) => x.id)).toEqual([
-      'crypto.t13.finished',
-      'neg.t12.suite-offered',
-      'ord.t13.sh-after-ch',
       'rec.plaintext-max-len',
+      't12.neg.suite-offered',
+      't13.fin.verify-data',
+      't13.order.server-first',
     ]);
-    expect(counts(rule(r, 'ord.t13.sh-after-ch'))).toEqual({
+    expect(counts(rule(r, 't13.order.server-first'))).toEqual({
       applied: 2,
       passed: 2,
       violated: 0,
@@ -43,7 +43,7 @@ describe('buildCoverage', () => {
       proven: true,
       violationCount: 0,
     });
-    expect(counts(rule(r, 'neg.t12.suite-offered'))).toEqual({
+    expect(counts(rule(r, 't12.neg.suite-offered'))).toEqual({
       applied: 1,
       passed: 1,
       violated: 0,
@@ -67,7 +67,7 @@ describe('buildCoverage', () => {
       proven: false,
       violationCount: 1,
     });
-    expect(counts(rule(r, 'crypto.t13.finished'))).toEqual({
+    expect(counts(rule(r, 't13.fin.verify-data'))).toEqual({
       applied: 2,
       passed: 1,
       violated: 0,
@@ -88,10 +88,10 @@ describe('buildCoverage', () => {
   it('passedByValid ignores transcripts marked invalid, and undeclared rules show up', () => {
     const input = sampleInput();
     for (const t of input.transcripts) t.valid = false;
-    input.transcripts[0]!.verdicts.push({ rule: 'x.unknown', status: 'violation', detail: 'd' });
+    input.transcripts[0]!.verdicts.push({ rule: 'rec.alert-format', status: 'violation', detail: 'd' });
     const r2 = buildCoverage(input);
-    expect(rule(r2, 'ord.t13.sh-after-ch').passedByValid).toBe(false);
-    expect(rule(r2, 'x.unknown')).toMatchObject({ declared: false, violated: 1 });
+    expect(rule(r2, 't13.order.server-first').passedByValid).toBe(false);
+    expect(rule(r2, 'rec.alert-format')).toMatchObject({ declared: false, violated: 1 });
     expect(r2.summary.rules).toBe(4);
   });
 
@@ -103,9 +103,9 @@ describe('buildCoverage', () => {
     ]);
     expect([m.mutants, m.caught, m.caughtOtherwise, m.missed, m.score, m.killRate]).toEqual([4, 2, 1, 1, 0.5, 0.75]);
     expect(m.missedMutants).toEqual([
-      { id: 'm3', operator: 'swap-suite', declaredRules: ['neg.t12.suite-offered'], tripped: [], seed: 23, path: '4:4' },
+      { id: 'm3', operator: 'swap-suite', declaredRules: ['t12.neg.suite-offered'], tripped: [], seed: 23, path: '4:4' },
     ]);
-    expect(m.otherwiseMutants.map((x) => [x.id, x.tripped])).toEqual([['m2', ['neg.t12.suite-offered']]]);
+    expect(m.otherwiseMutants.map((x) => [x.id, x.tripped])).toEqual([['m2', ['t12.neg.suite-offered']]]);
   });
 
   it('covers state machines: exercised / total, unexercised, invalid tries', () => {

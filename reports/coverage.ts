@@ -3,45 +3,48 @@
  * `tlsprop report merge`). Everything is sorted so that equal inputs give
  * byte-identical reports whatever the order the data arrived in.
  */
-import type { Status, Verdict } from '../oracles/rule';
-import { type StateMachine, TLS12, TLS13, roleView } from '../oracles/statemachine';
+import { type RuleId, type Verdict, emptyCounts } from '../oracles/rule';
 import {
-  type ConfigPoint,
+  type MachineId,
+  type MachineTransition,
+  type StateMachine,
+  TLS12,
+  TLS13,
+  type TransitionRef,
+  roleView,
+} from '../oracles/statemachine';
+import type { ConfigPoint } from '../wire/vocabulary';
+import {
+  CONVERSATION_VERDICTS,
+  type ConversationVerdict,
+  type Side,
+  type StepName,
+  VERDICT_STATUSES,
+  type VerdictStatus,
+} from '../wire/vocabulary';
+import {
   type ConfigurationCoverage,
   type ConversationCount,
-  type ConversationVerdict,
   type Counterexample,
   type CoverageReport,
   type DimensionCoverage,
   type MachineCoverage,
-  type MachineId,
   type MachineTable,
-  type MachineTransition,
   type MutantRef,
   type MutationScore,
   type OperatorScore,
   REPORT_SCHEMA,
+  type ReportSummary,
   type RuleCoverage,
   type RuleInfo,
   type RunInput,
-  type Summary,
   type TransitionCount,
-  type TransitionRef,
   type ValueCount,
   type ViolationRef,
 } from './model';
 
 /** Violations kept per rule (the count is always exact). */
 export const VIOLATIONS_KEPT = 20;
-
-export const CONVERSATION_VERDICTS: readonly ConversationVerdict[] = [
-  'conforming',
-  'accepted-invalid',
-  'wrong-alert',
-  'hung',
-  'reset',
-  'flagged',
-];
 
 /** Enumerated configuration dimensions and their domains (for `missing`). */
 const DOMAINS: Record<string, readonly string[]> = {
@@ -67,7 +70,7 @@ const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const cmpNum = (a: number | undefined, b: number | undefined): number => (a ?? -1) - (b ?? -1);
 
 /** `send client_hello` / `recv server_hello`: the `via` of a role machine's message transition. */
-export function viaOf(action: 'send' | 'recv', type: string): string {
+export function viaOf(action: 'send' | 'recv', type: StepName): string {
   return `${action} ${type}`;
 }
 export const EPSILON = 'ε';
@@ -78,7 +81,7 @@ export function transitionKey(t: TransitionRef): string {
 
 /** The four role machines of oracles/statemachine.ts as tables. */
 export function machinesFromOracles(): MachineTable[] {
-  const view = (m: StateMachine, role: 'client' | 'server', id: MachineId): MachineTable => {
+  const view = (m: StateMachine, role: Side, id: MachineId): MachineTable => {
     const seen = new Set<string>();
     const transitions: TransitionRef[] = [];
     for (const tr of roleView(m, role)) {
@@ -101,23 +104,20 @@ export function machinesFromOracles(): MachineTable[] {
 
 // ------------------------------------------------------------ per rule
 
-const WORST: Status[] = ['violation', 'inconclusive', 'pass', 'not-applicable'];
-function worst(vs: readonly Verdict[]): Status {
+const WORST: VerdictStatus[] = ['violation', 'inconclusive', 'pass', 'not-applicable'];
+function worst(vs: readonly Verdict[]): VerdictStatus {
   return WORST[Math.min(...vs.map((v) => WORST.indexOf(v.status)))]!;
 }
 
-function rfcList(r: string | string[]): string[] {
-  return Array.isArray(r) ? [...r] : [r];
-}
-
-function emptyRule(info: RuleInfo | undefined, id: string): RuleCoverage {
+function emptyRule(info: RuleInfo | undefined, id: RuleId): RuleCoverage {
   const r: RuleCoverage = {
     id,
     title: info?.title ?? id,
-    rfc: info ? rfcList(info.rfc) : [],
+    rfc: info ? [...info.rfc] : [],
     versions: info ? [...info.versions] : [],
     role: info?.role ?? '',
     strength: info?.strength ?? '',
+    alerts: info ? info.alerts.map((a) => ({ ...a })) : [],
     evidence: info?.evidence ?? '',
     group: info?.group ?? '',
     declared: info !== undefined,
@@ -134,7 +134,7 @@ function emptyRule(info: RuleInfo | undefined, id: string): RuleCoverage {
     violationCount: 0,
     violations: [],
   };
-  if (info?.alert !== undefined) r.alert = info.alert;
+  if (info?.ignorable) r.ignorable = { ...info.ignorable };
   return r;
 }
 
@@ -142,8 +142,8 @@ function cmpViolation(a: ViolationRef, b: ViolationRef): number {
   return cmp(a.transcript, b.transcript) || cmpNum(a.message, b.message) || cmp(a.detail, b.detail);
 }
 
-function trippedBy(m: RunInput['mutants'][number]): string[] {
-  const s = new Set(m.trippedRules ?? []);
+function trippedBy(m: RunInput['mutants'][number]): RuleId[] {
+  const s = new Set<RuleId>(m.trippedRules ?? []);
   for (const v of m.verdicts ?? []) if (v.status === 'violation') s.add(v.rule);
   return [...s].sort(cmp);
 }
@@ -152,8 +152,8 @@ function trippedBy(m: RunInput['mutants'][number]): string[] {
 
 export function buildCoverage(input: RunInput): CoverageReport {
   const infos = new Map(input.rules.map((r) => [r.id, r]));
-  const rules = new Map<string, RuleCoverage>();
-  const rule = (id: string): RuleCoverage => {
+  const rules = new Map<RuleId, RuleCoverage>();
+  const rule = (id: RuleId): RuleCoverage => {
     let r = rules.get(id);
     if (!r) {
       r = emptyRule(infos.get(id), id);
@@ -163,36 +163,40 @@ export function buildCoverage(input: RunInput): CoverageReport {
   };
   for (const r of input.rules) rule(r.id);
 
-  const verdictCounts = { pass: 0, violation: 0, inconclusive: 0, 'not-applicable': 0 };
+  const verdictCounts = emptyCounts();
   const counterexamples: Counterexample[] = [];
-  for (const t of input.transcripts) {
-    const byRule = new Map<string, Verdict[]>();
-    for (const v of t.verdicts) {
+  /** One transcript's (or live conversation's) verdicts, per rule, counted by its worst verdict. */
+  const countRules = (id: string, verdicts: readonly Verdict[], valid: boolean) => {
+    const byRule = new Map<RuleId, Verdict[]>();
+    for (const v of verdicts) {
       verdictCounts[v.status]++;
       const list = byRule.get(v.rule) ?? [];
       list.push(v);
       byRule.set(v.rule, list);
     }
-    for (const [id, vs] of byRule) {
-      const r = rule(id);
+    for (const [rid, vs] of byRule) {
+      const r = rule(rid);
       const w = worst(vs);
       if (w !== 'not-applicable') r.applied++;
       if (w === 'pass') {
         r.passed++;
-        if (t.valid !== false) r.validPasses++;
+        if (valid) r.validPasses++;
       } else if (w === 'violation') r.violated++;
       else if (w === 'inconclusive') r.inconclusive++;
       else r.notApplicable++;
       for (const v of vs) {
         if (v.status !== 'violation') continue;
         r.violationCount++;
-        const ref: ViolationRef = { transcript: t.id, detail: v.detail };
+        const ref: ViolationRef = { transcript: id, detail: v.detail };
         if (v.message !== undefined) ref.message = v.message;
         if (v.expected !== undefined) ref.expected = v.expected;
         if (v.actual !== undefined) ref.actual = v.actual;
         r.violations.push(ref);
       }
     }
+  };
+  for (const t of input.transcripts) {
+    countRules(t.id, t.verdicts, t.valid !== false);
     const violated = t.verdicts.filter((v) => v.status === 'violation');
     if (violated.length) {
       const cx: Counterexample = {
@@ -247,6 +251,8 @@ export function buildCoverage(input: RunInput): CoverageReport {
   const convCounts = new Map<ConversationVerdict, number>();
   for (const c of input.conversations ?? []) {
     convCounts.set(c.verdict, (convCounts.get(c.verdict) ?? 0) + 1);
+    // the live rules a conversation decides count like a transcript's verdicts (a valid pass when it conformed)
+    if (c.verdicts?.length) countRules(`${c.target} ${c.role} ${c.name}`, c.verdicts, c.verdict === 'conforming');
     if (c.verdict === 'conforming') continue;
     const cx: Counterexample = {
       kind: 'conversation',
@@ -374,7 +380,7 @@ function addCount(list: TransitionCount[], t: TransitionCount): void {
   else list.push({ ...t });
 }
 
-function emptySummary(): Summary {
+function emptySummary(): ReportSummary {
   return {
     rules: 0,
     rulesApplied: 0,
@@ -382,7 +388,7 @@ function emptySummary(): Summary {
     rulesProven: 0,
     rulesPassedByValid: 0,
     transcripts: 0,
-    verdicts: { pass: 0, violation: 0, inconclusive: 0, 'not-applicable': 0 },
+    verdicts: emptyCounts(),
     mutants: 0,
     mutantsCaught: 0,
     mutantsCaughtOtherwise: 0,
@@ -486,14 +492,14 @@ export function mergeReports(reports: readonly CoverageReport[]): CoverageReport
     conversations: [],
     counterexamples: [],
   };
-  const rules = new Map<string, RuleCoverage>();
+  const rules = new Map<RuleId, RuleCoverage>();
   const machines = new Map<MachineId, MachineCoverage>();
   const dims = new Map<string, ValueCount[]>();
   const ops = new Map<string, OperatorScore>();
   const convs = new Map<ConversationVerdict, ConversationCount>();
   for (const r of copy) {
     out.summary.transcripts += r.summary.transcripts;
-    for (const k of Object.keys(out.summary.verdicts) as Status[]) out.summary.verdicts[k] += r.summary.verdicts[k];
+    for (const k of VERDICT_STATUSES) out.summary.verdicts[k] += r.summary.verdicts[k];
     for (const x of r.rules) {
       const have = rules.get(x.id);
       if (!have) {

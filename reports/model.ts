@@ -2,7 +2,7 @@
  * The reports layer's data: what a run hands over (`RunInput`: rule
  * declarations, verdicts per transcript, mutants, live conversations,
  * the state machine tables) and what it becomes (`CoverageReport`, the
- * versioned document every writer renders; `schema/report-v1.schema.json`
+ * versioned document every writer renders; `schema/report-v2.schema.json`
  * describes its JSON form).
  *
  * A report keeps only summable raw data (counts, per-transition counts,
@@ -10,32 +10,28 @@
  * recomputed by `finalize` in coverage.ts, so merging shard reports gives
  * the same report as one run over the union of their inputs.
  */
-import type { Rule, Verdict } from '../oracles/rule';
+import type { ConversationRun } from '../oracles/live';
+import type { AlertChoice, Evidence, RuleGroup, RuleId, Tolerance, Verdict, VerdictCounts } from '../oracles/rule';
+import type { MachineId, MachineTransition, TransitionRef } from '../oracles/statemachine';
 import type { Provenance } from '../transcript/model';
-import type { ConfigPoint } from '../wire/vocabulary';
+import type { ConfigPoint, ConversationVerdict, Role, Side, Strength, TlsVersion } from '../wire/vocabulary';
 
-export const REPORT_SCHEMA = 'tlsprop-report/1' as const;
+export const REPORT_SCHEMA = 'tlsprop-report/2' as const;
 
-/** A rule declaration without its check function. */
-export type RuleInfo = Omit<Rule, 'check'>;
-
-export type MachineId = 't12-client' | 't12-server' | 't13-client' | 't13-server';
-export const MACHINE_IDS: readonly MachineId[] = ['t12-client', 't12-server', 't13-client', 't13-server'];
-
-// A generated handshake's configuration is domain data: the generators produce it, the reports count it.
-export type { ClientAuthSeen as ClientAuth, ConfigPoint, ResumptionMode as Resumption } from '../wire/vocabulary';
-
-/**
- * A transition of a role's machine. `via` is `send <type>` / `recv <type>`
- * for a message (see `viaOf`), `ε` for an epsilon transition.
- */
-export interface TransitionRef {
-  from: string;
-  to: string;
-  via: string;
-}
-export interface MachineTransition extends TransitionRef {
-  machine: MachineId;
+/** What a report keeps of a rule declaration (no check, no evaluator fields). */
+export interface RuleInfo {
+  id: RuleId;
+  title: string;
+  rfc: readonly string[];
+  versions: readonly TlsVersion[];
+  role: Role;
+  strength: Strength;
+  evidence: Evidence;
+  group: RuleGroup;
+  /** What a conforming receiver sends when the rule is broken (strictest first), each with its RFC sentence. */
+  alerts: readonly AlertChoice[];
+  /** The receiver may instead ignore the input, with the sentence. */
+  ignorable?: Tolerance;
 }
 
 export interface MachineTable {
@@ -64,27 +60,12 @@ export interface MutantRun {
   id?: string;
   operator: string;
   /** The rules this mutation is meant to break. */
-  declaredRules: string[];
+  declaredRules: RuleId[];
   seed?: number;
   path?: string;
   /** Either the verdicts on the mutated transcript, or the rules it tripped (violation), or both. */
   verdicts?: Verdict[];
-  trippedRules?: string[];
-  transitions?: MachineTransition[];
-}
-
-export type ConversationVerdict = 'conforming' | 'accepted-invalid' | 'wrong-alert' | 'hung' | 'reset' | 'flagged';
-
-export interface ConversationRun {
-  target: string;
-  role: 'client' | 'server';
-  name: string;
-  verdict: ConversationVerdict;
-  rule?: string;
-  detail?: string;
-  ladder: string[];
-  seed?: number;
-  path?: string;
+  trippedRules?: RuleId[];
   transitions?: MachineTransition[];
 }
 
@@ -110,18 +91,25 @@ export interface ViolationRef {
 }
 
 export interface RuleCoverage {
-  id: string;
+  id: RuleId;
   title: string;
   rfc: string[];
-  versions: string[];
-  role: string;
-  strength: string;
-  alert?: string;
-  evidence: string;
-  group: string;
+  versions: TlsVersion[];
+  role: Role | '';
+  strength: Strength | '';
+  /** What a conforming receiver sends when the rule is broken, strictest first, each with its RFC sentence. */
+  alerts: AlertChoice[];
+  /** The receiver may instead ignore the input. */
+  ignorable?: Tolerance;
+  evidence: Evidence | '';
+  group: RuleGroup | '';
   /** False when verdicts named a rule no declaration describes. */
   declared: boolean;
-  /** Transcripts (not mutants: they count in mutantsDeclaring/Proving) where the rule gave a verdict other than not-applicable. */
+  /**
+   * Transcripts and live conversations (not mutants: they count in
+   * mutantsDeclaring/Proving) where the rule gave a verdict other than
+   * not-applicable.
+   */
   applied: number;
   /** Transcripts by the rule's worst verdict on them. */
   passed: number;
@@ -175,8 +163,8 @@ export interface ConfigurationCoverage {
 export interface MutantRef {
   id?: string;
   operator: string;
-  declaredRules: string[];
-  tripped: string[];
+  declaredRules: RuleId[];
+  tripped: RuleId[];
   seed?: number;
   path?: string;
 }
@@ -205,14 +193,14 @@ export interface Counterexample {
   kind: 'transcript' | 'conversation';
   id: string;
   /** Rules violated (transcript) or the conversation's rule. */
-  rules: string[];
+  rules: RuleId[];
   verdict: string;
   detail: string;
   ladder: string[];
   seed?: number;
   path?: string;
   target?: string;
-  role?: 'client' | 'server';
+  role?: Side;
   provenance?: Provenance;
   keylog?: string[];
 }
@@ -222,14 +210,15 @@ export interface ConversationCount {
   count: number;
 }
 
-export interface Summary {
+/** The summary of a coverage report (per-transcript counts are VerdictCounts). */
+export interface ReportSummary {
   rules: number;
   rulesApplied: number;
   rulesViolated: number;
   rulesProven: number;
   rulesPassedByValid: number;
   transcripts: number;
-  verdicts: { pass: number; violation: number; inconclusive: number; 'not-applicable': number };
+  verdicts: VerdictCounts;
   mutants: number;
   mutantsCaught: number;
   mutantsCaughtOtherwise: number;
@@ -247,7 +236,7 @@ export interface CoverageReport {
   schema: typeof REPORT_SCHEMA;
   tool: { name: string; version: string };
   startedAt: string;
-  summary: Summary;
+  summary: ReportSummary;
   rules: RuleCoverage[];
   stateMachines: MachineCoverage[];
   configuration: ConfigurationCoverage;

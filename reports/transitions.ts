@@ -6,12 +6,22 @@
  * via `viaOf`) and once for the server's, plus the epsilon transitions that
  * led to it. A walk that fails stops there (the transitions up to it count).
  */
-import type { Context } from '../oracles/context';
-import { factsOf } from '../oracles/ordering';
-import { type StateMachine, type Transition, closure, machineFor, step, walkable } from '../oracles/statemachine';
+import { type Context, isUnreadable } from '../oracles/context';
+import { factsOf } from '../oracles/flow';
+import {
+  type MachineId,
+  type MachineTransition,
+  type StateMachine,
+  type Transition,
+  WILDCARD,
+  type WalkType,
+  closure,
+  machineFor,
+  step,
+  walkable,
+} from '../oracles/statemachine';
+import type { Direction, Side, StepName, TlsVersion } from '../wire/vocabulary';
 import { EPSILON, viaOf } from './coverage';
-import type { MachineId, MachineTransition } from './model';
-import type { Direction } from '../transcript/model';
 
 /** Epsilon transitions from `from` (a set) to `target` (shortest path, breadth first). */
 function epsilonPath(machine: StateMachine, from: ReadonlySet<string>, target: string): Transition[] {
@@ -36,7 +46,7 @@ function epsilonPath(machine: StateMachine, from: ReadonlySet<string>, target: s
   return [];
 }
 
-function ids(version: '1.2' | '1.3'): Record<'client' | 'server', MachineId> {
+function ids(version: TlsVersion): Record<Side, MachineId> {
   return version === '1.2' ? { client: 't12-client', server: 't12-server' } : { client: 't13-client', server: 't13-server' };
 }
 
@@ -48,7 +58,7 @@ export function walkedTransitions(ctx: Context): MachineTransition[] {
   const facts = factsOf(ctx);
   const id = ids(version);
   const out: MachineTransition[] = [];
-  const add = (tr: Transition, dir: Direction | undefined, type: string | undefined) => {
+  const add = (tr: Transition, dir: Direction | undefined, type: StepName | undefined) => {
     for (const role of ['client', 'server'] as const) {
       const mine: Direction = role === 'client' ? 'C->S' : 'S->C';
       const via = dir && type ? viaOf(dir === mine ? 'send' : 'recv', type) : EPSILON;
@@ -58,16 +68,16 @@ export function walkedTransitions(ctx: Context): MachineTransition[] {
   let states = new Set([machine.initial]);
   for (const m of ctx.t.messages) {
     if (!walkable(m, version)) continue;
-    const type = ctx.steps.find((s) => s.m === m)?.sym ?? m.type;
+    const type: WalkType = isUnreadable(m) ? WILDCARD : (ctx.steps.find((s) => s.m === m)?.sym ?? m.type);
     const r = step(machine, states, { dir: m.dir, type, m }, facts);
     if (!r.ok) break;
     const reach = closure(machine, states, facts);
     const taken = machine.transitions.find(
       (tr) => tr.dir === m.dir && tr.type === type && reach.has(tr.from) && r.states.has(tr.to) && tr.when?.(facts, m) !== false,
     );
-    if (taken) {
+    if (taken?.type) {
       for (const e of epsilonPath(machine, states, taken.from)) add(e, undefined, undefined);
-      add(taken, m.dir, type);
+      add(taken, m.dir, taken.type);
     }
     states = r.states;
   }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { buildCoverage, machinesFromOracles } from './coverage';
 import type { CoverageReport } from './model';
 import { mergeReportFiles, readReportFile, renderReports } from './render';
-import schemaJson from './schema/report-v1.schema.json';
+import schemaJson from './schema/report-v2.schema.json';
 import { type Schema, validate } from './schema/validate';
 import { sampleInput, sampleShards } from './testing/sample';
 import { escapeXml } from './writers/escape';
@@ -71,7 +71,7 @@ describe('JSON writer and schema', () => {
   it('writes a versioned report that validates against the checked-in schema', () => {
     const text = toJson(report());
     const parsed = parseReport(text);
-    expect(parsed.schema).toBe('tlsprop-report/1');
+    expect(parsed.schema).toBe('tlsprop-report/2');
     expect(validate(parsed, schema)).toEqual([]);
     expect(
       validate(
@@ -82,7 +82,7 @@ describe('JSON writer and schema', () => {
   });
   it('the validator rejects broken reports', () => {
     const bad = JSON.parse(toJson(report()));
-    bad.schema = 'tlsprop-report/2';
+    bad.schema = 'tlsprop-report/1';
     bad.rules[0].applied = -1;
     bad.rules[1].extra = 1;
     delete bad.summary.ok;
@@ -90,14 +90,14 @@ describe('JSON writer and schema', () => {
     const errors = validate(bad, schema);
     expect(errors).toEqual(
       expect.arrayContaining([
-        '/schema: expected "tlsprop-report/1"',
+        '/schema: expected "tlsprop-report/2"',
         '/rules/0/applied: -1 < 0',
         '/rules/1/extra: not allowed',
         '/summary/ok: required',
         '/stateMachines/0/machine: "t14-client" not in enum',
       ]),
     );
-    expect(() => parseReport('{"schema":"x"}')).toThrow(/tlsprop-report\/1/);
+    expect(() => parseReport('{"schema":"x"}')).toThrow(/tlsprop-report\/2/);
   });
 });
 
@@ -117,10 +117,10 @@ describe('JUnit writer', () => {
     expect(root.attrs['failures']).toBe('4');
     const rules = suites[0]!.children;
     expect(rules.map((c) => c.attrs['name']!.split(':')[0])).toEqual([
-      'crypto.t13.finished',
-      'neg.t12.suite-offered',
-      'ord.t13.sh-after-ch',
       'rec.plaintext-max-len',
+      't12.neg.suite-offered',
+      't13.fin.verify-data',
+      't13.order.server-first',
     ]);
   });
   it('carries the violations in <failure>, escaped and read back intact', () => {
@@ -129,11 +129,11 @@ describe('JUnit writer', () => {
     expect(failure.text).toContain('t2 #3: Record 3 is 16385 bytes: <too & "long"> (expected <= 16384, actual 16385)');
     expect(xml).toContain('&lt;too &amp; &quot;long&quot;&gt;');
     const conv = all(root, 'testcase').find((c) => c.attrs['name']!.includes('finished-before-cke <x>'))!;
-    expect(conv.children[0]!.attrs['message']).toBe('accepted-invalid (ord.t13.sh-after-ch)');
+    expect(conv.children[0]!.attrs['message']).toBe('accepted-invalid (t13.order.server-first)');
     expect(conv.children[0]!.text).toContain('seed 31');
     expect(conv.children[0]!.text).toContain('path 7:0');
     const missed = all(root, 'testcase').find((c) => c.attrs['name'] === 'swap-suite')!;
-    expect(missed.children[0]!.text).toContain('m3 declared [neg.t12.suite-offered] seed 23 path 4:4');
+    expect(missed.children[0]!.text).toContain('m3 declared [t12.neg.suite-offered] seed 23 path 4:4');
   });
   it('escapes control characters and quotes in attributes', () => {
     expect(escapeXml('a\u0001b<"\'&>')).toBe('a\uFFFDb&lt;&quot;&apos;&amp;&gt;');
@@ -156,7 +156,7 @@ describe('Markdown writer', () => {
     expect(md).toContain('- `WAIT_CH2` --send client_hello--> `WAIT_SH`');
     expect(md).toContain('**t12-server**: 1 / 3 exercised');
     expect(md).toContain(
-      '| openssl server finished-before-cke &lt;x&gt; | accepted-invalid | ord.t13.sh-after-ch | seed 31, path 7:0 |',
+      '| openssl server finished-before-cke &lt;x&gt; | accepted-invalid | t13.order.server-first | seed 31, path 7:0 |',
     );
     expect(toMarkdown(report(), { topUnexercised: 1 })).toContain('… and 3 more');
   });
@@ -311,7 +311,7 @@ describe('HTML rule table script', () => {
     expect(els['rule-count']!['textContent']).toBe('4 of 4 rules');
     els['rule-filter']!['value'] = 'SERVERHELLO';
     listeners['q']![0]!();
-    expect(shown()).toEqual(['ord.t13.sh-after-ch']);
+    expect(shown()).toEqual(['t13.order.server-first']);
     els['rule-filter']!['value'] = '';
     els['only-violated']!['checked'] = true;
     listeners['only']![0]!();
@@ -319,13 +319,13 @@ describe('HTML rule table script', () => {
     els['only-violated']!['checked'] = false;
     els['rule-group']!['value'] = 'negotiation';
     listeners['grp']![0]!();
-    expect(shown()).toEqual(['neg.t12.suite-offered']);
+    expect(shown()).toEqual(['t12.neg.suite-offered']);
     expect(els['rule-count']!['textContent']).toBe('1 of 4 rules');
     listeners['th6']![0]!(); // applied, ascending
     expect(order.slice(-4)).toEqual([
-      'neg.t12.suite-offered',
-      'crypto.t13.finished',
-      'ord.t13.sh-after-ch',
+      't12.neg.suite-offered',
+      't13.fin.verify-data',
+      't13.order.server-first',
       'rec.plaintext-max-len',
     ]);
     listeners['th6']![0]!(); // descending

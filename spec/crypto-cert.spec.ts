@@ -33,7 +33,7 @@ import { parseCert } from '../pki/parse';
 import { derToPem } from '../pki/pem';
 import { KeyPool } from '../pki/keypool';
 import { allRules } from '../oracles/catalogue';
-import { type CheckOptions, checkTranscript, ruleStatus } from '../oracles/engine';
+import { type CheckOptions, checkTranscript, ruleStatus } from '../oracles/evaluate';
 import { pemBlocks } from '../pki/pem';
 import type { Transcript } from '../transcript/model';
 import { concatBytes } from '../wire/hex';
@@ -766,14 +766,14 @@ describe('crypto and certificate oracles', () => {
       const t = { ...c.transcript, secrets: { keylog: keylogOf(sc) } };
       const r = await checkTranscript(t, optsOf(sc));
       expect(r.verdicts.filter((v) => MINE.includes(v.rule) && v.status === 'violation')).toEqual([]);
-      const v = r.context.version === '1.3' ? '13' : '12';
-      for (const id of [`t${v}.fin.verify-data`, 'cert.path.signature', 'cert.path.trust-anchor', 'cert.leaf.name'])
+      const v = r.context.version === '1.3' ? ('13' as const) : ('12' as const);
+      for (const id of [`t${v}.fin.verify-data`, 'cert.path.signature', 'cert.path.trust-anchor', 'cert.leaf.name'] as const)
         expect([id, ruleStatus(r.verdicts, id)]).toEqual([id, 'pass']);
       if (v === '13')
-        for (const id of ['t13.cv.signature-valid', 't13.cv.signed-content'])
+        for (const id of ['t13.cv.signature-valid', 't13.cv.signed-content'] as const)
           expect([id, ruleStatus(r.verdicts, id)]).toEqual([id, 'pass']);
       else
-        for (const id of ['t12.ske.signature-valid', 't12.cv.signature-valid'])
+        for (const id of ['t12.ske.signature-valid', 't12.cv.signature-valid'] as const)
           expect([id, ruleStatus(r.verdicts, id)]).toEqual([id, 'pass']);
     },
   );
@@ -782,7 +782,7 @@ describe('crypto and certificate oracles', () => {
     async (_n, c) => {
       const r = await checkTranscript(c.transcript);
       expect(r.verdicts.filter((v) => MINE.includes(v.rule) && v.status === 'violation')).toEqual([]);
-      const v = r.context.version === '1.3' ? '13' : '12';
+      const v = r.context.version === '1.3' ? ('13' as const) : ('12' as const);
       for (const id of [`t${v}.fin.verify-data`, `t${v}.fin.transcript-scope`])
         expect(r.verdicts.find((x) => x.rule === id)).toMatchObject({
           status: 'inconclusive',

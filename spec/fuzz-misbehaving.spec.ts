@@ -26,7 +26,7 @@ import { type ClientConversationResult, fuzzClient } from '../peer/fuzzclient';
 import { type FuzzOptions, fuzzTarget, type TargetProfile } from '../peer/fuzz';
 import { LOOPBACK } from '../peer/launch';
 import { type PkiFiles, writePki } from '../peer/pki';
-import type { ConversationVerdict } from '../reports/model';
+import type { ConversationVerdict } from '../wire/vocabulary';
 import { recordFragment, runDir } from '../reports/collect';
 import { encodeRecord } from '../wire/record';
 import { encodeBody, type HandshakeBody } from '../wire/handshake';

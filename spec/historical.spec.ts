@@ -7,7 +7,8 @@
 import { type TestPki, testPki } from '../engine/fixtures';
 import { type BaseChoice, type BaseName, operator, runBase, runMutant } from '../generators/mutations';
 import { C, type Entry, S, at, editRaw, entriesOf, rebuild } from '../generators/mutations/support';
-import { checkTranscript, ruleStatus } from '../oracles/engine';
+import type { RuleId } from '../oracles/catalogue';
+import { checkTranscript, ruleStatus } from '../oracles/evaluate';
 import type { Transcript } from '../transcript/model';
 import { ExtensionType as X } from '../wire/registry';
 
@@ -25,7 +26,7 @@ interface Bug {
   name: string;
   operator: string;
   base: BaseName;
-  rules: string[];
+  rules: RuleId[];
 }
 
 const BUGS: Bug[] = [

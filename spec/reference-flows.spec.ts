@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkTranscript } from '../oracles/engine';
+import { checkTranscript } from '../oracles/evaluate';
 import { type TranscriptJson, transcriptFromJson } from '../transcript/json';
 
 function load(name: string): TranscriptJson {

@@ -44,7 +44,7 @@ import {
   renderHandshake,
 } from '../generators/handshake';
 import { OPERATORS, baseChoiceArb, runMutant } from '../generators/mutations';
-import { checkTranscript } from '../oracles/engine';
+import { checkTranscript } from '../oracles/evaluate';
 import type { Transcript } from '../transcript/model';
 import { toHex } from '../wire/hex';
 

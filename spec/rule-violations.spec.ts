@@ -13,8 +13,9 @@ import {
   normalizePlan,
   renderHandshake,
 } from '../generators/handshake';
-import { allRules } from '../oracles/catalogue';
-import { type CheckOptions, checkTranscript, ruleStatus } from '../oracles/engine';
+import { type RuleId, allRules } from '../oracles/catalogue';
+import { type CheckOptions, checkTranscript, ruleStatus } from '../oracles/evaluate';
+import type { Verdict } from '../oracles/rule';
 import { TranscriptBuilder } from '../transcript/build';
 import type { Transcript } from '../transcript/model';
 import { encodeRecord } from '../wire/record';
@@ -1044,7 +1045,7 @@ describe('real captures', () => {
     const t = build({ base: b, records: true })!;
     const r = await checkTranscript(t);
     expect(r.verdicts.filter((x) => x.status === 'violation')).toEqual([]);
-    for (const id of ['rec.record-version', 'rec.plaintext-max-len', 'rec.no-empty-fragments', 'rec.content-type-known'])
+    for (const id of ['rec.record-version', 'rec.plaintext-max-len', 'rec.no-empty-fragments', 'rec.content-type-known'] as const)
       expect(ruleStatus(r.verdicts, id)).toBe('pass');
   });
 });
@@ -1124,7 +1125,7 @@ describe('valid variants of a real TLS 1.3 handshake stay clean', () => {
       't13.neg.hrr-group',
       't13.order.single-hrr',
       't13.order.state-machine',
-    ])
+    ] as const)
       expect([id, ruleStatus(r.verdicts, id)]).toEqual([id, 'pass']);
   });
   it('as a PSK resumption without certificates', async () => {
@@ -1145,7 +1146,12 @@ describe('valid variants of a real TLS 1.3 handshake stay clean', () => {
       drop(E, t, d);
     expect(await clean(E)).toEqual([]);
     const r = await checkTranscript(buildFromMessages(E));
-    for (const id of ['t13.order.no-server-cert-in-psk', 't13.neg.psk-modes', 't13.neg.psk-ext-last', 't13.order.state-machine'])
+    for (const id of [
+      't13.order.no-server-cert-in-psk',
+      't13.neg.psk-modes',
+      't13.neg.psk-ext-last',
+      't13.order.state-machine',
+    ] as const)
       expect([id, ruleStatus(r.verdicts, id)]).toEqual([id, 'pass']);
   });
 });
@@ -1161,7 +1167,7 @@ describe('resumption', () => {
       'ext.sni.resumption',
       't12.order.abbreviated-flow',
       't12.order.state-machine',
-    ])
+    ] as const)
       expect([id, ruleStatus(r.verdicts, id)]).toEqual([id, 'pass']);
     // the original connection's close_notify alerts are encrypted (tshark gives no bytes for them)
     expect(ruleStatus(r.verdicts, 'alert.t12.no-resume-after-fatal')).toBe('inconclusive');
@@ -1206,7 +1212,12 @@ describe('missing evidence is inconclusive, never a silent pass', () => {
     const t = b.finish();
     t.gaps.push({ reason: 'the capture ends after ServerHello' });
     const r = await checkTranscript(t);
-    for (const id of ['t13.order.ee-after-sh', 't13.order.server-flight', 't13.order.client-flight', 't13.order.state-machine'])
+    for (const id of [
+      't13.order.ee-after-sh',
+      't13.order.server-flight',
+      't13.order.client-flight',
+      't13.order.state-machine',
+    ] as const)
       expect(ruleStatus(r.verdicts, id)).toBe('inconclusive');
   });
 });
@@ -1229,8 +1240,7 @@ describe('oracle gaps closed: verdicts where the evidence allows one, not-applic
     if (o.earlier !== false) opts.earlier = r.earlier.map((e) => e.transcript);
     return { r, res: await checkTranscript(r.transcript, opts) };
   };
-  const status = (vs: readonly { rule: string; status: string }[], ids: readonly string[]) =>
-    ids.map((id) => [id, ruleStatus(vs as never, id)]);
+  const status = (vs: readonly Verdict[], ids: readonly RuleId[]) => ids.map((id) => [id, ruleStatus(vs, id)]);
 
   it.each(['psk_dhe_ke', 'psk_ke'] as const)(
     'TLS 1.3 %s resumption: the key schedule is recomputed from the PSK of the first connection',
@@ -1291,7 +1301,7 @@ describe('oracle gaps closed: verdicts where the evidence allows one, not-applic
     async (mode) => {
       const { res } = await judge(plan({ version: '1.2', suite: 0x009c, resumption: mode }));
       expect(res.verdicts.filter((v) => v.status === 'violation')).toEqual([]);
-      for (const id of ['t12.ks.master-secret', 't12.ks.ems', 't12.ks.pms-rsa', 't12.rsa.cke-encoding'])
+      for (const id of ['t12.ks.master-secret', 't12.ks.ems', 't12.ks.pms-rsa', 't12.rsa.cke-encoding'] as const)
         expect([id, ruleStatus(res.verdicts, id)]).toEqual([id, 'not-applicable']);
       expect(ruleStatus(res.verdicts, 't12.fin.verify-data')).toBe('pass');
     },

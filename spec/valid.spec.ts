@@ -32,7 +32,7 @@ import {
   type RenderedHandshake,
   renderHandshake,
 } from '../generators/handshake';
-import { checkTranscript } from '../oracles/engine';
+import { checkTranscript } from '../oracles/evaluate';
 import type { Verdict } from '../oracles/rule';
 import { recordFragment, runDir } from '../reports/collect';
 import { describeOutcome } from '../engine/types';

@@ -12,6 +12,7 @@ import { type Extension, extensionBody } from '../wire/extensions';
 import { type DecodeContext, decodeHandshake, handshakeTypeName, isHelloRetryRequest } from '../wire/handshake';
 import { ContentType, ExtensionType, cipherSuites } from '../wire/registry';
 import { HandshakeAssembler, decodeAlert } from '../wire/record';
+import { type MessageType, VERSION_CODE, messageTypeOf } from '../wire/vocabulary';
 import type { Direction, Epoch, Gap, Provenance, Transcript, TranscriptMessage, TranscriptRecord } from './model';
 
 export interface RecordInput {
@@ -65,7 +66,7 @@ export class TranscriptBuilder {
   }
 
   get isTls13(): boolean {
-    return this.negotiated.version === 0x0304;
+    return this.negotiated.version === VERSION_CODE['1.3'];
   }
 
   /** Add one record as seen on the wire. Throws DecodeError only for a malformed record header. */
@@ -159,7 +160,7 @@ export class TranscriptBuilder {
   }
 
   private addHandshake(rec: TranscriptRecord, raw: Uint8Array, records: number[]): void {
-    const type = handshakeTypeName(raw[0]!);
+    const type = messageTypeOf(handshakeTypeName(raw[0]!)) ?? 'encrypted_handshake_message';
     const m = this.push(rec, { kind: 'handshake', type, raw, encrypted: rec.encrypted, records });
     if (rec.index < 0) m.records = [];
     let findings: Finding[] = [];
@@ -205,7 +206,13 @@ export class TranscriptBuilder {
    * transcript, or a sequence known only as messages). Handshake messages
    * with bytes are decoded like those from records.
    */
-  addMessage(input: { dir: Direction; type: string; raw?: Uint8Array; encrypted?: boolean; frame?: number }): void {
+  addMessage(input: {
+    dir: Direction;
+    type: MessageType | 'handshake';
+    raw?: Uint8Array;
+    encrypted?: boolean;
+    frame?: number;
+  }): void {
     const { dir } = input;
     const encrypted = input.encrypted ?? (this.protectedDir[dir] && input.type !== 'change_cipher_spec');
     const epoch = encrypted ? this.epochOf[dir] : 'plaintext';
@@ -227,6 +234,8 @@ export class TranscriptBuilder {
       this.addHandshake(rec, input.raw, []);
       return;
     }
+    if (input.type === 'handshake')
+      throw new Error('a handshake message without bytes needs its type (`handshake` stands for "read it from the bytes")');
     const m: TranscriptMessage = { index: this.messages.length, dir, kind, type: input.type, encrypted, epoch, records: [] };
     if (input.raw) m.raw = input.raw;
     if (input.frame !== undefined) m.frame = input.frame;

@@ -25,6 +25,7 @@
 import { DecodeError } from '../wire/errors';
 import { fromHex, toHex } from '../wire/hex';
 import { TranscriptBuilder } from './build';
+import { type MessageType, messageTypeOf } from '../wire/vocabulary';
 import type { Direction, Provenance, Transcript } from './model';
 
 export const TRANSCRIPT_FORMAT = 'tlsprop-transcript/1';
@@ -106,6 +107,17 @@ function arr(v: unknown, path: string): unknown[] {
   if (!Array.isArray(v)) fail(path, 'expected an array');
   return v;
 }
+/** A message type: a vocabulary name, or `handshake` when the bytes give the type. */
+function messageType(v: unknown, path: string, hasBytes: boolean): MessageType | 'handshake' {
+  const s = str(v, path);
+  if (s === 'handshake') {
+    if (!hasBytes) fail(path, '"handshake" needs the message bytes (raw) to give its type');
+    return s;
+  }
+  const t = messageTypeOf(s);
+  if (!t) fail(path, `not a message type: ${JSON.stringify(s)}`);
+  return t;
+}
 function dir(v: unknown, path: string): Direction {
   if (v !== 'C->S' && v !== 'S->C') fail(path, 'expected "C->S" or "S->C"');
   return v;
@@ -177,7 +189,7 @@ export function transcriptFromJson(value: unknown, file?: string): Transcript {
       const m = obj(mv, p);
       const input: Parameters<TranscriptBuilder['addMessage']>[0] = {
         dir: dir(m['dir'], `${p}.dir`),
-        type: str(m['type'], `${p}.type`),
+        type: messageType(m['type'], `${p}.type`, m['raw'] !== undefined),
       };
       if (m['raw'] !== undefined) input.raw = hex(m['raw'], `${p}.raw`);
       if (m['encrypted'] !== undefined) {

@@ -11,18 +11,17 @@
 import type { Finding } from '../wire/errors';
 import type { HandshakeMessage } from '../wire/handshake';
 import type { Alert } from '../wire/record';
+import type { Direction, MessageKind, MessageType, Side } from '../wire/vocabulary';
 
-export type Direction = 'C->S' | 'S->C';
+export type { Direction, MessageKind, MessageType } from '../wire/vocabulary';
 
 /** Which keys protected a message on the wire (RFC 8446 §2 terms; TLS 1.2 has plaintext and application). */
 export type Epoch = 'plaintext' | 'early' | 'handshake' | 'application';
 
-export type MessageKind = 'handshake' | 'change_cipher_spec' | 'alert' | 'application_data';
-
 export type Provenance =
   | { kind: 'generated'; seed?: number; path?: string; plan?: string }
   | { kind: 'capture'; file: string; connection: number }
-  | { kind: 'live'; target: string; role: 'client' | 'server' }
+  | { kind: 'live'; target: string; role: Side }
   | { kind: 'manual'; file?: string };
 
 export interface TranscriptRecord {
@@ -45,8 +44,8 @@ export interface TranscriptMessage {
   index: number;
   dir: Direction;
   kind: MessageKind;
-  /** RFC snake_case name: `client_hello`, ..., or `change_cipher_spec`, `alert`, `application_data`. */
-  type: string;
+  /** RFC snake_case name: `client_hello`, ..., or `change_cipher_spec`, `alert`, `application_data` (vocabulary MessageType). */
+  type: MessageType;
   /** Handshake: header + body; CCS: its byte; alert: its two bytes; application data: the plaintext when known. */
   raw?: Uint8Array;
   /** Sent protected (inside an encrypted record). */

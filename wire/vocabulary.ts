@@ -6,7 +6,7 @@
  * (and tsc catches a misspelt one). Wire code points stay in registry.ts;
  * this file names the concepts built on them.
  */
-import { type AlertName, type ExtensionName, type HandshakeTypeName, ProtocolVersion } from './registry';
+import { type AlertName, type ExtensionName, HandshakeType, type HandshakeTypeName, ProtocolVersion } from './registry';
 
 export type { AlertName, ExtensionName, HandshakeTypeName };
 
@@ -64,7 +64,31 @@ export type MessageType =
   | 'alert'
   | 'application_data'
   | 'encrypted_handshake_message'
-  | 'encrypted_record';
+  | 'encrypted_record'
+  | UnknownMessageType;
+
+/**
+ * A message the registries do not name, kept as what it was on the wire:
+ * a handshake type by its code (`0x63`), a record of an unknown content
+ * type by its number (`content_type_99`).
+ */
+export type UnknownMessageType = `0x${string}` | `content_type_${number}`;
+
+const NON_HANDSHAKE_TYPES: readonly string[] = [
+  'change_cipher_spec',
+  'alert',
+  'application_data',
+  'encrypted_handshake_message',
+  'encrypted_record',
+];
+
+/** A message type read from a file (a hand-written transcript): a name above, or undefined. */
+export function messageTypeOf(s: string): MessageType | undefined {
+  if (s in HandshakeType || NON_HANDSHAKE_TYPES.includes(s)) return s as MessageType;
+  if (/^0x[0-9a-f]{2}$/.test(s)) return s as `0x${string}`;
+  if (/^content_type_\d+$/.test(s)) return s as `content_type_${number}`;
+  return undefined;
+}
 
 /**
  * A message as the state machines and ladders name it: a HelloRetryRequest

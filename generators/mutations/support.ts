@@ -21,6 +21,7 @@ import { type MemoryOptions, type MemoryRun, runInMemory } from '../../engine/me
 import { CipherSuite12, CipherSuite13 } from '../../engine/suites';
 import { type RecordInput, TranscriptBuilder } from '../../transcript/build';
 import type { Direction, Transcript } from '../../transcript/model';
+import { messageTypeOf } from '../../wire/vocabulary';
 import type { Extension, ExtensionBody } from '../../wire/extensions';
 import { type DecodeContext, type HandshakeBody, decodeHandshake, encodeHandshake } from '../../wire/handshake';
 import { concatBytes } from '../../wire/hex';
@@ -364,7 +365,10 @@ export function entriesOf(t: Transcript): Entry[] {
 export function rebuild(t: Transcript, E: readonly Entry[]): Transcript {
   const b = new TranscriptBuilder(t.provenance);
   for (const e of E) {
-    const input: Parameters<TranscriptBuilder['addMessage']>[0] = { dir: e.dir, type: e.type, encrypted: e.encrypted };
+    // an edited entry keeps a vocabulary name; a handshake message with bytes is typed by them
+    const type = messageTypeOf(e.type) ?? (e.raw ? 'handshake' : undefined);
+    if (!type) throw new Error(`rebuild: ${e.type} is not a message type`);
+    const input: Parameters<TranscriptBuilder['addMessage']>[0] = { dir: e.dir, type, encrypted: e.encrypted };
     if (e.raw) input.raw = e.raw;
     b.addMessage(input);
   }

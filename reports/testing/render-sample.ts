@@ -4,7 +4,7 @@
  *     node -r esbuild-register reports/testing/render-sample.ts [outDir]
  */
 import { buildCoverage, machinesFromOracles } from '../coverage';
-import type { MachineId, MachineTransition } from '../model';
+import type { MachineId, MachineTransition } from '../../oracles/statemachine';
 import { renderReports } from '../render';
 import { sampleInput } from './sample';
 

@@ -1,27 +1,30 @@
 /** A hand-built RunInput for the reports' tests and the sample HTML report. */
-import type { Verdict } from '../../oracles/rule';
+import { definition } from '../../oracles/alert-choices';
+import type { RuleId, Verdict } from '../../oracles/rule';
 import type { MachineTable, RunInput, RuleInfo } from '../model';
+
+const VERSIONS = ['1.2', '1.3'] as const;
 
 export const SAMPLE_RULES: RuleInfo[] = [
   {
-    id: 'ord.t13.sh-after-ch',
+    id: 't13.order.server-first',
     title: 'ServerHello follows ClientHello',
-    rfc: 'RFC 8446 §4.1.3, App. A.1',
+    rfc: ['RFC 8446 §4.1.3', 'RFC 8446 App. A.1'],
     versions: ['1.3'],
     role: 'server',
     strength: 'MUST',
-    alert: 'unexpected_message',
+    alerts: [definition('unexpected_message', VERSIONS)],
     evidence: 'plaintext',
     group: 'ordering',
   },
   {
-    id: 'neg.t12.suite-offered',
+    id: 't12.neg.suite-offered',
     title: 'The server picks an offered cipher suite',
-    rfc: 'RFC 5246 §7.4.1.3',
+    rfc: ['RFC 5246 §7.4.1.3'],
     versions: ['1.2'],
     role: 'server',
     strength: 'MUST',
-    alert: 'illegal_parameter',
+    alerts: [definition('illegal_parameter', VERSIONS)],
     evidence: 'plaintext',
     group: 'negotiation',
   },
@@ -32,18 +35,18 @@ export const SAMPLE_RULES: RuleInfo[] = [
     versions: ['1.2', '1.3'],
     role: 'both',
     strength: 'MUST',
-    alert: 'record_overflow',
+    alerts: [definition('record_overflow', VERSIONS)],
     evidence: 'plaintext',
     group: 'record',
   },
   {
-    id: 'crypto.t13.finished',
+    id: 't13.fin.verify-data',
     title: 'Finished verify_data is right',
-    rfc: 'RFC 8446 §4.4.4',
+    rfc: ['RFC 8446 §4.4.4'],
     versions: ['1.3'],
     role: 'both',
     strength: 'MUST',
-    alert: 'decrypt_error',
+    alerts: [definition('decrypt_error', VERSIONS)],
     evidence: 'keys',
     group: 'crypto',
   },
@@ -74,7 +77,7 @@ export const SAMPLE_MACHINES: MachineTable[] = [
   },
 ];
 
-const v = (rule: string, status: Verdict['status'], detail = `${rule} ${status}`, extra: Partial<Verdict> = {}): Verdict => ({
+const v = (rule: RuleId, status: Verdict['status'], detail = `${rule} ${status}`, extra: Partial<Verdict> = {}): Verdict => ({
   rule,
   status,
   detail,
@@ -103,11 +106,11 @@ export function sampleInput(): RunInput {
           extensions: ['supported_versions', 'key_share'],
         },
         verdicts: [
-          v('ord.t13.sh-after-ch', 'pass'),
-          v('neg.t12.suite-offered', 'not-applicable'),
+          v('t13.order.server-first', 'pass'),
+          v('t12.neg.suite-offered', 'not-applicable'),
           v('rec.plaintext-max-len', 'pass'),
           v('rec.plaintext-max-len', 'pass'),
-          v('crypto.t13.finished', 'inconclusive', 'no key log'),
+          v('t13.fin.verify-data', 'inconclusive', 'no key log'),
         ],
         transitions: [
           { machine: 't13-client', from: 'START', to: 'WAIT_SH', via: 'send client_hello' },
@@ -128,14 +131,14 @@ export function sampleInput(): RunInput {
           extensions: ['supported_versions', 'key_share', 'pre_shared_key', 'key_share'],
         },
         verdicts: [
-          v('ord.t13.sh-after-ch', 'pass'),
+          v('t13.order.server-first', 'pass'),
           v('rec.plaintext-max-len', 'pass'),
           v('rec.plaintext-max-len', 'violation', 'Record 3 is 16385 bytes: <too & "long">', {
             message: 3,
             expected: '<= 16384',
             actual: '16385',
           }),
-          v('crypto.t13.finished', 'pass'),
+          v('t13.fin.verify-data', 'pass'),
         ],
         ladder: ['C->S client_hello', 'S->C server_hello', 'S->C record 16385 bytes'],
         keylog: [
@@ -159,8 +162,8 @@ export function sampleInput(): RunInput {
           extensions: ['session_ticket'],
         },
         verdicts: [
-          v('ord.t13.sh-after-ch', 'not-applicable'),
-          v('neg.t12.suite-offered', 'pass'),
+          v('t13.order.server-first', 'not-applicable'),
+          v('t12.neg.suite-offered', 'pass'),
           v('rec.plaintext-max-len', 'inconclusive', 'Record 2 could not be read.'),
         ],
         transitions: [{ machine: 't12-server', from: 'START', to: 'SENT_SH', via: 'recv client_hello' }],
@@ -170,28 +173,28 @@ export function sampleInput(): RunInput {
       {
         id: 'm1',
         operator: 'drop-message',
-        declaredRules: ['ord.t13.sh-after-ch'],
+        declaredRules: ['t13.order.server-first'],
         seed: 21,
         path: '1',
-        verdicts: [v('ord.t13.sh-after-ch', 'violation'), v('rec.plaintext-max-len', 'pass')],
+        verdicts: [v('t13.order.server-first', 'violation'), v('rec.plaintext-max-len', 'pass')],
       },
       {
         id: 'm2',
         operator: 'drop-message',
-        declaredRules: ['ord.t13.sh-after-ch'],
+        declaredRules: ['t13.order.server-first'],
         seed: 22,
-        trippedRules: ['neg.t12.suite-offered'],
+        trippedRules: ['t12.neg.suite-offered'],
       },
       {
         id: 'm3',
         operator: 'swap-suite',
-        declaredRules: ['neg.t12.suite-offered'],
+        declaredRules: ['t12.neg.suite-offered'],
         seed: 23,
         path: '4:4',
-        verdicts: [v('neg.t12.suite-offered', 'pass')],
+        verdicts: [v('t12.neg.suite-offered', 'pass')],
         transitions: [{ machine: 't12-server', from: 'START', to: 'CONNECTED', via: 'recv finished' }],
       },
-      { id: 'm4', operator: 'swap-suite', declaredRules: ['neg.t12.suite-offered'], trippedRules: ['neg.t12.suite-offered'] },
+      { id: 'm4', operator: 'swap-suite', declaredRules: ['t12.neg.suite-offered'], trippedRules: ['t12.neg.suite-offered'] },
     ],
     conversations: [
       {
@@ -206,7 +209,7 @@ export function sampleInput(): RunInput {
         role: 'server',
         name: 'finished-before-cke <x>',
         verdict: 'accepted-invalid',
-        rule: 'ord.t13.sh-after-ch',
+        rule: 't13.order.server-first',
         detail: 'The server answered a Finished sent before ClientKeyExchange & did not alert.',
         ladder: [
           'C->S client_hello',

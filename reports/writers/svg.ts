@@ -4,7 +4,8 @@
  * green, never exercised grey and dashed, invalid tries red) and a
  * counterexample's ladder (C->S / S->C arrows between two lifelines).
  */
-import type { MachineCoverage, TransitionRef } from '../model';
+import type { TransitionRef } from '../../oracles/statemachine';
+import type { MachineCoverage } from '../model';
 import { escapeXml as x } from './escape';
 
 const BOX_W = 150;

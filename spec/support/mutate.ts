@@ -27,6 +27,7 @@ import { type DecodeContext, type HandshakeBody, decodeHandshake, encodeHandshak
 import { fromHex } from '../../wire/hex';
 import { encodeRecord } from '../../wire/record';
 import { type CipherSuiteInfo, ContentType, HRR_RANDOM, cipherSuites } from '../../wire/registry';
+import { messageTypeOf } from '../../wire/vocabulary';
 import { type SharedCase, sharedCases } from './shared';
 
 export interface Entry {
@@ -152,7 +153,7 @@ export function buildFromMessages(E: Entry[]): Transcript {
   for (const e of E) {
     const input: Parameters<TranscriptBuilder['addMessage']>[0] = {
       dir: e.dir,
-      type: e.kind === 'handshake' ? typeOf(e) : e.kind,
+      type: e.kind === 'handshake' ? 'handshake' : (messageTypeOf(e.kind) ?? 'encrypted_record'),
       encrypted: e.encrypted,
     };
     if (e.raw) input.raw = e.raw;

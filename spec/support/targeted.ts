@@ -19,7 +19,7 @@ import { ServerSessionCache, newClientSessionStore } from '../../engine/session'
 import { binderKey, defaultProvider, digest, nodeProvider, pskBinder } from '../../crypto';
 import { buildContext } from '../../oracles/context';
 import { ticketPsk } from '../../oracles/keyfacts';
-import type { CheckOptions } from '../../oracles/engine';
+import type { CheckOptions } from '../../oracles/evaluate';
 import { type BuiltCert, type CertSpec, KeyUsage, buildCert } from '../../pki/chain';
 import { KeyPool } from '../../pki/keypool';
 import { parseCert } from '../../pki/parse';

@@ -1,28 +1,8 @@
 /**
- * Record-key rules: the protected records of a transcript (as captured,
- * `records[].raw`) are opened again with keys derived here from the key
- * log, following the RFC formulas (TLS 1.2 key block; TLS 1.3 traffic keys
- * and the KeyUpdate chain). A record that does not open, or opens to other
- * bytes than the transcript says, is a violation. Transcripts without
- * records or without a key log are inconclusive.
- *
- * Decisions for the record-protection rules (RFC text read as follows):
- * - A record that does not open at its own sequence number is tried at the
- *   numbers up to 8 either side (same key) and under the neighbouring key
- *   generations; only a record that opens that way is a nonce/sequence or
- *   KeyUpdate finding. One that opens nowhere is a key finding
- *   (t12.ks.key-block / t13.ks.traffic-keys), and the following records of
- *   that direction are not followed.
- * - rec.t12.seq-reset covers every TLS 1.2 protected record (RFC 5246 §6.1:
- *   the number starts at 0 with the new state and counts each record), not
- *   only the Finished record.
- * - rec.t12.cbc-padding is a sender rule here: padding is blamed only when
- *   the MAC over the content still verifies (for MAC-then-encrypt with the
- *   padding length as sent), so a wrong key never shows as bad padding.
- *   Extra padding blocks (up to 255 bytes) are allowed.
- * - rec.t13.inner-plaintext: a non-zero padding byte makes the last
- *   non-zero byte a wrong content type, so "padding must be zeros" is seen
- *   as an inner content type other than alert/handshake/application_data.
+ * Opening the protected records of a transcript again with keys derived
+ * from the key log (TLS 1.2 key block; TLS 1.3 traffic keys and the
+ * KeyUpdate chain), for the record-protection rules
+ * (rules/record-protection.ts, whose header says how failures are read).
  */
 import { createDecipheriv, createHmac } from 'node:crypto';
 import {
@@ -36,14 +16,16 @@ import {
   tls13Params,
   trafficKeys,
 } from '../crypto';
-import type { Direction, Epoch, TranscriptRecord } from '../transcript/model';
+import type { Epoch, TranscriptRecord } from '../transcript/model';
+import type { Direction } from '../wire/vocabulary';
 import { bytesEqual } from '../wire/hex';
 import { ContentType, ExtensionType as X } from '../wire/registry';
 import { type Context, hasExt, memo } from './context';
+import { who } from './flow';
 import { type Got, keylog, provider, recomputedMaster12 } from './keyfacts';
-import { type Outcome, type Rule, inconclusive, notApplicable, pass, violation } from './rule';
+import { type Outcome, inconclusive, notApplicable, pass, violation } from './rule';
 
-interface Opened {
+export interface Opened {
   r: TranscriptRecord;
   /** Which secret should open it (e.g. "SERVER_HANDSHAKE_TRAFFIC_SECRET", "client application traffic secret 1"). */
   key: string;
@@ -65,8 +47,6 @@ interface Opened {
   /** TLS 1.2 CBC: the MAC verifies but the padding bytes do not all equal the padding length. */
   padding?: string;
 }
-
-const who = (d: Direction): string => (d === 'C->S' ? 'client' : 'server');
 
 function protectedRecords(ctx: Context, dir: Direction, epoch: Epoch): TranscriptRecord[] {
   return ctx.t.records.filter((r) => r.dir === dir && r.encrypted && r.epoch === epoch);
@@ -230,7 +210,7 @@ async function openAll(
 }
 
 /** TLS 1.3: every handshake and application record reopened with keys from the logged traffic secrets. */
-function opened13(ctx: Context): Promise<Got<Opened[]>> {
+export function opened13(ctx: Context): Promise<Got<Opened[]>> {
   return memo(ctx, 'records13', async (): Promise<Got<Opened[]>> => {
     if (!ctx.t.records.some((r) => r.encrypted))
       return {
@@ -295,7 +275,7 @@ function opened13(ctx: Context): Promise<Got<Opened[]>> {
 }
 
 /** TLS 1.2: the records after ChangeCipherSpec reopened with the key block of the logged master secret. */
-function opened12(ctx: Context): Promise<Got<Opened[]>> {
+export function opened12(ctx: Context): Promise<Got<Opened[]>> {
   return memo(ctx, 'records12', async (): Promise<Got<Opened[]>> => {
     if (!ctx.t.records.some((r) => r.encrypted))
       return {
@@ -350,7 +330,7 @@ function opened12(ctx: Context): Promise<Got<Opened[]>> {
   });
 }
 
-function report(g: Got<Opened[]>, what: string, filter: (o: Opened) => boolean = () => true): Outcome | Outcome[] {
+export function report(g: Got<Opened[]>, what: string, filter: (o: Opened) => boolean = () => true): Outcome | Outcome[] {
   if (!g.ok) return inconclusive(`${what} not checked: ${g.why}.`);
   const mine = g.value.filter(filter);
   if (!mine.length) return notApplicable(`No record ${what === 'KeyUpdate' ? 'after a KeyUpdate' : 'to open'}.`);
@@ -373,7 +353,7 @@ function report(g: Got<Opened[]>, what: string, filter: (o: Opened) => boolean =
  * that did not open at all are left to the key rules (inconclusive when
  * nothing opened).
  */
-function recordProperty(
+export function recordProperty(
   g: Got<Opened[]>,
   what: string,
   bad: (o: Opened) => string | undefined,
@@ -389,158 +369,3 @@ function recordProperty(
   });
   return out.length ? out : pass(passing(opened.length));
 }
-
-export const recordKeyRules: Rule[] = [
-  {
-    id: 't12.ks.key-block',
-    title: 'TLS 1.2 record keys are cut from the key-expansion PRF output in the RFC order (MAC keys, keys, IVs; client first).',
-    rfc: 'RFC 5246 §6.3',
-    versions: ['1.2'],
-    role: 'both',
-    strength: 'MUST',
-    alert: 'bad_record_mac',
-    evidence: 'keys',
-    group: 'crypto',
-    check: async (ctx) => report(await opened12(ctx), 'The key block'),
-  },
-  {
-    id: 't13.ks.traffic-keys',
-    title: 'TLS 1.3 record key and IV are expanded from the traffic secret of the epoch ("key", "iv").',
-    rfc: 'RFC 8446 §7.3',
-    versions: ['1.3'],
-    role: 'both',
-    strength: 'MUST',
-    alert: 'bad_record_mac',
-    evidence: 'keys',
-    group: 'crypto',
-    check: async (ctx) => report(await opened13(ctx), 'The traffic keys', (o) => !o.afterKeyUpdate),
-  },
-  {
-    id: 't13.ks.key-update',
-    title: 'After a KeyUpdate the sender protects its records with the next application secret ("traffic upd").',
-    rfc: 'RFC 8446 §7.2',
-    versions: ['1.3'],
-    role: 'both',
-    strength: 'MUST',
-    alert: 'bad_record_mac',
-    evidence: 'keys',
-    group: 'crypto',
-    check: async (ctx) => report(await opened13(ctx), 'KeyUpdate', (o) => o.afterKeyUpdate),
-  },
-  {
-    id: 'rec.t13.nonce-seq',
-    title:
-      'Each TLS 1.3 record nonce is the write IV XOR its sequence number, counted from 0 under each traffic key: a record opens only at its own position.',
-    rfc: 'RFC 8446 §5.3',
-    versions: ['1.3'],
-    role: 'both',
-    strength: 'MUST',
-    alert: 'bad_record_mac',
-    evidence: 'keys',
-    group: 'record',
-    check: async (ctx) =>
-      recordProperty(
-        await opened13(ctx),
-        'The record nonces',
-        (o) =>
-          o.otherSeq !== undefined
-            ? `it is record ${o.seq} under ${o.key} but opens only with sequence number ${o.otherSeq} (replayed, reordered or a wrong counter)`
-            : undefined,
-        (n) => `${n} protected record(s) open with the nonce of their own sequence number (from 0 under each key).`,
-      ),
-  },
-  {
-    id: 'rec.t12.seq-reset',
-    title:
-      'The TLS 1.2 sequence number restarts at 0 when ChangeCipherSpec activates the new keys and counts each protected record.',
-    rfc: 'RFC 5246 §6.1',
-    versions: ['1.2'],
-    role: 'both',
-    strength: 'MUST',
-    alert: 'bad_record_mac',
-    evidence: 'keys',
-    group: 'record',
-    check: async (ctx) =>
-      recordProperty(
-        await opened12(ctx),
-        'The record sequence numbers',
-        (o) =>
-          o.otherSeq !== undefined
-            ? `it is protected record ${o.seq} after ChangeCipherSpec but its MAC/AEAD input uses sequence number ${o.otherSeq}`
-            : undefined,
-        (n) => `${n} protected record(s) open with sequence numbers from 0 after ChangeCipherSpec.`,
-      ),
-  },
-  {
-    id: 'rec.t12.cbc-padding',
-    title: 'With a CBC suite every padding byte equals the padding length.',
-    rfc: 'RFC 5246 §6.2.3.2',
-    versions: ['1.2'],
-    role: 'both',
-    strength: 'MUST',
-    alert: 'bad_record_mac',
-    evidence: 'keys',
-    group: 'record',
-    async check(ctx) {
-      if (ctx.suiteInfo && ctx.suiteInfo.mac === 'AEAD')
-        return notApplicable(`The suite ${ctx.suiteInfo.name} is AEAD: records have no padding.`);
-      return recordProperty(
-        await opened12(ctx),
-        'The CBC padding',
-        (o) => o.padding,
-        (n) => `${n} CBC record(s) carry padding whose bytes all equal its length.`,
-      );
-    },
-  },
-  {
-    id: 'rec.t13.inner-plaintext',
-    title:
-      'A TLS 1.3 inner plaintext is content, a known content type and zero padding; it is not all zeros and not over 2^14+1 bytes.',
-    rfc: ['RFC 8446 §5.2', 'RFC 8446 §5.4'],
-    versions: ['1.3'],
-    role: 'both',
-    strength: 'MUST',
-    alert: 'unexpected_message',
-    evidence: 'keys',
-    group: 'record',
-    check: async (ctx) =>
-      recordProperty(
-        await opened13(ctx),
-        'The inner plaintexts',
-        (o) => o.inner,
-        (n) => `${n} inner plaintext(s) end in a known content type followed only by zeros.`,
-      ),
-  },
-  {
-    id: 'rec.t13.keyupdate-keys',
-    title: 'A KeyUpdate is protected with the old key and the sender protects every later record with the next generation key.',
-    rfc: ['RFC 8446 §4.6.3', 'RFC 8446 §7.2'],
-    versions: ['1.3'],
-    role: 'both',
-    strength: 'MUST',
-    evidence: 'keys',
-    group: 'record',
-    async check(ctx) {
-      const g = await opened13(ctx);
-      if (!g.ok) return inconclusive(`The key generations not checked: ${g.why}.`);
-      const wrong = g.value.filter((o) => o.wrongGen);
-      if (wrong.length)
-        return wrong.map((o) =>
-          violation(
-            o.wrongGen === 'old'
-              ? `The ${who(o.r.dir)} record ${o.r.index} follows its sender's KeyUpdate but is protected with the previous key generation.`
-              : `The ${who(o.r.dir)} record ${o.r.index}${o.keyUpdate ? ' (a KeyUpdate)' : ''} is protected with the next key generation ${o.keyUpdate ? 'instead of the key it updates' : 'without a KeyUpdate before it'}.`,
-            { expected: o.key, actual: o.wrongGen === 'old' ? 'previous generation' : 'next generation' },
-          ),
-        );
-      const kus = g.value.filter((o) => o.keyUpdate);
-      if (!kus.length) return notApplicable('No KeyUpdate record.');
-      if (g.value.some((o) => !o.ok))
-        return inconclusive('A record does not open with any key generation (see t13.ks.traffic-keys and t13.ks.key-update).');
-      const after = g.value.filter((o) => o.afterKeyUpdate).length;
-      return pass(
-        `${kus.length} KeyUpdate record(s) open with the key they update, and the ${after} record(s) after them with the next generation.`,
-      );
-    },
-  },
-];

@@ -1,43 +1,38 @@
 /**
  * Rules on the TLS 1.3 messages that are protected on the wire
- * (CertificateRequest, Certificate, NewSessionTicket, KeyUpdate, alerts):
- * plain syntax and consistency checks once the messages are readable. When
- * they are not (no key log) the rules are inconclusive.
+ * (CertificateRequest, Certificate, NewSessionTicket, KeyUpdate): plain
+ * syntax and consistency checks once the messages are readable
+ * (`needs: ['keys']`).
  */
-import type { Extension } from '../wire/extensions';
-import { bytesEqual, toHex } from '../wire/hex';
-import { ExtensionType as X } from '../wire/registry';
-import { type Context, type Step, bodyOf } from './context';
-import { type Outcome, type Rule, inconclusive, notApplicable, pass, violation } from './rule';
+import type { Extension } from '../../wire/extensions';
+import { bytesEqual, toHex } from '../../wire/hex';
+import { ExtensionType as X } from '../../wire/registry';
+import { type Context, type Step, bodyOf } from '../context';
+import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
-function needKeys(ctx: Context): Outcome | undefined {
-  if (ctx.evidence.keys) return undefined;
-  const first = ctx.unreadable[0];
-  const o = inconclusive(
-    ctx.unreadable.length
-      ? `The TLS 1.3 messages after ServerHello are encrypted and no key log was given (${ctx.unreadable.length} protected record(s) unreadable).`
-      : `Part of the transcript is missing: ${ctx.t.gaps[0]?.reason ?? 'unknown gap'}.`,
-  );
-  if (first) o.message = first.index;
-  return o;
-}
-
-function rule13(d: Omit<Rule, 'versions' | 'evidence' | 'check'> & { check(ctx: Context): Outcome | Outcome[] }): Rule {
-  return { ...d, versions: ['1.3'], evidence: 'keys', check: (ctx) => needKeys(ctx) ?? d.check(ctx) };
-}
+const rule = declarer({
+  versions: ['1.3'],
+  role: 'both',
+  strength: 'MUST',
+  evidence: 'keys',
+  group: 'negotiation',
+});
 
 const serverFinished = (ctx: Context): Step | undefined => ctx.steps.find((s) => s.dir === 'S->C' && s.sym === 'finished');
 
-export const readableRules: Rule[] = [
-  rule13({
+export const t13ProtectedRules = [
+  rule({
     id: 't13.neg.cert-request-context',
     title:
       'Handshake CertificateRequest and server Certificate have empty contexts; the client Certificate echoes the request context; post-handshake contexts differ.',
     rfc: 'RFC 8446 §4.3.2, §4.4.2',
+    versions: ['1.3'],
+    evidence: 'keys',
     role: 'both',
     strength: 'MUST',
-    alert: 'illegal_parameter',
+    alerts: ['illegal_parameter'],
     group: 'negotiation',
+    needs: ['keys'],
     check(ctx) {
       const sfin = serverFinished(ctx);
       const out: Outcome[] = [];
@@ -87,14 +82,17 @@ export const readableRules: Rule[] = [
       return out.length ? out : notApplicable('No decoded Certificate or CertificateRequest.');
     },
   }),
-  rule13({
+  rule({
     id: 't13.neg.cr-sigalgs',
     title: 'Every TLS 1.3 CertificateRequest carries signature_algorithms.',
     rfc: 'RFC 8446 §4.3.2',
+    versions: ['1.3'],
+    evidence: 'keys',
     role: 'server',
     strength: 'MUST',
-    alert: 'missing_extension',
+    alerts: ['missing_extension'],
     group: 'negotiation',
+    needs: ['keys'],
     check(ctx) {
       const out: Outcome[] = [];
       for (const s of ctx.steps) {
@@ -113,14 +111,17 @@ export const readableRules: Rule[] = [
       return out.length ? out : notApplicable('No CertificateRequest.');
     },
   }),
-  rule13({
+  rule({
     id: 't13.neg.nst-fields',
     title: 'Ticket lifetimes are at most seven days and each ticket has its own nonce.',
     rfc: 'RFC 8446 §4.6.1',
+    versions: ['1.3'],
+    evidence: 'keys',
     role: 'server',
     strength: 'MUST',
-    alert: 'illegal_parameter',
+    alerts: ['illegal_parameter'],
     group: 'negotiation',
+    needs: ['keys'],
     check(ctx) {
       const nonces: string[] = [];
       let n = 0;
@@ -141,14 +142,17 @@ export const readableRules: Rule[] = [
       return n ? pass(`${n} ticket(s) with valid lifetime and distinct nonces.`) : notApplicable('No NewSessionTicket.');
     },
   }),
-  rule13({
+  rule({
     id: 't13.neg.keyupdate-values',
     title: 'KeyUpdate.request_update is 0 or 1; a requested update is answered before the next application data.',
     rfc: 'RFC 8446 §4.6.3',
+    versions: ['1.3'],
+    evidence: 'keys',
     role: 'both',
     strength: 'MUST',
-    alert: 'illegal_parameter',
+    alerts: ['illegal_parameter'],
     group: 'negotiation',
+    needs: ['keys'],
     check(ctx) {
       const kus = ctx.steps.filter((s) => s.sym === 'key_update');
       if (!kus.length) return notApplicable('No KeyUpdate.');
@@ -175,26 +179,6 @@ export const readableRules: Rule[] = [
         }
       }
       return pass('KeyUpdate values are valid.');
-    },
-  }),
-  rule13({
-    id: 'alert.t13.error-level',
-    title: 'TLS 1.3 error alerts are sent with level fatal.',
-    rfc: 'RFC 8446 §6',
-    role: 'both',
-    strength: 'MUST',
-    group: 'record',
-    check(ctx) {
-      const alerts = ctx.t.messages.filter((m) => m.alert);
-      if (!alerts.length) return notApplicable('No readable alert.');
-      const bad = alerts.find((m) => m.alert!.description !== 0 && m.alert!.description !== 90 && m.alert!.level !== 2);
-      return bad
-        ? violation(`Error alert ${bad.alert!.description} sent with level ${bad.alert!.level}.`, {
-            message: bad.index,
-            expected: 'fatal (2)',
-            actual: `${bad.alert!.level}`,
-          })
-        : pass(`${alerts.length} alert(s) with valid levels.`);
     },
   }),
 ];

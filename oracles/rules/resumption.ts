@@ -1,17 +1,29 @@
 /**
- * TLS 1.2 resumption rules that compare a resumed handshake with the
- * connection that created the session. The original is looked up among the
- * earlier transcripts given to the engine (`earlier`), by session ID echo
- * or by SessionTicket; without it the rules are inconclusive.
+ * Resumption: TLS 1.2 rules that compare a resumed handshake with the
+ * connection that created the session (found among the earlier
+ * transcripts given to the evaluator, by session ID echo or by
+ * SessionTicket; without it the rules are inconclusive), the TLS 1.3
+ * server name on resumption, and the TLS 1.3 PSK identities and binders
+ * recomputed from the ticket's original connection.
  */
-import { hostMatches } from '../pki/validate';
-import { extensionBody } from '../wire/extensions';
-import { bytesEqual, toHex } from '../wire/hex';
-import { ExtensionType as X } from '../wire/registry';
-import { type Context, bodyOf, exts, hasExt } from './context';
-import { leafOf, ticketIssuer } from './keyfacts';
-import { abbreviated } from './ordering';
-import { type Outcome, type Rule, inconclusive, notApplicable, pass, violation } from './rule';
+import { binderKey, digest, pskBinder, transcriptWithHrr } from '../../crypto';
+import { hostMatches } from '../../pki/validate';
+import { extensionBody } from '../../wire/extensions';
+import { bytesEqual, concatBytes, toHex } from '../../wire/hex';
+import { ExtensionType as X } from '../../wire/registry';
+import { type Context, bodyOf, exts, hasExt, memo } from '../context';
+import { abbreviated } from '../flow';
+import { isOutcome } from '../hellos';
+import { type Got, hashOf, leafOf, provider, ticketIssuer, ticketPsk } from '../keyfacts';
+import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
+
+const rule = declarer({
+  versions: ['1.2'],
+  role: 'both',
+  strength: 'MUST',
+  evidence: 'plaintext',
+  group: 'negotiation',
+});
 
 const NEED_ORIGINAL =
   'The handshake resumes a session whose original connection is not among the transcripts given (pass the earlier connection too).';
@@ -42,7 +54,6 @@ function resumed(ctx: Context): { orig: Context } | Outcome {
   const orig = originalOf(ctx);
   return orig ? { orig } : inconclusive(NEED_ORIGINAL);
 }
-const isOutcome = (x: object): x is Outcome => 'status' in x;
 const ems = (c: Context): boolean => hasExt(exts(c.ch), X.extended_master_secret) && hasExt(exts(c.sh), X.extended_master_secret);
 const sni = (c: Context): string =>
   (extensionBody(c.ch?.b.extensions, X.server_name, 'server_name')?.names ?? []).map((n) => toHex(n.name)).join(',');
@@ -89,15 +100,91 @@ function sni13(ctx: Context): Outcome {
       );
 }
 
-export const resumptionRules: Rule[] = [
-  {
+// ---- PSK binders (resumption) -----------------------------------------------
+
+interface BinderCheck {
+  index: number;
+  ok: boolean | undefined;
+  detail: string;
+  expected?: Uint8Array;
+  actual?: Uint8Array;
+}
+
+/** Each offered binder recomputed from the PSK of the earlier connection that issued the ticket. */
+function binderChecks(ctx: Context): Promise<Got<{ m: number; checks: BinderCheck[] }>> {
+  return memo(ctx, 'binders', async () => {
+    type R = { m: number; checks: BinderCheck[] };
+    const ch = ctx.ch2 ?? ctx.ch;
+    const psk = extensionBody(ch?.b.extensions, X.pre_shared_key, 'pre_shared_key_client');
+    if (!ch || !psk) return { ok: false, why: 'no ' } as Got<R>;
+    const exts = ch.b.extensions ?? [];
+    if (exts[exts.length - 1]?.type !== X.pre_shared_key || !ch.m.raw)
+      return {
+        ok: false,
+        why: 'pre_shared_key is not the last ClientHello extension, so the truncated ClientHello is not defined',
+      } as Got<R>;
+    const bindersLen = 2 + psk.binders.reduce((n, b) => n + 1 + b.length, 0);
+    const truncated = ch.m.raw.subarray(0, ch.m.raw.length - bindersLen);
+    const checks: BinderCheck[] = [];
+    for (const [i, id] of psk.identities.entries()) {
+      const issuer = ticketIssuer(ctx, id.identity);
+      const pskValue = await ticketPsk(ctx, id.identity);
+      if (!issuer || !pskValue.ok) {
+        checks.push({ index: i, ok: undefined, detail: `identity ${i}: ${pskValue.ok ? 'no issuer' : pskValue.why}` });
+        continue;
+      }
+      const h = hashOf(issuer.e);
+      if (!h.ok) {
+        checks.push({ index: i, ok: undefined, detail: `identity ${i}: ${h.why}` });
+        continue;
+      }
+      const P = provider();
+      const bk = await binderKey(P, h.value, pskValue.value, 'resumption');
+      const msgs: Uint8Array[] = [];
+      if (ctx.ch2 && ctx.hrr && ctx.ch?.m.raw && ctx.hrr.m.raw) msgs.push(ctx.ch.m.raw, ctx.hrr.m.raw);
+      msgs.push(truncated);
+      const th = await digest(P, h.value, concatBytes(msgs.length > 1 ? await transcriptWithHrr(P, h.value, msgs, true) : msgs));
+      const expected = await pskBinder(P, h.value, bk, th);
+      const actual = psk.binders[i];
+      if (!actual) checks.push({ index: i, ok: false, detail: `identity ${i} has no binder` });
+      else checks.push({ index: i, ok: bytesEqual(expected, actual), detail: `identity ${i}`, expected, actual });
+    }
+    return { ok: true, value: { m: ch.m.index, checks } } as Got<R>;
+  });
+}
+
+async function binderOutcomes(ctx: Context, what: string): Promise<Outcome[]> {
+  const g = await binderChecks(ctx);
+  if (!g.ok)
+    return [g.why === 'no ' ? notApplicable('The ClientHello offers no PSK.') : inconclusive(`${what} not checked: ${g.why}.`)];
+  return g.value.checks.map((c) =>
+    c.ok === undefined
+      ? inconclusive(`${what} not checked for ${c.detail}.`, { message: g.value.m })
+      : c.ok
+        ? pass(
+            `${what}: the binder of ${c.detail} matches the one recomputed from the original connection's resumption secret.`,
+            { message: g.value.m },
+          )
+        : violation(
+            `${what}: the binder of ${c.detail} differs from the one recomputed from the ticket's PSK over the truncated ClientHello.`,
+            {
+              message: g.value.m,
+              expected: c.expected ? toHex(c.expected) : 'a binder',
+              actual: c.actual ? toHex(c.actual) : 'none',
+            },
+          ),
+  );
+}
+
+export const resumptionRules = [
+  rule({
     id: 't12.neg.resume-consistency',
     title: "A resumption offers the cached session's suite and compression, and the resuming ServerHello uses exactly them.",
     rfc: 'RFC 5246 §7.4.1.2, §7.4.1.3',
     versions: ['1.2'],
     role: 'both',
     strength: 'MUST',
-    alert: 'illegal_parameter',
+    alerts: ['illegal_parameter'],
     evidence: 'plaintext',
     group: 'negotiation',
     check(ctx) {
@@ -118,15 +205,15 @@ export const resumptionRules: Rule[] = [
         });
       return pass("The resumption keeps the session's suite and compression.", { message: ctx.sh!.m.index });
     },
-  },
-  {
+  }),
+  rule({
     id: 'ext.ems.resumption',
     title: 'Sessions are resumed only with the same extended_master_secret status as the original handshake.',
     rfc: 'RFC 7627 §5.3',
     versions: ['1.2'],
     role: 'both',
     strength: 'MUST',
-    alert: 'handshake_failure',
+    alerts: ['handshake_failure'],
     evidence: 'plaintext',
     group: 'negotiation',
     check(ctx) {
@@ -167,8 +254,8 @@ export const resumptionRules: Rule[] = [
         });
       return pass('EMS status is the same as in the original session.', { message: i });
     },
-  },
-  {
+  }),
+  rule({
     id: 'ext.sni.resumption',
     title:
       'A session is not resumed under another server name (TLS 1.3: only under a name the original server certificate is valid for).',
@@ -190,8 +277,8 @@ export const resumptionRules: Rule[] = [
             actual: sni(ctx) || '(none)',
           });
     },
-  },
-  {
+  }),
+  rule({
     id: 'alert.t12.no-resume-after-fatal',
     title: 'A session whose connection ended with a fatal alert is never resumed.',
     rfc: 'RFC 5246 §7.2, §7.2.2',
@@ -215,5 +302,68 @@ export const resumptionRules: Rule[] = [
         ? inconclusive("The original connection's alerts are encrypted and could not be read.")
         : pass('The original connection ended without a fatal alert.', { message: ctx.sh!.m.index });
     },
-  },
+  }),
+  rule({
+    id: 't13.psk.obfuscated-age',
+    group: 'crypto',
+    title: 'A resumption identity carries the ticket age plus ticket_age_add (mod 2^32), so it deobfuscates to a plausible age.',
+    rfc: 'RFC 8446 §4.2.11.1',
+    versions: ['1.3'],
+    role: 'client',
+    evidence: 'keys',
+    check(ctx) {
+      const psk = extensionBody(ctx.ch?.b.extensions, X.pre_shared_key, 'pre_shared_key_client');
+      if (!psk || !ctx.ch) return notApplicable('The ClientHello offers no PSK.');
+      const out: Outcome[] = [];
+      for (const id of psk.identities) {
+        let found = false;
+        for (const e of ctx.earlier) {
+          for (const s of e.steps) {
+            const b = bodyOf(s.m);
+            if (b?.type !== 'new_session_ticket' || b.form !== 'tls13' || !bytesEqual(b.ticket, id.identity)) continue;
+            found = true;
+            const age = (id.obfuscatedTicketAge - b.ageAdd + 2 ** 32) % 2 ** 32;
+            out.push(
+              age <= b.lifetime * 1000 + 10000
+                ? pass(`The identity deobfuscates to an age of ${age} ms (lifetime ${b.lifetime} s).`, {
+                    message: ctx.ch.m.index,
+                  })
+                : violation(
+                    `The identity deobfuscates to an age of ${age} ms, beyond the ticket lifetime of ${b.lifetime} s: ticket_age_add was not applied.`,
+                    { message: ctx.ch.m.index, expected: `<= ${b.lifetime * 1000} ms`, actual: `${age} ms` },
+                  ),
+            );
+          }
+        }
+        if (!found)
+          out.push(
+            inconclusive(
+              `No earlier connection's readable NewSessionTicket issued identity ${toHex(id.identity).slice(0, 16)}.. (external PSK or original not given).`,
+              { message: ctx.ch.m.index },
+            ),
+          );
+      }
+      return out;
+    },
+  }),
+  rule({
+    id: 't13.psk.binder',
+    group: 'crypto',
+    title:
+      'Each PSK binder is the HMAC, under the binder finished key, of the transcript hash of the ClientHello cut before the binders.',
+    rfc: 'RFC 8446 §4.2.11.2',
+    versions: ['1.3'],
+    alerts: ['decrypt_error'],
+    evidence: 'keys',
+    check: (ctx) => binderOutcomes(ctx, 'The PSK binder'),
+  }),
+  rule({
+    id: 't13.ks.resumption-psk',
+    group: 'crypto',
+    title: 'A ticket PSK is expanded from the resumption master secret with the ticket nonce ("resumption").',
+    rfc: 'RFC 8446 §4.6.1',
+    versions: ['1.3'],
+    evidence: 'keys',
+    check: (ctx) => binderOutcomes(ctx, 'The resumption PSK (seen through its binder)'),
+  }),
 ];

@@ -1,24 +1,24 @@
 /**
- * Record layer and alert rules: content types, record versions, sizes,
- * empty fragments, handshake fragmentation boundaries, CCS bodies, alert
- * bodies, and the codec's length findings. Rules about records need a
- * transcript built from records; a messages-only transcript makes them
- * inconclusive.
+ * Record layer rules: content types, record versions, sizes, empty
+ * fragments, handshake fragmentation boundaries, CCS bodies, unprotected
+ * application data and the codec's length findings. Rules about records
+ * need a transcript built from records (`needs: ['records']`).
  */
-import type { TranscriptRecord } from '../transcript/model';
-import { extensionBody } from '../wire/extensions';
-import { MAX_CIPHERTEXT_12, MAX_CIPHERTEXT_13, MAX_PLAINTEXT } from '../wire/record';
-import { ContentType, ExtensionType as X } from '../wire/registry';
-import { type Context, bodyOf } from './context';
-import { type Outcome, type Rule, inconclusive, notApplicable, pass, violation, ruleDeclarer } from './rule';
+import type { TranscriptRecord } from '../../transcript/model';
+import { extensionBody } from '../../wire/extensions';
+import { MAX_CIPHERTEXT_12, MAX_CIPHERTEXT_13, MAX_PLAINTEXT } from '../../wire/record';
+import { ContentType, ProtocolVersion, ExtensionType as X } from '../../wire/registry';
+import { VERSION_CODE } from '../../wire/vocabulary';
+import { bodyOf } from '../context';
+import { hex4 } from '../flow';
+import { NEEDS } from '../needs';
+import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
-const rule = ruleDeclarer({ versions: ['1.2', '1.3'], role: 'both', strength: 'MUST', evidence: 'plaintext', group: 'record' });
+/** The record versions as written in details: TLS 1.2's, TLS 1.0's. */
+const T12 = hex4(VERSION_CODE['1.2']);
+const T10 = hex4(ProtocolVersion.TLS1_0);
 
-const NO_RECORDS = 'The transcript has messages only, no records as seen on the wire.';
-
-function needRecords(ctx: Context): Outcome | undefined {
-  return ctx.hasRecords ? undefined : inconclusive(NO_RECORDS);
-}
+const rule = declarer({ versions: ['1.2', '1.3'], role: 'both', strength: 'MUST', evidence: 'plaintext', group: 'record' });
 
 /** Inner content type and fragment when readable. */
 function inner(r: TranscriptRecord): { type: number; fragment: Uint8Array } | undefined {
@@ -27,18 +27,13 @@ function inner(r: TranscriptRecord): { type: number; fragment: Uint8Array } | un
   return undefined;
 }
 
-const hex4 = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`;
-
-const RESERVED_12 = [21, 41, 60];
-const RESERVED_13 = [21, 30, 41, 60, 100, 111, 114];
-
-const rules: Rule[] = [
+export const recordRules = [
   rule({
     id: 'rec.content-type-known',
     title: 'Only the four defined content types are sent.',
     rfc: 'RFC 5246 §6; RFC 8446 §5',
     versions: ['1.2', '1.3'],
-    alert: 'unexpected_message',
+    alerts: ['unexpected_message'],
     check(ctx) {
       const bad =
         ctx.t.records.find((r) => r.contentType < 20 || r.contentType > 23) ??
@@ -60,10 +55,9 @@ const rules: Rule[] = [
     title: 'A plaintext fragment carries at most 2^14 bytes.',
     rfc: 'RFC 5246 §6.2.1; RFC 8446 §5.1',
     versions: ['1.2', '1.3'],
-    alert: 'record_overflow',
+    alerts: ['record_overflow'],
+    needs: ['records'],
     check(ctx) {
-      const n = needRecords(ctx);
-      if (n) return n;
       for (const r of ctx.t.records) {
         const i = inner(r);
         if (i && i.fragment.length > MAX_PLAINTEXT)
@@ -80,10 +74,9 @@ const rules: Rule[] = [
     title: 'A protected record stays within 2^14+2048 (TLS 1.2) or 2^14+256 (TLS 1.3) bytes.',
     rfc: 'RFC 5246 §6.2.3; RFC 8446 §5.2',
     versions: ['1.2', '1.3'],
-    alert: 'record_overflow',
+    alerts: ['record_overflow'],
+    needs: ['records'],
     check(ctx) {
-      const n = needRecords(ctx);
-      if (n) return n;
       const max = ctx.version === '1.3' ? MAX_CIPHERTEXT_13 : MAX_CIPHERTEXT_12;
       const enc = ctx.t.records.filter((r) => r.encrypted);
       if (!enc.length) return notApplicable('No protected record.');
@@ -101,10 +94,9 @@ const rules: Rule[] = [
     title: 'No empty handshake or alert fragments (nor empty CCS in TLS 1.2).',
     rfc: 'RFC 5246 §6.2.1; RFC 8446 §5.1, §5.4',
     versions: ['1.2', '1.3'],
-    alert: 'unexpected_message',
+    alerts: ['unexpected_message'],
+    needs: ['records'],
     check(ctx) {
-      const n = needRecords(ctx);
-      if (n) return n;
       const types: number[] = [
         ContentType.handshake,
         ContentType.alert,
@@ -129,11 +121,10 @@ const rules: Rule[] = [
     title: 'No record of another type between the fragments of one handshake message.',
     rfc: 'RFC 8446 §5.1',
     versions: ['1.3'],
-    alert: 'unexpected_message',
+    alerts: ['unexpected_message'],
     evidence: 'keys',
+    needs: ['records'],
     check(ctx) {
-      const n = needRecords(ctx);
-      if (n) return n;
       for (const m of ctx.t.messages) {
         const rs = m.records ?? [];
         if (m.kind !== 'handshake' || rs.length < 2) continue;
@@ -157,10 +148,9 @@ const rules: Rule[] = [
     title: 'Messages before a key change end at a record boundary.',
     rfc: 'RFC 8446 §5.1',
     versions: ['1.3'],
-    alert: 'unexpected_message',
+    alerts: ['unexpected_message'],
+    needs: ['records'],
     check(ctx) {
-      const n = needRecords(ctx);
-      if (n) return n;
       const hs = ctx.t.messages.filter((m) => m.kind === 'handshake');
       let checked = 0;
       for (const m of hs) {
@@ -189,7 +179,7 @@ const rules: Rule[] = [
     title: 'An alert is exactly two bytes; a TLS 1.3 alert record holds exactly one alert.',
     rfc: 'RFC 5246 §7.2; RFC 8446 §5.1',
     versions: ['1.2', '1.3'],
-    alert: 'decode_error',
+    alerts: ['decode_error'],
     check(ctx) {
       const alerts = ctx.t.messages.filter((m) => m.kind === 'alert' && m.raw);
       if (!alerts.length) return notApplicable('No readable alert.');
@@ -205,19 +195,18 @@ const rules: Rule[] = [
   }),
   rule({
     id: 'rec.record-version',
-    title: 'TLS 1.3 records carry 0x0303 (0x0301 allowed on the initial ClientHello); TLS 1.2 records carry 0x03xx.',
+    title: `TLS 1.3 records carry ${T12} (${T10} allowed on the initial ClientHello); TLS 1.2 records carry 0x03xx.`,
     rfc: 'RFC 8446 §5.1; RFC 5246 App. E.1',
     versions: ['1.2', '1.3'],
+    needs: ['records'],
     check(ctx) {
-      const n = needRecords(ctx);
-      if (n) return n;
       const firstCh = ctx.steps.find((s) => s.sym === 'client_hello')?.m.records ?? [];
       for (const r of ctx.t.records) {
         if (ctx.version === '1.3') {
-          const ok = r.version === 0x0303 || (r.version === 0x0301 && firstCh.includes(r.index));
+          const ok = r.version === VERSION_CODE['1.2'] || (r.version === ProtocolVersion.TLS1_0 && firstCh.includes(r.index));
           if (!ok)
             return violation(`Record ${r.index} has version ${hex4(r.version)}.`, {
-              expected: '0x0303',
+              expected: T12,
               actual: hex4(r.version),
             });
         } else if (r.version >> 8 !== 3)
@@ -228,18 +217,17 @@ const rules: Rule[] = [
   }),
   rule({
     id: 'rec.t13.outer-header',
-    title: 'Protected TLS 1.3 records have outer type application_data and version 0x0303.',
+    title: `Protected TLS 1.3 records have outer type application_data and version ${T12}.`,
     rfc: 'RFC 8446 §5.2',
     versions: ['1.3'],
+    needs: ['records'],
     check(ctx) {
-      const n = needRecords(ctx);
-      if (n) return n;
       const enc = ctx.t.records.filter((r) => r.encrypted);
       if (!enc.length) return notApplicable('No protected record.');
-      const bad = enc.find((r) => r.contentType !== ContentType.application_data || r.version !== 0x0303);
+      const bad = enc.find((r) => r.contentType !== ContentType.application_data || r.version !== VERSION_CODE['1.2']);
       return bad
         ? violation(`Protected record ${bad.index} has outer type ${bad.contentType}, version ${hex4(bad.version)}.`, {
-            expected: 'type 23, version 0x0303',
+            expected: `type 23, version ${T12}`,
             actual: `type ${bad.contentType}, ${hex4(bad.version)}`,
           })
         : pass(`${enc.length} protected record(s) have the right outer header.`);
@@ -270,7 +258,7 @@ const rules: Rule[] = [
     title: "A TLS 1.3 CCS is an unprotected 01, sent after the first ClientHello and before the sender's Finished.",
     rfc: 'RFC 8446 §5',
     versions: ['1.3'],
-    alert: 'unexpected_message',
+    alerts: ['unexpected_message'],
     check(ctx) {
       const ccs = ctx.t.messages.filter((m) => m.kind === 'change_cipher_spec');
       if (!ccs.length) return notApplicable('No ChangeCipherSpec.');
@@ -325,7 +313,7 @@ const rules: Rule[] = [
     title: 'No application data before keys exist, and never unprotected in TLS 1.3.',
     rfc: 'RFC 5246 §7.3; RFC 8446 §5.1',
     versions: ['1.2', '1.3'],
-    alert: 'unexpected_message',
+    alerts: ['unexpected_message'],
     check(ctx) {
       const app = ctx.t.messages.filter((m) => m.kind === 'application_data' && m.type === 'application_data');
       if (!app.length) return notApplicable('No application data.');
@@ -345,9 +333,9 @@ const rules: Rule[] = [
     title: 'After max_fragment_length is negotiated no plaintext fragment exceeds it.',
     rfc: 'RFC 6066 §4',
     versions: ['1.2', '1.3'],
-    alert: 'record_overflow',
+    alerts: ['record_overflow'],
+    needs: ['server-hello'],
     check(ctx) {
-      if (!ctx.sh) return inconclusive('The ServerHello is not decoded.');
       const ee = bodyOf(ctx.steps.find((s) => s.sym === 'encrypted_extensions')?.m);
       const v = extensionBody(
         ctx.version === '1.3' && ee?.type === 'encrypted_extensions' ? ee.extensions : ctx.sh.b.extensions,
@@ -355,7 +343,7 @@ const rules: Rule[] = [
         'max_fragment_length',
       )?.value;
       if (v === undefined) return notApplicable('No max_fragment_length negotiated.');
-      const n = needRecords(ctx);
+      const n = NEEDS.records(ctx);
       if (n) return n;
       const limit = 1 << (8 + v);
       const shRec = ctx.sh.m.records?.[0] ?? 0;
@@ -375,7 +363,7 @@ const rules: Rule[] = [
     title: 'Handshake lengths and the length-prefixed fields consume the body exactly.',
     rfc: 'RFC 5246 §7.4; RFC 8446 §4, §6',
     versions: ['1.2', '1.3'],
-    alert: 'decode_error',
+    alerts: ['decode_error'],
     check(ctx) {
       const withBytes = ctx.t.messages.filter((m) => m.kind === 'handshake' && m.raw);
       if (!withBytes.length) return inconclusive('No handshake message has bytes.');
@@ -399,49 +387,4 @@ const rules: Rule[] = [
       );
     },
   }),
-  rule({
-    id: 'alert.fatal-closes',
-    title: 'Nothing more is sent after a fatal alert.',
-    rfc: 'RFC 5246 §7.2.2; RFC 8446 §6.2',
-    versions: ['1.2', '1.3'],
-    check(ctx) {
-      const fatal = ctx.t.messages.filter((m) => m.alert && m.alert.level === 2);
-      if (!fatal.length)
-        return ctx.t.messages.some((m) => m.kind === 'alert' && !m.alert)
-          ? inconclusive('Some alerts are encrypted and could not be read.')
-          : notApplicable('No fatal alert.');
-      const f = fatal[0]!;
-      const after = ctx.t.messages.find((m) => m.dir === f.dir && m.index > f.index);
-      return after
-        ? violation(`${f.dir} sent ${after.type} after its fatal alert.`, {
-            message: after.index,
-            expected: 'nothing',
-            actual: after.type,
-          })
-        : pass('Nothing sent after the fatal alert.', { message: f.index });
-    },
-  }),
-  rule({
-    id: 'alert.reserved-never-sent',
-    title: 'Reserved alert descriptions are never sent.',
-    rfc: 'RFC 5246 §7.2.2; RFC 8446 App. B.2',
-    versions: ['1.2', '1.3'],
-    check(ctx) {
-      const alerts = ctx.t.messages.filter((m) => m.alert);
-      if (!alerts.length)
-        return ctx.t.messages.some((m) => m.kind === 'alert')
-          ? inconclusive('The alerts are encrypted and could not be read.')
-          : notApplicable('No alert.');
-      const reserved = ctx.version === '1.3' ? RESERVED_13 : RESERVED_12;
-      const bad = alerts.find((m) => reserved.includes(m.alert!.description));
-      return bad
-        ? violation(`Reserved alert ${bad.alert!.description} was sent.`, {
-            message: bad.index,
-            actual: `${bad.alert!.description}`,
-          })
-        : pass(`${alerts.length} alert(s), none reserved.`);
-    },
-  }),
 ];
-
-export const recordRules: Rule[] = rules;

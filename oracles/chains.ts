@@ -1,0 +1,134 @@
+/**
+ * The certificate chains of a transcript, for the certificate rules: each
+ * presented chain validated once with pki/validate against the caller's
+ * trust anchors at the validation time (CheckOptions.at, else the capture
+ * time, else now: the detail says which), for its role, the SNI host name
+ * and the negotiated signature scheme; the parsed chains; the
+ * CertificateRequest; the signature-algorithm checks of the chains.
+ */
+import { webcrypto } from 'node:crypto';
+import { type ParsedCert, parseCert } from '../pki/parse';
+import { type ChainValidation, validateChain } from '../pki/validate';
+import { extensionBody } from '../wire/extensions';
+import { ExtensionType as X } from '../wire/registry';
+import type { Direction } from '../wire/vocabulary';
+import { type Context, bodyOf, memo } from './context';
+import { hex4, who } from './flow';
+import { type Got, chainOf, stepsOf } from './keyfacts';
+import { type Outcome, inconclusive, notApplicable, pass, violation } from './rule';
+
+export interface Validated {
+  dir: Direction;
+  m: number;
+  v: ChainValidation;
+  certs: Uint8Array[];
+  atNote: string;
+}
+
+/** The negotiated scheme the leaf signs with (CertificateVerify, else ServerKeyExchange). */
+function schemeOf(ctx: Context, dir: Direction): number | undefined {
+  const cv = bodyOf(stepsOf(ctx, 'certificate_verify', dir)[0]);
+  if (cv?.type === 'certificate_verify') return cv.scheme;
+  if (dir === 'S->C') {
+    const ske = bodyOf(stepsOf(ctx, 'server_key_exchange', 'S->C')[0]);
+    if (ske?.type === 'server_key_exchange' && ske.kex !== 'unparsed') return ske.signed?.scheme;
+  }
+  return undefined;
+}
+
+export function sniOf(ctx: Context): string | undefined {
+  const sn = extensionBody(ctx.ch?.b.extensions, X.server_name, 'server_name');
+  const n = sn?.names.find((x) => x.nameType === 0);
+  return n ? new TextDecoder().decode(n.name) : undefined;
+}
+
+export function validated(ctx: Context, dir: Direction): Promise<Got<Validated>> {
+  return memo(ctx, `chain ${dir}`, async (): Promise<Got<Validated>> => {
+    const c = chainOf(ctx, dir);
+    if (!c.ok) return c;
+    const captured = ctx.t.capturedAt !== undefined ? new Date(ctx.t.capturedAt) : undefined;
+    const at = ctx.options.at ?? captured ?? new Date();
+    const atNote = ctx.options.at
+      ? `at the given validation time ${at.toISOString()}`
+      : captured
+        ? `at the handshake's capture time ${at.toISOString()}`
+        : `at the current time ${at.toISOString()} (no capture time given)`;
+    const input: Parameters<typeof validateChain>[0] = {
+      chain: c.value.certs,
+      trustAnchors: ctx.options.trustAnchors ?? [],
+      at,
+      purpose: dir === 'S->C' ? 'server' : 'client',
+      crypto: webcrypto as unknown as Crypto,
+      cache: ctx.certCache,
+      tls12: ctx.version === '1.2',
+    };
+    const sni = sniOf(ctx);
+    if (dir === 'S->C' && sni !== undefined) input.serverName = sni;
+    const scheme = schemeOf(ctx, dir);
+    if (scheme !== undefined) input.scheme = scheme;
+    if (ctx.version === '1.2' && dir === 'S->C') {
+      if (ctx.kex === 'RSA') input.leafKeyUse = 'keyEncipherment';
+      else if (ctx.kex && ['ECDH_RSA', 'ECDH_ECDSA', 'DH_RSA', 'DH_DSS'].includes(ctx.kex)) input.leafKeyUse = 'keyAgreement';
+    }
+    return { ok: true, value: { dir, m: c.value.m.index, v: await validateChain(input), certs: c.value.certs, atNote } };
+  });
+}
+
+export async function chains(ctx: Context): Promise<Array<Got<Validated> & { dir: Direction }>> {
+  return [
+    { ...(await validated(ctx, 'S->C')), dir: 'S->C' as const },
+    { ...(await validated(ctx, 'C->S')), dir: 'C->S' as const },
+  ];
+}
+
+const SIG_OID_SCHEMES: Record<string, number[]> = {
+  '1.2.840.113549.1.1.5': [0x0201],
+  '1.2.840.113549.1.1.11': [0x0401],
+  '1.2.840.113549.1.1.12': [0x0501],
+  '1.2.840.113549.1.1.13': [0x0601],
+  '1.2.840.113549.1.1.10': [0x0804, 0x0805, 0x0806, 0x0809, 0x080a, 0x080b],
+  '1.2.840.10045.4.1': [0x0203],
+  '1.2.840.10045.4.3.2': [0x0403],
+  '1.2.840.10045.4.3.3': [0x0503],
+  '1.2.840.10045.4.3.4': [0x0603],
+  '1.3.101.112': [0x0807],
+  '1.3.101.113': [0x0808],
+};
+
+export function parsedChain(ctx: Context, certs: Uint8Array[]): ParsedCert[] | undefined {
+  try {
+    return certs.map((d) => parseCert(d, ctx.certCache));
+  } catch {
+    return undefined;
+  }
+}
+
+export async function sigalgsCheck(ctx: Context, dir: Direction, offered: number[] | undefined, from: string): Promise<Outcome> {
+  const c = chainOf(ctx, dir);
+  if (!c.ok)
+    return c.why.startsWith('no ') ? notApplicable(`No ${who(dir)} certificate chain.`) : inconclusive(`Not checked: ${c.why}.`);
+  if (!offered) return inconclusive(`The ${from} list is not readable.`, { message: c.value.m.index });
+  const parsed = parsedChain(ctx, c.value.certs);
+  if (!parsed) return inconclusive('A certificate does not parse (see cert.type-x509v3).', { message: c.value.m.index });
+  const anchors = (ctx.options.trustAnchors ?? []).map((a) => parseCert(a, ctx.certCache).hex);
+  for (const [i, cert] of parsed.entries()) {
+    if (cert.selfIssued || anchors.includes(cert.hex)) continue;
+    const schemes = SIG_OID_SCHEMES[cert.sigAlgOid];
+    if (!schemes)
+      return inconclusive(`Certificate ${i} is signed with ${cert.sigAlgOid}, which has no TLS scheme mapping here.`, {
+        message: c.value.m.index,
+      });
+    if (!schemes.some((s) => offered.includes(s)))
+      return violation(`${who(dir)} certificate ${i} is signed with ${cert.sigAlgOid}, which the ${from} list does not allow.`, {
+        message: c.value.m.index,
+        expected: offered.map(hex4).join(' '),
+        actual: schemes.map(hex4).join('/'),
+      });
+  }
+  return pass(`Every ${who(dir)} certificate signature uses an algorithm of the ${from} list.`, { message: c.value.m.index });
+}
+
+export function crOf(ctx: Context) {
+  const b = bodyOf(stepsOf(ctx, 'certificate_request', 'S->C')[0]);
+  return b?.type === 'certificate_request' ? b : undefined;
+}

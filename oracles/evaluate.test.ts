@@ -1,0 +1,137 @@
+import { TranscriptBuilder } from '../transcript/build';
+import { allRules, catalogueStatus, isRuleId, ruleById, transcriptRules } from './catalogue';
+import { checkTranscript, ruleStatus } from './evaluate';
+import { type Rule, inconclusive, pass } from './rule';
+
+function tls12Flow() {
+  const b = new TranscriptBuilder({ kind: 'manual' });
+  for (const [dir, type] of [
+    ['C->S', 'client_hello'],
+    ['S->C', 'server_hello'],
+    ['S->C', 'server_hello_done'],
+  ] as const)
+    b.addMessage({ dir, type });
+  return b.finish();
+}
+
+/** A real declaration (its id, versions, needs) with another check, to test the evaluator. */
+const withCheck = (base: Rule, check: Rule['check'], over: Partial<Rule> = {}): Rule => ({ ...base, needs: [], ...over, check });
+const t12 = ruleById('t12.order.client-hello-first');
+const t13 = ruleById('t13.order.client-hello-first');
+
+describe('evaluator', () => {
+  it('turns a throwing rule into an inconclusive verdict naming the error', async () => {
+    const boom = withCheck(t12, () => {
+      throw new Error('kaput');
+    });
+    const r = await checkTranscript(tls12Flow(), { rules: [boom] });
+    expect(r.verdicts).toEqual([
+      { rule: 't12.order.client-hello-first', status: 'inconclusive', detail: 'The rule failed with an error: kaput.' },
+    ]);
+  });
+  it('marks rules of the other version not-applicable and an unknown version inconclusive', async () => {
+    const only13 = withCheck(t13, () => pass('never'));
+    expect((await checkTranscript(tls12Flow(), { rules: [only13] })).verdicts[0]!.status).toBe('not-applicable');
+    const b = new TranscriptBuilder({ kind: 'manual' });
+    b.addMessage({ dir: 'C->S', type: 'client_hello' });
+    expect((await checkTranscript(b.finish(), { rules: [only13] })).verdicts[0]!.status).toBe('inconclusive');
+  });
+  it('an empty verdict list is inconclusive, and the summary counts statuses', async () => {
+    const none = withCheck(t12, () => []);
+    const ok = withCheck(ruleById('t12.order.server-hello-reply'), () => pass('fine'));
+    const r = await checkTranscript(tls12Flow(), { rules: [none, ok] });
+    expect(r.summary).toEqual({ pass: 1, violation: 0, inconclusive: 1, 'not-applicable': 0 });
+  });
+  it('awaits async rules and turns a rejected promise into an inconclusive verdict', async () => {
+    const later = withCheck(t12, async () => pass('later'));
+    const reject = withCheck(ruleById('t12.order.server-hello-reply'), async () => {
+      throw new Error('nope');
+    });
+    const r = await checkTranscript(tls12Flow(), { rules: [later, reject] });
+    expect(r.verdicts).toEqual([
+      { rule: 't12.order.client-hello-first', status: 'pass', detail: 'later' },
+      { rule: 't12.order.server-hello-reply', status: 'inconclusive', detail: 'The rule failed with an error: nope.' },
+    ]);
+  });
+  it('a missing need gives the verdict before the check runs: inconclusive without evidence, not-applicable when nothing happened', async () => {
+    let ran = 0;
+    const check = () => {
+      ran++;
+      return pass('ran');
+    };
+    const t = tls12Flow();
+    const verdicts = (
+      await checkTranscript(t, {
+        rules: [
+          withCheck(t12, check, { needs: ['records'] }),
+          withCheck(t12, check, { needs: ['hellos'] }),
+          withCheck(t12, check, { needs: ['hrr'] }),
+          withCheck(t12, check, { needs: ['kex'] }),
+        ],
+      })
+    ).verdicts;
+    expect(ran).toBe(0);
+    expect(verdicts.map((v) => v.status)).toEqual(['inconclusive', 'inconclusive', 'not-applicable', 'inconclusive']);
+    expect(verdicts[0]!.detail).toMatch(/messages only, no records/);
+    expect(verdicts[1]!.detail).toMatch(/ClientHello is not in the transcript/);
+    expect(verdicts[2]!.detail).toBe('No HelloRetryRequest.');
+  });
+  it('runs the reaction rules after the others, with their violations', async () => {
+    const found = withCheck(t12, () => ({ status: 'violation', detail: 'broken', message: 0 }));
+    let seen: unknown;
+    const reaction = withCheck(
+      ruleById('alert.fatal-closes'),
+      (ctx) => {
+        seen = (ctx as { violations?: unknown }).violations;
+        return inconclusive('looked');
+      },
+      { needs: ['violations'] },
+    );
+    const r = await checkTranscript(tls12Flow(), { rules: [reaction, found] });
+    expect(seen).toEqual([{ rule: 't12.order.client-hello-first', status: 'violation', detail: 'broken', message: 0 }]);
+    // verdicts stay in the order of the rules given
+    expect(r.verdicts.map((v) => v.rule)).toEqual(['alert.fatal-closes', 't12.order.client-hello-first']);
+    const off = await checkTranscript(tls12Flow(), { rules: [reaction, found], judgeReactions: false });
+    expect(off.verdicts.map((v) => v.rule)).toEqual(['t12.order.client-hello-first']);
+  });
+  it('is deterministic', async () => {
+    expect(JSON.stringify((await checkTranscript(tls12Flow())).verdicts)).toBe(
+      JSON.stringify((await checkTranscript(tls12Flow())).verdicts),
+    );
+  });
+  it('ruleStatus is the worst verdict of a rule', async () => {
+    const vs = (await checkTranscript(tls12Flow())).verdicts;
+    expect(ruleStatus(vs, 't12.order.client-hello-first')).toBe('pass');
+    expect(ruleStatus([], 't12.order.client-hello-first')).toBeUndefined();
+  });
+});
+
+describe('catalogue', () => {
+  it('rule ids are unique, validated by isRuleId, and every transcript rule has a check', () => {
+    const ids = allRules.map((r) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.every(isRuleId)).toBe(true);
+    expect(isRuleId('t12.order.nope')).toBe(false);
+    expect(transcriptRules.every((r) => typeof r.check === 'function')).toBe(true);
+    // only live rules may lack a transcript check
+    expect(allRules.filter((r) => !r.check && r.evidence !== 'live').map((r) => r.id)).toEqual([]);
+  });
+  it('each declaration has every field once, with structured alerts and RFC references of one section each', () => {
+    for (const r of allRules) {
+      expect([r.id, r.title.length > 10, r.rfc.length > 0, r.versions.length > 0]).toEqual([r.id, true, true, true]);
+      for (const ref of r.rfc)
+        expect([r.id, ref]).toEqual([r.id, expect.stringMatching(/^(RFC \d+|NIST SP [\w-]+)( (§|App\. )\S.*)?$/)]);
+      for (const a of r.alerts) {
+        expect([r.id, a.rfc]).toEqual([r.id, expect.stringMatching(/^RFC \d+ (§|App\. )/)]);
+        expect([r.id, a.text.length > 20]).toEqual([r.id, true]);
+      }
+      if (r.evidence === 'live') expect([r.id, r.live !== undefined]).toEqual([r.id, true]);
+    }
+  });
+  it('every missing rule has a reason, and the status list keeps declared rules first', () => {
+    const st = catalogueStatus();
+    expect(st.filter((s) => !s.implemented && !s.reason)).toEqual([]);
+    expect(st.slice(0, allRules.length).map((s) => s.id)).toEqual(allRules.map((r) => r.id));
+    expect(st.filter((s) => s.extra).map((s) => s.id)).toEqual(['t12.order.state-machine', 't13.order.state-machine']);
+  });
+});

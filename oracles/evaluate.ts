@@ -1,0 +1,125 @@
+/**
+ * The evaluator: runs every declared rule that has a transcript check over
+ * a transcript. Before a check runs, the evaluator looks at what the rule
+ * declares: its versions (not-applicable for the other version,
+ * inconclusive when the version is unknown) and its needs (needs.ts: the
+ * first missing one gives the verdict). A rule that throws (or whose
+ * promise rejects) gives an inconclusive verdict naming the error; the run
+ * never crashes.
+ *
+ * Two phases: the rules first, then the rules that judge a reaction to
+ * what the first phase found (need `violations`: the live rules' transcript
+ * checks, e.g. the alert a receiver sent after the other side broke a
+ * rule). Checks run concurrently within a phase, sharing derivations
+ * through the Context memo; verdicts are kept in registry order, so the
+ * output is deterministic.
+ */
+import type { ParsedCertCache } from '../pki/parse';
+import type { Transcript } from '../transcript/model';
+import type { VerdictStatus } from '../wire/vocabulary';
+import { type RuleId, transcriptRules } from './catalogue';
+import { type Context, type ContextOptions, buildContext } from './context';
+import { encryptedExtensions, missingNeed } from './needs';
+import { type EncryptedExtensionsSeen, type Outcome, type Rule, type Verdict, type VerdictCounts, countVerdicts } from './rule';
+
+export interface CheckOptions {
+  /** Restrict to these rules (default: every rule with a transcript check). */
+  rules?: readonly Rule[];
+  /**
+   * Judge the reactions seen in the transcript (the rules that need the
+   * other rules' violations: the alert a receiver sent after a violation).
+   * Default true; the fuzzers pass false, since their conversation
+   * classifier judges the reaction (oracles/live.ts gives those verdicts).
+   */
+  judgeReactions?: boolean;
+  /** DER trust anchors for the certificate rules (not used by the plaintext rules). */
+  trustAnchors?: readonly Uint8Array[];
+  /** Earlier connections (oldest first), so resumed sessions can be compared with their original. */
+  earlier?: readonly Transcript[];
+  /** Validation time of the certificate rules (for captures: the capture time); default now. */
+  at?: Date;
+  /** PKCS#8 DER private keys of certificate keys (generated runs), for the RSA premaster rule. */
+  privateKeys?: readonly Uint8Array[];
+  /** Parsed certificates shared across the transcripts of one run (see ContextOptions). */
+  certCache?: ParsedCertCache;
+}
+
+export interface CheckResult {
+  context: Context;
+  verdicts: Verdict[];
+  summary: VerdictCounts;
+}
+
+/** The verdict of a rule's declared versions, before anything else. */
+function versionGate(rule: Rule, ctx: Context): Outcome | undefined {
+  if (!ctx.version) {
+    return {
+      status: 'inconclusive',
+      detail: 'The negotiated version is unknown (no decodable ServerHello and no version-specific message).',
+    };
+  }
+  if (!rule.versions.includes(ctx.version)) {
+    return {
+      status: 'not-applicable',
+      detail: `The rule is for TLS ${rule.versions.join('/')}; this connection is TLS ${ctx.version}.`,
+    };
+  }
+  return undefined;
+}
+
+/** The context a check sees: what its needs provide added. */
+function given(rule: Rule, ctx: Context, violations: readonly Verdict[]): Context {
+  if (!rule.needs.includes('tls13-ee') && !rule.needs.includes('violations')) return ctx;
+  const g: Context & { ee?: EncryptedExtensionsSeen; violations?: readonly Verdict[] } = { ...ctx };
+  const ee = encryptedExtensions(ctx);
+  if (ee) g.ee = ee;
+  if (rule.needs.includes('violations')) g.violations = violations;
+  return g;
+}
+
+/** Run one rule: versions, then needs, then the check. `violations`: what the first phase found (for reaction rules). */
+export async function runRule(rule: Rule, ctx: Context, violations: readonly Verdict[] = []): Promise<Verdict[]> {
+  let outs: Outcome[];
+  const gate = versionGate(rule, ctx) ?? missingNeed(rule.needs, ctx);
+  if (gate) outs = [gate];
+  else if (!rule.check)
+    outs = [{ status: 'not-applicable', detail: 'The rule is decided by live conversations, not by a transcript.' }];
+  else {
+    try {
+      const r = await rule.check(given(rule, ctx, violations));
+      outs = Array.isArray(r) ? r : [r];
+      if (!outs.length) outs = [{ status: 'inconclusive', detail: 'The rule returned no verdict.' }];
+    } catch (e) {
+      outs = [
+        { status: 'inconclusive', detail: `The rule failed with an error: ${e instanceof Error ? e.message : String(e)}.` },
+      ];
+    }
+  }
+  return outs.map((o) => ({ rule: rule.id, ...o }));
+}
+
+const judgesReaction = (r: Rule): boolean => r.needs.includes('violations');
+
+/** Run the rules (concurrently; verdicts stay in rule order). Async because the crypto and certificate rules are. */
+export async function checkTranscript(t: Transcript, opts: CheckOptions = {}): Promise<CheckResult> {
+  const options: ContextOptions = {};
+  if (opts.trustAnchors) options.trustAnchors = opts.trustAnchors;
+  if (opts.at) options.at = opts.at;
+  if (opts.privateKeys) options.privateKeys = opts.privateKeys;
+  if (opts.certCache) options.certCache = opts.certCache;
+  const context = buildContext(t, opts.earlier, options);
+  const rules = (opts.rules ?? transcriptRules).filter((r) => opts.judgeReactions !== false || !judgesReaction(r));
+  const first = new Map<Rule, Verdict[]>();
+  await Promise.all(rules.filter((r) => !judgesReaction(r)).map(async (r) => first.set(r, await runRule(r, context))));
+  const found = [...first.values()].flat().filter((v) => v.status === 'violation');
+  await Promise.all(rules.filter(judgesReaction).map(async (r) => first.set(r, await runRule(r, context, found))));
+  const verdicts = rules.flatMap((r) => first.get(r) ?? []);
+  return { context, verdicts, summary: countVerdicts(verdicts) };
+}
+
+/** The worst status per rule: violation > inconclusive > pass > not-applicable. */
+export function ruleStatus(verdicts: readonly Verdict[], rule: RuleId): VerdictStatus | undefined {
+  const order: VerdictStatus[] = ['violation', 'inconclusive', 'pass', 'not-applicable'];
+  const mine = verdicts.filter((v) => v.rule === rule).map((v) => order.indexOf(v.status));
+  return mine.length ? order[Math.min(...mine)] : undefined;
+}

@@ -1,0 +1,100 @@
+/**
+ * Declarative applicability: what a rule needs before its check can run
+ * (rule.ts `Need`), checked by the evaluator in the declared order. A
+ * missing need gives the rule's verdict at once: not-applicable when the
+ * thing the rule is about did not happen (no HelloRetryRequest, a resumed
+ * handshake), inconclusive when the evidence to decide is missing (a hello
+ * not decoded, no key log), with what was missing.
+ */
+import { ExtensionType } from '../wire/registry';
+import { type Context, bodyOf, hasExt } from './context';
+import { abbreviated } from './flow';
+import { chainOf } from './keyfacts';
+import { type EncryptedExtensionsSeen, type Need, type Outcome, inconclusive, notApplicable } from './rule';
+
+/** What the transcript lacks, as the verdict of a rule that needs it; undefined when the need is met. */
+export type NeedCheck = (ctx: Context) => Outcome | undefined;
+
+const NO_RECORDS = 'The transcript has messages only, no records as seen on the wire.';
+const NO_CH = 'The ClientHello is not in the transcript or could not be decoded.';
+const NO_SH = 'The ServerHello is not in the transcript or could not be decoded.';
+
+/** The TLS 1.3 EncryptedExtensions, decoded, when it is in the transcript. */
+export function encryptedExtensions(ctx: Context): EncryptedExtensionsSeen | undefined {
+  const s = ctx.steps.find((x) => x.sym === 'encrypted_extensions');
+  const b = bodyOf(s?.m);
+  return s && b?.type === 'encrypted_extensions' ? { m: s.m, exts: b.extensions } : undefined;
+}
+
+/** Why the protected part of the transcript cannot be read (no key log, a gap), or undefined when all of it can. */
+export function unreadableReason(ctx: Context): Outcome | undefined {
+  if (ctx.unreadable.length)
+    return inconclusive(
+      `The messages after ServerHello are encrypted and no key log was given (${ctx.unreadable.length} protected record(s) unreadable).`,
+      { message: ctx.unreadable[0]!.index },
+    );
+  const g = ctx.t.gaps[0];
+  if (g) {
+    const o = inconclusive(`Part of the handshake is missing from the transcript: ${g.reason}.`);
+    if (g.fromMessage !== undefined) o.message = g.fromMessage;
+    return o;
+  }
+  return undefined;
+}
+
+function fullHandshake(ctx: Context): Outcome | undefined {
+  if (ctx.version !== '1.2') return undefined;
+  const ab = abbreviated(ctx);
+  if (ab === true) return notApplicable('The handshake is abbreviated (session resumption).');
+  if (ab === undefined)
+    return inconclusive(
+      'Whether the handshake is full or abbreviated cannot be told (ServerHello not decoded and no message after it).',
+    );
+  return undefined;
+}
+
+function chain(ctx: Context, dir: 'C->S' | 'S->C'): Outcome | undefined {
+  const who = dir === 'S->C' ? 'server' : 'client';
+  const c = chainOf(ctx, dir);
+  if (c.ok) return undefined;
+  return c.why.startsWith('no ')
+    ? notApplicable(`The ${who} sent no Certificate message.`)
+    : inconclusive(`The ${who} Certificate cannot be read: ${c.why}.`);
+}
+
+export const NEEDS: Readonly<Record<Need, NeedCheck>> = {
+  records: (ctx) => (ctx.hasRecords ? undefined : inconclusive(NO_RECORDS)),
+  'client-hello': (ctx) => (ctx.ch ? undefined : inconclusive(NO_CH)),
+  'server-hello': (ctx) => (ctx.sh ? undefined : inconclusive(NO_SH)),
+  hellos: (ctx) => (!ctx.ch ? inconclusive(NO_CH) : !ctx.sh ? inconclusive(NO_SH) : undefined),
+  hrr: (ctx) => (ctx.hrr ? undefined : notApplicable('No HelloRetryRequest.')),
+  kex: (ctx) =>
+    ctx.kex ? undefined : inconclusive('The key exchange is not known (ServerHello not decoded or unknown cipher suite).'),
+  'full-handshake': fullHandshake,
+  'first-handshake': (ctx) => {
+    if (ctx.version === '1.2') return fullHandshake(ctx);
+    if (!ctx.sh) return inconclusive(NO_SH);
+    return hasExt(ctx.sh.b.extensions, ExtensionType.pre_shared_key)
+      ? notApplicable('The server accepted a PSK: a resumed session, not a first handshake.')
+      : undefined;
+  },
+  keys: unreadableReason,
+  'tls13-ee': (ctx) => {
+    if (encryptedExtensions(ctx)) return undefined;
+    if (!ctx.evidence.keys) return inconclusive('EncryptedExtensions is encrypted and no key log was given.');
+    return inconclusive('EncryptedExtensions is not in the transcript or has no bytes.');
+  },
+  'server-chain': (ctx) => chain(ctx, 'S->C'),
+  'client-chain': (ctx) => chain(ctx, 'C->S'),
+  // Given by the evaluator's second phase, never missing there.
+  violations: () => undefined,
+};
+
+/** The first missing need of a rule, as its verdict. */
+export function missingNeed(needs: readonly Need[], ctx: Context): Outcome | undefined {
+  for (const n of needs) {
+    const o = NEEDS[n](ctx);
+    if (o) return o;
+  }
+  return undefined;
+}

@@ -1,0 +1,208 @@
+/**
+ * Certificate path rules: each presented chain validated once
+ * (chains.ts) against the caller's trust anchors at the validation time,
+ * for its role, the SNI host name and the negotiated signature scheme.
+ * Without trust anchors the trust-anchor rule is inconclusive and the
+ * signature of the top certificate cannot be checked; the structural
+ * checks still run.
+ */
+import { chains, sniOf, validated } from '../chains';
+import { who } from '../flow';
+import { type Outcome, type RuleInput, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
+
+const rule = declarer({
+  versions: ['1.2', '1.3'],
+  role: 'both',
+  strength: 'MUST',
+  evidence: 'plaintext',
+  group: 'certificates',
+});
+
+/**
+ * A rule decided by the problems validateChain reports under its id.
+ * `policy`: the problem is a receiver's acceptance of a certificate its
+ * policy may not check (validity); judged only when trust anchors are given.
+ */
+function pkiRule<const Id extends string>(
+  d: Omit<RuleInput<Id, []>, 'check'> & { needsAnchor?: boolean; policy?: boolean; what: string },
+) {
+  return rule({
+    ...d,
+    async check(ctx) {
+      const out: Outcome[] = [];
+      for (const c of await chains(ctx)) {
+        if (!c.ok) {
+          if (c.why.startsWith('no ')) out.push(notApplicable(`No ${who(c.dir)} certificate chain.`));
+          else out.push(inconclusive(`The ${who(c.dir)} chain was not checked: ${c.why}.`));
+          continue;
+        }
+        if (!c.value.certs.length) {
+          out.push(
+            notApplicable(`The ${who(c.dir)} Certificate is empty (see cert.chain.server-nonempty).`, { message: c.value.m }),
+          );
+          continue;
+        }
+        const probs = c.value.v.problems.filter((p) => p.rule === d.id);
+        const noAnchors = !ctx.options.trustAnchors?.length;
+        if (d.id === 'cert.path.trust-anchor' && noAnchors) {
+          out.push(
+            inconclusive(`The ${who(c.dir)} chain's trust was not checked: no trust anchors given.`, { message: c.value.m }),
+          );
+          continue;
+        }
+        const when =
+          d.id === 'cert.path.validity' && !ctx.options.at && ctx.t.capturedAt === undefined
+            ? ' (no capture time given: checked at the current time)'
+            : '';
+        if (probs.length && d.policy && noAnchors) {
+          // Whether the peer was meant to validate at all (it may verify nothing, like verify_none) is unknown.
+          for (const p of probs)
+            out.push(
+              inconclusive(
+                `${who(c.dir)} chain: ${p.message}${when}; without trust anchors (--trust) the receiver's validation policy is unknown, so accepting it is not judged.`,
+                { message: c.value.m },
+              ),
+            );
+        } else if (probs.length)
+          for (const p of probs) out.push(violation(`${who(c.dir)} chain: ${p.message}${when}`, { message: c.value.m }));
+        else if (d.needsAnchor && noAnchors && !c.value.v.anchor)
+          out.push(
+            pass(
+              `The ${who(c.dir)} chain: ${d.what} holds for the ${c.value.certs.length} presented certificate(s); the top one's issuer is not known (no trust anchors given).`,
+              { message: c.value.m },
+            ),
+          );
+        else
+          out.push(
+            pass(`The ${who(c.dir)} chain: ${d.what}${d.id === 'cert.path.validity' ? ` (checked ${c.value.atNote})` : ''}.`, {
+              message: c.value.m,
+            }),
+          );
+      }
+      return out;
+    },
+  });
+}
+
+export const certificatePathRules = [
+  pkiRule({
+    id: 'cert.path.signature',
+    title: "Each certificate's signature verifies with its issuer's key.",
+    rfc: 'RFC 5280 §6.1.3',
+    alerts: ['bad_certificate'],
+    what: 'every signature verifies with its issuer key',
+    needsAnchor: true,
+  }),
+  pkiRule({
+    id: 'cert.path.issuer-subject',
+    title: 'Issuer names chain to the subject names of the signing certificates.',
+    rfc: 'RFC 5280 §6.1.3',
+    alerts: ['bad_certificate'],
+    what: 'issuer names match the signing subjects',
+    needsAnchor: true,
+  }),
+  pkiRule({
+    id: 'cert.path.validity',
+    title: 'Every path certificate is inside its validity period at validation time.',
+    rfc: 'RFC 5280 §6.1.3',
+    alerts: ['certificate_expired'],
+    policy: true,
+    what: 'every certificate is within its validity',
+  }),
+  pkiRule({
+    id: 'cert.path.ca-flag',
+    title: 'Intermediates carry basicConstraints cA=TRUE.',
+    rfc: 'RFC 5280 §4.2.1.9, §6.1.4',
+    alerts: ['bad_certificate'],
+    what: 'every intermediate is a CA',
+  }),
+  pkiRule({
+    id: 'cert.path.path-length',
+    title: 'No CA has more intermediates under it than its pathLenConstraint.',
+    rfc: 'RFC 5280 §4.2.1.9, §6.1.4',
+    alerts: ['bad_certificate'],
+    what: 'pathLenConstraints hold',
+  }),
+  pkiRule({
+    id: 'cert.path.keycertsign',
+    title: 'Issuing certificates with keyUsage have keyCertSign; non-CAs never assert it.',
+    rfc: 'RFC 5280 §4.2.1.3',
+    alerts: ['bad_certificate'],
+    what: 'keyCertSign is used correctly',
+  }),
+  pkiRule({
+    id: 'cert.path.critical-extensions',
+    title: 'No certificate has a critical extension the validator does not process.',
+    rfc: 'RFC 5280 §4.2',
+    alerts: ['unsupported_certificate'],
+    what: 'no unprocessed critical extension',
+  }),
+  pkiRule({
+    id: 'cert.path.trust-anchor',
+    title: 'The path ends at a configured trust anchor.',
+    rfc: 'RFC 5280 §6.1',
+    alerts: ['unknown_ca'],
+    what: 'the path ends at a trust anchor',
+  }),
+  pkiRule({
+    id: 'cert.sig-alg-fields-match',
+    title: 'The outer signatureAlgorithm equals the signature field inside tbsCertificate.',
+    rfc: 'RFC 5280 §4.1.1.2',
+    alerts: ['bad_certificate'],
+    what: 'signature algorithm fields agree',
+  }),
+  pkiRule({
+    id: 'cert.weak-hash',
+    title: 'No certificate needing validation is signed with MD5 (or SHA-1, which should be refused too).',
+    rfc: 'RFC 8446 §4.4.2.2; RFC 5246 §7.4.2',
+    alerts: ['bad_certificate'],
+    what: 'no weak-hash signatures',
+  }),
+  pkiRule({
+    id: 'cert.leaf.key-usage',
+    title: 'A leaf keyUsage extension allows the way TLS uses the key.',
+    rfc: 'RFC 5280 §4.2.1.3; RFC 8446 §4.4.2.2',
+    alerts: ['unsupported_certificate'],
+    what: 'the leaf keyUsage fits its TLS use',
+  }),
+  pkiRule({
+    id: 'cert.leaf.key-type',
+    title: 'The leaf key type (and curve in TLS 1.3) fits the negotiated signature scheme.',
+    rfc: 'RFC 8446 §4.4.2.2; RFC 5246 §7.4.2',
+    alerts: ['unsupported_certificate'],
+    what: 'the leaf key fits the negotiated scheme',
+  }),
+  pkiRule({
+    id: 'cert.leaf.eku',
+    title: 'A leaf extendedKeyUsage names serverAuth for servers and clientAuth for clients.',
+    rfc: 'RFC 5280 §4.2.1.12',
+    strength: 'SHOULD',
+    alerts: ['unsupported_certificate'],
+    what: 'the leaf extendedKeyUsage fits its role',
+  }),
+  rule({
+    id: 'cert.leaf.name',
+    title: 'The server leaf names the host from server_name in its subjectAltName.',
+    rfc: 'RFC 6125 §6; RFC 6066 §3',
+    role: 'client',
+    alerts: ['bad_certificate'],
+    async check(ctx) {
+      const c = await validated(ctx, 'S->C');
+      if (!c.ok)
+        return c.why.startsWith('no ') ? notApplicable('No server certificate chain.') : inconclusive(`Not checked: ${c.why}.`);
+      const sni = sniOf(ctx);
+      if (sni === undefined)
+        return inconclusive('The client sent no server_name, so the expected host is unknown.', { message: c.value.m });
+      const p = c.value.v.problems.find((x) => x.rule === 'cert.leaf.name');
+      if (p && !ctx.options.trustAnchors?.length) {
+        return inconclusive(
+          `${p.message} Without trust anchors (--trust) the client's validation policy is unknown (it may check no name), so accepting it is not judged.`,
+          { message: c.value.m, expected: sni },
+        );
+      }
+      return p
+        ? violation(p.message, { message: c.value.m, expected: sni })
+        : pass(`The server certificate names "${sni}".`, { message: c.value.m });
+    },
+  }),
+];

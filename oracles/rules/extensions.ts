@@ -1,0 +1,372 @@
+/**
+ * Extensions across versions: answers only to offers, duplicates, the
+ * ClientHello extensions block, GREASE, ALPN, extended master secret,
+ * secure renegotiation, OCSP status, SNI and max_fragment_length.
+ */
+import type { TranscriptMessage } from '../../transcript/model';
+import { type Extension, extensionBody, findExtension } from '../../wire/extensions';
+import { bytesEqual } from '../../wire/hex';
+import { SCSV, ExtensionType as X, isGrease } from '../../wire/registry';
+import { bodyOf, exts, hasExt } from '../context';
+import { abbreviated, hex4 } from '../flow';
+import { answered, extName, isOutcome, readNote, serverExtensions } from '../hellos';
+import { encryptedExtensions } from '../needs';
+import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
+
+const rule = declarer({
+  versions: ['1.2', '1.3'],
+  role: 'server',
+  strength: 'MUST',
+  evidence: 'plaintext',
+  group: 'negotiation',
+});
+
+export const extensionRules = [
+  rule({
+    id: 'ext.only-if-offered',
+    title: 'Response extensions answer extensions the peer sent.',
+    rfc: 'RFC 5246 §7.4.1.4; RFC 8446 §4.2; RFC 5746 §3.6',
+    versions: ['1.2', '1.3'],
+    role: 'both',
+    alerts: ['unsupported_extension'],
+    needs: ['hellos'],
+    check(ctx) {
+      const ch = answered(ctx)!;
+      const offered = new Set(exts(ch).map((e) => e.type));
+      const scsv = ch.b.cipherSuites.includes(SCSV.TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
+      const check = (list: Extension[], m: TranscriptMessage, what: string, extra: number[] = []): Outcome => {
+        const bad = list.find((e) => !offered.has(e.type) && !extra.includes(e.type));
+        return bad
+          ? violation(`${what} carries ${extName(bad.type)}, which the client did not send.`, {
+              message: m.index,
+              expected: 'only offered extensions',
+              actual: extName(bad.type),
+            })
+          : pass(`${what} extensions were all offered.`, { message: m.index });
+      };
+      const out: Outcome[] = [
+        check(exts(ctx.sh), ctx.sh.m, 'ServerHello', ctx.version === '1.2' && scsv ? [X.renegotiation_info] : []),
+      ];
+      if (ctx.hrr && ctx.ch) out.push(check(exts(ctx.hrr), ctx.hrr.m, 'HelloRetryRequest', [X.cookie]));
+      if (ctx.version === '1.3') {
+        const ee = encryptedExtensions(ctx);
+        if (ee) out.push(check(ee.exts, ee.m, 'EncryptedExtensions'));
+        else if (!ctx.evidence.keys) out.push(inconclusive('EncryptedExtensions is encrypted and no key log was given.'));
+        for (const s of ctx.steps) {
+          const b = bodyOf(s.m);
+          if (s.dir === 'S->C' && b?.type === 'certificate' && b.form === 'tls13')
+            for (const e of b.entries) out.push(check(e.extensions, s.m, 'Server CertificateEntry'));
+        }
+      }
+      return out;
+    },
+  }),
+  rule({
+    id: 'ext.no-duplicates',
+    title: 'No extension type appears twice in one block.',
+    rfc: 'RFC 5246 §7.4.1.4; RFC 8446 §4.2',
+    versions: ['1.2', '1.3'],
+    role: 'both',
+    check(ctx) {
+      const bad = ctx.t.messages.find((m) => m.findings?.some((f) => f.code === 'duplicate-extension'));
+      if (bad)
+        return violation(`${bad.type}: ${bad.findings!.find((f) => f.code === 'duplicate-extension')!.detail}.`, {
+          message: bad.index,
+          expected: 'each extension once',
+          actual: 'duplicate',
+        });
+      const n = ctx.t.messages.filter((m) => m.decoded).length;
+      if (!n) return inconclusive('No message has bytes to check.');
+      return pass(`No duplicate extension in ${n} decoded message(s)${readNote(ctx)}.`);
+    },
+  }),
+  rule({
+    id: 'ext.block-well-formed',
+    title: 'A ClientHello ends after compression methods or after one well-formed extensions block.',
+    rfc: 'RFC 5246 §7.4.1.2; RFC 8446 §4.1.2',
+    versions: ['1.2', '1.3'],
+    alerts: ['decode_error'],
+    check(ctx) {
+      const chs = ctx.steps.filter((s) => s.sym === 'client_hello' && s.m.raw);
+      if (!chs.length) return inconclusive('No ClientHello bytes.');
+      for (const s of chs) {
+        const f = s.m.findings?.find((x) => x.code !== 'duplicate-extension' && x.code !== 'unexpected-extension');
+        if (f)
+          return violation(`ClientHello is malformed at ${f.path || 'the top'}: ${f.detail}.`, {
+            message: s.m.index,
+            expected: 'well-formed extensions block',
+            actual: f.code,
+          });
+      }
+      return pass('ClientHello extension blocks are well formed.');
+    },
+  }),
+  rule({
+    id: 'ext.grease-not-selected',
+    title: 'A GREASE value is never selected.',
+    rfc: 'RFC 8701 §3.1, §3.2, §4.1',
+    versions: ['1.2', '1.3'],
+    role: 'both',
+    needs: ['server-hello'],
+    check(ctx) {
+      const sh = ctx.sh.b;
+      const vals: Array<[string, number | undefined]> = [
+        ['cipher suite', sh.cipherSuite],
+        ['version', extensionBody(sh.extensions, X.supported_versions, 'supported_versions_server')?.version],
+        ['key share group', extensionBody(sh.extensions, X.key_share, 'key_share_server')?.share.group],
+        ...exts(ctx.sh).map((e): [string, number] => ['extension', e.type]),
+      ];
+      for (const s of ctx.steps) {
+        const b = bodyOf(s.m);
+        if (b?.type === 'server_key_exchange' && b.kex === 'ecdhe') vals.push(['named curve', b.namedCurve]);
+        if (b?.type === 'server_key_exchange' && b.kex !== 'unparsed' && b.signed)
+          vals.push(['signature scheme', b.signed.scheme]);
+        if (b?.type === 'certificate_verify') vals.push(['signature scheme', b.scheme]);
+      }
+      const g = vals.find(([, v]) => v !== undefined && isGrease(v));
+      return g
+        ? violation(`GREASE ${hex4(g[1]!)} selected as ${g[0]}.`, {
+            message: ctx.sh.m.index,
+            expected: 'no GREASE value',
+            actual: hex4(g[1]!),
+          })
+        : pass('No GREASE value selected.', { message: ctx.sh.m.index });
+    },
+  }),
+  rule({
+    id: 'ext.alpn.format',
+    title: 'ALPN lists have no empty names and the server names exactly one protocol.',
+    rfc: 'RFC 7301 §3.1',
+    versions: ['1.2', '1.3'],
+    role: 'both',
+    alerts: ['decode_error'],
+    check(ctx) {
+      const out: Outcome[] = [];
+      for (const s of ctx.steps) {
+        const f = s.m.findings?.find((x) => x.path.includes('application_layer_protocol_negotiation'));
+        if (f) out.push(violation(`Malformed ALPN in ${s.sym}: ${f.detail}.`, { message: s.m.index }));
+      }
+      const server = ctx.version === '1.3' ? encryptedExtensions(ctx) : ctx.sh ? { m: ctx.sh.m, exts: exts(ctx.sh) } : undefined;
+      const a = server
+        ? extensionBody(server.exts, X.application_layer_protocol_negotiation, 'application_layer_protocol_negotiation')
+        : undefined;
+      if (a && server)
+        out.push(
+          a.protocols.length === 1
+            ? pass('The server names one protocol.', { message: server.m.index })
+            : violation(`The server names ${a.protocols.length} protocols.`, {
+                message: server.m.index,
+                expected: '1',
+                actual: `${a.protocols.length}`,
+              }),
+        );
+      if (out.length) return out;
+      if (ctx.ch && !hasExt(exts(ctx.ch), X.application_layer_protocol_negotiation)) return notApplicable('No ALPN offered.');
+      return server
+        ? pass('ALPN lists are well formed.')
+        : inconclusive(`The server's ALPN answer could not be read${readNote(ctx)}.`);
+    },
+  }),
+  rule({
+    id: 'ext.alpn.selected-offered',
+    title: 'The server selects an ALPN protocol the client offered.',
+    rfc: 'RFC 7301 §3.2',
+    versions: ['1.2', '1.3'],
+    alerts: ['no_application_protocol'],
+    needs: ['client-hello'],
+    check(ctx) {
+      const offered = extensionBody(
+        answered(ctx)!.b.extensions,
+        X.application_layer_protocol_negotiation,
+        'application_layer_protocol_negotiation',
+      );
+      const server = serverExtensions(ctx);
+      if (isOutcome(server)) return offered ? server : notApplicable('No ALPN offered.');
+      const sel = extensionBody(server.exts, X.application_layer_protocol_negotiation, 'application_layer_protocol_negotiation');
+      if (!sel) return offered ? pass('ALPN offered, none selected.') : notApplicable('No ALPN.');
+      if (!offered) return violation('ALPN selected without an offer.', { message: server.m.index });
+      const bad = sel.protocols.find((p) => !offered.protocols.some((o) => bytesEqual(o, p)));
+      return bad
+        ? violation(`ALPN protocol "${Buffer.from(bad).toString('latin1')}" was not offered.`, {
+            message: server.m.index,
+            expected: offered.protocols.map((p) => Buffer.from(p).toString('latin1')).join(','),
+            actual: Buffer.from(bad).toString('latin1'),
+          })
+        : pass('The selected ALPN protocol was offered.', { message: server.m.index });
+    },
+  }),
+  rule({
+    id: 'ext.ems.negotiation',
+    title: 'extended_master_secret is echoed, empty, exactly when the client sent it.',
+    rfc: 'RFC 7627 §5.1, §5.2',
+    versions: ['1.2'],
+    role: 'both',
+    needs: ['hellos'],
+    check(ctx) {
+      const c = findExtension(ctx.ch.b.extensions, X.extended_master_secret);
+      const s = findExtension(ctx.sh.b.extensions, X.extended_master_secret);
+      if (c && c.body.kind !== 'empty')
+        return violation('The client extended_master_secret is not empty.', { message: ctx.ch.m.index });
+      if (s && s.body.kind !== 'empty')
+        return violation('The server extended_master_secret is not empty.', { message: ctx.sh.m.index });
+      if (s && !c)
+        return violation('The server sent extended_master_secret unasked.', {
+          message: ctx.sh.m.index,
+          expected: 'absent',
+          actual: 'present',
+        });
+      if (c && !s)
+        return inconclusive(
+          'The client offered EMS and the server did not echo it; that is allowed for a server without EMS support, but EMS is then not used.',
+          { message: ctx.sh.m.index },
+        );
+      return pass(c ? 'EMS offered and echoed.' : 'EMS not used on either side.', { message: ctx.sh.m.index });
+    },
+  }),
+  rule({
+    id: 'ext.reneg.initial',
+    title: 'The initial handshake signals secure renegotiation with an empty value.',
+    rfc: 'RFC 5746 §3.4, §3.6',
+    versions: ['1.2'],
+    role: 'both',
+    alerts: ['handshake_failure'],
+    needs: ['hellos'],
+    check(ctx) {
+      const scsv = ctx.ch.b.cipherSuites.includes(SCSV.TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
+      const c = extensionBody(ctx.ch.b.extensions, X.renegotiation_info, 'renegotiation_info');
+      const s = extensionBody(ctx.sh.b.extensions, X.renegotiation_info, 'renegotiation_info');
+      if (c?.renegotiatedConnection.length)
+        return violation('Non-empty renegotiation_info in an initial ClientHello.', {
+          message: ctx.ch.m.index,
+          expected: 'empty',
+          actual: `${c.renegotiatedConnection.length} bytes`,
+        });
+      if (!c && !scsv)
+        return violation('The initial ClientHello has neither the SCSV nor renegotiation_info.', {
+          message: ctx.ch.m.index,
+          expected: 'SCSV or empty renegotiation_info',
+          actual: 'none',
+        });
+      if (!s)
+        return violation('The ServerHello does not return renegotiation_info.', {
+          message: ctx.sh.m.index,
+          expected: 'empty renegotiation_info',
+          actual: 'absent',
+        });
+      if (s.renegotiatedConnection.length)
+        return violation('Non-empty renegotiation_info in the initial ServerHello.', { message: ctx.sh.m.index });
+      return pass('Secure renegotiation signalled on both sides.', { message: ctx.sh.m.index });
+    },
+  }),
+  rule({
+    id: 'ext.status-request',
+    title: 'OCSP status is returned only when requested.',
+    rfc: 'RFC 6066 §8; RFC 8446 §4.4.2.1',
+    versions: ['1.2', '1.3'],
+    role: 'both',
+    alerts: ['bad_certificate_status_response'],
+    needs: ['hellos'],
+    check(ctx) {
+      const asked = hasExt(exts(answered(ctx)), X.status_request);
+      const cs = ctx.steps.find((s) => s.sym === 'certificate_status');
+      if (ctx.version === '1.2') {
+        const shs = hasExt(exts(ctx.sh), X.status_request);
+        if (shs && !asked) return violation('ServerHello status_request without a client request.', { message: ctx.sh.m.index });
+        if (cs && !shs) return violation('CertificateStatus without status_request in ServerHello.', { message: cs.m.index });
+        return pass(cs ? 'Stapled status was requested.' : 'No unrequested status.');
+      }
+      for (const s of ctx.steps) {
+        const b = bodyOf(s.m);
+        if (
+          s.dir === 'S->C' &&
+          b?.type === 'certificate' &&
+          b.form === 'tls13' &&
+          b.entries.some((e) => hasExt(e.extensions, X.status_request)) &&
+          !asked
+        )
+          return violation('A CertificateEntry carries OCSP status the client did not request.', { message: s.m.index });
+      }
+      return ctx.evidence.keys
+        ? pass('No unrequested OCSP status.')
+        : inconclusive('The TLS 1.3 Certificate is encrypted and no key log was given.');
+    },
+  }),
+  rule({
+    id: 'ext.sni.format',
+    title: 'server_name has one name per type; a host_name is an ASCII DNS name without trailing dot, not an IP literal.',
+    rfc: 'RFC 6066 §3',
+    versions: ['1.2', '1.3'],
+    role: 'client',
+    needs: ['client-hello'],
+    check(ctx) {
+      const sni = extensionBody(ctx.ch.b.extensions, X.server_name, 'server_name');
+      if (!sni) return notApplicable('No server_name.');
+      const types = sni.names.map((n) => n.nameType);
+      if (new Set(types).size !== types.length) return violation('Two names of one name_type.', { message: ctx.ch.m.index });
+      for (const n of sni.names.filter((x) => x.nameType === 0)) {
+        const s = Buffer.from(n.name).toString('latin1');
+        if (/[^\x21-\x7e]/.test(s) || s.endsWith('.'))
+          return violation(`host_name "${s}" is not an ASCII DNS name without trailing dot.`, { message: ctx.ch.m.index });
+        if (/^\d+\.\d+\.\d+\.\d+$/.test(s) || s.includes(':'))
+          return violation(`host_name "${s}" is an IP literal.`, { message: ctx.ch.m.index });
+      }
+      return pass('server_name is well formed.', { message: ctx.ch.m.index });
+    },
+  }),
+  rule({
+    id: 'ext.sni.server-ack',
+    title:
+      'The server acknowledges SNI with an empty server_name (ServerHello in 1.2, never on resumption; EncryptedExtensions in 1.3).',
+    rfc: 'RFC 6066 §3; RFC 8446 §4.2',
+    versions: ['1.2', '1.3'],
+    needs: ['hellos'],
+    check(ctx) {
+      if (ctx.version === '1.2') {
+        const s = findExtension(ctx.sh.b.extensions, X.server_name);
+        if (!s) return pass('No server_name acknowledgement.', { message: ctx.sh.m.index });
+        if (s.body.kind !== 'empty') return violation('The ServerHello server_name is not empty.', { message: ctx.sh.m.index });
+        if (abbreviated(ctx) === true)
+          return violation('server_name acknowledged in a resumed handshake.', { message: ctx.sh.m.index });
+        return pass('Empty server_name acknowledgement.', { message: ctx.sh.m.index });
+      }
+      if (hasExt(exts(ctx.sh), X.server_name))
+        return violation('server_name in a TLS 1.3 ServerHello.', { message: ctx.sh.m.index });
+      const ee = serverExtensions(ctx);
+      if (isOutcome(ee)) return ee;
+      const s = findExtension(ee.exts, X.server_name);
+      return s && s.body.kind !== 'empty'
+        ? violation('The EncryptedExtensions server_name is not empty.', { message: ee.m.index })
+        : pass('server_name acknowledgement is well formed.', { message: ee.m.index });
+    },
+  }),
+  rule({
+    id: 'ext.mfl.values',
+    title: 'max_fragment_length is 1..4 and the server echoes the requested value.',
+    rfc: 'RFC 6066 §4',
+    versions: ['1.2', '1.3'],
+    role: 'both',
+    alerts: ['illegal_parameter'],
+    needs: ['client-hello'],
+    check(ctx) {
+      const c = extensionBody(answered(ctx)!.b.extensions, X.max_fragment_length, 'max_fragment_length');
+      if (!c) return notApplicable('No max_fragment_length requested.');
+      if (c.value < 1 || c.value > 4)
+        return violation(`Requested max_fragment_length ${c.value}.`, {
+          message: ctx.ch.m.index,
+          expected: '1..4',
+          actual: `${c.value}`,
+        });
+      const server = serverExtensions(ctx);
+      if (isOutcome(server)) return server;
+      const s = extensionBody(server.exts, X.max_fragment_length, 'max_fragment_length');
+      if (!s) return pass('max_fragment_length requested, not negotiated.');
+      return s.value === c.value
+        ? pass('max_fragment_length echoed.', { message: server.m.index })
+        : violation('max_fragment_length echo differs.', {
+            message: server.m.index,
+            expected: `${c.value}`,
+            actual: `${s.value}`,
+          });
+    },
+  }),
+];

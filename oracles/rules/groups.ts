@@ -1,0 +1,164 @@
+/**
+ * TLS 1.2 elliptic-curve and finite-field group negotiation (RFC 8422,
+ * RFC 7919): the curve of ServerKeyExchange and of an ECDSA server
+ * certificate, named curves, point formats, ECC extensions without ECC
+ * suites.
+ */
+import { extensionBody } from '../../wire/extensions';
+import { ExtensionType as X, cipherSuites, isGrease } from '../../wire/registry';
+import { bodyOf, exts, hasExt } from '../context';
+import { hex4 } from '../flow';
+import { offers13 } from '../hellos';
+import { leafOf } from '../keyfacts';
+import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
+
+const rule = declarer({
+  versions: ['1.2'],
+  role: 'server',
+  strength: 'MUST',
+  evidence: 'plaintext',
+  group: 'negotiation',
+});
+
+const EC_PUBLIC_KEY = '1.2.840.10045.2.1';
+/** Named-curve OIDs of certificate keys and their TLS group (RFC 8422 §5.1.1). */
+const CURVE_GROUP: Record<string, number> = {
+  '1.2.840.10045.3.1.7': 0x17,
+  '1.3.132.0.34': 0x18,
+  '1.3.132.0.35': 0x19,
+  '1.3.36.3.3.2.8.1.1.7': 0x1a,
+  '1.3.36.3.3.2.8.1.1.11': 0x1b,
+  '1.3.36.3.3.2.8.1.1.13': 0x1c,
+};
+
+export const groupRules = [
+  rule({
+    id: 'ext.ecc.curve-offered',
+    title:
+      "The ServerKeyExchange curve, and with ECDSA suites the curve of the server certificate's key, are ones the client offered.",
+    rfc: 'RFC 8422 §4, §5.1, §5.3',
+    versions: ['1.2'],
+    alerts: ['illegal_parameter'],
+    needs: ['client-hello'],
+    check(ctx) {
+      const groups = extensionBody(ctx.ch.b.extensions, X.supported_groups, 'supported_groups')?.groups;
+      const out: Outcome[] = [];
+      const ske = ctx.steps.map((s) => ({ s, b: bodyOf(s.m) })).find((x) => x.b?.type === 'server_key_exchange');
+      if (groups && ske?.b?.type === 'server_key_exchange' && ske.b.kex === 'ecdhe') {
+        out.push(
+          groups.includes(ske.b.namedCurve)
+            ? pass(`Curve ${hex4(ske.b.namedCurve)} was offered.`, { message: ske.s.m.index })
+            : violation(`Curve ${hex4(ske.b.namedCurve)} was not offered.`, {
+                message: ske.s.m.index,
+                expected: groups.map(hex4).join(','),
+                actual: hex4(ske.b.namedCurve),
+              }),
+        );
+      }
+      // RFC 8422 §5.3: with ECDHE_ECDSA / ECDH_ECDSA the certificate's ECDSA key must be on a curve the client supports.
+      // Decision: checked under this catalogue id (its statement covers the certificate curve); no supported_groups = any curve (RFC 8422 §4);
+      // an ECDSA key on a curve we cannot map to a TLS group is inconclusive.
+      if (groups && (ctx.kex === 'ECDHE_ECDSA' || ctx.kex === 'ECDH_ECDSA')) {
+        const leaf = leafOf(ctx, 'S->C');
+        if (!leaf.ok)
+          out.push(
+            leaf.why.startsWith('no ')
+              ? notApplicable(`The certificate curve: ${leaf.why}.`)
+              : inconclusive(`The certificate curve not checked: ${leaf.why}.`),
+          );
+        else if (leaf.value.leaf.keyAlgOid === EC_PUBLIC_KEY) {
+          const oid = leaf.value.leaf.keyCurveOid ?? '';
+          const g = CURVE_GROUP[oid];
+          const at = { message: leaf.value.m.index };
+          if (g === undefined)
+            out.push(
+              inconclusive(
+                `The server certificate's ECDSA key is on curve ${oid || '(unknown)'}, which is not mapped to a TLS group here.`,
+                at,
+              ),
+            );
+          else
+            out.push(
+              groups.includes(g)
+                ? pass(`The server certificate's ECDSA key is on curve ${hex4(g)}, which the client offered.`, at)
+                : violation(
+                    `The server certificate's ECDSA key is on curve ${hex4(g)}, which the client did not offer in supported_groups.`,
+                    { ...at, expected: groups.map(hex4).join(','), actual: hex4(g) },
+                  ),
+            );
+        }
+      }
+      if (out.length) return out;
+      if (!groups) return notApplicable('The client sent no supported_groups, so any curve is allowed.');
+      return notApplicable('No ECDHE ServerKeyExchange and no ECDSA server certificate.');
+    },
+  }),
+  rule({
+    id: 'ext.ecc.named-curve-only',
+    title: 'ECDHE parameters use named curves only.',
+    rfc: 'RFC 8422 §5.4',
+    versions: ['1.2'],
+    alerts: ['illegal_parameter'],
+    check(ctx) {
+      const s = ctx.steps.find((x) => x.sym === 'server_key_exchange');
+      if (!s) return notApplicable('No ServerKeyExchange.');
+      if (!ctx.kex?.startsWith('ECDH')) return notApplicable('Not an ECDHE suite.');
+      const f = s.m.findings?.find((x) => x.path.includes('curve_type'));
+      if (f)
+        return violation(`ServerKeyExchange curve_type is not named_curve: ${f.detail}.`, {
+          message: s.m.index,
+          expected: 'named_curve (3)',
+          actual: 'other',
+        });
+      const b = bodyOf(s.m);
+      return b?.type === 'server_key_exchange' && b.kex === 'ecdhe'
+        ? pass('named_curve parameters.', { message: s.m.index })
+        : inconclusive('ServerKeyExchange is not decoded.', { message: s.m.index });
+    },
+  }),
+  rule({
+    id: 'ext.ecc.point-formats',
+    title: 'ec_point_formats lists include uncompressed, and the server sends one only in answer.',
+    rfc: 'RFC 8422 §5.1.2, §5.2',
+    versions: ['1.2'],
+    role: 'both',
+    alerts: ['illegal_parameter'],
+    needs: ['hellos'],
+    check(ctx) {
+      const c = extensionBody(ctx.ch.b.extensions, X.ec_point_formats, 'ec_point_formats');
+      const s = extensionBody(ctx.sh.b.extensions, X.ec_point_formats, 'ec_point_formats');
+      if (c && !c.formats.includes(0))
+        return violation('The client ec_point_formats lacks uncompressed.', { message: ctx.ch.m.index });
+      if (s && !s.formats.includes(0))
+        return violation('The server ec_point_formats lacks uncompressed.', { message: ctx.sh.m.index });
+      if (s && !c) return violation('The server sent ec_point_formats unasked.', { message: ctx.sh.m.index });
+      return c || s ? pass('ec_point_formats include uncompressed.') : notApplicable('No ec_point_formats.');
+    },
+  }),
+  rule({
+    id: 'ext.ecc.no-ecc-ext-without-ecc',
+    title: 'A ClientHello without ECC suites (and without TLS 1.3) sends no ECC extensions.',
+    rfc: 'RFC 8422 §4',
+    versions: ['1.2'],
+    role: 'client',
+    needs: ['client-hello'],
+    check(ctx) {
+      if (offers13(ctx.ch.b)) return notApplicable('The ClientHello offers TLS 1.3, which needs supported_groups.');
+      const unknown = ctx.ch.b.cipherSuites.filter((s) => !cipherSuites.has(s) && !isGrease(s));
+      const ecc = ctx.ch.b.cipherSuites.some(
+        (s) => cipherSuites.get(s)?.kex.startsWith('ECDH') || cipherSuites.get(s)?.kex === 'ECDHE_PSK',
+      );
+      if (!ecc && unknown.length)
+        return inconclusive(
+          `The ClientHello offers suites this tool does not know (${unknown.slice(0, 3).map(hex4).join(', ')}), so whether one is an ECC suite is unknown.`,
+          { message: ctx.ch.m.index },
+        );
+      if (ecc) return notApplicable('ECC suites are offered.');
+      const groups = extensionBody(ctx.ch.b.extensions, X.supported_groups, 'supported_groups')?.groups ?? [];
+      const ecGroups = groups.filter((g) => g < 0x0100 && !isGrease(g));
+      if (ecGroups.length || hasExt(exts(ctx.ch), X.ec_point_formats))
+        return violation('ECC extensions without any ECC cipher suite.', { message: ctx.ch.m.index });
+      return pass('No ECC extensions without ECC suites.', { message: ctx.ch.m.index });
+    },
+  }),
+];

@@ -1,0 +1,186 @@
+/**
+ * Record-key rules: the protected records of a transcript (as captured,
+ * `records[].raw`) are opened again with keys derived here from the key
+ * log, following the RFC formulas (TLS 1.2 key block; TLS 1.3 traffic keys
+ * and the KeyUpdate chain). A record that does not open, or opens to other
+ * bytes than the transcript says, is a violation. Transcripts without
+ * records or without a key log are inconclusive.
+ *
+ * Decisions for the record-protection rules (RFC text read as follows):
+ * - A record that does not open at its own sequence number is tried at the
+ *   numbers up to 8 either side (same key) and under the neighbouring key
+ *   generations; only a record that opens that way is a nonce/sequence or
+ *   KeyUpdate finding. One that opens nowhere is a key finding
+ *   (t12.ks.key-block / t13.ks.traffic-keys), and the following records of
+ *   that direction are not followed.
+ * - rec.t12.seq-reset covers every TLS 1.2 protected record (RFC 5246 §6.1:
+ *   the number starts at 0 with the new state and counts each record), not
+ *   only the Finished record.
+ * - rec.t12.cbc-padding is a sender rule here: padding is blamed only when
+ *   the MAC over the content still verifies (for MAC-then-encrypt with the
+ *   padding length as sent), so a wrong key never shows as bad padding.
+ *   Extra padding blocks (up to 255 bytes) are allowed.
+ * - rec.t13.inner-plaintext: a non-zero padding byte makes the last
+ *   non-zero byte a wrong content type, so "padding must be zeros" is seen
+ *   as an inner content type other than alert/handshake/application_data.
+ */
+import { opened12, opened13, recordProperty, report } from '../record-open';
+import { who } from '../flow';
+import { declarer, inconclusive, notApplicable, pass, violation } from '../rule';
+
+const rule = declarer({ versions: ['1.2', '1.3'], role: 'both', strength: 'MUST', evidence: 'keys', group: 'crypto' });
+
+export const recordProtectionRules = [
+  rule({
+    id: 't12.ks.key-block',
+    title: 'TLS 1.2 record keys are cut from the key-expansion PRF output in the RFC order (MAC keys, keys, IVs; client first).',
+    rfc: 'RFC 5246 §6.3',
+    versions: ['1.2'],
+    role: 'both',
+    strength: 'MUST',
+    alerts: ['bad_record_mac'],
+    evidence: 'keys',
+    group: 'crypto',
+    check: async (ctx) => report(await opened12(ctx), 'The key block'),
+  }),
+  rule({
+    id: 't13.ks.traffic-keys',
+    title: 'TLS 1.3 record key and IV are expanded from the traffic secret of the epoch ("key", "iv").',
+    rfc: 'RFC 8446 §7.3',
+    versions: ['1.3'],
+    role: 'both',
+    strength: 'MUST',
+    alerts: ['bad_record_mac'],
+    evidence: 'keys',
+    group: 'crypto',
+    check: async (ctx) => report(await opened13(ctx), 'The traffic keys', (o) => !o.afterKeyUpdate),
+  }),
+  rule({
+    id: 't13.ks.key-update',
+    title: 'After a KeyUpdate the sender protects its records with the next application secret ("traffic upd").',
+    rfc: 'RFC 8446 §7.2',
+    versions: ['1.3'],
+    role: 'both',
+    strength: 'MUST',
+    alerts: ['bad_record_mac'],
+    evidence: 'keys',
+    group: 'crypto',
+    check: async (ctx) => report(await opened13(ctx), 'KeyUpdate', (o) => o.afterKeyUpdate),
+  }),
+  rule({
+    id: 'rec.t13.nonce-seq',
+    title:
+      'Each TLS 1.3 record nonce is the write IV XOR its sequence number, counted from 0 under each traffic key: a record opens only at its own position.',
+    rfc: 'RFC 8446 §5.3',
+    versions: ['1.3'],
+    role: 'both',
+    strength: 'MUST',
+    alerts: ['bad_record_mac'],
+    evidence: 'keys',
+    group: 'record',
+    check: async (ctx) =>
+      recordProperty(
+        await opened13(ctx),
+        'The record nonces',
+        (o) =>
+          o.otherSeq !== undefined
+            ? `it is record ${o.seq} under ${o.key} but opens only with sequence number ${o.otherSeq} (replayed, reordered or a wrong counter)`
+            : undefined,
+        (n) => `${n} protected record(s) open with the nonce of their own sequence number (from 0 under each key).`,
+      ),
+  }),
+  rule({
+    id: 'rec.t12.seq-reset',
+    title:
+      'The TLS 1.2 sequence number restarts at 0 when ChangeCipherSpec activates the new keys and counts each protected record.',
+    rfc: 'RFC 5246 §6.1',
+    versions: ['1.2'],
+    role: 'both',
+    strength: 'MUST',
+    alerts: ['bad_record_mac'],
+    evidence: 'keys',
+    group: 'record',
+    check: async (ctx) =>
+      recordProperty(
+        await opened12(ctx),
+        'The record sequence numbers',
+        (o) =>
+          o.otherSeq !== undefined
+            ? `it is protected record ${o.seq} after ChangeCipherSpec but its MAC/AEAD input uses sequence number ${o.otherSeq}`
+            : undefined,
+        (n) => `${n} protected record(s) open with sequence numbers from 0 after ChangeCipherSpec.`,
+      ),
+  }),
+  rule({
+    id: 'rec.t12.cbc-padding',
+    title: 'With a CBC suite every padding byte equals the padding length.',
+    rfc: 'RFC 5246 §6.2.3.2',
+    versions: ['1.2'],
+    role: 'both',
+    strength: 'MUST',
+    alerts: ['bad_record_mac'],
+    evidence: 'keys',
+    group: 'record',
+    async check(ctx) {
+      if (ctx.suiteInfo && ctx.suiteInfo.mac === 'AEAD')
+        return notApplicable(`The suite ${ctx.suiteInfo.name} is AEAD: records have no padding.`);
+      return recordProperty(
+        await opened12(ctx),
+        'The CBC padding',
+        (o) => o.padding,
+        (n) => `${n} CBC record(s) carry padding whose bytes all equal its length.`,
+      );
+    },
+  }),
+  rule({
+    id: 'rec.t13.inner-plaintext',
+    title:
+      'A TLS 1.3 inner plaintext is content, a known content type and zero padding; it is not all zeros and not over 2^14+1 bytes.',
+    rfc: ['RFC 8446 §5.2', 'RFC 8446 §5.4'],
+    versions: ['1.3'],
+    role: 'both',
+    strength: 'MUST',
+    alerts: ['unexpected_message'],
+    evidence: 'keys',
+    group: 'record',
+    check: async (ctx) =>
+      recordProperty(
+        await opened13(ctx),
+        'The inner plaintexts',
+        (o) => o.inner,
+        (n) => `${n} inner plaintext(s) end in a known content type followed only by zeros.`,
+      ),
+  }),
+  rule({
+    id: 'rec.t13.keyupdate-keys',
+    title: 'A KeyUpdate is protected with the old key and the sender protects every later record with the next generation key.',
+    rfc: ['RFC 8446 §4.6.3', 'RFC 8446 §7.2'],
+    versions: ['1.3'],
+    role: 'both',
+    strength: 'MUST',
+    evidence: 'keys',
+    group: 'record',
+    async check(ctx) {
+      const g = await opened13(ctx);
+      if (!g.ok) return inconclusive(`The key generations not checked: ${g.why}.`);
+      const wrong = g.value.filter((o) => o.wrongGen);
+      if (wrong.length)
+        return wrong.map((o) =>
+          violation(
+            o.wrongGen === 'old'
+              ? `The ${who(o.r.dir)} record ${o.r.index} follows its sender's KeyUpdate but is protected with the previous key generation.`
+              : `The ${who(o.r.dir)} record ${o.r.index}${o.keyUpdate ? ' (a KeyUpdate)' : ''} is protected with the next key generation ${o.keyUpdate ? 'instead of the key it updates' : 'without a KeyUpdate before it'}.`,
+            { expected: o.key, actual: o.wrongGen === 'old' ? 'previous generation' : 'next generation' },
+          ),
+        );
+      const kus = g.value.filter((o) => o.keyUpdate);
+      if (!kus.length) return notApplicable('No KeyUpdate record.');
+      if (g.value.some((o) => !o.ok))
+        return inconclusive('A record does not open with any key generation (see t13.ks.traffic-keys and t13.ks.key-update).');
+      const after = g.value.filter((o) => o.afterKeyUpdate).length;
+      return pass(
+        `${kus.length} KeyUpdate record(s) open with the key they update, and the ${after} record(s) after them with the next generation.`,
+      );
+    },
+  }),
+];

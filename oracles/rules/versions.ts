@@ -1,0 +1,257 @@
+/**
+ * Version negotiation: what the server selects against what the client
+ * offers (legacy_version, supported_versions), SSL 3.0, the fallback SCSV
+ * and the downgrade sentinels.
+ */
+import { extensionBody } from '../../wire/extensions';
+import { bytesEqual } from '../../wire/hex';
+import { DOWNGRADE_TLS11, DOWNGRADE_TLS12, ProtocolVersion, SCSV, ExtensionType as X, isGrease } from '../../wire/registry';
+import { VERSION_CODE } from '../../wire/vocabulary';
+import { hex4 } from '../flow';
+import { answered, offers13, supportedVersions } from '../hellos';
+import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
+
+const T12 = hex4(VERSION_CODE['1.2']);
+const T13 = hex4(VERSION_CODE['1.3']);
+
+const rule = declarer({
+  versions: ['1.2', '1.3'],
+  role: 'server',
+  strength: 'MUST',
+  evidence: 'plaintext',
+  group: 'negotiation',
+});
+
+export const versionRules = [
+  rule({
+    id: 'ver.t12.server-version',
+    title: 'The server never picks a version above what the client offered.',
+    rfc: 'RFC 5246 §7.4.1.3, App. E.1',
+    versions: ['1.2'],
+    alerts: ['protocol_version'],
+    needs: ['hellos'],
+    check(ctx) {
+      const sv = supportedVersions(ctx.ch.b);
+      const v = ctx.sh!.b.legacyVersion;
+      if (sv)
+        return sv.includes(VERSION_CODE['1.2'])
+          ? pass('TLS 1.2 was in supported_versions.', { message: ctx.sh.m.index })
+          : violation('TLS 1.2 chosen but not in supported_versions.', { message: ctx.sh.m.index });
+      return v <= ctx.ch.b.legacyVersion
+        ? pass('The server version does not exceed client_version.', { message: ctx.sh.m.index })
+        : violation('The server chose a version above client_version.', {
+            message: ctx.sh.m.index,
+            expected: `<= ${hex4(ctx.ch.b.legacyVersion)}`,
+            actual: hex4(v),
+          });
+    },
+  }),
+  rule({
+    id: 'ver.no-ssl3',
+    title: 'SSL 3.0 and older are never offered or negotiated.',
+    rfc: 'RFC 8446 App. D.5; RFC 7568',
+    versions: ['1.2', '1.3'],
+    role: 'both',
+    alerts: ['protocol_version'],
+    check(ctx) {
+      const out: Outcome[] = [];
+      for (const h of [ctx.ch, ctx.sh])
+        if (h)
+          out.push(
+            h.b.legacyVersion <= ProtocolVersion.SSL3
+              ? violation(`A hello with legacy_version ${hex4(h.b.legacyVersion)}.`, {
+                  message: h.m.index,
+                  expected: `>= ${hex4(ProtocolVersion.TLS1_0)}`,
+                  actual: hex4(h.b.legacyVersion),
+                })
+              : pass('Hello version above SSL 3.0.', { message: h.m.index }),
+          );
+      const rec = ctx.t.records.find((r) => r.version < ProtocolVersion.SSL3);
+      if (rec)
+        out.push(
+          violation(`Record ${rec.index} has version ${hex4(rec.version)}.`, {
+            expected: `>= ${hex4(ProtocolVersion.SSL3)}`,
+            actual: hex4(rec.version),
+          }),
+        );
+      return out.length ? out : inconclusive('The hellos are not decoded.');
+    },
+  }),
+  rule({
+    id: 'ver.fallback-scsv',
+    title: 'A server that supports a higher version than a fallback ClientHello offers refuses it with inappropriate_fallback.',
+    rfc: 'RFC 7507 §3',
+    versions: ['1.2'],
+    alerts: ['inappropriate_fallback'],
+    needs: ['client-hello'],
+    check(ctx) {
+      if (!ctx.ch.b.cipherSuites.includes(SCSV.TLS_FALLBACK_SCSV))
+        return notApplicable('No TLS_FALLBACK_SCSV in the ClientHello.');
+      const refused = ctx.t.messages.find((m) => m.dir === 'S->C' && m.alert?.description === 86);
+      if (refused) return pass('The server refused the fallback with inappropriate_fallback.', { message: refused.index });
+      if (!ctx.sh) return inconclusive('The ServerHello is not decoded.');
+      const tail = ctx.sh.b.random.subarray(24);
+      // The downgrade sentinel shows that the server supports a version above the one it negotiated.
+      if (bytesEqual(tail, DOWNGRADE_TLS12) || bytesEqual(tail, DOWNGRADE_TLS11))
+        return violation(
+          'The server accepted a fallback ClientHello although its downgrade sentinel shows it supports a higher version.',
+          { message: ctx.sh.m.index, expected: 'inappropriate_fallback alert', actual: 'server_hello' },
+        );
+      return inconclusive(
+        'The server accepted the fallback; whether it supports a higher version cannot be seen in this transcript.',
+        { message: ctx.sh.m.index },
+      );
+    },
+  }),
+  rule({
+    id: 'ver.downgrade-sentinel-set',
+    title: 'A 1.3-capable server negotiating 1.2 marks ServerHello.random; a TLS 1.3 ServerHello never does.',
+    rfc: 'RFC 8446 §4.1.3',
+    versions: ['1.2', '1.3'],
+    needs: ['hellos'],
+    check(ctx) {
+      const tail = ctx.sh.b.random.subarray(24);
+      const s12 = bytesEqual(tail, DOWNGRADE_TLS12);
+      const s11 = bytesEqual(tail, DOWNGRADE_TLS11);
+      const i = ctx.sh.m.index;
+      if (ctx.version === '1.3')
+        return s12 || s11
+          ? violation('A TLS 1.3 ServerHello carries a downgrade sentinel.', { message: i })
+          : pass('No sentinel in the TLS 1.3 ServerHello.', { message: i });
+      if (s11)
+        return violation('TLS 1.2 negotiated but the random ends with the TLS 1.1 sentinel.', {
+          message: i,
+          expected: 'DOWNGRD\\x01 or none',
+          actual: 'DOWNGRD\\x00',
+        });
+      if (!offers13(ctx.ch.b)) return notApplicable('The client did not offer TLS 1.3.');
+      return s12
+        ? pass('The TLS 1.2 ServerHello carries the TLS 1.2 sentinel.', { message: i })
+        : inconclusive('No sentinel: a violation only if the server supports TLS 1.3, which one transcript cannot show.', {
+            message: i,
+          });
+    },
+  }),
+  rule({
+    id: 'ver.t13.legacy-version-fields',
+    title: `TLS 1.3 hellos keep legacy_version at ${T12}.`,
+    rfc: 'RFC 8446 §4.1.2, §4.1.3',
+    versions: ['1.3'],
+    role: 'both',
+    check(ctx) {
+      const out: Outcome[] = [];
+      for (const h of [ctx.ch, ctx.ch2, ctx.hrr, ctx.sh])
+        if (h)
+          out.push(
+            h.b.legacyVersion === VERSION_CODE['1.2']
+              ? pass(`legacy_version is ${T12}.`, { message: h.m.index })
+              : violation(`legacy_version is ${hex4(h.b.legacyVersion)}.`, {
+                  message: h.m.index,
+                  expected: T12,
+                  actual: hex4(h.b.legacyVersion),
+                }),
+          );
+      return out.length ? out : inconclusive('The hellos are not decoded.');
+    },
+  }),
+  rule({
+    id: 'ver.t13.supported-versions-client',
+    title: 'A client offers TLS 1.3 only through supported_versions.',
+    rfc: 'RFC 8446 §4.2.1',
+    versions: ['1.3'],
+    role: 'client',
+    needs: ['client-hello'],
+    check(ctx) {
+      return offers13(ctx.ch.b)
+        ? pass(`supported_versions lists ${T13}.`, { message: ctx.ch.m.index })
+        : violation(`TLS 1.3 negotiated without ${T13} in the ClientHello supported_versions.`, {
+            message: ctx.ch.m.index,
+            expected: `${T13} in supported_versions`,
+            actual: 'absent',
+          });
+    },
+  }),
+  rule({
+    id: 'ver.t13.server-selection',
+    title: 'The server selects a version from supported_versions, or at most TLS 1.2 without it.',
+    rfc: 'RFC 8446 §4.2.1',
+    versions: ['1.2', '1.3'],
+    alerts: ['protocol_version'],
+    needs: ['hellos'],
+    check(ctx) {
+      const ch = answered(ctx)!;
+      const sv = supportedVersions(ch.b);
+      const v =
+        extensionBody(ctx.sh.b.extensions, X.supported_versions, 'supported_versions_server')?.version ?? ctx.sh.b.legacyVersion;
+      if (sv)
+        return sv.includes(v) && !isGrease(v)
+          ? pass(`Version ${hex4(v)} was offered.`, { message: ctx.sh.m.index })
+          : violation(`Version ${hex4(v)} was not in supported_versions.`, {
+              message: ctx.sh.m.index,
+              expected: sv.map(hex4).join(','),
+              actual: hex4(v),
+            });
+      const max = Math.min(ch.b.legacyVersion, VERSION_CODE['1.2']);
+      return v <= max
+        ? pass(`Version ${hex4(v)} without supported_versions.`, { message: ctx.sh.m.index })
+        : violation(`Version ${hex4(v)} chosen without supported_versions.`, {
+            message: ctx.sh.m.index,
+            expected: `<= ${hex4(max)}`,
+            actual: hex4(v),
+          });
+    },
+  }),
+  rule({
+    id: 'ver.t13.sh-supported-versions',
+    title: `TLS 1.3 ServerHello/HRR carry supported_versions ${T13}; older ServerHellos do not.`,
+    rfc: 'RFC 8446 §4.2.1',
+    versions: ['1.2', '1.3'],
+    check(ctx) {
+      const out: Outcome[] = [];
+      for (const h of [ctx.hrr, ctx.sh]) {
+        if (!h) continue;
+        const sv = extensionBody(h.b.extensions, X.supported_versions, 'supported_versions_server');
+        if (ctx.version === '1.3')
+          out.push(
+            sv?.version === VERSION_CODE['1.3']
+              ? pass(`supported_versions is ${T13}.`, { message: h.m.index })
+              : violation(`TLS 1.3 hello without supported_versions ${T13}.`, { message: h.m.index }),
+          );
+        else
+          out.push(
+            sv
+              ? violation('A TLS 1.2 ServerHello carries supported_versions.', {
+                  message: h.m.index,
+                  expected: 'absent',
+                  actual: hex4(sv.version),
+                })
+              : pass('No supported_versions in the TLS 1.2 ServerHello.', { message: h.m.index }),
+          );
+      }
+      return out.length ? out : inconclusive('The ServerHello is not decoded.');
+    },
+  }),
+  rule({
+    id: 'ver.t13.client-check',
+    title: 'A client aborts when ServerHello selects a version it did not offer or below TLS 1.3.',
+    rfc: 'RFC 8446 §4.2.1',
+    versions: ['1.3'],
+    role: 'client',
+    alerts: ['illegal_parameter'],
+    needs: ['hellos'],
+    check(ctx) {
+      const v = extensionBody(ctx.sh.b.extensions, X.supported_versions, 'supported_versions_server')?.version;
+      const sv = supportedVersions(answered(ctx)!.b) ?? [];
+      if (v !== undefined && sv.includes(v) && v >= VERSION_CODE['1.3'])
+        return notApplicable('The server selected a valid version, so the client check was not exercised.');
+      const cont = ctx.t.messages.find((m) => m.dir === 'C->S' && m.index > ctx.sh.m.index && m.kind === 'handshake');
+      return cont
+        ? violation('The client continued after an invalid selected version.', {
+            message: cont.index,
+            expected: 'abort with illegal_parameter',
+            actual: cont.type,
+          })
+        : pass('The client did not continue.');
+    },
+  }),
+];
