@@ -20,7 +20,17 @@ import type { VerdictStatus } from '../wire/vocabulary';
 import { type RuleId, transcriptRules } from './catalogue';
 import { type Context, type ContextOptions, buildContext } from './context';
 import { encryptedExtensions, missingNeed } from './needs';
-import { type EncryptedExtensionsSeen, type Outcome, type Rule, type Verdict, type VerdictCounts, countVerdicts } from './rule';
+import { chainOf } from './keyfacts';
+import {
+  type ChainSeen,
+  type EncryptedExtensionsSeen,
+  type Need,
+  type Outcome,
+  type Rule,
+  type Verdict,
+  type VerdictCounts,
+  countVerdicts,
+} from './rule';
 
 export interface CheckOptions {
   /** Restrict to these rules (default: every rule with a transcript check). */
@@ -69,11 +79,25 @@ function versionGate(rule: Rule, ctx: Context): Outcome | undefined {
 
 /** The context a check sees: what its needs provide added. */
 function given(rule: Rule, ctx: Context, violations: readonly Verdict[]): Context {
-  if (!rule.needs.includes('tls13-ee') && !rule.needs.includes('violations')) return ctx;
-  const g: Context & { ee?: EncryptedExtensionsSeen; violations?: readonly Verdict[] } = { ...ctx };
+  const provides: readonly Need[] = ['tls13-ee', 'violations', 'server-chain', 'client-chain'];
+  if (!rule.needs.some((n) => provides.includes(n))) return ctx;
+  const g: Context & {
+    ee?: EncryptedExtensionsSeen;
+    violations?: readonly Verdict[];
+    serverChain?: ChainSeen;
+    clientChain?: ChainSeen;
+  } = { ...ctx };
   const ee = encryptedExtensions(ctx);
   if (ee) g.ee = ee;
   if (rule.needs.includes('violations')) g.violations = violations;
+  for (const [need, dir] of [
+    ['server-chain', 'S->C'],
+    ['client-chain', 'C->S'],
+  ] as const) {
+    if (!rule.needs.includes(need)) continue;
+    const c = chainOf(ctx, dir);
+    if (c.ok) g[need === 'server-chain' ? 'serverChain' : 'clientChain'] = c.value;
+  }
   return g;
 }
 

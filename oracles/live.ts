@@ -20,7 +20,7 @@ import { type RuleId, allRules, isRuleId, ruleById } from './catalogue';
 import type { Context } from './context';
 import { expectedReaction } from './reactions';
 import type { MachineTransition } from './statemachine';
-import type { Rule, Verdict } from './rule';
+import { type Outcome, type Rule, type Verdict, inconclusive, pass, violation } from './rule';
 
 /** One live conversation as the reports see it (ConversationRun of a fuzzer run). */
 export interface ConversationRun {
@@ -200,4 +200,35 @@ export function reactionsIn(ctx: Context, violations: readonly Verdict[]): React
     out.push(r);
   }
   return out;
+}
+
+/** `the client` / `the server`. */
+const the = (s: Side): string => `the ${s}`;
+const cap = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+/**
+ * A receiver's reaction judged against the alerts the RFC allows there
+ * (`rfc` names the sentence): pass when it sent one of them, violation
+ * when it sent another error alert, inconclusive when the transcript
+ * cannot show it; undefined when it went on or closed normally
+ * (close_notify, a warning): nothing shows that it detected the violation.
+ */
+export function alertReaction(r: Reaction, allowed: readonly AlertName[], rfc: string): Outcome | undefined {
+  const what = `${the(otherSide(r.violator))}'s answer to ${the(r.violator)}'s message ${r.at} (${r.rules.join(', ')})`;
+  if (!r.next)
+    return inconclusive(`The transcript ends before ${what}: whether it closed with or without an alert is not in it.`, {
+      message: r.at,
+    });
+  if (r.next.kind !== 'alert') return undefined;
+  if (!r.next.alert)
+    return inconclusive(`${cap(what)} is an alert that could not be read (no key log).`, { message: r.next.index });
+  if (!r.fatal) return undefined;
+  const name = r.alert ?? `alert ${r.next.alert.description}`;
+  if (allowed.length === 0 || (r.alert && allowed.includes(r.alert)))
+    return pass(`${cap(what)} is ${name}, an alert ${rfc} allows there.`, { message: r.next.index });
+  return violation(`${cap(what)} is ${name}; ${rfc} calls for ${allowed.join(' or ')}.`, {
+    message: r.next.index,
+    expected: allowed.join(' or '),
+    actual: name,
+  });
 }

@@ -44,7 +44,7 @@ export type RuleGroup = 'record' | 'ordering' | 'negotiation' | 'crypto' | 'cert
  * - `first-handshake`: no session resumed in either version (TLS 1.2 abbreviated, TLS 1.3 PSK);
  * - `keys`: every protected message readable, nothing missing (TLS 1.3 messages after ServerHello);
  * - `tls13-ee`: the EncryptedExtensions is readable (the check sees `ctx.ee`);
- * - `server-chain` / `client-chain`: that side sent a Certificate message;
+ * - `server-chain` / `client-chain`: that side sent a readable Certificate message (`ctx.serverChain` / `ctx.clientChain`);
  * - `violations`: the other rules' violations (the check sees `ctx.violations`): the rule judges a reaction.
  */
 export type Need =
@@ -68,6 +68,12 @@ export interface EncryptedExtensionsSeen {
   exts: Extension[];
 }
 
+/** One side's Certificate message and the DER certificates in it (possibly none). */
+export interface ChainSeen {
+  m: TranscriptMessage;
+  certs: Uint8Array[];
+}
+
 /** What a met need adds to the context a check sees. */
 interface Provides {
   records: object;
@@ -80,8 +86,8 @@ interface Provides {
   'first-handshake': object;
   keys: object;
   'tls13-ee': { ee: EncryptedExtensionsSeen };
-  'server-chain': object;
-  'client-chain': object;
+  'server-chain': { serverChain: ChainSeen };
+  'client-chain': { clientChain: ChainSeen };
   violations: { violations: readonly Verdict[] };
 }
 type Intersect<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;

@@ -32,7 +32,7 @@ import { type BuiltCert, type CertSpec, KeyUsage, buildCert, buildChain, plainCe
 import { parseCert } from '../pki/parse';
 import { derToPem } from '../pki/pem';
 import { KeyPool } from '../pki/keypool';
-import { allRules } from '../oracles/catalogue';
+import { type RuleId, allRules } from '../oracles/catalogue';
 import { type CheckOptions, checkTranscript, ruleStatus } from '../oracles/evaluate';
 import { pemBlocks } from '../pki/pem';
 import type { Transcript } from '../transcript/model';
@@ -108,6 +108,13 @@ const skeTruncate = (E: Entry[]): void => {
   raw[l + 1] = 255;
   E[i] = { ...E[i]!, raw };
 };
+/** A plaintext fatal alert entry. */
+const alertEntry = (dir: 'C->S' | 'S->C', description: number): Entry => ({
+  dir,
+  kind: 'alert',
+  raw: Uint8Array.of(2, description),
+  encrypted: false,
+});
 const serverCerts = (E: Entry[], certs: Uint8Array[], v: Parameters<typeof edit>[3] = V12): void =>
   edit(E, 'certificate', S, v, (b) => {
     if (b.form === 'tls12') b.certificates = certs;
@@ -122,7 +129,7 @@ const addShare = (E: Entry[], group: number, keyExchange: Uint8Array): void =>
   });
 
 interface Row {
-  rule: string;
+  rule: RuleId;
   base: Base;
   m?: (E: Entry[]) => void | Promise<void>;
   /** Extra options (key log and trust of the base case are always given). */
@@ -295,7 +302,7 @@ const ROWS: Row[] = [
   { rule: 't12.cv.signature-input', base: 't12', m: (E) => flipLast(E, 'certificate_verify', C) },
   { rule: 't12.cv.signature-valid', base: 't12', m: (E) => flipLast(E, 'certificate_verify', C) },
   { rule: 't12.fin.verify-data', base: 't12', m: (E) => flipLast(E, 'finished', S) },
-  { rule: 't12.fin.transcript-scope', base: 't12', m: (E) => E.splice(at(E, 'certificate_request', S), 1) },
+  { rule: 't12.fin.transcript-scope', base: 't12', m: (E) => void E.splice(at(E, 'certificate_request', S), 1) },
   {
     rule: 't12.ks.prf',
     base: 't12',
@@ -347,7 +354,7 @@ const ROWS: Row[] = [
       }),
   },
   { rule: 't13.fin.verify-data', base: 't13', m: (E) => flipLast(E, 'finished', C) },
-  { rule: 't13.fin.transcript-scope', base: 't13', m: (E) => E.splice(at(E, 'certificate_request', S), 1) },
+  { rule: 't13.fin.transcript-scope', base: 't13', m: (E) => void E.splice(at(E, 'certificate_request', S), 1) },
   {
     rule: 't13.ks.transcript-hash',
     base: 't13',
@@ -668,6 +675,53 @@ const ROWS: Row[] = [
       edit(E, 'certificate', S, V13, (b) => {
         if (b.form === 'tls13') b.entries[0]!.extensions = [{ type: 18, body: { kind: 'opaque', data: Uint8Array.of(0, 0) } }];
       }),
+  },
+  // ---- live rules decided from a transcript: the other side's reaction
+  {
+    rule: 't12.rsa.no-oracle',
+    base: 't12',
+    m: async (E) => {
+      const key = await pool.key('rsa2048', 1);
+      const [leaf] = await buildChain([leafSpec(), caSpec('CN=tlsprop test root')], pool, wc);
+      edit(E, 'server_hello', S, V12, (b) => {
+        b.cipherSuite = 0x009d;
+      });
+      E.splice(at(E, 'server_key_exchange', S), 1);
+      serverCerts(E, [leaf!.der]);
+      const premaster = Uint8Array.of(0x03, 0x01, ...new Array(46).fill(9)); // the offered version is 0x0303
+      const enc = new Uint8Array(
+        publicEncrypt(
+          {
+            key: createPublicKey({ key: Buffer.from(key.spki), format: 'der', type: 'spki' }),
+            padding: constants.RSA_PKCS1_PADDING,
+          },
+          premaster,
+        ),
+      );
+      const j = at(E, 'client_key_exchange', C);
+      E[j] = { ...E[j]!, raw: hsMsg(16, concatBytes([u16(enc.length), enc])) };
+      PENDING.opts = { privateKeys: [key.pkcs8] };
+      // the server answers the malformed premaster at once with another alert than the Finished failure
+      E.splice(at(E, 'client_key_exchange', C) + 1, E.length, alertEntry(S, 50));
+    },
+  },
+  {
+    rule: 'cert.chain.client-empty',
+    base: 't12',
+    m: (E) => {
+      const i = at(E, 'certificate', C);
+      E[i] = { ...E[i]!, raw: hsMsg(11, Uint8Array.of(0, 0, 0)) };
+      E.splice(at(E, 'certificate_verify', C), 1);
+      E.splice(at(E, 'finished', C) + 1, E.length, alertEntry(S, 46));
+    },
+  },
+  {
+    rule: 'cert.reject-alert',
+    base: 't12',
+    m: (E) => {
+      serverCerts(E, [pkiFile('ecdsa', 'server.crt')]);
+      E.splice(at(E, 'server_hello_done', S) + 1, E.length, alertEntry(C, 50));
+    },
   },
 ];
 

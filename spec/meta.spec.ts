@@ -116,7 +116,12 @@ describe('meta: every implemented rule is passed by at least one valid transcrip
 
   it('each rule passes somewhere, or is on NEVER_PASSED with its reason', () => {
     const passed = new Set(judged.flatMap((j) => j.verdicts.filter((v) => v.status === 'pass').map((v) => v.rule)));
-    const never = allRules.map((r) => r.id).filter((id) => !passed.has(id));
+    // live rules are decided by live conversations (oracles/live.ts); their transcript checks judge a reaction to a
+    // violation, which a valid transcript does not have (spec/rule-violations.spec.ts trips them)
+    const never = allRules
+      .filter((r) => r.evidence !== 'live')
+      .map((r) => r.id)
+      .filter((id) => !passed.has(id));
     expect(never.filter((id) => !NEVER_PASSED[id])).toEqual([]);
     // an allow-listed rule that passes now (or that is no longer declared) leaves the list
     expect(Object.keys(NEVER_PASSED).filter((id) => !new Set<string>(never).has(id))).toEqual([]);

@@ -2,7 +2,10 @@
  * Alert rules that a transcript decides: what follows a fatal alert,
  * reserved descriptions, and the TLS 1.3 alert level.
  */
-import { declarer, inconclusive, notApplicable, pass, violation } from '../rule';
+import { expectedReaction } from '../reactions';
+import { alertReaction, reactionsIn } from '../live';
+import { because } from '../alert-choices';
+import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
 const rule = declarer({ versions: ['1.2', '1.3'], role: 'both', strength: 'MUST', evidence: 'plaintext', group: 'record' });
 
@@ -75,6 +78,67 @@ export const alertRules = [
             actual: `${bad.alert!.level}`,
           })
         : pass(`${alerts.length} alert(s) with valid levels.`);
+    },
+  }),
+  rule({
+    id: 'alert.t12.must-send',
+    title: 'A TLS 1.2 peer that aborts on a condition defined as fatal sends the matching alert before it closes.',
+    rfc: 'RFC 5246 §7.2.2',
+    versions: ['1.2'],
+    evidence: 'live',
+    live: { scope: { kind: 'rejections' }, expects: 'reject', judges: 'alert' },
+    needs: ['violations'],
+    check(ctx) {
+      const out: Outcome[] = [];
+      for (const r of reactionsIn(ctx, ctx.violations)) {
+        const allowed = expectedReaction(r.rules, '1.2').alerts.map((a) => a.alert);
+        const o = alertReaction(r, allowed, 'RFC 5246 §7.2.2 ("it MUST send the appropriate alert")');
+        if (o) out.push(o);
+      }
+      return out.length ? out : notApplicable('No broken rule that the other side answered with an error alert.');
+    },
+  }),
+  rule({
+    id: 'alert.t13.named-alert',
+    title: 'A TLS 1.3 peer may abort silently, but an alert it sends for a named condition is the named one.',
+    rfc: 'RFC 8446 §6.2',
+    versions: ['1.3'],
+    evidence: 'live',
+    live: { scope: { kind: 'rejections' }, expects: 'reject', judges: 'alert' },
+    needs: ['violations'],
+    check(ctx) {
+      const out: Outcome[] = [];
+      for (const r of reactionsIn(ctx, ctx.violations)) {
+        const allowed = expectedReaction(r.rules, '1.3').alerts.map((a) => a.alert);
+        const o = alertReaction(r, allowed, 'RFC 8446 §6.2 ("MUST send alert X if it sends any alert")');
+        if (o) out.push(o);
+      }
+      return out.length ? out : notApplicable('No broken rule that the other side answered with an error alert.');
+    },
+  }),
+  rule({
+    id: 'alert.illegal-parameter',
+    title: 'A message that parses but carries an invalid or inconsistent value is answered with illegal_parameter.',
+    rfc: ['RFC 5246 §7.2.2', 'RFC 8446 §6'],
+    evidence: 'live',
+    alerts: [
+      because(
+        'illegal_parameter',
+        'RFC 8446 §6',
+        'Peers which receive a message which is syntactically correct but semantically invalid (e.g., a DHE share of p - 1, or an invalid enum) MUST terminate the connection with an "illegal_parameter" alert.',
+      ),
+    ],
+    live: { scope: { kind: 'alert', alert: 'illegal_parameter' }, expects: 'reject', judges: 'alert' },
+    needs: ['violations'],
+    check(ctx) {
+      const out: Outcome[] = [];
+      for (const r of reactionsIn(ctx, ctx.violations)) {
+        const allowed = expectedReaction(r.rules, ctx.version!).alerts.map((a) => a.alert);
+        if (!allowed.includes('illegal_parameter')) continue;
+        const o = alertReaction(r, allowed, 'RFC 8446 §6 / RFC 5246 §7.2.2 (illegal_parameter for a semantically invalid field)');
+        if (o) out.push(o);
+      }
+      return out.length ? out : notApplicable('No invalid value that the other side answered with an error alert.');
     },
   }),
 ];

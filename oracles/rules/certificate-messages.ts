@@ -8,7 +8,11 @@ import { parseCert } from '../../pki/parse';
 import { keyMismatch } from '../../pki/validate';
 import { extensionBody } from '../../wire/extensions';
 import { ExtensionType as X } from '../../wire/registry';
+import { CERTIFICATE_ALERTS, alertNameOf, because } from '../alert-choices';
+import { ruleById } from '../catalogue';
 import { crOf, parsedChain, sigalgsCheck } from '../chains';
+import { alertReaction, reactionsIn } from '../live';
+import { expectedReaction } from '../reactions';
 import { bodyOf } from '../context';
 import { hex4, who } from '../flow';
 import { chainOf, stepsOf } from '../keyfacts';
@@ -62,13 +66,12 @@ export const certificateMessageRules = [
     rfc: 'RFC 8446 §4.4.2.4; RFC 5246 §7.4.2',
     role: 'server',
     alerts: ['decode_error'],
+    needs: ['server-chain'],
     check(ctx) {
-      const c = chainOf(ctx, 'S->C');
-      if (!c.ok)
-        return c.why.startsWith('no ') ? notApplicable('No server Certificate.') : inconclusive(`Not checked: ${c.why}.`);
-      return c.value.certs.length
-        ? pass(`The server sent ${c.value.certs.length} certificate(s).`, { message: c.value.m.index })
-        : violation('The server Certificate is empty.', { message: c.value.m.index, expected: '>= 1 certificate', actual: '0' });
+      const c = ctx.serverChain;
+      return c.certs.length
+        ? pass(`The server sent ${c.certs.length} certificate(s).`, { message: c.m.index })
+        : violation('The server Certificate is empty.', { message: c.m.index, expected: '>= 1 certificate', actual: '0' });
     },
   }),
   rule({
@@ -226,22 +229,114 @@ export const certificateMessageRules = [
     rfc: 'RFC 8446 §4.4.2.2; RFC 5246 §7.4.2',
     role: 'server',
     strength: 'SHOULD',
+    needs: ['server-chain'],
     check(ctx) {
-      const c = chainOf(ctx, 'S->C');
-      if (!c.ok)
-        return c.why.startsWith('no ') ? notApplicable('No server certificate.') : inconclusive(`Not checked: ${c.why}.`);
-      const p = parsedChain(ctx, c.value.certs);
+      const c = ctx.serverChain;
+      const p = parsedChain(ctx, c.certs);
       if (!p?.length) return inconclusive('The server leaf does not parse.');
       const offered = extensionBody((ctx.ch2 ?? ctx.ch)?.b.extensions, X.signature_algorithms, 'signature_algorithms')?.schemes;
       if (!offered) return notApplicable('The client sent no signature_algorithms.');
       if (ctx.kex === 'RSA') return notApplicable('Static RSA key exchange: the leaf key does not sign.');
       const fits = offered.filter((s) => keyMismatch(p[0]!, s, ctx.version === '1.2') === null);
       return fits.length
-        ? pass(`The server leaf key can sign with ${fits.length} offered scheme(s).`, { message: c.value.m.index })
+        ? pass(`The server leaf key can sign with ${fits.length} offered scheme(s).`, { message: c.m.index })
         : violation("The server leaf key fits none of the client's signature_algorithms.", {
-            message: c.value.m.index,
+            message: c.m.index,
             expected: offered.map(hex4).join(' '),
           });
+    },
+  }),
+
+  rule({
+    id: 'cert.chain.client-empty',
+    title:
+      'After an empty client Certificate the server goes on without client authentication or aborts (handshake_failure in TLS 1.2, certificate_required in TLS 1.3).',
+    rfc: ['RFC 5246 §7.4.6', 'RFC 8446 §4.4.2.4'],
+    role: 'server',
+    strength: 'MAY',
+    evidence: 'live',
+    alerts: [
+      because(
+        'handshake_failure',
+        'RFC 5246 §7.4.6',
+        'If the client does not send any certificates, the server MAY at its discretion either continue the handshake without client authentication, or respond with a fatal handshake_failure alert.',
+        ['1.2'],
+      ),
+      because(
+        'certificate_required',
+        'RFC 8446 §4.4.2.4',
+        'If the client does not send any certificates (i.e., it sends an empty Certificate message), the server MAY at its discretion either continue the handshake without client authentication or abort the handshake with a "certificate_required" alert.',
+        ['1.3'],
+      ),
+    ],
+    live: { scope: { kind: 'declared' }, expects: 'either', judges: 'outcome' },
+    needs: ['client-chain', 'violations'],
+    check(ctx): Outcome {
+      const c = ctx.clientChain;
+      if (c.certs.length) return notApplicable('The client sent a certificate.');
+      const next = ctx.t.messages.find((m) => m.index > c.m.index && m.dir === 'S->C');
+      if (!next)
+        return inconclusive('The transcript ends before the server answered the empty client Certificate.', {
+          message: c.m.index,
+        });
+      if (next.kind !== 'alert')
+        return pass(`The server went on (${next.type}) without client authentication.`, { message: next.index });
+      if (!next.alert)
+        return inconclusive('The server answered with an alert that could not be read (no key log).', { message: next.index });
+      const want = ctx.version === '1.2' ? 40 : 116;
+      if (next.alert.description === want)
+        return pass(`The server aborted with ${want === 40 ? 'handshake_failure' : 'certificate_required'}.`, {
+          message: next.index,
+        });
+      // a later fault of the client (a Finished that does not verify, ...) may be what the alert answers
+      const later = ctx.violations
+        .filter((v) => v.message !== undefined && v.message > c.m.index && ctx.t.messages[v.message]?.dir === 'C->S')
+        .map((v) => v.rule);
+      const explained = expectedReaction(later, ctx.version!).alerts.some(
+        (a) => a.alert === alertNameOf(next.alert!.description),
+      );
+      return explained
+        ? inconclusive(`The server aborted with ${name}, which may answer another fault of the client.`, {
+            message: next.index,
+          })
+        : violation(
+            `The server answered the empty client Certificate with alert ${next.alert.description}; RFC ${ctx.version === '1.2' ? '5246 §7.4.6 names handshake_failure' : '8446 §4.4.2.4 names certificate_required'}.`,
+            {
+              message: next.index,
+              expected: want === 40 ? 'handshake_failure' : 'certificate_required',
+              actual: `${next.alert.description}`,
+            },
+          );
+    },
+  }),
+  rule({
+    id: 'cert.reject-alert',
+    title: 'A peer that rejects a certificate chain aborts with a certificate-related alert.',
+    rfc: ['RFC 8446 §4.4.2.2', 'RFC 8446 §6.2', 'RFC 5246 §7.2.2'],
+    evidence: 'live',
+    alerts: [
+      because(
+        'unsupported_certificate',
+        'RFC 8446 §4.4.2.2',
+        'If the client cannot construct an acceptable chain using the provided certificates and decides to abort the handshake, then it MUST abort the handshake with an appropriate certificate-related alert (by default, "unsupported_certificate"; see Section 6.2 for more information).',
+      ),
+      ...CERTIFICATE_ALERTS.filter((a) => a !== 'unsupported_certificate'),
+    ],
+    overrides: {
+      alerts:
+        'the checklist lists four certificate alerts; RFC 8446 §6.2 and RFC 5246 §7.2.2 define seven that fit a rejected certificate (certificate_revoked, certificate_unknown and access_denied too), and RFC 8446 §4.4.2.2 asks for "an appropriate certificate-related alert", the default first',
+    },
+    live: { scope: { kind: 'group', group: 'certificates' }, expects: 'reject', judges: 'alert' },
+    needs: ['violations'],
+    check(ctx) {
+      const out: Outcome[] = [];
+      for (const r of reactionsIn(ctx, ctx.violations)) {
+        if (!r.rules.some((id) => ruleById(id).group === 'certificates')) continue;
+        const allowed = [...CERTIFICATE_ALERTS, ...expectedReaction(r.rules, ctx.version!).alerts.map((a) => a.alert)];
+        const o = alertReaction(r, [...new Set(allowed)], 'RFC 8446 §4.4.2.2 / RFC 5246 §7.2.2 (a certificate-related alert)');
+        if (o) out.push(o);
+      }
+      return out.length ? out : notApplicable('No certificate fault that the other side answered with an error alert.');
     },
   }),
 ];

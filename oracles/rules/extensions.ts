@@ -6,12 +6,67 @@
 import type { TranscriptMessage } from '../../transcript/model';
 import { type Extension, extensionBody, findExtension } from '../../wire/extensions';
 import { bytesEqual } from '../../wire/hex';
-import { SCSV, ExtensionType as X, isGrease } from '../../wire/registry';
+import {
+  SCSV,
+  ExtensionType as X,
+  cipherSuites,
+  extensionTypes,
+  isGrease,
+  namedGroups,
+  protocolVersions,
+  signatureSchemes,
+} from '../../wire/registry';
+import type { ClientHello } from '../../wire/handshake';
+import type { Direction } from '../../wire/vocabulary';
 import { bodyOf, exts, hasExt } from '../context';
 import { abbreviated, hex4 } from '../flow';
 import { answered, extName, isOutcome, readNote, serverExtensions } from '../hellos';
 import { encryptedExtensions } from '../needs';
-import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
+import { type Given, type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
+
+/** Code points of a ClientHello no registry names (GREASE included), as `suite 0x0a0a`. */
+function unknownValues(ch: ClientHello): string[] {
+  const out: string[] = [];
+  const unknown = (v: number, known: { has(v: number): boolean }) => isGrease(v) || !known.has(v);
+  for (const s of ch.cipherSuites)
+    if (unknown(s, cipherSuites) && s !== SCSV.TLS_EMPTY_RENEGOTIATION_INFO_SCSV && s !== SCSV.TLS_FALLBACK_SCSV)
+      out.push(`suite ${hex4(s)}`);
+  for (const e of ch.extensions ?? []) if (unknown(e.type, extensionTypes)) out.push(`extension ${hex4(e.type)}`);
+  for (const g of extensionBody(ch.extensions, X.supported_groups, 'supported_groups')?.groups ?? [])
+    if (unknown(g, namedGroups)) out.push(`group ${hex4(g)}`);
+  for (const v of extensionBody(ch.extensions, X.supported_versions, 'supported_versions_client')?.versions ?? [])
+    if (unknown(v, protocolVersions)) out.push(`version ${hex4(v)}`);
+  for (const s of extensionBody(ch.extensions, X.signature_algorithms, 'signature_algorithms')?.schemes ?? [])
+    if (unknown(s, signatureSchemes)) out.push(`scheme ${hex4(s)}`);
+  return out;
+}
+
+/**
+ * Whether the receiver of the message at `at` went on (it ignored the
+ * unknown values), or answered it with a decoding alert although the
+ * first phase found nothing else wrong with that sender's messages.
+ */
+function receiverIgnored(ctx: Given<['violations']>, at: number, dir: Direction, what: string): Outcome {
+  const receiver = dir === 'C->S' ? 'server' : 'client';
+  const next = ctx.t.messages.find((m) => m.index > at && m.dir !== dir);
+  if (!next) return inconclusive(`The transcript ends before the ${receiver} answered ${what}.`, { message: at });
+  if (next.kind !== 'alert')
+    return pass(`The ${receiver} ignored ${what} and went on with ${next.type}.`, { message: next.index });
+  const senderBroke = ctx.violations.some((v) => v.message !== undefined && ctx.t.messages[v.message]?.dir === dir);
+  const rejects = next.alert && [47, 50, 110].includes(next.alert.description);
+  return rejects && !senderBroke
+    ? violation(`The ${receiver} rejected ${what} (alert ${next.alert!.description}) instead of ignoring it.`, {
+        message: next.index,
+        expected: 'the unknown values ignored',
+        actual: `alert ${next.alert!.description}`,
+      })
+    : inconclusive(
+        `The ${receiver} answered ${what} with an alert; the transcript cannot show that the unknown values caused it.`,
+        {
+          message: next.index,
+        },
+      );
+}
 
 const rule = declarer({
   versions: ['1.2', '1.3'],
@@ -366,6 +421,63 @@ export const extensionRules = [
             message: server.m.index,
             expected: `${c.value}`,
             actual: `${s.value}`,
+          });
+    },
+  }),
+
+  rule({
+    id: 'ext.ignore-unknown',
+    title:
+      'Servers ignore unknown suites, extensions, groups, schemes and versions in ClientHello (GREASE included); TLS 1.3 clients ignore unknown CertificateRequest and NewSessionTicket extensions.',
+    rfc: ['RFC 5246 §7.4.1.2', 'RFC 8446 §4.1.2', 'RFC 8446 §9.3', 'RFC 8701 §3.2', 'RFC 8701 §4.2'],
+    role: 'both',
+    evidence: 'live',
+    ignorable: {
+      rfc: 'RFC 8446 §9.3',
+      text: 'A server receiving a ClientHello MUST correctly ignore all unrecognized cipher suites, extensions, and other parameters.',
+    },
+    live: { scope: { kind: 'declared' }, expects: 'complete', judges: 'outcome' },
+    needs: ['client-hello', 'violations'],
+    check(ctx) {
+      const out: Outcome[] = [];
+      const chs = [ctx.ch, ctx.ch2].filter((h) => h !== undefined);
+      for (const ch of chs) {
+        const unknown = unknownValues(ch.b);
+        if (!unknown.length) continue;
+        out.push(receiverIgnored(ctx, ch.m.index, 'C->S', `the ClientHello's ${unknown.slice(0, 3).join(', ')}`));
+      }
+      for (const s of ctx.steps) {
+        const b = bodyOf(s.m);
+        const list =
+          (b?.type === 'certificate_request' || b?.type === 'new_session_ticket') && b.form === 'tls13' ? b.extensions : [];
+        const unknown = list.filter((e) => isGrease(e.type) || !extensionTypes.has(e.type)).map((e) => hex4(e.type));
+        if (unknown.length)
+          out.push(
+            receiverIgnored(ctx, s.m.index, 'S->C', `the ${s.sym}'s unknown extension(s) ${unknown.slice(0, 3).join(', ')}`),
+          );
+      }
+      return out.length ? out : notApplicable('No value unknown to the registries (GREASE or unassigned) was sent.');
+    },
+  }),
+  rule({
+    id: 'ext.sni.unrecognized',
+    title: 'A server that does not recognise the SNI name continues, or aborts with a fatal (never a warning) unrecognized_name.',
+    rfc: 'RFC 6066 §3',
+    strength: 'SHOULD',
+    evidence: 'live',
+    alerts: ['unrecognized_name'],
+    live: { scope: { kind: 'declared' }, expects: 'either', judges: 'outcome' },
+    needs: ['client-hello'],
+    check(ctx) {
+      if (!hasExt(exts(ctx.ch), X.server_name)) return notApplicable('No server_name in the ClientHello.');
+      const un = ctx.t.messages.find((m) => m.dir === 'S->C' && m.alert?.description === 112);
+      if (!un) return notApplicable('The server sent no unrecognized_name alert.');
+      return un.alert!.level === 2
+        ? pass('The server refused the name with a fatal unrecognized_name.', { message: un.index })
+        : violation('The server sent unrecognized_name as a warning, which RFC 6066 §3 does not recommend.', {
+            message: un.index,
+            expected: 'fatal unrecognized_name, or continue',
+            actual: 'warning unrecognized_name',
           });
     },
   }),

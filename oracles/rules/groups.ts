@@ -9,6 +9,7 @@ import { ExtensionType as X, cipherSuites, isGrease } from '../../wire/registry'
 import { bodyOf, exts, hasExt } from '../context';
 import { hex4 } from '../flow';
 import { offers13 } from '../hellos';
+import { because } from '../alert-choices';
 import { leafOf } from '../keyfacts';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
@@ -160,5 +161,23 @@ export const groupRules = [
         return violation('ECC extensions without any ECC cipher suite.', { message: ctx.ch.m.index });
       return pass('No ECC extensions without ECC suites.', { message: ctx.ch.m.index });
     },
+  }),
+
+  rule({
+    id: 'ext.ffdhe.client-check',
+    title:
+      'A client that offered FFDHE groups checks the ServerKeyExchange group and accepts another one only by local policy, or aborts with insufficient_security.',
+    rfc: ['RFC 7919 §3', 'RFC 7919 §3.1'],
+    role: 'client',
+    strength: 'SHOULD',
+    evidence: 'live',
+    alerts: [
+      because(
+        'insufficient_security',
+        'RFC 7919 §3',
+        'If none of the offered groups match, the server is not compatible with this document. The client MAY decide to continue the connection if the selected group is acceptable under local policy, or it MAY decide to terminate the connection with a fatal insufficient_security(71) alert.',
+      ),
+    ],
+    live: { scope: { kind: 'declared' }, expects: 'either', judges: 'outcome' },
   }),
 ];

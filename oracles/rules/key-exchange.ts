@@ -17,14 +17,15 @@ import { bytesEqual, toHex } from '../../wire/hex';
 import { NamedGroup as G, ExtensionType as X } from '../../wire/registry';
 import type { Direction } from '../../wire/vocabulary';
 import { type Context, bodyOf } from '../context';
-import { abbreviated, hex4 } from '../flow';
+import { because } from '../alert-choices';
+import { hex4 } from '../flow';
+import { type Reaction, alertReaction, reactionsIn } from '../live';
 import { ephemeral, leafOf, privateKeyFor, provider, publicValues, sharedSecret, stepsOf } from '../keyfacts';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
 const rule = declarer({ versions: ['1.2', '1.3'], role: 'both', strength: 'MUST', evidence: 'plaintext', group: 'crypto' });
 
 const hex = (b: Uint8Array): string => toHex(b);
-const ABBREVIATED = "Abbreviated handshake: no key exchange took place; the master secret is the resumed session's.";
 
 // ---- key exchange values ----------------------------------------------------
 
@@ -59,9 +60,9 @@ export const keyExchangeRules = [
     versions: ['1.2'],
     role: 'client',
     evidence: 'keys',
+    needs: ['full-handshake'],
     async check(ctx) {
       if (ctx.kex !== 'RSA') return notApplicable(`The key exchange is ${ctx.kex ?? 'unknown'}, not RSA.`);
-      if (abbreviated(ctx) === true) return notApplicable(ABBREVIATED);
       const m = stepsOf(ctx, 'client_key_exchange', 'C->S')[0];
       const b = bodyOf(m);
       if (!m || b?.type !== 'client_key_exchange' || b.kex !== 'rsa')
@@ -86,9 +87,9 @@ export const keyExchangeRules = [
     role: 'client',
     alerts: ['decode_error'],
     evidence: 'plaintext',
+    needs: ['full-handshake'],
     check(ctx) {
       if (ctx.kex !== 'RSA') return notApplicable(`The key exchange is ${ctx.kex ?? 'unknown'}, not RSA.`);
-      if (abbreviated(ctx) === true) return notApplicable(ABBREVIATED);
       const m = stepsOf(ctx, 'client_key_exchange', 'C->S')[0];
       if (!m?.raw) return inconclusive('No ClientKeyExchange bytes.');
       const body = m.raw.subarray(4);
@@ -337,6 +338,7 @@ export const keyExchangeRules = [
     role: 'client',
     alerts: ['insufficient_security'],
     evidence: 'plaintext',
+    judgesReceiver: true,
     check(ctx) {
       const m = stepsOf(ctx, 'server_key_exchange', 'S->C')[0];
       const b = bodyOf(m);
@@ -377,6 +379,51 @@ export const keyExchangeRules = [
         );
       }
       return out.length ? out : notApplicable('No FFDHE key share.');
+    },
+  }),
+
+  rule({
+    id: 't12.rsa.no-oracle',
+    title:
+      'A server that cannot decrypt the RSA premaster (or finds a wrong length or version) does not alert then: it goes on with a random premaster and fails at Finished.',
+    rfc: 'RFC 5246 §7.4.7.1',
+    versions: ['1.2'],
+    role: 'server',
+    evidence: 'live',
+    alerts: [
+      because(
+        'bad_record_mac',
+        'RFC 5246 §7.2.2',
+        'bad_record_mac: This alert is returned if a record is received with an incorrect MAC. This alert also MUST be returned if an alert is sent because a TLSCiphertext decrypted in an invalid way.',
+      ),
+      because(
+        'decrypt_error',
+        'RFC 5246 §7.2.2',
+        'decrypt_error: A handshake cryptographic operation failed, including being unable to correctly verify a signature or validate a Finished message.',
+      ),
+    ],
+    overrides: {
+      alerts:
+        "RFC 5246 §7.4.7.1 has the server go on with a random premaster, so the client's Finished record is protected with keys the server does not share: it fails to deprotect first (bad_record_mac, RFC 5246 §6.2.3.3 / §7.2.2), and only a record that still opens gives decrypt_error at the Finished check; the checklist names decrypt_error alone",
+    },
+    live: { scope: { kind: 'declared' }, expects: 'reject', judges: 'outcome' },
+    needs: ['violations'],
+    check(ctx): Outcome {
+      const r: Reaction | undefined = reactionsIn(ctx, ctx.violations).find(
+        (x: Reaction) => x.violator === 'client' && x.rules.some((id: string) => id === 't12.ks.pms-rsa'),
+      );
+      if (!r) return notApplicable('The RSA premaster decrypts to 48 bytes with the offered version (or could not be checked).');
+      if (r.next && r.next.kind !== 'alert')
+        return inconclusive('The server went on after a malformed RSA premaster; its failure, if any, comes later.', {
+          message: r.next.index,
+        });
+      return (
+        alertReaction(
+          r,
+          ['bad_record_mac', 'decrypt_error'],
+          'RFC 5246 §7.4.7.1 (no premaster-specific alert: the handshake fails at Finished)',
+        ) ?? inconclusive('The server closed without an error alert after a malformed RSA premaster.', { message: r.at })
+      );
     },
   }),
 ];

@@ -8,7 +8,7 @@
 import { bytesEqual, toHex } from '../../wire/hex';
 import { NamedGroup as G } from '../../wire/registry';
 import type { Context } from '../context';
-import { abbreviated, who } from '../flow';
+import { who } from '../flow';
 import { type FinCheck, emsNegotiated, ephemeral, finishedChecks, keylog, recomputedMaster12, schedule13 } from '../keyfacts';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
@@ -45,12 +45,9 @@ async function allFinishedWrong(ctx: Context, what: string): Promise<Outcome> {
   );
 }
 
-const ABBREVIATED = "Abbreviated handshake: no key exchange took place; the master secret is the resumed session's.";
-
 async function master12(ctx: Context, when: (ctx: Context) => string | undefined, name: string): Promise<Outcome> {
   const na = when(ctx);
   if (na) return notApplicable(na);
-  if (abbreviated(ctx) === true) return notApplicable(ABBREVIATED);
   const r = await recomputedMaster12(ctx);
   if (!r.ok) return inconclusive(`${name} not checked: ${r.why}.`);
   const kl = keylog(ctx);
@@ -142,6 +139,7 @@ export const keyScheduleRules = [
     rfc: 'RFC 5246 §8.1',
     versions: ['1.2'],
     evidence: 'keys',
+    needs: ['full-handshake'],
     check: (ctx) =>
       master12(
         ctx,
@@ -156,6 +154,7 @@ export const keyScheduleRules = [
     rfc: 'RFC 7627 §4',
     versions: ['1.2'],
     evidence: 'keys',
+    needs: ['full-handshake'],
     check: (ctx) =>
       master12(
         ctx,
@@ -169,6 +168,7 @@ export const keyScheduleRules = [
     rfc: 'RFC 8422 §5.10; RFC 7748 §6',
     versions: ['1.2'],
     evidence: 'keys',
+    needs: ['full-handshake'],
     check: (ctx) => master12(ctx, ecdheKex, 'The ECDHE premaster'),
   }),
   rule({
@@ -177,6 +177,7 @@ export const keyScheduleRules = [
     rfc: 'RFC 5246 §8.1.2',
     versions: ['1.2'],
     evidence: 'keys',
+    needs: ['full-handshake'],
     check: (ctx) => master12(ctx, dheKex, 'The DHE premaster'),
   }),
   rule({
@@ -185,6 +186,7 @@ export const keyScheduleRules = [
     rfc: 'RFC 8422 §5.10; RFC 8446 §7.4.2',
     versions: ['1.2', '1.3'],
     evidence: 'keys',
+    needs: ['full-handshake'],
     async check(ctx) {
       const e = ephemeral(ctx);
       if (e.ok && !isEc(e.value.group)) return notApplicable('The key exchange is not ECDH.');

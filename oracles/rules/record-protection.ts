@@ -25,6 +25,7 @@
  *   as an inner content type other than alert/handshake/application_data.
  */
 import { opened12, opened13, recordProperty, report } from '../record-open';
+import { because } from '../alert-choices';
 import { who } from '../flow';
 import { declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
@@ -182,5 +183,28 @@ export const recordProtectionRules = [
         `${kus.length} KeyUpdate record(s) open with the key they update, and the ${after} record(s) after them with the next generation.`,
       );
     },
+  }),
+
+  rule({
+    id: 'rec.deprotect-failure',
+    title: 'A record whose MAC or AEAD tag does not verify ends the connection with bad_record_mac.',
+    rfc: ['RFC 5246 §6.2.3.3', 'RFC 5246 §7.2.2', 'RFC 8446 §5.2'],
+    group: 'record',
+    evidence: 'live',
+    alerts: [
+      because(
+        'bad_record_mac',
+        'RFC 8446 §5.2',
+        'If the decryption fails, the receiver MUST terminate the connection with a "bad_record_mac" alert.',
+        ['1.3'],
+      ),
+      because(
+        'bad_record_mac',
+        'RFC 5246 §7.2.2',
+        'bad_record_mac: This alert is returned if a record is received with an incorrect MAC. This alert also MUST be returned if an alert is sent because a TLSCiphertext decrypted in an invalid way.',
+        ['1.2'],
+      ),
+    ],
+    live: { scope: { kind: 'declared' }, expects: 'reject', judges: 'outcome' },
   }),
 ];

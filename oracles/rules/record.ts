@@ -387,4 +387,52 @@ export const recordRules = [
       );
     },
   }),
+
+  rule({
+    id: 'rec.hs-fragmentation',
+    title: 'Receivers reassemble a handshake message split over records and split records that carry several messages.',
+    rfc: ['RFC 5246 §6.2.1', 'RFC 8446 §5.1', 'RFC 8446 App. C.3'],
+    evidence: 'live',
+    live: { scope: { kind: 'declared' }, expects: 'complete', judges: 'outcome' },
+    needs: ['records', 'violations'],
+    check(ctx) {
+      const out: Outcome[] = [];
+      for (const dir of ['C->S', 'S->C'] as const) {
+        const hs = ctx.t.messages.filter((m) => m.dir === dir && m.kind === 'handshake' && m.records?.length);
+        const shared = (m: (typeof hs)[number]) => hs.some((x) => x !== m && x.records!.some((r) => m.records!.includes(r)));
+        const m = hs.find((x) => x.records!.length > 1 || shared(x));
+        if (!m) continue;
+        const how =
+          m.records!.length > 1
+            ? `split over records ${m.records!.join(', ')}`
+            : `in record ${m.records![0]} with other messages`;
+        const next = ctx.t.messages.find((x) => x.index > m.index && x.dir !== dir);
+        const receiver = dir === 'C->S' ? 'server' : 'client';
+        if (!next)
+          out.push(inconclusive(`The transcript ends before the ${receiver} answered ${m.type} (${how}).`, { message: m.index }));
+        else if (next.kind !== 'alert')
+          out.push(pass(`The ${receiver} read ${m.type} (${how}) and went on with ${next.type}.`, { message: m.index }));
+        else {
+          // a decoding alert right after a well-formed message (the first phase found nothing wrong with its sender) blames the reassembly
+          const sender = ctx.violations.some((v) => v.message !== undefined && ctx.t.messages[v.message]?.dir === dir);
+          const decoding = next.alert && [10, 22, 50].includes(next.alert.description);
+          out.push(
+            decoding && !sender
+              ? violation(
+                  `The ${receiver} answered ${m.type} (${how}) with a decoding alert although the message is well formed.`,
+                  {
+                    message: next.index,
+                    expected: 'the message reassembled',
+                    actual: `alert ${next.alert!.description}`,
+                  },
+                )
+              : inconclusive(`The ${receiver} answered ${m.type} (${how}) with an alert; the transcript cannot show why.`, {
+                  message: next.index,
+                }),
+          );
+        }
+      }
+      return out.length ? out : notApplicable('No handshake message was split over records or shared a record.');
+    },
+  }),
 ];

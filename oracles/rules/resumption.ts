@@ -287,6 +287,7 @@ export const resumptionRules = [
     strength: 'MUST',
     evidence: 'plaintext',
     group: 'record',
+    judgesReceiver: true,
     check(ctx) {
       const r = resumed(ctx);
       if (isOutcome(r)) return r;

@@ -9,6 +9,7 @@ import type { ServerHello } from '../../wire/handshake';
 import { bytesEqual } from '../../wire/hex';
 import { ExtensionType as X, cipherSuites, isGrease } from '../../wire/registry';
 import { type Context, type Hello, bodyOf, exts, hasExt } from '../context';
+import { because } from '../alert-choices';
 import { hex4 } from '../flow';
 import { answered, extName, readNote } from '../hellos';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
@@ -267,9 +268,9 @@ export const t13NegotiationRules = [
     rfc: 'RFC 8446 §4.2.3',
     versions: ['1.3'],
     alerts: ['missing_extension'],
-    needs: ['hellos'],
+    needs: ['hellos', 'first-handshake'],
+    judgesReceiver: true,
     check(ctx) {
-      if (hasExt(exts(ctx.sh), X.pre_shared_key)) return notApplicable('PSK handshake.');
       return hasExt(exts(answered(ctx)), X.signature_algorithms)
         ? pass('The client sent signature_algorithms.', { message: ctx.ch.m.index })
         : violation('The server went on with certificate authentication although the client sent no signature_algorithms.', {
@@ -365,5 +366,25 @@ export const t13NegotiationRules = [
       }
       return bl.length ? pass(`post_handshake_auth is used correctly${readNote(ctx)}.`) : inconclusive('No decoded hello.');
     },
+  }),
+
+  rule({
+    id: 't13.neg.no-common-parameters',
+    title: 'A server that shares no group or other required parameter with the client aborts the handshake.',
+    rfc: 'RFC 8446 §4.1.1',
+    evidence: 'live',
+    alerts: [
+      because(
+        'handshake_failure',
+        'RFC 8446 §4.1.1',
+        'If the server is unable to negotiate a supported set of parameters (i.e., there is no overlap between the client and server parameters), it MUST abort the handshake with either a "handshake_failure" or "insufficient_security" fatal alert (see Section 6).',
+      ),
+      because(
+        'insufficient_security',
+        'RFC 8446 §4.1.1',
+        'If the server is unable to negotiate a supported set of parameters (i.e., there is no overlap between the client and server parameters), it MUST abort the handshake with either a "handshake_failure" or "insufficient_security" fatal alert (see Section 6).',
+      ),
+    ],
+    live: { scope: { kind: 'declared' }, expects: 'reject', judges: 'outcome' },
   }),
 ];

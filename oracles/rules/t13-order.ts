@@ -187,11 +187,8 @@ export const t13OrderRules = [
     id: 't13.order.server-auth-required',
     title: 'With certificate authentication the server sends Certificate and CertificateVerify before Finished.',
     rfc: 'RFC 8446 §4.4',
-    needs: ['keys'],
+    needs: ['keys', 'first-handshake'],
     check(ctx) {
-      const f = factsOf(ctx);
-      if (f.psk === undefined) return inconclusive('ServerHello not decoded: PSK use unknown.');
-      if (f.psk) return notApplicable('PSK handshake.');
       const { sflight } = flights13(ctx);
       const fin = find(sflight, 'finished');
       if (!fin) return inconclusive('The server flight has no Finished.');

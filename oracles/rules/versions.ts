@@ -7,12 +7,17 @@ import { extensionBody } from '../../wire/extensions';
 import { bytesEqual } from '../../wire/hex';
 import { DOWNGRADE_TLS11, DOWNGRADE_TLS12, ProtocolVersion, SCSV, ExtensionType as X, isGrease } from '../../wire/registry';
 import { VERSION_CODE } from '../../wire/vocabulary';
+import { because } from '../alert-choices';
 import { hex4 } from '../flow';
+import { type Reaction, alertReaction, reactionsIn } from '../live';
 import { answered, offers13, supportedVersions } from '../hellos';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
 const T12 = hex4(VERSION_CODE['1.2']);
 const T13 = hex4(VERSION_CODE['1.3']);
+
+/** The rules a ServerHello breaks by picking a version the client did not offer. */
+const VERSION_CHOICE: readonly string[] = ['ver.t13.server-selection', 'ver.t12.server-version', 'ver.no-ssl3'];
 
 const rule = declarer({
   versions: ['1.2', '1.3'],
@@ -84,6 +89,7 @@ export const versionRules = [
     versions: ['1.2'],
     alerts: ['inappropriate_fallback'],
     needs: ['client-hello'],
+    judgesReceiver: true,
     check(ctx) {
       if (!ctx.ch.b.cipherSuites.includes(SCSV.TLS_FALLBACK_SCSV))
         return notApplicable('No TLS_FALLBACK_SCSV in the ClientHello.');
@@ -239,6 +245,7 @@ export const versionRules = [
     role: 'client',
     alerts: ['illegal_parameter'],
     needs: ['hellos'],
+    judgesReceiver: true,
     check(ctx) {
       const v = extensionBody(ctx.sh.b.extensions, X.supported_versions, 'supported_versions_server')?.version;
       const sv = supportedVersions(answered(ctx)!.b) ?? [];
@@ -252,6 +259,83 @@ export const versionRules = [
             actual: cont.type,
           })
         : pass('The client did not continue.');
+    },
+  }),
+
+  rule({
+    id: 'ver.client-accepts-version',
+    title: 'A client aborts with protocol_version when the server picks a version it did not offer or does not accept.',
+    rfc: ['RFC 5246 App. E.1', 'RFC 8446 App. D.1'],
+    role: 'client',
+    evidence: 'live',
+    alerts: [
+      because(
+        'protocol_version',
+        'RFC 8446 App. D.1',
+        'If the version chosen by the server is not supported by the client (or is not acceptable), the client MUST abort the handshake with a "protocol_version" alert.',
+      ),
+    ],
+    live: { scope: { kind: 'declared' }, expects: 'reject', judges: 'outcome' },
+    needs: ['violations'],
+    check(ctx): Outcome {
+      const r: Reaction | undefined = reactionsIn(ctx, ctx.violations).find(
+        (x: Reaction) => x.violator === 'server' && x.rules.some((id: string) => VERSION_CHOICE.includes(id)),
+      );
+      if (!r) return notApplicable('The server picked a version the client offered.');
+      if (r.next && r.next.kind !== 'alert')
+        return violation(`The client went on with ${r.next.type} after the server picked a version it did not offer.`, {
+          message: r.next.index,
+          expected: 'abort with protocol_version',
+          actual: r.next.type,
+        });
+      return (
+        alertReaction(r, ['protocol_version'], 'RFC 8446 App. D.1 / RFC 5246 App. E.1') ??
+        inconclusive('The client closed without an error alert after the server picked a version it did not offer.', {
+          message: r.at,
+        })
+      );
+    },
+  }),
+  rule({
+    id: 'ver.downgrade-sentinel-check',
+    title: 'A TLS 1.3 client aborts with illegal_parameter when a TLS 1.2 or older ServerHello carries a downgrade sentinel.',
+    rfc: 'RFC 8446 §4.1.3',
+    role: 'client',
+    evidence: 'live',
+    alerts: [
+      because(
+        'illegal_parameter',
+        'RFC 8446 §4.1.3',
+        'TLS 1.3 clients receiving a ServerHello indicating TLS 1.2 or below MUST check that the last 8 bytes are not equal to either of these values. [...] If a match is found, the client MUST abort the handshake with an "illegal_parameter" alert.',
+      ),
+    ],
+    live: { scope: { kind: 'declared' }, expects: 'reject', judges: 'outcome' },
+    needs: ['hellos'],
+    check(ctx) {
+      if (ctx.version === '1.3') return notApplicable('TLS 1.3 was negotiated: no downgrade to check.');
+      if (!offers13(ctx.ch.b)) return notApplicable('The client did not offer TLS 1.3.');
+      const tail = ctx.sh.b.random.subarray(24);
+      if (!bytesEqual(tail, DOWNGRADE_TLS12) && !bytesEqual(tail, DOWNGRADE_TLS11))
+        return notApplicable('The ServerHello carries no downgrade sentinel.');
+      const next = ctx.t.messages.find((m) => m.index > ctx.sh.m.index && m.dir === 'C->S');
+      if (!next)
+        return inconclusive('The transcript ends before the client answered the ServerHello with the downgrade sentinel.', {
+          message: ctx.sh.m.index,
+        });
+      if (next.kind !== 'alert')
+        return violation(`The client went on with ${next.type} after a ServerHello with a downgrade sentinel.`, {
+          message: next.index,
+          expected: 'abort with illegal_parameter',
+          actual: next.type,
+        });
+      if (!next.alert) return inconclusive('The client answered with an alert that could not be read.', { message: next.index });
+      return next.alert.description === 47
+        ? pass('The client aborted with illegal_parameter on the downgrade sentinel.', { message: next.index })
+        : violation(`The client aborted on the downgrade sentinel with alert ${next.alert.description}, not illegal_parameter.`, {
+            message: next.index,
+            expected: 'illegal_parameter',
+            actual: `${next.alert.description}`,
+          });
     },
   }),
 ];
