@@ -70,7 +70,10 @@ export async function judgeRun(
   let peerViolations: string[] = [];
   if (transcript) {
     const t = transcript;
-    verdicts = (await checkTranscript(t, opts.trustAnchors ? { trustAnchors: opts.trustAnchors } : {})).verdicts;
+    // the conversation's own classifier judges the peer's reaction (its live verdicts: oracles/live.ts liveVerdicts)
+    verdicts = (
+      await checkTranscript(t, { judgeReactions: false, ...(opts.trustAnchors ? { trustAnchors: opts.trustAnchors } : {}) })
+    ).verdicts;
     peerViolations = verdicts
       .filter(
         (v) =>

@@ -138,7 +138,7 @@ export async function violationsOf(
   t: Transcript,
   trustAnchors: readonly Uint8Array[],
 ): Promise<{ violations: Verdict[]; verdicts: Verdict[] }> {
-  const { verdicts } = await checkTranscript(t, { trustAnchors });
+  const { verdicts } = await checkTranscript(t, { trustAnchors, judgeReactions: false });
   return { violations: verdicts.filter((v) => v.status === 'violation'), verdicts };
 }
 
