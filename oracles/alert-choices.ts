@@ -156,6 +156,11 @@ export function definition(alert: AlertName, versions: readonly TlsVersion[]): A
   throw new Error(`no RFC definition of the ${alert} alert`);
 }
 
+/** The definition of an alert, for these versions only (a rule's version-specific alternative). */
+export function definitionIn(alert: AlertName, versions: readonly TlsVersion[]): AlertChoice {
+  return { ...definition(alert, versions), versions };
+}
+
 /** An alert with the sentence of the rule's own section that names it. */
 export function because(alert: AlertName, rfc: string, text: string, versions?: readonly TlsVersion[]): AlertChoice {
   return versions ? { alert, rfc, text, versions } : { alert, rfc, text };

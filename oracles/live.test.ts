@@ -1,4 +1,5 @@
 import { liveVerdicts } from './live';
+import { alertAllowed, expectedReaction, ruleAlerts, ruleAlertsIn } from './reactions';
 
 const statusOf = (vs: ReturnType<typeof liveVerdicts>, rule: string) => vs.filter((v) => v.rule === rule).map((v) => v.status);
 
@@ -81,5 +82,34 @@ describe('liveVerdicts: a conversation verdict decides the live rules', () => {
     ).toEqual(['inconclusive']);
     expect(liveVerdicts({ verdict: 'flagged', rules: ['t12.cv.signature-valid'], version: '1.2' })).toEqual([]);
     expect(liveVerdicts({ verdict: 'conforming', rules: [], version: '1.2' })).toEqual([]);
+  });
+});
+describe('reactions: what a conforming receiver does, from the declarations', () => {
+  it('alerts strictest first, each with an RFC sentence; alternatives where the alert definitions allow them', () => {
+    expect(ruleAlerts('cert.type-x509v3').map((a) => a.alert)).toEqual([
+      'unsupported_certificate',
+      'bad_certificate',
+      'decode_error',
+    ]);
+    expect(ruleAlerts('cert.path.signature').map((a) => a.alert)).toEqual(['bad_certificate', 'decrypt_error']);
+    for (const a of ruleAlerts('cert.path.signature')) expect(a.rfc).toMatch(/^RFC \d+ §/);
+  });
+  it('version-specific alternatives apply only in their version', () => {
+    expect(ruleAlertsIn('cert.chain.client-empty', '1.2').map((a) => a.alert)).toEqual(['handshake_failure']);
+    expect(ruleAlertsIn('cert.chain.client-empty', '1.3').map((a) => a.alert)).toEqual(['certificate_required']);
+    expect(ruleAlertsIn('dh.pubkey-range', '1.2')[0]!.alert).toBe('handshake_failure');
+    expect(ruleAlertsIn('dh.pubkey-range', '1.3')[0]!.alert).toBe('illegal_parameter');
+  });
+  it('silence: TLS 1.2 MUST send, TLS 1.3 SHOULD; ignoring is conforming only where every broken rule allows it', () => {
+    expect(expectedReaction(['t12.neg.compression'], '1.2')).toMatchObject({
+      silenceAllowed: false,
+      alertStrength: 'MUST',
+      ignoreAllowed: false,
+    });
+    expect(expectedReaction(['t13.neg.compression'], '1.3')).toMatchObject({ silenceAllowed: true, alertStrength: 'SHOULD' });
+    expect(expectedReaction(['rec.record-version'], '1.3')).toMatchObject({ ignoreAllowed: true });
+    expect(expectedReaction(['rec.record-version', 't13.neg.compression'], '1.3').ignoreAllowed).toBe(false);
+    expect(alertAllowed('illegal_parameter', ['t13.neg.compression'], '1.3')).toBe(true);
+    expect(alertAllowed('decode_error', ['t13.neg.compression'], '1.3')).toBe(false);
   });
 });

@@ -6,7 +6,7 @@
  * catalogue and the reports read this, never their own tables; the data is
  * the rule declarations' (`alerts`, `ignorable`).
  */
-import type { AlertName, Strength, TlsVersion } from '../wire/vocabulary';
+import type { AlertName, Side, Strength, TlsVersion } from '../wire/vocabulary';
 import { type RuleId, ruleById } from './catalogue';
 import type { AlertChoice, Tolerance } from './rule';
 
@@ -59,12 +59,20 @@ export function ruleAlertsIn(rule: RuleId, version: TlsVersion): AlertChoice[] {
   return ruleById(rule).alerts.filter((a) => !a.versions || a.versions.includes(version));
 }
 
-/** What a conforming receiver does when the other side breaks these rules in a connection of this version. */
-export function expectedReaction(rules: readonly RuleId[], version: TlsVersion): ExpectedReaction {
+/**
+ * What a conforming receiver does when the other side breaks these rules
+ * in a connection of this version (`receiver`: which side receives, when a
+ * tolerance is one side's only).
+ */
+export function expectedReaction(rules: readonly RuleId[], version: TlsVersion, receiver?: Side): ExpectedReaction {
   const alerts: AlertChoice[] = [];
   for (const r of rules) for (const a of ruleAlertsIn(r, version)) if (!alerts.some((x) => x.alert === a.alert)) alerts.push(a);
   const t12 = version === '1.2';
-  const tolerances = rules.map((r) => ruleById(r).ignorable);
+  const tolerances = rules.map((r) => {
+    const t = ruleById(r).ignorable;
+    if (!t || (t.versions && !t.versions.includes(version)) || (t.receiver && t.receiver !== receiver)) return undefined;
+    return t;
+  });
   const ignoreAllowed = rules.length > 0 && tolerances.every((t) => t !== undefined);
   return {
     rules,

@@ -16,7 +16,7 @@ import type { TranscriptMessage } from '../transcript/model';
 import type { Extension } from '../wire/extensions';
 import type { ClientHello, ServerHello } from '../wire/handshake';
 import type { KeyExchange } from '../wire/registry';
-import type { AlertName, Role, Strength, TlsVersion, VerdictStatus } from '../wire/vocabulary';
+import type { AlertName, Role, Side, Strength, TlsVersion, VerdictStatus } from '../wire/vocabulary';
 import { type AlertChoice, definition } from './alert-choices';
 import type { RuleId } from './catalogue';
 import type { Context, Hello } from './context';
@@ -98,6 +98,10 @@ export type Given<N extends readonly Need[]> = Context & Intersect<Provides[N[nu
 export interface Tolerance {
   rfc: string;
   text: string;
+  /** Only this side may (e.g. a server given an unacceptable client chain); absent: either receiver. */
+  receiver?: Side;
+  /** Only in these versions; absent: every version of the rule. */
+  versions?: readonly TlsVersion[];
 }
 
 /**
@@ -214,13 +218,21 @@ export function splitRfc(refs: string | readonly string[]): string[] {
         continue;
       }
       let appendix = false;
+      let section = '';
       for (const tok of rest.split(/,(?![^(]*\))/)) {
         const t = tok.trim();
         if (!t) continue;
+        if (t.startsWith('(')) {
+          // `§6.1.4 (l), (m)`: a further item of the same section
+          out.push(`${doc} ${section} ${t}`);
+          continue;
+        }
         if (/^App(?:endix|\.)/.test(t)) appendix = true;
         else if (t.startsWith('§')) appendix = false;
         const bare = /^[\dA-Z][\d.]*(\s.*)?$/.test(t) && !t.startsWith('§');
-        out.push(`${doc} ${bare ? (appendix ? `App. ${t}` : `§${t}`) : t}`);
+        const ref = bare ? (appendix ? `App. ${t}` : `§${t}`) : t;
+        section = ref.replace(/\s*\(.*$/, '');
+        out.push(`${doc} ${ref}`);
       }
     }
   return out;

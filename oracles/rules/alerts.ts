@@ -39,7 +39,7 @@ export const alertRules = [
   rule({
     id: 'alert.reserved-never-sent',
     title: 'Reserved alert descriptions are never sent.',
-    rfc: 'RFC 5246 §7.2.2; RFC 8446 App. B.2',
+    rfc: ['RFC 5246 §7.2.2', 'RFC 8446 App. B', 'RFC 8446 App. B.2'],
     versions: ['1.2', '1.3'],
     check(ctx) {
       const alerts = ctx.t.messages.filter((m) => m.alert);

@@ -9,6 +9,7 @@ import { ExtensionType as X } from '../../wire/registry';
 import { crOf, parsedChain } from '../chains';
 import { who } from '../flow';
 import { chainOf } from '../keyfacts';
+import { because } from '../alert-choices';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
 const rule = declarer({
@@ -143,11 +144,22 @@ export const certConstraintRules = [
     id: 'cert.t13.oid-filters',
     title:
       'A client certificate sent after a CertificateRequest with oid_filters carries every filtered extension with the listed values.',
-    rfc: 'RFC 8446 §4.2.5',
+    rfc: ['RFC 8446 §4.2.5', 'RFC 8446 §4.4.2.3'],
     versions: ['1.3'],
     role: 'client',
-    alerts: ['unsupported_certificate'],
+    alerts: [
+      because(
+        'unsupported_certificate',
+        'RFC 8446 §4.2.5',
+        'If the client ignored some of the required certificate extension OIDs and supplied a certificate that does not satisfy the request, the server MAY at its discretion either continue the connection without client authentication or abort the handshake with an "unsupported_certificate" alert.',
+      ),
+    ],
     evidence: 'keys',
+    ignorable: {
+      rfc: 'RFC 8446 §4.2.5',
+      text: 'the server MAY at its discretion either continue the connection without client authentication or abort the handshake with an "unsupported_certificate" alert.',
+      receiver: 'server',
+    },
     check(ctx) {
       const cr = crOf(ctx);
       if (!cr)
@@ -184,6 +196,15 @@ export const certConstraintRules = [
       'Names in certificates below a CA with nameConstraints (dNSName, iPAddress subjectAltNames) fall inside its permitted and outside its excluded subtrees.',
     rfc: 'RFC 5280 §4.2.1.10, §6.1.4',
     alerts: ['bad_certificate'],
+    ignorable: {
+      rfc: 'RFC 8446 §4.4.2.4',
+      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
+      receiver: 'server',
+      versions: ['1.3'],
+    },
+    overrides: {
+      rfc: 'the constraints a CA imposes reach the next certificates through RFC 5280 §6.1.4 (g) ("If a name constraints extension is included in the certificate, modify the permitted_subtrees and excluded_subtrees state variables")',
+    },
     check(ctx) {
       const out: Outcome[] = [];
       const anchors = (ctx.options.trustAnchors ?? []).flatMap((a) => {

@@ -8,7 +8,7 @@ import { parseCert } from '../../pki/parse';
 import { keyMismatch } from '../../pki/validate';
 import { extensionBody } from '../../wire/extensions';
 import { ExtensionType as X } from '../../wire/registry';
-import { CERTIFICATE_ALERTS, alertNameOf, because } from '../alert-choices';
+import { CERTIFICATE_ALERTS, alertNameOf, because, definitionIn } from '../alert-choices';
 import { ruleById } from '../catalogue';
 import { crOf, parsedChain, sigalgsCheck } from '../chains';
 import { alertReaction, reactionsIn } from '../live';
@@ -30,8 +30,20 @@ export const certificateMessageRules = [
   rule({
     id: 'cert.type-x509v3',
     title: 'Certificates are DER X.509 version 3 (unless another certificate type was negotiated).',
-    rfc: 'RFC 8446 §4.4.2; RFC 5246 §7.4.2',
-    alerts: ['unsupported_certificate'],
+    rfc: ['RFC 5246 §7.4.2', 'RFC 5246 §7.4.6', 'RFC 8446 §4.4.2', 'RFC 8446 §4.4.2.2'],
+    alerts: [
+      'unsupported_certificate',
+      'bad_certificate',
+      because(
+        'decode_error',
+        'RFC 8446 §6',
+        'Peers which receive a message which cannot be parsed according to the syntax (e.g., have a length extending beyond the message boundary or contain an out-of-range length) MUST terminate the connection with a "decode_error" alert.',
+      ),
+    ],
+    overrides: {
+      alerts:
+        'a certificate of another version or type is unsupported_certificate ("of an unsupported type"), but an entry that is not DER X.509 at all is "corrupt" (bad_certificate, RFC 5246 §7.2.2 / RFC 8446 §6.2) or a message that "cannot be parsed according to the syntax" (decode_error, RFC 8446 §6); the checklist names only the first',
+    },
     async check(ctx) {
       const out: Outcome[] = [];
       for (const dir of ['S->C', 'C->S'] as const) {
@@ -63,9 +75,17 @@ export const certificateMessageRules = [
   rule({
     id: 'cert.chain.server-nonempty',
     title: 'The server Certificate message holds at least one certificate.',
-    rfc: 'RFC 8446 §4.4.2.4; RFC 5246 §7.4.2',
+    rfc: ['RFC 5246 §7.4.2', 'RFC 8446 §4.4.2', 'RFC 8446 §4.4.2.4'],
     role: 'server',
-    alerts: ['decode_error'],
+    alerts: [
+      because(
+        'decode_error',
+        'RFC 8446 §4.4.2.4',
+        'If the server supplies an empty Certificate message, the client MUST abort the handshake with a "decode_error" alert.',
+        ['1.3'],
+      ),
+      definitionIn('decode_error', ['1.2']),
+    ],
     needs: ['server-chain'],
     check(ctx) {
       const c = ctx.serverChain;
@@ -123,9 +143,15 @@ export const certificateMessageRules = [
     id: 'cert.sigalgs.server-chain',
     title:
       "The server's certificate signatures use algorithms from the client's signature_algorithms_cert (else signature_algorithms).",
-    rfc: 'RFC 8446 §4.4.2.2; RFC 5246 §7.4.2',
+    rfc: ['RFC 5246 §7.4.2', 'RFC 8446 §4.2.3', 'RFC 8446 §4.4.2.2'],
     role: 'server',
-    alerts: ['unsupported_certificate'],
+    alerts: [
+      because(
+        'unsupported_certificate',
+        'RFC 8446 §4.4.2.2',
+        'If the client cannot construct an acceptable chain using the provided certificates and decides to abort the handshake, then it MUST abort the handshake with an appropriate certificate-related alert (by default, "unsupported_certificate"; see Section 6.2 for more information).',
+      ),
+    ],
     check(ctx) {
       const exts = (ctx.ch2 ?? ctx.ch)?.b.extensions;
       const cert =
@@ -139,7 +165,7 @@ export const certificateMessageRules = [
   rule({
     id: 'cert.sigalgs.client-chain',
     title: "The client's certificate signatures use algorithms the CertificateRequest allows.",
-    rfc: 'RFC 8446 §4.4.2.2; RFC 5246 §7.4.4',
+    rfc: ['RFC 5246 §7.4.4', 'RFC 5246 §7.4.6', 'RFC 8446 §4.4.2.3'],
     role: 'client',
     alerts: ['unsupported_certificate'],
     check(ctx) {
@@ -161,7 +187,7 @@ export const certificateMessageRules = [
   rule({
     id: 'cert.client.cert-types',
     title: "The client's leaf key is of a type listed in CertificateRequest.certificate_types.",
-    rfc: 'RFC 5246 §7.4.4, §7.4.6; RFC 8422 §5.5',
+    rfc: ['RFC 5246 §7.4.4', 'RFC 5246 §7.4.6', 'RFC 8422 §5.5', 'RFC 8422 §5.6'],
     versions: ['1.2'],
     role: 'client',
     alerts: ['unsupported_certificate'],
@@ -196,7 +222,13 @@ export const certificateMessageRules = [
     title: 'CertificateEntry extensions only answer extensions the peer sent.',
     rfc: 'RFC 8446 §4.4.2',
     versions: ['1.3'],
-    alerts: ['unsupported_extension'],
+    alerts: [
+      because(
+        'unsupported_extension',
+        'RFC 8446 §4.2',
+        'Implementations MUST NOT send extension responses if the remote endpoint did not send the corresponding extension requests, with the exception of the "cookie" extension in the HelloRetryRequest. Upon receiving such an extension, an endpoint MUST abort the handshake with an "unsupported_extension" alert.',
+      ),
+    ],
     evidence: 'keys',
     check(ctx) {
       const out: Outcome[] = [];
@@ -269,6 +301,11 @@ export const certificateMessageRules = [
         ['1.3'],
       ),
     ],
+    ignorable: {
+      rfc: 'RFC 5246 §7.4.6; RFC 8446 §4.4.2.4',
+      text: 'If the client does not send any certificates, the server MAY at its discretion either continue the handshake without client authentication, or respond with a fatal handshake_failure alert.',
+      receiver: 'server',
+    },
     live: { scope: { kind: 'declared' }, expects: 'either', judges: 'outcome' },
     needs: ['client-chain', 'violations'],
     check(ctx): Outcome {

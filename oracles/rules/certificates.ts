@@ -8,6 +8,7 @@
  */
 import { chains, sniOf, validated } from '../chains';
 import { who } from '../flow';
+import { because } from '../alert-choices';
 import { type Outcome, type RuleInput, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
 const rule = declarer({
@@ -89,16 +90,32 @@ export const certificatePathRules = [
     id: 'cert.path.signature',
     title: "Each certificate's signature verifies with its issuer's key.",
     rfc: 'RFC 5280 §6.1.3',
-    alerts: ['bad_certificate'],
+    alerts: ['bad_certificate', 'decrypt_error'],
     what: 'every signature verifies with its issuer key',
+    ignorable: {
+      rfc: 'RFC 8446 §4.4.2.4',
+      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
+      receiver: 'server',
+      versions: ['1.3'],
+    },
+    overrides: {
+      alerts:
+        'a certificate signature that does not verify is also "a handshake (not record layer) cryptographic operation failed, including being unable to correctly verify a signature" (RFC 8446 §6.2 decrypt_error); bad_certificate ("contained signatures that did not verify correctly") stays first',
+    },
     needsAnchor: true,
   }),
   pkiRule({
     id: 'cert.path.issuer-subject',
     title: 'Issuer names chain to the subject names of the signing certificates.',
     rfc: 'RFC 5280 §6.1.3',
-    alerts: ['bad_certificate'],
+    alerts: ['bad_certificate', 'unknown_ca'],
     what: 'issuer names match the signing subjects',
+    ignorable: {
+      rfc: 'RFC 8446 §4.4.2.4',
+      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
+      receiver: 'server',
+      versions: ['1.3'],
+    },
     needsAnchor: true,
   }),
   pkiRule({
@@ -108,13 +125,25 @@ export const certificatePathRules = [
     alerts: ['certificate_expired'],
     policy: true,
     what: 'every certificate is within its validity',
+    ignorable: {
+      rfc: 'RFC 8446 §4.4.2.4',
+      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
+      receiver: 'server',
+      versions: ['1.3'],
+    },
   }),
   pkiRule({
     id: 'cert.path.ca-flag',
     title: 'Intermediates carry basicConstraints cA=TRUE.',
     rfc: 'RFC 5280 §4.2.1.9, §6.1.4',
-    alerts: ['bad_certificate'],
+    alerts: ['bad_certificate', 'unknown_ca'],
     what: 'every intermediate is a CA',
+    ignorable: {
+      rfc: 'RFC 8446 §4.4.2.4',
+      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
+      receiver: 'server',
+      versions: ['1.3'],
+    },
   }),
   pkiRule({
     id: 'cert.path.path-length',
@@ -122,27 +151,57 @@ export const certificatePathRules = [
     rfc: 'RFC 5280 §4.2.1.9, §6.1.4',
     alerts: ['bad_certificate'],
     what: 'pathLenConstraints hold',
+    ignorable: {
+      rfc: 'RFC 8446 §4.4.2.4',
+      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
+      receiver: 'server',
+      versions: ['1.3'],
+    },
+    overrides: {
+      rfc: 'pathLenConstraint is defined in RFC 5280 §4.2.1.9 ("gives the maximum number of non-self-issued intermediate certificates that may follow this certificate in a valid certification path"); §6.1.4 (l), (m) applies it',
+    },
   }),
   pkiRule({
     id: 'cert.path.keycertsign',
     title: 'Issuing certificates with keyUsage have keyCertSign; non-CAs never assert it.',
-    rfc: 'RFC 5280 §4.2.1.3',
+    rfc: ['RFC 5280 §4.2.1.3', 'RFC 5280 §4.2.1.9', 'RFC 5280 §6.1.4'],
     alerts: ['bad_certificate'],
     what: 'keyCertSign is used correctly',
+    ignorable: {
+      rfc: 'RFC 8446 §4.4.2.4',
+      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
+      receiver: 'server',
+      versions: ['1.3'],
+    },
+    overrides: {
+      rfc: 'the keyCertSign bit is defined in RFC 5280 §4.2.1.3 ("The keyCertSign bit is asserted when the subject public key is used for verifying signatures on public key certificates")',
+    },
   }),
   pkiRule({
     id: 'cert.path.critical-extensions',
     title: 'No certificate has a critical extension the validator does not process.',
-    rfc: 'RFC 5280 §4.2',
-    alerts: ['unsupported_certificate'],
+    rfc: ['RFC 5280 §4.2', 'RFC 5280 §6.1.4', 'RFC 5280 §6.1.5'],
+    alerts: ['unsupported_certificate', 'bad_certificate'],
     what: 'no unprocessed critical extension',
+    ignorable: {
+      rfc: 'RFC 8446 §4.4.2.4',
+      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
+      receiver: 'server',
+      versions: ['1.3'],
+    },
   }),
   pkiRule({
     id: 'cert.path.trust-anchor',
     title: 'The path ends at a configured trust anchor.',
-    rfc: 'RFC 5280 §6.1',
+    rfc: ['RFC 5246 §7.2.2', 'RFC 5280 §6.1.1', 'RFC 5280 §6.2'],
     alerts: ['unknown_ca'],
     what: 'the path ends at a trust anchor',
+    ignorable: {
+      rfc: 'RFC 8446 §4.4.2.4',
+      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
+      receiver: 'server',
+      versions: ['1.3'],
+    },
   }),
   pkiRule({
     id: 'cert.sig-alg-fields-match',
@@ -150,26 +209,51 @@ export const certificatePathRules = [
     rfc: 'RFC 5280 §4.1.1.2',
     alerts: ['bad_certificate'],
     what: 'signature algorithm fields agree',
+    ignorable: {
+      rfc: 'RFC 8446 §4.4.2.4',
+      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
+      receiver: 'server',
+      versions: ['1.3'],
+    },
   }),
   pkiRule({
     id: 'cert.weak-hash',
     title: 'No certificate needing validation is signed with MD5 (or SHA-1, which should be refused too).',
-    rfc: 'RFC 8446 §4.4.2.2; RFC 5246 §7.4.2',
-    alerts: ['bad_certificate'],
+    rfc: ['RFC 8446 §4.2.3', 'RFC 8446 §4.4.2.4'],
+    alerts: [
+      because(
+        'bad_certificate',
+        'RFC 8446 §4.4.2.4',
+        'Any endpoint receiving any certificate which it would need to validate using any signature algorithm using an MD5 hash MUST abort the handshake with a "bad_certificate" alert. SHA-1 is deprecated, and it is RECOMMENDED that any endpoint receiving any certificate which it would need to validate using any signature algorithm using a SHA-1 hash abort the handshake with a "bad_certificate" alert.',
+      ),
+    ],
     what: 'no weak-hash signatures',
   }),
   pkiRule({
     id: 'cert.leaf.key-usage',
     title: 'A leaf keyUsage extension allows the way TLS uses the key.',
-    rfc: 'RFC 5280 §4.2.1.3; RFC 8446 §4.4.2.2',
+    rfc: ['RFC 5246 §7.4.2', 'RFC 5246 §7.4.6', 'RFC 5280 §4.2.1.3', 'RFC 8446 §4.4.2.2'],
     alerts: ['unsupported_certificate'],
     what: 'the leaf keyUsage fits its TLS use',
+    ignorable: {
+      rfc: 'RFC 8446 §4.4.2.4',
+      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
+      receiver: 'server',
+      versions: ['1.3'],
+    },
   }),
   pkiRule({
     id: 'cert.leaf.key-type',
     title: 'The leaf key type (and curve in TLS 1.3) fits the negotiated signature scheme.',
-    rfc: 'RFC 8446 §4.4.2.2; RFC 5246 §7.4.2',
-    alerts: ['unsupported_certificate'],
+    rfc: ['RFC 5246 §7.4.2', 'RFC 8422 §5.3', 'RFC 8446 §4.2.3', 'RFC 8446 §4.4.2.2'],
+    alerts: [
+      because(
+        'unsupported_certificate',
+        'RFC 8446 §4.4.2.2',
+        'If the client cannot construct an acceptable chain using the provided certificates and decides to abort the handshake, then it MUST abort the handshake with an appropriate certificate-related alert (by default, "unsupported_certificate"; see Section 6.2 for more information).',
+      ),
+      'illegal_parameter',
+    ],
     what: 'the leaf key fits the negotiated scheme',
   }),
   pkiRule({
@@ -179,13 +263,19 @@ export const certificatePathRules = [
     strength: 'SHOULD',
     alerts: ['unsupported_certificate'],
     what: 'the leaf extendedKeyUsage fits its role',
+    ignorable: {
+      rfc: 'RFC 8446 §4.4.2.4',
+      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
+      receiver: 'server',
+      versions: ['1.3'],
+    },
   }),
   rule({
     id: 'cert.leaf.name',
     title: 'The server leaf names the host from server_name in its subjectAltName.',
-    rfc: 'RFC 6125 §6; RFC 6066 §3',
+    rfc: ['RFC 6125 §6'],
     role: 'client',
-    alerts: ['bad_certificate'],
+    alerts: ['bad_certificate', 'certificate_unknown'],
     async check(ctx) {
       const c = await validated(ctx, 'S->C');
       if (!c.ok)

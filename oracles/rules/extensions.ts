@@ -22,6 +22,7 @@ import { bodyOf, exts, hasExt } from '../context';
 import { abbreviated, hex4 } from '../flow';
 import { answered, extName, isOutcome, readNote, serverExtensions } from '../hellos';
 import { encryptedExtensions } from '../needs';
+import { because, definitionIn } from '../alert-choices';
 import { type Given, type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
 /** Code points of a ClientHello no registry names (GREASE included), as `suite 0x0a0a`. */
@@ -80,10 +81,18 @@ export const extensionRules = [
   rule({
     id: 'ext.only-if-offered',
     title: 'Response extensions answer extensions the peer sent.',
-    rfc: 'RFC 5246 §7.4.1.4; RFC 8446 §4.2; RFC 5746 §3.6',
+    rfc: ['RFC 5246 §7.4.1.4', 'RFC 5746 §3.6', 'RFC 8446 §4.2', 'RFC 8446 §4.4.2'],
     versions: ['1.2', '1.3'],
     role: 'both',
-    alerts: ['unsupported_extension'],
+    alerts: [
+      because(
+        'unsupported_extension',
+        'RFC 8446 §4.2',
+        'Implementations MUST NOT send extension responses if the remote endpoint did not send the corresponding extension requests, with the exception of the "cookie" extension in the HelloRetryRequest. Upon receiving such an extension, an endpoint MUST abort the handshake with an "unsupported_extension" alert.',
+        ['1.3'],
+      ),
+      definitionIn('unsupported_extension', ['1.2']),
+    ],
     needs: ['hellos'],
     check(ctx) {
       const ch = answered(ctx)!;
@@ -140,7 +149,15 @@ export const extensionRules = [
     title: 'A ClientHello ends after compression methods or after one well-formed extensions block.',
     rfc: 'RFC 5246 §7.4.1.2; RFC 8446 §4.1.2',
     versions: ['1.2', '1.3'],
-    alerts: ['decode_error'],
+    alerts: [
+      because(
+        'decode_error',
+        'RFC 8446 §4.1.2',
+        'If negotiating a version of TLS prior to 1.3, a server MUST check that the message either contains no data after legacy_compression_methods or that it contains a valid extensions block with no data following. If not, then it MUST abort the handshake with a "decode_error" alert.',
+        ['1.2'],
+      ),
+      definitionIn('decode_error', ['1.3']),
+    ],
     check(ctx) {
       const chs = ctx.steps.filter((s) => s.sym === 'client_hello' && s.m.raw);
       if (!chs.length) return inconclusive('No ClientHello bytes.');
@@ -466,6 +483,11 @@ export const extensionRules = [
     strength: 'SHOULD',
     evidence: 'live',
     alerts: ['unrecognized_name'],
+    ignorable: {
+      rfc: 'RFC 6066 §3',
+      text: 'If the server understood the ClientHello extension but does not recognize the server name, the server SHOULD take one of two actions: either abort the handshake by sending a fatal-level unrecognized_name(112) alert or continue the handshake.',
+      receiver: 'server',
+    },
     live: { scope: { kind: 'declared' }, expects: 'either', judges: 'outcome' },
     needs: ['client-hello'],
     check(ctx) {

@@ -178,6 +178,11 @@ export const groupRules = [
         'If none of the offered groups match, the server is not compatible with this document. The client MAY decide to continue the connection if the selected group is acceptable under local policy, or it MAY decide to terminate the connection with a fatal insufficient_security(71) alert.',
       ),
     ],
+    ignorable: {
+      rfc: 'RFC 7919 §3',
+      text: 'The client MAY decide to continue the connection if the selected group is acceptable under local policy, or it MAY decide to terminate the connection with a fatal insufficient_security(71) alert.',
+      receiver: 'client',
+    },
     live: { scope: { kind: 'declared' }, expects: 'either', judges: 'outcome' },
   }),
 ];

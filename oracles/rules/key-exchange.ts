@@ -106,9 +106,9 @@ export const keyExchangeRules = [
   rule({
     id: 'ecdh.symmetry',
     title: 'Both sides compute the same (EC)DH secret from their private key and the peer public value.',
-    rfc: 'RFC 8422 §5.10; RFC 8446 §7.4',
+    rfc: ['RFC 8422 §5.10', 'RFC 8446 §7.4.2'],
     versions: ['1.2', '1.3'],
-    alerts: ['decrypt_error'],
+    alerts: ['bad_record_mac', 'decrypt_error'],
     evidence: 'keys',
     async check(ctx) {
       const e = ephemeral(ctx);
@@ -132,9 +132,16 @@ export const keyExchangeRules = [
   rule({
     id: 'ecdh.point-format',
     title: 'NIST-curve points are uncompressed 0x04||X||Y of the curve size; X25519/X448 values are 32/56 bytes.',
-    rfc: 'RFC 8446 §4.2.8.2; RFC 8422 §5.4',
+    rfc: ['RFC 8422 §5.4', 'RFC 8422 §5.4.1', 'RFC 8446 §4.2.8.2'],
     versions: ['1.2', '1.3'],
-    alerts: ['illegal_parameter'],
+    alerts: [
+      'illegal_parameter',
+      because(
+        'decode_error',
+        'RFC 8446 §6',
+        'Peers which receive a message which cannot be parsed according to the syntax (e.g., have a length extending beyond the message boundary or contain an out-of-range length) MUST terminate the connection with a "decode_error" alert.',
+      ),
+    ],
     evidence: 'plaintext',
     check(ctx) {
       const out: Outcome[] = [];
@@ -165,7 +172,7 @@ export const keyExchangeRules = [
   rule({
     id: 'ecdh.point-on-curve',
     title: 'Received NIST-curve points are on the curve, not the identity, with coordinates below p.',
-    rfc: 'RFC 8446 §4.2.8.2; RFC 8422 §5.4',
+    rfc: ['NIST SP 800-56A §5.6.2.3', 'RFC 8422 §5.11', 'RFC 8446 §4.2.8.2'],
     versions: ['1.2', '1.3'],
     alerts: ['illegal_parameter'],
     evidence: 'plaintext',
@@ -201,7 +208,7 @@ export const keyExchangeRules = [
   rule({
     id: 'ecdh.x25519-zero',
     title: 'An all-zero X25519/X448 shared secret (small-order peer value) ends the handshake.',
-    rfc: 'RFC 8446 §7.4.2; RFC 7748 §6.1',
+    rfc: ['RFC 7748 §6', 'RFC 8422 §5.10', 'RFC 8422 §5.11', 'RFC 8446 §7.4.2'],
     versions: ['1.2', '1.3'],
     alerts: ['illegal_parameter'],
     evidence: 'plaintext',
@@ -270,7 +277,7 @@ export const keyExchangeRules = [
   rule({
     id: 'ecdh.independent-shares',
     title: 'Each key share is fresh: no two shares in a ClientHello, nor shares of earlier connections, are the same value.',
-    rfc: 'RFC 8446 §4.2.8; RFC 8422 §5.10',
+    rfc: ['RFC 5246 App. F.1.1.3', 'RFC 8446 §4.2.8'],
     versions: ['1.2', '1.3'],
     role: 'client',
     evidence: 'plaintext',
@@ -296,9 +303,22 @@ export const keyExchangeRules = [
   rule({
     id: 'dh.pubkey-range',
     title: 'Finite-field DH public values lie strictly between 1 and p-1.',
-    rfc: 'RFC 7919 §5.1; RFC 8446 §4.2.8.1',
+    rfc: ['RFC 7919 §3', 'RFC 7919 §4', 'RFC 7919 §5.1', 'RFC 8446 §4.2.8.1', 'RFC 8446 §6'],
     versions: ['1.2', '1.3'],
-    alerts: ['illegal_parameter'],
+    alerts: [
+      because(
+        'handshake_failure',
+        'RFC 7919 §3',
+        'If dh_Ys is not in this range, the client MUST terminate the connection with a fatal handshake_failure(40) alert.',
+        ['1.2'],
+      ),
+      because(
+        'illegal_parameter',
+        'RFC 8446 §6',
+        'Peers which receive a message which is syntactically correct but semantically invalid (e.g., a DHE share of p - 1, or an invalid enum) MUST terminate the connection with an "illegal_parameter" alert.',
+        ['1.3'],
+      ),
+    ],
     evidence: 'plaintext',
     check(ctx) {
       const out: Outcome[] = [];
@@ -333,7 +353,7 @@ export const keyExchangeRules = [
   rule({
     id: 'dh.group-strength',
     title: 'A client does not go on with a DHE group whose prime is under 768 bits (and should not under 1024).',
-    rfc: 'RFC 7919 §3; RFC 5246 §F.1.1.3',
+    rfc: ['RFC 5246 App. F.1.1.3', 'RFC 7919 §3.1'],
     versions: ['1.2'],
     role: 'client',
     alerts: ['insufficient_security'],
@@ -359,7 +379,7 @@ export const keyExchangeRules = [
   rule({
     id: 'dh.share-encoding',
     title: 'A TLS 1.3 FFDHE key share is exactly as long as the group prime.',
-    rfc: 'RFC 8446 §4.2.8.1',
+    rfc: ['RFC 8446 §4.2.8.1', 'RFC 8446 §7.4.1'],
     versions: ['1.3'],
     alerts: ['illegal_parameter'],
     evidence: 'plaintext',

@@ -10,6 +10,7 @@ import { NamedGroup as G } from '../../wire/registry';
 import type { Context } from '../context';
 import { who } from '../flow';
 import { type FinCheck, emsNegotiated, ephemeral, finishedChecks, keylog, recomputedMaster12, schedule13 } from '../keyfacts';
+import { because } from '../alert-choices';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
 const rule = declarer({ versions: ['1.2', '1.3'], role: 'both', strength: 'MUST', evidence: 'keys', group: 'crypto' });
@@ -110,7 +111,7 @@ export const keyScheduleRules = [
   rule({
     id: 't12.fin.verify-data',
     title: 'Each TLS 1.2 Finished carries the 12-byte PRF output of the master secret, its role label and the handshake hash.',
-    rfc: 'RFC 5246 §7.4.9',
+    rfc: ['RFC 5246 §7.2.2', 'RFC 5246 §7.4.9'],
     versions: ['1.2'],
     alerts: ['decrypt_error'],
     evidence: 'keys',
@@ -119,10 +120,13 @@ export const keyScheduleRules = [
   rule({
     id: 't12.fin.transcript-scope',
     title: 'The TLS 1.2 Finished hash covers every handshake message before it (not HelloRequest, CCS or record headers).',
-    rfc: 'RFC 5246 §7.4.9',
+    rfc: ['RFC 5077 §3.3', 'RFC 5246 §7.4.9'],
     versions: ['1.2'],
     alerts: ['decrypt_error'],
     evidence: 'keys',
+    overrides: {
+      rfc: 'RFC 6066 §1.1 only lists the extensions that document covers; that CertificateStatus and every other handshake message count is RFC 5246 §7.4.9 ("All of the data from all messages in this handshake (not including any HelloRequest messages) up to, but not including, this message")',
+    },
     check: (ctx) => finOutcomes(ctx, 'The Finished transcript'),
   }),
   rule({
@@ -139,6 +143,11 @@ export const keyScheduleRules = [
     rfc: 'RFC 5246 §8.1',
     versions: ['1.2'],
     evidence: 'keys',
+    alerts: ['bad_record_mac', 'decrypt_error'],
+    overrides: {
+      alerts:
+        'a wrong master secret changes the key block, so the peer\'s Finished record fails to deprotect first (bad_record_mac, RFC 5246 §7.2.2: "returned if a record is received with an incorrect MAC"); only a Finished record that still opens fails its verify_data with decrypt_error; the checklist names decrypt_error alone',
+    },
     needs: ['full-handshake'],
     check: (ctx) =>
       master12(
@@ -151,9 +160,14 @@ export const keyScheduleRules = [
     id: 't12.ks.ems',
     title:
       'With extended master secret, the master secret is the PRF of the premaster over the session hash through ClientKeyExchange.',
-    rfc: 'RFC 7627 §4',
+    rfc: ['RFC 7627 §3', 'RFC 7627 §4'],
     versions: ['1.2'],
     evidence: 'keys',
+    alerts: ['bad_record_mac', 'decrypt_error'],
+    overrides: {
+      alerts:
+        'a wrong extended master secret changes the key block, so the peer\'s Finished record fails to deprotect first (bad_record_mac, RFC 5246 §7.2.2: "returned if a record is received with an incorrect MAC"); only a Finished record that still opens fails its verify_data with decrypt_error; the checklist names decrypt_error alone',
+    },
     needs: ['full-handshake'],
     check: (ctx) =>
       master12(
@@ -168,6 +182,9 @@ export const keyScheduleRules = [
     rfc: 'RFC 8422 §5.10; RFC 7748 §6',
     versions: ['1.2'],
     evidence: 'keys',
+    overrides: {
+      rfc: 'for x25519/x448 the premaster is the RFC 7748 §6 function output ("The ECDH shared secret is the result of applying the ECDH scalar multiplication function ... used raw" per RFC 8422 §5.11), not an x-coordinate',
+    },
     needs: ['full-handshake'],
     check: (ctx) => master12(ctx, ecdheKex, 'The ECDHE premaster'),
   }),
@@ -201,7 +218,13 @@ export const keyScheduleRules = [
     title: 'Each TLS 1.3 Finished is the HMAC, under the finished key of the sender handshake secret, of the transcript hash.',
     rfc: 'RFC 8446 §4.4.4',
     versions: ['1.3'],
-    alerts: ['decrypt_error'],
+    alerts: [
+      because(
+        'decrypt_error',
+        'RFC 8446 §4.4.4',
+        'Recipients of Finished messages MUST verify that the contents are correct and if incorrect MUST terminate the connection with a "decrypt_error" alert.',
+      ),
+    ],
     evidence: 'keys',
     check: (ctx) => finOutcomes(ctx, 'The Finished values'),
   }),
@@ -209,10 +232,19 @@ export const keyScheduleRules = [
     id: 't13.fin.transcript-scope',
     title:
       'The server Finished covers the handshake through its CertificateVerify; the client Finished also covers the server Finished and client authentication.',
-    rfc: 'RFC 8446 §4.4.4',
+    rfc: ['RFC 8446 §4.4', 'RFC 8446 §4.4.1', 'RFC 8446 §4.4.4'],
     versions: ['1.3'],
-    alerts: ['decrypt_error'],
+    alerts: [
+      because(
+        'decrypt_error',
+        'RFC 8446 §4.4.4',
+        'Recipients of Finished messages MUST verify that the contents are correct and if incorrect MUST terminate the connection with a "decrypt_error" alert.',
+      ),
+    ],
     evidence: 'keys',
+    overrides: {
+      rfc: 'the Finished\'s own transcript is defined in RFC 8446 §4.4.4: "verify_data = HMAC(finished_key, Transcript-Hash(Handshake Context, Certificate*, CertificateVerify*))"',
+    },
     check: (ctx) => finOutcomes(ctx, 'The Finished transcript'),
   }),
   rule({

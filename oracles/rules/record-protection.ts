@@ -47,13 +47,22 @@ export const recordProtectionRules = [
   rule({
     id: 't13.ks.traffic-keys',
     title: 'TLS 1.3 record key and IV are expanded from the traffic secret of the epoch ("key", "iv").',
-    rfc: 'RFC 8446 §7.3',
+    rfc: ['RFC 8446 §7.3'],
     versions: ['1.3'],
     role: 'both',
     strength: 'MUST',
-    alerts: ['bad_record_mac'],
+    alerts: [
+      because(
+        'bad_record_mac',
+        'RFC 8446 §5.2',
+        'If the decryption fails, the receiver MUST terminate the connection with a "bad_record_mac" alert.',
+      ),
+    ],
     evidence: 'keys',
     group: 'crypto',
+    overrides: {
+      rfc: 'the check opens the records with keys from RFC 8446 §7.3 alone; the Finished (RFC 8446 §4.4.4) is judged by t13.fin.*',
+    },
     check: async (ctx) => report(await opened13(ctx), 'The traffic keys', (o) => !o.afterKeyUpdate),
   }),
   rule({
@@ -63,7 +72,13 @@ export const recordProtectionRules = [
     versions: ['1.3'],
     role: 'both',
     strength: 'MUST',
-    alerts: ['bad_record_mac'],
+    alerts: [
+      because(
+        'bad_record_mac',
+        'RFC 8446 §5.2',
+        'If the decryption fails, the receiver MUST terminate the connection with a "bad_record_mac" alert.',
+      ),
+    ],
     evidence: 'keys',
     group: 'crypto',
     check: async (ctx) => report(await opened13(ctx), 'KeyUpdate', (o) => o.afterKeyUpdate),
@@ -76,7 +91,13 @@ export const recordProtectionRules = [
     versions: ['1.3'],
     role: 'both',
     strength: 'MUST',
-    alerts: ['bad_record_mac'],
+    alerts: [
+      because(
+        'bad_record_mac',
+        'RFC 8446 §5.2',
+        'If the decryption fails, the receiver MUST terminate the connection with a "bad_record_mac" alert.',
+      ),
+    ],
     evidence: 'keys',
     group: 'record',
     check: async (ctx) =>
@@ -115,7 +136,7 @@ export const recordProtectionRules = [
   rule({
     id: 'rec.t12.cbc-padding',
     title: 'With a CBC suite every padding byte equals the padding length.',
-    rfc: 'RFC 5246 §6.2.3.2',
+    rfc: ['RFC 5246 §6.2.3.2', 'RFC 5246 §7.2.2'],
     versions: ['1.2'],
     role: 'both',
     strength: 'MUST',
@@ -141,7 +162,14 @@ export const recordProtectionRules = [
     versions: ['1.3'],
     role: 'both',
     strength: 'MUST',
-    alerts: ['unexpected_message'],
+    alerts: [
+      because(
+        'unexpected_message',
+        'RFC 8446 §5.4',
+        'If a receiving implementation does not find a non-zero octet in the cleartext, it MUST terminate the connection with an "unexpected_message" alert.',
+      ),
+      'record_overflow',
+    ],
     evidence: 'keys',
     group: 'record',
     check: async (ctx) =>

@@ -12,6 +12,7 @@ import { VERSION_CODE } from '../../wire/vocabulary';
 import { bodyOf } from '../context';
 import { hex4 } from '../flow';
 import { NEEDS } from '../needs';
+import { because, definitionIn } from '../alert-choices';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
 /** The record versions as written in details: TLS 1.2's, TLS 1.0's. */
@@ -33,7 +34,15 @@ export const recordRules = [
     title: 'Only the four defined content types are sent.',
     rfc: 'RFC 5246 §6; RFC 8446 §5',
     versions: ['1.2', '1.3'],
-    alerts: ['unexpected_message'],
+    alerts: [
+      because(
+        'unexpected_message',
+        'RFC 8446 §5',
+        'If a TLS implementation receives an unexpected record type, it MUST terminate the connection with an "unexpected_message" alert.',
+        ['1.3'],
+      ),
+      definitionIn('unexpected_message', ['1.2']),
+    ],
     check(ctx) {
       const bad =
         ctx.t.records.find((r) => r.contentType < 20 || r.contentType > 23) ??
@@ -55,7 +64,15 @@ export const recordRules = [
     title: 'A plaintext fragment carries at most 2^14 bytes.',
     rfc: 'RFC 5246 §6.2.1; RFC 8446 §5.1',
     versions: ['1.2', '1.3'],
-    alerts: ['record_overflow'],
+    alerts: [
+      because(
+        'record_overflow',
+        'RFC 8446 §5.1',
+        'The length MUST NOT exceed 2^14 bytes. An endpoint that receives a record that exceeds this length MUST terminate the connection with a "record_overflow" alert.',
+        ['1.3'],
+      ),
+      definitionIn('record_overflow', ['1.2']),
+    ],
     needs: ['records'],
     check(ctx) {
       for (const r of ctx.t.records) {
@@ -72,9 +89,17 @@ export const recordRules = [
   rule({
     id: 'rec.ciphertext-max-len',
     title: 'A protected record stays within 2^14+2048 (TLS 1.2) or 2^14+256 (TLS 1.3) bytes.',
-    rfc: 'RFC 5246 §6.2.3; RFC 8446 §5.2',
+    rfc: ['RFC 5246 §6.2.3', 'RFC 5246 §7.2.2', 'RFC 8446 §5.2'],
     versions: ['1.2', '1.3'],
-    alerts: ['record_overflow'],
+    alerts: [
+      because(
+        'record_overflow',
+        'RFC 8446 §5.2',
+        'An endpoint that receives a record from its peer with TLSCiphertext.length larger than 2^14 + 256 octets MUST terminate the connection with a "record_overflow" alert.',
+        ['1.3'],
+      ),
+      definitionIn('record_overflow', ['1.2']),
+    ],
     needs: ['records'],
     check(ctx) {
       const max = ctx.version === '1.3' ? MAX_CIPHERTEXT_13 : MAX_CIPHERTEXT_12;
@@ -94,7 +119,15 @@ export const recordRules = [
     title: 'No empty handshake or alert fragments (nor empty CCS in TLS 1.2).',
     rfc: 'RFC 5246 §6.2.1; RFC 8446 §5.1, §5.4',
     versions: ['1.2', '1.3'],
-    alerts: ['unexpected_message'],
+    alerts: [
+      because(
+        'unexpected_message',
+        'RFC 8446 §5.4',
+        'Implementations MUST NOT send Handshake or Alert records that have a zero-length TLSInnerPlaintext.content; if such a message is received, the receiving implementation MUST terminate the connection with an "unexpected_message" alert.',
+        ['1.3'],
+      ),
+      definitionIn('unexpected_message', ['1.2']),
+    ],
     needs: ['records'],
     check(ctx) {
       const types: number[] = [
@@ -121,8 +154,20 @@ export const recordRules = [
     title: 'No record of another type between the fragments of one handshake message.',
     rfc: 'RFC 8446 §5.1',
     versions: ['1.3'],
-    alerts: ['unexpected_message'],
+    alerts: [
+      because(
+        'unexpected_message',
+        'RFC 8446 §5',
+        'If a TLS implementation receives an unexpected record type, it MUST terminate the connection with an "unexpected_message" alert.',
+      ),
+    ],
     evidence: 'keys',
+    overrides: {
+      alerts:
+        'RFC 8446 §5.1 names no alert for an interleaved record, but a record of another type between the fragments of a handshake message is an unexpected record type there: RFC 8446 §5 "If a TLS implementation receives an unexpected record type, it MUST terminate the connection with an "unexpected_message" alert."',
+      evidence:
+        'every TLS 1.3 handshake message after ServerHello is protected (RFC 8446 §5.2), so an interleaved record is only seen with the keys; the checklist counts the plaintext hellos first, the check says inconclusive without a key log',
+    },
     needs: ['records'],
     check(ctx) {
       for (const m of ctx.t.messages) {
@@ -148,7 +193,13 @@ export const recordRules = [
     title: 'Messages before a key change end at a record boundary.',
     rfc: 'RFC 8446 §5.1',
     versions: ['1.3'],
-    alerts: ['unexpected_message'],
+    alerts: [
+      because(
+        'unexpected_message',
+        'RFC 8446 §5.1',
+        'Implementations MUST verify that all messages immediately preceding a key change align with a record boundary; if not, then they MUST terminate the connection with an "unexpected_message" alert.',
+      ),
+    ],
     needs: ['records'],
     check(ctx) {
       const hs = ctx.t.messages.filter((m) => m.kind === 'handshake');
@@ -198,6 +249,11 @@ export const recordRules = [
     title: `TLS 1.3 records carry ${T12} (${T10} allowed on the initial ClientHello); TLS 1.2 records carry 0x03xx.`,
     rfc: 'RFC 8446 §5.1; RFC 5246 App. E.1',
     versions: ['1.2', '1.3'],
+    ignorable: {
+      rfc: 'RFC 8446 §5.1',
+      text: 'legacy_record_version [...] This field is deprecated and MUST be ignored for all purposes.',
+      versions: ['1.3'],
+    },
     needs: ['records'],
     check(ctx) {
       const firstCh = ctx.steps.find((s) => s.sym === 'client_hello')?.m.records ?? [];
@@ -258,7 +314,13 @@ export const recordRules = [
     title: "A TLS 1.3 CCS is an unprotected 01, sent after the first ClientHello and before the sender's Finished.",
     rfc: 'RFC 8446 §5',
     versions: ['1.3'],
-    alerts: ['unexpected_message'],
+    alerts: [
+      because(
+        'unexpected_message',
+        'RFC 8446 §5',
+        'An implementation which receives any other change_cipher_spec value or which receives a protected change_cipher_spec record MUST abort the handshake with an "unexpected_message" alert.',
+      ),
+    ],
     check(ctx) {
       const ccs = ctx.t.messages.filter((m) => m.kind === 'change_cipher_spec');
       if (!ccs.length) return notApplicable('No ChangeCipherSpec.');
@@ -361,9 +423,17 @@ export const recordRules = [
   rule({
     id: 'rec.hs-length-consistent',
     title: 'Handshake lengths and the length-prefixed fields consume the body exactly.',
-    rfc: 'RFC 5246 §7.4; RFC 8446 §4, §6',
+    rfc: ['RFC 5246 §7.4', 'RFC 5246 §7.4.1.2', 'RFC 8446 §4', 'RFC 8446 §6'],
     versions: ['1.2', '1.3'],
-    alerts: ['decode_error'],
+    alerts: [
+      because(
+        'decode_error',
+        'RFC 8446 §6',
+        'Peers which receive a message which cannot be parsed according to the syntax (e.g., have a length extending beyond the message boundary or contain an out-of-range length) MUST terminate the connection with a "decode_error" alert.',
+        ['1.3'],
+      ),
+      definitionIn('decode_error', ['1.2']),
+    ],
     check(ctx) {
       const withBytes = ctx.t.messages.filter((m) => m.kind === 'handshake' && m.raw);
       if (!withBytes.length) return inconclusive('No handshake message has bytes.');

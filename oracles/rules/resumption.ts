@@ -308,10 +308,15 @@ export const resumptionRules = [
     id: 't13.psk.obfuscated-age',
     group: 'crypto',
     title: 'A resumption identity carries the ticket age plus ticket_age_add (mod 2^32), so it deobfuscates to a plausible age.',
-    rfc: 'RFC 8446 §4.2.11.1',
+    rfc: ['RFC 8446 §4.2.11', 'RFC 8446 §4.2.11.1'],
     versions: ['1.3'],
     role: 'client',
     evidence: 'keys',
+    ignorable: {
+      rfc: 'RFC 8446 §4.2.10',
+      text: 'If it is not, the server SHOULD proceed with the handshake but reject 0-RTT, and SHOULD NOT take any other action that assumes that this ClientHello is fresh.',
+      receiver: 'server',
+    },
     check(ctx) {
       const psk = extensionBody(ctx.ch?.b.extensions, X.pre_shared_key, 'pre_shared_key_client');
       if (!psk || !ctx.ch) return notApplicable('The ClientHello offers no PSK.');
@@ -352,7 +357,7 @@ export const resumptionRules = [
     group: 'crypto',
     title:
       'Each PSK binder is the HMAC, under the binder finished key, of the transcript hash of the ClientHello cut before the binders.',
-    rfc: 'RFC 8446 §4.2.11.2',
+    rfc: ['RFC 8446 §4.2.11.2', 'RFC 8446 §6.2', 'RFC 8446 §7.1'],
     versions: ['1.3'],
     alerts: ['decrypt_error'],
     evidence: 'keys',

@@ -116,7 +116,7 @@ export const signatureRules = [
   rule({
     id: 't12.ske.signature-valid',
     title: "The ServerKeyExchange signature verifies with the server certificate's key under the scheme it names.",
-    rfc: 'RFC 5246 §7.4.3',
+    rfc: ['RFC 5246 §7.2.2', 'RFC 5246 §7.4.3'],
     versions: ['1.2'],
     role: 'client',
     alerts: ['decrypt_error'],
@@ -127,7 +127,7 @@ export const signatureRules = [
     id: 't12.ske.signature-encoding',
     title:
       'Handshake signatures have the encoding of their scheme (RSA: modulus-sized PKCS#1 block; ECDSA: DER Ecdsa-Sig-Value; EdDSA: raw).',
-    rfc: 'RFC 5246 §4.7, §7.4.3; RFC 8422 §5.4, §5.10',
+    rfc: ['RFC 5246 §4.7', 'RFC 8422 §5.10', 'RFC 8422 §5.4'],
     versions: ['1.2'],
     alerts: ['decrypt_error'],
     evidence: 'plaintext',
@@ -136,7 +136,7 @@ export const signatureRules = [
   rule({
     id: 't12.ske.anon-unsigned',
     title: 'An anonymous (DH_anon / ECDH_anon) ServerKeyExchange has no signature after its parameters.',
-    rfc: 'RFC 5246 §7.4.3; RFC 8422 §5.4',
+    rfc: ['RFC 5246 §7.4.3', 'RFC 8422 §2.3'],
     versions: ['1.2'],
     role: 'server',
     alerts: ['decode_error'],
@@ -161,7 +161,7 @@ export const signatureRules = [
   rule({
     id: 't12.cv.signature-input',
     title: 'The TLS 1.2 client CertificateVerify signs all earlier handshake messages, headers included, as sent.',
-    rfc: 'RFC 5246 §7.4.8',
+    rfc: ['RFC 5246 §7.4.1.1', 'RFC 5246 §7.4.8', 'RFC 8422 §5.8'],
     versions: ['1.2'],
     role: 'client',
     alerts: ['decrypt_error'],
@@ -171,7 +171,7 @@ export const signatureRules = [
   rule({
     id: 't12.cv.signature-valid',
     title: "The TLS 1.2 client CertificateVerify verifies with the client certificate's key.",
-    rfc: 'RFC 5246 §7.4.8',
+    rfc: ['RFC 5246 §7.2.2', 'RFC 5246 §7.4.8'],
     versions: ['1.2'],
     role: 'server',
     alerts: ['decrypt_error'],
@@ -181,10 +181,15 @@ export const signatureRules = [
   rule({
     id: 'sig.rsa-pkcs1-strict',
     title: 'PKCS#1 v1.5 handshake signatures pass strict verification: exact DigestInfo, exact padding, nothing extra.',
-    rfc: 'RFC 8017 §8.2.2; RFC 5246 §4.7',
+    rfc: ['RFC 5246 §4.7', 'RFC 8017 §8.2.2', 'RFC 8446 §4.2.3'],
     versions: ['1.2', '1.3'],
     alerts: ['decrypt_error'],
     evidence: 'plaintext',
+    overrides: {
+      rfc: 'strict verification is RFC 8017 §8.2.2 step 4: compare the encoded message with the one computed from the hash, byte for byte (no lenient DigestInfo parsing)',
+      alerts:
+        'the check judges handshake signatures (ServerKeyExchange, CertificateVerify), which fail with decrypt_error (RFC 5246 §7.2.2: "unable to correctly verify a signature"); the checklist\'s bad_certificate is for certificate signatures, judged by cert.path.signature',
+    },
     async check(ctx) {
       if (ctx.version === '1.2') return allSigs12(ctx, 'pkcs1');
       return [
@@ -196,7 +201,7 @@ export const signatureRules = [
   rule({
     id: 'sig.eddsa-usage',
     title: 'Ed25519/Ed448 leaf keys sign only with the ed25519/ed448 schemes, and those schemes only with EdDSA keys.',
-    rfc: 'RFC 8422 §5.10; RFC 8446 §4.2.3',
+    rfc: ['RFC 8422 §5.10', 'RFC 8422 §5.9', 'RFC 8446 §4.2.3'],
     versions: ['1.2', '1.3'],
     alerts: ['illegal_parameter'],
     evidence: 'plaintext',

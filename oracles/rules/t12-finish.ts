@@ -164,6 +164,10 @@ export const t12FinishRules = [
     title: 'In a full handshake the server finishes only after the client Finished.',
     rfc: 'RFC 5246 §7.3; RFC 5077 §3.3',
     role: 'server',
+    overrides: {
+      alerts:
+        'RFC 5246 §7.3/§7.4.9 name no alert for a server Finished that comes too early, but it is a handshake message out of order (RFC 5246 §7.4: "sending handshake messages in an unexpected order results in a fatal error"), which RFC 5246 §7.2.2 calls unexpected_message: "An inappropriate message was received."',
+    },
     needs: ['full-handshake'],
     check(ctx) {
       const { C, S, all } = firstHandshake(ctx);
@@ -314,6 +318,10 @@ export const t12FinishRules = [
     rfc: 'RFC 5246 §7.4.1.1',
     strength: 'SHOULD',
     alerts: ['no_renegotiation'],
+    ignorable: {
+      rfc: 'RFC 5246 §7.4.1.1',
+      text: 'This message will be ignored by the client if the client is currently negotiating a session. This message MAY be ignored by the client if it does not wish to renegotiate a session, or the client may, if it wishes, respond with a no_renegotiation alert.',
+    },
     check(ctx) {
       const hr = ctx.steps.filter((s) => s.sym === 'hello_request');
       if (!hr.length) return notApplicable('No HelloRequest.');

@@ -22,7 +22,7 @@ export const t12NegotiationRules = [
   rule({
     id: 't12.neg.suite-offered',
     title: 'The TLS 1.2 ServerHello picks a real cipher suite the client offered.',
-    rfc: 'RFC 5246 §7.4.1.3',
+    rfc: ['RFC 5246 §7.4.1.3', 'RFC 8701 §3.2'],
     versions: ['1.2'],
     alerts: ['illegal_parameter'],
     needs: ['hellos'],
@@ -71,7 +71,7 @@ export const t12NegotiationRules = [
   rule({
     id: 't12.neg.suite-fits-version',
     title: 'A TLS 1.2 ServerHello does not pick a TLS 1.3 suite.',
-    rfc: 'RFC 5246 §7.4.1.3; RFC 8446 §4.1.3',
+    rfc: ['RFC 5246 App. A.5', 'RFC 8446 App. B.4'],
     versions: ['1.2'],
     alerts: ['illegal_parameter'],
     needs: ['server-hello'],
@@ -92,6 +92,9 @@ export const t12NegotiationRules = [
     rfc: 'RFC 5246 §7.4.1.3',
     versions: ['1.2'],
     role: 'both',
+    overrides: {
+      role: 'the check judges what the server sends after its ServerHello (RFC 5246 §7.4.1.3: a server that resumes "will respond with the same value as was supplied by the client"), and the client must read the echo the same way: both sides are bound',
+    },
     needs: ['hellos'],
     check(ctx) {
       const S = ctx.byDir['S->C'];
@@ -119,7 +122,7 @@ export const t12NegotiationRules = [
   rule({
     id: 't12.neg.ticket',
     title: 'The server sends an empty SessionTicket extension only if the client sent one.',
-    rfc: 'RFC 5077 §3.2',
+    rfc: ['RFC 5077 §3.2', 'RFC 5077 §3.4'],
     versions: ['1.2'],
     role: 'both',
     alerts: ['unsupported_extension'],
@@ -152,6 +155,9 @@ export const t12NegotiationRules = [
     rfc: 'RFC 5246 §7.4.1.4.1, §7.4.3',
     versions: ['1.2'],
     alerts: ['illegal_parameter'],
+    overrides: {
+      rfc: 'the check applies the default the client offers without signature_algorithms, which RFC 5246 §7.4.1.4.1 defines ("If the client does not send the signature_algorithms extension, the server MUST do the following: [...] behave as if client had sent value {sha1,rsa}")',
+    },
     check(ctx) {
       const s = ctx.steps.find((x) => x.sym === 'server_key_exchange');
       if (!s) return notApplicable('No ServerKeyExchange.');
@@ -198,7 +204,7 @@ export const t12NegotiationRules = [
   rule({
     id: 't12.neg.cr-fields',
     title: 'CertificateRequest lists certificate types and signature algorithms, never anonymous.',
-    rfc: 'RFC 5246 §7.4.4',
+    rfc: ['RFC 5246 §7.4.1.4.1', 'RFC 5246 §7.4.4'],
     versions: ['1.2'],
     alerts: ['decode_error'],
     check(ctx) {
@@ -221,7 +227,10 @@ export const t12NegotiationRules = [
     rfc: 'RFC 8446 §4.2.3, App. D.5; RFC 7465',
     versions: ['1.2'],
     role: 'both',
-    alerts: ['handshake_failure'],
+    alerts: ['handshake_failure', 'insufficient_security'],
+    overrides: {
+      rfc: 'RC4 is refused by RFC 7465 §2 ("TLS servers MUST NOT select an RC4 cipher suite when a TLS client sends such a cipher suite in the ClientHello message"), which RFC 8446 App. D.5 repeats',
+    },
     needs: ['server-hello'],
     check(ctx) {
       const info = cipherSuites.get(ctx.sh.b.cipherSuite);

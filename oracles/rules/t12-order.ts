@@ -49,7 +49,7 @@ export const t12OrderRules = [
   rule({
     id: 't12.order.server-hello-reply',
     title: 'The server replies to ClientHello with ServerHello (or an alert).',
-    rfc: 'RFC 5246 §7.3, §7.4.1.3',
+    rfc: ['RFC 5246 §7.3', 'RFC 5246 §7.4.1.2', 'RFC 5246 §7.4.1.3'],
     check(ctx) {
       const first = ctx.t.messages.find((m) => m.dir === 'S->C' && m.kind !== 'alert' && m.type !== 'hello_request');
       if (!first)
@@ -260,6 +260,7 @@ export const t12OrderRules = [
     title: 'ServerHelloDone closes the server flight once, with an empty body.',
     rfc: 'RFC 5246 §7.4.5',
     role: 'server',
+    alerts: ['unexpected_message', 'decode_error'],
     needs: ['full-handshake'],
     check(ctx) {
       const { S } = firstHandshake(ctx);

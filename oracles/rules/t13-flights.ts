@@ -9,6 +9,7 @@ import type { StepName } from '../../wire/vocabulary';
 import { type Step, exts, hasExt } from '../context';
 import { factsOf, find, flights13 } from '../flow';
 import { certificateNonEmpty } from '../statemachine';
+import { because } from '../alert-choices';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
 const rule = declarer({
@@ -46,6 +47,13 @@ export const t13FlightRules = [
     title: 'The client sends Certificate exactly when the server asked, and Finished always.',
     rfc: 'RFC 8446 §4.4.2',
     role: 'client',
+    alerts: [
+      because(
+        'unexpected_message',
+        'RFC 8446 §4',
+        'Protocol messages MUST be sent in the order defined in Section 4.4.1 and shown in the diagrams in Section 2. A peer which receives a handshake message in an unexpected order MUST abort the handshake with an "unexpected_message" alert.',
+      ),
+    ],
     needs: ['keys'],
     check(ctx) {
       const { sflight, cflight } = flights13(ctx);
@@ -70,7 +78,14 @@ export const t13FlightRules = [
   rule({
     id: 't13.order.client-cv-iff-nonempty',
     title: 'The client sends CertificateVerify exactly when its Certificate is non-empty.',
-    rfc: 'RFC 8446 §4.4.3',
+    rfc: ['RFC 8446 §4.4.3', 'RFC 8446 App. A.2'],
+    alerts: [
+      because(
+        'unexpected_message',
+        'RFC 8446 §4',
+        'Protocol messages MUST be sent in the order defined in Section 4.4.1 and shown in the diagrams in Section 2. A peer which receives a handshake message in an unexpected order MUST abort the handshake with an "unexpected_message" alert.',
+      ),
+    ],
     needs: ['keys'],
     check(ctx) {
       const { cflight } = flights13(ctx);
@@ -105,6 +120,13 @@ export const t13FlightRules = [
     id: 't13.order.eoed',
     title: 'EndOfEarlyData is sent by the client exactly when the server accepted early data.',
     rfc: 'RFC 8446 §4.5',
+    alerts: [
+      because(
+        'unexpected_message',
+        'RFC 8446 §4.5',
+        'Servers MUST NOT send this message, and clients receiving it MUST terminate the connection with an "unexpected_message" alert.',
+      ),
+    ],
     needs: ['keys'],
     check(ctx) {
       const { S, cflight } = flights13(ctx);
@@ -143,8 +165,18 @@ export const t13FlightRules = [
     id: 't13.order.server-flight',
     title:
       'The server flight is ServerHello, EncryptedExtensions, [CertificateRequest], [Certificate, CertificateVerify], Finished.',
-    rfc: 'RFC 8446 §2, §4',
+    rfc: ['RFC 8446 §2', 'RFC 8446 §4', 'RFC 8446 §4.4.1', 'RFC 8446 App. A.2'],
     role: 'server',
+    alerts: [
+      because(
+        'unexpected_message',
+        'RFC 8446 §4',
+        'Protocol messages MUST be sent in the order defined in Section 4.4.1 and shown in the diagrams in Section 2. A peer which receives a handshake message in an unexpected order MUST abort the handshake with an "unexpected_message" alert.',
+      ),
+    ],
+    overrides: {
+      rfc: 'the order itself is stated in RFC 8446 §4: "Protocol messages MUST be sent in the order defined in Section 4.4.1 and shown in the diagrams in Section 2"',
+    },
     needs: ['keys'],
     check(ctx) {
       const { sflight } = flights13(ctx);
@@ -167,8 +199,18 @@ export const t13FlightRules = [
   rule({
     id: 't13.order.client-flight',
     title: 'The client second flight is [EndOfEarlyData], [Certificate, [CertificateVerify]], Finished.',
-    rfc: 'RFC 8446 §2, §4',
+    rfc: ['RFC 8446 §2', 'RFC 8446 §4', 'RFC 8446 §4.4.1', 'RFC 8446 App. A.1'],
     role: 'client',
+    alerts: [
+      because(
+        'unexpected_message',
+        'RFC 8446 §4',
+        'Protocol messages MUST be sent in the order defined in Section 4.4.1 and shown in the diagrams in Section 2. A peer which receives a handshake message in an unexpected order MUST abort the handshake with an "unexpected_message" alert.',
+      ),
+    ],
+    overrides: {
+      rfc: 'the order itself is stated in RFC 8446 §4: "Protocol messages MUST be sent in the order defined in Section 4.4.1 and shown in the diagrams in Section 2"',
+    },
     needs: ['keys'],
     check(ctx) {
       const { cflight } = flights13(ctx);
@@ -190,6 +232,13 @@ export const t13FlightRules = [
     title: 'No ClientHello after TLS 1.3 is negotiated.',
     rfc: 'RFC 8446 §4.1.2',
     role: 'server',
+    alerts: [
+      because(
+        'unexpected_message',
+        'RFC 8446 §4.1.2',
+        'Because TLS 1.3 forbids renegotiation, if a server has negotiated TLS 1.3 and receives a ClientHello at any other time, it MUST terminate the connection with an "unexpected_message" alert.',
+      ),
+    ],
     needs: ['keys'],
     check(ctx) {
       const sh = ctx.steps.find((s) => s.sym === 'server_hello');
@@ -207,7 +256,19 @@ export const t13FlightRules = [
   rule({
     id: 't13.order.post-handshake',
     title: 'Post-handshake messages only after Finished, from the right side.',
-    rfc: 'RFC 8446 §4.6',
+    rfc: ['RFC 8446 §4.2.6', 'RFC 8446 §4.6.1', 'RFC 8446 §4.6.2', 'RFC 8446 §4.6.3'],
+    alerts: [
+      because(
+        'unexpected_message',
+        'RFC 8446 §4.6.2',
+        'A client that receives a CertificateRequest message without having sent the "post_handshake_auth" extension MUST send an "unexpected_message" fatal alert.',
+      ),
+      because(
+        'unexpected_message',
+        'RFC 8446 §4.6.3',
+        'Implementations that receive a KeyUpdate message prior to receiving a Finished message MUST terminate the connection with an "unexpected_message" alert.',
+      ),
+    ],
     needs: ['keys'],
     check(ctx) {
       const { S, C, sflight, all } = flights13(ctx);
@@ -260,8 +321,19 @@ export const t13FlightRules = [
     id: 't13.order.early-data-window',
     title:
       '0-RTT data appears only after a ClientHello offering early_data, before EndOfEarlyData, never after HelloRetryRequest.',
-    rfc: 'RFC 8446 §4.2.10',
+    rfc: ['RFC 8446 §2.3', 'RFC 8446 §4.2.10'],
     role: 'client',
+    alerts: [
+      because(
+        'unexpected_message',
+        'RFC 8446 §4',
+        'Protocol messages MUST be sent in the order defined in Section 4.4.1 and shown in the diagrams in Section 2. A peer which receives a handshake message in an unexpected order MUST abort the handshake with an "unexpected_message" alert.',
+      ),
+    ],
+    overrides: {
+      evidence:
+        'the window closes at EndOfEarlyData, which is protected (RFC 8446 §4.5: "encrypted under keys derived from the client_early_traffic_secret"), and the check counts 0-RTT records up to the client Finished: it needs the key log; the checklist counts the records before ServerHello, visible without keys',
+    },
     needs: ['keys'],
     check(ctx) {
       const cfin = flights13(ctx).cflight.find((s) => s.sym === 'finished');

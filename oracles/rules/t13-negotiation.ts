@@ -73,7 +73,13 @@ export const t13NegotiationRules = [
     title: 'The TLS 1.3 ServerHello/HelloRetryRequest picks an offered TLS 1.3 suite.',
     rfc: 'RFC 8446 §4.1.3, §4.1.4',
     versions: ['1.3'],
-    alerts: ['illegal_parameter'],
+    alerts: [
+      because(
+        'illegal_parameter',
+        'RFC 8446 §4.1.3',
+        'A client which receives a cipher suite that was not offered MUST abort the handshake with an "illegal_parameter" alert.',
+      ),
+    ],
     check(ctx) {
       const out: Outcome[] = [];
       for (const [sh, ch] of [
@@ -107,7 +113,13 @@ export const t13NegotiationRules = [
     rfc: 'RFC 8446 §4.1.2, §4.1.3',
     versions: ['1.3'],
     role: 'both',
-    alerts: ['illegal_parameter'],
+    alerts: [
+      because(
+        'illegal_parameter',
+        'RFC 8446 §4.1.2',
+        'If a TLS 1.3 ClientHello is received with any other value in this field, the server MUST abort the handshake with an "illegal_parameter" alert.',
+      ),
+    ],
     check(ctx) {
       const out: Outcome[] = [];
       for (const ch of [ctx.ch, ctx.ch2]) {
@@ -143,7 +155,13 @@ export const t13NegotiationRules = [
     title: 'ServerHello/HelloRetryRequest echo the ClientHello legacy_session_id.',
     rfc: 'RFC 8446 §4.1.3',
     versions: ['1.3'],
-    alerts: ['illegal_parameter'],
+    alerts: [
+      because(
+        'illegal_parameter',
+        'RFC 8446 §4.1.3',
+        'A client which receives a legacy_session_id_echo field that does not match what it sent in the ClientHello MUST abort the handshake with an "illegal_parameter" alert.',
+      ),
+    ],
     check(ctx) {
       const out: Outcome[] = [];
       for (const [sh, ch] of [
@@ -188,7 +206,13 @@ export const t13NegotiationRules = [
       'A TLS 1.3 ServerHello carries only supported_versions, key_share, pre_shared_key; an HRR only supported_versions, key_share, cookie.',
     rfc: 'RFC 8446 §4.1.3, §4.1.4, §4.2',
     versions: ['1.3'],
-    alerts: ['illegal_parameter'],
+    alerts: [
+      because(
+        'illegal_parameter',
+        'RFC 8446 §4.2',
+        'If an implementation receives an extension which it recognizes and which is not specified for the message in which it appears, it MUST abort the handshake with an "illegal_parameter" alert.',
+      ),
+    ],
     check(ctx) {
       const out: Outcome[] = [];
       const spec: Array<[Hello<ServerHello> | undefined, number[], string]> = [
@@ -214,10 +238,21 @@ export const t13NegotiationRules = [
   rule({
     id: 't13.neg.extension-placement',
     title: 'Each TLS 1.3 extension appears only in the messages RFC 8446 §4.2 allows.',
-    rfc: 'RFC 8446 §4.2',
+    rfc: ['RFC 8446 §4.2', 'RFC 8446 §4.3.1'],
     versions: ['1.3'],
     role: 'both',
-    alerts: ['illegal_parameter'],
+    alerts: [
+      because(
+        'illegal_parameter',
+        'RFC 8446 §4.2',
+        'If an implementation receives an extension which it recognizes and which is not specified for the message in which it appears, it MUST abort the handshake with an "illegal_parameter" alert.',
+      ),
+      because(
+        'illegal_parameter',
+        'RFC 8446 §4.3.1',
+        'The client MUST check EncryptedExtensions for the presence of any forbidden extensions and if any are found MUST abort the handshake with an "illegal_parameter" alert.',
+      ),
+    ],
     check(ctx) {
       const bl = blocks13(ctx);
       if (!bl.length) return inconclusive('No decoded message with extensions.');
@@ -267,7 +302,13 @@ export const t13NegotiationRules = [
     title: 'A server authenticating with a certificate requires the client signature_algorithms.',
     rfc: 'RFC 8446 §4.2.3',
     versions: ['1.3'],
-    alerts: ['missing_extension'],
+    alerts: [
+      because(
+        'missing_extension',
+        'RFC 8446 §4.2.3',
+        'If a server is authenticating via a certificate and the client has not sent a "signature_algorithms" extension, then the server MUST abort the handshake with a "missing_extension" alert (see Section 9.2).',
+      ),
+    ],
     needs: ['hellos', 'first-handshake'],
     judgesReceiver: true,
     check(ctx) {
@@ -286,7 +327,17 @@ export const t13NegotiationRules = [
     rfc: 'RFC 8446 §4.2.8',
     versions: ['1.3'],
     role: 'client',
-    alerts: ['illegal_parameter'],
+    alerts: [
+      because(
+        'illegal_parameter',
+        'RFC 8446 §4.2.8',
+        'Clients MUST NOT offer multiple KeyShareEntry values for the same group. Clients MUST NOT offer any KeyShareEntry values for groups not listed in the client\'s "supported_groups" extension. Servers MAY check for violations of these rules and abort the handshake with an "illegal_parameter" alert if one is violated.',
+      ),
+    ],
+    ignorable: {
+      rfc: 'RFC 8446 §4.2.8',
+      text: 'Servers MAY check for violations of these rules and abort the handshake with an "illegal_parameter" alert if one is violated.',
+    },
     check(ctx) {
       const out: Outcome[] = [];
       for (const ch of [ctx.ch, ctx.ch2]) {
@@ -350,7 +401,13 @@ export const t13NegotiationRules = [
     rfc: 'RFC 8446 §4.2.6',
     versions: ['1.3'],
     role: 'both',
-    alerts: ['illegal_parameter'],
+    alerts: [
+      because(
+        'illegal_parameter',
+        'RFC 8446 §4.2',
+        'If an implementation receives an extension which it recognizes and which is not specified for the message in which it appears, it MUST abort the handshake with an "illegal_parameter" alert.',
+      ),
+    ],
     check(ctx) {
       const bl = blocks13(ctx);
       for (const b of bl) {

@@ -6,6 +6,7 @@
  */
 import { before, factsOf, find, flights13, stepName as name, after } from '../flow';
 import { machineOutcome } from '../statemachine';
+import { because } from '../alert-choices';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
 const rule = declarer({
@@ -26,6 +27,13 @@ export const t13OrderRules = [
       checklist:
         'the whole-handshake walk behind the named t13.order.* rules (RFC 8446 App. A state machine): it catches orders no named rule describes',
     },
+    alerts: [
+      because(
+        'unexpected_message',
+        'RFC 8446 §4',
+        'Protocol messages MUST be sent in the order defined in Section 4.4.1 and shown in the diagrams in Section 2. A peer which receives a handshake message in an unexpected order MUST abort the handshake with an "unexpected_message" alert.',
+      ),
+    ],
     check: (ctx) => machineOutcome(ctx, '1.3'),
   }),
   rule({
@@ -34,6 +42,13 @@ export const t13OrderRules = [
     rfc: 'RFC 8446 §4.1.2',
     role: 'client',
     evidence: 'plaintext',
+    alerts: [
+      because(
+        'unexpected_message',
+        'RFC 8446 §4',
+        'Protocol messages MUST be sent in the order defined in Section 4.4.1 and shown in the diagrams in Section 2. A peer which receives a handshake message in an unexpected order MUST abort the handshake with an "unexpected_message" alert.',
+      ),
+    ],
     check(ctx) {
       const first = ctx.t.messages.find((m) => m.dir === 'C->S' && m.kind !== 'alert' && m.kind !== 'change_cipher_spec');
       if (!first) return inconclusive('The client sent nothing.');
@@ -49,9 +64,16 @@ export const t13OrderRules = [
   rule({
     id: 't13.order.server-first',
     title: 'The server opens with ServerHello or HelloRetryRequest.',
-    rfc: 'RFC 8446 §4.1.3',
+    rfc: ['RFC 8446 §4.1.3', 'RFC 8446 §4.1.4', 'RFC 8446 App. A.2'],
     role: 'server',
     evidence: 'plaintext',
+    alerts: [
+      because(
+        'unexpected_message',
+        'RFC 8446 §4',
+        'Protocol messages MUST be sent in the order defined in Section 4.4.1 and shown in the diagrams in Section 2. A peer which receives a handshake message in an unexpected order MUST abort the handshake with an "unexpected_message" alert.',
+      ),
+    ],
     check(ctx) {
       const first = ctx.t.messages.find((m) => m.dir === 'S->C' && m.kind !== 'alert');
       if (!first) return inconclusive('The server sent nothing.');
@@ -69,6 +91,13 @@ export const t13OrderRules = [
     title: 'At most one HelloRetryRequest per connection.',
     rfc: 'RFC 8446 §4.1.4',
     evidence: 'plaintext',
+    alerts: [
+      because(
+        'unexpected_message',
+        'RFC 8446 §4.1.4',
+        'If a client receives a second HelloRetryRequest in the same connection (i.e., where the ClientHello was itself in response to a HelloRetryRequest), it MUST abort the handshake with an "unexpected_message" alert.',
+      ),
+    ],
     check(ctx) {
       const h = ctx.steps.filter((s) => s.sym === 'hello_retry_request');
       if (h.length > 1)
@@ -83,9 +112,19 @@ export const t13OrderRules = [
   rule({
     id: 't13.order.ch2-after-hrr',
     title: 'After HelloRetryRequest the client sends its second ClientHello next, without 0-RTT data.',
-    rfc: 'RFC 8446 §4.1.4',
+    rfc: ['RFC 8446 §4.1.2', 'RFC 8446 §4.1.4', 'RFC 8446 §4.2.10'],
     role: 'client',
     evidence: 'plaintext',
+    alerts: [
+      because(
+        'unexpected_message',
+        'RFC 8446 §4',
+        'Protocol messages MUST be sent in the order defined in Section 4.4.1 and shown in the diagrams in Section 2. A peer which receives a handshake message in an unexpected order MUST abort the handshake with an "unexpected_message" alert.',
+      ),
+    ],
+    overrides: {
+      rfc: 'RFC 8446 §4.1.4 is where the answer to a HelloRetryRequest is required: "the client MUST process all extensions in the HelloRetryRequest and send a second updated ClientHello"',
+    },
     check(ctx) {
       const h = ctx.steps.find((s) => s.sym === 'hello_retry_request');
       if (!h) return notApplicable('No HelloRetryRequest.');
@@ -109,6 +148,10 @@ export const t13OrderRules = [
     role: 'server',
     evidence: 'plaintext',
     alerts: [],
+    ignorable: {
+      rfc: 'RFC 8446 App. D.4',
+      text: 'Either side can send change_cipher_spec at any time during the handshake, as they must be ignored by the peer, but if the client sends a non-empty session ID, the server MUST send the change_cipher_spec as described in this appendix.',
+    },
     needs: ['client-hello'],
     check(ctx) {
       if (ctx.ch.b.sessionId.length === 0)
@@ -132,6 +175,13 @@ export const t13OrderRules = [
     title: 'EncryptedExtensions comes right after ServerHello, in every handshake.',
     rfc: 'RFC 8446 §4.3.1',
     role: 'server',
+    alerts: [
+      because(
+        'unexpected_message',
+        'RFC 8446 §4',
+        'Protocol messages MUST be sent in the order defined in Section 4.4.1 and shown in the diagrams in Section 2. A peer which receives a handshake message in an unexpected order MUST abort the handshake with an "unexpected_message" alert.',
+      ),
+    ],
     needs: ['keys'],
     check(ctx) {
       const { sflight } = flights13(ctx);
@@ -148,6 +198,13 @@ export const t13OrderRules = [
     title: 'A handshake CertificateRequest comes right after EncryptedExtensions.',
     rfc: 'RFC 8446 §4.3.2',
     role: 'server',
+    alerts: [
+      because(
+        'unexpected_message',
+        'RFC 8446 §4',
+        'Protocol messages MUST be sent in the order defined in Section 4.4.1 and shown in the diagrams in Section 2. A peer which receives a handshake message in an unexpected order MUST abort the handshake with an "unexpected_message" alert.',
+      ),
+    ],
     needs: ['keys'],
     check(ctx) {
       const { sflight } = flights13(ctx);
@@ -168,6 +225,13 @@ export const t13OrderRules = [
     title: 'No CertificateRequest in a PSK handshake.',
     rfc: 'RFC 8446 §4.3.2',
     role: 'server',
+    alerts: [
+      because(
+        'unexpected_message',
+        'RFC 8446 §4',
+        'Protocol messages MUST be sent in the order defined in Section 4.4.1 and shown in the diagrams in Section 2. A peer which receives a handshake message in an unexpected order MUST abort the handshake with an "unexpected_message" alert.',
+      ),
+    ],
     needs: ['keys'],
     check(ctx) {
       const f = factsOf(ctx);
@@ -186,7 +250,14 @@ export const t13OrderRules = [
   rule({
     id: 't13.order.server-auth-required',
     title: 'With certificate authentication the server sends Certificate and CertificateVerify before Finished.',
-    rfc: 'RFC 8446 §4.4',
+    rfc: ['RFC 8446 §4.4.2', 'RFC 8446 §4.4.3', 'RFC 8446 App. A.1'],
+    alerts: [
+      because(
+        'unexpected_message',
+        'RFC 8446 §4',
+        'Protocol messages MUST be sent in the order defined in Section 4.4.1 and shown in the diagrams in Section 2. A peer which receives a handshake message in an unexpected order MUST abort the handshake with an "unexpected_message" alert.',
+      ),
+    ],
     needs: ['keys', 'first-handshake'],
     check(ctx) {
       const { sflight } = flights13(ctx);
@@ -205,8 +276,15 @@ export const t13OrderRules = [
   rule({
     id: 't13.order.no-server-cert-in-psk',
     title: 'A PSK handshake has no server Certificate or CertificateVerify.',
-    rfc: 'RFC 8446 §4.4',
+    rfc: ['RFC 8446 §4.4.2', 'RFC 8446 App. A.1'],
     role: 'server',
+    alerts: [
+      because(
+        'unexpected_message',
+        'RFC 8446 §4',
+        'Protocol messages MUST be sent in the order defined in Section 4.4.1 and shown in the diagrams in Section 2. A peer which receives a handshake message in an unexpected order MUST abort the handshake with an "unexpected_message" alert.',
+      ),
+    ],
     needs: ['keys'],
     check(ctx) {
       const f = factsOf(ctx);
@@ -222,6 +300,13 @@ export const t13OrderRules = [
     id: 't13.order.cv-position',
     title: 'CertificateVerify sits between Certificate and Finished, in both directions.',
     rfc: 'RFC 8446 §4.4.3',
+    alerts: [
+      because(
+        'unexpected_message',
+        'RFC 8446 §4',
+        'Protocol messages MUST be sent in the order defined in Section 4.4.1 and shown in the diagrams in Section 2. A peer which receives a handshake message in an unexpected order MUST abort the handshake with an "unexpected_message" alert.',
+      ),
+    ],
     needs: ['keys'],
     check(ctx) {
       const { S, C } = flights13(ctx);

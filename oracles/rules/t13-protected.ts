@@ -8,6 +8,7 @@ import type { Extension } from '../../wire/extensions';
 import { bytesEqual, toHex } from '../../wire/hex';
 import { ExtensionType as X } from '../../wire/registry';
 import { type Context, type Step, bodyOf } from '../context';
+import { because } from '../alert-choices';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
 const rule = declarer({
@@ -114,13 +115,16 @@ export const t13ProtectedRules = [
   rule({
     id: 't13.neg.nst-fields',
     title: 'Ticket lifetimes are at most seven days and each ticket has its own nonce.',
-    rfc: 'RFC 8446 §4.6.1',
+    rfc: ['RFC 8446 §4.2.11.1', 'RFC 8446 §4.6.1'],
     versions: ['1.3'],
     evidence: 'keys',
     role: 'server',
     strength: 'MUST',
     alerts: ['illegal_parameter'],
     group: 'negotiation',
+    overrides: {
+      role: 'the check judges the NewSessionTicket the server sends (RFC 8446 §4.6.1 "Servers MUST NOT use any value greater than 604800 seconds"; a nonce "unique across all tickets issued on this connection"); the clients\' 7-day cache limit is not visible in a transcript',
+    },
     needs: ['keys'],
     check(ctx) {
       const nonces: string[] = [];
@@ -150,7 +154,13 @@ export const t13ProtectedRules = [
     evidence: 'keys',
     role: 'both',
     strength: 'MUST',
-    alerts: ['illegal_parameter'],
+    alerts: [
+      because(
+        'illegal_parameter',
+        'RFC 8446 §4.6.3',
+        'If an implementation receives any other value, it MUST terminate the connection with an "illegal_parameter" alert.',
+      ),
+    ],
     group: 'negotiation',
     needs: ['keys'],
     check(ctx) {

@@ -9,6 +9,7 @@ import { ExtensionType as X, isGrease } from '../../wire/registry';
 import { exts, hasExt } from '../context';
 import { hex4 } from '../flow';
 import { answered, bodiesEqual, extName, isOutcome, serverExtensions } from '../hellos';
+import { because } from '../alert-choices';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
 const rule = declarer({
@@ -26,7 +27,13 @@ export const t13RetryPskRules = [
     rfc: 'RFC 8446 §4.2.8',
     versions: ['1.3'],
     role: 'client',
-    alerts: ['illegal_parameter'],
+    alerts: [
+      because(
+        'illegal_parameter',
+        'RFC 8446 §4.2.8',
+        'Upon receipt of this extension in a HelloRetryRequest, the client MUST verify that (1) the selected_group field corresponds to a group which was provided in the "supported_groups" extension in the original ClientHello and (2) the selected_group field does not correspond to a group which was provided in the "key_share" extension in the original ClientHello. If either of these checks fails, then the client MUST abort the handshake with an "illegal_parameter" alert.',
+      ),
+    ],
     needs: ['hrr', 'client-hello'],
     check(ctx) {
       const sel = extensionBody(ctx.hrr.b.extensions, X.key_share, 'key_share_hrr')?.selectedGroup;
@@ -54,7 +61,13 @@ export const t13RetryPskRules = [
     rfc: 'RFC 8446 §4.1.4',
     versions: ['1.3'],
     role: 'client',
-    alerts: ['illegal_parameter'],
+    alerts: [
+      because(
+        'illegal_parameter',
+        'RFC 8446 §4.1.4',
+        'Clients MUST abort the handshake with an "illegal_parameter" alert if the HelloRetryRequest would not result in any change in the ClientHello.',
+      ),
+    ],
     needs: ['hrr'],
     check(ctx) {
       const e = exts(ctx.hrr);
@@ -149,7 +162,13 @@ export const t13RetryPskRules = [
     rfc: 'RFC 8446 §4.1.4, §4.2.8',
     versions: ['1.3'],
     role: 'client',
-    alerts: ['illegal_parameter'],
+    alerts: [
+      because(
+        'illegal_parameter',
+        'RFC 8446 §4.1.4',
+        'Upon receiving the ServerHello, clients MUST check that the cipher suite supplied in the ServerHello is the same as that in the HelloRetryRequest and otherwise abort the handshake with an "illegal_parameter" alert.',
+      ),
+    ],
     needs: ['hrr', 'server-hello'],
     check(ctx) {
       const { hrr, sh } = ctx;
@@ -181,10 +200,16 @@ export const t13RetryPskRules = [
   rule({
     id: 't13.neg.psk-ext-last',
     title: 'pre_shared_key is the last ClientHello extension.',
-    rfc: 'RFC 8446 §4.2.11',
+    rfc: ['RFC 8446 §4.2', 'RFC 8446 §4.2.11'],
     versions: ['1.3'],
     role: 'client',
-    alerts: ['illegal_parameter'],
+    alerts: [
+      because(
+        'illegal_parameter',
+        'RFC 8446 §4.2.11',
+        'Servers MUST check that it is the last extension and otherwise fail the handshake with an "illegal_parameter" alert.',
+      ),
+    ],
     check(ctx) {
       const out: Outcome[] = [];
       for (const ch of [ctx.ch, ctx.ch2]) {
@@ -244,7 +269,13 @@ export const t13RetryPskRules = [
     rfc: 'RFC 8446 §4.2.11',
     versions: ['1.3'],
     role: 'client',
-    alerts: ['illegal_parameter'],
+    alerts: [
+      because(
+        'illegal_parameter',
+        'RFC 8446 §4.2.11',
+        'Clients MUST verify that the server\'s selected_identity is within the range supplied by the client, that the server selected a cipher suite indicating a Hash associated with the PSK, and that a server "key_share" extension is present if required by the ClientHello "psk_key_exchange_modes" extension. If these values are not consistent, the client MUST abort the handshake with an "illegal_parameter" alert.',
+      ),
+    ],
     check(ctx) {
       const ch = answered(ctx);
       if (!ch) return inconclusive('The ClientHello is not decoded.');
@@ -275,7 +306,13 @@ export const t13RetryPskRules = [
     rfc: 'RFC 8446 §4.2.10, §4.2.11',
     versions: ['1.3'],
     role: 'both',
-    alerts: ['illegal_parameter'],
+    alerts: [
+      because(
+        'illegal_parameter',
+        'RFC 8446 §4.2.11',
+        'If the server supplies an "early_data" extension, the client MUST verify that the server\'s selected_identity is 0. If any other value is returned, the client MUST abort the handshake with an "illegal_parameter" alert.',
+      ),
+    ],
     needs: ['client-hello'],
     check(ctx) {
       const e = exts(ctx.ch);

@@ -10,6 +10,7 @@ import type { Direction } from '../../wire/vocabulary';
 import { type Context, bodyOf } from '../context';
 import { hex4, who } from '../flow';
 import { cvSignature, leafOf, stepsOf } from '../keyfacts';
+import { because } from '../alert-choices';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
 const rule = declarer({ versions: ['1.3'], role: 'both', strength: 'MUST', evidence: 'keys', group: 'crypto' });
@@ -59,9 +60,15 @@ export const t13SignatureRules = [
     id: 't13.cv.signed-content',
     title:
       'The TLS 1.3 CertificateVerify signs 64 spaces, the context string, a zero byte and the transcript hash through Certificate.',
-    rfc: 'RFC 8446 §4.4.3',
+    rfc: ['RFC 8446 §4.4', 'RFC 8446 §4.4.3'],
     versions: ['1.3'],
-    alerts: ['decrypt_error'],
+    alerts: [
+      because(
+        'decrypt_error',
+        'RFC 8446 §4.4.3',
+        'If the verification fails, the receiver MUST terminate the handshake with a "decrypt_error" alert.',
+      ),
+    ],
     evidence: 'keys',
     check: (ctx) => bothCv13(ctx, 'content'),
   }),
@@ -70,7 +77,13 @@ export const t13SignatureRules = [
     title: 'Server and client CertificateVerify use their own role-specific context strings.',
     rfc: 'RFC 8446 §4.4.3',
     versions: ['1.3'],
-    alerts: ['decrypt_error'],
+    alerts: [
+      because(
+        'decrypt_error',
+        'RFC 8446 §4.4.3',
+        'If the verification fails, the receiver MUST terminate the handshake with a "decrypt_error" alert.',
+      ),
+    ],
     evidence: 'keys',
     check: (ctx) => bothCv13(ctx, 'context'),
   }),
@@ -79,7 +92,13 @@ export const t13SignatureRules = [
     title: 'A TLS 1.3 CertificateVerify verifies with the key of the leaf in the Certificate before it.',
     rfc: 'RFC 8446 §4.4.3',
     versions: ['1.3'],
-    alerts: ['decrypt_error'],
+    alerts: [
+      because(
+        'decrypt_error',
+        'RFC 8446 §4.4.3',
+        'If the verification fails, the receiver MUST terminate the handshake with a "decrypt_error" alert.',
+      ),
+    ],
     evidence: 'keys',
     check: (ctx) => bothCv13(ctx, 'valid'),
   }),
@@ -88,7 +107,14 @@ export const t13SignatureRules = [
     title: 'RSA keys sign TLS 1.3 CertificateVerify with RSASSA-PSS only; PKCS#1 v1.5 and SHA-1 schemes are excluded.',
     rfc: 'RFC 8446 §4.4.3, §4.2.3',
     versions: ['1.3'],
-    alerts: ['illegal_parameter'],
+    alerts: [
+      'illegal_parameter',
+      because(
+        'decrypt_error',
+        'RFC 8446 §4.4.3',
+        'If the verification fails, the receiver MUST terminate the handshake with a "decrypt_error" alert.',
+      ),
+    ],
     evidence: 'keys',
     check(ctx) {
       const out: Outcome[] = [];

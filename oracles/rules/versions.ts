@@ -33,7 +33,13 @@ export const versionRules = [
     title: 'The server never picks a version above what the client offered.',
     rfc: 'RFC 5246 §7.4.1.3, App. E.1',
     versions: ['1.2'],
-    alerts: ['protocol_version'],
+    alerts: [
+      because(
+        'protocol_version',
+        'RFC 5246 App. E.1',
+        'If the version chosen by the server is not supported by the client (or not acceptable), the client MUST send a "protocol_version" alert message and close the connection.',
+      ),
+    ],
     needs: ['hellos'],
     check(ctx) {
       const sv = supportedVersions(ctx.ch.b);
@@ -141,7 +147,7 @@ export const versionRules = [
   rule({
     id: 'ver.t13.legacy-version-fields',
     title: `TLS 1.3 hellos keep legacy_version at ${T12}.`,
-    rfc: 'RFC 8446 §4.1.2, §4.1.3',
+    rfc: ['RFC 8446 §4.1.2', 'RFC 8446 §4.1.3', 'RFC 8446 §4.2.1'],
     versions: ['1.3'],
     role: 'both',
     check(ctx) {
@@ -163,7 +169,7 @@ export const versionRules = [
   rule({
     id: 'ver.t13.supported-versions-client',
     title: 'A client offers TLS 1.3 only through supported_versions.',
-    rfc: 'RFC 8446 §4.2.1',
+    rfc: ['RFC 8446 §4.2.1', 'RFC 8446 §9.2'],
     versions: ['1.3'],
     role: 'client',
     needs: ['client-hello'],
@@ -180,9 +186,25 @@ export const versionRules = [
   rule({
     id: 'ver.t13.server-selection',
     title: 'The server selects a version from supported_versions, or at most TLS 1.2 without it.',
-    rfc: 'RFC 8446 §4.2.1',
+    rfc: ['RFC 8446 §4.2.1', 'RFC 8446 App. D.2'],
     versions: ['1.2', '1.3'],
-    alerts: ['protocol_version'],
+    alerts: [
+      because(
+        'protocol_version',
+        'RFC 8446 App. D.1',
+        'If the version chosen by the server is not supported by the client (or is not acceptable), the client MUST abort the handshake with a "protocol_version" alert.',
+      ),
+      because(
+        'illegal_parameter',
+        'RFC 8446 §4.2.1',
+        'If the "supported_versions" extension in the ServerHello contains a version not offered by the client or contains a version prior to TLS 1.3, the client MUST abort the handshake with an "illegal_parameter" alert.',
+        ['1.3'],
+      ),
+    ],
+    overrides: {
+      alerts:
+        'a TLS 1.3 ServerHello whose supported_versions selects a version the client did not offer is answered with illegal_parameter (RFC 8446 §4.2.1 "the client MUST abort the handshake with an "illegal_parameter" alert"), a legacy ServerHello with protocol_version (RFC 8446 App. D.1); the checklist names only the latter',
+    },
     needs: ['hellos'],
     check(ctx) {
       const ch = answered(ctx)!;
@@ -210,7 +232,7 @@ export const versionRules = [
   rule({
     id: 'ver.t13.sh-supported-versions',
     title: `TLS 1.3 ServerHello/HRR carry supported_versions ${T13}; older ServerHellos do not.`,
-    rfc: 'RFC 8446 §4.2.1',
+    rfc: ['RFC 8446 §4.1.3', 'RFC 8446 §4.1.4', 'RFC 8446 §4.2.1'],
     versions: ['1.2', '1.3'],
     check(ctx) {
       const out: Outcome[] = [];
@@ -243,7 +265,13 @@ export const versionRules = [
     rfc: 'RFC 8446 §4.2.1',
     versions: ['1.3'],
     role: 'client',
-    alerts: ['illegal_parameter'],
+    alerts: [
+      because(
+        'illegal_parameter',
+        'RFC 8446 §4.2.1',
+        'If the "supported_versions" extension in the ServerHello contains a version not offered by the client or contains a version prior to TLS 1.3, the client MUST abort the handshake with an "illegal_parameter" alert.',
+      ),
+    ],
     needs: ['hellos'],
     judgesReceiver: true,
     check(ctx) {
