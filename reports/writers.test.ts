@@ -152,7 +152,9 @@ describe('Markdown writer', () => {
     expect(md).toContain('| transitions exercised | 4 / 10 (40.0%) |');
     expect(md).toContain('| drop-message | 2 | 1 | 1 | 0 | 50.0% |');
     expect(md).toContain('| **total** | 4 | 2 | 1 | 1 | 50.0% |');
-    expect(md).toMatch(/\| `rec\.plaintext-max-len` \| 1 \| 1 \| t2: Record 3 is 16385 bytes: &lt;too & "long"&gt; \|/);
+    expect(md).toMatch(
+      /\| `rec\.plaintext-max-len` \| 1 \| 1 \| record_overflow \| t2: Record 3 is 16385 bytes: &lt;too & "long"&gt; \|/,
+    );
     expect(md).toContain('- `WAIT_CH2` --send client_hello--> `WAIT_SH`');
     expect(md).toContain('**t12-server**: 1 / 3 exercised');
     expect(md).toContain(
@@ -182,6 +184,22 @@ describe('HTML writer', () => {
     expect(html).toContain('<tr class="violated" data-group="record">');
     expect(html).toContain('Record 3 is 16385 bytes: &lt;too &amp; &quot;long&quot;&gt;');
     expect(html).not.toContain('<too & "long">');
+  });
+  it('prints the structured alerts: the strictest first, alternatives and "or ignore" with their RFC sentence', () => {
+    expect(html).toContain('th class="sort">alerts');
+    const input = sampleInput();
+    const rule = input.rules.find((x) => x.id === 'rec.plaintext-max-len')!;
+    rule.alerts = [
+      ...rule.alerts,
+      { alert: 'decode_error', rfc: 'RFC 8446 §6.2', text: 'A message could not be decoded <because>.', versions: ['1.3'] },
+    ];
+    rule.ignorable = { rfc: 'RFC 8446 §5', text: 'An implementation may receive an unencrypted record.' };
+    const page = toHtml(buildCoverage(input));
+    expect(page).toContain(
+      '<b>record_overflow</b></span><br><span title="RFC 8446 §6.2 (TLS 1.3): A message could not be decoded &lt;because&gt;.">decode_error</span>',
+    );
+    expect(page).toContain('title="RFC 8446 §5: An implementation may receive an unencrypted record.">or ignore</span>');
+    expect(toMarkdown(buildCoverage(input))).toContain('| record_overflow, or decode_error (RFC 8446 §6.2) |');
   });
   it('draws one SVG per state machine with exercised transitions marked', () => {
     const svgs = [...html.matchAll(/<svg [^>]*class="machine" data-machine="([^"]+)"/g)].map((m) => m[1]);
@@ -321,14 +339,14 @@ describe('HTML rule table script', () => {
     listeners['grp']![0]!();
     expect(shown()).toEqual(['t12.neg.suite-offered']);
     expect(els['rule-count']!['textContent']).toBe('1 of 4 rules');
-    listeners['th6']![0]!(); // applied, ascending
+    listeners['th7']![0]!(); // applied, ascending
     expect(order.slice(-4)).toEqual([
       't12.neg.suite-offered',
       't13.fin.verify-data',
       't13.order.server-first',
       'rec.plaintext-max-len',
     ]);
-    listeners['th6']![0]!(); // descending
+    listeners['th7']![0]!(); // descending
     expect(order.slice(-4)[0]).toBe('rec.plaintext-max-len');
   });
 });

@@ -60,10 +60,18 @@ function ruleRow(r: RuleCoverage): string {
     .join('<br>');
   const cls = r.violated > 0 ? 'violated' : r.applied === 0 ? 'unapplied' : '';
   const first = r.violations[0];
+  // strictest first; each alternative carries the RFC sentence that allows it
+  const alerts = r.alerts
+    .map(
+      (a, i) =>
+        `<span title="${h(`${a.rfc}${a.versions ? ` (TLS ${a.versions.join(', ')})` : ''}: ${a.text}`)}">${i === 0 ? `<b>${h(a.alert)}</b>` : h(a.alert)}</span>`,
+    )
+    .concat(r.ignorable ? [`<span class="muted" title="${h(`${r.ignorable.rfc}: ${r.ignorable.text}`)}">or ignore</span>`] : [])
+    .join('<br>');
   const yes = (b: boolean): string => (b ? '<span class="ok">yes</span>' : '<span class="muted">no</span>');
   return (
     `<tr class="${cls}" data-group="${h(r.group)}"><td><code>${h(r.id)}</code>${r.declared ? '' : ' <span class="bad">(undeclared)</span>'}</td><td>${h(r.title)}</td>` +
-    `<td>${h(r.group)}</td><td>${h(r.versions.join(', '))}</td><td>${h(r.strength)}</td><td class="rfc">${links}</td>` +
+    `<td>${h(r.group)}</td><td>${h(r.versions.join(', '))}</td><td>${h(r.strength)}</td><td class="rfc">${links}</td><td class="mono">${alerts}</td>` +
     `<td class="n">${r.applied}</td><td class="n">${r.passed}</td><td class="n${r.violated ? ' bad' : ''}">${r.violated}</td><td class="n">${r.inconclusive}</td>` +
     `<td data-v="${r.proven ? 1 : 0}">${yes(r.proven)}</td><td data-v="${r.passedByValid ? 1 : 0}">${yes(r.passedByValid)}</td>` +
     `<td>${first ? `<details><summary>${r.violationCount} violation(s)</summary>${r.violations.map((v) => `<div class="mono">${h(v.transcript)}${v.message !== undefined ? ` #${v.message}` : ''}: ${h(v.detail)}${v.expected !== undefined ? ` <span class="muted">expected</span> ${h(v.expected)}` : ''}${v.actual !== undefined ? ` <span class="muted">actual</span> ${h(v.actual)}` : ''}</div>`).join('')}</details>` : ''}</td></tr>`
@@ -151,6 +159,7 @@ export function toHtml(report: CoverageReport, opts: SecretOptions = {}): string
     ['versions', false],
     ['strength', false],
     ['RFC', false],
+    ['alerts', false],
     ['applied', true],
     ['passed', true],
     ['violated', true],

@@ -57,10 +57,13 @@ export function toMarkdown(report: CoverageReport, opts: MarkdownOptions = {}): 
   const bad = r.rules.filter((x) => x.violated > 0);
   if (bad.length) {
     L.push('### Rules with violations', '');
-    L.push('| rule | transcripts | violations | first |', '| --- | ---: | ---: | --- |');
+    L.push('| rule | transcripts | violations | expected alert | first |', '| --- | ---: | ---: | --- | --- |');
     for (const x of bad) {
       const v = x.violations[0];
-      L.push(`| \`${cell(x.id)}\` | ${x.violated} | ${x.violationCount} | ${v ? cell(`${v.transcript}: ${v.detail}`) : ''} |`);
+      const alerts = x.alerts.map((a, i) => (i === 0 ? a.alert : `or ${a.alert} (${a.rfc})`)).join(', ');
+      L.push(
+        `| \`${cell(x.id)}\` | ${x.violated} | ${x.violationCount} | ${cell(alerts)} | ${v ? cell(`${v.transcript}: ${v.detail}`) : ''} |`,
+      );
     }
     L.push('');
   }
