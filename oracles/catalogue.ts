@@ -55,7 +55,13 @@ const DECLARED = [
   ...certConstraintRules,
 ];
 
-/** The id of a declared rule. */
+/**
+ * The id of a declared rule: the union of the declarations' literal ids.
+ * A check that itself names or reads RuleIds (ruleById, expectedReaction,
+ * liveVerdicts) makes the rule's type depend on RuleId: annotate such a
+ * check's return type (`: Outcome[]`) or TypeScript reports a circular
+ * inference (TS7022/TS7023).
+ */
 export type RuleId = (typeof DECLARED)[number]['id'];
 
 /** Every rule we declare, in a fixed order. */
