@@ -194,7 +194,7 @@ export interface Counterexample {
   id: string;
   /** Rules violated (transcript) or the conversation's rule. */
   rules: RuleId[];
-  verdict: string;
+  verdict: ConversationVerdict | 'violation';
   detail: string;
   ladder: string[];
   seed?: number;
