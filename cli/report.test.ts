@@ -43,6 +43,6 @@ describe('tlsprop report merge', () => {
     writeFileSync(join(dir, 'no.json'), '{"schema":"other"}');
     const o = io();
     expect(await main(['report', 'merge', '--out', dir, join(dir, 'no.json')], o)).toBe(2);
-    expect(o.lines.join('')).toMatch(/not a tlsprop-report\/1 document/);
+    expect(o.lines.join('')).toMatch(/not a tlsprop-report\/2 document/);
   });
 });

@@ -115,7 +115,7 @@ describe('tlsprop rules', () => {
     const m = io();
     await main(['rules', '--missing'], m);
     expect(m.stdout.slice(0, -1).every((l) => l.includes(' missing: '))).toBe(true);
-    expect(m.stdout.length).toBeGreaterThan(20);
+    expect(m.stdout.length).toBeGreaterThan(1); // the missing rules (NOT_DECLARED in oracles/catalogue.ts), then the summary
     expect(m.stdout.at(-1)).toMatch(/^\d+ of 220 catalogue rules missing; plaintext: \d+\/\d+ missing \([\d.]+%\), keys: /);
   });
 });
