@@ -21,10 +21,14 @@ import {
   cipherSuites,
   DOWNGRADE_TLS11,
   DOWNGRADE_TLS12,
+  ECPointFormat,
   ExtensionType,
+  type HandshakeTypeName,
   NamedGroup,
+  ProtocolVersion,
   PskKeyExchangeMode,
 } from '../wire/registry';
+import { VERSION_CODE } from '../wire/vocabulary';
 import {
   binderKey,
   certificateVerifyContent12,
@@ -68,13 +72,15 @@ import {
 } from '../wire/handshake';
 import { bytesEqual, concatBytes } from '../wire/hex';
 import { type ClientConfig, type Identity, DEFAULT_GROUPS, DEFAULT_SCHEMES, DEFAULT_SUITES } from './config';
-import { Endpoint, failure, keyKindOf, leafSpki, pickScheme } from './core';
+import { Endpoint, failure, keyKindOf, leafSpki, pickScheme, requireEmptyExtensions, signatureFailureAlert } from './core';
 import type { StoredSession12, StoredTicket13 } from './session';
 import { engineSuite } from './suites';
 import type { StepResult } from './types';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+const TLS12 = VERSION_CODE['1.2'];
+const TLS13 = VERSION_CODE['1.3'];
 
 function isIpLiteral(name: string): boolean {
   return /^[0-9.]+$/.test(name) || name.includes(':');
@@ -391,7 +397,56 @@ export class TlsClient extends Endpoint {
     return this.suites.includes(code) || (this.faulty('accept-unoffered-suite') && engineSuite(code) !== undefined);
   }
 
+  protected mayBeTls12(): boolean {
+    return this.version === undefined ? this.versions.includes(TLS12) : this.version === TLS12;
+  }
+
+  protected expects(type: HandshakeTypeName | undefined): boolean {
+    if (this.connected)
+      return this.version === TLS13 ? type === 'new_session_ticket' || type === 'key_update' : type === 'hello_request';
+    if (type === 'hello_request') return this.mayBeTls12() && this.state !== 'START';
+    // judged by onCertificateStatus: only right after the server Certificate, when agreed
+    if (type === 'certificate_status' && this.version === TLS12) return true;
+    switch (this.state) {
+      case 'WAIT_SERVER_HELLO':
+        return type === 'server_hello';
+      case 'WAIT_CERTIFICATE':
+        return type === 'certificate';
+      case 'WAIT_SERVER_KEY_EXCHANGE':
+        return type === 'server_key_exchange';
+      case 'WAIT_CERT_REQUEST_OR_DONE':
+        return type === 'certificate_request' || type === 'server_hello_done';
+      case 'WAIT_SERVER_HELLO_DONE':
+        return type === 'server_hello_done';
+      case 'WAIT_NEW_SESSION_TICKET':
+        return type === 'new_session_ticket';
+      case 'WAIT_ENCRYPTED_EXTENSIONS':
+        return type === 'encrypted_extensions';
+      case 'WAIT_CERT_OR_CERT_REQUEST':
+        return type === 'certificate_request' || type === 'certificate';
+      case 'WAIT_CERTIFICATE_VERIFY':
+        return type === 'certificate_verify';
+      case 'WAIT_FINISHED':
+        return type === 'finished';
+      default:
+        return false;
+    }
+  }
+
+  /**
+   * TLS 1.2 HelloRequest (RFC 5246 §7.4.1.1): "This message will be ignored by the client if the client is currently
+   * negotiating a session. This message MAY be ignored by the client if it does not wish to renegotiate a session,
+   * or the client may, if it wishes, respond with a no_renegotiation alert." This client does not renegotiate: once
+   * connected it answers with the no_renegotiation warning (RFC 5246 §7.2.2: "This message is always a warning"), or
+   * ignores it when configured so. A HelloRequest is never part of the handshake transcript.
+   */
+  private async onHelloRequest(): Promise<void> {
+    if (this.connected && (this.config.helloRequest ?? 'no_renegotiation') === 'no_renegotiation')
+      await this.sendWarning('no_renegotiation');
+  }
+
   protected async onHandshake(body: HandshakeBody, raw: Uint8Array): Promise<void> {
+    if (body.type === 'hello_request' && this.mayBeTls12()) return this.onHelloRequest();
     if (this.connected) return this.postHandshake(body, raw);
     if (body.type === 'certificate_status' && this.version === 0x0303) return this.onCertificateStatus(body, raw);
     switch (this.state) {
@@ -529,6 +584,10 @@ export class TlsClient extends Endpoint {
   }
 
   private async onServerHello(sh: ServerHello, raw: Uint8Array): Promise<void> {
+    // RFC 8446 App. D.5: "Any endpoint receiving a Hello message with ClientHello.legacy_version or
+    // ServerHello.legacy_version set to 0x0300 MUST abort the handshake with a "protocol_version" alert."
+    if (sh.legacyVersion <= ProtocolVersion.SSL3)
+      throw failure('protocol_version', `ServerHello legacy_version 0x${sh.legacyVersion.toString(16).padStart(4, '0')}`);
     if (isHelloRetryRequest(sh)) return this.onHelloRetryRequest(sh, raw);
     const sv = extensionBody(sh.extensions, ExtensionType.supported_versions, 'supported_versions_server');
     const version = sv ? sv.version : sh.legacyVersion;
@@ -567,6 +626,18 @@ export class TlsClient extends Endpoint {
     this.serverRandom = sh.random;
     this.transcript.push(raw);
     if (version === 0x0304) return this.serverHello13(sh, suite);
+    requireEmptyExtensions(sh.extensions, [ExtensionType.extended_master_secret, ExtensionType.encrypt_then_mac], 'ServerHello');
+    // RFC 5746 §3.4: "The client MUST then verify that the length of the "renegotiated_connection" field is zero, and
+    // if it is not, MUST abort the handshake (by sending a fatal handshake_failure alert)."
+    const ri = extensionBody(sh.extensions, ExtensionType.renegotiation_info, 'renegotiation_info');
+    if (ri && ri.renegotiatedConnection.length > 0)
+      throw failure('handshake_failure', 'renegotiation_info of the initial ServerHello is not empty');
+    // RFC 8422 §5.2 (as RFC 4492 §5.2): the server's Supported Point Formats Extension, "when used, MUST contain the value 0
+    // (uncompressed)";
+    // a list without it leaves no format both sides can use: illegal_parameter, as RFC 8422 §5.1.2 has the server send.
+    const pf = extensionBody(sh.extensions, ExtensionType.ec_point_formats, 'ec_point_formats');
+    if (pf && !pf.formats.includes(ECPointFormat.uncompressed))
+      throw failure('illegal_parameter', 'ServerHello ec_point_formats without uncompressed');
     this.ems = extensionBody(sh.extensions, ExtensionType.extended_master_secret, 'empty') !== undefined;
     const isCbc = suite.cipher === 'AES_128_CBC' || suite.cipher === 'AES_256_CBC';
     this.etm = extensionBody(sh.extensions, ExtensionType.encrypt_then_mac, 'empty') !== undefined;
@@ -709,7 +780,7 @@ export class TlsClient extends Endpoint {
     const v = await verifySignature(this.p, scheme, this.serverSpki!, content, body.signed.signature, { version: 12 });
     if (!v.ok)
       throw failure(
-        v.reason === 'bad_signature' ? 'decrypt_error' : 'illegal_parameter',
+        signatureFailureAlert(v.reason),
         `ServerKeyExchange signature: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`,
       );
     this.transcript.push(raw);
@@ -768,7 +839,7 @@ export class TlsClient extends Endpoint {
     );
     if (!v.ok)
       throw failure(
-        v.reason === 'bad_signature' ? 'decrypt_error' : 'illegal_parameter',
+        signatureFailureAlert(v.reason),
         `ServerKeyExchange signature: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`,
       );
     this.transcript.push(raw);
@@ -899,10 +970,7 @@ export class TlsClient extends Endpoint {
     const content = certificateVerifyContent13('server', await this.hashOf(h));
     const v = await verifySignature(this.p, scheme, this.serverSpki!, content, signature, { version: 13 });
     if (!v.ok)
-      throw failure(
-        v.reason === 'bad_signature' ? 'decrypt_error' : 'illegal_parameter',
-        `server CertificateVerify: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`,
-      );
+      throw failure(signatureFailureAlert(v.reason), `server CertificateVerify: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`);
     this.transcript.push(raw);
     this.serverScheme = scheme;
     this.setState('WAIT_FINISHED');

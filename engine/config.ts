@@ -68,6 +68,12 @@ export interface CommonConfig {
   middleboxCompat?: boolean;
   hooks?: EngineHooks;
   /**
+   * TLS 1.3: when the peer's close_notify arrives after the handshake, keep our write side open (half-close, RFC 8446
+   * §6.1) until close() instead of answering at once; sendApplicationData still works meanwhile. Default false.
+   * TLS 1.2 always answers at once (RFC 5246 §7.2.1).
+   */
+  halfClose?: boolean;
+  /**
    * TEST ONLY: named faults that make this endpoint a deliberately faulty
    * target (engine/faults.ts documents each). A fault that does not apply to
    * the endpoint's side is refused at construction (FaultConfigError).
@@ -105,6 +111,11 @@ export interface ClientConfig extends CommonConfig {
    * response is kept as received (SessionInfo.ocspResponse), not validated. Default false.
    */
   statusRequest?: boolean;
+  /**
+   * A TLS 1.2 HelloRequest after the handshake (RFC 5246 §7.4.1.1; this client does not renegotiate): answered with
+   * the warning no_renegotiation (default) or ignored. During a handshake it is always ignored.
+   */
+  helloRequest?: 'no_renegotiation' | 'ignore';
 }
 
 export interface ServerConfig extends CommonConfig {

@@ -60,8 +60,14 @@ import {
   type AlertName,
   type CipherSuiteInfo,
   ContentType,
+  contentTypes,
+  type HandshakeTypeName,
+  handshakeTypes,
   type KeyExchange,
+  nameOf,
 } from '../wire/registry';
+import type { Extension } from '../wire/extensions';
+import { VERSION_CODE } from '../wire/vocabulary';
 import type { CommonConfig } from './config';
 import { type Fault, faultSet } from './faults';
 import type { EngineHooks, HookRecord, Side } from './hooks';
@@ -88,6 +94,40 @@ function checkRecordHeader(contentType: number, length: number): void {
 export function failure(alert: AlertName, reason: string): EngineFailure {
   return new EngineFailure(alert, reason);
 }
+
+const TLS13 = VERSION_CODE['1.3'];
+
+/**
+ * The alert for a peer signature (CertificateVerify, ServerKeyExchange) that failed verification. RFC 8446 §4.4.3:
+ * "If the verification fails, the receiver MUST terminate the handshake with a "decrypt_error" alert"; RFC 5246
+ * §7.2.2 decrypt_error: "being unable to correctly verify a signature". A signature that cannot even be parsed (a
+ * malformed ECDSA DER, an Ed25519 signature that is not 64 bytes) is a signature that does not verify: decrypt_error
+ * too. A scheme that does not fit the certificate's key is a parameter the peer chose wrongly: illegal_parameter.
+ */
+export function signatureFailureAlert(reason: string): AlertName {
+  return reason === 'bad_signature' || reason === 'bad_encoding' ? 'decrypt_error' : 'illegal_parameter';
+}
+
+/**
+ * Extensions whose extension_data is empty by definition: RFC 7627 §5.1 (extended_master_secret) and RFC 7366 §2
+ * (encrypt_then_mac): "The "extension_data" field of this extension SHALL be empty." A body is a malformed message:
+ * decode_error (RFC 8446 §6.2, RFC 5246 §7.2.2: "A message could not be decoded because some field was out of the
+ * specified range or the length of the message was incorrect").
+ */
+export function requireEmptyExtensions(exts: readonly Extension[] | undefined, types: readonly number[], where: string): void {
+  for (const e of exts ?? []) {
+    if (types.includes(e.type) && e.body.kind !== 'empty')
+      throw failure('decode_error', `${where}: extension ${e.type} must have empty extension_data`);
+  }
+}
+
+/**
+ * RFC 8446 §4.2.10: records skipped while 0-RTT data is rejected, up to the server's max_early_data_size. The engine
+ * never accepts early data and never advertises a size, so it uses 2^14 bytes (as OpenSSL's and BoringSSL's default
+ * receive limit), counting each skipped record as the most 0-RTT data it can carry (its length less the AEAD tag and
+ * the inner content type byte).
+ */
+export const EARLY_DATA_SKIP_LIMIT = 1 << 14;
 
 const KIND_TYPE: Record<ContentKind, number> = {
   handshake: ContentType.handshake,
@@ -192,6 +232,10 @@ export abstract class Endpoint {
   protected readonly dhKeys: DhKeyPair[] = [];
   /** TLS 1.3 application traffic secrets in use (for KeyUpdate), set when the handshake completes. */
   protected app13: { suite: CipherSuiteInfo; read: Uint8Array; write: Uint8Array } | undefined;
+  /** Warning alerts received and let pass (TLS 1.2, RFC 5246 §7.2), in order. */
+  readonly warningsReceived: Alert[] = [];
+  /** We sent close_notify (ours, or the answer to the peer's). */
+  private closeSent = false;
   private keyUpdatesSent = 0;
   private keyUpdatesReceived = 0;
   private readonly signingKeys = new Map<number, Promise<SigningKey>>();
@@ -231,11 +275,26 @@ export abstract class Endpoint {
     return this.faults.has(f);
   }
 
-  /** Compare a received Finished with the expected verify_data (RFC 5246 §7.4.9, RFC 8446 §4.4.4). */
+  /**
+   * Compare a received Finished with the expected verify_data (RFC 5246 §7.4.9, RFC 8446 §4.4.4). The length is
+   * checked before the content: verify_data is exactly verify_data_length (12) bytes in TLS 1.2 and Hash.length
+   * bytes in TLS 1.3, so another length is a message that does not decode (decode_error, RFC 8446 §6.2: "the length
+   * of the message was incorrect"), not a Finished that fails to verify (decrypt_error).
+   */
   protected checkFinished(expected: Uint8Array, received: Uint8Array, peer: Side): void {
+    if (received.length !== expected.length && !this.faulty('skip-finished-check'))
+      throw failure('decode_error', `${peer} Finished of ${received.length} bytes, expected ${expected.length}`);
     if (bytesEqual(expected, received) || this.faulty('skip-finished-check')) return;
     throw failure('decrypt_error', `${peer} Finished verify_data does not match`);
   }
+
+  /**
+   * Whether a handshake message of this type may come in the current state (before its body is decoded). RFC 8446
+   * §4: "A peer which receives a handshake message in an unexpected order MUST abort the handshake with an
+   * "unexpected_message" alert"; RFC 5246 §7.3 likewise. The state is checked first, so a message of the wrong
+   * type is unexpected_message whatever its body holds (not decode_error for a body that would not decode).
+   */
+  protected abstract expects(type: HandshakeTypeName | undefined): boolean;
 
   get outcome(): Outcome {
     return this.outcomeValue;
@@ -253,6 +312,19 @@ export abstract class Endpoint {
   /** Current state name (explicit state machine). */
   get currentState(): string {
     return this.state;
+  }
+
+  /**
+   * What was negotiated so far, also when the handshake did not complete (for logs: a version is known once the
+   * hellos are processed, a group once a key exchange was chosen).
+   */
+  get negotiated(): { version?: number; cipherSuite?: number; group?: number; alpn?: string } {
+    const n: { version?: number; cipherSuite?: number; group?: number; alpn?: string } = {};
+    if (this.version !== undefined) n.version = this.version;
+    if (this.suite !== undefined) n.cipherSuite = this.suite.code;
+    if (this.group !== undefined) n.group = this.group;
+    if (this.alpn !== undefined) n.alpn = this.alpn;
+    return n;
   }
 
   /** NSS key log entries this endpoint derived. */
@@ -357,21 +429,46 @@ export abstract class Endpoint {
     return this.flush();
   }
 
-  /** Send application data (after the handshake). */
+  /**
+   * TLS 1.3 with CommonConfig.halfClose: the peer closed its write side (close_notify) after the handshake and ours is
+   * still open, until close().
+   */
+  get halfOpen(): boolean {
+    return (
+      this.common.halfClose === true &&
+      this.version === TLS13 &&
+      this.outcomeValue.kind === 'closed' &&
+      this.outcomeValue.session !== undefined &&
+      !this.closeSent
+    );
+  }
+
+  /** Send application data (after the handshake; also when half-open). */
   async sendApplicationData(data: Uint8Array): Promise<WireRecord[]> {
-    if (!this.connected) throw new Error(`cannot send application data in state ${this.state}`);
+    if (!this.connected && !this.halfOpen) throw new Error(`cannot send application data in state ${this.state}`);
     await this.sendMessage('application_data', 'application_data', data);
     return this.flush().send;
   }
 
-  /** Send close_notify. */
+  /**
+   * Send close_notify: once, and not after a fatal alert either way (RFC 8446 §6.1: "unless it has already sent some
+   * error alert"; RFC 5246 §7.2.2: "Upon transmission or receipt of a fatal alert message, both parties immediately
+   * close the connection").
+   */
   async close(): Promise<WireRecord[]> {
+    await this.sendCloseNotify();
+    return this.flush().send;
+  }
+
+  private async sendCloseNotify(): Promise<void> {
+    const k = this.outcomeValue.kind;
+    if (this.closeSent || k === 'alert_sent' || k === 'alert_received') return;
+    this.closeSent = true;
     await this.sendMessage(
       'alert',
       'alert',
       encodeAlert({ level: AlertLevel.warning, description: AlertDescription.close_notify }),
     );
-    return this.flush().send;
   }
 
   protected async guard(f: () => Promise<void>): Promise<void> {
@@ -418,6 +515,11 @@ export abstract class Endpoint {
     return session;
   }
 
+  /** Send a warning alert and go on (e.g. no_renegotiation, RFC 5246 §7.2.2). */
+  protected async sendWarning(name: AlertName): Promise<void> {
+    await this.sendMessage('alert', 'alert', encodeAlert({ level: AlertLevel.warning, description: AlertDescription[name] }));
+  }
+
   protected async fail(name: AlertName, reason: string): Promise<void> {
     if (this.terminal) return;
     const alert: Alert = { level: AlertLevel.fatal, description: AlertDescription[name] };
@@ -426,18 +528,33 @@ export abstract class Endpoint {
     await this.sendMessage('alert', 'alert', encodeAlert(alert));
   }
 
+  /**
+   * Server: RFC 8446 §4.2.10 has this record skipped as rejected 0-RTT data (true: drop it). `keysInUse`: the record
+   * failed deprotection under the handshake keys (trial decryption); otherwise it is an application_data record that
+   * came before any keys (after a HelloRetryRequest). A client never skips.
+   */
+  protected skipsEarlyData(_length: number, _keysInUse: boolean): boolean {
+    return false;
+  }
+
+  /** A protected record opened (the end of 0-RTT skipping, RFC 8446 §4.2.10). */
+  protected recordOpened(): void {}
+
+  /** Whether TLS 1.2 rules apply to what arrives now: TLS 1.2 negotiated, or still possible. */
+  protected abstract mayBeTls12(): boolean;
+
   private async handleRecord(outerType: number, recVersion: number, fragment: Uint8Array): Promise<void> {
     if (fragment.length > MAX_CIPHERTEXT_12) throw failure('record_overflow', `record of ${fragment.length} bytes`);
     let type = outerType;
     let content = fragment;
-    if (type === ContentType.change_cipher_spec && (this.version === 0x0304 || this.onlyTls13Pending())) {
+    if (type === ContentType.change_cipher_spec && (this.version === TLS13 || this.onlyTls13Pending())) {
       // RFC 8446 §5: a dummy CCS (single 0x01) before the Finished is dropped.
       if (fragment.length !== 1 || fragment[0] !== 1)
         throw failure('unexpected_message', 'TLS 1.3 change_cipher_spec must be the single byte 0x01');
       if (this.connected) throw failure('unexpected_message', 'change_cipher_spec after the handshake');
       return;
     }
-    if (this.readDir && type === ContentType.alert && fragment.length === 2 && this.version === 0x0304) {
+    if (this.readDir && type === ContentType.alert && fragment.length === 2 && this.version === TLS13) {
       // RFC 8446 §5.2: once keys are in use every TLS 1.3 record is protected (outer type application_data), so a
       // 2-byte alert record is not valid TLS. It is what a peer that aborts before switching to its handshake keys
       // sends (OpenSSL does): for a test tool the outcome says which alert arrived (unprotected: true), rather
@@ -446,8 +563,19 @@ export abstract class Endpoint {
       this.outcomeValue = { kind: 'alert_received', alert, state: this.state, unprotected: true };
       return;
     }
+    if (this.readDir && this.version === TLS13 && type !== ContentType.application_data)
+      // RFC 8446 §5.2: "The outer opaque_type field of a TLSCiphertext record is always set to the value 23
+      // (application_data)"; §5: "If a TLS implementation receives an unexpected record type, it MUST terminate the
+      // connection with an "unexpected_message" alert." A plaintext handshake record once keys are in use is such a
+      // record: it is not a protected record that failed to open (bad_record_mac).
+      throw failure(
+        'unexpected_message',
+        `unprotected ${nameOf(contentTypes, type, 2)} record while TLS 1.3 record protection is in use`,
+      );
+    if (!this.readDir && type === ContentType.application_data && this.skipsEarlyData(fragment.length, false)) return;
     if (this.readDir) {
       const r = await this.readDir.open(type, recVersion, fragment);
+      if (!r.ok && r.reason !== 'record_overflow' && this.skipsEarlyData(fragment.length, true)) return;
       if (!r.ok)
         throw failure(
           r.reason === 'record_overflow'
@@ -457,6 +585,7 @@ export abstract class Endpoint {
               : 'bad_record_mac',
           `record ${r.reason}${r.detail ? `: ${r.detail}` : ''}`,
         );
+      this.recordOpened();
       type = r.type;
       content = r.content;
     } else if (content.length > MAX_PLAINTEXT) {
@@ -472,7 +601,12 @@ export abstract class Endpoint {
       case ContentType.handshake: {
         if (content.length === 0) throw failure('unexpected_message', 'empty handshake record');
         if (this.onlyCcsDue()) throw this.unexpected('handshake record');
-        for (const f of this.assembler.push(content, 0)) {
+        // The type of a message that starts here is judged before the rest of it arrives (a hook that rewrites
+        // received messages sees them whole first).
+        if (!this.assembler.pending && !this.hooks.beforeProcess) this.checkExpected(content[0]!);
+        const framed = this.assembler.push(content, 0);
+        for (const [i, f] of framed.entries()) {
+          const keys = this.readDir;
           const raws = (await this.hooks.beforeProcess?.({
             side: this.side,
             kind: 'handshake',
@@ -483,6 +617,14 @@ export abstract class Endpoint {
             await this.dispatch(raw);
             if (this.terminal) return;
           }
+          // RFC 8446 §5.1: "Handshake messages MUST NOT span key changes. Implementations MUST verify that all
+          // messages immediately preceding a key change align with a record boundary; if not, then they MUST
+          // terminate the connection with an "unexpected_message" alert."
+          if (this.readDir !== keys && (i < framed.length - 1 || this.assembler.pending))
+            throw failure(
+              'unexpected_message',
+              `${handshakeTypeName(f.msgType)} is followed by more handshake data in its record, across a key change`,
+            );
         }
         return;
       }
@@ -497,11 +639,23 @@ export abstract class Endpoint {
         if (alert.description === AlertDescription.close_notify) {
           const session = this.session();
           this.outcomeValue = session ? { kind: 'closed', session } : { kind: 'closed' };
-        } else if (alert.level === AlertLevel.warning && this.connected) {
+          // RFC 5246 §7.2.1: "The other party MUST respond with a close_notify alert of its own and close down the
+          // connection immediately"; RFC 8446 §6.1: "Each party MUST send a "close_notify" alert before closing its
+          // write side of the connection, unless it has already sent some error alert." This endpoint answers at
+          // once (once: not when the close_notify answers ours), except a TLS 1.3 endpoint configured for a
+          // half-close: its owner may still send, then close() (RFC 8446 §6.1 allows it; TLS 1.2 does not).
+          if (!this.halfOpen) await this.sendCloseNotify();
           return;
-        } else {
-          this.outcomeValue = { kind: 'alert_received', alert, state: this.state };
         }
+        // RFC 5246 §7.2: "If an alert with a level of warning is sent and received, generally the connection can
+        // continue normally": a TLS 1.2 warning (no_renegotiation, user_canceled, an unknown one, ...) is not the
+        // end of a handshake or a connection. RFC 8446 §6: every alert but the closure alerts "MUST be treated as
+        // error alerts when received regardless of the AlertLevel in the message": in TLS 1.3 no warning is ignored.
+        if (alert.level === AlertLevel.warning && this.mayBeTls12()) {
+          this.warningsReceived.push(alert);
+          return;
+        }
+        this.outcomeValue = { kind: 'alert_received', alert, state: this.state };
         return;
       }
       case ContentType.application_data:
@@ -514,10 +668,16 @@ export abstract class Endpoint {
   }
 
   private async dispatch(raw: Uint8Array): Promise<void> {
+    this.checkExpected(raw[0]!);
     const d = decodeHandshake(raw, this.decodeContext());
     const f = d.findings[0];
     if (f) throw failure('decode_error', `${handshakeTypeName(raw[0]!)}: ${f.detail} (at ${f.path}, offset ${f.offset})`);
     await this.onHandshake(d.message.body, raw);
+  }
+
+  private checkExpected(msgType: number): void {
+    const name = handshakeTypes.get(msgType) as HandshakeTypeName | undefined;
+    if (!this.expects(name)) throw this.unexpected(handshakeTypeName(msgType));
   }
 
   protected decodeContext(): DecodeContext {

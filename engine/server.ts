@@ -21,11 +21,15 @@ import {
   type CipherSuiteInfo,
   DOWNGRADE_TLS12,
   ExtensionType,
+  ECPointFormat,
+  type HandshakeTypeName,
   HRR_RANDOM,
   NamedGroup,
+  ProtocolVersion,
   PskKeyExchangeMode,
   SCSV,
 } from '../wire/registry';
+import { VERSION_CODE } from '../wire/vocabulary';
 import {
   binderKey,
   deriveDh,
@@ -59,13 +63,32 @@ import {
   verifySignature,
 } from '../crypto';
 import { type ClientAuthMode, DEFAULT_GROUPS, DEFAULT_SCHEMES, DEFAULT_SUITES, type ServerConfig } from './config';
-import { Endpoint, failure, keyKindOf, leafSpki, pickScheme } from './core';
+import {
+  EARLY_DATA_SKIP_LIMIT,
+  Endpoint,
+  failure,
+  keyKindOf,
+  leafSpki,
+  pickScheme,
+  requireEmptyExtensions,
+  signatureFailureAlert,
+} from './core';
 import type { ServerSessionState } from './session';
 import { engineSuite } from './suites';
 import type { StepResult } from './types';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+const TLS12 = VERSION_CODE['1.2'];
+const TLS13 = VERSION_CODE['1.3'];
+/** The curves RFC 8422 defines (§5.1.1): secp256r1, secp384r1, secp521r1, x25519, x448. */
+const RFC8422_CURVES: readonly number[] = [
+  NamedGroup.secp256r1,
+  NamedGroup.secp384r1,
+  NamedGroup.secp521r1,
+  NamedGroup.x25519,
+  NamedGroup.x448,
+];
 
 export class TlsServer extends Endpoint {
   private readonly versions: number[];
@@ -100,6 +123,8 @@ export class TlsServer extends Endpoint {
   private dhPrivate: DhKeyPair | undefined;
   /** The client's max_fragment_length when we honour it; in force (this.mfl) once our ServerHello is out. */
   private mflAnswer: number | undefined;
+  /** Rejected 0-RTT data being skipped (RFC 8446 §4.2.10): how, and how many bytes may still be skipped. */
+  private earlySkip: { mode: 'trial' | 'hrr'; left: number } | undefined;
   /** Why a TLS 1.2 RSA premaster was replaced by random bytes (RFC 5246 §7.4.7.1), if it was. */
   premasterFailure: string | undefined;
 
@@ -129,9 +154,55 @@ export class TlsServer extends Endpoint {
     return this.flush();
   }
 
+  protected mayBeTls12(): boolean {
+    return this.version === undefined ? this.versions.includes(TLS12) : this.version === TLS12;
+  }
+
+  protected expects(type: HandshakeTypeName | undefined): boolean {
+    if (this.connected) return this.version === TLS13 ? type === 'key_update' : type === 'client_hello';
+    switch (this.state) {
+      case 'WAIT_CLIENT_HELLO':
+      case 'WAIT_CLIENT_HELLO2':
+        return type === 'client_hello';
+      case 'WAIT_CLIENT_CERTIFICATE':
+        return type === 'certificate';
+      case 'WAIT_CLIENT_KEY_EXCHANGE':
+        return type === 'client_key_exchange';
+      case 'WAIT_CERTIFICATE_VERIFY':
+        return (
+          type === 'certificate_verify' || (type === 'finished' && this.version === TLS13 && this.faulty('accept-missing-cv'))
+        );
+      case 'WAIT_FINISHED':
+        return type === 'finished';
+      default:
+        return false;
+    }
+  }
+
+  protected override skipsEarlyData(length: number, keysInUse: boolean): boolean {
+    const e = this.earlySkip;
+    if (!e || (e.mode === 'trial') !== keysInUse) return false;
+    e.left -= Math.max(0, length - 17);
+    // RFC 8446 §4.6.1: "A server receiving more than max_early_data_size bytes of 0-RTT data SHOULD terminate the
+    // connection with an "unexpected_message" alert."
+    if (e.left < 0)
+      throw failure('unexpected_message', `more than ${EARLY_DATA_SKIP_LIMIT} bytes of rejected 0-RTT data skipped`);
+    return true;
+  }
+
+  protected override recordOpened(): void {
+    // RFC 8446 §4.2.10: "Once a record is deprotected successfully, it is treated as the start of the client's second
+    // flight and the server proceeds as with an ordinary 1-RTT handshake."
+    if (this.earlySkip?.mode === 'trial') this.earlySkip = undefined;
+  }
+
   protected async onHandshake(body: HandshakeBody, raw: Uint8Array): Promise<void> {
     if (this.connected) {
-      if (this.version === 0x0304 && body.type === 'key_update') return this.onKeyUpdate(body.requestUpdate);
+      if (this.version === TLS13 && body.type === 'key_update') return this.onKeyUpdate(body.requestUpdate);
+      // RFC 5246 §7.2.2 no_renegotiation: "Sent ... by the server in response to a client hello after initial
+      // handshaking. ... when that is not appropriate, the recipient should respond with this alert. At that point,
+      // the original requester can decide whether to proceed with the connection." This server does not renegotiate.
+      if (this.version === TLS12 && body.type === 'client_hello') return this.sendWarning('no_renegotiation');
       throw this.unexpected(`post-handshake ${body.type}`);
     }
     switch (this.state) {
@@ -190,20 +261,32 @@ export class TlsServer extends Endpoint {
     this.transcript.push(raw);
     this.clientRandom = ch.random;
     this.clientLegacyVersion = ch.legacyVersion;
+    // RFC 8446 App. D.5: "Any endpoint receiving a Hello message with ClientHello.legacy_version or
+    // ServerHello.legacy_version set to 0x0300 MUST abort the handshake with a "protocol_version" alert." (SSL 3.0 and
+    // anything older: whichever version the hello goes on to offer in supported_versions.)
+    if (ch.legacyVersion <= ProtocolVersion.SSL3)
+      throw failure('protocol_version', `ClientHello legacy_version 0x${ch.legacyVersion.toString(16).padStart(4, '0')}`);
     if (!ch.compressionMethods.includes(0))
       throw failure('illegal_parameter', 'ClientHello does not offer the null compression method');
+    requireEmptyExtensions(ch.extensions, [ExtensionType.extended_master_secret, ExtensionType.encrypt_then_mac], 'ClientHello');
     const sv = extensionBody(ch.extensions, ExtensionType.supported_versions, 'supported_versions_client');
     let version: number | undefined;
     if (sv) version = this.versions.find((v) => sv.versions.includes(v));
-    else if (ch.legacyVersion >= 0x0303 && this.versions.includes(0x0303)) version = 0x0303;
+    else if (ch.legacyVersion >= TLS12 && this.versions.includes(TLS12)) version = TLS12;
     if (version === undefined) throw failure('protocol_version', 'no common protocol version');
-    // RFC 7507 §3: TLS_FALLBACK_SCSV from a client whose highest version is below ours is a downgrade: refuse it.
-    const clientMax = sv ? Math.max(...sv.versions.filter((v) => v <= 0x0304)) : ch.legacyVersion;
+    // RFC 7507 §3: "If TLS_FALLBACK_SCSV appears in ClientHello.cipher_suites and the highest protocol version
+    // supported by the server is higher than the version indicated in ClientHello.client_version, the server MUST
+    // respond with a fatal inappropriate_fallback alert." Read with RFC 8446 §4.2.1 ("If this extension is not present,
+    // servers which are compliant with this specification and which also support TLS 1.2 MUST negotiate TLS 1.2 or
+    // prior ..., even if ClientHello.legacy_version is 0x0304 or later"), the version a ClientHello indicates is the
+    // version it lets us negotiate: a legacy_version of 0x0304 without supported_versions indicates TLS 1.2. So the
+    // check compares the version negotiated with our highest, and such a ClientHello with the SCSV is refused by a
+    // TLS 1.3 server (as OpenSSL and BoringSSL do: they compare the negotiated version).
     const ourMax = Math.max(...this.versions);
-    if (ch.cipherSuites.includes(SCSV.TLS_FALLBACK_SCSV) && ourMax > clientMax)
+    if (ch.cipherSuites.includes(SCSV.TLS_FALLBACK_SCSV) && version < ourMax)
       throw failure(
         'inappropriate_fallback',
-        `TLS_FALLBACK_SCSV with the client's highest version 0x${clientMax.toString(16)} below ours 0x${ourMax.toString(16)}`,
+        `TLS_FALLBACK_SCSV in a ClientHello that negotiates 0x${version.toString(16)}, below our highest 0x${ourMax.toString(16)}`,
       );
     this.version = version;
     const mfl = extensionBody(ch.extensions, ExtensionType.max_fragment_length, 'max_fragment_length');
@@ -344,6 +427,18 @@ export class TlsServer extends Endpoint {
   }
 
   private async clientHello12(ch: ClientHello, sigs: number[], clientGroups: number[]): Promise<void> {
+    // RFC 5746 §3.6: "If the extension is present, set secure_renegotiation flag to TRUE. The server MUST then verify
+    // that the length of the "renegotiated_connection" field is zero, and if it is not, MUST abort the handshake (by
+    // sending a fatal handshake_failure alert)."
+    const ri = extensionBody(ch.extensions, ExtensionType.renegotiation_info, 'renegotiation_info');
+    if (ri && ri.renegotiatedConnection.length > 0)
+      throw failure('handshake_failure', 'renegotiation_info of an initial ClientHello is not empty');
+    // RFC 8422 §5.1.2: "If the client sends the extension and the extension does not contain the uncompressed point
+    // format, and the client has used the Supported Groups extension to indicate support for any of the curves
+    // defined in this specification, then the server MUST abort the handshake and return an illegal_parameter alert."
+    const pf = extensionBody(ch.extensions, ExtensionType.ec_point_formats, 'ec_point_formats');
+    if (pf && !pf.formats.includes(ECPointFormat.uncompressed) && clientGroups.some((g) => RFC8422_CURVES.includes(g)))
+      throw failure('illegal_parameter', 'ec_point_formats without uncompressed from a client that lists elliptic curves');
     const id = this.config.identity;
     const kind = keyKindOf(id.spki);
     const cache = this.config.sessionCache;
@@ -463,6 +558,7 @@ export class TlsServer extends Endpoint {
   private async onClientHello2(ch: ClientHello, raw: Uint8Array): Promise<void> {
     const ch1 = this.ch1!;
     this.transcript.push(raw);
+    this.earlySkip = undefined;
     if (ch.legacyVersion !== ch1.legacyVersion || !bytesEqual(ch.random, ch1.random) || !bytesEqual(ch.sessionId, ch1.sessionId))
       throw failure('illegal_parameter', 'ClientHello2 changes legacy_version, random or legacy_session_id');
     if (ch.cipherSuites.join() !== ch1.cipherSuites.join() || ch.compressionMethods.join() !== ch1.compressionMethods.join())
@@ -538,10 +634,11 @@ export class TlsServer extends Endpoint {
     this.kex = 'TLS13';
     const h = suite.prfHash;
     const ks = extensionBody(ch.extensions, ExtensionType.key_share, 'key_share_client');
+    const clientGroups = extensionBody(ch.extensions, ExtensionType.supported_groups, 'supported_groups')?.groups;
+    if (ks) TlsServer.checkClientShares(ks.shares, clientGroups);
     let share: { group: number; keyExchange: Uint8Array } | undefined;
     if (mode !== PskKeyExchangeMode.psk_ke) {
-      if (!ks) throw failure('missing_extension', 'TLS 1.3 ClientHello without key_share');
-      const clientGroups = extensionBody(ch.extensions, ExtensionType.supported_groups, 'supported_groups')?.groups ?? [];
+      if (!ks || !clientGroups) throw failure('missing_extension', 'TLS 1.3 ClientHello without key_share');
       const usable = this.groups.filter((g) => TlsServer.shareGroupImplemented(g) && clientGroups.includes(g));
       share = this.groups
         .map((g) => ks.shares.find((s) => s.group === g && TlsServer.shareGroupImplemented(g)))
@@ -551,7 +648,13 @@ export class TlsServer extends Endpoint {
         !this.helloRetry &&
         preferred !== undefined &&
         (!share || (this.config.helloRetryForPreferredGroup === true && !ks.shares.some((s) => s.group === preferred)));
-      if (retry) return this.sendHelloRetryRequest(ch, suite, preferred);
+      if (retry) {
+        // RFC 8446 §4.2.10: after a HelloRetryRequest "the server then ignores early data by skipping all records
+        // with an external content type of "application_data" (indicating that they are encrypted), up to the
+        // configured max_early_data_size."
+        if (findExtension(ch.extensions, ExtensionType.early_data)) this.earlySkip = { mode: 'hrr', left: EARLY_DATA_SKIP_LIMIT };
+        return this.sendHelloRetryRequest(ch, suite, preferred);
+      }
       if (!share) throw failure(this.helloRetry ? 'illegal_parameter' : 'handshake_failure', 'no key share for a common group');
     }
     if (pskChoice) {
@@ -573,6 +676,11 @@ export class TlsServer extends Endpoint {
         throw failure('decrypt_error', `the binder of PSK identity ${pskChoice.index} does not verify`);
       this.psk = pskChoice.state.secret;
     }
+    // RFC 8446 §4.2.10: this server never accepts early data (no early_data in its EncryptedExtensions). "The server
+    // then skips past early data by attempting to deprotect received records using the handshake traffic key,
+    // discarding records which fail deprotection (up to the configured max_early_data_size)."
+    if (!this.helloRetry && findExtension(ch.extensions, ExtensionType.early_data))
+      this.earlySkip = { mode: 'trial', left: EARLY_DATA_SKIP_LIMIT };
     const scheme = this.psk ? undefined : pickScheme(this.schemes, sigs, id.spki, true);
     if (!this.psk && scheme === undefined) throw failure('handshake_failure', 'no common signature scheme for this certificate');
     const exts: Extension[] = [
@@ -683,6 +791,31 @@ export class TlsServer extends Endpoint {
     );
     this.master = s.masterSecret;
     this.setState(this.requested ? 'WAIT_CLIENT_CERTIFICATE' : 'WAIT_FINISHED');
+  }
+
+  /**
+   * RFC 8446 §4.2.8: "Clients MUST NOT offer multiple KeyShareEntry values for the same group. Clients MUST NOT offer
+   * any KeyShareEntry values for groups not listed in the client's "supported_groups" extension. Servers MAY check for
+   * violations of these rules and abort the handshake with an "illegal_parameter" alert if one is violated." This
+   * server checks (and so never answers with a share for a group the client did not list, which §4.2.8 forbids it:
+   * "Servers MUST NOT send a KeyShareEntry for any group not indicated in the client's "supported_groups""). Each
+   * "KeyShareEntry value MUST correspond to a group offered in the "supported_groups" extension and MUST appear in the
+   * same order": the order is checked too. §9.2: a ClientHello with key_share "MUST also contain a
+   * "supported_groups" extension" (missing_extension).
+   */
+  private static checkClientShares(shares: readonly { group: number }[], listed: readonly number[] | undefined): void {
+    if (!listed) throw failure('missing_extension', 'TLS 1.3 ClientHello with key_share but without supported_groups');
+    let last = -1;
+    const seen = new Set<number>();
+    for (const { group } of shares) {
+      const hexGroup = `0x${group.toString(16).padStart(4, '0')}`;
+      if (seen.has(group)) throw failure('illegal_parameter', `two key shares for group ${hexGroup}`);
+      seen.add(group);
+      const at = listed.indexOf(group);
+      if (at < 0) throw failure('illegal_parameter', `key share for group ${hexGroup} that supported_groups does not list`);
+      if (at < last) throw failure('illegal_parameter', `key share for group ${hexGroup} out of supported_groups order`);
+      last = at;
+    }
   }
 
   private scheduleInput(
@@ -815,10 +948,7 @@ export class TlsServer extends Endpoint {
     const v = await verifySignature(this.p, scheme, this.clientSpki!, content, signature, { version: tls13 ? 13 : 12 });
     // Fault accept-cv-wrong-transcript: a well-formed signature that does not verify over the transcript passes.
     if (!v.ok && !(v.reason === 'bad_signature' && this.faulty('accept-cv-wrong-transcript')))
-      throw failure(
-        v.reason === 'bad_signature' ? 'decrypt_error' : 'illegal_parameter',
-        `client CertificateVerify: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`,
-      );
+      throw failure(signatureFailureAlert(v.reason), `client CertificateVerify: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`);
     this.transcript.push(raw);
     this.clientScheme = scheme;
     this.setState(tls13 ? 'WAIT_FINISHED' : 'WAIT_CCS');

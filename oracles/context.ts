@@ -9,7 +9,7 @@ import { selectedVersion } from '../transcript/build';
 import type { Transcript, TranscriptMessage } from '../transcript/model';
 import type { Extension } from '../wire/extensions';
 import { type ClientHello, type HandshakeBody, type ServerHello, isHelloRetryRequest } from '../wire/handshake';
-import { type CipherSuiteInfo, ExtensionType, type KeyExchange, cipherSuites } from '../wire/registry';
+import { type CipherSuiteInfo, ExtensionType, type KeyExchange, cipherSuites, isGrease } from '../wire/registry';
 import {
   type Direction,
   type MessageType,
@@ -188,9 +188,21 @@ export function buildContext(t: Transcript, earlier: readonly Transcript[] = [],
       // A TLS 1.2 ClientHello without supported_versions can only lead to TLS 1.2 (or a refusal, e.g. inappropriate_fallback).
       ctx.version = '1.2';
       ctx.versionFrom = 'client_hello';
+    } else if (!t12 && ctx.ch && offersOnly13(ctx.ch.b.extensions)) {
+      // Likewise a ClientHello whose supported_versions offers TLS 1.3 and nothing below can only lead to TLS 1.3.
+      ctx.version = '1.3';
+      ctx.versionFrom = 'client_hello';
     }
   }
   return ctx;
+}
+
+/** supported_versions of a ClientHello lists TLS 1.3 and no version below it (GREASE aside). */
+function offersOnly13(list: readonly Extension[] | undefined): boolean {
+  const sv = list?.find((e) => e.type === ExtensionType.supported_versions)?.body;
+  if (sv?.kind !== 'supported_versions_client') return false;
+  const real = sv.versions.filter((v) => !isGrease(v));
+  return real.includes(VERSION_CODE['1.3']) && real.every((v) => v >= VERSION_CODE['1.3']);
 }
 
 /** Extensions of a decoded hello, [] when it has none. */

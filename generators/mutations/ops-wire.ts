@@ -12,8 +12,10 @@ import type { DecodeContext, HandshakeBody } from '../../wire/handshake';
 import { ServerSessionCache, newClientSessionStore } from '../../engine/session';
 import { encodeRecord } from '../../wire/record';
 import { DOWNGRADE_TLS12, HRR_RANDOM, NamedGroup, ExtensionType as X } from '../../wire/registry';
+import { VERSION_CODE } from '../../wire/vocabulary';
 import type { MutationOperator } from './operators';
 import {
+  BASE_GROUPS,
   type BaseEnv,
   type BaseName,
   C,
@@ -637,8 +639,32 @@ export const WIRE_OPERATORS: readonly MutationOperator[] = [
       edit(E, 'client_hello', C, (b) => {
         const ks = getExt(b.extensions, X.key_share, 'key_share_client');
         if (ks) ks.shares.push({ ...ks.shares[0]! });
+        // offered as TLS 1.3 only: a server that refuses the ClientHello (RFC 8446 §4.2.8 lets it) sends no
+        // ServerHello, and the transcript shows the version from the ClientHello alone
+        const sv = getExt(b.extensions, X.supported_versions, 'supported_versions_client');
+        if (sv) sv.versions = sv.versions.filter((v) => v === VERSION_CODE['1.3']);
       }),
   ),
+  {
+    // RFC 8446 §4.2.8 from the client's side; it also reaches the server's "MUST NOT send a KeyShareEntry for any group
+    // not indicated in the client's supported_groups" (t13.neg.keyshare-server), which no valid plan can: a server that
+    // picks shares by its own preference alone answers this ClientHello with the unlisted group.
+    name: 't13-keyshare-unlisted-group',
+    description: "the client's only key share is for a group its supported_groups does not list (one the server prefers)",
+    versions: ['1.3'],
+    declares: ['t13.neg.keyshare-client'],
+    mechanism: 'config',
+    bases: T13_ALL,
+    apply: (env) => {
+      const listed = env.choice.group;
+      const unlisted = BASE_GROUPS.find((g) => g !== listed)!;
+      return {
+        // offered as TLS 1.3 only, so a refusal (no ServerHello) still shows the version
+        client: { ...env.client, versions: [VERSION_CODE['1.3']], groups: [listed], keyShareGroups: [unlisted] },
+        server: { ...env.server, groups: [unlisted, listed] },
+      };
+    },
+  },
   tx(
     't13-hrr-group-then-other-share',
     'a HelloRetryRequest for another group, a second ClientHello with it, and a ServerHello with the first group',

@@ -124,12 +124,14 @@ export const groupRules = [
     versions: ['1.2'],
     role: 'both',
     alerts: ['illegal_parameter'],
-    needs: ['hellos'],
+    needs: ['client-hello'],
     check(ctx) {
+      // the client's list is judged on the ClientHello alone (a server that refuses it sends no ServerHello)
       const c = extensionBody(ctx.ch.b.extensions, X.ec_point_formats, 'ec_point_formats');
-      const s = extensionBody(ctx.sh.b.extensions, X.ec_point_formats, 'ec_point_formats');
       if (c && !c.formats.includes(0))
         return violation('The client ec_point_formats lacks uncompressed.', { message: ctx.ch.m.index });
+      if (!ctx.sh) return inconclusive('The ServerHello is not in the transcript or could not be decoded.');
+      const s = extensionBody(ctx.sh.b.extensions, X.ec_point_formats, 'ec_point_formats');
       if (s && !s.formats.includes(0))
         return violation('The server ec_point_formats lacks uncompressed.', { message: ctx.sh.m.index });
       if (s && !c) return violation('The server sent ec_point_formats unasked.', { message: ctx.sh.m.index });
