@@ -15,6 +15,7 @@ import { FUZZ_LISTEN_USAGE } from './fuzz-listen';
 import { genCommand } from './gen';
 import { reportCommand } from './report';
 import { rulesCommand } from './rules';
+import { SERVE_USAGE, serveCommand } from './serve';
 
 export interface Io {
   out: (s: string) => void;
@@ -54,6 +55,10 @@ const commands: Record<string, { run: Command; summary: string }> = {
       'check FILE... [--keylog F] [--trust CA.pem] [--at DATE] [--json]   check captures (pcap/pcapng) and transcript files against the rules',
   },
   connect: { run: connectCommand, summary: `${CONNECT_USAGE}   one handshake with our client against a loopback peer` },
+  serve: {
+    run: serveCommand,
+    summary: `${SERVE_USAGE}   our server for TLS clients and test suites, one JSON line per connection (serve --help)`,
+  },
   fuzz: {
     run: fuzzCommand,
     summary: `${FUZZ_USAGE}   our client against a live TLS server: valid, mutant, state-machine and certificate-fault conversations, shrunk to the smallest failing one\n  ${FUZZ_LISTEN_USAGE}   our server against a TLS client run once per conversation`,

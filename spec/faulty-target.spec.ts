@@ -2,7 +2,7 @@
  * Issue #7: the fuzzer must find every fault switch of the deliberately
  * faulty target (server side), name the rule, and shrink to a minimal
  * conversation. For each server-side fault of engine/faults.ts the faulty
- * server (peer/faulty.ts) runs with exactly that fault on 127.0.0.1 (client
+ * server (engine/serve.ts, startFaultyServer) runs with exactly that fault on 127.0.0.1 (client
  * certificates required, trusting the test root), and fuzzTarget runs
  * unrestricted (every applicable operator, state scenario and certificate
  * fault) with one seed and RUNS conversations. Asserted per fault:
@@ -24,7 +24,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { FAULT_IDS, type Fault, FAULTS, faultRules } from '../engine/faults';
 import { type TestPki, testPki } from '../engine/fixtures';
-import { startFaultyServer } from '../peer/faulty';
+import { startFaultyServer } from '../engine/serve';
 import {
   CFG0,
   type ConvSpec,
