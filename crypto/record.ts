@@ -5,6 +5,10 @@
  *   record, RFC 5288; TLS 1.3: iv XOR seq, RFC 8446 §5.3) through subtle.
  * - ChaCha20-Poly1305 (RFC 7905 nonce in TLS 1.2; same as 1.3) through
  *   node:crypto: WebCrypto has no ChaCha20-Poly1305.
+ * - AES-CCM with a 16-byte tag and AES-CCM-8 with an 8-byte tag (TLS 1.2:
+ *   RFC 6655 §3 / RFC 7251, the GCM nonce layout of a 4-byte salt from the
+ *   key block and an 8-byte explicit nonce in the record; TLS 1.3: RFC 8446
+ *   §5.3 like the other AEADs) through node:crypto: WebCrypto has no CCM.
  * - AES-CBC + HMAC (MAC-then-encrypt, RFC 5246 §6.2.3.2, explicit IV per
  *   record; encrypt_then_mac, RFC 7366) through subtle. WebCrypto AES-CBC
  *   always adds/removes PKCS#7 padding, which is not TLS padding, so: on
@@ -22,7 +26,14 @@ import { buf, type CryptoProvider, randomBytes } from './provider';
 import type { KeyBlock } from './tls12';
 import type { TrafficKeys } from './tls13';
 
-export type AeadCipher = 'AES_128_GCM' | 'AES_256_GCM' | 'CHACHA20_POLY1305';
+export type AeadCipher =
+  | 'AES_128_GCM'
+  | 'AES_256_GCM'
+  | 'CHACHA20_POLY1305'
+  | 'AES_128_CCM'
+  | 'AES_128_CCM_8'
+  | 'AES_256_CCM'
+  | 'AES_256_CCM_8';
 export type CbcCipher = 'AES_128_CBC' | 'AES_256_CBC';
 
 export type ProtectionParams =
@@ -103,17 +114,53 @@ function header12(seq: bigint, type: number, version: number, length: number): U
 }
 
 interface Aead {
+  /** Bytes of authentication tag at the end of each ciphertext. */
+  readonly tagLength: number;
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array>;
   /** undefined when authentication fails. */
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array | undefined>;
 }
 
+const CCM: Partial<Record<AeadCipher, { alg: 'aes-128-ccm' | 'aes-256-ccm'; tag: 8 | 16 }>> = {
+  AES_128_CCM: { alg: 'aes-128-ccm', tag: 16 },
+  AES_128_CCM_8: { alg: 'aes-128-ccm', tag: 8 },
+  AES_256_CCM: { alg: 'aes-256-ccm', tag: 16 },
+  AES_256_CCM_8: { alg: 'aes-256-ccm', tag: 8 },
+};
+
+/** AES-CCM (RFC 3610 as RFC 6655 / RFC 8446 use it: 12-byte nonce, 16- or 8-byte tag) through node:crypto. */
+function ccmAead(alg: 'aes-128-ccm' | 'aes-256-ccm', tag: 8 | 16, key: Uint8Array): Aead {
+  const k = Buffer.from(key);
+  return {
+    tagLength: tag,
+    async seal(nonce, aad, plaintext) {
+      const c = createCipheriv(alg, k, nonce, { authTagLength: tag });
+      c.setAAD(aad, { plaintextLength: plaintext.length });
+      return concatBytes([c.update(plaintext), c.final(), c.getAuthTag()]);
+    },
+    async open(nonce, aad, ct) {
+      if (ct.length < tag) return undefined;
+      const d = createDecipheriv(alg, k, nonce, { authTagLength: tag });
+      d.setAuthTag(ct.subarray(ct.length - tag));
+      d.setAAD(aad, { plaintextLength: ct.length - tag });
+      try {
+        return concatBytes([d.update(ct.subarray(0, ct.length - tag)), d.final()]);
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
 async function makeAead(p: CryptoProvider, cipher: AeadCipher, key: Uint8Array): Promise<Aead> {
-  const need = cipher === 'AES_128_GCM' ? 16 : 32;
+  const need = cipher === 'AES_128_GCM' || cipher === 'AES_128_CCM' || cipher === 'AES_128_CCM_8' ? 16 : 32;
   if (key.length !== need) throw new RangeError(`${cipher} key must be ${need} bytes, got ${key.length}`);
+  const ccm = CCM[cipher];
+  if (ccm) return ccmAead(ccm.alg, ccm.tag, key);
   if (cipher === 'CHACHA20_POLY1305') {
     const k = Buffer.from(key);
     return {
+      tagLength: TAG,
       async seal(nonce, aad, plaintext) {
         const c = createCipheriv('chacha20-poly1305', k, nonce, { authTagLength: TAG });
         c.setAAD(aad, { plaintextLength: plaintext.length });
@@ -134,6 +181,7 @@ async function makeAead(p: CryptoProvider, cipher: AeadCipher, key: Uint8Array):
   }
   const ck = await p.subtle.importKey('raw', buf(key), { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
   return {
+    tagLength: TAG,
     async seal(nonce, aad, plaintext) {
       return new Uint8Array(
         await p.subtle.encrypt({ name: 'AES-GCM', iv: buf(nonce), additionalData: buf(aad), tagLength: 128 }, ck, buf(plaintext)),
@@ -195,11 +243,11 @@ function tls13Aead(params: Extract<ProtectionParams, { version: 'tls13' }>, aead
     async protect(seq, type, version, plaintext, opts = {}) {
       const inner = concatBytes([plaintext, Uint8Array.of(type), new Uint8Array(opts.padding ?? 0)]);
       const outerVersion = version;
-      const aad = concatBytes([Uint8Array.of(23), u16(outerVersion), u16(inner.length + TAG)]);
+      const aad = concatBytes([Uint8Array.of(23), u16(outerVersion), u16(inner.length + aead.tagLength)]);
       return { type: 23, version: outerVersion, fragment: await aead.seal(xorNonce(params.iv, seq), aad, inner) };
     },
     async unprotect(seq, type, version, fragment) {
-      if (fragment.length < TAG + 1) return { ok: false, reason: 'too_short', detail: `${fragment.length} bytes` };
+      if (fragment.length < aead.tagLength + 1) return { ok: false, reason: 'too_short', detail: `${fragment.length} bytes` };
       if (fragment.length > MAX_PLAINTEXT + 256)
         return { ok: false, reason: 'record_overflow', detail: `${fragment.length} bytes` };
       const aad = concatBytes([Uint8Array.of(type), u16(version), u16(fragment.length)]);
@@ -216,9 +264,11 @@ function tls13Aead(params: Extract<ProtectionParams, { version: 'tls13' }>, aead
 }
 
 function tls12Aead(params: Extract<ProtectionParams, { version: 'tls12'; fixedIv: Uint8Array }>, aead: Aead): RecordProtection {
+  // GCM (RFC 5288 §3) and CCM (RFC 6655 §3): 4-byte salt + 8-byte explicit nonce; ChaCha20-Poly1305 (RFC 7905 §2): none
   const gcm = params.cipher !== 'CHACHA20_POLY1305';
   if (params.fixedIv.length !== (gcm ? 4 : 12)) throw new RangeError(`${params.cipher} fixed IV must be ${gcm ? 4 : 12} bytes`);
   const explicitLen = gcm ? 8 : 0;
+  const tag = aead.tagLength;
   return {
     params,
     async protect(seq, type, version, plaintext, opts = {}) {
@@ -231,11 +281,11 @@ function tls12Aead(params: Extract<ProtectionParams, { version: 'tls12'; fixedIv
     async unprotect(seq, type, version, fragment) {
       if (fragment.length > MAX_CIPHERTEXT_12)
         return { ok: false, reason: 'record_overflow', detail: `${fragment.length} bytes` };
-      if (fragment.length < explicitLen + TAG) return { ok: false, reason: 'too_short', detail: `${fragment.length} bytes` };
+      if (fragment.length < explicitLen + tag) return { ok: false, reason: 'too_short', detail: `${fragment.length} bytes` };
       const explicit = fragment.subarray(0, explicitLen);
       const ct = fragment.subarray(explicitLen);
       const nonce = gcm ? concatBytes([params.fixedIv, explicit]) : xorNonce(params.fixedIv, seq);
-      const pt = await aead.open(nonce, header12(seq, type, version, ct.length - TAG), ct);
+      const pt = await aead.open(nonce, header12(seq, type, version, ct.length - tag), ct);
       if (!pt) return { ok: false, reason: 'bad_record_mac' };
       if (pt.length > MAX_PLAINTEXT) return { ok: false, reason: 'record_overflow', detail: `${pt.length} bytes` };
       return { ok: true, type, content: pt };
@@ -326,6 +376,10 @@ export function tls12Params(
     case 'AES_128_GCM':
     case 'AES_256_GCM':
     case 'CHACHA20_POLY1305':
+    case 'AES_128_CCM':
+    case 'AES_128_CCM_8':
+    case 'AES_256_CCM':
+    case 'AES_256_CCM_8':
       return { version: 'tls12', cipher: suite.cipher, key, fixedIv: writer === 'client' ? kb.clientIv : kb.serverIv };
     case 'AES_128_CBC':
     case 'AES_256_CBC':
@@ -343,10 +397,18 @@ export function tls12Params(
 }
 
 /** Parameters of one TLS 1.3 direction from its traffic keys. */
+const TLS13_AEADS: ReadonlySet<string> = new Set<AeadCipher>([
+  'AES_128_GCM',
+  'AES_256_GCM',
+  'CHACHA20_POLY1305',
+  'AES_128_CCM',
+  'AES_128_CCM_8',
+]);
+
 export function tls13Params(suite: CipherSuiteInfo, keys: TrafficKeys): ProtectionParams {
-  if (suite.cipher !== 'AES_128_GCM' && suite.cipher !== 'AES_256_GCM' && suite.cipher !== 'CHACHA20_POLY1305')
+  if (suite.kex !== 'TLS13' || !TLS13_AEADS.has(suite.cipher))
     throw new Error(`record protection not implemented for ${suite.name}`);
-  return { version: 'tls13', cipher: suite.cipher, key: keys.key, iv: keys.iv };
+  return { version: 'tls13', cipher: suite.cipher as AeadCipher, key: keys.key, iv: keys.iv };
 }
 
 /**

@@ -79,10 +79,13 @@ export function keyBlockSizes(suite: CipherSuiteInfo): KeyBlockSizes {
   switch (suite.cipher) {
     case 'AES_128_GCM':
     case 'AES_128_CCM':
+    case 'AES_128_CCM_8':
       encKeyLength = 16;
       fixedIvLength = 4;
       break;
     case 'AES_256_GCM':
+    case 'AES_256_CCM':
+    case 'AES_256_CCM_8':
       encKeyLength = 32;
       fixedIvLength = 4;
       break;

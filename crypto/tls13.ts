@@ -238,6 +238,7 @@ export function tls13KeyLength(suite: CipherSuiteInfo): number {
   switch (suite.cipher) {
     case 'AES_128_GCM':
     case 'AES_128_CCM':
+    case 'AES_128_CCM_8':
       return 16;
     case 'AES_256_GCM':
     case 'CHACHA20_POLY1305':

@@ -36,12 +36,47 @@ export const CipherSuiteDhe12 = {
   TLS_DHE_RSA_WITH_AES_256_GCM_SHA384: 0x009f,
 } as const;
 
+/**
+ * AES-CCM suites (TLS 1.3: RFC 8446 §B.4; TLS 1.2: RFC 6655 with RSA and DHE_RSA, RFC 7251 with ECDHE_ECDSA; the
+ * PSK ones are left out: the engine has no external PSKs). Kept apart from CipherSuite13 / CipherSuite12 so the
+ * default lists and the plan space stay as they are; configure them by code (or `tlsprop serve`, which offers every
+ * suite the engine implements).
+ */
+export const CipherSuiteCcm = {
+  TLS_AES_128_CCM_SHA256: 0x1304,
+  TLS_AES_128_CCM_8_SHA256: 0x1305,
+  TLS_RSA_WITH_AES_128_CCM: 0xc09c,
+  TLS_RSA_WITH_AES_256_CCM: 0xc09d,
+  TLS_DHE_RSA_WITH_AES_128_CCM: 0xc09e,
+  TLS_DHE_RSA_WITH_AES_256_CCM: 0xc09f,
+  TLS_RSA_WITH_AES_128_CCM_8: 0xc0a0,
+  TLS_RSA_WITH_AES_256_CCM_8: 0xc0a1,
+  TLS_DHE_RSA_WITH_AES_128_CCM_8: 0xc0a2,
+  TLS_DHE_RSA_WITH_AES_256_CCM_8: 0xc0a3,
+  TLS_ECDHE_ECDSA_WITH_AES_128_CCM: 0xc0ac,
+  TLS_ECDHE_ECDSA_WITH_AES_256_CCM: 0xc0ad,
+  TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8: 0xc0ae,
+  TLS_ECDHE_ECDSA_WITH_AES_256_CCM_8: 0xc0af,
+} as const;
+
+/** TLS 1.2 DHE_RSA with AES-CBC and HMAC (RFC 5246 App. A.5), run with RFC 7919 groups like the DHE_RSA GCM suites. */
+export const CipherSuiteDheCbc12 = {
+  TLS_DHE_RSA_WITH_AES_128_CBC_SHA: 0x0033,
+  TLS_DHE_RSA_WITH_AES_256_CBC_SHA: 0x0039,
+  TLS_DHE_RSA_WITH_AES_128_CBC_SHA256: 0x0067,
+  TLS_DHE_RSA_WITH_AES_256_CBC_SHA256: 0x006b,
+} as const;
+
 const IMPLEMENTED_CIPHERS: ReadonlySet<string> = new Set([
   'AES_128_GCM',
   'AES_256_GCM',
   'AES_128_CBC',
   'AES_256_CBC',
   'CHACHA20_POLY1305',
+  'AES_128_CCM',
+  'AES_128_CCM_8',
+  'AES_256_CCM',
+  'AES_256_CCM_8',
 ]);
 const IMPLEMENTED_KEX: ReadonlySet<string> = new Set(['RSA', 'ECDHE_RSA', 'ECDHE_ECDSA', 'DHE_RSA', 'TLS13']);
 

@@ -281,6 +281,9 @@ export interface CipherSuiteInfo {
     | 'AES_256_CBC'
     | 'CHACHA20_POLY1305'
     | 'AES_128_CCM'
+    | 'AES_128_CCM_8'
+    | 'AES_256_CCM'
+    | 'AES_256_CCM_8'
     | '3DES_EDE_CBC'
     | 'RC4_128'
     | 'NULL'
@@ -296,7 +299,7 @@ export interface CipherSuiteInfo {
 function suite(code: number, name: string): CipherSuiteInfo {
   const tls13 = name.match(/^TLS_(AES_128_GCM|AES_256_GCM|CHACHA20_POLY1305|AES_128_CCM(?:_8)?)_(SHA256|SHA384)$/);
   if (tls13) {
-    const cipher = tls13[1] === 'AES_128_CCM_8' ? 'AES_128_CCM' : (tls13[1] as CipherSuiteInfo['cipher']);
+    const cipher = tls13[1] as CipherSuiteInfo['cipher'];
     return { code, name, kex: 'TLS13', cipher, mac: 'AEAD', prfHash: tls13[2] === 'SHA384' ? 'SHA-384' : 'SHA-256' };
   }
   const m = name.match(/^TLS_(.+?)_WITH_(.+)$/);
@@ -310,7 +313,8 @@ function suite(code: number, name: string): CipherSuiteInfo {
   else if (rest.startsWith('AES_128_CBC')) cipher = 'AES_128_CBC';
   else if (rest.startsWith('AES_256_CBC')) cipher = 'AES_256_CBC';
   else if (rest.startsWith('CHACHA20_POLY1305')) cipher = 'CHACHA20_POLY1305';
-  else if (rest.startsWith('AES_128_CCM')) cipher = 'AES_128_CCM';
+  else if (rest.startsWith('AES_128_CCM')) cipher = rest.startsWith('AES_128_CCM_8') ? 'AES_128_CCM_8' : 'AES_128_CCM';
+  else if (rest.startsWith('AES_256_CCM')) cipher = rest.startsWith('AES_256_CCM_8') ? 'AES_256_CCM_8' : 'AES_256_CCM';
   else if (rest.startsWith('3DES_EDE_CBC')) cipher = '3DES_EDE_CBC';
   else if (rest.startsWith('RC4_128') || rest.startsWith('RC4_40')) cipher = exp ? 'EXPORT' : 'RC4_128';
   else if (rest.startsWith('DES40') || rest.startsWith('RC2')) cipher = 'EXPORT';
@@ -376,6 +380,19 @@ const suiteList: Array<[number, string]> = [
   [0xc02c, 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384'],
   [0xc02f, 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'],
   [0xc030, 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384'],
+  // RFC 6655 (RSA and DHE_RSA with AES-CCM) and RFC 7251 (ECDHE_ECDSA with AES-CCM)
+  [0xc09c, 'TLS_RSA_WITH_AES_128_CCM'],
+  [0xc09d, 'TLS_RSA_WITH_AES_256_CCM'],
+  [0xc09e, 'TLS_DHE_RSA_WITH_AES_128_CCM'],
+  [0xc09f, 'TLS_DHE_RSA_WITH_AES_256_CCM'],
+  [0xc0a0, 'TLS_RSA_WITH_AES_128_CCM_8'],
+  [0xc0a1, 'TLS_RSA_WITH_AES_256_CCM_8'],
+  [0xc0a2, 'TLS_DHE_RSA_WITH_AES_128_CCM_8'],
+  [0xc0a3, 'TLS_DHE_RSA_WITH_AES_256_CCM_8'],
+  [0xc0ac, 'TLS_ECDHE_ECDSA_WITH_AES_128_CCM'],
+  [0xc0ad, 'TLS_ECDHE_ECDSA_WITH_AES_256_CCM'],
+  [0xc0ae, 'TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8'],
+  [0xc0af, 'TLS_ECDHE_ECDSA_WITH_AES_256_CCM_8'],
   [0xcca8, 'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256'],
   [0xcca9, 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256'],
   [0xccaa, 'TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256'],
