@@ -23,11 +23,14 @@ import {
   DOWNGRADE_TLS12,
   ECPointFormat,
   ExtensionType,
+  extensionTypes,
   type HandshakeTypeName,
+  nameOf,
   NamedGroup,
   ProtocolVersion,
   PskKeyExchangeMode,
 } from '../wire/registry';
+import { type ExtensionPlace, misplacedExtension } from '../wire/placement';
 import { VERSION_CODE } from '../wire/vocabulary';
 import {
   binderKey,
@@ -483,6 +486,7 @@ export class TlsClient extends Endpoint {
         if (body.type !== 'encrypted_extensions') throw this.unexpected(body.type);
         this.transcript.push(raw);
         this.checkServerExtensions(body.extensions, 'encrypted_extensions');
+        TlsClient.checkPlacement(body.extensions, 'EE');
         this.readAlpn(body.extensions);
         this.readMfl(body.extensions);
         this.setState(this.psk ? 'WAIT_FINISHED' : 'WAIT_CERT_OR_CERT_REQUEST');
@@ -490,6 +494,7 @@ export class TlsClient extends Endpoint {
       case 'WAIT_CERT_OR_CERT_REQUEST':
         if (body.type === 'certificate_request' && body.form === 'tls13') {
           this.transcript.push(raw);
+          TlsClient.checkPlacement(body.extensions, 'CR');
           const sa = extensionBody(body.extensions, ExtensionType.signature_algorithms, 'signature_algorithms');
           if (!sa) throw failure('missing_extension', 'TLS 1.3 CertificateRequest without signature_algorithms');
           this.certRequest = { context: body.context, schemes: sa.schemes };
@@ -511,6 +516,7 @@ export class TlsClient extends Endpoint {
 
   private async postHandshake(body: HandshakeBody, raw: Uint8Array): Promise<void> {
     if (this.version === 0x0304 && body.type === 'new_session_ticket' && body.form === 'tls13') {
+      TlsClient.checkPlacement(body.extensions, 'NST');
       this.tickets.push(raw);
       const store = this.config.sessionStore;
       if (store && this.resumptionMaster && body.lifetime > 0) {
@@ -670,9 +676,21 @@ export class TlsClient extends Endpoint {
     this.setState('WAIT_CERTIFICATE');
   }
 
+  /**
+   * RFC 8446 §4.2: "If an implementation receives an extension which it recognizes and which is not specified for the
+   * message in which it appears, it MUST abort the handshake with an "illegal_parameter" alert" (after the
+   * unsupported_extension check of what was not offered, for the messages that answer the ClientHello).
+   */
+  private static checkPlacement(exts: readonly Extension[] | undefined, where: ExtensionPlace): void {
+    const bad = misplacedExtension(exts, where);
+    if (bad !== undefined)
+      throw failure('illegal_parameter', `extension ${nameOf(extensionTypes, bad)} is not allowed in a TLS 1.3 ${where}`);
+  }
+
   private async serverHello13(sh: ServerHello, suite: CipherSuiteInfo): Promise<void> {
     if (!bytesEqual(sh.sessionId, this.sessionId))
       throw failure('illegal_parameter', 'legacy_session_id_echo differs from the ClientHello');
+    TlsClient.checkPlacement(sh.extensions, 'SH');
     // RFC 8446 §4.2: max_fragment_length goes in EncryptedExtensions, not in a TLS 1.3 ServerHello.
     if (extensionBody(sh.extensions, ExtensionType.max_fragment_length, 'max_fragment_length'))
       throw failure('illegal_parameter', 'max_fragment_length in a TLS 1.3 ServerHello');

@@ -579,3 +579,42 @@ describe('TLS_FALLBACK_SCSV with legacy_version 0x0304 and no supported_versions
     expect([r.clientOutcome.kind, r.serverOutcome.kind]).toEqual(['connected', 'connected']);
   });
 });
+
+describe('TLS 1.3 extensions where RFC 8446 §4.2 does not allow them, and compression methods (§4.1.2)', () => {
+  it('the client: an (offered) ALPN extension in the ServerHello is illegal_parameter', async () => {
+    const alpn: Extension = {
+      type: ExtensionType.application_layer_protocol_negotiation,
+      body: { kind: 'application_layer_protocol_negotiation', protocols: [new TextEncoder().encode('h2')] },
+    };
+    const r = await runInMemory(client([V13], { alpn: ['h2'] }), server([V13], { alpn: ['h2'] }), {
+      server: editMessage('server_hello', V13, (b) => withExt(b, alpn)),
+    });
+    expect(sent(r.clientOutcome)).toBe('illegal_parameter');
+  });
+
+  it('the client: key_share in EncryptedExtensions is illegal_parameter', async () => {
+    const r = await runInMemory(client([V13]), server([V13]), {
+      server: editMessage('encrypted_extensions', V13, (b) => {
+        if (b.type === 'encrypted_extensions') b.extensions.push(opaque(ExtensionType.key_share, Uint8Array.of(0, 29, 0, 1, 5)));
+      }),
+    });
+    expect(sent(r.clientOutcome)).toBe('illegal_parameter');
+  });
+
+  it('the server: a TLS 1.3 ClientHello with compression methods [0, 1] is illegal_parameter (TLS 1.2 takes it)', async () => {
+    const more = (b: HandshakeBody) => {
+      if (b.type === 'client_hello') b.compressionMethods = [0, 1];
+    };
+    const r13 = await runInMemory(client([V13]), server([V13]), { client: editMessage('client_hello', V13, more) });
+    expect(sent(r13.serverOutcome)).toBe('illegal_parameter');
+    const r12 = await runInMemory(client([V12]), server([V12]), { client: editMessage('client_hello', V12, more) });
+    expect([r12.clientOutcome.kind, r12.serverOutcome.kind]).toEqual(['connected', 'connected']);
+  });
+
+  it('the server: oid_filters (a CertificateRequest extension) in a TLS 1.3 ClientHello is illegal_parameter', async () => {
+    const r = await runInMemory(client([V13]), server([V13]), {
+      client: editMessage('client_hello', V13, (b) => withExt(b, opaque(ExtensionType.oid_filters, Uint8Array.of(0, 0)))),
+    });
+    expect(sent(r.serverOutcome)).toBe('illegal_parameter');
+  });
+});

@@ -22,13 +22,16 @@ import {
   DOWNGRADE_TLS12,
   ExtensionType,
   ECPointFormat,
+  extensionTypes,
   type HandshakeTypeName,
+  nameOf,
   HRR_RANDOM,
   NamedGroup,
   ProtocolVersion,
   PskKeyExchangeMode,
   SCSV,
 } from '../wire/registry';
+import { misplacedExtension } from '../wire/placement';
 import { VERSION_CODE } from '../wire/vocabulary';
 import {
   binderKey,
@@ -616,6 +619,15 @@ export class TlsServer extends Endpoint {
   }
 
   private async clientHello13(ch: ClientHello, sigs: number[]): Promise<void> {
+    // RFC 8446 §4.1.2: "For every TLS 1.3 ClientHello, this vector MUST contain exactly one byte, set to zero ... If a
+    // TLS 1.3 ClientHello is received with any other value in this field, the server MUST abort the handshake with an
+    // "illegal_parameter" alert." (onClientHello only required the null method among others, as TLS 1.2 does.)
+    if (ch.compressionMethods.length !== 1)
+      throw failure('illegal_parameter', `TLS 1.3 ClientHello with compression methods [${ch.compressionMethods.join(', ')}]`);
+    // RFC 8446 §4.2: a recognized extension not specified for the ClientHello is illegal_parameter
+    const bad = misplacedExtension(ch.extensions, 'CH');
+    if (bad !== undefined)
+      throw failure('illegal_parameter', `extension ${nameOf(extensionTypes, bad)} is not allowed in a TLS 1.3 ClientHello`);
     const id = this.config.identity;
     const offered = this.suites.map((c) => engineSuite(c)!).filter((s) => s.kex === 'TLS13' && this.offeredSuite(ch, s.code));
     let suite = this.hrrSuite !== undefined ? offered.find((s) => s.code === this.hrrSuite) : offered[0];

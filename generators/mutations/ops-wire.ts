@@ -39,6 +39,14 @@ const ALL: readonly BaseName[] = [...T12_ALL, ...T13_ALL];
 const V12: DecodeContext = { version: 0x0303 };
 const V13: DecodeContext = { version: 0x0304 };
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+/**
+ * A ClientHello offered as TLS 1.3 only: a server that refuses it sends no ServerHello, and the transcript shows the
+ * version from the ClientHello alone (for rules of TLS 1.3 hellos).
+ */
+const offerOnly13 = (b: { extensions?: Extension[] }): void => {
+  const sv = getExt(b.extensions, X.supported_versions, 'supported_versions_client');
+  if (sv) sv.versions = sv.versions.filter((v) => v === VERSION_CODE['1.3']);
+};
 
 type Edit = (E: FramedEntry[]) => void;
 type RecordEdit = (R: RecordInput[]) => void;
@@ -580,6 +588,7 @@ export const WIRE_OPERATORS: readonly MutationOperator[] = [
     (E) =>
       edit(E, 'client_hello', C, (b) => {
         b.compressionMethods = [0, 1];
+        offerOnly13(b);
       }),
   ),
   tx(
@@ -639,10 +648,7 @@ export const WIRE_OPERATORS: readonly MutationOperator[] = [
       edit(E, 'client_hello', C, (b) => {
         const ks = getExt(b.extensions, X.key_share, 'key_share_client');
         if (ks) ks.shares.push({ ...ks.shares[0]! });
-        // offered as TLS 1.3 only: a server that refuses the ClientHello (RFC 8446 §4.2.8 lets it) sends no
-        // ServerHello, and the transcript shows the version from the ClientHello alone
-        const sv = getExt(b.extensions, X.supported_versions, 'supported_versions_client');
-        if (sv) sv.versions = sv.versions.filter((v) => v === VERSION_CODE['1.3']);
+        offerOnly13(b);
       }),
   ),
   {

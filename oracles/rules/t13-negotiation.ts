@@ -7,6 +7,7 @@ import type { TranscriptMessage } from '../../transcript/model';
 import { type Extension, extensionBody, findExtension } from '../../wire/extensions';
 import type { ServerHello } from '../../wire/handshake';
 import { bytesEqual } from '../../wire/hex';
+import { EXTENSION_PLACEMENT, type ExtensionPlace } from '../../wire/placement';
 import { ExtensionType as X, cipherSuites, isGrease } from '../../wire/registry';
 import { type Context, type Hello, bodyOf, exts, hasExt } from '../context';
 import { because } from '../alert-choices';
@@ -22,36 +23,12 @@ const rule = declarer({
   group: 'negotiation',
 });
 
-/** RFC 8446 §4.2: where each TLS 1.3 extension may appear. */
-const PLACEMENT: Record<number, string[]> = {
-  [X.server_name]: ['CH', 'EE'],
-  [X.max_fragment_length]: ['CH', 'EE'],
-  [X.status_request]: ['CH', 'CR', 'CT'],
-  [X.supported_groups]: ['CH', 'EE'],
-  [X.signature_algorithms]: ['CH', 'CR'],
-  [X.use_srtp]: ['CH', 'EE'],
-  [X.heartbeat]: ['CH', 'EE'],
-  [X.application_layer_protocol_negotiation]: ['CH', 'EE'],
-  [X.signed_certificate_timestamp]: ['CH', 'CR', 'CT'],
-  [X.client_certificate_type]: ['CH', 'EE'],
-  [X.server_certificate_type]: ['CH', 'EE'],
-  [X.padding]: ['CH'],
-  [X.key_share]: ['CH', 'SH', 'HRR'],
-  [X.pre_shared_key]: ['CH', 'SH'],
-  [X.psk_key_exchange_modes]: ['CH'],
-  [X.early_data]: ['CH', 'EE', 'NST'],
-  [X.cookie]: ['CH', 'HRR'],
-  [X.supported_versions]: ['CH', 'SH', 'HRR'],
-  [X.certificate_authorities]: ['CH', 'CR'],
-  [X.oid_filters]: ['CR'],
-  [X.post_handshake_auth]: ['CH'],
-  [X.signature_algorithms_cert]: ['CH', 'CR'],
-  [X.record_size_limit]: ['CH', 'EE'],
-};
+/** RFC 8446 §4.2: where each TLS 1.3 extension may appear (declared once, in wire/placement.ts). */
+const PLACEMENT = EXTENSION_PLACEMENT;
 
 /** Extension blocks of a TLS 1.3 connection, labelled with the §4.2 message codes. */
-function blocks13(ctx: Context): Array<{ where: string; m: TranscriptMessage; exts: Extension[] }> {
-  const out: Array<{ where: string; m: TranscriptMessage; exts: Extension[] }> = [];
+function blocks13(ctx: Context): Array<{ where: ExtensionPlace; m: TranscriptMessage; exts: Extension[] }> {
+  const out: Array<{ where: ExtensionPlace; m: TranscriptMessage; exts: Extension[] }> = [];
   for (const s of ctx.steps) {
     const b = bodyOf(s.m);
     if (!b) continue;
