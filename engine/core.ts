@@ -445,7 +445,8 @@ export abstract class Endpoint {
 
   /** Send application data (after the handshake; also when half-open). */
   async sendApplicationData(data: Uint8Array): Promise<WireRecord[]> {
-    if (!this.connected && !this.halfOpen) throw new Error(`cannot send application data in state ${this.state}`);
+    if ((!this.connected && !this.halfOpen) || this.closeSent)
+      throw new Error(`cannot send application data in state ${this.state}${this.closeSent ? ' after close_notify' : ''}`);
     await this.sendMessage('application_data', 'application_data', data);
     return this.flush().send;
   }

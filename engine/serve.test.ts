@@ -194,6 +194,41 @@ describe('serve', () => {
     }
   });
 
+  it("greet: the client's first data in the same segment as its Finished still comes after the greeting", async () => {
+    const listener = await LoopbackListener.open();
+    try {
+      const server = new TlsServer(serverConfig());
+      const accepted = listener
+        .accept(5000)
+        .then((sock) => serveConnection(server, sock, { app: { kind: 'greet', text: enc.encode('hello\n') } }));
+      const client = new TlsClient(clientConfig([0x0304]));
+      const sock = connect({ host: '127.0.0.1', port: listener.port });
+      const reader = new SocketReader(sock);
+      await new Promise<void>((r) => sock.once('connect', () => r()));
+      sock.write(Buffer.concat((await client.start()).send.map((x) => x.raw)));
+      const got: Uint8Array[] = [];
+      while (!client.connected) {
+        const d = await reader.read(5000);
+        if (!(d instanceof Uint8Array)) throw new Error(`client read: ${JSON.stringify(d)}`);
+        const res = await client.receive(d);
+        // the Finished and the first data leave in one write
+        const data = client.connected ? await client.sendApplicationData(enc.encode('ping')) : [];
+        sock.write(Buffer.concat([...res.send, ...data].map((x) => x.raw)));
+      }
+      while (client.outcome.kind === 'connected') {
+        const d = await reader.read(5000);
+        if (!(d instanceof Uint8Array)) break;
+        got.push(...(await client.receive(d)).appData);
+      }
+      expect(Buffer.concat(got).toString()).toBe('hello\n');
+      expect(client.outcome.kind).toBe('closed'); // the greeting, then close_notify
+      sock.destroy();
+      await accepted;
+    } finally {
+      await listener.close();
+    }
+  });
+
   it('a refused handshake: the summary names the alert sent and the reason', async () => {
     const summaries: ConnectionSummary[] = [];
     const s = await serve({

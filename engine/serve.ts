@@ -193,6 +193,12 @@ export async function serveConnection(
     closing = true;
     socket.end();
   };
+  /** The application's first move, once connected (before the peer's first data is handled). */
+  const start = async () => {
+    if (!server.connected || started) return;
+    started = true;
+    if (o.app.kind === 'greet') send(await server.sendApplicationData(o.app.text));
+  };
   for (;;) {
     keylog();
     if (server.terminal) {
@@ -200,10 +206,7 @@ export async function serveConnection(
       send(await server.close());
       break;
     }
-    if (server.connected && !started) {
-      started = true;
-      if (o.app.kind === 'greet') send(await server.sendApplicationData(o.app.text));
-    }
+    await start();
     const left = deadline - Date.now();
     // once our close_notify is out, the peer's answer is only waited for a little (RFC 5246 §7.2.1: "It is not
     // required for the initiator of the close to wait for the responding close_notify alert")
@@ -224,6 +227,7 @@ export async function serveConnection(
     run.records.push({ dir: 'received', raw: r });
     const res = await server.receive(r);
     send(res.send);
+    await start();
     for (const data of res.appData) {
       run.received.push(data);
       if (closing || !(server.connected || server.halfOpen)) continue;
