@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { nodeProvider } from '../crypto';
 import type { ClientConfig } from '../engine/config';
 import { SERVER_NAME, type TestPki, testPki } from '../engine/fixtures';
+import { TlsClient } from '../engine/client';
+import { newClientSessionStore } from '../engine/session';
 import { CipherSuite12 } from '../engine/suites';
 import type { PeerProcess } from '../peer/launch';
 import { runOurClient } from '../peer/live';
@@ -84,6 +86,26 @@ describe('tlsprop serve (a process)', () => {
     expect(first).toMatchObject({ handshake: 'completed', clientCertificates: 1, version: '1.2' });
     expect(second).toMatchObject({ handshake: 'failed', alertSent: 'handshake_failure', state: 'WAIT_CLIENT_CERTIFICATE' });
     expect(second!.reason).toContain('no certificate');
+  });
+
+  it.each([
+    ['1.3', VERSION_CODE['1.3']],
+    ['1.2', VERSION_CODE['1.2']],
+  ])('TLS %s --tickets 2 --alpn: the second connection resumes, ALPN is chosen by the server preference', async (v, version) => {
+    const { proc, port } = await startServe(['--tickets', '2', '--alpn', 'h2,http/1.1', '--max-connections', '2']);
+    const store = newClientSessionStore();
+    const cfg = clientOf(pki.anchors, { versions: [version], sessionStore: store, alpn: ['http/1.1', 'h2'] });
+    const request = { appData: enc.encode('GET / HTTP/1.0\r\n\r\n') };
+    const first = await runOurClient(cfg, port, request);
+    expect(first.receivedText).toMatch(/^HTTP\/1\.0 200 OK/);
+    if (v === '1.3') expect(first.endpoint instanceof TlsClient && first.endpoint.tickets.length).toBe(2);
+    const second = await runOurClient(cfg, port, request);
+    expect(second.receivedText).toMatch(/^HTTP\/1\.0 200 OK/);
+    await proc.waitForExit(20_000);
+    expect(summariesOf(proc).map((l) => [l.version, l.resumed, l.alpn])).toEqual([
+      [v, false, 'h2'],
+      [v, true, 'h2'],
+    ]);
   });
 
   it('--fault accept-missing-cv: a client without CertificateVerify gets through (test only)', async () => {

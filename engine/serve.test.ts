@@ -260,6 +260,31 @@ describe('serve', () => {
     expect(summaries[0]!.reason).toContain('no common TLS 1.3 cipher suite');
   });
 
+  it('jobs 2: a second connection is served while the first stays open', async () => {
+    const s = await serve({ config: serverConfig(), app: { kind: 'echo' }, jobs: 2, maxConnections: 2 });
+    const held = connect({ host: '127.0.0.1', port: s.port });
+    try {
+      // the first connection: a handshake, then it stays open (echo waits for more)
+      const first = new TlsClient(clientConfig([0x0304]));
+      const reader = new SocketReader(held);
+      await new Promise<void>((r) => held.once('connect', () => r()));
+      held.write(Buffer.concat((await first.start()).send.map((x) => x.raw)));
+      while (!first.connected) {
+        const d = await reader.read(5000);
+        if (!(d instanceof Uint8Array)) throw new Error(`first connection: ${JSON.stringify(d)}`);
+        held.write(Buffer.concat((await first.receive(d)).send.map((x) => x.raw)));
+      }
+      // the second one completes and is echoed meanwhile
+      const second = await runOurClient(clientConfig([0x0303]), s.port, { appData: enc.encode('second') });
+      expect(second.receivedText).toBe('second');
+      expect(held.destroyed).toBe(false);
+    } finally {
+      held.destroy();
+      await s.finished;
+      await s.close();
+    }
+  });
+
   it('maxConnections: after that many connections it stops listening; jobs 1 serves them one after another', async () => {
     const order: number[] = [];
     let n = 0;
