@@ -60,15 +60,34 @@ afterAll(async () => {
 
 // ------------------------------------------------------------------ judging
 
+/**
+ * A known deviation of a peer (a rule its own messages break), excused in the cells where it shows, with the reason;
+ * everything else must be clean.
+ */
+interface PeerDeviation {
+  rule: string;
+  reason: string;
+}
+
+/**
+ * gnutls-cli 3.7 offering only DHE_RSA suites still sends ec_point_formats (RFC 8422 §4: "The client MUST NOT include
+ * these extensions in the ClientHello message if it does not propose any ECC cipher suites"). The oracle could not
+ * tell before the registry knew the DHE_RSA CCM suites it also offers (an unknown suite might have been an ECC one).
+ */
+const GNUTLS_CLI_DHE: readonly PeerDeviation[] = [
+  { rule: 'ext.ecc.no-ecc-ext-without-ecc', reason: 'gnutls-cli 3.7 sends ec_point_formats with DHE-only suites' },
+];
+
 /** The conversation ran to its end, the transcript is fully readable and has zero violations; returns the session. */
-async function expectClean(c: Conversation, peerOutput: string): Promise<SessionInfo> {
+async function expectClean(c: Conversation, peerOutput: string, excused: readonly PeerDeviation[] = []): Promise<SessionInfo> {
   const where = () =>
     `${describeEnd(c.run.end)}\nflow: ${handshakeFlow(c.transcript).join(', ')}\nreceived: ${JSON.stringify(c.receivedText.slice(-200))}\npeer: ${peerOutput.slice(-1500)}`;
   if (c.failedStep !== '') throw new Error(`${c.failedStep} not reached: ${where()}`);
   const o = c.endpoint.outcome;
   const session = o.kind === 'connected' || o.kind === 'closed' ? o.session : undefined;
   if (!session) throw new Error(`no session: ${where()}`);
-  const { violations } = await violationsOf(c.transcript, files.pki.anchors);
+  const { violations: all } = await violationsOf(c.transcript, files.pki.anchors);
+  const violations = all.filter((v) => !excused.some((x) => x.rule === v.rule));
   if (violations.length) throw new Error(`violations:\n${formatVerdicts(violations)}\n${where()}`);
   expect(c.transcript.gaps).toEqual([]);
   expect(
@@ -92,9 +111,14 @@ function hrrOf(c: Conversation): { hrr: boolean; cookie: boolean } {
 }
 
 /** What a feature must show, per connection (the last one is the resumed one). */
-async function expectFeature(f: Feature, conns: readonly Conversation[], peerOutput: string): Promise<void> {
+async function expectFeature(
+  f: Feature,
+  conns: readonly Conversation[],
+  peerOutput: string,
+  excused: readonly PeerDeviation[] = [],
+): Promise<void> {
   const sessions: SessionInfo[] = [];
-  for (const c of conns) sessions.push(await expectClean(c, peerOutput));
+  for (const c of conns) sessions.push(await expectClean(c, peerOutput, excused));
   const last = conns.at(-1) as Conversation;
   const s = sessions.at(-1) as SessionInfo;
   switch (f) {
@@ -557,7 +581,7 @@ describe('features: our server vs gnutls-cli', () => {
         conns.push(await serverConversation(cfg, await listener.accept(), first));
       }
       conns.push(await serverConversation(cfg, await listener.accept(), serverScript(f, answer)));
-      await expectFeature(f, conns, p.output);
+      await expectFeature(f, conns, p.output, f === 'DHE_RSA ffdhe2048' || f === 'DHE_RSA ffdhe3072' ? GNUTLS_CLI_DHE : []);
     } finally {
       await peer?.stop();
       await listener.close();
