@@ -5,7 +5,8 @@
  * - the handshake (the engine's outcome: completed, alert sent with its reason, alert received, ...);
  * - then the application: `echo` sends every record of application data back; `http` reads up to the blank line
  *   ending an HTTP/1.0 request, answers it, and closes with close_notify (what test suites such as tlsfuzzer
- *   expect of a server); `greet` sends a greeting at once and closes after the peer's first record;
+ *   expect of a server); `greet` sends a greeting at once, then only reads until the peer closes (the faulty
+ *   target: a fuzzer's client closes once it has the greeting, and must not find our close_notify with it);
  * - the peer's close_notify is answered with ours (engine/core) and the connection closed.
  * Every read has a timeout and every connection a deadline. Each connection ends with a summary (peer, outcome,
  * what was negotiated, the alerts sent and received) for the caller to print; key log lines are handed out as soon
@@ -30,7 +31,7 @@ export type ServeApp =
   | { kind: 'echo' }
   /** Read an HTTP/1.0 request up to its blank line, answer 200 with a one-line text body, then close_notify. */
   | { kind: 'http' }
-  /** Send `text` at once, then close_notify after the peer's first record of application data. */
+  /** Send `text` at once, then only read (what comes is dropped) until the peer closes or a timeout. */
   | { kind: 'greet'; text: Uint8Array };
 
 export interface ServeOptions {
@@ -232,7 +233,6 @@ export async function serveConnection(
       run.received.push(data);
       if (closing || !(server.connected || server.halfOpen)) continue;
       if (o.app.kind === 'echo') send(await server.sendApplicationData(data));
-      else if (o.app.kind === 'greet') await closeNow();
       else {
         request += Buffer.from(data).toString('latin1');
         if (/\r?\n\r?\n/.test(request)) {
@@ -354,7 +354,7 @@ export interface FaultyServerOptions {
   faults: readonly Fault[];
   /** Anything else of the server configuration (suites, groups, schemes, ...). */
   config?: Omit<ServerConfig, 'identity' | 'versions' | 'clientAuth' | 'trustAnchors' | 'faults'>;
-  /** Sent once a handshake completes (default "tlsprop faulty server\n"); the server closes after the client's first record. */
+  /** Sent once a handshake completes (default "tlsprop faulty server\n"); then the server waits for the client to close. */
   reply?: Uint8Array;
   /** Default 5000. */
   readTimeoutMs?: number;
