@@ -5,7 +5,7 @@
  * the key log), the record overhead is the suite's, and a tampered record is bad_record_mac.
  */
 import { nodeProvider } from '../crypto';
-import { checkTranscript } from '../oracles/engine';
+import { checkTranscript } from '../oracles/evaluate';
 import { cipherSuites, NamedGroup } from '../wire/registry';
 import { VERSION_CODE } from '../wire/vocabulary';
 import type { ClientConfig, ServerConfig } from './config';
