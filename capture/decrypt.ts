@@ -40,22 +40,28 @@ import { toHex } from '../wire/hex';
 import { type CipherSuiteInfo, ContentType, cipherSuites, ExtensionType } from '../wire/registry';
 import { HandshakeAssembler } from '../wire/record';
 
-/** Key log entries indexed by client random (one store per capture; nothing global). */
+/**
+ * Key log entries indexed by client random (one store per capture; nothing global).
+ *
+ * Each entry remembers when it was added (`at`: a position in the reader's
+ * event order; 0 for a key log given up front). A pcapng Decryption Secrets
+ * Block applies to what comes after it in the file, so a lookup made for a
+ * record at position `asOf` sees only the entries added at or before it,
+ * whenever the lookup actually runs (the capture reader decrypts several
+ * connections at once, some behind the read position).
+ */
 export class KeyStore {
-  private readonly byRandom = new Map<string, KeyLogSecrets>();
-  private readonly lines = new Map<string, string[]>();
+  private readonly byRandom = new Map<string, Array<{ at: number; label: KeyLogLabel; secret: Uint8Array; line: string }>>();
 
-  add(entries: readonly KeyLogEntry[]): void {
+  add(entries: readonly KeyLogEntry[], at = 0): void {
     for (const e of entries) {
       const cr = toHex(e.clientRandom);
-      let s = this.byRandom.get(cr);
-      if (!s) {
-        s = {};
-        this.byRandom.set(cr, s);
-        this.lines.set(cr, []);
+      let list = this.byRandom.get(cr);
+      if (!list) {
+        list = [];
+        this.byRandom.set(cr, list);
       }
-      s[e.label] = e.secret;
-      this.lines.get(cr)!.push(`${e.label} ${cr} ${toHex(e.secret)}`);
+      list.push({ at, label: e.label, secret: e.secret, line: `${e.label} ${cr} ${toHex(e.secret)}` });
     }
   }
 
@@ -63,13 +69,21 @@ export class KeyStore {
     return this.byRandom.size;
   }
 
-  lookup(clientRandom: Uint8Array): KeyLogSecrets | undefined {
-    return this.byRandom.get(toHex(clientRandom));
+  /** The secrets of a client random known at `asOf` (the latest entry per label wins). */
+  lookup(clientRandom: Uint8Array, asOf = Number.POSITIVE_INFINITY): KeyLogSecrets | undefined {
+    const list = this.byRandom.get(toHex(clientRandom));
+    let s: KeyLogSecrets | undefined;
+    for (const e of list ?? []) {
+      if (e.at > asOf) continue;
+      s ??= {};
+      s[e.label] = e.secret;
+    }
+    return s;
   }
 
-  /** NSS key log lines of one client random, in the order they were added. */
-  linesFor(clientRandom: Uint8Array): string[] {
-    return [...(this.lines.get(toHex(clientRandom)) ?? [])];
+  /** NSS key log lines of one client random known at `asOf`, in the order they were added. */
+  linesFor(clientRandom: Uint8Array, asOf = Number.POSITIVE_INFINITY): string[] {
+    return (this.byRandom.get(toHex(clientRandom)) ?? []).filter((e) => e.at <= asOf).map((e) => e.line);
   }
 }
 
@@ -134,6 +148,8 @@ export class ConnectionDecryptor {
   };
   /** Problems found while reading handshake content (not thrown). */
   readonly notes: string[] = [];
+  /** Key-log entries added after this position of the reader are not used (see KeyStore). */
+  asOf = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly provider: CryptoProvider,
@@ -202,14 +218,14 @@ export class ConnectionDecryptor {
   private missing(labels: KeyLogLabel[]): string {
     const cr = this.clientRandom;
     if (!cr) return 'no ClientHello was read, so no key-log entry can be looked up';
-    const have = this.keys.lookup(cr);
+    const have = this.keys.lookup(cr, this.asOf);
     if (!have) return `no key-log entry for client random ${hex6(cr)}`;
     return `the key log has no ${labels.filter((l) => !have[l]).join(', ')} for client random ${hex6(cr)}`;
   }
 
   private secret(label: KeyLogLabel): Uint8Array | undefined {
     const cr = this.clientRandom;
-    return cr ? this.keys.lookup(cr)?.[label] : undefined;
+    return cr ? this.keys.lookup(cr, this.asOf)?.[label] : undefined;
   }
 
   private async epoch13(name: Epoch['name'], secret: Uint8Array, label: string): Promise<Epoch | string> {

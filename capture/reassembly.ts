@@ -30,6 +30,20 @@
  * filled a hole, that is the frame of the buffered segment, since those are
  * the bytes it carried; the frame that completed a message is the frame of
  * its last byte).
+ *
+ * Memory: a connection's state (out-of-order pieces, the history of
+ * delivered bytes for retransmission checks) lives until the end of the
+ * capture, or until the stream layer `release()`s it once it is done with
+ * the connection (typically when `isSettled`). A released connection leaves
+ * a tombstone under its 4-tuple (the client's address and initial sequence
+ * number, whether it was reset): its late segments (the last ACK, a
+ * retransmitted FIN) are absorbed as before instead of opening a connection
+ * of their own, and a SYN that starts a new connection on the same 4-tuple
+ * is still told apart. Tombstones expire after TIME_WAIT_NS of capture time
+ * (2 MSL, RFC 9293 §3.4.2: "the Maximum Segment Lifetime (MSL) ... is
+ * arbitrarily defined to be 2 minutes"; §3.6.1: TIME-WAIT lasts 2 MSL, after
+ * which the 4-tuple may be reused) and at most MAX_TOMBSTONES are kept
+ * (oldest dropped first): memory does not grow with the capture.
  */
 import { type Endpoint, endpointKey, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from './link';
 
@@ -111,21 +125,55 @@ class Half {
 }
 
 interface ConnState {
+  kind: 'held';
   conn: Connection;
   halves: Record<Dir, Half>;
   flushed: boolean;
 }
 
+/** What is kept of a released connection under its 4-tuple (see the header). */
+interface Tombstone {
+  kind: 'released';
+  key: string;
+  /** endpointKey of the client. */
+  client: string;
+  /** The client's stream base (ISN + 1, or the first data sequence number without a SYN). */
+  clientBase: number | undefined;
+  reset: boolean;
+  /** Capture time of the latest segment that reached it. */
+  lastTsNs: bigint | undefined;
+}
+
 /** Bounds on list lengths, so that hostile captures of tiny segments stay linear. */
 const MAX_PENDING_PIECES = 16384;
 const MAX_HISTORY_PIECES = 1024;
+/** How long (capture time) a released connection's 4-tuple absorbs late segments: 2 MSL = 4 minutes (RFC 9293). */
+export const TIME_WAIT_NS = 240_000_000_000n;
+/** At most this many released 4-tuples are remembered (about 200 bytes each); the oldest go first. */
+export const MAX_TOMBSTONES = 65536;
+
+/** What a TcpReassembler holds, for tests and the bench (counts, not bytes). */
+export interface ReassemblyStats {
+  /** Connections whose state is held (seen and not released). */
+  connections: number;
+  /** The most held at once so far. */
+  peakConnections: number;
+  /** Released connections whose 4-tuple is remembered. */
+  tombstones: number;
+}
 
 const other = (d: Dir): Dir => (d === 'client' ? 'server' : 'client');
 
 export class TcpReassembler {
-  private readonly conns = new Map<string, ConnState>();
-  private readonly all: ConnState[] = [];
+  private readonly conns = new Map<string, ConnState | Tombstone>();
+  /** Held connections in capture order (a Set keeps insertion order; released ones leave it). */
+  private readonly all = new Set<ConnState>();
   private readonly byConn = new Map<Connection, ConnState>();
+  /** Released connections' 4-tuples, oldest first. */
+  private readonly tombstones: Tombstone[] = [];
+  private tombstoneHead = 0;
+  private opened = 0;
+  private peak = 0;
   private readonly maxBuffered: number;
   private readonly maxHistory: number;
   private out: ReassemblyEvent[] = [];
@@ -135,18 +183,82 @@ export class TcpReassembler {
     this.maxHistory = opts.historyBytes ?? 1024 * 1024;
   }
 
-  /** Connections seen so far, in capture order. */
+  /** Connections seen so far and not released, in capture order. */
   get connections(): Connection[] {
-    return this.all.map((s) => s.conn);
+    return [...this.all].map((s) => s.conn);
+  }
+
+  get stats(): ReassemblyStats {
+    return { connections: this.all.size, peakConnections: this.peak, tombstones: this.tombstones.length - this.tombstoneHead };
+  }
+
+  /**
+   * Forget a connection the stream layer is done with (see the header): its
+   * buffers go, its 4-tuple stays as a tombstone. Events of its late
+   * segments are no longer produced.
+   */
+  release(conn: Connection): void {
+    const st = this.byConn.get(conn);
+    if (!st) return;
+    this.byConn.delete(conn);
+    this.all.delete(st);
+    const sk = endpointKey(conn.client);
+    const dk = endpointKey(conn.server);
+    const key = sk < dk ? `${sk}|${dk}` : `${dk}|${sk}`;
+    if (this.conns.get(key) !== st) return;
+    const t: Tombstone = {
+      kind: 'released',
+      key,
+      client: sk,
+      clientBase: st.halves.client.base,
+      reset: st.conn.rstFrame.client !== undefined || st.conn.rstFrame.server !== undefined,
+      lastTsNs: this.lastTsNs,
+    };
+    this.conns.set(key, t);
+    this.tombstones.push(t);
+    this.expire();
+  }
+
+  private lastTsNs: bigint | undefined;
+
+  /** Drop tombstones past TIME_WAIT (capture time) or beyond MAX_TOMBSTONES. */
+  private expire(): void {
+    const now = this.lastTsNs;
+    while (this.tombstoneHead < this.tombstones.length) {
+      const t = this.tombstones[this.tombstoneHead]!;
+      const live = this.tombstones.length - this.tombstoneHead;
+      const old = now !== undefined && t.lastTsNs !== undefined && now - t.lastTsNs > TIME_WAIT_NS;
+      if (!old && live <= MAX_TOMBSTONES) break;
+      this.tombstoneHead++;
+      if (this.conns.get(t.key) === t) this.conns.delete(t.key);
+    }
+    if (this.tombstoneHead > 1024 && this.tombstoneHead * 2 > this.tombstones.length) {
+      this.tombstones.splice(0, this.tombstoneHead);
+      this.tombstoneHead = 0;
+    }
   }
 
   push(seg: TcpSegment): ReassemblyEvent[] {
     this.out = [];
+    if (seg.tsNs !== undefined && (this.lastTsNs === undefined || seg.tsNs > this.lastTsNs)) this.lastTsNs = seg.tsNs;
+    if (this.tombstoneHead < this.tombstones.length) this.expire();
     const sk = endpointKey(seg.src);
     const dk = endpointKey(seg.dst);
     const key = sk < dk ? `${sk}|${dk}` : `${dk}|${sk}`;
-    let st = this.conns.get(key);
+    const found = this.conns.get(key);
     const pureSyn = (seg.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
+    let st: ConnState | undefined;
+    if (found?.kind === 'released') {
+      // A late segment of a released connection is absorbed, as it would have been by the connection
+      // (its events could no longer change anything); only a SYN that starts a new connection opens one.
+      const newConnection =
+        pureSyn &&
+        (found.reset || sk !== found.client || (found.clientBase !== undefined && found.clientBase !== (seg.seq + 1) >>> 0));
+      if (!newConnection) {
+        if (seg.tsNs !== undefined) found.lastTsNs = seg.tsNs;
+        return this.out;
+      }
+    } else st = found;
     if (st?.flushed && st.conn.rstFrame.client === undefined && st.conn.rstFrame.server === undefined) {
       // flushed for another reason (port reuse handled below)
     } else if (st?.flushed) {
@@ -220,7 +332,7 @@ export class TcpReassembler {
       roleBasis = 'first-sender';
     }
     const conn: Connection = {
-      id: this.all.length + 1,
+      id: ++this.opened,
       client: srcIsClient ? seg.src : seg.dst,
       server: srcIsClient ? seg.dst : seg.src,
       roleBasis,
@@ -235,9 +347,10 @@ export class TcpReassembler {
       rstFrame: { client: undefined, server: undefined },
       bytes: { client: 0, server: 0 },
     };
-    const st: ConnState = { conn, halves: { client: new Half(), server: new Half() }, flushed: false };
-    this.all.push(st);
+    const st: ConnState = { kind: 'held', conn, halves: { client: new Half(), server: new Half() }, flushed: false };
+    this.all.add(st);
     this.byConn.set(conn, st);
+    if (this.all.size > this.peak) this.peak = this.all.size;
     this.out.push({ type: 'open', conn });
     return st;
   }

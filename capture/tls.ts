@@ -61,6 +61,13 @@ export interface CaptureTranscriptOptions extends ReassemblyOptions, ParserOptio
   /** Name for the provenance (default: the path when `src` is one, else "<capture>"). */
   file?: string;
   provider?: CryptoProvider;
+  /**
+   * How far reading may run ahead of decryption (default READ_AHEAD): bytes
+   * queued for connections still being decrypted, and settled connections
+   * waiting for theirs. 0 and 0: each connection is yielded as soon as it
+   * settles, before anything after it is read.
+   */
+  readAhead?: { bytes: number; connections: number };
 }
 
 export type ResumptionVia = 'session_id' | 'ticket' | 'psk';
@@ -90,18 +97,30 @@ export interface CaptureSummary {
   keyLogRandoms: number;
 }
 
+/** What the reader holds while it reads (counts, not bytes): state is released as connections settle. */
+export interface CaptureStateStats {
+  /** TLS-layer connection states held now: open, or settled and waiting for their turn to be yielded. */
+  connections: number;
+  /** The most held at once. */
+  peakConnections: number;
+  /** TCP connections the reassembler holds (see TcpReassembler.stats). */
+  tcpConnections: number;
+  peakTcpConnections: number;
+  /** Released TCP 4-tuples remembered to absorb late segments. */
+  tcpTombstones: number;
+  /** Session IDs and tickets remembered for resumption links. */
+  resumptionKeys: number;
+}
+
 export interface CaptureTranscripts extends AsyncIterable<CaptureTranscript> {
   /** Complete once iteration has finished. */
   readonly summary: CaptureSummary;
+  /** Live during iteration; after it, what is still held (nothing but the bounded tombstones and resumption keys). */
+  readonly stats: CaptureStateStats;
 }
 
 const label = (e: Endpoint): string => `${e.ip}:${e.port}`;
 const GENERIC_GAP = / could not be decrypted \(no key material\)$/;
-
-interface Issued {
-  tcpStream: number;
-  via: ResumptionVia;
-}
 
 interface Problem {
   dir: Direction;
@@ -125,9 +144,12 @@ interface DirFeed {
 }
 
 interface Candidate {
-  tcpStream: number;
+  owner: Owner;
   via: ResumptionVia;
 }
+
+/** A reassembly event for a known connection. */
+type ConnEvent = Exclude<ReassemblyEvent, { type: 'open' }>;
 
 class ConnTls {
   state: 'unknown' | 'tls' | 'other' = 'unknown';
@@ -145,6 +167,15 @@ class ConnTls {
   registeredTickets = 0;
   sessionChecked = false;
   candidate: Candidate | undefined;
+  /** Events waiting to be handled, with their reader position. */
+  readonly events: { ev: ConnEvent; seq: number }[] = [];
+  /** The handler of `events` while it runs. */
+  pumping: Promise<void> | undefined;
+  /** Reader position of the event being handled. */
+  at = 0;
+  /** Reader position when the connection settled (what was known then applies to its end). */
+  asOf = 0;
+  readonly owner: Owner;
 
   constructor(
     readonly conn: Connection,
@@ -165,6 +196,7 @@ class ConnTls {
     this.provenance = { kind: 'capture', file, connection: -1 };
     this.builder = new TranscriptBuilder(this.provenance);
     this.decryptor = new ConnectionDecryptor(provider, keys);
+    this.owner = { tcpStream: conn.id - 1 };
   }
 
   get tcpStream(): number {
@@ -192,9 +224,18 @@ export function captureToTranscripts(src: CaptureSource, opts: CaptureTranscript
   };
   const file = opts.file ?? (typeof src === 'string' ? src : '<capture>');
   const provider = opts.provider ?? defaultProvider();
+  const stats: CaptureStateStats = {
+    connections: 0,
+    peakConnections: 0,
+    tcpConnections: 0,
+    peakTcpConnections: 0,
+    tcpTombstones: 0,
+    resumptionKeys: 0,
+  };
   return {
     summary,
-    [Symbol.asyncIterator]: () => run(src, opts, file, provider, keys, summary)[Symbol.asyncIterator](),
+    stats,
+    [Symbol.asyncIterator]: () => run(src, opts, file, provider, keys, summary, stats)[Symbol.asyncIterator](),
   };
 }
 
@@ -208,6 +249,74 @@ export async function readCaptureTranscripts(
   return out;
 }
 
+/** Default read-ahead (see CaptureTranscriptOptions.readAhead). */
+export const READ_AHEAD = { bytes: 8 * 1024 * 1024, connections: 64 };
+/** Session IDs and tickets remembered as possible originals of resumed sessions (the oldest go first). */
+export const MAX_RESUMPTION_KEYS = 4096;
+
+/** A resumption request, handled in capture order (see Linker). */
+type LinkRequest =
+  | { seq: number; kind: 'issue'; key: string; owner: Owner }
+  | { seq: number; kind: 'find'; keys: string[]; owner: Owner; done: (hit: Owner | undefined, key: string | undefined) => void };
+
+/** The connection behind an issued session ID or ticket (its TLS index is known once it has been yielded). */
+interface Owner {
+  tcpStream: number;
+  tls?: number;
+}
+
+/**
+ * Resumption links in capture order while connections are decrypted
+ * concurrently: a connection posts "issued K" and "which earlier connection
+ * issued K?" stamped with the reader position of the record that led to
+ * them; requests are handled in that order, each once every record read
+ * before it has been handled (`watermark`), exactly as one sequential pass
+ * would. The first issuer of a key wins; at most MAX_RESUMPTION_KEYS
+ * keys are remembered, the oldest dropped first.
+ */
+class Linker {
+  private readonly issued = new Map<string, Owner>();
+  private readonly requests: LinkRequest[] = [];
+
+  get size(): number {
+    return this.issued.size;
+  }
+
+  get pending(): boolean {
+    return this.requests.length > 0;
+  }
+
+  post(r: LinkRequest): void {
+    let i = this.requests.length;
+    while (i > 0 && this.requests[i - 1]!.seq > r.seq) i--;
+    this.requests.splice(i, 0, r);
+  }
+
+  /** Handle the requests whose every earlier record has been handled (`watermark`: the oldest record not yet handled). */
+  run(watermark: number): void {
+    while (this.requests.length > 0 && this.requests[0]!.seq <= watermark) {
+      const r = this.requests.shift()!;
+      if (r.kind === 'issue') {
+        if (this.issued.has(r.key)) continue;
+        this.issued.set(r.key, r.owner);
+        if (this.issued.size > MAX_RESUMPTION_KEYS) this.issued.delete(this.issued.keys().next().value!);
+        continue;
+      }
+      let hit: Owner | undefined;
+      let key: string | undefined;
+      for (const k of r.keys) {
+        const o = this.issued.get(k);
+        if (o && o !== r.owner) {
+          hit = o;
+          key = k;
+          break;
+        }
+      }
+      r.done(hit, key);
+    }
+  }
+}
+
 async function* run(
   src: CaptureSource,
   opts: CaptureTranscriptOptions,
@@ -215,45 +324,77 @@ async function* run(
   provider: CryptoProvider,
   keys: KeyStore,
   summary: CaptureSummary,
+  stats: CaptureStateStats,
 ): AsyncGenerator<CaptureTranscript> {
   const re = new TcpReassembler(opts);
   const byConn = new Map<Connection, ConnTls>();
+  /** Connections in capture order, until they settle. */
   const queue: ConnTls[] = [];
-  const issued = new Map<string, Issued>();
-  const tlsIndexOf = new Map<number, number>();
+  /** Settled connections in capture order, until their last record is read and they are yielded. */
+  const settled: ConnTls[] = [];
+  /** Connections with queued events. */
+  const busy = new Set<ConnTls>();
+  const linker = new Linker();
+  const readAhead = opts.readAhead ?? READ_AHEAD;
+  /** Reader position: every event gets the next number. */
+  let nextSeq = 0;
+  let queuedBytes = 0;
+  let failure: { error: unknown } | undefined;
+  /** Resolved whenever a connection finishes an event (reading waits on it when its budget is spent). */
+  let progress: { promise: Promise<void>; resolve: () => void } | undefined;
 
-  const register = (c: ConnTls): void => {
+  const held = (): number => queue.length + settled.length;
+  const updateStats = (): void => {
+    stats.connections = held();
+    if (stats.connections > stats.peakConnections) stats.peakConnections = stats.connections;
+    const r = re.stats;
+    stats.tcpConnections = r.connections;
+    stats.peakTcpConnections = r.peakConnections;
+    stats.tcpTombstones = r.tombstones;
+    stats.resumptionKeys = linker.size;
+  };
+  /** The oldest event not yet handled (Infinity when none is queued). */
+  const watermark = (): number => {
+    let w = Number.POSITIVE_INFINITY;
+    for (const c of busy) if (c.events[0]!.seq < w) w = c.events[0]!.seq;
+    return w;
+  };
+
+  const register = async (c: ConnTls): Promise<void> => {
     const f = c.decryptor.facts;
     while (c.registeredTickets < f.tickets.length) {
       const t = f.tickets[c.registeredTickets++]!;
       const via: ResumptionVia = c.decryptor.isTls13 ? 'psk' : 'ticket';
-      const k = `${via === 'psk' ? 'psk' : 'ticket'}:${toHex(t)}`;
-      if (!issued.has(k)) issued.set(k, { tcpStream: c.tcpStream, via });
+      linker.post({ seq: c.at, kind: 'issue', key: `${via === 'psk' ? 'psk' : 'ticket'}:${toHex(t)}`, owner: c.owner });
     }
     if (!c.sessionChecked && f.serverHello && f.clientHello) {
       c.sessionChecked = true;
       const ch = f.clientHello;
       const sh = f.serverHello;
+      const find = (keys: string[]): Promise<{ hit: Owner | undefined; key: string | undefined }> =>
+        new Promise((resolve) => {
+          linker.post({ seq: c.at, kind: 'find', keys, owner: c.owner, done: (hit, key) => resolve({ hit, key }) });
+          linker.run(watermark());
+        });
       if (c.decryptor.isTls13) {
         const id = selectedPskIdentity(ch, sh);
         if (id) {
-          const hit = issued.get(`psk:${toHex(id)}`);
-          if (hit && hit.tcpStream !== c.tcpStream) c.candidate = { tcpStream: hit.tcpStream, via: 'psk' };
+          const { hit } = await find([`psk:${toHex(id)}`]);
+          if (hit) c.candidate = { owner: hit, via: 'psk' };
           else
             c.notes.push(`the ServerHello selects PSK identity ${toHex(id.subarray(0, 8))}… not issued earlier in this capture`);
         }
         return;
       }
       const ticket = offeredTicket(ch);
-      const tHit = ticket ? issued.get(`ticket:${toHex(ticket)}`) : undefined;
       const echoed = ch.sessionId.length > 0 && toHex(ch.sessionId) === toHex(sh.sessionId);
-      const sHit = echoed ? issued.get(`session_id:${toHex(sh.sessionId)}`) : undefined;
-      if (tHit && tHit.tcpStream !== c.tcpStream) c.candidate = { tcpStream: tHit.tcpStream, via: 'ticket' };
-      else if (sHit && sHit.tcpStream !== c.tcpStream) c.candidate = { tcpStream: sHit.tcpStream, via: 'session_id' };
-      if (!echoed && sh.sessionId.length > 0) {
-        const k = `session_id:${toHex(sh.sessionId)}`;
-        if (!issued.has(k)) issued.set(k, { tcpStream: c.tcpStream, via: 'session_id' });
+      const wanted = [...(ticket ? [`ticket:${toHex(ticket)}`] : []), ...(echoed ? [`session_id:${toHex(sh.sessionId)}`] : [])];
+      if (wanted.length) {
+        const { hit, key } = await find(wanted);
+        if (hit) c.candidate = { owner: hit, via: key!.startsWith('ticket:') ? 'ticket' : 'session_id' };
       }
+      if (!echoed && sh.sessionId.length > 0)
+        linker.post({ seq: c.at, kind: 'issue', key: `session_id:${toHex(sh.sessionId)}`, owner: c.owner });
     }
   };
 
@@ -288,7 +429,7 @@ async function* run(
       feed.stopped = true;
       c.builder.addGap({ dir, reason: `frame ${frame ?? '?'}: ${e.message}; the rest of the ${dir} stream is not read` });
     }
-    register(c);
+    await register(c);
   };
 
   const feedData = async (c: ConnTls, side: Dir, offset: number, bytes: Uint8Array, frame: number): Promise<void> => {
@@ -348,16 +489,9 @@ async function* run(
     });
   };
 
-  const onEvent = async (ev: ReassemblyEvent): Promise<void> => {
-    if (ev.type === 'open') {
-      const c = new ConnTls(ev.conn, file, provider, keys);
-      byConn.set(ev.conn, c);
-      queue.push(c);
-      summary.tcpConnections++;
-      return;
-    }
-    const c = byConn.get(ev.conn);
-    if (!c || c.state === 'other') return;
+  /** One reassembly event of one connection (in that connection's order, see pump). */
+  const handle = async (c: ConnTls, ev: ConnEvent): Promise<void> => {
+    if (c.state === 'other') return;
     if (ev.type === 'anomaly') {
       if (c.notes.length < 50) c.notes.push(`frame ${ev.anomaly.frame}: ${ev.anomaly.detail}`);
       return;
@@ -382,7 +516,68 @@ async function* run(
     await feedData(c, ev.dir, ev.offset, ev.bytes, ev.frame);
   };
 
+  /** Handle a connection's queued events in order; several connections do so at once. */
+  const pump = async (c: ConnTls): Promise<void> => {
+    while (c.events.length > 0) {
+      const e = c.events[0]!;
+      c.at = e.seq;
+      c.decryptor.asOf = e.seq;
+      await handle(c, e.ev);
+      c.events.shift();
+      if (e.ev.type === 'data') queuedBytes -= e.ev.bytes.length;
+      if (c.events.length === 0) busy.delete(c);
+      if (linker.pending) linker.run(watermark());
+      if (progress) {
+        progress.resolve();
+        progress = undefined;
+      }
+    }
+  };
+
+  const startPump = (c: ConnTls): void => {
+    c.pumping = pump(c)
+      .catch((error: unknown) => {
+        failure ??= { error };
+        c.events.length = 0;
+        busy.delete(c);
+        progress?.resolve();
+      })
+      .finally(() => {
+        c.pumping = undefined;
+      });
+  };
+
+  /** Route an event of the reassembler: a new connection, or an event queued for its connection. */
+  const route = (ev: ReassemblyEvent): void => {
+    if (ev.type === 'open') {
+      const c = new ConnTls(ev.conn, file, provider, keys);
+      byConn.set(ev.conn, c);
+      queue.push(c);
+      summary.tcpConnections++;
+      return;
+    }
+    const c = byConn.get(ev.conn);
+    if (!c) return;
+    c.events.push({ ev, seq: nextSeq++ });
+    if (ev.type === 'data') queuedBytes += ev.bytes.length;
+    busy.add(c);
+    if (!c.pumping) startPump(c);
+  };
+
+  const waitForProgress = async (): Promise<void> => {
+    progress ??= (() => {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+      return { promise, resolve };
+    })();
+    await progress.promise;
+  };
+
   const finalize = async (c: ConnTls): Promise<CaptureTranscript | undefined> => {
+    c.at = c.asOf;
+    c.decryptor.asOf = c.asOf;
     if (c.state === 'unknown') {
       const side: Dir | undefined = c.feeds.client.pre.length ? 'client' : c.feeds.server.pre.length ? 'server' : undefined;
       if (side) await decide(c, side, true);
@@ -405,7 +600,7 @@ async function* run(
     }
     const index = summary.tlsConnections++;
     c.provenance.connection = index;
-    tlsIndexOf.set(c.tcpStream, index);
+    c.owner.tls = index;
     for (const side of ['client', 'server'] as const) {
       const feed = c.feeds[side];
       if (!feed.stopped && feed.rs.buffered > 0) {
@@ -421,7 +616,7 @@ async function* run(
       client: label(c.conn[clientSide]),
       server: label(c.conn[serverSide]),
     };
-    const lines = c.decryptor.facts.clientRandoms.flatMap((cr) => keys.linesFor(cr));
+    const lines = c.decryptor.facts.clientRandoms.flatMap((cr) => keys.linesFor(cr, c.asOf));
     if (lines.length) extra.secrets = { keylog: lines };
     if (c.conn.firstTsNs !== undefined) extra.capturedAt = new Date(Number(c.conn.firstTsNs / 1_000_000n)).toISOString();
     const t = c.builder.finish(extra);
@@ -450,33 +645,51 @@ async function* run(
         (!f.types['S->C'].includes('certificate') && !f.types['S->C'].includes('server_hello_done') && f.ccs['S->C']);
       if (abbreviated)
         out.resumes = {
-          connection: tlsIndexOf.get(c.candidate.tcpStream),
-          tcpStream: c.candidate.tcpStream,
+          connection: c.candidate.owner.tls,
+          tcpStream: c.candidate.owner.tcpStream,
           via: c.candidate.via,
         };
       else
         c.notes.push(
-          `offers the ${c.candidate.via === 'ticket' ? 'ticket' : 'session ID'} of TCP stream ${c.candidate.tcpStream}, but the server did a full handshake`,
+          `offers the ${c.candidate.via === 'ticket' ? 'ticket' : 'session ID'} of TCP stream ${c.candidate.owner.tcpStream}, but the server did a full handshake`,
         );
     }
     return out;
   };
 
-  /** Yield every settled connection at the head of the queue. */
-  async function* drain(all: boolean): AsyncGenerator<CaptureTranscript> {
+  /** Settle the connections at the head of the queue whose TCP connection settled (all: every one, at the end). */
+  const settle = (all: boolean): void => {
     while (queue.length > 0 && (all || re.isSettled(queue[0]!.conn))) {
       const c = queue.shift()!;
       byConn.delete(c.conn);
+      re.release(c.conn);
+      c.asOf = nextSeq;
+      settled.push(c);
+    }
+  };
+
+  /** Yield the settled connections at the head whose events are all handled; wait for them when `wait`. */
+  async function* ready(wait: boolean): AsyncGenerator<CaptureTranscript> {
+    while (settled.length > 0) {
+      const c = settled[0]!;
+      if (c.pumping) {
+        if (!wait) return;
+        await c.pumping;
+      }
+      if (failure) throw failure.error;
+      settled.shift();
       const t = await finalize(c);
+      updateStats();
       if (t) yield t;
     }
   }
 
   for await (const r of readCaptureRecords(src, opts)) {
+    if (failure) throw failure.error;
     if (r.type === 'secrets') {
       if (r.keyLog !== undefined) {
         try {
-          keys.add(parseKeyLog(r.keyLog, { ignoreUnknownLabels: true }));
+          keys.add(parseKeyLog(r.keyLog, { ignoreUnknownLabels: true }), nextSeq);
         } catch (e) {
           summary.fileAnomalies.push(
             `offset ${r.offset}: key log in a Decryption Secrets Block: ${e instanceof Error ? e.message : String(e)}`,
@@ -495,14 +708,24 @@ async function* run(
     const f = decodeFrame(r.packet);
     if (f.kind === 'tcp') {
       summary.stats.tcp++;
-      for (const ev of re.push(f.segment)) await onEvent(ev);
-      yield* drain(false);
+      for (const ev of re.push(f.segment)) route(ev);
+      if (held() > stats.peakConnections) updateStats();
+      settle(false);
+      if (settled.length > 0 && !settled[0]!.pumping) yield* ready(false);
+      // Read ahead while earlier connections are still being decrypted, within bounds.
+      while (!failure && (queuedBytes > readAhead.bytes || settled.length > readAhead.connections)) {
+        if (settled.length > readAhead.connections) yield* ready(true);
+        else await waitForProgress();
+      }
     } else if (f.kind === 'other') summary.stats.other++;
     else if (f.kind === 'unsupported') summary.stats.unsupported.push({ frame: f.frame, detail: f.detail });
     else summary.stats.malformed.push({ frame: f.frame, detail: f.error.message });
   }
-  for (const ev of re.finish()) await onEvent(ev);
-  yield* drain(true);
+  for (const ev of re.finish()) route(ev);
+  settle(true);
+  yield* ready(true);
+  if (failure) throw failure.error;
+  updateStats();
 }
 
 /** Give the builder's generic "could not be decrypted" gaps their reason; add the other problems as gaps. */
