@@ -5,12 +5,17 @@
  * without violations, 1 with violations, 2 on unusable input.
  *
  * Captures are streamed: each connection is checked as soon as the capture
- * reader yields it, and only the handshake part of earlier connections is
- * kept (as possible originals of resumed sessions).
+ * reader yields it, on worker threads (`--jobs N`, default: one per core;
+ * see check-pool.ts), and printed in capture order as soon as it and every
+ * connection before it are checked: `--json` writes the document one
+ * connection object at a time, never the whole document as one string.
+ * Only the handshake part of earlier connections is kept (as possible
+ * originals of resumed sessions), at most MAX_KEPT_ORIGINALS of them.
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { captureToTranscripts } from '../capture/tls';
-import { KeyLogError } from '../crypto/keylog';
+import { readCaptureRecords } from '../capture/index';
+import { KeyLogError, parseKeyLog } from '../crypto/keylog';
 import type { ParsedCertCache } from '../pki/parse';
 import { type CheckOptions, checkTranscript } from '../oracles/evaluate';
 import { type Verdict, type VerdictCounts, countVerdicts, emptyCounts } from '../oracles/rule';
@@ -22,6 +27,7 @@ import { toHex } from '../wire/hex';
 import { ContentType, cipherSuiteNames, nameOf } from '../wire/registry';
 import { pemBlocks } from '../pki/pem';
 import { type Parsed, UsageError, option, parseArgs } from './args';
+import { OrderedPool, defaultJobs, siblingModule } from './check-pool';
 import type { Io } from './main';
 
 export interface ConnectionOutput {
@@ -89,6 +95,53 @@ export async function checkTranscripts(transcripts: readonly SourcedTranscript[]
   return { connections, summary: total };
 }
 
+/**
+ * What a check hands back per connection: `json` (the connection object as
+ * it stands in the `--json` document, indented for its place in
+ * `connections`), `text` (its lines of the text output) or `objects` (the
+ * output object and the verdicts, for explain and library callers).
+ */
+export type Render = 'json' | 'text' | 'objects';
+
+export interface CheckedConnection {
+  summary: VerdictCounts;
+  json?: string;
+  text?: string;
+  output?: ConnectionOutput;
+  verdicts?: Verdict[];
+}
+
+export function renderChecked(output: ConnectionOutput, verdicts: Verdict[], render: Render): CheckedConnection {
+  if (render === 'json')
+    return { summary: output.summary, json: `    ${JSON.stringify(output, null, 2).replace(/\n/g, '\n    ')}` };
+  if (render === 'text') return { summary: output.summary, text: connectionLines(output).join('\n') };
+  return { summary: output.summary, output, verdicts };
+}
+
+/** One connection of a capture to check: the transcript and the original of its resumed session, if kept. */
+export interface CheckJob {
+  transcript: Transcript;
+  source: string;
+  original?: Transcript;
+}
+
+/** What a check worker gets once (workerData.init): the options that can cross threads, and the rendering. */
+export interface CheckWorkerInit {
+  /** Every check option but the rule subset (functions) and this thread's caches; a worker makes its own (runWide). */
+  options: Omit<CheckOptions, 'rules' | 'certCache'>;
+  render: Render;
+}
+
+/** Run one job (on a worker or on this thread). */
+export async function runCheckJob(job: CheckJob, opts: CheckOptions, render: Render): Promise<CheckedConnection> {
+  const { output, verdicts } = await checkOne(
+    { transcript: job.transcript, source: job.source },
+    opts,
+    job.original ? [job.original] : [],
+  );
+  return renderChecked(output, verdicts, render);
+}
+
 /** The handshake part of a transcript: what a later resumed connection needs of it. */
 function handshakeOnly(t: Transcript): Transcript {
   return {
@@ -117,46 +170,88 @@ export function isCaptureFile(path: string): boolean {
 export interface CaptureCheckOptions extends CheckOptions {
   /** NSS key-log text (besides any embedded in a pcapng). */
   keylog?: string;
+  /** Checks in parallel on worker threads (default: one per core; 1: this thread only). */
+  jobs?: number;
+  /** Connections checked on this thread before workers start (default WORKER_THRESHOLD). */
+  workerThreshold?: number;
 }
 
 export type OnConnection = (c: ConnectionOutput, verdicts: Verdict[], t: Transcript) => void;
+/** Per connection, in order: what was asked for (Render) and the transcript. */
+export type OnChecked = (c: CheckedConnection, t: Transcript) => void;
 
-/**
- * Stream the transcripts of a capture through the oracles, calling `each`
- * per connection as soon as it is checked. Earlier connections are kept
- * only as handshakes, for resumption.
- */
 /** How many earlier handshakes a capture check keeps as possible originals of resumed sessions. */
 export const MAX_KEPT_ORIGINALS = 256;
+/** Checks at once per worker thread (and on the main thread): their crypto awaits overlap. */
+export const CHECKS_PER_THREAD = 4;
+/** Connections checked on the main thread before worker threads are started (a small capture never starts them). */
+export const WORKER_THRESHOLD = 16;
 
 /**
  * Stream the transcripts of a capture through the oracles, calling `each`
- * per connection as soon as it is checked. Memory stays bounded: of earlier
- * connections only the handshakes that a later one resumes are needed (the
- * capture reader links them), and at most MAX_KEPT_ORIGINALS are kept; a
- * resumption of an evicted one is checked without it (inconclusive).
+ * per connection in capture order as soon as it is checked (see the
+ * header). Memory stays bounded: of earlier connections only the handshakes
+ * that a later one resumes are needed (the capture reader links them), and
+ * at most MAX_KEPT_ORIGINALS are kept (each sent along with the job of the
+ * connection that resumes it, whichever thread checks it); a resumption of
+ * an evicted one is checked without it (inconclusive). The capture reader
+ * reads, reassembles and decrypts ahead while the checks run.
  */
-export async function checkCapture(file: string, opts: CaptureCheckOptions, each: OnConnection): Promise<void> {
+export async function checkCaptureRendered(
+  file: string,
+  opts: CaptureCheckOptions,
+  render: Render,
+  each: OnChecked,
+): Promise<void> {
   const kept = new Map<number, Transcript>();
-  // Certificates repeat across connections: parse each once per run, within a bound.
+  // Certificates repeat across connections: parse each once per run (per thread), within a bound.
   const certCache: ParsedCertCache = opts.certCache ?? new Map();
   opts = { ...opts, certCache };
   const src =
     opts.keylog !== undefined ? captureToTranscripts(file, { file, keylog: opts.keylog }) : captureToTranscripts(file, { file });
-  for await (const ct of src) {
-    const source = `${file}#${ct.connection + 1}`;
-    const original = ct.resumes?.connection !== undefined ? kept.get(ct.resumes.connection) : undefined;
-    const { output, verdicts } = await checkOne({ transcript: ct.transcript, source }, opts, original ? [original] : []);
-    if (issuesResumption(ct.transcript)) {
-      kept.set(ct.connection, handshakeOnly(ct.transcript));
-      if (kept.size > MAX_KEPT_ORIGINALS) kept.delete(kept.keys().next().value!);
+  // Functions (a rule subset) cannot cross threads: such a run stays on this one.
+  const jobs = opts.rules ? 1 : Math.max(1, opts.jobs ?? defaultJobs());
+  // What is not a check option stays here (a worker gets every check option that can cross threads).
+  const { rules: _rules, certCache: _cache, keylog: _keylog, jobs: _jobs, workerThreshold: _threshold, ...options } = opts;
+  const init: CheckWorkerInit = { options, render };
+  const pool = new OrderedPool<CheckJob, CheckedConnection>({
+    workers: jobs > 1 ? jobs : 0,
+    concurrency: CHECKS_PER_THREAD,
+    threshold: opts.workerThreshold ?? WORKER_THRESHOLD,
+    inline: async (job) => {
+      const r = await runCheckJob(job, opts, render);
+      if (certCache.size > MAX_CACHED_CERTIFICATES) certCache.clear();
+      return r;
+    },
+    message: (job) => job,
+    workerModule: siblingModule('check-worker'),
+    init,
+    onResult: (r, job) => each(r, job.transcript),
+  });
+  try {
+    for await (const ct of src) {
+      const job: CheckJob = { transcript: ct.transcript, source: `${file}#${ct.connection + 1}` };
+      const original = ct.resumes?.connection !== undefined ? kept.get(ct.resumes.connection) : undefined;
+      if (original) job.original = original;
+      if (issuesResumption(ct.transcript)) {
+        kept.set(ct.connection, handshakeOnly(ct.transcript));
+        if (kept.size > MAX_KEPT_ORIGINALS) kept.delete(kept.keys().next().value!);
+      }
+      await pool.push(job);
     }
-    if (certCache.size > MAX_CACHED_CERTIFICATES) certCache.clear();
-    each(output, verdicts, ct.transcript);
+    await pool.drain();
+  } finally {
+    await pool.close();
   }
 }
 
-const MAX_CACHED_CERTIFICATES = 1024;
+/** checkCaptureRendered with the output objects and verdicts (explain, library callers). */
+export async function checkCapture(file: string, opts: CaptureCheckOptions, each: OnConnection): Promise<void> {
+  await checkCaptureRendered(file, opts, 'objects', (c, t) => each(c.output!, c.verdicts!, t));
+}
+
+/** Parsed certificates kept per thread before the cache starts over. */
+export const MAX_CACHED_CERTIFICATES = 1024;
 
 /** A connection that a later one could resume: a session ID or a ticket was issued. */
 function issuesResumption(t: Transcript): boolean {
@@ -166,27 +261,58 @@ function issuesResumption(t: Transcript): boolean {
   });
 }
 
-/** Any mix of transcript JSON files and captures, in order, checked one connection at a time. */
-export async function checkFiles(files: readonly string[], opts: CaptureCheckOptions, each: OnConnection): Promise<void> {
+/**
+ * Any mix of transcript JSON files and captures, in order, each connection
+ * handed to `each` as soon as it and those before it are checked. Errors
+ * that make an input unusable are found before anything is handed on where
+ * they can be: every transcript file is read, and every capture's header
+ * and key log parsed, first.
+ */
+export async function checkFilesRendered(
+  files: readonly string[],
+  opts: CaptureCheckOptions,
+  render: Render,
+  each: OnChecked,
+): Promise<void> {
   opts = { ...opts, certCache: opts.certCache ?? new Map() };
+  const inputs: Array<{ file: string; capture: true } | { file: string; capture: false; transcripts: SourcedTranscript[] }> = [];
   for (const file of files) {
     if (isCaptureFile(file)) {
-      try {
-        await checkCapture(file, opts, each);
-      } catch (e) {
-        if (e instanceof KeyLogError) throw new UsageError(`the key log is not usable: ${e.message}`);
-        if (e instanceof DecodeError) throw new UsageError(`${file} is not a usable capture: ${e.message}`);
-        throw e;
-      }
+      await usableCapture(file, async () => {
+        for await (const _ of readCaptureRecords(file)) break;
+        if (opts.keylog !== undefined) parseKeyLog(opts.keylog, { ignoreUnknownLabels: true });
+      });
+      inputs.push({ file, capture: true });
+    } else inputs.push({ file, capture: false, transcripts: readTranscriptFiles([file]) });
+  }
+  for (const input of inputs) {
+    if (input.capture) {
+      await usableCapture(input.file, () => checkCaptureRendered(input.file, opts, render, each));
       continue;
     }
     const earlier: Transcript[] = [];
-    for (const st of readTranscriptFiles([file])) {
+    for (const st of input.transcripts) {
       const { output, verdicts } = await checkOne(st, opts, earlier);
       earlier.push(st.transcript);
-      each(output, verdicts, st.transcript);
+      each(renderChecked(output, verdicts, render), st.transcript);
     }
   }
+}
+
+/** Run `f` over a capture, turning a bad capture or key log into a usage error. */
+async function usableCapture(file: string, f: () => Promise<void>): Promise<void> {
+  try {
+    await f();
+  } catch (e) {
+    if (e instanceof KeyLogError) throw new UsageError(`the key log is not usable: ${e.message}`);
+    if (e instanceof DecodeError) throw new UsageError(`${file} is not a usable capture: ${e.message}`);
+    throw e;
+  }
+}
+
+/** checkFilesRendered with the output objects and verdicts (explain, library callers). */
+export async function checkFiles(files: readonly string[], opts: CaptureCheckOptions, each: OnConnection): Promise<void> {
+  await checkFilesRendered(files, opts, 'objects', (c, t) => each(c.output!, c.verdicts!, t));
 }
 
 /** Read transcript JSON files: each holds one transcript object or an array of them. */
@@ -220,27 +346,78 @@ function summaryLine(s: VerdictCounts): string {
 }
 
 export function formatText(o: CheckOutput): string[] {
+  return [...o.connections.flatMap(connectionLines), totalLine(o.connections.length, o.summary)];
+}
+
+/** One connection's lines of the text output. */
+export function connectionLines(c: ConnectionOutput): string[] {
   const lines: string[] = [];
-  for (const c of o.connections) {
+  lines.push(
+    `${c.source ?? 'transcript'}: ${c.client ?? 'client'} -> ${c.server ?? 'server'}, TLS ${c.version ?? '?'}${c.cipherSuite ? `, ${c.cipherSuite}` : ''}`,
+  );
+  for (const m of c.messages)
     lines.push(
-      `${c.source ?? 'transcript'}: ${c.client ?? 'client'} -> ${c.server ?? 'server'}, TLS ${c.version ?? '?'}${c.cipherSuite ? `, ${c.cipherSuite}` : ''}`,
+      `  [${m.index}] ${m.dir} ${m.type}${m.frame !== undefined ? ` (frame ${m.frame})` : ''}${m.encrypted ? ' (protected)' : ''}`,
     );
-    for (const m of c.messages)
-      lines.push(
-        `  [${m.index}] ${m.dir} ${m.type}${m.frame !== undefined ? ` (frame ${m.frame})` : ''}${m.encrypted ? ' (protected)' : ''}`,
-      );
-    for (const g of c.gaps ?? []) lines.push(`  gap: ${g}`);
-    for (const v of c.verdicts) {
-      if (v.status !== 'violation' && v.status !== 'inconclusive') continue;
-      const at = v.message !== undefined ? ` @${v.message}` : '';
-      const ea =
-        v.expected !== undefined || v.actual !== undefined ? ` (expected ${v.expected ?? '?'}, got ${v.actual ?? '?'})` : '';
-      lines.push(`  ${v.status.toUpperCase()} ${v.rule}${at}: ${v.detail}${ea}`);
-    }
-    lines.push(`  ${summaryLine(c.summary)}`);
+  for (const g of c.gaps ?? []) lines.push(`  gap: ${g}`);
+  for (const v of c.verdicts) {
+    if (v.status !== 'violation' && v.status !== 'inconclusive') continue;
+    const at = v.message !== undefined ? ` @${v.message}` : '';
+    const ea =
+      v.expected !== undefined || v.actual !== undefined ? ` (expected ${v.expected ?? '?'}, got ${v.actual ?? '?'})` : '';
+    lines.push(`  ${v.status.toUpperCase()} ${v.rule}${at}: ${v.detail}${ea}`);
   }
-  lines.push(`total: ${o.connections.length} connection(s), ${summaryLine(o.summary)}`);
+  lines.push(`  ${summaryLine(c.summary)}`);
   return lines;
+}
+
+function totalLine(connections: number, s: VerdictCounts): string {
+  return `total: ${connections} connection(s), ${summaryLine(s)}`;
+}
+
+/**
+ * The `check` output written as it comes: `--json` is exactly
+ * `JSON.stringify({ connections, summary }, null, 2)`, written one
+ * connection at a time (each `io.out` call is a line or a connection object,
+ * so that an `io` joining its calls with newlines gets the same text);
+ * nothing is written before the first connection, so an input found
+ * unusable before it leaves stdout empty.
+ */
+export class CheckWriter {
+  private readonly total = emptyCounts();
+  private count = 0;
+  private pending: string | undefined;
+
+  constructor(
+    private readonly io: Io,
+    private readonly json: boolean,
+  ) {}
+
+  get summary(): VerdictCounts {
+    return this.total;
+  }
+
+  connection(c: CheckedConnection): void {
+    for (const k of Object.keys(this.total) as Array<keyof VerdictCounts>) this.total[k] += c.summary[k];
+    this.count++;
+    if (!this.json) {
+      this.io.out(c.text!);
+      return;
+    }
+    if (this.pending === undefined) this.io.out('{\n  "connections": [');
+    else this.io.out(`${this.pending},`);
+    this.pending = c.json!;
+  }
+
+  end(): void {
+    if (!this.json) {
+      this.io.out(totalLine(this.count, this.total));
+      return;
+    }
+    const summary = JSON.stringify(this.total, null, 2).replace(/\n/g, '\n  ');
+    if (this.pending === undefined) this.io.out(`{\n  "connections": [],\n  "summary": ${summary}\n}`);
+    else this.io.out(`${this.pending}\n  ],\n  "summary": ${summary}\n}`);
+  }
 }
 
 /** DER certificates of PEM files (`--trust ca.pem`, repeatable; a file may hold several). */
@@ -283,15 +460,17 @@ export function checkOptionsFrom(p: Parsed): CaptureCheckOptions {
 }
 
 export async function checkCommand(args: string[], io: Io): Promise<number> {
-  const p = parseArgs(args, { flags: ['json'], options: ['trust', 'at', 'keylog'] });
+  const p = parseArgs(args, { flags: ['json'], options: ['trust', 'at', 'keylog', 'jobs'] });
   if (!p.positional.length) throw new UsageError('expects one or more transcript JSON files or captures');
   const opts = checkOptionsFrom(p);
-  const out: CheckOutput = { connections: [], summary: emptyCounts() };
-  await checkFiles(p.positional, opts, (c, verdicts) => {
-    countVerdicts(verdicts, out.summary);
-    out.connections.push(c);
-  });
-  if (p.flags.has('json')) io.out(JSON.stringify(out, null, 2));
-  else for (const l of formatText(out)) io.out(l);
-  return out.summary.violation > 0 ? 1 : 0;
+  const jobs = option(p, 'jobs');
+  if (jobs !== undefined) {
+    if (!/^[1-9]\d*$/.test(jobs)) throw new UsageError(`--jobs needs a positive whole number, got ${JSON.stringify(jobs)}`);
+    opts.jobs = Number(jobs);
+  }
+  const json = p.flags.has('json');
+  const w = new CheckWriter(io, json);
+  await checkFilesRendered(p.positional, opts, json ? 'json' : 'text', (c) => w.connection(c));
+  w.end();
+  return w.summary.violation > 0 ? 1 : 0;
 }

@@ -1,0 +1,33 @@
+/**
+ * A `tlsprop check` worker thread (started by check-pool.ts): it gets the
+ * options once (workerData.init), then jobs (one connection each, with the
+ * original of its resumed session when there is one), and posts back each
+ * result as the main thread asked for it (rendered JSON or text, or the
+ * output objects). It has its own crypto provider and certificate cache:
+ * nothing is shared between threads.
+ */
+// @peculiar/x509 (certificate parsing in pki/) needs the reflect polyfill first.
+import 'reflect-metadata';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { ParsedCertCache } from '../pki/parse';
+import type { WorkerMessage } from './check-pool';
+import { type CheckJob, type CheckWorkerInit, type CheckedConnection, MAX_CACHED_CERTIFICATES, runCheckJob } from './check';
+
+const port = parentPort;
+if (!port) throw new Error('check-worker.ts runs as a worker thread of check-pool.ts');
+const init = (workerData as { init: CheckWorkerInit }).init;
+const certCache: ParsedCertCache = new Map();
+const options = { ...init.options, certCache };
+
+const post = (m: WorkerMessage<CheckedConnection>): void => port.postMessage(m);
+
+port.on('message', ({ id, job }: { id: number; job: CheckJob }) => {
+  runCheckJob(job, options, init.render).then(
+    (result) => {
+      if (certCache.size > MAX_CACHED_CERTIFICATES) certCache.clear();
+      post({ type: 'result', id, result });
+    },
+    (e: unknown) => post({ type: 'error', id, error: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
+  );
+});
+post({ type: 'ready' });
