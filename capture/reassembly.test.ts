@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { concatBytes } from '../wire/hex';
 import { type Endpoint, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, type TcpSegment } from './link';
-import { type Dir, type ReassemblyEvent, TcpReassembler } from './reassembly';
+import { type Connection, type Dir, type ReassemblyEvent, TIME_WAIT_NS, TcpReassembler } from './reassembly';
 
 const C: Endpoint = { ip: '10.0.0.1', port: 40000 };
 const S: Endpoint = { ip: '10.0.0.2', port: 443 };
@@ -321,5 +321,71 @@ describe('isSettled', () => {
         anomaly: { frame: expect.any(Number), dir: undefined, detail: expect.stringMatching(/after the connection was reset/) },
       },
     ]);
+  });
+});
+
+describe('release', () => {
+  /** A whole connection (SYN, data both ways, FIN both ways) from client port `port`, frames at `ts` seconds. */
+  function closedConnection(re: TcpReassembler, seg: SegFn, isn = 100): Connection {
+    const opened = re.push(seg('c', isn, TCP_SYN));
+    const conn = (opened[0] as Extract<ReassemblyEvent, { type: 'open' }>).conn;
+    re.push(seg('s', 500, TCP_SYN | TCP_ACK, undefined, isn + 1));
+    re.push(seg('c', isn + 1, TCP_ACK | TCP_PSH, Uint8Array.of(1, 2, 3), 501));
+    re.push(seg('s', 501, TCP_ACK | TCP_PSH, Uint8Array.of(4, 5), isn + 4));
+    re.push(seg('c', isn + 4, TCP_ACK | TCP_FIN, undefined, 503));
+    re.push(seg('s', 503, TCP_ACK | TCP_FIN, undefined, isn + 5));
+    expect(re.isSettled(conn)).toBe(true);
+    return conn;
+  }
+
+  test('a released connection is no longer held; its late segments open nothing and produce no events', () => {
+    const seg = maker();
+    const re = new TcpReassembler();
+    const conn = closedConnection(re, seg);
+    expect(re.stats).toEqual({ connections: 1, peakConnections: 1, tombstones: 0 });
+    re.release(conn);
+    expect(re.stats).toEqual({ connections: 0, peakConnections: 1, tombstones: 1 });
+    expect(re.connections).toEqual([]);
+    expect(re.push(seg('c', 105, TCP_ACK, undefined, 504))).toEqual([]); // the last ACK
+    expect(re.push(seg('s', 503, TCP_ACK | TCP_FIN, undefined, 105))).toEqual([]); // a retransmitted FIN
+    expect(re.push(seg('c', 101, TCP_ACK | TCP_PSH, Uint8Array.of(1, 2, 3), 501))).toEqual([]); // retransmitted data
+    expect(re.push(seg('c', 100, TCP_SYN))).toEqual([]); // the same SYN again
+    expect(re.finish()).toEqual([]);
+    expect(re.stats.connections).toBe(0);
+  });
+
+  test('a SYN with a new ISN on a released 4-tuple opens a new connection, numbered after it', () => {
+    const seg = maker();
+    const re = new TcpReassembler();
+    re.release(closedConnection(re, seg));
+    const evs = re.push(seg('c', 9000, TCP_SYN));
+    expect(evs.map((e) => e.type)).toEqual(['open']);
+    expect((evs[0] as Extract<ReassemblyEvent, { type: 'open' }>).conn.id).toBe(2);
+    expect(re.stats.tombstones).toBe(0);
+  });
+
+  test('after a reset, any SYN opens a new connection; other late segments are absorbed', () => {
+    const seg = maker();
+    const re = new TcpReassembler();
+    const conn = (re.push(seg('c', 100, TCP_SYN))[0] as Extract<ReassemblyEvent, { type: 'open' }>).conn;
+    re.push(seg('s', 500, TCP_RST | TCP_ACK, undefined, 101));
+    re.release(conn);
+    expect(re.push(seg('c', 101, TCP_ACK, Uint8Array.of(1), 501))).toEqual([]);
+    expect(re.push(seg('c', 100, TCP_SYN)).map((e) => e.type)).toEqual(['open']);
+  });
+
+  test('tombstones last 2 MSL of capture time (RFC 9293), then the 4-tuple is forgotten', () => {
+    let frame = 0;
+    const at = (seconds: number, s: TcpSegment): TcpSegment => ({ ...s, frame: ++frame, tsNs: BigInt(seconds) * 1_000_000_000n });
+    const seg = maker();
+    const re = new TcpReassembler();
+    const conn = closedConnection(re, (f, q, fl, p, a) => at(0, seg(f, q, fl, p, a)));
+    re.release(conn);
+    expect(re.push(at(239, seg('c', 105, TCP_ACK, undefined, 504)))).toEqual([]);
+    // Another connection's segment 240 s after the last one of the released connection.
+    const other: TcpSegment = { ...seg('c', 1, TCP_SYN), src: { ip: '10.0.0.3', port: 1234 }, tsNs: 479_000_000_001n };
+    expect(re.push(other).map((e) => e.type)).toEqual(['open']);
+    expect(re.stats.tombstones).toBe(0);
+    expect(TIME_WAIT_NS).toBe(240_000_000_000n);
   });
 });

@@ -172,6 +172,8 @@ export class TcpReassembler {
   /** Released connections' 4-tuples, oldest first. */
   private readonly tombstones: Tombstone[] = [];
   private tombstoneHead = 0;
+  /** Tombstones still in `conns` (the list may hold replaced ones until they reach its head). */
+  private liveTombstones = 0;
   private opened = 0;
   private peak = 0;
   private readonly maxBuffered: number;
@@ -189,7 +191,7 @@ export class TcpReassembler {
   }
 
   get stats(): ReassemblyStats {
-    return { connections: this.all.size, peakConnections: this.peak, tombstones: this.tombstones.length - this.tombstoneHead };
+    return { connections: this.all.size, peakConnections: this.peak, tombstones: this.liveTombstones };
   }
 
   /**
@@ -216,6 +218,7 @@ export class TcpReassembler {
     };
     this.conns.set(key, t);
     this.tombstones.push(t);
+    this.liveTombstones++;
     this.expire();
   }
 
@@ -230,7 +233,10 @@ export class TcpReassembler {
       const old = now !== undefined && t.lastTsNs !== undefined && now - t.lastTsNs > TIME_WAIT_NS;
       if (!old && live <= MAX_TOMBSTONES) break;
       this.tombstoneHead++;
-      if (this.conns.get(t.key) === t) this.conns.delete(t.key);
+      if (this.conns.get(t.key) === t) {
+        this.conns.delete(t.key);
+        this.liveTombstones--;
+      }
     }
     if (this.tombstoneHead > 1024 && this.tombstoneHead * 2 > this.tombstones.length) {
       this.tombstones.splice(0, this.tombstoneHead);
@@ -258,6 +264,8 @@ export class TcpReassembler {
         if (seg.tsNs !== undefined) found.lastTsNs = seg.tsNs;
         return this.out;
       }
+      this.conns.delete(key);
+      this.liveTombstones--;
     } else st = found;
     if (st?.flushed && st.conn.rstFrame.client === undefined && st.conn.rstFrame.server === undefined) {
       // flushed for another reason (port reuse handled below)

@@ -326,3 +326,70 @@ export function tcpConversationFrames(
   send('C->S', ACK);
   return frames;
 }
+
+/**
+ * `copies` copies of the TCP connections of a classic little-endian
+ * Ethernet/IPv4 pcap (microsecond or nanosecond), each copy's client ports
+ * renumbered (ports in `serverPorts` are kept) so that every copy is a
+ * connection of its own; copy i is `shiftSeconds * i` later. `interleave`
+ * k > 0 merges the copies instead of appending them: copy i starts k
+ * frames after copy i-1, so that connections overlap in the capture.
+ * For large synthetic captures (tests and the bench).
+ */
+export function replicateCapture(
+  pcap: Uint8Array,
+  copies: number,
+  opts: { serverPorts: readonly number[]; shiftSeconds?: number; interleave?: number },
+): Uint8Array {
+  const dv = new DataView(pcap.buffer, pcap.byteOffset, pcap.byteLength);
+  const magic = dv.getUint32(0, true);
+  if ((magic !== 0xa1b2c3d4 && magic !== 0xa1b23c4d) || dv.getUint32(20, true) !== 1)
+    throw new Error('replicateCapture expects a little-endian Ethernet pcap');
+  const records: Uint8Array[] = [];
+  for (let at = 24; at + 16 <= pcap.length; ) {
+    const incl = dv.getUint32(at + 8, true);
+    records.push(pcap.subarray(at, at + 16 + incl));
+    at += 16 + incl;
+  }
+  const servers = new Set(opts.serverPorts);
+  const clientPorts = new Map<number, number>();
+  const tcpAt = (r: Uint8Array): number | undefined => {
+    if (r.length < 16 + 14 + 20 || r[16 + 12] !== 0x08 || r[16 + 13] !== 0x00 || r[16 + 14 + 9] !== 6) return undefined;
+    return 16 + 14 + (r[16 + 14]! & 0x0f) * 4;
+  };
+  for (const r of records) {
+    const t = tcpAt(r);
+    if (t === undefined) continue;
+    for (const off of [t, t + 2]) {
+      const p = (r[off]! << 8) | r[off + 1]!;
+      if (!servers.has(p) && !clientPorts.has(p)) clientPorts.set(p, clientPorts.size);
+    }
+  }
+  const portCount = Math.max(1, clientPorts.size);
+  if (copies * portCount > 64000) throw new Error(`${copies} copies of ${portCount} client port(s) do not fit in the port range`);
+  const copy = (i: number): Uint8Array[] =>
+    records.map((r) => {
+      const c = r.slice();
+      const v = new DataView(c.buffer);
+      v.setUint32(0, v.getUint32(0, true) + (opts.shiftSeconds ?? 0) * i, true);
+      const t = tcpAt(c);
+      if (t !== undefined)
+        for (const off of [t, t + 2]) {
+          const j = clientPorts.get(v.getUint16(off));
+          if (j !== undefined) v.setUint16(off, 1024 + i * portCount + j);
+        }
+      return c;
+    });
+  const out: Uint8Array[] = [pcap.subarray(0, 24)];
+  const k = opts.interleave ?? 0;
+  if (k <= 0) for (let i = 0; i < copies; i++) out.push(...copy(i));
+  else {
+    const all = Array.from({ length: copies }, (_, i) => copy(i));
+    for (let step = 0; step < records.length + k * (copies - 1); step++)
+      for (let i = 0; i < copies; i++) {
+        const j = step - i * k;
+        if (j >= 0 && j < records.length) out.push(all[i]![j]!);
+      }
+  }
+  return concatBytes(out);
+}

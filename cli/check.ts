@@ -202,7 +202,7 @@ export async function checkCaptureRendered(
   opts: CaptureCheckOptions,
   render: Render,
   each: OnChecked,
-): Promise<void> {
+): Promise<CheckRunStats> {
   const kept = new Map<number, Transcript>();
   // Certificates repeat across connections: parse each once per run (per thread), within a bound.
   const certCache: ParsedCertCache = opts.certCache ?? new Map();
@@ -240,14 +240,20 @@ export async function checkCaptureRendered(
       await pool.push(job);
     }
     await pool.drain();
+    return { workers: pool.started };
   } finally {
     await pool.close();
   }
 }
 
+/** How a check ran: worker threads started (0: everything on this thread). */
+export interface CheckRunStats {
+  workers: number;
+}
+
 /** checkCaptureRendered with the output objects and verdicts (explain, library callers). */
-export async function checkCapture(file: string, opts: CaptureCheckOptions, each: OnConnection): Promise<void> {
-  await checkCaptureRendered(file, opts, 'objects', (c, t) => each(c.output!, c.verdicts!, t));
+export async function checkCapture(file: string, opts: CaptureCheckOptions, each: OnConnection): Promise<CheckRunStats> {
+  return await checkCaptureRendered(file, opts, 'objects', (c, t) => each(c.output!, c.verdicts!, t));
 }
 
 /** Parsed certificates kept per thread before the cache starts over. */
@@ -273,8 +279,9 @@ export async function checkFilesRendered(
   opts: CaptureCheckOptions,
   render: Render,
   each: OnChecked,
-): Promise<void> {
+): Promise<CheckRunStats> {
   opts = { ...opts, certCache: opts.certCache ?? new Map() };
+  const stats: CheckRunStats = { workers: 0 };
   const inputs: Array<{ file: string; capture: true } | { file: string; capture: false; transcripts: SourcedTranscript[] }> = [];
   for (const file of files) {
     if (isCaptureFile(file)) {
@@ -287,7 +294,10 @@ export async function checkFilesRendered(
   }
   for (const input of inputs) {
     if (input.capture) {
-      await usableCapture(input.file, () => checkCaptureRendered(input.file, opts, render, each));
+      await usableCapture(input.file, async () => {
+        const r = await checkCaptureRendered(input.file, opts, render, each);
+        stats.workers = Math.max(stats.workers, r.workers);
+      });
       continue;
     }
     const earlier: Transcript[] = [];
@@ -297,6 +307,7 @@ export async function checkFilesRendered(
       each(renderChecked(output, verdicts, render), st.transcript);
     }
   }
+  return stats;
 }
 
 /** Run `f` over a capture, turning a bad capture or key log into a usage error. */
@@ -311,8 +322,12 @@ async function usableCapture(file: string, f: () => Promise<void>): Promise<void
 }
 
 /** checkFilesRendered with the output objects and verdicts (explain, library callers). */
-export async function checkFiles(files: readonly string[], opts: CaptureCheckOptions, each: OnConnection): Promise<void> {
-  await checkFilesRendered(files, opts, 'objects', (c, t) => each(c.output!, c.verdicts!, t));
+export async function checkFiles(
+  files: readonly string[],
+  opts: CaptureCheckOptions,
+  each: OnConnection,
+): Promise<CheckRunStats> {
+  return await checkFilesRendered(files, opts, 'objects', (c, t) => each(c.output!, c.verdicts!, t));
 }
 
 /** Read transcript JSON files: each holds one transcript object or an array of them. */

@@ -1,0 +1,129 @@
+/**
+ * `tlsprop check` on large synthetic captures (replicated real connections):
+ * the streamed `--json` document is the document of the connections checked
+ * one by one, and worker threads give byte-identical output to one thread,
+ * resumed sessions included (the original travels with the job).
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { replicateCapture } from '../capture/synth';
+import { type CheckedConnection, checkFilesRendered, type Render } from './check';
+import { type Io, main } from './main';
+
+const ROOT = join(__dirname, '..');
+const MOSQUITTO = join(ROOT, 'fixtures', 'captures', 'mosquitto-t12-ecdhe-rsa-aes256-sha384-mutual');
+const TESTDATA = join(ROOT, 'capture', 'testdata');
+const dir = mkdtempSync(join(tmpdir(), 'tlsprop-check-stream-'));
+
+function io(): Io & { calls: string[]; text: () => string } {
+  const calls: string[] = [];
+  return { calls, out: (s) => calls.push(s), err: (s) => calls.push(s), readStdin: async () => '', text: () => calls.join('\n') };
+}
+
+async function check(args: string[]): Promise<{ code: number; out: ReturnType<typeof io> }> {
+  const out = io();
+  const code = await main(['check', ...args], out);
+  return { code, out };
+}
+
+interface Conn {
+  source: string;
+  client: string;
+  messages: Array<{ frame?: number }>;
+  verdicts: Array<{ rule: string; status: string; detail: string }>;
+  summary: Record<string, number>;
+}
+
+/** A connection's output without what differs between copies (source, client port, frame numbers). */
+const shape = (c: Conn) => ({ ...c, source: '', client: '', messages: c.messages.map((m) => ({ ...m, frame: 0 })) });
+
+describe('check --json on 40 replicated mutual TLS 1.2 connections', () => {
+  const copies = 40;
+  const file = join(dir, 'mosquitto-x40.pcap');
+  writeFileSync(
+    file,
+    replicateCapture(new Uint8Array(readFileSync(join(MOSQUITTO, 'capture.pcap'))), copies, { serverPorts: [45001] }),
+  );
+  const keylog = join(MOSQUITTO, 'keylog.txt');
+
+  test("is the single connection's output 40 times, written one connection per call, identical with 1 and 2 threads", async () => {
+    const single = await check([join(MOSQUITTO, 'capture.pcap'), '--keylog', keylog, '--json', '--jobs', '1']);
+    const one = JSON.parse(single.out.text()) as { connections: Conn[]; summary: Record<string, number> };
+    const j1 = await check([file, '--keylog', keylog, '--json', '--jobs', '1']);
+    const j2 = await check([file, '--keylog', keylog, '--json', '--jobs', '2']);
+    expect(j1.code).toBe(0);
+    expect(j2.code).toBe(0);
+    expect(j2.out.text()).toBe(j1.out.text());
+    const doc = JSON.parse(j1.out.text()) as { connections: Conn[]; summary: Record<string, number> };
+    expect(doc.connections).toHaveLength(copies);
+    for (const [i, c] of doc.connections.entries()) {
+      expect(c.source).toBe(`${file}#${i + 1}`);
+      expect(shape(c)).toEqual(shape(one.connections[0]!));
+    }
+    for (const k of Object.keys(one.summary)) expect(doc.summary[k]).toBe(copies * one.summary[k]!);
+    // Streamed: a prologue, then one call per connection (the last one with the summary).
+    expect(j1.out.calls).toHaveLength(copies + 1);
+    // The document is what one JSON.stringify of the whole output gives (as before streaming).
+    expect(j1.out.text()).toBe(JSON.stringify(doc, null, 2));
+  });
+
+  test('text output: one call per connection and the total, identical with 1 and 2 threads', async () => {
+    const j1 = await check([file, '--keylog', keylog, '--jobs', '1']);
+    const j2 = await check([file, '--keylog', keylog, '--jobs', '2']);
+    expect(j2.out.text()).toBe(j1.out.text());
+    expect(j1.out.calls).toHaveLength(copies + 1);
+    expect(j1.out.calls[copies]).toMatch(/^total: 40 connection\(s\), 0 violation\(s\), \d+ inconclusive, \d+ pass/);
+  });
+
+  test('an empty capture is an empty document', async () => {
+    const empty = join(dir, 'empty.pcap');
+    writeFileSync(empty, readFileSync(file).subarray(0, 24));
+    const r = await check([empty, '--json']);
+    expect(JSON.parse(r.out.text())).toEqual({
+      connections: [],
+      summary: { pass: 0, violation: 0, inconclusive: 0, 'not-applicable': 0 },
+    });
+    expect(r.out.text()).toBe(JSON.stringify(JSON.parse(r.out.text()), null, 2));
+  });
+
+  test('--jobs must be a positive whole number', async () => {
+    expect((await check([file, '--jobs', '0'])).code).toBe(2);
+    expect((await check([file, '--jobs', 'many'])).code).toBe(2);
+  });
+});
+
+describe('resumed sessions checked on worker threads', () => {
+  // 8 overlapping copies of a capture with TLS 1.2 session-ID and ticket resumption and a TLS 1.3 PSK resumption.
+  const file = join(dir, 'resumption-x8.pcap');
+  writeFileSync(
+    file,
+    replicateCapture(new Uint8Array(readFileSync(join(TESTDATA, 'resumption.pcap'))), 8, {
+      serverPorts: [45101, 45102],
+      interleave: 5,
+    }),
+  );
+  const keylog = readFileSync(join(TESTDATA, 'resumption.keylog'), 'utf8');
+
+  async function run(jobs: number, render: Render): Promise<CheckedConnection[]> {
+    const out: CheckedConnection[] = [];
+    const stats = await checkFilesRendered([file], { keylog, jobs, workerThreshold: 0 }, render, (c) => out.push(c));
+    expect(stats.workers).toBe(jobs > 1 ? jobs : 0);
+    return out;
+  }
+
+  test('get their original with the job: the same verdicts as on one thread, none missing the original', async () => {
+    const one = await run(1, 'json');
+    const two = await run(2, 'json');
+    expect(two.map((c) => c.json)).toEqual(one.map((c) => c.json));
+    const objects = await run(2, 'objects');
+    expect(objects).toHaveLength(48);
+    const details = objects.flatMap((c) => c.verdicts!.map((v) => v.detail));
+    expect(details.filter((d) => /original connection (is not among|was not given)/.test(d))).toEqual([]);
+    // The TLS 1.2 resumptions (session ID and ticket, 8 copies each) were compared with their originals.
+    const compared = objects.filter((c) =>
+      c.verdicts!.some((v) => v.rule === 't12.neg.resume-consistency' && v.status === 'pass'),
+    );
+    expect(compared).toHaveLength(16);
+  });
+});
