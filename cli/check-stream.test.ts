@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { replicateCapture } from '../capture/synth';
-import { type CheckedConnection, checkFilesRendered, type Render } from './check';
+import { type CheckedConnection, checkFilesRendered, type Render, WORKER_THRESHOLD } from './check';
 import { type Io, main } from './main';
 
 const ROOT = join(__dirname, '..');
@@ -38,16 +38,19 @@ interface Conn {
 /** A connection's output without what differs between copies (source, client port, frame numbers). */
 const shape = (c: Conn) => ({ ...c, source: '', client: '', messages: c.messages.map((m) => ({ ...m, frame: 0 })) });
 
-describe('check --json on 40 replicated mutual TLS 1.2 connections', () => {
-  const copies = 40;
-  const file = join(dir, 'mosquitto-x40.pcap');
+// More connections than WORKER_THRESHOLD, so that --jobs 2 does start its worker threads.
+describe('check --json on 80 replicated mutual TLS 1.2 connections', () => {
+  const copies = 80;
+  const file = join(dir, 'mosquitto-x80.pcap');
   writeFileSync(
     file,
     replicateCapture(new Uint8Array(readFileSync(join(MOSQUITTO, 'capture.pcap'))), copies, { serverPorts: [45001] }),
   );
   const keylog = join(MOSQUITTO, 'keylog.txt');
 
-  test("is the single connection's output 40 times, written one connection per call, identical with 1 and 2 threads", async () => {
+  test('has more connections than start the worker threads', () => expect(copies).toBeGreaterThan(WORKER_THRESHOLD));
+
+  test("is the single connection's output 80 times, written one connection per call, identical with 1 and 2 threads", async () => {
     const single = await check([join(MOSQUITTO, 'capture.pcap'), '--keylog', keylog, '--json', '--jobs', '1']);
     const one = JSON.parse(single.out.text()) as { connections: Conn[]; summary: Record<string, number> };
     const j1 = await check([file, '--keylog', keylog, '--json', '--jobs', '1']);
@@ -73,7 +76,7 @@ describe('check --json on 40 replicated mutual TLS 1.2 connections', () => {
     const j2 = await check([file, '--keylog', keylog, '--jobs', '2']);
     expect(j2.out.text()).toBe(j1.out.text());
     expect(j1.out.calls).toHaveLength(copies + 1);
-    expect(j1.out.calls[copies]).toMatch(/^total: 40 connection\(s\), 0 violation\(s\), \d+ inconclusive, \d+ pass/);
+    expect(j1.out.calls[copies]).toMatch(/^total: 80 connection\(s\), 0 violation\(s\), \d+ inconclusive, \d+ pass/);
   });
 
   test('an empty capture is an empty document', async () => {

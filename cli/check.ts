@@ -184,8 +184,13 @@ export type OnChecked = (c: CheckedConnection, t: Transcript) => void;
 export const MAX_KEPT_ORIGINALS = 256;
 /** Checks at once per worker thread (and on the main thread): their crypto awaits overlap. */
 export const CHECKS_PER_THREAD = 4;
-/** Connections checked on the main thread before worker threads are started (a small capture never starts them). */
-export const WORKER_THRESHOLD = 16;
+/**
+ * Connections checked on the main thread before worker threads are started:
+ * a worker costs about a second of CPU to start (it loads the oracles and
+ * the certificate library), the price of checking some 100 connections, so
+ * a small capture never starts them; meanwhile the main thread checks.
+ */
+export const WORKER_THRESHOLD = 64;
 
 /**
  * Stream the transcripts of a capture through the oracles, calling `each`
