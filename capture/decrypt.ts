@@ -29,7 +29,7 @@
 import type { CryptoProvider } from '../crypto/provider';
 import type { KeyLogEntry, KeyLogLabel, KeyLogSecrets } from '../crypto/keylog';
 import { createRecordProtection, type RecordProtection, tls12Params, tls13Params } from '../crypto/record';
-import { keyBlock } from '../crypto/tls12';
+import { type KeyBlock, keyBlock } from '../crypto/tls12';
 import { nextTrafficSecret, tls13KeyLength, trafficKeys } from '../crypto/tls13';
 import { selectedVersion } from '../transcript/build';
 import type { Direction } from '../transcript/model';
@@ -150,6 +150,8 @@ export class ConnectionDecryptor {
   readonly notes: string[] = [];
   /** Key-log entries added after this position of the reader are not used (see KeyStore). */
   asOf = Number.POSITIVE_INFINITY;
+  /** The TLS 1.2 key block of the current master secret and randoms (both directions' ChangeCipherSpec use it). */
+  private keyBlock12: { of: string; kb: Promise<KeyBlock> } | undefined;
 
   constructor(
     private readonly provider: CryptoProvider,
@@ -275,7 +277,9 @@ export class ConnectionDecryptor {
       findExtension(ch.extensions, ExtensionType.encrypt_then_mac) !== undefined &&
       findExtension(sh.extensions, ExtensionType.encrypt_then_mac) !== undefined;
     try {
-      const kb = await keyBlock(this.provider, suite, master, ch.random, sh.random);
+      const of = `${suite.code}:${toHex(master)}:${toHex(ch.random)}:${toHex(sh.random)}`;
+      if (this.keyBlock12?.of !== of) this.keyBlock12 = { of, kb: keyBlock(this.provider, suite, master, ch.random, sh.random) };
+      const kb = await this.keyBlock12.kb;
       const writer = dir === 'C->S' ? 'client' : 'server';
       const protection = await createRecordProtection(this.provider, tls12Params(suite, kb, writer, etm));
       st.current = {
