@@ -34,12 +34,24 @@
  * transcript being built (every record's bytes, which is the output), a
  * partial record per direction, and reassembly's own buffers (out-of-order
  * bytes up to `maxBufferedBytes`, up to `historyBytes` of delivered bytes per
- * direction, kept by TcpReassembler until the end of the capture). A
- * transcript is yielded as soon as its connection has settled (FIN both ways,
- * every byte delivered; see TcpReassembler.isSettled) and every earlier
- * connection has been yielded; so a long-lived early connection holds back
- * the finished transcripts of later ones, and connections ended by RST or
- * never closed wait for the end of the capture.
+ * direction). A connection settles when TcpReassembler.isSettled says so
+ * (FIN both ways with every byte delivered, or a RST) and every earlier
+ * connection has settled; then the reassembler releases it (a tombstone
+ * absorbs its late segments) and, once its last record is decrypted, its
+ * transcript is yielded and nothing of it is kept but, when it issued a
+ * session ID or ticket, that key (at most MAX_RESUMPTION_KEYS). A
+ * long-lived early connection holds back the transcripts of later ones;
+ * connections never closed wait for the end of the capture.
+ *
+ * Concurrency: each connection's events are handled in order by a pump of
+ * its own, so while one connection waits for a crypto job the others go on,
+ * and reading runs ahead of decryption by at most `readAhead` (default
+ * READ_AHEAD: 8 MiB of queued bytes, 64 settled connections). What crosses
+ * connections is made independent of that timing: resumption links go
+ * through the Linker in capture order, and a key-log entry from a pcapng
+ * DSB applies only to what follows it in the file; the transcripts are those
+ * of a sequential pass (capture/stream.test.ts compares the two).
+ * `stats` counts what is held.
  */
 import { parseKeyLog, type KeyLogEntry } from '../crypto/keylog';
 import { type CryptoProvider, defaultProvider } from '../crypto/provider';
