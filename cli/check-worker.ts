@@ -9,24 +9,19 @@
 // @peculiar/x509 (certificate parsing in pki/) needs the reflect polyfill first.
 import 'reflect-metadata';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ParsedCertCache } from '../pki/parse';
 import type { WorkerMessage } from './check-pool';
-import { type CheckJob, type CheckWorkerInit, type CheckedConnection, MAX_CACHED_CERTIFICATES, runCheckJob } from './check';
+import { type CheckJob, type CheckWorkerInit, type CheckedConnection, runCheckJob, runWide } from './check';
 
 const port = parentPort;
 if (!port) throw new Error('check-worker.ts runs as a worker thread of check-pool.ts');
 const init = (workerData as { init: CheckWorkerInit }).init;
-const certCache: ParsedCertCache = new Map();
-const options = { ...init.options, certCache };
+const options = runWide(init.options);
 
 const post = (m: WorkerMessage<CheckedConnection>): void => port.postMessage(m);
 
 port.on('message', ({ id, job }: { id: number; job: CheckJob }) => {
   runCheckJob(job, options, init.render).then(
-    (result) => {
-      if (certCache.size > MAX_CACHED_CERTIFICATES) certCache.clear();
-      post({ type: 'result', id, result });
-    },
+    (result) => post({ type: 'result', id, result }),
     (e: unknown) => post({ type: 'error', id, error: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
   );
 });

@@ -132,13 +132,24 @@ export interface CheckWorkerInit {
   render: Render;
 }
 
-/** Run one job (on a worker or on this thread). */
+/**
+ * The options of a whole run on one thread: what the connections it checks
+ * share (certificates repeat across connections: each is parsed once per
+ * thread, within a bound). Each worker thread makes its own.
+ */
+export function runWide<T extends CheckOptions>(opts: T): T {
+  const certCache: ParsedCertCache = opts.certCache ?? new Map();
+  return { ...opts, certCache };
+}
+
+/** Run one job (on a worker or on this thread) with run-wide options (runWide). */
 export async function runCheckJob(job: CheckJob, opts: CheckOptions, render: Render): Promise<CheckedConnection> {
   const { output, verdicts } = await checkOne(
     { transcript: job.transcript, source: job.source },
     opts,
     job.original ? [job.original] : [],
   );
+  if (opts.certCache && opts.certCache.size > MAX_CACHED_CERTIFICATES) opts.certCache.clear();
   return renderChecked(output, verdicts, render);
 }
 
@@ -209,9 +220,7 @@ export async function checkCaptureRendered(
   each: OnChecked,
 ): Promise<CheckRunStats> {
   const kept = new Map<number, Transcript>();
-  // Certificates repeat across connections: parse each once per run (per thread), within a bound.
-  const certCache: ParsedCertCache = opts.certCache ?? new Map();
-  opts = { ...opts, certCache };
+  opts = runWide(opts);
   const src =
     opts.keylog !== undefined ? captureToTranscripts(file, { file, keylog: opts.keylog }) : captureToTranscripts(file, { file });
   // Functions (a rule subset) cannot cross threads: such a run stays on this one.
@@ -223,11 +232,7 @@ export async function checkCaptureRendered(
     workers: jobs > 1 ? jobs : 0,
     concurrency: CHECKS_PER_THREAD,
     threshold: opts.workerThreshold ?? WORKER_THRESHOLD,
-    inline: async (job) => {
-      const r = await runCheckJob(job, opts, render);
-      if (certCache.size > MAX_CACHED_CERTIFICATES) certCache.clear();
-      return r;
-    },
+    inline: (job) => runCheckJob(job, opts, render),
     message: (job) => job,
     workerModule: siblingModule('check-worker'),
     init,
@@ -285,7 +290,7 @@ export async function checkFilesRendered(
   render: Render,
   each: OnChecked,
 ): Promise<CheckRunStats> {
-  opts = { ...opts, certCache: opts.certCache ?? new Map() };
+  opts = runWide(opts);
   const stats: CheckRunStats = { workers: 0 };
   const inputs: Array<{ file: string; capture: true } | { file: string; capture: false; transcripts: SourcedTranscript[] }> = [];
   for (const file of files) {
