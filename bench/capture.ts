@@ -42,6 +42,8 @@ export function replicate(pcap: Uint8Array, copies: number): Uint8Array {
 
 interface Run {
   ms: number;
+  /** CPU time of the process (every thread), user + system. */
+  cpuMs: number;
   maxRssMiB: number;
 }
 
@@ -64,7 +66,8 @@ function runCheck(file: string, keylog: string, extra: string[] = []): Run & { c
     const args = ['check', ${JSON.stringify(file)}, '--keylog', ${JSON.stringify(keylog)}, '--json', ...${JSON.stringify(extra)}];
     main(args, io).then((code) => {
       if (code !== 0) { process.stderr.write('exit ' + code + '\\n'); process.exitCode = 2; return; }
-      process.stdout.write(JSON.stringify({ ms: performance.now() - t0, maxRssMiB: process.resourceUsage().maxRSS / 1024, connections, outputMiB: bytes / 2 ** 20 }));
+      const cpu = process.cpuUsage();
+      process.stdout.write(JSON.stringify({ ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMiB: process.resourceUsage().maxRSS / 1024, connections, outputMiB: bytes / 2 ** 20 }));
     });`;
   const out = execFileSync(process.execPath, ['-e', script], {
     cwd: join(__dirname, '..'),
@@ -77,19 +80,23 @@ function runCheck(file: string, keylog: string, extra: string[] = []): Run & { c
 
 const TIME = '/usr/bin/time';
 
-/** tshark dissecting and decrypting every record (the handshake messages as fields), in ms; its peak RSS when /usr/bin/time is there. */
+/** tshark dissecting and decrypting every record (the handshake messages as fields), in ms; its CPU time and peak RSS when /usr/bin/time is there. */
 function runTshark(file: string, keylog: string): Run | undefined {
   const args = ['-n', '-r', file, '-o', `tls.keylog_file:${keylog}`, '-Y', 'tls.handshake', '-T', 'fields', '-e', 'frame.number'];
   args.push('-e', 'tls.handshake.type');
   const timed = existsSync(TIME);
   const t0 = performance.now();
   const r = timed
-    ? spawnSync(TIME, ['-f', '%M', 'tshark', ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' })
+    ? spawnSync(TIME, ['-f', '%M %U %S', 'tshark', ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' })
     : spawnSync('tshark', args, { stdio: ['ignore', 'ignore', 'ignore'] });
   const ms = performance.now() - t0;
   if (r.error || r.status !== 0) return undefined;
-  const kb = timed ? Number(String(r.stderr).trim().split('\n').pop()) : Number.NaN;
-  return { ms, maxRssMiB: kb / 1024 };
+  const [kb, user, sys] = timed ? String(r.stderr).trim().split('\n').pop()!.split(' ').map(Number) : [];
+  return {
+    ms,
+    cpuMs: user !== undefined && sys !== undefined ? (user + sys) * 1000 : Number.NaN,
+    maxRssMiB: (kb ?? Number.NaN) / 1024,
+  };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -120,8 +127,9 @@ export async function captureSection(seconds: number, log: (s: string) => void):
         ours.push(o);
         const t = runTshark(file, keylog);
         if (t) theirs.push(t);
+        const cpu = (x: Run) => (Number.isFinite(x.cpuMs) ? ` (${(x.cpuMs / 1000).toFixed(1)} CPU-s)` : '');
         log(
-          `  tlsprop ${(o.ms / 1000).toFixed(2)} s, ${o.maxRssMiB.toFixed(0)} MiB, ${o.outputMiB.toFixed(0)} MiB of JSON; tshark ${t ? `${(t.ms / 1000).toFixed(2)} s, ${t.maxRssMiB.toFixed(0)} MiB` : 'not run'}`,
+          `  tlsprop ${(o.ms / 1000).toFixed(2)} s${cpu(o)}, ${o.maxRssMiB.toFixed(0)} MiB, ${o.outputMiB.toFixed(0)} MiB of JSON; tshark ${t ? `${(t.ms / 1000).toFixed(2)} s${cpu(t)}, ${t.maxRssMiB.toFixed(0)} MiB` : 'not run'}`,
         );
       }
       const ms = median(ours.map((o) => o.ms));
@@ -131,17 +139,18 @@ export async function captureSection(seconds: number, log: (s: string) => void):
         name: `check --keylog --json, ${n} mutual TLS 1.2 connections (${mib.toFixed(1)} MiB; decrypt + every rule)`,
         value: rate,
         unit: 'conn/s',
-        note: `${(mib / (ms / 1000)).toFixed(2)} MiB/s; peak RSS ${median(ours.map((o) => o.maxRssMiB)).toFixed(0)} MiB`,
+        note: `${(mib / (ms / 1000)).toFixed(2)} MiB/s, ${(median(ours.map((o) => o.cpuMs)) / 1000).toFixed(1)} CPU-s, peak RSS ${median(ours.map((o) => o.maxRssMiB)).toFixed(0)} MiB`,
       };
       if (theirs.length) {
         const tms = median(theirs.map((t) => t.ms));
         f.baseline = { tool: 'tshark with the key log (decrypting)', value: n / (tms / 1000) };
         f.ratio = rate / f.baseline.value;
         const trss = median(theirs.map((t) => t.maxRssMiB));
-        f.note += `; tshark ${(mib / (tms / 1000)).toFixed(2)} MiB/s${Number.isFinite(trss) ? `, ${trss.toFixed(0)} MiB` : ''}`;
+        const tcpu = median(theirs.map((t) => t.cpuMs));
+        f.note += `; tshark ${(mib / (tms / 1000)).toFixed(2)} MiB/s${Number.isFinite(tcpu) ? `, ${(tcpu / 1000).toFixed(1)} CPU-s` : ''}${Number.isFinite(trss) ? `, ${trss.toFixed(0)} MiB` : ''}`;
       }
       figures.push(f);
-      mem.set(n, { ms, maxRssMiB: median(ours.map((o) => o.maxRssMiB)) });
+      mem.set(n, { ms, cpuMs: median(ours.map((o) => o.cpuMs)), maxRssMiB: median(ours.map((o) => o.maxRssMiB)) });
     }
     // Both sizes large enough to start the worker threads (a small capture is checked on the main thread alone).
     const pairs: Array<[number, number]> = sizes.includes(2000) ? [[200, 2000]] : [];
