@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serialize } from 'node:v8';
-import { replicateCapture } from './synth';
+import { type NgSection, replicateCapture, writePcapng } from './synth';
 import { type CaptureTranscript, captureToTranscripts, MAX_RESUMPTION_KEYS, READ_AHEAD } from './tls';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'captures');
@@ -88,5 +88,36 @@ describe('overlapping connections with resumption (resumption.pcap, 8 interleave
     const vias = ahead.out.filter((c) => c.resumes).map((c) => c.resumes!.via);
     expect(vias.sort()).toEqual([...Array(8).fill('psk'), ...Array(8).fill('session_id'), ...Array(8).fill('ticket')]);
     for (const [i, ct] of ahead.out.entries()) expect(serialize(ct).equals(serialize(sequential.out[i]!))).toBe(true);
+  });
+});
+
+describe('a key log in a pcapng Decryption Secrets Block', () => {
+  test('applies to what follows it in the file, even when reading ran ahead of the decryption before it', async () => {
+    // Two copies of the mosquitto connection (the same client random), the key log between them.
+    const pcap = replicateCapture(new Uint8Array(readFileSync(join(MOSQUITTO, 'capture.pcap'))), 2, { serverPorts: [45001] });
+    const dv = new DataView(pcap.buffer, pcap.byteOffset, pcap.byteLength);
+    const frames: Uint8Array[] = [];
+    for (let at = 24; at + 16 <= pcap.length; at += 16 + dv.getUint32(at + 8, true))
+      frames.push(pcap.subarray(at + 16, at + 16 + dv.getUint32(at + 8, true)));
+    const half = frames.length / 2;
+    const epb = (data: Uint8Array, n: number) => ({ kind: 'epb' as const, iface: 0, data, ts: BigInt(n) * 1000n });
+    const section: NgSection = {
+      littleEndian: true,
+      interfaces: [{ linkType: 1 }],
+      blocks: [
+        ...frames.slice(0, half).map(epb),
+        { kind: 'dsb', secretsType: 0x544c534b, data: readFileSync(join(MOSQUITTO, 'keylog.txt')) },
+        ...frames.slice(half).map((f, i) => epb(f, half + i)),
+      ],
+    };
+    const file = writePcapng([section]);
+    for (const readAhead of [undefined, { bytes: 0, connections: 0 }]) {
+      const { out } = await readAll(file, readAhead ? { readAhead } : {});
+      expect(out.map((c) => c.decryption.decrypted)).toEqual([0, out[1]!.decryption.protectedRecords]);
+      expect(out[1]!.decryption.decrypted).toBeGreaterThan(0);
+      expect(out[0]!.transcript.gaps.map((g) => g.reason).join()).toMatch(/no key-log entry for client random/);
+      expect(out[0]!.transcript.secrets).toBeUndefined();
+      expect(out[1]!.transcript.secrets?.keylog).toHaveLength(1);
+    }
   });
 });

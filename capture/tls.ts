@@ -185,7 +185,7 @@ class ConnTls {
   pumping: Promise<void> | undefined;
   /** Reader position of the event being handled. */
   at = 0;
-  /** Reader position when the connection settled (what was known then applies to its end). */
+  /** Reader position when the connection settled, between two events (what was known then applies to its end). */
   asOf = 0;
   readonly owner: Owner;
 
@@ -348,7 +348,7 @@ async function* run(
   const busy = new Set<ConnTls>();
   const linker = new Linker();
   const readAhead = opts.readAhead ?? READ_AHEAD;
-  /** Reader position: every event gets the next number. */
+  /** Reader position: every event, and every key log from a DSB, gets the next number. */
   let nextSeq = 0;
   let queuedBytes = 0;
   let failure: { error: unknown } | undefined;
@@ -675,7 +675,8 @@ async function* run(
       const c = queue.shift()!;
       byConn.delete(c.conn);
       re.release(c.conn);
-      c.asOf = nextSeq;
+      // After every event read so far, before any read from now on (a DSB read next takes the next position).
+      c.asOf = nextSeq - 0.5;
       settled.push(c);
     }
   };
@@ -701,7 +702,7 @@ async function* run(
     if (r.type === 'secrets') {
       if (r.keyLog !== undefined) {
         try {
-          keys.add(parseKeyLog(r.keyLog, { ignoreUnknownLabels: true }), nextSeq);
+          keys.add(parseKeyLog(r.keyLog, { ignoreUnknownLabels: true }), nextSeq++);
         } catch (e) {
           summary.fileAnomalies.push(
             `offset ${r.offset}: key log in a Decryption Secrets Block: ${e instanceof Error ? e.message : String(e)}`,
