@@ -18,10 +18,10 @@ import { TlsClient } from '../engine/client';
 import type { ClientConfig } from '../engine/config';
 import { runClientOverSocket } from '../engine/socket';
 import { CipherSuite12, CipherSuite13 } from '../engine/suites';
-import { freePort, launch, LOOPBACK, MissingPeerError, type PeerProcess } from '../peer/launch';
-import { opensslServer } from '../peer/peers';
-import { fuzzTarget } from '../peer/fuzz';
-import { type PkiFiles, writePki } from '../peer/pki';
+import { freePort, launch, LOOPBACK, MissingPeerError, type PeerProcess } from '../testing/launch';
+import { opensslServer } from '../testing/peers';
+import { fuzzTarget } from '../fuzz/target';
+import { type PkiFiles, writePki } from '../testing/pki';
 import { NamedGroup } from '../wire/registry';
 import { type Figure, rate, withBaseline } from './harness';
 

@@ -6,8 +6,8 @@ import { nodeProvider } from '../crypto';
 import { type TestPki, testPki } from '../engine/fixtures';
 import { CipherSuite13 } from '../engine/suites';
 import { flipLast, onceOn } from '../generators/mutations/support';
-import { LoopbackListener } from '../peer/launch';
-import { runOurServer } from '../peer/live';
+import { LoopbackListener } from '../testing/launch';
+import { runOurServer } from '../fuzz/live';
 import { tlsprop } from '../spec/support/cli';
 import { AlertDescription } from '../wire/registry';
 

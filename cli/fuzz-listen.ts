@@ -19,10 +19,10 @@
 import { writeFileSync } from 'node:fs';
 import type { Identity } from '../engine/config';
 import { testPki } from '../engine/fixtures';
-import { STRICTNESS, type Strictness } from '../peer/conversation';
-import { type ClientFuzzOptions, type ClientFuzzResult, clientConversationNames, fuzzClient } from '../peer/fuzzclient';
-import { DEFAULT_RANDOM_RUNS, failsRun, ladderText } from '../peer/fuzzcommon';
-import { suiteName } from '../peer/peers';
+import { STRICTNESS, type Strictness } from '../fuzz/conversation';
+import { type ClientFuzzOptions, type ClientFuzzResult, clientConversationNames, fuzzClient } from '../fuzz/client';
+import { DEFAULT_RANDOM_RUNS, failsRun, ladderText } from '../fuzz/core';
+import { suiteName } from '../fuzz/names';
 import { option, parseArgs, UsageError } from './args';
 import { readTrustAnchors } from './check';
 import { isLoopback, parseTarget, readIdentity } from './connect';

@@ -18,10 +18,10 @@
 import { writeFileSync } from 'node:fs';
 import { testPki } from '../engine/fixtures';
 import { derToPem } from '../pki/pem';
-import { STRICTNESS, type Strictness } from '../peer/conversation';
-import { conversationNames, type FuzzOptions, type FuzzResult, fuzzTarget } from '../peer/fuzz';
-import { DEFAULT_RANDOM_RUNS, failsRun, ladderText } from '../peer/fuzzcommon';
-import { suiteName } from '../peer/peers';
+import { STRICTNESS, type Strictness } from '../fuzz/conversation';
+import { conversationNames, type FuzzOptions, type FuzzResult, fuzzTarget } from '../fuzz/target';
+import { DEFAULT_RANDOM_RUNS, failsRun, ladderText } from '../fuzz/core';
+import { suiteName } from '../fuzz/names';
 import { option, parseArgs, UsageError } from './args';
 import { readTrustAnchors } from './check';
 import { isLoopback, parseTarget, readIdentity } from './connect';

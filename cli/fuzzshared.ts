@@ -5,9 +5,9 @@
  * line of `--save`.
  */
 import { readFileSync } from 'node:fs';
-import type { ProfileStatus } from '../peer/fuzzcommon';
-import { type FuzzProfile, ProfileError, parseProfile } from '../peer/profile';
-import type { SavedFiles } from '../peer/save';
+import type { ProfileStatus } from '../fuzz/core';
+import { type FuzzProfile, ProfileError, parseProfile } from '../fuzz/profile';
+import type { SavedFiles } from '../fuzz/save';
 import type { ConversationRun } from '../oracles/live';
 import { UsageError } from './args';
 

@@ -5,9 +5,9 @@
  * sends an HTTP/1.0 request and must print the answer; the server's JSON line for the connection must say what was
  * negotiated. The peers come from the OS (CI installs them); a missing one fails the test.
  */
-import { type PkiFiles, writePki } from '../peer/pki';
-import { gnutlsClient, gnutlsPriority, nodeTlsClient, opensslClient, type Version } from '../peer/peers';
-import { launch, type PeerProcess } from '../peer/launch';
+import { type PkiFiles, writePki } from '../testing/pki';
+import { gnutlsClient, gnutlsPriority, nodeTlsClient, opensslClient, type Version } from '../testing/peers';
+import { launch, type PeerProcess } from '../testing/launch';
 import { startServe, summariesOf, summaryAt } from '../spec/support/serve';
 
 const REQUEST = 'GET / HTTP/1.0\r\n\r\n';

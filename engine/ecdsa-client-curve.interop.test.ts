@@ -6,10 +6,10 @@
  * OpenSSL refuses it with illegal_parameter.
  */
 import { nodeProvider } from '../crypto';
-import { PeerGroup, freePort } from '../peer/launch';
-import { runOurClient } from '../peer/live';
-import { opensslServer } from '../peer/peers';
-import { type PkiFiles, writePki } from '../peer/pki';
+import { PeerGroup, freePort } from '../testing/launch';
+import { runOurClient } from '../fuzz/live';
+import { opensslServer } from '../testing/peers';
+import { type PkiFiles, writePki } from '../testing/pki';
 import { editRaw, getExt } from '../generators/mutations/support';
 import { AlertDescription, ExtensionType, NamedGroup, SignatureScheme } from '../wire/registry';
 import type { ClientConfig } from './config';

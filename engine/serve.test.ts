@@ -6,8 +6,8 @@
  */
 import { connect } from 'node:net';
 import { nodeProvider } from '../crypto';
-import { LoopbackListener, portAccepts } from '../peer/launch';
-import { runOurClient } from '../peer/live';
+import { LoopbackListener, portAccepts } from '../testing/launch';
+import { runOurClient } from '../fuzz/live';
 import { AlertDescription, NamedGroup } from '../wire/registry';
 import type { ClientConfig, ServerConfig } from './config';
 import { SERVER_NAME, type TestPki, testPki } from './fixtures';

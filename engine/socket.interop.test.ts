@@ -1,8 +1,8 @@
 import { createServer } from 'node:net';
 import { nodeProvider } from '../crypto';
-import { freePort, LoopbackListener, PeerGroup, type PeerProcess } from '../peer/launch';
-import { opensslClient, opensslServer } from '../peer/peers';
-import { type PkiFiles, writePki } from '../peer/pki';
+import { freePort, LoopbackListener, PeerGroup, type PeerProcess } from '../testing/launch';
+import { opensslClient, opensslServer } from '../testing/peers';
+import { type PkiFiles, writePki } from '../testing/pki';
 import { TlsClient } from './client';
 import { SERVER_NAME, type TestPki } from './fixtures';
 import { runClientOverSocket, runServerOverSocket } from './socket';

@@ -13,11 +13,11 @@
 import { buildSync } from 'esbuild';
 import { join } from 'node:path';
 import { type Fault, FAULTS, faultRules } from '../engine/faults';
-import { type ClientFuzzOptions, type ClientFuzzResult, fuzzClient } from '../peer/fuzzclient';
-import { LOOPBACK, requireBinary } from '../peer/launch';
-import { type PkiFiles, writePki } from '../peer/pki';
-import { failsRun, ladderText } from '../peer/fuzzcommon';
-import type { FuzzProfile } from '../peer/profile';
+import { type ClientFuzzOptions, type ClientFuzzResult, fuzzClient } from '../fuzz/client';
+import { LOOPBACK, requireBinary } from '../testing/launch';
+import { type PkiFiles, writePki } from '../testing/pki';
+import { failsRun, ladderText } from '../fuzz/core';
+import type { FuzzProfile } from '../fuzz/profile';
 import { recordFragment, runDir } from '../reports/collect';
 
 let files: PkiFiles;

@@ -34,9 +34,9 @@ import {
   type FuzzResult,
   fuzzTarget,
   type TargetProfile,
-} from '../peer/fuzz';
-import { ladderText } from '../peer/fuzzcommon';
-import { LOOPBACK } from '../peer/launch';
+} from '../fuzz/target';
+import { ladderText } from '../fuzz/core';
+import { LOOPBACK } from '../testing/launch';
 
 const SEED = 1;
 const RUNS = 45;

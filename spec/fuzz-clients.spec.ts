@@ -23,10 +23,10 @@ import { join } from 'node:path';
 import { fuzzListenCommand } from '../cli/fuzz-listen';
 import { UsageError } from '../cli/args';
 import type { Io } from '../cli/main';
-import { type ClientFuzzOptions, type ClientFuzzResult, fuzzClient, LIVE_MUTATIONS } from '../peer/fuzzclient';
-import { ladderText } from '../peer/fuzzcommon';
-import { LOOPBACK, requireBinary } from '../peer/launch';
-import { type PkiFiles, writePki } from '../peer/pki';
+import { type ClientFuzzOptions, type ClientFuzzResult, fuzzClient, LIVE_MUTATIONS } from '../fuzz/client';
+import { ladderText } from '../fuzz/core';
+import { LOOPBACK, requireBinary } from '../testing/launch';
+import { type PkiFiles, writePki } from '../testing/pki';
 import { recordFragment, runDir } from '../reports/collect';
 import { tsharkInstalled } from './support/tshark';
 

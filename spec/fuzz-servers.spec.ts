@@ -15,11 +15,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ConversationResult, type FuzzOptions, type FuzzResult, fuzzTarget } from '../peer/fuzz';
-import { ladderText } from '../peer/fuzzcommon';
-import { freePort, LOOPBACK, PeerGroup, requireBinary } from '../peer/launch';
-import { botanServer, gnutlsServer, mosquittoBroker, nodeTlsServer } from '../peer/peers';
-import { type PkiFiles, writePki } from '../peer/pki';
+import { type ConversationResult, type FuzzOptions, type FuzzResult, fuzzTarget } from '../fuzz/target';
+import { ladderText } from '../fuzz/core';
+import { freePort, LOOPBACK, PeerGroup, requireBinary } from '../testing/launch';
+import { botanServer, gnutlsServer, mosquittoBroker, nodeTlsServer } from '../testing/peers';
+import { type PkiFiles, writePki } from '../testing/pki';
 import { recordFragment, runDir } from '../reports/collect';
 
 let files: PkiFiles;

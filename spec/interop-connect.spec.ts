@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tlsprop } from './support/cli';
 import { parseKeyLog } from '../crypto';
-import { freePort, PeerGroup, requireBinary } from '../peer/launch';
-import { opensslServer } from '../peer/peers';
-import { type PkiFiles, writePki } from '../peer/pki';
+import { freePort, PeerGroup, requireBinary } from '../testing/launch';
+import { opensslServer } from '../testing/peers';
+import { type PkiFiles, writePki } from '../testing/pki';
 
 let files: PkiFiles;
 const group = new PeerGroup();

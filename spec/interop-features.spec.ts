@@ -23,12 +23,12 @@ import { SERVER_NAME } from '../engine/fixtures';
 import { newClientSessionStore, ServerSessionCache } from '../engine/session';
 import { CipherSuite12, CipherSuiteDhe12 } from '../engine/suites';
 import type { SessionInfo } from '../engine/types';
-import { type Conversation, type ConversationScript, clientConversation, serverConversation } from '../peer/converse';
-import { freePort, LoopbackListener, PeerGroup, type PeerProcess, requireBinary } from '../peer/launch';
-import { describeEnd, formatVerdicts, handshakeFlow, violationsOf } from '../peer/live';
-import { type Column, FEATURES, type Feature, UNSUPPORTED } from '../peer/matrix';
-import { gnutlsClient, gnutlsServer, nodeAnsweringClient, nodeTlsServer, opensslClient, opensslServer } from '../peer/peers';
-import { type PkiFiles, writePki } from '../peer/pki';
+import { type Conversation, type ConversationScript, clientConversation, serverConversation } from '../testing/converse';
+import { freePort, LoopbackListener, PeerGroup, type PeerProcess, requireBinary } from '../testing/launch';
+import { describeEnd, formatVerdicts, handshakeFlow, violationsOf } from '../fuzz/live';
+import { type Column, FEATURES, type Feature, UNSUPPORTED } from '../testing/matrix';
+import { gnutlsClient, gnutlsServer, nodeAnsweringClient, nodeTlsServer, opensslClient, opensslServer } from '../testing/peers';
+import { type PkiFiles, writePki } from '../testing/pki';
 import { ExtensionType, NamedGroup } from '../wire/registry';
 
 const provider = nodeProvider();

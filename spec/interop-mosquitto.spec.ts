@@ -11,10 +11,10 @@ import { nodeProvider } from '../crypto';
 import type { ClientConfig } from '../engine/config';
 import { SERVER_NAME } from '../engine/fixtures';
 import { CipherSuite12 } from '../engine/suites';
-import { freePort, LoopbackListener, PeerGroup, type PeerProcess, requireBinary } from '../peer/launch';
-import { describeEnd, formatVerdicts, handshakeFlow, type LiveRun, runOurClient, runOurServer, violationsOf } from '../peer/live';
-import { MQTT_CONNACK, mosquittoBroker, mosquittoPub, mqttConnect, writeMaxTls12Conf } from '../peer/peers';
-import { type PkiFiles, writePki } from '../peer/pki';
+import { freePort, LoopbackListener, PeerGroup, type PeerProcess, requireBinary } from '../testing/launch';
+import { describeEnd, formatVerdicts, handshakeFlow, type LiveRun, runOurClient, runOurServer, violationsOf } from '../fuzz/live';
+import { MQTT_CONNACK, mosquittoBroker, mosquittoPub, mqttConnect, writeMaxTls12Conf } from '../testing/peers';
+import { type PkiFiles, writePki } from '../testing/pki';
 
 const provider = nodeProvider();
 const REF_SUITE = CipherSuite12.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384;

@@ -23,13 +23,12 @@ import { nodeProvider } from '../crypto';
 import type { ClientConfig, ServerConfig } from '../engine/config';
 import { SERVER_NAME } from '../engine/fixtures';
 import type { Verdict } from '../oracles/rule';
-import { freePort, LoopbackListener, PeerGroup, type PeerProcess, requireBinary, runToExit } from '../peer/launch';
-import { describeEnd, formatVerdicts, handshakeFlow, type LiveRun, runOurClient, runOurServer, violationsOf } from '../peer/live';
-import { type Column, coveringMatrix, fullMatrix, MATRIX_SUITES, type Row, unsupportedRow } from '../peer/matrix';
+import { freePort, LoopbackListener, PeerGroup, type PeerProcess, requireBinary, runToExit } from '../testing/launch';
+import { describeEnd, formatVerdicts, handshakeFlow, type LiveRun, runOurClient, runOurServer, violationsOf } from '../fuzz/live';
+import { type Column, coveringMatrix, fullMatrix, MATRIX_SUITES, type Row, unsupportedRow } from '../testing/matrix';
 import {
   botanClient,
   botanServer,
-  GROUP_CODE,
   gnutlsClient,
   gnutlsServer,
   nodeTlsClient,
@@ -38,10 +37,10 @@ import {
   OPENSSL_GROUP,
   opensslClient,
   opensslServer,
-  suiteName,
   writeBotanPolicy,
-} from '../peer/peers';
-import { type KeyKind, type PkiFiles, writePki } from '../peer/pki';
+} from '../testing/peers';
+import { type KeyKind, type PkiFiles, writePki } from '../testing/pki';
+import { GROUP_CODE, suiteName } from '../fuzz/names';
 
 const provider = nodeProvider();
 const enc = new TextEncoder();

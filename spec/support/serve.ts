@@ -1,7 +1,7 @@
 /** `tlsprop serve` as a child process on 127.0.0.1 for tests: started on a free port, its JSON lines read back. */
 import { join } from 'node:path';
 import type { ConnectionSummary } from '../../engine/serve';
-import { freePort, launch, type PeerProcess } from '../../peer/launch';
+import { freePort, launch, type PeerProcess } from '../../testing/launch';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'tlsprop.js');
 

@@ -65,10 +65,10 @@ import {
   type ProfileStatus,
   profileStatusOf,
   saveRun,
-} from './fuzzcommon';
+} from './core';
 import { describeEnd } from './live';
 import { LIVE_ONLY_OPERATORS, type LiveOnlyOperator, liveOnlyOperator } from './liveops';
-import { suiteName } from './peers';
+import { suiteName } from './names';
 import { disabledBy, EMPTY_PROFILE, type FuzzProfile, type Subject } from './profile';
 import type { SavedFiles } from './save';
 import { STATE_SCENARIOS, type StateScenario, stateHooks, stateModel } from './statefuzz';

@@ -6,8 +6,8 @@ import { basesFor, OPERATORS } from '../generators/mutations';
 import { baseEnv } from '../generators/mutations/support';
 import { AlertDescription, NamedGroup } from '../wire/registry';
 import { ruleAlerts } from '../oracles/reactions';
-import { coverageOrder, DEFAULT_RANDOM_RUNS, runCount } from './fuzzcommon';
-import { applicableMutants, type ClientProfile, conversationOf, coveragePicks, serverSideOperators } from './fuzzclient';
+import { coverageOrder, DEFAULT_RANDOM_RUNS, runCount } from './core';
+import { applicableMutants, type ClientProfile, conversationOf, coveragePicks, serverSideOperators } from './client';
 import {
   allowedAlerts,
   classifyEnd,
@@ -29,8 +29,8 @@ import {
   coverageExamples,
   planConversations,
   type TargetProfile,
-} from './fuzz';
-import { suiteName } from './peers';
+} from './target';
+import { suiteName } from './names';
 import { disabledBy, expectedFailureOf, ProfileError, parseProfile } from './profile';
 
 const SESSION = {

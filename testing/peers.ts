@@ -7,7 +7,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect as tlsConnect, createServer as tlsCreateServer, type TLSSocket } from 'node:tls';
-import { cipherSuites, NamedGroup } from '../wire/registry';
 import { LOOPBACK, type LaunchSpec } from './launch';
 import type { KeyKind, PemPair, PkiFiles } from './pki';
 
@@ -33,23 +32,6 @@ export const OPENSSL_CIPHER: Readonly<Record<string, string>> = {
 
 /** OpenSSL / Node group names. */
 export const OPENSSL_GROUP: Readonly<Record<string, string>> = { x25519: 'X25519', secp256r1: 'P-256', secp384r1: 'P-384' };
-export const GROUP_CODE: Readonly<Record<string, number>> = {
-  x25519: NamedGroup.x25519,
-  secp256r1: NamedGroup.secp256r1,
-  secp384r1: NamedGroup.secp384r1,
-};
-
-/** IANA suite name of a code. */
-export function suiteName(code: number): string {
-  return cipherSuites.get(code)?.name ?? `0x${code.toString(16).padStart(4, '0')}`;
-}
-
-/** The suite code of an IANA name (e.g. TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384). */
-export function suiteCode(name: string): number | undefined {
-  for (const [code, s] of cipherSuites) if (s.name === name) return code;
-  return undefined;
-}
-
 export interface OpensslServerOptions {
   port: number;
   files: PkiFiles;

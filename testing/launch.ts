@@ -7,7 +7,9 @@
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
-export const LOOPBACK = '127.0.0.1';
+import { LOOPBACK } from '../fuzz/live';
+
+export { LOOPBACK };
 
 /** Thrown when a peer binary is not installed (CI installs them; tests must fail, not skip). */
 export class MissingPeerError extends Error {

@@ -24,7 +24,9 @@ import type { Verdict } from '../oracles/rule';
 import { TranscriptBuilder } from '../transcript/build';
 import type { Direction, EphemeralKeys, Transcript } from '../transcript/model';
 import { RecordStream } from '../wire/record';
-import { LOOPBACK } from './launch';
+
+/** The address every live conversation uses unless the user allows another (--allow-remote). */
+export const LOOPBACK = '127.0.0.1';
 
 export interface LiveRun {
   run: SocketRun;

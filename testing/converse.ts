@@ -16,7 +16,7 @@ import { TlsServer } from '../engine/server';
 import { type SocketRun, SocketReader } from '../engine/socket';
 import type { WireRecord } from '../engine/types';
 import { LOOPBACK } from './launch';
-import { type LiveRun, transcriptOfRun } from './live';
+import { type LiveRun, transcriptOfRun } from '../fuzz/live';
 
 export interface Exchange {
   /** Application data we send once this step starts. */

@@ -23,7 +23,7 @@ import {
   profileOf,
   requiredAlerts,
   serverSideOperators,
-} from './fuzzclient';
+} from './client';
 import type { MutationOperator } from '../generators/mutations';
 import fc from 'fast-check';
 

@@ -53,9 +53,9 @@ import {
   type ProfileStatus,
   profileStatusOf,
   saveRun,
-} from './fuzzcommon';
+} from './core';
 import { describeEnd, transcriptOfRun } from './live';
-import { suiteName } from './peers';
+import { suiteName } from './names';
 import { disabledBy, EMPTY_PROFILE, type FuzzProfile, type Subject } from './profile';
 import type { SavedFiles } from './save';
 

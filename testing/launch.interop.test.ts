@@ -1,7 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { coveringMatrix, fullMatrix } from './matrix';
 import { freePort, launch, LoopbackListener, MissingPeerError, PeerGroup, portAccepts, requireBinary, runToExit } from './launch';
-import { gnutlsPriority, mqttConnect, suiteCode, suiteName } from './peers';
+import { suiteCode, suiteName } from '../fuzz/names';
+import { gnutlsPriority, mqttConnect } from './peers';
 import { writePki } from './pki';
 
 describe('launcher', () => {
