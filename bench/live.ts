@@ -150,15 +150,10 @@ async function fuzzFigure(
   const name = 'fuzzing conversations vs openssl s_server';
   try {
     const r = await fuzzTarget({
-      host: LOOPBACK,
-      port,
-      seed: 1,
-      runs,
-      strictness: 'alert-or-close',
-      pki: files.pki,
-      trustAnchors: files.pki.anchors,
-      serverName: 'localhost',
-      maxShrinkRuns: 0,
+      target: { host: LOOPBACK, port },
+      identity: { pki: files.pki, trustAnchors: files.pki.anchors, serverName: 'localhost' },
+      budget: { seed: 1, runs, maxShrinkRuns: 0 },
+      profile: { strictness: 'alert-or-close' },
     });
     if (!r.results.length || r.generationMs <= 0)
       return {

@@ -1,8 +1,8 @@
 /**
  * `tlsprop fuzz --listen HOST:PORT --client-cmd CMD`: tlsprop plays the TLS
  * server and tests a client, running CMD once per conversation
- * (peer/fuzzclient.ts; CMD is run by /bin/sh with `{host}` and `{port}`
- * replaced, see peer/clientcmd.ts). Progress lines, a results table, the
+ * (fuzz/client.ts; CMD is run by /bin/sh with `{host}` and `{port}`
+ * replaced, see fuzz/clientcmd.ts). Progress lines, a results table, the
  * ladder of each failing conversation (shrunk when possible, with the
  * `--seed S --path P` that replays it) and a summary; `--json` prints the
  * result as JSON (progress then goes to stderr). Exit 0 when every
@@ -10,7 +10,7 @@
  * otherwise, 2 on usage errors. Only loopback listen addresses unless
  * --allow-remote. Without --cert/--key our server uses the engine's test
  * PKI; --write-ca writes its root certificate for the client to trust.
- * `--profile FILE.json` (peer/profile.ts; names are mutant names) marks
+ * `--profile FILE.json` (fuzz/profile.ts; names are mutant names) marks
  * expected failures, which then do not fail the run (an expected failure
  * that passes does), and disables mutants or rules; `--save DIR` writes
  * each failure (shrunk when possible) as pcap + key log + transcript JSON,
@@ -19,9 +19,12 @@
 import { writeFileSync } from 'node:fs';
 import type { Identity } from '../engine/config';
 import { testPki } from '../engine/fixtures';
-import { STRICTNESS, type Strictness } from '../fuzz/conversation';
-import { type ClientFuzzOptions, type ClientFuzzResult, clientConversationNames, fuzzClient } from '../fuzz/client';
-import { DEFAULT_RANDOM_RUNS, failsRun, ladderText } from '../fuzz/core';
+import { type ClientFuzzResult, fuzzClient } from '../fuzz/client';
+import { clientConversationNames } from '../fuzz/client-families';
+import { DEFAULT_RANDOM_RUNS } from '../fuzz/core';
+import { failsRun, ladderText, STRICTNESS } from '../fuzz/judge';
+import type { ClientFuzzOptions } from '../fuzz/options';
+import type { Strictness } from '../wire/vocabulary';
 import { suiteName } from '../fuzz/names';
 import { option, parseArgs, UsageError } from './args';
 import { readTrustAnchors } from './check';
@@ -107,31 +110,24 @@ export async function fuzzListenCommand(args: string[], io: Io): Promise<number>
   if (cert !== undefined && key !== undefined) identity = readIdentity(cert, key);
   const caOut = option(p, 'write-ca');
   if (caOut !== undefined) writeFileSync(caOut, pki.root.pem);
-  const o: ClientFuzzOptions = {
-    host,
-    port: listen.port,
-    command,
-    seed,
-    ...(runs !== undefined ? { runs } : {}),
-    strictness: strictness as Strictness,
-    pki,
-    identity,
-    readTimeoutMs: timeout,
-    onProgress: progress,
-    clientCertRequired: p.flags.has('client-cert-required'),
-  };
   const ca = p.options.get('ca');
-  o.trustAnchors = ca ? readTrustAnchors(ca) : pki.anchors;
-  if (path !== undefined) o.path = path;
+  const o: ClientFuzzOptions = {
+    target: { host, port: listen.port, command },
+    identity: { pki, identity, trustAnchors: ca ? readTrustAnchors(ca) : pki.anchors },
+    budget: { seed, ...(runs !== undefined ? { runs } : {}), readTimeoutMs: timeout },
+    profile: { strictness: strictness as Strictness, clientCertRequired: p.flags.has('client-cert-required') },
+    output: { onProgress: progress },
+  };
+  if (path !== undefined) o.budget.path = path;
   const maxShrink = option(p, 'max-shrink');
-  if (maxShrink !== undefined) o.maxShrinkRuns = intOption(maxShrink, 'max-shrink', 20, 0);
+  if (maxShrink !== undefined) o.budget.maxShrinkRuns = intOption(maxShrink, 'max-shrink', 20, 0);
   const profileFile = option(p, 'profile');
-  if (profileFile !== undefined) o.profile = readProfileFile(profileFile, await clientConversationNames(pki));
+  if (profileFile !== undefined) o.profile.file = readProfileFile(profileFile, clientConversationNames());
   const save = option(p, 'save');
-  if (save !== undefined) o.save = save;
+  if (save !== undefined) o.output = { ...o.output, save };
   const operators = p.options.get('operator');
   if (operators !== undefined)
-    o.mutants = operators
+    o.profile.only = operators
       .flatMap((v) => v.split(','))
       .map((m) => m.trim())
       .filter((m) => m !== '');

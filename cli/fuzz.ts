@@ -1,6 +1,6 @@
 /**
  * `tlsprop fuzz --target HOST:PORT`: our client against a live TLS server
- * (peer/fuzz.ts): a probe, a sanity handshake first and last, then `--runs`
+ * (fuzz/target.ts): a probe, a sanity handshake first and last, then `--runs`
  * generated conversations (valid, client-side mutants, state-machine steps,
  * with `--cert-faults` client-certificate faults). Progress lines (a bar on
  * a terminal), a results table, and the ladder of each failing conversation
@@ -18,9 +18,12 @@
 import { writeFileSync } from 'node:fs';
 import { testPki } from '../engine/fixtures';
 import { derToPem } from '../pki/pem';
-import { STRICTNESS, type Strictness } from '../fuzz/conversation';
-import { conversationNames, type FuzzOptions, type FuzzResult, fuzzTarget } from '../fuzz/target';
-import { DEFAULT_RANDOM_RUNS, failsRun, ladderText } from '../fuzz/core';
+import { DEFAULT_RANDOM_RUNS } from '../fuzz/core';
+import { conversationNames } from '../fuzz/families';
+import { failsRun, ladderText, STRICTNESS } from '../fuzz/judge';
+import type { ServerFuzzOptions } from '../fuzz/options';
+import { type FuzzResult, fuzzTarget } from '../fuzz/target';
+import type { Strictness } from '../wire/vocabulary';
 import { suiteName } from '../fuzz/names';
 import { option, parseArgs, UsageError } from './args';
 import { readTrustAnchors } from './check';
@@ -131,31 +134,27 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
   const json = p.flags.has('json');
   const progress = json ? io.err : io.out;
 
-  const o: FuzzOptions = {
-    host,
-    port: target.port,
-    seed,
-    ...(runs !== undefined ? { runs } : {}),
-    strictness: strictness as Strictness,
-    pki,
-    readTimeoutMs: timeout,
-    maxShrinkRuns: maxShrink,
+  const o: ServerFuzzOptions = {
+    target: { host, port: target.port },
+    identity: { pki },
+    budget: { seed, ...(runs !== undefined ? { runs } : {}), readTimeoutMs: timeout, maxShrinkRuns: maxShrink },
+    profile: { strictness: strictness as Strictness },
   };
   const profileFile = option(p, 'profile');
-  if (profileFile !== undefined) o.profile = readProfileFile(profileFile, conversationNames());
-  if (operators) o.operators = operators;
-  if (path !== undefined) o.path = path;
-  const save = option(p, 'save');
-  if (save !== undefined) o.save = save;
-  if (p.flags.has('cert-faults')) o.certFaults = true;
-  if (cert !== undefined && key !== undefined) o.identity = readIdentity(cert, key);
+  if (profileFile !== undefined) o.profile.file = readProfileFile(profileFile, conversationNames());
+  if (operators) o.profile.only = operators;
+  if (path !== undefined) o.budget.path = path;
+  if (p.flags.has('cert-faults')) o.profile.certFaults = true;
+  if (cert !== undefined && key !== undefined) o.identity.identity = readIdentity(cert, key);
   const ca = p.options.get('ca');
-  if (ca) o.trustAnchors = readTrustAnchors(ca);
+  if (ca) o.identity.trustAnchors = readTrustAnchors(ca);
   const servername = option(p, 'servername') ?? (target.host === 'localhost' ? 'localhost' : undefined);
-  if (servername !== undefined) o.serverName = servername;
+  if (servername !== undefined) o.identity.serverName = servername;
   // a progress bar only on a terminal, plain lines otherwise
   const tty = io === processIo && !json && process.stdout.isTTY === true;
-  o.onProgress = tty
+  const save = option(p, 'save');
+  o.output = { ...(save !== undefined ? { save } : {}) };
+  o.output.onProgress = tty
     ? (l) => {
         const m = /^\[(\d+)\/(\d+)\] /.exec(l);
         if (m) process.stdout.write(`\r${bar(Number(m[1]), Number(m[2]))} ${l.slice(m[0].length, m[0].length + 40).padEnd(40)}`);
@@ -164,7 +163,7 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
     : progress;
 
   progress(
-    `fuzzing ${host}:${target.port} seed ${seed} ${path !== undefined ? `path ${path}` : `runs ${runs ?? `one per applicable name + ${DEFAULT_RANDOM_RUNS}`}`} strictness ${strictness}${o.profile ? ` profile ${profileFile}` : ''}`,
+    `fuzzing ${host}:${target.port} seed ${seed} ${path !== undefined ? `path ${path}` : `runs ${runs ?? `one per applicable name + ${DEFAULT_RANDOM_RUNS}`}`} strictness ${strictness}${o.profile.file ? ` profile ${profileFile}` : ''}`,
   );
   const r = await fuzzTarget(o);
   if (tty) process.stdout.write('\n');

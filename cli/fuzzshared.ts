@@ -5,7 +5,7 @@
  * line of `--save`.
  */
 import { readFileSync } from 'node:fs';
-import type { ProfileStatus } from '../fuzz/core';
+import type { ProfileStatus } from '../fuzz/judge';
 import { type FuzzProfile, ProfileError, parseProfile } from '../fuzz/profile';
 import type { SavedFiles } from '../fuzz/save';
 import type { ConversationRun } from '../oracles/live';

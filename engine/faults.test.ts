@@ -23,7 +23,8 @@ import {
   schemeOfCv,
 } from '../generators/mutations/support';
 import type { ClientConfig, ServerConfig } from './config';
-import { type Fault, FAULT_IDS, FAULTS, FaultConfigError, faultRules, parseFaults } from './faults';
+import { engineFault, faultRules } from '../generators/mutations';
+import { type Fault, FAULT_IDS, FAULTS, FaultConfigError, parseFaults } from './faults';
 import { SERVER_NAME, type TestPki, testPki } from './fixtures';
 import type { EngineHooks, HookRecord } from './hooks';
 import { type MemoryRun, runInMemory } from './memory';
@@ -94,7 +95,7 @@ async function offAndOn(k: Case): Promise<{ off: MemoryRun; on: MemoryRun }> {
   const withFault = <T extends ClientConfig | ServerConfig>(cfg: T): T => ({ ...cfg, faults: [k.fault] });
   const on = await runInMemory(k.side === 'client' ? withFault(k.c) : k.c, k.side === 'server' ? withFault(k.s) : k.s, k.hooks());
   const healthy = k.side === 'client' ? off.clientOutcome : off.serverOutcome;
-  expect(alertOf(healthy)).toBe(AlertDescription[FAULTS[k.fault].healthyAlert]);
+  expect(alertOf(healthy)).toBe(AlertDescription[engineFault(k.fault).healthyAlert]);
   expect([on.clientOutcome.kind, on.serverOutcome.kind]).toEqual(['connected', 'connected']);
   // the oracles judge certificates at the time the faulty server validated them
   const rules = await violated(on, k.s.validationTime);
@@ -115,16 +116,15 @@ const ccsBefore = (side: 'client' | 'server', index: number): EngineHooks => {
 const dropCv: EngineHooks = { beforeSend: (m) => (m.type === 'certificate_verify' ? [] : undefined) };
 
 describe('fault catalogue', () => {
-  it('lists every fault once, with a doc line, its sides and rules that exist in the catalogue', () => {
-    const ids = new Set<string>(allRules.map((r) => r.id));
+  it('lists every fault once, with its sides, and a declaration (doc line, rules that exist) in the mutation model', () => {
+    const ids = new Set(allRules.map((r) => r.id));
     expect(Object.keys(FAULTS).sort()).toEqual([...FAULT_IDS].sort());
     for (const f of FAULT_IDS) {
-      const info = FAULTS[f];
-      expect(info.doc.length).toBeGreaterThan(20);
-      expect(info.sides.length).toBeGreaterThan(0);
-      const rules = [...(info.rules['1.2'] ?? []), ...(info.rules['1.3'] ?? [])];
-      expect(rules.length).toBeGreaterThan(0);
-      expect(rules.filter((r) => !ids.has(r))).toEqual([]);
+      const info = engineFault(f);
+      expect(info.description.length).toBeGreaterThan(20);
+      expect(FAULTS[f].sides.length).toBeGreaterThan(0);
+      expect(info.rules.length).toBeGreaterThan(0);
+      expect(info.rules.filter((r) => !ids.has(r))).toEqual([]);
     }
   });
 
@@ -279,7 +279,7 @@ describe.each(VERSIONS.map((v) => [v]))('TLS %s faults', (v) => {
     const healthyServer = await runInMemory(c, s);
     expect(healthyServer.clientOutcome.kind).toBe('connected');
     const faultyServer = await runInMemory(c, { ...s, faults: ['accept-unoffered-suite'] });
-    expect(alertOf(faultyServer.clientOutcome)).toBe(AlertDescription[FAULTS['accept-unoffered-suite'].healthyAlert]);
+    expect(alertOf(faultyServer.clientOutcome)).toBe(AlertDescription[engineFault('accept-unoffered-suite').healthyAlert]);
     expect(await violated(faultyServer)).toEqual(expect.arrayContaining([...faultRules('accept-unoffered-suite', v)]));
     const both = await runInMemory({ ...c, faults: ['accept-unoffered-suite'] }, { ...s, faults: ['accept-unoffered-suite'] });
     expect([both.clientOutcome.kind, both.serverOutcome.kind]).toEqual(['connected', 'connected']);
@@ -312,7 +312,7 @@ describe('ske-unoffered-scheme (TLS 1.2 server)', () => {
     const healthy = await runInMemory(c, server('1.2'));
     expect(healthy.clientOutcome.kind === 'connected' && healthy.clientOutcome.session.serverScheme).toBe(SS.rsa_pss_rsae_sha384);
     const faulty = await runInMemory(c, server('1.2', { faults: ['ske-unoffered-scheme'] }));
-    expect(alertOf(faulty.clientOutcome)).toBe(AlertDescription[FAULTS['ske-unoffered-scheme'].healthyAlert]);
+    expect(alertOf(faulty.clientOutcome)).toBe(AlertDescription[engineFault('ske-unoffered-scheme').healthyAlert]);
     expect(await violated(faulty)).toEqual(expect.arrayContaining([...faultRules('ske-unoffered-scheme', '1.2')]));
   });
 

@@ -5,8 +5,7 @@
  * decoded, lengths before contents, handshake messages across a key change).
  */
 import { nodeProvider, randomBytes } from '../crypto';
-import { runMutant } from '../generators/mutations';
-import { OPERATORS } from '../generators/mutations/operators';
+import { mutation, runMutant } from '../generators/mutations';
 import { BASE_GROUPS } from '../generators/mutations/support';
 import { checkTranscript } from '../oracles/evaluate';
 import type { Extension } from '../wire/extensions';
@@ -248,8 +247,8 @@ describe('R5 key shares and supported_groups (RFC 8446 §4.2.8)', () => {
   });
 
   it('the generated mutant that reaches the case (t13-keyshare-unlisted-group) shows no server violation', async () => {
-    const op = OPERATORS.find((o) => o.name === 't13-keyshare-unlisted-group');
-    if (!op) throw new Error('operator t13-keyshare-unlisted-group is missing');
+    // throws when the mutation is missing
+    const op = mutation('t13-keyshare-unlisted-group');
     for (const group of BASE_GROUPS) {
       const r = await runMutant(op, pki, {
         base: 't13-server-auth',

@@ -1,37 +1,53 @@
-/** Client fuzzing without a network: server-side operators, live mutations, profiles, planning and classification. */
-import { nodeProvider } from '../crypto';
+/** Client fuzzing without a network: which mutations of our server's sends run, planning and classification. */
+import fc from 'fast-check';
 import { testPki } from '../engine/fixtures';
+import type { ServerConfig } from '../engine/config';
 import { runInMemory } from '../engine/memory';
 import type { SocketEnd } from '../engine/socket';
 import { CipherSuite12, CipherSuite13 } from '../engine/suites';
-import { basesFor, OPERATORS } from '../generators/mutations';
+import { mutation } from '../generators/mutations';
+import type { ServerSends } from '../generators/mutations/model';
 import { baseEnv } from '../generators/mutations/support';
 import { checkTranscript } from '../oracles/evaluate';
 import type { Extension } from '../wire/extensions';
 import type { ClientHello } from '../wire/handshake';
 import { ExtensionType, NamedGroup } from '../wire/registry';
+import { type TlsVersion, VERSION_CODE } from '../wire/vocabulary';
 import {
-  type ClientConversation,
-  type ClientProfile,
   applicableMutants,
-  classifyClientEnd,
+  type ClientConversation,
+  clientConversationNames,
   conversationOf,
-  EXCLUDED_SERVER_OPERATORS,
-  isServerSideOperator,
-  LIVE_MUTATIONS,
   pickArb,
-  profileOf,
-  requiredAlerts,
-  serverSideOperators,
-} from './client';
-import type { MutationOperator } from '../generators/mutations';
-import fc from 'fast-check';
+  serverSideMutations,
+} from './client-families';
+import { classifyClientEnd, type Expectation, evidenceRules } from './judge';
+import { type ClientProfile, profileOf } from './probe';
 
-describe('live server-side operators', () => {
-  it('are the hook operators whose apply gives server hooks only and leaves the client configuration alone (but its signature schemes), less the documented exclusions', async () => {
-    const pki = await testPki();
-    const ops = await serverSideOperators(pki);
-    const names = ops.map((o) => o.name);
+/** Our server's hooks of a mutation, on our server's configuration `server` (the environment of its first base otherwise). */
+async function serverHooksOf(m: ServerSends, server: ServerConfig, version: TlsVersion, group: number) {
+  const pki = await testPki();
+  const base = m.bases.find((b) => b.startsWith(version === '1.3' ? 't13' : 't12')) ?? m.bases[0]!;
+  const env = {
+    ...baseEnv(pki, {
+      base,
+      suiteIndex: 0,
+      group,
+      compat: false,
+      clientRandom: new Uint8Array(32),
+      serverRandom: new Uint8Array(32).fill(2),
+      seed: 3,
+    }),
+    server,
+  };
+  const change = await m.mutate(env);
+  return { config: change.config ?? server, hooks: change.hooks };
+}
+
+describe('mutations of our server sends, against clients', () => {
+  it('are the server-sends declarations whose rules name a reaction, less those declared not live', () => {
+    const names = serverSideMutations().map((m) => m.name);
+    expect(clientConversationNames()).toEqual(names);
     // the ones issue #7 names are among them
     for (const n of [
       't12-early-server-ccs',
@@ -47,110 +63,86 @@ describe('live server-side operators', () => {
       't13-drop-server-cv',
       't13-suite-not-offered',
       't13-session-id-not-echoed',
+      // state-machine changes of our flight and points off the curve with a valid X
+      't12-drop-ske',
+      't13-swap-certificate-cv',
+      't12-ske-point-off-curve-valid-x',
+      't13-server-share-off-curve-valid-x',
     ])
       expect(names).toContain(n);
-    // each names the reaction a client owes (an alert of the catalogue, or a documented RFC requirement)
-    for (const op of ops) expect([op.name, requiredAlerts(op).length > 0]).toEqual([op.name, true]);
-    expect(names).not.toContain('t13-sentinel-in-tls13');
-    // each one, applied again to a base of its own: server hooks only, client configuration untouched, no transcript edit
-    for (const op of ops) {
-      const env = baseEnv(pki, {
-        base: basesFor(op)[0]!,
-        suiteIndex: 0,
-        group: op.group ?? NamedGroup.x25519,
-        compat: false,
-        clientRandom: new Uint8Array(32).fill(1),
-        serverRandom: new Uint8Array(32).fill(2),
-        seed: 3,
-      });
-      const p = await op.apply(env);
-      const sameClient = Object.keys({ ...env.client, ...p.client }).every(
-        (k) => k === 'signatureSchemes' || env.client[k as keyof typeof env.client] === p.client[k as keyof typeof p.client],
-      );
-      expect([op.name, op.mechanism, p.hooks?.client, p.hooks?.server !== undefined, sameClient, p.post]).toEqual([
-        op.name,
-        'hook',
-        undefined,
-        true,
-        true,
-        undefined,
-      ]);
-    }
-    // client-side, transcript, other client-config-changing and rule-less operators are not
+    // no reaction named (t13-sentinel-in-tls13), declared not live (the three), client-side or offline only: not among them
     for (const n of [
+      't13-sentinel-in-tls13',
+      't13-cv-scheme-not-offered',
+      'cert-unrelated-second',
+      'ext-alpn-unoffered-protocol',
       't13-client-finished-wrong',
       't12-cv-sig-corrupt',
-      't12-drop-ske',
-      't13-cv-scheme-not-offered',
-      't12-downgrade-without-sentinel',
+      't12-drop-cke',
       'cert-expired-leaf',
     ])
       expect(names).not.toContain(n);
-    // only the offered signature schemes of the client configuration changed: the live client's own offer decides
-    expect(names).toContain('t12-ske-scheme-not-offered');
-    for (const n of Object.keys(EXCLUDED_SERVER_OPERATORS)) {
-      expect(names).not.toContain(n);
-      const op = OPERATORS.find((o) => o.name === n);
-      // an exclusion of an operator that is gone or no longer server-side is stale
-      expect([n, op !== undefined && (await isServerSideOperator(op, pki))]).toEqual([n, true]);
-    }
   });
 
-  it('live mutations are named after catalogue transcript operators (or declare their own rules) and, run in memory, trip their rules and make our client abort', async () => {
+  it('state-machine changes of our flight and off-curve points, run in memory against our client, make it abort and trip their rules', async () => {
     const pki = await testPki();
     const identity = pki.identity('server', 'rsa');
-    for (const m of LIVE_MUTATIONS) {
-      const op = OPERATORS.find((o) => o.name === m.name);
-      if (m.own)
-        expect([m.name, op, m.own.declares.length > 0, m.own.alerts.length > 0]).toEqual([m.name, undefined, true, true]);
-      else expect([m.name, op?.mechanism, requiredAlerts(op!).length > 0]).toEqual([m.name, 'transcript', true]);
-      const declares = m.own?.declares ?? op!.declares;
-      const v13 = m.version === '1.3';
+    const names = [
+      't12-drop-ske',
+      't12-drop-server-certificate',
+      't12-duplicate-server-hello',
+      't12-swap-certificate-ske',
+      't13-drop-ee',
+      't13-swap-certificate-cv',
+      't12-ske-point-off-curve-valid-x',
+      't13-server-share-off-curve-valid-x',
+    ];
+    for (const name of names) {
+      const m = mutation(name);
+      if (m.where !== 'server-sends') throw new Error(`${name} does not act on our server's sends`);
+      const version = m.versions[0]!;
+      const v13 = version === '1.3';
       const suite = v13
         ? CipherSuite13.TLS_AES_128_GCM_SHA256
-        : m.ecdhe
+        : m.needs?.kex === 'ECDHE'
           ? CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
           : CipherSuite12.TLS_RSA_WITH_AES_128_GCM_SHA256;
-      const versions = [v13 ? 0x0304 : 0x0303];
-      const groups = m.groups ? [m.groups[0]!] : undefined;
-      const run = await runInMemory(
-        { versions, cipherSuites: [suite], serverName: 'localhost', ...(groups ? { groups } : {}) },
-        { versions, cipherSuites: [suite], identity, ...(groups ? { groups } : {}) },
-        { server: m.hooks({ identity, provider: nodeProvider() }) },
-      );
+      const versions = [VERSION_CODE[version]];
+      const groups = m.needs?.groups ? [m.needs.groups[0]!] : [NamedGroup.x25519];
+      const server: ServerConfig = { versions, cipherSuites: [suite], identity, groups };
+      const { config, hooks } = await serverHooksOf(m, server, version, groups[0]!);
+      const run = await runInMemory({ versions, cipherSuites: [suite], serverName: 'localhost', groups }, config, {
+        server: hooks,
+      });
       expect([m.name, run.clientOutcome.kind]).toEqual([m.name, 'alert_sent']);
       const { verdicts } = await checkTranscript(run.transcript, { trustAnchors: pki.anchors });
-      const tripped = verdicts.filter(
-        (x) => x.status === 'violation' && [...declares, `t${v13 ? 13 : 12}.order.state-machine`].includes(x.rule),
-      );
-      expect([m.name, tripped.length > 0]).toEqual([m.name, true]);
+      const evidence = evidenceRules(m.rules, version);
+      expect([m.name, verdicts.some((x) => x.status === 'violation' && evidence.includes(x.rule))]).toEqual([m.name, true]);
     }
   });
 
   it('the off-curve point with a valid X: a validating client aborts with illegal_parameter, an x-only one (accept-invalid-ecdh-point) completes', async () => {
     const pki = await testPki();
     const identity = pki.identity('server', 'rsa');
-    const points = LIVE_MUTATIONS.filter((m) => m.own?.declares.includes('ecdh.point-on-curve'));
-    expect(points.map((m) => m.version).sort()).toEqual(['1.2', '1.3']);
+    const points = serverSideMutations().filter((m) => m.name.endsWith('-valid-x'));
+    expect(points.map((m) => m.versions.join()).sort()).toEqual(['1.2', '1.3']);
     for (const m of points) {
-      for (const group of m.groups ?? []) {
+      const version = m.versions[0]!;
+      for (const group of m.needs?.groups ?? []) {
         const suite =
-          m.version === '1.3' ? CipherSuite13.TLS_AES_128_GCM_SHA256 : CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256;
-        const versions = [m.version === '1.3' ? 0x0304 : 0x0303];
-        const server = { versions, cipherSuites: [suite], identity, groups: [group] };
-        const healthy = await runInMemory({ versions, cipherSuites: [suite], serverName: 'localhost', groups: [group] }, server, {
-          server: m.hooks({ identity, provider: nodeProvider() }),
-        });
+          version === '1.3' ? CipherSuite13.TLS_AES_128_GCM_SHA256 : CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256;
+        const versions = [VERSION_CODE[version]];
+        const server: ServerConfig = { versions, cipherSuites: [suite], identity, groups: [group] };
+        const client = { versions, cipherSuites: [suite], serverName: 'localhost', groups: [group] };
+        const healthy = await runInMemory(client, server, { server: (await serverHooksOf(m, server, version, group)).hooks });
         expect([
           m.name,
           group,
           healthy.clientOutcome.kind === 'alert_sent' ? healthy.clientOutcome.alert.description : healthy.clientOutcome.kind,
         ]).toEqual([m.name, group, 47]);
-        const faulty = await runInMemory(
-          { versions, cipherSuites: [suite], serverName: 'localhost', groups: [group], faults: ['accept-invalid-ecdh-point'] },
-          server,
-          { server: m.hooks({ identity, provider: nodeProvider() }) },
-        );
+        const faulty = await runInMemory({ ...client, faults: ['accept-invalid-ecdh-point'] }, server, {
+          server: (await serverHooksOf(m, server, version, group)).hooks,
+        });
         expect([m.name, group, faulty.clientOutcome.kind]).toEqual([m.name, group, 'connected']);
         const { verdicts } = await checkTranscript(faulty.transcript, { trustAnchors: pki.anchors });
         expect(
@@ -175,7 +167,7 @@ function clientHello(versions: number[], suites: number[], groups: number[], alp
     });
   return {
     type: 'client_hello',
-    legacyVersion: 0x0303,
+    legacyVersion: VERSION_CODE['1.2'],
     random: new Uint8Array(32),
     sessionId: new Uint8Array(0),
     cipherSuites: suites,
@@ -218,31 +210,25 @@ const profile: ClientProfile = {
 };
 
 describe('planning', () => {
-  let ops: MutationOperator[] = [];
-  beforeAll(async () => {
-    ops = await serverSideOperators(await testPki());
-  });
-
   it('applicable mutants follow the profile', () => {
-    const all = applicableMutants(profile, ops, {}).map((m) => m.name);
+    const all = applicableMutants(profile, {}).map((m) => m.name);
     expect(all).toContain('t12-drop-ske');
     expect(all).toContain('t12-tls11-sentinel');
-    const only12 = applicableMutants({ ...profile, versions: ['1.2'] }, ops, {}).map((m) => m.name);
+    const only12 = applicableMutants({ ...profile, versions: ['1.2'] }, {}).map((m) => m.name);
     expect(only12.some((n) => n.startsWith('t13-'))).toBe(false);
     expect(only12).not.toContain('t12-tls11-sentinel');
     const rsaKex = applicableMutants(
       { ...profile, versions: ['1.2'], suites: { '1.3': [], '1.2': [CipherSuite12.TLS_RSA_WITH_AES_128_GCM_SHA256] } },
-      ops,
       {},
     ).map((m) => m.name);
     expect(rsaKex).not.toContain('t12-drop-ske');
     expect(rsaKex).not.toContain('t12-ske-sig-corrupt');
     expect(rsaKex).toContain('t12-server-finished-wrong');
-    expect(applicableMutants(profile, ops, { mutants: ['t13-drop-ee'] }).map((m) => m.name)).toEqual(['t13-drop-ee']);
+    expect(applicableMutants(profile, { only: ['t13-drop-ee'] }).map((m) => m.name)).toEqual(['t13-drop-ee']);
   });
 
   it('conversations are deterministic in seed and path, mutants fix their version and suite kind, and expectations carry the catalogue alerts', () => {
-    const mutants = applicableMutants(profile, ops, {});
+    const mutants = applicableMutants(profile, {});
     const picks = fc.sample(pickArb(mutants.length), { seed: 9, numRuns: 30 });
     const convs = picks.map((p, i) => conversationOf(p, profile, mutants, { seed: 9 }, String(i)));
     const again = fc
@@ -255,7 +241,7 @@ describe('planning', () => {
       if (!c.mutant) continue;
       expect(c.version).toBe(c.mutant.version);
       if (c.mutant.name === 't12-drop-ske') expect(c.suite).toBe(CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256);
-      expect(c.expect).toMatchObject({ kind: 'reject', rules: c.mutant.declares });
+      expect(c.expect).toMatchObject({ kind: 'reject', rules: c.mutant.rules });
     }
     const fin = conversationOf(
       {
@@ -301,8 +287,8 @@ const hung: SocketEnd = {
   overall: false,
   outcome: { kind: 'handshaking', state: 'WAIT_FINISHED' },
 };
-const reject = { expect: { kind: 'reject' as const, rules: ['t13.fin.verify-data'], alerts: ['decrypt_error'] } };
-const valid = { expect: { kind: 'complete' as const } };
+const reject: Expectation = { kind: 'reject', rules: ['t13.fin.verify-data'], alerts: ['decrypt_error'] };
+const valid: Expectation = { kind: 'complete' };
 const watch = (early: boolean, fin: boolean) => ({ firedEarly: () => early, clientFinished: () => fin });
 const none = undefined;
 

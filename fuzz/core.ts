@@ -1,147 +1,29 @@
 /**
- * Pieces the live fuzzers share, whichever role tlsprop plays: judging a
- * socket run through the transcript and the oracles, what a profile says
- * about a conversation's outcome, writing a conversation for `--save`, and
- * the printed ladder of a failing conversation, and the coverage-first order
- * of a run. peer/fuzz.ts (tlsprop plays the client) and peer/fuzzclient.ts
- * (tlsprop plays the server) both use them.
+ * The core both live fuzzers share, whichever role tlsprop plays (fuzz/target.ts:
+ * our client against a server; fuzz/client.ts: our server against a client):
+ *
+ *   probe → conversations → run → judge → shrink → save
+ *
+ * A driver probes its peer and says what its conversations are (a
+ * fast-check arbitrary, the coverage-first examples, how to run and judge
+ * one spec); `campaign` runs the sanity handshake first, then every
+ * conversation (the predicate only records, so all of them run), shrinks
+ * each distinct failure live, saves what `--save` asks for, and ends with a
+ * second sanity handshake (a peer that died mid-run is noticed). A replayed
+ * path (`--seed S --path P`) runs exactly that conversation.
  */
 import fc from 'fast-check';
-import { type CryptoProvider, formatKeyLog } from '../crypto';
-import type { TlsClient } from '../engine/client';
-import type { TlsServer } from '../engine/server';
-import type { SocketRun } from '../engine/socket';
-import { checkTranscript } from '../oracles/evaluate';
-import type { Verdict } from '../oracles/rule';
 import type { ConversationRun } from '../oracles/live';
-import type { ConversationVerdict } from '../wire/vocabulary';
-import type { Direction, Transcript } from '../transcript/model';
-import { flowLines, transcriptOfRun } from './live';
-import { expectedFailureOf, type FuzzProfile, type Subject } from './profile';
-import { type SavedFiles, saveConversation, stemOf } from './save';
+import { failsRun, type ProfileStatus } from './judge';
+import type { SavedFiles } from './save';
+import { shrinkAtPath } from './shrink';
 
-export type ProfileStatus = 'expected-failure' | 'unexpected-pass';
+/** Random conversations after the one-per-name ones when the run count is not given. */
+export const DEFAULT_RANDOM_RUNS = 20;
 
-export interface JudgedRun {
-  /** Absent when the records could not be turned into a transcript (the ladder says why). */
-  transcript?: Transcript;
-  /** Our endpoint's NSS key log lines. */
-  keylog: string[];
-  /** `C->S: ...` lines (or raw record lines when no transcript was built). */
-  ladder: string[];
-  verdicts: Verdict[];
-  /** Violations by messages the peer sent (`rule @index: detail`), without the rules `ignoredRules` names. */
-  peerViolations: string[];
-}
-
-/**
- * The transcript of a socket run from our endpoint's side, its ladder, the
- * oracles' verdicts and the peer's violations. `peer` is the direction of
- * the messages the peer under test sent.
- */
-export async function judgeRun(
-  run: SocketRun,
-  endpoint: TlsClient | TlsServer,
-  role: 'client' | 'server',
-  target: string,
-  provider: CryptoProvider,
-  opts: { trustAnchors?: Uint8Array[]; peer: Direction; ignoredRules?: ReadonlySet<string> },
-): Promise<JudgedRun> {
-  const ours = role === 'client' ? 'C->S' : 'S->C';
-  let transcript: Transcript | undefined;
-  let keylog: string[] = [];
-  let ladder: string[];
-  try {
-    ({ transcript, keylog } = await transcriptOfRun(run, endpoint, role, target, provider));
-    ladder = flowLines(transcript);
-  } catch (e) {
-    // the key log is still worth saving (the records may decrypt in Wireshark)
-    keylog = formatKeyLog(endpoint.keylog)
-      .split('\n')
-      .filter((l) => l !== '');
-    // e.g. a mutant that leaves the peer's records unreadable to the transcript builder: keep the raw record ladder
-    const theirs = ours === 'C->S' ? 'S->C' : 'C->S';
-    ladder = [
-      ...run.records.map((r) => `${r.dir === 'sent' ? ours : theirs}: record type ${r.raw[0] ?? '?'} (${r.raw.length} bytes)`),
-      `-- transcript not built: ${e instanceof Error ? e.message : String(e)}`,
-    ];
-  }
-  let verdicts: Verdict[] = [];
-  let peerViolations: string[] = [];
-  if (transcript) {
-    const t = transcript;
-    // the conversation's own classifier judges the peer's reaction (its live verdicts: oracles/live.ts liveVerdicts)
-    verdicts = (
-      await checkTranscript(t, { judgeReactions: false, ...(opts.trustAnchors ? { trustAnchors: opts.trustAnchors } : {}) })
-    ).verdicts;
-    peerViolations = verdicts
-      .filter(
-        (v) =>
-          v.status === 'violation' &&
-          v.message !== undefined &&
-          t.messages[v.message]?.dir === opts.peer &&
-          !opts.ignoredRules?.has(v.rule),
-      )
-      .map((v) => `${v.rule} @${v.message}: ${v.detail}`);
-  }
-  const out: JudgedRun = { keylog, ladder, verdicts, peerViolations };
-  if (transcript) out.transcript = transcript;
-  return out;
-}
-
-/** Rules a profile disables outright (entries with a rule and no name): their violations are not reported. */
-export function disabledRules(p: FuzzProfile): ReadonlySet<string> {
-  return new Set(p.disabled.filter((d) => d.name === undefined && d.rule !== undefined).map((d) => d.rule!));
-}
-
-/** What the profile says about a conversation that ended with `verdict`: an expected failure, an unexpected pass, or nothing. */
-export function profileStatusOf(
-  p: FuzzProfile,
-  s: Subject,
-  verdict: ConversationVerdict,
-): { status: ProfileStatus; reason: string } | undefined {
-  const e = expectedFailureOf(p, s);
-  return e ? { status: verdict === 'conforming' ? 'unexpected-pass' : 'expected-failure', reason: e.reason } : undefined;
-}
-
-/** A conversation that fails the run: not conforming and not an expected failure. */
-export function failsRun(r: { run: ConversationRun; profile?: { status: ProfileStatus } }): boolean {
-  return r.run.verdict !== 'conforming' && r.profile?.status !== 'expected-failure';
-}
-
-/**
- * `--save`: one conversation as pcap + key log + transcript JSON. `records`
- * are as our endpoint saw them (`sent` by us); the capture is written from
- * the client's side whichever role we played.
- */
-export function saveRun(
-  dir: string,
-  x: {
-    path: string;
-    name: string;
-    role: 'client' | 'server';
-    records: readonly { dir: 'sent' | 'received'; raw: Uint8Array }[];
-    keylog: readonly string[];
-    transcript?: Transcript;
-    serverPort: number;
-    clientPort: number;
-  },
-): SavedFiles {
-  const records =
-    x.role === 'client'
-      ? x.records
-      : x.records.map((r) => ({ dir: r.dir === 'sent' ? ('received' as const) : ('sent' as const), raw: r.raw }));
-  const input = { records, keylog: x.keylog, serverPort: x.serverPort, clientPort: x.clientPort };
-  return saveConversation(dir, stemOf(x.path, x.name), x.transcript ? { ...input, transcript: x.transcript } : input);
-}
-
-/** Ladder of a failing conversation, for printing, with the options that replay it. */
-export function ladderText(r: ConversationRun): string[] {
-  return [
-    `${r.name} [${r.verdict}${r.rule ? ` ${r.rule}` : ''}] replay: --seed ${r.seed ?? '?'} --path ${r.path ?? '?'}`,
-    ...(r.detail ? [`  ${r.detail}`] : []),
-    ...r.ladder.map((l) => `  ${l}`),
-  ];
+/** The run count: `runs` when given, else every coverage example once and then `random` (default DEFAULT_RANDOM_RUNS) random conversations. */
+export function runCount(runs: number | undefined, coverage: number, random: number = DEFAULT_RANDOM_RUNS): number {
+  return runs ?? coverage + random;
 }
 
 /**
@@ -164,62 +46,175 @@ export function coverageOrder<T>(groups: T[][], seed: number): T[] {
   return out;
 }
 
-/** Random conversations after the one-per-name ones when the run count is not given. */
-export const DEFAULT_RANDOM_RUNS = 20;
-
-/** The run count: `runs` when given, else every coverage example once and then `random` (default DEFAULT_RANDOM_RUNS) random conversations. */
-export function runCount(runs: number | undefined, coverage: number, random: number = DEFAULT_RANDOM_RUNS): number {
-  return runs ?? coverage + random;
+/** A judged conversation, as both fuzzers report it. */
+export interface Judged {
+  run: ConversationRun;
+  /** Alert the peer sent, by name. */
+  alert?: string;
+  /** What the profile said about it (absent: not in the profile). */
+  profile?: { status: ProfileStatus; reason: string };
+  /** Files written by --save. */
+  saved?: SavedFiles;
 }
 
-/** What shrinkAtPath found: whether the value at the path failed again, and the smallest failing value's result and path. */
-export interface Shrunk<R> {
-  /** The replay of the value at the path failed the same way (a flaky peer does not). */
-  reproduced: boolean;
-  /** The last (smallest) failing attempt's result and the fast-check path that replays it; absent when nothing failed. */
-  smallest?: { result: R; path: string };
-  /** Live conversations run, the replay included. */
+/** One conversation as a driver ran it. */
+export interface Attempt<R extends Judged> {
+  result: R;
+  /** Why it proves nothing (the mutation did not fire, did not apply, broke no declared rule): not counted. */
+  skip?: string;
+  /** Writes the conversation for --save (the `n`th file of the run). */
+  save?(dir: string, n: number): SavedFiles;
+}
+
+/** What a driver tells the core about its conversations. */
+export interface Driver<S, R extends Judged> {
+  arbitrary: fc.Arbitrary<S>;
+  /** The coverage-first conversations (fast-check examples: they count towards `runs`, and paths replay them). */
+  examples: readonly S[];
+  /** Conversations generated. */
   runs: number;
+  /** Run one conversation live; `path` is its fast-check path. */
+  run(spec: S, path: string): Promise<Attempt<R>>;
+  /** The sanity handshake (first and last): does the peer still do a valid handshake? */
+  sanity(label: string): Promise<boolean>;
+  /** Failures that are shrunk once: the same key is the same failure. */
+  failureKey(r: R): string;
+  /** A shrink candidate fails the same way as the original (the name may shrink, e.g. fewer state steps). */
+  sameFailure(original: R, candidate: R): boolean;
+  /** Live conversations spent on shrinking one failure, its replay included (the replay always runs). */
+  shrinkBudget: number;
+  /** Distinct failures replayed and shrunk (the rest are reported as they ran; 0: none). */
+  maxShrunk: number;
+  /** `--save`: every failing conversation (shrunk when it was), or one per distinct failure. */
+  saveEveryFailure: boolean;
+  /** The progress line of a replayed path: `[1/1] name: verdict` (counter) or `replay P name: verdict` (replay). */
+  replayLine: 'counter' | 'replay';
+  /** A shrunk conversation is reported under the path that replays it. */
+  repath(r: R, path: string): void;
 }
 
-/**
- * Shrink a failure of a run live: fast-check replays the value at `path` (with the run's seed and coverage
- * examples, so the path means the same as in the run) and shrinks it, `attempt` running each candidate and
- * returning its result when it fails the same way (undefined: it does not). At most `budget` attempts, the
- * replay included (it always runs). A candidate that throws (cannot be built or run) is not the same failure.
- */
-export async function shrinkAtPath<V, R>(
-  arb: fc.Arbitrary<V>,
-  at: { seed: number; path: string; examples: [V][]; budget: number },
-  attempt: (value: V) => Promise<R | undefined>,
-): Promise<Shrunk<R>> {
-  let runs = 0;
-  let first = true;
-  let reproduced = false;
-  let last: R | undefined;
-  const predicate = async (value: V): Promise<boolean> => {
-    if (!first && runs >= at.budget) return true;
-    const replay = first;
-    first = false;
-    runs++;
-    let failed: R | undefined;
-    try {
-      failed = await attempt(value);
-    } catch {
+export interface FailureReport<R> {
+  /** The conversation as generated. */
+  original: R;
+  /** The smallest conversation found that fails the same way (same verdict and rule). */
+  shrunk?: R;
+  /** The replay of the original failed again (a flaky peer does not). */
+  reproduced: boolean;
+  /** Live conversations run while shrinking. */
+  shrinkRuns: number;
+}
+
+export interface Campaign<R> {
+  sanity: { first: boolean; last: boolean };
+  /** Every generated conversation, in order (the shrinking runs are not here). */
+  results: R[];
+  /** Conversations that prove nothing, `path name: why`. */
+  skipped: string[];
+  /** One per distinct failure shrunk: the original and its shrunk counterexample. */
+  failures: FailureReport<R>[];
+  /** Time of the generated conversations alone (no probe, sanity or shrinking): the fuzzing rate's denominator. */
+  generationMs: number;
+}
+
+function line<R extends Judged>(r: R): string {
+  return `${r.run.verdict}${r.alert ? ` (${r.alert})` : ''}${r.profile ? ` [${r.profile.status}]` : ''}`;
+}
+
+/** Run a driver's conversations (see the header). `first` false: the peer failed before anything ran (no sanity, no run). */
+export async function campaign<S, R extends Judged>(
+  d: Driver<S, R>,
+  o: { seed: number; path?: string; save?: string; progress: (line: string) => void; first?: boolean },
+): Promise<Campaign<R>> {
+  const out: Campaign<R> = { sanity: { first: false, last: false }, results: [], skipped: [], failures: [], generationMs: 0 };
+  if (o.first === false) return out;
+  out.sanity.first = await d.sanity('sanity first');
+  if (!out.sanity.first) return out;
+  const attempts = new Map<R, Attempt<R>>();
+  const examples: [S][] = d.examples.map((e) => [e]);
+  const total = o.path !== undefined ? 1 : d.runs;
+  let index = 0;
+  // generation: the predicate records every conversation and never fails, so all of them run
+  const record = async (spec: S): Promise<boolean> => {
+    // a replayed path is one conversation (fast-check may go on to the shrink candidates after it: not run)
+    if (o.path !== undefined && index > 0) return true;
+    const path = o.path ?? String(index);
+    index++;
+    const a = await d.run(spec, path);
+    const name = a.result.run.name;
+    const where = o.path !== undefined && d.replayLine === 'replay' ? `replay ${path} ${name}` : `[${index}/${total}] ${name}`;
+    if (a.skip !== undefined) {
+      out.skipped.push(`${path} ${name}: ${a.skip}`);
+      o.progress(`${where}: skipped (${a.skip})`);
       return true;
     }
-    if (replay) reproduced = failed !== undefined;
-    if (failed !== undefined) last = failed;
-    return failed === undefined;
+    out.results.push(a.result);
+    attempts.set(a.result, a);
+    o.progress(`${where}: ${line(a.result)}`);
+    return true;
   };
-  const details = await fc.check(fc.asyncProperty(arb, predicate), {
-    seed: at.seed,
-    path: at.path,
-    numRuns: 1,
-    examples: at.examples,
-  });
-  const out: Shrunk<R> = { reproduced, runs };
-  if (details.failed && last !== undefined && details.counterexamplePath)
-    out.smallest = { result: last, path: details.counterexamplePath };
+  const params: fc.Parameters<[S]> =
+    o.path !== undefined
+      ? { seed: o.seed, path: o.path, numRuns: 1, endOnFailure: true, examples }
+      : { seed: o.seed, numRuns: total, examples };
+  const g0 = Date.now();
+  const details = await fc.check(fc.asyncProperty(d.arbitrary, record), params);
+  out.generationMs = Date.now() - g0;
+  // the recording predicate only fails by throwing (a bug, not a finding): surface it
+  if (details.failed)
+    throw details.errorInstance instanceof Error
+      ? details.errorInstance
+      : new Error(`fuzz run ${details.counterexamplePath ?? '?'} failed: ${String(details.errorInstance)}`);
+  const failing = out.results.filter(failsRun);
+  if (o.path !== undefined) for (const r of failing) out.failures.push({ original: r, reproduced: true, shrinkRuns: 0 });
+  else {
+    const seen = new Set<string>();
+    for (const r of failing) {
+      const key = d.failureKey(r);
+      if (seen.has(key) || seen.size >= d.maxShrunk) continue;
+      seen.add(key);
+      out.failures.push(await shrink(d, o, r, attempts));
+    }
+  }
+  if (o.save !== undefined) {
+    const shrunkFrom = new Map(out.failures.map((f) => [f.original, f.shrunk ?? f.original]));
+    const toSave = d.saveEveryFailure
+      ? failing.map((r) => shrunkFrom.get(r) ?? r)
+      : out.failures.map((f) => f.shrunk ?? f.original);
+    for (const [n, r] of toSave.entries()) {
+      const a = attempts.get(r);
+      if (!a?.save) continue;
+      r.saved = a.save(o.save, n);
+      o.progress(`saved ${r.run.path}: ${r.saved.pcap}`);
+    }
+  }
+  out.sanity.last = await d.sanity('sanity last');
   return out;
+}
+
+/** Replay a failure by its path and shrink it with the real predicate, within the driver's budget. */
+async function shrink<S, R extends Judged>(
+  d: Driver<S, R>,
+  o: { seed: number; progress: (line: string) => void },
+  original: R,
+  attempts: Map<R, Attempt<R>>,
+): Promise<FailureReport<R>> {
+  const from = original.run.path ?? '0';
+  const found = await shrinkAtPath(
+    d.arbitrary,
+    { seed: o.seed, path: from, examples: d.examples.map((e) => [e]), budget: d.shrinkBudget },
+    async (spec) => {
+      const a = await d.run(spec, `shrinking ${from}`);
+      return a.skip === undefined && failsRun(a.result) && d.sameFailure(original, a.result) ? a : undefined;
+    },
+  );
+  const report: FailureReport<R> = { original, reproduced: found.reproduced, shrinkRuns: found.runs };
+  if (found.smallest) {
+    const { result: last, path } = found.smallest;
+    const shrunk = last.result;
+    d.repath(shrunk, path);
+    attempts.set(shrunk, last);
+    report.shrunk = shrunk;
+    o.progress(`shrunk ${from} ${original.run.name} -> ${path} ${shrunk.run.name} [${shrunk.run.verdict}] (${found.runs} runs)`);
+  } else o.progress(`${from} ${original.run.name}: failure not reproduced on replay`);
+  return report;
 }

@@ -8,8 +8,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tcpConversationPcap } from '../capture/synth';
-import type { Transcript } from '../transcript/model';
 import { transcriptToJson } from '../transcript/json';
+import type { Transcript } from '../transcript/model';
+import type { Side } from '../wire/vocabulary';
 
 export interface SavedFiles {
   pcap: string;
@@ -51,4 +52,30 @@ export function saveConversation(dir: string, stem: string, x: SaveInput): Saved
     writeFileSync(out.json, `${JSON.stringify(transcriptToJson(x.transcript), null, 2)}\n`);
   }
   return out;
+}
+
+/**
+ * `--save`: one conversation as pcap + key log + transcript JSON. `records`
+ * are as our endpoint saw them (`sent` by us); the capture is written from
+ * the client's side whichever role we played.
+ */
+export function saveRun(
+  dir: string,
+  x: {
+    path: string;
+    name: string;
+    role: Side;
+    records: readonly { dir: 'sent' | 'received'; raw: Uint8Array }[];
+    keylog: readonly string[];
+    transcript?: Transcript;
+    serverPort: number;
+    clientPort: number;
+  },
+): SavedFiles {
+  const records =
+    x.role === 'client'
+      ? x.records
+      : x.records.map((r) => ({ dir: r.dir === 'sent' ? ('received' as const) : ('sent' as const), raw: r.raw }));
+  const input = { records, keylog: x.keylog, serverPort: x.serverPort, clientPort: x.clientPort };
+  return saveConversation(dir, stemOf(x.path, x.name), x.transcript ? { ...input, transcript: x.transcript } : input);
 }

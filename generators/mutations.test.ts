@@ -1,12 +1,28 @@
 import { testPki } from '../engine/fixtures';
-import { allRules } from '../oracles/catalogue';
-import { FAULT_KINDS, FAULT_RULES } from '../pki/faults';
-import { BASES, OPERATORS, basesFor, operator, runBase, runMutant } from './mutations';
+import type { ClientConfig, ServerConfig } from '../engine/config';
+import { FAULT_IDS } from '../engine/faults';
+import { FAULT_KINDS } from '../pki/faults';
+import {
+  BASES,
+  ENGINE_FAULTS,
+  MUTATIONS,
+  OFFLINE_MUTATIONS,
+  basesFor,
+  faultRules,
+  liveSide,
+  mutation,
+  reactionOf,
+  runBase,
+  runMutant,
+} from './mutations';
+import { checkMutation, checkedCatalogue } from './mutations/model';
+import type { RuleId } from '../oracles/catalogue';
 import { checkTranscript } from '../oracles/evaluate';
 import {
   MessageLog,
   at,
   editRaw,
+  baseEnv,
   entriesOf,
   flipLast,
   framed,
@@ -26,23 +42,63 @@ const choice = {
   seed: 5,
 };
 
-describe('mutation catalogue', () => {
-  it('has at least 40 operators with unique names, known rules, and bases of their versions', () => {
-    const ids = new Set<string>(allRules.map((r) => r.id));
-    expect(OPERATORS.length).toBeGreaterThanOrEqual(40);
-    expect(new Set(OPERATORS.map((o) => o.name)).size).toBe(OPERATORS.length);
-    for (const op of OPERATORS) {
-      expect([op.name, op.declares.filter((r) => !ids.has(r))]).toEqual([op.name, []]);
-      expect([op.name, basesFor(op).length > 0]).toEqual([op.name, true]);
-      expect(op.bases.every((b) => op.versions.includes(BASES[b].version))).toBe(true);
+describe('the mutation model', () => {
+  it('every declaration is valid: rules that exist, versions that fit its rules, bases of its versions; names unique', () => {
+    expect(MUTATIONS.flatMap((m) => checkMutation(m).map((p) => `${m.name}: ${p}`))).toEqual([]);
+    expect(new Set(MUTATIONS.map((m) => m.name)).size).toBe(MUTATIONS.length);
+    expect(OFFLINE_MUTATIONS.length).toBeGreaterThanOrEqual(40);
+    for (const m of OFFLINE_MUTATIONS) expect([m.name, basesFor(m).length > 0]).toEqual([m.name, true]);
+  });
+
+  it('a broken declaration is refused when the catalogue is built', () => {
+    const base = mutation('t13-client-finished-wrong');
+    const broken = [
+      // a rule id no declaration has: the type refuses it, the check must too (a declaration can be built from strings)
+      { ...base, rules: ['no.such.rule' as RuleId] },
+      { ...base, versions: ['1.2' as const] },
+      { ...base, name: 'Bad Name' },
+    ];
+    expect(broken.map((m) => checkMutation(m).length > 0)).toEqual([true, true, true]);
+    expect(() => checkedCatalogue([base, base])).toThrow(/name used twice/);
+  });
+
+  it('covers every pki/faults chain fault and every engine fault, once each', () => {
+    for (const k of FAULT_KINDS) expect([k, MUTATIONS.filter((m) => m.chainFault === k).length]).toEqual([k, 1]);
+    expect(ENGINE_FAULTS.map((m) => m.fault).sort()).toEqual([...FAULT_IDS].sort());
+    expect(faultRules('ske-unoffered-scheme', '1.3')).toEqual([]);
+    expect(faultRules('accept-missing-cv', '1.2')).toEqual(['t12.order.cv-iff-signing-cert']);
+  });
+
+  it('mutation() throws for an unknown name', () => {
+    expect(() => mutation('no-such-mutation')).toThrow(RangeError);
+  });
+
+  it('a live-capable mutation acts on the side it declares only: its change reads nothing of the other side, and its hooks are ours', async () => {
+    const pki = await testPki();
+    const live = MUTATIONS.filter((m) => liveSide(m) !== undefined);
+    expect(live.length).toBeGreaterThan(60);
+    for (const m of live) {
+      if (m.where === 'certificate') continue;
+      if (m.where !== 'client-sends' && m.where !== 'server-sends') throw new Error(`${m.name}: live but acts on ${m.where}`);
+      const version = m.versions[0]!;
+      const env = baseEnv(pki, {
+        ...choice,
+        base: m.bases.find((b) => BASES[b].version === version) ?? (version === '1.3' ? 't13-server-auth' : choice.base),
+        group: m.needs?.groups?.[0] ?? choice.group,
+      });
+      // the other side's configuration is not there live: any read of it is a bug of the declaration
+      const other = new Proxy({} as ServerConfig & ClientConfig, {
+        get: (_t, k) => {
+          throw new Error(`${m.name} reads the other side's configuration (${String(k)})`);
+        },
+      });
+      const change = await m.mutate(m.where === 'client-sends' ? { ...env, server: other } : { ...env, client: other });
+      const hooks = [change.hooks.beforeSend, change.hooks.beforeSendRecord, change.hooks.beforeProcess];
+      expect([m.name, hooks.some((h) => typeof h === 'function')]).toEqual([m.name, true]);
+      // and what a conforming peer owes is derived from its rules (a step list is judged by the state tables instead)
+      if (m.where === 'client-sends' && m.steps) continue;
+      expect([m.name, m.versions.some((v) => reactionOf(m, v).alerts.length > 0)]).toEqual([m.name, true]);
     }
-  });
-  it('covers every pki/faults chain fault', () => {
-    const declared = new Set(OPERATORS.flatMap((o) => o.declares));
-    for (const k of FAULT_KINDS) expect([k, declared.has(FAULT_RULES[k])]).toEqual([k, true]);
-  });
-  it('operator() throws for an unknown name', () => {
-    expect(() => operator('no-such-operator')).toThrow(RangeError);
   });
 });
 
@@ -50,7 +106,7 @@ describe('mutation machinery', () => {
   it('a base run is deterministic in its randoms; a hook operator changes only what it says', async () => {
     const pki = await testPki();
     const base = await runBase(pki, choice);
-    const mut = await runMutant(operator('t12-client-finished-wrong'), pki, choice);
+    const mut = await runMutant(mutation('t12-client-finished-wrong'), pki, choice);
     const fin = (t: typeof base.transcript) => t.messages.find((m) => m.type === 'finished' && m.dir === 'C->S')!.raw!;
     expect(mut.transcript.messages[0]!.raw!.subarray(6, 38)).toEqual(choice.clientRandom);
     expect(fin(mut.transcript)).not.toEqual(fin(base.transcript));

@@ -1,47 +1,44 @@
 /**
- * Faulty chain variants. Each fault names the one catalogue rule
- * (tls-rules.json, group "certificates") that a correct validator reports
- * for it, and nothing else.
+ * Faulty chain variants: each fault is one way a chain is wrong. The rule a
+ * correct validator reports for each (and nothing else) is declared with the
+ * chain mutations of the mutation model (generators/mutations/ops-certs.ts);
+ * pki/ builds the chains.
  */
-import type { CertRuleId } from './rules';
 
-export const FAULT_RULES = {
+export const FAULT_KINDS = [
   /** One bit of a (leaf or intermediate) signature flipped. */
-  'bad-signature': 'cert.path.signature',
+  'bad-signature',
   /** Leaf issuer name differs from its signer's subject (signature still good). */
-  'issuer-mismatch': 'cert.path.issuer-subject',
-  'expired-leaf': 'cert.path.validity',
-  'not-yet-valid-leaf': 'cert.path.validity',
+  'issuer-mismatch',
+  'expired-leaf',
+  'not-yet-valid-leaf',
   /** The intermediate next to the leaf is expired. */
-  'expired-intermediate': 'cert.path.validity',
+  'expired-intermediate',
   /** The intermediate next to the leaf has basicConstraints cA=FALSE. */
-  'ca-false-intermediate': 'cert.path.ca-flag',
+  'ca-false-intermediate',
   /** The intermediate next to the leaf has no basicConstraints. */
-  'missing-basic-constraints': 'cert.path.ca-flag',
+  'missing-basic-constraints',
   /** The top intermediate has pathLen 0 but another intermediate follows. */
-  'path-length-exceeded': 'cert.path.path-length',
+  'path-length-exceeded',
   /** The intermediate next to the leaf has keyUsage without keyCertSign. */
-  'missing-key-cert-sign': 'cert.path.keycertsign',
+  'missing-key-cert-sign',
   /** clientAuth-only leaf used as server, serverAuth-only leaf used as client. */
-  'wrong-eku': 'cert.leaf.eku',
+  'wrong-eku',
   /** Leaf key does not fit the negotiated scheme (e.g. ECDSA leaf for rsa_pss_rsae_sha256). */
-  'scheme-mismatch': 'cert.leaf.key-type',
+  'scheme-mismatch',
   /** Server name is not in the leaf's subjectAltName. */
-  'san-mismatch': 'cert.leaf.name',
+  'san-mismatch',
   /** The chain leads to a root that is not a trust anchor. */
-  'untrusted-root': 'cert.path.trust-anchor',
-} as const satisfies Record<string, CertRuleId>;
+  'untrusted-root',
+] as const;
 
-export type FaultKind = keyof typeof FAULT_RULES;
-export const FAULT_KINDS = Object.keys(FAULT_RULES) as FaultKind[];
+export type FaultKind = (typeof FAULT_KINDS)[number];
 
-type FaultParams<K extends FaultKind> = K extends 'bad-signature' ? { target: 'leaf' | 'intermediate' } : unknown;
-
-export type ChainFault = { [K in FaultKind]: { kind: K; rules: readonly [(typeof FAULT_RULES)[K]] } & FaultParams<K> }[FaultKind];
+export type ChainFault =
+  | { kind: Exclude<FaultKind, 'bad-signature'> }
+  | { kind: 'bad-signature'; target: 'leaf' | 'intermediate' };
 
 /** The fault value for a kind (bad-signature needs a target; default leaf). */
 export function makeFault(kind: FaultKind, target: 'leaf' | 'intermediate' = 'leaf'): ChainFault {
-  const rules = [FAULT_RULES[kind]] as const;
-  if (kind === 'bad-signature') return { kind, rules: [FAULT_RULES[kind]], target };
-  return { kind, rules } as ChainFault;
+  return kind === 'bad-signature' ? { kind, target } : { kind };
 }

@@ -12,11 +12,13 @@
  */
 import { buildSync } from 'esbuild';
 import { join } from 'node:path';
-import { type Fault, FAULTS, faultRules } from '../engine/faults';
-import { type ClientFuzzOptions, type ClientFuzzResult, fuzzClient } from '../fuzz/client';
+import { type Fault, FAULTS } from '../engine/faults';
+import { type ClientFuzzResult, fuzzClient } from '../fuzz/client';
+import type { ClientFuzzOptions } from '../fuzz/options';
+import { faultRules } from '../generators/mutations';
 import { LOOPBACK, requireBinary } from '../testing/launch';
 import { type PkiFiles, writePki } from '../testing/pki';
-import { failsRun, ladderText } from '../fuzz/core';
+import { failsRun, ladderText } from '../fuzz/judge';
 import type { FuzzProfile } from '../fuzz/profile';
 import { recordFragment, runDir } from '../reports/collect';
 
@@ -53,24 +55,20 @@ const ENGINE_CLIENT_PROFILE: FuzzProfile = {
 
 const SEED = 1;
 
-function options(command: string, extra: Partial<ClientFuzzOptions> = {}): ClientFuzzOptions {
+function options(command: string, extra: { path?: string; maxShrinkRuns?: number } = {}): ClientFuzzOptions {
   // coverage only: every applicable mutant and offered version once, in the seed's order, whatever the seed; those run
   // at the simplest configuration already, so the shrink budget is the replay of the failing path (fast-check's first step)
   return {
-    profile: ENGINE_CLIENT_PROFILE,
-    host: LOOPBACK,
-    port: 0,
-    command,
-    identity: files.pki.identity('server', 'rsa'),
-    trustAnchors: files.pki.anchors,
-    seed: SEED,
-    randomRuns: 0,
-    strictness: 'alert-or-close',
-    pki: files.pki,
-    maxShrinkRuns: 1,
-    readTimeoutMs: 2000,
-    exitGraceMs: 500,
-    ...extra,
+    target: { host: LOOPBACK, port: 0, command, exitGraceMs: 500 },
+    identity: { pki: files.pki, identity: files.pki.identity('server', 'rsa'), trustAnchors: files.pki.anchors },
+    budget: {
+      seed: SEED,
+      randomRuns: 0,
+      maxShrinkRuns: extra.maxShrinkRuns ?? 1,
+      readTimeoutMs: 2000,
+      ...(extra.path !== undefined ? { path: extra.path } : {}),
+    },
+    profile: { strictness: 'alert-or-close', file: ENGINE_CLIENT_PROFILE },
   };
 }
 

@@ -18,24 +18,20 @@
  * all for the same seed and run count.
  *
  * RUNS covers every applicable name once (the fuzzer runs one conversation
- * per name first, in a seed-shuffled order: peer/fuzz.ts coverageExamples);
+ * per name first, in a seed-shuffled order: fuzz/families.ts coverageExamples);
  * the test below checks that count against the probe.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { FAULT_IDS, type Fault, FAULTS, faultRules } from '../engine/faults';
+import { FAULT_IDS, type Fault, FAULTS } from '../engine/faults';
 import { type TestPki, testPki } from '../engine/fixtures';
+import type { FailureReport } from '../fuzz/core';
+import { CFG0, type ConvSpec, coverageExamples } from '../fuzz/families';
+import { ladderText } from '../fuzz/judge';
+import type { ServerFuzzOptions } from '../fuzz/options';
+import { type ConversationResult, type FuzzResult, fuzzTarget, planContext } from '../fuzz/target';
+import { faultRules } from '../generators/mutations';
 import { startFaultyServer } from '../engine/serve';
-import {
-  CFG0,
-  type ConvSpec,
-  coverageExamples,
-  type FailureReport,
-  type FuzzOptions,
-  type FuzzResult,
-  fuzzTarget,
-  type TargetProfile,
-} from '../fuzz/target';
-import { ladderText } from '../fuzz/core';
+import { type OptionsChange, withOptions } from './support/fuzz-options';
 import { LOOPBACK } from '../testing/launch';
 
 const SEED = 1;
@@ -46,26 +42,19 @@ beforeAll(async () => {
   pki = await testPki();
 });
 
-function options(port: number): FuzzOptions {
+function options(port: number): ServerFuzzOptions {
   return {
-    host: LOOPBACK,
-    port,
-    seed: SEED,
-    runs: RUNS,
-    strictness: 'alert-or-close',
-    pki,
-    identity: pki.identity('client', 'rsa'),
-    trustAnchors: pki.anchors,
-    serverName: 'localhost',
-    certFaults: true,
-    maxShrinkRuns: 10,
+    target: { host: LOOPBACK, port },
+    identity: { pki, identity: pki.identity('client', 'rsa'), trustAnchors: pki.anchors, serverName: 'localhost' },
+    budget: { seed: SEED, runs: RUNS, maxShrinkRuns: 10 },
+    profile: { strictness: 'alert-or-close', certFaults: true },
   };
 }
 
 /** Fuzz our engine's server with these faults (none: the control); the server is stopped before returning. */
 async function fuzzFaulty(
   faults: readonly Fault[],
-  extra: Partial<FuzzOptions> = {},
+  extra: OptionsChange<ServerFuzzOptions> = {},
 ): Promise<{ r: FuzzResult; errors: readonly string[] }> {
   const server = await startFaultyServer({
     identity: pki.identity('server', 'rsa'),
@@ -74,7 +63,7 @@ async function fuzzFaulty(
     faults,
   });
   try {
-    const r = await fuzzTarget({ ...options(server.port), ...extra });
+    const r = await fuzzTarget(withOptions(options(server.port), extra));
     return { r, errors: server.errors };
   } finally {
     await server.close();
@@ -169,8 +158,8 @@ function describeFailures(r: FuzzResult): string[] {
 
 describe('the fuzzer finds every server-side fault of the faulty target', () => {
   it('the run count covers every applicable conversation name once (coverage first)', async () => {
-    const { r } = await fuzzFaulty([], { runs: 1 });
-    const names = coverageExamples(options(0), r.profile).map((e) =>
+    const { r } = await fuzzFaulty([], { budget: { runs: 1 } });
+    const names = coverageExamples(planContext(options(0), r.profile)).map((e) =>
       e.kind === 'mutant'
         ? e.op
         : e.kind === 'state'
@@ -209,7 +198,7 @@ describe('the fuzzer finds every server-side fault of the faulty target', () => 
       const rules = rulesOf(fault);
       expect(rules).toContain(want.rule);
       const found = r.failures.filter(
-        (f): f is FailureReport & { shrunk: NonNullable<FailureReport['shrunk']> } =>
+        (f): f is FailureReport<ConversationResult> & { shrunk: ConversationResult } =>
           f.original.run.verdict === want.verdict && rules.includes(f.original.run.rule ?? '') && f.shrunk !== undefined,
       );
       expect({ fault, found: found.length > 0, failures: describeFailures(r) }).toMatchObject({ found: true });
@@ -240,7 +229,7 @@ describe('the fuzzer finds every server-side fault of the faulty target', () => 
       if (want.verdict === 'flagged')
         expect(first.shrunk.targetViolations.some((v) => v.startsWith(`${want.rule} @`))).toBe(true);
       // replay: seed + shrunk path (the known target profile saves the probe) gives the same verdict and rule
-      const replay = await fuzzFaulty([fault], { path: first.shrunk.run.path!, knownTarget: r.profile as TargetProfile });
+      const replay = await fuzzFaulty([fault], { budget: { path: first.shrunk.run.path! }, target: { known: r.profile } });
       expect(replay.r.results).toHaveLength(1);
       expect(replay.r.results[0]!.spec).toEqual(first.shrunk.spec);
       expect({ verdict: replay.r.results[0]!.run.verdict, rule: replay.r.results[0]!.run.rule }).toEqual({

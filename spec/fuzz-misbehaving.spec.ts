@@ -23,7 +23,9 @@ import { runServerOverSocket } from '../engine/socket';
 import { TlsServer } from '../engine/server';
 import { nodeProvider } from '../crypto';
 import { type ClientConversationResult, fuzzClient } from '../fuzz/client';
-import { type FuzzOptions, fuzzTarget, type TargetProfile } from '../fuzz/target';
+import type { ServerFuzzOptions } from '../fuzz/options';
+import type { TargetProfile } from '../fuzz/probe';
+import { fuzzTarget } from '../fuzz/target';
 import { LOOPBACK } from '../testing/launch';
 import { type PkiFiles, writePki } from '../testing/pki';
 import type { ConversationVerdict } from '../wire/vocabulary';
@@ -183,29 +185,23 @@ describe('fuzzTarget against a server that misbehaves on every connection after 
     const progress: string[] = [];
     // what the target accepts is given (a probe would meet the misbehaviours): TLS 1.3, our engine server's suite
     const knownTarget: TargetProfile = { suites: { '1.2': [], '1.3': [0x1301] }, certificateRequested: false };
-    const o: FuzzOptions = {
-      host: LOOPBACK,
-      port: srv.port,
-      seed: 9,
-      runs,
-      strictness: 'alert-or-close',
-      pki: files.pki,
-      trustAnchors: files.pki.anchors,
-      serverName: 'localhost',
-      readTimeoutMs: READ_MS,
-      totalTimeoutMs: TOTAL_MS,
-      knownTarget,
-      // mutants of the ClientHello only: they fire before the target says anything, so every conversation (these and
-      // valid handshakes) is judged; a mutant of a later message would be skipped (mutation did not fire) here
-      operators: [
-        't13-keyshare-off-curve',
-        't13-keyshare-y-flipped',
-        't13-keyshare-identity',
-        't13-keyshare-wrong-length',
-        't13-keyshare-x25519-small-order',
-      ],
-      maxShrinkRuns: 0,
-      onProgress: (l) => progress.push(l),
+    const o: ServerFuzzOptions = {
+      target: { host: LOOPBACK, port: srv.port, known: knownTarget },
+      identity: { pki: files.pki, trustAnchors: files.pki.anchors, serverName: 'localhost' },
+      budget: { seed: 9, runs, readTimeoutMs: READ_MS, totalTimeoutMs: TOTAL_MS, maxShrinkRuns: 0 },
+      profile: {
+        strictness: 'alert-or-close',
+        // mutants of the ClientHello only: they fire before the target says anything, so every conversation (these and
+        // valid handshakes) is judged; a mutant of a later message would be skipped (mutation did not fire) here
+        only: [
+          't13-keyshare-off-curve',
+          't13-keyshare-y-flipped',
+          't13-keyshare-identity',
+          't13-keyshare-wrong-length',
+          't13-keyshare-x25519-small-order',
+        ],
+      },
+      output: { onProgress: (l) => progress.push(l) },
     };
     let r: Awaited<ReturnType<typeof fuzzTarget>>;
     try {
@@ -281,24 +277,14 @@ describe('fuzzClient with a client command that misbehaves on every conversation
       // invocations 0 (probe) and 1 (sanity first) behave, so do those from 2 + runs on (sanity last): shrinking is off
       const command = `sh ${join(__dirname, 'fixtures', 'misbehaving-client.sh')} {host} {port} ${files.ca} ${state} 2 ${2 + runs}`;
       const r = await fuzzClient({
-        host: LOOPBACK,
-        port: 0,
-        command,
-        identity: files.pki.identity('server', 'rsa'),
-        trustAnchors: files.pki.anchors,
-        seed: 3,
-        runs,
+        target: { host: LOOPBACK, port: 0, command, exitGraceMs: 200 },
+        identity: { pki: files.pki, identity: files.pki.identity('server', 'rsa'), trustAnchors: files.pki.anchors },
+        // the whole conversation includes starting the client (a node process: slow on a loaded machine)
+        budget: { seed: 3, runs, readTimeoutMs: READ_MS, totalTimeoutMs: CLIENT_TOTAL_MS, maxShrinkRuns: 0 },
         // valid handshakes only: a mutant against a client that never gets as far as the mutated message is skipped
         // (mutation did not fire), which proves nothing here; a valid handshake gets a verdict from every misbehaviour
-        mutants: [],
-        strictness: 'alert-or-close',
-        pki: files.pki,
-        readTimeoutMs: READ_MS,
-        // the whole conversation includes starting the client (a node process: slow on a loaded machine)
-        totalTimeoutMs: CLIENT_TOTAL_MS,
-        exitGraceMs: 200,
-        maxShrinkRuns: 0,
-        onProgress: (l) => progress.push(l),
+        profile: { strictness: 'alert-or-close', only: [] },
+        output: { onProgress: (l) => progress.push(l) },
       });
       recordFragment(runDir(), { conversations: r.results.map((x) => x.run) });
       expect(progress.filter((l) => l.startsWith('sanity'))).toEqual([

@@ -15,8 +15,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ConversationResult, type FuzzOptions, type FuzzResult, fuzzTarget } from '../fuzz/target';
-import { ladderText } from '../fuzz/core';
+import { ladderText } from '../fuzz/judge';
+import type { ServerFuzzOptions } from '../fuzz/options';
+import { type ConversationResult, type FuzzResult, fuzzTarget } from '../fuzz/target';
 import { freePort, LOOPBACK, PeerGroup, requireBinary } from '../testing/launch';
 import { botanServer, gnutlsServer, mosquittoBroker, nodeTlsServer } from '../testing/peers';
 import { type PkiFiles, writePki } from '../testing/pki';
@@ -65,22 +66,17 @@ async function expectNothingLeft(before: Record<string, number>): Promise<void> 
   expect(liveResources()).toEqual(before);
 }
 
-function options(port: number, mutual: boolean, runs: number): FuzzOptions {
-  const o: FuzzOptions = {
-    host: LOOPBACK,
-    port,
-    seed: SEED,
-    runs,
-    strictness: 'alert-or-close',
-    pki: files.pki,
-    trustAnchors: files.pki.anchors,
-    serverName: 'localhost',
-    maxShrinkRuns: 4,
+function options(port: number, mutual: boolean, runs: number): ServerFuzzOptions {
+  const o: ServerFuzzOptions = {
+    target: { host: LOOPBACK, port },
+    identity: { pki: files.pki, trustAnchors: files.pki.anchors, serverName: 'localhost' },
+    budget: { seed: SEED, runs, maxShrinkRuns: 4 },
+    profile: { strictness: 'alert-or-close' },
   };
   if (mutual) {
-    o.identity = files.pki.identity('client', 'rsa');
+    o.identity.identity = files.pki.identity('client', 'rsa');
     // the target trusts our test root: client-certificate faults (expired, wrong key, unknown CA) too
-    o.certFaults = true;
+    o.profile.certFaults = true;
   }
   return o;
 }

@@ -22,11 +22,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { testPki } from '../engine/fixtures';
-import { CERT_FAULTS, faultyClientIdentity } from '../fuzz/certfaults';
-import { type FuzzOptions, type FuzzResult, fuzzTarget, runSpec, type TargetProfile } from '../fuzz/target';
-import { ladderText } from '../fuzz/core';
+import { MUTATIONS, mutation } from '../generators/mutations';
+import { ladderText } from '../fuzz/judge';
+import type { ServerFuzzOptions } from '../fuzz/options';
+import type { TargetProfile } from '../fuzz/probe';
+import { type FuzzResult, fuzzTarget, planContext, runSpec } from '../fuzz/target';
+import { withOptions } from './support/fuzz-options';
 import { tsharkInstalled } from './support/tshark';
-import { STATE_SCENARIOS } from '../fuzz/statefuzz';
 import { freePort, LOOPBACK, PeerGroup, requireBinary } from '../testing/launch';
 import { opensslServer } from '../testing/peers';
 import { type PkiFiles, writePki } from '../testing/pki';
@@ -104,19 +106,22 @@ function liveResources(): Record<string, number> {
 }
 const settle = () => new Promise<void>((r) => setTimeout(r, 50));
 
-function clientAuthOptions(port: number): FuzzOptions {
+function clientAuthOptions(port: number): ServerFuzzOptions {
   return {
-    host: LOOPBACK,
-    port,
-    seed: 7,
-    runs: 12,
-    strictness: 'alert-or-close',
-    pki: files.pki,
-    identity: files.pki.identity('client', 'rsa'),
-    trustAnchors: files.pki.anchors,
-    serverName: 'localhost',
+    target: { host: LOOPBACK, port },
+    identity: {
+      pki: files.pki,
+      identity: files.pki.identity('client', 'rsa'),
+      trustAnchors: files.pki.anchors,
+      serverName: 'localhost',
+    },
+    budget: { seed: 7, runs: 12 },
+    profile: { strictness: 'alert-or-close' },
   };
 }
+/** The state-machine mutations and the client certificate faults of the catalogue, by name. */
+const STATE_SCENARIOS = MUTATIONS.filter((m) => m.where === 'client-sends' && m.steps !== undefined);
+const CERT_FAULTS = MUTATIONS.filter((m) => m.where === 'certificate' && m.presentedBy === 'client').map((m) => m.name);
 
 describe('tlsprop fuzz against a live target', () => {
   it('openssl s_server (TLS 1.2 + 1.3, client certificates required): sanity ok, valid conversations conforming, mutants rejected; no socket or process left', async () => {
@@ -124,7 +129,13 @@ describe('tlsprop fuzz against a live target', () => {
     const port = await freePort();
     const server = await group.launch(opensslServer({ port, files, key: 'rsa', clientAuth: true }));
     const progress: string[] = [];
-    const r = await fuzzTarget({ ...clientAuthOptions(port), runs: 14, certFaults: true, onProgress: (l) => progress.push(l) });
+    const r = await fuzzTarget(
+      withOptions(clientAuthOptions(port), {
+        budget: { runs: 14 },
+        profile: { certFaults: true },
+        output: { onProgress: (l) => progress.push(l) },
+      }),
+    );
     await server.stop();
     recordFragment(runDir(), { conversations: r.results.map((x) => x.run) });
     expect(r.sanity).toEqual({ first: true, last: true });
@@ -157,13 +168,12 @@ describe('tlsprop fuzz against a live target', () => {
   it('state-machine conversations (each named scenario alone) against openssl s_server: all rejected as the tables say', async () => {
     const port = await freePort();
     const server = await group.launch(opensslServer({ port, files, key: 'rsa', clientAuth: true }));
-    const o = clientAuthOptions(port);
     const target: TargetProfile = { suites: { '1.2': [0xc02f], '1.3': [0x1301] }, certificateRequested: true };
+    const ctx = planContext(clientAuthOptions(port), target);
     const lines: string[] = [];
     for (const s of STATE_SCENARIOS) {
       const out = await runSpec(
-        o,
-        target,
+        ctx,
         { kind: 'state', scenarios: [s.name], cfg: { suite: 0, group: 0, compat: false, random: 0, schemes: 0 } },
         '0',
       );
@@ -190,14 +200,14 @@ describe('tlsprop fuzz against a live target', () => {
   it('client-certificate faults against openssl s_server trusting our CA: rejected with the catalogue alert', async () => {
     const port = await freePort();
     const server = await group.launch(opensslServer({ port, files, key: 'rsa', clientAuth: true }));
-    const o = { ...clientAuthOptions(port), certFaults: true, strictness: 'exact' as const };
+    const o = withOptions(clientAuthOptions(port), { profile: { certFaults: true, strictness: 'exact' } });
     const target: TargetProfile = { suites: { '1.2': [0xc02f], '1.3': [0x1301] }, certificateRequested: true };
+    const ctx = planContext(o, target);
     const lines: string[] = [];
     for (const fault of CERT_FAULTS)
       for (const version of ['1.2', '1.3'] as const) {
         const out = await runSpec(
-          o,
-          target,
+          ctx,
           { kind: 'cert', fault, version, cfg: { suite: 0, group: 0, compat: false, random: 0, schemes: 0 } },
           '0',
         );
@@ -217,17 +227,11 @@ describe('tlsprop fuzz against a live target', () => {
   it('a faulty server that skips the client Finished check: accepted-invalid on t13.fin.verify-data, shrunk to the simplest conversation, replayed by seed and path', async () => {
     const faulty = await faultyServer(files.pki);
     try {
-      const o: FuzzOptions = {
-        host: LOOPBACK,
-        port: faulty.port,
-        seed: 3,
-        runs: 8,
-        strictness: 'alert-or-close',
-        pki: files.pki,
-        trustAnchors: files.pki.anchors,
-        serverName: 'localhost',
-        operators: ['t13-client-finished-wrong'],
-        coverFirst: false,
+      const o: ServerFuzzOptions = {
+        target: { host: LOOPBACK, port: faulty.port },
+        identity: { pki: files.pki, trustAnchors: files.pki.anchors, serverName: 'localhost' },
+        budget: { seed: 3, runs: 8, coverFirst: false },
+        profile: { strictness: 'alert-or-close', only: ['t13-client-finished-wrong'] },
       };
       const r = await fuzzTarget(o);
       expect(r.sanity).toEqual({ first: true, last: true });
@@ -255,13 +259,13 @@ describe('tlsprop fuzz against a live target', () => {
       expect(f.shrinkRuns).toBeGreaterThan(1);
       expect(f.shrinkRuns).toBeLessThanOrEqual(31);
       // --seed S --path P replays exactly the shrunk conversation, with the same verdict
-      const again = await fuzzTarget({ ...o, path: f.shrunk!.run.path! });
+      const again = await fuzzTarget(withOptions(o, { budget: { path: f.shrunk!.run.path! } }));
       expect(again.results).toHaveLength(1);
       expect(again.results[0]!.spec).toEqual(f.shrunk!.spec);
       expect(again.results[0]!.run.verdict).toBe('accepted-invalid');
       expect(again.results[0]!.run.path).toBe(f.shrunk!.run.path);
       // and the original by its path
-      const orig = await fuzzTarget({ ...o, path: f.original.run.path! });
+      const orig = await fuzzTarget(withOptions(o, { budget: { path: f.original.run.path! } }));
       expect(orig.results[0]!.spec).toEqual(f.original.spec);
     } finally {
       await faulty.close();
@@ -271,19 +275,14 @@ describe('tlsprop fuzz against a live target', () => {
   it("finding: OpenSSL answers a TLS 1.2 ClientKeyExchange point at infinity with internal_error, not the catalogue's illegal_parameter", async () => {
     const port = await freePort();
     const server = await group.launch(opensslServer({ port, files, key: 'rsa', version: '1.2' }));
-    const base = {
-      host: LOOPBACK,
-      port,
-      seed: 5,
-      runs: 4,
-      maxShrinkRuns: 2,
-      pki: files.pki,
-      trustAnchors: files.pki.anchors,
-      serverName: 'localhost',
-      operators: ['t12-cke-point-identity'],
+    const base: ServerFuzzOptions = {
+      target: { host: LOOPBACK, port },
+      identity: { pki: files.pki, trustAnchors: files.pki.anchors, serverName: 'localhost' },
+      budget: { seed: 5, runs: 4, maxShrinkRuns: 2 },
+      profile: { strictness: 'exact', only: ['t12-cke-point-identity'] },
     };
-    const exact = await fuzzTarget({ ...base, strictness: 'exact' });
-    const lax = await fuzzTarget({ ...base, strictness: 'any-abort' });
+    const exact = await fuzzTarget(base);
+    const lax = await fuzzTarget(withOptions(base, { profile: { strictness: 'any-abort' } }));
     await server.stop();
     const mutants = (r: FuzzResult) => r.results.filter((x) => x.conversation.operator === 't12-cke-point-identity');
     expect(mutants(exact).length).toBeGreaterThan(0);
@@ -550,7 +549,9 @@ describe('tlsprop fuzz against a live target', () => {
       // a later run builds its faulty leaves afresh: they still chain to the written root (same name, same key)
       const later = await testPki(Date.now() + 60_000);
       for (const fault of ['client-cert-expired', 'client-cert-wrong-key'] as const) {
-        const leaf = new X509Certificate((await faultyClientIdentity(later, fault)).chain[0]!);
+        const m = mutation(fault);
+        if (m.where !== 'certificate' || m.presentedBy !== 'client') throw new Error(`${fault} is no client certificate`);
+        const leaf = new X509Certificate((await m.identity(later)).chain[0]!);
         expect(leaf.checkIssued(ca)).toBe(true);
         expect(leaf.verify(ca.publicKey)).toBe(fault === 'client-cert-expired');
       }

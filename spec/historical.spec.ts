@@ -5,7 +5,7 @@
  * the rule that names the flaw.
  */
 import { type TestPki, testPki } from '../engine/fixtures';
-import { type BaseChoice, type BaseName, operator, runBase, runMutant } from '../generators/mutations';
+import { type BaseChoice, type BaseName, mutation, runBase, runMutant } from '../generators/mutations';
 import { C, type Entry, S, at, editRaw, entriesOf, rebuild } from '../generators/mutations/support';
 import type { RuleId } from '../oracles/catalogue';
 import { checkTranscript, ruleStatus } from '../oracles/evaluate';
@@ -117,7 +117,7 @@ beforeAll(async () => {
 
 describe('historical bugs', () => {
   it.each(BUGS.map((b) => [b.name, b] as const))('%s', async (_n, bug) => {
-    const r = await runMutant(operator(bug.operator), pki, choice(bug.base));
+    const r = await runMutant(mutation(bug.operator), pki, choice(bug.base));
     const verdicts = (await checkTranscript(r.transcript, r.check)).verdicts;
     for (const rule of bug.rules) expect([rule, ruleStatus(verdicts, rule)]).toEqual([rule, 'violation']);
   });

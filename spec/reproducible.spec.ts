@@ -43,7 +43,7 @@ import {
   newRenderCache,
   renderHandshake,
 } from '../generators/handshake';
-import { OPERATORS, baseChoiceArb, runMutant } from '../generators/mutations';
+import { OFFLINE_MUTATIONS as OPERATORS, baseChoiceArb, runMutant } from '../generators/mutations';
 import { checkTranscript } from '../oracles/evaluate';
 import type { Transcript } from '../transcript/model';
 import { toHex } from '../wire/hex';
@@ -156,7 +156,7 @@ describe('reproducibility', () => {
         runs.push({ sequence: messageSequence(m.transcript), verdicts: res.verdicts.map((v) => `${v.rule} ${v.status}`) });
       }
       expect({ op: op.name, ...runs[1] }).toEqual({ op: op.name, ...runs[0] });
-      for (const d of op.declares)
+      for (const d of op.rules)
         expect({ op: op.name, verdict: runs[0]?.verdicts.includes(`${d} violation`) }).toEqual({ op: op.name, verdict: true });
     }
   });

@@ -5,19 +5,19 @@
  * (or reuse keys of) a first one, record edits of real ciphertext, and
  * edits of the key material a run leaves for the oracles.
  */
-import { constants, createHmac, createPublicKey, publicEncrypt, webcrypto } from 'node:crypto';
+import type { RuleId } from '../../oracles/catalogue';
+import { constants, createHmac, createPublicKey, publicEncrypt } from 'node:crypto';
 import {
   createRecordProtection,
   generateEcdhKeyPair,
   keyBlock,
   lookupKeyLog,
-  nodeProvider,
   parseKeyLog,
   tls12Params,
   tls13Params,
   trafficKeys,
 } from '../../crypto';
-import type { EcdhGroup } from '../../crypto';
+import type { CryptoProvider, EcdhGroup } from '../../crypto';
 import type { ClientConfig, ServerConfig } from '../../engine/config';
 import { runInMemory } from '../../engine/memory';
 import { ServerSessionCache, newClientSessionStore } from '../../engine/session';
@@ -34,7 +34,8 @@ import type { DecodeContext } from '../../wire/handshake';
 import { concatBytes } from '../../wire/hex';
 import { encodeRecord } from '../../wire/record';
 import { NamedGroup, SignatureScheme as SS, ExtensionType as X, cipherSuites } from '../../wire/registry';
-import type { MutationOperator } from './operators';
+import { type HandshakeTypeName, type MessageType, VERSION_CODE } from '../../wire/vocabulary';
+import { type ClientSends, clientHooks, type Mutation, type ServerSends, serverHooks } from './model';
 import {
   type BaseEnv,
   type BaseName,
@@ -42,7 +43,6 @@ import {
   type FramedEntry,
   type Prepared,
   S,
-  type Version,
   at,
   editRaw,
   flipLast,
@@ -55,65 +55,80 @@ import {
   entriesOf,
   recordAt,
   u16,
+  versionsOf,
+  pkiCrypto,
 } from './support';
 
 const T12_ALL: readonly BaseName[] = ['t12-ecdhe-rsa-cbc-mutual', 't12-ecdhe-ecdsa-gcm', 't12-rsa-kex'];
 const T12_ECDHE: readonly BaseName[] = ['t12-ecdhe-rsa-cbc-mutual', 't12-ecdhe-ecdsa-gcm'];
 const T13_ALL: readonly BaseName[] = ['t13-server-auth', 't13-mutual'];
 const RSA_SERVER: readonly BaseName[] = ['t12-ecdhe-rsa-cbc-mutual', 't13-server-auth'];
-const V12: DecodeContext = { version: 0x0303 };
-const V13: DecodeContext = { version: 0x0304 };
+const V12: DecodeContext = { version: VERSION_CODE['1.2'] };
+const V13: DecodeContext = { version: VERSION_CODE['1.3'] };
 const APP = { client: new TextEncoder().encode('PUBLISH a/b hello'), server: new TextEncoder().encode('PUBACK') };
 
-const versionsOf = (bases: readonly BaseName[]): Version[] => [
-  ...new Set(bases.map((b): Version => (b.startsWith('t13') ? '1.3' : '1.2'))),
-];
 const same = (env: BaseEnv): Prepared => ({ client: env.client, server: env.server });
 const ctxOf = (env: BaseEnv): DecodeContext => (env.spec.version === '1.3' ? V13 : V12);
 
 function tx(
   name: string,
   description: string,
-  declares: readonly string[],
+  rules: readonly RuleId[],
   bases: readonly BaseName[],
   fn: (E: FramedEntry[]) => void,
   rfn?: (R: RecordInput[]) => void,
   config?: (env: BaseEnv) => Prepared,
-): MutationOperator {
+): Mutation {
   return {
     name,
     description,
     versions: versionsOf(bases),
-    declares,
-    mechanism: 'transcript',
+    rules,
+    where: 'transcript',
     bases,
     apply: (env) => ({ ...(config ? config(env) : same(env)), post: framed(fn, rfn) }),
   };
 }
+type SendsActs =
+  | Pick<ClientSends, 'where' | 'mutate' | 'inMemory' | 'notLive'>
+  | Pick<ServerSends, 'where' | 'mutate' | 'inMemory' | 'notLive'>;
+/** A mutation of what one of our endpoints sends (where it acts, how, and its in-memory setup in `acts`). */
 function hook(
   name: string,
   description: string,
-  declares: readonly string[],
+  rules: readonly RuleId[],
   bases: readonly BaseName[],
-  apply: (env: BaseEnv) => Prepared | Promise<Prepared>,
-): MutationOperator {
-  return { name, description, versions: versionsOf(bases), declares, mechanism: 'hook', bases, apply };
+  acts: SendsActs,
+  needs?: Mutation['needs'],
+): Mutation {
+  return { name, description, versions: versionsOf(bases), rules, bases, ...(needs ? { needs } : {}), ...acts };
 }
 function config(
   name: string,
   description: string,
-  declares: readonly string[],
+  rules: readonly RuleId[],
   bases: readonly BaseName[],
   apply: (env: BaseEnv) => Prepared | Promise<Prepared>,
-): MutationOperator {
-  return { name, description, versions: versionsOf(bases), declares, mechanism: 'config', bases, apply };
+): Mutation {
+  return { name, description, versions: versionsOf(bases), rules, where: 'configuration', bases, apply };
 }
-/** Replace the first outgoing message of a type on one side. */
-const replacing =
-  (side: 'client' | 'server', type: string, fn: (raw: Uint8Array, env: BaseEnv) => Uint8Array[] | Promise<Uint8Array[]>) =>
-  (env: BaseEnv): Prepared => ({ ...same(env), hooks: { [side]: onceOn(type, (raw) => fn(raw, env)) } });
+/** A certificate chain our in-memory server presents (its identity replaced). */
+function serverCertificate(
+  name: string,
+  description: string,
+  rules: readonly RuleId[],
+  bases: readonly BaseName[],
+  apply: (env: BaseEnv) => Promise<Prepared>,
+): Mutation {
+  return { name, description, versions: versionsOf(bases), rules, where: 'certificate', presentedBy: 'server', bases, apply };
+}
+type Replace = (raw: Uint8Array, env: BaseEnv) => Uint8Array[] | Promise<Uint8Array[]>;
+/** Our client replaces its first outgoing message of a type. */
+const clientReplacing = (type: HandshakeTypeName, fn: Replace) => clientHooks((env) => onceOn(type, (raw) => fn(raw, env)));
+/** Our server replaces its first outgoing message of a type. */
+const serverReplacing = (type: HandshakeTypeName, fn: Replace) => serverHooks((env) => onceOn(type, (raw) => fn(raw, env)));
 const flipBoth =
-  (type: string) =>
+  (type: MessageType) =>
   (E: FramedEntry[]): void => {
     for (const d of [C, S]) {
       const i = at(E, type, d);
@@ -122,7 +137,7 @@ const flipBoth =
   };
 /** Edit a handshake message of the transcript (decoded and re-encoded). */
 const editMsg =
-  <T extends Parameters<typeof editRaw>[2]>(
+  <T extends Parameters<typeof editRaw>[2] & HandshakeTypeName>(
     type: T,
     dir: FramedEntry['dir'],
     ctx: DecodeContext,
@@ -141,7 +156,7 @@ const setChExt = (ctx: DecodeContext, fn: (x: Extension[]) => Extension[]) =>
 
 /** The ServerKeyExchange scheme bytes overwritten (the signature itself left as made). */
 const skeScheme = (scheme: number) =>
-  replacing('server', 'server_key_exchange', (raw) => {
+  serverReplacing('server_key_exchange', (raw) => {
     const r = raw.slice();
     r.set(u16(scheme), 4 + 4 + raw[4 + 3]!);
     return [r];
@@ -181,31 +196,31 @@ const otherClientKey =
 const secretsOp = (
   name: string,
   description: string,
-  declares: readonly string[],
+  rules: readonly RuleId[],
   bases: readonly BaseName[],
   cfg: (env: BaseEnv) => Prepared = same,
-): MutationOperator => ({
+): Mutation => ({
   name,
   description,
   versions: versionsOf(bases),
-  declares,
-  mechanism: 'transcript',
+  rules,
+  where: 'transcript',
   bases,
   apply: (env) => ({ ...cfg(env), post: otherClientKey(env) }),
 });
-/** TLS 1.2 DHE_RSA with ffdhe2048 on an RSA-server base. */
-const dhe = (env: BaseEnv): Prepared => ({
-  client: {
-    ...env.client,
-    cipherSuites: [CipherSuiteDhe12.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256],
-    groups: [...(env.client.groups ?? []), NamedGroup.ffdhe2048],
-  },
-  server: {
-    ...env.server,
-    cipherSuites: [CipherSuiteDhe12.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256],
-    groups: [NamedGroup.ffdhe2048, ...(env.server.groups ?? [])],
-  },
+/** TLS 1.2 DHE_RSA with ffdhe2048 on an RSA-server base: our client's side. */
+const dheClient = (env: BaseEnv): ClientConfig => ({
+  ...env.client,
+  cipherSuites: [CipherSuiteDhe12.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256],
+  groups: [...(env.client.groups ?? []), NamedGroup.ffdhe2048],
 });
+/** The server's side of DHE_RSA with ffdhe2048. */
+const dheServer = (env: BaseEnv): ServerConfig => ({
+  ...env.server,
+  cipherSuites: [CipherSuiteDhe12.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256],
+  groups: [NamedGroup.ffdhe2048, ...(env.server.groups ?? [])],
+});
+const dhe = (env: BaseEnv): Prepared => ({ client: dheClient(env), server: dheServer(env) });
 
 // ------------------------------------------------------ second connections
 
@@ -250,16 +265,16 @@ async function twoConnections(
 const resumed = (
   name: string,
   description: string,
-  declares: readonly string[],
+  rules: readonly RuleId[],
   bases: readonly BaseName[],
   fn: (E: FramedEntry[]) => void,
   earlierPost?: (t: Transcript) => Transcript,
-): MutationOperator => ({
+): Mutation => ({
   name,
   description,
   versions: versionsOf(bases),
-  declares,
-  mechanism: 'transcript',
+  rules,
+  where: 'transcript',
   bases,
   apply: async (env) => ({
     ...(await twoConnections(env, earlierPost ? { resume: true, earlierPost } : { resume: true })),
@@ -306,10 +321,9 @@ const clientProtected = (t: Transcript, epoch: string): number =>
   t.records.filter((r) => r.dir === C && r.encrypted && r.epoch === epoch).length;
 
 /** The client's first application traffic protection of a TLS 1.3 run (from its key log). */
-const clientAppProtection13 = async (t: Transcript) => {
+const clientAppProtection13 = async (p: CryptoProvider, t: Transcript) => {
   const { cr, suite: id } = randomsOf(t);
   const suite = cipherSuites.get(id)!;
-  const p = nodeProvider();
   const secret = lookupKeyLog(parseKeyLog(t.secrets!.keylog!.join('\n')), cr).CLIENT_TRAFFIC_SECRET_0!;
   return createRecordProtection(
     p,
@@ -322,16 +336,16 @@ const clientAppProtection13 = async (t: Transcript) => {
  * the old client application key (at the next sequence number), as a sender
  * that announces but does not perform the update would.
  */
-const keptOldKey = async (t: Transcript): Promise<Transcript> => {
+const keptOldKey = async (p: CryptoProvider, t: Transcript): Promise<Transcript> => {
   const R = recordsOf(t);
   const ku = R.findIndex((r) => r.dir === C && r.plaintext?.contentType === 22 && r.plaintext.fragment[0] === 24);
   const next = R.findIndex((r, i) => i > ku && r.dir === C && r.plaintext?.contentType === 23);
   if (ku < 0 || next < 0) throw new Error('no client KeyUpdate followed by data');
-  const old = await clientAppProtection13(t);
+  const old = await clientAppProtection13(p, t);
   // sequence numbers under the first application key: every client application-epoch record before `next`
   const seq = BigInt(t.records.filter((r, i) => i < next && r.dir === C && r.encrypted && r.epoch === 'application').length);
   const content = R[next]!.plaintext!.fragment;
-  const rec = await old.protect(seq, 23, 0x0303, content);
+  const rec = await old.protect(seq, 23, VERSION_CODE['1.2'], content);
   R[next] = {
     dir: C,
     raw: encodeRecord({ contentType: rec.type, version: rec.version, fragment: rec.fragment }),
@@ -341,11 +355,11 @@ const keptOldKey = async (t: Transcript): Promise<Transcript> => {
 };
 
 /** A client record appended whose TLS 1.3 inner plaintext is all zeros (no content type), properly protected. */
-const zeroInner = async (t: Transcript): Promise<Transcript> => {
-  const rec = await (await clientAppProtection13(t)).protect(
+const zeroInner = async (p: CryptoProvider, t: Transcript): Promise<Transcript> => {
+  const rec = await (await clientAppProtection13(p, t)).protect(
     BigInt(clientProtected(t, 'application')),
     0,
-    0x0303,
+    VERSION_CODE['1.2'],
     new Uint8Array(0),
     { padding: 8 },
   );
@@ -363,17 +377,16 @@ const zeroInner = async (t: Transcript): Promise<Transcript> => {
  * padding byte is wrong: the IV byte above it is flipped and the MAC made
  * over the changed ciphertext, so only the padding check fails.
  */
-const badPadding = async (t: Transcript): Promise<Transcript> => {
+const badPadding = async (p: CryptoProvider, t: Transcript): Promise<Transcript> => {
   const { cr, sr, suite: id } = randomsOf(t);
   const suite = cipherSuites.get(id)!;
-  const p = nodeProvider();
   const master = lookupKeyLog(parseKeyLog(t.secrets!.keylog!.join('\n')), cr).CLIENT_RANDOM!;
   const kb = await keyBlock(p, suite, master, cr, sr);
   const params = tls12Params(suite, kb, 'client', true);
   if (!('macKey' in params)) throw new Error('not a CBC suite');
   const seq = BigInt(clientProtected(t, 'application'));
   const content = new TextEncoder().encode('ten bytes!');
-  const rec = await (await createRecordProtection(p, params)).protect(seq, 23, 0x0303, content, {
+  const rec = await (await createRecordProtection(p, params)).protect(seq, 23, VERSION_CODE['1.2'], content, {
     iv: new Uint8Array(16).fill(0x24),
   });
   const macLen = params.mac === 'SHA-384' ? 48 : params.mac === 'SHA-256' ? 32 : 20;
@@ -392,7 +405,7 @@ const badPadding = async (t: Transcript): Promise<Transcript> => {
   const R = recordsOf(t);
   R.push({
     dir: C,
-    raw: encodeRecord({ contentType: 23, version: 0x0303, fragment: concatBytes([body, mac]) }),
+    raw: encodeRecord({ contentType: 23, version: VERSION_CODE['1.2'], fragment: concatBytes([body, mac]) }),
     plaintext: { contentType: 23, fragment: content },
   });
   return rebuildRecords(t, R);
@@ -400,8 +413,6 @@ const badPadding = async (t: Transcript): Promise<Transcript> => {
 
 // ------------------------------------------------------------------- certs
 
-const wc = webcrypto as unknown as Crypto;
-const pool = new KeyPool({ crypto: wc });
 const certSpec = plainCertSpec;
 const rootSpec = certSpec('CN=tlsprop mutation root', {
   basicConstraints: { ca: true },
@@ -429,7 +440,8 @@ const patch = (der: Uint8Array, from: string, to: string, every = false): Uint8A
 const ownChain =
   (leaf: Partial<CertSpec>, leafDer: (d: Uint8Array) => Uint8Array = (d) => d) =>
   async (env: BaseEnv): Promise<Prepared> => {
-    const [l, root] = await buildChain([leafSpec(leaf), rootSpec], pool, wc);
+    const wc = pkiCrypto();
+    const [l, root] = await buildChain([leafSpec(leaf), rootSpec], new KeyPool({ crypto: wc }), wc);
     const client = { ...env.client, serverName: 'localhost' };
     delete client.trustAnchors;
     return {
@@ -446,6 +458,8 @@ const permittedDns = (name: string): Uint8Array => {
 };
 /** A root that permits only names under example.com, and a leaf for localhost under it. */
 const constrainedIdentity = async (env: BaseEnv): Promise<Prepared> => {
+  const wc = pkiCrypto();
+  const pool = new KeyPool({ crypto: wc });
   const key = await pool.key('rsa2048', 2);
   const cert = await x509.X509CertificateGenerator.create(
     {
@@ -483,27 +497,23 @@ const constrainedIdentity = async (env: BaseEnv): Promise<Prepared> => {
   };
 };
 /** The server Certificate message's list replaced (its own signatures then cover what it sent). */
-const serverChain =
-  (fn: (chain: Uint8Array[], env: BaseEnv) => Uint8Array[]) =>
-  (env: BaseEnv): Prepared => ({
-    ...same(env),
-    hooks: {
-      server: onceOn('certificate', (raw) => [
-        editRaw(raw, ctxOf(env), 'certificate', (b) => {
-          if (b.form === 'tls12') b.certificates = fn(b.certificates, env);
-          else {
-            const certs = fn(
-              b.entries.map((e) => e.data),
-              env,
-            );
-            b.entries = certs.map((data) => ({ data, extensions: [] }));
-          }
-        }),
-      ]),
-    },
-  });
+const serverChain = (fn: (chain: Uint8Array[], env: BaseEnv) => Uint8Array[]) =>
+  serverHooks((env) =>
+    onceOn('certificate', (raw) => [
+      editRaw(raw, ctxOf(env), 'certificate', (b) => {
+        if (b.form === 'tls12') b.certificates = fn(b.certificates, env);
+        else {
+          const certs = fn(
+            b.entries.map((e) => e.data),
+            env,
+          );
+          b.entries = certs.map((data) => ({ data, extensions: [] }));
+        }
+      }),
+    ]),
+  );
 
-export const KEY_OPERATORS: readonly MutationOperator[] = [
+export const KEY_MUTATIONS: readonly Mutation[] = [
   // ---- signatures
   hook(
     't12-ske-scheme-says-pkcs1',
@@ -573,7 +583,15 @@ export const KEY_OPERATORS: readonly MutationOperator[] = [
     'the DHE ClientKeyExchange public value is 1',
     ['dh.pubkey-range'],
     ['t12-ecdhe-rsa-cbc-mutual'],
-    (env) => ({ ...dhe(env), hooks: { client: onceOn('client_key_exchange', () => [hsMessage(16, Uint8Array.of(0, 1, 1))]) } }),
+    {
+      where: 'client-sends',
+      mutate: (env) => ({
+        config: dheClient(env),
+        hooks: onceOn('client_key_exchange', () => [hsMessage(16, Uint8Array.of(0, 1, 1))]),
+      }),
+      inMemory: (env) => ({ server: dheServer(env) }),
+    },
+    { kex: 'DHE' },
   ),
   tx(
     't12-dhe-weak-prime',
@@ -627,20 +645,27 @@ export const KEY_OPERATORS: readonly MutationOperator[] = [
   ),
   hook(
     't12-rsa-premaster-wrong-version',
-    'the RSA premaster starts with 0x0301 instead of the offered 0x0303',
+    'the RSA premaster starts with {3, 1} (TLS 1.0) instead of the offered {3, 3} (TLS 1.2)',
     ['t12.ks.pms-rsa'],
     ['t12-rsa-kex'],
-    replacing('client', 'client_key_exchange', (_raw, env) => {
-      const enc = serverRsaEncrypt(env, Uint8Array.of(3, 1, ...new Array<number>(46).fill(0x5a)));
-      return [hsMessage(16, concatBytes([u16(enc.length), enc]))];
-    }),
+    {
+      ...clientReplacing('client_key_exchange', (_raw, env) => {
+        const enc = serverRsaEncrypt(env, Uint8Array.of(3, 1, ...new Array<number>(46).fill(0x5a)));
+        return [hsMessage(16, concatBytes([u16(enc.length), enc]))];
+      }),
+      notLive: "encrypts the premaster to our in-memory server's key: a live target could not decrypt it (another mutation)",
+    },
   ),
   hook(
     't12-rsa-cke-no-length',
     'the RSA ClientKeyExchange without its two-byte length prefix (SSL 3.0 style)',
     ['t12.rsa.cke-encoding'],
     ['t12-rsa-kex'],
-    replacing('client', 'client_key_exchange', (raw) => [hsMessage(16, raw.subarray(6))]),
+    {
+      ...clientReplacing('client_key_exchange', (raw) => [hsMessage(16, raw.subarray(6))]),
+      notLive: 'a ClientKeyExchange edit not yet in the live conversation list (issue #14 key-exchange families)',
+    },
+    { kex: 'RSA' },
   ),
   // ---- record protection
   tx(
@@ -679,59 +704,63 @@ export const KEY_OPERATORS: readonly MutationOperator[] = [
     name: 't13-inner-plaintext-all-zeros',
     description: 'a client record whose inner plaintext is all zeros (no content type)',
     versions: ['1.3'],
-    declares: ['rec.t13.inner-plaintext'],
-    mechanism: 'transcript',
+    rules: ['rec.t13.inner-plaintext'],
+    where: 'transcript',
     bases: T13_ALL,
-    apply: (env) => ({ ...same(env), post: zeroInner }),
+    apply: (env) => ({ ...same(env), post: (t) => zeroInner(env.provider, t) }),
   },
   {
     name: 't12-cbc-bad-padding',
     description: 'a client CBC record (encrypt_then_mac) with one wrong padding byte and a valid MAC',
     versions: ['1.2'],
-    declares: ['rec.t12.cbc-padding'],
-    mechanism: 'transcript',
+    rules: ['rec.t12.cbc-padding'],
+    where: 'transcript',
     bases: ['t12-ecdhe-rsa-cbc-mutual'],
-    apply: (env) => ({ ...same(env), post: badPadding }),
+    apply: (env) => ({ ...same(env), post: (t) => badPadding(env.provider, t) }),
   },
   {
     name: 't13-keyupdate-old-key',
     description: 'the client sends KeyUpdate, then protects its next record with the old key',
     versions: ['1.3'],
-    declares: ['t13.ks.key-update', 'rec.t13.keyupdate-keys'],
-    mechanism: 'transcript',
+    rules: ['t13.ks.key-update', 'rec.t13.keyupdate-keys'],
+    where: 'transcript',
     bases: T13_ALL,
-    apply: (env) => ({ ...same(env), memory: { keyUpdates: [{ side: 'client', requestUpdate: false }] }, post: keptOldKey }),
+    apply: (env) => ({
+      ...same(env),
+      memory: { keyUpdates: [{ side: 'client', requestUpdate: false }] },
+      post: (t) => keptOldKey(env.provider, t),
+    }),
   },
   // ---- certificates
-  config(
+  serverCertificate(
     'cert-critical-unknown-extension',
     "the leaf's critical keyUsage extension relabelled as the unknown 2.5.29.99",
     ['cert.path.critical-extensions'],
     RSA_SERVER,
     ownChain({}, (d) => patch(d, '0603551d0f', '0603551d63')),
   ),
-  config(
+  serverCertificate(
     'cert-outer-sigalg-differs',
     "the leaf's outer signatureAlgorithm says sha384WithRSA, the inner sha256WithRSA",
     ['cert.sig-alg-fields-match'],
     RSA_SERVER,
     ownChain({}, (d) => patch(d, SHA256_RSA, '06092a864886f70d01010c')),
   ),
-  config(
+  serverCertificate(
     'cert-md5-signature',
     'the leaf signature algorithm relabelled md5WithRSAEncryption',
     ['cert.weak-hash'],
     RSA_SERVER,
     ownChain({}, (d) => patch(d, SHA256_RSA, '06092a864886f70d010104', true)),
   ),
-  config(
+  serverCertificate(
     'cert-leaf-ku-encipher-only',
     'an ECDHE server signs with a leaf whose keyUsage is keyEncipherment only',
     ['cert.leaf.key-usage'],
     RSA_SERVER,
     ownChain({ keyUsage: KeyUsage.keyEncipherment }),
   ),
-  config(
+  serverCertificate(
     'cert-name-constraints-violated',
     'the leaf names localhost under a root whose name constraints permit only example.com',
     ['cert.path.name-constraints'],
@@ -757,14 +786,22 @@ export const KEY_OPERATORS: readonly MutationOperator[] = [
     "the server chain's intermediate replaced by the client's certificate, which did not issue the leaf",
     ['cert.chain.leaf-first'],
     T12_ALL,
-    serverChain((c, env) => [c[0]!, env.pki.identity('client', 'rsa').chain[0]!]),
+    {
+      ...serverChain((c, env) => [c[0]!, env.pki.identity('client', 'rsa').chain[0]!]),
+      // RFC 8446 §4.4.2: implementations "SHOULD be prepared to handle potentially extraneous certificates and
+      // arbitrary orderings from any TLS version": a client that builds its path anyway is right
+      notLive: 'receivers should tolerate extraneous certificates (RFC 8446 §4.4.2)',
+    },
   ),
   hook(
     'cert-ca-first',
     'the root CA certificate put in front of the server chain',
     ['cert.chain.leaf-first'],
     [...T12_ALL, ...T13_ALL],
-    serverChain((c, env) => [env.pki.anchors[0]!, ...c]),
+    {
+      ...serverChain((c, env) => [env.pki.anchors[0]!, ...c]),
+      notLive: 'receivers should tolerate arbitrary orderings (RFC 8446 §4.4.2)',
+    },
   ),
   tx(
     'cert-chain-alg-not-offered',
@@ -815,7 +852,7 @@ export const KEY_OPERATORS: readonly MutationOperator[] = [
     'a signed_certificate_timestamp entry extension the client did not ask for',
     ['cert.t13.entry-extensions'],
     T13_ALL,
-    replacing('server', 'certificate', (raw) => [
+    serverReplacing('certificate', (raw) => [
       editRaw(raw, V13, 'certificate', (b) => {
         if (b.form === 'tls13') b.entries[0]!.extensions = [{ type: 18, body: { kind: 'opaque', data: Uint8Array.of(0, 0) } }];
       }),
@@ -903,8 +940,8 @@ export const KEY_OPERATORS: readonly MutationOperator[] = [
     name: 't13-ticket-age-wrong',
     description: 'the resumption ClientHello obfuscated_ticket_age is the ticket age plus 2^31, not plus ticket_age_add',
     versions: ['1.3'],
-    declares: ['t13.psk.obfuscated-age'],
-    mechanism: 'transcript',
+    rules: ['t13.psk.obfuscated-age'],
+    where: 'transcript',
     bases: T13_ALL,
     async apply(env) {
       const p = await twoConnections(env, { resume: true });

@@ -20,15 +20,13 @@ import type { EngineHooks, HookMessage } from '../../engine/hooks';
 import { type MemoryOptions, type MemoryRun, runInMemory } from '../../engine/memory';
 import { CipherSuite12, CipherSuite13 } from '../../engine/suites';
 import { type RecordInput, TranscriptBuilder } from '../../transcript/build';
-import type { Direction, Transcript } from '../../transcript/model';
-import { messageTypeOf } from '../../wire/vocabulary';
+import type { Transcript } from '../../transcript/model';
 import type { Extension, ExtensionBody } from '../../wire/extensions';
 import { type DecodeContext, type HandshakeBody, decodeHandshake, encodeHandshake } from '../../wire/handshake';
 import { concatBytes } from '../../wire/hex';
 import { encodeRecord } from '../../wire/record';
-import { NamedGroup } from '../../wire/registry';
-
-export type Version = '1.2' | '1.3';
+import { ContentType, NamedGroup } from '../../wire/registry';
+import { type Direction, type HandshakeTypeName, type MessageType, messageTypeOf, type TlsVersion, VERSION_CODE } from '../../wire/vocabulary';
 
 export const BASE_NAMES = [
   't12-ecdhe-rsa-cbc-mutual',
@@ -41,7 +39,7 @@ export type BaseName = (typeof BASE_NAMES)[number];
 
 export interface BaseSpec {
   name: BaseName;
-  version: Version;
+  version: TlsVersion;
   suites: readonly number[];
   kex: 'ECDHE' | 'RSA' | 'TLS13';
   serverKey: 'rsa' | 'ecdsa';
@@ -136,10 +134,30 @@ export interface Prepared {
   memory?: Pick<MemoryOptions, 'keyUpdates'>;
 }
 
+/** The versions of some bases, in the order first seen. */
+export function versionsOf(bases: readonly BaseName[]): TlsVersion[] {
+  return [...new Set(bases.map((b) => BASES[b].version))];
+}
+
+/** Our client's identity in a base (a mutation of its CertificateVerify needs one). */
+export function clientIdentity(env: BaseEnv): Identity {
+  const id = env.client.identity;
+  if (!id) throw new Error(`base ${env.spec.name} has no client certificate`);
+  return id;
+}
+
+/**
+ * The WebCrypto object pki/ takes to build certificates, until pki/ takes the
+ * CryptoProvider: the runtime's own (Node 20's global), no cast.
+ */
+export function pkiCrypto(): Crypto {
+  return globalThis.crypto;
+}
+
 export function baseEnv(pki: TestPki, choice: BaseChoice, provider: CryptoProvider = nodeProvider()): BaseEnv {
   const spec = BASES[choice.base];
   const suite = spec.suites[choice.suiteIndex % spec.suites.length]!;
-  const versions = spec.version === '1.3' ? [0x0304, 0x0303] : [0x0303];
+  const versions = spec.version === '1.3' ? [VERSION_CODE['1.3'], VERSION_CODE['1.2']] : [VERSION_CODE['1.2']];
   // TLS 1.2: an ECDSA server certificate's curve (P-256 in the test PKI) must be among the client's groups (RFC 8422 §5.1).
   const clientGroups =
     spec.version === '1.2' && spec.serverKey === 'ecdsa' && choice.group !== NamedGroup.secp256r1
@@ -157,7 +175,7 @@ export function baseEnv(pki: TestPki, choice: BaseChoice, provider: CryptoProvid
   if (spec.clientKey) client.identity = pki.identity('client', spec.clientKey);
   const server: ServerConfig = {
     provider,
-    versions: spec.version === '1.3' ? [0x0304, 0x0303] : [0x0303],
+    versions: spec.version === '1.3' ? [VERSION_CODE['1.3'], VERSION_CODE['1.2']] : [VERSION_CODE['1.2']],
     cipherSuites: [suite],
     groups: [choice.group, ...BASE_GROUPS.filter((g) => g !== choice.group)],
     identity: pki.identity('server', spec.serverKey),
@@ -168,7 +186,8 @@ export function baseEnv(pki: TestPki, choice: BaseChoice, provider: CryptoProvid
   return { spec, choice, pki, provider, client, server };
 }
 
-export interface MutantRun {
+/** A mutation run in memory: the run, the (possibly edited) transcript the oracles judge, and the check inputs. */
+export interface MutatedHandshake {
   run: MemoryRun;
   transcript: Transcript;
   check: CheckInputs;
@@ -176,7 +195,7 @@ export interface MutantRun {
 
 const APP = { client: new TextEncoder().encode('PUBLISH a/b hello'), server: new TextEncoder().encode('PUBACK') };
 
-export async function runPrepared(env: BaseEnv, p: Prepared, label: string): Promise<MutantRun> {
+export async function runPrepared(env: BaseEnv, p: Prepared, label: string): Promise<MutatedHandshake> {
   const run = await runInMemory(p.client, p.server, p.hooks ?? {}, {
     appData: APP,
     seed: env.choice.seed,
@@ -193,13 +212,14 @@ export async function runPrepared(env: BaseEnv, p: Prepared, label: string): Pro
 /** Every handshake message an endpoint sent or processed, in order (what its transcript hash covers). */
 export class MessageLog {
   readonly raws: Uint8Array[] = [];
+  /** Handshake type names, as the engine's hooks give them. */
   readonly types: string[] = [];
   add(m: HookMessage): void {
     if (m.kind !== 'handshake') return;
     this.raws.push(m.raw);
     this.types.push(m.type);
   }
-  find(type: string): Uint8Array | undefined {
+  find(type: HandshakeTypeName): Uint8Array | undefined {
     const i = this.types.indexOf(type);
     return i < 0 ? undefined : this.raws[i];
   }
@@ -230,7 +250,7 @@ export function tracked(
 
 /** Replace one outgoing message type (first occurrence only). */
 export function onceOn(
-  type: string,
+  type: HandshakeTypeName,
   fn: (raw: Uint8Array, log: MessageLog) => Promise<Uint8Array[]> | Uint8Array[],
 ): EngineHooks {
   let done = false;
@@ -348,14 +368,21 @@ export function getExt<K extends ExtensionBody['kind']>(
 export interface Entry {
   dir: Direction;
   kind: string;
-  type: string;
+  type: MessageType;
   raw?: Uint8Array;
   encrypted: boolean;
 }
 
+/** A transcript message's type name, checked against the vocabulary (a name we do not know is a bug, not a mutation). */
+export function messageType(s: string): MessageType {
+  const type = messageTypeOf(s);
+  if (type === undefined) throw new Error(`unknown message type ${JSON.stringify(s)}`);
+  return type;
+}
+
 export function entriesOf(t: Transcript): Entry[] {
   return t.messages.map((m) => {
-    const e: Entry = { dir: m.dir, kind: m.kind, type: m.type, encrypted: m.encrypted };
+    const e: Entry = { dir: m.dir, kind: m.kind, type: messageType(m.type), encrypted: m.encrypted };
     if (m.raw) e.raw = m.raw;
     return e;
   });
@@ -365,10 +392,7 @@ export function entriesOf(t: Transcript): Entry[] {
 export function rebuild(t: Transcript, E: readonly Entry[]): Transcript {
   const b = new TranscriptBuilder(t.provenance);
   for (const e of E) {
-    // an edited entry keeps a vocabulary name; a handshake message with bytes is typed by them
-    const type = messageTypeOf(e.type) ?? (e.raw ? 'handshake' : undefined);
-    if (!type) throw new Error(`rebuild: ${e.type} is not a message type`);
-    const input: Parameters<TranscriptBuilder['addMessage']>[0] = { dir: e.dir, type, encrypted: e.encrypted };
+    const input: Parameters<TranscriptBuilder['addMessage']>[0] = { dir: e.dir, type: e.type, encrypted: e.encrypted };
     if (e.raw) input.raw = e.raw;
     b.addMessage(input);
   }
@@ -380,7 +404,7 @@ export function rebuild(t: Transcript, E: readonly Entry[]): Transcript {
 }
 
 /** Index of the nth entry of a type (and direction); throws when absent, so an operator that does not apply fails loudly. */
-export function at(E: readonly Entry[], type: string, dir?: Direction, nth = 0): number {
+export function at(E: readonly Entry[], type: MessageType, dir?: Direction, nth = 0): number {
   let n = 0;
   for (let i = 0; i < E.length; i++) if (E[i]!.type === type && (!dir || E[i]!.dir === dir) && n++ === nth) return i;
   throw new Error(`no ${dir ?? ''} ${type} #${nth} to mutate`);
@@ -406,11 +430,16 @@ export interface FramedEntry extends Entry {
   original?: Uint8Array;
 }
 
-const CONTENT: Readonly<Record<string, number>> = { handshake: 22, change_cipher_spec: 20, alert: 21, application_data: 23 };
+const CONTENT: Readonly<Record<string, number>> = {
+  handshake: ContentType.handshake,
+  change_cipher_spec: ContentType.change_cipher_spec,
+  alert: ContentType.alert,
+  application_data: ContentType.application_data,
+};
 
 function framedOf(t: Transcript): FramedEntry[] {
   return t.messages.map((m) => {
-    const e: FramedEntry = { dir: m.dir, kind: m.kind, type: m.type, encrypted: m.encrypted };
+    const e: FramedEntry = { dir: m.dir, kind: m.kind, type: messageType(m.type), encrypted: m.encrypted };
     if (m.raw) e.raw = m.raw;
     const only = m.records?.length === 1 ? m.records[0]! : undefined;
     const shared = only !== undefined && t.messages.some((o) => o !== m && o.records?.includes(only));
@@ -438,11 +467,15 @@ export function recordOf(e: FramedEntry, tls13: boolean): RecordInput {
       : e.kind === 'alert'
         ? Uint8Array.of(1, 0)
         : new Uint8Array(16).fill(0x61));
-  if (!e.encrypted) return { dir: e.dir, raw: encodeRecord({ contentType: inner, version: 0x0303, fragment }) };
+  if (!e.encrypted) return { dir: e.dir, raw: encodeRecord({ contentType: inner, version: VERSION_CODE['1.2'], fragment }) };
   const outer = tls13 ? 23 : inner;
   return {
     dir: e.dir,
-    raw: encodeRecord({ contentType: outer, version: 0x0303, fragment: new Uint8Array(fragment.length + 17).fill(0xc5) }),
+    raw: encodeRecord({
+      contentType: outer,
+      version: VERSION_CODE['1.2'],
+      fragment: new Uint8Array(fragment.length + 17).fill(0xc5),
+    }),
     plaintext: { contentType: inner, fragment },
   };
 }

@@ -1,23 +1,23 @@
 /**
- * State-machine fuzzing of a live server by our client: conversation steps
- * as data. A step changes what our engine sends, in order: drop a message,
- * send it twice, hold it back until after another one, inject a copy of an
- * earlier message, or inject a plaintext record (ChangeCipherSpec,
- * application data) next to one the engine sends. `stateHooks` turns a step
- * list into engine hooks; `stateExpectation` decides, with the handshake
- * tables of oracles/statemachine.ts, whether the resulting client flow is
- * out of order (the target must reject it: an alert from the allowed list,
- * or a close) or merely incomplete (the target must not complete: silence
- * until the timeout is fine too).
+ * State-machine mutations of our client's flight, as data: a step changes
+ * what our engine sends, in order: drop a message, send it twice, hold it
+ * back until after another one, inject a copy of an earlier message, or
+ * inject a record (ChangeCipherSpec, application data) next to one the
+ * engine sends. `stateHooks` turns a step list into engine hooks (the how);
+ * `stateModel` decides, with the handshake tables of oracles/statemachine.ts,
+ * whether the resulting client flow is out of order (the target must reject
+ * it) or merely incomplete (the target must not complete: silence until the
+ * timeout is fine too). The named step lists are declarations of the
+ * mutation catalogue (ops-state.ts).
  */
-import type { EngineHooks, HookRecord } from '../engine/hooks';
-import { describeExpected, type Facts, machineFor, type StateMachine, walk } from '../oracles/statemachine';
-import type { Direction } from '../transcript/model';
-import { encodeRecord } from '../wire/record';
-import type { LiveVersion } from './conversation';
+import type { EngineHooks, HookRecord } from '../../engine/hooks';
+import { describeExpected, type Facts, machineFor, type StateMachine, walk } from '../../oracles/statemachine';
+import type { Direction, HandshakeTypeName, StepName, TlsVersion } from '../../wire/vocabulary';
+import { encodeRecord } from '../../wire/record';
+import { ContentType, ProtocolVersion } from '../../wire/registry';
 
-/** A handshake message type or `change_cipher_spec` (TLS 1.2), as the engine names what it sends. */
-export type SentType = string;
+/** What our client sends that a step can name: a handshake message, or the TLS 1.2 ChangeCipherSpec. */
+export type SentType = HandshakeTypeName | 'change_cipher_spec';
 
 export type StateStep =
   /** Do not send this message. */
@@ -33,132 +33,17 @@ export type StateStep =
   /** An application data record protected with the write keys in use (TLS 1.3: the handshake traffic keys) right before `before`. */
   | { op: 'sealed'; content: 'application_data'; before: SentType };
 
-export interface StateScenario {
-  name: string;
-  version: LiveVersion;
-  steps: StateStep[];
-  /** Rule ids the out-of-order flow breaks (tls-rules.json). */
-  rules: string[];
-  /** Alerts a conforming target may send besides unexpected_message. */
-  alsoAllowed: string[];
-  /** The target must ask for a client certificate (and we must have one). */
-  clientCert: boolean;
-  /** TLS 1.2 ECDHE (a ServerKeyExchange is in the flow). */
-  ecdhe?: boolean;
-}
-
-/** The scenarios the issue names (#7): each one step. */
-export const STATE_SCENARIOS: readonly StateScenario[] = [
-  {
-    name: 't12-state-early-ccs',
-    version: '1.2',
-    steps: [{ op: 'record', content: 'change_cipher_spec', where: 'after', at: 'client_hello' }],
-    rules: ['t12.order.ccs-timing'],
-    alsoAllowed: [],
-    clientCert: false,
-  },
-  {
-    name: 't12-state-fin-before-cv',
-    version: '1.2',
-    steps: [{ op: 'hold', msg: 'certificate_verify', after: 'finished' }],
-    rules: ['t12.order.cv-after-cke', 't12.order.ccs-timing'],
-    alsoAllowed: [],
-    clientCert: true,
-  },
-  {
-    name: 't12-state-appdata-before-fin',
-    version: '1.2',
-    steps: [{ op: 'record', content: 'application_data', where: 'before', at: 'change_cipher_spec' }],
-    rules: ['t12.order.no-appdata-before-finished'],
-    alsoAllowed: [],
-    clientCert: false,
-  },
-  {
-    name: 't12-state-cke-repeated',
-    version: '1.2',
-    steps: [{ op: 'repeat', msg: 'client_key_exchange' }],
-    rules: ['t12.order.single-occurrence'],
-    alsoAllowed: [],
-    clientCert: false,
-  },
-  {
-    name: 't12-state-cert-skipped',
-    version: '1.2',
-    steps: [{ op: 'drop', msg: 'certificate' }],
-    rules: ['t12.order.client-cert-iff-cr'],
-    alsoAllowed: ['handshake_failure'],
-    clientCert: true,
-  },
-  {
-    name: 't12-state-second-ch',
-    version: '1.2',
-    steps: [{ op: 'inject', copy: 'client_hello', before: 'client_key_exchange' }],
-    rules: ['t12.order.single-occurrence'],
-    alsoAllowed: ['handshake_failure', 'no_renegotiation'],
-    clientCert: false,
-  },
-  {
-    name: 't12-state-fin-skipped',
-    version: '1.2',
-    steps: [{ op: 'drop', msg: 'finished' }],
-    rules: ['t12.order.full-server-final-flight'],
-    alsoAllowed: [],
-    clientCert: false,
-  },
-  {
-    name: 't13-state-fin-before-cv',
-    version: '1.3',
-    steps: [{ op: 'hold', msg: 'certificate_verify', after: 'finished' }],
-    rules: ['t13.order.client-flight'],
-    alsoAllowed: ['decrypt_error'],
-    clientCert: true,
-  },
-  {
-    name: 't13-state-cert-skipped',
-    version: '1.3',
-    steps: [{ op: 'drop', msg: 'certificate' }],
-    rules: ['t13.order.client-cert-iff-cr'],
-    alsoAllowed: ['certificate_required'],
-    clientCert: true,
-  },
-  {
-    name: 't13-state-second-ch',
-    version: '1.3',
-    steps: [{ op: 'inject', copy: 'client_hello', before: 'finished' }],
-    rules: ['t13.order.client-flight'],
-    alsoAllowed: [],
-    clientCert: false,
-  },
-  // our client is connected once it has "sent" its Finished, so application data follows under the traffic keys the target does not have yet
-  {
-    name: 't13-state-fin-skipped',
-    version: '1.3',
-    steps: [{ op: 'drop', msg: 'finished' }],
-    rules: ['t13.order.client-flight'],
-    alsoAllowed: ['bad_record_mac', 'decrypt_error'],
-    clientCert: false,
-  },
-  // sealed under the client handshake traffic keys, so the target can open it and must see it is out of order
-  {
-    name: 't13-state-appdata-before-fin',
-    version: '1.3',
-    steps: [{ op: 'sealed', content: 'application_data', before: 'finished' }],
-    rules: ['t13.order.client-flight'],
-    alsoAllowed: [],
-    clientCert: false,
-  },
-];
-
-interface Item {
-  type: SentType;
+/** A message on its way out: its name (as the engine gives it, or as the model walks it) and bytes. */
+interface Item<T extends string = string> {
+  type: T;
   raw: Uint8Array;
 }
 
 /** One outgoing message through the steps: what goes out instead (in order). State (held / copied messages) lives in `mem`. */
-function transform(steps: readonly StateStep[], item: Item, mem: Map<string, Item>): Item[] {
-  let items: Item[] = [item];
+function transform<T extends string>(steps: readonly StateStep[], item: Item<T>, mem: Map<string, Item<T>>): Item<T>[] {
+  let items: Item<T>[] = [item];
   for (const [i, s] of steps.entries()) {
-    const next: Item[] = [];
+    const next: Item<T>[] = [];
     for (const it of items) {
       if (s.op === 'drop' && it.type === s.msg) continue;
       if (s.op === 'repeat' && it.type === s.msg) next.push(it, it);
@@ -173,18 +58,20 @@ function transform(steps: readonly StateStep[], item: Item, mem: Map<string, Ite
   return items;
 }
 
-const CCS_RECORD = (): Uint8Array => encodeRecord({ contentType: 20, version: 0x0303, fragment: Uint8Array.of(1) });
+const CCS_RECORD = (): Uint8Array =>
+  encodeRecord({ contentType: ContentType.change_cipher_spec, version: ProtocolVersion.TLS1_2, fragment: Uint8Array.of(1) });
 const APPDATA = new TextEncoder().encode('early application data\n');
-const APPDATA_RECORD = (): Uint8Array => encodeRecord({ contentType: 23, version: 0x0303, fragment: APPDATA });
+const APPDATA_RECORD = (): Uint8Array =>
+  encodeRecord({ contentType: ContentType.application_data, version: ProtocolVersion.TLS1_2, fragment: APPDATA });
 
 /** The record-level steps applied to the type sequence (for the model). */
-function recordSteps(steps: readonly StateStep[], items: readonly SentType[]): SentType[] {
+function recordSteps(steps: readonly StateStep[], items: readonly FlowItem[]): FlowItem[] {
   let out = [...items];
   for (const s of steps) {
     if (s.op !== 'record' && s.op !== 'sealed') continue;
     const at = s.op === 'record' ? s.at : s.before;
     const where = s.op === 'record' ? s.where : 'before';
-    const next: SentType[] = [];
+    const next: FlowItem[] = [];
     let done = false;
     for (const t of out) {
       const hit = !done && t === at;
@@ -201,17 +88,18 @@ function recordSteps(steps: readonly StateStep[], items: readonly SentType[]): S
 /** What the unprotected record is, for matching `record` steps: handshake type name, CCS, or nothing. */
 function plainRecordType(r: HookRecord): SentType | undefined {
   if (r.plaintext)
-    return r.plaintext.contentType === 22
+    return r.plaintext.contentType === ContentType.handshake
       ? HS_NAMES[r.plaintext.fragment[0] ?? 0]
-      : r.plaintext.contentType === 20
+      : r.plaintext.contentType === ContentType.change_cipher_spec
         ? 'change_cipher_spec'
         : undefined;
   const ct = r.raw[0];
-  if (ct === 20) return 'change_cipher_spec';
-  if (ct === 22) return HS_NAMES[r.raw[5] ?? 0];
+  if (ct === ContentType.change_cipher_spec) return 'change_cipher_spec';
+  if (ct === ContentType.handshake) return HS_NAMES[r.raw[5] ?? 0];
   return undefined;
 }
-const HS_NAMES: Record<number, string> = {
+/** The handshake messages our client sends, by type code. */
+const HS_NAMES: Readonly<Record<number, SentType>> = {
   1: 'client_hello',
   11: 'certificate',
   15: 'certificate_verify',
@@ -235,7 +123,7 @@ export function stateHooks(steps: readonly StateStep[]): EngineHooks {
       for (const [i, s] of sealedSteps.entries()) {
         if (doneSealed.has(i) || s.before !== m.type || !m.sendRecord) continue;
         doneSealed.add(i);
-        await m.sendRecord(23, APPDATA);
+        await m.sendRecord(ContentType.application_data, APPDATA);
         injected = true;
       }
       const out = transform(msgSteps, { type: m.type, raw: m.raw }, mem);
@@ -265,32 +153,34 @@ export function stateHooks(steps: readonly StateStep[]): EngineHooks {
 
 /** The handshake our client has with the target, as the flow without steps. */
 export interface FlowShape {
-  version: LiveVersion;
+  version: TlsVersion;
   /** The target asks for a client certificate (and we send one). */
   clientCert: boolean;
   /** TLS 1.2: ECDHE (ServerKeyExchange present). */
   ecdhe: boolean;
 }
 
-type Msg = { dir: Direction; type: string };
+type Msg = { dir: Direction; type: StepName };
+/** A step of the client's flow as the model walks it; `|` marks the end of its first flight. */
+type FlowItem = StepName | '|';
 const C = 'C->S' as const;
 const S = 'S->C' as const;
 
-function nominal(f: FlowShape): { first: SentType[]; server: SentType[]; second: SentType[] } {
+function nominal(f: FlowShape): { first: SentType[]; server: HandshakeTypeName[]; second: SentType[] } {
   if (f.version === '1.2') {
     return {
       first: ['client_hello'],
       server: [
         'server_hello',
         'certificate',
-        ...(f.ecdhe ? ['server_key_exchange'] : []),
-        ...(f.clientCert ? ['certificate_request'] : []),
+        ...(f.ecdhe ? (['server_key_exchange'] as const) : []),
+        ...(f.clientCert ? (['certificate_request'] as const) : []),
         'server_hello_done',
       ],
       second: [
-        ...(f.clientCert ? ['certificate'] : []),
+        ...(f.clientCert ? (['certificate'] as const) : []),
         'client_key_exchange',
-        ...(f.clientCert ? ['certificate_verify'] : []),
+        ...(f.clientCert ? (['certificate_verify'] as const) : []),
         'change_cipher_spec',
         'finished',
       ],
@@ -301,17 +191,17 @@ function nominal(f: FlowShape): { first: SentType[]; server: SentType[]; second:
     server: [
       'server_hello',
       'encrypted_extensions',
-      ...(f.clientCert ? ['certificate_request'] : []),
+      ...(f.clientCert ? (['certificate_request'] as const) : []),
       'certificate',
       'certificate_verify',
       'finished',
     ],
-    second: [...(f.clientCert ? ['certificate', 'certificate_verify'] : []), 'finished'],
+    second: [...(f.clientCert ? (['certificate', 'certificate_verify'] as const) : []), 'finished'],
   };
 }
 
 /** The table of a version, our client's certificate being non-empty whenever it sends one. */
-function machineOf(version: LiveVersion): StateMachine {
+function machineOf(version: TlsVersion): StateMachine {
   const m = machineFor(version);
   return {
     ...m,
@@ -321,7 +211,7 @@ function machineOf(version: LiveVersion): StateMachine {
   };
 }
 
-const FACTS: Record<LiveVersion, Facts> = {
+const FACTS: Record<TlsVersion, Facts> = {
   '1.2': { resumed: false, certKex: true, anon: false, statusAgreed: false, ticketExt: false },
   '1.3': { psk: false, earlyAccepted: false, earlyOffered: false, postHandshakeAuth: false },
 };
@@ -338,7 +228,7 @@ export interface StateModel {
 /** Walk the flow our client sends with the steps through the version's table. */
 export function stateModel(steps: readonly StateStep[], shape: FlowShape): StateModel {
   const n = nominal({ ...shape, ecdhe: shape.version === '1.2' && shape.ecdhe });
-  const mem = new Map<string, Item>();
+  const mem = new Map<string, Item<SentType>>();
   const msgSteps = steps.filter((s) => s.op !== 'record' && s.op !== 'sealed');
   const through = (ts: readonly SentType[]) =>
     ts.flatMap((t) => transform(msgSteps, { type: t, raw: new Uint8Array(0) }, mem).map((x) => x.type));
@@ -347,8 +237,9 @@ export function stateModel(steps: readonly StateStep[], shape: FlowShape): State
   // the record steps act on the whole client sequence; split it again at the first flight's end
   const all = recordSteps(steps, [...first, '|', ...second]);
   const cut = all.indexOf('|');
-  const firstOut = all.slice(0, cut);
-  let secondOut = all.slice(cut + 1);
+  const named = (xs: readonly FlowItem[]): StepName[] => xs.filter((t): t is StepName => t !== '|');
+  const firstOut = named(all.slice(0, cut));
+  let secondOut = named(all.slice(cut + 1));
   // TLS 1.3: our client counts as connected once it has built its Finished, and sends application data
   if (shape.version === '1.3') secondOut = [...secondOut, 'application_data'];
   // TLS 1.3 sends no ChangeCipherSpec in the table's sense; TLS 1.2 CCS is in the table

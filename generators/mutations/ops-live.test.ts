@@ -1,12 +1,30 @@
-/** Live-only operators: the Y-flipped ECDH point (valid X, off the curve) against our engine's server, healthy and faulty. */
+/** Points off the curve with a valid X: the Y-flipped ECDH point from our client against our engine's server, healthy and faulty. */
 import { createECDH, ECDH } from 'node:crypto';
-import { nodeProvider } from '../crypto';
-import type { ClientConfig, ServerConfig } from '../engine/config';
-import { type TestPki, SERVER_NAME, testPki } from '../engine/fixtures';
-import { runInMemory } from '../engine/memory';
-import { CipherSuite12 } from '../engine/suites';
-import { AlertDescription, NamedGroup } from '../wire/registry';
-import { flipY, LIVE_ONLY_OPERATORS, liveOnlyOperator } from './liveops';
+import { nodeProvider } from '../../crypto';
+import type { ClientConfig, ServerConfig } from '../../engine/config';
+import { type TestPki, SERVER_NAME, testPki } from '../../engine/fixtures';
+import type { EngineHooks } from '../../engine/hooks';
+import { runInMemory } from '../../engine/memory';
+import { CipherSuite12 } from '../../engine/suites';
+import { AlertDescription, NamedGroup } from '../../wire/registry';
+import { flipY, OFF_CURVE_MUTATIONS } from './ops-live';
+import { baseEnv } from './support';
+
+/** Our client's hooks of a client-sends mutation (the environment of its first base). */
+async function clientHooksOf(name: string): Promise<EngineHooks> {
+  const m = OFF_CURVE_MUTATIONS.find((x) => x.name === name);
+  if (m?.where !== 'client-sends') throw new Error(`${name} does not act on our client's sends`);
+  const env = baseEnv(pki, {
+    base: m.bases[0]!,
+    suiteIndex: 0,
+    group: NamedGroup.secp256r1,
+    compat: false,
+    clientRandom: new Uint8Array(32),
+    serverRandom: new Uint8Array(32),
+    seed: 1,
+  });
+  return (await m.mutate(env)).hooks;
+}
 
 const p = nodeProvider();
 let pki: TestPki;
@@ -55,8 +73,7 @@ describe('Y-flipped key exchange against our server', () => {
   it.each(cases)(
     '%s (version 0x%s, group %s): a healthy server refuses it with illegal_parameter; with accept-invalid-ecdh-point the handshake completes',
     async (name, version, group) => {
-      const op = liveOnlyOperator(name)!;
-      expect(op.declares).toEqual(['ecdh.point-on-curve']);
+      expect(OFF_CURVE_MUTATIONS.find((m) => m.name === name)?.rules).toEqual(['ecdh.point-on-curve']);
       const client: ClientConfig = {
         provider: p,
         versions: [version],
@@ -67,7 +84,7 @@ describe('Y-flipped key exchange against our server', () => {
       };
       if (version === 0x0303) client.cipherSuites = [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256];
       const server: ServerConfig = { provider: p, versions: [version], identity: pki.identity('server', 'rsa') };
-      const healthy = await runInMemory(client, server, { client: op.hooks() });
+      const healthy = await runInMemory(client, server, { client: await clientHooksOf(name) });
       expect(healthy.serverOutcome).toMatchObject({
         kind: 'alert_sent',
         alert: { description: AlertDescription.illegal_parameter },
@@ -75,7 +92,7 @@ describe('Y-flipped key exchange against our server', () => {
       const faulty = await runInMemory(
         client,
         { ...server, faults: ['accept-invalid-ecdh-point'] },
-        { client: op.hooks() },
+        { client: await clientHooksOf(name) },
         { appData: { client: Uint8Array.of(1), server: Uint8Array.of(2) } },
       );
       expect(faulty.serverOutcome.kind).toBe('connected');
@@ -84,9 +101,9 @@ describe('Y-flipped key exchange against our server', () => {
   );
 
   it('every live-only operator names its rules and groups', () => {
-    for (const op of LIVE_ONLY_OPERATORS) {
-      expect(op.declares.length).toBeGreaterThan(0);
-      expect(op.groups.length).toBeGreaterThan(0);
+    for (const op of OFF_CURVE_MUTATIONS) {
+      expect(op.rules.length).toBeGreaterThan(0);
+      expect(op.needs?.groups?.length).toBeGreaterThan(0);
     }
   });
 });

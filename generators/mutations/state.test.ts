@@ -1,14 +1,19 @@
 /** State-machine steps: the model (walk through the handshake tables) and the hooks they compile to. */
-import { nodeProvider } from '../crypto';
-import { SERVER_NAME, testPki } from '../engine/fixtures';
-import { runInMemory } from '../engine/memory';
-import { AlertDescription } from '../wire/registry';
-import { STATE_SCENARIOS, stateHooks, stateModel } from './statefuzz';
+import { nodeProvider } from '../../crypto';
+import { SERVER_NAME, testPki } from '../../engine/fixtures';
+import { runInMemory } from '../../engine/memory';
+import { AlertDescription } from '../../wire/registry';
+import type { ClientSends, Mutation } from './model';
+import { STATE_MUTATIONS } from './ops-state';
+import { stateHooks, stateModel } from './state';
+
+const SCENARIOS = STATE_MUTATIONS.filter((m: Mutation): m is ClientSends => m.where === 'client-sends' && m.steps !== undefined);
 
 describe('state-machine scenarios', () => {
   it('every named scenario is out of order (or incomplete) by the tables, for the flow it needs', () => {
-    const lines = STATE_SCENARIOS.map((s) => {
-      const m = stateModel(s.steps, { version: s.version, clientCert: s.clientCert, ecdhe: true });
+    expect(SCENARIOS).toHaveLength(STATE_MUTATIONS.length);
+    const lines = SCENARIOS.map((s) => {
+      const m = stateModel(s.steps ?? [], { version: s.versions[0]!, clientCert: s.needs?.clientCert ?? false, ecdhe: true });
       return `${s.name}: ${m.outOfOrder ? m.outOfOrder.detail : m.incomplete ? 'incomplete' : 'CONFORMING'}`;
     });
     expect(lines).toEqual([

@@ -1,0 +1,450 @@
+/**
+ * Conversations against a server, by family. A family turns what the probe
+ * found and the mutation declarations it runs into conversation specs
+ * (data fast-check generates and shrinks) and a spec into a conversation:
+ *
+ * - valid: a valid handshake over what the probe found (version, suite,
+ *   group, a restricted TLS 1.2 signature_algorithms offer);
+ * - mutant: one mutation of what our client sends (`client-sends`);
+ * - state: one to three state-machine step lists of one version, combined,
+ *   judged by walking oracles/statemachine.ts;
+ * - cert: our client presents a faulty certificate (`certificate` presented
+ *   by the client) to a server that asks for one.
+ *
+ * Which mutation runs in which family follows from its declaration; a
+ * family is one entry of FAMILIES. The first conversations of a run are one
+ * per applicable name at the simplest configuration (coverage first), the
+ * families taking turns; random ones follow.
+ */
+import fc from 'fast-check';
+import { engineSuite } from '../engine/suites';
+import { MUTATIONS } from '../generators/mutations/catalogue';
+import { type ClientCertificate, type ClientSends, type Kex12, liveSide, type Mutation } from '../generators/mutations/model';
+import { stateHooks, stateModel } from '../generators/mutations/state';
+import type { TlsVersion } from '../wire/vocabulary';
+import {
+  baseNameFor,
+  type ClientBase,
+  type Conversation,
+  clientMutation,
+  type FamilyName,
+  restrict,
+  validConversation,
+} from './conversation';
+import { coverageOrder } from './core';
+import { expectationOf } from './judge';
+import { suiteName } from './names';
+import type { ServerFuzzOptions } from './options';
+import { GROUPS, restrictedSchemes, type TargetProfile } from './probe';
+import { disabledBy, EMPTY_PROFILE } from './profile';
+
+/** The configuration part of a generated conversation: indices that shrink towards the simplest choice. */
+export interface ConvConfig {
+  /** Index into the suites the target accepts for the version. */
+  suite: number;
+  /** Index into the groups (x25519, secp256r1, secp384r1, or the probed ones). */
+  group: number;
+  /** TLS 1.3 middlebox compatibility mode. */
+  compat: boolean;
+  /** Seed of the client random. */
+  random: number;
+  /** TLS 1.2 signature_algorithms: 0 offers every scheme; k > 0 only the target's (k-1)-th probed scheme (see restrictedSchemes). */
+  schemes: number;
+}
+
+/** A generated conversation, as data (what fast-check shrinks). */
+export type ConvSpec =
+  | { kind: 'valid'; version: TlsVersion; cfg: ConvConfig }
+  | { kind: 'mutant'; op: string; cfg: ConvConfig }
+  | { kind: 'state'; scenarios: string[]; cfg: ConvConfig }
+  | { kind: 'cert'; fault: string; version: TlsVersion; cfg: ConvConfig };
+
+const cfgArb: fc.Arbitrary<ConvConfig> = fc.record({
+  suite: fc.nat(7),
+  group: fc.nat(2),
+  compat: fc.boolean(),
+  random: fc.nat(255),
+  schemes: fc.nat(6),
+});
+/** The simplest configuration (what every configuration shrinks towards). */
+export const CFG0: ConvConfig = { suite: 0, group: 0, compat: false, random: 0, schemes: 0 };
+
+/** What a family sees: the run's options and what the probe found. */
+export interface PlanContext {
+  o: ServerFuzzOptions;
+  target: TargetProfile;
+  /** Our client's provider, name and credentials. */
+  base: ClientBase;
+}
+
+export interface Family<S extends ConvSpec = ConvSpec> {
+  kind: FamilyName;
+  /** The mutations this family runs that apply to the target (before the profile and --operator filter). */
+  members(ctx: PlanContext): Mutation[];
+  /** One spec per member (or per version for valid handshakes) at the simplest configuration. */
+  coverage(ctx: PlanContext, members: readonly Mutation[]): S[];
+  /** The arms of the conversation arbitrary (none when nothing applies). */
+  arms(ctx: PlanContext, members: readonly Mutation[]): { weight: number; arbitrary: fc.Arbitrary<S> }[];
+  build(spec: S, ctx: PlanContext, path: string): Promise<Conversation>;
+}
+
+// ------------------------------------------------------------------ building blocks
+
+/** The versions the target does, TLS 1.2 first. */
+export function versionsOf(target: TargetProfile): TlsVersion[] {
+  return (['1.2', '1.3'] as const).filter((v) => target.suites[v].length);
+}
+
+function kexOf(suite: number): Kex12 | undefined {
+  const k = engineSuite(suite)?.kex;
+  return k === 'ECDHE_RSA' || k === 'ECDHE_ECDSA' ? 'ECDHE' : k === 'RSA' ? 'RSA' : k === 'DHE_RSA' ? 'DHE' : undefined;
+}
+
+/** The target's suites of a version that fit a mutation's key-exchange need. */
+function suitesFor(m: Pick<Mutation, 'needs'>, v: TlsVersion, target: TargetProfile): number[] {
+  const kex = m.needs?.kex;
+  return target.suites[v].filter((s) => v === '1.3' || kex === undefined || kexOf(s) === kex);
+}
+
+/** The groups a mutation may use against the target (all probed or assumed ones without a need). */
+function groupsFor(m: Pick<Mutation, 'needs'>, target: TargetProfile): readonly number[] {
+  const offered = target.groups?.length ? target.groups : GROUPS;
+  const need = m.needs?.groups;
+  return need ? need.filter((g) => !target.groups || target.groups.includes(g)) : offered;
+}
+
+/** The first version of a mutation the target can run it in, given what it needs. */
+function liveVersion(m: Mutation, ctx: PlanContext): TlsVersion | undefined {
+  if (m.needs?.clientCert && !(ctx.target.certificateRequested && ctx.o.identity.identity)) return undefined;
+  if (!groupsFor(m, ctx.target).length) return undefined;
+  return m.versions.find((v) => suitesFor(m, v, ctx.target).length > 0);
+}
+
+function randomOf(n: number): Uint8Array {
+  const r = new Uint8Array(32);
+  let x = (n * 2654435761 + 1) >>> 0;
+  for (let i = 0; i < 32; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    r[i] = x >>> 24;
+  }
+  return r;
+}
+
+/** A conversation of a spec's configuration: the frame, with the TLS 1.2 restricted signature_algorithms offer. */
+function framed(
+  ctx: PlanContext,
+  cfg: ConvConfig,
+  version: TlsVersion,
+  suites: readonly number[],
+  groups: readonly number[],
+  label: string,
+  path: string,
+  onlyGroup = false,
+): Conversation {
+  const suite = suites[cfg.suite % suites.length]!;
+  const group = groups[cfg.group % groups.length]!;
+  const c = validConversation(
+    ctx,
+    version,
+    suite,
+    group,
+    randomOf(cfg.random),
+    cfg.compat,
+    `${label} ${suiteName(suite)}`,
+    path,
+    onlyGroup,
+  );
+  // a restricted signature_algorithms offer (TLS 1.2 only: there the ServerKeyExchange is signed with one of them)
+  const probed = ctx.target.schemes ?? [];
+  if (version !== '1.2' || cfg.schemes === 0 || !probed.length) return c;
+  return restrict(c, restrictedSchemes(probed[(cfg.schemes - 1) % probed.length]!, c.client.identity, ctx.target.chainSchemes));
+}
+
+const RANDOM0 = new Uint8Array(32).fill(7);
+
+// ------------------------------------------------------------------ families
+
+const valid: Family<Extract<ConvSpec, { kind: 'valid' }>> = {
+  kind: 'valid',
+  members: () => [],
+  // one per probed suite, the TLS 1.2 ones with a restricted signature_algorithms offer
+  coverage: (ctx) =>
+    versionsOf(ctx.target).flatMap((v) =>
+      ctx.target.suites[v].map((_, i) => ({
+        kind: 'valid' as const,
+        version: v,
+        cfg: { ...CFG0, suite: i, schemes: v === '1.2' && ctx.target.schemes?.length ? i + 1 : 0 },
+      })),
+    ),
+  arms: (ctx) => {
+    const versions = versionsOf(ctx.target);
+    return versions.length
+      ? [
+          {
+            weight: 2,
+            arbitrary: fc.record({ kind: fc.constant('valid' as const), version: fc.constantFrom(...versions), cfg: cfgArb }),
+          },
+        ]
+      : [];
+  },
+  build: async (spec, ctx, path) => {
+    const groups = ctx.target.groups?.length ? ctx.target.groups : GROUPS;
+    const suites = ctx.target.suites[spec.version];
+    return framed(ctx, spec.cfg, spec.version, suites, groups, `valid ${spec.version}`, path);
+  },
+};
+
+const isMutant = (m: Mutation): m is ClientSends => m.where === 'client-sends' && !m.steps && liveSide(m) === 'client';
+const isState = (m: Mutation): m is ClientSends => m.where === 'client-sends' && m.steps !== undefined;
+const isCertFault = (m: Mutation): m is ClientCertificate => m.where === 'certificate' && m.presentedBy === 'client';
+
+const mutant: Family<Extract<ConvSpec, { kind: 'mutant' }>> = {
+  kind: 'mutant',
+  members: (ctx) => MUTATIONS.filter((m) => isMutant(m) && liveVersion(m, ctx) !== undefined),
+  coverage: (_ctx, members) => members.map((m) => ({ kind: 'mutant' as const, op: m.name, cfg: { ...CFG0 } })),
+  arms: (_ctx, members) =>
+    members.length
+      ? [
+          {
+            weight: 3,
+            arbitrary: fc.record({
+              kind: fc.constant('mutant' as const),
+              op: fc.constantFrom(...members.map((m) => m.name)),
+              cfg: cfgArb,
+            }),
+          },
+        ]
+      : [],
+  build: async (spec, ctx, path) => {
+    const m = MUTATIONS.find((x): x is ClientSends => x.name === spec.op && isMutant(x));
+    const version = m && liveVersion(m, ctx);
+    if (!m || !version) throw new Error(`${spec.op} is no mutation our client can run against this target`);
+    const groups = groupsFor(m, ctx.target);
+    const conv = framed(
+      ctx,
+      spec.cfg,
+      version,
+      suitesFor(m, version, ctx.target),
+      groups,
+      m.name,
+      path,
+      m.needs?.groups !== undefined,
+    );
+    const mutated = await clientMutation(m, ctx.o.identity.pki, conv.client, {
+      base: baseNameFor(m, version),
+      suiteIndex: 0,
+      group: conv.group,
+      compat: conv.client.middleboxCompat ?? false,
+      clientRandom: conv.client.random ?? RANDOM0,
+      serverRandom: RANDOM0,
+      seed: ctx.o.budget.seed,
+    });
+    return {
+      ...conv,
+      client: mutated.client,
+      hooks: mutated.hooks,
+      operator: m.name,
+      kind: 'mutant',
+      subject: m.name,
+      expect: expectationOf(m, version),
+    };
+  },
+};
+
+const state: Family<Extract<ConvSpec, { kind: 'state' }>> = {
+  kind: 'state',
+  members: (ctx) => MUTATIONS.filter((m) => isState(m) && liveVersion(m, ctx) !== undefined),
+  coverage: (_ctx, members) => members.map((m) => ({ kind: 'state' as const, scenarios: [m.name], cfg: { ...CFG0 } })),
+  // one to three steps of one version; shrinking drops steps first
+  arms: (_ctx, members) =>
+    (['1.2', '1.3'] as const).flatMap((v) => {
+      const names = members.filter((m) => m.versions.includes(v)).map((m) => m.name);
+      return names.length
+        ? [
+            {
+              weight: 1,
+              arbitrary: fc.record({
+                kind: fc.constant('state' as const),
+                scenarios: fc.uniqueArray(fc.constantFrom(...names), { minLength: 1, maxLength: Math.min(3, names.length) }),
+                cfg: cfgArb,
+              }),
+            },
+          ]
+        : [];
+    }),
+  build: async (spec, ctx, path) => {
+    const scen = spec.scenarios.map((n) => {
+      const m = MUTATIONS.find((x): x is ClientSends => x.name === n && isState(x));
+      if (!m) throw new Error(`no state-machine mutation ${n}`);
+      return m;
+    });
+    const version = scen[0]!.versions[0]!;
+    const steps = scen.flatMap((s) => s.steps ?? []);
+    const name = spec.scenarios.join('+');
+    const groups = ctx.target.groups?.length ? ctx.target.groups : GROUPS;
+    const conv = framed(ctx, spec.cfg, version, ctx.target.suites[version], groups, name, path);
+    conv.kind = 'state';
+    conv.subject = name;
+    conv.hooks = stateHooks(steps);
+    const model = stateModel(steps, {
+      version,
+      clientCert: ctx.target.certificateRequested && ctx.o.identity.identity !== undefined,
+      ecdhe: kexOf(conv.suite) === 'ECDHE',
+    });
+    // the rules and reactions of every scenario combined (each scenario's reaction rules included)
+    const combined = {
+      rules: [...new Set(scen.flatMap((s) => s.rules))],
+      reactionRules: scen.flatMap((s) => s.reactionRules ?? []),
+    };
+    const expect = expectationOf({ ...scen[0]!, ...combined }, version);
+    if (model.outOfOrder) conv.expect = expect;
+    else if (model.incomplete) {
+      conv.expect = expect.kind === 'reject' ? { ...expect, silenceOk: true } : expect;
+      // the target is expected to wait: do not spend the whole read timeout on it
+      conv.readTimeoutMs = Math.min(conv.readTimeoutMs, 1000);
+    }
+    return conv;
+  },
+};
+
+const cert: Family<Extract<ConvSpec, { kind: 'cert' }>> = {
+  kind: 'cert',
+  members: (ctx) =>
+    ctx.o.profile.certFaults && ctx.target.certificateRequested
+      ? MUTATIONS.filter((m) => isCertFault(m) && m.versions.some((v) => ctx.target.suites[v].length))
+      : [],
+  coverage: (ctx, members) => {
+    const versions = versionsOf(ctx.target);
+    return versions.length
+      ? members.map((m, i) => ({
+          kind: 'cert' as const,
+          fault: m.name,
+          version: versions[i % versions.length]!,
+          cfg: { ...CFG0 },
+        }))
+      : [];
+  },
+  arms: (ctx, members) => {
+    const versions = versionsOf(ctx.target);
+    return members.length && versions.length
+      ? [
+          {
+            weight: 1,
+            arbitrary: fc.record({
+              kind: fc.constant('cert' as const),
+              fault: fc.constantFrom(...members.map((m) => m.name)),
+              version: fc.constantFrom(...versions),
+              cfg: cfgArb,
+            }),
+          },
+        ]
+      : [];
+  },
+  build: async (spec, ctx, path) => {
+    const m = MUTATIONS.find((x): x is ClientCertificate => x.name === spec.fault && isCertFault(x));
+    if (!m) throw new Error(`no client certificate fault ${spec.fault}`);
+    const groups = ctx.target.groups?.length ? ctx.target.groups : GROUPS;
+    const faulty = { ...ctx, base: { ...ctx.base, identity: await m.identity(ctx.o.identity.pki) } };
+    const conv = framed(
+      faulty,
+      spec.cfg,
+      spec.version,
+      ctx.target.suites[spec.version],
+      groups,
+      `${spec.fault} ${spec.version}`,
+      path,
+    );
+    return { ...conv, kind: 'cert', subject: spec.fault, expect: expectationOf(m, spec.version) };
+  },
+};
+
+/** The families, in the order of the arbitrary's arms (the order fast-check paths depend on). */
+export const FAMILIES: readonly Family[] = [valid, mutant, state, cert] as readonly Family[];
+
+/** The families' turns in the coverage-first conversations. */
+const COVERAGE_TURNS: readonly FamilyName[] = ['mutant', 'state', 'cert', 'valid'];
+
+function familyOf(kind: FamilyName): Family {
+  const f = FAMILIES.find((x) => x.kind === kind);
+  if (!f) throw new Error(`no conversation family ${kind}`);
+  return f;
+}
+
+// ------------------------------------------------------------------ the plan
+
+/** The members of each family that run: applicable, not switched off by the profile, among --operator's names. */
+function running(ctx: PlanContext): Map<FamilyName, Mutation[]> {
+  const prof = ctx.o.profile.file ?? EMPTY_PROFILE;
+  const only = ctx.o.profile.only;
+  const out = new Map<FamilyName, Mutation[]>();
+  for (const f of FAMILIES)
+    out.set(
+      f.kind,
+      f.members(ctx).filter((m) => (!only || only.includes(m.name)) && !disabledBy(prof, { names: [m.name], rules: m.rules })),
+    );
+  return out;
+}
+
+/** Names the profile switched off (for the report), with the reason. */
+export function disabledNames(ctx: PlanContext): string[] {
+  const prof = ctx.o.profile.file ?? EMPTY_PROFILE;
+  if (!prof.disabled.length) return [];
+  const only = ctx.o.profile.only;
+  const out: string[] = [];
+  for (const f of FAMILIES)
+    for (const m of f.members(ctx)) {
+      if (only && !only.includes(m.name)) continue;
+      const d = disabledBy(prof, { names: [m.name], rules: m.rules });
+      if (d) out.push(`${m.name}: ${d.reason}`);
+    }
+  return out;
+}
+
+/** The conversation arbitrary over what the target accepts. */
+export function conversationArb(ctx: PlanContext): fc.Arbitrary<ConvSpec> {
+  const members = running(ctx);
+  const arms = FAMILIES.flatMap((f) => f.arms(ctx, members.get(f.kind) ?? []));
+  if (!arms.length) throw new Error('the target accepts neither TLS 1.2 nor TLS 1.3 with the probed suites: nothing to generate');
+  return fc.oneof(...(arms as { weight: number; arbitrary: fc.Arbitrary<ConvSpec> }[]));
+}
+
+/**
+ * Coverage first: one conversation per applicable name (each mutant, state scenario and certificate fault alone,
+ * and a valid handshake per probed suite, the TLS 1.2 ones with a restricted signature_algorithms offer), at the
+ * simplest configuration, each family in an order shuffled by the seed, the families taking turns. fast-check runs
+ * these examples before the random conversations (they count towards `runs`), so a run of at least as many
+ * conversations as names tries every name once, and a seed and path still replay any of them.
+ */
+export function coverageExamples(ctx: PlanContext): ConvSpec[] {
+  if (ctx.o.budget.coverFirst === false) return [];
+  const members = running(ctx);
+  return coverageOrder(
+    COVERAGE_TURNS.map((k) => familyOf(k).coverage(ctx, members.get(k) ?? [])),
+    ctx.o.budget.seed,
+  );
+}
+
+/** Turn a generated spec into a conversation (deterministic). */
+export function buildConversation(ctx: PlanContext, spec: ConvSpec, path: string): Promise<Conversation> {
+  return familyOf(spec.kind).build(spec, ctx, path);
+}
+
+/** Describe a spec in one line (printed with a counterexample). */
+export function specText(s: ConvSpec): string {
+  const c = `suite#${s.cfg.suite} group#${s.cfg.group} compat=${s.cfg.compat} random#${s.cfg.random} schemes#${s.cfg.schemes}`;
+  switch (s.kind) {
+    case 'valid':
+      return `valid ${s.version} ${c}`;
+    case 'mutant':
+      return `mutant ${s.op} ${c}`;
+    case 'state':
+      return `state ${s.scenarios.join('+')} ${c}`;
+    case 'cert':
+      return `cert ${s.fault} ${s.version} ${c}`;
+  }
+}
+
+/** Every name a conversation against a server can run (profiles and --operator are checked against it). */
+export function conversationNames(): string[] {
+  return MUTATIONS.filter((m) => isMutant(m) || isState(m) || isCertFault(m)).map((m) => m.name);
+}

@@ -1,0 +1,96 @@
+/**
+ * The options of a live run, split by concern: who is tested (target),
+ * with which credentials (identity), how much is run (budget), what is run
+ * and how it is judged (profile), and where results go (output). Both
+ * fuzzers take the same groups; only the target differs.
+ */
+import type { Identity } from '../engine/config';
+import type { TestPki } from '../engine/fixtures';
+import type { Strictness } from '../wire/vocabulary';
+import type { FuzzProfile } from './profile';
+import type { TargetProfile } from './probe';
+
+/** A TLS server at host:port (tlsprop plays the client). */
+export interface ServerTarget {
+  host: string;
+  port: number;
+  /** What the server accepts, from an earlier run's probe (e.g. to replay a path without probing again); default: probe. */
+  known?: TargetProfile;
+}
+
+/** A TLS client command (tlsprop plays the server on host:port, 0: a free port). */
+export interface ClientTarget {
+  /** Loopback address our server listens on. */
+  host: string;
+  port: number;
+  /** Run through /bin/sh once per conversation, `{host}` and `{port}` substituted (fuzz/clientcmd.ts). */
+  command: string;
+  /** More placeholders for the command. */
+  vars?: Readonly<Record<string, string>>;
+  /** Written to the client's stdin (default: a line of text, the payload a client sends once connected). */
+  stdin?: string;
+  /** How long the client may take to exit by itself once the connection is over (default 1000 ms). */
+  exitGraceMs?: number;
+}
+
+/** Our side's credentials. */
+export interface IdentityOptions {
+  /** The test PKI: the environment of the mutations, and the CA of the client-certificate faults. */
+  pki: TestPki;
+  /** Our certificate and key: our client's against servers that ask for one; our server's against clients (required there). */
+  identity?: Identity;
+  /** DER trust anchors: the peer's chain is validated with them, and the certificate rules use them. */
+  trustAnchors?: Uint8Array[];
+  /** Against a server: the SNI our client sends. */
+  serverName?: string;
+}
+
+/** How much is run. */
+export interface BudgetOptions {
+  seed: number;
+  /** Conversations generated (default: one per applicable name first, then `randomRuns` random ones). */
+  runs?: number;
+  /** Without `runs`: random conversations after the coverage ones (default DEFAULT_RANDOM_RUNS; 0: coverage only). */
+  randomRuns?: number;
+  /** Run one conversation per applicable name first (default true). */
+  coverFirst?: boolean;
+  /** Replay exactly the conversation at this fast-check path (as printed for a failure) instead of generating. */
+  path?: string;
+  /** Live conversations spent on shrinking one failure (default: 30 against servers, 20 against clients; 0 against a client: none). */
+  maxShrinkRuns?: number;
+  readTimeoutMs?: number;
+  totalTimeoutMs?: number;
+}
+
+/** What is run and how it is judged. */
+export interface ProfileOptions {
+  strictness: Strictness;
+  /** The per-target profile (`--profile FILE.json`): expected failures, disabled names and rules. */
+  file?: FuzzProfile;
+  /** Only these mutation names (valid handshakes stay). */
+  only?: readonly string[];
+  /** Against a server: our client presents faulty certificates to a server that asks for one and trusts `pki.root`. */
+  certFaults?: boolean;
+  /** Against a client: our server requires a client certificate in every conversation (else it sometimes requests one). */
+  clientCertRequired?: boolean;
+}
+
+/** Where results go. */
+export interface OutputOptions {
+  /** Write each failing (shrunk) conversation here as pcap + key log + transcript JSON. */
+  save?: string;
+  onProgress?: (line: string) => void;
+}
+
+export interface FuzzOptions<T> {
+  target: T;
+  identity: IdentityOptions;
+  budget: BudgetOptions;
+  profile: ProfileOptions;
+  output?: OutputOptions;
+}
+
+/** `tlsprop fuzz --target`: our client against a server. */
+export type ServerFuzzOptions = FuzzOptions<ServerTarget>;
+/** `tlsprop fuzz --listen --client-cmd`: our server against a client. */
+export type ClientFuzzOptions = FuzzOptions<ClientTarget> & { identity: IdentityOptions & { identity: Identity } };

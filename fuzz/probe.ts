@@ -1,0 +1,231 @@
+/**
+ * Probe: what the peer supports, before any conversation is generated.
+ *
+ * - A server (`probeTarget`): a valid handshake per probed suite of each
+ *   version (and whether it asks for a client certificate), then each
+ *   group offered alone, then each TLS 1.2 signature scheme offered alone.
+ * - A client (`profileOf`): what its ClientHello offers, restricted to what
+ *   our server can run with our key (fuzz/client.ts runs the one probe
+ *   handshake and reads the ClientHello).
+ */
+import { DEFAULT_SCHEMES, DEFAULT_SUITES, type Identity } from '../engine/config';
+import { keyKindOf, pickScheme } from '../engine/core';
+import { CipherSuite12, CipherSuite13, engineSuite } from '../engine/suites';
+import { parseCert } from '../pki/parse';
+import type { Transcript } from '../transcript/model';
+import { extensionBody } from '../wire/extensions';
+import { type ClientHello, decodeHandshake } from '../wire/handshake';
+import { ExtensionType, NamedGroup, SignatureScheme as SS } from '../wire/registry';
+import { type TlsVersion, VERSION_CODE, versionOfCode } from '../wire/vocabulary';
+import { type Conversation, type ConversationContext, restrict, validConversation } from './conversation';
+import type { Classification } from './judge';
+import { suiteName } from './names';
+
+// ------------------------------------------------------------------ servers
+
+export const PROBE_SUITES: Readonly<Record<TlsVersion, readonly number[]>> = {
+  '1.3': [CipherSuite13.TLS_AES_128_GCM_SHA256, CipherSuite13.TLS_AES_256_GCM_SHA384, CipherSuite13.TLS_CHACHA20_POLY1305_SHA256],
+  '1.2': [
+    CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    CipherSuite12.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384,
+    CipherSuite12.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    CipherSuite12.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    CipherSuite12.TLS_RSA_WITH_AES_128_GCM_SHA256,
+  ],
+};
+
+/** The groups our client offers (each alone when probed). */
+export const GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
+
+/** Schemes probed one at a time (TLS 1.2 ServerKeyExchange): RSA-PSS, PKCS#1 and ECDSA, SHA-256 and SHA-384. */
+export const PROBE_SCHEMES: readonly number[] = [
+  SS.rsa_pss_rsae_sha256,
+  SS.rsa_pkcs1_sha256,
+  SS.ecdsa_secp256r1_sha256,
+  SS.ecdsa_secp384r1_sha384,
+  SS.rsa_pss_rsae_sha384,
+  SS.rsa_pkcs1_sha384,
+];
+
+export interface TargetProfile {
+  suites: Record<TlsVersion, number[]>;
+  /** The target sent a CertificateRequest. */
+  certificateRequested: boolean;
+  /** Key-exchange groups the target completes a handshake with when offered alone (absent: not probed, all assumed). */
+  groups?: number[];
+  /**
+   * TLS 1.2 signature schemes the target does not refuse when our client offers each alone (an ECDHE handshake
+   * completes, or our client aborts on what the target sent); absent: not probed. Restricted offers use them.
+   */
+  schemes?: number[];
+  /**
+   * Schemes the signatures of the target's TLS 1.2 certificate chain are made with (one per certificate that is not
+   * self-issued): a restricted offer keeps them, or the chain itself breaks RFC 5246 §7.4.2 (cert.sigalgs.server-chain).
+   */
+  chainSchemes?: number[];
+}
+
+const isEcdhe12 = (suite: number): boolean => {
+  const k = engineSuite(suite)?.kex;
+  return k === 'ECDHE_RSA' || k === 'ECDHE_ECDSA';
+};
+
+/**
+ * The signature_algorithms our client offers for a restricted offer of `scheme`: it alone, plus (when our client
+ * certificate's key does not fit it) the first default scheme that fits that key, so our CertificateVerify can be signed.
+ */
+export function restrictedSchemes(
+  scheme: number,
+  identity: Identity | undefined,
+  chainSchemes: readonly number[] = [],
+): number[] {
+  const out = [scheme];
+  if (identity && pickScheme([scheme], [scheme], identity.spki, false) === undefined) {
+    const own = pickScheme(DEFAULT_SCHEMES, DEFAULT_SCHEMES, identity.spki, false);
+    if (own !== undefined) out.push(own);
+  }
+  for (const c of chainSchemes) if (!out.includes(c)) out.push(c);
+  return out;
+}
+
+/** Signature algorithm OIDs of certificates and the TLS scheme that names each (RFC 8446 §4.2.3; PSS: the SHA-256 one). */
+const OID_SCHEME: Readonly<Record<string, number>> = {
+  '1.2.840.113549.1.1.11': SS.rsa_pkcs1_sha256,
+  '1.2.840.113549.1.1.12': SS.rsa_pkcs1_sha384,
+  '1.2.840.113549.1.1.13': SS.rsa_pkcs1_sha512,
+  '1.2.840.113549.1.1.10': SS.rsa_pss_rsae_sha256,
+  '1.2.840.10045.4.3.2': SS.ecdsa_secp256r1_sha256,
+  '1.2.840.10045.4.3.3': SS.ecdsa_secp384r1_sha384,
+  '1.2.840.10045.4.3.4': SS.ecdsa_secp521r1_sha512,
+  '1.3.101.112': SS.ed25519,
+};
+
+/** The scheme of the TLS 1.2 ECDHE ServerKeyExchange signature in a transcript. */
+function skeSchemeOf(t: Transcript | undefined): number | undefined {
+  const m = t?.messages.find((x) => x.dir === 'S->C' && x.type === 'server_key_exchange' && x.raw);
+  if (!m?.raw) return undefined;
+  try {
+    const body = decodeHandshake(m.raw, { version: VERSION_CODE['1.2'], kex: 'ECDHE_RSA' }).message.body;
+    return body.type === 'server_key_exchange' && body.kex === 'ecdhe' ? body.signed?.scheme : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The schemes of the target's TLS 1.2 certificate chain in a transcript (empty when there is none or it does not parse). */
+function chainSchemesOf(t: Transcript | undefined): number[] {
+  const m = t?.messages.find((x) => x.dir === 'S->C' && x.type === 'certificate' && x.raw);
+  if (!m?.raw) return [];
+  try {
+    const body = decodeHandshake(m.raw, { version: VERSION_CODE['1.2'] }).message.body;
+    if (body.type !== 'certificate' || body.form !== 'tls12') return [];
+    const out: number[] = [];
+    for (const der of body.certificates) {
+      const c = parseCert(der);
+      const s = OID_SCHEME[c.sigAlgOid];
+      if (!c.selfIssued && s !== undefined && !out.includes(s)) out.push(s);
+    }
+    return out;
+  } catch {
+    return [];
+  }
+}
+
+/** One probe handshake: how it was classified, and its transcript. */
+export type ProbeRun = (conv: Conversation) => Promise<{ c: Classification; transcript?: Transcript }>;
+
+const RANDOM0 = new Uint8Array(32).fill(7);
+const went = (c: Classification): boolean => c.verdict === 'conforming' || c.verdict === 'flagged';
+
+/** Which versions, suites, groups and TLS 1.2 schemes the target accepts, and whether it asks for a client certificate. */
+export async function probeTarget(ctx: ConversationContext & { identity?: Identity }, run: ProbeRun): Promise<TargetProfile> {
+  const profile: TargetProfile = { suites: { '1.2': [], '1.3': [] }, certificateRequested: false };
+  const conv = (v: TlsVersion, s: number, g: number, name: string, onlyGroup = false) =>
+    validConversation(ctx, v, s, g, RANDOM0, true, name, 'probe', onlyGroup);
+  for (const v of ['1.3', '1.2'] as const) {
+    for (const s of PROBE_SUITES[v]) {
+      const { c, transcript } = await run(conv(v, s, NamedGroup.x25519, `probe ${v} ${suiteName(s)}`));
+      if (went(c)) profile.suites[v].push(s);
+      if (transcript?.messages.some((m) => m.dir === 'S->C' && m.type === 'certificate_request'))
+        profile.certificateRequested = true;
+    }
+  }
+  // groups, each offered alone, with the first version and suite that worked
+  const v: TlsVersion | undefined = profile.suites['1.3'].length ? '1.3' : profile.suites['1.2'].length ? '1.2' : undefined;
+  const suite = v ? profile.suites[v].find((s) => v === '1.3' || isEcdhe12(s)) : undefined;
+  if (v && suite !== undefined) {
+    profile.groups = [];
+    for (const g of GROUPS) if (went((await run(conv(v, suite, g, `probe group ${g}`, true))).c)) profile.groups.push(g);
+  }
+  // TLS 1.2 signature schemes, each offered alone (plus what our CertificateVerify needs) with an ECDHE suite
+  const ecdhe12 = profile.suites['1.2'].find(isEcdhe12);
+  if (ecdhe12 !== undefined) {
+    profile.schemes = [];
+    const first = await run(conv('1.2', ecdhe12, NamedGroup.x25519, 'probe chain'));
+    profile.chainSchemes = chainSchemesOf(first.transcript);
+    for (const sc of PROBE_SCHEMES) {
+      const c = restrict(
+        conv('1.2', ecdhe12, NamedGroup.x25519, `probe scheme 0x${sc.toString(16)}`),
+        restrictedSchemes(sc, ctx.identity, profile.chainSchemes),
+      );
+      c.client.cipherSuites = profile.suites['1.2'].filter(isEcdhe12);
+      const r = await run(c);
+      // accepted: the target signed its ServerKeyExchange with it, or our client aborted on what the target sent
+      if (r.c.verdict === 'flagged' || (r.c.verdict === 'conforming' && skeSchemeOf(r.transcript) === sc))
+        profile.schemes.push(sc);
+    }
+  }
+  return profile;
+}
+
+// ------------------------------------------------------------------ clients
+
+export interface ClientProfile {
+  /** Versions the client offers and our engine runs, newest first. */
+  versions: TlsVersion[];
+  /** Offered suites our engine runs with our server's key. */
+  suites: Record<TlsVersion, number[]>;
+  /** Offered groups our engine runs. */
+  groups: number[];
+  /** Everything offered, for deciding whether a mutant's injected choice really was not offered. */
+  offered: { suites: number[]; groups: number[]; alpn: string[] };
+  /** The probe handshake completed. */
+  completed: boolean;
+  detail: string;
+}
+
+const ENGINE_GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
+
+/** Whether our server can run a suite with a key of this kind. */
+export function keyFits(suite: number, key: string): boolean {
+  const s = engineSuite(suite);
+  if (!s) return false;
+  if (s.kex === 'TLS13') return true;
+  if (s.kex === 'ECDHE_ECDSA') return key === 'ec-p256' || key === 'ec-p384';
+  return key === 'rsa' && s.kex !== 'DHE_RSA';
+}
+
+/** What a ClientHello offers, restricted to what our server can run with `identity`. */
+export function profileOf(ch: ClientHello, identity: Identity): Omit<ClientProfile, 'completed' | 'detail'> {
+  const key = keyKindOf(identity.spki);
+  const sv = extensionBody(ch.extensions, ExtensionType.supported_versions, 'supported_versions_client')?.versions ?? [
+    ch.legacyVersion,
+  ];
+  const groups = extensionBody(ch.extensions, ExtensionType.supported_groups, 'supported_groups')?.groups ?? [];
+  const alpn = (
+    extensionBody(ch.extensions, ExtensionType.application_layer_protocol_negotiation, 'application_layer_protocol_negotiation')
+      ?.protocols ?? []
+  ).map((p) => new TextDecoder().decode(p));
+  const offered = sv.map(versionOfCode);
+  const versions = (['1.3', '1.2'] as const).filter((v) => offered.includes(v));
+  const usable = ch.cipherSuites.filter((s) => keyFits(s, key) && DEFAULT_SUITES.includes(s));
+  return {
+    versions,
+    suites: {
+      '1.3': usable.filter((s) => engineSuite(s)?.kex === 'TLS13'),
+      '1.2': usable.filter((s) => engineSuite(s)?.kex !== 'TLS13'),
+    },
+    groups: groups.filter((g) => ENGINE_GROUPS.includes(g)),
+    offered: { suites: ch.cipherSuites, groups, alpn },
+  };
+}

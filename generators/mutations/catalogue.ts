@@ -1,0 +1,41 @@
+/**
+ * The mutation catalogue: every declaration of the mutation model, in a
+ * fixed order (the offline reports and the live runs' coverage order follow
+ * it), checked when this module loads (unique names, known rule ids,
+ * versions that fit the rules, bases of those versions: model.ts
+ * `checkMutation`). A new mutation is one declaration in one of the files
+ * below; nothing else lists it.
+ */
+import { checkedCatalogue, type EngineFault, isOffline, type Mutation } from './model';
+import { CHAIN_MUTATIONS, CLIENT_CERTIFICATE_MUTATIONS } from './ops-certs';
+import { ENGINE_FAULT_MUTATIONS } from './ops-faults';
+import { KEY_MUTATIONS } from './ops-keys';
+import { OFF_CURVE_MUTATIONS } from './ops-live';
+import { STATE_MUTATIONS } from './ops-state';
+import { WIRE_MUTATIONS } from './ops-wire';
+import { CORE_MUTATIONS } from './operators';
+
+export const MUTATIONS: readonly Mutation[] = checkedCatalogue([
+  // handshake core: order, signatures, key exchange, Finished, negotiation, HelloRetryRequest (operators.ts)
+  ...CORE_MUTATIONS,
+  // certificate chains with a pki/faults fault, presented by the server (ops-certs.ts)
+  ...CHAIN_MUTATIONS,
+  // record layer, order, negotiation and extensions (ops-wire.ts)
+  ...WIRE_MUTATIONS,
+  // crypto, certificates and resumption (ops-keys.ts)
+  ...KEY_MUTATIONS,
+  // points off the curve with a valid X, from either side (ops-live.ts)
+  ...OFF_CURVE_MUTATIONS,
+  // state-machine step lists of our client's flight (ops-state.ts)
+  ...STATE_MUTATIONS,
+  // client certificates with a fault, presented by our client (ops-certs.ts)
+  ...CLIENT_CERTIFICATE_MUTATIONS,
+  // deliberate faults of the engine (ops-faults.ts)
+  ...ENGINE_FAULT_MUTATIONS,
+]);
+
+/** The mutations run in memory (the mutant spec, `tlsprop run`), in catalogue order. */
+export const OFFLINE_MUTATIONS: readonly Mutation[] = MUTATIONS.filter(isOffline);
+
+/** The engine faults, in catalogue order. */
+export const ENGINE_FAULTS: readonly EngineFault[] = MUTATIONS.filter((m): m is EngineFault => m.where === 'engine-fault');

@@ -1,0 +1,357 @@
+/**
+ * The mutation model: one declaration type for every way tlsprop breaks a
+ * handshake, read by the offline runs (the mutant spec, `tlsprop run`) and
+ * by the live fuzzers alike.
+ *
+ * A declaration says what the mutation is (name, description, versions),
+ * the rules the mutated handshake breaks, WHERE it acts, and what it needs:
+ *
+ * - `client-sends`: it changes what our client sends (its configuration and
+ *   engine hooks): run in memory against our server, and live against any
+ *   server (`tlsprop fuzz --target`);
+ * - `server-sends`: it changes what our server sends: in memory against our
+ *   client, and live against any client (`tlsprop fuzz --listen`);
+ * - `transcript`: it edits a finished handshake (offline only);
+ * - `configuration`: a changed configuration of the in-memory endpoints
+ *   (offline only);
+ * - `certificate`: a certificate chain with a fault, presented by the server
+ *   (offline) or by our client (live, against servers that trust the test
+ *   root);
+ * - `engine-fault`: a deliberate fault of the engine (the faulty target and
+ *   client, engine/faults.ts): what a fuzzer must report when it meets it.
+ *
+ * The reaction a conforming peer owes is never declared: it is derived from
+ * the rules through oracles/reactions.ts (`reactionOf`). A mutation is
+ * live-capable by what it declares (`liveSide`), on the side it declares; no
+ * list elsewhere names it.
+ *
+ * Rule ids are strings checked against the rule declarations and the
+ * reference catalogue when the catalogue is built (`checkMutation`).
+ */
+import type { ClientConfig, Identity, ServerConfig } from '../../engine/config';
+import { FAULT_IDS, type Fault } from '../../engine/faults';
+import type { TestPki } from '../../engine/fixtures';
+import type { EngineHooks } from '../../engine/hooks';
+import { allRules, isRuleId, type RuleId } from '../../oracles/catalogue';
+import { type ExpectedReaction, expectedReaction } from '../../oracles/reactions';
+import type { FaultKind } from '../../pki/faults';
+import { AlertDescription } from '../../wire/registry';
+import type { AlertName, HandshakeTypeName, Side, TlsVersion } from '../../wire/vocabulary';
+import type { StateStep } from './state';
+import { BASES, type BaseEnv, type BaseName, type CheckInputs, type Prepared } from './support';
+
+export type Where = 'client-sends' | 'server-sends' | 'transcript' | 'configuration' | 'certificate' | 'engine-fault';
+export const WHERES: readonly Where[] = [
+  'client-sends',
+  'server-sends',
+  'transcript',
+  'configuration',
+  'certificate',
+  'engine-fault',
+];
+
+/** TLS 1.2 key exchange a conversation must use. */
+export type Kex12 = 'ECDHE' | 'DHE' | 'RSA';
+
+/** What a mutation needs of a live conversation (offline: its `bases` say it all). */
+export interface Needs {
+  /** Key-exchange groups it works with: the conversation offers only the one chosen (offline: the base's group is one of them). */
+  groups?: readonly number[];
+  /** Against a server: the server asks for a client certificate, and our client has one. */
+  clientCert?: boolean;
+  /** TLS 1.2: the key exchange the suite must have. */
+  kex?: Kex12;
+  /** Against a client: the client offers TLS 1.3 (a rule that binds TLS 1.3-capable clients only). */
+  peerOffers13?: boolean;
+}
+
+interface Common {
+  name: string;
+  description: string;
+  versions: readonly TlsVersion[];
+  /** The rules the mutated handshake breaks: offline, the oracles must report each; live, a peer that goes on accepts their breach. */
+  rules: readonly RuleId[];
+  /**
+   * Rules about the receiver's reaction the expected reaction also rests on (live rules such as
+   * ver.downgrade-sentinel-check or cert.chain.client-empty): what the peer owes, not what the handshake breaks.
+   */
+  reactionRules?: readonly RuleId[];
+  /** Rules a transcript cannot decide for this mutation: offline they must be inconclusive, never pass. */
+  undecidable?: readonly RuleId[];
+  /** Rules the RFC says this mutation breaks but the oracles do not report (documented false negatives). */
+  oracleGaps?: readonly RuleId[];
+  /** The base handshakes it runs on in memory (offline); empty: never run offline. */
+  bases: readonly BaseName[];
+  needs?: Needs;
+  /** The pki/faults chain fault whose validator rule this mutation shows (its first rule). */
+  chainFault?: FaultKind;
+}
+
+/** Our client's side of a mutation: its configuration (absent: as given) and hooks. */
+export interface ClientChange {
+  config?: ClientConfig;
+  hooks: EngineHooks;
+}
+/** Our server's side of a mutation: its configuration (absent: as given) and hooks. */
+export interface ServerChange {
+  config?: ServerConfig;
+  hooks: EngineHooks;
+}
+
+/** In memory only: how the other endpoint is set up (its offer, its view of what arrived), and the check inputs. */
+export interface InMemorySetup {
+  client?: ClientConfig;
+  server?: ServerConfig;
+  /** Hooks of the other endpoint (never of the side the mutation acts on). */
+  hooks?: EngineHooks;
+  check?: CheckInputs;
+  memory?: Prepared['memory'];
+  /**
+   * The other endpoint processes the original of these messages (what our side would have sent unmutated), so the
+   * in-memory run goes on and the transcript shows a receiver that accepted the mutated bytes (for the rules that judge
+   * the receiver's abort); live, the peer gets the mutated bytes.
+   */
+  processesOriginal?: readonly HandshakeTypeName[];
+}
+
+interface Sends {
+  /** In memory only: the other endpoint's setup (e.g. it processes the original bytes so the run goes on). */
+  inMemory?(env: BaseEnv): InMemorySetup;
+  /**
+   * In memory only: a transcript edit instead of running `mutate`, when the offline check needs the flow as if the
+   * receiver had gone on (a dropped message followed by the rest of the handshake); live, `mutate` runs.
+   */
+  offline?(env: BaseEnv): Prepared | Promise<Prepared>;
+  /** Why this mutation of our sends is not run against live peers (absent: it is, whenever its rules name a reaction). */
+  notLive?: string;
+}
+
+export interface ClientSends extends Common, Sends {
+  where: 'client-sends';
+  mutate(env: BaseEnv): ClientChange | Promise<ClientChange>;
+  /** A state-machine step list (the how, as data): conversations may combine several, judged by walking the tables. */
+  steps?: readonly StateStep[];
+}
+
+export interface ServerSends extends Common, Sends {
+  where: 'server-sends';
+  mutate(env: BaseEnv): ServerChange | Promise<ServerChange>;
+}
+
+export interface OfflineEdit extends Common {
+  where: 'transcript' | 'configuration';
+  apply(env: BaseEnv): Prepared | Promise<Prepared>;
+}
+
+/** A chain the server presents (offline: the in-memory server's identity). */
+export interface ServerCertificate extends Common {
+  where: 'certificate';
+  presentedBy: 'server';
+  apply(env: BaseEnv): Prepared | Promise<Prepared>;
+}
+
+/** A certificate our client presents to a live server that asks for one and trusts the test root. */
+export interface ClientCertificate extends Common {
+  where: 'certificate';
+  presentedBy: 'client';
+  identity(pki: TestPki, now?: number): Promise<Identity>;
+}
+
+/** A deliberate fault of the engine: what it lets through, and what a fuzzer must report on meeting it. */
+export interface EngineFault extends Common {
+  where: 'engine-fault';
+  fault: Fault;
+  /** The fatal alert the healthy engine sends for what the fault lets through (one of the reaction's alerts). */
+  healthyAlert: AlertName;
+}
+
+export type Mutation = ClientSends | ServerSends | OfflineEdit | ServerCertificate | ClientCertificate | EngineFault;
+
+// ------------------------------------------------------------------ rules
+
+const RULE_VERSIONS: ReadonlyMap<RuleId, readonly TlsVersion[]> = new Map(allRules.map((r) => [r.id, r.versions]));
+
+/** The versions a rule applies to. */
+function ruleVersions(id: RuleId): readonly TlsVersion[] {
+  return RULE_VERSIONS.get(id) ?? [];
+}
+
+/** The rules of a mutation that apply to a handshake of this version. */
+export function rulesIn(m: Pick<Mutation, 'rules'>, version: TlsVersion): RuleId[] {
+  return m.rules.filter((r) => ruleVersions(r).includes(version));
+}
+
+/** What a conforming receiver does when it meets the mutation in a handshake of this version (oracles/reactions.ts). */
+export function reactionOf(
+  m: Pick<Mutation, 'rules' | 'reactionRules'>,
+  version: TlsVersion,
+  extra: readonly RuleId[] = [],
+): ExpectedReaction {
+  const all = [...new Set([...m.rules, ...(m.reactionRules ?? []), ...extra])];
+  return expectedReaction(
+    all.filter((r) => ruleVersions(r).includes(version)),
+    version,
+  );
+}
+
+/** The names of the alerts of a reaction, strictest first. */
+export function alertNames(r: ExpectedReaction): AlertName[] {
+  return r.alerts.map((a) => a.alert);
+}
+
+// ------------------------------------------------------------------ where it acts
+
+/** The side a live conversation runs the mutation on (our client against servers, our server against clients), if any. */
+export function liveSide(m: Mutation): Side | undefined {
+  if (m.where === 'certificate') return m.presentedBy === 'client' ? 'client' : undefined;
+  if (m.where !== 'client-sends' && m.where !== 'server-sends') return undefined;
+  if (m.notLive !== undefined) return undefined;
+  // a step list is judged by walking the state tables (out of order: reject; incomplete: do not complete)
+  if (m.where === 'client-sends' && m.steps) return 'client';
+  // otherwise a live peer is held to a reaction only: a mutation whose rules name no alert proves nothing live
+  if (!m.versions.some((v) => reactionOf(m, v).alerts.length > 0)) return undefined;
+  return m.where === 'client-sends' ? 'client' : 'server';
+}
+
+/** Whether the mutation runs offline (in memory, on its bases). */
+export function isOffline(m: Mutation): boolean {
+  return m.bases.length > 0;
+}
+
+/** How the mutation is run in memory on a base, or undefined when it is not run offline. */
+export function inMemory(m: Mutation): ((env: BaseEnv) => Promise<Prepared>) | undefined {
+  if (!isOffline(m)) return undefined;
+  switch (m.where) {
+    case 'transcript':
+    case 'configuration':
+      return async (env) => m.apply(env);
+    case 'certificate':
+      return m.presentedBy === 'server' ? async (env) => m.apply(env) : undefined;
+    case 'client-sends':
+    case 'server-sends':
+      return async (env) => {
+        if (m.offline) return m.offline(env);
+        const peer = m.inMemory?.(env) ?? {};
+        const p: Prepared = { client: peer.client ?? env.client, server: peer.server ?? env.server };
+        const originals = peer.processesOriginal ?? [];
+        if (m.where === 'client-sends') {
+          const c = await m.mutate(env);
+          const [ours, theirs] = withOriginals(c.hooks, peer.hooks, originals);
+          if (c.config) p.client = c.config;
+          p.hooks = theirs ? { client: ours, server: theirs } : { client: ours };
+        } else {
+          const c = await m.mutate(env);
+          const [ours, theirs] = withOriginals(c.hooks, peer.hooks, originals);
+          if (c.config) p.server = c.config;
+          p.hooks = theirs ? { server: ours, client: theirs } : { server: ours };
+        }
+        if (peer.check) p.check = peer.check;
+        if (peer.memory) p.memory = peer.memory;
+        return p;
+      };
+    case 'engine-fault':
+      return undefined;
+  }
+}
+
+/** Our hooks noting the original of each replaced message of `types`, and the peer's hooks processing those originals. */
+function withOriginals(
+  ours: EngineHooks,
+  theirs: EngineHooks | undefined,
+  types: readonly HandshakeTypeName[],
+): [EngineHooks, EngineHooks | undefined] {
+  const send = ours.beforeSend;
+  if (!types.length || !send) return [ours, theirs];
+  const originals = new Map<string, Uint8Array>();
+  const process = theirs?.beforeProcess;
+  return [
+    {
+      ...ours,
+      beforeSend: async (msg) => {
+        const out = await send(msg);
+        if (out && types.some((t) => t === msg.type) && !originals.has(msg.type)) originals.set(msg.type, msg.raw);
+        return out;
+      },
+    },
+    {
+      ...theirs,
+      beforeProcess: async (msg) => {
+        const original = originals.get(msg.type);
+        if (original) {
+          originals.delete(msg.type);
+          return [original];
+        }
+        return process ? process(msg) : undefined;
+      },
+    },
+  ];
+}
+
+// ------------------------------------------------------------------ validation
+
+const TLS_VERSIONS: readonly TlsVersion[] = ['1.2', '1.3'];
+
+/** What is wrong with a declaration (empty: nothing). Structural checks only; `spec/mutants.spec.ts` runs them. */
+export function checkMutation(m: Mutation): string[] {
+  const out: string[] = [];
+  if (!/^[a-z0-9][a-z0-9.-]*$/.test(m.name)) out.push(`name ${JSON.stringify(m.name)} is not lower-case-with-dashes`);
+  if (m.description.trim().length < 10) out.push('no description');
+  if (!m.versions.length || m.versions.some((v) => !TLS_VERSIONS.includes(v))) out.push('versions must be 1.2 and/or 1.3');
+  if (new Set(m.versions).size !== m.versions.length) out.push('a version listed twice');
+  const ids = [...m.rules, ...(m.reactionRules ?? []), ...(m.undecidable ?? []), ...(m.oracleGaps ?? [])];
+  // the type says RuleId; a declaration built at run time (or cast) is checked all the same
+  for (const r of ids) if (!isRuleId(r)) out.push(`unknown rule ${r}`);
+  if (!m.rules.length && !(m.undecidable ?? []).length) out.push('declares no rule');
+  // every rule applies to one of its versions, and every version has a rule (or an undecidable one)
+  for (const r of [...m.rules, ...(m.reactionRules ?? [])])
+    if (isRuleId(r) && !ruleVersions(r).some((v) => m.versions.includes(v)))
+      out.push(`rule ${r} (${ruleVersions(r).join(', ')}) applies to none of its versions`);
+  for (const v of m.versions)
+    if (![...m.rules, ...(m.undecidable ?? [])].some((r) => ruleVersions(r).includes(v))) out.push(`no rule of version ${v}`);
+  for (const b of m.bases) if (!m.versions.includes(BASES[b].version)) out.push(`base ${b} is not of its versions`);
+  if (m.versions.some((v) => m.bases.length && !m.bases.some((b) => BASES[b].version === v)))
+    out.push('a version without a base to run it offline');
+  if ((m.where === 'engine-fault' || (m.where === 'certificate' && m.presentedBy === 'client')) && m.bases.length)
+    out.push(`${m.where} mutations do not run in memory: no bases`);
+  if ((m.where === 'transcript' || m.where === 'configuration') && !m.bases.length) out.push('an offline edit needs bases');
+  if (m.where === 'certificate' && m.presentedBy === 'server' && !m.bases.length) out.push('a server chain needs bases');
+  if ((m.where === 'client-sends' || m.where === 'server-sends') && !m.bases.length && liveSide(m) === undefined)
+    out.push('runs neither offline (no bases) nor live');
+  if (m.where === 'engine-fault') {
+    if (m.name !== m.fault) out.push(`an engine fault is named after its fault id ${m.fault}`);
+    if (!FAULT_IDS.includes(m.fault)) out.push(`unknown engine fault ${m.fault}`);
+    if (!(m.healthyAlert in AlertDescription)) out.push(`unknown alert ${m.healthyAlert}`);
+    for (const v of m.versions)
+      if (!alertNames(reactionOf(m, v)).includes(m.healthyAlert))
+        out.push(
+          `healthy alert ${m.healthyAlert} is not one the rules of ${v} name (${alertNames(reactionOf(m, v)).join(', ')})`,
+        );
+  }
+  if (m.needs?.groups && !m.needs.groups.length) out.push('needs.groups is empty');
+  return out;
+}
+
+/** Check a catalogue: unique names and valid declarations; throws with every problem (the catalogue is built at load). */
+export function checkedCatalogue<T extends Mutation>(ms: readonly T[]): readonly T[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const m of ms) {
+    if (seen.has(m.name)) problems.push(`${m.name}: name used twice`);
+    seen.add(m.name);
+    for (const p of checkMutation(m)) problems.push(`${m.name}: ${p}`);
+  }
+  if (problems.length) throw new Error(`mutation catalogue:\n${problems.join('\n')}`);
+  return ms;
+}
+
+// ------------------------------------------------------------------ declaring
+
+/** The `where` and `mutate` of a mutation that only hooks our client (fresh hooks per run: they keep state). */
+export function clientHooks(h: (env: BaseEnv) => EngineHooks | Promise<EngineHooks>): Pick<ClientSends, 'where' | 'mutate'> {
+  return { where: 'client-sends', mutate: async (env) => ({ hooks: await h(env) }) };
+}
+
+/** The `where` and `mutate` of a mutation that only hooks our server (fresh hooks per run: they keep state). */
+export function serverHooks(h: (env: BaseEnv) => EngineHooks | Promise<EngineHooks>): Pick<ServerSends, 'where' | 'mutate'> {
+  return { where: 'server-sends', mutate: async (env) => ({ hooks: await h(env) }) };
+}

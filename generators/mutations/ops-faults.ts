@@ -1,0 +1,90 @@
+/**
+ * The deliberate faults of the engine (engine/faults.ts keeps their ids and
+ * the sides each can be switched on in; the one guard per fault lives at
+ * the place in the engine where the check it breaks is made), declared in
+ * the mutation model: what the faulty endpoint does, the rules a fuzzer
+ * must report when it meets it (per version: the rules of that version),
+ * and the fatal alert the healthy engine sends instead (one the rules name).
+ * The faulty target (peer/faulty.ts) and the faulty client
+ * (`tlsprop connect --fault`) are the live peers these describe.
+ */
+import type { RuleId } from '../../oracles/catalogue';
+import type { Fault } from '../../engine/faults';
+import type { AlertName, TlsVersion } from '../../wire/vocabulary';
+import type { EngineFault } from './model';
+
+function fault(
+  fault: Fault,
+  description: string,
+  versions: readonly TlsVersion[],
+  rules: readonly RuleId[],
+  healthyAlert: AlertName,
+): EngineFault {
+  return { name: fault, description, versions, rules, where: 'engine-fault', fault, healthyAlert, bases: [] };
+}
+
+export const ENGINE_FAULT_MUTATIONS: readonly EngineFault[] = [
+  fault(
+    'accept-missing-cv',
+    'server: a non-empty client Certificate without CertificateVerify is accepted (1.2: the CCS comes instead; 1.3: the Finished), the client counts as authenticated (CVE-2015-0205 class)',
+    ['1.2', '1.3'],
+    ['t12.order.cv-iff-signing-cert', 't13.order.client-cv-iff-nonempty'],
+    'unexpected_message',
+  ),
+  fault(
+    'accept-cv-wrong-transcript',
+    'server: a well-formed client CertificateVerify whose signature does not verify over the handshake transcript is accepted (the verification result is not acted on)',
+    ['1.2', '1.3'],
+    ['t12.cv.signature-valid', 't13.cv.signature-valid'],
+    'decrypt_error',
+  ),
+  fault(
+    'accept-early-ccs',
+    'a ChangeCipherSpec that arrives before any keys are in use and before the point where one is due is ignored instead of fatal (CVE-2014-0224 class); in 1.3 only a server has such a CCS: one before the first ClientHello (RFC 8446 §5 lets a client drop a CCS as soon as its ClientHello is out)',
+    ['1.2', '1.3'],
+    ['t12.order.ccs-timing', 'rec.t13.ccs-compat'],
+    'unexpected_message',
+  ),
+  fault(
+    'skip-finished-check',
+    "the peer's Finished verify_data is not compared with the expected value",
+    ['1.2', '1.3'],
+    ['t12.fin.verify-data', 't13.fin.verify-data'],
+    'decrypt_error',
+  ),
+  fault(
+    'accept-unoffered-suite',
+    "client: a ServerHello (or HelloRetryRequest) cipher suite that was not offered is accepted when the engine implements it; server: its suite choice ignores the client's cipher_suites list",
+    ['1.2', '1.3'],
+    ['t12.neg.suite-offered', 't13.neg.suite-offered'],
+    'illegal_parameter',
+  ),
+  fault(
+    'accept-invalid-ecdh-point',
+    'a peer ECDH value that fails validation is used anyway: a NIST-curve point from its X coordinate alone (as an x-only ladder would), anything else (identity, bad length, X off the curve, X25519 small order) as an all-zero shared secret',
+    ['1.2', '1.3'],
+    ['ecdh.point-on-curve', 'ecdh.point-format'],
+    'illegal_parameter',
+  ),
+  fault(
+    'accept-expired-client-cert',
+    'server: cert.path.validity problems of the client chain (expired or not yet valid) are ignored when trust anchors are configured',
+    ['1.2', '1.3'],
+    ['cert.path.validity'],
+    'certificate_expired',
+  ),
+  fault(
+    'accept-wrongly-signed-client-cert',
+    'server: cert.path.signature problems of the client chain (a certificate whose signature does not verify with its issuer key) are ignored',
+    ['1.2', '1.3'],
+    ['cert.path.signature'],
+    'bad_certificate',
+  ),
+  fault(
+    'ske-unoffered-scheme',
+    "server (1.2): the ServerKeyExchange is signed with the first of the server's schemes that fits its key and that the client did NOT offer (the client's list is used only when it offered every fitting scheme)",
+    ['1.2'],
+    ['t12.neg.ske-sigalg'],
+    'illegal_parameter',
+  ),
+];
