@@ -180,7 +180,7 @@ describe('profileOf', () => {
   it('keeps what the client offers and our engine runs with our key', async () => {
     const pki = await testPki();
     const ch = clientHello(
-      [0x0304, 0x0303],
+      [VERSION_CODE['1.3'], VERSION_CODE['1.2']],
       [0x1302, 0x1301, 0xc02b, 0xc02f, 0x009c, 0x0005],
       [NamedGroup.secp256r1, 0x0100, NamedGroup.x25519],
       ['h2'],
@@ -191,9 +191,9 @@ describe('profileOf', () => {
     expect(rsa.groups).toEqual([NamedGroup.secp256r1, NamedGroup.x25519]);
     expect(rsa.offered.alpn).toEqual(['h2']);
     expect(profileOf(ch, pki.identity('server', 'ecdsa')).suites['1.2']).toEqual([0xc02b]);
-    expect(profileOf(clientHello([0x0303], [0xc02f], [NamedGroup.x25519]), pki.identity('server', 'rsa')).versions).toEqual([
-      '1.2',
-    ]);
+    expect(
+      profileOf(clientHello([VERSION_CODE['1.2']], [0xc02f], [NamedGroup.x25519]), pki.identity('server', 'rsa')).versions,
+    ).toEqual(['1.2']);
   });
 });
 
@@ -266,7 +266,7 @@ describe('planning', () => {
 });
 
 const SESSION = {
-  version: 0x0304,
+  version: VERSION_CODE['1.3'],
   cipherSuite: 0x1301,
   extendedMasterSecret: true,
   encryptThenMac: false,

@@ -27,9 +27,10 @@ import type { BudgetOptions, IdentityOptions, ProfileOptions, ServerFuzzOptions 
 import type { TargetProfile } from './probe';
 import { disabledBy, expectedFailureOf, ProfileError, parseProfile } from './profile';
 import { planContext, planConversations } from './target';
+import { VERSION_CODE } from '../wire/vocabulary';
 
 const SESSION = {
-  version: 0x0304,
+  version: VERSION_CODE['1.3'],
   cipherSuite: 0x1301,
   extendedMasterSecret: true,
   encryptThenMac: false,

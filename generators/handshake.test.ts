@@ -20,6 +20,7 @@ import {
   SUITES_12,
   SUITES_13,
 } from './handshake';
+import { VERSION_CODE } from '../wire/vocabulary';
 
 const RUNS = Number(process.env['TLSPROP_RUNS'] ?? 25);
 
@@ -112,7 +113,7 @@ describe('renderHandshake', () => {
         const o = r.run.clientOutcome;
         if (o.kind !== 'connected' && o.kind !== 'closed') throw new Error(`client ${o.kind}`);
         const s = o.session;
-        expect(s?.version).toBe(p.version === '1.2' ? 0x0303 : 0x0304);
+        expect(s?.version).toBe(p.version === '1.2' ? VERSION_CODE['1.2'] : VERSION_CODE['1.3']);
         expect(s?.cipherSuite).toBe(p.suite);
         // A resumed session reuses the original's keys: no new group or server signature (PSK_DHE_KE has a group).
         if (p.resumption === 'psk_dhe_ke') expect(s?.group).toBe(p.group);

@@ -22,8 +22,8 @@ import { type BuiltCert, buildCert, type CertSpec, KeyUsage } from '../pki/chain
 import { KeyPool } from '../pki/keypool';
 import type { ParsedCertCache } from '../pki/parse';
 import { PLAN_EPOCH } from '../pki/plan';
-import type { ClientAuthSeen as ClientAuth, ConfigPoint, ResumptionMode as Resumption } from '../wire/vocabulary';
 import type { Transcript } from '../transcript/model';
+import { type ClientAuthSeen, type ConfigPoint, type ResumptionMode, type TlsVersion, VERSION_CODE } from '../wire/vocabulary';
 import {
   cipherSuites,
   extensionTypes,
@@ -34,7 +34,6 @@ import {
   signatureSchemes,
 } from '../wire/registry';
 
-export type PlanVersion = '1.2' | '1.3';
 /** Certificate key types the plans use (committed pool keys only). */
 export type PlanKeyType = 'rsa2048' | 'ecdsa-p256' | 'ecdsa-p384' | 'ed25519';
 export const PLAN_KEY_TYPES: readonly PlanKeyType[] = ['rsa2048', 'ecdsa-p256', 'ecdsa-p384', 'ed25519'];
@@ -62,7 +61,7 @@ export interface PlanKey {
 }
 
 export interface HandshakePlan {
-  version: PlanVersion;
+  version: TlsVersion;
   versionsOffered: VersionsOffered;
   /** The suite both sides put first (the negotiated one). */
   suite: number;
@@ -88,7 +87,7 @@ export interface HandshakePlan {
   /** Signature schemes in preference order: a permutation of the engine's schemes (so one always fits). */
   serverSchemes: number[];
   clientSchemes: number[];
-  clientAuth: ClientAuth;
+  clientAuth: ClientAuthSeen;
   /** extended_master_secret (TLS 1.2) enabled per side. */
   ems: { client: boolean; server: boolean };
   /** encrypt_then_mac (TLS 1.2 CBC suites) enabled per side. */
@@ -113,7 +112,7 @@ export interface HandshakePlan {
    * resumed, connection: TLS 1.2 by `session_id` or RFC 5077 `ticket`,
    * TLS 1.3 by a ticket PSK with `psk_ke` or `psk_dhe_ke`.
    */
-  resumption: Resumption;
+  resumption: ResumptionMode;
   clientRandom: Uint8Array;
   serverRandom: Uint8Array;
   /** Time of the handshake (and of certificate validation): PLAN_EPOCH + atDay days. */
@@ -140,7 +139,7 @@ export const PLAN_FFDHE_GROUPS: readonly number[] = [NamedGroup.ffdhe2048, Named
 export const PLAN_SCHEMES: readonly number[] = DEFAULT_SCHEMES;
 export const SERVER_NAMES = ['server.tlsprop.test', 'localhost', 'mqtt.tlsprop.test'] as const;
 export const ALPN_PROTOCOLS = ['mqtt', 'h2', 'http/1.1'] as const;
-export const AUTH_MODES: readonly ClientAuth[] = ['none', 'requested-sent', 'requested-empty', 'required'];
+export const AUTH_MODES: readonly ClientAuthSeen[] = ['none', 'requested-sent', 'requested-empty', 'required'];
 /** Validity of every plan certificate: PLAN_EPOCH - 1 day .. PLAN_EPOCH + MAX_AT_DAY + 1 days. */
 export const MAX_AT_DAY = 3650;
 const DAY = 86_400_000;
@@ -157,7 +156,7 @@ export function isCbc(suite: number): boolean {
  * takes an ECDSA or an Ed25519 key (RFC 8422 §5.1.1, §5.10); an RSA key there
  * becomes a P-256 one.
  */
-function fitServerKey(version: PlanVersion, suite: number, key: PlanKey): PlanKey {
+function fitServerKey(version: TlsVersion, suite: number, key: PlanKey): PlanKey {
   if (version === '1.3') return key;
   const kex = kexOf(suite);
   if (kex === 'ECDHE_ECDSA' && key.type === 'rsa2048') return { type: 'ecdsa-p256', index: key.index % leafSlots('ecdsa-p256') };
@@ -178,16 +177,16 @@ export function planKeyArb(): fc.Arbitrary<PlanKey> {
 
 export interface PlanArbOptions {
   /** Only this version (default both). */
-  version?: PlanVersion;
+  version?: TlsVersion;
   /** Only these client-auth modes (default all). */
-  clientAuth?: readonly ClientAuth[];
+  clientAuth?: readonly ClientAuthSeen[];
   /** true: only resumed handshakes; false: only full ones (default both). */
   resumed?: boolean;
 }
 
 /** The whole valid plan space. */
 export function handshakePlanArb(opts: PlanArbOptions = {}): fc.Arbitrary<HandshakePlan> {
-  const versions: PlanVersion[] = opts.version ? [opts.version] : ['1.2', '1.3'];
+  const versions: TlsVersion[] = opts.version ? [opts.version] : ['1.2', '1.3'];
   const sides = fc.record({ client: fc.boolean(), server: fc.boolean() });
   return fc
     .record({
@@ -218,8 +217,8 @@ export function handshakePlanArb(opts: PlanArbOptions = {}): fc.Arbitrary<Handsh
       ),
       middleboxCompat: sides,
       helloRetry: fc.record({ on: fc.boolean(), cookie: fc.boolean() }),
-      resumption12: fc.constantFrom<Resumption>(...pick<Resumption>(opts.resumed, 'none', ['session_id', 'ticket'])),
-      resumption13: fc.constantFrom<Resumption>(...pick<Resumption>(opts.resumed, 'none', ['psk_dhe_ke', 'psk_ke'])),
+      resumption12: fc.constantFrom<ResumptionMode>(...pick<ResumptionMode>(opts.resumed, 'none', ['session_id', 'ticket'])),
+      resumption13: fc.constantFrom<ResumptionMode>(...pick<ResumptionMode>(opts.resumed, 'none', ['psk_dhe_ke', 'psk_ke'])),
       clientRandom: random32(),
       serverRandom: random32(),
       atDay: fc.nat(MAX_AT_DAY),
@@ -271,7 +270,7 @@ export function normalizePlan(plan: HandshakePlan): HandshakePlan {
   // A HelloRetryRequest needs a second group for the client's first key share.
   const hrrGroup = PLAN_GROUPS.find((g) => g !== group) as number;
   const r = plan.resumption;
-  const resumption: Resumption =
+  const resumption: ResumptionMode =
     plan.version === '1.2'
       ? r === 'session_id' || r === 'ticket'
         ? r
@@ -300,7 +299,7 @@ export function hrrOf(plan: HandshakePlan): boolean {
 
 const zeros = (fill: number) => new Uint8Array(32).fill(fill);
 
-function referencePlan(name: string, clientAuth: ClientAuth): HandshakePlan {
+function referencePlan(name: string, clientAuth: ClientAuthSeen): HandshakePlan {
   return {
     name,
     version: '1.2',
@@ -463,7 +462,6 @@ function rootOf(cache: RenderCache, root: PlanKeyType): Promise<BuiltCert> {
   return p.then((c) => c[0] as BuiltCert);
 }
 
-const V = { '1.2': 0x0303, '1.3': 0x0304 } as const;
 const enc = new TextEncoder();
 
 /** Engine configurations of a plan (the identities come from the built chains). */
@@ -474,8 +472,8 @@ export function engineConfigs(
   anchors: Uint8Array[],
   at: Date,
 ): { client: ClientConfig; server: ServerConfig } {
-  const v = V[plan.version];
-  const both = [0x0304, 0x0303];
+  const v = VERSION_CODE[plan.version];
+  const both = [VERSION_CODE['1.3'], VERSION_CODE['1.2']];
   const otherSuites = plan.version === '1.2' ? SUITES_13 : SUITES_12;
   const clientBoth = plan.versionsOffered === 'client-both';
   const groups = [plan.group, ...plan.extraGroups];
@@ -722,7 +720,7 @@ function addResumption(plan: HandshakePlan, cfg: { client: ClientConfig; server:
 }
 
 /** Convenience: the signature schemes a key type can sign with in a version (for tests). */
-export function schemesForKey(type: PlanKeyType, version: PlanVersion): number[] {
+export function schemesForKey(type: PlanKeyType, version: TlsVersion): number[] {
   const S = SignatureScheme;
   if (type === 'ecdsa-p256') return [S.ecdsa_secp256r1_sha256];
   if (type === 'ecdsa-p384') return [S.ecdsa_secp384r1_sha384];

@@ -31,6 +31,7 @@ import {
   recordOf,
   suiteOfServerHello,
 } from './mutations/support';
+import { VERSION_CODE } from '../wire/vocabulary';
 
 const choice = {
   base: 't12-ecdhe-rsa-cbc-mutual' as const,
@@ -121,7 +122,7 @@ describe('mutation machinery', () => {
     expect(r.secrets).toBe(t.secrets);
     const sh = t.messages.find((m) => m.type === 'server_hello')!.raw!;
     let suite = 0;
-    editRaw(sh, { version: 0x0304 }, 'server_hello', (b) => {
+    editRaw(sh, { version: VERSION_CODE['1.3'] }, 'server_hello', (b) => {
       suite = b.cipherSuite;
     });
     expect(suiteOfServerHello(sh)).toBe(suite);

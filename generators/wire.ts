@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import type { ExtContext, Extension, ExtensionBody } from '../wire/extensions';
 import type { HandshakeBody } from '../wire/handshake';
 import { ExtensionType as E, HRR_RANDOM, HandshakeType, type KeyExchange } from '../wire/registry';
+import type { TlsVersion } from '../wire/vocabulary';
 
 const bytes = (minLength: number, maxLength: number) => fc.uint8Array({ minLength, maxLength });
 const u8 = fc.integer({ min: 0, max: 0xff });
@@ -204,11 +205,6 @@ const random = bytes(32, 32);
 const sessionId = bytes(0, 32);
 const signed = fc.record({ scheme: u16, signature: bytes(0, 80) });
 
-export interface MessageArbitraryOptions {
-  /** Which syntax version-dependent messages use (default: both drawn). */
-  version?: 0x0303 | 0x0304;
-}
-
 const clientHello = fc
   .record(
     {
@@ -288,8 +284,8 @@ export const contextFreeMessage: fc.Arbitrary<HandshakeBody> = fc.oneof(
 );
 
 /** Version-dependent messages in the form of `version`. */
-export function versionedMessage(version: 0x0303 | 0x0304): fc.Arbitrary<HandshakeBody> {
-  return version === 0x0304
+export function versionedMessage(version: TlsVersion): fc.Arbitrary<HandshakeBody> {
+  return version === '1.3'
     ? fc.oneof(certificate13, certificateRequest13, nst13)
     : fc.oneof(certificate12, certificateRequest12, nst12);
 }

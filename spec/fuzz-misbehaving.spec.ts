@@ -32,6 +32,7 @@ import type { ConversationVerdict } from '../wire/vocabulary';
 import { recordFragment, runDir } from '../reports/collect';
 import { encodeRecord } from '../wire/record';
 import { encodeBody, type HandshakeBody } from '../wire/handshake';
+import { VERSION_CODE } from '../wire/vocabulary';
 
 let files: PkiFiles;
 /** Per conversation: path, misbehaviour, verdict (written to out/fuzz-misbehaving.md after the runs). */
@@ -77,10 +78,10 @@ type Misbehaviour = (typeof MISBEHAVIOURS)[number];
 
 const SERVER_HELLO = encodeRecord({
   contentType: 22,
-  version: 0x0303,
+  version: VERSION_CODE['1.2'],
   fragment: encodeBody({
     type: 'server_hello',
-    legacyVersion: 0x0303,
+    legacyVersion: VERSION_CODE['1.2'],
     random: new Uint8Array(32).fill(9),
     sessionId: new Uint8Array(0),
     cipherSuite: 0x1301,
@@ -125,7 +126,11 @@ async function misbehavingServer(pki: PkiFiles['pki']): Promise<MisbehavingServe
     const onFirstData = (f: () => void) => s.once('data', f);
     switch (mode) {
       case 'good': {
-        const tls = new TlsServer({ provider: nodeProvider(), versions: [0x0304], identity: pki.identity('server', 'rsa') });
+        const tls = new TlsServer({
+          provider: nodeProvider(),
+          versions: [VERSION_CODE['1.3']],
+          identity: pki.identity('server', 'rsa'),
+        });
         void runServerOverSocket(tls, s, {
           readTimeoutMs: 2000,
           totalTimeoutMs: 4000,

@@ -35,6 +35,7 @@ import { type PkiFiles, writePki } from '../testing/pki';
 import { tlsprop } from './support/cli';
 import { recordFragment, runDir } from '../reports/collect';
 import { concatBytes } from '../wire/hex';
+import { VERSION_CODE } from '../wire/vocabulary';
 
 let files: PkiFiles;
 const group = new PeerGroup();
@@ -78,7 +79,7 @@ async function faultyServer(pki: PkiFiles['pki']): Promise<{ port: number; close
         return [expected];
       },
     };
-    tls = new TlsServer({ provider, versions: [0x0304], identity: pki.identity('server', 'rsa'), hooks });
+    tls = new TlsServer({ provider, versions: [VERSION_CODE['1.3']], identity: pki.identity('server', 'rsa'), hooks });
     void runServerOverSocket(tls, socket, {
       readTimeoutMs: 3000,
       totalTimeoutMs: 8000,

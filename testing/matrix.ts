@@ -6,7 +6,7 @@
  */
 import { CipherSuite12, CipherSuite13 } from '../engine/suites';
 import type { KeyKind } from './pki';
-import type { Version } from './peers';
+import type { TlsVersion } from '../wire/vocabulary';
 
 export type Kex = 'ECDHE_RSA' | 'ECDHE_ECDSA' | 'RSA' | 'TLS13';
 export type GroupName = 'x25519' | 'secp256r1' | 'secp384r1';
@@ -14,7 +14,7 @@ export const GROUPS: readonly GroupName[] = ['x25519', 'secp256r1', 'secp384r1']
 
 export interface Row {
   name: string;
-  version: Version;
+  version: TlsVersion;
   kex: Kex;
   /** IANA suite name. */
   suite: string;
@@ -62,7 +62,7 @@ export const MATRIX_SUITES: readonly number[] = [
   ...SUITES_12.RSA,
 ];
 
-function row(version: Version, kex: Kex, suite: string, code: number, group: GroupName, mutual: boolean, key: KeyKind): Row {
+function row(version: TlsVersion, kex: Kex, suite: string, code: number, group: GroupName, mutual: boolean, key: KeyKind): Row {
   const short = suite.replace(/^TLS_/, '').replace(/^(ECDHE_RSA|ECDHE_ECDSA|RSA)_WITH_/, '');
   const kexPart = kex === 'TLS13' ? `${key.toUpperCase()} cert` : kex;
   const groupPart = kex === 'RSA' ? 'no ECDHE' : group;

@@ -7,10 +7,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect as tlsConnect, createServer as tlsCreateServer, type TLSSocket } from 'node:tls';
+import type { TlsVersion } from '../wire/vocabulary';
 import { LOOPBACK, type LaunchSpec } from './launch';
 import type { KeyKind, PemPair, PkiFiles } from './pki';
-
-export type Version = '1.2' | '1.3';
 
 /** OpenSSL names of the suites the matrix uses (TLS 1.3 suites keep their IANA names). */
 export const OPENSSL_CIPHER: Readonly<Record<string, string>> = {
@@ -37,7 +36,7 @@ export interface OpensslServerOptions {
   files: PkiFiles;
   key: KeyKind;
   /** Restrict to one version (default: both). */
-  version?: Version;
+  version?: TlsVersion;
   /** OpenSSL TLS 1.2 cipher string (default ALL, so RSA key exchange and CBC suites are on). */
   cipher?: string;
   /** TLS 1.3 suites (default OpenSSL's). */
@@ -78,7 +77,7 @@ export function opensslServer(o: OpensslServerOptions): LaunchSpec {
 export interface OpensslClientOptions {
   port: number;
   files: PkiFiles;
-  version: Version;
+  version: TlsVersion;
   /** OpenSSL cipher name (TLS 1.2) or TLS 1.3 suite name. */
   cipher: string;
   group: string;
@@ -124,7 +123,7 @@ export const GNUTLS_GROUP: Readonly<Record<string, string>> = {
  * Priority string: NORMAL plus the CBC suites with SHA-256/384 MACs (not in
  * GnuTLS 3.7's NORMAL), optionally one version and an ordered group list.
  */
-export function gnutlsPriority(version?: Version, groups?: readonly string[]): string {
+export function gnutlsPriority(version?: TlsVersion, groups?: readonly string[]): string {
   let p = 'NORMAL:+SHA256:+SHA384';
   if (version) p += `:-VERS-ALL:+VERS-TLS${version}`;
   if (groups?.length) p += `:-GROUP-ALL:${groups.map((g) => `+${GNUTLS_GROUP[g] ?? g}`).join(':')}`;
@@ -136,7 +135,7 @@ export function gnutlsServer(o: {
   port: number;
   files: PkiFiles;
   key: KeyKind;
-  version?: Version;
+  version?: TlsVersion;
   clientAuth?: boolean;
   priority?: string;
   extra?: string[];
@@ -164,7 +163,7 @@ export function gnutlsServer(o: {
 export function gnutlsClient(o: {
   port: number;
   files: PkiFiles;
-  version?: Version;
+  version?: TlsVersion;
   groups?: readonly string[];
   identity?: PemPair;
   priority?: string;
@@ -346,7 +345,7 @@ export interface NodeTlsOptions {
   key: KeyKind;
   /** Group the server prefers (it picks by its own order). */
   preferredGroup?: string;
-  version?: Version;
+  version?: TlsVersion;
   clientAuth?: boolean;
   /** OpenSSL cipher string (default ALL). */
   ciphers?: string;
@@ -367,7 +366,7 @@ function readPem(path: string): Buffer {
   return readFileSync(path);
 }
 
-function tlsVersion(v: Version): 'TLSv1.2' | 'TLSv1.3' {
+function tlsVersion(v: TlsVersion): 'TLSv1.2' | 'TLSv1.3' {
   return v === '1.2' ? 'TLSv1.2' : 'TLSv1.3';
 }
 
@@ -450,7 +449,7 @@ export interface NodeTlsClientResult {
 export async function nodeTlsClient(o: {
   port: number;
   files: PkiFiles;
-  version: Version;
+  version: TlsVersion;
   cipher: string;
   group: string;
   identity?: PemPair;
@@ -518,7 +517,7 @@ export interface NodeAnsweringClientResult {
 export async function nodeAnsweringClient(o: {
   port: number;
   files: PemFilesForClient;
-  version: Version;
+  version: TlsVersion;
   ciphers?: string;
   groups: string;
   identity?: PemPair;

@@ -13,8 +13,8 @@ const runs = { numRuns: Number(process.env['TLSPROP_CODEC_RUNS'] ?? 300) };
 /** Every message family with the context its decoder needs. */
 const families: Array<[string, fc.Arbitrary<HandshakeBody>, DecodeContext]> = [
   ['context-free messages', contextFreeMessage, {}],
-  ['TLS 1.2 forms (Certificate, CertificateRequest, NewSessionTicket)', versionedMessage(0x0303), { version: 0x0303 }],
-  ['TLS 1.3 forms (Certificate, CertificateRequest, NewSessionTicket)', versionedMessage(0x0304), { version: 0x0304 }],
+  ['TLS 1.2 forms (Certificate, CertificateRequest, NewSessionTicket)', versionedMessage('1.2'), { version: 0x0303 }],
+  ['TLS 1.3 forms (Certificate, CertificateRequest, NewSessionTicket)', versionedMessage('1.3'), { version: 0x0304 }],
   ...(['ECDHE_RSA', 'ECDHE_ECDSA', 'ECDH_anon', 'DHE_RSA', 'DH_anon', 'RSA'] as KeyExchange[]).map(
     (kex): [string, fc.Arbitrary<HandshakeBody>, DecodeContext] => [
       `${kex} key exchange messages`,

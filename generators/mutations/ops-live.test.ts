@@ -9,6 +9,7 @@ import { CipherSuite12 } from '../../engine/suites';
 import { AlertDescription, NamedGroup } from '../../wire/registry';
 import { flipY, OFF_CURVE_MUTATIONS } from './ops-live';
 import { baseEnv } from './support';
+import { VERSION_CODE } from '../../wire/vocabulary';
 
 /** Our client's hooks of a client-sends mutation (the environment of its first base). */
 async function clientHooksOf(name: string): Promise<EngineHooks> {
@@ -64,10 +65,10 @@ describe('flipY', () => {
 
 describe('Y-flipped key exchange against our server', () => {
   const cases = [
-    ['t12-cke-point-y-flipped', 0x0303, NamedGroup.secp256r1],
-    ['t12-cke-point-y-flipped', 0x0303, NamedGroup.secp384r1],
-    ['t13-keyshare-y-flipped', 0x0304, NamedGroup.secp256r1],
-    ['t13-keyshare-y-flipped', 0x0304, NamedGroup.secp384r1],
+    ['t12-cke-point-y-flipped', VERSION_CODE['1.2'], NamedGroup.secp256r1],
+    ['t12-cke-point-y-flipped', VERSION_CODE['1.2'], NamedGroup.secp384r1],
+    ['t13-keyshare-y-flipped', VERSION_CODE['1.3'], NamedGroup.secp256r1],
+    ['t13-keyshare-y-flipped', VERSION_CODE['1.3'], NamedGroup.secp384r1],
   ] as const;
 
   it.each(cases)(
@@ -82,7 +83,7 @@ describe('Y-flipped key exchange against our server', () => {
         groups: [group],
         keyShareGroups: [group],
       };
-      if (version === 0x0303) client.cipherSuites = [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256];
+      if (version === VERSION_CODE['1.2']) client.cipherSuites = [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256];
       const server: ServerConfig = { provider: p, versions: [version], identity: pki.identity('server', 'rsa') };
       const healthy = await runInMemory(client, server, { client: await clientHooksOf(name) });
       expect(healthy.serverOutcome).toMatchObject({

@@ -108,7 +108,7 @@ function clientHello(
         const E: FramedEntry[] = [
           hs(C, 'client_hello', m.raw, false),
           ...(env.spec.version === '1.3'
-            ? [{ dir: S, kind: 'handshake', type: 'encrypted_extensions' as const, encrypted: true }]
+            ? [{ dir: S, kind: 'handshake' as const, type: 'encrypted_extensions' as const, encrypted: true }]
             : []),
         ];
         fn(E);

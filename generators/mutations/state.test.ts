@@ -6,6 +6,7 @@ import { AlertDescription } from '../../wire/registry';
 import type { ClientSends, Mutation } from './model';
 import { STATE_MUTATIONS } from './ops-state';
 import { stateHooks, stateModel } from './state';
+import { VERSION_CODE } from '../../wire/vocabulary';
 
 const SCENARIOS = STATE_MUTATIONS.filter((m: Mutation): m is ClientSends => m.where === 'client-sends' && m.steps !== undefined);
 
@@ -78,8 +79,8 @@ describe('state-machine scenarios', () => {
     const pki = await testPki();
     const p = nodeProvider();
     const r = await runInMemory(
-      { provider: p, versions: [0x0304], serverName: SERVER_NAME, trustAnchors: pki.anchors },
-      { provider: p, versions: [0x0304], identity: pki.identity('server', 'rsa') },
+      { provider: p, versions: [VERSION_CODE['1.3']], serverName: SERVER_NAME, trustAnchors: pki.anchors },
+      { provider: p, versions: [VERSION_CODE['1.3']], identity: pki.identity('server', 'rsa') },
       { client: stateHooks([{ op: 'sealed', content: 'application_data', before: 'finished' }]) },
     );
     expect(r.serverOutcome).toMatchObject({ kind: 'alert_sent', alert: { description: AlertDescription.unexpected_message } });

@@ -26,7 +26,15 @@ import { type DecodeContext, type HandshakeBody, decodeHandshake, encodeHandshak
 import { concatBytes } from '../../wire/hex';
 import { encodeRecord } from '../../wire/record';
 import { ContentType, NamedGroup } from '../../wire/registry';
-import { type Direction, type HandshakeTypeName, type MessageType, messageTypeOf, type TlsVersion, VERSION_CODE } from '../../wire/vocabulary';
+import {
+  type Direction,
+  type HandshakeTypeName,
+  type MessageKind,
+  type MessageType,
+  messageTypeOf,
+  type TlsVersion,
+  VERSION_CODE,
+} from '../../wire/vocabulary';
 
 export const BASE_NAMES = [
   't12-ecdhe-rsa-cbc-mutual',
@@ -367,7 +375,7 @@ export function getExt<K extends ExtensionBody['kind']>(
 
 export interface Entry {
   dir: Direction;
-  kind: string;
+  kind: MessageKind;
   type: MessageType;
   raw?: Uint8Array;
   encrypted: boolean;
