@@ -11,11 +11,9 @@ import type { ClientSends } from '../generators/mutations/model';
 import { BASES, type BaseChoice, type BaseName, baseEnv } from '../generators/mutations/support';
 import { NamedGroup } from '../wire/registry';
 import { type TlsVersion, VERSION_CODE } from '../wire/vocabulary';
+import type { FamilyName } from './families';
 import type { Expectation } from './judge';
 import type { BudgetOptions } from './options';
-
-/** The family a conversation belongs to (fuzz/families.ts): a valid handshake, a mutant, state-machine steps, a certificate fault. */
-export type FamilyName = 'valid' | 'mutant' | 'state' | 'cert';
 
 export interface Conversation {
   name: string;

@@ -22,15 +22,7 @@ import { MUTATIONS } from '../generators/mutations/catalogue';
 import { type ClientCertificate, type ClientSends, type Kex12, liveSide, type Mutation } from '../generators/mutations/model';
 import { stateHooks, stateModel } from '../generators/mutations/state';
 import type { TlsVersion } from '../wire/vocabulary';
-import {
-  baseNameFor,
-  type ClientBase,
-  type Conversation,
-  clientMutation,
-  type FamilyName,
-  restrict,
-  validConversation,
-} from './conversation';
+import { baseNameFor, type ClientBase, type Conversation, clientMutation, restrict, validConversation } from './conversation';
 import { coverageOrder } from './core';
 import { expectationOf } from './judge';
 import { suiteName } from './names';
@@ -52,12 +44,15 @@ export interface ConvConfig {
   schemes: number;
 }
 
-/** A generated conversation, as data (what fast-check shrinks). */
+/** A generated conversation, as data (what fast-check shrinks): one variant per family. */
 export type ConvSpec =
   | { kind: 'valid'; version: TlsVersion; cfg: ConvConfig }
   | { kind: 'mutant'; op: string; cfg: ConvConfig }
   | { kind: 'state'; scenarios: string[]; cfg: ConvConfig }
   | { kind: 'cert'; fault: string; version: TlsVersion; cfg: ConvConfig };
+
+/** The family a conversation belongs to: a valid handshake, a mutant, state-machine steps, a certificate fault. */
+export type FamilyName = ConvSpec['kind'];
 
 const cfgArb: fc.Arbitrary<ConvConfig> = fc.record({
   suite: fc.nat(7),
@@ -78,7 +73,7 @@ export interface PlanContext {
 }
 
 export interface Family<S extends ConvSpec = ConvSpec> {
-  kind: FamilyName;
+  kind: S['kind'];
   /** The mutations this family runs that apply to the target (before the profile and --operator filter). */
   members(ctx: PlanContext): Mutation[];
   /** One spec per member (or per version for valid handshakes) at the simplest configuration. */
@@ -86,6 +81,8 @@ export interface Family<S extends ConvSpec = ConvSpec> {
   /** The arms of the conversation arbitrary (none when nothing applies). */
   arms(ctx: PlanContext, members: readonly Mutation[]): { weight: number; arbitrary: fc.Arbitrary<S> }[];
   build(spec: S, ctx: PlanContext, path: string): Promise<Conversation>;
+  /** The spec in one line, without its configuration (printed with a counterexample). */
+  text(spec: S): string;
 }
 
 // ------------------------------------------------------------------ building blocks
@@ -187,6 +184,7 @@ const valid: Family<Extract<ConvSpec, { kind: 'valid' }>> = {
         ]
       : [];
   },
+  text: (spec) => `valid ${spec.version}`,
   build: async (spec, ctx, path) => {
     const groups = ctx.target.groups?.length ? ctx.target.groups : GROUPS;
     const suites = ctx.target.suites[spec.version];
@@ -215,6 +213,7 @@ const mutant: Family<Extract<ConvSpec, { kind: 'mutant' }>> = {
           },
         ]
       : [],
+  text: (spec) => `mutant ${spec.op}`,
   build: async (spec, ctx, path) => {
     const m = MUTATIONS.find((x): x is ClientSends => x.name === spec.op && isMutant(x));
     const version = m && liveVersion(m, ctx);
@@ -272,6 +271,7 @@ const state: Family<Extract<ConvSpec, { kind: 'state' }>> = {
           ]
         : [];
     }),
+  text: (spec) => `state ${spec.scenarios.join('+')}`,
   build: async (spec, ctx, path) => {
     const scen = spec.scenarios.map((n) => {
       const m = MUTATIONS.find((x): x is ClientSends => x.name === n && isState(x));
@@ -340,6 +340,7 @@ const cert: Family<Extract<ConvSpec, { kind: 'cert' }>> = {
         ]
       : [];
   },
+  text: (spec) => `cert ${spec.fault} ${spec.version}`,
   build: async (spec, ctx, path) => {
     const m = MUTATIONS.find((x): x is ClientCertificate => x.name === spec.fault && isCertFault(x));
     if (!m) throw new Error(`no client certificate fault ${spec.fault}`);
@@ -358,16 +359,32 @@ const cert: Family<Extract<ConvSpec, { kind: 'cert' }>> = {
   },
 };
 
-/** The families, in the order of the arbitrary's arms (the order fast-check paths depend on). */
-export const FAMILIES: readonly Family[] = [valid, mutant, state, cert] as readonly Family[];
+/** The spec of a family. */
+type SpecOf<K extends FamilyName> = Extract<ConvSpec, { kind: K }>;
 
+/** Every family, by name: a new family is one entry here (and its spec variant in ConvSpec). */
+export const FAMILIES: { readonly [K in FamilyName]: Family<SpecOf<K>> } = { valid, mutant, state, cert };
+
+/** The families in the order of the arbitrary's arms (the order fast-check paths depend on). */
+const ARMS_ORDER: readonly FamilyName[] = ['valid', 'mutant', 'state', 'cert'];
 /** The families' turns in the coverage-first conversations. */
 const COVERAGE_TURNS: readonly FamilyName[] = ['mutant', 'state', 'cert', 'valid'];
 
-function familyOf(kind: FamilyName): Family {
-  const f = FAMILIES.find((x) => x.kind === kind);
-  if (!f) throw new Error(`no conversation family ${kind}`);
-  return f;
+/** A family's view that does not depend on its spec type (members, coverage and arms as plain specs). */
+interface AnyFamily {
+  members(ctx: PlanContext): Mutation[];
+  coverage(ctx: PlanContext, members: readonly Mutation[]): ConvSpec[];
+  arms(ctx: PlanContext, members: readonly Mutation[]): { weight: number; arbitrary: fc.Arbitrary<ConvSpec> }[];
+}
+const family = (k: FamilyName): AnyFamily => FAMILIES[k];
+
+function buildOf<K extends FamilyName>(spec: SpecOf<K> & { kind: K }, ctx: PlanContext, path: string): Promise<Conversation> {
+  const f: Family<SpecOf<K>> = FAMILIES[spec.kind];
+  return f.build(spec, ctx, path);
+}
+function textOf<K extends FamilyName>(spec: SpecOf<K> & { kind: K }): string {
+  const f: Family<SpecOf<K>> = FAMILIES[spec.kind];
+  return f.text(spec);
 }
 
 // ------------------------------------------------------------------ the plan
@@ -377,10 +394,12 @@ function running(ctx: PlanContext): Map<FamilyName, Mutation[]> {
   const prof = ctx.o.profile.file ?? EMPTY_PROFILE;
   const only = ctx.o.profile.only;
   const out = new Map<FamilyName, Mutation[]>();
-  for (const f of FAMILIES)
+  for (const k of ARMS_ORDER)
     out.set(
-      f.kind,
-      f.members(ctx).filter((m) => (!only || only.includes(m.name)) && !disabledBy(prof, { names: [m.name], rules: m.rules })),
+      k,
+      family(k)
+        .members(ctx)
+        .filter((m) => (!only || only.includes(m.name)) && !disabledBy(prof, { names: [m.name], rules: m.rules })),
     );
   return out;
 }
@@ -391,8 +410,8 @@ export function disabledNames(ctx: PlanContext): string[] {
   if (!prof.disabled.length) return [];
   const only = ctx.o.profile.only;
   const out: string[] = [];
-  for (const f of FAMILIES)
-    for (const m of f.members(ctx)) {
+  for (const k of ARMS_ORDER)
+    for (const m of family(k).members(ctx)) {
       if (only && !only.includes(m.name)) continue;
       const d = disabledBy(prof, { names: [m.name], rules: m.rules });
       if (d) out.push(`${m.name}: ${d.reason}`);
@@ -403,9 +422,9 @@ export function disabledNames(ctx: PlanContext): string[] {
 /** The conversation arbitrary over what the target accepts. */
 export function conversationArb(ctx: PlanContext): fc.Arbitrary<ConvSpec> {
   const members = running(ctx);
-  const arms = FAMILIES.flatMap((f) => f.arms(ctx, members.get(f.kind) ?? []));
+  const arms = ARMS_ORDER.flatMap((k) => family(k).arms(ctx, members.get(k) ?? []));
   if (!arms.length) throw new Error('the target accepts neither TLS 1.2 nor TLS 1.3 with the probed suites: nothing to generate');
-  return fc.oneof(...(arms as { weight: number; arbitrary: fc.Arbitrary<ConvSpec> }[]));
+  return fc.oneof(...arms);
 }
 
 /**
@@ -419,29 +438,20 @@ export function coverageExamples(ctx: PlanContext): ConvSpec[] {
   if (ctx.o.budget.coverFirst === false) return [];
   const members = running(ctx);
   return coverageOrder(
-    COVERAGE_TURNS.map((k) => familyOf(k).coverage(ctx, members.get(k) ?? [])),
+    COVERAGE_TURNS.map((k) => family(k).coverage(ctx, members.get(k) ?? [])),
     ctx.o.budget.seed,
   );
 }
 
 /** Turn a generated spec into a conversation (deterministic). */
 export function buildConversation(ctx: PlanContext, spec: ConvSpec, path: string): Promise<Conversation> {
-  return familyOf(spec.kind).build(spec, ctx, path);
+  return buildOf(spec, ctx, path);
 }
 
 /** Describe a spec in one line (printed with a counterexample). */
 export function specText(s: ConvSpec): string {
   const c = `suite#${s.cfg.suite} group#${s.cfg.group} compat=${s.cfg.compat} random#${s.cfg.random} schemes#${s.cfg.schemes}`;
-  switch (s.kind) {
-    case 'valid':
-      return `valid ${s.version} ${c}`;
-    case 'mutant':
-      return `mutant ${s.op} ${c}`;
-    case 'state':
-      return `state ${s.scenarios.join('+')} ${c}`;
-    case 'cert':
-      return `cert ${s.fault} ${s.version} ${c}`;
-  }
+  return `${textOf(s)} ${c}`;
 }
 
 /** Every name a conversation against a server can run (profiles and --operator are checked against it). */
