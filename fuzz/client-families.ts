@@ -88,6 +88,18 @@ function baseFor(m: Pick<Mutation, 'bases'>, version: TlsVersion, suite: number)
   });
 }
 
+/**
+ * Whether a mutation runs with a live suite: on one of its bases when it has some (their key exchange and key
+ * type), else as its needs say (a TLS 1.2 key exchange, if any).
+ */
+function suiteFits(m: Pick<Mutation, 'bases' | 'needs'>, version: TlsVersion, suite: number): boolean {
+  if (m.bases.length) return baseFor(m, version, suite) !== undefined;
+  const kex = engineSuite(suite)?.kex;
+  const need = m.needs?.kex;
+  if (version === '1.3' || need === undefined) return true;
+  return need === 'ECDHE' ? kex === 'ECDHE_RSA' || kex === 'ECDHE_ECDSA' : need === 'RSA' ? kex === 'RSA' : kex === 'DHE_RSA';
+}
+
 /** The mutations of our server's sends a client can be fuzzed with (catalogue order). */
 export function serverSideMutations(): ServerSends[] {
   return MUTATIONS.filter((m): m is ServerSends => m.where === 'server-sends' && liveSide(m) === 'server');
@@ -108,7 +120,7 @@ function allApplicableMutants(profile: ClientProfile, only?: readonly string[]):
     if (only && !only.includes(m.name)) continue;
     if (m.needs?.peerOffers13 && !profile.versions.includes('1.3')) continue;
     if (!groupsFor(m, profile).length) continue;
-    const v = m.versions.find((x) => has(x) && profile.suites[x].some((s) => baseFor(m, x, s) !== undefined));
+    const v = m.versions.find((x) => has(x) && profile.suites[x].some((s) => suiteFits(m, x, s)));
     if (v === undefined) continue;
     out.push({ name: m.name, version: v, rules: rulesIn(m, v), alerts: alertNames(reactionOf(m, v)), mutation: m });
   }
@@ -175,7 +187,7 @@ export function conversationOf(
   const usable = profile.versions.filter((v) => profile.suites[v].length > 0);
   const version = mutant?.version ?? usable[p.version % usable.length]!;
   let suites = profile.suites[version];
-  if (mutant) suites = suites.filter((s) => baseFor(mutant.mutation, version, s) !== undefined);
+  if (mutant) suites = suites.filter((s) => suiteFits(mutant.mutation, version, s));
   const suite = suites[p.suite % suites.length]!;
   // TLS 1.2 ECDHE_ECDSA: our certificate's curve must be one the client offers
   const groups = groupsFor(mutant?.mutation, profile);

@@ -152,6 +152,37 @@ function startCommand(s: Session): ClientCommand {
   });
 }
 
+/**
+ * Run the client command for one connection: start it, take its connection, play our side on it, and stop the
+ * command whatever happens (the command's own timeout timer, its process group and the socket never outlive the
+ * conversation, also when playing our side throws). Without a connection (the client exited or never connected
+ * within `waitMs`) the command is stopped at once.
+ */
+async function withCommand<R>(
+  s: Session,
+  waitMs: number,
+  play: (sock: Socket) => Promise<{ run: R; exitGraceMs: number }>,
+): Promise<{ run?: R; command: ClientCommandResult }> {
+  const cmd = startCommand(s);
+  let sock: Socket | undefined;
+  let finished: Promise<ClientCommandResult> | undefined;
+  try {
+    sock = await s.listener.next(cmd.done, waitMs);
+    if (!sock) {
+      finished = cmd.finish(0);
+      return { command: await finished };
+    }
+    const { run, exitGraceMs } = await play(sock);
+    sock.destroy();
+    finished = cmd.finish(exitGraceMs);
+    return { run, command: await finished };
+  } finally {
+    sock?.destroy();
+    // a conversation that threw before the command was finished: stop it now, and wait until its group is gone
+    if (!finished) await cmd.finish(0);
+  }
+}
+
 /** Our server's base configuration (our identity, the anchors for the client's chain). */
 function serverBase(s: Session): ServerConfig {
   const c: ServerConfig = { provider: s.provider, identity: s.o.identity.identity };
@@ -175,8 +206,6 @@ async function runConversation(s: Session, conv: ClientConversation, profile: Cl
   const { config, hooks, applicable } = await serverSide(conv, serverBase(s), o.identity.pki, profile);
   const w = hooks ? firingHooks(hooks) : undefined;
   const server = new TlsServer(w ? { ...config, hooks: w.hooks } : config);
-  const cmd = startCommand(s);
-  const sock = await s.listener.next(cmd.done, totalTimeoutMs);
   const base: ConversationRun = {
     target: o.target.command,
     role: 'client',
@@ -186,14 +215,16 @@ async function runConversation(s: Session, conv: ClientConversation, profile: Cl
     seed: conv.seed,
     path: conv.path,
   };
-  if (!sock) {
-    const command = await cmd.finish(0);
+  const played = await withCommand(s, totalTimeoutMs, async (sock) => {
+    const run = await runServerOverSocket(server, sock, { readTimeoutMs, totalTimeoutMs, appData: SERVER_APP_DATA });
+    return { run, exitGraceMs: o.target.exitGraceMs ?? 1000 };
+  });
+  if (!played.run) {
+    const { command } = played;
     const detail = `client never connected (${describeCommandEnd(command)})${command.output ? `: ${command.output.trim().split('\n').slice(-3).join(' | ')}` : ''}`;
     return { result: { run: { ...base, detail }, conversation: conv, clientViolations: [], command, ms: Date.now() - t0 } };
   }
-  const run = await runServerOverSocket(server, sock, { readTimeoutMs, totalTimeoutMs, appData: SERVER_APP_DATA });
-  sock.destroy();
-  const command = await cmd.finish(o.target.exitGraceMs ?? 1000);
+  const { run, command } = played;
   const prof = o.profile.file ?? EMPTY_PROFILE;
   const judged = await judgeRun(run, server, 'server', s.target, config.provider ?? s.provider, {
     peer: 'C->S',
@@ -310,21 +341,20 @@ async function probe(s: Session): Promise<ClientProfile> {
     clientAuth: o.profile.clientCertRequired ? 'require' : 'none',
   };
   const server = new TlsServer(config);
-  const cmd = startCommand(s);
-  const sock = await s.listener.next(cmd.done, o.budget.totalTimeoutMs ?? 10_000);
-  if (!sock) {
-    const r = await cmd.finish(0);
+  const played = await withCommand(s, o.budget.totalTimeoutMs ?? 10_000, async (sock) => ({
+    run: await runServerOverSocket(server, sock, {
+      readTimeoutMs: o.budget.readTimeoutMs ?? 3000,
+      totalTimeoutMs: o.budget.totalTimeoutMs ?? 10_000,
+      appData: SERVER_APP_DATA,
+    }),
+    exitGraceMs: o.target.exitGraceMs ?? 1000,
+  }));
+  const ended = played.command;
+  if (!played.run)
     throw new Error(
-      `probe: the client never connected to ${s.target} (${describeCommandEnd(r)}): ${r.output.trim().split('\n').slice(-5).join(' | ')}`,
+      `probe: the client never connected to ${s.target} (${describeCommandEnd(ended)}): ${ended.output.trim().split('\n').slice(-5).join(' | ')}`,
     );
-  }
-  const run = await runServerOverSocket(server, sock, {
-    readTimeoutMs: o.budget.readTimeoutMs ?? 3000,
-    totalTimeoutMs: o.budget.totalTimeoutMs ?? 10_000,
-    appData: SERVER_APP_DATA,
-  });
-  sock.destroy();
-  const ended = await cmd.finish(o.target.exitGraceMs ?? 1000);
+  const run = played.run;
   const { transcript } = await transcriptOfRun(run, server, 'server', s.target, s.provider);
   const chMsg = transcript.messages.find((m) => m.dir === 'C->S' && m.type === 'client_hello');
   const ch = chMsg?.decoded?.body;

@@ -13,9 +13,13 @@
  *     misbehaving-client.sh) that behaves for the probe and the sanity
  *     handshakes and otherwise, in rotation: never connects (sleeps), connects
  *     and stalls, ignores SIGTERM (shell and client), sends garbage.
+ * (c) fuzzClient whose conversation throws (a broken mutation hook of our
+ *     server): the client command it started is stopped at once, not left
+ *     running with its timer until its own timeout.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHook, executionAsyncId } from 'node:async_hooks';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +30,7 @@ import { type ClientConversationResult, fuzzClient } from '../fuzz/client';
 import type { ServerFuzzOptions } from '../fuzz/options';
 import type { TargetProfile } from '../fuzz/probe';
 import { fuzzTarget } from '../fuzz/target';
+import { startFaultyServer } from '../peer/faulty';
 import { LOOPBACK } from '../testing/launch';
 import { type PkiFiles, writePki } from '../testing/pki';
 import type { ConversationVerdict } from '../wire/vocabulary';
@@ -33,6 +38,42 @@ import { recordFragment, runDir } from '../reports/collect';
 import { encodeRecord } from '../wire/record';
 import { encodeBody, type HandshakeBody } from '../wire/handshake';
 import { VERSION_CODE } from '../wire/vocabulary';
+
+/** (c): mutations whose hook throws (one of our server's sends, one of our client's), added in one place (ops-live.ts). */
+const BROKEN = 't13-broken-server-hook';
+const BROKEN_CLIENT = 't13-broken-client-hook';
+jest.mock('../generators/mutations/ops-live', () => {
+  const actual = jest.requireActual<typeof import('../generators/mutations/ops-live')>('../generators/mutations/ops-live');
+  const { clientHooks, serverHooks } =
+    jest.requireActual<typeof import('../generators/mutations/model')>('../generators/mutations/model');
+  const broken: import('../generators/mutations/model').Mutation = {
+    name: 't13-broken-server-hook',
+    description: 'a mutation whose hook throws when our server builds its ServerHello (a bug, not a finding)',
+    versions: ['1.3'],
+    rules: ['t13.neg.session-id-echo'],
+    bases: [],
+    ...serverHooks(() => ({
+      beforeSend: (m) => {
+        if (m.type === 'server_hello') throw new Error('broken mutation hook');
+        return undefined;
+      },
+    })),
+  };
+  const brokenClient: import('../generators/mutations/model').Mutation = {
+    name: 't13-broken-client-hook',
+    description: 'a mutation whose hook throws when our client has read the ServerHello (a bug, not a finding)',
+    versions: ['1.3'],
+    rules: ['t13.fin.verify-data'],
+    bases: [],
+    ...clientHooks(() => ({
+      beforeProcess: (m) => {
+        if (m.type === 'server_hello') throw new Error('broken mutation hook');
+        return undefined;
+      },
+    })),
+  };
+  return { ...actual, OFF_CURVE_MUTATIONS: [...actual.OFF_CURVE_MUTATIONS, broken, brokenClient] };
+});
 
 let files: PkiFiles;
 /** Per conversation: path, misbehaviour, verdict (written to out/fuzz-misbehaving.md after the runs). */
@@ -54,21 +95,40 @@ afterAll(() => {
 const READ_MS = 400;
 const TOTAL_MS = 1200;
 
-/** Sockets, servers, pipes, child processes and timers of this process, by resource type. */
-function liveResources(): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const r of process.getActiveResourcesInfo()) if (/TCP|Pipe|Process|Timeout/.test(r)) out[r] = (out[r] ?? 0) + 1;
-  return out;
-}
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 /**
- * Resources more now than in `before` (a leak adds; the count of timers of jest's own may also drop meanwhile, so
- * fewer is not an error).
+ * What a run leaves behind: the sockets, servers, pipes, child processes and timers created from here on (by the
+ * test body and everything it calls, followed through the async resources each one creates) that are still alive
+ * when `left` is called. Counting the process's active resources instead would also count the test runner's own:
+ * running a spec file in band, jest's status reporter re-arms a 100 ms timer every second
+ * (@jest/reporters Status._debouncedEmit) in the same process, which reads as `{ Timeout: 1 }` one check in ten.
  */
-function addedSince(before: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, n] of Object.entries(liveResources())) if (n > (before[k] ?? 0)) out[k] = n - (before[k] ?? 0);
-  return out;
+function track(): { left(): Promise<Record<string, number>> } {
+  const ours = new Set<number>([executionAsyncId()]);
+  const alive = new Map<number, string>();
+  let recording = true;
+  const hook = createHook({
+    init(id, type, trigger) {
+      if (!recording || !ours.has(trigger)) return;
+      ours.add(id);
+      if (/^(TCPWRAP|TCPSERVERWRAP|PIPEWRAP|PIPESERVERWRAP|PROCESSWRAP|Timeout)$/.test(type)) alive.set(id, type);
+    },
+    destroy(id) {
+      alive.delete(id);
+    },
+  }).enable();
+  return {
+    async left() {
+      // resources closed a moment ago are destroyed on the next turns of the event loop
+      recording = false;
+      await sleep(50);
+      hook.disable();
+      const out: Record<string, number> = {};
+      for (const t of alive.values()) out[t] = (out[t] ?? 0) + 1;
+      return out;
+    },
+  };
 }
 
 // ---------------------------------------------------------------- (a) servers
@@ -184,7 +244,7 @@ async function misbehavingServer(pki: PkiFiles['pki']): Promise<MisbehavingServe
 
 describe('fuzzTarget against a server that misbehaves on every connection after the first', () => {
   it('every conversation ends with a clear verdict, all runs are reported, the run notices the target at the end, nothing is left open', async () => {
-    const before = liveResources();
+    const run = track();
     const srv = await misbehavingServer(files.pki);
     const runs = 18;
     const progress: string[] = [];
@@ -251,8 +311,7 @@ describe('fuzzTarget against a server that misbehaves on every connection after 
       Array.from({ length: runs }, (_, i) => MISBEHAVIOURS[i % MISBEHAVIOURS.length]),
     );
     // nothing left: no socket, server, timer or process of the run
-    await sleep(50);
-    expect(addedSince(before)).toEqual({});
+    expect(await run.left()).toEqual({});
   });
 });
 
@@ -275,8 +334,7 @@ describe('fuzzClient with a client command that misbehaves on every conversation
     const dir = mkdtempSync(join(tmpdir(), 'tlsprop-misbehaving-client-'));
     const state = join(dir, 'state');
     const runs = 8;
-    await sleep(100);
-    const before = liveResources();
+    const run = track();
     const progress: string[] = [];
     try {
       // invocations 0 (probe) and 1 (sanity first) behave, so do those from 2 + runs on (sanity last): shrinking is off
@@ -361,9 +419,58 @@ describe('fuzzClient with a client command that misbehaves on every conversation
         return [`${pid}: ${stat}`];
       });
       expect(alive).toEqual([]);
-      expect(addedSince(before)).toEqual({});
+      expect(await run.left()).toEqual({});
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+// ---------------------------------------------------------------- (c) a conversation that throws
+
+describe('fuzzClient whose conversation throws', () => {
+  it('fails with the error and stops the client command it started: no process, socket or timer outlives the run', async () => {
+    const run = track();
+    const client = `node ${join(__dirname, 'fixtures', 'node-tls-client.js')} {host} {port} ${files.ca}`;
+    // a budget far longer than the test's: a conversation that left its client running until the command's own timeout
+    // (total + 5 s) would hold the run (and the listener, waiting for that client's connection) past it
+    await expect(
+      fuzzClient({
+        target: { host: LOOPBACK, port: 0, command: client, exitGraceMs: 200 },
+        identity: { pki: files.pki, identity: files.pki.identity('server', 'rsa'), trustAnchors: files.pki.anchors },
+        budget: { seed: 1, runs: 1, readTimeoutMs: 5000, totalTimeoutMs: 600_000, maxShrinkRuns: 0 },
+        profile: { strictness: 'alert-or-close', only: [BROKEN] },
+      }),
+    ).rejects.toThrow(/broken mutation hook/);
+    expect(await run.left()).toEqual({});
+  }, 60_000);
+});
+
+describe('fuzzTarget whose conversation throws', () => {
+  it('fails with the error and closes the connection it opened: no socket or timer outlives the run', async () => {
+    const run = track();
+    // our engine's healthy server, every connection served
+    const srv = await startFaultyServer({
+      identity: files.pki.identity('server', 'rsa'),
+      versions: [VERSION_CODE['1.3']],
+      faults: [],
+    });
+    try {
+      await expect(
+        fuzzTarget({
+          target: {
+            host: LOOPBACK,
+            port: srv.port,
+            known: { suites: { '1.2': [], '1.3': [0x1301] }, certificateRequested: false },
+          },
+          identity: { pki: files.pki, trustAnchors: files.pki.anchors, serverName: 'localhost' },
+          budget: { seed: 1, runs: 1, readTimeoutMs: READ_MS, totalTimeoutMs: TOTAL_MS, maxShrinkRuns: 0 },
+          profile: { strictness: 'alert-or-close', only: [BROKEN_CLIENT] },
+        }),
+      ).rejects.toThrow(/broken mutation hook/);
+    } finally {
+      await srv.close();
+    }
+    expect(await run.left()).toEqual({});
   });
 });
