@@ -44,7 +44,7 @@ export interface ClientBase {
 }
 
 /** Groups offered besides the chosen one (a TLS 1.2 ECDSA certificate's curve must be among them), unless `onlyGroup`. */
-export const OFFERED_GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
+const OFFERED_GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
 
 export function clientConfig(
   base: ClientBase,

@@ -23,7 +23,7 @@ import { suiteName } from './names';
 
 // ------------------------------------------------------------------ servers
 
-export const PROBE_SUITES: Readonly<Record<TlsVersion, readonly number[]>> = {
+const PROBE_SUITES: Readonly<Record<TlsVersion, readonly number[]>> = {
   '1.3': [CipherSuite13.TLS_AES_128_GCM_SHA256, CipherSuite13.TLS_AES_256_GCM_SHA384, CipherSuite13.TLS_CHACHA20_POLY1305_SHA256],
   '1.2': [
     CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
@@ -38,7 +38,7 @@ export const PROBE_SUITES: Readonly<Record<TlsVersion, readonly number[]>> = {
 export const GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
 
 /** Schemes probed one at a time (TLS 1.2 ServerKeyExchange): RSA-PSS, PKCS#1 and ECDSA, SHA-256 and SHA-384. */
-export const PROBE_SCHEMES: readonly number[] = [
+const PROBE_SCHEMES: readonly number[] = [
   SS.rsa_pss_rsae_sha256,
   SS.rsa_pkcs1_sha256,
   SS.ecdsa_secp256r1_sha256,

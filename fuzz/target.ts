@@ -57,8 +57,6 @@ export interface ConversationResult extends Judged {
   saved?: SavedFiles;
 }
 
-export type { FailureReport as CampaignFailure } from './core';
-
 export interface FuzzResult {
   target: string;
   seed: number;
@@ -185,7 +183,7 @@ export async function planConversations(o: ServerFuzzOptions, target: TargetProf
 }
 
 /** Conversations generated: `runs` when given, else every applicable name once and DEFAULT_RANDOM_RUNS random ones. */
-export function runsOf(ctx: PlanContext): number {
+function runsOf(ctx: PlanContext): number {
   return runCount(ctx.o.budget.runs, coverageExamples(ctx).length, ctx.o.budget.randomRuns);
 }
 

@@ -40,15 +40,8 @@ import type { AlertName, HandshakeTypeName, Side, TlsVersion } from '../../wire/
 import type { StateStep } from './state';
 import { BASES, type BaseEnv, type BaseName, type CheckInputs, type Prepared } from './support';
 
-export type Where = 'client-sends' | 'server-sends' | 'transcript' | 'configuration' | 'certificate' | 'engine-fault';
-export const WHERES: readonly Where[] = [
-  'client-sends',
-  'server-sends',
-  'transcript',
-  'configuration',
-  'certificate',
-  'engine-fault',
-];
+/** Where a mutation acts (see the header). */
+export type Where = Mutation['where'];
 
 /** TLS 1.2 key exchange a conversation must use. */
 export type Kex12 = 'ECDHE' | 'DHE' | 'RSA';

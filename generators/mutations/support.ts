@@ -382,7 +382,7 @@ export interface Entry {
 }
 
 /** A transcript message's type name, checked against the vocabulary (a name we do not know is a bug, not a mutation). */
-export function messageType(s: string): MessageType {
+function messageType(s: string): MessageType {
   const type = messageTypeOf(s);
   if (type === undefined) throw new Error(`unknown message type ${JSON.stringify(s)}`);
   return type;
