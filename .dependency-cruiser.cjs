@@ -9,7 +9,7 @@
  * - A production folder imports only from folders of a lower rank (a folder
  *   may import itself). Two folders of the same rank never import each other,
  *   so the folder graph has no cycle; `no-folder-cycle` says so directly.
- * - oracles/ never imports engine/, generators/, fuzz/, learn/ (or peer/).
+ * - oracles/ never imports engine/, generators/, fuzz/, learn/.
  * - Test code may import anything: `*.test.ts` anywhere, and the test-only
  *   folders. Production code never imports test code.
  * - A production folder missing from RANKS is an error: a new folder gets a rank.
@@ -33,8 +33,6 @@ const RANKS = {
   reports: 4,
   fuzz: 5,
   learn: 5,
-  // The live fuzzer and the launchers of real peers, while they move to fuzz/ and testing/.
-  peer: 5,
   cli: 6,
   // The `tlsprop` executable: loads cli/.
   bin: 7,
@@ -71,7 +69,7 @@ module.exports = {
       severity: 'error',
       comment: 'the oracles judge what they are given: they never import the engine, the generators or the live fuzzing',
       from: { path: '^oracles/', ...production },
-      to: { path: under(['engine', 'generators', 'fuzz', 'learn', 'peer']) },
+      to: { path: under(['engine', 'generators', 'fuzz', 'learn']) },
     },
     {
       name: 'no-folder-cycle',

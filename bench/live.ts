@@ -7,7 +7,7 @@
  * A missing tool or a failing server is reported in the figure, not thrown.
  *
  * Also the fuzzing rate: conversations per second of `tlsprop fuzz`
- * (peer/fuzz.ts: valid, mutant and state-machine conversations, each with
+ * (fuzz/target.ts: valid, mutant and state-machine conversations, each with
  * its transcript checked by the oracles) against the same server, next to
  * the TLS 1.3 `openssl s_time -new` rate of the same run. Incomplete-flow
  * state conversations wait for the target's silence (1 s each), so this is

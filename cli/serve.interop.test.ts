@@ -6,9 +6,10 @@
  * negotiated. The peers come from the OS (CI installs them); a missing one fails the test.
  */
 import { type PkiFiles, writePki } from '../testing/pki';
-import { gnutlsClient, gnutlsPriority, nodeTlsClient, opensslClient, type Version } from '../testing/peers';
+import { gnutlsClient, gnutlsPriority, nodeTlsClient, opensslClient } from '../testing/peers';
 import { launch, type PeerProcess } from '../testing/launch';
 import { startServe, summariesOf, summaryAt } from '../spec/support/serve';
+import type { TlsVersion } from '../wire/vocabulary';
 
 const REQUEST = 'GET / HTTP/1.0\r\n\r\n';
 const TIMEOUT = 30_000;
@@ -25,7 +26,7 @@ afterAll(async () => {
 
 type Client = 'openssl' | 'gnutls' | 'node';
 interface Case {
-  version: Version;
+  version: TlsVersion;
   mutual: boolean;
   /** IANA name the server offers alone (default: everything it implements, a client's default choice). */
   suite?: string;

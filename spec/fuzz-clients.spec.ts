@@ -1,5 +1,5 @@
 /**
- * Live fuzzing of TLS clients (issue #7, peer/fuzzclient.ts): tlsprop plays
+ * Live fuzzing of TLS clients (issue #7, fuzz/client.ts): tlsprop plays
  * the server on 127.0.0.1 and runs each real client as its client command,
  * once per conversation: openssl s_client (TLS 1.3 + 1.2, and TLS 1.2 with a
  * client certificate our server requires), gnutls-cli, a Node tls.connect

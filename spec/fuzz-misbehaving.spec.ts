@@ -30,7 +30,7 @@ import { type ClientConversationResult, fuzzClient } from '../fuzz/client';
 import type { ServerFuzzOptions } from '../fuzz/options';
 import type { TargetProfile } from '../fuzz/probe';
 import { fuzzTarget } from '../fuzz/target';
-import { startFaultyServer } from '../peer/faulty';
+import { startFaultyServer } from '../engine/serve';
 import { LOOPBACK } from '../testing/launch';
 import { type PkiFiles, writePki } from '../testing/pki';
 import type { ConversationVerdict } from '../wire/vocabulary';

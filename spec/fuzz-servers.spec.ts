@@ -1,5 +1,5 @@
 /**
- * Live fuzzing (peer/fuzz.ts, default strictness alert-or-close) of every
+ * Live fuzzing (fuzz/target.ts, default strictness alert-or-close) of every
  * real server besides openssl s_server (spec/fuzz.spec.ts): gnutls-serv
  * (TLS 1.2 + 1.3, client certificates required), botan tls_server (TLS 1.2,
  * one-way: Botan 2 has no TLS 1.3 and its CLI cannot verify client

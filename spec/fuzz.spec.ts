@@ -1,5 +1,5 @@
 /**
- * Live fuzzing (`peer/fuzz.ts`) against openssl s_server (TLS 1.2 and 1.3,
+ * Live fuzzing (`fuzz/target.ts`) against openssl s_server (TLS 1.2 and 1.3,
  * client certificates required) and against a deliberately faulty target:
  * our engine's TLS 1.3 server with a hook that replaces whatever client
  * Finished arrives by the one it expects, i.e. a server that skips the

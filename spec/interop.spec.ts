@@ -6,13 +6,13 @@
  * rule with the trust anchor: zero violations. One OpenSSL session is also
  * captured with tcpdump and decrypted by tshark and by `check`.
  *
- * Rows: the full product (peer/matrix fullMatrix, 104 rows) for OpenSSL in
+ * Rows: the full product (testing/matrix fullMatrix, 104 rows) for OpenSSL in
  * both roles; the same full product for Node in both roles (the covering
  * subset, coveringMatrix: 40 rows, every suite and auth mode and each key
  * exchange meeting every group, with TLSPROP_INTEROP_FULL=0); GnuTLS
  * (gnutls-serv, gnutls-cli): the covering subset, both auth modes; Botan
  * (tls_server, tls_client): the covering subset, where the TLS 1.3 and the
- * mutual rows are skipped tests naming why (peer/matrix UNSUPPORTED_ROWS:
+ * mutual rows are skipped tests naming why (testing/matrix UNSUPPORTED_ROWS:
  * Botan 2 has no TLS 1.3, its tls_server trusts no CA for client
  * certificates, its tls_client cannot send one).
  */
@@ -292,7 +292,7 @@ describe('GnuTLS (covering subset)', () => {
 });
 
 /**
- * Register one test per row of a column: rows the peer cannot run (peer/matrix
+ * Register one test per row of a column: rows the peer cannot run (testing/matrix
  * UNSUPPORTED_ROWS) become skipped tests naming the reason.
  */
 function columnRows(column: Column, rows: readonly Row[], run: (row: Row) => Promise<void>): void {

@@ -6,7 +6,7 @@
  * close_notify (OpenSSL forgets a session whose connection was not shut down
  * properly, RFC 5246 §7.2.1, so session-ID resumption needs it). Every wait
  * has a deadline; the result says which step was not reached. The records
- * are turned into a Transcript as peer/live does for one-shot runs.
+ * are turned into a Transcript as fuzz/live does for one-shot runs.
  */
 import { connect, type Socket } from 'node:net';
 import type { CryptoProvider } from '../crypto';

@@ -15,7 +15,7 @@
 import { type ImportRef, importsOf, ROOT, sourceFiles } from './source';
 import { tierOf } from './tiers';
 
-/** Exports of a launcher module that start no process: peer/launch.ts keeps its loopback helpers beside the launchers. */
+/** Exports of a launcher module that start no process: testing/launch.ts keeps its loopback helpers beside the launchers. */
 export const IN_PROCESS_HELPERS: ReadonlySet<string> = new Set([
   'LOOPBACK',
   'LoopbackListener',

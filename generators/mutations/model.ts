@@ -25,8 +25,9 @@
  * live-capable by what it declares (`liveSide`), on the side it declares; no
  * list elsewhere names it.
  *
- * Rule ids are strings checked against the rule declarations and the
- * reference catalogue when the catalogue is built (`checkMutation`).
+ * Rule ids are typed (`RuleId`, oracles/catalogue.ts): a rule no
+ * declaration has does not compile, and `checkMutation` checks them again
+ * when the catalogue is built (a declaration may be assembled from strings).
  */
 import type { ClientConfig, Identity, ServerConfig } from '../../engine/config';
 import { FAULT_IDS, type Fault } from '../../engine/faults';

@@ -5,7 +5,7 @@
  * the mutation model: what the faulty endpoint does, the rules a fuzzer
  * must report when it meets it (per version: the rules of that version),
  * and the fatal alert the healthy engine sends instead (one the rules name).
- * The faulty target (peer/faulty.ts) and the faulty client
+ * The faulty target (engine/serve.ts startFaultyServer) and the faulty client
  * (`tlsprop connect --fault`) are the live peers these describe.
  */
 import type { RuleId } from '../../oracles/catalogue';
