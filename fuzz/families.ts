@@ -19,7 +19,15 @@
 import fc from 'fast-check';
 import { engineSuite } from '../engine/suites';
 import { MUTATIONS } from '../generators/mutations/catalogue';
-import { type ClientCertificate, type ClientSends, type Kex12, liveSide, type Mutation } from '../generators/mutations/model';
+import {
+  alertNames,
+  type ClientCertificate,
+  type ClientSends,
+  type Kex12,
+  liveSide,
+  type Mutation,
+  reactionOf,
+} from '../generators/mutations/model';
 import { stateHooks, stateModel } from '../generators/mutations/state';
 import type { TlsVersion } from '../wire/vocabulary';
 import { baseNameFor, type ClientBase, type Conversation, clientMutation, restrict, validConversation } from './conversation';
@@ -299,7 +307,13 @@ const state: Family<Extract<ConvSpec, { kind: 'state' }>> = {
     const expect = expectationOf({ ...scen[0]!, ...combined }, version);
     if (model.outOfOrder) conv.expect = expect;
     else if (model.incomplete) {
-      conv.expect = expect.kind === 'reject' ? { ...expect, silenceOk: true } : expect;
+      // nothing arrives out of order: the rules name what the target breaks if it completes, and their alerts are
+      // what the other side sends on seeing that (e.g. t12.order.full-server-final-flight: the client's
+      // unexpected_message), not the target's due; no alert is due here beyond the reaction rules'
+      const due = combined.reactionRules.length
+        ? alertNames(reactionOf({ rules: [], reactionRules: combined.reactionRules }, version))
+        : [];
+      conv.expect = expect.kind === 'reject' ? { ...expect, alerts: due, silenceOk: true } : expect;
       // the target is expected to wait: do not spend the whole read timeout on it
       conv.readTimeoutMs = Math.min(conv.readTimeoutMs, 1000);
     }
