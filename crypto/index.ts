@@ -11,3 +11,6 @@ export * from './rsa';
 export * from './signature';
 export * from './tls12';
 export * from './tls13';
+export * from './cache';
+export * from './curves';
+export * from './keys';

@@ -7,12 +7,12 @@
  * certificate rule (pki/faults.ts vocabulary) and the alerts a conforming
  * target sends, from the catalogue.
  */
-import { webcrypto } from 'node:crypto';
 import { type Identity, identityOf } from '../engine/config';
 import type { TestPki } from '../engine/fixtures';
 import { type BuiltCert, buildCert, type CertSpec, flipSignatureBit, KeyUsage } from '../pki/chain';
 import { FAULT_RULES } from '../pki/faults';
-import { KeyPool } from '../pki/keypool';
+import type { CryptoProvider } from '../crypto/provider';
+import type { KeyPool } from '../pki/keypool';
 import { allowedAlerts } from './conversation';
 
 export const CERT_FAULTS = ['client-cert-expired', 'client-cert-wrong-key', 'client-cert-unknown-ca'] as const;
@@ -52,7 +52,13 @@ function leafSpec(subject: string, now: number, validity: { from: number; to: nu
 }
 
 /** A CA certificate with `subject` on another pool key than the test root's. */
-async function otherCa(root: BuiltCert, subject: string, pool: KeyPool, crypto: Crypto, now: number): Promise<BuiltCert> {
+async function otherCa(
+  root: BuiltCert,
+  subject: string,
+  pool: KeyPool,
+  provider: CryptoProvider,
+  now: number,
+): Promise<BuiltCert> {
   const index = (root.spec.key.index + 1) % pool.perType;
   return buildCert(
     {
@@ -65,32 +71,31 @@ async function otherCa(root: BuiltCert, subject: string, pool: KeyPool, crypto: 
     },
     undefined,
     pool,
-    crypto,
+    provider,
   );
 }
 
 /** Our client's identity for a fault (leaf only in the chain). `client-cert-wrong-key`: a signature that the issuer's key does not verify (one bit flipped), the same check as a signature by another key, without the authority key id pointing elsewhere. */
 export async function faultyClientIdentity(pki: TestPki, fault: CertFault, now = Date.now()): Promise<Identity> {
-  const crypto = webcrypto as unknown as Crypto;
-  const pool = new KeyPool({ crypto });
+  const { pool, provider } = pki;
   const root = pki.root;
   let leaf: BuiltCert;
   switch (fault) {
     case 'client-cert-expired':
-      leaf = await buildCert(leafSpec('CN=tlsprop expired client, O=tlsprop', now, { from: -60, to: -30 }), root, pool, crypto);
+      leaf = await buildCert(leafSpec('CN=tlsprop expired client, O=tlsprop', now, { from: -60, to: -30 }), root, pool, provider);
       break;
     case 'client-cert-wrong-key':
       // issued by the real root (issuer name and authority key id match), but its signature does not verify under the root's key
       leaf = flipSignatureBit(
-        await buildCert(leafSpec('CN=tlsprop wrong-key client, O=tlsprop', now, { from: -1, to: 30 }), root, pool, crypto),
+        await buildCert(leafSpec('CN=tlsprop wrong-key client, O=tlsprop', now, { from: -1, to: 30 }), root, pool, provider),
       );
       break;
     case 'client-cert-unknown-ca':
       leaf = await buildCert(
         leafSpec('CN=tlsprop unknown-ca client, O=tlsprop', now, { from: -1, to: 30 }),
-        await otherCa(root, 'CN=tlsprop unknown CA, O=elsewhere', pool, crypto, now),
+        await otherCa(root, 'CN=tlsprop unknown CA, O=elsewhere', pool, provider, now),
         pool,
-        crypto,
+        provider,
       );
       break;
   }

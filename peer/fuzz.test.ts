@@ -17,7 +17,6 @@ import {
   liveOperators,
   needsOf,
 } from './conversation';
-import { webcrypto } from 'node:crypto';
 import { validateChain } from '../pki/validate';
 import { CERT_FAULT_RULES, CERT_FAULTS, certFaultAlerts, faultyClientIdentity } from './certfaults';
 import {
@@ -348,7 +347,7 @@ describe('planConversations', () => {
         trustAnchors: anchors,
         purpose: 'client',
         at: new Date(),
-        crypto: webcrypto as unknown as Crypto,
+        provider: pki.provider,
       });
       expect([f, v.ok, v.problems.map((x) => x.rule)]).toEqual([f, false, [CERT_FAULT_RULES[f]]]);
     }

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { constants, createPublicKey, publicEncrypt, webcrypto } from 'node:crypto';
+import { constants, createPublicKey, publicEncrypt } from 'node:crypto';
 import { readCaptureTranscripts } from '../capture/tls';
 import {
   binderKey,
@@ -14,7 +14,6 @@ import {
   pskBinder,
   resumptionPsk,
   tls13Schedule,
-  defaultProvider,
   deriveEcdh,
   dhPublicFromPrivate,
   digest,
@@ -22,15 +21,13 @@ import {
   importSigningKey,
   lookupKeyLog,
   nextTrafficSecret,
+  nodeProvider,
   parseKeyLog,
   sign,
   tls13Params,
   trafficKeys,
 } from '../crypto';
-import * as x509 from '@peculiar/x509';
-import { type BuiltCert, type CertSpec, KeyUsage, buildCert, buildChain, plainCertSpec } from '../pki/chain';
-import { parseCert } from '../pki/parse';
-import { derToPem } from '../pki/pem';
+import { type CertSpec, KeyUsage, buildCert, buildChain, plainCertSpec } from '../pki/chain';
 import { KeyPool } from '../pki/keypool';
 import { type RuleId, allRules } from '../oracles/catalogue';
 import { type CheckOptions, checkTranscript, ruleStatus } from '../oracles/evaluate';
@@ -158,7 +155,7 @@ const flipRecord = (t: Transcript, dir: 'C->S' | 'S->C', epoch: string, nth = 0)
 const keyUpdate =
   (right: boolean) =>
   async (t: Transcript): Promise<void> => {
-    const P = defaultProvider();
+    const P = provider;
     const suite = cipherSuites.get(0x1302)!;
     const ch = t.messages.find((m) => m.type === 'client_hello')!.raw!;
     const cats0 = lookupKeyLog(parseKeyLog(t.secrets!.keylog!.join('\n')), ch.subarray(6, 38)).CLIENT_TRAFFIC_SECRET_0!;
@@ -192,7 +189,7 @@ const keyUpdate =
 const X25519_BASE = Uint8Array.of(9, ...new Array(31).fill(0));
 async function x25519Pair(seed: number): Promise<{ priv: Uint8Array; pub: Uint8Array }> {
   const priv = new Uint8Array(32).fill(seed);
-  const r = await deriveEcdh(defaultProvider(), 'x25519', priv, X25519_BASE);
+  const r = await deriveEcdh(provider, 'x25519', priv, X25519_BASE);
   if (!r.ok) throw new Error(r.reason);
   return { priv, pub: r.value };
 }
@@ -238,8 +235,9 @@ const PENDING: {
   opts?: CheckOptions;
 } = {};
 
-const wc = webcrypto as unknown as Crypto;
-const pool = new KeyPool({ crypto: wc });
+// One provider and key pool for this file's certificates (each key imported once).
+const provider = nodeProvider();
+const pool = new KeyPool({ provider });
 const spec = plainCertSpec;
 const caSpec = (subject: string, over: Partial<CertSpec> = {}): CertSpec =>
   spec(subject, { basicConstraints: { ca: true }, keyUsage: KeyUsage.keyCertSign | KeyUsage.cRLSign, ...over });
@@ -254,7 +252,7 @@ const leafSpec = (over: Partial<CertSpec> = {}): CertSpec =>
   });
 /** Put a generated chain (leaf first, root last) in the server Certificate and trust its root. */
 const useChain = async (E: Entry[], specs: CertSpec[]): Promise<void> => {
-  const built = await buildChain(specs, pool, wc);
+  const built = await buildChain(specs, pool, provider);
   serverCerts(
     E,
     built.slice(0, -1).map((c) => c.der),
@@ -418,7 +416,7 @@ const ROWS: Row[] = [
     m: async (E) => {
       const x = new Uint8Array(32).fill(0x33);
       const y = new Uint8Array(32).fill(0x55);
-      const P = defaultProvider();
+      const P = provider;
       toDhe(
         E,
         ffdheParams('ffdhe2048').p,
@@ -446,7 +444,7 @@ const ROWS: Row[] = [
     base: 't12',
     m: async (E) => {
       const key = await pool.key('rsa2048', 1);
-      const [leaf] = await buildChain([leafSpec(), caSpec('CN=tlsprop test root')], pool, wc);
+      const [leaf] = await buildChain([leafSpec(), caSpec('CN=tlsprop test root')], pool, provider);
       edit(E, 'server_hello', S, V12, (b) => {
         b.cipherSuite = 0x009d;
       });
@@ -472,12 +470,12 @@ const ROWS: Row[] = [
     base: 't13',
     m: async (E) => {
       // our own server key, so the CertificateVerify can be re-signed with the client's context string
-      const [leaf] = await buildChain([leafSpec(), caSpec('CN=tlsprop test root')], pool, wc);
+      const [leaf] = await buildChain([leafSpec(), caSpec('CN=tlsprop test root')], pool, provider);
       const key = await pool.key('rsa2048', 1);
       serverCerts(E, [leaf!.der], V13);
       const cv = at(E, 'certificate_verify', S);
       const th = await digest(
-        defaultProvider(),
+        provider,
         'SHA-384',
         concatBytes(
           E.slice(0, cv)
@@ -485,8 +483,8 @@ const ROWS: Row[] = [
             .map((e) => e.raw!),
         ),
       );
-      const signer = await importSigningKey(defaultProvider(), 0x0804, key.pkcs8, key.spki);
-      const sig = await sign(defaultProvider(), signer, certificateVerifyContent13('client', th));
+      const signer = await importSigningKey(provider, 0x0804, key.pkcs8, key.spki);
+      const sig = await sign(provider, signer, certificateVerifyContent13('client', th));
       edit(E, 'certificate_verify', S, V13, (b) => {
         if (b.type === 'certificate_verify') {
           b.scheme = 0x0804;
@@ -580,7 +578,7 @@ const ROWS: Row[] = [
     rule: 'cert.path.critical-extensions',
     base: 't12',
     m: async (E) => {
-      const [leaf, root] = await buildChain([leafSpec(), caSpec('CN=tlsprop test root')], pool, wc);
+      const [leaf, root] = await buildChain([leafSpec(), caSpec('CN=tlsprop test root')], pool, provider);
       serverCerts(E, [patch(leaf!.der, '0603551d0f', '0603551d63')]);
       PENDING.opts = { trustAnchors: [root!.der] };
     },
@@ -682,7 +680,7 @@ const ROWS: Row[] = [
     base: 't12',
     m: async (E) => {
       const key = await pool.key('rsa2048', 1);
-      const [leaf] = await buildChain([leafSpec(), caSpec('CN=tlsprop test root')], pool, wc);
+      const [leaf] = await buildChain([leafSpec(), caSpec('CN=tlsprop test root')], pool, provider);
       edit(E, 'server_hello', S, V12, (b) => {
         b.cipherSuite = 0x009d;
       });
@@ -727,35 +725,19 @@ const ROWS: Row[] = [
 
 /** A root CA carrying a (non-critical) nameConstraints extension, then a leaf under it; the root is the trust anchor. */
 async function constrainedChain(E: Entry[], nameConstraintsDer: Uint8Array): Promise<void> {
-  const key = await pool.key('rsa2048', 2);
-  const pub = await x509.PublicKey.create(key.keyPair.publicKey, wc);
-  const cert = await x509.X509CertificateGenerator.create(
-    {
-      serialNumber: '05',
-      subject: 'CN=tlsprop constrained root',
-      issuer: 'CN=tlsprop constrained root',
-      notBefore: new Date(Date.UTC(2020, 0, 1)),
-      notAfter: new Date(Date.UTC(2040, 0, 1)),
-      publicKey: pub,
-      signingKey: key.keyPair.privateKey,
-      signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
-      extensions: [
-        new x509.BasicConstraintsExtension(true, undefined, true),
-        new x509.KeyUsagesExtension(KeyUsage.keyCertSign, true),
-        new x509.Extension('2.5.29.30', false, Uint8Array.from(nameConstraintsDer).buffer),
-      ],
-    },
-    wc,
+  const root = await buildCert(
+    caSpec('CN=tlsprop constrained root', {
+      key: { type: 'rsa2048', index: 2 },
+      serial: '05',
+      keyUsage: KeyUsage.keyCertSign,
+      extraExtensions: [{ oid: '2.5.29.30', critical: false, value: nameConstraintsDer }],
+    }),
+    undefined,
+    pool,
+    provider,
   );
-  const der = new Uint8Array(cert.rawData);
-  const root: BuiltCert = {
-    spec: caSpec('CN=tlsprop constrained root', { key: { type: 'rsa2048', index: 2 } }),
-    der,
-    parsed: parseCert(der),
-    key,
-    pem: derToPem(der),
-  };
-  const leaf = await buildCert(leafSpec(), root, pool, wc);
+  const der = root.der;
+  const leaf = await buildCert(leafSpec(), root, pool, provider);
   serverCerts(E, [leaf.der]);
   PENDING.opts = { trustAnchors: [der, ...trustOf(findCase(CASES.t12)!)] };
 }
@@ -873,7 +855,7 @@ describe('crypto and certificate oracles', () => {
     const original = await earlierOf(c, eph13);
     const eph = original.secrets!.ephemeral![0]!;
     // the binder, computed here step by step from the original connection's (EC)DHE secret
-    const P = defaultProvider();
+    const P = provider;
     const O = entriesOf(c);
     await eph13(O);
     const hs = O.filter((e) => e.kind === 'handshake' && e.raw![0] !== 4).map((e) => e.raw!);

@@ -8,7 +8,6 @@ import { generateEcdhKeyPair, x25519SmallOrderPoints } from '../../crypto';
 import type { EngineHooks } from '../../engine/hooks';
 import { CipherSuite12, CipherSuite13 } from '../../engine/suites';
 import { FAULT_KINDS, FAULT_RULES, type FaultKind, makeFault } from '../../pki/faults';
-import { KeyPool } from '../../pki/keypool';
 import { type ChainPlan, renderPlan } from '../../pki/plan';
 import { encodeRecord } from '../../wire/record';
 import {
@@ -22,7 +21,6 @@ import {
 import type { Extension } from '../../wire/extensions';
 import { encodeHandshake } from '../../wire/handshake';
 import { concatBytes } from '../../wire/hex';
-import { webcrypto } from 'node:crypto';
 import { KEY_OPERATORS } from './ops-keys';
 import { WIRE_OPERATORS } from './ops-wire';
 import {
@@ -175,7 +173,6 @@ const keySharePoint = (point: Uint8Array) => acceptedBy('client_hello', withShar
 
 // ------------------------------------------------------------------- certs
 
-const pool = new KeyPool({ crypto: webcrypto as unknown as Crypto });
 function faultPlan(): ChainPlan {
   const v = { daysBefore: 30, daysAfter: 300 };
   return {
@@ -216,7 +213,7 @@ function chainFault(kind: FaultKind): MutationOperator {
               intermediates: [{ ...plan.intermediates[0]!, key: { type: 'ecdsa-p256', index: 5 } }, ...plan.intermediates],
             }
           : plan;
-      const r = await renderPlan(p, pool, webcrypto as unknown as Crypto, makeFault(kind, 'leaf'));
+      const r = await renderPlan(p, env.pki.pool, env.provider, makeFault(kind, 'leaf'));
       const leaf = r.certs[0]!;
       // the client does not validate (no trust anchors), so the handshake runs on and the transcript carries the whole chain
       const client = { ...env.client, serverName: r.context.serverName ?? 'localhost' };

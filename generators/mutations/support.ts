@@ -10,7 +10,6 @@ import {
   certificateVerifyContent13,
   digest,
   importSigningKey,
-  nodeProvider,
   serverKeyExchangeContent12,
   sign,
 } from '../../crypto';
@@ -118,6 +117,8 @@ export interface BaseEnv {
 }
 
 export interface CheckInputs {
+  /** The provider of the run (the base's), so the check imports each key once across mutants. */
+  provider?: CryptoProvider;
   trustAnchors?: Uint8Array[];
   at?: Date;
   privateKeys?: Uint8Array[];
@@ -136,7 +137,7 @@ export interface Prepared {
   memory?: Pick<MemoryOptions, 'keyUpdates'>;
 }
 
-export function baseEnv(pki: TestPki, choice: BaseChoice, provider: CryptoProvider = nodeProvider()): BaseEnv {
+export function baseEnv(pki: TestPki, choice: BaseChoice, provider: CryptoProvider = pki.provider): BaseEnv {
   const spec = BASES[choice.base];
   const suite = spec.suites[choice.suiteIndex % spec.suites.length]!;
   const versions = spec.version === '1.3' ? [0x0304, 0x0303] : [0x0303];
@@ -184,7 +185,12 @@ export async function runPrepared(env: BaseEnv, p: Prepared, label: string): Pro
     ...(p.memory ?? {}),
   });
   const transcript = p.post ? await p.post(run.transcript) : run.transcript;
-  const check: CheckInputs = { trustAnchors: env.pki.anchors, privateKeys: [p.server.identity.pkcs8], ...(p.check ?? {}) };
+  const check: CheckInputs = {
+    provider: env.provider,
+    trustAnchors: env.pki.anchors,
+    privateKeys: [p.server.identity.pkcs8],
+    ...(p.check ?? {}),
+  };
   return { run, transcript, check };
 }
 

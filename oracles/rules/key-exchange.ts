@@ -71,7 +71,7 @@ export const keyExchangeRules = [
       if (!leaf.ok) return inconclusive(`Not checked: ${leaf.why}.`);
       const key = privateKeyFor(ctx, leaf.value.leaf.spkiDer);
       if (!key) return inconclusive("Not checked: the server's RSA private key was not given.", { message: m.index });
-      const r = await decryptPremaster(provider(), key, b.encryptedPreMasterSecret, ctx.ch!.b.legacyVersion);
+      const r = await decryptPremaster(provider(ctx), key, b.encryptedPreMasterSecret, ctx.ch!.b.legacyVersion);
       if (r.ok) return pass('The decrypted premaster is 48 bytes and starts with the offered version.', { message: m.index });
       return violation(`The RSA premaster is malformed: ${r.reason}${r.detail ? ` (${r.detail})` : ''}.`, {
         message: m.index,
