@@ -33,7 +33,9 @@ test('every registered scheme and group is listed; the only gaps are the ML-KEM 
     for (const g of arithmeticGaps(p)) expect(g.reason).toMatch(/ML-KEM/);
     // legacy pairs are verified for judging, never offered by default
     const legacy = c.signatureSchemes.filter((s) => s.legacy).map((s) => s.name);
-    expect(legacy).toEqual(expect.arrayContaining(['rsa_md5', 'rsa_pkcs1_sha1', 'ecdsa_sha1', 'rsa_pkcs1_sha224', 'ecdsa_sha224']));
+    expect(legacy).toEqual(
+      expect.arrayContaining(['rsa_md5', 'rsa_pkcs1_sha1', 'ecdsa_sha1', 'rsa_pkcs1_sha224', 'ecdsa_sha224']),
+    );
     expect(legacy).not.toContain('rsa_pkcs1_sha256');
   }
 });
@@ -63,7 +65,9 @@ describe.each(PROVIDERS)('every supported capability works (%s)', (_name, make) 
     'scheme %s signs and verifies; another message does not verify',
     async (_n, code) => {
       const key: SigningKey =
-        schemeInfo(code)!.kind === 'dsa' ? await importSigningKey(p, code, DSA.pkcs8, DSA.spki) : await generateSigningKey(p, code);
+        schemeInfo(code)!.kind === 'dsa'
+          ? await importSigningKey(p, code, DSA.pkcs8, DSA.spki)
+          : await generateSigningKey(p, code);
       const content = Uint8Array.of(1, 2, 3);
       const sig = await sign(p, key, content);
       const version = schemeInfo(code)!.legacy ? 12 : 13;

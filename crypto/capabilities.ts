@@ -97,7 +97,8 @@ export function cryptoCapabilities(p: CryptoProvider): CryptoCapabilities {
     const via: Implementation = viaSubtle(p, sigAlgOfScheme(s), shape) ? 'subtle' : 'node:crypto';
     const c: SchemeCapability = { code, name, supported: true, via };
     if (s.legacy) c.legacy = true;
-    if (via === 'node:crypto' && p.asymImpl === 'subtle') c.reason = `${p.name}'s WebCrypto lacks it: node:crypto verifies and signs`;
+    if (via === 'node:crypto' && p.asymImpl === 'subtle')
+      c.reason = `${p.name}'s WebCrypto lacks it: node:crypto verifies and signs`;
     schemes.push(c);
   }
   const groups: GroupCapability[] = [];
@@ -112,7 +113,13 @@ export function cryptoCapabilities(p: CryptoProvider): CryptoCapabilities {
       continue;
     }
     if (ffdheGroupOf(code)) {
-      groups.push({ code, name, supported: true, via: 'node:crypto', reason: 'WebCrypto has no finite-field DH: node:crypto derives' });
+      groups.push({
+        code,
+        name,
+        supported: true,
+        via: 'node:crypto',
+        reason: 'WebCrypto has no finite-field DH: node:crypto derives',
+      });
       continue;
     }
     groups.push({ code, name, supported: false, reason: GROUP_GAPS.get(name) ?? 'no arithmetic for this group' });

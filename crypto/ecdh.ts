@@ -15,7 +15,14 @@
  * them; the provider imports each one once (keyed by its bytes; the keys we
  * generate are stored at generation, never re-imported). Through subtle,
  * private keys go in as PKCS#8 (never JWK for X25519: Node 20 can deadlock
- * in JWK export/import loops); node:crypto takes JWK for the curves it can.
+ * in JWK export/import loops).
+ *
+ * node:crypto path: for the Weierstrass curves, an ECDH object per private
+ * value and `computeSecret(peer point)`: it takes the raw point, so a fresh
+ * peer value costs no key import (a KeyObject import of a P-256 point
+ * checks the key, and crypto.diffieHellman checks the peer again: 2-3x the
+ * cost, measured in bench/crypto.ts); for X25519/X448, KeyObjects and
+ * crypto.diffieHellman (an OKP import is cheap).
  */
 import {
   createECDH,
@@ -41,7 +48,7 @@ import {
   WEIERSTRASS,
   type WeierstrassName,
 } from './curves';
-import { encodeTlv, OID, pkcs8ForEc, pkcs8ForOkp, privateKeyFromPkcs8 } from './der';
+import { pkcs8ForEc, pkcs8ForOkp, privateKeyFromPkcs8 } from './der';
 import { subtleKey } from './keys';
 import type { CryptoProvider } from './provider';
 import { type Check, fail, type Result } from './result';
@@ -177,56 +184,38 @@ function nodePrivate(p: CryptoProvider, g: EcdhGroup, priv: Uint8Array): KeyObje
   });
 }
 
-/** SubjectPublicKeyInfo of a raw EC point (for curves node:crypto does not take as JWK). */
-function ecSpki(c: Readonly<PrimeCurve | BinaryCurve>, point: Uint8Array): Uint8Array {
-  const alg = encodeTlv(0x30, concatBytes([encodeTlv(0x06, fromHex(OID.ecPublicKey)), encodeTlv(0x06, fromHex(c.oid))]));
-  return encodeTlv(0x30, concatBytes([alg, encodeTlv(0x03, concatBytes([Uint8Array.of(0), point]))]));
-}
-
-/** node:crypto public key of a (validated) peer value, imported once per provider. */
-function nodePublic(p: CryptoProvider, g: EcdhGroup, pub: Uint8Array): KeyObject {
+/** node:crypto public key of a (validated) X25519/X448 peer value, imported once per provider. */
+function nodePublic(p: CryptoProvider, g: MontgomeryName, pub: Uint8Array): KeyObject {
   return p.keys.publics.getOrSet(keyId(g, pub), () => {
     p.keys.imports++;
-    if (isMontgomery(g))
-      return createPublicKey({
-        key: { kty: 'OKP', crv: g === 'x25519' ? 'X25519' : 'X448', x: Buffer.from(pub).toString('base64url') },
-        format: 'jwk',
-      });
-    const c = WEIERSTRASS[g];
-    if (c.form === 'prime' && c.jwk) {
-      const x = Buffer.from(pub.subarray(1, 1 + c.size)).toString('base64url');
-      const y = Buffer.from(pub.subarray(1 + c.size)).toString('base64url');
-      return createPublicKey({ key: { kty: 'EC', crv: c.jwk, x, y }, format: 'jwk' });
-    }
-    return createPublicKey({ key: Buffer.from(ecSpki(c, pub)), format: 'der', type: 'spki' });
+    const x = Buffer.from(pub).toString('base64url');
+    return createPublicKey({ key: { kty: 'OKP', crv: g === 'x25519' ? 'X25519' : 'X448', x }, format: 'jwk' });
+  });
+}
+
+/** The ECDH object of our private value on a Weierstrass curve (made at generation; set up once otherwise). */
+function nodeEcdh(p: CryptoProvider, g: WeierstrassName, priv: Uint8Array): ECDH {
+  return p.keys.ecdh.getOrSet(keyId(g, priv), () => {
+    p.keys.imports++;
+    const e = createECDH(WEIERSTRASS[g].nodeName);
+    e.setPrivateKey(Buffer.from(priv));
+    return e;
   });
 }
 
 function nodeGenerate(p: CryptoProvider, g: EcdhGroup): EcdhKeyPair {
-  const c = curveOf(g);
-  let kp: { privateKey: KeyObject; publicKey: KeyObject };
-  let privateKey: Uint8Array;
-  let publicKey: Uint8Array;
-  if (c.form === 'montgomery') {
-    kp = c.nodeType === 'x25519' ? generateKeyPairSync('x25519') : generateKeyPairSync('x448');
+  if (isMontgomery(g)) {
+    const kp = g === 'x25519' ? generateKeyPairSync('x25519') : generateKeyPairSync('x448');
     const jwk = kp.privateKey.export({ format: 'jwk' });
-    privateKey = b64u(jwk.d);
-    publicKey = b64u(jwk.x);
-  } else if (c.form === 'prime' && c.jwk) {
-    kp = generateKeyPairSync('ec', { namedCurve: c.nodeName });
-    const jwk = kp.privateKey.export({ format: 'jwk' });
-    privateKey = leftPad(b64u(jwk.d), c.size);
-    publicKey = concatBytes([Uint8Array.of(4), leftPad(b64u(jwk.x), c.size), leftPad(b64u(jwk.y), c.size)]);
-  } else {
-    // node:crypto has no JWK form for these curves: its ECDH class gives the raw values.
-    const e = createECDH(c.nodeName);
-    e.generateKeys();
-    privateKey = leftPad(new Uint8Array(e.getPrivateKey()), c.size);
-    publicKey = new Uint8Array(e.getPublicKey());
-    return { group: g, privateKey, publicKey };
+    const privateKey = b64u(jwk.d);
+    p.keys.privates.set(keyId(g, privateKey), kp.privateKey);
+    return { group: g, privateKey, publicKey: b64u(jwk.x) };
   }
-  p.keys.privates.set(keyId(g, privateKey), kp.privateKey);
-  return { group: g, privateKey, publicKey };
+  const e = createECDH(WEIERSTRASS[g].nodeName);
+  e.generateKeys();
+  const privateKey = leftPad(new Uint8Array(e.getPrivateKey()), WEIERSTRASS[g].size);
+  p.keys.ecdh.set(keyId(g, privateKey), e);
+  return { group: g, privateKey, publicKey: new Uint8Array(e.getPublicKey()) };
 }
 
 // ---- key pairs and agreement ------------------------------------------------------------
@@ -276,7 +265,7 @@ export async function deriveEcdh(
       if (isMontgomery(g)) return fail('zero_shared_secret', `provider refused: ${e instanceof Error ? e.message : String(e)}`);
       return fail('provider_error', e instanceof Error ? e.message : String(e));
     }
-  } else {
+  } else if (isMontgomery(g)) {
     let priv: KeyObject;
     try {
       priv = nodePrivate(p, g, privateKey);
@@ -287,9 +276,20 @@ export async function deriveEcdh(
       bits = new Uint8Array(diffieHellman({ privateKey: priv, publicKey: nodePublic(p, g, peerPublic) }));
     } catch (e) {
       // OpenSSL refuses an all-zero X25519/X448 result ("failed during derivation").
-      if (isMontgomery(g))
-        return fail('zero_shared_secret', `node:crypto refused: ${e instanceof Error ? e.message : String(e)}`);
-      return fail('provider_error', e instanceof Error ? e.message : String(e));
+      return fail('zero_shared_secret', `node:crypto refused: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  } else {
+    let e: ECDH;
+    try {
+      e = nodeEcdh(p, g, privateKey);
+    } catch (err) {
+      return fail('bad_private_key', err instanceof Error ? err.message : String(err));
+    }
+    try {
+      // The x coordinate, left-padded to the field size (RFC 8446 §7.4.2, RFC 8422 §5.10).
+      bits = new Uint8Array(e.computeSecret(Buffer.from(peerPublic.buffer, peerPublic.byteOffset, peerPublic.byteLength)));
+    } catch (err) {
+      return fail('provider_error', err instanceof Error ? err.message : String(err));
     }
   }
   if (isMontgomery(g) && bits.every((x) => x === 0))

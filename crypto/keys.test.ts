@@ -63,6 +63,16 @@ describe.each(PROVIDERS)('key store (%s)', (_name, make) => {
     // the node path stores the generated private key at generation: only the peer value was imported
     if (p.asymImpl === 'node') expect(first).toBe(1);
   });
+
+  test('on the node path a Weierstrass agreement imports nothing: our ECDH object takes the raw peer point', async () => {
+    const p = make();
+    const a = await generateEcdhKeyPair(p, 'secp256r1');
+    for (let i = 0; i < 3; i++) {
+      const b = await generateEcdhKeyPair(p, 'secp256r1');
+      expect((await deriveEcdh(p, 'secp256r1', a.privateKey, b.publicKey)).ok).toBe(true);
+    }
+    if (p.asymImpl === 'node') expect(p.keys.imports).toBe(0);
+  });
 });
 
 test('the store is bounded: old keys are evicted past the limit', async () => {

@@ -9,7 +9,7 @@
  *   import) for the 'subtle' path, keyed by algorithm and bytes;
  * - parsed SubjectPublicKeyInfo (algorithm, curve, parameters) for both.
  */
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type ECDH, type KeyObject } from 'node:crypto';
 import { BoundedCache, bytesKey } from './cache';
 import { parseSpki, type SpkiInfo } from './der';
 import type { CryptoProvider } from './provider';
@@ -25,8 +25,10 @@ export class KeyStore {
   readonly spki: BoundedCache<string, SpkiEntry>;
   /** node:crypto private keys by PKCS#8 bytes, or by `group:raw` for ECDH private values. */
   readonly privates: BoundedCache<string, KeyObject>;
-  /** node:crypto public keys of raw ECDH values by `group:raw`. */
+  /** node:crypto public keys of raw X25519/X448 values by `group:raw`. */
   readonly publics: BoundedCache<string, KeyObject>;
+  /** node:crypto ECDH objects (Weierstrass curves) holding our private value, by `group:raw`. */
+  readonly ecdh: BoundedCache<string, ECDH>;
   /** WebCrypto keys by `algorithm|usage|format:` + bytes. */
   readonly subtle: BoundedCache<string, Promise<CryptoKey>>;
   /** Keys actually imported (cache misses that built a key), for tests and the bench. */
@@ -36,6 +38,7 @@ export class KeyStore {
     this.spki = new BoundedCache(limit);
     this.privates = new BoundedCache(limit);
     this.publics = new BoundedCache(limit);
+    this.ecdh = new BoundedCache(limit);
     this.subtle = new BoundedCache(limit);
   }
 }
