@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SignatureScheme } from '../wire/registry';
+import { SignatureScheme, signatureSchemes } from '../wire/registry';
 import { FAULT_KINDS, makeFault, FAULT_RULES, type FaultKind } from './faults';
 import { buildChain, type CertSpec, flipSignatureBit, KeyUsage, plainCertSpec } from './chain';
 import { KeyPool, type KeyType } from './keypool';
 import { PROVIDERS } from '../crypto/testing/providers';
-import { newCertCache, type ParsedCertCache } from './parse';
+import { newCertCache, OID, type ParsedCertCache, parseCert } from './parse';
 import { pemBlocks } from './pem';
 import { type ChainPlan, MISMATCHED_SCHEME, renderPlan, SCHEMES_FOR_KEY } from './plan';
 import { CERT_RULES } from './rules';
-import { dnsMatches, validateChain } from './validate';
+import { dnsMatches, keyMismatch, validateChain } from './validate';
 
 const FIXTURES = join(__dirname, '..', 'fixtures');
 const CAPTURES = join(FIXTURES, 'captures', 'pki');
@@ -291,4 +291,19 @@ describe.each(PROVIDERS)('chains of every pool key type (%s)', (_name, make) => 
       ]);
     },
   );
+});
+
+describe('keyMismatch knows every registered scheme', () => {
+  const base = parseCert(capture('ecdsa/server.crt')[0]!);
+  const ec = (curve: string) => ({ ...base, keyAlgOid: OID.ecPublicKey, keyCurveOid: curve });
+  it('brainpool TLS 1.3 schemes (RFC 8734) need their curve; the legacy ECDSA and DSA pairs need the key type only', () => {
+    const S = SignatureScheme;
+    expect(keyMismatch(ec(OID.brainpoolP256r1), S.ecdsa_brainpoolP256r1tls13_sha256, false)).toBeNull();
+    expect(keyMismatch(ec(OID.secp256r1), S.ecdsa_brainpoolP256r1tls13_sha256, false)).toMatch(/curve/);
+    expect(keyMismatch(ec(OID.brainpoolP384r1), S.ecdsa_brainpoolP384r1tls13_sha384, false)).toBeNull();
+    expect(keyMismatch(ec(OID.brainpoolP512r1), S.ecdsa_brainpoolP512r1tls13_sha512, false)).toBeNull();
+    expect(keyMismatch(ec(OID.secp521r1), S.ecdsa_md5, false)).toBeNull();
+    expect(keyMismatch({ ...base, keyAlgOid: OID.dsa }, S.dsa_md5, false)).toBeNull();
+    for (const code of signatureSchemes.keys()) expect(keyMismatch(base, code, false) ?? '').not.toMatch(/not a known/);
+  });
 });

@@ -310,9 +310,13 @@ export function keyMismatch(leaf: ParsedCert, scheme: number, tls12: boolean): s
     [S.ecdsa_secp256r1_sha256]: OID.secp256r1,
     [S.ecdsa_secp384r1_sha384]: OID.secp384r1,
     [S.ecdsa_secp521r1_sha512]: OID.secp521r1,
+    // RFC 8734 §2: these schemes are for TLS 1.3 and name the curve
+    [S.ecdsa_brainpoolP256r1tls13_sha256]: OID.brainpoolP256r1,
+    [S.ecdsa_brainpoolP384r1tls13_sha384]: OID.brainpoolP384r1,
+    [S.ecdsa_brainpoolP512r1tls13_sha512]: OID.brainpoolP512r1,
   };
-  const ecAny = [S.ecdsa_sha1, S.ecdsa_sha224];
-  const dsa = [S.dsa_sha1, S.dsa_sha224, S.dsa_sha256, S.dsa_sha384, S.dsa_sha512];
+  const ecAny = [S.ecdsa_sha1, S.ecdsa_sha224, S.ecdsa_md5];
+  const dsa = [S.dsa_md5, S.dsa_sha1, S.dsa_sha224, S.dsa_sha256, S.dsa_sha384, S.dsa_sha512];
   const hex = `0x${scheme.toString(16).padStart(4, '0')}`;
   const need = (ok: boolean, what: string) =>
     ok ? null : `Scheme ${hex} needs ${what}, but the end-entity key is ${keyName(leaf)}.`;

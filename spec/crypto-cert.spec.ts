@@ -16,6 +16,11 @@ import {
   tls13Schedule,
   deriveEcdh,
   dhPublicFromPrivate,
+  ECDH_GROUPS,
+  ecdhGroupCodes,
+  generateEcdhKeyPair,
+  isMontgomery,
+  smallOrderPoints,
   digest,
   ffdheParams,
   importSigningKey,
@@ -941,5 +946,45 @@ describe('crypto and certificate oracles', () => {
     expect(verdicts.map((v) => v.status)).toContain('violation');
     if (process.env['TLSPROP_SHOW_ROWS'])
       process.stdout.write(`${rule}: ${verdicts.find((v) => v.status === 'violation')!.detail}\n`);
+  });
+});
+
+/**
+ * No "arithmetic missing" left for a registered group (issue #16 part 7):
+ * a key share on every elliptic-curve group the registry has is judged by
+ * ecdh.point-on-curve / ecdh.point-format / ecdh.x25519-zero, valid values
+ * pass, broken ones are violations, never inconclusive for want of curve
+ * arithmetic.
+ */
+describe('key shares on every registered elliptic-curve group are judged', () => {
+  const weierstrass = ECDH_GROUPS.filter((g) => !isMontgomery(g));
+  it.each(weierstrass.map((g) => [g] as const))('%s: a valid point passes, a moved one is a violation', async (g) => {
+    const c = findCase(CASES.t13)!;
+    const good = (await generateEcdhKeyPair(provider, g)).publicKey;
+    const bad = good.slice();
+    bad[bad.length - 1]! ^= 1;
+    for (const [point, status] of [
+      [good, 'pass'],
+      [bad, 'violation'],
+    ] as const) {
+      const E = entriesOf(c);
+      addShare(E, ecdhGroupCodes[g], point);
+      const t = buildFromMessages(E);
+      t.secrets = { keylog: keylogOf(c) };
+      const r = await checkTranscript(t, { ...optsOf(c), provider });
+      const mine = r.verdicts.filter((v) => v.rule === 'ecdh.point-on-curve' && v.message !== undefined);
+      expect(mine.map((v) => v.status)).toContain(status);
+      expect(mine.every((v) => v.status !== 'inconclusive')).toBe(true);
+      expect(ruleStatus(r.verdicts, 'ecdh.point-format')).toBe('pass');
+    }
+  });
+  it('x448: a small-order share is an ecdh.x25519-zero violation when the handshake went on', async () => {
+    const c = findCase(CASES.t13)!;
+    const E = entriesOf(c);
+    addShare(E, ecdhGroupCodes.x448, smallOrderPoints('x448')[1]!);
+    const t = buildFromMessages(E);
+    t.secrets = { keylog: keylogOf(c) };
+    const r = await checkTranscript(t, { ...optsOf(c), provider });
+    expect(r.verdicts.filter((v) => v.rule === 'ecdh.x25519-zero').map((v) => v.status)).toContain('violation');
   });
 });
