@@ -27,7 +27,7 @@
  * pcap + key log + transcript JSON (peer/save.ts).
  */
 import fc from 'fast-check';
-import { nodeProvider } from '../crypto';
+import { type CryptoProvider, nodeProvider } from '../crypto';
 import { TlsClient } from '../engine/client';
 import { DEFAULT_SCHEMES, type Identity } from '../engine/config';
 import { pickScheme } from '../engine/core';
@@ -110,6 +110,8 @@ export interface FuzzOptions {
   host: string;
   port: number;
   seed: number;
+  /** The crypto provider of the whole run (fuzzTarget makes one when absent: each key imported once per run). */
+  provider?: CryptoProvider;
   /** Conversations generated (default: one per applicable name, coverageExamples, then DEFAULT_RANDOM_RUNS random ones). */
   runs?: number;
   /** Without `runs`: random conversations after the coverage ones (default DEFAULT_RANDOM_RUNS; 0: coverage only). */
@@ -267,7 +269,7 @@ async function runConversation(o: FuzzOptions, conv: Conversation): Promise<Outc
 }
 
 function baseOf(o: FuzzOptions): ClientBase {
-  const b: ClientBase = { provider: nodeProvider() };
+  const b: ClientBase = { provider: o.provider ?? nodeProvider() };
   if (o.serverName !== undefined) b.serverName = o.serverName;
   if (o.identity) b.identity = o.identity;
   if (o.trustAnchors) b.trustAnchors = o.trustAnchors;
@@ -833,7 +835,8 @@ function save(o: FuzzOptions, out: Outcome, n: number): void {
   r.saved = saveRun(o.save, out.transcript ? { ...input, transcript: out.transcript } : input);
 }
 
-export async function fuzzTarget(o: FuzzOptions): Promise<FuzzResult> {
+export async function fuzzTarget(opts: FuzzOptions): Promise<FuzzResult> {
+  const o: FuzzOptions = { ...opts, provider: opts.provider ?? nodeProvider() };
   const t0 = Date.now();
   const target = `${o.host}:${o.port}`;
   const progress = o.onProgress ?? (() => undefined);

@@ -395,6 +395,8 @@ function baseFor(op: MutationOperator, version: LiveVersion, suite: number): Bas
 }
 
 export interface ClientFuzzOptions {
+  /** The crypto provider of the whole run (fuzzClient makes one when absent: each key imported once per run). */
+  provider?: CryptoProvider;
   /** Loopback address our server listens on (port 0: a free one). */
   host: string;
   port: number;
@@ -648,7 +650,7 @@ async function serverFor(
   conv: ClientConversation,
   profile: ClientProfile | undefined,
 ): Promise<{ config: ServerConfig; hooks?: EngineHooks; applicable: boolean }> {
-  const provider = nodeProvider();
+  const provider = o.provider ?? nodeProvider();
   const config: ServerConfig = {
     provider,
     versions: [conv.version === '1.3' ? 0x0304 : 0x0303],
@@ -940,7 +942,7 @@ async function probe(s: Session): Promise<ClientProfile> {
   const conv = fullProbeConversation(o, '1.3', 0, NamedGroup.x25519, 'probe');
   const key = keyKindOf(o.identity.spki);
   const config: ServerConfig = {
-    provider: nodeProvider(),
+    provider: o.provider ?? nodeProvider(),
     versions: [0x0304, 0x0303],
     cipherSuites: DEFAULT_SUITES.filter((x) => keyFits(x, key)),
     identity: o.identity,
@@ -994,7 +996,8 @@ export async function clientConversationNames(pki: TestPki): Promise<string[]> {
   return [...(await serverSideOperators(pki)).map((op) => op.name), ...LIVE_MUTATIONS.map((m) => m.name)];
 }
 
-export async function fuzzClient(o: ClientFuzzOptions): Promise<ClientFuzzResult> {
+export async function fuzzClient(opts: ClientFuzzOptions): Promise<ClientFuzzResult> {
+  const o: ClientFuzzOptions = { ...opts, provider: opts.provider ?? nodeProvider() };
   const t0 = Date.now();
   const progress = o.onProgress ?? (() => undefined);
   const listener = new OneByOne();

@@ -72,7 +72,11 @@ export async function judgeRun(
     const t = transcript;
     // the conversation's own classifier judges the peer's reaction (its live verdicts: oracles/live.ts liveVerdicts)
     verdicts = (
-      await checkTranscript(t, { judgeReactions: false, ...(opts.trustAnchors ? { trustAnchors: opts.trustAnchors } : {}) })
+      await checkTranscript(t, {
+        judgeReactions: false,
+        provider,
+        ...(opts.trustAnchors ? { trustAnchors: opts.trustAnchors } : {}),
+      })
     ).verdicts;
     peerViolations = verdicts
       .filter(
