@@ -12,6 +12,9 @@
  * signing keys) once, in the provider's key store; ephemeral keys are fresh
  * per handshake in both.
  *
+ * Rates are per CPU-second of this process (bench/crypto.ts cpuRate), so
+ * that other jobs on a shared machine do not move the ratio.
+ *
  * The ratio (rate / crypto-only rate) is the fraction of the time that is
  * essential crypto; render + check does the crypto roughly twice (the
  * oracles re-verify signatures, re-derive the key schedule and decrypt), so
@@ -49,7 +52,8 @@ import {
 } from '../generators/handshake';
 import { checkTranscript } from '../oracles/evaluate';
 import { cipherSuites, NamedGroup } from '../wire/registry';
-import { type Figure, rate, withBaseline } from './harness';
+import { cpuRate } from './crypto';
+import { type Figure, withBaseline } from './harness';
 
 /** The TLS 1.3 ECDSA plan: server auth, P-256 leaf under a P-256 root, x25519, AES-128-GCM, no HRR or resumption. */
 export function tls13EcdsaPlan(): HandshakePlan {
@@ -241,9 +245,9 @@ export async function generationSection(seconds: number, log: (s: string) => voi
     // Chains are built once per run (cached), as in `tlsprop run`.
     const cache = newRenderCache(p);
     const sample = await sampleOf(plan, cache, p);
-    const base = await rate(() => cryptoOnly(p, sample), seconds);
+    const base = await cpuRate(() => cryptoOnly(p, sample), seconds);
     const baseline = { tool: 'crypto only', value: base };
-    const render = await rate(() => renderHandshake(withRandoms(p, plan), cache), seconds);
+    const render = await cpuRate(() => renderHandshake(withRandoms(p, plan), cache), seconds);
     figures.push(
       withBaseline({
         section: 'generation',
@@ -254,7 +258,7 @@ export async function generationSection(seconds: number, log: (s: string) => voi
         note: `engine client+server in memory, transcript built; baseline: ${what}`,
       }),
     );
-    const both = await rate(() => renderAndCheck(withRandoms(p, plan), cache), seconds);
+    const both = await cpuRate(() => renderAndCheck(withRandoms(p, plan), cache), seconds);
     figures.push(
       withBaseline({
         section: 'generation',

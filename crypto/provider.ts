@@ -4,10 +4,10 @@
  * global: each factory call builds a fresh provider with its own key store.
  *
  * Implementation choices (see each module's header for details):
- * - Hashes and HMAC (transcript hash, TLS 1.2 PRF, HKDF, record MACs) run
- *   either through `subtle` (hashImpl 'subtle') or through synchronous
- *   node:crypto createHash/createHmac (hashImpl 'node'), which avoids the
- *   importKey + awaited sign per HMAC block. The API stays async either way.
+ * - Hashes and HMAC (transcript hash, TLS 1.2 PRF, HKDF, record MACs) and
+ *   the AES record ciphers run either through `subtle` (hashImpl 'subtle')
+ *   or through synchronous node:crypto (hashImpl 'node'), which avoids the
+ *   importKey + awaited job per HMAC block or record. The API stays async.
  * - Signatures and key agreement (asymImpl): 'node' uses node:crypto
  *   KeyObjects, imported once per key and kept in the provider's key store,
  *   and one-shot synchronous `crypto.verify` / `crypto.sign` /
@@ -47,7 +47,7 @@ export interface CryptoProvider {
   readonly webcrypto: Crypto;
   readonly subtle: SubtleCrypto;
   getRandomValues<T extends Uint8Array<ArrayBuffer>>(array: T): T;
-  /** Which implementation computes digests and HMACs. */
+  /** Which implementation computes digests, HMACs and the record ciphers (AES-GCM, AES-CBC). */
   readonly hashImpl: HashImpl;
   /** Which implementation signs, verifies and agrees keys. */
   readonly asymImpl: AsymImpl;
