@@ -11,7 +11,7 @@ import {
   generateEcdhKeyPair,
   keyBlock,
   lookupKeyLog,
-  nodeProvider,
+  type CryptoProvider,
   parseKeyLog,
   tls12Params,
   tls13Params,
@@ -302,10 +302,9 @@ const clientProtected = (t: Transcript, epoch: string): number =>
   t.records.filter((r) => r.dir === C && r.encrypted && r.epoch === epoch).length;
 
 /** The client's first application traffic protection of a TLS 1.3 run (from its key log). */
-const clientAppProtection13 = async (t: Transcript) => {
+const clientAppProtection13 = async (p: CryptoProvider, t: Transcript) => {
   const { cr, suite: id } = randomsOf(t);
   const suite = cipherSuites.get(id)!;
-  const p = nodeProvider();
   const secret = lookupKeyLog(parseKeyLog(t.secrets!.keylog!.join('\n')), cr).CLIENT_TRAFFIC_SECRET_0!;
   return createRecordProtection(
     p,
@@ -318,81 +317,86 @@ const clientAppProtection13 = async (t: Transcript) => {
  * the old client application key (at the next sequence number), as a sender
  * that announces but does not perform the update would.
  */
-const keptOldKey = async (t: Transcript): Promise<Transcript> => {
-  const R = recordsOf(t);
-  const ku = R.findIndex((r) => r.dir === C && r.plaintext?.contentType === 22 && r.plaintext.fragment[0] === 24);
-  const next = R.findIndex((r, i) => i > ku && r.dir === C && r.plaintext?.contentType === 23);
-  if (ku < 0 || next < 0) throw new Error('no client KeyUpdate followed by data');
-  const old = await clientAppProtection13(t);
-  // sequence numbers under the first application key: every client application-epoch record before `next`
-  const seq = BigInt(t.records.filter((r, i) => i < next && r.dir === C && r.encrypted && r.epoch === 'application').length);
-  const content = R[next]!.plaintext!.fragment;
-  const rec = await old.protect(seq, 23, 0x0303, content);
-  R[next] = {
-    dir: C,
-    raw: encodeRecord({ contentType: rec.type, version: rec.version, fragment: rec.fragment }),
-    plaintext: { contentType: 23, fragment: content },
+const keptOldKey =
+  (p: CryptoProvider) =>
+  async (t: Transcript): Promise<Transcript> => {
+    const R = recordsOf(t);
+    const ku = R.findIndex((r) => r.dir === C && r.plaintext?.contentType === 22 && r.plaintext.fragment[0] === 24);
+    const next = R.findIndex((r, i) => i > ku && r.dir === C && r.plaintext?.contentType === 23);
+    if (ku < 0 || next < 0) throw new Error('no client KeyUpdate followed by data');
+    const old = await clientAppProtection13(p, t);
+    // sequence numbers under the first application key: every client application-epoch record before `next`
+    const seq = BigInt(t.records.filter((r, i) => i < next && r.dir === C && r.encrypted && r.epoch === 'application').length);
+    const content = R[next]!.plaintext!.fragment;
+    const rec = await old.protect(seq, 23, 0x0303, content);
+    R[next] = {
+      dir: C,
+      raw: encodeRecord({ contentType: rec.type, version: rec.version, fragment: rec.fragment }),
+      plaintext: { contentType: 23, fragment: content },
+    };
+    return rebuildRecords(t, R);
   };
-  return rebuildRecords(t, R);
-};
 
 /** A client record appended whose TLS 1.3 inner plaintext is all zeros (no content type), properly protected. */
-const zeroInner = async (t: Transcript): Promise<Transcript> => {
-  const rec = await (await clientAppProtection13(t)).protect(
-    BigInt(clientProtected(t, 'application')),
-    0,
-    0x0303,
-    new Uint8Array(0),
-    { padding: 8 },
-  );
-  const R = recordsOf(t);
-  R.push({
-    dir: C,
-    raw: encodeRecord({ contentType: rec.type, version: rec.version, fragment: rec.fragment }),
-    plaintext: { contentType: 0, fragment: new Uint8Array(0) },
-  });
-  return rebuildRecords(t, R);
-};
+const zeroInner =
+  (p: CryptoProvider) =>
+  async (t: Transcript): Promise<Transcript> => {
+    const rec = await (await clientAppProtection13(p, t)).protect(
+      BigInt(clientProtected(t, 'application')),
+      0,
+      0x0303,
+      new Uint8Array(0),
+      { padding: 8 },
+    );
+    const R = recordsOf(t);
+    R.push({
+      dir: C,
+      raw: encodeRecord({ contentType: rec.type, version: rec.version, fragment: rec.fragment }),
+      plaintext: { contentType: 0, fragment: new Uint8Array(0) },
+    });
+    return rebuildRecords(t, R);
+  };
 
 /**
  * A client CBC record appended (encrypt_then_mac) whose second-to-last
  * padding byte is wrong: the IV byte above it is flipped and the MAC made
  * over the changed ciphertext, so only the padding check fails.
  */
-const badPadding = async (t: Transcript): Promise<Transcript> => {
-  const { cr, sr, suite: id } = randomsOf(t);
-  const suite = cipherSuites.get(id)!;
-  const p = nodeProvider();
-  const master = lookupKeyLog(parseKeyLog(t.secrets!.keylog!.join('\n')), cr).CLIENT_RANDOM!;
-  const kb = await keyBlock(p, suite, master, cr, sr);
-  const params = tls12Params(suite, kb, 'client', true);
-  if (!('macKey' in params)) throw new Error('not a CBC suite');
-  const seq = BigInt(clientProtected(t, 'application'));
-  const content = new TextEncoder().encode('ten bytes!');
-  const rec = await (await createRecordProtection(p, params)).protect(seq, 23, 0x0303, content, {
-    iv: new Uint8Array(16).fill(0x24),
-  });
-  const macLen = params.mac === 'SHA-384' ? 48 : params.mac === 'SHA-256' ? 32 : 20;
-  const body = rec.fragment.slice(0, rec.fragment.length - macLen);
-  body[14]! ^= 0x01;
-  const header = concatBytes([
-    new Uint8Array(new BigUint64Array([seq]).buffer).reverse(),
-    Uint8Array.of(23, 3, 3),
-    u16(body.length),
-  ]);
-  const mac = new Uint8Array(
-    createHmac(params.mac.replace('-', '').toLowerCase(), params.macKey)
-      .update(concatBytes([header, body]))
-      .digest(),
-  );
-  const R = recordsOf(t);
-  R.push({
-    dir: C,
-    raw: encodeRecord({ contentType: 23, version: 0x0303, fragment: concatBytes([body, mac]) }),
-    plaintext: { contentType: 23, fragment: content },
-  });
-  return rebuildRecords(t, R);
-};
+const badPadding =
+  (p: CryptoProvider) =>
+  async (t: Transcript): Promise<Transcript> => {
+    const { cr, sr, suite: id } = randomsOf(t);
+    const suite = cipherSuites.get(id)!;
+    const master = lookupKeyLog(parseKeyLog(t.secrets!.keylog!.join('\n')), cr).CLIENT_RANDOM!;
+    const kb = await keyBlock(p, suite, master, cr, sr);
+    const params = tls12Params(suite, kb, 'client', true);
+    if (!('macKey' in params)) throw new Error('not a CBC suite');
+    const seq = BigInt(clientProtected(t, 'application'));
+    const content = new TextEncoder().encode('ten bytes!');
+    const rec = await (await createRecordProtection(p, params)).protect(seq, 23, 0x0303, content, {
+      iv: new Uint8Array(16).fill(0x24),
+    });
+    const macLen = params.mac === 'SHA-384' ? 48 : params.mac === 'SHA-256' ? 32 : 20;
+    const body = rec.fragment.slice(0, rec.fragment.length - macLen);
+    body[14]! ^= 0x01;
+    const header = concatBytes([
+      new Uint8Array(new BigUint64Array([seq]).buffer).reverse(),
+      Uint8Array.of(23, 3, 3),
+      u16(body.length),
+    ]);
+    const mac = new Uint8Array(
+      createHmac(params.mac.replace('-', '').toLowerCase(), params.macKey)
+        .update(concatBytes([header, body]))
+        .digest(),
+    );
+    const R = recordsOf(t);
+    R.push({
+      dir: C,
+      raw: encodeRecord({ contentType: 23, version: 0x0303, fragment: concatBytes([body, mac]) }),
+      plaintext: { contentType: 23, fragment: content },
+    });
+    return rebuildRecords(t, R);
+  };
 
 // ------------------------------------------------------------------- certs
 
@@ -663,7 +667,7 @@ export const KEY_OPERATORS: readonly MutationOperator[] = [
     declares: ['rec.t13.inner-plaintext'],
     mechanism: 'transcript',
     bases: T13_ALL,
-    apply: (env) => ({ ...same(env), post: zeroInner }),
+    apply: (env) => ({ ...same(env), post: zeroInner(env.provider) }),
   },
   {
     name: 't12-cbc-bad-padding',
@@ -672,7 +676,7 @@ export const KEY_OPERATORS: readonly MutationOperator[] = [
     declares: ['rec.t12.cbc-padding'],
     mechanism: 'transcript',
     bases: ['t12-ecdhe-rsa-cbc-mutual'],
-    apply: (env) => ({ ...same(env), post: badPadding }),
+    apply: (env) => ({ ...same(env), post: badPadding(env.provider) }),
   },
   {
     name: 't13-keyupdate-old-key',
@@ -681,7 +685,11 @@ export const KEY_OPERATORS: readonly MutationOperator[] = [
     declares: ['t13.ks.key-update', 'rec.t13.keyupdate-keys'],
     mechanism: 'transcript',
     bases: T13_ALL,
-    apply: (env) => ({ ...same(env), memory: { keyUpdates: [{ side: 'client', requestUpdate: false }] }, post: keptOldKey }),
+    apply: (env) => ({
+      ...same(env),
+      memory: { keyUpdates: [{ side: 'client', requestUpdate: false }] },
+      post: keptOldKey(env.provider),
+    }),
   },
   // ---- certificates
   config(
