@@ -105,7 +105,7 @@ const GROUPS: Readonly<Record<FfdheGroup, GroupConst>> = {
 };
 
 /** Every RFC 7919 group. */
-export const FFDHE_GROUPS = Object.keys(GROUPS) as FfdheGroup[];
+const FFDHE_GROUPS = Object.keys(GROUPS) as FfdheGroup[];
 
 export interface FfdheParams {
   name: FfdheGroup;

@@ -20,10 +20,10 @@
  */
 import { constants, generateKeyPairSync, type KeyObject, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import { DecodeError } from '../wire/errors';
-import { concatBytes, toHex } from '../wire/hex';
+import { concatBytes } from '../wire/hex';
 import { SignatureScheme } from '../wire/registry';
 import { curveByOid } from './curves';
-import { ecdsaDerToRaw, ecdsaRawToDer, OID, oidHex, parsePssParams, parseSpki, type SpkiInfo } from './der';
+import { ecdsaDerToRaw, ecdsaRawToDer, OID, oidHex, parsePssParams, type SpkiInfo } from './der';
 import { type HashName, hashLength, nodeHashName, subtleHasHash } from './hash';
 import { nodePrivateKey, nodePublicKeyOf, type SpkiEntry, spkiEntry, subtleKey } from './keys';
 import { buf, type CryptoProvider } from './provider';
@@ -639,22 +639,3 @@ function subtleGenParams(p: CryptoProvider, s: SchemeInfo, modulusLength: number
   }
   return sub.importAlg;
 }
-
-/** Hex of a scheme code, for messages. */
-export function schemeHex(code: number): string {
-  return `0x${code.toString(16).padStart(4, '0')}`;
-}
-
-/** The parsed SPKI of a key, through the provider's store (for callers that need the algorithm or curve). */
-export function spkiInfoOf(p: CryptoProvider, spki: Uint8Array): SpkiInfo {
-  return spkiEntry(p, spki).info;
-}
-
-/** Key algorithm OID (hex) and curve OID of a public key, without a provider (one-off parse). */
-export function spkiAlgorithm(spki: Uint8Array): { algorithm: string; curve?: string } {
-  const i = parseSpki(spki);
-  return i.parameters === undefined ? { algorithm: i.algorithm } : { algorithm: i.algorithm, curve: i.parameters };
-}
-
-/** Hex of the bytes (re-exported for messages). */
-export const sigHex = toHex;
