@@ -154,6 +154,14 @@ describe.each(PROVIDERS)('signatures (%s)', (_name, make) => {
       reason: 'key_scheme_mismatch',
     });
     expect(await verifySignature(p, 0x0b0b, rsa.spki, c, sig)).toMatchObject({ ok: false, reason: 'unsupported_scheme' });
+    // RFC 8446 §4.2.3: the key's PSS parameters, when present, MUST be identical to the scheme's (salt 20 is not 32)
+    const hex = Buffer.from(pss.spki).toString('hex');
+    expect(hex).toContain('a203020120');
+    const salt20 = fromHex(hex.replace('a203020120', 'a203020114'));
+    expect(await verifySignature(p, S.rsa_pss_pss_sha256, salt20, c, await sign(p, pss, c))).toMatchObject({
+      ok: false,
+      reason: 'key_scheme_mismatch',
+    });
     expect(await verifySignature(p, S.rsa_pss_rsae_sha256, fromHex('3000'), c, sig)).toMatchObject({
       ok: false,
       reason: 'bad_key',

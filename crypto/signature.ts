@@ -245,9 +245,10 @@ function algName(a: SigAlg): string {
 
 /**
  * Why `info` cannot verify `alg` (undefined when it can). RSASSA-PSS keys
- * (id-RSASSA-PSS) with parameters restrict the signatures they make
- * (RFC 4055 §3.1: same hash and MGF, salt at least the key's); they never
- * make PKCS#1 v1.5 signatures.
+ * (id-RSASSA-PSS) with parameters restrict the signatures they make to
+ * their hash and MGF and a salt at least theirs (what OpenSSL enforces for
+ * such keys, after RFC 4055 §3.1), and never make PKCS#1 v1.5 signatures.
+ * TLS schemes add RFC 8446's stricter rule (schemeKeyProblem).
  */
 function keyProblem(a: SigAlg, info: SpkiInfo): { reason: 'key_scheme_mismatch' | 'bad_key'; detail: string } | undefined {
   const mismatch = (what: string) => ({ reason: 'key_scheme_mismatch' as const, detail: `${algName(a)} needs ${what}` });
@@ -283,12 +284,30 @@ function keyProblem(a: SigAlg, info: SpkiInfo): { reason: 'key_scheme_mismatch' 
   }
 }
 
-/** Why a TLS scheme cannot be used with this key (beyond the algorithm: rsae/pss OIDs, the TLS 1.3 curve binding). */
+/**
+ * Why a TLS scheme cannot be used with this key (beyond the algorithm: rsae/pss OIDs, PSS key parameters,
+ * the TLS 1.3 curve binding). RFC 8446 §4.2.3: rsa_pss_rsae_*: "If the public key is carried in an X.509
+ * certificate, it MUST use the rsaEncryption OID [RFC5280]." rsa_pss_pss_*: "If the public key is carried in an
+ * X.509 certificate, it MUST use the RSASSA-PSS OID [RFC5756]. ... If the corresponding public key's parameters
+ * are present, then the parameters in the signature MUST be identical to those in the public key." (the scheme's
+ * parameters: its hash for the digest and MGF1, "The length of the Salt MUST be equal to the length of the digest
+ * algorithm").
+ */
 function schemeKeyProblem(s: SchemeInfo, info: SpkiInfo, version: 12 | 13): string | undefined {
   if (s.kind === 'rsa_pss_rsae' && info.algorithm !== OID.rsaEncryption)
     return 'rsa_pss_rsae_* needs an rsaEncryption key (RFC 8446 §4.2.3)';
   if (s.kind === 'rsa_pss_pss' && info.algorithm !== OID.rsassaPss)
     return 'rsa_pss_pss_* needs an id-RSASSA-PSS key (RFC 8446 §4.2.3)';
+  if (s.kind === 'rsa_pss_pss' && info.parametersDer) {
+    let pp: ReturnType<typeof parsePssParams>;
+    try {
+      pp = parsePssParams(info.parametersDer);
+    } catch {
+      return undefined; // reported as bad_key by the algorithm check
+    }
+    if (HASH_BY_OID.get(pp.hash) !== s.hash || HASH_BY_OID.get(pp.mgfHash) !== s.hash || pp.saltLength !== hashLength(s.hash!))
+      return `the key's RSASSA-PSS parameters (${HASH_BY_OID.get(pp.hash) ?? pp.hash}, MGF1-${HASH_BY_OID.get(pp.mgfHash) ?? pp.mgfHash}, salt ${pp.saltLength}) are not the scheme's: they MUST be identical (RFC 8446 §4.2.3)`;
+  }
   if (s.kind === 'ecdsa' && version === 13 && s.curve && info.parameters !== SCHEME_CURVE_OID[s.curve])
     return `in TLS 1.3 this scheme fixes the curve to ${s.curve} (RFC 8446 §4.2.3)`;
   return undefined;
