@@ -9,8 +9,10 @@
  * §4.2.8.2, RFC 8422 §5.4 / §5.11): uncompressed format, length,
  * coordinates in the field, and the curve equation checked with BigInt on
  * precomputed constants (crypto/curves.ts); for X25519/X448 the length, and
- * the all-zero result rejected (RFC 7748 §6: "check whether the computed
- * shared secret is the all-zero value and abort if so"; RFC 8446 §7.4.2).
+ * the all-zero result rejected (RFC 8446 §7.4.2: "For X25519 and X448,
+ * implementations MUST check whether the computed Diffie-Hellman shared
+ * secret is the all-zero value and abort if so, as described in Section 6
+ * of [RFC7748]").
  * Private keys are plain bytes so that generated transcripts can record
  * them; the provider imports each one once (keyed by its bytes; the keys we
  * generate are stored at generation, never re-imported). Through subtle,
