@@ -7,16 +7,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { PROVIDERS } from '../crypto/testing/providers';
 import { chainPlanArb } from '../generators/pki';
 import { FAULT_KINDS, type FaultKind, makeFault } from './faults';
 import { KeyPool } from './keypool';
 import { derToPem } from './pem';
 import { type RenderedChain, renderPlan } from './plan';
 import { validateChain } from './validate';
-
-import { nodeProvider } from '../crypto/provider';
-
-const provider = nodeProvider();
 
 /**
  * Fault kinds openssl verify cannot judge, left out of the comparison:
@@ -67,7 +64,8 @@ function opensslVerify(r: RenderedChain, dir: string): Promise<OpensslResult> {
   });
 }
 
-describe('differential against openssl verify', () => {
+describe.each(PROVIDERS)('differential against openssl verify (%s)', (_name, make) => {
+  const provider = make();
   const pool = new KeyPool({ provider });
   let dir = '';
   beforeAll(() => {
