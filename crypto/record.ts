@@ -186,6 +186,7 @@ async function makeAead(p: CryptoProvider, cipher: AeadCipher, key: Uint8Array):
     const k = Buffer.from(key);
     const alg = cipher === 'AES_128_GCM' ? 'aes-128-gcm' : 'aes-256-gcm';
     return {
+      tagLength: TAG,
       async seal(nonce, aad, plaintext) {
         const c = createCipheriv(alg, k, nonce, { authTagLength: TAG });
         c.setAAD(aad);
