@@ -7,14 +7,19 @@
  * crypto-only cost of the same handshake measured in the same run: the
  * signatures, ECDH key pairs and derivations, certificate signature checks
  * and PRF/HKDF calls one handshake needs on both sides, through our crypto
- * layer on node:crypto, with no engine, codec, transcript or oracle.
+ * layer on the node provider, with no engine, codec, transcript or oracle.
+ * The floor, like the render, imports each static key (certificate and
+ * signing keys) once, in the provider's key store; ephemeral keys are fresh
+ * per handshake in both.
+ *
+ * Rates are per CPU-second of this process (bench/crypto.ts cpuRate), so
+ * that other jobs on a shared machine do not move the ratio.
  *
  * The ratio (rate / crypto-only rate) is the fraction of the time that is
  * essential crypto; render + check does the crypto roughly twice (the
  * oracles re-verify signatures, re-derive the key schedule and decrypt), so
  * it cannot approach 1.
  */
-import { webcrypto } from 'node:crypto';
 import {
   type CryptoProvider,
   type EcdhGroup,
@@ -28,13 +33,13 @@ import {
   generateEcdhKeyPair,
   keyBlock,
   nodeProvider,
+  randomBytes,
   serverKeyExchangeContent12,
   sign,
   tls13Schedule,
   verifySignature,
 } from '../crypto';
-import type { SigningKey } from '../crypto/signature';
-import { importSigningKey } from '../crypto/signature';
+import { importSigningKey, type SigAlg, type SigningKey, sigAlgOfAlgorithmIdentifier, verifyWith } from '../crypto/signature';
 import { CipherSuite13 } from '../engine/suites';
 import {
   type HandshakePlan,
@@ -46,10 +51,9 @@ import {
   renderHandshake,
 } from '../generators/handshake';
 import { checkTranscript } from '../oracles/evaluate';
-import { cipherSuites, NamedGroup, SignatureScheme } from '../wire/registry';
-import { type Figure, rate, withBaseline } from './harness';
-
-const crypto = webcrypto as unknown as Crypto;
+import { cipherSuites, NamedGroup } from '../wire/registry';
+import { cpuRate } from './crypto';
+import { type Figure, withBaseline } from './harness';
 
 /** The TLS 1.3 ECDSA plan: server auth, P-256 leaf under a P-256 root, x25519, AES-128-GCM, no HRR or resumption. */
 export function tls13EcdsaPlan(): HandshakePlan {
@@ -67,12 +71,8 @@ export function tls13EcdsaPlan(): HandshakePlan {
 }
 
 /** The same plan with fresh randoms (every rendered handshake differs). */
-function withRandoms(plan: HandshakePlan): HandshakePlan {
-  return {
-    ...plan,
-    clientRandom: crypto.getRandomValues(new Uint8Array(32)),
-    serverRandom: crypto.getRandomValues(new Uint8Array(32)),
-  };
+function withRandoms(p: CryptoProvider, plan: HandshakePlan): HandshakePlan {
+  return { ...plan, clientRandom: randomBytes(p, 32), serverRandom: randomBytes(p, 32) };
 }
 
 async function renderAndCheck(plan: HandshakePlan, cache: RenderCache): Promise<number> {
@@ -82,6 +82,7 @@ async function renderAndCheck(plan: HandshakePlan, cache: RenderCache): Promise<
     at: r.at,
     privateKeys: r.privateKeys,
     certCache: cache.certCache,
+    provider: cache.provider,
   });
   if (res.summary.violation) throw new Error(`bench plan ${plan.name}: ${res.summary.violation} violation(s)`);
   return res.verdicts.length;
@@ -93,7 +94,7 @@ interface Sample {
   clientKey?: SigningKey;
   /** The key that signed the leaf certificates (the root), and one leaf's to-be-signed size and signature. */
   rootSpki: Uint8Array;
-  rootScheme: number;
+  certAlg: SigAlg;
   certTbs: Uint8Array;
   certSig: Uint8Array;
   group: EcdhGroup;
@@ -121,21 +122,17 @@ async function sampleOf(plan: HandshakePlan, cache: RenderCache, p: CryptoProvid
     if (!cleaf) throw new Error('bench: no client chain');
     clientKey = await importSigningKey(p, s.clientScheme, client, cleaf.parsed.spkiDer);
   }
-  const parts = leafSignature(leaf.der);
   const info = cipherSuites.get(plan.suite);
+  const certAlg = sigAlgOfAlgorithmIdentifier(leaf.parsed.sigAlgOidHex, leaf.parsed.sigAlgParamsDer);
+  if ('unsupported' in certAlg) throw new Error(`bench: ${certAlg.unsupported}`);
   const handshake = concat(r.transcript.messages.filter((m) => m.kind === 'handshake' && m.raw).map((m) => m.raw as Uint8Array));
   return {
     serverKey,
     ...(clientKey ? { clientKey } : {}),
     rootSpki: root.parsed.spkiDer,
-    rootScheme:
-      plan.rootKey === 'rsa2048'
-        ? SignatureScheme.rsa_pkcs1_sha256
-        : plan.rootKey === 'ecdsa-p256'
-          ? SignatureScheme.ecdsa_secp256r1_sha256
-          : SignatureScheme.ecdsa_secp384r1_sha384,
-    certTbs: parts.tbs,
-    certSig: parts.sig,
+    certAlg,
+    certTbs: leaf.parsed.tbsDer,
+    certSig: leaf.parsed.signatureValue,
     group: plan.group === NamedGroup.x25519 ? 'x25519' : plan.group === NamedGroup.secp256r1 ? 'secp256r1' : 'secp384r1',
     hash: info?.prfHash === 'SHA-384' || info?.name.endsWith('SHA384') ? 'SHA-384' : 'SHA-256',
     handshake,
@@ -152,29 +149,9 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** DER: the tbsCertificate and the signature value (BIT STRING content, unused-bits byte dropped) of a certificate. */
-function leafSignature(der: Uint8Array): { tbs: Uint8Array; sig: Uint8Array } {
-  const tlv = (at: number): { start: number; body: number; end: number } => {
-    let len = der[at + 1] as number;
-    let body = at + 2;
-    if (len & 0x80) {
-      const n = len & 0x7f;
-      len = 0;
-      for (let i = 0; i < n; i++) len = len * 256 + (der[at + 2 + i] as number);
-      body = at + 2 + n;
-    }
-    return { start: at, body, end: body + len };
-  };
-  const cert = tlv(0);
-  const tbs = tlv(cert.body);
-  const alg = tlv(tbs.end);
-  const sig = tlv(alg.end);
-  return { tbs: der.slice(tbs.start, tbs.end), sig: der.slice(sig.body + 1, sig.end) };
-}
-
 /** Verify the root's signature on a leaf (what each side's chain validation costs in signatures). */
 async function certCheck(p: CryptoProvider, s: Sample): Promise<void> {
-  const r = await verifySignature(p, s.rootScheme, s.rootSpki, s.certTbs, s.certSig);
+  const r = await verifyWith(p, s.certAlg, s.rootSpki, s.certTbs, s.certSig);
   if (!r.ok) throw new Error(`bench: leaf signature does not verify (${r.reason})`);
 }
 
@@ -195,8 +172,8 @@ async function ecdhe(p: CryptoProvider, g: EcdhGroup): Promise<Uint8Array> {
  * Finished (6 hashes, 8 PRF calls).
  */
 async function crypto12(p: CryptoProvider, s: Sample): Promise<void> {
-  const cr = crypto.getRandomValues(new Uint8Array(32));
-  const sr = crypto.getRandomValues(new Uint8Array(32));
+  const cr = randomBytes(p, 32);
+  const sr = randomBytes(p, 32);
   const pms = await ecdhe(p, s.group);
   const ske = serverKeyExchangeContent12(cr, sr, pms.subarray(0, 32));
   const sig = await sign(p, s.serverKey, ske);
@@ -266,11 +243,11 @@ export async function generationSection(seconds: number, log: (s: string) => voi
   for (const [name, plan, cryptoOnly, what] of cases) {
     log(`generation: ${name}`);
     // Chains are built once per run (cached), as in `tlsprop run`.
-    const cache = newRenderCache(crypto);
+    const cache = newRenderCache(p);
     const sample = await sampleOf(plan, cache, p);
-    const base = await rate(() => cryptoOnly(p, sample), seconds);
+    const base = await cpuRate(() => cryptoOnly(p, sample), seconds);
     const baseline = { tool: 'crypto only', value: base };
-    const render = await rate(() => renderHandshake(withRandoms(plan), cache), seconds);
+    const render = await cpuRate(() => renderHandshake(withRandoms(p, plan), cache), seconds);
     figures.push(
       withBaseline({
         section: 'generation',
@@ -281,7 +258,7 @@ export async function generationSection(seconds: number, log: (s: string) => voi
         note: `engine client+server in memory, transcript built; baseline: ${what}`,
       }),
     );
-    const both = await rate(() => renderAndCheck(withRandoms(plan), cache), seconds);
+    const both = await cpuRate(() => renderAndCheck(withRandoms(p, plan), cache), seconds);
     figures.push(
       withBaseline({
         section: 'generation',

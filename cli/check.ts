@@ -16,7 +16,8 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { captureToTranscripts } from '../capture/tls';
 import { readCaptureRecords } from '../capture/index';
 import { KeyLogError, parseKeyLog } from '../crypto/keylog';
-import type { ParsedCertCache } from '../pki/parse';
+import { nodeProvider } from '../crypto/provider';
+import { newCertCache } from '../pki/parse';
 import { type CheckOptions, checkTranscript } from '../oracles/evaluate';
 import { type Verdict, type VerdictCounts, countVerdicts, emptyCounts } from '../oracles/rule';
 import type { Transcript } from '../transcript/model';
@@ -81,6 +82,7 @@ export async function checkOne(
 }
 
 export async function checkTranscripts(transcripts: readonly SourcedTranscript[], opts: CheckOptions = {}): Promise<CheckOutput> {
+  opts = runWide(opts);
   const total = emptyCounts();
   const connections: ConnectionOutput[] = [];
   for (let i = 0; i < transcripts.length; i++) {
@@ -127,19 +129,23 @@ export interface CheckJob {
 
 /** What a check worker gets once (workerData.init): the options that can cross threads, and the rendering. */
 export interface CheckWorkerInit {
-  /** Every check option but the rule subset (functions) and this thread's caches; a worker makes its own (runWide). */
-  options: Omit<CheckOptions, 'rules' | 'certCache'>;
+  /** Every check option but the rule subset (functions) and this thread's provider and caches; a worker makes its own (runWide). */
+  options: Omit<CheckOptions, 'rules' | 'certCache' | 'provider'>;
   render: Render;
 }
 
 /**
  * The options of a whole run on one thread: what the connections it checks
- * share (certificates repeat across connections: each is parsed once per
- * thread, within a bound). Each worker thread makes its own.
+ * share: one crypto provider (its key store imports each key once) and one
+ * bounded certificate cache (each certificate parsed once), since keys and
+ * certificates repeat across connections. Each worker thread makes its own.
  */
 export function runWide<T extends CheckOptions>(opts: T): T {
-  const certCache: ParsedCertCache = opts.certCache ?? new Map();
-  return { ...opts, certCache };
+  return {
+    ...opts,
+    certCache: opts.certCache ?? newCertCache(MAX_CACHED_CERTIFICATES),
+    provider: opts.provider ?? nodeProvider(),
+  };
 }
 
 /** Run one job (on a worker or on this thread) with run-wide options (runWide). */
@@ -149,7 +155,6 @@ export async function runCheckJob(job: CheckJob, opts: CheckOptions, render: Ren
     opts,
     job.original ? [job.original] : [],
   );
-  if (opts.certCache && opts.certCache.size > MAX_CACHED_CERTIFICATES) opts.certCache.clear();
   return renderChecked(output, verdicts, render);
 }
 
@@ -221,12 +226,23 @@ export async function checkCaptureRendered(
 ): Promise<CheckRunStats> {
   const kept = new Map<number, Transcript>();
   opts = runWide(opts);
+  const provider = opts.provider ?? nodeProvider();
   const src =
-    opts.keylog !== undefined ? captureToTranscripts(file, { file, keylog: opts.keylog }) : captureToTranscripts(file, { file });
+    opts.keylog !== undefined
+      ? captureToTranscripts(file, { file, keylog: opts.keylog, provider })
+      : captureToTranscripts(file, { file, provider });
   // Functions (a rule subset) cannot cross threads: such a run stays on this one.
   const jobs = opts.rules ? 1 : Math.max(1, opts.jobs ?? defaultJobs());
   // What is not a check option stays here (a worker gets every check option that can cross threads).
-  const { rules: _rules, certCache: _cache, keylog: _keylog, jobs: _jobs, workerThreshold: _threshold, ...options } = opts;
+  const {
+    rules: _rules,
+    certCache: _cache,
+    provider: _provider,
+    keylog: _keylog,
+    jobs: _jobs,
+    workerThreshold: _threshold,
+    ...options
+  } = opts;
   const init: CheckWorkerInit = { options, render };
   const pool = new OrderedPool<CheckJob, CheckedConnection>({
     workers: jobs > 1 ? jobs : 0,
@@ -266,7 +282,7 @@ export async function checkCapture(file: string, opts: CaptureCheckOptions, each
   return await checkCaptureRendered(file, opts, 'objects', (c, t) => each(c.output!, c.verdicts!, t));
 }
 
-/** Parsed certificates kept per thread before the cache starts over. */
+/** Parsed certificates kept per thread (least recently used ones are dropped beyond it). */
 export const MAX_CACHED_CERTIFICATES = 1024;
 
 /** A connection that a later one could resume: a session ID or a ticket was issued. */

@@ -6,7 +6,7 @@
  * ports carrying the records as the engine sent them, the NSS key log that
  * decrypts it, and the PEM of the root that issued its certificates.
  */
-import { webcrypto } from 'node:crypto';
+import { nodeProvider } from '../crypto/provider';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
@@ -87,7 +87,7 @@ export async function genCommand(args: string[], io: Io): Promise<number> {
 /** Render `count` plans drawn with `seed` and write their files into `dir`. */
 export async function generate(dir: string, count: number, seed: number, arbOpts: PlanArbOptions = {}): Promise<GeneratedFile[]> {
   mkdirSync(dir, { recursive: true });
-  const cache = newRenderCache(webcrypto as unknown as Crypto);
+  const cache = newRenderCache(nodeProvider());
   const plans = fc.sample(handshakePlanArb(arbOpts), { numRuns: count, seed });
   const files: GeneratedFile[] = [];
   for (const [i, plan] of plans.entries()) {

@@ -17,7 +17,7 @@
  * mutant is caught, 1 otherwise.
  */
 import fc from 'fast-check';
-import { webcrypto } from 'node:crypto';
+import { nodeProvider } from '../crypto/provider';
 import { testPki } from '../engine/fixtures';
 import { type HandshakePlan, REFERENCE_PLANS, handshakePlanArb, newRenderCache, renderHandshake } from '../generators/handshake';
 import { OFFLINE_MUTATIONS as OPERATORS, baseChoiceArb, runMutant } from '../generators/mutations';
@@ -75,7 +75,8 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
 
   const transcripts: TranscriptRun[] = [];
   const failures: string[] = [];
-  const cache = newRenderCache(webcrypto as unknown as Crypto);
+  const provider = nodeProvider();
+  const cache = newRenderCache(provider);
 
   // 1. The reference flows, then generated plans.
   const plans: Array<[string, HandshakePlan]> = [
@@ -88,7 +89,7 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   for (const [i, [label, plan]] of plans.entries()) {
     const r = await renderHandshake(plan, cache);
     const earlier: Transcript[] = r.earlier.map((e) => e.transcript);
-    const checks = { trustAnchors: r.trustAnchors, at: r.at, privateKeys: r.privateKeys, certCache: cache.certCache };
+    const checks = { trustAnchors: r.trustAnchors, at: r.at, privateKeys: r.privateKeys, certCache: cache.certCache, provider };
     for (const [k, e] of r.earlier.entries()) {
       const first = await checkTranscript(e.transcript, { ...checks, earlier: earlier.slice(0, k) });
       transcripts.push({
@@ -126,7 +127,7 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   }
 
   // 2. Every mutation operator on generated bases.
-  const pki = await testPki();
+  const pki = await testPki(Date.now(), provider);
   const mutants: MutantRun[] = [];
   let caught = 0;
   for (const [k, op] of OPERATORS.entries()) {

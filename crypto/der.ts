@@ -103,15 +103,47 @@ export function ecdsaRawToDer(raw: Uint8Array): Uint8Array {
   return encodeTlv(0x30, concatBytes([integerFromMagnitude(raw.subarray(0, n)), integerFromMagnitude(raw.subarray(n))]));
 }
 
+/** DER content bytes (hex) of a dotted OID. */
+export function oidHex(dotted: string): string {
+  const parts = dotted.split('.').map((s) => BigInt(s));
+  const [a, b, ...rest] = parts;
+  if (a === undefined || b === undefined) throw new RangeError(`OID ${dotted} needs two arcs`);
+  const out: number[] = [];
+  for (const arc of [a * 40n + b, ...rest]) {
+    const bytes = [Number(arc & 0x7fn)];
+    for (let v = arc >> 7n; v > 0n; v >>= 7n) bytes.unshift(Number(v & 0x7fn) | 0x80);
+    out.push(...bytes);
+  }
+  return toHex(Uint8Array.from(out));
+}
+
+/** Algorithm and curve OIDs (hex of the content bytes, as `parseSpki` returns them). */
 export const OID = {
-  rsaEncryption: '2a864886f70d010101',
-  rsassaPss: '2a864886f70d01010a',
-  ecPublicKey: '2a8648ce3d0201',
-  prime256v1: '2a8648ce3d030107',
-  secp384r1: '2b81040022',
-  secp521r1: '2b81040023',
-  ed25519: '2b6570',
-  x25519: '2b656e',
+  rsaEncryption: oidHex('1.2.840.113549.1.1.1'),
+  rsassaPss: oidHex('1.2.840.113549.1.1.10'),
+  mgf1: oidHex('1.2.840.113549.1.1.8'),
+  ecPublicKey: oidHex('1.2.840.10045.2.1'),
+  dsa: oidHex('1.2.840.10040.4.1'),
+  prime192v1: oidHex('1.2.840.10045.3.1.1'),
+  secp224r1: oidHex('1.3.132.0.33'),
+  prime256v1: oidHex('1.2.840.10045.3.1.7'),
+  secp384r1: oidHex('1.3.132.0.34'),
+  secp521r1: oidHex('1.3.132.0.35'),
+  brainpoolP256r1: oidHex('1.3.36.3.3.2.8.1.1.7'),
+  brainpoolP384r1: oidHex('1.3.36.3.3.2.8.1.1.11'),
+  brainpoolP512r1: oidHex('1.3.36.3.3.2.8.1.1.13'),
+  sect163k1: oidHex('1.3.132.0.1'),
+  sect283k1: oidHex('1.3.132.0.16'),
+  ed25519: oidHex('1.3.101.112'),
+  ed448: oidHex('1.3.101.113'),
+  x25519: oidHex('1.3.101.110'),
+  x448: oidHex('1.3.101.111'),
+  md5: oidHex('1.2.840.113549.2.5'),
+  sha1: oidHex('1.3.14.3.2.26'),
+  sha224: oidHex('2.16.840.1.101.3.4.2.4'),
+  sha256: oidHex('2.16.840.1.101.3.4.2.1'),
+  sha384: oidHex('2.16.840.1.101.3.4.2.2'),
+  sha512: oidHex('2.16.840.1.101.3.4.2.3'),
 } as const;
 
 export interface SpkiInfo {
@@ -119,6 +151,8 @@ export interface SpkiInfo {
   algorithm: string;
   /** Hex of the parameters OID content (EC curve), if the parameter is an OID. */
   parameters?: string;
+  /** The whole parameters TLV when it is not an OID (RSASSA-PSS-params, DSA Dss-Parms); NULL is left out. */
+  parametersDer?: Uint8Array;
   /** The subjectPublicKey BIT STRING content without the unused-bits byte. */
   publicKey: Uint8Array;
 }
@@ -136,6 +170,7 @@ export function parseSpki(spki: Uint8Array, path = 'spki'): SpkiInfo {
   if (oid.end < alg.end) {
     const par = readTlv(spki, oid.end, `${path}.algorithm.parameters`, alg.end);
     if (par.tag === 0x06) info.parameters = toHex(spki.subarray(par.contentStart, par.end));
+    else if (par.tag !== 0x05) info.parametersDer = spki.slice(par.start, par.end);
   }
   const bits = readTlv(spki, alg.end, `${path}.subjectPublicKey`, seq.end);
   expectTag(bits, 0x03, `${path}.subjectPublicKey`);
@@ -174,4 +209,64 @@ export function privateKeyFromPkcs8(pkcs8: Uint8Array, path = 'pkcs8'): Uint8Arr
   const d = readTlv(pkcs8, v.end, `${path}.ecPrivateKey.privateKey`, inner.end);
   expectTag(d, 0x04, `${path}.ecPrivateKey.privateKey`);
   return pkcs8.slice(d.contentStart, d.end);
+}
+
+export interface PssParams {
+  hash: string;
+  /** Hash of MGF1 (the only mask generation function RFC 4055 defines). */
+  mgfHash: string;
+  saltLength: number;
+}
+
+/** Hex OID of the hash in an AlgorithmIdentifier TLV (parameters NULL or absent). */
+function hashOidOf(b: Uint8Array, t: Tlv, path: string): string {
+  expectTag(t, 0x30, path);
+  const oid = readTlv(b, t.contentStart, `${path}.algorithm`, t.end);
+  expectTag(oid, 0x06, `${path}.algorithm`);
+  return toHex(b.subarray(oid.contentStart, oid.end));
+}
+
+/**
+ * RSASSA-PSS-params (RFC 4055 §3.1, RFC 8017 A.2.3): explicit fields or the
+ * defaults (SHA-1, MGF1 with SHA-1, salt 20). Only trailerField 1 exists;
+ * anything else is a DecodeError. Hash values are OID hex (see OID.sha256...).
+ */
+export function parsePssParams(der: Uint8Array | undefined, path = 'RSASSA-PSS-params'): PssParams {
+  const out: PssParams = { hash: OID.sha1, mgfHash: OID.sha1, saltLength: 20 };
+  if (!der || der.length === 0) return out;
+  const seq = readTlv(der, 0, path);
+  expectTag(seq, 0x30, path);
+  if (seq.end !== der.length) throw new DecodeError('trailing', seq.end, path, 'bytes after RSASSA-PSS-params');
+  let at = seq.contentStart;
+  let last = -1;
+  while (at < seq.end) {
+    const f = readTlv(der, at, path, seq.end);
+    const n = f.tag - 0xa0;
+    if (n < 0 || n > 3 || n <= last)
+      throw new DecodeError('value', f.start, path, `unexpected field tag 0x${f.tag.toString(16)}`);
+    last = n;
+    const inner = readTlv(der, f.contentStart, `${path}[${n}]`, f.end);
+    if (n === 0) out.hash = hashOidOf(der, inner, `${path}.hashAlgorithm`);
+    else if (n === 1) {
+      expectTag(inner, 0x30, `${path}.maskGenAlgorithm`);
+      const mgf = readTlv(der, inner.contentStart, `${path}.maskGenAlgorithm.algorithm`, inner.end);
+      expectTag(mgf, 0x06, `${path}.maskGenAlgorithm.algorithm`);
+      if (toHex(der.subarray(mgf.contentStart, mgf.end)) !== OID.mgf1)
+        throw new DecodeError('value', mgf.start, path, 'mask generation function is not MGF1');
+      out.mgfHash = hashOidOf(der, readTlv(der, mgf.end, `${path}.maskGenAlgorithm.parameters`, inner.end), `${path}.mgf1`);
+    } else if (n === 2) {
+      expectTag(inner, 0x02, `${path}.saltLength`);
+      let v = 0;
+      for (let i = inner.contentStart; i < inner.end; i++) v = v * 256 + der[i]!;
+      if (inner.end - inner.contentStart > 4 || der[inner.contentStart]! & 0x80)
+        throw new DecodeError('value', inner.start, path, 'saltLength out of range');
+      out.saltLength = v;
+    } else {
+      expectTag(inner, 0x02, `${path}.trailerField`);
+      if (inner.end - inner.contentStart !== 1 || der[inner.contentStart] !== 1)
+        throw new DecodeError('value', inner.start, path, 'trailerField must be 1');
+    }
+    at = f.end;
+  }
+  return out;
 }

@@ -4,6 +4,7 @@ import { concatBytes, fromHex, toHex } from '../wire/hex';
 import {
   CURVES,
   deriveEcdh,
+  ECDH_GROUPS,
   type EcdhGroup,
   ecdhGroupCodes,
   ecdhGroupOf,
@@ -11,7 +12,8 @@ import {
   validatePublicValue,
   x25519SmallOrderPoints,
 } from './ecdh';
-import { nodeProvider } from './provider';
+import type { PrimeCurve } from './curves';
+import { nodeSubtleProvider } from './provider';
 import { PROVIDERS } from './testing/providers';
 
 const GROUPS: EcdhGroup[] = ['secp256r1', 'secp384r1', 'x25519'];
@@ -20,8 +22,14 @@ function bigToBytes(x: bigint, n: number): Uint8Array {
   return fromHex(x.toString(16).padStart(2 * n, '0'));
 }
 
-function isOnCurve(g: 'secp256r1' | 'secp384r1', pt: Uint8Array): boolean {
+const prime = (g: 'secp256r1' | 'secp384r1'): PrimeCurve => {
   const c = CURVES[g];
+  if (c.form !== 'prime') throw new Error('not a prime curve');
+  return c;
+};
+
+function isOnCurve(g: 'secp256r1' | 'secp384r1', pt: Uint8Array): boolean {
+  const c = prime(g);
   const x = BigInt(`0x${toHex(pt.subarray(1, 1 + c.size))}`);
   const y = BigInt(`0x${toHex(pt.subarray(1 + c.size))}`);
   return (((y * y - (x * x * x + c.a * x + c.b)) % c.p) + c.p) % c.p === 0n;
@@ -70,7 +78,7 @@ describe.each(PROVIDERS)('ECDH (%s)', (_name, make) => {
   });
 
   test.each(['secp256r1', 'secp384r1'] as const)('invalid %s points are rejected by our checks', async (g) => {
-    const c = CURVES[g];
+    const c = prime(g);
     const mine = await generateEcdhKeyPair(p, g);
     const good = (await generateEcdhKeyPair(p, g)).publicKey;
     const x = good.subarray(1, 1 + c.size);
@@ -131,13 +139,17 @@ describe.each(PROVIDERS)('ECDH (%s)', (_name, make) => {
   });
 });
 
-test('group codes map both ways', () => {
-  for (const g of GROUPS) expect(ecdhGroupOf(ecdhGroupCodes[g])).toBe(g);
+test('group codes map both ways; the RFC 8734 TLS 1.3 brainpool codes name the same curves', () => {
+  for (const g of ECDH_GROUPS) expect(ecdhGroupOf(ecdhGroupCodes[g])).toBe(g);
   expect(ecdhGroupOf(0x0100)).toBeUndefined();
+  expect([31, 32, 33].map(ecdhGroupOf)).toEqual(['brainpoolP256r1', 'brainpoolP384r1', 'brainpoolP512r1']);
+  expect(ecdhGroupCodes.secp521r1).toBe(25);
+  expect(ecdhGroupCodes.x448).toBe(30);
 });
 
+// The subtle path's provider is faked here: its WebCrypto answers anything; our checks must still hold.
 test('the all-zero X25519 check is ours: a provider that returns zeros is still caught', async () => {
-  const real = nodeProvider();
+  const real = nodeSubtleProvider();
   const subtle = Object.create(real.subtle) as SubtleCrypto;
   subtle.deriveBits = async () => new ArrayBuffer(32);
   subtle.importKey = real.subtle.importKey.bind(real.subtle);
@@ -148,7 +160,7 @@ test('the all-zero X25519 check is ours: a provider that returns zeros is still 
 });
 
 test('point validation is ours: a provider that accepts anything never sees an invalid point', async () => {
-  const real = nodeProvider();
+  const real = nodeSubtleProvider();
   let calls = 0;
   const subtle = Object.create(real.subtle) as SubtleCrypto;
   subtle.importKey = (async (...args: Parameters<SubtleCrypto['importKey']>) => {

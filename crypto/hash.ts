@@ -1,16 +1,30 @@
 /**
  * Digests and HMAC, through the provider: node:crypto sync calls when
  * `p.hashImpl === 'node'`, WebCrypto subtle otherwise (same results; both
- * are tested). Also the transcript hash over raw handshake message bytes.
+ * are tested). WebCrypto has no MD5 and no SHA-224 (only legacy signature
+ * schemes use them): those always go to node:crypto. Also the transcript
+ * hash over raw handshake message bytes.
  */
 import { createHash, createHmac } from 'node:crypto';
 import { concatBytes } from '../wire/hex';
 import { buf, type CryptoProvider } from './provider';
 
-export type HashName = 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512';
+export type HashName = 'MD5' | 'SHA-1' | 'SHA-224' | 'SHA-256' | 'SHA-384' | 'SHA-512';
 
-const LEN: Record<HashName, number> = { 'SHA-1': 20, 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 };
-const NODE_NAME: Record<HashName, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
+const LEN: Record<HashName, number> = { MD5: 16, 'SHA-1': 20, 'SHA-224': 28, 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 };
+const NODE_NAME: Record<HashName, string> = {
+  MD5: 'md5',
+  'SHA-1': 'sha1',
+  'SHA-224': 'sha224',
+  'SHA-256': 'sha256',
+  'SHA-384': 'sha384',
+  'SHA-512': 'sha512',
+};
+
+/** Hashes WebCrypto defines (the others always run on node:crypto). */
+export function subtleHasHash(h: HashName): boolean {
+  return h !== 'MD5' && h !== 'SHA-224';
+}
 
 /** Output length in bytes. */
 export function hashLength(h: HashName): number {
@@ -23,12 +37,12 @@ export function nodeHashName(h: HashName): string {
 }
 
 export async function digest(p: CryptoProvider, h: HashName, data: Uint8Array): Promise<Uint8Array> {
-  if (p.hashImpl === 'node') return new Uint8Array(createHash(NODE_NAME[h]).update(data).digest());
+  if (p.hashImpl === 'node' || !subtleHasHash(h)) return new Uint8Array(createHash(NODE_NAME[h]).update(data).digest());
   return new Uint8Array(await p.subtle.digest(h, buf(data)));
 }
 
 export async function hmac(p: CryptoProvider, h: HashName, key: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
-  if (p.hashImpl === 'node') return new Uint8Array(createHmac(NODE_NAME[h], key).update(data).digest());
+  if (p.hashImpl === 'node' || !subtleHasHash(h)) return new Uint8Array(createHmac(NODE_NAME[h], key).update(data).digest());
   // WebCrypto rejects zero-length HMAC keys; HMAC pads short keys with zeros
   // to the block size, so a one-zero-byte key is the same function.
   const k = key.length === 0 ? new Uint8Array(1) : key;

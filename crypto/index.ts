@@ -11,3 +11,7 @@ export * from './rsa';
 export * from './signature';
 export * from './tls12';
 export * from './tls13';
+export * from './cache';
+export * from './capabilities';
+export * from './curves';
+export * from './keys';

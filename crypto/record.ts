@@ -16,6 +16,9 @@
  *   decrypt we append one crafted block E = AES_K(C_last XOR 0x10^16) so that
  *   WebCrypto strips exactly that block and hands back the raw plaintext.
  *   Padding and MAC checks are ours.
+ * With a provider whose hashImpl is 'node' (nodeProvider), AES-GCM and raw
+ * AES-CBC run on synchronous node:crypto ciphers instead (no awaited job
+ * per record); the padding, MAC and nonce handling above stays ours.
  * Decryption failures are typed results, never exceptions.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
@@ -179,6 +182,29 @@ async function makeAead(p: CryptoProvider, cipher: AeadCipher, key: Uint8Array):
       },
     };
   }
+  if (p.hashImpl === 'node') {
+    const k = Buffer.from(key);
+    const alg = cipher === 'AES_128_GCM' ? 'aes-128-gcm' : 'aes-256-gcm';
+    return {
+      tagLength: TAG,
+      async seal(nonce, aad, plaintext) {
+        const c = createCipheriv(alg, k, nonce, { authTagLength: TAG });
+        c.setAAD(aad);
+        return concatBytes([c.update(plaintext), c.final(), c.getAuthTag()]);
+      },
+      async open(nonce, aad, ct) {
+        if (ct.length < TAG) return undefined;
+        const d = createDecipheriv(alg, k, nonce, { authTagLength: TAG });
+        d.setAAD(aad);
+        d.setAuthTag(ct.subarray(ct.length - TAG));
+        try {
+          return concatBytes([d.update(ct.subarray(0, ct.length - TAG)), d.final()]);
+        } catch {
+          return undefined;
+        }
+      },
+    };
+  }
   const ck = await p.subtle.importKey('raw', buf(key), { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
   return {
     tagLength: TAG,
@@ -211,6 +237,22 @@ const PKCS7_FULL_BLOCK = new Uint8Array(16).fill(16);
 
 async function makeRawCbc(p: CryptoProvider, key: Uint8Array): Promise<RawCbc> {
   if (key.length !== 16 && key.length !== 32) throw new RangeError(`AES-CBC key must be 16 or 32 bytes, got ${key.length}`);
+  if (p.hashImpl === 'node') {
+    const k = Buffer.from(key);
+    const alg = key.length === 16 ? 'aes-128-cbc' : 'aes-256-cbc';
+    const run = (c: ReturnType<typeof createCipheriv> | ReturnType<typeof createDecipheriv>, data: Uint8Array) => {
+      c.setAutoPadding(false);
+      return concatBytes([c.update(data), c.final()]);
+    };
+    return {
+      async encrypt(iv, data) {
+        return run(createCipheriv(alg, k, iv), data);
+      },
+      async decrypt(iv, data) {
+        return run(createDecipheriv(alg, k, iv), data);
+      },
+    };
+  }
   const ck = await p.subtle.importKey('raw', buf(key), { name: 'AES-CBC' }, false, ['encrypt', 'decrypt']);
   const enc = async (iv: Uint8Array, data: Uint8Array) =>
     new Uint8Array(await p.subtle.encrypt({ name: 'AES-CBC', iv: buf(iv) }, ck, buf(data)));

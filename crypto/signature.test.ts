@@ -1,6 +1,7 @@
 import { constants, createPrivateKey, createPublicKey, generateKeyPairSync, verify as nodeVerify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pemToDer } from '../pki/pem';
 import fc from 'fast-check';
 import { DecodeError } from '../wire/errors';
 import { fromHex, toHex } from '../wire/hex';
@@ -13,6 +14,7 @@ import {
   exportPkcs8,
   generateSigningKey,
   importSigningKey,
+  schemeInfo,
   type SigningKey,
   sign,
   supportedSchemes,
@@ -21,16 +23,6 @@ import {
 import { loadVectors, SHARED } from './testing/data';
 import { messagesFromHex, parseCertificates, parseCertificateVerify, spkiOf } from './testing/messages';
 import { PROVIDERS } from './testing/providers';
-
-const RSA_SCHEMES = [
-  S.rsa_pkcs1_sha1,
-  S.rsa_pkcs1_sha256,
-  S.rsa_pkcs1_sha384,
-  S.rsa_pkcs1_sha512,
-  S.rsa_pss_rsae_sha256,
-  S.rsa_pss_rsae_sha384,
-  S.rsa_pss_rsae_sha512,
-];
 
 // RSA keys: one generated for this file, one fixed (the Illustrated TLS server key).
 const generatedRsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -48,17 +40,31 @@ const RSA_KEYS = [
   })(),
 ];
 
+// DSA: the openssl-made test key of crypto/testing/kat (DSA parameter generation is slow).
+const DSA_KEY = (() => {
+  const kat = JSON.parse(readFileSync(join(__dirname, 'testing', 'kat', 'kat.json'), 'utf8')) as {
+    signatures: Array<{ id: string; spki: string; privateKey: string }>;
+  };
+  const e = kat.signatures.find((x) => x.id === 'dsa_sha256')!;
+  return { pkcs8: pemToDer(e.privateKey, 'PRIVATE KEY'), spki: fromHex(e.spki) };
+})();
+
+/** One key for every supported scheme: RSA keys re-bound per scheme, the legacy ECDSA pairs on the P-256 key, fresh keys otherwise. */
 async function keysFor(p: CryptoProvider): Promise<SigningKey[]> {
   const keys: SigningKey[] = [];
-  for (const [i, scheme] of RSA_SCHEMES.entries()) {
-    const k = RSA_KEYS[i % 2]!;
-    keys.push(await importSigningKey(p, scheme, k.pkcs8, k.spki));
+  let rsa = 0;
+  for (const code of supportedSchemes()) {
+    const s = schemeInfo(code)!;
+    if (s.kind === 'rsa_pkcs1' || s.kind === 'rsa_pss_rsae') {
+      const k = RSA_KEYS[rsa++ % 2]!;
+      keys.push(await importSigningKey(p, code, k.pkcs8, k.spki));
+    } else if (s.kind === 'dsa') keys.push(await importSigningKey(p, code, DSA_KEY.pkcs8, DSA_KEY.spki));
+    else if (s.kind !== 'ecdsa' || s.curve) keys.push(await generateSigningKey(p, code));
   }
-  for (const scheme of [S.ecdsa_secp256r1_sha256, S.ecdsa_secp384r1_sha384, S.ed25519])
-    keys.push(await generateSigningKey(p, scheme));
-  // ecdsa_sha1 with a P-256 key, re-bound from the P-256 key
+  // ecdsa_sha1 / sha224 / md5 (no curve in the scheme) with the P-256 key
   const p256 = keys.find((k) => k.scheme === S.ecdsa_secp256r1_sha256)!;
-  keys.push(await importSigningKey(p, S.ecdsa_sha1, await exportPkcs8(p, p256), p256.spki));
+  for (const code of [S.ecdsa_sha1, S.ecdsa_sha224, S.ecdsa_md5])
+    keys.push(await importSigningKey(p, code, await exportPkcs8(p, p256), p256.spki));
   return keys;
 }
 
@@ -132,9 +138,29 @@ describe.each(PROVIDERS)('signatures (%s)', (_name, make) => {
       reason: 'key_scheme_mismatch',
     });
     expect(await verifySignature(p, S.ed25519, p256.spki, c, sig)).toMatchObject({ ok: false, reason: 'key_scheme_mismatch' });
+    // rsa_pss_pss needs an id-RSASSA-PSS key, rsa_pss_rsae an rsaEncryption one (RFC 8446 §4.2.3)
     expect(await verifySignature(p, S.rsa_pss_pss_sha256, rsa.spki, c, sig)).toMatchObject({
       ok: false,
-      reason: 'unsupported_scheme',
+      reason: 'key_scheme_mismatch',
+    });
+    const pss = keys.find((k) => k.scheme === S.rsa_pss_pss_sha256)!;
+    expect(await verifySignature(p, S.rsa_pss_rsae_sha256, pss.spki, c, await sign(p, pss, c))).toMatchObject({
+      ok: false,
+      reason: 'key_scheme_mismatch',
+    });
+    // the pool's RSASSA-PSS keys restrict the hash (RFC 4055 §3.1 parameters)
+    expect(await verifySignature(p, S.rsa_pss_pss_sha384, pss.spki, c, await sign(p, pss, c))).toMatchObject({
+      ok: false,
+      reason: 'key_scheme_mismatch',
+    });
+    expect(await verifySignature(p, 0x0b0b, rsa.spki, c, sig)).toMatchObject({ ok: false, reason: 'unsupported_scheme' });
+    // RFC 8446 §4.2.3: the key's PSS parameters, when present, MUST be identical to the scheme's (salt 20 is not 32)
+    const hex = Buffer.from(pss.spki).toString('hex');
+    expect(hex).toContain('a203020120');
+    const salt20 = fromHex(hex.replace('a203020120', 'a203020114'));
+    expect(await verifySignature(p, S.rsa_pss_pss_sha256, salt20, c, await sign(p, pss, c))).toMatchObject({
+      ok: false,
+      reason: 'key_scheme_mismatch',
     });
     expect(await verifySignature(p, S.rsa_pss_rsae_sha256, fromHex('3000'), c, sig)).toMatchObject({
       ok: false,

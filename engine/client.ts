@@ -768,7 +768,7 @@ export class TlsClient extends Endpoint {
       if (chain.length === 0) throw failure('decode_error', 'empty server Certificate');
     }
     this.transcript.push(raw);
-    const spki = leafSpki(chain);
+    const spki = leafSpki(chain, this.common.certCache);
     const kind = keyKindOf(spki);
     // RFC 8422 §5.10 / §2: ECDHE_ECDSA suites also carry EdDSA (Ed25519) server keys, signed with scheme ed25519.
     if (this.kex === 'ECDHE_ECDSA' && kind !== 'ec-p256' && kind !== 'ec-p384' && kind !== 'ed25519')

@@ -4,6 +4,7 @@
  * given for deterministic runs.
  */
 import type { BuiltCert } from '../pki/chain';
+import type { ParsedCertCache } from '../pki/parse';
 import type { CryptoProvider, DhKeyPair, EcdhKeyPair } from '../crypto';
 import { CipherSuite12, CipherSuite13 } from './suites';
 import { NamedGroup, SignatureScheme } from '../wire/registry';
@@ -31,8 +32,10 @@ export function identityOf(certs: readonly BuiltCert[], includeRoot = false): Id
 }
 
 export interface CommonConfig {
-  /** Default: crypto's defaultProvider(). */
+  /** Default: crypto's defaultProvider(). Pass one per run: its key store imports each key once. */
   provider?: CryptoProvider;
+  /** Parsed certificates shared across connections (the peer's chain is parsed once); the caller owns and bounds it. */
+  certCache?: ParsedCertCache;
   /** Versions enabled, e.g. [0x0304, 0x0303] (default both). */
   versions?: number[];
   /** Suites in preference order (TLS 1.2 and 1.3 codes mixed). */

@@ -4,7 +4,6 @@
  * transcript of raw handshake bytes, key log entries, ephemeral keys and
  * signing keys. Handlers throw EngineFailure to stop with a fatal alert.
  */
-import { ECDH, webcrypto } from 'node:crypto';
 import {
   type CryptoProvider,
   createRecordProtection,
@@ -20,6 +19,9 @@ import {
   digest,
   deriveDh,
   deriveEcdh,
+  isMontgomery,
+  pointFromX,
+  sharedSecretLength,
   type EcdhGroup,
   type EcdhKeyPair,
   ecdhGroupOf,
@@ -37,7 +39,7 @@ import {
   type SigningKey,
   schemeInfo,
 } from '../crypto';
-import { parseCert } from '../pki/parse';
+import { type ParsedCertCache, parseCert } from '../pki/parse';
 import { validateChain } from '../pki/validate';
 import { DecodeError } from '../wire/errors';
 import { type DecodeContext, decodeHandshake, type HandshakeBody, encodeBody, handshakeTypeName } from '../wire/handshake';
@@ -161,6 +163,9 @@ export function schemeFitsKey(scheme: number, kind: KeyKind, tls13: boolean): bo
       return (kind === 'ec-p256' && s.curve === 'P-256') || (kind === 'ec-p384' && s.curve === 'P-384');
     case 'ed25519':
       return kind === 'ed25519';
+    default:
+      // rsa_pss_pss, ed448, dsa: keys this engine does not sign with.
+      return false;
   }
 }
 
@@ -180,11 +185,11 @@ export function pickScheme(
  * (RFC 5246 §7.4.2, RFC 8446 §4.4.2; a corrupt entry is bad_certificate, RFC 8446 §6.2), also when no trust
  * anchors are configured and the chain is not validated.
  */
-export function leafSpki(chain: readonly Uint8Array[]): Uint8Array {
+export function leafSpki(chain: readonly Uint8Array[], cache?: ParsedCertCache): Uint8Array {
   let spki: Uint8Array | undefined;
   for (const [i, der] of chain.entries()) {
     try {
-      const c = parseCert(der);
+      const c = parseCert(der, cache);
       spki ??= c.spkiDer;
     } catch (e) {
       throw failure(
@@ -788,24 +793,11 @@ export abstract class Endpoint {
   protected async ecdhSecret(g: EcdhGroup, privateKey: Uint8Array, peer: Uint8Array): Promise<Result<Uint8Array>> {
     const r = await deriveEcdh(this.p, g, privateKey, peer);
     if (r.ok || !this.faulty('accept-invalid-ecdh-point')) return r;
-    const size = g === 'x25519' ? 32 : g === 'secp256r1' ? 32 : 48;
-    if (g !== 'x25519' && peer.length === 1 + 2 * size) {
+    const size = sharedSecretLength(g);
+    if (!isMontgomery(g) && peer.length === 1 + 2 * size) {
       // An x-only computation never looks at Y: recover a point from X alone (either Y gives the same shared X).
-      let fixed: Uint8Array | undefined;
-      try {
-        const compressed = Uint8Array.of(0x02, ...peer.subarray(1, 1 + size));
-        fixed = new Uint8Array(
-          ECDH.convertKey(
-            compressed,
-            g === 'secp256r1' ? 'prime256v1' : 'secp384r1',
-            undefined,
-            undefined,
-            'uncompressed',
-          ) as Buffer,
-        );
-      } catch {
-        fixed = undefined; // X is not on the curve either
-      }
+      // undefined: X is not on the curve either.
+      const fixed = pointFromX(g, peer.subarray(1, 1 + size));
       if (fixed) {
         const again = await deriveEcdh(this.p, g, privateKey, fixed);
         if (again.ok) return again;
@@ -848,8 +840,9 @@ export abstract class Endpoint {
       at: this.common.validationTime ?? new Date(),
       purpose,
       tls12: this.version !== 0x0304,
-      crypto: webcrypto as unknown as Crypto,
+      provider: this.p,
     };
+    if (this.common.certCache) input.cache = this.common.certCache;
     if (serverName !== undefined) input.serverName = serverName;
     const v = await validateChain(input);
     // Faults accept-expired-client-cert / accept-wrongly-signed-client-cert: those problems of a client chain are not acted on.

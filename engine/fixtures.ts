@@ -2,7 +2,7 @@
  * Certificates for engine tests and demos: a root and server/client leaves
  * from the committed pool keys (no key generation), valid around `now`.
  */
-import { webcrypto } from 'node:crypto';
+import { type CryptoProvider, nodeProvider } from '../crypto/provider';
 import { type BuiltCert, buildCert, type CertSpec, KeyUsage } from '../pki/chain';
 import { KeyPool, type KeyType } from '../pki/keypool';
 import { type Identity, identityOf } from './config';
@@ -16,6 +16,9 @@ export interface TestPki {
   client: Record<'rsa' | 'ecdsa', BuiltCert[]>;
   identity(role: 'server' | 'client', key: 'rsa' | 'ecdsa'): Identity;
   anchors: Uint8Array[];
+  /** The provider and key pool the certificates were built with (for more certificates under the same root). */
+  provider: CryptoProvider;
+  pool: KeyPool;
 }
 
 function spec(subject: string, type: KeyType, index: number, ca: boolean, now: number, serial: string): CertSpec {
@@ -34,18 +37,21 @@ function spec(subject: string, type: KeyType, index: number, ca: boolean, now: n
   };
 }
 
-/** Root (ECDSA P-256) and RSA / ECDSA leaves for server and client, root included last in each chain. */
-export async function testPki(now = Date.now()): Promise<TestPki> {
-  const crypto = webcrypto as unknown as Crypto;
-  const pool = new KeyPool({ crypto });
+/**
+ * Root (ECDSA P-256) and RSA / ECDSA leaves for server and client, root
+ * included last in each chain. Built with `provider` (default: a fresh node
+ * provider; this is a test and demo entry point).
+ */
+export async function testPki(now = Date.now(), provider: CryptoProvider = nodeProvider()): Promise<TestPki> {
+  const pool = new KeyPool({ provider });
   const root = await buildCert(
     spec('CN=tlsprop engine root, O=tlsprop', 'ecdsa-p256', 2, true, now, '01'),
     undefined,
     pool,
-    crypto,
+    provider,
   );
   const leaf = async (cn: string, type: KeyType, index: number, serial: string) => [
-    await buildCert(spec(`CN=${cn}, O=tlsprop`, type, index, false, now, serial), root, pool, crypto),
+    await buildCert(spec(`CN=${cn}, O=tlsprop`, type, index, false, now, serial), root, pool, provider),
     root,
   ];
   const server = { rsa: await leaf('server rsa', 'rsa2048', 0, '10'), ecdsa: await leaf('server ecdsa', 'ecdsa-p256', 0, '11') };
@@ -56,6 +62,8 @@ export async function testPki(now = Date.now()): Promise<TestPki> {
     client,
     identity: (role, key) => identityOf(role === 'server' ? server[key] : client[key]),
     anchors: [root.der],
+    provider,
+    pool,
   };
 }
 
@@ -65,10 +73,9 @@ export async function testPki(now = Date.now()): Promise<TestPki> {
  * apart from TestPki so its users that iterate the RSA / ECDSA leaves see the same.
  */
 export async function ed25519Leaves(pki: TestPki, now = Date.now()): Promise<Record<'server' | 'client', BuiltCert[]>> {
-  const crypto = webcrypto as unknown as Crypto;
-  const pool = new KeyPool({ crypto });
+  const { pool, provider } = pki;
   const leaf = async (cn: string, index: number, serial: string) => [
-    await buildCert(spec(`CN=${cn}, O=tlsprop`, 'ed25519', index, false, now, serial), pki.root, pool, crypto),
+    await buildCert(spec(`CN=${cn}, O=tlsprop`, 'ed25519', index, false, now, serial), pki.root, pool, provider),
     pki.root,
   ];
   return { server: await leaf('server ed25519', 0, '12'), client: await leaf('client ed25519', 1, '22') };

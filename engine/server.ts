@@ -892,7 +892,7 @@ export class TlsServer extends Endpoint {
       this.setState(tls13 ? 'WAIT_FINISHED' : 'WAIT_CLIENT_KEY_EXCHANGE');
       return;
     }
-    this.clientSpki = leafSpki(chain);
+    this.clientSpki = leafSpki(chain, this.common.certCache);
     await this.checkPeerChain(chain, 'client');
     this.clientChain = chain;
     this.setState(tls13 ? 'WAIT_CERTIFICATE_VERIFY' : 'WAIT_CLIENT_KEY_EXCHANGE');

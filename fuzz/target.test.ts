@@ -354,7 +354,7 @@ describe('planConversations', () => {
         trustAnchors: pki.anchors,
         purpose: 'client',
         at: new Date(),
-        crypto: globalThis.crypto,
+        provider: pki.provider,
       });
       expect([f, v.ok, v.problems.map((x) => x.rule)]).toEqual([f, false, [...m.rules]]);
     }

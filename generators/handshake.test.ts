@@ -1,4 +1,4 @@
-import { webcrypto } from 'node:crypto';
+import { nodeProvider } from '../crypto/provider';
 import fc from 'fast-check';
 import { CipherSuite13, CipherSuiteDhe12 } from '../engine/suites';
 import { cipherSuites, NamedGroup, SignatureScheme } from '../wire/registry';
@@ -103,7 +103,7 @@ describe('handshakePlanArb', () => {
 });
 
 describe('renderHandshake', () => {
-  const cache = newRenderCache(webcrypto as unknown as Crypto);
+  const cache = newRenderCache(nodeProvider());
 
   it('renders every plan to its expected sequence; the server signs with its first preferred scheme that fits its key', async () => {
     await fc.assert(

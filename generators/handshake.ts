@@ -14,13 +14,13 @@
  */
 import fc from 'fast-check';
 import { type ClientConfig, DEFAULT_SCHEMES, identityOf, type ServerConfig } from '../engine/config';
-import { nodeProvider } from '../crypto';
+import { type CryptoProvider, nodeProvider } from '../crypto';
 import { newClientSessionStore, ServerSessionCache } from '../engine/session';
 import { type MemoryOptions, type MemoryRun, runInMemory } from '../engine/memory';
 import { CipherSuite12, CipherSuite13, CipherSuiteDhe12, engineSuite } from '../engine/suites';
 import { type BuiltCert, buildCert, type CertSpec, KeyUsage } from '../pki/chain';
 import { KeyPool } from '../pki/keypool';
-import type { ParsedCertCache } from '../pki/parse';
+import { newCertCache, type ParsedCertCache } from '../pki/parse';
 import { PLAN_EPOCH } from '../pki/plan';
 import type { Transcript } from '../transcript/model';
 import { type ClientAuthSeen, type ConfigPoint, type ResumptionMode, type TlsVersion, VERSION_CODE } from '../wire/vocabulary';
@@ -342,16 +342,20 @@ export const REFERENCE_PLANS = {
 
 // ------------------------------------------------------------------- render
 
-/** Per-run caches the caller owns (no module state): pool keys, built chains, parsed certificates. */
+/**
+ * Per-run caches the caller owns (no module state): the crypto provider (its
+ * key store imports each key once), pool keys, built chains, parsed
+ * certificates (bounded).
+ */
 export interface RenderCache {
-  crypto: Crypto;
+  provider: CryptoProvider;
   pool: KeyPool;
   chains: Map<string, Promise<BuiltCert[]>>;
   certCache: ParsedCertCache;
 }
 
-export function newRenderCache(crypto: Crypto): RenderCache {
-  return { crypto, pool: new KeyPool({ crypto }), chains: new Map(), certCache: new Map() };
+export function newRenderCache(provider: CryptoProvider): RenderCache {
+  return { provider, pool: new KeyPool({ provider }), chains: new Map(), certCache: newCertCache() };
 }
 
 export interface RenderedHandshake {
@@ -406,7 +410,7 @@ function chainFor(
         certSpec(`CN=${role} ${key.type} ${key.index}, O=tlsprop`, key.type, key.index, false, serial),
         issuers[0],
         cache.pool,
-        cache.crypto,
+        cache.provider,
         cache.certCache,
       );
       return [leaf, ...issuers];
@@ -436,7 +440,7 @@ function caChain(cache: RenderCache, root: PlanKeyType, cas: readonly PlanKeyTyp
         certSpec(subject, first, rootSlot(first), true, serial),
         issuers[0],
         cache.pool,
-        cache.crypto,
+        cache.provider,
         cache.certCache,
       );
       return [ca, ...issuers];
@@ -454,7 +458,7 @@ function rootOf(cache: RenderCache, root: PlanKeyType): Promise<BuiltCert> {
       certSpec(`CN=tlsprop plan root ${root}, O=tlsprop`, root, rootSlot(root), true, `0${SERIAL_OF_TYPE[root]}`),
       undefined,
       cache.pool,
-      cache.crypto,
+      cache.provider,
       cache.certCache,
     ).then((c) => [c]);
     cache.chains.set(id, p);
@@ -667,6 +671,10 @@ export async function renderHandshake(
   ]);
   const anchors = [root.der];
   const cfg = engineConfigs(plan, server, client, anchors, at);
+  for (const side of [cfg.client, cfg.server]) {
+    side.provider = cache.provider;
+    side.certCache = cache.certCache;
+  }
   const memOpts: MemoryOptions = { plan: describePlan(plan), closeNotify: plan.closeNotify };
   if (plan.appData) memOpts.appData = APP_DATA;
   if (opts.seed !== undefined) memOpts.seed = opts.seed;
@@ -708,7 +716,7 @@ function addResumption(plan: HandshakePlan, cfg: { client: ClientConfig; server:
   const now = () => at.getTime();
   cfg.client.sessionStore = newClientSessionStore();
   cfg.client.now = now;
-  cfg.server.sessionCache = new ServerSessionCache(nodeProvider(), { now });
+  cfg.server.sessionCache = new ServerSessionCache(cfg.server.provider ?? nodeProvider(), { now });
   const tickets12 = plan.resumption === 'ticket';
   cfg.client.sessionTickets12 = tickets12;
   cfg.server.sessionTickets12 = tickets12;

@@ -1,5 +1,5 @@
-import { webcrypto } from 'node:crypto';
 import fc from 'fast-check';
+import { PROVIDERS } from '../crypto/testing/providers';
 import { FAULT_KINDS } from '../pki/faults';
 import { KeyPool } from '../pki/keypool';
 import { compilePlan } from '../pki/plan';
@@ -7,18 +7,23 @@ import { validateChain } from '../pki/validate';
 import { chainPlanArb, faultyPlanArb, renderChain } from './pki';
 import { chainFaultRule } from './mutations';
 
-const crypto = webcrypto as unknown as Crypto;
-
-describe('pki arbitraries', () => {
-  const pool = new KeyPool({ crypto });
+describe.each(PROVIDERS)('pki arbitraries (%s)', (_name, make) => {
+  const provider = make();
+  const pool = new KeyPool({ provider });
 
   it('valid generated chains validate OK', async () => {
     await fc.assert(
       fc.asyncProperty(chainPlanArb(), async (plan) => {
-        const r = await renderChain(plan, pool, crypto);
+        const r = await renderChain(plan, pool, provider);
         expect(r.certs).toHaveLength(plan.intermediates.length + 2);
         expect(r.presented).toHaveLength(plan.intermediates.length + (plan.includeRoot ? 2 : 1));
-        const v = await validateChain({ chain: r.presented, trustAnchors: r.trustAnchors, ...r.context, crypto, cache: r.cache });
+        const v = await validateChain({
+          chain: r.presented,
+          trustAnchors: r.trustAnchors,
+          ...r.context,
+          provider,
+          cache: r.cache,
+        });
         expect(v.problems).toEqual([]);
       }),
       { numRuns: Number(process.env.PKI_RUNS ?? 15) },
@@ -28,8 +33,14 @@ describe('pki arbitraries', () => {
   it('faulty chains are reported with exactly the rule their fault names', async () => {
     await fc.assert(
       fc.asyncProperty(faultyPlanArb(), async (fp) => {
-        const r = await renderChain(fp, pool, crypto);
-        const v = await validateChain({ chain: r.presented, trustAnchors: r.trustAnchors, ...r.context, crypto, cache: r.cache });
+        const r = await renderChain(fp, pool, provider);
+        const v = await validateChain({
+          chain: r.presented,
+          trustAnchors: r.trustAnchors,
+          ...r.context,
+          provider,
+          cache: r.cache,
+        });
         expect(v.ok).toBe(false);
         expect([...new Set(v.problems.map((p) => p.rule))]).toEqual([chainFaultRule(fp.fault.kind)]);
       }),

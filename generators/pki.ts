@@ -5,6 +5,7 @@
  * async and separate (`renderChain`).
  */
 import fc from 'fast-check';
+import type { CryptoProvider } from '../crypto/provider';
 import type { ChainFault, FaultKind } from '../pki/faults';
 import { FAULT_KINDS, makeFault } from '../pki/faults';
 import { KEY_TYPES, type KeyPool, type KeyRef } from '../pki/keypool';
@@ -82,7 +83,7 @@ export function faultyPlanArb(opts: { maxIntermediates?: number; kinds?: readonl
 }
 
 /** Build the certificates of a plan (optionally with a fault) using pool keys. */
-export function renderChain(plan: ChainPlan | FaultyPlan, pool: KeyPool, crypto: Crypto): Promise<RenderedChain> {
-  if ('fault' in plan) return renderPlan(plan.plan, pool, crypto, plan.fault);
-  return renderPlan(plan, pool, crypto);
+export function renderChain(plan: ChainPlan | FaultyPlan, pool: KeyPool, provider: CryptoProvider): Promise<RenderedChain> {
+  if ('fault' in plan) return renderPlan(plan.plan, pool, provider, plan.fault);
+  return renderPlan(plan, pool, provider);
 }

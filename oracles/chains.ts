@@ -6,7 +6,6 @@
  * and the negotiated signature scheme; the parsed chains; the
  * CertificateRequest; the signature-algorithm checks of the chains.
  */
-import { webcrypto } from 'node:crypto';
 import { type ParsedCert, parseCert } from '../pki/parse';
 import { type ChainValidation, validateChain } from '../pki/validate';
 import { extensionBody } from '../wire/extensions';
@@ -58,7 +57,7 @@ export function validated(ctx: Context, dir: Direction): Promise<Got<Validated>>
       trustAnchors: ctx.options.trustAnchors ?? [],
       at,
       purpose: dir === 'S->C' ? 'server' : 'client',
-      crypto: webcrypto as unknown as Crypto,
+      provider: ctx.provider,
       cache: ctx.certCache,
       tls12: ctx.version === '1.2',
     };

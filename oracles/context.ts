@@ -4,6 +4,7 @@
  * handshake sequence per direction, and which evidence is available.
  * Only the Transcript is read; nothing is re-encoded.
  */
+import type { CryptoProvider } from '../crypto/provider';
 import type { ParsedCertCache } from '../pki/parse';
 import { selectedVersion } from '../transcript/build';
 import type { Transcript, TranscriptMessage } from '../transcript/model';
@@ -66,9 +67,13 @@ export interface Context {
   memo: Map<string, Promise<unknown>>;
   /** Parsed certificates of this transcript, keyed by DER hex. */
   certCache: ParsedCertCache;
+  /** The crypto provider every signature, key-exchange and certificate check of this transcript uses. */
+  provider: CryptoProvider;
 }
 
 export interface ContextOptions {
+  /** The crypto provider (one per run, so that its key store imports each key once). */
+  provider: CryptoProvider;
   /** DER trust anchors for the certificate rules; absent = none given. */
   trustAnchors?: readonly Uint8Array[];
   /** Validation time of the certificate rules (for captures: the capture time); absent = now. */
@@ -125,7 +130,7 @@ const ONLY_12: ReadonlySet<MessageType> = new Set<MessageType>([
 ]);
 const ONLY_13: ReadonlySet<MessageType> = new Set<MessageType>(['encrypted_extensions', 'end_of_early_data', 'key_update']);
 
-export function buildContext(t: Transcript, earlier: readonly Transcript[] = [], options: ContextOptions = {}): Context {
+export function buildContext(t: Transcript, earlier: readonly Transcript[], options: ContextOptions): Context {
   const steps: Step[] = [];
   const unreadable: TranscriptMessage[] = [];
   for (const m of t.messages) {
@@ -143,6 +148,7 @@ export function buildContext(t: Transcript, earlier: readonly Transcript[] = [],
     options,
     memo: new Map(),
     certCache: options.certCache ?? new Map(),
+    provider: options.provider,
   };
   for (const s of steps) {
     const b = bodyOf(s.m);

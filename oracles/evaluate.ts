@@ -14,6 +14,7 @@
  * through the Context memo; verdicts are kept in registry order, so the
  * output is deterministic.
  */
+import { type CryptoProvider, nodeProvider } from '../crypto/provider';
 import type { ParsedCertCache } from '../pki/parse';
 import type { Transcript } from '../transcript/model';
 import type { VerdictStatus } from '../wire/vocabulary';
@@ -52,6 +53,12 @@ export interface CheckOptions {
   privateKeys?: readonly Uint8Array[];
   /** Parsed certificates shared across the transcripts of one run (see ContextOptions). */
   certCache?: ParsedCertCache;
+  /**
+   * The crypto provider for every check; pass one per run so that each key is
+   * imported once across transcripts. Default: a fresh node provider (this is
+   * the library's entry point).
+   */
+  provider?: CryptoProvider;
 }
 
 export interface CheckResult {
@@ -126,12 +133,12 @@ const judgesReaction = (r: Rule): boolean => r.needs.includes('violations');
 
 /** Run the rules (concurrently; verdicts stay in rule order). Async because the crypto and certificate rules are. */
 export async function checkTranscript(t: Transcript, opts: CheckOptions = {}): Promise<CheckResult> {
-  const options: ContextOptions = {};
+  const options: ContextOptions = { provider: opts.provider ?? nodeProvider() };
   if (opts.trustAnchors) options.trustAnchors = opts.trustAnchors;
   if (opts.at) options.at = opts.at;
   if (opts.privateKeys) options.privateKeys = opts.privateKeys;
   if (opts.certCache) options.certCache = opts.certCache;
-  const context = buildContext(t, opts.earlier, options);
+  const context = buildContext(t, opts.earlier ?? [], options);
   const rules = (opts.rules ?? transcriptRules).filter((r) => opts.judgeReactions !== false || !judgesReaction(r));
   const first = new Map<Rule, Verdict[]>();
   await Promise.all(rules.filter((r) => !judgesReaction(r)).map(async (r) => first.set(r, await runRule(r, context))));

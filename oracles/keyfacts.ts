@@ -13,7 +13,6 @@ import {
   type VerifyError,
   certificateVerifyContent12,
   certificateVerifyContent13,
-  defaultProvider,
   deriveDh,
   deriveEcdh,
   digest,
@@ -40,7 +39,8 @@ import { bytesEqual, concatBytes, toHex } from '../wire/hex';
 import { ExtensionType as X } from '../wire/registry';
 import { type Context, type Hello, bodyOf, hasExt, memo } from './context';
 
-export const provider = (): CryptoProvider => defaultProvider();
+/** The crypto provider the caller passed in (one per run: its key store imports each key once). */
+export const provider = (ctx: Context): CryptoProvider => ctx.provider;
 export const hex4 = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`;
 
 /** Either a value or the reason it is not available. */
@@ -76,8 +76,8 @@ export function hashOf(ctx: Context): Got<'SHA-256' | 'SHA-384'> {
 
 /** Transcript-Hash over the messages (TLS 1.3: with the HelloRetryRequest message_hash substitution). */
 export async function thash(ctx: Context, h: HashName, msgs: readonly Uint8Array[]): Promise<Uint8Array> {
-  const list = ctx.version === '1.3' && ctx.hrr ? await transcriptWithHrr(provider(), h, msgs, true) : [...msgs];
-  return digest(provider(), h, concatBytes(list));
+  const list = ctx.version === '1.3' && ctx.hrr ? await transcriptWithHrr(provider(ctx), h, msgs, true) : [...msgs];
+  return digest(provider(ctx), h, concatBytes(list));
 }
 
 /** This connection's key log secrets (looked up by the ClientHello random). */
@@ -154,7 +154,7 @@ export function skeSignature(ctx: Context): Promise<Got<SigCheck>> {
     const body = m.raw.subarray(4, m.raw.length - (m.decoded?.trailing?.length ?? 0));
     const params = body.subarray(0, body.length - 4 - b.signed.signature.length);
     const content = serverKeyExchangeContent12(ctx.ch.b.random, ctx.sh.b.random, params);
-    const result = await verifySignature(provider(), b.signed.scheme, leaf.value.leaf.spkiDer, content, b.signed.signature, {
+    const result = await verifySignature(provider(ctx), b.signed.scheme, leaf.value.leaf.spkiDer, content, b.signed.signature, {
       version: 12,
     });
     const covers = `client_random + server_random + the ${params.length} bytes of params`;
@@ -181,7 +181,7 @@ export function cvSignature(ctx: Context, dir: Direction): Promise<Got<SigCheck 
     if (!pre.ok) return miss<R>(pre.why);
     const spki = leaf.value.leaf.spkiDer;
     if (ctx.version === '1.2') {
-      const result = await verifySignature(provider(), b.scheme, spki, certificateVerifyContent12(pre.value), b.signature, {
+      const result = await verifySignature(provider(ctx), b.scheme, spki, certificateVerifyContent12(pre.value), b.signature, {
         version: 12,
       });
       return got<R>({ m, scheme: b.scheme, signature: b.signature, leaf: leaf.value.leaf, result, covers: coverage(pre.value) });
@@ -190,7 +190,7 @@ export function cvSignature(ctx: Context, dir: Direction): Promise<Got<SigCheck 
     if (!h.ok) return miss<R>(h.why);
     const th = await thash(ctx, h.value, pre.value);
     const role = dir === 'S->C' ? 'server' : 'client';
-    const result = await verifySignature(provider(), b.scheme, spki, certificateVerifyContent13(role, th), b.signature, {
+    const result = await verifySignature(provider(ctx), b.scheme, spki, certificateVerifyContent13(role, th), b.signature, {
       version: 13,
     });
     const out: R = {
@@ -204,7 +204,7 @@ export function cvSignature(ctx: Context, dir: Direction): Promise<Got<SigCheck 
     if (!result.ok)
       out.otherRole = (
         await verifySignature(
-          provider(),
+          provider(ctx),
           b.scheme,
           spki,
           certificateVerifyContent13(role === 'server' ? 'client' : 'server', th),
@@ -250,8 +250,8 @@ export function finishedChecks(ctx: Context): Promise<Got<{ checks: FinCheck[]; 
       for (const m of fins) {
         const pre = prefix(ctx, m.index);
         if (!pre.ok) return miss<R>(pre.why);
-        const hh = await digest(provider(), h.value, concatBytes(pre.value));
-        const expected = await finished12(provider(), h.value, master, m.dir === 'C->S' ? 'client' : 'server', hh);
+        const hh = await digest(provider(ctx), h.value, concatBytes(pre.value));
+        const expected = await finished12(provider(ctx), h.value, master, m.dir === 'C->S' ? 'client' : 'server', hh);
         checks.push({ m, dir: m.dir, expected, actual: m.raw!.subarray(4) });
       }
       return got<R>({ checks, from });
@@ -273,7 +273,7 @@ export function finishedChecks(ctx: Context): Promise<Got<{ checks: FinCheck[]; 
       const pre = prefix(ctx, m.index);
       if (!pre.ok) return miss<R>(pre.why);
       const th = await thash(ctx, h.value, pre.value);
-      const expected = await finished13(provider(), h.value, m.dir === 'C->S' ? chts : shts, th);
+      const expected = await finished13(provider(ctx), h.value, m.dir === 'C->S' ? chts : shts, th);
       checks.push({ m, dir: m.dir, expected, actual: m.raw!.subarray(4) });
     }
     return got<R>({ checks, from });
@@ -336,12 +336,12 @@ export async function sharedSecret(ctx: Context, e: Ephemeral, side: 'client' | 
   if (!priv) return miss(`no ${side} ephemeral private key`);
   const eg = ecdhGroupOf(e.group);
   if (eg) {
-    const r = await deriveEcdh(provider(), eg, priv, peer);
+    const r = await deriveEcdh(provider(ctx), eg, priv, peer);
     return r.ok ? got(r.value) : miss(`ECDH failed: ${r.reason}${r.detail ? ` (${r.detail})` : ''}`);
   }
   const fg = ffdheGroupOf(e.group);
   if (fg) {
-    const r = await deriveDh(provider(), fg, priv, peer, ctx.version === '1.3' ? 'tls13' : 'tls12');
+    const r = await deriveDh(provider(ctx), fg, priv, peer, ctx.version === '1.3' ? 'tls13' : 'tls12');
     return r.ok ? got(r.value) : miss(`DH failed: ${r.reason}`);
   }
   if (e.group === -1) {
@@ -386,11 +386,11 @@ export function recomputedMaster12(ctx: Context): Promise<Got<{ master: Uint8Arr
       if (!cke) return miss<R>('no ClientKeyExchange');
       const pre = prefix(ctx, cke.index, true);
       if (!pre.ok) return miss<R>(pre.why);
-      const sh = await digest(provider(), h.value, concatBytes(pre.value));
-      return got<R>({ master: await extendedMasterSecret(provider(), h.value, z.value, sh), premaster: z.value, ems });
+      const sh = await digest(provider(ctx), h.value, concatBytes(pre.value));
+      return got<R>({ master: await extendedMasterSecret(provider(ctx), h.value, z.value, sh), premaster: z.value, ems });
     }
     return got<R>({
-      master: await masterSecret(provider(), h.value, z.value, ctx.ch.b.random, ctx.sh.b.random),
+      master: await masterSecret(provider(ctx), h.value, z.value, ctx.ch.b.random, ctx.sh.b.random),
       premaster: z.value,
       ems,
     });
@@ -432,7 +432,7 @@ export function schedule13(ctx: Context): Promise<Got<Awaited<ReturnType<typeof 
       const p = prefix(ctx, cfin.index, true);
       if (p.ok) input.clientFinishedHash = await thash(ctx, h.value, p.value);
     }
-    return got<R>(await tls13Schedule(provider(), input));
+    return got<R>(await tls13Schedule(provider(ctx), input));
   });
 }
 
@@ -515,7 +515,7 @@ export async function ticketPsk(ctx: Context, identity: Uint8Array): Promise<Got
     return miss(
       `the original connection's resumption_master_secret cannot be recomputed (${!h.ok ? h.why : !sched.ok ? sched.why : 'no client Finished'})`,
     );
-  return got(await resumptionPsk(provider(), h.value, sched.value.resumptionMasterSecret, issuer.nonce));
+  return got(await resumptionPsk(provider(ctx), h.value, sched.value.resumptionMasterSecret, issuer.nonce));
 }
 
 /** The PSK of the identity the ServerHello selected (TLS 1.3). */
@@ -536,7 +536,7 @@ async function rsaPremaster(ctx: Context): Promise<Got<Uint8Array>> {
   if (!leaf.ok) return leaf;
   const key = privateKeyFor(ctx, leaf.value.leaf.spkiDer);
   if (!key) return miss("the server's RSA private key was not given");
-  const r = await decryptPremaster(provider(), key, b.encryptedPreMasterSecret, ctx.ch!.b.legacyVersion);
+  const r = await decryptPremaster(provider(ctx), key, b.encryptedPreMasterSecret, ctx.ch!.b.legacyVersion);
   if (r.ok) return got(r.value);
   return miss(`the RSA premaster does not decrypt to a well-formed value (${r.reason}; see t12.ks.pms-rsa)`);
 }

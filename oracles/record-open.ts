@@ -224,7 +224,7 @@ export function opened13(ctx: Context): Promise<Got<Opened[]>> {
     const suite = ctx.suiteInfo;
     if (!suite) return { ok: false, why: 'the cipher suite is unknown' };
     const h = suite.prfHash;
-    const P = provider();
+    const P = provider(ctx);
     const klen = tls13KeyLength(suite);
     const mk = async (secret: Uint8Array) => createRecordProtection(P, tls13Params(suite, await trafficKeys(P, h, secret, klen)));
     const out: Opened[] = [];
@@ -295,7 +295,7 @@ export function opened12(ctx: Context): Promise<Got<Opened[]>> {
       master = rec.value.master;
       from = 'recomputed master secret';
     }
-    const P = provider();
+    const P = provider(ctx);
     let kb: Awaited<ReturnType<typeof keyBlock>>;
     try {
       kb = await keyBlock(P, suite, master, ctx.ch.b.random, ctx.sh.b.random);

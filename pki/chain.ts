@@ -1,12 +1,26 @@
 /**
  * Certificate-chain builder: root -> intermediates -> leaf from explicit
  * per-certificate specs, every certificate signed by its issuer's pool key
- * (sha256WithRSAEncryption, ecdsa-with-SHA256/384 or Ed25519 by issuer key).
+ * (sha256WithRSAEncryption, ecdsa-with-SHA256/384/512, Ed25519, Ed448 or
+ * RSASSA-PSS by issuer key type, keypool.certSigningAlgorithm).
+ *
+ * @peculiar/x509 encodes the certificate; the signature is made by our
+ * crypto layer through the provider (crypto/signature signWith) over the
+ * tbsCertificate bytes exactly as encoded, so every key type the crypto
+ * layer signs with can issue (Node's WebCrypto cannot sign with Ed448 under
+ * @peculiar's algorithm names, nor with id-RSASSA-PSS keys). The subject
+ * and authority key identifiers are RFC 5280 §4.2.1.2 method (1): SHA-1 of
+ * the subjectPublicKey BIT STRING, through the provider.
  * Each built certificate keeps its DER, its parsed form and its private key.
  */
 import * as x509 from '@peculiar/x509';
+import { parseSpki, encodeTlv, readTlv } from '../crypto/der';
+import { digest } from '../crypto/hash';
+import type { CryptoProvider } from '../crypto/provider';
+import { type SigAlg, signWith } from '../crypto/signature';
+import { concatBytes, toHex } from '../wire/hex';
 import { certSigningAlgorithm, type KeyPool, type KeyRef, type PoolKey } from './keypool';
-import { type ParsedCert, type ParsedCertCache, parseCert } from './parse';
+import { newCertCache, type ParsedCert, type ParsedCertCache, parseCert } from './parse';
 import { derToPem } from './pem';
 
 export type EkuPurpose = 'serverAuth' | 'clientAuth';
@@ -40,6 +54,8 @@ export interface CertSpec {
   extKeyUsage: readonly EkuPurpose[] | null;
   /** null: no subjectAltName extension. */
   san: { dns: readonly string[]; ips: readonly string[] } | null;
+  /** Further extensions, after the standard ones (e.g. nameConstraints): OID, criticality, DER value. */
+  extraExtensions?: readonly { oid: string; critical: boolean; value: Uint8Array }[];
 }
 
 /**
@@ -85,6 +101,27 @@ function serialHex(s: string): string {
   return h;
 }
 
+/** The @peculiar/x509 algorithm that encodes a signature algorithm's AlgorithmIdentifier. */
+function x509Algorithm(a: SigAlg): Algorithm | EcdsaParams | RsaPssParams {
+  switch (a.kind) {
+    case 'rsa_pkcs1':
+      return { name: 'RSASSA-PKCS1-v1_5', hash: a.hash } as Algorithm;
+    case 'rsa_pss':
+      return { name: 'RSA-PSS', hash: a.hash, saltLength: a.saltLength } as RsaPssParams;
+    case 'ecdsa':
+      return { name: 'ECDSA', hash: a.hash } as EcdsaParams;
+    case 'eddsa':
+      return a.curve === 'Ed25519' ? { name: 'Ed25519' } : ({ name: 'EdDSA', namedCurve: 'Ed448' } as Algorithm);
+    case 'dsa':
+      throw new Error('DSA certificates are not built here');
+  }
+}
+
+/** RFC 5280 §4.2.1.2 key identifier (1): SHA-1 of the subjectPublicKey BIT STRING value. */
+async function keyIdentifier(p: CryptoProvider, spki: Uint8Array): Promise<string> {
+  return toHex(await digest(p, 'SHA-1', parseSpki(spki).publicKey));
+}
+
 /**
  * Build one certificate for `spec`, signed by `issuer` (or self-signed when
  * `issuer` is undefined).
@@ -93,13 +130,11 @@ export async function buildCert(
   spec: CertSpec,
   issuer: BuiltCert | undefined,
   pool: KeyPool,
-  crypto: Crypto,
+  provider: CryptoProvider,
   cache?: ParsedCertCache,
 ): Promise<BuiltCert> {
   const key = await pool.keyOf(spec.key);
   const signerKey = issuer ? issuer.key : key;
-  const publicKey = await x509.PublicKey.create(key.keyPair.publicKey, crypto);
-  const signerPublic = issuer ? issuer.parsed.x509.publicKey : publicKey;
   const exts: x509.Extension[] = [];
   if (spec.basicConstraints)
     exts.push(
@@ -114,24 +149,42 @@ export async function buildCert(
     ];
     exts.push(new x509.SubjectAlternativeNameExtension(names, false));
   }
-  exts.push(await x509.SubjectKeyIdentifierExtension.create(publicKey, false, crypto));
-  exts.push(await x509.AuthorityKeyIdentifierExtension.create(signerPublic, false, crypto));
-  const cert = await x509.X509CertificateGenerator.create(
+  exts.push(new x509.SubjectKeyIdentifierExtension(await keyIdentifier(provider, key.spki), false));
+  exts.push(new x509.AuthorityKeyIdentifierExtension(await keyIdentifier(provider, signerKey.spki), false));
+  for (const e of spec.extraExtensions ?? []) exts.push(new x509.Extension(e.oid, e.critical, Uint8Array.from(e.value).buffer));
+  const alg = certSigningAlgorithm(signerKey.type);
+  // Encode with a placeholder signature, then sign the tbsCertificate bytes as encoded.
+  const draft = await x509.X509CertificateGenerator.create(
     {
       serialNumber: serialHex(spec.serial),
       subject: spec.subject,
       issuer: spec.issuerOverride ?? (issuer ? issuer.parsed.x509.subjectName : spec.subject),
       notBefore: spec.notBefore,
       notAfter: spec.notAfter,
-      publicKey,
-      signingKey: signerKey.keyPair.privateKey,
-      signingAlgorithm: certSigningAlgorithm(signerKey.type),
+      publicKey: Uint8Array.from(key.spki),
+      signature: new Uint8Array(64).fill(1),
+      signingAlgorithm: x509Algorithm(alg),
       extensions: exts,
     },
-    crypto,
+    provider.webcrypto,
   );
-  const der = new Uint8Array(cert.rawData);
+  const der = await withSignature(new Uint8Array(draft.rawData), (tbs) =>
+    signWith(provider, alg, signerKey.pkcs8, signerKey.spki, tbs),
+  );
   return { spec, der, parsed: parseCert(der, cache), key, pem: derToPem(der) };
+}
+
+/** The certificate with its signatureValue replaced by `sign(tbsCertificate)`. */
+async function withSignature(draft: Uint8Array, sign: (tbs: Uint8Array) => Promise<Uint8Array>): Promise<Uint8Array> {
+  const outer = readTlv(draft, 0, 'certificate');
+  const tbs = readTlv(draft, outer.contentStart, 'tbsCertificate');
+  const alg = readTlv(draft, tbs.end, 'signatureAlgorithm');
+  const tbsDer = draft.subarray(tbs.start, tbs.end);
+  const sig = await sign(tbsDer);
+  return encodeTlv(
+    0x30,
+    concatBytes([tbsDer, draft.subarray(alg.start, alg.end), encodeTlv(0x03, concatBytes([Uint8Array.of(0), sig]))]),
+  );
 }
 
 /**
@@ -141,14 +194,14 @@ export async function buildCert(
 export async function buildChain(
   specs: readonly CertSpec[],
   pool: KeyPool,
-  crypto: Crypto,
+  provider: CryptoProvider,
   cache?: ParsedCertCache,
 ): Promise<BuiltCert[]> {
   if (specs.length === 0) throw new RangeError('buildChain needs at least a root spec');
   const out: BuiltCert[] = [];
   let issuer: BuiltCert | undefined;
   for (let i = specs.length - 1; i >= 0; i--) {
-    issuer = await buildCert(specs[i]!, issuer, pool, crypto, cache);
+    issuer = await buildCert(specs[i]!, issuer, pool, provider, cache);
     out.unshift(issuer);
   }
   return out;
@@ -167,7 +220,7 @@ export function chainPem(certs: readonly BuiltCert[]): string {
 }
 
 /** A cache pre-filled with already parsed certificates, so validation does not re-parse them. */
-export function cacheOf(certs: readonly BuiltCert[], cache: ParsedCertCache = new Map()): ParsedCertCache {
+export function cacheOf(certs: readonly BuiltCert[], cache: ParsedCertCache = newCertCache()): ParsedCertCache {
   for (const c of certs) cache.set(c.parsed.hex, c.parsed);
   return cache;
 }

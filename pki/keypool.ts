@@ -3,14 +3,22 @@
  * fast-check seed picks a key by number and a failing case replays within a
  * run. Slots below the committed test-key count are loaded from
  * pki/testkeys/*.pem (no keygen cost); the rest are generated lazily once per
- * pool and then reused. The pool is a plain object: create one per run and
- * pass it around.
+ * pool (through the pool's crypto provider) and then reused. The pool is a
+ * plain object: create one per run and pass it around.
+ *
+ * A pool key is its PKCS#8 and SPKI DER; signing goes through the crypto
+ * layer (crypto/signature signWith), which imports each key once per
+ * provider.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CryptoProvider } from '../crypto/provider';
+import { generateSigningKey, type SigAlg } from '../crypto/signature';
+import { spkiOfPrivateKey } from '../crypto/keys';
+import { SignatureScheme } from '../wire/registry';
 import { derToPem, pemToDer } from './pem';
 
-export const KEY_TYPES = ['rsa2048', 'ecdsa-p256', 'ecdsa-p384', 'ed25519'] as const;
+export const KEY_TYPES = ['rsa2048', 'ecdsa-p256', 'ecdsa-p384', 'ed25519', 'ecdsa-p521', 'ed448', 'rsa-pss2048'] as const;
 export type KeyType = (typeof KEY_TYPES)[number];
 
 /** A pool slot: key type plus index (taken modulo the pool's `perType`). */
@@ -24,46 +32,51 @@ export interface PoolKey {
   /** Slot actually used (the requested index modulo `perType`). */
   index: number;
   origin: 'committed' | 'generated';
-  /** Extractable WebCrypto pair. RSA keys are imported for RSASSA-PKCS1-v1_5/SHA-256;
-   * re-import `pkcs8` for RSA-PSS or another hash. */
-  keyPair: CryptoKeyPair;
+  /** PKCS#8 DER of the private key. */
   pkcs8: Uint8Array;
+  /** SubjectPublicKeyInfo DER (rsa-pss2048: id-RSASSA-PSS with SHA-256 / MGF1-SHA-256 / salt 32 parameters). */
   spki: Uint8Array;
 }
 
-/** WebCrypto algorithm a key of that type is imported/generated with. */
-export function keyAlgorithm(type: KeyType): RsaHashedImportParams | EcKeyImportParams | Algorithm {
-  switch (type) {
-    case 'rsa2048':
-      return { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
-    case 'ecdsa-p256':
-      return { name: 'ECDSA', namedCurve: 'P-256' };
-    case 'ecdsa-p384':
-      return { name: 'ECDSA', namedCurve: 'P-384' };
-    case 'ed25519':
-      return { name: 'Ed25519' };
-  }
-}
+/** The TLS scheme used to generate a fresh key of each type. */
+const GENERATE_AS: Record<KeyType, number> = {
+  rsa2048: SignatureScheme.rsa_pkcs1_sha256,
+  'ecdsa-p256': SignatureScheme.ecdsa_secp256r1_sha256,
+  'ecdsa-p384': SignatureScheme.ecdsa_secp384r1_sha384,
+  ed25519: SignatureScheme.ed25519,
+  'ecdsa-p521': SignatureScheme.ecdsa_secp521r1_sha512,
+  ed448: SignatureScheme.ed448,
+  'rsa-pss2048': SignatureScheme.rsa_pss_pss_sha256,
+};
 
-/** Certificate signature algorithm used when a key of that type signs:
- * sha256WithRSAEncryption, ecdsa-with-SHA256, ecdsa-with-SHA384, Ed25519. */
-export function certSigningAlgorithm(type: KeyType): Algorithm | EcdsaParams {
+/**
+ * Certificate signature algorithm used when a key of that type signs:
+ * sha256WithRSAEncryption, ecdsa-with-SHA256/384/512, Ed25519, Ed448,
+ * RSASSA-PSS (SHA-256, MGF1-SHA-256, salt 32: RFC 4055 §3.1).
+ */
+export function certSigningAlgorithm(type: KeyType): SigAlg {
   switch (type) {
     case 'rsa2048':
-      return { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as Algorithm;
+      return { kind: 'rsa_pkcs1', hash: 'SHA-256' };
     case 'ecdsa-p256':
-      return { name: 'ECDSA', hash: 'SHA-256' } as EcdsaParams;
+      return { kind: 'ecdsa', hash: 'SHA-256' };
     case 'ecdsa-p384':
-      return { name: 'ECDSA', hash: 'SHA-384' } as EcdsaParams;
+      return { kind: 'ecdsa', hash: 'SHA-384' };
+    case 'ecdsa-p521':
+      return { kind: 'ecdsa', hash: 'SHA-512' };
     case 'ed25519':
-      return { name: 'Ed25519' };
+      return { kind: 'eddsa', curve: 'Ed25519' };
+    case 'ed448':
+      return { kind: 'eddsa', curve: 'Ed448' };
+    case 'rsa-pss2048':
+      return { kind: 'rsa_pss', hash: 'SHA-256', mgfHash: 'SHA-256', saltLength: 32 };
   }
 }
 
 export const DEFAULT_TESTKEY_DIR = join(__dirname, 'testkeys');
 
 export interface KeyPoolOptions {
-  crypto: Crypto;
+  provider: CryptoProvider;
   /** Keys per type; indices are taken modulo this. Default 3. */
   perType?: number;
   /** Directory of committed `<type>-<n>.pem` PKCS#8 keys; null disables loading. */
@@ -72,12 +85,12 @@ export interface KeyPoolOptions {
 
 export class KeyPool {
   readonly perType: number;
-  private readonly crypto: Crypto;
+  readonly provider: CryptoProvider;
   private readonly dir: string | null;
   private readonly slots = new Map<string, Promise<PoolKey>>();
 
   constructor(opts: KeyPoolOptions) {
-    this.crypto = opts.crypto;
+    this.provider = opts.provider;
     this.perType = opts.perType ?? 3;
     if (!Number.isInteger(this.perType) || this.perType < 1)
       throw new RangeError(`perType must be a positive integer, got ${this.perType}`);
@@ -113,45 +126,28 @@ export class KeyPool {
     const file = this.committedFile(type, slot);
     if (file) {
       const pkcs8 = pemToDer(readFileSync(file, 'utf8'), 'PRIVATE KEY');
-      return importPkcs8(type, pkcs8, this.crypto, slot, 'committed');
+      return importPkcs8(type, pkcs8, this.provider, slot, 'committed');
     }
-    return generateKey(type, this.crypto, slot);
+    return generateKey(type, this.provider, slot);
   }
 }
 
-function copy(b: ArrayBuffer): Uint8Array {
-  return new Uint8Array(b.slice(0));
-}
-
-/** Import a PKCS#8 private key of the given type and derive its public half. */
+/** A pool key from a PKCS#8 private key of the given type (its public half derived from it). */
 export async function importPkcs8(
   type: KeyType,
   pkcs8: Uint8Array,
-  crypto: Crypto,
+  provider: CryptoProvider,
   index = 0,
   origin: PoolKey['origin'] = 'committed',
 ): Promise<PoolKey> {
-  const alg = keyAlgorithm(type);
   const own = Uint8Array.from(pkcs8);
-  const privateKey = await crypto.subtle.importKey('pkcs8', own, alg, true, ['sign']);
-  const jwk = await crypto.subtle.exportKey('jwk', privateKey);
-  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, oth: _oth, ...pub } = jwk;
-  const publicKey = await crypto.subtle.importKey('jwk', { ...pub, key_ops: ['verify'] }, alg, true, ['verify']);
-  const spki = copy(await crypto.subtle.exportKey('spki', publicKey));
-  return { type, index, origin, keyPair: { privateKey, publicKey }, pkcs8: own, spki };
+  return { type, index, origin, pkcs8: own, spki: spkiOfPrivateKey(provider, own) };
 }
 
 /** Generate a fresh key of the given type (RSA: 2048 bits, e = 65537). */
-export async function generateKey(type: KeyType, crypto: Crypto, index = 0): Promise<PoolKey> {
-  const base = keyAlgorithm(type);
-  const alg: Algorithm =
-    type === 'rsa2048'
-      ? ({ ...base, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) } as RsaHashedKeyGenParams)
-      : base;
-  const kp = (await crypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const pkcs8 = copy(await crypto.subtle.exportKey('pkcs8', kp.privateKey));
-  const spki = copy(await crypto.subtle.exportKey('spki', kp.publicKey));
-  return { type, index, origin: 'generated', keyPair: kp, pkcs8, spki };
+export async function generateKey(type: KeyType, provider: CryptoProvider, index = 0): Promise<PoolKey> {
+  const k = await generateSigningKey(provider, GENERATE_AS[type], 2048);
+  return { type, index, origin: 'generated', pkcs8: k.pkcs8, spki: k.spki };
 }
 
 /** PEM files of a pool key: PKCS#8 private key and SPKI public key (for openssl/gnutls peers). */

@@ -3,19 +3,17 @@
  * ok / not ok for generated good chains and for each fault kind.
  */
 import { execFile } from 'node:child_process';
-import { webcrypto } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { PROVIDERS } from '../crypto/testing/providers';
 import { chainPlanArb } from '../generators/pki';
 import { FAULT_KINDS, type FaultKind, makeFault } from './faults';
 import { KeyPool } from './keypool';
 import { derToPem } from './pem';
 import { type RenderedChain, renderPlan } from './plan';
 import { validateChain } from './validate';
-
-const crypto = webcrypto as unknown as Crypto;
 
 /**
  * Fault kinds openssl verify cannot judge, left out of the comparison:
@@ -66,8 +64,9 @@ function opensslVerify(r: RenderedChain, dir: string): Promise<OpensslResult> {
   });
 }
 
-describe('differential against openssl verify', () => {
-  const pool = new KeyPool({ crypto });
+describe.each(PROVIDERS)('differential against openssl verify (%s)', (_name, make) => {
+  const provider = make();
+  const pool = new KeyPool({ provider });
   let dir = '';
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'tlsprop-pki-'));
@@ -84,8 +83,14 @@ describe('differential against openssl verify', () => {
   );
 
   it.each(good.map((p, i) => [i, p] as const))('good plan %i: both accept', async (_i, plan) => {
-    const r = await renderPlan(plan, pool, crypto);
-    const ours = await validateChain({ chain: r.presented, trustAnchors: r.trustAnchors, ...r.context, crypto, cache: r.cache });
+    const r = await renderPlan(plan, pool, provider);
+    const ours = await validateChain({
+      chain: r.presented,
+      trustAnchors: r.trustAnchors,
+      ...r.context,
+      provider,
+      cache: r.cache,
+    });
     const theirs = await opensslVerify(r, dir);
     expect({ ours: ours.ok, openssl: theirs.ok, problems: ours.problems, output: theirs.output }).toMatchObject({
       ours: true,
@@ -94,8 +99,14 @@ describe('differential against openssl verify', () => {
   });
 
   it.each(bad)('fault %s (%s): both reject', async (kind, target, plan) => {
-    const r = await renderPlan(plan, pool, crypto, makeFault(kind, target));
-    const ours = await validateChain({ chain: r.presented, trustAnchors: r.trustAnchors, ...r.context, crypto, cache: r.cache });
+    const r = await renderPlan(plan, pool, provider, makeFault(kind, target));
+    const ours = await validateChain({
+      chain: r.presented,
+      trustAnchors: r.trustAnchors,
+      ...r.context,
+      provider,
+      cache: r.cache,
+    });
     const theirs = await opensslVerify(r, dir);
     expect({ ours: ours.ok, openssl: theirs.ok, output: theirs.output }).toMatchObject({ ours: false, openssl: false });
     // and openssl rejects for the same reason

@@ -1,9 +1,11 @@
 /**
  * Parse a certificate once and keep everything the validator needs next to
  * its DER. Parsing is costlier than handshake crypto, so callers pass a
- * `ParsedCertCache` (a Map keyed by DER hex) that they own.
+ * `ParsedCertCache` (keyed by DER hex) that they own: `newCertCache()` makes
+ * a bounded one.
  */
 import * as x509 from '@peculiar/x509';
+import { BoundedCache } from '../crypto/cache';
 import { bytesEqual, toHex } from '../wire/hex';
 import { childrenOf, decodeOid, readTlv, tlvBytes } from './der';
 
@@ -26,6 +28,9 @@ export const OID = {
   secp256r1: '1.2.840.10045.3.1.7',
   secp384r1: '1.3.132.0.34',
   secp521r1: '1.3.132.0.35',
+  brainpoolP256r1: '1.3.36.3.3.2.8.1.1.7',
+  brainpoolP384r1: '1.3.36.3.3.2.8.1.1.11',
+  brainpoolP512r1: '1.3.36.3.3.2.8.1.1.13',
   md5WithRSA: '1.2.840.113549.1.1.4',
   md2WithRSA: '1.2.840.113549.1.1.2',
   sha1WithRSA: '1.2.840.113549.1.1.5',
@@ -64,7 +69,15 @@ export interface ParsedCert {
   keyCurveOid?: string;
   /** Certificate.signatureAlgorithm OID, and whether it equals tbsCertificate.signature byte for byte. */
   sigAlgOid: string;
+  /** The same OID as DER content hex (crypto/der's form). */
+  sigAlgOidHex: string;
   sigAlgFieldsMatch: boolean;
+  /** Certificate.signatureAlgorithm parameters TLV (RSASSA-PSS-params); undefined when absent or NULL. */
+  sigAlgParamsDer?: Uint8Array;
+  /** The signed bytes: tbsCertificate as it appears in the DER. */
+  tbsDer: Uint8Array;
+  /** signatureValue BIT STRING content without the unused-bits byte (a non-zero unused-bits count makes it fail to verify). */
+  signatureValue: Uint8Array;
   basicConstraints: { ca: boolean; pathLen?: number; critical: boolean } | null;
   /** KeyUsage bits as @peculiar/x509 KeyUsageFlags, null when absent. */
   keyUsage: number | null;
@@ -74,7 +87,16 @@ export interface ParsedCert {
   unknownCritical: string[];
 }
 
-export type ParsedCertCache = Map<string, ParsedCert>;
+/** Parsed certificates keyed by DER hex: a Map, or a bounded cache from `newCertCache()`. */
+export interface ParsedCertCache {
+  get(hex: string): ParsedCert | undefined;
+  set(hex: string, parsed: ParsedCert): unknown;
+}
+
+/** A bounded (LRU) certificate cache for one run; the caller owns it and passes it in. */
+export function newCertCache(limit = 2048): BoundedCache<string, ParsedCert> {
+  return new BoundedCache<string, ParsedCert>(limit);
+}
 
 /** Parse DER (or fetch it from the cache, adding it when missing). */
 export function parseCert(der: Uint8Array, cache?: ParsedCertCache): ParsedCert {
@@ -89,8 +111,10 @@ export function parseCert(der: Uint8Array, cache?: ParsedCertCache): ParsedCert 
 function parseUncached(der: Uint8Array<ArrayBuffer>, hex: string): ParsedCert {
   const cert = new x509.X509Certificate(der);
   const outer = readTlv(der, 0, 'certificate');
-  const [tbs, sigAlg] = childrenOf(der, outer, 'certificate');
-  if (!tbs || !sigAlg) throw new Error('certificate: missing tbsCertificate or signatureAlgorithm');
+  const [tbs, sigAlg, sigValue] = childrenOf(der, outer, 'certificate');
+  if (!tbs || !sigAlg || !sigValue) throw new Error('certificate: missing tbsCertificate, signatureAlgorithm or signatureValue');
+  if (sigValue.tag !== 0x03 || sigValue.end === sigValue.contentStart)
+    throw new Error('certificate: signatureValue is not a BIT STRING');
   const f = childrenOf(der, tbs, 'tbsCertificate');
   let i = 0;
   let version = 1;
@@ -107,6 +131,8 @@ function parseUncached(der: Uint8Array<ArrayBuffer>, hex: string): ParsedCert {
   const keyCurveOid = algParts[1]?.tag === 0x06 ? decodeOid(der, algParts[1]) : undefined;
   const sigAlgParts = childrenOf(der, sigAlg, 'signatureAlgorithm');
   const sigAlgOid = sigAlgParts[0] ? decodeOid(der, sigAlgParts[0]) : '';
+  const sigAlgOidHex = sigAlgParts[0] ? toHex(der.subarray(sigAlgParts[0].contentStart, sigAlgParts[0].end)) : '';
+  const sigAlgParams = sigAlgParts[1] && sigAlgParts[1].tag !== 0x05 ? tlvBytes(der, sigAlgParts[1]) : undefined;
 
   const subjectDer = tlvBytes(der, subject);
   const issuerDer = tlvBytes(der, issuer);
@@ -140,7 +166,11 @@ function parseUncached(der: Uint8Array<ArrayBuffer>, hex: string): ParsedCert {
     spkiDer: tlvBytes(der, spki),
     keyAlgOid,
     sigAlgOid,
+    sigAlgOidHex,
     sigAlgFieldsMatch: bytesEqual(tlvBytes(der, tbsSig), tlvBytes(der, sigAlg)),
+    tbsDer: tlvBytes(der, tbs),
+    // A BIT STRING with unused bits is not a signature value of any algorithm here: left empty, it fails to verify.
+    signatureValue: der[sigValue.contentStart] === 0 ? der.subarray(sigValue.contentStart + 1, sigValue.end) : new Uint8Array(0),
     basicConstraints,
     keyUsage: ku ? ku.usages : null,
     extKeyUsage: eku ? eku.usages.map(String) : null,
@@ -148,6 +178,7 @@ function parseUncached(der: Uint8Array<ArrayBuffer>, hex: string): ParsedCert {
     unknownCritical: cert.extensions.filter((e) => e.critical && !PROCESSED_EXTENSIONS.has(e.type)).map((e) => e.type),
   };
   if (keyCurveOid !== undefined) parsed.keyCurveOid = keyCurveOid;
+  if (sigAlgParams !== undefined) parsed.sigAlgParamsDer = sigAlgParams;
   return parsed;
 }
 

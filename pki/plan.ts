@@ -4,6 +4,7 @@
  * into real certificates with a KeyPool. A plan is always valid; a fault
  * turns it into the variant that breaks exactly one catalogue rule.
  */
+import type { CryptoProvider } from '../crypto/provider';
 import { SignatureScheme } from '../wire/registry';
 import {
   type BuiltCert,
@@ -17,7 +18,7 @@ import {
 } from './chain';
 import type { ChainFault } from './faults';
 import type { KeyPool, KeyRef, KeyType } from './keypool';
-import type { ParsedCertCache } from './parse';
+import { newCertCache, type ParsedCertCache } from './parse';
 import type { Purpose } from './validate';
 
 const DAY = 86_400_000;
@@ -102,6 +103,10 @@ export const SCHEMES_FOR_KEY: Record<KeyType, readonly number[]> = {
   'ecdsa-p256': [S.ecdsa_secp256r1_sha256],
   'ecdsa-p384': [S.ecdsa_secp384r1_sha384],
   ed25519: [S.ed25519],
+  'ecdsa-p521': [S.ecdsa_secp521r1_sha512],
+  ed448: [S.ed448],
+  // The pool's RSASSA-PSS keys are restricted to SHA-256 (their SPKI parameters).
+  'rsa-pss2048': [S.rsa_pss_pss_sha256],
 };
 /** A scheme the key type cannot sign with. */
 export const MISMATCHED_SCHEME: Record<KeyType, number> = {
@@ -109,6 +114,9 @@ export const MISMATCHED_SCHEME: Record<KeyType, number> = {
   'ecdsa-p256': S.rsa_pss_rsae_sha256,
   'ecdsa-p384': S.ecdsa_secp256r1_sha256, // curve mismatch (TLS 1.3 fixes the curve)
   ed25519: S.rsa_pss_rsae_sha256,
+  'ecdsa-p521': S.ecdsa_secp384r1_sha384, // curve mismatch
+  ed448: S.ed25519,
+  'rsa-pss2048': S.rsa_pss_rsae_sha256, // rsae needs an rsaEncryption key (RFC 8446 §4.2.3)
 };
 
 function window(at: number, v: ValidityPlan): { notBefore: Date; notAfter: Date } {
@@ -239,13 +247,18 @@ export interface RenderedChain {
 }
 
 /** Build the certificates of a plan (with an optional fault). */
-export async function renderPlan(plan: ChainPlan, pool: KeyPool, crypto: Crypto, fault?: ChainFault): Promise<RenderedChain> {
+export async function renderPlan(
+  plan: ChainPlan,
+  pool: KeyPool,
+  provider: CryptoProvider,
+  fault?: ChainFault,
+): Promise<RenderedChain> {
   const compiled = compilePlan(plan, fault);
-  const cache: ParsedCertCache = new Map();
-  const certs = await buildChain(compiled.specs, pool, crypto, cache);
+  const cache: ParsedCertCache = newCertCache();
+  const certs = await buildChain(compiled.specs, pool, provider, cache);
   if (compiled.flipIndex !== undefined) certs[compiled.flipIndex] = flipSignatureBit(certs[compiled.flipIndex]!, cache);
   const anchors = compiled.otherRoot
-    ? [await buildCert(compiled.otherRoot, undefined, pool, crypto, cache)]
+    ? [await buildCert(compiled.otherRoot, undefined, pool, provider, cache)]
     : [certs[certs.length - 1]!];
   const presentedCerts = compiled.includeRoot ? certs : certs.slice(0, -1);
   const out: RenderedChain = {

@@ -1,5 +1,5 @@
 /**
- * Catalogue ids (group "certificates" of /work/shared/reference/tls-rules.json)
+ * Catalogue ids (group "certificates" of fixtures/reference/tls-rules.json)
  * that the PKI layer reports. Spelled exactly as in the catalogue; a unit test
  * checks each against the file.
  */

@@ -1,17 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { webcrypto } from 'node:crypto';
-import { SignatureScheme } from '../wire/registry';
+import { SignatureScheme, signatureSchemes } from '../wire/registry';
 import { chainFaultRule } from '../generators/mutations';
 import { FAULT_KINDS, makeFault, type FaultKind } from './faults';
-import { KeyPool } from './keypool';
-import type { ParsedCertCache } from './parse';
+import { buildChain, type CertSpec, flipSignatureBit, KeyUsage, plainCertSpec } from './chain';
+import { KeyPool, type KeyType } from './keypool';
+import { PROVIDERS } from '../crypto/testing/providers';
+import { newCertCache, OID, type ParsedCertCache, parseCert } from './parse';
 import { pemBlocks } from './pem';
-import { type ChainPlan, renderPlan } from './plan';
+import { type ChainPlan, MISMATCHED_SCHEME, renderPlan, SCHEMES_FOR_KEY } from './plan';
 import { CERT_RULES } from './rules';
-import { dnsMatches, validateChain } from './validate';
+import { dnsMatches, keyMismatch, validateChain } from './validate';
 
-const crypto = webcrypto as unknown as Crypto;
 const FIXTURES = join(__dirname, '..', 'fixtures');
 const CAPTURES = join(FIXTURES, 'captures', 'pki');
 const capture = (p: string) => pemBlocks(readFileSync(join(CAPTURES, p), 'utf8'), 'CERTIFICATE');
@@ -28,9 +28,10 @@ describe('catalogue ids', () => {
   });
 });
 
-describe('real test PKI in captures/pki', () => {
+describe.each(PROVIDERS)('real test PKI in captures/pki (%s)', (_name, make) => {
+  const provider = make();
   const at = new Date('2027-06-01T00:00:00Z');
-  const cache: ParsedCertCache = new Map();
+  const cache: ParsedCertCache = newCertCache();
   const cases: Array<[string, string[], string, 'server' | 'client', number]> = [
     ['rsa server', ['rsa/server.crt'], 'rsa/rootCA.crt', 'server', SignatureScheme.rsa_pss_rsae_sha256],
     ['rsa client', ['rsa/client.crt'], 'rsa/rootCA.crt', 'client', SignatureScheme.rsa_pkcs1_sha256],
@@ -67,7 +68,7 @@ describe('real test PKI in captures/pki', () => {
       at,
       purpose,
       scheme,
-      crypto,
+      provider,
       cache,
       ...(serverName ? { serverName } : {}),
     });
@@ -80,7 +81,7 @@ describe('real test PKI in captures/pki', () => {
       trustAnchors: capture('chain/rootCA.crt'),
       at,
       purpose: 'server',
-      crypto,
+      provider,
       cache,
     });
     expect(r.problems.map((p) => p.rule)).toEqual(['cert.path.trust-anchor']);
@@ -92,7 +93,7 @@ describe('real test PKI in captures/pki', () => {
         trustAnchors: capture('rsa/rootCA.crt'),
         at: new Date(when),
         purpose: 'server',
-        crypto,
+        provider,
         cache,
       });
       expect(new Set(r.problems.map((p) => p.rule))).toEqual(new Set(['cert.path.validity']));
@@ -105,7 +106,7 @@ describe('real test PKI in captures/pki', () => {
       at,
       purpose: 'server',
       scheme: SignatureScheme.ecdsa_secp256r1_sha256,
-      crypto,
+      provider,
       cache,
     });
     expect(r.problems.map((p) => p.rule).sort()).toEqual(['cert.leaf.eku', 'cert.leaf.key-type']);
@@ -126,8 +127,9 @@ describe('hostname matching', () => {
   });
 });
 
-describe('each fault on a fixed plan is reported with exactly its rule', () => {
-  const pool = new KeyPool({ crypto });
+describe.each(PROVIDERS)('each fault on a fixed plan is reported with exactly its rule (%s)', (_name, make) => {
+  const provider = make();
+  const pool = new KeyPool({ provider });
   const plan: ChainPlan = {
     atDay: 100,
     purpose: 'server',
@@ -149,8 +151,8 @@ describe('each fault on a fixed plan is reported with exactly its rule', () => {
   };
   it('the base plan validates, with and without the root', async () => {
     for (const includeRoot of [true, false]) {
-      const r = await renderPlan({ ...plan, includeRoot }, pool, crypto);
-      const v = await validateChain({ chain: r.presented, trustAnchors: r.trustAnchors, ...r.context, crypto, cache: r.cache });
+      const r = await renderPlan({ ...plan, includeRoot }, pool, provider);
+      const v = await validateChain({ chain: r.presented, trustAnchors: r.trustAnchors, ...r.context, provider, cache: r.cache });
       expect(v.problems).toEqual([]);
     }
   });
@@ -164,8 +166,8 @@ describe('each fault on a fixed plan is reported with exactly its rule', () => {
       { ...plan, includeRoot, intermediates: [] },
       { ...plan, includeRoot, purpose: 'client' as const },
     ]) {
-      const r = await renderPlan(p, pool, crypto, fault);
-      const v = await validateChain({ chain: r.presented, trustAnchors: r.trustAnchors, ...r.context, crypto, cache: r.cache });
+      const r = await renderPlan(p, pool, provider, fault);
+      const v = await validateChain({ chain: r.presented, trustAnchors: r.trustAnchors, ...r.context, provider, cache: r.cache });
       expect(v.ok).toBe(false);
       expect([...new Set(v.problems.map((x) => x.rule))]).toEqual([chainFaultRule(fault.kind)]);
       for (const pr of v.problems) expect(pr.message.length).toBeGreaterThan(10);
@@ -173,11 +175,12 @@ describe('each fault on a fixed plan is reported with exactly its rule', () => {
   });
 });
 
-describe('other validator paths', () => {
+describe.each(PROVIDERS)('other validator paths (%s)', (_name, make) => {
+  const provider = make();
   const at = new Date('2027-06-01T00:00:00Z');
   const root = () => capture('rsa/rootCA.crt');
   it('an empty chain breaks cert.chain.server-nonempty', async () => {
-    const r = await validateChain({ chain: [], trustAnchors: root(), at, purpose: 'server', crypto });
+    const r = await validateChain({ chain: [], trustAnchors: root(), at, purpose: 'server', provider });
     expect(r.problems.map((p) => p.rule)).toEqual(['cert.chain.server-nonempty']);
   });
   it('undecodable DER is reported, not thrown', async () => {
@@ -186,7 +189,7 @@ describe('other validator paths', () => {
       trustAnchors: root(),
       at,
       purpose: 'server',
-      crypto,
+      provider,
     });
     expect(r.ok).toBe(false);
     expect(r.problems.map((p) => p.rule)).toEqual(['cert.type-x509v3']);
@@ -198,7 +201,7 @@ describe('other validator paths', () => {
       at,
       purpose: 'server',
       leafKeyUse: 'keyAgreement',
-      crypto,
+      provider,
     });
     expect(r.problems.map((p) => p.rule)).toEqual(['cert.leaf.key-usage']);
     const ok = await validateChain({
@@ -207,7 +210,7 @@ describe('other validator paths', () => {
       at,
       purpose: 'server',
       leafKeyUse: 'keyEncipherment',
-      crypto,
+      provider,
     });
     expect(ok.ok).toBe(true);
   });
@@ -216,9 +219,9 @@ describe('other validator paths', () => {
     const trustAnchors = capture('ecdsa/rootCA.crt');
     const scheme = SignatureScheme.ecdsa_secp384r1_sha384;
     expect(
-      (await validateChain({ chain, trustAnchors, at, purpose: 'server', scheme, crypto })).problems.map((p) => p.rule),
+      (await validateChain({ chain, trustAnchors, at, purpose: 'server', scheme, provider })).problems.map((p) => p.rule),
     ).toEqual(['cert.leaf.key-type']);
-    expect((await validateChain({ chain, trustAnchors, at, purpose: 'server', scheme, tls12: true, crypto })).ok).toBe(true);
+    expect((await validateChain({ chain, trustAnchors, at, purpose: 'server', scheme, tls12: true, provider })).ok).toBe(true);
   });
   it('IP server names match iPAddress SANs', async () => {
     const r = await validateChain({
@@ -227,7 +230,7 @@ describe('other validator paths', () => {
       at,
       purpose: 'server',
       serverName: '127.0.0.1',
-      crypto,
+      provider,
     });
     expect(r.ok).toBe(true);
     const bad = await validateChain({
@@ -236,8 +239,72 @@ describe('other validator paths', () => {
       at,
       purpose: 'server',
       serverName: '127.0.0.2',
-      crypto,
+      provider,
     });
     expect(bad.problems.map((p) => p.rule)).toEqual(['cert.leaf.name']);
+  });
+});
+
+describe.each(PROVIDERS)('chains of every pool key type (%s)', (_name, make) => {
+  const provider = make();
+  const pool = new KeyPool({ provider });
+  const at = new Date(Date.UTC(2026, 5, 1));
+  const spec = (subject: string, type: KeyType, ca: boolean): CertSpec =>
+    plainCertSpec(subject, {
+      key: { type, index: ca ? 1 : 0 },
+      notBefore: new Date(Date.UTC(2026, 0, 1)),
+      notAfter: new Date(Date.UTC(2027, 0, 1)),
+      basicConstraints: { ca },
+      keyUsage: ca ? KeyUsage.keyCertSign : KeyUsage.digitalSignature,
+      san: ca ? null : { dns: ['p.example.test'], ips: [] },
+    });
+  // Each type signs the next one down, so every type is both a signer and a subject.
+  const order: KeyType[] = ['ecdsa-p521', 'ed448', 'rsa-pss2048', 'ed25519', 'ecdsa-p384', 'rsa2048', 'ecdsa-p256'];
+  it.each(order.map((t, i) => [t, order[(i + 1) % order.length]!] as const))(
+    '%s issues %s; the chain validates, a flipped signature bit does not, and the keys are imported once',
+    async (issuerType, leafType) => {
+      const cache = newCertCache();
+      const [leaf, root] = await buildChain(
+        [spec('CN=leaf', leafType, false), spec('CN=root', issuerType, true)],
+        pool,
+        provider,
+        cache,
+      );
+      const input = {
+        chain: [leaf!.der],
+        trustAnchors: [root!.der],
+        at,
+        purpose: 'server' as const,
+        serverName: 'p.example.test',
+        provider,
+        cache,
+      };
+      expect((await validateChain(input)).problems).toEqual([]);
+      const imported = provider.keys.imports;
+      expect((await validateChain(input)).ok).toBe(true);
+      expect(provider.keys.imports).toBe(imported);
+      const bad = flipSignatureBit(leaf!, cache);
+      expect((await validateChain({ ...input, chain: [bad.der] })).problems.map((p) => p.rule)).toEqual(['cert.path.signature']);
+      // the TLS scheme that fits each new key type is accepted for the leaf, a mismatched one reported
+      for (const scheme of SCHEMES_FOR_KEY[leafType]) expect((await validateChain({ ...input, scheme })).ok).toBe(true);
+      expect((await validateChain({ ...input, scheme: MISMATCHED_SCHEME[leafType] })).problems.map((p) => p.rule)).toEqual([
+        'cert.leaf.key-type',
+      ]);
+    },
+  );
+});
+
+describe('keyMismatch knows every registered scheme', () => {
+  const base = parseCert(capture('ecdsa/server.crt')[0]!);
+  const ec = (curve: string) => ({ ...base, keyAlgOid: OID.ecPublicKey, keyCurveOid: curve });
+  it('brainpool TLS 1.3 schemes (RFC 8734) need their curve; the legacy ECDSA and DSA pairs need the key type only', () => {
+    const S = SignatureScheme;
+    expect(keyMismatch(ec(OID.brainpoolP256r1), S.ecdsa_brainpoolP256r1tls13_sha256, false)).toBeNull();
+    expect(keyMismatch(ec(OID.secp256r1), S.ecdsa_brainpoolP256r1tls13_sha256, false)).toMatch(/curve/);
+    expect(keyMismatch(ec(OID.brainpoolP384r1), S.ecdsa_brainpoolP384r1tls13_sha384, false)).toBeNull();
+    expect(keyMismatch(ec(OID.brainpoolP512r1), S.ecdsa_brainpoolP512r1tls13_sha512, false)).toBeNull();
+    expect(keyMismatch(ec(OID.secp521r1), S.ecdsa_md5, false)).toBeNull();
+    expect(keyMismatch({ ...base, keyAlgOid: OID.dsa }, S.dsa_md5, false)).toBeNull();
+    for (const code of signatureSchemes.keys()) expect(keyMismatch(base, code, false) ?? '').not.toMatch(/not a known/);
   });
 });

@@ -3,6 +3,12 @@
  * the catalogue rule it breaks. @peculiar/x509 only parses and verifies
  * signatures here; all path rules are checked in this file.
  *
+ * Certificate signatures are checked by our crypto layer through the
+ * caller's provider (crypto/signature verifyWith: each issuer key imported
+ * once per provider, keyed by its SPKI bytes), over the tbsCertificate bytes
+ * as they appear in the DER, with the algorithm of the certificate's
+ * signatureAlgorithm field (RSASSA-PSS with its parameters).
+ *
  * Reporting policy (one root cause per certificate): an issuer that fails
  * cert.path.ca-flag is not also checked for keyCertSign, since it may not
  * issue at all. The trust anchor contributes its name and key only
@@ -13,6 +19,8 @@
  * Not checked: revocation, name constraints (a critical nameConstraints
  * extension is reported as unprocessed), policies.
  */
+import type { CryptoProvider } from '../crypto/provider';
+import { sigAlgOfAlgorithmIdentifier, verifyWith } from '../crypto/signature';
 import { bytesEqual } from '../wire/hex';
 import { SignatureScheme } from '../wire/registry';
 import { namesEqual, OID, type ParsedCert, type ParsedCertCache, parseCert } from './parse';
@@ -39,7 +47,7 @@ export interface ValidateChainInput {
   leafKeyUse?: 'digitalSignature' | 'keyEncipherment' | 'keyAgreement';
   /** TLS 1.2 lets ecdsa_* schemes use any curve; TLS 1.3 (default) fixes it. */
   tls12?: boolean;
-  crypto: Crypto;
+  provider: CryptoProvider;
   /** Parsed certificates keyed by DER hex, owned by the caller. */
   cache?: ParsedCertCache;
 }
@@ -63,7 +71,7 @@ export interface ChainValidation {
 const KU = { digitalSignature: 1, keyEncipherment: 4, keyAgreement: 16, keyCertSign: 32 } as const;
 
 export async function validateChain(input: ValidateChainInput): Promise<ChainValidation> {
-  const { at, crypto, cache } = input;
+  const { at, provider, cache } = input;
   const problems: ChainProblem[] = [];
   const add = (rule: CertRuleId, index: number, message: string) => problems.push({ rule, index, message });
   if (input.chain.length === 0) {
@@ -111,12 +119,12 @@ export async function validateChain(input: ValidateChainInput): Promise<ChainVal
       add('cert.path.trust-anchor', chain.length - 1, `The root "${last.subject}" is not a configured trust anchor.`);
     } else {
       const byName = anchors.filter((a) => namesEqual(a.subjectDer, last.issuerDer, a.subject, last.issuer));
-      for (const a of byName) if (!anchor && (await verifies(last, a, crypto))) anchor = a;
+      for (const a of byName) if (!anchor && (await verifies(last, a, provider))) anchor = a;
       // Named anchor whose key does not verify: take it anyway, so the
       // signature check below reports the bad signature.
       if (!anchor && byName.length > 0) anchor = byName[0];
       if (!anchor && byName.length === 0) {
-        for (const a of anchors) if (await verifies(last, a, crypto)) anchor = a;
+        for (const a of anchors) if (await verifies(last, a, provider)) anchor = a;
         // found by key only: the name check below reports the mismatch
       }
       if (anchor) top = anchor;
@@ -142,7 +150,7 @@ export async function validateChain(input: ValidateChainInput): Promise<ChainVal
           `Issuer "${c.issuer}" of certificate ${i} is not the subject "${issuer.subject}" of the certificate that signs it.`,
         );
       sigChecks.push(
-        verifies(c, issuer, crypto).then((ok) => {
+        verifies(c, issuer, provider).then((ok) => {
           if (!ok)
             add(
               'cert.path.signature',
@@ -242,12 +250,11 @@ const WEAK_SIG_ALGS: ReadonlyMap<string, string> = new Map([
   [OID.dsaWithSha1, 'SHA-1'],
 ]);
 
-async function verifies(c: ParsedCert, issuer: ParsedCert, crypto: Crypto): Promise<boolean> {
-  try {
-    return await c.x509.verify({ publicKey: issuer.x509, signatureOnly: true }, crypto);
-  } catch {
-    return false;
-  }
+/** Whether `issuer`'s key verifies `c`'s signature (an algorithm we do not implement, e.g. MD2, does not verify). */
+async function verifies(c: ParsedCert, issuer: ParsedCert, provider: CryptoProvider): Promise<boolean> {
+  const alg = sigAlgOfAlgorithmIdentifier(c.sigAlgOidHex, c.sigAlgParamsDer);
+  if ('unsupported' in alg) return false;
+  return (await verifyWith(provider, alg, issuer.spkiDer, c.tbsDer, c.signatureValue)).ok;
 }
 
 function describeSan(c: ParsedCert): string {
@@ -303,9 +310,13 @@ export function keyMismatch(leaf: ParsedCert, scheme: number, tls12: boolean): s
     [S.ecdsa_secp256r1_sha256]: OID.secp256r1,
     [S.ecdsa_secp384r1_sha384]: OID.secp384r1,
     [S.ecdsa_secp521r1_sha512]: OID.secp521r1,
+    // RFC 8734 §2: these schemes are for TLS 1.3 and name the curve
+    [S.ecdsa_brainpoolP256r1tls13_sha256]: OID.brainpoolP256r1,
+    [S.ecdsa_brainpoolP384r1tls13_sha384]: OID.brainpoolP384r1,
+    [S.ecdsa_brainpoolP512r1tls13_sha512]: OID.brainpoolP512r1,
   };
-  const ecAny = [S.ecdsa_sha1, S.ecdsa_sha224];
-  const dsa = [S.dsa_sha1, S.dsa_sha224, S.dsa_sha256, S.dsa_sha384, S.dsa_sha512];
+  const ecAny = [S.ecdsa_sha1, S.ecdsa_sha224, S.ecdsa_md5];
+  const dsa = [S.dsa_md5, S.dsa_sha1, S.dsa_sha224, S.dsa_sha256, S.dsa_sha384, S.dsa_sha512];
   const hex = `0x${scheme.toString(16).padStart(4, '0')}`;
   const need = (ok: boolean, what: string) =>
     ok ? null : `Scheme ${hex} needs ${what}, but the end-entity key is ${keyName(leaf)}.`;

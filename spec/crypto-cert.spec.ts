@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { constants, createPublicKey, publicEncrypt, webcrypto } from 'node:crypto';
+import { constants, createPublicKey, publicEncrypt } from 'node:crypto';
 import { readCaptureTranscripts } from '../capture/tls';
 import {
   binderKey,
@@ -14,23 +14,25 @@ import {
   pskBinder,
   resumptionPsk,
   tls13Schedule,
-  defaultProvider,
   deriveEcdh,
   dhPublicFromPrivate,
+  ECDH_GROUPS,
+  ecdhGroupCodes,
+  generateEcdhKeyPair,
+  isMontgomery,
+  smallOrderPoints,
   digest,
   ffdheParams,
   importSigningKey,
   lookupKeyLog,
   nextTrafficSecret,
+  nodeProvider,
   parseKeyLog,
   sign,
   tls13Params,
   trafficKeys,
 } from '../crypto';
-import * as x509 from '@peculiar/x509';
-import { type BuiltCert, type CertSpec, KeyUsage, buildCert, buildChain, plainCertSpec } from '../pki/chain';
-import { parseCert } from '../pki/parse';
-import { derToPem } from '../pki/pem';
+import { type CertSpec, KeyUsage, buildCert, buildChain, plainCertSpec } from '../pki/chain';
 import { KeyPool } from '../pki/keypool';
 import { type RuleId, allRules } from '../oracles/catalogue';
 import { type CheckOptions, checkTranscript, ruleStatus } from '../oracles/evaluate';
@@ -158,7 +160,7 @@ const flipRecord = (t: Transcript, dir: 'C->S' | 'S->C', epoch: string, nth = 0)
 const keyUpdate =
   (right: boolean) =>
   async (t: Transcript): Promise<void> => {
-    const P = defaultProvider();
+    const P = provider;
     const suite = cipherSuites.get(0x1302)!;
     const ch = t.messages.find((m) => m.type === 'client_hello')!.raw!;
     const cats0 = lookupKeyLog(parseKeyLog(t.secrets!.keylog!.join('\n')), ch.subarray(6, 38)).CLIENT_TRAFFIC_SECRET_0!;
@@ -192,7 +194,7 @@ const keyUpdate =
 const X25519_BASE = Uint8Array.of(9, ...new Array(31).fill(0));
 async function x25519Pair(seed: number): Promise<{ priv: Uint8Array; pub: Uint8Array }> {
   const priv = new Uint8Array(32).fill(seed);
-  const r = await deriveEcdh(defaultProvider(), 'x25519', priv, X25519_BASE);
+  const r = await deriveEcdh(provider, 'x25519', priv, X25519_BASE);
   if (!r.ok) throw new Error(r.reason);
   return { priv, pub: r.value };
 }
@@ -238,8 +240,9 @@ const PENDING: {
   opts?: CheckOptions;
 } = {};
 
-const wc = webcrypto as unknown as Crypto;
-const pool = new KeyPool({ crypto: wc });
+// One provider and key pool for this file's certificates (each key imported once).
+const provider = nodeProvider();
+const pool = new KeyPool({ provider });
 const spec = plainCertSpec;
 const caSpec = (subject: string, over: Partial<CertSpec> = {}): CertSpec =>
   spec(subject, { basicConstraints: { ca: true }, keyUsage: KeyUsage.keyCertSign | KeyUsage.cRLSign, ...over });
@@ -254,7 +257,7 @@ const leafSpec = (over: Partial<CertSpec> = {}): CertSpec =>
   });
 /** Put a generated chain (leaf first, root last) in the server Certificate and trust its root. */
 const useChain = async (E: Entry[], specs: CertSpec[]): Promise<void> => {
-  const built = await buildChain(specs, pool, wc);
+  const built = await buildChain(specs, pool, provider);
   serverCerts(
     E,
     built.slice(0, -1).map((c) => c.der),
@@ -418,7 +421,7 @@ const ROWS: Row[] = [
     m: async (E) => {
       const x = new Uint8Array(32).fill(0x33);
       const y = new Uint8Array(32).fill(0x55);
-      const P = defaultProvider();
+      const P = provider;
       toDhe(
         E,
         ffdheParams('ffdhe2048').p,
@@ -446,7 +449,7 @@ const ROWS: Row[] = [
     base: 't12',
     m: async (E) => {
       const key = await pool.key('rsa2048', 1);
-      const [leaf] = await buildChain([leafSpec(), caSpec('CN=tlsprop test root')], pool, wc);
+      const [leaf] = await buildChain([leafSpec(), caSpec('CN=tlsprop test root')], pool, provider);
       edit(E, 'server_hello', S, V12, (b) => {
         b.cipherSuite = 0x009d;
       });
@@ -472,12 +475,12 @@ const ROWS: Row[] = [
     base: 't13',
     m: async (E) => {
       // our own server key, so the CertificateVerify can be re-signed with the client's context string
-      const [leaf] = await buildChain([leafSpec(), caSpec('CN=tlsprop test root')], pool, wc);
+      const [leaf] = await buildChain([leafSpec(), caSpec('CN=tlsprop test root')], pool, provider);
       const key = await pool.key('rsa2048', 1);
       serverCerts(E, [leaf!.der], V13);
       const cv = at(E, 'certificate_verify', S);
       const th = await digest(
-        defaultProvider(),
+        provider,
         'SHA-384',
         concatBytes(
           E.slice(0, cv)
@@ -485,8 +488,8 @@ const ROWS: Row[] = [
             .map((e) => e.raw!),
         ),
       );
-      const signer = await importSigningKey(defaultProvider(), 0x0804, key.pkcs8, key.spki);
-      const sig = await sign(defaultProvider(), signer, certificateVerifyContent13('client', th));
+      const signer = await importSigningKey(provider, 0x0804, key.pkcs8, key.spki);
+      const sig = await sign(provider, signer, certificateVerifyContent13('client', th));
       edit(E, 'certificate_verify', S, V13, (b) => {
         if (b.type === 'certificate_verify') {
           b.scheme = 0x0804;
@@ -580,7 +583,7 @@ const ROWS: Row[] = [
     rule: 'cert.path.critical-extensions',
     base: 't12',
     m: async (E) => {
-      const [leaf, root] = await buildChain([leafSpec(), caSpec('CN=tlsprop test root')], pool, wc);
+      const [leaf, root] = await buildChain([leafSpec(), caSpec('CN=tlsprop test root')], pool, provider);
       serverCerts(E, [patch(leaf!.der, '0603551d0f', '0603551d63')]);
       PENDING.opts = { trustAnchors: [root!.der] };
     },
@@ -682,7 +685,7 @@ const ROWS: Row[] = [
     base: 't12',
     m: async (E) => {
       const key = await pool.key('rsa2048', 1);
-      const [leaf] = await buildChain([leafSpec(), caSpec('CN=tlsprop test root')], pool, wc);
+      const [leaf] = await buildChain([leafSpec(), caSpec('CN=tlsprop test root')], pool, provider);
       edit(E, 'server_hello', S, V12, (b) => {
         b.cipherSuite = 0x009d;
       });
@@ -727,35 +730,19 @@ const ROWS: Row[] = [
 
 /** A root CA carrying a (non-critical) nameConstraints extension, then a leaf under it; the root is the trust anchor. */
 async function constrainedChain(E: Entry[], nameConstraintsDer: Uint8Array): Promise<void> {
-  const key = await pool.key('rsa2048', 2);
-  const pub = await x509.PublicKey.create(key.keyPair.publicKey, wc);
-  const cert = await x509.X509CertificateGenerator.create(
-    {
-      serialNumber: '05',
-      subject: 'CN=tlsprop constrained root',
-      issuer: 'CN=tlsprop constrained root',
-      notBefore: new Date(Date.UTC(2020, 0, 1)),
-      notAfter: new Date(Date.UTC(2040, 0, 1)),
-      publicKey: pub,
-      signingKey: key.keyPair.privateKey,
-      signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
-      extensions: [
-        new x509.BasicConstraintsExtension(true, undefined, true),
-        new x509.KeyUsagesExtension(KeyUsage.keyCertSign, true),
-        new x509.Extension('2.5.29.30', false, Uint8Array.from(nameConstraintsDer).buffer),
-      ],
-    },
-    wc,
+  const root = await buildCert(
+    caSpec('CN=tlsprop constrained root', {
+      key: { type: 'rsa2048', index: 2 },
+      serial: '05',
+      keyUsage: KeyUsage.keyCertSign,
+      extraExtensions: [{ oid: '2.5.29.30', critical: false, value: nameConstraintsDer }],
+    }),
+    undefined,
+    pool,
+    provider,
   );
-  const der = new Uint8Array(cert.rawData);
-  const root: BuiltCert = {
-    spec: caSpec('CN=tlsprop constrained root', { key: { type: 'rsa2048', index: 2 } }),
-    der,
-    parsed: parseCert(der),
-    key,
-    pem: derToPem(der),
-  };
-  const leaf = await buildCert(leafSpec(), root, pool, wc);
+  const der = root.der;
+  const leaf = await buildCert(leafSpec(), root, pool, provider);
   serverCerts(E, [leaf.der]);
   PENDING.opts = { trustAnchors: [der, ...trustOf(findCase(CASES.t12)!)] };
 }
@@ -873,7 +860,7 @@ describe('crypto and certificate oracles', () => {
     const original = await earlierOf(c, eph13);
     const eph = original.secrets!.ephemeral![0]!;
     // the binder, computed here step by step from the original connection's (EC)DHE secret
-    const P = defaultProvider();
+    const P = provider;
     const O = entriesOf(c);
     await eph13(O);
     const hs = O.filter((e) => e.kind === 'handshake' && e.raw![0] !== 4).map((e) => e.raw!);
@@ -959,5 +946,45 @@ describe('crypto and certificate oracles', () => {
     expect(verdicts.map((v) => v.status)).toContain('violation');
     if (process.env['TLSPROP_SHOW_ROWS'])
       process.stdout.write(`${rule}: ${verdicts.find((v) => v.status === 'violation')!.detail}\n`);
+  });
+});
+
+/**
+ * No "arithmetic missing" left for a registered group (issue #16 part 7):
+ * a key share on every elliptic-curve group the registry has is judged by
+ * ecdh.point-on-curve / ecdh.point-format / ecdh.x25519-zero, valid values
+ * pass, broken ones are violations, never inconclusive for want of curve
+ * arithmetic.
+ */
+describe('key shares on every registered elliptic-curve group are judged', () => {
+  const weierstrass = ECDH_GROUPS.filter((g) => !isMontgomery(g));
+  it.each(weierstrass.map((g) => [g] as const))('%s: a valid point passes, a moved one is a violation', async (g) => {
+    const c = findCase(CASES.t13)!;
+    const good = (await generateEcdhKeyPair(provider, g)).publicKey;
+    const bad = good.slice();
+    bad[bad.length - 1]! ^= 1;
+    for (const [point, status] of [
+      [good, 'pass'],
+      [bad, 'violation'],
+    ] as const) {
+      const E = entriesOf(c);
+      addShare(E, ecdhGroupCodes[g], point);
+      const t = buildFromMessages(E);
+      t.secrets = { keylog: keylogOf(c) };
+      const r = await checkTranscript(t, { ...optsOf(c), provider });
+      const mine = r.verdicts.filter((v) => v.rule === 'ecdh.point-on-curve' && v.message !== undefined);
+      expect(mine.map((v) => v.status)).toContain(status);
+      expect(mine.every((v) => v.status !== 'inconclusive')).toBe(true);
+      expect(ruleStatus(r.verdicts, 'ecdh.point-format')).toBe('pass');
+    }
+  });
+  it('x448: a small-order share is an ecdh.x25519-zero violation when the handshake went on', async () => {
+    const c = findCase(CASES.t13)!;
+    const E = entriesOf(c);
+    addShare(E, ecdhGroupCodes.x448, smallOrderPoints('x448')[1]!);
+    const t = buildFromMessages(E);
+    t.secrets = { keylog: keylogOf(c) };
+    const r = await checkTranscript(t, { ...optsOf(c), provider });
+    expect(r.verdicts.filter((v) => v.rule === 'ecdh.x25519-zero').map((v) => v.status)).toContain('violation');
   });
 });

@@ -15,7 +15,7 @@
  * spec/mutants.spec.ts with spec/rule-violations.spec.ts and
  * spec/crypto-cert.spec.ts.
  */
-import { webcrypto } from 'node:crypto';
+import { nodeProvider } from '../crypto/provider';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { readCaptureTranscripts } from '../capture/tls';
@@ -101,7 +101,7 @@ describe('meta: every implemented rule is passed by at least one valid transcrip
   let cache: RenderCache;
   const judged: { name: string; verdicts: Verdict[] }[] = [];
   beforeAll(async () => {
-    cache = newRenderCache(webcrypto as unknown as Crypto);
+    cache = newRenderCache(nodeProvider());
     const sources = [...(await generated(cache)), ...(await shared()), ...(await targetedTranscripts())];
     for (const s of sources) judged.push({ name: s.name, verdicts: (await checkTranscript(s.t, s.opts)).verdicts });
   }, 600_000);

@@ -28,7 +28,7 @@
  */
 import fc from 'fast-check';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { webcrypto } from 'node:crypto';
+import { nodeProvider } from '../crypto/provider';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../cli/main';
@@ -50,7 +50,6 @@ import { toHex } from '../wire/hex';
 
 const SEED = Number(process.env['TLSPROP_REPRO_SEED'] ?? 20261125);
 const PLANS = Math.max(1, Number(process.env['TLSPROP_REPRO_RUNS'] ?? 8));
-const crypto = webcrypto as unknown as Crypto;
 
 /** Fields whose bytes are random by design (see the header): replaced by their length. */
 const RANDOM_FIELDS: ReadonlySet<string> = new Set([
@@ -115,7 +114,7 @@ describe('reproducibility', () => {
   ];
 
   test.each(plans)('(b) rendering twice gives the same messages, hellos and verdicts: %s', async (_label, plan) => {
-    const cache = newRenderCache(crypto);
+    const cache = newRenderCache(nodeProvider());
     const one = await renderAndCheck(plan, cache);
     const two = await renderAndCheck(plan, cache);
     expect(messageSequence(two.r.transcript)).toEqual(messageSequence(one.r.transcript));
@@ -135,8 +134,8 @@ describe('reproducibility', () => {
   });
 
   test('(b) the reference mutual flow: the ClientHello and ServerHello bytes are identical across renders and caches', async () => {
-    const one = await renderHandshake(REFERENCE_PLANS.mutual, newRenderCache(crypto));
-    const two = await renderHandshake(REFERENCE_PLANS.mutual, newRenderCache(crypto));
+    const one = await renderHandshake(REFERENCE_PLANS.mutual, newRenderCache(nodeProvider()));
+    const two = await renderHandshake(REFERENCE_PLANS.mutual, newRenderCache(nodeProvider()));
     expect(hellos(two.transcript).map((h) => h.raw)).toEqual(hellos(one.transcript).map((h) => h.raw));
     // ...while the ephemeral ECDHE point is fresh each time (documented above).
     const ske = (t: Transcript) => t.messages.find((m) => m.type === 'server_key_exchange')?.raw;

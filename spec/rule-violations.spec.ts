@@ -3,7 +3,7 @@
  * rule it breaks (table-driven, at least one row per implemented rule); a
  * TLS 1.3 transcript without its encrypted part is inconclusive, not passed.
  */
-import { webcrypto } from 'node:crypto';
+import { nodeProvider } from '../crypto/provider';
 import fc from 'fast-check';
 import {
   type HandshakePlan,
@@ -1330,7 +1330,7 @@ describe('missing evidence is inconclusive, never a silent pass', () => {
 describe('oracle gaps closed: verdicts where the evidence allows one, not-applicable where nothing happened', () => {
   let cache: RenderCache;
   beforeAll(() => {
-    cache = newRenderCache(webcrypto as unknown as Crypto);
+    cache = newRenderCache(nodeProvider());
   });
   const plan = (over: Partial<HandshakePlan>): HandshakePlan =>
     normalizePlan({

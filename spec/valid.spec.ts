@@ -18,7 +18,7 @@
  * case red until its entry here is removed.
  */
 import { readFileSync } from 'node:fs';
-import { webcrypto } from 'node:crypto';
+import { nodeProvider } from '../crypto/provider';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import {
@@ -47,7 +47,7 @@ const REPORT_DIR = runDir();
 
 let cache: RenderCache;
 beforeAll(() => {
-  cache = newRenderCache(webcrypto as unknown as Crypto);
+  cache = newRenderCache(nodeProvider());
 });
 
 interface Judged {

@@ -189,6 +189,10 @@ export const NamedGroup = {
   brainpoolP512r1: 28,
   x25519: 29,
   x448: 30,
+  // RFC 8734: the brainpool curves for TLS 1.3 (the same curves as 26-28)
+  brainpoolP256r1tls13: 31,
+  brainpoolP384r1tls13: 32,
+  brainpoolP512r1tls13: 33,
   ffdhe2048: 0x0100,
   ffdhe3072: 0x0101,
   ffdhe4096: 0x0102,
@@ -217,6 +221,10 @@ export const SignatureScheme = {
   rsa_pss_pss_sha256: 0x0809,
   rsa_pss_pss_sha384: 0x080a,
   rsa_pss_pss_sha512: 0x080b,
+  // RFC 8734
+  ecdsa_brainpoolP256r1tls13_sha256: 0x081a,
+  ecdsa_brainpoolP384r1tls13_sha384: 0x081b,
+  ecdsa_brainpoolP512r1tls13_sha512: 0x081c,
   // TLS 1.2 hash/signature pairs that have no TLS 1.3 scheme name
   dsa_sha1: 0x0202,
   rsa_pkcs1_sha224: 0x0301,
@@ -226,6 +234,8 @@ export const SignatureScheme = {
   dsa_sha384: 0x0502,
   dsa_sha512: 0x0602,
   rsa_md5: 0x0101,
+  dsa_md5: 0x0102,
+  ecdsa_md5: 0x0103,
 } as const;
 export type SignatureSchemeName = keyof typeof SignatureScheme;
 export const signatureSchemes = registry(SignatureScheme);

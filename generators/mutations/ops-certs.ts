@@ -16,11 +16,11 @@ import { type Identity, identityOf } from '../../engine/config';
 import type { TestPki } from '../../engine/fixtures';
 import { type BuiltCert, buildCert, type CertSpec, flipSignatureBit, KeyUsage } from '../../pki/chain';
 import { type FaultKind, makeFault } from '../../pki/faults';
-import { KeyPool } from '../../pki/keypool';
+import type { CryptoProvider } from '../../crypto/provider';
+import type { KeyPool } from '../../pki/keypool';
 import { type ChainPlan, renderPlan } from '../../pki/plan';
 import type { CertRuleId } from '../../pki/rules';
 import type { ClientCertificate, Mutation, ServerCertificate } from './model';
-import { pkiCrypto } from './support';
 
 // ------------------------------------------------------------------ server chains (pki/faults)
 
@@ -67,8 +67,7 @@ function chainFault(kind: Exclude<FaultKind, 'scheme-mismatch'>, rule: CertRuleI
               intermediates: [{ ...plan.intermediates[0]!, key: { type: 'ecdsa-p256', index: 5 } }, ...plan.intermediates],
             }
           : plan;
-      const crypto = pkiCrypto();
-      const r = await renderPlan(p, new KeyPool({ crypto }), crypto, makeFault(kind, 'leaf'));
+      const r = await renderPlan(p, env.pki.pool, env.provider, makeFault(kind, 'leaf'));
       const leaf = r.certs[0]!;
       // the client does not validate (no trust anchors), so the handshake runs on and the transcript carries the whole chain
       const client = { ...env.client, serverName: r.context.serverName ?? 'localhost' };
@@ -118,7 +117,13 @@ function leafSpec(subject: string, now: number, validity: { from: number; to: nu
 }
 
 /** A CA certificate with `subject` on another pool key than the test root's. */
-async function otherCa(root: BuiltCert, subject: string, pool: KeyPool, crypto: Crypto, now: number): Promise<BuiltCert> {
+async function otherCa(
+  root: BuiltCert,
+  subject: string,
+  pool: KeyPool,
+  provider: CryptoProvider,
+  now: number,
+): Promise<BuiltCert> {
   const index = (root.spec.key.index + 1) % pool.perType;
   return buildCert(
     {
@@ -131,7 +136,7 @@ async function otherCa(root: BuiltCert, subject: string, pool: KeyPool, crypto: 
     },
     undefined,
     pool,
-    crypto,
+    provider,
   );
 }
 
@@ -140,7 +145,7 @@ function clientCertificate(
   name: string,
   description: string,
   rule: RuleId,
-  leaf: (pki: TestPki, pool: KeyPool, crypto: Crypto, now: number) => Promise<BuiltCert>,
+  leaf: (pki: TestPki, pool: KeyPool, provider: CryptoProvider, now: number) => Promise<BuiltCert>,
 ): ClientCertificate {
   return {
     name,
@@ -152,8 +157,7 @@ function clientCertificate(
     bases: [],
     needs: { clientCert: true },
     async identity(pki: TestPki, now = Date.now()): Promise<Identity> {
-      const crypto = pkiCrypto();
-      return identityOf([await leaf(pki, new KeyPool({ crypto }), crypto, now)]);
+      return identityOf([await leaf(pki, pki.pool, pki.provider, now)]);
     },
   };
 }
@@ -163,8 +167,8 @@ export const CLIENT_CERTIFICATE_MUTATIONS: readonly Mutation[] = [
     'client-cert-expired',
     'our client presents a leaf issued by the test root that expired 30 days ago',
     'cert.path.validity',
-    (pki, pool, crypto, now) =>
-      buildCert(leafSpec('CN=tlsprop expired client, O=tlsprop', now, { from: -60, to: -30 }), pki.root, pool, crypto),
+    (pki, pool, provider, now) =>
+      buildCert(leafSpec('CN=tlsprop expired client, O=tlsprop', now, { from: -60, to: -30 }), pki.root, pool, provider),
   ),
   // issued by the real root (issuer name and authority key id match), but its signature does not verify under the root's
   // key (one bit flipped): the same check as a signature by another key, without the authority key id pointing elsewhere
@@ -172,21 +176,21 @@ export const CLIENT_CERTIFICATE_MUTATIONS: readonly Mutation[] = [
     'client-cert-wrong-key',
     'our client presents a leaf naming the test root as issuer whose signature does not verify with the root key',
     'cert.path.signature',
-    async (pki, pool, crypto, now) =>
+    async (pki, pool, provider, now) =>
       flipSignatureBit(
-        await buildCert(leafSpec('CN=tlsprop wrong-key client, O=tlsprop', now, { from: -1, to: 30 }), pki.root, pool, crypto),
+        await buildCert(leafSpec('CN=tlsprop wrong-key client, O=tlsprop', now, { from: -1, to: 30 }), pki.root, pool, provider),
       ),
   ),
   clientCertificate(
     'client-cert-unknown-ca',
     'our client presents a leaf issued by a CA the target was not told to trust',
     'cert.path.trust-anchor',
-    async (pki, pool, crypto, now) =>
+    async (pki, pool, provider, now) =>
       buildCert(
         leafSpec('CN=tlsprop unknown-ca client, O=tlsprop', now, { from: -1, to: 30 }),
-        await otherCa(pki.root, 'CN=tlsprop unknown CA, O=elsewhere', pool, crypto, now),
+        await otherCa(pki.root, 'CN=tlsprop unknown CA, O=elsewhere', pool, provider, now),
         pool,
-        crypto,
+        provider,
       ),
   ),
 ];

@@ -22,11 +22,7 @@ import type { ClientConfig, ServerConfig } from '../../engine/config';
 import { runInMemory } from '../../engine/memory';
 import { ServerSessionCache, newClientSessionStore } from '../../engine/session';
 import { CipherSuiteDhe12 } from '../../engine/suites';
-import * as x509 from '@peculiar/x509';
-import { type BuiltCert, type CertSpec, KeyUsage, buildCert, buildChain, plainCertSpec } from '../../pki/chain';
-import { parseCert } from '../../pki/parse';
-import { derToPem } from '../../pki/pem';
-import { KeyPool } from '../../pki/keypool';
+import { type CertSpec, KeyUsage, buildCert, buildChain, plainCertSpec } from '../../pki/chain';
 import type { RecordInput } from '../../transcript/build';
 import type { Transcript } from '../../transcript/model';
 import type { Extension } from '../../wire/extensions';
@@ -56,7 +52,6 @@ import {
   recordAt,
   u16,
   versionsOf,
-  pkiCrypto,
 } from './support';
 
 const T12_ALL: readonly BaseName[] = ['t12-ecdhe-rsa-cbc-mutual', 't12-ecdhe-ecdsa-gcm', 't12-rsa-kex'];
@@ -440,8 +435,7 @@ const patch = (der: Uint8Array, from: string, to: string, every = false): Uint8A
 const ownChain =
   (leaf: Partial<CertSpec>, leafDer: (d: Uint8Array) => Uint8Array = (d) => d) =>
   async (env: BaseEnv): Promise<Prepared> => {
-    const wc = pkiCrypto();
-    const [l, root] = await buildChain([leafSpec(leaf), rootSpec], new KeyPool({ crypto: wc }), wc);
+    const [l, root] = await buildChain([leafSpec(leaf), rootSpec], env.pki.pool, env.provider);
     const client = { ...env.client, serverName: 'localhost' };
     delete client.trustAnchors;
     return {
@@ -458,36 +452,21 @@ const permittedDns = (name: string): Uint8Array => {
 };
 /** A root that permits only names under example.com, and a leaf for localhost under it. */
 const constrainedIdentity = async (env: BaseEnv): Promise<Prepared> => {
-  const wc = pkiCrypto();
-  const pool = new KeyPool({ crypto: wc });
-  const key = await pool.key('rsa2048', 2);
-  const cert = await x509.X509CertificateGenerator.create(
+  const root = await buildCert(
     {
-      serialNumber: '0e',
+      ...rootSpec,
       subject: 'CN=tlsprop constrained root',
-      issuer: 'CN=tlsprop constrained root',
-      notBefore: rootSpec.notBefore,
-      notAfter: rootSpec.notAfter,
-      publicKey: await x509.PublicKey.create(key.keyPair.publicKey, wc),
-      signingKey: key.keyPair.privateKey,
-      signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
-      extensions: [
-        new x509.BasicConstraintsExtension(true, undefined, true),
-        new x509.KeyUsagesExtension(KeyUsage.keyCertSign, true),
-        new x509.Extension('2.5.29.30', true, Uint8Array.from(permittedDns('example.com')).buffer),
-      ],
+      key: { type: 'rsa2048', index: 2 },
+      serial: '0e',
+      keyUsage: KeyUsage.keyCertSign,
+      extraExtensions: [{ oid: '2.5.29.30', critical: true, value: permittedDns('example.com') }],
     },
-    wc,
+    undefined,
+    env.pki.pool,
+    env.provider,
   );
-  const der = new Uint8Array(cert.rawData);
-  const root: BuiltCert = {
-    spec: { ...rootSpec, subject: 'CN=tlsprop constrained root', key: { type: 'rsa2048', index: 2 } },
-    der,
-    parsed: parseCert(der),
-    key,
-    pem: derToPem(der),
-  };
-  const leaf = await buildCert(leafSpec({ san: { dns: ['localhost'], ips: [] } }), root, pool, wc);
+  const der = root.der;
+  const leaf = await buildCert(leafSpec({ san: { dns: ['localhost'], ips: [] } }), root, env.pki.pool, env.provider);
   const client = { ...env.client, serverName: 'localhost' };
   delete client.trustAnchors;
   return {

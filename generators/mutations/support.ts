@@ -10,7 +10,6 @@ import {
   certificateVerifyContent13,
   digest,
   importSigningKey,
-  nodeProvider,
   serverKeyExchangeContent12,
   sign,
 } from '../../crypto';
@@ -129,6 +128,8 @@ export interface CheckInputs {
   privateKeys?: Uint8Array[];
   /** Earlier connections (oldest first) a resumed handshake is compared with. */
   earlier?: Transcript[];
+  /** The provider of the run (the base's), so the check imports each key once across mutants. */
+  provider?: CryptoProvider;
 }
 
 /** What an operator makes of a base: the configurations and hooks to run, check inputs, and an edit of the finished transcript. */
@@ -154,15 +155,7 @@ export function clientIdentity(env: BaseEnv): Identity {
   return id;
 }
 
-/**
- * The WebCrypto object pki/ takes to build certificates, until pki/ takes the
- * CryptoProvider: the runtime's own (Node 20's global), no cast.
- */
-export function pkiCrypto(): Crypto {
-  return globalThis.crypto;
-}
-
-export function baseEnv(pki: TestPki, choice: BaseChoice, provider: CryptoProvider = nodeProvider()): BaseEnv {
+export function baseEnv(pki: TestPki, choice: BaseChoice, provider: CryptoProvider = pki.provider): BaseEnv {
   const spec = BASES[choice.base];
   const suite = spec.suites[choice.suiteIndex % spec.suites.length]!;
   const versions = spec.version === '1.3' ? [VERSION_CODE['1.3'], VERSION_CODE['1.2']] : [VERSION_CODE['1.2']];
@@ -211,7 +204,12 @@ export async function runPrepared(env: BaseEnv, p: Prepared, label: string): Pro
     ...(p.memory ?? {}),
   });
   const transcript = p.post ? await p.post(run.transcript) : run.transcript;
-  const check: CheckInputs = { trustAnchors: env.pki.anchors, privateKeys: [p.server.identity.pkcs8], ...(p.check ?? {}) };
+  const check: CheckInputs = {
+    provider: env.provider,
+    trustAnchors: env.pki.anchors,
+    privateKeys: [p.server.identity.pkcs8],
+    ...(p.check ?? {}),
+  };
   return { run, transcript, check };
 }
 

@@ -8,13 +8,16 @@ import {
   decryptPremaster,
   ecdhGroupOf,
   ffdheGroupOf,
+  groupLabel,
+  isMontgomery,
+  publicValueLength,
+  smallOrderPoints,
   validateDhPublic,
   validatePublicValue,
-  x25519SmallOrderPoints,
 } from '../../crypto';
 import { extensionBody } from '../../wire/extensions';
 import { bytesEqual, toHex } from '../../wire/hex';
-import { NamedGroup as G, ExtensionType as X } from '../../wire/registry';
+import { NamedGroup as G, ExtensionType as X, namedGroups } from '../../wire/registry';
 import type { Direction } from '../../wire/vocabulary';
 import { type Context, bodyOf } from '../context';
 import { because } from '../alert-choices';
@@ -29,7 +32,13 @@ const hex = (b: Uint8Array): string => toHex(b);
 
 // ---- key exchange values ----------------------------------------------------
 
-const EC_LEN: Record<number, number> = { [G.secp256r1]: 65, [G.secp384r1]: 97, [G.secp521r1]: 133, [G.x25519]: 32, [G.x448]: 56 };
+/** Public value length of every elliptic-curve group the crypto layer has (crypto/ecdh), by NamedGroup code. */
+const EC_LEN: Record<number, number> = Object.fromEntries(
+  [...namedGroups.keys()].flatMap((c) => {
+    const g = ecdhGroupOf(c);
+    return g ? [[c, publicValueLength(g)]] : [];
+  }),
+);
 const isEc = (g: number): boolean => EC_LEN[g] !== undefined;
 const isFf = (g: number): boolean => g === -1 || (g >= 256 && g <= 511);
 
@@ -71,7 +80,7 @@ export const keyExchangeRules = [
       if (!leaf.ok) return inconclusive(`Not checked: ${leaf.why}.`);
       const key = privateKeyFor(ctx, leaf.value.leaf.spkiDer);
       if (!key) return inconclusive("Not checked: the server's RSA private key was not given.", { message: m.index });
-      const r = await decryptPremaster(provider(), key, b.encryptedPreMasterSecret, ctx.ch!.b.legacyVersion);
+      const r = await decryptPremaster(provider(ctx), key, b.encryptedPreMasterSecret, ctx.ch!.b.legacyVersion);
       if (r.ok) return pass('The decrypted premaster is 48 bytes and starts with the offered version.', { message: m.index });
       return violation(`The RSA premaster is malformed: ${r.reason}${r.detail ? ` (${r.detail})` : ''}.`, {
         message: m.index,
@@ -147,7 +156,8 @@ export const keyExchangeRules = [
       const out: Outcome[] = [];
       for (const v of publicValues(ctx).filter((x) => isEc(x.group))) {
         const want = EC_LEN[v.group]!;
-        const nist = v.group !== G.x25519 && v.group !== G.x448;
+        const eg = ecdhGroupOf(v.group);
+        const nist = eg !== undefined && !isMontgomery(eg);
         if (v.value.length !== want)
           out.push(
             violation(`${v.where} for group ${hex4(v.group)} is ${v.value.length} bytes.`, {
@@ -178,14 +188,9 @@ export const keyExchangeRules = [
     evidence: 'plaintext',
     check(ctx) {
       const out: Outcome[] = [];
-      for (const v of publicValues(ctx).filter(
-        (x) => x.group === G.secp256r1 || x.group === G.secp384r1 || x.group === G.secp521r1,
-      )) {
+      for (const v of publicValues(ctx)) {
         const g = ecdhGroupOf(v.group);
-        if (g !== 'secp256r1' && g !== 'secp384r1') {
-          out.push(inconclusive(`${v.where}: no curve arithmetic for group ${hex4(v.group)}.`, { message: v.m.index }));
-          continue;
-        }
+        if (!g || isMontgomery(g)) continue;
         if (v.value.length === 1 && v.value[0] === 0) {
           out.push(violation(`${v.where} is the point at infinity.`, { message: v.m.index }));
           continue;
@@ -214,26 +219,31 @@ export const keyExchangeRules = [
     evidence: 'plaintext',
     async check(ctx) {
       const out: Outcome[] = [];
-      const small = x25519SmallOrderPoints();
-      for (const v of publicValues(ctx).filter((x) => x.group === G.x25519)) {
-        const bad = small.some((p) => bytesEqual(p, v.value));
+      for (const v of publicValues(ctx).filter((x) => x.group === G.x25519 || x.group === G.x448)) {
+        const mg = v.group === G.x25519 ? 'x25519' : 'x448';
+        const label = groupLabel(mg);
+        const bad = smallOrderPoints(mg).some((p) => bytesEqual(p, v.value));
         if (bad && continued(ctx, v.m.dir, v.m.index))
           out.push(
             violation(
-              `${v.where} is a small-order X25519 point (all-zero shared secret) and the peer went on with the handshake.`,
+              `${v.where} is a small-order ${label} point (all-zero shared secret) and the peer went on with the handshake.`,
               { message: v.m.index, actual: hex(v.value) },
             ),
           );
         else if (bad) out.push(pass(`${v.where} is a small-order point and the handshake stopped.`, { message: v.m.index }));
-        else out.push(pass(`${v.where} is not a small-order X25519 point.`, { message: v.m.index }));
+        else out.push(pass(`${v.where} is not a small-order ${label} point.`, { message: v.m.index }));
       }
       const e = ephemeral(ctx);
-      if (e.ok && e.value.group === G.x25519 && (e.value.clientPrivate || e.value.serverPrivate)) {
+      if (e.ok && (e.value.group === G.x25519 || e.value.group === G.x448) && (e.value.clientPrivate || e.value.serverPrivate)) {
         const z = await sharedSecret(ctx, e.value, e.value.clientPrivate ? 'client' : 'server');
         if (!z.ok && z.why.includes('zero_shared_secret'))
-          out.push(violation('The X25519 shared secret is all zeros and the handshake went on.'));
+          out.push(
+            violation(
+              `The ${e.value.group === G.x25519 ? 'X25519' : 'X448'} shared secret is all zeros and the handshake went on.`,
+            ),
+          );
       }
-      return out.length ? out : notApplicable('No X25519 public value.');
+      return out.length ? out : notApplicable('No X25519 or X448 public value.');
     },
   }),
   rule({
@@ -265,7 +275,7 @@ export const keyExchangeRules = [
       const want = EC_LEN[ske.group];
       if (want === undefined) return inconclusive(`Group ${hex4(ske.group)} is not known to this check.`);
       const g = ecdhGroupOf(ske.group);
-      const ok = cke.value.length === want && (!g || g === 'x25519' || validatePublicValue(g, cke.value).ok);
+      const ok = cke.value.length === want && (!g || isMontgomery(g) || validatePublicValue(g, cke.value).ok);
       return ok
         ? pass(`The ClientKeyExchange point fits group ${hex4(ske.group)}.`, { message: cke.m.index })
         : violation(

@@ -6,7 +6,7 @@
  * naming what is missing, when the transcript lacks them.
  */
 import { bytesEqual, toHex } from '../../wire/hex';
-import { NamedGroup as G } from '../../wire/registry';
+import { ecdhGroupOf } from '../../crypto';
 import type { Context } from '../context';
 import { who } from '../flow';
 import { type FinCheck, emsNegotiated, ephemeral, finishedChecks, keylog, recomputedMaster12, schedule13 } from '../keyfacts';
@@ -16,7 +16,8 @@ import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } 
 const rule = declarer({ versions: ['1.2', '1.3'], role: 'both', strength: 'MUST', evidence: 'keys', group: 'crypto' });
 
 const hex = (b: Uint8Array): string => toHex(b);
-const isEc = (g: number): boolean => [G.secp256r1, G.secp384r1, G.secp521r1, G.x25519, G.x448].includes(g as 23);
+/** Every elliptic-curve group the crypto layer has (crypto/ecdh): P-192..P-521, brainpool, sect*, X25519, X448. */
+const isEc = (g: number): boolean => ecdhGroupOf(g) !== undefined;
 
 // ---- Finished and key schedule ---------------------------------------------
 

@@ -138,7 +138,7 @@ function binderChecks(ctx: Context): Promise<Got<{ m: number; checks: BinderChec
         checks.push({ index: i, ok: undefined, detail: `identity ${i}: ${h.why}` });
         continue;
       }
-      const P = provider();
+      const P = provider(ctx);
       const bk = await binderKey(P, h.value, pskValue.value, 'resumption');
       const msgs: Uint8Array[] = [];
       if (ctx.ch2 && ctx.hrr && ctx.ch?.m.raw && ctx.hrr.m.raw) msgs.push(ctx.ch.m.raw, ctx.hrr.m.raw);

@@ -7,10 +7,8 @@
  * Each is complete and zero-violation; none is a partial transcript made
  * to pass.
  */
-import { webcrypto } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as x509 from '@peculiar/x509';
 import { type ClientConfig, type ServerConfig, identityOf } from '../../engine/config';
 import { SERVER_NAME } from '../../engine/fixtures';
 import type { EngineHooks } from '../../engine/hooks';
@@ -22,8 +20,7 @@ import { ticketPsk } from '../../oracles/keyfacts';
 import type { CheckOptions } from '../../oracles/evaluate';
 import { type BuiltCert, type CertSpec, KeyUsage, buildCert } from '../../pki/chain';
 import { KeyPool } from '../../pki/keypool';
-import { parseCert } from '../../pki/parse';
-import { derToPem, pemBlocks } from '../../pki/pem';
+import { pemBlocks } from '../../pki/pem';
 import type { Transcript } from '../../transcript/model';
 import type { Extension, ExtensionBody } from '../../wire/extensions';
 import { type HandshakeBody, decodeHandshake, encodeHandshake } from '../../wire/handshake';
@@ -83,44 +80,25 @@ interface Pki {
 
 /** A root, and server and client leaves under it; `nameConstraints` (DER of the extension value) goes into the root. */
 async function pki(pool: KeyPool, nameConstraints?: Uint8Array): Promise<Pki> {
-  const crypto = webcrypto as unknown as Crypto;
-  let root: BuiltCert;
+  const provider = pool.provider;
   const rootSpec = spec('CN=tlsprop targeted root', { type: 'ecdsa-p256', index: 2 }, '01', true);
-  if (!nameConstraints) root = await buildCert(rootSpec, undefined, pool, crypto);
-  else {
-    const key = await pool.key('ecdsa-p256', 2);
-    const cert = await x509.X509CertificateGenerator.create(
-      {
-        serialNumber: '01',
-        subject: rootSpec.subject,
-        issuer: rootSpec.subject,
-        notBefore: rootSpec.notBefore,
-        notAfter: rootSpec.notAfter,
-        publicKey: await x509.PublicKey.create(key.keyPair.publicKey, crypto),
-        signingKey: key.keyPair.privateKey,
-        signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
-        extensions: [
-          new x509.BasicConstraintsExtension(true, undefined, true),
-          new x509.KeyUsagesExtension(KeyUsage.keyCertSign | KeyUsage.cRLSign, true),
-          new x509.Extension('2.5.29.30', true, Uint8Array.from(nameConstraints).buffer),
-        ],
-      },
-      crypto,
-    );
-    const der = new Uint8Array(cert.rawData);
-    root = { spec: rootSpec, der, parsed: parseCert(der), key, pem: derToPem(der) };
-  }
+  const root = await buildCert(
+    nameConstraints ? { ...rootSpec, extraExtensions: [{ oid: '2.5.29.30', critical: true, value: nameConstraints }] } : rootSpec,
+    undefined,
+    pool,
+    provider,
+  );
   const server = await buildCert(
     spec('CN=tlsprop targeted server', { type: 'rsa2048', index: 0 }, '10', false),
     root,
     pool,
-    crypto,
+    provider,
   );
   const client = await buildCert(
     spec('CN=tlsprop targeted client', { type: 'ecdsa-p256', index: 0 }, '20', false),
     root,
     pool,
-    crypto,
+    provider,
   );
   return { root, server, client };
 }
@@ -190,7 +168,7 @@ async function run(
 
 /** The targeted transcripts, each named after what it shows. */
 export async function targetedTranscripts(): Promise<Targeted[]> {
-  const pool = new KeyPool({ crypto: webcrypto as unknown as Crypto });
+  const pool = new KeyPool({ provider: nodeProvider() });
   const p = await pki(pool);
   const out: Targeted[] = [];
   // TLS 1.3 KeyUpdate, answered (update_requested), each followed by data under the new keys
@@ -322,7 +300,10 @@ async function earlyDataDeclined(p: Pki): Promise<Targeted> {
       if (b.type !== 'client_hello' || !b.extensions) return undefined;
       const last = b.extensions[b.extensions.length - 1];
       if (last?.body.kind !== 'pre_shared_key_client') return undefined;
-      const psk = await ticketPsk(buildContext(first.transcript, [first.transcript]), last.body.identities[0]!.identity);
+      const psk = await ticketPsk(
+        buildContext(first.transcript, [first.transcript], { provider: P }),
+        last.body.identities[0]!.identity,
+      );
       if (!psk.ok) throw new Error(psk.why);
       b.extensions = [...b.extensions.slice(0, -1), { type: X.early_data, body: { kind: 'empty' } }, last];
       const raw = encodeHandshake(m.message);
