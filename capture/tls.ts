@@ -56,12 +56,14 @@
 import { parseKeyLog, type KeyLogEntry } from '../crypto/keylog';
 import { type CryptoProvider, defaultProvider } from '../crypto/provider';
 import { TranscriptBuilder } from '../transcript/build';
-import type { Direction, Transcript } from '../transcript/model';
+import type { Direction, Transcript, TransportEnd } from '../transcript/model';
+import { senderOf } from '../wire/vocabulary';
 import { DecodeError } from '../wire/errors';
 import { concatBytes, toHex } from '../wire/hex';
 import { RecordStream } from '../wire/record';
 import { ContentType } from '../wire/registry';
 import { ConnectionDecryptor, KeyStore, offeredTicket, selectedPskIdentity } from './decrypt';
+import { applyProblems, type DecryptProblem, noteProblem, openRecord } from './records';
 import { type CaptureSource, type FrameSpan, type FrameStats, looksLikeTls, readCaptureRecords } from './index';
 import { decodeFrame, type Endpoint } from './link';
 import type { ParserOptions } from './pcap';
@@ -132,14 +134,6 @@ export interface CaptureTranscripts extends AsyncIterable<CaptureTranscript> {
 }
 
 const label = (e: Endpoint): string => `${e.ip}:${e.port}`;
-const GENERIC_GAP = / could not be decrypted \(no key material\)$/;
-
-interface Problem {
-  dir: Direction;
-  frame: number | undefined;
-  reason: string;
-  count: number;
-}
 
 interface DirFeed {
   rs: RecordStream;
@@ -171,7 +165,7 @@ class ConnTls {
   readonly provenance: { kind: 'capture'; file: string; connection: number };
   readonly builder: TranscriptBuilder;
   readonly decryptor: ConnectionDecryptor;
-  readonly problems: Problem[] = [];
+  readonly problems: DecryptProblem[] = [];
   readonly notes: string[] = [];
   recordCount = 0;
   protectedRecords = 0;
@@ -414,24 +408,11 @@ async function* run(
     const feed = c.feeds[side];
     const dir = c.toDir[side];
     const frame = frameAt(feed.spans, offset + raw.length - 1);
-    const contentType = raw[0]!;
-    const version = (raw[1]! << 8) | raw[2]!;
-    const res = await c.decryptor.open(dir, contentType, version, raw.subarray(5));
-    const input: Parameters<TranscriptBuilder['addRecord']>[0] = { dir, raw };
-    if (frame !== undefined) input.frame = frame;
-    if (res.kind === 'decrypted') {
-      input.plaintext = { contentType: res.contentType, fragment: res.fragment };
-      input.epoch = res.epoch;
-      c.protectedRecords++;
-      c.decrypted++;
-    } else if (res.kind === 'plain') {
-      input.epoch = 'plaintext';
-    } else if (res.kind === 'unreadable') {
-      c.protectedRecords++;
-      const last = [...c.problems].reverse().find((p) => p.dir === dir);
-      if (last && last.reason === res.reason) last.count++;
-      else c.problems.push({ dir, frame, reason: res.reason, count: 1 });
-    }
+    const o = await openRecord(c.decryptor, dir, raw, frame);
+    if (o.protected) c.protectedRecords++;
+    if (o.decrypted) c.decrypted++;
+    if (o.unreadable !== undefined) noteProblem(c.problems, dir, frame, o.unreadable);
+    const input = o.input;
     feed.records++;
     try {
       c.builder.addRecord(input);
@@ -632,7 +613,8 @@ async function* run(
     if (lines.length) extra.secrets = { keylog: lines };
     if (c.conn.firstTsNs !== undefined) extra.capturedAt = new Date(Number(c.conn.firstTsNs / 1_000_000n)).toISOString();
     const t = c.builder.finish(extra);
-    applyProblems(t, c);
+    applyProblems(t, c.problems);
+    t.ends = transportEnds(c, t);
     for (const d of c.decryptor.notes) c.notes.push(d);
     const out: CaptureTranscript = {
       transcript: t,
@@ -741,19 +723,17 @@ async function* run(
   updateStats();
 }
 
-/** Give the builder's generic "could not be decrypted" gaps their reason; add the other problems as gaps. */
-function applyProblems(t: Transcript, c: ConnTls): void {
-  const describe = (p: Problem): string => {
-    const at = p.frame !== undefined ? `from frame ${p.frame}` : 'from an unknown frame';
-    return `${p.count} protected record(s) ${p.dir} ${at} could not be decrypted: ${p.reason}`;
-  };
-  const used = new Set<Problem>();
-  for (const g of t.gaps) {
-    if (!g.dir || !GENERIC_GAP.test(g.reason)) continue;
-    const p = c.problems.find((q) => q.dir === g.dir && !used.has(q));
-    if (!p) continue;
-    used.add(p);
-    g.reason = describe(p);
-  }
-  for (const p of c.problems) if (!used.has(p)) t.gaps.push({ dir: p.dir, reason: describe(p) });
+/** The FINs and RSTs of a connection, each placed among the transcript's records by frame (see TransportEnd). */
+function transportEnds(c: ConnTls, t: Transcript): TransportEnd[] {
+  const ends: TransportEnd[] = [];
+  for (const side of ['client', 'server'] as const)
+    for (const [kind, frame] of [
+      ['fin', c.conn.finFrame[side]],
+      ['rst', c.conn.rstFrame[side]],
+    ] as const) {
+      if (frame === undefined) continue;
+      const after = t.records.findIndex((r) => r.frame !== undefined && r.frame > frame);
+      ends.push({ side: senderOf(c.toDir[side]), kind, frame, beforeRecord: after < 0 ? t.records.length : after });
+    }
+  return ends.sort((a, b) => a.frame! - b.frame!);
 }

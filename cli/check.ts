@@ -13,6 +13,7 @@
  * originals of resumed sessions), at most MAX_KEPT_ORIGINALS of them.
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { type RecordsOptions, transcriptFromRecords } from '../capture/records';
 import { captureToTranscripts } from '../capture/tls';
 import { readCaptureRecords } from '../capture/index';
 import { KeyLogError, parseKeyLog } from '../crypto/keylog';
@@ -327,7 +328,8 @@ export async function checkFilesRendered(
       continue;
     }
     const earlier: Transcript[] = [];
-    for (const st of input.transcripts) {
+    for (const read of input.transcripts) {
+      const st = { ...read, transcript: await decryptLikeCapture(read.transcript, opts.keylog) };
       const { output, verdicts } = await checkOne(st, opts, earlier);
       earlier.push(st.transcript);
       each(renderChecked(output, verdicts, render), st.transcript);
@@ -354,6 +356,33 @@ export async function checkFiles(
   each: OnConnection,
 ): Promise<CheckRunStats> {
   return await checkFilesRendered(files, opts, 'objects', (c, t) => each(c.output!, c.verdicts!, t));
+}
+
+/**
+ * A transcript read from JSON with records, decrypted the way a capture is
+ * when a key log is at hand (`--keylog`, and the file's own secrets): its
+ * records go through the capture layer's decryptor (capture/records.ts), so
+ * the same bytes give the same transcript as a pcap. Without a key log, or
+ * without records (a hand-written message list), it is returned as read.
+ */
+export async function decryptLikeCapture(t: Transcript, keylog: string | undefined): Promise<Transcript> {
+  const lines = [...(keylog ? [keylog] : []), ...(t.secrets?.keylog ?? [])];
+  if (!t.records.length || !lines.length) return t;
+  const extra: NonNullable<RecordsOptions['extra']> = {};
+  if (t.client) extra.client = t.client;
+  if (t.server) extra.server = t.server;
+  if (t.capturedAt) extra.capturedAt = t.capturedAt;
+  if (t.secrets) extra.secrets = t.secrets;
+  if (t.ends) extra.ends = t.ends;
+  try {
+    return await transcriptFromRecords(
+      t.records.map((r) => (r.frame !== undefined ? { dir: r.dir, raw: r.raw, frame: r.frame } : { dir: r.dir, raw: r.raw })),
+      { keylog: lines.join('\n'), provenance: t.provenance, extra },
+    );
+  } catch (e) {
+    if (e instanceof KeyLogError) throw new UsageError(`the key log is not usable: ${e.message}`);
+    throw e;
+  }
 }
 
 /** Read transcript JSON files: each holds one transcript object or an array of them. */

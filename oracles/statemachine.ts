@@ -275,8 +275,16 @@ export function describeExpected(e: readonly Expectation[]): string {
 
 /** A message that could not be read: it matches any transition of its direction. */
 export const WILDCARD = '?';
-/** What a walk consumes: a message type, or the wildcard. */
-export type WalkType = StepName | typeof WILDCARD;
+/**
+ * A protected record that could not be read (no key log): not a message. It
+ * may hold any number of handshake messages of its direction (RFC 8446 §5.1
+ * lets one record carry several), or none (application data, an alert), so
+ * the walk goes on from every state reachable by zero or more transitions
+ * of that direction.
+ */
+export const UNREADABLE_RECORD = '*';
+/** What a walk consumes: a message type, the wildcard, or an unreadable record. */
+export type WalkType = StepName | typeof WILDCARD | typeof UNREADABLE_RECORD;
 /**
  * A message as `step` and `walk` take it. The type is a WalkType; plain
  * strings are accepted for the fuzzers' message lists (a name that is no
@@ -312,7 +320,7 @@ export interface WalkResult {
   violation?: { index: number; expected: Expectation[]; got: string; error: string };
   /** States after the last message accepted. */
   states: Set<string>;
-  /** Messages that could not be read and were matched as wildcards. */
+  /** Messages that could not be read and were matched as wildcards, and unreadable records. */
   wildcards: number;
   /** Messages walked. */
   walked: number;
@@ -325,11 +333,32 @@ export function walkable(m: TranscriptMessage, version: TlsVersion): boolean {
   return true;
 }
 
+/** The states reachable from `states` through any number (zero included) of transitions of one direction. */
+function anyOf(machine: StateMachine, states: Iterable<string>, dir: Direction, facts: Facts): Set<string> {
+  const out = closure(machine, states, facts);
+  const todo = [...out];
+  while (todo.length) {
+    const s = todo.pop()!;
+    for (const tr of machine.transitions) {
+      if (tr.from !== s || (tr.dir !== undefined && tr.dir !== dir) || !allowed(tr, facts) || out.has(tr.to)) continue;
+      out.add(tr.to);
+      todo.push(tr.to);
+    }
+  }
+  return out;
+}
+
 export function walk(machine: StateMachine, messages: readonly (WalkMessage & { index: number })[], facts: Facts): WalkResult {
   let states = new Set([machine.initial]);
   let wildcards = 0;
   let walked = 0;
   for (const msg of messages) {
+    if (msg.type === UNREADABLE_RECORD) {
+      states = anyOf(machine, states, msg.dir, facts);
+      walked++;
+      wildcards++;
+      continue;
+    }
     const r = step(machine, states, msg, facts);
     if (!r.ok)
       return { violation: { index: msg.index, expected: r.expected, got: r.got, error: r.error }, states, wildcards, walked };
@@ -346,7 +375,7 @@ export function machineOutcome(ctx: Context, version: TlsVersion): Outcome {
     .filter((m) => walkable(m, version))
     .map((m): { dir: Direction; type: WalkType; m: TranscriptMessage; index: number } => ({
       dir: m.dir,
-      type: isUnreadable(m) ? WILDCARD : (ctx.steps.find((s) => s.m === m)?.sym ?? m.type),
+      type: isUnreadable(m) ? UNREADABLE_RECORD : (ctx.steps.find((s) => s.m === m)?.sym ?? m.type),
       m,
       index: m.index,
     }));

@@ -268,7 +268,7 @@ export class TranscriptBuilder {
   }
 
   /** Partial handshake messages left at the end are reported as gaps. */
-  finish(extra: Partial<Pick<Transcript, 'client' | 'server' | 'secrets' | 'capturedAt'>> = {}): Transcript {
+  finish(extra: Partial<Pick<Transcript, 'client' | 'server' | 'secrets' | 'capturedAt' | 'ends'>> = {}): Transcript {
     for (const dir of ['C->S', 'S->C'] as const) {
       const a = this.assemblers[dir];
       if (a.pending)

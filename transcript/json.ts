@@ -18,15 +18,19 @@
  *
  * Either `records` (whole records as on the wire, with an optional
  * `plaintext: { contentType, fragment }` for decrypted ones) or `messages`
- * is given. From records, messages are rebuilt; `messages` alone is the
+ * is given. `tlsprop check` reads a file with records and a key log (its own
+ * `secrets.keylog`, or `--keylog`) like a capture: the records are decrypted
+ * by the capture layer (capture/records.ts) and a given `plaintext` is not
+ * used. `ends` (optional) says how the transport ended: `{ side, kind: "fin"
+ * | "rst", frame?, beforeRecord }`. From records, messages are rebuilt; `messages` alone is the
  * hand-written form: `dir` and `type` are required, `raw` (the handshake
  * message with its 4-byte header) and `encrypted` are optional.
  */
 import { DecodeError } from '../wire/errors';
 import { fromHex, toHex } from '../wire/hex';
 import { TranscriptBuilder } from './build';
-import { type MessageType, messageTypeOf } from '../wire/vocabulary';
-import type { Direction, Provenance, Transcript } from './model';
+import { type MessageType, type Side, messageTypeOf } from '../wire/vocabulary';
+import type { Direction, Provenance, Transcript, TransportEnd } from './model';
 
 export const TRANSCRIPT_FORMAT = 'tlsprop-transcript/1';
 
@@ -39,6 +43,8 @@ export interface TranscriptJson {
   records?: Array<{ dir: Direction; raw: string; frame?: number; plaintext?: { contentType: number; fragment: string } }>;
   messages?: Array<{ dir: Direction; type: string; raw?: string; encrypted?: boolean; frame?: number }>;
   secrets?: { keylog?: string[]; ephemeral?: Array<{ group: number; clientPrivate?: string; serverPrivate?: string }> };
+  /** How the transport ended (a capture's FINs and RSTs), when known. */
+  ends?: Array<{ side: Side; kind: 'fin' | 'rst'; frame?: number; beforeRecord: number }>;
 }
 
 export interface ToJsonOptions {
@@ -67,6 +73,7 @@ export function transcriptToJson(t: Transcript, opts: ToJsonOptions = {}): Trans
       return j;
     });
   }
+  if (t.ends) out.ends = t.ends.map((e) => ({ ...e }));
   if (opts.includeSecrets && t.secrets) {
     const s: NonNullable<TranscriptJson['secrets']> = {};
     if (t.secrets.keylog) s.keylog = t.secrets.keylog;
@@ -230,5 +237,18 @@ export function transcriptFromJson(value: unknown, file?: string): Transcript {
     }
     extra.secrets = secrets;
   }
+  if (root['ends'] !== undefined)
+    extra.ends = arr(root['ends'], 'ends').map((ev, i): TransportEnd => {
+      const p = `ends[${i}]`;
+      const e = obj(ev, p);
+      const side = e['side'];
+      if (side !== 'client' && side !== 'server') fail(`${p}.side`, 'expected "client" or "server"');
+      const kind = e['kind'];
+      if (kind !== 'fin' && kind !== 'rst') fail(`${p}.kind`, 'expected "fin" or "rst"');
+      const end: TransportEnd = { side, kind, beforeRecord: optNum(e['beforeRecord'], `${p}.beforeRecord`) ?? 0 };
+      const frame = optNum(e['frame'], `${p}.frame`);
+      if (frame !== undefined) end.frame = frame;
+      return end;
+    });
   return b.finish(extra);
 }

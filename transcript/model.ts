@@ -83,6 +83,21 @@ export interface Gap {
   fromMessage?: number;
 }
 
+/**
+ * How one side ended its direction of the transport (a capture's TCP FIN or
+ * RST), and where that falls among the records: what the closure rules read
+ * (who closed, with or without close_notify, after how much data).
+ */
+export interface TransportEnd {
+  /** The side that sent the FIN or RST. */
+  side: Side;
+  kind: 'fin' | 'rst';
+  /** Capture frame of the FIN or RST. */
+  frame?: number;
+  /** Index of the first record (either direction) after it in wire order; records.length when none is. */
+  beforeRecord: number;
+}
+
 export interface Transcript {
   provenance: Provenance;
   /** Endpoint labels, e.g. `127.0.0.1:51234`. */
@@ -94,6 +109,13 @@ export interface Transcript {
   messages: TranscriptMessage[];
   secrets?: TranscriptSecrets;
   gaps: Gap[];
+  /**
+   * How the transport ended, when the source shows it (a capture: every FIN
+   * and RST of the connection, [] when the capture holds none, i.e. it ends
+   * before either side closed); absent when the source cannot tell (a
+   * generated or hand-written transcript).
+   */
+  ends?: TransportEnd[];
 }
 
 export function handshakeMessages(t: Transcript): TranscriptMessage[] {

@@ -1,0 +1,96 @@
+/**
+ * `tlsprop check` reads a transcript JSON with records the way it reads a
+ * capture: the RFC 8448 §3 records with their key log, as JSON (key log
+ * given with --keylog, or inside the file) and as a pcap of the same bytes,
+ * give the same messages and no violation; without a key log nothing that
+ * could not be read is judged as a message.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tcpConversationPcap } from '../capture/synth';
+import { fromHex } from '../wire/hex';
+import type { CheckOutput } from './check';
+import { type Io, main } from './main';
+
+const DIR = join(__dirname, '..', 'fixtures', 'vectors', 'rfc8448-section3');
+const KEYLOG = join(DIR, 'keylog.txt');
+const vectors = JSON.parse(readFileSync(join(DIR, 'vectors.json'), 'utf8')) as { records: Record<string, string> };
+const ORDER: ReadonlyArray<readonly [string, 'C->S' | 'S->C']> = [
+  ['Record_ClientHello_1', 'C->S'],
+  ['Record_ServerHello', 'S->C'],
+  ['Record_ServerHandshakeMessages', 'S->C'],
+  ['Record_ClientFinished', 'C->S'],
+  ['Record_NewSessionTicket', 'S->C'],
+  ['Record_Client_AppData', 'C->S'],
+  ['Record_Server_AppData', 'S->C'],
+  ['Record_Client_CloseNotify', 'C->S'],
+  ['Record_Server_CloseNotify', 'S->C'],
+];
+const records = ORDER.map(([k, dir]) => ({ dir, raw: vectors.records[k]! }));
+
+function io(): Io & { text: () => string } {
+  const out: string[] = [];
+  return { out: (s) => out.push(s), err: (s) => out.push(s), readStdin: async () => '', text: () => out.join('\n') };
+}
+
+async function check(args: string[]): Promise<{ code: number; out: CheckOutput }> {
+  const o = io();
+  const code = await main(['check', '--json', ...args], o);
+  return { code, out: JSON.parse(o.text()) as CheckOutput };
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'tlsprop-check-'));
+const plain = join(tmp, 'rfc8448.json');
+const withSecrets = join(tmp, 'rfc8448-secrets.json');
+const pcap = join(tmp, 'rfc8448.pcap');
+writeFileSync(plain, JSON.stringify({ format: 'tlsprop-transcript/1', records }));
+writeFileSync(
+  withSecrets,
+  JSON.stringify({
+    format: 'tlsprop-transcript/1',
+    records,
+    secrets: { keylog: readFileSync(KEYLOG, 'utf8').split('\n').filter(Boolean) },
+  }),
+);
+writeFileSync(pcap, tcpConversationPcap(records.map((r) => ({ dir: r.dir, data: fromHex(r.raw) }))));
+
+const shape = (o: CheckOutput) => o.connections[0]!.messages.map((m) => `${m.dir} ${m.type}${m.raw ? ` ${m.raw}` : ''}`);
+const violations = (o: CheckOutput) => o.connections.flatMap((c) => c.verdicts.filter((v) => v.status === 'violation'));
+
+describe('a transcript JSON with records is read like a capture', () => {
+  it('RFC 8448 §3 records + key log: the pcap and the JSON (--keylog or secrets) give the same messages, no violation', async () => {
+    const fromPcap = await check([pcap, '--keylog', KEYLOG]);
+    const fromJson = await check([plain, '--keylog', KEYLOG]);
+    const inline = await check([withSecrets]);
+    for (const r of [fromPcap, fromJson, inline]) {
+      expect(violations(r.out)).toEqual([]);
+      expect(r.code).toBe(0);
+    }
+    expect(shape(fromJson.out)).toEqual(shape(fromPcap.out));
+    expect(shape(inline.out)).toEqual(shape(fromPcap.out));
+    expect(fromJson.out.connections[0]!.messages.map((m) => m.type)).toEqual([
+      'client_hello',
+      'server_hello',
+      'encrypted_extensions',
+      'certificate',
+      'certificate_verify',
+      'finished',
+      'finished',
+      'new_session_ticket',
+      'application_data',
+      'application_data',
+      'alert',
+      'alert',
+    ]);
+    for (const id of ['t13.ks.traffic-keys', 't13.fin.verify-data', 't13.order.state-machine'])
+      expect([id, fromJson.out.connections[0]!.verdicts.find((v) => v.rule === id)?.status]).toEqual([id, 'pass']);
+  });
+
+  it('without a key log, a record that holds several messages is not taken for one: inconclusive, not out of order', async () => {
+    const { code, out } = await check([plain]);
+    expect(violations(out)).toEqual([]);
+    expect(code).toBe(0);
+    expect(out.connections[0]!.verdicts.find((v) => v.rule === 't13.order.state-machine')?.status).toBe('inconclusive');
+  });
+});
