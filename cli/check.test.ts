@@ -94,3 +94,22 @@ describe('a transcript JSON with records is read like a capture', () => {
     expect(out.connections[0]!.verdicts.find((v) => v.rule === 't13.order.state-machine')?.status).toBe('inconclusive');
   });
 });
+
+describe('a HelloRetryRequest is named as one', () => {
+  const hrr = join(__dirname, '..', 'capture', 'testdata', 'tls13-hrr-0rtt-keyupdate.pcap');
+  const keylog = join(__dirname, '..', 'capture', 'testdata', 'tls13-hrr-0rtt-keyupdate.keylog');
+  it('hello_retry_request in messages[], with the type it has on the wire', async () => {
+    const { out } = await check([hrr, '--keylog', keylog]);
+    const m = out.connections[0]!.messages.filter((x) => x.dir === 'S->C' && x.raw?.startsWith('02'));
+    expect(m.map((x) => [x.type, x.wireType])).toEqual([
+      ['hello_retry_request', 'server_hello'],
+      ['server_hello', undefined],
+    ]);
+  });
+  it('explain names it HelloRetryRequest and says it is a ServerHello on the wire', async () => {
+    const o = io();
+    await main(['explain', hrr, '--keylog', keylog, '--quiet'], o);
+    expect(o.text()).toContain('S->C: HelloRetryRequest, ChangeCipherSpec');
+    expect(o.text()).toMatch(/\[1\] HelloRetryRequest \(frame \d+, \d+ bytes, a ServerHello on the wire\)/);
+  });
+});

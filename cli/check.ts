@@ -22,7 +22,8 @@ import { newCertCache } from '../pki/parse';
 import { type CheckOptions, checkTranscript } from '../oracles/evaluate';
 import { type Verdict, type VerdictCounts, countVerdicts, emptyCounts } from '../oracles/rule';
 import type { Transcript } from '../transcript/model';
-import type { Direction, MessageType, TlsVersion } from '../wire/vocabulary';
+import type { Direction, MessageType, StepName, TlsVersion } from '../wire/vocabulary';
+import { symbolOf } from '../oracles/context';
 import { transcriptFromJson } from '../transcript/json';
 import { DecodeError } from '../wire/errors';
 import { toHex } from '../wire/hex';
@@ -38,7 +39,20 @@ export interface ConnectionOutput {
   server?: string;
   version?: TlsVersion;
   cipherSuite?: string;
-  messages: Array<{ index: number; dir: Direction; type: MessageType; raw?: string; encrypted: boolean; frame?: number }>;
+  /**
+   * The messages, named as the RFC's state machines name them: a
+   * HelloRetryRequest is `hello_retry_request`, with `wireType:
+   * "server_hello"` (it is a ServerHello on the wire, RFC 8446 §4.1.4).
+   */
+  messages: Array<{
+    index: number;
+    dir: Direction;
+    type: StepName;
+    wireType?: MessageType;
+    raw?: string;
+    encrypted: boolean;
+    frame?: number;
+  }>;
   /** What could not be read (missing key-log entries, TCP gaps, ...): the reason rules are inconclusive. */
   gaps?: string[];
   verdicts: Verdict[];
@@ -65,7 +79,9 @@ export async function checkOne(
   const r = await checkTranscript(t, { ...opts, earlier: [...(opts.earlier ?? []), ...earlier] });
   const c: ConnectionOutput = {
     messages: t.messages.map((m) => {
-      const j: ConnectionOutput['messages'][number] = { index: m.index, dir: m.dir, type: m.type, encrypted: m.encrypted };
+      const type = symbolOf(m);
+      const j: ConnectionOutput['messages'][number] = { index: m.index, dir: m.dir, type, encrypted: m.encrypted };
+      if (type !== m.type) j.wireType = m.type;
       if (m.raw) j.raw = toHex(m.raw);
       if (m.frame !== undefined) j.frame = m.frame;
       return j;
@@ -427,7 +443,7 @@ export function connectionLines(c: ConnectionOutput): string[] {
   );
   for (const m of c.messages)
     lines.push(
-      `  [${m.index}] ${m.dir} ${m.type}${m.frame !== undefined ? ` (frame ${m.frame})` : ''}${m.encrypted ? ' (protected)' : ''}`,
+      `  [${m.index}] ${m.dir} ${m.type}${m.wireType ? ` (a ${m.wireType} on the wire)` : ''}${m.frame !== undefined ? ` (frame ${m.frame})` : ''}${m.encrypted ? ' (protected)' : ''}`,
     );
   for (const g of c.gaps ?? []) lines.push(`  gap: ${g}`);
   for (const v of c.verdicts) {

@@ -4,6 +4,7 @@
  * flight (`C->S: Certificate, ClientKeyExchange`), each message with the
  * frame that completed it, and under it the rules it was checked against.
  */
+import { symbolOf } from '../oracles/context';
 import type { Verdict } from '../oracles/rule';
 import { UsageError, parseArgs } from './args';
 import { checkFiles, checkOptionsFrom } from './check';
@@ -29,8 +30,11 @@ function messageLine(m: TranscriptMessage): string {
   const where = m.frame !== undefined ? `frame ${m.frame}` : 'no frame';
   const size = m.raw ? `, ${m.raw.length} bytes` : '';
   const enc = m.encrypted ? ', encrypted' : '';
+  const name = symbolOf(m);
+  // RFC 8446 §4.1.4: a HelloRetryRequest is sent as a ServerHello with the special random.
+  const wire = name !== m.type ? `, a ${displayName(m.type)} on the wire` : '';
   const alert = m.alert ? ` ${m.alert.level === 2 ? 'fatal' : 'warning'}(${m.alert.description})` : '';
-  return `[${m.index}] ${displayName(m.type)}${alert} (${where}${size}${enc})`;
+  return `[${m.index}] ${displayName(name)}${alert} (${where}${size}${enc}${wire})`;
 }
 
 export interface ExplainOptions {
@@ -56,7 +60,7 @@ export function explainLines(t: Transcript, verdicts: readonly Verdict[], opts: 
     let j = i;
     while (j < t.messages.length && t.messages[j]!.dir === dir) j++;
     const flight = t.messages.slice(i, j);
-    lines.push(`${dir}: ${flight.map((m) => displayName(m.type)).join(', ')}`);
+    lines.push(`${dir}: ${flight.map((m) => displayName(symbolOf(m))).join(', ')}`);
     for (const m of flight) {
       lines.push(`    ${messageLine(m)}`);
       for (const v of byMessage.get(m.index) ?? []) lines.push(`        ${MARK[v.status]} ${v.rule}: ${v.detail}`);
