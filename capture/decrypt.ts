@@ -200,6 +200,8 @@ export class ConnectionDecryptor {
       }
       if (!firstError) firstError = `${r.reason}${r.detail ? ` (${r.detail})` : ''}`;
     }
+    const switched = await this.openAsNextEpoch(dir, contentType, version, fragment);
+    if (switched) return switched;
     const tried = candidates.map((c) => c.label).join(' or ');
     const maybeEarly = dir === 'C->S' && st.earlyPossible;
     if (maybeEarly && !st.early) return { kind: 'unreadable', reason: this.missingEarly() };
@@ -208,6 +210,36 @@ export class ConnectionDecryptor {
       kind: 'unreadable',
       reason: `does not decrypt with the ${tried}: ${firstError}${maybeEarly ? ' (0-RTT data the server may have skipped)' : ''}`,
     };
+  }
+
+  /**
+   * TLS 1.3: a record that does not open with the handshake key may be the
+   * first one under the sender's application key, when the record that held
+   * its Finished did not open (altered, or not protected as RFC 8446 §5.2
+   * defines): the keys switch there, so the records after it are read and
+   * only the one that failed stays unreadable.
+   */
+  private async openAsNextEpoch(
+    dir: Direction,
+    contentType: number,
+    version: number,
+    fragment: Uint8Array,
+  ): Promise<OpenResult | undefined> {
+    const st = this.dirs[dir];
+    if (!this.isTls13 || st.current?.name !== 'handshake' || contentType !== ContentType.application_data) return undefined;
+    const label: KeyLogLabel = dir === 'C->S' ? 'CLIENT_TRAFFIC_SECRET_0' : 'SERVER_TRAFFIC_SECRET_0';
+    const secret = this.secret(label);
+    if (!secret) return undefined;
+    const ep = await this.epoch13('application', secret, `${dir === 'C->S' ? 'client' : 'server'} application traffic key`);
+    if (typeof ep === 'string') return undefined;
+    const r = await ep.protection.unprotect(0n, contentType, version, fragment);
+    if (!r.ok) return undefined;
+    ep.seq = 1n;
+    st.current = ep;
+    st.missing = undefined;
+    this.notes.push(`${dir}: a handshake record did not open and the next opens with the application key`);
+    await this.observe(dir, r.type, r.content);
+    return { kind: 'decrypted', contentType: r.type, fragment: r.content, epoch: 'application' };
   }
 
   private missingEarly(): string {

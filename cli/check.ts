@@ -20,7 +20,7 @@ import { KeyLogError, parseKeyLog } from '../crypto/keylog';
 import { nodeProvider } from '../crypto/provider';
 import { newCertCache } from '../pki/parse';
 import { type CheckOptions, checkTranscript } from '../oracles/evaluate';
-import { type Verdict, type VerdictCounts, countVerdicts, emptyCounts } from '../oracles/rule';
+import { type Notice, type Verdict, type VerdictCounts, countVerdicts, emptyCounts } from '../oracles/rule';
 import type { Transcript } from '../transcript/model';
 import type { Direction, MessageType, StepName, TlsVersion } from '../wire/vocabulary';
 import { symbolOf } from '../oracles/context';
@@ -56,6 +56,11 @@ export interface ConnectionOutput {
   /** What could not be read (missing key-log entries, TCP gaps, ...): the reason rules are inconclusive. */
   gaps?: string[];
   verdicts: Verdict[];
+  /**
+   * Informational findings (e.g. `chain-would-not-validate`): not verdicts,
+   * never counted in the summary; the verdict on the party is under the rule named.
+   */
+  notices?: Notice[];
   summary: VerdictCounts;
 }
 
@@ -75,7 +80,7 @@ export async function checkOne(
   { transcript: t, source }: SourcedTranscript,
   opts: CheckOptions,
   earlier: readonly Transcript[],
-): Promise<{ output: ConnectionOutput; verdicts: Verdict[] }> {
+): Promise<{ output: ConnectionOutput; verdicts: Verdict[]; notices: Notice[] }> {
   const r = await checkTranscript(t, { ...opts, earlier: [...(opts.earlier ?? []), ...earlier] });
   const c: ConnectionOutput = {
     messages: t.messages.map((m) => {
@@ -95,7 +100,8 @@ export async function checkOne(
   if (r.context.version) c.version = r.context.version;
   if (r.context.suite !== undefined) c.cipherSuite = nameOf(cipherSuiteNames, r.context.suite);
   if (t.gaps.length) c.gaps = t.gaps.map((g) => g.reason);
-  return { output: c, verdicts: r.verdicts };
+  if (r.notices.length) c.notices = r.notices.map((n) => ({ ...n }));
+  return { output: c, verdicts: r.verdicts, notices: r.notices };
 }
 
 export async function checkTranscripts(transcripts: readonly SourcedTranscript[], opts: CheckOptions = {}): Promise<CheckOutput> {
@@ -431,6 +437,10 @@ function summaryLine(s: VerdictCounts): string {
   return `${s.violation} violation(s), ${s.inconclusive} inconclusive, ${s.pass} pass, ${s['not-applicable']} not applicable`;
 }
 
+function noticeLine(n: number): string {
+  return n ? `, ${n} notice(s)` : '';
+}
+
 export function formatText(o: CheckOutput): string[] {
   return [...o.connections.flatMap(connectionLines), totalLine(o.connections.length, o.summary)];
 }
@@ -446,6 +456,8 @@ export function connectionLines(c: ConnectionOutput): string[] {
       `  [${m.index}] ${m.dir} ${m.type}${m.wireType ? ` (a ${m.wireType} on the wire)` : ''}${m.frame !== undefined ? ` (frame ${m.frame})` : ''}${m.encrypted ? ' (protected)' : ''}`,
     );
   for (const g of c.gaps ?? []) lines.push(`  gap: ${g}`);
+  for (const n of c.notices ?? [])
+    lines.push(`  NOTICE ${n.kind}${n.message !== undefined ? ` @${n.message}` : ''} (${n.rule}): ${n.detail}`);
   for (const v of c.verdicts) {
     if (v.status !== 'violation' && v.status !== 'inconclusive') continue;
     const at = v.message !== undefined ? ` @${v.message}` : '';
@@ -453,7 +465,7 @@ export function connectionLines(c: ConnectionOutput): string[] {
       v.expected !== undefined || v.actual !== undefined ? ` (expected ${v.expected ?? '?'}, got ${v.actual ?? '?'})` : '';
     lines.push(`  ${v.status.toUpperCase()} ${v.rule}${at}: ${v.detail}${ea}`);
   }
-  lines.push(`  ${summaryLine(c.summary)}`);
+  lines.push(`  ${summaryLine(c.summary)}${noticeLine(c.notices?.length ?? 0)}`);
   return lines;
 }
 

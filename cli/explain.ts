@@ -5,7 +5,7 @@
  * frame that completed it, and under it the rules it was checked against.
  */
 import { symbolOf } from '../oracles/context';
-import type { Verdict } from '../oracles/rule';
+import type { Notice, Verdict } from '../oracles/rule';
 import { UsageError, parseArgs } from './args';
 import { checkFiles, checkOptionsFrom } from './check';
 import type { Io } from './main';
@@ -43,7 +43,12 @@ export interface ExplainOptions {
 }
 
 /** The ladder of one transcript with the verdicts placed under the messages they are about. */
-export function explainLines(t: Transcript, verdicts: readonly Verdict[], opts: ExplainOptions = {}): string[] {
+export function explainLines(
+  t: Transcript,
+  verdicts: readonly Verdict[],
+  opts: ExplainOptions = {},
+  notices: readonly Notice[] = [],
+): string[] {
   const passes = opts.passes ?? true;
   const shown = (v: Verdict) => v.status === 'violation' || v.status === 'inconclusive' || (passes && v.status === 'pass');
   const byMessage = new Map<number, Verdict[]>();
@@ -63,11 +68,13 @@ export function explainLines(t: Transcript, verdicts: readonly Verdict[], opts: 
     lines.push(`${dir}: ${flight.map((m) => displayName(symbolOf(m))).join(', ')}`);
     for (const m of flight) {
       lines.push(`    ${messageLine(m)}`);
+      for (const n of notices.filter((x) => x.message === m.index)) lines.push(`        note ${n.kind} (${n.rule}): ${n.detail}`);
       for (const v of byMessage.get(m.index) ?? []) lines.push(`        ${MARK[v.status]} ${v.rule}: ${v.detail}`);
     }
     i = j;
   }
   for (const g of t.gaps) lines.push(`  gap: ${g.reason}`);
+  for (const n of notices.filter((x) => x.message === undefined)) lines.push(`  note ${n.kind} (${n.rule}): ${n.detail}`);
   if (general.length) {
     lines.push('  whole connection:');
     for (const v of general) lines.push(`        ${MARK[v.status]} ${v.rule}: ${v.detail}`);
@@ -92,9 +99,10 @@ export async function explainCommand(args: string[], io: Io): Promise<number> {
       .filter(Boolean)
       .join(', ');
     io.out(head);
-    for (const l of explainLines(t, verdicts, { passes: !p.flags.has('quiet') })) io.out(`  ${l}`);
+    for (const l of explainLines(t, verdicts, { passes: !p.flags.has('quiet') }, c.notices)) io.out(`  ${l}`);
+    const notes = c.notices?.length ? `, ${c.notices.length} notice(s)` : '';
     io.out(
-      `  ${c.summary.violation} violation(s), ${c.summary.inconclusive} inconclusive, ${c.summary.pass} pass, ${c.summary['not-applicable']} not applicable`,
+      `  ${c.summary.violation} violation(s), ${c.summary.inconclusive} inconclusive, ${c.summary.pass} pass, ${c.summary['not-applicable']} not applicable${notes}`,
     );
     io.out('');
   });

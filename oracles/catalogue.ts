@@ -18,6 +18,7 @@ import { keyScheduleRules } from './rules/key-schedule';
 import { recordRules } from './rules/record';
 import { recordProtectionRules } from './rules/record-protection';
 import { resumptionRules } from './rules/resumption';
+import { signatureHashRules } from './rules/signature-hashes';
 import { signatureRules } from './rules/signatures';
 import { t12FinishRules } from './rules/t12-finish';
 import { t12NegotiationRules } from './rules/t12-negotiation';
@@ -38,6 +39,7 @@ const DECLARED = [
   ...t13OrderRules,
   ...t13FlightRules,
   ...t12NegotiationRules,
+  ...signatureHashRules,
   ...t13NegotiationRules,
   ...t13RetryPskRules,
   ...versionRules,
@@ -101,13 +103,6 @@ export const NOT_DECLARED: readonly NotDeclared[] = [
     versions: ['1.3'],
     evidence: 'keys',
     reason: 'needs decrypted 0-RTT byte counts and a live peer',
-  },
-  {
-    id: 'alert.close-notify',
-    group: 'record',
-    versions: ['1.2', '1.3'],
-    evidence: 'plaintext',
-    reason: 'needs to know when each side closed its TCP direction, which the transcript does not carry',
   },
   {
     id: 'ver.t13.no-13-in-renegotiation',

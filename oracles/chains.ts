@@ -10,11 +10,13 @@ import { type ParsedCert, parseCert } from '../pki/parse';
 import { type ChainValidation, validateChain } from '../pki/validate';
 import { extensionBody } from '../wire/extensions';
 import { ExtensionType as X } from '../wire/registry';
-import type { Direction } from '../wire/vocabulary';
+import { type Direction, receiverOf, senderOf } from '../wire/vocabulary';
 import { type Context, bodyOf, memo } from './context';
 import { hex4, who } from './flow';
 import { type Got, chainOf, stepsOf } from './keyfacts';
-import { type Outcome, inconclusive, notApplicable, pass, violation } from './rule';
+import { expectedReaction } from './reactions';
+import { goesOnAfterChain, receiverReaction } from './receiver';
+import { type Outcome, type RuleId, inconclusive, notApplicable, pass, violation } from './rule';
 
 export interface Validated {
   dir: Direction;
@@ -130,4 +132,62 @@ export async function sigalgsCheck(ctx: Context, dir: Direction, offered: number
 export function crOf(ctx: Context) {
   const b = bodyOf(stepsOf(ctx, 'certificate_request', 'S->C')[0]);
   return b?.type === 'certificate_request' ? b : undefined;
+}
+
+/**
+ * The verdict of a certificate rule on a presented chain that breaks it
+ * (`why`: what is wrong): the conformance question is whether its receiver
+ * accepted it, not what the sender presented (a peer may present any chain
+ * it was given). Violation when the receiver went on (goesOnAfterChain)
+ * and the RFC does not let it (the rule's declared tolerance, through
+ * oracles/reactions.ts: a server may continue with the client considered
+ * unauthenticated); pass when it aborted with an alert (which alert is the
+ * alert rules' question) or closed; inconclusive when the transcript ends
+ * first. The finding itself goes with it as a `chain-would-not-validate`
+ * notice, so it is still shown.
+ */
+export function chainReceiverVerdict(ctx: Context, rule: RuleId, c: Pick<Validated, 'dir' | 'm'>, why: string): Outcome {
+  const sender = senderOf(c.dir);
+  const receiver = receiverOf(c.dir);
+  const chainMsg = ctx.t.messages[c.m]!;
+  const against = ctx.options.trustAnchors?.length ? ' against the trust anchors given' : '';
+  const notice = {
+    kind: 'chain-would-not-validate' as const,
+    message: c.m,
+    detail: `The ${sender}'s certificate chain (message ${c.m}) would not validate${against}: ${why}`,
+  };
+  const chain = `the ${sender}'s chain (message ${c.m})`;
+  const r = receiverReaction(ctx, chainMsg, goesOnAfterChain(ctx, receiver));
+  const out = ((): Outcome => {
+    switch (r.kind) {
+      case 'went-on': {
+        const e = expectedReaction([rule], ctx.version!, receiver);
+        if (e.ignoreAllowed) {
+          const t = e.ignoreBecause[0]!;
+          return pass(`The ${receiver} went on (${r.what}) after ${chain}, which ${t.rfc} allows: "${t.text}"`, {
+            message: r.m.index,
+          });
+        }
+        const alerts = e.alerts.map((a) => a.alert);
+        return violation(`The ${receiver} went on (${r.what}) after ${chain}, which it must reject: ${why}`, {
+          message: r.m.index,
+          expected: alerts.length ? `abort with ${alerts.join(' or ')}` : 'abort',
+          actual: r.what,
+        });
+      }
+      case 'alert':
+        return pass(
+          `The ${receiver} rejected ${chain} with ${r.alert ?? (r.code !== undefined ? `alert ${r.code}` : 'an alert that could not be read')} (message ${r.m.index}).`,
+          { message: r.m.index },
+        );
+      case 'closed':
+        return pass(`The ${receiver} did not go on after ${chain}: it closed (${r.how}).`, { message: r.m?.index ?? c.m });
+      case 'unknown':
+        return inconclusive(`Whether the ${receiver} accepted ${chain}, which it must reject (${why}), is not known: ${r.why}.`, {
+          message: c.m,
+        });
+    }
+  })();
+  out.notice = notice;
+  return out;
 }

@@ -8,13 +8,14 @@ import type { CryptoProvider } from '../crypto/provider';
 import type { ParsedCertCache } from '../pki/parse';
 import { selectedVersion } from '../transcript/build';
 import type { Transcript, TranscriptMessage } from '../transcript/model';
-import type { Extension } from '../wire/extensions';
+import { type Extension, extensionBody } from '../wire/extensions';
 import { type ClientHello, type HandshakeBody, type ServerHello, isHelloRetryRequest } from '../wire/handshake';
-import { type CipherSuiteInfo, ExtensionType, type KeyExchange, cipherSuites, isGrease } from '../wire/registry';
+import { type CipherSuiteInfo, ExtensionType, type KeyExchange, cipherSuites } from '../wire/registry';
 import {
   type Direction,
   type MessageType,
   type StepName,
+  TLS_VERSIONS,
   type TlsVersion,
   VERSION_CODE,
   versionOfCode,
@@ -42,6 +43,12 @@ export interface Context {
   version?: TlsVersion;
   /** How the version was learnt. */
   versionFrom?: 'server_hello' | 'hello_retry_request' | 'message types' | 'client_hello';
+  /**
+   * The versions the ClientHello offers, when the version is learnt from it
+   * (no ServerHello): with more than one, the evaluator judges each rule in
+   * the highest offered version it is declared for (evaluate.ts).
+   */
+  offered?: TlsVersion[];
   suite?: number;
   suiteInfo?: CipherSuiteInfo;
   kex?: KeyExchange;
@@ -108,6 +115,11 @@ export function isUnreadable(m: TranscriptMessage): boolean {
 /** A step whose message could not be read (protected, no key log): its place is known, its type not. */
 export function isUnreadableStep(s: Step): boolean {
   return UNREADABLE_TYPES.has(s.sym);
+}
+
+/** Why protected records could not be read: no key log at all, or one that does not open them (see the gaps). */
+export function unreadableWhy(ctx: Context): string {
+  return ctx.t.secrets?.keylog?.length ? 'the key log does not open them' : 'no key log';
 }
 
 export function bodyOf(m: TranscriptMessage | undefined): HandshakeBody | undefined {
@@ -185,30 +197,21 @@ export function buildContext(t: Transcript, earlier: readonly Transcript[], opti
     if (t12 !== t13) {
       ctx.version = t12 ? '1.2' : '1.3';
       ctx.versionFrom = 'message types';
-    } else if (
-      !t12 &&
-      ctx.ch &&
-      ctx.ch.b.legacyVersion === VERSION_CODE['1.2'] &&
-      !hasExt(ctx.ch.b.extensions, ExtensionType.supported_versions)
-    ) {
-      // A TLS 1.2 ClientHello without supported_versions can only lead to TLS 1.2 (or a refusal, e.g. inappropriate_fallback).
-      ctx.version = '1.2';
-      ctx.versionFrom = 'client_hello';
-    } else if (!t12 && ctx.ch && offersOnly13(ctx.ch.b.extensions)) {
-      // Likewise a ClientHello whose supported_versions offers TLS 1.3 and nothing below can only lead to TLS 1.3.
-      ctx.version = '1.3';
-      ctx.versionFrom = 'client_hello';
+    } else if (!t12 && !ctx.hrr && ctx.ch) {
+      // No ServerHello (the handshake stopped before one, or the capture ends): the ClientHello says which versions
+      // the connection could have had, and the rules about what was sent are judged in those.
+      const sv = extensionBody(ctx.ch.b.extensions, ExtensionType.supported_versions, 'supported_versions_client')?.versions;
+      const offered = TLS_VERSIONS.filter((v) =>
+        sv ? sv.includes(VERSION_CODE[v]) : v === '1.2' && ctx.ch!.b.legacyVersion >= VERSION_CODE['1.2'],
+      );
+      if (offered.length) {
+        ctx.version = offered[offered.length - 1]!;
+        ctx.versionFrom = 'client_hello';
+        ctx.offered = offered;
+      }
     }
   }
   return ctx;
-}
-
-/** supported_versions of a ClientHello lists TLS 1.3 and no version below it (GREASE aside). */
-function offersOnly13(list: readonly Extension[] | undefined): boolean {
-  const sv = list?.find((e) => e.type === ExtensionType.supported_versions)?.body;
-  if (sv?.kind !== 'supported_versions_client') return false;
-  const real = sv.versions.filter((v) => !isGrease(v));
-  return real.includes(VERSION_CODE['1.3']) && real.every((v) => v >= VERSION_CODE['1.3']);
 }
 
 /** Extensions of a decoded hello, [] when it has none. */

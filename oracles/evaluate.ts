@@ -17,15 +17,16 @@
 import { type CryptoProvider, nodeProvider } from '../crypto/provider';
 import type { ParsedCertCache } from '../pki/parse';
 import type { Transcript } from '../transcript/model';
-import type { VerdictStatus } from '../wire/vocabulary';
+import type { TlsVersion, VerdictStatus } from '../wire/vocabulary';
 import { type RuleId, transcriptRules } from './catalogue';
 import { type Context, type ContextOptions, buildContext } from './context';
-import { encryptedExtensions, missingNeed } from './needs';
+import { encryptedExtensions, missingNeed, noServerHello } from './needs';
 import { chainOf } from './keyfacts';
 import {
   type ChainSeen,
   type EncryptedExtensionsSeen,
   type Need,
+  type Notice,
   type Outcome,
   type Rule,
   type Verdict,
@@ -64,6 +65,8 @@ export interface CheckOptions {
 export interface CheckResult {
   context: Context;
   verdicts: Verdict[];
+  /** Informational findings (rule.ts Notice): never verdicts, never counted in the summary. */
+  notices: Notice[];
   summary: VerdictCounts;
 }
 
@@ -76,6 +79,11 @@ function versionGate(rule: Rule, ctx: Context): Outcome | undefined {
     };
   }
   if (!rule.versions.includes(ctx.version)) {
+    if (ctx.versionFrom === 'client_hello')
+      return {
+        status: 'not-applicable',
+        detail: `The rule is for TLS ${rule.versions.join('/')}; the ClientHello offers only TLS ${(ctx.offered ?? [ctx.version]).join('/')} and no ServerHello followed.`,
+      };
     return {
       status: 'not-applicable',
       detail: `The rule is for TLS ${rule.versions.join('/')}; this connection is TLS ${ctx.version}.`,
@@ -84,19 +92,35 @@ function versionGate(rule: Rule, ctx: Context): Outcome | undefined {
   return undefined;
 }
 
+/**
+ * The context a rule is judged in: the connection's, or, when the version
+ * is only what the ClientHello offers and it offers several, the highest
+ * offered version the rule is declared for (the client's duties in each
+ * version it offered are judged; a rule of no offered version is not-applicable).
+ */
+function contextFor(rule: Rule, ctx: Context, byVersion: ReadonlyMap<TlsVersion, Context>): Context {
+  if (!ctx.offered || ctx.offered.length < 2) return ctx;
+  const v = [...ctx.offered].reverse().find((x) => rule.versions.includes(x));
+  return (v && byVersion.get(v)) || ctx;
+}
+
 /** The context a check sees: what its needs provide added. */
-function given(rule: Rule, ctx: Context, violations: readonly Verdict[]): Context {
+function given(rule: Rule, ctx: Context, violations: readonly Verdict[], notices: readonly Notice[]): Context {
   const provides: readonly Need[] = ['tls13-ee', 'violations', 'server-chain', 'client-chain'];
   if (!rule.needs.some((n) => provides.includes(n))) return ctx;
   const g: Context & {
     ee?: EncryptedExtensionsSeen;
     violations?: readonly Verdict[];
+    notices?: readonly Notice[];
     serverChain?: ChainSeen;
     clientChain?: ChainSeen;
   } = { ...ctx };
   const ee = encryptedExtensions(ctx);
   if (ee) g.ee = ee;
-  if (rule.needs.includes('violations')) g.violations = violations;
+  if (rule.needs.includes('violations')) {
+    g.violations = violations;
+    g.notices = notices;
+  }
   for (const [need, dir] of [
     ['server-chain', 'S->C'],
     ['client-chain', 'C->S'],
@@ -108,8 +132,23 @@ function given(rule: Rule, ctx: Context, violations: readonly Verdict[]): Contex
   return g;
 }
 
-/** Run one rule: versions, then needs, then the check. `violations`: what the first phase found (for reaction rules). */
+/** A rule's verdicts and the notices its check found. */
+export interface RuleRun {
+  verdicts: Verdict[];
+  notices: Notice[];
+}
+
+/** Run one rule: versions, then needs, then the check. `violations`, `notices`: what the first phase found (for reaction rules). */
 export async function runRule(rule: Rule, ctx: Context, violations: readonly Verdict[] = []): Promise<Verdict[]> {
+  return (await runRuleWithNotices(rule, ctx, violations)).verdicts;
+}
+
+export async function runRuleWithNotices(
+  rule: Rule,
+  ctx: Context,
+  violations: readonly Verdict[] = [],
+  notices: readonly Notice[] = [],
+): Promise<RuleRun> {
   let outs: Outcome[];
   const gate = versionGate(rule, ctx) ?? missingNeed(rule.needs, ctx);
   if (gate) outs = [gate];
@@ -117,7 +156,7 @@ export async function runRule(rule: Rule, ctx: Context, violations: readonly Ver
     outs = [{ status: 'not-applicable', detail: 'The rule is decided by live conversations, not by a transcript.' }];
   else {
     try {
-      const r = await rule.check(given(rule, ctx, violations));
+      const r = await rule.check(given(rule, ctx, violations, notices));
       outs = Array.isArray(r) ? r : [r];
       if (!outs.length) outs = [{ status: 'inconclusive', detail: 'The rule returned no verdict.' }];
     } catch (e) {
@@ -126,7 +165,12 @@ export async function runRule(rule: Rule, ctx: Context, violations: readonly Ver
       ];
     }
   }
-  return outs.map((o) => ({ rule: rule.id, ...o }));
+  const found: Notice[] = [];
+  const verdicts = outs.map(({ notice, ...o }) => {
+    if (notice) found.push({ ...notice, rule: rule.id });
+    return { rule: rule.id, ...o };
+  });
+  return { verdicts, notices: found };
 }
 
 const judgesReaction = (r: Rule): boolean => r.needs.includes('violations');
@@ -140,12 +184,38 @@ export async function checkTranscript(t: Transcript, opts: CheckOptions = {}): P
   if (opts.certCache) options.certCache = opts.certCache;
   const context = buildContext(t, opts.earlier ?? [], options);
   const rules = (opts.rules ?? transcriptRules).filter((r) => opts.judgeReactions !== false || !judgesReaction(r));
-  const first = new Map<Rule, Verdict[]>();
-  await Promise.all(rules.filter((r) => !judgesReaction(r)).map(async (r) => first.set(r, await runRule(r, context))));
-  const found = [...first.values()].flat().filter((v) => v.status === 'violation');
-  await Promise.all(rules.filter(judgesReaction).map(async (r) => first.set(r, await runRule(r, context, found))));
-  const verdicts = rules.flatMap((r) => first.get(r) ?? []);
-  return { context, verdicts, summary: countVerdicts(verdicts) };
+  const byVersion = new Map<TlsVersion, Context>(
+    (context.offered ?? []).map((v) => [v, v === context.version ? context : { ...context, version: v, memo: new Map() }]),
+  );
+  const runs = new Map<Rule, RuleRun>();
+  await Promise.all(
+    rules
+      .filter((r) => !judgesReaction(r))
+      .map(async (r) => runs.set(r, await runRuleWithNotices(r, contextFor(r, context, byVersion)))),
+  );
+  const found = [...runs.values()].flatMap((x) => x.verdicts).filter((v) => v.status === 'violation');
+  const noticed = [...runs.values()].flatMap((x) => x.notices);
+  await Promise.all(
+    rules
+      .filter(judgesReaction)
+      .map(async (r) => runs.set(r, await runRuleWithNotices(r, contextFor(r, context, byVersion), found, noticed))),
+  );
+  const ended = context.versionFrom === 'client_hello' ? noServerHello(context) : undefined;
+  const verdicts = rules.flatMap((r) => (runs.get(r)?.verdicts ?? []).map((v) => beforeServerHello(v, ended)));
+  const notices = rules.flatMap((r) => runs.get(r)?.notices ?? []);
+  return { context, verdicts, notices, summary: countVerdicts(verdicts) };
+}
+
+/**
+ * A handshake that ended before a ServerHello (noServerHello not-applicable)
+ * has nothing of the server's handshake or keys to judge: what a rule could
+ * not decide there is not-applicable, said with the reason. Only when the
+ * ClientHello was read (the version comes from it), so nothing missing from
+ * the client is covered up.
+ */
+function beforeServerHello(v: Verdict, ended: Outcome | undefined): Verdict {
+  if (ended?.status !== 'not-applicable' || v.status !== 'inconclusive') return v;
+  return { ...v, status: 'not-applicable', detail: `${ended.detail} (${v.detail})` };
 }
 
 /** The worst status per rule: violation > inconclusive > pass > not-applicable. */

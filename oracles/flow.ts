@@ -6,7 +6,7 @@
  */
 import { extensionBody } from '../wire/extensions';
 import { bytesEqual } from '../wire/hex';
-import { ExtensionType } from '../wire/registry';
+import { ExtensionType, alertDescriptions } from '../wire/registry';
 import type { Direction, StepName } from '../wire/vocabulary';
 import {
   type Context,
@@ -19,6 +19,7 @@ import {
   kexUsesCertificate,
 } from './context';
 import type { Facts } from './statemachine';
+import { type Outcome, inconclusive, notApplicable } from './rule';
 
 type Tri = boolean | undefined;
 
@@ -130,3 +131,56 @@ export const who = (dir: Direction): 'client' | 'server' => (dir === 'S->C' ? 's
 
 /** A code point as four hex digits (`0x002f`). */
 export const hex4 = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`;
+
+/** How a handshake ended before it completed: who stopped it and how. */
+export interface Abort {
+  by: 'client' | 'server';
+  /** The fatal alert, when it ended with one. */
+  at?: number;
+  how: string;
+}
+
+/**
+ * The handshake ended before both sides sent Finished: the first fatal
+ * alert (readable; in TLS 1.3 every alert but close_notify and
+ * user_canceled ends the connection, RFC 8446 §6.2), or else the first
+ * FIN or RST of the transport, before both Finished. Undefined when the
+ * handshake completed, or when the transcript cannot show it ended (it
+ * simply stops, or the alerts could not be read).
+ */
+export function handshakeAbort(ctx: Context): Abort | undefined {
+  const finished = (dir: Direction): boolean =>
+    ctx.byDir[dir].some(
+      (s, i, all) =>
+        s.sym === 'finished' ||
+        (ctx.version === '1.2' && isUnreadableStep(s) && all.slice(0, i).some((x) => x.sym === 'change_cipher_spec')),
+    );
+  if (finished('C->S') && finished('S->C')) return undefined;
+  const alert = ctx.t.messages.find(
+    (m) => m.alert && (m.alert.level === 2 || (ctx.version === '1.3' && m.alert.description !== 0 && m.alert.description !== 90)),
+  );
+  if (alert) {
+    const by = alert.dir === 'C->S' ? 'client' : 'server';
+    const name = alertDescriptions.get(alert.alert!.description) ?? `alert ${alert.alert!.description}`;
+    return { by, at: alert.index, how: `the ${by} sent a fatal ${name} alert (message ${alert.index})` };
+  }
+  const end = ctx.t.ends?.[0];
+  if (end)
+    return {
+      by: end.side,
+      how: `the ${end.side} closed the connection (${end.kind === 'fin' ? 'FIN' : 'RST'}${end.frame !== undefined ? ` at frame ${end.frame}` : ''}) before the handshake completed`,
+    };
+  return undefined;
+}
+
+/**
+ * For a message a rule looks for and does not find: not-applicable when the
+ * handshake ended before it could come (handshakeAbort), else inconclusive
+ * with `missing` (the transcript may simply stop, or the message could not be read).
+ */
+export function missingOrEnded(ctx: Context, missing: string): Outcome {
+  const a = handshakeAbort(ctx);
+  return a
+    ? notApplicable(`The handshake ended before it: ${a.how}.`, a.at !== undefined ? { message: a.at } : {})
+    : inconclusive(missing);
+}

@@ -60,6 +60,10 @@ export function transcriptMessages(ctx: Context): TranscriptMessage[] {
 
 /** Raw bytes of the transcript messages before `index` (or up to and including it). */
 export function prefix(ctx: Context, index: number, inclusive = false): Got<Uint8Array[]> {
+  // A protected record that could not be read before it may hold handshake messages (TLS 1.3 hides the type):
+  // the transcript up to here is then not known.
+  const hidden = ctx.unreadable.find((m) => (inclusive ? m.index <= index : m.index < index) && m.epoch !== 'application');
+  if (hidden) return miss(`protected record ${hidden.records?.[0] ?? '?'} (message ${hidden.index}) before it could not be read`);
   const out: Uint8Array[] = [];
   for (const m of transcriptMessages(ctx)) {
     if (m.index > index || (!inclusive && m.index === index)) break;
@@ -260,20 +264,29 @@ export function finishedChecks(ctx: Context): Promise<Got<{ checks: FinCheck[]; 
     let shts = kl.ok ? kl.value.SERVER_HANDSHAKE_TRAFFIC_SECRET : undefined;
     if (!chts || !shts) {
       const rec = await schedule13(ctx);
-      if (!rec.ok) return miss<R>(kl.ok ? 'the key log has no handshake traffic secrets' : `${kl.why} and ${rec.why}`);
-      chts = rec.value.clientHandshakeTrafficSecret;
-      shts = rec.value.serverHandshakeTrafficSecret;
-      from = 'the secrets recomputed from the ephemeral keys';
+      if (rec.ok) {
+        chts = rec.value.clientHandshakeTrafficSecret;
+        shts = rec.value.serverHandshakeTrafficSecret;
+        from = 'the secrets recomputed from the ephemeral keys';
+      } else if (!chts && !shts)
+        return miss<R>(kl.ok ? 'the key log has no handshake traffic secrets' : `${kl.why} and ${rec.why}`);
     }
     const sfin = fins.find((m) => m.dir === 'S->C');
     for (const m of fins) {
       // Post-handshake Finished (after the client Finished) uses the application secret: not checked here.
       if (m.dir === 'C->S' && sfin && m !== fins.find((x) => x.dir === 'C->S')) continue;
       if (m.dir === 'S->C' && m !== sfin) continue;
+      // A peer that aborts logs only the secrets it derived (e.g. a client rejecting the server's chain logs only
+      // SERVER_HANDSHAKE_TRAFFIC_SECRET): each Finished is checked with its own sender's secret when that is there.
+      const secret = m.dir === 'C->S' ? chts : shts;
+      if (!secret)
+        return miss<R>(
+          `the key log has no ${m.dir === 'C->S' ? 'CLIENT' : 'SERVER'}_HANDSHAKE_TRAFFIC_SECRET for the ${m.dir === 'C->S' ? 'client' : 'server'} Finished`,
+        );
       const pre = prefix(ctx, m.index);
       if (!pre.ok) return miss<R>(pre.why);
       const th = await thash(ctx, h.value, pre.value);
-      const expected = await finished13(provider(ctx), h.value, m.dir === 'C->S' ? chts : shts, th);
+      const expected = await finished13(provider(ctx), h.value, secret, th);
       checks.push({ m, dir: m.dir, expected, actual: m.raw!.subarray(4) });
     }
     return got<R>({ checks, from });

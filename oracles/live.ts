@@ -12,7 +12,7 @@
  * Each live rule declares which conversations judge it and what a
  * conforming peer does there (rule.ts `LiveJudgement`).
  */
-import type { TranscriptMessage } from '../transcript/model';
+import type { TranscriptMessage, TransportEnd } from '../transcript/model';
 import type { AlertName, ConversationVerdict, Side, TlsVersion } from '../wire/vocabulary';
 import { otherSide, senderOf } from '../wire/vocabulary';
 import { alertNameOf } from './alert-choices';
@@ -20,7 +20,7 @@ import { type RuleId, allRules, isRuleId, ruleById } from './catalogue';
 import type { Context } from './context';
 import { expectedReaction } from './reactions';
 import type { MachineTransition } from './statemachine';
-import { type Outcome, type Rule, type Verdict, inconclusive, pass, violation } from './rule';
+import { type Notice, type Outcome, type Rule, type Verdict, inconclusive, pass, violation } from './rule';
 
 /** One live conversation as the reports see it (ConversationRun of a fuzzer run). */
 export interface ConversationRun {
@@ -165,39 +165,61 @@ export interface Reaction {
   alert?: AlertName;
   /** `next` is an alert that ends the connection (fatal, or any TLS 1.3 error alert). */
   fatal: boolean;
+  /** The receiver closed its side of the transport (a capture's FIN or RST) before sending anything after `at`. */
+  closed?: TransportEnd;
 }
 
 /**
  * The reactions in a transcript: for each side that broke a rule at a
  * message (a rule with alerts, judged on the sender, not one that itself
- * judges a receiver), the other side's first message after the earliest
- * such message.
+ * judges a receiver), or presented input a notice names (a certificate
+ * chain that would not validate: its receiver is expected to reject it),
+ * the other side's first message after the earliest such message.
  */
-export function reactionsIn(ctx: Context, violations: readonly Verdict[]): Reaction[] {
+export function reactionsIn(ctx: Context, violations: readonly Verdict[], notices: readonly Notice[] = []): Reaction[] {
   const out: Reaction[] = [];
   for (const violator of ['client', 'server'] as const) {
-    const mine = violations.filter((v) => {
-      if (v.message === undefined) return false;
-      const m = ctx.t.messages[v.message];
+    const sentBy = (message: number | undefined): message is number => {
+      if (message === undefined) return false;
+      const m = ctx.t.messages[message];
+      return m !== undefined && senderOf(m.dir) === violator;
+    };
+    const broken: Array<{ rule: RuleId; message: number }> = [];
+    for (const v of violations) {
       const r = ruleById(v.rule);
-      return m !== undefined && senderOf(m.dir) === violator && !r.judgesReceiver && r.evidence !== 'live';
-    });
-    if (!mine.length) continue;
-    const at = Math.min(...mine.map((v) => v.message!));
-    const rules = [...new Set(mine.filter((v) => v.message === at).map((v) => v.rule))];
-    const receiver = otherSide(violator);
-    const next = ctx.t.messages.find((m) => m.index > at && senderOf(m.dir) === receiver);
-    const r: Reaction = { violator, at, rules, fatal: false };
-    if (next) {
-      r.next = next;
-      if (next.alert) {
-        const name = alertNameOf(next.alert.description);
-        if (name) r.alert = name;
-        const closure = next.alert.description === 0 || next.alert.description === 90;
-        r.fatal = next.alert.level === 2 || (ctx.version === '1.3' && !closure);
-      }
+      if (sentBy(v.message) && !r.judgesReceiver && r.evidence !== 'live') broken.push({ rule: v.rule, message: v.message });
     }
-    out.push(r);
+    for (const n of notices) if (sentBy(n.message)) broken.push({ rule: n.rule, message: n.message });
+    if (!broken.length) continue;
+    // One reaction per answer of the receiver: the broken messages before the same answer of the other side are one
+    // input to it (an abort may be for any of them), so an earlier violation the receiver tolerates (it answered it
+    // by going on) does not hide its answer to a later one.
+    const receiver = otherSide(violator);
+    const groups = new Map<number, { at: number; rules: Set<RuleId>; next?: TranscriptMessage }>();
+    for (const b of [...broken].sort((x, y) => x.message - y.message)) {
+      const next = ctx.t.messages.find((m) => m.index > b.message && senderOf(m.dir) === receiver);
+      const key = next?.index ?? -1;
+      const g = groups.get(key) ?? { at: b.message, rules: new Set<RuleId>(), ...(next ? { next } : {}) };
+      g.rules.add(b.rule);
+      groups.set(key, g);
+    }
+    for (const g of groups.values()) {
+      const next = g.next;
+      const r: Reaction = { violator, at: g.at, rules: [...g.rules], fatal: false };
+      const end = ctx.t.ends?.find((e) => e.side === receiver);
+      const firstRecord = next?.records?.length ? Math.min(...next.records) : undefined;
+      if (end && (!next || (firstRecord !== undefined && end.beforeRecord <= firstRecord))) r.closed = end;
+      if (next && !r.closed) {
+        r.next = next;
+        if (next.alert) {
+          const name = alertNameOf(next.alert.description);
+          if (name) r.alert = name;
+          const closure = next.alert.description === 0 || next.alert.description === 90;
+          r.fatal = next.alert.level === 2 || (ctx.version === '1.3' && !closure);
+        }
+      }
+      out.push(r);
+    }
   }
   return out;
 }
@@ -211,10 +233,12 @@ const cap = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
  * (`rfc` names the sentence): pass when it sent one of them, violation
  * when it sent another error alert, inconclusive when the transcript
  * cannot show it; undefined when it went on or closed normally
- * (close_notify, a warning): nothing shows that it detected the violation.
+ * (close_notify, a warning, or its FIN/RST without an alert: `closed`,
+ * judged by alert.t12.must-send): nothing shows which alert it chose.
  */
 export function alertReaction(r: Reaction, allowed: readonly AlertName[], rfc: string): Outcome | undefined {
   const what = `${the(otherSide(r.violator))}'s answer to ${the(r.violator)}'s message ${r.at} (${r.rules.join(', ')})`;
+  if (r.closed) return undefined;
   if (!r.next)
     return inconclusive(`The transcript ends before ${what}: whether it closed with or without an alert is not in it.`, {
       message: r.at,

@@ -8,7 +8,7 @@
  */
 import { ExtensionType } from '../wire/registry';
 import { type Context, bodyOf, hasExt } from './context';
-import { abbreviated } from './flow';
+import { abbreviated, handshakeAbort } from './flow';
 import { chainOf } from './keyfacts';
 import { type EncryptedExtensionsSeen, type Need, type Outcome, inconclusive, notApplicable } from './rule';
 
@@ -18,6 +18,25 @@ export type NeedCheck = (ctx: Context) => Outcome | undefined;
 const NO_RECORDS = 'The transcript has messages only, no records as seen on the wire.';
 const NO_CH = 'The ClientHello is not in the transcript or could not be decoded.';
 const NO_SH = 'The ServerHello is not in the transcript or could not be decoded.';
+
+/**
+ * Why there is no ServerHello: not-applicable when the handshake ended
+ * before one (a fatal alert, or the transport closed, with nothing of the
+ * server's stream missing), so a rule about the ServerHello or what follows
+ * it has nothing to judge; inconclusive otherwise (the capture ends, bytes
+ * are missing, it could not be decoded).
+ */
+export function noServerHello(ctx: Context): Outcome {
+  const abort = handshakeAbort(ctx);
+  const gap = ctx.t.gaps.some((g) => g.dir !== 'C->S');
+  const serverHello = ctx.t.messages.some((m) => m.dir === 'S->C' && m.type === 'server_hello');
+  if (abort && !gap && !serverHello && !ctx.hrr)
+    return notApplicable(
+      `The handshake ended before a ServerHello: ${abort.how}.`,
+      abort.at !== undefined ? { message: abort.at } : {},
+    );
+  return inconclusive(NO_SH);
+}
 
 /** The TLS 1.3 EncryptedExtensions, decoded, when it is in the transcript. */
 export function encryptedExtensions(ctx: Context): EncryptedExtensionsSeen | undefined {
@@ -30,7 +49,9 @@ export function encryptedExtensions(ctx: Context): EncryptedExtensionsSeen | und
 export function unreadableReason(ctx: Context): Outcome | undefined {
   if (ctx.unreadable.length)
     return inconclusive(
-      `The messages after ServerHello are encrypted and no key log was given (${ctx.unreadable.length} protected record(s) unreadable).`,
+      ctx.t.secrets?.keylog?.length
+        ? `${ctx.unreadable.length} protected record(s) could not be read although a key log was given (${ctx.t.gaps[0]?.reason ?? 'see the gaps'}).`
+        : `The messages after ServerHello are encrypted and no key log was given (${ctx.unreadable.length} protected record(s) unreadable).`,
       { message: ctx.unreadable[0]!.index },
     );
   const g = ctx.t.gaps[0];
@@ -44,6 +65,7 @@ export function unreadableReason(ctx: Context): Outcome | undefined {
 
 function fullHandshake(ctx: Context): Outcome | undefined {
   if (ctx.version !== '1.2') return undefined;
+  if (!ctx.sh && noServerHello(ctx).status === 'not-applicable') return noServerHello(ctx);
   const ab = abbreviated(ctx);
   if (ab === true) return notApplicable('The handshake is abbreviated (session resumption).');
   if (ab === undefined)
@@ -65,15 +87,19 @@ function chain(ctx: Context, dir: 'C->S' | 'S->C'): Outcome | undefined {
 export const NEEDS: Readonly<Record<Need, NeedCheck>> = {
   records: (ctx) => (ctx.hasRecords ? undefined : inconclusive(NO_RECORDS)),
   'client-hello': (ctx) => (ctx.ch ? undefined : inconclusive(NO_CH)),
-  'server-hello': (ctx) => (ctx.sh ? undefined : inconclusive(NO_SH)),
-  hellos: (ctx) => (!ctx.ch ? inconclusive(NO_CH) : !ctx.sh ? inconclusive(NO_SH) : undefined),
+  'server-hello': (ctx) => (ctx.sh ? undefined : noServerHello(ctx)),
+  hellos: (ctx) => (!ctx.ch ? inconclusive(NO_CH) : !ctx.sh ? noServerHello(ctx) : undefined),
   hrr: (ctx) => (ctx.hrr ? undefined : notApplicable('No HelloRetryRequest.')),
   kex: (ctx) =>
-    ctx.kex ? undefined : inconclusive('The key exchange is not known (ServerHello not decoded or unknown cipher suite).'),
+    ctx.kex
+      ? undefined
+      : !ctx.sh && noServerHello(ctx).status === 'not-applicable'
+        ? noServerHello(ctx)
+        : inconclusive('The key exchange is not known (ServerHello not decoded or unknown cipher suite).'),
   'full-handshake': fullHandshake,
   'first-handshake': (ctx) => {
+    if (!ctx.sh) return noServerHello(ctx);
     if (ctx.version === '1.2') return fullHandshake(ctx);
-    if (!ctx.sh) return inconclusive(NO_SH);
     return hasExt(ctx.sh.b.extensions, ExtensionType.pre_shared_key)
       ? notApplicable('The server accepted a PSK: a resumed session, not a first handshake.')
       : undefined;

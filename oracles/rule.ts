@@ -45,7 +45,7 @@ export type RuleGroup = 'record' | 'ordering' | 'negotiation' | 'crypto' | 'cert
  * - `keys`: every protected message readable, nothing missing (TLS 1.3 messages after ServerHello);
  * - `tls13-ee`: the EncryptedExtensions is readable (the check sees `ctx.ee`);
  * - `server-chain` / `client-chain`: that side sent a readable Certificate message (`ctx.serverChain` / `ctx.clientChain`);
- * - `violations`: the other rules' violations (the check sees `ctx.violations`): the rule judges a reaction.
+ * - `violations`: the other rules' violations and notices (the check sees `ctx.violations`, `ctx.notices`): the rule judges a reaction.
  */
 export type Need =
   | 'records'
@@ -88,7 +88,7 @@ interface Provides {
   'tls13-ee': { ee: EncryptedExtensionsSeen };
   'server-chain': { serverChain: ChainSeen };
   'client-chain': { clientChain: ChainSeen };
-  violations: { violations: readonly Verdict[] };
+  violations: { violations: readonly Verdict[]; notices: readonly Notice[] };
 }
 type Intersect<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 /** The context a check sees: what its needs guarantee is there. */
@@ -282,8 +282,33 @@ export interface Verdict {
   actual?: string;
 }
 
-/** A verdict before the evaluator stamps the rule id on it. */
-export type Outcome = Omit<Verdict, 'rule'>;
+/**
+ * The kinds of informational finding. A notice is never a verdict: it is
+ * not a violation, never counted as one, and says nothing about a party's
+ * conformance by itself; check, explain and the reports list it apart.
+ * - `chain-would-not-validate`: a presented certificate chain does not
+ *   validate (against the trust anchors given with --trust, or at all: a
+ *   signature that does not verify, an expired certificate, ...). Whether
+ *   its receiver did right is the verdict of the rule named beside it.
+ */
+export type NoticeKind = 'chain-would-not-validate';
+
+/** An informational finding, with the rule whose question it belongs to (the evaluator stamps the rule). */
+export interface Notice {
+  kind: NoticeKind;
+  rule: RuleId;
+  /** The message it is about. */
+  message?: number;
+  /** One plain sentence. */
+  detail: string;
+}
+
+/**
+ * A verdict before the evaluator stamps the rule id on it, with an
+ * optional notice the check found on the way (taken out of the verdict by
+ * the evaluator into CheckResult.notices).
+ */
+export type Outcome = Omit<Verdict, 'rule'> & { notice?: Omit<Notice, 'rule'> };
 
 /** How many verdicts of each status (one transcript, or a whole run). */
 export type VerdictCounts = Record<VerdictStatus, number>;

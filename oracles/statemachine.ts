@@ -18,7 +18,7 @@
  */
 import type { TranscriptMessage } from '../transcript/model';
 import type { Direction, Side, StepName, TlsVersion } from '../wire/vocabulary';
-import { type Context, bodyOf, isUnreadable } from './context';
+import { type Context, bodyOf, isUnreadable, unreadableWhy } from './context';
 import { factsOf } from './flow';
 import { type Outcome, inconclusive, pass, violation } from './rule';
 
@@ -393,7 +393,7 @@ export function machineOutcome(ctx: Context, version: TlsVersion): Outcome {
     );
   if (r.wildcards > 0) {
     return inconclusive(
-      `${r.wildcards} protected message(s) could not be read (no key log), so their place in the state machine is unknown; the readable ones are in order.`,
+      `${r.wildcards} protected message(s) could not be read (${unreadableWhy(ctx)}), so their place in the state machine is unknown; the readable ones are in order.`,
     );
   }
   return pass(`All ${r.walked} messages follow the state machine (ending in ${[...r.states].sort().join(' or ')}).`);

@@ -150,11 +150,16 @@ async function fromPcap(c: SharedCase): Promise<Transcript> {
   return ts[0]!.transcript;
 }
 /** Flip one ciphertext byte of the nth protected record of a direction. */
-const flipRecord = (t: Transcript, dir: 'C->S' | 'S->C', epoch: string, nth = 0): void => {
-  const r = t.records.filter((x) => x.dir === dir && x.encrypted && x.epoch === epoch)[nth]!;
-  const raw = Uint8Array.from(r.raw);
-  raw[raw.length - 1]! ^= 1;
-  r.raw = raw;
+/** The key log with one secret's last byte flipped (the records it protects then open with nothing). */
+const wrongKeyLog = (t: Transcript, label: string): void => {
+  t.secrets = {
+    ...t.secrets,
+    keylog: (t.secrets?.keylog ?? []).map((l) => {
+      if (!l.startsWith(`${label} `)) return l;
+      const last = Number.parseInt(l.slice(-2), 16) ^ 1;
+      return `${l.slice(0, -2)}${last.toString(16).padStart(2, '0')}`;
+    }),
+  };
 };
 /** Append a client KeyUpdate and an application record; `right` protects the latter with the updated secret, else with the old one. */
 const keyUpdate =
@@ -524,8 +529,10 @@ const ROWS: Row[] = [
       });
     },
   },
-  { rule: 't12.ks.key-block', base: 't12', pcap: true, t: (t) => flipRecord(t, S, 'application') },
-  { rule: 't13.ks.traffic-keys', base: 't13', pcap: true, t: (t) => flipRecord(t, S, 'handshake', 1) },
+  // keys that open no record: the key log carries another master secret / other traffic secrets (one flipped record whose
+  // neighbours open is rec.integrity, spec/rule-violations.spec.ts)
+  { rule: 't12.ks.key-block', base: 't12', pcap: true, t: async (t) => wrongKeyLog(t, 'CLIENT_RANDOM') },
+  { rule: 't13.ks.traffic-keys', base: 't13', pcap: true, t: async (t) => wrongKeyLog(t, 'SERVER_HANDSHAKE_TRAFFIC_SECRET') },
   { rule: 't13.ks.key-update', base: 't13', pcap: true, t: keyUpdate(false) },
   { rule: 't13.psk.binder', base: 't13', earlier: true, om: eph13, m: (E) => offerTicket(E, new Uint8Array(48).fill(0xab)) },
   {

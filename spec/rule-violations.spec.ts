@@ -45,6 +45,7 @@ import {
   replaceFragment,
   resealed12,
 } from './support/mutate';
+import { knownDeviation } from './support/known-deviations';
 import { SHARED } from './support/shared';
 import { pemBlocks } from '../pki/pem';
 import { readFileSync } from 'node:fs';
@@ -72,6 +73,14 @@ interface Row {
   pcap?: (t: Transcript) => Promise<void>;
   /** What the violation must say (when the rule has several ways to fail). */
   detail?: RegExp;
+}
+
+/** One bit of the nth protected record of a direction and epoch flipped (its neighbours still open). */
+function flipLastByte(t: Transcript, dir: 'C->S' | 'S->C', epoch: string, nth = 0): void {
+  const r = t.records.filter((x) => x.dir === dir && x.encrypted && x.epoch === epoch)[nth]!;
+  const raw = Uint8Array.from(r.raw);
+  raw[raw.length - 1]! ^= 1;
+  r.raw = raw;
 }
 
 /** A plaintext alert entry (level fatal). */
@@ -1028,6 +1037,93 @@ const ROWS: Row[] = [
       }),
     detail: /client went on/,
   },
+  // ---- RFC 9155 (MD5 and SHA-1 in TLS 1.2 signatures)
+  {
+    rule: 'sig.t12.sigalgs-no-md5-sha1',
+    base: 't12',
+    m: (E) =>
+      edit(E, 'client_hello', C, V12, (b) => {
+        for (const x of b.extensions ?? []) if (x.body.kind === 'signature_algorithms') x.body.schemes.push(0x0201);
+      }),
+  },
+  {
+    rule: 'sig.t12.sigalgs-no-md5-sha1',
+    base: 't12',
+    m: (E) =>
+      edit(E, 'client_hello', C, V12, (b) => {
+        b.extensions = delExt(b.extensions, X.signature_algorithms);
+      }),
+    detail: /without signature_algorithms/,
+  },
+  {
+    rule: 'sig.t12.cr-no-md5-sha1',
+    base: 't12',
+    m: (E) =>
+      edit(E, 'certificate_request', S, V12, (b) => {
+        if (b.form === 'tls12') b.signatureAlgorithms.unshift(0x0203);
+      }),
+  },
+  {
+    rule: 'sig.t12.ske-no-md5-sha1',
+    base: 't12',
+    m: (E) =>
+      edit(E, 'server_key_exchange', S, V12, (b) => {
+        if (b.kex !== 'unparsed' && b.signed) b.signed.scheme = 0x0201;
+      }),
+  },
+  {
+    rule: 'sig.t12.ske-md5-sha1-refused',
+    base: 't12',
+    m: (E) =>
+      edit(E, 'server_key_exchange', S, V12, (b) => {
+        if (b.kex !== 'unparsed' && b.signed) b.signed.scheme = 0x0201;
+      }),
+    detail: /client went on .* after a ServerKeyExchange signed with rsa_pkcs1_sha1/,
+  },
+  {
+    rule: 'sig.t12.cv-no-md5-sha1',
+    base: 't12',
+    m: (E) =>
+      edit(E, 'certificate_verify', C, V12, (b) => {
+        b.scheme = 0x0201;
+      }),
+  },
+  {
+    rule: 'sig.t12.cv-md5-sha1-refused',
+    base: 't12',
+    m: (E) =>
+      edit(E, 'certificate_verify', C, V12, (b) => {
+        b.scheme = 0x0201;
+      }),
+    detail: /server went on .* after a CertificateVerify signed with rsa_pkcs1_sha1/,
+  },
+  // ---- record integrity and closing, on the capture read with its key log
+  {
+    rule: 'rec.integrity',
+    base: 't12',
+    pcap: async (t) => flipLastByte(t, S, 'application'),
+  },
+  {
+    rule: 'rec.integrity',
+    base: 't13',
+    pcap: async (t) => flipLastByte(t, S, 'handshake', 1),
+  },
+  {
+    rule: 'rec.deprotect-failure',
+    base: 't13',
+    pcap: async (t) => flipLastByte(t, S, 'handshake', 1),
+    detail: /The client went on .* after the server's record \d+ .*, which does not open/,
+  },
+  {
+    rule: 'alert.close-notify',
+    base: 't12',
+    pcap: async (t) => {
+      // the server's FIN before its close_notify: it closed its write side without one
+      const notify = t.messages.find((m) => m.dir === S && m.alert?.description === 0)!;
+      t.ends = [{ side: 'server', kind: 'fin', frame: notify.frame! - 1, beforeRecord: notify.records![0]! }];
+    },
+    detail: /server closed its side of the connection .* without close_notify/,
+  },
   {
     rule: 'ver.downgrade-sentinel-check',
     base: 't12',
@@ -1137,8 +1233,9 @@ describe('real captures', () => {
     async (_n, t) => {
       // the published vectors carry no capture time and an example certificate (expired, no subjectAltName): certificate rules are checked on the captures in crypto-cert.spec.ts
       const certRules = new Set(allRules.filter((r) => r.group === 'certificates').map((r) => r.id));
+      // and the stacks' own deviations from the RFC text (spec/support/known-deviations.ts)
       const v = (await checkTranscript(t)).verdicts.filter(
-        (x) => x.status === 'violation' && !(_n.startsWith('vectors/') && certRules.has(x.rule)),
+        (x) => x.status === 'violation' && !(_n.startsWith('vectors/') && certRules.has(x.rule)) && !knownDeviation(_n, x.rule),
       );
       expect(v).toEqual([]);
     },
@@ -1146,7 +1243,7 @@ describe('real captures', () => {
   it.each(Object.keys(CASES) as Base[])('%s rebuilt from records has no violation and record rules pass', async (b) => {
     const t = build({ base: b, records: true })!;
     const r = await checkTranscript(t);
-    expect(r.verdicts.filter((x) => x.status === 'violation')).toEqual([]);
+    expect(r.verdicts.filter((x) => x.status === 'violation' && !knownDeviation(findCase(CASES[b]).name, x.rule))).toEqual([]);
     for (const id of ['rec.record-version', 'rec.plaintext-max-len', 'rec.no-empty-fragments', 'rec.content-type-known'] as const)
       expect(ruleStatus(r.verdicts, id)).toBe('pass');
   });

@@ -650,7 +650,7 @@ export const KEY_MUTATIONS: readonly Mutation[] = [
   tx(
     't12-server-record-corrupt',
     'the last byte of the server application data record flipped on the wire',
-    ['t12.ks.key-block'],
+    ['rec.integrity'],
     T12_ALL,
     () => {},
     flipRecordByte(lastProtected(S, 23)),
@@ -658,7 +658,7 @@ export const KEY_MUTATIONS: readonly Mutation[] = [
   tx(
     't13-server-handshake-record-corrupt',
     'the last byte of the server Certificate record flipped on the wire',
-    ['t13.ks.traffic-keys'],
+    ['rec.integrity'],
     T13_ALL,
     () => {},
     flipRecordByte((R) => recordAt(R, S, 22, 11)),

@@ -970,6 +970,47 @@ export const WIRE_MUTATIONS: readonly Mutation[] = [
         if (b.form === 'tls12') b.signatureAlgorithms.push(0x0400);
       }),
   ),
+  // ---- RFC 9155: MD5 and SHA-1 in TLS 1.2 signatures
+  tx(
+    't12-ch-offers-sha1',
+    'the ClientHello signature_algorithms also offers rsa_pkcs1_sha1',
+    ['sig.t12.sigalgs-no-md5-sha1'],
+    T12_ALL,
+    (E) =>
+      edit(E, 'client_hello', C, (b) => {
+        for (const x of b.extensions ?? []) if (x.body.kind === 'signature_algorithms') x.body.schemes.push(0x0201);
+      }),
+  ),
+  tx('t12-cr-lists-sha1', 'the CertificateRequest also lists rsa_pkcs1_sha1', ['sig.t12.cr-no-md5-sha1'], T12_ECDHE, (E) =>
+    edit(E, 'certificate_request', S, (b) => {
+      if (b.form === 'tls12') b.signatureAlgorithms.push(0x0201);
+    }),
+  ),
+  tx(
+    't12-ske-sha1-scheme',
+    'the ServerKeyExchange names a SHA-1 scheme (the hash byte of its scheme set to sha1)',
+    ['sig.t12.ske-no-md5-sha1'],
+    T12_ECDHE,
+    (E) => {
+      // ECDHE params: curve_type (1), named_curve (2), public key length (1) and key, then the scheme (2)
+      const i = at(E, 'server_key_exchange', S);
+      const raw = Uint8Array.from(E[i]!.raw!);
+      const at8 = 8 + raw[7]!;
+      raw[at8 + 1] = raw[at8 + 1] === 3 ? 3 : 1;
+      raw[at8] = 2;
+      E[i] = { ...E[i]!, raw };
+    },
+  ),
+  tx(
+    't12-cv-sha1-scheme',
+    'the client CertificateVerify names a SHA-1 scheme (the hash byte of its scheme set to sha1)',
+    ['sig.t12.cv-no-md5-sha1'],
+    T12_ECDHE,
+    (E) =>
+      edit(E, 'certificate_verify', C, (b) => {
+        b.scheme = 0x0200 | ((b.scheme & 0xff) === 3 ? 3 : 1);
+      }),
+  ),
   tx(
     't13-cr-context-nonempty',
     'the in-handshake CertificateRequest has a non-empty context',

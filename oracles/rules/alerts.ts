@@ -2,8 +2,12 @@
  * Alert rules that a transcript decides: what follows a fatal alert,
  * reserved descriptions, and the TLS 1.3 alert level.
  */
+import type { TranscriptMessage, TransportEnd } from '../../transcript/model';
+import type { Side } from '../../wire/vocabulary';
 import { expectedReaction } from '../reactions';
 import { alertReaction, reactionsIn } from '../live';
+import { type Context, isUnreadable } from '../context';
+import { endName } from '../receiver';
 import { because } from '../alert-choices';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
@@ -13,7 +17,89 @@ const rule = declarer({ versions: ['1.2', '1.3'], role: 'both', strength: 'MUST'
 const RESERVED_12 = [21, 41, 60];
 const RESERVED_13 = [21, 30, 41, 60, 100, 111, 114];
 
+/** The application data a side sent before its transport end, in bytes (plaintext when read, else ciphertext). */
+function dataBefore(ctx: Context, side: Side, end: TransportEnd | undefined): { bytes: number; records: number } {
+  let bytes = 0;
+  let records = 0;
+  for (const r of ctx.t.records) {
+    if ((r.dir === 'C->S') !== (side === 'client') || (end && r.index >= end.beforeRecord)) continue;
+    const type = r.plaintext?.contentType ?? r.contentType;
+    if (type !== 23 || (ctx.version === '1.3' && !r.plaintext)) continue;
+    bytes += r.plaintext?.fragment.length ?? r.raw.length - 5;
+    records++;
+  }
+  return { bytes, records };
+}
+
+/**
+ * RFC 5246 §7.2.1 / RFC 8446 §6.1 for one side that closed: pass with its
+ * close_notify or after an error alert, violation without either, unless
+ * the close is its abort on the other side's violation (§6.2 governs that:
+ * the alert rules judge it) or what it sent last could not be read.
+ */
+function closeOf(ctx: Context, end: TransportEnd, aborts: readonly TransportEnd[]): Outcome {
+  const side = end.side;
+  const mine = ctx.t.messages.filter(
+    (m: TranscriptMessage) =>
+      (m.dir === 'C->S') === (side === 'client') && (m.records?.length ? Math.min(...m.records) < end.beforeRecord : true),
+  );
+  const closing = `the ${side} closed its side of the connection (${endName(end)})`;
+  const data = dataBefore(ctx, side, end);
+  const after = data.records ? ` after ${data.bytes} byte(s) of application data in ${data.records} record(s)` : '';
+  const error = mine.find(
+    (m) => m.alert && m.alert.description !== 0 && (m.alert.level === 2 || (ctx.version === '1.3' && m.alert.description !== 90)),
+  );
+  if (error) return pass(`${cap(closing)} after its error alert (message ${error.index}).`, { message: error.index });
+  const notify = mine.find((m) => m.alert?.description === 0);
+  if (notify) return pass(`${cap(closing)} with close_notify (message ${notify.index})${after}.`, { message: notify.index });
+  if (aborts.includes(end))
+    return notApplicable(
+      `${cap(closing)} without an alert as its answer to the other side's broken input: an abort, which RFC 8446 §6.2 / RFC 5246 §7.2.2 govern (the alert rules).`,
+    );
+  const hidden = mine.filter((m) => isUnreadable(m) || (m.kind === 'alert' && !m.alert));
+  const last = mine[mine.length - 1];
+  if (hidden.length && last && hidden.includes(last))
+    return inconclusive(`${cap(closing)}; its last record could not be read, so whether it was close_notify is not known.`, {
+      message: last.index,
+    });
+  return violation(
+    `${cap(closing)}${after} without close_notify (a truncation: the peer cannot tell the end of the data from an attack).`,
+    {
+      ...(last ? { message: last.index } : {}),
+      expected: 'close_notify before closing',
+      actual: `${end.kind === 'fin' ? 'FIN' : 'RST'} without close_notify`,
+    },
+  );
+}
+
+const cap = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
 export const alertRules = [
+  rule({
+    id: 'alert.close-notify',
+    title: 'Each side sends close_notify before closing its write side, unless it already sent an error alert.',
+    rfc: 'RFC 5246 §7.2.1; RFC 8446 §6.1',
+    versions: ['1.2', '1.3'],
+    role: 'both',
+    needs: ['violations'],
+    check(ctx): Outcome[] {
+      // RFC 8446 §6.1: "Each party MUST send a "close_notify" alert before closing its write side of the connection,
+      // unless it has already sent some error alert." RFC 5246 §7.2.1: "Unless some other fatal alert has been
+      // transmitted, each party is required to send a close_notify alert before closing the write side of the
+      // connection. The other party MUST respond with a close_notify alert of its own and close down the connection."
+      const ends = ctx.t.ends;
+      if (!ends)
+        return [notApplicable('The transcript does not come from a capture: how the transport ended is not part of it.')];
+      const closes = ['client', 'server'].flatMap((s) => {
+        const e = ends.filter((x) => x.side === s);
+        return e.length ? [e[0]!] : [];
+      });
+      if (!closes.length) return [notApplicable('Neither side closed the connection in the capture (no FIN or RST).')];
+      // A side that closed as its answer to the other side's broken input aborted (judged by the alert rules).
+      const aborts = reactionsIn(ctx, ctx.violations, ctx.notices).flatMap((r) => (r.closed ? [r.closed] : []));
+      return closes.map((e) => closeOf(ctx, e, aborts));
+    },
+  }),
   rule({
     id: 'alert.fatal-closes',
     title: 'Nothing more is sent after a fatal alert.',
@@ -90,7 +176,7 @@ export const alertRules = [
     needs: ['violations'],
     check(ctx) {
       const out: Outcome[] = [];
-      for (const r of reactionsIn(ctx, ctx.violations)) {
+      for (const r of reactionsIn(ctx, ctx.violations, ctx.notices)) {
         const allowed = expectedReaction(r.rules, '1.2').alerts.map((a) => a.alert);
         const o = alertReaction(r, allowed, 'RFC 5246 §7.2.2 ("it MUST send the appropriate alert")');
         if (o) out.push(o);
@@ -108,7 +194,7 @@ export const alertRules = [
     needs: ['violations'],
     check(ctx) {
       const out: Outcome[] = [];
-      for (const r of reactionsIn(ctx, ctx.violations)) {
+      for (const r of reactionsIn(ctx, ctx.violations, ctx.notices)) {
         const allowed = expectedReaction(r.rules, '1.3').alerts.map((a) => a.alert);
         const o = alertReaction(r, allowed, 'RFC 8446 §6.2 ("MUST send alert X if it sends any alert")');
         if (o) out.push(o);
@@ -132,7 +218,7 @@ export const alertRules = [
     needs: ['violations'],
     check(ctx) {
       const out: Outcome[] = [];
-      for (const r of reactionsIn(ctx, ctx.violations)) {
+      for (const r of reactionsIn(ctx, ctx.violations, ctx.notices)) {
         const allowed = expectedReaction(r.rules, ctx.version!).alerts.map((a) => a.alert);
         if (!allowed.includes('illegal_parameter')) continue;
         const o = alertReaction(r, allowed, 'RFC 8446 §6 / RFC 5246 §7.2.2 (illegal_parameter for a semantically invalid field)');

@@ -6,7 +6,8 @@
 import { childrenOf, decodeOid, readTlv } from '../../pki/der';
 import { OID as PKI_OID, type ParsedCert, parseCert } from '../../pki/parse';
 import { ExtensionType as X } from '../../wire/registry';
-import { crOf, parsedChain } from '../chains';
+import { chainReceiverVerdict, crOf, parsedChain } from '../chains';
+import { CLIENT_CHAIN_TOLERANCE } from './certificates';
 import { who } from '../flow';
 import { chainOf } from '../keyfacts';
 import { because } from '../alert-choices';
@@ -196,16 +197,12 @@ export const certConstraintRules = [
       'Names in certificates below a CA with nameConstraints (dNSName, iPAddress subjectAltNames) fall inside its permitted and outside its excluded subtrees.',
     rfc: 'RFC 5280 §4.2.1.10, §6.1.4',
     alerts: ['bad_certificate'],
-    ignorable: {
-      rfc: 'RFC 8446 §4.4.2.4',
-      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
-      receiver: 'server',
-      versions: ['1.3'],
-    },
+    ignorable: CLIENT_CHAIN_TOLERANCE,
+    judgesReceiver: true,
     overrides: {
       rfc: 'the constraints a CA imposes reach the next certificates through RFC 5280 §6.1.4 (g) ("If a name constraints extension is included in the certificate, modify the permitted_subtrees and excluded_subtrees state variables")',
     },
-    check(ctx) {
+    check(ctx): Outcome[] {
       const out: Outcome[] = [];
       const anchors = (ctx.options.trustAnchors ?? []).flatMap((a) => {
         try {
@@ -243,7 +240,15 @@ export const certConstraintRules = [
                 bad.push(`certificate ${k} ("${p[k]!.subject}"): ${why} of "${ca.subject}"`);
         }
         const at = { message: c.value.m.index };
-        if (bad.length) out.push(violation(`The ${who(dir)} chain breaks name constraints: ${bad.join('; ')}.`, at));
+        if (bad.length)
+          out.push(
+            chainReceiverVerdict(
+              ctx,
+              'cert.path.name-constraints',
+              { dir, m: c.value.m.index },
+              `it breaks name constraints: ${bad.join('; ')}.`,
+            ),
+          );
         else if (constrained)
           out.push(pass(`The ${who(dir)} chain's names satisfy ${constrained} nameConstraints extension(s).`, at));
         else
@@ -254,7 +259,7 @@ export const certConstraintRules = [
             ),
           );
       }
-      return out.length ? out : notApplicable('No certificate chain.');
+      return out.length ? out : [notApplicable('No certificate chain.')];
     },
   }),
 ];

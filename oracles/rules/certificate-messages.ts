@@ -367,7 +367,7 @@ export const certificateMessageRules = [
     needs: ['violations'],
     check(ctx) {
       const out: Outcome[] = [];
-      for (const r of reactionsIn(ctx, ctx.violations)) {
+      for (const r of reactionsIn(ctx, ctx.violations, ctx.notices)) {
         if (!r.rules.some((id) => ruleById(id).group === 'certificates')) continue;
         const allowed = [...CERTIFICATE_ALERTS, ...expectedReaction(r.rules, ctx.version!).alerts.map((a) => a.alert)];
         const o = alertReaction(r, [...new Set(allowed)], 'RFC 8446 §4.4.2.2 / RFC 5246 §7.2.2 (a certificate-related alert)');

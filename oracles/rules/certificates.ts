@@ -6,10 +6,21 @@
  * signature of the top certificate cannot be checked; the structural
  * checks still run.
  */
-import { chains, sniOf, validated } from '../chains';
+import { chainReceiverVerdict, chains, sniOf, validated } from '../chains';
 import { who } from '../flow';
 import { because } from '../alert-choices';
-import { type Outcome, type RuleInput, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
+import {
+  type Outcome,
+  type RuleId,
+  type RuleInput,
+  type Tolerance,
+  declarer,
+  inconclusive,
+  notApplicable,
+  pass,
+  violation,
+} from '../rule';
+import { receiverOf } from '../../wire/vocabulary';
 
 const rule = declarer({
   versions: ['1.2', '1.3'],
@@ -25,11 +36,13 @@ const rule = declarer({
  * policy may not check (validity); judged only when trust anchors are given.
  */
 function pkiRule<const Id extends string>(
-  d: Omit<RuleInput<Id, []>, 'check'> & { needsAnchor?: boolean; policy?: boolean; what: string },
+  d: Omit<RuleInput<Id, []>, 'check'> & { needsAnchor?: boolean; policy?: boolean; what: string; sender?: true },
 ) {
+  const { sender, ...decl } = d;
   return rule({
-    ...d,
-    async check(ctx) {
+    ...decl,
+    ...(sender ? {} : { judgesReceiver: true as const }),
+    async check(ctx): Promise<Outcome[]> {
       const out: Outcome[] = [];
       for (const c of await chains(ctx)) {
         if (!c.ok) {
@@ -64,9 +77,25 @@ function pkiRule<const Id extends string>(
                 { message: c.value.m },
               ),
             );
-        } else if (probs.length)
+        } else if (probs.length && sender) {
           for (const p of probs) out.push(violation(`${who(c.dir)} chain: ${p.message}${when}`, { message: c.value.m }));
-        else if (d.needsAnchor && noAnchors && !c.value.v.anchor)
+        } else if (probs.length) {
+          // RFC 8446 §4.4.2.4: "Any endpoint receiving any certificate which it would need to validate using any signature
+          // algorithm using an MD5 hash MUST abort [...]. SHA-1 is deprecated, and it is RECOMMENDED that any endpoint
+          // receiving any certificate which it would need to validate using any signature algorithm using a SHA-1 hash
+          // abort the handshake": only MD5 binds the receiver; going on after SHA-1 is judged as allowed.
+          const must = d.id === 'cert.weak-hash' ? probs.filter((p) => !/\(SHA-1\)/.test(p.message)) : probs;
+          const why = `${probs.map((p) => p.message).join(' ')}${when}`;
+          const v = chainReceiverVerdict(ctx, d.id as RuleId, c.value, why);
+          if (!must.length && v.status === 'violation') {
+            const o = pass(
+              `The ${receiverOf(c.dir)} went on after a certificate signed with SHA-1, which RFC 8446 §4.4.2.4 only RECOMMENDS refusing: ${why}`,
+              { message: c.value.m },
+            );
+            if (v.notice) o.notice = v.notice;
+            out.push(o);
+          } else out.push(v);
+        } else if (d.needsAnchor && noAnchors && !c.value.v.anchor)
           out.push(
             pass(
               `The ${who(c.dir)} chain: ${d.what} holds for the ${c.value.certs.length} presented certificate(s); the top one's issuer is not known (no trust anchors given).`,
@@ -85,6 +114,17 @@ function pkiRule<const Id extends string>(
   });
 }
 
+/**
+ * A server given a client chain it finds unacceptable may go on with the
+ * client unauthenticated, in both versions: the tolerance of the
+ * receiver-judged certificate rules (read through oracles/reactions.ts).
+ */
+export const CLIENT_CHAIN_TOLERANCE: Tolerance = {
+  rfc: 'RFC 5246 §7.4.6; RFC 8446 §4.4.2.4',
+  text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or send a fatal alert [RFC 5246 §7.4.6; RFC 8446 §4.4.2.4 ends "or abort the handshake"].',
+  receiver: 'server',
+};
+
 export const certificatePathRules = [
   pkiRule({
     id: 'cert.path.signature',
@@ -92,12 +132,7 @@ export const certificatePathRules = [
     rfc: 'RFC 5280 §6.1.3',
     alerts: ['bad_certificate', 'decrypt_error'],
     what: 'every signature verifies with its issuer key',
-    ignorable: {
-      rfc: 'RFC 8446 §4.4.2.4',
-      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
-      receiver: 'server',
-      versions: ['1.3'],
-    },
+    ignorable: CLIENT_CHAIN_TOLERANCE,
     overrides: {
       alerts:
         'a certificate signature that does not verify is also "a handshake (not record layer) cryptographic operation failed, including being unable to correctly verify a signature" (RFC 8446 §6.2 decrypt_error); bad_certificate ("contained signatures that did not verify correctly") stays first',
@@ -110,12 +145,7 @@ export const certificatePathRules = [
     rfc: 'RFC 5280 §6.1.3',
     alerts: ['bad_certificate', 'unknown_ca'],
     what: 'issuer names match the signing subjects',
-    ignorable: {
-      rfc: 'RFC 8446 §4.4.2.4',
-      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
-      receiver: 'server',
-      versions: ['1.3'],
-    },
+    ignorable: CLIENT_CHAIN_TOLERANCE,
     needsAnchor: true,
   }),
   pkiRule({
@@ -125,12 +155,7 @@ export const certificatePathRules = [
     alerts: ['certificate_expired'],
     policy: true,
     what: 'every certificate is within its validity',
-    ignorable: {
-      rfc: 'RFC 8446 §4.4.2.4',
-      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
-      receiver: 'server',
-      versions: ['1.3'],
-    },
+    ignorable: CLIENT_CHAIN_TOLERANCE,
   }),
   pkiRule({
     id: 'cert.path.ca-flag',
@@ -138,12 +163,7 @@ export const certificatePathRules = [
     rfc: 'RFC 5280 §4.2.1.9, §6.1.4',
     alerts: ['bad_certificate', 'unknown_ca'],
     what: 'every intermediate is a CA',
-    ignorable: {
-      rfc: 'RFC 8446 §4.4.2.4',
-      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
-      receiver: 'server',
-      versions: ['1.3'],
-    },
+    ignorable: CLIENT_CHAIN_TOLERANCE,
   }),
   pkiRule({
     id: 'cert.path.path-length',
@@ -151,12 +171,7 @@ export const certificatePathRules = [
     rfc: 'RFC 5280 §4.2.1.9, §6.1.4',
     alerts: ['bad_certificate'],
     what: 'pathLenConstraints hold',
-    ignorable: {
-      rfc: 'RFC 8446 §4.4.2.4',
-      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
-      receiver: 'server',
-      versions: ['1.3'],
-    },
+    ignorable: CLIENT_CHAIN_TOLERANCE,
     overrides: {
       rfc: 'pathLenConstraint is defined in RFC 5280 §4.2.1.9 ("gives the maximum number of non-self-issued intermediate certificates that may follow this certificate in a valid certification path"); §6.1.4 (l), (m) applies it',
     },
@@ -167,12 +182,7 @@ export const certificatePathRules = [
     rfc: ['RFC 5280 §4.2.1.3', 'RFC 5280 §4.2.1.9', 'RFC 5280 §6.1.4'],
     alerts: ['bad_certificate'],
     what: 'keyCertSign is used correctly',
-    ignorable: {
-      rfc: 'RFC 8446 §4.4.2.4',
-      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
-      receiver: 'server',
-      versions: ['1.3'],
-    },
+    ignorable: CLIENT_CHAIN_TOLERANCE,
     overrides: {
       rfc: 'the keyCertSign bit is defined in RFC 5280 §4.2.1.3 ("The keyCertSign bit is asserted when the subject public key is used for verifying signatures on public key certificates")',
     },
@@ -183,12 +193,7 @@ export const certificatePathRules = [
     rfc: ['RFC 5280 §4.2', 'RFC 5280 §6.1.4', 'RFC 5280 §6.1.5'],
     alerts: ['unsupported_certificate', 'bad_certificate'],
     what: 'no unprocessed critical extension',
-    ignorable: {
-      rfc: 'RFC 8446 §4.4.2.4',
-      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
-      receiver: 'server',
-      versions: ['1.3'],
-    },
+    ignorable: CLIENT_CHAIN_TOLERANCE,
   }),
   pkiRule({
     id: 'cert.path.trust-anchor',
@@ -196,12 +201,7 @@ export const certificatePathRules = [
     rfc: ['RFC 5246 §7.2.2', 'RFC 5280 §6.1.1', 'RFC 5280 §6.2'],
     alerts: ['unknown_ca'],
     what: 'the path ends at a trust anchor',
-    ignorable: {
-      rfc: 'RFC 8446 §4.4.2.4',
-      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
-      receiver: 'server',
-      versions: ['1.3'],
-    },
+    ignorable: CLIENT_CHAIN_TOLERANCE,
   }),
   pkiRule({
     id: 'cert.sig-alg-fields-match',
@@ -209,12 +209,7 @@ export const certificatePathRules = [
     rfc: 'RFC 5280 §4.1.1.2',
     alerts: ['bad_certificate'],
     what: 'signature algorithm fields agree',
-    ignorable: {
-      rfc: 'RFC 8446 §4.4.2.4',
-      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
-      receiver: 'server',
-      versions: ['1.3'],
-    },
+    ignorable: CLIENT_CHAIN_TOLERANCE,
   }),
   pkiRule({
     id: 'cert.weak-hash',
@@ -235,12 +230,9 @@ export const certificatePathRules = [
     rfc: ['RFC 5246 §7.4.2', 'RFC 5246 §7.4.6', 'RFC 5280 §4.2.1.3', 'RFC 8446 §4.4.2.2'],
     alerts: ['unsupported_certificate'],
     what: 'the leaf keyUsage fits its TLS use',
-    ignorable: {
-      rfc: 'RFC 8446 §4.4.2.4',
-      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
-      receiver: 'server',
-      versions: ['1.3'],
-    },
+    // RFC 5246 §7.4.2 / §7.4.6 and RFC 8446 §4.4.2.2 bind the sender: it picks a certificate fit for the negotiated use.
+    sender: true,
+    ignorable: CLIENT_CHAIN_TOLERANCE,
   }),
   pkiRule({
     id: 'cert.leaf.key-type',
@@ -255,6 +247,7 @@ export const certificatePathRules = [
       'illegal_parameter',
     ],
     what: 'the leaf key fits the negotiated scheme',
+    sender: true,
   }),
   pkiRule({
     id: 'cert.leaf.eku',
@@ -263,12 +256,7 @@ export const certificatePathRules = [
     strength: 'SHOULD',
     alerts: ['unsupported_certificate'],
     what: 'the leaf extendedKeyUsage fits its role',
-    ignorable: {
-      rfc: 'RFC 8446 §4.4.2.4',
-      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
-      receiver: 'server',
-      versions: ['1.3'],
-    },
+    ignorable: CLIENT_CHAIN_TOLERANCE,
   }),
   rule({
     id: 'cert.leaf.name',
@@ -276,7 +264,8 @@ export const certificatePathRules = [
     rfc: ['RFC 6125 §6'],
     role: 'client',
     alerts: ['bad_certificate', 'certificate_unknown'],
-    async check(ctx) {
+    judgesReceiver: true,
+    async check(ctx): Promise<Outcome> {
       const c = await validated(ctx, 'S->C');
       if (!c.ok)
         return c.why.startsWith('no ') ? notApplicable('No server certificate chain.') : inconclusive(`Not checked: ${c.why}.`);
@@ -291,7 +280,7 @@ export const certificatePathRules = [
         );
       }
       return p
-        ? violation(p.message, { message: c.value.m, expected: sni })
+        ? chainReceiverVerdict(ctx, 'cert.leaf.name', c.value, p.message)
         : pass(`The server certificate names "${sni}".`, { message: c.value.m });
     },
   }),

@@ -439,7 +439,7 @@ export const keyExchangeRules = [
     live: { scope: { kind: 'declared' }, expects: 'reject', judges: 'outcome' },
     needs: ['violations'],
     check(ctx): Outcome {
-      const r: Reaction | undefined = reactionsIn(ctx, ctx.violations).find(
+      const r: Reaction | undefined = reactionsIn(ctx, ctx.violations, ctx.notices).find(
         (x: Reaction) => x.violator === 'client' && x.rules.some((id: string) => id === 't12.ks.pms-rsa'),
       );
       if (!r) return notApplicable('The RSA premaster decrypts to 48 bytes with the offered version (or could not be checked).');

@@ -20,16 +20,35 @@
  *   the MAC over the content still verifies (for MAC-then-encrypt with the
  *   padding length as sent), so a wrong key never shows as bad padding.
  *   Extra padding blocks (up to 255 bytes) are allowed.
+ * - A record that opens nowhere while its key opens the other records of its
+ *   direction (its neighbours) is a record-integrity finding (rec.integrity)
+ *   against its sender: it is not the MAC/AEAD output the RFC defines (RFC
+ *   5246 §6.2.3, RFC 8446 §5.2), or it was altered on the way; the key rules
+ *   pass, and a receiver that went on after it broke rec.deprotect-failure
+ *   (RFC 8446 §5.2 "If the decryption fails, the receiver MUST terminate the
+ *   connection with a "bad_record_mac" alert"), which the transcript shows.
  * - rec.t13.inner-plaintext: a non-zero padding byte makes the last
  *   non-zero byte a wrong content type, so "padding must be zeros" is seen
  *   as an inner content type other than alert/handshake/application_data.
  */
-import { opened12, opened13, recordProperty, report } from '../record-open';
+import type { Context } from '../context';
+import { type Opened, messageOfRecord, opened12, opened13, opensOthers, recordProperty, report } from '../record-open';
+import { receiverReaction } from '../receiver';
+import type { Got } from '../keyfacts';
 import { because } from '../alert-choices';
 import { who } from '../flow';
-import { declarer, inconclusive, notApplicable, pass, violation } from '../rule';
+import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
 const rule = declarer({ versions: ['1.2', '1.3'], role: 'both', strength: 'MUST', evidence: 'keys', group: 'crypto' });
+
+const opened = (ctx: Context): Promise<Got<Opened[]>> => (ctx.version === '1.3' ? opened13(ctx) : opened12(ctx));
+
+/** Records that do not open although their key opens their neighbours. */
+function broken(g: Got<Opened[]>): Opened[] {
+  return g.ok ? g.value.filter((o) => !o.ok && opensOthers(g.value, o)) : [];
+}
+
+const at = (o: Opened): string => `record ${o.r.index}${o.r.frame !== undefined ? ` (frame ${o.r.frame})` : ''}`;
 
 export const recordProtectionRules = [
   rule({
@@ -214,6 +233,53 @@ export const recordProtectionRules = [
   }),
 
   rule({
+    id: 'rec.integrity',
+    title:
+      'Every protected record opens with the keys of its position: a record that does not, while those keys open the records around it, was not protected as the RFC defines (or was altered).',
+    rfc: ['RFC 5246 §6.2.3', 'RFC 8446 §5.2'],
+    group: 'record',
+    alerts: [
+      because(
+        'bad_record_mac',
+        'RFC 8446 §5.2',
+        'If the decryption fails, the receiver MUST terminate the connection with a "bad_record_mac" alert.',
+        ['1.3'],
+      ),
+      because(
+        'bad_record_mac',
+        'RFC 5246 §7.2.2',
+        'bad_record_mac: This alert is returned if a record is received with an incorrect MAC. This alert also MUST be returned if an alert is sent because a TLSCiphertext decrypted in an invalid way.',
+        ['1.2'],
+      ),
+    ],
+    overrides: {
+      checklist:
+        'not in the checklist: a record that fails to open while its key opens its neighbours breaks RFC 8446 §5.2 / RFC 5246 §6.2.3 on its own (the key rules t12.ks.key-block and t13.ks.traffic-keys judge the derivation, this rule the record, against its sender)',
+    },
+    async check(ctx): Promise<Outcome | Outcome[]> {
+      const g = await opened(ctx);
+      if (!g.ok && /no protected records/.test(g.why)) return notApplicable('No protected record.');
+      if (!g.ok) return inconclusive(`The records were not opened: ${g.why}.`);
+      const bad = broken(g);
+      const unknown = g.value.filter((o) => !o.ok && !opensOthers(g.value, o));
+      const out: Outcome[] = bad.map((o) => {
+        const m = messageOfRecord(ctx, o.r);
+        return violation(
+          `The ${who(o.r.dir)}'s ${at(o)} does not open with ${o.key}, which opens the ${who(o.r.dir)}'s other records: it is not the protected record RFC ${ctx.version === '1.3' ? '8446 §5.2' : '5246 §6.2.3'} defines (or it was altered on the way): ${o.why}.`,
+          { ...(m ? { message: m.index } : {}), expected: 'record opens', actual: o.why ?? 'failure' },
+        );
+      });
+      for (const o of unknown)
+        out.push(
+          inconclusive(
+            `The ${who(o.r.dir)}'s ${at(o)} does not open and its key opens no other record of that direction, so the keys may be wrong (see the key rules): ${o.why}.`,
+          ),
+        );
+      const ok = g.value.filter((o) => o.ok).length;
+      return out.length ? out : pass(`All ${ok} protected record(s) open with the keys of their position.`);
+    },
+  }),
+  rule({
     id: 'rec.deprotect-failure',
     title: 'A record whose MAC or AEAD tag does not verify ends the connection with bad_record_mac.',
     rfc: ['RFC 5246 §6.2.3.3', 'RFC 5246 §7.2.2', 'RFC 8446 §5.2'],
@@ -234,5 +300,76 @@ export const recordProtectionRules = [
       ),
     ],
     live: { scope: { kind: 'declared' }, expects: 'reject', judges: 'outcome' },
+    judgesReceiver: true,
+    async check(ctx): Promise<Outcome | Outcome[]> {
+      const g = await opened(ctx);
+      if (!g.ok && /no protected records/.test(g.why)) return notApplicable('No protected record.');
+      if (!g.ok) return inconclusive(`The records were not opened: ${g.why}.`);
+      const bad = broken(g);
+      if (!bad.length) return notApplicable('Every protected record opens (or none opens: the keys are in doubt, not a record).');
+      return bad.map((o) => deprotectReaction(ctx, o));
+    },
   }),
 ];
+
+/** What the receiver of a record that does not open did (rec.deprotect-failure). */
+function deprotectReaction(ctx: Context, o: Opened): Outcome {
+  const t13 = ctx.version === '1.3';
+  const m = messageOfRecord(ctx, o.r);
+  if (!m) return inconclusive(`The ${who(o.r.dir)}'s ${at(o)} carries no message of the transcript.`);
+  const receiver = o.r.dir === 'C->S' ? 'server' : 'client';
+  // The TLS 1.3 compatibility ChangeCipherSpec (RFC 8446 App. D.4) is not the handshake going on.
+  const r = receiverReaction(ctx, m, (x) =>
+    x.kind === 'alert' || (t13 && x.kind === 'change_cipher_spec')
+      ? undefined
+      : `its ${x.type === 'encrypted_record' ? 'next record' : x.type}, message ${x.index}`,
+  );
+  const what = `the ${who(o.r.dir)}'s ${at(o)}, which does not open`;
+  switch (r.kind) {
+    case 'went-on':
+      return violation(
+        `The ${receiver} went on (${r.what}) after ${what}: it must terminate the connection with bad_record_mac.`,
+        {
+          message: r.m.index,
+          expected: 'bad_record_mac',
+          actual: r.what,
+        },
+      );
+    case 'alert':
+      if (r.alert === undefined)
+        return inconclusive(`The ${receiver} answered ${what} with an alert that could not be read.`, {
+          message: r.m.index,
+        });
+      return r.alert === 'bad_record_mac'
+        ? pass(`The ${receiver} terminated the connection with bad_record_mac after ${what}.`, { message: r.m.index })
+        : violation(`The ${receiver} answered ${what} with ${r.alert}, not bad_record_mac.`, {
+            message: r.m.index,
+            expected: 'bad_record_mac',
+            actual: r.alert,
+          });
+    case 'closed':
+      // RFC 8446 §6.2: "terminate the connection with an X alert" means X if any alert is sent: a TLS 1.3 receiver
+      // may close silently, but a close_notify is an alert other than bad_record_mac; RFC 5246 §7.2.2: a TLS 1.2
+      // receiver MUST send the alert before closing.
+      if (r.m)
+        return violation(`The ${receiver} answered ${what} with close_notify (message ${r.m.index}), not bad_record_mac.`, {
+          message: r.m.index,
+          expected: 'bad_record_mac',
+          actual: 'close_notify',
+        });
+      return t13
+        ? pass(`The ${receiver} closed after ${what} without an alert (${r.how}), which RFC 8446 §6.2 allows.`, {
+            message: m.index,
+          })
+        : violation(
+            `The ${receiver} closed after ${what} without the bad_record_mac alert RFC 5246 §7.2.2 requires (${r.how}).`,
+            {
+              message: m.index,
+              expected: 'bad_record_mac',
+              actual: 'no alert',
+            },
+          );
+    case 'unknown':
+      return inconclusive(`What the ${receiver} did after ${what} is not known: ${r.why}.`, { message: m.index });
+  }
+}

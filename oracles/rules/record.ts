@@ -9,7 +9,7 @@ import { extensionBody } from '../../wire/extensions';
 import { MAX_CIPHERTEXT_12, MAX_CIPHERTEXT_13, MAX_PLAINTEXT } from '../../wire/record';
 import { ContentType, ProtocolVersion, ExtensionType as X } from '../../wire/registry';
 import { VERSION_CODE } from '../../wire/vocabulary';
-import { bodyOf } from '../context';
+import { bodyOf, unreadableWhy } from '../context';
 import { hex4 } from '../flow';
 import { NEEDS } from '../needs';
 import { because, definitionIn } from '../alert-choices';
@@ -145,7 +145,10 @@ export const recordRules = [
       }
       const unread = ctx.t.records.filter((r) => !inner(r)).length;
       return unread
-        ? [pass('Readable records are not empty.'), inconclusive(`${unread} protected record(s) could not be read (no key log).`)]
+        ? [
+            pass('Readable records are not empty.'),
+            inconclusive(`${unread} protected record(s) could not be read (${unreadableWhy(ctx)}).`),
+          ]
         : pass('No empty fragments.');
     },
   }),
@@ -185,7 +188,7 @@ export const recordRules = [
       }
       return ctx.evidence.keys
         ? pass('Handshake fragments are not interleaved.')
-        : inconclusive('Protected records could not be read (no key log); only plaintext fragments were checked.');
+        : inconclusive(`Protected records could not be read (${unreadableWhy(ctx)}); only plaintext fragments were checked.`);
     },
   }),
   rule({
@@ -258,7 +261,10 @@ export const recordRules = [
     check(ctx) {
       const firstCh = ctx.steps.find((s) => s.sym === 'client_hello')?.m.records ?? [];
       for (const r of ctx.t.records) {
-        if (ctx.version === '1.3') {
+        // Without a ServerHello the version is what the client offered: the server's records (its refusal) are those
+        // of a peer whose version is not known, judged by RFC 5246 App. E.1's {03,XX} only.
+        const server13 = ctx.versionFrom !== 'client_hello' || r.dir === 'C->S';
+        if (ctx.version === '1.3' && server13) {
           const ok = r.version === VERSION_CODE['1.2'] || (r.version === ProtocolVersion.TLS1_0 && firstCh.includes(r.index));
           if (!ok)
             return violation(`Record ${r.index} has version ${hex4(r.version)}.`, {

@@ -3,7 +3,17 @@
  * where each CCS and Finished sits in full and abbreviated handshakes,
  * NewSessionTicket, application data, HelloRequest and repeats.
  */
-import { abbreviated, after, before, factsOf, find, firstHandshake, stepName as name, unreadableIn } from '../flow';
+import {
+  abbreviated,
+  after,
+  before,
+  factsOf,
+  find,
+  firstHandshake,
+  missingOrEnded,
+  stepName as name,
+  unreadableIn,
+} from '../flow';
 import { type Step, UNREADABLE_TYPES, isUnreadableStep } from '../context';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
@@ -258,7 +268,7 @@ export const t12FinishRules = [
               expected: 'S->C new_session_ticket',
               actual: 'change_cipher_spec',
             })
-          : inconclusive('The server final flight is not in the transcript.');
+          : missingOrEnded(ctx, 'The server final flight is not in the transcript.');
       if (!f.ticketExt && nst)
         return violation('NewSessionTicket without the SessionTicket extension in ServerHello.', {
           message: nst.m.index,

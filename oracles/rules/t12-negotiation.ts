@@ -221,34 +221,4 @@ export const t12NegotiationRules = [
       return pass('CertificateRequest fields are valid.', { message: s.m.index });
     },
   }),
-  rule({
-    id: 't12.neg.no-weak-algorithms',
-    title: 'No RC4, export, NULL-cipher suite and no MD5/SHA-224/DSA signature is negotiated.',
-    rfc: 'RFC 8446 §4.2.3, App. D.5; RFC 7465',
-    versions: ['1.2'],
-    role: 'both',
-    alerts: ['handshake_failure', 'insufficient_security'],
-    overrides: {
-      rfc: 'RC4 is refused by RFC 7465 §2 ("TLS servers MUST NOT select an RC4 cipher suite when a TLS client sends such a cipher suite in the ClientHello message"), which RFC 8446 App. D.5 repeats',
-    },
-    needs: ['server-hello'],
-    check(ctx) {
-      const info = cipherSuites.get(ctx.sh.b.cipherSuite);
-      if (info && (info.export || info.cipher === 'RC4_128' || info.cipher === 'NULL' || info.cipher === 'EXPORT'))
-        return violation(`Weak suite ${info.name} negotiated.`, { message: ctx.sh.m.index });
-      const weak = (s: number): boolean => s >> 8 === 1 || s >> 8 === 3 || (s >> 8 <= 6 && (s & 0xff) === 2);
-      for (const st of ctx.steps) {
-        const b = bodyOf(st.m);
-        const sch =
-          b?.type === 'certificate_verify'
-            ? b.scheme
-            : b?.type === 'server_key_exchange' && b.kex !== 'unparsed'
-              ? b.signed?.scheme
-              : undefined;
-        if (sch !== undefined && weak(sch))
-          return violation(`Weak signature algorithm ${hex4(sch)} used.`, { message: st.m.index });
-      }
-      return pass('Negotiated algorithms are not weak (what was only offered is not judged).', { message: ctx.sh.m.index });
-    },
-  }),
 ];

@@ -6,7 +6,17 @@
  */
 import { certificateNonEmpty, machineOutcome } from '../statemachine';
 import { isUnreadableStep, kexAnonymous, kexForbidsSke, kexNeedsSke, kexUsesCertificate } from '../context';
-import { SERVER_FIRST_FLIGHT, abbreviated, after, before, factsOf, find, firstHandshake, stepName as name } from '../flow';
+import {
+  SERVER_FIRST_FLIGHT,
+  abbreviated,
+  after,
+  before,
+  factsOf,
+  find,
+  firstHandshake,
+  missingOrEnded,
+  stepName as name,
+} from '../flow';
 import { declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
 const rule = declarer({
@@ -318,7 +328,7 @@ export const t12OrderRules = [
       const shd = find(S, 'server_hello_done');
       const firstAfter = shd ? all.slice(all.indexOf(shd) + 1).find((s) => s.dir === 'C->S') : undefined;
       if (!cert) {
-        if (!firstAfter) return inconclusive('The client flight is not in the transcript.');
+        if (!firstAfter) return missingOrEnded(ctx, 'The client flight is not in the transcript.');
         return violation(`The server asked for a certificate but the client sent ${firstAfter.sym} without a Certificate.`, {
           message: firstAfter.m.index,
           expected: 'C->S certificate (empty if none)',
@@ -352,7 +362,7 @@ export const t12OrderRules = [
               expected: 'C->S client_key_exchange',
               actual: later.sym,
             })
-          : inconclusive('The client flight is not in the transcript.');
+          : missingOrEnded(ctx, 'The client flight is not in the transcript.');
       }
       const p = before(C, cke);
       if (p?.sym !== 'certificate' && p?.sym !== 'client_hello')

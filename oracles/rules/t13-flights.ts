@@ -7,7 +7,7 @@
 import { ExtensionType } from '../../wire/registry';
 import type { StepName } from '../../wire/vocabulary';
 import { type Step, exts, hasExt } from '../context';
-import { factsOf, find, flights13 } from '../flow';
+import { factsOf, find, flights13, missingOrEnded } from '../flow';
 import { certificateNonEmpty } from '../statemachine';
 import { because } from '../alert-choices';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
@@ -59,7 +59,7 @@ export const t13FlightRules = [
       const { sflight, cflight } = flights13(ctx);
       const cr = find(sflight, 'certificate_request');
       const cert = find(cflight, 'certificate');
-      if (!find(cflight, 'finished')) return inconclusive('The client flight has no Finished.');
+      if (!find(cflight, 'finished')) return missingOrEnded(ctx, 'The client flight has no Finished.');
       if (cr && !cert)
         return violation('CertificateRequest was not answered with a client Certificate.', {
           message: cflight[0]!.m.index,

@@ -4,7 +4,7 @@
  * compatibility CCS and the server's authentication messages. Rules about
  * messages after ServerHello need them readable (`needs: ['keys']`).
  */
-import { before, factsOf, find, flights13, stepName as name, after } from '../flow';
+import { after, before, factsOf, find, flights13, missingOrEnded, stepName as name } from '../flow';
 import { machineOutcome } from '../statemachine';
 import { because } from '../alert-choices';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
@@ -262,7 +262,7 @@ export const t13OrderRules = [
     check(ctx) {
       const { sflight } = flights13(ctx);
       const fin = find(sflight, 'finished');
-      if (!fin) return inconclusive('The server flight has no Finished.');
+      if (!fin) return missingOrEnded(ctx, 'The server flight has no Finished.');
       for (const need of ['certificate', 'certificate_verify'] as const)
         if (!find(sflight, need))
           return violation(`The server Finished comes without ${need}.`, {

@@ -6,18 +6,15 @@
 import { extensionBody } from '../../wire/extensions';
 import { bytesEqual } from '../../wire/hex';
 import { DOWNGRADE_TLS11, DOWNGRADE_TLS12, ProtocolVersion, SCSV, ExtensionType as X, isGrease } from '../../wire/registry';
-import { VERSION_CODE } from '../../wire/vocabulary';
+import { type AlertName, VERSION_CODE } from '../../wire/vocabulary';
 import { because } from '../alert-choices';
 import { hex4 } from '../flow';
-import { type Reaction, alertReaction, reactionsIn } from '../live';
+import { receiverReaction } from '../receiver';
 import { answered, offers13, supportedVersions } from '../hellos';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
 const T12 = hex4(VERSION_CODE['1.2']);
 const T13 = hex4(VERSION_CODE['1.3']);
-
-/** The rules a ServerHello breaks by picking a version the client did not offer. */
-const VERSION_CHOICE: readonly string[] = ['ver.t13.server-selection', 'ver.t12.server-version', 'ver.no-ssl3'];
 
 const rule = declarer({
   versions: ['1.2', '1.3'],
@@ -42,14 +39,14 @@ export const versionRules = [
     ],
     needs: ['hellos'],
     check(ctx) {
-      const sv = supportedVersions(ctx.ch.b);
-      const v = ctx.sh!.b.legacyVersion;
-      if (sv)
-        return sv.includes(VERSION_CODE['1.2'])
-          ? pass('TLS 1.2 was in supported_versions.', { message: ctx.sh.m.index })
-          : violation('TLS 1.2 chosen but not in supported_versions.', { message: ctx.sh.m.index });
+      // RFC 5246 §7.4.1.3: "server_version: This field will contain the lower of that suggested by the client in the
+      // client hello and the highest supported by the server." A TLS 1.2 server reads client_version (legacy_version);
+      // supported_versions is RFC 8446's, judged for servers that implement TLS 1.3 by ver.t13.server-selection.
+      const v = ctx.sh.b.legacyVersion;
       return v <= ctx.ch.b.legacyVersion
-        ? pass('The server version does not exceed client_version.', { message: ctx.sh.m.index })
+        ? pass(`The server version ${hex4(v)} does not exceed client_version ${hex4(ctx.ch.b.legacyVersion)}.`, {
+            message: ctx.sh.m.index,
+          })
         : violation('The server chose a version above client_version.', {
             message: ctx.sh.m.index,
             expected: `<= ${hex4(ctx.ch.b.legacyVersion)}`,
@@ -209,8 +206,20 @@ export const versionRules = [
     check(ctx) {
       const ch = answered(ctx)!;
       const sv = supportedVersions(ch.b);
-      const v =
-        extensionBody(ctx.sh.b.extensions, X.supported_versions, 'supported_versions_server')?.version ?? ctx.sh.b.legacyVersion;
+      const selected = extensionBody(ctx.sh.b.extensions, X.supported_versions, 'supported_versions_server')?.version;
+      const v = selected ?? ctx.sh.b.legacyVersion;
+      const tail = ctx.sh.b.random.subarray(24);
+      const sentinel = bytesEqual(tail, DOWNGRADE_TLS12) || bytesEqual(tail, DOWNGRADE_TLS11);
+      if (sv && selected === undefined && !sentinel && v <= VERSION_CODE['1.2'])
+        // RFC 8446 §4.2.1 ("servers MUST NOT use the ClientHello.legacy_version value for version negotiation and MUST
+        // use only the supported_versions extension") binds servers that implement TLS 1.3; RFC 8446 §4.1.3 makes such a
+        // server mark a TLS 1.2 ServerHello with the downgrade sentinel. This ServerHello has neither supported_versions
+        // nor the sentinel: a TLS 1.2 server (RFC 5246), which ignores the extension (App. D.1 then binds the client:
+        // ver.client-accepts-version).
+        return notApplicable(
+          `The ServerHello (${hex4(v)}, no supported_versions, no downgrade sentinel) is a TLS 1.2 server's, which RFC 8446 §4.2.1 does not bind; the client's answer is judged by ver.client-accepts-version.`,
+          { message: ctx.sh.m.index },
+        );
       if (sv)
         return sv.includes(v) && !isGrease(v)
           ? pass(`Version ${hex4(v)} was offered.`, { message: ctx.sh.m.index })
@@ -304,24 +313,60 @@ export const versionRules = [
       ),
     ],
     live: { scope: { kind: 'declared' }, expects: 'reject', judges: 'outcome' },
-    needs: ['violations'],
+    needs: ['hellos'],
+    judgesReceiver: true,
     check(ctx): Outcome {
-      const r: Reaction | undefined = reactionsIn(ctx, ctx.violations).find(
-        (x: Reaction) => x.violator === 'server' && x.rules.some((id: string) => VERSION_CHOICE.includes(id)),
+      const ch = answered(ctx)!;
+      const sv = supportedVersions(ch.b)?.filter((x) => !isGrease(x));
+      const selected = extensionBody(ctx.sh.b.extensions, X.supported_versions, 'supported_versions_server')?.version;
+      const v = selected ?? ctx.sh.b.legacyVersion;
+      const offered = sv ? sv.includes(v) : v <= ch.b.legacyVersion;
+      if (offered)
+        return notApplicable(`The server picked ${hex4(v)}, a version the client offered.`, { message: ctx.sh.m.index });
+      const what = `the server picked ${hex4(v)}, which the client did not offer (${sv ? `supported_versions ${sv.map(hex4).join(', ')}` : `client_version ${hex4(ch.b.legacyVersion)}`})`;
+      // RFC 8446 §4.2.1 names illegal_parameter for a supported_versions selection the client did not offer.
+      const allowed: AlertName[] = selected !== undefined ? ['protocol_version', 'illegal_parameter'] : ['protocol_version'];
+      // A client that offers TLS 1.3 follows RFC 8446 §6.2: it SHOULD send the alert ("abort the handshake with a
+      // "protocol_version" alert" means it MUST send that one if it sends any); a TLS 1.2 client MUST send it
+      // (RFC 5246 App. E.1 "the client MUST send a "protocol_version" alert message and close the connection").
+      const t13Client = !!sv?.includes(VERSION_CODE['1.3']);
+      const r = receiverReaction(ctx, ctx.sh.m, (m) =>
+        m.kind === 'handshake' || m.kind === 'change_cipher_spec' || m.kind === 'application_data'
+          ? `${m.type}, message ${m.index}`
+          : undefined,
       );
-      if (!r) return notApplicable('The server picked a version the client offered.');
-      if (r.next && r.next.kind !== 'alert')
-        return violation(`The client went on with ${r.next.type} after the server picked a version it did not offer.`, {
-          message: r.next.index,
-          expected: 'abort with protocol_version',
-          actual: r.next.type,
-        });
-      return (
-        alertReaction(r, ['protocol_version'], 'RFC 8446 App. D.1 / RFC 5246 App. E.1') ??
-        inconclusive('The client closed without an error alert after the server picked a version it did not offer.', {
-          message: r.at,
-        })
-      );
+      switch (r.kind) {
+        case 'went-on':
+          return violation(`The client went on (${r.what}) although ${what}.`, {
+            message: r.m.index,
+            expected: 'abort with protocol_version',
+            actual: r.m.type,
+          });
+        case 'alert':
+          if (!r.alert)
+            return inconclusive(`The client answered with an alert that could not be read; ${what}.`, { message: r.m.index });
+          return allowed.includes(r.alert)
+            ? pass(`The client aborted with ${r.alert}: ${what}.`, { message: r.m.index })
+            : violation(
+                `The client aborted with ${r.alert}, not protocol_version (RFC 8446 App. D.1 "the client MUST abort the handshake with a "protocol_version" alert"): ${what}.`,
+                { message: r.m.index, expected: allowed.join(' or '), actual: r.alert },
+              );
+        case 'closed':
+          return t13Client
+            ? pass(
+                `The client closed without an alert (${r.how}), which RFC 8446 §6.2 allows (it SHOULD send protocol_version): ${what}.`,
+                {
+                  message: ctx.sh.m.index,
+                },
+              )
+            : violation(`The client closed without the protocol_version alert RFC 5246 App. E.1 requires (${r.how}): ${what}.`, {
+                message: ctx.sh.m.index,
+                expected: 'protocol_version',
+                actual: 'no alert',
+              });
+        case 'unknown':
+          return inconclusive(`What the client did is not known (${r.why}); ${what}.`, { message: ctx.sh.m.index });
+      }
     },
   }),
   rule({
