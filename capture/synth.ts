@@ -268,14 +268,16 @@ export interface TcpConversationOptions {
   startMs?: number;
   /** Largest TCP payload per segment (default 1448). */
   mss?: number;
+  /** End with FIN/ACK both ways (default true); false leaves the connection open, as a capture cut before it closed. */
+  close?: boolean;
 }
 
 /**
  * A whole IPv4 TCP connection as a classic pcap (Ethernet link type): the
  * three-way handshake, each run of same-direction payloads (e.g. TLS
  * records as an endpoint sent them) as PSH/ACK segments of at most `mss`
- * bytes with consistent sequence and acknowledgement numbers, then FIN/ACK
- * both ways and a last ACK. Wireshark and tshark read it as real traffic.
+ * bytes with consistent sequence and acknowledgement numbers, then (unless
+ * `close` is false) FIN/ACK both ways and a last ACK. Wireshark and tshark read it as real traffic.
  */
 export function tcpConversationPcap(
   payloads: readonly { dir: 'C->S' | 'S->C'; data: Uint8Array }[],
@@ -321,9 +323,11 @@ export function tcpConversationFrames(
     const bytes = concatBytes(run);
     for (let off = 0; off < bytes.length; off += mss) send(dir, PSH | ACK, bytes.subarray(off, off + mss));
   }
-  send('C->S', FIN | ACK);
-  send('S->C', FIN | ACK);
-  send('C->S', ACK);
+  if (o.close ?? true) {
+    send('C->S', FIN | ACK);
+    send('S->C', FIN | ACK);
+    send('C->S', ACK);
+  }
   return frames;
 }
 

@@ -114,6 +114,9 @@ export async function generate(dir: string, count: number, seed: number, arbOpts
           client: { ip: '127.0.0.1', port: 50000 + ((2 * i + n) % 10000) },
           server: { ip: '127.0.0.1', port: 443 },
           startMs: r.at.getTime() + 100 * n,
+          // The in-memory run closed only if both sides sent close_notify (plan.closeNotify): otherwise the capture
+          // ends with the connection open, so that it shows no truncation the run did not do (RFC 8446 §6.1).
+          close: ['C->S', 'S->C'].every((d) => t.messages.some((m) => m.dir === d && m.alert?.description === 0)),
         },
       ),
     );

@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ecdhGroupOf, ffdheGroupOf, schemeInfo } from '../crypto';
+import { allRules } from '../oracles/catalogue';
+import { namedGroups, signatureSchemes } from '../wire/registry';
 import { type Io, main } from './main';
 
 function capture(): Io & { stdout: string[] } {
@@ -70,5 +73,34 @@ describe('tlsprop rules', () => {
     expect(lines).toHaveLength(9);
     for (const l of lines) expect(l).toMatch(/ missing: .{10,}/);
     expect(io.stdout.at(-1)).toMatch(/^9 of 220 catalogue rules missing; .* live: 0\/14 missing/);
+  });
+
+  it('--gaps lists every registered scheme, group and suite the crypto layer does not handle, with the rules it leaves inconclusive', async () => {
+    const io = capture();
+    expect(await main(['rules', '--gaps', '--json'], io)).toBe(0);
+    const out: { gaps: Array<{ kind: string; subject: string; rules: string[] }>; stats: { total: number; arithmetic: number } } =
+      JSON.parse(io.stdout.join('\n'));
+    const subjects = new Set(out.gaps.map((g) => g.subject));
+    for (const [code, name] of signatureSchemes)
+      expect([name, subjects.has(`signature scheme ${name} (0x${code.toString(16).padStart(4, '0')})`)]).toEqual([
+        name,
+        !schemeInfo(code),
+      ]);
+    for (const [code, name] of namedGroups)
+      expect([name, subjects.has(`named group ${name} (0x${code.toString(16).padStart(4, '0')})`)]).toEqual([
+        name,
+        !ecdhGroupOf(code) && !ffdheGroupOf(code),
+      ]);
+    const ids = new Set<string>(allRules.map((r) => r.id));
+    for (const g of out.gaps) {
+      expect(['arithmetic', 'platform']).toContain(g.kind);
+      expect(g.rules.filter((r) => !ids.has(r))).toEqual([]);
+    }
+    expect(out.stats.total).toBe(out.gaps.length);
+    // Node 20 has no ML-KEM: the hybrids stay platform gaps whatever the crypto layer does
+    expect(out.gaps.filter((g) => g.subject.includes('MLKEM')).map((g) => g.kind)).toEqual(['platform', 'platform']);
+    const text = capture();
+    await main(['rules', '--gaps'], text);
+    expect(text.stdout.at(-1)).toMatch(/^\d+ gap\(s\): \d+ arithmetic .*, \d+ platform$/);
   });
 });

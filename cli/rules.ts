@@ -1,5 +1,11 @@
-/** `tlsprop rules [--json] [--missing]`: the rule catalogue and what is implemented. */
+/**
+ * `tlsprop rules [--json] [--missing | --gaps]`: the rule catalogue and what
+ * is implemented; `--gaps` lists where the rules cannot check a registered
+ * scheme, group, suite or certificate algorithm (oracles/gaps.ts), with the
+ * rules that are then inconclusive.
+ */
 import { type CatalogueStatus, catalogueStatus } from '../oracles/catalogue';
+import { ruleGaps } from '../oracles/gaps';
 import type { Evidence } from '../oracles/rule';
 import { parseArgs } from './args';
 import type { Io } from './main';
@@ -27,7 +33,20 @@ export function missingStats(list: readonly CatalogueStatus[]): MissingStats {
 }
 
 export async function rulesCommand(args: string[], io: Io): Promise<number> {
-  const p = parseArgs(args, { flags: ['json', 'missing'] });
+  const p = parseArgs(args, { flags: ['json', 'missing', 'gaps'] });
+  if (p.flags.has('gaps')) {
+    const gaps = ruleGaps();
+    const arithmetic = gaps.filter((g) => g.kind === 'arithmetic').length;
+    if (p.flags.has('json')) {
+      io.out(JSON.stringify({ gaps, stats: { total: gaps.length, arithmetic, platform: gaps.length - arithmetic } }, null, 2));
+      return 0;
+    }
+    for (const g of gaps) io.out(`${g.kind.padEnd(10)} ${g.subject}: ${g.reason} (${g.rules.join(', ')})`);
+    io.out(
+      `${gaps.length} gap(s): ${arithmetic} arithmetic (the platform has it, our code does not), ${gaps.length - arithmetic} platform`,
+    );
+    return 0;
+  }
   const all = catalogueStatus();
   const list = p.flags.has('missing') ? all.filter((r) => !r.implemented) : all;
   const stats = missingStats(all);

@@ -168,7 +168,7 @@ export function handshakeAbort(ctx: Context): Abort | undefined {
   if (end)
     return {
       by: end.side,
-      how: `the ${end.side} closed the connection (${end.kind === 'fin' ? 'FIN' : 'RST'}${end.frame !== undefined ? ` at frame ${end.frame}` : ''}) before the handshake completed`,
+      how: `the ${end.side} closed the connection (${end.kind === 'fin' ? 'FIN' : 'RST'}) before the handshake completed`,
     };
   return undefined;
 }

@@ -33,9 +33,12 @@ function recordOf(m: TranscriptMessage): number | undefined {
 
 const the = (s: Side): string => `the ${s}`;
 
-/** `FIN (frame 9)` */
-export const endName = (e: TransportEnd): string =>
-  `${e.kind === 'fin' ? 'FIN' : 'RST'}${e.frame !== undefined ? ` at frame ${e.frame}` : ''}`;
+/**
+ * `FIN` / `RST`. Details name messages by index, not capture frames: the
+ * output's messages[] carry the frames, and a detail reads the same for a
+ * connection wherever it sits in a capture.
+ */
+export const endName = (e: TransportEnd): string => (e.kind === 'fin' ? 'FIN' : 'RST');
 
 /**
  * The reaction of the side that received `at`: the first of its messages

@@ -6,7 +6,8 @@
  * signature of the top certificate cannot be checked; the structural
  * checks still run.
  */
-import { chainReceiverVerdict, chains, sniOf, validated } from '../chains';
+import { chainReceiverVerdict, chains, parsedChain, sniOf, validated } from '../chains';
+import { UNVERIFIED_CERT_SIGNATURES } from '../gaps';
 import { who } from '../flow';
 import { because } from '../alert-choices';
 import {
@@ -56,8 +57,25 @@ function pkiRule<const Id extends string>(
           );
           continue;
         }
-        const probs = c.value.v.problems.filter((p) => p.rule === d.id);
+        let probs = c.value.v.problems.filter((p) => p.rule === d.id);
         const noAnchors = !ctx.options.trustAnchors?.length;
+        if (d.id === 'cert.path.signature') {
+          // A signature the validator cannot verify (oracles/gaps.ts) is not checked, not a bad signature.
+          const unverified = probs.flatMap((p) => {
+            const der = c.value.certs[p.index];
+            const a = der && UNVERIFIED_CERT_SIGNATURES.get(parsedChain(ctx, [der])?.[0]?.sigAlgOid ?? '');
+            return a ? [{ p, a }] : [];
+          });
+          for (const { p, a } of unverified)
+            out.push(
+              inconclusive(
+                `${who(c.dir)} chain: certificate ${p.index} is signed with ${a.name}, which the certificate validator cannot verify (tlsprop rules --gaps).`,
+                { message: c.value.m },
+              ),
+            );
+          probs = probs.filter((p) => !unverified.some((u) => u.p === p));
+          if (unverified.length && !probs.length) continue;
+        }
         if (d.id === 'cert.path.trust-anchor' && noAnchors) {
           out.push(
             inconclusive(`The ${who(c.dir)} chain's trust was not checked: no trust anchors given.`, { message: c.value.m }),

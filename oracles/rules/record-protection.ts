@@ -48,7 +48,7 @@ function broken(g: Got<Opened[]>): Opened[] {
   return g.ok ? g.value.filter((o) => !o.ok && opensOthers(g.value, o)) : [];
 }
 
-const at = (o: Opened): string => `record ${o.r.index}${o.r.frame !== undefined ? ` (frame ${o.r.frame})` : ''}`;
+const at = (o: Opened): string => `record ${o.r.index}`;
 
 export const recordProtectionRules = [
   rule({

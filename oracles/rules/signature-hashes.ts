@@ -3,8 +3,10 @@
  * sentence says, for the message and the party it names:
  *
  * - RFC 9155 (updates RFC 5246, every TLS 1.2 implementation): MD5 and
- *   SHA-1 are not offered in the ClientHello's signature_algorithms (§2,
- *   MUST NOT, and the extension MUST be sent), SHOULD NOT be listed in a
+ *   SHA-1 are not offered in a TLS 1.2 ClientHello's signature_algorithms
+ *   (§2, MUST NOT, and the extension MUST be sent; a ClientHello that also
+ *   offers TLS 1.3 follows RFC 8446 §4.2.3, which RFC 9155 does not update:
+ *   SHA-1 schemes listed last), SHOULD NOT be listed in a
  *   CertificateRequest (§3), MUST NOT sign a ServerKeyExchange (§4, the
  *   client MUST abort with illegal_parameter) or a CertificateVerify (§5,
  *   the server MUST abort with handshake_failure or insufficient_security).
@@ -162,17 +164,38 @@ export const signatureHashRules = [
   }),
   rule({
     id: 'sig.t12.sigalgs-no-md5-sha1',
-    title: 'A ClientHello that offers TLS 1.2 carries signature_algorithms, without MD5 or SHA-1 pairs.',
-    rfc: 'RFC 9155 §2',
+    title:
+      'A ClientHello offering TLS 1.2 only carries signature_algorithms without MD5 or SHA-1; one that also offers TLS 1.3 lists SHA-1 last.',
+    rfc: ['RFC 9155 §2', 'RFC 8446 §4.2.3'],
     role: 'client',
     overrides: {
       checklist:
-        'not in the checklist: RFC 9155 §2 ("Clients MUST include the signature_algorithms extension. Clients MUST NOT include MD5 and SHA-1 in this extension.") updates RFC 5246 for every TLS 1.2 client',
+        'not in the checklist: RFC 9155 §2 ("Clients MUST include the signature_algorithms extension. Clients MUST NOT include MD5 and SHA-1 in this extension.") updates RFC 5246 for TLS 1.2 clients; RFC 8446 §4.2.3 governs a ClientHello that also offers TLS 1.3',
     },
     needs: ['client-hello'],
     check(ctx) {
       if (!offers12(ctx)) return notApplicable('The ClientHello does not offer TLS 1.2.', { message: ctx.ch.m.index });
       const list = extensionBody(ctx.ch.b.extensions, X.signature_algorithms, 'signature_algorithms')?.schemes;
+      if (client13(ctx)) {
+        // RFC 9155 updates RFC 5246 only; a ClientHello that also offers TLS 1.3 follows RFC 8446 §4.2.3, which lets the
+        // SHA-1 schemes "appear in "signature_algorithms" [...] for backward compatibility with TLS 1.2" but: "Clients
+        // offering these values for backwards compatibility MUST list them as the lowest priority (listed after all
+        // other algorithms in SignatureSchemeList)". MD5 there is t12.neg.no-weak-algorithms' (a legacy pair).
+        if (!list) return notApplicable('The ClientHello offers TLS 1.3 and TLS 1.2 and no signature_algorithms.');
+        const first = list.findIndex((x) => hashByte(x) === 2);
+        const after = first < 0 ? [] : list.slice(first).filter((x) => hashByte(x) !== 2);
+        return after.length
+          ? violation(
+              `The client lists ${named(list.filter((x) => hashByte(x) === 2))} before ${named(after)}: RFC 8446 §4.2.3 "Clients offering these values for backwards compatibility MUST list them as the lowest priority".`,
+              { message: ctx.ch.m.index, actual: list.map(hex4).join(',') },
+            )
+          : pass(
+              first < 0
+                ? 'signature_algorithms offers no SHA-1 scheme.'
+                : 'The ClientHello also offers TLS 1.3: its SHA-1 schemes come last, as RFC 8446 §4.2.3 requires.',
+              { message: ctx.ch.m.index },
+            );
+      }
       if (!list)
         return violation('The ClientHello offers TLS 1.2 without signature_algorithms, which RFC 9155 §2 requires.', {
           message: ctx.ch.m.index,
