@@ -84,6 +84,8 @@ export async function chains(ctx: Context): Promise<Array<Got<Validated> & { dir
 
 const SIG_OID_SCHEMES: Record<string, number[]> = {
   '1.2.840.113549.1.1.5': [0x0201],
+  '1.2.840.113549.1.1.14': [0x0301],
+  '1.2.840.10045.4.3.1': [0x0303],
   '1.2.840.113549.1.1.11': [0x0401],
   '1.2.840.113549.1.1.12': [0x0501],
   '1.2.840.113549.1.1.13': [0x0601],

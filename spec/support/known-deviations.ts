@@ -45,3 +45,49 @@ export const KNOWN_DEVIATIONS: readonly KnownDeviation[] = [
 export function knownDeviation(source: string, rule: string): boolean {
   return KNOWN_DEVIATIONS.some((k) => (source === k.case || source.startsWith(`${k.case}#`)) && k.rule === rule);
 }
+
+/** A rule a real peer's own messages break, wherever it shows (the interop and fuzz specs excuse exactly these). */
+export interface PeerDeviation {
+  rule: string;
+  reason: string;
+}
+
+/** gnutls-serv 3.7.9 lists SHA-1 pairs in its TLS 1.2 CertificateRequest. */
+export const GNUTLS_SERV: readonly PeerDeviation[] = [
+  {
+    rule: 'sig.t12.cr-no-md5-sha1',
+    reason:
+      'gnutls-serv 3.7.9 lists rsa_pkcs1_sha1 and ecdsa_sha1 in its CertificateRequest (RFC 9155 §3: "Servers SHOULD NOT include MD5 and SHA-1 in CertificateRequest messages.")',
+  },
+];
+
+/** gnutls-cli 3.7.9 offering TLS 1.2 only offers SHA-1 pairs in signature_algorithms. */
+export const GNUTLS_CLI: readonly PeerDeviation[] = [
+  {
+    rule: 'sig.t12.sigalgs-no-md5-sha1',
+    reason:
+      'gnutls-cli 3.7.9 (TLS 1.2 only) offers rsa_pkcs1_sha1 and ecdsa_sha1 (RFC 9155 §2: "Clients MUST NOT include MD5 and SHA-1 in this extension.")',
+  },
+];
+
+/** OpenSSL 3.0 clients (s_client, Node, mosquitto_pub) offering TLS 1.3 and 1.2 also offer the SHA-224 and DSA pairs. */
+export const OPENSSL_CLIENT: readonly PeerDeviation[] = [
+  {
+    rule: 't12.neg.no-weak-algorithms',
+    reason:
+      'OpenSSL 3.0 offers ecdsa_sha224, rsa_pkcs1_sha224 and the dsa_* pairs beside TLS 1.3 (RFC 8446 §4.2.3: "They MUST NOT be offered or negotiated by any implementation. In particular, MD5 [SLOTH], SHA-224, and DSA MUST NOT be used.")',
+  },
+];
+
+/**
+ * Our engine run over a socket (engine/socket.ts drive()) ends a completed
+ * run with socket.end() and no close_notify: a capture of it shows the
+ * truncation RFC 8446 §6.1 / RFC 5246 §7.2.1 forbid.
+ */
+export const ENGINE_SOCKET_RUN: readonly PeerDeviation[] = [
+  {
+    rule: 'alert.close-notify',
+    reason:
+      'engine/socket.ts ends a completed run with FIN and no close_notify (RFC 8446 §6.1: "Each party MUST send a "close_notify" alert before closing its write side of the connection")',
+  },
+];
