@@ -99,6 +99,10 @@ describe('tlsprop rules', () => {
     expect(out.stats.total).toBe(out.gaps.length);
     // Node 20 has no ML-KEM: the hybrids stay platform gaps whatever the crypto layer does
     expect(out.gaps.filter((g) => g.subject.includes('MLKEM')).map((g) => g.kind)).toEqual(['platform', 'platform']);
+    // issue #16 part 7: nothing the platform can do is left undone (P-521, SHA-224, DSA, Ed448, 3DES records included)
+    expect(out.gaps.filter((g) => g.kind === 'arithmetic')).toEqual([]);
+    expect(out.stats.arithmetic).toBe(0);
+    expect([...subjects].filter((x) => /sha224|secp521r1|3DES|Ed448|dsa/i.test(x))).toEqual([]);
     const text = capture();
     await main(['rules', '--gaps'], text);
     expect(text.stdout.at(-1)).toMatch(/^\d+ gap\(s\): \d+ arithmetic .*, \d+ platform$/);

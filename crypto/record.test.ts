@@ -32,7 +32,16 @@ const MODES: Array<[string, ProtectionParams]> = [
   ['TLS 1.3 AES-128-GCM', { version: 'tls13', cipher: 'AES_128_GCM', key: k(16, 15), iv: k(12, 16) }],
   ['TLS 1.3 AES-256-GCM', { version: 'tls13', cipher: 'AES_256_GCM', key: k(32, 17), iv: k(12, 18) }],
   ['TLS 1.3 ChaCha20-Poly1305', { version: 'tls13', cipher: 'CHACHA20_POLY1305', key: k(32, 19), iv: k(12, 20) }],
+  [
+    'TLS 1.2 3DES-EDE-CBC HMAC-SHA1 MtE',
+    { version: 'tls12', cipher: '3DES_EDE_CBC', key: k(24, 21), macKey: k(20, 22), mac: 'SHA-1', encryptThenMac: false },
+  ],
+  [
+    'TLS 1.2 3DES-EDE-CBC HMAC-SHA1 EtM',
+    { version: 'tls12', cipher: '3DES_EDE_CBC', key: k(24, 23), macKey: k(20, 24), mac: 'SHA-1', encryptThenMac: true },
+  ],
 ];
+const CBC_ALG = { AES_128_CBC: 'aes-128-cbc', AES_256_CBC: 'aes-256-cbc', '3DES_EDE_CBC': 'des-ede3-cbc' } as const;
 
 const u64 = (s: bigint) => {
   const b = Buffer.alloc(8);
@@ -126,21 +135,39 @@ describe.each(PROVIDERS)('record protection (%s)', (_name, make) => {
     expect(toHex(r.fragment)).toBe(toHex(concatBytes([iv, c.update(plain), c.final()])));
   });
 
+  test('3DES-EDE-CBC MAC-then-encrypt layout (8-byte blocks and explicit IV) matches an independent node:crypto computation', async () => {
+    const params = MODES[10]![1] as Extract<ProtectionParams, { macKey: Uint8Array }>;
+    const prot = await createRecordProtection(p, params);
+    const iv = k(8, 51);
+    const content = Buffer.from('abcdefghij');
+    const r = await prot.protect(2n, 23, 0x0303, content, { iv });
+    const mac = createHmac('sha1', params.macKey)
+      .update(concatBytes([u64(2n), Uint8Array.of(23, 3, 3, 0, 10), content]))
+      .digest();
+    const padLen = 7 - ((10 + 20) % 8);
+    const plain = Buffer.concat([content, mac, Buffer.alloc(padLen + 1, padLen)]);
+    const c = createCipheriv('des-ede3-cbc', params.key, iv).setAutoPadding(false);
+    expect(toHex(r.fragment)).toBe(toHex(concatBytes([iv, c.update(plain), c.final()])));
+    expect(r.fragment.length % 8).toBe(0);
+    await expect(prot.protect(2n, 23, 0x0303, content, { iv: k(16, 51) })).rejects.toThrow('CBC IV must be 8 bytes');
+  });
+
   test('CBC: bad padding is reported as bad_padding (ours, not the provider)', async () => {
     for (const [, params] of MODES.filter(([, m]) => 'macKey' in m)) {
       const cp = params as Extract<ProtectionParams, { macKey: Uint8Array }>;
       const prot = await createRecordProtection(p, cp);
-      const alg = cp.cipher === 'AES_128_CBC' ? 'aes-128-cbc' : 'aes-256-cbc';
+      const alg = CBC_ALG[cp.cipher];
+      const bs = cp.cipher === '3DES_EDE_CBC' ? 8 : 16;
       const h = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384' }[cp.mac];
-      const iv = k(16, 60);
+      const iv = k(bs, 60);
       const content = Buffer.from('payload!');
       const enc = (data: Buffer) => {
         const c = createCipheriv(alg, cp.key, iv).setAutoPadding(false);
         return Buffer.concat([iv, c.update(data), c.final()]);
       };
-      /** TLS padding for `dataLen` bytes (always >= 16 bytes), then broken one way or another. */
+      /** TLS padding for `dataLen` bytes (always >= one block), then broken one way or another. */
       const badPad = (dataLen: number, how: 'one_wrong' | 'too_long') => {
-        const n = 15 - (dataLen % 16) + 16;
+        const n = bs - 1 - (dataLen % bs) + bs;
         const pad = Buffer.alloc(n + 1, n);
         if (how === 'one_wrong') pad[0] = n ^ 1;
         else pad[n] = 255;
@@ -213,7 +240,11 @@ describe.each(PROVIDERS)('record protection (%s)', (_name, make) => {
       version: 'tls13',
       cipher: 'CHACHA20_POLY1305',
     });
-    expect(() => tls12Params(cipherSuites.get(0x000a)!, kb, 'client')).toThrow();
+    // TLS_RSA_WITH_3DES_EDE_CBC_SHA: 24-byte key, HMAC-SHA1; RC4 has no record protection here
+    const des = await keyBlock(p, cipherSuites.get(0x000a)!, k(48, 1), k(32, 2), k(32, 3));
+    expect(des.clientKey.length).toBe(24);
+    expect(tls12Params(cipherSuites.get(0x000a)!, des, 'client')).toMatchObject({ cipher: '3DES_EDE_CBC', mac: 'SHA-1' });
+    expect(() => tls12Params(cipherSuites.get(0x0005)!, kb, 'client')).toThrow();
   });
 });
 

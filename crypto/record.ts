@@ -16,6 +16,9 @@
  *   decrypt we append one crafted block E = AES_K(C_last XOR 0x10^16) so that
  *   WebCrypto strips exactly that block and hands back the raw plaintext.
  *   Padding and MAC checks are ours.
+ * - 3DES-EDE-CBC + HMAC (RFC 5246's TLS_*_WITH_3DES_EDE_CBC_SHA: 8-byte
+ *   blocks, 8-byte explicit IV) through node:crypto on every provider:
+ *   WebCrypto has no 3DES. The same CBC record layout as AES-CBC.
  * With a provider whose hashImpl is 'node' (nodeProvider), AES-GCM and raw
  * AES-CBC run on synchronous node:crypto ciphers instead (no awaited job
  * per record); the padding, MAC and nonce handling above stays ours.
@@ -37,7 +40,7 @@ export type AeadCipher =
   | 'AES_128_CCM_8'
   | 'AES_256_CCM'
   | 'AES_256_CCM_8';
-export type CbcCipher = 'AES_128_CBC' | 'AES_256_CBC';
+export type CbcCipher = 'AES_128_CBC' | 'AES_256_CBC' | '3DES_EDE_CBC';
 
 export type ProtectionParams =
   | { version: 'tls12'; cipher: AeadCipher; key: Uint8Array /** 4 bytes (GCM) or 12 (ChaCha20). */; fixedIv: Uint8Array }
@@ -68,7 +71,7 @@ export interface ProtectOptions {
   padding?: number;
   /** TLS 1.2 GCM: 8-byte explicit nonce (default: the sequence number). */
   explicitNonce?: Uint8Array;
-  /** TLS 1.2 CBC: 16-byte explicit IV (default: random from the provider). */
+  /** TLS 1.2 CBC: explicit IV of one block, 16 bytes (AES) or 8 (3DES) (default: random from the provider). */
   iv?: Uint8Array;
   /** TLS 1.2 CBC: extra padding blocks (padding length stays < 256). */
   extraPaddingBlocks?: number;
@@ -227,6 +230,8 @@ async function makeAead(p: CryptoProvider, cipher: AeadCipher, key: Uint8Array):
 }
 
 interface RawCbc {
+  /** The cipher's block size: 16 (AES), 8 (3DES). */
+  blockSize: number;
   /** Encrypt block-aligned data without any padding. */
   encrypt(iv: Uint8Array, data: Uint8Array): Promise<Uint8Array>;
   /** Decrypt block-aligned data without removing any padding. */
@@ -235,16 +240,21 @@ interface RawCbc {
 
 const PKCS7_FULL_BLOCK = new Uint8Array(16).fill(16);
 
-async function makeRawCbc(p: CryptoProvider, key: Uint8Array): Promise<RawCbc> {
-  if (key.length !== 16 && key.length !== 32) throw new RangeError(`AES-CBC key must be 16 or 32 bytes, got ${key.length}`);
-  if (p.hashImpl === 'node') {
+async function makeRawCbc(p: CryptoProvider, cipher: CbcCipher, key: Uint8Array): Promise<RawCbc> {
+  if (cipher === '3DES_EDE_CBC') {
+    if (key.length !== 24) throw new RangeError(`3DES-EDE-CBC key must be 24 bytes, got ${key.length}`);
+  } else if (key.length !== (cipher === 'AES_128_CBC' ? 16 : 32))
+    throw new RangeError(`${cipher} key must be ${cipher === 'AES_128_CBC' ? 16 : 32} bytes, got ${key.length}`);
+  // WebCrypto has no 3DES: node:crypto on every provider
+  if (p.hashImpl === 'node' || cipher === '3DES_EDE_CBC') {
     const k = Buffer.from(key);
-    const alg = key.length === 16 ? 'aes-128-cbc' : 'aes-256-cbc';
+    const alg = cipher === '3DES_EDE_CBC' ? 'des-ede3-cbc' : cipher === 'AES_128_CBC' ? 'aes-128-cbc' : 'aes-256-cbc';
     const run = (c: ReturnType<typeof createCipheriv> | ReturnType<typeof createDecipheriv>, data: Uint8Array) => {
       c.setAutoPadding(false);
       return concatBytes([c.update(data), c.final()]);
     };
     return {
+      blockSize: cipher === '3DES_EDE_CBC' ? 8 : 16,
       async encrypt(iv, data) {
         return run(createCipheriv(alg, k, iv), data);
       },
@@ -257,6 +267,7 @@ async function makeRawCbc(p: CryptoProvider, key: Uint8Array): Promise<RawCbc> {
   const enc = async (iv: Uint8Array, data: Uint8Array) =>
     new Uint8Array(await p.subtle.encrypt({ name: 'AES-CBC', iv: buf(iv) }, ck, buf(data)));
   return {
+    blockSize: 16,
     async encrypt(iv, data) {
       // WebCrypto appends a full PKCS#7 block to aligned input: drop it.
       return (await enc(iv, data)).subarray(0, data.length);
@@ -274,7 +285,7 @@ async function makeRawCbc(p: CryptoProvider, key: Uint8Array): Promise<RawCbc> {
 /** Create the record protection of one direction from its keys. */
 export async function createRecordProtection(p: CryptoProvider, params: ProtectionParams): Promise<RecordProtection> {
   if (params.version === 'tls13') return tls13Aead(params, await makeAead(p, params.cipher, params.key));
-  if ('macKey' in params) return tls12Cbc(p, params, await makeRawCbc(p, params.key));
+  if ('macKey' in params) return tls12Cbc(p, params, await makeRawCbc(p, params.cipher, params.key));
   return tls12Aead(params, await makeAead(p, params.cipher, params.key));
 }
 
@@ -340,8 +351,9 @@ function tls12Cbc(p: CryptoProvider, params: Extract<ProtectionParams, { macKey:
   const macLen = hashLength(h);
   const mac = (seq: bigint, type: number, version: number, data: Uint8Array) =>
     hmac(p, h, params.macKey, concatBytes([header12(seq, type, version, data.length), data]));
+  const bs = cbc.blockSize;
   const pad = (len: number, extraBlocks: number): Uint8Array => {
-    const padLen = 15 - (len % 16) + 16 * extraBlocks;
+    const padLen = bs - 1 - (len % bs) + bs * extraBlocks;
     if (padLen > 255) throw new RangeError('padding too long');
     return new Uint8Array(padLen + 1).fill(padLen);
   };
@@ -355,8 +367,8 @@ function tls12Cbc(p: CryptoProvider, params: Extract<ProtectionParams, { macKey:
   return {
     params,
     async protect(seq, type, version, plaintext, opts = {}) {
-      const iv = opts.iv ?? randomBytes(p, 16);
-      if (iv.length !== 16) throw new RangeError('CBC IV must be 16 bytes');
+      const iv = opts.iv ?? randomBytes(p, bs);
+      if (iv.length !== bs) throw new RangeError(`CBC IV must be ${bs} bytes`);
       if (params.encryptThenMac) {
         const ct = await cbc.encrypt(iv, concatBytes([plaintext, pad(plaintext.length, opts.extraPaddingBlocks ?? 0)]));
         const body = concatBytes([iv, ct]);
@@ -371,23 +383,23 @@ function tls12Cbc(p: CryptoProvider, params: Extract<ProtectionParams, { macKey:
       if (fragment.length > MAX_CIPHERTEXT_12)
         return { ok: false, reason: 'record_overflow', detail: `${fragment.length} bytes` };
       if (params.encryptThenMac) {
-        if (fragment.length < 16 + 16 + macLen) return { ok: false, reason: 'too_short', detail: `${fragment.length} bytes` };
+        if (fragment.length < bs + bs + macLen) return { ok: false, reason: 'too_short', detail: `${fragment.length} bytes` };
         const body = fragment.subarray(0, fragment.length - macLen);
-        if ((body.length - 16) % 16 !== 0)
+        if ((body.length - bs) % bs !== 0)
           return { ok: false, reason: 'bad_length', detail: 'ciphertext not a multiple of the block size' };
         const expected = await mac(seq, type, version, body);
         if (!bytesEqual(expected, fragment.subarray(fragment.length - macLen))) return { ok: false, reason: 'bad_record_mac' };
-        const pt = await cbc.decrypt(body.subarray(0, 16), body.subarray(16));
+        const pt = await cbc.decrypt(body.subarray(0, bs), body.subarray(bs));
         const n = unpad(pt, 0);
         if (n === undefined) return { ok: false, reason: 'bad_padding' };
         if (n > MAX_PLAINTEXT) return { ok: false, reason: 'record_overflow', detail: `${n} bytes` };
         return { ok: true, type, content: pt.slice(0, n) };
       }
-      if (fragment.length < 16 + Math.ceil((macLen + 1) / 16) * 16)
+      if (fragment.length < bs + Math.ceil((macLen + 1) / bs) * bs)
         return { ok: false, reason: 'too_short', detail: `${fragment.length} bytes` };
-      if (fragment.length % 16 !== 0)
+      if (fragment.length % bs !== 0)
         return { ok: false, reason: 'bad_length', detail: 'ciphertext not a multiple of the block size' };
-      const pt = await cbc.decrypt(fragment.subarray(0, 16), fragment.subarray(16));
+      const pt = await cbc.decrypt(fragment.subarray(0, bs), fragment.subarray(bs));
       const n = unpad(pt, macLen);
       if (n === undefined) return { ok: false, reason: 'bad_padding' };
       const content = pt.slice(0, n - macLen);
@@ -425,6 +437,7 @@ export function tls12Params(
       return { version: 'tls12', cipher: suite.cipher, key, fixedIv: writer === 'client' ? kb.clientIv : kb.serverIv };
     case 'AES_128_CBC':
     case 'AES_256_CBC':
+    case '3DES_EDE_CBC':
       return {
         version: 'tls12',
         cipher: suite.cipher,

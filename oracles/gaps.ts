@@ -4,19 +4,29 @@
  * cipher suite, or a certificate signature algorithm, that the crypto layer
  * (through which the rules verify and derive) does not handle. `tlsprop
  * rules --gaps` lists them; each is found by asking the crypto layer the
- * same question the rules ask (schemeInfo, ecdhGroupOf, ffdheGroupOf, the
- * record-protection parameters), so a gap the crypto layer closes leaves
- * this list by itself.
+ * same question the rules ask (cryptoCapabilities for schemes and groups,
+ * the record-protection parameters for suites, sigAlgOfAlgorithmIdentifier
+ * for certificate signatures), so a gap the crypto layer closes leaves this
+ * list by itself.
  *
  * Kinds: `arithmetic` when the platform (node:crypto on Node 20, OpenSSL
  * 3.0) has the algorithm and only our code lacks it (a gap to close);
  * `platform` when the platform has no implementation at all (e.g. the
- * ML-KEM hybrids): the rules stay inconclusive there, with this reason.
+ * ML-KEM hybrids, RC4, MD2): the rules stay inconclusive there, with this
+ * reason.
  */
 import { getCiphers, getCurves, getHashes } from 'node:crypto';
-import { ecdhGroupOf, ffdheGroupOf, schemeInfo, tls12Params, tls13Params } from '../crypto';
+import {
+  type CryptoProvider,
+  cryptoCapabilities,
+  nodeProvider,
+  oidHex,
+  sigAlgOfAlgorithmIdentifier,
+  tls12Params,
+  tls13Params,
+} from '../crypto';
 import type { KeyBlock } from '../crypto/tls12';
-import { type CipherSuiteInfo, cipherSuites, namedGroups, signatureSchemes } from '../wire/registry';
+import { type CipherSuiteInfo, cipherSuites } from '../wire/registry';
 import type { RuleId } from './rule';
 
 export type GapKind = 'arithmetic' | 'platform';
@@ -51,19 +61,17 @@ function hashOfScheme(name: string): string | undefined {
   return m?.[1];
 }
 
-function signatureGaps(hashes: ReadonlySet<string>): RuleGap[] {
+function signatureGaps(p: CryptoProvider, hashes: ReadonlySet<string>): RuleGap[] {
   const out: RuleGap[] = [];
-  for (const [code, name] of signatureSchemes) {
-    if (schemeInfo(code)) continue;
-    const hash = hashOfScheme(name);
-    const platform = name === 'ed448' ? true : hash !== undefined && hashes.has(hash);
+  for (const c of cryptoCapabilities(p).signatureSchemes) {
+    if (c.supported) continue;
+    const hash = hashOfScheme(c.name);
+    const platform = c.name === 'ed448' ? true : hash !== undefined && hashes.has(hash);
     out.push({
       kind: platform ? 'arithmetic' : 'platform',
-      subject: `signature scheme ${name} (${hex4(code)})`,
+      subject: `signature scheme ${c.name} (${hex4(c.code)})`,
       rules: SIGNATURE_RULES,
-      reason: platform
-        ? 'crypto/signature has no verification for this scheme, which node:crypto can do: signatures with it are not checked'
-        : 'no implementation of this scheme on this platform: signatures with it are not checked',
+      reason: `${c.reason ?? 'crypto/signature has no verification for this scheme'}${platform ? ', which node:crypto can do' : ' on this platform'}: signatures with it are not checked`,
     });
   }
   return out;
@@ -83,21 +91,21 @@ const NODE_CURVE: Readonly<Record<string, string>> = {
   brainpoolP512r1: 'brainpoolP512r1',
 };
 
-function groupGaps(curves: ReadonlySet<string>): RuleGap[] {
+function groupGaps(p: CryptoProvider, curves: ReadonlySet<string>): RuleGap[] {
   const out: RuleGap[] = [];
-  for (const [code, name] of namedGroups) {
-    if (ecdhGroupOf(code) || ffdheGroupOf(code)) continue;
-    const ff = name.startsWith('ffdhe');
-    const curve = NODE_CURVE[name];
+  for (const c of cryptoCapabilities(p).groups) {
+    if (c.supported) continue;
+    const ff = c.name.startsWith('ffdhe');
+    const curve = NODE_CURVE[c.name];
     // X448 and the RFC 7919 groups: node:crypto has them (crypto.diffieHellman with X448 keys, createDiffieHellman(p, g))
-    const platform = ff || name === 'x448' || (curve !== undefined && curves.has(curve));
+    const platform = ff || c.name === 'x448' || (curve !== undefined && curves.has(curve));
     out.push({
       kind: platform ? 'arithmetic' : 'platform',
-      subject: `named group ${name} (${hex4(code)})`,
+      subject: `named group ${c.name} (${hex4(c.code)})`,
       rules: ff ? FFDHE_RULES : GROUP_RULES,
       reason: platform
         ? `crypto/${ff ? 'ffdhe' : 'ecdh'} has no arithmetic for this group, which node:crypto has: its public values are not validated and its shared secrets not derived`
-        : 'no implementation of this group on this platform (Node 20, OpenSSL 3.0): its shared secrets cannot be derived',
+        : `${c.reason ?? 'no implementation of this group on this platform'}: its shared secrets are not derived`,
     });
   }
   return out;
@@ -152,7 +160,10 @@ function suiteGaps(ciphers: ReadonlySet<string>): RuleGap[] {
     out.push({
       kind: platform ? 'arithmetic' : 'platform',
       subject: `cipher suite ${suite.name} (${hex4(suite.code)})`,
-      rules: suite.kex === 'TLS13' ? RECORD_RULES_13 : RECORD_RULES_12,
+      rules:
+        suite.kex === 'TLS13'
+          ? RECORD_RULES_13
+          : RECORD_RULES_12.filter((r) => r !== 'rec.t12.cbc-padding' || suite.cipher.endsWith('_CBC')),
       reason: platform
         ? `crypto/record has no record protection for ${suite.cipher}, which node:crypto has: its records are neither decrypted nor reopened`
         : `no implementation of ${suite.cipher} on this platform: its records are neither decrypted nor reopened`,
@@ -162,43 +173,59 @@ function suiteGaps(ciphers: ReadonlySet<string>): RuleGap[] {
 }
 
 /**
- * Certificate signature algorithms (RFC 3279, RFC 4055, RFC 5758, RFC 8410)
- * that pki/validate does not verify: it checks certificate signatures with
- * WebCrypto (through @peculiar/x509), which has no SHA-224 and no DSA, MD5
- * or Ed448. cert.path.signature is inconclusive for a certificate signed
- * with one of them (certUnverifiable). When the crypto layer verifies them,
- * this table must shrink with it.
+ * The certificate signature algorithms (RFC 3279, RFC 4055, RFC 5758,
+ * RFC 8410) by OID, with the hash node:crypto would need. pki/validate
+ * verifies certificate signatures through crypto/signature
+ * (sigAlgOfAlgorithmIdentifier, then verifyWith); the ones it has no
+ * algorithm for are gaps (cert.path.signature is inconclusive for a
+ * certificate signed with one: oracles/rules/certificates.ts).
  */
-export const UNVERIFIED_CERT_SIGNATURES: ReadonlyMap<string, { name: string; hash?: string }> = new Map([
-  ['1.2.840.113549.1.1.14', { name: 'sha224WithRSAEncryption', hash: 'sha224' }],
-  ['1.2.840.10045.4.3.1', { name: 'ecdsa-with-SHA224', hash: 'sha224' }],
-  ['1.2.840.113549.1.1.4', { name: 'md5WithRSAEncryption', hash: 'md5' }],
-  ['1.2.840.10040.4.3', { name: 'dsa-with-sha1', hash: 'sha1' }],
-  ['2.16.840.1.101.3.4.3.1', { name: 'dsa-with-sha224', hash: 'sha224' }],
-  ['2.16.840.1.101.3.4.3.2', { name: 'dsa-with-sha256', hash: 'sha256' }],
-  ['1.3.101.113', { name: 'Ed448' }],
-]);
+const CERT_SIGNATURE_ALGORITHMS: ReadonlyArray<{ oid: string; name: string; hash?: string }> = [
+  { oid: '1.2.840.113549.1.1.2', name: 'md2WithRSAEncryption', hash: 'md2' },
+  { oid: '1.2.840.113549.1.1.4', name: 'md5WithRSAEncryption', hash: 'md5' },
+  { oid: '1.2.840.113549.1.1.5', name: 'sha1WithRSAEncryption', hash: 'sha1' },
+  { oid: '1.2.840.113549.1.1.14', name: 'sha224WithRSAEncryption', hash: 'sha224' },
+  { oid: '1.2.840.113549.1.1.11', name: 'sha256WithRSAEncryption', hash: 'sha256' },
+  { oid: '1.2.840.113549.1.1.12', name: 'sha384WithRSAEncryption', hash: 'sha384' },
+  { oid: '1.2.840.113549.1.1.13', name: 'sha512WithRSAEncryption', hash: 'sha512' },
+  { oid: '1.2.840.10045.4.1', name: 'ecdsa-with-SHA1', hash: 'sha1' },
+  { oid: '1.2.840.10045.4.3.1', name: 'ecdsa-with-SHA224', hash: 'sha224' },
+  { oid: '1.2.840.10045.4.3.2', name: 'ecdsa-with-SHA256', hash: 'sha256' },
+  { oid: '1.2.840.10045.4.3.3', name: 'ecdsa-with-SHA384', hash: 'sha384' },
+  { oid: '1.2.840.10045.4.3.4', name: 'ecdsa-with-SHA512', hash: 'sha512' },
+  { oid: '1.2.840.10040.4.3', name: 'dsa-with-sha1', hash: 'sha1' },
+  { oid: '2.16.840.1.101.3.4.3.1', name: 'dsa-with-sha224', hash: 'sha224' },
+  { oid: '2.16.840.1.101.3.4.3.2', name: 'dsa-with-sha256', hash: 'sha256' },
+  { oid: '2.16.840.1.101.3.4.3.3', name: 'dsa-with-sha384', hash: 'sha384' },
+  { oid: '2.16.840.1.101.3.4.3.4', name: 'dsa-with-sha512', hash: 'sha512' },
+  { oid: '1.3.101.112', name: 'Ed25519' },
+  { oid: '1.3.101.113', name: 'Ed448' },
+];
 
 function certificateGaps(hashes: ReadonlySet<string>): RuleGap[] {
-  return [...UNVERIFIED_CERT_SIGNATURES].map(([oid, a]) => {
+  return CERT_SIGNATURE_ALGORITHMS.flatMap((a) => {
+    const alg = sigAlgOfAlgorithmIdentifier(oidHex(a.oid));
+    if (!('unsupported' in alg)) return [];
     const platform = a.hash === undefined || hashes.has(a.hash);
-    return {
-      kind: platform ? 'arithmetic' : 'platform',
-      subject: `certificate signature ${a.name} (${oid})`,
-      rules: ['cert.path.signature'],
-      reason: platform
-        ? 'pki/validate verifies certificate signatures with WebCrypto, which lacks this algorithm (node:crypto has it): such a certificate signature is not checked'
-        : 'no implementation on this platform: such a certificate signature is not checked',
-    };
+    return [
+      {
+        kind: platform ? ('arithmetic' as const) : ('platform' as const),
+        subject: `certificate signature ${a.name} (${a.oid})`,
+        rules: ['cert.path.signature' as const],
+        reason: platform
+          ? `crypto/signature has no algorithm for it, which node:crypto has: such a certificate signature is not checked`
+          : `no implementation of ${a.hash ?? a.name} on this platform: such a certificate signature is not checked`,
+      },
+    ];
   });
 }
 
 /** Every gap, signature schemes first, then groups, cipher suites and certificate signatures. */
-export function ruleGaps(): RuleGap[] {
+export function ruleGaps(p: CryptoProvider = nodeProvider()): RuleGap[] {
   const hashes = new Set(getHashes().map((h) => h.toLowerCase().replace(/-/g, '')));
   return [
-    ...signatureGaps(hashes),
-    ...groupGaps(new Set(getCurves())),
+    ...signatureGaps(p, hashes),
+    ...groupGaps(p, new Set(getCurves())),
     ...suiteGaps(new Set(getCiphers())),
     ...certificateGaps(hashes),
   ];

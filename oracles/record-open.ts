@@ -75,9 +75,10 @@ function lenientCbc(params: ProtectionParams, seq: number, r: TranscriptRecord):
       ? `padding length ${len} but ${bad.length} of the ${len} padding bytes differ from it (record ${n})`
       : undefined;
   };
-  const algo = params.cipher === 'AES_128_CBC' ? 'aes-128-cbc' : 'aes-256-cbc';
+  const algo = { AES_128_CBC: 'aes-128-cbc', AES_256_CBC: 'aes-256-cbc', '3DES_EDE_CBC': 'des-ede3-cbc' }[params.cipher];
+  const bs = params.cipher === '3DES_EDE_CBC' ? 8 : 16;
   const decrypt = (iv: Uint8Array, ct: Uint8Array): Uint8Array | undefined => {
-    if (ct.length === 0 || ct.length % 16) return undefined;
+    if (ct.length === 0 || ct.length % bs) return undefined;
     const d = createDecipheriv(algo, params.key, iv);
     d.setAutoPadding(false);
     return new Uint8Array(Buffer.concat([d.update(ct), d.final()]));
@@ -86,10 +87,10 @@ function lenientCbc(params: ProtectionParams, seq: number, r: TranscriptRecord):
     if (params.encryptThenMac) {
       // the MAC over the ciphertext verified already (bad_padding comes after it)
       const body = frag.subarray(0, frag.length - macLen);
-      const pt = decrypt(body.subarray(0, 16), body.subarray(16));
+      const pt = decrypt(body.subarray(0, bs), body.subarray(bs));
       return pt ? padBytes(pt, r.index) : undefined;
     }
-    const pt = decrypt(frag.subarray(0, 16), frag.subarray(16));
+    const pt = decrypt(frag.subarray(0, bs), frag.subarray(bs));
     if (!pt) return undefined;
     const len = pt[pt.length - 1]!;
     if (len + 1 + macLen > pt.length) return undefined;

@@ -943,6 +943,21 @@ describe('crypto and certificate oracles', () => {
     const r = await checkTranscript(t, optsOf(c));
     expect(r.verdicts.find((v) => v.rule === 'cert.t13.oid-filters')).toMatchObject({ status: 'pass' });
   });
+  it('a certificate signed with an algorithm nothing here verifies (MD2) leaves cert.path.signature inconclusive, not a violation (tlsprop rules --gaps: a platform gap); cert.weak-hash still judges it', async () => {
+    const MD2_RSA = '06092a864886f70d010102';
+    const { t, opts } = await build({
+      rule: 'cert.path.signature',
+      base: 't12',
+      m: (E) => serverCerts(E, [patch(pkiFile('rsa', 'server.crt'), SHA256_RSA, MD2_RSA, true)]),
+    });
+    const r = await checkTranscript(t, opts);
+    const sig = r.verdicts.filter((v) => v.rule === 'cert.path.signature');
+    expect(sig.filter((v) => v.status === 'violation')).toEqual([]);
+    expect(sig.find((v) => v.status === 'inconclusive')?.detail).toMatch(
+      /certificate 0's signature cannot be verified here: .*not implemented/,
+    );
+    expect(ruleStatus(r.verdicts, 'cert.weak-hash')).toBe('violation');
+  });
   it('every crypto/certificate rule has a violating row here', () => {
     const covered = new Set(ROWS.map((r) => r.rule));
     expect(MINE.filter((id) => !covered.has(id))).toEqual([]);

@@ -7,7 +7,7 @@
  * checks still run.
  */
 import { chainReceiverVerdict, chains, parsedChain, sniOf, validated } from '../chains';
-import { UNVERIFIED_CERT_SIGNATURES } from '../gaps';
+import { sigAlgOfAlgorithmIdentifier } from '../../crypto/signature';
 import { who } from '../flow';
 import { because } from '../alert-choices';
 import {
@@ -60,16 +60,18 @@ function pkiRule<const Id extends string>(
         let probs = c.value.v.problems.filter((p) => p.rule === d.id);
         const noAnchors = !ctx.options.trustAnchors?.length;
         if (d.id === 'cert.path.signature') {
-          // A signature the validator cannot verify (oracles/gaps.ts) is not checked, not a bad signature.
+          // A signature made with an algorithm the crypto layer has none for (e.g. MD2; tlsprop rules --gaps) is not
+          // checked, not a bad signature.
           const unverified = probs.flatMap((p) => {
             const der = c.value.certs[p.index];
-            const a = der && UNVERIFIED_CERT_SIGNATURES.get(parsedChain(ctx, [der])?.[0]?.sigAlgOid ?? '');
-            return a ? [{ p, a }] : [];
+            const parsed = der && parsedChain(ctx, [der])?.[0];
+            const alg = parsed && sigAlgOfAlgorithmIdentifier(parsed.sigAlgOidHex, parsed.sigAlgParamsDer);
+            return alg && 'unsupported' in alg ? [{ p, why: alg.unsupported }] : [];
           });
-          for (const { p, a } of unverified)
+          for (const { p, why } of unverified)
             out.push(
               inconclusive(
-                `${who(c.dir)} chain: certificate ${p.index} is signed with ${a.name}, which the certificate validator cannot verify (tlsprop rules --gaps).`,
+                `${who(c.dir)} chain: certificate ${p.index}'s signature cannot be verified here: ${why} (tlsprop rules --gaps).`,
                 { message: c.value.m },
               ),
             );
