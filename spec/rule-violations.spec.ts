@@ -1112,7 +1112,7 @@ const ROWS: Row[] = [
     rule: 'rec.deprotect-failure',
     base: 't13',
     pcap: async (t) => flipLastByte(t, S, 'handshake', 1),
-    detail: /The client went on .* after the server's record \d+ .*, which does not open/,
+    detail: /The client went on .* after the server's record \d+, which does not open/,
   },
   {
     rule: 'alert.close-notify',
@@ -1520,6 +1520,55 @@ describe('oracle gaps closed: verdicts where the evidence allows one, not-applic
       detail: expect.stringMatching(/private key was not given/),
     });
   });
+  describe('a TLS 1.3-only client meets a TLS 1.2-only server (issue #16 part 2: RFC 5246, RFC 8446 App. D.1)', () => {
+    /** The client offers only TLS 1.3 (supported_versions {0x0304}, legacy_version 0x0303); the server answers a plain TLS 1.2 ServerHello. */
+    const shape = (answer: 'alert' | 'went-on', description = 50): Transcript => {
+      const E = base('t12')!;
+      edit(E, 'client_hello', C, V12, (b) => {
+        b.extensions = setExt(b.extensions, X.supported_versions, { kind: 'supported_versions_client', versions: [0x0304] });
+      });
+      // no supported_versions and no downgrade sentinel (the base's server was TLS 1.2-only): a server without TLS 1.3,
+      // which ignores the extension (RFC 8446 App. D.1)
+      edit(E, 'server_hello', S, V12, (b) => {
+        expect(b.extensions?.some((x) => x.type === X.supported_versions)).toBeFalsy();
+        expect(Buffer.from(b.random.subarray(24)).equals(Buffer.from(DOWNGRADE_TLS12))).toBe(false);
+      });
+      if (answer === 'alert') E.splice(at(E, 'server_hello_done', S) + 1, E.length, alertEntry(C, description));
+      return buildFromMessages(E);
+    };
+    const only = (vs: readonly Verdict[], id: RuleId) => vs.filter((v) => v.rule === id);
+
+    it('the server is not blamed: ver.t12.server-version and ver.t13.server-selection give no violation', async () => {
+      for (const t of [shape('alert'), shape('alert', 70), shape('went-on')]) {
+        const { verdicts } = await checkTranscript(t);
+        for (const id of ['ver.t12.server-version', 'ver.t13.server-selection'] as const)
+          expect([id, only(verdicts, id).filter((v) => v.status === 'violation')]).toEqual([id, []]);
+        expect(only(verdicts, 'ver.t13.server-selection').map((v) => v.status)).toEqual(['not-applicable']);
+      }
+    });
+
+    it("the client's decode_error is the deviation (ver.client-accepts-version); protocol_version passes; going on is a violation", async () => {
+      const decodeError = await checkTranscript(shape('alert', 50));
+      expect(only(decodeError.verdicts, 'ver.client-accepts-version')).toEqual([
+        expect.objectContaining({
+          status: 'violation',
+          detail: expect.stringMatching(/client aborted with decode_error, not protocol_version .*RFC 8446 App\. D\.1/),
+          actual: 'decode_error',
+        }),
+      ]);
+      // every violation in that transcript is the client's: nothing the TLS 1.2 server sent is blamed
+      const t = shape('alert', 50);
+      const dirOf = (i: number | undefined) => t.messages.find((m) => m.index === i)?.dir;
+      expect(decodeError.verdicts.filter((v) => v.status === 'violation' && dirOf(v.message) !== C)).toEqual([]);
+      const protocolVersion = await checkTranscript(shape('alert', 70));
+      expect(only(protocolVersion.verdicts, 'ver.client-accepts-version').map((v) => v.status)).toEqual(['pass']);
+      const wentOn = await checkTranscript(shape('went-on'));
+      expect(only(wentOn.verdicts, 'ver.client-accepts-version')).toEqual([
+        expect.objectContaining({ status: 'violation', detail: expect.stringMatching(/client went on/) }),
+      ]);
+    });
+  });
+
   it('a TLS 1.2-only ClientHello answered by a fatal alert is judged as TLS 1.2 (no ServerHello needed)', async () => {
     const E = base('t12')!.slice(0, 1);
     E.push({ dir: S, kind: 'alert', raw: Uint8Array.of(2, 86), encrypted: false });
