@@ -207,6 +207,40 @@ describe('a peer that went on after an invalid key share accepted it (item 2)', 
   });
 });
 
+describe('acceptance that shows in a ServerHello or a ticket', () => {
+  it('a ServerHello (or HelloRetryRequest) after a ClientHello the server must refuse is acceptance, unless its own alert follows', () => {
+    const none = expectationOf(mutation('t13-keyshare-y-flipped'), '1.3', 'server');
+    const went = judgeClient(
+      [
+        { dir: C, type: 'client_hello' },
+        { dir: S, type: 'server_hello' },
+      ],
+      none,
+      closedHandshaking,
+      { bytes: 0 },
+      '1.3',
+    );
+    expect(went).toMatchObject({ verdict: 'accepted-invalid' });
+    expect(went.detail).toMatch(/its ServerHello/);
+  });
+  it("a ticket answers our valid Finished; the peer's alert about what came after it decides", () => {
+    const steps: Step[] = [
+      { dir: C, type: 'client_hello' },
+      { dir: S, type: 'server_hello' },
+      { dir: S, type: 'finished', epoch: 'handshake' },
+      { dir: C, type: 'finished', epoch: 'handshake' },
+      { dir: C, type: 'change_cipher_spec', kind: 'change_cipher_spec' },
+      { dir: S, type: 'new_session_ticket', epoch: 'application' },
+      { dir: S, type: 'alert', epoch: 'application', alert: [2, 10] },
+    ];
+    const ccs = expectationOf(mutation('t13-ccs-after-handshake'), '1.3', 'server');
+    const j = judgeClient(steps, ccs, alertEnd(10), { bytes: 20 }, '1.3');
+    expect(j).toMatchObject({ verdict: 'conforming', alert: 'unexpected_message' });
+    const went = judgeClient(steps.slice(0, 6), ccs, closedAfterSession, { bytes: 20 }, '1.3');
+    expect(went.verdict).toBe('accepted-invalid');
+  });
+});
+
 describe("flagged names the target's own violation (item 3)", () => {
   it('a record the peer protected with the wrong keys explains the unreadable alert: flagged under that rule', () => {
     const steps: Step[] = [
@@ -262,7 +296,7 @@ describe('a silent close where the RFC demands an alert (item 4)', () => {
     expect(classify(r13, obs, 'exact').detail).toMatch(/SHOULD finding: RFC 8446 §6\.2/);
   });
   it('an incomplete flow may wait or close; a timeout elsewhere is hung', () => {
-    const obs = observe(transcript(steps), { version: '1.2', ours: C, from: { bytes: 0 }, end: timedOut });
+    const obs = observe(transcript(steps), { version: '1.2', ours: C, from: { message: 'finished' }, end: timedOut });
     expect(classify({ ...reject, silenceOk: true } as Expectation, obs, 'exact').verdict).toBe('conforming');
     expect(classify(reject, obs, 'exact').verdict).toBe('hung');
   });

@@ -73,14 +73,27 @@ function alertOf(m: TranscriptMessage, version: TlsVersion): { name: string; err
   return { name: alertName(a.description), error: version === '1.3' ? !closure : a.level === 2, closure: a.description === 0 };
 }
 
-/** Did the peer go on: the message that shows it (see the header), or undefined. */
-function wentOnBy(m: TranscriptMessage, version: TlsVersion, fromPlaintextHello: boolean): string | undefined {
-  if (m.type === 'finished') return 'its Finished';
-  if (m.type === 'new_session_ticket') return 'a NewSessionTicket';
-  if (m.kind === 'application_data' && m.type === 'application_data') return 'application data';
-  if (version === '1.2' && m.kind === 'change_cipher_spec') return 'its ChangeCipherSpec';
+/**
+ * Did the peer go on: the message that shows it (see the header), or undefined. `weak`: a message a peer may
+ * send in answer to the valid part of our flight before it reads the invalid part (a TLS 1.3 server's
+ * NewSessionTicket once our Finished is in, a ServerHello it may still follow with an alert): it shows acceptance
+ * only when no error alert of the peer follows it.
+ */
+function wentOnBy(
+  m: TranscriptMessage,
+  version: TlsVersion,
+  fromPlaintextHello: boolean,
+): { what: string; weak: boolean } | undefined {
+  const strong = (what: string) => ({ what, weak: false });
+  if (m.type === 'finished') return strong('its Finished');
+  if (m.type === 'new_session_ticket') return { what: 'a NewSessionTicket', weak: true };
+  // a ServerHello after our invalid ClientHello: the server chose parameters from it (a HelloRetryRequest too: it
+  // asked for a retry instead of refusing it)
+  if (m.type === 'server_hello' && fromPlaintextHello) return { what: 'its ServerHello', weak: true };
+  if (m.kind === 'application_data' && m.type === 'application_data') return strong('application data');
+  if (version === '1.2' && m.kind === 'change_cipher_spec') return strong('its ChangeCipherSpec');
   if (version === '1.3' && fromPlaintextHello && (m.type === 'encrypted_record' || m.type === 'encrypted_handshake_message'))
-    return 'protected records we cannot open (its keys come from our invalid input)';
+    return strong('protected records we cannot open (its keys come from our invalid input)');
   return undefined;
 }
 
@@ -118,6 +131,7 @@ export function observe(
     o.from === undefined ? true : invalid !== undefined && firstRecord(m) >= invalid;
   const fromPlaintextHello = invalid !== undefined && t.records[invalid]?.epoch === 'plaintext';
   const ourAlert = t.messages.find((m) => m.dir === o.ours && m.kind === 'alert');
+  let weak = false;
   for (const m of t.messages) {
     if (m.dir !== peer || !after(m)) continue;
     // our fatal alert came first: what the peer sends after it is no answer to our input
@@ -132,14 +146,17 @@ export function observe(
       }
       if (!a.error) continue;
       out.alert = a.name;
-      out.at = m.index;
+      // an error alert after a message that only may show acceptance (see wentOnBy): the alert decides
+      if (weak) delete out.wentOn;
+      if (out.wentOn === undefined) out.at = m.index;
       break;
     }
-    if (out.wentOn === undefined && !o.explained?.has(m.index)) {
+    if ((out.wentOn === undefined || weak) && !o.explained?.has(m.index)) {
       const w = wentOnBy(m, version, fromPlaintextHello);
-      if (w) {
-        out.wentOn = w;
+      if (w && (out.wentOn === undefined || !w.weak)) {
+        out.wentOn = w.what;
         out.at = m.index;
+        weak = w.weak;
       }
     }
   }
