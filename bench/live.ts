@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 /**
  * Live section: our client's full-handshake rate against `openssl s_server`
  * on loopback (TLS 1.2 with the reference suite, ECDHE-RSA-AES256-SHA384,
@@ -23,7 +24,7 @@ import { opensslServer } from '../testing/peers';
 import { fuzzTarget } from '../fuzz/target';
 import { type PkiFiles, writePki } from '../testing/pki';
 import { NamedGroup } from '../wire/registry';
-import { type Figure, rate, withBaseline } from './harness';
+import { type Figure, rate, table, withBaseline } from './harness';
 
 /** Seconds `openssl s_time` collects for (its `-time`, whole seconds): 5 at the default BENCH_SECONDS=2, 1 for a smoke. */
 const sTimeSeconds = (seconds: number): number => Math.max(1, Math.round(2.5 * seconds));
@@ -244,4 +245,15 @@ export async function liveSection(seconds: number, log: (s: string) => void): Pr
     files?.cleanup();
   }
   return figures;
+}
+
+if (require.main === module) {
+  const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
+  liveSection(Number(process.env['BENCH_SECONDS'] ?? 2), log).then(
+    (f) => process.stdout.write(`${table(f)}\n`),
+    (e: unknown) => {
+      process.stderr.write(`bench failed: ${e instanceof Error ? e.stack : String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

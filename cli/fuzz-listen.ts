@@ -22,7 +22,8 @@ import { testPki } from '../engine/fixtures';
 import { type ClientFuzzResult, fuzzClient } from '../fuzz/client';
 import { clientConversationNames } from '../fuzz/client-families';
 import { DEFAULT_RANDOM_RUNS } from '../fuzz/core';
-import { failsRun, ladderText, STRICTNESS } from '../fuzz/judge';
+import { DEFAULT_STRICTNESS, failsRun, STRICTNESS } from '../fuzz/judge';
+import { DEFAULT_READ_TIMEOUT_MS } from '../fuzz/timing';
 import type { ClientFuzzOptions } from '../fuzz/options';
 import type { Strictness } from '../wire/vocabulary';
 import { suiteName } from '../fuzz/names';
@@ -35,7 +36,7 @@ import {
   profileLines,
   profileOutcomeLists,
   readProfileFile,
-  savedLine,
+  findingLines,
   unexpectedPasses,
   verdictCounts,
 } from './fuzzshared';
@@ -88,14 +89,14 @@ export async function fuzzListenCommand(args: string[], io: Io): Promise<number>
   if (!isLoopback(listen.host) && !p.flags.has('allow-remote'))
     throw new UsageError(`${listen.host} is not a loopback address; give --allow-remote to listen elsewhere`);
   const host = listen.host === 'localhost' ? '127.0.0.1' : listen.host;
-  const strictness = option(p, 'strictness') ?? 'alert-or-close';
+  const strictness = option(p, 'strictness') ?? DEFAULT_STRICTNESS;
   if (!STRICTNESS.includes(strictness as Strictness))
     throw new UsageError(`--strictness must be one of ${STRICTNESS.join(', ')}, got ${JSON.stringify(strictness)}`);
   const seed = intOption(option(p, 'seed'), 'seed', 1, 0);
   // default: every applicable mutant and offered version once, then DEFAULT_RANDOM_RUNS random conversations
   const runsText = option(p, 'runs');
   const runs = runsText === undefined ? undefined : intOption(runsText, 'runs', 0, 1);
-  const timeout = intOption(option(p, 'timeout'), 'timeout', 3000, 1);
+  const timeout = intOption(option(p, 'timeout'), 'timeout', DEFAULT_READ_TIMEOUT_MS, 1);
   const path = option(p, 'path');
   if (path !== undefined && !/^\d+(:\d+)*$/.test(path))
     throw new UsageError(`--path expects a fast-check path like 3:0:1, got ${JSON.stringify(path)}`);
@@ -170,9 +171,17 @@ export async function fuzzListenCommand(args: string[], io: Io): Promise<number>
             conversation: s.result.run,
             ...(s.result.saved ? { saved: s.result.saved } : {}),
           })),
+          findings: r.failures.map((f) => ({
+            verdict: f.original.run.verdict,
+            ...(f.original.run.rule ? { rule: f.original.run.rule } : {}),
+            count: f.count,
+            path: f.original.run.path,
+            ...(f.shrunk ? { shrunk: { path: f.shrunk.run.path, replay: `--seed ${seed} --path ${f.shrunk.run.path}` } } : {}),
+          })),
           skipped: r.skipped,
           disabled: r.disabled,
           profileOutcome: profileOutcomeLists(r.results),
+          startup: r.startup,
           ok,
         },
         null,
@@ -182,19 +191,11 @@ export async function fuzzListenCommand(args: string[], io: Io): Promise<number>
     return ok ? 0 : 1;
   }
   for (const l of fuzzResultsTable(r.results)) io.out(l);
-  const failing = r.results.filter(failsRun);
-  const shrunkFrom = new Set(r.shrunk.map((s) => s.from));
-  for (const x of failing) {
-    if (shrunkFrom.has(x.run.path ?? '')) continue;
-    for (const l of ladderText(x.run)) io.out(l);
-    if (x.saved) io.out(savedLine(x.saved));
-  }
-  for (const s of r.shrunk) {
-    io.out(`smallest failing conversation (shrunk from path ${s.from} in ${s.runs} runs):`);
-    for (const l of ladderText(s.result.run)) io.out(l);
-    if (s.result.saved) io.out(savedLine(s.result.saved));
-  }
+  for (const l of findingLines(r.failures)) io.out(l);
   for (const l of profileLines(r.results, r.disabled)) io.out(l);
+  io.out(
+    `client start-up (spawn to connection, median): ${Math.round(r.startup.floorMs)} ms; a conversation (spawn to exit, median): ${Math.round(r.startup.conversationMs)} ms (${r.startup.floorMs > 0 ? (r.startup.conversationMs / r.startup.floorMs).toFixed(2) : '?'}x the start-up)`,
+  );
   const expected = r.results.filter((x) => x.profile?.status === 'expected-failure').length;
   io.out(
     `${r.results.length} conversations in ${r.ms} ms: ${verdictCounts(r.results)}; sanity first ${r.sanity.first ? 'ok' : 'FAILED'}, last ${r.sanity.last ? 'ok' : 'FAILED'}${r.skipped.length ? `; ${r.skipped.length} skipped` : ''}${expected ? `; ${expected} expected failures` : ''}${ups.length ? `; ${ups.length} unexpected passes` : ''}`,

@@ -20,9 +20,10 @@ import { testPki } from '../engine/fixtures';
 import { derToPem } from '../pki/pem';
 import { DEFAULT_RANDOM_RUNS } from '../fuzz/core';
 import { conversationNames } from '../fuzz/families';
-import { failsRun, ladderText, STRICTNESS } from '../fuzz/judge';
+import { DEFAULT_STRICTNESS, failsRun, STRICTNESS } from '../fuzz/judge';
 import type { ServerFuzzOptions } from '../fuzz/options';
 import { type FuzzResult, fuzzTarget } from '../fuzz/target';
+import { DEFAULT_READ_TIMEOUT_MS } from '../fuzz/timing';
 import type { Strictness } from '../wire/vocabulary';
 import { suiteName } from '../fuzz/names';
 import { option, parseArgs, UsageError } from './args';
@@ -35,7 +36,7 @@ import {
   profileLines,
   profileOutcomeLists,
   readProfileFile,
-  savedLine,
+  findingLines,
   unexpectedPasses,
   verdictCounts,
 } from './fuzzshared';
@@ -90,6 +91,8 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
       'servername',
       'timeout',
       'write-ca',
+      'jobs',
+      'restart-cmd',
     ],
   });
   if (p.positional.length)
@@ -113,7 +116,7 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
   if (!isLoopback(target.host) && !p.flags.has('allow-remote'))
     throw new UsageError(`${target.host} is not a loopback address; give --allow-remote to fuzz elsewhere`);
   const host = target.host === 'localhost' ? '127.0.0.1' : target.host;
-  const strictness = option(p, 'strictness') ?? 'alert-or-close';
+  const strictness = option(p, 'strictness') ?? DEFAULT_STRICTNESS;
   if (!STRICTNESS.includes(strictness as Strictness))
     throw new UsageError(`--strictness must be one of ${STRICTNESS.join(', ')}, got ${JSON.stringify(strictness)}`);
   const seed = intOption(option(p, 'seed'), 'seed', 1, 0);
@@ -122,7 +125,7 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
   // default: every applicable name once, then DEFAULT_RANDOM_RUNS random conversations (the count follows the probe)
   const runsText = option(p, 'runs') ?? option(p, 'count');
   const runs = runsText === undefined ? undefined : intOption(runsText, option(p, 'runs') !== undefined ? 'runs' : 'count', 0, 1);
-  const timeout = intOption(option(p, 'timeout'), 'timeout', 3000, 1);
+  const timeout = intOption(option(p, 'timeout'), 'timeout', DEFAULT_READ_TIMEOUT_MS, 1);
   const maxShrink = intOption(option(p, 'max-shrink'), 'max-shrink', 30, 0);
   const path = option(p, 'path');
   if (path !== undefined && !/^\d+(:\d+)*$/.test(path))
@@ -140,11 +143,18 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
     budget: { seed, ...(runs !== undefined ? { runs } : {}), readTimeoutMs: timeout, maxShrinkRuns: maxShrink },
     profile: { strictness: strictness as Strictness },
   };
+  const jobs = option(p, 'jobs');
+  if (jobs !== undefined) o.budget.jobs = intOption(jobs, 'jobs', 1, 1);
+  const restart = option(p, 'restart-cmd');
+  if (restart !== undefined) {
+    if (!restart.trim()) throw new UsageError('--restart-cmd needs a command');
+    o.target.restart = restart;
+  }
   const profileFile = option(p, 'profile');
   if (profileFile !== undefined) o.profile.file = readProfileFile(profileFile, conversationNames());
   if (operators) o.profile.only = operators;
   if (path !== undefined) o.budget.path = path;
-  if (p.flags.has('cert-faults')) o.profile.certFaults = true;
+  // --cert-faults: the default now (certificate faults run whenever the target asks for a client certificate); kept for old scripts
   if (cert !== undefined && key !== undefined) o.identity.identity = readIdentity(cert, key);
   const ca = p.options.get('ca');
   if (ca) o.identity.trustAnchors = readTrustAnchors(ca);
@@ -198,6 +208,7 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
             name: f.original.run.name,
             verdict: f.original.run.verdict,
             ...(f.original.run.rule ? { rule: f.original.run.rule } : {}),
+            count: f.count,
             reproduced: f.reproduced,
             shrinkRuns: f.shrinkRuns,
             ...(f.shrunk
@@ -214,6 +225,9 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
           })),
           profileOutcome: { ...profileOutcomeLists(r.results), disabled: r.disabled },
           skipped: r.skipped,
+          jobs: r.jobs,
+          timing: r.timing,
+          ...(r.stopped ? { stopped: r.stopped } : {}),
           ok,
         },
         null,
@@ -223,22 +237,17 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
     return ok ? 0 : 1;
   }
   for (const l of fuzzResultsTable(r.results)) io.out(l);
-  for (const f of r.failures) {
-    const x = f.shrunk ?? f.original;
-    if (f.shrunk) io.out(`shrunk from ${f.original.run.path} (${f.original.run.name}) in ${f.shrinkRuns} runs:`);
-    else if (!f.reproduced) io.out(`not reproduced on replay (flaky target?):`);
-    for (const l of ladderText(x.run)) io.out(l);
-    if (x.saved) io.out(savedLine(x.saved));
-  }
+  for (const l of findingLines(r.failures)) io.out(l);
   for (const l of profileLines(r.results, r.disabled)) io.out(l);
   const expected = r.results.filter((x) => x.profile?.status === 'expected-failure').length;
   const extra = [
+    r.stopped ? `STOPPED after ${r.stopped.after}: ${r.stopped.reason}; ${r.stopped.notRun} not run` : '',
     r.skipped.length ? `${r.skipped.length} skipped` : '',
     expected ? `${expected} expected failure(s)` : '',
     ups.length ? `${ups.length} unexpected pass(es)` : '',
   ].filter((s) => s !== '');
   io.out(
-    `${r.results.length} conversations in ${r.ms} ms: ${verdictCounts(r.results)}; sanity first ${r.sanity.first ? 'ok' : 'FAILED'}, last ${r.sanity.last ? 'ok' : 'FAILED'}${extra.length ? `; ${extra.join('; ')}` : ''}`,
+    `${r.results.length} conversations in ${r.ms} ms (${r.jobs} at a time): ${verdictCounts(r.results)}; sanity first ${r.sanity.first ? 'ok' : 'FAILED'}, last ${r.sanity.last ? 'ok' : 'FAILED'}${extra.length ? `; ${extra.join('; ')}` : ''}`,
   );
   return ok ? 0 : 1;
 }

@@ -5,7 +5,8 @@
  * line of `--save`.
  */
 import { readFileSync } from 'node:fs';
-import type { ProfileStatus } from '../fuzz/judge';
+import { ladderText, type ProfileStatus } from '../fuzz/judge';
+import { isRuleId, ruleById } from '../oracles/catalogue';
 import { type FuzzProfile, ProfileError, parseProfile } from '../fuzz/profile';
 import type { SavedFiles } from '../fuzz/save';
 import type { ConversationRun } from '../oracles/live';
@@ -47,7 +48,42 @@ export function fuzzResultsTable(rows: readonly TableRow[]): string[] {
 
 /** The line printed under a saved conversation. */
 export function savedLine(s: SavedFiles): string {
-  return `  saved: ${s.pcap} ${s.keylog}${s.json ? ` ${s.json}` : ''}`;
+  return `  saved: ${s.pcap} ${s.keylog}${s.json ? ` ${s.json}` : ''}${s.output ? ` ${s.output}` : ''}`;
+}
+
+/** One distinct failure of a run, as both fuzzers report it (fuzz/core.ts FailureReport). */
+export interface FindingGroup {
+  original: { run: ConversationRun; saved?: SavedFiles };
+  shrunk?: { run: ConversationRun; saved?: SavedFiles };
+  count: number;
+  reproduced: boolean;
+  shrinkRuns: number;
+}
+
+/**
+ * The findings of a run grouped by (verdict, rule): a heading with the count and what the rule says, then one
+ * representative ladder (shrunk when it could be), with the options that replay it.
+ */
+export function findingLines(groups: readonly FindingGroup[]): string[] {
+  const out: string[] = [];
+  if (groups.length) out.push('', `findings: ${groups.length} distinct (verdict, rule)`);
+  for (const g of groups) {
+    const x = g.shrunk ?? g.original;
+    const rule = g.original.run.rule;
+    const about = rule !== undefined && isRuleId(rule) ? ` — ${ruleById(rule).title} (${ruleById(rule).rfc.join(', ')})` : '';
+    out.push(
+      '',
+      `${g.original.run.verdict} ${rule ?? '(no rule)'}: ${g.count} conversation${g.count === 1 ? '' : 's'}${about}`,
+      g.shrunk
+        ? `representative, shrunk from ${g.original.run.path} (${g.original.run.name}) in ${g.shrinkRuns} runs:`
+        : g.reproduced
+          ? 'representative:'
+          : 'representative (not replayed, or not reproduced on replay: a flaky target?):',
+    );
+    for (const l of ladderText(x.run)) out.push(l);
+    if (x.saved) out.push(savedLine(x.saved));
+  }
+  return out;
 }
 
 /** An integer option (`--runs`, `--seed`, ...): `dflt` when absent, a usage error unless an integer >= `min`. */

@@ -20,7 +20,7 @@ import { BASES, type BaseEnv, type BaseName } from '../generators/mutations/supp
 import { NamedGroup, namedGroups, nameOf } from '../wire/registry';
 import { type AlertName, type TlsVersion, VERSION_CODE } from '../wire/vocabulary';
 import { coverageOrder } from './core';
-import type { Expectation } from './judge';
+import { type Expectation, expectationOf } from './judge';
 import { suiteName } from './names';
 import type { ClientFuzzOptions } from './options';
 import type { ClientProfile } from './probe';
@@ -122,7 +122,7 @@ function allApplicableMutants(profile: ClientProfile, only?: readonly string[]):
     if (!groupsFor(m, profile).length) continue;
     const v = m.versions.find((x) => has(x) && profile.suites[x].some((s) => suiteFits(m, x, s)));
     if (v === undefined) continue;
-    out.push({ name: m.name, version: v, rules: rulesIn(m, v), alerts: alertNames(reactionOf(m, v)), mutation: m });
+    out.push({ name: m.name, version: v, rules: rulesIn(m, v), alerts: alertNames(reactionOf(m, v, [], 'client')), mutation: m });
   }
   return out;
 }
@@ -201,7 +201,7 @@ export function conversationOf(
     group,
     clientAuth,
     serverRandom: randomBytes32(p.random),
-    expect: mutant ? { kind: 'reject', rules: mutant.rules, alerts: mutant.alerts } : { kind: 'complete' },
+    expect: mutant ? expectationOf(mutant.mutation, version, 'client') : { kind: 'complete' },
     seed: o.seed,
     path,
   };

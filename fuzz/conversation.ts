@@ -10,7 +10,7 @@ import type { EngineHooks } from '../engine/hooks';
 import type { ClientSends } from '../generators/mutations/model';
 import { BASES, type BaseChoice, type BaseName, baseEnv } from '../generators/mutations/support';
 import { NamedGroup } from '../wire/registry';
-import { type TlsVersion, VERSION_CODE } from '../wire/vocabulary';
+import { type MessageType, type TlsVersion, VERSION_CODE } from '../wire/vocabulary';
 import type { FamilyName } from './families';
 import type { Expectation } from './judge';
 import type { BudgetOptions } from './options';
@@ -29,8 +29,11 @@ export interface Conversation {
   /** The name profiles match: the mutation(s) it runs (`a+b` for combined state steps). */
   subject?: string;
   expect: Expectation;
-  readTimeoutMs: number;
-  totalTimeoutMs: number;
+  /**
+   * Where our invalid input starts when no hook marks it (a faulty certificate: our Certificate message); a
+   * mutation's hooks mark it themselves as they fire.
+   */
+  invalidAt?: MessageType;
   /** Replay: the run's seed and this conversation's index. */
   seed: number;
   path: string;
@@ -121,8 +124,6 @@ export function validConversation(
     client: clientConfig(ctx.base, version, suite, group, random, compat, onlyGroup),
     expect: { kind: 'complete' },
     kind: 'valid',
-    readTimeoutMs: ctx.o.budget.readTimeoutMs ?? 3000,
-    totalTimeoutMs: ctx.o.budget.totalTimeoutMs ?? 10_000,
     seed: ctx.o.budget.seed,
     path,
   };

@@ -62,6 +62,11 @@ export interface Attempt<R extends Judged> {
   result: R;
   /** Why it proves nothing (the mutation did not fire, did not apply, broke no declared rule): not counted. */
   skip?: string;
+  /**
+   * The target is gone after this conversation and did not come back (fuzz/health.ts): the run stops, the
+   * conversations not run yet are counted as such, never as skipped or failed.
+   */
+  stop?: string;
   /** Writes the conversation for --save (the `n`th file of the run). */
   save?(dir: string, n: number): SavedFiles;
 }
@@ -89,13 +94,21 @@ export interface Driver<S, R extends Judged> {
   saveEveryFailure: boolean;
   /** The progress line of a replayed path: `[1/1] name: verdict` (counter) or `replay P name: verdict` (replay). */
   replayLine: 'counter' | 'replay';
+  /**
+   * Conversations run at once (absent: 1), asked once the first sanity handshake worked (a driver may measure the
+   * target then). The values are drawn first, in fast-check's order (the same values and paths as one after
+   * another), so verdicts and seed/path replays do not depend on it.
+   */
+  jobs?(): Promise<number>;
   /** A shrunk conversation is reported under the path that replays it. */
   repath(r: R, path: string): void;
 }
 
 export interface FailureReport<R> {
-  /** The conversation as generated. */
+  /** The conversation as generated: the first of its group (same verdict and rule). */
   original: R;
+  /** Conversations of the run that failed the same way (same verdict and rule), the original included. */
+  count: number;
   /** The smallest conversation found that fails the same way (same verdict and rule). */
   shrunk?: R;
   /** The replay of the original failed again (a flaky peer does not). */
@@ -114,6 +127,8 @@ export interface Campaign<R> {
   failures: FailureReport<R>[];
   /** Time of the generated conversations alone (no probe, sanity or shrinking): the fuzzing rate's denominator. */
   generationMs: number;
+  /** The run stopped early: the target was gone after the conversation at `after` and did not come back. */
+  stopped?: { after: string; reason: string; notRun: number };
 }
 
 function line<R extends Judged>(r: R): string {
@@ -132,47 +147,83 @@ export async function campaign<S, R extends Judged>(
   const attempts = new Map<R, Attempt<R>>();
   const examples: [S][] = d.examples.map((e) => [e]);
   const total = o.path !== undefined ? 1 : d.runs;
-  let index = 0;
-  // generation: the predicate records every conversation and never fails, so all of them run
-  const record = async (spec: S): Promise<boolean> => {
-    // a replayed path is one conversation (fast-check may go on to the shrink candidates after it: not run)
-    if (o.path !== undefined && index > 0) return true;
-    const path = o.path ?? String(index);
-    index++;
-    const a = await d.run(spec, path);
+  const report = (a: Attempt<R>, path: string, where: string): void => {
     const name = a.result.run.name;
-    const where = o.path !== undefined && d.replayLine === 'replay' ? `replay ${path} ${name}` : `[${index}/${total}] ${name}`;
     if (a.skip !== undefined) {
       out.skipped.push(`${path} ${name}: ${a.skip}`);
       o.progress(`${where}: skipped (${a.skip})`);
-      return true;
+      return;
     }
-    out.results.push(a.result);
     attempts.set(a.result, a);
     o.progress(`${where}: ${line(a.result)}`);
-    return true;
   };
-  const params: fc.Parameters<[S]> =
-    o.path !== undefined
-      ? { seed: o.seed, path: o.path, numRuns: 1, endOnFailure: true, examples }
-      : { seed: o.seed, numRuns: total, examples };
   const g0 = Date.now();
-  const details = await fc.check(fc.asyncProperty(d.arbitrary, record), params);
+  if (o.path !== undefined) {
+    // a replayed path is one conversation (fast-check may go on to the shrink candidates after it: not run)
+    const path = o.path;
+    let ran = false;
+    const details = await fc.check(
+      fc.asyncProperty(d.arbitrary, async (spec) => {
+        if (ran) return true;
+        ran = true;
+        const a = await d.run(spec, path);
+        const where = d.replayLine === 'replay' ? `replay ${path} ${a.result.run.name}` : `[1/1] ${a.result.run.name}`;
+        report(a, path, where);
+        if (a.skip === undefined) out.results.push(a.result);
+        return true;
+      }),
+      { seed: o.seed, path, numRuns: 1, endOnFailure: true, examples },
+    );
+    if (details.failed) throw asError(details);
+  } else {
+    // the values first, in fast-check's order (its run index is the path), then run them `jobs` at a time
+    const values: S[] = [];
+    const details = fc.check(
+      fc.property(d.arbitrary, (spec) => {
+        values.push(spec);
+        return true;
+      }),
+      { seed: o.seed, numRuns: total, examples },
+    );
+    if (details.failed) throw asError(details);
+    const done: (Attempt<R> | undefined)[] = new Array(values.length);
+    let next = 0;
+    let finished = 0;
+    const worker = async (): Promise<void> => {
+      while (next < values.length && out.stopped === undefined) {
+        const i = next++;
+        const path = String(i);
+        const a = await d.run(values[i]!, path);
+        done[i] = a;
+        finished++;
+        report(a, path, `[${finished}/${total}] ${a.result.run.name}`);
+        if (a.stop !== undefined && out.stopped === undefined) out.stopped = { after: path, reason: a.stop, notRun: 0 };
+      }
+    };
+    const jobs = d.jobs ? await d.jobs() : 1;
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, values.length)) }, worker));
+    for (const a of done) if (a && a.skip === undefined) out.results.push(a.result);
+    if (out.stopped) {
+      out.stopped.notRun = done.filter((a) => a === undefined).length;
+      o.progress(`stopped after ${out.stopped.after}: ${out.stopped.reason}; ${out.stopped.notRun} conversation(s) not run`);
+    }
+  }
   out.generationMs = Date.now() - g0;
-  // the recording predicate only fails by throwing (a bug, not a finding): surface it
-  if (details.failed)
-    throw details.errorInstance instanceof Error
-      ? details.errorInstance
-      : new Error(`fuzz run ${details.counterexamplePath ?? '?'} failed: ${String(details.errorInstance)}`);
   const failing = out.results.filter(failsRun);
-  if (o.path !== undefined) for (const r of failing) out.failures.push({ original: r, reproduced: true, shrinkRuns: 0 });
+  if (o.path !== undefined)
+    for (const r of failing) out.failures.push({ original: r, count: 1, reproduced: true, shrinkRuns: 0 });
   else {
-    const seen = new Set<string>();
+    // one representative per distinct failure (same verdict and rule), shrunk
+    const groups = new Map<string, R[]>();
     for (const r of failing) {
       const key = d.failureKey(r);
-      if (seen.has(key) || seen.size >= d.maxShrunk) continue;
-      seen.add(key);
-      out.failures.push(await shrink(d, o, r, attempts));
+      groups.set(key, [...(groups.get(key) ?? []), r]);
+    }
+    for (const members of groups.values()) {
+      const first = members[0]!;
+      if (out.failures.length >= d.maxShrunk || out.stopped)
+        out.failures.push({ original: first, count: members.length, reproduced: false, shrinkRuns: 0 });
+      else out.failures.push({ ...(await shrink(d, o, first, attempts)), count: members.length });
     }
   }
   if (o.save !== undefined) {
@@ -192,12 +243,19 @@ export async function campaign<S, R extends Judged>(
 }
 
 /** Replay a failure by its path and shrink it with the real predicate, within the driver's budget. */
+function asError(details: { errorInstance: unknown; counterexamplePath: string | null }): Error {
+  // the recording predicate only fails by throwing (a bug, not a finding): surface it
+  return details.errorInstance instanceof Error
+    ? details.errorInstance
+    : new Error(`fuzz run ${details.counterexamplePath ?? '?'} failed: ${String(details.errorInstance)}`);
+}
+
 async function shrink<S, R extends Judged>(
   d: Driver<S, R>,
   o: { seed: number; progress: (line: string) => void },
   original: R,
   attempts: Map<R, Attempt<R>>,
-): Promise<FailureReport<R>> {
+): Promise<Omit<FailureReport<R>, 'count'>> {
   const from = original.run.path ?? '0';
   const found = await shrinkAtPath(
     d.arbitrary,
@@ -207,7 +265,7 @@ async function shrink<S, R extends Judged>(
       return a.skip === undefined && failsRun(a.result) && d.sameFailure(original, a.result) ? a : undefined;
     },
   );
-  const report: FailureReport<R> = { original, reproduced: found.reproduced, shrinkRuns: found.runs };
+  const report: Omit<FailureReport<R>, 'count'> = { original, reproduced: found.reproduced, shrinkRuns: found.runs };
   if (found.smallest) {
     const { result: last, path } = found.smallest;
     const shrunk = last.result;

@@ -19,15 +19,7 @@
 import fc from 'fast-check';
 import { engineSuite } from '../engine/suites';
 import { MUTATIONS } from '../generators/mutations/catalogue';
-import {
-  alertNames,
-  type ClientCertificate,
-  type ClientSends,
-  type Kex12,
-  liveSide,
-  type Mutation,
-  reactionOf,
-} from '../generators/mutations/model';
+import { type ClientCertificate, type ClientSends, type Kex12, liveSide, type Mutation } from '../generators/mutations/model';
 import { stateHooks, stateModel } from '../generators/mutations/state';
 import type { TlsVersion } from '../wire/vocabulary';
 import { baseNameFor, type ClientBase, type Conversation, clientMutation, restrict, validConversation } from './conversation';
@@ -253,7 +245,7 @@ const mutant: Family<Extract<ConvSpec, { kind: 'mutant' }>> = {
       operator: m.name,
       kind: 'mutant',
       subject: m.name,
-      expect: expectationOf(m, version),
+      expect: expectationOf(m, version, 'server'),
     };
   },
 };
@@ -299,24 +291,18 @@ const state: Family<Extract<ConvSpec, { kind: 'state' }>> = {
       clientCert: ctx.target.certificateRequested && ctx.o.identity.identity !== undefined,
       ecdhe: kexOf(conv.suite) === 'ECDHE',
     });
-    // the rules and reactions of every scenario combined (each scenario's reaction rules included)
+    // the rules of every scenario combined: what the input breaks, the receiver's reaction rules, and what the
+    // target breaks if it goes on (the expectation is derived from the receiver's side only: model.ts)
     const combined = {
       rules: [...new Set(scen.flatMap((s) => s.rules))],
-      reactionRules: scen.flatMap((s) => s.reactionRules ?? []),
+      reactionRules: [...new Set(scen.flatMap((s) => s.reactionRules ?? []))],
+      completionRules: [...new Set(scen.flatMap((s) => s.completionRules ?? []))],
     };
-    const expect = expectationOf({ ...scen[0]!, ...combined }, version);
+    const expect = expectationOf(combined, version, 'server');
+    // out of order: the target must reject; only incomplete (e.g. our Finished withheld): waiting is right too;
+    // neither (the steps leave a valid flow): it must complete
     if (model.outOfOrder) conv.expect = expect;
-    else if (model.incomplete) {
-      // nothing arrives out of order: the rules name what the target breaks if it completes, and their alerts are
-      // what the other side sends on seeing that (e.g. t12.order.full-server-final-flight: the client's
-      // unexpected_message), not the target's due; no alert is due here beyond the reaction rules'
-      const due = combined.reactionRules.length
-        ? alertNames(reactionOf({ rules: [], reactionRules: combined.reactionRules }, version))
-        : [];
-      conv.expect = expect.kind === 'reject' ? { ...expect, alerts: due, silenceOk: true } : expect;
-      // the target is expected to wait: do not spend the whole read timeout on it
-      conv.readTimeoutMs = Math.min(conv.readTimeoutMs, 1000);
-    }
+    else if (model.incomplete && expect.kind === 'reject') conv.expect = { ...expect, silenceOk: true };
     return conv;
   },
 };
@@ -324,7 +310,7 @@ const state: Family<Extract<ConvSpec, { kind: 'state' }>> = {
 const cert: Family<Extract<ConvSpec, { kind: 'cert' }>> = {
   kind: 'cert',
   members: (ctx) =>
-    ctx.o.profile.certFaults && ctx.target.certificateRequested
+    ctx.target.certificateRequested
       ? MUTATIONS.filter((m) => isCertFault(m) && m.versions.some((v) => ctx.target.suites[v].length))
       : [],
   coverage: (ctx, members) => {
@@ -359,7 +345,10 @@ const cert: Family<Extract<ConvSpec, { kind: 'cert' }>> = {
     const m = MUTATIONS.find((x): x is ClientCertificate => x.name === spec.fault && isCertFault(x));
     if (!m) throw new Error(`no client certificate fault ${spec.fault}`);
     const groups = ctx.target.groups?.length ? ctx.target.groups : GROUPS;
-    const faulty = { ...ctx, base: { ...ctx.base, identity: await m.identity(ctx.o.identity.pki) } };
+    // the fault's identity replaces ours; none at all: our client answers the CertificateRequest with an empty Certificate
+    const identity = await m.identity(ctx.o.identity.pki);
+    const { identity: _ours, ...rest } = ctx.base;
+    const faulty = { ...ctx, base: identity ? { ...rest, identity } : rest };
     const conv = framed(
       faulty,
       spec.cfg,
@@ -369,7 +358,13 @@ const cert: Family<Extract<ConvSpec, { kind: 'cert' }>> = {
       `${spec.fault} ${spec.version}`,
       path,
     );
-    return { ...conv, kind: 'cert', subject: spec.fault, expect: expectationOf(m, spec.version) };
+    return {
+      ...conv,
+      kind: 'cert',
+      subject: spec.fault,
+      expect: expectationOf(m, spec.version, 'server'),
+      invalidAt: 'certificate',
+    };
   },
 };
 
@@ -403,9 +398,12 @@ function textOf<K extends FamilyName>(spec: SpecOf<K> & { kind: K }): string {
 
 // ------------------------------------------------------------------ the plan
 
-/** The members of each family that run: applicable, not switched off by the profile, among --operator's names. */
+/**
+ * The members of each family that are generated: applicable, among --operator's names. The profile does not
+ * change them: it filters what runs (`disabledBySpec`), so a path means the same conversation with the profile
+ * and without it.
+ */
 function running(ctx: PlanContext): Map<FamilyName, Mutation[]> {
-  const prof = ctx.o.profile.file ?? EMPTY_PROFILE;
   const only = ctx.o.profile.only;
   const out = new Map<FamilyName, Mutation[]>();
   for (const k of ARMS_ORDER)
@@ -413,9 +411,40 @@ function running(ctx: PlanContext): Map<FamilyName, Mutation[]> {
       k,
       family(k)
         .members(ctx)
-        .filter((m) => (!only || only.includes(m.name)) && !disabledBy(prof, { names: [m.name], rules: m.rules })),
+        .filter((m) => !only || only.includes(m.name)),
     );
   return out;
+}
+
+/** The rules a mutation is about, for matching profile entries: what its input breaks, the reaction and completion rules. */
+function subjectRules(m: Mutation): string[] {
+  return [...m.rules, ...(m.reactionRules ?? []), ...(m.completionRules ?? [])];
+}
+
+/** The names a spec runs (its mutation, certificate fault or state steps; none for a valid handshake). */
+function namesOf(spec: ConvSpec): string[] {
+  switch (spec.kind) {
+    case 'valid':
+      return [];
+    case 'mutant':
+      return [spec.op];
+    case 'state':
+      return spec.scenarios;
+    case 'cert':
+      return [spec.fault];
+  }
+}
+
+/** Why the profile switches this generated conversation off (`disabled by the profile: reason`), or undefined. */
+export function disabledBySpec(ctx: PlanContext, spec: ConvSpec): string | undefined {
+  const prof = ctx.o.profile.file ?? EMPTY_PROFILE;
+  if (!prof.disabled.length) return undefined;
+  for (const n of namesOf(spec)) {
+    const m = MUTATIONS.find((x) => x.name === n);
+    const d = m ? disabledBy(prof, { names: [n], rules: subjectRules(m) }) : undefined;
+    if (d) return `disabled by the profile: ${d.reason}`;
+  }
+  return undefined;
 }
 
 /** Names the profile switched off (for the report), with the reason. */
@@ -427,7 +456,7 @@ export function disabledNames(ctx: PlanContext): string[] {
   for (const k of ARMS_ORDER)
     for (const m of family(k).members(ctx)) {
       if (only && !only.includes(m.name)) continue;
-      const d = disabledBy(prof, { names: [m.name], rules: m.rules });
+      const d = disabledBy(prof, { names: [m.name], rules: subjectRules(m) });
       if (d) out.push(`${m.name}: ${d.reason}`);
     }
   return out;

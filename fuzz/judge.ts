@@ -1,12 +1,16 @@
 /**
- * Judge: how a live conversation ended, against what a conforming peer must
- * do. The expectation of a mutated conversation comes from the mutation's
- * declaration (its rules, the reaction oracles/reactions.ts derives from
- * them); `classifyServerEnd` (our client against a server) and
- * `classifyClientEnd` (our server against a client) turn how the socket run
- * ended into a verdict; `judgeRun` builds the transcript and runs the
- * oracles over it, so a message the peer sent that breaks a rule flags the
- * conversation. What a profile says about an outcome is decided here too.
+ * Judge: what a live peer did, against what a conforming peer must do, for
+ * both roles (our client against a server, our server against a client).
+ * The expectation of a mutated conversation comes from the receiver's side
+ * of the mutation's declaration (the rules its input breaks and the
+ * receiver's reaction rules; oracles/reactions.ts derives the alerts, with
+ * their RFC sentences, and whether silence or going on is allowed).
+ * `judgeRun` builds the transcript and runs the oracles over it;
+ * fuzz/observe.ts reads from it what the peer did (went on, an alert, a
+ * closure); `classify` turns that into a verdict, `judgeConversation` adds
+ * the rule (a message the peer sent that broke a rule by itself flags the
+ * conversation under that rule) and the live rules the conversation
+ * decides. What a profile says about an outcome is decided here too.
  */
 import { type CryptoProvider, formatKeyLog } from '../crypto';
 import type { TlsClient } from '../engine/client';
@@ -14,38 +18,70 @@ import type { EngineHooks } from '../engine/hooks';
 import type { TlsServer } from '../engine/server';
 import type { SocketEnd, SocketRun } from '../engine/socket';
 import { alertNames, type Mutation, reactionOf, rulesIn } from '../generators/mutations/model';
-import { checkTranscript } from '../oracles/evaluate';
+import { alertNameOf } from '../oracles/alert-choices';
 import type { RuleId } from '../oracles/catalogue';
+import { checkTranscript } from '../oracles/evaluate';
+import { type ConversationRun, liveVerdicts } from '../oracles/live';
+import { ALERT_DUTY, type ExpectedReaction } from '../oracles/reactions';
 import type { Verdict } from '../oracles/rule';
-import type { ConversationRun } from '../oracles/live';
+import type { ParsedCertCache } from '../pki/parse';
 import type { Transcript } from '../transcript/model';
-import { alertDescriptions, nameOf } from '../wire/registry';
+import { AlertDescription, alertDescriptions, nameOf } from '../wire/registry';
 import type { AlertName, ConversationVerdict, Direction, Side, Strictness, TlsVersion } from '../wire/vocabulary';
 import { flowLines, transcriptOfRun } from './live';
+import { type InvalidFrom, type Observation, observe } from './observe';
 import { expectedFailureOf, type FuzzProfile, type Subject } from './profile';
 
 export const STRICTNESS: readonly Strictness[] = ['exact', 'alert-or-close', 'any-abort'];
+/**
+ * The default: a rejection is judged as the RFC words it. A closure without the alert the RFC asks for is a
+ * `no-alert` finding (TLS 1.2 MUST, TLS 1.3 SHOULD), an alert the rules do not name a `wrong-alert`.
+ * `alert-or-close` keeps silent closures out of the failures; `any-abort` takes any rejection.
+ */
+export const DEFAULT_STRICTNESS: Strictness = 'exact';
 
 /**
- * What a conforming peer must do in a conversation: complete a valid
- * handshake, or reject the mutated one with one of `alerts` (strictest
- * first; empty when the RFC names none). `silenceOk`: the flow is
- * incomplete rather than out of order (e.g. our Finished withheld), so a
- * peer that just waits until our read timeout is conforming too, as long as
- * it does not complete the handshake.
+ * What a conforming peer must do in a conversation: complete a valid handshake, or refuse our invalid input.
+ * A refusal rests on the receiver's side of the mutation model (generators/mutations/model.ts): `rules` are the
+ * rules our input breaks, `reactionRules` the receiver's duties the reaction also rests on; `reaction` is what
+ * oracles/reactions.ts derives from both (the alerts with their RFC sentences, whether silence or going on is
+ * allowed). `completion` are the rules the receiver breaks if it goes on anyway (its duties as a sender): a peer
+ * that goes on is reported under them, no alert is derived from them. `silenceOk`: the flow is incomplete rather
+ * than out of order (e.g. our Finished withheld), so a peer that waits is conforming too, as long as it does not
+ * complete the handshake.
  */
 export type Expectation =
   | { kind: 'complete' }
-  | { kind: 'reject'; rules: readonly RuleId[]; alerts: readonly AlertName[]; silenceOk?: boolean };
+  | {
+      kind: 'reject';
+      rules: readonly RuleId[];
+      reactionRules?: readonly RuleId[];
+      completion?: readonly RuleId[];
+      /** The names of `reaction.alerts`, strictest first; empty when the RFC names none. */
+      alerts: readonly AlertName[];
+      reaction?: ExpectedReaction;
+      silenceOk?: boolean;
+    };
 
-/** What a conforming peer owes when it meets a mutation in a handshake of this version (from its declaration). */
-export function expectationOf(m: Mutation, version: TlsVersion, extraRules: readonly RuleId[] = []): Expectation {
-  const rules = rulesIn(m, version);
-  return {
+/** What a conforming receiver owes when it meets a mutation in a handshake of this version (from its declaration). */
+export function expectationOf(
+  m: Pick<Mutation, 'rules' | 'reactionRules' | 'completionRules'>,
+  version: TlsVersion,
+  receiver?: Side,
+): Expectation {
+  const inVersion = (ids: readonly RuleId[] | undefined) => rulesIn({ rules: ids ?? [] }, version);
+  const reaction = reactionOf(m, version, [], receiver);
+  const out: Extract<Expectation, { kind: 'reject' }> = {
     kind: 'reject',
-    rules: rules.length ? rules : m.rules,
-    alerts: alertNames(reactionOf(m, version, extraRules)),
+    rules: inVersion(m.rules),
+    alerts: alertNames(reaction),
+    reaction,
   };
+  const reactionRules = inVersion(m.reactionRules);
+  if (reactionRules.length) out.reactionRules = reactionRules;
+  const completion = inVersion(m.completionRules);
+  if (completion.length) out.completion = completion;
+  return out;
 }
 
 export interface Classification {
@@ -53,149 +89,128 @@ export interface Classification {
   detail: string;
   /** Alert the peer sent, by name. */
   alert?: string;
+  /** The rule the verdict is about, when the classification itself decides it (no-alert: the alert duty's). */
+  rule?: RuleId;
 }
 
 export function alertName(d: number): string {
   return nameOf(alertDescriptions, d, 2);
 }
 
+/** The rule and sentence of the duty to send an alert at all (RFC 5246 §7.2.2 MUST; RFC 8446 §6.2 SHOULD). */
+const SILENCE_RULE: Readonly<Record<TlsVersion, RuleId>> = { '1.2': 'alert.t12.must-send', '1.3': 'alert.t13.should-send' };
+
+/** `closed without an alert` / `reset (...)` / `closed with close_notify`: how a peer ended without an error alert. */
+function silentEnd(obs: Observation): string {
+  if (obs.closeNotify) return 'closed with close_notify (an orderly closure, not an error alert)';
+  if (obs.end === 'reset') return `reset the connection${obs.error ? ` (${obs.error})` : ''} without an alert`;
+  return 'closed the connection without an alert';
+}
+
 /**
- * How a run of our client against a server ended, judged against the
- * expectation. For a mutant, "accepted" means the handshake completed and
- * the target went on (answered our application data): in TLS 1.3 our client
- * is connected as soon as it has sent its Finished, so only the target's
- * answer shows that it accepted it.
+ * A conversation's verdict from what the peer did (fuzz/observe.ts) and what it owed. In this order:
+ * - a peer that went on after our invalid input accepted it (whatever it did next: a later alert or close does not
+ *   undo its Finished or data), unless every rule broken lets a receiver ignore the input;
+ * - an error alert: conforming when the rules name it (or name none, or under any-abort), else wrong-alert;
+ * - our endpoint aborted first: flagged (what the peer sent made it stop; the oracles name the rule);
+ * - a timeout: conforming for an incomplete flow (waiting is right), else hung;
+ * - a closure without an error alert (close_notify, FIN, reset): no-alert, with the alert duty's rule and strength
+ *   (RFC 5246 §7.2.2 MUST; RFC 8446 §6.2 SHOULD: a SHOULD finding), conforming under the lenient strictnesses.
  */
-export function classifyServerEnd(expect: Expectation, end: SocketEnd, strictness: Strictness): Classification {
-  const o = end.outcome;
-  const received = o.kind === 'alert_received' ? alertName(o.alert.description) : undefined;
-  const withAlert = (c: Classification): Classification => (received !== undefined ? { ...c, alert: received } : c);
+export function classify(expect: Expectation, obs: Observation, strictness: Strictness): Classification {
+  const withAlert = (c: Classification): Classification => (obs.alert !== undefined ? { ...c, alert: obs.alert } : c);
   if (expect.kind === 'complete') {
-    if (o.kind === 'connected' || (o.kind === 'closed' && o.session))
-      return { verdict: 'conforming', detail: 'handshake completed' };
-    if (received !== undefined)
-      return withAlert({ verdict: 'wrong-alert', detail: `valid handshake rejected with alert ${received}` });
-    if (o.kind === 'alert_sent')
-      return { verdict: 'flagged', detail: `our client aborted with ${alertName(o.alert.description)}: ${o.reason}` };
-    if (end.kind === 'timed_out')
-      return { verdict: 'hung', detail: `valid handshake stalled (${o.kind}) after ${end.afterMs} ms` };
-    if (end.kind === 'reset') return { verdict: 'reset', detail: `valid handshake reset: ${end.error}` };
-    return { verdict: 'wrong-alert', detail: 'valid handshake: target closed without an alert' };
+    if (obs.alert !== undefined)
+      return withAlert({ verdict: 'wrong-alert', detail: `valid handshake rejected with alert ${obs.alert}` });
+    if (obs.completed) return { verdict: 'conforming', detail: 'handshake completed' };
+    if (obs.ourAbort !== undefined) return { verdict: 'flagged', detail: `our endpoint aborted with ${obs.ourAbort}` };
+    if (obs.end === 'timed_out') return { verdict: 'hung', detail: `valid handshake stalled after ${obs.afterMs ?? '?'} ms` };
+    if (obs.end === 'reset') return { verdict: 'reset', detail: `valid handshake reset: ${obs.error ?? ''}` };
+    return { verdict: 'wrong-alert', detail: `valid handshake: the peer ${silentEnd(obs)}` };
   }
   const want: readonly string[] = expect.alerts;
-  if (received !== undefined) {
-    if (strictness === 'any-abort' || want.includes(received))
-      return withAlert({ verdict: 'conforming', detail: `rejected with ${received}` });
-    return withAlert({
-      verdict: 'wrong-alert',
-      detail: `rejected with ${received}, expected ${want.join(' or ') || '(no alert named)'}`,
-    });
-  }
-  if (o.kind === 'alert_sent')
-    return { verdict: 'flagged', detail: `our client aborted first with ${alertName(o.alert.description)}: ${o.reason}` };
-  if (o.kind === 'connected' && end.kind === 'done')
-    return { verdict: 'accepted-invalid', detail: 'target completed the handshake and answered application data' };
-  if (end.kind === 'timed_out' && expect.silenceOk && o.kind !== 'connected')
-    return { verdict: 'conforming', detail: `target waited without completing (${end.afterMs} ms)` };
-  if (end.kind === 'timed_out') return { verdict: 'hung', detail: `no rejection within ${end.afterMs} ms (${o.kind})` };
-  const how = end.kind === 'reset' ? `reset (${end.error})` : o.kind === 'closed' ? 'close_notify' : 'closed without an alert';
-  if (strictness === 'exact')
-    return end.kind === 'reset'
-      ? { verdict: 'reset', detail: `connection ${how}, expected ${want.join(' or ')}` }
-      : { verdict: 'wrong-alert', detail: `${how}, expected ${want.join(' or ')}` };
-  return { verdict: 'conforming', detail: `rejected: ${how}` };
-}
-
-/** When our server's mutation fired, relative to the client's Finished (a Finished sent after it is acceptance). */
-export interface FiringTimes {
-  firedEarly(): boolean;
-  clientFinished(): boolean;
-}
-
-/** How a run of our server against a client ended, judged against the expectation (`received`: the client's alert, if any). */
-export function classifyClientEnd(
-  expect: Expectation,
-  run: Pick<SocketRun, 'end' | 'received'>,
-  received: string | undefined,
-  strictness: Strictness,
-  w: FiringTimes | undefined,
-  clientCcs = false,
-): Classification {
-  const end = run.end;
-  const o = end.outcome;
-  const withAlert = (c: Classification): Classification => (received !== undefined ? { ...c, alert: received } : c);
-  const gotData = run.received.length > 0;
-  if (expect.kind === 'complete') {
-    if (o.kind === 'connected' || (o.kind === 'closed' && o.session))
-      return {
+  const named = want.join(' or ') || '(no alert named)';
+  if (obs.wentOn !== undefined) {
+    const r = expect.reaction;
+    if (r?.ignoreAllowed) {
+      const why = r.ignoreBecause[0];
+      return withAlert({
         verdict: 'conforming',
-        detail: gotData ? 'handshake completed, client sent application data' : 'handshake completed',
-      };
-    if (received !== undefined)
-      return withAlert({ verdict: 'wrong-alert', detail: `valid handshake rejected with alert ${received}` });
-    if (o.kind === 'alert_sent')
-      return { verdict: 'flagged', detail: `our server aborted with ${alertName(o.alert.description)}: ${o.reason}` };
-    if (end.kind === 'timed_out')
-      return { verdict: 'hung', detail: `valid handshake stalled (${o.kind}) after ${end.afterMs} ms` };
-    if (end.kind === 'reset') return { verdict: 'reset', detail: `valid handshake reset: ${end.error}` };
-    return { verdict: 'wrong-alert', detail: 'valid handshake: client closed without an alert' };
-  }
-  const want: readonly string[] = expect.alerts;
-  // accepted: application data after the mutated flight, or the client's Finished after a mutation that came before it
-  if (gotData)
-    return withAlert({ verdict: 'accepted-invalid', detail: 'client completed the handshake and sent application data' });
-  if (w?.firedEarly() && w.clientFinished())
-    return withAlert({ verdict: 'accepted-invalid', detail: 'client accepted the mutated flight and sent its Finished' });
-  // TLS 1.2: the client's ChangeCipherSpec ends its answer to our whole first flight (even when our server cannot read the Finished after it)
-  if (w?.firedEarly() && clientCcs)
+        detail: `the peer went on (${obs.wentOn}), which the RFC allows here${why ? ` (${why.rfc}: "${why.text}")` : ''}`,
+      });
+    }
+    const then = obs.alert !== undefined ? `, then sent ${obs.alert}` : obs.closeNotify ? ', then closed with close_notify' : '';
     return withAlert({
       verdict: 'accepted-invalid',
-      detail: 'client accepted the mutated flight and sent its ChangeCipherSpec and Finished',
-    });
-  if (received !== undefined) {
-    if (strictness === 'any-abort' || want.includes(received))
-      return withAlert({ verdict: 'conforming', detail: `rejected with ${received}` });
-    return withAlert({
-      verdict: 'wrong-alert',
-      detail: `rejected with ${received}, expected ${want.join(' or ') || '(no alert named)'}`,
+      detail: `the peer went on after our invalid input: it sent ${obs.wentOn}${then}`,
     });
   }
-  if (o.kind === 'alert_sent')
-    return { verdict: 'flagged', detail: `our server aborted first with ${alertName(o.alert.description)}: ${o.reason}` };
-  if (end.kind === 'timed_out') return { verdict: 'hung', detail: `no rejection within ${end.afterMs} ms (${o.kind})` };
-  const how = end.kind === 'reset' ? `reset (${end.error})` : 'closed without an alert';
-  if (strictness === 'exact')
-    return end.kind === 'reset'
-      ? { verdict: 'reset', detail: `connection ${how}, expected ${want.join(' or ')}` }
-      : { verdict: 'wrong-alert', detail: `${how}, expected ${want.join(' or ')}` };
-  return { verdict: 'conforming', detail: `rejected: ${how}` };
+  if (obs.alert !== undefined) {
+    if (strictness === 'any-abort' || want.length === 0 || want.includes(obs.alert))
+      return withAlert({ verdict: 'conforming', detail: `rejected with ${obs.alert}` });
+    return withAlert({ verdict: 'wrong-alert', detail: `rejected with ${obs.alert}, expected ${named}` });
+  }
+  if (obs.ourAbort !== undefined) return { verdict: 'flagged', detail: `our endpoint aborted first with ${obs.ourAbort}` };
+  if (obs.end === 'timed_out') {
+    if (expect.silenceOk && !obs.completed)
+      return { verdict: 'conforming', detail: `the peer waited without completing (${obs.afterMs ?? '?'} ms)` };
+    return {
+      verdict: 'hung',
+      detail: `no decision within ${obs.afterMs ?? '?'} ms${obs.completed ? ' after the handshake' : ''}`,
+    };
+  }
+  if (obs.completed && !obs.closeNotify && obs.end === 'done')
+    // we ended a completed handshake ourselves (TLS 1.2: the peer's Finished is acceptance, seen as wentOn)
+    return { verdict: 'hung', detail: 'the handshake completed and the peer neither answered nor rejected' };
+  if (expect.silenceOk)
+    return { verdict: 'conforming', detail: `the peer ${silentEnd(obs)} without completing (incomplete flow)` };
+  const how = silentEnd(obs);
+  const version = obs.version;
+  const duty = ALERT_DUTY[version];
+  if (strictness !== 'exact')
+    return { verdict: 'conforming', detail: `rejected: the peer ${how} (--strictness ${strictness} takes it)` };
+  const strength = expect.reaction?.alertStrength ?? (version === '1.2' ? 'MUST' : 'SHOULD');
+  return {
+    verdict: 'no-alert',
+    rule: SILENCE_RULE[version],
+    detail: `the peer ${how}, expected ${named}; a ${strength} finding: ${duty.rfc} "${duty.text}"`,
+  };
 }
 
 // ------------------------------------------------------------------ did the mutation happen
 
-/** Hooks wrapped to tell whether they changed anything (a mutation that never fired proves nothing), and when. */
-export function firingHooks(h: EngineHooks): { hooks: EngineHooks; fired: () => boolean } & FiringTimes {
-  let fired = false;
-  let early = false;
-  let fin = false;
+/** Hooks wrapped to tell whether they changed anything (a mutation that never fired proves nothing), and where. */
+export interface FiringHooks {
+  hooks: EngineHooks;
+  fired(): boolean;
+  /** Bytes of our records that had gone out when the mutation first fired: the invalid input starts after them. */
+  firedAt(): number | undefined;
+}
+
+/**
+ * Wrap a mutation's hooks: every record we send passes the record hook (the original's, when it has one), so the
+ * bytes sent before the first firing are counted; the first hook that returns a replacement fires the mutation.
+ */
+export function firingHooks(h: EngineHooks): FiringHooks {
+  let at: number | undefined;
+  let sent = 0;
   const note = <T>(r: T | undefined): T | undefined => {
-    if (r !== undefined) {
-      fired = true;
-      if (!fin) early = true;
-    }
+    if (r !== undefined && at === undefined) at = sent;
     return r;
-  };
-  const hooks: EngineHooks = {
-    beforeProcess: async (m) => {
-      if (m.type === 'finished') fin = true;
-      return note(h.beforeProcess ? await h.beforeProcess(m) : undefined);
-    },
   };
   const bs = h.beforeSend;
   const bsr = h.beforeSendRecord;
+  const bp = h.beforeProcess;
+  const hooks: EngineHooks = {
+    beforeSendRecord: async (r) => {
+      const out = bsr ? note(await bsr(r)) : undefined;
+      for (const x of out ?? [r]) sent += x.raw.length;
+      return out;
+    },
+  };
   if (bs) hooks.beforeSend = async (m) => note(await bs(m));
-  if (bsr) hooks.beforeSendRecord = async (r) => note(await bsr(r));
-  return { hooks, fired: () => fired, firedEarly: () => early, clientFinished: () => fin };
+  if (bp) hooks.beforeProcess = async (m) => note(await bp(m));
+  return { hooks, fired: () => at !== undefined, firedAt: () => at };
 }
 
 /**
@@ -204,7 +219,7 @@ export function firingHooks(h: EngineHooks): { hooks: EngineHooks; fired: () => 
  * generic state-machine rule (it names the check the peer skipped); the
  * first declared rule when none was seen broken.
  */
-export function ruleOnWire(declared: readonly string[], verdicts: readonly Verdict[]): string | undefined {
+export function ruleOnWire(declared: readonly RuleId[], verdicts: readonly Verdict[]): RuleId | undefined {
   const broken = declared.filter((r) => verdicts.some((v) => v.rule === r && v.status === 'violation'));
   return broken.find((r) => !r.endsWith('.order.state-machine')) ?? broken[0] ?? declared[0];
 }
@@ -232,6 +247,8 @@ export interface JudgedRun {
   verdicts: Verdict[];
   /** Violations by messages the peer sent (`rule @index: detail`), without the rules `ignoredRules` names. */
   peerViolations: string[];
+  /** The same violations as verdicts. */
+  peer: Verdict[];
 }
 
 /**
@@ -245,7 +262,13 @@ export async function judgeRun(
   role: Side,
   target: string,
   provider: CryptoProvider,
-  opts: { trustAnchors?: Uint8Array[]; peer: Direction; ignoredRules?: ReadonlySet<string> },
+  opts: {
+    trustAnchors?: Uint8Array[];
+    peer: Direction;
+    ignoredRules?: ReadonlySet<string>;
+    /** Parsed certificates shared by the run's conversations (the same chains come back every time). */
+    certCache?: ParsedCertCache;
+  },
 ): Promise<JudgedRun> {
   const ours: Direction = role === 'client' ? 'C->S' : 'S->C';
   let transcript: Transcript | undefined;
@@ -268,25 +291,94 @@ export async function judgeRun(
   }
   let verdicts: Verdict[] = [];
   let peerViolations: string[] = [];
+  let peer: Verdict[] = [];
   if (transcript) {
     const t = transcript;
     // the conversation's own classifier judges the peer's reaction (its live verdicts: oracles/live.ts liveVerdicts)
     verdicts = (
-      await checkTranscript(t, { judgeReactions: false, ...(opts.trustAnchors ? { trustAnchors: opts.trustAnchors } : {}) })
+      await checkTranscript(t, {
+        judgeReactions: false,
+        ...(opts.trustAnchors ? { trustAnchors: opts.trustAnchors } : {}),
+        ...(opts.certCache ? { certCache: opts.certCache } : {}),
+      })
     ).verdicts;
-    peerViolations = verdicts
-      .filter(
-        (v) =>
-          v.status === 'violation' &&
-          v.message !== undefined &&
-          t.messages[v.message]?.dir === opts.peer &&
-          !opts.ignoredRules?.has(v.rule),
-      )
-      .map((v) => `${v.rule} @${v.message}: ${v.detail}`);
+    peer = verdicts.filter(
+      (v) =>
+        v.status === 'violation' &&
+        v.message !== undefined &&
+        t.messages[v.message]?.dir === opts.peer &&
+        !opts.ignoredRules?.has(v.rule),
+    );
+    peerViolations = peer.map((v) => `${v.rule} @${v.message}: ${v.detail}`);
   }
-  const out: JudgedRun = { keylog, ladder, verdicts, peerViolations };
+  const out: JudgedRun = { keylog, ladder, verdicts, peerViolations, peer };
   if (transcript) out.transcript = transcript;
   return out;
+}
+
+// ------------------------------------------------------------------ the verdict of a conversation
+
+export interface Judgement extends Classification {
+  observation: Observation;
+  /** The verdicts of the live rules this conversation decides (oracles/live.ts liveVerdicts). */
+  live: Verdict[];
+}
+
+/** The input rules and reaction rules of an expectation (empty for a valid one). */
+function dutyRules(expect: Expectation): RuleId[] {
+  return expect.kind === 'reject' ? [...new Set([...expect.rules, ...(expect.reactionRules ?? [])])] : [];
+}
+
+/**
+ * Judge one conversation: what the peer did (observe), against what it owed (classify), under which rule, and the
+ * live rules it decides. The rule: a no-alert's is the alert duty's; a peer that went on is reported under the
+ * rule it breaks by going on (the mutation's completion rules) or else the input rule the oracles saw broken; a
+ * conversation whose verdict would be conforming or a silent closure, where a message the peer sent broke a rule
+ * by itself (its own violation, e.g. an alert protected with the wrong keys), is flagged under that rule.
+ */
+export function judgeConversation(
+  expect: Expectation,
+  judged: Pick<JudgedRun, 'transcript' | 'verdicts' | 'peer'>,
+  o: { version: TlsVersion; ours: Direction; from: InvalidFrom | undefined; end: SocketEnd },
+  strictness: Strictness,
+): Judgement {
+  const t = judged.transcript;
+  // a peer record that did not open because the peer protected it wrongly is its own violation, not a sign it went on
+  const explained = new Set(
+    judged.peer
+      .filter((v) => v.message !== undefined && t?.messages[v.message]?.type.startsWith('encrypted_'))
+      .map((v) => v.message!),
+  );
+  const observation = observe(t, { ...o, explained });
+  const c = classify(expect, observation, strictness);
+  const duty = dutyRules(expect);
+  let rule: RuleId | undefined = c.rule;
+  if (rule === undefined && c.verdict === 'accepted-invalid' && expect.kind === 'reject')
+    rule = expect.completion?.[0] ?? ruleOnWire(duty, judged.verdicts);
+  else if (rule === undefined && c.verdict !== 'conforming' && c.verdict !== 'flagged') rule = ruleOnWire(duty, judged.verdicts);
+  let verdict = c.verdict;
+  let detail = c.detail;
+  const own = judged.peer[0];
+  if (own && (verdict === 'conforming' || verdict === 'no-alert' || verdict === 'flagged')) {
+    detail =
+      verdict === 'flagged'
+        ? `${detail}; the peer's message @${own.message} broke ${own.rule}: ${own.detail}`
+        : `the peer's message @${own.message} broke ${own.rule}: ${own.detail} (${detail})`;
+    verdict = 'flagged';
+    rule = own.rule;
+  }
+  const out: Judgement = { verdict, detail, observation, live: [] };
+  if (c.alert !== undefined) out.alert = c.alert;
+  if (rule !== undefined) out.rule = rule;
+  const alert = c.alert !== undefined ? alertNameOf(alertCodeOf(c.alert)) : undefined;
+  out.live = liveVerdicts({ verdict, rules: duty, version: o.version, ...(alert ? { alert } : {}) });
+  return out;
+}
+
+/** The code of an alert named by alertName (a name, or a number for an unknown one). */
+function alertCodeOf(name: string): number {
+  const n = (AlertDescription as Readonly<Record<string, number>>)[name];
+  return n ?? Number(name);
 }
 
 // ------------------------------------------------------------------ what the profile says

@@ -24,6 +24,7 @@ import type { Verdict } from '../oracles/rule';
 import { TranscriptBuilder } from '../transcript/build';
 import type { Direction, EphemeralKeys, Transcript } from '../transcript/model';
 import { RecordStream } from '../wire/record';
+import { alertDescriptions, alertLevels, nameOf } from '../wire/registry';
 
 /** The address every live conversation uses unless the user allows another (--allow-remote). */
 export const LOOPBACK = '127.0.0.1';
@@ -107,10 +108,11 @@ export async function runOurServer(config: ServerConfig, socket: Socket, opts: S
   return { run, transcript, keylog, receivedText: textOf(run.received), endpoint: server };
 }
 
-/** `C->S: client_hello` lines of a transcript, in order (application data and alerts included). */
+/** `C->S: client_hello` lines of a transcript, in order (application data and alerts, by name, included). */
 export function flowLines(t: Transcript): string[] {
   return t.messages.map((m) => {
-    if (m.kind === 'alert' && m.alert) return `${m.dir}: alert(${m.alert.level},${m.alert.description})`;
+    if (m.kind === 'alert' && m.alert)
+      return `${m.dir}: alert ${nameOf(alertLevels, m.alert.level, 1)} ${nameOf(alertDescriptions, m.alert.description, 1)}`;
     if (m.kind === 'application_data' && m.raw) return `${m.dir}: application_data (${m.raw.length} bytes)`;
     return `${m.dir}: ${m.type}`;
   });

@@ -16,6 +16,14 @@ export interface ServerTarget {
   port: number;
   /** What the server accepts, from an earlier run's probe (e.g. to replay a path without probing again); default: probe. */
   known?: TargetProfile;
+  /**
+   * Brings the server back after it died in a conversation (fuzz/health.ts): a shell command (`--restart-cmd`,
+   * started detached) or a function; without it the run waits a little for the target to come back by itself,
+   * then stops cleanly.
+   */
+  restart?: string | (() => Promise<void>);
+  /** How long to wait for the target to come back after it died (default 10 s; 30 s with `restart`). */
+  recoverMs?: number;
 }
 
 /** A TLS client command (tlsprop plays the server on host:port, 0: a free port). */
@@ -58,8 +66,15 @@ export interface BudgetOptions {
   path?: string;
   /** Live conversations spent on shrinking one failure (default: 30 against servers, 20 against clients; 0 against a client: none). */
   maxShrinkRuns?: number;
+  /** The ceiling of each wait for an owed answer (the waits adapt below it, fuzz/timing.ts); default 3000 ms. */
   readTimeoutMs?: number;
+  /** The deadline of one conversation; default 10000 ms. */
   totalTimeoutMs?: number;
+  /**
+   * Against a server: conversations run at once when the target serves connections concurrently (checked, else
+   * one after another); default: the cores of the machine. Verdicts and seed/path replays do not depend on it.
+   */
+  jobs?: number;
 }
 
 /** What is run and how it is judged. */
@@ -69,8 +84,6 @@ export interface ProfileOptions {
   file?: FuzzProfile;
   /** Only these mutation names (valid handshakes stay). */
   only?: readonly string[];
-  /** Against a server: our client presents faulty certificates to a server that asks for one and trusts `pki.root`. */
-  certFaults?: boolean;
   /** Against a client: our server requires a client certificate in every conversation (else it sometimes requests one). */
   clientCertRequired?: boolean;
 }

@@ -16,6 +16,8 @@ export interface SavedFiles {
   pcap: string;
   keylog: string;
   json?: string;
+  /** The client command's output (stdout and stderr), against a client. */
+  output?: string;
 }
 
 export interface SaveInput {
@@ -70,6 +72,8 @@ export function saveRun(
     transcript?: Transcript;
     serverPort: number;
     clientPort: number;
+    /** The peer command's output (a client under test): written beside the capture. */
+    peerOutput?: string;
   },
 ): SavedFiles {
   const records =
@@ -77,5 +81,11 @@ export function saveRun(
       ? x.records
       : x.records.map((r) => ({ dir: r.dir === 'sent' ? ('received' as const) : ('sent' as const), raw: r.raw }));
   const input = { records, keylog: x.keylog, serverPort: x.serverPort, clientPort: x.clientPort };
-  return saveConversation(dir, stemOf(x.path, x.name), x.transcript ? { ...input, transcript: x.transcript } : input);
+  const stem = stemOf(x.path, x.name);
+  const out = saveConversation(dir, stem, x.transcript ? { ...input, transcript: x.transcript } : input);
+  if (x.peerOutput !== undefined) {
+    out.output = join(dir, `${stem}.client-output.txt`);
+    writeFileSync(out.output, x.peerOutput);
+  }
+  return out;
 }

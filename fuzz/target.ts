@@ -12,37 +12,42 @@
  * expected failures; `--save` writes each failing (shrunk) conversation as
  * pcap + key log + transcript JSON.
  */
+import { availableParallelism } from 'node:os';
 import fc from 'fast-check';
 import { type CryptoProvider, nodeProvider } from '../crypto';
 import { TlsClient } from '../engine/client';
-import { runClientOverSocket } from '../engine/socket';
-import { isRuleId } from '../oracles/catalogue';
+import { SocketReader } from '../engine/socket';
 import type { ConversationRun } from '../oracles/live';
+import { newCertCache, type ParsedCertCache } from '../pki/parse';
 import type { Transcript } from '../transcript/model';
+import { concatBytes } from '../wire/hex';
 import { NamedGroup } from '../wire/registry';
 import { type ClientBase, type Conversation, validConversation } from './conversation';
 import { type Attempt, campaign, type FailureReport, type Judged, runCount } from './core';
+import { connectTo, type ExchangePolicy, exchange } from './exchange';
 import {
   buildConversation,
   type ConvSpec,
   conversationArb,
   coverageExamples,
+  disabledBySpec,
   disabledNames,
   type PlanContext,
   specText,
 } from './families';
-import { classifyServerEnd, disabledRules, failsRun, firingHooks, judgeRun, type ProfileStatus, profileStatusOf } from './judge';
+import { targetHealth } from './health';
+import { disabledRules, failsRun, firingHooks, judgeConversation, judgeRun, type ProfileStatus, profileStatusOf } from './judge';
 import { describeEnd } from './live';
 import { suiteName } from './names';
+import type { InvalidFrom, Observation } from './observe';
 import type { ServerFuzzOptions } from './options';
 import { probeTarget, type TargetProfile } from './probe';
 import { EMPTY_PROFILE, type Subject } from './profile';
 import { type SavedFiles, saveRun } from './save';
+import { adapted, ceilings, type Timing } from './timing';
 
 const APP_DATA = new TextEncoder().encode('tlsprop fuzz\n');
 const RANDOM0 = new Uint8Array(32).fill(7);
-/** How long a conversation that must be rejected reads after our TLS 1.3 Finished before writing application data (engine/socket.ts settleMs). */
-const SETTLE_MS = 150;
 
 export interface ConversationResult extends Judged {
   conversation: Conversation;
@@ -64,9 +69,9 @@ export interface FuzzResult {
   sanity: { first: boolean; last: boolean };
   /** Every generated conversation, in order (the shrinking runs are not here). */
   results: ConversationResult[];
-  /** One per distinct failure: the original and its shrunk counterexample. */
+  /** One per distinct failure (verdict and rule): the first, how many, and its shrunk counterexample. */
   failures: FailureReport<ConversationResult>[];
-  /** Conversations whose mutation did not fire (they prove nothing and are not counted). */
+  /** Conversations that prove nothing (the mutation did not fire, the profile disabled it): not counted. */
   skipped: string[];
   /** Names switched off by the profile, with the reason. */
   disabled: string[];
@@ -75,6 +80,12 @@ export interface FuzzResult {
   generationMs: number;
   /** Conversations the run generates (given, or the default: one per applicable name and DEFAULT_RANDOM_RUNS more); a replayed path is one of them. */
   runs: number;
+  /** Conversations run at once (1: the target serves one connection at a time, or --jobs 1). */
+  jobs: number;
+  /** The waits the run used once the sanity handshake measured the target (fuzz/timing.ts). */
+  timing: Timing;
+  /** The run stopped early: the target was gone after a conversation and did not come back. */
+  stopped?: { after: string; reason: string; notRun: number };
 }
 
 /** One conversation as run: the judged result, whether its mutation fired, and what --save writes. */
@@ -84,74 +95,149 @@ export interface Outcome {
   transcript?: Transcript;
   records: { dir: 'sent' | 'received'; raw: Uint8Array }[];
   keylog: string[];
+  /** How the conversation ended on the wire (for the target-death check). */
+  observation?: Observation;
+  /** The connection could not even be made (the target was gone before the conversation). */
+  refused?: string;
+  /** The exchange on the wire (connection to decision), in ms. */
+  wireMs?: number;
+}
+
+/** What the conversations of one run share: the waits, parsed certificates, the provider. */
+export interface RunShared {
+  provider: CryptoProvider;
+  timing: Timing;
+  certCache: ParsedCertCache;
+}
+
+export function runShared(o: ServerFuzzOptions, provider: CryptoProvider = nodeProvider()): RunShared {
+  return { provider, timing: ceilings(o.budget), certCache: newCertCache() };
 }
 
 function subjectOf(conv: Conversation, rule?: string): Subject {
   const names = conv.subject ? conv.subject.split('+') : [];
-  const rules: string[] = conv.expect.kind === 'reject' ? [...conv.expect.rules] : [];
+  const rules: string[] =
+    conv.expect.kind === 'reject'
+      ? [...conv.expect.rules, ...(conv.expect.reactionRules ?? []), ...(conv.expect.completion ?? [])]
+      : [];
   if (rule !== undefined) rules.push(rule);
   return { names, rules };
 }
 
+/** Our client sends a Certificate in this conversation (the target asks for one and our client has an identity to send). */
+function sendsCertificate(conv: Conversation): boolean {
+  return conv.client.identity !== undefined || conv.kind === 'cert';
+}
+
+/**
+ * How the conversation ends once the handshake completed (fuzz/exchange.ts): a valid TLS 1.2 handshake is decided
+ * by the target's Finished, a TLS 1.3 one with our certificate by what the target says next, if anything; a
+ * mutant's completed TLS 1.2 handshake is acceptance, a TLS 1.3 one waits for the target's answer to our last
+ * flight unless our invalid input came before the target's Finished (which then answered it).
+ */
+function policyOf(conv: Conversation, timing: Timing, firedAt: () => number | undefined): ExchangePolicy {
+  const base = { answerMs: timing.answerMs, quietMs: timing.quietMs, totalMs: timing.totalMs, appData: APP_DATA };
+  if (conv.expect.kind === 'complete')
+    return { ...base, afterConnect: conv.version === '1.3' && sendsCertificate(conv) ? 'listen' : 'stop' };
+  const silenceOk = conv.expect.silenceOk === true;
+  if (conv.version === '1.2') return { ...base, afterConnect: 'stop', silenceOk };
+  return {
+    ...base,
+    silenceOk,
+    afterConnect: (sentBeforeAnswer) => {
+      const at = firedAt();
+      return at !== undefined && at < sentBeforeAnswer ? 'stop' : 'probe';
+    },
+  };
+}
+
 /** Run one conversation of our client against the target and judge it. */
-export async function runConversation(o: ServerFuzzOptions, conv: Conversation, provider: CryptoProvider): Promise<Outcome> {
+export async function runConversation(
+  o: ServerFuzzOptions,
+  conv: Conversation,
+  shared: RunShared,
+  timing: Timing = shared.timing,
+): Promise<Outcome> {
   const t0 = Date.now();
   const { host, port } = o.target;
   const target = `${host}:${port}`;
   const wrapped = conv.hooks ? firingHooks(conv.hooks) : undefined;
-  const config = wrapped ? { ...conv.client, hooks: wrapped.hooks } : conv.client;
+  const provider = conv.client.provider ?? shared.provider;
+  const config = { ...conv.client, certCache: shared.certCache, ...(wrapped ? { hooks: wrapped.hooks } : {}) };
   const client = new TlsClient(config);
-  const run = await runClientOverSocket(client, host, port, {
-    readTimeoutMs: conv.readTimeoutMs,
-    totalTimeoutMs: conv.totalTimeoutMs,
-    appData: APP_DATA,
-    settleMs: conv.expect.kind === 'reject' ? SETTLE_MS : 0,
-  });
-  const c = classifyServerEnd(conv.expect, run.end, o.profile.strictness);
   const prof = o.profile.file ?? EMPTY_PROFILE;
-  const trust = o.identity.trustAnchors;
-  const judged = await judgeRun(run, client, 'client', target, config.provider ?? provider, {
-    peer: 'S->C',
-    ignoredRules: disabledRules(prof),
-    ...(trust ? { trustAnchors: trust } : {}),
-  });
-  const { transcript, ladder } = judged;
-  const targetViolations = judged.peerViolations;
-  let verdict = c.verdict;
-  let detail = c.detail;
-  let rule: string | undefined = conv.expect.kind === 'reject' ? conv.expect.rules[0] : undefined;
-  if (verdict === 'conforming' && targetViolations.length) {
-    verdict = 'flagged';
-    detail = `target's messages violate ${targetViolations[0]}`;
-    rule = targetViolations[0]!.split(' ')[0];
-  } else if (verdict === 'flagged' && targetViolations.length) {
-    // our client aborted: what the oracles found in the target's messages names the rule (not the mutation's)
-    detail = `${detail}; target's messages violate ${targetViolations[0]}`;
-    rule = targetViolations[0]!.split(' ')[0];
-  }
-  ladder.push(`-- ${describeEnd(run.end)}`);
-  const cr: ConversationRun = {
+  const base: ConversationRun = {
     target,
-    role: 'client',
+    role: 'server',
     name: conv.name,
-    verdict,
-    detail,
-    ladder,
+    verdict: 'hung',
+    ladder: [],
     seed: conv.seed,
     path: conv.path,
   };
-  if (rule !== undefined && verdict !== 'conforming' && isRuleId(rule)) cr.rule = rule;
-  const result: ConversationResult = { run: cr, conversation: conv, targetViolations, ms: Date.now() - t0 };
-  if (c.alert !== undefined) result.alert = c.alert;
-  const status = profileStatusOf(prof, subjectOf(conv, cr.rule), verdict);
+  const c = await connectTo(host, port);
+  if ('error' in c)
+    return {
+      result: {
+        run: { ...base, verdict: 'target-crashed', detail: `connection refused before the conversation: ${c.error}` },
+        conversation: conv,
+        targetViolations: [],
+        ms: Date.now() - t0,
+      },
+      fired: false,
+      records: [],
+      keylog: [],
+      refused: c.error,
+    };
+  const run = await exchange(
+    client,
+    c.socket,
+    policyOf(conv, timing, () => wrapped?.firedAt()),
+  );
+  const judged = await judgeRun(run, client, 'client', target, provider, {
+    peer: 'S->C',
+    ignoredRules: disabledRules(prof),
+    certCache: shared.certCache,
+    ...(o.identity.trustAnchors ? { trustAnchors: o.identity.trustAnchors } : {}),
+  });
+  const { transcript, ladder } = judged;
+  const at = wrapped?.firedAt();
+  const from: InvalidFrom | undefined = wrapped
+    ? { bytes: at ?? Number.POSITIVE_INFINITY }
+    : conv.invalidAt !== undefined
+      ? { message: conv.invalidAt }
+      : undefined;
+  const j = judgeConversation(
+    conv.expect,
+    judged,
+    { version: conv.version, ours: 'C->S', from, end: run.end },
+    o.profile.strictness,
+  );
+  ladder.push(`-- ${describeEnd(run.end)} (${Math.round(run.ms)} ms)`);
+  const cr: ConversationRun = { ...base, verdict: j.verdict, detail: j.detail, ladder, verdicts: j.live };
+  if (j.rule !== undefined && j.verdict !== 'conforming') cr.rule = j.rule;
+  const result: ConversationResult = {
+    run: cr,
+    conversation: conv,
+    targetViolations: judged.peerViolations,
+    ms: Date.now() - t0,
+  };
+  if (j.alert !== undefined) result.alert = j.alert;
+  const status = profileStatusOf(prof, subjectOf(conv, cr.rule), j.verdict);
   if (status) result.profile = status;
+  // a certificate fault fired when our Certificate went out
+  const fired = wrapped
+    ? wrapped.fired()
+    : conv.invalidAt === undefined || (transcript?.messages.some((m) => m.dir === 'C->S' && m.type === conv.invalidAt) ?? false);
   const out: Outcome = {
     result,
-    fired: wrapped ? wrapped.fired() : true,
+    fired,
     records: run.records.map((r) => ({ dir: r.dir, raw: r.raw })),
     keylog: judged.keylog,
+    observation: j.observation,
   };
   if (transcript) out.transcript = transcript;
+  out.wireMs = run.ms;
   return out;
 }
 
@@ -188,38 +274,72 @@ function runsOf(ctx: PlanContext): number {
 }
 
 /** Run one generated spec live; `path` is its fast-check path. */
-export async function runSpec(ctx: PlanContext, spec: ConvSpec, path: string): Promise<Outcome> {
+export async function runSpec(
+  ctx: PlanContext,
+  spec: ConvSpec,
+  path: string,
+  shared: RunShared = runShared(ctx.o, ctx.base.provider),
+): Promise<Outcome> {
   const conv = await buildConversation(ctx, spec, path);
-  const out = await runConversation(ctx.o, conv, ctx.base.provider);
+  let out = await runConversation(ctx.o, conv, shared);
+  // a conversation that hung on the adapted waits runs again with the ceilings before it is reported: a target that
+  // was only slow for a moment is no finding
+  if (out.result.run.verdict === 'hung' && shared.timing.rttMs !== undefined)
+    out = await runConversation(ctx.o, await buildConversation(ctx, spec, path), shared, ceilings(ctx.o.budget));
   out.result.spec = spec;
   out.result.run.ladder = [`-- conversation: ${specText(spec)}`, ...out.result.run.ladder];
   return out;
 }
 
 /** Which versions and suites the target accepts, and what else the conversations need to know (fuzz/probe.ts). */
-export async function probe(o: ServerFuzzOptions, provider: CryptoProvider = nodeProvider()): Promise<TargetProfile> {
-  const ctx = planContext(o, { suites: { '1.2': [], '1.3': [] }, certificateRequested: false }, provider);
+export async function probe(o: ServerFuzzOptions, shared: RunShared = runShared(o)): Promise<TargetProfile> {
+  const ctx = planContext(o, { suites: { '1.2': [], '1.3': [] }, certificateRequested: false }, shared.provider);
   const quiet: ServerFuzzOptions = { ...o, profile: { ...o.profile, file: EMPTY_PROFILE } };
   const withId = o.identity.identity ? { ...ctx, identity: o.identity.identity } : ctx;
   return probeTarget(withId, async (conv) => {
-    const { result, transcript } = await runConversation(quiet, conv, provider);
+    const { result, transcript } = await runConversation(quiet, conv, shared);
     const c = { verdict: result.run.verdict, detail: result.run.detail ?? '' };
     return transcript ? { c, transcript } : { c };
   });
 }
 
+/**
+ * Whether the target serves connections at once: one connection is held open after the target's first flight
+ * while a second runs a whole sanity handshake. An iterative server (openssl s_server) does not answer the
+ * second until the first is closed: conversations then run one after another (a waiting one would time out).
+ */
+async function servesConcurrently(o: ServerFuzzOptions, conv: Conversation, shared: RunShared): Promise<boolean> {
+  const held = await connectTo(o.target.host, o.target.port);
+  if ('error' in held) return false;
+  try {
+    const first = new TlsClient({ ...conv.client, certCache: shared.certCache });
+    held.socket.write(concatBytes((await first.start()).send.map((r) => r.raw)));
+    const reader = new SocketReader(held.socket);
+    const answer = await reader.read(shared.timing.answerMs);
+    if (!(answer instanceof Uint8Array)) return false;
+    const second = await runConversation(o, conv, shared);
+    return second.result.run.verdict === 'conforming' || second.result.run.verdict === 'flagged';
+  } finally {
+    held.socket.destroy();
+  }
+}
+
 export async function fuzzTarget(o: ServerFuzzOptions): Promise<FuzzResult> {
   const t0 = Date.now();
-  const provider = nodeProvider();
+  const shared = runShared(o);
+  const provider = shared.provider;
   const target = `${o.target.host}:${o.target.port}`;
   const progress = o.output?.onProgress ?? (() => undefined);
-  const profile = o.target.known ?? (await probe(o, provider));
+  const profile = o.target.known ?? (await probe(o, shared));
   progress(
     `probe: TLS 1.3 [${profile.suites['1.3'].map(suiteName).join(', ')}], TLS 1.2 [${profile.suites['1.2'].map(suiteName).join(', ')}]${profile.certificateRequested ? ', asks for a client certificate' : ''}`,
   );
   const ctx = planContext(o, profile, provider);
   const runs = runsOf(ctx);
-  const done = (c: Pick<FuzzResult, 'sanity' | 'results' | 'failures' | 'skipped' | 'generationMs'>): FuzzResult => ({
+  let jobs = 1;
+  const done = (
+    c: Pick<FuzzResult, 'sanity' | 'results' | 'failures' | 'skipped' | 'generationMs'> & { stopped?: FuzzResult['stopped'] },
+  ): FuzzResult => ({
     target,
     seed: o.budget.seed,
     profile,
@@ -227,44 +347,115 @@ export async function fuzzTarget(o: ServerFuzzOptions): Promise<FuzzResult> {
     disabled: disabledNames(ctx),
     ms: Date.now() - t0,
     runs,
+    jobs,
+    timing: shared.timing,
   });
   // a target that does neither version with the probed suites: nothing runs, and the sanity handshakes count as failed
   if (!profile.suites['1.2'].length && !profile.suites['1.3'].length)
     return done({ sanity: { first: false, last: false }, results: [], failures: [], skipped: [], generationMs: 0 });
   const quiet: ServerFuzzOptions = { ...o, profile: { ...o.profile, file: EMPTY_PROFILE } };
+  const sanityConversation = (label: string): Conversation => {
+    const v = !profile.suites['1.3'].length && profile.suites['1.2'].length ? '1.2' : '1.3';
+    const suite = profile.suites[v][0]!;
+    return validConversation(ctx, v, suite, NamedGroup.x25519, RANDOM0, true, label, label);
+  };
+  /** A sanity handshake with the ceilings: did it complete (a flagged one completed too), and how fast did the target answer? */
+  const sanityRun = async (label: string, report: boolean): Promise<{ ok: boolean; rttMs?: number }> => {
+    const conv = sanityConversation(label);
+    const t = Date.now();
+    const out = await runConversation(quiet, conv, shared, ceilings(o.budget));
+    const r = out.result.run;
+    if (report) progress(`${label}: ${r.verdict} (${r.detail ?? ''})`);
+    const ok = r.verdict === 'conforming' || r.verdict === 'flagged';
+    // the round trip of the sanity handshake: its whole exchange on the wire (the target's own work included)
+    return { ok, ...(ok ? { rttMs: out.wireMs ?? Date.now() - t } : {}) };
+  };
+  const health = targetHealth({
+    host: o.target.host,
+    port: o.target.port,
+    sanity: async () => (await sanityRun('health check', false)).ok,
+    ...(o.target.restart !== undefined ? { restart: o.target.restart } : {}),
+    ...(o.target.recoverMs !== undefined ? { recoverMs: o.target.recoverMs } : {}),
+    log: progress,
+  });
   const c = await campaign<ConvSpec, ConversationResult>(
     {
       arbitrary: conversationArb(ctx),
       examples: coverageExamples(ctx),
       runs: o.budget.path !== undefined ? 1 : runs,
       run: async (spec, path): Promise<Attempt<ConversationResult>> => {
-        const out = await runSpec(ctx, spec, path);
-        const a: Attempt<ConversationResult> = {
-          result: out.result,
-          save: (dir, n) =>
-            saveRun(dir, {
-              path: out.result.run.path ?? 'x',
-              name: out.result.conversation.subject ?? out.result.conversation.name,
-              role: 'client',
-              records: out.records,
-              keylog: out.keylog,
-              ...(out.transcript ? { transcript: out.transcript } : {}),
-              serverPort: o.target.port,
-              clientPort: 40000 + (n % 20000),
-            }),
-        };
-        if (!out.fired) a.skip = 'mutation did not fire';
+        const skipped = disabledBySpec(ctx, spec);
+        let out = await runSpec(ctx, spec, path, shared);
+        const a: Attempt<ConversationResult> = { result: out.result };
+        // target death (fuzz/health.ts): a conversation that ended without an answer, or found the target gone
+        const obs = out.observation;
+        const silent =
+          out.refused !== undefined ||
+          (obs !== undefined && obs.alert === undefined && !obs.closeNotify && obs.end !== 'done' && obs.wentOn === undefined);
+        if (silent) {
+          const h = out.refused !== undefined ? { state: 'crashed' as const, detail: out.refused } : await health.check();
+          if (h.state !== 'up') {
+            const back = await health.recover();
+            if (out.refused !== undefined && back.up) {
+              // the target was gone before this conversation began: it is not the culprit; run it again
+              out = await runSpec(ctx, spec, path, shared);
+              a.result = out.result;
+            } else {
+              const r = out.result.run;
+              r.detail = `${h.detail} after this conversation (${r.verdict}: ${r.detail ?? ''})${back.up ? '; it came back' : ''}`;
+              r.verdict = h.state === 'crashed' ? 'target-crashed' : 'target-hung';
+              const duty = out.result.conversation.expect;
+              if (r.rule === undefined && duty.kind === 'reject') {
+                const rule = duty.rules[0] ?? duty.reactionRules?.[0];
+                if (rule !== undefined) r.rule = rule;
+              }
+              if (!back.up) a.stop = `${back.detail} (after ${r.verdict} in conversation ${path} ${r.name})`;
+            }
+          }
+        }
+        a.save = (dir, n) =>
+          saveRun(dir, {
+            path: out.result.run.path ?? 'x',
+            name: out.result.conversation.subject ?? out.result.conversation.name,
+            role: 'client',
+            records: out.records,
+            keylog: out.keylog,
+            ...(out.transcript ? { transcript: out.transcript } : {}),
+            serverPort: o.target.port,
+            clientPort: 40000 + (n % 20000),
+          });
+        if (skipped !== undefined) a.skip = skipped;
+        else if (!out.fired && out.result.run.verdict !== 'flagged' && !out.result.run.verdict.startsWith('target-'))
+          a.skip = 'mutation did not fire';
         return a;
       },
       sanity: async (label) => {
-        const v = !profile.suites['1.3'].length && profile.suites['1.2'].length ? '1.2' : '1.3';
-        const suite = profile.suites[v][0]!;
-        const conv = validConversation(ctx, v, suite, NamedGroup.x25519, RANDOM0, true, label, label);
-        const { result } = await runConversation(quiet, conv, provider);
-        progress(`${label}: ${result.run.verdict} (${result.run.detail ?? ''})`);
-        return result.run.verdict === 'conforming' || result.run.verdict === 'flagged';
+        const s = await sanityRun(label, true);
+        // from the first sanity handshake on, the waits follow the target's measured answer time
+        if (s.ok && label === 'sanity first') {
+          shared.timing = adapted(o.budget, s.rttMs);
+          progress(
+            `timing: the target answered in ${s.rttMs?.toFixed(1) ?? '?'} ms; a conversation waits ${shared.timing.answerMs} ms for an owed answer, ${shared.timing.quietMs} ms of silence`,
+          );
+        }
+        return s.ok;
       },
-      failureKey: (r) => `${r.conversation.subject ?? r.conversation.kind} ${r.run.verdict} ${r.run.rule ?? ''}`,
+      jobs: async () => {
+        const want = o.budget.jobs ?? availableParallelism();
+        if (want <= 1) {
+          jobs = 1;
+          return jobs;
+        }
+        const concurrent = await servesConcurrently(quiet, sanityConversation('concurrency check'), shared);
+        jobs = concurrent ? want : 1;
+        progress(
+          concurrent
+            ? `jobs: ${jobs} conversations at once (the target serves connections concurrently)`
+            : 'jobs: 1 (the target serves one connection at a time)',
+        );
+        return jobs;
+      },
+      failureKey: (r) => `${r.run.verdict} ${r.run.rule ?? ''}`,
       // same failure: same verdict and rule (the name may shrink, e.g. fewer state steps)
       sameFailure: (a, b) => failsRun(b) && a.run.verdict === b.run.verdict && a.run.rule === b.run.rule,
       shrinkBudget: o.budget.maxShrinkRuns ?? 30,

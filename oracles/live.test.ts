@@ -91,7 +91,11 @@ describe('reactions: what a conforming receiver does, from the declarations', ()
       'bad_certificate',
       'decode_error',
     ]);
-    expect(ruleAlerts('cert.path.signature').map((a) => a.alert)).toEqual(['bad_certificate', 'decrypt_error']);
+    expect(ruleAlerts('cert.path.signature').map((a) => a.alert)).toEqual([
+      'bad_certificate',
+      'decrypt_error',
+      'certificate_unknown',
+    ]);
     for (const a of ruleAlerts('cert.path.signature')) expect(a.rfc).toMatch(/^RFC \d+ §/);
   });
   it('version-specific alternatives apply only in their version', () => {

@@ -107,10 +107,14 @@ function judge(rule: Rule, o: LiveOutcome): Verdict | undefined {
   const completed = o.verdict === 'accepted-invalid' || (o.verdict === 'conforming' && live.expects !== 'reject' && !o.alert);
   if (completed) {
     if (live.expects === 'reject')
-      return live.judges === 'alert' ? undefined : v('violation', 'The peer went on after input it must reject.');
+      return live.judges === 'outcome' ? v('violation', 'The peer went on after input it must reject.') : undefined;
     return v('pass', 'The peer went on, which the RFC allows here.');
   }
   if (live.expects === 'complete') return v('violation', `The peer rejected input it must accept (${o.verdict}).`);
+  if (live.judges === 'silence')
+    return o.alert || o.verdict !== 'no-alert'
+      ? v('pass', o.alert ? `The peer rejected it with an alert (${o.alert}).` : 'The peer did not close without an alert.')
+      : v('violation', `The peer closed without an alert; ${rule.rfc.join(', ')} says it ${rule.strength} send one.`);
   const allowed = allowedAlerts(rule, o);
   if (o.alert)
     return allowed.length === 0 || allowed.includes(o.alert)

@@ -42,6 +42,11 @@ export interface Opened {
   otherSeq?: number;
   /** It opens under the previous (old) or the next key generation instead of the expected one. */
   wrongGen?: 'old' | 'next';
+  /**
+   * TLS 1.3: a record after its sender's Finished that opens with the sender's handshake traffic key instead of its
+   * application key (continuing that key's sequence numbers), with the content type and first bytes it held.
+   */
+  handshakeKey?: { type: number; content: Uint8Array };
   /** TLS 1.3 inner plaintext problem (all zeros, unknown content type, too long). */
   inner?: string;
   /** TLS 1.2 CBC: the MAC verifies but the padding bytes do not all equal the padding length. */
@@ -262,15 +267,31 @@ export function opened13(ctx: Context): Promise<Got<Opened[]>> {
           }
           return p;
         };
-        out.push(
-          ...(await openAll(
-            list,
-            gen,
-            (g) => (g ? `${who(dir)} application traffic secret ${g}` : label),
-            epoch === 'application',
-            true,
-          )),
+        const opened = await openAll(
+          list,
+          gen,
+          (g) => (g ? `${who(dir)} application traffic secret ${g}` : label),
+          epoch === 'application',
+          true,
         );
+        // a record after the Finished that does not open with the application key: protected with the handshake key?
+        const hsSecret = kl.value[labels[dir].handshake];
+        const stuck = opened.find((o) => !o.ok && !o.wrongGen && o.otherSeq === undefined);
+        if (epoch === 'application' && stuck && hsSecret) {
+          const hsProt = await mk(hsSecret);
+          const sent = protectedRecords(ctx, dir, 'handshake').length;
+          const type = stuck.r.raw[0]!;
+          const version = (stuck.r.raw[1]! << 8) | stuck.r.raw[2]!;
+          // its sequence number goes on from the handshake records (and any earlier record it also sealed so)
+          for (let k = sent; k <= sent + stuck.seq + SEQ_WINDOW && !stuck.handshakeKey; k++) {
+            const t = await hsProt.unprotect(BigInt(k), type, version, stuck.r.raw.subarray(5));
+            if (t.ok) {
+              stuck.handshakeKey = { type: t.type, content: t.content };
+              stuck.why = `${stuck.why ?? 'it does not open'}; it opens with the ${labels[dir].handshake} key`;
+            }
+          }
+        }
+        out.push(...opened);
       }
     }
     if (!out.length)

@@ -113,8 +113,10 @@ export interface Tolerance {
  * - `expects`: what a conforming peer does there: reject the input,
  *   complete the handshake (the input is valid and must be accepted), or
  *   either (the RFC lets it continue or abort);
- * - `judges`: what is judged: the reaction as a whole (`outcome`), or only
- *   the alert it sent (`alert`, the general alert rules).
+ * - `judges`: what is judged: the reaction as a whole (`outcome`), only
+ *   the alert it sent (`alert`, the general alert rules), or only whether
+ *   it sent one at all (`silence`: a rejection without any alert breaks it,
+ *   with the rule's strength; which alert is the `alert` rules' question).
  */
 export interface LiveJudgement {
   scope:
@@ -123,7 +125,7 @@ export interface LiveJudgement {
     | { kind: 'alert'; alert: AlertName }
     | { kind: 'group'; group: RuleGroup };
   expects: 'reject' | 'complete' | 'either';
-  judges: 'outcome' | 'alert';
+  judges: 'outcome' | 'alert' | 'silence';
 }
 
 /**

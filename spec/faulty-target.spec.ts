@@ -26,7 +26,7 @@ import { FAULT_IDS, type Fault, FAULTS } from '../engine/faults';
 import { type TestPki, testPki } from '../engine/fixtures';
 import type { FailureReport } from '../fuzz/core';
 import { CFG0, type ConvSpec, coverageExamples } from '../fuzz/families';
-import { ladderText } from '../fuzz/judge';
+import { DEFAULT_STRICTNESS, ladderText } from '../fuzz/judge';
 import type { ServerFuzzOptions } from '../fuzz/options';
 import { type ConversationResult, type FuzzResult, fuzzTarget, planContext } from '../fuzz/target';
 import { faultRules } from '../generators/mutations';
@@ -47,7 +47,7 @@ function options(port: number): ServerFuzzOptions {
     target: { host: LOOPBACK, port },
     identity: { pki, identity: pki.identity('client', 'rsa'), trustAnchors: pki.anchors, serverName: 'localhost' },
     budget: { seed: SEED, runs: RUNS, maxShrinkRuns: 10 },
-    profile: { strictness: 'alert-or-close', certFaults: true },
+    profile: { strictness: DEFAULT_STRICTNESS },
   };
 }
 

@@ -75,8 +75,6 @@ function options(port: number, mutual: boolean, runs: number): ServerFuzzOptions
   };
   if (mutual) {
     o.identity.identity = files.pki.identity('client', 'rsa');
-    // the target trusts our test root: client-certificate faults (expired, wrong key, unknown CA) too
-    o.profile.certFaults = true;
   }
   return o;
 }

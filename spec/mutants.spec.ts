@@ -40,6 +40,11 @@ const HAND_MADE_ONLY: Readonly<Partial<Record<RuleId, string>>> = {
   't13.ks.traffic-keys': 'spec/crypto-cert.spec.ts: the TLS 1.3 key log with wrong traffic secrets (no record opens)',
   // How a side closed the transport (FIN/RST) is not in a generated in-memory handshake: captures only.
   'alert.close-notify': 'spec/rule-violations.spec.ts: a capture whose server FIN comes before its close_notify',
+  // a record sealed with the sender's handshake key after its Finished: the engine's keys move on with its Finished,
+  // so no hook of ours can seal one; the rule has a hand-made row (spec/rule-violations.spec.ts) and the faulty
+  // target's hs-keys-after-finished fault shows it live (spec/faulty-target.spec.ts)
+  'rec.t13.app-keys-after-finished':
+    'sealed by hand in spec/rule-violations.spec.ts, and live by the faulty target (engine fault hs-keys-after-finished)',
 };
 
 const violated = (vs: readonly Verdict[]): RuleId[] =>

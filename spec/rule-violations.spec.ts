@@ -38,6 +38,7 @@ import {
   recordsOf,
   setExt,
   appProtection13,
+  appendHandshakeKeyAlert,
   appendKeyUpdate,
   badPaddingRecord,
   pcapTranscript,
@@ -269,6 +270,13 @@ const ROWS: Row[] = [
     },
   },
   { rule: 'rec.t13.keyupdate-keys', base: 't13', detail: /previous key generation/, pcap: (t) => appendKeyUpdate(t, false) },
+  // an alert after the server Finished sealed with the server handshake traffic key (RFC 8446 §4.4.4)
+  {
+    rule: 'rec.t13.app-keys-after-finished',
+    base: 't13',
+    detail: /protected with its handshake traffic key.*decrypt_error/,
+    pcap: (t) => appendHandshakeKeyAlert(t, S, 51),
+  },
   {
     rule: 'rec.hs-length-consistent',
     base: 't12',
@@ -568,6 +576,34 @@ const ROWS: Row[] = [
   { rule: 't13.neg.hrr-group', base: 't13', m: (E) => withHrr(E, 0x1d) },
   { rule: 't13.neg.hrr-must-change', base: 't13', m: (E) => withHrr(E, 0x1d) },
   { rule: 't13.neg.ch2-rules', base: 't13', m: (E) => withHrr(E, 0x17) },
+  // a pure reordering of the extensions is named as such (RFC 8446 §4.1.2 lists no such change), not as a changed extension
+  {
+    rule: 't13.neg.ch2-rules',
+    base: 't13',
+    detail: /reorders its extensions/,
+    m: (E) =>
+      withHrr(E, 0x17, (E2) =>
+        edit(
+          E2,
+          'client_hello',
+          C,
+          V13,
+          (b) => {
+            b.extensions = setExt(
+              b.extensions,
+              X.key_share,
+              { kind: 'key_share_client', shares: [{ group: 0x17, keyExchange: new Uint8Array(65).fill(4) }] },
+              b.extensions!.findIndex((e) => e.type === X.key_share),
+            );
+            const free = new Set<number>([X.key_share, X.pre_shared_key, X.padding, X.early_data, X.cookie]);
+            const idx = b.extensions!.map((e, k) => (free.has(e.type) ? -1 : k)).filter((k) => k >= 0);
+            const [i, j] = [idx[0]!, idx[1]!];
+            [b.extensions![i], b.extensions![j]] = [b.extensions![j]!, b.extensions![i]!];
+          },
+          1,
+        ),
+      ),
+  },
   {
     rule: 't13.neg.hrr-sh-consistency',
     base: 't13',

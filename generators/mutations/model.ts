@@ -37,7 +37,7 @@ import { allRules, isRuleId, type RuleId } from '../../oracles/catalogue';
 import { type ExpectedReaction, expectedReaction } from '../../oracles/reactions';
 import type { FaultKind } from '../../pki/faults';
 import { AlertDescription } from '../../wire/registry';
-import type { AlertName, HandshakeTypeName, Side, TlsVersion } from '../../wire/vocabulary';
+import { type AlertName, type HandshakeTypeName, otherSide, type Role, type Side, type TlsVersion } from '../../wire/vocabulary';
 import type { StateStep } from './state';
 import { BASES, type BaseEnv, type BaseName, type CheckInputs, type Prepared } from './support';
 
@@ -63,13 +63,26 @@ interface Common {
   name: string;
   description: string;
   versions: readonly TlsVersion[];
-  /** The rules the mutated handshake breaks: offline, the oracles must report each; live, a peer that goes on accepts their breach. */
+  /**
+   * The rules the mutated INPUT breaks (what the side the mutation acts on sent wrong, or what the receiver must
+   * check in it and refuse): offline, the oracles must report each; live, a peer that goes on accepts their breach.
+   * The reaction the receiver owes is derived from these and `reactionRules` (oracles/reactions.ts), never from
+   * `completionRules`.
+   */
   rules: readonly RuleId[];
   /**
    * Rules about the receiver's reaction the expected reaction also rests on (live rules such as
    * ver.downgrade-sentinel-check or cert.chain.client-empty): what the peer owes, not what the handshake breaks.
    */
   reactionRules?: readonly RuleId[];
+  /**
+   * Rules the RECEIVER breaks only if it goes on as if nothing were wrong: duties of the receiver as a sender (e.g.
+   * t12.order.full-server-final-flight: a server that sends its final flight although our client withheld its
+   * Finished). Their declared alerts are what the receiver's own peer answers such a flight with (our side), so no
+   * expected reaction is derived from them; live, a peer that goes on is reported under them. Each binds the
+   * receiving side (its `role`), which checkMutation verifies.
+   */
+  completionRules?: readonly RuleId[];
   /** Rules a transcript cannot decide for this mutation: offline they must be inconclusive, never pass. */
   undecidable?: readonly RuleId[];
   /** Rules the RFC says this mutation breaks but the oracles do not report (documented false negatives). */
@@ -148,7 +161,8 @@ export interface ServerCertificate extends Common {
 export interface ClientCertificate extends Common {
   where: 'certificate';
   presentedBy: 'client';
-  identity(pki: TestPki, now?: number): Promise<Identity>;
+  /** Our client's identity; undefined: none, so our client answers the CertificateRequest with an empty Certificate. */
+  identity(pki: TestPki, now?: number): Promise<Identity | undefined>;
 }
 
 /** A deliberate fault of the engine: what it lets through, and what a fuzzer must report on meeting it. */
@@ -164,6 +178,20 @@ export type Mutation = ClientSends | ServerSends | OfflineEdit | ServerCertifica
 // ------------------------------------------------------------------ rules
 
 const RULE_VERSIONS: ReadonlyMap<RuleId, readonly TlsVersion[]> = new Map(allRules.map((r) => [r.id, r.versions]));
+const RULE_ROLES: ReadonlyMap<RuleId, Role> = new Map(allRules.map((r) => [r.id, r.role]));
+
+/** Who a rule binds (its declaration's role). */
+function ruleRole(id: RuleId): Role | undefined {
+  return RULE_ROLES.get(id);
+}
+
+/** The side whose sending the mutation changes: our client or server, the presenter of a chain; none for offline edits and faults. */
+export function actingSide(m: Mutation): Side | undefined {
+  if (m.where === 'client-sends') return 'client';
+  if (m.where === 'server-sends') return 'server';
+  if (m.where === 'certificate') return m.presentedBy;
+  return undefined;
+}
 
 /** The versions a rule applies to. */
 function ruleVersions(id: RuleId): readonly TlsVersion[] {
@@ -180,11 +208,14 @@ export function reactionOf(
   m: Pick<Mutation, 'rules' | 'reactionRules'>,
   version: TlsVersion,
   extra: readonly RuleId[] = [],
+  receiver?: Side,
 ): ExpectedReaction {
+  // the receiver's side only: what the input breaks and the receiver's reaction rules, never the completion rules
   const all = [...new Set([...m.rules, ...(m.reactionRules ?? []), ...extra])];
   return expectedReaction(
     all.filter((r) => ruleVersions(r).includes(version)),
     version,
+    receiver,
   );
 }
 
@@ -292,16 +323,31 @@ export function checkMutation(m: Mutation): string[] {
   if (m.description.trim().length < 10) out.push('no description');
   if (!m.versions.length || m.versions.some((v) => !TLS_VERSIONS.includes(v))) out.push('versions must be 1.2 and/or 1.3');
   if (new Set(m.versions).size !== m.versions.length) out.push('a version listed twice');
-  const ids = [...m.rules, ...(m.reactionRules ?? []), ...(m.undecidable ?? []), ...(m.oracleGaps ?? [])];
+  const ids = [
+    ...m.rules,
+    ...(m.reactionRules ?? []),
+    ...(m.completionRules ?? []),
+    ...(m.undecidable ?? []),
+    ...(m.oracleGaps ?? []),
+  ];
   // the type says RuleId; a declaration built at run time (or cast) is checked all the same
   for (const r of ids) if (!isRuleId(r)) out.push(`unknown rule ${r}`);
-  if (!m.rules.length && !(m.undecidable ?? []).length) out.push('declares no rule');
+  // an input that breaks nothing by itself (an empty client Certificate, a withheld Finished) still declares what
+  // the receiver owes (reactionRules) or breaks by going on (completionRules)
+  const decided = [...m.rules, ...(m.undecidable ?? []), ...(m.reactionRules ?? []), ...(m.completionRules ?? [])];
+  if (!decided.length) out.push('declares no rule');
   // every rule applies to one of its versions, and every version has a rule (or an undecidable one)
-  for (const r of [...m.rules, ...(m.reactionRules ?? [])])
+  for (const r of [...m.rules, ...(m.reactionRules ?? []), ...(m.completionRules ?? [])])
     if (isRuleId(r) && !ruleVersions(r).some((v) => m.versions.includes(v)))
       out.push(`rule ${r} (${ruleVersions(r).join(', ')}) applies to none of its versions`);
   for (const v of m.versions)
-    if (![...m.rules, ...(m.undecidable ?? [])].some((r) => ruleVersions(r).includes(v))) out.push(`no rule of version ${v}`);
+    if (!decided.some((r) => isRuleId(r) && ruleVersions(r).includes(v))) out.push(`no rule of version ${v}`);
+  // whose duty: a completion rule binds the receiver of the mutated input (the side that would go on)
+  const actor = actingSide(m);
+  if (actor)
+    for (const r of m.completionRules ?? [])
+      if (isRuleId(r) && ruleRole(r) !== otherSide(actor))
+        out.push(`completion rule ${r} binds the ${ruleRole(r)}, not the receiver (the ${otherSide(actor)})`);
   for (const b of m.bases) if (!m.versions.includes(BASES[b].version)) out.push(`base ${b} is not of its versions`);
   if (m.versions.some((v) => m.bases.length && !m.bases.some((b) => BASES[b].version === v)))
     out.push('a version without a base to run it offline');

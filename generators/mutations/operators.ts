@@ -490,7 +490,7 @@ export const CORE_MUTATIONS: readonly Mutation[] = [
     name: 't12-cv-sig-truncated',
     description: 'client CertificateVerify signature shortened by one byte',
     versions: ['1.2'],
-    rules: ['t12.ske.signature-encoding', 't12.cv.signature-valid'],
+    rules: ['t12.cv.signature-encoding', 't12.cv.signature-valid'],
     bases: T12_MUTUAL,
     needs: { clientCert: true },
     ...clientReplaces('certificate_verify', (raw) => [certificateVerify(schemeOfCv(raw), raw.subarray(8, raw.length - 1))]),

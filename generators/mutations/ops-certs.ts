@@ -181,6 +181,21 @@ export const CLIENT_CERTIFICATE_MUTATIONS: readonly Mutation[] = [
         await buildCert(leafSpec('CN=tlsprop wrong-key client, O=tlsprop', now, { from: -1, to: 30 }), pki.root, pool, provider),
       ),
   ),
+  // no client certificate at all: RFC 5246 §7.4.6 / RFC 8446 §4.4.2.4 let the server go on without client
+  // authentication or abort (handshake_failure / certificate_required); whether it "requires" one is its policy,
+  // unknown to us, so the input breaks no rule and the reaction is cert.chain.client-empty's
+  {
+    name: 'client-cert-empty',
+    description: 'our client answers the CertificateRequest with an empty Certificate (no client certificate at all)',
+    versions: ['1.2', '1.3'],
+    rules: [],
+    reactionRules: ['cert.chain.client-empty'],
+    where: 'certificate',
+    presentedBy: 'client',
+    bases: [],
+    needs: { clientCert: true },
+    identity: async () => undefined,
+  },
   clientCertificate(
     'client-cert-unknown-ca',
     'our client presents a leaf issued by a CA the target was not told to trust',

@@ -202,6 +202,21 @@ export const alertRules = [
       return out.length ? out : notApplicable('No broken rule that the other side answered with an error alert.');
     },
   }),
+  // RFC 8446 §6.2 lets a TLS 1.3 peer close without an alert, but asks it to send one: a closure without an alert
+  // after input it must reject is a SHOULD finding (no transcript shows a TCP closure, so only live runs decide it)
+  rule({
+    id: 'alert.t13.should-send',
+    title: 'A TLS 1.3 peer that aborts on a fatal error condition sends an appropriate fatal alert (SHOULD) before it closes.',
+    rfc: 'RFC 8446 §6.2',
+    versions: ['1.3'],
+    strength: 'SHOULD',
+    evidence: 'live',
+    live: { scope: { kind: 'rejections' }, expects: 'reject', judges: 'silence' },
+    overrides: {
+      checklist:
+        'RFC 8446 §6.2: "Whenever an implementation encounters a fatal error condition, it SHOULD send an appropriate fatal alert and MUST close the connection without sending or receiving any additional data." alert.t13.named-alert judges the name of an alert that was sent; this rule judges a closure without any, as a SHOULD finding',
+    },
+  }),
   rule({
     id: 'alert.t13.named-alert',
     title: 'A TLS 1.3 peer may abort silently, but an alert it sends for a named condition is the named one.',

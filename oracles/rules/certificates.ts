@@ -150,12 +150,12 @@ export const certificatePathRules = [
     id: 'cert.path.signature',
     title: "Each certificate's signature verifies with its issuer's key.",
     rfc: 'RFC 5280 §6.1.3',
-    alerts: ['bad_certificate', 'decrypt_error'],
+    alerts: ['bad_certificate', 'decrypt_error', 'certificate_unknown'],
     what: 'every signature verifies with its issuer key',
     ignorable: CLIENT_CHAIN_TOLERANCE,
     overrides: {
       alerts:
-        'a certificate signature that does not verify is also "a handshake (not record layer) cryptographic operation failed, including being unable to correctly verify a signature" (RFC 8446 §6.2 decrypt_error); bad_certificate ("contained signatures that did not verify correctly") stays first',
+        'a certificate signature that does not verify is also "a handshake (not record layer) cryptographic operation failed, including being unable to correctly verify a signature" (RFC 8446 §6.2 decrypt_error); bad_certificate ("contained signatures that did not verify correctly") stays first; "certificate_unknown: Some other (unspecified) issue arose in processing the certificate, rendering it unacceptable." (RFC 5246 §7.2.2, RFC 8446 §6.2) permits it for any certificate a receiver refuses',
     },
     needsAnchor: true,
   }),
@@ -172,9 +172,13 @@ export const certificatePathRules = [
     id: 'cert.path.validity',
     title: 'Every path certificate is inside its validity period at validation time.',
     rfc: 'RFC 5280 §6.1.3',
-    alerts: ['certificate_expired'],
+    alerts: ['certificate_expired', 'certificate_unknown'],
     policy: true,
     what: 'every certificate is within its validity',
+    overrides: {
+      alerts:
+        'certificate_expired ("A certificate has expired or is not currently valid", RFC 5246 §7.2.2) stays first; "certificate_unknown: Some other (unspecified) issue arose in processing the certificate, rendering it unacceptable." (RFC 5246 §7.2.2, RFC 8446 §6.2) permits it for any certificate a receiver refuses',
+    },
     ignorable: CLIENT_CHAIN_TOLERANCE,
   }),
   pkiRule({
@@ -219,8 +223,12 @@ export const certificatePathRules = [
     id: 'cert.path.trust-anchor',
     title: 'The path ends at a configured trust anchor.',
     rfc: ['RFC 5246 §7.2.2', 'RFC 5280 §6.1.1', 'RFC 5280 §6.2'],
-    alerts: ['unknown_ca'],
+    alerts: ['unknown_ca', 'certificate_unknown'],
     what: 'the path ends at a trust anchor',
+    overrides: {
+      alerts:
+        'unknown_ca ("the CA certificate could not be located or couldn\'t be matched with a known, trusted CA", RFC 5246 §7.2.2) stays first; "certificate_unknown: Some other (unspecified) issue arose in processing the certificate, rendering it unacceptable." (RFC 5246 §7.2.2, RFC 8446 §6.2) permits it for any certificate a receiver refuses',
+    },
     ignorable: CLIENT_CHAIN_TOLERANCE,
   }),
   pkiRule({

@@ -38,6 +38,7 @@ import type { Got } from '../keyfacts';
 import { because } from '../alert-choices';
 import { who } from '../flow';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
+import { alertDescriptions, ContentType, nameOf } from '../../wire/registry';
 
 const rule = declarer({ versions: ['1.2', '1.3'], role: 'both', strength: 'MUST', evidence: 'keys', group: 'crypto' });
 
@@ -82,7 +83,56 @@ export const recordProtectionRules = [
     overrides: {
       rfc: 'the check opens the records with keys from RFC 8446 §7.3 alone; the Finished (RFC 8446 §4.4.4) is judged by t13.fin.*',
     },
-    check: async (ctx) => report(await opened13(ctx), 'The traffic keys', (o) => !o.afterKeyUpdate),
+    // a record protected with the handshake key after its sender's Finished is rec.t13.app-keys-after-finished's
+    check: async (ctx) => report(await opened13(ctx), 'The traffic keys', (o) => !o.afterKeyUpdate && !o.handshakeKey),
+  }),
+  rule({
+    id: 'rec.t13.app-keys-after-finished',
+    title: "Every record after a sender's Finished is protected with its application traffic key, not the handshake key.",
+    rfc: ['RFC 8446 §4.4.4', 'RFC 8446 §7.2'],
+    versions: ['1.3'],
+    role: 'both',
+    strength: 'MUST',
+    alerts: [
+      because(
+        'bad_record_mac',
+        'RFC 8446 §5.2',
+        'If the decryption fails, the receiver MUST terminate the connection with a "bad_record_mac" alert.',
+      ),
+    ],
+    evidence: 'keys',
+    group: 'record',
+    overrides: {
+      checklist:
+        'RFC 8446 §4.4.4: "Any records following a Finished message MUST be encrypted under the appropriate application traffic key as described in Section 7.2." t13.ks.traffic-keys says a record does not open; this rule says which key it was protected with instead (e.g. an alert after the server Finished sealed with the server handshake traffic key), and names the message',
+    },
+    async check(ctx) {
+      const g = await opened13(ctx);
+      if (!g.ok) return inconclusive(`Not checked: ${g.why}.`);
+      const app = g.value.filter((o) => o.r.epoch === 'application');
+      if (!app.length) return notApplicable('No record after a Finished.');
+      const bad = app.filter((o) => o.handshakeKey);
+      if (!bad.length) {
+        const stuck = app.find((o) => !o.ok);
+        return stuck
+          ? inconclusive(
+              `The ${who(stuck.r.dir)} record ${stuck.r.index} opens with neither its application key nor its handshake key.`,
+            )
+          : pass(`${app.length} record(s) after the Finished open with the application traffic keys.`);
+      }
+      return bad.map((o) => {
+        const m = ctx.t.messages.find((x) => x.records?.includes(o.r.index));
+        const inner = o.handshakeKey!;
+        const what =
+          inner.type === ContentType.alert && inner.content.length >= 2
+            ? `an alert (level ${inner.content[0]}, ${nameOf(alertDescriptions, inner.content[1]!, 2)})`
+            : `content type ${inner.type}`;
+        return violation(
+          `The ${who(o.r.dir)} record ${o.r.index} after its Finished is protected with its handshake traffic key, not its application traffic key; it holds ${what}.`,
+          { ...(m ? { message: m.index } : {}), expected: 'application traffic key', actual: 'handshake traffic key' },
+        );
+      });
+    },
   }),
   rule({
     id: 't13.ks.key-update',

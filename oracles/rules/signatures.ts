@@ -94,6 +94,10 @@ async function cv12(ctx: Context, view: SigView): Promise<Outcome> {
   return sigOutcome('The client CertificateVerify', g, view);
 }
 
+async function ske12(ctx: Context, view: SigView): Promise<Outcome> {
+  return sigOutcome('The ServerKeyExchange', await skeSignature(ctx), view);
+}
+
 async function allSigs12(ctx: Context, view: SigView): Promise<Outcome[]> {
   return [
     sigOutcome('The ServerKeyExchange', await skeSignature(ctx), view),
@@ -126,12 +130,29 @@ export const signatureRules = [
   rule({
     id: 't12.ske.signature-encoding',
     title:
-      'Handshake signatures have the encoding of their scheme (RSA: modulus-sized PKCS#1 block; ECDSA: DER Ecdsa-Sig-Value; EdDSA: raw).',
+      'The ServerKeyExchange signature has the encoding of its scheme (RSA: modulus-sized PKCS#1 block; ECDSA: DER Ecdsa-Sig-Value; EdDSA: raw).',
     rfc: ['RFC 5246 §4.7', 'RFC 8422 §5.10', 'RFC 8422 §5.4'],
     versions: ['1.2'],
     alerts: ['decrypt_error'],
     evidence: 'plaintext',
-    check: (ctx) => allSigs12(ctx, 'encoding'),
+    check: (ctx) => ske12(ctx, 'encoding'),
+  }),
+  // split from t12.ske.signature-encoding, which judged both signatures: a truncated client CertificateVerify was
+  // reported under a ServerKeyExchange rule
+  rule({
+    id: 't12.cv.signature-encoding',
+    title:
+      'The TLS 1.2 client CertificateVerify signature has the encoding of its scheme (RSA: modulus-sized PKCS#1 block; ECDSA: DER Ecdsa-Sig-Value; EdDSA: raw).',
+    rfc: ['RFC 5246 §4.7', 'RFC 5246 §7.4.8', 'RFC 8422 §5.10'],
+    versions: ['1.2'],
+    role: 'client',
+    alerts: ['decrypt_error'],
+    evidence: 'plaintext',
+    overrides: {
+      checklist:
+        'the checklist judges both TLS 1.2 handshake signatures under t12.ske.signature-encoding; RFC 5246 §4.7 (digitally-signed encoding) binds each signer, so the client CertificateVerify (RFC 5246 §7.4.8) has its own rule and a CertificateVerify fault names it',
+    },
+    check: (ctx) => cv12(ctx, 'encoding'),
   }),
   rule({
     id: 't12.ske.anon-unsigned',

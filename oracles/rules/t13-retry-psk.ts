@@ -139,20 +139,41 @@ export const t13RetryPskRules = [
       const free = new Set<number>([X.key_share, X.early_data, X.cookie, X.pre_shared_key, X.padding]);
       const rest1 = e1.filter((x) => !free.has(x.type));
       const rest2 = e2.filter((x) => !free.has(x.type));
-      if (rest1.length !== rest2.length)
-        return violation('The second ClientHello adds or removes extensions.', {
+      // what changed, named exactly: an extension added or removed, then one whose body changed, then the order
+      const added = rest2.filter((x) => !rest1.some((y) => y.type === x.type));
+      const removed = rest1.filter((x) => !rest2.some((y) => y.type === x.type));
+      if (added.length || removed.length)
+        return violation(
+          `The second ClientHello ${[
+            added.length ? `adds ${added.map((x) => extName(x.type)).join(', ')}` : '',
+            removed.length ? `removes ${removed.map((x) => extName(x.type)).join(', ')}` : '',
+          ]
+            .filter((x) => x)
+            .join(' and ')}.`,
+          {
+            message: i,
+            expected: rest1.map((x) => extName(x.type)).join(','),
+            actual: rest2.map((x) => extName(x.type)).join(','),
+          },
+        );
+      for (const x of rest1) {
+        const y = rest2.find((z) => z.type === x.type)!;
+        if (!isGrease(x.type) && !bodiesEqual(x.body, y.body))
+          return violation(`The second ClientHello changed ${extName(x.type)}.`, {
+            message: i,
+            expected: `${extName(x.type)} as in the first ClientHello`,
+            actual: `${extName(x.type)} changed`,
+          });
+      }
+      // RFC 8446 §4.1.2: "the client MUST send the same ClientHello without modification, except as follows" (new
+      // key_share, early_data removed, cookie added, pre_shared_key updated, padding changed); a new order of the
+      // other extensions is a modification the list does not allow, so it is a violation, named as a reordering
+      if (rest1.some((x, k) => rest2[k]!.type !== x.type))
+        return violation('The second ClientHello reorders its extensions (same extensions, same contents, another order).', {
           message: i,
           expected: rest1.map((x) => extName(x.type)).join(','),
           actual: rest2.map((x) => extName(x.type)).join(','),
         });
-      for (let k = 0; k < rest1.length; k++) {
-        if (rest1[k]!.type !== rest2[k]!.type || (!isGrease(rest1[k]!.type) && !bodiesEqual(rest1[k]!.body, rest2[k]!.body)))
-          return violation(`The second ClientHello changed ${extName(rest2[k]!.type)}.`, {
-            message: i,
-            expected: extName(rest1[k]!.type),
-            actual: extName(rest2[k]!.type),
-          });
-      }
       return pass('The second ClientHello keeps the first except for the allowed changes.', { message: i });
     },
   }),

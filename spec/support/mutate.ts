@@ -235,6 +235,31 @@ export async function appProtection13(t: Transcript, dir: Direction, gen = 0): P
   return createRecordProtection(P, tls13Params(suite, await trafficKeys(P, suite.prfHash, secret, tls13KeyLength(suite))));
 }
 
+/**
+ * A TLS 1.3 alert record appended after a direction's Finished but protected with that direction's handshake traffic
+ * key (continuing its sequence numbers), as a sender that forgot to switch keys sends it (unreadable: no plaintext).
+ */
+export async function appendHandshakeKeyAlert(t: Transcript, dir: Direction, description: number): Promise<void> {
+  const P = defaultProvider();
+  const suite = suiteOf(t);
+  const secret = secretsOf(t)[dir === 'C->S' ? 'CLIENT_HANDSHAKE_TRAFFIC_SECRET' : 'SERVER_HANDSHAKE_TRAFFIC_SECRET']!;
+  const prot = await createRecordProtection(
+    P,
+    tls13Params(suite, await trafficKeys(P, suite.prfHash, secret, tls13KeyLength(suite))),
+  );
+  const seq = protectedOf(t, dir, 'handshake').length;
+  const rec = await prot.protect(BigInt(seq), ContentType.alert, 0x0303, Uint8Array.of(2, description));
+  t.records.push({
+    index: t.records.length,
+    dir,
+    contentType: rec.type,
+    version: rec.version,
+    raw: encodeRecord({ contentType: rec.type, version: rec.version, fragment: rec.fragment }),
+    encrypted: true,
+    epoch: 'application',
+  });
+}
+
 /** TLS 1.2 key block of the transcript's logged master secret, and whether encrypt_then_mac was negotiated. */
 export async function keys12(t: Transcript): Promise<{ kb: KeyBlock; suite: CipherSuiteInfo; etm: boolean }> {
   const suite = suiteOf(t);

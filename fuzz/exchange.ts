@@ -1,0 +1,156 @@
+/**
+ * One live conversation over a socket, ended as soon as its outcome is
+ * decided: our endpoint stopped (it sent or received a fatal alert, or the
+ * peer's close_notify), the peer closed or reset the connection, or the
+ * handshake completed and what follows it is settled by `afterConnect`:
+ *
+ * - `stop`: the completed handshake decides (TLS 1.2: the peer's Finished
+ *   came after all of ours; our server: the client's Finished verified);
+ * - `listen`: the peer owes nothing more, but may still refuse what it got
+ *   last (TLS 1.3: a server's answer to our client certificate comes after
+ *   its Finished): whatever it sends within `quietMs` decides, silence ends
+ *   the conversation;
+ * - `probe`: the peer owes an answer to our last flight (TLS 1.3: our
+ *   invalid Finished flight): what it sends decides (an alert: it refused;
+ *   a ticket or data: it went on); after `quietMs` of silence our
+ *   application data invites an answer, then `answerMs` more.
+ *
+ * While handshaking the peer owes its next flight or an alert within
+ * `answerMs`, or `quietMs` when silence is a right answer (an incomplete
+ * flow). No fixed settle or read time is spent once the peer has spoken.
+ */
+import { connect, type Socket } from 'node:net';
+import type { TlsClient } from '../engine/client';
+import type { TlsServer } from '../engine/server';
+import { SocketReader, type SocketRun } from '../engine/socket';
+import type { WireRecord } from '../engine/types';
+import { concatBytes } from '../wire/hex';
+
+export type AfterConnect = 'stop' | 'listen' | 'probe';
+
+export interface ExchangePolicy {
+  /** How long the peer may take when it owes an answer (its flight, an alert, the answer to our data). */
+  answerMs: number;
+  /** How long silence is waited for where silence is a right answer. */
+  quietMs: number;
+  /** Deadline of the whole conversation. */
+  totalMs: number;
+  /**
+   * What follows a completed handshake; a function is told how many bytes we had sent before the peer's answer
+   * that completed it (so an invalid input among them was already answered by the peer's Finished).
+   */
+  afterConnect: AfterConnect | ((sentBeforeAnswer: number) => AfterConnect);
+  /** Sent by `probe` after quietMs of silence. */
+  appData?: Uint8Array;
+  /** While handshaking, silence is a right answer (an incomplete flow): wait quietMs, not answerMs. */
+  silenceOk?: boolean;
+  /** Once decided, say goodbye with close_notify when the connection is still up (default true). */
+  closeNotify?: boolean;
+}
+
+export interface Exchanged extends SocketRun {
+  /** Time from our first bytes to the peer's first answer (the conversation's round trip, server work included). */
+  firstAnswerMs?: number;
+  /** Time of the whole exchange. */
+  ms: number;
+}
+
+/** Connect our client to host:port; undefined when the connection is refused or fails (the reason given). */
+export async function connectTo(host: string, port: number): Promise<{ socket: Socket } | { error: string }> {
+  const socket = connect({ host, port });
+  socket.setNoDelay(true);
+  const r = await new Promise<true | string>((resolve) => {
+    socket.once('connect', () => resolve(true));
+    socket.once('error', (e) => resolve(e.message));
+  });
+  if (r !== true) {
+    socket.destroy();
+    return { error: r };
+  }
+  return { socket };
+}
+
+/** Run an endpoint over a connected socket until the outcome is decided (see the header). */
+export async function exchange(
+  endpoint: TlsClient | TlsServer,
+  socket: Socket,
+  policy: ExchangePolicy,
+  reader: SocketReader = new SocketReader(socket),
+): Promise<Exchanged> {
+  const t0 = performance.now();
+  const deadline = Date.now() + policy.totalMs;
+  const run: Exchanged = { end: { kind: 'done', outcome: endpoint.outcome }, records: [], received: [], ms: 0 };
+  let sentAt: number | undefined;
+  let sentBytes = 0;
+  const send = (recs: readonly WireRecord[]) => {
+    for (const r of recs) {
+      run.records.push(r.plaintext ? { dir: 'sent', raw: r.raw, plaintext: r.plaintext } : { dir: 'sent', raw: r.raw });
+      sentBytes += r.raw.length;
+    }
+    if (recs.length && !socket.destroyed && socket.writable) {
+      socket.write(concatBytes(recs.map((r) => r.raw)));
+      sentAt ??= performance.now();
+    }
+  };
+  const finish = (): Exchanged => {
+    run.ms = performance.now() - t0;
+    return run;
+  };
+  send((await endpoint.start()).send);
+  /** Bytes came after the handshake completed: the peer answered what completed it. */
+  let spokeAfterConnect = false;
+  let listened = false;
+  let appSent = false;
+  let mode: AfterConnect | undefined;
+  let sentBeforeAnswer = 0;
+  for (;;) {
+    if (endpoint.terminal) break;
+    let wait: number;
+    if (endpoint.connected) {
+      mode ??= typeof policy.afterConnect === 'function' ? policy.afterConnect(sentBeforeAnswer) : policy.afterConnect;
+      if (mode === 'stop' || spokeAfterConnect) break;
+      if (!listened) {
+        listened = true;
+        wait = policy.quietMs;
+      } else if (mode === 'probe' && !appSent && policy.appData) {
+        appSent = true;
+        send(await endpoint.sendApplicationData(policy.appData));
+        wait = policy.answerMs;
+      } else if (mode === 'listen') break;
+      else {
+        run.end = { kind: 'timed_out', afterMs: policy.quietMs + policy.answerMs, overall: false, outcome: endpoint.outcome };
+        socket.destroy();
+        return finish();
+      }
+    } else wait = policy.silenceOk ? policy.quietMs : policy.answerMs;
+    const left = deadline - Date.now();
+    const connectedBefore = endpoint.connected;
+    const r = left > 0 ? await reader.read(Math.min(wait, left)) : ({ kind: 'timed_out' } as const);
+    if (!(r instanceof Uint8Array)) {
+      if (r.kind === 'timed_out' && connectedBefore && left > wait) continue; // the next phase of afterConnect
+      const overall = Date.now() >= deadline;
+      run.end =
+        r.kind === 'timed_out'
+          ? { kind: 'timed_out', afterMs: overall ? policy.totalMs : wait, overall, outcome: endpoint.outcome }
+          : r.kind === 'reset'
+            ? { kind: 'reset', error: r.error, outcome: endpoint.outcome }
+            : { kind: 'closed', outcome: endpoint.outcome };
+      socket.destroy();
+      return finish();
+    }
+    if (run.firstAnswerMs === undefined && sentAt !== undefined) run.firstAnswerMs = performance.now() - sentAt;
+    run.records.push({ dir: 'received', raw: r });
+    if (!connectedBefore) sentBeforeAnswer = sentBytes;
+    const res = await endpoint.receive(r);
+    run.received.push(...res.appData);
+    send(res.send);
+    if (connectedBefore) spokeAfterConnect = true;
+  }
+  run.end = { kind: 'done', outcome: endpoint.outcome };
+  // decided: a completed connection is closed politely (close_notify), a failed one just ends (our alert is out)
+  if (endpoint.connected && !endpoint.terminal && policy.closeNotify !== false) send(await endpoint.close());
+  socket.end();
+  const linger = setTimeout(() => socket.destroy(), 200);
+  socket.once('close', () => clearTimeout(linger));
+  return finish();
+}

@@ -1,0 +1,329 @@
+/**
+ * The verdict of a live conversation from what the peer did on the wire (fuzz/observe.ts, fuzz/judge.ts), on
+ * hand-made transcripts: each message its own record, in the order they crossed the socket.
+ */
+import type { SocketEnd } from '../engine/socket';
+import { mutation } from '../generators/mutations';
+import type { RuleId } from '../oracles/catalogue';
+import type { Verdict } from '../oracles/rule';
+import type { Epoch, Transcript, TranscriptMessage, TranscriptRecord } from '../transcript/model';
+import type { Direction, MessageKind, MessageType, TlsVersion } from '../wire/vocabulary';
+import { classify, type Expectation, expectationOf, judgeConversation } from './judge';
+import { type InvalidFrom, observe } from './observe';
+
+const C: Direction = 'C->S';
+const S: Direction = 'S->C';
+
+interface Step {
+  dir: Direction;
+  type: MessageType;
+  kind?: MessageKind;
+  epoch?: Epoch;
+  /** Alert: level and description. */
+  alert?: [number, number];
+  /** Bytes of the record on the wire (default 10). */
+  bytes?: number;
+}
+
+/** A transcript of these messages, one record each. */
+function transcript(steps: readonly Step[]): Transcript {
+  const records: TranscriptRecord[] = [];
+  const messages: TranscriptMessage[] = [];
+  for (const [i, s] of steps.entries()) {
+    const epoch = s.epoch ?? 'plaintext';
+    const kind: MessageKind =
+      s.kind ?? (s.type === 'alert' ? 'alert' : s.type === 'application_data' ? 'application_data' : 'handshake');
+    records.push({
+      index: i,
+      dir: s.dir,
+      contentType: kind === 'alert' ? 21 : kind === 'handshake' && epoch === 'plaintext' ? 22 : 23,
+      version: 0x0303,
+      raw: new Uint8Array(s.bytes ?? 10),
+      encrypted: epoch !== 'plaintext',
+      epoch,
+    });
+    const m: TranscriptMessage = {
+      index: i,
+      dir: s.dir,
+      kind,
+      type: s.type,
+      encrypted: epoch !== 'plaintext',
+      epoch,
+      records: [i],
+    };
+    if (s.alert) m.alert = { level: s.alert[0], description: s.alert[1] };
+    if (kind === 'application_data') m.raw = new Uint8Array(3);
+    messages.push(m);
+  }
+  return { provenance: { kind: 'live', target: 't', role: 'server' }, records, messages, gaps: [] };
+}
+
+const SESSION = {
+  version: 0x0303,
+  cipherSuite: 0xc02f,
+  extendedMasterSecret: true,
+  encryptThenMac: false,
+  peerCertificates: [],
+  masterSecret: new Uint8Array(0),
+};
+const closedAfterSession: SocketEnd = { kind: 'closed', outcome: { kind: 'closed', session: SESSION } };
+const closedHandshaking: SocketEnd = { kind: 'closed', outcome: { kind: 'handshaking', state: 'WAIT' } };
+const timedOut: SocketEnd = { kind: 'timed_out', afterMs: 250, overall: false, outcome: { kind: 'handshaking', state: 'WAIT' } };
+const alertEnd = (d: number): SocketEnd => ({
+  kind: 'closed',
+  outcome: { kind: 'alert_received', alert: { level: 2, description: d }, state: 'WAIT' },
+});
+
+const TLS12_FULL_CLIENT: Step[] = [
+  { dir: C, type: 'client_hello' },
+  { dir: S, type: 'server_hello' },
+  { dir: S, type: 'certificate' },
+  { dir: S, type: 'server_key_exchange' },
+  { dir: S, type: 'certificate_request' },
+  { dir: S, type: 'server_hello_done' },
+  { dir: C, type: 'certificate' },
+  { dir: C, type: 'client_key_exchange' },
+  { dir: C, type: 'certificate_verify' },
+  { dir: C, type: 'change_cipher_spec', kind: 'change_cipher_spec' },
+  { dir: C, type: 'finished', epoch: 'application' },
+];
+
+const certFault = (version: TlsVersion, name = 'client-cert-expired'): Expectation =>
+  expectationOf(mutation(name), version, 'server');
+
+/** Judge a transcript of our client (C->S) against a server, with our invalid input at `from`. */
+function judgeClient(
+  steps: readonly Step[],
+  expect: Expectation,
+  end: SocketEnd,
+  from: InvalidFrom | undefined,
+  version: TlsVersion = '1.2',
+  peer: Verdict[] = [],
+) {
+  const t = transcript(steps);
+  return judgeConversation(expect, { transcript: t, verdicts: peer, peer }, { version, ours: C, from, end }, 'exact');
+}
+
+describe('a completed handshake is accepted, whatever happens after (issue #14 item 1)', () => {
+  it('a server that sent its Finished and echoed our data after our invalid certificate, then closed with close_notify, accepted it', () => {
+    const steps: Step[] = [
+      ...TLS12_FULL_CLIENT,
+      { dir: S, type: 'change_cipher_spec', kind: 'change_cipher_spec' },
+      { dir: S, type: 'finished', epoch: 'application' },
+      { dir: C, type: 'application_data', epoch: 'application' },
+      { dir: S, type: 'application_data', epoch: 'application' },
+      { dir: S, type: 'alert', epoch: 'application', alert: [1, 0] },
+    ];
+    const j = judgeClient(steps, certFault('1.2'), closedAfterSession, { message: 'certificate' });
+    expect(j.verdict).toBe('accepted-invalid');
+    expect(j.rule).toBe('cert.path.validity');
+    expect(j.detail).toMatch(/its ChangeCipherSpec.*then closed with close_notify/);
+  });
+
+  it('the server that only closed with close_notify, without its Finished, did not accept: a silent rejection (no-alert)', () => {
+    const steps: Step[] = [...TLS12_FULL_CLIENT, { dir: S, type: 'alert', alert: [1, 0] }];
+    const j = judgeClient(steps, certFault('1.2'), closedHandshaking, { message: 'certificate' });
+    expect(j.verdict).toBe('no-alert');
+    expect(j.rule).toBe('alert.t12.must-send');
+  });
+
+  it('the Finished a TLS 1.3 server sent before our invalid flight is no acceptance; its ticket after it is', () => {
+    const first: Step[] = [
+      { dir: C, type: 'client_hello' },
+      { dir: S, type: 'server_hello' },
+      { dir: S, type: 'encrypted_extensions', epoch: 'handshake' },
+      { dir: S, type: 'certificate_request', epoch: 'handshake' },
+      { dir: S, type: 'certificate', epoch: 'handshake' },
+      { dir: S, type: 'certificate_verify', epoch: 'handshake' },
+      { dir: S, type: 'finished', epoch: 'handshake' },
+      { dir: C, type: 'certificate', epoch: 'handshake' },
+      { dir: C, type: 'certificate_verify', epoch: 'handshake' },
+      { dir: C, type: 'finished', epoch: 'handshake' },
+    ];
+    const refused = judgeClient(
+      [...first, { dir: S, type: 'alert', epoch: 'handshake', alert: [2, 45] }],
+      certFault('1.2'),
+      alertEnd(45),
+      { message: 'certificate' },
+    );
+    expect(refused.verdict).toBe('conforming');
+    const accepted = judgeClient(
+      [...first, { dir: S, type: 'new_session_ticket', epoch: 'application' }],
+      expectationOf(mutation('client-cert-expired'), '1.3', 'server'),
+      closedAfterSession,
+      { message: 'certificate' },
+      '1.3',
+    );
+    // TLS 1.3 lets a server go on without client authentication after an unacceptable chain (RFC 8446 §4.4.2.4)
+    expect(accepted.verdict).toBe('conforming');
+    expect(accepted.detail).toMatch(/RFC 8446 §4\.4\.2\.4/);
+    const fin = judgeClient(
+      [
+        ...first.slice(0, 7),
+        { dir: C, type: 'finished', epoch: 'handshake' },
+        { dir: S, type: 'new_session_ticket', epoch: 'application' },
+      ],
+      expectationOf(mutation('t13-client-finished-wrong'), '1.3', 'server'),
+      closedAfterSession,
+      { bytes: 10 },
+      '1.3',
+    );
+    expect(fin.verdict).toBe('accepted-invalid');
+    expect(fin.rule).toBe('t13.fin.verify-data');
+  });
+});
+
+describe('a peer that went on after an invalid key share accepted it (item 2)', () => {
+  it('its protected flight after its ServerHello, which we cannot open, is acceptance, not "flagged"', () => {
+    const steps: Step[] = [
+      { dir: C, type: 'client_hello' },
+      { dir: S, type: 'server_hello' },
+      { dir: S, type: 'encrypted_record', kind: 'application_data', epoch: 'handshake' },
+      { dir: C, type: 'alert', alert: [2, 20] },
+    ];
+    const end: SocketEnd = {
+      kind: 'done',
+      outcome: { kind: 'alert_sent', alert: { level: 2, description: 20 }, reason: 'bad record', state: 'WAIT_EE' },
+    };
+    const j = judgeClient(steps, expectationOf(mutation('t13-keyshare-y-flipped'), '1.3', 'server'), end, { bytes: 0 }, '1.3');
+    expect(j.verdict).toBe('accepted-invalid');
+    expect(j.rule).toBe('ecdh.point-on-curve');
+  });
+
+  it('a ServerHello answered by its own alert at once is a rejection, not acceptance', () => {
+    const steps: Step[] = [
+      { dir: C, type: 'client_hello' },
+      { dir: S, type: 'server_hello' },
+      { dir: S, type: 'alert', alert: [2, 47] },
+    ];
+    const j = judgeClient(
+      steps,
+      expectationOf(mutation('t13-keyshare-y-flipped'), '1.3', 'server'),
+      alertEnd(47),
+      { bytes: 0 },
+      '1.3',
+    );
+    expect(j.verdict).toBe('conforming');
+  });
+});
+
+describe('acceptance that shows in a ServerHello or a ticket', () => {
+  it('a ServerHello (or HelloRetryRequest) after a ClientHello the server must refuse is acceptance, unless its own alert follows', () => {
+    const none = expectationOf(mutation('t13-keyshare-y-flipped'), '1.3', 'server');
+    const went = judgeClient(
+      [
+        { dir: C, type: 'client_hello' },
+        { dir: S, type: 'server_hello' },
+      ],
+      none,
+      closedHandshaking,
+      { bytes: 0 },
+      '1.3',
+    );
+    expect(went).toMatchObject({ verdict: 'accepted-invalid' });
+    expect(went.detail).toMatch(/its ServerHello/);
+  });
+  it("a ticket answers our valid Finished; the peer's alert about what came after it decides", () => {
+    const steps: Step[] = [
+      { dir: C, type: 'client_hello' },
+      { dir: S, type: 'server_hello' },
+      { dir: S, type: 'finished', epoch: 'handshake' },
+      { dir: C, type: 'finished', epoch: 'handshake' },
+      { dir: C, type: 'change_cipher_spec', kind: 'change_cipher_spec' },
+      { dir: S, type: 'new_session_ticket', epoch: 'application' },
+      { dir: S, type: 'alert', epoch: 'application', alert: [2, 10] },
+    ];
+    const ccs = expectationOf(mutation('t13-ccs-after-handshake'), '1.3', 'server');
+    const j = judgeClient(steps, ccs, alertEnd(10), { bytes: 20 }, '1.3');
+    expect(j).toMatchObject({ verdict: 'conforming', alert: 'unexpected_message' });
+    const went = judgeClient(steps.slice(0, 6), ccs, closedAfterSession, { bytes: 20 }, '1.3');
+    expect(went.verdict).toBe('accepted-invalid');
+  });
+});
+
+describe("flagged names the target's own violation (item 3)", () => {
+  it('a record the peer protected with the wrong keys explains the unreadable alert: flagged under that rule', () => {
+    const steps: Step[] = [
+      { dir: C, type: 'client_hello' },
+      { dir: S, type: 'server_hello' },
+      { dir: S, type: 'finished', epoch: 'handshake' },
+      { dir: C, type: 'finished', epoch: 'handshake' },
+      { dir: S, type: 'encrypted_record', kind: 'application_data', epoch: 'application' },
+    ];
+    const own: Verdict = {
+      rule: 'rec.t13.app-keys-after-finished' as RuleId,
+      status: 'violation',
+      message: 4,
+      detail: 'record 4 after the server Finished opens with the server handshake traffic key',
+    };
+    const j = judgeClient(
+      steps,
+      expectationOf(mutation('t13-client-finished-wrong'), '1.3', 'server'),
+      { kind: 'closed', outcome: { kind: 'connected', session: SESSION } },
+      { bytes: 20 },
+      '1.3',
+      [own],
+    );
+    expect(j.verdict).toBe('flagged');
+    expect(j.rule).toBe(own.rule);
+  });
+});
+
+describe('a silent close where the RFC demands an alert (item 4)', () => {
+  const reject = expectationOf(mutation('t12-cv-sig-corrupt'), '1.2', 'server');
+  const steps: Step[] = [...TLS12_FULL_CLIENT];
+  it('TLS 1.2: no-alert under alert.t12.must-send (MUST), a failure by default, kept out by alert-or-close', () => {
+    const obs = observe(transcript(steps), {
+      version: '1.2',
+      ours: C,
+      from: { message: 'certificate_verify' },
+      end: closedHandshaking,
+    });
+    const c = classify(reject, obs, 'exact');
+    expect(c).toMatchObject({ verdict: 'no-alert', rule: 'alert.t12.must-send' });
+    expect(c.detail).toMatch(/MUST finding: RFC 5246 §7\.2\.2/);
+    expect(classify(reject, obs, 'alert-or-close').verdict).toBe('conforming');
+  });
+  it('TLS 1.3: no-alert under alert.t13.should-send, said to be a SHOULD finding', () => {
+    const r13 = expectationOf(mutation('t13-client-finished-wrong'), '1.3', 'server');
+    const obs = observe(transcript([{ dir: C, type: 'client_hello' }]), {
+      version: '1.3',
+      ours: C,
+      from: { bytes: 0 },
+      end: closedHandshaking,
+    });
+    expect(classify(r13, obs, 'exact')).toMatchObject({ verdict: 'no-alert', rule: 'alert.t13.should-send' });
+    expect(classify(r13, obs, 'exact').detail).toMatch(/SHOULD finding: RFC 8446 §6\.2/);
+  });
+  it('an incomplete flow may wait or close; a timeout elsewhere is hung', () => {
+    const obs = observe(transcript(steps), { version: '1.2', ours: C, from: { message: 'finished' }, end: timedOut });
+    expect(classify({ ...reject, silenceOk: true } as Expectation, obs, 'exact').verdict).toBe('conforming');
+    expect(classify(reject, obs, 'exact').verdict).toBe('hung');
+  });
+});
+
+describe('alerts the RFC allows are not wrong-alerts (item 5)', () => {
+  const t = (d: number) =>
+    observe(transcript([...TLS12_FULL_CLIENT.slice(0, 7), { dir: S, type: 'alert', alert: [2, d] }]), {
+      version: '1.2',
+      ours: C,
+      from: { message: 'certificate' },
+      end: alertEnd(d),
+    });
+  it.each([
+    ['client-cert-expired', 45, 'certificate_expired'],
+    ['client-cert-expired', 46, 'certificate_unknown'],
+    ['client-cert-unknown-ca', 48, 'unknown_ca'],
+    ['client-cert-unknown-ca', 46, 'certificate_unknown'],
+    ['client-cert-wrong-key', 42, 'bad_certificate'],
+    ['client-cert-wrong-key', 51, 'decrypt_error'],
+    ['client-cert-wrong-key', 46, 'certificate_unknown'],
+  ])('%s answered with %s (%s) is conforming', (name, code) => {
+    expect(classify(certFault('1.2', name), t(code), 'exact').verdict).toBe('conforming');
+  });
+  it('an alert the text does not permit is a wrong alert (access_denied: "A valid certificate was received")', () => {
+    expect(classify(certFault('1.2'), t(80), 'exact')).toMatchObject({ verdict: 'wrong-alert', alert: 'internal_error' });
+    expect(classify(certFault('1.2'), t(49), 'exact')).toMatchObject({ verdict: 'wrong-alert', alert: 'access_denied' });
+    expect(classify(certFault('1.2', 'client-cert-unknown-ca'), t(42), 'exact').verdict).toBe('wrong-alert');
+  });
+});

@@ -1,0 +1,182 @@
+/**
+ * What the peer did in a live conversation, read from the wire (the
+ * transcript of the conversation, both directions in the order they crossed
+ * the socket) rather than from how the socket happened to end:
+ *
+ * - `wentOn`: after our invalid input the peer sent what only a peer that
+ *   accepted it sends: its Finished, a NewSessionTicket, application data,
+ *   (TLS 1.2) its ChangeCipherSpec, or (TLS 1.3, our invalid input being a
+ *   plaintext hello) protected records we cannot open: its keys come from
+ *   what we sent, e.g. an invalid key share, so it went past our hello;
+ * - `alert`: the first error alert it sent after our invalid input (a TLS
+ *   1.2 warning and close_notify are not error alerts);
+ * - whether our endpoint aborted first, and how the transport ended.
+ *
+ * fuzz/judge.ts turns this and the expectation into a verdict. Everything
+ * here is pure: the drivers build the transcript and pass it in.
+ */
+import type { SocketEnd } from '../engine/socket';
+import type { Outcome } from '../engine/types';
+import type { Transcript, TranscriptMessage } from '../transcript/model';
+import { alertDescriptions, ContentType, nameOf } from '../wire/registry';
+import type { Direction, MessageType, TlsVersion } from '../wire/vocabulary';
+
+/** Where our invalid input starts: after this many bytes of our records, or at our first message of this type. */
+export type InvalidFrom = { bytes: number } | { message: MessageType };
+
+export interface Observation {
+  version: TlsVersion;
+  /** What the peer sent after our invalid input that shows it went on (the first such message), when it did. */
+  wentOn?: string;
+  /** The first error alert the peer sent after our invalid input (for a valid conversation: at all), by name. */
+  alert?: string;
+  /** The peer ended with close_notify (an orderly closure, not an error alert) before any error alert. */
+  closeNotify?: boolean;
+  /** How the transport ended (engine/socket.ts kinds; `done`: we ended it once the outcome was decided). */
+  end: SocketEnd['kind'];
+  /** For a timeout, how long we waited; for a reset, the error. */
+  afterMs?: number;
+  error?: string;
+  /** The handshake completed on our side (our endpoint connected). */
+  completed: boolean;
+  /** Our endpoint sent a fatal alert before the peer decided anything: its alert and reason. */
+  ourAbort?: string;
+  /** Messages of the peer the verdict rests on (transcript indices), for the ladder. */
+  at?: number;
+}
+
+export const alertName = (d: number): string => nameOf(alertDescriptions, d, 2);
+
+/** The first record of ours that carries the invalid input (undefined: none, or no transcript). */
+function firstInvalidRecord(t: Transcript, ours: Direction, from: InvalidFrom | undefined): number | undefined {
+  if (!from) return undefined;
+  if ('message' in from) {
+    const m = t.messages.find((x) => x.dir === ours && x.type === from.message);
+    return m?.records?.[0];
+  }
+  let sent = 0;
+  for (const r of t.records) {
+    if (r.dir !== ours) continue;
+    if (sent >= from.bytes) return r.index;
+    sent += r.raw.length;
+  }
+  return undefined;
+}
+
+const firstRecord = (m: TranscriptMessage): number => m.records?.[0] ?? -1;
+
+/** A peer alert's name and whether it is an error alert (RFC 8446 §6: every TLS 1.3 alert but the closure alerts; TLS 1.2: fatal level). */
+function alertOf(m: TranscriptMessage, version: TlsVersion): { name: string; error: boolean; closure: boolean } | undefined {
+  const a = m.alert ?? (m.raw?.length === 2 ? { level: m.raw[0]!, description: m.raw[1]! } : undefined);
+  if (!a) return undefined;
+  const closure = a.description === 0 || a.description === 90;
+  return { name: alertName(a.description), error: version === '1.3' ? !closure : a.level === 2, closure: a.description === 0 };
+}
+
+/**
+ * Did the peer go on: the message that shows it (see the header), or undefined. `weak`: a message a peer may
+ * send in answer to the valid part of our flight before it reads the invalid part (a TLS 1.3 server's
+ * NewSessionTicket once our Finished is in, a ServerHello it may still follow with an alert): it shows acceptance
+ * only when no error alert of the peer follows it.
+ */
+function wentOnBy(
+  m: TranscriptMessage,
+  version: TlsVersion,
+  fromPlaintextHello: boolean,
+): { what: string; weak: boolean } | undefined {
+  const strong = (what: string) => ({ what, weak: false });
+  if (m.type === 'finished') return strong('its Finished');
+  if (m.type === 'new_session_ticket') return { what: 'a NewSessionTicket', weak: true };
+  // a ServerHello after our invalid ClientHello: the server chose parameters from it (a HelloRetryRequest too: it
+  // asked for a retry instead of refusing it)
+  if (m.type === 'server_hello' && fromPlaintextHello) return { what: 'its ServerHello', weak: true };
+  if (m.kind === 'application_data' && m.type === 'application_data') return strong('application data');
+  if (version === '1.2' && m.kind === 'change_cipher_spec') return strong('its ChangeCipherSpec');
+  if (version === '1.3' && fromPlaintextHello && (m.type === 'encrypted_record' || m.type === 'encrypted_handshake_message'))
+    return strong('protected records we cannot open (its keys come from our invalid input)');
+  return undefined;
+}
+
+/**
+ * What the peer did (see the header). `ours`: the direction we send in; `from`: where our invalid input starts
+ * (undefined for a valid conversation); `explained`: peer messages whose unreadability a rule already explains (a
+ * record protected with the wrong epoch's keys is the peer's own violation, not a sign that it went on).
+ */
+export function observe(
+  t: Transcript | undefined,
+  o: {
+    version: TlsVersion;
+    ours: Direction;
+    from: InvalidFrom | undefined;
+    end: SocketEnd;
+    explained?: ReadonlySet<number>;
+  },
+): Observation {
+  const { end, version } = o;
+  const out: Observation = { version, end: end.kind, completed: completedOutcome(end.outcome) };
+  if (end.kind === 'timed_out') out.afterMs = end.afterMs;
+  if (end.kind === 'reset') out.error = end.error;
+  const ourAbort =
+    end.outcome.kind === 'alert_sent' ? `${alertName(end.outcome.alert.description)}: ${end.outcome.reason}` : undefined;
+  if (!t) {
+    // no transcript (records that would not split): what our endpoint saw
+    if (end.outcome.kind === 'alert_received') out.alert = alertName(end.outcome.alert.description);
+    else if (ourAbort) out.ourAbort = ourAbort;
+    return out;
+  }
+  const peer: Direction = o.ours === 'C->S' ? 'S->C' : 'C->S';
+  const invalid = firstInvalidRecord(t, o.ours, o.from);
+  // a valid conversation: everything the peer sent counts; a mutant whose input never went out: nothing does
+  const after = (m: TranscriptMessage): boolean =>
+    o.from === undefined ? true : invalid !== undefined && firstRecord(m) >= invalid;
+  const fromPlaintextHello = invalid !== undefined && t.records[invalid]?.epoch === 'plaintext';
+  const ourAlert = t.messages.find((m) => m.dir === o.ours && m.kind === 'alert');
+  let weak = false;
+  for (const m of t.messages) {
+    if (m.dir !== peer || !after(m)) continue;
+    // our fatal alert came first: what the peer sends after it is no answer to our input
+    if (ourAlert && ourAbort && firstRecord(m) > firstRecord(ourAlert)) break;
+    if (m.kind === 'alert' || (m.type === 'alert' && m.raw)) {
+      const a = alertOf(m, version);
+      if (!a) continue;
+      if (a.closure) {
+        out.closeNotify = true;
+        out.at = m.index;
+        break;
+      }
+      if (!a.error) continue;
+      out.alert = a.name;
+      // an error alert after a message that only may show acceptance (see wentOnBy): the alert decides
+      if (weak) delete out.wentOn;
+      if (out.wentOn === undefined) out.at = m.index;
+      break;
+    }
+    if ((out.wentOn === undefined || weak) && !o.explained?.has(m.index)) {
+      const w = wentOnBy(m, version, fromPlaintextHello);
+      if (w && (out.wentOn === undefined || !w.weak)) {
+        out.wentOn = w.what;
+        out.at = m.index;
+        weak = w.weak;
+      }
+    }
+  }
+  // a plaintext alert record the transcript kept unread (a TLS 1.3 peer that aborted before its handshake keys)
+  if (out.alert === undefined && out.wentOn === undefined && !out.closeNotify) {
+    const r = t.records.find(
+      (x) =>
+        x.dir === peer &&
+        x.contentType === ContentType.alert &&
+        x.raw.length === 7 &&
+        (invalid === undefined || x.index >= invalid),
+    );
+    if (r) out.alert = alertName(r.raw[6]!);
+    else if (end.outcome.kind === 'alert_received') out.alert = alertName(end.outcome.alert.description);
+  }
+  if (ourAbort && out.alert === undefined && out.wentOn === undefined && !out.closeNotify) out.ourAbort = ourAbort;
+  return out;
+}
+
+/** Our endpoint finished the handshake (connected, or closed after it). */
+export function completedOutcome(o: Outcome): boolean {
+  return o.kind === 'connected' || (o.kind === 'closed' && o.session !== undefined);
+}
