@@ -33,6 +33,9 @@ const RANKS = {
   reports: 4,
   fuzz: 5,
   learn: 5,
+  // The conformance suite against a target (`tlsprop run`): it runs the fuzz/ pipeline per target, so it
+  // ranks above fuzz/ (and learn/) and below cli/.
+  suite: 5.5,
   cli: 6,
   // The `tlsprop` executable: loads cli/.
   bin: 7,

@@ -1,7 +1,7 @@
 /** `tlsprop rules [--json] [--missing]`: the rule catalogue and what is implemented. */
 import { type CatalogueStatus, catalogueStatus } from '../oracles/catalogue';
 import type { Evidence } from '../oracles/rule';
-import { parseArgs } from './args';
+import type { Parsed } from './args';
 import type { Io } from './main';
 
 export interface MissingStats {
@@ -26,8 +26,7 @@ export function missingStats(list: readonly CatalogueStatus[]): MissingStats {
   return { total: cat.length, missing: cat.filter((r) => !r.implemented).length, byEvidence };
 }
 
-export async function rulesCommand(args: string[], io: Io): Promise<number> {
-  const p = parseArgs(args, { flags: ['json', 'missing'] });
+export async function rulesCommand(p: Parsed, io: Io): Promise<number> {
   const all = catalogueStatus();
   const list = p.flags.has('missing') ? all.filter((r) => !r.implemented) : all;
   const stats = missingStats(all);

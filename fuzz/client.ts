@@ -33,7 +33,7 @@ import {
   pickArb,
   serverSide,
 } from './client-families';
-import { ClientCommand, type ClientCommandResult, describeCommandEnd } from './clientcmd';
+import { ClientCommand, type ClientCommandResult, describeCommandEnd, type LaunchedClient } from './clientcmd';
 import { type Attempt, campaign, type Judged, runCount } from './core';
 import {
   alertName,
@@ -127,10 +127,13 @@ function clientAlertOf(run: SocketRun, t: Transcript | undefined): string | unde
 }
 
 /** What a conversation is, for matching profile entries: its mutant's name and rules (and the rule it was judged on). */
-function subjectOf(conv: ClientConversation, rule?: string): Subject {
+function subjectOf(conv: ClientConversation, rule?: string, alert?: string): Subject {
   const rules: string[] = conv.expect.kind === 'reject' ? [...conv.expect.rules] : [];
   if (rule !== undefined && !rules.includes(rule)) rules.push(rule);
-  return { names: conv.mutant ? [conv.mutant.name] : [], rules };
+  const s: Subject = { names: conv.mutant ? [conv.mutant.name] : [], rules };
+  if (conv.expect.kind === 'reject') s.expectedAlerts = conv.expect.alerts;
+  if (alert !== undefined) s.alert = alert;
+  return s;
 }
 
 interface Session {
@@ -142,8 +145,9 @@ interface Session {
   provider: CryptoProvider;
 }
 
-function startCommand(s: Session): ClientCommand {
+function startCommand(s: Session): LaunchedClient {
   const { target: t, budget } = s.o;
+  if (t.launch) return t.launch(t.host, s.port);
   return new ClientCommand({
     command: t.command,
     vars: { host: t.host, port: String(s.port), ...(t.vars ?? {}) },
@@ -249,7 +253,9 @@ async function runConversation(s: Session, conv: ClientConversation, profile: Cl
   if (rule !== undefined && verdict !== 'conforming' && isRuleId(rule)) cr.rule = rule;
   const result: ClientConversationResult = { run: cr, conversation: conv, clientViolations, command, ms: Date.now() - t0 };
   if (c.alert !== undefined) result.alert = c.alert;
-  const status = profileStatusOf(prof, subjectOf(conv, cr.rule), verdict);
+  if (transcript) result.transcript = transcript;
+  result.verdicts = verdicts;
+  const status = profileStatusOf(prof, subjectOf(conv, cr.rule, c.alert), verdict);
   if (status) result.profile = status;
   let skip: string | undefined = applicable ? undefined : 'not applicable: the client itself offers what the mutation injects';
   if (conv.mutant && skip === undefined) {

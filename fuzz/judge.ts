@@ -22,7 +22,7 @@ import type { Transcript } from '../transcript/model';
 import { alertDescriptions, nameOf } from '../wire/registry';
 import type { AlertName, ConversationVerdict, Direction, Side, Strictness, TlsVersion } from '../wire/vocabulary';
 import { flowLines, transcriptOfRun } from './live';
-import { expectedFailureOf, type FuzzProfile, type Subject } from './profile';
+import { alertMappedBy, expectedFailureOf, type FuzzProfile, type Subject } from './profile';
 
 export const STRICTNESS: readonly Strictness[] = ['exact', 'alert-or-close', 'any-abort'];
 
@@ -291,7 +291,8 @@ export async function judgeRun(
 
 // ------------------------------------------------------------------ what the profile says
 
-export type ProfileStatus = 'expected-failure' | 'unexpected-pass';
+/** What a profile said: an expected failure, an expected failure that passed, or a different alert its alert map accepts. */
+export type ProfileStatus = 'expected-failure' | 'unexpected-pass' | 'alert-mapped';
 
 /** Rules a profile disables outright (entries with a rule and no name): their violations are not reported. */
 export function disabledRules(p: FuzzProfile): ReadonlySet<string> {
@@ -304,13 +305,17 @@ export function profileStatusOf(
   s: Subject,
   verdict: ConversationVerdict,
 ): { status: ProfileStatus; reason: string } | undefined {
+  if (verdict === 'wrong-alert') {
+    const mapped = alertMappedBy(p, s);
+    if (mapped) return { status: 'alert-mapped', reason: `${mapped.to} accepted for ${mapped.from}: ${mapped.reason}` };
+  }
   const e = expectedFailureOf(p, s);
   return e ? { status: verdict === 'conforming' ? 'unexpected-pass' : 'expected-failure', reason: e.reason } : undefined;
 }
 
-/** A conversation that fails the run: not conforming and not an expected failure. */
+/** A conversation that fails the run: not conforming, not an expected failure, not a different alert the profile maps. */
 export function failsRun(r: { run: ConversationRun; profile?: { status: ProfileStatus } }): boolean {
-  return r.run.verdict !== 'conforming' && r.profile?.status !== 'expected-failure';
+  return r.run.verdict !== 'conforming' && r.profile?.status !== 'expected-failure' && r.profile?.status !== 'alert-mapped';
 }
 
 /** Ladder of a failing conversation, for printing, with the options that replay it. */

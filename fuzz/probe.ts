@@ -47,6 +47,10 @@ const PROBE_SCHEMES: readonly number[] = [
   SS.rsa_pkcs1_sha384,
 ];
 
+/** Handshakes a server probe runs at most: each probed suite, each group alone, the chain, each scheme alone (for progress). */
+export const PROBE_HANDSHAKES =
+  PROBE_SUITES['1.3'].length + PROBE_SUITES['1.2'].length + GROUPS.length + 1 + PROBE_SCHEMES.length;
+
 export interface TargetProfile {
   suites: Record<TlsVersion, number[]>;
   /** The target sent a CertificateRequest. */

@@ -35,7 +35,7 @@ import { classifyServerEnd, disabledRules, failsRun, firingHooks, judgeRun, type
 import { describeEnd } from './live';
 import { suiteName } from './names';
 import type { ServerFuzzOptions } from './options';
-import { probeTarget, type TargetProfile } from './probe';
+import { PROBE_HANDSHAKES, probeTarget, type TargetProfile } from './probe';
 import { EMPTY_PROFILE, type Subject } from './profile';
 import { type SavedFiles, saveRun } from './save';
 
@@ -86,11 +86,14 @@ export interface Outcome {
   keylog: string[];
 }
 
-function subjectOf(conv: Conversation, rule?: string): Subject {
+function subjectOf(conv: Conversation, rule?: string, alert?: string): Subject {
   const names = conv.subject ? conv.subject.split('+') : [];
   const rules: string[] = conv.expect.kind === 'reject' ? [...conv.expect.rules] : [];
   if (rule !== undefined) rules.push(rule);
-  return { names, rules };
+  const s: Subject = { names, rules };
+  if (conv.expect.kind === 'reject') s.expectedAlerts = conv.expect.alerts;
+  if (alert !== undefined) s.alert = alert;
+  return s;
 }
 
 /** Run one conversation of our client against the target and judge it. */
@@ -143,7 +146,9 @@ export async function runConversation(o: ServerFuzzOptions, conv: Conversation, 
   if (rule !== undefined && verdict !== 'conforming' && isRuleId(rule)) cr.rule = rule;
   const result: ConversationResult = { run: cr, conversation: conv, targetViolations, ms: Date.now() - t0 };
   if (c.alert !== undefined) result.alert = c.alert;
-  const status = profileStatusOf(prof, subjectOf(conv, cr.rule), verdict);
+  if (transcript) result.transcript = transcript;
+  result.verdicts = judged.verdicts;
+  const status = profileStatusOf(prof, subjectOf(conv, cr.rule, c.alert), verdict);
   if (status) result.profile = status;
   const out: Outcome = {
     result,
@@ -201,8 +206,10 @@ export async function probe(o: ServerFuzzOptions, provider: CryptoProvider = nod
   const ctx = planContext(o, { suites: { '1.2': [], '1.3': [] }, certificateRequested: false }, provider);
   const quiet: ServerFuzzOptions = { ...o, profile: { ...o.profile, file: EMPTY_PROFILE } };
   const withId = o.identity.identity ? { ...ctx, identity: o.identity.identity } : ctx;
+  let n = 0;
   return probeTarget(withId, async (conv) => {
     const { result, transcript } = await runConversation(quiet, conv, provider);
+    o.output?.onProgress?.(`[probe ${++n}/${Math.max(n, PROBE_HANDSHAKES)}] ${conv.name}: ${result.run.verdict}`);
     const c = { verdict: result.run.verdict, detail: result.run.detail ?? '' };
     return transcript ? { c, transcript } : { c };
   });
