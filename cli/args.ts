@@ -125,7 +125,7 @@ export function parseOptions(args: readonly string[], options: readonly OptionSp
 function parseErrorText(e: unknown, options: readonly OptionSpec[]): string {
   const msg = e instanceof Error ? e.message : String(e);
   const code = (e as { code?: string }).code;
-  const m = /'(-{1,2}[^'\s]+)'/.exec(msg);
+  const m = /'(-{1,2}[^'\s]+)[^']*'/.exec(msg);
   const given = m?.[1] ?? '';
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
     const name = given.replace(/^-+/, '').split('=')[0]!;

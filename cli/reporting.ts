@@ -5,10 +5,19 @@
  * person reads first (per target: what ran and what failed, the hints, where
  * the reports are).
  */
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
+import type { FuzzProfile } from '../fuzz/profile';
+import type { Verdict } from '../oracles/rule';
 import { applyBaseline } from '../reports/baseline';
-import type { CoverageReport } from '../reports/model';
+import { buildCoverage, machinesFromOracles } from '../reports/coverage';
+import { ruleInfos } from '../reports/jest-reporter';
+import type { CoverageReport, MessageBytes, RunInput, TranscriptRun } from '../reports/model';
 import { readReportFile, renderReports } from '../reports/render';
+import { toolInfo } from '../reports/version';
+import { type Converted, messageBytes } from '../suite/convert';
+import { platform, withHints } from '../suite/run';
+import type { Transcript } from '../transcript/model';
+import type { ConnectionOutput } from './check';
 import { UsageError } from './args';
 import type { Io } from './main';
 import { duration } from './style';
@@ -96,4 +105,106 @@ export function exitCode(report: CoverageReport): number {
     return report.baseline.newFailures.length > 0 || untested ? 1 : 0;
   }
   return report.summary.ok ? 0 : 1;
+}
+
+// ------------------------------------------------------------------ reports of fuzz, check and explain
+
+/** The report of one fuzz run (`tlsprop fuzz --report DIR`), written; returns the summary lines. */
+export function writeFuzzReport(
+  converted: Converted,
+  o: { dir: string; argv: readonly string[]; seed: number; startedAt: number; profile?: FuzzProfile; profileFile?: string },
+  io: Io,
+): string[] {
+  const target = withHints(converted.target, converted.conversations, {});
+  const input: RunInput = {
+    tool: toolInfo(),
+    startedAt: new Date(o.startedAt).toISOString(),
+    rules: ruleInfos(),
+    transcripts: converted.transcripts,
+    mutants: [],
+    conversations: converted.conversations,
+    stateMachines: machinesFromOracles(),
+    run: {
+      command: 'fuzz',
+      argv: [...o.argv],
+      seed: o.seed,
+      durationMs: Date.now() - o.startedAt,
+      targets: [target.name],
+      platform: platform(),
+    },
+    targets: [target],
+  };
+  if (o.profile) {
+    const cs = converted.conversations;
+    input.profile = {
+      disabled: [...(target.disabled ?? [])],
+      expectedFailures: cs.filter((c) => c.profile?.status === 'expected-failure').length,
+      alertMapped: cs.filter((c) => c.profile?.status === 'alert-mapped').length,
+      unexpectedPasses: cs.filter((c) => c.profile?.status === 'unexpected-pass').length,
+      ...(o.profileFile !== undefined ? { file: o.profileFile } : {}),
+    };
+  }
+  const report = buildCoverage(input);
+  const written = writeReports(report, { dir: o.dir });
+  const hints = (target.hints ?? []).map((h) => `${io.paint ? io.paint('yellow', 'hint:') : 'hint:'} ${h}`);
+  return [...hints, `reports: ${written.join(', ')}`];
+}
+
+/** `C->S: ClientHello` lines of a checked connection. */
+function checkedLadder(c: ConnectionOutput): string[] {
+  return c.messages.map((m) => `${m.dir}: ${m.type}${m.frame !== undefined ? ` (frame ${m.frame})` : ''}`);
+}
+
+/**
+ * What `check --report` and `explain --report` collect: per connection its
+ * verdicts, ladder and the bytes of each violated message (not the whole
+ * transcript: a large capture stays small in memory).
+ */
+export class CheckReport {
+  private readonly transcripts: TranscriptRun[] = [];
+  private readonly t0 = Date.now();
+
+  constructor(
+    private readonly command: 'check' | 'explain',
+    private readonly argv: readonly string[],
+    private readonly files: readonly string[],
+  ) {}
+
+  add(c: ConnectionOutput, verdicts: readonly Verdict[], t: Transcript): void {
+    const source = c.source ?? basename(t.provenance.kind === 'capture' ? t.provenance.file : 'transcript');
+    const bytes: MessageBytes[] = [];
+    for (const v of verdicts)
+      if (v.status === 'violation' && v.message !== undefined && !bytes.some((b) => b.index === v.message)) {
+        const b = messageBytes(t, v.message);
+        if (b) bytes.push(b);
+      }
+    const tr: TranscriptRun = {
+      id: `${basename(source)}${c.client ? ` ${c.client} -> ${c.server ?? '?'}` : ''}`,
+      provenance: t.provenance,
+      verdicts: [...verdicts],
+      ladder: checkedLadder(c),
+      source: basename(source.replace(/#\d+$/, '')),
+    };
+    if (bytes.length) tr.bytes = bytes;
+    this.transcripts.push(tr);
+  }
+
+  write(dir: string): string[] {
+    const input: RunInput = {
+      tool: toolInfo(),
+      startedAt: new Date(this.t0).toISOString(),
+      rules: ruleInfos(),
+      transcripts: this.transcripts,
+      mutants: [],
+      stateMachines: machinesFromOracles(),
+      run: {
+        command: this.command,
+        argv: [...this.argv],
+        durationMs: Date.now() - this.t0,
+        targets: this.files.map((f) => basename(f)),
+        platform: platform(),
+      },
+    };
+    return writeReports(buildCoverage(input), { dir });
+  }
 }

@@ -33,8 +33,10 @@ export interface TargetLabel {
   /** The side the target plays. */
   role: Side;
   address: string;
-  /** `tlsprop run ...` options that select this target again (the replay command is these + --seed/--path). */
+  /** Options that select this target again (the replay command is `tlsprop COMMAND` these `--seed S --path P`). */
   replayArgs: string;
+  /** The command that replays (default run). */
+  command?: 'run' | 'fuzz';
 }
 
 /** At most this many decoded fields per message in a report. */
@@ -116,7 +118,7 @@ function convert(
     targetName: label.name,
     ms: r.ms,
     verdicts: liveVerdicts({ verdict: r.run.verdict, rules, version: conv.version, ...(alert ? { alert } : {}) }),
-    replay: `tlsprop run ${label.replayArgs} --seed ${r.run.seed ?? '?'} --path ${r.run.path ?? '?'}`,
+    replay: `tlsprop ${label.command ?? 'run'} ${label.replayArgs} --seed ${r.run.seed ?? '?'} --path ${r.run.path ?? '?'}`,
   };
   if (conv.subjects.length) c.subjects = [...conv.subjects];
   if (r.alert !== undefined) c.alert = r.alert;
