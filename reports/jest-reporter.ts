@@ -20,7 +20,7 @@
  * (`jest-reporter-entry.js` loads this file through esbuild-register, as bin/tlsprop.js does.)
  * Options: outDir, runDir, formats, includeSecrets (default false), allRules (default true).
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { allRules } from '../oracles/catalogue';
 import { clearFragments, combineFragments, readFragments, runDir } from './collect';
@@ -81,6 +81,8 @@ export class TlspropReporter implements MinimalReporter {
 
   onRunStart(): void {
     clearFragments(this.dir());
+    // the folder's presence tells tlsprop/jest (in the test workers) to record for this reporter
+    mkdirSync(this.dir(), { recursive: true });
   }
 
   onRunComplete(): void {
