@@ -33,7 +33,12 @@ const RANKS = {
   reports: 4,
   fuzz: 5,
   learn: 5,
+  // The conformance suite against a target (`tlsprop run`): it runs the fuzz/ pipeline per target, so it
+  // ranks above fuzz/ (and learn/) and below cli/.
+  suite: 5.5,
   cli: 6,
+  // The library API (`import ... from 'tlsprop'`, `tlsprop/jest`): re-exports of the layers below.
+  api: 6,
   // The `tlsprop` executable: loads cli/.
   bin: 7,
 };
@@ -103,8 +108,10 @@ module.exports = {
   options: {
     parser: 'swc',
     tsPreCompilationDeps: true,
+    // `tlsprop` and `tlsprop/jest` (the package's own name, as examples/ import it) resolve through tsconfig.json's paths
+    tsConfig: { fileName: 'tsconfig.json' },
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(node_modules|out|bench/out|coverage|fixtures)/|(^|/)\\.' },
+    exclude: { path: '^(node_modules|out|bench/out|coverage|fixtures|dist)/|(^|/)\\.' },
     enhancedResolveOptions: { extensions: ['.ts', '.js', '.cjs', '.mjs', '.json'] },
     reporterOptions: { text: { highlightFocused: true } },
   },

@@ -14,6 +14,8 @@ const transform: Config['transform'] = {
 const common = {
   transform,
   testEnvironment: 'node',
+  // the package's own name, as examples/ and users import it: the library's sources here
+  moduleNameMapper: { '^tlsprop$': '<rootDir>/api/index.ts', '^tlsprop/jest$': '<rootDir>/api/jest.ts' },
 };
 const setup = '<rootDir>/jest.setup.ts';
 

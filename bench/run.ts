@@ -14,6 +14,7 @@ import { cryptoSection } from './crypto';
 import { generationSection } from './generation';
 import { type Figure, incomplete, table } from './harness';
 import { liveSection } from './live';
+import { startSection } from './start';
 
 async function main(): Promise<void> {
   const seconds = Number(process.env['BENCH_SECONDS'] ?? 2);
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
     ...(await generationSection(seconds, log)),
     ...(await liveSection(seconds, log)),
     ...(await captureSection(seconds, log)),
+    ...(await startSection(seconds, log)),
   ];
   const outDir = join(__dirname, 'out');
   mkdirSync(outDir, { recursive: true });

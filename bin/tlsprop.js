@@ -1,15 +1,13 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly: esbuild-register compiles each module
-// on load (a few milliseconds), so a checkout needs no build step.
-// A closed pipe (`tlsprop explain ... | head`) ends the output quietly.
-process.stdout.on('error', (e) => {
-  if (e.code === 'EPIPE') process.exit(0);
-  throw e;
-});
-require('esbuild-register/dist/node').register({ target: 'node20' });
-require('reflect-metadata');
-require('../cli/main.ts')
-  .main(process.argv.slice(2))
-  .then((code) => {
-    process.exitCode = code;
-  });
+// The `tlsprop` command. Installed from the package it runs the compiled
+// JavaScript in dist/; in a checkout (the TypeScript sources are beside it)
+// it runs the sources, compiled on load by esbuild-register (a dev
+// dependency), so a checkout needs no build step and never runs a stale one.
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+
+const sources = join(__dirname, '..', 'cli', 'entry.ts');
+if (existsSync(sources)) {
+  require('esbuild-register/dist/node').register({ target: 'node20' });
+  require(sources);
+} else require('../dist/cli/entry.js');

@@ -32,6 +32,7 @@ import { pemBlocks } from '../pki/pem';
 import { type Parsed, UsageError, option, parseArgs } from './args';
 import { OrderedPool, defaultJobs, siblingModule } from './check-pool';
 import type { Io } from './main';
+import { CheckReport } from './reporting';
 
 export interface ConnectionOutput {
   source?: string;
@@ -407,15 +408,49 @@ export async function decryptLikeCapture(t: Transcript, keylog: string | undefin
   }
 }
 
+/** Known file types by their first bytes, to say what a file that is not checkable is. */
+const KNOWN_MAGIC: ReadonlyArray<[string, string]> = [
+  ['89504e47', 'a PNG image'],
+  ['ffd8ff', 'a JPEG image'],
+  ['25504446', 'a PDF document'],
+  ['504b0304', 'a zip archive'],
+  ['1f8b', 'gzip-compressed (gunzip it first)'],
+  ['7f454c46', 'an ELF executable'],
+];
+
+/** The usage error for a file that is neither a capture nor transcript JSON. */
+function notCheckable(file: string, e: unknown): string {
+  let head = '';
+  try {
+    const fd = openSync(file, 'r');
+    const b = Buffer.alloc(8);
+    const n = readSync(fd, b, 0, 8, 0);
+    closeSync(fd);
+    head = b.subarray(0, n).toString('hex');
+  } catch {
+    // unreadable: the JSON error says enough
+  }
+  const kind = KNOWN_MAGIC.find(([m]) => head.startsWith(m))?.[1];
+  const starts = head ? ` (it starts with ${head.match(/../g)!.join(' ')}${kind ? `: ${kind}` : ''})` : '';
+  const why = kind ? '' : `; as JSON: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
+  return `${file} is neither pcap, pcapng nor transcript JSON${starts}${why}`;
+}
+
 /** Read transcript JSON files: each holds one transcript object or an array of them. */
 export function readTranscriptFiles(files: readonly string[]): SourcedTranscript[] {
   const out: SourcedTranscript[] = [];
   for (const file of files) {
-    let value: unknown;
+    let text: string;
     try {
-      value = JSON.parse(readFileSync(file, 'utf8'));
+      text = readFileSync(file, 'utf8');
     } catch (e) {
       throw new UsageError(`cannot read ${file}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw new UsageError(notCheckable(file, e));
     }
     const list = Array.isArray(value) ? value : [value];
     list.forEach((v, i) => {
@@ -558,7 +593,7 @@ export function checkOptionsFrom(p: Parsed): CaptureCheckOptions {
 }
 
 export async function checkCommand(args: string[], io: Io): Promise<number> {
-  const p = parseArgs(args, { flags: ['json'], options: ['trust', 'at', 'keylog', 'jobs'] });
+  const p = parseArgs(args, { flags: ['json'], options: ['trust', 'at', 'keylog', 'jobs', 'report'] });
   if (!p.positional.length) throw new UsageError('expects one or more transcript JSON files or captures');
   const opts = checkOptionsFrom(p);
   const jobs = option(p, 'jobs');
@@ -568,6 +603,18 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
   }
   const json = p.flags.has('json');
   const w = new CheckWriter(io, json);
+  const reportDir = option(p, 'report');
+  if (reportDir !== undefined) {
+    // --report: the checked objects are collected for the reports, and rendered here as they come
+    const report = new CheckReport('check', args, p.positional);
+    await checkFiles(p.positional, opts, (c, verdicts, t) => {
+      report.add(c, verdicts, t);
+      w.connection(renderChecked(c, verdicts, json ? 'json' : 'text'));
+    });
+    w.end();
+    io.err(`reports: ${report.write(reportDir).join(', ')}`);
+    return w.summary.violation > 0 ? 1 : 0;
+  }
   await checkFilesRendered(p.positional, opts, json ? 'json' : 'text', (c) => w.connection(c));
   w.end();
   return w.summary.violation > 0 ? 1 : 0;

@@ -12,7 +12,8 @@ import {
   protocolVersions,
 } from '../wire/registry';
 import { HandshakeAssembler, decodeAlert, decodeRecords, encodeRecord } from '../wire/record';
-import { UsageError, option, parseArgs } from './args';
+import { VERSION_CODE } from '../wire/vocabulary';
+import { option, type Parsed, UsageError } from './args';
 import type { Io } from './main';
 
 const KEX: readonly KeyExchange[] = ['RSA', 'DHE_RSA', 'DHE_DSS', 'DH_anon', 'ECDHE_RSA', 'ECDHE_ECDSA', 'ECDH_anon'];
@@ -20,8 +21,7 @@ const KEX: readonly KeyExchange[] = ['RSA', 'DHE_RSA', 'DHE_DSS', 'DH_anon', 'EC
 function context(version: string | undefined, kex: string | undefined): DecodeContext {
   const ctx: DecodeContext = {};
   if (version !== undefined) {
-    if (version === '1.2') ctx.version = 0x0303;
-    else if (version === '1.3') ctx.version = 0x0304;
+    if (version === '1.2' || version === '1.3') ctx.version = VERSION_CODE[version];
     else throw new UsageError(`--version must be 1.2 or 1.3, not ${JSON.stringify(version)}`);
   }
   if (kex !== undefined) {
@@ -46,8 +46,7 @@ function handshakeJson(raw: Uint8Array, ctx: DecodeContext, base: number): JsonV
   return out;
 }
 
-export async function decodeCommand(args: string[], io: Io): Promise<number> {
-  const p = parseArgs(args, { flags: ['record'], options: ['version', 'kex'] });
+export async function decodeCommand(p: Parsed, io: Io): Promise<number> {
   if (p.positional.length !== 1) throw new UsageError('expects one HEX argument, or - to read hex from stdin');
   const arg = p.positional[0]!;
   const bytes = fromHex(arg === '-' ? await io.readStdin() : arg, 'input');

@@ -6,9 +6,10 @@
  */
 import { symbolOf } from '../oracles/context';
 import type { Notice, Verdict } from '../oracles/rule';
-import { UsageError, parseArgs } from './args';
+import { UsageError, option, parseArgs } from './args';
 import { checkFiles, checkOptionsFrom } from './check';
 import type { Io } from './main';
+import { CheckReport } from './reporting';
 import type { Transcript, TranscriptMessage } from '../transcript/model';
 
 /** `client_key_exchange` -> `ClientKeyExchange`. */
@@ -83,12 +84,15 @@ export function explainLines(
 }
 
 export async function explainCommand(args: string[], io: Io): Promise<number> {
-  const p = parseArgs(args, { flags: ['quiet'], options: ['trust', 'at', 'keylog'] });
+  const p = parseArgs(args, { flags: ['quiet'], options: ['trust', 'at', 'keylog', 'report'] });
   if (p.positional.length !== 1) throw new UsageError('expects one capture (or transcript JSON file)');
   const opts = checkOptionsFrom(p);
   let violations = 0;
   let n = 0;
+  const reportDir = option(p, 'report');
+  const report = reportDir !== undefined ? new CheckReport('explain', args, p.positional) : undefined;
   await checkFiles(p.positional, opts, (c, verdicts, t) => {
+    report?.add(c, verdicts, t);
     n++;
     violations += c.summary.violation;
     const head = [
@@ -107,5 +111,6 @@ export async function explainCommand(args: string[], io: Io): Promise<number> {
     io.out('');
   });
   if (n === 0) io.out('no TLS connection found');
+  if (report && reportDir !== undefined) io.err(`reports: ${report.write(reportDir).join(', ')}`);
   return violations > 0 ? 1 : 0;
 }

@@ -17,6 +17,10 @@
  * as `fuzz --target` does.
  */
 import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { convertClientRun } from '../suite/convert';
+import { commandName, replayBase } from '../suite/run';
+import { writeFuzzReport } from './reporting';
 import type { Identity } from '../engine/config';
 import { testPki } from '../engine/fixtures';
 import { type ClientFuzzResult, fuzzClient } from '../fuzz/client';
@@ -75,6 +79,7 @@ export async function fuzzListenCommand(args: string[], io: Io): Promise<number>
       'profile',
       'save',
       'max-shrink',
+      'report',
     ],
   });
   if (p.positional.length)
@@ -124,7 +129,9 @@ export async function fuzzListenCommand(args: string[], io: Io): Promise<number>
   if (maxShrink !== undefined) o.budget.maxShrinkRuns = intOption(maxShrink, 'max-shrink', 20, 0);
   const profileFile = option(p, 'profile');
   if (profileFile !== undefined) o.profile.file = readProfileFile(profileFile, clientConversationNames());
-  const save = option(p, 'save');
+  const reportDir = option(p, 'report');
+  // --report: failures are saved beside the reports (their links), unless --save says where
+  const save = option(p, 'save') ?? (reportDir !== undefined ? join(reportDir, 'conversations') : undefined);
   if (save !== undefined) o.output = { ...o.output, save };
   const operators = p.options.get('operator');
   if (operators !== undefined)
@@ -136,7 +143,31 @@ export async function fuzzListenCommand(args: string[], io: Io): Promise<number>
   progress(
     `fuzzing client ${JSON.stringify(command)} from ${host}:${listen.port} seed ${seed} runs ${runs ?? `one per applicable mutant + ${DEFAULT_RANDOM_RUNS}`} strictness ${strictness}${path !== undefined ? ` path ${path}` : ''}${profileFile !== undefined ? ` profile ${profileFile}` : ''}`,
   );
+  const startedAt = Date.now();
   const r = await fuzzClient(o);
+  if (reportDir !== undefined) {
+    const label = {
+      name: commandName(command),
+      role: 'client' as const,
+      address: command,
+      replayArgs: replayBase(p.raw),
+      command: 'fuzz' as const,
+    };
+    const converted = convertClientRun(r, label, resolve(reportDir));
+    const lines = writeFuzzReport(
+      converted,
+      {
+        dir: reportDir,
+        argv: p.raw,
+        seed,
+        startedAt,
+        ...(o.profile.file ? { profile: o.profile.file } : {}),
+        ...(profileFile !== undefined ? { profileFile } : {}),
+      },
+      io,
+    );
+    for (const l of lines) io.err(l);
+  }
   const ok = clientFuzzOk(r);
   const ups = unexpectedPasses(r.results);
   if (json) {

@@ -16,6 +16,10 @@
  * so the target can be told to trust it; without --target that is all.
  */
 import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { convertServerRun } from '../suite/convert';
+import { replayBase } from '../suite/run';
+import { writeFuzzReport } from './reporting';
 import { testPki } from '../engine/fixtures';
 import { derToPem } from '../pki/pem';
 import { DEFAULT_RANDOM_RUNS } from '../fuzz/core';
@@ -93,6 +97,7 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
       'write-ca',
       'jobs',
       'restart-cmd',
+      'report',
     ],
   });
   if (p.positional.length)
@@ -162,7 +167,9 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
   if (servername !== undefined) o.identity.serverName = servername;
   // a progress bar only on a terminal, plain lines otherwise
   const tty = io === processIo && !json && process.stdout.isTTY === true;
-  const save = option(p, 'save');
+  const reportDir = option(p, 'report');
+  // --report: failures are saved beside the reports (their links), unless --save says where
+  const save = option(p, 'save') ?? (reportDir !== undefined ? join(reportDir, 'conversations') : undefined);
   o.output = { ...(save !== undefined ? { save } : {}) };
   o.output.onProgress = tty
     ? (l) => {
@@ -175,8 +182,31 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
   progress(
     `fuzzing ${host}:${target.port} seed ${seed} ${path !== undefined ? `path ${path}` : `runs ${runs ?? `one per applicable name + ${DEFAULT_RANDOM_RUNS}`}`} strictness ${strictness}${o.profile.file ? ` profile ${profileFile}` : ''}`,
   );
+  const startedAt = Date.now();
   const r = await fuzzTarget(o);
   if (tty) process.stdout.write('\n');
+  if (reportDir !== undefined) {
+    const address = `${host}:${target.port}`;
+    const replayArgs = replayBase(p.raw) || `--target ${address}`;
+    const converted = convertServerRun(
+      r,
+      { name: `server ${address}`, role: 'server', address, replayArgs, command: 'fuzz' },
+      resolve(reportDir),
+    );
+    const lines = writeFuzzReport(
+      converted,
+      {
+        dir: reportDir,
+        argv: p.raw,
+        seed,
+        startedAt,
+        ...(o.profile.file ? { profile: o.profile.file } : {}),
+        ...(profileFile !== undefined ? { profileFile } : {}),
+      },
+      io,
+    );
+    for (const l of lines) io.err(l);
+  }
   const ok = fuzzOk(r);
   const ups = unexpectedPasses(r.results);
   if (json) {

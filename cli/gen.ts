@@ -22,30 +22,8 @@ import {
 } from '../generators/handshake';
 import { transcriptToJson } from '../transcript/json';
 import type { Transcript } from '../transcript/model';
-import { option, parseArgs, UsageError } from './args';
+import { option, type Parsed, UsageError } from './args';
 import type { Io } from './main';
-
-export const GEN_HELP = `usage: tlsprop gen --out DIR [--count N] [--seed S] [--version 1.2|1.3] [--mutual]
-
-Generates N valid TLS handshakes (default 5) from the property generator's
-plan space (suites, groups, key types, signature schemes, client auth, EMS,
-EtM, SNI, ALPN, middlebox compatibility, HelloRetryRequest, resumption) and writes, for each, into DIR:
-
-  NAME.json    the transcript (tlsprop-transcript/1), INCLUDING its secrets
-               (key log lines and ephemeral private keys): you asked for
-               generated traffic, so nothing in it is anyone's real secret
-               (a resumed handshake: NAME.first.json is the full one before)
-  NAME.pcap    a classic pcap (Ethernet) of a synthetic TCP connection
-               127.0.0.1:5xxxx -> 127.0.0.1:443, SYN to FIN, with the TLS
-               records exactly as the engine sent them (a resumed handshake:
-               the first connection, then the resumed one)
-  NAME.keylog  the NSS key log: wireshark -o tls.keylog_file:NAME.keylog
-  NAME.ca.pem  the root that issued both certificates (for check --trust)
-
---seed S makes the run reproducible (same plans, same message sequences;
-signatures and ephemeral keys are fresh). --version restricts the version,
---mutual keeps only plans where the client sends a certificate.
-Then e.g.: tlsprop check DIR/NAME.pcap --keylog DIR/NAME.keylog --trust DIR/NAME.ca.pem`;
 
 export interface GeneratedFile {
   name: string;
@@ -59,13 +37,7 @@ export interface GeneratedFile {
   sequence: string[];
 }
 
-export async function genCommand(args: string[], io: Io): Promise<number> {
-  const p = parseArgs(args, { flags: ['mutual', 'help'], options: ['out', 'count', 'seed', 'version'] });
-  if (p.flags.has('help')) {
-    io.out(GEN_HELP);
-    return 0;
-  }
-  if (p.positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(p.positional[0])}`);
+export async function genCommand(p: Parsed, io: Io): Promise<number> {
   const out = option(p, 'out');
   if (!out) throw new UsageError('--out DIR is required');
   const count = Number(option(p, 'count') ?? 5);

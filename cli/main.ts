@@ -1,26 +1,27 @@
 /**
- * The `tlsprop` command line. Each command is a function from arguments to
- * an exit code: 0 success (no violations), 1 violations found, 2 unusable
- * input or usage error (with a one-line message, never a stack trace).
+ * The `tlsprop` command line. The command table (cli/commands.ts) declares
+ * every command; this dispatcher answers `--version` and `--help` (also
+ * `tlsprop CMD --help`/`-h` and `tlsprop help CMD`, which never run the
+ * command), parses the command's arguments with the table, and loads and
+ * runs the command. Exit codes: 0 success (no violations), 1 violations or
+ * failures found, 2 unusable input or usage error (one line, the command's
+ * usage, never a stack trace).
  */
-import { DecodeError } from '../wire/errors';
-import { decodeCommand } from './decode';
-import { UsageError } from './args';
-import { runCommand } from './run';
-import { checkCommand } from './check';
-import { CONNECT_USAGE, connectCommand } from './connect';
-import { explainCommand } from './explain';
-import { FUZZ_USAGE, fuzzCommand } from './fuzz';
-import { FUZZ_LISTEN_USAGE } from './fuzz-listen';
-import { genCommand } from './gen';
-import { reportCommand } from './report';
-import { rulesCommand } from './rules';
-import { SERVE_USAGE, serveCommand } from './serve';
+import { toolInfo } from '../reports/version';
+import { closest, type Parsed, parseOptions, UsageError } from './args';
+import { COMMANDS, commandHelp, commandNamed, mainHelp } from './commands';
+import { colourWanted, type Paint, painter } from './style';
 
 export interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
   readStdin: () => Promise<string>;
+  /** stderr is a terminal: progress is redrawn in place (default false). */
+  tty?: boolean;
+  /** Colours on stdout/stderr (default false). */
+  paint?: Paint;
+  /** Raw write to stderr, for redrawn progress lines (default: err). */
+  errRaw?: (s: string) => void;
 }
 
 export const processIo: Io = {
@@ -31,75 +32,68 @@ export const processIo: Io = {
     for await (const c of process.stdin) chunks.push(c as Buffer);
     return Buffer.concat(chunks).toString('utf8');
   },
+  tty: process.stderr.isTTY === true,
+  paint: painter(colourWanted(process.stderr)),
+  errRaw: (s) => process.stderr.write(s),
 };
 
-type Command = (args: string[], io: Io) => Promise<number>;
+const HELP = new Set(['--help', '-h']);
 
-const commands: Record<string, { run: Command; summary: string }> = {
-  report: {
-    run: reportCommand,
-    summary: 'report merge --out DIR REPORT.json...              merge the reports of jest shards into one',
-  },
-  run: { run: runCommand, summary: 'run                                                      the main job' },
-  decode: {
-    run: decodeCommand,
-    summary: 'decode [--record] [--version 1.2|1.3] [--kex KEX] HEX|-   decode a handshake message (or records) to JSON',
-  },
-  rules: {
-    run: rulesCommand,
-    summary: 'rules [--json] [--missing]                                list the conformance rules and which are implemented',
-  },
-  check: {
-    run: checkCommand,
-    summary:
-      'check FILE... [--keylog F] [--trust CA.pem] [--at DATE] [--json] [--jobs N]   check captures (pcap/pcapng) and transcript files against the rules',
-  },
-  connect: { run: connectCommand, summary: `${CONNECT_USAGE}   one handshake with our client against a loopback peer` },
-  serve: {
-    run: serveCommand,
-    summary: `${SERVE_USAGE}   our server for TLS clients and test suites, one JSON line per connection (serve --help)`,
-  },
-  fuzz: {
-    run: fuzzCommand,
-    summary: `${FUZZ_USAGE}   our client against a live TLS server: valid, mutant, state-machine and certificate-fault conversations, shrunk to the smallest failing one\n  ${FUZZ_LISTEN_USAGE}   our server against a TLS client run once per conversation`,
-  },
-  explain: {
-    run: explainCommand,
-    summary:
-      'explain CAPTURE [--keylog F] [--trust CA.pem] [--quiet]   the handshake flight by flight, with the rules checked on each message',
-  },
-  gen: {
-    run: genCommand,
-    summary:
-      'gen --out DIR [--count N] [--seed S] [--version 1.2|1.3] [--mutual]   write generated handshakes as transcript JSON (with secrets), pcap and key log',
-  },
-};
-
-function usage(): string {
-  return ['usage: tlsprop <command> [options]', '', 'commands:', ...Object.values(commands).map((c) => `  ${c.summary}`)].join(
-    '\n',
-  );
+/** The arguments before `--` ask for help. */
+function asksHelp(args: readonly string[]): boolean {
+  for (const a of args) {
+    if (a === '--') return false;
+    if (HELP.has(a)) return true;
+  }
+  return false;
 }
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    io.out(usage());
+  const version = toolInfo().version;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.out(`tlsprop ${version}`);
+    return 0;
+  }
+  if (!name || HELP.has(name) || name === 'help') {
+    const about = name === 'help' && rest[0] ? commandNamed(rest[0]) : undefined;
+    if (name === 'help' && rest[0] && !about) {
+      io.err(`tlsprop: unknown command ${JSON.stringify(rest[0])}`);
+      return 2;
+    }
+    io.out(about ? commandHelp(about) : mainHelp(version));
     return name ? 0 : 2;
   }
-  const cmd = commands[name];
+  const cmd = commandNamed(name);
   if (!cmd) {
-    io.err(`tlsprop: unknown command ${JSON.stringify(name)}\n${usage()}`);
+    const near = closest(
+      name,
+      COMMANDS.map((c) => c.name),
+    );
+    io.err(`tlsprop: unknown command ${JSON.stringify(name)}${near ? `; did you mean ${near}?` : ''}\n\n${mainHelp(version)}`);
     return 2;
   }
+  if (asksHelp(rest)) {
+    io.out(commandHelp(cmd));
+    return 0;
+  }
+  const usage = `usage: tlsprop ${cmd.usage} (tlsprop ${name} --help for more)`;
   try {
-    return await cmd.run(rest, io);
+    let p: Parsed;
+    try {
+      p = parseOptions(rest, cmd.options, cmd.positionals);
+    } catch (e) {
+      if (e instanceof UsageError) throw new UsageError(`${e.message}\n${usage}`);
+      throw e;
+    }
+    return await cmd.load()(p, io);
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(`tlsprop ${name}: ${e.message}`);
       return 2;
     }
-    if (e instanceof DecodeError) {
+    // an unusable input the codec rejected (wire/errors DecodeError), without loading the codec here
+    if (e instanceof Error && e.name === 'DecodeError') {
       io.err(`tlsprop ${name}: cannot decode input: ${e.message}`);
       return 2;
     }

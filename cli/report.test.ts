@@ -29,7 +29,7 @@ describe('tlsprop report merge', () => {
       'written: OUT/report.json',
       'written: OUT/junit.xml',
       'written: OUT/summary.md',
-      'written: OUT/report.html',
+      'written: OUT/index.html',
     ]);
     const merged = parseReport(readFileSync(join(out, 'report.json'), 'utf8'));
     const whole = buildCoverage(sampleInput());
@@ -43,6 +43,6 @@ describe('tlsprop report merge', () => {
     writeFileSync(join(dir, 'no.json'), '{"schema":"other"}');
     const o = io();
     expect(await main(['report', 'merge', '--out', dir, join(dir, 'no.json')], o)).toBe(2);
-    expect(o.lines.join('')).toMatch(/not a tlsprop-report\/2 document/);
+    expect(o.lines.join('')).toMatch(/not a tlsprop-report\/3 document/);
   });
 });

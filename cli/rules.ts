@@ -7,7 +7,7 @@
 import { type CatalogueStatus, catalogueStatus } from '../oracles/catalogue';
 import { ruleGaps } from '../oracles/gaps';
 import type { Evidence } from '../oracles/rule';
-import { parseArgs } from './args';
+import type { Parsed } from './args';
 import type { Io } from './main';
 
 export interface MissingStats {
@@ -32,8 +32,7 @@ export function missingStats(list: readonly CatalogueStatus[]): MissingStats {
   return { total: cat.length, missing: cat.filter((r) => !r.implemented).length, byEvidence };
 }
 
-export async function rulesCommand(args: string[], io: Io): Promise<number> {
-  const p = parseArgs(args, { flags: ['json', 'missing', 'gaps'] });
+export async function rulesCommand(p: Parsed, io: Io): Promise<number> {
   if (p.flags.has('gaps')) {
     const gaps = ruleGaps();
     const arithmetic = gaps.filter((g) => g.kind === 'arithmetic').length;

@@ -1,191 +1,192 @@
 /**
- * `tlsprop run [--smoke] [--count N] [--mutants M] [--seed S] [--out DIR] [--include-secrets]`:
- * the main job. The conformance suite against the built-in default target,
- * our own TLS 1.2/1.3 client and server run in memory:
- *
- * 1. the reference flows of the MQTT-broker write-up (mutual and one-way),
- *    then N generated handshake plans across versions, suites, groups, key
- *    types, client-auth modes, HRR and resumption: each rendered to a real
- *    transcript and checked by every rule (zero violations expected);
- * 2. every mutation operator on M generated base handshakes: each mutant
- *    must trip the rules its operator declares;
- * 3. the coverage report (rules, state machines, configurations, mutation
- *    score, counterexamples) written as JSON, JUnit, Markdown and HTML.
- *
- * Progress goes to stderr; the seed is printed so that a run replays
- * (`--seed S`). Exit 0 when every valid transcript conforms and every
- * mutant is caught, 1 otherwise.
+ * `tlsprop run`: the conformance suite against an implementation (suite/run.ts):
+ * a TLS server (--target), a TLS client command (--client-cmd), or with
+ * neither the built-in default, Node.js's own tls in both roles in this
+ * process; `--self` runs the self-test of our own engine and oracles
+ * (suite/self.ts). Always writes the four reports (report.json, junit.xml,
+ * summary.md, index.html) to --out (default out/). Progress with an ETA goes
+ * to stderr; the summary, per target and per failing rule, to stdout.
  */
-import fc from 'fast-check';
-import { nodeProvider } from '../crypto/provider';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { testPki } from '../engine/fixtures';
-import { type HandshakePlan, REFERENCE_PLANS, handshakePlanArb, newRenderCache, renderHandshake } from '../generators/handshake';
-import { OFFLINE_MUTATIONS as OPERATORS, baseChoiceArb, runMutant } from '../generators/mutations';
-import { checkTranscript } from '../oracles/evaluate';
-import type { Verdict } from '../oracles/rule';
-import { buildCoverage, machinesFromOracles } from '../reports/coverage';
-import { ruleInfos } from '../reports/jest-reporter';
-import type { MutantRun, RunInput, TranscriptRun } from '../reports/model';
-import { renderReports } from '../reports/render';
-import { walkedTransitions } from '../reports/transitions';
-import type { Transcript } from '../transcript/model';
-import { UsageError, option, parseArgs } from './args';
-import { displayName } from './explain';
+import { clientConversationNames } from '../fuzz/client-families';
+import { conversationNames } from '../fuzz/families';
+import { STRICTNESS } from '../fuzz/judge';
+import { derToPem } from '../pki/pem';
+import { runSelf } from '../suite/self';
+import { runSuite, type SuiteOptions, type SuiteTarget, type Tier } from '../suite/run';
+import type { Side, Strictness } from '../wire/vocabulary';
+import { intOption, option, type Parsed, UsageError } from './args';
+import { readTrustAnchors } from './check';
+import { isLoopback, parseTarget, readIdentity } from './connect';
+import { readProfileFile } from './fuzzshared';
 import type { Io } from './main';
+import { exitCode, summaryLines, writeReports } from './reporting';
+import { fuzzProgress, Progress, stderrSink } from './style';
 
-/** Group consecutive messages of one direction into flights: `C->S: ClientHello` lines. */
-export function ladder(t: Transcript): string[] {
-  const lines: string[] = [];
-  let cur: { dir: string; names: string[] } | undefined;
-  for (const m of t.messages) {
-    const name = displayName(m.type);
-    if (cur && cur.dir === m.dir) cur.names.push(name);
-    else {
-      if (cur) lines.push(`${cur.dir}: ${cur.names.join(', ')}`);
-      cur = { dir: m.dir, names: [name] };
-    }
-  }
-  if (cur) lines.push(`${cur.dir}: ${cur.names.join(', ')}`);
-  return lines;
+function outDir(p: Parsed): string {
+  const out = option(p, 'out');
+  const report = option(p, 'report');
+  if (out !== undefined && report !== undefined && resolve(out) !== resolve(report))
+    throw new UsageError('--out and --report are the same option: give one');
+  return out ?? report ?? 'out';
 }
 
-function count(p: ReturnType<typeof parseArgs>, name: string, fallback: number): number {
-  const v = option(p, name);
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} needs a whole number, got ${JSON.stringify(v)}`);
-  return n;
+function hostPort(text: string, what: string, allowRemote: boolean, port0: boolean): { host: string; port: number } {
+  const t = port0 && /^[^:]+:0$/.test(text) ? { host: text.slice(0, -2), port: 0 } : parseTarget(text);
+  if (!isLoopback(t.host) && !allowRemote)
+    throw new UsageError(`${what} ${t.host} is not a loopback address; give --allow-remote to test what you own elsewhere`);
+  return { host: t.host === 'localhost' ? '127.0.0.1' : t.host, port: t.port };
 }
 
-const violations = (vs: readonly Verdict[]): Verdict[] => vs.filter((v) => v.status === 'violation');
+export async function runCommand(p: Parsed, io: Io): Promise<number> {
+  if (p.flags.has('smoke') && p.flags.has('full')) throw new UsageError('--smoke and --full exclude each other');
+  const seed = intOption(p, 'seed', Date.now() % 2 ** 31, 0);
+  const dir = outDir(p);
+  const progressSink = stderrSink(io.tty === true, io.errRaw ?? io.err);
+  if (p.flags.has('self')) return await self(p, io, seed, dir);
+  for (const o of ['count', 'mutants'])
+    if (option(p, o) !== undefined) throw new UsageError(`--${o} is for --self (the in-memory self-test)`);
 
-export async function runCommand(args: string[], io: Io): Promise<number> {
-  const p = parseArgs(args, { flags: ['smoke', 'include-secrets'], options: ['count', 'mutants', 'seed', 'out'] });
-  const smoke = p.flags.has('smoke');
-  const n = count(p, 'count', smoke ? 4 : 40);
-  const perOperator = count(p, 'mutants', smoke ? 1 : 2);
-  const seed = count(p, 'seed', Date.now() % 2 ** 31);
-  const outDir = option(p, 'out') ?? 'out/suite';
-  const started = Date.now();
-  const progress = (s: string) => io.err(`[run ${((Date.now() - started) / 1000).toFixed(1)}s] ${s}`);
-  io.out(`tlsprop run: the conformance suite against the built-in target (our TLS 1.2/1.3 client and server, in memory)`);
-  io.out(
-    `seed ${seed} (replay with --seed ${seed}), ${n} generated handshakes, ${perOperator} mutant(s) for each of ${OPERATORS.length} operators`,
-  );
-
-  const transcripts: TranscriptRun[] = [];
-  const failures: string[] = [];
-  const provider = nodeProvider();
-  const cache = newRenderCache(provider);
-
-  // 1. The reference flows, then generated plans.
-  const plans: Array<[string, HandshakePlan]> = [
-    ['reference mutual (MQTT broker + mosquitto_pub)', REFERENCE_PLANS.mutual],
-    ['reference one-way (verify_none)', REFERENCE_PLANS.oneway],
-    ...fc
-      .sample(handshakePlanArb(), { seed, numRuns: n })
-      .map((plan, i): [string, HandshakePlan] => [`plan ${i + 1}/${n}`, plan]),
-  ];
-  for (const [i, [label, plan]] of plans.entries()) {
-    const r = await renderHandshake(plan, cache);
-    const earlier: Transcript[] = r.earlier.map((e) => e.transcript);
-    const checks = { trustAnchors: r.trustAnchors, at: r.at, privateKeys: r.privateKeys, certCache: cache.certCache, provider };
-    for (const [k, e] of r.earlier.entries()) {
-      const first = await checkTranscript(e.transcript, { ...checks, earlier: earlier.slice(0, k) });
-      transcripts.push({
-        id: `${label} (first connection)`,
-        provenance: e.transcript.provenance,
-        config: r.config,
-        verdicts: first.verdicts,
-        transitions: walkedTransitions(first.context),
-        ladder: ladder(e.transcript),
-      });
-    }
-    const res = await checkTranscript(r.transcript, { ...checks, earlier });
-    const lines = ladder(r.transcript);
-    transcripts.push({
-      id: label,
-      provenance: r.transcript.provenance,
-      config: r.config,
-      verdicts: res.verdicts,
-      transitions: walkedTransitions(res.context),
-      ladder: lines,
-    });
-    const bad = violations(res.verdicts);
-    const completed = r.run.clientOutcome.kind === 'connected' || r.run.clientOutcome.kind === 'closed';
-    if (!completed || bad.length)
-      failures.push(
-        `${label} [${r.config.version} ${r.config.cipherSuite}]: ${completed ? bad.map((v) => `${v.rule}: ${v.detail}`).join('; ') : `did not complete (${r.run.clientOutcome.kind})`}`,
-      );
-    if (i < 2) {
-      io.out(`${label}:`);
-      for (const l of lines) io.out(`  ${l}`);
-    }
-    progress(
-      `valid ${i + 1}/${plans.length}: ${label}: TLS ${r.config.version} ${r.config.cipherSuite} ${bad.length ? `${bad.length} violation(s)` : 'ok'}`,
-    );
+  const allowRemote = p.flags.has('allow-remote');
+  const targetText = option(p, 'target');
+  const command = option(p, 'client-cmd');
+  const listenText = option(p, 'listen');
+  const role = option(p, 'role');
+  if (targetText !== undefined && command !== undefined)
+    throw new UsageError('--target (a server) and --client-cmd (a client) are two runs: give one');
+  if (listenText !== undefined && command === undefined) throw new UsageError('--listen goes with --client-cmd');
+  const name = option(p, 'name');
+  const targets: SuiteTarget[] = [];
+  if (targetText !== undefined) {
+    const t = hostPort(targetText, '--target', allowRemote, false);
+    targets.push({ kind: 'server', ...t, ...(name !== undefined ? { name } : {}) });
+  } else if (command !== undefined) {
+    if (!command.trim()) throw new UsageError('--client-cmd is empty');
+    const l = hostPort(listenText ?? '127.0.0.1:0', '--listen', allowRemote, true);
+    targets.push({ kind: 'client', command, ...l, ...(name !== undefined ? { name } : {}) });
+  } else {
+    if (role !== undefined && role !== 'server' && role !== 'client')
+      throw new UsageError(`--role must be server or client, got ${JSON.stringify(role)}`);
+    targets.push({ kind: 'node', roles: role ? [role as Side] : ['server', 'client'] });
   }
+  if (role !== undefined && targets[0]!.kind !== 'node')
+    throw new UsageError('--role picks a role of the default Node.js target');
 
-  // 2. Every mutation operator on generated bases.
-  const pki = await testPki(Date.now(), provider);
-  const mutants: MutantRun[] = [];
-  let caught = 0;
-  for (const [k, op] of OPERATORS.entries()) {
-    for (const choice of fc.sample(baseChoiceArb(op), { seed: seed + k + 1, numRuns: perOperator })) {
-      const m = await runMutant(op, pki, choice);
-      const res = await checkTranscript(m.transcript, m.check);
-      const tripped = [...new Set(violations(res.verdicts).map((v) => v.rule))].sort();
-      const missing = op.rules.filter((d) => !tripped.includes(d));
-      if (missing.length)
-        failures.push(
-          `mutant ${op.name} on ${choice.base} (engine seed ${choice.seed}): declared rule(s) not tripped: ${missing.join(', ')}`,
-        );
-      // Undecidable from a transcript: the named rules must say inconclusive, never pass.
-      for (const u of op.undecidable ?? []) {
-        const st = res.verdicts.filter((v) => v.rule === u).map((v) => v.status);
-        if (!st.length || st.some((x) => x !== 'inconclusive'))
-          failures.push(`mutant ${op.name}: ${u} should be inconclusive, was ${st.join('/') || 'absent'}`);
-      }
-      if (!op.rules.length) continue; // nothing to catch: not part of the mutation score
-      if (!missing.length) caught++;
-      mutants.push({
-        id: `${op.name}/${choice.base}/${choice.seed}`,
-        operator: op.name,
-        declaredRules: [...op.rules],
-        seed: choice.seed,
-        path: `${choice.base}/${op.name}`,
-        trippedRules: tripped,
-        transitions: walkedTransitions(res.context),
-      });
-    }
-    progress(`mutants ${k + 1}/${OPERATORS.length}: ${op.name}`);
-  }
-
-  // 3. The coverage report.
-  const input: RunInput = {
-    tool: { name: 'tlsprop', version: '0.1.0' },
-    startedAt: new Date(started).toISOString(),
-    rules: ruleInfos(),
-    transcripts,
-    mutants,
-    stateMachines: machinesFromOracles(),
+  const strictness = option(p, 'strictness') ?? 'alert-or-close';
+  if (!STRICTNESS.includes(strictness as Strictness))
+    throw new UsageError(`--strictness must be one of ${STRICTNESS.join(', ')}, got ${JSON.stringify(strictness)}`);
+  const tier: Tier = p.flags.has('smoke') ? 'smoke' : p.flags.has('full') ? 'full' : 'default';
+  const path = option(p, 'path');
+  if (path !== undefined && !/^\d+(:\d+)*$/.test(path))
+    throw new UsageError(`--path must look like 3 or 3:0:1 (as printed for a failure), got ${JSON.stringify(path)}`);
+  const cert = option(p, 'cert');
+  const key = option(p, 'key');
+  if ((cert === undefined) !== (key === undefined)) throw new UsageError('--cert and --key go together');
+  const pki = await testPki();
+  const o: SuiteOptions = {
+    targets,
+    seed,
+    tier,
+    strictness: strictness as Strictness,
+    outDir: resolve(dir),
+    pki,
+    jobs: intOption(p, 'jobs', 2, 1),
+    argv: p.raw,
+    command: 'run',
   };
-  const report = buildCoverage(input);
-  const written = renderReports(report, { outDir, includeSecrets: p.flags.has('include-secrets') });
-  const s = report.summary;
+  const runs = option(p, 'runs');
+  if (runs !== undefined) o.runs = intOption(p, 'runs', 0, 1);
+  if (path !== undefined) o.path = path;
+  if (option(p, 'timeout') !== undefined) o.readTimeoutMs = intOption(p, 'timeout', 3000, 1);
+  if (cert !== undefined && key !== undefined) o.identity = readIdentity(cert, key);
+  const ca = p.options.get('ca');
+  if (ca) o.trustAnchors = readTrustAnchors(ca);
+  const sni = option(p, 'servername') ?? (targetText?.startsWith('localhost:') ? 'localhost' : undefined);
+  if (sni !== undefined) o.serverName = sni;
+  if (p.flags.has('cert-faults')) o.certFaults = true;
+  const ops = p.options.get('operator');
+  if (ops)
+    o.only = ops
+      .flatMap((v) => v.split(','))
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+  const profileFile = option(p, 'profile');
+  if (profileFile !== undefined) {
+    o.profile = readProfileFile(profileFile, [...conversationNames(), ...clientConversationNames()]);
+    o.profileFile = profileFile;
+  }
+  const baseline = option(p, 'baseline');
+  const writeCa = option(p, 'write-ca');
+  if (writeCa !== undefined) {
+    writeFileSync(writeCa, derToPem(pki.root.der));
+    io.err(`wrote the test root (${pki.root.spec.subject}) to ${writeCa}`);
+  }
+
+  const first = targets[0]!;
+  const what =
+    first.kind === 'node'
+      ? `Node.js ${process.version} tls (OpenSSL ${process.versions.openssl}) in this process: ${first.roles.map((r) => `its ${r}`).join(' and ')}`
+      : first.kind === 'server'
+        ? `the TLS server at ${targetText}`
+        : `the TLS client ${JSON.stringify(command)}`;
+  io.out(`tlsprop run: the conformance suite against ${what}`);
+  io.out(
+    `seed ${seed} (replay with --seed ${seed}), ${tier === 'default' ? 'default size' : tier}${path !== undefined ? `, path ${path}` : ''}`,
+  );
+  const progress = new Progress(progressSink);
+  const feeds = new Map<string, (l: string) => void>();
+  const prefix = targets[0]!.kind === 'node';
+  o.onProgress = (target, line) => {
+    let f = feeds.get(target);
+    if (!f) {
+      f = fuzzProgress(progress, prefix ? `${target.replace(/^node \S+ tls /, 'node ')}: ` : '');
+      feeds.set(target, f);
+    }
+    f(line);
+  };
+  const r = await runSuite(o);
+  progress.settle();
+  const written = writeReports(r.report, {
+    dir,
+    includeSecrets: p.flags.has('include-secrets'),
+    ...(baseline ? { baseline } : {}),
+  });
+  for (const l of summaryLines(r.report, written, io)) io.out(l);
+  const code = exitCode(r.report);
+  io.out(`${code === 0 ? 'passed' : 'FAILED'} in ${((r.report.run?.durationMs ?? 0) / 1000).toFixed(1)} s (seed ${seed})`);
+  return code;
+}
+
+async function self(p: Parsed, io: Io, seed: number, dir: string): Promise<number> {
+  for (const o of ['target', 'client-cmd', 'listen', 'role', 'baseline', 'profile'])
+    if (option(p, o) !== undefined) throw new UsageError(`--self tests our own engine: --${o} does not apply`);
+  const started = Date.now();
+  const r = await runSelf({
+    smoke: p.flags.has('smoke'),
+    ...(option(p, 'count') !== undefined ? { count: intOption(p, 'count', 40, 0) } : {}),
+    ...(option(p, 'mutants') !== undefined ? { mutants: intOption(p, 'mutants', 2, 0) } : {}),
+    seed,
+    out: io.out,
+    progress: (s) => io.err(`[run ${((Date.now() - started) / 1000).toFixed(1)}s] ${s}`),
+    argv: p.raw,
+  });
+  const written = writeReports(r.report, { dir, includeSecrets: p.flags.has('include-secrets') });
+  const s = r.report.summary;
   io.out('');
   io.out(
     `${s.transcripts} valid transcripts: ${s.verdicts.pass} pass, ${s.verdicts.violation} violation, ${s.verdicts.inconclusive} inconclusive, ${s.verdicts['not-applicable']} not applicable`,
   );
   io.out(
-    `${mutants.length} mutants from ${OPERATORS.length} operators: ${caught} caught with their declared rules, ${mutants.length - caught} not (operators that declare no rule check inconclusiveness instead)`,
+    `${r.mutants} mutants from ${r.operators} operators: ${r.caught} caught with their declared rules, ${r.mutants - r.caught} not (operators that declare no rule check inconclusiveness instead)`,
   );
   io.out(
     `rules: ${s.rulesApplied} of ${s.rules} applied, ${s.rulesProven} proven by a mutant, ${s.rulesPassedByValid} passed by a valid transcript`,
   );
   io.out(`state-machine transitions exercised: ${s.transitionsExercised} of ${s.transitionsTotal}`);
-  for (const f of failures) io.out(`FAIL ${f}`);
+  for (const f of r.failures) io.out(`FAIL ${f}`);
   for (const w of written) io.out(`written: ${w}`);
-  io.out(`${failures.length ? 'FAILED' : 'passed'} in ${((Date.now() - started) / 1000).toFixed(1)} s (seed ${seed})`);
-  return failures.length ? 1 : 0;
+  io.out(`${r.failures.length ? 'FAILED' : 'passed'} in ${((Date.now() - started) / 1000).toFixed(1)} s (seed ${seed})`);
+  return r.failures.length ? 1 : 0;
 }

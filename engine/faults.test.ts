@@ -64,13 +64,16 @@ const mutual = (v: V, c: Partial<ClientConfig> = {}, s: Partial<ServerConfig> = 
 });
 
 const alertOf = (o: Outcome): number | undefined => (o.kind === 'alert_sent' ? o.alert.description : undefined);
-const violated = async (run: MemoryRun, at?: Date): Promise<string[]> => [
+const violated = async (run: MemoryRun, at?: Date, clientAuthRequired = false): Promise<string[]> => [
   ...new Set(
     (
       await checkTranscript(run.transcript, {
         trustAnchors: pki.anchors,
         privateKeys: [pki.identity('server', 'rsa').pkcs8],
         ...(at ? { at } : {}),
+        // a server configured to require client authentication cannot have gone on with an unacceptable client chain
+        // considering the client unauthenticated (RFC 5246 §7.4.6, RFC 8446 §4.4.2.4): the oracles are told so
+        ...(clientAuthRequired ? { clientAuthRequired } : {}),
       })
     ).verdicts
       .filter((x) => x.status === 'violation')
@@ -98,7 +101,7 @@ async function offAndOn(k: Case): Promise<{ off: MemoryRun; on: MemoryRun }> {
   expect(alertOf(healthy)).toBe(AlertDescription[engineFault(k.fault).healthyAlert]);
   expect([on.clientOutcome.kind, on.serverOutcome.kind]).toEqual(['connected', 'connected']);
   // the oracles judge certificates at the time the faulty server validated them
-  const rules = await violated(on, k.s.validationTime);
+  const rules = await violated(on, k.s.validationTime, k.s.clientAuth === 'require');
   expect(faultRules(k.fault, k.version).filter((r) => rules.includes(r))).not.toEqual([]);
   return { off, on };
 }

@@ -32,7 +32,7 @@ import {
   pickArb,
   serverSide,
 } from './client-families';
-import { ClientCommand, type ClientCommandResult, describeCommandEnd } from './clientcmd';
+import { ClientCommand, type ClientCommandResult, describeCommandEnd, type LaunchedClient } from './clientcmd';
 import { type Attempt, campaign, type FailureReport, type Judged, runCount } from './core';
 import { exchange } from './exchange';
 import {
@@ -109,10 +109,13 @@ export interface ClientConversationResult extends Judged {
 }
 
 /** What a conversation is, for matching profile entries: its mutant's name and rules (and the rule it was judged on). */
-function subjectOf(conv: ClientConversation, rule?: string): Subject {
+function subjectOf(conv: ClientConversation, rule?: string, alert?: string): Subject {
   const rules: string[] = conv.expect.kind === 'reject' ? [...conv.expect.rules] : [];
   if (rule !== undefined && !rules.includes(rule)) rules.push(rule);
-  return { names: conv.mutant ? [conv.mutant.name] : [], rules };
+  const s: Subject = { names: conv.mutant ? [conv.mutant.name] : [], rules };
+  if (conv.expect.kind === 'reject') s.expectedAlerts = conv.expect.alerts;
+  if (alert !== undefined) s.alert = alert;
+  return s;
 }
 
 interface Session {
@@ -144,8 +147,9 @@ interface ClientTiming {
 
 const PROBE_CONNECT_MS = 30_000;
 
-function startCommand(s: Session, waitMs: number): ClientCommand {
+function startCommand(s: Session, waitMs: number): LaunchedClient {
   const { target: t } = s.o;
+  if (t.launch) return t.launch(t.host, s.port);
   return new ClientCommand({
     command: t.command,
     vars: { host: t.host, port: String(s.port), ...(t.vars ?? {}) },
@@ -273,7 +277,9 @@ async function runConversation(s: Session, conv: ClientConversation, profile: Cl
   if (j.rule !== undefined && j.verdict !== 'conforming') cr.rule = j.rule;
   const result: ClientConversationResult = { run: cr, conversation: conv, clientViolations, command, ms: Date.now() - t0 };
   if (j.alert !== undefined) result.alert = j.alert;
-  const status = profileStatusOf(prof, subjectOf(conv, cr.rule), j.verdict);
+  if (transcript) result.transcript = transcript;
+  result.verdicts = verdicts;
+  const status = profileStatusOf(prof, subjectOf(conv, cr.rule, j.alert), j.verdict);
   if (status) result.profile = status;
   let skip: string | undefined = applicable ? undefined : 'not applicable: the client itself offers what the mutation injects';
   if (conv.mutant && skip === undefined) {

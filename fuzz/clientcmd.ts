@@ -53,6 +53,17 @@ export interface ClientCommandResult {
   ms: number;
 }
 
+/**
+ * A running client as the client fuzzer drives it: a command (ClientCommand)
+ * or a client in this process (ClientTarget.launch, e.g. Node's tls).
+ */
+export interface LaunchedClient {
+  /** Resolves once the client is over (exited, or its connection ended). */
+  readonly done: Promise<ClientCommandResult>;
+  /** Wait up to `ms` for it to end by itself, then stop it; how it ended either way. */
+  finish(ms: number): Promise<ClientCommandResult>;
+}
+
 /** Error for a command that cannot be started at all (e.g. empty). */
 export class ClientCommandError extends Error {
   override readonly name = 'ClientCommandError';
@@ -148,7 +159,7 @@ function signalGroup(pgid: number, sig: NodeJS.Signals): void {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** One running client command; `done` resolves once the shell has exited and its process group is empty. */
-export class ClientCommand {
+export class ClientCommand implements LaunchedClient {
   readonly pid: number;
   readonly commandLine: string;
   readonly done: Promise<ClientCommandResult>;

@@ -14,6 +14,8 @@
  */
 import fc from 'fast-check';
 import type { ConversationRun } from '../oracles/live';
+import type { Verdict } from '../oracles/rule';
+import type { Transcript } from '../transcript/model';
 import { failsRun, type ProfileStatus } from './judge';
 import type { SavedFiles } from './save';
 import { shrinkAtPath } from './shrink';
@@ -55,6 +57,10 @@ export interface Judged {
   profile?: { status: ProfileStatus; reason: string };
   /** Files written by --save. */
   saved?: SavedFiles;
+  /** The conversation as a transcript (absent when the records could not be read), for reports. */
+  transcript?: Transcript;
+  /** Every rule's verdicts on that transcript (the peer's messages and ours), for reports. */
+  verdicts?: Verdict[];
 }
 
 /** One conversation as a driver ran it. */

@@ -21,6 +21,7 @@ import { engineSuite } from '../engine/suites';
 import { MUTATIONS } from '../generators/mutations/catalogue';
 import { type ClientCertificate, type ClientSends, type Kex12, liveSide, type Mutation } from '../generators/mutations/model';
 import { stateHooks, stateModel } from '../generators/mutations/state';
+import type { ReceiverFacts } from '../oracles/rule';
 import type { TlsVersion } from '../wire/vocabulary';
 import { baseNameFor, type ClientBase, type Conversation, clientMutation, restrict, validConversation } from './conversation';
 import { coverageOrder } from './core';
@@ -70,6 +71,11 @@ export interface PlanContext {
   target: TargetProfile;
   /** Our client's provider, name and credentials. */
   base: ClientBase;
+}
+
+/** What the probe learned about the target as a receiver, for the tolerances of its reactions (oracles/reactions.ts). */
+export function receiverFacts(ctx: PlanContext): ReceiverFacts {
+  return ctx.target.clientAuthRequired ? { clientAuthRequired: true } : {};
 }
 
 export interface Family<S extends ConvSpec = ConvSpec> {
@@ -245,7 +251,7 @@ const mutant: Family<Extract<ConvSpec, { kind: 'mutant' }>> = {
       operator: m.name,
       kind: 'mutant',
       subject: m.name,
-      expect: expectationOf(m, version, 'server'),
+      expect: expectationOf(m, version, 'server', receiverFacts(ctx)),
     };
   },
 };
@@ -298,7 +304,7 @@ const state: Family<Extract<ConvSpec, { kind: 'state' }>> = {
       reactionRules: [...new Set(scen.flatMap((s) => s.reactionRules ?? []))],
       completionRules: [...new Set(scen.flatMap((s) => s.completionRules ?? []))],
     };
-    const expect = expectationOf(combined, version, 'server');
+    const expect = expectationOf(combined, version, 'server', receiverFacts(ctx));
     // out of order: the target must reject; only incomplete (e.g. our Finished withheld): waiting is right too;
     // neither (the steps leave a valid flow): it must complete
     if (model.outOfOrder) conv.expect = expect;
@@ -362,7 +368,7 @@ const cert: Family<Extract<ConvSpec, { kind: 'cert' }>> = {
       ...conv,
       kind: 'cert',
       subject: spec.fault,
-      expect: expectationOf(m, spec.version, 'server'),
+      expect: expectationOf(m, spec.version, 'server', receiverFacts(ctx)),
       invalidAt: 'certificate',
     };
   },

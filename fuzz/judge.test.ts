@@ -88,8 +88,9 @@ const TLS12_FULL_CLIENT: Step[] = [
   { dir: C, type: 'finished', epoch: 'application' },
 ];
 
-const certFault = (version: TlsVersion, name = 'client-cert-expired'): Expectation =>
-  expectationOf(mutation(name), version, 'server');
+/** A certificate fault against a server the probe found to require client authentication (unless `required` is false). */
+const certFault = (version: TlsVersion, name = 'client-cert-expired', required = true): Expectation =>
+  expectationOf(mutation(name), version, 'server', required ? { clientAuthRequired: true } : {});
 
 /** Judge a transcript of our client (C->S) against a server, with our invalid input at `from`. */
 function judgeClient(
@@ -118,6 +119,22 @@ describe('a completed handshake is accepted, whatever happens after (issue #14 i
     expect(j.verdict).toBe('accepted-invalid');
     expect(j.rule).toBe('cert.path.validity');
     expect(j.detail).toMatch(/its ChangeCipherSpec.*then closed with close_notify/);
+  });
+
+  it('a server not known to require client authentication may go on after an unacceptable chain (RFC 5246 §7.4.6)', () => {
+    const steps: Step[] = [
+      ...TLS12_FULL_CLIENT,
+      { dir: S, type: 'change_cipher_spec', kind: 'change_cipher_spec' },
+      { dir: S, type: 'finished', epoch: 'application' },
+    ];
+    const optional = judgeClient(steps, certFault('1.2', 'client-cert-expired', false), closedAfterSession, {
+      message: 'certificate',
+    });
+    expect(optional.verdict).toBe('conforming');
+    expect(optional.detail).toMatch(/RFC 5246 §7\.4\.6.*considering the client unauthenticated/);
+    // the same server once the probe saw it refuse a handshake without a client certificate: acceptance
+    const required = judgeClient(steps, certFault('1.2'), closedAfterSession, { message: 'certificate' });
+    expect(required.verdict).toBe('accepted-invalid');
   });
 
   it('the server that only closed with close_notify, without its Finished, did not accept: a silent rejection (no-alert)', () => {

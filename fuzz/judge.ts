@@ -23,14 +23,14 @@ import type { RuleId } from '../oracles/catalogue';
 import { checkTranscript } from '../oracles/evaluate';
 import { type ConversationRun, liveVerdicts } from '../oracles/live';
 import { ALERT_DUTY, type ExpectedReaction } from '../oracles/reactions';
-import type { Verdict } from '../oracles/rule';
+import type { ReceiverFacts, Verdict } from '../oracles/rule';
 import type { ParsedCertCache } from '../pki/parse';
 import type { Transcript } from '../transcript/model';
 import { AlertDescription, alertDescriptions, nameOf } from '../wire/registry';
 import type { AlertName, ConversationVerdict, Direction, Side, Strictness, TlsVersion } from '../wire/vocabulary';
 import { flowLines, transcriptOfRun } from './live';
 import { type InvalidFrom, type Observation, observe } from './observe';
-import { expectedFailureOf, type FuzzProfile, type Subject } from './profile';
+import { alertMappedBy, expectedFailureOf, type FuzzProfile, type Subject } from './profile';
 
 export const STRICTNESS: readonly Strictness[] = ['exact', 'alert-or-close', 'any-abort'];
 /**
@@ -68,9 +68,10 @@ export function expectationOf(
   m: Pick<Mutation, 'rules' | 'reactionRules' | 'completionRules'>,
   version: TlsVersion,
   receiver?: Side,
+  facts: ReceiverFacts = {},
 ): Expectation {
   const inVersion = (ids: readonly RuleId[] | undefined) => rulesIn({ rules: ids ?? [] }, version);
-  const reaction = reactionOf(m, version, [], receiver);
+  const reaction = reactionOf(m, version, [], receiver, facts);
   const out: Extract<Expectation, { kind: 'reject' }> = {
     kind: 'reject',
     rules: inVersion(m.rules),
@@ -383,7 +384,8 @@ function alertCodeOf(name: string): number {
 
 // ------------------------------------------------------------------ what the profile says
 
-export type ProfileStatus = 'expected-failure' | 'unexpected-pass';
+/** What a profile said: an expected failure, an expected failure that passed, or a different alert its alert map accepts. */
+export type ProfileStatus = 'expected-failure' | 'unexpected-pass' | 'alert-mapped';
 
 /** Rules a profile disables outright (entries with a rule and no name): their violations are not reported. */
 export function disabledRules(p: FuzzProfile): ReadonlySet<string> {
@@ -396,13 +398,17 @@ export function profileStatusOf(
   s: Subject,
   verdict: ConversationVerdict,
 ): { status: ProfileStatus; reason: string } | undefined {
+  if (verdict === 'wrong-alert') {
+    const mapped = alertMappedBy(p, s);
+    if (mapped) return { status: 'alert-mapped', reason: `${mapped.to} accepted for ${mapped.from}: ${mapped.reason}` };
+  }
   const e = expectedFailureOf(p, s);
   return e ? { status: verdict === 'conforming' ? 'unexpected-pass' : 'expected-failure', reason: e.reason } : undefined;
 }
 
-/** A conversation that fails the run: not conforming and not an expected failure. */
+/** A conversation that fails the run: not conforming, not an expected failure, not a different alert the profile maps. */
 export function failsRun(r: { run: ConversationRun; profile?: { status: ProfileStatus } }): boolean {
-  return r.run.verdict !== 'conforming' && r.profile?.status !== 'expected-failure';
+  return r.run.verdict !== 'conforming' && r.profile?.status !== 'expected-failure' && r.profile?.status !== 'alert-mapped';
 }
 
 /** Ladder of a failing conversation, for printing, with the options that replay it. */

@@ -7,6 +7,7 @@
 import type { Identity } from '../engine/config';
 import type { TestPki } from '../engine/fixtures';
 import type { Strictness } from '../wire/vocabulary';
+import type { LaunchedClient } from './clientcmd';
 import type { FuzzProfile } from './profile';
 import type { TargetProfile } from './probe';
 
@@ -39,6 +40,11 @@ export interface ClientTarget {
   stdin?: string;
   /** How long the client may take to exit by itself once the connection is over (default 1000 ms). */
   exitGraceMs?: number;
+  /**
+   * A client in this process instead of a command (`command` is then only its name in reports): started once per
+   * conversation to connect to our server at host:port.
+   */
+  launch?: (host: string, port: number) => LaunchedClient;
 }
 
 /** Our side's credentials. */

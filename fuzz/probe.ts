@@ -47,10 +47,20 @@ const PROBE_SCHEMES: readonly number[] = [
   SS.rsa_pkcs1_sha384,
 ];
 
+/** Handshakes a server probe runs at most: each probed suite, each group alone, the chain, each scheme alone (for progress). */
+export const PROBE_HANDSHAKES =
+  PROBE_SUITES['1.3'].length + PROBE_SUITES['1.2'].length + 1 + GROUPS.length + 1 + PROBE_SCHEMES.length;
+
 export interface TargetProfile {
   suites: Record<TlsVersion, number[]>;
   /** The target sent a CertificateRequest. */
   certificateRequested: boolean;
+  /**
+   * The target refused a handshake in which our client sent no certificate (probed only when it asks for one): it
+   * requires client authentication, so it cannot go on with an unacceptable client chain "considering the client
+   * unauthenticated" (RFC 5246 §7.4.6, RFC 8446 §4.4.2.4); going on is then acceptance. Absent: not known.
+   */
+  clientAuthRequired?: boolean;
   /** Key-exchange groups the target completes a handshake with when offered alone (absent: not probed, all assumed). */
   groups?: number[];
   /**
@@ -153,6 +163,12 @@ export async function probeTarget(ctx: ConversationContext & { identity?: Identi
   // groups, each offered alone, with the first version and suite that worked
   const v: TlsVersion | undefined = profile.suites['1.3'].length ? '1.3' : profile.suites['1.2'].length ? '1.2' : undefined;
   const suite = v ? profile.suites[v].find((s) => v === '1.3' || isEcdhe12(s)) : undefined;
+  // whether the target requires the certificate it asks for: the first working handshake again, our client without one
+  if (profile.certificateRequested && v && profile.suites[v][0] !== undefined) {
+    const anonymous = conv(v, profile.suites[v][0]!, NamedGroup.x25519, `probe ${v} without a client certificate`);
+    delete anonymous.client.identity;
+    profile.clientAuthRequired = !went((await run(anonymous)).c);
+  }
   if (v && suite !== undefined) {
     profile.groups = [];
     for (const g of GROUPS) if (went((await run(conv(v, suite, g, `probe group ${g}`, true))).c)) profile.groups.push(g);

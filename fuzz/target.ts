@@ -41,7 +41,7 @@ import { describeEnd } from './live';
 import { suiteName } from './names';
 import type { InvalidFrom, Observation } from './observe';
 import type { ServerFuzzOptions } from './options';
-import { probeTarget, type TargetProfile } from './probe';
+import { PROBE_HANDSHAKES, probeTarget, type TargetProfile } from './probe';
 import { EMPTY_PROFILE, type Subject } from './profile';
 import { type SavedFiles, saveRun } from './save';
 import { adapted, ceilings, type Timing } from './timing';
@@ -114,14 +114,17 @@ export function runShared(o: ServerFuzzOptions, provider: CryptoProvider = nodeP
   return { provider, timing: ceilings(o.budget), certCache: newCertCache() };
 }
 
-function subjectOf(conv: Conversation, rule?: string): Subject {
+function subjectOf(conv: Conversation, rule?: string, alert?: string): Subject {
   const names = conv.subject ? conv.subject.split('+') : [];
   const rules: string[] =
     conv.expect.kind === 'reject'
       ? [...conv.expect.rules, ...(conv.expect.reactionRules ?? []), ...(conv.expect.completion ?? [])]
       : [];
   if (rule !== undefined) rules.push(rule);
-  return { names, rules };
+  const s: Subject = { names, rules };
+  if (conv.expect.kind === 'reject') s.expectedAlerts = conv.expect.alerts;
+  if (alert !== undefined) s.alert = alert;
+  return s;
 }
 
 /** Our client sends a Certificate in this conversation (the target asks for one and our client has an identity to send). */
@@ -223,7 +226,9 @@ export async function runConversation(
     ms: Date.now() - t0,
   };
   if (j.alert !== undefined) result.alert = j.alert;
-  const status = profileStatusOf(prof, subjectOf(conv, cr.rule), j.verdict);
+  if (transcript) result.transcript = transcript;
+  result.verdicts = judged.verdicts;
+  const status = profileStatusOf(prof, subjectOf(conv, cr.rule, j.alert), j.verdict);
   if (status) result.profile = status;
   // a certificate fault fired when our Certificate went out
   const fired = wrapped
@@ -296,8 +301,10 @@ export async function probe(o: ServerFuzzOptions, shared: RunShared = runShared(
   const ctx = planContext(o, { suites: { '1.2': [], '1.3': [] }, certificateRequested: false }, shared.provider);
   const quiet: ServerFuzzOptions = { ...o, profile: { ...o.profile, file: EMPTY_PROFILE } };
   const withId = o.identity.identity ? { ...ctx, identity: o.identity.identity } : ctx;
+  let n = 0;
   return probeTarget(withId, async (conv) => {
     const { result, transcript } = await runConversation(quiet, conv, shared);
+    o.output?.onProgress?.(`[probe ${++n}/${Math.max(n, PROBE_HANDSHAKES)}] ${conv.name}: ${result.run.verdict}`);
     const c = { verdict: result.run.verdict, detail: result.run.detail ?? '' };
     return transcript ? { c, transcript } : { c };
   });
@@ -332,7 +339,7 @@ export async function fuzzTarget(o: ServerFuzzOptions): Promise<FuzzResult> {
   const progress = o.output?.onProgress ?? (() => undefined);
   const profile = o.target.known ?? (await probe(o, shared));
   progress(
-    `probe: TLS 1.3 [${profile.suites['1.3'].map(suiteName).join(', ')}], TLS 1.2 [${profile.suites['1.2'].map(suiteName).join(', ')}]${profile.certificateRequested ? ', asks for a client certificate' : ''}`,
+    `probe: TLS 1.3 [${profile.suites['1.3'].map(suiteName).join(', ')}], TLS 1.2 [${profile.suites['1.2'].map(suiteName).join(', ')}]${profile.certificateRequested ? `, asks for a client certificate${profile.clientAuthRequired ? ' (required: refused a handshake without one)' : profile.clientAuthRequired === false ? ' (optional: completed a handshake without one)' : ''}` : ''}`,
   );
   const ctx = planContext(o, profile, provider);
   const runs = runsOf(ctx);

@@ -163,7 +163,9 @@ export function chainReceiverVerdict(ctx: Context, rule: RuleId, c: Pick<Validat
   const out = ((): Outcome => {
     switch (r.kind) {
       case 'went-on': {
-        const e = expectedReaction([rule], ctx.version!, receiver);
+        const e = expectedReaction([rule], ctx.version!, receiver, {
+          clientAuthRequired: ctx.options.clientAuthRequired === true,
+        });
         if (e.ignoreAllowed) {
           const t = e.ignoreBecause[0]!;
           return pass(`The ${receiver} went on (${r.what}) after ${chain}, which ${t.rfc} allows: "${t.text}"`, {

@@ -85,6 +85,11 @@ export interface ContextOptions {
   trustAnchors?: readonly Uint8Array[];
   /** Validation time of the certificate rules (for captures: the capture time); absent = now. */
   at?: Date;
+  /**
+   * The server is known to require client authentication (the user says so, or its configuration does): it cannot
+   * have gone on with an unacceptable client chain considering the client unauthenticated (Tolerance).
+   */
+  clientAuthRequired?: boolean;
   /** PKCS#8 DER private keys of the endpoints' certificates (generated runs), matched to leaves by public key. */
   privateKeys?: readonly Uint8Array[];
   /**

@@ -50,6 +50,8 @@ export interface CheckOptions {
   earlier?: readonly Transcript[];
   /** Validation time of the certificate rules (for captures: the capture time); default now. */
   at?: Date;
+  /** The server is known to require client authentication (ContextOptions.clientAuthRequired). */
+  clientAuthRequired?: boolean;
   /** PKCS#8 DER private keys of certificate keys (generated runs), for the RSA premaster rule. */
   privateKeys?: readonly Uint8Array[];
   /** Parsed certificates shared across the transcripts of one run (see ContextOptions). */
@@ -180,6 +182,7 @@ export async function checkTranscript(t: Transcript, opts: CheckOptions = {}): P
   const options: ContextOptions = { provider: opts.provider ?? nodeProvider() };
   if (opts.trustAnchors) options.trustAnchors = opts.trustAnchors;
   if (opts.at) options.at = opts.at;
+  if (opts.clientAuthRequired) options.clientAuthRequired = true;
   if (opts.privateKeys) options.privateKeys = opts.privateKeys;
   if (opts.certCache) options.certCache = opts.certCache;
   const context = buildContext(t, opts.earlier ?? [], options);

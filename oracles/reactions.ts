@@ -8,7 +8,7 @@
  */
 import type { AlertName, Side, Strength, TlsVersion } from '../wire/vocabulary';
 import { type RuleId, ruleById } from './catalogue';
-import type { AlertChoice, Tolerance } from './rule';
+import type { AlertChoice, ReceiverFacts, Tolerance } from './rule';
 
 export type { AlertChoice } from './rule';
 
@@ -64,13 +64,19 @@ export function ruleAlertsIn(rule: RuleId, version: TlsVersion): AlertChoice[] {
  * in a connection of this version (`receiver`: which side receives, when a
  * tolerance is one side's only).
  */
-export function expectedReaction(rules: readonly RuleId[], version: TlsVersion, receiver?: Side): ExpectedReaction {
+export function expectedReaction(
+  rules: readonly RuleId[],
+  version: TlsVersion,
+  receiver?: Side,
+  facts: ReceiverFacts = {},
+): ExpectedReaction {
   const alerts: AlertChoice[] = [];
   for (const r of rules) for (const a of ruleAlertsIn(r, version)) if (!alerts.some((x) => x.alert === a.alert)) alerts.push(a);
   const t12 = version === '1.2';
   const tolerances = rules.map((r) => {
     const t = ruleById(r).ignorable;
     if (!t || (t.versions && !t.versions.includes(version)) || (t.receiver && t.receiver !== receiver)) return undefined;
+    if (t.voidWhenClientAuthRequired && facts.clientAuthRequired) return undefined;
     return t;
   });
   const ignoreAllowed = rules.length > 0 && tolerances.every((t) => t !== undefined);

@@ -108,6 +108,9 @@ export function goesOnAfterChain(ctx: Context, receiver: Side): WentOn {
       return undefined;
     }
     if (receiver === 'client' && m.type === 'finished') return `its Finished, message ${m.index}`;
+    // RFC 8446 §4.6.1: "At any time after the server has received the client Finished message, it MAY send a
+    // NewSessionTicket message": a ticket after the client's chain shows the server took the client's whole flight
+    if (receiver === 'server' && m.type === 'new_session_ticket') return `its NewSessionTicket, message ${m.index}`;
     return undefined;
   };
 }

@@ -102,6 +102,18 @@ export interface Tolerance {
   receiver?: Side;
   /** Only in these versions; absent: every version of the rule. */
   versions?: readonly TlsVersion[];
+  /**
+   * The tolerance is to go on with the client considered unauthenticated (RFC 5246 §7.4.6, RFC 8446 §4.4.2.4): a
+   * server known to require client authentication (it refused a handshake without a client certificate, or its
+   * configuration says so) cannot do that, so going on there is acceptance of the unacceptable chain.
+   */
+  voidWhenClientAuthRequired?: true;
+}
+
+/** What is known about the receiver beyond the transcript (e.g. from a probe or the user), for its tolerances. */
+export interface ReceiverFacts {
+  /** The server refuses a client without a certificate (probed, or configured). */
+  clientAuthRequired?: boolean;
 }
 
 /**

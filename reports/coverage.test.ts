@@ -180,6 +180,7 @@ describe('buildCoverage', () => {
       transitionsTotal: 10,
       transitionsExercised: 4,
       counterexamples: 3,
+      failures: 3,
       ok: false,
     });
   });

@@ -22,9 +22,17 @@ import {
   VERDICT_STATUSES,
   type VerdictStatus,
 } from '../wire/vocabulary';
+import { rfcLinks } from './rfc';
 import {
   type ConfigurationCoverage,
   type ConversationCount,
+  type ConversationEntry,
+  type Finding,
+  type FindingItem,
+  type LiveConversation,
+  type SectionScore,
+  type TargetInfo,
+  type TargetSummary,
   type Counterexample,
   type CoverageReport,
   type DimensionCoverage,
@@ -195,9 +203,29 @@ export function buildCoverage(input: RunInput): CoverageReport {
       }
     }
   };
+  const transcriptItems: Array<{ rule: RuleId | ''; item: FindingItem }> = [];
   for (const t of input.transcripts) {
     countRules(t.id, t.verdicts, t.valid !== false);
     const violated = t.verdicts.filter((v) => v.status === 'violation');
+    // a live conversation's violations are its conversation's finding (flagged); a transcript's are its own
+    if (t.provenance.kind !== 'live')
+      for (const v of violated) {
+        const item: FindingItem = {
+          id: `${t.id}${v.message !== undefined ? ` #${v.message}` : ''}`,
+          target: t.source ?? t.id,
+          name: t.id,
+          verdict: 'violation',
+          detail: v.detail,
+          ladder: [...(t.ladder ?? [])],
+        };
+        const b = v.message !== undefined ? t.bytes?.find((x) => x.index === v.message) : undefined;
+        if (b) item.bytes = b;
+        if (t.provenance.kind === 'generated') {
+          if (t.provenance.seed !== undefined) item.seed = t.provenance.seed;
+          if (t.provenance.path !== undefined) item.path = t.provenance.path;
+        }
+        transcriptItems.push({ rule: v.rule, item });
+      }
     if (violated.length) {
       const cx: Counterexample = {
         kind: 'transcript',
@@ -249,7 +277,12 @@ export function buildCoverage(input: RunInput): CoverageReport {
 
   // conversations
   const convCounts = new Map<ConversationVerdict, number>();
+  const conversationList: ConversationEntry[] = [];
+  const items: Array<{ rule: RuleId | ''; item: FindingItem }> = [];
   for (const c of input.conversations ?? []) {
+    conversationList.push(entryOf(c));
+    const f = findingOf(c);
+    if (f) items.push(f);
     convCounts.set(c.verdict, (convCounts.get(c.verdict) ?? 0) + 1);
     // the live rules a conversation decides count like a transcript's verdicts (a valid pass when it conformed)
     if (c.verdicts?.length) countRules(`${c.target} ${c.role} ${c.name}`, c.verdicts, c.verdict === 'conforming');
@@ -314,10 +347,14 @@ export function buildCoverage(input: RunInput): CoverageReport {
     otherwiseMutants,
   };
 
-  return finalize({
+  const report: CoverageReport = {
     schema: REPORT_SCHEMA,
     tool: { ...input.tool },
     startedAt: input.startedAt,
+    targets: (input.targets ?? []).map((t) => targetSummary(t, input.conversations ?? [])),
+    sections: [],
+    findings: groupFindings([...transcriptItems, ...items], input.rules),
+    conversationList,
     summary: { ...emptySummary(), transcripts: input.transcripts.length, verdicts: verdictCounts },
     rules: [...rules.values()],
     stateMachines: [...machines.values()],
@@ -325,7 +362,152 @@ export function buildCoverage(input: RunInput): CoverageReport {
     mutation,
     conversations: [...convCounts].map(([verdict, count]) => ({ verdict, count })),
     counterexamples,
-  });
+  };
+  if (input.run) report.run = { ...input.run, argv: [...input.run.argv], targets: [...input.run.targets] };
+  if (input.profile) report.profile = { ...input.profile, disabled: [...input.profile.disabled] };
+  return finalize(report);
+}
+
+// ------------------------------------------------------------ conversations, targets, findings, sections
+
+const ACCEPTED = new Set(['expected-failure', 'alert-mapped']);
+
+/** A conversation fails the run: not conforming and not accepted by the profile, or an expected failure that passed. */
+export function failing(c: Pick<LiveConversation, 'verdict' | 'profile'>): boolean {
+  if (c.profile?.status === 'unexpected-pass') return true;
+  return c.verdict !== 'conforming' && !ACCEPTED.has(c.profile?.status ?? '');
+}
+
+function targetOf(c: LiveConversation): string {
+  return c.targetName ?? c.target;
+}
+
+function entryOf(c: LiveConversation): ConversationEntry {
+  const e: ConversationEntry = {
+    id: `${targetOf(c)} ${c.path ?? ''} ${c.name}`.replace(/\s+/g, ' '),
+    target: targetOf(c),
+    role: c.role,
+    name: c.name,
+    verdict: c.verdict,
+  };
+  if (c.ms !== undefined) e.ms = c.ms;
+  if (c.rule !== undefined) e.rule = c.rule;
+  if (c.alert !== undefined) e.alert = c.alert;
+  if (c.detail !== undefined) e.detail = c.detail;
+  if (c.seed !== undefined) e.seed = c.seed;
+  if (c.path !== undefined) e.path = c.path;
+  if (c.profile) e.profile = { ...c.profile };
+  return e;
+}
+
+function findingOf(c: LiveConversation): { rule: RuleId | ''; item: FindingItem } | undefined {
+  if (c.verdict === 'conforming' && c.profile?.status !== 'unexpected-pass') return undefined;
+  const item: FindingItem = {
+    id: `${targetOf(c)} ${c.path ?? ''} ${c.name}`.replace(/\s+/g, ' '),
+    target: targetOf(c),
+    role: c.role,
+    name: c.name,
+    verdict: c.verdict,
+    detail: c.detail ?? '',
+    ladder: [...c.ladder],
+  };
+  if (c.subjects?.length) item.subjects = [...c.subjects];
+  if (c.alert !== undefined) item.alert = c.alert;
+  if (c.expectedAlerts?.length) item.expectedAlerts = [...c.expectedAlerts];
+  if (c.seed !== undefined) item.seed = c.seed;
+  if (c.path !== undefined) item.path = c.path;
+  if (c.replay !== undefined) item.replay = c.replay;
+  if (c.bytes) item.bytes = c.bytes;
+  if (c.saved) item.saved = { ...c.saved };
+  if (c.profile) item.profile = { ...c.profile };
+  const s = c.shrunk;
+  if (s) {
+    // the smallest conversation that fails the same way is what a reader replays
+    if (c.path !== undefined) item.shrunkFrom = c.path;
+    item.path = s.path;
+    item.name = s.name;
+    item.ladder = [...s.ladder];
+    if (s.detail !== undefined) item.detail = s.detail;
+    if (s.bytes) item.bytes = s.bytes;
+    if (s.saved) item.saved = { ...s.saved };
+    if (s.replay !== undefined) item.replay = s.replay;
+  }
+  return { rule: c.rule ?? '', item };
+}
+
+function targetSummary(t: TargetInfo, conversations: readonly LiveConversation[]): TargetSummary {
+  const mine = conversations.filter((c) => targetOf(c) === t.name);
+  const counts = new Map<ConversationVerdict, number>();
+  for (const c of mine) counts.set(c.verdict, (counts.get(c.verdict) ?? 0) + 1);
+  const fails = mine.filter(failing).length;
+  const summary: TargetSummary = {
+    ...structuredClone(t),
+    conversations: mine.length,
+    verdicts: [...counts]
+      .map(([verdict, count]) => ({ verdict, count }))
+      .sort((a, b) => CONVERSATION_VERDICTS.indexOf(a.verdict) - CONVERSATION_VERDICTS.indexOf(b.verdict)),
+    failing: fails,
+    expectedFailures: mine.filter((c) => c.profile?.status === 'expected-failure').length,
+    alertMapped: mine.filter((c) => c.profile?.status === 'alert-mapped').length,
+    unexpectedPasses: mine.filter((c) => c.profile?.status === 'unexpected-pass').length,
+    ok: fails === 0 && t.error === undefined && (t.sanity === undefined || (t.sanity.first && t.sanity.last)),
+  };
+  return summary;
+}
+
+function groupFindings(items: ReadonlyArray<{ rule: RuleId | ''; item: FindingItem }>, infos: readonly RuleInfo[]): Finding[] {
+  const byRule = new Map<RuleId | '', Finding>();
+  for (const { rule, item } of items) {
+    let f = byRule.get(rule);
+    if (!f) {
+      const info = rule ? infos.find((r) => r.id === rule) : undefined;
+      f = {
+        rule,
+        title: info?.title ?? (rule ? rule : 'no rule named (the peer hung, reset or could not be judged)'),
+        rfc: info ? [...info.rfc] : [],
+        alerts: info ? info.alerts.map((a) => ({ ...a })) : [],
+        items: [],
+      };
+      byRule.set(rule, f);
+    }
+    f.items.push(item);
+  }
+  return [...byRule.values()];
+}
+
+const cmpFindingItem = (a: FindingItem, b: FindingItem): number =>
+  cmp(a.target, b.target) || cmp(a.path ?? '', b.path ?? '') || cmp(a.id, b.id) || cmp(a.detail, b.detail);
+
+/** A finding item that fails the run (not accepted by the profile). */
+export function itemFails(i: FindingItem): boolean {
+  return failing({ verdict: i.verdict === 'violation' ? 'flagged' : i.verdict, ...(i.profile ? { profile: i.profile } : {}) });
+}
+
+/** Rules grouped by the RFC section each cites, with the share of applied rules that held (TLS-Anvil's per-section score). */
+export function sectionScores(rules: readonly RuleCoverage[]): SectionScore[] {
+  const sections = new Map<string, SectionScore>();
+  for (const r of rules) {
+    if (!r.declared) continue;
+    for (const ref of r.rfc) {
+      let s = sections.get(ref);
+      if (!s) {
+        s = { section: ref, rules: [], applied: 0, passed: 0, violated: 0, inconclusive: 0, score: 0 };
+        const link = rfcLinks(ref)[0];
+        if (link) s.href = link.href;
+        sections.set(ref, s);
+      }
+      s.rules.push(r.id);
+      if (r.applied === 0) continue;
+      s.applied++;
+      if (r.violated > 0) s.violated++;
+      else if (r.passed > 0) s.passed++;
+      else s.inconclusive++;
+    }
+  }
+  const key = (s: string) => s.replace(/(\d+)/g, (d) => d.padStart(5, '0'));
+  return [...sections.values()]
+    .map((s) => ({ ...s, rules: [...s.rules].sort(cmp), score: s.applied ? s.passed / s.applied : 0 }))
+    .sort((a, b) => cmp(key(a.section), key(b.section)));
 }
 
 function configValues(c: ConfigPoint): Array<[string, string[]]> {
@@ -398,8 +580,21 @@ function emptySummary(): ReportSummary {
     transitionsTotal: 0,
     transitionsExercised: 0,
     counterexamples: 0,
+    failures: 0,
     ok: true,
   };
+}
+
+/** Paths `3`, `3:0:1` and free text, numbers compared as numbers. */
+function cmpPath(a: string | undefined, b: string | undefined): number {
+  const pa = (a ?? '').split(':').map(Number);
+  const pb = (b ?? '').split(':').map(Number);
+  if (pa.every(Number.isFinite) && pb.every(Number.isFinite) && a && b) {
+    for (let i = 0; i < Math.max(pa.length, pb.length); i++)
+      if ((pa[i] ?? -1) !== (pb[i] ?? -1)) return (pa[i] ?? -1) - (pb[i] ?? -1);
+    return 0;
+  }
+  return cmp(a ?? '', b ?? '');
 }
 
 const cmpTransition = (a: TransitionRef, b: TransitionRef): number => cmp(a.from, b.from) || cmp(a.via, b.via) || cmp(a.to, b.to);
@@ -440,6 +635,11 @@ export function finalize(r: CoverageReport): CoverageReport {
   mu.otherwiseMutants.sort(cmpMutant);
   r.conversations.sort((a, b) => CONVERSATION_VERDICTS.indexOf(a.verdict) - CONVERSATION_VERDICTS.indexOf(b.verdict));
   r.counterexamples.sort(cmpCounterexample);
+  r.sections = sectionScores(r.rules);
+  for (const f of r.findings) f.items.sort(cmpFindingItem);
+  r.findings.sort((a, b) => cmp(a.rule, b.rule));
+  r.conversationList.sort((a, b) => cmp(a.target, b.target) || cmpPath(a.path, b.path) || cmp(a.name, b.name));
+  r.targets.sort((a, b) => cmp(a.name, b.name));
   r.configuration.dimensions = DIMENSIONS.map((d) =>
     dimension(d, r.configuration.dimensions.find((x) => x.dimension === d)?.values ?? []),
   );
@@ -459,7 +659,10 @@ export function finalize(r: CoverageReport): CoverageReport {
   s.transitionsTotal = r.stateMachines.reduce((n, m) => n + m.total, 0);
   s.transitionsExercised = r.stateMachines.reduce((n, m) => n + m.exercised, 0);
   s.counterexamples = r.counterexamples.length;
-  s.ok = s.rulesViolated === 0 && s.conversationsFailing === 0 && s.mutantsMissed === 0;
+  s.failures = r.findings.reduce((n, f) => n + f.items.filter(itemFails).length, 0);
+  if (r.baseline) s.newFailures = r.baseline.newFailures.length;
+  else delete s.newFailures;
+  s.ok = s.failures === 0 && s.mutantsMissed === 0 && r.targets.every((t) => t.ok);
   return r;
 }
 
@@ -474,6 +677,10 @@ export function mergeReports(reports: readonly CoverageReport[]): CoverageReport
     schema: REPORT_SCHEMA,
     tool: first.tool,
     startedAt: copy.map((r) => r.startedAt).sort(cmp)[0]!,
+    targets: copy.flatMap((r) => r.targets),
+    sections: [],
+    findings: [],
+    conversationList: copy.flatMap((r) => r.conversationList),
     summary: emptySummary(),
     rules: [],
     stateMachines: [],
@@ -569,7 +776,19 @@ export function mergeReports(reports: readonly CoverageReport[]): CoverageReport
       else convs.set(c.verdict, c);
     }
     out.counterexamples.push(...r.counterexamples);
+    for (const f of r.findings) {
+      const have = out.findings.find((x) => x.rule === f.rule);
+      if (have) have.items.push(...f.items);
+      else out.findings.push(f);
+    }
   }
+  if (first.run)
+    out.run = {
+      ...first.run,
+      command: copy.length > 1 ? 'merge' : first.run.command,
+      durationMs: copy.reduce((n, r) => n + (r.run?.durationMs ?? 0), 0),
+      targets: [...new Set(copy.flatMap((r) => r.run?.targets ?? []))],
+    };
   out.rules = [...rules.values()];
   out.stateMachines = [...machines.values()];
   out.configuration.dimensions = [...dims].map(([d, values]) => dimension(d, values));

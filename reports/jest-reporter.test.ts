@@ -62,7 +62,7 @@ describe('TlspropReporter', () => {
     rep.onRunComplete();
     expect(rep.getLastError()).toBeUndefined();
     const out = join(dir, 'out', 'report');
-    expect(readdirSync(out).sort()).toEqual(['junit.xml', 'report.html', 'report.json', 'summary.md']);
+    expect(readdirSync(out).sort()).toEqual(['index.html', 'junit.xml', 'report.json', 'summary.md']);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(report.tool).toEqual({ name: 'tlsprop', version: '9.8.7' });
     expect(report.summary.transcripts).toBe(3);

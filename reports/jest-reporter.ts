@@ -7,7 +7,7 @@
  * that directory; at `onRunComplete` it merges the fragments into one
  * RunInput (rule declarations default to oracles' `allRules`, machines to
  * oracles/statemachine.ts), builds the CoverageReport and writes
- * report.json, junit.xml, summary.md and report.html into `out/report`
+ * report.json, junit.xml, summary.md and index.html into `out/report`
  * (option `outDir`). Under `jest --shard=i/n` the names get a suffix
  * (`report.shard-1-of-3.json`, ...); `tlsprop report merge` (mergeReportFiles)
  * combines the shard reports. Shards running on one machine at the same
@@ -20,7 +20,7 @@
  * (`jest-reporter-entry.js` loads this file through esbuild-register, as bin/tlsprop.js does.)
  * Options: outDir, runDir, formats, includeSecrets (default false), allRules (default true).
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { allRules } from '../oracles/catalogue';
 import { clearFragments, combineFragments, readFragments, runDir } from './collect';
@@ -81,6 +81,8 @@ export class TlspropReporter implements MinimalReporter {
 
   onRunStart(): void {
     clearFragments(this.dir());
+    // the folder's presence tells tlsprop/jest (in the test workers) to record for this reporter
+    mkdirSync(this.dir(), { recursive: true });
   }
 
   onRunComplete(): void {
@@ -94,6 +96,13 @@ export class TlspropReporter implements MinimalReporter {
       const fragments = readFragments(this.dir());
       if (this.options.allRules !== false) fragments.unshift({ rules: ruleInfos() });
       const input = combineFragments(fragments, { tool: { name: 'tlsprop', version }, startedAt: this.startedAt });
+      input.run = {
+        command: 'jest',
+        argv: process.argv.slice(2),
+        durationMs: Date.now() - Date.parse(this.startedAt),
+        targets: [...new Set((input.conversations ?? []).map((c) => c.targetName ?? c.target))].sort(),
+        platform: `node ${process.version}, OpenSSL ${process.versions.openssl}, ${process.platform}-${process.arch}`,
+      };
       this.report = buildCoverage(input);
       const opts: Parameters<typeof renderReports>[1] = {
         outDir: resolve(this.root, this.options.outDir ?? join('out', 'report')),

@@ -2,7 +2,7 @@
  * The reports layer's data: what a run hands over (`RunInput`: rule
  * declarations, verdicts per transcript, mutants, live conversations,
  * the state machine tables) and what it becomes (`CoverageReport`, the
- * versioned document every writer renders; `schema/report-v2.schema.json`
+ * versioned document every writer renders; `schema/report-v3.schema.json`
  * describes its JSON form).
  *
  * A report keeps only summable raw data (counts, per-transition counts,
@@ -14,9 +14,9 @@ import type { ConversationRun } from '../oracles/live';
 import type { AlertChoice, Evidence, RuleGroup, RuleId, Tolerance, Verdict, VerdictCounts } from '../oracles/rule';
 import type { MachineId, MachineTransition, TransitionRef } from '../oracles/statemachine';
 import type { Provenance } from '../transcript/model';
-import type { ConfigPoint, ConversationVerdict, Role, Side, Strength, TlsVersion } from '../wire/vocabulary';
+import type { ConfigPoint, ConversationVerdict, Direction, Role, Side, Strength, TlsVersion } from '../wire/vocabulary';
 
-export const REPORT_SCHEMA = 'tlsprop-report/2' as const;
+export const REPORT_SCHEMA = 'tlsprop-report/3' as const;
 
 /** What a report keeps of a rule declaration (no check, no evaluator fields). */
 export interface RuleInfo {
@@ -54,6 +54,10 @@ export interface TranscriptRun {
   ladder?: string[];
   /** NSS key-log lines to replay it; only written with `includeSecrets`. */
   keylog?: string[];
+  /** Where it was read from (a capture file), for findings. */
+  source?: string;
+  /** The bytes of the messages its violations are about. */
+  bytes?: MessageBytes[];
 }
 
 export interface MutantRun {
@@ -69,6 +73,204 @@ export interface MutantRun {
   transitions?: MachineTransition[];
 }
 
+// ---------------------------------------------------------------- run metadata, targets, findings
+
+/** What ran: the command line, seed, time; every report file carries it. */
+export interface RunMeta {
+  /** `run`, `run --self`, `fuzz`, `check`, `explain`, `jest`, `merge`. */
+  command: string;
+  /** The arguments as given after `tlsprop` (empty for jest). */
+  argv: string[];
+  seed?: number;
+  /** Wall time of the whole command, ms. */
+  durationMs: number;
+  /** Names of the targets tested (or the inputs checked). */
+  targets: string[];
+  /** `node vX.Y.Z` and the OpenSSL inside it. */
+  platform: string;
+}
+
+/** One message's bytes as they crossed the wire, with its decoded fields. */
+export interface MessageBytes {
+  /** Index in the transcript. */
+  index: number;
+  dir: Direction;
+  type: string;
+  /** Frame of the capture that completed it. */
+  frame?: number;
+  hex: string;
+  /** The decoded message as `path = value` lines (`body.cipherSuite = TLS_...`); absent when it did not decode. */
+  fields?: Array<{ path: string; value: string }>;
+}
+
+/** Files that replay a conversation in Wireshark, relative to the report's folder when inside it. */
+export interface SavedLinks {
+  pcap: string;
+  keylog: string;
+  json?: string;
+}
+
+export type ProfileWord = 'expected-failure' | 'unexpected-pass' | 'alert-mapped';
+
+/** A live conversation with what the reports show of it besides the ConversationRun. */
+export interface LiveConversation extends ConversationRun {
+  /** What the reports call the target (a label without temp paths). */
+  targetName?: string;
+  /** The names a profile matches it by (mutation, state scenario or certificate fault; none for a valid handshake). */
+  subjects?: string[];
+  ms?: number;
+  /** The alert the peer sent, by name. */
+  alert?: string;
+  /** The alerts the RFC names for what the conversation broke, strictest first. */
+  expectedAlerts?: string[];
+  profile?: { status: ProfileWord; reason: string };
+  /** The message the verdict rests on. */
+  bytes?: MessageBytes;
+  saved?: SavedLinks;
+  /** The command line that replays it. */
+  replay?: string;
+  /** A failure shrunk to the smallest conversation that fails the same way: what the findings show. */
+  shrunk?: {
+    path: string;
+    name: string;
+    ladder: string[];
+    detail?: string;
+    bytes?: MessageBytes;
+    saved?: SavedLinks;
+    replay?: string;
+  };
+}
+
+/** What a target is and how its run went. */
+export interface TargetInfo {
+  name: string;
+  /** The side the target plays. */
+  role: Side;
+  /** host:port, or the client command. */
+  address?: string;
+  /** What the probe found. */
+  probed?: {
+    versions: TlsVersion[];
+    suites: string[];
+    groups?: string[];
+    schemes?: string[];
+    certificateRequested?: boolean;
+  };
+  sanity?: { first: boolean; last: boolean };
+  durationMs?: number;
+  /** Conversation names the profile switched off, with the reason. */
+  disabled?: string[];
+  /** Conversations that proved nothing (`path name: why`). */
+  skipped?: number;
+  /** Advice for the user (a client certificate asked for, a peer that never answers application data). */
+  hints?: string[];
+  /** A problem that stopped the run of this target. */
+  error?: string;
+}
+
+export interface TargetSummary extends TargetInfo {
+  conversations: number;
+  verdicts: ConversationCount[];
+  /** Conversations that fail the run (not conforming, not accepted by the profile). */
+  failing: number;
+  expectedFailures: number;
+  alertMapped: number;
+  unexpectedPasses: number;
+  ok: boolean;
+}
+
+/** Every conversation of the run, for JUnit testcases and the conversation table. */
+export interface ConversationEntry {
+  id: string;
+  target: string;
+  role: Side;
+  name: string;
+  verdict: ConversationVerdict;
+  ms?: number;
+  rule?: RuleId;
+  alert?: string;
+  detail?: string;
+  seed?: number;
+  path?: string;
+  profile?: { status: ProfileWord; reason: string };
+}
+
+/** One failure: a conversation that did not conform, or a rule violated in a transcript. */
+export interface FindingItem {
+  id: string;
+  /** The target, or the input file. */
+  target: string;
+  role?: Side;
+  name: string;
+  /** The names a profile matches it by. */
+  subjects?: string[];
+  verdict: ConversationVerdict | 'violation';
+  detail: string;
+  alert?: string;
+  expectedAlerts?: string[];
+  ladder: string[];
+  seed?: number;
+  path?: string;
+  replay?: string;
+  bytes?: MessageBytes;
+  saved?: SavedLinks;
+  shrunkFrom?: string;
+  profile?: { status: ProfileWord; reason: string };
+  /** Against a baseline: a failure it did not have, or one it had. */
+  baseline?: 'new' | 'unchanged';
+}
+
+/** The findings of one rule (rule '' for failures no rule names, e.g. a hung peer). */
+export interface Finding {
+  rule: RuleId | '';
+  title: string;
+  rfc: string[];
+  alerts: AlertChoice[];
+  items: FindingItem[];
+}
+
+/** Results grouped by RFC section, scored like TLS-Anvil: rules that held of the rules applied. */
+export interface SectionScore {
+  /** `RFC 8446 §4.1.2`. */
+  section: string;
+  href?: string;
+  rules: RuleId[];
+  applied: number;
+  passed: number;
+  violated: number;
+  inconclusive: number;
+  /** passed / applied (0 when none applied). */
+  score: number;
+}
+
+/** A failure, as baselines compare them. */
+export interface FailureKey {
+  /** `target | conversation name | rule`: stable across seeds. */
+  key: string;
+  target: string;
+  name: string;
+  rule?: string;
+  verdict: string;
+}
+
+export interface BaselineDiff {
+  /** The baseline report file. */
+  file: string;
+  newFailures: FailureKey[];
+  fixed: FailureKey[];
+  unchanged: FailureKey[];
+}
+
+export interface ProfileUse {
+  file?: string;
+  target?: string;
+  /** `name: reason` of what the profile switched off. */
+  disabled: string[];
+  expectedFailures: number;
+  alertMapped: number;
+  unexpectedPasses: number;
+}
+
 export interface RunInput {
   tool: { name: string; version: string };
   /** ISO 8601. */
@@ -76,8 +278,11 @@ export interface RunInput {
   rules: RuleInfo[];
   transcripts: TranscriptRun[];
   mutants: MutantRun[];
-  conversations?: ConversationRun[];
+  conversations?: LiveConversation[];
   stateMachines?: MachineTable[];
+  run?: RunMeta;
+  targets?: TargetInfo[];
+  profile?: ProfileUse;
 }
 
 // ---------------------------------------------------------------- report
@@ -228,6 +433,9 @@ export interface ReportSummary {
   transitionsTotal: number;
   transitionsExercised: number;
   counterexamples: number;
+  /** Failures (findings not accepted by a profile); with a baseline, newFailures counts only the new ones. */
+  failures: number;
+  newFailures?: number;
   /** No violation, no failing conversation, no missed mutant. */
   ok: boolean;
 }
@@ -236,6 +444,13 @@ export interface CoverageReport {
   schema: typeof REPORT_SCHEMA;
   tool: { name: string; version: string };
   startedAt: string;
+  run?: RunMeta;
+  targets: TargetSummary[];
+  sections: SectionScore[];
+  findings: Finding[];
+  conversationList: ConversationEntry[];
+  baseline?: BaselineDiff;
+  profile?: ProfileUse;
   summary: ReportSummary;
   rules: RuleCoverage[];
   stateMachines: MachineCoverage[];

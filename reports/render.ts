@@ -22,7 +22,7 @@ export interface RenderOptions {
   suffix?: string;
 }
 
-const FILES: Record<Format, string> = { json: 'report.json', junit: 'junit.xml', markdown: 'summary.md', html: 'report.html' };
+const FILES: Record<Format, string> = { json: 'report.json', junit: 'junit.xml', markdown: 'summary.md', html: 'index.html' };
 
 export function fileName(format: Format, suffix = ''): string {
   const f = FILES[format];

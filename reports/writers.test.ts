@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { buildCoverage, machinesFromOracles } from './coverage';
 import type { CoverageReport } from './model';
 import { mergeReportFiles, readReportFile, renderReports } from './render';
-import schemaJson from './schema/report-v2.schema.json';
+import schemaJson from './schema/report-v3.schema.json';
 import { type Schema, validate } from './schema/validate';
 import { sampleInput, sampleShards } from './testing/sample';
 import { escapeXml } from './writers/escape';
@@ -71,7 +71,7 @@ describe('JSON writer and schema', () => {
   it('writes a versioned report that validates against the checked-in schema', () => {
     const text = toJson(report());
     const parsed = parseReport(text);
-    expect(parsed.schema).toBe('tlsprop-report/2');
+    expect(parsed.schema).toBe('tlsprop-report/3');
     expect(validate(parsed, schema)).toEqual([]);
     expect(
       validate(
@@ -90,14 +90,14 @@ describe('JSON writer and schema', () => {
     const errors = validate(bad, schema);
     expect(errors).toEqual(
       expect.arrayContaining([
-        '/schema: expected "tlsprop-report/2"',
+        '/schema: expected "tlsprop-report/3"',
         '/rules/0/applied: -1 < 0',
         '/rules/1/extra: not allowed',
         '/summary/ok: required',
         '/stateMachines/0/machine: "t14-client" not in enum',
       ]),
     );
-    expect(() => parseReport('{"schema":"x"}')).toThrow(/tlsprop-report\/2/);
+    expect(() => parseReport('{"schema":"x"}')).toThrow(/tlsprop-report\/3/);
   });
 });
 
@@ -105,17 +105,26 @@ describe('JUnit writer', () => {
   const xml = toJunit(report());
   const root = parseXml(xml);
 
-  it('is well-formed with one testcase per rule, failing conversation and operator', () => {
+  it('is well-formed with one testcase per conversation (by target), transcript, rule and operator', () => {
     expect(root.name).toBe('testsuites');
     const suites = all(root, 'testsuite');
     expect(suites.map((s) => [s.attrs['name'], s.attrs['tests'], s.attrs['failures']])).toEqual([
+      ['gnutls', '1', '1'],
+      ['openssl', '2', '1'],
+      ['transcripts', '1', '1'],
       ['rules', '4', '1'],
-      ['conversations', '2', '2'],
       ['mutation', '2', '1'],
     ]);
-    expect(root.attrs['tests']).toBe('8');
-    expect(root.attrs['failures']).toBe('4');
-    const rules = suites[0]!.children;
+    expect(root.attrs['tests']).toBe('10');
+    expect(root.attrs['failures']).toBe('5');
+    // conforming conversations are testcases too, each with a time; classnames carry no dots of their own
+    const openssl = suites[1]!.children;
+    expect(openssl.map((c) => [c.attrs['classname'], c.attrs['name'], c.children.length])).toEqual([
+      ['tlsprop.openssl', 'accepts-ok', 0],
+      ['tlsprop.openssl', '7:0 finished-before-cke <x>', 1],
+    ]);
+    for (const c of all(root, 'testcase')) expect(c.attrs['time']).toMatch(/^\d+\.\d{3}$/);
+    const rules = suites[3]!.children;
     expect(rules.map((c) => c.attrs['name']!.split(':')[0])).toEqual([
       'rec.plaintext-max-len',
       't12.neg.suite-offered',
@@ -129,7 +138,7 @@ describe('JUnit writer', () => {
     expect(failure.text).toContain('t2 #3: Record 3 is 16385 bytes: <too & "long"> (expected <= 16384, actual 16385)');
     expect(xml).toContain('&lt;too &amp; &quot;long&quot;&gt;');
     const conv = all(root, 'testcase').find((c) => c.attrs['name']!.includes('finished-before-cke <x>'))!;
-    expect(conv.children[0]!.attrs['message']).toBe('accepted-invalid (t13.order.server-first)');
+    expect(conv.children[0]!.attrs['message']).toBe('accepted-invalid t13.order.server-first');
     expect(conv.children[0]!.text).toContain('seed 31');
     expect(conv.children[0]!.text).toContain('path 7:0');
     const missed = all(root, 'testcase').find((c) => c.attrs['name'] === 'swap-suite')!;
@@ -173,7 +182,9 @@ describe('HTML writer', () => {
     expect(html).not.toMatch(/url\(\s*["']?https?:/);
     const hrefs = [...html.matchAll(/href="([^"]+)"/g)].map((m) => m[1]!);
     expect(hrefs.length).toBeGreaterThan(0);
-    for (const h of hrefs) expect(h).toMatch(/^https:\/\/www\.rfc-editor\.org\/rfc\/rfc\d+(#(section|appendix)-[\w.]+)?$/);
+    // RFC links, and anchors inside the page (a finding's rule)
+    for (const h of hrefs)
+      expect(h).toMatch(/^(https:\/\/www\.rfc-editor\.org\/rfc\/rfc\d+(#(section|appendix)-[\w.]+)?|#rule-[\w.-]*)$/);
   });
   it('has a sortable, filterable rule table with RFC links', () => {
     expect(html).toContain('id="rule-filter"');
@@ -216,7 +227,8 @@ describe('HTML writer', () => {
     expect(() => parseXml(svg)).not.toThrow();
   });
   it('draws counterexamples as ladders with seed and path', () => {
-    expect((html.match(/<svg [^>]*class="ladder"/g) ?? []).length).toBe(3);
+    // each counterexample, and each finding of a conversation
+    expect((html.match(/<svg [^>]*class="ladder"/g) ?? []).length).toBe(6);
     expect(html).toContain('seed <code class="seed">31</code>, path <code class="path">7:0</code>');
     expect(html).toContain('seed <code class="seed">12</code>, path <code class="path">3:2:1</code>');
     const ladder = ladderSvg(['C->S client_hello', 'S->C alert <bad>', 'timeout']);
@@ -236,10 +248,10 @@ describe('renderReports and mergeReportFiles', () => {
   it('writes the chosen formats to a temp dir and merges shard files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tlsprop-report-'));
     const paths = renderReports(report(), { outDir: dir });
-    expect(paths.map((p) => p.slice(dir.length + 1))).toEqual(['report.json', 'junit.xml', 'summary.md', 'report.html']);
-    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toMatch(/^<!DOCTYPE html>/);
+    expect(paths.map((p) => p.slice(dir.length + 1))).toEqual(['report.json', 'junit.xml', 'summary.md', 'index.html']);
+    expect(readFileSync(join(dir, 'index.html'), 'utf8')).toMatch(/^<!DOCTYPE html>/);
     const only = renderReports(report(), { outDir: join(dir, 'x'), formats: ['html', 'json'], suffix: 'shard-1-of-2' });
-    expect(only.map((p) => p.slice(dir.length + 3))).toEqual(['report.shard-1-of-2.json', 'report.shard-1-of-2.html']);
+    expect(only.map((p) => p.slice(dir.length + 3))).toEqual(['report.shard-1-of-2.json', 'index.shard-1-of-2.html']);
     const [a, b] = sampleShards();
     const pa = join(dir, 'a.json');
     const pb = join(dir, 'b.json');

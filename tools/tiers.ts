@@ -19,7 +19,7 @@ export type Tier = 'pure' | 'interop' | 'conformance';
 export const TIERS: readonly Tier[] = ['pure', 'interop', 'conformance'];
 
 /** Folders that hold no test of ours: dependencies, outputs, data (fixtures/depcheck has a `*.test.ts` on purpose). */
-export const NO_TESTS = ['node_modules', 'out', 'coverage', 'bench/out', 'fixtures'];
+export const NO_TESTS = ['node_modules', 'out', 'coverage', 'bench/out', 'fixtures', 'dist'];
 
 /** jest's `testMatch` and `testPathIgnorePatterns` of each tier (paths under `<rootDir>`). */
 export const JEST_MATCH: Readonly<Record<Tier, { testMatch: string[]; testPathIgnorePatterns: string[] }>> = {

@@ -143,6 +143,7 @@ export const CLIENT_CHAIN_TOLERANCE: Tolerance = {
   rfc: 'RFC 5246 §7.4.6; RFC 8446 §4.4.2.4',
   text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or send a fatal alert [RFC 5246 §7.4.6; RFC 8446 §4.4.2.4 ends "or abort the handshake"].',
   receiver: 'server',
+  voidWhenClientAuthRequired: true,
 };
 
 export const certificatePathRules = [

@@ -1,5 +1,5 @@
 /**
- * A small validator for the subset of JSON Schema report-v2.schema.json
+ * A small validator for the subset of JSON Schema report-v3.schema.json
  * uses: type (string, number, integer, boolean, object, array, null, or a
  * list), properties, required, additionalProperties (boolean or schema),
  * items, enum, const, minimum, $ref to `#/$defs/<name>`. Returns the errors

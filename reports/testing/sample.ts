@@ -246,3 +246,50 @@ export function sampleShards(): [RunInput, RunInput] {
   };
   return [a, b];
 }
+
+/** The sample with what a live run adds: run metadata, targets, a finding with bytes, replay and saved files. */
+export function sampleRunInput(): RunInput {
+  const input = sampleInput();
+  input.run = {
+    command: 'run',
+    argv: ['--target', '127.0.0.1:4433', '--seed', '31'],
+    seed: 31,
+    durationMs: 12_345,
+    targets: ['openssl', 'gnutls'],
+    platform: 'node v20.0.0, OpenSSL 3.0.0, linux-x64',
+  };
+  input.targets = [
+    {
+      name: 'openssl',
+      role: 'server',
+      address: '127.0.0.1:4433',
+      probed: { versions: ['1.3', '1.2'], suites: ['TLS_AES_128_GCM_SHA256'], groups: ['x25519'], certificateRequested: true },
+      sanity: { first: true, last: true },
+      durationMs: 9000,
+    },
+    {
+      name: 'gnutls',
+      role: 'client',
+      address: 'gnutls-cli -p {port} {host}',
+      sanity: { first: true, last: true },
+      durationMs: 3000,
+    },
+  ];
+  const accepted = input.conversations![1]!;
+  Object.assign(accepted, {
+    ms: 42,
+    alert: 'internal_error',
+    expectedAlerts: ['unexpected_message'],
+    subjects: ['finished-before-cke'],
+    replay: 'tlsprop run --target 127.0.0.1:4433 --seed 31 --path 7:0',
+    saved: { pcap: 'conversations/openssl/7_0.pcap', keylog: 'conversations/openssl/7_0.keylog' },
+    bytes: {
+      index: 3,
+      dir: 'C->S',
+      type: 'finished',
+      hex: '1400000c0102030405060708090a0b0c',
+      fields: [{ path: 'body.verifyData', value: '0102030405060708090a0b0c' }],
+    },
+  });
+  return input;
+}

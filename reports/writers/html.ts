@@ -10,6 +10,17 @@ import { type SecretOptions, publishable } from '../redact';
 import { rfcLinks } from '../rfc';
 import { escapeHtml as h, pct } from './escape';
 import { COLOURS, ladderSvg, machineSvg } from './svg';
+import { readableLadder } from '../ladder';
+import {
+  banner,
+  conversationsSection,
+  FINDINGS_JS,
+  findingsSection,
+  RUN_CSS,
+  runHeader,
+  sectionsSection,
+  targetsSection,
+} from './html-run';
 
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#202124;background:#f8f9fa}
@@ -70,7 +81,7 @@ function ruleRow(r: RuleCoverage): string {
     .join('<br>');
   const yes = (b: boolean): string => (b ? '<span class="ok">yes</span>' : '<span class="muted">no</span>');
   return (
-    `<tr class="${cls}" data-group="${h(r.group)}"><td><code>${h(r.id)}</code>${r.declared ? '' : ' <span class="bad">(undeclared)</span>'}</td><td>${h(r.title)}</td>` +
+    `<tr class="${cls}" data-group="${h(r.group)}"><td><code id="rule-${h(r.id)}">${h(r.id)}</code>${r.declared ? '' : ' <span class="bad">(undeclared)</span>'}</td><td>${h(r.title)}</td>` +
     `<td>${h(r.group)}</td><td>${h(r.versions.join(', '))}</td><td>${h(r.strength)}</td><td class="rfc">${links}</td><td class="mono">${alerts}</td>` +
     `<td class="n">${r.applied}</td><td class="n">${r.passed}</td><td class="n${r.violated ? ' bad' : ''}">${r.violated}</td><td class="n">${r.inconclusive}</td>` +
     `<td data-v="${r.proven ? 1 : 0}">${yes(r.proven)}</td><td data-v="${r.passedByValid ? 1 : 0}">${yes(r.passedByValid)}</td>` +
@@ -89,7 +100,7 @@ function counterexample(c: Counterexample): string {
     (c.detail ? `<pre>${h(c.detail)}</pre>` : '') +
     (c.ladder.length
       ? ladderSvg(
-          c.ladder,
+          readableLadder(c.ladder),
           c.kind === 'conversation' && c.role
             ? c.role === 'server'
               ? { server: `${c.target ?? 'target'} (server)`, client: 'tlsprop' }
@@ -114,10 +125,11 @@ export function toHtml(report: CoverageReport, opts: SecretOptions = {}): string
     '<html lang="en"><head><meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
   );
-  out.push(`<title>${h(`${r.tool.name} report ${r.startedAt}`)}</title>`, `<style>${CSS}</style></head><body>`);
+  out.push(`<title>${h(`${r.tool.name} report ${r.startedAt}`)}</title>`, `<style>${CSS}${RUN_CSS}</style></head><body>`);
   out.push(
-    `<header><h1><span class="${s.ok ? 'ok' : 'bad'}">${s.ok ? 'PASS' : 'FAIL'}</span> ${h(r.tool.name)} ${h(r.tool.version)} — TLS conformance report</h1><div class="sub">started ${h(r.startedAt)} · ${h(r.schema)}</div></header><main>`,
+    `<header><h1><span class="${s.ok ? 'ok' : 'bad'}">${s.ok ? 'PASS' : 'FAIL'}</span> ${h(r.tool.name)} ${h(r.tool.version)} — TLS conformance report${r.targets.length ? `: ${h(r.targets.map((t) => t.name).join(', '))}` : ''}</h1>${runHeader(r)}</header><main>`,
   );
+  out.push(banner(r), targetsSection(r), findingsSection(r), sectionsSection(r));
 
   out.push('<section id="summary"><h2>Summary</h2><div class="cards">');
   out.push(card(`${s.rulesApplied} / ${s.rules}`, 'rules applied'));
@@ -231,6 +243,7 @@ export function toHtml(report: CoverageReport, opts: SecretOptions = {}): string
   for (const c of r.counterexamples) out.push(counterexample(c));
   out.push('</section>');
 
-  out.push(`</main><script>${JS}</script></body></html>`);
+  out.push(conversationsSection(r));
+  out.push(`</main><script>${JS}${FINDINGS_JS}</script></body></html>`);
   return `${out.join('\n')}\n`;
 }

@@ -1,4 +1,4 @@
-/** The versioned JSON report (`schema: 'tlsprop-report/2'`, see schema/report-v2.schema.json). */
+/** The versioned JSON report (`schema: 'tlsprop-report/3'`, see schema/report-v3.schema.json). */
 import { type CoverageReport, REPORT_SCHEMA } from '../model';
 import { type SecretOptions, publishable } from '../redact';
 

@@ -23,7 +23,57 @@ export function toMarkdown(report: CoverageReport, opts: MarkdownOptions = {}): 
   const s = r.summary;
   const L: string[] = [];
   L.push(`## ${s.ok ? '✅' : '❌'} ${cell(r.tool.name)} ${cell(r.tool.version)} conformance report`, '');
-  L.push(`Started ${cell(r.startedAt)}.`, '');
+  const run = r.run;
+  L.push(
+    run
+      ? `\`tlsprop ${cell([run.command.split(' ')[0] ?? run.command, ...run.argv.filter((a) => a !== run.command.split(' ')[0])].join(' '))}\`, started ${cell(r.startedAt)}, ${(run.durationMs / 1000).toFixed(1)} s${run.seed !== undefined ? `, seed ${run.seed}` : ''}; ${cell(run.platform)}.`
+      : `Started ${cell(r.startedAt)}.`,
+    '',
+  );
+  if (r.targets.length) {
+    L.push('| target | role | probed | conversations | failing | result |', '| --- | --- | --- | ---: | ---: | --- |');
+    for (const t of r.targets) {
+      const probed = t.probed
+        ? `${t.probed.versions.map((v) => `TLS ${v}`).join(', ')}; ${t.probed.suites.length} suites${t.probed.certificateRequested ? '; asks for a client cert' : ''}`
+        : '';
+      const verdicts = t.verdicts.map((v) => `${v.count} ${v.verdict}`).join(', ');
+      L.push(
+        `| ${cell(t.name)} | ${t.role} | ${cell(probed)} | ${t.conversations}${verdicts ? ` (${cell(verdicts)})` : ''} | ${t.failing}${t.expectedFailures ? ` (+${t.expectedFailures} expected)` : ''} | ${t.error !== undefined ? `error: ${cell(t.error)}` : t.ok ? '✅' : '❌'} |`,
+      );
+    }
+    L.push('');
+    for (const t of r.targets) for (const h of t.hints ?? []) L.push(`> **hint (${cell(t.name)})**: ${cell(h)}`, '');
+  }
+  if (r.baseline) {
+    const b = r.baseline;
+    L.push(
+      `**Against the baseline** \`${cell(b.file)}\`: ${b.newFailures.length} new failure(s), ${b.fixed.length} fixed, ${b.unchanged.length} unchanged.`,
+      '',
+    );
+    for (const k of b.newFailures) L.push(`- 🆕 ${cell(k.key)}`);
+    for (const k of b.fixed) L.push(`- ✔️ fixed: ${cell(k.key)}`);
+    if (b.newFailures.length || b.fixed.length) L.push('');
+  }
+  const failing = r.findings
+    .map((f) => ({ f, items: f.items.filter((i) => !i.profile || i.profile.status === 'unexpected-pass') }))
+    .filter((x) => x.items.length);
+  if (failing.length) {
+    L.push('### Findings', '');
+    L.push('| rule | RFC | where | verdict | what | replay |', '| --- | --- | --- | --- | --- | --- |');
+    for (const { f, items } of failing)
+      for (const i of items.slice(0, 10))
+        L.push(
+          `| \`${cell(f.rule || '-')}\` | ${cell(f.rfc.join('; '))} | ${cell(`${i.target}: ${i.name}`)} | ${cell(i.verdict)}${i.alert ? ` (${cell(i.alert)})` : ''}${i.baseline === 'new' ? ' 🆕' : ''} | ${cell(i.detail)} | ${i.replay ? `\`${cell(i.replay)}\`` : ''} |`,
+        );
+    L.push('');
+  }
+  if (r.profile) {
+    const pu = r.profile;
+    L.push(
+      `Profile${pu.file ? ` \`${cell(pu.file)}\`` : ''}: ${pu.expectedFailures} expected failure(s), ${pu.alertMapped} alert(s) mapped, ${pu.unexpectedPasses} unexpected pass(es)${pu.disabled.length ? `; disabled: ${cell(pu.disabled.join('; '))}` : ''}.`,
+      '',
+    );
+  }
   L.push('| | |', '| --- | --- |');
   L.push(`| rules declared | ${s.rules} |`);
   L.push(`| rules applied | ${s.rulesApplied} (${pct(s.rulesApplied, s.rules)}) |`);
@@ -41,7 +91,18 @@ export function toMarkdown(report: CoverageReport, opts: MarkdownOptions = {}): 
   L.push(
     `| transitions exercised | ${s.transitionsExercised} / ${s.transitionsTotal} (${pct(s.transitionsExercised, s.transitionsTotal)}) |`,
   );
-  L.push(`| counterexamples | ${s.counterexamples} |`, '');
+  L.push(`| counterexamples | ${s.counterexamples} |`);
+  L.push(`| failures | ${s.failures}${s.newFailures !== undefined ? ` (${s.newFailures} new)` : ''} |`, '');
+  const weak = r.sections.filter((x) => x.violated > 0);
+  if (weak.length) {
+    L.push('### RFC sections with violated rules', '');
+    L.push('| section | rules applied | held | violated | score |', '| --- | ---: | ---: | ---: | ---: |');
+    for (const x of weak)
+      L.push(
+        `| [${cell(x.section)}](${x.href ?? ''}) | ${x.applied} | ${x.passed} | ${x.violated} | ${pct(x.passed, x.applied)} |`,
+      );
+    L.push('');
+  }
 
   if (r.mutation.operators.length) {
     L.push('### Mutation score', '');

@@ -1,0 +1,53 @@
+/**
+ * A jest spec that fuzzes a TLS server of yours, here a Node.js tls.Server
+ * with client certificates required, and fails on any finding (printing each
+ * failing conversation's ladder with the seed and path that replay it).
+ *
+ * A profile records what the server is known to do differently, with the
+ * reason: OpenSSL (inside Node) answers an invalid ECDH point in the
+ * ClientKeyExchange with internal_error, where RFC 8422 §5.4 / RFC 5246
+ * §7.2.2 name illegal_parameter (or decode_error); the alert map accepts
+ * that answer for this rule only, so anything else still fails the test.
+ */
+import { createServer, type Server } from 'node:tls';
+import { type FuzzProfile, identityPem, testPki, type TestPki } from 'tlsprop';
+import { test } from 'tlsprop/jest';
+
+let pki: TestPki;
+let server: Server;
+let port: number;
+
+beforeAll(async () => {
+  // your server: here one with the test PKI's certificate, requiring a client certificate under the test root
+  pki = await testPki();
+  const { cert, key } = identityPem(pki.identity('server', 'rsa'));
+  server = createServer({ cert, key, ca: pki.root.pem, requestCert: true, rejectUnauthorized: true }, (s) => s.pipe(s));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as { port: number }).port;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const profile: FuzzProfile = {
+  target: 'Node.js tls (OpenSSL 3)',
+  expectedFailures: [],
+  disabled: [],
+  alertMaps: [
+    {
+      rule: 'ecdh.point-format',
+      alertMap: { illegal_parameter: ['internal_error'] },
+      reason: 'OpenSSL answers an invalid point with internal_error',
+    },
+  ],
+};
+
+test.fuzzServer('my tls.Server conforms', () => ({
+  port,
+  pki,
+  // our client's certificate (the server trusts the test root it chains to), and the server's chain checked against it
+  cert: pki.identity('client', 'rsa'),
+  ca: pki.anchors,
+  serverName: 'localhost',
+  runs: 12,
+  seed: 1,
+  profile,
+}));
