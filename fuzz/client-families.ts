@@ -20,7 +20,7 @@ import { BASES, type BaseEnv, type BaseName } from '../generators/mutations/supp
 import { NamedGroup, namedGroups, nameOf } from '../wire/registry';
 import { type AlertName, type TlsVersion, VERSION_CODE } from '../wire/vocabulary';
 import { coverageOrder } from './core';
-import type { Expectation } from './judge';
+import { type Expectation, expectationOf } from './judge';
 import { suiteName } from './names';
 import type { ClientFuzzOptions } from './options';
 import type { ClientProfile } from './probe';
@@ -201,7 +201,7 @@ export function conversationOf(
     group,
     clientAuth,
     serverRandom: randomBytes32(p.random),
-    expect: mutant ? { kind: 'reject', rules: mutant.rules, alerts: mutant.alerts } : { kind: 'complete' },
+    expect: mutant ? expectationOf(mutant.mutation, version) : { kind: 'complete' },
     seed: o.seed,
     path,
   };

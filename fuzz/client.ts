@@ -128,7 +128,7 @@ function clientAlertOf(run: SocketRun, t: Transcript | undefined): string | unde
 
 /** What a conversation is, for matching profile entries: its mutant's name and rules (and the rule it was judged on). */
 function subjectOf(conv: ClientConversation, rule?: string): Subject {
-  const rules: string[] = conv.expect.kind === 'reject' ? [...conv.expect.rules] : [];
+  const rules: string[] = [...(conv.expect.rules ?? [])];
   if (rule !== undefined && !rules.includes(rule)) rules.push(rule);
   return { names: conv.mutant ? [conv.mutant.name] : [], rules };
 }
@@ -238,7 +238,7 @@ async function runConversation(s: Session, conv: ClientConversation, profile: Cl
   const c = classifyClientEnd(conv.expect, run, clientAlertOf(run, transcript), o.profile.strictness, w, ccs12);
   let verdict = c.verdict;
   let detail = c.detail;
-  let rule = conv.expect.kind === 'reject' ? ruleOnWire(conv.expect.rules, verdicts) : undefined;
+  let rule = conv.expect.kind === 'reject' ? ruleOnWire(conv.expect.rules, verdicts) : conv.expect.rules?.[0];
   if (verdict === 'conforming' && clientViolations.length) {
     verdict = 'flagged';
     detail = `client's messages violate ${clientViolations[0]}`;
@@ -252,7 +252,9 @@ async function runConversation(s: Session, conv: ClientConversation, profile: Cl
   const status = profileStatusOf(prof, subjectOf(conv, cr.rule), verdict);
   if (status) result.profile = status;
   let skip: string | undefined = applicable ? undefined : 'not applicable: the client itself offers what the mutation injects';
-  if (conv.mutant && skip === undefined) {
+  // a mutant the client must accept (valid input) breaks no rule on the wire: that it fired is the evidence
+  if (conv.mutant && skip === undefined && conv.expect.kind === 'complete' && !w?.fired()) skip = 'mutation did not fire';
+  if (conv.mutant && skip === undefined && conv.expect.kind === 'reject') {
     // a reordering may be caught by the generic state-machine rule before the specific order rule decides
     const evidence = evidenceRules(conv.mutant.rules, conv.version);
     if (!w?.fired()) skip = 'mutation did not fire';

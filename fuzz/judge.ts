@@ -35,17 +35,36 @@ export const STRICTNESS: readonly Strictness[] = ['exact', 'alert-or-close', 'an
  * it does not complete the handshake.
  */
 export type Expectation =
-  | { kind: 'complete' }
-  | { kind: 'reject'; rules: readonly RuleId[]; alerts: readonly AlertName[]; silenceOk?: boolean };
+  /** `rules`: the live rules that say the input, unusual but valid, must be accepted (ext.ignore-unknown, ...). */
+  | { kind: 'complete'; rules?: readonly RuleId[] }
+  | {
+      kind: 'reject';
+      rules: readonly RuleId[];
+      alerts: readonly AlertName[];
+      silenceOk?: boolean;
+      /** The RFC lets the peer ignore the input and go on (every rule broken is `ignorable`): completing conforms too. */
+      completeOk?: boolean;
+      /**
+       * A close without an alert is the conforming answer (the RFC names no alert: e.g. the peer received our error
+       * alert, RFC 8446 §6 "MUST NOT allow any further data to be sent or received on the connection").
+       */
+      closeOk?: boolean;
+    };
 
 /** What a conforming peer owes when it meets a mutation in a handshake of this version (from its declaration). */
 export function expectationOf(m: Mutation, version: TlsVersion, extraRules: readonly RuleId[] = []): Expectation {
   const rules = rulesIn(m, version);
-  return {
-    kind: 'reject',
-    rules: rules.length ? rules : m.rules,
-    alerts: alertNames(reactionOf(m, version, extraRules)),
-  };
+  const reaction = reactionOf(m, version, extraRules);
+  const named = rules.length ? rules : m.rules;
+  if (reaction.mustComplete) return { kind: 'complete', rules: named };
+  const e: Expectation = { kind: 'reject', rules: named, alerts: alertNames(reaction) };
+  if (reaction.ignoreAllowed) e.completeOk = true;
+  // closing is the whole answer: no alert is due, and a peer that only waits has not gone on either
+  if (reaction.mustClose) {
+    e.closeOk = true;
+    e.silenceOk = true;
+  }
+  return e;
 }
 
 export interface Classification {
@@ -94,10 +113,14 @@ export function classifyServerEnd(expect: Expectation, end: SocketEnd, strictnes
   if (o.kind === 'alert_sent')
     return { verdict: 'flagged', detail: `our client aborted first with ${alertName(o.alert.description)}: ${o.reason}` };
   if (o.kind === 'connected' && end.kind === 'done')
-    return { verdict: 'accepted-invalid', detail: 'target completed the handshake and answered application data' };
+    return expect.completeOk
+      ? { verdict: 'conforming', detail: 'target went on, which the RFC allows here' }
+      : { verdict: 'accepted-invalid', detail: 'target completed the handshake and answered application data' };
   if (end.kind === 'timed_out' && expect.silenceOk && o.kind !== 'connected')
     return { verdict: 'conforming', detail: `target waited without completing (${end.afterMs} ms)` };
   if (end.kind === 'timed_out') return { verdict: 'hung', detail: `no rejection within ${end.afterMs} ms (${o.kind})` };
+  if (expect.closeOk && end.kind === 'closed' && o.kind !== 'connected')
+    return { verdict: 'conforming', detail: 'target closed the connection without an alert, as due here' };
   const how = end.kind === 'reset' ? `reset (${end.error})` : o.kind === 'closed' ? 'close_notify' : 'closed without an alert';
   if (strictness === 'exact')
     return end.kind === 'reset'
@@ -141,6 +164,9 @@ export function classifyClientEnd(
     return { verdict: 'wrong-alert', detail: 'valid handshake: client closed without an alert' };
   }
   const want: readonly string[] = expect.alerts;
+  // the RFC lets the client ignore the input and go on
+  if (expect.completeOk && (gotData || o.kind === 'connected' || (o.kind === 'closed' && o.session)))
+    return { verdict: 'conforming', detail: 'client went on, which the RFC allows here' };
   // accepted: application data after the mutated flight, or the client's Finished after a mutation that came before it
   if (gotData)
     return withAlert({ verdict: 'accepted-invalid', detail: 'client completed the handshake and sent application data' });
@@ -163,6 +189,8 @@ export function classifyClientEnd(
   if (o.kind === 'alert_sent')
     return { verdict: 'flagged', detail: `our server aborted first with ${alertName(o.alert.description)}: ${o.reason}` };
   if (end.kind === 'timed_out') return { verdict: 'hung', detail: `no rejection within ${end.afterMs} ms (${o.kind})` };
+  if (expect.closeOk && end.kind === 'closed')
+    return { verdict: 'conforming', detail: 'client closed the connection without an alert, as due here' };
   const how = end.kind === 'reset' ? `reset (${end.error})` : 'closed without an alert';
   if (strictness === 'exact')
     return end.kind === 'reset'
@@ -193,8 +221,10 @@ export function firingHooks(h: EngineHooks): { hooks: EngineHooks; fired: () => 
   };
   const bs = h.beforeSend;
   const bsr = h.beforeSendRecord;
+  const bf = h.beforeFrame;
   if (bs) hooks.beforeSend = async (m) => note(await bs(m));
   if (bsr) hooks.beforeSendRecord = async (r) => note(await bsr(r));
+  if (bf) hooks.beforeFrame = async (f) => note(await bf(f));
   return { hooks, fired: () => fired, firedEarly: () => early, clientFinished: () => fin };
 }
 

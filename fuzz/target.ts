@@ -88,7 +88,7 @@ export interface Outcome {
 
 function subjectOf(conv: Conversation, rule?: string): Subject {
   const names = conv.subject ? conv.subject.split('+') : [];
-  const rules: string[] = conv.expect.kind === 'reject' ? [...conv.expect.rules] : [];
+  const rules: string[] = [...(conv.expect.rules ?? [])];
   if (rule !== undefined) rules.push(rule);
   return { names, rules };
 }
@@ -119,7 +119,7 @@ export async function runConversation(o: ServerFuzzOptions, conv: Conversation, 
   const targetViolations = judged.peerViolations;
   let verdict = c.verdict;
   let detail = c.detail;
-  let rule: string | undefined = conv.expect.kind === 'reject' ? conv.expect.rules[0] : undefined;
+  let rule: string | undefined = conv.expect.rules?.[0];
   if (verdict === 'conforming' && targetViolations.length) {
     verdict = 'flagged';
     detail = `target's messages violate ${targetViolations[0]}`;

@@ -10,6 +10,7 @@ import { checkedCatalogue, type EngineFault, isOffline, type Mutation } from './
 import { CHAIN_MUTATIONS, CLIENT_CERTIFICATE_MUTATIONS } from './ops-certs';
 import { ENGINE_FAULT_MUTATIONS } from './ops-faults';
 import { KEY_MUTATIONS } from './ops-keys';
+import { HELLO_MUTATIONS } from './ops-hello';
 import { OFF_CURVE_MUTATIONS } from './ops-live';
 import { STATE_MUTATIONS } from './ops-state';
 import { WIRE_MUTATIONS } from './ops-wire';
@@ -26,6 +27,8 @@ export const MUTATIONS: readonly Mutation[] = checkedCatalogue([
   ...KEY_MUTATIONS,
   // points off the curve with a valid X, from either side (ops-live.ts)
   ...OFF_CURVE_MUTATIONS,
+  // the ClientHello family: shapes and malformations of what our client sends first (ops-hello.ts)
+  ...HELLO_MUTATIONS,
   // state-machine step lists of our client's flight (ops-state.ts)
   ...STATE_MUTATIONS,
   // client certificates with a fault, presented by our client (ops-certs.ts)
