@@ -241,6 +241,8 @@ export abstract class Endpoint {
   readonly warningsReceived: Alert[] = [];
   /** We sent close_notify (ours, or the answer to the peer's). */
   private closeSent = false;
+  /** A hook asked to end our side of the transport (HookFrame.closeTransport). */
+  private transportEnd = false;
   private keyUpdatesSent = 0;
   private keyUpdatesReceived = 0;
   private readonly signingKeys = new Map<number, Promise<SigningKey>>();
@@ -330,6 +332,11 @@ export abstract class Endpoint {
     if (this.group !== undefined) n.group = this.group;
     if (this.alpn !== undefined) n.alpn = this.alpn;
     return n;
+  }
+
+  /** A hook asked to end our side of the transport after what is queued (a truncation, HookFrame.closeTransport). */
+  get transportClosed(): boolean {
+    return this.transportEnd;
   }
 
   /** NSS key log entries this endpoint derived. */
@@ -724,7 +731,15 @@ export abstract class Endpoint {
 
   private async writeRecords(type: number, content: Uint8Array, forcePlain: boolean): Promise<void> {
     const protect = this.writeDir !== undefined && !forcePlain;
-    const asked = await this.hooks.beforeFrame?.({ side: this.side, contentType: type, content, protected: protect });
+    const asked = await this.hooks.beforeFrame?.({
+      side: this.side,
+      contentType: type,
+      content,
+      protected: protect,
+      closeTransport: () => {
+        this.transportEnd = true;
+      },
+    });
     if (asked) {
       for (const piece of asked) await this.writeRecord(piece, forcePlain);
       return;

@@ -46,6 +46,11 @@ export interface HookFrame {
   content: Uint8Array;
   /** The content is protected with the write keys in use (false: it goes out in plaintext). */
   protected: boolean;
+  /**
+   * End our side of the transport (a TCP FIN, without close_notify) once the records queued so far are sent: a
+   * truncation. The socket driver (engine/socket.ts) sends nothing after it and reads until the peer closes.
+   */
+  closeTransport(): void;
 }
 
 /**

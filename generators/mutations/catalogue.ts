@@ -8,10 +8,12 @@
  */
 import { checkedCatalogue, type EngineFault, isOffline, type Mutation } from './model';
 import { CHAIN_MUTATIONS, CLIENT_CERTIFICATE_MUTATIONS } from './ops-certs';
+import { CLOSURE_MUTATIONS } from './ops-closure';
 import { ENGINE_FAULT_MUTATIONS } from './ops-faults';
 import { KEY_MUTATIONS } from './ops-keys';
 import { HELLO_MUTATIONS } from './ops-hello';
 import { OFF_CURVE_MUTATIONS } from './ops-live';
+import { RECORD_MUTATIONS } from './ops-records';
 import { STATE_MUTATIONS } from './ops-state';
 import { WIRE_MUTATIONS } from './ops-wire';
 import { CORE_MUTATIONS } from './operators';
@@ -29,6 +31,10 @@ export const MUTATIONS: readonly Mutation[] = checkedCatalogue([
   ...OFF_CURVE_MUTATIONS,
   // the ClientHello family: shapes and malformations of what our client sends first (ops-hello.ts)
   ...HELLO_MUTATIONS,
+  // the record layer and ChangeCipherSpec family: framing, sizes, content types, versions, CCS placement (ops-records.ts)
+  ...RECORD_MUTATIONS,
+  // the closure family: alerts in the middle of the handshake, truncation (ops-closure.ts)
+  ...CLOSURE_MUTATIONS,
   // state-machine step lists of our client's flight (ops-state.ts)
   ...STATE_MUTATIONS,
   // client certificates with a fault, presented by our client (ops-certs.ts)
