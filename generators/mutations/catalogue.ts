@@ -9,7 +9,9 @@
 import { checkedCatalogue, type EngineFault, isOffline, type Mutation } from './model';
 import { CHAIN_MUTATIONS, CLIENT_CERTIFICATE_MUTATIONS } from './ops-certs';
 import { CLOSURE_MUTATIONS } from './ops-closure';
+import { CV_MUTATIONS } from './ops-cv';
 import { ENGINE_FAULT_MUTATIONS } from './ops-faults';
+import { KEX_MUTATIONS } from './ops-kex';
 import { KEY_MUTATIONS } from './ops-keys';
 import { HELLO_MUTATIONS } from './ops-hello';
 import { OFF_CURVE_MUTATIONS } from './ops-live';
@@ -33,6 +35,10 @@ export const MUTATIONS: readonly Mutation[] = checkedCatalogue([
   ...HELLO_MUTATIONS,
   // the record layer and ChangeCipherSpec family: framing, sizes, content types, versions, CCS placement (ops-records.ts)
   ...RECORD_MUTATIONS,
+  // the CertificateVerify family: schemes not requested or not allowed, malformed and misdirected signatures (ops-cv.ts)
+  ...CV_MUTATIONS,
+  // the key exchange family: DHE values out of range, FFDHE and X25519 shares (ops-kex.ts)
+  ...KEX_MUTATIONS,
   // the closure family: alerts in the middle of the handshake, truncation (ops-closure.ts)
   ...CLOSURE_MUTATIONS,
   // state-machine step lists of our client's flight (ops-state.ts)
