@@ -503,9 +503,10 @@ export const HELLO_MUTATIONS: readonly Mutation[] = [
   },
   {
     name: 't13-ch-supported-versions-empty',
-    description: 'supported_versions with an empty list (versions<2..254>)',
+    description: 'supported_versions with an empty list (versions<2..254>): malformed, and no version in common',
     versions: ['1.3'],
-    rules: ['rec.hs-length-consistent'],
+    // decode_error for the vector below its minimum (RFC 8446 §6.2), protocol_version for no version in common (App. D.1)
+    rules: ['rec.hs-length-consistent', 'ver.t13.server-selection'],
     bases: [], // refused before a ServerHello: the transcript cannot tell which rule (or version) the refusal is for
     ...hooks(() => firstHello(supportedVersions([]))),
   },

@@ -17,10 +17,10 @@ import {
   signatureSchemes,
 } from '../../wire/registry';
 import type { ClientHello } from '../../wire/handshake';
-import type { Direction } from '../../wire/vocabulary';
+import { type Direction, VERSION_CODE } from '../../wire/vocabulary';
 import { bodyOf, exts, hasExt } from '../context';
 import { abbreviated, hex4 } from '../flow';
-import { answered, extName, isOutcome, readNote, serverExtensions } from '../hellos';
+import { answered, extName, isOutcome, readNote, serverExtensions, supportedVersions } from '../hellos';
 import { encryptedExtensions } from '../needs';
 import { because, definitionIn } from '../alert-choices';
 import { type Given, type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
@@ -313,6 +313,13 @@ export const extensionRules = [
     alerts: ['handshake_failure'],
     needs: ['hellos'],
     check(ctx) {
+      // RFC 5746 binds TLS 1.2 and earlier hellos: a ClientHello whose supported_versions offers nothing below TLS 1.3
+      // (a TLS 1.3-only client, answered in TLS 1.2 by a server that ignored the extension) owes no signal
+      const sv = supportedVersions(ctx.ch.b);
+      if (sv && !sv.some((v) => v <= VERSION_CODE['1.2']))
+        return notApplicable('The ClientHello offers only TLS 1.3 (RFC 5746 applies to TLS 1.2 and earlier).', {
+          message: ctx.ch.m.index,
+        });
       const scsv = ctx.ch.b.cipherSuites.includes(SCSV.TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
       const c = extensionBody(ctx.ch.b.extensions, X.renegotiation_info, 'renegotiation_info');
       const s = extensionBody(ctx.sh.b.extensions, X.renegotiation_info, 'renegotiation_info');

@@ -141,6 +141,13 @@ export const recordRules = [
       ),
       definitionIn('unexpected_message', ['1.2']),
     ],
+    // RFC 5246 §6.2.1 and RFC 8446 §5.1 bind the sender only ("Implementations MUST NOT send zero-length fragments of
+    // Handshake, Alert, or ChangeCipherSpec content types"); only RFC 8446 §5.4 gives the receiver a duty, for a
+    // protected record (an empty TLSInnerPlaintext.content). A plaintext empty handshake record may be skipped.
+    ignorable: {
+      rfc: 'RFC 5246 §6.2.1; RFC 8446 §5.1',
+      text: 'Implementations MUST NOT send zero-length fragments of Handshake types (a duty of the sender: no receiver reaction is named for a plaintext record)',
+    },
     needs: ['records'],
     check(ctx) {
       const types: number[] = [

@@ -49,7 +49,10 @@ export const t12NegotiationRules = [
     rfc: 'RFC 5246 §7.4.1.2, §7.4.1.3',
     versions: ['1.2'],
     role: 'both',
-    alerts: ['illegal_parameter'],
+    // RFC 5246 names no alert for a compression_methods list without null ("this vector MUST contain, and all
+    // implementations MUST support, CompressionMethod.null"): a field out of its specified range (decode_error) or
+    // out of range / inconsistent (illegal_parameter), by the §7.2.2 definitions
+    alerts: ['illegal_parameter', 'decode_error'],
     needs: ['hellos'],
     check(ctx) {
       if (!ctx.ch.b.compressionMethods.includes(0))
@@ -184,7 +187,9 @@ export const t12NegotiationRules = [
     rfc: 'RFC 5246 §7.4.8',
     versions: ['1.2'],
     role: 'client',
-    alerts: ['illegal_parameter'],
+    // RFC 5246 §7.4.8 names no alert for a scheme the CertificateRequest did not list: a field inconsistent with the
+    // request (illegal_parameter), or no acceptable security parameters (handshake_failure), by the §7.2.2 definitions
+    alerts: ['illegal_parameter', 'handshake_failure'],
     check(ctx) {
       const cv = ctx.steps.find((x) => x.sym === 'certificate_verify' && x.dir === 'C->S');
       if (!cv) return notApplicable('No CertificateVerify.');
