@@ -8,6 +8,7 @@
  */
 import { checkedCatalogue, type EngineFault, isOffline, type Mutation } from './model';
 import { CHAIN_MUTATIONS, CLIENT_CERTIFICATE_MUTATIONS } from './ops-certs';
+import { CLIENT_TARGET_MUTATIONS } from './ops-client-target';
 import { CLOSURE_MUTATIONS } from './ops-closure';
 import { CV_MUTATIONS } from './ops-cv';
 import { ENGINE_FAULT_MUTATIONS } from './ops-faults';
@@ -41,6 +42,8 @@ export const MUTATIONS: readonly Mutation[] = checkedCatalogue([
   ...KEX_MUTATIONS,
   // the closure family: alerts in the middle of the handshake, truncation (ops-closure.ts)
   ...CLOSURE_MUTATIONS,
+  // the client-target family: versions a client did not offer, our server's transport closed early (ops-client-target.ts)
+  ...CLIENT_TARGET_MUTATIONS,
   // state-machine step lists of our client's flight (ops-state.ts)
   ...STATE_MUTATIONS,
   // client certificates with a fault, presented by our client (ops-certs.ts)
