@@ -181,14 +181,18 @@ export function rulesIn(m: Pick<Mutation, 'rules'>, version: TlsVersion): RuleId
 
 /** What a conforming receiver does when it meets the mutation in a handshake of this version (oracles/reactions.ts). */
 export function reactionOf(
-  m: Pick<Mutation, 'rules' | 'reactionRules'>,
+  m: Pick<Mutation, 'rules' | 'reactionRules'> & { where?: Mutation['where'] },
   version: TlsVersion,
   extra: readonly RuleId[] = [],
 ): ExpectedReaction {
   const all = [...new Set([...m.rules, ...(m.reactionRules ?? []), ...extra])];
+  // the receiver of what our client sends is the server, of what our server sends the client: a tolerance that only
+  // one side has (e.g. "A server MUST accept ClientHello messages both with and without the extensions field") applies
+  const receiver = m.where === 'client-sends' ? 'server' : m.where === 'server-sends' ? 'client' : undefined;
   return expectedReaction(
     all.filter((r) => ruleVersions(r).includes(version)),
     version,
+    receiver,
   );
 }
 

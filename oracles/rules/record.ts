@@ -140,6 +140,8 @@ export const recordRules = [
         ['1.3'],
       ),
       definitionIn('unexpected_message', ['1.2']),
+      // a handshake fragment of no bytes, rejected rather than skipped, is one that "could not be decoded" (§7.2.2)
+      definitionIn('decode_error', ['1.2']),
     ],
     // RFC 5246 §6.2.1 and RFC 8446 §5.1 bind the sender only ("Implementations MUST NOT send zero-length fragments of
     // Handshake, Alert, or ChangeCipherSpec content types"); only RFC 8446 §5.4 gives the receiver a duty, for a
