@@ -192,3 +192,27 @@ describe('server Certificate contents without trust anchors (no chain validation
     expect(o.alert.description).toBe(AlertDescription.decode_error);
   });
 });
+
+describe('RFC 8446 §4.2.1: the version a TLS 1.3 ServerHello selects in supported_versions', () => {
+  /** TLS 1.3 server hook: the ServerHello's supported_versions says `version`. */
+  const selects = (version: number): EngineHooks => ({
+    beforeSend: (m) => {
+      if (m.kind !== 'handshake' || m.type !== 'server_hello') return undefined;
+      const d = decodeHandshake(m.raw, { version: 0x0304 });
+      const b = d.message.body;
+      if (b.type !== 'server_hello') throw new Error('not a ServerHello');
+      for (const e of b.extensions ?? [])
+        if (e.type === ExtensionType.supported_versions && e.body.kind === 'supported_versions_server') e.body.version = version;
+      return [encodeHandshake(d.message)];
+    },
+  });
+  it.each([
+    ['a version prior to TLS 1.3 (0x0303)', 0x0303],
+    ['a version the client did not offer (0x0305)', 0x0305],
+  ])('a TLS 1.3-only client aborts with illegal_parameter (not protocol_version) on %s', async (_n, version) => {
+    const r = await runInMemory(client([0x0304]), server([0x0304]), { server: selects(version) });
+    const o = r.clientOutcome;
+    if (o.kind !== 'alert_sent') throw new Error(`client ${describeOutcome(o)}`);
+    expect(o.alert.description).toBe(AlertDescription.illegal_parameter);
+  });
+});

@@ -599,8 +599,13 @@ export class TlsClient extends Endpoint {
     const version = sv ? sv.version : sh.legacyVersion;
     if (sv && !this.versions.includes(0x0304))
       throw failure('unsupported_extension', 'supported_versions in ServerHello, but TLS 1.3 was not offered');
-    if (!this.versions.includes(version)) throw failure('protocol_version', `server selected version 0x${version.toString(16)}`);
+    // RFC 8446 §4.2.1: "If the "supported_versions" extension in the ServerHello contains a version not offered by the
+    // client or contains a version prior to TLS 1.3, the client MUST abort the handshake with an "illegal_parameter"
+    // alert." Without the extension, a version not offered is App. D.1's protocol_version.
     if (sv && version < 0x0304) throw failure('illegal_parameter', 'supported_versions selects a version below TLS 1.3');
+    if (sv && !this.versions.includes(version))
+      throw failure('illegal_parameter', `supported_versions selects 0x${version.toString(16)}, which was not offered`);
+    if (!this.versions.includes(version)) throw failure('protocol_version', `server selected version 0x${version.toString(16)}`);
     // RFC 8446 §4.1.3: a client offering TLS 1.3 checks for both sentinels (DOWNGRD 01 from a TLS 1.3 server
     // that negotiated TLS 1.2, DOWNGRD 00 from one that negotiated TLS 1.1 or below) in any lower-version ServerHello.
     if (version < 0x0304 && this.versions.includes(0x0304)) {

@@ -72,7 +72,7 @@ import type { Extension } from '../wire/extensions';
 import { VERSION_CODE } from '../wire/vocabulary';
 import type { CommonConfig } from './config';
 import { type Fault, faultSet } from './faults';
-import type { EngineHooks, HookRecord, Side } from './hooks';
+import type { EngineHooks, FramePiece, HookRecord, Side } from './hooks';
 import type { ContentKind, Outcome, SessionInfo, StepResult, WireRecord } from './types';
 
 /** Thrown by handlers: the endpoint sends this fatal alert and stops. */
@@ -241,6 +241,8 @@ export abstract class Endpoint {
   readonly warningsReceived: Alert[] = [];
   /** We sent close_notify (ours, or the answer to the peer's). */
   private closeSent = false;
+  /** A hook asked to end our side of the transport (HookFrame.closeTransport). */
+  private transportEnd = false;
   private keyUpdatesSent = 0;
   private keyUpdatesReceived = 0;
   private readonly signingKeys = new Map<number, Promise<SigningKey>>();
@@ -330,6 +332,11 @@ export abstract class Endpoint {
     if (this.group !== undefined) n.group = this.group;
     if (this.alpn !== undefined) n.alpn = this.alpn;
     return n;
+  }
+
+  /** A hook asked to end our side of the transport after what is queued (a truncation, HookFrame.closeTransport). */
+  get transportClosed(): boolean {
+    return this.transportEnd;
   }
 
   /** NSS key log entries this endpoint derived. */
@@ -723,25 +730,44 @@ export abstract class Endpoint {
   }
 
   private async writeRecords(type: number, content: Uint8Array, forcePlain: boolean): Promise<void> {
+    const protect = this.writeDir !== undefined && !forcePlain;
+    const asked = await this.hooks.beforeFrame?.({
+      side: this.side,
+      contentType: type,
+      content,
+      protected: protect,
+      closeTransport: () => {
+        this.transportEnd = true;
+      },
+    });
+    if (asked) {
+      for (const piece of asked) await this.writeRecord(piece, forcePlain);
+      return;
+    }
     const chunks: Uint8Array[] = [];
     const max = this.mfl !== undefined ? 1 << (8 + this.mfl) : MAX_PLAINTEXT;
     for (let at = 0; at < content.length; at += max) chunks.push(content.subarray(at, at + max));
     if (chunks.length === 0) chunks.push(content);
-    for (const chunk of chunks) {
-      let rec: HookRecord;
-      if (this.writeDir && !forcePlain) {
-        const pr = await this.writeDir.seal(type, 0x0303, chunk);
-        rec = {
-          side: this.side,
-          raw: encodeRecord({ contentType: pr.type, version: pr.version, fragment: pr.fragment }),
-          plaintext: { contentType: type, fragment: chunk },
-        };
-      } else {
-        rec = { side: this.side, raw: encodeRecord({ contentType: type, version: 0x0303, fragment: chunk }) };
-      }
-      const recs = (await this.hooks.beforeSendRecord?.(rec)) ?? [rec];
-      for (const r of recs) this.out.push(r.plaintext ? { raw: r.raw, plaintext: r.plaintext } : { raw: r.raw });
+    for (const chunk of chunks) await this.writeRecord({ contentType: type, fragment: chunk }, forcePlain);
+  }
+
+  /** Frame one record (protected with the write keys in use unless plaintext), pass it to beforeSendRecord, queue it. */
+  private async writeRecord(piece: FramePiece, forcePlain: boolean): Promise<void> {
+    const { contentType: type, fragment: chunk } = piece;
+    const version = piece.version ?? 0x0303;
+    let rec: HookRecord;
+    if (this.writeDir && !forcePlain && !piece.plaintext) {
+      const pr = await this.writeDir.seal(type, version, chunk, piece.padding ? { padding: piece.padding } : undefined);
+      rec = {
+        side: this.side,
+        raw: encodeRecord({ contentType: pr.type, version: pr.version, fragment: pr.fragment }),
+        plaintext: { contentType: type, fragment: chunk },
+      };
+    } else {
+      rec = { side: this.side, raw: encodeRecord({ contentType: type, version, fragment: chunk }) };
     }
+    const recs = (await this.hooks.beforeSendRecord?.(rec)) ?? [rec];
+    for (const r of recs) this.out.push(r.plaintext ? { raw: r.raw, plaintext: r.plaintext } : { raw: r.raw });
   }
 
   /** TLS 1.3: a HelloRetryRequest happened, so ClientHello1 enters transcript hashes as message_hash (RFC 8446 §4.4.1). */

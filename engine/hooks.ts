@@ -34,11 +34,51 @@ export interface HookRecord {
   plaintext?: { contentType: number; fragment: Uint8Array };
 }
 
+/**
+ * A record's content as the endpoint is about to frame it (`beforeFrame`): one whole message (or a TLS 1.3 dummy
+ * ChangeCipherSpec, an alert, application data) before it is split into records of at most 2^14 bytes (or the
+ * negotiated max_fragment_length) and protected.
+ */
+export interface HookFrame {
+  side: Side;
+  /** The content type of the content (the inner type when it is protected). */
+  contentType: number;
+  content: Uint8Array;
+  /** The content is protected with the write keys in use (false: it goes out in plaintext). */
+  protected: boolean;
+  /**
+   * End our side of the transport (a TCP FIN, without close_notify) once the records queued so far are sent: a
+   * truncation. The socket driver (engine/socket.ts) sends nothing after it and reads until the peer closes.
+   */
+  closeTransport(): void;
+}
+
+/**
+ * One record `beforeFrame` asks for, framed as given (not split: any size) and protected with the write keys in use
+ * unless `plaintext` (or no keys are in use yet). Every one passes through `beforeSendRecord` afterwards.
+ */
+export interface FramePiece {
+  /** The content type (inner type of a protected TLS 1.3 record). */
+  contentType: number;
+  fragment: Uint8Array;
+  /** The record header's version (default 0x0303); of a protected record, the version its MAC or AEAD data covers too. */
+  version?: number;
+  /** TLS 1.3 protected records: zero bytes of padding after the inner content type (RFC 8446 §5.4). */
+  padding?: number;
+  /** Sent in plaintext although write keys are in use. */
+  plaintext?: boolean;
+}
+
 type MaybePromise<T> = T | Promise<T>;
 
 export interface EngineHooks {
   /** A message built and about to be framed (and protected): return the raw contents to send instead. */
   beforeSend?(msg: HookMessage): MaybePromise<Uint8Array[] | undefined>;
+  /**
+   * Content about to be framed into records: return the records to frame instead (split, coalesce with content held
+   * back from an earlier call, change the header, pad, or [] to hold it back). Undefined: the usual framing.
+   */
+  beforeFrame?(frame: HookFrame): MaybePromise<FramePiece[] | undefined>;
   /** A protected/framed record about to leave: return the records to send instead. */
   beforeSendRecord?(rec: HookRecord): MaybePromise<HookRecord[] | undefined>;
   /** A handshake message received and reassembled, before it is processed: return the raws to process instead. */

@@ -101,17 +101,24 @@ async function drive(
   const total = opts.totalTimeoutMs ?? 30_000;
   const deadline = Date.now() + total;
   const run: SocketRun = { end: { kind: 'done', outcome: endpoint.outcome }, records: [], received: [] };
+  // a hook ended our side of the transport (a truncation): nothing more is written, the peer's answer is still read
+  let finSent = false;
   const send = (recs: readonly WireRecord[]) => {
+    if (finSent) return;
     for (const r of recs)
       run.records.push(r.plaintext ? { dir: 'sent', raw: r.raw, plaintext: r.plaintext } : { dir: 'sent', raw: r.raw });
     if (recs.length && !socket.destroyed) socket.write(concatBytes(recs.map((r) => r.raw)));
+    if (endpoint.transportClosed && !socket.destroyed) {
+      finSent = true;
+      socket.end();
+    }
   };
   send(first);
   let appSent = false;
   let settled = false;
   for (;;) {
     if (endpoint.terminal) break;
-    if (endpoint.connected) {
+    if (endpoint.connected && !finSent) {
       if (!opts.appData) break;
       if (!appSent && !settled && (opts.settleMs ?? 0) > 0) {
         settled = true;

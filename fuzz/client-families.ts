@@ -119,6 +119,7 @@ function allApplicableMutants(profile: ClientProfile, only?: readonly string[]):
   for (const m of serverSideMutations()) {
     if (only && !only.includes(m.name)) continue;
     if (m.needs?.peerOffers13 && !profile.versions.includes('1.3')) continue;
+    if (m.needs?.peerLacks12 && profile.versions.includes('1.2')) continue;
     if (!groupsFor(m, profile).length) continue;
     const v = m.versions.find((x) => has(x) && profile.suites[x].some((s) => suiteFits(m, x, s)));
     if (v === undefined) continue;
@@ -255,7 +256,8 @@ export async function serverSide(
   const injected = (mine: readonly number[] | undefined, was: readonly number[] | undefined, theirs: readonly number[]) =>
     (mine ?? []).filter((x) => !(was ?? []).includes(x)).some((x) => theirs.includes(x));
   let applicable = true;
-  if (offered) {
+  // (a version mutation answers in TLS 1.2 with whatever TLS 1.2 suite: the version is what was not offered)
+  if (offered && !m.needs?.peerLacks12) {
     if (
       injected(server.cipherSuites, config.cipherSuites, offered.suites) ||
       injected(server.groups, config.groups, offered.groups)

@@ -110,7 +110,7 @@ export interface ClientConversationResult extends Judged {
 
 /** What a conversation is, for matching profile entries: its mutant's name and rules (and the rule it was judged on). */
 function subjectOf(conv: ClientConversation, rule?: string, alert?: string): Subject {
-  const rules: string[] = conv.expect.kind === 'reject' ? [...conv.expect.rules] : [];
+  const rules: string[] = [...(conv.expect.rules ?? [])];
   if (rule !== undefined && !rules.includes(rule)) rules.push(rule);
   const s: Subject = { names: conv.mutant ? [conv.mutant.name] : [], rules };
   if (conv.expect.kind === 'reject') s.expectedAlerts = conv.expect.alerts;
@@ -288,6 +288,8 @@ async function runConversation(s: Session, conv: ClientConversation, profile: Cl
     const evidence = evidenceRules(conv.mutant.rules, conv.version);
     if (disabled) skip = `disabled by the profile: ${disabled.reason}`;
     else if (!w?.fired()) skip = j.verdict === 'flagged' ? undefined : 'mutation did not fire';
+    // a mutant the client must accept (valid input) breaks no rule on the wire: that it fired is the evidence
+    else if (conv.expect.kind === 'complete') skip = undefined;
     else if (!verdicts.some((v) => v.status === 'violation' && evidence.includes(v.rule))) {
       const seen = verdicts.filter((v) => evidence.includes(v.rule)).map((v) => `${v.rule} ${v.status}`);
       const other = verdicts.filter((v) => v.status === 'violation').map((v) => v.rule);

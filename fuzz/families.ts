@@ -48,7 +48,8 @@ export interface ConvConfig {
 /** A generated conversation, as data (what fast-check shrinks): one variant per family. */
 export type ConvSpec =
   | { kind: 'valid'; version: TlsVersion; cfg: ConvConfig }
-  | { kind: 'mutant'; op: string; cfg: ConvConfig }
+  /** `version`: the version to run it in (absent, or one it cannot run in against this target: the first it can). */
+  | { kind: 'mutant'; op: string; version?: TlsVersion; cfg: ConvConfig }
   | { kind: 'state'; scenarios: string[]; cfg: ConvConfig }
   | { kind: 'cert'; fault: string; version: TlsVersion; cfg: ConvConfig };
 
@@ -116,11 +117,17 @@ function groupsFor(m: Pick<Mutation, 'needs'>, target: TargetProfile): readonly 
   return need ? need.filter((g) => !target.groups || target.groups.includes(g)) : offered;
 }
 
+/** The versions of a mutation the target can run it in, given what it needs. */
+function liveVersions(m: Mutation, ctx: PlanContext): TlsVersion[] {
+  if (m.needs?.clientCert && !(ctx.target.certificateRequested && ctx.o.identity.identity)) return [];
+  if (m.needs?.serverDoes13 && !ctx.target.suites['1.3'].length) return [];
+  if (!groupsFor(m, ctx.target).length) return [];
+  return m.versions.filter((v) => suitesFor(m, v, ctx.target).length > 0);
+}
+
 /** The first version of a mutation the target can run it in, given what it needs. */
 function liveVersion(m: Mutation, ctx: PlanContext): TlsVersion | undefined {
-  if (m.needs?.clientCert && !(ctx.target.certificateRequested && ctx.o.identity.identity)) return undefined;
-  if (!groupsFor(m, ctx.target).length) return undefined;
-  return m.versions.find((v) => suitesFor(m, v, ctx.target).length > 0);
+  return liveVersions(m, ctx)[0];
 }
 
 function randomOf(n: number): Uint8Array {
@@ -205,7 +212,14 @@ const isCertFault = (m: Mutation): m is ClientCertificate => m.where === 'certif
 const mutant: Family<Extract<ConvSpec, { kind: 'mutant' }>> = {
   kind: 'mutant',
   members: (ctx) => MUTATIONS.filter((m) => isMutant(m) && liveVersion(m, ctx) !== undefined),
-  coverage: (_ctx, members) => members.map((m) => ({ kind: 'mutant' as const, op: m.name, cfg: { ...CFG0 } })),
+  // one per mutation and version it runs in against this target (both versions where it applies)
+  coverage: (ctx, members) =>
+    members.flatMap((m) => {
+      const versions = liveVersions(m, ctx);
+      return versions.length > 1
+        ? versions.map((version) => ({ kind: 'mutant' as const, op: m.name, version, cfg: { ...CFG0 } }))
+        : [{ kind: 'mutant' as const, op: m.name, cfg: { ...CFG0 } }];
+    }),
   arms: (_ctx, members) =>
     members.length
       ? [
@@ -214,15 +228,17 @@ const mutant: Family<Extract<ConvSpec, { kind: 'mutant' }>> = {
             arbitrary: fc.record({
               kind: fc.constant('mutant' as const),
               op: fc.constantFrom(...members.map((m) => m.name)),
+              version: fc.constantFrom<TlsVersion>('1.2', '1.3'),
               cfg: cfgArb,
             }),
           },
         ]
       : [],
-  text: (spec) => `mutant ${spec.op}`,
+  text: (spec) => `mutant ${spec.op}${spec.version ? ` ${spec.version}` : ''}`,
   build: async (spec, ctx, path) => {
     const m = MUTATIONS.find((x): x is ClientSends => x.name === spec.op && isMutant(x));
-    const version = m && liveVersion(m, ctx);
+    const versions = m ? liveVersions(m, ctx) : [];
+    const version = spec.version !== undefined && versions.includes(spec.version) ? spec.version : versions[0];
     if (!m || !version) throw new Error(`${spec.op} is no mutation our client can run against this target`);
     const groups = groupsFor(m, ctx.target);
     const conv = framed(

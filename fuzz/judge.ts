@@ -51,7 +51,8 @@ export const DEFAULT_STRICTNESS: Strictness = 'exact';
  * complete the handshake.
  */
 export type Expectation =
-  | { kind: 'complete' }
+  /** `rules`: the live rules that say the input, unusual but valid, must be accepted (ext.ignore-unknown, ...). */
+  | { kind: 'complete'; rules?: readonly RuleId[] }
   | {
       kind: 'reject';
       rules: readonly RuleId[];
@@ -61,20 +62,29 @@ export type Expectation =
       alerts: readonly AlertName[];
       reaction?: ExpectedReaction;
       silenceOk?: boolean;
+      /**
+       * A close without an alert is the conforming answer (the RFC names no alert: e.g. the peer received our error
+       * alert, RFC 8446 §6 "MUST NOT allow any further data to be sent or received on the connection").
+       */
+      closeOk?: boolean;
     };
 
 /** What a conforming receiver owes when it meets a mutation in a handshake of this version (from its declaration). */
 export function expectationOf(
-  m: Pick<Mutation, 'rules' | 'reactionRules' | 'completionRules'>,
+  m: Pick<Mutation, 'rules' | 'reactionRules' | 'completionRules'> & { where?: Mutation['where'] },
   version: TlsVersion,
   receiver?: Side,
   facts: ReceiverFacts = {},
 ): Expectation {
   const inVersion = (ids: readonly RuleId[] | undefined) => rulesIn({ rules: ids ?? [] }, version);
   const reaction = reactionOf(m, version, [], receiver, facts);
+  const rules = inVersion(m.rules);
+  const named = rules.length ? rules : m.rules;
+  // valid but unusual input (an unknown extension, a zero-length application data record): the peer must go on
+  if (reaction.mustComplete) return { kind: 'complete', rules: named };
   const out: Extract<Expectation, { kind: 'reject' }> = {
     kind: 'reject',
-    rules: inVersion(m.rules),
+    rules: named,
     alerts: alertNames(reaction),
     reaction,
   };
@@ -82,6 +92,11 @@ export function expectationOf(
   if (reactionRules.length) out.reactionRules = reactionRules;
   const completion = inVersion(m.completionRules);
   if (completion.length) out.completion = completion;
+  // closing is the whole answer: no alert is due, and a peer that only waits has not gone on either
+  if (reaction.mustClose) {
+    out.closeOk = true;
+    out.silenceOk = true;
+  }
   return out;
 }
 
@@ -163,6 +178,8 @@ export function classify(expect: Expectation, obs: Observation, strictness: Stri
   if (obs.completed && !obs.closeNotify && obs.end === 'done')
     // we ended a completed handshake ourselves (TLS 1.2: the peer's Finished is acceptance, seen as wentOn)
     return { verdict: 'hung', detail: 'the handshake completed and the peer neither answered nor rejected' };
+  if (expect.closeOk && obs.end !== 'reset')
+    return { verdict: 'conforming', detail: `the peer ${silentEnd(obs)}: closing is the whole answer here` };
   if (expect.silenceOk)
     return { verdict: 'conforming', detail: `the peer ${silentEnd(obs)} without completing (incomplete flow)` };
   const how = silentEnd(obs);
@@ -211,6 +228,8 @@ export function firingHooks(h: EngineHooks): FiringHooks {
   };
   if (bs) hooks.beforeSend = async (m) => note(await bs(m));
   if (bp) hooks.beforeProcess = async (m) => note(await bp(m));
+  const bf = h.beforeFrame;
+  if (bf) hooks.beforeFrame = async (f) => note(await bf(f));
   return { hooks, fired: () => at !== undefined, firedAt: () => at };
 }
 
@@ -325,9 +344,12 @@ export interface Judgement extends Classification {
   live: Verdict[];
 }
 
-/** The input rules and reaction rules of an expectation (empty for a valid one). */
+/**
+ * The input rules and reaction rules of an expectation; for valid input, the rules that say it must be accepted
+ * (ext.ignore-unknown, ...; none for a plain valid handshake).
+ */
 function dutyRules(expect: Expectation): RuleId[] {
-  return expect.kind === 'reject' ? [...new Set([...expect.rules, ...(expect.reactionRules ?? [])])] : [];
+  return expect.kind === 'reject' ? [...new Set([...expect.rules, ...(expect.reactionRules ?? [])])] : [...(expect.rules ?? [])];
 }
 
 /**

@@ -10,7 +10,7 @@
  */
 import { DEFAULT_SCHEMES, DEFAULT_SUITES, type Identity } from '../engine/config';
 import { keyKindOf, pickScheme } from '../engine/core';
-import { CipherSuite12, CipherSuite13, engineSuite } from '../engine/suites';
+import { CipherSuite12, CipherSuite13, CipherSuiteDhe12, engineSuite } from '../engine/suites';
 import { parseCert } from '../pki/parse';
 import type { Transcript } from '../transcript/model';
 import { extensionBody } from '../wire/extensions';
@@ -31,11 +31,13 @@ const PROBE_SUITES: Readonly<Record<TlsVersion, readonly number[]>> = {
     CipherSuite12.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
     CipherSuite12.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
     CipherSuite12.TLS_RSA_WITH_AES_128_GCM_SHA256,
+    // finite-field DHE (RFC 7919 groups): the DHE key exchange family needs a server that does it
+    CipherSuiteDhe12.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256,
   ],
 };
 
 /** The groups our client offers (each alone when probed). */
-export const GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
+export const GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1, NamedGroup.ffdhe2048];
 
 /** Schemes probed one at a time (TLS 1.2 ServerKeyExchange): RSA-PSS, PKCS#1 and ECDSA, SHA-256 and SHA-384. */
 const PROBE_SCHEMES: readonly number[] = [

@@ -119,7 +119,7 @@ function subjectOf(conv: Conversation, rule?: string, alert?: string): Subject {
   const rules: string[] =
     conv.expect.kind === 'reject'
       ? [...conv.expect.rules, ...(conv.expect.reactionRules ?? []), ...(conv.expect.completion ?? [])]
-      : [];
+      : [...(conv.expect.rules ?? [])];
   if (rule !== undefined) rules.push(rule);
   const s: Subject = { names, rules };
   if (conv.expect.kind === 'reject') s.expectedAlerts = conv.expect.alerts;

@@ -94,11 +94,21 @@ describe('the mutation model', () => {
         },
       });
       const change = await m.mutate(m.where === 'client-sends' ? { ...env, server: other } : { ...env, client: other });
-      const hooks = [change.hooks.beforeSend, change.hooks.beforeSendRecord, change.hooks.beforeProcess];
+      const hooks = [
+        change.hooks.beforeSend,
+        change.hooks.beforeSendRecord,
+        change.hooks.beforeProcess,
+        change.hooks.beforeFrame,
+      ];
       expect([m.name, hooks.some((h) => typeof h === 'function')]).toEqual([m.name, true]);
       // and what a conforming peer owes is derived from its rules (a step list is judged by the state tables instead)
       if (m.where === 'client-sends' && m.steps) continue;
-      expect([m.name, m.versions.some((v) => reactionOf(m, v).alerts.length > 0)]).toEqual([m.name, true]);
+      // (an alert to answer with, or valid input to go on with, or a close that is the whole answer)
+      const judged = m.versions.some((v) => {
+        const r = reactionOf(m, v);
+        return r.alerts.length > 0 || r.mustComplete || r.mustClose;
+      });
+      expect([m.name, judged]).toEqual([m.name, true]);
     }
   });
 });

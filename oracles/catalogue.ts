@@ -15,6 +15,7 @@ import { extensionRules } from './rules/extensions';
 import { groupRules } from './rules/groups';
 import { keyExchangeRules } from './rules/key-exchange';
 import { keyScheduleRules } from './rules/key-schedule';
+import { receiverDutyRules } from './rules/receiver-duties';
 import { recordRules } from './rules/record';
 import { recordProtectionRules } from './rules/record-protection';
 import { resumptionRules } from './rules/resumption';
@@ -55,6 +56,7 @@ const DECLARED = [
   ...certificatePathRules,
   ...certificateMessageRules,
   ...certConstraintRules,
+  ...receiverDutyRules,
 ];
 
 /**

@@ -35,6 +35,17 @@ export interface ExpectedReaction {
   ignoreAllowed: boolean;
   /** The sentences that allow ignoring (one per rule), when ignoreAllowed. */
   ignoreBecause: readonly Tolerance[];
+  /**
+   * The input is valid and the receiver must go on with it (complete the handshake): every rule is a live rule that
+   * expects completion (`live.expects: 'complete'`, e.g. ext.ignore-unknown, rec.hs-fragmentation). Rejecting it is
+   * the violation then, whatever the alert.
+   */
+  mustComplete: boolean;
+  /**
+   * Closing is the whole reaction: every rule is a live rule that expects a rejection and names no alert (e.g. the
+   * peer received our error alert, or our transport closed): an alert back is not due, going on is the violation.
+   */
+  mustClose: boolean;
 }
 
 /** The RFC sentence on whether a receiver that aborts must send an alert at all, per version. */
@@ -80,7 +91,11 @@ export function expectedReaction(
     return t;
   });
   const ignoreAllowed = rules.length > 0 && tolerances.every((t) => t !== undefined);
+  const mustComplete = rules.length > 0 && rules.every((r) => ruleById(r).live?.expects === 'complete');
+  const mustClose = rules.length > 0 && alerts.length === 0 && rules.every((r) => ruleById(r).live?.expects === 'reject');
   return {
+    mustComplete,
+    mustClose,
     rules,
     alerts,
     silenceAllowed: !t12,

@@ -8,9 +8,15 @@
  */
 import { checkedCatalogue, type EngineFault, isOffline, type Mutation } from './model';
 import { CHAIN_MUTATIONS, CLIENT_CERTIFICATE_MUTATIONS } from './ops-certs';
+import { CLIENT_TARGET_MUTATIONS } from './ops-client-target';
+import { CLOSURE_MUTATIONS } from './ops-closure';
+import { CV_MUTATIONS } from './ops-cv';
 import { ENGINE_FAULT_MUTATIONS } from './ops-faults';
+import { KEX_MUTATIONS } from './ops-kex';
 import { KEY_MUTATIONS } from './ops-keys';
+import { HELLO_MUTATIONS } from './ops-hello';
 import { OFF_CURVE_MUTATIONS } from './ops-live';
+import { RECORD_MUTATIONS } from './ops-records';
 import { STATE_MUTATIONS } from './ops-state';
 import { WIRE_MUTATIONS } from './ops-wire';
 import { CORE_MUTATIONS } from './operators';
@@ -26,6 +32,18 @@ export const MUTATIONS: readonly Mutation[] = checkedCatalogue([
   ...KEY_MUTATIONS,
   // points off the curve with a valid X, from either side (ops-live.ts)
   ...OFF_CURVE_MUTATIONS,
+  // the ClientHello family: shapes and malformations of what our client sends first (ops-hello.ts)
+  ...HELLO_MUTATIONS,
+  // the record layer and ChangeCipherSpec family: framing, sizes, content types, versions, CCS placement (ops-records.ts)
+  ...RECORD_MUTATIONS,
+  // the CertificateVerify family: schemes not requested or not allowed, malformed and misdirected signatures (ops-cv.ts)
+  ...CV_MUTATIONS,
+  // the key exchange family: DHE values out of range, FFDHE and X25519 shares (ops-kex.ts)
+  ...KEX_MUTATIONS,
+  // the closure family: alerts in the middle of the handshake, truncation (ops-closure.ts)
+  ...CLOSURE_MUTATIONS,
+  // the client-target family: versions a client did not offer, our server's transport closed early (ops-client-target.ts)
+  ...CLIENT_TARGET_MUTATIONS,
   // state-machine step lists of our client's flight (ops-state.ts)
   ...STATE_MUTATIONS,
   // client certificates with a fault, presented by our client (ops-certs.ts)

@@ -58,6 +58,10 @@ export interface Needs {
   kex?: Kex12;
   /** Against a client: the client offers TLS 1.3 (a rule that binds TLS 1.3-capable clients only). */
   peerOffers13?: boolean;
+  /** Against a client: the client does not offer TLS 1.2 (a TLS 1.3-only client, to which a TLS 1.2 ServerHello is an unoffered version). */
+  peerLacks12?: boolean;
+  /** Against a server: the server does TLS 1.3 (a TLS 1.2 offer is then a fallback below its highest version, RFC 7507). */
+  serverDoes13?: boolean;
 }
 
 interface Common {
@@ -206,7 +210,7 @@ export function rulesIn(m: Pick<Mutation, 'rules'>, version: TlsVersion): RuleId
 
 /** What a conforming receiver does when it meets the mutation in a handshake of this version (oracles/reactions.ts). */
 export function reactionOf(
-  m: Pick<Mutation, 'rules' | 'reactionRules'>,
+  m: Pick<Mutation, 'rules' | 'reactionRules'> & { where?: Mutation['where'] },
   version: TlsVersion,
   extra: readonly RuleId[] = [],
   receiver?: Side,
@@ -214,10 +218,13 @@ export function reactionOf(
 ): ExpectedReaction {
   // the receiver's side only: what the input breaks and the receiver's reaction rules, never the completion rules
   const all = [...new Set([...m.rules, ...(m.reactionRules ?? []), ...extra])];
+  // the receiver of what our client sends is the server, of what our server sends the client: a tolerance that only
+  // one side has (e.g. "A server MUST accept ClientHello messages both with and without the extensions field") applies
+  const side = receiver ?? (m.where === 'client-sends' ? 'server' : m.where === 'server-sends' ? 'client' : undefined);
   return expectedReaction(
     all.filter((r) => ruleVersions(r).includes(version)),
     version,
-    receiver,
+    side,
     facts,
   );
 }
@@ -236,8 +243,14 @@ export function liveSide(m: Mutation): Side | undefined {
   if (m.notLive !== undefined) return undefined;
   // a step list is judged by walking the state tables (out of order: reject; incomplete: do not complete)
   if (m.where === 'client-sends' && m.steps) return 'client';
-  // otherwise a live peer is held to a reaction only: a mutation whose rules name no alert proves nothing live
-  if (!m.versions.some((v) => reactionOf(m, v).alerts.length > 0)) return undefined;
+  // otherwise a live peer is held to a reaction only: a mutation whose rules name no alert proves nothing live, unless
+  // its input is valid and the rules say the peer must go on with it (rec.hs-fragmentation, ext.ignore-unknown, ...),
+  // or that it must close without answering (alert.error-received-closes, conn.transport-close)
+  const judged = (v: TlsVersion) => {
+    const r = reactionOf(m, v);
+    return r.alerts.length > 0 || r.mustComplete || r.mustClose;
+  };
+  if (!m.versions.some(judged)) return undefined;
   return m.where === 'client-sends' ? 'client' : 'server';
 }
 

@@ -131,6 +131,15 @@ export const extensionRules = [
     rfc: 'RFC 5246 §7.4.1.4; RFC 8446 §4.2',
     versions: ['1.2', '1.3'],
     role: 'both',
+    // RFC 5246 §7.4.1.4 / RFC 8446 §4.2: "There MUST NOT be more than one extension of the same type in a given
+    // extension block." Neither names the alert: a block with a repeated type conforms to the vector syntax but is
+    // inconsistent (illegal_parameter, RFC 8446 §6.2: "errors which conform to the formal protocol syntax but are
+    // otherwise incorrect"); a receiver that reads the MUST NOT as part of the block's format answers decode_error.
+    alerts: ['illegal_parameter', 'decode_error'],
+    overrides: {
+      alerts:
+        'RFC 5246 §7.4.1.4 and RFC 8446 §4.2 name no alert; the RFC 8446 §6.2 definitions of illegal_parameter and decode_error both cover a repeated extension (the checklist leaves it blank)',
+    },
     check(ctx) {
       const bad = ctx.t.messages.find((m) => m.findings?.some((f) => f.code === 'duplicate-extension'));
       if (bad)

@@ -20,7 +20,7 @@ import { bytesEqual, toHex } from '../../wire/hex';
 import { NamedGroup as G, ExtensionType as X, namedGroups } from '../../wire/registry';
 import type { Direction } from '../../wire/vocabulary';
 import { type Context, bodyOf } from '../context';
-import { because } from '../alert-choices';
+import { because, definitionIn } from '../alert-choices';
 import { hex4 } from '../flow';
 import { type Reaction, alertReaction, reactionsIn } from '../live';
 import { ephemeral, leafOf, privateKeyFor, provider, publicValues, sharedSecret, stepsOf } from '../keyfacts';
@@ -328,6 +328,10 @@ export const keyExchangeRules = [
         'Peers which receive a message which is syntactically correct but semantically invalid (e.g., a DHE share of p - 1, or an invalid enum) MUST terminate the connection with an "illegal_parameter" alert.',
         ['1.3'],
       ),
+      // RFC 7919 §3 names handshake_failure for the client checking dh_Ys; for a server checking dh_Yc, §5.1 ("Peers
+      // MUST validate each other's public key Y (dh_Ys offered by the server or dh_Yc offered by the client) by
+      // ensuring that 1 < Y < p-1") names none: a value out of range is the RFC 5246 §7.2.2 illegal_parameter
+      definitionIn('illegal_parameter', ['1.2']),
     ],
     evidence: 'plaintext',
     check(ctx) {

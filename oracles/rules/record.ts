@@ -72,7 +72,20 @@ export const recordRules = [
         ['1.3'],
       ),
       definitionIn('record_overflow', ['1.2']),
+      // TLS 1.2 has a compression layer between the record and its plaintext: with the null method, a record that
+      // decrypts to 2^14 + 1 .. 2^14 + 1024 bytes is a TLSCompressed fragment within its own limit (§6.2.2: 2^14 + 1024)
+      // that "decompresses" past 2^14 (the registry names alert 30 decompression_failure_RESERVED: reserved in TLS 1.3)
+      because(
+        'decompression_failure_RESERVED',
+        'RFC 5246 §6.2.2',
+        'If the decompression function encounters a TLSCompressed.fragment that would decompress to a length in excess of 2^14 bytes, it MUST report a fatal decompression failure error.',
+        ['1.2'],
+      ),
     ],
+    overrides: {
+      alerts:
+        'RFC 5246 §6.2.2 makes a TLS 1.2 plaintext over 2^14 (with a compressed length within 2^14 + 1024) a decompression failure; record_overflow stays first (the checklist names only it)',
+    },
     needs: ['records'],
     check(ctx) {
       for (const r of ctx.t.records) {
@@ -116,6 +129,10 @@ export const recordRules = [
   }),
   rule({
     id: 'rec.no-empty-fragments',
+    overrides: {
+      alerts:
+        'RFC 5246 §6.2.1 names no alert for a zero-length Handshake, Alert or ChangeCipherSpec fragment; decode_error ("A message could not be decoded because some field was out of the specified range or the length of the message was incorrect", RFC 5246 §7.2.2) fits it as well as unexpected_message',
+    },
     title: 'No empty handshake or alert fragments (nor empty CCS in TLS 1.2).',
     rfc: 'RFC 5246 §6.2.1; RFC 8446 §5.1, §5.4',
     versions: ['1.2', '1.3'],
@@ -127,7 +144,16 @@ export const recordRules = [
         ['1.3'],
       ),
       definitionIn('unexpected_message', ['1.2']),
+      // a handshake fragment of no bytes, rejected rather than skipped, is one that "could not be decoded" (§7.2.2)
+      definitionIn('decode_error', ['1.2']),
     ],
+    // RFC 5246 §6.2.1 and RFC 8446 §5.1 bind the sender only ("Implementations MUST NOT send zero-length fragments of
+    // Handshake, Alert, or ChangeCipherSpec content types"); only RFC 8446 §5.4 gives the receiver a duty, for a
+    // protected record (an empty TLSInnerPlaintext.content). A plaintext empty handshake record may be skipped.
+    ignorable: {
+      rfc: 'RFC 5246 §6.2.1; RFC 8446 §5.1',
+      text: 'Implementations MUST NOT send zero-length fragments of Handshake types (a duty of the sender: no receiver reaction is named for a plaintext record)',
+    },
     needs: ['records'],
     check(ctx) {
       const types: number[] = [
@@ -300,6 +326,14 @@ export const recordRules = [
     title: 'ChangeCipherSpec is one byte of value 1.',
     rfc: 'RFC 5246 §7.1',
     versions: ['1.2'],
+    // RFC 5246 §7.1: "The message consists of a single byte of value 1." No alert is named: a record of two CCS bytes
+    // is a second ChangeCipherSpec where none may come (unexpected_message, RFC 5246 §7.2.2 "An inappropriate message
+    // was received"), or a message of the wrong length (decode_error, "the length of the message was incorrect").
+    alerts: ['unexpected_message', 'decode_error'],
+    overrides: {
+      alerts:
+        'RFC 5246 §7.1 names no alert; the RFC 5246 §7.2.2 definitions of unexpected_message (a second CCS) and decode_error (a CCS of the wrong length) both fit (test-ccs expects unexpected_message)',
+    },
     check(ctx) {
       const ccs = ctx.t.messages.filter((m) => m.kind === 'change_cipher_spec');
       if (!ccs.length) return notApplicable('No ChangeCipherSpec.');

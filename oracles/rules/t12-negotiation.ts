@@ -46,11 +46,18 @@ export const t12NegotiationRules = [
   }),
   rule({
     id: 't12.neg.compression',
+    overrides: {
+      alerts:
+        'RFC 5246 §7.4.1.2 ("this vector MUST contain, and all implementations MUST support, CompressionMethod.null") names no alert; illegal_parameter stays first, decode_error ("some field was out of the specified range", RFC 5246 §7.2.2) fits a compression list without null too',
+    },
     title: 'ClientHello offers null compression; ServerHello picks an offered method.',
     rfc: 'RFC 5246 §7.4.1.2, §7.4.1.3',
     versions: ['1.2'],
     role: 'both',
-    alerts: ['illegal_parameter'],
+    // RFC 5246 names no alert for a compression_methods list without null ("this vector MUST contain, and all
+    // implementations MUST support, CompressionMethod.null"): a field out of its specified range (decode_error) or
+    // out of range / inconsistent (illegal_parameter), by the §7.2.2 definitions
+    alerts: ['illegal_parameter', 'decode_error'],
     needs: ['hellos'],
     check(ctx) {
       if (!ctx.ch.b.compressionMethods.includes(0))
@@ -181,11 +188,17 @@ export const t12NegotiationRules = [
   }),
   rule({
     id: 't12.neg.cv-sigalg',
+    overrides: {
+      alerts:
+        'RFC 5246 §7.4.8 names no alert for a CertificateVerify algorithm the CertificateRequest did not list; illegal_parameter stays first, handshake_failure ("the sender was unable to negotiate an acceptable set of security parameters given the options available", RFC 5246 §7.2.2) fits it too',
+    },
     title: 'The client CertificateVerify algorithm is one CertificateRequest listed.',
     rfc: 'RFC 5246 §7.4.8',
     versions: ['1.2'],
     role: 'client',
-    alerts: ['illegal_parameter'],
+    // RFC 5246 §7.4.8 names no alert for a scheme the CertificateRequest did not list: a field inconsistent with the
+    // request (illegal_parameter), or no acceptable security parameters (handshake_failure), by the §7.2.2 definitions
+    alerts: ['illegal_parameter', 'handshake_failure'],
     check(ctx) {
       const cv = ctx.steps.find((x) => x.sym === 'certificate_verify' && x.dir === 'C->S');
       if (!cv) return notApplicable('No CertificateVerify.');

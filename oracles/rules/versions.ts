@@ -240,9 +240,20 @@ export const versionRules = [
   }),
   rule({
     id: 'ver.t13.sh-supported-versions',
+    overrides: {
+      alerts:
+        'RFC 8446 §4.2.1: "If the \"supported_versions\" extension in the ServerHello contains a version not offered by the client or contains a version prior to TLS 1.3, the client MUST abort the handshake with an \"illegal_parameter\" alert." The checklist names no alert for it',
+    },
     title: `TLS 1.3 ServerHello/HRR carry supported_versions ${T13}; older ServerHellos do not.`,
     rfc: ['RFC 8446 §4.1.3', 'RFC 8446 §4.1.4', 'RFC 8446 §4.2.1'],
     versions: ['1.2', '1.3'],
+    alerts: [
+      because(
+        'illegal_parameter',
+        'RFC 8446 §4.2.1',
+        'If the "supported_versions" extension in the ServerHello contains a version not offered by the client or contains a version prior to TLS 1.3, the client MUST abort the handshake with an "illegal_parameter" alert.',
+      ),
+    ],
     check(ctx) {
       const out: Outcome[] = [];
       for (const h of [ctx.hrr, ctx.sh]) {

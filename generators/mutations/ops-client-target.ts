@@ -1,0 +1,145 @@
+/**
+ * The client-target family: what our server sends to a client under test
+ * (`tlsprop fuzz --listen --client-cmd`), beyond the suite, group, signature
+ * and flight mutations of operators.ts and the chains of ops-certs.ts:
+ *
+ * - TLS 1.2 selected for a client that offered only TLS 1.3 (RFC 8446
+ *   App. D.1: protocol_version);
+ * - a TLS 1.3 ServerHello whose supported_versions selects a version the
+ *   client did not offer, or one prior to TLS 1.3 (RFC 8446 §4.2.1:
+ *   illegal_parameter);
+ * - our server's side of the TCP connection closed without close_notify
+ *   after its ServerHello, and after its whole first flight (RFC 8446 §6.1,
+ *   RFC 5246 §7.2.1: the client must not count the handshake complete).
+ */
+import type { ServerConfig } from '../../engine/config';
+import type { EngineHooks, HookFrame } from '../../engine/hooks';
+import { CipherSuite12 } from '../../engine/suites';
+import { ContentType as CT, ExtensionType as X } from '../../wire/registry';
+import { VERSION_CODE } from '../../wire/vocabulary';
+import type { Mutation, ServerSends } from './model';
+import { type BaseEnv, editRaw } from './support';
+
+/** The TLS 1.2 suites our server may pick when it answers a TLS 1.3-only client in TLS 1.2 (either key type). */
+const T12_SUITES: readonly number[] = [
+  CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+  CipherSuite12.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+];
+
+/**
+ * Our server speaks TLS 1.2 only and sees the client's TLS 1.3-only ClientHello without supported_versions (and with
+ * a TLS 1.2 suite when it offered none), so it answers with a TLS 1.2 ServerHello: a version the client never offered.
+ */
+const answersInTls12 = (env: BaseEnv): { config: ServerConfig; hooks: EngineHooks } => ({
+  config: { ...env.server, versions: [VERSION_CODE['1.2']], cipherSuites: [...T12_SUITES] },
+  hooks: {
+    beforeProcess: (m) =>
+      m.type !== 'client_hello'
+        ? undefined
+        : [
+            editRaw(m.raw, { version: VERSION_CODE['1.3'] }, 'client_hello', (b) => {
+              b.extensions = (b.extensions ?? []).filter((e) => e.type !== X.supported_versions);
+              if (!b.cipherSuites.some((s) => T12_SUITES.includes(s))) b.cipherSuites = [...T12_SUITES, ...b.cipherSuites];
+            }),
+          ],
+  },
+});
+
+/** Our TLS 1.3 ServerHello's supported_versions says `version`. */
+const selects =
+  (version: number) =>
+  (env: BaseEnv): { config: ServerConfig; hooks: EngineHooks } => ({
+    config: { ...env.server, versions: [VERSION_CODE['1.3']] },
+    hooks: {
+      beforeSend: (m) =>
+        m.kind !== 'handshake' || m.type !== 'server_hello'
+          ? undefined
+          : [
+              editRaw(m.raw, { version: VERSION_CODE['1.3'] }, 'server_hello', (b) => {
+                for (const e of b.extensions ?? [])
+                  if (e.type === X.supported_versions && e.body.kind === 'supported_versions_server') e.body.version = version;
+              }),
+            ],
+    },
+  });
+
+/** Our server ends its side of the transport once `pick` matches a frame it is about to send (that frame still goes). */
+const closesAfter =
+  (pick: (f: HookFrame) => boolean) =>
+  (env: BaseEnv): { config: ServerConfig; hooks: EngineHooks } => {
+    let done = false;
+    return {
+      config: env.server,
+      hooks: {
+        beforeFrame: (f) => {
+          if (done || !pick(f)) return undefined;
+          done = true;
+          f.closeTransport();
+          return undefined;
+        },
+      },
+    };
+  };
+const handshakeOf = (type: number) => (f: HookFrame) => f.contentType === CT.handshake && f.content[0] === type;
+
+const server = (m: Omit<ServerSends, 'where'>): ServerSends => ({ ...m, where: 'server-sends' });
+
+export const CLIENT_TARGET_MUTATIONS: readonly Mutation[] = [
+  // ---- versions
+  server({
+    name: 't13-only-client-gets-tls12',
+    description: 'a TLS 1.2 ServerHello to a client that offered only TLS 1.3 (RFC 8446 App. D.1: protocol_version)',
+    versions: ['1.3'],
+    rules: ['ver.t13.server-selection'],
+    reactionRules: ['ver.client-accepts-version'],
+    bases: [],
+    needs: { peerLacks12: true },
+    mutate: answersInTls12,
+  }),
+  server({
+    name: 't13-sh-selects-unoffered-version',
+    description: 'our TLS 1.3 ServerHello selects 0x0305 in supported_versions, a version no client offers (RFC 8446 §4.2.1)',
+    versions: ['1.3'],
+    rules: ['ver.t13.server-selection'],
+    bases: [],
+    mutate: selects(0x0305),
+  }),
+  server({
+    name: 't13-sh-selects-tls12-in-extension',
+    description: 'our TLS 1.3 ServerHello selects TLS 1.2 in supported_versions (RFC 8446 §4.2.1: "a version prior to TLS 1.3")',
+    versions: ['1.3'],
+    rules: ['ver.t13.sh-supported-versions'],
+    bases: [],
+    mutate: selects(VERSION_CODE['1.2']),
+  }),
+  // ---- closure
+  server({
+    name: 'server-closes-after-server-hello',
+    description: 'our side of the TCP connection closed right after our ServerHello, without close_notify',
+    versions: ['1.2', '1.3'],
+    rules: ['conn.transport-close'],
+    bases: [],
+    mutate: closesAfter(handshakeOf(2)),
+  }),
+  server({
+    name: 'server-closes-before-finished',
+    description: 'our side of the TCP connection closed instead of sending our Finished, without close_notify',
+    versions: ['1.2', '1.3'],
+    rules: ['conn.transport-close'],
+    bases: [],
+    mutate: (env) => {
+      let done = false;
+      return {
+        config: env.server,
+        hooks: {
+          beforeFrame: (f) => {
+            if (done || !handshakeOf(20)(f)) return undefined;
+            done = true;
+            f.closeTransport();
+            return [];
+          },
+        },
+      };
+    },
+  }),
+];

@@ -1,0 +1,144 @@
+/**
+ * The closure family (towards servers): alerts our client sends in the
+ * middle of the handshake, and truncation.
+ *
+ * - A TLS 1.2 warning alert of an unknown description: the connection goes
+ *   on (RFC 5246 §7.2, issue #20 R7); a fatal one of an unknown
+ *   description: the server closes (RFC 5246 §7.2.2).
+ * - TLS 1.3: every alert but close_notify and user_canceled is an error
+ *   alert whatever its level, and so is an unknown one (RFC 8446 §6): the
+ *   server closes and goes no further.
+ * - Truncation: our client ends its side of the TCP connection without
+ *   close_notify in the middle of the ClientHello, after it, and before its
+ *   Finished (RFC 5246 §7.2.1, RFC 8446 §6.1): the server cannot complete,
+ *   and must stay up for the next connection (the run's liveness checks see
+ *   a server that does not).
+ *
+ * Towards clients the same shapes are in ops-client-target.ts.
+ */
+import type { ClientConfig } from '../../engine/config';
+import type { EngineHooks, HookFrame } from '../../engine/hooks';
+import { AlertLevel, ContentType as CT } from '../../wire/registry';
+import { VERSION_CODE } from '../../wire/vocabulary';
+import type { ClientSends, Mutation } from './model';
+import type { BaseEnv } from './support';
+
+/** An alert description no registry assigns (RFC 8446 §6: "Unknown Alert types MUST be treated as error alerts"). */
+export const UNKNOWN_ALERT = 200;
+/** handshake_failure (RFC 5246 §7.2.2, RFC 8446 §6.2). */
+const HANDSHAKE_FAILURE = 40;
+
+type Sends = Pick<ClientSends, 'where' | 'mutate'>;
+const hooks = (h: (env: BaseEnv) => EngineHooks): Sends => ({
+  where: 'client-sends',
+  mutate: (env) => {
+    const config: ClientConfig = { ...env.client, versions: [VERSION_CODE[env.spec.version]] };
+    return { config, hooks: h(env) };
+  },
+});
+
+/**
+ * An alert record sent right before our first message of this handshake type (TLS 1.2: in plaintext before the
+ * ClientKeyExchange; TLS 1.3: under the handshake keys before the Finished).
+ */
+const alertBefore = (type: 'client_key_exchange' | 'finished', level: number, description: number): EngineHooks => {
+  let done = false;
+  return {
+    beforeSend: async (m) => {
+      if (done || m.kind !== 'handshake' || m.type !== type || !m.sendRecord) return undefined;
+      done = true;
+      await m.sendRecord(CT.alert, Uint8Array.of(level, description));
+      return [m.raw];
+    },
+  };
+};
+
+const isHelloFrame = (f: HookFrame) => !f.protected && f.contentType === CT.handshake && f.content[0] === 1;
+
+/** Our client sends `cut(frame)` of the first frame `pick` matches, then ends its side of the transport. */
+const truncateAt = (pick: (f: HookFrame) => boolean, cut: (content: Uint8Array) => Uint8Array): EngineHooks => {
+  let done = false;
+  return {
+    beforeFrame: (f) => {
+      if (done || !pick(f)) return undefined;
+      done = true;
+      f.closeTransport();
+      const part = cut(f.content);
+      return part.length ? [{ contentType: f.contentType, fragment: part }] : [];
+    },
+  };
+};
+
+export const CLOSURE_MUTATIONS: readonly Mutation[] = [
+  // ---- alerts in the middle of the handshake
+  {
+    name: 't12-unknown-warning-alert',
+    description: 'a warning alert of an unassigned description (200) before our ClientKeyExchange: the handshake goes on',
+    versions: ['1.2'],
+    rules: ['alert.t12.warning-continues'],
+    bases: [],
+    ...hooks(() => alertBefore('client_key_exchange', AlertLevel.warning, UNKNOWN_ALERT)),
+  },
+  {
+    name: 't12-unknown-fatal-alert',
+    description: 'a fatal alert of an unassigned description (200) before our ClientKeyExchange: the server closes',
+    versions: ['1.2'],
+    rules: ['alert.error-received-closes'],
+    bases: [],
+    ...hooks(() => alertBefore('client_key_exchange', AlertLevel.fatal, UNKNOWN_ALERT)),
+  },
+  {
+    name: 't13-warning-level-error-alert',
+    description: 'handshake_failure at warning level under the handshake keys before our Finished (RFC 8446 §6: an error alert)',
+    versions: ['1.3'],
+    rules: ['alert.error-received-closes'],
+    bases: [],
+    ...hooks(() => alertBefore('finished', AlertLevel.warning, HANDSHAKE_FAILURE)),
+  },
+  {
+    name: 't13-unknown-warning-alert',
+    description: 'a warning alert of an unassigned description (200) before our Finished (RFC 8446 §6: an error alert)',
+    versions: ['1.3'],
+    rules: ['alert.error-received-closes'],
+    bases: [],
+    ...hooks(() => alertBefore('finished', AlertLevel.warning, UNKNOWN_ALERT)),
+  },
+  {
+    name: 't13-unknown-fatal-alert',
+    description: 'a fatal alert of an unassigned description (200) before our Finished',
+    versions: ['1.3'],
+    rules: ['alert.error-received-closes'],
+    bases: [],
+    ...hooks(() => alertBefore('finished', AlertLevel.fatal, UNKNOWN_ALERT)),
+  },
+  // ---- truncation
+  {
+    name: 'truncated-mid-client-hello',
+    description: 'our side of the TCP connection closed half way through the ClientHello, without close_notify',
+    versions: ['1.2', '1.3'],
+    rules: ['conn.transport-close'],
+    bases: [],
+    ...hooks(() => truncateAt(isHelloFrame, (c) => c.subarray(0, c.length >> 1))),
+  },
+  {
+    name: 'truncated-after-client-hello',
+    description: 'our side of the TCP connection closed right after the ClientHello, without close_notify',
+    versions: ['1.2', '1.3'],
+    rules: ['conn.transport-close'],
+    bases: [],
+    ...hooks(() => truncateAt(isHelloFrame, (c) => c)),
+  },
+  {
+    name: 'truncated-before-finished',
+    description: 'our side of the TCP connection closed instead of our Finished, without close_notify',
+    versions: ['1.2', '1.3'],
+    rules: ['conn.transport-close'],
+    bases: [],
+    ...hooks(() =>
+      truncateAt(
+        (f) => f.contentType === CT.handshake && f.content[0] === 20,
+        () => new Uint8Array(0),
+      ),
+    ),
+  },
+];

@@ -1,0 +1,343 @@
+/**
+ * The CertificateVerify family (our client's, towards servers that ask for
+ * a client certificate), tlsfuzzer's certificate-verify scripts as
+ * declarations:
+ *
+ * - a signature scheme the CertificateRequest did not list, properly signed
+ *   (RFC 5246 §7.4.8, RFC 8446 §4.4.3): a modern one, and MD5, SHA-1 and
+ *   SHA-224 ones (RFC 9155; RFC 8446 §4.2.3: legacy schemes "are not
+ *   defined for use in signed TLS handshake messages");
+ * - rsa_pss_pss_* with an rsaEncryption key (RFC 8446 §4.2.3), and
+ *   rsa_pkcs1_* in TLS 1.3;
+ * - signatures padded, truncated, empty, and length fields that do not match
+ *   the bytes (decode_error) — RFC 8446 §4.4.3, §6.2;
+ * - signatures over the wrong content: the server's context string, a
+ *   transcript without our Certificate.
+ *
+ * Each hook reads the CertificateRequest the target sent (a scheme it did
+ * list is not a violation: such a conversation does not fire and is not
+ * counted) and signs with our client's real key, so only the named fault is
+ * in the message.
+ */
+import { schemeInfo } from '../../crypto';
+import { keyKindOf, schemeFitsKey } from '../../engine/core';
+import type { EngineHooks } from '../../engine/hooks';
+import { decodeHandshake } from '../../wire/handshake';
+import { concatBytes } from '../../wire/hex';
+import { ExtensionType as X, SignatureScheme as SS } from '../../wire/registry';
+import { type TlsVersion, VERSION_CODE } from '../../wire/vocabulary';
+import type { ClientSends, Mutation } from './model';
+import {
+  type BaseEnv,
+  type BaseName,
+  certificateVerify,
+  clientIdentity,
+  cv12,
+  cv13,
+  hsMessage,
+  type MessageLog,
+  schemeOfCv,
+  suiteOfServerHello,
+  tracked,
+  u16,
+} from './support';
+
+const T12: readonly BaseName[] = ['t12-ecdhe-rsa-cbc-mutual', 't12-ecdhe-ecdsa-gcm'];
+const T12_RSA: readonly BaseName[] = ['t12-ecdhe-rsa-cbc-mutual'];
+const T13: readonly BaseName[] = ['t13-mutual'];
+const CLIENT_CERT = { clientCert: true } as const;
+
+/** The signature schemes a CertificateRequest lists (TLS 1.2 field, TLS 1.3 signature_algorithms extension). */
+export function requestedSchemes(raw: Uint8Array, version: TlsVersion): number[] {
+  const b = decodeHandshake(raw, { version: VERSION_CODE[version] }).message.body;
+  if (b.type !== 'certificate_request') return [];
+  if (b.form === 'tls12') return b.signatureAlgorithms ?? [];
+  const e = b.extensions.find((x) => x.type === X.signature_algorithms)?.body;
+  return e?.kind === 'signature_algorithms' ? e.schemes : [];
+}
+
+const versionOf = (env: BaseEnv): TlsVersion => env.spec.version;
+
+/** MD5, SHA-1 and SHA-224 pairs: what a mutation uses for the hash alone, whatever the version allows. */
+const LEGACY: readonly number[] = [
+  SS.rsa_md5,
+  SS.ecdsa_md5,
+  SS.rsa_pkcs1_sha1,
+  SS.ecdsa_sha1,
+  SS.rsa_pkcs1_sha224,
+  SS.ecdsa_sha224,
+];
+
+/**
+ * Candidate schemes our client's key can sign with: by the version's rules (TLS 1.3 binds ECDSA curves and forbids
+ * PKCS#1), except that TLS 1.2 lets ECDSA use any hash (RFC 5246 §7.4.1.4.1) and a legacy pair fits its key type in
+ * either version (the mutation is about the hash).
+ */
+function fitting(env: BaseEnv, candidates: readonly number[]): number[] {
+  const kind = keyKindOf(clientIdentity(env).spki);
+  const v13 = versionOf(env) === '1.3';
+  const ecdsa = kind === 'ec-p256' || kind === 'ec-p384';
+  return candidates.filter((s) => {
+    const info = schemeInfo(s);
+    if (!info) return false;
+    const byType =
+      (kind === 'rsa' && (info.kind === 'rsa_pkcs1' || info.kind === 'rsa_pss_rsae')) || (ecdsa && info.kind === 'ecdsa');
+    if (LEGACY.includes(s)) return byType;
+    if (schemeFitsKey(s, kind, v13)) return true;
+    return !v13 && ecdsa && info.kind === 'ecdsa';
+  });
+}
+
+/** A CertificateVerify of ours signed with `scheme` over the transcript so far (TLS 1.2 messages, TLS 1.3 context). */
+async function signedCv(
+  env: BaseEnv,
+  log: MessageLog,
+  scheme: number,
+  role: 'client' | 'server' = 'client',
+): Promise<Uint8Array> {
+  const id = clientIdentity(env);
+  if (versionOf(env) === '1.2') return cv12(env.provider, id, scheme, log.raws);
+  const sh = log.find('server_hello');
+  if (!sh) throw new Error('no ServerHello before our CertificateVerify');
+  return cv13(env.provider, id, scheme, suiteOfServerHello(sh), role, log.raws);
+}
+
+type Choose = (env: BaseEnv, requested: readonly number[]) => number | undefined;
+/**
+ * Our CertificateVerify signed with the scheme `choose` picks from what the CertificateRequest listed (undefined:
+ * nothing fits this target, the message goes out unchanged and the conversation proves nothing).
+ */
+const signedWith =
+  (choose: Choose) =>
+  (env: BaseEnv): EngineHooks => {
+    let requested: number[] = [];
+    let done = false;
+    return tracked(
+      async (m, log) => {
+        if (done || m.kind !== 'handshake' || m.type !== 'certificate_verify') return undefined;
+        done = true;
+        const scheme = choose(env, requested);
+        return scheme === undefined ? undefined : [await signedCv(env, log, scheme)];
+      },
+      (m) => {
+        if (m.type === 'certificate_request') requested = requestedSchemes(m.raw, versionOf(env));
+        return undefined;
+      },
+    );
+  };
+
+/** The first fitting scheme of `candidates` the CertificateRequest did not list. */
+const notRequested =
+  (candidates: readonly number[], always13 = false): Choose =>
+  (env, requested) =>
+    fitting(env, candidates).find((s) => (always13 && versionOf(env) === '1.3') || !requested.includes(s));
+
+/** Our CertificateVerify's raw bytes changed by `edit` (scheme and signature as signed). */
+const cvEdit = (edit: (raw: Uint8Array) => Uint8Array) => (): EngineHooks => {
+  let done = false;
+  return {
+    beforeSend: (m) => {
+      if (done || m.kind !== 'handshake' || m.type !== 'certificate_verify') return undefined;
+      done = true;
+      return [edit(m.raw)];
+    },
+  };
+};
+/** The signature bytes of a CertificateVerify (scheme(2) length(2) signature). */
+const sigOf = (raw: Uint8Array): Uint8Array => raw.subarray(8);
+
+const hooks = (h: (env: BaseEnv) => EngineHooks): Pick<ClientSends, 'where' | 'mutate'> => ({
+  where: 'client-sends',
+  mutate: (env) => ({ config: { ...env.client, versions: [VERSION_CODE[env.spec.version]] }, hooks: h(env) }),
+});
+
+/** In memory our server asks only for schemes none of `candidates` is (so the mutation has one to use). */
+const serverAsksOnly = (schemes: readonly number[]) => (env: BaseEnv) => ({
+  server: { ...env.server, signatureSchemes: [...schemes] },
+});
+const MODERN_ONLY = [SS.rsa_pss_rsae_sha256, SS.ecdsa_secp256r1_sha256, SS.ecdsa_secp384r1_sha384];
+
+const MODERN: readonly number[] = [
+  SS.rsa_pss_rsae_sha512,
+  SS.rsa_pss_rsae_sha384,
+  SS.rsa_pss_rsae_sha256,
+  SS.rsa_pkcs1_sha512,
+  SS.rsa_pkcs1_sha384,
+  SS.rsa_pkcs1_sha256,
+  SS.ecdsa_secp521r1_sha512,
+  SS.ecdsa_secp384r1_sha384,
+  SS.ecdsa_secp256r1_sha256,
+];
+
+/** rsa_pss_pss_* label over an rsa_pss_rsae_* signature of the same hash (the math is the same; the key type is not). */
+const PSS_PSS_OF: Readonly<Record<number, number>> = {
+  [SS.rsa_pss_rsae_sha256]: SS.rsa_pss_pss_sha256,
+  [SS.rsa_pss_rsae_sha384]: SS.rsa_pss_pss_sha384,
+  [SS.rsa_pss_rsae_sha512]: SS.rsa_pss_pss_sha512,
+};
+const pssPssLabel = (env: BaseEnv): EngineHooks => {
+  let done = false;
+  return tracked(async (m, log) => {
+    if (done || m.kind !== 'handshake' || m.type !== 'certificate_verify') return undefined;
+    done = true;
+    if (keyKindOf(clientIdentity(env).spki) !== 'rsa') return undefined;
+    const signed = await signedCv(env, log, SS.rsa_pss_rsae_sha256);
+    return [certificateVerify(PSS_PSS_OF[SS.rsa_pss_rsae_sha256]!, sigOf(signed))];
+  });
+};
+
+/** A TLS 1.3 CertificateVerify of ours over the transcript without our Certificate (the content is wrong, the key right). */
+const withoutOwnCertificate = (env: BaseEnv): EngineHooks => {
+  let done = false;
+  return tracked(async (m, log) => {
+    if (done || m.kind !== 'handshake' || m.type !== 'certificate_verify') return undefined;
+    done = true;
+    const id = clientIdentity(env);
+    const sh = log.find('server_hello')!;
+    // every message but our Certificate, the last one before this CertificateVerify
+    const last = log.types.lastIndexOf('certificate');
+    const msgs = log.raws.filter((_r, i) => i !== last);
+    return [await cv13(env.provider, id, schemeOfCv(m.raw), suiteOfServerHello(sh), 'client', msgs)];
+  });
+};
+
+const serverContext = (env: BaseEnv): EngineHooks => {
+  let done = false;
+  return tracked(async (m, log) => {
+    if (done || m.kind !== 'handshake' || m.type !== 'certificate_verify') return undefined;
+    done = true;
+    return [await signedCv(env, log, schemeOfCv(m.raw), 'server')];
+  });
+};
+
+export const CV_MUTATIONS: readonly Mutation[] = [
+  // ---- schemes
+  {
+    name: 'cv-scheme-not-requested',
+    description: 'our CertificateVerify, properly signed, with a scheme the CertificateRequest did not list',
+    versions: ['1.2', '1.3'],
+    rules: ['t12.neg.cv-sigalg', 't13.neg.cv-sigalg'],
+    bases: [...T12, ...T13],
+    needs: CLIENT_CERT,
+    ...hooks(signedWith(notRequested(MODERN))),
+    inMemory: serverAsksOnly(MODERN_ONLY),
+  },
+  {
+    name: 'cv-md5',
+    description:
+      'our TLS 1.2 CertificateVerify signed with MD5 (rsa_md5 / ecdsa_md5), which no CertificateRequest may list (RFC 9155)',
+    versions: ['1.2'],
+    rules: ['t12.neg.cv-sigalg', 'sig.t12.cv-no-md5-sha1'],
+    bases: T12,
+    needs: CLIENT_CERT,
+    ...hooks(signedWith(notRequested([SS.rsa_md5, SS.ecdsa_md5]))),
+    inMemory: serverAsksOnly(MODERN_ONLY),
+  },
+  {
+    name: 'cv-sha1',
+    description:
+      'our CertificateVerify signed with SHA-1 (rsa_pkcs1_sha1 / ecdsa_sha1): TLS 1.2 when not requested, TLS 1.3 always (RFC 8446 §4.2.3)',
+    versions: ['1.2', '1.3'],
+    rules: ['t12.neg.cv-sigalg', 't13.neg.cv-sigalg'],
+    bases: [...T12, ...T13],
+    needs: CLIENT_CERT,
+    ...hooks(signedWith(notRequested([SS.rsa_pkcs1_sha1, SS.ecdsa_sha1], true))),
+    inMemory: serverAsksOnly(MODERN_ONLY),
+  },
+  {
+    name: 'cv-sha224',
+    description:
+      'our CertificateVerify signed with SHA-224 (rsa_pkcs1_sha224 / ecdsa_sha224): TLS 1.2 when not requested, TLS 1.3 always',
+    versions: ['1.2', '1.3'],
+    rules: ['t12.neg.cv-sigalg', 't13.neg.cv-sigalg'],
+    bases: [...T12, ...T13],
+    needs: CLIENT_CERT,
+    ...hooks(signedWith(notRequested([SS.rsa_pkcs1_sha224, SS.ecdsa_sha224], true))),
+    inMemory: serverAsksOnly(MODERN_ONLY),
+  },
+  {
+    name: 'cv-rsa-pss-pss-with-rsae-key',
+    description:
+      'our CertificateVerify labelled rsa_pss_pss_sha256 for an rsaEncryption key (RFC 8446 §4.2.3: the key must be id-RSASSA-PSS)',
+    versions: ['1.2', '1.3'],
+    rules: ['cert.leaf.key-type', 't13.neg.cv-sigalg'],
+    bases: [...T12_RSA, ...T13],
+    needs: CLIENT_CERT,
+    ...hooks(pssPssLabel),
+  },
+  {
+    name: 't13-client-cv-rsa-pkcs1',
+    description: 'our TLS 1.3 CertificateVerify signed with rsa_pkcs1_sha256 (RFC 8446 §4.4.3: RSA signatures use RSASSA-PSS)',
+    versions: ['1.3'],
+    rules: ['t13.cv.rsa-pss', 't13.neg.cv-sigalg'],
+    bases: T13,
+    needs: CLIENT_CERT,
+    ...hooks((env) => signedWith(() => (keyKindOf(clientIdentity(env).spki) === 'rsa' ? SS.rsa_pkcs1_sha256 : undefined))(env)),
+  },
+  // ---- signature bytes
+  {
+    name: 'cv-sig-padded',
+    description: 'our CertificateVerify signature with one zero byte appended (its length follows): it does not verify',
+    versions: ['1.2', '1.3'],
+    rules: ['t12.cv.signature-valid', 't13.cv.signature-valid'],
+    bases: [...T12, ...T13],
+    needs: CLIENT_CERT,
+    ...hooks(cvEdit((raw) => certificateVerify(schemeOfCv(raw), concatBytes([sigOf(raw), Uint8Array.of(0)])))),
+  },
+  {
+    name: 't13-client-cv-sig-truncated',
+    description: 'our TLS 1.3 CertificateVerify signature shortened by one byte (its length follows)',
+    versions: ['1.3'],
+    rules: ['t13.cv.signature-valid'],
+    bases: T13,
+    needs: CLIENT_CERT,
+    ...hooks(cvEdit((raw) => certificateVerify(schemeOfCv(raw), sigOf(raw).subarray(0, sigOf(raw).length - 1)))),
+  },
+  {
+    name: 'cv-sig-empty',
+    description: 'our CertificateVerify with a zero-length signature (syntactically valid: it does not verify)',
+    versions: ['1.2', '1.3'],
+    rules: ['t12.cv.signature-valid', 't13.cv.signature-valid'],
+    bases: [...T12, ...T13],
+    needs: CLIENT_CERT,
+    ...hooks(cvEdit((raw) => certificateVerify(schemeOfCv(raw), new Uint8Array(0)))),
+  },
+  {
+    name: 'cv-trailing-byte',
+    description:
+      'a byte after the signature of our CertificateVerify (the message length follows, the signature length does not)',
+    versions: ['1.2', '1.3'],
+    rules: ['rec.hs-length-consistent'],
+    bases: [...T12, ...T13],
+    needs: CLIENT_CERT,
+    ...hooks(cvEdit((raw) => hsMessage(15, concatBytes([raw.subarray(4), Uint8Array.of(0)])))),
+  },
+  {
+    name: 'cv-sig-length-long',
+    description: 'the signature length of our CertificateVerify one more than its bytes (test-certificate-verify-malformed)',
+    versions: ['1.2', '1.3'],
+    rules: ['rec.hs-length-consistent'],
+    bases: [...T12, ...T13],
+    needs: CLIENT_CERT,
+    ...hooks(cvEdit((raw) => hsMessage(15, concatBytes([raw.subarray(4, 6), u16(sigOf(raw).length + 1), sigOf(raw)])))),
+  },
+  // ---- content
+  {
+    name: 't13-client-cv-server-context',
+    description: 'our TLS 1.3 CertificateVerify signed with the server context string (RFC 8446 §4.4.3)',
+    versions: ['1.3'],
+    rules: ['t13.cv.context-string', 't13.cv.signature-valid'],
+    bases: T13,
+    needs: CLIENT_CERT,
+    ...hooks(serverContext),
+  },
+  {
+    name: 't13-client-cv-without-certificate',
+    description: 'our TLS 1.3 CertificateVerify signed over the transcript without our Certificate',
+    versions: ['1.3'],
+    rules: ['t13.cv.signed-content', 't13.cv.signature-valid'],
+    bases: T13,
+    needs: CLIENT_CERT,
+    ...hooks(withoutOwnCertificate),
+  },
+];

@@ -1,0 +1,661 @@
+/**
+ * The ClientHello family (what our client sends first, towards servers):
+ * every way tlsfuzzer's ClientHello scripts shape or break it that applies
+ * to TLS 1.2/1.3, each with the rules it breaks (or, for valid but unusual
+ * hellos, the live rules that say the server must go on):
+ *
+ * - no extensions at all, or an empty block (RFC 5246 §7.4.1.2);
+ * - no cipher suite in common: only unknown, or only forbidden ones; unknown
+ *   and GREASE values next to real ones (RFC 5246 §7.4.1.2, RFC 8446 §4.1.1,
+ *   §9.3, RFC 8701);
+ * - malformed vector lengths: off by one each way, truncated, trailing
+ *   bytes (RFC 8446 §4.1.2, §6.2 decode_error);
+ * - duplicate extensions, compression methods without null, a 33-byte
+ *   session id;
+ * - legacy_version and supported_versions edge values, TLS_FALLBACK_SCSV
+ *   (RFC 5246 App. E.1, RFC 8446 §4.2.1, App. D.5, RFC 7507);
+ * - TLS 1.3 key_share omitted, empty, for an unlisted group, duplicated,
+ *   for an unknown group only (RFC 8446 §4.1.1, §4.2.8, §9.2);
+ * - signature_algorithms leaving nothing to sign with (RFC 8446 §4.2.3,
+ *   RFC 9155);
+ * - a very large ClientHello over several records, and one split into
+ *   1-byte records (RFC 5246 §6.2.1, RFC 8446 §5.1).
+ *
+ * A mutation that breaks a rule our server checks runs offline on its
+ * bases too (the mutant spec proves the oracles see it); those that must
+ * be accepted are live only (the oracles find nothing wrong in them).
+ */
+import type { ClientConfig } from '../../engine/config';
+import type { EngineHooks } from '../../engine/hooks';
+import type { Extension } from '../../wire/extensions';
+import { concatBytes } from '../../wire/hex';
+import { ExtensionType as X, NamedGroup, SCSV, SignatureScheme as SS } from '../../wire/registry';
+import { VERSION_CODE } from '../../wire/vocabulary';
+import { bumpLength, chunks, fixLength, helloLayout, insertAt, removeAt } from './bytes';
+import type { ClientSends, Mutation, Needs } from './model';
+import { type BaseEnv, type BaseName, editRaw, getExt, setExt, u16 } from './support';
+
+const T12: readonly BaseName[] = ['t12-ecdhe-rsa-cbc-mutual', 't12-ecdhe-ecdsa-gcm'];
+const T13: readonly BaseName[] = ['t13-server-auth', 't13-mutual'];
+const ALL: readonly BaseName[] = [...T12, ...T13];
+const V12 = { version: VERSION_CODE['1.2'] };
+const V13 = { version: VERSION_CODE['1.3'] };
+
+/** Cipher suite values no registry assigns (0x0100-0x12ff is unassigned, RFC 8446 App. B.4 / IANA). */
+export const UNKNOWN_SUITES: readonly number[] = [0x0111, 0x0222, 0x0333, 0x0444];
+/** GREASE values (RFC 8701 §2): 0x?A?A. */
+export const GREASE: readonly number[] = [0x0a0a, 0x3a3a, 0x7a7a, 0xcaca];
+/** Suites RFC 7465 (RC4), RFC 5246 App. A.5 / RFC 4346 (export) and RFC 5246 App. A.5 (NULL_WITH_NULL) forbid negotiating. */
+export const FORBIDDEN_SUITES: readonly number[] = [
+  0x0000, // TLS_NULL_WITH_NULL_NULL: "MUST NOT be negotiated" (RFC 5246 App. A.5)
+  0x0003, // TLS_RSA_EXPORT_WITH_RC4_40_MD5: export, RC4 (RFC 4346 §A.5, RFC 7465 §2)
+  0x0004, // TLS_RSA_WITH_RC4_128_MD5 (RFC 7465 §2)
+  0x0005, // TLS_RSA_WITH_RC4_128_SHA (RFC 7465 §2)
+  0x0008, // TLS_RSA_EXPORT_WITH_DES40_CBC_SHA (RFC 4346 §A.5)
+  0xc011, // TLS_ECDHE_RSA_WITH_RC4_128_SHA (RFC 7465 §2)
+];
+/** A named group no registry assigns (not GREASE either). */
+const UNKNOWN_GROUP = 0x0a1b;
+
+const isHello = (m: { kind: string; type: string }) => m.kind === 'handshake' && m.type === 'client_hello';
+
+/**
+ * Our client's hooks that replace every ClientHello it sends (the first and, after a HelloRetryRequest, the second:
+ * RFC 8446 §4.1.2 wants them alike, so an edit made to one is made to both).
+ */
+const everyHello = (fn: (raw: Uint8Array, second: boolean) => Uint8Array | undefined): EngineHooks => {
+  let n = 0;
+  return {
+    beforeSend: (m) => {
+      if (!isHello(m)) return undefined;
+      const out = fn(m.raw, n++ > 0);
+      return out ? [out] : undefined;
+    },
+  };
+};
+
+/** The first ClientHello only (a malformed one is all the server sees). */
+const firstHello = (fn: (raw: Uint8Array) => Uint8Array | undefined): EngineHooks => {
+  let done = false;
+  return {
+    beforeSend: (m) => {
+      if (done || !isHello(m)) return undefined;
+      done = true;
+      const out = fn(m.raw);
+      return out ? [out] : undefined;
+    },
+  };
+};
+
+/** The ClientHello as configured (a mutation that is all configuration still says when it went out). */
+const asConfigured = (): EngineHooks => firstHello((raw) => raw);
+
+type Sends = Pick<ClientSends, 'where' | 'mutate'>;
+/**
+ * Our client offers the base's version only (live it already does: a conversation is of one version), so that a
+ * refused ClientHello still shows the version it was for (oracles/context.ts infers it from a ClientHello that
+ * offers one version).
+ */
+const oneVersion = (env: BaseEnv): ClientConfig => ({ ...env.client, versions: [VERSION_CODE[env.spec.version]] });
+/** A mutation of our client's hooks (and the one-version offer). */
+const hooks = (h: (env: BaseEnv) => EngineHooks): Sends => ({
+  where: 'client-sends',
+  mutate: (env) => ({ config: oneVersion(env), hooks: h(env) }),
+});
+/** A mutation of our client's configuration and hooks. */
+const configured = (c: (env: BaseEnv) => ClientConfig, h: (env: BaseEnv) => EngineHooks = asConfigured): Sends => ({
+  where: 'client-sends',
+  mutate: (env) => ({ config: c(env), hooks: h(env) }),
+});
+
+/** Edit the decoded ClientHello (extensions as a list). */
+const structural =
+  (
+    fn: (b: {
+      cipherSuites: number[];
+      extensions?: Extension[];
+      compressionMethods: number[];
+      legacyVersion: number;
+      sessionId: Uint8Array;
+    }) => void,
+  ) =>
+  (raw: Uint8Array): Uint8Array => {
+    const tls13 = helloLayout(raw).entries.some((e) => e.type === X.supported_versions);
+    return editRaw(raw, tls13 ? V13 : V12, 'client_hello', fn);
+  };
+const withExts = (fn: (exts: Extension[]) => Extension[]) =>
+  structural((b) => {
+    b.extensions = fn(b.extensions ?? []);
+  });
+
+// ------------------------------------------------------------------ byte edits
+
+/** The cipher_suites length field one more or less (the bytes stay: every field after it is read out of place). */
+const suitesLength = (delta: number) => (raw: Uint8Array) => bumpLength(raw, helloLayout(raw).suites, 2, delta);
+const sessionIdLength = (delta: number) => (raw: Uint8Array) => bumpLength(raw, helloLayout(raw).sessionId, 1, delta);
+const compressionLength = (delta: number) => (raw: Uint8Array) => bumpLength(raw, helloLayout(raw).compression, 1, delta);
+const extensionsLength = (delta: number) => (raw: Uint8Array) => {
+  const at = helloLayout(raw).extensions;
+  if (at === undefined) throw new Error('ClientHello without extensions');
+  return bumpLength(raw, at, 2, delta);
+};
+/** The first extension's length one more or less. */
+const firstExtensionLength = (delta: number) => (raw: Uint8Array) => {
+  const e = helloLayout(raw).entries[0];
+  if (!e) throw new Error('ClientHello without extensions');
+  return bumpLength(raw, e.at + 2, 2, delta);
+};
+/** The last `n` bytes cut off (the handshake length follows: the message is short, not the record). */
+const truncated = (n: number) => (raw: Uint8Array) => fixLength(raw.subarray(0, raw.length - n));
+/** `n` bytes after the extensions block (the handshake length follows). */
+const trailing = (n: number) => (raw: Uint8Array) => fixLength(concatBytes([raw, new Uint8Array(n)]));
+/** The handshake header's length one less than the body: the last byte reads as the start of the next message. */
+const headerLength = (delta: number) => (raw: Uint8Array) => bumpLength(raw, 1, 3, delta);
+/** A 33-byte legacy_session_id (the limit is 32, RFC 5246 §7.4.1.2 / RFC 8446 §4.1.2 `opaque legacy_session_id<0..32>`). */
+const sessionId33 = (raw: Uint8Array) => {
+  const l = helloLayout(raw);
+  const have = raw[l.sessionId]!;
+  const out = removeAt(raw, l.sessionId + 1, have, [{ at: l.sessionId, size: 1 }]);
+  return insertAt(out, l.sessionId + 1, new Uint8Array(33).fill(0x33), [{ at: l.sessionId, size: 1 }]);
+};
+/** The whole extensions block removed (a TLS 1.0-style ClientHello). */
+const noExtensions = (raw: Uint8Array) => {
+  const at = helloLayout(raw).extensions;
+  return at === undefined ? raw : fixLength(raw.subarray(0, at));
+};
+/** An extensions block of length 0. */
+const emptyExtensions = (raw: Uint8Array) => {
+  const at = helloLayout(raw).extensions;
+  return at === undefined ? raw : fixLength(concatBytes([raw.subarray(0, at), u16(0)]));
+};
+
+// ------------------------------------------------------------------ structural edits
+
+const suitesOnly = (suites: readonly number[]) =>
+  structural((b) => {
+    b.cipherSuites = [...suites];
+  });
+const suitesBefore = (extra: readonly number[]) =>
+  structural((b) => {
+    b.cipherSuites = [...extra, ...b.cipherSuites];
+  });
+const legacyVersion = (v: number) =>
+  structural((b) => {
+    b.legacyVersion = v;
+  });
+const supportedVersions = (versions: readonly number[]) =>
+  withExts((exts) =>
+    setExt(
+      exts,
+      X.supported_versions,
+      { kind: 'supported_versions_client', versions: [...versions] },
+      exts.findIndex((e) => e.type === X.supported_versions),
+    ),
+  );
+/** An extension sent twice (the copy right after the original). */
+const duplicated = (type: number) =>
+  withExts((exts) => {
+    const i = exts.findIndex((e) => e.type === type);
+    if (i < 0) throw new Error(`no extension ${type} to duplicate`);
+    return [...exts.slice(0, i + 1), exts[i]!, ...exts.slice(i + 1)];
+  });
+/** GREASE (RFC 8701): a suite, extensions (empty and one byte), a group, a signature algorithm, a version, a key share. */
+const greased = withExts((exts) => {
+  const out = [...exts];
+  const groups = getExt(out, X.supported_groups, 'supported_groups');
+  if (groups) groups.groups = [GREASE[0]!, ...groups.groups];
+  const sigs = getExt(out, X.signature_algorithms, 'signature_algorithms');
+  if (sigs) sigs.schemes = [GREASE[1]!, ...sigs.schemes];
+  const sv = getExt(out, X.supported_versions, 'supported_versions_client');
+  if (sv) sv.versions = [GREASE[2]!, ...sv.versions];
+  const ks = getExt(out, X.key_share, 'key_share_client');
+  if (ks) ks.shares = [{ group: GREASE[0]!, keyExchange: Uint8Array.of(0) }, ...ks.shares];
+  // before pre_shared_key, which must stay last (RFC 8446 §4.2.11)
+  const last = out.findIndex((e) => e.type === X.pre_shared_key);
+  const at = last < 0 ? out.length : last;
+  out.splice(
+    at,
+    0,
+    { type: GREASE[3]!, body: { kind: 'opaque', data: new Uint8Array(0) } },
+    { type: GREASE[0]!, body: { kind: 'opaque', data: Uint8Array.of(0) } },
+  );
+  return [{ type: GREASE[1]!, body: { kind: 'opaque', data: new Uint8Array(0) } }, ...out];
+});
+const greasedSuites = suitesBefore([GREASE[0]!]);
+/** A ClientHello grown by an extension of `size` bytes of type `type` (a padding extension, RFC 7685, or an unknown one). */
+const grownBy = (type: number, size: number) =>
+  withExts((exts) => {
+    const out = [...exts];
+    const last = out.findIndex((e) => e.type === X.pre_shared_key);
+    out.splice(last < 0 ? out.length : last, 0, { type, body: { kind: 'opaque', data: new Uint8Array(size) } });
+    return out;
+  });
+
+/** The key_share extension removed (supported_groups stays). */
+const keyShareOmitted = withExts((exts) => exts.filter((e) => e.type !== X.key_share));
+/** key_share with an empty body (not even the client_shares length). */
+const keyShareEmptyBody = withExts((exts) =>
+  exts.map((e) => (e.type === X.key_share ? { type: e.type, body: { kind: 'opaque' as const, data: new Uint8Array(0) } } : e)),
+);
+/** The first key share sent twice. */
+const keyShareDuplicated = withExts((exts) => {
+  const ks = getExt(exts, X.key_share, 'key_share_client');
+  if (ks?.shares[0]) ks.shares = [ks.shares[0], ...ks.shares];
+  return exts;
+});
+/** A share for a group supported_groups does not list, next to the real one (a real secp384r1 or x25519 value). */
+const keyShareUnlisted = withExts((exts) => {
+  const ks = getExt(exts, X.key_share, 'key_share_client');
+  const groups = getExt(exts, X.supported_groups, 'supported_groups');
+  const own = ks?.shares[0];
+  if (!ks || !groups || !own) return exts;
+  const other = own.group === NamedGroup.x25519 ? NamedGroup.secp256r1 : NamedGroup.x25519;
+  groups.groups = groups.groups.filter((g) => g !== other);
+  // a well-formed value of the other group (x25519: 9, the base point; secp256r1: its generator)
+  const value =
+    other === NamedGroup.x25519
+      ? Uint8Array.of(9, ...new Array<number>(31).fill(0))
+      : Uint8Array.from(
+          Buffer.from(
+            '046b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c2964fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5',
+            'hex',
+          ),
+        );
+  ks.shares = [...ks.shares, { group: other, keyExchange: value }];
+  return exts;
+});
+/** The only key share is for an unknown group (listed first in supported_groups): the server must retry for a real one. */
+const keyShareUnknownOnly = withExts((exts) => {
+  const ks = getExt(exts, X.key_share, 'key_share_client');
+  const groups = getExt(exts, X.supported_groups, 'supported_groups');
+  if (!ks || !groups) return exts;
+  groups.groups = [UNKNOWN_GROUP, ...groups.groups.filter((g) => g !== UNKNOWN_GROUP)];
+  ks.shares = [{ group: UNKNOWN_GROUP, keyExchange: new Uint8Array(32).fill(0x42) }];
+  return exts;
+});
+const compressionOnly = (methods: readonly number[]) =>
+  structural((b) => {
+    b.compressionMethods = [...methods];
+  });
+const signatureAlgorithms = (schemes: readonly number[]) =>
+  withExts((exts) =>
+    setExt(
+      exts,
+      X.signature_algorithms,
+      { kind: 'signature_algorithms', schemes: [...schemes] },
+      exts.findIndex((e) => e.type === X.signature_algorithms),
+    ),
+  );
+
+// ------------------------------------------------------------------ records
+
+/** The ClientHello record split into records of `size` bytes (the content is whole: only its framing changes). */
+const helloInRecordsOf = (size: number): EngineHooks => ({
+  beforeFrame: (f) =>
+    !f.protected && f.contentType === 22 && f.content[0] === 1
+      ? chunks(f.content, size).map((fragment) => ({ contentType: 22, fragment }))
+      : undefined,
+});
+/** Every ClientHello grown by `size` bytes of an extension, framed as usual (records of 2^14 bytes). */
+const large = (type: number, size: number): EngineHooks => everyHello(grownBy(type, size));
+
+// ------------------------------------------------------------------ declarations
+
+/** The target answers TLS 1.3 (a fallback ClientHello of TLS 1.2 is one below its highest version). */
+const TARGET_13: Needs = { serverDoes13: true };
+
+/** A malformed first ClientHello: decode_error (RFC 8446 §6.2: "the length of the message was incorrect"). */
+const malformed = (
+  name: string,
+  description: string,
+  edit: (raw: Uint8Array) => Uint8Array,
+  rules: ClientSends['rules'] = ['rec.hs-length-consistent'],
+  // offline only where the transcript can tell: a ClientHello that does not decode leaves the version unknown
+  bases: readonly BaseName[] = [],
+): ClientSends => ({
+  name,
+  description,
+  versions: ['1.2', '1.3'],
+  rules,
+  bases,
+  ...hooks(() => firstHello(edit)),
+});
+
+/** Our client accepts what a server may answer an unusual offer with: SHA-1 signatures (RFC 5246 §7.4.1.4.1 defaults). */
+const withSha1Defaults = (env: BaseEnv): ClientConfig => ({
+  ...env.client,
+  signatureSchemes: [
+    ...(env.client.signatureSchemes ?? []),
+    SS.rsa_pss_rsae_sha256,
+    SS.rsa_pkcs1_sha256,
+    SS.ecdsa_secp256r1_sha256,
+    SS.rsa_pkcs1_sha1,
+    SS.ecdsa_sha1,
+  ],
+});
+
+export const HELLO_MUTATIONS: readonly Mutation[] = [
+  // ---- extensions block
+  {
+    name: 'ch-no-extensions',
+    description: 'a TLS 1.2 ClientHello without an extensions block (test-empty-extensions)',
+    versions: ['1.2'],
+    rules: ['t12.neg.extensionless-hello'],
+    bases: [],
+    ...configured(withSha1Defaults, () => firstHello(noExtensions)),
+  },
+  {
+    name: 'ch-empty-extensions',
+    description: 'a TLS 1.2 ClientHello whose extensions block is present and empty',
+    versions: ['1.2'],
+    rules: ['t12.neg.extensionless-hello'],
+    bases: [],
+    ...configured(withSha1Defaults, () => firstHello(emptyExtensions)),
+  },
+  // ---- cipher suites
+  {
+    name: 'ch-only-unknown-suites',
+    description: 'cipher_suites holds only unassigned values (test-invalid-cipher-suites, test-tls13-invalid-ciphers)',
+    versions: ['1.2', '1.3'],
+    rules: ['t12.neg.no-common-parameters', 't13.neg.no-common-parameters'],
+    bases: [],
+    ...hooks(() => firstHello(suitesOnly(UNKNOWN_SUITES))),
+  },
+  {
+    name: 'ch-only-forbidden-suites',
+    description: 'cipher_suites holds only suites that must not be negotiated: NULL_WITH_NULL_NULL, export, RC4',
+    versions: ['1.2'],
+    rules: ['t12.neg.no-common-parameters'],
+    bases: [],
+    ...hooks(() => firstHello(suitesOnly(FORBIDDEN_SUITES))),
+  },
+  {
+    name: 't13-ch-only-tls12-suites',
+    description: 'a TLS 1.3-only ClientHello offering only TLS 1.2 cipher suites (test-tls13-nociphers)',
+    versions: ['1.3'],
+    rules: ['t13.neg.no-common-parameters'],
+    bases: [],
+    ...hooks(() => firstHello(suitesOnly([0xc02f, 0xc030, 0x009c]))),
+  },
+  {
+    name: 'ch-unknown-suites-first',
+    description: 'unassigned and GREASE cipher suites listed before the real one (RFC 8446 §9.3: ignored)',
+    versions: ['1.2', '1.3'],
+    rules: ['ext.ignore-unknown'],
+    bases: [],
+    ...hooks(() => everyHello(suitesBefore([...UNKNOWN_SUITES, GREASE[2]!]))),
+  },
+  // ---- malformed vectors (decode_error)
+  malformed('ch-suites-length-plus-one', 'cipher_suites length one more than its bytes (odd)', suitesLength(1)),
+  malformed('ch-suites-length-minus-one', 'cipher_suites length one less than its bytes (odd)', suitesLength(-1)),
+  malformed('ch-session-id-length-plus-one', 'legacy_session_id length one more than its bytes', sessionIdLength(1)),
+  malformed('ch-compression-length-plus-one', 'legacy_compression_methods length one more than its bytes', compressionLength(1)),
+  malformed('ch-extensions-length-plus-one', 'extensions block length one more than its bytes', extensionsLength(1), [
+    'ext.block-well-formed',
+  ]),
+  malformed('ch-extensions-length-minus-one', 'extensions block length one less than its bytes', extensionsLength(-1), [
+    'ext.block-well-formed',
+  ]),
+  malformed('ch-extension-length-plus-one', "the first extension's length one more than its body", firstExtensionLength(1), [
+    'ext.block-well-formed',
+  ]),
+  malformed('ch-truncated', 'the ClientHello cut one byte short (its handshake length follows)', truncated(1), [
+    'ext.block-well-formed',
+  ]),
+  malformed(
+    'ch-trailing-bytes',
+    'two zero bytes after the extensions block (test-truncating-of-client-hello)',
+    trailing(2),
+    ['ext.block-well-formed'],
+    ALL,
+  ),
+  malformed('ch-header-length-short', 'the handshake header says one byte less than the ClientHello has', headerLength(-1)),
+  malformed('ch-session-id-33', 'a 33-byte legacy_session_id (test-invalid-session-id)', sessionId33),
+  // ---- duplicates, compression
+  {
+    name: 'ch-duplicate-extension',
+    description: 'supported_groups sent twice in the ClientHello',
+    versions: ['1.2', '1.3'],
+    rules: ['ext.no-duplicates'],
+    bases: ALL,
+    ...hooks(() => firstHello(duplicated(X.supported_groups))),
+  },
+  {
+    name: 'ch-compression-without-null',
+    description: 'legacy_compression_methods lists DEFLATE only, not null (test-invalid-compression-methods)',
+    versions: ['1.2', '1.3'],
+    rules: ['t12.neg.compression', 't13.neg.compression'],
+    bases: [], // refused before a ServerHello: the transcript cannot tell which rule (or version) the refusal is for
+    ...hooks(() => firstHello(compressionOnly([1]))),
+  },
+  // ---- versions
+  {
+    name: 't12-ch-version-ssl3',
+    description: 'a ClientHello of legacy_version 0x0300 (SSL 3.0) without supported_versions',
+    versions: ['1.2'],
+    rules: ['ver.no-ssl3'],
+    bases: [], // refused before a ServerHello: the transcript cannot tell which rule (or version) the refusal is for
+    ...hooks(() => firstHello(legacyVersion(0x0300))),
+  },
+  {
+    name: 't12-ch-version-0000',
+    description: 'a ClientHello of legacy_version 0x0000 (test-invalid-version, test-legacy-version)',
+    versions: ['1.2'],
+    rules: ['ver.no-ssl3'],
+    bases: [], // refused before a ServerHello: the transcript cannot tell which rule (or version) the refusal is for
+    ...hooks(() => firstHello(legacyVersion(0x0000))),
+  },
+  {
+    name: 't12-ch-version-0305',
+    description: 'a ClientHello of legacy_version 0x0305 without supported_versions: the server answers TLS 1.2',
+    versions: ['1.2'],
+    rules: ['ver.no-intolerance'],
+    bases: [],
+    ...hooks(() => everyHello(legacyVersion(0x0305))),
+  },
+  {
+    name: 't12-ch-version-fefe',
+    description: 'a ClientHello of legacy_version 0xfefe without supported_versions (test-version-numbers)',
+    versions: ['1.2'],
+    rules: ['ver.no-intolerance'],
+    bases: [],
+    ...hooks(() => everyHello(legacyVersion(0xfefe))),
+  },
+  {
+    name: 't12-ch-version-0304-without-supported-versions',
+    description: 'a ClientHello of legacy_version 0x0304 without supported_versions: TLS 1.2 (RFC 8446 §4.2.1)',
+    versions: ['1.2'],
+    rules: ['ver.no-intolerance'],
+    bases: [],
+    ...hooks(() => everyHello(legacyVersion(VERSION_CODE['1.3']))),
+  },
+  {
+    name: 't13-ch-legacy-version-0300',
+    description: 'a TLS 1.3 ClientHello of legacy_version 0x0300 (RFC 8446 App. D.5: protocol_version)',
+    versions: ['1.3'],
+    rules: ['ver.no-ssl3'],
+    bases: T13,
+    ...hooks(() => firstHello(legacyVersion(0x0300))),
+  },
+  {
+    name: 't13-ch-legacy-version-0301',
+    description: 'a TLS 1.3 ClientHello of legacy_version 0x0301: supported_versions alone decides (RFC 8446 §4.2.1)',
+    versions: ['1.3'],
+    rules: ['ver.no-intolerance'],
+    bases: [],
+    ...hooks(() => everyHello(legacyVersion(0x0301))),
+  },
+  {
+    name: 't13-ch-supported-versions-unknown-only',
+    description: 'supported_versions lists only unknown versions (0x0305, 0x7f1c): no version in common',
+    versions: ['1.3'],
+    rules: ['ver.t13.server-selection'],
+    bases: [], // refused before a ServerHello: the transcript cannot tell which rule (or version) the refusal is for
+    ...hooks(() => firstHello(supportedVersions([0x0305, 0x7f1c]))),
+  },
+  {
+    name: 't13-ch-supported-versions-ssl3-only',
+    description: 'supported_versions lists only 0x0300 (test-tls13-version-negotiation)',
+    versions: ['1.3'],
+    rules: ['ver.no-ssl3'],
+    bases: [], // refused before a ServerHello: the transcript cannot tell which rule (or version) the refusal is for
+    ...hooks(() => firstHello(supportedVersions([0x0300]))),
+  },
+  {
+    name: 't13-ch-supported-versions-empty',
+    description: 'supported_versions with an empty list (versions<2..254>): malformed, and no version in common',
+    versions: ['1.3'],
+    // decode_error for the vector below its minimum (RFC 8446 §6.2), protocol_version for no version in common (App. D.1)
+    rules: ['rec.hs-length-consistent', 'ver.t13.server-selection'],
+    bases: [], // refused before a ServerHello: the transcript cannot tell which rule (or version) the refusal is for
+    ...hooks(() => firstHello(supportedVersions([]))),
+  },
+  {
+    name: 't13-ch-supported-versions-unknown-first',
+    description: 'unknown versions (0x0305, GREASE) listed before TLS 1.3 in supported_versions (ignored)',
+    versions: ['1.3'],
+    rules: ['ver.no-intolerance'],
+    bases: [],
+    ...hooks(() => everyHello(supportedVersions([0x0305, GREASE[1]!, VERSION_CODE['1.3']]))),
+  },
+  {
+    name: 't12-fallback-scsv',
+    description: 'a TLS 1.2 ClientHello with TLS_FALLBACK_SCSV to a server that does TLS 1.3 (RFC 7507 §3)',
+    versions: ['1.2'],
+    rules: ['ver.fallback-scsv'],
+    bases: T12,
+    needs: TARGET_13,
+    ...hooks(() => firstHello(suitesBefore([SCSV.TLS_FALLBACK_SCSV]))),
+    // in memory our server does TLS 1.3 too, so TLS 1.2 is a fallback; it processes the ClientHello without the SCSV
+    // and goes on, so the transcript shows a server that did not refuse the fallback
+    inMemory: (env) => ({
+      server: { ...env.server, versions: [VERSION_CODE['1.3'], VERSION_CODE['1.2']] },
+      processesOriginal: ['client_hello'],
+    }),
+  },
+  // ---- GREASE and size
+  {
+    name: 'ch-grease',
+    description: 'GREASE in cipher_suites, extensions, supported_groups, signature_algorithms, supported_versions and key_share',
+    versions: ['1.2', '1.3'],
+    rules: ['ext.ignore-unknown'],
+    bases: [],
+    ...hooks(() => everyHello((raw) => greasedSuites(greased(raw)))),
+  },
+  {
+    name: 'ch-large-padding',
+    description: 'a ClientHello grown to about 20 KiB by a padding extension (RFC 7685), so it spans two records',
+    versions: ['1.2', '1.3'],
+    rules: ['rec.hs-fragmentation'],
+    bases: [],
+    ...hooks(() => large(X.padding, 20_000)),
+  },
+  {
+    name: 'ch-large-unknown-extension',
+    description: 'a ClientHello with a 40 KiB unassigned extension (test-large-hello): spans three records',
+    versions: ['1.2', '1.3'],
+    rules: ['rec.hs-fragmentation', 'ext.ignore-unknown'],
+    bases: [],
+    ...hooks(() => large(0xfe11, 40_000)),
+  },
+  {
+    name: 'ch-one-byte-records',
+    description: 'the ClientHello split into records of one byte each (RFC 5246 §6.2.1, RFC 8446 §5.1)',
+    versions: ['1.2', '1.3'],
+    rules: ['rec.hs-fragmentation'],
+    bases: [],
+    ...hooks(() => helloInRecordsOf(1)),
+  },
+  {
+    name: 'ch-large-one-byte-records',
+    description: 'a 5 KiB ClientHello (padding extension) split into records of one byte each',
+    versions: ['1.2', '1.3'],
+    rules: ['rec.hs-fragmentation'],
+    bases: [],
+    ...hooks(() => ({ ...everyHello(grownBy(X.padding, 5000)), ...helloInRecordsOf(1) })),
+  },
+  // ---- TLS 1.3 key shares
+  {
+    name: 't13-ch-keyshare-omitted',
+    description: 'a TLS 1.3 ClientHello with supported_groups but no key_share (RFC 8446 §9.2: missing_extension)',
+    versions: ['1.3'],
+    rules: ['t13.neg.mandatory-extensions'],
+    bases: T13,
+    ...hooks(() => firstHello(keyShareOmitted)),
+  },
+  {
+    name: 't13-ch-keyshare-body-empty',
+    description: 'key_share with an empty body, not even the client_shares length (test-tls13-keyshare-omitted)',
+    versions: ['1.3'],
+    rules: ['rec.hs-length-consistent'],
+    bases: T13,
+    ...hooks(() => firstHello(keyShareEmptyBody)),
+  },
+  {
+    name: 't13-ch-keyshare-empty',
+    description: 'an empty client_shares list: the server asks for a share with HelloRetryRequest (test-tls13-hrr)',
+    versions: ['1.3'],
+    rules: ['t13.neg.hrr-for-missing-share'],
+    bases: [],
+    ...configured((env) => ({ ...env.client, keyShareGroups: [] })),
+  },
+  {
+    name: 't13-ch-keyshare-unknown-group',
+    description:
+      'the only key share is for an unassigned group listed first: HelloRetryRequest for a real one (test-tls13-unrecognised-groups)',
+    versions: ['1.3'],
+    rules: ['t13.neg.hrr-for-missing-share', 'ext.ignore-unknown'],
+    bases: [],
+    // the engine sends no share of its own, so the retry it answers is for a group it has no share for
+    ...configured(
+      (env) => ({ ...env.client, keyShareGroups: [] }),
+      () => firstHello(keyShareUnknownOnly),
+    ),
+  },
+  {
+    name: 't13-ch-keyshare-unlisted-group',
+    description: 'an extra key share for a group supported_groups does not list (RFC 8446 §4.2.8: servers MAY check)',
+    versions: ['1.3'],
+    rules: ['t13.neg.keyshare-client'],
+    bases: T13,
+    ...hooks(() => firstHello(keyShareUnlisted)),
+  },
+  {
+    name: 't13-ch-keyshare-duplicated',
+    description: 'the key share sent twice for the same group (RFC 8446 §4.2.8: servers MAY check)',
+    versions: ['1.3'],
+    rules: ['t13.neg.keyshare-client'],
+    bases: T13,
+    ...hooks(() => firstHello(keyShareDuplicated)),
+  },
+  // ---- signature algorithms
+  {
+    name: 't13-ch-sigalgs-pkcs1-only',
+    description:
+      'signature_algorithms offers only rsa_pkcs1_* schemes: nothing a TLS 1.3 CertificateVerify may use (test-tls13-pkcs-signature)',
+    versions: ['1.3'],
+    rules: ['t13.neg.no-common-parameters'],
+    bases: [],
+    ...hooks(() =>
+      everyHello(signatureAlgorithms([SS.rsa_pkcs1_sha256, SS.rsa_pkcs1_sha384, SS.rsa_pkcs1_sha512, SS.rsa_pkcs1_sha1])),
+    ),
+  },
+  {
+    name: 't12-ch-sigalgs-md5-only',
+    description: 'signature_algorithms offers only rsa_md5 and ecdsa_md5 (test-clienthello-md5; RFC 9155 §2)',
+    versions: ['1.2'],
+    rules: ['t12.neg.no-common-parameters'],
+    bases: [],
+    needs: { kex: 'ECDHE' },
+    ...hooks(() => everyHello(signatureAlgorithms([SS.rsa_md5, SS.ecdsa_md5]))),
+  },
+  {
+    name: 't12-ch-sigalgs-unknown-only',
+    description: 'signature_algorithms offers only unassigned pairs (test-sig-algs)',
+    versions: ['1.2'],
+    rules: ['t12.neg.no-common-parameters'],
+    bases: [],
+    needs: { kex: 'ECDHE' },
+    ...hooks(() => everyHello(signatureAlgorithms([0x0c0b, 0x0e07, 0x4501]))),
+  },
+];

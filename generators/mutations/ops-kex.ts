@@ -1,0 +1,228 @@
+/**
+ * The key exchange family (our client's values, towards servers): finite
+ * field DH public values out of range — 0, 1 (ops-keys.ts), p - 1, p, and
+ * one longer than p — in a TLS 1.2 DHE ClientKeyExchange and in a TLS 1.3
+ * FFDHE key share, a TLS 1.3 FFDHE share a byte short; X25519 values of low
+ * order and of the wrong length in both versions (tlsfuzzer's
+ * dhe-rsa-key-exchange-with-bad-messages, tls13-ffdhe-groups, x25519,
+ * tls13-crfg-curves).
+ *
+ * Small subgroups: the RFC 7919 groups are safe primes, so the only small
+ * subgroup is {1, p - 1} (order 2); 1 and p - 1 are the small-subgroup
+ * values (RFC 7919 §5.1: "This check ensures that the remote peer is
+ * properly behaved and isn't forcing the local system into a small
+ * subgroup"). NIST curves have cofactor 1; X25519's low-order points are
+ * the small-subgroup inputs there (RFC 7748 §6.1).
+ */
+import { ffdheParams, x25519SmallOrderPoints } from '../../crypto';
+import type { ClientConfig } from '../../engine/config';
+import type { EngineHooks } from '../../engine/hooks';
+import { CipherSuiteDhe12 } from '../../engine/suites';
+import { concatBytes } from '../../wire/hex';
+import { ExtensionType as X, NamedGroup } from '../../wire/registry';
+import { VERSION_CODE } from '../../wire/vocabulary';
+import type { ClientSends, Mutation } from './model';
+import { type BaseEnv, type BaseName, editRaw, getExt, hsMessage, tracked, u16 } from './support';
+
+const T12: readonly BaseName[] = ['t12-ecdhe-rsa-cbc-mutual'];
+const T13: readonly BaseName[] = ['t13-server-auth', 't13-mutual'];
+const P2048 = ffdheParams('ffdhe2048').p;
+
+const big = (b: Uint8Array): bigint => (b.length ? BigInt(`0x${Buffer.from(b).toString('hex')}`) : 0n);
+/** A big-endian value in exactly `len` bytes. */
+const bytes = (n: bigint, len: number): Uint8Array => Uint8Array.from(Buffer.from(n.toString(16).padStart(len * 2, '0'), 'hex'));
+
+/** What replaces the public value, given the group prime p. */
+type Value = (p: Uint8Array) => Uint8Array;
+const ZERO: Value = () => Uint8Array.of(0);
+const P_MINUS_ONE: Value = (p) => bytes(big(p) - 1n, p.length);
+const P: Value = (p) => p.slice();
+/** 2^(8 len(p)): one byte longer than p, larger than it. */
+const OVERSIZE: Value = (p) => concatBytes([Uint8Array.of(1), new Uint8Array(p.length)]);
+
+/** The dh_p of a TLS 1.2 DHE ServerKeyExchange (header(4) p<1..2^16-1> ...). */
+function skeP(raw: Uint8Array): Uint8Array {
+  const n = (raw[4]! << 8) | raw[5]!;
+  return raw.subarray(6, 6 + n);
+}
+
+/** Our DHE ClientKeyExchange carries `value(p)` (p from the server's ServerKeyExchange). */
+const dheCke = (value: Value): EngineHooks => {
+  let p: Uint8Array | undefined;
+  let done = false;
+  return tracked(
+    (m) => {
+      if (done || m.kind !== 'handshake' || m.type !== 'client_key_exchange' || !p) return undefined;
+      done = true;
+      const y = value(p);
+      return [hsMessage(16, concatBytes([u16(y.length), y]))];
+    },
+    (m) => {
+      if (m.type === 'server_key_exchange') p = skeP(m.raw).slice();
+      return undefined;
+    },
+  );
+};
+
+/** Our client offers DHE_RSA with ffdhe2048 (in memory; live the conversation's suite is a probed DHE one). */
+const dheClient = (env: BaseEnv): ClientConfig => ({
+  ...env.client,
+  versions: [VERSION_CODE['1.2']],
+  cipherSuites: env.client.cipherSuites?.some(
+    (s) =>
+      s === CipherSuiteDhe12.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 || s === CipherSuiteDhe12.TLS_DHE_RSA_WITH_AES_256_GCM_SHA384,
+  )
+    ? env.client.cipherSuites
+    : [CipherSuiteDhe12.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256],
+  groups: [...(env.client.groups ?? []).filter((g) => g !== NamedGroup.ffdhe2048), NamedGroup.ffdhe2048],
+});
+
+/** Every key share of the first ClientHello carries `value`. */
+const shareValue = (value: Uint8Array): EngineHooks => {
+  let done = false;
+  return {
+    beforeSend: (m) => {
+      if (done || m.kind !== 'handshake' || m.type !== 'client_hello') return undefined;
+      done = true;
+      return [
+        editRaw(m.raw, { version: VERSION_CODE['1.3'] }, 'client_hello', (b) => {
+          const ks = getExt(b.extensions, X.key_share, 'key_share_client');
+          if (ks) ks.shares = ks.shares.map((s) => ({ ...s, keyExchange: value }));
+        }),
+      ];
+    },
+  };
+};
+
+/** Our client's one-version offer, with hooks. */
+const hooks = (
+  h: (env: BaseEnv) => EngineHooks,
+  config?: (env: BaseEnv) => ClientConfig,
+): Pick<ClientSends, 'where' | 'mutate'> => ({
+  where: 'client-sends',
+  mutate: (env) => ({
+    config: config ? config(env) : { ...env.client, versions: [VERSION_CODE[env.spec.version]] },
+    hooks: h(env),
+  }),
+});
+
+const dhe = (name: string, description: string, value: Value): ClientSends => ({
+  name,
+  description,
+  versions: ['1.2'],
+  rules: ['dh.pubkey-range'],
+  bases: T12,
+  needs: { kex: 'DHE' },
+  ...hooks(() => dheCke(value), dheClient),
+  inMemory: (env) => ({
+    server: {
+      ...env.server,
+      cipherSuites: [CipherSuiteDhe12.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256],
+      groups: [NamedGroup.ffdhe2048, ...(env.server.groups ?? [])],
+    },
+  }),
+});
+
+/** A TLS 1.3 FFDHE key share (ffdhe2048) whose value is `value(p)`, padded to the length of p where it is shorter. */
+const ffdhe = (
+  name: string,
+  description: string,
+  value: Value,
+  rules: ClientSends['rules'] = ['dh.pubkey-range'],
+): ClientSends => ({
+  name,
+  description,
+  versions: ['1.3'],
+  rules,
+  bases: T13,
+  needs: { groups: [NamedGroup.ffdhe2048] },
+  ...hooks(
+    () => {
+      const v = value(P2048);
+      return shareValue(v.length < P2048.length ? concatBytes([new Uint8Array(P2048.length - v.length), v]) : v);
+    },
+    (env) => onlyGroup(env, NamedGroup.ffdhe2048),
+  ),
+  // in memory our client offers ffdhe2048 alone (live: the conversation's only group, from needs.groups)
+  inMemory: (env) => ({ server: { ...env.server, groups: [NamedGroup.ffdhe2048, ...(env.server.groups ?? [])] } }),
+});
+
+const LOW_ORDER = (): Uint8Array => x25519SmallOrderPoints()[2]!;
+/** Our client offers (and shares) one group (live the conversation already does: needs.groups). */
+const onlyGroup = (env: BaseEnv, group: number): ClientConfig => ({
+  ...env.client,
+  versions: [VERSION_CODE[env.spec.version]],
+  groups: [group],
+  keyShareGroups: [group],
+});
+const x25519Only = (env: BaseEnv) => onlyGroup(env, NamedGroup.x25519);
+
+export const KEX_MUTATIONS: readonly Mutation[] = [
+  // ---- TLS 1.2 DHE ClientKeyExchange (t12-dhe-client-public-one is in ops-keys.ts)
+  dhe('t12-dhe-client-public-zero', 'the DHE ClientKeyExchange public value is 0', ZERO),
+  dhe('t12-dhe-client-public-p-minus-one', 'the DHE ClientKeyExchange public value is p - 1 (the order-2 subgroup)', P_MINUS_ONE),
+  dhe('t12-dhe-client-public-p', 'the DHE ClientKeyExchange public value is p', P),
+  dhe(
+    't12-dhe-client-public-oversize',
+    'the DHE ClientKeyExchange public value is 2^(8 len(p)), one byte longer than p',
+    OVERSIZE,
+  ),
+  // ---- TLS 1.3 FFDHE key shares
+  ffdhe('t13-ffdhe-share-zero', 'the ffdhe2048 key share is 0 (left-padded to the length of p)', ZERO),
+  ffdhe('t13-ffdhe-share-one', 'the ffdhe2048 key share is 1 (left-padded to the length of p)', () => Uint8Array.of(1)),
+  ffdhe('t13-ffdhe-share-p-minus-one', 'the ffdhe2048 key share is p - 1 (RFC 8446 §6: "a DHE share of p - 1")', P_MINUS_ONE),
+  ffdhe('t13-ffdhe-share-p', 'the ffdhe2048 key share is p', P),
+  ffdhe('t13-ffdhe-share-long', 'the ffdhe2048 key share is one byte longer than p (RFC 8446 §4.2.8.1)', OVERSIZE, [
+    'dh.share-encoding',
+    'dh.pubkey-range',
+  ]),
+  // ---- X25519
+  {
+    name: 't12-cke-x25519-low-order',
+    description: 'an X25519 ClientKeyExchange value of low order: the shared secret is all zeros (RFC 8422 §5.11)',
+    versions: ['1.2'],
+    rules: ['ecdh.x25519-zero'],
+    // live only: offline the transcript op t12-cke-x25519-small-order shows a server that went on
+    bases: [],
+    needs: { kex: 'ECDHE', groups: [NamedGroup.x25519] },
+    ...hooks(() => {
+      let done = false;
+      return {
+        beforeSend: (m) => {
+          if (done || m.kind !== 'handshake' || m.type !== 'client_key_exchange') return undefined;
+          done = true;
+          const v = LOW_ORDER();
+          return [hsMessage(16, Uint8Array.of(v.length, ...v))];
+        },
+      };
+    }, x25519Only),
+  },
+  {
+    name: 't12-cke-x25519-short',
+    description: 'an X25519 ClientKeyExchange value of 31 bytes (test-x25519)',
+    versions: ['1.2'],
+    rules: ['ecdh.point-format'],
+    bases: T12,
+    needs: { kex: 'ECDHE', groups: [NamedGroup.x25519] },
+    ...hooks(() => {
+      let done = false;
+      return {
+        beforeSend: (m) => {
+          if (done || m.kind !== 'handshake' || m.type !== 'client_key_exchange') return undefined;
+          done = true;
+          return [hsMessage(16, concatBytes([Uint8Array.of(31), m.raw.subarray(5, 5 + 31)]))];
+        },
+      };
+    }, x25519Only),
+  },
+  {
+    name: 't13-keyshare-x25519-short',
+    description: 'an X25519 key share of 31 bytes (test-tls13-crfg-curves)',
+    versions: ['1.3'],
+    rules: ['ecdh.point-format'],
+    bases: T13,
+    needs: { groups: [NamedGroup.x25519] },
+    ...hooks(() => shareValue(new Uint8Array(31).fill(0x09)), x25519Only),
+    inMemory: () => ({ processesOriginal: ['client_hello'] }),
+  },
+];

@@ -1,0 +1,170 @@
+/**
+ * What a receiver must do with input that no transcript of a well-behaved
+ * pair shows: accept unusual but valid input (a ClientHello version above
+ * its own, a record version it does not use, a second dummy
+ * ChangeCipherSpec, zero-length application data, a warning alert), answer
+ * a ClientHello that leaves nothing to negotiate, retry for a missing key
+ * share, and stop after an error alert or a transport close. Each is
+ * decided by live conversations (evidence `live`, oracles/live.ts): the
+ * conversation families of fuzz/ send the input, the declaration says what
+ * a conforming peer does. None has a transcript check.
+ */
+import { because, definition } from '../alert-choices';
+import { declarer } from '../rule';
+
+const rule = declarer({ versions: ['1.2', '1.3'], role: 'both', strength: 'MUST', evidence: 'live', group: 'negotiation' });
+
+/** Not in the reference checklist: why each is declared (drift test). */
+const NEW = (rfc: string, why: string) => ({
+  checklist: `receiver duty (${rfc}) exercised by the live conversation families: ${why}`,
+});
+
+const NO_CHOICE_12 =
+  'The server will select a cipher suite or, if no acceptable choices are presented, return a handshake failure alert and close the connection.';
+
+export const receiverDutyRules = [
+  rule({
+    id: 't12.neg.no-common-parameters',
+    title: 'A TLS 1.2 server that finds no acceptable cipher suite (or signature algorithm) in the ClientHello aborts.',
+    rfc: 'RFC 5246 §7.4.1.2',
+    versions: ['1.2'],
+    role: 'server',
+    alerts: [
+      because('handshake_failure', 'RFC 5246 §7.4.1.2', NO_CHOICE_12),
+      // RFC 5246 §7.2.2: "Returned instead of handshake_failure when a negotiation has failed specifically because the
+      // server requires ciphers more secure than those supported by the client."
+      definition('insufficient_security', ['1.2']),
+    ],
+    live: { scope: { kind: 'declared' }, expects: 'reject', judges: 'outcome' },
+    overrides: NEW('RFC 5246 §7.4.1.2', 'the TLS 1.2 counterpart of t13.neg.no-common-parameters'),
+  }),
+  rule({
+    id: 't12.neg.extensionless-hello',
+    title:
+      'A TLS 1.2 server accepts a ClientHello without extensions (or with an empty block): it negotiates with the defaults, or aborts with handshake_failure when they leave nothing acceptable.',
+    rfc: ['RFC 5246 §7.4.1.2', 'RFC 5246 §7.4.1.4.1'],
+    versions: ['1.2'],
+    role: 'server',
+    alerts: [because('handshake_failure', 'RFC 5246 §7.4.1.2', NO_CHOICE_12), definition('insufficient_security', ['1.2'])],
+    ignorable: {
+      rfc: 'RFC 5246 §7.4.1.2',
+      text: 'A server MUST accept ClientHello messages both with and without the extensions field, and (as for all other messages) it MUST check that the amount of data in the message precisely matches one of these formats; if not, then it MUST send a fatal "decode_error" alert.',
+      receiver: 'server',
+    },
+    live: { scope: { kind: 'declared' }, expects: 'either', judges: 'outcome' },
+    overrides: NEW('RFC 5246 §7.4.1.2', 'a ClientHello without extensions is valid TLS 1.2 (test-empty-extensions)'),
+  }),
+  rule({
+    id: 'ver.no-intolerance',
+    title:
+      'A server negotiates the highest version it shares with the client, whatever higher or unknown versions the ClientHello names and whatever legacy_version says when supported_versions is present.',
+    rfc: ['RFC 5246 App. E.1', 'RFC 8446 §4.2.1'],
+    role: 'server',
+    group: 'negotiation',
+    // RFC 5246 App. E.1: "If a TLS server receives a ClientHello containing a version number greater than the highest
+    // version supported by the server, it MUST reply according to the highest version supported by the server."
+    // RFC 8446 §4.2.1: "If this extension is present in the ClientHello, servers MUST NOT use the
+    // ClientHello.legacy_version value for version negotiation and MUST use only the "supported_versions" extension to
+    // determine client preferences. Servers MUST only select a version of TLS present in that extension and MUST
+    // ignore any unknown versions that are present in that extension."
+    live: { scope: { kind: 'declared' }, expects: 'complete', judges: 'outcome' },
+    overrides: NEW(
+      'RFC 5246 App. E.1, RFC 8446 §4.2.1',
+      'version intolerance (test-version-numbers, test-tls13-version-negotiation)',
+    ),
+  }),
+  rule({
+    id: 't13.neg.hrr-for-missing-share',
+    title:
+      'A TLS 1.3 server that shares a group with the client but got no usable key share for it answers with HelloRetryRequest.',
+    rfc: 'RFC 8446 §4.1.1',
+    versions: ['1.3'],
+    role: 'server',
+    // RFC 8446 §4.1.1: "If the server selects an (EC)DHE group and the client did not offer a compatible "key_share"
+    // extension in the initial ClientHello, the server MUST respond with a HelloRetryRequest (Section 4.1.4) message."
+    // RFC 8446 §4.2.8: "This vector MAY be empty if the client is requesting a HelloRetryRequest."
+    live: { scope: { kind: 'declared' }, expects: 'complete', judges: 'outcome' },
+    overrides: NEW(
+      'RFC 8446 §4.1.1',
+      'the HelloRetryRequest path forced by the client (test-tls13-hrr, test-tls13-unrecognised-groups)',
+    ),
+  }),
+  rule({
+    id: 'rec.t13.ccs-dropped',
+    title:
+      'A TLS 1.3 receiver drops every unprotected change_cipher_spec of the single byte 0x01 between the first ClientHello and the peer Finished.',
+    rfc: 'RFC 8446 §5',
+    versions: ['1.3'],
+    group: 'record',
+    // RFC 8446 §5: "An implementation may receive an unencrypted record of type change_cipher_spec consisting of the
+    // single byte value 0x01 at any time after the first ClientHello message has been sent or received and before the
+    // peer's Finished message has been received and MUST simply drop it without further processing." "At any time":
+    // a second one is dropped too (tlsfuzzer's test-tls13-multiple-ccs-messages expects unexpected_message there; the
+    // RFC does not).
+    live: { scope: { kind: 'declared' }, expects: 'complete', judges: 'outcome' },
+    overrides: NEW('RFC 8446 §5', 'the compatibility CCS a TLS 1.3 receiver drops (test-tls13-multiple-ccs-messages)'),
+  }),
+  rule({
+    id: 'rec.zero-length-appdata',
+    title: 'Receivers accept zero-length application data fragments once application data may flow.',
+    rfc: ['RFC 5246 §6.2.1', 'RFC 8446 §5.1'],
+    group: 'record',
+    // RFC 5246 §6.2.1: "Zero-length fragments of Application data MAY be sent as they are potentially useful as a
+    // traffic analysis countermeasure." RFC 8446 §5.1: "Zero-length fragments of Application Data MAY be sent, as they
+    // are potentially useful as a traffic analysis countermeasure."
+    live: { scope: { kind: 'declared' }, expects: 'complete', judges: 'outcome' },
+    overrides: NEW('RFC 5246 §6.2.1, RFC 8446 §5.1', 'zero-length application data (test-zero-length-data)'),
+  }),
+  rule({
+    id: 'rec.version-ignored',
+    title:
+      'Servers accept any {03,xx} record version on a ClientHello record, and TLS 1.3 receivers ignore legacy_record_version on every record.',
+    rfc: ['RFC 5246 App. E.1', 'RFC 8446 §5.1'],
+    group: 'record',
+    // RFC 5246 App. E.1: "Thus, TLS servers compliant with this specification MUST accept any value {03,XX} as the
+    // record layer version number for ClientHello." RFC 8446 §5.1 legacy_record_version: "This field is deprecated
+    // and MUST be ignored for all purposes."
+    live: { scope: { kind: 'declared' }, expects: 'complete', judges: 'outcome' },
+    overrides: NEW('RFC 5246 App. E.1, RFC 8446 §5.1', 'record-layer version tolerance (test-version-numbers)'),
+  }),
+  rule({
+    id: 'alert.t12.warning-continues',
+    title: 'A TLS 1.2 warning alert (not close_notify) does not end the handshake or the connection.',
+    rfc: 'RFC 5246 §7.2',
+    versions: ['1.2'],
+    strength: 'SHOULD',
+    group: 'record',
+    // RFC 5246 §7.2: "If an alert with a level of warning is sent and received, generally the connection can continue
+    // normally." An unknown description at warning level is still a warning (no sentence makes it fatal in TLS 1.2).
+    live: { scope: { kind: 'declared' }, expects: 'complete', judges: 'outcome' },
+    overrides: NEW('RFC 5246 §7.2', 'warning alerts during a TLS 1.2 handshake (test-ssl-death-alert, issue #20 R7)'),
+  }),
+  rule({
+    id: 'alert.error-received-closes',
+    title:
+      'A peer that receives a fatal alert (in TLS 1.3 any error alert: every alert but close_notify and user_canceled, an unknown one too, whatever its level) closes the connection and goes no further.',
+    rfc: ['RFC 5246 §7.2.2', 'RFC 8446 §6'],
+    group: 'record',
+    // RFC 5246 §7.2.2: "Upon transmission or receipt of a fatal alert message, both parties immediately close the
+    // connection." RFC 8446 §6: "All the alerts listed in Section 6.2 MUST be sent with AlertLevel=fatal and MUST be
+    // treated as error alerts when received regardless of the AlertLevel in the message. Unknown Alert types MUST be
+    // treated as error alerts." and "Upon receiving an error alert, the TLS implementation SHOULD indicate an error to
+    // the application and MUST NOT allow any further data to be sent or received on the connection." No alert is
+    // sent back: closing is the whole reaction.
+    live: { scope: { kind: 'declared' }, expects: 'reject', judges: 'outcome' },
+    overrides: NEW('RFC 5246 §7.2.2, RFC 8446 §6', 'error alerts and unknown alert descriptions received'),
+  }),
+  rule({
+    id: 'conn.transport-close',
+    title:
+      'A connection whose transport closes before close_notify (mid-handshake or mid-stream) is over: the receiver does not treat the handshake or the data as complete, and keeps serving other connections.',
+    rfc: ['RFC 5246 §7.2.1', 'RFC 8446 §6.1'],
+    group: 'record',
+    // RFC 8446 §6.1: "If a transport-level close is received prior to a "close_notify", the receiver cannot know that
+    // all the data that was sent has been received." RFC 5246 §7.2.1: "Unless some other fatal alert has been
+    // transmitted, each party is required to send a close_notify alert before closing the write side of the
+    // connection." Neither names an alert for the receiver (there is no one left to send it to): it closes.
+    live: { scope: { kind: 'declared' }, expects: 'reject', judges: 'outcome' },
+    overrides: NEW('RFC 5246 §7.2.1, RFC 8446 §6.1', 'truncation at every point of the handshake (test-connection-abort)'),
+  }),
+];

@@ -1,0 +1,116 @@
+/**
+ * The self-fuzz (issue #20 part 3, issue #14): every conversation family runs
+ * against our own healthy engine, in both roles and both TLS versions, at
+ * strictness exact, and must give zero findings. A finding here is an
+ * engine bug (the engine broke or refused what the RFC says) or an oracle bug
+ * (the declaration expects what the RFC does not say): either is fixed where
+ * it is, never marked as expected.
+ *
+ * - Server role: `fuzzTarget` against the engine's server as `tlsprop serve
+ *   --echo --client-auth require` runs it (engine/serve.ts; client certificates
+ *   required and validated against the test root, so the CertificateVerify
+ *   and client certificate families apply), every applicable name once at
+ *   its simplest configuration (coverage first, no random conversations).
+ * - Client role: `fuzzClient` with our engine's client as the client command
+ *   (spec/fixtures/faulty-client.ts --healthy, the same client as `tlsprop
+ *   connect`), once offering TLS 1.3 and once TLS 1.2, every applicable
+ *   server-side mutant once.
+ */
+import { buildSync } from 'esbuild';
+import { join } from 'node:path';
+import { type TestPki, testPki } from '../engine/fixtures';
+import { nodeProvider } from '../crypto';
+import { serve } from '../engine/serve';
+import { type ClientFuzzResult, fuzzClient } from '../fuzz/client';
+import { ladderText } from '../fuzz/judge';
+import type { ConversationRun } from '../oracles/live';
+import type { ServerFuzzOptions } from '../fuzz/options';
+import { type FuzzResult, fuzzTarget } from '../fuzz/target';
+import { LOOPBACK, requireBinary } from '../testing/launch';
+import { type PkiFiles, writePki } from '../testing/pki';
+import { recordFragment, runDir } from '../reports/collect';
+
+const SEED = 1;
+
+let pki: TestPki;
+let files: PkiFiles;
+let clientJs: string;
+
+beforeAll(async () => {
+  requireBinary('node', 'nodejs');
+  pki = await testPki();
+  files = await writePki();
+  clientJs = join(files.dir, 'engine-client.js');
+  buildSync({
+    entryPoints: [join(__dirname, 'fixtures', 'faulty-client.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    outfile: clientJs,
+    logLevel: 'warning',
+  });
+});
+afterAll(() => files?.cleanup());
+
+/** Every failing conversation as its ladder (empty: zero findings). */
+function findings(results: readonly { run: ConversationRun }[]): string[] {
+  return results.filter((x) => x.run.verdict !== 'conforming').map((x) => ladderText(x.run).join('\n'));
+}
+
+describe('self-fuzz: every family against our own engine, strictness exact, zero findings', () => {
+  it('server role: fuzzTarget against the engine serve (TLS 1.3 + 1.2, client certificates required)', async () => {
+    // `tlsprop serve --echo --client-auth require`: the engine's server answering each record of data with the same
+    // data (an answer comes only after ours, so a conversation whose data must be refused is judged by what follows it)
+    const server = await serve({
+      config: {
+        provider: nodeProvider(),
+        identity: pki.identity('server', 'rsa'),
+        clientAuth: 'require',
+        trustAnchors: pki.anchors,
+      },
+      app: { kind: 'echo' },
+      jobs: Number.POSITIVE_INFINITY,
+      readTimeoutMs: 5000,
+      totalTimeoutMs: 30_000,
+    });
+    let r: FuzzResult;
+    try {
+      const o: ServerFuzzOptions = {
+        target: { host: LOOPBACK, port: server.port },
+        identity: { pki, identity: pki.identity('client', 'rsa'), trustAnchors: pki.anchors, serverName: 'localhost' },
+        budget: { seed: SEED, randomRuns: 0, maxShrinkRuns: 0, readTimeoutMs: 3000 },
+        profile: { strictness: 'exact' },
+      };
+      r = await fuzzTarget(o);
+    } finally {
+      await server.close();
+    }
+    recordFragment(runDir(), { conversations: r.results.map((x) => x.run) });
+    expect(r.sanity).toEqual({ first: true, last: true });
+    expect(r.profile.suites['1.2'].length).toBeGreaterThan(0);
+    expect(r.profile.suites['1.3'].length).toBeGreaterThan(0);
+    expect(new Set(r.results.map((x) => x.conversation.version))).toEqual(new Set(['1.2', '1.3']));
+    expect(new Set(r.results.map((x) => x.conversation.kind))).toEqual(new Set(['valid', 'mutant', 'state', 'cert']));
+    expect(findings(r.results)).toEqual([]);
+    expect(r.failures).toEqual([]);
+  });
+
+  it.each([['1.3'], ['1.2']])('client role: fuzzClient with our engine client offering TLS %s', async (version) => {
+    const r: ClientFuzzResult = await fuzzClient({
+      target: {
+        host: LOOPBACK,
+        port: 0,
+        command: `node ${clientJs} {host} {port} --healthy --version ${version}`,
+        exitGraceMs: 500,
+      },
+      identity: { pki: files.pki, identity: files.pki.identity('server', 'rsa'), trustAnchors: files.pki.anchors },
+      budget: { seed: SEED, randomRuns: 0, maxShrinkRuns: 0, readTimeoutMs: 2000 },
+      profile: { strictness: 'exact' },
+    });
+    recordFragment(runDir(), { conversations: r.results.map((x) => x.run) });
+    expect(r.sanity).toEqual({ first: true, last: true });
+    expect(new Set(r.results.map((x) => x.conversation.version))).toEqual(new Set([version]));
+    expect(r.results.filter((x) => x.conversation.expect.kind === 'reject').length).toBeGreaterThan(10);
+    expect(findings(r.results)).toEqual([]);
+  });
+});
