@@ -7,7 +7,7 @@
 import { symbolOf } from '../oracles/context';
 import type { Notice, Verdict } from '../oracles/rule';
 import { UsageError, parseArgs } from './args';
-import { checkFiles, checkOptionsFrom } from './check';
+import { checkFiles, checkOptionsFrom, strengthNote } from './check';
 import type { Io } from './main';
 import type { Transcript, TranscriptMessage } from '../transcript/model';
 
@@ -69,7 +69,8 @@ export function explainLines(
     for (const m of flight) {
       lines.push(`    ${messageLine(m)}`);
       for (const n of notices.filter((x) => x.message === m.index)) lines.push(`        note ${n.kind} (${n.rule}): ${n.detail}`);
-      for (const v of byMessage.get(m.index) ?? []) lines.push(`        ${MARK[v.status]} ${v.rule}: ${v.detail}`);
+      for (const v of byMessage.get(m.index) ?? [])
+        lines.push(`        ${MARK[v.status]} ${v.rule}: ${v.detail}${strengthNote(v)}`);
     }
     i = j;
   }
@@ -77,7 +78,7 @@ export function explainLines(
   for (const n of notices.filter((x) => x.message === undefined)) lines.push(`  note ${n.kind} (${n.rule}): ${n.detail}`);
   if (general.length) {
     lines.push('  whole connection:');
-    for (const v of general) lines.push(`        ${MARK[v.status]} ${v.rule}: ${v.detail}`);
+    for (const v of general) lines.push(`        ${MARK[v.status]} ${v.rule}: ${v.detail}${strengthNote(v)}`);
   }
   return lines;
 }
