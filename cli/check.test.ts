@@ -137,3 +137,12 @@ describe('a violation of a SHOULD says so', () => {
     expect(o.text()).not.toMatch(/FAIL sig\.t12\.cv-no-md5-sha1: .*\[a SHOULD/);
   });
 });
+
+describe('explain names alerts', () => {
+  it('a fatal alert by its RFC name, not its number', async () => {
+    const d = join(__dirname, '..', 'fixtures', 'corpus', 't12-openssl-client-cert-expired');
+    const o = io();
+    await main(['explain', join(d, 'capture.pcap'), '--keylog', join(d, 'keylog.txt'), '--quiet'], o);
+    expect(o.text()).toMatch(/\] Alert fatal\(certificate_expired\) \(frame \d+/);
+  });
+});

@@ -10,6 +10,7 @@ import { UsageError, parseArgs } from './args';
 import { checkFiles, checkOptionsFrom, strengthNote } from './check';
 import type { Io } from './main';
 import type { Transcript, TranscriptMessage } from '../transcript/model';
+import { alertDescriptions, nameOf } from '../wire/registry';
 
 /** `client_key_exchange` -> `ClientKeyExchange`. */
 export function displayName(type: string): string {
@@ -33,7 +34,9 @@ function messageLine(m: TranscriptMessage): string {
   const name = symbolOf(m);
   // RFC 8446 §4.1.4: a HelloRetryRequest is sent as a ServerHello with the special random.
   const wire = name !== m.type ? `, a ${displayName(m.type)} on the wire` : '';
-  const alert = m.alert ? ` ${m.alert.level === 2 ? 'fatal' : 'warning'}(${m.alert.description})` : '';
+  const alert = m.alert
+    ? ` ${m.alert.level === 2 ? 'fatal' : 'warning'}(${nameOf(alertDescriptions, m.alert.description) ?? m.alert.description})`
+    : '';
   return `[${m.index}] ${displayName(name)}${alert} (${where}${size}${enc}${wire})`;
 }
 
