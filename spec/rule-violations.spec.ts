@@ -1577,4 +1577,22 @@ describe('oracle gaps closed: verdicts where the evidence allows one, not-applic
     expect(r.context.versionFrom).toBe('client_hello');
     expect(r.verdicts.filter((v) => v.status === 'violation')).toEqual([]);
   });
+  it('a TLS 1.2 handshake aborted before ClientKeyExchange: the Finished and premaster rules are not-applicable; one that stops is inconclusive', async () => {
+    // The client rejects the server's chain after ServerHelloDone (unknown_ca): no premaster, no Finished was ever computed.
+    const KEYS = ['t12.fin.verify-data', 't12.fin.transcript-scope', 't12.ks.prf', 't12.ks.ems', 'ecdh.symmetry'] as const;
+    const aborted = base('t12')!;
+    aborted.splice(at(aborted, 'server_hello_done', S) + 1, aborted.length, alertEntry(C, 48));
+    const r = await checkTranscript(buildFromMessages(aborted));
+    for (const id of KEYS)
+      expect([id, r.verdicts.filter((v) => v.rule === id).map((v) => [v.status, v.detail])]).toEqual([
+        id,
+        [['not-applicable', expect.stringMatching(/handshake ended before it: the client sent a fatal unknown_ca alert/)]],
+      ]);
+    // the same messages without the alert: the transcript stops, it does not show the handshake ended
+    const stops = base('t12')!;
+    stops.splice(at(stops, 'server_hello_done', S) + 1, stops.length);
+    const q = await checkTranscript(buildFromMessages(stops));
+    for (const id of KEYS)
+      expect([id, q.verdicts.filter((v) => v.rule === id).map((v) => v.status)]).toEqual([id, ['inconclusive']]);
+  });
 });
