@@ -1577,6 +1577,40 @@ describe('oracle gaps closed: verdicts where the evidence allows one, not-applic
     expect(r.context.versionFrom).toBe('client_hello');
     expect(r.verdicts.filter((v) => v.status === 'violation')).toEqual([]);
   });
+  it('a chain the receiver cannot accept: the alert rules take the alerts the RFC allows there, not only the most specific', async () => {
+    // the server's chain does not reach this anchor (a root no peer of the base trusts): a chain-would-not-validate notice
+    const other = pemBlocks(
+      readFileSync(join(__dirname, '..', 'fixtures', 'corpus', 'pki', 'otherCA.crt'), 'utf8'),
+      'CERTIFICATE',
+    );
+    const answered = async (description: number) => {
+      const E = base('t12')!;
+      E.splice(at(E, 'server_hello_done', S) + 1, E.length, alertEntry(C, description));
+      const r = await checkTranscript(buildFromMessages(E), { trustAnchors: other });
+      expect(r.notices.map((n) => n.rule)).toContain('cert.path.trust-anchor');
+      return (id: RuleId) => r.verdicts.filter((v) => v.rule === id).map((v) => v.status);
+    };
+    // RFC 8446 §4.4.2.2 / RFC 5246 §7.2.2: a certificate-related alert; bad_certificate is one, unknown_ca the most specific
+    for (const d of [42, 48, 46]) {
+      const st = await answered(d);
+      expect([d, st('alert.t12.must-send'), st('cert.reject-alert')]).toEqual([d, ['pass'], ['pass']]);
+    }
+    // an alert that is not about certificates is not the appropriate one
+    const st = await answered(50);
+    expect([st('alert.t12.must-send'), st('cert.reject-alert')]).toEqual([['violation'], ['violation']]);
+  });
+  it("TLS 1.3: the client's compatibility ChangeCipherSpec before its alert is not its answer; the alert is judged", async () => {
+    // RFC 8446 App. D.4: the client sends it "immediately before its second flight", here before its alert
+    const E = base('t13')!;
+    edit(E, 'server_hello', S, V13, (b) => {
+      b.sessionId = new Uint8Array(32).fill(7);
+    });
+    E.splice(at(E, 'server_hello', S) + 1, E.length, { dir: C, kind: 'change_cipher_spec', encrypted: false }, alertEntry(C, 50));
+    const r = await checkTranscript(buildFromMessages(E));
+    expect(r.verdicts.filter((v) => v.rule === 'alert.t13.named-alert')).toEqual([
+      expect.objectContaining({ status: 'violation', detail: expect.stringMatching(/is decode_error; RFC 8446 §6\.2/) }),
+    ]);
+  });
   it('a TLS 1.2 handshake aborted before ClientKeyExchange: the Finished and premaster rules are not-applicable; one that stops is inconclusive', async () => {
     // The client rejects the server's chain after ServerHelloDone (unknown_ca): no premaster, no Finished was ever computed.
     const KEYS = ['t12.fin.verify-data', 't12.fin.transcript-scope', 't12.ks.prf', 't12.ks.ems', 'ecdh.symmetry'] as const;
