@@ -1375,6 +1375,23 @@ describe('resumption', () => {
     expect(ruleStatus(r.verdicts, 'alert.t12.no-resume-after-fatal')).toBe('inconclusive');
     expect(ruleStatus(r.verdicts, 't12.order.server-cert-required')).toBe('not-applicable');
   });
+  it('an abbreviated TLS 1.2 handshake read without keys: the rules about its certificates and signatures are not-applicable', async () => {
+    // RFC 5246 §7.4: Certificate, CertificateRequest, ServerKeyExchange and CertificateVerify go in the clear before
+    // ChangeCipherSpec; the unreadable records are the Finished messages and data, not those messages
+    const R = resumedFrom(base('g12')!).map((e) =>
+      e.encrypted ? { dir: e.dir, kind: e.kind === 'application_data' ? e.kind : 'encrypted_record', encrypted: true } : e,
+    );
+    const r = await checkTranscript(buildFromMessages(R));
+    expect(r.context.unreadable.length).toBeGreaterThan(0);
+    for (const id of [
+      'cert.chain.leaf-first',
+      'cert.sigalgs.client-chain',
+      'sig.eddsa-usage',
+      'cert.t13.entry-extensions',
+    ] as const)
+      expect([id, ruleStatus(r.verdicts, id)]).toEqual([id, 'not-applicable']);
+    expect(ruleStatus(r.verdicts, 't12.fin.verify-data')).toBe('inconclusive');
+  });
   it('without the original connection the resumption rules are inconclusive', async () => {
     const pair = buildResumed({ base: 'g12', resume: true })!;
     const r = await checkTranscript(pair.resumed);
