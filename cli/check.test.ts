@@ -113,3 +113,36 @@ describe('a HelloRetryRequest is named as one', () => {
     expect(o.text()).toMatch(/\[1\] HelloRetryRequest \(frame \d+, \d+ bytes, a ServerHello on the wire\)/);
   });
 });
+
+describe('a violation of a SHOULD says so', () => {
+  // RFC 9155 §3 "Servers SHOULD NOT include MD5 and SHA-1 in CertificateRequest messages" beside §4/§5's MUST NOTs
+  const sha1 = join(__dirname, '..', 'fixtures', 'corpus', 't12-openssl-cv-rsa-pkcs1-sha1');
+  const args = [join(sha1, 'capture.pcap'), '--keylog', join(sha1, 'keylog.txt')];
+  const should = '[a SHOULD, not a MUST: RFC 2119 allows valid reasons to differ]';
+  it('check: the SHOULD rule is marked, the MUST rules are not, and a missing expected value is not printed as "?"', async () => {
+    const o = io();
+    expect(await main(['check', ...args], o)).toBe(1);
+    const lines = o.text().split('\n');
+    const cr = lines.find((l) => l.includes('VIOLATION sig.t12.cr-no-md5-sha1'));
+    const cv = lines.find((l) => l.includes('VIOLATION sig.t12.cv-no-md5-sha1'));
+    expect(cr).toContain(should);
+    expect(cv).toBeDefined();
+    expect(cv).not.toContain(should);
+    expect(o.text()).not.toContain('expected ?');
+  });
+  it('explain: the same mark under the CertificateRequest', async () => {
+    const o = io();
+    await main(['explain', ...args, '--quiet'], o);
+    expect(o.text()).toMatch(/FAIL sig\.t12\.cr-no-md5-sha1: .*\[a SHOULD, not a MUST/);
+    expect(o.text()).not.toMatch(/FAIL sig\.t12\.cv-no-md5-sha1: .*\[a SHOULD/);
+  });
+});
+
+describe('explain names alerts', () => {
+  it('a fatal alert by its RFC name, not its number', async () => {
+    const d = join(__dirname, '..', 'fixtures', 'corpus', 't12-openssl-client-cert-expired');
+    const o = io();
+    await main(['explain', join(d, 'capture.pcap'), '--keylog', join(d, 'keylog.txt'), '--quiet'], o);
+    expect(o.text()).toMatch(/\] Alert fatal\(certificate_expired\) \(frame \d+/);
+  });
+});

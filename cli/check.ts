@@ -19,6 +19,7 @@ import { readCaptureRecords } from '../capture/index';
 import { KeyLogError, parseKeyLog } from '../crypto/keylog';
 import { nodeProvider } from '../crypto/provider';
 import { newCertCache } from '../pki/parse';
+import { isRuleId, ruleById } from '../oracles/catalogue';
 import { type CheckOptions, checkTranscript } from '../oracles/evaluate';
 import { type Notice, type Verdict, type VerdictCounts, countVerdicts, emptyCounts } from '../oracles/rule';
 import type { Transcript } from '../transcript/model';
@@ -496,12 +497,25 @@ export function connectionLines(c: ConnectionOutput): string[] {
   for (const v of c.verdicts) {
     if (v.status !== 'violation' && v.status !== 'inconclusive') continue;
     const at = v.message !== undefined ? ` @${v.message}` : '';
-    const ea =
-      v.expected !== undefined || v.actual !== undefined ? ` (expected ${v.expected ?? '?'}, got ${v.actual ?? '?'})` : '';
-    lines.push(`  ${v.status.toUpperCase()} ${v.rule}${at}: ${v.detail}${ea}`);
+    const ea = [v.expected !== undefined && `expected ${v.expected}`, v.actual !== undefined && `got ${v.actual}`]
+      .filter(Boolean)
+      .join(', ');
+    lines.push(`  ${v.status.toUpperCase()} ${v.rule}${at}: ${v.detail}${ea ? ` (${ea})` : ''}${strengthNote(v)}`);
   }
   lines.push(`  ${summaryLine(c.summary)}${noticeLine(c.notices?.length ?? 0)}`);
   return lines;
+}
+
+/**
+ * A violation of a rule whose sentence is a SHOULD (NOT) says so: RFC 2119
+ * §3/§4, "there may exist valid reasons in particular circumstances" to
+ * differ, so the reader weighs it apart from a MUST. It is still counted as
+ * a violation (the verdict kinds are four; the strength is the rule's).
+ */
+export function strengthNote(v: Pick<Verdict, 'rule' | 'status'>): string {
+  return v.status === 'violation' && isRuleId(v.rule) && ruleById(v.rule).strength === 'SHOULD'
+    ? ' [a SHOULD, not a MUST: RFC 2119 allows valid reasons to differ]'
+    : '';
 }
 
 function totalLine(connections: number, s: VerdictCounts): string {

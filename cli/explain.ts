@@ -7,10 +7,11 @@
 import { symbolOf } from '../oracles/context';
 import type { Notice, Verdict } from '../oracles/rule';
 import { UsageError, option, parseArgs } from './args';
-import { checkFiles, checkOptionsFrom } from './check';
+import { checkFiles, checkOptionsFrom, strengthNote } from './check';
 import type { Io } from './main';
 import { CheckReport } from './reporting';
 import type { Transcript, TranscriptMessage } from '../transcript/model';
+import { alertDescriptions, nameOf } from '../wire/registry';
 
 /** `client_key_exchange` -> `ClientKeyExchange`. */
 export function displayName(type: string): string {
@@ -34,7 +35,9 @@ function messageLine(m: TranscriptMessage): string {
   const name = symbolOf(m);
   // RFC 8446 §4.1.4: a HelloRetryRequest is sent as a ServerHello with the special random.
   const wire = name !== m.type ? `, a ${displayName(m.type)} on the wire` : '';
-  const alert = m.alert ? ` ${m.alert.level === 2 ? 'fatal' : 'warning'}(${m.alert.description})` : '';
+  const alert = m.alert
+    ? ` ${m.alert.level === 2 ? 'fatal' : 'warning'}(${nameOf(alertDescriptions, m.alert.description) ?? m.alert.description})`
+    : '';
   return `[${m.index}] ${displayName(name)}${alert} (${where}${size}${enc}${wire})`;
 }
 
@@ -70,7 +73,8 @@ export function explainLines(
     for (const m of flight) {
       lines.push(`    ${messageLine(m)}`);
       for (const n of notices.filter((x) => x.message === m.index)) lines.push(`        note ${n.kind} (${n.rule}): ${n.detail}`);
-      for (const v of byMessage.get(m.index) ?? []) lines.push(`        ${MARK[v.status]} ${v.rule}: ${v.detail}`);
+      for (const v of byMessage.get(m.index) ?? [])
+        lines.push(`        ${MARK[v.status]} ${v.rule}: ${v.detail}${strengthNote(v)}`);
     }
     i = j;
   }
@@ -78,7 +82,7 @@ export function explainLines(
   for (const n of notices.filter((x) => x.message === undefined)) lines.push(`  note ${n.kind} (${n.rule}): ${n.detail}`);
   if (general.length) {
     lines.push('  whole connection:');
-    for (const v of general) lines.push(`        ${MARK[v.status]} ${v.rule}: ${v.detail}`);
+    for (const v of general) lines.push(`        ${MARK[v.status]} ${v.rule}: ${v.detail}${strengthNote(v)}`);
   }
   return lines;
 }

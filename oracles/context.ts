@@ -122,6 +122,20 @@ export function isUnreadableStep(s: Step): boolean {
   return UNREADABLE_TYPES.has(s.sym);
 }
 
+/**
+ * Whether unreadable records may hold the messages of the handshake itself
+ * (Certificate, CertificateRequest, ServerKeyExchange, CertificateVerify):
+ * in TLS 1.3 everything after ServerHello is encrypted (RFC 8446 §2); in
+ * TLS 1.2 the handshake is sent in the clear up to ChangeCipherSpec (RFC
+ * 5246 §7.1, §7.4), so an unreadable record is a Finished, application
+ * data, an alert or a renegotiation's message, and a rule about those
+ * messages that finds none in the clear has nothing to judge (an
+ * abbreviated handshake has none at all).
+ */
+export function handshakeHidden(ctx: Context): boolean {
+  return ctx.unreadable.length > 0 && ctx.version !== '1.2';
+}
+
 /** Why protected records could not be read: no key log at all, or one that does not open them (see the gaps). */
 export function unreadableWhy(ctx: Context): string {
   return ctx.t.secrets?.keylog?.length ? 'the key log does not open them' : 'no key log';

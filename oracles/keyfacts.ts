@@ -38,10 +38,41 @@ import type { ClientHello } from '../wire/handshake';
 import { bytesEqual, concatBytes, toHex } from '../wire/hex';
 import { ExtensionType as X } from '../wire/registry';
 import { type Context, type Hello, bodyOf, hasExt, memo } from './context';
+import { handshakeAbort } from './flow';
+import { type Outcome, inconclusive, notApplicable } from './rule';
 
 /** The crypto provider the caller passed in (one per run: its key store imports each key once). */
 export const provider = (ctx: Context): CryptoProvider => ctx.provider;
 export const hex4 = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`;
+
+/** finishedChecks' reason when neither side's Finished is in the transcript (and nothing of it is unreadable). */
+const NO_FINISHED = 'no Finished message in the transcript';
+/** ephemeral()'s reason when a key-exchange public value was never sent (TLS 1.2: no ClientKeyExchange). */
+const NO_PUBLIC_VALUES = 'the public key-exchange values are not in the transcript';
+
+/**
+ * The verdict of a key-schedule rule whose input is missing (`why`, from
+ * finishedChecks, ephemeral or what builds on them; `text` the sentence to
+ * give). Not-applicable when the handshake ended (a fatal alert, a FIN or
+ * an RST: handshakeAbort) before the input existed and nothing of the
+ * transcript is missing: no Finished was sent by either side, or, in TLS
+ * 1.2, no ClientKeyExchange, so no premaster and no Finished were ever
+ * computed and there is nothing to recompute (as NewSessionTicket rules on
+ * an aborted handshake). Inconclusive otherwise: the capture may simply
+ * stop, or bytes are missing.
+ */
+export function keyInputMissing(ctx: Context, why: string, text: string): Outcome {
+  const abort = handshakeAbort(ctx);
+  const never =
+    why.endsWith(NO_FINISHED) ||
+    (ctx.version === '1.2' && why.endsWith(NO_PUBLIC_VALUES) && !stepsOf(ctx, 'client_key_exchange', 'C->S').length);
+  if (abort && never && !ctx.t.gaps.length && !ctx.unreadable.length)
+    return notApplicable(
+      `The handshake ended before it: ${abort.how}, before ${why.endsWith(NO_FINISHED) ? 'any Finished' : 'a ClientKeyExchange'}.`,
+      abort.at !== undefined ? { message: abort.at } : {},
+    );
+  return inconclusive(text);
+}
 
 /** Either a value or the reason it is not available. */
 export type Got<T> = { ok: true; value: T } | { ok: false; why: string };
@@ -235,11 +266,7 @@ export function finishedChecks(ctx: Context): Promise<Got<{ checks: FinCheck[]; 
     if (!h.ok) return miss<R>(h.why);
     const fins = stepsOf(ctx, 'finished');
     if (!fins.length)
-      return miss<R>(
-        ctx.unreadable.length
-          ? 'the Finished messages are encrypted and no key log was given'
-          : 'no Finished message in the transcript',
-      );
+      return miss<R>(ctx.unreadable.length ? 'the Finished messages are encrypted and no key log was given' : NO_FINISHED);
     const kl = keylog(ctx);
     const checks: FinCheck[] = [];
     let from = 'the key log';
@@ -330,8 +357,7 @@ export function ephemeral(ctx: Context): Got<Ephemeral> {
     } else return miss('the key exchange is not ephemeral (EC)DH or its ServerKeyExchange is not decoded');
     if (cke?.type === 'client_key_exchange' && (cke.kex === 'ecdhe' || cke.kex === 'dhe')) clientPublic = cke.publicKey;
   }
-  if (!clientPublic || !serverPublic || group === undefined)
-    return miss('the public key-exchange values are not in the transcript');
+  if (!clientPublic || !serverPublic || group === undefined) return miss(NO_PUBLIC_VALUES);
   const out: Ephemeral = { group, clientPublic, serverPublic };
   const e =
     eph?.find(

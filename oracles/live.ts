@@ -205,7 +205,11 @@ export function reactionsIn(ctx: Context, violations: readonly Verdict[], notice
     const receiver = otherSide(violator);
     const groups = new Map<number, { at: number; rules: Set<RuleId>; next?: TranscriptMessage }>();
     for (const b of [...broken].sort((x, y) => x.message - y.message)) {
-      const next = ctx.t.messages.find((m) => m.index > b.message && senderOf(m.dir) === receiver);
+      // A TLS 1.3 ChangeCipherSpec is the middlebox-compatibility record (RFC 8446 App. D.4: a client sends it "immediately
+      // before its second flight"; §5: its receiver "MUST simply drop it"), never an answer: the answer is what follows it.
+      const next = ctx.t.messages.find(
+        (m) => m.index > b.message && senderOf(m.dir) === receiver && !(ctx.version === '1.3' && m.kind === 'change_cipher_spec'),
+      );
       const key = next?.index ?? -1;
       const g = groups.get(key) ?? { at: b.message, rules: new Set<RuleId>(), ...(next ? { next } : {}) };
       g.rules.add(b.rule);

@@ -1,8 +1,9 @@
 /**
- * The capture corpus (fixtures/corpus, recorded once by record.sh with the
- * real peers the tests drive: OpenSSL, GnuTLS, Botan, mosquitto, Node):
- * client certificates rejected with each alert, silently, or accepted
- * although untrusted; a server certificate accepted although untrusted; a
+ * The capture corpus (fixtures/corpus, recorded once by record.sh and
+ * record-extra.sh with the real peers the tests drive: OpenSSL, GnuTLS,
+ * Botan, mosquitto, Node): client certificates rejected with each alert
+ * (revoked included), silently, or accepted although untrusted; server
+ * certificates rejected by clients or accepted although untrusted; a
  * TLS 1.3-only client refused by TLS 1.2-only servers; SHA-1 and SHA-224
  * handshake signatures; P-521; a HelloRetryRequest; truncation; and copies
  * with one bit flipped in an encrypted Finished or application record.
@@ -153,6 +154,7 @@ describe('the capture corpus: each capture gives the verdicts written beside it'
     for (const p of [
       /unknown-ca/,
       /expired/,
+      /revoked/,
       /bad-signature/,
       /wrong-eku/,
       /rejected-silently/,

@@ -1411,6 +1411,23 @@ describe('resumption', () => {
     expect(ruleStatus(r.verdicts, 'alert.t12.no-resume-after-fatal')).toBe('inconclusive');
     expect(ruleStatus(r.verdicts, 't12.order.server-cert-required')).toBe('not-applicable');
   });
+  it('an abbreviated TLS 1.2 handshake read without keys: the rules about its certificates and signatures are not-applicable', async () => {
+    // RFC 5246 §7.4: Certificate, CertificateRequest, ServerKeyExchange and CertificateVerify go in the clear before
+    // ChangeCipherSpec; the unreadable records are the Finished messages and data, not those messages
+    const R = resumedFrom(base('g12')!).map((e) =>
+      e.encrypted ? { dir: e.dir, kind: e.kind === 'application_data' ? e.kind : 'encrypted_record', encrypted: true } : e,
+    );
+    const r = await checkTranscript(buildFromMessages(R));
+    expect(r.context.unreadable.length).toBeGreaterThan(0);
+    for (const id of [
+      'cert.chain.leaf-first',
+      'cert.sigalgs.client-chain',
+      'sig.eddsa-usage',
+      'cert.t13.entry-extensions',
+    ] as const)
+      expect([id, ruleStatus(r.verdicts, id)]).toEqual([id, 'not-applicable']);
+    expect(ruleStatus(r.verdicts, 't12.fin.verify-data')).toBe('inconclusive');
+  });
   it('without the original connection the resumption rules are inconclusive', async () => {
     const pair = buildResumed({ base: 'g12', resume: true })!;
     const r = await checkTranscript(pair.resumed);
@@ -1612,5 +1629,57 @@ describe('oracle gaps closed: verdicts where the evidence allows one, not-applic
     expect(r.context.version).toBe('1.2');
     expect(r.context.versionFrom).toBe('client_hello');
     expect(r.verdicts.filter((v) => v.status === 'violation')).toEqual([]);
+  });
+  it('a chain the receiver cannot accept: the alert rules take the alerts the RFC allows there, not only the most specific', async () => {
+    // the server's chain does not reach this anchor (a root no peer of the base trusts): a chain-would-not-validate notice
+    const other = pemBlocks(
+      readFileSync(join(__dirname, '..', 'fixtures', 'corpus', 'pki', 'otherCA.crt'), 'utf8'),
+      'CERTIFICATE',
+    );
+    const answered = async (description: number) => {
+      const E = base('t12')!;
+      E.splice(at(E, 'server_hello_done', S) + 1, E.length, alertEntry(C, description));
+      const r = await checkTranscript(buildFromMessages(E), { trustAnchors: other });
+      expect(r.notices.map((n) => n.rule)).toContain('cert.path.trust-anchor');
+      return (id: RuleId) => r.verdicts.filter((v) => v.rule === id).map((v) => v.status);
+    };
+    // RFC 8446 §4.4.2.2 / RFC 5246 §7.2.2: a certificate-related alert; bad_certificate is one, unknown_ca the most specific
+    for (const d of [42, 48, 46]) {
+      const st = await answered(d);
+      expect([d, st('alert.t12.must-send'), st('cert.reject-alert')]).toEqual([d, ['pass'], ['pass']]);
+    }
+    // an alert that is not about certificates is not the appropriate one
+    const st = await answered(50);
+    expect([st('alert.t12.must-send'), st('cert.reject-alert')]).toEqual([['violation'], ['violation']]);
+  });
+  it("TLS 1.3: the client's compatibility ChangeCipherSpec before its alert is not its answer; the alert is judged", async () => {
+    // RFC 8446 App. D.4: the client sends it "immediately before its second flight", here before its alert
+    const E = base('t13')!;
+    edit(E, 'server_hello', S, V13, (b) => {
+      b.sessionId = new Uint8Array(32).fill(7);
+    });
+    E.splice(at(E, 'server_hello', S) + 1, E.length, { dir: C, kind: 'change_cipher_spec', encrypted: false }, alertEntry(C, 50));
+    const r = await checkTranscript(buildFromMessages(E));
+    expect(r.verdicts.filter((v) => v.rule === 'alert.t13.named-alert')).toEqual([
+      expect.objectContaining({ status: 'violation', detail: expect.stringMatching(/is decode_error; RFC 8446 §6\.2/) }),
+    ]);
+  });
+  it('a TLS 1.2 handshake aborted before ClientKeyExchange: the Finished and premaster rules are not-applicable; one that stops is inconclusive', async () => {
+    // The client rejects the server's chain after ServerHelloDone (unknown_ca): no premaster, no Finished was ever computed.
+    const KEYS = ['t12.fin.verify-data', 't12.fin.transcript-scope', 't12.ks.prf', 't12.ks.ems', 'ecdh.symmetry'] as const;
+    const aborted = base('t12')!;
+    aborted.splice(at(aborted, 'server_hello_done', S) + 1, aborted.length, alertEntry(C, 48));
+    const r = await checkTranscript(buildFromMessages(aborted));
+    for (const id of KEYS)
+      expect([id, r.verdicts.filter((v) => v.rule === id).map((v) => [v.status, v.detail])]).toEqual([
+        id,
+        [['not-applicable', expect.stringMatching(/handshake ended before it: the client sent a fatal unknown_ca alert/)]],
+      ]);
+    // the same messages without the alert: the transcript stops, it does not show the handshake ended
+    const stops = base('t12')!;
+    stops.splice(at(stops, 'server_hello_done', S) + 1, stops.length);
+    const q = await checkTranscript(buildFromMessages(stops));
+    for (const id of KEYS)
+      expect([id, q.verdicts.filter((v) => v.rule === id).map((v) => v.status)]).toEqual([id, ['inconclusive']]);
   });
 });

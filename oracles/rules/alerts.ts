@@ -3,15 +3,62 @@
  * reserved descriptions, and the TLS 1.3 alert level.
  */
 import type { TranscriptMessage, TransportEnd } from '../../transcript/model';
-import type { Side } from '../../wire/vocabulary';
+import type { AlertName, Side, TlsVersion } from '../../wire/vocabulary';
+import { ruleById } from '../catalogue';
 import { expectedReaction } from '../reactions';
-import { alertReaction, reactionsIn } from '../live';
+import { type Reaction, alertReaction, reactionsIn } from '../live';
 import { type Context, isUnreadable } from '../context';
 import { endName } from '../receiver';
-import { alertNameOf, because } from '../alert-choices';
+import { CERTIFICATE_ALERTS, alertNameOf, because } from '../alert-choices';
+import { CLIENT_CHAIN_TOLERANCE } from './certificates';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
 const rule = declarer({ versions: ['1.2', '1.3'], role: 'both', strength: 'MUST', evidence: 'plaintext', group: 'record' });
+
+/**
+ * The alerts a receiver may answer an unacceptable certificate chain with,
+ * when the RFC names none for the chain's fault (a certificate path rule
+ * whose alerts are only the §7.2.2 / §6.2 descriptions, reached through its
+ * chain-would-not-validate notice); undefined for any other reaction.
+ * - The server judging the client's chain: any fatal alert. RFC 5246
+ *   §7.4.6: "if some aspect of the certificate chain was unacceptable (e.g.,
+ *   it was not signed by a known, trusted CA), the server MAY at its
+ *   discretion either continue the handshake (considering the client
+ *   unauthenticated) or send a fatal alert"; RFC 8446 §4.4.2.4 ends "or
+ *   abort the handshake", an abort without a named alert (§6.2: it "SHOULD
+ *   send the alert indicated by the descriptions", not MUST).
+ * - The client judging the server's chain: a certificate-related alert.
+ *   RFC 8446 §4.4.2.2: "it MUST abort the handshake with an appropriate
+ *   certificate-related alert (by default, "unsupported_certificate"; see
+ *   Section 6.2 for more information)"; in TLS 1.2 the certificate alerts
+ *   of RFC 5246 §7.2.2 (bad_certificate "A certificate was corrupt,
+ *   contained signatures that did not verify correctly, etc.",
+ *   certificate_unknown "Some other (unspecified) issue") are as
+ *   appropriate as the most specific one.
+ * A chain fault whose own section names its alert (e.g. an MD5 certificate
+ * signature: "MUST abort the handshake with a "bad_certificate" alert")
+ * keeps that alert.
+ */
+function chainAlerts(r: Reaction, version: TlsVersion): { allowed: AlertName[]; rfc: string } | undefined {
+  const chainOnly = r.rules.every((id) => {
+    const d = ruleById(id);
+    return d.ignorable === CLIENT_CHAIN_TOLERANCE && d.alerts.every((a) => a.text.startsWith(`${a.alert}: `));
+  });
+  if (!chainOnly) return undefined;
+  if (r.violator === 'client')
+    return {
+      allowed: [],
+      rfc: `${version === '1.2' ? 'RFC 5246 §7.4.6' : 'RFC 8446 §4.4.2.4'} (the server "MAY [...] either continue the handshake [...] or ${version === '1.2' ? 'send a fatal alert' : 'abort the handshake'}")`,
+    };
+  const named = expectedReaction(r.rules, version).alerts.map((a) => a.alert);
+  return {
+    allowed: [...new Set<AlertName>([...named, ...CERTIFICATE_ALERTS])],
+    rfc:
+      version === '1.2'
+        ? 'RFC 5246 §7.2.2 (a certificate alert for a chain the client cannot accept)'
+        : 'RFC 8446 §4.4.2.2 ("an appropriate certificate-related alert")',
+  };
+}
 
 /** Reserved alert descriptions (RFC 5246 §7.2: 21, 41, 60; RFC 8446 App. B.2 adds 30, 100, 111, 114). */
 const RESERVED_12 = [21, 41, 60];
@@ -195,8 +242,9 @@ export const alertRules = [
     check(ctx) {
       const out: Outcome[] = [];
       for (const r of reactionsIn(ctx, ctx.violations, ctx.notices)) {
-        const allowed = expectedReaction(r.rules, '1.2').alerts.map((a) => a.alert);
-        const o = alertReaction(r, allowed, 'RFC 5246 §7.2.2 ("it MUST send the appropriate alert")');
+        const chain = chainAlerts(r, '1.2');
+        const allowed = chain?.allowed ?? expectedReaction(r.rules, '1.2').alerts.map((a) => a.alert);
+        const o = alertReaction(r, allowed, chain?.rfc ?? 'RFC 5246 §7.2.2 ("it MUST send the appropriate alert")');
         if (o) out.push(o);
       }
       return out.length ? out : notApplicable('No broken rule that the other side answered with an error alert.');
@@ -228,8 +276,9 @@ export const alertRules = [
     check(ctx) {
       const out: Outcome[] = [];
       for (const r of reactionsIn(ctx, ctx.violations, ctx.notices)) {
-        const allowed = expectedReaction(r.rules, '1.3').alerts.map((a) => a.alert);
-        const o = alertReaction(r, allowed, 'RFC 8446 §6.2 ("MUST send alert X if it sends any alert")');
+        const chain = chainAlerts(r, '1.3');
+        const allowed = chain?.allowed ?? expectedReaction(r.rules, '1.3').alerts.map((a) => a.alert);
+        const o = alertReaction(r, allowed, chain?.rfc ?? 'RFC 8446 §6.2 ("MUST send alert X if it sends any alert")');
         if (o) out.push(o);
       }
       return out.length ? out : notApplicable('No broken rule that the other side answered with an error alert.');

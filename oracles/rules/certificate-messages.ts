@@ -13,7 +13,7 @@ import { ruleById } from '../catalogue';
 import { crOf, parsedChain, sigalgsCheck } from '../chains';
 import { alertReaction, reactionsIn } from '../live';
 import { expectedReaction } from '../reactions';
-import { bodyOf } from '../context';
+import { bodyOf, handshakeHidden } from '../context';
 import { hex4, who } from '../flow';
 import { chainOf, stepsOf } from '../keyfacts';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
@@ -134,7 +134,7 @@ export const certificateMessageRules = [
       }
       return out.length
         ? out
-        : ctx.unreadable.length
+        : handshakeHidden(ctx)
           ? inconclusive('The Certificate messages are encrypted and no key log was given.')
           : notApplicable('No non-empty Certificate message.');
     },
@@ -171,7 +171,7 @@ export const certificateMessageRules = [
     check(ctx) {
       const cr = crOf(ctx);
       if (!cr)
-        return ctx.unreadable.length
+        return handshakeHidden(ctx)
           ? inconclusive('The CertificateRequest is encrypted and no key log was given.')
           : notApplicable('No CertificateRequest.');
       const list =
@@ -250,7 +250,7 @@ export const certificateMessageRules = [
       }
       return out.length
         ? out
-        : ctx.unreadable.length
+        : handshakeHidden(ctx)
           ? inconclusive('The Certificate messages are encrypted and no key log was given.')
           : notApplicable('No TLS 1.3 Certificate.');
     },

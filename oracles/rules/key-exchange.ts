@@ -23,7 +23,7 @@ import { type Context, bodyOf } from '../context';
 import { because, definitionIn } from '../alert-choices';
 import { hex4 } from '../flow';
 import { type Reaction, alertReaction, reactionsIn } from '../live';
-import { ephemeral, leafOf, privateKeyFor, provider, publicValues, sharedSecret, stepsOf } from '../keyfacts';
+import { ephemeral, keyInputMissing, leafOf, privateKeyFor, provider, publicValues, sharedSecret, stepsOf } from '../keyfacts';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
 const rule = declarer({ versions: ['1.2', '1.3'], role: 'both', strength: 'MUST', evidence: 'plaintext', group: 'crypto' });
@@ -121,7 +121,8 @@ export const keyExchangeRules = [
     evidence: 'keys',
     async check(ctx) {
       const e = ephemeral(ctx);
-      if (!e.ok) return e.why.includes('not ephemeral') ? notApplicable(e.why) : inconclusive(`Not checked: ${e.why}.`);
+      if (!e.ok)
+        return e.why.includes('not ephemeral') ? notApplicable(e.why) : keyInputMissing(ctx, e.why, `Not checked: ${e.why}.`);
       if (!e.value.clientPrivate || !e.value.serverPrivate)
         return inconclusive('Not checked: both ephemeral private keys are needed and the transcript does not carry them.');
       const a = await sharedSecret(ctx, e.value, 'client');

@@ -9,7 +9,16 @@ import { bytesEqual, toHex } from '../../wire/hex';
 import { ecdhGroupOf } from '../../crypto';
 import type { Context } from '../context';
 import { who } from '../flow';
-import { type FinCheck, emsNegotiated, ephemeral, finishedChecks, keylog, recomputedMaster12, schedule13 } from '../keyfacts';
+import {
+  type FinCheck,
+  emsNegotiated,
+  ephemeral,
+  finishedChecks,
+  keyInputMissing,
+  keylog,
+  recomputedMaster12,
+  schedule13,
+} from '../keyfacts';
 import { because } from '../alert-choices';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
@@ -23,7 +32,7 @@ const isEc = (g: number): boolean => ecdhGroupOf(g) !== undefined;
 
 async function finOutcomes(ctx: Context, what: string): Promise<Outcome[]> {
   const g = await finishedChecks(ctx);
-  if (!g.ok) return [inconclusive(`${what} not checked: ${g.why}.`)];
+  if (!g.ok) return [keyInputMissing(ctx, g.why, `${what} not checked: ${g.why}.`)];
   return g.value.checks.map((c: FinCheck) =>
     bytesEqual(c.expected, c.actual)
       ? pass(`The ${who(c.dir)} Finished matches the value recomputed from ${g.value.from}.`, { message: c.m.index })
@@ -37,7 +46,7 @@ async function finOutcomes(ctx: Context, what: string): Promise<Outcome[]> {
 /** Both Finished wrong at once points at the PRF/HKDF or hash itself rather than one side's transcript. */
 async function allFinishedWrong(ctx: Context, what: string): Promise<Outcome> {
   const g = await finishedChecks(ctx);
-  if (!g.ok) return inconclusive(`${what} not checked: ${g.why}.`);
+  if (!g.ok) return keyInputMissing(ctx, g.why, `${what} not checked: ${g.why}.`);
   const bad = g.value.checks.filter((c) => !bytesEqual(c.expected, c.actual));
   if (!g.value.checks.length) return inconclusive(`${what} not checked: no Finished to compare.`);
   if (bad.length === g.value.checks.length)
@@ -51,7 +60,7 @@ async function master12(ctx: Context, when: (ctx: Context) => string | undefined
   const na = when(ctx);
   if (na) return notApplicable(na);
   const r = await recomputedMaster12(ctx);
-  if (!r.ok) return inconclusive(`${name} not checked: ${r.why}.`);
+  if (!r.ok) return keyInputMissing(ctx, r.why, `${name} not checked: ${r.why}.`);
   const kl = keylog(ctx);
   if (kl.ok && kl.value.CLIENT_RANDOM) {
     return bytesEqual(kl.value.CLIENT_RANDOM, r.value.master)
@@ -62,7 +71,7 @@ async function master12(ctx: Context, when: (ctx: Context) => string | undefined
         );
   }
   const f = await finishedChecks(ctx);
-  if (!f.ok) return inconclusive(`${name} not checked: ${f.why}.`);
+  if (!f.ok) return keyInputMissing(ctx, f.why, `${name} not checked: ${f.why}.`);
   const bad = f.value.checks.find((c) => !bytesEqual(c.expected, c.actual));
   return bad
     ? violation(`${name}: the Finished values do not follow from the recomputed master secret.`, { message: bad.m.index })
