@@ -18,7 +18,7 @@ import { DEFAULT_SUITES, type ServerConfig } from '../engine/config';
 import { keyKindOf } from '../engine/core';
 import { TlsServer } from '../engine/server';
 import { runServerOverSocket, type SocketRun } from '../engine/socket';
-import { isRuleId } from '../oracles/catalogue';
+import { isRuleId, ruleById } from '../oracles/catalogue';
 import type { ConversationRun } from '../oracles/live';
 import type { Transcript } from '../transcript/model';
 import { ContentType, NamedGroup } from '../wire/registry';
@@ -257,8 +257,10 @@ async function runConversation(s: Session, conv: ClientConversation, profile: Cl
   if (conv.mutant && skip === undefined && conv.expect.kind === 'reject') {
     // a reordering may be caught by the generic state-machine rule before the specific order rule decides
     const evidence = evidenceRules(conv.mutant.rules, conv.version);
+    // a rule decided by the live outcome alone (no transcript check, e.g. conn.transport-close): that it fired is the evidence
+    const onWire = evidence.some((r) => ruleById(r).check !== undefined);
     if (!w?.fired()) skip = 'mutation did not fire';
-    else if (!verdicts.some((v) => v.status === 'violation' && evidence.includes(v.rule))) {
+    else if (onWire && !verdicts.some((v) => v.status === 'violation' && evidence.includes(v.rule))) {
       const seen = verdicts.filter((v) => evidence.includes(v.rule)).map((v) => `${v.rule} ${v.status}`);
       const other = verdicts.filter((v) => v.status === 'violation').map((v) => v.rule);
       skip = `no declared rule broken on the wire (${seen.join(', ') || 'no verdict'}; violations: ${other.join(', ') || 'none'})`;

@@ -5,9 +5,11 @@
  *
  * - TLS 1.2 selected for a client that offered only TLS 1.3 (RFC 8446
  *   App. D.1: protocol_version);
- * - a TLS 1.3 ServerHello whose supported_versions selects a version the
- *   client did not offer, or one prior to TLS 1.3 (RFC 8446 §4.2.1:
- *   illegal_parameter);
+ * - a TLS 1.3 ServerHello whose supported_versions selects a version prior
+ *   to TLS 1.3 (RFC 8446 §4.2.1: illegal_parameter; one the client never
+ *   offered, such as 0x0305, is left out: the transcript cannot read a
+ *   ServerHello of a version it does not know, so the pipeline would never
+ *   count the conversation);
  * - our server's side of the TCP connection closed without close_notify
  *   after its ServerHello, and after its whole first flight (RFC 8446 §6.1,
  *   RFC 5246 §7.2.1: the client must not count the handshake complete).
@@ -63,7 +65,7 @@ const selects =
     },
   });
 
-/** Our server ends its side of the transport once `pick` matches a frame it is about to send (that frame still goes). */
+/** Our server ends its side of the transport right after the first frame `pick` matches (that frame still goes, nothing after it). */
 const closesAfter =
   (pick: (f: HookFrame) => boolean) =>
   (env: BaseEnv): { config: ServerConfig; hooks: EngineHooks } => {
@@ -71,11 +73,13 @@ const closesAfter =
     return {
       config: env.server,
       hooks: {
+        // what our server would frame after the close (the rest of its flight) is dropped: the FIN follows the pick
         beforeFrame: (f) => {
-          if (done || !pick(f)) return undefined;
+          if (done) return [];
+          if (!pick(f)) return undefined;
           done = true;
           f.closeTransport();
-          return undefined;
+          return [{ contentType: f.contentType, fragment: f.content }];
         },
       },
     };
@@ -95,14 +99,6 @@ export const CLIENT_TARGET_MUTATIONS: readonly Mutation[] = [
     bases: [],
     needs: { peerLacks12: true },
     mutate: answersInTls12,
-  }),
-  server({
-    name: 't13-sh-selects-unoffered-version',
-    description: 'our TLS 1.3 ServerHello selects 0x0305 in supported_versions, a version no client offers (RFC 8446 §4.2.1)',
-    versions: ['1.3'],
-    rules: ['ver.t13.server-selection'],
-    bases: [],
-    mutate: selects(0x0305),
   }),
   server({
     name: 't13-sh-selects-tls12-in-extension',
@@ -133,7 +129,8 @@ export const CLIENT_TARGET_MUTATIONS: readonly Mutation[] = [
         config: env.server,
         hooks: {
           beforeFrame: (f) => {
-            if (done || !handshakeOf(20)(f)) return undefined;
+            if (done) return [];
+            if (!handshakeOf(20)(f)) return undefined;
             done = true;
             f.closeTransport();
             return [];
