@@ -10,6 +10,13 @@
  *   offered, such as 0x0305, is left out: the transcript cannot read a
  *   ServerHello of a version it does not know, so the pipeline would never
  *   count the conversation);
+ * - a TLS 1.3 CertificateRequest without signature_algorithms (RFC 8446
+ *   §4.3.2: it "MUST be specified"; missing_extension by the §6.2
+ *   definition), our server asking for a client certificate in that
+ *   conversation. A non-empty certificate_request_context is left out:
+ *   RFC 8446 §4.3.2 ("This field SHALL be zero length unless used for the
+ *   post-handshake authentication exchanges") binds the server and names no
+ *   client reaction, and clients echo it in their Certificate;
  * - our server's side of the TCP connection closed without close_notify
  *   after its ServerHello, and after its whole first flight (RFC 8446 §6.1,
  *   RFC 5246 §7.2.1: the client must not count the handshake complete).
@@ -18,6 +25,7 @@ import type { ServerConfig } from '../../engine/config';
 import type { EngineHooks, HookFrame } from '../../engine/hooks';
 import { CipherSuite12 } from '../../engine/suites';
 import { ContentType as CT, ExtensionType as X } from '../../wire/registry';
+import type { HandshakeBody } from '../../wire/handshake';
 import { VERSION_CODE } from '../../wire/vocabulary';
 import type { Mutation, ServerSends } from './model';
 import { type BaseEnv, editRaw } from './support';
@@ -88,6 +96,19 @@ const handshakeOf = (type: number) => (f: HookFrame) => f.contentType === CT.han
 
 const server = (m: Omit<ServerSends, 'where'>): ServerSends => ({ ...m, where: 'server-sends' });
 
+/** Our TLS 1.3 server asks for a client certificate with a CertificateRequest changed by `edit`. */
+const crEdited =
+  (edit: (b: Extract<HandshakeBody, { type: 'certificate_request' }>) => void) =>
+  (env: BaseEnv): { config: ServerConfig; hooks: EngineHooks } => ({
+    config: { ...env.server, versions: [VERSION_CODE['1.3']], clientAuth: 'request' },
+    hooks: {
+      beforeSend: (m) =>
+        m.kind !== 'handshake' || m.type !== 'certificate_request'
+          ? undefined
+          : [editRaw(m.raw, { version: VERSION_CODE['1.3'] }, 'certificate_request', edit)],
+    },
+  });
+
 export const CLIENT_TARGET_MUTATIONS: readonly Mutation[] = [
   // ---- versions
   server({
@@ -107,6 +128,17 @@ export const CLIENT_TARGET_MUTATIONS: readonly Mutation[] = [
     rules: ['ver.t13.sh-supported-versions'],
     bases: [],
     mutate: selects(VERSION_CODE['1.2']),
+  }),
+  // ---- CertificateRequest
+  server({
+    name: 't13-server-cr-without-sigalgs',
+    description: 'our TLS 1.3 CertificateRequest has no signature_algorithms (RFC 8446 §4.3.2: it "MUST be specified")',
+    versions: ['1.3'],
+    rules: ['t13.neg.cr-sigalgs'],
+    bases: ['t13-mutual'],
+    mutate: crEdited((b) => {
+      if (b.form === 'tls13') b.extensions = b.extensions.filter((e) => e.type !== X.signature_algorithms);
+    }),
   }),
   // ---- closure
   server({
