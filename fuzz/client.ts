@@ -17,6 +17,7 @@ import { type CryptoProvider, nodeProvider } from '../crypto';
 import { DEFAULT_SUITES, type ServerConfig } from '../engine/config';
 import { keyKindOf } from '../engine/core';
 import { TlsServer } from '../engine/server';
+import { ruleById } from '../oracles/catalogue';
 import type { ConversationRun } from '../oracles/live';
 import { newCertCache, type ParsedCertCache } from '../pki/parse';
 import type { Transcript } from '../transcript/model';
@@ -286,11 +287,13 @@ async function runConversation(s: Session, conv: ClientConversation, profile: Cl
     const disabled = disabledBy(prof, { names: [conv.mutant.name], rules: conv.mutant.rules });
     // a reordering may be caught by the generic state-machine rule before the specific order rule decides
     const evidence = evidenceRules(conv.mutant.rules, conv.version);
+    // a rule decided by the live outcome alone (no transcript check, e.g. conn.transport-close): that it fired is the evidence
+    const onWire = evidence.some((r) => ruleById(r).check !== undefined);
     if (disabled) skip = `disabled by the profile: ${disabled.reason}`;
     else if (!w?.fired()) skip = j.verdict === 'flagged' ? undefined : 'mutation did not fire';
     // a mutant the client must accept (valid input) breaks no rule on the wire: that it fired is the evidence
     else if (conv.expect.kind === 'complete') skip = undefined;
-    else if (!verdicts.some((v) => v.status === 'violation' && evidence.includes(v.rule))) {
+    else if (onWire && !verdicts.some((v) => v.status === 'violation' && evidence.includes(v.rule))) {
       const seen = verdicts.filter((v) => evidence.includes(v.rule)).map((v) => `${v.rule} ${v.status}`);
       const other = verdicts.filter((v) => v.status === 'violation').map((v) => v.rule);
       skip = `no declared rule broken on the wire (${seen.join(', ') || 'no verdict'}; violations: ${other.join(', ') || 'none'})`;

@@ -157,7 +157,10 @@ export async function probeTarget(ctx: ConversationContext & { identity?: Identi
   for (const v of ['1.3', '1.2'] as const) {
     for (const s of PROBE_SUITES[v]) {
       const { c, transcript } = await run(conv(v, s, NamedGroup.x25519, `probe ${v} ${suiteName(s)}`));
-      if (went(c)) profile.suites[v].push(s);
+      // a DHE suite counts only when the handshake completes: our client takes the RFC 7919 groups alone, and a server
+      // that picks its own prime (not one it must refuse: RFC 7919 §4 binds servers that implement it) is not a target
+      // our DHE conversations can run against
+      if (engineSuite(s)?.kex === 'DHE_RSA' ? c.verdict === 'conforming' : went(c)) profile.suites[v].push(s);
       if (transcript?.messages.some((m) => m.dir === 'S->C' && m.type === 'certificate_request'))
         profile.certificateRequested = true;
     }

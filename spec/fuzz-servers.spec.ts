@@ -22,6 +22,7 @@ import { freePort, LOOPBACK, PeerGroup, requireBinary } from '../testing/launch'
 import { botanServer, gnutlsServer, mosquittoBroker, nodeTlsServer } from '../testing/peers';
 import { type PkiFiles, writePki } from '../testing/pki';
 import { recordFragment, runDir } from '../reports/collect';
+import { EARLIER_MUTATIONS } from './support/families';
 
 let files: PkiFiles;
 const group = new PeerGroup();
@@ -71,7 +72,8 @@ function options(port: number, mutual: boolean, runs: number): ServerFuzzOptions
     target: { host: LOOPBACK, port },
     identity: { pki: files.pki, trustAnchors: files.pki.anchors, serverName: 'localhost' },
     budget: { seed: SEED, runs, maxShrinkRuns: 4 },
-    profile: { strictness: 'alert-or-close' },
+    // the catalogue without the issue #14 families (spec/families-stacks.spec.ts lists their findings per target)
+    profile: { strictness: 'alert-or-close', only: EARLIER_MUTATIONS },
   };
   if (mutual) {
     o.identity.identity = files.pki.identity('client', 'rsa');
@@ -104,6 +106,8 @@ const KNOWN_WRONG_ALERTS: Readonly<Record<string, readonly string[]>> = {
     'client-cert-expired -> access_denied, cert.path.validity',
     // a ClientKeyExchange point of the wrong length (P-256): internal_error instead of illegal_parameter / decode_error
     't12-cke-point-wrong-length -> internal_error, ecdh.point-format',
+    // and the point at infinity (one zero byte), since the probe also offers a DHE suite and ffdhe2048 (the plan's order changed)
+    't12-cke-point-identity -> internal_error, ecdh.point-format',
     // a second ClientKeyExchange: decode_error instead of unexpected_message
     't12-state-cke-repeated -> decode_error, t12.order.single-occurrence',
     // TLS 1.3, CertificateRequest answered without a client Certificate: decode_error instead of unexpected_message

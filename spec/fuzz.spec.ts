@@ -34,6 +34,7 @@ import { opensslServer } from '../testing/peers';
 import { type PkiFiles, writePki } from '../testing/pki';
 import { tlsprop } from './support/cli';
 import { recordFragment, runDir } from '../reports/collect';
+import { EARLIER_MUTATIONS } from './support/families';
 import { concatBytes } from '../wire/hex';
 import { VERSION_CODE } from '../wire/vocabulary';
 
@@ -117,7 +118,8 @@ function clientAuthOptions(port: number): ServerFuzzOptions {
       serverName: 'localhost',
     },
     budget: { seed: 7, runs: 12 },
-    profile: { strictness: 'alert-or-close' },
+    // the catalogue without the issue #14 families (spec/families-stacks.spec.ts lists their findings per target)
+    profile: { strictness: 'alert-or-close', only: EARLIER_MUTATIONS },
   };
 }
 /** The state-machine mutations and the client certificate faults of the catalogue, by name. */

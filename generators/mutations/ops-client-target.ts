@@ -5,9 +5,18 @@
  *
  * - TLS 1.2 selected for a client that offered only TLS 1.3 (RFC 8446
  *   App. D.1: protocol_version);
- * - a TLS 1.3 ServerHello whose supported_versions selects a version the
- *   client did not offer, or one prior to TLS 1.3 (RFC 8446 §4.2.1:
- *   illegal_parameter);
+ * - a TLS 1.3 ServerHello whose supported_versions selects a version prior
+ *   to TLS 1.3 (RFC 8446 §4.2.1: illegal_parameter; one the client never
+ *   offered, such as 0x0305, is left out: the transcript cannot read a
+ *   ServerHello of a version it does not know, so the pipeline would never
+ *   count the conversation);
+ * - a TLS 1.3 CertificateRequest without signature_algorithms (RFC 8446
+ *   §4.3.2: it "MUST be specified"; missing_extension by the §6.2
+ *   definition), our server asking for a client certificate in that
+ *   conversation. A non-empty certificate_request_context is left out:
+ *   RFC 8446 §4.3.2 ("This field SHALL be zero length unless used for the
+ *   post-handshake authentication exchanges") binds the server and names no
+ *   client reaction, and clients echo it in their Certificate;
  * - our server's side of the TCP connection closed without close_notify
  *   after its ServerHello, and after its whole first flight (RFC 8446 §6.1,
  *   RFC 5246 §7.2.1: the client must not count the handshake complete).
@@ -16,6 +25,7 @@ import type { ServerConfig } from '../../engine/config';
 import type { EngineHooks, HookFrame } from '../../engine/hooks';
 import { CipherSuite12 } from '../../engine/suites';
 import { ContentType as CT, ExtensionType as X } from '../../wire/registry';
+import type { HandshakeBody } from '../../wire/handshake';
 import { VERSION_CODE } from '../../wire/vocabulary';
 import type { Mutation, ServerSends } from './model';
 import { type BaseEnv, editRaw } from './support';
@@ -63,7 +73,7 @@ const selects =
     },
   });
 
-/** Our server ends its side of the transport once `pick` matches a frame it is about to send (that frame still goes). */
+/** Our server ends its side of the transport right after the first frame `pick` matches (that frame still goes, nothing after it). */
 const closesAfter =
   (pick: (f: HookFrame) => boolean) =>
   (env: BaseEnv): { config: ServerConfig; hooks: EngineHooks } => {
@@ -71,11 +81,13 @@ const closesAfter =
     return {
       config: env.server,
       hooks: {
+        // what our server would frame after the close (the rest of its flight) is dropped: the FIN follows the pick
         beforeFrame: (f) => {
-          if (done || !pick(f)) return undefined;
+          if (done) return [];
+          if (!pick(f)) return undefined;
           done = true;
           f.closeTransport();
-          return undefined;
+          return [{ contentType: f.contentType, fragment: f.content }];
         },
       },
     };
@@ -83,6 +95,19 @@ const closesAfter =
 const handshakeOf = (type: number) => (f: HookFrame) => f.contentType === CT.handshake && f.content[0] === type;
 
 const server = (m: Omit<ServerSends, 'where'>): ServerSends => ({ ...m, where: 'server-sends' });
+
+/** Our TLS 1.3 server asks for a client certificate with a CertificateRequest changed by `edit`. */
+const crEdited =
+  (edit: (b: Extract<HandshakeBody, { type: 'certificate_request' }>) => void) =>
+  (env: BaseEnv): { config: ServerConfig; hooks: EngineHooks } => ({
+    config: { ...env.server, versions: [VERSION_CODE['1.3']], clientAuth: 'request' },
+    hooks: {
+      beforeSend: (m) =>
+        m.kind !== 'handshake' || m.type !== 'certificate_request'
+          ? undefined
+          : [editRaw(m.raw, { version: VERSION_CODE['1.3'] }, 'certificate_request', edit)],
+    },
+  });
 
 export const CLIENT_TARGET_MUTATIONS: readonly Mutation[] = [
   // ---- versions
@@ -97,20 +122,23 @@ export const CLIENT_TARGET_MUTATIONS: readonly Mutation[] = [
     mutate: answersInTls12,
   }),
   server({
-    name: 't13-sh-selects-unoffered-version',
-    description: 'our TLS 1.3 ServerHello selects 0x0305 in supported_versions, a version no client offers (RFC 8446 §4.2.1)',
-    versions: ['1.3'],
-    rules: ['ver.t13.server-selection'],
-    bases: [],
-    mutate: selects(0x0305),
-  }),
-  server({
     name: 't13-sh-selects-tls12-in-extension',
     description: 'our TLS 1.3 ServerHello selects TLS 1.2 in supported_versions (RFC 8446 §4.2.1: "a version prior to TLS 1.3")',
     versions: ['1.3'],
     rules: ['ver.t13.sh-supported-versions'],
     bases: [],
     mutate: selects(VERSION_CODE['1.2']),
+  }),
+  // ---- CertificateRequest
+  server({
+    name: 't13-server-cr-without-sigalgs',
+    description: 'our TLS 1.3 CertificateRequest has no signature_algorithms (RFC 8446 §4.3.2: it "MUST be specified")',
+    versions: ['1.3'],
+    rules: ['t13.neg.cr-sigalgs'],
+    bases: ['t13-mutual'],
+    mutate: crEdited((b) => {
+      if (b.form === 'tls13') b.extensions = b.extensions.filter((e) => e.type !== X.signature_algorithms);
+    }),
   }),
   // ---- closure
   server({
@@ -133,7 +161,8 @@ export const CLIENT_TARGET_MUTATIONS: readonly Mutation[] = [
         config: env.server,
         hooks: {
           beforeFrame: (f) => {
-            if (done || !handshakeOf(20)(f)) return undefined;
+            if (done) return [];
+            if (!handshakeOf(20)(f)) return undefined;
             done = true;
             f.closeTransport();
             return [];

@@ -1,0 +1,303 @@
+/**
+ * The conversation families of issue #14 (generators/mutations/ops-hello.ts,
+ * ops-records.ts, ops-closure.ts, ops-cv.ts, ops-kex.ts against servers;
+ * ops-client-target.ts against clients) run against real stacks at
+ * strictness exact, every applicable name once (coverage first, seed 1): the
+ * servers OpenSSL s_server, gnutls-serv, botan tls_server, a Node tls server
+ * and the mosquitto broker; the clients openssl s_client (both versions and
+ * TLS 1.3 only), gnutls-cli and mosquitto_pub. Every finding is listed below
+ * with the RFC sentence the target broke; a finding not listed fails the
+ * test, and so does a listed one that stops showing (except those marked
+ * racy: see below). Where a stack's answer is one the RFC permits, the
+ * declaration was fixed instead (e.g. t12.neg.compression, t12.neg.cv-sigalg,
+ * rec.no-empty-fragments, t12.neg.extensionless-hello).
+ *
+ * Findings that are the judge's, not the target's (fuzz/judge.ts, owned by
+ * the live-judging work): a target that completes the handshake and then
+ * sends close_notify (the mosquitto broker does, reading no MQTT) is judged
+ * wrong-alert where the RFC lets it go on (completeOk); a reset after our
+ * error alert is judged reset where closing is the whole answer. They are
+ * listed as such.
+ */
+import { join } from 'node:path';
+import { type ClientFuzzResult, fuzzClient } from '../fuzz/client';
+import { ladderText } from '../fuzz/judge';
+import type { ClientFuzzOptions, ServerFuzzOptions } from '../fuzz/options';
+import { type FuzzResult, fuzzTarget } from '../fuzz/target';
+import { CLIENT_TARGET_MUTATIONS } from '../generators/mutations/ops-client-target';
+import { CLOSURE_MUTATIONS } from '../generators/mutations/ops-closure';
+import { CV_MUTATIONS } from '../generators/mutations/ops-cv';
+import { HELLO_MUTATIONS } from '../generators/mutations/ops-hello';
+import { KEX_MUTATIONS } from '../generators/mutations/ops-kex';
+import { RECORD_MUTATIONS } from '../generators/mutations/ops-records';
+import { recordFragment, runDir } from '../reports/collect';
+import { freePort, LOOPBACK, PeerGroup, requireBinary } from '../testing/launch';
+import { botanServer, gnutlsServer, mosquittoBroker, nodeTlsServer, opensslServer } from '../testing/peers';
+import { type PkiFiles, writePki } from '../testing/pki';
+
+const SERVER_FAMILIES = [...HELLO_MUTATIONS, ...RECORD_MUTATIONS, ...CLOSURE_MUTATIONS, ...CV_MUTATIONS, ...KEX_MUTATIONS].map(
+  (m) => m.name,
+);
+const CLIENT_FAMILIES = CLIENT_TARGET_MUTATIONS.map((m) => m.name);
+
+let files: PkiFiles;
+const group = new PeerGroup();
+beforeAll(async () => {
+  for (const [bin, pkg] of [
+    ['openssl', 'openssl'],
+    ['gnutls-serv', 'gnutls-bin'],
+    ['botan', 'botan'],
+    ['mosquitto', 'mosquitto'],
+    ['mosquitto_pub', 'mosquitto-clients'],
+  ] as const)
+    requireBinary(bin, pkg);
+  files = await writePki();
+});
+afterAll(async () => {
+  await group.stopAll();
+  expect(group.running()).toEqual([]);
+  files?.cleanup();
+});
+
+/** `verdict: name version -> alert` of each finding (what the lists below hold). */
+const keyOf = (x: {
+  run: { verdict: string; name: string };
+  conversation: { version: string };
+  alert?: string;
+  mutantName?: string;
+}): string => `${x.run.verdict}: ${x.mutantName ?? x.run.name} ${x.conversation.version} -> ${x.alert ?? '-'}`;
+
+/**
+ * One finding: the verdict, the conversation and the target's alert, with the RFC sentence it breaks. `racy`: the
+ * target's answer races our write (TLS 1.3: our last flight and data go out at once; a close wins over an alert), so
+ * the finding may show as another verdict or not at all.
+ */
+interface Finding {
+  key: string;
+  rfc: string;
+  racy?: boolean;
+}
+
+/**
+ * Targets whose resets are races (the mosquitto broker and gnutls-serv close their socket with unread data of ours in
+ * it: the kernel answers RST, and our read or write fails before the alert that came first is read): any reset is
+ * tolerated there.
+ */
+const RESETS_RACY: readonly string[] = ['mosquitto', 'gnutls'];
+
+function check(target: string, results: readonly { key: string; ladder: string }[], known: readonly Finding[]): void {
+  const seen = results.map((r) => r.key);
+  const unlisted = results
+    .filter((r) => !known.some((k) => k.key === r.key) && !(RESETS_RACY.includes(target) && r.key.startsWith('reset: ')))
+    .map((r) => r.ladder);
+  expect({ target, unlisted }).toEqual({ target, unlisted: [] });
+  const gone = known.filter((k) => !k.racy && !seen.includes(k.key)).map((k) => k.key);
+  expect({ target, gone }).toEqual({ target, gone: [] });
+}
+
+function serverOptions(port: number, mutual: boolean): ServerFuzzOptions {
+  const o: ServerFuzzOptions = {
+    target: { host: LOOPBACK, port },
+    identity: { pki: files.pki, trustAnchors: files.pki.anchors, serverName: 'localhost' },
+    budget: { seed: 1, randomRuns: 0, maxShrinkRuns: 0, readTimeoutMs: 3000 },
+    profile: { strictness: 'exact', only: SERVER_FAMILIES },
+  };
+  if (mutual) o.identity.identity = files.pki.identity('client', 'rsa');
+  return o;
+}
+
+function serverFindings(r: FuzzResult): { key: string; ladder: string }[] {
+  recordFragment(runDir(), { conversations: r.results.map((x) => x.run) });
+  expect(r.sanity).toEqual({ first: true, last: true });
+  return r.results
+    .filter((x) => x.run.verdict !== 'conforming')
+    .map((x) => ({
+      key: `${x.run.verdict}: ${x.conversation.subject ?? x.conversation.name} ${x.conversation.version} -> ${x.alert ?? '-'}`,
+      ladder: ladderText(x.run).join('\n'),
+    }));
+}
+
+// ---- RFC sentences the findings break
+const D5 =
+  'RFC 8446 App. D.5: "Any endpoint receiving a Hello message with ClientHello.legacy_version or ServerHello.legacy_version set to 0x0300 MUST abort the handshake with a "protocol_version" alert."';
+const REC_VERSION = 'RFC 8446 §5.1 legacy_record_version: "This field is deprecated and MUST be ignored for all purposes."';
+const CCS13 =
+  'RFC 8446 §5: "An implementation which receives any other change_cipher_spec value or which receives a protected change_cipher_spec record MUST abort the handshake with an "unexpected_message" alert."';
+const COMPRESSION13 =
+  'RFC 8446 §4.1.2: "If a TLS 1.3 ClientHello is received with any other value in this field, the server MUST abort the handshake with an "illegal_parameter" alert."';
+const CR_SIGALGS =
+  'RFC 8446 §4.3.2: "The "signature_algorithms" extension MUST be specified" (a ClientHello with legacy_version 0x0301 and supported_versions TLS 1.3 is answered with a TLS 1.3 CertificateRequest without it)';
+const CCS_EARLY =
+  'RFC 5246 §7.1 / RFC 8446 §5: a ChangeCipherSpec before the first ClientHello or between the fragments of a handshake message is unexpected ("If a TLS implementation receives an unexpected record type, it MUST terminate the connection with an "unexpected_message" alert")';
+const CR_MISSING =
+  'RFC 8446 §4.3.2: "The "signature_algorithms" extension MUST be specified"; §6.2 missing_extension: "Sent by endpoints that receive a handshake message not containing an extension that is mandatory to send for the offered TLS version" (unsupported_extension is for an extension prohibited or not offered)';
+const UNEXPECTED_TYPE =
+  'RFC 8446 §5: "If a TLS implementation receives an unexpected record type, it MUST terminate the connection with an "unexpected_message" alert."';
+const INNER_ZEROS =
+  'RFC 8446 §5.4: "If a receiving implementation does not find a non-zero octet in the cleartext, it MUST terminate the connection with an "unexpected_message" alert."';
+const EMPTY_PROTECTED =
+  'RFC 8446 §5.4: "if such a message is received, the receiving implementation MUST terminate the connection with an "unexpected_message" alert."';
+const CV_DECRYPT =
+  'RFC 8446 §4.4.3: "If the verification fails, the receiver MUST terminate the handshake with a "decrypt_error" alert."';
+const LENGTH =
+  'RFC 8446 §6.2 decode_error: "A message could not be decoded because some field was out of the specified range or the length of the message was incorrect."';
+const DUPLICATE =
+  'RFC 8446 §4.2: "There MUST NOT be more than one extension of the same type in a given extension block"; unsupported_extension (§6.2) is for an extension prohibited in the message or not offered, not a duplicate: decode_error or illegal_parameter';
+const INTOLERANCE =
+  'RFC 5246 App. E.1: "If a TLS server receives a ClientHello containing a version number greater than the highest version supported by the server, it MUST reply according to the highest version supported by the server."';
+const UNKNOWN_ALERT = 'RFC 8446 §6: "Unknown Alert types MUST be treated as error alerts."';
+const X25519_ZERO =
+  'RFC 8422 §5.11 / RFC 7748 §6.1: an X25519 shared secret of all zeros MUST be rejected (the server went on to our Finished)';
+const TLS12_ALERT =
+  'RFC 5246 §7.2.2: "Upon transmission or receipt of a fatal alert message, both parties immediately close the connection" — a TLS 1.2 receiver that refuses sends the fatal alert first';
+const JUDGE_CLOSE =
+  'not a target finding: the target completed the handshake (which the RFC allows here) and closed with close_notify; fuzz/judge.ts judges only a completion that answered our data as going on';
+const JUDGE_RESET =
+  'not a target finding: the target reset the connection after our error alert, where closing is its whole answer';
+
+/** OpenSSL 3.0 (s_server, and Node's bundled OpenSSL): the findings they share. */
+const OPENSSL_COMMON: readonly Finding[] = [
+  { key: 'wrong-alert: t13-ch-legacy-version-0300 1.3 -> handshake_failure', rfc: D5 },
+  { key: 'wrong-alert: t12-ch-version-ssl3 1.2 -> handshake_failure', rfc: D5 },
+  { key: 'wrong-alert: t13-records-version-0301 1.3 -> decode_error', rfc: REC_VERSION },
+  { key: 'wrong-alert: ch-compression-without-null 1.3 -> decode_error', rfc: COMPRESSION13 },
+  { key: 'wrong-alert: t13-ccs-two-bytes 1.3 -> illegal_parameter', rfc: CCS13 },
+  { key: 'flagged: t13-ch-legacy-version-0301 1.3 -> -', rfc: CR_SIGALGS },
+];
+
+const SERVERS: Readonly<Record<string, readonly Finding[]>> = {
+  openssl: OPENSSL_COMMON,
+  gnutls: [
+    { key: 'wrong-alert: ch-duplicate-extension 1.2 -> unsupported_extension', rfc: DUPLICATE },
+    { key: 'wrong-alert: ch-duplicate-extension 1.3 -> unsupported_extension', rfc: DUPLICATE },
+    { key: 'wrong-alert: t13-inner-plaintext-zeros 1.3 -> bad_record_mac', rfc: INNER_ZEROS },
+    { key: 'accepted-invalid: ccs-before-client-hello 1.2 -> -', rfc: CCS_EARLY },
+    { key: 'accepted-invalid: ccs-before-client-hello 1.3 -> -', rfc: CCS_EARLY },
+    { key: 'accepted-invalid: ccs-inside-client-hello 1.2 -> -', rfc: CCS_EARLY },
+    { key: 'accepted-invalid: ccs-inside-client-hello 1.3 -> -', rfc: CCS_EARLY },
+    { key: 'wrong-alert: empty-alert-record 1.3 -> bad_record_mac', rfc: EMPTY_PROTECTED },
+    { key: 'wrong-alert: t13-records-version-0301 1.3 -> protocol_version', rfc: REC_VERSION, racy: true },
+    { key: 'wrong-alert: cv-sig-empty 1.3 -> illegal_parameter', rfc: CV_DECRYPT },
+    { key: 'wrong-alert: heartbeat-record 1.3 -> bad_record_mac', rfc: UNEXPECTED_TYPE },
+    { key: 'wrong-alert: cv-sig-length-long 1.3 -> internal_error', rfc: LENGTH },
+  ],
+  botan: [
+    { key: 'wrong-alert: empty-handshake-record-first 1.2 -> -', rfc: TLS12_ALERT },
+    { key: 'wrong-alert: appdata-inside-client-hello 1.2 -> decode_error', rfc: UNEXPECTED_TYPE },
+    { key: 'wrong-alert: client-hello-record-overflow 1.2 -> -', rfc: TLS12_ALERT },
+    { key: 'wrong-alert: t12-cke-x25519-low-order 1.2 -> bad_record_mac', rfc: X25519_ZERO },
+    { key: 'wrong-alert: t12-ch-version-fefe 1.2 -> decode_error', rfc: INTOLERANCE },
+    { key: 'hung: t12-ccs-inside-cke 1.2 -> -', rfc: CCS_EARLY },
+    { key: 'hung: ccs-inside-client-hello 1.2 -> -', rfc: CCS_EARLY },
+  ],
+  node: [...OPENSSL_COMMON, { key: 'hung: t13-unknown-warning-alert 1.3 -> -', rfc: UNKNOWN_ALERT }],
+  mosquitto: [
+    ...OPENSSL_COMMON,
+    { key: 'wrong-alert: t13-ch-keyshare-unlisted-group 1.3 -> -', rfc: JUDGE_CLOSE },
+    { key: 'wrong-alert: t13-ch-keyshare-duplicated 1.3 -> -', rfc: JUDGE_CLOSE },
+    { key: 'wrong-alert: empty-handshake-record-first 1.2 -> -', rfc: JUDGE_CLOSE },
+    { key: 'wrong-alert: empty-handshake-record-inside-hello 1.2 -> -', rfc: JUDGE_CLOSE },
+    { key: 'wrong-alert: empty-handshake-record-first 1.3 -> -', rfc: JUDGE_CLOSE },
+    { key: 'wrong-alert: empty-handshake-record-inside-hello 1.3 -> -', rfc: JUDGE_CLOSE },
+    { key: 'reset: t12-unknown-fatal-alert 1.2 -> -', rfc: JUDGE_RESET, racy: true },
+    { key: 'reset: t13-unknown-warning-alert 1.3 -> -', rfc: JUDGE_RESET, racy: true },
+    { key: 'reset: t13-warning-level-error-alert 1.3 -> -', rfc: JUDGE_RESET, racy: true },
+    { key: 'reset: t13-unknown-fatal-alert 1.3 -> -', rfc: JUDGE_RESET, racy: true },
+    { key: 'reset: t13-ciphertext-overflow 1.3 -> -', rfc: TLS12_ALERT, racy: true },
+  ],
+};
+
+/** The valid conversations' names carry suite and schemes: the key keeps `valid VERSION` only. */
+const normal = (k: string) => k.replace(/^(\w[\w-]*: valid) \d\.\d [^ ]+(?: sigs=[^ ]+)? (\d\.\d)/, '$1 $2');
+
+describe('the families against real servers (strictness exact, every name once)', () => {
+  it.each(Object.keys(SERVERS).map((k) => [k]))('%s', async (name) => {
+    let r: FuzzResult;
+    if (name === 'node') {
+      const s = await nodeTlsServer({ files, key: 'rsa', clientAuth: true });
+      try {
+        r = await fuzzTarget(serverOptions(s.port, true));
+      } finally {
+        await s.close();
+      }
+    } else {
+      const port = await freePort();
+      const spec =
+        name === 'openssl'
+          ? opensslServer({ port, files, key: 'rsa', clientAuth: true })
+          : name === 'gnutls'
+            ? gnutlsServer({ port, files, key: 'rsa', clientAuth: true })
+            : name === 'botan'
+              ? botanServer({ port, files, key: 'rsa' })
+              : mosquittoBroker({ port, files, requireCertificate: true });
+      const p = await group.launch(spec);
+      try {
+        r = await fuzzTarget(serverOptions(port, name !== 'botan'));
+      } finally {
+        await p.stop();
+      }
+    }
+    const found = serverFindings(r).map((f) => ({ ...f, key: normal(f.key) }));
+    check(name, found, SERVERS[name]!);
+  });
+});
+
+// ---- clients
+/** Each client: its command, its findings, and the mutants that must have run (the version mutant needs a TLS 1.3-only client). */
+const CLIENTS: Readonly<Record<string, { command: () => string; known: readonly Finding[]; ran?: readonly string[] }>> = {
+  'openssl s_client': {
+    command: () => `openssl s_client -connect {host}:{port} -servername localhost -CAfile ${files.ca} -verify_return_error`,
+    known: [],
+  },
+  'openssl s_client -tls1_3': {
+    command: () =>
+      `openssl s_client -tls1_3 -connect {host}:{port} -servername localhost -CAfile ${files.ca} -verify_return_error`,
+    known: [],
+    ran: [
+      't13-only-client-gets-tls12',
+      't13-sh-selects-tls12-in-extension',
+      'server-closes-after-server-hello',
+      'server-closes-before-finished',
+    ],
+  },
+  'gnutls-cli': {
+    command: () => `gnutls-cli 127.0.0.1 --port {port} --x509cafile ${files.ca} --priority NORMAL:+SHA256:+SHA384`,
+    known: [{ key: 'wrong-alert: t13-server-cr-without-sigalgs 1.3 -> unsupported_extension', rfc: CR_MISSING }],
+  },
+  'node tls.connect': {
+    command: () => `node ${join(__dirname, 'fixtures', 'node-tls-client.js')} {host} {port} ${files.ca}`,
+    known: [],
+  },
+  mosquitto_pub: {
+    command: () => `mosquitto_pub -h localhost -p {port} --cafile ${files.ca} -t tlsprop/fuzz -m hello -q 0`,
+    known: [],
+  },
+};
+
+function clientOptions(command: string): ClientFuzzOptions {
+  return {
+    target: { host: LOOPBACK, port: 0, command, exitGraceMs: 500 },
+    identity: { pki: files.pki, identity: files.pki.identity('server', 'rsa'), trustAnchors: files.pki.anchors },
+    budget: { seed: 1, randomRuns: 0, maxShrinkRuns: 0, readTimeoutMs: 3000 },
+    profile: { strictness: 'exact', only: CLIENT_FAMILIES },
+  };
+}
+
+describe('the client-target family against real clients (strictness exact, every name once)', () => {
+  it.each(Object.keys(CLIENTS).map((k) => [k]))('%s', async (name) => {
+    const c = CLIENTS[name]!;
+    const r: ClientFuzzResult = await fuzzClient(clientOptions(c.command()));
+    recordFragment(runDir(), { conversations: r.results.map((x) => x.run) });
+    expect(r.sanity).toEqual({ first: true, last: true });
+    expect(r.results.some((x) => x.conversation.expect.kind === 'reject')).toBe(true);
+    const ran = new Set(r.results.map((x) => x.conversation.mutant?.name));
+    expect((c.ran ?? []).filter((n) => !ran.has(n))).toEqual([]);
+    const found = r.results
+      .filter((x) => x.run.verdict !== 'conforming')
+      .map((x) => ({
+        key: keyOf({ ...x, mutantName: x.conversation.mutant?.name ?? 'valid' }),
+        ladder: ladderText(x.run).join('\n'),
+      }));
+    check(name, found, c.known);
+  });
+});

@@ -1,0 +1,27 @@
+/**
+ * The conversation families of issue #14 (ops-hello.ts, ops-records.ts, ops-closure.ts, ops-cv.ts, ops-kex.ts,
+ * ops-client-target.ts): spec/families-stacks.spec.ts and spec/self-fuzz.spec.ts run them against real stacks and our
+ * engine. Specs that pin what a run of a given size covers (the faulty target's run count, the known findings of a
+ * seeded run) run the catalogue without them: `EARLIER_MUTATIONS`.
+ */
+import { MUTATIONS } from '../../generators/mutations';
+import { CLIENT_TARGET_MUTATIONS } from '../../generators/mutations/ops-client-target';
+import { CLOSURE_MUTATIONS } from '../../generators/mutations/ops-closure';
+import { CV_MUTATIONS } from '../../generators/mutations/ops-cv';
+import { HELLO_MUTATIONS } from '../../generators/mutations/ops-hello';
+import { KEX_MUTATIONS } from '../../generators/mutations/ops-kex';
+import { RECORD_MUTATIONS } from '../../generators/mutations/ops-records';
+
+export const FAMILY_MUTATIONS: ReadonlySet<string> = new Set(
+  [
+    ...HELLO_MUTATIONS,
+    ...RECORD_MUTATIONS,
+    ...CLOSURE_MUTATIONS,
+    ...CV_MUTATIONS,
+    ...KEX_MUTATIONS,
+    ...CLIENT_TARGET_MUTATIONS,
+  ].map((m) => m.name),
+);
+
+/** Every mutation name of the catalogue but the issue #14 families. */
+export const EARLIER_MUTATIONS: readonly string[] = MUTATIONS.map((m) => m.name).filter((n) => !FAMILY_MUTATIONS.has(n));
