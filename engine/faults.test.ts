@@ -24,7 +24,7 @@ import {
 } from '../generators/mutations/support';
 import type { ClientConfig, ServerConfig } from './config';
 import { engineFault, faultRules } from '../generators/mutations';
-import { type Fault, FAULT_IDS, FAULTS, FaultConfigError, parseFaults } from './faults';
+import { type Fault, FAULT_IDS, FAULTS, FaultConfigError, FaultCrash, parseFaults } from './faults';
 import { SERVER_NAME, type TestPki, testPki } from './fixtures';
 import type { EngineHooks, HookRecord } from './hooks';
 import { type MemoryRun, runInMemory } from './memory';
@@ -383,3 +383,76 @@ function withCvScheme(raw: Uint8Array, scheme: number) {
   if (d.body.type === 'certificate_verify') d.body = { ...d.body, scheme };
   return d;
 }
+
+describe.each(VERSIONS.map((v) => [v]))('TLS %s faults of issue #14', (v) => {
+  it('accept-any-client-cert: a client leaf whose signature does not verify, and one the server does not trust', async () => {
+    const id = pki.identity('client', 'rsa');
+    const m = mutual(v, { identity: { ...id, chain: [flipLast(id.chain[0]!), ...id.chain.slice(1)] } });
+    const healthy = await runInMemory(m.c, m.s);
+    expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription.bad_certificate);
+    const faulty = await runInMemory(m.c, { ...m.s, faults: ['accept-any-client-cert'] });
+    expect([faulty.clientOutcome.kind, faulty.serverOutcome.kind]).toEqual(['connected', 'connected']);
+    expect(await violated(faulty)).toContain('cert.path.signature');
+    // trusting only the server's own leaf, the client's chain has no trust anchor
+    const other = { ...mutual(v).s, trustAnchors: [pki.identity('server', 'rsa').chain[0]!] };
+    const untrusted = await runInMemory(mutual(v).c, other);
+    expect(alertOf(untrusted.serverOutcome)).toBe(AlertDescription[engineFault('accept-any-client-cert').healthyAlert]);
+    const accepted = await runInMemory(mutual(v).c, { ...other, faults: ['accept-any-client-cert'] });
+    expect(accepted.serverOutcome.kind).toBe('connected');
+    // still asks for a certificate, and refuses a client without one
+    const none = await runInMemory(client(v), { ...mutual(v).s, faults: ['accept-any-client-cert'] });
+    expect(none.serverOutcome.kind).toBe('alert_sent');
+  });
+
+  it('silent-close-bad-signature: the server stops on a CertificateVerify that does not verify, without sending the alert', async () => {
+    const m = mutual(v);
+    const id = m.c.identity!;
+    const hooks = () => ({
+      client: onceOn('certificate_verify', async (raw, log) => [
+        v === '1.2'
+          ? await cv12(p, id, schemeOfCv(raw), log.raws.slice(1))
+          : await cv13(p, id, schemeOfCv(raw), CS13.TLS_AES_128_GCM_SHA256, 'client', log.raws.slice(1)),
+      ]),
+    });
+    const serverAlerts = (r: MemoryRun) => r.transcript.messages.filter((x) => x.dir === 'S->C' && x.type === 'alert');
+    const healthy = await runInMemory(m.c, m.s, hooks());
+    expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription[engineFault('silent-close-bad-signature').healthyAlert]);
+    expect(serverAlerts(healthy)).toHaveLength(1);
+    const faulty = await runInMemory(m.c, { ...m.s, faults: ['silent-close-bad-signature'] }, hooks());
+    // it stopped (terminal), and nothing went out
+    expect(faulty.serverOutcome.kind).toBe('alert_sent');
+    expect(faulty.serverOutcome.kind === 'alert_sent' && faulty.serverOutcome.reason).toMatch(/not sent: fault/);
+    expect(serverAlerts(faulty)).toEqual([]);
+  });
+
+  it('crash-on-invalid-key-share: an invalid peer ECDH value throws FaultCrash out of the engine (serve.ts stops listening)', async () => {
+    const offCurve = Uint8Array.of(4, ...new Array<number>(64).fill(1));
+    const hooks = () =>
+      v === '1.2'
+        ? { client: onceOn('client_key_exchange', () => [Uint8Array.of(16, 0, 0, 66, 65, ...offCurve)]) }
+        : { client: onceOn('client_hello', (raw) => [withShare(raw, 'client_hello', offCurve)]) };
+    const healthy = await runInMemory(client(v), server(v), hooks());
+    expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription[engineFault('crash-on-invalid-key-share').healthyAlert]);
+    await expect(runInMemory(client(v), server(v, { faults: ['crash-on-invalid-key-share'] }), hooks())).rejects.toThrow(
+      FaultCrash,
+    );
+    // a valid handshake does not crash it
+    const valid = await runInMemory(client(v), server(v, { faults: ['crash-on-invalid-key-share'] }));
+    expect(valid.serverOutcome.kind).toBe('connected');
+  });
+});
+
+describe('alert-handshake-keys (TLS 1.3 server)', () => {
+  it('a fatal alert after its Finished is sealed with its handshake keys: the oracles name rec.t13.app-keys-after-finished', async () => {
+    const m = mutual('1.3');
+    const hooks = () => ({ client: onceOn('finished', (raw) => [flipLast(raw)]) });
+    const healthy = await runInMemory(m.c, m.s, hooks());
+    expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription.decrypt_error);
+    expect(await violated(healthy)).not.toContain('rec.t13.app-keys-after-finished');
+    const faulty = await runInMemory(m.c, { ...m.s, faults: ['alert-handshake-keys'] }, hooks());
+    expect(alertOf(faulty.serverOutcome)).toBe(AlertDescription.decrypt_error);
+    // the client cannot open it with the server's application keys
+    expect(alertOf(faulty.clientOutcome)).toBe(AlertDescription[engineFault('alert-handshake-keys').healthyAlert]);
+    expect(await violated(faulty)).toContain('rec.t13.app-keys-after-finished');
+  });
+});

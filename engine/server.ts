@@ -69,6 +69,7 @@ import { type ClientAuthMode, DEFAULT_GROUPS, DEFAULT_SCHEMES, DEFAULT_SUITES, t
 import {
   EARLY_DATA_SKIP_LIMIT,
   Endpoint,
+  EngineFailure,
   failure,
   keyKindOf,
   leafSpki,
@@ -107,6 +108,8 @@ export class TlsServer extends Endpoint {
   private ecdhPrivate: { group: number; privateKey: Uint8Array } | undefined;
   private pendingRead: RecordDirection | undefined;
   private pendingWrite: RecordDirection | undefined;
+  /** TLS 1.3: the handshake write keys after the switch to application keys (fault alert-handshake-keys only). */
+  private handshakeWrite: RecordDirection | undefined;
   private schedule: Tls13Schedule | undefined;
   private certRequestContext = new Uint8Array(0);
   private requested = false;
@@ -789,6 +792,7 @@ export class TlsServer extends Endpoint {
     this.log('SERVER_TRAFFIC_SECRET_0', this.clientRandom, s.serverApplicationTrafficSecret0!);
     this.log('EXPORTER_SECRET', this.clientRandom, s.exporterMasterSecret!);
     // RFC 8446 §4.4.4: the server writes with its application keys right after its Finished.
+    this.handshakeWrite = this.writeDir;
     this.writeDir = new RecordDirection(
       await createRecordProtection(
         this.p,
@@ -959,11 +963,22 @@ export class TlsServer extends Endpoint {
       : certificateVerifyContent12(this.transcript);
     const v = await verifySignature(this.p, scheme, this.clientSpki!, content, signature, { version: tls13 ? 13 : 12 });
     // Fault accept-cv-wrong-transcript: a well-formed signature that does not verify over the transcript passes.
-    if (!v.ok && !(v.reason === 'bad_signature' && this.faulty('accept-cv-wrong-transcript')))
-      throw failure(signatureFailureAlert(v.reason), `client CertificateVerify: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`);
+    if (!v.ok && !(v.reason === 'bad_signature' && this.faulty('accept-cv-wrong-transcript'))) {
+      const why = `client CertificateVerify: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`;
+      // Fault silent-close-bad-signature: the connection is closed without the alert RFC 5246 §7.2.2 / RFC 8446 §6.2 ask for.
+      throw new EngineFailure(signatureFailureAlert(v.reason), why, this.faulty('silent-close-bad-signature'));
+    }
     this.transcript.push(raw);
     this.clientScheme = scheme;
     this.setState(tls13 ? 'WAIT_FINISHED' : 'WAIT_CCS');
+  }
+
+  /**
+   * Fault alert-handshake-keys (TLS 1.3): after its Finished the server seals a fatal alert with its handshake keys,
+   * where RFC 8446 §4.4.4 / §7 has it write with its application traffic keys.
+   */
+  protected override alertDirection(): RecordDirection | undefined {
+    return this.faulty('alert-handshake-keys') ? this.handshakeWrite : undefined;
   }
 
   /** TLS 1.2, the client's flight read up to its ChangeCipherSpec: a handshake record now is out of order (RFC 5246 §7.1). */

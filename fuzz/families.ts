@@ -24,7 +24,7 @@ import { stateHooks, stateModel } from '../generators/mutations/state';
 import type { TlsVersion } from '../wire/vocabulary';
 import { baseNameFor, type ClientBase, type Conversation, clientMutation, restrict, validConversation } from './conversation';
 import { coverageOrder } from './core';
-import { expectationOf } from './judge';
+import { type Expectation, expectationOf } from './judge';
 import { suiteName } from './names';
 import type { ServerFuzzOptions } from './options';
 import { GROUPS, restrictedSchemes, type TargetProfile } from './probe';
@@ -307,6 +307,21 @@ const state: Family<Extract<ConvSpec, { kind: 'state' }>> = {
   },
 };
 
+/**
+ * RFC 5246 §7.4.6 / RFC 8446 §4.4.2.4 let a server go on after an unacceptable client chain "considering the client
+ * unauthenticated". A target that refused our handshake without a client certificate (the probe) does not accept
+ * unauthenticated clients, so going on after a bad chain means it accepted the chain: the leave does not apply.
+ */
+export function heldToChain(e: Expectation, target: TargetProfile): Expectation {
+  if (e.kind !== 'reject' || !e.reaction?.ignoreAllowed || target.clientCertRequired !== true) return e;
+  return {
+    ...e,
+    reaction: { ...e.reaction, ignoreAllowed: false, ignoreBecause: [] },
+    heldBecause:
+      'it refuses a client without a certificate, so it did not go on "considering the client unauthenticated" (RFC 5246 §7.4.6, RFC 8446 §4.4.2.4): it accepted the chain',
+  };
+}
+
 const cert: Family<Extract<ConvSpec, { kind: 'cert' }>> = {
   kind: 'cert',
   members: (ctx) =>
@@ -362,7 +377,7 @@ const cert: Family<Extract<ConvSpec, { kind: 'cert' }>> = {
       ...conv,
       kind: 'cert',
       subject: spec.fault,
-      expect: expectationOf(m, spec.version, 'server'),
+      expect: heldToChain(expectationOf(m, spec.version, 'server'), ctx.target),
       invalidAt: 'certificate',
     };
   },

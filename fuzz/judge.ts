@@ -61,6 +61,8 @@ export type Expectation =
       alerts: readonly AlertName[];
       reaction?: ExpectedReaction;
       silenceOk?: boolean;
+      /** Why the RFC's leave to go on does not apply to this target (named in an accepted-invalid verdict). */
+      heldBecause?: string;
     };
 
 /** What a conforming receiver owes when it meets a mutation in a handshake of this version (from its declaration). */
@@ -140,9 +142,10 @@ export function classify(expect: Expectation, obs: Observation, strictness: Stri
       });
     }
     const then = obs.alert !== undefined ? `, then sent ${obs.alert}` : obs.closeNotify ? ', then closed with close_notify' : '';
+    const held = expect.heldBecause ? ` (${expect.heldBecause})` : '';
     return withAlert({
       verdict: 'accepted-invalid',
-      detail: `the peer went on after our invalid input: it sent ${obs.wentOn}${then}`,
+      detail: `the peer went on after our invalid input: it sent ${obs.wentOn}${then}${held}`,
     });
   }
   if (obs.alert !== undefined) {

@@ -18,7 +18,7 @@ import { type ClientHello, decodeHandshake } from '../wire/handshake';
 import { ExtensionType, NamedGroup, SignatureScheme as SS } from '../wire/registry';
 import { type TlsVersion, VERSION_CODE, versionOfCode } from '../wire/vocabulary';
 import { type Conversation, type ConversationContext, restrict, validConversation } from './conversation';
-import type { Classification } from './judge';
+import { type Classification, expectationOf } from './judge';
 import { suiteName } from './names';
 
 // ------------------------------------------------------------------ servers
@@ -51,6 +51,13 @@ export interface TargetProfile {
   suites: Record<TlsVersion, number[]>;
   /** The target sent a CertificateRequest. */
   certificateRequested: boolean;
+  /**
+   * Asked for a client certificate, the target refused a handshake where our client sent none (an empty Certificate):
+   * its policy requires client authentication (absent: not probed). RFC 5246 §7.4.6 and RFC 8446 §4.4.2.4 let a
+   * server go on "considering the client unauthenticated" after an unacceptable chain; one that refuses
+   * unauthenticated clients cannot be doing that, so going on after a bad chain accepted it (fuzz/families.ts).
+   */
+  clientCertRequired?: boolean;
   /** Key-exchange groups the target completes a handshake with when offered alone (absent: not probed, all assumed). */
   groups?: number[];
   /**
@@ -131,8 +138,13 @@ function chainSchemesOf(t: Transcript | undefined): number[] {
   }
 }
 
-/** One probe handshake: how it was classified, and its transcript. */
-export type ProbeRun = (conv: Conversation) => Promise<{ c: Classification; transcript?: Transcript }>;
+/**
+ * One probe handshake: how it was classified, its transcript, and for an invalid input whether the target went on
+ * after it (`wentOn`) or refused it with an alert or a close (`refused`).
+ */
+export type ProbeRun = (
+  conv: Conversation,
+) => Promise<{ c: Classification; transcript?: Transcript; wentOn?: boolean; refused?: boolean }>;
 
 const RANDOM0 = new Uint8Array(32).fill(7);
 const went = (c: Classification): boolean => c.verdict === 'conforming' || c.verdict === 'flagged';
@@ -150,8 +162,30 @@ export async function probeTarget(ctx: ConversationContext & { identity?: Identi
         profile.certificateRequested = true;
     }
   }
-  // groups, each offered alone, with the first version and suite that worked
   const v: TlsVersion | undefined = profile.suites['1.3'].length ? '1.3' : profile.suites['1.2'].length ? '1.2' : undefined;
+  // whether a handshake without a client certificate is refused (our client answers the CertificateRequest with none):
+  // TLS 1.2 first, where the server's Finished comes after our Certificate and shows it went on without one; in TLS 1.3
+  // the conversation waits, as for a mutant, for the server's answer to our flight (a ticket, data, an alert, a close)
+  const cv: TlsVersion | undefined = profile.suites['1.2'].length ? '1.2' : v;
+  if (profile.certificateRequested && ctx.identity && cv) {
+    const { identity: _ours, ...anonymous } = ctx.base;
+    const c = validConversation(
+      { ...ctx, base: anonymous },
+      cv,
+      profile.suites[cv][0]!,
+      NamedGroup.x25519,
+      RANDOM0,
+      true,
+      'probe no client certificate',
+      'probe',
+    );
+    c.expect = expectationOf({ rules: [], reactionRules: ['cert.chain.client-empty'] }, cv, 'server');
+    c.invalidAt = 'certificate';
+    const r = await run(c);
+    // neither (a silent TLS 1.3 server): not known
+    if (r.refused || r.wentOn) profile.clientCertRequired = r.refused === true;
+  }
+  // groups, each offered alone, with the first version and suite that worked
   const suite = v ? profile.suites[v].find((s) => v === '1.3' || isEcdhe12(s)) : undefined;
   if (v && suite !== undefined) {
     profile.groups = [];

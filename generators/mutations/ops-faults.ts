@@ -87,4 +87,33 @@ export const ENGINE_FAULT_MUTATIONS: readonly EngineFault[] = [
     ['t12.neg.ske-sigalg'],
     'illegal_parameter',
   ),
+  fault(
+    'accept-any-client-cert',
+    'server: a client certificate is requested and any chain is accepted (untrusted, expired, badly signed), while a client without one is refused',
+    ['1.2', '1.3'],
+    ['cert.path.trust-anchor', 'cert.path.validity', 'cert.path.signature'],
+    'unknown_ca',
+  ),
+  fault(
+    'silent-close-bad-signature',
+    'server: a client CertificateVerify whose signature does not verify ends the connection without any alert',
+    ['1.2', '1.3'],
+    // the alert duty it breaks, and the signature rules whose alert it withholds
+    ['alert.t12.must-send', 'alert.t13.should-send', 't12.cv.signature-valid', 't13.cv.signature-valid'],
+    'decrypt_error',
+  ),
+  fault(
+    'crash-on-invalid-key-share',
+    'server: an invalid peer ECDH value (a TLS 1.3 key share or TLS 1.2 ClientKeyExchange point) kills the server: it stops listening',
+    ['1.2', '1.3'],
+    ['ecdh.point-on-curve', 'ecdh.point-format', 'ecdh.x25519-zero'],
+    'illegal_parameter',
+  ),
+  fault(
+    'alert-handshake-keys',
+    'server (1.3): a fatal alert after its Finished (e.g. for a bad client Finished) is sealed with its handshake write keys instead of its application keys',
+    ['1.3'],
+    ['rec.t13.app-keys-after-finished'],
+    'bad_record_mac',
+  ),
 ];

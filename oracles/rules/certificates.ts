@@ -11,6 +11,18 @@ import { who } from '../flow';
 import { because } from '../alert-choices';
 import { type Outcome, type RuleInput, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
+/**
+ * A server given a client chain it finds unacceptable may go on without client authentication, in both versions
+ * (RFC 5246 §7.4.6 ends the sentence "or send a fatal alert", RFC 8446 §4.4.2.4 "or abort the handshake"). Whether
+ * it really considered the client unauthenticated is not on the wire; the live fuzzer asks the target once without
+ * a client certificate (fuzz/probe.ts) and holds a server that refuses that to the chain rules.
+ */
+const CLIENT_CHAIN_UNACCEPTABLE = {
+  rfc: 'RFC 5246 §7.4.6, RFC 8446 §4.4.2.4',
+  text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or send a fatal alert [RFC 8446: or abort the handshake].',
+  receiver: 'server',
+} as const;
+
 const rule = declarer({
   versions: ['1.2', '1.3'],
   role: 'both',
@@ -92,12 +104,7 @@ export const certificatePathRules = [
     rfc: 'RFC 5280 §6.1.3',
     alerts: ['bad_certificate', 'decrypt_error', 'certificate_unknown'],
     what: 'every signature verifies with its issuer key',
-    ignorable: {
-      rfc: 'RFC 8446 §4.4.2.4',
-      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
-      receiver: 'server',
-      versions: ['1.3'],
-    },
+    ignorable: CLIENT_CHAIN_UNACCEPTABLE,
     overrides: {
       alerts:
         'a certificate signature that does not verify is also "a handshake (not record layer) cryptographic operation failed, including being unable to correctly verify a signature" (RFC 8446 §6.2 decrypt_error); bad_certificate ("contained signatures that did not verify correctly") stays first; "certificate_unknown: Some other (unspecified) issue arose in processing the certificate, rendering it unacceptable." (RFC 5246 §7.2.2, RFC 8446 §6.2) permits it for any certificate a receiver refuses',
@@ -110,12 +117,7 @@ export const certificatePathRules = [
     rfc: 'RFC 5280 §6.1.3',
     alerts: ['bad_certificate', 'unknown_ca'],
     what: 'issuer names match the signing subjects',
-    ignorable: {
-      rfc: 'RFC 8446 §4.4.2.4',
-      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
-      receiver: 'server',
-      versions: ['1.3'],
-    },
+    ignorable: CLIENT_CHAIN_UNACCEPTABLE,
     needsAnchor: true,
   }),
   pkiRule({
@@ -129,12 +131,7 @@ export const certificatePathRules = [
       alerts:
         'certificate_expired ("A certificate has expired or is not currently valid", RFC 5246 §7.2.2) stays first; "certificate_unknown: Some other (unspecified) issue arose in processing the certificate, rendering it unacceptable." (RFC 5246 §7.2.2, RFC 8446 §6.2) permits it for any certificate a receiver refuses',
     },
-    ignorable: {
-      rfc: 'RFC 8446 §4.4.2.4',
-      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
-      receiver: 'server',
-      versions: ['1.3'],
-    },
+    ignorable: CLIENT_CHAIN_UNACCEPTABLE,
   }),
   pkiRule({
     id: 'cert.path.ca-flag',
@@ -142,12 +139,7 @@ export const certificatePathRules = [
     rfc: 'RFC 5280 §4.2.1.9, §6.1.4',
     alerts: ['bad_certificate', 'unknown_ca'],
     what: 'every intermediate is a CA',
-    ignorable: {
-      rfc: 'RFC 8446 §4.4.2.4',
-      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
-      receiver: 'server',
-      versions: ['1.3'],
-    },
+    ignorable: CLIENT_CHAIN_UNACCEPTABLE,
   }),
   pkiRule({
     id: 'cert.path.path-length',
@@ -155,12 +147,7 @@ export const certificatePathRules = [
     rfc: 'RFC 5280 §4.2.1.9, §6.1.4',
     alerts: ['bad_certificate'],
     what: 'pathLenConstraints hold',
-    ignorable: {
-      rfc: 'RFC 8446 §4.4.2.4',
-      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
-      receiver: 'server',
-      versions: ['1.3'],
-    },
+    ignorable: CLIENT_CHAIN_UNACCEPTABLE,
     overrides: {
       rfc: 'pathLenConstraint is defined in RFC 5280 §4.2.1.9 ("gives the maximum number of non-self-issued intermediate certificates that may follow this certificate in a valid certification path"); §6.1.4 (l), (m) applies it',
     },
@@ -171,12 +158,7 @@ export const certificatePathRules = [
     rfc: ['RFC 5280 §4.2.1.3', 'RFC 5280 §4.2.1.9', 'RFC 5280 §6.1.4'],
     alerts: ['bad_certificate'],
     what: 'keyCertSign is used correctly',
-    ignorable: {
-      rfc: 'RFC 8446 §4.4.2.4',
-      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
-      receiver: 'server',
-      versions: ['1.3'],
-    },
+    ignorable: CLIENT_CHAIN_UNACCEPTABLE,
     overrides: {
       rfc: 'the keyCertSign bit is defined in RFC 5280 §4.2.1.3 ("The keyCertSign bit is asserted when the subject public key is used for verifying signatures on public key certificates")',
     },
@@ -187,12 +169,7 @@ export const certificatePathRules = [
     rfc: ['RFC 5280 §4.2', 'RFC 5280 §6.1.4', 'RFC 5280 §6.1.5'],
     alerts: ['unsupported_certificate', 'bad_certificate'],
     what: 'no unprocessed critical extension',
-    ignorable: {
-      rfc: 'RFC 8446 §4.4.2.4',
-      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
-      receiver: 'server',
-      versions: ['1.3'],
-    },
+    ignorable: CLIENT_CHAIN_UNACCEPTABLE,
   }),
   pkiRule({
     id: 'cert.path.trust-anchor',
@@ -204,12 +181,7 @@ export const certificatePathRules = [
       alerts:
         'unknown_ca ("the CA certificate could not be located or couldn\'t be matched with a known, trusted CA", RFC 5246 §7.2.2) stays first; "certificate_unknown: Some other (unspecified) issue arose in processing the certificate, rendering it unacceptable." (RFC 5246 §7.2.2, RFC 8446 §6.2) permits it for any certificate a receiver refuses',
     },
-    ignorable: {
-      rfc: 'RFC 8446 §4.4.2.4',
-      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
-      receiver: 'server',
-      versions: ['1.3'],
-    },
+    ignorable: CLIENT_CHAIN_UNACCEPTABLE,
   }),
   pkiRule({
     id: 'cert.sig-alg-fields-match',
@@ -217,12 +189,7 @@ export const certificatePathRules = [
     rfc: 'RFC 5280 §4.1.1.2',
     alerts: ['bad_certificate'],
     what: 'signature algorithm fields agree',
-    ignorable: {
-      rfc: 'RFC 8446 §4.4.2.4',
-      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
-      receiver: 'server',
-      versions: ['1.3'],
-    },
+    ignorable: CLIENT_CHAIN_UNACCEPTABLE,
   }),
   pkiRule({
     id: 'cert.weak-hash',
@@ -243,12 +210,7 @@ export const certificatePathRules = [
     rfc: ['RFC 5246 §7.4.2', 'RFC 5246 §7.4.6', 'RFC 5280 §4.2.1.3', 'RFC 8446 §4.4.2.2'],
     alerts: ['unsupported_certificate'],
     what: 'the leaf keyUsage fits its TLS use',
-    ignorable: {
-      rfc: 'RFC 8446 §4.4.2.4',
-      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
-      receiver: 'server',
-      versions: ['1.3'],
-    },
+    ignorable: CLIENT_CHAIN_UNACCEPTABLE,
   }),
   pkiRule({
     id: 'cert.leaf.key-type',
@@ -271,12 +233,7 @@ export const certificatePathRules = [
     strength: 'SHOULD',
     alerts: ['unsupported_certificate'],
     what: 'the leaf extendedKeyUsage fits its role',
-    ignorable: {
-      rfc: 'RFC 8446 §4.4.2.4',
-      text: 'Also, if some aspect of the certificate chain was unacceptable (e.g., it was not signed by a known, trusted CA), the server MAY at its discretion either continue the handshake (considering the client unauthenticated) or abort the handshake.',
-      receiver: 'server',
-      versions: ['1.3'],
-    },
+    ignorable: CLIENT_CHAIN_UNACCEPTABLE,
   }),
   rule({
     id: 'cert.leaf.name',
