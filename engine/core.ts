@@ -581,7 +581,10 @@ export abstract class Endpoint {
       // RFC 8446 §5: a dummy CCS (single 0x01) before the Finished is dropped.
       if (fragment.length !== 1 || fragment[0] !== 1)
         throw failure('unexpected_message', 'TLS 1.3 change_cipher_spec must be the single byte 0x01');
-      if (this.connected) throw failure('unexpected_message', 'change_cipher_spec after the handshake');
+      // RFC 8446 §5: "If an implementation detects a change_cipher_spec record received ... after the peer's Finished
+      // message, it MUST be treated as an unexpected record type". Fault accept-ccs-after-finished: it is dropped.
+      if (this.connected && !this.faulty('accept-ccs-after-finished'))
+        throw failure('unexpected_message', 'change_cipher_spec after the handshake');
       return;
     }
     if (this.readDir && type === ContentType.alert && fragment.length === 2 && this.version === TLS13) {

@@ -456,3 +456,52 @@ describe('alert-handshake-keys (TLS 1.3 server)', () => {
     expect(await violated(faulty)).toContain('rec.t13.app-keys-after-finished');
   });
 });
+
+describe('TLS 1.3 server faults of issue #14 (HelloRetryRequest, CCS)', () => {
+  it('hrr-missing-key-share: a ClientHello without key_share is retried instead of refused with missing_extension', async () => {
+    // the server asks for x25519, a group our client lists but did not share: the retry is one it accepts
+    const m = mutual(
+      '1.3',
+      { groups: [NamedGroup.secp256r1, NamedGroup.x25519] },
+      { groups: [NamedGroup.x25519, NamedGroup.secp256r1] },
+    );
+    let first = true;
+    // only the first ClientHello lacks key_share (the retried one has the share the HelloRetryRequest asks for)
+    const hooks = () => {
+      first = true;
+      return {
+        client: {
+          beforeSend: async (msg: { type: string; raw: Uint8Array }) => {
+            if (msg.type !== 'client_hello' || !first) return undefined;
+            first = false;
+            return [
+              editRaw(msg.raw, { version: 0x0304 }, 'client_hello', (b) => {
+                b.extensions = (b.extensions ?? []).filter((e) => e.type !== ExtensionType.key_share);
+              }),
+            ];
+          },
+        } as EngineHooks,
+      };
+    };
+    const { on } = await offAndOn({ fault: 'hrr-missing-key-share', version: '1.3', side: 'server', ...m, hooks });
+    expect(on.transcript.messages.filter((x) => x.dir === 'C->S' && x.type === 'client_hello')).toHaveLength(2);
+  });
+
+  it('accept-ccs-after-finished: a CCS after the client Finished is dropped instead of unexpected_message', async () => {
+    const m = mutual('1.3');
+    const ccs = encodeRecord({ contentType: 20, version: 0x0303, fragment: Uint8Array.of(1) });
+    const hooks = () => ({
+      client: {
+        beforeSendRecord: (r: HookRecord) =>
+          r.plaintext?.contentType === 22 && r.plaintext.fragment[0] === 20
+            ? [r, { side: 'client' as const, raw: ccs }]
+            : undefined,
+      },
+    });
+    const healthy = await runInMemory(m.c, m.s, hooks());
+    expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription[engineFault('accept-ccs-after-finished').healthyAlert]);
+    const faulty = await runInMemory(m.c, { ...m.s, faults: ['accept-ccs-after-finished'] }, hooks());
+    expect([faulty.clientOutcome.kind, faulty.serverOutcome.kind]).toEqual(['connected', 'connected']);
+    expect(await violated(faulty)).toContain('rec.t13.ccs-compat');
+  });
+});

@@ -26,6 +26,8 @@ export const FAULT_IDS = [
   'silent-close-bad-signature',
   'crash-on-invalid-key-share',
   'alert-handshake-keys',
+  'hrr-missing-key-share',
+  'accept-ccs-after-finished',
 ] as const;
 
 export type Fault = (typeof FAULT_IDS)[number];
@@ -86,6 +88,14 @@ export const FAULTS: Readonly<Record<Fault, FaultInfo>> = {
   },
   'alert-handshake-keys': {
     id: 'alert-handshake-keys',
+    sides: ['server'],
+  },
+  'hrr-missing-key-share': {
+    id: 'hrr-missing-key-share',
+    sides: ['server'],
+  },
+  'accept-ccs-after-finished': {
+    id: 'accept-ccs-after-finished',
     sides: ['server'],
   },
 };

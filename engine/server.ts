@@ -653,6 +653,13 @@ export class TlsServer extends Endpoint {
     if (ks) TlsServer.checkClientShares(ks.shares, clientGroups);
     let share: { group: number; keyExchange: Uint8Array } | undefined;
     if (mode !== PskKeyExchangeMode.psk_ke) {
+      // Fault hrr-missing-key-share: a ClientHello with supported_groups but no key_share gets a HelloRetryRequest, where
+      // RFC 8446 §9.2 ("If containing a "supported_groups" extension, it MUST also contain a "key_share" extension, and
+      // vice versa") has the server abort with missing_extension. (An empty client_shares vector is allowed and retried.)
+      if (!ks && clientGroups && !this.helloRetry && this.faulty('hrr-missing-key-share')) {
+        const g = this.groups.find((x) => TlsServer.shareGroupImplemented(x) && clientGroups.includes(x));
+        if (g !== undefined) return this.sendHelloRetryRequest(ch, suite, g);
+      }
       if (!ks || !clientGroups) throw failure('missing_extension', 'TLS 1.3 ClientHello without key_share');
       const usable = this.groups.filter((g) => TlsServer.shareGroupImplemented(g) && clientGroups.includes(g));
       share = this.groups

@@ -34,6 +34,7 @@ import { DEFAULT_STRICTNESS, ladderText } from '../fuzz/judge';
 import type { ServerFuzzOptions } from '../fuzz/options';
 import { type ConversationResult, type FuzzResult, fuzzTarget, planContext } from '../fuzz/target';
 import { faultRules } from '../generators/mutations';
+import { MUTATIONS } from '../generators/mutations/catalogue';
 import { startFaultyServer } from '../engine/serve';
 import { type OptionsChange, withOptions } from './support/fuzz-options';
 import { LOOPBACK } from '../testing/launch';
@@ -82,7 +83,7 @@ async function fuzzFaulty(
   }
 }
 
-const SERVER_FAULTS = FAULT_IDS.filter((f) => FAULTS[f].sides.includes('server'));
+const ALL_SERVER_FAULTS = FAULT_IDS.filter((f) => FAULTS[f].sides.includes('server'));
 
 /** The rules of a fault in either version. */
 const rulesOf = (f: Fault): string[] => [...faultRules(f, '1.2'), ...faultRules(f, '1.3')];
@@ -108,7 +109,7 @@ const ECDH = mutants(
   't13-keyshare-x25519-small-order',
 );
 
-const EXPECTED: Record<Fault, { verdict: Verdict; rule: string; shrunk: ConvSpec; or?: ConvSpec[] }> = {
+const EXPECTED: Record<Fault, { verdict: Verdict; rule: string; shrunk: ConvSpec; or?: ConvSpec[]; needs?: string }> = {
   'accept-missing-cv': {
     verdict: 'accepted-invalid',
     rule: 't12.order.cv-iff-signing-cert',
@@ -183,6 +184,19 @@ const EXPECTED: Record<Fault, { verdict: Verdict; rule: string; shrunk: ConvSpec
     shrunk: { kind: 'mutant', op: 't13-keyshare-off-curve', cfg: CFG0 },
     or: ECDH,
   },
+  // a HelloRetryRequest after our invalid ClientHello is going on (fuzz/observe.ts), not refusing
+  'hrr-missing-key-share': {
+    verdict: 'accepted-invalid',
+    rule: 't13.neg.mandatory-extensions',
+    shrunk: { kind: 'mutant', op: 't13-ch-keyshare-omitted', cfg: CFG0 },
+    needs: 't13-ch-keyshare-omitted',
+  },
+  'accept-ccs-after-finished': {
+    verdict: 'accepted-invalid',
+    rule: 'rec.t13.ccs-compat',
+    shrunk: { kind: 'mutant', op: 't13-ccs-after-finished', cfg: CFG0 },
+    needs: 't13-ccs-after-finished',
+  },
   // any TLS 1.3 conversation where the server aborts after its Finished shows it
   'alert-handshake-keys': {
     verdict: 'flagged',
@@ -201,6 +215,13 @@ const EXPECTED: Record<Fault, { verdict: Verdict; rule: string; shrunk: ConvSpec
     ],
   },
 };
+
+const awaits = (f: Fault): boolean => {
+  const n = EXPECTED[f].needs;
+  return n !== undefined && !MUTATIONS.some((m) => m.name === n);
+};
+const SERVER_FAULTS = ALL_SERVER_FAULTS.filter((f) => !awaits(f));
+const AWAITING = ALL_SERVER_FAULTS.filter(awaits);
 
 /** Shrinking only ever simplifies: state steps never grow, configuration indices never rise. */
 function notLarger(shrunk: ConvSpec, original: ConvSpec): boolean {
@@ -255,6 +276,10 @@ describe('the fuzzer finds every server-side fault of the faulty target', () => 
     expect(r.profile.schemes).toEqual([0x0804, 0x0401, 0x0805, 0x0501]);
     expect(r.profile.chainSchemes).toEqual([0x0403]);
   });
+
+  // a fault whose input comes from a conversation family not in the catalogue yet (the live families work: a
+  // ClientHello without key_share, a CCS after our Finished) waits for it, listed as a todo, never passed
+  for (const f of AWAITING) it.todo(`${f}: needs the family of ${EXPECTED[f].needs} in the mutation catalogue`);
 
   it.each(SERVER_FAULTS)(
     '%s: found, named, shrunk to the minimal conversation, replayed by seed and path',

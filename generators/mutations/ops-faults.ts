@@ -116,4 +116,18 @@ export const ENGINE_FAULT_MUTATIONS: readonly EngineFault[] = [
     ['rec.t13.app-keys-after-finished'],
     'bad_record_mac',
   ),
+  fault(
+    'hrr-missing-key-share',
+    'server (1.3): a ClientHello with supported_groups but without key_share is answered with a HelloRetryRequest instead of missing_extension (RFC 8446 §9.2)',
+    ['1.3'],
+    ['t13.neg.mandatory-extensions'],
+    'missing_extension',
+  ),
+  fault(
+    'accept-ccs-after-finished',
+    "1.3: a ChangeCipherSpec record after the peer's Finished is dropped like a compatibility CCS instead of being an unexpected record (RFC 8446 §5)",
+    ['1.3'],
+    ['rec.t13.ccs-compat'],
+    'unexpected_message',
+  ),
 ];
