@@ -322,6 +322,17 @@ export function heldToChain(e: Expectation, target: TargetProfile): Expectation 
   };
 }
 
+/**
+ * A target that does not trust our test root (the probe) meets every faulty chain as an untrusted one too: RFC 5280
+ * §6 fixes no order among the checks, so the trust-anchor rule's alerts ("unknown_ca: A valid certificate chain or
+ * partial chain was received, but the certificate was not accepted because the CA certificate could not be located or
+ * couldn't be matched with a known, trusted CA", RFC 5246 §7.2.2) answer it as well as the fault's own.
+ */
+function untrustedToo(m: ClientCertificate, target: TargetProfile): ClientCertificate {
+  if (target.testRootTrusted !== false || m.rules.length === 0 || m.rules.includes('cert.path.trust-anchor')) return m;
+  return { ...m, reactionRules: [...(m.reactionRules ?? []), 'cert.path.trust-anchor'] };
+}
+
 const cert: Family<Extract<ConvSpec, { kind: 'cert' }>> = {
   kind: 'cert',
   members: (ctx) =>
@@ -377,7 +388,7 @@ const cert: Family<Extract<ConvSpec, { kind: 'cert' }>> = {
       ...conv,
       kind: 'cert',
       subject: spec.fault,
-      expect: heldToChain(expectationOf(m, spec.version, 'server'), ctx.target),
+      expect: heldToChain(expectationOf(untrustedToo(m, ctx.target), spec.version, 'server'), ctx.target),
       invalidAt: 'certificate',
     };
   },

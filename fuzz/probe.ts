@@ -19,6 +19,7 @@ import { ExtensionType, NamedGroup, SignatureScheme as SS } from '../wire/regist
 import { type TlsVersion, VERSION_CODE, versionOfCode } from '../wire/vocabulary';
 import { type Conversation, type ConversationContext, restrict, validConversation } from './conversation';
 import { type Classification, expectationOf } from './judge';
+import { bytesEqual } from '../wire/hex';
 import { suiteName } from './names';
 
 // ------------------------------------------------------------------ servers
@@ -58,6 +59,12 @@ export interface TargetProfile {
    * unauthenticated clients cannot be doing that, so going on after a bad chain accepted it (fuzz/families.ts).
    */
   clientCertRequired?: boolean;
+  /**
+   * The target accepts a valid client certificate issued by our test root (the root every certificate fault chains
+   * to; `tlsprop fuzz --write-ca` writes it). false: it does not trust that root, so each faulty chain is also an
+   * untrusted one, and the trust-anchor rule's alerts (unknown_ca, ...) answer it as well (absent: not probed).
+   */
+  testRootTrusted?: boolean;
   /** Key-exchange groups the target completes a handshake with when offered alone (absent: not probed, all assumed). */
   groups?: number[];
   /**
@@ -150,7 +157,10 @@ const RANDOM0 = new Uint8Array(32).fill(7);
 const went = (c: Classification): boolean => c.verdict === 'conforming' || c.verdict === 'flagged';
 
 /** Which versions, suites, groups and TLS 1.2 schemes the target accepts, and whether it asks for a client certificate. */
-export async function probeTarget(ctx: ConversationContext & { identity?: Identity }, run: ProbeRun): Promise<TargetProfile> {
+export async function probeTarget(
+  ctx: ConversationContext & { identity?: Identity; testIdentity?: Identity },
+  run: ProbeRun,
+): Promise<TargetProfile> {
   const profile: TargetProfile = { suites: { '1.2': [], '1.3': [] }, certificateRequested: false };
   const conv = (v: TlsVersion, s: number, g: number, name: string, onlyGroup = false) =>
     validConversation(ctx, v, s, g, RANDOM0, true, name, 'probe', onlyGroup);
@@ -184,6 +194,28 @@ export async function probeTarget(ctx: ConversationContext & { identity?: Identi
     const r = await run(c);
     // neither (a silent TLS 1.3 server): not known
     if (r.refused || r.wentOn) profile.clientCertRequired = r.refused === true;
+  }
+  // whether the target trusts our test root: our own certificate is from it, or a valid one from it completes
+  const test = ctx.testIdentity;
+  if (profile.certificateRequested && test && cv) {
+    const ours = ctx.identity?.chain[0];
+    if (ours !== undefined && bytesEqual(ours, test.chain[0]!)) profile.testRootTrusted = true;
+    else {
+      const c = validConversation(
+        { ...ctx, base: { ...ctx.base, identity: test } },
+        cv,
+        profile.suites[cv][0]!,
+        NamedGroup.x25519,
+        RANDOM0,
+        true,
+        'probe test-root client certificate',
+        'probe',
+      );
+      c.expect = expectationOf({ rules: [], reactionRules: ['cert.chain.client-empty'] }, cv, 'server');
+      c.invalidAt = 'certificate';
+      const r = await run(c);
+      if (r.refused || r.wentOn) profile.testRootTrusted = r.wentOn === true;
+    }
   }
   // groups, each offered alone, with the first version and suite that worked
   const suite = v ? profile.suites[v].find((s) => v === '1.3' || isEcdhe12(s)) : undefined;

@@ -295,7 +295,8 @@ export async function runSpec(
 export async function probe(o: ServerFuzzOptions, shared: RunShared = runShared(o)): Promise<TargetProfile> {
   const ctx = planContext(o, { suites: { '1.2': [], '1.3': [] }, certificateRequested: false }, shared.provider);
   const quiet: ServerFuzzOptions = { ...o, profile: { ...o.profile, file: EMPTY_PROFILE } };
-  const withId = o.identity.identity ? { ...ctx, identity: o.identity.identity } : ctx;
+  const testIdentity = o.identity.pki.identity('client', 'rsa');
+  const withId = o.identity.identity ? { ...ctx, identity: o.identity.identity, testIdentity } : { ...ctx, testIdentity };
   return probeTarget(withId, async (conv) => {
     const { result, transcript, observation } = await runConversation(quiet, conv, shared);
     const c = { verdict: result.run.verdict, detail: result.run.detail ?? '' };
@@ -337,7 +338,7 @@ export async function fuzzTarget(o: ServerFuzzOptions): Promise<FuzzResult> {
   const progress = o.output?.onProgress ?? (() => undefined);
   const profile = o.target.known ?? (await probe(o, shared));
   progress(
-    `probe: TLS 1.3 [${profile.suites['1.3'].map(suiteName).join(', ')}], TLS 1.2 [${profile.suites['1.2'].map(suiteName).join(', ')}]${profile.certificateRequested ? `, asks for a client certificate${profile.clientCertRequired ? ' (refuses a client without one)' : profile.clientCertRequired === false ? ' (goes on without one)' : ''}` : ''}`,
+    `probe: TLS 1.3 [${profile.suites['1.3'].map(suiteName).join(', ')}], TLS 1.2 [${profile.suites['1.2'].map(suiteName).join(', ')}]${profile.certificateRequested ? `, asks for a client certificate${profile.clientCertRequired ? ' (refuses a client without one)' : profile.clientCertRequired === false ? ' (goes on without one)' : ''}${profile.testRootTrusted === false ? '; it does not trust our test root (certificate faults may be answered as unknown CA; tlsprop fuzz --write-ca FILE writes it)' : ''}` : ''}`,
   );
   const ctx = planContext(o, profile, provider);
   const runs = runsOf(ctx);
