@@ -124,7 +124,11 @@ export function classify(expect: Expectation, obs: Observation, strictness: Stri
   if (expect.kind === 'complete') {
     if (obs.alert !== undefined)
       return withAlert({ verdict: 'wrong-alert', detail: `valid handshake rejected with alert ${obs.alert}` });
-    if (obs.completed) return { verdict: 'conforming', detail: 'handshake completed' };
+    if (obs.completed)
+      return {
+        verdict: 'conforming',
+        detail: obs.peerData ? 'handshake completed, the peer sent application data' : 'handshake completed',
+      };
     if (obs.ourAbort !== undefined) return { verdict: 'flagged', detail: `our endpoint aborted with ${obs.ourAbort}` };
     if (obs.end === 'timed_out') return { verdict: 'hung', detail: `valid handshake stalled after ${obs.afterMs ?? '?'} ms` };
     if (obs.end === 'reset') return { verdict: 'reset', detail: `valid handshake reset: ${obs.error ?? ''}` };
