@@ -27,6 +27,7 @@ import { CipherSuite12, CipherSuite13 } from '../engine/suites';
 import { freePort, launch, LOOPBACK, MissingPeerError, type PeerProcess } from '../testing/launch';
 import { opensslServer } from '../testing/peers';
 import { DEFAULT_STRICTNESS } from '../fuzz/judge';
+import { fuzzClient } from '../fuzz/client';
 import { fuzzTarget } from '../fuzz/target';
 import { type PkiFiles, writePki } from '../testing/pki';
 import { NamedGroup } from '../wire/registry';
@@ -254,6 +255,43 @@ async function moreFuzzFigures(
   return out;
 }
 
+/**
+ * Client mode: `tlsprop fuzz --listen --client-cmd 'openssl s_client ...'`, each conversation a new s_client. The
+ * floor is the client's own start-up (spawn to connection, median); the figure is the rate of whole conversations
+ * (spawn to exit, median) against the rate of start-ups alone: the ratio is floor / conversation (goal >= 0.67, i.e.
+ * a conversation within 1.5x of the start-up).
+ */
+async function clientFigure(files: PkiFiles, seconds: number, log: (s: string) => void): Promise<Figure> {
+  const name = 'client mode: conversations vs the client start-up (openssl s_client per conversation)';
+  const runs = Math.max(10, Math.round(seconds * 6));
+  log(`live: tlsprop fuzz --listen, openssl s_client, ${runs} conversations`);
+  try {
+    const r = await fuzzClient({
+      target: {
+        host: LOOPBACK,
+        port: 0,
+        command: `openssl s_client -connect {host}:{port} -servername localhost -CAfile ${files.ca} -verify_return_error`,
+      },
+      identity: { pki: files.pki, identity: files.pki.identity('server', 'rsa'), trustAnchors: files.pki.anchors },
+      budget: { seed: 1, runs, maxShrinkRuns: 0 },
+      profile: { strictness: DEFAULT_STRICTNESS },
+    });
+    const { floorMs, conversationMs } = r.startup;
+    if (!(floorMs > 0) || !(conversationMs > 0))
+      return { section: 'live', name: `${name}: not measured`, value: 0, unit: 'conv/s', note: 'no start-up measured' };
+    return withBaseline({
+      section: 'live',
+      name,
+      value: 1000 / conversationMs,
+      unit: 'conv/s',
+      baseline: { tool: 'client start-ups/s (floor)', value: 1000 / floorMs },
+      note: `${r.results.length} conversations; start-up ${floorMs.toFixed(0)} ms, conversation ${conversationMs.toFixed(0)} ms (median)`,
+    });
+  } catch (e) {
+    return { section: 'live', name: `${name}: not measured (${message(e)})`, value: 0, unit: 'conv/s', note: message(e) };
+  }
+}
+
 export async function liveSection(seconds: number, log: (s: string) => void): Promise<Figure[]> {
   const figures: Figure[] = [];
   const notMeasured = (c: LiveCase, why: string): Figure => ({
@@ -315,6 +353,7 @@ export async function liveSection(seconds: number, log: (s: string) => void): Pr
         await fuzzFigure({ name: 'fuzzing conversations vs openssl s_server (echo)', port }, files, seconds, base, log),
       );
       figures.push(...(await moreFuzzFigures(files, seconds, base, log)));
+      figures.push(await clientFigure(files, seconds, log));
     }
   } catch (e) {
     const why = message(e);
