@@ -505,3 +505,26 @@ describe('TLS 1.3 server faults of issue #14 (HelloRetryRequest, CCS)', () => {
     expect(await violated(faulty)).toContain('rec.t13.ccs-compat');
   });
 });
+
+describe('accept-cv-unoffered-scheme (server)', () => {
+  it('TLS 1.2: a CertificateVerify signed with rsa_md5, which the CertificateRequest did not list, is accepted', async () => {
+    const m = mutual('1.2', {}, { signatureSchemes: [SS.rsa_pss_rsae_sha256, SS.rsa_pkcs1_sha256] });
+    const id = m.c.identity!;
+    const hooks = () => ({
+      client: onceOn('certificate_verify', async (_raw, log) => [await cv12(p, id, SS.rsa_md5, log.raws)]),
+    });
+    const { on } = await offAndOn({ fault: 'accept-cv-unoffered-scheme', version: '1.2', side: 'server', ...m, hooks });
+    expect(on.serverOutcome.kind === 'connected' && on.serverOutcome.session.clientScheme).toBe(SS.rsa_md5);
+  });
+
+  it('TLS 1.3: a CertificateVerify with a scheme not requested is accepted', async () => {
+    const m = mutual('1.3', {}, { signatureSchemes: [SS.rsa_pss_rsae_sha256] });
+    const id = m.c.identity!;
+    const hooks = () => ({
+      client: onceOn('certificate_verify', async (_raw, log) => [
+        await cv13(p, id, SS.rsa_pss_rsae_sha384, CS13.TLS_AES_128_GCM_SHA256, 'client', log.raws),
+      ]),
+    });
+    await offAndOn({ fault: 'accept-cv-unoffered-scheme', version: '1.3', side: 'server', ...m, hooks });
+  });
+});

@@ -28,6 +28,7 @@ export const FAULT_IDS = [
   'alert-handshake-keys',
   'hrr-missing-key-share',
   'accept-ccs-after-finished',
+  'accept-cv-unoffered-scheme',
 ] as const;
 
 export type Fault = (typeof FAULT_IDS)[number];
@@ -96,6 +97,10 @@ export const FAULTS: Readonly<Record<Fault, FaultInfo>> = {
   },
   'accept-ccs-after-finished': {
     id: 'accept-ccs-after-finished',
+    sides: ['server'],
+  },
+  'accept-cv-unoffered-scheme': {
+    id: 'accept-cv-unoffered-scheme',
     sides: ['server'],
   },
 };

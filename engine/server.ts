@@ -962,9 +962,13 @@ export class TlsServer extends Endpoint {
 
   private async onCertificateVerify(scheme: number, signature: Uint8Array, raw: Uint8Array): Promise<void> {
     const tls13 = this.version === 0x0304;
-    if (!this.schemes.includes(scheme))
+    // Fault accept-cv-unoffered-scheme: the scheme is not checked against the CertificateRequest (e.g. MD5), nor
+    // RSASSA-PKCS1-v1_5 refused in TLS 1.3; the signature is still verified with the scheme the client named.
+    const anyScheme = this.faulty('accept-cv-unoffered-scheme');
+    if (!this.schemes.includes(scheme) && !anyScheme)
       throw failure('illegal_parameter', `client CertificateVerify scheme 0x${scheme.toString(16)} was not requested`);
-    if (tls13 && (scheme & 0xff) === 0x01) throw failure('illegal_parameter', 'RSASSA-PKCS1-v1_5 in a TLS 1.3 CertificateVerify');
+    if (tls13 && (scheme & 0xff) === 0x01 && !anyScheme)
+      throw failure('illegal_parameter', 'RSASSA-PKCS1-v1_5 in a TLS 1.3 CertificateVerify');
     const content = tls13
       ? certificateVerifyContent13('client', await this.hashOf(this.suite!.prfHash))
       : certificateVerifyContent12(this.transcript);

@@ -130,4 +130,11 @@ export const ENGINE_FAULT_MUTATIONS: readonly EngineFault[] = [
     ['rec.t13.ccs-compat'],
     'unexpected_message',
   ),
+  fault(
+    'accept-cv-unoffered-scheme',
+    'server: a client CertificateVerify signed with a scheme the CertificateRequest did not list (e.g. rsa_md5; in 1.3 also RSASSA-PKCS1-v1_5) is verified with that scheme and accepted',
+    ['1.2', '1.3'],
+    ['t12.neg.cv-sigalg', 't13.neg.cv-sigalg'],
+    'illegal_parameter',
+  ),
 ];
