@@ -528,3 +528,26 @@ describe('accept-cv-unoffered-scheme (server)', () => {
     await offAndOn({ fault: 'accept-cv-unoffered-scheme', version: '1.3', side: 'server', ...m, hooks });
   });
 });
+
+describe.each(VERSIONS.map((v) => [v]))('null-suite-no-common (TLS %s server)', (v) => {
+  it('no suite in common: a ServerHello with suite 0x0000 and a silent close instead of handshake_failure; a healthy client refuses it', async () => {
+    const c = client(v, {
+      cipherSuites: v === '1.2' ? [CS12.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384] : [CS13.TLS_AES_256_GCM_SHA384],
+    });
+    const s = server(v, {
+      cipherSuites: v === '1.2' ? [CS12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256] : [CS13.TLS_AES_128_GCM_SHA256],
+    });
+    const healthy = await runInMemory(c, s);
+    expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription[engineFault('null-suite-no-common').healthyAlert]);
+    const faulty = await runInMemory(c, { ...s, faults: ['null-suite-no-common'] });
+    const sh = faulty.transcript.messages.find((x) => x.dir === 'S->C' && x.type === 'server_hello');
+    expect(sh?.raw && decodeHandshake(sh.raw, { version: 0x0303 }).message.body).toMatchObject({ cipherSuite: 0 });
+    expect(faulty.transcript.messages.filter((x) => x.dir === 'S->C' && x.type === 'alert')).toEqual([]);
+    // our client refuses it: a suite it did not offer (TLS 1.2); a TLS 1.2 ServerHello to a TLS 1.3-only offer (the
+    // faulty answer has no supported_versions: RFC 8446 §4.2.1 protocol_version)
+    if (v === '1.2') {
+      expect(alertOf(faulty.clientOutcome)).toBe(AlertDescription.illegal_parameter);
+      expect(await violated(faulty)).toContain('t12.neg.suite-offered');
+    } else expect(alertOf(faulty.clientOutcome)).toBe(AlertDescription.protocol_version);
+  });
+});

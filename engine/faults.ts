@@ -29,6 +29,7 @@ export const FAULT_IDS = [
   'hrr-missing-key-share',
   'accept-ccs-after-finished',
   'accept-cv-unoffered-scheme',
+  'null-suite-no-common',
 ] as const;
 
 export type Fault = (typeof FAULT_IDS)[number];
@@ -101,6 +102,10 @@ export const FAULTS: Readonly<Record<Fault, FaultInfo>> = {
   },
   'accept-cv-unoffered-scheme': {
     id: 'accept-cv-unoffered-scheme',
+    sides: ['server'],
+  },
+  'null-suite-no-common': {
+    id: 'null-suite-no-common',
     sides: ['server'],
   },
 };

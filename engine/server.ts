@@ -476,7 +476,7 @@ export class TlsServer extends Endpoint {
         const curve = kind === 'ec-p256' ? NamedGroup.secp256r1 : kind === 'ec-p384' ? NamedGroup.secp384r1 : undefined;
         return curve !== undefined && (clientGroups.length === 0 || clientGroups.includes(curve));
       });
-    if (!suite) throw failure('handshake_failure', 'no common TLS 1.2 cipher suite for this certificate');
+    if (!suite) return this.noCommonSuite(ch, 'no common TLS 1.2 cipher suite for this certificate');
     this.suite = suite;
     this.kex = suite.kex;
     if (this.versions.includes(0x0304)) this.random.set(DOWNGRADE_TLS12, 24);
@@ -634,7 +634,7 @@ export class TlsServer extends Endpoint {
     const id = this.config.identity;
     const offered = this.suites.map((c) => engineSuite(c)!).filter((s) => s.kex === 'TLS13' && this.offeredSuite(ch, s.code));
     let suite = this.hrrSuite !== undefined ? offered.find((s) => s.code === this.hrrSuite) : offered[0];
-    if (!suite) throw failure('handshake_failure', 'no common TLS 1.3 cipher suite');
+    if (!suite) return this.noCommonSuite(ch, 'no common TLS 1.3 cipher suite');
     const clientModes = extensionBody(ch.extensions, ExtensionType.psk_key_exchange_modes, 'psk_key_exchange_modes')?.modes ?? [];
     let pskChoice = await this.findPsk(ch, offered);
     const hasShares = findExtension(ch.extensions, ExtensionType.key_share) !== undefined;
@@ -982,6 +982,25 @@ export class TlsServer extends Endpoint {
     this.transcript.push(raw);
     this.clientScheme = scheme;
     this.setState(tls13 ? 'WAIT_FINISHED' : 'WAIT_CCS');
+  }
+
+  /**
+   * No cipher suite in common: handshake_failure (RFC 5246 §7.4.1.3: "If it cannot find such a match, it will respond
+   * with a handshake failure alert"; RFC 8446 §4.1.1). Fault null-suite-no-common: a ServerHello naming
+   * TLS_NULL_WITH_NULL_NULL (0x0000) instead, then the connection is closed without an alert.
+   */
+  private async noCommonSuite(ch: ClientHello, why: string): Promise<void> {
+    if (!this.faulty('null-suite-no-common')) throw failure('handshake_failure', why);
+    await this.sendHandshake({
+      type: 'server_hello',
+      legacyVersion: 0x0303,
+      random: this.random,
+      sessionId: ch.sessionId,
+      cipherSuite: 0x0000,
+      compressionMethod: 0,
+      extensions: [],
+    });
+    throw new EngineFailure('handshake_failure', `${why}: answered with suite 0x0000 (fault)`, true);
   }
 
   /**
