@@ -8,11 +8,16 @@ import 'reflect-metadata';
  * A missing tool or a failing server is reported in the figure, not thrown.
  *
  * Also the fuzzing rate: conversations per second of `tlsprop fuzz`
- * (fuzz/target.ts: valid, mutant and state-machine conversations, each with
- * its transcript checked by the oracles) against the same server, next to
- * the TLS 1.3 `openssl s_time -new` rate of the same run. Incomplete-flow
- * state conversations wait for the target's silence (1 s each), so this is
- * the rate a real run has, not a handshake rate.
+ * (fuzz/target.ts: valid, mutant, state-machine and certificate
+ * conversations, each with its transcript checked by every oracle, at the
+ * default strictness and --jobs) against the same server (it echoes data),
+ * against `s_server -www` (it never answers our application data), and the
+ * whole default run against a server that requires a client certificate
+ * (probe, sanity, conversations and shrinking: its wall time is the goal of
+ * under a minute), each next to the TLS 1.3 `openssl s_time -new` rate of
+ * the same run. Incomplete-flow state conversations wait for the target's
+ * silence (a wait adapted to its measured answer time), so this is the rate
+ * a real run has, not a handshake rate.
  */
 import { spawn } from 'node:child_process';
 import { TlsClient } from '../engine/client';
@@ -21,6 +26,8 @@ import { runClientOverSocket } from '../engine/socket';
 import { CipherSuite12, CipherSuite13 } from '../engine/suites';
 import { freePort, launch, LOOPBACK, MissingPeerError, type PeerProcess } from '../testing/launch';
 import { opensslServer } from '../testing/peers';
+import { DEFAULT_STRICTNESS } from '../fuzz/judge';
+import { fuzzClient } from '../fuzz/client';
 import { fuzzTarget } from '../fuzz/target';
 import { type PkiFiles, writePki } from '../testing/pki';
 import { NamedGroup } from '../wire/registry';
@@ -138,44 +145,148 @@ async function sTime(port: number, c: LiveCase, files: PkiFiles, time: number): 
 const message = (e: unknown): string =>
   e instanceof MissingPeerError ? 'openssl not installed' : e instanceof Error ? (e.message.split('\n')[0] ?? '') : String(e);
 
+interface FuzzCase {
+  name: string;
+  port: number;
+  /** Our client presents a certificate (the server requires one). */
+  mutual?: boolean;
+  /**
+   * The one-command run (`tlsprop fuzz --target H:P --cert C --key K --ca CA`): default runs, shrinking and
+   * strictness, its wall time from the probe to the last sanity handshake; else `runs` conversations, no shrinking.
+   */
+  whole?: boolean;
+}
+
 /** Fuzzing conversations per second against the server, with the TLS 1.3 s_time rate as baseline. */
 async function fuzzFigure(
-  port: number,
+  c: FuzzCase,
   files: PkiFiles,
   seconds: number,
   sTime13: number | undefined,
   log: (s: string) => void,
 ): Promise<Figure> {
   const runs = Math.max(20, Math.round(seconds * 20));
-  log(`live: tlsprop fuzz, ${runs} conversations`);
-  const name = 'fuzzing conversations vs openssl s_server';
+  log(`live: tlsprop fuzz, ${c.name}${c.whole ? ' (default run)' : `, ${runs} conversations`}`);
   try {
+    const t0 = Date.now();
     const r = await fuzzTarget({
-      target: { host: LOOPBACK, port },
-      identity: { pki: files.pki, trustAnchors: files.pki.anchors, serverName: 'localhost' },
-      budget: { seed: 1, runs, maxShrinkRuns: 0 },
-      profile: { strictness: 'alert-or-close' },
+      target: { host: LOOPBACK, port: c.port },
+      identity: {
+        pki: files.pki,
+        trustAnchors: files.pki.anchors,
+        serverName: 'localhost',
+        ...(c.mutual ? { identity: files.pki.identity('client', 'rsa') } : {}),
+      },
+      budget: c.whole ? { seed: 1 } : { seed: 1, runs, maxShrinkRuns: 0 },
+      profile: { strictness: DEFAULT_STRICTNESS },
     });
+    const wall = (Date.now() - t0) / 1000;
     if (!r.results.length || r.generationMs <= 0)
       return {
         section: 'live',
-        name: `${name}: not measured (no conversation ran)`,
+        name: `${c.name}: not measured (no conversation ran)`,
         value: 0,
         unit: 'conv/s',
-        note: 'sanity handshake failed',
+        note: 'sanity failed',
       };
-    const value = r.results.length / (r.generationMs / 1000);
-    const note = `${r.results.length} conversations (valid, mutants, state steps) with oracle checks; baseline: openssl s_time -new TLS 1.3, same server`;
+    const value = c.whole ? r.results.length / wall : r.results.length / (r.generationMs / 1000);
+    const findings = r.failures.length;
+    const note = c.whole
+      ? `the whole default run: ${r.results.length} conversations, ${findings} finding group(s), jobs ${r.jobs}, ${wall.toFixed(1)} s wall (goal: under 60 s), probe and shrinking included`
+      : `${r.results.length} conversations (valid, mutants, state steps, certificates) with every oracle on every transcript, jobs ${r.jobs}; baseline: openssl s_time -new TLS 1.3, same run`;
     return sTime13 !== undefined
       ? withBaseline({
           section: 'live',
-          name,
+          name: c.name,
           value,
           unit: 'conv/s',
           baseline: { tool: 'openssl s_time -new (TLS 1.3)', value: sTime13 },
           note,
         })
-      : { section: 'live', name: `${name} (no baseline)`, value, unit: 'conv/s', note };
+      : { section: 'live', name: `${c.name} (no baseline)`, value, unit: 'conv/s', note };
+  } catch (e) {
+    return { section: 'live', name: `${c.name}: not measured (${message(e)})`, value: 0, unit: 'conv/s', note: message(e) };
+  }
+}
+
+/** Fuzzing figures against two more servers of the same kind: one that never answers data, one that requires a client certificate. */
+async function moreFuzzFigures(
+  files: PkiFiles,
+  seconds: number,
+  sTime13: number | undefined,
+  log: (s: string) => void,
+): Promise<Figure[]> {
+  const out: Figure[] = [];
+  const servers: PeerProcess[] = [];
+  try {
+    // s_server -www answers only an HTTP GET: our application data gets no answer (the conversation must not wait on it)
+    const www = await freePort();
+    servers.push(await launch(opensslServer({ port: www, files, key: 'rsa', echo: false, extra: ['-www'] })));
+    out.push(
+      await fuzzFigure(
+        { name: 'fuzzing conversations vs openssl s_server -www (never answers data)', port: www },
+        files,
+        seconds,
+        sTime13,
+        log,
+      ),
+    );
+    const mutual = await freePort();
+    servers.push(await launch(opensslServer({ port: mutual, files, key: 'rsa', clientAuth: true })));
+    out.push(
+      await fuzzFigure(
+        {
+          name: 'whole default run vs openssl s_server -Verify (tlsprop fuzz --target --cert --key --ca)',
+          port: mutual,
+          mutual: true,
+          whole: true,
+        },
+        files,
+        seconds,
+        sTime13,
+        log,
+      ),
+    );
+  } catch (e) {
+    out.push({ section: 'live', name: `fuzzing: not measured (${message(e)})`, value: 0, unit: 'conv/s', note: message(e) });
+  } finally {
+    for (const s of servers) await s.stop();
+  }
+  return out;
+}
+
+/**
+ * Client mode: `tlsprop fuzz --listen --client-cmd 'openssl s_client ...'`, each conversation a new s_client. The
+ * floor is the client's own start-up (spawn to connection, median); the figure is the rate of whole conversations
+ * (spawn to exit, median) against the rate of start-ups alone: the ratio is floor / conversation (goal >= 0.67, i.e.
+ * a conversation within 1.5x of the start-up).
+ */
+async function clientFigure(files: PkiFiles, seconds: number, log: (s: string) => void): Promise<Figure> {
+  const name = 'client mode: conversations vs the client start-up (openssl s_client per conversation)';
+  const runs = Math.max(10, Math.round(seconds * 6));
+  log(`live: tlsprop fuzz --listen, openssl s_client, ${runs} conversations`);
+  try {
+    const r = await fuzzClient({
+      target: {
+        host: LOOPBACK,
+        port: 0,
+        command: `openssl s_client -connect {host}:{port} -servername localhost -CAfile ${files.ca} -verify_return_error`,
+      },
+      identity: { pki: files.pki, identity: files.pki.identity('server', 'rsa'), trustAnchors: files.pki.anchors },
+      budget: { seed: 1, runs, maxShrinkRuns: 0 },
+      profile: { strictness: DEFAULT_STRICTNESS },
+    });
+    const { floorMs, conversationMs } = r.startup;
+    if (!(floorMs > 0) || !(conversationMs > 0))
+      return { section: 'live', name: `${name}: not measured`, value: 0, unit: 'conv/s', note: 'no start-up measured' };
+    return withBaseline({
+      section: 'live',
+      name,
+      value: 1000 / conversationMs,
+      unit: 'conv/s',
+      baseline: { tool: 'client start-ups/s (floor)', value: 1000 / floorMs },
+      note: `${r.results.length} conversations; start-up ${floorMs.toFixed(0)} ms, conversation ${conversationMs.toFixed(0)} ms (median)`,
+    });
   } catch (e) {
     return { section: 'live', name: `${name}: not measured (${message(e)})`, value: 0, unit: 'conv/s', note: message(e) };
   }
@@ -236,7 +347,14 @@ export async function liveSection(seconds: number, log: (s: string) => void): Pr
           note: base.error,
         });
     }
-    if (files) figures.push(await fuzzFigure(port, files, seconds, baselines.get(CASES[1]!), log));
+    if (files) {
+      const base = baselines.get(CASES[1]!);
+      figures.push(
+        await fuzzFigure({ name: 'fuzzing conversations vs openssl s_server (echo)', port }, files, seconds, base, log),
+      );
+      figures.push(...(await moreFuzzFigures(files, seconds, base, log)));
+      figures.push(await clientFigure(files, seconds, log));
+    }
   } catch (e) {
     const why = message(e);
     for (const c of CASES) if (!figures.some((f) => f.name.startsWith(c.label))) figures.push(notMeasured(c, why));

@@ -222,6 +222,7 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
             tls13: r.profile.suites['1.3'].map(suiteName),
             tls12: r.profile.suites['1.2'].map(suiteName),
             certificateRequested: r.profile.certificateRequested,
+            ...(r.profile.clientCertRequired !== undefined ? { clientCertRequired: r.profile.clientCertRequired } : {}),
             ...(r.profile.groups ? { groups: r.profile.groups } : {}),
             ...(r.profile.schemes ? { schemes: r.profile.schemes } : {}),
           },

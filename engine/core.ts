@@ -71,7 +71,7 @@ import {
 import type { Extension } from '../wire/extensions';
 import { VERSION_CODE } from '../wire/vocabulary';
 import type { CommonConfig } from './config';
-import { type Fault, faultSet } from './faults';
+import { type Fault, FaultCrash, faultSet } from './faults';
 import type { EngineHooks, FramePiece, HookRecord, Side } from './hooks';
 import type { ContentKind, Outcome, SessionInfo, StepResult, WireRecord } from './types';
 
@@ -81,6 +81,8 @@ export class EngineFailure extends Error {
   constructor(
     readonly alert: AlertName,
     readonly reason: string,
+    /** Fault silent-close-bad-signature: stop without sending the alert (the transport is closed). */
+    readonly silent = false,
   ) {
     super(`${alert}: ${reason}`);
   }
@@ -488,7 +490,7 @@ export abstract class Endpoint {
     try {
       await f();
     } catch (e) {
-      if (e instanceof EngineFailure) await this.fail(e.alert, e.reason);
+      if (e instanceof EngineFailure) await this.fail(e.alert, e.reason, e.silent);
       else if (e instanceof DecodeError) await this.fail('decode_error', e.message);
       else throw e;
     }
@@ -533,12 +535,34 @@ export abstract class Endpoint {
     await this.sendMessage('alert', 'alert', encodeAlert({ level: AlertLevel.warning, description: AlertDescription[name] }));
   }
 
-  protected async fail(name: AlertName, reason: string): Promise<void> {
+  protected async fail(name: AlertName, reason: string, silent = false): Promise<void> {
     if (this.terminal) return;
     const alert: Alert = { level: AlertLevel.fatal, description: AlertDescription[name] };
+    if (silent) {
+      // fault silent-close-bad-signature: the endpoint stops and its transport is closed, the alert never sent
+      this.outcomeValue = { kind: 'alert_sent', alert, reason: `${reason} (not sent: fault)`, state: this.state };
+      return;
+    }
     this.sentAlert = alert;
     this.outcomeValue = { kind: 'alert_sent', alert, reason, state: this.state };
-    await this.sendMessage('alert', 'alert', encodeAlert(alert));
+    const handshakeKeys = this.alertDirection();
+    if (!handshakeKeys) {
+      await this.sendMessage('alert', 'alert', encodeAlert(alert));
+      return;
+    }
+    // fault alert-handshake-keys: the alert goes out under the handshake write keys the endpoint no longer uses
+    const current = this.writeDir;
+    this.writeDir = handshakeKeys;
+    try {
+      await this.sendMessage('alert', 'alert', encodeAlert(alert));
+    } finally {
+      this.writeDir = current;
+    }
+  }
+
+  /** Fault alert-handshake-keys: the write direction a fatal alert is sealed with instead of the current one. */
+  protected alertDirection(): RecordDirection | undefined {
+    return undefined;
   }
 
   /**
@@ -564,7 +588,10 @@ export abstract class Endpoint {
       // RFC 8446 §5: a dummy CCS (single 0x01) before the Finished is dropped.
       if (fragment.length !== 1 || fragment[0] !== 1)
         throw failure('unexpected_message', 'TLS 1.3 change_cipher_spec must be the single byte 0x01');
-      if (this.connected) throw failure('unexpected_message', 'change_cipher_spec after the handshake');
+      // RFC 8446 §5: "If an implementation detects a change_cipher_spec record received ... after the peer's Finished
+      // message, it MUST be treated as an unexpected record type". Fault accept-ccs-after-finished: it is dropped.
+      if (this.connected && !this.faulty('accept-ccs-after-finished'))
+        throw failure('unexpected_message', 'change_cipher_spec after the handshake');
       return;
     }
     if (this.readDir && type === ContentType.alert && fragment.length === 2 && this.version === TLS13) {
@@ -818,6 +845,8 @@ export abstract class Endpoint {
    */
   protected async ecdhSecret(g: EcdhGroup, privateKey: Uint8Array, peer: Uint8Array): Promise<Result<Uint8Array>> {
     const r = await deriveEcdh(this.p, g, privateKey, peer);
+    // Fault crash-on-invalid-key-share: the endpoint's process dies on an invalid peer value (engine/serve.ts).
+    if (!r.ok && this.faulty('crash-on-invalid-key-share')) throw new FaultCrash(`invalid peer ECDH value: ${r.reason}`);
     if (r.ok || !this.faulty('accept-invalid-ecdh-point')) return r;
     const size = sharedSecretLength(g);
     if (!isMontgomery(g) && peer.length === 1 + 2 * size) {
@@ -875,7 +904,9 @@ export abstract class Endpoint {
     const ignored = new Set<string>();
     if (purpose === 'client' && this.faulty('accept-expired-client-cert')) ignored.add('cert.path.validity');
     if (purpose === 'client' && this.faulty('accept-wrongly-signed-client-cert')) ignored.add('cert.path.signature');
-    const problems = v.ok ? [] : v.problems.filter((p) => !ignored.has(p.rule));
+    // Fault accept-any-client-cert: no problem of a client chain is acted on (the certificate is still requested).
+    const anyClient = purpose === 'client' && this.faulty('accept-any-client-cert');
+    const problems = v.ok || anyClient ? [] : v.problems.filter((p) => !ignored.has(p.rule));
     if (problems.length) {
       const first = problems[0];
       const alert: AlertName =

@@ -24,7 +24,7 @@ import {
 } from '../generators/mutations/support';
 import type { ClientConfig, ServerConfig } from './config';
 import { engineFault, faultRules } from '../generators/mutations';
-import { type Fault, FAULT_IDS, FAULTS, FaultConfigError, parseFaults } from './faults';
+import { type Fault, FAULT_IDS, FAULTS, FaultConfigError, FaultCrash, parseFaults } from './faults';
 import { SERVER_NAME, type TestPki, testPki } from './fixtures';
 import type { EngineHooks, HookRecord } from './hooks';
 import { type MemoryRun, runInMemory } from './memory';
@@ -386,3 +386,171 @@ function withCvScheme(raw: Uint8Array, scheme: number) {
   if (d.body.type === 'certificate_verify') d.body = { ...d.body, scheme };
   return d;
 }
+
+describe.each(VERSIONS.map((v) => [v]))('TLS %s faults of issue #14', (v) => {
+  it('accept-any-client-cert: a client leaf whose signature does not verify, and one the server does not trust', async () => {
+    const id = pki.identity('client', 'rsa');
+    const m = mutual(v, { identity: { ...id, chain: [flipLast(id.chain[0]!), ...id.chain.slice(1)] } });
+    const healthy = await runInMemory(m.c, m.s);
+    expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription.bad_certificate);
+    const faulty = await runInMemory(m.c, { ...m.s, faults: ['accept-any-client-cert'] });
+    expect([faulty.clientOutcome.kind, faulty.serverOutcome.kind]).toEqual(['connected', 'connected']);
+    expect(await violated(faulty)).toContain('cert.path.signature');
+    // trusting only the server's own leaf, the client's chain has no trust anchor
+    const other = { ...mutual(v).s, trustAnchors: [pki.identity('server', 'rsa').chain[0]!] };
+    const untrusted = await runInMemory(mutual(v).c, other);
+    expect(alertOf(untrusted.serverOutcome)).toBe(AlertDescription[engineFault('accept-any-client-cert').healthyAlert]);
+    const accepted = await runInMemory(mutual(v).c, { ...other, faults: ['accept-any-client-cert'] });
+    expect(accepted.serverOutcome.kind).toBe('connected');
+    // still asks for a certificate, and refuses a client without one
+    const none = await runInMemory(client(v), { ...mutual(v).s, faults: ['accept-any-client-cert'] });
+    expect(none.serverOutcome.kind).toBe('alert_sent');
+  });
+
+  it('silent-close-bad-signature: the server stops on a CertificateVerify that does not verify, without sending the alert', async () => {
+    const m = mutual(v);
+    const id = m.c.identity!;
+    const hooks = () => ({
+      client: onceOn('certificate_verify', async (raw, log) => [
+        v === '1.2'
+          ? await cv12(p, id, schemeOfCv(raw), log.raws.slice(1))
+          : await cv13(p, id, schemeOfCv(raw), CS13.TLS_AES_128_GCM_SHA256, 'client', log.raws.slice(1)),
+      ]),
+    });
+    const serverAlerts = (r: MemoryRun) => r.transcript.messages.filter((x) => x.dir === 'S->C' && x.type === 'alert');
+    const healthy = await runInMemory(m.c, m.s, hooks());
+    expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription[engineFault('silent-close-bad-signature').healthyAlert]);
+    expect(serverAlerts(healthy)).toHaveLength(1);
+    const faulty = await runInMemory(m.c, { ...m.s, faults: ['silent-close-bad-signature'] }, hooks());
+    // it stopped (terminal), and nothing went out
+    expect(faulty.serverOutcome.kind).toBe('alert_sent');
+    expect(faulty.serverOutcome.kind === 'alert_sent' && faulty.serverOutcome.reason).toMatch(/not sent: fault/);
+    expect(serverAlerts(faulty)).toEqual([]);
+  });
+
+  it('crash-on-invalid-key-share: an invalid peer ECDH value throws FaultCrash out of the engine (serve.ts stops listening)', async () => {
+    const offCurve = Uint8Array.of(4, ...new Array<number>(64).fill(1));
+    const hooks = () =>
+      v === '1.2'
+        ? { client: onceOn('client_key_exchange', () => [Uint8Array.of(16, 0, 0, 66, 65, ...offCurve)]) }
+        : { client: onceOn('client_hello', (raw) => [withShare(raw, 'client_hello', offCurve)]) };
+    const healthy = await runInMemory(client(v), server(v), hooks());
+    expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription[engineFault('crash-on-invalid-key-share').healthyAlert]);
+    await expect(runInMemory(client(v), server(v, { faults: ['crash-on-invalid-key-share'] }), hooks())).rejects.toThrow(
+      FaultCrash,
+    );
+    // a valid handshake does not crash it
+    const valid = await runInMemory(client(v), server(v, { faults: ['crash-on-invalid-key-share'] }));
+    expect(valid.serverOutcome.kind).toBe('connected');
+  });
+});
+
+describe('alert-handshake-keys (TLS 1.3 server)', () => {
+  it('a fatal alert after its Finished is sealed with its handshake keys: the oracles name rec.t13.app-keys-after-finished', async () => {
+    const m = mutual('1.3');
+    const hooks = () => ({ client: onceOn('finished', (raw) => [flipLast(raw)]) });
+    const healthy = await runInMemory(m.c, m.s, hooks());
+    expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription.decrypt_error);
+    expect(await violated(healthy)).not.toContain('rec.t13.app-keys-after-finished');
+    const faulty = await runInMemory(m.c, { ...m.s, faults: ['alert-handshake-keys'] }, hooks());
+    expect(alertOf(faulty.serverOutcome)).toBe(AlertDescription.decrypt_error);
+    // the client cannot open it with the server's application keys
+    expect(alertOf(faulty.clientOutcome)).toBe(AlertDescription[engineFault('alert-handshake-keys').healthyAlert]);
+    expect(await violated(faulty)).toContain('rec.t13.app-keys-after-finished');
+  });
+});
+
+describe('TLS 1.3 server faults of issue #14 (HelloRetryRequest, CCS)', () => {
+  it('hrr-missing-key-share: a ClientHello without key_share is retried instead of refused with missing_extension', async () => {
+    // the server asks for x25519, a group our client lists but did not share: the retry is one it accepts
+    const m = mutual(
+      '1.3',
+      { groups: [NamedGroup.secp256r1, NamedGroup.x25519] },
+      { groups: [NamedGroup.x25519, NamedGroup.secp256r1] },
+    );
+    let first = true;
+    // only the first ClientHello lacks key_share (the retried one has the share the HelloRetryRequest asks for)
+    const hooks = () => {
+      first = true;
+      return {
+        client: {
+          beforeSend: async (msg: { type: string; raw: Uint8Array }) => {
+            if (msg.type !== 'client_hello' || !first) return undefined;
+            first = false;
+            return [
+              editRaw(msg.raw, { version: 0x0304 }, 'client_hello', (b) => {
+                b.extensions = (b.extensions ?? []).filter((e) => e.type !== ExtensionType.key_share);
+              }),
+            ];
+          },
+        } as EngineHooks,
+      };
+    };
+    const { on } = await offAndOn({ fault: 'hrr-missing-key-share', version: '1.3', side: 'server', ...m, hooks });
+    expect(on.transcript.messages.filter((x) => x.dir === 'C->S' && x.type === 'client_hello')).toHaveLength(2);
+  });
+
+  it('accept-ccs-after-finished: a CCS after the client Finished is dropped instead of unexpected_message', async () => {
+    const m = mutual('1.3');
+    const ccs = encodeRecord({ contentType: 20, version: 0x0303, fragment: Uint8Array.of(1) });
+    const hooks = () => ({
+      client: {
+        beforeSendRecord: (r: HookRecord) =>
+          r.plaintext?.contentType === 22 && r.plaintext.fragment[0] === 20
+            ? [r, { side: 'client' as const, raw: ccs }]
+            : undefined,
+      },
+    });
+    const healthy = await runInMemory(m.c, m.s, hooks());
+    expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription[engineFault('accept-ccs-after-finished').healthyAlert]);
+    const faulty = await runInMemory(m.c, { ...m.s, faults: ['accept-ccs-after-finished'] }, hooks());
+    expect([faulty.clientOutcome.kind, faulty.serverOutcome.kind]).toEqual(['connected', 'connected']);
+    expect(await violated(faulty)).toContain('rec.t13.ccs-compat');
+  });
+});
+
+describe('accept-cv-unoffered-scheme (server)', () => {
+  it('TLS 1.2: a CertificateVerify signed with rsa_md5, which the CertificateRequest did not list, is accepted', async () => {
+    const m = mutual('1.2', {}, { signatureSchemes: [SS.rsa_pss_rsae_sha256, SS.rsa_pkcs1_sha256] });
+    const id = m.c.identity!;
+    const hooks = () => ({
+      client: onceOn('certificate_verify', async (_raw, log) => [await cv12(p, id, SS.rsa_md5, log.raws)]),
+    });
+    const { on } = await offAndOn({ fault: 'accept-cv-unoffered-scheme', version: '1.2', side: 'server', ...m, hooks });
+    expect(on.serverOutcome.kind === 'connected' && on.serverOutcome.session.clientScheme).toBe(SS.rsa_md5);
+  });
+
+  it('TLS 1.3: a CertificateVerify with a scheme not requested is accepted', async () => {
+    const m = mutual('1.3', {}, { signatureSchemes: [SS.rsa_pss_rsae_sha256] });
+    const id = m.c.identity!;
+    const hooks = () => ({
+      client: onceOn('certificate_verify', async (_raw, log) => [
+        await cv13(p, id, SS.rsa_pss_rsae_sha384, CS13.TLS_AES_128_GCM_SHA256, 'client', log.raws),
+      ]),
+    });
+    await offAndOn({ fault: 'accept-cv-unoffered-scheme', version: '1.3', side: 'server', ...m, hooks });
+  });
+});
+
+describe.each(VERSIONS.map((v) => [v]))('null-suite-no-common (TLS %s server)', (v) => {
+  it('no suite in common: a ServerHello with suite 0x0000 and a silent close instead of handshake_failure; a healthy client refuses it', async () => {
+    const c = client(v, {
+      cipherSuites: v === '1.2' ? [CS12.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384] : [CS13.TLS_AES_256_GCM_SHA384],
+    });
+    const s = server(v, {
+      cipherSuites: v === '1.2' ? [CS12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256] : [CS13.TLS_AES_128_GCM_SHA256],
+    });
+    const healthy = await runInMemory(c, s);
+    expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription[engineFault('null-suite-no-common').healthyAlert]);
+    const faulty = await runInMemory(c, { ...s, faults: ['null-suite-no-common'] });
+    const sh = faulty.transcript.messages.find((x) => x.dir === 'S->C' && x.type === 'server_hello');
+    expect(sh?.raw && decodeHandshake(sh.raw, { version: 0x0303 }).message.body).toMatchObject({ cipherSuite: 0 });
+    expect(faulty.transcript.messages.filter((x) => x.dir === 'S->C' && x.type === 'alert')).toEqual([]);
+    // our client refuses it: a suite it did not offer (TLS 1.2); a TLS 1.2 ServerHello to a TLS 1.3-only offer (the
+    // faulty answer has no supported_versions: RFC 8446 §4.2.1 protocol_version)
+    if (v === '1.2') {
+      expect(alertOf(faulty.clientOutcome)).toBe(AlertDescription.illegal_parameter);
+      expect(await violated(faulty)).toContain('t12.neg.suite-offered');
+    } else expect(alertOf(faulty.clientOutcome)).toBe(AlertDescription.protocol_version);
+  });
+});

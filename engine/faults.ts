@@ -22,6 +22,14 @@ export const FAULT_IDS = [
   'accept-expired-client-cert',
   'accept-wrongly-signed-client-cert',
   'ske-unoffered-scheme',
+  'accept-any-client-cert',
+  'silent-close-bad-signature',
+  'crash-on-invalid-key-share',
+  'alert-handshake-keys',
+  'hrr-missing-key-share',
+  'accept-ccs-after-finished',
+  'accept-cv-unoffered-scheme',
+  'null-suite-no-common',
 ] as const;
 
 export type Fault = (typeof FAULT_IDS)[number];
@@ -68,7 +76,47 @@ export const FAULTS: Readonly<Record<Fault, FaultInfo>> = {
     id: 'ske-unoffered-scheme',
     sides: ['server'],
   },
+  'accept-any-client-cert': {
+    id: 'accept-any-client-cert',
+    sides: ['server'],
+  },
+  'silent-close-bad-signature': {
+    id: 'silent-close-bad-signature',
+    sides: ['server'],
+  },
+  'crash-on-invalid-key-share': {
+    id: 'crash-on-invalid-key-share',
+    sides: ['server'],
+  },
+  'alert-handshake-keys': {
+    id: 'alert-handshake-keys',
+    sides: ['server'],
+  },
+  'hrr-missing-key-share': {
+    id: 'hrr-missing-key-share',
+    sides: ['server'],
+  },
+  'accept-ccs-after-finished': {
+    id: 'accept-ccs-after-finished',
+    sides: ['server'],
+  },
+  'accept-cv-unoffered-scheme': {
+    id: 'accept-cv-unoffered-scheme',
+    sides: ['server'],
+  },
+  'null-suite-no-common': {
+    id: 'null-suite-no-common',
+    sides: ['server'],
+  },
 };
+
+/**
+ * Fault crash-on-invalid-key-share: thrown where the engine meets an invalid peer ECDH value; the serving loop
+ * (engine/serve.ts) stops listening and drops every connection, as a server process that died would.
+ */
+export class FaultCrash extends Error {
+  override readonly name = 'FaultCrash';
+}
 
 /** A fault name that is not one of FAULT_IDS, or a fault switched on in an endpoint it does not apply to. */
 export class FaultConfigError extends Error {

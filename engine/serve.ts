@@ -20,7 +20,7 @@ import { concatBytes } from '../wire/hex';
 import { type AlertName, alertDescriptions, cipherSuites, nameOf, namedGroups, type NamedGroupName } from '../wire/registry';
 import { type TlsVersion, versionOfCode } from '../wire/vocabulary';
 import type { ClientAuthMode, Identity, ServerConfig } from './config';
-import type { Fault } from './faults';
+import { type Fault, FaultCrash } from './faults';
 import { TlsServer } from './server';
 import { type SocketEnd, type SocketRun, SocketReader } from './socket';
 import type { Outcome, WireRecord } from './types';
@@ -272,6 +272,7 @@ export async function serve(o: ServeOptions): Promise<Serving> {
     finish = r;
   });
 
+  let crashed = false;
   const handle = async (socket: Socket): Promise<void> => {
     const t0 = Date.now();
     const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
@@ -290,6 +291,14 @@ export async function serve(o: ServeOptions): Promise<Serving> {
       if (o.keepConnections) connections.push(c);
       o.onConnection?.(c);
     } catch (e) {
+      if (e instanceof FaultCrash) {
+        // fault crash-on-invalid-key-share: the server "dies": no more connections, every open one dropped
+        crashed = true;
+        listener.close();
+        for (const s of sockets) s.destroy();
+        waiting.length = 0;
+        return;
+      }
       errors.push(e instanceof Error ? e.message : String(e));
       socket.destroy();
     }
@@ -307,6 +316,10 @@ export async function serve(o: ServeOptions): Promise<Serving> {
     }
   };
   const listener: Server = createServer((socket) => {
+    if (crashed) {
+      socket.destroy();
+      return;
+    }
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined); // the run records resets; an unhandled 'error' must not crash the process
@@ -360,6 +373,8 @@ export interface FaultyServerOptions {
   readTimeoutMs?: number;
   /** Default 30000. */
   totalTimeoutMs?: number;
+  /** Default: a free port (a restarted faulty target takes the port of the one that died). */
+  port?: number;
 }
 
 /**
@@ -379,5 +394,6 @@ export function startFaultyServer(o: FaultyServerOptions): Promise<Serving> {
     keepConnections: true,
     readTimeoutMs: o.readTimeoutMs ?? 5000,
     totalTimeoutMs: o.totalTimeoutMs ?? 30_000,
+    ...(o.port !== undefined ? { port: o.port } : {}),
   });
 }

@@ -69,6 +69,7 @@ import { type ClientAuthMode, DEFAULT_GROUPS, DEFAULT_SCHEMES, DEFAULT_SUITES, t
 import {
   EARLY_DATA_SKIP_LIMIT,
   Endpoint,
+  EngineFailure,
   failure,
   keyKindOf,
   leafSpki,
@@ -107,6 +108,8 @@ export class TlsServer extends Endpoint {
   private ecdhPrivate: { group: number; privateKey: Uint8Array } | undefined;
   private pendingRead: RecordDirection | undefined;
   private pendingWrite: RecordDirection | undefined;
+  /** TLS 1.3: the handshake write keys after the switch to application keys (fault alert-handshake-keys only). */
+  private handshakeWrite: RecordDirection | undefined;
   private schedule: Tls13Schedule | undefined;
   private certRequestContext = new Uint8Array(0);
   private requested = false;
@@ -473,7 +476,7 @@ export class TlsServer extends Endpoint {
         const curve = kind === 'ec-p256' ? NamedGroup.secp256r1 : kind === 'ec-p384' ? NamedGroup.secp384r1 : undefined;
         return curve !== undefined && (clientGroups.length === 0 || clientGroups.includes(curve));
       });
-    if (!suite) throw failure('handshake_failure', 'no common TLS 1.2 cipher suite for this certificate');
+    if (!suite) return this.noCommonSuite(ch, 'no common TLS 1.2 cipher suite for this certificate');
     this.suite = suite;
     this.kex = suite.kex;
     if (this.versions.includes(0x0304)) this.random.set(DOWNGRADE_TLS12, 24);
@@ -631,7 +634,7 @@ export class TlsServer extends Endpoint {
     const id = this.config.identity;
     const offered = this.suites.map((c) => engineSuite(c)!).filter((s) => s.kex === 'TLS13' && this.offeredSuite(ch, s.code));
     let suite = this.hrrSuite !== undefined ? offered.find((s) => s.code === this.hrrSuite) : offered[0];
-    if (!suite) throw failure('handshake_failure', 'no common TLS 1.3 cipher suite');
+    if (!suite) return this.noCommonSuite(ch, 'no common TLS 1.3 cipher suite');
     const clientModes = extensionBody(ch.extensions, ExtensionType.psk_key_exchange_modes, 'psk_key_exchange_modes')?.modes ?? [];
     let pskChoice = await this.findPsk(ch, offered);
     const hasShares = findExtension(ch.extensions, ExtensionType.key_share) !== undefined;
@@ -650,6 +653,13 @@ export class TlsServer extends Endpoint {
     if (ks) TlsServer.checkClientShares(ks.shares, clientGroups);
     let share: { group: number; keyExchange: Uint8Array } | undefined;
     if (mode !== PskKeyExchangeMode.psk_ke) {
+      // Fault hrr-missing-key-share: a ClientHello with supported_groups but no key_share gets a HelloRetryRequest, where
+      // RFC 8446 §9.2 ("If containing a "supported_groups" extension, it MUST also contain a "key_share" extension, and
+      // vice versa") has the server abort with missing_extension. (An empty client_shares vector is allowed and retried.)
+      if (!ks && clientGroups && !this.helloRetry && this.faulty('hrr-missing-key-share')) {
+        const g = this.groups.find((x) => TlsServer.shareGroupImplemented(x) && clientGroups.includes(x));
+        if (g !== undefined) return this.sendHelloRetryRequest(ch, suite, g);
+      }
       if (!ks || !clientGroups) throw failure('missing_extension', 'TLS 1.3 ClientHello without key_share');
       const usable = this.groups.filter((g) => TlsServer.shareGroupImplemented(g) && clientGroups.includes(g));
       share = this.groups
@@ -789,6 +799,7 @@ export class TlsServer extends Endpoint {
     this.log('SERVER_TRAFFIC_SECRET_0', this.clientRandom, s.serverApplicationTrafficSecret0!);
     this.log('EXPORTER_SECRET', this.clientRandom, s.exporterMasterSecret!);
     // RFC 8446 §4.4.4: the server writes with its application keys right after its Finished.
+    this.handshakeWrite = this.writeDir;
     this.writeDir = new RecordDirection(
       await createRecordProtection(
         this.p,
@@ -951,19 +962,53 @@ export class TlsServer extends Endpoint {
 
   private async onCertificateVerify(scheme: number, signature: Uint8Array, raw: Uint8Array): Promise<void> {
     const tls13 = this.version === 0x0304;
-    if (!this.schemes.includes(scheme))
+    // Fault accept-cv-unoffered-scheme: the scheme is not checked against the CertificateRequest (e.g. MD5), nor
+    // RSASSA-PKCS1-v1_5 refused in TLS 1.3; the signature is still verified with the scheme the client named.
+    const anyScheme = this.faulty('accept-cv-unoffered-scheme');
+    if (!this.schemes.includes(scheme) && !anyScheme)
       throw failure('illegal_parameter', `client CertificateVerify scheme 0x${scheme.toString(16)} was not requested`);
-    if (tls13 && (scheme & 0xff) === 0x01) throw failure('illegal_parameter', 'RSASSA-PKCS1-v1_5 in a TLS 1.3 CertificateVerify');
+    if (tls13 && (scheme & 0xff) === 0x01 && !anyScheme)
+      throw failure('illegal_parameter', 'RSASSA-PKCS1-v1_5 in a TLS 1.3 CertificateVerify');
     const content = tls13
       ? certificateVerifyContent13('client', await this.hashOf(this.suite!.prfHash))
       : certificateVerifyContent12(this.transcript);
     const v = await verifySignature(this.p, scheme, this.clientSpki!, content, signature, { version: tls13 ? 13 : 12 });
     // Fault accept-cv-wrong-transcript: a well-formed signature that does not verify over the transcript passes.
-    if (!v.ok && !(v.reason === 'bad_signature' && this.faulty('accept-cv-wrong-transcript')))
-      throw failure(signatureFailureAlert(v.reason), `client CertificateVerify: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`);
+    if (!v.ok && !(v.reason === 'bad_signature' && this.faulty('accept-cv-wrong-transcript'))) {
+      const why = `client CertificateVerify: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`;
+      // Fault silent-close-bad-signature: the connection is closed without the alert RFC 5246 §7.2.2 / RFC 8446 §6.2 ask for.
+      throw new EngineFailure(signatureFailureAlert(v.reason), why, this.faulty('silent-close-bad-signature'));
+    }
     this.transcript.push(raw);
     this.clientScheme = scheme;
     this.setState(tls13 ? 'WAIT_FINISHED' : 'WAIT_CCS');
+  }
+
+  /**
+   * No cipher suite in common: handshake_failure (RFC 5246 §7.4.1.3: "If it cannot find such a match, it will respond
+   * with a handshake failure alert"; RFC 8446 §4.1.1). Fault null-suite-no-common: a ServerHello naming
+   * TLS_NULL_WITH_NULL_NULL (0x0000) instead, then the connection is closed without an alert.
+   */
+  private async noCommonSuite(ch: ClientHello, why: string): Promise<void> {
+    if (!this.faulty('null-suite-no-common')) throw failure('handshake_failure', why);
+    await this.sendHandshake({
+      type: 'server_hello',
+      legacyVersion: 0x0303,
+      random: this.random,
+      sessionId: ch.sessionId,
+      cipherSuite: 0x0000,
+      compressionMethod: 0,
+      extensions: [],
+    });
+    throw new EngineFailure('handshake_failure', `${why}: answered with suite 0x0000 (fault)`, true);
+  }
+
+  /**
+   * Fault alert-handshake-keys (TLS 1.3): after its Finished the server seals a fatal alert with its handshake keys,
+   * where RFC 8446 §4.4.4 / §7 has it write with its application traffic keys.
+   */
+  protected override alertDirection(): RecordDirection | undefined {
+    return this.faulty('alert-handshake-keys') ? this.handshakeWrite : undefined;
   }
 
   /** TLS 1.2, the client's flight read up to its ChangeCipherSpec: a handshake record now is out of order (RFC 5246 §7.1). */

@@ -234,9 +234,15 @@ async function runConversation(s: Session, conv: ClientConversation, profile: Cl
     seed: conv.seed,
     path: conv.path,
   };
-  // our server's Finished (TLS 1.2) or the client's verified Finished (TLS 1.3) completes the handshake: decided
+  // our server counts itself connected once its TLS 1.2 Finished is out (the client has yet to check it) or the client's
+  // TLS 1.3 Finished verified: the client's first word after that (an alert, its data, its close) decides
   const played = await withCommand(s, s.clientTiming.connectMs, (sock) =>
-    exchange(server, sock, { answerMs: timing.answerMs, quietMs: timing.quietMs, totalMs: timing.totalMs, afterConnect: 'stop' }),
+    exchange(server, sock, {
+      answerMs: timing.answerMs,
+      quietMs: timing.quietMs,
+      totalMs: timing.totalMs,
+      afterConnect: 'await',
+    }),
   );
   if (played.startupMs !== undefined) s.clientTiming.startups.push(played.startupMs);
   if (!played.run) {
@@ -393,7 +399,7 @@ async function probe(s: Session): Promise<ClientProfile> {
       answerMs: ceiling.answerMs,
       quietMs: ceiling.quietMs,
       totalMs: ceiling.totalMs,
-      afterConnect: 'stop',
+      afterConnect: 'await',
     }),
   );
   const ended = played.command;

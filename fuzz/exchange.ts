@@ -10,6 +10,10 @@
  *   last (TLS 1.3: a server's answer to our client certificate comes after
  *   its Finished): whatever it sends within `quietMs` decides, silence ends
  *   the conversation;
+ * - `await`: our last flight completed the handshake on our side but the peer
+ *   has yet to judge it (our server's TLS 1.2 Finished, the last message of
+ *   a full handshake): its first word within `answerMs` decides (an alert:
+ *   it refused; data or close_notify: it went on), silence ends it;
  * - `probe`: the peer owes an answer to our last flight (TLS 1.3: our
  *   invalid Finished flight): what it sends decides (an alert: it refused;
  *   a ticket or data: it went on); after `quietMs` of silence our
@@ -26,7 +30,7 @@ import { SocketReader, type SocketRun } from '../engine/socket';
 import type { WireRecord } from '../engine/types';
 import { concatBytes } from '../wire/hex';
 
-export type AfterConnect = 'stop' | 'listen' | 'probe';
+export type AfterConnect = 'stop' | 'listen' | 'await' | 'probe';
 
 export interface ExchangePolicy {
   /** How long the peer may take when it owes an answer (its flight, an alert, the answer to our data). */
@@ -111,8 +115,9 @@ export async function exchange(
       if (mode === 'stop' || spokeAfterConnect) break;
       if (!listened) {
         listened = true;
-        wait = policy.quietMs;
-      } else if (mode === 'probe' && !appSent && policy.appData) {
+        wait = mode === 'await' ? policy.answerMs : policy.quietMs;
+      } else if (mode === 'await') break;
+      else if (mode === 'probe' && !appSent && policy.appData) {
         appSent = true;
         send(await endpoint.sendApplicationData(policy.appData));
         wait = policy.answerMs;

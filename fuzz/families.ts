@@ -21,11 +21,10 @@ import { engineSuite } from '../engine/suites';
 import { MUTATIONS } from '../generators/mutations/catalogue';
 import { type ClientCertificate, type ClientSends, type Kex12, liveSide, type Mutation } from '../generators/mutations/model';
 import { stateHooks, stateModel } from '../generators/mutations/state';
-import type { ReceiverFacts } from '../oracles/rule';
 import type { TlsVersion } from '../wire/vocabulary';
 import { baseNameFor, type ClientBase, type Conversation, clientMutation, restrict, validConversation } from './conversation';
 import { coverageOrder } from './core';
-import { expectationOf } from './judge';
+import { type Expectation, expectationOf } from './judge';
 import { suiteName } from './names';
 import type { ServerFuzzOptions } from './options';
 import { GROUPS, restrictedSchemes, type TargetProfile } from './probe';
@@ -72,11 +71,6 @@ export interface PlanContext {
   target: TargetProfile;
   /** Our client's provider, name and credentials. */
   base: ClientBase;
-}
-
-/** What the probe learned about the target as a receiver, for the tolerances of its reactions (oracles/reactions.ts). */
-export function receiverFacts(ctx: PlanContext): ReceiverFacts {
-  return ctx.target.clientAuthRequired ? { clientAuthRequired: true } : {};
 }
 
 export interface Family<S extends ConvSpec = ConvSpec> {
@@ -267,7 +261,7 @@ const mutant: Family<Extract<ConvSpec, { kind: 'mutant' }>> = {
       operator: m.name,
       kind: 'mutant',
       subject: m.name,
-      expect: expectationOf(m, version, 'server', receiverFacts(ctx)),
+      expect: expectationOf(m, version, 'server'),
     };
   },
 };
@@ -320,7 +314,7 @@ const state: Family<Extract<ConvSpec, { kind: 'state' }>> = {
       reactionRules: [...new Set(scen.flatMap((s) => s.reactionRules ?? []))],
       completionRules: [...new Set(scen.flatMap((s) => s.completionRules ?? []))],
     };
-    const expect = expectationOf(combined, version, 'server', receiverFacts(ctx));
+    const expect = expectationOf(combined, version, 'server');
     // out of order: the target must reject; only incomplete (e.g. our Finished withheld): waiting is right too;
     // neither (the steps leave a valid flow): it must complete
     if (model.outOfOrder) conv.expect = expect;
@@ -328,6 +322,34 @@ const state: Family<Extract<ConvSpec, { kind: 'state' }>> = {
     return conv;
   },
 };
+
+/**
+ * RFC 5246 §7.4.6 / RFC 8446 §4.4.2.4 let a server go on after an unacceptable client chain "considering the client
+ * unauthenticated". A target that refused our handshake without a client certificate (the probe) does not accept
+ * unauthenticated clients, so going on after a bad chain means it accepted the chain: the leave does not apply.
+ */
+export function heldToChain(e: Expectation, target: TargetProfile): Expectation {
+  if (e.kind !== 'reject' || !e.reaction?.ignoreAllowed || target.clientCertRequired !== true) return e;
+  // only the leave to go on "considering the client unauthenticated" is void (the tolerances that say so)
+  if (!e.reaction.ignoreBecause.every((t) => t.voidWhenClientAuthRequired)) return e;
+  return {
+    ...e,
+    reaction: { ...e.reaction, ignoreAllowed: false, ignoreBecause: [] },
+    heldBecause:
+      'it refuses a client without a certificate, so it did not go on "considering the client unauthenticated" (RFC 5246 §7.4.6, RFC 8446 §4.4.2.4): it accepted the chain',
+  };
+}
+
+/**
+ * A target that does not trust our test root (the probe) meets every faulty chain as an untrusted one too: RFC 5280
+ * §6 fixes no order among the checks, so the trust-anchor rule's alerts ("unknown_ca: A valid certificate chain or
+ * partial chain was received, but the certificate was not accepted because the CA certificate could not be located or
+ * couldn't be matched with a known, trusted CA", RFC 5246 §7.2.2) answer it as well as the fault's own.
+ */
+function untrustedToo(m: ClientCertificate, target: TargetProfile): ClientCertificate {
+  if (target.testRootTrusted !== false || m.rules.length === 0 || m.rules.includes('cert.path.trust-anchor')) return m;
+  return { ...m, reactionRules: [...(m.reactionRules ?? []), 'cert.path.trust-anchor'] };
+}
 
 const cert: Family<Extract<ConvSpec, { kind: 'cert' }>> = {
   kind: 'cert',
@@ -384,7 +406,7 @@ const cert: Family<Extract<ConvSpec, { kind: 'cert' }>> = {
       ...conv,
       kind: 'cert',
       subject: spec.fault,
-      expect: expectationOf(m, spec.version, 'server', receiverFacts(ctx)),
+      expect: heldToChain(expectationOf(untrustedToo(m, ctx.target), spec.version, 'server'), ctx.target),
       invalidAt: 'certificate',
     };
   },

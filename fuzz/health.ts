@@ -56,6 +56,8 @@ export function targetHealth(o: HealthOptions): TargetHealth {
   return {
     check,
     async recover() {
+      // another conversation may have brought it back already: restart only a target that is down
+      if ((await check()).state === 'up') return { up: true, detail: 'the target is up' };
       if (o.restart !== undefined) {
         if (typeof o.restart === 'function') await o.restart();
         else {
@@ -77,4 +79,43 @@ export function targetHealth(o: HealthOptions): TargetHealth {
       }
     },
   };
+}
+
+/**
+ * Conversations run side by side (`--jobs`) share the gate; a suspected target death is confirmed alone. When the
+ * target dies, every conversation open at that moment sees it go; re-running the suspect with nothing else on the
+ * target tells the culprit (the target dies again) from a bystander (it does not).
+ */
+export class DeathGate {
+  private active = 0;
+  private closed: Promise<void> | undefined;
+  private idle: (() => void)[] = [];
+
+  /** Run `f` beside the other conversations (waits while a confirmation runs alone). */
+  async shared<T>(f: () => Promise<T>): Promise<T> {
+    while (this.closed) await this.closed;
+    this.active++;
+    try {
+      return await f();
+    } finally {
+      this.active--;
+      if (this.active === 0) for (const r of this.idle.splice(0)) r();
+    }
+  }
+
+  /** Run `f` with nothing else on the target: new conversations wait, open ones finish first. */
+  async alone<T>(f: () => Promise<T>): Promise<T> {
+    while (this.closed) await this.closed;
+    let release: () => void = () => undefined;
+    this.closed = new Promise<void>((r) => {
+      release = r;
+    });
+    try {
+      if (this.active > 0) await new Promise<void>((r) => this.idle.push(r));
+      return await f();
+    } finally {
+      this.closed = undefined;
+      release();
+    }
+  }
 }

@@ -10,6 +10,8 @@ import type { Epoch, Transcript, TranscriptMessage, TranscriptRecord } from '../
 import type { Direction, MessageKind, MessageType, TlsVersion } from '../wire/vocabulary';
 import { classify, type Expectation, expectationOf, judgeConversation } from './judge';
 import { type InvalidFrom, observe } from './observe';
+import { heldToChain } from './families';
+import type { TargetProfile } from './probe';
 
 const C: Direction = 'C->S';
 const S: Direction = 'S->C';
@@ -88,9 +90,14 @@ const TLS12_FULL_CLIENT: Step[] = [
   { dir: C, type: 'finished', epoch: 'application' },
 ];
 
-/** A certificate fault against a server the probe found to require client authentication (unless `required` is false). */
-const certFault = (version: TlsVersion, name = 'client-cert-expired', required = true): Expectation =>
-  expectationOf(mutation(name), version, 'server', required ? { clientAuthRequired: true } : {});
+const REQUIRES_CERT: TargetProfile = {
+  suites: { '1.2': [0xc02f], '1.3': [0x1301] },
+  certificateRequested: true,
+  clientCertRequired: true,
+};
+
+const certFault = (version: TlsVersion, name = 'client-cert-expired'): Expectation =>
+  expectationOf(mutation(name), version, 'server');
 
 /** Judge a transcript of our client (C->S) against a server, with our invalid input at `from`. */
 function judgeClient(
@@ -115,26 +122,28 @@ describe('a completed handshake is accepted, whatever happens after (issue #14 i
       { dir: S, type: 'application_data', epoch: 'application' },
       { dir: S, type: 'alert', epoch: 'application', alert: [1, 0] },
     ];
-    const j = judgeClient(steps, certFault('1.2'), closedAfterSession, { message: 'certificate' });
+    // the probe found that the target refuses a client without a certificate
+    const held = heldToChain(certFault('1.2'), REQUIRES_CERT);
+    const j = judgeClient(steps, held, closedAfterSession, { message: 'certificate' });
     expect(j.verdict).toBe('accepted-invalid');
     expect(j.rule).toBe('cert.path.validity');
-    expect(j.detail).toMatch(/its ChangeCipherSpec.*then closed with close_notify/);
-  });
-
-  it('a server not known to require client authentication may go on after an unacceptable chain (RFC 5246 §7.4.6)', () => {
-    const steps: Step[] = [
-      ...TLS12_FULL_CLIENT,
-      { dir: S, type: 'change_cipher_spec', kind: 'change_cipher_spec' },
-      { dir: S, type: 'finished', epoch: 'application' },
-    ];
-    const optional = judgeClient(steps, certFault('1.2', 'client-cert-expired', false), closedAfterSession, {
-      message: 'certificate',
-    });
-    expect(optional.verdict).toBe('conforming');
-    expect(optional.detail).toMatch(/RFC 5246 §7\.4\.6.*considering the client unauthenticated/);
-    // the same server once the probe saw it refuse a handshake without a client certificate: acceptance
-    const required = judgeClient(steps, certFault('1.2'), closedAfterSession, { message: 'certificate' });
-    expect(required.verdict).toBe('accepted-invalid');
+    expect(j.detail).toMatch(/its ChangeCipherSpec.*then closed with close_notify.*refuses a client without a certificate/);
+    // a target that also goes on without any client certificate may have gone on "considering the client
+    // unauthenticated" (RFC 5246 §7.4.6): nothing on the wire says otherwise
+    for (const target of [
+      { ...REQUIRES_CERT, clientCertRequired: false },
+      { ...REQUIRES_CERT, clientCertRequired: undefined },
+    ]) {
+      const { clientCertRequired, ...rest } = target;
+      const open = judgeClient(
+        steps,
+        heldToChain(certFault('1.2'), clientCertRequired === undefined ? rest : target),
+        closedAfterSession,
+        { message: 'certificate' },
+      );
+      expect(open.verdict).toBe('conforming');
+      expect(open.detail).toMatch(/RFC 5246 §7\.4\.6/);
+    }
   });
 
   it('the server that only closed with close_notify, without its Finished, did not accept: a silent rejection (no-alert)', () => {
@@ -159,7 +168,7 @@ describe('a completed handshake is accepted, whatever happens after (issue #14 i
     ];
     const refused = judgeClient(
       [...first, { dir: S, type: 'alert', epoch: 'handshake', alert: [2, 45] }],
-      certFault('1.2'),
+      certFault('1.3'),
       alertEnd(45),
       { message: 'certificate' },
     );
@@ -174,6 +183,16 @@ describe('a completed handshake is accepted, whatever happens after (issue #14 i
     // TLS 1.3 lets a server go on without client authentication after an unacceptable chain (RFC 8446 §4.4.2.4)
     expect(accepted.verdict).toBe('conforming');
     expect(accepted.detail).toMatch(/RFC 8446 §4\.4\.2\.4/);
+    // unless the target refuses clients without a certificate: then its ticket shows it accepted the chain
+    const held = judgeClient(
+      [...first, { dir: S, type: 'new_session_ticket', epoch: 'application' }],
+      heldToChain(expectationOf(mutation('client-cert-expired'), '1.3', 'server'), REQUIRES_CERT),
+      closedAfterSession,
+      { message: 'certificate' },
+      '1.3',
+    );
+    expect(held.verdict).toBe('accepted-invalid');
+    expect(held.rule).toBe('cert.path.validity');
     const fin = judgeClient(
       [
         ...first.slice(0, 7),

@@ -67,6 +67,8 @@ export type Expectation =
        * alert, RFC 8446 §6 "MUST NOT allow any further data to be sent or received on the connection").
        */
       closeOk?: boolean;
+      /** Why the RFC's leave to go on does not apply to this target (named in an accepted-invalid verdict). */
+      heldBecause?: string;
     };
 
 /** What a conforming receiver owes when it meets a mutation in a handshake of this version (from its declaration). */
@@ -138,7 +140,11 @@ export function classify(expect: Expectation, obs: Observation, strictness: Stri
   if (expect.kind === 'complete') {
     if (obs.alert !== undefined)
       return withAlert({ verdict: 'wrong-alert', detail: `valid handshake rejected with alert ${obs.alert}` });
-    if (obs.completed) return { verdict: 'conforming', detail: 'handshake completed' };
+    if (obs.completed)
+      return {
+        verdict: 'conforming',
+        detail: obs.peerData ? 'handshake completed, the peer sent application data' : 'handshake completed',
+      };
     if (obs.ourAbort !== undefined) return { verdict: 'flagged', detail: `our endpoint aborted with ${obs.ourAbort}` };
     if (obs.end === 'timed_out') return { verdict: 'hung', detail: `valid handshake stalled after ${obs.afterMs ?? '?'} ms` };
     if (obs.end === 'reset') return { verdict: 'reset', detail: `valid handshake reset: ${obs.error ?? ''}` };
@@ -156,9 +162,10 @@ export function classify(expect: Expectation, obs: Observation, strictness: Stri
       });
     }
     const then = obs.alert !== undefined ? `, then sent ${obs.alert}` : obs.closeNotify ? ', then closed with close_notify' : '';
+    const held = expect.heldBecause ? ` (${expect.heldBecause})` : '';
     return withAlert({
       verdict: 'accepted-invalid',
-      detail: `the peer went on after our invalid input: it sent ${obs.wentOn}${then}`,
+      detail: `the peer went on after our invalid input: it sent ${obs.wentOn}${then}${held}`,
     });
   }
   if (obs.alert !== undefined) {

@@ -43,6 +43,8 @@ export interface Observation {
   ourAbort?: string;
   /** Messages of the peer the verdict rests on (transcript indices), for the ladder. */
   at?: number;
+  /** The peer sent application data (at any point). */
+  peerData?: true;
 }
 
 export const alertName = (d: number): string => nameOf(alertDescriptions, d, 2);
@@ -132,6 +134,7 @@ export function observe(
   const fromPlaintextHello = invalid !== undefined && t.records[invalid]?.epoch === 'plaintext';
   const ourAlert = t.messages.find((m) => m.dir === o.ours && m.kind === 'alert');
   let weak = false;
+  if (t.messages.some((m) => m.dir === peer && m.kind === 'application_data')) out.peerData = true;
   for (const m of t.messages) {
     if (m.dir !== peer || !after(m)) continue;
     // our fatal alert came first: what the peer sends after it is no answer to our input

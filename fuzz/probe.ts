@@ -18,7 +18,8 @@ import { type ClientHello, decodeHandshake } from '../wire/handshake';
 import { ExtensionType, NamedGroup, SignatureScheme as SS } from '../wire/registry';
 import { type TlsVersion, VERSION_CODE, versionOfCode } from '../wire/vocabulary';
 import { type Conversation, type ConversationContext, restrict, validConversation } from './conversation';
-import type { Classification } from './judge';
+import { type Classification, expectationOf } from './judge';
+import { bytesEqual } from '../wire/hex';
 import { suiteName } from './names';
 
 // ------------------------------------------------------------------ servers
@@ -49,20 +50,30 @@ const PROBE_SCHEMES: readonly number[] = [
   SS.rsa_pkcs1_sha384,
 ];
 
-/** Handshakes a server probe runs at most: each probed suite, each group alone, the chain, each scheme alone (for progress). */
+/**
+ * Handshakes a server probe runs at most (for progress): each probed suite, without a client certificate and with one
+ * from our test root, each group alone, the chain, each scheme alone.
+ */
 export const PROBE_HANDSHAKES =
-  PROBE_SUITES['1.3'].length + PROBE_SUITES['1.2'].length + 1 + GROUPS.length + 1 + PROBE_SCHEMES.length;
+  PROBE_SUITES['1.3'].length + PROBE_SUITES['1.2'].length + 2 + GROUPS.length + 1 + PROBE_SCHEMES.length;
 
 export interface TargetProfile {
   suites: Record<TlsVersion, number[]>;
   /** The target sent a CertificateRequest. */
   certificateRequested: boolean;
   /**
-   * The target refused a handshake in which our client sent no certificate (probed only when it asks for one): it
-   * requires client authentication, so it cannot go on with an unacceptable client chain "considering the client
-   * unauthenticated" (RFC 5246 §7.4.6, RFC 8446 §4.4.2.4); going on is then acceptance. Absent: not known.
+   * Asked for a client certificate, the target refused a handshake where our client sent none (an empty Certificate):
+   * its policy requires client authentication (absent: not probed). RFC 5246 §7.4.6 and RFC 8446 §4.4.2.4 let a
+   * server go on "considering the client unauthenticated" after an unacceptable chain; one that refuses
+   * unauthenticated clients cannot be doing that, so going on after a bad chain accepted it (fuzz/families.ts).
    */
-  clientAuthRequired?: boolean;
+  clientCertRequired?: boolean;
+  /**
+   * The target accepts a valid client certificate issued by our test root (the root every certificate fault chains
+   * to; `tlsprop fuzz --write-ca` writes it). false: it does not trust that root, so each faulty chain is also an
+   * untrusted one, and the trust-anchor rule's alerts (unknown_ca, ...) answer it as well (absent: not probed).
+   */
+  testRootTrusted?: boolean;
   /** Key-exchange groups the target completes a handshake with when offered alone (absent: not probed, all assumed). */
   groups?: number[];
   /**
@@ -143,14 +154,22 @@ function chainSchemesOf(t: Transcript | undefined): number[] {
   }
 }
 
-/** One probe handshake: how it was classified, and its transcript. */
-export type ProbeRun = (conv: Conversation) => Promise<{ c: Classification; transcript?: Transcript }>;
+/**
+ * One probe handshake: how it was classified, its transcript, and for an invalid input whether the target went on
+ * after it (`wentOn`) or refused it with an alert or a close (`refused`).
+ */
+export type ProbeRun = (
+  conv: Conversation,
+) => Promise<{ c: Classification; transcript?: Transcript; wentOn?: boolean; refused?: boolean }>;
 
 const RANDOM0 = new Uint8Array(32).fill(7);
 const went = (c: Classification): boolean => c.verdict === 'conforming' || c.verdict === 'flagged';
 
 /** Which versions, suites, groups and TLS 1.2 schemes the target accepts, and whether it asks for a client certificate. */
-export async function probeTarget(ctx: ConversationContext & { identity?: Identity }, run: ProbeRun): Promise<TargetProfile> {
+export async function probeTarget(
+  ctx: ConversationContext & { identity?: Identity; testIdentity?: Identity },
+  run: ProbeRun,
+): Promise<TargetProfile> {
   const profile: TargetProfile = { suites: { '1.2': [], '1.3': [] }, certificateRequested: false };
   const conv = (v: TlsVersion, s: number, g: number, name: string, onlyGroup = false) =>
     validConversation(ctx, v, s, g, RANDOM0, true, name, 'probe', onlyGroup);
@@ -165,15 +184,53 @@ export async function probeTarget(ctx: ConversationContext & { identity?: Identi
         profile.certificateRequested = true;
     }
   }
-  // groups, each offered alone, with the first version and suite that worked
   const v: TlsVersion | undefined = profile.suites['1.3'].length ? '1.3' : profile.suites['1.2'].length ? '1.2' : undefined;
-  const suite = v ? profile.suites[v].find((s) => v === '1.3' || isEcdhe12(s)) : undefined;
-  // whether the target requires the certificate it asks for: the first working handshake again, our client without one
-  if (profile.certificateRequested && v && profile.suites[v][0] !== undefined) {
-    const anonymous = conv(v, profile.suites[v][0]!, NamedGroup.x25519, `probe ${v} without a client certificate`);
-    delete anonymous.client.identity;
-    profile.clientAuthRequired = !went((await run(anonymous)).c);
+  // whether a handshake without a client certificate is refused (our client answers the CertificateRequest with none):
+  // TLS 1.2 first, where the server's Finished comes after our Certificate and shows it went on without one; in TLS 1.3
+  // the conversation waits, as for a mutant, for the server's answer to our flight (a ticket, data, an alert, a close)
+  const cv: TlsVersion | undefined = profile.suites['1.2'].length ? '1.2' : v;
+  if (profile.certificateRequested && ctx.identity && cv) {
+    const { identity: _ours, ...anonymous } = ctx.base;
+    const c = validConversation(
+      { ...ctx, base: anonymous },
+      cv,
+      profile.suites[cv][0]!,
+      NamedGroup.x25519,
+      RANDOM0,
+      true,
+      'probe no client certificate',
+      'probe',
+    );
+    c.expect = expectationOf({ rules: [], reactionRules: ['cert.chain.client-empty'] }, cv, 'server');
+    c.invalidAt = 'certificate';
+    const r = await run(c);
+    // neither (a silent TLS 1.3 server): not known
+    if (r.refused || r.wentOn) profile.clientCertRequired = r.refused === true;
   }
+  // whether the target trusts our test root: our own certificate is from it, or a valid one from it completes
+  const test = ctx.testIdentity;
+  if (profile.certificateRequested && test && cv) {
+    const ours = ctx.identity?.chain[0];
+    if (ours !== undefined && bytesEqual(ours, test.chain[0]!)) profile.testRootTrusted = true;
+    else {
+      const c = validConversation(
+        { ...ctx, base: { ...ctx.base, identity: test } },
+        cv,
+        profile.suites[cv][0]!,
+        NamedGroup.x25519,
+        RANDOM0,
+        true,
+        'probe test-root client certificate',
+        'probe',
+      );
+      c.expect = expectationOf({ rules: [], reactionRules: ['cert.chain.client-empty'] }, cv, 'server');
+      c.invalidAt = 'certificate';
+      const r = await run(c);
+      if (r.refused || r.wentOn) profile.testRootTrusted = r.wentOn === true;
+    }
+  }
+  // groups, each offered alone, with the first version and suite that worked
+  const suite = v ? profile.suites[v].find((s) => v === '1.3' || isEcdhe12(s)) : undefined;
   if (v && suite !== undefined) {
     profile.groups = [];
     for (const g of GROUPS) if (went((await run(conv(v, suite, g, `probe group ${g}`, true))).c)) profile.groups.push(g);

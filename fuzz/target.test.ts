@@ -353,6 +353,30 @@ describe('planConversations', () => {
       expect([f, v.ok, v.problems.map((x) => x.rule)]).toEqual([f, false, [...m.rules]]);
     }
   });
+
+  it('a target that does not trust our test root may answer any faulty chain as untrusted; one that refuses clients without a certificate is held to the chain', async () => {
+    const pki = await testPki();
+    const o = await options({ identity: { identity: pki.identity('client', 'rsa') }, budget: { seed: 1 } });
+    const spec = { kind: 'cert' as const, fault: 'client-cert-expired', version: '1.2' as const, cfg: CFG0 };
+    const trusted = await buildConversation(planContext(o, { ...TWO_VERSIONS, testRootTrusted: true }), spec, '0');
+    expect(trusted.expect.kind === 'reject' && trusted.expect.alerts).toEqual(['certificate_expired', 'certificate_unknown']);
+    const untrusted = await buildConversation(planContext(o, { ...TWO_VERSIONS, testRootTrusted: false }), spec, '0');
+    expect(untrusted.expect.kind === 'reject' && untrusted.expect.alerts).toEqual([
+      'certificate_expired',
+      'certificate_unknown',
+      'unknown_ca',
+    ]);
+    // RFC 5246 §7.4.6: going on after a bad chain is allowed ("considering the client unauthenticated") unless the
+    // target refuses clients without a certificate
+    expect(trusted.expect.kind === 'reject' && trusted.expect.reaction?.ignoreAllowed).toBe(true);
+    const required = await buildConversation(
+      planContext(o, { ...TWO_VERSIONS, testRootTrusted: true, clientCertRequired: true }),
+      spec,
+      '0',
+    );
+    expect(required.expect.kind === 'reject' && required.expect.reaction?.ignoreAllowed).toBe(false);
+    expect(required.expect.kind === 'reject' && required.expect.heldBecause).toMatch(/refuses a client without a certificate/);
+  });
 });
 
 describe('profiles', () => {

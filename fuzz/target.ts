@@ -35,7 +35,7 @@ import {
   type PlanContext,
   specText,
 } from './families';
-import { targetHealth } from './health';
+import { DeathGate, targetHealth } from './health';
 import { disabledRules, failsRun, firingHooks, judgeConversation, judgeRun, type ProfileStatus, profileStatusOf } from './judge';
 import { describeEnd } from './live';
 import { suiteName } from './names';
@@ -300,13 +300,19 @@ export async function runSpec(
 export async function probe(o: ServerFuzzOptions, shared: RunShared = runShared(o)): Promise<TargetProfile> {
   const ctx = planContext(o, { suites: { '1.2': [], '1.3': [] }, certificateRequested: false }, shared.provider);
   const quiet: ServerFuzzOptions = { ...o, profile: { ...o.profile, file: EMPTY_PROFILE } };
-  const withId = o.identity.identity ? { ...ctx, identity: o.identity.identity } : ctx;
+  const testIdentity = o.identity.pki.identity('client', 'rsa');
+  const withId = o.identity.identity ? { ...ctx, identity: o.identity.identity, testIdentity } : { ...ctx, testIdentity };
   let n = 0;
   return probeTarget(withId, async (conv) => {
-    const { result, transcript } = await runConversation(quiet, conv, shared);
+    const { result, transcript, observation } = await runConversation(quiet, conv, shared);
     o.output?.onProgress?.(`[probe ${++n}/${Math.max(n, PROBE_HANDSHAKES)}] ${conv.name}: ${result.run.verdict}`);
     const c = { verdict: result.run.verdict, detail: result.run.detail ?? '' };
-    return transcript ? { c, transcript } : { c };
+    const wentOn = observation?.wentOn !== undefined;
+    const refused =
+      observation !== undefined &&
+      !wentOn &&
+      (observation.alert !== undefined || observation.end === 'closed' || observation.end === 'reset');
+    return transcript ? { c, transcript, wentOn, refused } : { c, wentOn, refused };
   });
 }
 
@@ -339,7 +345,7 @@ export async function fuzzTarget(o: ServerFuzzOptions): Promise<FuzzResult> {
   const progress = o.output?.onProgress ?? (() => undefined);
   const profile = o.target.known ?? (await probe(o, shared));
   progress(
-    `probe: TLS 1.3 [${profile.suites['1.3'].map(suiteName).join(', ')}], TLS 1.2 [${profile.suites['1.2'].map(suiteName).join(', ')}]${profile.certificateRequested ? `, asks for a client certificate${profile.clientAuthRequired ? ' (required: refused a handshake without one)' : profile.clientAuthRequired === false ? ' (optional: completed a handshake without one)' : ''}` : ''}`,
+    `probe: TLS 1.3 [${profile.suites['1.3'].map(suiteName).join(', ')}], TLS 1.2 [${profile.suites['1.2'].map(suiteName).join(', ')}]${profile.certificateRequested ? `, asks for a client certificate${profile.clientCertRequired ? ' (refuses a client without one)' : profile.clientCertRequired === false ? ' (goes on without one)' : ''}${profile.testRootTrusted === false ? '; it does not trust our test root (certificate faults may be answered as unknown CA; tlsprop fuzz --write-ca FILE writes it)' : ''}` : ''}`,
   );
   const ctx = planContext(o, profile, provider);
   const runs = runsOf(ctx);
@@ -377,6 +383,7 @@ export async function fuzzTarget(o: ServerFuzzOptions): Promise<FuzzResult> {
     // the round trip of the sanity handshake: its whole exchange on the wire (the target's own work included)
     return { ok, ...(ok ? { rttMs: out.wireMs ?? Date.now() - t } : {}) };
   };
+  const gate = new DeathGate();
   const health = targetHealth({
     host: o.target.host,
     port: o.target.port,
@@ -392,33 +399,43 @@ export async function fuzzTarget(o: ServerFuzzOptions): Promise<FuzzResult> {
       runs: o.budget.path !== undefined ? 1 : runs,
       run: async (spec, path): Promise<Attempt<ConversationResult>> => {
         const skipped = disabledBySpec(ctx, spec);
-        let out = await runSpec(ctx, spec, path, shared);
-        const a: Attempt<ConversationResult> = { result: out.result };
         // target death (fuzz/health.ts): a conversation that ended without an answer, or found the target gone
-        const obs = out.observation;
-        const silent =
-          out.refused !== undefined ||
-          (obs !== undefined && obs.alert === undefined && !obs.closeNotify && obs.end !== 'done' && obs.wentOn === undefined);
-        if (silent) {
-          const h = out.refused !== undefined ? { state: 'crashed' as const, detail: out.refused } : await health.check();
-          if (h.state !== 'up') {
-            const back = await health.recover();
-            if (out.refused !== undefined && back.up) {
-              // the target was gone before this conversation began: it is not the culprit; run it again
-              out = await runSpec(ctx, spec, path, shared);
-              a.result = out.result;
-            } else {
-              const r = out.result.run;
-              r.detail = `${h.detail} after this conversation (${r.verdict}: ${r.detail ?? ''})${back.up ? '; it came back' : ''}`;
-              r.verdict = h.state === 'crashed' ? 'target-crashed' : 'target-hung';
-              const duty = out.result.conversation.expect;
-              if (r.rule === undefined && duty.kind === 'reject') {
-                const rule = duty.rules[0] ?? duty.reactionRules?.[0];
-                if (rule !== undefined) r.rule = rule;
-              }
-              if (!back.up) a.stop = `${back.detail} (after ${r.verdict} in conversation ${path} ${r.name})`;
+        const silentEnd = (x: Awaited<ReturnType<typeof runSpec>>): boolean => {
+          const obs = x.observation;
+          return (
+            x.refused !== undefined ||
+            (obs !== undefined && obs.alert === undefined && !obs.closeNotify && obs.end !== 'done' && obs.wentOn === undefined)
+          );
+        };
+        let out = await gate.shared(() => runSpec(ctx, spec, path, shared));
+        const a: Attempt<ConversationResult> = { result: out.result };
+        const first = silentEnd(out)
+          ? out.refused !== undefined
+            ? { state: 'crashed' as const, detail: out.refused }
+            : await health.check()
+          : undefined;
+        if (first && first.state !== 'up') {
+          // the target died while this conversation ran (or before it): confirmed by running it again alone
+          await gate.alone(async () => {
+            let back = await health.recover();
+            if (!back.up) {
+              a.stop = `${back.detail} (after conversation ${path} ${out.result.run.name})`;
+              return;
             }
-          }
+            out = await runSpec(ctx, spec, path, shared);
+            a.result = out.result;
+            const h = silentEnd(out) ? await health.check() : { state: 'up' as const, detail: '' };
+            if (h.state === 'up') return; // a bystander: the target died of another conversation
+            back = await health.recover();
+            const r = out.result.run;
+            r.detail = `${h.detail} after this conversation, run alone (${r.verdict}: ${r.detail ?? ''})${back.up ? '; it came back' : ''}`;
+            r.verdict = h.state === 'crashed' ? 'target-crashed' : 'target-hung';
+            // the rule is the input's (the target died of it), not the alert duty a silent end would name
+            const duty = out.result.conversation.expect;
+            const rule = duty.kind === 'reject' ? (duty.rules[0] ?? duty.reactionRules?.[0]) : undefined;
+            if (rule !== undefined) r.rule = rule;
+            if (!back.up) a.stop = `${back.detail} (after ${r.verdict} in conversation ${path} ${r.name})`;
+          });
         }
         a.save = (dir, n) =>
           saveRun(dir, {

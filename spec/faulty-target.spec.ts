@@ -5,10 +5,14 @@
  * server (engine/serve.ts, startFaultyServer) runs with exactly that fault on 127.0.0.1 (client
  * certificates required, trusting the test root), and fuzzTarget runs
  * unrestricted (every applicable operator, state scenario and certificate
- * fault) with one seed and RUNS conversations. Asserted per fault:
+ * fault) with one seed and RUNS conversations, at the default strictness.
+ * Asserted per fault:
  *   - a finding that names one of the fault's rules: accepted-invalid (the
- *     target completed what it must refuse), or for ske-unoffered-scheme a
- *     conversation flagged by the oracles on the target's ServerKeyExchange;
+ *     target went on after what it must refuse), flagged (the oracles name the
+ *     target's own message or record: ske-unoffered-scheme, alert-handshake-keys),
+ *     no-alert (silent-close-bad-signature: a MUST finding in TLS 1.2) or
+ *     target-crashed (crash-on-invalid-key-share: the target stops listening;
+ *     the run confirms the culprit alone and restarts the target on its port);
  *   - its shrunk counterexample has the concrete minimal shape: fast-check
  *     shrinks the configuration indices towards 0 (suite, group, client
  *     random, restricted signature_algorithms offer) and a state-step list
@@ -30,6 +34,7 @@ import { DEFAULT_STRICTNESS, ladderText } from '../fuzz/judge';
 import type { ServerFuzzOptions } from '../fuzz/options';
 import { type ConversationResult, type FuzzResult, fuzzTarget, planContext } from '../fuzz/target';
 import { faultRules } from '../generators/mutations';
+import { MUTATIONS } from '../generators/mutations/catalogue';
 import { startFaultyServer } from '../engine/serve';
 import { type OptionsChange, withOptions } from './support/fuzz-options';
 import { LOOPBACK } from '../testing/launch';
@@ -58,21 +63,29 @@ async function fuzzFaulty(
   faults: readonly Fault[],
   extra: OptionsChange<ServerFuzzOptions> = {},
 ): Promise<{ r: FuzzResult; errors: readonly string[] }> {
-  const server = await startFaultyServer({
-    identity: pki.identity('server', 'rsa'),
-    clientAuth: 'require',
-    trustAnchors: pki.anchors,
-    faults,
-  });
+  const start = (port?: number) =>
+    startFaultyServer({
+      identity: pki.identity('server', 'rsa'),
+      clientAuth: 'require',
+      trustAnchors: pki.anchors,
+      faults,
+      ...(port !== undefined ? { port } : {}),
+    });
+  const servers = [await start()];
+  const port = servers[0]!.port;
+  // a target that died (crash-on-invalid-key-share) is started again on its port, as --restart-cmd would
+  const restart = async () => {
+    servers.push(await start(port));
+  };
   try {
-    const r = await fuzzTarget(withOptions(options(server.port), extra));
-    return { r, errors: server.errors };
+    const r = await fuzzTarget(withOptions(withOptions(options(port), { target: { restart } }), extra));
+    return { r, errors: servers.flatMap((x) => x.errors) };
   } finally {
-    await server.close();
+    for (const x of servers) await x.close();
   }
 }
 
-const SERVER_FAULTS = FAULT_IDS.filter((f) => FAULTS[f].sides.includes('server'));
+const ALL_SERVER_FAULTS = FAULT_IDS.filter((f) => FAULTS[f].sides.includes('server'));
 
 /** The rules of a fault in either version. */
 const rulesOf = (f: Fault): string[] => [...faultRules(f, '1.2'), ...faultRules(f, '1.3')];
@@ -81,7 +94,24 @@ const rulesOf = (f: Fault): string[] => [...faultRules(f, '1.2'), ...faultRules(
  * Each fault: the verdict of its findings, and one concrete minimal counterexample that must be among the shrunk
  * ones (the coverage-first runs try every name at the simplest configuration, so with this seed it is found as such).
  */
-const EXPECTED: Record<Fault, { verdict: 'accepted-invalid' | 'flagged'; rule: string; shrunk: ConvSpec; or?: ConvSpec[] }> = {
+type Verdict = 'accepted-invalid' | 'flagged' | 'no-alert' | 'target-crashed';
+const mutants = (...ops: string[]): ConvSpec[] => ops.map((op) => ({ kind: 'mutant', op, cfg: CFG0 }));
+const certs = (...faults: string[]): ConvSpec[] =>
+  faults.flatMap((fault) => (['1.2', '1.3'] as const).map((version) => ({ kind: 'cert' as const, fault, version, cfg: CFG0 })));
+/** Every invalid ECDH value our client sends (findings are grouped by verdict and rule: any of them may stand for its group). */
+const ECDH = mutants(
+  't12-cke-point-y-flipped',
+  't12-cke-point-off-curve',
+  't12-cke-point-identity',
+  't12-cke-point-wrong-length',
+  't13-keyshare-y-flipped',
+  't13-keyshare-off-curve',
+  't13-keyshare-identity',
+  't13-keyshare-wrong-length',
+  't13-keyshare-x25519-small-order',
+);
+
+const EXPECTED: Record<Fault, { verdict: Verdict; rule: string; shrunk: ConvSpec; or?: ConvSpec[]; needs?: string }> = {
   'accept-missing-cv': {
     verdict: 'accepted-invalid',
     rule: 't12.order.cv-iff-signing-cert',
@@ -111,11 +141,12 @@ const EXPECTED: Record<Fault, { verdict: 'accepted-invalid' | 'flagged'; rule: s
     rule: 't12.neg.suite-offered',
     shrunk: { kind: 'valid', version: '1.2', cfg: { ...CFG0, suite: 1 } },
   },
-  // group#0 of P-256/P-384: P-256
+  // group#0 of P-256/P-384: P-256; findings are grouped by (verdict, rule): the first of each group stands for it
   'accept-invalid-ecdh-point': {
     verdict: 'accepted-invalid',
     rule: 'ecdh.point-on-curve',
     shrunk: { kind: 'mutant', op: 't12-cke-point-y-flipped', cfg: CFG0 },
+    or: ECDH,
   },
   'accept-expired-client-cert': {
     verdict: 'accepted-invalid',
@@ -134,7 +165,81 @@ const EXPECTED: Record<Fault, { verdict: 'accepted-invalid' | 'flagged'; rule: s
     rule: 't12.neg.ske-sigalg',
     shrunk: { kind: 'valid', version: '1.2', cfg: { ...CFG0, schemes: 1 } },
   },
+  // the target refuses a client without a certificate (the probe), so going on after a bad chain is accepting it
+  'accept-any-client-cert': {
+    verdict: 'accepted-invalid',
+    rule: 'cert.path.trust-anchor',
+    shrunk: { kind: 'cert', fault: 'client-cert-unknown-ca', version: '1.2', cfg: CFG0 },
+    or: certs('client-cert-unknown-ca', 'client-cert-expired', 'client-cert-wrong-key'),
+  },
+  // every CertificateVerify that does not verify: a silent close, a MUST finding in 1.2, a SHOULD finding in 1.3
+  'silent-close-bad-signature': {
+    verdict: 'no-alert',
+    rule: 'alert.t12.must-send',
+    shrunk: { kind: 'mutant', op: 't12-cv-sig-corrupt', cfg: CFG0 },
+    or: mutants('t12-cv-missing-message', 't12-cv-extra-message', 't12-cv-sig-truncated', 't13-client-cv-sig-corrupt'),
+  },
+  // the target dies of an invalid ECDH value: found, confirmed alone, brought back by the restart, named by its rule
+  'crash-on-invalid-key-share': {
+    verdict: 'target-crashed',
+    rule: 'ecdh.point-on-curve',
+    shrunk: { kind: 'mutant', op: 't13-keyshare-off-curve', cfg: CFG0 },
+    or: ECDH,
+  },
+  // a HelloRetryRequest after our invalid ClientHello is going on (fuzz/observe.ts), not refusing
+  'hrr-missing-key-share': {
+    verdict: 'accepted-invalid',
+    rule: 't13.neg.mandatory-extensions',
+    shrunk: { kind: 'mutant', op: 't13-ch-keyshare-omitted', cfg: CFG0 },
+    needs: 't13-ch-keyshare-omitted',
+  },
+  'accept-ccs-after-finished': {
+    verdict: 'accepted-invalid',
+    rule: 'rec.t13.ccs-compat',
+    shrunk: { kind: 'mutant', op: 't13-ccs-after-finished', cfg: CFG0 },
+    needs: 't13-ccs-after-finished',
+  },
+  'accept-cv-unoffered-scheme': {
+    verdict: 'accepted-invalid',
+    rule: 't12.neg.cv-sigalg',
+    shrunk: { kind: 'mutant', op: 'cv-md5', cfg: CFG0 },
+    or: mutants('cv-scheme-not-requested', 'cv-sha1'),
+    needs: 'cv-md5',
+  },
+  // its ServerHello after our ClientHello without a common suite is going on (fuzz/observe.ts). On merge with the
+  // live families, whose ClientHello family names t12.neg.no-common-parameters for this duty, the fault's rules take
+  // that id in place of t12.neg.no-common-suite (one rule per duty)
+  'null-suite-no-common': {
+    verdict: 'accepted-invalid',
+    rule: 't12.neg.no-common-suite',
+    shrunk: { kind: 'mutant', op: 'ch-only-unknown-suites', cfg: CFG0 },
+    needs: 'ch-only-unknown-suites',
+  },
+  // any TLS 1.3 conversation where the server aborts after its Finished shows it
+  'alert-handshake-keys': {
+    verdict: 'flagged',
+    rule: 'rec.t13.app-keys-after-finished',
+    shrunk: { kind: 'mutant', op: 't13-client-finished-wrong', cfg: CFG0 },
+    or: [
+      ...mutants('t13-client-cv-sig-corrupt', 't13-skip-client-cv', 't13-drop-client-certificate'),
+      ...certs('client-cert-unknown-ca', 'client-cert-wrong-key', 'client-cert-expired', 'client-cert-empty'),
+      ...[
+        't13-state-fin-before-cv',
+        't13-state-cert-skipped',
+        't13-state-second-ch',
+        't13-state-fin-skipped',
+        't13-state-appdata-before-fin',
+      ].map((n): ConvSpec => ({ kind: 'state', scenarios: [n], cfg: CFG0 })),
+    ],
+  },
 };
+
+const awaits = (f: Fault): boolean => {
+  const n = EXPECTED[f].needs;
+  return n !== undefined && !MUTATIONS.some((m) => m.name === n);
+};
+const SERVER_FAULTS = ALL_SERVER_FAULTS.filter((f) => !awaits(f));
+const AWAITING = ALL_SERVER_FAULTS.filter(awaits);
 
 /** Shrinking only ever simplifies: state steps never grow, configuration indices never rise. */
 function notLarger(shrunk: ConvSpec, original: ConvSpec): boolean {
@@ -189,6 +294,11 @@ describe('the fuzzer finds every server-side fault of the faulty target', () => 
     expect(r.profile.schemes).toEqual([0x0804, 0x0401, 0x0805, 0x0501]);
     expect(r.profile.chainSchemes).toEqual([0x0403]);
   });
+
+  // a fault whose input comes from a conversation family not in the catalogue yet (the live families work: a
+  // ClientHello without key_share, a CCS after our Finished, an MD5 CertificateVerify) waits for it, listed as a
+  // todo, never passed
+  for (const f of AWAITING) it.todo(`${f}: needs the family of ${EXPECTED[f].needs} in the mutation catalogue`);
 
   it.each(SERVER_FAULTS)(
     '%s: found, named, shrunk to the minimal conversation, replayed by seed and path',

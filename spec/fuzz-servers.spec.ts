@@ -112,6 +112,11 @@ const KNOWN_WRONG_ALERTS: Readonly<Record<string, readonly string[]>> = {
     't12-state-cke-repeated -> decode_error, t12.order.single-occurrence',
     // TLS 1.3, CertificateRequest answered without a client Certificate: decode_error instead of unexpected_message
     't13-state-cert-skipped -> decode_error, t13.order.client-cert-iff-cr', // racy
+    // an empty client Certificate (no client certificate at all, runs by default since issue #14 item 10): decode_error
+    // where RFC 5246 §7.4.6 names "a fatal handshake_failure alert" and RFC 8446 §4.4.2.4 "a "certificate_required"
+    // alert"; an empty certificate_list is well formed (RFC 5246 §7.4.6: "the client MUST send a certificate message
+    // containing no certificates")
+    'client-cert-empty -> decode_error, cert.chain.client-empty',
   ],
   botan: [
     // a P-256 ClientKeyExchange point at infinity (one zero byte): Botan 2.19 does not reject it with illegal_parameter

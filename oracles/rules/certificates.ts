@@ -23,6 +23,13 @@ import {
 } from '../rule';
 import { receiverOf } from '../../wire/vocabulary';
 
+/**
+ * A server given a client chain it finds unacceptable may go on without client authentication, in both versions
+ * (RFC 5246 §7.4.6 ends the sentence "or send a fatal alert", RFC 8446 §4.4.2.4 "or abort the handshake"). Whether
+ * it really considered the client unauthenticated is not on the wire; the live fuzzer asks the target once without
+ * a client certificate (fuzz/probe.ts) and holds a server that refuses that to the chain rules.
+ */
+
 const rule = declarer({
   versions: ['1.2', '1.3'],
   role: 'both',

@@ -242,7 +242,7 @@ export const versionRules = [
     id: 'ver.t13.sh-supported-versions',
     overrides: {
       alerts:
-        'RFC 8446 §4.2.1: "If the \"supported_versions\" extension in the ServerHello contains a version not offered by the client or contains a version prior to TLS 1.3, the client MUST abort the handshake with an \"illegal_parameter\" alert." The checklist names no alert for it',
+        'RFC 8446 §4.2.1: "If the "supported_versions" extension in the ServerHello contains a version not offered by the client or contains a version prior to TLS 1.3, the client MUST abort the handshake with an "illegal_parameter" alert." The checklist names no alert for it',
     },
     title: `TLS 1.3 ServerHello/HRR carry supported_versions ${T13}; older ServerHellos do not.`,
     rfc: ['RFC 8446 §4.1.3', 'RFC 8446 §4.1.4', 'RFC 8446 §4.2.1'],
