@@ -80,6 +80,7 @@ export function summaryLines(report: CoverageReport, written: readonly string[],
       for (const i of items.slice(0, 5)) {
         const mark = i.baseline === 'new' ? p('red', ' NEW') : i.baseline === 'unchanged' ? p('dim', ' (in baseline)') : '';
         L.push(`    ${i.target}: ${i.name} [${i.verdict}${i.alert ? `, ${i.alert}` : ''}]${mark}: ${i.detail}`);
+        if (i.sent) L.push(`      we sent: ${i.sent}`);
         if (i.replay) L.push(`      replay: ${i.replay}`);
       }
       if (items.length > 5) L.push(`    ... and ${items.length - 5} more (see the report)`);

@@ -414,6 +414,7 @@ function findingOf(c: LiveConversation): { rule: RuleId | ''; item: FindingItem 
   if (c.subjects?.length) item.subjects = [...c.subjects];
   if (c.alert !== undefined) item.alert = c.alert;
   if (c.expectedAlerts?.length) item.expectedAlerts = [...c.expectedAlerts];
+  if (c.sent !== undefined) item.sent = c.sent;
   if (c.seed !== undefined) item.seed = c.seed;
   if (c.path !== undefined) item.path = c.path;
   if (c.replay !== undefined) item.replay = c.replay;
@@ -428,6 +429,8 @@ function findingOf(c: LiveConversation): { rule: RuleId | ''; item: FindingItem 
     item.name = s.name;
     item.ladder = [...s.ladder];
     if (s.detail !== undefined) item.detail = s.detail;
+    if (s.sent !== undefined) item.sent = s.sent;
+    else delete item.sent;
     if (s.bytes) item.bytes = s.bytes;
     if (s.saved) item.saved = { ...s.saved };
     if (s.replay !== undefined) item.replay = s.replay;

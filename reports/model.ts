@@ -123,6 +123,8 @@ export interface LiveConversation extends ConversationRun {
   alert?: string;
   /** The alerts the RFC names for what the conversation broke, strictest first. */
   expectedAlerts?: string[];
+  /** What our side did unlike a valid handshake (the descriptions of its mutations); none for a valid one. */
+  sent?: string;
   profile?: { status: ProfileWord; reason: string };
   /** The message the verdict rests on. */
   bytes?: MessageBytes;
@@ -135,6 +137,7 @@ export interface LiveConversation extends ConversationRun {
     name: string;
     ladder: string[];
     detail?: string;
+    sent?: string;
     bytes?: MessageBytes;
     saved?: SavedLinks;
     replay?: string;
@@ -208,6 +211,8 @@ export interface FindingItem {
   detail: string;
   alert?: string;
   expectedAlerts?: string[];
+  /** What our side did unlike a valid handshake (the mutations, state-machine steps or certificate fault). */
+  sent?: string;
   ladder: string[];
   seed?: number;
   path?: string;

@@ -119,6 +119,9 @@ function itemRow(f: Finding, i: FindingItem, n: number, open: boolean): string {
     .join(', ');
   const strict = f.alerts[0];
   const expected = i.expectedAlerts?.length ? i.expectedAlerts.join(' or ') : strict?.alert;
+  const sent = i.sent
+    ? `<div><span class="muted">${i.role === 'client' ? 'tlsprop (server) sent' : 'tlsprop (client) sent'}</span> ${h(i.sent)}</div>`
+    : '';
   const got =
     i.verdict === 'violation'
       ? ''
@@ -144,12 +147,13 @@ function itemRow(f: Finding, i: FindingItem, n: number, open: boolean): string {
     );
   if (i.bytes) evidence.push(bytesHtml(i.bytes, `${id}-bytes`));
   const ladder = i.ladder.length ? ladderSvg(readableLadder(i.ladder), ladderNames(i)) : '';
-  const search = `${f.rule} ${f.title} ${i.target} ${i.name} ${i.verdict} ${i.alert ?? ''} ${i.detail}`.toLowerCase();
+  const search =
+    `${f.rule} ${f.title} ${i.target} ${i.name} ${i.verdict} ${i.alert ?? ''} ${i.sent ?? ''} ${i.detail}`.toLowerCase();
   return (
     `<tr class="finding${failingItem(i) ? '' : ' accepted'}" data-target="${h(i.target)}" data-new="${i.baseline === 'new' ? 1 : 0}" data-text="${h(search)}">` +
     `<td><code><a href="#rule-${h(f.rule)}">${h(f.rule || '(no rule)')}</a></code>${tags}<br>${h(f.title)}<br><span class="muted">${rfc}</span></td>` +
     `<td><b>${h(i.target)}</b>${i.role ? ` <span class="muted">(${h(i.role)})</span>` : ''}<br><span class="mono">${h(i.name)}</span>${i.path !== undefined ? `<br><span class="muted">path ${h(i.path)}${i.shrunkFrom !== undefined && i.shrunkFrom !== i.path ? `, shrunk from ${h(i.shrunkFrom)}` : ''}</span>` : ''}</td>` +
-    `<td>${got}<div class="sentence">${h(i.detail)}</div>${strict ? `<div class="muted" title="${h(strict.rfc)}">${h(strict.rfc)}: “${h(strict.text)}”</div>` : ''}` +
+    `<td>${sent}${got}<div class="sentence">${h(i.detail)}</div>${strict ? `<div class="muted" title="${h(strict.rfc)}">${h(strict.rfc)}: “${h(strict.text)}”</div>` : ''}` +
     `<details${open ? ' open' : ''}><summary>bytes, ladder and replay</summary><div class="fx"><div>${evidence.join('')}</div><div>${ladder}</div></div></details></td></tr>`
   );
 }

@@ -63,7 +63,7 @@ export function toMarkdown(report: CoverageReport, opts: MarkdownOptions = {}): 
     for (const { f, items } of failing)
       for (const i of items.slice(0, 10))
         L.push(
-          `| \`${cell(f.rule || '-')}\` | ${cell(f.rfc.join('; '))} | ${cell(`${i.target}: ${i.name}`)} | ${cell(i.verdict)}${i.alert ? ` (${cell(i.alert)})` : ''}${i.baseline === 'new' ? ' 🆕' : ''} | ${cell(i.detail)} | ${i.replay ? `\`${cell(i.replay)}\`` : ''} |`,
+          `| \`${cell(f.rule || '-')}\` | ${cell(f.rfc.join('; '))} | ${cell(`${i.target}: ${i.name}`)} | ${cell(i.verdict)}${i.alert ? ` (${cell(i.alert)})` : ''}${i.baseline === 'new' ? ' 🆕' : ''} | ${i.sent ? `${cell(`we sent: ${i.sent}`)}<br>` : ''}${cell(i.detail)} | ${i.replay ? `\`${cell(i.replay)}\`` : ''} |`,
         );
     L.push('');
   }
