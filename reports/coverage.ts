@@ -174,7 +174,7 @@ export function buildCoverage(input: RunInput): CoverageReport {
   const verdictCounts = emptyCounts();
   const counterexamples: Counterexample[] = [];
   /** One transcript's (or live conversation's) verdicts, per rule, counted by its worst verdict. */
-  const countRules = (id: string, verdicts: readonly Verdict[], valid: boolean) => {
+  const countRules = (id: string, verdicts: readonly Verdict[], valid: boolean, accepted?: string) => {
     const byRule = new Map<RuleId, Verdict[]>();
     for (const v of verdicts) {
       verdictCounts[v.status]++;
@@ -196,6 +196,10 @@ export function buildCoverage(input: RunInput): CoverageReport {
         if (v.status !== 'violation') continue;
         r.violationCount++;
         const ref: ViolationRef = { transcript: id, detail: v.detail };
+        if (accepted !== undefined) {
+          ref.accepted = accepted;
+          r.violationsAccepted = (r.violationsAccepted ?? 0) + 1;
+        }
         if (v.message !== undefined) ref.message = v.message;
         if (v.expected !== undefined) ref.expected = v.expected;
         if (v.actual !== undefined) ref.actual = v.actual;
@@ -283,9 +287,10 @@ export function buildCoverage(input: RunInput): CoverageReport {
     conversationList.push(entryOf(c));
     const f = findingOf(c);
     if (f) items.push(f);
+    else items.push(...acceptedFindings(c));
     convCounts.set(c.verdict, (convCounts.get(c.verdict) ?? 0) + 1);
     // the live rules a conversation decides count like a transcript's verdicts (a valid pass when it conformed)
-    if (c.verdicts?.length) countRules(`${c.target} ${c.role} ${c.name}`, c.verdicts, c.verdict === 'conforming');
+    if (c.verdicts?.length) countRules(`${c.target} ${c.role} ${c.name}`, c.verdicts, c.verdict === 'conforming', acceptedWhy(c));
     if (c.verdict === 'conforming') continue;
     const cx: Counterexample = {
       kind: 'conversation',
@@ -398,6 +403,50 @@ function entryOf(c: LiveConversation): ConversationEntry {
   if (c.path !== undefined) e.path = c.path;
   if (c.profile) e.profile = { ...c.profile };
   return e;
+}
+
+/**
+ * A conversation the run does not fail on may still have broken a live rule as the RFC states it: the default
+ * strictness (alert-or-close) accepts a TLS 1.2 receiver that closes without the alert RFC 5246 §7.2.2 says it
+ * MUST send, or a TLS 1.3 alert other than the one named. Such violations are counted, marked with why the run
+ * accepted them, and listed as findings that do not fail the run: never a violation without a finding.
+ */
+export const STRICTNESS_ACCEPTED =
+  'The run counted this conversation as conforming: its --strictness accepts a close or another alert here (--strictness exact fails it).';
+
+function acceptedWhy(c: LiveConversation): string | undefined {
+  if (failing(c)) return undefined;
+  if (c.verdict === 'conforming') return STRICTNESS_ACCEPTED;
+  return `Accepted by the profile (${c.profile?.status ?? 'accepted'})${c.profile?.reason ? `: ${c.profile.reason}` : ''}.`;
+}
+
+/** The violated live rules of a conversation the run counted as conforming, one finding item each (not failing). */
+function acceptedFindings(c: LiveConversation): Array<{ rule: RuleId | ''; item: FindingItem }> {
+  if (c.verdict !== 'conforming' || failing(c)) return [];
+  return (c.verdicts ?? [])
+    .filter((v) => v.status === 'violation')
+    .map((v) => {
+      const item: FindingItem = {
+        id: `${targetOf(c)} ${c.path ?? ''} ${c.name} ${v.rule}`.replace(/\s+/g, ' '),
+        target: targetOf(c),
+        role: c.role,
+        name: c.name,
+        verdict: c.verdict,
+        detail: v.detail,
+        accepted: STRICTNESS_ACCEPTED,
+        ladder: [...c.ladder],
+      };
+      if (c.subjects?.length) item.subjects = [...c.subjects];
+      if (c.alert !== undefined) item.alert = c.alert;
+      if (c.expectedAlerts?.length) item.expectedAlerts = [...c.expectedAlerts];
+      if (c.sent !== undefined) item.sent = c.sent;
+      if (c.seed !== undefined) item.seed = c.seed;
+      if (c.path !== undefined) item.path = c.path;
+      if (c.replay !== undefined) item.replay = c.replay;
+      if (c.bytes) item.bytes = c.bytes;
+      if (c.saved) item.saved = { ...c.saved };
+      return { rule: v.rule, item };
+    });
 }
 
 function findingOf(c: LiveConversation): { rule: RuleId | ''; item: FindingItem } | undefined {
@@ -728,6 +777,7 @@ export function mergeReports(reports: readonly CoverageReport[]): CoverageReport
           mutantsProving,
           violationCount,
           violations,
+          violationsAccepted,
         } = have;
         Object.assign(have, x, {
           applied,
@@ -741,6 +791,8 @@ export function mergeReports(reports: readonly CoverageReport[]): CoverageReport
           violationCount,
           violations,
         });
+        if (violationsAccepted === undefined) delete have.violationsAccepted;
+        else have.violationsAccepted = violationsAccepted;
       }
       have.applied += x.applied;
       have.passed += x.passed;
@@ -751,6 +803,7 @@ export function mergeReports(reports: readonly CoverageReport[]): CoverageReport
       have.mutantsDeclaring += x.mutantsDeclaring;
       have.mutantsProving += x.mutantsProving;
       have.violationCount += x.violationCount;
+      if (x.violationsAccepted) have.violationsAccepted = (have.violationsAccepted ?? 0) + x.violationsAccepted;
       have.violations.push(...x.violations);
     }
     for (const m of r.stateMachines) {

@@ -213,6 +213,11 @@ export interface FindingItem {
   expectedAlerts?: string[];
   /** What our side did unlike a valid handshake (the mutations, state-machine steps or certificate fault). */
   sent?: string;
+  /**
+   * A rule violation the run did not fail on, and why (a conversation that conformed under the run's strictness,
+   * e.g. a TLS 1.2 close without the alert RFC 5246 §7.2.2 requires, accepted by the default alert-or-close).
+   */
+  accepted?: string;
   ladder: string[];
   seed?: number;
   path?: string;
@@ -298,6 +303,8 @@ export interface ViolationRef {
   message?: number;
   expected?: string;
   actual?: string;
+  /** The run did not fail on it, and why: the conversation conformed under the run's strictness, or its profile accepted it. */
+  accepted?: string;
 }
 
 export interface RuleCoverage {
@@ -335,6 +342,8 @@ export interface RuleCoverage {
   proven: boolean;
   /** Total violation verdicts, and the first `VIOLATIONS_KEPT` of them (sorted). */
   violationCount: number;
+  /** Of violationCount, those the run did not fail on (ViolationRef.accepted); absent: none. */
+  violationsAccepted?: number;
   violations: ViolationRef[];
 }
 

@@ -1,4 +1,5 @@
 /** A Markdown summary for a CI job summary ($GITHUB_STEP_SUMMARY and the like). */
+import { itemFails } from '../coverage';
 import type { CoverageReport } from '../model';
 import { type SecretOptions, publishable } from '../redact';
 import { pct } from './escape';
@@ -54,9 +55,8 @@ export function toMarkdown(report: CoverageReport, opts: MarkdownOptions = {}): 
     for (const k of b.fixed) L.push(`- ✔️ fixed: ${cell(k.key)}`);
     if (b.newFailures.length || b.fixed.length) L.push('');
   }
-  const failing = r.findings
-    .map((f) => ({ f, items: f.items.filter((i) => !i.profile || i.profile.status === 'unexpected-pass') }))
-    .filter((x) => x.items.length);
+  const failing = r.findings.map((f) => ({ f, items: f.items.filter(itemFails) })).filter((x) => x.items.length);
+  const accepted = r.findings.reduce((n, f) => n + f.items.filter((i) => i.accepted !== undefined).length, 0);
   if (failing.length) {
     L.push('### Findings', '');
     L.push('| rule | RFC | where | verdict | what | replay |', '| --- | --- | --- | --- | --- | --- |');
@@ -67,6 +67,11 @@ export function toMarkdown(report: CoverageReport, opts: MarkdownOptions = {}): 
         );
     L.push('');
   }
+  if (accepted)
+    L.push(
+      `${accepted} rule violation(s) did not fail the run: their conversations conformed under its --strictness (a close or another alert accepted); index.html lists them.`,
+      '',
+    );
   if (r.profile) {
     const pu = r.profile;
     L.push(
