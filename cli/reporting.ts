@@ -90,7 +90,7 @@ export function summaryLines(report: CoverageReport, written: readonly string[],
       '',
       p(
         'dim',
-        `${accepted} rule violation(s) in conversations that conformed under --strictness (a close or another alert accepted): see the report`,
+        `${accepted} rule violation(s) in conversations that conformed to what the run expected (--strictness, or silence allowed): see the report`,
       ),
     );
   const b = report.baseline;

@@ -412,7 +412,7 @@ function entryOf(c: LiveConversation): ConversationEntry {
  * accepted them, and listed as findings that do not fail the run: never a violation without a finding.
  */
 export const STRICTNESS_ACCEPTED =
-  'The run counted this conversation as conforming: its --strictness accepts a close or another alert here (--strictness exact fails it).';
+  'The run counted this conversation as conforming: what it expected of the peer accepts how the peer ended it (--strictness, or silence where the peer must only not complete); this live rule, judged on the ending alone, was not met.';
 
 function acceptedWhy(c: LiveConversation): string | undefined {
   if (failing(c)) return undefined;

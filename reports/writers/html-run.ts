@@ -135,7 +135,7 @@ function itemRow(f: Finding, i: FindingItem, n: number, open: boolean): string {
         ? '<span class="tag">in baseline</span>'
         : '',
     i.profile ? `<span class="tag">${h(i.profile.status)}</span>` : '',
-    i.accepted ? '<span class="tag">accepted by --strictness</span>' : '',
+    i.accepted ? '<span class="tag">accepted by the run</span>' : '',
   ].join('');
   const id = `finding-${n}`;
   const evidence: string[] = [];

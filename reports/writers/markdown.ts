@@ -69,7 +69,7 @@ export function toMarkdown(report: CoverageReport, opts: MarkdownOptions = {}): 
   }
   if (accepted)
     L.push(
-      `${accepted} rule violation(s) did not fail the run: their conversations conformed under its --strictness (a close or another alert accepted); index.html lists them.`,
+      `${accepted} rule violation(s) did not fail the run: their conversations conformed to what the run expected of the peer (--strictness, or silence allowed); index.html lists them.`,
       '',
     );
   if (r.profile) {
