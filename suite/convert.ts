@@ -127,7 +127,15 @@ function convert(
     role: label.role,
     targetName: label.name,
     ms: r.ms,
-    verdicts: liveVerdicts({ verdict: r.run.verdict, rules, version: conv.version, ...(alert ? { alert } : {}) }),
+    // the live verdicts the fuzzer decided with its judgement, when it keeps them; else decided here the same way
+    verdicts:
+      r.run.verdicts ??
+      liveVerdicts({
+        verdict: r.run.verdict,
+        rules,
+        version: conv.version,
+        ...(alert ? { alert } : {}),
+      }),
     replay: `tlsprop ${label.command ?? 'run'} ${label.replayArgs} --seed ${r.run.seed ?? '?'} --path ${r.run.path ?? '?'}`,
   };
   if (conv.subjects.length) {
