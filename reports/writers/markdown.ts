@@ -83,19 +83,22 @@ export function toMarkdown(report: CoverageReport, opts: MarkdownOptions = {}): 
   L.push(`| rules declared | ${s.rules} |`);
   L.push(`| rules applied | ${s.rulesApplied} (${pct(s.rulesApplied, s.rules)}) |`);
   L.push(`| rules with violations | ${s.rulesViolated} |`);
-  L.push(`| rules proven by a mutant | ${s.rulesProven} (${pct(s.rulesProven, s.rules)}) |`);
+  // what the run did not do is left out: no mutants (a capture check), no live conversation, no transition walked
+  if (s.mutants > 0) L.push(`| rules proven by a mutant | ${s.rulesProven} (${pct(s.rulesProven, s.rules)}) |`);
   L.push(`| rules passed by a valid transcript | ${s.rulesPassedByValid} |`);
   L.push(`| transcripts | ${s.transcripts} |`);
   L.push(
     `| verdicts | ${s.verdicts.pass} pass, ${s.verdicts.violation} violation, ${s.verdicts.inconclusive} inconclusive, ${s.verdicts['not-applicable']} n/a |`,
   );
-  L.push(
-    `| mutants | ${s.mutants}: ${s.mutantsCaught} caught, ${s.mutantsCaughtOtherwise} caught otherwise, ${s.mutantsMissed} missed |`,
-  );
-  L.push(`| conversations | ${s.conversations} (${s.conversationsFailing} failing) |`);
-  L.push(
-    `| transitions exercised | ${s.transitionsExercised} / ${s.transitionsTotal} (${pct(s.transitionsExercised, s.transitionsTotal)}) |`,
-  );
+  if (s.mutants > 0)
+    L.push(
+      `| mutants | ${s.mutants}: ${s.mutantsCaught} caught, ${s.mutantsCaughtOtherwise} caught otherwise, ${s.mutantsMissed} missed |`,
+    );
+  if (s.conversations > 0) L.push(`| conversations | ${s.conversations} (${s.conversationsFailing} failing) |`);
+  if (s.transitionsExercised > 0)
+    L.push(
+      `| transitions exercised | ${s.transitionsExercised} / ${s.transitionsTotal} (${pct(s.transitionsExercised, s.transitionsTotal)}) |`,
+    );
   L.push(`| counterexamples | ${s.counterexamples} |`);
   L.push(`| failures | ${s.failures}${s.newFailures !== undefined ? ` (${s.newFailures} new)` : ''} |`, '');
   const weak = r.sections.filter((x) => x.violated > 0);
@@ -148,7 +151,7 @@ export function toMarkdown(report: CoverageReport, opts: MarkdownOptions = {}): 
   }
 
   const top = opts.topUnexercised ?? 10;
-  const machines = r.stateMachines.filter((m) => m.unexercised.length);
+  const machines = s.transitionsExercised > 0 ? r.stateMachines.filter((m) => m.unexercised.length) : [];
   if (machines.length) {
     L.push('### Unexercised transitions', '');
     for (const m of machines) {
