@@ -26,6 +26,7 @@ import { rfcLinks } from './rfc';
 import {
   type ConfigurationCoverage,
   type ConversationCount,
+  type CheckedEntry,
   type ConversationEntry,
   type Finding,
   type FindingItem,
@@ -46,6 +47,7 @@ import {
   type RuleCoverage,
   type RuleInfo,
   type RunInput,
+  type TranscriptRun,
   type TransitionCount,
   type ValueCount,
   type ViolationRef,
@@ -368,6 +370,8 @@ export function buildCoverage(input: RunInput): CoverageReport {
     conversations: [...convCounts].map(([verdict, count]) => ({ verdict, count })),
     counterexamples,
   };
+  const checked = input.transcripts.filter((t) => t.provenance.kind === 'capture' || t.provenance.kind === 'manual');
+  if (checked.length) report.checkedList = checked.map(checkedEntry);
   if (input.run) report.run = { ...input.run, argv: [...input.run.argv], targets: [...input.run.targets] };
   if (input.profile) report.profile = { ...input.profile, disabled: [...input.profile.disabled] };
   return finalize(report);
@@ -447,6 +451,23 @@ function acceptedFindings(c: LiveConversation): Array<{ rule: RuleId | ''; item:
       if (c.saved) item.saved = { ...c.saved };
       return { rule: v.rule, item };
     });
+}
+
+/** A checked capture connection or transcript file as listed in the report. */
+function checkedEntry(t: TranscriptRun): CheckedEntry {
+  const verdicts = emptyCounts();
+  for (const v of t.verdicts) verdicts[v.status]++;
+  const p = t.provenance;
+  const source = t.source ?? (p.kind === 'capture' ? p.file : p.kind === 'manual' ? (p.file ?? t.id) : t.id);
+  const e: CheckedEntry = {
+    id: t.id,
+    source,
+    verdicts,
+    violated: [...new Set(t.verdicts.filter((v) => v.status === 'violation').map((v) => v.rule))].sort(cmp),
+  };
+  // 1-based, as `tlsprop explain` numbers them (the provenance counts from 0)
+  if (p.kind === 'capture') e.connection = p.connection + 1;
+  return e;
 }
 
 function findingOf(c: LiveConversation): { rule: RuleId | ''; item: FindingItem } | undefined {
@@ -691,6 +712,7 @@ export function finalize(r: CoverageReport): CoverageReport {
   for (const f of r.findings) f.items.sort(cmpFindingItem);
   r.findings.sort((a, b) => cmp(a.rule, b.rule));
   r.conversationList.sort((a, b) => cmp(a.target, b.target) || cmpPath(a.path, b.path) || cmp(a.name, b.name));
+  r.checkedList?.sort((a, b) => cmp(a.source, b.source) || (a.connection ?? 0) - (b.connection ?? 0) || cmp(a.id, b.id));
   r.targets.sort((a, b) => cmp(a.name, b.name));
   r.configuration.dimensions = DIMENSIONS.map((d) =>
     dimension(d, r.configuration.dimensions.find((x) => x.dimension === d)?.values ?? []),
@@ -733,6 +755,7 @@ export function mergeReports(reports: readonly CoverageReport[]): CoverageReport
     sections: [],
     findings: [],
     conversationList: copy.flatMap((r) => r.conversationList),
+    ...(copy.some((r) => r.checkedList?.length) ? { checkedList: copy.flatMap((r) => r.checkedList ?? []) } : {}),
     summary: emptySummary(),
     rules: [],
     stateMachines: [],

@@ -198,6 +198,18 @@ export interface ConversationEntry {
   profile?: { status: ProfileWord; reason: string };
 }
 
+/** A capture connection or transcript file the run checked (`tlsprop check`/`explain`), for JUnit testcases and the HTML. */
+export interface CheckedEntry {
+  id: string;
+  /** The file it was read from. */
+  source: string;
+  /** Its connection number in a capture (1-based, in capture order, as `tlsprop explain` prints it). */
+  connection?: number;
+  verdicts: VerdictCounts;
+  /** The rules it violated (empty: it conformed). */
+  violated: RuleId[];
+}
+
 /** One failure: a conversation that did not conform, or a rule violated in a transcript. */
 export interface FindingItem {
   id: string;
@@ -463,6 +475,8 @@ export interface CoverageReport {
   sections: SectionScore[];
   findings: Finding[];
   conversationList: ConversationEntry[];
+  /** Every capture connection and transcript file checked (not generated or live ones); absent when none. */
+  checkedList?: CheckedEntry[];
   baseline?: BaselineDiff;
   profile?: ProfileUse;
   summary: ReportSummary;

@@ -227,3 +227,17 @@ export function conversationsSection(r: CoverageReport): string {
     .join('');
   return `<section id="conversations"><h2>Conversations (${r.conversationList.length})</h2><details><summary>every conversation of the run</summary><table><thead><tr><th>target</th><th>path</th><th>conversation</th><th>verdict</th><th>alert</th><th>rule</th><th class="n">ms</th></tr></thead><tbody>${rows}</tbody></table></details></section>`;
 }
+
+/** The capture connections and transcript files a check read, each with its verdict counts (open when short). */
+export function checkedSection(r: CoverageReport): string {
+  const list = r.checkedList ?? [];
+  if (!list.length) return '';
+  const bad = list.filter((c) => c.violated.length).length;
+  const rows = list
+    .map(
+      (c) =>
+        `<tr${c.violated.length ? ' class="violated"' : ''}><td>${h(c.source.replace(/^.*\//, ''))}</td><td class="n">${c.connection ?? ''}</td><td class="mono">${h(c.id)}</td><td class="${c.violated.length ? 'bad' : 'ok'}">${c.violated.length ? 'violation' : 'conforms'}</td><td class="n">${c.verdicts.pass}</td><td class="n">${c.verdicts.violation}</td><td class="n">${c.verdicts.inconclusive}</td><td class="mono">${h(c.violated.join(' '))}</td></tr>`,
+    )
+    .join('');
+  return `<section id="checked"><h2>Checked (${list.length}: ${bad} with a violation)</h2><details${list.length <= 50 ? ' open' : ''}><summary>every capture connection and transcript file checked</summary><table><thead><tr><th>file</th><th>connection</th><th>what</th><th>result</th><th>pass</th><th>violation</th><th>inconclusive</th><th>rules violated</th></tr></thead><tbody>${rows}</tbody></table></details></section>`;
+}

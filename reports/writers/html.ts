@@ -13,6 +13,7 @@ import { COLOURS, ladderSvg, machineSvg } from './svg';
 import { readableLadder } from '../ladder';
 import {
   banner,
+  checkedSection,
   conversationsSection,
   FINDINGS_JS,
   findingsSection,
@@ -129,7 +130,7 @@ export function toHtml(report: CoverageReport, opts: SecretOptions = {}): string
   out.push(
     `<header><h1><span class="${s.ok ? 'ok' : 'bad'}">${s.ok ? 'PASS' : 'FAIL'}</span> ${h(r.tool.name)} ${h(r.tool.version)} — TLS conformance report${r.targets.length ? `: ${h(r.targets.map((t) => t.name).join(', '))}` : ''}</h1>${runHeader(r)}</header><main>`,
   );
-  out.push(banner(r), targetsSection(r), findingsSection(r), sectionsSection(r));
+  out.push(banner(r), targetsSection(r), findingsSection(r), checkedSection(r), sectionsSection(r));
 
   out.push('<section id="summary"><h2>Summary</h2><div class="cards">');
   out.push(card(`${s.rulesApplied} / ${s.rules}`, 'rules applied'));

@@ -4,8 +4,9 @@
  *   ones too (`time` from the conversation; a failing one carries its
  *   verdict, detail, ladder and replay command; one its profile accepts is
  *   a pass with the reason in system-out);
- * - `transcripts`: one testcase per checked transcript or capture
- *   connection that is not a live conversation (failing with its violations);
+ * - `transcripts`: one testcase per checked capture connection or
+ *   transcript file (conforming ones too), and per other transcript that
+ *   violated a rule (failing with its violations);
  * - `rules`: one testcase per rule (failing with its violations, skipped
  *   when never applied);
  * - `mutation`: one testcase per mutation operator of the self-test.
@@ -106,27 +107,36 @@ export function toJunit(report: CoverageReport, opts: SecretOptions = {}): strin
     );
   }
 
-  // transcripts and capture connections (not live conversations)
+  // transcripts and capture connections (not live conversations): every checked one (conforming ones too), and the
+  // other transcripts that violated a rule
   const transcriptItems = r.findings.flatMap((f) =>
     f.items.filter((i) => i.verdict === 'violation').map((i) => ({ rule: f.rule, i })),
   );
-  if (transcriptItems.length) {
-    const byName = new Map<string, typeof transcriptItems>();
-    for (const t of transcriptItems) byName.set(t.i.name, [...(byName.get(t.i.name) ?? []), t]);
-    add(
-      'transcripts',
-      [...byName].map(([name, list]) => ({
+  const byName = new Map<string, typeof transcriptItems>();
+  for (const t of transcriptItems) byName.set(t.i.name, [...(byName.get(t.i.name) ?? []), t]);
+  const failure = (list: typeof transcriptItems, rules: readonly string[]): NonNullable<Case['failure']> => ({
+    message: `${list.length || rules.length} violation(s): ${[...new Set([...rules, ...list.map((t) => t.rule)])].join(', ')}`,
+    type: 'violation',
+    body: list.map((t) => `${t.rule}${t.i.bytes ? ` @${t.i.bytes.index}` : ''}: ${t.i.detail}`).join('\n'),
+  });
+  const checked = r.checkedList ?? [];
+  const checkedIds = new Set(checked.map((c) => c.id));
+  const transcriptCases: Case[] = checked.map((c) => {
+    const k: Case = { classname: `tlsprop.transcripts.${classToken(c.source)}`, name: c.id.replace(/^.*\//, ''), ms: 0 };
+    if (c.violated.length) k.failure = failure(byName.get(c.id) ?? [], c.violated);
+    else
+      k.out = `${c.verdicts.pass} pass, ${c.verdicts.inconclusive} inconclusive, ${c.verdicts['not-applicable']} not applicable`;
+    return k;
+  });
+  for (const [name, list] of byName)
+    if (!checkedIds.has(name))
+      transcriptCases.push({
         classname: `tlsprop.transcripts.${classToken(list[0]!.i.target)}`,
         name: name.replace(/^.*\//, ''),
         ms: 0,
-        failure: {
-          message: `${list.length} violation(s): ${[...new Set(list.map((t) => t.rule))].join(', ')}`,
-          type: 'violation',
-          body: list.map((t) => `${t.rule}${t.i.bytes ? ` @${t.i.bytes.index}` : ''}: ${t.i.detail}`).join('\n'),
-        },
-      })),
-    );
-  }
+        failure: failure(list, []),
+      });
+  if (transcriptCases.length) add('transcripts', transcriptCases);
 
   const ruleCases = r.rules.map((rule): Case => {
     const k: Case = { classname: `tlsprop.rules.${rule.group || 'undeclared'}`, name: `${rule.id}: ${rule.title}`, ms: 0 };
