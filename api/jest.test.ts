@@ -100,7 +100,9 @@ describe('test.fuzzServer', () => {
           cert: pki.identity('client', 'rsa'),
           ca: pki.anchors,
           serverName: 'localhost',
-          runs: 12,
+          // the valid handshakes and this one mutant, each once: whatever other families exist, the finding is there
+          operators: ['t12-cke-point-identity'],
+          randomRuns: 0,
           seed: 1,
         })),
       );
