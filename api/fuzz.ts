@@ -24,6 +24,10 @@ interface Common {
   seed?: number;
   /** Conversations (default: every applicable name once, then 20 random). */
   runs?: number;
+  /** Without `runs`: random conversations after the coverage ones (default 20; 0: every applicable name once only). */
+  randomRuns?: number;
+  /** Only these mutation names (valid handshakes stay), as `--operator`. */
+  operators?: readonly string[];
   /** Replay one conversation (with its seed). */
   path?: string;
   strictness?: Strictness;
@@ -86,6 +90,7 @@ function budget(o: Common): ServerFuzzOptions['budget'] {
   return {
     seed: o.seed ?? 1,
     ...(o.runs !== undefined ? { runs: o.runs } : {}),
+    ...(o.randomRuns !== undefined ? { randomRuns: o.randomRuns } : {}),
     ...(o.path !== undefined ? { path: o.path } : {}),
     ...(o.readTimeoutMs !== undefined ? { readTimeoutMs: o.readTimeoutMs } : {}),
     ...(o.maxShrinkRuns !== undefined ? { maxShrinkRuns: o.maxShrinkRuns } : {}),
@@ -112,6 +117,7 @@ export async function fuzzServer(o: FuzzServerOptions): Promise<FuzzResult> {
       strictness: o.strictness ?? 'alert-or-close',
       ...(o.profile ? { file: o.profile } : {}),
       ...(o.certFaults ? { certFaults: true } : {}),
+      ...(o.operators ? { only: [...o.operators] } : {}),
     },
     output: output(o),
   });
@@ -135,6 +141,7 @@ export async function fuzzClient(o: FuzzClientOptions): Promise<ClientFuzzResult
       strictness: o.strictness ?? 'alert-or-close',
       ...(o.profile ? { file: o.profile } : {}),
       ...(o.clientCertRequired ? { clientCertRequired: true } : {}),
+      ...(o.operators ? { only: [...o.operators] } : {}),
     },
     output: output(o),
   });

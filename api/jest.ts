@@ -139,7 +139,7 @@ export function prop<Ts extends unknown[]>(arbs: Arbs<Ts>, params: PropParams<Ts
         const error = details.errorInstance instanceof Error ? details.errorInstance : new Error(String(details.errorInstance));
         error.message = `property "${name}" failed after ${details.numRuns} run(s), shrunk ${details.numShrinks} time(s)
 replay: seed ${details.seed}, path "${details.counterexamplePath}"  (TLSPROP_SEED=${details.seed} TLSPROP_PATH=${details.counterexamplePath} jest -t '${name}')
-counterexample: ${fc.stringify(details.counterexample?.[0])}
+counterexample: ${(details.counterexample?.[0] ?? []).map((v) => fc.stringify(v)).join(', ')}
 ${error.message}`;
         throw error;
       },

@@ -51,7 +51,7 @@ describe('tlsprop --help and --version', () => {
     expect(c.stderr.join('')).toMatch(/unknown command "chek"; did you mean check\?/);
     const o = capture();
     expect(await main(['run', '--targt', '127.0.0.1:1'], o)).toBe(2);
-    expect(o.stderr.join('')).toMatch(/unknown option --targt; did you mean --target\?\nusage: tlsprop run/);
+    expect(o.stderr.join('')).toMatch(/unknown option --targt; did you mean --target\?; usage: tlsprop run/);
     const p = capture();
     expect(await main(['run', 'extra'], p)).toBe(2);
     expect(p.stderr.join('')).toMatch(/unexpected argument "extra"/);

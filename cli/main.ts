@@ -77,13 +77,14 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     io.out(commandHelp(cmd));
     return 0;
   }
+  // one line, as scripts and CI logs read a usage error: what is wrong, then the usage
   const usage = `usage: tlsprop ${cmd.usage} (tlsprop ${name} --help for more)`;
   try {
     let p: Parsed;
     try {
       p = parseOptions(rest, cmd.options, cmd.positionals);
     } catch (e) {
-      if (e instanceof UsageError) throw new UsageError(`${e.message}\n${usage}`);
+      if (e instanceof UsageError) throw new UsageError(`${e.message}; ${usage}`);
       throw e;
     }
     return await cmd.load()(p, io);

@@ -9,7 +9,7 @@ import { basename, resolve } from 'node:path';
 import type { FuzzProfile } from '../fuzz/profile';
 import type { Verdict } from '../oracles/rule';
 import { applyBaseline } from '../reports/baseline';
-import { buildCoverage, machinesFromOracles } from '../reports/coverage';
+import { buildCoverage, itemFails, machinesFromOracles } from '../reports/coverage';
 import { ruleInfos } from '../reports/jest-reporter';
 import type { CoverageReport, MessageBytes, RunInput, TranscriptRun } from '../reports/model';
 import { readReportFile, renderReports } from '../reports/render';
@@ -69,22 +69,30 @@ export function summaryLines(report: CoverageReport, written: readonly string[],
     if (t.error !== undefined) L.push(`      ${p('red', t.error)}`);
     for (const h of t.hints ?? []) L.push(`      ${p('yellow', 'hint:')} ${h}`);
   }
-  const fails = report.findings.filter((f) =>
-    f.items.some((i) => i.profile === undefined || i.profile.status === 'unexpected-pass'),
-  );
+  const fails = report.findings.filter((f) => f.items.some(itemFails));
   if (fails.length) {
     L.push('', p('bold', 'findings (by rule):'));
     for (const f of fails) {
-      const items = f.items.filter((i) => i.profile === undefined || i.profile.status === 'unexpected-pass');
+      const items = f.items.filter(itemFails);
       L.push(`  ${p('red', f.rule || '(no rule)')}  ${f.title}${f.rfc.length ? `  [${f.rfc.join('; ')}]` : ''}`);
       for (const i of items.slice(0, 5)) {
         const mark = i.baseline === 'new' ? p('red', ' NEW') : i.baseline === 'unchanged' ? p('dim', ' (in baseline)') : '';
         L.push(`    ${i.target}: ${i.name} [${i.verdict}${i.alert ? `, ${i.alert}` : ''}]${mark}: ${i.detail}`);
+        if (i.sent) L.push(`      we sent: ${i.sent}`);
         if (i.replay) L.push(`      replay: ${i.replay}`);
       }
       if (items.length > 5) L.push(`    ... and ${items.length - 5} more (see the report)`);
     }
   }
+  const accepted = report.findings.reduce((n, f) => n + f.items.filter((i) => i.accepted !== undefined).length, 0);
+  if (accepted)
+    L.push(
+      '',
+      p(
+        'dim',
+        `${accepted} rule violation(s) in conversations that conformed to what the run expected (--strictness, or silence allowed): see the report`,
+      ),
+    );
   const b = report.baseline;
   if (b)
     L.push(

@@ -31,6 +31,16 @@ describe('check --report and explain --report', () => {
     expect(r.run).toMatchObject({ command: 'check', targets: ['capture.pcap'] });
     expect(r.summary.transcripts).toBeGreaterThan(0);
     expect(r.summary.failures).toBe(0);
+    // every connection is listed, and is a JUnit testcase, conforming ones too
+    expect(r.checkedList).toHaveLength(1);
+    expect(r.checkedList![0]).toMatchObject({ source: 'capture.pcap', connection: 1, violated: [] });
+    expect(r.checkedList![0]!.verdicts.pass).toBeGreaterThan(50);
+    const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
+    expect(junit).toMatch(/<testsuite name="transcripts" tests="1" failures="0"/);
+    expect(junit).toMatch(
+      /<testcase classname="tlsprop\.transcripts\.capture-pcap" name="capture\.pcap#1 127\.0\.0\.1:\d+ -&gt; [^"]*" time="0\.000">/,
+    );
+    expect(readFileSync(join(dir, 'index.html'), 'utf8')).toContain('<section id="checked"><h2>Checked (1: 0 with a violation)');
     expect(io.stderr.join('')).toMatch(/reports: .*index\.html/);
   });
 
@@ -48,6 +58,10 @@ describe('check --report and explain --report', () => {
     const finding = r.findings.find((x) => x.rule === 't12.order.cv-after-cke');
     expect(finding?.items[0]).toMatchObject({ verdict: 'violation', target: 'swapped.json' });
     expect(r.summary.failures).toBeGreaterThan(0);
+    expect(r.checkedList?.[0]?.violated).toContain('t12.order.cv-after-cke');
+    expect(readFileSync(join(dir, 'r', 'junit.xml'), 'utf8')).toMatch(
+      /<testsuite name="transcripts" tests="1" failures="1"[\s\S]*<failure message="\d+ violation\(s\): [^"]*t12\.order\.cv-after-cke/,
+    );
   });
 
   it('explain writes them too', async () => {

@@ -142,7 +142,7 @@ describe('tlsprop serve (a process)', () => {
     [['--listen', '127.0.0.1:4433', '--groups', 'secp999'], /unknown group/],
     [['--listen', '127.0.0.1:4433', '--fault', 'accept-nothing'], /unknown fault/],
     [['--listen', '127.0.0.1:4433', '--cert', 'x.pem'], /--cert and --key go together/],
-    [['--listen', '127.0.0.1:4433', '--no-such-option'], /Unknown option/],
+    [['--listen', '127.0.0.1:4433', '--no-such-option'], /unknown option/i],
     [[], /--listen HOST:PORT is required/],
   ])('usage error: %j', async (args, message) => {
     const r = await tlsprop(['serve', ...args]);

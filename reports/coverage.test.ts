@@ -1,4 +1,5 @@
-import { buildCoverage, machinesFromOracles, mergeReports, transitionKey } from './coverage';
+import { buildCoverage, itemFails, machinesFromOracles, mergeReports, transitionKey } from './coverage';
+import { toJunit } from './writers/junit';
 import type { CoverageReport, RuleCoverage } from './model';
 import { rfcLinks } from './rfc';
 import { sampleInput, sampleShards } from './testing/sample';
@@ -192,6 +193,56 @@ describe('buildCoverage', () => {
     input.conversations!.reverse();
     input.rules.reverse();
     expect(JSON.stringify(buildCoverage(input))).toBe(JSON.stringify(r));
+  });
+});
+
+describe('a rule violation in a conversation the run counted as conforming', () => {
+  // a TLS 1.2 server that closed without the alert RFC 5246 §7.2.2 requires: conforming under --strictness alert-or-close
+  const input = sampleInput();
+  input.conversations = [
+    {
+      target: 'openssl',
+      role: 'server',
+      name: 'client-cert-expired',
+      verdict: 'conforming',
+      ladder: ['C->S client_hello', 'S->C server_hello', 'closed without an alert'],
+      seed: 4,
+      path: '9',
+      verdicts: [
+        {
+          rule: 't12.neg.suite-offered',
+          status: 'violation',
+          detail: 'The peer closed without an alert; RFC 5246 §7.2.2 requires the appropriate alert before closing.',
+        },
+      ],
+    },
+  ];
+  const r = buildCoverage(input);
+
+  it('is counted, marked accepted, and listed as a finding that does not fail the run', () => {
+    const rule = r.rules.find((x) => x.id === 't12.neg.suite-offered')!;
+    expect(rule.violationsAccepted).toBe(1);
+    expect(rule.violations.find((v) => v.transcript.includes('client-cert-expired'))?.accepted).toMatch(/--strictness/);
+    const items = r.findings.find((f) => f.rule === 't12.neg.suite-offered')!.items;
+    const item = items.find((i) => i.name === 'client-cert-expired')!;
+    expect(item).toMatchObject({ verdict: 'conforming', seed: 4, path: '9' });
+    expect(item.accepted).toMatch(/counted this conversation as conforming/);
+    expect(itemFails(item)).toBe(false);
+  });
+
+  it('JUnit: the rule testcase fails only for violations the run did not accept', () => {
+    const junit = toJunit(r);
+    const suiteCase =
+      /<testcase classname="tlsprop\.rules\.negotiation" name="t12\.neg\.suite-offered[^"]*"[^>]*>([\s\S]*?)<\/testcase>/.exec(
+        junit,
+      );
+    expect(suiteCase).not.toBeNull();
+    // the sample's transcripts do not violate this rule: its one violation is the accepted one
+    expect(suiteCase![1]).not.toContain('<failure');
+    expect(suiteCase![1]).toContain('1 violation(s), each accepted by the run');
+    // the failures counted are the sample transcript's own violation, not the accepted one
+    expect(r.summary.failures).toBe(1);
+    expect(r.findings.flatMap((f) => f.items).filter((i) => itemFails(i) && i.accepted !== undefined)).toEqual([]);
   });
 });
 

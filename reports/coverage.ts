@@ -26,6 +26,7 @@ import { rfcLinks } from './rfc';
 import {
   type ConfigurationCoverage,
   type ConversationCount,
+  type CheckedEntry,
   type ConversationEntry,
   type Finding,
   type FindingItem,
@@ -46,6 +47,7 @@ import {
   type RuleCoverage,
   type RuleInfo,
   type RunInput,
+  type TranscriptRun,
   type TransitionCount,
   type ValueCount,
   type ViolationRef,
@@ -174,7 +176,7 @@ export function buildCoverage(input: RunInput): CoverageReport {
   const verdictCounts = emptyCounts();
   const counterexamples: Counterexample[] = [];
   /** One transcript's (or live conversation's) verdicts, per rule, counted by its worst verdict. */
-  const countRules = (id: string, verdicts: readonly Verdict[], valid: boolean) => {
+  const countRules = (id: string, verdicts: readonly Verdict[], valid: boolean, accepted?: string) => {
     const byRule = new Map<RuleId, Verdict[]>();
     for (const v of verdicts) {
       verdictCounts[v.status]++;
@@ -196,6 +198,10 @@ export function buildCoverage(input: RunInput): CoverageReport {
         if (v.status !== 'violation') continue;
         r.violationCount++;
         const ref: ViolationRef = { transcript: id, detail: v.detail };
+        if (accepted !== undefined) {
+          ref.accepted = accepted;
+          r.violationsAccepted = (r.violationsAccepted ?? 0) + 1;
+        }
         if (v.message !== undefined) ref.message = v.message;
         if (v.expected !== undefined) ref.expected = v.expected;
         if (v.actual !== undefined) ref.actual = v.actual;
@@ -283,9 +289,10 @@ export function buildCoverage(input: RunInput): CoverageReport {
     conversationList.push(entryOf(c));
     const f = findingOf(c);
     if (f) items.push(f);
+    else items.push(...acceptedFindings(c));
     convCounts.set(c.verdict, (convCounts.get(c.verdict) ?? 0) + 1);
     // the live rules a conversation decides count like a transcript's verdicts (a valid pass when it conformed)
-    if (c.verdicts?.length) countRules(`${c.target} ${c.role} ${c.name}`, c.verdicts, c.verdict === 'conforming');
+    if (c.verdicts?.length) countRules(`${c.target} ${c.role} ${c.name}`, c.verdicts, c.verdict === 'conforming', acceptedWhy(c));
     if (c.verdict === 'conforming') continue;
     const cx: Counterexample = {
       kind: 'conversation',
@@ -363,6 +370,8 @@ export function buildCoverage(input: RunInput): CoverageReport {
     conversations: [...convCounts].map(([verdict, count]) => ({ verdict, count })),
     counterexamples,
   };
+  const checked = input.transcripts.filter((t) => t.provenance.kind === 'capture' || t.provenance.kind === 'manual');
+  if (checked.length) report.checkedList = checked.map(checkedEntry);
   if (input.run) report.run = { ...input.run, argv: [...input.run.argv], targets: [...input.run.targets] };
   if (input.profile) report.profile = { ...input.profile, disabled: [...input.profile.disabled] };
   return finalize(report);
@@ -400,6 +409,67 @@ function entryOf(c: LiveConversation): ConversationEntry {
   return e;
 }
 
+/**
+ * A conversation the run does not fail on may still have broken a live rule as the RFC states it: the default
+ * strictness (alert-or-close) accepts a TLS 1.2 receiver that closes without the alert RFC 5246 §7.2.2 says it
+ * MUST send, or a TLS 1.3 alert other than the one named. Such violations are counted, marked with why the run
+ * accepted them, and listed as findings that do not fail the run: never a violation without a finding.
+ */
+export const STRICTNESS_ACCEPTED =
+  'The run counted this conversation as conforming: what it expected of the peer accepts how the peer ended it (--strictness, or silence where the peer must only not complete); this live rule, judged on the ending alone, was not met.';
+
+function acceptedWhy(c: LiveConversation): string | undefined {
+  if (failing(c)) return undefined;
+  if (c.verdict === 'conforming') return STRICTNESS_ACCEPTED;
+  return `Accepted by the profile (${c.profile?.status ?? 'accepted'})${c.profile?.reason ? `: ${c.profile.reason}` : ''}.`;
+}
+
+/** The violated live rules of a conversation the run counted as conforming, one finding item each (not failing). */
+function acceptedFindings(c: LiveConversation): Array<{ rule: RuleId | ''; item: FindingItem }> {
+  if (c.verdict !== 'conforming' || failing(c)) return [];
+  return (c.verdicts ?? [])
+    .filter((v) => v.status === 'violation')
+    .map((v) => {
+      const item: FindingItem = {
+        id: `${targetOf(c)} ${c.path ?? ''} ${c.name} ${v.rule}`.replace(/\s+/g, ' '),
+        target: targetOf(c),
+        role: c.role,
+        name: c.name,
+        verdict: c.verdict,
+        detail: v.detail,
+        accepted: STRICTNESS_ACCEPTED,
+        ladder: [...c.ladder],
+      };
+      if (c.subjects?.length) item.subjects = [...c.subjects];
+      if (c.alert !== undefined) item.alert = c.alert;
+      if (c.expectedAlerts?.length) item.expectedAlerts = [...c.expectedAlerts];
+      if (c.sent !== undefined) item.sent = c.sent;
+      if (c.seed !== undefined) item.seed = c.seed;
+      if (c.path !== undefined) item.path = c.path;
+      if (c.replay !== undefined) item.replay = c.replay;
+      if (c.bytes) item.bytes = c.bytes;
+      if (c.saved) item.saved = { ...c.saved };
+      return { rule: v.rule, item };
+    });
+}
+
+/** A checked capture connection or transcript file as listed in the report. */
+function checkedEntry(t: TranscriptRun): CheckedEntry {
+  const verdicts = emptyCounts();
+  for (const v of t.verdicts) verdicts[v.status]++;
+  const p = t.provenance;
+  const source = t.source ?? (p.kind === 'capture' ? p.file : p.kind === 'manual' ? (p.file ?? t.id) : t.id);
+  const e: CheckedEntry = {
+    id: t.id,
+    source,
+    verdicts,
+    violated: [...new Set(t.verdicts.filter((v) => v.status === 'violation').map((v) => v.rule))].sort(cmp),
+  };
+  // 1-based, as `tlsprop explain` numbers them (the provenance counts from 0)
+  if (p.kind === 'capture') e.connection = p.connection + 1;
+  return e;
+}
+
 function findingOf(c: LiveConversation): { rule: RuleId | ''; item: FindingItem } | undefined {
   if (c.verdict === 'conforming' && c.profile?.status !== 'unexpected-pass') return undefined;
   const item: FindingItem = {
@@ -414,6 +484,7 @@ function findingOf(c: LiveConversation): { rule: RuleId | ''; item: FindingItem 
   if (c.subjects?.length) item.subjects = [...c.subjects];
   if (c.alert !== undefined) item.alert = c.alert;
   if (c.expectedAlerts?.length) item.expectedAlerts = [...c.expectedAlerts];
+  if (c.sent !== undefined) item.sent = c.sent;
   if (c.seed !== undefined) item.seed = c.seed;
   if (c.path !== undefined) item.path = c.path;
   if (c.replay !== undefined) item.replay = c.replay;
@@ -428,6 +499,8 @@ function findingOf(c: LiveConversation): { rule: RuleId | ''; item: FindingItem 
     item.name = s.name;
     item.ladder = [...s.ladder];
     if (s.detail !== undefined) item.detail = s.detail;
+    if (s.sent !== undefined) item.sent = s.sent;
+    else delete item.sent;
     if (s.bytes) item.bytes = s.bytes;
     if (s.saved) item.saved = { ...s.saved };
     if (s.replay !== undefined) item.replay = s.replay;
@@ -639,6 +712,7 @@ export function finalize(r: CoverageReport): CoverageReport {
   for (const f of r.findings) f.items.sort(cmpFindingItem);
   r.findings.sort((a, b) => cmp(a.rule, b.rule));
   r.conversationList.sort((a, b) => cmp(a.target, b.target) || cmpPath(a.path, b.path) || cmp(a.name, b.name));
+  r.checkedList?.sort((a, b) => cmp(a.source, b.source) || (a.connection ?? 0) - (b.connection ?? 0) || cmp(a.id, b.id));
   r.targets.sort((a, b) => cmp(a.name, b.name));
   r.configuration.dimensions = DIMENSIONS.map((d) =>
     dimension(d, r.configuration.dimensions.find((x) => x.dimension === d)?.values ?? []),
@@ -681,6 +755,7 @@ export function mergeReports(reports: readonly CoverageReport[]): CoverageReport
     sections: [],
     findings: [],
     conversationList: copy.flatMap((r) => r.conversationList),
+    ...(copy.some((r) => r.checkedList?.length) ? { checkedList: copy.flatMap((r) => r.checkedList ?? []) } : {}),
     summary: emptySummary(),
     rules: [],
     stateMachines: [],
@@ -725,6 +800,7 @@ export function mergeReports(reports: readonly CoverageReport[]): CoverageReport
           mutantsProving,
           violationCount,
           violations,
+          violationsAccepted,
         } = have;
         Object.assign(have, x, {
           applied,
@@ -738,6 +814,8 @@ export function mergeReports(reports: readonly CoverageReport[]): CoverageReport
           violationCount,
           violations,
         });
+        if (violationsAccepted === undefined) delete have.violationsAccepted;
+        else have.violationsAccepted = violationsAccepted;
       }
       have.applied += x.applied;
       have.passed += x.passed;
@@ -748,6 +826,7 @@ export function mergeReports(reports: readonly CoverageReport[]): CoverageReport
       have.mutantsDeclaring += x.mutantsDeclaring;
       have.mutantsProving += x.mutantsProving;
       have.violationCount += x.violationCount;
+      if (x.violationsAccepted) have.violationsAccepted = (have.violationsAccepted ?? 0) + x.violationsAccepted;
       have.violations.push(...x.violations);
     }
     for (const m of r.stateMachines) {

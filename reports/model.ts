@@ -123,6 +123,8 @@ export interface LiveConversation extends ConversationRun {
   alert?: string;
   /** The alerts the RFC names for what the conversation broke, strictest first. */
   expectedAlerts?: string[];
+  /** What our side did unlike a valid handshake (the descriptions of its mutations); none for a valid one. */
+  sent?: string;
   profile?: { status: ProfileWord; reason: string };
   /** The message the verdict rests on. */
   bytes?: MessageBytes;
@@ -135,6 +137,7 @@ export interface LiveConversation extends ConversationRun {
     name: string;
     ladder: string[];
     detail?: string;
+    sent?: string;
     bytes?: MessageBytes;
     saved?: SavedLinks;
     replay?: string;
@@ -195,6 +198,18 @@ export interface ConversationEntry {
   profile?: { status: ProfileWord; reason: string };
 }
 
+/** A capture connection or transcript file the run checked (`tlsprop check`/`explain`), for JUnit testcases and the HTML. */
+export interface CheckedEntry {
+  id: string;
+  /** The file it was read from. */
+  source: string;
+  /** Its connection number in a capture (1-based, in capture order, as `tlsprop explain` prints it). */
+  connection?: number;
+  verdicts: VerdictCounts;
+  /** The rules it violated (empty: it conformed). */
+  violated: RuleId[];
+}
+
 /** One failure: a conversation that did not conform, or a rule violated in a transcript. */
 export interface FindingItem {
   id: string;
@@ -208,6 +223,13 @@ export interface FindingItem {
   detail: string;
   alert?: string;
   expectedAlerts?: string[];
+  /** What our side did unlike a valid handshake (the mutations, state-machine steps or certificate fault). */
+  sent?: string;
+  /**
+   * A rule violation the run did not fail on, and why (a conversation that conformed under the run's strictness,
+   * e.g. a TLS 1.2 close without the alert RFC 5246 §7.2.2 requires, accepted by the default alert-or-close).
+   */
+  accepted?: string;
   ladder: string[];
   seed?: number;
   path?: string;
@@ -293,6 +315,8 @@ export interface ViolationRef {
   message?: number;
   expected?: string;
   actual?: string;
+  /** The run did not fail on it, and why: the conversation conformed under the run's strictness, or its profile accepted it. */
+  accepted?: string;
 }
 
 export interface RuleCoverage {
@@ -330,6 +354,8 @@ export interface RuleCoverage {
   proven: boolean;
   /** Total violation verdicts, and the first `VIOLATIONS_KEPT` of them (sorted). */
   violationCount: number;
+  /** Of violationCount, those the run did not fail on (ViolationRef.accepted); absent: none. */
+  violationsAccepted?: number;
   violations: ViolationRef[];
 }
 
@@ -449,6 +475,8 @@ export interface CoverageReport {
   sections: SectionScore[];
   findings: Finding[];
   conversationList: ConversationEntry[];
+  /** Every capture connection and transcript file checked (not generated or live ones); absent when none. */
+  checkedList?: CheckedEntry[];
   baseline?: BaselineDiff;
   profile?: ProfileUse;
   summary: ReportSummary;

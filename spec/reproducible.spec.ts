@@ -160,7 +160,7 @@ describe('reproducibility', () => {
     }
   });
 
-  test('(d) `tlsprop run --smoke --seed S` twice writes the same report.json apart from timestamps', async () => {
+  test('(d) `tlsprop run --self --smoke --seed S` twice writes the same report.json apart from timestamps', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tlsprop-repro-'));
     const quiet = { out: () => undefined, err: () => undefined, readStdin: async () => '' };
     try {
@@ -168,16 +168,22 @@ describe('reproducibility', () => {
       for (const name of ['a', 'b']) {
         const out = join(dir, name);
         expect(
-          await main(['run', '--smoke', '--seed', String(SEED), '--count', '2', '--mutants', '1', '--out', out], quiet),
+          await main(['run', '--self', '--smoke', '--seed', String(SEED), '--count', '2', '--mutants', '1', '--out', out], quiet),
         ).toBe(0);
         reports.push(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Record<string, unknown>);
       }
       const [a = {}, b = {}] = reports;
       for (const section of ['summary', 'rules', 'mutation', 'configuration', 'stateMachines', 'counterexamples'])
         expect({ section, value: b[section] }).toEqual({ section, value: a[section] });
-      const { startedAt: _a, ...restA } = a;
-      const { startedAt: _b, ...restB } = b;
+      const { startedAt: _a, run: runA, ...restA } = a;
+      const { startedAt: _b, run: runB, ...restB } = b;
       expect(restB).toEqual(restA);
+      // the run metadata differs in its duration and its --out only
+      const same = (r: unknown) => {
+        const { durationMs: _d, argv: _v, ...rest } = r as Record<string, unknown>;
+        return rest;
+      };
+      expect(same(runB)).toEqual(same(runA));
       // 2 reference flows + 2 generated plans (+ the first connection of a resumed plan), and mutants.
       expect(a['summary']).toMatchObject({ transcripts: expect.any(Number), mutants: expect.any(Number) });
       expect((a['summary'] as { transcripts: number }).transcripts).toBeGreaterThanOrEqual(4);

@@ -16,6 +16,7 @@ import type { Expectation } from '../fuzz/judge';
 import type { SavedFiles } from '../fuzz/save';
 import type { ConversationResult, FuzzResult } from '../fuzz/target';
 import { suiteName } from '../fuzz/names';
+import { MUTATIONS } from '../generators/mutations/catalogue';
 import { alertNameOf } from '../oracles/alert-choices';
 import { liveVerdicts } from '../oracles/live';
 import type { Verdict } from '../oracles/rule';
@@ -100,6 +101,15 @@ interface ConvInfo {
   subjects: string[];
 }
 
+/**
+ * What our side did unlike a valid handshake, for a reader of the findings: the catalogue's description of each
+ * mutation, state-machine step list or certificate fault the conversation applied (all are mutation declarations).
+ */
+export function sentText(subjects: readonly string[]): string | undefined {
+  const parts = subjects.map((n) => MUTATIONS.find((m) => m.name === n)?.description ?? n);
+  return parts.length ? parts.join('; and ') : undefined;
+}
+
 /** One judged conversation as a LiveConversation and (when readable) a TranscriptRun of the target's messages. */
 function convert(
   r: Judged & { ms: number },
@@ -117,10 +127,22 @@ function convert(
     role: label.role,
     targetName: label.name,
     ms: r.ms,
-    verdicts: liveVerdicts({ verdict: r.run.verdict, rules, version: conv.version, ...(alert ? { alert } : {}) }),
+    // the live verdicts the fuzzer decided with its judgement, when it keeps them; else decided here the same way
+    verdicts:
+      r.run.verdicts ??
+      liveVerdicts({
+        verdict: r.run.verdict,
+        rules,
+        version: conv.version,
+        ...(alert ? { alert } : {}),
+      }),
     replay: `tlsprop ${label.command ?? 'run'} ${label.replayArgs} --seed ${r.run.seed ?? '?'} --path ${r.run.path ?? '?'}`,
   };
-  if (conv.subjects.length) c.subjects = [...conv.subjects];
+  if (conv.subjects.length) {
+    c.subjects = [...conv.subjects];
+    const sent = sentText(conv.subjects);
+    if (sent) c.sent = sent;
+  }
   if (r.alert !== undefined) c.alert = r.alert;
   if (conv.expect.kind === 'reject') c.expectedAlerts = [...conv.expect.alerts];
   if (r.profile) c.profile = { ...r.profile };
@@ -172,6 +194,7 @@ function attachShrunk(
   const s = convert(shrunk, conv, label, reportDir).conversation;
   const x: NonNullable<LiveConversation['shrunk']> = { path: s.path ?? '', name: s.name, ladder: s.ladder };
   if (s.detail !== undefined) x.detail = s.detail;
+  if (s.sent !== undefined) x.sent = s.sent;
   if (s.bytes) x.bytes = s.bytes;
   if (s.saved) x.saved = s.saved;
   if (s.replay) x.replay = s.replay;

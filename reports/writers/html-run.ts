@@ -8,6 +8,7 @@
  */
 import type { Finding, FindingItem, MessageBytes, RunMeta, TargetSummary } from '../model';
 import type { CoverageReport } from '../model';
+import { itemFails } from '../coverage';
 import { readableLadder } from '../ladder';
 import { rfcLinks } from '../rfc';
 import { escapeHtml as h, pct } from './escape';
@@ -19,6 +20,7 @@ export const RUN_CSS = `
 .targets td{white-space:normal}.hint{color:#b06000}
 #findings-table{width:100%}#findings-table td{white-space:normal}
 .fx{display:grid;grid-template-columns:minmax(280px,1fr) minmax(300px,1.2fr);gap:14px;align-items:start}
+.fx svg.ladder{max-width:100%;height:auto}
 .hex{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:11.5px;background:#f1f3f4;padding:6px 8px;border-radius:4px;white-space:pre;overflow-x:auto;margin:4px 0}
 .fields{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:11.5px;max-height:220px;overflow:auto;border:1px solid #e8eaed;border-radius:4px;padding:4px 8px}
 .replay{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;background:#202124;color:#e8eaed;padding:6px 8px;border-radius:4px;white-space:pre-wrap;word-break:break-all;margin:4px 0}
@@ -47,7 +49,7 @@ export function runHeader(r: CoverageReport): string {
   return `<div class="sub">${h(parts.join(' · '))}</div>${run ? `<div class="runline">$ ${h(commandLine(run))}</div>` : ''}`;
 }
 
-const failingItem = (i: FindingItem) => !i.profile || i.profile.status === 'unexpected-pass';
+const failingItem = (i: FindingItem) => itemFails(i);
 
 export function banner(r: CoverageReport): string {
   const s = r.summary;
@@ -108,9 +110,9 @@ function bytesHtml(b: MessageBytes, id: string): string {
 
 function ladderNames(i: FindingItem): { client?: string; server?: string } {
   if (!i.role) return {};
-  return i.role === 'server'
-    ? { client: 'tlsprop (client)', server: `${i.target} (server)` }
-    : { client: `${i.target} (client)`, server: 'tlsprop (server)' };
+  // the role once: "node tls server", not "node tls server (server)"
+  const target = new RegExp(`\\b${i.role}\\b`).test(i.target) ? i.target : `${i.target} (${i.role})`;
+  return i.role === 'server' ? { client: 'tlsprop (client)', server: target } : { client: target, server: 'tlsprop (server)' };
 }
 
 function itemRow(f: Finding, i: FindingItem, n: number, open: boolean): string {
@@ -119,10 +121,13 @@ function itemRow(f: Finding, i: FindingItem, n: number, open: boolean): string {
     .join(', ');
   const strict = f.alerts[0];
   const expected = i.expectedAlerts?.length ? i.expectedAlerts.join(' or ') : strict?.alert;
+  const sent = i.sent
+    ? `<div><span class="muted">${i.role === 'client' ? 'tlsprop (server) sent' : 'tlsprop (client) sent'}</span> ${h(i.sent)}</div>`
+    : '';
   const got =
     i.verdict === 'violation'
       ? ''
-      : `<div><span class="muted">verdict</span> <b class="bad">${h(i.verdict)}</b>${i.alert ? ` · <span class="muted">sent</span> <code>${h(i.alert)}</code>` : ''}${expected ? ` · <span class="muted">RFC names</span> <code>${h(expected)}</code>` : ''}</div>`;
+      : `<div><span class="muted">verdict</span> <b class="${failingItem(i) ? 'bad' : 'muted'}">${h(i.verdict)}</b>${i.alert ? ` · <span class="muted">sent</span> <code>${h(i.alert)}</code>` : ''}${expected ? ` · <span class="muted">RFC names</span> <code>${h(expected)}</code>` : ''}</div>`;
   const tags = [
     i.baseline === 'new'
       ? '<span class="tag new">new</span>'
@@ -130,6 +135,7 @@ function itemRow(f: Finding, i: FindingItem, n: number, open: boolean): string {
         ? '<span class="tag">in baseline</span>'
         : '',
     i.profile ? `<span class="tag">${h(i.profile.status)}</span>` : '',
+    i.accepted ? '<span class="tag">accepted by the run</span>' : '',
   ].join('');
   const id = `finding-${n}`;
   const evidence: string[] = [];
@@ -144,20 +150,27 @@ function itemRow(f: Finding, i: FindingItem, n: number, open: boolean): string {
     );
   if (i.bytes) evidence.push(bytesHtml(i.bytes, `${id}-bytes`));
   const ladder = i.ladder.length ? ladderSvg(readableLadder(i.ladder), ladderNames(i)) : '';
-  const search = `${f.rule} ${f.title} ${i.target} ${i.name} ${i.verdict} ${i.alert ?? ''} ${i.detail}`.toLowerCase();
+  const search =
+    `${f.rule} ${f.title} ${i.target} ${i.name} ${i.verdict} ${i.alert ?? ''} ${i.sent ?? ''} ${i.detail}`.toLowerCase();
   return (
     `<tr class="finding${failingItem(i) ? '' : ' accepted'}" data-target="${h(i.target)}" data-new="${i.baseline === 'new' ? 1 : 0}" data-text="${h(search)}">` +
     `<td><code><a href="#rule-${h(f.rule)}">${h(f.rule || '(no rule)')}</a></code>${tags}<br>${h(f.title)}<br><span class="muted">${rfc}</span></td>` +
     `<td><b>${h(i.target)}</b>${i.role ? ` <span class="muted">(${h(i.role)})</span>` : ''}<br><span class="mono">${h(i.name)}</span>${i.path !== undefined ? `<br><span class="muted">path ${h(i.path)}${i.shrunkFrom !== undefined && i.shrunkFrom !== i.path ? `, shrunk from ${h(i.shrunkFrom)}` : ''}</span>` : ''}</td>` +
-    `<td>${got}<div class="sentence">${h(i.detail)}</div>${strict ? `<div class="muted" title="${h(strict.rfc)}">${h(strict.rfc)}: “${h(strict.text)}”</div>` : ''}` +
+    `<td>${sent}${got}<div class="sentence">${h(i.detail)}</div>${i.accepted ? `<div class="muted">${h(i.accepted)}</div>` : ''}${strict ? `<div class="muted" title="${h(strict.rfc)}">${h(strict.rfc)}: “${h(strict.text)}”</div>` : ''}` +
     `<details${open ? ' open' : ''}><summary>bytes, ladder and replay</summary><div class="fx"><div>${evidence.join('')}</div><div>${ladder}</div></div></details></td></tr>`
   );
 }
 
 export function findingsSection(r: CoverageReport): string {
-  const items = r.findings.flatMap((f) => f.items.map((i) => ({ f, i })));
+  // what fails the run first; what the profile or the strictness accepted after it (each group in the report's order)
+  const all = r.findings.flatMap((f) => f.items.map((i) => ({ f, i })));
+  const items = [...all.filter((x) => failingItem(x.i)), ...all.filter((x) => !failingItem(x.i))];
   const targets = [...new Set(items.map((x) => x.i.target))].sort();
-  const out: string[] = [`<section id="findings"><h2>Findings (${items.filter((x) => failingItem(x.i)).length} failing)</h2>`];
+  const failingN = items.filter((x) => failingItem(x.i)).length;
+  const acceptedN = items.length - failingN;
+  const out: string[] = [
+    `<section id="findings"><h2>Findings (${failingN} failing${acceptedN ? `, then ${acceptedN} the run accepted` : ''})</h2>`,
+  ];
   if (!items.length) {
     out.push('<p class="ok">No finding: every conversation conformed and no rule was violated.</p></section>');
     return out.join('');
@@ -213,4 +226,18 @@ export function conversationsSection(r: CoverageReport): string {
     )
     .join('');
   return `<section id="conversations"><h2>Conversations (${r.conversationList.length})</h2><details><summary>every conversation of the run</summary><table><thead><tr><th>target</th><th>path</th><th>conversation</th><th>verdict</th><th>alert</th><th>rule</th><th class="n">ms</th></tr></thead><tbody>${rows}</tbody></table></details></section>`;
+}
+
+/** The capture connections and transcript files a check read, each with its verdict counts (open when short). */
+export function checkedSection(r: CoverageReport): string {
+  const list = r.checkedList ?? [];
+  if (!list.length) return '';
+  const bad = list.filter((c) => c.violated.length).length;
+  const rows = list
+    .map(
+      (c) =>
+        `<tr${c.violated.length ? ' class="violated"' : ''}><td>${h(c.source.replace(/^.*\//, ''))}</td><td class="n">${c.connection ?? ''}</td><td class="mono">${h(c.id)}</td><td class="${c.violated.length ? 'bad' : 'ok'}">${c.violated.length ? 'violation' : 'conforms'}</td><td class="n">${c.verdicts.pass}</td><td class="n">${c.verdicts.violation}</td><td class="n">${c.verdicts.inconclusive}</td><td class="mono">${h(c.violated.join(' '))}</td></tr>`,
+    )
+    .join('');
+  return `<section id="checked"><h2>Checked (${list.length}: ${bad} with a violation)</h2><details${list.length <= 50 ? ' open' : ''}><summary>every capture connection and transcript file checked</summary><table><thead><tr><th>file</th><th>connection</th><th>what</th><th>result</th><th>pass</th><th>violation</th><th>inconclusive</th><th>rules violated</th></tr></thead><tbody>${rows}</tbody></table></details></section>`;
 }

@@ -13,6 +13,7 @@ import { COLOURS, ladderSvg, machineSvg } from './svg';
 import { readableLadder } from '../ladder';
 import {
   banner,
+  checkedSection,
   conversationsSection,
   FINDINGS_JS,
   findingsSection,
@@ -129,29 +130,34 @@ export function toHtml(report: CoverageReport, opts: SecretOptions = {}): string
   out.push(
     `<header><h1><span class="${s.ok ? 'ok' : 'bad'}">${s.ok ? 'PASS' : 'FAIL'}</span> ${h(r.tool.name)} ${h(r.tool.version)} — TLS conformance report${r.targets.length ? `: ${h(r.targets.map((t) => t.name).join(', '))}` : ''}</h1>${runHeader(r)}</header><main>`,
   );
-  out.push(banner(r), targetsSection(r), findingsSection(r), sectionsSection(r));
+  out.push(banner(r), targetsSection(r), findingsSection(r), checkedSection(r), sectionsSection(r));
 
   out.push('<section id="summary"><h2>Summary</h2><div class="cards">');
   out.push(card(`${s.rulesApplied} / ${s.rules}`, 'rules applied'));
   out.push(card(s.rulesViolated, 'rules with violations', s.rulesViolated ? 'bad' : 'ok'));
-  out.push(card(`${s.rulesProven} / ${s.rules}`, 'rules proven by a mutant'));
+  // what the run did not do (no mutants: a capture check; no live conversation: no state machine walked) is not shown
+  const mutants = r.mutation.mutants > 0;
+  if (mutants) out.push(card(`${s.rulesProven} / ${s.rules}`, 'rules proven by a mutant'));
   out.push(
     card(
       s.transcripts,
       `transcripts (${s.verdicts.pass} pass, ${s.verdicts.violation} violation, ${s.verdicts.inconclusive} inconclusive verdicts)`,
     ),
   );
-  out.push(
-    card(
-      pct(r.mutation.caught, r.mutation.mutants),
-      `mutation score (${r.mutation.caught}/${r.mutation.mutants}; ${r.mutation.missed} missed)`,
-      r.mutation.missed ? 'bad' : 'ok',
-    ),
-  );
-  out.push(
-    card(`${s.conversationsFailing} / ${s.conversations}`, 'failing conversations', s.conversationsFailing ? 'bad' : 'ok'),
-  );
-  out.push(card(`${s.transitionsExercised} / ${s.transitionsTotal}`, 'transitions exercised'));
+  if (mutants)
+    out.push(
+      card(
+        pct(r.mutation.caught, r.mutation.mutants),
+        `mutation score (${r.mutation.caught}/${r.mutation.mutants}; ${r.mutation.missed} missed)`,
+        r.mutation.missed ? 'bad' : 'ok',
+      ),
+    );
+  if (s.conversations > 0)
+    out.push(
+      card(`${s.conversationsFailing} / ${s.conversations}`, 'failing conversations', s.conversationsFailing ? 'bad' : 'ok'),
+    );
+  if (s.transitionsExercised > 0 || s.conversations > 0)
+    out.push(card(`${s.transitionsExercised} / ${s.transitionsTotal}`, 'transitions exercised'));
   out.push(card(s.counterexamples, 'counterexamples', s.counterexamples ? 'bad' : 'ok'));
   out.push('</div></section>');
 

@@ -4,8 +4,9 @@
  *   ones too (`time` from the conversation; a failing one carries its
  *   verdict, detail, ladder and replay command; one its profile accepts is
  *   a pass with the reason in system-out);
- * - `transcripts`: one testcase per checked transcript or capture
- *   connection that is not a live conversation (failing with its violations);
+ * - `transcripts`: one testcase per checked capture connection or
+ *   transcript file (conforming ones too), and per other transcript that
+ *   violated a rule (failing with its violations);
  * - `rules`: one testcase per rule (failing with its violations, skipped
  *   when never applied);
  * - `mutation`: one testcase per mutation operator of the self-test.
@@ -106,27 +107,36 @@ export function toJunit(report: CoverageReport, opts: SecretOptions = {}): strin
     );
   }
 
-  // transcripts and capture connections (not live conversations)
+  // transcripts and capture connections (not live conversations): every checked one (conforming ones too), and the
+  // other transcripts that violated a rule
   const transcriptItems = r.findings.flatMap((f) =>
     f.items.filter((i) => i.verdict === 'violation').map((i) => ({ rule: f.rule, i })),
   );
-  if (transcriptItems.length) {
-    const byName = new Map<string, typeof transcriptItems>();
-    for (const t of transcriptItems) byName.set(t.i.name, [...(byName.get(t.i.name) ?? []), t]);
-    add(
-      'transcripts',
-      [...byName].map(([name, list]) => ({
+  const byName = new Map<string, typeof transcriptItems>();
+  for (const t of transcriptItems) byName.set(t.i.name, [...(byName.get(t.i.name) ?? []), t]);
+  const failure = (list: typeof transcriptItems, rules: readonly string[]): NonNullable<Case['failure']> => ({
+    message: `${list.length || rules.length} violation(s): ${[...new Set([...rules, ...list.map((t) => t.rule)])].join(', ')}`,
+    type: 'violation',
+    body: list.map((t) => `${t.rule}${t.i.bytes ? ` @${t.i.bytes.index}` : ''}: ${t.i.detail}`).join('\n'),
+  });
+  const checked = r.checkedList ?? [];
+  const checkedIds = new Set(checked.map((c) => c.id));
+  const transcriptCases: Case[] = checked.map((c) => {
+    const k: Case = { classname: `tlsprop.transcripts.${classToken(c.source)}`, name: c.id.replace(/^.*\//, ''), ms: 0 };
+    if (c.violated.length) k.failure = failure(byName.get(c.id) ?? [], c.violated);
+    else
+      k.out = `${c.verdicts.pass} pass, ${c.verdicts.inconclusive} inconclusive, ${c.verdicts['not-applicable']} not applicable`;
+    return k;
+  });
+  for (const [name, list] of byName)
+    if (!checkedIds.has(name))
+      transcriptCases.push({
         classname: `tlsprop.transcripts.${classToken(list[0]!.i.target)}`,
         name: name.replace(/^.*\//, ''),
         ms: 0,
-        failure: {
-          message: `${list.length} violation(s): ${[...new Set(list.map((t) => t.rule))].join(', ')}`,
-          type: 'violation',
-          body: list.map((t) => `${t.rule}${t.i.bytes ? ` @${t.i.bytes.index}` : ''}: ${t.i.detail}`).join('\n'),
-        },
-      })),
-    );
-  }
+        failure: failure(list, []),
+      });
+  if (transcriptCases.length) add('transcripts', transcriptCases);
 
   const ruleCases = r.rules.map((rule): Case => {
     const k: Case = { classname: `tlsprop.rules.${rule.group || 'undeclared'}`, name: `${rule.id}: ${rule.title}`, ms: 0 };
@@ -134,16 +144,20 @@ export function toJunit(report: CoverageReport, opts: SecretOptions = {}): strin
       const body = rule.violations
         .map(
           (v) =>
-            `${v.transcript}${v.message !== undefined ? ` #${v.message}` : ''}: ${v.detail}${v.expected !== undefined ? ` (expected ${v.expected}` : ''}${v.actual !== undefined ? `${v.expected !== undefined ? ', ' : ' ('}actual ${v.actual})` : v.expected !== undefined ? ')' : ''}`,
+            `${v.transcript}${v.message !== undefined ? ` #${v.message}` : ''}: ${v.detail}${v.expected !== undefined ? ` (expected ${v.expected}` : ''}${v.actual !== undefined ? `${v.expected !== undefined ? ', ' : ' ('}actual ${v.actual})` : v.expected !== undefined ? ')' : ''}${v.accepted ? ` [accepted: ${v.accepted}]` : ''}`,
         )
         .join('\n');
       const more =
         rule.violationCount > rule.violations.length ? `\n... and ${rule.violationCount - rule.violations.length} more` : '';
-      k.failure = {
-        message: `${rule.violationCount} violation(s) on ${rule.violated} transcript(s)`,
-        type: 'violation',
-        body: body + more,
-      };
+      const accepted = rule.violationsAccepted ?? 0;
+      // a testcase fails as the run does: violations the run accepted (strictness, profile) are listed, not failed
+      if (rule.violationCount > accepted)
+        k.failure = {
+          message: `${rule.violationCount} violation(s) on ${rule.violated} transcript(s)${accepted ? `, ${accepted} of them accepted by the run` : ''}`,
+          type: 'violation',
+          body: body + more,
+        };
+      else k.out = `${rule.violationCount} violation(s), each accepted by the run (not failing it):\n${body}${more}`;
     } else if (rule.applied === 0) k.skipped = 'never applied';
     return k;
   });

@@ -1,4 +1,5 @@
 /** A Markdown summary for a CI job summary ($GITHUB_STEP_SUMMARY and the like). */
+import { itemFails } from '../coverage';
 import type { CoverageReport } from '../model';
 import { type SecretOptions, publishable } from '../redact';
 import { pct } from './escape';
@@ -54,19 +55,23 @@ export function toMarkdown(report: CoverageReport, opts: MarkdownOptions = {}): 
     for (const k of b.fixed) L.push(`- ✔️ fixed: ${cell(k.key)}`);
     if (b.newFailures.length || b.fixed.length) L.push('');
   }
-  const failing = r.findings
-    .map((f) => ({ f, items: f.items.filter((i) => !i.profile || i.profile.status === 'unexpected-pass') }))
-    .filter((x) => x.items.length);
+  const failing = r.findings.map((f) => ({ f, items: f.items.filter(itemFails) })).filter((x) => x.items.length);
+  const accepted = r.findings.reduce((n, f) => n + f.items.filter((i) => i.accepted !== undefined).length, 0);
   if (failing.length) {
     L.push('### Findings', '');
     L.push('| rule | RFC | where | verdict | what | replay |', '| --- | --- | --- | --- | --- | --- |');
     for (const { f, items } of failing)
       for (const i of items.slice(0, 10))
         L.push(
-          `| \`${cell(f.rule || '-')}\` | ${cell(f.rfc.join('; '))} | ${cell(`${i.target}: ${i.name}`)} | ${cell(i.verdict)}${i.alert ? ` (${cell(i.alert)})` : ''}${i.baseline === 'new' ? ' 🆕' : ''} | ${cell(i.detail)} | ${i.replay ? `\`${cell(i.replay)}\`` : ''} |`,
+          `| \`${cell(f.rule || '-')}\` | ${cell(f.rfc.join('; '))} | ${cell(`${i.target}: ${i.name}`)} | ${cell(i.verdict)}${i.alert ? ` (${cell(i.alert)})` : ''}${i.baseline === 'new' ? ' 🆕' : ''} | ${i.sent ? `${cell(`we sent: ${i.sent}`)}<br>` : ''}${cell(i.detail)} | ${i.replay ? `\`${cell(i.replay)}\`` : ''} |`,
         );
     L.push('');
   }
+  if (accepted)
+    L.push(
+      `${accepted} rule violation(s) did not fail the run: their conversations conformed to what the run expected of the peer (--strictness, or silence allowed); index.html lists them.`,
+      '',
+    );
   if (r.profile) {
     const pu = r.profile;
     L.push(
@@ -78,19 +83,22 @@ export function toMarkdown(report: CoverageReport, opts: MarkdownOptions = {}): 
   L.push(`| rules declared | ${s.rules} |`);
   L.push(`| rules applied | ${s.rulesApplied} (${pct(s.rulesApplied, s.rules)}) |`);
   L.push(`| rules with violations | ${s.rulesViolated} |`);
-  L.push(`| rules proven by a mutant | ${s.rulesProven} (${pct(s.rulesProven, s.rules)}) |`);
+  // what the run did not do is left out: no mutants (a capture check), no live conversation, no transition walked
+  if (s.mutants > 0) L.push(`| rules proven by a mutant | ${s.rulesProven} (${pct(s.rulesProven, s.rules)}) |`);
   L.push(`| rules passed by a valid transcript | ${s.rulesPassedByValid} |`);
   L.push(`| transcripts | ${s.transcripts} |`);
   L.push(
     `| verdicts | ${s.verdicts.pass} pass, ${s.verdicts.violation} violation, ${s.verdicts.inconclusive} inconclusive, ${s.verdicts['not-applicable']} n/a |`,
   );
-  L.push(
-    `| mutants | ${s.mutants}: ${s.mutantsCaught} caught, ${s.mutantsCaughtOtherwise} caught otherwise, ${s.mutantsMissed} missed |`,
-  );
-  L.push(`| conversations | ${s.conversations} (${s.conversationsFailing} failing) |`);
-  L.push(
-    `| transitions exercised | ${s.transitionsExercised} / ${s.transitionsTotal} (${pct(s.transitionsExercised, s.transitionsTotal)}) |`,
-  );
+  if (s.mutants > 0)
+    L.push(
+      `| mutants | ${s.mutants}: ${s.mutantsCaught} caught, ${s.mutantsCaughtOtherwise} caught otherwise, ${s.mutantsMissed} missed |`,
+    );
+  if (s.conversations > 0) L.push(`| conversations | ${s.conversations} (${s.conversationsFailing} failing) |`);
+  if (s.transitionsExercised > 0)
+    L.push(
+      `| transitions exercised | ${s.transitionsExercised} / ${s.transitionsTotal} (${pct(s.transitionsExercised, s.transitionsTotal)}) |`,
+    );
   L.push(`| counterexamples | ${s.counterexamples} |`);
   L.push(`| failures | ${s.failures}${s.newFailures !== undefined ? ` (${s.newFailures} new)` : ''} |`, '');
   const weak = r.sections.filter((x) => x.violated > 0);
@@ -143,7 +151,7 @@ export function toMarkdown(report: CoverageReport, opts: MarkdownOptions = {}): 
   }
 
   const top = opts.topUnexercised ?? 10;
-  const machines = r.stateMachines.filter((m) => m.unexercised.length);
+  const machines = s.transitionsExercised > 0 ? r.stateMachines.filter((m) => m.unexercised.length) : [];
   if (machines.length) {
     L.push('### Unexercised transitions', '');
     for (const m of machines) {

@@ -262,8 +262,9 @@ export function ladderSvg(lines: readonly string[], names: { client?: string; se
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" class="ladder" width="${W}" height="${h}" viewBox="0 0 ${W} ${h}" role="img" aria-label="message ladder">`,
     `<defs>${(['ok', 'bad'] as const).map((k) => `<marker id="ladder-head-${k}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="${k === 'ok' ? LADDER_OK : COLOURS.invalid}"/></marker>`).join('')}</defs>`,
-    `<text x="${left}" y="18" text-anchor="middle" font-weight="bold" font-size="12">${x(shorten(names.client ?? 'Client', 22))}</text>`,
-    `<text x="${right}" y="18" text-anchor="middle" font-weight="bold" font-size="12">${x(shorten(names.server ?? 'Server', 22))}</text>`,
+    // anchored at the outer edges, so that a long name runs towards the middle instead of past the picture's border
+    `<text x="4" y="18" text-anchor="start" font-weight="bold" font-size="12"><title>${x(names.client ?? 'Client')}</title>${x(shorten(names.client ?? 'Client', 32))}</text>`,
+    `<text x="${W - 4}" y="18" text-anchor="end" font-weight="bold" font-size="12"><title>${x(names.server ?? 'Server')}</title>${x(shorten(names.server ?? 'Server', 32))}</text>`,
     `<line x1="${left}" y1="26" x2="${left}" y2="${h - 6}" stroke="#5f6368"/>`,
     `<line x1="${right}" y1="26" x2="${right}" y2="${h - 6}" stroke="#5f6368"/>`,
   ];
