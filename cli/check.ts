@@ -21,7 +21,7 @@ import { nodeProvider } from '../crypto/provider';
 import { newCertCache } from '../pki/parse';
 import { isRuleId, ruleById } from '../oracles/catalogue';
 import { type CheckOptions, checkTranscript } from '../oracles/evaluate';
-import { type Notice, type Verdict, type VerdictCounts, countVerdicts, emptyCounts } from '../oracles/rule';
+import { type Notice, type Verdict, type VerdictCounts, emptyCounts } from '../oracles/rule';
 import type { Transcript } from '../transcript/model';
 import type { Direction, MessageType, StepName, TlsVersion } from '../wire/vocabulary';
 import { symbolOf } from '../oracles/context';
@@ -104,22 +104,6 @@ export async function checkOne(
   if (t.gaps.length) c.gaps = t.gaps.map((g) => g.reason);
   if (r.notices.length) c.notices = r.notices.map((n) => ({ ...n }));
   return { output: c, verdicts: r.verdicts, notices: r.notices };
-}
-
-export async function checkTranscripts(transcripts: readonly SourcedTranscript[], opts: CheckOptions = {}): Promise<CheckOutput> {
-  opts = runWide(opts);
-  const total = emptyCounts();
-  const connections: ConnectionOutput[] = [];
-  for (let i = 0; i < transcripts.length; i++) {
-    const { output, verdicts } = await checkOne(
-      transcripts[i]!,
-      opts,
-      transcripts.slice(0, i).map((x) => x.transcript),
-    );
-    countVerdicts(verdicts, total);
-    connections.push(output);
-  }
-  return { connections, summary: total };
 }
 
 /**
@@ -302,11 +286,6 @@ export interface CheckRunStats {
   workers: number;
 }
 
-/** checkCaptureRendered with the output objects and verdicts (explain, library callers). */
-export async function checkCapture(file: string, opts: CaptureCheckOptions, each: OnConnection): Promise<CheckRunStats> {
-  return await checkCaptureRendered(file, opts, 'objects', (c, t) => each(c.output!, c.verdicts!, t));
-}
-
 /** Parsed certificates kept per thread (least recently used ones are dropped beyond it). */
 export const MAX_CACHED_CERTIFICATES = 1024;
 
@@ -475,10 +454,6 @@ function summaryLine(s: VerdictCounts): string {
 
 function noticeLine(n: number): string {
   return n ? `, ${n} notice(s)` : '';
-}
-
-export function formatText(o: CheckOutput): string[] {
-  return [...o.connections.flatMap(connectionLines), totalLine(o.connections.length, o.summary)];
 }
 
 /** One connection's lines of the text output. */

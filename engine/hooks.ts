@@ -84,6 +84,3 @@ export interface EngineHooks {
   /** A handshake message received and reassembled, before it is processed: return the raws to process instead. */
   beforeProcess?(msg: HookMessage): MaybePromise<Uint8Array[] | undefined>;
 }
-
-/** Hooks that change nothing. */
-export const NO_HOOKS: EngineHooks = Object.freeze({});

@@ -140,11 +140,6 @@ export interface RuleRun {
   notices: Notice[];
 }
 
-/** Run one rule: versions, then needs, then the check. `violations`, `notices`: what the first phase found (for reaction rules). */
-export async function runRule(rule: Rule, ctx: Context, violations: readonly Verdict[] = []): Promise<Verdict[]> {
-  return (await runRuleWithNotices(rule, ctx, violations)).verdicts;
-}
-
 export async function runRuleWithNotices(
   rule: Rule,
   ctx: Context,

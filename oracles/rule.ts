@@ -30,7 +30,6 @@ export type { RuleId } from './catalogue';
  * it must reject: the fuzzers' conversation verdicts decide it).
  */
 export type Evidence = 'plaintext' | 'keys' | 'live';
-export const EVIDENCE: readonly Evidence[] = ['plaintext', 'keys', 'live'];
 export type RuleGroup = 'record' | 'ordering' | 'negotiation' | 'crypto' | 'certificates';
 
 /**

@@ -201,7 +201,6 @@ export const TLS13: StateMachine = {
 
 /** The four role machines, as the coverage report and the fuzzers name them. */
 export type MachineId = 't12-client' | 't12-server' | 't13-client' | 't13-server';
-export const MACHINE_IDS: readonly MachineId[] = ['t12-client', 't12-server', 't13-client', 't13-server'];
 
 /**
  * A transition of a role's machine as walked. `via` is `send <type>` /

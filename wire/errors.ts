@@ -32,7 +32,3 @@ export interface Finding {
   path: string;
   detail: string;
 }
-
-export function isDecodeError(e: unknown): e is DecodeError {
-  return e instanceof DecodeError;
-}

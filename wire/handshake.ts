@@ -116,8 +116,6 @@ export type HandshakeBody =
   /** A message type this codec does not model (kept as bytes). */
   | { type: 'unknown'; msgType: number; body: Uint8Array };
 
-export type HandshakeBodyType = HandshakeBody['type'];
-
 /** A decoded handshake message. `trailing` holds bytes after the body's syntax, kept for exact re-encoding. */
 export interface HandshakeMessage {
   body: HandshakeBody;
@@ -148,9 +146,6 @@ export function handshakeTypeName(code: number): string {
 export function isHelloRetryRequest(b: HandshakeBody): boolean {
   return b.type === 'server_hello' && bytesEqual(b.random, HRR_RANDOM);
 }
-
-/** The 4-byte header length plus body, as read from a handshake header. */
-export const HANDSHAKE_HEADER = 4;
 
 /**
  * Decode one handshake message from `raw`, which must be exactly one message

@@ -7,7 +7,7 @@
 import { DecodeError, type Finding } from './errors';
 import { concatBytes } from './hex';
 import { Reader } from './reader';
-import { ContentType, alertDescriptions, alertLevels, nameOf } from './registry';
+import { ContentType } from './registry';
 import { Writer } from './writer';
 
 export const RECORD_HEADER = 5;
@@ -119,10 +119,6 @@ export function decodeAlert(fragment: Uint8Array, base = 0): Alert {
 
 export function encodeAlert(a: Alert): Uint8Array {
   return Uint8Array.of(a.level, a.description);
-}
-
-export function alertToString(a: Alert): string {
-  return `${nameOf(alertLevels, a.level, 2)}(${nameOf(alertDescriptions, a.description, 2)})`;
 }
 
 /** ChangeCipherSpec carries a single byte of value 1. */

@@ -38,14 +38,10 @@ export type Side = 'client' | 'server';
 /** Who a rule binds: one side, or both. */
 export type Role = Side | 'both';
 
-export const SIDES: readonly Side[] = ['client', 'server'];
-
 /** The side that sends in this direction. */
 export const senderOf = (d: Direction): Side => (d === 'C->S' ? 'client' : 'server');
 /** The side that receives in this direction. */
 export const receiverOf = (d: Direction): Side => (d === 'C->S' ? 'server' : 'client');
-/** The direction in which this side sends. */
-export const directionOf = (sender: Side): Direction => (sender === 'client' ? 'C->S' : 'S->C');
 export const otherSide = (s: Side): Side => (s === 'client' ? 'server' : 'client');
 
 // ------------------------------------------------------------------ messages

@@ -91,9 +91,3 @@ export class Writer {
     return this.buf.slice(0, this.len);
   }
 }
-
-export function encodeWith(fn: (w: Writer) => void): Uint8Array {
-  const w = new Writer();
-  fn(w);
-  return w.finish();
-}
