@@ -1616,6 +1616,29 @@ describe('oracle gaps closed: verdicts where the evidence allows one, not-applic
     const st = await answered(50);
     expect([st('alert.t12.must-send'), st('cert.reject-alert')]).toEqual([['violation'], ['violation']]);
   });
+  it("a server's alert after a ClientHello whose only fault it may ignore is not judged as the answer to it", async () => {
+    // the ClientHello offers TLS 1.3 and 1.2 and also rsa_pkcs1_sha224 (RFC 8446 §4.2.3: not to be offered, but the server
+    // keeps the sentence by not negotiating it); the server aborts with no_application_protocol, for a reason of its own
+    const refused = async (description: number) => {
+      const E = base('t13')!.slice(0, 1);
+      edit(E, 'client_hello', C, V13, (b) => {
+        b.extensions = setExt(b.extensions, X.supported_versions, {
+          kind: 'supported_versions_client',
+          versions: [0x0304, 0x0303],
+        });
+        b.extensions = setExt(b.extensions, X.signature_algorithms, { kind: 'signature_algorithms', schemes: [0x0804, 0x0301] });
+      });
+      E.push(alertEntry(S, description));
+      const r = await checkTranscript(buildFromMessages(E));
+      expect(ruleStatus(r.verdicts, 't12.neg.no-weak-algorithms')).toBe('violation');
+      return r.verdicts.filter((v) => v.rule === 'alert.t13.named-alert');
+    };
+    const other = await refused(120);
+    expect(other.map((v) => v.status)).not.toContain('violation');
+    expect(other[0]!.detail).toMatch(/no_application_protocol .* free to go on past .*: it may answer something else/);
+    // an alert the rule names is still its answer
+    expect((await refused(40)).map((v) => v.status)).toEqual(['pass']);
+  });
   it("TLS 1.3: the client's compatibility ChangeCipherSpec before its alert is not its answer; the alert is judged", async () => {
     // RFC 8446 App. D.4: the client sends it "immediately before its second flight", here before its alert
     const E = base('t13')!;
