@@ -1639,6 +1639,18 @@ describe('oracle gaps closed: verdicts where the evidence allows one, not-applic
     // an alert the rule names is still its answer
     expect((await refused(40)).map((v) => v.status)).toEqual(['pass']);
   });
+  it('an encrypted message that could not be read says whether a key log was given', async () => {
+    const E = base('t13')!;
+    E[at(E, 'certificate', C)] = { dir: C, kind: 'encrypted_record', encrypted: true };
+    const detail = async (keylog: boolean) => {
+      const t = buildFromMessages(E);
+      if (keylog) t.secrets = { keylog: [`CLIENT_HANDSHAKE_TRAFFIC_SECRET ${'00'.repeat(32)} ${'11'.repeat(48)}`] };
+      const r = await checkTranscript(t);
+      return r.verdicts.find((v) => v.rule === 'cert.chain.client-empty')?.detail;
+    };
+    expect(await detail(false)).toMatch(/the Certificate is encrypted and no key log was given/);
+    expect(await detail(true)).toMatch(/the Certificate is encrypted and the key log given does not open it/);
+  });
   it("TLS 1.3: the client's compatibility ChangeCipherSpec before its alert is not its answer; the alert is judged", async () => {
     // RFC 8446 App. D.4: the client sends it "immediately before its second flight", here before its alert
     const E = base('t13')!;
