@@ -1003,9 +1003,10 @@ const ROWS: Row[] = [
       edit(E, 'server_hello', S, V12, (b) => {
         b.compressionMethod = 1;
       });
-      E.splice(at(E, 'server_hello', S) + 1, E.length, alertEntry(C, 50));
+      // internal_error: "unrelated to the peer or the correctness of the protocol" (RFC 5246 §7.2.2), never the answer here
+      E.splice(at(E, 'server_hello', S) + 1, E.length, alertEntry(C, 80));
     },
-    detail: /client's answer .* is decode_error; RFC 5246 §7\.2\.2/,
+    detail: /client's answer .* is internal_error; RFC 5246 §7\.2\.2/,
   },
   {
     rule: 'alert.illegal-parameter',
@@ -1014,7 +1015,7 @@ const ROWS: Row[] = [
       edit(E, 'server_hello', S, V12, (b) => {
         b.compressionMethod = 1;
       });
-      E.splice(at(E, 'server_hello', S) + 1, E.length, alertEntry(C, 50));
+      E.splice(at(E, 'server_hello', S) + 1, E.length, alertEntry(C, 80));
     },
   },
   {
