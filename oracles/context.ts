@@ -136,6 +136,15 @@ export function handshakeHidden(ctx: Context): boolean {
   return ctx.unreadable.length > 0 && ctx.version !== '1.2';
 }
 
+/**
+ * Why an encrypted message could not be read, for a detail: no key log at
+ * all, or a key log that does not open its record (no line for this
+ * connection, or the record fails to open: see the gaps).
+ */
+export function notOpened(ctx: Context): string {
+  return ctx.t.secrets?.keylog?.length ? 'the key log given does not open it (see the gaps)' : 'no key log was given';
+}
+
 /** Why protected records could not be read: no key log at all, or one that does not open them (see the gaps). */
 export function unreadableWhy(ctx: Context): string {
   return ctx.t.secrets?.keylog?.length ? 'the key log does not open them' : 'no key log';

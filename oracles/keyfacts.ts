@@ -37,7 +37,7 @@ import { extensionBody } from '../wire/extensions';
 import type { ClientHello } from '../wire/handshake';
 import { bytesEqual, concatBytes, toHex } from '../wire/hex';
 import { ExtensionType as X } from '../wire/registry';
-import { type Context, type Hello, bodyOf, hasExt, memo } from './context';
+import { type Context, type Hello, bodyOf, hasExt, memo, notOpened } from './context';
 import { handshakeAbort } from './flow';
 import { type Outcome, inconclusive, notApplicable } from './rule';
 
@@ -139,7 +139,7 @@ export function stepsOf(ctx: Context, type: string, dir?: Direction): Transcript
 export function chainOf(ctx: Context, dir: Direction): Got<{ m: TranscriptMessage; certs: Uint8Array[] }> {
   const m = stepsOf(ctx, 'certificate', dir)[0];
   if (!m) {
-    if (ctx.unreadable.length && ctx.version === '1.3') return miss('the Certificate is encrypted and no key log was given');
+    if (ctx.unreadable.length && ctx.version === '1.3') return miss(`the Certificate is encrypted and ${notOpened(ctx)}`);
     return miss(`no ${dir === 'S->C' ? 'server' : 'client'} Certificate in the transcript`);
   }
   const b = bodyOf(m);
@@ -205,7 +205,7 @@ export function cvSignature(ctx: Context, dir: Direction): Promise<Got<SigCheck 
     if (!m)
       return miss<R>(
         ctx.version === '1.3' && ctx.unreadable.length
-          ? 'the CertificateVerify is encrypted and no key log was given'
+          ? `the CertificateVerify is encrypted and ${notOpened(ctx)}`
           : 'no CertificateVerify',
       );
     const b = bodyOf(m);
@@ -266,7 +266,7 @@ export function finishedChecks(ctx: Context): Promise<Got<{ checks: FinCheck[]; 
     if (!h.ok) return miss<R>(h.why);
     const fins = stepsOf(ctx, 'finished');
     if (!fins.length)
-      return miss<R>(ctx.unreadable.length ? 'the Finished messages are encrypted and no key log was given' : NO_FINISHED);
+      return miss<R>(ctx.unreadable.length ? `the Finished messages are encrypted and ${notOpened(ctx)}` : NO_FINISHED);
     const kl = keylog(ctx);
     const checks: FinCheck[] = [];
     let from = 'the key log';

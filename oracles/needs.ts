@@ -7,7 +7,7 @@
  * not decoded, no key log), with what was missing.
  */
 import { ExtensionType } from '../wire/registry';
-import { type Context, bodyOf, hasExt } from './context';
+import { type Context, bodyOf, hasExt, notOpened } from './context';
 import { abbreviated, handshakeAbort } from './flow';
 import { chainOf } from './keyfacts';
 import { type EncryptedExtensionsSeen, type Need, type Outcome, inconclusive, notApplicable } from './rule';
@@ -51,7 +51,7 @@ export function unreadableReason(ctx: Context): Outcome | undefined {
     return inconclusive(
       ctx.t.secrets?.keylog?.length
         ? `${ctx.unreadable.length} protected record(s) could not be read although a key log was given (${ctx.t.gaps[0]?.reason ?? 'see the gaps'}).`
-        : `The messages after ServerHello are encrypted and no key log was given (${ctx.unreadable.length} protected record(s) unreadable).`,
+        : `The messages after ServerHello are encrypted and ${notOpened(ctx)} (${ctx.unreadable.length} protected record(s) unreadable).`,
       { message: ctx.unreadable[0]!.index },
     );
   const g = ctx.t.gaps[0];
@@ -107,7 +107,7 @@ export const NEEDS: Readonly<Record<Need, NeedCheck>> = {
   keys: unreadableReason,
   'tls13-ee': (ctx) => {
     if (encryptedExtensions(ctx)) return undefined;
-    if (!ctx.evidence.keys) return inconclusive('EncryptedExtensions is encrypted and no key log was given.');
+    if (!ctx.evidence.keys) return inconclusive(`EncryptedExtensions is encrypted and ${notOpened(ctx)}.`);
     return inconclusive('EncryptedExtensions is not in the transcript or has no bytes.');
   },
   'server-chain': (ctx) => chain(ctx, 'S->C'),

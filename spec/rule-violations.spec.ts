@@ -1039,9 +1039,10 @@ const ROWS: Row[] = [
       edit(E, 'server_hello', S, V12, (b) => {
         b.compressionMethod = 1;
       });
-      E.splice(at(E, 'server_hello', S) + 1, E.length, alertEntry(C, 50));
+      // internal_error: "unrelated to the peer or the correctness of the protocol" (RFC 5246 §7.2.2), never the answer here
+      E.splice(at(E, 'server_hello', S) + 1, E.length, alertEntry(C, 80));
     },
-    detail: /client's answer .* is decode_error; RFC 5246 §7\.2\.2/,
+    detail: /client's answer .* is internal_error; RFC 5246 §7\.2\.2/,
   },
   {
     rule: 'alert.illegal-parameter',
@@ -1050,7 +1051,7 @@ const ROWS: Row[] = [
       edit(E, 'server_hello', S, V12, (b) => {
         b.compressionMethod = 1;
       });
-      E.splice(at(E, 'server_hello', S) + 1, E.length, alertEntry(C, 50));
+      E.splice(at(E, 'server_hello', S) + 1, E.length, alertEntry(C, 80));
     },
   },
   {
@@ -1651,6 +1652,41 @@ describe('oracle gaps closed: verdicts where the evidence allows one, not-applic
     // an alert that is not about certificates is not the appropriate one
     const st = await answered(50);
     expect([st('alert.t12.must-send'), st('cert.reject-alert')]).toEqual([['violation'], ['violation']]);
+  });
+  it("a server's alert after a ClientHello whose only fault it may ignore is not judged as the answer to it", async () => {
+    // the ClientHello offers TLS 1.3 and 1.2 and also rsa_pkcs1_sha224 (RFC 8446 §4.2.3: not to be offered, but the server
+    // keeps the sentence by not negotiating it); the server aborts with no_application_protocol, for a reason of its own
+    const refused = async (description: number) => {
+      const E = base('t13')!.slice(0, 1);
+      edit(E, 'client_hello', C, V13, (b) => {
+        b.extensions = setExt(b.extensions, X.supported_versions, {
+          kind: 'supported_versions_client',
+          versions: [0x0304, 0x0303],
+        });
+        b.extensions = setExt(b.extensions, X.signature_algorithms, { kind: 'signature_algorithms', schemes: [0x0804, 0x0301] });
+      });
+      E.push(alertEntry(S, description));
+      const r = await checkTranscript(buildFromMessages(E));
+      expect(ruleStatus(r.verdicts, 't12.neg.no-weak-algorithms')).toBe('violation');
+      return r.verdicts.filter((v) => v.rule === 'alert.t13.named-alert');
+    };
+    const other = await refused(120);
+    expect(other.map((v) => v.status)).not.toContain('violation');
+    expect(other[0]!.detail).toMatch(/no_application_protocol .* free to go on past .*: it may answer something else/);
+    // an alert the rule names is still its answer
+    expect((await refused(40)).map((v) => v.status)).toEqual(['pass']);
+  });
+  it('an encrypted message that could not be read says whether a key log was given', async () => {
+    const E = base('t13')!;
+    E[at(E, 'certificate', C)] = { dir: C, kind: 'encrypted_record', encrypted: true };
+    const detail = async (keylog: boolean) => {
+      const t = buildFromMessages(E);
+      if (keylog) t.secrets = { keylog: [`CLIENT_HANDSHAKE_TRAFFIC_SECRET ${'00'.repeat(32)} ${'11'.repeat(48)}`] };
+      const r = await checkTranscript(t);
+      return r.verdicts.find((v) => v.rule === 'cert.chain.client-empty')?.detail;
+    };
+    expect(await detail(false)).toMatch(/the Certificate is encrypted and no key log was given/);
+    expect(await detail(true)).toMatch(/the Certificate is encrypted and the key log given does not open it/);
   });
   it("TLS 1.3: the client's compatibility ChangeCipherSpec before its alert is not its answer; the alert is judged", async () => {
     // RFC 8446 App. D.4: the client sends it "immediately before its second flight", here before its alert

@@ -3,7 +3,7 @@
  * reserved descriptions, and the TLS 1.3 alert level.
  */
 import type { TranscriptMessage, TransportEnd } from '../../transcript/model';
-import type { AlertName, Side, TlsVersion } from '../../wire/vocabulary';
+import { type AlertName, type Side, type TlsVersion, otherSide } from '../../wire/vocabulary';
 import { ruleById } from '../catalogue';
 import { expectedReaction } from '../reactions';
 import { type Reaction, alertReaction, reactionsIn } from '../live';
@@ -39,6 +39,25 @@ const rule = declarer({ versions: ['1.2', '1.3'], role: 'both', strength: 'MUST'
  * signature: "MUST abort the handshake with a "bad_certificate" alert")
  * keeps that alert.
  */
+/**
+ * A receiver's alert that is not one the RFC names for the rules the other
+ * side broke, where the receiver was free to go on past them (every rule
+ * ignorable by it, reactions.ts): the alert may answer something the
+ * transcript does not show (e.g. no common application protocol after a
+ * ClientHello that also offers a deprecated signature algorithm), so it
+ * is not judged a wrong answer to them.
+ */
+function otherCause(r: Reaction, version: TlsVersion, allowed: readonly AlertName[]): Outcome | undefined {
+  if (r.closed || !r.next || r.next.kind !== 'alert' || !r.alert || !r.fatal) return undefined;
+  if (allowed.length === 0 || allowed.includes(r.alert)) return undefined;
+  const e = expectedReaction(r.rules, version, otherSide(r.violator));
+  if (!e.ignoreAllowed) return undefined;
+  return inconclusive(
+    `The ${otherSide(r.violator)}'s ${r.alert} (message ${r.next.index}) is not an alert named for the ${r.violator}'s message ${r.at} (${r.rules.join(', ')}), which it was free to go on past (${e.ignoreBecause.map((t) => t.rfc).join('; ')}): it may answer something else.`,
+    { message: r.next.index },
+  );
+}
+
 function chainAlerts(r: Reaction, version: TlsVersion): { allowed: AlertName[]; rfc: string } | undefined {
   const chainOnly = r.rules.every((id) => {
     const d = ruleById(id);
@@ -244,7 +263,9 @@ export const alertRules = [
       for (const r of reactionsIn(ctx, ctx.violations, ctx.notices)) {
         const chain = chainAlerts(r, '1.2');
         const allowed = chain?.allowed ?? expectedReaction(r.rules, '1.2').alerts.map((a) => a.alert);
-        const o = alertReaction(r, allowed, chain?.rfc ?? 'RFC 5246 §7.2.2 ("it MUST send the appropriate alert")');
+        const o =
+          otherCause(r, '1.2', allowed) ??
+          alertReaction(r, allowed, chain?.rfc ?? 'RFC 5246 §7.2.2 ("it MUST send the appropriate alert")');
         if (o) out.push(o);
       }
       return out.length ? out : notApplicable('No broken rule that the other side answered with an error alert.');
@@ -278,7 +299,9 @@ export const alertRules = [
       for (const r of reactionsIn(ctx, ctx.violations, ctx.notices)) {
         const chain = chainAlerts(r, '1.3');
         const allowed = chain?.allowed ?? expectedReaction(r.rules, '1.3').alerts.map((a) => a.alert);
-        const o = alertReaction(r, allowed, chain?.rfc ?? 'RFC 8446 §6.2 ("MUST send alert X if it sends any alert")');
+        const o =
+          otherCause(r, '1.3', allowed) ??
+          alertReaction(r, allowed, chain?.rfc ?? 'RFC 8446 §6.2 ("MUST send alert X if it sends any alert")');
         if (o) out.push(o);
       }
       return out.length ? out : notApplicable('No broken rule that the other side answered with an error alert.');
@@ -303,7 +326,9 @@ export const alertRules = [
       for (const r of reactionsIn(ctx, ctx.violations, ctx.notices)) {
         const allowed = expectedReaction(r.rules, ctx.version!).alerts.map((a) => a.alert);
         if (!allowed.includes('illegal_parameter')) continue;
-        const o = alertReaction(r, allowed, 'RFC 8446 §6 / RFC 5246 §7.2.2 (illegal_parameter for a semantically invalid field)');
+        const o =
+          otherCause(r, ctx.version!, allowed) ??
+          alertReaction(r, allowed, 'RFC 8446 §6 / RFC 5246 §7.2.2 (illegal_parameter for a semantically invalid field)');
         if (o) out.push(o);
       }
       return out.length ? out : notApplicable('No invalid value that the other side answered with an error alert.');

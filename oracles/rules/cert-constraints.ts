@@ -3,7 +3,7 @@
  * CertificateRequest (RFC 8446 §4.2.5) and X.509 name constraints
  * (RFC 5280 §4.2.1.10).
  */
-import { handshakeHidden } from '../context';
+import { handshakeHidden, notOpened } from '../context';
 import { childrenOf, decodeOid, readTlv } from '../../pki/der';
 import { OID as PKI_OID, type ParsedCert, parseCert } from '../../pki/parse';
 import { ExtensionType as X } from '../../wire/registry';
@@ -166,7 +166,7 @@ export const certConstraintRules = [
       const cr = crOf(ctx);
       if (!cr)
         return handshakeHidden(ctx)
-          ? inconclusive('The CertificateRequest is encrypted and no key log was given.')
+          ? inconclusive(`The CertificateRequest is encrypted and ${notOpened(ctx)}.`)
           : notApplicable('No CertificateRequest.');
       if (cr.form !== 'tls13') return notApplicable('Not a TLS 1.3 CertificateRequest.');
       const ext = cr.extensions.find((e) => e.type === X.oid_filters);

@@ -13,7 +13,7 @@ import { ruleById } from '../catalogue';
 import { crOf, parsedChain, sigalgsCheck } from '../chains';
 import { alertReaction, reactionsIn } from '../live';
 import { expectedReaction } from '../reactions';
-import { bodyOf, handshakeHidden } from '../context';
+import { bodyOf, handshakeHidden, notOpened } from '../context';
 import { hex4, who } from '../flow';
 import { chainOf, stepsOf } from '../keyfacts';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
@@ -135,7 +135,7 @@ export const certificateMessageRules = [
       return out.length
         ? out
         : handshakeHidden(ctx)
-          ? inconclusive('The Certificate messages are encrypted and no key log was given.')
+          ? inconclusive(`The Certificate messages are encrypted and ${notOpened(ctx)}.`)
           : notApplicable('No non-empty Certificate message.');
     },
   }),
@@ -172,7 +172,7 @@ export const certificateMessageRules = [
       const cr = crOf(ctx);
       if (!cr)
         return handshakeHidden(ctx)
-          ? inconclusive('The CertificateRequest is encrypted and no key log was given.')
+          ? inconclusive(`The CertificateRequest is encrypted and ${notOpened(ctx)}.`)
           : notApplicable('No CertificateRequest.');
       const list =
         cr.form === 'tls12'
@@ -251,7 +251,7 @@ export const certificateMessageRules = [
       return out.length
         ? out
         : handshakeHidden(ctx)
-          ? inconclusive('The Certificate messages are encrypted and no key log was given.')
+          ? inconclusive(`The Certificate messages are encrypted and ${notOpened(ctx)}.`)
           : notApplicable('No TLS 1.3 Certificate.');
     },
   }),

@@ -18,7 +18,7 @@ import {
 } from '../../wire/registry';
 import type { ClientHello } from '../../wire/handshake';
 import { type Direction, VERSION_CODE } from '../../wire/vocabulary';
-import { bodyOf, exts, hasExt } from '../context';
+import { bodyOf, exts, hasExt, notOpened } from '../context';
 import { abbreviated, hex4 } from '../flow';
 import { answered, extName, isOutcome, readNote, serverExtensions, supportedVersions } from '../hellos';
 import { encryptedExtensions } from '../needs';
@@ -115,7 +115,7 @@ export const extensionRules = [
       if (ctx.version === '1.3') {
         const ee = encryptedExtensions(ctx);
         if (ee) out.push(check(ee.exts, ee.m, 'EncryptedExtensions'));
-        else if (!ctx.evidence.keys) out.push(inconclusive('EncryptedExtensions is encrypted and no key log was given.'));
+        else if (!ctx.evidence.keys) out.push(inconclusive(`EncryptedExtensions is encrypted and ${notOpened(ctx)}.`));
         for (const s of ctx.steps) {
           const b = bodyOf(s.m);
           if (s.dir === 'S->C' && b?.type === 'certificate' && b.form === 'tls13')
@@ -377,7 +377,7 @@ export const extensionRules = [
       }
       return ctx.evidence.keys
         ? pass('No unrequested OCSP status.')
-        : inconclusive('The TLS 1.3 Certificate is encrypted and no key log was given.');
+        : inconclusive(`The TLS 1.3 Certificate is encrypted and ${notOpened(ctx)}.`);
     },
   }),
   rule({

@@ -109,6 +109,13 @@ export const signatureHashRules = [
     rfc: 'RFC 8446 §4.2.3, App. D.5; RFC 7465',
     role: 'both',
     alerts: ['handshake_failure', 'insufficient_security'],
+    // What a client offers is the server's to pick from: it keeps the sentence by not negotiating the weak algorithms,
+    // and nothing asks it to abort (so an alert it sends after such a ClientHello answers something else).
+    ignorable: {
+      rfc: 'RFC 8446 §4.2.3',
+      text: 'They MUST NOT be offered or negotiated by any implementation. [A server given them in a ClientHello keeps this by negotiating something else; no sentence asks it to abort.]',
+      receiver: 'server',
+    },
     overrides: {
       rfc: 'RC4 is refused by RFC 7465 §2 ("TLS servers MUST NOT select an RC4 cipher suite when a TLS client sends such a cipher suite in the ClientHello message"), which RFC 8446 App. D.5 repeats',
     },

@@ -7,7 +7,7 @@ import { parseSpki, schemeInfo } from '../../crypto';
 import { OID as PKI_OID } from '../../pki/parse';
 import type { Direction } from '../../wire/vocabulary';
 import { nameOf, signatureSchemes } from '../../wire/registry';
-import { type Context, bodyOf, handshakeHidden, kexAnonymous } from '../context';
+import { type Context, bodyOf, handshakeHidden, kexAnonymous, notOpened } from '../context';
 import { hex4, who } from '../flow';
 import { type Got, type SigCheck, cvSignature, leafOf, skeSignature, stepsOf } from '../keyfacts';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
@@ -266,7 +266,7 @@ export const signatureRules = [
       return out.length
         ? out
         : handshakeHidden(ctx)
-          ? inconclusive('The signed messages are encrypted and no key log was given.')
+          ? inconclusive(`The signed messages are encrypted and ${notOpened(ctx)}.`)
           : notApplicable('No signed handshake message.');
     },
   }),

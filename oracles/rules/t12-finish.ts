@@ -14,7 +14,7 @@ import {
   stepName as name,
   unreadableIn,
 } from '../flow';
-import { type Step, UNREADABLE_TYPES, isUnreadableStep } from '../context';
+import { type Step, UNREADABLE_TYPES, isUnreadableStep, notOpened } from '../context';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
 const rule = declarer({
@@ -43,7 +43,7 @@ export const t12FinishRules = [
             out.push(
               before(steps, u)?.sym === 'change_cipher_spec'
                 ? pass(`The protected message ${u.dir} (Finished, unreadable) follows ChangeCipherSpec.`, { message: u.m.index })
-                : inconclusive(`The ${u.dir} Finished is encrypted and no key log was given.`, { message: u.m.index }),
+                : inconclusive(`The ${u.dir} Finished is encrypted and ${notOpened(ctx)}.`, { message: u.m.index }),
             );
           continue;
         }
@@ -151,7 +151,7 @@ export const t12FinishRules = [
         if (!first) continue;
         if (UNREADABLE_TYPES.has(first.sym))
           out.push(
-            inconclusive(`The first protected ${ccs.dir} message is encrypted and no key log was given.`, {
+            inconclusive(`The first protected ${ccs.dir} message is encrypted and ${notOpened(ctx)}.`, {
               message: first.index,
             }),
           );

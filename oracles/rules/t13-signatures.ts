@@ -7,7 +7,7 @@ import { keyMismatch } from '../../pki/validate';
 import { extensionBody } from '../../wire/extensions';
 import { ExtensionType as X, nameOf, signatureSchemes } from '../../wire/registry';
 import type { Direction } from '../../wire/vocabulary';
-import { type Context, bodyOf } from '../context';
+import { type Context, bodyOf, notOpened } from '../context';
 import { hex4, who } from '../flow';
 import { cvSignature, leafOf, stepsOf } from '../keyfacts';
 import { because } from '../alert-choices';
@@ -139,7 +139,7 @@ export const t13SignatureRules = [
       }
       if (out.length) return out;
       return ctx.unreadable.length
-        ? inconclusive('The CertificateVerify messages are encrypted and no key log was given.')
+        ? inconclusive(`The CertificateVerify messages are encrypted and ${notOpened(ctx)}.`)
         : notApplicable('No CertificateVerify.');
     },
   }),
@@ -207,7 +207,7 @@ export const t13SignatureRules = [
       }
       if (out.length) return out;
       return ctx.unreadable.length
-        ? inconclusive('The CertificateVerify messages are encrypted and no key log was given.')
+        ? inconclusive(`The CertificateVerify messages are encrypted and ${notOpened(ctx)}.`)
         : notApplicable('No CertificateVerify.');
     },
   }),
