@@ -86,7 +86,15 @@ export async function exchange(
   const run: Exchanged = { end: { kind: 'done', outcome: endpoint.outcome }, records: [], received: [], ms: 0 };
   let sentAt: number | undefined;
   let sentBytes = 0;
+  /**
+   * A mutation's hook ended our side of the transport (a truncation: HookFrame.closeTransport, the engine's
+   * `transportClosed`, as engine/socket.ts honours it): nothing more is written, the peer's answer is still read.
+   * Read through `in`: an engine without truncation hooks has no such flag.
+   */
+  let finSent = false;
+  const truncated = (): boolean => 'transportClosed' in endpoint && endpoint.transportClosed === true;
   const send = (recs: readonly WireRecord[]) => {
+    if (finSent) return;
     for (const r of recs) {
       run.records.push(r.plaintext ? { dir: 'sent', raw: r.raw, plaintext: r.plaintext } : { dir: 'sent', raw: r.raw });
       sentBytes += r.raw.length;
@@ -94,6 +102,10 @@ export async function exchange(
     if (recs.length && !socket.destroyed && socket.writable) {
       socket.write(concatBytes(recs.map((r) => r.raw)));
       sentAt ??= performance.now();
+    }
+    if (truncated() && !socket.destroyed) {
+      finSent = true;
+      socket.end();
     }
   };
   const finish = (): Exchanged => {
@@ -110,7 +122,7 @@ export async function exchange(
   for (;;) {
     if (endpoint.terminal) break;
     let wait: number;
-    if (endpoint.connected) {
+    if (endpoint.connected && !finSent) {
       mode ??= typeof policy.afterConnect === 'function' ? policy.afterConnect(sentBeforeAnswer) : policy.afterConnect;
       if (mode === 'stop' || spokeAfterConnect) break;
       if (!listened) {
@@ -132,7 +144,7 @@ export async function exchange(
     const connectedBefore = endpoint.connected;
     const r = left > 0 ? await reader.read(Math.min(wait, left)) : ({ kind: 'timed_out' } as const);
     if (!(r instanceof Uint8Array)) {
-      if (r.kind === 'timed_out' && connectedBefore && left > wait) continue; // the next phase of afterConnect
+      if (r.kind === 'timed_out' && connectedBefore && !finSent && left > wait) continue; // the next phase of afterConnect
       const overall = Date.now() >= deadline;
       run.end =
         r.kind === 'timed_out'
