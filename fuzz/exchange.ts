@@ -81,6 +81,21 @@ export async function exchange(
   policy: ExchangePolicy,
   reader: SocketReader = new SocketReader(socket),
 ): Promise<Exchanged> {
+  try {
+    return await exchangeOn(endpoint, socket, policy, reader);
+  } catch (e) {
+    // an error that is no TLS outcome (a mutation hook that throws, a bug): the connection does not outlive it
+    socket.destroy();
+    throw e;
+  }
+}
+
+async function exchangeOn(
+  endpoint: TlsClient | TlsServer,
+  socket: Socket,
+  policy: ExchangePolicy,
+  reader: SocketReader,
+): Promise<Exchanged> {
   const t0 = performance.now();
   const deadline = Date.now() + policy.totalMs;
   const run: Exchanged = { end: { kind: 'done', outcome: endpoint.outcome }, records: [], received: [], ms: 0 };
