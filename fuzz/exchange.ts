@@ -50,6 +50,11 @@ export interface ExchangePolicy {
   silenceOk?: boolean;
   /** Once decided, say goodbye with close_notify when the connection is still up (default true). */
   closeNotify?: boolean;
+  /**
+   * A decided conversation's socket lingers (at most 200 ms) for the peer's close; each linger's end is put here, so
+   * that a run can wait for them before it returns (no connection of a run outlives it).
+   */
+  lingering?: Promise<void>[];
 }
 
 export interface Exchanged extends SocketRun {
@@ -182,7 +187,16 @@ async function exchangeOn(
   // decided: a completed connection is closed politely (close_notify), a failed one just ends (our alert is out)
   if (endpoint.connected && !endpoint.terminal && policy.closeNotify !== false) send(await endpoint.close());
   socket.end();
-  const linger = setTimeout(() => socket.destroy(), 200);
-  socket.once('close', () => clearTimeout(linger));
+  const closed = new Promise<void>((resolve) => {
+    const linger = setTimeout(() => {
+      socket.destroy();
+      resolve();
+    }, 200);
+    socket.once('close', () => {
+      clearTimeout(linger);
+      resolve();
+    });
+  });
+  policy.lingering?.push(closed);
   return finish();
 }
