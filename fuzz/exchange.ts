@@ -50,6 +50,11 @@ export interface ExchangePolicy {
   silenceOk?: boolean;
   /** Once decided, say goodbye with close_notify when the connection is still up (default true). */
   closeNotify?: boolean;
+  /**
+   * A decided conversation's socket lingers (at most 200 ms) for the peer's close; each linger's end is put here, so
+   * that a run can wait for them before it returns (no connection of a run outlives it).
+   */
+  lingering?: Promise<void>[];
 }
 
 export interface Exchanged extends SocketRun {
@@ -81,12 +86,35 @@ export async function exchange(
   policy: ExchangePolicy,
   reader: SocketReader = new SocketReader(socket),
 ): Promise<Exchanged> {
+  try {
+    return await exchangeOn(endpoint, socket, policy, reader);
+  } catch (e) {
+    // an error that is no TLS outcome (a mutation hook that throws, a bug): the connection does not outlive it
+    socket.destroy();
+    throw e;
+  }
+}
+
+async function exchangeOn(
+  endpoint: TlsClient | TlsServer,
+  socket: Socket,
+  policy: ExchangePolicy,
+  reader: SocketReader,
+): Promise<Exchanged> {
   const t0 = performance.now();
   const deadline = Date.now() + policy.totalMs;
   const run: Exchanged = { end: { kind: 'done', outcome: endpoint.outcome }, records: [], received: [], ms: 0 };
   let sentAt: number | undefined;
   let sentBytes = 0;
+  /**
+   * A mutation's hook ended our side of the transport (a truncation: HookFrame.closeTransport, the engine's
+   * `transportClosed`, as engine/socket.ts honours it): nothing more is written, the peer's answer is still read.
+   * Read through `in`: an engine without truncation hooks has no such flag.
+   */
+  let finSent = false;
+  const truncated = (): boolean => 'transportClosed' in endpoint && endpoint.transportClosed === true;
   const send = (recs: readonly WireRecord[]) => {
+    if (finSent) return;
     for (const r of recs) {
       run.records.push(r.plaintext ? { dir: 'sent', raw: r.raw, plaintext: r.plaintext } : { dir: 'sent', raw: r.raw });
       sentBytes += r.raw.length;
@@ -94,6 +122,10 @@ export async function exchange(
     if (recs.length && !socket.destroyed && socket.writable) {
       socket.write(concatBytes(recs.map((r) => r.raw)));
       sentAt ??= performance.now();
+    }
+    if (truncated() && !socket.destroyed) {
+      finSent = true;
+      socket.end();
     }
   };
   const finish = (): Exchanged => {
@@ -110,7 +142,7 @@ export async function exchange(
   for (;;) {
     if (endpoint.terminal) break;
     let wait: number;
-    if (endpoint.connected) {
+    if (endpoint.connected && !finSent) {
       mode ??= typeof policy.afterConnect === 'function' ? policy.afterConnect(sentBeforeAnswer) : policy.afterConnect;
       if (mode === 'stop' || spokeAfterConnect) break;
       if (!listened) {
@@ -132,7 +164,7 @@ export async function exchange(
     const connectedBefore = endpoint.connected;
     const r = left > 0 ? await reader.read(Math.min(wait, left)) : ({ kind: 'timed_out' } as const);
     if (!(r instanceof Uint8Array)) {
-      if (r.kind === 'timed_out' && connectedBefore && left > wait) continue; // the next phase of afterConnect
+      if (r.kind === 'timed_out' && connectedBefore && !finSent && left > wait) continue; // the next phase of afterConnect
       const overall = Date.now() >= deadline;
       run.end =
         r.kind === 'timed_out'
@@ -155,7 +187,16 @@ export async function exchange(
   // decided: a completed connection is closed politely (close_notify), a failed one just ends (our alert is out)
   if (endpoint.connected && !endpoint.terminal && policy.closeNotify !== false) send(await endpoint.close());
   socket.end();
-  const linger = setTimeout(() => socket.destroy(), 200);
-  socket.once('close', () => clearTimeout(linger));
+  const closed = new Promise<void>((resolve) => {
+    const linger = setTimeout(() => {
+      socket.destroy();
+      resolve();
+    }, 200);
+    socket.once('close', () => {
+      clearTimeout(linger);
+      resolve();
+    });
+  });
+  policy.lingering?.push(closed);
   return finish();
 }

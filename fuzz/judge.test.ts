@@ -112,6 +112,71 @@ function judgeClient(
   return judgeConversation(expect, { transcript: t, verdicts: peer, peer }, { version, ours: C, from, end }, 'exact');
 }
 
+describe('a TLS 1.3 server answers our ClientHello with its whole first flight before it reads what follows', () => {
+  const first: Step[] = [
+    { dir: C, type: 'client_hello', bytes: 200 },
+    // our invalid record right after the ClientHello (e.g. an unknown content type)
+    { dir: C, type: 'application_data', bytes: 8 },
+    { dir: S, type: 'server_hello' },
+    { dir: S, type: 'encrypted_extensions', epoch: 'handshake' },
+    { dir: S, type: 'certificate', epoch: 'handshake' },
+    { dir: S, type: 'certificate_verify', epoch: 'handshake' },
+    { dir: S, type: 'finished', epoch: 'handshake' },
+  ];
+  const expect13 = (): Expectation => expectationOf(mutation('t13-client-finished-wrong'), '1.3', 'server');
+  it('its Finished followed by its error alert: the alert decides (no acceptance)', () => {
+    const j = judgeClient(
+      [...first, { dir: S, type: 'alert', epoch: 'handshake', alert: [2, 10] }],
+      expect13(),
+      alertEnd(10),
+      { bytes: 200 },
+      '1.3',
+    );
+    expect(j.verdict).not.toBe('accepted-invalid');
+    expect(j.alert).toBe('unexpected_message');
+  });
+  it('its first flight and then a ticket, no alert: it went on', () => {
+    const j = judgeClient(
+      [...first, { dir: C, type: 'finished', epoch: 'handshake' }, { dir: S, type: 'new_session_ticket', epoch: 'application' }],
+      expect13(),
+      closedAfterSession,
+      { bytes: 200 },
+      '1.3',
+    );
+    expect(j.verdict).toBe('accepted-invalid');
+  });
+});
+
+describe('TLS 1.2: the server answers our Finished before it reads an invalid record we sent after it', () => {
+  const flight: Step[] = [...TLS12_FULL_CLIENT, { dir: C, type: 'change_cipher_spec', kind: 'change_cipher_spec' }];
+  const answer: Step[] = [
+    { dir: S, type: 'change_cipher_spec', kind: 'change_cipher_spec' },
+    { dir: S, type: 'finished', epoch: 'application' },
+  ];
+  // our records before the extra ChangeCipherSpec: ClientHello, Certificate, ClientKeyExchange, CertificateVerify,
+  // ChangeCipherSpec, Finished (10 bytes each)
+  const from = { bytes: 60 };
+  it('its ChangeCipherSpec and Finished, then its error alert: the alert decides', () => {
+    const j = judgeClient(
+      [...flight, ...answer, { dir: S, type: 'alert', epoch: 'application', alert: [2, 10] }],
+      expectationOf(mutation('t12-early-client-ccs'), '1.2', 'server'),
+      alertEnd(10),
+      from,
+    );
+    expect(j.verdict).toBe('conforming');
+    expect(j.alert).toBe('unexpected_message');
+  });
+  it('its ChangeCipherSpec and Finished and no alert: it went on', () => {
+    const j = judgeClient(
+      flight.concat(answer),
+      expectationOf(mutation('t12-early-client-ccs'), '1.2', 'server'),
+      closedAfterSession,
+      from,
+    );
+    expect(j.verdict).toBe('accepted-invalid');
+  });
+});
+
 describe('a completed handshake is accepted, whatever happens after (issue #14 item 1)', () => {
   it('a server that sent its Finished and echoed our data after our invalid certificate, then closed with close_notify, accepted it', () => {
     const steps: Step[] = [

@@ -131,10 +131,27 @@ export function observe(
   // a valid conversation: everything the peer sent counts; a mutant whose input never went out: nothing does
   const after = (m: TranscriptMessage): boolean =>
     o.from === undefined ? true : invalid !== undefined && firstRecord(m) >= invalid;
-  const fromPlaintextHello = invalid !== undefined && t.records[invalid]?.epoch === 'plaintext';
+  // our invalid input is (in) the ClientHello: what the server sends next answers it
+  const hello = t.messages.find((m) => m.dir === o.ours && m.type === 'client_hello');
+  const fromPlaintextHello =
+    invalid !== undefined && t.records[invalid]?.epoch === 'plaintext' && (hello?.records ?? []).includes(invalid);
   const ourAlert = t.messages.find((m) => m.dir === o.ours && m.kind === 'alert');
   let weak = false;
   if (t.messages.some((m) => m.dir === peer && m.kind === 'application_data')) out.peerData = true;
+  // Our invalid record came last in a flight, after valid records of ours (no record of the peer between): the peer
+  // may answer the valid part first, before it reads the invalid record (RFC 8446 §2: the server answers our
+  // ClientHello with its whole first flight up to its Finished; RFC 5246 §7.3: its ChangeCipherSpec and Finished answer
+  // our Finished). Its flight up to its next Finished then shows acceptance only if no error alert of the peer follows.
+  // (Not when more of our flight follows the invalid record: the peer's answer then needs all of it.)
+  const at = invalid !== undefined ? t.records.findIndex((r) => r.index === invalid) : -1;
+  const midFlight =
+    at > 0 &&
+    !fromPlaintextHello &&
+    t.records[at - 1]?.dir === o.ours &&
+    (at + 1 >= t.records.length || t.records[at + 1]?.dir !== o.ours);
+  const answerEnd = midFlight
+    ? t.messages.find((m) => m.dir === peer && m.type === 'finished' && firstRecord(m) > invalid!)?.index
+    : undefined;
   for (const m of t.messages) {
     if (m.dir !== peer || !after(m)) continue;
     // our fatal alert came first: what the peer sends after it is no answer to our input
@@ -155,7 +172,8 @@ export function observe(
       break;
     }
     if ((out.wentOn === undefined || weak) && !o.explained?.has(m.index)) {
-      const w = wentOnBy(m, version, fromPlaintextHello);
+      const by = wentOnBy(m, version, fromPlaintextHello);
+      const w = by && answerEnd !== undefined && m.index <= answerEnd ? { ...by, weak: true } : by;
       if (w && (out.wentOn === undefined || !w.weak)) {
         out.wentOn = w.what;
         out.at = m.index;

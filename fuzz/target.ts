@@ -108,10 +108,12 @@ export interface RunShared {
   provider: CryptoProvider;
   timing: Timing;
   certCache: ParsedCertCache;
+  /** Sockets of decided conversations waiting for the target's close (fuzz/exchange.ts): a run waits for them. */
+  lingering: Promise<void>[];
 }
 
 export function runShared(o: ServerFuzzOptions, provider: CryptoProvider = nodeProvider()): RunShared {
-  return { provider, timing: ceilings(o.budget), certCache: newCertCache() };
+  return { provider, timing: ceilings(o.budget), certCache: newCertCache(), lingering: [] };
 }
 
 function subjectOf(conv: Conversation, rule?: string, alert?: string): Subject {
@@ -192,11 +194,10 @@ export async function runConversation(
       keylog: [],
       refused: c.error,
     };
-  const run = await exchange(
-    client,
-    c.socket,
-    policyOf(conv, timing, () => wrapped?.firedAt()),
-  );
+  const run = await exchange(client, c.socket, {
+    ...policyOf(conv, timing, () => wrapped?.firedAt()),
+    lingering: shared.lingering,
+  });
   const judged = await judgeRun(run, client, 'client', target, provider, {
     peer: 'S->C',
     ignoredRules: disabledRules(prof),
@@ -364,8 +365,10 @@ export async function fuzzTarget(o: ServerFuzzOptions): Promise<FuzzResult> {
     timing: shared.timing,
   });
   // a target that does neither version with the probed suites: nothing runs, and the sanity handshakes count as failed
-  if (!profile.suites['1.2'].length && !profile.suites['1.3'].length)
+  if (!profile.suites['1.2'].length && !profile.suites['1.3'].length) {
+    await Promise.all(shared.lingering.splice(0));
     return done({ sanity: { first: false, last: false }, results: [], failures: [], skipped: [], generationMs: 0 });
+  }
   const quiet: ServerFuzzOptions = { ...o, profile: { ...o.profile, file: EMPTY_PROFILE } };
   const sanityConversation = (label: string): Conversation => {
     const v = !profile.suites['1.3'].length && profile.suites['1.2'].length ? '1.2' : '1.3';
@@ -498,5 +501,7 @@ export async function fuzzTarget(o: ServerFuzzOptions): Promise<FuzzResult> {
       progress,
     },
   );
+  // no connection of the run outlives it
+  await Promise.all(shared.lingering.splice(0));
   return done(c);
 }
