@@ -36,7 +36,6 @@ describe('tlsprop rules', () => {
     'alert.t13.should-send',
     'rec.t13.app-keys-after-finished',
     't12.cv.signature-encoding',
-    't12.neg.no-common-suite',
     // issue #14 (live families): the receiver duties the conversation families decide (oracles/rules/receiver-duties.ts)
     ...receiverDutyRules.map((r) => r.id),
   ];

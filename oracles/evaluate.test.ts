@@ -151,7 +151,6 @@ describe('catalogue', () => {
         'sig.t12.cv-md5-sha1-refused',
         'rec.integrity',
         'alert.t13.should-send',
-        't12.neg.no-common-suite',
         't12.cv.signature-encoding',
         'rec.t13.app-keys-after-finished',
         // the receiver duties the live conversation families decide (oracles/rules/receiver-duties.ts)

@@ -207,8 +207,7 @@ const EXPECTED: Record<Fault, { verdict: Verdict; rule: string; shrunk: ConvSpec
     needs: 'cv-md5',
   },
   // its ServerHello after our ClientHello without a common suite is going on (fuzz/observe.ts); the coverage run tries
-  // the family in TLS 1.3 first (in TLS 1.2 the live families name t12.neg.no-common-parameters for this duty, where
-  // this branch has t12.neg.no-common-suite: one of them is to go)
+  // the family in TLS 1.3 first (t12.neg.no-common-parameters is the TLS 1.2 side of the same duty)
   'null-suite-no-common': {
     verdict: 'accepted-invalid',
     rule: 't13.neg.no-common-parameters',

@@ -3,7 +3,6 @@
  * CertificateRequest, CertificateVerify) chose against what the
  * ClientHello offered. Plaintext hellos are enough.
  */
-import { because } from '../alert-choices';
 import { extensionBody } from '../../wire/extensions';
 import { bytesEqual } from '../../wire/hex';
 import { SCSV, ExtensionType as X, cipherSuites, isGrease } from '../../wire/registry';
@@ -234,26 +233,5 @@ export const t12NegotiationRules = [
         return violation('The anonymous signature value is listed.', { message: s.m.index });
       return pass('CertificateRequest fields are valid.', { message: s.m.index });
     },
-  }),
-  // the TLS 1.2 side of t13.neg.no-common-parameters: a server that finds no acceptable cipher suite refuses
-  rule({
-    id: 't12.neg.no-common-suite',
-    title: 'A TLS 1.2 server that finds no acceptable set of algorithms in the ClientHello answers with handshake_failure.',
-    rfc: 'RFC 5246 §7.4.1.3',
-    versions: ['1.2'],
-    role: 'server',
-    evidence: 'live',
-    alerts: [
-      because(
-        'handshake_failure',
-        'RFC 5246 §7.4.1.3',
-        'The server will send this message in response to a ClientHello message when it was able to find an acceptable set of algorithms. If it cannot find such a match, it will respond with a handshake failure alert.',
-      ),
-    ],
-    overrides: {
-      checklist:
-        'RFC 5246 §7.4.1.3: "If it cannot find such a match, it will respond with a handshake failure alert." The checklist has this duty for TLS 1.3 only (t13.neg.no-common-parameters, RFC 8446 §4.1.1); a live ClientHello with no suite in common decides it in TLS 1.2 too',
-    },
-    live: { scope: { kind: 'declared' }, expects: 'reject', judges: 'outcome' },
   }),
 ];
