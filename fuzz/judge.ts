@@ -23,7 +23,7 @@ import type { RuleId } from '../oracles/catalogue';
 import { checkTranscript } from '../oracles/evaluate';
 import { type ConversationRun, liveVerdicts } from '../oracles/live';
 import { ALERT_DUTY, type ExpectedReaction } from '../oracles/reactions';
-import type { ReceiverFacts, Verdict } from '../oracles/rule';
+import type { Verdict } from '../oracles/rule';
 import type { ParsedCertCache } from '../pki/parse';
 import type { Transcript } from '../transcript/model';
 import { AlertDescription, alertDescriptions, nameOf } from '../wire/registry';
@@ -76,10 +76,9 @@ export function expectationOf(
   m: Pick<Mutation, 'rules' | 'reactionRules' | 'completionRules'> & { where?: Mutation['where'] },
   version: TlsVersion,
   receiver?: Side,
-  facts: ReceiverFacts = {},
 ): Expectation {
   const inVersion = (ids: readonly RuleId[] | undefined) => rulesIn({ rules: ids ?? [] }, version);
-  const reaction = reactionOf(m, version, [], receiver, facts);
+  const reaction = reactionOf(m, version, [], receiver);
   const rules = inVersion(m.rules);
   const named = rules.length ? rules : m.rules;
   // valid but unusual input (an unknown extension, a zero-length application data record): the peer must go on

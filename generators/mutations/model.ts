@@ -35,7 +35,6 @@ import type { TestPki } from '../../engine/fixtures';
 import type { EngineHooks } from '../../engine/hooks';
 import { allRules, isRuleId, type RuleId } from '../../oracles/catalogue';
 import { type ExpectedReaction, expectedReaction } from '../../oracles/reactions';
-import type { ReceiverFacts } from '../../oracles/rule';
 import type { FaultKind } from '../../pki/faults';
 import { AlertDescription } from '../../wire/registry';
 import { type AlertName, type HandshakeTypeName, otherSide, type Role, type Side, type TlsVersion } from '../../wire/vocabulary';
@@ -214,7 +213,6 @@ export function reactionOf(
   version: TlsVersion,
   extra: readonly RuleId[] = [],
   receiver?: Side,
-  facts: ReceiverFacts = {},
 ): ExpectedReaction {
   // the receiver's side only: what the input breaks and the receiver's reaction rules, never the completion rules
   const all = [...new Set([...m.rules, ...(m.reactionRules ?? []), ...extra])];
@@ -225,7 +223,6 @@ export function reactionOf(
     all.filter((r) => ruleVersions(r).includes(version)),
     version,
     side,
-    facts,
   );
 }
 
