@@ -19,6 +19,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { CryptoProvider } from '../crypto';
 import { SocketReader } from '../engine/socket';
+import { concatBytes } from '../wire/hex';
 import type { TlsVersion } from '../wire/vocabulary';
 import { alertsOf, CLOSED, type InputSymbol, type Output, type OutputToken, outputOf, type TargetRole } from './alphabet';
 import { ClientMapper } from './mapper/client';
@@ -80,12 +81,19 @@ export class Timing {
     return Math.min(this.silenceMs, Math.max(this.quietFloor, Math.min(30, Math.ceil(this.silenceMs / 4))));
   }
 
+  /** Bytes that come within this long after our FIN answer the FIN (a late answer to the last input comes later). */
+  get reactionMs(): number {
+    return Math.max(this.quietMs, Math.ceil(this.silenceMs / 2));
+  }
+
   /**
    * How long the end of a query waits for the target to close its side before the socket is reset. A target that
    * serves one connection at a time is back at accept() once it has closed (or seen the reset).
    */
   get closeGraceMs(): number {
-    return Math.max(50, 2 * this.silenceMs);
+    // a conforming target closes at once on our FIN; one that does not (openssl s_server after a refused
+    // renegotiation takes up to 2 s) would still hold the next query's connection in its backlog
+    return Math.min(5000, Math.max(2500, 4 * this.silenceMs));
   }
 
   /**
@@ -134,7 +142,8 @@ type ReadResult = Uint8Array | { kind: 'closed' } | { kind: 'reset'; error: stri
 interface Connection {
   write(bytes: Uint8Array): void;
   read(timeoutMs: number): Promise<ReadResult>;
-  close(): Promise<void>;
+  /** Half-close, wait for the target's close; the bytes that came meanwhile (a late answer) are returned. */
+  close(): Promise<{ bytes: Uint8Array[]; firstAt?: number; finAt?: number }>;
   /** Local and remote ports (for the saved capture). */
   ports: { client: number; server: number };
 }
@@ -153,24 +162,30 @@ export interface ClientLauncher {
 function socketConnection(socket: Socket, graceMs: () => number, onClose: () => Promise<void>): Connection {
   const reader = new SocketReader(socket);
   socket.on('error', () => undefined);
-  const ended = new Promise<void>((resolve) => {
-    socket.once('close', () => resolve());
-    socket.once('end', () => resolve());
-  });
   return {
     write(bytes) {
       if (!socket.destroyed && bytes.length) socket.write(bytes);
     },
     read: (ms) => reader.read(ms),
     async close() {
+      const late: { bytes: Uint8Array[]; firstAt?: number; finAt?: number } = { bytes: [] };
       if (!reader.ended && !socket.destroyed) {
         socket.end();
-        let t: NodeJS.Timeout | undefined;
-        await Promise.race([ended, new Promise<void>((r) => (t = setTimeout(r, graceMs())))]);
-        clearTimeout(t);
+        late.finAt = performance.now();
+        const until = performance.now() + graceMs();
+        for (;;) {
+          const left = until - performance.now();
+          if (left <= 0) break;
+          const r = await reader.read(left);
+          if (r instanceof Uint8Array) {
+            late.firstAt ??= performance.now();
+            late.bytes.push(r);
+          } else if (r.kind !== 'timed_out') break;
+        }
       }
       socket.destroy();
       await onClose();
+      return late;
     },
     get ports() {
       return { client: socket.localPort ?? 0, server: socket.remotePort ?? 0 };
@@ -292,6 +307,14 @@ export interface SulOptions {
 export class LiveSul {
   readonly timing: Timing;
   private listeners: Listener[] = [];
+  /**
+   * Contexts where the target answers slowly (word prefix -> the latency seen there): a target may take much longer
+   * in some states (openssl s_server answers about 1 s late after refusing a renegotiation); inputs sent there, and
+   * further along, get a window long enough for it. Found when an answer comes while a query is being closed.
+   */
+  private readonly slow = new Map<string, number>();
+  /** Late answers found (each one made its query run again). */
+  lateAnswers = 0;
   /** Queries run (resets). */
   queries = 0;
   /** Inputs sent over all queries. */
@@ -332,8 +355,15 @@ export class LiveSul {
     return this.opts.role === 'server' ? new ClientMapper(cfg) : new ServerMapper(cfg);
   }
 
+  /** The extra window for the input after `prefix` (and every input after it): the slowest context on its path. */
+  private slowWindow(word: readonly InputSymbol[], i: number): number {
+    let ms = 0;
+    for (let j = 0; j <= i; j++) ms = Math.max(ms, this.slow.get(word.slice(0, j).join(' ')) ?? 0);
+    return ms ? Math.min(this.timing.opts.capMs * 2, Math.ceil(ms * 1.5) + this.timing.quietMs) : 0;
+  }
+
   /** Run one word on worker `w` (0 <= w < workers). */
-  async query(word: readonly InputSymbol[], w = 0): Promise<QueryRun> {
+  async query(word: readonly InputSymbol[], w = 0, again = false): Promise<QueryRun> {
     this.queries++;
     const qt0 = performance.now();
     const mapper = this.newMapper();
@@ -363,9 +393,12 @@ export class LiveSul {
     }
     const outputs: Output[] = [];
     let closed = false;
+    let lastWrite = performance.now();
+    let late: { bytes: Uint8Array[]; firstAt?: number; finAt?: number } = { bytes: [] };
+    let lastLatency: number | undefined;
     try {
       if (this.opts.role === 'client') {
-        const g = await this.collect(conn, mapper, timeout, true);
+        const g = await this.collect(conn, mapper, timeout, 'greeting');
         greeting = outputOf(g.tokens);
         closed = g.closed;
         if (!greeting.startsWith('client_hello'))
@@ -379,23 +412,42 @@ export class LiveSul {
         this.steps++;
         await mapper.send(input);
         conn.write(mapper.takeOutgoing());
-        const r = await this.collect(conn, mapper, i === 0 ? this.timing.firstSilenceMs : this.timing.silenceMs, false);
+        lastWrite = performance.now();
+        const base = i === 0 ? this.timing.firstSilenceMs : this.timing.silenceMs;
+        const slow = this.slowWindow(word, i);
+        const r = await this.collect(conn, mapper, Math.max(base, slow), slow > base ? 'slow' : 'normal');
+        lastLatency = r.latency;
         outputs.push(outputOf(r.tokens));
         closed = r.closed;
       }
     } finally {
       const tc = performance.now();
-      await conn.close();
-      if (process.env['LEARN_DEBUG'] && performance.now() - qt0 > 2000)
-        console.error(
-          'slow query',
-          (performance.now() - qt0).toFixed(0),
-          'close',
-          (performance.now() - tc).toFixed(0),
-          word.join(','),
-          outputs.join(' ; '),
+      late = await conn.close();
+      if (process.env['TLSPROP_LEARN_DEBUG'])
+        process.stderr.write(
+          `[learn] ${(tc - qt0).toFixed(0)} ms + close ${(performance.now() - tc).toFixed(0)} ms: ${word.join(',')} => ${outputs.join(' ; ')}\n`,
         );
     }
+    const prefix = word.slice(0, -1).join(' ');
+    // what came at once after our FIN is the target's answer to the close (a close_notify, or an alert for the
+    // unexpected end of the handshake, as OpenSSL sends decode_error): not a late answer
+    const reaction = late.firstAt !== undefined && late.finAt !== undefined && late.firstAt - late.finAt < this.timing.reactionMs;
+    if (late.bytes.length && word.length && !closed && !reaction) {
+      const tokens = (await mapper.absorb(concatBytes(late.bytes))).filter((t) => !/^alert\((warning:)?close_notify\)$/.test(t));
+      if (tokens.length && !again) {
+        // the last input's answer came after its window: mark the context slow (for this and deeper inputs) and ask
+        // again; the mark stays only if the answer needs the longer window again (a busy moment is not a slow state)
+        this.lateAnswers++;
+        this.slow.set(prefix, Math.max(this.slow.get(prefix) ?? 0, (late.firstAt ?? performance.now()) - lastWrite));
+        if (process.env['TLSPROP_LEARN_DEBUG'])
+          process.stderr.write(
+            `[learn] late answer after ${word.join(',')}: ${tokens.join('+')}; slow contexts ${JSON.stringify([...this.slow])}\n`,
+          );
+        return this.query(word, w, true);
+      }
+    }
+    // the mark stays only if the longer window was needed again
+    if (again && !(lastLatency !== undefined && lastLatency > this.timing.silenceMs)) this.slow.delete(prefix);
     const run: QueryRun = { word: [...word], outputs, wire: mapper.wire, keylog: mapper.keylog(), ports: conn.ports };
     if (greeting !== undefined) run.greeting = greeting;
     return run;
@@ -406,8 +458,10 @@ export class LiveSul {
     conn: Connection,
     mapper: MapperSession,
     silenceMs: number,
-    greeting: boolean,
-  ): Promise<{ tokens: OutputToken[]; closed: boolean }> {
+    mode: 'normal' | 'slow' | 'greeting',
+  ): Promise<{ tokens: OutputToken[]; closed: boolean; latency?: number }> {
+    const greeting = mode === 'greeting';
+    let latency: number | undefined;
     const tokens: OutputToken[] = [];
     const start = performance.now();
     let deadline = start + silenceMs;
@@ -420,11 +474,13 @@ export class LiveSul {
           deadline += this.timing.quietMs;
           continue;
         }
-        return { tokens, closed: false };
+        return latency === undefined ? { tokens, closed: false } : { tokens, closed: false, latency };
       }
       const r = await conn.read(left);
       if (r instanceof Uint8Array) {
-        if (first && !greeting) this.timing.observe(performance.now() - start);
+        // the pace of the target's ordinary answers (a slow context's answers would only blur it)
+        if (first) latency = performance.now() - start;
+        if (first && mode === 'normal') this.timing.observe(latency!);
         first = false;
         tokens.push(...(await mapper.absorb(r)));
         // after a fatal alert the connection must close: wait for it as long as for an answer
@@ -435,7 +491,7 @@ export class LiveSul {
       }
       if (r.kind === 'timed_out') continue;
       tokens.push(CLOSED);
-      return { tokens, closed: true };
+      return latency === undefined ? { tokens, closed: true } : { tokens, closed: true, latency };
     }
   }
 }
