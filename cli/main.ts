@@ -5,6 +5,7 @@
  */
 import { DecodeError } from '../wire/errors';
 import { decodeCommand } from './decode';
+import { DIFF_USAGE, diffCommand } from './diff';
 import { UsageError } from './args';
 import { runCommand } from './run';
 import { checkCommand } from './check';
@@ -13,6 +14,7 @@ import { explainCommand } from './explain';
 import { FUZZ_USAGE, fuzzCommand } from './fuzz';
 import { FUZZ_LISTEN_USAGE } from './fuzz-listen';
 import { genCommand } from './gen';
+import { LEARN_USAGE, learnCommand } from './learn';
 import { reportCommand } from './report';
 import { rulesCommand } from './rules';
 import { SERVE_USAGE, serveCommand } from './serve';
@@ -67,6 +69,14 @@ const commands: Record<string, { run: Command; summary: string }> = {
     run: explainCommand,
     summary:
       'explain CAPTURE [--keylog F] [--trust CA.pem] [--quiet]   the handshake flight by flight, with the rules checked on each message',
+  },
+  diff: {
+    run: diffCommand,
+    summary: `${DIFF_USAGE}   the same seeded conversations against several implementations; every conversation where they disagree`,
+  },
+  learn: {
+    run: learnCommand,
+    summary: `${LEARN_USAGE}   learn the handshake state machine of a TLS server or client, diff it against the RFC machine`,
   },
   gen: {
     run: genCommand,
