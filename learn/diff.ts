@@ -265,6 +265,22 @@ export async function diffAgainstRfc(m: Mealy<InputSymbol>, opts: DiffOptions): 
           judged(it.q, input, 'freedom');
           continue;
         }
+        if (took && first && allowed !== 'any' && allowed && !allowed.includes(first.name) && fatal) {
+          // the latitude to abort was taken, with another alert than the one the RFC names for it
+          add({
+            ...base,
+            kind: 'wrong-alert',
+            rules: [],
+            expected: `continue, or abort with ${allowed.join(' or ')}`,
+            allowedAlerts: allowed.map((a) => ({
+              alert: a as AlertChoice['alert'],
+              rfc: took.freedom.rfc,
+              text: took.freedom.text,
+            })),
+            detail: `The ${who} aborted with ${first.name} where ${took.freedom.rfc} lets it abort with ${allowed.join(' or ')}: "${took.freedom.text}"`,
+          });
+          continue;
+        }
         if (took && first && (allowed === 'any' || allowed?.includes(first.name))) {
           out.freedoms.push({ ...base, freedom: took.freedom });
           judged(it.q, input, 'freedom');
