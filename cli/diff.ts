@@ -44,7 +44,7 @@ import { isLoopback, parseTarget, readIdentity } from './connect';
 import type { Io } from './main';
 
 export const DIFF_USAGE =
-  'diff --target HOST:PORT --target HOST:PORT [--target ...] [--seed S] [--runs N] [--cert C --key K] [--ca CA] [--servername N] [--timeout MS] [--json] [--out FILE] [--allow-remote] | diff --listen HOST:PORT --client-cmd CMD --client-cmd CMD [...] [--write-ca FILE]';
+  'diff --target [NAME=]HOST:PORT --target [NAME=]HOST:PORT [--target ...] [--seed S] [--runs N] [--cert C --key K] [--ca CA] [--servername N] [--timeout MS] [--json] [--out FILE] [--allow-remote] | diff --listen HOST:PORT --client-cmd CMD --client-cmd CMD [...] [--write-ca FILE]';
 
 const OPTIONS = {
   target: { type: 'string', multiple: true },
@@ -108,12 +108,12 @@ export function outcomeOf(r: ConversationResult, t: Transcript | undefined, targ
 }
 
 async function serverDiff(
-  targets: Array<{ host: string; port: number }>,
+  targets: Array<{ name: string; host: string; port: number }>,
   base: Omit<FuzzOptions, 'host' | 'port'>,
   runs: number,
   progress: (s: string) => void,
 ): Promise<DifferentialResult> {
-  const names = targets.map((t) => `${t.host}:${t.port}`);
+  const names = targets.map((t) => t.name);
   const opts = targets.map((t): FuzzOptions => ({ ...base, host: t.host, port: t.port }));
   const profiles: TargetProfile[] = [];
   for (const [i, o] of opts.entries()) {
@@ -139,7 +139,7 @@ async function serverDiff(
         ladder: out.result.run.ladder.filter((l) => !l.startsWith('-- conversation:')),
         fired: out.fired,
       };
-      if (outcome === 'completed') obs.negotiated = negotiatedOf(out.transcript, 'S->C');
+      if (outcome === 'completed') obs.negotiated = negotiatedOf(out.transcript);
       return obs;
     });
     conversations.push({ index: i, name: conv.name, family: `${conv.kind} ${conv.version}`, spec: specText(spec), observations });
@@ -233,7 +233,12 @@ export async function diffCommand(args: string[], io: Io): Promise<number> {
   let result: DifferentialResult;
   if (v.target?.length) {
     if (v.target.length < 2) throw new UsageError('give at least two --target to compare');
-    const targets = v.target.map((t) => parseTarget(t));
+    // NAME=HOST:PORT names an implementation in the report
+    const named = v.target.map((t) => {
+      const eq = t.indexOf('=');
+      return eq > 0 ? { name: t.slice(0, eq), ...parseTarget(t.slice(eq + 1)) } : { name: t, ...parseTarget(t) };
+    });
+    const targets = named;
     for (const t of targets)
       if (!isLoopback(t.host) && !remote) throw new UsageError(`${t.host} is not a loopback address; give --allow-remote`);
     const base: Omit<FuzzOptions, 'host' | 'port'> = {
@@ -247,7 +252,7 @@ export async function diffCommand(args: string[], io: Io): Promise<number> {
       ...(trustAnchors ? { trustAnchors } : {}),
     };
     result = await serverDiff(
-      targets.map((t) => ({ host: t.host === 'localhost' ? '127.0.0.1' : t.host, port: t.port })),
+      targets.map((t) => ({ name: t.name, host: t.host === 'localhost' ? '127.0.0.1' : t.host, port: t.port })),
       base,
       runs,
       progress,

@@ -9,7 +9,9 @@
  *
  * - `accept-reject`: one completed (or went on) where another rejected;
  * - `alert`: all rejected, with different alerts (or one without any);
- * - `negotiated`: all completed, with different parameters for the same offer.
+ * - `negotiated`: all completed, with different parameters for the same offer (version, suite, group,
+ *   signature scheme, extended master secret, HelloRetryRequest; not the server's configuration, such as
+ *   asking for a client certificate or how many tickets it issues).
  *
  * Disagreements are grouped by family and by who answered what, each group
  * with the ladders of one conversation; the matrix counts, per
@@ -84,7 +86,7 @@ export interface DifferentialResult {
 const nm = (reg: ReadonlyMap<number, string>, code: number) => nameOf(reg, code);
 
 /** What a completed handshake negotiated, from its transcript (the target's hello and key exchange). */
-export function negotiatedOf(t: Transcript | undefined, targetDir: 'S->C' | 'C->S'): Record<string, string> {
+export function negotiatedOf(t: Transcript | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!t) return out;
   for (const m of t.messages) {
@@ -107,11 +109,9 @@ export function negotiatedOf(t: Transcript | undefined, targetDir: 'S->C' | 'C->
       if (b.signed) out['server_signature'] = nm(signatureSchemes, b.signed.scheme);
     }
     if (b.type === 'certificate_verify' && m.dir === 'S->C') out['server_signature'] = nm(signatureSchemes, b.scheme);
-    if (b.type === 'certificate_request' && m.dir === 'S->C') out['certificate_request'] = 'yes';
-    if (b.type === 'new_session_ticket' && m.dir === targetDir)
-      out['session_tickets'] = String(Number(out['session_tickets'] ?? 0) + 1);
   }
-  out['certificate_request'] ??= 'no';
+  // whether the server asks for a client certificate, or how many tickets it issues, is its configuration, not
+  // what it negotiated for the offer: not compared
   return out;
 }
 
