@@ -130,7 +130,6 @@ export async function diffAgainstRfc(m: Mealy<InputSymbol>, opts: DiffOptions): 
     }
   };
   const reported = new Set<string>();
-  const judgedKeys = new Set<string>();
   interface Item {
     q: number;
     ref: RefState;
@@ -146,7 +145,6 @@ export async function diffAgainstRfc(m: Mealy<InputSymbol>, opts: DiffOptions): 
     const prev = out.judged.find((j) => `${j.state}|${j.input}` === k);
     if (!prev) out.judged.push({ state: q, input, verdict });
     else if (verdict === 'difference') prev.verdict = verdict;
-    judgedKeys.add(k);
   };
   const add = (d: Difference) => {
     const k = `${d.state}|${d.input}|${d.kind}`;

@@ -69,7 +69,6 @@ export interface LearnResult {
   /** Transitions whose answer changed in the final determinism check. */
   recheckDiffered: number;
   counterexamples: InputSymbol[][];
-  /** Client targets: the greeting of the first connection. */
 }
 
 /** A learned machine on disk (`--report DIR` writes it; `--compare A.json B.json` reads two). */
