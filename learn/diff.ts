@@ -249,8 +249,19 @@ export async function diffAgainstRfc(m: Mealy<InputSymbol>, opts: DiffOptions): 
         const allowed = freedom?.alerts ?? it.ref.mayAbort?.alerts;
         const took =
           freedom ?? (it.ref.mayAbort ? { freedom: it.ref.mayAbort.freedom, alerts: it.ref.mayAbort.alerts } : undefined);
-        const appClose =
-          ref.connected(j.states) && alerts.length === 1 && alerts[0]!.name === 'close_notify' && !alerts[0]!.fatal;
+        const connectedAfter = ref.connected(j.states) || (walk.ok && ref.connected(walk.states));
+        if (connectedAfter && !alerts.length && closed) {
+          // an orderly end of the connection, but without the close_notify both versions require
+          add({
+            ...base,
+            kind: 'no-alert',
+            rules: [],
+            expected: 'close_notify before the close',
+            detail: `The ${who} closed the connection without a close_notify: RFC 5246 §7.2.1 "each party is required to send a close_notify alert before closing the write side of the connection"; RFC 8446 §6.1 "Each party MUST send a close_notify alert before closing its write side of the connection, unless it has already sent some error alert."`,
+          });
+          continue;
+        }
+        const appClose = connectedAfter && alerts.length === 1 && alerts[0]!.name === 'close_notify' && !alerts[0]!.fatal;
         if (appClose) {
           out.freedoms.push({
             ...base,
