@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import { derToPem } from '../pki/pem';
 import { testPki, type TestPki } from '../engine/fixtures';
 import type { Fault } from '../engine/faults';
-import { type FaultyServer, startFaultyServer } from '../peer/faulty';
+import { type Serving, startFaultyServer } from '../engine/serve';
 import { learnCommand } from './learn';
 import type { Io } from './main';
 
 let pki: TestPki;
 let dir: string;
-const servers: FaultyServer[] = [];
+const servers: Serving[] = [];
 
 beforeAll(async () => {
   pki = await testPki();

@@ -9,6 +9,7 @@
  * parentheses when one message type has several abstract forms: an empty
  * Certificate, a Finished whose verify_data is wrong, an alert by name.
  */
+import type { RuleId } from '../oracles/catalogue';
 import type { AlertName, Side, StepName, TlsVersion } from '../wire/vocabulary';
 
 /** Every abstract input the mappers can build. */
@@ -64,7 +65,7 @@ export interface InputInfo {
    * Rules its content breaks wherever it is sent (a Finished with wrong verify_data, a CertificateVerify that
    * does not verify): a conforming receiver rejects it even where its type is in order.
    */
-  contentRules?: Readonly<Partial<Record<TlsVersion, readonly string[]>>>;
+  contentRules?: Readonly<Partial<Record<TlsVersion, readonly RuleId[]>>>;
   doc: string;
 }
 

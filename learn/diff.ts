@@ -22,6 +22,7 @@
  * The rule each difference breaks is named by the oracles (learn/rules.ts),
  * or is the content rule of the input (a bad Finished).
  */
+import type { RuleId } from '../oracles/catalogue';
 import { type AlertChoice, ALERT_DUTY, expectedReaction } from '../oracles/reactions';
 import { describeExpected, expectedNext } from '../oracles/statemachine';
 import type { Side, TlsVersion } from '../wire/vocabulary';
@@ -49,7 +50,7 @@ export interface Difference {
   word: InputSymbol[];
   outputs: Output[];
   /** Rules broken: by our input (accepts-invalid, wrong-alert, no-alert) or by the target (the others). */
-  rules: string[];
+  rules: RuleId[];
   /** What the RFC machine allows at that point. */
   expected: string;
   /** One sentence naming the party that broke which RFC sentence. */
@@ -185,7 +186,7 @@ export async function diffAgainstRfc(m: Mealy<InputSymbol>, opts: DiffOptions): 
         const named = j.contentRules
           ? { rules: [...j.contentRules], detail: undefined }
           : await rulesAt(opts.version, opts.role, word, outputs, word.length - 1, 'input');
-        const reaction = expectedReaction(named.rules, opts.version);
+        const reaction = expectedReaction(named.rules, opts.version, opts.role);
         const expected = `reject (${j.reason}) with ${reaction.alerts.length ? reaction.alerts.map((a) => a.alert).join(' or ') : 'an alert'}`;
         if (fatal) {
           if (reaction.alerts.length && !reaction.alerts.some((a) => a.alert === fatal.name))
@@ -211,6 +212,13 @@ export async function diffAgainstRfc(m: Mealy<InputSymbol>, opts: DiffOptions): 
               detail: `Our ${input} breaks ${named.rules.join(', ')}; the ${who} closed without an alert, but ${ALERT_DUTY[opts.version].rfc}: "${ALERT_DUTY[opts.version].text}"`,
             });
           else judged(it.q, input, 'match');
+          continue;
+        }
+        if (reaction.ignoreAllowed) {
+          // every rule broken lets the receiver ignore the input and go on (oracles/reactions.ts)
+          const t = reaction.ignoreBecause[0]!;
+          out.freedoms.push({ ...base, freedom: { id: 'ignorable', rfc: t.rfc, text: t.text } });
+          judged(it.q, input, 'freedom');
           continue;
         }
         const goesOn = proceeds(m, q2);

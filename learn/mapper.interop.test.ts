@@ -9,7 +9,7 @@
 import { nodeProvider } from '../crypto';
 import { DEFAULT_GROUPS, DEFAULT_SCHEMES } from '../engine/config';
 import { CipherSuite12, CipherSuite13 } from '../engine/suites';
-import { checkTranscript } from '../oracles/engine';
+import { checkTranscript } from '../oracles/evaluate';
 import { ClientCommand } from '../peer/clientcmd';
 import { freePort, PeerGroup } from '../peer/launch';
 import { opensslServer } from '../peer/peers';

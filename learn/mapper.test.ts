@@ -13,8 +13,8 @@ import { DEFAULT_GROUPS, DEFAULT_SCHEMES } from '../engine/config';
 import { testPki, type TestPki } from '../engine/fixtures';
 import { runClientOverSocket } from '../engine/socket';
 import { CipherSuite12, CipherSuite13 } from '../engine/suites';
-import { checkTranscript } from '../oracles/engine';
-import { startFaultyServer, type FaultyServer } from '../peer/faulty';
+import { checkTranscript } from '../oracles/evaluate';
+import { type Serving, startFaultyServer } from '../engine/serve';
 import type { TlsVersion } from '../wire/vocabulary';
 import { VERSION_CODE } from '../wire/vocabulary';
 import type { InputSymbol } from './alphabet';
@@ -74,7 +74,7 @@ async function noViolations(run: Awaited<ReturnType<typeof replayWord>>, role: '
 }
 
 describe('our client mapper against the engine server', () => {
-  let server: FaultyServer;
+  let server: Serving;
   afterEach(async () => {
     await server?.close();
   });
@@ -106,7 +106,6 @@ describe('our client mapper against the engine server', () => {
     expect(run.outputs[0]).toContain('certificate_request');
     expect(`${last} ${run.outputs.at(-1)}`).toContain('application_data');
     expect(run.outputs.join(' ')).not.toContain('alert');
-    expect(server.connections.at(-1)?.server.connected || server.connections.at(-1)?.run.end.outcome.kind).toBeTruthy();
     expect(await noViolations(run, 'server')).toEqual([]);
     expect(run.keylog.length).toBeGreaterThan(0);
   });

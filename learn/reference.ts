@@ -13,18 +13,20 @@
  * application closing the connection with close_notify.
  */
 import { type Facts, machineFor, type StateMachine, closure, step } from '../oracles/statemachine';
+import type { RuleId } from '../oracles/catalogue';
 import type { TranscriptMessage } from '../transcript/model';
 import type { Direction, Side, TlsVersion } from '../wire/vocabulary';
 import { alertsOf, CLOSED, INPUT_INFO, type InputSymbol, type Output, type TargetRole, tokensOf } from './alphabet';
 
 /** A latitude the RFCs give a target that the message tables do not show, with the sentence it rests on. */
 export interface Freedom {
-  id: 'empty-client-certificate' | 'renegotiation-refused' | 'application-close' | 'compat-ccs';
+  /** `ignorable`: the rules the input breaks let a receiver ignore it and go on (their declaration says so). */
+  id: 'empty-client-certificate' | 'renegotiation-refused' | 'application-close' | 'compat-ccs' | 'ignorable';
   rfc: string;
   text: string;
 }
 
-export const FREEDOMS: Readonly<Record<Freedom['id'], Freedom>> = {
+export const FREEDOMS: Readonly<Record<Exclude<Freedom['id'], 'ignorable'>, Freedom>> = {
   'empty-client-certificate': {
     id: 'empty-client-certificate',
     rfc: 'RFC 5246 §7.4.6; RFC 8446 §4.4.2.4',
@@ -57,7 +59,7 @@ export interface RefState {
 export type Judgement =
   | { verdict: 'accept'; states: Set<string>; freedom?: { freedom: Freedom; alerts: readonly string[] | 'any'; stays?: boolean } }
   /** The input breaks the order (or its content breaks `contentRules`): a conforming target rejects it. */
-  | { verdict: 'reject'; reason: string; contentRules?: readonly string[] }
+  | { verdict: 'reject'; reason: string; contentRules?: readonly RuleId[] }
   /** We sent an alert: a fatal one (or a close_notify) ends the connection. */
   | { verdict: 'closing'; reason: string; fatal: boolean };
 

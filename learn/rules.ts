@@ -6,18 +6,18 @@
  * and the violations at the message in question are the answer. The
  * learner keeps no rule table of its own.
  */
-import { allRules } from '../oracles/catalogue';
-import { checkTranscript } from '../oracles/engine';
+import { type RuleId, transcriptRules } from '../oracles/catalogue';
+import { checkTranscript } from '../oracles/evaluate';
 import type { Rule } from '../oracles/rule';
 import type { Transcript, TranscriptMessage } from '../transcript/model';
 import type { Extension } from '../wire/extensions';
 import type { HandshakeBody } from '../wire/handshake';
 import { AlertDescription, AlertLevel, ExtensionType } from '../wire/registry';
-import type { Direction, TlsVersion } from '../wire/vocabulary';
-import { INPUT_INFO, type InputSymbol, type Output, type TargetRole, tokensOf } from './alphabet';
+import type { Direction, StepName, TlsVersion } from '../wire/vocabulary';
+import { INPUT_INFO, type InputSymbol, messagesOf, type Output, type TargetRole } from './alphabet';
 
 /** The rules a word is checked against: order and record rules (the ones a message's place can break). */
-const ORDER_RULES: readonly Rule[] = allRules.filter((r) => r.group === 'ordering' || r.group === 'record');
+const ORDER_RULES: readonly Rule[] = transcriptRules.filter((r) => r.group === 'ordering' || r.group === 'record');
 
 /** A representative suite per version for the synthetic hellos (the rules need the key exchange). */
 const SUITE: Record<TlsVersion, number> = { '1.2': 0xc028, '1.3': 0x1302 };
@@ -54,7 +54,7 @@ function hello(type: 'client_hello' | 'server_hello', version: TlsVersion): Hand
 
 export interface NamedRules {
   /** Rule ids violated at the message (specific rules first; the version's state-machine rule when nothing more specific). */
-  rules: string[];
+  rules: RuleId[];
   /** The oracles' sentence for the first of them. */
   detail?: string;
 }
@@ -76,7 +76,7 @@ export async function rulesAt(
   const messages: TranscriptMessage[] = [];
   const protectedDir: Record<Direction, boolean> = { 'C->S': false, 'S->C': false };
   let helloSeen = false;
-  const add = (dir: Direction, type: string): TranscriptMessage => {
+  const add = (dir: Direction, type: StepName | 'alert'): TranscriptMessage => {
     const kind =
       type === 'change_cipher_spec'
         ? 'change_cipher_spec'
@@ -140,8 +140,7 @@ export async function rulesAt(
       targets.push(m.index);
       break;
     }
-    for (const t of tokensOf(outputs[i] ?? '-')) {
-      if (t === 'closed' || t === 'undecryptable' || t.startsWith('alert(')) continue;
+    for (const t of messagesOf(outputs[i] ?? '-')) {
       const om = add(outDir, t);
       if (i === at) targets.push(om.index);
     }
@@ -168,7 +167,7 @@ export async function rulesAt(
     : after.filter((v) => !v.rule.endsWith('.state-machine') && v.message !== undefined && messages[v.message]?.dir === sender);
   const chosen = specific.length ? specific : fallback.length ? fallback : added;
   const rules = [...new Set(chosen.map((v) => v.rule))];
-  if (!rules.length) rules.push(`t${version === '1.2' ? '12' : '13'}.order.state-machine`);
+  if (!rules.length) rules.push(version === '1.2' ? 't12.order.state-machine' : 't13.order.state-machine');
   const out: NamedRules = { rules };
   if (chosen[0]) out.detail = chosen[0].detail;
   return out;

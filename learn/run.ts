@@ -8,7 +8,7 @@
  * saved, and whether it answered the same again), and the report.
  */
 import { join } from 'node:path';
-import { checkTranscript } from '../oracles/engine';
+import { checkTranscript } from '../oracles/evaluate';
 import type { Verdict } from '../oracles/rule';
 import type { TlsVersion } from '../wire/vocabulary';
 import { CLOSED, type InputSymbol, messagesOf, type Output } from './alphabet';

@@ -21,7 +21,7 @@ import { diffAgainstRfc, type RfcDiff } from '../learn/diff';
 import { type LearnResult, learnTarget } from '../learn/learn';
 import { toDot } from '../learn/mealy';
 import type { ClientLauncher, SulOptions } from '../learn/sul';
-import { type FaultyServer, startFaultyServer } from '../peer/faulty';
+import { type Serving, startFaultyServer } from '../engine/serve';
 import { VERSION_CODE, type TlsVersion } from '../wire/vocabulary';
 
 const provider = nodeProvider();
@@ -64,7 +64,7 @@ function mapperConfig(identity: 'client' | 'server') {
 }
 
 async function learnServer(version: TlsVersion, faults: Fault[], inputs: InputSymbol[]): Promise<{ r: LearnResult; d: RfcDiff }> {
-  let server: FaultyServer | undefined;
+  let server: Serving | undefined;
   try {
     server = await startFaultyServer({
       identity: pki.identity('server', 'rsa'),
