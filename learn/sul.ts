@@ -23,6 +23,7 @@ import { concatBytes } from '../wire/hex';
 import type { TlsVersion } from '../wire/vocabulary';
 import { alertsOf, CLOSED, type InputSymbol, type Output, type OutputToken, outputOf, type TargetRole } from './alphabet';
 import { ClientMapper } from './mapper/client';
+import { Reference } from './reference';
 import { ServerMapper } from './mapper/server';
 import type { MapperConfig, MapperSession, WireEvent } from './mapper/session';
 
@@ -320,8 +321,12 @@ export class LiveSul {
   /** Inputs sent over all queries. */
   steps = 0;
 
+  /** The RFC machine, to tell a flight that is not finished yet. */
+  private readonly reference: Reference;
+
   private constructor(readonly opts: SulOptions) {
     this.timing = new Timing(opts.timing ?? DEFAULT_TIMING);
+    this.reference = new Reference(opts.version, opts.role, false);
   }
 
   static async start(opts: SulOptions): Promise<LiveSul> {
@@ -404,20 +409,33 @@ export class LiveSul {
         if (!greeting.startsWith('client_hello'))
           throw new SulError(`the client's first message was ${greeting}, not a ClientHello (${client?.describe() ?? ''})`);
       }
+      // where the RFC machine stands (undefined once an input is out of order): it tells an unfinished flight
+      let refStates: ReadonlySet<string> | undefined = this.reference.initial().states;
       for (const [i, input] of word.entries()) {
         if (closed) {
           outputs.push(CLOSED);
           continue;
         }
+        const j = refStates ? this.reference.judge({ states: refStates }, input) : undefined;
+        const after = j?.verdict === 'accept' ? j.states : undefined;
+        const owes = (tokens: readonly OutputToken[]): boolean => {
+          if (!after) return false;
+          const w = this.reference.walk(after, outputOf(tokens));
+          return w.ok && !w.closed && this.reference.owes(w.states);
+        };
         this.steps++;
         await mapper.send(input);
         conn.write(mapper.takeOutgoing());
         lastWrite = performance.now();
         const base = i === 0 ? this.timing.firstSilenceMs : this.timing.silenceMs;
         const slow = this.slowWindow(word, i);
-        const r = await this.collect(conn, mapper, Math.max(base, slow), slow > base ? 'slow' : 'normal');
+        const r = await this.collect(conn, mapper, Math.max(base, slow), slow > base ? 'slow' : 'normal', owes);
         lastLatency = r.latency;
         outputs.push(outputOf(r.tokens));
+        if (after) {
+          const w = this.reference.walk(after, outputOf(r.tokens));
+          refStates = w.ok && !w.closed ? w.states : undefined;
+        } else refStates = undefined;
         closed = r.closed;
       }
     } finally {
@@ -459,6 +477,7 @@ export class LiveSul {
     mapper: MapperSession,
     silenceMs: number,
     mode: 'normal' | 'slow' | 'greeting',
+    owes: (tokens: readonly OutputToken[]) => boolean = () => false,
   ): Promise<{ tokens: OutputToken[]; closed: boolean; latency?: number }> {
     const greeting = mode === 'greeting';
     let latency: number | undefined;
@@ -485,8 +504,11 @@ export class LiveSul {
         tokens.push(...(await mapper.absorb(r)));
         // after a fatal alert the connection must close: wait for it as long as for an answer
         const fatal = alertsOf(outputOf(tokens)).some((a) => a.fatal);
+        // a flight the RFC machine says is not finished yet (a CCS without its Finished, a ServerHello without
+        // ServerHelloDone): its rest may come in a later write, so wait for it as long as for an answer
+        const more = fatal || owes(tokens);
         deadline =
-          performance.now() + (fatal ? this.timing.silenceMs : greeting && !tokens.length ? silenceMs : this.timing.quietMs);
+          performance.now() + (more ? this.timing.silenceMs : greeting && !tokens.length ? silenceMs : this.timing.quietMs);
         continue;
       }
       if (r.kind === 'timed_out') continue;
