@@ -269,7 +269,9 @@ export class CachedOracle<I extends string> {
     this.stats.repeats += known.length;
     let differed = 0;
     for (const [i, w] of known.entries()) {
-      const cached = this.lookup(w)!;
+      // an earlier settlement in this loop may have dropped this word's answer: the learner asks it again
+      const cached = this.lookup(w);
+      if (!cached) continue;
       const got = answers[i]!;
       const at = cached.findIndex((o, j) => o !== got[j]);
       if (at < 0) continue;
