@@ -173,16 +173,23 @@ const EXPECTED: Expected[] = [
       // (the alert), not of the state machine.
       'wrong-alert client_hello,certificate(empty) -> alert(decode_error)+closed',
       // Where the CertificateVerify of its non-empty client Certificate is due, any other handshake message
-      // (Certificate again, an empty one, ClientKeyExchange again, Finished) is answered with decode_error. The
-      // rules broken (t12.order.cv-iff-signing-cert with t12.order.single-occurrence or t12.order.ccs-before-finished)
-      // name unexpected_message: "An inappropriate message was received." (RFC 5246 §7.2.2). Real deviations.
+      // (ClientHello, Certificate again, an empty one, ClientKeyExchange again, Finished) is answered with
+      // decode_error. The rules broken (t12.order.cv-iff-signing-cert with t12.order.single-occurrence or
+      // t12.order.ccs-before-finished) name unexpected_message: "An inappropriate message was received." (RFC 5246
+      // §7.2.2). Real deviations.
+      'wrong-alert client_hello,certificate,client_key_exchange,client_hello -> alert(decode_error)+closed',
       'wrong-alert client_hello,certificate,client_key_exchange,certificate -> alert(decode_error)+closed',
       'wrong-alert client_hello,certificate,client_key_exchange,certificate(empty) -> alert(decode_error)+closed',
       'wrong-alert client_hello,certificate,client_key_exchange,client_key_exchange -> alert(decode_error)+closed',
       'wrong-alert client_hello,certificate,client_key_exchange,finished -> alert(decode_error)+closed',
-      // It accepts renegotiation (hence 13 states); in the renegotiated handshake it refuses an empty Certificate the
-      // same way, with decode_error (and a close_notify) instead of handshake_failure.
+      // It accepts renegotiation (hence 13 states); the renegotiated handshake answers the same inputs the same way,
+      // with decode_error (and a close_notify): the empty Certificate, and the messages out of order where the
+      // CertificateVerify is due.
       `wrong-alert ${FULL_12},client_hello,certificate(empty) -> alert(decode_error)+alert(warning:close_notify)+closed`,
+      ...['client_hello', 'certificate', 'certificate(empty)', 'client_key_exchange', 'finished'].map(
+        (x) =>
+          `wrong-alert ${FULL_12},client_hello,certificate,client_key_exchange,${x} -> alert(decode_error)+alert(warning:close_notify)+closed`,
+      ),
     ],
     latitudes: [],
   },
