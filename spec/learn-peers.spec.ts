@@ -38,6 +38,8 @@ const INPUTS: Record<TlsVersion, InputSymbol[]> = {
   '1.3': ['client_hello', 'certificate', 'certificate(empty)', 'certificate_verify', 'change_cipher_spec', 'finished'],
 };
 const MAX_QUERIES = 1500;
+/** Server processes per target that serve one connection at a time (one parallel query each). */
+const PROCESSES = 6;
 
 type Peer = 'openssl' | 'gnutls' | 'node' | 'botan' | 'mosquitto';
 
@@ -79,7 +81,7 @@ async function start(
     return { ports: [port, port, port, port], close: async () => undefined, appData: mqttConnect('tlsprop-learn') };
   }
   const ports: number[] = [];
-  for (let i = 0; i < 4; i++) {
+  for (let i = 0; i < PROCESSES; i++) {
     const port = await freePort();
     if (peer === 'openssl')
       await peers.launch(
