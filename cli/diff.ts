@@ -15,7 +15,8 @@
  * the client fuzzer (its coverage conversations, by name).
  *
  * This is the one module that couples the differential comparison to the
- * live conversations (peer/fuzz.ts, peer/fuzzclient.ts).
+ * live conversations (fuzz/target.ts: probe, planContext, runSpec;
+ * fuzz/families.ts: the seeded conversations; fuzz/client.ts: fuzzClient).
  *
  * Exit 0 when the targets agree on every comparable conversation, 1 when
  * they disagree, 2 on usage errors.
@@ -34,9 +35,13 @@ import {
   type Observation,
   type ObservedOutcome,
 } from '../learn/differential';
-import type { ConversationResult, FuzzOptions, TargetProfile } from '../peer/fuzz';
-import { conversationArb, coverageExamples, probeTarget, runSpec, specText } from '../peer/fuzz';
-import { type ClientFuzzOptions, fuzzClient } from '../peer/fuzzclient';
+import { fuzzClient } from '../fuzz/client';
+import type { Judged } from '../fuzz/core';
+import { conversationArb, coverageExamples, specText } from '../fuzz/families';
+import { alertName } from '../fuzz/observe';
+import type { ClientFuzzOptions, ServerFuzzOptions } from '../fuzz/options';
+import type { TargetProfile } from '../fuzz/probe';
+import { planContext, probe, runShared, runSpec } from '../fuzz/target';
 import type { Transcript } from '../transcript/model';
 import { UsageError } from './args';
 import { readTrustAnchors } from './check';
@@ -46,7 +51,8 @@ import type { Io } from './main';
 export const DIFF_USAGE =
   'diff --target [NAME=]HOST:PORT --target [NAME=]HOST:PORT [--target ...] [--seed S] [--runs N] [--cert C --key K] [--ca CA] [--servername N] [--timeout MS] [--json] [--out FILE] [--allow-remote] | diff --listen HOST:PORT --client-cmd CMD --client-cmd CMD [...] [--write-ca FILE]';
 
-const OPTIONS = {
+/** The options of `tlsprop diff` (cli/commands.ts declares the same keys, cli/commands.test.ts checks it). */
+export const DIFF_OPTIONS = {
   target: { type: 'string', multiple: true },
   listen: { type: 'string' },
   'client-cmd': { type: 'string', multiple: true },
@@ -70,7 +76,7 @@ function int(text: string | undefined, name: string, dflt: number, min: number):
   return n;
 }
 
-/** What the targets all accept: the intersection of their probes. */
+/** What the targets all accept: the intersection of their probes (the conversations are generated from it). */
 export function commonProfile(profiles: readonly TargetProfile[]): TargetProfile {
   const inter = (lists: Array<readonly number[] | undefined>): number[] | undefined => {
     const known = lists.filter((l): l is readonly number[] => l !== undefined);
@@ -94,12 +100,24 @@ export function commonProfile(profiles: readonly TargetProfile[]): TargetProfile
   return out;
 }
 
-/** How a conversation ended for the target, from what it sent. */
-export function outcomeOf(r: ConversationResult, t: Transcript | undefined, targetDir: 'S->C' | 'C->S'): ObservedOutcome {
-  const theirs = t?.messages.filter((m) => m.dir === targetDir) ?? [];
+/**
+ * The profile one target's conversations are built and judged with: the common profile (the same conversations on
+ * the wire for every target), and that target's own client-certificate policy and trust of our test root, which
+ * change only what is expected of it (fuzz/families.ts heldToChain, untrustedToo), never what is sent.
+ */
+export function judgedProfile(common: TargetProfile, own: TargetProfile): TargetProfile {
+  const out: TargetProfile = { ...common };
+  if (own.clientCertRequired !== undefined) out.clientCertRequired = own.clientCertRequired;
+  if (own.testRootTrusted !== undefined) out.testRootTrusted = own.testRootTrusted;
+  return out;
+}
+
+/** How a conversation ended for the peer under test (its messages in `t` go `peerDir`), from what it sent. */
+export function outcomeOf(r: Judged, t: Transcript | undefined, peerDir: 'S->C' | 'C->S'): ObservedOutcome {
+  const theirs = t?.messages.filter((m) => m.dir === peerDir) ?? [];
   if (r.alert !== undefined) return `alert(${r.alert})`;
   const alert = theirs.find((m) => m.kind === 'alert' && m.alert && m.alert.level === 2);
-  if (alert?.alert) return `alert(${alert.alert.description})`;
+  if (alert?.alert) return `alert(${alertName(alert.alert.description)})`;
   if (theirs.some((m) => m.type === 'finished')) return 'completed';
   const end = r.run.ladder.at(-1) ?? '';
   if (/timed out/.test(end)) return 'no-answer';
@@ -107,28 +125,34 @@ export function outcomeOf(r: ConversationResult, t: Transcript | undefined, targ
   return 'closed';
 }
 
+/** What every server target is run with but its address. */
+type ServerBase = Omit<ServerFuzzOptions, 'target'>;
+
 async function serverDiff(
   targets: Array<{ name: string; host: string; port: number }>,
-  base: Omit<FuzzOptions, 'host' | 'port'>,
+  base: ServerBase,
   runs: number,
   progress: (s: string) => void,
 ): Promise<DifferentialResult> {
   const names = targets.map((t) => t.name);
-  const opts = targets.map((t): FuzzOptions => ({ ...base, host: t.host, port: t.port }));
+  const opts = targets.map((t): ServerFuzzOptions => ({ ...base, target: { host: t.host, port: t.port } }));
+  const shared = opts.map((o) => runShared(o));
   const profiles: TargetProfile[] = [];
   for (const [i, o] of opts.entries()) {
     progress(`probing ${names[i]}`);
-    profiles.push(await probeTarget(o));
+    profiles.push(await probe(o, shared[i]));
   }
   const common = commonProfile(profiles);
   progress(
     `common to all: TLS 1.2 suites ${common.suites['1.2'].length}, TLS 1.3 suites ${common.suites['1.3'].length}, client certificate ${common.certificateRequested ? 'requested' : 'not requested by all'}`,
   );
-  const o0 = opts[0]!;
-  const specs = [...coverageExamples(o0, common), ...fc.sample(conversationArb(o0, common), { seed: base.seed, numRuns: runs })];
+  // generated once, from the seed and the common profile; each target runs them with its own context
+  const plan = planContext(opts[0]!, common, shared[0]!.provider);
+  const specs = [...coverageExamples(plan), ...fc.sample(conversationArb(plan), { seed: base.budget.seed, numRuns: runs })];
+  const contexts = opts.map((o, k) => planContext(o, judgedProfile(common, profiles[k]!), shared[k]!.provider));
   const conversations: ConversationObservations[] = [];
   for (const [i, spec] of specs.entries()) {
-    const outs = await Promise.all(opts.map((o) => runSpec(o, common, spec, String(i))));
+    const outs = await Promise.all(contexts.map((ctx, k) => runSpec(ctx, spec, String(i), shared[k])));
     const conv = outs[0]!.result.conversation;
     const observations: Observation[] = outs.map((out, k) => {
       const outcome = outcomeOf(out.result, out.transcript, 'S->C');
@@ -165,17 +189,10 @@ async function clientDiff(
   for (const command of commands) {
     progress(`running the client conversations against ${command}`);
     const o: ClientFuzzOptions = {
-      host: listen.host,
-      port: listen.port,
-      command,
-      seed: base.seed,
-      runs,
-      strictness: 'alert-or-close',
-      pki: base.pki,
-      identity: base.identity,
-      trustAnchors: base.trustAnchors,
-      readTimeoutMs: base.timeout,
-      maxShrinkRuns: 0,
+      target: { host: listen.host, port: listen.port, command },
+      identity: { pki: base.pki, identity: base.identity, trustAnchors: base.trustAnchors },
+      budget: { seed: base.seed, runs, readTimeoutMs: base.timeout, maxShrinkRuns: 0 },
+      profile: { strictness: 'alert-or-close' },
     };
     const r = await fuzzClient(o);
     for (const res of r.results) {
@@ -187,17 +204,8 @@ async function clientDiff(
         spec: name,
         observations: [],
       };
-      const end = res.run.ladder.at(-1) ?? '';
-      const alert = /alert\(2,(\d+)\)/.exec(res.run.ladder.filter((l) => l.startsWith('C->S')).join(' '));
-      const outcome: ObservedOutcome = alert
-        ? `alert(${alert[1]})`
-        : res.run.ladder.some((l) => l.startsWith('C->S: finished'))
-          ? 'completed'
-          : /timed out/.test(end)
-            ? 'no-answer'
-            : /reset/.test(end)
-              ? 'reset'
-              : 'closed';
+      // from the transcript, as for servers (the ladder's lines are for people)
+      const outcome = outcomeOf(res, res.transcript, 'C->S');
       c.observations.push({ implementation: command, outcome, verdict: res.run.verdict, ladder: res.run.ladder, fired: true });
       byName.set(name, c);
     }
@@ -212,9 +220,9 @@ async function clientDiff(
 }
 
 export async function diffCommand(args: string[], io: Io): Promise<number> {
-  let parsed: ReturnType<typeof nodeParseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true }>>;
+  let parsed: ReturnType<typeof nodeParseArgs<{ args: string[]; options: typeof DIFF_OPTIONS; allowPositionals: true }>>;
   try {
-    parsed = nodeParseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = nodeParseArgs({ args, options: DIFF_OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {
     throw new UsageError(`${e instanceof Error ? e.message : String(e)}; usage: tlsprop ${DIFF_USAGE}`);
   }
@@ -241,15 +249,15 @@ export async function diffCommand(args: string[], io: Io): Promise<number> {
     const targets = named;
     for (const t of targets)
       if (!isLoopback(t.host) && !remote) throw new UsageError(`${t.host} is not a loopback address; give --allow-remote`);
-    const base: Omit<FuzzOptions, 'host' | 'port'> = {
-      seed,
-      strictness: 'alert-or-close',
-      pki,
-      serverName: v.servername ?? 'localhost',
-      readTimeoutMs: timeout,
-      maxShrinkRuns: 0,
-      ...(v.cert && v.key ? { identity: readIdentity(v.cert, v.key) } : {}),
-      ...(trustAnchors ? { trustAnchors } : {}),
+    const base: ServerBase = {
+      identity: {
+        pki,
+        serverName: v.servername ?? 'localhost',
+        ...(v.cert && v.key ? { identity: readIdentity(v.cert, v.key) } : {}),
+        ...(trustAnchors ? { trustAnchors } : {}),
+      },
+      budget: { seed, readTimeoutMs: timeout, maxShrinkRuns: 0 },
+      profile: { strictness: 'alert-or-close' },
     };
     result = await serverDiff(
       targets.map((t) => ({ name: t.name, host: t.host === 'localhost' ? '127.0.0.1' : t.host, port: t.port })),

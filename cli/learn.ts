@@ -26,7 +26,7 @@ import { ladderLines } from '../learn/report';
 import { parseWord, replayWord, saveReplay } from '../learn/replay';
 import { type LearnRun, learnAndDiff, SanityError } from '../learn/run';
 import { type ClientLauncher, DEFAULT_TIMING, type SulOptions } from '../learn/sul';
-import { ClientCommand } from '../peer/clientcmd';
+import { ClientCommand } from '../fuzz/clientcmd';
 import { cipherSuiteNames, codeOf, namedGroups } from '../wire/registry';
 import { TLS_VERSIONS, type TlsVersion } from '../wire/vocabulary';
 import { UsageError } from './args';
@@ -37,7 +37,8 @@ import type { Io } from './main';
 export const LEARN_USAGE =
   'learn (--target HOST:PORT [--target ...] | --listen HOST:PORT --client-cmd CMD [--workers N] [--write-ca FILE]) [--version 1.2|1.3] [--cert C --key K] [--ca CA] [--alphabet default|full|FILE] [--budget MINUTES] [--max-queries N] [--report DIR] [--suites NAME,...] [--groups NAME,...] [--servername N] [--app-data TEXT] [--depth K] [--walks N] [--seed S] [--silence-floor MS] [--no-replay] [--replay WORD] [--json] [--allow-remote] | learn --compare A.json B.json';
 
-const OPTIONS = {
+/** The options of `tlsprop learn` (cli/commands.ts declares the same keys, cli/commands.test.ts checks it). */
+export const LEARN_OPTIONS = {
   target: { type: 'string', multiple: true },
   listen: { type: 'string' },
   'client-cmd': { type: 'string' },
@@ -169,9 +170,9 @@ function summaryLines(run: LearnRun): string[] {
 }
 
 export async function learnCommand(args: string[], io: Io): Promise<number> {
-  let parsed: ReturnType<typeof nodeParseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true }>>;
+  let parsed: ReturnType<typeof nodeParseArgs<{ args: string[]; options: typeof LEARN_OPTIONS; allowPositionals: true }>>;
   try {
-    parsed = nodeParseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = nodeParseArgs({ args, options: LEARN_OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {
     throw new UsageError(`${e instanceof Error ? e.message : String(e)}; usage: tlsprop ${LEARN_USAGE}`);
   }

@@ -8,9 +8,9 @@
  */
 import { diffCommand } from '../cli/diff';
 import type { DifferentialResult } from '../learn/differential';
-import { freePort, PeerGroup } from '../peer/launch';
-import { botanServer, gnutlsServer, nodeTlsServer, opensslServer, writeBotanPolicy } from '../peer/peers';
-import { type PkiFiles, writePki } from '../peer/pki';
+import { freePort, PeerGroup } from '../testing/launch';
+import { botanServer, gnutlsServer, nodeTlsServer, opensslServer, writeBotanPolicy } from '../testing/peers';
+import { type PkiFiles, writePki } from '../testing/pki';
 
 let files: PkiFiles;
 const peers = new PeerGroup();

@@ -12,8 +12,9 @@
 import { nodeProvider } from '../crypto';
 import { TlsClient } from '../engine/client';
 import { DEFAULT_GROUPS, DEFAULT_SCHEMES } from '../engine/config';
-import { type Fault, faultRules } from '../engine/faults';
+import type { Fault } from '../engine/faults';
 import { type TestPki, testPki } from '../engine/fixtures';
+import { faultRules } from '../generators/mutations';
 import { runClientOverSocket } from '../engine/socket';
 import { CipherSuite12, CipherSuite13 } from '../engine/suites';
 import type { InputSymbol } from '../learn/alphabet';

@@ -20,9 +20,9 @@ import { toDot } from '../learn/mealy';
 import { type LearnRun, learnAndDiff } from '../learn/run';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, type LaunchSpec, LOOPBACK, PeerGroup } from '../peer/launch';
-import { botanServer, gnutlsServer, mosquittoBroker, mqttConnect, opensslServer, writeBotanPolicy } from '../peer/peers';
-import { type PkiFiles, writePki } from '../peer/pki';
+import { freePort, type LaunchSpec, LOOPBACK, PeerGroup } from '../testing/launch';
+import { botanServer, gnutlsServer, mosquittoBroker, mqttConnect, opensslServer, writeBotanPolicy } from '../testing/peers';
+import { type PkiFiles, writePki } from '../testing/pki';
 import type { TlsVersion } from '../wire/vocabulary';
 
 const INPUTS: Record<TlsVersion, InputSymbol[]> = {
