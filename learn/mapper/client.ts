@@ -51,6 +51,7 @@ import { type Extension, extensionBody } from '../../wire/extensions';
 import { type ClientHello, encodeBody, type HandshakeBody, isHelloRetryRequest } from '../../wire/handshake';
 import { type CipherSuiteInfo, cipherSuites, ContentType, ExtensionType, PskKeyExchangeMode } from '../../wire/registry';
 import { CCS_FRAGMENT } from '../../wire/record';
+import { VERSION_CODE } from '../../wire/vocabulary';
 import { INPUT_INFO, type InputSymbol } from '../alphabet';
 import { flipped, MapperError, MapperSession, ZERO_MASTER, ZERO_RANDOM } from './session';
 
@@ -192,7 +193,7 @@ export class ClientMapper extends MapperSession {
     });
     const ch: ClientHello = {
       type: 'client_hello',
-      legacyVersion: 0x0303,
+      legacyVersion: VERSION_CODE['1.2'],
       random: this.clientRandom,
       sessionId: new Uint8Array(0),
       cipherSuites: this.offered,
@@ -220,7 +221,7 @@ export class ClientMapper extends MapperSession {
     let premaster: Uint8Array;
     let body: HandshakeBody;
     if (suite.kex === 'RSA') {
-      premaster = makePremaster(this.p, 0x0303);
+      premaster = makePremaster(this.p, VERSION_CODE['1.2']);
       const encrypted = this.serverSpki ? await encryptPremaster(this.p, this.serverSpki, premaster) : randomBytes(this.p, 256); // no server certificate yet: nothing to encrypt to
       body = { type: 'client_key_exchange', kex: 'rsa', encryptedPreMasterSecret: encrypted };
     } else {
@@ -356,7 +357,10 @@ export class ClientMapper extends MapperSession {
       shares.push({ group: code, keyExchange: kp.publicKey });
     }
     const exts = this.baseExtensions();
-    exts.push({ type: ExtensionType.supported_versions, body: { kind: 'supported_versions_client', versions: [0x0304] } });
+    exts.push({
+      type: ExtensionType.supported_versions,
+      body: { kind: 'supported_versions_client', versions: [VERSION_CODE['1.3']] },
+    });
     exts.push({ type: ExtensionType.key_share, body: { kind: 'key_share_client', shares } });
     exts.push({
       type: ExtensionType.psk_key_exchange_modes,
@@ -364,7 +368,7 @@ export class ClientMapper extends MapperSession {
     });
     const ch: ClientHello = {
       type: 'client_hello',
-      legacyVersion: 0x0303,
+      legacyVersion: VERSION_CODE['1.2'],
       random: this.clientRandom,
       sessionId: this.sessionId,
       cipherSuites: this.offered,

@@ -50,6 +50,7 @@ import { type ClientHello, encodeBody, type HandshakeBody, serverKeyExchangePara
 import { concatBytes } from '../../wire/hex';
 import { CCS_FRAGMENT } from '../../wire/record';
 import { type CipherSuiteInfo, ClientCertificateType, ContentType, ExtensionType, HRR_RANDOM, SCSV } from '../../wire/registry';
+import { VERSION_CODE } from '../../wire/vocabulary';
 import { INPUT_INFO, type InputSymbol } from '../alphabet';
 import { flipped, MapperError, MapperSession, ZERO_MASTER, ZERO_RANDOM } from './session';
 
@@ -184,7 +185,7 @@ export class ServerMapper extends MapperSession {
     await this.emitHandshake(
       encodeBody({
         type: 'server_hello',
-        legacyVersion: 0x0303,
+        legacyVersion: VERSION_CODE['1.2'],
         random: this.serverRandom,
         sessionId: new Uint8Array(0),
         cipherSuite: this.suite.code,
@@ -375,13 +376,13 @@ export class ServerMapper extends MapperSession {
     await this.emitHandshake(
       encodeBody({
         type: 'server_hello',
-        legacyVersion: 0x0303,
+        legacyVersion: VERSION_CODE['1.2'],
         random: HRR_RANDOM,
         sessionId: this.ch?.sessionId ?? new Uint8Array(0),
         cipherSuite: suite.code,
         compressionMethod: 0,
         extensions: [
-          { type: ExtensionType.supported_versions, body: { kind: 'supported_versions_server', version: 0x0304 } },
+          { type: ExtensionType.supported_versions, body: { kind: 'supported_versions_server', version: VERSION_CODE['1.3'] } },
           { type: ExtensionType.key_share, body: { kind: 'key_share_hrr', selectedGroup: group } },
         ],
       }),
@@ -406,13 +407,13 @@ export class ServerMapper extends MapperSession {
     await this.emitHandshake(
       encodeBody({
         type: 'server_hello',
-        legacyVersion: 0x0303,
+        legacyVersion: VERSION_CODE['1.2'],
         random: this.serverRandom,
         sessionId: this.ch?.sessionId ?? new Uint8Array(0),
         cipherSuite: suite.code,
         compressionMethod: 0,
         extensions: [
-          { type: ExtensionType.supported_versions, body: { kind: 'supported_versions_server', version: 0x0304 } },
+          { type: ExtensionType.supported_versions, body: { kind: 'supported_versions_server', version: VERSION_CODE['1.3'] } },
           {
             type: ExtensionType.key_share,
             body: { kind: 'key_share_server', share: { group: code, keyExchange: kp.publicKey } },

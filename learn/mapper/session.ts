@@ -165,12 +165,12 @@ export abstract class MapperSession {
     if (!chunks.length) chunks.push(fragment);
     for (const chunk of chunks) {
       if (this.write && !plain) {
-        const r = await this.write.seal(contentType, 0x0303, chunk);
+        const r = await this.write.seal(contentType, VERSION_CODE['1.2'], chunk);
         const raw = encodeRecord({ contentType: r.type, version: r.version, fragment: r.fragment });
         this.out.push(raw);
         this.wire.push({ dir: 'sent', raw, plaintext: { contentType, fragment: chunk } });
       } else {
-        const raw = encodeRecord({ contentType, version: 0x0303, fragment: chunk });
+        const raw = encodeRecord({ contentType, version: VERSION_CODE['1.2'], fragment: chunk });
         this.out.push(raw);
         this.wire.push({ dir: 'sent', raw });
       }
