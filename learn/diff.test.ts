@@ -11,7 +11,7 @@
 import { CLOSED, type InputSymbol } from './alphabet';
 import { compareMachines } from './compare';
 import { diffAgainstRfc } from './diff';
-import { compareObservations, type ConversationObservations } from './differential';
+import { compareObservations, type ConversationObservations, type Observation } from './differential';
 import type { Mealy } from './mealy';
 
 const IN: InputSymbol[] = [
@@ -125,9 +125,9 @@ describe('two learned machines and the differential comparison', () => {
   });
 
   it('groups conversations where implementations disagree, and leaves out what did not take effect', () => {
-    const obs = (implementation: string, outcome: string, fired = true) => ({
+    const obs = (implementation: string, outcome: string, fired = true): Observation => ({
       implementation,
-      outcome: outcome as ConversationObservations['observations'][number]['outcome'],
+      outcome: outcome as Observation['outcome'],
       verdict: outcome === 'completed' ? 'accepted-invalid' : 'conforming',
       ladder: ['C->S: client_hello'],
       fired,

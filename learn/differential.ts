@@ -22,7 +22,7 @@ import { selectedVersion } from '../transcript/build';
 import { extensionBody } from '../wire/extensions';
 import { isHelloRetryRequest } from '../wire/handshake';
 import { cipherSuites, ExtensionType, namedGroups, nameOf, signatureSchemes } from '../wire/registry';
-import { versionOfCode } from '../wire/vocabulary';
+import { type ConversationVerdict, versionOfCode } from '../wire/vocabulary';
 
 export type ObservedOutcome = 'completed' | `alert(${string})` | 'closed' | 'reset' | 'no-answer';
 
@@ -32,7 +32,7 @@ export interface Observation {
   /** What a completed handshake negotiated (version, suite, group, signature scheme, ...). */
   negotiated?: Record<string, string>;
   /** The fuzzer's verdict on it (conforming, accepted-invalid, wrong-alert, ...). */
-  verdict: string;
+  verdict: ConversationVerdict;
   ladder: string[];
   /** The conversation's change took effect (a mutation that did not fire proves nothing). */
   fired: boolean;

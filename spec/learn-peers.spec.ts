@@ -94,7 +94,7 @@ async function start(
   return { ports, close: async () => undefined };
 }
 
-/** `node` running a tls.createServer that echoes what it receives (as peer/peers.ts nodeTlsServer, in a process). */
+/** `node` running a tls.createServer that echoes what it receives (as testing/peers.ts nodeTlsServer, in a process). */
 function nodeServerProcess(port: number, version: TlsVersion): LaunchSpec {
   const script = join(files.dir, 'node-tls-echo.js');
   writeFileSync(
