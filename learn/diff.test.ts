@@ -3,7 +3,8 @@
  * that follows the RFC machine has no difference; one that ignores an early
  * ChangeCipherSpec, answers with another alert, closes without an alert,
  * refuses a valid input or stays silent where it owes its flight shows
- * exactly that, with the shortest word and the rule the oracles name; the
+ * exactly that, with the shortest word and the rule the oracles name; one
+ * that keeps the connection open after its fatal alert shows that; the
  * latitudes (empty client Certificate refused, renegotiation refused) are
  * listed, not reported. Two machines compare, and the differential
  * comparison groups disagreements.
@@ -111,6 +112,26 @@ describe('the diff against the RFC machine', () => {
     expect(brief(silent)).toEqual([
       'missing-output client_hello,certificate,client_key_exchange,certificate_verify,change_cipher_spec,finished',
     ]);
+  });
+
+  it('reports a fatal alert after which the connection stays open, and not one whose close came late', async () => {
+    const FULL = ['client_hello', 'certificate', 'client_key_exchange', 'certificate_verify', 'change_cipher_spec', 'finished'];
+    // state 8: the connection open and silent after the alert
+    const withOpen = (m: Mealy<InputSymbol>): Mealy<InputSymbol> => ({
+      ...m,
+      size: m.size + 1,
+      next: [...m.next, IN.map(() => m.size)],
+      out: [...m.out, IN.map(() => '-')],
+    });
+    const open = await diffAgainstRfc(withOpen(server12((t) => t.set('6|certificate', [8, 'alert(unexpected_message)']))), opts);
+    expect(brief(open)).toEqual([`open-after-alert ${[...FULL, 'certificate'].join(',')}`]);
+    expect(open.differences[0]!.detail).toContain('RFC 5246 §7.2.2');
+    // the close came after the alert's answer window: the next input meets the closed connection
+    const late = await diffAgainstRfc(
+      server12((t) => t.set('6|certificate', [7, 'alert(unexpected_message)'])),
+      opts,
+    );
+    expect(brief(late)).toEqual([]);
   });
 });
 

@@ -17,7 +17,9 @@
  * - `unexpected-output`: the target sends a message the RFC machine does not
  *   allow there;
  * - `missing-output`: the target stays silent where it owes a message;
- * - `continues-after-alert`: it goes on after our fatal alert.
+ * - `continues-after-alert`: it goes on after our fatal alert;
+ * - `open-after-alert`: it sent a fatal alert and kept the connection open
+ *   (the next input is met with silence, not with a closed connection).
  *
  * The rule each difference breaks is named by the oracles (learn/rules.ts),
  * or is the content rule of the input (a bad Finished).
@@ -38,7 +40,20 @@ export type DifferenceKind =
   | 'rejects-valid'
   | 'unexpected-output'
   | 'missing-output'
-  | 'continues-after-alert';
+  | 'continues-after-alert'
+  | 'open-after-alert';
+
+/** Both versions: a fatal alert ends the connection. */
+const FATAL_CLOSES = {
+  '1.2': {
+    rfc: 'RFC 5246 §7.2.2',
+    text: 'Upon transmission or receipt of a fatal alert message, both parties immediately close the connection.',
+  },
+  '1.3': {
+    rfc: 'RFC 8446 §6.2',
+    text: 'Whenever an implementation encounters a fatal error condition, it SHOULD send an appropriate fatal alert and MUST close the connection without sending or receiving any additional data.',
+  },
+} as const;
 
 export interface Difference {
   kind: DifferenceKind;
@@ -91,6 +106,14 @@ export interface RfcDiff {
 }
 
 const targetName = (role: TargetRole): Side => role;
+
+/**
+ * Whether the connection is still open in `q`: some input there is met with silence or an answer rather than the
+ * closed connection. A close that came after the window of the alert's answer shows as `closed` on the next input.
+ */
+function staysOpen(m: Mealy<InputSymbol>, q: number): boolean {
+  return m.out[q]!.some((o) => !isClosed(o));
+}
 
 /** Whether from `q` the target still completes a handshake or exchanges application data. */
 function proceeds(m: Mealy<InputSymbol>, q: number): boolean {
@@ -168,6 +191,16 @@ export async function diffAgainstRfc(m: Mealy<InputSymbol>, opts: DiffOptions): 
       if (o.includes('undecryptable')) {
         judged(it.q, input, 'unreadable');
         continue;
+      }
+      if (fatal && !closed && staysOpen(m, q2)) {
+        const duty = FATAL_CLOSES[opts.version];
+        add({
+          ...base,
+          kind: 'open-after-alert',
+          rules: [],
+          expected: 'the connection closes after the fatal alert',
+          detail: `The ${who} sent the fatal alert ${fatal.name} and kept the connection open: ${duty.rfc} "${duty.text}"`,
+        });
       }
       const j = ref.judge(it.ref, input);
       if (j.verdict === 'closing') {
