@@ -46,10 +46,11 @@ import type { Transcript } from '../transcript/model';
 import { UsageError } from './args';
 import { readTrustAnchors } from './check';
 import { isLoopback, parseTarget, readIdentity } from './connect';
+import { operatorsOf } from './fuzz';
 import type { Io } from './main';
 
 export const DIFF_USAGE =
-  'diff --target [NAME=]HOST:PORT --target [NAME=]HOST:PORT [--target ...] [--seed S] [--runs N] [--cert C --key K] [--ca CA] [--servername N] [--timeout MS] [--json] [--out FILE] [--allow-remote] | diff --listen HOST:PORT --client-cmd CMD --client-cmd CMD [...] [--write-ca FILE]';
+  'diff --target [NAME=]HOST:PORT --target [NAME=]HOST:PORT [--target ...] [--seed S] [--runs N] [--cert C --key K] [--ca CA] [--servername N] [--timeout MS] [--operator NAME[,NAME]]... [--json] [--out FILE] [--allow-remote] | diff --listen HOST:PORT --client-cmd CMD --client-cmd CMD [...] [--write-ca FILE]';
 
 /** The options of `tlsprop diff` (cli/commands.ts declares the same keys, cli/commands.test.ts checks it). */
 export const DIFF_OPTIONS = {
@@ -67,6 +68,7 @@ export const DIFF_OPTIONS = {
   json: { type: 'boolean' },
   out: { type: 'string' },
   'allow-remote': { type: 'boolean' },
+  operator: { type: 'string', multiple: true },
 } as const;
 
 function int(text: string | undefined, name: string, dflt: number, min: number): number {
@@ -181,6 +183,8 @@ async function clientDiff(
     identity: Identity;
     trustAnchors: Uint8Array[];
     timeout: number;
+    /** Only these mutation names (valid handshakes stay). */
+    only?: readonly string[];
   },
   runs: number,
   progress: (s: string) => void,
@@ -192,7 +196,7 @@ async function clientDiff(
       target: { host: listen.host, port: listen.port, command },
       identity: { pki: base.pki, identity: base.identity, trustAnchors: base.trustAnchors },
       budget: { seed: base.seed, runs, readTimeoutMs: base.timeout, maxShrinkRuns: 0 },
-      profile: { strictness: 'alert-or-close' },
+      profile: { strictness: 'alert-or-close', ...(base.only ? { only: base.only } : {}) },
     };
     const r = await fuzzClient(o);
     for (const res of r.results) {
@@ -235,6 +239,7 @@ export async function diffCommand(args: string[], io: Io): Promise<number> {
   const runs = int(v.runs, 'runs', 20, 0);
   const timeout = int(v.timeout, 'timeout', 3000, 1);
   const remote = v['allow-remote'] === true;
+  const only = operatorsOf(v.operator);
   if ((v.cert === undefined) !== (v.key === undefined)) throw new UsageError('--cert and --key go together');
   const pki = await testPki();
   const trustAnchors = v.ca ? readTrustAnchors(v.ca) : undefined;
@@ -257,7 +262,7 @@ export async function diffCommand(args: string[], io: Io): Promise<number> {
         ...(trustAnchors ? { trustAnchors } : {}),
       },
       budget: { seed, readTimeoutMs: timeout, maxShrinkRuns: 0 },
-      profile: { strictness: 'alert-or-close' },
+      profile: { strictness: 'alert-or-close', ...(only ? { only } : {}) },
     };
     result = await serverDiff(
       targets.map((t) => ({ name: t.name, host: t.host === 'localhost' ? '127.0.0.1' : t.host, port: t.port })),
@@ -273,7 +278,7 @@ export async function diffCommand(args: string[], io: Io): Promise<number> {
     result = await clientDiff(
       v['client-cmd']!,
       { host: l.host === 'localhost' ? '127.0.0.1' : l.host, port: l.port },
-      { seed, pki, identity, trustAnchors: trustAnchors ?? pki.anchors, timeout },
+      { seed, pki, identity, trustAnchors: trustAnchors ?? pki.anchors, timeout, ...(only ? { only } : {}) },
       runs,
       progress,
     );
