@@ -116,8 +116,17 @@ function runAsync(
   });
 }
 
-/** `openssl s_time -new` connections per second (real time), or the reason there is none. */
-async function sTime(port: number, c: LiveCase, files: PkiFiles, time: number): Promise<{ value: number } | { error: string }> {
+/**
+ * `openssl s_time -new` connections per second (real time), or the reason there is none. `select` picks the
+ * version and suite (e.g. `-tls1_2 -cipher ...`); `extra` adds arguments (a client certificate).
+ */
+export async function sTime(
+  port: number,
+  select: readonly string[],
+  files: PkiFiles,
+  time: number,
+  extra: readonly string[] = [],
+): Promise<{ value: number } | { error: string }> {
   const args = [
     's_time',
     '-connect',
@@ -129,7 +138,8 @@ async function sTime(port: number, c: LiveCase, files: PkiFiles, time: number): 
     files.ca,
     '-verify',
     '2',
-    ...c.sTime,
+    ...select,
+    ...extra,
   ];
   const r = await runAsync('openssl', args, (time + 30) * 1000);
   if (r.error) return { error: r.error };
@@ -324,7 +334,7 @@ export async function liveSection(seconds: number, log: (s: string) => void): Pr
         continue;
       }
       log(`live: ${c.label}: openssl s_time -new -time ${sTimeSeconds(seconds)}`);
-      const base = await sTime(port, c, files, sTimeSeconds(seconds));
+      const base = await sTime(port, c.sTime, files, sTimeSeconds(seconds));
       if ('value' in base) baselines.set(c, base.value);
       const name = `${c.label} full handshakes vs openssl s_server`;
       if ('value' in base)

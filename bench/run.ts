@@ -13,6 +13,7 @@ import { captureSection } from './capture';
 import { cryptoSection } from './crypto';
 import { generationSection } from './generation';
 import { type Figure, incomplete, table } from './harness';
+import { learnSection } from './learn';
 import { liveSection } from './live';
 import { startSection } from './start';
 
@@ -28,6 +29,8 @@ async function main(): Promise<void> {
     ...(await captureSection(seconds, log)),
     ...(await startSection(seconds, log)),
   ];
+  const learn = await learnSection(seconds, log);
+  figures.push(...learn.figures);
   const outDir = join(__dirname, 'out');
   mkdirSync(outDir, { recursive: true });
   const results = {
@@ -37,9 +40,10 @@ async function main(): Promise<void> {
     secondsPerFigure: seconds,
     elapsedSeconds: (Date.now() - started) / 1000,
     figures,
+    learn: learn.lines,
   };
   writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(`${table(figures)}\n\nwritten: ${join(outDir, 'results.json')}\n`);
+  process.stdout.write(`${table(figures)}\n\n${learn.lines.join('\n')}\n\nwritten: ${join(outDir, 'results.json')}\n`);
   const missing = incomplete(figures);
   if (missing.length) {
     process.stderr.write(`bench: ${missing.length} figure(s) without a result:\n${missing.map((m) => `  ${m}`).join('\n')}\n`);

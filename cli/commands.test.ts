@@ -1,6 +1,8 @@
 /** The command table: help for every command, --version, strict parsing, colours and progress. */
 import { parseOptions, UsageError } from './args';
 import { COMMANDS } from './commands';
+import { DIFF_OPTIONS } from './diff';
+import { LEARN_OPTIONS } from './learn';
 import { type Io, main } from './main';
 import { colourWanted, duration, fuzzProgress, Progress } from './style';
 
@@ -144,5 +146,22 @@ describe('the command table and the command files', () => {
     ))
       read.add((name[1] ?? name[2])!);
     expect([...read].filter((n) => !declared.has(n)).sort()).toEqual([]);
+  });
+
+  // cli/learn.ts and cli/diff.ts parse the raw arguments again with node:util parseArgs (strict): a key missing from
+  // the table is refused before the command runs, a key missing from the command's OPTIONS is refused by the command.
+  type NodeOptions = Readonly<Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>>;
+  const PARSED: Record<string, NodeOptions> = { learn: LEARN_OPTIONS, diff: DIFF_OPTIONS };
+  it.each(Object.keys(PARSED))('the table entry of tlsprop %s declares exactly the options its command parses', (command) => {
+    const spec = COMMANDS.find((c) => c.name === command)!;
+    const own = PARSED[command]!;
+    expect(spec.options.map((o) => o.name).sort()).toEqual(Object.keys(own).sort());
+    // and each the same way: a flag without a value is a boolean, a repeatable option is multiple in both
+    for (const o of spec.options)
+      expect({ name: o.name, type: o.value === undefined ? 'boolean' : 'string', multiple: o.multiple === true }).toEqual({
+        name: o.name,
+        type: own[o.name]?.type,
+        multiple: own[o.name]?.multiple === true,
+      });
   });
 });

@@ -506,6 +506,130 @@ back the same bytes, and "findings": syntax problems with their byte offset and 
       (m) => raw(m.serveCommand),
     ),
   },
+  {
+    name: 'learn',
+    summary: 'learn the handshake state machine of a TLS server or client and diff it against the RFC machine',
+    usage: 'learn (--target HOST:PORT | --listen HOST:PORT --client-cmd CMD) [options] | learn --compare A.json B.json',
+    description: `Learns the Mealy machine of the target's handshake (L* with a prefix-tree cache, majority votes on
+non-determinism, random walks as the equivalence oracle) over an abstract alphabet that our stateful
+mapper turns into real messages (our client for --target, our server for --client-cmd). The learned
+machine is compared with the RFC machine of the version (the latitudes the RFC leaves are not
+differences); each difference is replayed and saved as pcap + key log + transcript, and the run writes
+report.html with both drawings, learned.json and learned.dot to --report. --compare diffs two learned
+machines. Exit 0: no difference from the RFC machine; 1: differences; 2: usage error.`,
+    options: [
+      {
+        name: 'target',
+        value: 'HOST:PORT',
+        multiple: true,
+        help: 'the TLS server to learn (repeatable: one process each)',
+        section: 'target',
+      },
+      { name: 'listen', value: 'HOST:PORT', help: 'where our server listens for --client-cmd', section: 'target' },
+      {
+        name: 'client-cmd',
+        value: 'CMD',
+        help: 'the client command ({host}, {port} substituted), one per query',
+        section: 'target',
+      },
+      { name: 'workers', value: 'N', help: 'client commands run at once', section: 'target' },
+      { ...WRITE_CA, section: 'target' },
+      { name: 'version', value: '1.2|1.3', help: 'the version whose machine is learned', section: 'handshake' },
+      { ...CERT, section: 'handshake' },
+      { ...KEY, section: 'handshake' },
+      { ...CA, section: 'handshake' },
+      { name: 'suites', value: 'NAME,...', help: 'IANA suite names our side offers', section: 'handshake' },
+      { name: 'groups', value: 'NAME,...', help: 'named groups our side offers', section: 'handshake' },
+      { name: 'servername', value: 'NAME', help: 'SNI our client sends', section: 'handshake' },
+      { name: 'app-data', value: 'TEXT', help: 'the application data an ApplicationData input sends', section: 'handshake' },
+      {
+        name: 'alphabet',
+        value: 'default|full|FILE',
+        help: 'the abstract inputs (default: the handshake messages of the version)',
+        section: 'learning',
+      },
+      {
+        name: 'budget',
+        value: 'MINUTES',
+        help: 'stop learning after this long (the hypothesis so far is reported)',
+        section: 'learning',
+      },
+      { name: 'max-queries', value: 'N', help: 'stop after this many membership queries', section: 'learning' },
+      {
+        name: 'depth',
+        value: 'K',
+        help: 'equivalence oracle: the walks extend each state cover by up to K inputs',
+        section: 'learning',
+      },
+      { name: 'walks', value: 'N', help: 'equivalence oracle: random walks per round', section: 'learning' },
+      { ...SEED, section: 'learning' },
+      {
+        name: 'silence-floor',
+        value: 'MS',
+        help: 'the shortest wait that reads as silence (default: measured)',
+        section: 'learning',
+      },
+      { name: 'no-replay', help: 'do not replay and save each difference', section: 'output' },
+      { name: 'replay', value: 'WORD', help: 'replay one input word (as printed) and save it', section: 'output' },
+      { name: 'compare', help: 'diff two learned.json files (positional arguments)', section: 'output' },
+      { ...REPORT, section: 'output' },
+      { ...JSON_OUT, section: 'output' },
+      { ...ALLOW_REMOTE, section: 'output' },
+    ],
+    positionals: { name: 'A.json B.json', min: 0, max: 2 },
+    examples: [
+      'tlsprop learn --target 127.0.0.1:4433 --version 1.2 --cert c.pem --key c.key --ca ca.pem --report out/learn',
+      "tlsprop learn --listen 127.0.0.1:0 --write-ca /tmp/ca.pem --client-cmd 'openssl s_client -connect {host}:{port} -CAfile /tmp/ca.pem'",
+      'tlsprop learn --compare out/a/learned.json out/b/learned.json',
+    ],
+    load: lazy(
+      () => require('./learn') as typeof import('./learn'),
+      (m) => raw(m.learnCommand),
+    ),
+  },
+  {
+    name: 'diff',
+    summary: 'differential testing: the same seeded conversations against several implementations, their disagreements',
+    usage:
+      'diff --target [NAME=]HOST:PORT --target [NAME=]HOST:PORT [...] [options] | diff --listen HOST:PORT --client-cmd CMD --client-cmd CMD [...]',
+    description: `Runs the fuzzer's seeded conversations (over what every target accepts) against two or more servers
+(--target, each optionally named) or client commands (--client-cmd, our server on --listen) and lists
+each conversation where the implementations answer differently: one accepts what another rejects, or
+they reject with different alerts, with the RFC sentence that decides who is right. Exit 0: no
+disagreement; 1: disagreements; 2: usage error.`,
+    options: [
+      {
+        name: 'target',
+        value: '[NAME=]HOST:PORT',
+        multiple: true,
+        help: 'a server to compare (two or more)',
+        section: 'targets',
+      },
+      { name: 'listen', value: 'HOST:PORT', help: 'where our server listens for the client commands', section: 'targets' },
+      { name: 'client-cmd', value: 'CMD', multiple: true, help: 'a client command to compare (two or more)', section: 'targets' },
+      { ...WRITE_CA, section: 'targets' },
+      { ...SEED, section: 'run' },
+      { name: 'runs', value: 'N', help: 'conversations (default: every applicable name once)', section: 'run' },
+      { ...CERT, section: 'run' },
+      { ...KEY, section: 'run' },
+      { ...CA, section: 'run' },
+      { ...OPERATOR, section: 'run' },
+      { name: 'servername', value: 'NAME', help: 'SNI our client sends', section: 'run' },
+      { ...TIMEOUT, section: 'run' },
+      { ...JSON_OUT, section: 'output' },
+      { name: 'out', value: 'FILE', help: 'write the disagreements as JSON to FILE', section: 'output' },
+      { ...ALLOW_REMOTE, section: 'output' },
+    ],
+    positionals: { name: '', min: 0 },
+    examples: [
+      'tlsprop diff --target openssl=127.0.0.1:4433 --target gnutls=127.0.0.1:4434 --seed 1',
+      "tlsprop diff --listen 127.0.0.1:0 --write-ca /tmp/ca.pem --client-cmd 'openssl s_client -connect {host}:{port} -CAfile /tmp/ca.pem' --client-cmd 'gnutls-cli --x509cafile /tmp/ca.pem -p {port} {host}'",
+    ],
+    load: lazy(
+      () => require('./diff') as typeof import('./diff'),
+      (m) => raw(m.diffCommand),
+    ),
+  },
 ];
 
 export function commandNamed(name: string): CommandSpec | undefined {

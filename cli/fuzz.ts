@@ -54,7 +54,7 @@ export function fuzzOk(r: FuzzResult): boolean {
 }
 
 /** `--operator a,b --operator c`, checked against the known names. */
-function operatorsOf(values: readonly string[] | undefined): string[] | undefined {
+export function operatorsOf(values: readonly string[] | undefined): string[] | undefined {
   if (!values) return undefined;
   const known = conversationNames();
   const names = values
