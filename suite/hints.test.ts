@@ -41,6 +41,13 @@ describe('withHints', () => {
     const t = server({ probed: { versions: ['1.3'], suites: ['TLS_AES_128_GCM_SHA256'], certificateRequested: true } });
     const refused = { ...conv('wrong-alert', 'rejected with certificate_required'), alert: 'certificate_required' };
     expect(withHints(t, [refused], {}).hints).toEqual([expect.stringMatching(/pass --cert and --key/)]);
+    // a certificate alert that was due (an empty client Certificate answered with certificate_required) is no refusal
+    const due = {
+      ...conv('conforming', 'rejected with certificate_required'),
+      alert: 'certificate_required',
+      expectedAlerts: ['certificate_required'],
+    };
+    expect(withHints(t, [due], {}).hints).toBeUndefined();
     // with our own --cert the server's refusal is a finding, not a hint
     expect(
       withHints(t, [refused], { identity: { chain: [], pkcs8: new Uint8Array(), spki: new Uint8Array() } }).hints,
