@@ -109,7 +109,7 @@ module.exports = {
     parser: 'swc',
     tsPreCompilationDeps: true,
     // `tlsprop` and `tlsprop/jest` (the package's own name, as examples/ import it) resolve through tsconfig.json's paths
-    tsConfig: { fileName: 'tsconfig.json' },
+    tsConfig: { fileName: require('node:path').join(__dirname, 'tsconfig.json') },
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '^(node_modules|out|bench/out|coverage|fixtures|dist)/|(^|/)\\.' },
     enhancedResolveOptions: { extensions: ['.ts', '.js', '.cjs', '.mjs', '.json'] },
