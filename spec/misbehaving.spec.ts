@@ -117,7 +117,8 @@ describe('our client against misbehaving servers', () => {
   it.each([
     ['resets after the ClientHello', ['reset', 'closed']],
     ['stalls forever', ['timed_out(read)']],
-    ['trickles one byte per 100 ms', ['timed_out(overall)']],
+    // the overall deadline, or the idle read timeout when a loaded machine stretches one gap past it
+    ['trickles one byte per 100 ms', ['timed_out(overall)', 'timed_out(read)']],
     ['sends garbage', ['alert_sent(50)', 'alert_sent(10)', 'alert_sent(70)']],
     ['sends an oversized record', ['alert_sent(22)']],
     // RFC 5246 §7.4.1.1: ignored while handshaking (until the deadline); a client also offering TLS 1.3 may refuse it.
