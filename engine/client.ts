@@ -17,6 +17,7 @@
  *        -> WAIT_CERTIFICATE_VERIFY -> WAIT_FINISHED -> CONNECTED (PSK: WAIT_ENCRYPTED_EXTENSIONS -> WAIT_FINISHED)
  */
 import {
+  AlertDescription,
   type CipherSuiteInfo,
   cipherSuites,
   DOWNGRADE_TLS11,
@@ -29,6 +30,7 @@ import {
   NamedGroup,
   ProtocolVersion,
   PskKeyExchangeMode,
+  SCSV,
 } from '../wire/registry';
 import { type ExtensionPlace, misplacedExtension } from '../wire/placement';
 import { VERSION_CODE } from '../wire/vocabulary';
@@ -78,7 +80,8 @@ import { type ClientConfig, type Identity, DEFAULT_GROUPS, DEFAULT_SCHEMES, DEFA
 import { Endpoint, failure, keyKindOf, leafSpki, pickScheme, requireEmptyExtensions, signatureFailureAlert } from './core';
 import type { StoredSession12, StoredTicket13 } from './session';
 import { engineSuite } from './suites';
-import type { StepResult } from './types';
+import type { StepResult, WireRecord } from './types';
+import type { Alert } from '../wire/record';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -94,13 +97,14 @@ export class TlsClient extends Endpoint {
   private readonly suites: number[];
   private readonly groups: number[];
   private readonly schemes: number[];
-  readonly random: Uint8Array;
-  private readonly sessionId: Uint8Array;
+  /** The ClientHello random of the current (or last) handshake; a renegotiation draws a new one. */
+  private helloRandom: Uint8Array;
+  private sessionId: Uint8Array;
   private readonly now: () => number;
   /** TLS 1.3 ticket offered as PSK (dropped from ClientHello2 when the HRR suite has another hash). */
   private offer13: StoredTicket13 | undefined;
   /** TLS 1.2 session offered for resumption. */
-  private readonly offer12: StoredSession12 | undefined;
+  private offer12: StoredSession12 | undefined;
   private ch1: ClientHello | undefined;
   private hrrSuite: number | undefined;
   private ccsSent = false;
@@ -139,7 +143,7 @@ export class TlsClient extends Endpoint {
     });
     this.groups = TlsClient.groupsFor(config.groups ?? [...DEFAULT_GROUPS], offers12 ? config.identity : undefined);
     this.schemes = config.signatureSchemes ?? [...DEFAULT_SCHEMES];
-    this.random = config.random ?? randomBytes(this.p, 32);
+    this.helloRandom = config.random ?? randomBytes(this.p, 32);
     this.now = config.now ?? Date.now;
     const store = config.sessionStore;
     const resume = store !== undefined && (config.resume ?? true);
@@ -196,6 +200,67 @@ export class TlsClient extends Endpoint {
     return this.resumed || this.psk !== undefined;
   }
 
+  /** The ClientHello random of the current handshake (the last renegotiation's, after one). */
+  get random(): Uint8Array {
+    return this.helloRandom;
+  }
+
+  /**
+   * Start a TLS 1.2 renegotiation (RFC 5246 §7.4.1.1, RFC 5746): a new full handshake under the current keys, its
+   * ClientHello carrying renegotiation_info with the last client verify_data (secure), or the SCSV (legacy, only with
+   * `renegotiation: 'legacy'`). Returns the records to send; the handshake then runs as the peer answers (a
+   * no_renegotiation warning ends it, the connection going on). Also what a HelloRequest triggers when `renegotiation`
+   * allows it.
+   */
+  async renegotiate(): Promise<WireRecord[]> {
+    if (!this.connected || this.version !== TLS12 || this.renegotiating)
+      throw new Error(`renegotiation needs a connected TLS 1.2 client that is not renegotiating (state ${this.state})`);
+    if (!this.mayRenegotiate())
+      throw new Error(
+        this.secureRenegotiation
+          ? 'renegotiation is refused by configuration (renegotiation: refuse)'
+          : 'the connection has no secure renegotiation (RFC 5746) and renegotiation is not legacy',
+      );
+    await this.guard(() => this.startRenegotiation());
+    return this.flush().send;
+  }
+
+  /** Whether this client renegotiates on this connection: by policy, and RFC 5746 §4.2 for an insecure one. */
+  private mayRenegotiate(): boolean {
+    const policy = this.config.renegotiation ?? 'refuse';
+    return policy === 'legacy' || (policy === 'secure' && this.secureRenegotiation);
+  }
+
+  private async startRenegotiation(): Promise<void> {
+    this.beginRenegotiation();
+    this.helloRandom = randomBytes(this.p, 32);
+    this.sessionId = new Uint8Array(0);
+    this.offer12 = undefined;
+    this.offer13 = undefined;
+    this.offeredExtensions.clear();
+    this.shares.clear();
+    this.resumed = false;
+    this.ticketExpected = false;
+    this.statusAgreed = false;
+    this.newTicket12 = undefined;
+    this.serverSessionId = new Uint8Array(0);
+    this.pendingWrite = undefined;
+    this.pendingRead = undefined;
+    this.dhGroup = undefined;
+    this.serverChain = [];
+    this.serverSpki = undefined;
+    this.serverPublic = undefined;
+    this.certRequest = undefined;
+    await this.sendHandshake(await this.buildClientHello());
+    this.setState('WAIT_SERVER_HELLO');
+  }
+
+  /** The server declined our renegotiation (RFC 5246 §7.2.2 no_renegotiation): go on with the current session. */
+  protected override onWarning(alert: Alert): void {
+    if (this.renegotiating && this.state === 'WAIT_SERVER_HELLO' && alert.description === AlertDescription.no_renegotiation)
+      this.abandonRenegotiation();
+  }
+
   /** Build and send the ClientHello. */
   async start(): Promise<StepResult> {
     if (this.state !== 'START') throw new Error('start() called twice');
@@ -211,8 +276,11 @@ export class TlsClient extends Endpoint {
   }
 
   private async buildClientHello(): Promise<ClientHello> {
-    const offers13 = this.versions.includes(0x0304);
-    const offers12 = this.versions.includes(0x0303);
+    // A renegotiation keeps TLS 1.2 (RFC 8446 §4.1.2: the server "MUST retain the previous protocol version"): its
+    // ClientHello offers TLS 1.2 only.
+    const offers13 = !this.renegotiating && this.versions.includes(TLS13);
+    const offers12 = this.versions.includes(TLS12);
+    const suites = this.renegotiating ? this.suites.filter((x) => engineSuite(x)?.kex !== 'TLS13') : this.suites;
     const c = this.config;
     const exts: Extension[] = [];
     if (c.serverName && !isIpLiteral(c.serverName))
@@ -221,7 +289,7 @@ export class TlsClient extends Endpoint {
         body: { kind: 'server_name', names: [{ nameType: 0, name: enc.encode(c.serverName) }] },
       });
     // RFC 8422 §4: no ECC extensions when neither an ECC suite nor TLS 1.3 is offered (RFC 7919 FFDHE groups may still be listed).
-    const ecc = offers13 || this.suites.some((x) => engineSuite(x)?.kex.startsWith('ECDHE'));
+    const ecc = offers13 || suites.some((x) => engineSuite(x)?.kex.startsWith('ECDHE'));
     const groups = ecc ? this.groups : this.groups.filter((g) => ffdheGroupOf(g) !== undefined);
     if (groups.length) exts.push({ type: ExtensionType.supported_groups, body: { kind: 'supported_groups', groups } });
     if (offers12 && ecc) exts.push({ type: ExtensionType.ec_point_formats, body: { kind: 'ec_point_formats', formats: [0] } });
@@ -241,10 +309,18 @@ export class TlsClient extends Endpoint {
     if (offers12 && (c.encryptThenMac ?? true)) exts.push({ type: ExtensionType.encrypt_then_mac, body: { kind: 'empty' } });
     if (offers12 && (c.extendedMasterSecret ?? true))
       exts.push({ type: ExtensionType.extended_master_secret, body: { kind: 'empty' } });
-    if (offers12)
+    // RFC 5746 §3.4: the initial ClientHello carries an empty renegotiation_info; §3.5: a secure renegotiation "MUST
+    // include the "renegotiation_info" extension in the ClientHello, containing the saved client_verify_data. The SCSV
+    // MUST NOT be included."; §4.2: a legacy renegotiation provides "either the TLS_EMPTY_RENEGOTIATION_INFO_SCSV SCSV
+    // or "renegotiation_info" ... it is permissible for the client to simply send the SCSV" (done here, below).
+    const legacyRenegotiation = this.renegotiating && !this.secureRenegotiation;
+    if (offers12 && !legacyRenegotiation)
       exts.push({
         type: ExtensionType.renegotiation_info,
-        body: { kind: 'renegotiation_info', renegotiatedConnection: new Uint8Array(0) },
+        body: {
+          kind: 'renegotiation_info',
+          renegotiatedConnection: this.renegotiating ? this.clientVerifyData : new Uint8Array(0),
+        },
       });
     if (offers12 && (c.sessionTickets12 ?? c.sessionStore !== undefined))
       exts.push({
@@ -268,12 +344,14 @@ export class TlsClient extends Endpoint {
       if (this.offer13) exts.push(this.pskOffer(this.offer13));
     }
     for (const e of exts) this.offeredExtensions.add(e.type);
+    // RFC 5746 §3.6: a server answers the SCSV with renegotiation_info, so it is not an unsolicited extension here.
+    if (legacyRenegotiation) this.offeredExtensions.add(ExtensionType.renegotiation_info);
     const ch: ClientHello = {
       type: 'client_hello',
       legacyVersion: 0x0303,
       random: this.random,
       sessionId: this.sessionId,
-      cipherSuites: this.suites,
+      cipherSuites: legacyRenegotiation ? [...suites, SCSV.TLS_EMPTY_RENEGOTIATION_INFO_SCSV] : suites,
       compressionMethods: [0],
       extensions: exts,
     };
@@ -405,7 +483,7 @@ export class TlsClient extends Endpoint {
   }
 
   protected expects(type: HandshakeTypeName | undefined): boolean {
-    if (this.connected)
+    if (this.connected && !this.renegotiating)
       return this.version === TLS13 ? type === 'new_session_ticket' || type === 'key_update' : type === 'hello_request';
     if (type === 'hello_request') return this.mayBeTls12() && this.state !== 'START';
     // judged by onCertificateStatus: only right after the server Certificate, when agreed
@@ -444,13 +522,17 @@ export class TlsClient extends Endpoint {
    * ignores it when configured so. A HelloRequest is never part of the handshake transcript.
    */
   private async onHelloRequest(): Promise<void> {
-    if (this.connected && (this.config.helloRequest ?? 'no_renegotiation') === 'no_renegotiation')
+    if (!this.connected || this.renegotiating) return;
+    if (this.mayRenegotiate()) return this.startRenegotiation();
+    // RFC 5746 §4.2: "Clients that do so [refuse an insecure renegotiation] MUST respond to such requests with a
+    // "no_renegotiation" alert": ignoring is left for a connection with secure renegotiation.
+    if ((this.config.helloRequest ?? 'no_renegotiation') === 'no_renegotiation' || !this.secureRenegotiation)
       await this.sendWarning('no_renegotiation');
   }
 
   protected async onHandshake(body: HandshakeBody, raw: Uint8Array): Promise<void> {
     if (body.type === 'hello_request' && this.mayBeTls12()) return this.onHelloRequest();
-    if (this.connected) return this.postHandshake(body, raw);
+    if (this.connected && !this.renegotiating) return this.postHandshake(body, raw);
     if (body.type === 'certificate_status' && this.version === 0x0303) return this.onCertificateStatus(body, raw);
     switch (this.state) {
       case 'WAIT_SERVER_HELLO':
@@ -594,8 +676,15 @@ export class TlsClient extends Endpoint {
     // ServerHello.legacy_version set to 0x0300 MUST abort the handshake with a "protocol_version" alert."
     if (sh.legacyVersion <= ProtocolVersion.SSL3)
       throw failure('protocol_version', `ServerHello legacy_version 0x${sh.legacyVersion.toString(16).padStart(4, '0')}`);
-    if (isHelloRetryRequest(sh)) return this.onHelloRetryRequest(sh, raw);
     const sv = extensionBody(sh.extensions, ExtensionType.supported_versions, 'supported_versions_server');
+    // RFC 8446 §4.1.3: "A legacy TLS client performing renegotiation with TLS 1.2 or prior and which receives a TLS 1.3
+    // ServerHello during renegotiation MUST abort the handshake with a "protocol_version" alert."
+    if (this.renegotiating && (sv || isHelloRetryRequest(sh) || sh.legacyVersion !== TLS12))
+      throw failure(
+        'protocol_version',
+        `renegotiation of a TLS 1.2 connection answered with ${sv || isHelloRetryRequest(sh) ? 'a TLS 1.3 ServerHello' : `version 0x${sh.legacyVersion.toString(16)}`}`,
+      );
+    if (isHelloRetryRequest(sh)) return this.onHelloRetryRequest(sh, raw);
     const version = sv ? sv.version : sh.legacyVersion;
     if (sv && !this.versions.includes(0x0304))
       throw failure('unsupported_extension', 'supported_versions in ServerHello, but TLS 1.3 was not offered');
@@ -603,7 +692,7 @@ export class TlsClient extends Endpoint {
     if (sv && version < 0x0304) throw failure('illegal_parameter', 'supported_versions selects a version below TLS 1.3');
     // RFC 8446 §4.1.3: a client offering TLS 1.3 checks for both sentinels (DOWNGRD 01 from a TLS 1.3 server
     // that negotiated TLS 1.2, DOWNGRD 00 from one that negotiated TLS 1.1 or below) in any lower-version ServerHello.
-    if (version < 0x0304 && this.versions.includes(0x0304)) {
+    if (version < 0x0304 && this.versions.includes(0x0304) && !this.renegotiating) {
       const tail = sh.random.subarray(24);
       if (bytesEqual(tail, DOWNGRADE_TLS12))
         throw failure(
@@ -633,11 +722,7 @@ export class TlsClient extends Endpoint {
     this.transcript.push(raw);
     if (version === 0x0304) return this.serverHello13(sh, suite);
     requireEmptyExtensions(sh.extensions, [ExtensionType.extended_master_secret, ExtensionType.encrypt_then_mac], 'ServerHello');
-    // RFC 5746 §3.4: "The client MUST then verify that the length of the "renegotiated_connection" field is zero, and
-    // if it is not, MUST abort the handshake (by sending a fatal handshake_failure alert)."
-    const ri = extensionBody(sh.extensions, ExtensionType.renegotiation_info, 'renegotiation_info');
-    if (ri && ri.renegotiatedConnection.length > 0)
-      throw failure('handshake_failure', 'renegotiation_info of the initial ServerHello is not empty');
+    this.checkRenegotiationInfo(extensionBody(sh.extensions, ExtensionType.renegotiation_info, 'renegotiation_info'));
     // RFC 8422 §5.2 (as RFC 4492 §5.2): the server's Supported Point Formats Extension, "when used, MUST contain the value 0
     // (uncompressed)";
     // a list without it leaves no format both sides can use: illegal_parameter, as RFC 8422 §5.1.2 has the server send.
@@ -674,6 +759,37 @@ export class TlsClient extends Endpoint {
     }
     this.serverSessionId = sh.sessionId;
     this.setState('WAIT_CERTIFICATE');
+  }
+
+  /**
+   * The ServerHello's renegotiation_info (RFC 5746). Initial handshake, §3.4: "The client MUST then verify that the
+   * length of the "renegotiated_connection" field is zero, and if it is not, MUST abort the handshake (by sending a
+   * fatal handshake_failure alert)"; present, it sets secure_renegotiation. Secure renegotiation, §3.5: "the client
+   * MUST verify that the "renegotiation_info" extension is present; if it is not, the client MUST abort the
+   * handshake. The client MUST then verify that the first half of the "renegotiated_connection" field is equal to the
+   * saved client_verify_data value, and the second half is equal to the saved server_verify_data value. If they are
+   * not, the client MUST abort the handshake." Legacy renegotiation, §4.2: "the client MUST verify that it does not
+   * contain the "renegotiation_info" extension. If it does, the client MUST abort the handshake." §3.5 and §4.2 name
+   * no alert: handshake_failure, the alert §3.4 uses for the same extension.
+   */
+  private checkRenegotiationInfo(ri: { renegotiatedConnection: Uint8Array } | undefined): void {
+    if (!this.renegotiating) {
+      if (ri && ri.renegotiatedConnection.length > 0)
+        throw failure('handshake_failure', 'renegotiation_info of the initial ServerHello is not empty');
+      this.secureRenegotiation = ri !== undefined;
+      return;
+    }
+    if (!this.secureRenegotiation) {
+      if (ri) throw failure('handshake_failure', 'renegotiation_info in the ServerHello of a legacy (insecure) renegotiation');
+      return;
+    }
+    if (!ri) throw failure('handshake_failure', 'the ServerHello of a secure renegotiation has no renegotiation_info');
+    const expected = concatBytes([this.clientVerifyData, this.serverVerifyData]);
+    if (!bytesEqual(ri.renegotiatedConnection, expected))
+      throw failure(
+        'handshake_failure',
+        `renegotiation_info of the renegotiating ServerHello is not client_verify_data || server_verify_data (${ri.renegotiatedConnection.length} bytes, expected ${expected.length})`,
+      );
   }
 
   /**
@@ -926,6 +1042,7 @@ export class TlsClient extends Endpoint {
     this.writeDir = new RecordDirection(writeProt);
     const vd = await finished12(this.p, h, this.master, 'client', await this.hashOf(h));
     await this.sendHandshake({ type: 'finished', verifyData: vd });
+    this.clientVerifyData = vd;
     this.setState(this.ticketExpected ? 'WAIT_NEW_SESSION_TICKET' : 'WAIT_CCS');
   }
 
@@ -957,14 +1074,14 @@ export class TlsClient extends Endpoint {
     const expected = await finished12(this.p, h, this.master, 'server', await this.hashOf(h));
     this.checkFinished(expected, verifyData, 'server');
     this.transcript.push(raw);
+    this.serverVerifyData = verifyData;
     if (this.resumed) {
       await this.sendCcs();
       this.writeDir = this.pendingWrite;
       this.pendingWrite = undefined;
-      await this.sendHandshake({
-        type: 'finished',
-        verifyData: await finished12(this.p, h, this.master, 'client', await this.hashOf(h)),
-      });
+      const vd = await finished12(this.p, h, this.master, 'client', await this.hashOf(h));
+      await this.sendHandshake({ type: 'finished', verifyData: vd });
+      this.clientVerifyData = vd;
     }
     this.finish();
   }

@@ -14,6 +14,9 @@ import type { Fault } from './faults';
 
 export type ClientAuthMode = 'none' | 'request' | 'require';
 
+/** What an endpoint does with TLS 1.2 renegotiation (CommonConfig.renegotiation). */
+export type RenegotiationPolicy = 'refuse' | 'secure' | 'legacy';
+
 /** A certificate chain (leaf first, as sent) and the leaf's private key. */
 export interface Identity {
   chain: Uint8Array[];
@@ -71,6 +74,15 @@ export interface CommonConfig {
   middleboxCompat?: boolean;
   hooks?: EngineHooks;
   /**
+   * TLS 1.2 renegotiation (RFC 5746). `refuse` (default): a renegotiation the peer asks for is declined with the warning
+   * no_renegotiation (RFC 5246 §7.2.2); `secure`: renegotiate when the initial handshake established secure
+   * renegotiation (renegotiation_info on both sides, RFC 5746 §3), decline otherwise (RFC 5746 §4.2/§4.4: "It is
+   * RECOMMENDED that clients refuse this renegotiation request", "It is RECOMMENDED that servers not permit legacy
+   * renegotiation"); `legacy`: also renegotiate without it (insecure, CVE-2009-3555; for testing peers). A client
+   * starts one with TlsClient.renegotiate(), a server asks for one with TlsServer.requestRenegotiation().
+   */
+  renegotiation?: RenegotiationPolicy;
+  /**
    * TLS 1.3: when the peer's close_notify arrives after the handshake, keep our write side open (half-close, RFC 8446
    * §6.1) until close() instead of answering at once; sendApplicationData still works meanwhile. Default false.
    * TLS 1.2 always answers at once (RFC 5246 §7.2.1).
@@ -115,8 +127,10 @@ export interface ClientConfig extends CommonConfig {
    */
   statusRequest?: boolean;
   /**
-   * A TLS 1.2 HelloRequest after the handshake (RFC 5246 §7.4.1.1; this client does not renegotiate): answered with
-   * the warning no_renegotiation (default) or ignored. During a handshake it is always ignored.
+   * A TLS 1.2 HelloRequest after the handshake (RFC 5246 §7.4.1.1) that this client does not renegotiate for (see
+   * `renegotiation`): answered with the warning no_renegotiation (default) or ignored. During a handshake it is always
+   * ignored. RFC 5746 §4.2: a client refusing an insecure renegotiation "MUST respond to such requests with a
+   * "no_renegotiation" alert", so `ignore` applies only to a connection with secure renegotiation.
    */
   helloRequest?: 'no_renegotiation' | 'ignore';
 }

@@ -243,6 +243,25 @@ export abstract class Endpoint {
   private closeSent = false;
   private keyUpdatesSent = 0;
   private keyUpdatesReceived = 0;
+  /**
+   * Which handshake of the connection is running or ran last: 0 the initial one, n the n-th renegotiation (TLS 1.2,
+   * RFC 5746). Hooks see it on every message (HookMessage.handshake).
+   */
+  protected handshakeIndex = 0;
+  /** A TLS 1.2 renegotiation is under way: handshake messages are expected although the endpoint is connected. */
+  protected renegotiating = false;
+  /**
+   * RFC 5746 §3.1 secure_renegotiation: the initial handshake signalled renegotiation_info (or the SCSV) on both
+   * sides, so a renegotiation must carry the previous verify_data.
+   */
+  protected secureRenegotiation = false;
+  /**
+   * RFC 5746 §3.1 client_verify_data / server_verify_data: the verify_data of the last TLS 1.2 Finished each side sent
+   * (set as each Finished is sent or checked; a renegotiation's hellos read them before its own Finished replace them).
+   */
+  protected clientVerifyData: Uint8Array = new Uint8Array(0);
+  protected serverVerifyData: Uint8Array = new Uint8Array(0);
+  private renegotiationsDone = 0;
   private readonly signingKeys = new Map<number, Promise<SigningKey>>();
   private readonly faults: ReadonlySet<Fault>;
 
@@ -347,6 +366,48 @@ export abstract class Endpoint {
     return this.dhKeys;
   }
 
+  /** TLS 1.2 renegotiations completed on this connection (RFC 5746). */
+  get renegotiations(): number {
+    return this.renegotiationsDone;
+  }
+
+  /** Whether the connection established secure renegotiation (RFC 5746 §3.1 secure_renegotiation flag). */
+  get secureRenegotiationEstablished(): boolean {
+    return this.secureRenegotiation;
+  }
+
+  /** Whether a TLS 1.2 renegotiation is under way. */
+  get renegotiationInProgress(): boolean {
+    return this.renegotiating;
+  }
+
+  /**
+   * Start the handshake state of a TLS 1.2 renegotiation (RFC 5246 §7.4.1.1, RFC 5746): the handshake transcript and
+   * what the last handshake negotiated are dropped; the record layer keeps the current keys until the new
+   * ChangeCipherSpec. The version stays TLS 1.2 (RFC 8446 §4.1.2: "it MUST retain the previous protocol version").
+   */
+  protected beginRenegotiation(): void {
+    this.transcript.splice(0);
+    this.handshakeIndex++;
+    this.renegotiating = true;
+    this.kex = undefined;
+    this.suite = undefined;
+    this.group = undefined;
+    this.serverScheme = undefined;
+    this.clientScheme = undefined;
+    this.ems = false;
+    this.etm = false;
+    this.alpn = undefined;
+    this.ocsp = undefined;
+    this.helloRetry = false;
+  }
+
+  /** A renegotiation the peer refused (no_renegotiation warning): the connection goes on with the current session. */
+  protected abandonRenegotiation(): void {
+    this.renegotiating = false;
+    this.state = 'CONNECTED';
+  }
+
   /** KeyUpdate messages sent and received after the handshake (TLS 1.3). */
   get keyUpdates(): { sent: number; received: number } {
     return { sent: this.keyUpdatesSent, received: this.keyUpdatesReceived };
@@ -410,6 +471,8 @@ export abstract class Endpoint {
   }
 
   protected complete(session: SessionInfo): void {
+    if (this.renegotiating) this.renegotiationsDone++;
+    this.renegotiating = false;
     this.state = 'CONNECTED';
     this.outcomeValue = { kind: 'connected', session };
   }
@@ -543,6 +606,9 @@ export abstract class Endpoint {
     return false;
   }
 
+  /** A TLS 1.2 warning alert received and let pass (e.g. no_renegotiation in answer to our renegotiation). */
+  protected onWarning(_alert: Alert): void {}
+
   /** A protected record opened (the end of 0-RTT skipping, RFC 8446 §4.2.10). */
   protected recordOpened(): void {}
 
@@ -618,6 +684,8 @@ export abstract class Endpoint {
             kind: 'handshake',
             type: handshakeTypeName(f.msgType),
             raw: f.raw,
+            // a ClientHello that arrives after a TLS 1.2 handshake opens the next one (a renegotiation attempt)
+            handshake: this.connected && !this.renegotiating && f.msgType === 1 ? this.handshakeIndex + 1 : this.handshakeIndex,
           })) ?? [f.raw];
           for (const raw of raws) {
             await this.dispatch(raw);
@@ -659,6 +727,7 @@ export abstract class Endpoint {
         // error alerts when received regardless of the AlertLevel in the message": in TLS 1.3 no warning is ignored.
         if (alert.level === AlertLevel.warning && this.mayBeTls12()) {
           this.warningsReceived.push(alert);
+          this.onWarning(alert);
           return;
         }
         this.outcomeValue = { kind: 'alert_received', alert, state: this.state };
@@ -706,7 +775,14 @@ export abstract class Endpoint {
   protected async sendMessage(kind: ContentKind, type: string, raw: Uint8Array, forcePlain = false): Promise<Uint8Array[]> {
     const sendRecord = (contentType: number, fragment: Uint8Array): Promise<void> =>
       this.writeRecords(contentType, fragment, forcePlain);
-    const raws = (await this.hooks.beforeSend?.({ side: this.side, kind, type, raw, sendRecord })) ?? [raw];
+    const raws = (await this.hooks.beforeSend?.({
+      side: this.side,
+      kind,
+      type,
+      raw,
+      sendRecord,
+      handshake: this.handshakeIndex,
+    })) ?? [raw];
     for (const r of raws) {
       if (kind === 'handshake') this.transcript.push(r);
       await this.writeRecords(KIND_TYPE[kind], r, forcePlain);
@@ -718,8 +794,14 @@ export abstract class Endpoint {
     await this.sendMessage('handshake', body.type, encodeBody(body));
   }
 
+  /**
+   * A ChangeCipherSpec: the TLS 1.3 compatibility one always in plaintext (RFC 8446 §5); a TLS 1.2 one under the keys
+   * in use, which are none but in a renegotiation (RFC 5246 §6.1: the current state protects every record until the
+   * ChangeCipherSpec switches it).
+   */
   protected async sendCcs(): Promise<void> {
-    await this.sendMessage('change_cipher_spec', 'change_cipher_spec', CCS_FRAGMENT, true);
+    const protectedCcs = this.renegotiating && this.version === VERSION_CODE['1.2'];
+    await this.sendMessage('change_cipher_spec', 'change_cipher_spec', CCS_FRAGMENT, !protectedCcs);
   }
 
   private async writeRecords(type: number, content: Uint8Array, forcePlain: boolean): Promise<void> {

@@ -25,6 +25,13 @@ export interface MemoryOptions {
    * one application data record from its sender (`data`, default 0x6b 0x75) so the new keys are used.
    */
   keyUpdates?: Array<{ side: 'client' | 'server'; requestUpdate: boolean; data?: Uint8Array }>;
+  /**
+   * TLS 1.2 renegotiations once connected (after appData and the KeyUpdates), in order: started by the client
+   * (TlsClient.renegotiate) or asked for by the server (a HelloRequest); each is followed by one application data record
+   * from each side (`renegotiated <n>`), under the new keys. The configurations' `renegotiation` policy decides whether
+   * they happen.
+   */
+  renegotiations?: Array<'client' | 'server'>;
   /** Give up after this many deliveries (default 64). */
   maxRounds?: number;
   /** Provenance details for the transcript. */
@@ -98,6 +105,14 @@ export async function runInMemory(
       recs.push(...(await ep.sendApplicationData(ku.data ?? Uint8Array.of(0x6b, 0x75))));
       if (ku.side === 'client') await pump(recs, []);
       else await pump([], recs);
+    }
+    for (const [i, by] of (opts.renegotiations ?? []).entries()) {
+      if (!client.connected || !server.connected) break;
+      if (by === 'client') await pump(await client.renegotiate(), []);
+      else await pump([], await server.requestRenegotiation());
+      const data = new TextEncoder().encode(`renegotiated ${i + 1}`);
+      if (client.connected) await pump(await client.sendApplicationData(data), []);
+      if (server.connected) await pump([], await server.sendApplicationData(data));
     }
     if (opts.closeNotify) {
       // Each side answers the other's close_notify with its own (RFC 5246 §7.2.1).

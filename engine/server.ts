@@ -78,7 +78,7 @@ import {
 } from './core';
 import type { ServerSessionState } from './session';
 import { engineSuite } from './suites';
-import type { StepResult } from './types';
+import type { StepResult, WireRecord } from './types';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -99,7 +99,8 @@ export class TlsServer extends Endpoint {
   private readonly groups: number[];
   private readonly schemes: number[];
   private readonly clientAuth: ClientAuthMode;
-  readonly random: Uint8Array;
+  /** The ServerHello random of the current (or last) handshake; a renegotiation draws a new one. */
+  private helloRandom: Uint8Array;
   private clientRandom: Uint8Array = new Uint8Array(0);
   private clientLegacyVersion = 0;
   private clientChain: Uint8Array[] = [];
@@ -138,13 +139,61 @@ export class TlsServer extends Endpoint {
     this.groups = config.groups ?? [...DEFAULT_GROUPS];
     this.schemes = config.signatureSchemes ?? [...DEFAULT_SCHEMES];
     this.clientAuth = config.clientAuth ?? 'none';
-    this.random = (config.random ?? randomBytes(this.p, 32)).slice();
+    this.helloRandom = (config.random ?? randomBytes(this.p, 32)).slice();
     this.now = config.sessionCache?.now ?? Date.now;
   }
 
   /** Whether this connection resumed a session (TLS 1.2 abbreviated handshake or TLS 1.3 PSK). */
   get resumedSession(): boolean {
     return this.resumed || this.psk !== undefined;
+  }
+
+  /** The ServerHello random of the current handshake (the last renegotiation's, after one). */
+  get random(): Uint8Array {
+    return this.helloRandom;
+  }
+
+  /**
+   * Ask the client to renegotiate (TLS 1.2 HelloRequest, RFC 5246 §7.4.1.1; not part of any handshake transcript).
+   * Returns the records to send. The client answers with a ClientHello (the renegotiation then runs as the records
+   * come in; with `renegotiation: 'refuse'` this server would decline it, so a request needs `secure` or `legacy`),
+   * with the warning no_renegotiation, or not at all.
+   */
+  async requestRenegotiation(): Promise<WireRecord[]> {
+    if (!this.connected || this.version !== TLS12 || this.renegotiating)
+      throw new Error(`a HelloRequest needs a connected TLS 1.2 server that is not renegotiating (state ${this.state})`);
+    if (!this.mayRenegotiate())
+      throw new Error('this server would refuse the renegotiation it asks for (renegotiation policy, RFC 5746 §4.4)');
+    await this.guard(() => this.sendPostHandshake({ type: 'hello_request' }));
+    return this.flush().send;
+  }
+
+  /** Whether this server renegotiates on this connection: by policy, and RFC 5746 §4.4 for an insecure one. */
+  private mayRenegotiate(): boolean {
+    const policy = this.config.renegotiation ?? 'refuse';
+    return policy === 'legacy' || (policy === 'secure' && this.secureRenegotiation);
+  }
+
+  /** A renegotiating ClientHello (RFC 5746): a new handshake under the current keys. */
+  private async onRenegotiation(ch: ClientHello, raw: Uint8Array): Promise<void> {
+    this.beginRenegotiation();
+    this.helloRandom = randomBytes(this.p, 32);
+    this.clientChain = [];
+    this.clientSpki = undefined;
+    this.ecdhPrivate = undefined;
+    this.pendingRead = undefined;
+    this.pendingWrite = undefined;
+    this.schedule = undefined;
+    this.requested = false;
+    this.ch1 = undefined;
+    this.resumed = false;
+    this.ticketExt = false;
+    this.sessionId12 = new Uint8Array(0);
+    this.dhPrivate = undefined;
+    this.mflAnswer = undefined;
+    this.premasterFailure = undefined;
+    this.setState('WAIT_CLIENT_HELLO');
+    return this.onClientHello(ch, raw);
   }
 
   /** Whether a HelloRetryRequest was sent. */
@@ -162,7 +211,7 @@ export class TlsServer extends Endpoint {
   }
 
   protected expects(type: HandshakeTypeName | undefined): boolean {
-    if (this.connected) return this.version === TLS13 ? type === 'key_update' : type === 'client_hello';
+    if (this.connected && !this.renegotiating) return this.version === TLS13 ? type === 'key_update' : type === 'client_hello';
     switch (this.state) {
       case 'WAIT_CLIENT_HELLO':
       case 'WAIT_CLIENT_HELLO2':
@@ -200,12 +249,16 @@ export class TlsServer extends Endpoint {
   }
 
   protected async onHandshake(body: HandshakeBody, raw: Uint8Array): Promise<void> {
-    if (this.connected) {
+    if (this.connected && !this.renegotiating) {
       if (this.version === TLS13 && body.type === 'key_update') return this.onKeyUpdate(body.requestUpdate);
-      // RFC 5246 §7.2.2 no_renegotiation: "Sent ... by the server in response to a client hello after initial
-      // handshaking. ... when that is not appropriate, the recipient should respond with this alert. At that point,
-      // the original requester can decide whether to proceed with the connection." This server does not renegotiate.
-      if (this.version === TLS12 && body.type === 'client_hello') return this.sendWarning('no_renegotiation');
+      if (this.version === TLS12 && body.type === 'client_hello') {
+        if (this.mayRenegotiate()) return this.onRenegotiation(body, raw);
+        // RFC 5246 §7.2.2 no_renegotiation: "Sent ... by the server in response to a client hello after initial
+        // handshaking. ... when that is not appropriate, the recipient should respond with this alert. At that point,
+        // the original requester can decide whether to proceed with the connection." RFC 5746 §4.4: "It is
+        // RECOMMENDED that servers not permit legacy renegotiation."
+        return this.sendWarning('no_renegotiation');
+      }
       throw this.unexpected(`post-handshake ${body.type}`);
     }
     switch (this.state) {
@@ -274,7 +327,12 @@ export class TlsServer extends Endpoint {
     requireEmptyExtensions(ch.extensions, [ExtensionType.extended_master_secret, ExtensionType.encrypt_then_mac], 'ClientHello');
     const sv = extensionBody(ch.extensions, ExtensionType.supported_versions, 'supported_versions_client');
     let version: number | undefined;
-    if (sv) version = this.versions.find((v) => sv.versions.includes(v));
+    if (this.renegotiating) {
+      // RFC 8446 §4.1.2: "If a server established a TLS connection with a previous version of TLS and receives a TLS
+      // 1.3 ClientHello in a renegotiation, it MUST retain the previous protocol version. In particular, it MUST NOT
+      // negotiate TLS 1.3."
+      if (sv ? sv.versions.includes(TLS12) : ch.legacyVersion >= TLS12) version = TLS12;
+    } else if (sv) version = this.versions.find((v) => sv.versions.includes(v));
     else if (ch.legacyVersion >= TLS12 && this.versions.includes(TLS12)) version = TLS12;
     if (version === undefined) throw failure('protocol_version', 'no common protocol version');
     // RFC 7507 §3: "If TLS_FALLBACK_SCSV appears in ClientHello.cipher_suites and the highest protocol version
@@ -285,7 +343,8 @@ export class TlsServer extends Endpoint {
     // version it lets us negotiate: a legacy_version of 0x0304 without supported_versions indicates TLS 1.2. So the
     // check compares the version negotiated with our highest, and such a ClientHello with the SCSV is refused by a
     // TLS 1.3 server (as OpenSSL and BoringSSL do: they compare the negotiated version).
-    const ourMax = Math.max(...this.versions);
+    // In a renegotiation the highest version this connection supports is the one it runs (RFC 8446 §4.1.2, above).
+    const ourMax = this.renegotiating ? TLS12 : Math.max(...this.versions);
     if (ch.cipherSuites.includes(SCSV.TLS_FALLBACK_SCSV) && version < ourMax)
       throw failure(
         'inappropriate_fallback',
@@ -304,6 +363,40 @@ export class TlsServer extends Endpoint {
     const groups = extensionBody(ch.extensions, ExtensionType.supported_groups, 'supported_groups')?.groups ?? [];
     if (version === 0x0304) return this.clientHello13(ch, sigs);
     return this.clientHello12(ch, sigs, groups);
+  }
+
+  /**
+   * The ClientHello's renegotiation_info and SCSV (RFC 5746). Initial handshake, §3.6: with the SCSV or the extension
+   * "set secure_renegotiation flag to TRUE. The server MUST then verify that the length of the "renegotiated_connection"
+   * field is zero, and if it is not, MUST abort the handshake (by sending a fatal handshake_failure alert)." Secure
+   * renegotiation, §3.7: "the server MUST verify that it does not contain the TLS_EMPTY_RENEGOTIATION_INFO_SCSV SCSV.
+   * If the SCSV is present, the server MUST abort the handshake. The server MUST verify that the "renegotiation_info"
+   * extension is present; if it is not, the server MUST abort the handshake. The server MUST verify that the value of
+   * the "renegotiated_connection" field is equal to the saved client_verify_data value; if it is not, the server MUST
+   * abort the handshake." Legacy renegotiation, §4.4: "the server MUST verify that it does not contain the
+   * "renegotiation_info" extension. If it does, the server MUST abort the handshake." §3.7 and §4.4 name no alert:
+   * handshake_failure, the alert §3.6 uses for the same extension.
+   */
+  private checkRenegotiationInfo(ch: ClientHello): void {
+    const ri = extensionBody(ch.extensions, ExtensionType.renegotiation_info, 'renegotiation_info');
+    const scsv = ch.cipherSuites.includes(SCSV.TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
+    if (!this.renegotiating) {
+      if (ri && ri.renegotiatedConnection.length > 0)
+        throw failure('handshake_failure', 'renegotiation_info of an initial ClientHello is not empty');
+      this.secureRenegotiation = ri !== undefined || scsv;
+      return;
+    }
+    if (!this.secureRenegotiation) {
+      if (ri) throw failure('handshake_failure', 'renegotiation_info in the ClientHello of a legacy (insecure) renegotiation');
+      return;
+    }
+    if (scsv) throw failure('handshake_failure', 'TLS_EMPTY_RENEGOTIATION_INFO_SCSV in a secure renegotiation ClientHello');
+    if (!ri) throw failure('handshake_failure', 'the ClientHello of a secure renegotiation has no renegotiation_info');
+    if (!bytesEqual(ri.renegotiatedConnection, this.clientVerifyData))
+      throw failure(
+        'handshake_failure',
+        `renegotiation_info of the renegotiating ClientHello is not the saved client_verify_data (${ri.renegotiatedConnection.length} bytes)`,
+      );
   }
 
   /** TLS 1.2 session to resume (RFC 5246 §7.4.1.2, RFC 5077 §3.1), or undefined for a full handshake. */
@@ -332,13 +425,18 @@ export class TlsServer extends Endpoint {
     this.etm =
       isCbc && (this.config.encryptThenMac ?? true) && findExtension(ch.extensions, ExtensionType.encrypt_then_mac) !== undefined;
     const exts: Extension[] = [];
-    if (
-      findExtension(ch.extensions, ExtensionType.renegotiation_info) ||
-      ch.cipherSuites.includes(SCSV.TLS_EMPTY_RENEGOTIATION_INFO_SCSV)
-    )
+    // RFC 5746 §3.6: an empty renegotiation_info in the initial ServerHello when the client signalled it; §3.7: "The
+    // server MUST include a "renegotiation_info" extension containing the saved client_verify_data and
+    // server_verify_data in the ServerHello"; §4.4 (legacy renegotiation): none.
+    if (this.secureRenegotiation)
       exts.push({
         type: ExtensionType.renegotiation_info,
-        body: { kind: 'renegotiation_info', renegotiatedConnection: new Uint8Array(0) },
+        body: {
+          kind: 'renegotiation_info',
+          renegotiatedConnection: this.renegotiating
+            ? concatBytes([this.clientVerifyData, this.serverVerifyData])
+            : new Uint8Array(0),
+        },
       });
     if (this.ems) exts.push({ type: ExtensionType.extended_master_secret, body: { kind: 'empty' } });
     if (this.etm) exts.push({ type: ExtensionType.encrypt_then_mac, body: { kind: 'empty' } });
@@ -414,10 +512,8 @@ export class TlsServer extends Endpoint {
     await this.sendCcs();
     this.writeDir = new RecordDirection(await createRecordProtection(this.p, tls12Params(suite, kb, 'server', this.etm)));
     const h = suite.prfHash;
-    await this.sendHandshake({
-      type: 'finished',
-      verifyData: await finished12(this.p, h, this.master, 'server', await this.hashOf(h)),
-    });
+    this.serverVerifyData = await finished12(this.p, h, this.master, 'server', await this.hashOf(h));
+    await this.sendHandshake({ type: 'finished', verifyData: this.serverVerifyData });
     this.setState('WAIT_CCS');
   }
 
@@ -433,9 +529,7 @@ export class TlsServer extends Endpoint {
     // RFC 5746 §3.6: "If the extension is present, set secure_renegotiation flag to TRUE. The server MUST then verify
     // that the length of the "renegotiated_connection" field is zero, and if it is not, MUST abort the handshake (by
     // sending a fatal handshake_failure alert)."
-    const ri = extensionBody(ch.extensions, ExtensionType.renegotiation_info, 'renegotiation_info');
-    if (ri && ri.renegotiatedConnection.length > 0)
-      throw failure('handshake_failure', 'renegotiation_info of an initial ClientHello is not empty');
+    this.checkRenegotiationInfo(ch);
     // RFC 8422 §5.1.2: "If the client sends the extension and the extension does not contain the uncompressed point
     // format, and the client has used the Supported Groups extension to indicate support for any of the curves
     // defined in this specification, then the server MUST abort the handshake and return an illegal_parameter alert."
@@ -990,6 +1084,7 @@ export class TlsServer extends Endpoint {
     const expected = await finished12(this.p, h, this.master, 'client', await this.hashOf(h));
     this.checkFinished(expected, verifyData, 'client');
     this.transcript.push(raw);
+    this.clientVerifyData = verifyData;
     if (this.resumed) {
       this.finish();
       return;
@@ -998,10 +1093,8 @@ export class TlsServer extends Endpoint {
     await this.sendCcs();
     this.writeDir = this.pendingWrite;
     this.pendingWrite = undefined;
-    await this.sendHandshake({
-      type: 'finished',
-      verifyData: await finished12(this.p, h, this.master, 'server', await this.hashOf(h)),
-    });
+    this.serverVerifyData = await finished12(this.p, h, this.master, 'server', await this.hashOf(h));
+    await this.sendHandshake({ type: 'finished', verifyData: this.serverVerifyData });
     this.finish();
   }
 
