@@ -233,7 +233,7 @@ export class TlsClient extends Endpoint {
 
   private async startRenegotiation(): Promise<void> {
     this.beginRenegotiation();
-    this.helloRandom = randomBytes(this.p, 32);
+    this.helloRandom = await this.renegotiationRandom();
     this.sessionId = new Uint8Array(0);
     this.offer12 = undefined;
     this.offer13 = undefined;
@@ -356,6 +356,7 @@ export class TlsClient extends Endpoint {
       extensions: exts,
     };
     this.ch1 = ch;
+    this.handshakeRandoms[this.handshakeIndex] = this.helloRandom;
     return this.bindPsk(ch, []);
   }
 

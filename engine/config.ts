@@ -59,7 +59,10 @@ export interface CommonConfig {
   extendedMasterSecret?: boolean;
   /** TLS 1.2 encrypt_then_mac (RFC 7366), for CBC suites. Default true. */
   encryptThenMac?: boolean;
-  /** 32-byte hello random (default: fresh). */
+  /**
+   * 32-byte hello random (default: fresh). A TLS 1.2 renegotiation's random is then derived from it (SHA-256 of it and
+   * the handshake's number), so a run with given randoms stays reproducible.
+   */
   random?: Uint8Array;
   /** Ephemeral ECDH key pairs to use instead of fresh ones (the first of the needed group is taken). */
   ephemeral?: EcdhKeyPair[];

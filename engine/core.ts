@@ -17,6 +17,7 @@ import {
   trafficKeys,
   transcriptWithHrr,
   digest,
+  randomBytes,
   deriveDh,
   deriveEcdh,
   isMontgomery,
@@ -262,6 +263,10 @@ export abstract class Endpoint {
   protected clientVerifyData: Uint8Array = new Uint8Array(0);
   protected serverVerifyData: Uint8Array = new Uint8Array(0);
   private renegotiationsDone = 0;
+  /** The ClientHello random of each handshake of the connection (index: handshakeIndex). */
+  protected readonly handshakeRandoms: Uint8Array[] = [];
+  /** Which handshake each ephemeral key pair was made for. */
+  private readonly keyHandshake = new WeakMap<object, number>();
   private readonly signingKeys = new Map<number, Promise<SigningKey>>();
   private readonly faults: ReadonlySet<Fault>;
 
@@ -361,6 +366,16 @@ export abstract class Endpoint {
     return this.ephemeralKeys;
   }
 
+  /**
+   * The ClientHello random of the handshake an ephemeral key pair (of `ephemeral` / `ephemeralDh`) was used in, and
+   * that handshake's index (0: the initial one; a TLS 1.2 renegotiation makes new keys).
+   */
+  keyPairHandshake(kp: EcdhKeyPair | DhKeyPair): { index: number; clientRandom?: Uint8Array } {
+    const index = this.keyHandshake.get(kp) ?? 0;
+    const clientRandom = this.handshakeRandoms[index];
+    return clientRandom ? { index, clientRandom } : { index };
+  }
+
   /** Ephemeral finite-field DH key pairs this endpoint used (TLS 1.2 DHE). */
   get ephemeralDh(): readonly DhKeyPair[] {
     return this.dhKeys;
@@ -400,6 +415,16 @@ export abstract class Endpoint {
     this.alpn = undefined;
     this.ocsp = undefined;
     this.helloRetry = false;
+  }
+
+  /**
+   * The hello random of a renegotiation (beginRenegotiation has counted it): fresh, or derived from a configured
+   * random (SHA-256 of it and the handshake's number) so runs with given randoms stay reproducible.
+   */
+  protected async renegotiationRandom(): Promise<Uint8Array> {
+    const given = this.common.random;
+    if (!given) return randomBytes(this.p, 32);
+    return digest(this.p, 'SHA-256', concatBytes([given, Uint8Array.of(this.handshakeIndex)]));
   }
 
   /** A renegotiation the peer refused (no_renegotiation warning): the connection goes on with the current session. */
@@ -845,6 +870,7 @@ export abstract class Endpoint {
     const given = this.common.ephemeral?.find((k) => k.group === g && !this.ephemeralKeys.includes(k));
     const kp = given ?? (await generateEcdhKeyPair(this.p, g));
     this.ephemeralKeys.push(kp);
+    this.keyHandshake.set(kp, this.handshakeIndex);
     return kp;
   }
 
@@ -898,6 +924,7 @@ export abstract class Endpoint {
     const given = this.common.ephemeralDh?.find((k) => k.group === group && !this.dhKeys.includes(k));
     const kp = given ?? (await generateDhKeyPair(this.p, group));
     this.dhKeys.push(kp);
+    this.keyHandshake.set(kp, this.handshakeIndex);
     return kp;
   }
 

@@ -8,7 +8,7 @@ import { formatKeyLog } from '../crypto';
 import { TranscriptBuilder } from '../transcript/build';
 import type { Direction, EphemeralKeys, Transcript } from '../transcript/model';
 import { concatBytes } from '../wire/hex';
-import { ecdhGroupCodes, ffdheParams } from '../crypto';
+import { type EcdhGroup, ecdhGroupCodes, type FfdheGroup, ffdheParams } from '../crypto';
 import { TlsClient } from './client';
 import type { ClientConfig, ServerConfig } from './config';
 import type { EngineHooks } from './hooks';
@@ -125,25 +125,33 @@ export async function runInMemory(
   const keylog = formatKeyLog(client.keylog.length ? client.keylog : server.keylog)
     .split('\n')
     .filter((l) => l !== '');
+  // One entry per group and handshake (a TLS 1.2 renegotiation makes new keys; its entries name the handshake's
+  // client random): the client's last key pair of the group, the server's first.
   const ephemeral: EphemeralKeys[] = [];
-  const groups = new Set([...client.ephemeral, ...server.ephemeral].map((k) => k.group));
-  for (const g of groups) {
-    const e: EphemeralKeys = { group: ecdhGroupCodes[g] };
-    const c = client.ephemeral.filter((k) => k.group === g).at(-1);
-    const s = server.ephemeral.find((k) => k.group === g);
-    if (c) e.clientPrivate = c.privateKey;
-    if (s) e.serverPrivate = s.privateKey;
-    ephemeral.push(e);
-  }
+  type Pair = { group: string; privateKey: Uint8Array };
+  const handshakeOf = (kp: Pair) => {
+    const ep = client.ephemeral.some((k) => k === kp) || client.ephemeralDh.some((k) => k === kp) ? client : server;
+    return ep.keyPairHandshake(kp as Parameters<TlsClient['keyPairHandshake']>[0]);
+  };
+  const entries = (ck: readonly Pair[], sk: readonly Pair[], code: (group: string) => number): EphemeralKeys[] => {
+    const out: EphemeralKeys[] = [];
+    const keyOf = (k: Pair) => `${handshakeOf(k).index}/${k.group}`;
+    for (const key of new Set([...ck, ...sk].map(keyOf))) {
+      const c = ck.filter((k) => keyOf(k) === key).at(-1);
+      const sv = sk.find((k) => keyOf(k) === key);
+      const any = (c ?? sv) as Pair;
+      const e: EphemeralKeys = { group: code(any.group) };
+      if (c) e.clientPrivate = c.privateKey;
+      if (sv) e.serverPrivate = sv.privateKey;
+      const h = handshakeOf(any);
+      if (h.index > 0 && h.clientRandom) e.clientRandom = h.clientRandom;
+      out.push(e);
+    }
+    return out;
+  };
+  ephemeral.push(...entries(client.ephemeral, server.ephemeral, (g) => ecdhGroupCodes[g as EcdhGroup]));
   // Finite-field DH (TLS 1.2 DHE): listed first, as the oracles take the first entry for an unnamed DH group.
-  for (const g of new Set([...client.ephemeralDh, ...server.ephemeralDh].map((k) => k.group))) {
-    const e: EphemeralKeys = { group: ffdheParams(g).code };
-    const c = client.ephemeralDh.filter((k) => k.group === g).at(-1);
-    const s = server.ephemeralDh.find((k) => k.group === g);
-    if (c) e.clientPrivate = c.privateKey;
-    if (s) e.serverPrivate = s.privateKey;
-    ephemeral.unshift(e);
-  }
+  ephemeral.unshift(...entries(client.ephemeralDh, server.ephemeralDh, (g) => ffdheParams(g as FfdheGroup).code));
   const transcript = builder.finish({ client: 'memory:client', server: 'memory:server', secrets: { keylog, ephemeral } });
   return { transcript, clientOutcome: client.outcome, serverOutcome: server.outcome, client, server, received };
 }

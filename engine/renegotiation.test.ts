@@ -13,6 +13,7 @@ import { VERSION_CODE } from '../wire/vocabulary';
 import type { ClientConfig, RenegotiationPolicy, ServerConfig } from './config';
 import { SERVER_NAME, type TestPki, testPki } from './fixtures';
 import type { EngineHooks } from './hooks';
+import { sendHello, unupgradedClient } from './renegotiation-hooks';
 import { runInMemory } from './memory';
 import { CipherSuite12 as CS } from './suites';
 
@@ -71,33 +72,6 @@ function hellos(t: Transcript) {
 
 const finishedOf = (t: Transcript, dir: 'C->S' | 'S->C', n: number) =>
   t.messages.filter((m) => m.type === 'finished' && m.dir === dir)[n]?.raw?.subarray(4);
-
-/** A hook that rewrites the renegotiation_info (or the suites) of the renegotiating hello a side sends. */
-function rewriteRenegotiationHello(
-  type: 'client_hello' | 'server_hello',
-  change: (ri: Uint8Array | undefined, suites?: number[]) => { ri?: Uint8Array | null; suites?: number[] },
-): EngineHooks {
-  return {
-    beforeSend(msg) {
-      if (msg.type !== type || !msg.handshake) return undefined;
-      const b = decodeHandshake(msg.raw, { version: V12 }).message.body;
-      if (b.type !== 'client_hello' && b.type !== 'server_hello') return undefined;
-      const cur = extensionBody(b.extensions, ExtensionType.renegotiation_info, 'renegotiation_info')?.renegotiatedConnection;
-      const r = change(cur, b.type === 'client_hello' ? b.cipherSuites : undefined);
-      let exts = (b.extensions ?? []).filter((e) => e.type !== ExtensionType.renegotiation_info);
-      if (r.ri !== null) {
-        const ri = r.ri ?? cur;
-        if (ri)
-          exts = [
-            ...exts,
-            { type: ExtensionType.renegotiation_info, body: { kind: 'renegotiation_info', renegotiatedConnection: ri } },
-          ];
-      }
-      if (b.type === 'client_hello') return [encodeBody({ ...b, extensions: exts, cipherSuites: r.suites ?? b.cipherSuites })];
-      return [encodeBody({ ...b, extensions: exts })];
-    },
-  };
-}
 
 describe('TLS 1.2 secure renegotiation (RFC 5746)', () => {
   for (const by of ['client', 'server'] as const)
@@ -193,24 +167,17 @@ describe('renegotiation refused', () => {
   });
 
   it('without secure renegotiation in the first handshake, a secure-only server refuses (RFC 5746 §4.4) and a legacy one renegotiates', async () => {
-    // the client's first ClientHello without renegotiation_info (and no SCSV): secure_renegotiation stays FALSE
-    const noRi = rewriteRenegotiationHello('client_hello', () => ({ ri: null }));
-    const initialNoRi: EngineHooks = {
-      beforeSend(msg) {
-        if (msg.type !== 'client_hello' || msg.handshake) return undefined;
-        return noRi.beforeSend!({ ...msg, handshake: 1 }) as Uint8Array[] | undefined;
-      },
-    };
     const [c, s] = configs('legacy', 'secure');
-    const refused = await runInMemory(c, s, { client: initialNoRi }, { renegotiations: ['client'] });
+    const refused = await runInMemory(c, s, { client: unupgradedClient() }, { renegotiations: ['client'] });
     expect(refused.server.secureRenegotiationEstablished).toBe(false);
+    expect(refused.client.secureRenegotiationEstablished).toBe(false);
     expect(refused.client.warningsReceived.map((a) => a.description)).toEqual([AlertDescription.no_renegotiation]);
     const [c2, s2] = configs('legacy', 'legacy');
-    const done = await runInMemory(c2, s2, { client: initialNoRi }, { renegotiations: ['client'] });
+    const done = await runInMemory(c2, s2, { client: unupgradedClient() }, { renegotiations: ['client'] });
     expect(done.server.renegotiations).toBe(1);
-    // RFC 5746 §4.2: the legacy renegotiation ClientHello carries the SCSV, no renegotiation_info; the ServerHello none
+    // neither hello of the legacy renegotiation carries renegotiation_info or the SCSV
     const h = hellos(done.transcript);
-    expect(h.ch[1]).toMatchObject({ scsv: true });
+    expect(h.ch[1]).toMatchObject({ scsv: false });
     expect(h.ch[1]?.ri).toBeUndefined();
     expect(h.sh[1]?.ri).toBeUndefined();
   });
@@ -237,12 +204,7 @@ describe('RFC 5746 checks of the renegotiation hellos', () => {
     ],
   ])('the server aborts with handshake_failure: %s', async (_name, change) => {
     const [c, s] = configs('secure', 'secure');
-    const r = await runInMemory(
-      c,
-      s,
-      { client: rewriteRenegotiationHello('client_hello', change) },
-      { renegotiations: ['client'] },
-    );
+    const r = await runInMemory(c, s, { client: sendHello('client_hello', change) }, { renegotiations: ['client'] });
     expect(r.serverOutcome).toMatchObject({ kind: 'alert_sent', alert: { description: AlertDescription.handshake_failure } });
   });
 
@@ -252,37 +214,30 @@ describe('RFC 5746 checks of the renegotiation hellos', () => {
     ['server half wrong (§3.5)', (ri?: Uint8Array) => ({ ri: ri!.map((b, i) => (i >= 12 ? b ^ 1 : b)) })],
   ])('the client aborts with handshake_failure: %s', async (_name, change) => {
     const [c, s] = configs('secure', 'secure');
-    const r = await runInMemory(
-      c,
-      s,
-      { server: rewriteRenegotiationHello('server_hello', change) },
-      { renegotiations: ['server'] },
-    );
+    const r = await runInMemory(c, s, { server: sendHello('server_hello', change) }, { renegotiations: ['server'] });
     expect(r.clientOutcome).toMatchObject({ kind: 'alert_sent', alert: { description: AlertDescription.handshake_failure } });
   });
 
-  it('legacy renegotiation: renegotiation_info in the ClientHello is refused by the server (§4.4), in the ServerHello by the client (§4.2)', async () => {
-    const initialNoRi: EngineHooks = {
-      beforeSend(msg) {
-        if (msg.type !== 'client_hello' || msg.handshake) return undefined;
-        return rewriteRenegotiationHello('client_hello', () => ({ ri: null })).beforeSend!({ ...msg, handshake: 1 }) as
-          | Uint8Array[]
-          | undefined;
-      },
-    };
-    const withRi: EngineHooks = {
-      beforeSend: async (msg) =>
-        msg.handshake
-          ? rewriteRenegotiationHello('client_hello', () => ({ ri: new Uint8Array(12) })).beforeSend!(msg)
-          : initialNoRi.beforeSend!(msg),
-    };
+  it('legacy renegotiation: the SCSV (an upgraded client, §4.2) or renegotiation_info in the ClientHello is refused by the server (§4.4)', async () => {
     const [c, s] = configs('legacy', 'legacy');
-    const r = await runInMemory(c, s, { client: withRi }, { renegotiations: ['client'] });
-    expect(r.serverOutcome).toMatchObject({ kind: 'alert_sent', alert: { description: AlertDescription.handshake_failure } });
+    // the first ClientHello without renegotiation_info: the client's renegotiation then carries the SCSV (§4.2)
+    const scsv = await runInMemory(
+      c,
+      s,
+      { client: unupgradedClient({ renegotiation: 'as-is' }) },
+      { renegotiations: ['client'] },
+    );
+    expect(hellos(scsv.transcript).ch[1]).toMatchObject({ scsv: true });
+    expect(scsv.serverOutcome).toMatchObject({ kind: 'alert_sent', alert: { description: AlertDescription.handshake_failure } });
+    const ri = await runInMemory(c, s, { client: unupgradedClient({ renegotiation: 'ri' }) }, { renegotiations: ['client'] });
+    expect(ri.serverOutcome).toMatchObject({ kind: 'alert_sent', alert: { description: AlertDescription.handshake_failure } });
+  });
 
-    const serverRi = rewriteRenegotiationHello('server_hello', () => ({ ri: new Uint8Array(24) }));
-    const r2 = await runInMemory(c, s, { client: initialNoRi, server: serverRi }, { renegotiations: ['client'] });
-    expect(r2.clientOutcome).toMatchObject({ kind: 'alert_sent', alert: { description: AlertDescription.handshake_failure } });
+  it('legacy renegotiation: renegotiation_info in the ServerHello is refused by the client (§4.2)', async () => {
+    const [c, s] = configs('legacy', 'legacy');
+    const serverRi = sendHello('server_hello', () => ({ ri: new Uint8Array(24) }));
+    const r = await runInMemory(c, s, { client: unupgradedClient(), server: serverRi }, { renegotiations: ['client'] });
+    expect(r.clientOutcome).toMatchObject({ kind: 'alert_sent', alert: { description: AlertDescription.handshake_failure } });
   });
 
   it('a TLS 1.3 ServerHello in a renegotiation is protocol_version (RFC 8446 §4.1.3); the server keeps TLS 1.2 (§4.1.2)', async () => {

@@ -177,7 +177,7 @@ export class TlsServer extends Endpoint {
   /** A renegotiating ClientHello (RFC 5746): a new handshake under the current keys. */
   private async onRenegotiation(ch: ClientHello, raw: Uint8Array): Promise<void> {
     this.beginRenegotiation();
-    this.helloRandom = randomBytes(this.p, 32);
+    this.helloRandom = await this.renegotiationRandom();
     this.clientChain = [];
     this.clientSpki = undefined;
     this.ecdhPrivate = undefined;
@@ -316,6 +316,7 @@ export class TlsServer extends Endpoint {
   private async onClientHello(ch: ClientHello, raw: Uint8Array): Promise<void> {
     this.transcript.push(raw);
     this.clientRandom = ch.random;
+    this.handshakeRandoms[this.handshakeIndex] = ch.random;
     this.clientLegacyVersion = ch.legacyVersion;
     // RFC 8446 App. D.5: "Any endpoint receiving a Hello message with ClientHello.legacy_version or
     // ServerHello.legacy_version set to 0x0300 MUST abort the handshake with a "protocol_version" alert." (SSL 3.0 and
@@ -373,9 +374,12 @@ export class TlsServer extends Endpoint {
    * If the SCSV is present, the server MUST abort the handshake. The server MUST verify that the "renegotiation_info"
    * extension is present; if it is not, the server MUST abort the handshake. The server MUST verify that the value of
    * the "renegotiated_connection" field is equal to the saved client_verify_data value; if it is not, the server MUST
-   * abort the handshake." Legacy renegotiation, §4.4: "the server MUST verify that it does not contain the
-   * "renegotiation_info" extension. If it does, the server MUST abort the handshake." §3.7 and §4.4 name no alert:
-   * handshake_failure, the alert §3.6 uses for the same extension.
+   * abort the handshake." Legacy renegotiation, §4.4: "When a ClientHello is received, the server MUST verify that it
+   * does not contain the TLS_EMPTY_RENEGOTIATION_INFO_SCSV SCSV. If the SCSV is present, the server MUST abort the
+   * handshake. The server MUST verify that the "renegotiation_info" extension is not present; if it is, the server MUST
+   * abort the handshake." (A client that signalled nothing in the initial handshake signals nothing now: either
+   * signal is a broken client or an attack.) §3.7 and §4.4 name no alert: handshake_failure, the alert §3.6 uses for
+   * the same extension.
    */
   private checkRenegotiationInfo(ch: ClientHello): void {
     const ri = extensionBody(ch.extensions, ExtensionType.renegotiation_info, 'renegotiation_info');
@@ -387,6 +391,7 @@ export class TlsServer extends Endpoint {
       return;
     }
     if (!this.secureRenegotiation) {
+      if (scsv) throw failure('handshake_failure', 'TLS_EMPTY_RENEGOTIATION_INFO_SCSV in a legacy (insecure) renegotiation');
       if (ri) throw failure('handshake_failure', 'renegotiation_info in the ClientHello of a legacy (insecure) renegotiation');
       return;
     }

@@ -23,7 +23,14 @@ import { KeyPool } from '../pki/keypool';
 import { newCertCache, type ParsedCertCache } from '../pki/parse';
 import { PLAN_EPOCH } from '../pki/plan';
 import type { Transcript } from '../transcript/model';
-import { type ClientAuthSeen, type ConfigPoint, type ResumptionMode, type TlsVersion, VERSION_CODE } from '../wire/vocabulary';
+import {
+  type ClientAuthSeen,
+  type ConfigPoint,
+  type RenegotiationMode,
+  type ResumptionMode,
+  type TlsVersion,
+  VERSION_CODE,
+} from '../wire/vocabulary';
 import {
   cipherSuites,
   extensionTypes,
@@ -113,6 +120,12 @@ export interface HandshakePlan {
    * TLS 1.3 by a ticket PSK with `psk_ke` or `psk_dhe_ke`.
    */
   resumption: ResumptionMode;
+  /**
+   * TLS 1.2 secure renegotiation (RFC 5746) after the handshake and its application data: started by the client, or
+   * asked for by the server with a HelloRequest; a full handshake under the first one's keys, then application data
+   * each way under the new keys. `none` for TLS 1.3.
+   */
+  renegotiation: RenegotiationMode;
   clientRandom: Uint8Array;
   serverRandom: Uint8Array;
   /** Time of the handshake (and of certificate validation): PLAN_EPOCH + atDay days. */
@@ -219,6 +232,7 @@ export function handshakePlanArb(opts: PlanArbOptions = {}): fc.Arbitrary<Handsh
       helloRetry: fc.record({ on: fc.boolean(), cookie: fc.boolean() }),
       resumption12: fc.constantFrom<ResumptionMode>(...pick<ResumptionMode>(opts.resumed, 'none', ['session_id', 'ticket'])),
       resumption13: fc.constantFrom<ResumptionMode>(...pick<ResumptionMode>(opts.resumed, 'none', ['psk_dhe_ke', 'psk_ke'])),
+      renegotiation: fc.constantFrom<RenegotiationMode>('none', 'none', 'client', 'server'),
       clientRandom: random32(),
       serverRandom: random32(),
       atDay: fc.nat(MAX_AT_DAY),
@@ -281,6 +295,7 @@ export function normalizePlan(plan: HandshakePlan): HandshakePlan {
   return {
     ...plan,
     resumption,
+    renegotiation: plan.version === '1.2' ? (plan.renegotiation ?? 'none') : 'none',
     group,
     extraGroups: hrrOf(plan) && extra.length === 0 ? [hrrGroup] : extra,
     serverKey: fitServerKey(plan.version, plan.suite, inRange(plan.serverKey)),
@@ -322,6 +337,7 @@ function referencePlan(name: string, clientAuth: ClientAuthSeen): HandshakePlan 
     middleboxCompat: { client: false, server: false },
     helloRetry: { on: false, cookie: false },
     resumption: 'none',
+    renegotiation: 'none',
     clientRandom: zeros(0x11),
     serverRandom: zeros(0x22),
     atDay: 0,
@@ -527,6 +543,10 @@ export function engineConfigs(
     random: plan.serverRandom,
   };
   if (plan.alpn) s.alpn = plan.alpn.server;
+  if (plan.renegotiation !== 'none') {
+    c.renegotiation = 'secure';
+    s.renegotiation = 'secure';
+  }
   if (hrrOf(plan)) {
     s.helloRetryForPreferredGroup = true;
     s.helloRetryCookie = plan.helloRetry.cookie;
@@ -544,22 +564,29 @@ export function expectedSequence(plan: HandshakePlan, connection: 'main' | 'init
   const auth = plan.clientAuth !== 'none' && !resumed;
   const sent = (plan.clientAuth === 'requested-sent' || plan.clientAuth === 'required') && !resumed;
   const s = ['C->S client_hello', 'S->C server_hello'];
+  /** A full TLS 1.2 handshake after its ClientHello and ServerHello. */
+  const full12 = () => {
+    const ecdhe = kexOf(plan.suite) !== 'RSA';
+    const auth12 = plan.clientAuth !== 'none';
+    const sent12 = plan.clientAuth === 'requested-sent' || plan.clientAuth === 'required';
+    const out = ['S->C certificate'];
+    if (ecdhe) out.push('S->C server_key_exchange');
+    if (auth12) out.push('S->C certificate_request');
+    out.push('S->C server_hello_done');
+    if (auth12) out.push('C->S certificate');
+    out.push('C->S client_key_exchange');
+    if (sent12) out.push('C->S certificate_verify');
+    out.push('C->S change_cipher_spec', 'C->S finished');
+    if (plan.resumption === 'ticket') out.push('S->C new_session_ticket');
+    out.push('S->C change_cipher_spec', 'S->C finished');
+    return out;
+  };
   if (plan.version === '1.2' && resumed) {
     // Abbreviated handshake (RFC 5246 §7.3; RFC 5077 §3.1: a ticket server may issue a new ticket).
     if (plan.resumption === 'ticket') s.push('S->C new_session_ticket');
     s.push('S->C change_cipher_spec', 'S->C finished', 'C->S change_cipher_spec', 'C->S finished');
   } else if (plan.version === '1.2') {
-    const ecdhe = kexOf(plan.suite) !== 'RSA';
-    s.push('S->C certificate');
-    if (ecdhe) s.push('S->C server_key_exchange');
-    if (auth) s.push('S->C certificate_request');
-    s.push('S->C server_hello_done');
-    if (auth) s.push('C->S certificate');
-    s.push('C->S client_key_exchange');
-    if (sent) s.push('C->S certificate_verify');
-    s.push('C->S change_cipher_spec', 'C->S finished');
-    if (plan.resumption === 'ticket') s.push('S->C new_session_ticket');
-    s.push('S->C change_cipher_spec', 'S->C finished');
+    s.push(...full12());
   } else {
     // The server sends its dummy CCS (after its first message) only when the client sent a session id
     // (the client's compat mode); the client sends its one before its second flight: the second
@@ -584,6 +611,11 @@ export function expectedSequence(plan: HandshakePlan, connection: 'main' | 'init
     s.push('C->S finished', 'S->C new_session_ticket');
   }
   if (plan.appData) s.push('C->S application_data', 'S->C application_data');
+  // A renegotiation (main connection only): a full handshake (a ticket server issues a new ticket), then data each way.
+  if (connection === 'main' && plan.version === '1.2' && plan.renegotiation !== 'none') {
+    if (plan.renegotiation === 'server') s.push('S->C hello_request');
+    s.push('C->S client_hello', 'S->C server_hello', ...full12(), 'C->S application_data', 'S->C application_data');
+  }
   if (plan.closeNotify) s.push('C->S alert', 'S->C alert');
   return s;
 }
@@ -612,6 +644,7 @@ export function describePlan(plan: HandshakePlan): string {
     `versions=${plan.versionsOffered}`,
     hrrOf(plan) ? `hrr${plan.helloRetry.cookie ? '+cookie' : ''}` : '',
     plan.resumption !== 'none' ? `resumed=${plan.resumption}` : '',
+    plan.renegotiation !== 'none' ? `renegotiation=${plan.renegotiation}` : '',
   ]
     .filter((x) => x)
     .join(' ');
@@ -635,6 +668,7 @@ function configPoint(plan: HandshakePlan, t: Transcript, run: MemoryRun): Config
     helloRetry: hrrOf(plan) && plan.resumption !== 'psk_ke',
     extensions: [...extensions].sort(),
   };
+  if (plan.renegotiation !== 'none') cp.renegotiation = plan.renegotiation;
   const group = session?.group;
   if (group !== undefined) cp.group = nameOf(namedGroups, group);
   const scheme = session?.serverScheme;
@@ -677,6 +711,7 @@ export async function renderHandshake(
   }
   const memOpts: MemoryOptions = { plan: describePlan(plan), closeNotify: plan.closeNotify };
   if (plan.appData) memOpts.appData = APP_DATA;
+  const renegotiations: MemoryOptions['renegotiations'] = plan.renegotiation === 'none' ? [] : [plan.renegotiation];
   if (opts.seed !== undefined) memOpts.seed = opts.seed;
   const earlier: RenderedHandshake['earlier'] = [];
   if (plan.resumption !== 'none') {
@@ -695,7 +730,7 @@ export async function renderHandshake(
       expected: expectedSequence(plan, 'initial'),
     });
   }
-  const run = await runInMemory(cfg.client, cfg.server, {}, memOpts);
+  const run = await runInMemory(cfg.client, cfg.server, {}, { ...memOpts, renegotiations });
   const transcript: Transcript = { ...run.transcript, capturedAt: at.toISOString() };
   const privateKeys = [server[0]?.key.pkcs8, client[0]?.key.pkcs8].filter((k): k is Uint8Array => k !== undefined);
   return {
@@ -740,7 +775,7 @@ export function schemesForKey(type: PlanKeyType, version: TlsVersion): number[] 
 /**
  * Corner plans: every TLS 1.2 suite once and every TLS 1.3 suite with each
  * client-auth mode, rotating group, client-auth mode, key types, scheme
- * preference, version offers, HRR and resumption, so that a run covers the
+ * preference, version offers, HRR, resumption and (TLS 1.2) renegotiation, so that a run covers the
  * whole configuration space whatever its sample size.
  */
 export function cornerPlans(): HandshakePlan[] {
@@ -765,6 +800,7 @@ export function cornerPlans(): HandshakePlan[] {
       resumption: (version === '1.2' ? (['none', 'session_id', 'ticket'] as const) : (['none', 'psk_dhe_ke', 'psk_ke'] as const))[
         Math.floor(i / 3) % 3
       ] as HandshakePlan['resumption'],
+      renegotiation: (['none', 'client', 'server'] as const)[(i + 1) % 3] as HandshakePlan['renegotiation'],
     });
   });
 }

@@ -17,6 +17,7 @@ import { keyExchangeRules } from './rules/key-exchange';
 import { keyScheduleRules } from './rules/key-schedule';
 import { recordRules } from './rules/record';
 import { recordProtectionRules } from './rules/record-protection';
+import { renegotiationRules } from './rules/renegotiation';
 import { resumptionRules } from './rules/resumption';
 import { signatureRules } from './rules/signatures';
 import { t12FinishRules } from './rules/t12-finish';
@@ -42,6 +43,7 @@ const DECLARED = [
   ...t13RetryPskRules,
   ...versionRules,
   ...extensionRules,
+  ...renegotiationRules,
   ...groupRules,
   ...t13ProtectedRules,
   ...resumptionRules,
@@ -110,13 +112,6 @@ export const NOT_DECLARED: readonly NotDeclared[] = [
     reason: 'needs to know when each side closed its TCP direction, which the transcript does not carry',
   },
   {
-    id: 'ver.t13.no-13-in-renegotiation',
-    group: 'negotiation',
-    versions: ['1.2', '1.3'],
-    evidence: 'keys',
-    reason: 'renegotiation handshakes are encrypted: needs keys',
-  },
-  {
     id: 'ver.t13.0rtt-needs-13',
     group: 'negotiation',
     versions: ['1.3'],
@@ -129,20 +124,6 @@ export const NOT_DECLARED: readonly NotDeclared[] = [
     versions: ['1.3'],
     evidence: 'plaintext',
     reason: "needs the server's group preferences (live peer): a transcript cannot show that it could have retried",
-  },
-  {
-    id: 'ext.reneg.secure',
-    group: 'negotiation',
-    versions: ['1.2'],
-    evidence: 'keys',
-    reason: 'renegotiation handshakes are encrypted: needs keys and the previous verify_data',
-  },
-  {
-    id: 'ext.reneg.legacy',
-    group: 'negotiation',
-    versions: ['1.2'],
-    evidence: 'keys',
-    reason: 'renegotiation handshakes are encrypted: needs keys',
   },
   {
     id: 'ext.ffdhe.group-selection',

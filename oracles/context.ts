@@ -61,6 +61,20 @@ export interface Context {
   hasRecords: boolean;
   /** Contexts of earlier connections (for resumption rules), oldest first. */
   earlier: Context[];
+  /**
+   * Which handshake of the connection this is: 0 the initial one, n the n-th TLS 1.2 renegotiation (the evaluator
+   * judges each handshake as a transcript of its own, oracles/handshakes.ts).
+   */
+  handshake: number;
+  /** The handshake before this one on the same connection (a renegotiation's: the one it renegotiates). */
+  previous?: Context;
+  /** The handshake after this one on the same connection (the renegotiation that follows it). */
+  next?: Context;
+  /**
+   * A renegotiation the server refused with the warning no_renegotiation (RFC 5246 §7.2.2) before any ServerHello:
+   * only its ClientHello is there to judge; its records, under the keys of the handshake before, are judged there.
+   */
+  refused?: true;
   /** What the caller gave beside the transcript (trust anchors, validation time, private keys). */
   options: ContextOptions;
   /** Results computed once per transcript and shared by rules (async crypto), keyed by name. */
@@ -130,7 +144,12 @@ const ONLY_12: ReadonlySet<MessageType> = new Set<MessageType>([
 ]);
 const ONLY_13: ReadonlySet<MessageType> = new Set<MessageType>(['encrypted_extensions', 'end_of_early_data', 'key_update']);
 
-export function buildContext(t: Transcript, earlier: readonly Transcript[], options: ContextOptions): Context {
+export function buildContext(
+  t: Transcript,
+  earlier: readonly Transcript[],
+  options: ContextOptions,
+  previous?: Context,
+): Context {
   const steps: Step[] = [];
   const unreadable: TranscriptMessage[] = [];
   for (const m of t.messages) {
@@ -145,11 +164,13 @@ export function buildContext(t: Transcript, earlier: readonly Transcript[], opti
     evidence: { plaintext: true, keys: unreadable.length === 0 && t.gaps.length === 0, live: false },
     hasRecords: t.records.length > 0,
     earlier: earlier.map((e) => buildContext(e, [], options)),
+    handshake: previous ? previous.handshake + 1 : 0,
     options,
     memo: new Map(),
     certCache: options.certCache ?? new Map(),
     provider: options.provider,
   };
+  if (previous) ctx.previous = previous;
   for (const s of steps) {
     const b = bodyOf(s.m);
     if (!b) continue;

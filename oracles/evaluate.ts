@@ -20,6 +20,7 @@ import type { Transcript } from '../transcript/model';
 import type { VerdictStatus } from '../wire/vocabulary';
 import { type RuleId, transcriptRules } from './catalogue';
 import { type Context, type ContextOptions, buildContext } from './context';
+import { refusedAttempt, splitHandshakes } from './handshakes';
 import { encryptedExtensions, missingNeed } from './needs';
 import { chainOf } from './keyfacts';
 import {
@@ -62,7 +63,10 @@ export interface CheckOptions {
 }
 
 export interface CheckResult {
+  /** The context of the connection's first handshake. */
   context: Context;
+  /** One context per handshake of the connection (TLS 1.2 renegotiations after the first; oracles/handshakes.ts). */
+  handshakes: Context[];
   verdicts: Verdict[];
   summary: VerdictCounts;
 }
@@ -82,6 +86,22 @@ function versionGate(rule: Rule, ctx: Context): Outcome | undefined {
     };
   }
   return undefined;
+}
+
+/**
+ * A renegotiation the server refused (ctx.refused) has only a ClientHello: the rules about the ClientHello alone
+ * (need `client-hello` without the ServerHello) and the renegotiation rules judge it; for the others nothing of this
+ * handshake happened.
+ */
+function refusedGate(rule: Rule, ctx: Context): Outcome | undefined {
+  if (!ctx.refused) return undefined;
+  const chOnly = rule.needs.includes('client-hello') && !rule.needs.some((n) => n === 'server-hello' || n === 'hellos');
+  if (chOnly || rule.needs.includes('renegotiation')) return undefined;
+  return {
+    status: 'not-applicable',
+    detail:
+      'The server refused this renegotiation with no_renegotiation before any ServerHello: only its ClientHello is judged here (its records, under the previous keys, with the handshake before).',
+  };
 }
 
 /** The context a check sees: what its needs provide added. */
@@ -111,7 +131,7 @@ function given(rule: Rule, ctx: Context, violations: readonly Verdict[]): Contex
 /** Run one rule: versions, then needs, then the check. `violations`: what the first phase found (for reaction rules). */
 export async function runRule(rule: Rule, ctx: Context, violations: readonly Verdict[] = []): Promise<Verdict[]> {
   let outs: Outcome[];
-  const gate = versionGate(rule, ctx) ?? missingNeed(rule.needs, ctx);
+  const gate = refusedGate(rule, ctx) ?? versionGate(rule, ctx) ?? missingNeed(rule.needs, ctx);
   if (gate) outs = [gate];
   else if (!rule.check)
     outs = [{ status: 'not-applicable', detail: 'The rule is decided by live conversations, not by a transcript.' }];
@@ -138,14 +158,25 @@ export async function checkTranscript(t: Transcript, opts: CheckOptions = {}): P
   if (opts.at) options.at = opts.at;
   if (opts.privateKeys) options.privateKeys = opts.privateKeys;
   if (opts.certCache) options.certCache = opts.certCache;
-  const context = buildContext(t, opts.earlier ?? [], options);
   const rules = (opts.rules ?? transcriptRules).filter((r) => opts.judgeReactions !== false || !judgesReaction(r));
-  const first = new Map<Rule, Verdict[]>();
-  await Promise.all(rules.filter((r) => !judgesReaction(r)).map(async (r) => first.set(r, await runRule(r, context))));
-  const found = [...first.values()].flat().filter((v) => v.status === 'violation');
-  await Promise.all(rules.filter(judgesReaction).map(async (r) => first.set(r, await runRule(r, context, found))));
-  const verdicts = rules.flatMap((r) => first.get(r) ?? []);
-  return { context, verdicts, summary: countVerdicts(verdicts) };
+  // Each handshake of the connection (a TLS 1.2 renegotiation is a handshake of its own) is judged on its own.
+  const handshakes: Context[] = [];
+  for (const part of splitHandshakes(t)) {
+    const context = buildContext(part, opts.earlier ?? [], options, handshakes.at(-1));
+    if (context.previous && refusedAttempt(part)) context.refused = true;
+    const prev = handshakes.at(-1);
+    if (prev) prev.next = context;
+    handshakes.push(context);
+  }
+  const verdicts: Verdict[] = [];
+  for (const context of handshakes) {
+    const first = new Map<Rule, Verdict[]>();
+    await Promise.all(rules.filter((r) => !judgesReaction(r)).map(async (r) => first.set(r, await runRule(r, context))));
+    const found = [...first.values()].flat().filter((v) => v.status === 'violation');
+    await Promise.all(rules.filter(judgesReaction).map(async (r) => first.set(r, await runRule(r, context, found))));
+    verdicts.push(...rules.flatMap((r) => first.get(r) ?? []));
+  }
+  return { context: handshakes[0]!, handshakes, verdicts, summary: countVerdicts(verdicts) };
 }
 
 /** The worst status per rule: violation > inconclusive > pass > not-applicable. */

@@ -780,6 +780,60 @@ const ROWS: Row[] = [
         b.extensions = delExt(b.extensions, X.renegotiation_info);
       }),
   },
+  // ---- renegotiation (a second handshake appended after the first, protected under its keys)
+  {
+    // the renegotiating ClientHello carries the initial (empty) renegotiation_info, not the client verify_data
+    rule: 'ext.reneg.secure',
+    base: 't12',
+    detail: /not the previous client verify_data/,
+    m: (E) => {
+      E.push({ ...chOf(E), encrypted: true });
+      edit(
+        E,
+        'client_hello',
+        C,
+        V12,
+        (b) => {
+          b.extensions = setExt(b.extensions, X.renegotiation_info, {
+            kind: 'renegotiation_info',
+            renegotiatedConnection: new Uint8Array(12),
+          });
+        },
+        1,
+      );
+    },
+  },
+  {
+    // the server did not answer renegotiation_info initially, then answers the renegotiation with it (RFC 5746 §4.2)
+    rule: 'ext.reneg.legacy',
+    base: 't12',
+    detail: /carries renegotiation_info although the initial one did not/,
+    m: (E) => {
+      const sh = { ...E[at(E, 'server_hello', S)]! };
+      edit(E, 'server_hello', S, V12, (b) => {
+        b.extensions = delExt(b.extensions, X.renegotiation_info);
+      });
+      E.push({ ...chOf(E), encrypted: true }, { ...sh, encrypted: true });
+    },
+  },
+  {
+    // a renegotiation of the TLS 1.2 connection answered with a TLS 1.3 ServerHello (RFC 8446 §4.1.2)
+    rule: 'ver.t13.no-13-in-renegotiation',
+    base: 't12',
+    m: (E) => {
+      E.push({ ...chOf(E), encrypted: true }, { ...E[at(E, 'server_hello', S)]!, encrypted: true });
+      edit(
+        E,
+        'server_hello',
+        S,
+        V12,
+        (b) => {
+          b.extensions = setExt(b.extensions, X.supported_versions, { kind: 'supported_versions_server', version: 0x0304 });
+        },
+        1,
+      );
+    },
+  },
   {
     rule: 'ext.ecc.curve-offered',
     base: 't12',

@@ -38,7 +38,10 @@ export interface TranscriptJson {
   capturedAt?: string;
   records?: Array<{ dir: Direction; raw: string; frame?: number; plaintext?: { contentType: number; fragment: string } }>;
   messages?: Array<{ dir: Direction; type: string; raw?: string; encrypted?: boolean; frame?: number }>;
-  secrets?: { keylog?: string[]; ephemeral?: Array<{ group: number; clientPrivate?: string; serverPrivate?: string }> };
+  secrets?: {
+    keylog?: string[];
+    ephemeral?: Array<{ group: number; clientPrivate?: string; serverPrivate?: string; clientRandom?: string }>;
+  };
 }
 
 export interface ToJsonOptions {
@@ -72,9 +75,10 @@ export function transcriptToJson(t: Transcript, opts: ToJsonOptions = {}): Trans
     if (t.secrets.keylog) s.keylog = t.secrets.keylog;
     if (t.secrets.ephemeral) {
       s.ephemeral = t.secrets.ephemeral.map((e) => {
-        const j: { group: number; clientPrivate?: string; serverPrivate?: string } = { group: e.group };
+        const j: { group: number; clientPrivate?: string; serverPrivate?: string; clientRandom?: string } = { group: e.group };
         if (e.clientPrivate) j.clientPrivate = toHex(e.clientPrivate);
         if (e.serverPrivate) j.serverPrivate = toHex(e.serverPrivate);
+        if (e.clientRandom) j.clientRandom = toHex(e.clientRandom);
         return j;
       });
     }
@@ -225,6 +229,7 @@ export function transcriptFromJson(value: unknown, file?: string): Transcript {
         };
         if (e['clientPrivate'] !== undefined) k.clientPrivate = hex(e['clientPrivate'], `${p}.clientPrivate`);
         if (e['serverPrivate'] !== undefined) k.serverPrivate = hex(e['serverPrivate'], `${p}.serverPrivate`);
+        if (e['clientRandom'] !== undefined) k.clientRandom = hex(e['clientRandom'], `${p}.clientRandom`);
         return k;
       });
     }

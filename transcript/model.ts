@@ -66,6 +66,11 @@ export interface EphemeralKeys {
   group: number;
   clientPrivate?: Uint8Array;
   serverPrivate?: Uint8Array;
+  /**
+   * The ClientHello random of the handshake that used these keys, when a connection has several (TLS 1.2
+   * renegotiation): the oracles give each handshake its own. Absent: the connection's first handshake.
+   */
+  clientRandom?: Uint8Array;
 }
 
 export interface TranscriptSecrets {

@@ -304,6 +304,8 @@ export const extensionRules = [
     alerts: ['handshake_failure'],
     needs: ['hellos'],
     check(ctx) {
+      if (ctx.previous)
+        return notApplicable('A renegotiation (see ext.reneg.secure and ext.reneg.legacy), not the initial handshake.');
       const scsv = ctx.ch.b.cipherSuites.includes(SCSV.TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
       const c = extensionBody(ctx.ch.b.extensions, X.renegotiation_info, 'renegotiation_info');
       const s = extensionBody(ctx.sh.b.extensions, X.renegotiation_info, 'renegotiation_info');
