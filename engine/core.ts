@@ -240,6 +240,8 @@ export abstract class Endpoint {
   protected app13: { suite: CipherSuiteInfo; read: Uint8Array; write: Uint8Array } | undefined;
   /** Warning alerts received and let pass (TLS 1.2, RFC 5246 §7.2), in order. */
   readonly warningsReceived: Alert[] = [];
+  /** Warning alerts sent (TLS 1.2: no_renegotiation, RFC 5246 §7.2.2), in order; close_notify is not among them. */
+  readonly warningsSent: Alert[] = [];
   /** We sent close_notify (ours, or the answer to the peer's). */
   private closeSent = false;
   private keyUpdatesSent = 0;
@@ -611,7 +613,9 @@ export abstract class Endpoint {
 
   /** Send a warning alert and go on (e.g. no_renegotiation, RFC 5246 §7.2.2). */
   protected async sendWarning(name: AlertName): Promise<void> {
-    await this.sendMessage('alert', 'alert', encodeAlert({ level: AlertLevel.warning, description: AlertDescription[name] }));
+    const alert: Alert = { level: AlertLevel.warning, description: AlertDescription[name] };
+    this.warningsSent.push(alert);
+    await this.sendMessage('alert', 'alert', encodeAlert(alert));
   }
 
   protected async fail(name: AlertName, reason: string): Promise<void> {

@@ -46,6 +46,11 @@ export interface OpensslServerOptions {
   extra?: string[];
   /** -rev, answering each line reversed (default true); false: plain mode (prints what it gets, sends its stdin). */
   echo?: boolean;
+  /**
+   * Plain mode without -quiet: s_server then also reads its commands from stdin (a line `r`: renegotiate, i.e. send a
+   * HelloRequest; `R`: the same asking for a client certificate) and prints more.
+   */
+  commands?: boolean;
 }
 
 /** `openssl s_server -rev` (echoes each line reversed). */
@@ -55,7 +60,7 @@ export function opensslServer(o: OpensslServerOptions): LaunchSpec {
     's_server',
     '-accept',
     `${LOOPBACK}:${o.port}`,
-    ...(o.echo === false ? ['-quiet'] : ['-rev']),
+    ...(o.echo === false ? (o.commands ? [] : ['-quiet']) : ['-rev']),
     '-cert',
     id.cert,
     '-key',
@@ -87,6 +92,8 @@ export interface OpensslClientOptions {
   keylog?: string;
   /** Further arguments (e.g. -sess_out FILE, -allow_no_dhe_kex). */
   extra?: string[];
+  /** Without -quiet: s_client also reads its commands from stdin (a line `R`: renegotiate; `k`: KeyUpdate) and prints more. */
+  commands?: boolean;
 }
 
 /** `openssl s_client -quiet` (stdin is sent, received data printed). */
@@ -100,7 +107,7 @@ export function opensslClient(o: OpensslClientOptions): LaunchSpec {
     '-CAfile',
     o.files.ca,
     '-verify_return_error',
-    '-quiet',
+    ...(o.commands ? [] : ['-quiet']),
     '-groups',
     o.group,
   ];
@@ -360,6 +367,8 @@ export interface NodeTlsOptions {
    * internal cache is off, sessions go through newSession/resumeSession).
    */
   sessionCache?: boolean;
+  /** When a connection receives data containing this text, the server renegotiates (TLS 1.2 HelloRequest) instead of echoing it. */
+  renegotiateOn?: string;
 }
 
 function readPem(path: string): Buffer {
@@ -402,7 +411,10 @@ export async function nodeTlsServer(o: NodeTlsOptions): Promise<NodeTlsServer> {
     },
     (socket) => {
       sockets.add(socket);
-      socket.on('data', (d: Buffer) => socket.write(d));
+      socket.on('data', (d: Buffer) => {
+        if (o.renegotiateOn && d.toString('latin1').includes(o.renegotiateOn)) socket.renegotiate({}, () => undefined);
+        else socket.write(d);
+      });
       socket.on('error', () => undefined);
       socket.on('close', () => sockets.delete(socket));
     },
@@ -524,6 +536,8 @@ export async function nodeAnsweringClient(o: {
   session?: Buffer;
   secureOptions?: number;
   timeoutMs?: number;
+  /** When it receives this text, the client renegotiates (TLS 1.2), then answers `pong<N>` as before. */
+  renegotiateOn?: string;
 }): Promise<NodeAnsweringClientResult> {
   return new Promise<NodeAnsweringClientResult>((resolve) => {
     const r: NodeAnsweringClientResult = { connected: false, received: '', sessions: [], reused: false };
@@ -557,6 +571,7 @@ export async function nodeAnsweringClient(o: {
     socket.on('data', (d: Buffer) => {
       const text = d.toString('latin1');
       r.received += text;
+      if (o.renegotiateOn && text.includes(o.renegotiateOn)) socket.renegotiate({}, () => undefined);
       for (const m of text.matchAll(/pong(\d*)/g)) socket.write(`ping${m[1] ?? ''}\n`);
     });
     socket.on('error', (e) => finish(e.message));
