@@ -52,6 +52,7 @@ import {
   keyBlock,
   makePremaster,
   masterSecret,
+  pskPremaster,
   randomBytes,
   RecordDirection,
   createRecordProtection,
@@ -76,10 +77,10 @@ import {
   serverKeyExchangeParamsLength,
 } from '../wire/handshake';
 import { bytesEqual, concatBytes } from '../wire/hex';
-import { type ClientConfig, type Identity, DEFAULT_GROUPS, DEFAULT_SCHEMES, DEFAULT_SUITES } from './config';
+import { type ClientConfig, DEFAULT_GROUPS, DEFAULT_SCHEMES, DEFAULT_SUITES, type ExternalPsk, type Identity } from './config';
 import { Endpoint, failure, keyKindOf, leafSpki, pickScheme, requireEmptyExtensions, signatureFailureAlert } from './core';
 import type { StoredSession12, StoredTicket13 } from './session';
-import { engineSuite } from './suites';
+import { engineSuite, PSK_KEX } from './suites';
 import type { StepResult, WireRecord } from './types';
 import type { Alert } from '../wire/record';
 
@@ -90,6 +91,16 @@ const TLS13 = VERSION_CODE['1.3'];
 
 function isIpLiteral(name: string): boolean {
   return /^[0-9.]+$/.test(name) || name.includes(':');
+}
+
+/** A TLS 1.3 PSK a ClientHello offers (RFC 8446 §4.2.11). */
+interface PskOffer {
+  identity: Uint8Array;
+  obfuscatedTicketAge: number;
+  psk: Uint8Array;
+  hash: 'SHA-256' | 'SHA-384';
+  /** Which binder key: "res binder" (a ticket) or "ext binder" (an external PSK). */
+  label: 'resumption' | 'external';
 }
 
 export class TlsClient extends Endpoint {
@@ -103,6 +114,8 @@ export class TlsClient extends Endpoint {
   private readonly now: () => number;
   /** TLS 1.3 ticket offered as PSK (dropped from ClientHello2 when the HRR suite has another hash). */
   private offer13: StoredTicket13 | undefined;
+  /** TLS 1.3 external PSK offered (after the ticket, when there is one; RFC 8446 §4.2.11). */
+  private external13: ExternalPsk | undefined;
   /** TLS 1.2 session offered for resumption. */
   private offer12: StoredSession12 | undefined;
   private ch1: ClientHello | undefined;
@@ -129,6 +142,8 @@ export class TlsClient extends Endpoint {
   private schedule: Tls13Schedule | undefined;
   private sharedSecret: Uint8Array | undefined;
   private serverHelloHash: Uint8Array = new Uint8Array(0);
+  /** TLS 1.2: the server's psk_identity_hint (RFC 4279 §5.2), when it gave one. */
+  private pskHint: Uint8Array | undefined;
   /** TLS 1.3 NewSessionTicket messages received after the handshake. */
   readonly tickets: Uint8Array[] = [];
 
@@ -137,9 +152,10 @@ export class TlsClient extends Endpoint {
     this.versions = config.versions ?? [0x0304, 0x0303];
     const offers13 = this.versions.includes(0x0304);
     const offers12 = this.versions.includes(0x0303);
+    // PSK suites only with an external PSK to use (RFC 4279): without one the client could not finish them.
     this.suites = (config.cipherSuites ?? [...DEFAULT_SUITES]).filter((c) => {
       const s = engineSuite(c);
-      return s !== undefined && (s.kex === 'TLS13' ? offers13 : offers12);
+      return s !== undefined && (s.kex === 'TLS13' ? offers13 : offers12) && (!PSK_KEX.has(s.kex) || config.psk !== undefined);
     });
     this.groups = TlsClient.groupsFor(config.groups ?? [...DEFAULT_GROUPS], offers12 ? config.identity : undefined);
     this.schemes = config.signatureSchemes ?? [...DEFAULT_SCHEMES];
@@ -163,6 +179,11 @@ export class TlsClient extends Endpoint {
           this.now() - t.receivedAt < t.lifetime * 1000
         );
       });
+    }
+    // RFC 8446 §4.2.11: an external PSK is bound to its hash (default SHA-256); offered only with a suite of that hash.
+    if (config.psk && offers13) {
+      const h = config.psk.hash ?? 'SHA-256';
+      if (this.suites.some((c) => engineSuite(c)?.kex === 'TLS13' && engineSuite(c)?.prfHash === h)) this.external13 = config.psk;
     }
     if (resume && offers12)
       this.offer12 = [...store.tls12]
@@ -197,12 +218,18 @@ export class TlsClient extends Endpoint {
 
   /** Whether this connection resumed a session (TLS 1.2 abbreviated handshake or TLS 1.3 PSK). */
   get resumedSession(): boolean {
-    return this.resumed || this.psk !== undefined;
+    // an external PSK (pskIdentity set) authenticates a new session; only a ticket resumes one
+    return this.resumed || (this.psk !== undefined && this.pskIdentity === undefined);
   }
 
   /** The ClientHello random of the current handshake (the last renegotiation's, after one). */
   get random(): Uint8Array {
     return this.helloRandom;
+  }
+
+  /** TLS 1.2: the psk_identity_hint the server gave in its ServerKeyExchange (RFC 4279 §5.2), if it gave one. */
+  get pskIdentityHint(): Uint8Array | undefined {
+    return this.pskHint;
   }
 
   /**
@@ -233,10 +260,12 @@ export class TlsClient extends Endpoint {
 
   private async startRenegotiation(): Promise<void> {
     this.beginRenegotiation();
+    this.pskHint = undefined;
     this.helloRandom = await this.renegotiationRandom();
     this.sessionId = new Uint8Array(0);
     this.offer12 = undefined;
     this.offer13 = undefined;
+    this.external13 = undefined;
     this.offeredExtensions.clear();
     this.shares.clear();
     this.resumed = false;
@@ -341,7 +370,8 @@ export class TlsClient extends Endpoint {
       }
       exts.push({ type: ExtensionType.key_share, body: { kind: 'key_share_client', shares } });
       exts.push({ type: ExtensionType.psk_key_exchange_modes, body: { kind: 'psk_key_exchange_modes', modes: this.pskModes() } });
-      if (this.offer13) exts.push(this.pskOffer(this.offer13));
+      const offer = this.pskOffer();
+      if (offer) exts.push(offer);
     }
     for (const e of exts) this.offeredExtensions.add(e.type);
     // RFC 5746 §3.6: a server answers the SCSV with renegotiation_info, so it is not an unsolicited extension here.
@@ -364,38 +394,65 @@ export class TlsClient extends Endpoint {
     return this.config.pskModes ?? [PskKeyExchangeMode.psk_dhe_ke];
   }
 
-  /** pre_shared_key with the ticket's identity, its obfuscated age and a placeholder binder (RFC 8446 §4.2.11). */
-  private pskOffer(t: StoredTicket13): Extension {
-    const h = engineSuite(t.cipherSuite)!.prfHash;
-    const age = Math.max(0, Math.round(this.now() - t.receivedAt));
+  /** The PSKs this ClientHello offers, in order: the ticket (resumption), then the external PSK. */
+  private pskOffers(): PskOffer[] {
+    const out: PskOffer[] = [];
+    const t = this.offer13;
+    if (t) {
+      const age = Math.max(0, Math.round(this.now() - t.receivedAt));
+      out.push({
+        identity: t.ticket,
+        obfuscatedTicketAge: (age + t.ageAdd) >>> 0,
+        psk: t.psk,
+        hash: engineSuite(t.cipherSuite)!.prfHash,
+        label: 'resumption',
+      });
+    }
+    const e = this.external13;
+    // RFC 8446 §4.2.11: "For identities established externally, an obfuscated_ticket_age of 0 SHOULD be used"
+    if (e) out.push({ identity: e.identity, obfuscatedTicketAge: 0, psk: e.key, hash: e.hash ?? 'SHA-256', label: 'external' });
+    return out;
+  }
+
+  /** pre_shared_key with each offered identity and a placeholder binder of its hash's length (RFC 8446 §4.2.11). */
+  private pskOffer(): Extension | undefined {
+    const offers = this.pskOffers();
+    if (!offers.length) return undefined;
     return {
       type: ExtensionType.pre_shared_key,
       body: {
         kind: 'pre_shared_key_client',
-        identities: [{ identity: t.ticket, obfuscatedTicketAge: (age + t.ageAdd) >>> 0 }],
-        binders: [new Uint8Array(h === 'SHA-384' ? 48 : 32)],
+        identities: offers.map((o) => ({ identity: o.identity, obfuscatedTicketAge: o.obfuscatedTicketAge })),
+        binders: offers.map((o) => new Uint8Array(o.hash === 'SHA-384' ? 48 : 32)),
       },
     };
   }
 
-  /** Fill in the binder (RFC 8446 §4.2.11.2): HMAC over the hello cut before the binders, after `before` (ClientHello1, HRR). */
+  /**
+   * Fill in the binders (RFC 8446 §4.2.11.2): each an HMAC, under its PSK's binder key ("res binder" for a ticket,
+   * "ext binder" for an external PSK), over the hello cut before the binders, after `before` (ClientHello1, HRR).
+   */
   private async bindPsk(ch: ClientHello, before: Uint8Array[]): Promise<ClientHello> {
-    const t = this.offer13;
+    const offers = this.pskOffers();
     const exts = ch.extensions ?? [];
     const last = exts[exts.length - 1];
-    if (!t || !last || last.body.kind !== 'pre_shared_key_client') return ch;
-    const h = engineSuite(t.cipherSuite)!.prfHash;
+    if (!offers.length || !last || last.body.kind !== 'pre_shared_key_client') return ch;
     const raw = encodeBody(ch);
     const cut = 2 + last.body.binders.reduce((n, b) => n + 1 + b.length, 0);
     const truncated = raw.subarray(0, raw.length - cut);
-    const msgs = before.length ? await transcriptWithHrr(this.p, h, [...before, truncated], true) : [truncated];
-    const binder = await pskBinder(
-      this.p,
-      h,
-      await binderKey(this.p, h, t.psk, 'resumption'),
-      await digest(this.p, h, concatBytes(msgs)),
-    );
-    return { ...ch, extensions: [...exts.slice(0, -1), { type: last.type, body: { ...last.body, binders: [binder] } }] };
+    const binders: Uint8Array[] = [];
+    for (const o of offers) {
+      const msgs = before.length ? await transcriptWithHrr(this.p, o.hash, [...before, truncated], true) : [truncated];
+      binders.push(
+        await pskBinder(
+          this.p,
+          o.hash,
+          await binderKey(this.p, o.hash, o.psk, o.label),
+          await digest(this.p, o.hash, concatBytes(msgs)),
+        ),
+      );
+    }
+    return { ...ch, extensions: [...exts.slice(0, -1), { type: last.type, body: { ...last.body, binders } }] };
   }
 
   /** ClientHello2 (RFC 8446 §4.1.2): the first one with the new key share, the cookie, and the PSK binder recomputed. */
@@ -417,7 +474,8 @@ export class TlsClient extends Endpoint {
       else exts.push(e);
     }
     exts.push(...cookieExt);
-    if (this.offer13) exts.push(this.pskOffer(this.offer13));
+    const offer = this.pskOffer();
+    if (offer) exts.push(offer);
     return this.bindPsk({ ...ch1, extensions: exts }, [this.transcript[0]!, this.transcript[1]!]);
   }
 
@@ -465,6 +523,7 @@ export class TlsClient extends Endpoint {
     this.helloRetry = true;
     // RFC 8446 §4.1.4: no PSK of another hash than the selected suite's in ClientHello2.
     if (this.offer13 && engineSuite(this.offer13.cipherSuite)?.prfHash !== suite.prfHash) this.offer13 = undefined;
+    if (this.external13 && (this.external13.hash ?? 'SHA-256') !== suite.prfHash) this.external13 = undefined;
     // RFC 8446 D.4: in compatibility mode the client's dummy CCS goes before its second flight, here ClientHello2.
     if (this.sessionId.length > 0) {
       await this.sendCcs();
@@ -498,6 +557,8 @@ export class TlsClient extends Endpoint {
         return type === 'server_key_exchange';
       case 'WAIT_CERT_REQUEST_OR_DONE':
         return type === 'certificate_request' || type === 'server_hello_done';
+      case 'WAIT_PSK_HINT_OR_DONE':
+        return type === 'server_key_exchange' || type === 'server_hello_done';
       case 'WAIT_SERVER_HELLO_DONE':
         return type === 'server_hello_done';
       case 'WAIT_NEW_SESSION_TICKET':
@@ -556,6 +617,18 @@ export class TlsClient extends Endpoint {
         this.transcript.push(raw);
         return this.sendFlight12();
       case 'WAIT_SERVER_HELLO_DONE':
+        if (body.type !== 'server_hello_done') throw this.unexpected(body.type);
+        this.transcript.push(raw);
+        return this.sendFlight12();
+      case 'WAIT_PSK_HINT_OR_DONE':
+        // RFC 4279 §2, §4: PSK and RSA_PSK send a ServerKeyExchange only to give a psk_identity_hint
+        if (body.type === 'server_key_exchange') {
+          if (body.kex !== 'psk') throw failure('decode_error', 'ServerKeyExchange of a PSK suite is not a psk_identity_hint');
+          this.transcript.push(raw);
+          this.pskHint = body.pskIdentityHint;
+          this.setState('WAIT_SERVER_HELLO_DONE');
+          return;
+        }
         if (body.type !== 'server_hello_done') throw this.unexpected(body.type);
         this.transcript.push(raw);
         return this.sendFlight12();
@@ -759,7 +832,14 @@ export class TlsClient extends Endpoint {
       return;
     }
     this.serverSessionId = sh.sessionId;
-    this.setState('WAIT_CERTIFICATE');
+    // RFC 4279 §2, §3, RFC 5489 §2: PSK, DHE_PSK and ECDHE_PSK have no server Certificate; RSA_PSK has one (§4).
+    this.setState(
+      this.kex === 'PSK'
+        ? 'WAIT_PSK_HINT_OR_DONE'
+        : this.kex === 'DHE_PSK' || this.kex === 'ECDHE_PSK'
+          ? 'WAIT_SERVER_KEY_EXCHANGE'
+          : 'WAIT_CERTIFICATE',
+    );
   }
 
   /**
@@ -813,13 +893,15 @@ export class TlsClient extends Endpoint {
       throw failure('illegal_parameter', 'max_fragment_length in a TLS 1.3 ServerHello');
     const pskExt = extensionBody(sh.extensions, ExtensionType.pre_shared_key, 'pre_shared_key_server');
     if (pskExt) {
-      const t = this.offer13;
-      if (!t) throw failure('illegal_parameter', 'ServerHello selects a PSK that the ClientHello did not offer');
-      if (pskExt.selectedIdentity !== 0)
-        throw failure('illegal_parameter', `selected_identity ${pskExt.selectedIdentity} was not offered`);
-      if (engineSuite(t.cipherSuite)?.prfHash !== suite.prfHash)
-        throw failure('illegal_parameter', "the selected suite's hash differs from the PSK's");
-      this.psk = t.psk;
+      const offers = this.pskOffers();
+      if (!offers.length) throw failure('illegal_parameter', 'ServerHello selects a PSK that the ClientHello did not offer');
+      // RFC 8446 §4.2.11: "Clients MUST verify that the server's selected_identity is within the range supplied by the
+      // client, that the server selected a cipher suite indicating a Hash associated with the PSK" (illegal_parameter)
+      const o = offers[pskExt.selectedIdentity];
+      if (!o) throw failure('illegal_parameter', `selected_identity ${pskExt.selectedIdentity} was not offered`);
+      if (o.hash !== suite.prfHash) throw failure('illegal_parameter', "the selected suite's hash differs from the PSK's");
+      this.psk = o.psk;
+      if (o.label === 'external') this.pskIdentity = o.identity;
       this.serverChain = [];
     }
     const ks = extensionBody(sh.extensions, ExtensionType.key_share, 'key_share_server');
@@ -890,13 +972,20 @@ export class TlsClient extends Endpoint {
     // RFC 8422 §5.10 / §2: ECDHE_ECDSA suites also carry EdDSA (Ed25519) server keys, signed with scheme ed25519.
     if (this.kex === 'ECDHE_ECDSA' && kind !== 'ec-p256' && kind !== 'ec-p384' && kind !== 'ed25519')
       throw failure('unsupported_certificate', 'ECDHE_ECDSA suite but the server key is neither ECDSA nor Ed25519');
-    if ((this.kex === 'ECDHE_RSA' || this.kex === 'RSA' || this.kex === 'DHE_RSA') && kind !== 'rsa')
+    if ((this.kex === 'ECDHE_RSA' || this.kex === 'RSA' || this.kex === 'DHE_RSA' || this.kex === 'RSA_PSK') && kind !== 'rsa')
       throw failure('unsupported_certificate', `${this.kex} suite but the server key is not RSA`);
     await this.checkPeerChain(chain, 'server', this.config.serverName);
     this.serverChain = chain;
     this.serverSpki = spki;
     if (this.version === 0x0304) this.setState('WAIT_CERTIFICATE_VERIFY');
-    else this.setState(this.kex === 'RSA' ? 'WAIT_CERT_REQUEST_OR_DONE' : 'WAIT_SERVER_KEY_EXCHANGE');
+    else
+      this.setState(
+        this.kex === 'RSA'
+          ? 'WAIT_CERT_REQUEST_OR_DONE'
+          : this.kex === 'RSA_PSK'
+            ? 'WAIT_PSK_HINT_OR_DONE'
+            : 'WAIT_SERVER_KEY_EXCHANGE',
+      );
   }
 
   private async onServerKeyExchange(
@@ -904,6 +993,18 @@ export class TlsClient extends Endpoint {
     raw: Uint8Array,
   ): Promise<void> {
     if (body.kex === 'dhe' && body.signed && this.kex === 'DHE_RSA') return this.onServerKeyExchangeDhe(body, body.signed, raw);
+    // RFC 4279 §3 / RFC 5489 §2: DHE_PSK and ECDHE_PSK parameters follow the psk_identity_hint and are not signed
+    if (body.kex === 'dhe' && !body.signed && this.kex === 'DHE_PSK') return this.onServerKeyExchangeDhe(body, undefined, raw);
+    if (body.kex === 'ecdhe' && !body.signed && this.kex === 'ECDHE_PSK') {
+      if (!this.groups.includes(body.namedCurve))
+        throw failure('illegal_parameter', `ServerKeyExchange group 0x${body.namedCurve.toString(16)} was not offered`);
+      this.transcript.push(raw);
+      if (body.pskIdentityHint) this.pskHint = body.pskIdentityHint;
+      this.group = body.namedCurve;
+      this.serverPublic = body.publicKey;
+      this.setState('WAIT_SERVER_HELLO_DONE');
+      return;
+    }
     if (body.kex !== 'ecdhe' || !body.signed) throw failure('decode_error', 'ServerKeyExchange is not a signed ECDHE one');
     if (!this.groups.includes(body.namedCurve))
       throw failure('illegal_parameter', `ServerKeyExchange group 0x${body.namedCurve.toString(16)} was not offered`);
@@ -945,7 +1046,7 @@ export class TlsClient extends Endpoint {
   /** DHE ServerKeyExchange: only the RFC 7919 groups are accepted (identified by p and g). */
   private async onServerKeyExchangeDhe(
     body: Extract<HandshakeBody, { type: 'server_key_exchange'; kex: 'dhe' }>,
-    signed: { scheme: number; signature: Uint8Array },
+    signed: { scheme: number; signature: Uint8Array } | undefined,
     raw: Uint8Array,
   ): Promise<void> {
     const strip = (b: Uint8Array) => b.subarray(b.findIndex((x) => x !== 0) < 0 ? b.length : b.findIndex((x) => x !== 0));
@@ -958,31 +1059,34 @@ export class TlsClient extends Endpoint {
     const offeredFf = this.groups.filter((g) => ffdheGroupOf(g) !== undefined);
     if (offeredFf.length && !offeredFf.includes(code))
       throw failure('illegal_parameter', `DHE group ${group} was not offered in supported_groups`);
-    if (!this.schemes.includes(signed.scheme))
-      throw failure(
-        'illegal_parameter',
-        `ServerKeyExchange signed with scheme 0x${signed.scheme.toString(16)} that was not offered`,
+    if (signed) {
+      if (!this.schemes.includes(signed.scheme))
+        throw failure(
+          'illegal_parameter',
+          `ServerKeyExchange signed with scheme 0x${signed.scheme.toString(16)} that was not offered`,
+        );
+      const params = raw.subarray(4, 4 + serverKeyExchangeParamsLength(body));
+      const v = await verifySignature(
+        this.p,
+        signed.scheme,
+        this.serverSpki!,
+        serverKeyExchangeContent12(this.random, this.serverRandom, params),
+        signed.signature,
+        { version: 12 },
       );
-    const params = raw.subarray(4, 4 + serverKeyExchangeParamsLength(body));
-    const v = await verifySignature(
-      this.p,
-      signed.scheme,
-      this.serverSpki!,
-      serverKeyExchangeContent12(this.random, this.serverRandom, params),
-      signed.signature,
-      { version: 12 },
-    );
-    if (!v.ok)
-      throw failure(
-        signatureFailureAlert(v.reason),
-        `ServerKeyExchange signature: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`,
-      );
+      if (!v.ok)
+        throw failure(
+          signatureFailureAlert(v.reason),
+          `ServerKeyExchange signature: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`,
+        );
+      this.serverScheme = signed.scheme;
+    }
     this.transcript.push(raw);
-    this.serverScheme = signed.scheme;
+    if (body.pskIdentityHint) this.pskHint = body.pskIdentityHint;
     this.dhGroup = group;
     this.group = code;
     this.serverPublic = body.ys;
-    this.setState('WAIT_CERT_REQUEST_OR_DONE');
+    this.setState(signed ? 'WAIT_CERT_REQUEST_OR_DONE' : 'WAIT_SERVER_HELLO_DONE');
   }
 
   private async sendFlight12(): Promise<void> {
@@ -995,14 +1099,24 @@ export class TlsClient extends Endpoint {
       sendCv = chain.length > 0;
     }
     let premaster: Uint8Array;
-    if (this.kex === 'RSA') {
+    // RFC 4279 §2-§4, RFC 5489 §2: the PSK key exchanges send psk_identity first and mix the PSK into the premaster
+    const psk = this.kex && PSK_KEX.has(this.kex) ? this.config.psk : undefined;
+    if (this.kex && PSK_KEX.has(this.kex) && !psk) throw failure('internal_error', 'a PSK suite without a PSK');
+    const identity = psk ? { pskIdentity: psk.identity } : {};
+    if (psk) this.pskIdentity = psk.identity;
+    if (this.kex === 'PSK') {
+      premaster = pskPremaster(psk!.key);
+      await this.sendHandshake({ type: 'client_key_exchange', kex: 'psk', pskIdentity: psk!.identity });
+    } else if (this.kex === 'RSA' || this.kex === 'RSA_PSK') {
       premaster = makePremaster(this.p, 0x0303);
       await this.sendHandshake({
         type: 'client_key_exchange',
         kex: 'rsa',
+        ...identity,
         encryptedPreMasterSecret: await encryptPremaster(this.p, this.serverSpki!, premaster),
       });
-    } else if (this.kex === 'DHE_RSA') {
+      if (psk) premaster = pskPremaster(psk.key, premaster);
+    } else if (this.kex === 'DHE_RSA' || this.kex === 'DHE_PSK') {
       const kp = await this.dhKeyPair(this.dhGroup!);
       const shared = await deriveDh(this.p, kp.group, kp.privateKey, this.serverPublic!, 'tls12');
       if (!shared.ok)
@@ -1010,8 +1124,8 @@ export class TlsClient extends Endpoint {
           'illegal_parameter',
           `server DH public value: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`,
         );
-      premaster = shared.value;
-      await this.sendHandshake({ type: 'client_key_exchange', kex: 'dhe', publicKey: kp.publicKey });
+      premaster = psk ? pskPremaster(psk.key, shared.value) : shared.value;
+      await this.sendHandshake({ type: 'client_key_exchange', kex: 'dhe', ...identity, publicKey: kp.publicKey });
     } else {
       const kp = await this.ecdhKeyPair(this.group!);
       const shared = await this.ecdhSecret(kp.group, kp.privateKey, this.serverPublic!);
@@ -1020,8 +1134,8 @@ export class TlsClient extends Endpoint {
           'illegal_parameter',
           `server ECDH public value: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`,
         );
-      premaster = shared.value;
-      await this.sendHandshake({ type: 'client_key_exchange', kex: 'ecdhe', publicKey: kp.publicKey });
+      premaster = psk ? pskPremaster(psk.key, shared.value) : shared.value;
+      await this.sendHandshake({ type: 'client_key_exchange', kex: 'ecdhe', ...identity, publicKey: kp.publicKey });
     }
     const h = suite.prfHash;
     this.master = this.ems

@@ -14,6 +14,21 @@ import type { Fault } from './faults';
 
 export type ClientAuthMode = 'none' | 'request' | 'require';
 
+/**
+ * An external pre-shared key: TLS 1.2 PSK key exchanges (RFC 4279 PSK, DHE_PSK, RSA_PSK; RFC 5489 ECDHE_PSK) and TLS
+ * 1.3 external PSKs (RFC 8446 §4.2.11, binders with the "ext binder" label).
+ */
+export interface ExternalPsk {
+  /** The identity as it goes on the wire (TLS 1.2 psk_identity, TLS 1.3 PskIdentity.identity; RFC 4279 §5.1: UTF-8). */
+  identity: Uint8Array;
+  key: Uint8Array;
+  /**
+   * TLS 1.3: the hash the PSK is bound to. RFC 8446 §4.2.11: "For externally established PSKs, the Hash algorithm MUST
+   * be set when the PSK is established or default to SHA-256 if no such algorithm is defined." Default SHA-256.
+   */
+  hash?: 'SHA-256' | 'SHA-384';
+}
+
 /** What an endpoint does with TLS 1.2 renegotiation (CommonConfig.renegotiation). */
 export type RenegotiationPolicy = 'refuse' | 'secure' | 'legacy';
 
@@ -100,6 +115,12 @@ export interface CommonConfig {
 }
 
 export interface ClientConfig extends CommonConfig {
+  /**
+   * An external PSK: TLS 1.2 PSK suites (in `cipherSuites`, offered only with it) take it, whatever identity hint the
+   * server gives (RFC 4279 §5.2: the hint may help pick one; this client has one); TLS 1.3 offers it in pre_shared_key
+   * (after a ticket, when one is offered too) with psk_key_exchange_modes from `pskModes`.
+   */
+  psk?: ExternalPsk;
   /** SNI host name; also the name the server certificate is checked against. */
   serverName?: string;
   /** Groups to send TLS 1.3 key shares for (default: the first of `groups`). */
@@ -140,6 +161,18 @@ export interface ClientConfig extends CommonConfig {
 
 export interface ServerConfig extends CommonConfig {
   identity: Identity;
+  /**
+   * External PSKs this server knows, by identity: TLS 1.2 PSK suites (in `cipherSuites`) are chosen only with some;
+   * TLS 1.3 accepts an offered identity among them (binder with the "ext binder" label) before a ticket. An unknown
+   * TLS 1.2 psk_identity is refused with unknown_psk_identity (RFC 4279 §2: "it MAY respond with an
+   * "unknown_psk_identity" alert message").
+   */
+  psks?: readonly ExternalPsk[];
+  /**
+   * TLS 1.2 psk_identity_hint (RFC 4279 §2, §5.2). PSK and RSA_PSK send a ServerKeyExchange only with a hint ("If no
+   * hint is provided, the ServerKeyExchange message is omitted"); DHE_PSK and ECDHE_PSK always send one (empty hint).
+   */
+  pskIdentityHint?: Uint8Array;
   /** Client authentication. Default 'none'. */
   clientAuth?: ClientAuthMode;
   /** TLS 1.3 NewSessionTicket messages sent after the client's Finished. Default 1. */

@@ -232,6 +232,8 @@ export abstract class Endpoint {
   protected mfl: number | undefined;
   /** Stapled OCSP response received (client) with the server certificate. */
   protected ocsp: Uint8Array | undefined;
+  /** The external PSK identity the handshake authenticated with, when it did. */
+  protected pskIdentity: Uint8Array | undefined;
   protected master: Uint8Array = new Uint8Array(0);
   protected readonly keylogEntries: KeyLogEntry[] = [];
   protected readonly ephemeralKeys: EcdhKeyPair[] = [];
@@ -416,6 +418,7 @@ export abstract class Endpoint {
     this.etm = false;
     this.alpn = undefined;
     this.ocsp = undefined;
+    this.pskIdentity = undefined;
     this.helloRetry = false;
   }
 
@@ -608,6 +611,7 @@ export abstract class Endpoint {
     if (resumed) session.resumed = true;
     if (this.mfl !== undefined) session.maxFragmentLength = this.mfl;
     if (this.ocsp !== undefined) session.ocspResponse = this.ocsp;
+    if (this.pskIdentity !== undefined) session.pskIdentity = this.pskIdentity;
     return session;
   }
 

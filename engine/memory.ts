@@ -6,7 +6,7 @@
  */
 import { formatKeyLog } from '../crypto';
 import { TranscriptBuilder } from '../transcript/build';
-import type { Direction, EphemeralKeys, Transcript } from '../transcript/model';
+import type { Direction, EphemeralKeys, PresharedKey, Transcript, TranscriptSecrets } from '../transcript/model';
 import { concatBytes } from '../wire/hex';
 import { type EcdhGroup, ecdhGroupCodes, type FfdheGroup, ffdheParams } from '../crypto';
 import { TlsClient } from './client';
@@ -152,6 +152,13 @@ export async function runInMemory(
   ephemeral.push(...entries(client.ephemeral, server.ephemeral, (g) => ecdhGroupCodes[g as EcdhGroup]));
   // Finite-field DH (TLS 1.2 DHE): listed first, as the oracles take the first entry for an unnamed DH group.
   ephemeral.unshift(...entries(client.ephemeralDh, server.ephemeralDh, (g) => ffdheParams(g as FfdheGroup).code));
-  const transcript = builder.finish({ client: 'memory:client', server: 'memory:server', secrets: { keylog, ephemeral } });
+  // the external PSKs both sides were given (a PSK is in no key log): the oracles recompute the PSK key schedules
+  const psks: PresharedKey[] = [];
+  for (const k of [...(clientCfg.psk ? [clientCfg.psk] : []), ...(serverCfg.psks ?? [])])
+    if (!psks.some((x) => x.identity.join() === k.identity.join()))
+      psks.push(k.hash ? { ...k } : { identity: k.identity, key: k.key });
+  const secrets: TranscriptSecrets = { keylog, ephemeral };
+  if (psks.length) secrets.psks = psks;
+  const transcript = builder.finish({ client: 'memory:client', server: 'memory:server', secrets });
   return { transcript, clientOutcome: client.outcome, serverOutcome: server.outcome, client, server, received };
 }

@@ -53,6 +53,7 @@ import {
   finished13,
   keyBlock,
   masterSecret,
+  pskPremaster,
   randomBytes,
   RecordDirection,
   serverKeyExchangeContent12,
@@ -77,7 +78,7 @@ import {
   signatureFailureAlert,
 } from './core';
 import type { ServerSessionState } from './session';
-import { engineSuite } from './suites';
+import { CipherSuitePsk12, engineSuite, PSK_KEX } from './suites';
 import type { StepResult, WireRecord } from './types';
 
 const enc = new TextEncoder();
@@ -135,7 +136,9 @@ export class TlsServer extends Endpoint {
   constructor(readonly config: ServerConfig) {
     super('server', config, 'WAIT_CLIENT_HELLO');
     this.versions = config.versions ?? [0x0304, 0x0303];
-    this.suites = (config.cipherSuites ?? [...DEFAULT_SUITES]).filter((c) => engineSuite(c) !== undefined);
+    // With PSKs and no suite list, the PSK suites follow the certificate ones (the server's preference order).
+    const suites = config.cipherSuites ?? [...DEFAULT_SUITES, ...(config.psks?.length ? Object.values(CipherSuitePsk12) : [])];
+    this.suites = suites.filter((c) => engineSuite(c) !== undefined);
     this.groups = config.groups ?? [...DEFAULT_GROUPS];
     this.schemes = config.signatureSchemes ?? [...DEFAULT_SCHEMES];
     this.clientAuth = config.clientAuth ?? 'none';
@@ -145,7 +148,8 @@ export class TlsServer extends Endpoint {
 
   /** Whether this connection resumed a session (TLS 1.2 abbreviated handshake or TLS 1.3 PSK). */
   get resumedSession(): boolean {
-    return this.resumed || this.psk !== undefined;
+    // an external PSK (pskIdentity set) authenticates a new session; only a ticket resumes one
+    return this.resumed || (this.psk !== undefined && this.pskIdentity === undefined);
   }
 
   /** The ServerHello random of the current handshake (the last renegotiation's, after one). */
@@ -561,6 +565,14 @@ export class TlsServer extends Endpoint {
       .map((c) => engineSuite(c)!)
       .find((s) => {
         if (s.kex === 'TLS13' || !this.offeredSuite(ch, s.code)) return false;
+        // RFC 4279 / RFC 5489: a PSK suite needs PSKs; RSA_PSK an RSA certificate, DHE_PSK / ECDHE_PSK a group
+        if (PSK_KEX.has(s.kex)) {
+          if (!this.config.psks?.length) return false;
+          if (s.kex === 'RSA_PSK') return kind === 'rsa';
+          if (s.kex === 'DHE_PSK') return dheGroup !== undefined;
+          if (s.kex === 'ECDHE_PSK') return group !== undefined;
+          return true;
+        }
         if (s.kex === 'RSA') return kind === 'rsa';
         if (s.kex === 'DHE_RSA') return kind === 'rsa' && scheme !== undefined && dheGroup !== undefined;
         if (group === undefined || scheme === undefined) return false;
@@ -600,9 +612,47 @@ export class TlsServer extends Endpoint {
       extensions: exts,
     });
     this.mfl = this.mflAnswer;
-    await this.sendHandshake({ type: 'certificate', form: 'tls12', certificates: id.chain });
-    if (staple) await this.sendHandshake({ type: 'certificate_status', statusType: 1, response: staple });
-    if (suite.kex === 'DHE_RSA') {
+    // RFC 4279 §2, §3, RFC 5489 §2: PSK, DHE_PSK and ECDHE_PSK send no Certificate
+    const certless = suite.kex === 'PSK' || suite.kex === 'DHE_PSK' || suite.kex === 'ECDHE_PSK';
+    if (!certless) {
+      await this.sendHandshake({ type: 'certificate', form: 'tls12', certificates: id.chain });
+      if (staple) await this.sendHandshake({ type: 'certificate_status', statusType: 1, response: staple });
+    }
+    const hint = this.config.pskIdentityHint;
+    if (suite.kex === 'PSK' || suite.kex === 'RSA_PSK') {
+      // RFC 4279 §2: "If no hint is provided, the ServerKeyExchange message is omitted."
+      if (hint) await this.sendHandshake({ type: 'server_key_exchange', kex: 'psk', pskIdentityHint: hint });
+    } else if (suite.kex === 'DHE_PSK' || suite.kex === 'ECDHE_PSK') {
+      // RFC 4279 §3 / RFC 5489 §2: the hint (empty when none), then the (EC)DH parameters, not signed
+      const pskIdentityHint = hint ?? new Uint8Array(0);
+      if (suite.kex === 'DHE_PSK') {
+        const fg = ffdheGroupOf(dheGroup!)!;
+        const kp = await this.dhKeyPair(fg);
+        this.dhPrivate = kp;
+        this.group = dheGroup!;
+        const params = ffdheParams(fg);
+        await this.sendHandshake({
+          type: 'server_key_exchange',
+          kex: 'dhe',
+          pskIdentityHint,
+          p: params.p,
+          g: Uint8Array.of(params.g),
+          ys: kp.publicKey,
+        });
+      } else {
+        const kp = await this.ecdhKeyPair(group!);
+        this.group = group!;
+        this.ecdhPrivate = { group: group!, privateKey: kp.privateKey };
+        await this.sendHandshake({
+          type: 'server_key_exchange',
+          kex: 'ecdhe',
+          pskIdentityHint,
+          curveType: 3,
+          namedCurve: group!,
+          publicKey: kp.publicKey,
+        });
+      }
+    } else if (suite.kex === 'DHE_RSA') {
       const fg = ffdheGroupOf(dheGroup!)!;
       const kp = await this.dhKeyPair(fg);
       this.dhPrivate = kp;
@@ -642,7 +692,8 @@ export class TlsServer extends Endpoint {
       this.serverScheme = scheme!;
       await this.sendHandshake({ ...unsigned, signed: { scheme: scheme!, signature } });
     }
-    if (this.clientAuth !== 'none') {
+    // RFC 4279 §2: with a PSK suite "the Certificate and CertificateRequest payloads are omitted from the response"
+    if (this.clientAuth !== 'none' && !PSK_KEX.has(suite.kex)) {
       this.requested = true;
       await this.sendHandshake({
         type: 'certificate_request',
@@ -684,11 +735,16 @@ export class TlsServer extends Endpoint {
     return this.clientHello13(ch, sigs);
   }
 
-  /** The ticket of the first offered identity we can open and use, or undefined (RFC 8446 §4.2.11). */
+  /**
+   * The first offered identity we can use (RFC 8446 §4.2.11): an external PSK we know (its hash fixes the suite), or a
+   * ticket we can open; undefined when none.
+   */
   private async findPsk(
     ch: ClientHello,
     offered: CipherSuiteInfo[],
-  ): Promise<{ index: number; state: ServerSessionState; suite: CipherSuiteInfo } | undefined> {
+  ): Promise<
+    { index: number; state: ServerSessionState; suite: CipherSuiteInfo; external?: { identity: Uint8Array } } | undefined
+  > {
     const cache = this.config.sessionCache;
     const psk = extensionBody(ch.extensions, ExtensionType.pre_shared_key, 'pre_shared_key_client');
     if (!psk) return undefined;
@@ -699,19 +755,37 @@ export class TlsServer extends Endpoint {
       throw failure('missing_extension', 'pre_shared_key without psk_key_exchange_modes');
     if (psk.binders.length !== psk.identities.length)
       throw failure('illegal_parameter', 'pre_shared_key has not one binder per identity');
-    if (!cache) return undefined;
+    const pick = (h: string) =>
+      this.hrrSuite !== undefined
+        ? offered.find((s) => s.code === this.hrrSuite && s.prfHash === h)
+        : offered.find((s) => s.prfHash === h);
+    // the first identity we can use, in the client's order
     for (const [index, id] of psk.identities.entries()) {
+      // RFC 8446 §4.2.11: "For externally established PSKs, the Hash algorithm MUST be set when the PSK is established or
+      // default to SHA-256"; the server "MUST ignore" the obfuscated_ticket_age of an external identity.
+      const ext = this.config.psks?.find((k) => bytesEqual(k.identity, id.identity));
+      if (ext) {
+        const suite = pick(ext.hash ?? 'SHA-256');
+        if (!suite) continue;
+        const state: ServerSessionState = {
+          version: TLS13,
+          cipherSuite: suite.code,
+          secret: ext.key,
+          extendedMasterSecret: false,
+          issuedAt: this.now(),
+          ageAdd: 0,
+          lifetime: 0,
+        };
+        return { index, state, suite, external: { identity: ext.identity } };
+      }
+      if (!cache) continue;
       const state = await cache.open(id.identity);
       if (state?.version !== 0x0304) continue;
       const serverAge = this.now() - state.issuedAt;
       const clientAge = (id.obfuscatedTicketAge - state.ageAdd + 2 ** 32) % 2 ** 32;
       if (serverAge > state.lifetime * 1000 || Math.abs(serverAge - clientAge) > 10_000) continue;
       if (state.serverName !== this.sni) continue;
-      const h = engineSuite(state.cipherSuite)?.prfHash;
-      const suite =
-        this.hrrSuite !== undefined
-          ? offered.find((s) => s.code === this.hrrSuite && s.prfHash === h)
-          : offered.find((s) => s.prfHash === h);
+      const suite = pick(engineSuite(state.cipherSuite)?.prfHash ?? '');
       if (suite) return { index, state, suite };
     }
     return undefined;
@@ -780,12 +854,13 @@ export class TlsServer extends Endpoint {
       const expected = await pskBinder(
         this.p,
         h,
-        await binderKey(this.p, h, pskChoice.state.secret, 'resumption'),
+        await binderKey(this.p, h, pskChoice.state.secret, pskChoice.external ? 'external' : 'resumption'),
         await digest(this.p, h, concatBytes(msgs)),
       );
       if (!bytesEqual(expected, psk.binders[pskChoice.index]!))
         throw failure('decrypt_error', `the binder of PSK identity ${pskChoice.index} does not verify`);
       this.psk = pskChoice.state.secret;
+      if (pskChoice.external) this.pskIdentity = pskChoice.external.identity;
     }
     // RFC 8446 §4.2.10: this server never accepts early data (no early_data in its EncryptedExtensions). "The server
     // then skips past early data by attempting to deprotect received records using the handshake traffic key,
@@ -1002,7 +1077,20 @@ export class TlsServer extends Endpoint {
     raw: Uint8Array,
   ): Promise<void> {
     let premaster: Uint8Array;
-    if (body.kex === 'rsa') {
+    // RFC 4279 §2-§4, RFC 5489 §2: the PSK key exchanges name their PSK first; an unknown one is refused: "If the
+    // server does not recognize the PSK identity, it MAY respond with an "unknown_psk_identity" alert message."
+    let psk: Uint8Array | undefined;
+    if (this.kex && PSK_KEX.has(this.kex)) {
+      const id = body.kex !== 'unparsed' ? body.pskIdentity : undefined;
+      if (!id) throw failure('decode_error', 'ClientKeyExchange of a PSK suite without psk_identity');
+      const known = this.config.psks?.find((k) => bytesEqual(k.identity, id));
+      if (!known) throw failure('unknown_psk_identity', `psk_identity ${JSON.stringify(dec.decode(id))} is not known`);
+      psk = known.key;
+      this.pskIdentity = id;
+    }
+    if (body.kex === 'psk' && this.kex === 'PSK') {
+      premaster = new Uint8Array(0);
+    } else if (body.kex === 'rsa') {
       const r = await decryptPremaster(
         this.p,
         this.config.identity.pkcs8,
@@ -1035,6 +1123,7 @@ export class TlsServer extends Endpoint {
         );
       premaster = shared.value;
     } else throw failure('decode_error', 'ClientKeyExchange does not fit the key exchange');
+    if (psk) premaster = this.kex === 'PSK' ? pskPremaster(psk) : pskPremaster(psk, premaster);
     this.transcript.push(raw);
     const suite = this.suite!;
     const h = suite.prfHash;

@@ -31,6 +31,8 @@ export interface SessionInfo {
   maxFragmentLength?: number;
   /** Client: the OCSP response the server stapled (RFC 6066 §8 / RFC 8446 §4.4.2.1), as received. */
   ocspResponse?: Uint8Array;
+  /** The external PSK identity the handshake authenticated with (TLS 1.2 PSK suite, TLS 1.3 external PSK). */
+  pskIdentity?: Uint8Array;
 }
 
 /** Where an endpoint stands; the last three are terminal. */

@@ -17,6 +17,7 @@ import { keyExchangeRules } from './rules/key-exchange';
 import { keyScheduleRules } from './rules/key-schedule';
 import { recordRules } from './rules/record';
 import { recordProtectionRules } from './rules/record-protection';
+import { pskRules } from './rules/psk';
 import { renegotiationRules } from './rules/renegotiation';
 import { resumptionRules } from './rules/resumption';
 import { signatureRules } from './rules/signatures';
@@ -44,6 +45,7 @@ const DECLARED = [
   ...versionRules,
   ...extensionRules,
   ...renegotiationRules,
+  ...pskRules,
   ...groupRules,
   ...t13ProtectedRules,
   ...resumptionRules,

@@ -7,7 +7,7 @@
 import type { CryptoProvider } from '../crypto/provider';
 import type { ParsedCertCache } from '../pki/parse';
 import { selectedVersion } from '../transcript/build';
-import type { Transcript, TranscriptMessage } from '../transcript/model';
+import type { PresharedKey, Transcript, TranscriptMessage } from '../transcript/model';
 import type { Extension } from '../wire/extensions';
 import { type ClientHello, type HandshakeBody, type ServerHello, isHelloRetryRequest } from '../wire/handshake';
 import { type CipherSuiteInfo, ExtensionType, type KeyExchange, cipherSuites, isGrease } from '../wire/registry';
@@ -100,6 +100,8 @@ export interface ContextOptions {
    * Absent: one cache per transcript.
    */
   certCache?: ParsedCertCache;
+  /** External PSKs (TLS 1.2 PSK suites, TLS 1.3 external PSKs): no key log carries them (`tlsprop check --psk`). */
+  psks?: readonly PresharedKey[];
 }
 
 /** Compute `fn` once per context under `key` (the rules share derivations such as verified signatures). */
@@ -241,12 +243,16 @@ export function hasExt(list: readonly Extension[] | undefined, type: number): bo
   return !!list?.some((e) => e.type === type);
 }
 
-/** Certificate-authenticated key exchanges of TLS 1.2 (all but anonymous and pure PSK). */
+/**
+ * Certificate-authenticated key exchanges of TLS 1.2: all but anonymous and the PSK ones without a server certificate
+ * (RFC 4279 §2, §3, RFC 5489 §2; RSA_PSK has one, RFC 4279 §4).
+ */
 export function kexUsesCertificate(k: KeyExchange): boolean {
-  return !['DH_anon', 'ECDH_anon', 'PSK', 'NULL', 'TLS13'].includes(k);
+  return !['DH_anon', 'ECDH_anon', 'PSK', 'DHE_PSK', 'ECDHE_PSK', 'NULL', 'TLS13'].includes(k);
 }
+/** Key exchanges whose ServerKeyExchange is always sent (PSK and RSA_PSK send one only with a psk_identity_hint). */
 export function kexNeedsSke(k: KeyExchange): boolean {
-  return ['DHE_RSA', 'DHE_DSS', 'DH_anon', 'ECDHE_RSA', 'ECDHE_ECDSA', 'ECDH_anon', 'ECDHE_PSK'].includes(k);
+  return ['DHE_RSA', 'DHE_DSS', 'DH_anon', 'ECDHE_RSA', 'ECDHE_ECDSA', 'ECDH_anon', 'ECDHE_PSK', 'DHE_PSK'].includes(k);
 }
 export function kexForbidsSke(k: KeyExchange): boolean {
   return ['RSA', 'DH_RSA', 'DH_DSS', 'ECDH_RSA', 'ECDH_ECDSA'].includes(k);

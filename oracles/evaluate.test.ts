@@ -132,6 +132,12 @@ describe('catalogue', () => {
     const st = catalogueStatus();
     expect(st.filter((s) => !s.implemented && !s.reason)).toEqual([]);
     expect(st.slice(0, allRules.length).map((s) => s.id)).toEqual(allRules.map((r) => r.id));
-    expect(st.filter((s) => s.extra).map((s) => s.id)).toEqual(['t12.order.state-machine', 't13.order.state-machine']);
+    expect(st.filter((s) => s.extra).map((s) => s.id)).toEqual([
+      't12.order.state-machine',
+      't13.order.state-machine',
+      't12.psk.identity-utf8',
+      't12.psk.no-certificate-request',
+      't12.ks.pms-psk',
+    ]);
   });
 });

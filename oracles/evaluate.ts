@@ -16,7 +16,7 @@
  */
 import { type CryptoProvider, nodeProvider } from '../crypto/provider';
 import type { ParsedCertCache } from '../pki/parse';
-import type { Transcript } from '../transcript/model';
+import type { PresharedKey, Transcript } from '../transcript/model';
 import type { VerdictStatus } from '../wire/vocabulary';
 import { type RuleId, transcriptRules } from './catalogue';
 import { type Context, type ContextOptions, buildContext } from './context';
@@ -60,6 +60,8 @@ export interface CheckOptions {
    * the library's entry point).
    */
   provider?: CryptoProvider;
+  /** External PSKs, by identity (the PSK key schedules need them; no key log has them). */
+  psks?: readonly PresharedKey[];
 }
 
 export interface CheckResult {
@@ -158,6 +160,7 @@ export async function checkTranscript(t: Transcript, opts: CheckOptions = {}): P
   if (opts.at) options.at = opts.at;
   if (opts.privateKeys) options.privateKeys = opts.privateKeys;
   if (opts.certCache) options.certCache = opts.certCache;
+  if (opts.psks) options.psks = opts.psks;
   const rules = (opts.rules ?? transcriptRules).filter((r) => opts.judgeReactions !== false || !judgesReaction(r));
   // Each handshake of the connection (a TLS 1.2 renegotiation is a handshake of its own) is judged on its own.
   const handshakes: Context[] = [];

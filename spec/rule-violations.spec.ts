@@ -780,6 +780,27 @@ const ROWS: Row[] = [
         b.extensions = delExt(b.extensions, X.renegotiation_info);
       }),
   },
+  // ---- the TLS 1.2 PSK key exchanges (RFC 4279): the mutual capture turned into TLS_PSK_WITH_AES_128_GCM_SHA256
+  {
+    // the client's psk_identity is not UTF-8 (RFC 4279 §5.1)
+    rule: 't12.psk.identity-utf8',
+    base: 't12',
+    m: (E) => {
+      edit(E, 'server_hello', S, V12, (b) => {
+        b.cipherSuite = 0x00a8;
+      });
+      E[at(E, 'client_key_exchange', C)] = hs(C, '1000000500' + '03fffefd');
+    },
+  },
+  {
+    // the capture's CertificateRequest, now in a PSK handshake (RFC 4279 §2: omitted)
+    rule: 't12.psk.no-certificate-request',
+    base: 't12',
+    m: (E) =>
+      edit(E, 'server_hello', S, V12, (b) => {
+        b.cipherSuite = 0x00a8;
+      }),
+  },
   // ---- renegotiation (a second handshake appended after the first, protected under its keys)
   {
     // the renegotiating ClientHello carries the initial (empty) renegotiation_info, not the client verify_data

@@ -41,6 +41,7 @@ export interface TranscriptJson {
   secrets?: {
     keylog?: string[];
     ephemeral?: Array<{ group: number; clientPrivate?: string; serverPrivate?: string; clientRandom?: string }>;
+    psks?: Array<{ identity: string; key: string; hash?: 'SHA-256' | 'SHA-384' }>;
   };
 }
 
@@ -82,6 +83,12 @@ export function transcriptToJson(t: Transcript, opts: ToJsonOptions = {}): Trans
         return j;
       });
     }
+    if (t.secrets.psks)
+      s.psks = t.secrets.psks.map((k) => ({
+        identity: toHex(k.identity),
+        key: toHex(k.key),
+        ...(k.hash ? { hash: k.hash } : {}),
+      }));
     out.secrets = s;
   }
   return out;
@@ -230,6 +237,18 @@ export function transcriptFromJson(value: unknown, file?: string): Transcript {
         if (e['clientPrivate'] !== undefined) k.clientPrivate = hex(e['clientPrivate'], `${p}.clientPrivate`);
         if (e['serverPrivate'] !== undefined) k.serverPrivate = hex(e['serverPrivate'], `${p}.serverPrivate`);
         if (e['clientRandom'] !== undefined) k.clientRandom = hex(e['clientRandom'], `${p}.clientRandom`);
+        return k;
+      });
+    }
+    if (s['psks'] !== undefined) {
+      secrets.psks = arr(s['psks'], 'secrets.psks').map((pv, i) => {
+        const p = `secrets.psks[${i}]`;
+        const e = obj(pv, p);
+        const k: NonNullable<NonNullable<Transcript['secrets']>['psks']>[number] = {
+          identity: hex(e['identity'], `${p}.identity`),
+          key: hex(e['key'], `${p}.key`),
+        };
+        if (e['hash'] === 'SHA-256' || e['hash'] === 'SHA-384') k.hash = e['hash'];
         return k;
       });
     }

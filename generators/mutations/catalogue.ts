@@ -11,6 +11,7 @@ import { CHAIN_MUTATIONS, CLIENT_CERTIFICATE_MUTATIONS } from './ops-certs';
 import { ENGINE_FAULT_MUTATIONS } from './ops-faults';
 import { KEY_MUTATIONS } from './ops-keys';
 import { OFF_CURVE_MUTATIONS } from './ops-live';
+import { PSK_MUTATIONS } from './ops-psk';
 import { RENEGOTIATION_MUTATIONS } from './ops-renegotiation';
 import { STATE_MUTATIONS } from './ops-state';
 import { WIRE_MUTATIONS } from './ops-wire';
@@ -29,6 +30,8 @@ export const MUTATIONS: readonly Mutation[] = checkedCatalogue([
   ...OFF_CURVE_MUTATIONS,
   // TLS 1.2 renegotiation: a renegotiation_info check or the version broken by one side (ops-renegotiation.ts)
   ...RENEGOTIATION_MUTATIONS,
+  // TLS 1.2 PSK key exchanges: what RFC 4279 says their messages carry (ops-psk.ts)
+  ...PSK_MUTATIONS,
   // state-machine step lists of our client's flight (ops-state.ts)
   ...STATE_MUTATIONS,
   // client certificates with a fault, presented by our client (ops-certs.ts)
