@@ -28,6 +28,7 @@ import { toHex } from '../wire/hex';
 import { ContentType, cipherSuiteNames, nameOf } from '../wire/registry';
 import { pemBlocks } from '../pki/pem';
 import { type Parsed, UsageError, option, parseArgs } from './args';
+import { parsePsk } from './psk';
 import { OrderedPool, defaultJobs, siblingModule } from './check-pool';
 import type { Io } from './main';
 
@@ -489,6 +490,9 @@ export function checkOptionsFrom(p: Parsed): CaptureCheckOptions {
     if (Number.isNaN(d.getTime())) throw new UsageError(`--at needs an ISO date, got ${JSON.stringify(at)}`);
     opts.at = d;
   }
+  // --psk IDENTITY:HEX (repeatable): the external PSKs no key log carries (the PSK key-schedule rules need them)
+  const psks = p.options.get('psk');
+  if (psks) opts.psks = psks.map(parsePsk);
   const keylog = option(p, 'keylog');
   if (keylog !== undefined) {
     try {
@@ -501,7 +505,7 @@ export function checkOptionsFrom(p: Parsed): CaptureCheckOptions {
 }
 
 export async function checkCommand(args: string[], io: Io): Promise<number> {
-  const p = parseArgs(args, { flags: ['json'], options: ['trust', 'at', 'keylog', 'jobs'] });
+  const p = parseArgs(args, { flags: ['json'], options: ['trust', 'at', 'keylog', 'jobs', 'psk'] });
   if (!p.positional.length) throw new UsageError('expects one or more transcript JSON files or captures');
   const opts = checkOptionsFrom(p);
   const jobs = option(p, 'jobs');

@@ -72,7 +72,7 @@ export function explainLines(t: Transcript, verdicts: readonly Verdict[], opts: 
 }
 
 export async function explainCommand(args: string[], io: Io): Promise<number> {
-  const p = parseArgs(args, { flags: ['quiet'], options: ['trust', 'at', 'keylog'] });
+  const p = parseArgs(args, { flags: ['quiet'], options: ['trust', 'at', 'keylog', 'psk'] });
   if (p.positional.length !== 1) throw new UsageError('expects one capture (or transcript JSON file)');
   const opts = checkOptionsFrom(p);
   let violations = 0;

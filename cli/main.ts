@@ -52,7 +52,7 @@ const commands: Record<string, { run: Command; summary: string }> = {
   check: {
     run: checkCommand,
     summary:
-      'check FILE... [--keylog F] [--trust CA.pem] [--at DATE] [--json] [--jobs N]   check captures (pcap/pcapng) and transcript files against the rules',
+      'check FILE... [--keylog F] [--psk ID:HEX] [--trust CA.pem] [--at DATE] [--json] [--jobs N]   check captures (pcap/pcapng) and transcript files against the rules',
   },
   connect: { run: connectCommand, summary: `${CONNECT_USAGE}   one handshake with our client against a loopback peer` },
   serve: {
@@ -66,7 +66,7 @@ const commands: Record<string, { run: Command; summary: string }> = {
   explain: {
     run: explainCommand,
     summary:
-      'explain CAPTURE [--keylog F] [--trust CA.pem] [--quiet]   the handshake flight by flight, with the rules checked on each message',
+      'explain CAPTURE [--keylog F] [--psk ID:HEX] [--trust CA.pem] [--quiet]   the handshake flight by flight, with the rules checked on each message',
   },
   gen: {
     run: genCommand,

@@ -14,13 +14,12 @@ import { TlsClient } from '../engine/client';
 import type { ClientConfig, ServerConfig } from '../engine/config';
 import { SERVER_NAME } from '../engine/fixtures';
 import { CipherSuite12 } from '../engine/suites';
-import type { SessionInfo } from '../engine/types';
 import { checkTranscript } from '../oracles/evaluate';
 import { type Conversation, type ConversationScript, clientConversation, serverConversation } from '../testing/converse';
 import { freePort, LoopbackListener, PeerGroup, type PeerProcess, requireBinary } from '../testing/launch';
-import { describeEnd, formatVerdicts, handshakeFlow } from '../fuzz/live';
 import { gnutlsClient, gnutlsServer, nodeAnsweringClient, nodeTlsServer, opensslClient, opensslServer } from '../testing/peers';
 import { type PkiFiles, writePki } from '../testing/pki';
+import { cells, expectClean, waitAnd } from './support/interop-cells';
 import { extensionBody } from '../wire/extensions';
 import { AlertDescription, ExtensionType } from '../wire/registry';
 import { VERSION_CODE } from '../wire/vocabulary';
@@ -63,26 +62,6 @@ const UNSUPPORTED: Partial<Record<Column, Partial<Record<Feature, string>>>> = {
 
 // ------------------------------------------------------------------ judging
 
-/**
- * The conversation ran to its end, every handshake of the connection is readable and has zero violations. With
- * `requesterMayAbort` (our server refused the peer's renegotiation) the peer may end the connection with an alert of
- * its own: RFC 5246 §7.2.2 no_renegotiation, "At that point, the original requester can decide whether to proceed
- * with the connection."
- */
-async function expectClean(c: Conversation, peerOutput: string, requesterMayAbort = false): Promise<SessionInfo | undefined> {
-  const where = () =>
-    `${describeEnd(c.run.end)}\nflow: ${handshakeFlow(c.transcript).join(', ')}\nreceived: ${JSON.stringify(c.receivedText.slice(-300))}\npeer: ${peerOutput.slice(-1500)}`;
-  if (c.failedStep !== '') throw new Error(`${c.failedStep} not reached: ${where()}`);
-  const o = c.endpoint.outcome;
-  const session = o.kind === 'connected' || o.kind === 'closed' ? o.session : undefined;
-  if (!session && !(requesterMayAbort && o.kind === 'alert_received')) throw new Error(`no session: ${where()}`);
-  const { verdicts } = await checkTranscript(c.transcript, { trustAnchors: files.pki.anchors, judgeReactions: false });
-  const violations = verdicts.filter((v) => v.status === 'violation');
-  if (violations.length) throw new Error(`violations:\n${formatVerdicts(violations)}\n${where()}`);
-  expect(c.transcript.gaps).toEqual([]);
-  return session;
-}
-
 /** A renegotiation happened: two ClientHellos, the second protected and carrying the first client Finished's verify_data. */
 async function expectRenegotiated(c: Conversation, by: 'client' | 'server'): Promise<void> {
   expect(c.endpoint.renegotiations).toBe(1);
@@ -106,7 +85,12 @@ async function expectRenegotiated(c: Conversation, by: 'client' | 'server'): Pro
 }
 
 async function expectFeature(f: Feature, c: Conversation, peerOutput: string): Promise<void> {
-  await expectClean(c, peerOutput, f === 'renegotiation refused' && !(c.endpoint instanceof TlsClient));
+  // RFC 5246 §7.2.2 no_renegotiation: "At that point, the original requester can decide whether to proceed with the
+  // connection": a peer whose renegotiation our server refused may end it with an alert of its own
+  await expectClean(c, peerOutput, {
+    anchors: files.pki.anchors,
+    peerMayAbort: f === 'renegotiation refused' && !(c.endpoint instanceof TlsClient),
+  });
   if (f === 'renegotiation refused') return expectRefused(c);
   await expectRenegotiated(c, f === 'renegotiation by the client' ? 'client' : 'server');
 }
@@ -129,13 +113,9 @@ async function expectRefused(c: Conversation): Promise<void> {
   expect(verdicts.filter((v) => v.rule === 'ext.reneg.secure').map((v) => v.status)).toContain('pass');
 }
 
-/** Register the cells of one column: a test per feature, a skipped one naming the reason where unsupported. */
-function cells(column: Column, run: (f: Feature) => Promise<void>): void {
-  for (const f of FEATURES) {
-    const why = UNSUPPORTED[column]?.[f];
-    if (why !== undefined) it.skip(`${f}: unsupported (${why})`, () => undefined);
-    else it(f, () => run(f), 30_000);
-  }
+/** The renegotiation cells of one column. */
+function reneg(column: Column, run: (f: Feature) => Promise<void>): void {
+  cells(FEATURES, UNSUPPORTED[column], run);
 }
 
 // ------------------------------------------------------------ configurations
@@ -166,9 +146,6 @@ function serverConfig(f: Feature): ServerConfig {
   };
 }
 
-const waitAnd = (p: PeerProcess, seen: string, write: string) => async () =>
-  void ((await p.waitForOutput(seen, 5000)) && p.write(write));
-
 // ------------------------------------------------------------------ OpenSSL
 
 /** The renegotiation step of a feature: who starts it, whether it is refused, the exchange after it. */
@@ -186,7 +163,7 @@ function renegotiationStep(
 }
 
 describe('breadth: our client vs openssl s_server', () => {
-  cells('openssl s_server', async (f) => {
+  reneg('openssl s_server', async (f) => {
     const port = await freePort();
     const byServer = f === 'renegotiation by the server';
     // OpenSSL 3.0 refuses a client's renegotiation (no_renegotiation) unless -client_renegotiation; a HelloRequest
@@ -220,7 +197,7 @@ describe('breadth: our client vs openssl s_server', () => {
 });
 
 describe('breadth: our server vs openssl s_client', () => {
-  cells('openssl s_client', async (f) => {
+  reneg('openssl s_client', async (f) => {
     const byServer = f === 'renegotiation by the server';
     const listener = await LoopbackListener.open();
     let peer: PeerProcess | undefined;
@@ -259,7 +236,7 @@ describe('breadth: our server vs openssl s_client', () => {
 // --------------------------------------------------------------------- Node
 
 describe('breadth: our client vs Node tls.createServer', () => {
-  cells('node server', async (f) => {
+  reneg('node server', async (f) => {
     const server = await nodeTlsServer({
       files,
       key: 'rsa',
@@ -287,7 +264,7 @@ describe('breadth: our client vs Node tls.createServer', () => {
 });
 
 describe('breadth: our server vs Node tls.connect', () => {
-  cells('node client', async (f) => {
+  reneg('node client', async (f) => {
     const byServer = f === 'renegotiation by the server';
     const listener = await LoopbackListener.open();
     try {
@@ -317,7 +294,7 @@ describe('breadth: our server vs Node tls.connect', () => {
 // ------------------------------------------------------------------- GnuTLS
 
 describe('breadth: our client vs gnutls-serv', () => {
-  cells('gnutls-serv', async (f) => {
+  reneg('gnutls-serv', async (f) => {
     const port = await freePort();
     const peer = await group.launch(gnutlsServer({ port, files, key: 'rsa', priority: 'NORMAL:-VERS-ALL:+VERS-TLS1.2' }));
     try {
@@ -334,7 +311,7 @@ describe('breadth: our client vs gnutls-serv', () => {
 });
 
 describe('breadth: our server vs gnutls-cli', () => {
-  cells('gnutls-cli', async (f) => {
+  reneg('gnutls-cli', async (f) => {
     const byServer = f === 'renegotiation by the server';
     const listener = await LoopbackListener.open();
     let peer: PeerProcess | undefined;

@@ -250,6 +250,11 @@ export interface MosquittoOptions {
   /** require_certificate (mutual TLS). */
   requireCertificate: boolean;
   ciphers?: string;
+  /**
+   * A PSK listener instead of a certificate one (mosquitto allows not both on one listener): psk_hint and a psk_file
+   * of `identity:hexkey` lines; `dhparam` a DH parameters PEM (dhparamfile) for DHE_PSK; `tlsVersion` the listener's.
+   */
+  psk?: { hint: string; file: string; dhparam?: string; tlsVersion?: 'tlsv1.2' | 'tlsv1.3' };
 }
 
 /** A mosquitto.conf like the shared capture's, on 127.0.0.1:port; returns the launch spec. */
@@ -262,14 +267,22 @@ export function mosquittoBroker(o: MosquittoOptions): LaunchSpec {
     'log_dest stdout',
     'log_type all',
     `listener ${o.port} ${LOOPBACK}`,
-    `certfile ${o.files.server.rsa.cert}`,
-    `keyfile ${o.files.server.rsa.key}`,
-    'tls_version tlsv1.2',
-    `ciphers ${o.ciphers ?? 'ECDHE-RSA-AES256-SHA384'}`,
-    `require_certificate ${o.requireCertificate}`,
   ];
-  // One-way: no cafile, so no client certificate is asked for or verified.
-  if (o.requireCertificate) lines.splice(6, 0, `cafile ${o.files.ca}`);
+  if (o.psk) {
+    lines.push(`psk_hint ${o.psk.hint}`, `psk_file ${o.psk.file}`, `tls_version ${o.psk.tlsVersion ?? 'tlsv1.2'}`);
+    if (o.ciphers) lines.push(`ciphers ${o.ciphers}`);
+    if (o.psk.dhparam) lines.push(`dhparamfile ${o.psk.dhparam}`);
+  } else {
+    lines.push(
+      `certfile ${o.files.server.rsa.cert}`,
+      `keyfile ${o.files.server.rsa.key}`,
+      'tls_version tlsv1.2',
+      `ciphers ${o.ciphers ?? 'ECDHE-RSA-AES256-SHA384'}`,
+      `require_certificate ${o.requireCertificate}`,
+    );
+    // One-way: no cafile, so no client certificate is asked for or verified.
+    if (o.requireCertificate) lines.splice(6, 0, `cafile ${o.files.ca}`);
+  }
   writeFileSync(conf, `${lines.join('\n')}\n`);
   return { name: 'mosquitto', command: 'mosquitto', package: 'mosquitto', args: ['-c', conf], listenPort: o.port };
 }
@@ -298,9 +311,12 @@ export function mosquittoPub(o: {
   port: number;
   files: PkiFiles;
   identity?: PemPair;
-  maxTls12Conf: string;
+  /** Cap at TLS 1.2 (OPENSSL_CONF); without it mosquitto_pub goes up to TLS 1.3. */
+  maxTls12Conf?: string;
   message?: string;
   host?: string;
+  /** TLS-PSK instead of certificates: --psk (hex) and --psk-identity, with these OpenSSL ciphers (default theirs). */
+  psk?: { identity: string; keyHex: string; ciphers?: string };
 }): LaunchSpec {
   // localhost as in the write-up: with -h 127.0.0.1 libmosquitto sends the IP literal as SNI (RFC 6066 §3 forbids it).
   const args = [
@@ -308,12 +324,11 @@ export function mosquittoPub(o: {
     o.host ?? 'localhost',
     '-p',
     String(o.port),
-    '--cafile',
-    o.files.ca,
+    ...(o.psk
+      ? ['--psk', o.psk.keyHex, '--psk-identity', o.psk.identity, ...(o.psk.ciphers ? ['--ciphers', o.psk.ciphers] : [])]
+      : ['--cafile', o.files.ca, '--ciphers', 'ECDHE-RSA-AES256-SHA384']),
     '--tls-version',
     'tlsv1.2',
-    '--ciphers',
-    'ECDHE-RSA-AES256-SHA384',
     '-t',
     'tlsprop/interop',
     '-m',
@@ -328,7 +343,7 @@ export function mosquittoPub(o: {
     command: 'mosquitto_pub',
     package: 'mosquitto-clients',
     args,
-    env: { OPENSSL_CONF: o.maxTls12Conf },
+    ...(o.maxTls12Conf ? { env: { OPENSSL_CONF: o.maxTls12Conf } } : {}),
   };
 }
 
@@ -369,6 +384,8 @@ export interface NodeTlsOptions {
   sessionCache?: boolean;
   /** When a connection receives data containing this text, the server renegotiates (TLS 1.2 HelloRequest) instead of echoing it. */
   renegotiateOn?: string;
+  /** An external PSK the server accepts (pskCallback) and the TLS 1.2 identity hint it sends. */
+  psk?: { identity: string; key: Uint8Array; hint?: string };
 }
 
 function readPem(path: string): Buffer {
@@ -408,6 +425,12 @@ export async function nodeTlsServer(o: NodeTlsOptions): Promise<NodeTlsServer> {
         o.groups ?? [...new Set([OPENSSL_GROUP[o.preferredGroup ?? 'x25519'] ?? 'X25519', 'X25519', 'P-256', 'P-384'])].join(':'),
       ...(o.dhparam ? { dhparam: readPem(o.dhparam) } : {}),
       ...(o.secureOptions !== undefined ? { secureOptions: o.secureOptions } : {}),
+      ...(o.psk
+        ? {
+            pskCallback: (_s: TLSSocket, identity: string) => (identity === o.psk?.identity ? Buffer.from(o.psk.key) : null),
+            ...(o.psk.hint ? { pskIdentityHint: o.psk.hint } : {}),
+          }
+        : {}),
     },
     (socket) => {
       sockets.add(socket);
@@ -517,6 +540,8 @@ export interface NodeAnsweringClientResult {
   sessions: Buffer[];
   /** Whether Node reports this connection as resumed. */
   reused: boolean;
+  /** The TLS 1.2 psk_identity_hint the server gave, with a PSK. */
+  pskHint?: string;
   error?: string;
 }
 
@@ -538,6 +563,8 @@ export async function nodeAnsweringClient(o: {
   timeoutMs?: number;
   /** When it receives this text, the client renegotiates (TLS 1.2), then answers `pong<N>` as before. */
   renegotiateOn?: string;
+  /** An external PSK (pskCallback); the hint the server gave is kept in the result. */
+  psk?: { identity: string; key: Uint8Array };
 }): Promise<NodeAnsweringClientResult> {
   return new Promise<NodeAnsweringClientResult>((resolve) => {
     const r: NodeAnsweringClientResult = { connected: false, received: '', sessions: [], reused: false };
@@ -554,6 +581,15 @@ export async function nodeAnsweringClient(o: {
       ...(o.session ? { session: o.session } : {}),
       ...(o.secureOptions !== undefined ? { secureOptions: o.secureOptions } : {}),
       ...(o.identity ? { key: readPem(o.identity.key), cert: readPem(o.identity.cert) } : {}),
+      ...(o.psk
+        ? {
+            checkServerIdentity: () => undefined,
+            pskCallback: (hint: string | null) => {
+              if (hint !== null) r.pskHint = hint;
+              return { psk: Buffer.from(o.psk!.key), identity: o.psk!.identity };
+            },
+          }
+        : {}),
     });
     const finish = (error?: string) => {
       if (settled) return;
