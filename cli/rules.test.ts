@@ -32,7 +32,12 @@ describe('tlsprop rules', () => {
     // the renegotiation rules (issue #18), decided with keys: the renegotiation is protected under the first handshake's
     const renegotiation = ['ext.reneg.legacy', 'ext.reneg.secure', 'ver.t13.no-13-in-renegotiation'];
     expect(newly.filter((r) => renegotiation.includes(r.id)).every((r) => r.evidence === 'keys')).toBe(true);
-    expect(newly.map((r) => r.id).filter((id) => !renegotiation.includes(id)).sort()).toEqual([
+    expect(
+      newly
+        .map((r) => r.id)
+        .filter((id) => !renegotiation.includes(id))
+        .sort(),
+    ).toEqual([
       'alert.illegal-parameter',
       'alert.t12.must-send',
       'alert.t13.named-alert',

@@ -5,6 +5,8 @@ import { cipherSuites, NamedGroup, SignatureScheme } from '../wire/registry';
 import {
   describePlan,
   isDhePlan,
+  PLAN_PSK_IDENTITY,
+  pskPlan,
   PLAN_FFDHE_GROUPS,
   PLAN_GROUPS,
   type HandshakePlan,
@@ -29,7 +31,9 @@ describe('handshakePlanArb', () => {
     fc.assert(
       fc.property(handshakePlanArb(), (p) => {
         expect((p.version === '1.2' ? SUITES_12 : SUITES_13).includes(p.suite)).toBe(true);
-        if (p.version === '1.2') expect(p.serverKey.type === 'rsa2048').toBe(kexOf(p.suite) !== 'ECDHE_ECDSA');
+        // PSK, DHE_PSK and ECDHE_PSK send no certificate (RFC 4279 §2, §3; RFC 5489 §2): any key there
+        const certless = ['PSK', 'DHE_PSK', 'ECDHE_PSK'].includes(kexOf(p.suite));
+        if (p.version === '1.2' && !certless) expect(p.serverKey.type === 'rsa2048').toBe(kexOf(p.suite) !== 'ECDHE_ECDSA');
         if (p.alpn) expect(p.alpn.server.some((x) => p.alpn?.client.includes(x))).toBe(true);
         expect(p.extraGroups).not.toContain(p.group);
         // DHE_RSA takes an RFC 7919 group, everything else a curve.
@@ -41,7 +45,7 @@ describe('handshakePlanArb', () => {
           expect(cas).not.toContain(p.rootKey);
         }
         // TLS 1.2: an Ed25519 server key only with ECDHE_ECDSA (RFC 8422 §5.10), never with an RSA suite.
-        if (p.version === '1.2' && p.serverKey.type === 'ed25519') expect(kexOf(p.suite)).toBe('ECDHE_ECDSA');
+        if (p.version === '1.2' && p.serverKey.type === 'ed25519' && !certless) expect(kexOf(p.suite)).toBe('ECDHE_ECDSA');
         for (const k of [p.serverKey, p.clientKey]) expect(k.index).toBeLessThan(leafSlots(k.type));
         expect(p.clientRandom).toHaveLength(32);
         expect(p.serverRandom).toHaveLength(32);
@@ -117,7 +121,13 @@ describe('renderHandshake', () => {
         expect(s?.cipherSuite).toBe(p.suite);
         // A resumed session reuses the original's keys: no new group or server signature (PSK_DHE_KE has a group).
         if (p.resumption === 'psk_dhe_ke') expect(s?.group).toBe(p.group);
-        if (p.resumption === 'none' && (p.version === '1.3' || kexOf(p.suite) !== 'RSA')) {
+        // A PSK handshake signs nothing; its group only with (EC)DHE (psk_dhe_ke, DHE_PSK, ECDHE_PSK).
+        if (pskPlan(p)) {
+          if (p.resumption === 'none') expect(s?.pskIdentity).toEqual(PLAN_PSK_IDENTITY);
+          expect(s?.serverScheme).toBeUndefined();
+          const dh = p.version === '1.3' ? p.psk.external === 'psk_dhe_ke' : ['DHE_PSK', 'ECDHE_PSK'].includes(kexOf(p.suite));
+          if (p.resumption === 'none') expect(s?.group).toBe(dh ? p.group : undefined);
+        } else if (p.resumption === 'none' && (p.version === '1.3' || kexOf(p.suite) !== 'RSA')) {
           expect(s?.group).toBe(p.group);
           const fit = schemesForKey(p.serverKey.type, p.version);
           expect(s?.serverScheme).toBe(p.serverSchemes.find((x) => fit.includes(x)));

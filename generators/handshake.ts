@@ -13,11 +13,20 @@
  * server and runs them in memory.
  */
 import fc from 'fast-check';
-import { type ClientConfig, DEFAULT_SCHEMES, identityOf, type ServerConfig } from '../engine/config';
+import { type ClientConfig, DEFAULT_SCHEMES, type ExternalPsk, identityOf, type ServerConfig } from '../engine/config';
 import { type CryptoProvider, nodeProvider } from '../crypto';
 import { newClientSessionStore, ServerSessionCache } from '../engine/session';
 import { type MemoryOptions, type MemoryRun, runInMemory } from '../engine/memory';
-import { CipherSuite12, CipherSuite13, CipherSuiteDhe12, engineSuite } from '../engine/suites';
+import {
+  CipherSuite12,
+  CipherSuite13,
+  CipherSuiteCcm,
+  CipherSuiteDhe12,
+  CipherSuiteDheCbc12,
+  CipherSuitePsk12,
+  engineSuite,
+  PSK_KEX,
+} from '../engine/suites';
 import { type BuiltCert, buildCert, type CertSpec, KeyUsage } from '../pki/chain';
 import { KeyPool } from '../pki/keypool';
 import { newCertCache, type ParsedCertCache } from '../pki/parse';
@@ -126,6 +135,12 @@ export interface HandshakePlan {
    * each way under the new keys. `none` for TLS 1.3.
    */
   renegotiation: RenegotiationMode;
+  /**
+   * External pre-shared keys (RFC 4279 / RFC 8446 §4.2.11): the key both sides are given (identity `tlsprop-plan`),
+   * used by a TLS 1.2 PSK suite (`suite`), and with a TLS 1.3 plan that resumes nothing by `external` (psk_ke or
+   * psk_dhe_ke; `none`: a certificate handshake); `hint`: the TLS 1.2 server sends a psk_identity_hint.
+   */
+  psk: { key: Uint8Array; external: 'none' | 'psk_ke' | 'psk_dhe_ke'; hint: boolean };
   clientRandom: Uint8Array;
   serverRandom: Uint8Array;
   /** Time of the handshake (and of certificate validation): PLAN_EPOCH + atDay days. */
@@ -140,12 +155,20 @@ export interface HandshakePlan {
 
 // ----------------------------------------------------------------- domains
 
-const PLAN_KEX: ReadonlySet<string> = new Set(['RSA', 'ECDHE_RSA', 'ECDHE_ECDSA', 'DHE_RSA']);
-/** TLS 1.2 suites the engine implements with a key exchange the plans cover. */
-export const SUITES_12: readonly number[] = [...Object.values(CipherSuite12), ...Object.values(CipherSuiteDhe12)].filter((c) =>
-  PLAN_KEX.has(engineSuite(c)?.kex ?? ''),
+const PLAN_KEX: ReadonlySet<string> = new Set(['RSA', 'ECDHE_RSA', 'ECDHE_ECDSA', 'DHE_RSA', ...PSK_KEX]);
+/** TLS 1.2 suites the engine implements with a key exchange the plans cover (AES-CCM and the PSK key exchanges too). */
+export const SUITES_12: readonly number[] = [
+  ...Object.values(CipherSuite12),
+  ...Object.values(CipherSuiteDhe12),
+  ...Object.values(CipherSuiteDheCbc12),
+  ...Object.values(CipherSuiteCcm),
+  ...Object.values(CipherSuitePsk12),
+].filter((c) => PLAN_KEX.has(engineSuite(c)?.kex ?? ''));
+export const SUITES_13: readonly number[] = [...Object.values(CipherSuite13), ...Object.values(CipherSuiteCcm)].filter(
+  (c) => engineSuite(c)?.kex === 'TLS13',
 );
-export const SUITES_13: readonly number[] = Object.values(CipherSuite13).filter((c) => engineSuite(c) !== undefined);
+/** The identity of the plans' external PSK. */
+export const PLAN_PSK_IDENTITY = new TextEncoder().encode('tlsprop-plan');
 export const PLAN_GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
 /** RFC 7919 groups of the TLS 1.2 DHE_RSA plans. */
 export const PLAN_FFDHE_GROUPS: readonly number[] = [NamedGroup.ffdhe2048, NamedGroup.ffdhe3072];
@@ -172,6 +195,8 @@ export function isCbc(suite: number): boolean {
 function fitServerKey(version: TlsVersion, suite: number, key: PlanKey): PlanKey {
   if (version === '1.3') return key;
   const kex = kexOf(suite);
+  // PSK, DHE_PSK and ECDHE_PSK send no certificate (RFC 4279 §2, §3; RFC 5489 §2): any key; RSA_PSK needs RSA (§4)
+  if (kex === 'PSK' || kex === 'DHE_PSK' || kex === 'ECDHE_PSK') return key;
   if (kex === 'ECDHE_ECDSA' && key.type === 'rsa2048') return { type: 'ecdsa-p256', index: key.index % leafSlots('ecdsa-p256') };
   if (kex !== 'ECDHE_ECDSA' && key.type !== 'rsa2048') return { type: 'rsa2048', index: key.index % leafSlots('rsa2048') };
   return key;
@@ -200,12 +225,15 @@ export interface PlanArbOptions {
 /** The whole valid plan space. */
 export function handshakePlanArb(opts: PlanArbOptions = {}): fc.Arbitrary<HandshakePlan> {
   const versions: TlsVersion[] = opts.version ? [opts.version] : ['1.2', '1.3'];
+  // a PSK handshake requests no client certificate: restricted to client-auth modes without 'none', no PSK is drawn
+  const noPsk = opts.clientAuth !== undefined && !opts.clientAuth.includes('none');
+  const suites12 = noPsk ? SUITES_12.filter((c) => !PSK_KEX.has(kexOf(c))) : SUITES_12;
   const sides = fc.record({ client: fc.boolean(), server: fc.boolean() });
   return fc
     .record({
       version: fc.constantFrom(...versions),
       versionsOffered: fc.constantFrom<VersionsOffered>('exact', 'client-both', 'server-both'),
-      suite12: fc.constantFrom(...SUITES_12),
+      suite12: fc.constantFrom(...suites12),
       suite13: fc.constantFrom(...SUITES_13),
       group: fc.constantFrom(...PLAN_GROUPS),
       dheGroup: fc.constantFrom(...PLAN_FFDHE_GROUPS),
@@ -233,6 +261,13 @@ export function handshakePlanArb(opts: PlanArbOptions = {}): fc.Arbitrary<Handsh
       resumption12: fc.constantFrom<ResumptionMode>(...pick<ResumptionMode>(opts.resumed, 'none', ['session_id', 'ticket'])),
       resumption13: fc.constantFrom<ResumptionMode>(...pick<ResumptionMode>(opts.resumed, 'none', ['psk_dhe_ke', 'psk_ke'])),
       renegotiation: fc.constantFrom<RenegotiationMode>('none', 'none', 'client', 'server'),
+      psk: fc.record({
+        key: fc.uint8Array({ minLength: 16, maxLength: 48 }),
+        external: noPsk
+          ? fc.constant<HandshakePlan['psk']['external']>('none')
+          : fc.constantFrom<HandshakePlan['psk']['external']>('none', 'none', 'psk_ke', 'psk_dhe_ke'),
+        hint: fc.boolean(),
+      }),
       clientRandom: random32(),
       serverRandom: random32(),
       atDay: fc.nat(MAX_AT_DAY),
@@ -241,7 +276,7 @@ export function handshakePlanArb(opts: PlanArbOptions = {}): fc.Arbitrary<Handsh
     })
     .map(({ suite12, suite13, resumption12, resumption13, dheGroup, ...r }) => {
       const suite = r.version === '1.2' ? suite12 : suite13;
-      const group = r.version === '1.2' && kexOf(suite) === 'DHE_RSA' ? dheGroup : r.group;
+      const group = r.version === '1.2' && (kexOf(suite) === 'DHE_RSA' || kexOf(suite) === 'DHE_PSK') ? dheGroup : r.group;
       return normalizePlan({ ...r, suite, group, resumption: r.version === '1.2' ? resumption12 : resumption13 });
     });
 }
@@ -253,7 +288,12 @@ function intermediatesArb(): fc.Arbitrary<PlanKeyType[]> {
 
 /** Whether the plan's key exchange is TLS 1.2 DHE_RSA (its group is an RFC 7919 one). */
 export function isDhePlan(plan: Pick<HandshakePlan, 'version' | 'suite'>): boolean {
-  return plan.version === '1.2' && kexOf(plan.suite) === 'DHE_RSA';
+  return plan.version === '1.2' && (kexOf(plan.suite) === 'DHE_RSA' || kexOf(plan.suite) === 'DHE_PSK');
+}
+
+/** Whether the plan authenticates with its external PSK: a TLS 1.2 PSK suite, or a TLS 1.3 external PSK. */
+export function pskPlan(plan: Pick<HandshakePlan, 'version' | 'suite' | 'psk'>): boolean {
+  return plan.version === '1.2' ? PSK_KEX.has(kexOf(plan.suite)) : plan.psk.external !== 'none';
 }
 
 /** The values a three-way option allows: undefined all, false the first only, true the rest. */
@@ -292,9 +332,17 @@ export function normalizePlan(plan: HandshakePlan): HandshakePlan {
       : r === 'psk_ke' || r === 'psk_dhe_ke'
         ? r
         : 'none';
+  // A TLS 1.3 external PSK only for a connection that resumes nothing (a ticket would be offered first)
+  const psk = plan.psk ?? { key: new Uint8Array(32), external: 'none', hint: false };
+  const external = plan.version === '1.3' && resumption === 'none' ? psk.external : 'none';
+  const usesPsk = plan.version === '1.2' ? PSK_KEX.has(kexOf(plan.suite)) : external !== 'none';
   return {
     ...plan,
     resumption,
+    psk: { key: psk.key.length ? psk.key : new Uint8Array(32), external, hint: psk.hint },
+    // RFC 4279 §2: no CertificateRequest with a PSK suite; RFC 8446 §4.3.2: "Servers which are authenticating with a
+    // PSK MUST NOT send the CertificateRequest message in the main handshake"
+    clientAuth: usesPsk ? 'none' : plan.clientAuth,
     renegotiation: plan.version === '1.2' ? (plan.renegotiation ?? 'none') : 'none',
     group,
     extraGroups: hrrOf(plan) && extra.length === 0 ? [hrrGroup] : extra,
@@ -338,6 +386,7 @@ function referencePlan(name: string, clientAuth: ClientAuthSeen): HandshakePlan 
     helloRetry: { on: false, cookie: false },
     resumption: 'none',
     renegotiation: 'none',
+    psk: { key: zeros(0x33), external: 'none', hint: false },
     clientRandom: zeros(0x11),
     serverRandom: zeros(0x22),
     atDay: 0,
@@ -547,6 +596,19 @@ export function engineConfigs(
     c.renegotiation = 'secure';
     s.renegotiation = 'secure';
   }
+  if (pskPlan(plan)) {
+    // a TLS 1.3 external PSK is bound to the hash of the plan's suite (RFC 8446 §4.2.11), so SHA-384 ones are drawn too
+    const hash = plan.version === '1.3' ? engineSuite(plan.suite)?.prfHash : undefined;
+    const psk: ExternalPsk = { identity: PLAN_PSK_IDENTITY, key: plan.psk.key, ...(hash ? { hash } : {}) };
+    c.psk = psk;
+    s.psks = [psk];
+    if (plan.version === '1.2' && plan.psk.hint) s.pskIdentityHint = new TextEncoder().encode('tlsprop-hint');
+    if (plan.version === '1.3') {
+      const mode = plan.psk.external === 'psk_ke' ? 0 : 1;
+      c.pskModes = [mode];
+      s.pskModes = [mode];
+    }
+  }
   if (hrrOf(plan)) {
     s.helloRetryForPreferredGroup = true;
     s.helloRetryCookie = plan.helloRetry.cookie;
@@ -566,11 +628,14 @@ export function expectedSequence(plan: HandshakePlan, connection: 'main' | 'init
   const s = ['C->S client_hello', 'S->C server_hello'];
   /** A full TLS 1.2 handshake after its ClientHello and ServerHello. */
   const full12 = () => {
-    const ecdhe = kexOf(plan.suite) !== 'RSA';
+    const kex = kexOf(plan.suite);
+    // RFC 4279 §2-§4, RFC 5489 §2: only RSA_PSK of the PSK key exchanges sends a Certificate; PSK and RSA_PSK send a
+    // ServerKeyExchange only for a psk_identity_hint
+    const ske = kex === 'PSK' || kex === 'RSA_PSK' ? plan.psk.hint : kex !== 'RSA';
     const auth12 = plan.clientAuth !== 'none';
     const sent12 = plan.clientAuth === 'requested-sent' || plan.clientAuth === 'required';
-    const out = ['S->C certificate'];
-    if (ecdhe) out.push('S->C server_key_exchange');
+    const out = kex === 'PSK' || kex === 'DHE_PSK' || kex === 'ECDHE_PSK' ? [] : ['S->C certificate'];
+    if (ske) out.push('S->C server_key_exchange');
     if (auth12) out.push('S->C certificate_request');
     out.push('S->C server_hello_done');
     if (auth12) out.push('C->S certificate');
@@ -592,8 +657,11 @@ export function expectedSequence(plan: HandshakePlan, connection: 'main' | 'init
     // (the client's compat mode); the client sends its one before its second flight: the second
     // ClientHello after a HelloRetryRequest, else its Certificate/Finished flight.
     const compatC = plan.middleboxCompat.client;
-    // A psk_ke resumption needs no key share, so the server has nothing to retry for.
-    const hrr = hrrOf(plan) && !(resumed && plan.resumption === 'psk_ke');
+    // A PSK handshake (a ticket, or an external PSK) authenticates without certificates.
+    const pskAuth = resumed || (connection === 'main' && plan.psk.external !== 'none');
+    // A psk_ke handshake needs no key share, so the server has nothing to retry for.
+    const hrr =
+      hrrOf(plan) && !(resumed && plan.resumption === 'psk_ke') && !(connection === 'main' && plan.psk.external === 'psk_ke');
     // The server answers a client's compatibility mode with its dummy CCS (RFC 8446 D.4).
     if (compatC) s.push('S->C change_cipher_spec');
     if (hrr) {
@@ -603,7 +671,7 @@ export function expectedSequence(plan: HandshakePlan, connection: 'main' | 'init
     s.push('S->C encrypted_extensions');
     // A PSK handshake has no CertificateRequest, Certificate or CertificateVerify (RFC 8446 §2.2).
     if (auth) s.push('S->C certificate_request');
-    if (!resumed) s.push('S->C certificate', 'S->C certificate_verify');
+    if (!pskAuth) s.push('S->C certificate', 'S->C certificate_verify');
     s.push('S->C finished');
     if (compatC && !hrr) s.push('C->S change_cipher_spec');
     if (auth) s.push('C->S certificate');
@@ -645,6 +713,8 @@ export function describePlan(plan: HandshakePlan): string {
     hrrOf(plan) ? `hrr${plan.helloRetry.cookie ? '+cookie' : ''}` : '',
     plan.resumption !== 'none' ? `resumed=${plan.resumption}` : '',
     plan.renegotiation !== 'none' ? `renegotiation=${plan.renegotiation}` : '',
+    plan.psk.external !== 'none' ? `external-psk=${plan.psk.external}` : '',
+    plan.version === '1.2' && PSK_KEX.has(kexOf(plan.suite)) && plan.psk.hint ? 'psk-hint' : '',
   ]
     .filter((x) => x)
     .join(' ');
@@ -665,10 +735,11 @@ function configPoint(plan: HandshakePlan, t: Transcript, run: MemoryRun): Config
     cipherSuite: cipherSuites.get(plan.suite)?.name ?? `0x${plan.suite.toString(16)}`,
     clientAuth: plan.clientAuth,
     resumption: plan.resumption,
-    helloRetry: hrrOf(plan) && plan.resumption !== 'psk_ke',
+    helloRetry: hrrOf(plan) && plan.resumption !== 'psk_ke' && plan.psk.external !== 'psk_ke',
     extensions: [...extensions].sort(),
   };
   if (plan.renegotiation !== 'none') cp.renegotiation = plan.renegotiation;
+  if (plan.psk.external !== 'none') cp.externalPsk = plan.psk.external;
   const group = session?.group;
   if (group !== undefined) cp.group = nameOf(namedGroups, group);
   const scheme = session?.serverScheme;
@@ -801,6 +872,11 @@ export function cornerPlans(): HandshakePlan[] {
         Math.floor(i / 3) % 3
       ] as HandshakePlan['resumption'],
       renegotiation: (['none', 'client', 'server'] as const)[(i + 1) % 3] as HandshakePlan['renegotiation'],
+      psk: {
+        key: (base as HandshakePlan).psk.key,
+        external: (['none', 'psk_dhe_ke', 'none', 'psk_ke'] as const)[i % 4] as HandshakePlan['psk']['external'],
+        hint: i % 2 === 0,
+      },
     });
   });
 }

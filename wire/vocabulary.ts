@@ -122,6 +122,8 @@ export interface ConfigPoint {
   helloRetry: boolean;
   /** A TLS 1.2 renegotiation followed the handshake (absent: none). */
   renegotiation?: RenegotiationMode;
+  /** A TLS 1.3 external PSK authenticated the handshake, with this key exchange mode (absent: none). */
+  externalPsk?: 'psk_ke' | 'psk_dhe_ke';
   extensions: string[];
 }
 

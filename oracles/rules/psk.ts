@@ -80,7 +80,7 @@ export const pskRules = [
       checklist:
         'the reference checklist has no PSK key exchange rules; RFC 4279 §2: "the Certificate and CertificateRequest payloads are omitted from the response" (§3 and RFC 5489 §2 build DHE_PSK and ECDHE_PSK on it)',
     },
-    needs: ['kex'],
+    needs: ['kex', 'full-handshake'],
     check(ctx): Outcome {
       if (!['PSK', 'DHE_PSK', 'ECDHE_PSK'].includes(ctx.kex!))
         return notApplicable(`The key exchange is ${ctx.kex}, not PSK, DHE_PSK or ECDHE_PSK.`);
