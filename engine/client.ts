@@ -27,7 +27,6 @@ import {
   extensionTypes,
   type HandshakeTypeName,
   nameOf,
-  NamedGroup,
   ProtocolVersion,
   PskKeyExchangeMode,
   SCSV,
@@ -78,7 +77,18 @@ import {
 } from '../wire/handshake';
 import { bytesEqual, concatBytes } from '../wire/hex';
 import { type ClientConfig, DEFAULT_GROUPS, DEFAULT_SCHEMES, DEFAULT_SUITES, type ExternalPsk, type Identity } from './config';
-import { Endpoint, failure, keyKindOf, leafSpki, pickScheme, requireEmptyExtensions, signatureFailureAlert } from './core';
+import {
+  Endpoint,
+  ecdsaKeyGroup,
+  ecdsaSuiteKey,
+  failure,
+  keyKindOf,
+  leafSpki,
+  pickScheme,
+  requireEmptyExtensions,
+  rsaSigningKey,
+  signatureFailureAlert,
+} from './core';
 import type { StoredSession12, StoredTicket13 } from './session';
 import { engineSuite, PSK_KEX } from './suites';
 import type { StepResult, WireRecord } from './types';
@@ -207,8 +217,7 @@ export class TlsClient extends Endpoint {
     if (!identity) return groups;
     let curve: number | undefined;
     try {
-      const kind = keyKindOf(identity.spki);
-      curve = kind === 'ec-p256' ? NamedGroup.secp256r1 : kind === 'ec-p384' ? NamedGroup.secp384r1 : undefined;
+      curve = ecdsaKeyGroup(keyKindOf(identity.spki));
     } catch {
       curve = undefined; // an unparsable key shows when it is used to sign
     }
@@ -969,11 +978,15 @@ export class TlsClient extends Endpoint {
     this.transcript.push(raw);
     const spki = leafSpki(chain, this.common.certCache);
     const kind = keyKindOf(spki);
-    // RFC 8422 §5.10 / §2: ECDHE_ECDSA suites also carry EdDSA (Ed25519) server keys, signed with scheme ed25519.
-    if (this.kex === 'ECDHE_ECDSA' && kind !== 'ec-p256' && kind !== 'ec-p384' && kind !== 'ed25519')
-      throw failure('unsupported_certificate', 'ECDHE_ECDSA suite but the server key is neither ECDSA nor Ed25519');
-    if ((this.kex === 'ECDHE_RSA' || this.kex === 'RSA' || this.kex === 'DHE_RSA' || this.kex === 'RSA_PSK') && kind !== 'rsa')
+    // RFC 8422 §5.10 / §2: ECDHE_ECDSA suites also carry EdDSA (Ed25519, Ed448) server keys, signed with scheme ed25519/ed448.
+    if (this.kex === 'ECDHE_ECDSA' && !ecdsaSuiteKey(kind))
+      throw failure('unsupported_certificate', 'ECDHE_ECDSA suite but the server key is neither ECDSA nor EdDSA');
+    // ECDHE_RSA / DHE_RSA sign: an rsaEncryption or an id-RSASSA-PSS key (rsa_pss_pss_*, RFC 8446 §4.2.3). RSA and
+    // RSA_PSK encrypt the premaster secret to the key: rsaEncryption only (RFC 4055 §1.2: a PSS key only signs).
+    if ((this.kex === 'ECDHE_RSA' || this.kex === 'DHE_RSA') && !rsaSigningKey(kind))
       throw failure('unsupported_certificate', `${this.kex} suite but the server key is not RSA`);
+    if ((this.kex === 'RSA' || this.kex === 'RSA_PSK') && kind !== 'rsa')
+      throw failure('unsupported_certificate', `${this.kex} suite but the server key is not an rsaEncryption key`);
     await this.checkPeerChain(chain, 'server', this.config.serverName);
     this.serverChain = chain;
     this.serverSpki = spki;
@@ -1050,7 +1063,7 @@ export class TlsClient extends Endpoint {
     raw: Uint8Array,
   ): Promise<void> {
     const strip = (b: Uint8Array) => b.subarray(b.findIndex((x) => x !== 0) < 0 ? b.length : b.findIndex((x) => x !== 0));
-    const group = (['ffdhe2048', 'ffdhe3072'] as const).find((g) => {
+    const group = (['ffdhe2048', 'ffdhe3072', 'ffdhe4096', 'ffdhe6144', 'ffdhe8192'] as const).find((g) => {
       const params = ffdheParams(g);
       return bytesEqual(strip(body.p), params.p) && bytesEqual(strip(body.g), Uint8Array.of(params.g));
     });

@@ -58,7 +58,7 @@ export interface CommonConfig {
   versions?: number[];
   /** Suites in preference order (TLS 1.2 and 1.3 codes mixed). */
   cipherSuites?: number[];
-  /** Named groups in preference order (x25519, secp256r1, secp384r1). */
+  /** Named groups in preference order (default DEFAULT_GROUPS: x25519, secp256r1, secp384r1, secp521r1, x448). */
   groups?: number[];
   /** Signature schemes in preference order. */
   signatureSchemes?: number[];
@@ -227,7 +227,18 @@ export const DEFAULT_SUITES: readonly number[] = [
   CipherSuite12.TLS_RSA_WITH_AES_128_CBC_SHA256,
 ];
 
-export const DEFAULT_GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
+/**
+ * Groups offered and accepted by default, in preference order: the common three, then secp521r1 and x448 (RFC 8446
+ * §4.2.7, RFC 8422 §5.1.1), which get no key share of their own unless configured first. The RFC 7919 groups
+ * (ffdhe2048..8192) are configured explicitly (`groups`): TLS 1.2 DHE_* uses them, a TLS 1.3 key share can.
+ */
+export const DEFAULT_GROUPS: readonly number[] = [
+  NamedGroup.x25519,
+  NamedGroup.secp256r1,
+  NamedGroup.secp384r1,
+  NamedGroup.secp521r1,
+  NamedGroup.x448,
+];
 
 const S = SignatureScheme;
 export const DEFAULT_SCHEMES: readonly number[] = [
@@ -240,4 +251,10 @@ export const DEFAULT_SCHEMES: readonly number[] = [
   S.rsa_pkcs1_sha256,
   S.rsa_pkcs1_sha384,
   S.rsa_pkcs1_sha512,
+  // after the common ones, so a key that fits one of those keeps it; each fits only its own key type
+  S.ecdsa_secp521r1_sha512,
+  S.ed448,
+  S.rsa_pss_pss_sha256,
+  S.rsa_pss_pss_sha384,
+  S.rsa_pss_pss_sha512,
 ];

@@ -39,6 +39,7 @@ import {
   RecordDirection,
   type SigningKey,
   schemeInfo,
+  schemeKeyMismatch,
 } from '../crypto';
 import { type ParsedCertCache, parseCert } from '../pki/parse';
 import { validateChain } from '../pki/validate';
@@ -67,6 +68,7 @@ import {
   type HandshakeTypeName,
   handshakeTypes,
   type KeyExchange,
+  NamedGroup,
   nameOf,
 } from '../wire/registry';
 import type { Extension } from '../wire/extensions';
@@ -139,15 +141,42 @@ const KIND_TYPE: Record<ContentKind, number> = {
   application_data: ContentType.application_data,
 };
 
-export type KeyKind = 'rsa' | 'ec-p256' | 'ec-p384' | 'ed25519' | 'other';
+export type KeyKind = 'rsa' | 'rsa-pss' | 'ec-p256' | 'ec-p384' | 'ec-p521' | 'ed25519' | 'ed448' | 'other';
 
 export function keyKindOf(spki: Uint8Array): KeyKind {
   const info = parseSpki(spki);
   if (info.algorithm === OID.rsaEncryption) return 'rsa';
+  if (info.algorithm === OID.rsassaPss) return 'rsa-pss';
   if (info.algorithm === OID.ed25519) return 'ed25519';
-  if (info.algorithm === OID.ecPublicKey)
-    return info.parameters === OID.prime256v1 ? 'ec-p256' : info.parameters === OID.secp384r1 ? 'ec-p384' : 'other';
+  if (info.algorithm === OID.ed448) return 'ed448';
+  if (info.algorithm === OID.ecPublicKey) {
+    if (info.parameters === OID.prime256v1) return 'ec-p256';
+    if (info.parameters === OID.secp384r1) return 'ec-p384';
+    if (info.parameters === OID.secp521r1) return 'ec-p521';
+  }
   return 'other';
+}
+
+/** The NamedGroup of an ECDSA key's curve (RFC 8422 §5.1: a TLS 1.2 peer must have listed it), or undefined. */
+export function ecdsaKeyGroup(kind: KeyKind): number | undefined {
+  if (kind === 'ec-p256') return NamedGroup.secp256r1;
+  if (kind === 'ec-p384') return NamedGroup.secp384r1;
+  if (kind === 'ec-p521') return NamedGroup.secp521r1;
+  return undefined;
+}
+
+/** A key that signs for ECDHE_ECDSA: ECDSA, or EdDSA (RFC 8422 §5.1.1, §5.10: Ed25519 and Ed448). */
+export function ecdsaSuiteKey(kind: KeyKind): boolean {
+  return ecdsaKeyGroup(kind) !== undefined || kind === 'ed25519' || kind === 'ed448';
+}
+
+/**
+ * A key that signs for ECDHE_RSA / DHE_RSA: rsaEncryption, or id-RSASSA-PSS (RFC 8446 §4.2.3 makes rsa_pss_pss_*
+ * usable in TLS 1.2 too). Not for RSA key transport: an id-RSASSA-PSS key "is only to be used for RSASSA-PSS
+ * signatures" (RFC 4055 §1.2).
+ */
+export function rsaSigningKey(kind: KeyKind): boolean {
+  return kind === 'rsa' || kind === 'rsa-pss';
 }
 
 /** Whether a key can sign with a scheme (TLS 1.3 also binds ECDSA curves and forbids PKCS#1). */
@@ -159,13 +188,21 @@ export function schemeFitsKey(scheme: number, kind: KeyKind, tls13: boolean): bo
       return kind === 'rsa' && !tls13 && s.hash !== 'SHA-1';
     case 'rsa_pss_rsae':
       return kind === 'rsa';
+    case 'rsa_pss_pss':
+      return kind === 'rsa-pss';
     case 'ecdsa':
       if (s.hash === 'SHA-1') return false;
-      return (kind === 'ec-p256' && s.curve === 'P-256') || (kind === 'ec-p384' && s.curve === 'P-384');
+      return (
+        (kind === 'ec-p256' && s.curve === 'P-256') ||
+        (kind === 'ec-p384' && s.curve === 'P-384') ||
+        (kind === 'ec-p521' && s.curve === 'P-521')
+      );
     case 'ed25519':
       return kind === 'ed25519';
+    case 'ed448':
+      return kind === 'ed448';
     default:
-      // rsa_pss_pss, ed448, dsa: keys this engine does not sign with.
+      // dsa: keys this engine does not sign with (RFC 8446 §4.2.3 removed DSA; RFC 9155 §2 deprecates it in 1.2).
       return false;
   }
 }
@@ -178,7 +215,10 @@ export function pickScheme(
   tls13: boolean,
 ): number | undefined {
   const kind = keyKindOf(spki);
-  return ours.find((s) => offered.includes(s) && schemeFitsKey(s, kind, tls13));
+  // an id-RSASSA-PSS key with parameters signs only with the scheme they name (RFC 8446 §4.2.3): as verification checks
+  return ours.find(
+    (s) => offered.includes(s) && schemeFitsKey(s, kind, tls13) && schemeKeyMismatch(s, spki, tls13 ? 13 : 12) === undefined,
+  );
 }
 
 /**

@@ -71,9 +71,11 @@ import {
   EARLY_DATA_SKIP_LIMIT,
   Endpoint,
   failure,
+  ecdsaKeyGroup,
   keyKindOf,
   leafSpki,
   pickScheme,
+  rsaSigningKey,
   requireEmptyExtensions,
   signatureFailureAlert,
 } from './core';
@@ -574,14 +576,15 @@ export class TlsServer extends Endpoint {
           return true;
         }
         if (s.kex === 'RSA') return kind === 'rsa';
-        if (s.kex === 'DHE_RSA') return kind === 'rsa' && scheme !== undefined && dheGroup !== undefined;
+        // an id-RSASSA-PSS key signs (rsa_pss_pss_*, RFC 8446 §4.2.3) but never decrypts (RFC 4055 §1.2): not for RSA
+        if (s.kex === 'DHE_RSA') return rsaSigningKey(kind) && scheme !== undefined && dheGroup !== undefined;
         if (group === undefined || scheme === undefined) return false;
-        if (s.kex === 'ECDHE_RSA') return kind === 'rsa';
-        // RFC 8422 §5.1.1/§5.10: an Ed25519 certificate serves ECDHE_ECDSA when the client offered the ed25519 scheme
+        if (s.kex === 'ECDHE_RSA') return rsaSigningKey(kind);
+        // RFC 8422 §5.1.1/§5.10: an Ed25519 or Ed448 certificate serves ECDHE_ECDSA when the client offered its scheme
         // (pickScheme above only returns a scheme the client offered and the key fits); no curve to check.
-        if (kind === 'ed25519') return true;
+        if (kind === 'ed25519' || kind === 'ed448') return true;
         // RFC 8422 §5.1/§5.3: an ECDSA certificate's curve must be one the client listed in supported_groups.
-        const curve = kind === 'ec-p256' ? NamedGroup.secp256r1 : kind === 'ec-p384' ? NamedGroup.secp384r1 : undefined;
+        const curve = ecdsaKeyGroup(kind);
         return curve !== undefined && (clientGroups.length === 0 || clientGroups.includes(curve));
       });
     if (!suite) throw failure('handshake_failure', 'no common TLS 1.2 cipher suite for this certificate');
