@@ -51,14 +51,41 @@ import {
 } from '../wire/registry';
 
 /** Certificate key types the plans use (committed pool keys only). */
-export type PlanKeyType = 'rsa2048' | 'ecdsa-p256' | 'ecdsa-p384' | 'ed25519';
-export const PLAN_KEY_TYPES: readonly PlanKeyType[] = ['rsa2048', 'ecdsa-p256', 'ecdsa-p384', 'ed25519'];
+export type PlanKeyType = 'rsa2048' | 'ecdsa-p256' | 'ecdsa-p384' | 'ed25519' | 'ecdsa-p521' | 'ed448' | 'rsa-pss2048';
+export const PLAN_KEY_TYPES: readonly PlanKeyType[] = [
+  'rsa2048',
+  'ecdsa-p256',
+  'ecdsa-p384',
+  'ed25519',
+  'ecdsa-p521',
+  'ed448',
+  'rsa-pss2048',
+];
 
 /**
  * Committed pool keys per type (pki/testkeys): the last slot signs the root,
  * the others are leaf keys, so a leaf never shares its key with its issuer.
  */
-const COMMITTED: Record<PlanKeyType, number> = { rsa2048: 3, 'ecdsa-p256': 3, 'ecdsa-p384': 2, ed25519: 2 };
+const COMMITTED: Record<PlanKeyType, number> = {
+  rsa2048: 3,
+  'ecdsa-p256': 3,
+  'ecdsa-p384': 2,
+  ed25519: 2,
+  'ecdsa-p521': 3,
+  ed448: 3,
+  'rsa-pss2048': 3,
+};
+/** Keys that sign for TLS 1.2 ECDHE_ECDSA (RFC 8422 §5.1.1, §5.10: ECDSA and EdDSA). */
+const ECDSA_SUITE_KEYS: readonly PlanKeyType[] = ['ecdsa-p256', 'ecdsa-p384', 'ecdsa-p521', 'ed25519', 'ed448'];
+/** Keys that sign for TLS 1.2 ECDHE_RSA / DHE_RSA (rsaEncryption; id-RSASSA-PSS with rsa_pss_pss_*, RFC 8446 §4.2.3). */
+const RSA_SIGN_KEYS: readonly PlanKeyType[] = ['rsa2048', 'rsa-pss2048'];
+/** The NamedGroup of an ECDSA plan key's curve (RFC 8422 §5.1: a TLS 1.2 client lists it). */
+export function planKeyCurve(type: PlanKeyType): number | undefined {
+  if (type === 'ecdsa-p256') return NamedGroup.secp256r1;
+  if (type === 'ecdsa-p384') return NamedGroup.secp384r1;
+  if (type === 'ecdsa-p521') return NamedGroup.secp521r1;
+  return undefined;
+}
 export const leafSlots = (t: PlanKeyType): number => COMMITTED[t] - 1;
 const rootSlot = (t: PlanKeyType): number => COMMITTED[t] - 1;
 
@@ -169,9 +196,21 @@ export const SUITES_13: readonly number[] = [...Object.values(CipherSuite13), ..
 );
 /** The identity of the plans' external PSK. */
 export const PLAN_PSK_IDENTITY = new TextEncoder().encode('tlsprop-plan');
-export const PLAN_GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
+export const PLAN_GROUPS: readonly number[] = [
+  NamedGroup.x25519,
+  NamedGroup.secp256r1,
+  NamedGroup.secp384r1,
+  NamedGroup.secp521r1,
+  NamedGroup.x448,
+];
 /** RFC 7919 groups of the TLS 1.2 DHE_RSA plans. */
-export const PLAN_FFDHE_GROUPS: readonly number[] = [NamedGroup.ffdhe2048, NamedGroup.ffdhe3072];
+export const PLAN_FFDHE_GROUPS: readonly number[] = [
+  NamedGroup.ffdhe2048,
+  NamedGroup.ffdhe3072,
+  NamedGroup.ffdhe4096,
+  NamedGroup.ffdhe6144,
+  NamedGroup.ffdhe8192,
+];
 export const PLAN_SCHEMES: readonly number[] = DEFAULT_SCHEMES;
 export const SERVER_NAMES = ['server.tlsprop.test', 'localhost', 'mqtt.tlsprop.test'] as const;
 export const ALPN_PROTOCOLS = ['mqtt', 'h2', 'http/1.1'] as const;
@@ -189,17 +228,20 @@ export function isCbc(suite: number): boolean {
 
 /**
  * TLS 1.2 binds the server key to the suite; TLS 1.3 takes any. ECDHE_ECDSA
- * takes an ECDSA or an Ed25519 key (RFC 8422 §5.1.1, §5.10); an RSA key there
- * becomes a P-256 one.
+ * takes an ECDSA or an EdDSA key (RFC 8422 §5.1.1, §5.10), ECDHE_RSA / DHE_RSA
+ * an RSA or RSASSA-PSS one, RSA key transport rsaEncryption only; a key that
+ * does not fit becomes a P-256 or an RSA one.
  */
 function fitServerKey(version: TlsVersion, suite: number, key: PlanKey): PlanKey {
   if (version === '1.3') return key;
   const kex = kexOf(suite);
   // PSK, DHE_PSK and ECDHE_PSK send no certificate (RFC 4279 §2, §3; RFC 5489 §2): any key; RSA_PSK needs RSA (§4)
   if (kex === 'PSK' || kex === 'DHE_PSK' || kex === 'ECDHE_PSK') return key;
-  if (kex === 'ECDHE_ECDSA' && key.type === 'rsa2048') return { type: 'ecdsa-p256', index: key.index % leafSlots('ecdsa-p256') };
-  if (kex !== 'ECDHE_ECDSA' && key.type !== 'rsa2048') return { type: 'rsa2048', index: key.index % leafSlots('rsa2048') };
-  return key;
+  if (kex === 'ECDHE_ECDSA')
+    return ECDSA_SUITE_KEYS.includes(key.type) ? key : { type: 'ecdsa-p256', index: key.index % leafSlots('ecdsa-p256') };
+  // RSA and RSA_PSK encrypt to the key: rsaEncryption only (an id-RSASSA-PSS key only signs, RFC 4055 §1.2)
+  const fits = kex === 'ECDHE_RSA' || kex === 'DHE_RSA' ? RSA_SIGN_KEYS.includes(key.type) : key.type === 'rsa2048';
+  return fits ? key : { type: 'rsa2048', index: key.index % leafSlots('rsa2048') };
 }
 
 // -------------------------------------------------------------- arbitraries
@@ -455,7 +497,15 @@ function certSpec(subject: string, type: PlanKeyType, index: number, ca: boolean
   };
 }
 
-const SERIAL_OF_TYPE: Record<PlanKeyType, number> = { rsa2048: 1, 'ecdsa-p256': 2, 'ecdsa-p384': 3, ed25519: 4 };
+const SERIAL_OF_TYPE: Record<PlanKeyType, number> = {
+  rsa2048: 1,
+  'ecdsa-p256': 2,
+  'ecdsa-p384': 3,
+  ed25519: 4,
+  'ecdsa-p521': 5,
+  ed448: 6,
+  'rsa-pss2048': 7,
+};
 
 /** A leaf under the plan's root (its last slot), through the given intermediates; leaf first, root last. */
 function chainFor(
@@ -554,12 +604,7 @@ export function engineConfigs(
     ecGroups.push(NamedGroup.x25519);
   }
   // TLS 1.2: an ECDSA server certificate's curve must be among the client's groups (RFC 8422 §5.1).
-  const certCurve =
-    plan.serverKey.type === 'ecdsa-p256'
-      ? NamedGroup.secp256r1
-      : plan.serverKey.type === 'ecdsa-p384'
-        ? NamedGroup.secp384r1
-        : undefined;
+  const certCurve = planKeyCurve(plan.serverKey.type);
   if (plan.version === '1.2' && certCurve !== undefined && !groups.includes(certCurve)) groups.push(certCurve);
   const c: ClientConfig = {
     versions: clientBoth ? both : [v],
@@ -839,6 +884,10 @@ export function schemesForKey(type: PlanKeyType, version: TlsVersion): number[] 
   if (type === 'ecdsa-p256') return [S.ecdsa_secp256r1_sha256];
   if (type === 'ecdsa-p384') return [S.ecdsa_secp384r1_sha384];
   if (type === 'ed25519') return [S.ed25519];
+  if (type === 'ecdsa-p521') return [S.ecdsa_secp521r1_sha512];
+  if (type === 'ed448') return [S.ed448];
+  // the pool's RSASSA-PSS keys carry SHA-256 parameters: rsa_pss_pss_sha256 only (RFC 8446 §4.2.3)
+  if (type === 'rsa-pss2048') return [S.rsa_pss_pss_sha256];
   const pss = [S.rsa_pss_rsae_sha256, S.rsa_pss_rsae_sha384, S.rsa_pss_rsae_sha512];
   return version === '1.3' ? pss : [...pss, S.rsa_pkcs1_sha256, S.rsa_pkcs1_sha384, S.rsa_pkcs1_sha512];
 }
