@@ -1,6 +1,7 @@
 /**
  * Interop matrix, every registered group and signature scheme the peers here implement (issue #18 part 5): the
- * groups secp521r1, x448 and ffdhe4096/6144/8192 (TLS 1.3 key shares; TLS 1.2 ECDHE and DHE), and certificates with
+ * groups secp521r1, x448 and ffdhe4096/6144/8192 (TLS 1.3 key shares; TLS 1.2 ECDHE and DHE), brainpoolP256r1 and
+ * brainpoolP512r1 (TLS 1.2 ECDHE, RFC 7027; OpenSSL only), and certificates with
  * ECDSA P-521, Ed448 and RSASSA-PSS (id-RSASSA-PSS) keys signing with ecdsa_secp521r1_sha512, ed448 and
  * rsa_pss_pss_sha256, in TLS 1.3 and TLS 1.2, for the server and (mutual authentication) the client. Both roles
  * against OpenSSL 3.0 (s_server / s_client) and GnuTLS 3.7 (gnutls-serv / gnutls-cli).
@@ -132,6 +133,8 @@ const ROWS = {
   'TLS 1.2 ECDHE secp521r1': { version: '1.2', suite: ECDHE_RSA, group: G.secp521r1, key: 'rsa' },
   'TLS 1.2 ECDHE x448': { version: '1.2', suite: ECDHE_RSA, group: G.x448, key: 'rsa' },
   'TLS 1.2 DHE ffdhe4096': { version: '1.2', suite: DHE_RSA, group: G.ffdhe4096, key: 'rsa' },
+  'TLS 1.2 ECDHE brainpoolP256r1': { version: '1.2', suite: ECDHE_RSA, group: G.brainpoolP256r1, key: 'rsa' },
+  'TLS 1.2 ECDHE brainpoolP512r1': { version: '1.2', suite: ECDHE_RSA, group: G.brainpoolP512r1, key: 'rsa' },
   'TLS 1.3 ecdsa_secp521r1_sha512 both sides': {
     version: '1.3',
     suite: T13,
@@ -183,7 +186,11 @@ const rowOf = (f: Feature): Row => ROWS[f];
 type Column = 'openssl s_server' | 'openssl s_client' | 'gnutls-serv' | 'gnutls-cli';
 
 /** Cells a peer cannot run, and why. */
-const UNSUPPORTED: Partial<Record<Column, Partial<Record<Feature, string>>>> = {};
+const NO_BRAINPOOL = 'GnuTLS 3.7 has no brainpool curves (gnutls-cli --list names none)';
+const UNSUPPORTED: Partial<Record<Column, Partial<Record<Feature, string>>>> = {
+  'gnutls-serv': { 'TLS 1.2 ECDHE brainpoolP256r1': NO_BRAINPOOL, 'TLS 1.2 ECDHE brainpoolP512r1': NO_BRAINPOOL },
+  'gnutls-cli': { 'TLS 1.2 ECDHE brainpoolP256r1': NO_BRAINPOOL, 'TLS 1.2 ECDHE brainpoolP512r1': NO_BRAINPOOL },
+};
 
 // ------------------------------------------------------------------ judging
 
@@ -243,6 +250,8 @@ const OPENSSL_GROUP: Record<number, string> = {
   [G.ffdhe4096]: 'ffdhe4096',
   [G.ffdhe6144]: 'ffdhe6144',
   [G.ffdhe8192]: 'ffdhe8192',
+  [G.brainpoolP256r1]: 'brainpoolP256r1',
+  [G.brainpoolP512r1]: 'brainpoolP512r1',
 };
 const OPENSSL_SUITE: Record<number, string> = {
   [T13]: 'TLS_AES_128_GCM_SHA256',
