@@ -344,6 +344,8 @@ export class TlsClient extends Endpoint {
       });
     if (c.maxFragmentLength !== undefined)
       exts.push({ type: ExtensionType.max_fragment_length, body: { kind: 'max_fragment_length', value: c.maxFragmentLength } });
+    if (c.recordSizeLimit !== undefined)
+      exts.push({ type: ExtensionType.record_size_limit, body: { kind: 'record_size_limit', limit: c.recordSizeLimit } });
     if (offers12 && (c.encryptThenMac ?? true)) exts.push({ type: ExtensionType.encrypt_then_mac, body: { kind: 'empty' } });
     if (offers12 && (c.extendedMasterSecret ?? true))
       exts.push({ type: ExtensionType.extended_master_secret, body: { kind: 'empty' } });
@@ -654,6 +656,7 @@ export class TlsClient extends Endpoint {
         TlsClient.checkPlacement(body.extensions, 'EE');
         this.readAlpn(body.extensions);
         this.readMfl(body.extensions);
+        this.readRecordLimit(body.extensions);
         this.setState(this.psk ? 'WAIT_FINISHED' : 'WAIT_CERT_OR_CERT_REQUEST');
         return;
       case 'WAIT_CERT_OR_CERT_REQUEST':
@@ -745,6 +748,19 @@ export class TlsClient extends Endpoint {
     this.mfl = m.value;
   }
 
+  /**
+   * RFC 8449: the server's record_size_limit (TLS 1.2 ServerHello, TLS 1.3 EncryptedExtensions; one we did not offer
+   * is refused by checkServerExtensions). §5: "A client MUST treat receipt of both "max_fragment_length" and
+   * "record_size_limit" as a fatal error, and it SHOULD generate an "illegal_parameter" alert."
+   */
+  private readRecordLimit(exts: readonly Extension[] | undefined): void {
+    const r = extensionBody(exts, ExtensionType.record_size_limit, 'record_size_limit');
+    if (!r || this.config.recordSizeLimit === undefined) return;
+    if (extensionBody(exts, ExtensionType.max_fragment_length, 'max_fragment_length'))
+      throw failure('illegal_parameter', 'the server sent both max_fragment_length and record_size_limit');
+    this.setRecordLimit(this.config.recordSizeLimit, r.limit);
+  }
+
   private readAlpn(exts: readonly Extension[] | undefined): void {
     const a = extensionBody(exts, ExtensionType.application_layer_protocol_negotiation, 'application_layer_protocol_negotiation');
     if (!a) return;
@@ -818,6 +834,7 @@ export class TlsClient extends Endpoint {
     if (this.etm && !isCbc) throw failure('illegal_parameter', 'encrypt_then_mac selected with an AEAD suite');
     this.readAlpn(sh.extensions);
     this.readMfl(sh.extensions);
+    this.readRecordLimit(sh.extensions);
     this.statusAgreed = extensionBody(sh.extensions, ExtensionType.status_request, 'empty') !== undefined;
     this.ticketExpected = extensionBody(sh.extensions, ExtensionType.session_ticket, 'session_ticket') !== undefined;
     const o = this.offer12;

@@ -107,6 +107,14 @@ export interface CommonConfig {
    */
   halfClose?: boolean;
   /**
+   * RFC 8449 record_size_limit: the largest protected record (TLS 1.3: the whole TLSInnerPlaintext, content type and
+   * padding included; TLS 1.2: the plaintext) this endpoint accepts. A client offers it; a server answers a client
+   * that offered one (TLS 1.2 ServerHello, TLS 1.3 EncryptedExtensions). Once both sent it, each side keeps its
+   * protected records within the other's limit, and a larger record received is record_overflow. A server then
+   * ignores a max_fragment_length beside it (RFC 8449 §5). Default: not offered, not answered.
+   */
+  recordSizeLimit?: number;
+  /**
    * TEST ONLY: named faults that make this endpoint a deliberately faulty
    * target (engine/faults.ts documents each). A fault that does not apply to
    * the endpoint's side is refused at construction (FaultConfigError).

@@ -270,6 +270,11 @@ export abstract class Endpoint {
   protected alpn: string | undefined;
   /** Negotiated RFC 6066 max_fragment_length code (1..4): records sent and received keep to 2^(8+code) bytes of plaintext. */
   protected mfl: number | undefined;
+  /**
+   * RFC 8449 record_size_limit once both sides sent it: `peer` bounds the protected records we send, `ours` the ones
+   * we receive (TLS 1.3: TLSInnerPlaintext; TLS 1.2: plaintext).
+   */
+  protected recordLimit: { ours: number; peer: number } | undefined;
   /** Stapled OCSP response received (client) with the server certificate. */
   protected ocsp: Uint8Array | undefined;
   /** The external PSK identity the handshake authenticated with, when it did. */
@@ -650,6 +655,7 @@ export abstract class Endpoint {
     if (this.alpn !== undefined) session.alpn = this.alpn;
     if (resumed) session.resumed = true;
     if (this.mfl !== undefined) session.maxFragmentLength = this.mfl;
+    if (this.recordLimit !== undefined) session.recordSizeLimit = { ...this.recordLimit };
     if (this.ocsp !== undefined) session.ocspResponse = this.ocsp;
     if (this.pskIdentity !== undefined) session.pskIdentity = this.pskIdentity;
     return session;
@@ -733,6 +739,7 @@ export abstract class Endpoint {
       this.recordOpened();
       type = r.type;
       content = r.content;
+      this.checkRecordLimit(fragment.length, content.length);
     } else if (content.length > MAX_PLAINTEXT) {
       throw failure('record_overflow', `plaintext record of ${content.length} bytes`);
     }
@@ -877,9 +884,49 @@ export abstract class Endpoint {
     await this.sendMessage('change_cipher_spec', 'change_cipher_spec', CCS_FRAGMENT, !protectedCcs);
   }
 
+  /**
+   * RFC 8449 §4: "an endpoint MUST NOT generate a protected record with plaintext that is larger than the
+   * RecordSizeLimit value it receives from its peer. Unprotected messages are not subject to this limit." The value
+   * "includes the content type and padding added in TLS 1.3 (that is, the complete length of TLSInnerPlaintext)": a
+   * TLS 1.3 record carries one byte less of content (we add no padding). "Even if a larger record size limit is
+   * provided by a peer, an endpoint MUST NOT send records larger than the protocol-defined limit".
+   */
+  private recordContentLimit(protectedRecord: boolean): number {
+    const mfl = this.mfl !== undefined ? 1 << (8 + this.mfl) : MAX_PLAINTEXT;
+    if (!protectedRecord || this.recordLimit === undefined) return mfl;
+    const rsl = this.version === TLS13 ? this.recordLimit.peer - 1 : this.recordLimit.peer;
+    return Math.max(1, Math.min(mfl, rsl));
+  }
+
+  /**
+   * RFC 8449 §4: "A TLS endpoint that receives a record larger than its advertised limit MUST generate a fatal
+   * "record_overflow" alert". TLS 1.3 counts the TLSInnerPlaintext (the protected fragment less the AEAD tag, padding
+   * and content type included); TLS 1.2 the plaintext.
+   */
+  private checkRecordLimit(fragmentLength: number, contentLength: number): void {
+    if (this.recordLimit === undefined) return;
+    const tag = this.suite?.cipher.endsWith('CCM_8') ? 8 : 16;
+    const size = this.version === TLS13 ? fragmentLength - tag : contentLength;
+    if (size > this.recordLimit.ours)
+      throw failure('record_overflow', `protected record of ${size} bytes over our record_size_limit ${this.recordLimit.ours}`);
+  }
+
+  /**
+   * Our record_size_limit and the peer's, once the peer's is read (RFC 8449 §4: "Endpoints MUST NOT send a
+   * "record_size_limit" extension with a value smaller than 64. An endpoint MUST treat receipt of a smaller value as
+   * a fatal error and generate an "illegal_parameter" alert."). A limit over the version's maximum (2^14, TLS 1.3
+   * 2^14+1) is not enforced: records stay within the protocol's own limit ("A server MUST NOT enforce this
+   * restriction; a client might advertise a higher limit").
+   */
+  protected setRecordLimit(ours: number, peer: number): void {
+    if (peer < 64) throw failure('illegal_parameter', `record_size_limit ${peer} is below 64`);
+    const max = this.version === TLS13 ? MAX_PLAINTEXT + 1 : MAX_PLAINTEXT;
+    this.recordLimit = { ours, peer: Math.min(peer, max) };
+  }
+
   private async writeRecords(type: number, content: Uint8Array, forcePlain: boolean): Promise<void> {
     const chunks: Uint8Array[] = [];
-    const max = this.mfl !== undefined ? 1 << (8 + this.mfl) : MAX_PLAINTEXT;
+    const max = this.recordContentLimit(this.writeDir !== undefined && !forcePlain);
     for (let at = 0; at < content.length; at += max) chunks.push(content.subarray(at, at + max));
     if (chunks.length === 0) chunks.push(content);
     for (const chunk of chunks) {

@@ -130,6 +130,8 @@ export class TlsServer extends Endpoint {
   private dhPrivate: DhKeyPair | undefined;
   /** The client's max_fragment_length when we honour it; in force (this.mfl) once our ServerHello is out. */
   private mflAnswer: number | undefined;
+  /** Our record_size_limit answering the client's (RFC 8449), when we answer one. */
+  private recordLimitAnswer: number | undefined;
   /** Rejected 0-RTT data being skipped (RFC 8446 §4.2.10): how, and how many bytes may still be skipped. */
   private earlySkip: { mode: 'trial' | 'hrr'; left: number } | undefined;
   /** Why a TLS 1.2 RSA premaster was replaced by random bytes (RFC 5246 §7.4.7.1), if it was. */
@@ -359,7 +361,17 @@ export class TlsServer extends Endpoint {
       );
     this.version = version;
     const mfl = extensionBody(ch.extensions, ExtensionType.max_fragment_length, 'max_fragment_length');
-    if (mfl && this.config.maxFragmentLength) {
+    const rsl = extensionBody(ch.extensions, ExtensionType.record_size_limit, 'record_size_limit');
+    this.recordLimitAnswer = undefined;
+    if (rsl && this.config.recordSizeLimit !== undefined) {
+      // RFC 8449 §4: "an endpoint MUST NOT send a value higher than the protocol-defined maximum record size"
+      const ours = Math.min(this.config.recordSizeLimit, version === TLS13 ? (1 << 14) + 1 : 1 << 14);
+      this.setRecordLimit(ours, rsl.limit);
+      this.recordLimitAnswer = ours;
+    }
+    // RFC 8449 §5: "A server that supports the "record_size_limit" extension MUST ignore a "max_fragment_length" that
+    // appears in a ClientHello if both extensions appear."
+    if (mfl && this.config.maxFragmentLength && this.recordLimitAnswer === undefined) {
       // RFC 6066 §4: a value other than 1..4 is illegal_parameter.
       if (mfl.value < 1 || mfl.value > 4) throw failure('illegal_parameter', `max_fragment_length ${mfl.value} is not 1..4`);
       this.mflAnswer = mfl.value;
@@ -454,6 +466,7 @@ export class TlsServer extends Endpoint {
     if (this.ticketExt)
       exts.push({ type: ExtensionType.session_ticket, body: { kind: 'session_ticket', ticket: new Uint8Array(0) } });
     if (this.mflAnswer !== undefined) exts.push(this.mflExtension(this.mflAnswer));
+    if (this.recordLimitAnswer !== undefined) exts.push(this.recordLimitExtension(this.recordLimitAnswer));
     return exts;
   }
 
@@ -462,6 +475,10 @@ export class TlsServer extends Endpoint {
     const r = this.config.ocspResponse;
     const asked = extensionBody(ch.extensions, ExtensionType.status_request, 'status_request');
     return r !== undefined && asked?.statusType === 1 ? r : undefined;
+  }
+
+  private recordLimitExtension(limit: number): Extension {
+    return { type: ExtensionType.record_size_limit, body: { kind: 'record_size_limit', limit } };
   }
 
   private mflExtension(value: number): Extension {
@@ -922,6 +939,8 @@ export class TlsServer extends Endpoint {
       ee.push(this.mflExtension(this.mflAnswer));
       this.mfl = this.mflAnswer;
     }
+    // RFC 8449 §4: "In TLS 1.3, the server sends the "record_size_limit" extension in the EncryptedExtensions message."
+    if (this.recordLimitAnswer !== undefined) ee.push(this.recordLimitExtension(this.recordLimitAnswer));
     await this.sendHandshake({ type: 'encrypted_extensions', extensions: ee });
     if (!this.psk && scheme !== undefined) {
       if (this.clientAuth !== 'none') {
