@@ -24,8 +24,15 @@ describe('tlsprop rules', () => {
     expect(await main(['rules', '--json'], io)).toBe(0);
     const now: { rules: Listed[]; stats: { total: number; missing: number; byEvidence: Record<string, { total: number }> } } =
       JSON.parse(io.stdout.join('\n'));
-    // issue #18 declared three rules the checklist lacks (the TLS 1.2 PSK key exchanges)
-    const added = ['t12.ks.pms-psk', 't12.psk.identity-utf8', 't12.psk.no-certificate-request'];
+    // issue #18 declared rules the checklist lacks: the TLS 1.2 PSK key exchanges, record_size_limit (RFC 8449)
+    const added = [
+      't12.ks.pms-psk',
+      't12.psk.identity-utf8',
+      't12.psk.no-certificate-request',
+      'ext.rsl.value',
+      'ext.rsl.not-with-mfl',
+      'rec.rsl-enforced',
+    ];
     expect(now.rules.map((r) => r.id).sort()).toEqual([...before.rules.map((r) => r.id), ...added].sort());
     const was = new Set(before.rules.filter((r) => r.implemented).map((r) => r.id));
     const newly = now.rules.filter((r) => r.implemented && !was.has(r.id) && !added.includes(r.id));

@@ -4,9 +4,10 @@
  * type byte), unprotected records not limited, a max_fragment_length beside it ignored by the server, a value below
  * 64 refused with illegal_parameter, and a record over our limit refused with record_overflow.
  */
-import { nodeProvider } from '../crypto';
+import { formatKeyLog, nodeProvider } from '../crypto';
 import { checkTranscript } from '../oracles/evaluate';
-import type { TranscriptRecord } from '../transcript/model';
+import { TranscriptBuilder } from '../transcript/build';
+import type { Direction, TranscriptRecord } from '../transcript/model';
 import { extensionBody } from '../wire/extensions';
 import { concatBytes } from '../wire/hex';
 import { AlertDescription, ExtensionType } from '../wire/registry';
@@ -79,6 +80,8 @@ describe('record_size_limit negotiated', () => {
       expect(extensionBody(exts, ExtensionType.record_size_limit, 'record_size_limit')?.limit).toBe(1000);
       const { verdicts } = await checkTranscript(r.transcript, { trustAnchors: pki.anchors });
       expect(verdicts.filter((v) => v.status === 'violation').map((v) => `${v.rule}: ${v.detail}`)).toEqual([]);
+      for (const rule of ['ext.rsl.value', 'rec.rsl-enforced'])
+        expect([rule, verdicts.filter((v) => v.rule === rule).map((v) => v.status)]).toEqual([rule, ['pass']]);
     },
   );
 
@@ -133,29 +136,46 @@ class IgnoringServer extends TlsServer {
 }
 
 describe('a record over our limit', () => {
-  it.each(['1.2', '1.3'] as const)('TLS %s: the client answers record_overflow (RFC 8449 §4)', async (version) => {
-    const { c, s } = configs(version, 128, 1000);
-    const client = new TlsClient(c);
-    const server = new IgnoringServer(s);
-    let toServer: WireRecord[] = (await client.start()).send;
-    let toClient: WireRecord[] = (await server.start()).send;
-    for (let i = 0; i < 16 && (toServer.length || toClient.length); i++) {
-      if (toServer.length) {
-        const res = await server.receive(concatBytes(toServer.map((x) => x.raw)));
-        toServer = [];
-        toClient.push(...res.send);
+  it.each(['1.2', '1.3'] as const)(
+    'TLS %s: the client answers record_overflow (RFC 8449 §4); rec.rsl-enforced names the record',
+    async (version) => {
+      const { c, s } = configs(version, 128, 1000);
+      const client = new TlsClient(c);
+      const server = new IgnoringServer(s);
+      const builder = new TranscriptBuilder({ kind: 'generated' });
+      const log = (dir: Direction, recs: readonly WireRecord[]) => {
+        for (const r of recs) builder.addRecord(r.plaintext ? { dir, raw: r.raw, plaintext: r.plaintext } : { dir, raw: r.raw });
+      };
+      let toServer: WireRecord[] = (await client.start()).send;
+      let toClient: WireRecord[] = (await server.start()).send;
+      for (let i = 0; i < 16 && (toServer.length || toClient.length); i++) {
+        if (toServer.length) {
+          log('C->S', toServer);
+          const res = await server.receive(concatBytes(toServer.map((x) => x.raw)));
+          toServer = [];
+          toClient.push(...res.send);
+        }
+        if (toClient.length) {
+          log('S->C', toClient);
+          const res = await client.receive(concatBytes(toClient.map((x) => x.raw)));
+          toClient = [];
+          toServer.push(...res.send);
+        }
       }
-      if (toClient.length) {
-        const res = await client.receive(concatBytes(toClient.map((x) => x.raw)));
-        toClient = [];
-        toServer.push(...res.send);
-      }
-    }
-    expect([client.connected, server.connected]).toEqual([true, true]);
-    server.ignoreRecordLimit();
-    const big = await server.sendApplicationData(new Uint8Array(500));
-    const res = await client.receive(concatBytes(big.map((x) => x.raw)));
-    expect(res.appData).toEqual([]);
-    expect(client.outcome).toMatchObject({ kind: 'alert_sent', alert: { description: AlertDescription.record_overflow } });
-  });
+      expect([client.connected, server.connected]).toEqual([true, true]);
+      server.ignoreRecordLimit();
+      const big = await server.sendApplicationData(new Uint8Array(500));
+      log('S->C', big);
+      const res = await client.receive(concatBytes(big.map((x) => x.raw)));
+      expect(res.appData).toEqual([]);
+      expect(client.outcome).toMatchObject({ kind: 'alert_sent', alert: { description: AlertDescription.record_overflow } });
+      const keylog = formatKeyLog(client.keylog)
+        .split('\n')
+        .filter((l) => l !== '');
+      const t = builder.finish({ client: 'memory:client', server: 'memory:server', secrets: { keylog, ephemeral: [] } });
+      const { verdicts } = await checkTranscript(t, { trustAnchors: pki.anchors, judgeReactions: false });
+      const v = verdicts.find((x) => x.rule === 'rec.rsl-enforced');
+      expect([v?.status, v?.detail]).toEqual(['violation', expect.stringContaining("over the client's record_size_limit 128")]);
+    },
+  );
 });

@@ -168,6 +168,11 @@ export interface HandshakePlan {
    * psk_dhe_ke; `none`: a certificate handshake); `hint`: the TLS 1.2 server sends a psk_identity_hint.
    */
   psk: { key: Uint8Array; external: 'none' | 'psk_ke' | 'psk_dhe_ke'; hint: boolean };
+  /**
+   * RFC 8449 record_size_limit: the limit each side sends (none: not offered), and whether the client also requests
+   * max_fragment_length 2^10 (the server, answering record_size_limit, must ignore it: RFC 8449 §5).
+   */
+  recordSizeLimit: { client: number; server: number; alsoMfl: boolean } | null;
   clientRandom: Uint8Array;
   serverRandom: Uint8Array;
   /** Time of the handshake (and of certificate validation): PLAN_EPOCH + atDay days. */
@@ -310,6 +315,14 @@ export function handshakePlanArb(opts: PlanArbOptions = {}): fc.Arbitrary<Handsh
           : fc.constantFrom<HandshakePlan['psk']['external']>('none', 'none', 'psk_ke', 'psk_dhe_ke'),
         hint: fc.boolean(),
       }),
+      recordSizeLimit: fc.option(
+        fc.record({
+          client: fc.constantFrom(64, 512, 4096, (1 << 14) + 1),
+          server: fc.constantFrom(64, 1000, 1 << 14),
+          alsoMfl: fc.boolean(),
+        }),
+        { nil: null, freq: 2 },
+      ),
       clientRandom: random32(),
       serverRandom: random32(),
       atDay: fc.nat(MAX_AT_DAY),
@@ -386,6 +399,7 @@ export function normalizePlan(plan: HandshakePlan): HandshakePlan {
     // PSK MUST NOT send the CertificateRequest message in the main handshake"
     clientAuth: usesPsk ? 'none' : plan.clientAuth,
     renegotiation: plan.version === '1.2' ? (plan.renegotiation ?? 'none') : 'none',
+    recordSizeLimit: plan.recordSizeLimit ?? null,
     group,
     extraGroups: hrrOf(plan) && extra.length === 0 ? [hrrGroup] : extra,
     serverKey: fitServerKey(plan.version, plan.suite, inRange(plan.serverKey)),
@@ -429,6 +443,7 @@ function referencePlan(name: string, clientAuth: ClientAuthSeen): HandshakePlan 
     resumption: 'none',
     renegotiation: 'none',
     psk: { key: zeros(0x33), external: 'none', hint: false },
+    recordSizeLimit: null,
     clientRandom: zeros(0x11),
     serverRandom: zeros(0x22),
     atDay: 0,
@@ -641,6 +656,15 @@ export function engineConfigs(
     c.renegotiation = 'secure';
     s.renegotiation = 'secure';
   }
+  const rsl = plan.recordSizeLimit;
+  if (rsl) {
+    c.recordSizeLimit = rsl.client;
+    s.recordSizeLimit = rsl.server;
+    if (rsl.alsoMfl) {
+      c.maxFragmentLength = 2;
+      s.maxFragmentLength = true;
+    }
+  }
   if (pskPlan(plan)) {
     // a TLS 1.3 external PSK is bound to the hash of the plan's suite (RFC 8446 §4.2.11), so SHA-384 ones are drawn too
     const hash = plan.version === '1.3' ? engineSuite(plan.suite)?.prfHash : undefined;
@@ -760,6 +784,9 @@ export function describePlan(plan: HandshakePlan): string {
     plan.renegotiation !== 'none' ? `renegotiation=${plan.renegotiation}` : '',
     plan.psk.external !== 'none' ? `external-psk=${plan.psk.external}` : '',
     plan.version === '1.2' && PSK_KEX.has(kexOf(plan.suite)) && plan.psk.hint ? 'psk-hint' : '',
+    plan.recordSizeLimit
+      ? `record-size-limit=${plan.recordSizeLimit.client}/${plan.recordSizeLimit.server}${plan.recordSizeLimit.alsoMfl ? '+mfl' : ''}`
+      : '',
   ]
     .filter((x) => x)
     .join(' ');
@@ -926,6 +953,9 @@ export function cornerPlans(): HandshakePlan[] {
         external: (['none', 'psk_dhe_ke', 'none', 'psk_ke'] as const)[i % 4] as HandshakePlan['psk']['external'],
         hint: i % 2 === 0,
       },
+      recordSizeLimit: (
+        [null, { client: 512, server: 1000, alsoMfl: false }, { client: 64, server: 1 << 14, alsoMfl: true }] as const
+      )[i % 3] as HandshakePlan['recordSizeLimit'],
     });
   });
 }

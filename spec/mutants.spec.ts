@@ -33,6 +33,8 @@ const RUNS = Math.max(1, Number(process.env['TLSPROP_RUNS'] ?? 2));
  * has an operator (a new rule must get one, or an entry here with its reason).
  */
 const HAND_MADE_ONLY: Readonly<Partial<Record<RuleId, string>>> = {
+  'rec.rsl-enforced':
+    "a record over the peer's record_size_limit must be sealed by a record layer that ignores the limit its own handshake negotiated: a hook edits messages before sealing, an offline edit cannot re-seal; engine/record-size-limit.test.ts runs such a server (our client answers record_overflow) and finds the record with this rule",
   't12.ks.pms-psk':
     'a premaster that breaks RFC 4279 §2 needs both endpoints to form it alike (one side alone fails the Finished first, t12.fin.verify-data): no hook on one endpoint makes it; spec/crypto-cert.spec.ts row t12.ks.pms-psk judges an ECDHE_PSK handshake with another key under its identity',
 };

@@ -12,6 +12,7 @@ import { ENGINE_FAULT_MUTATIONS } from './ops-faults';
 import { KEY_MUTATIONS } from './ops-keys';
 import { OFF_CURVE_MUTATIONS } from './ops-live';
 import { PSK_MUTATIONS } from './ops-psk';
+import { RECORD_LIMIT_MUTATIONS } from './ops-record-limit';
 import { RENEGOTIATION_MUTATIONS } from './ops-renegotiation';
 import { STATE_MUTATIONS } from './ops-state';
 import { WIRE_MUTATIONS } from './ops-wire';
@@ -32,6 +33,8 @@ export const MUTATIONS: readonly Mutation[] = checkedCatalogue([
   ...RENEGOTIATION_MUTATIONS,
   // TLS 1.2 PSK key exchanges: what RFC 4279 says their messages carry (ops-psk.ts)
   ...PSK_MUTATIONS,
+  // record_size_limit (RFC 8449): its value and its company (ops-record-limit.ts)
+  ...RECORD_LIMIT_MUTATIONS,
   // state-machine step lists of our client's flight (ops-state.ts)
   ...STATE_MUTATIONS,
   // client certificates with a fault, presented by our client (ops-certs.ts)
