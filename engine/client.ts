@@ -90,7 +90,7 @@ import {
   signatureFailureAlert,
 } from './core';
 import type { StoredSession12, StoredTicket13 } from './session';
-import { engineSuite, PSK_KEX } from './suites';
+import { ANON_KEX, engineSuite, PSK_KEX } from './suites';
 import type { StepResult, WireRecord } from './types';
 import type { Alert } from '../wire/record';
 
@@ -327,7 +327,7 @@ export class TlsClient extends Endpoint {
         body: { kind: 'server_name', names: [{ nameType: 0, name: enc.encode(c.serverName) }] },
       });
     // RFC 8422 §4: no ECC extensions when neither an ECC suite nor TLS 1.3 is offered (RFC 7919 FFDHE groups may still be listed).
-    const ecc = offers13 || suites.some((x) => engineSuite(x)?.kex.startsWith('ECDHE'));
+    const ecc = offers13 || suites.some((x) => engineSuite(x)?.kex.startsWith('ECDHE') || engineSuite(x)?.kex === 'ECDH_anon');
     const groups = ecc ? this.groups : this.groups.filter((g) => ffdheGroupOf(g) !== undefined);
     if (groups.length) exts.push({ type: ExtensionType.supported_groups, body: { kind: 'supported_groups', groups } });
     if (offers12 && ecc) exts.push({ type: ExtensionType.ec_point_formats, body: { kind: 'ec_point_formats', formats: [0] } });
@@ -571,7 +571,8 @@ export class TlsClient extends Endpoint {
       case 'WAIT_PSK_HINT_OR_DONE':
         return type === 'server_key_exchange' || type === 'server_hello_done';
       case 'WAIT_SERVER_HELLO_DONE':
-        return type === 'server_hello_done';
+        // a CertificateRequest from an anonymous server is judged below (handshake_failure, RFC 5246 §7.4.4)
+        return type === 'server_hello_done' || (type === 'certificate_request' && ANON_KEX.has(this.kex ?? ''));
       case 'WAIT_NEW_SESSION_TICKET':
         return type === 'new_session_ticket';
       case 'WAIT_ENCRYPTED_EXTENSIONS':
@@ -628,6 +629,9 @@ export class TlsClient extends Endpoint {
         this.transcript.push(raw);
         return this.sendFlight12();
       case 'WAIT_SERVER_HELLO_DONE':
+        if (body.type === 'certificate_request' && ANON_KEX.has(this.kex ?? ''))
+          // RFC 5246 §7.4.4: "It is a fatal handshake_failure alert for an anonymous server to request client authentication."
+          throw failure('handshake_failure', `the ${this.kex} server requests client authentication`);
         if (body.type !== 'server_hello_done') throw this.unexpected(body.type);
         this.transcript.push(raw);
         return this.sendFlight12();
@@ -862,7 +866,7 @@ export class TlsClient extends Endpoint {
     this.setState(
       this.kex === 'PSK'
         ? 'WAIT_PSK_HINT_OR_DONE'
-        : this.kex === 'DHE_PSK' || this.kex === 'ECDHE_PSK'
+        : this.kex === 'DHE_PSK' || this.kex === 'ECDHE_PSK' || ANON_KEX.has(this.kex!)
           ? 'WAIT_SERVER_KEY_EXCHANGE'
           : 'WAIT_CERTIFICATE',
     );
@@ -1024,8 +1028,10 @@ export class TlsClient extends Endpoint {
   ): Promise<void> {
     if (body.kex === 'dhe' && body.signed && this.kex === 'DHE_RSA') return this.onServerKeyExchangeDhe(body, body.signed, raw);
     // RFC 4279 §3 / RFC 5489 §2: DHE_PSK and ECDHE_PSK parameters follow the psk_identity_hint and are not signed
-    if (body.kex === 'dhe' && !body.signed && this.kex === 'DHE_PSK') return this.onServerKeyExchangeDhe(body, undefined, raw);
-    if (body.kex === 'ecdhe' && !body.signed && this.kex === 'ECDHE_PSK') {
+    // RFC 5246 §7.4.3 / RFC 8422 §5.4: DH_anon and ECDH_anon parameters are not signed
+    if (body.kex === 'dhe' && !body.signed && (this.kex === 'DHE_PSK' || this.kex === 'DH_anon'))
+      return this.onServerKeyExchangeDhe(body, undefined, raw);
+    if (body.kex === 'ecdhe' && !body.signed && (this.kex === 'ECDHE_PSK' || this.kex === 'ECDH_anon')) {
       if (!this.groups.includes(body.namedCurve))
         throw failure('illegal_parameter', `ServerKeyExchange group 0x${body.namedCurve.toString(16)} was not offered`);
       this.transcript.push(raw);
@@ -1146,7 +1152,7 @@ export class TlsClient extends Endpoint {
         encryptedPreMasterSecret: await encryptPremaster(this.p, this.serverSpki!, premaster),
       });
       if (psk) premaster = pskPremaster(psk.key, premaster);
-    } else if (this.kex === 'DHE_RSA' || this.kex === 'DHE_PSK') {
+    } else if (this.kex === 'DHE_RSA' || this.kex === 'DHE_PSK' || this.kex === 'DH_anon') {
       const kp = await this.dhKeyPair(this.dhGroup!);
       const shared = await deriveDh(this.p, kp.group, kp.privateKey, this.serverPublic!, 'tls12');
       if (!shared.ok)

@@ -80,7 +80,7 @@ import {
   signatureFailureAlert,
 } from './core';
 import type { ServerSessionState } from './session';
-import { CipherSuitePsk12, engineSuite, PSK_KEX } from './suites';
+import { ANON_KEX, CipherSuitePsk12, engineSuite, PSK_KEX } from './suites';
 import type { StepResult, WireRecord } from './types';
 
 const enc = new TextEncoder();
@@ -592,6 +592,9 @@ export class TlsServer extends Endpoint {
           if (s.kex === 'ECDHE_PSK') return group !== undefined;
           return true;
         }
+        // RFC 5246 App. A.5 / RFC 8422 §2.3: anonymous suites need only a group (chosen only when configured)
+        if (s.kex === 'DH_anon') return dheGroup !== undefined;
+        if (s.kex === 'ECDH_anon') return group !== undefined;
         if (s.kex === 'RSA') return kind === 'rsa';
         // an id-RSASSA-PSS key signs (rsa_pss_pss_*, RFC 8446 §4.2.3) but never decrypts (RFC 4055 §1.2): not for RSA
         if (s.kex === 'DHE_RSA') return rsaSigningKey(kind) && scheme !== undefined && dheGroup !== undefined;
@@ -632,8 +635,11 @@ export class TlsServer extends Endpoint {
       extensions: exts,
     });
     this.mfl = this.mflAnswer;
-    // RFC 4279 §2, §3, RFC 5489 §2: PSK, DHE_PSK and ECDHE_PSK send no Certificate
-    const certless = suite.kex === 'PSK' || suite.kex === 'DHE_PSK' || suite.kex === 'ECDHE_PSK';
+    // RFC 4279 §2, §3, RFC 5489 §2: PSK, DHE_PSK and ECDHE_PSK send no Certificate; nor do the anonymous key
+    // exchanges (RFC 5246 §7.4.2: "The server MUST send a Certificate message whenever the agreed-upon key exchange
+    // method uses certificates for authentication (this includes all key exchange methods defined in this document
+    // except DH_anon)")
+    const certless = suite.kex === 'PSK' || suite.kex === 'DHE_PSK' || suite.kex === 'ECDHE_PSK' || ANON_KEX.has(suite.kex);
     if (!certless) {
       await this.sendHandshake({ type: 'certificate', form: 'tls12', certificates: id.chain });
       if (staple) await this.sendHandshake({ type: 'certificate_status', statusType: 1, response: staple });
@@ -672,6 +678,33 @@ export class TlsServer extends Endpoint {
           publicKey: kp.publicKey,
         });
       }
+    } else if (suite.kex === 'DH_anon') {
+      // RFC 5246 §7.4.3: "case dh_anon: ServerDHParams params;" (no signature)
+      const fg = ffdheGroupOf(dheGroup!)!;
+      const kp = await this.dhKeyPair(fg);
+      this.dhPrivate = kp;
+      this.group = dheGroup!;
+      const params = ffdheParams(fg);
+      await this.sendHandshake({
+        type: 'server_key_exchange',
+        kex: 'dhe',
+        p: params.p,
+        g: Uint8Array.of(params.g),
+        ys: kp.publicKey,
+      });
+    } else if (suite.kex === 'ECDH_anon') {
+      // RFC 8422 §2.3 (ECDH_anon): "The server MUST send an ephemeral ECDH public key and a specification of the
+      // corresponding curve in the ServerKeyExchange message. These parameters MUST NOT be signed."
+      const kp = await this.ecdhKeyPair(group!);
+      this.group = group!;
+      this.ecdhPrivate = { group: group!, privateKey: kp.privateKey };
+      await this.sendHandshake({
+        type: 'server_key_exchange',
+        kex: 'ecdhe',
+        curveType: 3,
+        namedCurve: group!,
+        publicKey: kp.publicKey,
+      });
     } else if (suite.kex === 'DHE_RSA') {
       const fg = ffdheGroupOf(dheGroup!)!;
       const kp = await this.dhKeyPair(fg);
@@ -713,7 +746,8 @@ export class TlsServer extends Endpoint {
       await this.sendHandshake({ ...unsigned, signed: { scheme: scheme!, signature } });
     }
     // RFC 4279 §2: with a PSK suite "the Certificate and CertificateRequest payloads are omitted from the response"
-    if (this.clientAuth !== 'none' && !PSK_KEX.has(suite.kex)) {
+    // RFC 5246 §7.4.4: "It is a fatal handshake_failure alert for an anonymous server to request client authentication."
+    if (this.clientAuth !== 'none' && !PSK_KEX.has(suite.kex) && !ANON_KEX.has(suite.kex)) {
       this.requested = true;
       await this.sendHandshake({
         type: 'certificate_request',

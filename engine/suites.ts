@@ -113,6 +113,24 @@ export const CipherSuitePsk12 = {
   TLS_ECDHE_PSK_WITH_AES_128_CCM_SHA256: 0xd005,
 } as const;
 
+/**
+ * TLS 1.2 anonymous suites (RFC 5246 App. A.5 DH_anon; RFC 8422 §2.3 ECDH_anon, ephemeral): no server certificate,
+ * an unsigned ServerKeyExchange, no client authentication. Never offered or chosen unless configured (RFC 5246
+ * App. F.1.1.1: "completely anonymous sessions ... are vulnerable to man-in-the-middle attacks"); the engine runs
+ * DH_anon with the RFC 7919 groups.
+ */
+export const CipherSuiteAnon12 = {
+  TLS_DH_anon_WITH_AES_128_CBC_SHA256: 0x006c,
+  TLS_DH_anon_WITH_AES_256_CBC_SHA256: 0x006d,
+  TLS_DH_anon_WITH_AES_128_GCM_SHA256: 0x00a6,
+  TLS_DH_anon_WITH_AES_256_GCM_SHA384: 0x00a7,
+  TLS_ECDH_anon_WITH_AES_128_CBC_SHA: 0xc018,
+  TLS_ECDH_anon_WITH_AES_256_CBC_SHA: 0xc019,
+} as const;
+
+/** The anonymous TLS 1.2 key exchanges. */
+export const ANON_KEX: ReadonlySet<string> = new Set(['DH_anon', 'ECDH_anon']);
+
 /** The TLS 1.2 key exchanges that authenticate with a pre-shared key (RFC 4279, RFC 5489). */
 export const PSK_KEX: ReadonlySet<string> = new Set(['PSK', 'DHE_PSK', 'RSA_PSK', 'ECDHE_PSK']);
 
@@ -132,7 +150,15 @@ const IMPLEMENTED_CIPHERS: ReadonlySet<string> = new Set([
   'AES_256_CCM',
   'AES_256_CCM_8',
 ]);
-const IMPLEMENTED_KEX: ReadonlySet<string> = new Set(['RSA', 'ECDHE_RSA', 'ECDHE_ECDSA', 'DHE_RSA', 'TLS13', ...PSK_KEX]);
+const IMPLEMENTED_KEX: ReadonlySet<string> = new Set([
+  'RSA',
+  'ECDHE_RSA',
+  'ECDHE_ECDSA',
+  'DHE_RSA',
+  'TLS13',
+  ...PSK_KEX,
+  ...ANON_KEX,
+]);
 
 /** Registry info of a suite the engine can run, or undefined. */
 export function engineSuite(code: number): CipherSuiteInfo | undefined {
