@@ -31,8 +31,9 @@ describe('handshakePlanArb', () => {
     fc.assert(
       fc.property(handshakePlanArb(), (p) => {
         expect((p.version === '1.2' ? SUITES_12 : SUITES_13).includes(p.suite)).toBe(true);
-        // PSK, DHE_PSK and ECDHE_PSK send no certificate (RFC 4279 §2, §3; RFC 5489 §2): any key there
-        const certless = ['PSK', 'DHE_PSK', 'ECDHE_PSK'].includes(kexOf(p.suite));
+        // PSK, DHE_PSK and ECDHE_PSK send no certificate (RFC 4279 §2, §3; RFC 5489 §2), nor do DH_anon and
+        // ECDH_anon (RFC 5246 §7.4.2): any key there
+        const certless = ['PSK', 'DHE_PSK', 'ECDHE_PSK', 'DH_anon', 'ECDH_anon'].includes(kexOf(p.suite));
         const rsaKey = p.serverKey.type === 'rsa2048' || p.serverKey.type === 'rsa-pss2048';
         if (p.version === '1.2' && !certless) expect(rsaKey).toBe(kexOf(p.suite) !== 'ECDHE_ECDSA');
         // an id-RSASSA-PSS key signs (ECDHE_RSA, DHE_RSA) but never decrypts (RFC 4055 §1.2)
@@ -145,6 +146,10 @@ describe('renderHandshake', () => {
           expect(s?.serverScheme).toBeUndefined();
           const dh = p.version === '1.3' ? p.psk.external === 'psk_dhe_ke' : ['DHE_PSK', 'ECDHE_PSK'].includes(kexOf(p.suite));
           if (p.resumption === 'none') expect(s?.group).toBe(dh ? p.group : undefined);
+        } else if (p.version === '1.2' && ['DH_anon', 'ECDH_anon'].includes(kexOf(p.suite))) {
+          // an anonymous key exchange signs nothing (RFC 5246 §7.4.3, RFC 8422 §2.3)
+          expect(s?.serverScheme).toBeUndefined();
+          if (p.resumption === 'none') expect(s?.group).toBe(p.group);
         } else if (p.resumption === 'none' && (p.version === '1.3' || kexOf(p.suite) !== 'RSA')) {
           expect(s?.group).toBe(p.group);
           const fit = schemesForKey(p.serverKey.type, p.version);

@@ -22,6 +22,8 @@ import {
   CipherSuite13,
   CipherSuiteCcm,
   CipherSuiteDhe12,
+  ANON_KEX,
+  CipherSuiteAnon12,
   CipherSuiteDheCbc12,
   CipherSuitePsk12,
   engineSuite,
@@ -187,7 +189,7 @@ export interface HandshakePlan {
 
 // ----------------------------------------------------------------- domains
 
-const PLAN_KEX: ReadonlySet<string> = new Set(['RSA', 'ECDHE_RSA', 'ECDHE_ECDSA', 'DHE_RSA', ...PSK_KEX]);
+const PLAN_KEX: ReadonlySet<string> = new Set(['RSA', 'ECDHE_RSA', 'ECDHE_ECDSA', 'DHE_RSA', ...PSK_KEX, ...ANON_KEX]);
 /** TLS 1.2 suites the engine implements with a key exchange the plans cover (AES-CCM and the PSK key exchanges too). */
 export const SUITES_12: readonly number[] = [
   ...Object.values(CipherSuite12),
@@ -195,6 +197,7 @@ export const SUITES_12: readonly number[] = [
   ...Object.values(CipherSuiteDheCbc12),
   ...Object.values(CipherSuiteCcm),
   ...Object.values(CipherSuitePsk12),
+  ...Object.values(CipherSuiteAnon12),
 ].filter((c) => PLAN_KEX.has(engineSuite(c)?.kex ?? ''));
 export const SUITES_13: readonly number[] = [...Object.values(CipherSuite13), ...Object.values(CipherSuiteCcm)].filter(
   (c) => engineSuite(c)?.kex === 'TLS13',
@@ -240,8 +243,9 @@ export function isCbc(suite: number): boolean {
 function fitServerKey(version: TlsVersion, suite: number, key: PlanKey): PlanKey {
   if (version === '1.3') return key;
   const kex = kexOf(suite);
-  // PSK, DHE_PSK and ECDHE_PSK send no certificate (RFC 4279 §2, §3; RFC 5489 §2): any key; RSA_PSK needs RSA (§4)
-  if (kex === 'PSK' || kex === 'DHE_PSK' || kex === 'ECDHE_PSK') return key;
+  // PSK, DHE_PSK and ECDHE_PSK send no certificate (RFC 4279 §2, §3; RFC 5489 §2): any key; RSA_PSK needs RSA (§4);
+  // nor do the anonymous key exchanges (RFC 5246 §7.4.2)
+  if (kex === 'PSK' || kex === 'DHE_PSK' || kex === 'ECDHE_PSK' || ANON_KEX.has(kex)) return key;
   if (kex === 'ECDHE_ECDSA')
     return ECDSA_SUITE_KEYS.includes(key.type) ? key : { type: 'ecdsa-p256', index: key.index % leafSlots('ecdsa-p256') };
   // RSA and RSA_PSK encrypt to the key: rsaEncryption only (an id-RSASSA-PSS key only signs, RFC 4055 §1.2)
@@ -274,7 +278,7 @@ export function handshakePlanArb(opts: PlanArbOptions = {}): fc.Arbitrary<Handsh
   const versions: TlsVersion[] = opts.version ? [opts.version] : ['1.2', '1.3'];
   // a PSK handshake requests no client certificate: restricted to client-auth modes without 'none', no PSK is drawn
   const noPsk = opts.clientAuth !== undefined && !opts.clientAuth.includes('none');
-  const suites12 = noPsk ? SUITES_12.filter((c) => !PSK_KEX.has(kexOf(c))) : SUITES_12;
+  const suites12 = noPsk ? SUITES_12.filter((c) => !PSK_KEX.has(kexOf(c)) && !ANON_KEX.has(kexOf(c))) : SUITES_12;
   const sides = fc.record({ client: fc.boolean(), server: fc.boolean() });
   return fc
     .record({
@@ -331,7 +335,7 @@ export function handshakePlanArb(opts: PlanArbOptions = {}): fc.Arbitrary<Handsh
     })
     .map(({ suite12, suite13, resumption12, resumption13, dheGroup, ...r }) => {
       const suite = r.version === '1.2' ? suite12 : suite13;
-      const group = r.version === '1.2' && (kexOf(suite) === 'DHE_RSA' || kexOf(suite) === 'DHE_PSK') ? dheGroup : r.group;
+      const group = isDhePlan({ version: r.version, suite }) ? dheGroup : r.group;
       return normalizePlan({ ...r, suite, group, resumption: r.version === '1.2' ? resumption12 : resumption13 });
     });
 }
@@ -341,9 +345,10 @@ function intermediatesArb(): fc.Arbitrary<PlanKeyType[]> {
   return fc.shuffledSubarray([...PLAN_KEY_TYPES], { maxLength: 2 });
 }
 
-/** Whether the plan's key exchange is TLS 1.2 DHE_RSA (its group is an RFC 7919 one). */
+/** Whether the plan's key exchange is TLS 1.2 DHE_RSA, DHE_PSK or DH_anon (its group is an RFC 7919 one). */
 export function isDhePlan(plan: Pick<HandshakePlan, 'version' | 'suite'>): boolean {
-  return plan.version === '1.2' && (kexOf(plan.suite) === 'DHE_RSA' || kexOf(plan.suite) === 'DHE_PSK');
+  const kex = kexOf(plan.suite);
+  return plan.version === '1.2' && (kex === 'DHE_RSA' || kex === 'DHE_PSK' || kex === 'DH_anon');
 }
 
 /** Whether the plan authenticates with its external PSK: a TLS 1.2 PSK suite, or a TLS 1.3 external PSK. */
@@ -396,8 +401,9 @@ export function normalizePlan(plan: HandshakePlan): HandshakePlan {
     resumption,
     psk: { key: psk.key.length ? psk.key : new Uint8Array(32), external, hint: psk.hint },
     // RFC 4279 §2: no CertificateRequest with a PSK suite; RFC 8446 §4.3.2: "Servers which are authenticating with a
-    // PSK MUST NOT send the CertificateRequest message in the main handshake"
-    clientAuth: usesPsk ? 'none' : plan.clientAuth,
+    // PSK MUST NOT send the CertificateRequest message in the main handshake"; RFC 5246 §7.4.4: "It is a fatal
+    // handshake_failure alert for an anonymous server to request client authentication."
+    clientAuth: usesPsk || (plan.version === '1.2' && ANON_KEX.has(kexOf(plan.suite))) ? 'none' : plan.clientAuth,
     renegotiation: plan.version === '1.2' ? (plan.renegotiation ?? 'none') : 'none',
     recordSizeLimit: plan.recordSizeLimit ?? null,
     group,
@@ -703,7 +709,7 @@ export function expectedSequence(plan: HandshakePlan, connection: 'main' | 'init
     const ske = kex === 'PSK' || kex === 'RSA_PSK' ? plan.psk.hint : kex !== 'RSA';
     const auth12 = plan.clientAuth !== 'none';
     const sent12 = plan.clientAuth === 'requested-sent' || plan.clientAuth === 'required';
-    const out = kex === 'PSK' || kex === 'DHE_PSK' || kex === 'ECDHE_PSK' ? [] : ['S->C certificate'];
+    const out = kex === 'PSK' || kex === 'DHE_PSK' || kex === 'ECDHE_PSK' || ANON_KEX.has(kex) ? [] : ['S->C certificate'];
     if (ske) out.push('S->C server_key_exchange');
     if (auth12) out.push('S->C certificate_request');
     out.push('S->C server_hello_done');
