@@ -344,6 +344,9 @@ export class TlsClient extends Endpoint {
       });
     if (c.maxFragmentLength !== undefined)
       exts.push({ type: ExtensionType.max_fragment_length, body: { kind: 'max_fragment_length', value: c.maxFragmentLength } });
+    // RFC 8446 §4.2.6: "The "post_handshake_auth" extension is used to indicate that a client is willing to perform
+    // post-handshake authentication" (its extension_data is empty)
+    if (offers13 && c.postHandshakeAuth) exts.push({ type: ExtensionType.post_handshake_auth, body: { kind: 'empty' } });
     if (c.recordSizeLimit !== undefined)
       exts.push({ type: ExtensionType.record_size_limit, body: { kind: 'record_size_limit', limit: c.recordSizeLimit } });
     if (offers12 && (c.encryptThenMac ?? true)) exts.push({ type: ExtensionType.encrypt_then_mac, body: { kind: 'empty' } });
@@ -555,7 +558,11 @@ export class TlsClient extends Endpoint {
 
   protected expects(type: HandshakeTypeName | undefined): boolean {
     if (this.connected && !this.renegotiating)
-      return this.version === TLS13 ? type === 'new_session_ticket' || type === 'key_update' : type === 'hello_request';
+      return this.version === TLS13
+        ? type === 'new_session_ticket' ||
+            type === 'key_update' ||
+            (type === 'certificate_request' && !!this.config.postHandshakeAuth)
+        : type === 'hello_request';
     if (type === 'hello_request') return this.mayBeTls12() && this.state !== 'START';
     // judged by onCertificateStatus: only right after the server Certificate, when agreed
     if (type === 'certificate_status' && this.version === TLS12) return true;
@@ -710,7 +717,49 @@ export class TlsClient extends Endpoint {
       return;
     }
     if (this.version === 0x0304 && body.type === 'key_update') return this.onKeyUpdate(body.requestUpdate);
+    // RFC 8446 §4.6.2: "A client that receives a CertificateRequest message without having sent the
+    // "post_handshake_auth" extension MUST send an "unexpected_message" fatal alert."
+    if (this.version === 0x0304 && body.type === 'certificate_request' && body.form === 'tls13' && this.config.postHandshakeAuth)
+      return this.onPostHandshakeRequest(body, raw);
     throw this.unexpected(`post-handshake ${body.type}`);
+  }
+
+  /**
+   * RFC 8446 §4.6.2: "If the client has sent the "post_handshake_auth" extension ... the client MUST send Certificate,
+   * CertificateVerify, and Finished messages" (no CertificateVerify with an empty Certificate, §4.4.3), under the
+   * current client application traffic keys; their handshake context is the handshake through the client Finished
+   * plus this CertificateRequest, the Finished key comes from client_application_traffic_secret_N (§4.4).
+   */
+  private async onPostHandshakeRequest(
+    body: Extract<HandshakeBody, { type: 'certificate_request'; form: 'tls13' }>,
+    raw: Uint8Array,
+  ): Promise<void> {
+    TlsClient.checkPlacement(body.extensions, 'CR');
+    const sa = extensionBody(body.extensions, ExtensionType.signature_algorithms, 'signature_algorithms');
+    if (!sa) throw failure('missing_extension', 'post-handshake CertificateRequest without signature_algorithms');
+    const a = this.app13!;
+    const h = a.suite.prfHash;
+    const context = [...this.transcript, raw];
+    const id = this.config.identity;
+    const chain = id ? id.chain : [];
+    await this.sendAuthMessage(
+      { type: 'certificate', form: 'tls13', context: body.context, entries: chain.map((data) => ({ data, extensions: [] })) },
+      context,
+    );
+    if (chain.length > 0 && id) {
+      const scheme = pickScheme(this.schemes, sa.schemes, id.spki, true);
+      if (scheme === undefined)
+        throw failure('handshake_failure', 'no signature scheme in the post-handshake CertificateRequest fits the client key');
+      const sig = await sign(
+        this.p,
+        await this.signingKey(scheme),
+        certificateVerifyContent13('client', await this.hashOf(h, context)),
+      );
+      await this.sendAuthMessage({ type: 'certificate_verify', scheme, signature: sig }, context);
+    }
+    const vd = await finished13(this.p, h, a.write, await this.hashOf(h, context));
+    await this.sendAuthMessage({ type: 'finished', verifyData: vd }, context);
+    this.postHandshakeAuthsDone++;
   }
 
   private checkServerExtensions(exts: readonly Extension[] | undefined, where: string): void {

@@ -153,6 +153,12 @@ export interface ClientConfig extends CommonConfig {
    */
   maxFragmentLength?: 1 | 2 | 3 | 4;
   /**
+   * TLS 1.3 post_handshake_auth (RFC 8446 §4.2.6): offered, so a server may send a CertificateRequest after the
+   * handshake; the client answers with Certificate (its identity, or empty), CertificateVerify and Finished under its
+   * application traffic keys (§4.6.2). Default false: such a CertificateRequest is unexpected_message.
+   */
+  postHandshakeAuth?: boolean;
+  /**
    * Offer status_request (OCSP, RFC 6066 §8; RFC 8446 §4.4.2.1) and take a stapled response: TLS 1.2
    * CertificateStatus after the server Certificate, TLS 1.3 status_request in the leaf CertificateEntry. The
    * response is kept as received (SessionInfo.ocspResponse), not validated. Default false.

@@ -528,6 +528,24 @@ export abstract class Endpoint {
     );
   }
 
+  /** TLS 1.3 post-handshake client authentications completed on this connection (RFC 8446 §4.6.2). */
+  protected postHandshakeAuthsDone = 0;
+  get postHandshakeAuths(): number {
+    return this.postHandshakeAuthsDone;
+  }
+
+  /**
+   * A post-handshake authentication message (RFC 8446 §4.6.2): sent like any post-handshake message, its bytes as sent
+   * (after hooks) appended to `context`, the handshake context of this authentication ("ClientHello ... client
+   * Finished + CertificateRequest", §4.4).
+   */
+  protected async sendAuthMessage(body: HandshakeBody, context: Uint8Array[]): Promise<void> {
+    const before = this.transcript.length;
+    await this.sendHandshake(body);
+    context.push(...this.transcript.slice(before));
+    this.transcript.splice(before);
+  }
+
   /** A handshake message that is not part of the handshake transcript (NewSessionTicket, KeyUpdate). */
   protected async sendPostHandshake(body: HandshakeBody): Promise<void> {
     const before = this.transcript.length;
@@ -950,7 +968,9 @@ export abstract class Endpoint {
   protected helloRetry = false;
 
   protected async hashOf(h: HashName, messages: readonly Uint8Array[] = this.transcript): Promise<Uint8Array> {
-    const list = this.helloRetry && messages === this.transcript ? await transcriptWithHrr(this.p, h, messages, true) : messages;
+    // a post-handshake authentication context starts with the handshake transcript: the same message_hash substitution
+    const list =
+      this.helloRetry && messages[0] === this.transcript[0] ? await transcriptWithHrr(this.p, h, messages, true) : messages;
     return digest(this.p, h, concatBytes(list));
   }
 

@@ -176,6 +176,116 @@ export class TlsServer extends Endpoint {
     return this.flush().send;
   }
 
+  /** The client offered post_handshake_auth (RFC 8446 §4.2.6). */
+  private clientOffersPha = false;
+  /** A post-handshake authentication under way: its request context, handshake context and the next message due. */
+  private pha:
+    | {
+        requestContext: Uint8Array;
+        context: Uint8Array[];
+        due: 'certificate' | 'certificate_verify' | 'finished';
+        spki?: Uint8Array;
+        chain: Uint8Array[];
+        scheme?: number;
+      }
+    | undefined;
+
+  /**
+   * TLS 1.3 post-handshake client authentication (RFC 8446 §4.6.2): a CertificateRequest (a fresh 32-byte
+   * certificate_request_context, our signature_algorithms) under the server application keys; the client's
+   * Certificate, CertificateVerify and Finished are then checked as they arrive (postHandshakeAuths counts the
+   * completed ones; with clientAuth 'require' an empty Certificate is certificate_required). "Servers MUST NOT send a
+   * post-handshake CertificateRequest to clients which do not offer this extension": refused unless `unsolicited`
+   * (for testing what a client does with one: RFC 8446 §4.6.2, unexpected_message).
+   */
+  async requestPostHandshakeAuth(o: { unsolicited?: boolean } = {}): Promise<WireRecord[]> {
+    if (!this.connected || this.version !== TLS13 || !this.app13)
+      throw new Error(`a post-handshake CertificateRequest needs a connected TLS 1.3 server (state ${this.state})`);
+    if (!this.clientOffersPha && !o.unsolicited)
+      throw new Error('the client did not offer post_handshake_auth (RFC 8446 §4.6.2)');
+    if (this.pha) throw new Error('a post-handshake authentication is already under way');
+    await this.guard(async () => {
+      const context = [...this.transcript];
+      const requestContext = randomBytes(this.p, 32);
+      await this.sendAuthMessage(
+        {
+          type: 'certificate_request',
+          form: 'tls13',
+          context: requestContext,
+          extensions: [
+            { type: ExtensionType.signature_algorithms, body: { kind: 'signature_algorithms', schemes: this.schemes } },
+          ],
+        },
+        context,
+      );
+      this.pha = { requestContext, context, due: 'certificate', chain: [] };
+    });
+    return this.flush().send;
+  }
+
+  /** The client's answer to our post-handshake CertificateRequest, message by message (RFC 8446 §4.6.2, §4.4). */
+  private async onPostHandshakeAuth(body: HandshakeBody, raw: Uint8Array): Promise<void> {
+    const pha = this.pha!;
+    if (body.type !== pha.due) throw this.unexpected(`post-handshake ${body.type} (${pha.due} due)`);
+    const h = this.suite!.prfHash;
+    if (body.type === 'certificate') {
+      if (body.form !== 'tls13') throw this.unexpected('certificate');
+      // RFC 8446 §4.4.2: "certificate_request_context: If this message is in response to a CertificateRequest, the
+      // value of certificate_request_context in that message."
+      if (!bytesEqual(body.context, pha.requestContext))
+        throw failure('illegal_parameter', 'post-handshake Certificate context differs from the CertificateRequest');
+      const chain = body.entries.map((e) => e.data);
+      pha.context.push(raw);
+      if (chain.length === 0) {
+        // RFC 8446 §4.4.2.4: with no certificate the server "MAY at its discretion either continue the handshake
+        // without client authentication or abort the handshake with a "certificate_required" alert"
+        if (this.clientAuth === 'require')
+          throw failure('certificate_required', 'the client sent no certificate after the handshake');
+        pha.due = 'finished';
+        return;
+      }
+      pha.spki = leafSpki(chain, this.common.certCache);
+      await this.checkPeerChain(chain, 'client');
+      pha.chain = chain;
+      pha.due = 'certificate_verify';
+      return;
+    }
+    if (body.type === 'certificate_verify') {
+      if (!this.schemes.includes(body.scheme))
+        throw failure(
+          'illegal_parameter',
+          `post-handshake CertificateVerify scheme 0x${body.scheme.toString(16)} was not requested`,
+        );
+      const content = certificateVerifyContent13('client', await this.hashOf(h, pha.context));
+      const v = await verifySignature(this.p, body.scheme, pha.spki!, content, body.signature, { version: 13 });
+      if (!v.ok)
+        throw failure(
+          signatureFailureAlert(v.reason),
+          `post-handshake CertificateVerify: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`,
+        );
+      pha.context.push(raw);
+      pha.scheme = body.scheme;
+      pha.due = 'finished';
+      return;
+    }
+    if (body.type === 'finished') {
+      // RFC 8446 §4.4: the post-handshake Finished key comes from client_application_traffic_secret_N
+      const expected = await finished13(this.p, h, this.app13!.read, await this.hashOf(h, pha.context));
+      this.checkFinished(expected, body.verifyData, 'client');
+      if (pha.chain.length) this.clientChain = pha.chain;
+      if (pha.scheme !== undefined) this.clientScheme = pha.scheme;
+      this.pha = undefined;
+      this.postHandshakeAuthsDone++;
+      // the session now names the client that authenticated
+      const o = this.outcomeValue;
+      if (o.kind === 'connected' && pha.chain.length)
+        this.outcomeValue = {
+          kind: 'connected',
+          session: { ...o.session, peerCertificates: pha.chain, clientScheme: pha.scheme! },
+        };
+    }
+  }
+
   /** Whether this server renegotiates on this connection: by policy, and RFC 5746 §4.4 for an insecure one. */
   private mayRenegotiate(): boolean {
     const policy = this.config.renegotiation ?? 'refuse';
@@ -219,7 +329,11 @@ export class TlsServer extends Endpoint {
   }
 
   protected expects(type: HandshakeTypeName | undefined): boolean {
-    if (this.connected && !this.renegotiating) return this.version === TLS13 ? type === 'key_update' : type === 'client_hello';
+    if (this.connected && !this.renegotiating)
+      return this.version === TLS13
+        ? type === 'key_update' ||
+            (this.pha !== undefined && (type === 'certificate' || type === 'certificate_verify' || type === 'finished'))
+        : type === 'client_hello';
     switch (this.state) {
       case 'WAIT_CLIENT_HELLO':
       case 'WAIT_CLIENT_HELLO2':
@@ -259,6 +373,7 @@ export class TlsServer extends Endpoint {
   protected async onHandshake(body: HandshakeBody, raw: Uint8Array): Promise<void> {
     if (this.connected && !this.renegotiating) {
       if (this.version === TLS13 && body.type === 'key_update') return this.onKeyUpdate(body.requestUpdate);
+      if (this.version === TLS13 && this.pha) return this.onPostHandshakeAuth(body, raw);
       if (this.version === TLS12 && body.type === 'client_hello') {
         if (this.mayRenegotiate()) return this.onRenegotiation(body, raw);
         // RFC 5246 §7.2.2 no_renegotiation: "Sent ... by the server in response to a client hello after initial
@@ -846,6 +961,7 @@ export class TlsServer extends Endpoint {
   }
 
   private async clientHello13(ch: ClientHello, sigs: number[]): Promise<void> {
+    this.clientOffersPha = findExtension(ch.extensions, ExtensionType.post_handshake_auth) !== undefined;
     // RFC 8446 §4.1.2: "For every TLS 1.3 ClientHello, this vector MUST contain exactly one byte, set to zero ... If a
     // TLS 1.3 ClientHello is received with any other value in this field, the server MUST abort the handshake with an
     // "illegal_parameter" alert." (onClientHello only required the null method among others, as TLS 1.2 does.)
