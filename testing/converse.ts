@@ -45,6 +45,12 @@ export interface ConversationScript {
     refused?: boolean;
     after?: Exchange;
   };
+  /**
+   * After `first` (and the renegotiation): a TLS 1.3 post-handshake client authentication (RFC 8446 §4.6.2), asked for
+   * by our server (`us`) or by the peer (`peer`: `start` makes it, e.g. a command on its stdin); done when the engine
+   * counts one more; then `after` runs.
+   */
+  postHandshakeAuth?: { by: 'us' | 'peer'; start?: () => void | Promise<void>; after?: Exchange };
   /** Send close_notify at the end and give the peer a moment to answer (default true). */
   closeNotify?: boolean;
   /** Deadline of each step, in ms (default 8000). */
@@ -53,7 +59,15 @@ export interface ConversationScript {
 
 export interface Conversation extends LiveRun {
   /** The first step not reached ('' when the script ran to its end). */
-  failedStep: '' | 'handshake' | 'first exchange' | 'key update exchange' | 'renegotiation' | 'renegotiation exchange';
+  failedStep:
+    | ''
+    | 'handshake'
+    | 'first exchange'
+    | 'key update exchange'
+    | 'renegotiation'
+    | 'renegotiation exchange'
+    | 'post-handshake authentication'
+    | 'post-handshake authentication exchange';
 }
 
 async function converse(
@@ -123,6 +137,14 @@ async function converse(
       : () => endpoint.renegotiations > before;
     if (!(await pump(done))) return finish('renegotiation');
     if (r.after && !(await exchange(r.after))) return finish('renegotiation exchange');
+  }
+  if (script.postHandshakeAuth) {
+    const before = endpoint.postHandshakeAuths;
+    const a = script.postHandshakeAuth;
+    if (a.by === 'us' && endpoint instanceof TlsServer) send(await endpoint.requestPostHandshakeAuth());
+    else await a.start?.();
+    if (!(await pump(() => endpoint.postHandshakeAuths > before))) return finish('post-handshake authentication');
+    if (a.after && !(await exchange(a.after))) return finish('post-handshake authentication exchange');
   }
   if (script.closeNotify ?? true) {
     send(await endpoint.close());
