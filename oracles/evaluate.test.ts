@@ -154,6 +154,9 @@ describe('catalogue', () => {
         't12.neg.no-common-suite',
         't12.cv.signature-encoding',
         'rec.t13.app-keys-after-finished',
+        't12.psk.identity-utf8',
+        't12.psk.no-certificate-request',
+        't12.ks.pms-psk',
         // the receiver duties the live conversation families decide (oracles/rules/receiver-duties.ts)
         ...receiverDutyRules.map((r) => r.id),
       ].sort(),

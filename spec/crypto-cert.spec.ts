@@ -41,6 +41,8 @@ import type { Transcript } from '../transcript/model';
 import { concatBytes } from '../wire/hex';
 import { encodeRecord } from '../wire/record';
 import { ExtensionType as X, cipherSuites } from '../wire/registry';
+import { testPki } from '../engine/fixtures';
+import { runInMemory } from '../engine/memory';
 import { captureTranscripts } from './support/capture-transcripts';
 import { type Entry, at, buildFromMessages, edit, entriesOf, findCase, hrr } from './support/mutate';
 import { SHARED, type SharedCase, sharedCases } from './support/shared';
@@ -143,6 +145,8 @@ interface Row {
   om?: (E: Entry[]) => void | Promise<void>;
   /** Start from the capture file read by capture/ (records with ciphertext) instead of tshark's messages; `t` edits it. */
   pcap?: boolean;
+  /** Instead of a capture, a handshake of our engine (for what no capture here has, e.g. a PSK suite); `t` edits it. */
+  generated?: () => Promise<Transcript>;
 }
 
 async function fromPcap(c: SharedCase): Promise<Transcript> {
@@ -320,6 +324,24 @@ const ROWS: Row[] = [
     },
   },
   { rule: 't12.ks.ems', base: 't12', m: eph12() },
+  {
+    // an ECDHE_PSK handshake of our engine judged with another key under its identity: the premaster recomputed with it
+    // does not give the logged master secret (RFC 4279 §2, RFC 5489 §2)
+    rule: 't12.ks.pms-psk',
+    base: 't12',
+    generated: async () => {
+      const pki = await testPki();
+      const psk = { identity: new TextEncoder().encode('device'), key: new Uint8Array(32).fill(1) };
+      const r = await runInMemory(
+        { provider: nodeProvider(), versions: [0x0303], cipherSuites: [0xc037], psk, trustAnchors: pki.anchors },
+        { provider: nodeProvider(), identity: pki.identity('server', 'rsa'), psks: [psk] },
+      );
+      return r.transcript;
+    },
+    t: (t) => {
+      t.secrets = { ...t.secrets, psks: [{ identity: new TextEncoder().encode('device'), key: new Uint8Array(32).fill(2) }] };
+    },
+  },
   { rule: 't12.ks.pms-ecdh', base: 't12', m: eph12() },
   {
     rule: 't12.ks.master-secret',
@@ -790,6 +812,11 @@ const offerTicket = (E: Entry[], binder: Uint8Array): void => {
 };
 
 async function build(row: Row): Promise<{ t: Transcript; opts: CheckOptions }> {
+  if (row.generated) {
+    const t = await row.generated();
+    await row.t?.(t);
+    return { t, opts: row.o?.() ?? {} };
+  }
   const c = findCase(CASES[row.base])!;
   const E = entriesOf(c);
   delete PENDING.ephemeral;
