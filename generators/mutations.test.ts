@@ -74,6 +74,13 @@ describe('the mutation model', () => {
     expect(() => mutation('no-such-mutation')).toThrow(RangeError);
   });
 
+  it("the reaction is the receiver's: a tolerance of the server applies to what our client sends, not to what our server sends", () => {
+    // RFC 5246 §7.4.1.2: "A server MUST accept ClientHello messages both with and without the extensions field"
+    expect(reactionOf(mutation('ch-no-extensions'), '1.2').ignoreAllowed).toBe(true);
+    const asIfOurServerSent = { ...mutation('ch-no-extensions'), where: 'server-sends' as const };
+    expect(reactionOf(asIfOurServerSent, '1.2').ignoreAllowed).toBe(false);
+  });
+
   it('a live-capable mutation acts on the side it declares only: its change reads nothing of the other side, and its hooks are ours', async () => {
     const pki = await testPki();
     const live = MUTATIONS.filter((m) => liveSide(m) !== undefined);

@@ -115,7 +115,12 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
     const ran = new Set(r.results.map((x) => x.conversation.mutant?.name));
     const family = ['server-closes-after-server-hello', 'server-closes-before-finished'];
     if (version === '1.3')
-      family.push('t13-only-client-gets-tls12', 't13-sh-selects-tls12-in-extension', 't13-server-cr-without-sigalgs');
+      family.push(
+        't13-only-client-gets-tls12',
+        't13-sh-selects-tls12-in-extension',
+        't13-server-cr-without-sigalgs',
+        't13-hrr-for-shared-group',
+      );
     expect(family.filter((n) => !ran.has(n))).toEqual([]);
     expect(findings(r.results)).toEqual([]);
   });

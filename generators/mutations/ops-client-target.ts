@@ -17,6 +17,8 @@
  *   RFC 8446 §4.3.2 ("This field SHALL be zero length unless used for the
  *   post-handshake authentication exchanges") binds the server and names no
  *   client reaction, and clients echo it in their Certificate;
+ * - a HelloRetryRequest for the group the client already sent a key share
+ *   for (RFC 8446 §4.1.4: illegal_parameter);
  * - our server's side of the TCP connection closed without close_notify
  *   after its ServerHello, and after its whole first flight (RFC 8446 §6.1,
  *   RFC 5246 §7.2.1: the client must not count the handshake complete).
@@ -128,6 +130,39 @@ export const CLIENT_TARGET_MUTATIONS: readonly Mutation[] = [
     rules: ['ver.t13.sh-supported-versions'],
     bases: [],
     mutate: selects(VERSION_CODE['1.2']),
+  }),
+  // ---- HelloRetryRequest
+  server({
+    name: 't13-hrr-for-shared-group',
+    description:
+      'a HelloRetryRequest for the group the client already sent a key share for (RFC 8446 §4.1.4: it results in no change)',
+    versions: ['1.3'],
+    rules: ['t13.neg.hrr-must-change'],
+    bases: [],
+    mutate: (env) => {
+      const group = env.server.groups?.[0];
+      let done = false;
+      return {
+        config: { ...env.server, versions: [VERSION_CODE['1.3']] },
+        hooks: {
+          // our server sees the first ClientHello without its key shares, so it asks again for its group; a client
+          // that sent no share for that group makes no such conversation (the hook does not fire)
+          beforeProcess: (m) => {
+            if (done || m.type !== 'client_hello' || group === undefined) return undefined;
+            done = true;
+            let shared = false;
+            const raw = editRaw(m.raw, { version: VERSION_CODE['1.3'] }, 'client_hello', (b) => {
+              for (const e of b.extensions ?? [])
+                if (e.body.kind === 'key_share_client') {
+                  shared = e.body.shares.some((x) => x.group === group);
+                  e.body.shares = [];
+                }
+            });
+            return shared ? [raw] : undefined;
+          },
+        },
+      };
+    },
   }),
   // ---- CertificateRequest
   server({
