@@ -80,21 +80,43 @@ describe('no key-log secret in what check and explain print', () => {
 });
 
 describe('the main job writes no secret', () => {
+  // the self-test: generated transcripts carry key logs and private keys in memory; nothing of it is written or printed
   let out: string;
   let printed: string[];
+  // the suite against Node.js tls: a failing conversation is saved for Wireshark under conversations/ (the pcap and
+  // the key log of tlsprop's own throwaway session, by design); the printed output and the four reports carry none
+  let live: string;
+  let livePrinted: string[];
   beforeAll(async () => {
     out = mkdtempSync(join(tmpdir(), 'tlsprop-secrets-'));
-    const r = await tlsprop(['run', '--smoke', '--seed', '11', '--out', out]);
+    const r = await tlsprop(['run', '--self', '--smoke', '--seed', '11', '--out', out]);
     expect(r.code).toBe(0);
     printed = [...r.out, ...r.err];
+    live = mkdtempSync(join(tmpdir(), 'tlsprop-secrets-live-'));
+    const l = await tlsprop(['run', '--smoke', '--seed', '11', '--out', live]);
+    expect([0, 1]).toContain(l.code);
+    livePrinted = [...l.out, ...l.err];
   });
-  afterAll(() => rmSync(out, { recursive: true, force: true }));
+  afterAll(() => {
+    rmSync(out, { recursive: true, force: true });
+    rmSync(live, { recursive: true, force: true });
+  });
 
   it('no printed line and no report file has a key-log line or a private key (generated transcripts carry both in memory)', () => {
     expect(filesUnder(out).length).toBeGreaterThanOrEqual(4);
     for (const [name, text] of [
       ['stdout+stderr', printed.join('\n')] as const,
       ...filesUnder(out).map((f) => [f, readFileSync(f, 'utf8')] as const),
+    ]) {
+      expect({ name, keylog: KEYLOG_LINE.test(text), key: PRIVATE_KEY.test(text) }).toEqual({ name, keylog: false, key: false });
+    }
+  });
+
+  it('against Node.js tls: neither the printed output nor the four reports have a key-log line or a private key', () => {
+    const reports = ['report.json', 'junit.xml', 'summary.md', 'index.html'].map((f) => join(live, f));
+    for (const [name, text] of [
+      ['stdout+stderr', livePrinted.join('\n')] as const,
+      ...reports.map((f) => [f, readFileSync(f, 'utf8')] as const),
     ]) {
       expect({ name, keylog: KEYLOG_LINE.test(text), key: PRIVATE_KEY.test(text) }).toEqual({ name, keylog: false, key: false });
     }

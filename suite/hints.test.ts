@@ -37,6 +37,23 @@ describe('withHints', () => {
     expect(hints.some((h) => /no probe handshake completed.*--servername/.test(h))).toBe(true);
   });
 
+  it('a TLS 1.3 server that completed our side of the handshake and then refused the test certificate: the same hint', () => {
+    const t = server({ probed: { versions: ['1.3'], suites: ['TLS_AES_128_GCM_SHA256'], certificateRequested: true } });
+    const refused = { ...conv('wrong-alert', 'rejected with certificate_required'), alert: 'certificate_required' };
+    expect(withHints(t, [refused], {}).hints).toEqual([expect.stringMatching(/pass --cert and --key/)]);
+    // a certificate alert that was due (an empty client Certificate answered with certificate_required) is no refusal
+    const due = {
+      ...conv('conforming', 'rejected with certificate_required'),
+      alert: 'certificate_required',
+      expectedAlerts: ['certificate_required'],
+    };
+    expect(withHints(t, [due], {}).hints).toBeUndefined();
+    // with our own --cert the server's refusal is a finding, not a hint
+    expect(
+      withHints(t, [refused], { identity: { chain: [], pkcs8: new Uint8Array(), spki: new Uint8Array() } }).hints,
+    ).toBeUndefined();
+  });
+
   it('a server that never answered application data after the handshake: try --timeout', () => {
     const hints =
       withHints(server(), [conv('hung', 'no rejection within 3000 ms (connected)'), conv('conforming', '')], {}).hints ?? [];

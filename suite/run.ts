@@ -334,11 +334,33 @@ function profileUse(o: SuiteOptions, targets: readonly TargetInfo[], cs: readonl
   return u;
 }
 
+/** The alerts a server refusing a client certificate sends (RFC 8446 §4.4.2.4, §6.2; RFC 5246 §7.2.2). */
+const CERTIFICATE_ALERTS: ReadonlySet<string> = new Set([
+  'bad_certificate',
+  'unsupported_certificate',
+  'certificate_revoked',
+  'certificate_expired',
+  'certificate_unknown',
+  'unknown_ca',
+  'access_denied',
+  'certificate_required',
+]);
+
 /** Advice a reader acts on: what the probe saw and how the conversations ended. */
 export function withHints(t: TargetInfo, cs: readonly LiveConversation[], o: Pick<SuiteOptions, 'identity'>): TargetInfo {
   const hints: string[] = [];
   const blocked = !t.sanity?.first || !t.probed?.suites.length;
-  if (t.role === 'server' && t.probed?.certificateRequested && !o.identity && blocked)
+  // a TLS 1.3 server checks the client certificate after our side completed: a certificate alert where none was due
+  // (not the answer a certificate fault or an empty Certificate asks for) says the server refused the test certificate,
+  // just as a failed probe does
+  const refused = cs.some(
+    (c) =>
+      c.verdict !== 'conforming' &&
+      c.alert !== undefined &&
+      CERTIFICATE_ALERTS.has(c.alert) &&
+      !(c.expectedAlerts ?? []).includes(c.alert),
+  );
+  if (t.role === 'server' && t.probed?.certificateRequested && !o.identity && (blocked || refused))
     hints.push(
       "the server asked for a client certificate and tlsprop presented its test certificate, which the server may not trust: pass --cert and --key (and --ca for the server's chain)",
     );
