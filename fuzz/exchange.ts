@@ -86,7 +86,11 @@ export async function exchange(
   const run: Exchanged = { end: { kind: 'done', outcome: endpoint.outcome }, records: [], received: [], ms: 0 };
   let sentAt: number | undefined;
   let sentBytes = 0;
+  // a hook ended our side of the transport (a truncation, HookFrame.closeTransport): nothing more is sent or recorded
+  // after the records queued with it, and the peer's answer is still read (as engine/socket.ts drive does)
+  let finSent = false;
   const send = (recs: readonly WireRecord[]) => {
+    if (finSent) return;
     for (const r of recs) {
       run.records.push(r.plaintext ? { dir: 'sent', raw: r.raw, plaintext: r.plaintext } : { dir: 'sent', raw: r.raw });
       sentBytes += r.raw.length;
@@ -94,6 +98,10 @@ export async function exchange(
     if (recs.length && !socket.destroyed && socket.writable) {
       socket.write(concatBytes(recs.map((r) => r.raw)));
       sentAt ??= performance.now();
+    }
+    if (endpoint.transportClosed && !socket.destroyed) {
+      finSent = true;
+      socket.end();
     }
   };
   const finish = (): Exchanged => {
@@ -153,7 +161,7 @@ export async function exchange(
   }
   run.end = { kind: 'done', outcome: endpoint.outcome };
   // decided: a completed connection is closed politely (close_notify), a failed one just ends (our alert is out)
-  if (endpoint.connected && !endpoint.terminal && policy.closeNotify !== false) send(await endpoint.close());
+  if (endpoint.connected && !endpoint.terminal && policy.closeNotify !== false && !finSent) send(await endpoint.close());
   socket.end();
   const linger = setTimeout(() => socket.destroy(), 200);
   socket.once('close', () => clearTimeout(linger));
