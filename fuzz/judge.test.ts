@@ -272,8 +272,86 @@ describe('acceptance that shows in a ServerHello or a ticket', () => {
     const ccs = expectationOf(mutation('t13-ccs-after-handshake'), '1.3', 'server');
     const j = judgeClient(steps, ccs, alertEnd(10), { bytes: 20 }, '1.3');
     expect(j).toMatchObject({ verdict: 'conforming', alert: 'unexpected_message' });
-    const went = judgeClient(steps.slice(0, 6), ccs, closedAfterSession, { bytes: 20 }, '1.3');
+    // the ticket answers our Finished, sent before the ChangeCipherSpec: alone it shows nothing about the latter
+    const silent = judgeClient(steps.slice(0, 6), ccs, closedAfterSession, { bytes: 20 }, '1.3');
+    expect(silent.verdict).not.toBe('accepted-invalid');
+    expect(silent.observation.wentOn).toBeUndefined();
+    // data answering our data sent after the ChangeCipherSpec: the peer read past it and went on
+    const went = judgeClient(
+      [
+        ...steps.slice(0, 6),
+        { dir: C, type: 'application_data', epoch: 'application' },
+        { dir: S, type: 'application_data', epoch: 'application' },
+      ],
+      ccs,
+      closedAfterSession,
+      { bytes: 20 },
+      '1.3',
+    );
     expect(went.verdict).toBe('accepted-invalid');
+  });
+});
+
+describe('a peer answering what came before our pipelined invalid record has not gone on', () => {
+  // test-tls13-empty-alert: our ClientHello, then at once a zero-length alert record; the server's flight answers the
+  // ClientHello and may be on its way before the server reads the alert record
+  const flight: Step[] = [
+    { dir: C, type: 'client_hello' },
+    { dir: C, type: 'alert', bytes: 5 },
+    { dir: S, type: 'server_hello' },
+    { dir: S, type: 'encrypted_extensions', epoch: 'handshake' },
+    { dir: S, type: 'certificate', epoch: 'handshake' },
+    { dir: S, type: 'certificate_verify', epoch: 'handshake' },
+    { dir: S, type: 'finished', epoch: 'handshake' },
+  ];
+  const empty = expectationOf(mutation('empty-alert-record'), '1.3', 'server');
+  it("the server's Finished answering our ClientHello, then its alert for the empty record: conforming", () => {
+    const steps: Step[] = [...flight, { dir: S, type: 'alert', epoch: 'handshake', alert: [2, 10] }];
+    const j = judgeClient(steps, empty, alertEnd(10), { bytes: 10 }, '1.3');
+    expect(j.observation.wentOn).toBeUndefined();
+    expect(j).toMatchObject({ verdict: 'conforming', alert: 'unexpected_message' });
+  });
+  it('the same flight, then data answering ours sent after the invalid record: accepted-invalid', () => {
+    const steps: Step[] = [
+      ...flight,
+      { dir: C, type: 'finished', epoch: 'handshake' },
+      { dir: C, type: 'application_data', epoch: 'application' },
+      { dir: S, type: 'application_data', epoch: 'application' },
+    ];
+    const j = judgeClient(steps, empty, closedAfterSession, { bytes: 10 }, '1.3');
+    expect(j.verdict).toBe('accepted-invalid');
+    expect(j.detail).toMatch(/application data/);
+  });
+  it('a TLS 1.2 ChangeCipherSpec after ours pipelined after our Finished answers the Finished', () => {
+    const steps: Step[] = [
+      ...TLS12_FULL_CLIENT,
+      { dir: C, type: 'change_cipher_spec', kind: 'change_cipher_spec', epoch: 'application' },
+      { dir: S, type: 'change_cipher_spec', kind: 'change_cipher_spec' },
+      { dir: S, type: 'finished', epoch: 'application' },
+      { dir: S, type: 'alert', epoch: 'application', alert: [2, 10] },
+    ];
+    const twice = expectationOf(mutation('t12-ccs-after-finished'), '1.2', 'server');
+    const j = judgeClient(steps, twice, alertEnd(10), { bytes: 110 });
+    expect(j).toMatchObject({ verdict: 'conforming', alert: 'unexpected_message' });
+  });
+  it('our invalid input inside a message the peer answers: its answer counts', () => {
+    // our ClientHello in two records, the invalid input in its second: the ServerHello needs it
+    const t = transcript([
+      { dir: C, type: 'client_hello' },
+      { dir: C, type: 'client_hello' },
+      { dir: S, type: 'server_hello' },
+      { dir: S, type: 'finished', epoch: 'handshake' },
+    ]);
+    t.messages = [{ ...t.messages[0]!, records: [0, 1] }, ...t.messages.slice(2)];
+    const flipped = expectationOf(mutation('t13-keyshare-y-flipped'), '1.3', 'server');
+    const j = judgeConversation(
+      flipped,
+      { transcript: t, verdicts: [], peer: [] },
+      { version: '1.3', ours: C, from: { bytes: 10 }, end: closedHandshaking },
+      'exact',
+    );
+    expect(j.verdict).toBe('accepted-invalid');
+    expect(j.detail).toMatch(/its Finished/);
   });
 });
 

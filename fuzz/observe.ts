@@ -7,7 +7,11 @@
  *   accepted it sends: its Finished, a NewSessionTicket, application data,
  *   (TLS 1.2) its ChangeCipherSpec, or (TLS 1.3, our invalid input being a
  *   plaintext hello) protected records we cannot open: its keys come from
- *   what we sent, e.g. an invalid key share, so it went past our hello;
+ *   what we sent, e.g. an invalid key share, so it went past our hello.
+ *   Only a message that answers one of ours sent at or after our invalid
+ *   input counts: a flight answering our ClientHello (or a TLS 1.2
+ *   ChangeCipherSpec answering our Finished) that we pipelined a record
+ *   after may leave the peer before it reads that record;
  * - `alert`: the first error alert it sent after our invalid input (a TLS
  *   1.2 warning and close_notify are not error alerts);
  * - whether our endpoint aborted first, and how the transport ended.
@@ -66,6 +70,25 @@ function firstInvalidRecord(t: Transcript, ours: Direction, from: InvalidFrom | 
 }
 
 const firstRecord = (m: TranscriptMessage): number => m.records?.[0] ?? -1;
+
+/**
+ * The first record at or after `from` that carries a handshake message or application data of ours (a message a
+ * peer answers), or undefined. A message that started before `from` and ends at or after it counts at `from` (our
+ * invalid input is inside it). An alert, a ChangeCipherSpec, an empty or unknown record is no message a peer
+ * answers with its next flight.
+ */
+function firstMessageRecordFrom(t: Transcript, ours: Direction, from: number): number | undefined {
+  let best: number | undefined;
+  for (const m of t.messages) {
+    if (m.dir !== ours || (m.kind !== 'handshake' && m.kind !== 'application_data')) continue;
+    const recs = m.records ?? [];
+    const r = recs.find((x) => x >= from);
+    if (r === undefined) continue;
+    const at = recs[0]! < from ? from : r;
+    if (best === undefined || at < best) best = at;
+  }
+  return best;
+}
 
 /** A peer alert's name and whether it is an error alert (RFC 8446 §6: every TLS 1.3 alert but the closure alerts; TLS 1.2: fatal level). */
 function alertOf(m: TranscriptMessage, version: TlsVersion): { name: string; error: boolean; closure: boolean } | undefined {
@@ -131,6 +154,13 @@ export function observe(
   // a valid conversation: everything the peer sent counts; a mutant whose input never went out: nothing does
   const after = (m: TranscriptMessage): boolean =>
     o.from === undefined ? true : invalid !== undefined && firstRecord(m) >= invalid;
+  // what shows that the peer went on answers a message we sent at or after our invalid input: a peer's flight may
+  // answer the messages of ours before it (e.g. its flight answering our ClientHello, read before a record we
+  // pipelined after it), so going on counts from the first handshake message or application data of ours that our
+  // invalid input is part of or precedes (none: nothing the peer sends shows it went on)
+  const answers = invalid === undefined ? undefined : firstMessageRecordFrom(t, o.ours, invalid);
+  const answering = (m: TranscriptMessage): boolean =>
+    o.from === undefined ? true : answers !== undefined && firstRecord(m) > answers;
   const fromPlaintextHello = invalid !== undefined && t.records[invalid]?.epoch === 'plaintext';
   const ourAlert = t.messages.find((m) => m.dir === o.ours && m.kind === 'alert');
   let weak = false;
@@ -154,7 +184,7 @@ export function observe(
       if (out.wentOn === undefined) out.at = m.index;
       break;
     }
-    if ((out.wentOn === undefined || weak) && !o.explained?.has(m.index)) {
+    if ((out.wentOn === undefined || weak) && !o.explained?.has(m.index) && answering(m)) {
       const w = wentOnBy(m, version, fromPlaintextHello);
       if (w && (out.wentOn === undefined || !w.weak)) {
         out.wentOn = w.what;

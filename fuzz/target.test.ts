@@ -141,6 +141,42 @@ describe('firingHooks', () => {
     expect(w.fired()).toBe(true);
     expect(w.firedAt()).toBe(9);
   });
+  it('a frame a hook sends as it was, followed by the mutation: the invalid input starts after its record', async () => {
+    // empty-alert-record: our ClientHello as it was, then a zero-length alert record; a truncation: then our FIN
+    const hello = Uint8Array.of(1, 0, 0, 2, 3, 3);
+    const w = firingHooks({
+      beforeFrame: (f) =>
+        f.content[0] === 1
+          ? [
+              { contentType: 22, fragment: f.content },
+              { contentType: 21, fragment: new Uint8Array(0) },
+            ]
+          : undefined,
+    });
+    const pieces = await w.hooks.beforeFrame?.({
+      side: 'client',
+      contentType: 22,
+      content: hello,
+      protected: false,
+      closeTransport: () => {},
+    });
+    expect(pieces).toHaveLength(2);
+    await w.hooks.beforeSendRecord?.({ side: 'client', raw: new Uint8Array(11) });
+    await w.hooks.beforeSendRecord?.({ side: 'client', raw: new Uint8Array(5) });
+    expect(w.fired()).toBe(true);
+    expect(w.firedAt()).toBe(11);
+    // a changed frame: the invalid input starts with it
+    const cut = firingHooks({ beforeFrame: (f) => [{ contentType: 22, fragment: f.content.subarray(0, 3) }] });
+    await cut.hooks.beforeFrame?.({
+      side: 'client',
+      contentType: 22,
+      content: hello,
+      protected: false,
+      closeTransport: () => {},
+    });
+    await cut.hooks.beforeSendRecord?.({ side: 'client', raw: new Uint8Array(8) });
+    expect(cut.firedAt()).toBe(0);
+  });
 });
 
 const TWO_VERSIONS: TargetProfile = {
