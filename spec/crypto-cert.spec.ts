@@ -112,6 +112,19 @@ const skeTruncate = (E: Entry[]): void => {
   raw[l + 1] = 255;
   E[i] = { ...E[i]!, raw };
 };
+/** The client CertificateVerify signature shortened by one byte, its lengths fixed (as t12-cv-sig-truncated). */
+const cvTruncate = (E: Entry[]): void => {
+  const i = at(E, 'certificate_verify', C);
+  const raw = Uint8Array.from(E[i]!.raw!.subarray(0, E[i]!.raw!.length - 1));
+  const body = raw.length - 4;
+  raw[1] = body >> 16;
+  raw[2] = (body >> 8) & 0xff;
+  raw[3] = body & 0xff;
+  const sig = raw.length - 8;
+  raw[6] = sig >> 8;
+  raw[7] = sig & 0xff;
+  E[i] = { ...E[i]!, raw };
+};
 /** A plaintext fatal alert entry. */
 const alertEntry = (dir: 'C->S' | 'S->C', description: number): Entry => ({
   dir,
@@ -313,6 +326,8 @@ const ROWS: Row[] = [
   { rule: 'sig.eddsa-usage', base: 't12', m: (E) => skeScheme(E, 0x0807) },
   { rule: 't12.cv.signature-input', base: 't12', m: (E) => flipLast(E, 'certificate_verify', C) },
   { rule: 't12.cv.signature-valid', base: 't12', m: (E) => flipLast(E, 'certificate_verify', C) },
+  // livejudge split it from t12.ske.signature-encoding (RFC 5246 §4.7 binds each signer; §7.4.8 the CertificateVerify)
+  { rule: 't12.cv.signature-encoding', base: 't12', m: cvTruncate },
   { rule: 't12.fin.verify-data', base: 't12', m: (E) => flipLast(E, 'finished', S) },
   { rule: 't12.fin.transcript-scope', base: 't12', m: (E) => void E.splice(at(E, 'certificate_request', S), 1) },
   {
