@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 /** Live fuzzing of servers without a network: which declarations run, expected alerts, classification, planning. */
 import { testPki } from '../engine/fixtures';
 import { CipherSuite12, CipherSuite13 } from '../engine/suites';
@@ -128,6 +129,26 @@ describe('which declarations run against a server', () => {
         expect(a.text.length).toBeGreaterThan(0);
       }
     }
+  });
+});
+
+describe('the mutant arm names a version only where the mutation runs in both', () => {
+  it('against a TLS 1.3-only target no drawn spec says 1.2; against both versions a two-version mutation keeps its draw', async () => {
+    const o = await options();
+    const arm = (t: TargetProfile) => FAMILIES.mutant.arms(planContext(o, t), FAMILIES.mutant.members(planContext(o, t)))[0]!;
+    const only13: TargetProfile = {
+      suites: { '1.2': [], '1.3': [CipherSuite13.TLS_AES_128_GCM_SHA256] },
+      certificateRequested: false,
+    };
+    const drawn13 = fc.sample(arm(only13).arbitrary, { seed: 3, numRuns: 60 });
+    expect(drawn13.filter((s) => s.version !== undefined)).toEqual([]);
+    const both: TargetProfile = {
+      suites: { '1.2': [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256], '1.3': [CipherSuite13.TLS_AES_128_GCM_SHA256] },
+      certificateRequested: false,
+    };
+    const drawn = fc.sample(arm(both).arbitrary, { seed: 3, numRuns: 200 });
+    for (const s of drawn) if (s.version !== undefined) expect(mutation(s.op).versions).toContain(s.version);
+    expect(drawn.some((s) => s.version === '1.2') && drawn.some((s) => s.version === '1.3')).toBe(true);
   });
 });
 
