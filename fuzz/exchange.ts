@@ -16,8 +16,9 @@
  *   it refused; data or close_notify: it went on), silence ends it;
  * - `probe`: the peer owes an answer to our last flight (TLS 1.3: our
  *   invalid Finished flight): what it sends decides (an alert: it refused;
- *   a ticket or data: it went on); after `quietMs` of silence our
- *   application data invites an answer, then `answerMs` more.
+ *   a ticket or data: it went on); after `quietMs` of silence, or after
+ *   words that may answer only our Finished (a ticket), our application
+ *   data invites an answer, then `answerMs` more.
  *
  * While handshaking the peer owes its next flight or an alert within
  * `answerMs`, or `quietMs` when silence is a right answer (an incomplete
@@ -29,6 +30,9 @@ import type { TlsServer } from '../engine/server';
 import { SocketReader, type SocketRun } from '../engine/socket';
 import type { WireRecord } from '../engine/types';
 import { concatBytes } from '../wire/hex';
+import { ContentType } from '../wire/registry';
+
+const HANDSHAKE: number = ContentType.handshake;
 
 export type AfterConnect = 'stop' | 'listen' | 'await' | 'probe';
 
@@ -41,9 +45,10 @@ export interface ExchangePolicy {
   totalMs: number;
   /**
    * What follows a completed handshake; a function is told how many bytes we had sent before the peer's answer
-   * that completed it (so an invalid input among them was already answered by the peer's Finished).
+   * that completed it, and of those how many up to the end of our last record carrying a handshake message (an
+   * invalid input within them was answered by the peer's Finished; a record after our flight was not).
    */
-  afterConnect: AfterConnect | ((sentBeforeAnswer: number) => AfterConnect);
+  afterConnect: AfterConnect | ((sentBeforeAnswer: number, flightBeforeAnswer: number) => AfterConnect);
   /** Sent by `probe` after quietMs of silence. */
   appData?: Uint8Array;
   /** While handshaking, silence is a right answer (an incomplete flow): wait quietMs, not answerMs. */
@@ -86,6 +91,8 @@ export async function exchange(
   const run: Exchanged = { end: { kind: 'done', outcome: endpoint.outcome }, records: [], received: [], ms: 0 };
   let sentAt: number | undefined;
   let sentBytes = 0;
+  /** Bytes sent up to the end of our last record that carried handshake content. */
+  let flightBytes = 0;
   // a hook ended our side of the transport (a truncation, HookFrame.closeTransport): nothing more is sent or recorded
   // after the records queued with it, and the peer's answer is still read (as engine/socket.ts drive does)
   let finSent = false;
@@ -94,6 +101,7 @@ export async function exchange(
     for (const r of recs) {
       run.records.push(r.plaintext ? { dir: 'sent', raw: r.raw, plaintext: r.plaintext } : { dir: 'sent', raw: r.raw });
       sentBytes += r.raw.length;
+      if ((r.plaintext?.contentType ?? r.raw[0]) === HANDSHAKE) flightBytes = sentBytes;
     }
     if (recs.length && !socket.destroyed && socket.writable) {
       socket.write(concatBytes(recs.map((r) => r.raw)));
@@ -115,13 +123,25 @@ export async function exchange(
   let appSent = false;
   let mode: AfterConnect | undefined;
   let sentBeforeAnswer = 0;
+  let flightBeforeAnswer = 0;
   for (;;) {
     if (endpoint.terminal) break;
     let wait: number;
     if (endpoint.connected) {
-      mode ??= typeof policy.afterConnect === 'function' ? policy.afterConnect(sentBeforeAnswer) : policy.afterConnect;
-      if (mode === 'stop' || spokeAfterConnect) break;
-      if (!listened) {
+      mode ??=
+        typeof policy.afterConnect === 'function'
+          ? policy.afterConnect(sentBeforeAnswer, flightBeforeAnswer)
+          : policy.afterConnect;
+      if (mode === 'stop') break;
+      if (spokeAfterConnect) {
+        // probe: what the peer said may answer our Finished (a TLS 1.3 ticket) and not what we sent after it (a record
+        // pipelined after our Finished): our data asks for the answer that shows whether it read past that
+        if (mode !== 'probe' || appSent || !policy.appData || finSent) break;
+        appSent = true;
+        spokeAfterConnect = false;
+        send(await endpoint.sendApplicationData(policy.appData));
+        wait = policy.answerMs;
+      } else if (!listened) {
         listened = true;
         wait = mode === 'await' ? policy.answerMs : policy.quietMs;
       } else if (mode === 'await') break;
@@ -153,7 +173,10 @@ export async function exchange(
     }
     if (run.firstAnswerMs === undefined && sentAt !== undefined) run.firstAnswerMs = performance.now() - sentAt;
     run.records.push({ dir: 'received', raw: r });
-    if (!connectedBefore) sentBeforeAnswer = sentBytes;
+    if (!connectedBefore) {
+      sentBeforeAnswer = sentBytes;
+      flightBeforeAnswer = flightBytes;
+    }
     const res = await endpoint.receive(r);
     run.received.push(...res.appData);
     send(res.send);

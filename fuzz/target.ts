@@ -135,21 +135,31 @@ function sendsCertificate(conv: Conversation): boolean {
 /**
  * How the conversation ends once the handshake completed (fuzz/exchange.ts): a valid TLS 1.2 handshake is decided
  * by the target's Finished, a TLS 1.3 one with our certificate by what the target says next, if anything; a
- * mutant's completed TLS 1.2 handshake is acceptance, a TLS 1.3 one waits for the target's answer to our last
- * flight unless our invalid input came before the target's Finished (which then answered it).
+ * mutant's completed handshake is decided by the target's Finished when our invalid input was within the flight
+ * it answered (TLS 1.2: always, but for a record after our Finished), else by its answer to our last flight and data.
  */
 function policyOf(conv: Conversation, timing: Timing, firedAt: () => number | undefined): ExchangePolicy {
   const base = { answerMs: timing.answerMs, quietMs: timing.quietMs, totalMs: timing.totalMs, appData: APP_DATA };
   if (conv.expect.kind === 'complete')
     return { ...base, afterConnect: conv.version === '1.3' && sendsCertificate(conv) ? 'listen' : 'stop' };
   const silenceOk = conv.expect.silenceOk === true;
-  if (conv.version === '1.2') return { ...base, afterConnect: 'stop', silenceOk };
+  // an invalid record after our last flight (pipelined after our Finished) is not what the peer's Finished answered:
+  // our data after it invites the answer that shows whether the peer read past it
+  if (conv.version === '1.2')
+    return {
+      ...base,
+      silenceOk,
+      afterConnect: (_sent, flightBeforeAnswer) => {
+        const at = firedAt();
+        return at !== undefined && at >= flightBeforeAnswer ? 'probe' : 'stop';
+      },
+    };
   return {
     ...base,
     silenceOk,
-    afterConnect: (sentBeforeAnswer) => {
+    afterConnect: (_sent, flightBeforeAnswer) => {
       const at = firedAt();
-      return at !== undefined && at < sentBeforeAnswer ? 'stop' : 'probe';
+      return at !== undefined && at < flightBeforeAnswer ? 'stop' : 'probe';
     },
   };
 }
