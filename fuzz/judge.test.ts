@@ -322,6 +322,21 @@ describe('a peer answering what came before our pipelined invalid record has not
     expect(j.verdict).toBe('accepted-invalid');
     expect(j.detail).toMatch(/application data/);
   });
+  it('a record of an unknown content type after our ClientHello, kept as data, is no message the flight answers', () => {
+    const t = transcript([...flight, { dir: S, type: 'alert', epoch: 'handshake', alert: [2, 10] }]);
+    // test-no-heartbeat: content type 24, which the transcript keeps as data of ours
+    t.messages[1] = { ...t.messages[1]!, kind: 'application_data', type: 'application_data', raw: new Uint8Array(3) };
+    t.records[1] = { ...t.records[1]!, contentType: 24 };
+    const heartbeat = expectationOf(mutation('heartbeat-record'), '1.3', 'server');
+    const j = judgeConversation(
+      heartbeat,
+      { transcript: t, verdicts: [], peer: [] },
+      { version: '1.3', ours: C, from: { bytes: 10 }, end: alertEnd(10) },
+      'exact',
+    );
+    expect(j.observation.wentOn).toBeUndefined();
+    expect(j).toMatchObject({ verdict: 'conforming', alert: 'unexpected_message' });
+  });
   it('a TLS 1.2 ChangeCipherSpec after ours pipelined after our Finished answers the Finished', () => {
     const steps: Step[] = [
       ...TLS12_FULL_CLIENT,

@@ -82,6 +82,8 @@ function firstMessageRecordFrom(t: Transcript, ours: Direction, from: number): n
   for (const m of t.messages) {
     if (m.dir !== ours || (m.kind !== 'handshake' && m.kind !== 'application_data')) continue;
     const recs = m.records ?? [];
+    // a record of an unknown or unnegotiated content type (heartbeat, 42) is kept as data: no message a peer answers
+    if (m.kind === 'application_data' && recs.some((r) => t.records[r]?.contentType !== ContentType.application_data)) continue;
     const r = recs.find((x) => x >= from);
     if (r === undefined) continue;
     const at = recs[0]! < from ? from : r;
