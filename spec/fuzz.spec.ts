@@ -157,7 +157,7 @@ describe('tlsprop fuzz against a live target', () => {
     // then its summary
     const probing = progress.findIndex((l) => !/^\[probe \d+\/\d+\] \S+/.test(l));
     expect(probing).toBeGreaterThan(0);
-    expect(progress.slice(0, probing).every((l) => /: conforming$/.test(l))).toBe(true);
+    expect(progress.slice(0, probing).every((l) => /^\[probe \d+\/\d+\] .+: [a-z-]+$/.test(l))).toBe(true);
     expect(progress[probing]).toMatch(
       /^probe: TLS 1\.3 \[TLS_AES_128_GCM_SHA256, .*\], TLS 1\.2 \[.*\], asks for a client certificate \(refuses a client without one\)$/,
     );
@@ -496,6 +496,10 @@ describe('tlsprop fuzz against a live target', () => {
         '12',
         '--strictness',
         'exact',
+        // the live families made the catalogue four times larger: twelve random draws from all of it need not meet the
+        // fault, so the run draws from the conversations the fault concerns and one it must refuse
+        '--operator',
+        't13-client-finished-wrong,t13-keyshare-identity',
         '--json',
       ]);
       expect(bad.code).toBe(1);
