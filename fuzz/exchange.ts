@@ -79,6 +79,9 @@ export async function connectTo(host: string, port: number): Promise<{ socket: S
   return { socket };
 }
 
+/** Tickets our client has received (our server receives none). */
+const ticketCount = (e: TlsClient | TlsServer): number => ('tickets' in e ? e.tickets.length : 0);
+
 /** Run an endpoint over a connected socket until the outcome is decided (see the header). */
 export async function exchange(
   endpoint: TlsClient | TlsServer,
@@ -177,10 +180,13 @@ export async function exchange(
       sentBeforeAnswer = sentBytes;
       flightBeforeAnswer = flightBytes;
     }
+    const ticketsBefore = ticketCount(endpoint);
     const res = await endpoint.receive(r);
     run.received.push(...res.appData);
     send(res.send);
-    if (connectedBefore) spokeAfterConnect = true;
+    // probing after our data: a TLS 1.3 ticket answers our Finished (a server may send several, apart), not our data
+    const onlyTickets = ticketCount(endpoint) > ticketsBefore && res.appData.length === 0 && !endpoint.terminal;
+    if (connectedBefore && !(mode === 'probe' && appSent && onlyTickets)) spokeAfterConnect = true;
   }
   run.end = { kind: 'done', outcome: endpoint.outcome };
   // decided: a completed connection is closed politely (close_notify), a failed one just ends (our alert is out)

@@ -337,6 +337,30 @@ describe('a peer answering what came before our pipelined invalid record has not
     expect(j.observation.wentOn).toBeUndefined();
     expect(j).toMatchObject({ verdict: 'conforming', alert: 'unexpected_message' });
   });
+  it('a second ticket after our invalid data record answers our Finished, not the record', () => {
+    const steps: Step[] = [
+      ...flight,
+      { dir: C, type: 'finished', epoch: 'handshake' },
+      { dir: S, type: 'new_session_ticket', epoch: 'application' },
+      { dir: C, type: 'application_data', epoch: 'application' },
+      { dir: S, type: 'new_session_ticket', epoch: 'application' },
+    ];
+    const overflow = expectationOf(mutation('t13-ciphertext-overflow'), '1.3', 'server');
+    const j = judgeClient(steps.slice(0, 1).concat(steps.slice(2)), overflow, closedAfterSession, { bytes: 20 }, '1.3');
+    expect(j.observation.wentOn).toBeUndefined();
+  });
+  it("valid input, the peer's flight, then our abort for its message: flagged, not a silent close", () => {
+    const steps: Step[] = [flight[0]!, ...flight.slice(2)];
+    const sent: SocketEnd = {
+      kind: 'closed',
+      outcome: { kind: 'alert_sent', alert: { level: 2, description: 109 }, reason: 'no signature_algorithms', state: 'WAIT' },
+    };
+    const legacy = expectationOf(mutation('t13-ch-legacy-version-0301'), '1.3', 'server');
+    expect(legacy.kind).toBe('complete');
+    const j = judgeClient(steps, legacy, sent, { bytes: 0 }, '1.3');
+    expect(j.verdict).toBe('flagged');
+    expect(j.detail).toMatch(/missing_extension/);
+  });
   it('a TLS 1.2 ChangeCipherSpec after ours pipelined after our Finished answers the Finished', () => {
     const steps: Step[] = [
       ...TLS12_FULL_CLIENT,

@@ -164,6 +164,13 @@ export function observe(
   const answering = (m: TranscriptMessage): boolean =>
     o.from === undefined ? true : answers !== undefined && firstRecord(m) > answers;
   const fromPlaintextHello = invalid !== undefined && t.records[invalid]?.epoch === 'plaintext';
+  // a NewSessionTicket answers our Finished (RFC 8446 §4.6.1: "after the server has received the client Finished"):
+  // it shows acceptance only of an invalid input at or before our Finished
+  const ourFinished = t.messages.filter((m) => m.dir === o.ours && m.type === 'finished').at(-1);
+  const ticketAnswers = (m: TranscriptMessage): boolean =>
+    m.type !== 'new_session_ticket' ||
+    o.from === undefined ||
+    (answers !== undefined && ourFinished !== undefined && answers <= firstRecord(ourFinished));
   const ourAlert = t.messages.find((m) => m.dir === o.ours && m.kind === 'alert');
   let weak = false;
   if (t.messages.some((m) => m.dir === peer && m.kind === 'application_data')) out.peerData = true;
@@ -186,7 +193,7 @@ export function observe(
       if (out.wentOn === undefined) out.at = m.index;
       break;
     }
-    if ((out.wentOn === undefined || weak) && !o.explained?.has(m.index) && answering(m)) {
+    if ((out.wentOn === undefined || weak) && !o.explained?.has(m.index) && answering(m) && ticketAnswers(m)) {
       const w = wentOnBy(m, version, fromPlaintextHello);
       if (w && (out.wentOn === undefined || !w.weak)) {
         out.wentOn = w.what;
@@ -207,7 +214,8 @@ export function observe(
     if (r) out.alert = alertName(r.raw[6]!);
     else if (end.outcome.kind === 'alert_received') out.alert = alertName(end.outcome.alert.description);
   }
-  if (ourAbort && out.alert === undefined && out.wentOn === undefined && !out.closeNotify) out.ourAbort = ourAbort;
+  // (also after the peer went on: for valid input going on is right, and our abort says the peer's message stopped us)
+  if (ourAbort && out.alert === undefined && !out.closeNotify) out.ourAbort = ourAbort;
   return out;
 }
 
