@@ -124,6 +124,8 @@ export async function exchange(
   let spokeAfterConnect = false;
   let listened = false;
   let appSent = false;
+  /** Probing: what came after our data was only tickets. */
+  let ticketOnly = false;
   let mode: AfterConnect | undefined;
   let sentBeforeAnswer = 0;
   let flightBeforeAnswer = 0;
@@ -141,6 +143,7 @@ export async function exchange(
         // pipelined after our Finished): our data asks for the answer that shows whether it read past that
         if (mode !== 'probe' || appSent || !policy.appData || finSent) break;
         appSent = true;
+        listened = true;
         spokeAfterConnect = false;
         send(await endpoint.sendApplicationData(policy.appData));
         wait = policy.answerMs;
@@ -153,7 +156,11 @@ export async function exchange(
         send(await endpoint.sendApplicationData(policy.appData));
         wait = policy.answerMs;
       } else if (mode === 'listen') break;
-      else {
+      else if (mode === 'probe' && ticketOnly) {
+        // only a ticket came since our data: its answer is still owed
+        ticketOnly = false;
+        wait = policy.answerMs;
+      } else {
         run.end = { kind: 'timed_out', afterMs: policy.quietMs + policy.answerMs, overall: false, outcome: endpoint.outcome };
         socket.destroy();
         return finish();
@@ -186,7 +193,8 @@ export async function exchange(
     send(res.send);
     // probing after our data: a TLS 1.3 ticket answers our Finished (a server may send several, apart), not our data
     const onlyTickets = ticketCount(endpoint) > ticketsBefore && res.appData.length === 0 && !endpoint.terminal;
-    if (connectedBefore && !(mode === 'probe' && appSent && onlyTickets)) spokeAfterConnect = true;
+    if (connectedBefore && mode === 'probe' && appSent && onlyTickets) ticketOnly = true;
+    else if (connectedBefore) spokeAfterConnect = true;
   }
   run.end = { kind: 'done', outcome: endpoint.outcome };
   // decided: a completed connection is closed politely (close_notify), a failed one just ends (our alert is out)
