@@ -79,6 +79,9 @@ export async function connectTo(host: string, port: number): Promise<{ socket: S
   return { socket };
 }
 
+/** How long a decided conversation waits for the peer to close after our FIN before the socket is destroyed. */
+const LINGER_MS = 200;
+
 /** Tickets our client has received (our server receives none). */
 const ticketCount = (e: TlsClient | TlsServer): number => ('tickets' in e ? e.tickets.length : 0);
 
@@ -199,8 +202,17 @@ export async function exchange(
   run.end = { kind: 'done', outcome: endpoint.outcome };
   // decided: a completed connection is closed politely (close_notify), a failed one just ends (our alert is out)
   if (endpoint.connected && !endpoint.terminal && policy.closeNotify !== false && !finSent) send(await endpoint.close());
+  // the socket is closed before the exchange returns (a run returns with none of its sockets open): once the peer
+  // closes too, or after a short linger
+  const out = finish();
   socket.end();
-  const linger = setTimeout(() => socket.destroy(), 200);
-  socket.once('close', () => clearTimeout(linger));
-  return finish();
+  await new Promise<void>((resolve) => {
+    if (socket.destroyed) return resolve();
+    const linger = setTimeout(() => socket.destroy(), LINGER_MS);
+    socket.once('close', () => {
+      clearTimeout(linger);
+      resolve();
+    });
+  });
+  return out;
 }
