@@ -111,13 +111,18 @@ export function splitHandshakes(t: Transcript): Transcript[] {
   };
   const partOfMessage = (index: number) => of[Math.min(index, of.length - 1)] ?? 0;
   const randoms = parts.map(randomOf);
+  // how the transport ended (FIN, RST) follows the connection's last message: it is that handshake's (the close_notify
+  // before it is there too), not every handshake's
+  const endedIn = of[of.length - 1] ?? 0;
   return parts.map((messages, k) => {
+    const { ends, ...rest } = t;
     const part: Transcript = {
-      ...t,
+      ...rest,
       messages,
       records: t.records.filter((r) => recordPart(r.index, r.dir) === k),
       gaps: t.gaps.filter((g) => partOfMessage(g.fromMessage ?? 0) === k),
     };
+    if (ends && k === endedIn) part.ends = ends;
     const eph = t.secrets?.ephemeral;
     if (t.secrets && eph) {
       const mine = eph.filter((e) => {

@@ -15,6 +15,7 @@ import { decodeHandshake, encodeBody } from '../../wire/handshake';
 import { ExtensionType, SCSV } from '../../wire/registry';
 import { VERSION_CODE } from '../../wire/vocabulary';
 import { checkTranscript } from '../evaluate';
+import { splitHandshakes } from '../handshakes';
 import type { RuleId, Verdict } from '../rule';
 
 const p = nodeProvider();
@@ -96,6 +97,34 @@ describe('renegotiated connections are judged handshake by handshake', () => {
     ]);
     expect(j.r.server.warningsReceived).toHaveLength(1);
     expect(statuses(j.of('ext.reneg.legacy'))).toEqual(['pass']);
+  });
+});
+
+describe('how a renegotiated connection ended belongs to its last handshake', () => {
+  it('close_notify both ways then FIN both ways: alert.close-notify passes in the last handshake, the first has no end', async () => {
+    const [c, s] = configs('secure', 'secure');
+    const r = await runInMemory(
+      c,
+      s,
+      {},
+      {
+        renegotiations: ['server'],
+        closeNotify: true,
+        appData: { client: Uint8Array.of(1), server: Uint8Array.of(2) },
+      },
+    );
+    const n = r.transcript.records.length;
+    const t = {
+      ...r.transcript,
+      ends: [
+        { side: 'client' as const, kind: 'fin' as const, beforeRecord: n },
+        { side: 'server' as const, kind: 'fin' as const, beforeRecord: n },
+      ],
+    };
+    expect(splitHandshakes(t).map((h) => h.ends !== undefined)).toEqual([false, true]);
+    const res = await checkTranscript(t, { trustAnchors: pki.anchors });
+    expect(show(res.verdicts.filter((v) => v.rule === 'alert.close-notify' && v.status === 'violation'))).toEqual([]);
+    expect(statuses(res.verdicts.filter((v) => v.rule === 'alert.close-notify'))).toContain('pass');
   });
 });
 
