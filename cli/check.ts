@@ -31,6 +31,7 @@ import { toHex } from '../wire/hex';
 import { ContentType, cipherSuiteNames, nameOf } from '../wire/registry';
 import { pemBlocks } from '../pki/pem';
 import { type Parsed, UsageError, option, parseArgs } from './args';
+import { parsePsk } from './psk';
 import { OrderedPool, defaultJobs, siblingModule } from './check-pool';
 import type { Io } from './main';
 import { CheckReport } from './reporting';
@@ -570,6 +571,9 @@ export function checkOptionsFrom(p: Parsed): CaptureCheckOptions {
     if (Number.isNaN(d.getTime())) throw new UsageError(`--at needs an ISO date, got ${JSON.stringify(at)}`);
     opts.at = d;
   }
+  // --psk IDENTITY:HEX (repeatable): the external PSKs no key log carries (the PSK key-schedule rules need them)
+  const psks = p.options.get('psk');
+  if (psks) opts.psks = psks.map(parsePsk);
   const keylog = option(p, 'keylog');
   if (keylog !== undefined) {
     try {
@@ -582,7 +586,7 @@ export function checkOptionsFrom(p: Parsed): CaptureCheckOptions {
 }
 
 export async function checkCommand(args: string[], io: Io): Promise<number> {
-  const p = parseArgs(args, { flags: ['json'], options: ['trust', 'at', 'keylog', 'jobs', 'report'] });
+  const p = parseArgs(args, { flags: ['json'], options: ['trust', 'at', 'keylog', 'jobs', 'report', 'psk'] });
   if (!p.positional.length) throw new UsageError('expects one or more transcript JSON files or captures');
   const opts = checkOptionsFrom(p);
   const jobs = option(p, 'jobs');

@@ -43,6 +43,12 @@ const TRUST: OptionSpec = {
   multiple: true,
   help: 'trust anchors for certificate validation (repeatable); without it validity is inconclusive',
 };
+const PSK: OptionSpec = {
+  name: 'psk',
+  value: 'IDENTITY:HEX',
+  multiple: true,
+  help: 'an external pre-shared key (TLS 1.2 PSK suites, TLS 1.3 external PSK), repeatable',
+};
 const KEYLOG: OptionSpec = { name: 'keylog', value: 'FILE', help: 'NSS key log that decrypts the capture' };
 const AT: OptionSpec = { name: 'at', value: 'DATE', help: 'judge certificates at this ISO date (default: the capture time)' };
 const SEED: OptionSpec = {
@@ -296,6 +302,7 @@ violation and inconclusive verdict. Exit 0 without violations, 1 with violations
       AT,
       { name: 'json', help: 'print connections[].messages[] and verdicts[] as JSON (streamed)' },
       { name: 'jobs', value: 'N', help: 'worker threads for large captures (default: one per core)' },
+      PSK,
       REPORT,
     ],
     positionals: { name: 'FILE...', min: 1, max: Number.POSITIVE_INFINITY },
@@ -315,7 +322,7 @@ violation and inconclusive verdict. Exit 0 without violations, 1 with violations
     usage: 'explain CAPTURE [options]',
     description: `The handshake told flight by flight (C->S: Certificate, ClientKeyExchange, ...), each message with
 the frame that completed it and, under it, the rules checked on it.`,
-    options: [KEYLOG, TRUST, AT, { name: 'quiet', help: 'list only violations and inconclusive verdicts' }, REPORT],
+    options: [KEYLOG, PSK, TRUST, AT, { name: 'quiet', help: 'list only violations and inconclusive verdicts' }, REPORT],
     positionals: { name: 'CAPTURE', min: 1 },
     examples: ['tlsprop explain capture.pcap --keylog keylog.txt', 'tlsprop explain capture.pcap --quiet --report out/explain'],
     load: lazy(
@@ -455,6 +462,7 @@ back the same bytes, and "findings": syntax problems with their byte offset and 
       { name: 'keylog', value: 'FILE', help: 'write the NSS key log' },
       { name: 'timeout', value: 'MS', help: 'read timeout (default 5000)' },
       { name: 'data', value: 'TEXT', help: 'the line of application data to send' },
+      PSK,
       { name: 'fault', value: 'NAME', multiple: true, help: 'test only: a deliberately faulty client (engine/faults.ts)' },
       ALLOW_REMOTE,
     ],
@@ -491,6 +499,13 @@ back the same bytes, and "findings": syntax problems with their byte offset and 
       { name: 'max-connections', value: 'N', help: 'exit after N connections' },
       { name: 'timeout', value: 'MS', help: 'idle read timeout per connection (default 10000)' },
       { name: 'keylog', value: 'FILE', help: 'NSS key log of every connection' },
+      PSK,
+      { name: 'psk-hint', value: 'TEXT', help: 'the psk_identity_hint of the TLS 1.2 PSK key exchanges' },
+      {
+        name: 'renegotiation',
+        value: 'refuse|secure|legacy',
+        help: 'TLS 1.2 renegotiation (RFC 5746): refuse with no_renegotiation (default), secure only, or also legacy',
+      },
       ALLOW_REMOTE,
       { name: 'fault', value: 'NAME', multiple: true, help: 'test only: a deliberately faulty server (engine/faults.ts)' },
     ],

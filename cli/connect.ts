@@ -15,7 +15,8 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { formatKeyLog, nodeProvider } from '../crypto';
-import type { ClientConfig, Identity } from '../engine/config';
+import { type ClientConfig, DEFAULT_SUITES, type Identity } from '../engine/config';
+import { CipherSuitePsk12 } from '../engine/suites';
 import { type Fault, FaultConfigError, FAULTS, parseFaults } from '../engine/faults';
 import { describeEnd, flowLines, runOurClient } from '../fuzz/live';
 import { GROUP_CODE, suiteCode, suiteName } from '../fuzz/names';
@@ -24,9 +25,10 @@ import { NamedGroup } from '../wire/registry';
 import { option, parseArgs, UsageError } from './args';
 import { readTrustAnchors } from './check';
 import type { Io } from './main';
+import { parsePsk } from './psk';
 
 export const CONNECT_USAGE =
-  'connect HOST:PORT [--version 1.2|1.3] [--suite NAME] [--group NAME] [--cert C --key K] [--ca CA] [--servername N] [--keylog FILE] [--timeout MS] [--data TEXT] [--allow-remote]';
+  'connect HOST:PORT [--version 1.2|1.3] [--suite NAME] [--group NAME] [--cert C --key K] [--ca CA] [--servername N] [--psk IDENTITY:HEX] [--keylog FILE] [--timeout MS] [--data TEXT] [--allow-remote]';
 
 const GROUP_ALIASES: Readonly<Record<string, number>> = {
   ...GROUP_CODE,
@@ -78,7 +80,7 @@ export function readIdentity(certFile: string, keyFile: string): Identity {
 export async function connectCommand(args: string[], io: Io): Promise<number> {
   const p = parseArgs(args, {
     flags: ['allow-remote'],
-    options: ['version', 'suite', 'group', 'cert', 'key', 'ca', 'servername', 'keylog', 'timeout', 'data', 'fault'],
+    options: ['version', 'suite', 'group', 'cert', 'key', 'ca', 'servername', 'keylog', 'timeout', 'data', 'fault', 'psk'],
   });
   if (p.positional.length !== 1) throw new UsageError(`usage: tlsprop ${CONNECT_USAGE}`);
   const target = parseTarget(p.positional[0]!);
@@ -117,6 +119,12 @@ export async function connectCommand(args: string[], io: Io): Promise<number> {
       });
     config.groups = codes;
     config.keyShareGroups = codes.slice(0, 1);
+  }
+  // --psk: an external PSK; without --suite the TLS 1.2 PSK suites follow the certificate ones (RFC 4279, RFC 5489)
+  const psk = option(p, 'psk');
+  if (psk !== undefined) {
+    config.psk = parsePsk(psk);
+    if (!suites) config.cipherSuites = [...DEFAULT_SUITES, ...Object.values(CipherSuitePsk12)];
   }
   const cert = option(p, 'cert');
   const key = option(p, 'key');
@@ -168,7 +176,7 @@ export async function connectCommand(args: string[], io: Io): Promise<number> {
     return 1;
   }
   io.out(
-    `handshake completed: TLS ${session.version === 0x0304 ? '1.3' : '1.2'} ${suiteName(session.cipherSuite)}${session.group !== undefined ? ` group 0x${session.group.toString(16).padStart(4, '0')}` : ''}`,
+    `handshake completed: TLS ${session.version === 0x0304 ? '1.3' : '1.2'} ${suiteName(session.cipherSuite)}${session.group !== undefined ? ` group 0x${session.group.toString(16).padStart(4, '0')}` : ''}${session.pskIdentity ? ` psk ${JSON.stringify(new TextDecoder().decode(session.pskIdentity))}` : ''}`,
   );
   io.out(
     live.run.received.length

@@ -88,7 +88,7 @@ export function explainLines(
 }
 
 export async function explainCommand(args: string[], io: Io): Promise<number> {
-  const p = parseArgs(args, { flags: ['quiet'], options: ['trust', 'at', 'keylog', 'report'] });
+  const p = parseArgs(args, { flags: ['quiet'], options: ['trust', 'at', 'keylog', 'report', 'psk'] });
   if (p.positional.length !== 1) throw new UsageError('expects one capture (or transcript JSON file)');
   const opts = checkOptionsFrom(p);
   let violations = 0;

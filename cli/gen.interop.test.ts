@@ -71,10 +71,12 @@ describe('tlsprop gen', () => {
   /** tshark decrypts the Finished messages; `tlsprop check` on the pcap gives zero violations. */
   async function decryptedAndConforming(f: GeneratedFile): Promise<void> {
     const connections = f.planData.resumption === 'none' ? 1 : 2;
-    // Finished (20) appears only once decrypted: one per side and connection.
+    // a TLS 1.2 plan may renegotiate (breadth): a second handshake on its connection, with its own two Finished
+    const handshakes = connections + (f.planData.renegotiation !== 'none' ? 1 : 0);
+    // Finished (20) appears only once decrypted: one per side and handshake.
     expect(tsharkFinished(f, false).trim()).toBe('');
     const finished = tsharkFinished(f, true).trim().split('\n');
-    expect(finished).toHaveLength(2 * connections);
+    expect(finished).toHaveLength(2 * handshakes);
     for (const line of finished) expect(line.split(',')).toContain('20');
     const check = capture();
     const code = await main(['check', f.pcap, '--keylog', f.keylog, '--trust', f.ca, '--json'], check);

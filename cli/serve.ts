@@ -20,9 +20,10 @@ import { UsageError } from './args';
 import { readTrustAnchors } from './check';
 import { isLoopback, readIdentity } from './connect';
 import type { Io } from './main';
+import { parsePsk } from './psk';
 
 export const SERVE_USAGE =
-  'serve --listen HOST:PORT [--version 1.2|1.3|both] [--cert C --key K | --key-type rsa|ecdsa] [--write-ca FILE] [--ca CA] [--client-auth none|request|require] [--suites LIST] [--groups LIST] [--schemes LIST] [--alpn LIST] [--tickets N] [--echo|--http] [--jobs N] [--max-connections N] [--timeout MS] [--keylog FILE] [--allow-remote] [--fault NAME]';
+  'serve --listen HOST:PORT [--version 1.2|1.3|both] [--cert C --key K | --key-type rsa|ecdsa] [--write-ca FILE] [--ca CA] [--client-auth none|request|require] [--suites LIST] [--groups LIST] [--schemes LIST] [--alpn LIST] [--tickets N] [--psk IDENTITY:HEX] [--psk-hint TEXT] [--renegotiation refuse|secure|legacy] [--echo|--http] [--jobs N] [--max-connections N] [--timeout MS] [--keylog FILE] [--allow-remote] [--fault NAME]';
 
 const HELP = `usage: tlsprop ${SERVE_USAGE}
 
@@ -52,6 +53,12 @@ and reason when it aborted, alerts sent and received.
   --alpn LIST            ALPN protocols in preference order
   --tickets N            TLS 1.3 NewSessionTickets per connection (default 1); 0 also turns
                          off TLS 1.2 session tickets (session IDs are always cached)
+  --psk IDENTITY:HEX     an external pre-shared key (repeatable): TLS 1.2 PSK, DHE_PSK, RSA_PSK
+                         and ECDHE_PSK suites (RFC 4279, RFC 5489) and TLS 1.3 external PSKs
+                         (RFC 8446 §4.2.11); IDENTITY:HEX:sha384 binds a TLS 1.3 PSK to SHA-384
+  --psk-hint TEXT        the TLS 1.2 psk_identity_hint (RFC 4279 §5.2)
+  --renegotiation MODE   TLS 1.2 renegotiation (RFC 5746): refuse (default, no_renegotiation),
+                         secure, or legacy (also without renegotiation_info: insecure)
   --jobs N               connections served at once (default 1)
   --max-connections N    exit after N connections
   --timeout MS           idle read timeout per connection (default 10000)
@@ -191,6 +198,12 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
   if (v.groups) config.groups = groupCodes(list(v.groups));
   if (v.schemes) config.signatureSchemes = schemeCodes(list(v.schemes));
   if (v.alpn) config.alpn = list(v.alpn);
+  if (v.psk) config.psks = v.psk.map(parsePsk);
+  if (v['psk-hint'] !== undefined) config.pskIdentityHint = new TextEncoder().encode(v['psk-hint']);
+  const reneg = v.renegotiation ?? 'refuse';
+  if (reneg !== 'refuse' && reneg !== 'secure' && reneg !== 'legacy')
+    throw new UsageError(`--renegotiation must be refuse, secure or legacy, got ${JSON.stringify(reneg)}`);
+  config.renegotiation = reneg;
   const tickets = intOption(v.tickets, 'tickets', 1, 0);
   config.newSessionTickets = tickets;
   config.sessionTickets12 = tickets > 0;
@@ -271,6 +284,9 @@ function parse(args: string[]) {
       keylog: { type: 'string' },
       'allow-remote': { type: 'boolean' },
       fault: { type: 'string', multiple: true },
+      psk: { type: 'string', multiple: true },
+      'psk-hint': { type: 'string' },
+      renegotiation: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

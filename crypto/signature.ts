@@ -23,7 +23,7 @@ import { DecodeError } from '../wire/errors';
 import { concatBytes } from '../wire/hex';
 import { SignatureScheme } from '../wire/registry';
 import { curveByOid } from './curves';
-import { ecdsaDerToRaw, ecdsaRawToDer, OID, oidHex, parsePssParams, type SpkiInfo } from './der';
+import { ecdsaDerToRaw, ecdsaRawToDer, OID, oidHex, parsePssParams, parseSpki, type SpkiInfo } from './der';
 import { type HashName, hashLength, nodeHashName, subtleHasHash } from './hash';
 import { nodePrivateKey, nodePublicKeyOf, type SpkiEntry, spkiEntry, subtleKey } from './keys';
 import { buf, type CryptoProvider } from './provider';
@@ -311,6 +311,23 @@ function schemeKeyProblem(s: SchemeInfo, info: SpkiInfo, version: 12 | 13): stri
   if (s.kind === 'ecdsa' && version === 13 && s.curve && info.parameters !== SCHEME_CURVE_OID[s.curve])
     return `in TLS 1.3 this scheme fixes the curve to ${s.curve} (RFC 8446 §4.2.3)`;
   return undefined;
+}
+
+/**
+ * Why a key (its SubjectPublicKeyInfo) cannot sign with a TLS scheme in this version, or undefined when it can: the
+ * checks verification applies (algorithm, RSASSA-PSS key parameters, the TLS 1.3 curve binding), for a signer to
+ * choose a scheme its key fits.
+ */
+export function schemeKeyMismatch(scheme: number, spki: Uint8Array, version: 12 | 13): string | undefined {
+  const s = BY_CODE.get(scheme);
+  if (!s) return `unsupported signature scheme 0x${scheme.toString(16)}`;
+  let info: SpkiInfo;
+  try {
+    info = parseSpki(spki);
+  } catch (e) {
+    return `SubjectPublicKeyInfo: ${e instanceof Error ? e.message : String(e)}`;
+  }
+  return keyProblem(sigAlgOfScheme(s), info)?.detail ?? schemeKeyProblem(s, info, version);
 }
 
 // ---- what each provider's WebCrypto can do --------------------------------------

@@ -168,3 +168,21 @@ export async function finished12(
 ): Promise<Uint8Array> {
   return prf12(p, h, master, sender === 'client' ? 'client finished' : 'server finished', handshakeHash, 12);
 }
+
+/**
+ * The premaster secret of the TLS 1.2 PSK key exchanges (RFC 4279 §2: "The premaster secret is formed as follows: if
+ * the PSK is N octets long, concatenate a uint16 with the value N, N zero octets, a second uint16 with the value N,
+ * and the PSK itself"; §3 DHE_PSK and §4 RSA_PSK, RFC 5489 §2 ECDHE_PSK: `other_secret` is the Diffie-Hellman Z, the
+ * 48-byte RSA premaster, or the ECDH x-coordinate): uint16 len, other_secret, uint16 len, psk. `otherSecret`
+ * undefined: plain PSK (N zero octets).
+ */
+export function pskPremaster(psk: Uint8Array, otherSecret?: Uint8Array): Uint8Array {
+  const other = otherSecret ?? new Uint8Array(psk.length);
+  const out = new Uint8Array(4 + other.length + psk.length);
+  const dv = new DataView(out.buffer);
+  dv.setUint16(0, other.length);
+  out.set(other, 2);
+  dv.setUint16(2 + other.length, psk.length);
+  out.set(psk, 4 + other.length);
+  return out;
+}

@@ -17,6 +17,7 @@
  *        -> WAIT_CERTIFICATE_VERIFY -> WAIT_FINISHED -> CONNECTED (PSK: WAIT_ENCRYPTED_EXTENSIONS -> WAIT_FINISHED)
  */
 import {
+  AlertDescription,
   type CipherSuiteInfo,
   cipherSuites,
   DOWNGRADE_TLS11,
@@ -26,9 +27,9 @@ import {
   extensionTypes,
   type HandshakeTypeName,
   nameOf,
-  NamedGroup,
   ProtocolVersion,
   PskKeyExchangeMode,
+  SCSV,
 } from '../wire/registry';
 import { type ExtensionPlace, misplacedExtension } from '../wire/placement';
 import { VERSION_CODE } from '../wire/vocabulary';
@@ -50,6 +51,7 @@ import {
   keyBlock,
   makePremaster,
   masterSecret,
+  pskPremaster,
   randomBytes,
   RecordDirection,
   createRecordProtection,
@@ -74,11 +76,23 @@ import {
   serverKeyExchangeParamsLength,
 } from '../wire/handshake';
 import { bytesEqual, concatBytes } from '../wire/hex';
-import { type ClientConfig, type Identity, DEFAULT_GROUPS, DEFAULT_SCHEMES, DEFAULT_SUITES } from './config';
-import { Endpoint, failure, keyKindOf, leafSpki, pickScheme, requireEmptyExtensions, signatureFailureAlert } from './core';
+import { type ClientConfig, DEFAULT_GROUPS, DEFAULT_SCHEMES, DEFAULT_SUITES, type ExternalPsk, type Identity } from './config';
+import {
+  Endpoint,
+  ecdsaKeyGroup,
+  ecdsaSuiteKey,
+  failure,
+  keyKindOf,
+  leafSpki,
+  pickScheme,
+  requireEmptyExtensions,
+  rsaSigningKey,
+  signatureFailureAlert,
+} from './core';
 import type { StoredSession12, StoredTicket13 } from './session';
-import { engineSuite } from './suites';
-import type { StepResult } from './types';
+import { ANON_KEX, engineSuite, PSK_KEX } from './suites';
+import type { StepResult, WireRecord } from './types';
+import type { Alert } from '../wire/record';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -89,18 +103,31 @@ function isIpLiteral(name: string): boolean {
   return /^[0-9.]+$/.test(name) || name.includes(':');
 }
 
+/** A TLS 1.3 PSK a ClientHello offers (RFC 8446 §4.2.11). */
+interface PskOffer {
+  identity: Uint8Array;
+  obfuscatedTicketAge: number;
+  psk: Uint8Array;
+  hash: 'SHA-256' | 'SHA-384';
+  /** Which binder key: "res binder" (a ticket) or "ext binder" (an external PSK). */
+  label: 'resumption' | 'external';
+}
+
 export class TlsClient extends Endpoint {
   private readonly versions: number[];
   private readonly suites: number[];
   private readonly groups: number[];
   private readonly schemes: number[];
-  readonly random: Uint8Array;
-  private readonly sessionId: Uint8Array;
+  /** The ClientHello random of the current (or last) handshake; a renegotiation draws a new one. */
+  private helloRandom: Uint8Array;
+  private sessionId: Uint8Array;
   private readonly now: () => number;
   /** TLS 1.3 ticket offered as PSK (dropped from ClientHello2 when the HRR suite has another hash). */
   private offer13: StoredTicket13 | undefined;
+  /** TLS 1.3 external PSK offered (after the ticket, when there is one; RFC 8446 §4.2.11). */
+  private external13: ExternalPsk | undefined;
   /** TLS 1.2 session offered for resumption. */
-  private readonly offer12: StoredSession12 | undefined;
+  private offer12: StoredSession12 | undefined;
   private ch1: ClientHello | undefined;
   private hrrSuite: number | undefined;
   private ccsSent = false;
@@ -125,6 +152,8 @@ export class TlsClient extends Endpoint {
   private schedule: Tls13Schedule | undefined;
   private sharedSecret: Uint8Array | undefined;
   private serverHelloHash: Uint8Array = new Uint8Array(0);
+  /** TLS 1.2: the server's psk_identity_hint (RFC 4279 §5.2), when it gave one. */
+  private pskHint: Uint8Array | undefined;
   /** TLS 1.3 NewSessionTicket messages received after the handshake. */
   readonly tickets: Uint8Array[] = [];
 
@@ -133,13 +162,14 @@ export class TlsClient extends Endpoint {
     this.versions = config.versions ?? [0x0304, 0x0303];
     const offers13 = this.versions.includes(0x0304);
     const offers12 = this.versions.includes(0x0303);
+    // PSK suites only with an external PSK to use (RFC 4279): without one the client could not finish them.
     this.suites = (config.cipherSuites ?? [...DEFAULT_SUITES]).filter((c) => {
       const s = engineSuite(c);
-      return s !== undefined && (s.kex === 'TLS13' ? offers13 : offers12);
+      return s !== undefined && (s.kex === 'TLS13' ? offers13 : offers12) && (!PSK_KEX.has(s.kex) || config.psk !== undefined);
     });
     this.groups = TlsClient.groupsFor(config.groups ?? [...DEFAULT_GROUPS], offers12 ? config.identity : undefined);
     this.schemes = config.signatureSchemes ?? [...DEFAULT_SCHEMES];
-    this.random = config.random ?? randomBytes(this.p, 32);
+    this.helloRandom = config.random ?? randomBytes(this.p, 32);
     this.now = config.now ?? Date.now;
     const store = config.sessionStore;
     const resume = store !== undefined && (config.resume ?? true);
@@ -159,6 +189,11 @@ export class TlsClient extends Endpoint {
           this.now() - t.receivedAt < t.lifetime * 1000
         );
       });
+    }
+    // RFC 8446 §4.2.11: an external PSK is bound to its hash (default SHA-256); offered only with a suite of that hash.
+    if (config.psk && offers13) {
+      const h = config.psk.hash ?? 'SHA-256';
+      if (this.suites.some((c) => engineSuite(c)?.kex === 'TLS13' && engineSuite(c)?.prfHash === h)) this.external13 = config.psk;
     }
     if (resume && offers12)
       this.offer12 = [...store.tls12]
@@ -182,8 +217,7 @@ export class TlsClient extends Endpoint {
     if (!identity) return groups;
     let curve: number | undefined;
     try {
-      const kind = keyKindOf(identity.spki);
-      curve = kind === 'ec-p256' ? NamedGroup.secp256r1 : kind === 'ec-p384' ? NamedGroup.secp384r1 : undefined;
+      curve = ecdsaKeyGroup(keyKindOf(identity.spki));
     } catch {
       curve = undefined; // an unparsable key shows when it is used to sign
     }
@@ -193,7 +227,76 @@ export class TlsClient extends Endpoint {
 
   /** Whether this connection resumed a session (TLS 1.2 abbreviated handshake or TLS 1.3 PSK). */
   get resumedSession(): boolean {
-    return this.resumed || this.psk !== undefined;
+    // an external PSK (pskIdentity set) authenticates a new session; only a ticket resumes one
+    return this.resumed || (this.psk !== undefined && this.pskIdentity === undefined);
+  }
+
+  /** The ClientHello random of the current handshake (the last renegotiation's, after one). */
+  get random(): Uint8Array {
+    return this.helloRandom;
+  }
+
+  /** TLS 1.2: the psk_identity_hint the server gave in its ServerKeyExchange (RFC 4279 §5.2), if it gave one. */
+  get pskIdentityHint(): Uint8Array | undefined {
+    return this.pskHint;
+  }
+
+  /**
+   * Start a TLS 1.2 renegotiation (RFC 5246 §7.4.1.1, RFC 5746): a new full handshake under the current keys, its
+   * ClientHello carrying renegotiation_info with the last client verify_data (secure), or the SCSV (legacy, only with
+   * `renegotiation: 'legacy'`). Returns the records to send; the handshake then runs as the peer answers (a
+   * no_renegotiation warning ends it, the connection going on). Also what a HelloRequest triggers when `renegotiation`
+   * allows it.
+   */
+  async renegotiate(): Promise<WireRecord[]> {
+    if (!this.connected || this.version !== TLS12 || this.renegotiating)
+      throw new Error(`renegotiation needs a connected TLS 1.2 client that is not renegotiating (state ${this.state})`);
+    if (!this.mayRenegotiate())
+      throw new Error(
+        this.secureRenegotiation
+          ? 'renegotiation is refused by configuration (renegotiation: refuse)'
+          : 'the connection has no secure renegotiation (RFC 5746) and renegotiation is not legacy',
+      );
+    await this.guard(() => this.startRenegotiation());
+    return this.flush().send;
+  }
+
+  /** Whether this client renegotiates on this connection: by policy, and RFC 5746 §4.2 for an insecure one. */
+  private mayRenegotiate(): boolean {
+    const policy = this.config.renegotiation ?? 'refuse';
+    return policy === 'legacy' || (policy === 'secure' && this.secureRenegotiation);
+  }
+
+  private async startRenegotiation(): Promise<void> {
+    this.beginRenegotiation();
+    this.pskHint = undefined;
+    this.helloRandom = await this.renegotiationRandom();
+    this.sessionId = new Uint8Array(0);
+    this.offer12 = undefined;
+    this.offer13 = undefined;
+    this.external13 = undefined;
+    this.offeredExtensions.clear();
+    this.shares.clear();
+    this.resumed = false;
+    this.ticketExpected = false;
+    this.statusAgreed = false;
+    this.newTicket12 = undefined;
+    this.serverSessionId = new Uint8Array(0);
+    this.pendingWrite = undefined;
+    this.pendingRead = undefined;
+    this.dhGroup = undefined;
+    this.serverChain = [];
+    this.serverSpki = undefined;
+    this.serverPublic = undefined;
+    this.certRequest = undefined;
+    await this.sendHandshake(await this.buildClientHello());
+    this.setState('WAIT_SERVER_HELLO');
+  }
+
+  /** The server declined our renegotiation (RFC 5246 §7.2.2 no_renegotiation): go on with the current session. */
+  protected override onWarning(alert: Alert): void {
+    if (this.renegotiating && this.state === 'WAIT_SERVER_HELLO' && alert.description === AlertDescription.no_renegotiation)
+      this.abandonRenegotiation();
   }
 
   /** Build and send the ClientHello. */
@@ -211,8 +314,11 @@ export class TlsClient extends Endpoint {
   }
 
   private async buildClientHello(): Promise<ClientHello> {
-    const offers13 = this.versions.includes(0x0304);
-    const offers12 = this.versions.includes(0x0303);
+    // A renegotiation keeps TLS 1.2 (RFC 8446 §4.1.2: the server "MUST retain the previous protocol version"): its
+    // ClientHello offers TLS 1.2 only.
+    const offers13 = !this.renegotiating && this.versions.includes(TLS13);
+    const offers12 = this.versions.includes(TLS12);
+    const suites = this.renegotiating ? this.suites.filter((x) => engineSuite(x)?.kex !== 'TLS13') : this.suites;
     const c = this.config;
     const exts: Extension[] = [];
     if (c.serverName && !isIpLiteral(c.serverName))
@@ -221,7 +327,7 @@ export class TlsClient extends Endpoint {
         body: { kind: 'server_name', names: [{ nameType: 0, name: enc.encode(c.serverName) }] },
       });
     // RFC 8422 §4: no ECC extensions when neither an ECC suite nor TLS 1.3 is offered (RFC 7919 FFDHE groups may still be listed).
-    const ecc = offers13 || this.suites.some((x) => engineSuite(x)?.kex.startsWith('ECDHE'));
+    const ecc = offers13 || suites.some((x) => engineSuite(x)?.kex.startsWith('ECDHE') || engineSuite(x)?.kex === 'ECDH_anon');
     const groups = ecc ? this.groups : this.groups.filter((g) => ffdheGroupOf(g) !== undefined);
     if (groups.length) exts.push({ type: ExtensionType.supported_groups, body: { kind: 'supported_groups', groups } });
     if (offers12 && ecc) exts.push({ type: ExtensionType.ec_point_formats, body: { kind: 'ec_point_formats', formats: [0] } });
@@ -238,13 +344,26 @@ export class TlsClient extends Endpoint {
       });
     if (c.maxFragmentLength !== undefined)
       exts.push({ type: ExtensionType.max_fragment_length, body: { kind: 'max_fragment_length', value: c.maxFragmentLength } });
+    // RFC 8446 §4.2.6: "The "post_handshake_auth" extension is used to indicate that a client is willing to perform
+    // post-handshake authentication" (its extension_data is empty)
+    if (offers13 && c.postHandshakeAuth) exts.push({ type: ExtensionType.post_handshake_auth, body: { kind: 'empty' } });
+    if (c.recordSizeLimit !== undefined)
+      exts.push({ type: ExtensionType.record_size_limit, body: { kind: 'record_size_limit', limit: c.recordSizeLimit } });
     if (offers12 && (c.encryptThenMac ?? true)) exts.push({ type: ExtensionType.encrypt_then_mac, body: { kind: 'empty' } });
     if (offers12 && (c.extendedMasterSecret ?? true))
       exts.push({ type: ExtensionType.extended_master_secret, body: { kind: 'empty' } });
-    if (offers12)
+    // RFC 5746 §3.4: the initial ClientHello carries an empty renegotiation_info; §3.5: a secure renegotiation "MUST
+    // include the "renegotiation_info" extension in the ClientHello, containing the saved client_verify_data. The SCSV
+    // MUST NOT be included."; §4.2: a legacy renegotiation provides "either the TLS_EMPTY_RENEGOTIATION_INFO_SCSV SCSV
+    // or "renegotiation_info" ... it is permissible for the client to simply send the SCSV" (done here, below).
+    const legacyRenegotiation = this.renegotiating && !this.secureRenegotiation;
+    if (offers12 && !legacyRenegotiation)
       exts.push({
         type: ExtensionType.renegotiation_info,
-        body: { kind: 'renegotiation_info', renegotiatedConnection: new Uint8Array(0) },
+        body: {
+          kind: 'renegotiation_info',
+          renegotiatedConnection: this.renegotiating ? this.clientVerifyData : new Uint8Array(0),
+        },
       });
     if (offers12 && (c.sessionTickets12 ?? c.sessionStore !== undefined))
       exts.push({
@@ -265,19 +384,23 @@ export class TlsClient extends Endpoint {
       }
       exts.push({ type: ExtensionType.key_share, body: { kind: 'key_share_client', shares } });
       exts.push({ type: ExtensionType.psk_key_exchange_modes, body: { kind: 'psk_key_exchange_modes', modes: this.pskModes() } });
-      if (this.offer13) exts.push(this.pskOffer(this.offer13));
+      const offer = this.pskOffer();
+      if (offer) exts.push(offer);
     }
     for (const e of exts) this.offeredExtensions.add(e.type);
+    // RFC 5746 §3.6: a server answers the SCSV with renegotiation_info, so it is not an unsolicited extension here.
+    if (legacyRenegotiation) this.offeredExtensions.add(ExtensionType.renegotiation_info);
     const ch: ClientHello = {
       type: 'client_hello',
       legacyVersion: 0x0303,
       random: this.random,
       sessionId: this.sessionId,
-      cipherSuites: this.suites,
+      cipherSuites: legacyRenegotiation ? [...suites, SCSV.TLS_EMPTY_RENEGOTIATION_INFO_SCSV] : suites,
       compressionMethods: [0],
       extensions: exts,
     };
     this.ch1 = ch;
+    this.handshakeRandoms[this.handshakeIndex] = this.helloRandom;
     return this.bindPsk(ch, []);
   }
 
@@ -285,38 +408,65 @@ export class TlsClient extends Endpoint {
     return this.config.pskModes ?? [PskKeyExchangeMode.psk_dhe_ke];
   }
 
-  /** pre_shared_key with the ticket's identity, its obfuscated age and a placeholder binder (RFC 8446 §4.2.11). */
-  private pskOffer(t: StoredTicket13): Extension {
-    const h = engineSuite(t.cipherSuite)!.prfHash;
-    const age = Math.max(0, Math.round(this.now() - t.receivedAt));
+  /** The PSKs this ClientHello offers, in order: the ticket (resumption), then the external PSK. */
+  private pskOffers(): PskOffer[] {
+    const out: PskOffer[] = [];
+    const t = this.offer13;
+    if (t) {
+      const age = Math.max(0, Math.round(this.now() - t.receivedAt));
+      out.push({
+        identity: t.ticket,
+        obfuscatedTicketAge: (age + t.ageAdd) >>> 0,
+        psk: t.psk,
+        hash: engineSuite(t.cipherSuite)!.prfHash,
+        label: 'resumption',
+      });
+    }
+    const e = this.external13;
+    // RFC 8446 §4.2.11: "For identities established externally, an obfuscated_ticket_age of 0 SHOULD be used"
+    if (e) out.push({ identity: e.identity, obfuscatedTicketAge: 0, psk: e.key, hash: e.hash ?? 'SHA-256', label: 'external' });
+    return out;
+  }
+
+  /** pre_shared_key with each offered identity and a placeholder binder of its hash's length (RFC 8446 §4.2.11). */
+  private pskOffer(): Extension | undefined {
+    const offers = this.pskOffers();
+    if (!offers.length) return undefined;
     return {
       type: ExtensionType.pre_shared_key,
       body: {
         kind: 'pre_shared_key_client',
-        identities: [{ identity: t.ticket, obfuscatedTicketAge: (age + t.ageAdd) >>> 0 }],
-        binders: [new Uint8Array(h === 'SHA-384' ? 48 : 32)],
+        identities: offers.map((o) => ({ identity: o.identity, obfuscatedTicketAge: o.obfuscatedTicketAge })),
+        binders: offers.map((o) => new Uint8Array(o.hash === 'SHA-384' ? 48 : 32)),
       },
     };
   }
 
-  /** Fill in the binder (RFC 8446 §4.2.11.2): HMAC over the hello cut before the binders, after `before` (ClientHello1, HRR). */
+  /**
+   * Fill in the binders (RFC 8446 §4.2.11.2): each an HMAC, under its PSK's binder key ("res binder" for a ticket,
+   * "ext binder" for an external PSK), over the hello cut before the binders, after `before` (ClientHello1, HRR).
+   */
   private async bindPsk(ch: ClientHello, before: Uint8Array[]): Promise<ClientHello> {
-    const t = this.offer13;
+    const offers = this.pskOffers();
     const exts = ch.extensions ?? [];
     const last = exts[exts.length - 1];
-    if (!t || !last || last.body.kind !== 'pre_shared_key_client') return ch;
-    const h = engineSuite(t.cipherSuite)!.prfHash;
+    if (!offers.length || !last || last.body.kind !== 'pre_shared_key_client') return ch;
     const raw = encodeBody(ch);
     const cut = 2 + last.body.binders.reduce((n, b) => n + 1 + b.length, 0);
     const truncated = raw.subarray(0, raw.length - cut);
-    const msgs = before.length ? await transcriptWithHrr(this.p, h, [...before, truncated], true) : [truncated];
-    const binder = await pskBinder(
-      this.p,
-      h,
-      await binderKey(this.p, h, t.psk, 'resumption'),
-      await digest(this.p, h, concatBytes(msgs)),
-    );
-    return { ...ch, extensions: [...exts.slice(0, -1), { type: last.type, body: { ...last.body, binders: [binder] } }] };
+    const binders: Uint8Array[] = [];
+    for (const o of offers) {
+      const msgs = before.length ? await transcriptWithHrr(this.p, o.hash, [...before, truncated], true) : [truncated];
+      binders.push(
+        await pskBinder(
+          this.p,
+          o.hash,
+          await binderKey(this.p, o.hash, o.psk, o.label),
+          await digest(this.p, o.hash, concatBytes(msgs)),
+        ),
+      );
+    }
+    return { ...ch, extensions: [...exts.slice(0, -1), { type: last.type, body: { ...last.body, binders } }] };
   }
 
   /** ClientHello2 (RFC 8446 §4.1.2): the first one with the new key share, the cookie, and the PSK binder recomputed. */
@@ -338,7 +488,8 @@ export class TlsClient extends Endpoint {
       else exts.push(e);
     }
     exts.push(...cookieExt);
-    if (this.offer13) exts.push(this.pskOffer(this.offer13));
+    const offer = this.pskOffer();
+    if (offer) exts.push(offer);
     return this.bindPsk({ ...ch1, extensions: exts }, [this.transcript[0]!, this.transcript[1]!]);
   }
 
@@ -386,6 +537,7 @@ export class TlsClient extends Endpoint {
     this.helloRetry = true;
     // RFC 8446 §4.1.4: no PSK of another hash than the selected suite's in ClientHello2.
     if (this.offer13 && engineSuite(this.offer13.cipherSuite)?.prfHash !== suite.prfHash) this.offer13 = undefined;
+    if (this.external13 && (this.external13.hash ?? 'SHA-256') !== suite.prfHash) this.external13 = undefined;
     // RFC 8446 D.4: in compatibility mode the client's dummy CCS goes before its second flight, here ClientHello2.
     if (this.sessionId.length > 0) {
       await this.sendCcs();
@@ -405,8 +557,12 @@ export class TlsClient extends Endpoint {
   }
 
   protected expects(type: HandshakeTypeName | undefined): boolean {
-    if (this.connected)
-      return this.version === TLS13 ? type === 'new_session_ticket' || type === 'key_update' : type === 'hello_request';
+    if (this.connected && !this.renegotiating)
+      return this.version === TLS13
+        ? type === 'new_session_ticket' ||
+            type === 'key_update' ||
+            (type === 'certificate_request' && !!this.config.postHandshakeAuth)
+        : type === 'hello_request';
     if (type === 'hello_request') return this.mayBeTls12() && this.state !== 'START';
     // judged by onCertificateStatus: only right after the server Certificate, when agreed
     if (type === 'certificate_status' && this.version === TLS12) return true;
@@ -419,8 +575,11 @@ export class TlsClient extends Endpoint {
         return type === 'server_key_exchange';
       case 'WAIT_CERT_REQUEST_OR_DONE':
         return type === 'certificate_request' || type === 'server_hello_done';
+      case 'WAIT_PSK_HINT_OR_DONE':
+        return type === 'server_key_exchange' || type === 'server_hello_done';
       case 'WAIT_SERVER_HELLO_DONE':
-        return type === 'server_hello_done';
+        // a CertificateRequest from an anonymous server is judged below (handshake_failure, RFC 5246 §7.4.4)
+        return type === 'server_hello_done' || (type === 'certificate_request' && ANON_KEX.has(this.kex ?? ''));
       case 'WAIT_NEW_SESSION_TICKET':
         return type === 'new_session_ticket';
       case 'WAIT_ENCRYPTED_EXTENSIONS':
@@ -444,13 +603,17 @@ export class TlsClient extends Endpoint {
    * ignores it when configured so. A HelloRequest is never part of the handshake transcript.
    */
   private async onHelloRequest(): Promise<void> {
-    if (this.connected && (this.config.helloRequest ?? 'no_renegotiation') === 'no_renegotiation')
+    if (!this.connected || this.renegotiating) return;
+    if (this.mayRenegotiate()) return this.startRenegotiation();
+    // RFC 5746 §4.2: "Clients that do so [refuse an insecure renegotiation] MUST respond to such requests with a
+    // "no_renegotiation" alert": ignoring is left for a connection with secure renegotiation.
+    if ((this.config.helloRequest ?? 'no_renegotiation') === 'no_renegotiation' || !this.secureRenegotiation)
       await this.sendWarning('no_renegotiation');
   }
 
   protected async onHandshake(body: HandshakeBody, raw: Uint8Array): Promise<void> {
     if (body.type === 'hello_request' && this.mayBeTls12()) return this.onHelloRequest();
-    if (this.connected) return this.postHandshake(body, raw);
+    if (this.connected && !this.renegotiating) return this.postHandshake(body, raw);
     if (body.type === 'certificate_status' && this.version === 0x0303) return this.onCertificateStatus(body, raw);
     switch (this.state) {
       case 'WAIT_SERVER_HELLO':
@@ -473,6 +636,21 @@ export class TlsClient extends Endpoint {
         this.transcript.push(raw);
         return this.sendFlight12();
       case 'WAIT_SERVER_HELLO_DONE':
+        if (body.type === 'certificate_request' && ANON_KEX.has(this.kex ?? ''))
+          // RFC 5246 §7.4.4: "It is a fatal handshake_failure alert for an anonymous server to request client authentication."
+          throw failure('handshake_failure', `the ${this.kex} server requests client authentication`);
+        if (body.type !== 'server_hello_done') throw this.unexpected(body.type);
+        this.transcript.push(raw);
+        return this.sendFlight12();
+      case 'WAIT_PSK_HINT_OR_DONE':
+        // RFC 4279 §2, §4: PSK and RSA_PSK send a ServerKeyExchange only to give a psk_identity_hint
+        if (body.type === 'server_key_exchange') {
+          if (body.kex !== 'psk') throw failure('decode_error', 'ServerKeyExchange of a PSK suite is not a psk_identity_hint');
+          this.transcript.push(raw);
+          this.pskHint = body.pskIdentityHint;
+          this.setState('WAIT_SERVER_HELLO_DONE');
+          return;
+        }
         if (body.type !== 'server_hello_done') throw this.unexpected(body.type);
         this.transcript.push(raw);
         return this.sendFlight12();
@@ -489,6 +667,7 @@ export class TlsClient extends Endpoint {
         TlsClient.checkPlacement(body.extensions, 'EE');
         this.readAlpn(body.extensions);
         this.readMfl(body.extensions);
+        this.readRecordLimit(body.extensions);
         this.setState(this.psk ? 'WAIT_FINISHED' : 'WAIT_CERT_OR_CERT_REQUEST');
         return;
       case 'WAIT_CERT_OR_CERT_REQUEST':
@@ -538,7 +717,49 @@ export class TlsClient extends Endpoint {
       return;
     }
     if (this.version === 0x0304 && body.type === 'key_update') return this.onKeyUpdate(body.requestUpdate);
+    // RFC 8446 §4.6.2: "A client that receives a CertificateRequest message without having sent the
+    // "post_handshake_auth" extension MUST send an "unexpected_message" fatal alert."
+    if (this.version === 0x0304 && body.type === 'certificate_request' && body.form === 'tls13' && this.config.postHandshakeAuth)
+      return this.onPostHandshakeRequest(body, raw);
     throw this.unexpected(`post-handshake ${body.type}`);
+  }
+
+  /**
+   * RFC 8446 §4.6.2: "If the client has sent the "post_handshake_auth" extension ... the client MUST send Certificate,
+   * CertificateVerify, and Finished messages" (no CertificateVerify with an empty Certificate, §4.4.3), under the
+   * current client application traffic keys; their handshake context is the handshake through the client Finished
+   * plus this CertificateRequest, the Finished key comes from client_application_traffic_secret_N (§4.4).
+   */
+  private async onPostHandshakeRequest(
+    body: Extract<HandshakeBody, { type: 'certificate_request'; form: 'tls13' }>,
+    raw: Uint8Array,
+  ): Promise<void> {
+    TlsClient.checkPlacement(body.extensions, 'CR');
+    const sa = extensionBody(body.extensions, ExtensionType.signature_algorithms, 'signature_algorithms');
+    if (!sa) throw failure('missing_extension', 'post-handshake CertificateRequest without signature_algorithms');
+    const a = this.app13!;
+    const h = a.suite.prfHash;
+    const context = [...this.transcript, raw];
+    const id = this.config.identity;
+    const chain = id ? id.chain : [];
+    await this.sendAuthMessage(
+      { type: 'certificate', form: 'tls13', context: body.context, entries: chain.map((data) => ({ data, extensions: [] })) },
+      context,
+    );
+    if (chain.length > 0 && id) {
+      const scheme = pickScheme(this.schemes, sa.schemes, id.spki, true);
+      if (scheme === undefined)
+        throw failure('handshake_failure', 'no signature scheme in the post-handshake CertificateRequest fits the client key');
+      const sig = await sign(
+        this.p,
+        await this.signingKey(scheme),
+        certificateVerifyContent13('client', await this.hashOf(h, context)),
+      );
+      await this.sendAuthMessage({ type: 'certificate_verify', scheme, signature: sig }, context);
+    }
+    const vd = await finished13(this.p, h, a.write, await this.hashOf(h, context));
+    await this.sendAuthMessage({ type: 'finished', verifyData: vd }, context);
+    this.postHandshakeAuthsDone++;
   }
 
   private checkServerExtensions(exts: readonly Extension[] | undefined, where: string): void {
@@ -580,6 +801,19 @@ export class TlsClient extends Endpoint {
     this.mfl = m.value;
   }
 
+  /**
+   * RFC 8449: the server's record_size_limit (TLS 1.2 ServerHello, TLS 1.3 EncryptedExtensions; one we did not offer
+   * is refused by checkServerExtensions). §5: "A client MUST treat receipt of both "max_fragment_length" and
+   * "record_size_limit" as a fatal error, and it SHOULD generate an "illegal_parameter" alert."
+   */
+  private readRecordLimit(exts: readonly Extension[] | undefined): void {
+    const r = extensionBody(exts, ExtensionType.record_size_limit, 'record_size_limit');
+    if (!r || this.config.recordSizeLimit === undefined) return;
+    if (extensionBody(exts, ExtensionType.max_fragment_length, 'max_fragment_length'))
+      throw failure('illegal_parameter', 'the server sent both max_fragment_length and record_size_limit');
+    this.setRecordLimit(this.config.recordSizeLimit, r.limit);
+  }
+
   private readAlpn(exts: readonly Extension[] | undefined): void {
     const a = extensionBody(exts, ExtensionType.application_layer_protocol_negotiation, 'application_layer_protocol_negotiation');
     if (!a) return;
@@ -594,8 +828,15 @@ export class TlsClient extends Endpoint {
     // ServerHello.legacy_version set to 0x0300 MUST abort the handshake with a "protocol_version" alert."
     if (sh.legacyVersion <= ProtocolVersion.SSL3)
       throw failure('protocol_version', `ServerHello legacy_version 0x${sh.legacyVersion.toString(16).padStart(4, '0')}`);
-    if (isHelloRetryRequest(sh)) return this.onHelloRetryRequest(sh, raw);
     const sv = extensionBody(sh.extensions, ExtensionType.supported_versions, 'supported_versions_server');
+    // RFC 8446 §4.1.3: "A legacy TLS client performing renegotiation with TLS 1.2 or prior and which receives a TLS 1.3
+    // ServerHello during renegotiation MUST abort the handshake with a "protocol_version" alert."
+    if (this.renegotiating && (sv || isHelloRetryRequest(sh) || sh.legacyVersion !== TLS12))
+      throw failure(
+        'protocol_version',
+        `renegotiation of a TLS 1.2 connection answered with ${sv || isHelloRetryRequest(sh) ? 'a TLS 1.3 ServerHello' : `version 0x${sh.legacyVersion.toString(16)}`}`,
+      );
+    if (isHelloRetryRequest(sh)) return this.onHelloRetryRequest(sh, raw);
     const version = sv ? sv.version : sh.legacyVersion;
     if (sv && !this.versions.includes(0x0304))
       throw failure('unsupported_extension', 'supported_versions in ServerHello, but TLS 1.3 was not offered');
@@ -608,7 +849,7 @@ export class TlsClient extends Endpoint {
     if (!this.versions.includes(version)) throw failure('protocol_version', `server selected version 0x${version.toString(16)}`);
     // RFC 8446 §4.1.3: a client offering TLS 1.3 checks for both sentinels (DOWNGRD 01 from a TLS 1.3 server
     // that negotiated TLS 1.2, DOWNGRD 00 from one that negotiated TLS 1.1 or below) in any lower-version ServerHello.
-    if (version < 0x0304 && this.versions.includes(0x0304)) {
+    if (version < 0x0304 && this.versions.includes(0x0304) && !this.renegotiating) {
       const tail = sh.random.subarray(24);
       if (bytesEqual(tail, DOWNGRADE_TLS12))
         throw failure(
@@ -638,11 +879,7 @@ export class TlsClient extends Endpoint {
     this.transcript.push(raw);
     if (version === 0x0304) return this.serverHello13(sh, suite);
     requireEmptyExtensions(sh.extensions, [ExtensionType.extended_master_secret, ExtensionType.encrypt_then_mac], 'ServerHello');
-    // RFC 5746 §3.4: "The client MUST then verify that the length of the "renegotiated_connection" field is zero, and
-    // if it is not, MUST abort the handshake (by sending a fatal handshake_failure alert)."
-    const ri = extensionBody(sh.extensions, ExtensionType.renegotiation_info, 'renegotiation_info');
-    if (ri && ri.renegotiatedConnection.length > 0)
-      throw failure('handshake_failure', 'renegotiation_info of the initial ServerHello is not empty');
+    this.checkRenegotiationInfo(extensionBody(sh.extensions, ExtensionType.renegotiation_info, 'renegotiation_info'));
     // RFC 8422 §5.2 (as RFC 4492 §5.2): the server's Supported Point Formats Extension, "when used, MUST contain the value 0
     // (uncompressed)";
     // a list without it leaves no format both sides can use: illegal_parameter, as RFC 8422 §5.1.2 has the server send.
@@ -655,6 +892,7 @@ export class TlsClient extends Endpoint {
     if (this.etm && !isCbc) throw failure('illegal_parameter', 'encrypt_then_mac selected with an AEAD suite');
     this.readAlpn(sh.extensions);
     this.readMfl(sh.extensions);
+    this.readRecordLimit(sh.extensions);
     this.statusAgreed = extensionBody(sh.extensions, ExtensionType.status_request, 'empty') !== undefined;
     this.ticketExpected = extensionBody(sh.extensions, ExtensionType.session_ticket, 'session_ticket') !== undefined;
     const o = this.offer12;
@@ -678,7 +916,45 @@ export class TlsClient extends Endpoint {
       return;
     }
     this.serverSessionId = sh.sessionId;
-    this.setState('WAIT_CERTIFICATE');
+    // RFC 4279 §2, §3, RFC 5489 §2: PSK, DHE_PSK and ECDHE_PSK have no server Certificate; RSA_PSK has one (§4).
+    this.setState(
+      this.kex === 'PSK'
+        ? 'WAIT_PSK_HINT_OR_DONE'
+        : this.kex === 'DHE_PSK' || this.kex === 'ECDHE_PSK' || ANON_KEX.has(this.kex!)
+          ? 'WAIT_SERVER_KEY_EXCHANGE'
+          : 'WAIT_CERTIFICATE',
+    );
+  }
+
+  /**
+   * The ServerHello's renegotiation_info (RFC 5746). Initial handshake, §3.4: "The client MUST then verify that the
+   * length of the "renegotiated_connection" field is zero, and if it is not, MUST abort the handshake (by sending a
+   * fatal handshake_failure alert)"; present, it sets secure_renegotiation. Secure renegotiation, §3.5: "the client
+   * MUST verify that the "renegotiation_info" extension is present; if it is not, the client MUST abort the
+   * handshake. The client MUST then verify that the first half of the "renegotiated_connection" field is equal to the
+   * saved client_verify_data value, and the second half is equal to the saved server_verify_data value. If they are
+   * not, the client MUST abort the handshake." Legacy renegotiation, §4.2: "the client MUST verify that it does not
+   * contain the "renegotiation_info" extension. If it does, the client MUST abort the handshake." §3.5 and §4.2 name
+   * no alert: handshake_failure, the alert §3.4 uses for the same extension.
+   */
+  private checkRenegotiationInfo(ri: { renegotiatedConnection: Uint8Array } | undefined): void {
+    if (!this.renegotiating) {
+      if (ri && ri.renegotiatedConnection.length > 0)
+        throw failure('handshake_failure', 'renegotiation_info of the initial ServerHello is not empty');
+      this.secureRenegotiation = ri !== undefined;
+      return;
+    }
+    if (!this.secureRenegotiation) {
+      if (ri) throw failure('handshake_failure', 'renegotiation_info in the ServerHello of a legacy (insecure) renegotiation');
+      return;
+    }
+    if (!ri) throw failure('handshake_failure', 'the ServerHello of a secure renegotiation has no renegotiation_info');
+    const expected = concatBytes([this.clientVerifyData, this.serverVerifyData]);
+    if (!bytesEqual(ri.renegotiatedConnection, expected))
+      throw failure(
+        'handshake_failure',
+        `renegotiation_info of the renegotiating ServerHello is not client_verify_data || server_verify_data (${ri.renegotiatedConnection.length} bytes, expected ${expected.length})`,
+      );
   }
 
   /**
@@ -701,13 +977,15 @@ export class TlsClient extends Endpoint {
       throw failure('illegal_parameter', 'max_fragment_length in a TLS 1.3 ServerHello');
     const pskExt = extensionBody(sh.extensions, ExtensionType.pre_shared_key, 'pre_shared_key_server');
     if (pskExt) {
-      const t = this.offer13;
-      if (!t) throw failure('illegal_parameter', 'ServerHello selects a PSK that the ClientHello did not offer');
-      if (pskExt.selectedIdentity !== 0)
-        throw failure('illegal_parameter', `selected_identity ${pskExt.selectedIdentity} was not offered`);
-      if (engineSuite(t.cipherSuite)?.prfHash !== suite.prfHash)
-        throw failure('illegal_parameter', "the selected suite's hash differs from the PSK's");
-      this.psk = t.psk;
+      const offers = this.pskOffers();
+      if (!offers.length) throw failure('illegal_parameter', 'ServerHello selects a PSK that the ClientHello did not offer');
+      // RFC 8446 §4.2.11: "Clients MUST verify that the server's selected_identity is within the range supplied by the
+      // client, that the server selected a cipher suite indicating a Hash associated with the PSK" (illegal_parameter)
+      const o = offers[pskExt.selectedIdentity];
+      if (!o) throw failure('illegal_parameter', `selected_identity ${pskExt.selectedIdentity} was not offered`);
+      if (o.hash !== suite.prfHash) throw failure('illegal_parameter', "the selected suite's hash differs from the PSK's");
+      this.psk = o.psk;
+      if (o.label === 'external') this.pskIdentity = o.identity;
       this.serverChain = [];
     }
     const ks = extensionBody(sh.extensions, ExtensionType.key_share, 'key_share_server');
@@ -775,16 +1053,27 @@ export class TlsClient extends Endpoint {
     this.transcript.push(raw);
     const spki = leafSpki(chain, this.common.certCache);
     const kind = keyKindOf(spki);
-    // RFC 8422 §5.10 / §2: ECDHE_ECDSA suites also carry EdDSA (Ed25519) server keys, signed with scheme ed25519.
-    if (this.kex === 'ECDHE_ECDSA' && kind !== 'ec-p256' && kind !== 'ec-p384' && kind !== 'ed25519')
-      throw failure('unsupported_certificate', 'ECDHE_ECDSA suite but the server key is neither ECDSA nor Ed25519');
-    if ((this.kex === 'ECDHE_RSA' || this.kex === 'RSA' || this.kex === 'DHE_RSA') && kind !== 'rsa')
+    // RFC 8422 §5.10 / §2: ECDHE_ECDSA suites also carry EdDSA (Ed25519, Ed448) server keys, signed with scheme ed25519/ed448.
+    if (this.kex === 'ECDHE_ECDSA' && !ecdsaSuiteKey(kind))
+      throw failure('unsupported_certificate', 'ECDHE_ECDSA suite but the server key is neither ECDSA nor EdDSA');
+    // ECDHE_RSA / DHE_RSA sign: an rsaEncryption or an id-RSASSA-PSS key (rsa_pss_pss_*, RFC 8446 §4.2.3). RSA and
+    // RSA_PSK encrypt the premaster secret to the key: rsaEncryption only (RFC 4055 §1.2: a PSS key only signs).
+    if ((this.kex === 'ECDHE_RSA' || this.kex === 'DHE_RSA') && !rsaSigningKey(kind))
       throw failure('unsupported_certificate', `${this.kex} suite but the server key is not RSA`);
+    if ((this.kex === 'RSA' || this.kex === 'RSA_PSK') && kind !== 'rsa')
+      throw failure('unsupported_certificate', `${this.kex} suite but the server key is not an rsaEncryption key`);
     await this.checkPeerChain(chain, 'server', this.config.serverName);
     this.serverChain = chain;
     this.serverSpki = spki;
     if (this.version === 0x0304) this.setState('WAIT_CERTIFICATE_VERIFY');
-    else this.setState(this.kex === 'RSA' ? 'WAIT_CERT_REQUEST_OR_DONE' : 'WAIT_SERVER_KEY_EXCHANGE');
+    else
+      this.setState(
+        this.kex === 'RSA'
+          ? 'WAIT_CERT_REQUEST_OR_DONE'
+          : this.kex === 'RSA_PSK'
+            ? 'WAIT_PSK_HINT_OR_DONE'
+            : 'WAIT_SERVER_KEY_EXCHANGE',
+      );
   }
 
   private async onServerKeyExchange(
@@ -792,6 +1081,20 @@ export class TlsClient extends Endpoint {
     raw: Uint8Array,
   ): Promise<void> {
     if (body.kex === 'dhe' && body.signed && this.kex === 'DHE_RSA') return this.onServerKeyExchangeDhe(body, body.signed, raw);
+    // RFC 4279 §3 / RFC 5489 §2: DHE_PSK and ECDHE_PSK parameters follow the psk_identity_hint and are not signed
+    // RFC 5246 §7.4.3 / RFC 8422 §5.4: DH_anon and ECDH_anon parameters are not signed
+    if (body.kex === 'dhe' && !body.signed && (this.kex === 'DHE_PSK' || this.kex === 'DH_anon'))
+      return this.onServerKeyExchangeDhe(body, undefined, raw);
+    if (body.kex === 'ecdhe' && !body.signed && (this.kex === 'ECDHE_PSK' || this.kex === 'ECDH_anon')) {
+      if (!this.groups.includes(body.namedCurve))
+        throw failure('illegal_parameter', `ServerKeyExchange group 0x${body.namedCurve.toString(16)} was not offered`);
+      this.transcript.push(raw);
+      if (body.pskIdentityHint) this.pskHint = body.pskIdentityHint;
+      this.group = body.namedCurve;
+      this.serverPublic = body.publicKey;
+      this.setState('WAIT_SERVER_HELLO_DONE');
+      return;
+    }
     if (body.kex !== 'ecdhe' || !body.signed) throw failure('decode_error', 'ServerKeyExchange is not a signed ECDHE one');
     if (!this.groups.includes(body.namedCurve))
       throw failure('illegal_parameter', `ServerKeyExchange group 0x${body.namedCurve.toString(16)} was not offered`);
@@ -833,11 +1136,11 @@ export class TlsClient extends Endpoint {
   /** DHE ServerKeyExchange: only the RFC 7919 groups are accepted (identified by p and g). */
   private async onServerKeyExchangeDhe(
     body: Extract<HandshakeBody, { type: 'server_key_exchange'; kex: 'dhe' }>,
-    signed: { scheme: number; signature: Uint8Array },
+    signed: { scheme: number; signature: Uint8Array } | undefined,
     raw: Uint8Array,
   ): Promise<void> {
     const strip = (b: Uint8Array) => b.subarray(b.findIndex((x) => x !== 0) < 0 ? b.length : b.findIndex((x) => x !== 0));
-    const group = (['ffdhe2048', 'ffdhe3072'] as const).find((g) => {
+    const group = (['ffdhe2048', 'ffdhe3072', 'ffdhe4096', 'ffdhe6144', 'ffdhe8192'] as const).find((g) => {
       const params = ffdheParams(g);
       return bytesEqual(strip(body.p), params.p) && bytesEqual(strip(body.g), Uint8Array.of(params.g));
     });
@@ -846,31 +1149,34 @@ export class TlsClient extends Endpoint {
     const offeredFf = this.groups.filter((g) => ffdheGroupOf(g) !== undefined);
     if (offeredFf.length && !offeredFf.includes(code))
       throw failure('illegal_parameter', `DHE group ${group} was not offered in supported_groups`);
-    if (!this.schemes.includes(signed.scheme))
-      throw failure(
-        'illegal_parameter',
-        `ServerKeyExchange signed with scheme 0x${signed.scheme.toString(16)} that was not offered`,
+    if (signed) {
+      if (!this.schemes.includes(signed.scheme))
+        throw failure(
+          'illegal_parameter',
+          `ServerKeyExchange signed with scheme 0x${signed.scheme.toString(16)} that was not offered`,
+        );
+      const params = raw.subarray(4, 4 + serverKeyExchangeParamsLength(body));
+      const v = await verifySignature(
+        this.p,
+        signed.scheme,
+        this.serverSpki!,
+        serverKeyExchangeContent12(this.random, this.serverRandom, params),
+        signed.signature,
+        { version: 12 },
       );
-    const params = raw.subarray(4, 4 + serverKeyExchangeParamsLength(body));
-    const v = await verifySignature(
-      this.p,
-      signed.scheme,
-      this.serverSpki!,
-      serverKeyExchangeContent12(this.random, this.serverRandom, params),
-      signed.signature,
-      { version: 12 },
-    );
-    if (!v.ok)
-      throw failure(
-        signatureFailureAlert(v.reason),
-        `ServerKeyExchange signature: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`,
-      );
+      if (!v.ok)
+        throw failure(
+          signatureFailureAlert(v.reason),
+          `ServerKeyExchange signature: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`,
+        );
+      this.serverScheme = signed.scheme;
+    }
     this.transcript.push(raw);
-    this.serverScheme = signed.scheme;
+    if (body.pskIdentityHint) this.pskHint = body.pskIdentityHint;
     this.dhGroup = group;
     this.group = code;
     this.serverPublic = body.ys;
-    this.setState('WAIT_CERT_REQUEST_OR_DONE');
+    this.setState(signed ? 'WAIT_CERT_REQUEST_OR_DONE' : 'WAIT_SERVER_HELLO_DONE');
   }
 
   private async sendFlight12(): Promise<void> {
@@ -883,14 +1189,24 @@ export class TlsClient extends Endpoint {
       sendCv = chain.length > 0;
     }
     let premaster: Uint8Array;
-    if (this.kex === 'RSA') {
+    // RFC 4279 §2-§4, RFC 5489 §2: the PSK key exchanges send psk_identity first and mix the PSK into the premaster
+    const psk = this.kex && PSK_KEX.has(this.kex) ? this.config.psk : undefined;
+    if (this.kex && PSK_KEX.has(this.kex) && !psk) throw failure('internal_error', 'a PSK suite without a PSK');
+    const identity = psk ? { pskIdentity: psk.identity } : {};
+    if (psk) this.pskIdentity = psk.identity;
+    if (this.kex === 'PSK') {
+      premaster = pskPremaster(psk!.key);
+      await this.sendHandshake({ type: 'client_key_exchange', kex: 'psk', pskIdentity: psk!.identity });
+    } else if (this.kex === 'RSA' || this.kex === 'RSA_PSK') {
       premaster = makePremaster(this.p, 0x0303);
       await this.sendHandshake({
         type: 'client_key_exchange',
         kex: 'rsa',
+        ...identity,
         encryptedPreMasterSecret: await encryptPremaster(this.p, this.serverSpki!, premaster),
       });
-    } else if (this.kex === 'DHE_RSA') {
+      if (psk) premaster = pskPremaster(psk.key, premaster);
+    } else if (this.kex === 'DHE_RSA' || this.kex === 'DHE_PSK' || this.kex === 'DH_anon') {
       const kp = await this.dhKeyPair(this.dhGroup!);
       const shared = await deriveDh(this.p, kp.group, kp.privateKey, this.serverPublic!, 'tls12');
       if (!shared.ok)
@@ -898,8 +1214,8 @@ export class TlsClient extends Endpoint {
           'illegal_parameter',
           `server DH public value: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`,
         );
-      premaster = shared.value;
-      await this.sendHandshake({ type: 'client_key_exchange', kex: 'dhe', publicKey: kp.publicKey });
+      premaster = psk ? pskPremaster(psk.key, shared.value) : shared.value;
+      await this.sendHandshake({ type: 'client_key_exchange', kex: 'dhe', ...identity, publicKey: kp.publicKey });
     } else {
       const kp = await this.ecdhKeyPair(this.group!);
       const shared = await this.ecdhSecret(kp.group, kp.privateKey, this.serverPublic!);
@@ -908,8 +1224,8 @@ export class TlsClient extends Endpoint {
           'illegal_parameter',
           `server ECDH public value: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`,
         );
-      premaster = shared.value;
-      await this.sendHandshake({ type: 'client_key_exchange', kex: 'ecdhe', publicKey: kp.publicKey });
+      premaster = psk ? pskPremaster(psk.key, shared.value) : shared.value;
+      await this.sendHandshake({ type: 'client_key_exchange', kex: 'ecdhe', ...identity, publicKey: kp.publicKey });
     }
     const h = suite.prfHash;
     this.master = this.ems
@@ -931,6 +1247,7 @@ export class TlsClient extends Endpoint {
     this.writeDir = new RecordDirection(writeProt);
     const vd = await finished12(this.p, h, this.master, 'client', await this.hashOf(h));
     await this.sendHandshake({ type: 'finished', verifyData: vd });
+    this.clientVerifyData = vd;
     this.setState(this.ticketExpected ? 'WAIT_NEW_SESSION_TICKET' : 'WAIT_CCS');
   }
 
@@ -962,14 +1279,14 @@ export class TlsClient extends Endpoint {
     const expected = await finished12(this.p, h, this.master, 'server', await this.hashOf(h));
     this.checkFinished(expected, verifyData, 'server');
     this.transcript.push(raw);
+    this.serverVerifyData = verifyData;
     if (this.resumed) {
       await this.sendCcs();
       this.writeDir = this.pendingWrite;
       this.pendingWrite = undefined;
-      await this.sendHandshake({
-        type: 'finished',
-        verifyData: await finished12(this.p, h, this.master, 'client', await this.hashOf(h)),
-      });
+      const vd = await finished12(this.p, h, this.master, 'client', await this.hashOf(h));
+      await this.sendHandshake({ type: 'finished', verifyData: vd });
+      this.clientVerifyData = vd;
     }
     this.finish();
   }

@@ -14,6 +14,24 @@ import type { Fault } from './faults';
 
 export type ClientAuthMode = 'none' | 'request' | 'require';
 
+/**
+ * An external pre-shared key: TLS 1.2 PSK key exchanges (RFC 4279 PSK, DHE_PSK, RSA_PSK; RFC 5489 ECDHE_PSK) and TLS
+ * 1.3 external PSKs (RFC 8446 §4.2.11, binders with the "ext binder" label).
+ */
+export interface ExternalPsk {
+  /** The identity as it goes on the wire (TLS 1.2 psk_identity, TLS 1.3 PskIdentity.identity; RFC 4279 §5.1: UTF-8). */
+  identity: Uint8Array;
+  key: Uint8Array;
+  /**
+   * TLS 1.3: the hash the PSK is bound to. RFC 8446 §4.2.11: "For externally established PSKs, the Hash algorithm MUST
+   * be set when the PSK is established or default to SHA-256 if no such algorithm is defined." Default SHA-256.
+   */
+  hash?: 'SHA-256' | 'SHA-384';
+}
+
+/** What an endpoint does with TLS 1.2 renegotiation (CommonConfig.renegotiation). */
+export type RenegotiationPolicy = 'refuse' | 'secure' | 'legacy';
+
 /** A certificate chain (leaf first, as sent) and the leaf's private key. */
 export interface Identity {
   chain: Uint8Array[];
@@ -40,7 +58,7 @@ export interface CommonConfig {
   versions?: number[];
   /** Suites in preference order (TLS 1.2 and 1.3 codes mixed). */
   cipherSuites?: number[];
-  /** Named groups in preference order (x25519, secp256r1, secp384r1). */
+  /** Named groups in preference order (default DEFAULT_GROUPS: x25519, secp256r1, secp384r1, secp521r1, x448). */
   groups?: number[];
   /** Signature schemes in preference order. */
   signatureSchemes?: number[];
@@ -56,7 +74,10 @@ export interface CommonConfig {
   extendedMasterSecret?: boolean;
   /** TLS 1.2 encrypt_then_mac (RFC 7366), for CBC suites. Default true. */
   encryptThenMac?: boolean;
-  /** 32-byte hello random (default: fresh). */
+  /**
+   * 32-byte hello random (default: fresh). A TLS 1.2 renegotiation's random is then derived from it (SHA-256 of it and
+   * the handshake's number), so a run with given randoms stays reproducible.
+   */
   random?: Uint8Array;
   /** Ephemeral ECDH key pairs to use instead of fresh ones (the first of the needed group is taken). */
   ephemeral?: EcdhKeyPair[];
@@ -71,11 +92,28 @@ export interface CommonConfig {
   middleboxCompat?: boolean;
   hooks?: EngineHooks;
   /**
+   * TLS 1.2 renegotiation (RFC 5746). `refuse` (default): a renegotiation the peer asks for is declined with the warning
+   * no_renegotiation (RFC 5246 §7.2.2); `secure`: renegotiate when the initial handshake established secure
+   * renegotiation (renegotiation_info on both sides, RFC 5746 §3), decline otherwise (RFC 5746 §4.2/§4.4: "It is
+   * RECOMMENDED that clients refuse this renegotiation request", "It is RECOMMENDED that servers not permit legacy
+   * renegotiation"); `legacy`: also renegotiate without it (insecure, CVE-2009-3555; for testing peers). A client
+   * starts one with TlsClient.renegotiate(), a server asks for one with TlsServer.requestRenegotiation().
+   */
+  renegotiation?: RenegotiationPolicy;
+  /**
    * TLS 1.3: when the peer's close_notify arrives after the handshake, keep our write side open (half-close, RFC 8446
    * §6.1) until close() instead of answering at once; sendApplicationData still works meanwhile. Default false.
    * TLS 1.2 always answers at once (RFC 5246 §7.2.1).
    */
   halfClose?: boolean;
+  /**
+   * RFC 8449 record_size_limit: the largest protected record (TLS 1.3: the whole TLSInnerPlaintext, content type and
+   * padding included; TLS 1.2: the plaintext) this endpoint accepts. A client offers it; a server answers a client
+   * that offered one (TLS 1.2 ServerHello, TLS 1.3 EncryptedExtensions). Once both sent it, each side keeps its
+   * protected records within the other's limit, and a larger record received is record_overflow. A server then
+   * ignores a max_fragment_length beside it (RFC 8449 §5). Default: not offered, not answered.
+   */
+  recordSizeLimit?: number;
   /**
    * TEST ONLY: named faults that make this endpoint a deliberately faulty
    * target (engine/faults.ts documents each). A fault that does not apply to
@@ -85,6 +123,12 @@ export interface CommonConfig {
 }
 
 export interface ClientConfig extends CommonConfig {
+  /**
+   * An external PSK: TLS 1.2 PSK suites (in `cipherSuites`, offered only with it) take it, whatever identity hint the
+   * server gives (RFC 4279 §5.2: the hint may help pick one; this client has one); TLS 1.3 offers it in pre_shared_key
+   * (after a ticket, when one is offered too) with psk_key_exchange_modes from `pskModes`.
+   */
+  psk?: ExternalPsk;
   /** SNI host name; also the name the server certificate is checked against. */
   serverName?: string;
   /** Groups to send TLS 1.3 key shares for (default: the first of `groups`). */
@@ -109,20 +153,40 @@ export interface ClientConfig extends CommonConfig {
    */
   maxFragmentLength?: 1 | 2 | 3 | 4;
   /**
+   * TLS 1.3 post_handshake_auth (RFC 8446 §4.2.6): offered, so a server may send a CertificateRequest after the
+   * handshake; the client answers with Certificate (its identity, or empty), CertificateVerify and Finished under its
+   * application traffic keys (§4.6.2). Default false: such a CertificateRequest is unexpected_message.
+   */
+  postHandshakeAuth?: boolean;
+  /**
    * Offer status_request (OCSP, RFC 6066 §8; RFC 8446 §4.4.2.1) and take a stapled response: TLS 1.2
    * CertificateStatus after the server Certificate, TLS 1.3 status_request in the leaf CertificateEntry. The
    * response is kept as received (SessionInfo.ocspResponse), not validated. Default false.
    */
   statusRequest?: boolean;
   /**
-   * A TLS 1.2 HelloRequest after the handshake (RFC 5246 §7.4.1.1; this client does not renegotiate): answered with
-   * the warning no_renegotiation (default) or ignored. During a handshake it is always ignored.
+   * A TLS 1.2 HelloRequest after the handshake (RFC 5246 §7.4.1.1) that this client does not renegotiate for (see
+   * `renegotiation`): answered with the warning no_renegotiation (default) or ignored. During a handshake it is always
+   * ignored. RFC 5746 §4.2: a client refusing an insecure renegotiation "MUST respond to such requests with a
+   * "no_renegotiation" alert", so `ignore` applies only to a connection with secure renegotiation.
    */
   helloRequest?: 'no_renegotiation' | 'ignore';
 }
 
 export interface ServerConfig extends CommonConfig {
   identity: Identity;
+  /**
+   * External PSKs this server knows, by identity: TLS 1.2 PSK suites (in `cipherSuites`) are chosen only with some;
+   * TLS 1.3 accepts an offered identity among them (binder with the "ext binder" label) before a ticket. An unknown
+   * TLS 1.2 psk_identity is refused with unknown_psk_identity (RFC 4279 §2: "it MAY respond with an
+   * "unknown_psk_identity" alert message").
+   */
+  psks?: readonly ExternalPsk[];
+  /**
+   * TLS 1.2 psk_identity_hint (RFC 4279 §2, §5.2). PSK and RSA_PSK send a ServerKeyExchange only with a hint ("If no
+   * hint is provided, the ServerKeyExchange message is omitted"); DHE_PSK and ECDHE_PSK always send one (empty hint).
+   */
+  pskIdentityHint?: Uint8Array;
   /** Client authentication. Default 'none'. */
   clientAuth?: ClientAuthMode;
   /** TLS 1.3 NewSessionTicket messages sent after the client's Finished. Default 1. */
@@ -177,7 +241,18 @@ export const DEFAULT_SUITES: readonly number[] = [
   CipherSuite12.TLS_RSA_WITH_AES_128_CBC_SHA256,
 ];
 
-export const DEFAULT_GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
+/**
+ * Groups offered and accepted by default, in preference order: the common three, then secp521r1 and x448 (RFC 8446
+ * §4.2.7, RFC 8422 §5.1.1), which get no key share of their own unless configured first. The RFC 7919 groups
+ * (ffdhe2048..8192) are configured explicitly (`groups`): TLS 1.2 DHE_* uses them, a TLS 1.3 key share can.
+ */
+export const DEFAULT_GROUPS: readonly number[] = [
+  NamedGroup.x25519,
+  NamedGroup.secp256r1,
+  NamedGroup.secp384r1,
+  NamedGroup.secp521r1,
+  NamedGroup.x448,
+];
 
 const S = SignatureScheme;
 export const DEFAULT_SCHEMES: readonly number[] = [
@@ -190,4 +265,10 @@ export const DEFAULT_SCHEMES: readonly number[] = [
   S.rsa_pkcs1_sha256,
   S.rsa_pkcs1_sha384,
   S.rsa_pkcs1_sha512,
+  // after the common ones, so a key that fits one of those keeps it; each fits only its own key type
+  S.ecdsa_secp521r1_sha512,
+  S.ed448,
+  S.rsa_pss_pss_sha256,
+  S.rsa_pss_pss_sha384,
+  S.rsa_pss_pss_sha512,
 ];

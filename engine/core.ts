@@ -17,6 +17,7 @@ import {
   trafficKeys,
   transcriptWithHrr,
   digest,
+  randomBytes,
   deriveDh,
   deriveEcdh,
   isMontgomery,
@@ -38,6 +39,7 @@ import {
   RecordDirection,
   type SigningKey,
   schemeInfo,
+  schemeKeyMismatch,
 } from '../crypto';
 import { type ParsedCertCache, parseCert } from '../pki/parse';
 import { validateChain } from '../pki/validate';
@@ -66,6 +68,7 @@ import {
   type HandshakeTypeName,
   handshakeTypes,
   type KeyExchange,
+  NamedGroup,
   nameOf,
 } from '../wire/registry';
 import type { Extension } from '../wire/extensions';
@@ -140,15 +143,42 @@ const KIND_TYPE: Record<ContentKind, number> = {
   application_data: ContentType.application_data,
 };
 
-export type KeyKind = 'rsa' | 'ec-p256' | 'ec-p384' | 'ed25519' | 'other';
+export type KeyKind = 'rsa' | 'rsa-pss' | 'ec-p256' | 'ec-p384' | 'ec-p521' | 'ed25519' | 'ed448' | 'other';
 
 export function keyKindOf(spki: Uint8Array): KeyKind {
   const info = parseSpki(spki);
   if (info.algorithm === OID.rsaEncryption) return 'rsa';
+  if (info.algorithm === OID.rsassaPss) return 'rsa-pss';
   if (info.algorithm === OID.ed25519) return 'ed25519';
-  if (info.algorithm === OID.ecPublicKey)
-    return info.parameters === OID.prime256v1 ? 'ec-p256' : info.parameters === OID.secp384r1 ? 'ec-p384' : 'other';
+  if (info.algorithm === OID.ed448) return 'ed448';
+  if (info.algorithm === OID.ecPublicKey) {
+    if (info.parameters === OID.prime256v1) return 'ec-p256';
+    if (info.parameters === OID.secp384r1) return 'ec-p384';
+    if (info.parameters === OID.secp521r1) return 'ec-p521';
+  }
   return 'other';
+}
+
+/** The NamedGroup of an ECDSA key's curve (RFC 8422 §5.1: a TLS 1.2 peer must have listed it), or undefined. */
+export function ecdsaKeyGroup(kind: KeyKind): number | undefined {
+  if (kind === 'ec-p256') return NamedGroup.secp256r1;
+  if (kind === 'ec-p384') return NamedGroup.secp384r1;
+  if (kind === 'ec-p521') return NamedGroup.secp521r1;
+  return undefined;
+}
+
+/** A key that signs for ECDHE_ECDSA: ECDSA, or EdDSA (RFC 8422 §5.1.1, §5.10: Ed25519 and Ed448). */
+export function ecdsaSuiteKey(kind: KeyKind): boolean {
+  return ecdsaKeyGroup(kind) !== undefined || kind === 'ed25519' || kind === 'ed448';
+}
+
+/**
+ * A key that signs for ECDHE_RSA / DHE_RSA: rsaEncryption, or id-RSASSA-PSS (RFC 8446 §4.2.3 makes rsa_pss_pss_*
+ * usable in TLS 1.2 too). Not for RSA key transport: an id-RSASSA-PSS key "is only to be used for RSASSA-PSS
+ * signatures" (RFC 4055 §1.2).
+ */
+export function rsaSigningKey(kind: KeyKind): boolean {
+  return kind === 'rsa' || kind === 'rsa-pss';
 }
 
 /** Whether a key can sign with a scheme (TLS 1.3 also binds ECDSA curves and forbids PKCS#1). */
@@ -160,13 +190,21 @@ export function schemeFitsKey(scheme: number, kind: KeyKind, tls13: boolean): bo
       return kind === 'rsa' && !tls13 && s.hash !== 'SHA-1';
     case 'rsa_pss_rsae':
       return kind === 'rsa';
+    case 'rsa_pss_pss':
+      return kind === 'rsa-pss';
     case 'ecdsa':
       if (s.hash === 'SHA-1') return false;
-      return (kind === 'ec-p256' && s.curve === 'P-256') || (kind === 'ec-p384' && s.curve === 'P-384');
+      return (
+        (kind === 'ec-p256' && s.curve === 'P-256') ||
+        (kind === 'ec-p384' && s.curve === 'P-384') ||
+        (kind === 'ec-p521' && s.curve === 'P-521')
+      );
     case 'ed25519':
       return kind === 'ed25519';
+    case 'ed448':
+      return kind === 'ed448';
     default:
-      // rsa_pss_pss, ed448, dsa: keys this engine does not sign with.
+      // dsa: keys this engine does not sign with (RFC 8446 §4.2.3 removed DSA; RFC 9155 §2 deprecates it in 1.2).
       return false;
   }
 }
@@ -179,7 +217,10 @@ export function pickScheme(
   tls13: boolean,
 ): number | undefined {
   const kind = keyKindOf(spki);
-  return ours.find((s) => offered.includes(s) && schemeFitsKey(s, kind, tls13));
+  // an id-RSASSA-PSS key with parameters signs only with the scheme they name (RFC 8446 §4.2.3): as verification checks
+  return ours.find(
+    (s) => offered.includes(s) && schemeFitsKey(s, kind, tls13) && schemeKeyMismatch(s, spki, tls13 ? 13 : 12) === undefined,
+  );
 }
 
 /**
@@ -231,8 +272,15 @@ export abstract class Endpoint {
   protected alpn: string | undefined;
   /** Negotiated RFC 6066 max_fragment_length code (1..4): records sent and received keep to 2^(8+code) bytes of plaintext. */
   protected mfl: number | undefined;
+  /**
+   * RFC 8449 record_size_limit once both sides sent it: `peer` bounds the protected records we send, `ours` the ones
+   * we receive (TLS 1.3: TLSInnerPlaintext; TLS 1.2: plaintext).
+   */
+  protected recordLimit: { ours: number; peer: number } | undefined;
   /** Stapled OCSP response received (client) with the server certificate. */
   protected ocsp: Uint8Array | undefined;
+  /** The external PSK identity the handshake authenticated with, when it did. */
+  protected pskIdentity: Uint8Array | undefined;
   protected master: Uint8Array = new Uint8Array(0);
   protected readonly keylogEntries: KeyLogEntry[] = [];
   protected readonly ephemeralKeys: EcdhKeyPair[] = [];
@@ -241,12 +289,37 @@ export abstract class Endpoint {
   protected app13: { suite: CipherSuiteInfo; read: Uint8Array; write: Uint8Array } | undefined;
   /** Warning alerts received and let pass (TLS 1.2, RFC 5246 §7.2), in order. */
   readonly warningsReceived: Alert[] = [];
+  /** Warning alerts sent (TLS 1.2: no_renegotiation, RFC 5246 §7.2.2), in order; close_notify is not among them. */
+  readonly warningsSent: Alert[] = [];
   /** We sent close_notify (ours, or the answer to the peer's). */
   private closeSent = false;
   /** A hook asked to end our side of the transport (HookFrame.closeTransport). */
   private transportEnd = false;
   private keyUpdatesSent = 0;
   private keyUpdatesReceived = 0;
+  /**
+   * Which handshake of the connection is running or ran last: 0 the initial one, n the n-th renegotiation (TLS 1.2,
+   * RFC 5746). Hooks see it on every message (HookMessage.handshake).
+   */
+  protected handshakeIndex = 0;
+  /** A TLS 1.2 renegotiation is under way: handshake messages are expected although the endpoint is connected. */
+  protected renegotiating = false;
+  /**
+   * RFC 5746 §3.1 secure_renegotiation: the initial handshake signalled renegotiation_info (or the SCSV) on both
+   * sides, so a renegotiation must carry the previous verify_data.
+   */
+  protected secureRenegotiation = false;
+  /**
+   * RFC 5746 §3.1 client_verify_data / server_verify_data: the verify_data of the last TLS 1.2 Finished each side sent
+   * (set as each Finished is sent or checked; a renegotiation's hellos read them before its own Finished replace them).
+   */
+  protected clientVerifyData: Uint8Array = new Uint8Array(0);
+  protected serverVerifyData: Uint8Array = new Uint8Array(0);
+  private renegotiationsDone = 0;
+  /** The ClientHello random of each handshake of the connection (index: handshakeIndex). */
+  protected readonly handshakeRandoms: Uint8Array[] = [];
+  /** Which handshake each ephemeral key pair was made for. */
+  private readonly keyHandshake = new WeakMap<object, number>();
   private readonly signingKeys = new Map<number, Promise<SigningKey>>();
   private readonly faults: ReadonlySet<Fault>;
 
@@ -351,9 +424,72 @@ export abstract class Endpoint {
     return this.ephemeralKeys;
   }
 
+  /**
+   * The ClientHello random of the handshake an ephemeral key pair (of `ephemeral` / `ephemeralDh`) was used in, and
+   * that handshake's index (0: the initial one; a TLS 1.2 renegotiation makes new keys).
+   */
+  keyPairHandshake(kp: EcdhKeyPair | DhKeyPair): { index: number; clientRandom?: Uint8Array } {
+    const index = this.keyHandshake.get(kp) ?? 0;
+    const clientRandom = this.handshakeRandoms[index];
+    return clientRandom ? { index, clientRandom } : { index };
+  }
+
   /** Ephemeral finite-field DH key pairs this endpoint used (TLS 1.2 DHE). */
   get ephemeralDh(): readonly DhKeyPair[] {
     return this.dhKeys;
+  }
+
+  /** TLS 1.2 renegotiations completed on this connection (RFC 5746). */
+  get renegotiations(): number {
+    return this.renegotiationsDone;
+  }
+
+  /** Whether the connection established secure renegotiation (RFC 5746 §3.1 secure_renegotiation flag). */
+  get secureRenegotiationEstablished(): boolean {
+    return this.secureRenegotiation;
+  }
+
+  /** Whether a TLS 1.2 renegotiation is under way. */
+  get renegotiationInProgress(): boolean {
+    return this.renegotiating;
+  }
+
+  /**
+   * Start the handshake state of a TLS 1.2 renegotiation (RFC 5246 §7.4.1.1, RFC 5746): the handshake transcript and
+   * what the last handshake negotiated are dropped; the record layer keeps the current keys until the new
+   * ChangeCipherSpec. The version stays TLS 1.2 (RFC 8446 §4.1.2: "it MUST retain the previous protocol version").
+   */
+  protected beginRenegotiation(): void {
+    this.transcript.splice(0);
+    this.handshakeIndex++;
+    this.renegotiating = true;
+    this.kex = undefined;
+    this.suite = undefined;
+    this.group = undefined;
+    this.serverScheme = undefined;
+    this.clientScheme = undefined;
+    this.ems = false;
+    this.etm = false;
+    this.alpn = undefined;
+    this.ocsp = undefined;
+    this.pskIdentity = undefined;
+    this.helloRetry = false;
+  }
+
+  /**
+   * The hello random of a renegotiation (beginRenegotiation has counted it): fresh, or derived from a configured
+   * random (SHA-256 of it and the handshake's number) so runs with given randoms stay reproducible.
+   */
+  protected async renegotiationRandom(): Promise<Uint8Array> {
+    const given = this.common.random;
+    if (!given) return randomBytes(this.p, 32);
+    return digest(this.p, 'SHA-256', concatBytes([given, Uint8Array.of(this.handshakeIndex)]));
+  }
+
+  /** A renegotiation the peer refused (no_renegotiation warning): the connection goes on with the current session. */
+  protected abandonRenegotiation(): void {
+    this.renegotiating = false;
+    this.state = 'CONNECTED';
   }
 
   /** KeyUpdate messages sent and received after the handshake (TLS 1.3). */
@@ -401,6 +537,24 @@ export abstract class Endpoint {
     );
   }
 
+  /** TLS 1.3 post-handshake client authentications completed on this connection (RFC 8446 §4.6.2). */
+  protected postHandshakeAuthsDone = 0;
+  get postHandshakeAuths(): number {
+    return this.postHandshakeAuthsDone;
+  }
+
+  /**
+   * A post-handshake authentication message (RFC 8446 §4.6.2): sent like any post-handshake message, its bytes as sent
+   * (after hooks) appended to `context`, the handshake context of this authentication ("ClientHello ... client
+   * Finished + CertificateRequest", §4.4).
+   */
+  protected async sendAuthMessage(body: HandshakeBody, context: Uint8Array[]): Promise<void> {
+    const before = this.transcript.length;
+    await this.sendHandshake(body);
+    context.push(...this.transcript.slice(before));
+    this.transcript.splice(before);
+  }
+
   /** A handshake message that is not part of the handshake transcript (NewSessionTicket, KeyUpdate). */
   protected async sendPostHandshake(body: HandshakeBody): Promise<void> {
     const before = this.transcript.length;
@@ -419,6 +573,8 @@ export abstract class Endpoint {
   }
 
   protected complete(session: SessionInfo): void {
+    if (this.renegotiating) this.renegotiationsDone++;
+    this.renegotiating = false;
     this.state = 'CONNECTED';
     this.outcomeValue = { kind: 'connected', session };
   }
@@ -526,13 +682,17 @@ export abstract class Endpoint {
     if (this.alpn !== undefined) session.alpn = this.alpn;
     if (resumed) session.resumed = true;
     if (this.mfl !== undefined) session.maxFragmentLength = this.mfl;
+    if (this.recordLimit !== undefined) session.recordSizeLimit = { ...this.recordLimit };
     if (this.ocsp !== undefined) session.ocspResponse = this.ocsp;
+    if (this.pskIdentity !== undefined) session.pskIdentity = this.pskIdentity;
     return session;
   }
 
   /** Send a warning alert and go on (e.g. no_renegotiation, RFC 5246 §7.2.2). */
   protected async sendWarning(name: AlertName): Promise<void> {
-    await this.sendMessage('alert', 'alert', encodeAlert({ level: AlertLevel.warning, description: AlertDescription[name] }));
+    const alert: Alert = { level: AlertLevel.warning, description: AlertDescription[name] };
+    this.warningsSent.push(alert);
+    await this.sendMessage('alert', 'alert', encodeAlert(alert));
   }
 
   protected async fail(name: AlertName, reason: string, silent = false): Promise<void> {
@@ -573,6 +733,9 @@ export abstract class Endpoint {
   protected skipsEarlyData(_length: number, _keysInUse: boolean): boolean {
     return false;
   }
+
+  /** A TLS 1.2 warning alert received and let pass (e.g. no_renegotiation in answer to our renegotiation). */
+  protected onWarning(_alert: Alert): void {}
 
   /** A protected record opened (the end of 0-RTT skipping, RFC 8446 §4.2.10). */
   protected recordOpened(): void {}
@@ -628,6 +791,7 @@ export abstract class Endpoint {
       this.recordOpened();
       type = r.type;
       content = r.content;
+      this.checkRecordLimit(fragment.length, content.length);
     } else if (content.length > MAX_PLAINTEXT) {
       throw failure('record_overflow', `plaintext record of ${content.length} bytes`);
     }
@@ -652,6 +816,8 @@ export abstract class Endpoint {
             kind: 'handshake',
             type: handshakeTypeName(f.msgType),
             raw: f.raw,
+            // a ClientHello that arrives after a TLS 1.2 handshake opens the next one (a renegotiation attempt)
+            handshake: this.connected && !this.renegotiating && f.msgType === 1 ? this.handshakeIndex + 1 : this.handshakeIndex,
           })) ?? [f.raw];
           for (const raw of raws) {
             await this.dispatch(raw);
@@ -693,6 +859,7 @@ export abstract class Endpoint {
         // error alerts when received regardless of the AlertLevel in the message": in TLS 1.3 no warning is ignored.
         if (alert.level === AlertLevel.warning && this.mayBeTls12()) {
           this.warningsReceived.push(alert);
+          this.onWarning(alert);
           return;
         }
         this.outcomeValue = { kind: 'alert_received', alert, state: this.state };
@@ -740,7 +907,14 @@ export abstract class Endpoint {
   protected async sendMessage(kind: ContentKind, type: string, raw: Uint8Array, forcePlain = false): Promise<Uint8Array[]> {
     const sendRecord = (contentType: number, fragment: Uint8Array): Promise<void> =>
       this.writeRecords(contentType, fragment, forcePlain);
-    const raws = (await this.hooks.beforeSend?.({ side: this.side, kind, type, raw, sendRecord })) ?? [raw];
+    const raws = (await this.hooks.beforeSend?.({
+      side: this.side,
+      kind,
+      type,
+      raw,
+      sendRecord,
+      handshake: this.handshakeIndex,
+    })) ?? [raw];
     for (const r of raws) {
       if (kind === 'handshake') this.transcript.push(r);
       await this.writeRecords(KIND_TYPE[kind], r, forcePlain);
@@ -752,8 +926,54 @@ export abstract class Endpoint {
     await this.sendMessage('handshake', body.type, encodeBody(body));
   }
 
+  /**
+   * A ChangeCipherSpec: the TLS 1.3 compatibility one always in plaintext (RFC 8446 §5); a TLS 1.2 one under the keys
+   * in use, which are none but in a renegotiation (RFC 5246 §6.1: the current state protects every record until the
+   * ChangeCipherSpec switches it).
+   */
   protected async sendCcs(): Promise<void> {
-    await this.sendMessage('change_cipher_spec', 'change_cipher_spec', CCS_FRAGMENT, true);
+    const protectedCcs = this.renegotiating && this.version === VERSION_CODE['1.2'];
+    await this.sendMessage('change_cipher_spec', 'change_cipher_spec', CCS_FRAGMENT, !protectedCcs);
+  }
+
+  /**
+   * RFC 8449 §4: "an endpoint MUST NOT generate a protected record with plaintext that is larger than the
+   * RecordSizeLimit value it receives from its peer. Unprotected messages are not subject to this limit." The value
+   * "includes the content type and padding added in TLS 1.3 (that is, the complete length of TLSInnerPlaintext)": a
+   * TLS 1.3 record carries one byte less of content (we add no padding). "Even if a larger record size limit is
+   * provided by a peer, an endpoint MUST NOT send records larger than the protocol-defined limit".
+   */
+  private recordContentLimit(protectedRecord: boolean): number {
+    const mfl = this.mfl !== undefined ? 1 << (8 + this.mfl) : MAX_PLAINTEXT;
+    if (!protectedRecord || this.recordLimit === undefined) return mfl;
+    const rsl = this.version === TLS13 ? this.recordLimit.peer - 1 : this.recordLimit.peer;
+    return Math.max(1, Math.min(mfl, rsl));
+  }
+
+  /**
+   * RFC 8449 §4: "A TLS endpoint that receives a record larger than its advertised limit MUST generate a fatal
+   * "record_overflow" alert". TLS 1.3 counts the TLSInnerPlaintext (the protected fragment less the AEAD tag, padding
+   * and content type included); TLS 1.2 the plaintext.
+   */
+  private checkRecordLimit(fragmentLength: number, contentLength: number): void {
+    if (this.recordLimit === undefined) return;
+    const tag = this.suite?.cipher.endsWith('CCM_8') ? 8 : 16;
+    const size = this.version === TLS13 ? fragmentLength - tag : contentLength;
+    if (size > this.recordLimit.ours)
+      throw failure('record_overflow', `protected record of ${size} bytes over our record_size_limit ${this.recordLimit.ours}`);
+  }
+
+  /**
+   * Our record_size_limit and the peer's, once the peer's is read (RFC 8449 §4: "Endpoints MUST NOT send a
+   * "record_size_limit" extension with a value smaller than 64. An endpoint MUST treat receipt of a smaller value as
+   * a fatal error and generate an "illegal_parameter" alert."). A limit over the version's maximum (2^14, TLS 1.3
+   * 2^14+1) is not enforced: records stay within the protocol's own limit ("A server MUST NOT enforce this
+   * restriction; a client might advertise a higher limit").
+   */
+  protected setRecordLimit(ours: number, peer: number): void {
+    if (peer < 64) throw failure('illegal_parameter', `record_size_limit ${peer} is below 64`);
+    const max = this.version === TLS13 ? MAX_PLAINTEXT + 1 : MAX_PLAINTEXT;
+    this.recordLimit = { ours, peer: Math.min(peer, max) };
   }
 
   private async writeRecords(type: number, content: Uint8Array, forcePlain: boolean): Promise<void> {
@@ -772,7 +992,7 @@ export abstract class Endpoint {
       return;
     }
     const chunks: Uint8Array[] = [];
-    const max = this.mfl !== undefined ? 1 << (8 + this.mfl) : MAX_PLAINTEXT;
+    const max = this.recordContentLimit(this.writeDir !== undefined && !forcePlain);
     for (let at = 0; at < content.length; at += max) chunks.push(content.subarray(at, at + max));
     if (chunks.length === 0) chunks.push(content);
     for (const chunk of chunks) await this.writeRecord({ contentType: type, fragment: chunk }, forcePlain);
@@ -801,7 +1021,9 @@ export abstract class Endpoint {
   protected helloRetry = false;
 
   protected async hashOf(h: HashName, messages: readonly Uint8Array[] = this.transcript): Promise<Uint8Array> {
-    const list = this.helloRetry && messages === this.transcript ? await transcriptWithHrr(this.p, h, messages, true) : messages;
+    // a post-handshake authentication context starts with the handshake transcript: the same message_hash substitution
+    const list =
+      this.helloRetry && messages[0] === this.transcript[0] ? await transcriptWithHrr(this.p, h, messages, true) : messages;
     return digest(this.p, h, concatBytes(list));
   }
 
@@ -816,6 +1038,7 @@ export abstract class Endpoint {
     const given = this.common.ephemeral?.find((k) => k.group === g && !this.ephemeralKeys.includes(k));
     const kp = given ?? (await generateEcdhKeyPair(this.p, g));
     this.ephemeralKeys.push(kp);
+    this.keyHandshake.set(kp, this.handshakeIndex);
     return kp;
   }
 
@@ -871,6 +1094,7 @@ export abstract class Endpoint {
     const given = this.common.ephemeralDh?.find((k) => k.group === group && !this.dhKeys.includes(k));
     const kp = given ?? (await generateDhKeyPair(this.p, group));
     this.dhKeys.push(kp);
+    this.keyHandshake.set(kp, this.handshakeIndex);
     return kp;
   }
 

@@ -19,6 +19,11 @@ export interface HookMessage {
   /** Handshake: header + body; CCS: its byte; alert: two bytes; application data: the plaintext. */
   raw: Uint8Array;
   /**
+   * Which handshake of the connection the endpoint is in when the message is sent or received: 0 the initial one, n
+   * the n-th TLS 1.2 renegotiation (so a hook can change the renegotiating ClientHello only). Set by the engine.
+   */
+  handshake?: number;
+  /**
    * Outgoing messages only: frame `fragment` as a record of `contentType`, protect it with the write keys in use
    * right now (none: plaintext), and queue it ahead of this message (e.g. TLS 1.3 application data sealed under
    * the handshake traffic keys before the Finished). The record passes through `beforeSendRecord` like any other.

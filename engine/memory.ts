@@ -6,9 +6,9 @@
  */
 import { formatKeyLog } from '../crypto';
 import { TranscriptBuilder } from '../transcript/build';
-import type { Direction, EphemeralKeys, Transcript } from '../transcript/model';
+import type { Direction, EphemeralKeys, PresharedKey, Transcript, TranscriptSecrets } from '../transcript/model';
 import { concatBytes } from '../wire/hex';
-import { ecdhGroupCodes, ffdheParams } from '../crypto';
+import { type EcdhGroup, ecdhGroupCodes, type FfdheGroup, ffdheParams } from '../crypto';
 import { TlsClient } from './client';
 import type { ClientConfig, ServerConfig } from './config';
 import type { EngineHooks } from './hooks';
@@ -25,6 +25,13 @@ export interface MemoryOptions {
    * one application data record from its sender (`data`, default 0x6b 0x75) so the new keys are used.
    */
   keyUpdates?: Array<{ side: 'client' | 'server'; requestUpdate: boolean; data?: Uint8Array }>;
+  /**
+   * TLS 1.2 renegotiations once connected (after appData and the KeyUpdates), in order: started by the client
+   * (TlsClient.renegotiate) or asked for by the server (a HelloRequest); each is followed by one application data record
+   * from each side (`renegotiated <n>`), under the new keys. The configurations' `renegotiation` policy decides whether
+   * they happen.
+   */
+  renegotiations?: Array<'client' | 'server'>;
   /** Give up after this many deliveries (default 64). */
   maxRounds?: number;
   /** Provenance details for the transcript. */
@@ -99,6 +106,14 @@ export async function runInMemory(
       if (ku.side === 'client') await pump(recs, []);
       else await pump([], recs);
     }
+    for (const [i, by] of (opts.renegotiations ?? []).entries()) {
+      if (!client.connected || !server.connected) break;
+      if (by === 'client') await pump(await client.renegotiate(), []);
+      else await pump([], await server.requestRenegotiation());
+      const data = new TextEncoder().encode(`renegotiated ${i + 1}`);
+      if (client.connected) await pump(await client.sendApplicationData(data), []);
+      if (server.connected) await pump([], await server.sendApplicationData(data));
+    }
     if (opts.closeNotify) {
       // Each side answers the other's close_notify with its own (RFC 5246 §7.2.1).
       const open = (e: TlsClient | TlsServer) => e.outcome.kind === 'connected' || e.outcome.kind === 'closed';
@@ -110,25 +125,40 @@ export async function runInMemory(
   const keylog = formatKeyLog(client.keylog.length ? client.keylog : server.keylog)
     .split('\n')
     .filter((l) => l !== '');
+  // One entry per group and handshake (a TLS 1.2 renegotiation makes new keys; its entries name the handshake's
+  // client random): the client's last key pair of the group, the server's first.
   const ephemeral: EphemeralKeys[] = [];
-  const groups = new Set([...client.ephemeral, ...server.ephemeral].map((k) => k.group));
-  for (const g of groups) {
-    const e: EphemeralKeys = { group: ecdhGroupCodes[g] };
-    const c = client.ephemeral.filter((k) => k.group === g).at(-1);
-    const s = server.ephemeral.find((k) => k.group === g);
-    if (c) e.clientPrivate = c.privateKey;
-    if (s) e.serverPrivate = s.privateKey;
-    ephemeral.push(e);
-  }
+  type Pair = { group: string; privateKey: Uint8Array };
+  const handshakeOf = (kp: Pair) => {
+    const ep = client.ephemeral.some((k) => k === kp) || client.ephemeralDh.some((k) => k === kp) ? client : server;
+    return ep.keyPairHandshake(kp as Parameters<TlsClient['keyPairHandshake']>[0]);
+  };
+  const entries = (ck: readonly Pair[], sk: readonly Pair[], code: (group: string) => number): EphemeralKeys[] => {
+    const out: EphemeralKeys[] = [];
+    const keyOf = (k: Pair) => `${handshakeOf(k).index}/${k.group}`;
+    for (const key of new Set([...ck, ...sk].map(keyOf))) {
+      const c = ck.filter((k) => keyOf(k) === key).at(-1);
+      const sv = sk.find((k) => keyOf(k) === key);
+      const any = (c ?? sv) as Pair;
+      const e: EphemeralKeys = { group: code(any.group) };
+      if (c) e.clientPrivate = c.privateKey;
+      if (sv) e.serverPrivate = sv.privateKey;
+      const h = handshakeOf(any);
+      if (h.index > 0 && h.clientRandom) e.clientRandom = h.clientRandom;
+      out.push(e);
+    }
+    return out;
+  };
+  ephemeral.push(...entries(client.ephemeral, server.ephemeral, (g) => ecdhGroupCodes[g as EcdhGroup]));
   // Finite-field DH (TLS 1.2 DHE): listed first, as the oracles take the first entry for an unnamed DH group.
-  for (const g of new Set([...client.ephemeralDh, ...server.ephemeralDh].map((k) => k.group))) {
-    const e: EphemeralKeys = { group: ffdheParams(g).code };
-    const c = client.ephemeralDh.filter((k) => k.group === g).at(-1);
-    const s = server.ephemeralDh.find((k) => k.group === g);
-    if (c) e.clientPrivate = c.privateKey;
-    if (s) e.serverPrivate = s.privateKey;
-    ephemeral.unshift(e);
-  }
-  const transcript = builder.finish({ client: 'memory:client', server: 'memory:server', secrets: { keylog, ephemeral } });
+  ephemeral.unshift(...entries(client.ephemeralDh, server.ephemeralDh, (g) => ffdheParams(g as FfdheGroup).code));
+  // the external PSKs both sides were given (a PSK is in no key log): the oracles recompute the PSK key schedules
+  const psks: PresharedKey[] = [];
+  for (const k of [...(clientCfg.psk ? [clientCfg.psk] : []), ...(serverCfg.psks ?? [])])
+    if (!psks.some((x) => x.identity.join() === k.identity.join()))
+      psks.push(k.hash ? { ...k } : { identity: k.identity, key: k.key });
+  const secrets: TranscriptSecrets = { keylog, ephemeral };
+  if (psks.length) secrets.psks = psks;
+  const transcript = builder.finish({ client: 'memory:client', server: 'memory:server', secrets });
   return { transcript, clientOutcome: client.outcome, serverOutcome: server.outcome, client, server, received };
 }

@@ -82,6 +82,10 @@ export interface ConnectionSummary {
   resumed?: boolean;
   /** The client sent a certificate chain (its length). */
   clientCertificates?: number;
+  /** The external PSK identity the handshake authenticated with (TLS 1.2 PSK suite, TLS 1.3 external PSK). */
+  pskIdentity?: string;
+  /** TLS 1.2 renegotiations completed on the connection. */
+  renegotiations?: number;
   /** The engine's state when it stopped, and its reason for an alert it sent. */
   state?: string;
   reason?: string;
@@ -139,6 +143,8 @@ export function summarize(peer: string, server: TlsServer, run: SocketRun, ms: n
   if (session) {
     s.resumed = session.resumed === true;
     s.clientCertificates = session.peerCertificates.length;
+    if (session.pskIdentity) s.pskIdentity = new TextDecoder().decode(session.pskIdentity);
+    if (server.renegotiations) s.renegotiations = server.renegotiations;
   }
   if (o.kind === 'handshaking' || o.kind === 'alert_sent' || o.kind === 'alert_received') s.state = o.state;
   if (o.kind === 'alert_sent') {

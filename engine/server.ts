@@ -53,6 +53,7 @@ import {
   finished13,
   keyBlock,
   masterSecret,
+  pskPremaster,
   randomBytes,
   RecordDirection,
   serverKeyExchangeContent12,
@@ -71,15 +72,17 @@ import {
   Endpoint,
   EngineFailure,
   failure,
+  ecdsaKeyGroup,
   keyKindOf,
   leafSpki,
   pickScheme,
+  rsaSigningKey,
   requireEmptyExtensions,
   signatureFailureAlert,
 } from './core';
 import type { ServerSessionState } from './session';
-import { engineSuite } from './suites';
-import type { StepResult } from './types';
+import { ANON_KEX, CipherSuitePsk12, engineSuite, PSK_KEX } from './suites';
+import type { StepResult, WireRecord } from './types';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -100,7 +103,8 @@ export class TlsServer extends Endpoint {
   private readonly groups: number[];
   private readonly schemes: number[];
   private readonly clientAuth: ClientAuthMode;
-  readonly random: Uint8Array;
+  /** The ServerHello random of the current (or last) handshake; a renegotiation draws a new one. */
+  private helloRandom: Uint8Array;
   private clientRandom: Uint8Array = new Uint8Array(0);
   private clientLegacyVersion = 0;
   private clientChain: Uint8Array[] = [];
@@ -129,6 +133,8 @@ export class TlsServer extends Endpoint {
   private dhPrivate: DhKeyPair | undefined;
   /** The client's max_fragment_length when we honour it; in force (this.mfl) once our ServerHello is out. */
   private mflAnswer: number | undefined;
+  /** Our record_size_limit answering the client's (RFC 8449), when we answer one. */
+  private recordLimitAnswer: number | undefined;
   /** Rejected 0-RTT data being skipped (RFC 8446 §4.2.10): how, and how many bytes may still be skipped. */
   private earlySkip: { mode: 'trial' | 'hrr'; left: number } | undefined;
   /** Why a TLS 1.2 RSA premaster was replaced by random bytes (RFC 5246 §7.4.7.1), if it was. */
@@ -137,17 +143,178 @@ export class TlsServer extends Endpoint {
   constructor(readonly config: ServerConfig) {
     super('server', config, 'WAIT_CLIENT_HELLO');
     this.versions = config.versions ?? [0x0304, 0x0303];
-    this.suites = (config.cipherSuites ?? [...DEFAULT_SUITES]).filter((c) => engineSuite(c) !== undefined);
+    // With PSKs and no suite list, the PSK suites follow the certificate ones (the server's preference order).
+    const suites = config.cipherSuites ?? [...DEFAULT_SUITES, ...(config.psks?.length ? Object.values(CipherSuitePsk12) : [])];
+    this.suites = suites.filter((c) => engineSuite(c) !== undefined);
     this.groups = config.groups ?? [...DEFAULT_GROUPS];
     this.schemes = config.signatureSchemes ?? [...DEFAULT_SCHEMES];
     this.clientAuth = config.clientAuth ?? 'none';
-    this.random = (config.random ?? randomBytes(this.p, 32)).slice();
+    this.helloRandom = (config.random ?? randomBytes(this.p, 32)).slice();
     this.now = config.sessionCache?.now ?? Date.now;
   }
 
   /** Whether this connection resumed a session (TLS 1.2 abbreviated handshake or TLS 1.3 PSK). */
   get resumedSession(): boolean {
-    return this.resumed || this.psk !== undefined;
+    // an external PSK (pskIdentity set) authenticates a new session; only a ticket resumes one
+    return this.resumed || (this.psk !== undefined && this.pskIdentity === undefined);
+  }
+
+  /** The ServerHello random of the current handshake (the last renegotiation's, after one). */
+  get random(): Uint8Array {
+    return this.helloRandom;
+  }
+
+  /**
+   * Ask the client to renegotiate (TLS 1.2 HelloRequest, RFC 5246 §7.4.1.1; not part of any handshake transcript).
+   * Returns the records to send. The client answers with a ClientHello (the renegotiation then runs as the records
+   * come in; with `renegotiation: 'refuse'` this server would decline it, so a request needs `secure` or `legacy`),
+   * with the warning no_renegotiation, or not at all.
+   */
+  async requestRenegotiation(): Promise<WireRecord[]> {
+    if (!this.connected || this.version !== TLS12 || this.renegotiating)
+      throw new Error(`a HelloRequest needs a connected TLS 1.2 server that is not renegotiating (state ${this.state})`);
+    if (!this.mayRenegotiate())
+      throw new Error('this server would refuse the renegotiation it asks for (renegotiation policy, RFC 5746 §4.4)');
+    await this.guard(() => this.sendPostHandshake({ type: 'hello_request' }));
+    return this.flush().send;
+  }
+
+  /** The client offered post_handshake_auth (RFC 8446 §4.2.6). */
+  private clientOffersPha = false;
+  /** A post-handshake authentication under way: its request context, handshake context and the next message due. */
+  private pha:
+    | {
+        requestContext: Uint8Array;
+        context: Uint8Array[];
+        due: 'certificate' | 'certificate_verify' | 'finished';
+        spki?: Uint8Array;
+        chain: Uint8Array[];
+        scheme?: number;
+      }
+    | undefined;
+
+  /**
+   * TLS 1.3 post-handshake client authentication (RFC 8446 §4.6.2): a CertificateRequest (a fresh 32-byte
+   * certificate_request_context, our signature_algorithms) under the server application keys; the client's
+   * Certificate, CertificateVerify and Finished are then checked as they arrive (postHandshakeAuths counts the
+   * completed ones; with clientAuth 'require' an empty Certificate is certificate_required). "Servers MUST NOT send a
+   * post-handshake CertificateRequest to clients which do not offer this extension": refused unless `unsolicited`
+   * (for testing what a client does with one: RFC 8446 §4.6.2, unexpected_message).
+   */
+  async requestPostHandshakeAuth(o: { unsolicited?: boolean } = {}): Promise<WireRecord[]> {
+    if (!this.connected || this.version !== TLS13 || !this.app13)
+      throw new Error(`a post-handshake CertificateRequest needs a connected TLS 1.3 server (state ${this.state})`);
+    if (!this.clientOffersPha && !o.unsolicited)
+      throw new Error('the client did not offer post_handshake_auth (RFC 8446 §4.6.2)');
+    if (this.pha) throw new Error('a post-handshake authentication is already under way');
+    await this.guard(async () => {
+      const context = [...this.transcript];
+      const requestContext = randomBytes(this.p, 32);
+      await this.sendAuthMessage(
+        {
+          type: 'certificate_request',
+          form: 'tls13',
+          context: requestContext,
+          extensions: [
+            { type: ExtensionType.signature_algorithms, body: { kind: 'signature_algorithms', schemes: this.schemes } },
+          ],
+        },
+        context,
+      );
+      this.pha = { requestContext, context, due: 'certificate', chain: [] };
+    });
+    return this.flush().send;
+  }
+
+  /** The client's answer to our post-handshake CertificateRequest, message by message (RFC 8446 §4.6.2, §4.4). */
+  private async onPostHandshakeAuth(body: HandshakeBody, raw: Uint8Array): Promise<void> {
+    const pha = this.pha!;
+    if (body.type !== pha.due) throw this.unexpected(`post-handshake ${body.type} (${pha.due} due)`);
+    const h = this.suite!.prfHash;
+    if (body.type === 'certificate') {
+      if (body.form !== 'tls13') throw this.unexpected('certificate');
+      // RFC 8446 §4.4.2: "certificate_request_context: If this message is in response to a CertificateRequest, the
+      // value of certificate_request_context in that message."
+      if (!bytesEqual(body.context, pha.requestContext))
+        throw failure('illegal_parameter', 'post-handshake Certificate context differs from the CertificateRequest');
+      const chain = body.entries.map((e) => e.data);
+      pha.context.push(raw);
+      if (chain.length === 0) {
+        // RFC 8446 §4.4.2.4: with no certificate the server "MAY at its discretion either continue the handshake
+        // without client authentication or abort the handshake with a "certificate_required" alert"
+        if (this.clientAuth === 'require')
+          throw failure('certificate_required', 'the client sent no certificate after the handshake');
+        pha.due = 'finished';
+        return;
+      }
+      pha.spki = leafSpki(chain, this.common.certCache);
+      await this.checkPeerChain(chain, 'client');
+      pha.chain = chain;
+      pha.due = 'certificate_verify';
+      return;
+    }
+    if (body.type === 'certificate_verify') {
+      if (!this.schemes.includes(body.scheme))
+        throw failure(
+          'illegal_parameter',
+          `post-handshake CertificateVerify scheme 0x${body.scheme.toString(16)} was not requested`,
+        );
+      const content = certificateVerifyContent13('client', await this.hashOf(h, pha.context));
+      const v = await verifySignature(this.p, body.scheme, pha.spki!, content, body.signature, { version: 13 });
+      if (!v.ok)
+        throw failure(
+          signatureFailureAlert(v.reason),
+          `post-handshake CertificateVerify: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`,
+        );
+      pha.context.push(raw);
+      pha.scheme = body.scheme;
+      pha.due = 'finished';
+      return;
+    }
+    if (body.type === 'finished') {
+      // RFC 8446 §4.4: the post-handshake Finished key comes from client_application_traffic_secret_N
+      const expected = await finished13(this.p, h, this.app13!.read, await this.hashOf(h, pha.context));
+      this.checkFinished(expected, body.verifyData, 'client');
+      if (pha.chain.length) this.clientChain = pha.chain;
+      if (pha.scheme !== undefined) this.clientScheme = pha.scheme;
+      this.pha = undefined;
+      this.postHandshakeAuthsDone++;
+      // the session now names the client that authenticated
+      const o = this.outcomeValue;
+      if (o.kind === 'connected' && pha.chain.length)
+        this.outcomeValue = {
+          kind: 'connected',
+          session: { ...o.session, peerCertificates: pha.chain, clientScheme: pha.scheme! },
+        };
+    }
+  }
+
+  /** Whether this server renegotiates on this connection: by policy, and RFC 5746 §4.4 for an insecure one. */
+  private mayRenegotiate(): boolean {
+    const policy = this.config.renegotiation ?? 'refuse';
+    return policy === 'legacy' || (policy === 'secure' && this.secureRenegotiation);
+  }
+
+  /** A renegotiating ClientHello (RFC 5746): a new handshake under the current keys. */
+  private async onRenegotiation(ch: ClientHello, raw: Uint8Array): Promise<void> {
+    this.beginRenegotiation();
+    this.helloRandom = await this.renegotiationRandom();
+    this.clientChain = [];
+    this.clientSpki = undefined;
+    this.ecdhPrivate = undefined;
+    this.pendingRead = undefined;
+    this.pendingWrite = undefined;
+    this.schedule = undefined;
+    this.requested = false;
+    this.ch1 = undefined;
+    this.resumed = false;
+    this.ticketExt = false;
+    this.sessionId12 = new Uint8Array(0);
+    this.dhPrivate = undefined;
+    this.mflAnswer = undefined;
+    this.premasterFailure = undefined;
+    this.setState('WAIT_CLIENT_HELLO');
+    return this.onClientHello(ch, raw);
   }
 
   /** Whether a HelloRetryRequest was sent. */
@@ -165,7 +332,11 @@ export class TlsServer extends Endpoint {
   }
 
   protected expects(type: HandshakeTypeName | undefined): boolean {
-    if (this.connected) return this.version === TLS13 ? type === 'key_update' : type === 'client_hello';
+    if (this.connected && !this.renegotiating)
+      return this.version === TLS13
+        ? type === 'key_update' ||
+            (this.pha !== undefined && (type === 'certificate' || type === 'certificate_verify' || type === 'finished'))
+        : type === 'client_hello';
     switch (this.state) {
       case 'WAIT_CLIENT_HELLO':
       case 'WAIT_CLIENT_HELLO2':
@@ -203,12 +374,17 @@ export class TlsServer extends Endpoint {
   }
 
   protected async onHandshake(body: HandshakeBody, raw: Uint8Array): Promise<void> {
-    if (this.connected) {
+    if (this.connected && !this.renegotiating) {
       if (this.version === TLS13 && body.type === 'key_update') return this.onKeyUpdate(body.requestUpdate);
-      // RFC 5246 §7.2.2 no_renegotiation: "Sent ... by the server in response to a client hello after initial
-      // handshaking. ... when that is not appropriate, the recipient should respond with this alert. At that point,
-      // the original requester can decide whether to proceed with the connection." This server does not renegotiate.
-      if (this.version === TLS12 && body.type === 'client_hello') return this.sendWarning('no_renegotiation');
+      if (this.version === TLS13 && this.pha) return this.onPostHandshakeAuth(body, raw);
+      if (this.version === TLS12 && body.type === 'client_hello') {
+        if (this.mayRenegotiate()) return this.onRenegotiation(body, raw);
+        // RFC 5246 §7.2.2 no_renegotiation: "Sent ... by the server in response to a client hello after initial
+        // handshaking. ... when that is not appropriate, the recipient should respond with this alert. At that point,
+        // the original requester can decide whether to proceed with the connection." RFC 5746 §4.4: "It is
+        // RECOMMENDED that servers not permit legacy renegotiation."
+        return this.sendWarning('no_renegotiation');
+      }
       throw this.unexpected(`post-handshake ${body.type}`);
     }
     switch (this.state) {
@@ -266,6 +442,7 @@ export class TlsServer extends Endpoint {
   private async onClientHello(ch: ClientHello, raw: Uint8Array): Promise<void> {
     this.transcript.push(raw);
     this.clientRandom = ch.random;
+    this.handshakeRandoms[this.handshakeIndex] = ch.random;
     this.clientLegacyVersion = ch.legacyVersion;
     // RFC 8446 App. D.5: "Any endpoint receiving a Hello message with ClientHello.legacy_version or
     // ServerHello.legacy_version set to 0x0300 MUST abort the handshake with a "protocol_version" alert." (SSL 3.0 and
@@ -277,7 +454,12 @@ export class TlsServer extends Endpoint {
     requireEmptyExtensions(ch.extensions, [ExtensionType.extended_master_secret, ExtensionType.encrypt_then_mac], 'ClientHello');
     const sv = extensionBody(ch.extensions, ExtensionType.supported_versions, 'supported_versions_client');
     let version: number | undefined;
-    if (sv) version = this.versions.find((v) => sv.versions.includes(v));
+    if (this.renegotiating) {
+      // RFC 8446 §4.1.2: "If a server established a TLS connection with a previous version of TLS and receives a TLS
+      // 1.3 ClientHello in a renegotiation, it MUST retain the previous protocol version. In particular, it MUST NOT
+      // negotiate TLS 1.3."
+      if (sv ? sv.versions.includes(TLS12) : ch.legacyVersion >= TLS12) version = TLS12;
+    } else if (sv) version = this.versions.find((v) => sv.versions.includes(v));
     else if (ch.legacyVersion >= TLS12 && this.versions.includes(TLS12)) version = TLS12;
     if (version === undefined) throw failure('protocol_version', 'no common protocol version');
     // RFC 7507 §3: "If TLS_FALLBACK_SCSV appears in ClientHello.cipher_suites and the highest protocol version
@@ -288,7 +470,8 @@ export class TlsServer extends Endpoint {
     // version it lets us negotiate: a legacy_version of 0x0304 without supported_versions indicates TLS 1.2. So the
     // check compares the version negotiated with our highest, and such a ClientHello with the SCSV is refused by a
     // TLS 1.3 server (as OpenSSL and BoringSSL do: they compare the negotiated version).
-    const ourMax = Math.max(...this.versions);
+    // In a renegotiation the highest version this connection supports is the one it runs (RFC 8446 §4.1.2, above).
+    const ourMax = this.renegotiating ? TLS12 : Math.max(...this.versions);
     if (ch.cipherSuites.includes(SCSV.TLS_FALLBACK_SCSV) && version < ourMax)
       throw failure(
         'inappropriate_fallback',
@@ -296,7 +479,17 @@ export class TlsServer extends Endpoint {
       );
     this.version = version;
     const mfl = extensionBody(ch.extensions, ExtensionType.max_fragment_length, 'max_fragment_length');
-    if (mfl && this.config.maxFragmentLength) {
+    const rsl = extensionBody(ch.extensions, ExtensionType.record_size_limit, 'record_size_limit');
+    this.recordLimitAnswer = undefined;
+    if (rsl && this.config.recordSizeLimit !== undefined) {
+      // RFC 8449 §4: "an endpoint MUST NOT send a value higher than the protocol-defined maximum record size"
+      const ours = Math.min(this.config.recordSizeLimit, version === TLS13 ? (1 << 14) + 1 : 1 << 14);
+      this.setRecordLimit(ours, rsl.limit);
+      this.recordLimitAnswer = ours;
+    }
+    // RFC 8449 §5: "A server that supports the "record_size_limit" extension MUST ignore a "max_fragment_length" that
+    // appears in a ClientHello if both extensions appear."
+    if (mfl && this.config.maxFragmentLength && this.recordLimitAnswer === undefined) {
       // RFC 6066 §4: a value other than 1..4 is illegal_parameter.
       if (mfl.value < 1 || mfl.value > 4) throw failure('illegal_parameter', `max_fragment_length ${mfl.value} is not 1..4`);
       this.mflAnswer = mfl.value;
@@ -307,6 +500,44 @@ export class TlsServer extends Endpoint {
     const groups = extensionBody(ch.extensions, ExtensionType.supported_groups, 'supported_groups')?.groups ?? [];
     if (version === 0x0304) return this.clientHello13(ch, sigs);
     return this.clientHello12(ch, sigs, groups);
+  }
+
+  /**
+   * The ClientHello's renegotiation_info and SCSV (RFC 5746). Initial handshake, §3.6: with the SCSV or the extension
+   * "set secure_renegotiation flag to TRUE. The server MUST then verify that the length of the "renegotiated_connection"
+   * field is zero, and if it is not, MUST abort the handshake (by sending a fatal handshake_failure alert)." Secure
+   * renegotiation, §3.7: "the server MUST verify that it does not contain the TLS_EMPTY_RENEGOTIATION_INFO_SCSV SCSV.
+   * If the SCSV is present, the server MUST abort the handshake. The server MUST verify that the "renegotiation_info"
+   * extension is present; if it is not, the server MUST abort the handshake. The server MUST verify that the value of
+   * the "renegotiated_connection" field is equal to the saved client_verify_data value; if it is not, the server MUST
+   * abort the handshake." Legacy renegotiation, §4.4: "When a ClientHello is received, the server MUST verify that it
+   * does not contain the TLS_EMPTY_RENEGOTIATION_INFO_SCSV SCSV. If the SCSV is present, the server MUST abort the
+   * handshake. The server MUST verify that the "renegotiation_info" extension is not present; if it is, the server MUST
+   * abort the handshake." (A client that signalled nothing in the initial handshake signals nothing now: either
+   * signal is a broken client or an attack.) §3.7 and §4.4 name no alert: handshake_failure, the alert §3.6 uses for
+   * the same extension.
+   */
+  private checkRenegotiationInfo(ch: ClientHello): void {
+    const ri = extensionBody(ch.extensions, ExtensionType.renegotiation_info, 'renegotiation_info');
+    const scsv = ch.cipherSuites.includes(SCSV.TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
+    if (!this.renegotiating) {
+      if (ri && ri.renegotiatedConnection.length > 0)
+        throw failure('handshake_failure', 'renegotiation_info of an initial ClientHello is not empty');
+      this.secureRenegotiation = ri !== undefined || scsv;
+      return;
+    }
+    if (!this.secureRenegotiation) {
+      if (scsv) throw failure('handshake_failure', 'TLS_EMPTY_RENEGOTIATION_INFO_SCSV in a legacy (insecure) renegotiation');
+      if (ri) throw failure('handshake_failure', 'renegotiation_info in the ClientHello of a legacy (insecure) renegotiation');
+      return;
+    }
+    if (scsv) throw failure('handshake_failure', 'TLS_EMPTY_RENEGOTIATION_INFO_SCSV in a secure renegotiation ClientHello');
+    if (!ri) throw failure('handshake_failure', 'the ClientHello of a secure renegotiation has no renegotiation_info');
+    if (!bytesEqual(ri.renegotiatedConnection, this.clientVerifyData))
+      throw failure(
+        'handshake_failure',
+        `renegotiation_info of the renegotiating ClientHello is not the saved client_verify_data (${ri.renegotiatedConnection.length} bytes)`,
+      );
   }
 
   /** TLS 1.2 session to resume (RFC 5246 §7.4.1.2, RFC 5077 §3.1), or undefined for a full handshake. */
@@ -335,19 +566,25 @@ export class TlsServer extends Endpoint {
     this.etm =
       isCbc && (this.config.encryptThenMac ?? true) && findExtension(ch.extensions, ExtensionType.encrypt_then_mac) !== undefined;
     const exts: Extension[] = [];
-    if (
-      findExtension(ch.extensions, ExtensionType.renegotiation_info) ||
-      ch.cipherSuites.includes(SCSV.TLS_EMPTY_RENEGOTIATION_INFO_SCSV)
-    )
+    // RFC 5746 §3.6: an empty renegotiation_info in the initial ServerHello when the client signalled it; §3.7: "The
+    // server MUST include a "renegotiation_info" extension containing the saved client_verify_data and
+    // server_verify_data in the ServerHello"; §4.4 (legacy renegotiation): none.
+    if (this.secureRenegotiation)
       exts.push({
         type: ExtensionType.renegotiation_info,
-        body: { kind: 'renegotiation_info', renegotiatedConnection: new Uint8Array(0) },
+        body: {
+          kind: 'renegotiation_info',
+          renegotiatedConnection: this.renegotiating
+            ? concatBytes([this.clientVerifyData, this.serverVerifyData])
+            : new Uint8Array(0),
+        },
       });
     if (this.ems) exts.push({ type: ExtensionType.extended_master_secret, body: { kind: 'empty' } });
     if (this.etm) exts.push({ type: ExtensionType.encrypt_then_mac, body: { kind: 'empty' } });
     if (this.ticketExt)
       exts.push({ type: ExtensionType.session_ticket, body: { kind: 'session_ticket', ticket: new Uint8Array(0) } });
     if (this.mflAnswer !== undefined) exts.push(this.mflExtension(this.mflAnswer));
+    if (this.recordLimitAnswer !== undefined) exts.push(this.recordLimitExtension(this.recordLimitAnswer));
     return exts;
   }
 
@@ -356,6 +593,10 @@ export class TlsServer extends Endpoint {
     const r = this.config.ocspResponse;
     const asked = extensionBody(ch.extensions, ExtensionType.status_request, 'status_request');
     return r !== undefined && asked?.statusType === 1 ? r : undefined;
+  }
+
+  private recordLimitExtension(limit: number): Extension {
+    return { type: ExtensionType.record_size_limit, body: { kind: 'record_size_limit', limit } };
   }
 
   private mflExtension(value: number): Extension {
@@ -417,10 +658,8 @@ export class TlsServer extends Endpoint {
     await this.sendCcs();
     this.writeDir = new RecordDirection(await createRecordProtection(this.p, tls12Params(suite, kb, 'server', this.etm)));
     const h = suite.prfHash;
-    await this.sendHandshake({
-      type: 'finished',
-      verifyData: await finished12(this.p, h, this.master, 'server', await this.hashOf(h)),
-    });
+    this.serverVerifyData = await finished12(this.p, h, this.master, 'server', await this.hashOf(h));
+    await this.sendHandshake({ type: 'finished', verifyData: this.serverVerifyData });
     this.setState('WAIT_CCS');
   }
 
@@ -436,9 +675,7 @@ export class TlsServer extends Endpoint {
     // RFC 5746 §3.6: "If the extension is present, set secure_renegotiation flag to TRUE. The server MUST then verify
     // that the length of the "renegotiated_connection" field is zero, and if it is not, MUST abort the handshake (by
     // sending a fatal handshake_failure alert)."
-    const ri = extensionBody(ch.extensions, ExtensionType.renegotiation_info, 'renegotiation_info');
-    if (ri && ri.renegotiatedConnection.length > 0)
-      throw failure('handshake_failure', 'renegotiation_info of an initial ClientHello is not empty');
+    this.checkRenegotiationInfo(ch);
     // RFC 8422 §5.1.2: "If the client sends the extension and the extension does not contain the uncompressed point
     // format, and the client has used the Supported Groups extension to indicate support for any of the curves
     // defined in this specification, then the server MUST abort the handshake and return an illegal_parameter alert."
@@ -465,15 +702,27 @@ export class TlsServer extends Endpoint {
       .map((c) => engineSuite(c)!)
       .find((s) => {
         if (s.kex === 'TLS13' || !this.offeredSuite(ch, s.code)) return false;
+        // RFC 4279 / RFC 5489: a PSK suite needs PSKs; RSA_PSK an RSA certificate, DHE_PSK / ECDHE_PSK a group
+        if (PSK_KEX.has(s.kex)) {
+          if (!this.config.psks?.length) return false;
+          if (s.kex === 'RSA_PSK') return kind === 'rsa';
+          if (s.kex === 'DHE_PSK') return dheGroup !== undefined;
+          if (s.kex === 'ECDHE_PSK') return group !== undefined;
+          return true;
+        }
+        // RFC 5246 App. A.5 / RFC 8422 §2.3: anonymous suites need only a group (chosen only when configured)
+        if (s.kex === 'DH_anon') return dheGroup !== undefined;
+        if (s.kex === 'ECDH_anon') return group !== undefined;
         if (s.kex === 'RSA') return kind === 'rsa';
-        if (s.kex === 'DHE_RSA') return kind === 'rsa' && scheme !== undefined && dheGroup !== undefined;
+        // an id-RSASSA-PSS key signs (rsa_pss_pss_*, RFC 8446 §4.2.3) but never decrypts (RFC 4055 §1.2): not for RSA
+        if (s.kex === 'DHE_RSA') return rsaSigningKey(kind) && scheme !== undefined && dheGroup !== undefined;
         if (group === undefined || scheme === undefined) return false;
-        if (s.kex === 'ECDHE_RSA') return kind === 'rsa';
-        // RFC 8422 §5.1.1/§5.10: an Ed25519 certificate serves ECDHE_ECDSA when the client offered the ed25519 scheme
+        if (s.kex === 'ECDHE_RSA') return rsaSigningKey(kind);
+        // RFC 8422 §5.1.1/§5.10: an Ed25519 or Ed448 certificate serves ECDHE_ECDSA when the client offered its scheme
         // (pickScheme above only returns a scheme the client offered and the key fits); no curve to check.
-        if (kind === 'ed25519') return true;
+        if (kind === 'ed25519' || kind === 'ed448') return true;
         // RFC 8422 §5.1/§5.3: an ECDSA certificate's curve must be one the client listed in supported_groups.
-        const curve = kind === 'ec-p256' ? NamedGroup.secp256r1 : kind === 'ec-p384' ? NamedGroup.secp384r1 : undefined;
+        const curve = ecdsaKeyGroup(kind);
         return curve !== undefined && (clientGroups.length === 0 || clientGroups.includes(curve));
       });
     if (!suite) return this.noCommonSuite(ch, 'no common TLS 1.2 cipher suite for this certificate');
@@ -504,9 +753,77 @@ export class TlsServer extends Endpoint {
       extensions: exts,
     });
     this.mfl = this.mflAnswer;
-    await this.sendHandshake({ type: 'certificate', form: 'tls12', certificates: id.chain });
-    if (staple) await this.sendHandshake({ type: 'certificate_status', statusType: 1, response: staple });
-    if (suite.kex === 'DHE_RSA') {
+    // RFC 4279 §2, §3, RFC 5489 §2: PSK, DHE_PSK and ECDHE_PSK send no Certificate; nor do the anonymous key
+    // exchanges (RFC 5246 §7.4.2: "The server MUST send a Certificate message whenever the agreed-upon key exchange
+    // method uses certificates for authentication (this includes all key exchange methods defined in this document
+    // except DH_anon)")
+    const certless = suite.kex === 'PSK' || suite.kex === 'DHE_PSK' || suite.kex === 'ECDHE_PSK' || ANON_KEX.has(suite.kex);
+    if (!certless) {
+      await this.sendHandshake({ type: 'certificate', form: 'tls12', certificates: id.chain });
+      if (staple) await this.sendHandshake({ type: 'certificate_status', statusType: 1, response: staple });
+    }
+    const hint = this.config.pskIdentityHint;
+    if (suite.kex === 'PSK' || suite.kex === 'RSA_PSK') {
+      // RFC 4279 §2: "If no hint is provided, the ServerKeyExchange message is omitted."
+      if (hint) await this.sendHandshake({ type: 'server_key_exchange', kex: 'psk', pskIdentityHint: hint });
+    } else if (suite.kex === 'DHE_PSK' || suite.kex === 'ECDHE_PSK') {
+      // RFC 4279 §3 / RFC 5489 §2: the hint (empty when none), then the (EC)DH parameters, not signed
+      const pskIdentityHint = hint ?? new Uint8Array(0);
+      if (suite.kex === 'DHE_PSK') {
+        const fg = ffdheGroupOf(dheGroup!)!;
+        const kp = await this.dhKeyPair(fg);
+        this.dhPrivate = kp;
+        this.group = dheGroup!;
+        const params = ffdheParams(fg);
+        await this.sendHandshake({
+          type: 'server_key_exchange',
+          kex: 'dhe',
+          pskIdentityHint,
+          p: params.p,
+          g: Uint8Array.of(params.g),
+          ys: kp.publicKey,
+        });
+      } else {
+        const kp = await this.ecdhKeyPair(group!);
+        this.group = group!;
+        this.ecdhPrivate = { group: group!, privateKey: kp.privateKey };
+        await this.sendHandshake({
+          type: 'server_key_exchange',
+          kex: 'ecdhe',
+          pskIdentityHint,
+          curveType: 3,
+          namedCurve: group!,
+          publicKey: kp.publicKey,
+        });
+      }
+    } else if (suite.kex === 'DH_anon') {
+      // RFC 5246 §7.4.3: "case dh_anon: ServerDHParams params;" (no signature)
+      const fg = ffdheGroupOf(dheGroup!)!;
+      const kp = await this.dhKeyPair(fg);
+      this.dhPrivate = kp;
+      this.group = dheGroup!;
+      const params = ffdheParams(fg);
+      await this.sendHandshake({
+        type: 'server_key_exchange',
+        kex: 'dhe',
+        p: params.p,
+        g: Uint8Array.of(params.g),
+        ys: kp.publicKey,
+      });
+    } else if (suite.kex === 'ECDH_anon') {
+      // RFC 8422 §2.3 (ECDH_anon): "The server MUST send an ephemeral ECDH public key and a specification of the
+      // corresponding curve in the ServerKeyExchange message. These parameters MUST NOT be signed."
+      const kp = await this.ecdhKeyPair(group!);
+      this.group = group!;
+      this.ecdhPrivate = { group: group!, privateKey: kp.privateKey };
+      await this.sendHandshake({
+        type: 'server_key_exchange',
+        kex: 'ecdhe',
+        curveType: 3,
+        namedCurve: group!,
+        publicKey: kp.publicKey,
+      });
+    } else if (suite.kex === 'DHE_RSA') {
       const fg = ffdheGroupOf(dheGroup!)!;
       const kp = await this.dhKeyPair(fg);
       this.dhPrivate = kp;
@@ -546,7 +863,9 @@ export class TlsServer extends Endpoint {
       this.serverScheme = scheme!;
       await this.sendHandshake({ ...unsigned, signed: { scheme: scheme!, signature } });
     }
-    if (this.clientAuth !== 'none') {
+    // RFC 4279 §2: with a PSK suite "the Certificate and CertificateRequest payloads are omitted from the response"
+    // RFC 5246 §7.4.4: "It is a fatal handshake_failure alert for an anonymous server to request client authentication."
+    if (this.clientAuth !== 'none' && !PSK_KEX.has(suite.kex) && !ANON_KEX.has(suite.kex)) {
       this.requested = true;
       await this.sendHandshake({
         type: 'certificate_request',
@@ -588,11 +907,16 @@ export class TlsServer extends Endpoint {
     return this.clientHello13(ch, sigs);
   }
 
-  /** The ticket of the first offered identity we can open and use, or undefined (RFC 8446 §4.2.11). */
+  /**
+   * The first offered identity we can use (RFC 8446 §4.2.11): an external PSK we know (its hash fixes the suite), or a
+   * ticket we can open; undefined when none.
+   */
   private async findPsk(
     ch: ClientHello,
     offered: CipherSuiteInfo[],
-  ): Promise<{ index: number; state: ServerSessionState; suite: CipherSuiteInfo } | undefined> {
+  ): Promise<
+    { index: number; state: ServerSessionState; suite: CipherSuiteInfo; external?: { identity: Uint8Array } } | undefined
+  > {
     const cache = this.config.sessionCache;
     const psk = extensionBody(ch.extensions, ExtensionType.pre_shared_key, 'pre_shared_key_client');
     if (!psk) return undefined;
@@ -603,25 +927,44 @@ export class TlsServer extends Endpoint {
       throw failure('missing_extension', 'pre_shared_key without psk_key_exchange_modes');
     if (psk.binders.length !== psk.identities.length)
       throw failure('illegal_parameter', 'pre_shared_key has not one binder per identity');
-    if (!cache) return undefined;
+    const pick = (h: string) =>
+      this.hrrSuite !== undefined
+        ? offered.find((s) => s.code === this.hrrSuite && s.prfHash === h)
+        : offered.find((s) => s.prfHash === h);
+    // the first identity we can use, in the client's order
     for (const [index, id] of psk.identities.entries()) {
+      // RFC 8446 §4.2.11: "For externally established PSKs, the Hash algorithm MUST be set when the PSK is established or
+      // default to SHA-256"; the server "MUST ignore" the obfuscated_ticket_age of an external identity.
+      const ext = this.config.psks?.find((k) => bytesEqual(k.identity, id.identity));
+      if (ext) {
+        const suite = pick(ext.hash ?? 'SHA-256');
+        if (!suite) continue;
+        const state: ServerSessionState = {
+          version: TLS13,
+          cipherSuite: suite.code,
+          secret: ext.key,
+          extendedMasterSecret: false,
+          issuedAt: this.now(),
+          ageAdd: 0,
+          lifetime: 0,
+        };
+        return { index, state, suite, external: { identity: ext.identity } };
+      }
+      if (!cache) continue;
       const state = await cache.open(id.identity);
       if (state?.version !== 0x0304) continue;
       const serverAge = this.now() - state.issuedAt;
       const clientAge = (id.obfuscatedTicketAge - state.ageAdd + 2 ** 32) % 2 ** 32;
       if (serverAge > state.lifetime * 1000 || Math.abs(serverAge - clientAge) > 10_000) continue;
       if (state.serverName !== this.sni) continue;
-      const h = engineSuite(state.cipherSuite)?.prfHash;
-      const suite =
-        this.hrrSuite !== undefined
-          ? offered.find((s) => s.code === this.hrrSuite && s.prfHash === h)
-          : offered.find((s) => s.prfHash === h);
+      const suite = pick(engineSuite(state.cipherSuite)?.prfHash ?? '');
       if (suite) return { index, state, suite };
     }
     return undefined;
   }
 
   private async clientHello13(ch: ClientHello, sigs: number[]): Promise<void> {
+    this.clientOffersPha = findExtension(ch.extensions, ExtensionType.post_handshake_auth) !== undefined;
     // RFC 8446 §4.1.2: "For every TLS 1.3 ClientHello, this vector MUST contain exactly one byte, set to zero ... If a
     // TLS 1.3 ClientHello is received with any other value in this field, the server MUST abort the handshake with an
     // "illegal_parameter" alert." (onClientHello only required the null method among others, as TLS 1.2 does.)
@@ -691,12 +1034,13 @@ export class TlsServer extends Endpoint {
       const expected = await pskBinder(
         this.p,
         h,
-        await binderKey(this.p, h, pskChoice.state.secret, 'resumption'),
+        await binderKey(this.p, h, pskChoice.state.secret, pskChoice.external ? 'external' : 'resumption'),
         await digest(this.p, h, concatBytes(msgs)),
       );
       if (!bytesEqual(expected, psk.binders[pskChoice.index]!))
         throw failure('decrypt_error', `the binder of PSK identity ${pskChoice.index} does not verify`);
       this.psk = pskChoice.state.secret;
+      if (pskChoice.external) this.pskIdentity = pskChoice.external.identity;
     }
     // RFC 8446 §4.2.10: this server never accepts early data (no early_data in its EncryptedExtensions). "The server
     // then skips past early data by attempting to deprotect received records using the handshake traffic key,
@@ -755,6 +1099,8 @@ export class TlsServer extends Endpoint {
       ee.push(this.mflExtension(this.mflAnswer));
       this.mfl = this.mflAnswer;
     }
+    // RFC 8449 §4: "In TLS 1.3, the server sends the "record_size_limit" extension in the EncryptedExtensions message."
+    if (this.recordLimitAnswer !== undefined) ee.push(this.recordLimitExtension(this.recordLimitAnswer));
     await this.sendHandshake({ type: 'encrypted_extensions', extensions: ee });
     if (!this.psk && scheme !== undefined) {
       if (this.clientAuth !== 'none') {
@@ -914,7 +1260,20 @@ export class TlsServer extends Endpoint {
     raw: Uint8Array,
   ): Promise<void> {
     let premaster: Uint8Array;
-    if (body.kex === 'rsa') {
+    // RFC 4279 §2-§4, RFC 5489 §2: the PSK key exchanges name their PSK first; an unknown one is refused: "If the
+    // server does not recognize the PSK identity, it MAY respond with an "unknown_psk_identity" alert message."
+    let psk: Uint8Array | undefined;
+    if (this.kex && PSK_KEX.has(this.kex)) {
+      const id = body.kex !== 'unparsed' ? body.pskIdentity : undefined;
+      if (!id) throw failure('decode_error', 'ClientKeyExchange of a PSK suite without psk_identity');
+      const known = this.config.psks?.find((k) => bytesEqual(k.identity, id));
+      if (!known) throw failure('unknown_psk_identity', `psk_identity ${JSON.stringify(dec.decode(id))} is not known`);
+      psk = known.key;
+      this.pskIdentity = id;
+    }
+    if (body.kex === 'psk' && this.kex === 'PSK') {
+      premaster = new Uint8Array(0);
+    } else if (body.kex === 'rsa') {
       const r = await decryptPremaster(
         this.p,
         this.config.identity.pkcs8,
@@ -947,6 +1306,7 @@ export class TlsServer extends Endpoint {
         );
       premaster = shared.value;
     } else throw failure('decode_error', 'ClientKeyExchange does not fit the key exchange');
+    if (psk) premaster = this.kex === 'PSK' ? pskPremaster(psk) : pskPremaster(psk, premaster);
     this.transcript.push(raw);
     const suite = this.suite!;
     const h = suite.prfHash;
@@ -1035,6 +1395,7 @@ export class TlsServer extends Endpoint {
     const expected = await finished12(this.p, h, this.master, 'client', await this.hashOf(h));
     this.checkFinished(expected, verifyData, 'client');
     this.transcript.push(raw);
+    this.clientVerifyData = verifyData;
     if (this.resumed) {
       this.finish();
       return;
@@ -1043,10 +1404,8 @@ export class TlsServer extends Endpoint {
     await this.sendCcs();
     this.writeDir = this.pendingWrite;
     this.pendingWrite = undefined;
-    await this.sendHandshake({
-      type: 'finished',
-      verifyData: await finished12(this.p, h, this.master, 'server', await this.hashOf(h)),
-    });
+    this.serverVerifyData = await finished12(this.p, h, this.master, 'server', await this.hashOf(h));
+    await this.sendHandshake({ type: 'finished', verifyData: this.serverVerifyData });
     this.finish();
   }
 

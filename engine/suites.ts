@@ -37,8 +37,8 @@ export const CipherSuiteDhe12 = {
 } as const;
 
 /**
- * AES-CCM suites (TLS 1.3: RFC 8446 §B.4; TLS 1.2: RFC 6655 with RSA and DHE_RSA, RFC 7251 with ECDHE_ECDSA; the
- * PSK ones are left out: the engine has no external PSKs). Kept apart from CipherSuite13 / CipherSuite12 so the
+ * AES-CCM suites (TLS 1.3: RFC 8446 §B.4; TLS 1.2: RFC 6655 with RSA and DHE_RSA, RFC 7251 with ECDHE_ECDSA; the PSK
+ * ones are in CipherSuitePsk12). Kept apart from CipherSuite13 / CipherSuite12 so the
  * default lists and the plan space stay as they are; configure them by code (or `tlsprop serve`, which offers every
  * suite the engine implements).
  */
@@ -67,6 +67,78 @@ export const CipherSuiteDheCbc12 = {
   TLS_DHE_RSA_WITH_AES_256_CBC_SHA256: 0x006b,
 } as const;
 
+/**
+ * TLS 1.2 suites of the PSK key exchanges (RFC 4279 PSK, DHE_PSK, RSA_PSK; RFC 5489 / RFC 8442 ECDHE_PSK) with the
+ * ciphers the engine has: offered by a client only with an external PSK (ClientConfig.psk), chosen by a server only
+ * with PSKs (ServerConfig.psks).
+ */
+export const CipherSuitePsk12 = {
+  TLS_PSK_WITH_AES_128_CBC_SHA: 0x008c,
+  TLS_PSK_WITH_AES_256_CBC_SHA: 0x008d,
+  TLS_DHE_PSK_WITH_AES_128_CBC_SHA: 0x0090,
+  TLS_DHE_PSK_WITH_AES_256_CBC_SHA: 0x0091,
+  TLS_RSA_PSK_WITH_AES_128_CBC_SHA: 0x0094,
+  TLS_RSA_PSK_WITH_AES_256_CBC_SHA: 0x0095,
+  TLS_PSK_WITH_AES_128_GCM_SHA256: 0x00a8,
+  TLS_PSK_WITH_AES_256_GCM_SHA384: 0x00a9,
+  TLS_DHE_PSK_WITH_AES_128_GCM_SHA256: 0x00aa,
+  TLS_DHE_PSK_WITH_AES_256_GCM_SHA384: 0x00ab,
+  TLS_RSA_PSK_WITH_AES_128_GCM_SHA256: 0x00ac,
+  TLS_RSA_PSK_WITH_AES_256_GCM_SHA384: 0x00ad,
+  TLS_PSK_WITH_AES_128_CBC_SHA256: 0x00ae,
+  TLS_PSK_WITH_AES_256_CBC_SHA384: 0x00af,
+  TLS_DHE_PSK_WITH_AES_128_CBC_SHA256: 0x00b2,
+  TLS_DHE_PSK_WITH_AES_256_CBC_SHA384: 0x00b3,
+  TLS_RSA_PSK_WITH_AES_128_CBC_SHA256: 0x00b6,
+  TLS_RSA_PSK_WITH_AES_256_CBC_SHA384: 0x00b7,
+  TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA: 0xc035,
+  TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA: 0xc036,
+  TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256: 0xc037,
+  TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA384: 0xc038,
+  TLS_PSK_WITH_AES_128_CCM: 0xc0a4,
+  TLS_PSK_WITH_AES_256_CCM: 0xc0a5,
+  TLS_DHE_PSK_WITH_AES_128_CCM: 0xc0a6,
+  TLS_DHE_PSK_WITH_AES_256_CCM: 0xc0a7,
+  TLS_PSK_WITH_AES_128_CCM_8: 0xc0a8,
+  TLS_PSK_WITH_AES_256_CCM_8: 0xc0a9,
+  TLS_PSK_DHE_WITH_AES_128_CCM_8: 0xc0aa,
+  TLS_PSK_DHE_WITH_AES_256_CCM_8: 0xc0ab,
+  TLS_PSK_WITH_CHACHA20_POLY1305_SHA256: 0xccab,
+  TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256: 0xccac,
+  TLS_DHE_PSK_WITH_CHACHA20_POLY1305_SHA256: 0xccad,
+  TLS_RSA_PSK_WITH_CHACHA20_POLY1305_SHA256: 0xccae,
+  TLS_ECDHE_PSK_WITH_AES_128_GCM_SHA256: 0xd001,
+  TLS_ECDHE_PSK_WITH_AES_256_GCM_SHA384: 0xd002,
+  TLS_ECDHE_PSK_WITH_AES_128_CCM_8_SHA256: 0xd003,
+  TLS_ECDHE_PSK_WITH_AES_128_CCM_SHA256: 0xd005,
+} as const;
+
+/**
+ * TLS 1.2 anonymous suites (RFC 5246 App. A.5 DH_anon; RFC 8422 §2.3 ECDH_anon, ephemeral): no server certificate,
+ * an unsigned ServerKeyExchange, no client authentication. Never offered or chosen unless configured (RFC 5246
+ * App. F.1.1.1: "completely anonymous sessions ... are vulnerable to man-in-the-middle attacks"); the engine runs
+ * DH_anon with the RFC 7919 groups.
+ */
+export const CipherSuiteAnon12 = {
+  TLS_DH_anon_WITH_AES_128_CBC_SHA256: 0x006c,
+  TLS_DH_anon_WITH_AES_256_CBC_SHA256: 0x006d,
+  TLS_DH_anon_WITH_AES_128_GCM_SHA256: 0x00a6,
+  TLS_DH_anon_WITH_AES_256_GCM_SHA384: 0x00a7,
+  TLS_ECDH_anon_WITH_AES_128_CBC_SHA: 0xc018,
+  TLS_ECDH_anon_WITH_AES_256_CBC_SHA: 0xc019,
+} as const;
+
+/** The anonymous TLS 1.2 key exchanges. */
+export const ANON_KEX: ReadonlySet<string> = new Set(['DH_anon', 'ECDH_anon']);
+
+/** The TLS 1.2 key exchanges that authenticate with a pre-shared key (RFC 4279, RFC 5489). */
+export const PSK_KEX: ReadonlySet<string> = new Set(['PSK', 'DHE_PSK', 'RSA_PSK', 'ECDHE_PSK']);
+
+/** Whether a suite's key exchange uses a pre-shared key (TLS 1.2 PSK suites). */
+export function isPskSuite(code: number): boolean {
+  return PSK_KEX.has(cipherSuites.get(code)?.kex ?? '');
+}
+
 const IMPLEMENTED_CIPHERS: ReadonlySet<string> = new Set([
   'AES_128_GCM',
   'AES_256_GCM',
@@ -78,7 +150,15 @@ const IMPLEMENTED_CIPHERS: ReadonlySet<string> = new Set([
   'AES_256_CCM',
   'AES_256_CCM_8',
 ]);
-const IMPLEMENTED_KEX: ReadonlySet<string> = new Set(['RSA', 'ECDHE_RSA', 'ECDHE_ECDSA', 'DHE_RSA', 'TLS13']);
+const IMPLEMENTED_KEX: ReadonlySet<string> = new Set([
+  'RSA',
+  'ECDHE_RSA',
+  'ECDHE_ECDSA',
+  'DHE_RSA',
+  'TLS13',
+  ...PSK_KEX,
+  ...ANON_KEX,
+]);
 
 /** Registry info of a suite the engine can run, or undefined. */
 export function engineSuite(code: number): CipherSuiteInfo | undefined {

@@ -27,10 +27,14 @@ export interface SessionInfo {
   masterSecret: Uint8Array;
   /** Set (true) when the session was resumed: TLS 1.2 abbreviated handshake or TLS 1.3 PSK. */
   resumed?: boolean;
+  /** RFC 8449 record_size_limit, when both sides sent one: ours (what we accept) and the peer's (what we send). */
+  recordSizeLimit?: { ours: number; peer: number };
   /** Negotiated RFC 6066 max_fragment_length code (1..4), when one was. */
   maxFragmentLength?: number;
   /** Client: the OCSP response the server stapled (RFC 6066 §8 / RFC 8446 §4.4.2.1), as received. */
   ocspResponse?: Uint8Array;
+  /** The external PSK identity the handshake authenticated with (TLS 1.2 PSK suite, TLS 1.3 external PSK). */
+  pskIdentity?: Uint8Array;
 }
 
 /** Where an endpoint stands; the last three are terminal. */

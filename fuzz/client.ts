@@ -15,9 +15,11 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { type CryptoProvider, nodeProvider } from '../crypto';
 import { DEFAULT_SUITES, type ServerConfig } from '../engine/config';
+import type { Mutation } from '../generators/mutations/model';
 import { keyKindOf } from '../engine/core';
 import { TlsServer } from '../engine/server';
 import { ruleById } from '../oracles/catalogue';
+import type { Verdict } from '../oracles/rule';
 import type { ConversationRun } from '../oracles/live';
 import { newCertCache, type ParsedCertCache } from '../pki/parse';
 import type { Transcript } from '../transcript/model';
@@ -217,6 +219,20 @@ function outputLines(command: ClientCommandResult, n = 8): string[] {
   return lines.slice(-n).map((l) => `   | ${l}`);
 }
 
+/**
+ * A reaction rule of the mutation that judges the receiver applied on the wire (passed or was broken): it applies only
+ * when the input it reacts to is there, so the mutation happened. E.g. a TLS 1.2 ServerHello without the downgrade
+ * sentinel to a client that offered only TLS 1.3 breaks no server rule (ver.t13.server-selection: a TLS 1.2 server is
+ * not bound by RFC 8446 §4.2.1), while ver.client-accepts-version (RFC 8446 App. D.1) judges the client's answer.
+ */
+function receiverDutyApplied(m: { reactionRules?: Mutation['reactionRules'] }, verdicts: readonly Verdict[]): boolean {
+  const duties = m.reactionRules ?? [];
+  return verdicts.some(
+    (v) =>
+      duties.includes(v.rule) && ruleById(v.rule).judgesReceiver === true && (v.status === 'pass' || v.status === 'violation'),
+  );
+}
+
 /** Run one conversation: start the client, accept its connection, play our server, stop the client. */
 async function runConversation(s: Session, conv: ClientConversation, profile: ClientProfile | undefined): Promise<Outcome> {
   const { o } = s;
@@ -299,7 +315,11 @@ async function runConversation(s: Session, conv: ClientConversation, profile: Cl
     else if (!w?.fired()) skip = j.verdict === 'flagged' ? undefined : 'mutation did not fire';
     // a mutant the client must accept (valid input) breaks no rule on the wire: that it fired is the evidence
     else if (conv.expect.kind === 'complete') skip = undefined;
-    else if (onWire && !verdicts.some((v) => v.status === 'violation' && evidence.includes(v.rule))) {
+    else if (
+      onWire &&
+      !verdicts.some((v) => v.status === 'violation' && evidence.includes(v.rule)) &&
+      !receiverDutyApplied(conv.mutant.mutation, verdicts)
+    ) {
       const seen = verdicts.filter((v) => evidence.includes(v.rule)).map((v) => `${v.rule} ${v.status}`);
       const other = verdicts.filter((v) => v.status === 'violation').map((v) => v.rule);
       skip = `no declared rule broken on the wire (${seen.join(', ') || 'no verdict'}; violations: ${other.join(', ') || 'none'})`;

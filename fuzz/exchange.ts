@@ -16,8 +16,9 @@
  *   it refused; data or close_notify: it went on), silence ends it;
  * - `probe`: the peer owes an answer to our last flight (TLS 1.3: our
  *   invalid Finished flight): what it sends decides (an alert: it refused;
- *   a ticket or data: it went on); after `quietMs` of silence our
- *   application data invites an answer, then `answerMs` more.
+ *   a ticket or data: it went on); after `quietMs` of silence, or after
+ *   words that may answer only our Finished (a ticket), our application
+ *   data invites an answer, then `answerMs` more.
  *
  * While handshaking the peer owes its next flight or an alert within
  * `answerMs`, or `quietMs` when silence is a right answer (an incomplete
@@ -29,6 +30,9 @@ import type { TlsServer } from '../engine/server';
 import { SocketReader, type SocketRun } from '../engine/socket';
 import type { WireRecord } from '../engine/types';
 import { concatBytes } from '../wire/hex';
+import { ContentType } from '../wire/registry';
+
+const HANDSHAKE: number = ContentType.handshake;
 
 export type AfterConnect = 'stop' | 'listen' | 'await' | 'probe';
 
@@ -41,20 +45,16 @@ export interface ExchangePolicy {
   totalMs: number;
   /**
    * What follows a completed handshake; a function is told how many bytes we had sent before the peer's answer
-   * that completed it (so an invalid input among them was already answered by the peer's Finished).
+   * that completed it, and of those how many up to the end of our last record carrying a handshake message (an
+   * invalid input within them was answered by the peer's Finished; a record after our flight was not).
    */
-  afterConnect: AfterConnect | ((sentBeforeAnswer: number) => AfterConnect);
+  afterConnect: AfterConnect | ((sentBeforeAnswer: number, flightBeforeAnswer: number) => AfterConnect);
   /** Sent by `probe` after quietMs of silence. */
   appData?: Uint8Array;
   /** While handshaking, silence is a right answer (an incomplete flow): wait quietMs, not answerMs. */
   silenceOk?: boolean;
   /** Once decided, say goodbye with close_notify when the connection is still up (default true). */
   closeNotify?: boolean;
-  /**
-   * A decided conversation's socket lingers (at most 200 ms) for the peer's close; each linger's end is put here, so
-   * that a run can wait for them before it returns (no connection of a run outlives it).
-   */
-  lingering?: Promise<void>[];
 }
 
 export interface Exchanged extends SocketRun {
@@ -78,6 +78,12 @@ export async function connectTo(host: string, port: number): Promise<{ socket: S
   }
   return { socket };
 }
+
+/** How long a decided conversation waits for the peer to close after our FIN before the socket is destroyed. */
+const LINGER_MS = 200;
+
+/** Tickets our client has received (our server receives none). */
+const ticketCount = (e: TlsClient | TlsServer): number => ('tickets' in e ? e.tickets.length : 0);
 
 /** Run an endpoint over a connected socket until the outcome is decided (see the header). */
 export async function exchange(
@@ -106,24 +112,23 @@ async function exchangeOn(
   const run: Exchanged = { end: { kind: 'done', outcome: endpoint.outcome }, records: [], received: [], ms: 0 };
   let sentAt: number | undefined;
   let sentBytes = 0;
-  /**
-   * A mutation's hook ended our side of the transport (a truncation: HookFrame.closeTransport, the engine's
-   * `transportClosed`, as engine/socket.ts honours it): nothing more is written, the peer's answer is still read.
-   * Read through `in`: an engine without truncation hooks has no such flag.
-   */
+  /** Bytes sent up to the end of our last record that carried handshake content. */
+  let flightBytes = 0;
+  // a hook ended our side of the transport (a truncation, HookFrame.closeTransport): nothing more is sent or recorded
+  // after the records queued with it, and the peer's answer is still read (as engine/socket.ts drive does)
   let finSent = false;
-  const truncated = (): boolean => 'transportClosed' in endpoint && endpoint.transportClosed === true;
   const send = (recs: readonly WireRecord[]) => {
     if (finSent) return;
     for (const r of recs) {
       run.records.push(r.plaintext ? { dir: 'sent', raw: r.raw, plaintext: r.plaintext } : { dir: 'sent', raw: r.raw });
       sentBytes += r.raw.length;
+      if ((r.plaintext?.contentType ?? r.raw[0]) === HANDSHAKE) flightBytes = sentBytes;
     }
     if (recs.length && !socket.destroyed && socket.writable) {
       socket.write(concatBytes(recs.map((r) => r.raw)));
       sentAt ??= performance.now();
     }
-    if (truncated() && !socket.destroyed) {
+    if (endpoint.transportClosed && !socket.destroyed) {
       finSent = true;
       socket.end();
     }
@@ -137,15 +142,30 @@ async function exchangeOn(
   let spokeAfterConnect = false;
   let listened = false;
   let appSent = false;
+  /** Probing: what came after our data was only tickets. */
+  let ticketOnly = false;
   let mode: AfterConnect | undefined;
   let sentBeforeAnswer = 0;
+  let flightBeforeAnswer = 0;
   for (;;) {
     if (endpoint.terminal) break;
     let wait: number;
-    if (endpoint.connected && !finSent) {
-      mode ??= typeof policy.afterConnect === 'function' ? policy.afterConnect(sentBeforeAnswer) : policy.afterConnect;
-      if (mode === 'stop' || spokeAfterConnect) break;
-      if (!listened) {
+    if (endpoint.connected) {
+      mode ??=
+        typeof policy.afterConnect === 'function'
+          ? policy.afterConnect(sentBeforeAnswer, flightBeforeAnswer)
+          : policy.afterConnect;
+      if (mode === 'stop') break;
+      if (spokeAfterConnect) {
+        // probe: what the peer said may answer our Finished (a TLS 1.3 ticket) and not what we sent after it (a record
+        // pipelined after our Finished): our data asks for the answer that shows whether it read past that
+        if (mode !== 'probe' || appSent || !policy.appData || finSent) break;
+        appSent = true;
+        listened = true;
+        spokeAfterConnect = false;
+        send(await endpoint.sendApplicationData(policy.appData));
+        wait = policy.answerMs;
+      } else if (!listened) {
         listened = true;
         wait = mode === 'await' ? policy.answerMs : policy.quietMs;
       } else if (mode === 'await') break;
@@ -154,7 +174,11 @@ async function exchangeOn(
         send(await endpoint.sendApplicationData(policy.appData));
         wait = policy.answerMs;
       } else if (mode === 'listen') break;
-      else {
+      else if (mode === 'probe' && ticketOnly) {
+        // only a ticket came since our data: its answer is still owed
+        ticketOnly = false;
+        wait = policy.answerMs;
+      } else {
         run.end = { kind: 'timed_out', afterMs: policy.quietMs + policy.answerMs, overall: false, outcome: endpoint.outcome };
         socket.destroy();
         return finish();
@@ -164,7 +188,7 @@ async function exchangeOn(
     const connectedBefore = endpoint.connected;
     const r = left > 0 ? await reader.read(Math.min(wait, left)) : ({ kind: 'timed_out' } as const);
     if (!(r instanceof Uint8Array)) {
-      if (r.kind === 'timed_out' && connectedBefore && !finSent && left > wait) continue; // the next phase of afterConnect
+      if (r.kind === 'timed_out' && connectedBefore && left > wait) continue; // the next phase of afterConnect
       const overall = Date.now() >= deadline;
       run.end =
         r.kind === 'timed_out'
@@ -177,26 +201,33 @@ async function exchangeOn(
     }
     if (run.firstAnswerMs === undefined && sentAt !== undefined) run.firstAnswerMs = performance.now() - sentAt;
     run.records.push({ dir: 'received', raw: r });
-    if (!connectedBefore) sentBeforeAnswer = sentBytes;
+    if (!connectedBefore) {
+      sentBeforeAnswer = sentBytes;
+      flightBeforeAnswer = flightBytes;
+    }
+    const ticketsBefore = ticketCount(endpoint);
     const res = await endpoint.receive(r);
     run.received.push(...res.appData);
     send(res.send);
-    if (connectedBefore) spokeAfterConnect = true;
+    // probing after our data: a TLS 1.3 ticket answers our Finished (a server may send several, apart), not our data
+    const onlyTickets = ticketCount(endpoint) > ticketsBefore && res.appData.length === 0 && !endpoint.terminal;
+    if (connectedBefore && mode === 'probe' && appSent && onlyTickets) ticketOnly = true;
+    else if (connectedBefore) spokeAfterConnect = true;
   }
   run.end = { kind: 'done', outcome: endpoint.outcome };
   // decided: a completed connection is closed politely (close_notify), a failed one just ends (our alert is out)
-  if (endpoint.connected && !endpoint.terminal && policy.closeNotify !== false) send(await endpoint.close());
+  if (endpoint.connected && !endpoint.terminal && policy.closeNotify !== false && !finSent) send(await endpoint.close());
+  // the socket is closed before the exchange returns (a run returns with none of its sockets open): once the peer
+  // closes too, or after a short linger
+  const out = finish();
   socket.end();
-  const closed = new Promise<void>((resolve) => {
-    const linger = setTimeout(() => {
-      socket.destroy();
-      resolve();
-    }, 200);
+  await new Promise<void>((resolve) => {
+    if (socket.destroyed) return resolve();
+    const linger = setTimeout(() => socket.destroy(), LINGER_MS);
     socket.once('close', () => {
       clearTimeout(linger);
       resolve();
     });
   });
-  policy.lingering?.push(closed);
-  return finish();
+  return out;
 }

@@ -214,17 +214,27 @@ const mutant: Family<Extract<ConvSpec, { kind: 'mutant' }>> = {
         ? versions.map((version) => ({ kind: 'mutant' as const, op: m.name, version, cfg: { ...CFG0 } }))
         : [{ kind: 'mutant' as const, op: m.name, cfg: { ...CFG0 } }];
     }),
-  arms: (_ctx, members) =>
+  arms: (ctx, members) =>
     members.length
       ? [
           {
             weight: 3,
-            arbitrary: fc.record({
-              kind: fc.constant('mutant' as const),
-              op: fc.constantFrom(...members.map((m) => m.name)),
-              version: fc.constantFrom<TlsVersion>('1.2', '1.3'),
-              cfg: cfgArb,
-            }),
+            // the drawn version names the conversation only where the mutation runs in both against this target (as
+            // in coverage): a version it cannot run in is not what runs, and no spec, shrunk or saved, says it is
+            arbitrary: fc
+              .record({
+                kind: fc.constant('mutant' as const),
+                op: fc.constantFrom(...members.map((m) => m.name)),
+                version: fc.constantFrom<TlsVersion>('1.2', '1.3'),
+                cfg: cfgArb,
+              })
+              .map((s) => {
+                const m = members.find((x) => x.name === s.op);
+                const versions = m ? liveVersions(m, ctx) : [];
+                if (versions.length > 1 && versions.includes(s.version)) return s;
+                const { version: _drawn, ...rest } = s;
+                return rest as Extract<ConvSpec, { kind: 'mutant' }>;
+              }),
           },
         ]
       : [],

@@ -166,14 +166,17 @@ describe('TLS 1.2: the server answers our Finished before it reads an invalid re
     expect(j.verdict).toBe('conforming');
     expect(j.alert).toBe('unexpected_message');
   });
-  it('its ChangeCipherSpec and Finished and no alert: it went on', () => {
+  it('its ChangeCipherSpec and Finished, then a close without an alert: no acceptance shown, a silent close', () => {
+    // its CCS and Finished answer our Finished (RFC 5246 §7.3), which came before the extra ChangeCipherSpec: nothing
+    // of the peer answers what came after it (no data), so the close without the alert RFC 5246 §7.2.2 asks for is
+    // the finding, not acceptance
     const j = judgeClient(
       flight.concat(answer),
       expectationOf(mutation('t12-early-client-ccs'), '1.2', 'server'),
       closedAfterSession,
       from,
     );
-    expect(j.verdict).toBe('accepted-invalid');
+    expect(j.verdict).toBe('no-alert');
   });
 });
 
@@ -337,8 +340,125 @@ describe('acceptance that shows in a ServerHello or a ticket', () => {
     const ccs = expectationOf(mutation('t13-ccs-after-handshake'), '1.3', 'server');
     const j = judgeClient(steps, ccs, alertEnd(10), { bytes: 20 }, '1.3');
     expect(j).toMatchObject({ verdict: 'conforming', alert: 'unexpected_message' });
-    const went = judgeClient(steps.slice(0, 6), ccs, closedAfterSession, { bytes: 20 }, '1.3');
+    // the ticket answers our Finished, sent before the ChangeCipherSpec: alone it shows nothing about the latter
+    const silent = judgeClient(steps.slice(0, 6), ccs, closedAfterSession, { bytes: 20 }, '1.3');
+    expect(silent.verdict).not.toBe('accepted-invalid');
+    expect(silent.observation.wentOn).toBeUndefined();
+    // data answering our data sent after the ChangeCipherSpec: the peer read past it and went on
+    const went = judgeClient(
+      [
+        ...steps.slice(0, 6),
+        { dir: C, type: 'application_data', epoch: 'application' },
+        { dir: S, type: 'application_data', epoch: 'application' },
+      ],
+      ccs,
+      closedAfterSession,
+      { bytes: 20 },
+      '1.3',
+    );
     expect(went.verdict).toBe('accepted-invalid');
+  });
+});
+
+describe('a peer answering what came before our pipelined invalid record has not gone on', () => {
+  // test-tls13-empty-alert: our ClientHello, then at once a zero-length alert record; the server's flight answers the
+  // ClientHello and may be on its way before the server reads the alert record
+  const flight: Step[] = [
+    { dir: C, type: 'client_hello' },
+    { dir: C, type: 'alert', bytes: 5 },
+    { dir: S, type: 'server_hello' },
+    { dir: S, type: 'encrypted_extensions', epoch: 'handshake' },
+    { dir: S, type: 'certificate', epoch: 'handshake' },
+    { dir: S, type: 'certificate_verify', epoch: 'handshake' },
+    { dir: S, type: 'finished', epoch: 'handshake' },
+  ];
+  const empty = expectationOf(mutation('empty-alert-record'), '1.3', 'server');
+  it("the server's Finished answering our ClientHello, then its alert for the empty record: conforming", () => {
+    const steps: Step[] = [...flight, { dir: S, type: 'alert', epoch: 'handshake', alert: [2, 10] }];
+    const j = judgeClient(steps, empty, alertEnd(10), { bytes: 10 }, '1.3');
+    expect(j.observation.wentOn).toBeUndefined();
+    expect(j).toMatchObject({ verdict: 'conforming', alert: 'unexpected_message' });
+  });
+  it('the same flight, then data answering ours sent after the invalid record: accepted-invalid', () => {
+    const steps: Step[] = [
+      ...flight,
+      { dir: C, type: 'finished', epoch: 'handshake' },
+      { dir: C, type: 'application_data', epoch: 'application' },
+      { dir: S, type: 'application_data', epoch: 'application' },
+    ];
+    const j = judgeClient(steps, empty, closedAfterSession, { bytes: 10 }, '1.3');
+    expect(j.verdict).toBe('accepted-invalid');
+    expect(j.detail).toMatch(/application data/);
+  });
+  it('a record of an unknown content type after our ClientHello, kept as data, is no message the flight answers', () => {
+    const t = transcript([...flight, { dir: S, type: 'alert', epoch: 'handshake', alert: [2, 10] }]);
+    // test-no-heartbeat: content type 24, which the transcript keeps as data of ours
+    t.messages[1] = { ...t.messages[1]!, kind: 'application_data', type: 'application_data', raw: new Uint8Array(3) };
+    t.records[1] = { ...t.records[1]!, contentType: 24 };
+    const heartbeat = expectationOf(mutation('heartbeat-record'), '1.3', 'server');
+    const j = judgeConversation(
+      heartbeat,
+      { transcript: t, verdicts: [], peer: [] },
+      { version: '1.3', ours: C, from: { bytes: 10 }, end: alertEnd(10) },
+      'exact',
+    );
+    expect(j.observation.wentOn).toBeUndefined();
+    expect(j).toMatchObject({ verdict: 'conforming', alert: 'unexpected_message' });
+  });
+  it('a second ticket after our invalid data record answers our Finished, not the record', () => {
+    const steps: Step[] = [
+      ...flight,
+      { dir: C, type: 'finished', epoch: 'handshake' },
+      { dir: S, type: 'new_session_ticket', epoch: 'application' },
+      { dir: C, type: 'application_data', epoch: 'application' },
+      { dir: S, type: 'new_session_ticket', epoch: 'application' },
+    ];
+    const overflow = expectationOf(mutation('t13-ciphertext-overflow'), '1.3', 'server');
+    const j = judgeClient(steps.slice(0, 1).concat(steps.slice(2)), overflow, closedAfterSession, { bytes: 20 }, '1.3');
+    expect(j.observation.wentOn).toBeUndefined();
+  });
+  it("valid input, the peer's flight, then our abort for its message: flagged, not a silent close", () => {
+    const steps: Step[] = [flight[0]!, ...flight.slice(2)];
+    const sent: SocketEnd = {
+      kind: 'closed',
+      outcome: { kind: 'alert_sent', alert: { level: 2, description: 109 }, reason: 'no signature_algorithms', state: 'WAIT' },
+    };
+    const legacy = expectationOf(mutation('t13-ch-legacy-version-0301'), '1.3', 'server');
+    expect(legacy.kind).toBe('complete');
+    const j = judgeClient(steps, legacy, sent, { bytes: 0 }, '1.3');
+    expect(j.verdict).toBe('flagged');
+    expect(j.detail).toMatch(/missing_extension/);
+  });
+  it('a TLS 1.2 ChangeCipherSpec after ours pipelined after our Finished answers the Finished', () => {
+    const steps: Step[] = [
+      ...TLS12_FULL_CLIENT,
+      { dir: C, type: 'change_cipher_spec', kind: 'change_cipher_spec', epoch: 'application' },
+      { dir: S, type: 'change_cipher_spec', kind: 'change_cipher_spec' },
+      { dir: S, type: 'finished', epoch: 'application' },
+      { dir: S, type: 'alert', epoch: 'application', alert: [2, 10] },
+    ];
+    const twice = expectationOf(mutation('t12-ccs-after-finished'), '1.2', 'server');
+    const j = judgeClient(steps, twice, alertEnd(10), { bytes: 110 });
+    expect(j).toMatchObject({ verdict: 'conforming', alert: 'unexpected_message' });
+  });
+  it('our invalid input inside a message the peer answers: its answer counts', () => {
+    // our ClientHello in two records, the invalid input in its second: the ServerHello needs it
+    const t = transcript([
+      { dir: C, type: 'client_hello' },
+      { dir: C, type: 'client_hello' },
+      { dir: S, type: 'server_hello' },
+      { dir: S, type: 'finished', epoch: 'handshake' },
+    ]);
+    t.messages = [{ ...t.messages[0]!, records: [0, 1] }, ...t.messages.slice(2)];
+    const flipped = expectationOf(mutation('t13-keyshare-y-flipped'), '1.3', 'server');
+    const j = judgeConversation(
+      flipped,
+      { transcript: t, verdicts: [], peer: [] },
+      { version: '1.3', ours: C, from: { bytes: 10 }, end: closedHandshaking },
+      'exact',
+    );
+    expect(j.verdict).toBe('accepted-invalid');
+    expect(j.detail).toMatch(/its Finished/);
   });
 });
 

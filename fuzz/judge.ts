@@ -14,7 +14,7 @@
  */
 import { type CryptoProvider, formatKeyLog } from '../crypto';
 import type { TlsClient } from '../engine/client';
-import type { EngineHooks } from '../engine/hooks';
+import type { EngineHooks, FramePiece, HookFrame } from '../engine/hooks';
 import type { TlsServer } from '../engine/server';
 import type { SocketEnd, SocketRun } from '../engine/socket';
 import { alertNames, type Mutation, reactionOf, rulesIn } from '../generators/mutations/model';
@@ -26,6 +26,7 @@ import { ALERT_DUTY, type ExpectedReaction } from '../oracles/reactions';
 import type { Verdict } from '../oracles/rule';
 import type { ParsedCertCache } from '../pki/parse';
 import type { Transcript } from '../transcript/model';
+import { MAX_PLAINTEXT } from '../wire/record';
 import { AlertDescription, alertDescriptions, nameOf } from '../wire/registry';
 import type { AlertName, ConversationVerdict, Direction, Side, Strictness, TlsVersion } from '../wire/vocabulary';
 import { flowLines, transcriptOfRun } from './live';
@@ -218,6 +219,8 @@ export interface FiringHooks {
 export function firingHooks(h: EngineHooks): FiringHooks {
   let at: number | undefined;
   let sent = 0;
+  // records of the firing frame that go out as the engine would have framed them: the invalid input starts after them
+  let unchanged = 0;
   const note = <T>(r: T | undefined): T | undefined => {
     if (r !== undefined && at === undefined) at = sent;
     return r;
@@ -229,14 +232,42 @@ export function firingHooks(h: EngineHooks): FiringHooks {
     beforeSendRecord: async (r) => {
       const out = bsr ? note(await bsr(r)) : undefined;
       for (const x of out ?? [r]) sent += x.raw.length;
+      if (unchanged > 0) {
+        unchanged--;
+        if (out === undefined) at = sent;
+        else unchanged = 0;
+      }
       return out;
     },
   };
   if (bs) hooks.beforeSend = async (m) => note(await bs(m));
   if (bp) hooks.beforeProcess = async (m) => note(await bp(m));
   const bf = h.beforeFrame;
-  if (bf) hooks.beforeFrame = async (f) => note(await bf(f));
+  if (bf)
+    hooks.beforeFrame = async (f) => {
+      const pieces = await bf(f);
+      if (pieces !== undefined && at === undefined) {
+        note(pieces);
+        // e.g. our ClientHello as it was, then a record it must not be followed by, or the end of our transport
+        unchanged = unchangedLead(f, pieces);
+      }
+      return pieces;
+    };
   return { hooks, fired: () => at !== undefined, firedAt: () => at };
+}
+
+/** How many of a hook's pieces, from the first, are the frame as the engine frames it (one record, its content unchanged). */
+export function unchangedLead(f: HookFrame, pieces: readonly FramePiece[]): number {
+  const same = (p: FramePiece) =>
+    p.contentType === f.contentType &&
+    p.version === undefined &&
+    !p.padding &&
+    !p.plaintext &&
+    f.content.length <= MAX_PLAINTEXT &&
+    p.fragment.length === f.content.length &&
+    p.fragment.every((b, i) => b === f.content[i]);
+  // the frame itself goes out once, first; what follows it is the mutation
+  return pieces.length > 0 && same(pieces[0]!) ? 1 : 0;
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import type { Socket } from 'node:net';
 import { ConnectionDecryptor, KeyStore } from '../capture/decrypt';
-import { type CryptoProvider, ecdhGroupCodes, formatKeyLog, nodeProvider } from '../crypto';
+import { type CryptoProvider, ecdhGroupCodes, ffdheParams, formatKeyLog, nodeProvider } from '../crypto';
 import { TlsClient } from '../engine/client';
 import type { ClientConfig, ServerConfig } from '../engine/config';
 import { TlsServer } from '../engine/server';
@@ -74,7 +74,19 @@ export async function transcriptOfRun(
     const e: EphemeralKeys = { group: ecdhGroupCodes[k.group] };
     if (role === 'client') e.clientPrivate = k.privateKey;
     else e.serverPrivate = k.privateKey;
+    // a TLS 1.2 renegotiation's keys name its handshake (the oracles judge each handshake on its own)
+    const h = endpoint.keyPairHandshake(k);
+    if (h.index > 0 && h.clientRandom) e.clientRandom = h.clientRandom;
     ephemeral.push(e);
+  }
+  // finite-field DH (TLS 1.2 DHE_RSA, DHE_PSK): listed first, as the oracles take the first entry for an unnamed DH group
+  for (const k of endpoint.ephemeralDh) {
+    const e: EphemeralKeys = { group: ffdheParams(k.group).code };
+    if (role === 'client') e.clientPrivate = k.privateKey;
+    else e.serverPrivate = k.privateKey;
+    const h = endpoint.keyPairHandshake(k);
+    if (h.index > 0 && h.clientRandom) e.clientRandom = h.clientRandom;
+    ephemeral.unshift(e);
   }
   const ends = role === 'client' ? { client: 'tlsprop', server: target } : { client: target, server: 'tlsprop' };
   const transcript = builder.finish({ ...ends, secrets: { keylog, ephemeral } });

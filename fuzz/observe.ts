@@ -7,7 +7,11 @@
  *   accepted it sends: its Finished, a NewSessionTicket, application data,
  *   (TLS 1.2) its ChangeCipherSpec, or (TLS 1.3, our invalid input being a
  *   plaintext hello) protected records we cannot open: its keys come from
- *   what we sent, e.g. an invalid key share, so it went past our hello;
+ *   what we sent, e.g. an invalid key share, so it went past our hello.
+ *   Only a message that answers one of ours sent at or after our invalid
+ *   input counts: a flight answering our ClientHello (or a TLS 1.2
+ *   ChangeCipherSpec answering our Finished) that we pipelined a record
+ *   after may leave the peer before it reads that record;
  * - `alert`: the first error alert it sent after our invalid input (a TLS
  *   1.2 warning and close_notify are not error alerts);
  * - whether our endpoint aborted first, and how the transport ended.
@@ -19,7 +23,7 @@ import type { SocketEnd } from '../engine/socket';
 import type { Outcome } from '../engine/types';
 import type { Transcript, TranscriptMessage } from '../transcript/model';
 import { alertDescriptions, ContentType, nameOf } from '../wire/registry';
-import type { Direction, MessageType, TlsVersion } from '../wire/vocabulary';
+import type { Direction, MessageKind, MessageType, TlsVersion } from '../wire/vocabulary';
 
 /** Where our invalid input starts: after this many bytes of our records, or at our first message of this type. */
 export type InvalidFrom = { bytes: number } | { message: MessageType };
@@ -66,6 +70,32 @@ function firstInvalidRecord(t: Transcript, ours: Direction, from: InvalidFrom | 
 }
 
 const firstRecord = (m: TranscriptMessage): number => m.records?.[0] ?? -1;
+
+/**
+ * The first record at or after `from` that carries a handshake message or application data of ours (a message a
+ * peer answers), or undefined. A message that started before `from` and ends at or after it counts at `from` (our
+ * invalid input is inside it). An alert, a ChangeCipherSpec, an empty or unknown record is no message a peer
+ * answers with its next flight.
+ */
+function firstMessageRecordFrom(
+  t: Transcript,
+  ours: Direction,
+  from: number,
+  kinds: readonly MessageKind[] = ['handshake', 'application_data'],
+): number | undefined {
+  let best: number | undefined;
+  for (const m of t.messages) {
+    if (m.dir !== ours || !kinds.includes(m.kind)) continue;
+    const recs = m.records ?? [];
+    // a record of an unknown or unnegotiated content type (heartbeat, 42) is kept as data: no message a peer answers
+    if (m.kind === 'application_data' && recs.some((r) => t.records[r]?.contentType !== ContentType.application_data)) continue;
+    const r = recs.find((x) => x >= from);
+    if (r === undefined) continue;
+    const at = recs[0]! < from ? from : r;
+    if (best === undefined || at < best) best = at;
+  }
+  return best;
+}
 
 /** A peer alert's name and whether it is an error alert (RFC 8446 §6: every TLS 1.3 alert but the closure alerts; TLS 1.2: fatal level). */
 function alertOf(m: TranscriptMessage, version: TlsVersion): { name: string; error: boolean; closure: boolean } | undefined {
@@ -131,27 +161,31 @@ export function observe(
   // a valid conversation: everything the peer sent counts; a mutant whose input never went out: nothing does
   const after = (m: TranscriptMessage): boolean =>
     o.from === undefined ? true : invalid !== undefined && firstRecord(m) >= invalid;
-  // our invalid input is (in) the ClientHello: what the server sends next answers it
-  const hello = t.messages.find((m) => m.dir === o.ours && m.type === 'client_hello');
-  const fromPlaintextHello =
-    invalid !== undefined && t.records[invalid]?.epoch === 'plaintext' && (hello?.records ?? []).includes(invalid);
+  // what shows that the peer went on answers a message we sent at or after our invalid input: a peer's flight may
+  // answer the messages of ours before it (e.g. its flight answering our ClientHello, read before a record we
+  // pipelined after it), so going on counts from the first handshake message or application data of ours that our
+  // invalid input is part of or precedes (none: nothing the peer sends shows it went on)
+  const answers = invalid === undefined ? undefined : firstMessageRecordFrom(t, o.ours, invalid);
+  // a handshake message of the peer answers a handshake message of ours (a TLS 1.3 server's whole first flight
+  // answers our ClientHello, RFC 8446 §2), never our application data: data of ours pipelined after the ClientHello
+  // is answered by the peer's data or its alert, not by its flight
+  const answersHandshake = invalid === undefined ? undefined : firstMessageRecordFrom(t, o.ours, invalid, ['handshake']);
+  const answering = (m: TranscriptMessage): boolean => {
+    if (o.from === undefined) return true;
+    const mine = m.kind === 'handshake' ? answersHandshake : answers;
+    return mine !== undefined && firstRecord(m) > mine;
+  };
+  const fromPlaintextHello = invalid !== undefined && t.records[invalid]?.epoch === 'plaintext';
+  // a NewSessionTicket answers our Finished (RFC 8446 §4.6.1: "after the server has received the client Finished"):
+  // it shows acceptance only of an invalid input at or before our Finished
+  const ourFinished = t.messages.filter((m) => m.dir === o.ours && m.type === 'finished').at(-1);
+  const ticketAnswers = (m: TranscriptMessage): boolean =>
+    m.type !== 'new_session_ticket' ||
+    o.from === undefined ||
+    (answers !== undefined && ourFinished !== undefined && answers <= firstRecord(ourFinished));
   const ourAlert = t.messages.find((m) => m.dir === o.ours && m.kind === 'alert');
   let weak = false;
   if (t.messages.some((m) => m.dir === peer && m.kind === 'application_data')) out.peerData = true;
-  // Our invalid record came last in a flight, after valid records of ours (no record of the peer between): the peer
-  // may answer the valid part first, before it reads the invalid record (RFC 8446 §2: the server answers our
-  // ClientHello with its whole first flight up to its Finished; RFC 5246 §7.3: its ChangeCipherSpec and Finished answer
-  // our Finished). Its flight up to its next Finished then shows acceptance only if no error alert of the peer follows.
-  // (Not when more of our flight follows the invalid record: the peer's answer then needs all of it.)
-  const at = invalid !== undefined ? t.records.findIndex((r) => r.index === invalid) : -1;
-  const midFlight =
-    at > 0 &&
-    !fromPlaintextHello &&
-    t.records[at - 1]?.dir === o.ours &&
-    (at + 1 >= t.records.length || t.records[at + 1]?.dir !== o.ours);
-  const answerEnd = midFlight
-    ? t.messages.find((m) => m.dir === peer && m.type === 'finished' && firstRecord(m) > invalid!)?.index
-    : undefined;
   for (const m of t.messages) {
     if (m.dir !== peer || !after(m)) continue;
     // our fatal alert came first: what the peer sends after it is no answer to our input
@@ -171,9 +205,8 @@ export function observe(
       if (out.wentOn === undefined) out.at = m.index;
       break;
     }
-    if ((out.wentOn === undefined || weak) && !o.explained?.has(m.index)) {
-      const by = wentOnBy(m, version, fromPlaintextHello);
-      const w = by && answerEnd !== undefined && m.index <= answerEnd ? { ...by, weak: true } : by;
+    if ((out.wentOn === undefined || weak) && !o.explained?.has(m.index) && answering(m) && ticketAnswers(m)) {
+      const w = wentOnBy(m, version, fromPlaintextHello);
       if (w && (out.wentOn === undefined || !w.weak)) {
         out.wentOn = w.what;
         out.at = m.index;
@@ -193,7 +226,8 @@ export function observe(
     if (r) out.alert = alertName(r.raw[6]!);
     else if (end.outcome.kind === 'alert_received') out.alert = alertName(end.outcome.alert.description);
   }
-  if (ourAbort && out.alert === undefined && out.wentOn === undefined && !out.closeNotify) out.ourAbort = ourAbort;
+  // (also after the peer went on: for valid input going on is right, and our abort says the peer's message stopped us)
+  if (ourAbort && out.alert === undefined && !out.closeNotify) out.ourAbort = ourAbort;
   return out;
 }
 

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 /** Live fuzzing of servers without a network: which declarations run, expected alerts, classification, planning. */
 import { testPki } from '../engine/fixtures';
 import { CipherSuite12, CipherSuite13 } from '../engine/suites';
@@ -131,6 +132,26 @@ describe('which declarations run against a server', () => {
   });
 });
 
+describe('the mutant arm names a version only where the mutation runs in both', () => {
+  it('against a TLS 1.3-only target no drawn spec says 1.2; against both versions a two-version mutation keeps its draw', async () => {
+    const o = await options();
+    const arm = (t: TargetProfile) => FAMILIES.mutant.arms(planContext(o, t), FAMILIES.mutant.members(planContext(o, t)))[0]!;
+    const only13: TargetProfile = {
+      suites: { '1.2': [], '1.3': [CipherSuite13.TLS_AES_128_GCM_SHA256] },
+      certificateRequested: false,
+    };
+    const drawn13 = fc.sample(arm(only13).arbitrary, { seed: 3, numRuns: 60 });
+    expect(drawn13.filter((s) => s.version !== undefined)).toEqual([]);
+    const both: TargetProfile = {
+      suites: { '1.2': [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256], '1.3': [CipherSuite13.TLS_AES_128_GCM_SHA256] },
+      certificateRequested: false,
+    };
+    const drawn = fc.sample(arm(both).arbitrary, { seed: 3, numRuns: 200 });
+    for (const s of drawn) if (s.version !== undefined) expect(mutation(s.op).versions).toContain(s.version);
+    expect(drawn.some((s) => s.version === '1.2') && drawn.some((s) => s.version === '1.3')).toBe(true);
+  });
+});
+
 describe('firingHooks', () => {
   it('tells whether a hook changed anything, and after how many bytes of our records', async () => {
     const w = firingHooks({ beforeSend: (m) => (m.type === 'finished' ? [m.raw] : undefined) });
@@ -140,6 +161,42 @@ describe('firingHooks', () => {
     await w.hooks.beforeSend?.({ side: 'client', kind: 'handshake', type: 'finished', raw: new Uint8Array(4) });
     expect(w.fired()).toBe(true);
     expect(w.firedAt()).toBe(9);
+  });
+  it('a frame a hook sends as it was, followed by the mutation: the invalid input starts after its record', async () => {
+    // empty-alert-record: our ClientHello as it was, then a zero-length alert record; a truncation: then our FIN
+    const hello = Uint8Array.of(1, 0, 0, 2, 3, 3);
+    const w = firingHooks({
+      beforeFrame: (f) =>
+        f.content[0] === 1
+          ? [
+              { contentType: 22, fragment: f.content },
+              { contentType: 21, fragment: new Uint8Array(0) },
+            ]
+          : undefined,
+    });
+    const pieces = await w.hooks.beforeFrame?.({
+      side: 'client',
+      contentType: 22,
+      content: hello,
+      protected: false,
+      closeTransport: () => {},
+    });
+    expect(pieces).toHaveLength(2);
+    await w.hooks.beforeSendRecord?.({ side: 'client', raw: new Uint8Array(11) });
+    await w.hooks.beforeSendRecord?.({ side: 'client', raw: new Uint8Array(5) });
+    expect(w.fired()).toBe(true);
+    expect(w.firedAt()).toBe(11);
+    // a changed frame: the invalid input starts with it
+    const cut = firingHooks({ beforeFrame: (f) => [{ contentType: 22, fragment: f.content.subarray(0, 3) }] });
+    await cut.hooks.beforeFrame?.({
+      side: 'client',
+      contentType: 22,
+      content: hello,
+      protected: false,
+      closeTransport: () => {},
+    });
+    await cut.hooks.beforeSendRecord?.({ side: 'client', raw: new Uint8Array(8) });
+    expect(cut.firedAt()).toBe(0);
   });
 });
 

@@ -108,12 +108,10 @@ export interface RunShared {
   provider: CryptoProvider;
   timing: Timing;
   certCache: ParsedCertCache;
-  /** Sockets of decided conversations waiting for the target's close (fuzz/exchange.ts): a run waits for them. */
-  lingering: Promise<void>[];
 }
 
 export function runShared(o: ServerFuzzOptions, provider: CryptoProvider = nodeProvider()): RunShared {
-  return { provider, timing: ceilings(o.budget), certCache: newCertCache(), lingering: [] };
+  return { provider, timing: ceilings(o.budget), certCache: newCertCache() };
 }
 
 function subjectOf(conv: Conversation, rule?: string, alert?: string): Subject {
@@ -137,21 +135,31 @@ function sendsCertificate(conv: Conversation): boolean {
 /**
  * How the conversation ends once the handshake completed (fuzz/exchange.ts): a valid TLS 1.2 handshake is decided
  * by the target's Finished, a TLS 1.3 one with our certificate by what the target says next, if anything; a
- * mutant's completed TLS 1.2 handshake is acceptance, a TLS 1.3 one waits for the target's answer to our last
- * flight unless our invalid input came before the target's Finished (which then answered it).
+ * mutant's completed handshake is decided by the target's Finished when our invalid input was within the flight
+ * it answered (TLS 1.2: always, but for a record after our Finished), else by its answer to our last flight and data.
  */
 function policyOf(conv: Conversation, timing: Timing, firedAt: () => number | undefined): ExchangePolicy {
   const base = { answerMs: timing.answerMs, quietMs: timing.quietMs, totalMs: timing.totalMs, appData: APP_DATA };
   if (conv.expect.kind === 'complete')
     return { ...base, afterConnect: conv.version === '1.3' && sendsCertificate(conv) ? 'listen' : 'stop' };
   const silenceOk = conv.expect.silenceOk === true;
-  if (conv.version === '1.2') return { ...base, afterConnect: 'stop', silenceOk };
+  // an invalid record after our last flight (pipelined after our Finished) is not what the peer's Finished answered:
+  // our data after it invites the answer that shows whether the peer read past it
+  if (conv.version === '1.2')
+    return {
+      ...base,
+      silenceOk,
+      afterConnect: (_sent, flightBeforeAnswer) => {
+        const at = firedAt();
+        return at !== undefined && at >= flightBeforeAnswer ? 'probe' : 'stop';
+      },
+    };
   return {
     ...base,
     silenceOk,
-    afterConnect: (sentBeforeAnswer) => {
+    afterConnect: (_sent, flightBeforeAnswer) => {
       const at = firedAt();
-      return at !== undefined && at < sentBeforeAnswer ? 'stop' : 'probe';
+      return at !== undefined && at < flightBeforeAnswer ? 'stop' : 'probe';
     },
   };
 }
@@ -194,10 +202,11 @@ export async function runConversation(
       keylog: [],
       refused: c.error,
     };
-  const run = await exchange(client, c.socket, {
-    ...policyOf(conv, timing, () => wrapped?.firedAt()),
-    lingering: shared.lingering,
-  });
+  const run = await exchange(
+    client,
+    c.socket,
+    policyOf(conv, timing, () => wrapped?.firedAt()),
+  );
   const judged = await judgeRun(run, client, 'client', target, provider, {
     peer: 'S->C',
     ignoredRules: disabledRules(prof),
@@ -366,7 +375,6 @@ export async function fuzzTarget(o: ServerFuzzOptions): Promise<FuzzResult> {
   });
   // a target that does neither version with the probed suites: nothing runs, and the sanity handshakes count as failed
   if (!profile.suites['1.2'].length && !profile.suites['1.3'].length) {
-    await Promise.all(shared.lingering.splice(0));
     return done({ sanity: { first: false, last: false }, results: [], failures: [], skipped: [], generationMs: 0 });
   }
   const quiet: ServerFuzzOptions = { ...o, profile: { ...o.profile, file: EMPTY_PROFILE } };
@@ -501,7 +509,6 @@ export async function fuzzTarget(o: ServerFuzzOptions): Promise<FuzzResult> {
       progress,
     },
   );
-  // no connection of the run outlives it
-  await Promise.all(shared.lingering.splice(0));
+  // no connection of the run outlives it: each conversation's exchange returns with its socket closed (fuzz/exchange.ts)
   return done(c);
 }

@@ -5,6 +5,8 @@ import { cipherSuites, NamedGroup, SignatureScheme } from '../wire/registry';
 import {
   describePlan,
   isDhePlan,
+  PLAN_PSK_IDENTITY,
+  pskPlan,
   PLAN_FFDHE_GROUPS,
   PLAN_GROUPS,
   type HandshakePlan,
@@ -29,7 +31,14 @@ describe('handshakePlanArb', () => {
     fc.assert(
       fc.property(handshakePlanArb(), (p) => {
         expect((p.version === '1.2' ? SUITES_12 : SUITES_13).includes(p.suite)).toBe(true);
-        if (p.version === '1.2') expect(p.serverKey.type === 'rsa2048').toBe(kexOf(p.suite) !== 'ECDHE_ECDSA');
+        // PSK, DHE_PSK and ECDHE_PSK send no certificate (RFC 4279 §2, §3; RFC 5489 §2), nor do DH_anon and
+        // ECDH_anon (RFC 5246 §7.4.2): any key there
+        const certless = ['PSK', 'DHE_PSK', 'ECDHE_PSK', 'DH_anon', 'ECDH_anon'].includes(kexOf(p.suite));
+        const rsaKey = p.serverKey.type === 'rsa2048' || p.serverKey.type === 'rsa-pss2048';
+        if (p.version === '1.2' && !certless) expect(rsaKey).toBe(kexOf(p.suite) !== 'ECDHE_ECDSA');
+        // an id-RSASSA-PSS key signs (ECDHE_RSA, DHE_RSA) but never decrypts (RFC 4055 §1.2)
+        if (p.version === '1.2' && !certless && p.serverKey.type === 'rsa-pss2048')
+          expect(['ECDHE_RSA', 'DHE_RSA']).toContain(kexOf(p.suite));
         if (p.alpn) expect(p.alpn.server.some((x) => p.alpn?.client.includes(x))).toBe(true);
         expect(p.extraGroups).not.toContain(p.group);
         // DHE_RSA takes an RFC 7919 group, everything else a curve.
@@ -41,7 +50,8 @@ describe('handshakePlanArb', () => {
           expect(cas).not.toContain(p.rootKey);
         }
         // TLS 1.2: an Ed25519 server key only with ECDHE_ECDSA (RFC 8422 §5.10), never with an RSA suite.
-        if (p.version === '1.2' && p.serverKey.type === 'ed25519') expect(kexOf(p.suite)).toBe('ECDHE_ECDSA');
+        if (p.version === '1.2' && (p.serverKey.type === 'ed25519' || p.serverKey.type === 'ed448') && !certless)
+          expect(kexOf(p.suite)).toBe('ECDHE_ECDSA');
         for (const k of [p.serverKey, p.clientKey]) expect(k.index).toBeLessThan(leafSlots(k.type));
         expect(p.clientRandom).toHaveLength(32);
         expect(p.serverRandom).toHaveLength(32);
@@ -77,6 +87,19 @@ describe('handshakePlanArb', () => {
     expect([...p.clientRandom].every((b) => b === 0)).toBe(true);
     expect(p.serverKey.index + p.clientKey.index).toBe(0);
     expect(p.intermediates).toEqual({ server: [], client: [] });
+  });
+
+  it('draws every registered group and key type the engine runs (issue #18 part 5): secp521r1, x448, ffdhe2048..8192, P-521, Ed448 and RSASSA-PSS keys in both versions and both roles', () => {
+    const plans = fc.sample(handshakePlanArb(), { numRuns: 600, seed: 18 });
+    for (const g of [...PLAN_GROUPS, ...PLAN_FFDHE_GROUPS]) expect([g, plans.some((p) => p.group === g)]).toEqual([g, true]);
+    for (const type of ['ecdsa-p521', 'ed448', 'rsa-pss2048'] as const)
+      for (const version of ['1.2', '1.3'] as const) {
+        const server = plans.some((p) => p.version === version && p.serverKey.type === type && !pskPlan(p));
+        const client = plans.some((p) => p.version === version && p.clientAuth === 'required' && p.clientKey.type === type);
+        expect([type, version, server, client]).toEqual([type, version, true, true]);
+      }
+    expect(plans.some((p) => p.rootKey === 'ed448')).toBe(true);
+    expect(plans.some((p) => p.rootKey === 'rsa-pss2048')).toBe(true);
   });
 
   it('draws every dimension added to the plan space: DHE_RSA with both RFC 7919 groups, Ed25519 keys on both sides (TLS 1.2 ECDHE_ECDSA too), 0-2 intermediates per chain', () => {
@@ -117,7 +140,17 @@ describe('renderHandshake', () => {
         expect(s?.cipherSuite).toBe(p.suite);
         // A resumed session reuses the original's keys: no new group or server signature (PSK_DHE_KE has a group).
         if (p.resumption === 'psk_dhe_ke') expect(s?.group).toBe(p.group);
-        if (p.resumption === 'none' && (p.version === '1.3' || kexOf(p.suite) !== 'RSA')) {
+        // A PSK handshake signs nothing; its group only with (EC)DHE (psk_dhe_ke, DHE_PSK, ECDHE_PSK).
+        if (pskPlan(p)) {
+          if (p.resumption === 'none') expect(s?.pskIdentity).toEqual(PLAN_PSK_IDENTITY);
+          expect(s?.serverScheme).toBeUndefined();
+          const dh = p.version === '1.3' ? p.psk.external === 'psk_dhe_ke' : ['DHE_PSK', 'ECDHE_PSK'].includes(kexOf(p.suite));
+          if (p.resumption === 'none') expect(s?.group).toBe(dh ? p.group : undefined);
+        } else if (p.version === '1.2' && ['DH_anon', 'ECDH_anon'].includes(kexOf(p.suite))) {
+          // an anonymous key exchange signs nothing (RFC 5246 §7.4.3, RFC 8422 §2.3)
+          expect(s?.serverScheme).toBeUndefined();
+          if (p.resumption === 'none') expect(s?.group).toBe(p.group);
+        } else if (p.resumption === 'none' && (p.version === '1.3' || kexOf(p.suite) !== 'RSA')) {
           expect(s?.group).toBe(p.group);
           const fit = schemesForKey(p.serverKey.type, p.version);
           expect(s?.serverScheme).toBe(p.serverSchemes.find((x) => fit.includes(x)));

@@ -13,17 +13,35 @@
  * server and runs them in memory.
  */
 import fc from 'fast-check';
-import { type ClientConfig, DEFAULT_SCHEMES, identityOf, type ServerConfig } from '../engine/config';
+import { type ClientConfig, DEFAULT_SCHEMES, type ExternalPsk, identityOf, type ServerConfig } from '../engine/config';
 import { type CryptoProvider, nodeProvider } from '../crypto';
 import { newClientSessionStore, ServerSessionCache } from '../engine/session';
 import { type MemoryOptions, type MemoryRun, runInMemory } from '../engine/memory';
-import { CipherSuite12, CipherSuite13, CipherSuiteDhe12, engineSuite } from '../engine/suites';
+import {
+  CipherSuite12,
+  CipherSuite13,
+  CipherSuiteCcm,
+  CipherSuiteDhe12,
+  ANON_KEX,
+  CipherSuiteAnon12,
+  CipherSuiteDheCbc12,
+  CipherSuitePsk12,
+  engineSuite,
+  PSK_KEX,
+} from '../engine/suites';
 import { type BuiltCert, buildCert, type CertSpec, KeyUsage } from '../pki/chain';
 import { KeyPool } from '../pki/keypool';
 import { newCertCache, type ParsedCertCache } from '../pki/parse';
 import { PLAN_EPOCH } from '../pki/plan';
 import type { Transcript } from '../transcript/model';
-import { type ClientAuthSeen, type ConfigPoint, type ResumptionMode, type TlsVersion, VERSION_CODE } from '../wire/vocabulary';
+import {
+  type ClientAuthSeen,
+  type ConfigPoint,
+  type RenegotiationMode,
+  type ResumptionMode,
+  type TlsVersion,
+  VERSION_CODE,
+} from '../wire/vocabulary';
 import {
   cipherSuites,
   extensionTypes,
@@ -35,14 +53,41 @@ import {
 } from '../wire/registry';
 
 /** Certificate key types the plans use (committed pool keys only). */
-export type PlanKeyType = 'rsa2048' | 'ecdsa-p256' | 'ecdsa-p384' | 'ed25519';
-export const PLAN_KEY_TYPES: readonly PlanKeyType[] = ['rsa2048', 'ecdsa-p256', 'ecdsa-p384', 'ed25519'];
+export type PlanKeyType = 'rsa2048' | 'ecdsa-p256' | 'ecdsa-p384' | 'ed25519' | 'ecdsa-p521' | 'ed448' | 'rsa-pss2048';
+export const PLAN_KEY_TYPES: readonly PlanKeyType[] = [
+  'rsa2048',
+  'ecdsa-p256',
+  'ecdsa-p384',
+  'ed25519',
+  'ecdsa-p521',
+  'ed448',
+  'rsa-pss2048',
+];
 
 /**
  * Committed pool keys per type (pki/testkeys): the last slot signs the root,
  * the others are leaf keys, so a leaf never shares its key with its issuer.
  */
-const COMMITTED: Record<PlanKeyType, number> = { rsa2048: 3, 'ecdsa-p256': 3, 'ecdsa-p384': 2, ed25519: 2 };
+const COMMITTED: Record<PlanKeyType, number> = {
+  rsa2048: 3,
+  'ecdsa-p256': 3,
+  'ecdsa-p384': 2,
+  ed25519: 2,
+  'ecdsa-p521': 3,
+  ed448: 3,
+  'rsa-pss2048': 3,
+};
+/** Keys that sign for TLS 1.2 ECDHE_ECDSA (RFC 8422 §5.1.1, §5.10: ECDSA and EdDSA). */
+const ECDSA_SUITE_KEYS: readonly PlanKeyType[] = ['ecdsa-p256', 'ecdsa-p384', 'ecdsa-p521', 'ed25519', 'ed448'];
+/** Keys that sign for TLS 1.2 ECDHE_RSA / DHE_RSA (rsaEncryption; id-RSASSA-PSS with rsa_pss_pss_*, RFC 8446 §4.2.3). */
+const RSA_SIGN_KEYS: readonly PlanKeyType[] = ['rsa2048', 'rsa-pss2048'];
+/** The NamedGroup of an ECDSA plan key's curve (RFC 8422 §5.1: a TLS 1.2 client lists it). */
+export function planKeyCurve(type: PlanKeyType): number | undefined {
+  if (type === 'ecdsa-p256') return NamedGroup.secp256r1;
+  if (type === 'ecdsa-p384') return NamedGroup.secp384r1;
+  if (type === 'ecdsa-p521') return NamedGroup.secp521r1;
+  return undefined;
+}
 export const leafSlots = (t: PlanKeyType): number => COMMITTED[t] - 1;
 const rootSlot = (t: PlanKeyType): number => COMMITTED[t] - 1;
 
@@ -113,6 +158,23 @@ export interface HandshakePlan {
    * TLS 1.3 by a ticket PSK with `psk_ke` or `psk_dhe_ke`.
    */
   resumption: ResumptionMode;
+  /**
+   * TLS 1.2 secure renegotiation (RFC 5746) after the handshake and its application data: started by the client, or
+   * asked for by the server with a HelloRequest; a full handshake under the first one's keys, then application data
+   * each way under the new keys. `none` for TLS 1.3.
+   */
+  renegotiation: RenegotiationMode;
+  /**
+   * External pre-shared keys (RFC 4279 / RFC 8446 §4.2.11): the key both sides are given (identity `tlsprop-plan`),
+   * used by a TLS 1.2 PSK suite (`suite`), and with a TLS 1.3 plan that resumes nothing by `external` (psk_ke or
+   * psk_dhe_ke; `none`: a certificate handshake); `hint`: the TLS 1.2 server sends a psk_identity_hint.
+   */
+  psk: { key: Uint8Array; external: 'none' | 'psk_ke' | 'psk_dhe_ke'; hint: boolean };
+  /**
+   * RFC 8449 record_size_limit: the limit each side sends (none: not offered), and whether the client also requests
+   * max_fragment_length 2^10 (the server, answering record_size_limit, must ignore it: RFC 8449 §5).
+   */
+  recordSizeLimit: { client: number; server: number; alsoMfl: boolean } | null;
   clientRandom: Uint8Array;
   serverRandom: Uint8Array;
   /** Time of the handshake (and of certificate validation): PLAN_EPOCH + atDay days. */
@@ -127,15 +189,36 @@ export interface HandshakePlan {
 
 // ----------------------------------------------------------------- domains
 
-const PLAN_KEX: ReadonlySet<string> = new Set(['RSA', 'ECDHE_RSA', 'ECDHE_ECDSA', 'DHE_RSA']);
-/** TLS 1.2 suites the engine implements with a key exchange the plans cover. */
-export const SUITES_12: readonly number[] = [...Object.values(CipherSuite12), ...Object.values(CipherSuiteDhe12)].filter((c) =>
-  PLAN_KEX.has(engineSuite(c)?.kex ?? ''),
+const PLAN_KEX: ReadonlySet<string> = new Set(['RSA', 'ECDHE_RSA', 'ECDHE_ECDSA', 'DHE_RSA', ...PSK_KEX, ...ANON_KEX]);
+/** TLS 1.2 suites the engine implements with a key exchange the plans cover (AES-CCM and the PSK key exchanges too). */
+export const SUITES_12: readonly number[] = [
+  ...Object.values(CipherSuite12),
+  ...Object.values(CipherSuiteDhe12),
+  ...Object.values(CipherSuiteDheCbc12),
+  ...Object.values(CipherSuiteCcm),
+  ...Object.values(CipherSuitePsk12),
+  ...Object.values(CipherSuiteAnon12),
+].filter((c) => PLAN_KEX.has(engineSuite(c)?.kex ?? ''));
+export const SUITES_13: readonly number[] = [...Object.values(CipherSuite13), ...Object.values(CipherSuiteCcm)].filter(
+  (c) => engineSuite(c)?.kex === 'TLS13',
 );
-export const SUITES_13: readonly number[] = Object.values(CipherSuite13).filter((c) => engineSuite(c) !== undefined);
-export const PLAN_GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
+/** The identity of the plans' external PSK. */
+export const PLAN_PSK_IDENTITY = new TextEncoder().encode('tlsprop-plan');
+export const PLAN_GROUPS: readonly number[] = [
+  NamedGroup.x25519,
+  NamedGroup.secp256r1,
+  NamedGroup.secp384r1,
+  NamedGroup.secp521r1,
+  NamedGroup.x448,
+];
 /** RFC 7919 groups of the TLS 1.2 DHE_RSA plans. */
-export const PLAN_FFDHE_GROUPS: readonly number[] = [NamedGroup.ffdhe2048, NamedGroup.ffdhe3072];
+export const PLAN_FFDHE_GROUPS: readonly number[] = [
+  NamedGroup.ffdhe2048,
+  NamedGroup.ffdhe3072,
+  NamedGroup.ffdhe4096,
+  NamedGroup.ffdhe6144,
+  NamedGroup.ffdhe8192,
+];
 export const PLAN_SCHEMES: readonly number[] = DEFAULT_SCHEMES;
 export const SERVER_NAMES = ['server.tlsprop.test', 'localhost', 'mqtt.tlsprop.test'] as const;
 export const ALPN_PROTOCOLS = ['mqtt', 'h2', 'http/1.1'] as const;
@@ -153,15 +236,21 @@ export function isCbc(suite: number): boolean {
 
 /**
  * TLS 1.2 binds the server key to the suite; TLS 1.3 takes any. ECDHE_ECDSA
- * takes an ECDSA or an Ed25519 key (RFC 8422 §5.1.1, §5.10); an RSA key there
- * becomes a P-256 one.
+ * takes an ECDSA or an EdDSA key (RFC 8422 §5.1.1, §5.10), ECDHE_RSA / DHE_RSA
+ * an RSA or RSASSA-PSS one, RSA key transport rsaEncryption only; a key that
+ * does not fit becomes a P-256 or an RSA one.
  */
 function fitServerKey(version: TlsVersion, suite: number, key: PlanKey): PlanKey {
   if (version === '1.3') return key;
   const kex = kexOf(suite);
-  if (kex === 'ECDHE_ECDSA' && key.type === 'rsa2048') return { type: 'ecdsa-p256', index: key.index % leafSlots('ecdsa-p256') };
-  if (kex !== 'ECDHE_ECDSA' && key.type !== 'rsa2048') return { type: 'rsa2048', index: key.index % leafSlots('rsa2048') };
-  return key;
+  // PSK, DHE_PSK and ECDHE_PSK send no certificate (RFC 4279 §2, §3; RFC 5489 §2): any key; RSA_PSK needs RSA (§4);
+  // nor do the anonymous key exchanges (RFC 5246 §7.4.2)
+  if (kex === 'PSK' || kex === 'DHE_PSK' || kex === 'ECDHE_PSK' || ANON_KEX.has(kex)) return key;
+  if (kex === 'ECDHE_ECDSA')
+    return ECDSA_SUITE_KEYS.includes(key.type) ? key : { type: 'ecdsa-p256', index: key.index % leafSlots('ecdsa-p256') };
+  // RSA and RSA_PSK encrypt to the key: rsaEncryption only (an id-RSASSA-PSS key only signs, RFC 4055 §1.2)
+  const fits = kex === 'ECDHE_RSA' || kex === 'DHE_RSA' ? RSA_SIGN_KEYS.includes(key.type) : key.type === 'rsa2048';
+  return fits ? key : { type: 'rsa2048', index: key.index % leafSlots('rsa2048') };
 }
 
 // -------------------------------------------------------------- arbitraries
@@ -187,12 +276,15 @@ export interface PlanArbOptions {
 /** The whole valid plan space. */
 export function handshakePlanArb(opts: PlanArbOptions = {}): fc.Arbitrary<HandshakePlan> {
   const versions: TlsVersion[] = opts.version ? [opts.version] : ['1.2', '1.3'];
+  // a PSK handshake requests no client certificate: restricted to client-auth modes without 'none', no PSK is drawn
+  const noPsk = opts.clientAuth !== undefined && !opts.clientAuth.includes('none');
+  const suites12 = noPsk ? SUITES_12.filter((c) => !PSK_KEX.has(kexOf(c)) && !ANON_KEX.has(kexOf(c))) : SUITES_12;
   const sides = fc.record({ client: fc.boolean(), server: fc.boolean() });
   return fc
     .record({
       version: fc.constantFrom(...versions),
       versionsOffered: fc.constantFrom<VersionsOffered>('exact', 'client-both', 'server-both'),
-      suite12: fc.constantFrom(...SUITES_12),
+      suite12: fc.constantFrom(...suites12),
       suite13: fc.constantFrom(...SUITES_13),
       group: fc.constantFrom(...PLAN_GROUPS),
       dheGroup: fc.constantFrom(...PLAN_FFDHE_GROUPS),
@@ -219,6 +311,22 @@ export function handshakePlanArb(opts: PlanArbOptions = {}): fc.Arbitrary<Handsh
       helloRetry: fc.record({ on: fc.boolean(), cookie: fc.boolean() }),
       resumption12: fc.constantFrom<ResumptionMode>(...pick<ResumptionMode>(opts.resumed, 'none', ['session_id', 'ticket'])),
       resumption13: fc.constantFrom<ResumptionMode>(...pick<ResumptionMode>(opts.resumed, 'none', ['psk_dhe_ke', 'psk_ke'])),
+      renegotiation: fc.constantFrom<RenegotiationMode>('none', 'none', 'client', 'server'),
+      psk: fc.record({
+        key: fc.uint8Array({ minLength: 16, maxLength: 48 }),
+        external: noPsk
+          ? fc.constant<HandshakePlan['psk']['external']>('none')
+          : fc.constantFrom<HandshakePlan['psk']['external']>('none', 'none', 'psk_ke', 'psk_dhe_ke'),
+        hint: fc.boolean(),
+      }),
+      recordSizeLimit: fc.option(
+        fc.record({
+          client: fc.constantFrom(64, 512, 4096, (1 << 14) + 1),
+          server: fc.constantFrom(64, 1000, 1 << 14),
+          alsoMfl: fc.boolean(),
+        }),
+        { nil: null, freq: 2 },
+      ),
       clientRandom: random32(),
       serverRandom: random32(),
       atDay: fc.nat(MAX_AT_DAY),
@@ -227,7 +335,7 @@ export function handshakePlanArb(opts: PlanArbOptions = {}): fc.Arbitrary<Handsh
     })
     .map(({ suite12, suite13, resumption12, resumption13, dheGroup, ...r }) => {
       const suite = r.version === '1.2' ? suite12 : suite13;
-      const group = r.version === '1.2' && kexOf(suite) === 'DHE_RSA' ? dheGroup : r.group;
+      const group = isDhePlan({ version: r.version, suite }) ? dheGroup : r.group;
       return normalizePlan({ ...r, suite, group, resumption: r.version === '1.2' ? resumption12 : resumption13 });
     });
 }
@@ -237,9 +345,15 @@ function intermediatesArb(): fc.Arbitrary<PlanKeyType[]> {
   return fc.shuffledSubarray([...PLAN_KEY_TYPES], { maxLength: 2 });
 }
 
-/** Whether the plan's key exchange is TLS 1.2 DHE_RSA (its group is an RFC 7919 one). */
+/** Whether the plan's key exchange is TLS 1.2 DHE_RSA, DHE_PSK or DH_anon (its group is an RFC 7919 one). */
 export function isDhePlan(plan: Pick<HandshakePlan, 'version' | 'suite'>): boolean {
-  return plan.version === '1.2' && kexOf(plan.suite) === 'DHE_RSA';
+  const kex = kexOf(plan.suite);
+  return plan.version === '1.2' && (kex === 'DHE_RSA' || kex === 'DHE_PSK' || kex === 'DH_anon');
+}
+
+/** Whether the plan authenticates with its external PSK: a TLS 1.2 PSK suite, or a TLS 1.3 external PSK. */
+export function pskPlan(plan: Pick<HandshakePlan, 'version' | 'suite' | 'psk'>): boolean {
+  return plan.version === '1.2' ? PSK_KEX.has(kexOf(plan.suite)) : plan.psk.external !== 'none';
 }
 
 /** The values a three-way option allows: undefined all, false the first only, true the rest. */
@@ -278,9 +392,20 @@ export function normalizePlan(plan: HandshakePlan): HandshakePlan {
       : r === 'psk_ke' || r === 'psk_dhe_ke'
         ? r
         : 'none';
+  // A TLS 1.3 external PSK only for a connection that resumes nothing (a ticket would be offered first)
+  const psk = plan.psk ?? { key: new Uint8Array(32), external: 'none', hint: false };
+  const external = plan.version === '1.3' && resumption === 'none' ? psk.external : 'none';
+  const usesPsk = plan.version === '1.2' ? PSK_KEX.has(kexOf(plan.suite)) : external !== 'none';
   return {
     ...plan,
     resumption,
+    psk: { key: psk.key.length ? psk.key : new Uint8Array(32), external, hint: psk.hint },
+    // RFC 4279 §2: no CertificateRequest with a PSK suite; RFC 8446 §4.3.2: "Servers which are authenticating with a
+    // PSK MUST NOT send the CertificateRequest message in the main handshake"; RFC 5246 §7.4.4: "It is a fatal
+    // handshake_failure alert for an anonymous server to request client authentication."
+    clientAuth: usesPsk || (plan.version === '1.2' && ANON_KEX.has(kexOf(plan.suite))) ? 'none' : plan.clientAuth,
+    renegotiation: plan.version === '1.2' ? (plan.renegotiation ?? 'none') : 'none',
+    recordSizeLimit: plan.recordSizeLimit ?? null,
     group,
     extraGroups: hrrOf(plan) && extra.length === 0 ? [hrrGroup] : extra,
     serverKey: fitServerKey(plan.version, plan.suite, inRange(plan.serverKey)),
@@ -322,6 +447,9 @@ function referencePlan(name: string, clientAuth: ClientAuthSeen): HandshakePlan 
     middleboxCompat: { client: false, server: false },
     helloRetry: { on: false, cookie: false },
     resumption: 'none',
+    renegotiation: 'none',
+    psk: { key: zeros(0x33), external: 'none', hint: false },
+    recordSizeLimit: null,
     clientRandom: zeros(0x11),
     serverRandom: zeros(0x22),
     atDay: 0,
@@ -390,7 +518,15 @@ function certSpec(subject: string, type: PlanKeyType, index: number, ca: boolean
   };
 }
 
-const SERIAL_OF_TYPE: Record<PlanKeyType, number> = { rsa2048: 1, 'ecdsa-p256': 2, 'ecdsa-p384': 3, ed25519: 4 };
+const SERIAL_OF_TYPE: Record<PlanKeyType, number> = {
+  rsa2048: 1,
+  'ecdsa-p256': 2,
+  'ecdsa-p384': 3,
+  ed25519: 4,
+  'ecdsa-p521': 5,
+  ed448: 6,
+  'rsa-pss2048': 7,
+};
 
 /** A leaf under the plan's root (its last slot), through the given intermediates; leaf first, root last. */
 function chainFor(
@@ -489,12 +625,7 @@ export function engineConfigs(
     ecGroups.push(NamedGroup.x25519);
   }
   // TLS 1.2: an ECDSA server certificate's curve must be among the client's groups (RFC 8422 §5.1).
-  const certCurve =
-    plan.serverKey.type === 'ecdsa-p256'
-      ? NamedGroup.secp256r1
-      : plan.serverKey.type === 'ecdsa-p384'
-        ? NamedGroup.secp384r1
-        : undefined;
+  const certCurve = planKeyCurve(plan.serverKey.type);
   if (plan.version === '1.2' && certCurve !== undefined && !groups.includes(certCurve)) groups.push(certCurve);
   const c: ClientConfig = {
     versions: clientBoth ? both : [v],
@@ -527,6 +658,32 @@ export function engineConfigs(
     random: plan.serverRandom,
   };
   if (plan.alpn) s.alpn = plan.alpn.server;
+  if (plan.renegotiation !== 'none') {
+    c.renegotiation = 'secure';
+    s.renegotiation = 'secure';
+  }
+  const rsl = plan.recordSizeLimit;
+  if (rsl) {
+    c.recordSizeLimit = rsl.client;
+    s.recordSizeLimit = rsl.server;
+    if (rsl.alsoMfl) {
+      c.maxFragmentLength = 2;
+      s.maxFragmentLength = true;
+    }
+  }
+  if (pskPlan(plan)) {
+    // a TLS 1.3 external PSK is bound to the hash of the plan's suite (RFC 8446 §4.2.11), so SHA-384 ones are drawn too
+    const hash = plan.version === '1.3' ? engineSuite(plan.suite)?.prfHash : undefined;
+    const psk: ExternalPsk = { identity: PLAN_PSK_IDENTITY, key: plan.psk.key, ...(hash ? { hash } : {}) };
+    c.psk = psk;
+    s.psks = [psk];
+    if (plan.version === '1.2' && plan.psk.hint) s.pskIdentityHint = new TextEncoder().encode('tlsprop-hint');
+    if (plan.version === '1.3') {
+      const mode = plan.psk.external === 'psk_ke' ? 0 : 1;
+      c.pskModes = [mode];
+      s.pskModes = [mode];
+    }
+  }
   if (hrrOf(plan)) {
     s.helloRetryForPreferredGroup = true;
     s.helloRetryCookie = plan.helloRetry.cookie;
@@ -544,29 +701,42 @@ export function expectedSequence(plan: HandshakePlan, connection: 'main' | 'init
   const auth = plan.clientAuth !== 'none' && !resumed;
   const sent = (plan.clientAuth === 'requested-sent' || plan.clientAuth === 'required') && !resumed;
   const s = ['C->S client_hello', 'S->C server_hello'];
+  /** A full TLS 1.2 handshake after its ClientHello and ServerHello. */
+  const full12 = () => {
+    const kex = kexOf(plan.suite);
+    // RFC 4279 §2-§4, RFC 5489 §2: only RSA_PSK of the PSK key exchanges sends a Certificate; PSK and RSA_PSK send a
+    // ServerKeyExchange only for a psk_identity_hint
+    const ske = kex === 'PSK' || kex === 'RSA_PSK' ? plan.psk.hint : kex !== 'RSA';
+    const auth12 = plan.clientAuth !== 'none';
+    const sent12 = plan.clientAuth === 'requested-sent' || plan.clientAuth === 'required';
+    const out = kex === 'PSK' || kex === 'DHE_PSK' || kex === 'ECDHE_PSK' || ANON_KEX.has(kex) ? [] : ['S->C certificate'];
+    if (ske) out.push('S->C server_key_exchange');
+    if (auth12) out.push('S->C certificate_request');
+    out.push('S->C server_hello_done');
+    if (auth12) out.push('C->S certificate');
+    out.push('C->S client_key_exchange');
+    if (sent12) out.push('C->S certificate_verify');
+    out.push('C->S change_cipher_spec', 'C->S finished');
+    if (plan.resumption === 'ticket') out.push('S->C new_session_ticket');
+    out.push('S->C change_cipher_spec', 'S->C finished');
+    return out;
+  };
   if (plan.version === '1.2' && resumed) {
     // Abbreviated handshake (RFC 5246 §7.3; RFC 5077 §3.1: a ticket server may issue a new ticket).
     if (plan.resumption === 'ticket') s.push('S->C new_session_ticket');
     s.push('S->C change_cipher_spec', 'S->C finished', 'C->S change_cipher_spec', 'C->S finished');
   } else if (plan.version === '1.2') {
-    const ecdhe = kexOf(plan.suite) !== 'RSA';
-    s.push('S->C certificate');
-    if (ecdhe) s.push('S->C server_key_exchange');
-    if (auth) s.push('S->C certificate_request');
-    s.push('S->C server_hello_done');
-    if (auth) s.push('C->S certificate');
-    s.push('C->S client_key_exchange');
-    if (sent) s.push('C->S certificate_verify');
-    s.push('C->S change_cipher_spec', 'C->S finished');
-    if (plan.resumption === 'ticket') s.push('S->C new_session_ticket');
-    s.push('S->C change_cipher_spec', 'S->C finished');
+    s.push(...full12());
   } else {
     // The server sends its dummy CCS (after its first message) only when the client sent a session id
     // (the client's compat mode); the client sends its one before its second flight: the second
     // ClientHello after a HelloRetryRequest, else its Certificate/Finished flight.
     const compatC = plan.middleboxCompat.client;
-    // A psk_ke resumption needs no key share, so the server has nothing to retry for.
-    const hrr = hrrOf(plan) && !(resumed && plan.resumption === 'psk_ke');
+    // A PSK handshake (a ticket, or an external PSK) authenticates without certificates.
+    const pskAuth = resumed || (connection === 'main' && plan.psk.external !== 'none');
+    // A psk_ke handshake needs no key share, so the server has nothing to retry for.
+    const hrr =
+      hrrOf(plan) && !(resumed && plan.resumption === 'psk_ke') && !(connection === 'main' && plan.psk.external === 'psk_ke');
     // The server answers a client's compatibility mode with its dummy CCS (RFC 8446 D.4).
     if (compatC) s.push('S->C change_cipher_spec');
     if (hrr) {
@@ -576,7 +746,7 @@ export function expectedSequence(plan: HandshakePlan, connection: 'main' | 'init
     s.push('S->C encrypted_extensions');
     // A PSK handshake has no CertificateRequest, Certificate or CertificateVerify (RFC 8446 §2.2).
     if (auth) s.push('S->C certificate_request');
-    if (!resumed) s.push('S->C certificate', 'S->C certificate_verify');
+    if (!pskAuth) s.push('S->C certificate', 'S->C certificate_verify');
     s.push('S->C finished');
     if (compatC && !hrr) s.push('C->S change_cipher_spec');
     if (auth) s.push('C->S certificate');
@@ -584,6 +754,11 @@ export function expectedSequence(plan: HandshakePlan, connection: 'main' | 'init
     s.push('C->S finished', 'S->C new_session_ticket');
   }
   if (plan.appData) s.push('C->S application_data', 'S->C application_data');
+  // A renegotiation (main connection only): a full handshake (a ticket server issues a new ticket), then data each way.
+  if (connection === 'main' && plan.version === '1.2' && plan.renegotiation !== 'none') {
+    if (plan.renegotiation === 'server') s.push('S->C hello_request');
+    s.push('C->S client_hello', 'S->C server_hello', ...full12(), 'C->S application_data', 'S->C application_data');
+  }
   if (plan.closeNotify) s.push('C->S alert', 'S->C alert');
   return s;
 }
@@ -612,6 +787,12 @@ export function describePlan(plan: HandshakePlan): string {
     `versions=${plan.versionsOffered}`,
     hrrOf(plan) ? `hrr${plan.helloRetry.cookie ? '+cookie' : ''}` : '',
     plan.resumption !== 'none' ? `resumed=${plan.resumption}` : '',
+    plan.renegotiation !== 'none' ? `renegotiation=${plan.renegotiation}` : '',
+    plan.psk.external !== 'none' ? `external-psk=${plan.psk.external}` : '',
+    plan.version === '1.2' && PSK_KEX.has(kexOf(plan.suite)) && plan.psk.hint ? 'psk-hint' : '',
+    plan.recordSizeLimit
+      ? `record-size-limit=${plan.recordSizeLimit.client}/${plan.recordSizeLimit.server}${plan.recordSizeLimit.alsoMfl ? '+mfl' : ''}`
+      : '',
   ]
     .filter((x) => x)
     .join(' ');
@@ -632,9 +813,11 @@ function configPoint(plan: HandshakePlan, t: Transcript, run: MemoryRun): Config
     cipherSuite: cipherSuites.get(plan.suite)?.name ?? `0x${plan.suite.toString(16)}`,
     clientAuth: plan.clientAuth,
     resumption: plan.resumption,
-    helloRetry: hrrOf(plan) && plan.resumption !== 'psk_ke',
+    helloRetry: hrrOf(plan) && plan.resumption !== 'psk_ke' && plan.psk.external !== 'psk_ke',
     extensions: [...extensions].sort(),
   };
+  if (plan.renegotiation !== 'none') cp.renegotiation = plan.renegotiation;
+  if (plan.psk.external !== 'none') cp.externalPsk = plan.psk.external;
   const group = session?.group;
   if (group !== undefined) cp.group = nameOf(namedGroups, group);
   const scheme = session?.serverScheme;
@@ -677,6 +860,7 @@ export async function renderHandshake(
   }
   const memOpts: MemoryOptions = { plan: describePlan(plan), closeNotify: plan.closeNotify };
   if (plan.appData) memOpts.appData = APP_DATA;
+  const renegotiations: MemoryOptions['renegotiations'] = plan.renegotiation === 'none' ? [] : [plan.renegotiation];
   if (opts.seed !== undefined) memOpts.seed = opts.seed;
   const earlier: RenderedHandshake['earlier'] = [];
   if (plan.resumption !== 'none') {
@@ -695,7 +879,7 @@ export async function renderHandshake(
       expected: expectedSequence(plan, 'initial'),
     });
   }
-  const run = await runInMemory(cfg.client, cfg.server, {}, memOpts);
+  const run = await runInMemory(cfg.client, cfg.server, {}, { ...memOpts, renegotiations });
   const transcript: Transcript = { ...run.transcript, capturedAt: at.toISOString() };
   const privateKeys = [server[0]?.key.pkcs8, client[0]?.key.pkcs8].filter((k): k is Uint8Array => k !== undefined);
   return {
@@ -733,6 +917,10 @@ export function schemesForKey(type: PlanKeyType, version: TlsVersion): number[] 
   if (type === 'ecdsa-p256') return [S.ecdsa_secp256r1_sha256];
   if (type === 'ecdsa-p384') return [S.ecdsa_secp384r1_sha384];
   if (type === 'ed25519') return [S.ed25519];
+  if (type === 'ecdsa-p521') return [S.ecdsa_secp521r1_sha512];
+  if (type === 'ed448') return [S.ed448];
+  // the pool's RSASSA-PSS keys carry SHA-256 parameters: rsa_pss_pss_sha256 only (RFC 8446 §4.2.3)
+  if (type === 'rsa-pss2048') return [S.rsa_pss_pss_sha256];
   const pss = [S.rsa_pss_rsae_sha256, S.rsa_pss_rsae_sha384, S.rsa_pss_rsae_sha512];
   return version === '1.3' ? pss : [...pss, S.rsa_pkcs1_sha256, S.rsa_pkcs1_sha384, S.rsa_pkcs1_sha512];
 }
@@ -740,7 +928,7 @@ export function schemesForKey(type: PlanKeyType, version: TlsVersion): number[] 
 /**
  * Corner plans: every TLS 1.2 suite once and every TLS 1.3 suite with each
  * client-auth mode, rotating group, client-auth mode, key types, scheme
- * preference, version offers, HRR and resumption, so that a run covers the
+ * preference, version offers, HRR, resumption and (TLS 1.2) renegotiation, so that a run covers the
  * whole configuration space whatever its sample size.
  */
 export function cornerPlans(): HandshakePlan[] {
@@ -765,6 +953,15 @@ export function cornerPlans(): HandshakePlan[] {
       resumption: (version === '1.2' ? (['none', 'session_id', 'ticket'] as const) : (['none', 'psk_dhe_ke', 'psk_ke'] as const))[
         Math.floor(i / 3) % 3
       ] as HandshakePlan['resumption'],
+      renegotiation: (['none', 'client', 'server'] as const)[(i + 1) % 3] as HandshakePlan['renegotiation'],
+      psk: {
+        key: (base as HandshakePlan).psk.key,
+        external: (['none', 'psk_dhe_ke', 'none', 'psk_ke'] as const)[i % 4] as HandshakePlan['psk']['external'],
+        hint: i % 2 === 0,
+      },
+      recordSizeLimit: (
+        [null, { client: 512, server: 1000, alsoMfl: false }, { client: 64, server: 1 << 14, alsoMfl: true }] as const
+      )[i % 3] as HandshakePlan['recordSizeLimit'],
     });
   });
 }

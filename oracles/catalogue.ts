@@ -18,6 +18,8 @@ import { keyScheduleRules } from './rules/key-schedule';
 import { receiverDutyRules } from './rules/receiver-duties';
 import { recordRules } from './rules/record';
 import { recordProtectionRules } from './rules/record-protection';
+import { pskRules } from './rules/psk';
+import { renegotiationRules } from './rules/renegotiation';
 import { resumptionRules } from './rules/resumption';
 import { signatureHashRules } from './rules/signature-hashes';
 import { signatureRules } from './rules/signatures';
@@ -45,6 +47,8 @@ const DECLARED = [
   ...t13RetryPskRules,
   ...versionRules,
   ...extensionRules,
+  ...renegotiationRules,
+  ...pskRules,
   ...groupRules,
   ...t13ProtectedRules,
   ...resumptionRules,
@@ -107,13 +111,6 @@ export const NOT_DECLARED: readonly NotDeclared[] = [
     reason: 'needs decrypted 0-RTT byte counts and a live peer',
   },
   {
-    id: 'ver.t13.no-13-in-renegotiation',
-    group: 'negotiation',
-    versions: ['1.2', '1.3'],
-    evidence: 'keys',
-    reason: 'renegotiation handshakes are encrypted: needs keys',
-  },
-  {
     id: 'ver.t13.0rtt-needs-13',
     group: 'negotiation',
     versions: ['1.3'],
@@ -126,20 +123,6 @@ export const NOT_DECLARED: readonly NotDeclared[] = [
     versions: ['1.3'],
     evidence: 'plaintext',
     reason: "needs the server's group preferences (live peer): a transcript cannot show that it could have retried",
-  },
-  {
-    id: 'ext.reneg.secure',
-    group: 'negotiation',
-    versions: ['1.2'],
-    evidence: 'keys',
-    reason: 'renegotiation handshakes are encrypted: needs keys and the previous verify_data',
-  },
-  {
-    id: 'ext.reneg.legacy',
-    group: 'negotiation',
-    versions: ['1.2'],
-    evidence: 'keys',
-    reason: 'renegotiation handshakes are encrypted: needs keys',
   },
   {
     id: 'ext.ffdhe.group-selection',

@@ -7,7 +7,7 @@
 import type { CryptoProvider } from '../crypto/provider';
 import type { ParsedCertCache } from '../pki/parse';
 import { selectedVersion } from '../transcript/build';
-import type { Transcript, TranscriptMessage } from '../transcript/model';
+import type { PresharedKey, Transcript, TranscriptMessage } from '../transcript/model';
 import { type Extension, extensionBody } from '../wire/extensions';
 import { type ClientHello, type HandshakeBody, type ServerHello, isHelloRetryRequest } from '../wire/handshake';
 import { type CipherSuiteInfo, ExtensionType, type KeyExchange, cipherSuites } from '../wire/registry';
@@ -68,6 +68,20 @@ export interface Context {
   hasRecords: boolean;
   /** Contexts of earlier connections (for resumption rules), oldest first. */
   earlier: Context[];
+  /**
+   * Which handshake of the connection this is: 0 the initial one, n the n-th TLS 1.2 renegotiation (the evaluator
+   * judges each handshake as a transcript of its own, oracles/handshakes.ts).
+   */
+  handshake: number;
+  /** The handshake before this one on the same connection (a renegotiation's: the one it renegotiates). */
+  previous?: Context;
+  /** The handshake after this one on the same connection (the renegotiation that follows it). */
+  next?: Context;
+  /**
+   * A renegotiation the server refused with the warning no_renegotiation (RFC 5246 §7.2.2) before any ServerHello:
+   * only its ClientHello is there to judge; its records, under the keys of the handshake before, are judged there.
+   */
+  refused?: true;
   /** What the caller gave beside the transcript (trust anchors, validation time, private keys). */
   options: ContextOptions;
   /** Results computed once per transcript and shared by rules (async crypto), keyed by name. */
@@ -98,6 +112,8 @@ export interface ContextOptions {
    * Absent: one cache per transcript.
    */
   certCache?: ParsedCertCache;
+  /** External PSKs (TLS 1.2 PSK suites, TLS 1.3 external PSKs): no key log carries them (`tlsprop check --psk`). */
+  psks?: readonly PresharedKey[];
 }
 
 /** Compute `fn` once per context under `key` (the rules share derivations such as verified signatures). */
@@ -170,7 +186,12 @@ const ONLY_12: ReadonlySet<MessageType> = new Set<MessageType>([
 ]);
 const ONLY_13: ReadonlySet<MessageType> = new Set<MessageType>(['encrypted_extensions', 'end_of_early_data', 'key_update']);
 
-export function buildContext(t: Transcript, earlier: readonly Transcript[], options: ContextOptions): Context {
+export function buildContext(
+  t: Transcript,
+  earlier: readonly Transcript[],
+  options: ContextOptions,
+  previous?: Context,
+): Context {
   const steps: Step[] = [];
   const unreadable: TranscriptMessage[] = [];
   for (const m of t.messages) {
@@ -185,11 +206,13 @@ export function buildContext(t: Transcript, earlier: readonly Transcript[], opti
     evidence: { plaintext: true, keys: unreadable.length === 0 && t.gaps.length === 0, live: false },
     hasRecords: t.records.length > 0,
     earlier: earlier.map((e) => buildContext(e, [], options)),
+    handshake: previous ? previous.handshake + 1 : 0,
     options,
     memo: new Map(),
     certCache: options.certCache ?? new Map(),
     provider: options.provider,
   };
+  if (previous) ctx.previous = previous;
   for (const s of steps) {
     const b = bodyOf(s.m);
     if (!b) continue;
@@ -251,12 +274,16 @@ export function hasExt(list: readonly Extension[] | undefined, type: number): bo
   return !!list?.some((e) => e.type === type);
 }
 
-/** Certificate-authenticated key exchanges of TLS 1.2 (all but anonymous and pure PSK). */
+/**
+ * Certificate-authenticated key exchanges of TLS 1.2: all but anonymous and the PSK ones without a server certificate
+ * (RFC 4279 §2, §3, RFC 5489 §2; RSA_PSK has one, RFC 4279 §4).
+ */
 export function kexUsesCertificate(k: KeyExchange): boolean {
-  return !['DH_anon', 'ECDH_anon', 'PSK', 'NULL', 'TLS13'].includes(k);
+  return !['DH_anon', 'ECDH_anon', 'PSK', 'DHE_PSK', 'ECDHE_PSK', 'NULL', 'TLS13'].includes(k);
 }
+/** Key exchanges whose ServerKeyExchange is always sent (PSK and RSA_PSK send one only with a psk_identity_hint). */
 export function kexNeedsSke(k: KeyExchange): boolean {
-  return ['DHE_RSA', 'DHE_DSS', 'DH_anon', 'ECDHE_RSA', 'ECDHE_ECDSA', 'ECDH_anon', 'ECDHE_PSK'].includes(k);
+  return ['DHE_RSA', 'DHE_DSS', 'DH_anon', 'ECDHE_RSA', 'ECDHE_ECDSA', 'ECDH_anon', 'ECDHE_PSK', 'DHE_PSK'].includes(k);
 }
 export function kexForbidsSke(k: KeyExchange): boolean {
   return ['RSA', 'DH_RSA', 'DH_DSS', 'ECDH_RSA', 'ECDH_ECDSA'].includes(k);

@@ -153,6 +153,13 @@ describe('catalogue', () => {
         'alert.t13.should-send',
         't12.cv.signature-encoding',
         'rec.t13.app-keys-after-finished',
+        't12.psk.identity-utf8',
+        't12.psk.no-certificate-request',
+        't12.ks.pms-psk',
+        // record_size_limit (breadth, RFC 8449)
+        'ext.rsl.not-with-mfl',
+        'ext.rsl.value',
+        'rec.rsl-enforced',
         // the receiver duties the live conversation families decide (oracles/rules/receiver-duties.ts)
         ...receiverDutyRules.map((r) => r.id),
       ].sort(),

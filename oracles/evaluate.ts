@@ -16,10 +16,11 @@
  */
 import { type CryptoProvider, nodeProvider } from '../crypto/provider';
 import type { ParsedCertCache } from '../pki/parse';
-import type { Transcript } from '../transcript/model';
+import type { PresharedKey, Transcript } from '../transcript/model';
 import type { TlsVersion, VerdictStatus } from '../wire/vocabulary';
 import { type RuleId, transcriptRules } from './catalogue';
 import { type Context, type ContextOptions, buildContext } from './context';
+import { refusedAttempt, splitHandshakes } from './handshakes';
 import { encryptedExtensions, missingNeed, noServerHello } from './needs';
 import { chainOf } from './keyfacts';
 import {
@@ -62,10 +63,15 @@ export interface CheckOptions {
    * the library's entry point).
    */
   provider?: CryptoProvider;
+  /** External PSKs, by identity (the PSK key schedules need them; no key log has them). */
+  psks?: readonly PresharedKey[];
 }
 
 export interface CheckResult {
+  /** The context of the connection's first handshake. */
   context: Context;
+  /** One context per handshake of the connection (TLS 1.2 renegotiations after the first; oracles/handshakes.ts). */
+  handshakes: Context[];
   verdicts: Verdict[];
   /** Informational findings (rule.ts Notice): never verdicts, never counted in the summary. */
   notices: Notice[];
@@ -104,6 +110,22 @@ function contextFor(rule: Rule, ctx: Context, byVersion: ReadonlyMap<TlsVersion,
   if (!ctx.offered || ctx.offered.length < 2) return ctx;
   const v = [...ctx.offered].reverse().find((x) => rule.versions.includes(x));
   return (v && byVersion.get(v)) || ctx;
+}
+
+/**
+ * A renegotiation the server refused (ctx.refused) has only a ClientHello: the rules about the ClientHello alone
+ * (need `client-hello` without the ServerHello) and the renegotiation rules judge it; for the others nothing of this
+ * handshake happened.
+ */
+function refusedGate(rule: Rule, ctx: Context): Outcome | undefined {
+  if (!ctx.refused) return undefined;
+  const chOnly = rule.needs.includes('client-hello') && !rule.needs.some((n) => n === 'server-hello' || n === 'hellos');
+  if (chOnly || rule.needs.includes('renegotiation')) return undefined;
+  return {
+    status: 'not-applicable',
+    detail:
+      'The server refused this renegotiation with no_renegotiation before any ServerHello: only its ClientHello is judged here (its records, under the previous keys, with the handshake before).',
+  };
 }
 
 /** The context a check sees: what its needs provide added. */
@@ -147,7 +169,7 @@ export async function runRuleWithNotices(
   notices: readonly Notice[] = [],
 ): Promise<RuleRun> {
   let outs: Outcome[];
-  const gate = versionGate(rule, ctx) ?? missingNeed(rule.needs, ctx);
+  const gate = refusedGate(rule, ctx) ?? versionGate(rule, ctx) ?? missingNeed(rule.needs, ctx);
   if (gate) outs = [gate];
   else if (!rule.check)
     outs = [{ status: 'not-applicable', detail: 'The rule is decided by live conversations, not by a transcript.' }];
@@ -180,28 +202,41 @@ export async function checkTranscript(t: Transcript, opts: CheckOptions = {}): P
   if (opts.clientAuthRequired) options.clientAuthRequired = true;
   if (opts.privateKeys) options.privateKeys = opts.privateKeys;
   if (opts.certCache) options.certCache = opts.certCache;
-  const context = buildContext(t, opts.earlier ?? [], options);
+  if (opts.psks) options.psks = opts.psks;
   const rules = (opts.rules ?? transcriptRules).filter((r) => opts.judgeReactions !== false || !judgesReaction(r));
-  const byVersion = new Map<TlsVersion, Context>(
-    (context.offered ?? []).map((v) => [v, v === context.version ? context : { ...context, version: v, memo: new Map() }]),
-  );
-  const runs = new Map<Rule, RuleRun>();
-  await Promise.all(
-    rules
-      .filter((r) => !judgesReaction(r))
-      .map(async (r) => runs.set(r, await runRuleWithNotices(r, contextFor(r, context, byVersion)))),
-  );
-  const found = [...runs.values()].flatMap((x) => x.verdicts).filter((v) => v.status === 'violation');
-  const noticed = [...runs.values()].flatMap((x) => x.notices);
-  await Promise.all(
-    rules
-      .filter(judgesReaction)
-      .map(async (r) => runs.set(r, await runRuleWithNotices(r, contextFor(r, context, byVersion), found, noticed))),
-  );
-  const ended = context.versionFrom === 'client_hello' ? noServerHello(context) : undefined;
-  const verdicts = rules.flatMap((r) => (runs.get(r)?.verdicts ?? []).map((v) => beforeServerHello(v, ended)));
-  const notices = rules.flatMap((r) => runs.get(r)?.notices ?? []);
-  return { context, verdicts, notices, summary: countVerdicts(verdicts) };
+  // Each handshake of the connection (a TLS 1.2 renegotiation is a handshake of its own) is judged on its own.
+  const handshakes: Context[] = [];
+  for (const part of splitHandshakes(t)) {
+    const context = buildContext(part, opts.earlier ?? [], options, handshakes.at(-1));
+    if (context.previous && refusedAttempt(part)) context.refused = true;
+    const prev = handshakes.at(-1);
+    if (prev) prev.next = context;
+    handshakes.push(context);
+  }
+  const verdicts: Verdict[] = [];
+  const notices: Notice[] = [];
+  for (const context of handshakes) {
+    const byVersion = new Map<TlsVersion, Context>(
+      (context.offered ?? []).map((v) => [v, v === context.version ? context : { ...context, version: v, memo: new Map() }]),
+    );
+    const runs = new Map<Rule, RuleRun>();
+    await Promise.all(
+      rules
+        .filter((r) => !judgesReaction(r))
+        .map(async (r) => runs.set(r, await runRuleWithNotices(r, contextFor(r, context, byVersion)))),
+    );
+    const found = [...runs.values()].flatMap((x) => x.verdicts).filter((v) => v.status === 'violation');
+    const noticed = [...runs.values()].flatMap((x) => x.notices);
+    await Promise.all(
+      rules
+        .filter(judgesReaction)
+        .map(async (r) => runs.set(r, await runRuleWithNotices(r, contextFor(r, context, byVersion), found, noticed))),
+    );
+    const ended = context.versionFrom === 'client_hello' ? noServerHello(context) : undefined;
+    verdicts.push(...rules.flatMap((r) => (runs.get(r)?.verdicts ?? []).map((v) => beforeServerHello(v, ended))));
+    notices.push(...rules.flatMap((r) => runs.get(r)?.notices ?? []));
+  }
+  return { context: handshakes[0]!, handshakes, verdicts, notices, summary: countVerdicts(verdicts) };
 }
 
 /**

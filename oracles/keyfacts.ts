@@ -16,6 +16,7 @@ import {
   deriveDh,
   deriveEcdh,
   digest,
+  pskPremaster,
   ecdhGroupOf,
   extendedMasterSecret,
   ffdheGroupOf,
@@ -32,7 +33,7 @@ import {
   verifySignature,
 } from '../crypto';
 import { type ParsedCert, type ParsedCertCache, parseCert } from '../pki/parse';
-import type { Direction, TranscriptMessage } from '../transcript/model';
+import type { Direction, PresharedKey, TranscriptMessage } from '../transcript/model';
 import { extensionBody } from '../wire/extensions';
 import type { ClientHello } from '../wire/handshake';
 import { bytesEqual, concatBytes, toHex } from '../wire/hex';
@@ -410,6 +411,34 @@ async function anyShared(ctx: Context): Promise<Got<Uint8Array>> {
 export const emsNegotiated = (ctx: Context): boolean =>
   hasExt(ctx.ch?.b.extensions, X.extended_master_secret) && hasExt(ctx.sh?.b.extensions, X.extended_master_secret);
 
+/** The TLS 1.2 PSK key exchanges (RFC 4279, RFC 5489): their premaster mixes in an external PSK. */
+export const PSK_KEX12: ReadonlySet<string> = new Set(['PSK', 'DHE_PSK', 'RSA_PSK', 'ECDHE_PSK']);
+
+/** The external PSK of an identity: one given to the check (`--psk`), or one the transcript's secrets carry. */
+export function externalPsk(ctx: Context, identity: Uint8Array): PresharedKey | undefined {
+  return [...(ctx.options.psks ?? []), ...(ctx.t.secrets?.psks ?? [])].find((k) => bytesEqual(k.identity, identity));
+}
+
+const identityText = (id: Uint8Array): string => JSON.stringify(new TextDecoder().decode(id));
+
+/**
+ * The premaster of a TLS 1.2 PSK key exchange (RFC 4279 §2-§4, RFC 5489 §2): the other secret ((EC)DH Z, the RSA
+ * premaster, or zeros for plain PSK) framed with the PSK of the ClientKeyExchange's psk_identity.
+ */
+async function pskPremaster12(ctx: Context): Promise<Got<Uint8Array>> {
+  const cke = bodyOf(stepsOf(ctx, 'client_key_exchange', 'C->S')[0]);
+  const id = cke?.type === 'client_key_exchange' && cke.kex !== 'unparsed' ? cke.pskIdentity : undefined;
+  if (!id) return miss('the ClientKeyExchange psk_identity is not decoded');
+  const k = externalPsk(ctx, id);
+  if (!k)
+    return miss(
+      `the premaster mixes in the pre-shared key of identity ${identityText(id)}, which no key log carries (give it with --psk)`,
+    );
+  if (ctx.kex === 'PSK') return got(pskPremaster(k.key));
+  const other = ctx.kex === 'RSA_PSK' ? await rsaPremaster(ctx) : await anyShared(ctx);
+  return other.ok ? got(pskPremaster(k.key, other.value)) : other;
+}
+
 /** TLS 1.2 master secret recomputed from the premaster (ephemeral keys needed). */
 export function recomputedMaster12(ctx: Context): Promise<Got<{ master: Uint8Array; premaster: Uint8Array; ems: boolean }>> {
   return memo(ctx, 'master12', async () => {
@@ -417,7 +446,12 @@ export function recomputedMaster12(ctx: Context): Promise<Got<{ master: Uint8Arr
     const h = hashOf(ctx);
     if (!h.ok) return miss<R>(h.why);
     if (!ctx.ch || !ctx.sh) return miss<R>('the hellos are not decoded');
-    const z = ctx.kex === 'RSA' ? await rsaPremaster(ctx) : await anyShared(ctx);
+    const z =
+      ctx.kex && PSK_KEX12.has(ctx.kex)
+        ? await pskPremaster12(ctx)
+        : ctx.kex === 'RSA'
+          ? await rsaPremaster(ctx)
+          : await anyShared(ctx);
     if (!z.ok) return miss<R>(z.why);
     const ems = emsNegotiated(ctx);
     if (ems) {
@@ -546,7 +580,7 @@ export async function ticketPsk(ctx: Context, identity: Uint8Array): Promise<Got
   const issuer = ticketIssuer(ctx, identity);
   if (!issuer)
     return miss(
-      "no earlier connection's readable NewSessionTicket issued the identity (external PSK, or the original connection was not given)",
+      "no earlier connection's readable NewSessionTicket issued the identity (the original connection was not given) and no external PSK was given for it (--psk)",
     );
   const h = hashOf(issuer.e);
   const sched = await schedule13(issuer.e);
@@ -557,12 +591,14 @@ export async function ticketPsk(ctx: Context, identity: Uint8Array): Promise<Got
   return got(await resumptionPsk(provider(ctx), h.value, sched.value.resumptionMasterSecret, issuer.nonce));
 }
 
-/** The PSK of the identity the ServerHello selected (TLS 1.3). */
+/** The PSK of the identity the ServerHello selected (TLS 1.3): an external PSK given or carried, else a ticket's. */
 async function selectedPsk(ctx: Context): Promise<Got<Uint8Array>> {
   const sel = extensionBody(ctx.sh?.b.extensions, X.pre_shared_key, 'pre_shared_key_server');
   const offered = extensionBody((ctx.ch2 ?? ctx.ch)?.b.extensions, X.pre_shared_key, 'pre_shared_key_client');
   const id = sel && offered?.identities[sel.selectedIdentity];
   if (!id) return miss('the selected PSK identity is not readable in the ClientHello');
+  const ext = externalPsk(ctx, id.identity);
+  if (ext) return got(ext.key);
   return ticketPsk(ctx, id.identity);
 }
 

@@ -7,7 +7,7 @@
  * not decoded, no key log), with what was missing.
  */
 import { ExtensionType } from '../wire/registry';
-import { type Context, bodyOf, hasExt, notOpened } from './context';
+import { type Context, bodyOf, hasExt, isUnreadableStep, notOpened } from './context';
 import { abbreviated, handshakeAbort } from './flow';
 import { chainOf } from './keyfacts';
 import { type EncryptedExtensionsSeen, type Need, type Outcome, inconclusive, notApplicable } from './rule';
@@ -114,6 +114,17 @@ export const NEEDS: Readonly<Record<Need, NeedCheck>> = {
   'client-chain': (ctx) => chain(ctx, 'C->S'),
   // Given by the evaluator's second phase, never missing there.
   violations: () => undefined,
+  renegotiation: (ctx) => {
+    if (ctx.previous) return undefined;
+    if (ctx.next) return notApplicable("The connection's initial handshake: the renegotiation after it is judged on its own.");
+    // Without keys a TLS 1.2 renegotiation is a run of encrypted handshake records after each side's Finished.
+    const hidden = (['C->S', 'S->C'] as const).some((d) => ctx.byDir[d].filter(isUnreadableStep).length > 1);
+    return hidden
+      ? inconclusive(
+          'Encrypted handshake records follow the Finished messages and no key log was given: a renegotiation cannot be told.',
+        )
+      : notApplicable("The handshake is the connection's first and no renegotiation follows it.");
+  },
 };
 
 /** The first missing need of a rule, as its verdict. */

@@ -44,7 +44,9 @@ export type RuleGroup = 'record' | 'ordering' | 'negotiation' | 'crypto' | 'cert
  * - `keys`: every protected message readable, nothing missing (TLS 1.3 messages after ServerHello);
  * - `tls13-ee`: the EncryptedExtensions is readable (the check sees `ctx.ee`);
  * - `server-chain` / `client-chain`: that side sent a readable Certificate message (`ctx.serverChain` / `ctx.clientChain`);
- * - `violations`: the other rules' violations and notices (the check sees `ctx.violations`, `ctx.notices`): the rule judges a reaction.
+ * - `violations`: the other rules' violations and notices (the check sees `ctx.violations`, `ctx.notices`): the rule judges a reaction;
+ * - `renegotiation`: the handshake is a TLS 1.2 renegotiation (not-applicable for the initial one; the check sees
+ *   `ctx.previous`, the handshake it renegotiates).
  */
 export type Need =
   | 'records'
@@ -59,7 +61,8 @@ export type Need =
   | 'tls13-ee'
   | 'server-chain'
   | 'client-chain'
-  | 'violations';
+  | 'violations'
+  | 'renegotiation';
 
 /** The EncryptedExtensions of a TLS 1.3 handshake, decoded. */
 export interface EncryptedExtensionsSeen {
@@ -88,6 +91,7 @@ interface Provides {
   'server-chain': { serverChain: ChainSeen };
   'client-chain': { clientChain: ChainSeen };
   violations: { violations: readonly Verdict[]; notices: readonly Notice[] };
+  renegotiation: { previous: Context };
 }
 type Intersect<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 /** The context a check sees: what its needs guarantee is there. */

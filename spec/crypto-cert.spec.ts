@@ -41,6 +41,8 @@ import type { Transcript } from '../transcript/model';
 import { concatBytes } from '../wire/hex';
 import { encodeRecord } from '../wire/record';
 import { ExtensionType as X, cipherSuites } from '../wire/registry';
+import { testPki } from '../engine/fixtures';
+import { runInMemory } from '../engine/memory';
 import { captureTranscripts } from './support/capture-transcripts';
 import { type Entry, at, buildFromMessages, edit, entriesOf, findCase, hrr } from './support/mutate';
 import { SHARED, type SharedCase, sharedCases } from './support/shared';
@@ -110,6 +112,19 @@ const skeTruncate = (E: Entry[]): void => {
   raw[l + 1] = 255;
   E[i] = { ...E[i]!, raw };
 };
+/** The client CertificateVerify signature shortened by one byte, its lengths fixed (as t12-cv-sig-truncated). */
+const cvTruncate = (E: Entry[]): void => {
+  const i = at(E, 'certificate_verify', C);
+  const raw = Uint8Array.from(E[i]!.raw!.subarray(0, E[i]!.raw!.length - 1));
+  const body = raw.length - 4;
+  raw[1] = body >> 16;
+  raw[2] = (body >> 8) & 0xff;
+  raw[3] = body & 0xff;
+  const sig = raw.length - 8;
+  raw[6] = sig >> 8;
+  raw[7] = sig & 0xff;
+  E[i] = { ...E[i]!, raw };
+};
 /** A plaintext fatal alert entry. */
 const alertEntry = (dir: 'C->S' | 'S->C', description: number): Entry => ({
   dir,
@@ -143,6 +158,8 @@ interface Row {
   om?: (E: Entry[]) => void | Promise<void>;
   /** Start from the capture file read by capture/ (records with ciphertext) instead of tshark's messages; `t` edits it. */
   pcap?: boolean;
+  /** Instead of a capture, a handshake of our engine (for what no capture here has, e.g. a PSK suite); `t` edits it. */
+  generated?: () => Promise<Transcript>;
 }
 
 async function fromPcap(c: SharedCase): Promise<Transcript> {
@@ -309,6 +326,8 @@ const ROWS: Row[] = [
   { rule: 'sig.eddsa-usage', base: 't12', m: (E) => skeScheme(E, 0x0807) },
   { rule: 't12.cv.signature-input', base: 't12', m: (E) => flipLast(E, 'certificate_verify', C) },
   { rule: 't12.cv.signature-valid', base: 't12', m: (E) => flipLast(E, 'certificate_verify', C) },
+  // livejudge split it from t12.ske.signature-encoding (RFC 5246 §4.7 binds each signer; §7.4.8 the CertificateVerify)
+  { rule: 't12.cv.signature-encoding', base: 't12', m: cvTruncate },
   { rule: 't12.fin.verify-data', base: 't12', m: (E) => flipLast(E, 'finished', S) },
   { rule: 't12.fin.transcript-scope', base: 't12', m: (E) => void E.splice(at(E, 'certificate_request', S), 1) },
   {
@@ -320,6 +339,24 @@ const ROWS: Row[] = [
     },
   },
   { rule: 't12.ks.ems', base: 't12', m: eph12() },
+  {
+    // an ECDHE_PSK handshake of our engine judged with another key under its identity: the premaster recomputed with it
+    // does not give the logged master secret (RFC 4279 §2, RFC 5489 §2)
+    rule: 't12.ks.pms-psk',
+    base: 't12',
+    generated: async () => {
+      const pki = await testPki();
+      const psk = { identity: new TextEncoder().encode('device'), key: new Uint8Array(32).fill(1) };
+      const r = await runInMemory(
+        { provider: nodeProvider(), versions: [0x0303], cipherSuites: [0xc037], psk, trustAnchors: pki.anchors },
+        { provider: nodeProvider(), identity: pki.identity('server', 'rsa'), psks: [psk] },
+      );
+      return r.transcript;
+    },
+    t: (t) => {
+      t.secrets = { ...t.secrets, psks: [{ identity: new TextEncoder().encode('device'), key: new Uint8Array(32).fill(2) }] };
+    },
+  },
   { rule: 't12.ks.pms-ecdh', base: 't12', m: eph12() },
   {
     rule: 't12.ks.master-secret',
@@ -790,6 +827,11 @@ const offerTicket = (E: Entry[], binder: Uint8Array): void => {
 };
 
 async function build(row: Row): Promise<{ t: Transcript; opts: CheckOptions }> {
+  if (row.generated) {
+    const t = await row.generated();
+    await row.t?.(t);
+    return { t, opts: row.o?.() ?? {} };
+  }
   const c = findCase(CASES[row.base])!;
   const E = entriesOf(c);
   delete PENDING.ephemeral;

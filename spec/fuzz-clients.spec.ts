@@ -60,7 +60,6 @@ function liveResources(): Record<string, number> {
   for (const r of process.getActiveResourcesInfo()) if (/TCP|Pipe|Process/.test(r)) out[r] = (out[r] ?? 0) + 1;
   return out;
 }
-
 /** Running processes whose parent is this process. */
 function childProcesses(): number[] {
   const out: number[] = [];

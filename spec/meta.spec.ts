@@ -46,10 +46,10 @@ const NEVER_PASSED: Readonly<Record<string, string>> = {
   't13.order.early-data-window': 'needs 0-RTT application data: as t13.order.eoed',
   'ver.t13.client-check':
     "judges the client's reaction to a server selecting an invalid version, so it is exercised only where the server violates ver.t13.server-selection: never on a valid transcript (spec/rule-violations.spec.ts trips it)",
-  't12.ske.anon-unsigned':
-    'needs an anonymous (DH_anon / ECDH_anon) suite: the engine does not negotiate them and no capture uses one',
+  'ext.reneg.legacy':
+    'applies only to a connection whose initial handshake did not establish secure renegotiation, which is itself a violation of ext.reneg.initial by one side (RFC 5746 §3.4: the client "MUST include either an empty renegotiation_info extension, or the TLS_EMPTY_RENEGOTIATION_INFO_SCSV"; §3.6: the server "MUST include an empty renegotiation_info extension in the ServerHello"): no conforming transcript has it (oracles/rules/renegotiation.test.ts passes it on a legacy connection, beside that ext.reneg.initial violation)',
 };
-/** Under 5 now (MFL and OCSP stapling are in the engine): removing an entry needs an engine feature (0-RTT, anonymous suites). */
+/** Under 4 now (MFL, OCSP stapling and anonymous suites are in the engine): removing an entry needs an engine feature (0-RTT). */
 const NEVER_PASSED_LIMIT = 4;
 
 /** Plans drawn (fixed seed) beside the corners, for the dimensions the corners do not rotate (FFDHE groups, intermediates, ...). */

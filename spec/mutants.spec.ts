@@ -46,6 +46,10 @@ const HAND_MADE_ONLY: Readonly<Partial<Record<RuleId, string>>> = {
   // target's hs-keys-after-finished fault shows it live (spec/faulty-target.spec.ts)
   'rec.t13.app-keys-after-finished':
     'sealed by hand in spec/rule-violations.spec.ts, and live by the faulty target (engine fault hs-keys-after-finished)',
+  'rec.rsl-enforced':
+    "a record over the peer's record_size_limit must be sealed by a record layer that ignores the limit its own handshake negotiated: a hook edits messages before sealing, an offline edit cannot re-seal; engine/record-size-limit.test.ts runs such a server (our client answers record_overflow) and finds the record with this rule",
+  't12.ks.pms-psk':
+    'a premaster that breaks RFC 4279 §2 needs both endpoints to form it alike (one side alone fails the Finished first, t12.fin.verify-data): no hook on one endpoint makes it; spec/crypto-cert.spec.ts row t12.ks.pms-psk judges an ECDHE_PSK handshake with another key under its identity',
 };
 
 const violated = (vs: readonly Verdict[]): RuleId[] =>

@@ -19,6 +19,7 @@
  *   for TLS 1.2 tickets; the server's TLS 1.2 session id when it caches;
  * - tickets (TLS 1.2 session_ticket extension too), ticket_age_add, PSK identities and binders, HRR cookies
  *   (random bytes / keyed by a random ticket key);
+ * - the renegotiation_info of a TLS 1.2 renegotiation's hellos: the Finished values of the handshake before;
  * - ECDSA and RSA-PSS signatures (ServerKeyExchange, CertificateVerify)
  *   are randomized; RSA PKCS#1 v1.5 is deterministic;
  * - Finished and everything after it (they hash all of the above), and
@@ -62,6 +63,7 @@ const RANDOM_FIELDS: ReadonlySet<string> = new Set([
   'cookie',
   'obfuscatedTicketAge',
   'ticket',
+  'renegotiatedConnection',
 ]);
 
 /** A hello message as JSON, bytes as hex, random-by-design fields masked (length kept). */
@@ -82,9 +84,14 @@ function hellos(t: Transcript): Array<{ type: string; raw: string; masked: strin
     .map((m) => ({ type: `${m.dir} ${m.type}`, raw: m.raw ? toHex(m.raw) : '', masked: masked(m.decoded?.body) }));
 }
 
-/** Whether the plan's hellos carry no random-by-design bytes (full TLS 1.2, client offers only 1.2). */
+/** Whether the plan's hellos carry no random-by-design bytes (full TLS 1.2, client offers only 1.2, no renegotiation). */
 function hellosDeterministic(plan: HandshakePlan): boolean {
-  return plan.version === '1.2' && plan.versionsOffered !== 'client-both' && plan.resumption === 'none';
+  return (
+    plan.version === '1.2' &&
+    plan.versionsOffered !== 'client-both' &&
+    plan.resumption === 'none' &&
+    plan.renegotiation === 'none'
+  );
 }
 
 async function renderAndCheck(plan: HandshakePlan, cache: RenderCache) {

@@ -825,6 +825,81 @@ const ROWS: Row[] = [
         b.extensions = delExt(b.extensions, X.renegotiation_info);
       }),
   },
+  // ---- the TLS 1.2 PSK key exchanges (RFC 4279): the mutual capture turned into TLS_PSK_WITH_AES_128_GCM_SHA256
+  {
+    // the client's psk_identity is not UTF-8 (RFC 4279 §5.1)
+    rule: 't12.psk.identity-utf8',
+    base: 't12',
+    m: (E) => {
+      edit(E, 'server_hello', S, V12, (b) => {
+        b.cipherSuite = 0x00a8;
+      });
+      E[at(E, 'client_key_exchange', C)] = hs(C, '1000000500' + '03fffefd');
+    },
+  },
+  {
+    // the capture's CertificateRequest, now in a PSK handshake (RFC 4279 §2: omitted)
+    rule: 't12.psk.no-certificate-request',
+    base: 't12',
+    m: (E) =>
+      edit(E, 'server_hello', S, V12, (b) => {
+        b.cipherSuite = 0x00a8;
+      }),
+  },
+  // ---- renegotiation (a second handshake appended after the first, protected under its keys)
+  {
+    // the renegotiating ClientHello carries the initial (empty) renegotiation_info, not the client verify_data
+    rule: 'ext.reneg.secure',
+    base: 't12',
+    detail: /not the previous client verify_data/,
+    m: (E) => {
+      E.push({ ...chOf(E), encrypted: true });
+      edit(
+        E,
+        'client_hello',
+        C,
+        V12,
+        (b) => {
+          b.extensions = setExt(b.extensions, X.renegotiation_info, {
+            kind: 'renegotiation_info',
+            renegotiatedConnection: new Uint8Array(12),
+          });
+        },
+        1,
+      );
+    },
+  },
+  {
+    // the server did not answer renegotiation_info initially, then answers the renegotiation with it (RFC 5746 §4.2)
+    rule: 'ext.reneg.legacy',
+    base: 't12',
+    detail: /carries renegotiation_info although the initial one did not/,
+    m: (E) => {
+      const sh = { ...E[at(E, 'server_hello', S)]! };
+      edit(E, 'server_hello', S, V12, (b) => {
+        b.extensions = delExt(b.extensions, X.renegotiation_info);
+      });
+      E.push({ ...chOf(E), encrypted: true }, { ...sh, encrypted: true });
+    },
+  },
+  {
+    // a renegotiation of the TLS 1.2 connection answered with a TLS 1.3 ServerHello (RFC 8446 §4.1.2)
+    rule: 'ver.t13.no-13-in-renegotiation',
+    base: 't12',
+    m: (E) => {
+      E.push({ ...chOf(E), encrypted: true }, { ...E[at(E, 'server_hello', S)]!, encrypted: true });
+      edit(
+        E,
+        'server_hello',
+        S,
+        V12,
+        (b) => {
+          b.extensions = setExt(b.extensions, X.supported_versions, { kind: 'supported_versions_server', version: 0x0304 });
+        },
+        1,
+      );
+    },
+  },
   {
     rule: 'ext.ecc.curve-offered',
     base: 't12',

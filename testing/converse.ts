@@ -15,6 +15,7 @@ import type { ClientConfig, ServerConfig } from '../engine/config';
 import { TlsServer } from '../engine/server';
 import { type SocketRun, SocketReader } from '../engine/socket';
 import type { WireRecord } from '../engine/types';
+import { AlertDescription } from '../wire/registry';
 import { LOOPBACK } from './launch';
 import { type LiveRun, transcriptOfRun } from '../fuzz/live';
 
@@ -31,6 +32,25 @@ export interface ConversationScript {
   first: Exchange;
   /** After `first`: our KeyUpdate(update_requested), then this exchange; it also waits for the peer's KeyUpdate. */
   keyUpdate?: Exchange;
+  /**
+   * After `first` (and the KeyUpdate): a TLS 1.2 renegotiation, started by us (`us`: our client renegotiates, our
+   * server sends a HelloRequest) or by the peer (`peer`: `start` makes it, e.g. a command on its stdin, or a line it
+   * is given to send). It is done when the engine counts one more renegotiation or, with `refused`, when the
+   * no_renegotiation warning was received (our client) or sent (our server); then `after` runs (under the new keys
+   * when it was not refused).
+   */
+  renegotiation?: {
+    by: 'us' | 'peer';
+    start?: (sendData: (data: Uint8Array) => Promise<void>) => void | Promise<void>;
+    refused?: boolean;
+    after?: Exchange;
+  };
+  /**
+   * After `first` (and the renegotiation): a TLS 1.3 post-handshake client authentication (RFC 8446 §4.6.2), asked for
+   * by our server (`us`) or by the peer (`peer`: `start` makes it, e.g. a command on its stdin); done when the engine
+   * counts one more; then `after` runs.
+   */
+  postHandshakeAuth?: { by: 'us' | 'peer'; start?: () => void | Promise<void>; after?: Exchange };
   /** Send close_notify at the end and give the peer a moment to answer (default true). */
   closeNotify?: boolean;
   /** Deadline of each step, in ms (default 8000). */
@@ -39,7 +59,15 @@ export interface ConversationScript {
 
 export interface Conversation extends LiveRun {
   /** The first step not reached ('' when the script ran to its end). */
-  failedStep: '' | 'handshake' | 'first exchange' | 'key update exchange';
+  failedStep:
+    | ''
+    | 'handshake'
+    | 'first exchange'
+    | 'key update exchange'
+    | 'renegotiation'
+    | 'renegotiation exchange'
+    | 'post-handshake authentication'
+    | 'post-handshake authentication exchange';
 }
 
 async function converse(
@@ -96,6 +124,27 @@ async function converse(
     const before = endpoint.keyUpdates.received;
     send(await endpoint.keyUpdate(true));
     if (!(await exchange(script.keyUpdate, () => endpoint.keyUpdates.received > before))) return finish('key update exchange');
+  }
+  if (script.renegotiation) {
+    const before = endpoint.renegotiations;
+    const r = script.renegotiation;
+    if (r.by === 'us') send(endpoint instanceof TlsClient ? await endpoint.renegotiate() : await endpoint.requestRenegotiation());
+    else await r.start?.(async (data) => send(await endpoint.sendApplicationData(data)));
+    const refusal = (list: readonly { description: number }[]) =>
+      list.some((a) => a.description === AlertDescription.no_renegotiation);
+    const done = r.refused
+      ? () => refusal(endpoint instanceof TlsClient ? endpoint.warningsReceived : endpoint.warningsSent)
+      : () => endpoint.renegotiations > before;
+    if (!(await pump(done))) return finish('renegotiation');
+    if (r.after && !(await exchange(r.after))) return finish('renegotiation exchange');
+  }
+  if (script.postHandshakeAuth) {
+    const before = endpoint.postHandshakeAuths;
+    const a = script.postHandshakeAuth;
+    if (a.by === 'us' && endpoint instanceof TlsServer) send(await endpoint.requestPostHandshakeAuth());
+    else await a.start?.();
+    if (!(await pump(() => endpoint.postHandshakeAuths > before))) return finish('post-handshake authentication');
+    if (a.after && !(await exchange(a.after))) return finish('post-handshake authentication exchange');
   }
   if (script.closeNotify ?? true) {
     send(await endpoint.close());

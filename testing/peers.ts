@@ -46,6 +46,11 @@ export interface OpensslServerOptions {
   extra?: string[];
   /** -rev, answering each line reversed (default true); false: plain mode (prints what it gets, sends its stdin). */
   echo?: boolean;
+  /**
+   * Plain mode without -quiet: s_server then also reads its commands from stdin (a line `r`: renegotiate, i.e. send a
+   * HelloRequest; `R`: the same asking for a client certificate) and prints more.
+   */
+  commands?: boolean;
 }
 
 /** `openssl s_server -rev` (echoes each line reversed). */
@@ -55,7 +60,7 @@ export function opensslServer(o: OpensslServerOptions): LaunchSpec {
     's_server',
     '-accept',
     `${LOOPBACK}:${o.port}`,
-    ...(o.echo === false ? ['-quiet'] : ['-rev']),
+    ...(o.echo === false ? (o.commands ? [] : ['-quiet']) : ['-rev']),
     '-cert',
     id.cert,
     '-key',
@@ -87,6 +92,8 @@ export interface OpensslClientOptions {
   keylog?: string;
   /** Further arguments (e.g. -sess_out FILE, -allow_no_dhe_kex). */
   extra?: string[];
+  /** Without -quiet: s_client also reads its commands from stdin (a line `R`: renegotiate; `k`: KeyUpdate) and prints more. */
+  commands?: boolean;
 }
 
 /** `openssl s_client -quiet` (stdin is sent, received data printed). */
@@ -100,7 +107,7 @@ export function opensslClient(o: OpensslClientOptions): LaunchSpec {
     '-CAfile',
     o.files.ca,
     '-verify_return_error',
-    '-quiet',
+    ...(o.commands ? [] : ['-quiet']),
     '-groups',
     o.group,
   ];
@@ -243,6 +250,11 @@ export interface MosquittoOptions {
   /** require_certificate (mutual TLS). */
   requireCertificate: boolean;
   ciphers?: string;
+  /**
+   * A PSK listener instead of a certificate one (mosquitto allows not both on one listener): psk_hint and a psk_file
+   * of `identity:hexkey` lines; `dhparam` a DH parameters PEM (dhparamfile) for DHE_PSK; `tlsVersion` the listener's.
+   */
+  psk?: { hint: string; file: string; dhparam?: string; tlsVersion?: 'tlsv1.2' | 'tlsv1.3' };
 }
 
 /** A mosquitto.conf like the shared capture's, on 127.0.0.1:port; returns the launch spec. */
@@ -255,14 +267,22 @@ export function mosquittoBroker(o: MosquittoOptions): LaunchSpec {
     'log_dest stdout',
     'log_type all',
     `listener ${o.port} ${LOOPBACK}`,
-    `certfile ${o.files.server.rsa.cert}`,
-    `keyfile ${o.files.server.rsa.key}`,
-    'tls_version tlsv1.2',
-    `ciphers ${o.ciphers ?? 'ECDHE-RSA-AES256-SHA384'}`,
-    `require_certificate ${o.requireCertificate}`,
   ];
-  // One-way: no cafile, so no client certificate is asked for or verified.
-  if (o.requireCertificate) lines.splice(6, 0, `cafile ${o.files.ca}`);
+  if (o.psk) {
+    lines.push(`psk_hint ${o.psk.hint}`, `psk_file ${o.psk.file}`, `tls_version ${o.psk.tlsVersion ?? 'tlsv1.2'}`);
+    if (o.ciphers) lines.push(`ciphers ${o.ciphers}`);
+    if (o.psk.dhparam) lines.push(`dhparamfile ${o.psk.dhparam}`);
+  } else {
+    lines.push(
+      `certfile ${o.files.server.rsa.cert}`,
+      `keyfile ${o.files.server.rsa.key}`,
+      'tls_version tlsv1.2',
+      `ciphers ${o.ciphers ?? 'ECDHE-RSA-AES256-SHA384'}`,
+      `require_certificate ${o.requireCertificate}`,
+    );
+    // One-way: no cafile, so no client certificate is asked for or verified.
+    if (o.requireCertificate) lines.splice(6, 0, `cafile ${o.files.ca}`);
+  }
   writeFileSync(conf, `${lines.join('\n')}\n`);
   return { name: 'mosquitto', command: 'mosquitto', package: 'mosquitto', args: ['-c', conf], listenPort: o.port };
 }
@@ -291,9 +311,12 @@ export function mosquittoPub(o: {
   port: number;
   files: PkiFiles;
   identity?: PemPair;
-  maxTls12Conf: string;
+  /** Cap at TLS 1.2 (OPENSSL_CONF); without it mosquitto_pub goes up to TLS 1.3. */
+  maxTls12Conf?: string;
   message?: string;
   host?: string;
+  /** TLS-PSK instead of certificates: --psk (hex) and --psk-identity, with these OpenSSL ciphers (default theirs). */
+  psk?: { identity: string; keyHex: string; ciphers?: string };
 }): LaunchSpec {
   // localhost as in the write-up: with -h 127.0.0.1 libmosquitto sends the IP literal as SNI (RFC 6066 §3 forbids it).
   const args = [
@@ -301,12 +324,11 @@ export function mosquittoPub(o: {
     o.host ?? 'localhost',
     '-p',
     String(o.port),
-    '--cafile',
-    o.files.ca,
+    ...(o.psk
+      ? ['--psk', o.psk.keyHex, '--psk-identity', o.psk.identity, ...(o.psk.ciphers ? ['--ciphers', o.psk.ciphers] : [])]
+      : ['--cafile', o.files.ca, '--ciphers', 'ECDHE-RSA-AES256-SHA384']),
     '--tls-version',
     'tlsv1.2',
-    '--ciphers',
-    'ECDHE-RSA-AES256-SHA384',
     '-t',
     'tlsprop/interop',
     '-m',
@@ -321,7 +343,7 @@ export function mosquittoPub(o: {
     command: 'mosquitto_pub',
     package: 'mosquitto-clients',
     args,
-    env: { OPENSSL_CONF: o.maxTls12Conf },
+    ...(o.maxTls12Conf ? { env: { OPENSSL_CONF: o.maxTls12Conf } } : {}),
   };
 }
 
@@ -360,6 +382,10 @@ export interface NodeTlsOptions {
    * internal cache is off, sessions go through newSession/resumeSession).
    */
   sessionCache?: boolean;
+  /** When a connection receives data containing this text, the server renegotiates (TLS 1.2 HelloRequest) instead of echoing it. */
+  renegotiateOn?: string;
+  /** An external PSK the server accepts (pskCallback) and the TLS 1.2 identity hint it sends. */
+  psk?: { identity: string; key: Uint8Array; hint?: string };
 }
 
 function readPem(path: string): Buffer {
@@ -399,10 +425,19 @@ export async function nodeTlsServer(o: NodeTlsOptions): Promise<NodeTlsServer> {
         o.groups ?? [...new Set([OPENSSL_GROUP[o.preferredGroup ?? 'x25519'] ?? 'X25519', 'X25519', 'P-256', 'P-384'])].join(':'),
       ...(o.dhparam ? { dhparam: readPem(o.dhparam) } : {}),
       ...(o.secureOptions !== undefined ? { secureOptions: o.secureOptions } : {}),
+      ...(o.psk
+        ? {
+            pskCallback: (_s: TLSSocket, identity: string) => (identity === o.psk?.identity ? Buffer.from(o.psk.key) : null),
+            ...(o.psk.hint ? { pskIdentityHint: o.psk.hint } : {}),
+          }
+        : {}),
     },
     (socket) => {
       sockets.add(socket);
-      socket.on('data', (d: Buffer) => socket.write(d));
+      socket.on('data', (d: Buffer) => {
+        if (o.renegotiateOn && d.toString('latin1').includes(o.renegotiateOn)) socket.renegotiate({}, () => undefined);
+        else socket.write(d);
+      });
       socket.on('error', () => undefined);
       socket.on('close', () => sockets.delete(socket));
     },
@@ -505,6 +540,8 @@ export interface NodeAnsweringClientResult {
   sessions: Buffer[];
   /** Whether Node reports this connection as resumed. */
   reused: boolean;
+  /** The TLS 1.2 psk_identity_hint the server gave, with a PSK. */
+  pskHint?: string;
   error?: string;
 }
 
@@ -524,6 +561,10 @@ export async function nodeAnsweringClient(o: {
   session?: Buffer;
   secureOptions?: number;
   timeoutMs?: number;
+  /** When it receives this text, the client renegotiates (TLS 1.2), then answers `pong<N>` as before. */
+  renegotiateOn?: string;
+  /** An external PSK (pskCallback); the hint the server gave is kept in the result. */
+  psk?: { identity: string; key: Uint8Array };
 }): Promise<NodeAnsweringClientResult> {
   return new Promise<NodeAnsweringClientResult>((resolve) => {
     const r: NodeAnsweringClientResult = { connected: false, received: '', sessions: [], reused: false };
@@ -540,6 +581,15 @@ export async function nodeAnsweringClient(o: {
       ...(o.session ? { session: o.session } : {}),
       ...(o.secureOptions !== undefined ? { secureOptions: o.secureOptions } : {}),
       ...(o.identity ? { key: readPem(o.identity.key), cert: readPem(o.identity.cert) } : {}),
+      ...(o.psk
+        ? {
+            checkServerIdentity: () => undefined,
+            pskCallback: (hint: string | null) => {
+              if (hint !== null) r.pskHint = hint;
+              return { psk: Buffer.from(o.psk!.key), identity: o.psk!.identity };
+            },
+          }
+        : {}),
     });
     const finish = (error?: string) => {
       if (settled) return;
@@ -557,6 +607,7 @@ export async function nodeAnsweringClient(o: {
     socket.on('data', (d: Buffer) => {
       const text = d.toString('latin1');
       r.received += text;
+      if (o.renegotiateOn && text.includes(o.renegotiateOn)) socket.renegotiate({}, () => undefined);
       for (const m of text.matchAll(/pong(\d*)/g)) socket.write(`ping${m[1] ?? ''}\n`);
     });
     socket.on('error', (e) => finish(e.message));

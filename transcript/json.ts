@@ -42,7 +42,11 @@ export interface TranscriptJson {
   capturedAt?: string;
   records?: Array<{ dir: Direction; raw: string; frame?: number; plaintext?: { contentType: number; fragment: string } }>;
   messages?: Array<{ dir: Direction; type: string; raw?: string; encrypted?: boolean; frame?: number }>;
-  secrets?: { keylog?: string[]; ephemeral?: Array<{ group: number; clientPrivate?: string; serverPrivate?: string }> };
+  secrets?: {
+    keylog?: string[];
+    ephemeral?: Array<{ group: number; clientPrivate?: string; serverPrivate?: string; clientRandom?: string }>;
+    psks?: Array<{ identity: string; key: string; hash?: 'SHA-256' | 'SHA-384' }>;
+  };
   /** How the transport ended (a capture's FINs and RSTs), when known. */
   ends?: Array<{ side: Side; kind: 'fin' | 'rst'; frame?: number; beforeRecord: number }>;
 }
@@ -79,12 +83,19 @@ export function transcriptToJson(t: Transcript, opts: ToJsonOptions = {}): Trans
     if (t.secrets.keylog) s.keylog = t.secrets.keylog;
     if (t.secrets.ephemeral) {
       s.ephemeral = t.secrets.ephemeral.map((e) => {
-        const j: { group: number; clientPrivate?: string; serverPrivate?: string } = { group: e.group };
+        const j: { group: number; clientPrivate?: string; serverPrivate?: string; clientRandom?: string } = { group: e.group };
         if (e.clientPrivate) j.clientPrivate = toHex(e.clientPrivate);
         if (e.serverPrivate) j.serverPrivate = toHex(e.serverPrivate);
+        if (e.clientRandom) j.clientRandom = toHex(e.clientRandom);
         return j;
       });
     }
+    if (t.secrets.psks)
+      s.psks = t.secrets.psks.map((k) => ({
+        identity: toHex(k.identity),
+        key: toHex(k.key),
+        ...(k.hash ? { hash: k.hash } : {}),
+      }));
     out.secrets = s;
   }
   return out;
@@ -232,6 +243,19 @@ export function transcriptFromJson(value: unknown, file?: string): Transcript {
         };
         if (e['clientPrivate'] !== undefined) k.clientPrivate = hex(e['clientPrivate'], `${p}.clientPrivate`);
         if (e['serverPrivate'] !== undefined) k.serverPrivate = hex(e['serverPrivate'], `${p}.serverPrivate`);
+        if (e['clientRandom'] !== undefined) k.clientRandom = hex(e['clientRandom'], `${p}.clientRandom`);
+        return k;
+      });
+    }
+    if (s['psks'] !== undefined) {
+      secrets.psks = arr(s['psks'], 'secrets.psks').map((pv, i) => {
+        const p = `secrets.psks[${i}]`;
+        const e = obj(pv, p);
+        const k: NonNullable<NonNullable<Transcript['secrets']>['psks']>[number] = {
+          identity: hex(e['identity'], `${p}.identity`),
+          key: hex(e['key'], `${p}.key`),
+        };
+        if (e['hash'] === 'SHA-256' || e['hash'] === 'SHA-384') k.hash = e['hash'];
         return k;
       });
     }

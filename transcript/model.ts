@@ -66,12 +66,27 @@ export interface EphemeralKeys {
   group: number;
   clientPrivate?: Uint8Array;
   serverPrivate?: Uint8Array;
+  /**
+   * The ClientHello random of the handshake that used these keys, when a connection has several (TLS 1.2
+   * renegotiation): the oracles give each handshake its own. Absent: the connection's first handshake.
+   */
+  clientRandom?: Uint8Array;
+}
+
+/** An external pre-shared key of the connection (TLS 1.2 PSK suites, TLS 1.3 external PSK): not in any key log. */
+export interface PresharedKey {
+  identity: Uint8Array;
+  key: Uint8Array;
+  /** TLS 1.3: the hash it is bound to (default SHA-256, RFC 8446 §4.2.11). */
+  hash?: 'SHA-256' | 'SHA-384';
 }
 
 export interface TranscriptSecrets {
   /** NSS key log lines for this connection. */
   keylog?: string[];
   ephemeral?: EphemeralKeys[];
+  /** External PSKs the endpoints used (a generated run knows them; for a capture, `tlsprop check --psk`). */
+  psks?: PresharedKey[];
 }
 
 /** Something that stops a part of the transcript from being checked, said once. */

@@ -47,23 +47,45 @@ export interface SignedParams {
   signature: Uint8Array;
 }
 
+/**
+ * ServerKeyExchange. The PSK key exchanges (RFC 4279 §2-§4, RFC 5489 §2) put `psk_identity_hint` first and sign
+ * nothing: PSK and RSA_PSK send only the hint (`psk`), DHE_PSK and ECDHE_PSK the hint then the (EC)DH parameters
+ * (`pskIdentityHint` on `dhe` / `ecdhe`).
+ */
 export type ServerKeyExchange =
   | { type: 'server_key_exchange'; kex: 'unparsed'; body: Uint8Array }
   | {
       type: 'server_key_exchange';
       kex: 'ecdhe';
+      pskIdentityHint?: Uint8Array;
       curveType: number;
       namedCurve: number;
       publicKey: Uint8Array;
       signed?: SignedParams;
     }
-  | { type: 'server_key_exchange'; kex: 'dhe'; p: Uint8Array; g: Uint8Array; ys: Uint8Array; signed?: SignedParams };
+  | {
+      type: 'server_key_exchange';
+      kex: 'dhe';
+      pskIdentityHint?: Uint8Array;
+      p: Uint8Array;
+      g: Uint8Array;
+      ys: Uint8Array;
+      signed?: SignedParams;
+    }
+  /** PSK / RSA_PSK: only the hint, nothing signed (`signed` never set, so readers of signed params see none). */
+  | { type: 'server_key_exchange'; kex: 'psk'; pskIdentityHint: Uint8Array; signed?: never };
 
+/**
+ * ClientKeyExchange. The PSK key exchanges put `psk_identity` first (RFC 4279 §2-§4, RFC 5489 §2): PSK sends only
+ * it (`psk`); DHE_PSK, RSA_PSK and ECDHE_PSK add their (EC)DH public value or encrypted premaster (`pskIdentity` on
+ * `dhe` / `rsa` / `ecdhe`).
+ */
 export type ClientKeyExchange =
   | { type: 'client_key_exchange'; kex: 'unparsed'; body: Uint8Array }
-  | { type: 'client_key_exchange'; kex: 'rsa'; encryptedPreMasterSecret: Uint8Array }
-  | { type: 'client_key_exchange'; kex: 'ecdhe'; publicKey: Uint8Array }
-  | { type: 'client_key_exchange'; kex: 'dhe'; publicKey: Uint8Array };
+  | { type: 'client_key_exchange'; kex: 'rsa'; pskIdentity?: Uint8Array; encryptedPreMasterSecret: Uint8Array }
+  | { type: 'client_key_exchange'; kex: 'ecdhe'; pskIdentity?: Uint8Array; publicKey: Uint8Array }
+  | { type: 'client_key_exchange'; kex: 'dhe'; pskIdentity?: Uint8Array; publicKey: Uint8Array }
+  | { type: 'client_key_exchange'; kex: 'psk'; pskIdentity: Uint8Array };
 
 export interface CertificateEntry13 {
   data: Uint8Array;
@@ -309,30 +331,52 @@ function readSigned(r: Reader): SignedParams | undefined {
 }
 
 function readServerKeyExchange(r: Reader, kex: KeyExchange | undefined): ServerKeyExchange {
-  if (kex === 'ECDHE_RSA' || kex === 'ECDHE_ECDSA' || kex === 'ECDH_anon') {
+  if (kex === 'PSK' || kex === 'RSA_PSK')
+    return { type: 'server_key_exchange', kex: 'psk', pskIdentityHint: r.vec(2, 'psk_identity_hint') };
+  const hint = kex === 'DHE_PSK' || kex === 'ECDHE_PSK' ? { pskIdentityHint: r.vec(2, 'psk_identity_hint') } : {};
+  if (kex === 'ECDHE_RSA' || kex === 'ECDHE_ECDSA' || kex === 'ECDH_anon' || kex === 'ECDHE_PSK') {
     const curveType = r.u8('params.curve_type');
     if (curveType !== 3) r.fail('value', 'params.curve_type', `curve_type ${curveType} is not named_curve(3)`);
     const namedCurve = r.u16('params.named_curve');
     const publicKey = r.vec(1, 'params.public', 1);
-    const signed = kex === 'ECDH_anon' ? undefined : readSigned(r);
+    const signed = kex === 'ECDH_anon' || kex === 'ECDHE_PSK' ? undefined : readSigned(r);
     return signed
-      ? { type: 'server_key_exchange', kex: 'ecdhe', curveType, namedCurve, publicKey, signed }
-      : { type: 'server_key_exchange', kex: 'ecdhe', curveType, namedCurve, publicKey };
+      ? { type: 'server_key_exchange', kex: 'ecdhe', ...hint, curveType, namedCurve, publicKey, signed }
+      : { type: 'server_key_exchange', kex: 'ecdhe', ...hint, curveType, namedCurve, publicKey };
   }
-  if (kex === 'DHE_RSA' || kex === 'DHE_DSS' || kex === 'DH_anon') {
+  if (kex === 'DHE_RSA' || kex === 'DHE_DSS' || kex === 'DH_anon' || kex === 'DHE_PSK') {
     const p = r.vec(2, 'params.dh_p', 1);
     const g = r.vec(2, 'params.dh_g', 1);
     const ys = r.vec(2, 'params.dh_Ys', 1);
-    const signed = kex === 'DH_anon' ? undefined : readSigned(r);
+    const signed = kex === 'DH_anon' || kex === 'DHE_PSK' ? undefined : readSigned(r);
     return signed
-      ? { type: 'server_key_exchange', kex: 'dhe', p, g, ys, signed }
-      : { type: 'server_key_exchange', kex: 'dhe', p, g, ys };
+      ? { type: 'server_key_exchange', kex: 'dhe', ...hint, p, g, ys, signed }
+      : { type: 'server_key_exchange', kex: 'dhe', ...hint, p, g, ys };
   }
   return { type: 'server_key_exchange', kex: 'unparsed', body: r.rest() };
 }
 
 function readClientKeyExchange(r: Reader, kex: KeyExchange | undefined): ClientKeyExchange {
   switch (kex) {
+    case 'PSK':
+      return { type: 'client_key_exchange', kex: 'psk', pskIdentity: r.vec(2, 'psk_identity') };
+    case 'RSA_PSK': {
+      const pskIdentity = r.vec(2, 'psk_identity');
+      return {
+        type: 'client_key_exchange',
+        kex: 'rsa',
+        pskIdentity,
+        encryptedPreMasterSecret: r.vec(2, 'encrypted_pre_master_secret'),
+      };
+    }
+    case 'ECDHE_PSK': {
+      const pskIdentity = r.vec(2, 'psk_identity');
+      return { type: 'client_key_exchange', kex: 'ecdhe', pskIdentity, publicKey: r.vec(1, 'ecdh_Yc', 1) };
+    }
+    case 'DHE_PSK': {
+      const pskIdentity = r.vec(2, 'psk_identity');
+      return { type: 'client_key_exchange', kex: 'dhe', pskIdentity, publicKey: r.vec(2, 'dh_Yc', 1) };
+    }
     case 'RSA':
       return { type: 'client_key_exchange', kex: 'rsa', encryptedPreMasterSecret: r.vec(2, 'encrypted_pre_master_secret') };
     case 'ECDHE_RSA':
@@ -354,11 +398,15 @@ function readClientKeyExchange(r: Reader, kex: KeyExchange | undefined): ClientK
  * never from a re-encoding.
  */
 export function serverKeyExchangeParamsLength(m: ServerKeyExchange): number {
+  // the PSK key exchanges sign nothing: their "params" are the whole body (the hint first)
+  const hint = m.kex !== 'unparsed' && m.pskIdentityHint ? 2 + m.pskIdentityHint.length : 0;
   switch (m.kex) {
     case 'ecdhe':
-      return 1 + 2 + 1 + m.publicKey.length;
+      return hint + 1 + 2 + 1 + m.publicKey.length;
     case 'dhe':
-      return 6 + m.p.length + m.g.length + m.ys.length;
+      return hint + 6 + m.p.length + m.g.length + m.ys.length;
+    case 'psk':
+      return hint;
     case 'unparsed':
       return m.body.length;
   }
@@ -408,7 +456,9 @@ function writeBody(w: Writer, b: HandshakeBody): void {
       return;
     case 'server_key_exchange':
       if (b.kex === 'unparsed') w.bytes(b.body);
+      else if (b.kex === 'psk') w.opaque(2, b.pskIdentityHint);
       else {
+        if (b.pskIdentityHint) w.opaque(2, b.pskIdentityHint);
         if (b.kex === 'ecdhe') w.u8(b.curveType).u16(b.namedCurve).opaque(1, b.publicKey);
         else w.opaque(2, b.p).opaque(2, b.g).opaque(2, b.ys);
         if (b.signed) w.u16(b.signed.scheme).opaque(2, b.signed.signature);
@@ -430,9 +480,13 @@ function writeBody(w: Writer, b: HandshakeBody): void {
       return;
     case 'client_key_exchange':
       if (b.kex === 'unparsed') w.bytes(b.body);
-      else if (b.kex === 'rsa') w.opaque(2, b.encryptedPreMasterSecret);
-      else if (b.kex === 'ecdhe') w.opaque(1, b.publicKey);
-      else w.opaque(2, b.publicKey);
+      else if (b.kex === 'psk') w.opaque(2, b.pskIdentity);
+      else {
+        if (b.pskIdentity) w.opaque(2, b.pskIdentity);
+        if (b.kex === 'rsa') w.opaque(2, b.encryptedPreMasterSecret);
+        else if (b.kex === 'ecdhe') w.opaque(1, b.publicKey);
+        else w.opaque(2, b.publicKey);
+      }
       return;
     case 'finished':
       w.bytes(b.verifyData);

@@ -274,6 +274,8 @@ export type KeyExchange =
   | 'DH_RSA'
   | 'DH_DSS'
   | 'PSK'
+  | 'DHE_PSK'
+  | 'RSA_PSK'
   | 'ECDHE_PSK'
   | 'TLS13'
   | 'NULL';
@@ -315,7 +317,8 @@ function suite(code: number, name: string): CipherSuiteInfo {
   const m = name.match(/^TLS_(.+?)_WITH_(.+)$/);
   if (!m) return { code, name, kex: 'NULL', cipher: 'NULL', mac: 'SHA', prfHash: 'SHA-256' };
   const exp = m[1]!.endsWith('_EXPORT');
-  const kex = m[1]!.replace(/_EXPORT$/, '') as KeyExchange;
+  // RFC 6655 names two DHE_PSK CCM_8 suites TLS_PSK_DHE_WITH_...
+  const kex = m[1]!.replace(/_EXPORT$/, '').replace(/^PSK_DHE$/, 'DHE_PSK') as KeyExchange;
   const rest = m[2]!;
   let cipher: CipherSuiteInfo['cipher'] = 'NULL';
   if (rest.startsWith('AES_128_GCM')) cipher = 'AES_128_GCM';
@@ -365,10 +368,33 @@ const suiteList: Array<[number, string]> = [
   [0x003d, 'TLS_RSA_WITH_AES_256_CBC_SHA256'],
   [0x0067, 'TLS_DHE_RSA_WITH_AES_128_CBC_SHA256'],
   [0x006b, 'TLS_DHE_RSA_WITH_AES_256_CBC_SHA256'],
+  [0x006c, 'TLS_DH_anon_WITH_AES_128_CBC_SHA256'],
+  [0x006d, 'TLS_DH_anon_WITH_AES_256_CBC_SHA256'],
+  // RFC 4279 (PSK, DHE_PSK, RSA_PSK with AES-CBC) and RFC 5487 (with AES-GCM and SHA-256/384)
+  [0x008c, 'TLS_PSK_WITH_AES_128_CBC_SHA'],
+  [0x008d, 'TLS_PSK_WITH_AES_256_CBC_SHA'],
+  [0x0090, 'TLS_DHE_PSK_WITH_AES_128_CBC_SHA'],
+  [0x0091, 'TLS_DHE_PSK_WITH_AES_256_CBC_SHA'],
+  [0x0094, 'TLS_RSA_PSK_WITH_AES_128_CBC_SHA'],
+  [0x0095, 'TLS_RSA_PSK_WITH_AES_256_CBC_SHA'],
   [0x009c, 'TLS_RSA_WITH_AES_128_GCM_SHA256'],
   [0x009d, 'TLS_RSA_WITH_AES_256_GCM_SHA384'],
   [0x009e, 'TLS_DHE_RSA_WITH_AES_128_GCM_SHA256'],
   [0x009f, 'TLS_DHE_RSA_WITH_AES_256_GCM_SHA384'],
+  [0x00a6, 'TLS_DH_anon_WITH_AES_128_GCM_SHA256'],
+  [0x00a7, 'TLS_DH_anon_WITH_AES_256_GCM_SHA384'],
+  [0x00a8, 'TLS_PSK_WITH_AES_128_GCM_SHA256'],
+  [0x00a9, 'TLS_PSK_WITH_AES_256_GCM_SHA384'],
+  [0x00aa, 'TLS_DHE_PSK_WITH_AES_128_GCM_SHA256'],
+  [0x00ab, 'TLS_DHE_PSK_WITH_AES_256_GCM_SHA384'],
+  [0x00ac, 'TLS_RSA_PSK_WITH_AES_128_GCM_SHA256'],
+  [0x00ad, 'TLS_RSA_PSK_WITH_AES_256_GCM_SHA384'],
+  [0x00ae, 'TLS_PSK_WITH_AES_128_CBC_SHA256'],
+  [0x00af, 'TLS_PSK_WITH_AES_256_CBC_SHA384'],
+  [0x00b2, 'TLS_DHE_PSK_WITH_AES_128_CBC_SHA256'],
+  [0x00b3, 'TLS_DHE_PSK_WITH_AES_256_CBC_SHA384'],
+  [0x00b6, 'TLS_RSA_PSK_WITH_AES_128_CBC_SHA256'],
+  [0x00b7, 'TLS_RSA_PSK_WITH_AES_256_CBC_SHA384'],
   [0x00ff, 'TLS_EMPTY_RENEGOTIATION_INFO_SCSV'],
   [0x1301, 'TLS_AES_128_GCM_SHA256'],
   [0x1302, 'TLS_AES_256_GCM_SHA384'],
@@ -382,6 +408,7 @@ const suiteList: Array<[number, string]> = [
   [0xc013, 'TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA'],
   [0xc014, 'TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA'],
   [0xc018, 'TLS_ECDH_anon_WITH_AES_128_CBC_SHA'],
+  [0xc019, 'TLS_ECDH_anon_WITH_AES_256_CBC_SHA'],
   [0xc023, 'TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256'],
   [0xc024, 'TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384'],
   [0xc027, 'TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256'],
@@ -390,6 +417,11 @@ const suiteList: Array<[number, string]> = [
   [0xc02c, 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384'],
   [0xc02f, 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'],
   [0xc030, 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384'],
+  // RFC 5489 (ECDHE_PSK with AES-CBC)
+  [0xc035, 'TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA'],
+  [0xc036, 'TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA'],
+  [0xc037, 'TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256'],
+  [0xc038, 'TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA384'],
   // RFC 6655 (RSA and DHE_RSA with AES-CCM) and RFC 7251 (ECDHE_ECDSA with AES-CCM)
   [0xc09c, 'TLS_RSA_WITH_AES_128_CCM'],
   [0xc09d, 'TLS_RSA_WITH_AES_256_CCM'],
@@ -399,6 +431,15 @@ const suiteList: Array<[number, string]> = [
   [0xc0a1, 'TLS_RSA_WITH_AES_256_CCM_8'],
   [0xc0a2, 'TLS_DHE_RSA_WITH_AES_128_CCM_8'],
   [0xc0a3, 'TLS_DHE_RSA_WITH_AES_256_CCM_8'],
+  // RFC 6655 (PSK and DHE_PSK with AES-CCM)
+  [0xc0a4, 'TLS_PSK_WITH_AES_128_CCM'],
+  [0xc0a5, 'TLS_PSK_WITH_AES_256_CCM'],
+  [0xc0a6, 'TLS_DHE_PSK_WITH_AES_128_CCM'],
+  [0xc0a7, 'TLS_DHE_PSK_WITH_AES_256_CCM'],
+  [0xc0a8, 'TLS_PSK_WITH_AES_128_CCM_8'],
+  [0xc0a9, 'TLS_PSK_WITH_AES_256_CCM_8'],
+  [0xc0aa, 'TLS_PSK_DHE_WITH_AES_128_CCM_8'],
+  [0xc0ab, 'TLS_PSK_DHE_WITH_AES_256_CCM_8'],
   [0xc0ac, 'TLS_ECDHE_ECDSA_WITH_AES_128_CCM'],
   [0xc0ad, 'TLS_ECDHE_ECDSA_WITH_AES_256_CCM'],
   [0xc0ae, 'TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8'],
@@ -406,6 +447,15 @@ const suiteList: Array<[number, string]> = [
   [0xcca8, 'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256'],
   [0xcca9, 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256'],
   [0xccaa, 'TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256'],
+  // RFC 7905 (the PSK key exchanges with ChaCha20-Poly1305) and RFC 8442 (ECDHE_PSK with AES-GCM and AES-CCM)
+  [0xccab, 'TLS_PSK_WITH_CHACHA20_POLY1305_SHA256'],
+  [0xccac, 'TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256'],
+  [0xccad, 'TLS_DHE_PSK_WITH_CHACHA20_POLY1305_SHA256'],
+  [0xccae, 'TLS_RSA_PSK_WITH_CHACHA20_POLY1305_SHA256'],
+  [0xd001, 'TLS_ECDHE_PSK_WITH_AES_128_GCM_SHA256'],
+  [0xd002, 'TLS_ECDHE_PSK_WITH_AES_256_GCM_SHA384'],
+  [0xd003, 'TLS_ECDHE_PSK_WITH_AES_128_CCM_8_SHA256'],
+  [0xd005, 'TLS_ECDHE_PSK_WITH_AES_128_CCM_SHA256'],
 ];
 
 export const cipherSuites: ReadonlyMap<number, CipherSuiteInfo> = new Map(suiteList.map(([c, n]) => [c, suite(c, n)]));

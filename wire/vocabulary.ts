@@ -100,6 +100,8 @@ export type ClientAuthMode = 'none' | 'request' | 'require';
 export type ClientAuthSeen = 'none' | 'requested-sent' | 'requested-empty' | 'required';
 /** How a handshake resumed an earlier session, if it did. */
 export type ResumptionMode = 'none' | 'session_id' | 'ticket' | 'psk_ke' | 'psk_dhe_ke';
+/** Who started a TLS 1.2 renegotiation (RFC 5746) on a connection: its client, its server (HelloRequest), or nobody. */
+export type RenegotiationMode = 'none' | 'client' | 'server';
 
 /** One point of the configuration space a generated handshake was drawn from (names as the registry spells them). */
 export interface ConfigPoint {
@@ -114,6 +116,10 @@ export interface ConfigPoint {
   clientAuth: ClientAuthSeen;
   resumption: ResumptionMode;
   helloRetry: boolean;
+  /** A TLS 1.2 renegotiation followed the handshake (absent: none). */
+  renegotiation?: RenegotiationMode;
+  /** A TLS 1.3 external PSK authenticated the handshake, with this key exchange mode (absent: none). */
+  externalPsk?: 'psk_ke' | 'psk_dhe_ke';
   extensions: string[];
 }
 

@@ -17,6 +17,9 @@ import { KEY_MUTATIONS } from './ops-keys';
 import { HELLO_MUTATIONS } from './ops-hello';
 import { OFF_CURVE_MUTATIONS } from './ops-live';
 import { RECORD_MUTATIONS } from './ops-records';
+import { PSK_MUTATIONS } from './ops-psk';
+import { RECORD_LIMIT_MUTATIONS } from './ops-record-limit';
+import { RENEGOTIATION_MUTATIONS } from './ops-renegotiation';
 import { STATE_MUTATIONS } from './ops-state';
 import { WIRE_MUTATIONS } from './ops-wire';
 import { CORE_MUTATIONS } from './operators';
@@ -44,6 +47,12 @@ export const MUTATIONS: readonly Mutation[] = checkedCatalogue([
   ...CLOSURE_MUTATIONS,
   // the client-target family: versions a client did not offer, our server's transport closed early (ops-client-target.ts)
   ...CLIENT_TARGET_MUTATIONS,
+  // TLS 1.2 renegotiation: a renegotiation_info check or the version broken by one side (ops-renegotiation.ts)
+  ...RENEGOTIATION_MUTATIONS,
+  // TLS 1.2 PSK key exchanges: what RFC 4279 says their messages carry (ops-psk.ts)
+  ...PSK_MUTATIONS,
+  // record_size_limit (RFC 8449): its value and its company (ops-record-limit.ts)
+  ...RECORD_LIMIT_MUTATIONS,
   // state-machine step lists of our client's flight (ops-state.ts)
   ...STATE_MUTATIONS,
   // client certificates with a fault, presented by our client (ops-certs.ts)

@@ -141,6 +141,7 @@ export const ENGINE_FAULT_MUTATIONS: readonly EngineFault[] = [
     'null-suite-no-common',
     'server: a ClientHello with no cipher suite in common is answered with a ServerHello naming TLS_NULL_WITH_NULL_NULL (0x0000), then a close without an alert, instead of handshake_failure',
     ['1.2', '1.3'],
+    // the rule the live ClientHello family (ch-only-unknown-suites) names for this duty, RFC 5246 §7.4.1.2
     ['t12.neg.no-common-parameters', 't13.neg.no-common-parameters', 't12.neg.suite-offered', 't13.neg.suite-offered'],
     'handshake_failure',
   ),

@@ -139,8 +139,8 @@ export interface Prepared {
   hooks?: { client?: EngineHooks; server?: EngineHooks };
   check?: CheckInputs;
   post?: (t: Transcript) => Transcript | Promise<Transcript>;
-  /** Extra steps of the in-memory run (KeyUpdates once connected). */
-  memory?: Pick<MemoryOptions, 'keyUpdates'>;
+  /** Extra steps of the in-memory run (KeyUpdates, TLS 1.2 renegotiations once connected). */
+  memory?: Pick<MemoryOptions, 'keyUpdates' | 'renegotiations'>;
 }
 
 /** The versions of some bases, in the order first seen. */

@@ -199,8 +199,10 @@ export const certificateMessageRules = [
       const p = parsedChain(ctx, c.value.certs);
       if (!p) return inconclusive('The client certificate does not parse.');
       const alg = p[0]!.keyAlgOid;
+      // rsa_sign is "a certificate containing an RSA key" (RFC 5246 §7.4.4): rsaEncryption, and id-RSASSA-PSS, an RSA
+      // key restricted to RSASSA-PSS (RFC 4055 §1.2) that signs TLS 1.2 with rsa_pss_pss_* (RFC 8446 §4.2.3)
       const type =
-        alg === '1.2.840.113549.1.1.1'
+        alg === '1.2.840.113549.1.1.1' || alg === '1.2.840.113549.1.1.10'
           ? 1
           : alg === '1.2.840.10040.4.1'
             ? 2

@@ -1,7 +1,7 @@
 /**
  * Extensions across versions: answers only to offers, duplicates, the
  * ClientHello extensions block, GREASE, ALPN, extended master secret,
- * secure renegotiation, OCSP status, SNI and max_fragment_length.
+ * secure renegotiation, OCSP status, SNI, max_fragment_length and record_size_limit.
  */
 import type { TranscriptMessage } from '../../transcript/model';
 import { type Extension, extensionBody, findExtension } from '../../wire/extensions';
@@ -313,6 +313,8 @@ export const extensionRules = [
     alerts: ['handshake_failure'],
     needs: ['hellos'],
     check(ctx) {
+      if (ctx.previous)
+        return notApplicable('A renegotiation (see ext.reneg.secure and ext.reneg.legacy), not the initial handshake.');
       // RFC 5746 §1 / §3: the extension secures renegotiation in TLS 1.2 and earlier; a ClientHello whose
       // supported_versions offers nothing below TLS 1.3 (RFC 8446 §4.2.1) starts no such handshake.
       const offered = supportedVersions(ctx.ch.b)?.filter((v) => !isGrease(v));
@@ -456,6 +458,83 @@ export const extensionRules = [
             expected: `${c.value}`,
             actual: `${s.value}`,
           });
+    },
+  }),
+
+  rule({
+    id: 'ext.rsl.value',
+    title: "record_size_limit values are at least 64, and the server's at most the negotiated version's record size.",
+    rfc: 'RFC 8449 §4',
+    versions: ['1.2', '1.3'],
+    role: 'both',
+    overrides: {
+      checklist:
+        'the reference checklist has no record_size_limit rules; RFC 8449 §4: "Endpoints MUST NOT send a "record_size_limit" extension with a value smaller than 64", "an endpoint MUST NOT send a value higher than the protocol-defined maximum record size"',
+    },
+    alerts: [
+      because(
+        'illegal_parameter',
+        'RFC 8449 §4',
+        'Endpoints MUST NOT send a "record_size_limit" extension with a value smaller than 64. An endpoint MUST treat receipt of a smaller value as a fatal error and generate an "illegal_parameter" alert.',
+      ),
+    ],
+    needs: ['client-hello'],
+    check(ctx) {
+      const c = extensionBody(answered(ctx)!.b.extensions, X.record_size_limit, 'record_size_limit');
+      if (!c) return notApplicable('No record_size_limit offered.');
+      if (c.limit < 64)
+        return violation(`The client's record_size_limit is ${c.limit}, below 64.`, {
+          message: answered(ctx)!.m.index,
+          expected: '>= 64',
+          actual: `${c.limit}`,
+        });
+      const server = serverExtensions(ctx);
+      if (isOutcome(server)) return server;
+      const s = extensionBody(server.exts, X.record_size_limit, 'record_size_limit');
+      if (!s) return pass(`record_size_limit ${c.limit} offered, not answered.`);
+      // "an endpoint MUST NOT send a value higher than the protocol-defined maximum record size unless explicitly
+      // allowed by such a future version or extension": 2^14 for TLS 1.2, 2^14+1 for TLS 1.3 (the server knows the
+      // version; the client may not, and "A server MUST NOT enforce this restriction" on it)
+      const max = ctx.version === '1.3' ? (1 << 14) + 1 : 1 << 14;
+      if (s.limit < 64 || s.limit > max)
+        return violation(`The server's record_size_limit is ${s.limit}, outside 64..${max}.`, {
+          message: server.m.index,
+          expected: `64..${max}`,
+          actual: `${s.limit}`,
+        });
+      return pass(`record_size_limit ${c.limit} (client) and ${s.limit} (server).`, { message: server.m.index });
+    },
+  }),
+  rule({
+    id: 'ext.rsl.not-with-mfl',
+    title: 'A server that answers record_size_limit does not also answer max_fragment_length.',
+    rfc: 'RFC 8449 §5',
+    versions: ['1.2', '1.3'],
+    role: 'server',
+    overrides: {
+      checklist:
+        'the reference checklist has no record_size_limit rules; RFC 8449 §5: "A server that supports the "record_size_limit" extension MUST ignore a "max_fragment_length" that appears in a ClientHello if both extensions appear"',
+    },
+    alerts: [
+      because(
+        'illegal_parameter',
+        'RFC 8449 §5',
+        'A client MUST treat receipt of both "max_fragment_length" and "record_size_limit" as a fatal error, and it SHOULD generate an "illegal_parameter" alert.',
+      ),
+    ],
+    needs: ['client-hello'],
+    check(ctx) {
+      const offered = answered(ctx)!.b.extensions;
+      if (!hasExt(offered, X.record_size_limit) || !hasExt(offered, X.max_fragment_length))
+        return notApplicable('The client did not offer both record_size_limit and max_fragment_length.');
+      const server = serverExtensions(ctx);
+      if (isOutcome(server)) return server;
+      const both = hasExt(server.exts, X.record_size_limit) && hasExt(server.exts, X.max_fragment_length);
+      // "A server that supports the "record_size_limit" extension MUST ignore a "max_fragment_length" that appears in
+      // a ClientHello if both extensions appear."
+      return both
+        ? violation('The server answered both record_size_limit and max_fragment_length.', { message: server.m.index })
+        : pass('The server answered at most one of record_size_limit and max_fragment_length.', { message: server.m.index });
     },
   }),
 

@@ -11,6 +11,7 @@ import type { Context } from '../context';
 import { who } from '../flow';
 import {
   type FinCheck,
+  PSK_KEX12,
   emsNegotiated,
   ephemeral,
   finishedChecks,
@@ -66,7 +67,7 @@ async function master12(ctx: Context, when: (ctx: Context) => string | undefined
     return bytesEqual(kl.value.CLIENT_RANDOM, r.value.master)
       ? pass(`${name}: the master secret recomputed from the premaster equals the logged one.`)
       : violation(
-          `${name}: the master secret recomputed from the premaster (${r.value.ems ? 'extended' : 'classic'} derivation) differs from the key log.`,
+          `${name}: the master secret recomputed from the premaster (${r.value.ems ? 'extended' : 'classic'} derivation) differs from the key log${ctx.kex && PSK_KEX12.has(ctx.kex) ? ' (or the PSK given for the identity is not the one the endpoints used)' : ''}.`,
           { expected: hex(r.value.master), actual: hex(kl.value.CLIENT_RANDOM) },
         );
   }
@@ -83,7 +84,7 @@ const ecdheKex = (ctx: Context): string | undefined =>
     ? undefined
     : `The key exchange is ${ctx.kex ?? 'unknown'}, not ECDHE.`;
 const dheKex = (ctx: Context): string | undefined =>
-  ctx.kex && ['DHE_RSA', 'DHE_DSS', 'DH_anon'].includes(ctx.kex)
+  ctx.kex && ['DHE_RSA', 'DHE_DSS', 'DH_anon', 'DHE_PSK'].includes(ctx.kex)
     ? undefined
     : `The key exchange is ${ctx.kex ?? 'unknown'}, not DHE.`;
 
@@ -206,6 +207,26 @@ export const keyScheduleRules = [
     evidence: 'keys',
     needs: ['full-handshake'],
     check: (ctx) => master12(ctx, dheKex, 'The DHE premaster'),
+  }),
+  rule({
+    id: 't12.ks.pms-psk',
+    title:
+      'A PSK key exchange premaster is uint16 length, other_secret, uint16 length, PSK: zeros for PSK, the DH or ECDH secret for DHE_PSK and ECDHE_PSK, the 48-byte RSA premaster for RSA_PSK.',
+    rfc: ['RFC 4279 §2', 'RFC 4279 §3', 'RFC 4279 §4', 'RFC 5489 §2'],
+    versions: ['1.2'],
+    evidence: 'keys',
+    alerts: ['bad_record_mac', 'decrypt_error'],
+    overrides: {
+      checklist:
+        'the reference checklist has no PSK key exchange rules; RFC 4279 §2 defines the premaster ("concatenate a uint16 with the value N, N zero octets, a second uint16 with the value N, and the PSK itself"), decidable with the key log and the PSK (tlsprop check --psk)',
+    },
+    needs: ['full-handshake'],
+    check: (ctx) =>
+      master12(
+        ctx,
+        (c) => (c.kex && PSK_KEX12.has(c.kex) ? undefined : `The key exchange is ${c.kex ?? 'unknown'}, not a PSK one.`),
+        'The PSK premaster',
+      ),
   }),
   rule({
     id: 'ecdh.shared-secret-encoding',

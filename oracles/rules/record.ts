@@ -461,6 +461,69 @@ export const recordRules = [
     },
   }),
   rule({
+    id: 'rec.rsl-enforced',
+    title: "Once record_size_limit is negotiated, no protected record exceeds its receiver's limit.",
+    rfc: 'RFC 8449 §4',
+    versions: ['1.2', '1.3'],
+    overrides: {
+      checklist:
+        'the reference checklist has no record_size_limit rules; RFC 8449 §4: "an endpoint MUST NOT generate a protected record with plaintext that is larger than the RecordSizeLimit value it receives from its peer"',
+    },
+    alerts: [
+      because(
+        'record_overflow',
+        'RFC 8449 §4',
+        'A TLS endpoint that receives a record larger than its advertised limit MUST generate a fatal "record_overflow" alert',
+      ),
+    ],
+    needs: ['server-hello'],
+    check(ctx) {
+      const ee = bodyOf(ctx.steps.find((s) => s.sym === 'encrypted_extensions')?.m);
+      const serverExts =
+        ctx.version === '1.3' ? (ee?.type === 'encrypted_extensions' ? ee.extensions : undefined) : ctx.sh.b.extensions;
+      const s = extensionBody(serverExts, X.record_size_limit, 'record_size_limit')?.limit;
+      const c = extensionBody((ctx.ch2 ?? ctx.ch)?.b.extensions, X.record_size_limit, 'record_size_limit')?.limit;
+      if (s === undefined || c === undefined)
+        return ctx.version === '1.3' && !ee
+          ? inconclusive('The EncryptedExtensions is not readable: whether record_size_limit was negotiated is unknown.')
+          : notApplicable('No record_size_limit negotiated.');
+      const n = NEEDS.records(ctx);
+      if (n) return n;
+      // "When the "record_size_limit" extension is negotiated, an endpoint MUST NOT generate a protected record with
+      // plaintext that is larger than the RecordSizeLimit value it receives from its peer. Unprotected messages are
+      // not subject to this limit." TLS 1.3 counts "the complete length of TLSInnerPlaintext" (the protected fragment
+      // less the AEAD tag, so it is decided without keys); TLS 1.2 the plaintext. A limit over the protocol's is not
+      // enforced ("A server MUST NOT enforce this restriction").
+      const tls13 = ctx.version === '1.3';
+      const max = tls13 ? MAX_PLAINTEXT + 1 : MAX_PLAINTEXT;
+      const limitFor = { 'C->S': Math.min(s, max), 'S->C': Math.min(c, max) } as const;
+      const tag = ctx.suiteInfo?.cipher.endsWith('CCM_8') ? 8 : 16;
+      const shRec = ctx.sh.m.records?.[0] ?? 0;
+      let unread = 0;
+      let checked = 0;
+      for (const r of ctx.t.records) {
+        if (r.index <= shRec || !r.encrypted || r.epoch === 'early') continue;
+        const size = tls13 ? r.raw.length - 5 - tag : r.plaintext?.fragment.length;
+        if (size === undefined) {
+          unread++;
+          continue;
+        }
+        checked++;
+        const limit = limitFor[r.dir];
+        if (size > limit)
+          return violation(
+            `Record ${r.index} (${r.dir}) carries ${size} bytes of ${tls13 ? 'TLSInnerPlaintext' : 'plaintext'}, over the ${r.dir === 'C->S' ? "server's" : "client's"} record_size_limit ${limit}.`,
+            { expected: `<= ${limit}`, actual: `${size}` },
+          );
+      }
+      if (unread)
+        return inconclusive(`${unread} protected record(s) could not be read (no key log): their plaintext size is unknown.`);
+      return pass(
+        `${checked} protected record(s) within record_size_limit ${limitFor['C->S']} (to the server) and ${limitFor['S->C']} (to the client).`,
+      );
+    },
+  }),
+  rule({
     id: 'rec.hs-length-consistent',
     title: 'Handshake lengths and the length-prefixed fields consume the body exactly.',
     rfc: ['RFC 5246 §7.4', 'RFC 5246 §7.4.1.2', 'RFC 8446 §4', 'RFC 8446 §6'],

@@ -14,7 +14,7 @@ import { ExtensionType as X } from '../../wire/registry';
 import { type Context, bodyOf, exts, hasExt, memo } from '../context';
 import { abbreviated } from '../flow';
 import { isOutcome } from '../hellos';
-import { type Got, hashOf, leafOf, provider, ticketIssuer, ticketPsk } from '../keyfacts';
+import { type Got, externalPsk, hashOf, leafOf, provider, ticketIssuer, ticketPsk } from '../keyfacts';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
 const rule = declarer({
@@ -79,6 +79,7 @@ function sni13(ctx: Context): Outcome {
     sel.selectedIdentity
   ];
   if (!id) return inconclusive('The selected PSK identity is not readable in the ClientHello.');
+  if (externalPsk(ctx, id.identity)) return notApplicable('The server accepted an external PSK: no session is resumed.');
   const issuer = ticketIssuer(ctx, id.identity);
   if (!issuer) return inconclusive(NEED_ORIGINAL);
   const now = sniText(ctx);
@@ -127,19 +128,27 @@ function binderChecks(ctx: Context): Promise<Got<{ m: number; checks: BinderChec
     const truncated = ch.m.raw.subarray(0, ch.m.raw.length - bindersLen);
     const checks: BinderCheck[] = [];
     for (const [i, id] of psk.identities.entries()) {
-      const issuer = ticketIssuer(ctx, id.identity);
-      const pskValue = await ticketPsk(ctx, id.identity);
-      if (!issuer || !pskValue.ok) {
-        checks.push({ index: i, ok: undefined, detail: `identity ${i}: ${pskValue.ok ? 'no issuer' : pskValue.why}` });
-        continue;
+      // an external PSK (given with --psk, or carried by a generated transcript): "ext binder", its own hash
+      const ext = externalPsk(ctx, id.identity);
+      let key: { psk: Uint8Array; hash: 'SHA-256' | 'SHA-384'; label: 'external' | 'resumption' };
+      if (ext) key = { psk: ext.key, hash: ext.hash ?? 'SHA-256', label: 'external' };
+      else {
+        const issuer = ticketIssuer(ctx, id.identity);
+        const pskValue = await ticketPsk(ctx, id.identity);
+        if (!issuer || !pskValue.ok) {
+          checks.push({ index: i, ok: undefined, detail: `identity ${i}: ${pskValue.ok ? 'no issuer' : pskValue.why}` });
+          continue;
+        }
+        const h = hashOf(issuer.e);
+        if (!h.ok) {
+          checks.push({ index: i, ok: undefined, detail: `identity ${i}: ${h.why}` });
+          continue;
+        }
+        key = { psk: pskValue.value, hash: h.value, label: 'resumption' };
       }
-      const h = hashOf(issuer.e);
-      if (!h.ok) {
-        checks.push({ index: i, ok: undefined, detail: `identity ${i}: ${h.why}` });
-        continue;
-      }
+      const h = { value: key.hash };
       const P = provider(ctx);
-      const bk = await binderKey(P, h.value, pskValue.value, 'resumption');
+      const bk = await binderKey(P, h.value, key.psk, key.label);
       const msgs: Uint8Array[] = [];
       if (ctx.ch2 && ctx.hrr && ctx.ch?.m.raw && ctx.hrr.m.raw) msgs.push(ctx.ch.m.raw, ctx.hrr.m.raw);
       msgs.push(truncated);
@@ -147,7 +156,14 @@ function binderChecks(ctx: Context): Promise<Got<{ m: number; checks: BinderChec
       const expected = await pskBinder(P, h.value, bk, th);
       const actual = psk.binders[i];
       if (!actual) checks.push({ index: i, ok: false, detail: `identity ${i} has no binder` });
-      else checks.push({ index: i, ok: bytesEqual(expected, actual), detail: `identity ${i}`, expected, actual });
+      else
+        checks.push({
+          index: i,
+          ok: bytesEqual(expected, actual),
+          detail: `identity ${i}${key.label === 'external' ? ' (external PSK)' : ''}`,
+          expected,
+          actual,
+        });
     }
     return { ok: true, value: { m: ch.m.index, checks } } as Got<R>;
   });
@@ -162,11 +178,13 @@ async function binderOutcomes(ctx: Context, what: string): Promise<Outcome[]> {
       ? inconclusive(`${what} not checked for ${c.detail}.`, { message: g.value.m })
       : c.ok
         ? pass(
-            `${what}: the binder of ${c.detail} matches the one recomputed from the original connection's resumption secret.`,
+            `${what}: the binder of ${c.detail} matches the one recomputed from ${c.detail.endsWith('(external PSK)') ? 'the external PSK ("ext binder")' : "the original connection's resumption secret"}.`,
             { message: g.value.m },
           )
         : violation(
-            `${what}: the binder of ${c.detail} differs from the one recomputed from the ticket's PSK over the truncated ClientHello.`,
+            c.detail.endsWith('(external PSK)')
+              ? `${what}: the binder of ${c.detail} differs from the one recomputed with the "ext binder" key over the truncated ClientHello (or the PSK given for the identity is not the one the client used).`
+              : `${what}: the binder of ${c.detail} differs from the one recomputed from the ticket's PSK over the truncated ClientHello.`,
             {
               message: g.value.m,
               expected: c.expected ? toHex(c.expected) : 'a binder',
@@ -322,6 +340,16 @@ export const resumptionRules = [
       if (!psk || !ctx.ch) return notApplicable('The ClientHello offers no PSK.');
       const out: Outcome[] = [];
       for (const id of psk.identities) {
+        // RFC 8446 §4.2.11: "For identities established externally, an obfuscated_ticket_age of 0 SHOULD be used, and
+        // servers MUST ignore the value."
+        if (externalPsk(ctx, id.identity)) {
+          out.push(
+            pass(`An external PSK identity: its obfuscated_ticket_age (${id.obfuscatedTicketAge}) is ignored by the server.`, {
+              message: ctx.ch.m.index,
+            }),
+          );
+          continue;
+        }
         let found = false;
         for (const e of ctx.earlier) {
           for (const s of e.steps) {

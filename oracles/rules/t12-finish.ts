@@ -304,6 +304,9 @@ export const t12FinishRules = [
     check(ctx) {
       const app = ctx.t.messages.filter((m) => m.kind === 'application_data' && m.type === 'application_data');
       if (!app.length) return notApplicable('No application data.');
+      // RFC 5246 §6.1, §7.4.1.1: during a renegotiation the keys of the handshake before protect application data.
+      if (ctx.previous)
+        return notApplicable('A renegotiation: its application data flows under the keys of the handshake before it.');
       const { C, S } = firstHandshake(ctx);
       const cfin = C.find((s) => s.sym === 'finished' || isUnreadableStep(s));
       const sfin = S.find((s) => s.sym === 'finished' || isUnreadableStep(s));

@@ -191,7 +191,8 @@ export const t12OrderRules = [
   }),
   rule({
     id: 't12.order.ske-position',
-    title: 'ServerKeyExchange follows the server Certificate (or CertificateStatus, or ServerHello when anonymous).',
+    title:
+      'ServerKeyExchange follows the server Certificate (or CertificateStatus, or ServerHello when the key exchange has no server certificate: anonymous, PSK, DHE_PSK, ECDHE_PSK).',
     rfc: 'RFC 5246 §7.4.3',
     role: 'server',
     check(ctx) {
@@ -201,12 +202,12 @@ export const t12OrderRules = [
       const p = before(S, ske);
       const ok =
         ['certificate', 'certificate_status'].includes(p?.sym ?? '') ||
-        (p?.sym === 'server_hello' && ctx.kex !== undefined && kexAnonymous(ctx.kex));
+        (p?.sym === 'server_hello' && ctx.kex !== undefined && !kexUsesCertificate(ctx.kex));
       return ok
         ? pass(`ServerKeyExchange follows ${p!.sym}.`, { message: ske.m.index })
         : violation(`ServerKeyExchange follows ${name(p)}.`, {
             message: ske.m.index,
-            expected: 'certificate or certificate_status (server_hello if anonymous)',
+            expected: 'certificate or certificate_status (server_hello without a server certificate)',
             actual: name(p),
           });
     },

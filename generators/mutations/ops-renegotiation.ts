@@ -1,0 +1,144 @@
+/**
+ * TLS 1.2 renegotiation (RFC 5746, RFC 8446 §4.1.2): the base handshake, then a renegotiation (started by our client,
+ * or asked for by our server's HelloRequest) in which one side breaks a renegotiation_info check. Each acts through
+ * the engine's hooks on the renegotiation's hellos only (HookMessage.handshake), so the first handshake stays valid
+ * and the renegotiation runs under its real keys; the receiving side of the base aborts, as RFC 5746 requires.
+ */
+import type { EngineHooks } from '../../engine/hooks';
+import { bothHooks, readHello, sendHello } from '../../engine/renegotiation-hooks';
+import type { RuleId } from '../../oracles/catalogue';
+import { decodeHandshake, encodeBody } from '../../wire/handshake';
+import { SCSV, ExtensionType as X } from '../../wire/registry';
+import { VERSION_CODE } from '../../wire/vocabulary';
+import type { ClientSends, Mutation, ServerSends } from './model';
+import type { BaseEnv, BaseName } from './support';
+
+const T12_ALL: readonly BaseName[] = ['t12-ecdhe-rsa-cbc-mutual', 't12-ecdhe-ecdsa-gcm', 't12-rsa-kex'];
+
+/** Why these are not run live (yet): a live conversation has no renegotiation step in the fuzzer's families. */
+const NOT_LIVE = 'needs a renegotiation in the conversation: not yet a live conversation family (issue #14 families)';
+
+/**
+ * A renegotiation mutation of one side: both sides allow renegotiation (legacy too, so a connection without secure
+ * renegotiation goes on), `by` starts it; `ours` hooks the mutating side, `theirs` the other endpoint.
+ */
+function renegotiating(
+  where: 'client-sends' | 'server-sends',
+  by: 'client' | 'server',
+  ours: () => EngineHooks,
+  theirs?: () => EngineHooks,
+):
+  | Pick<ClientSends, 'where' | 'mutate' | 'inMemory' | 'notLive'>
+  | Pick<ServerSends, 'where' | 'mutate' | 'inMemory' | 'notLive'> {
+  const common = { notLive: NOT_LIVE };
+  if (where === 'client-sends')
+    return {
+      ...common,
+      where,
+      mutate: (env: BaseEnv) => ({ config: { ...env.client, renegotiation: 'legacy' }, hooks: ours() }),
+      inMemory: (env: BaseEnv) => ({
+        server: { ...env.server, renegotiation: 'legacy' },
+        memory: { renegotiations: [by] },
+        ...(theirs ? { hooks: theirs() } : {}),
+      }),
+    };
+  return {
+    ...common,
+    where,
+    mutate: (env: BaseEnv) => ({ config: { ...env.server, renegotiation: 'legacy' }, hooks: ours() }),
+    inMemory: (env: BaseEnv) => ({
+      client: { ...env.client, renegotiation: 'legacy' },
+      memory: { renegotiations: [by] },
+      ...(theirs ? { hooks: theirs() } : {}),
+    }),
+  };
+}
+
+/** The renegotiating ServerHello answers with TLS 1.3 (supported_versions 0x0304). */
+const serverHello13 = (): EngineHooks => ({
+  beforeSend(msg) {
+    if (msg.type !== 'server_hello' || !msg.handshake) return undefined;
+    const b = decodeHandshake(msg.raw, { version: VERSION_CODE['1.2'] }).message.body;
+    if (b.type !== 'server_hello') return undefined;
+    const sv = { type: X.supported_versions, body: { kind: 'supported_versions_server' as const, version: VERSION_CODE['1.3'] } };
+    return [encodeBody({ ...b, extensions: [...(b.extensions ?? []), sv] })];
+  },
+});
+
+const withoutScsv = (_ri: Uint8Array | undefined, suites?: number[]) => ({
+  suites: (suites ?? []).filter((x) => x !== SCSV.TLS_EMPTY_RENEGOTIATION_INFO_SCSV),
+});
+
+const common = (name: string, description: string, rules: readonly RuleId[]) => ({
+  name,
+  description,
+  versions: ['1.2'] as const,
+  rules,
+  bases: T12_ALL,
+});
+
+export const RENEGOTIATION_MUTATIONS: readonly Mutation[] = [
+  {
+    ...common('t12-reneg-client-no-ri', 'the client renegotiates a secure connection without renegotiation_info', [
+      'ext.reneg.secure',
+    ]),
+    ...renegotiating('client-sends', 'client', () => sendHello('client_hello', () => ({ ri: null }))),
+  } as Mutation,
+  {
+    ...common(
+      't12-reneg-client-wrong-ri',
+      "the renegotiating ClientHello's renegotiation_info is not the client verify_data (one bit flipped)",
+      ['ext.reneg.secure'],
+    ),
+    ...renegotiating('client-sends', 'server', () =>
+      sendHello('client_hello', (ri) => ({ ri: ri ? ri.map((b, i) => (i === 0 ? b ^ 1 : b)) : new Uint8Array(12) })),
+    ),
+  } as Mutation,
+  {
+    ...common('t12-reneg-client-scsv', 'the renegotiating ClientHello also carries TLS_EMPTY_RENEGOTIATION_INFO_SCSV', [
+      'ext.reneg.secure',
+    ]),
+    ...renegotiating('client-sends', 'client', () =>
+      sendHello('client_hello', (_ri, suites) => ({ suites: [...(suites ?? []), SCSV.TLS_EMPTY_RENEGOTIATION_INFO_SCSV] })),
+    ),
+  } as Mutation,
+  {
+    ...common(
+      't12-reneg-server-half-ri',
+      "the renegotiating ServerHello's renegotiation_info carries only the client verify_data",
+      ['ext.reneg.secure'],
+    ),
+    ...renegotiating('server-sends', 'client', () =>
+      sendHello('server_hello', (ri) => ({ ri: (ri ?? new Uint8Array(24)).subarray(0, 12) })),
+    ),
+  } as Mutation,
+  {
+    ...common(
+      't12-reneg-server-tls13',
+      'the server answers a renegotiation of the TLS 1.2 connection with a TLS 1.3 ServerHello',
+      ['ver.t13.no-13-in-renegotiation'],
+    ),
+    ...renegotiating('server-sends', 'client', serverHello13),
+  } as Mutation,
+  {
+    // A client without RFC 5746 on the wire (no renegotiation_info in its first ClientHello, breaking §3.4), so
+    // neither side sets secure_renegotiation; the server goes on with the renegotiating ClientHello although it
+    // carries the SCSV (§4.4: it must abort; it is made to read it without) and answers with a renegotiation_info
+    // (§4.2: the client must abort).
+    ...common(
+      't12-reneg-legacy-server-ri',
+      'a legacy renegotiation: the server goes on despite the SCSV of the renegotiating ClientHello and answers it with renegotiation_info',
+      ['ext.reneg.initial', 'ext.reneg.legacy'],
+    ),
+    ...renegotiating(
+      'server-sends',
+      'client',
+      () =>
+        bothHooks(
+          readHello('client_hello', withoutScsv),
+          sendHello('server_hello', () => ({ ri: new Uint8Array(24) })),
+        ),
+      () => sendHello('client_hello', () => ({ ri: null }), 'initial'),
+    ),
+  } as Mutation,
+];
