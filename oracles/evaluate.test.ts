@@ -132,11 +132,16 @@ describe('catalogue', () => {
     const st = catalogueStatus();
     expect(st.filter((s) => !s.implemented && !s.reason)).toEqual([]);
     expect(st.slice(0, allRules.length).map((s) => s.id)).toEqual(allRules.map((r) => r.id));
+    // declared beyond the checklist: the state machines, and issue #18's PSK, record_size_limit and post-handshake rules
     expect(st.filter((s) => s.extra).map((s) => s.id)).toEqual([
+      'rec.rsl-enforced',
       't12.order.state-machine',
       't13.order.state-machine',
+      'ext.rsl.value',
+      'ext.rsl.not-with-mfl',
       't12.psk.identity-utf8',
       't12.psk.no-certificate-request',
+      't13.pha.finished',
       't12.ks.pms-psk',
     ]);
   });

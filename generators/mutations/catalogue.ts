@@ -11,6 +11,7 @@ import { CHAIN_MUTATIONS, CLIENT_CERTIFICATE_MUTATIONS } from './ops-certs';
 import { ENGINE_FAULT_MUTATIONS } from './ops-faults';
 import { KEY_MUTATIONS } from './ops-keys';
 import { OFF_CURVE_MUTATIONS } from './ops-live';
+import { PHA_MUTATIONS } from './ops-pha';
 import { PSK_MUTATIONS } from './ops-psk';
 import { RECORD_LIMIT_MUTATIONS } from './ops-record-limit';
 import { RENEGOTIATION_MUTATIONS } from './ops-renegotiation';
@@ -33,6 +34,8 @@ export const MUTATIONS: readonly Mutation[] = checkedCatalogue([
   ...RENEGOTIATION_MUTATIONS,
   // TLS 1.2 PSK key exchanges: what RFC 4279 says their messages carry (ops-psk.ts)
   ...PSK_MUTATIONS,
+  // TLS 1.3 post-handshake client authentication: the client's answer broken (ops-pha.ts)
+  ...PHA_MUTATIONS,
   // record_size_limit (RFC 8449): its value and its company (ops-record-limit.ts)
   ...RECORD_LIMIT_MUTATIONS,
   // state-machine step lists of our client's flight (ops-state.ts)
