@@ -45,7 +45,8 @@ describe('tlsprop rules', () => {
     expect(await main(['rules', '--json'], io)).toBe(0);
     const now: { rules: Listed[]; stats: { total: number; missing: number; byEvidence: Record<string, { total: number }> } } =
       JSON.parse(io.stdout.join('\n'));
-    // issue #18 declared rules the checklist lacks: the TLS 1.2 PSK key exchanges, record_size_limit (RFC 8449)
+    // issue #18 declared rules the checklist lacks: the TLS 1.2 PSK key exchanges, record_size_limit (RFC 8449), the
+    // post-handshake authentication Finished
     const added = [
       ...ADDED,
       't12.ks.pms-psk',
@@ -54,6 +55,7 @@ describe('tlsprop rules', () => {
       'ext.rsl.value',
       'ext.rsl.not-with-mfl',
       'rec.rsl-enforced',
+      't13.pha.finished',
     ];
     expect(now.rules.map((r) => r.id).sort()).toEqual([...before.rules.map((r) => r.id), ...added].sort());
     const was = new Set(before.rules.filter((r) => r.implemented).map((r) => r.id));

@@ -32,6 +32,11 @@ export interface MemoryOptions {
    * they happen.
    */
   renegotiations?: Array<'client' | 'server'>;
+  /**
+   * TLS 1.3 post-handshake client authentications once connected (after the renegotiations): the server asks
+   * (TlsServer.requestPostHandshakeAuth, the client must have offered post_handshake_auth) this many times.
+   */
+  postHandshakeAuths?: number;
   /** Give up after this many deliveries (default 64). */
   maxRounds?: number;
   /** Provenance details for the transcript. */
@@ -114,6 +119,8 @@ export async function runInMemory(
       if (client.connected) await pump(await client.sendApplicationData(data), []);
       if (server.connected) await pump([], await server.sendApplicationData(data));
     }
+    for (let i = 0; i < (opts.postHandshakeAuths ?? 0) && client.connected && server.connected; i++)
+      await pump([], await server.requestPostHandshakeAuth());
     if (opts.closeNotify) {
       // Each side answers the other's close_notify with its own (RFC 5246 §7.2.1).
       const open = (e: TlsClient | TlsServer) => e.outcome.kind === 'connected' || e.outcome.kind === 'closed';

@@ -89,8 +89,11 @@ async function connect(c: Partial<ClientConfig>, s: Partial<ServerConfig>, hooks
 }
 
 async function judged(pair: Pair): Promise<string[]> {
-  const { verdicts } = await checkTranscript(pair.transcript(), { trustAnchors: pki.anchors, judgeReactions: false });
-  return verdicts.filter((v) => v.status === 'violation').map((v) => `${v.rule}: ${v.detail}`);
+  return (await verdictsOf(pair)).filter((v) => v.status === 'violation').map((v) => `${v.rule}: ${v.detail}`);
+}
+
+async function verdictsOf(pair: Pair) {
+  return (await checkTranscript(pair.transcript(), { trustAnchors: pki.anchors, judgeReactions: false })).verdicts;
 }
 
 describe('post-handshake client authentication', () => {
@@ -124,6 +127,11 @@ describe('post-handshake client authentication', () => {
     await pair.pump([], await server.requestPostHandshakeAuth());
     expect([client.postHandshakeAuths, server.postHandshakeAuths]).toEqual([2, 2]);
     expect([client.connected, server.connected]).toEqual([true, true]);
+    // both Finished recomputed by the oracles, the second under client_application_traffic_secret_1
+    const fins = (await verdictsOf(pair)).filter((v) => v.rule === 't13.pha.finished');
+    expect(fins.map((v) => v.status)).toEqual(['pass', 'pass']);
+    expect(fins[1]?.detail).toContain('client_application_traffic_secret_1');
+    expect(await judged(pair)).toEqual([]);
   });
 
   it('a client without a certificate answers an empty Certificate and a Finished (no CertificateVerify)', async () => {

@@ -175,6 +175,13 @@ export interface HandshakePlan {
    * max_fragment_length 2^10 (the server, answering record_size_limit, must ignore it: RFC 8449 §5).
    */
   recordSizeLimit: { client: number; server: number; alsoMfl: boolean } | null;
+  /**
+   * TLS 1.3 post-handshake client authentication (RFC 8446 §4.6.2): the client offers post_handshake_auth and the
+   * server asks once after the application data (the client answers with its certificate, or an empty one under
+   * `requested-empty`). Only for certificate handshakes without client authentication in the handshake: false
+   * otherwise (and for TLS 1.2).
+   */
+  postHandshakeAuth: boolean;
   clientRandom: Uint8Array;
   serverRandom: Uint8Array;
   /** Time of the handshake (and of certificate validation): PLAN_EPOCH + atDay days. */
@@ -327,6 +334,7 @@ export function handshakePlanArb(opts: PlanArbOptions = {}): fc.Arbitrary<Handsh
         }),
         { nil: null, freq: 2 },
       ),
+      postHandshakeAuth: fc.boolean(),
       clientRandom: random32(),
       serverRandom: random32(),
       atDay: fc.nat(MAX_AT_DAY),
@@ -406,6 +414,13 @@ export function normalizePlan(plan: HandshakePlan): HandshakePlan {
     clientAuth: usesPsk || (plan.version === '1.2' && ANON_KEX.has(kexOf(plan.suite))) ? 'none' : plan.clientAuth,
     renegotiation: plan.version === '1.2' ? (plan.renegotiation ?? 'none') : 'none',
     recordSizeLimit: plan.recordSizeLimit ?? null,
+    // a server that authenticated the client in the handshake, or with a PSK, does not ask again here
+    postHandshakeAuth:
+      plan.version === '1.3' &&
+      !usesPsk &&
+      resumption === 'none' &&
+      plan.clientAuth === 'none' &&
+      (plan.postHandshakeAuth ?? false),
     group,
     extraGroups: hrrOf(plan) && extra.length === 0 ? [hrrGroup] : extra,
     serverKey: fitServerKey(plan.version, plan.suite, inRange(plan.serverKey)),
@@ -450,6 +465,7 @@ function referencePlan(name: string, clientAuth: ClientAuthSeen): HandshakePlan 
     renegotiation: 'none',
     psk: { key: zeros(0x33), external: 'none', hint: false },
     recordSizeLimit: null,
+    postHandshakeAuth: false,
     clientRandom: zeros(0x11),
     serverRandom: zeros(0x22),
     atDay: 0,
@@ -662,6 +678,7 @@ export function engineConfigs(
     c.renegotiation = 'secure';
     s.renegotiation = 'secure';
   }
+  if (plan.postHandshakeAuth) c.postHandshakeAuth = true;
   const rsl = plan.recordSizeLimit;
   if (rsl) {
     c.recordSizeLimit = rsl.client;
@@ -759,6 +776,13 @@ export function expectedSequence(plan: HandshakePlan, connection: 'main' | 'init
     if (plan.renegotiation === 'server') s.push('S->C hello_request');
     s.push('C->S client_hello', 'S->C server_hello', ...full12(), 'C->S application_data', 'S->C application_data');
   }
+  // a post-handshake authentication (main connection): the request, the client's certificate (and CertificateVerify
+  // but for an empty Certificate) and Finished
+  if (connection === 'main' && plan.postHandshakeAuth) {
+    s.push('S->C certificate_request', 'C->S certificate');
+    if (plan.clientAuth !== 'requested-empty') s.push('C->S certificate_verify');
+    s.push('C->S finished');
+  }
   if (plan.closeNotify) s.push('C->S alert', 'S->C alert');
   return s;
 }
@@ -793,6 +817,7 @@ export function describePlan(plan: HandshakePlan): string {
     plan.recordSizeLimit
       ? `record-size-limit=${plan.recordSizeLimit.client}/${plan.recordSizeLimit.server}${plan.recordSizeLimit.alsoMfl ? '+mfl' : ''}`
       : '',
+    plan.postHandshakeAuth ? 'post-handshake-auth' : '',
   ]
     .filter((x) => x)
     .join(' ');
@@ -879,7 +904,16 @@ export async function renderHandshake(
       expected: expectedSequence(plan, 'initial'),
     });
   }
-  const run = await runInMemory(cfg.client, cfg.server, {}, { ...memOpts, renegotiations });
+  const run = await runInMemory(
+    cfg.client,
+    cfg.server,
+    {},
+    {
+      ...memOpts,
+      renegotiations,
+      ...(plan.postHandshakeAuth ? { postHandshakeAuths: 1 } : {}),
+    },
+  );
   const transcript: Transcript = { ...run.transcript, capturedAt: at.toISOString() };
   const privateKeys = [server[0]?.key.pkcs8, client[0]?.key.pkcs8].filter((k): k is Uint8Array => k !== undefined);
   return {
@@ -962,6 +996,7 @@ export function cornerPlans(): HandshakePlan[] {
       recordSizeLimit: (
         [null, { client: 512, server: 1000, alsoMfl: false }, { client: 64, server: 1 << 14, alsoMfl: true }] as const
       )[i % 3] as HandshakePlan['recordSizeLimit'],
+      postHandshakeAuth: i % 2 === 0,
     });
   });
 }

@@ -160,6 +160,8 @@ describe('catalogue', () => {
         'ext.rsl.not-with-mfl',
         'ext.rsl.value',
         'rec.rsl-enforced',
+        // post-handshake authentication (breadth, RFC 8446 §4.6.2)
+        't13.pha.finished',
         // the receiver duties the live conversation families decide (oracles/rules/receiver-duties.ts)
         ...receiverDutyRules.map((r) => r.id),
       ].sort(),

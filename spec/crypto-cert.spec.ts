@@ -357,6 +357,35 @@ const ROWS: Row[] = [
       t.secrets = { ...t.secrets, psks: [{ identity: new TextEncoder().encode('device'), key: new Uint8Array(32).fill(2) }] };
     },
   },
+  {
+    // a TLS 1.3 post-handshake authentication of our engine whose client Finished has one bit flipped before it is
+    // sent: recomputed under client_application_traffic_secret_0 it differs (RFC 8446 §4.4.4, §4.6.2)
+    rule: 't13.pha.finished',
+    base: 't13',
+    generated: async () => {
+      const pki = await testPki();
+      let finished = 0;
+      const beforeSend = (m: { type: string; raw: Uint8Array }): Uint8Array[] | undefined => {
+        if (m.type !== 'finished' || ++finished !== 2) return undefined;
+        const raw = m.raw.slice();
+        raw[raw.length - 1]! ^= 1;
+        return [raw];
+      };
+      const r = await runInMemory(
+        {
+          provider: nodeProvider(),
+          versions: [0x0304],
+          trustAnchors: pki.anchors,
+          identity: pki.identity('client', 'ecdsa'),
+          postHandshakeAuth: true,
+        },
+        { provider: nodeProvider(), versions: [0x0304], identity: pki.identity('server', 'rsa'), trustAnchors: pki.anchors },
+        { client: { beforeSend } },
+        { postHandshakeAuths: 1 },
+      );
+      return r.transcript;
+    },
+  },
   { rule: 't12.ks.pms-ecdh', base: 't12', m: eph12() },
   {
     rule: 't12.ks.master-secret',

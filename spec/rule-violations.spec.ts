@@ -224,6 +224,20 @@ const ROWS: Row[] = [
       });
     },
   },
+  {
+    rule: 'rec.rsl-enforced',
+    base: 't13',
+    records: true,
+    m: (E) => {
+      // both sides sent record_size_limit 64: the base's protected records (its server Certificate) are larger (RFC 8449 §4)
+      edit(E, 'client_hello', C, V13, (b) => {
+        b.extensions = setExt(b.extensions, X.record_size_limit, { kind: 'record_size_limit', limit: 64 });
+      });
+      edit(E, 'encrypted_extensions', S, V13, (b) => {
+        b.extensions = setExt(b.extensions, X.record_size_limit, { kind: 'record_size_limit', limit: 64 });
+      });
+    },
+  },
   // record protection (the capture's own records, re-protected with keys from its key log)
   {
     rule: 'rec.t13.nonce-seq',
@@ -990,6 +1004,28 @@ const ROWS: Row[] = [
       edit(E, 'client_hello', C, V12, (b) => {
         b.extensions = setExt(b.extensions, X.max_fragment_length, { kind: 'max_fragment_length', value: 5 });
       }),
+  },
+  {
+    rule: 'ext.rsl.value',
+    base: 't12',
+    m: (E) =>
+      edit(E, 'client_hello', C, V12, (b) => {
+        b.extensions = setExt(b.extensions, X.record_size_limit, { kind: 'record_size_limit', limit: 63 });
+      }),
+  },
+  {
+    rule: 'ext.rsl.not-with-mfl',
+    base: 't12',
+    m: (E) => {
+      edit(E, 'client_hello', C, V12, (b) => {
+        b.extensions = setExt(b.extensions, X.record_size_limit, { kind: 'record_size_limit', limit: 1024 });
+        b.extensions = setExt(b.extensions, X.max_fragment_length, { kind: 'max_fragment_length', value: 2 });
+      });
+      edit(E, 'server_hello', S, V12, (b) => {
+        b.extensions = setExt(b.extensions, X.record_size_limit, { kind: 'record_size_limit', limit: 1024 });
+        b.extensions = setExt(b.extensions, X.max_fragment_length, { kind: 'max_fragment_length', value: 2 });
+      });
+    },
   },
   {
     rule: 't12.neg.ticket',

@@ -16,6 +16,7 @@ import { KEX_MUTATIONS } from './ops-kex';
 import { KEY_MUTATIONS } from './ops-keys';
 import { HELLO_MUTATIONS } from './ops-hello';
 import { OFF_CURVE_MUTATIONS } from './ops-live';
+import { PHA_MUTATIONS } from './ops-pha';
 import { RECORD_MUTATIONS } from './ops-records';
 import { PSK_MUTATIONS } from './ops-psk';
 import { RECORD_LIMIT_MUTATIONS } from './ops-record-limit';
@@ -51,6 +52,8 @@ export const MUTATIONS: readonly Mutation[] = checkedCatalogue([
   ...RENEGOTIATION_MUTATIONS,
   // TLS 1.2 PSK key exchanges: what RFC 4279 says their messages carry (ops-psk.ts)
   ...PSK_MUTATIONS,
+  // TLS 1.3 post-handshake client authentication: the client's answer broken (ops-pha.ts)
+  ...PHA_MUTATIONS,
   // record_size_limit (RFC 8449): its value and its company (ops-record-limit.ts)
   ...RECORD_LIMIT_MUTATIONS,
   // state-machine step lists of our client's flight (ops-state.ts)

@@ -140,7 +140,7 @@ export interface Prepared {
   check?: CheckInputs;
   post?: (t: Transcript) => Transcript | Promise<Transcript>;
   /** Extra steps of the in-memory run (KeyUpdates, TLS 1.2 renegotiations once connected). */
-  memory?: Pick<MemoryOptions, 'keyUpdates' | 'renegotiations'>;
+  memory?: Pick<MemoryOptions, 'keyUpdates' | 'renegotiations' | 'postHandshakeAuths'>;
 }
 
 /** The versions of some bases, in the order first seen. */

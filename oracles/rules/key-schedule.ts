@@ -6,7 +6,7 @@
  * naming what is missing, when the transcript lacks them.
  */
 import { bytesEqual, toHex } from '../../wire/hex';
-import { ecdhGroupOf } from '../../crypto';
+import { ecdhGroupOf, finished13, nextTrafficSecret } from '../../crypto';
 import type { Context } from '../context';
 import { who } from '../flow';
 import {
@@ -15,10 +15,14 @@ import {
   emsNegotiated,
   ephemeral,
   finishedChecks,
+  hashOf,
   keyInputMissing,
   keylog,
+  prefix,
+  provider,
   recomputedMaster12,
   schedule13,
+  thash,
 } from '../keyfacts';
 import { because } from '../alert-choices';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
@@ -30,6 +34,60 @@ const hex = (b: Uint8Array): string => toHex(b);
 const isEc = (g: number): boolean => ecdhGroupOf(g) !== undefined;
 
 // ---- Finished and key schedule ---------------------------------------------
+
+/**
+ * RFC 8446 §4.6.2 / §4.4: each post-handshake authentication's Finished, recomputed from the key log: Handshake
+ * Context "ClientHello ... client Finished + CertificateRequest", then its Certificate and CertificateVerify; the
+ * Finished key from client_application_traffic_secret_N (the client's KeyUpdates before it counted).
+ */
+async function postHandshakeFinished(ctx: Context): Promise<Outcome[]> {
+  const m = ctx.t.messages;
+  const cfin = m.find((x) => x.type === 'finished' && x.dir === 'C->S');
+  const requests = cfin ? m.filter((x) => x.type === 'certificate_request' && x.dir === 'S->C' && x.index > cfin.index) : [];
+  if (!cfin || !requests.length) return [notApplicable('No post-handshake CertificateRequest.')];
+  const h = hashOf(ctx);
+  if (!h.ok) return [inconclusive(`Not checked: ${h.why}.`)];
+  const kl = keylog(ctx);
+  if (!kl.ok) return [inconclusive(`Not checked: ${kl.why}.`)];
+  const secret0 = kl.value.CLIENT_TRAFFIC_SECRET_0;
+  if (!secret0) return [inconclusive('Not checked: the key log has no CLIENT_TRAFFIC_SECRET_0.')];
+  const base = prefix(ctx, cfin.index, true);
+  if (!base.ok) return [inconclusive(`Not checked: ${base.why}.`)];
+  const out: Outcome[] = [];
+  for (const [i, cr] of requests.entries()) {
+    const end = requests[i + 1]?.index ?? Number.POSITIVE_INFINITY;
+    const answer = m.filter((x) => x.dir === 'C->S' && x.kind === 'handshake' && x.index > cr.index && x.index < end);
+    const fin = answer.find((x) => x.type === 'finished');
+    if (!fin) {
+      out.push(notApplicable('The client did not finish this post-handshake authentication.'));
+      continue;
+    }
+    const auth = answer.filter((x) => (x.type === 'certificate' || x.type === 'certificate_verify') && x.index < fin.index);
+    const parts = [cr, ...auth];
+    const body = fin.decoded?.body;
+    if (parts.some((x) => !x.raw) || body?.type !== 'finished') {
+      out.push(inconclusive('A post-handshake authentication message is not readable.', { message: fin.index }));
+      continue;
+    }
+    let secret = secret0;
+    const updates = m.filter((x) => x.type === 'key_update' && x.dir === 'C->S' && x.index < fin.index).length;
+    for (let n = 0; n < updates; n++) secret = await nextTrafficSecret(provider(ctx), h.value, secret);
+    const th = await thash(ctx, h.value, [...base.value, ...parts.map((x) => x.raw!)]);
+    const expected = await finished13(provider(ctx), h.value, secret, th);
+    out.push(
+      bytesEqual(expected, body.verifyData)
+        ? pass(
+            `The post-handshake Finished matches HMAC under client_application_traffic_secret_${updates} of the handshake through the client Finished, the CertificateRequest and ${auth.length} message(s) of the answer.`,
+            { message: fin.index },
+          )
+        : violation(
+            `The post-handshake Finished differs from the value recomputed under client_application_traffic_secret_${updates} over the handshake through the client Finished, the CertificateRequest and the answer.`,
+            { message: fin.index, expected: hex(expected), actual: hex(body.verifyData) },
+          ),
+    );
+  }
+  return out;
+}
 
 async function finOutcomes(ctx: Context, what: string): Promise<Outcome[]> {
   const g = await finishedChecks(ctx);
@@ -119,6 +177,26 @@ async function schedule13Outcome(ctx: Context, name: string): Promise<Outcome> {
 }
 
 export const keyScheduleRules = [
+  rule({
+    id: 't13.pha.finished',
+    title:
+      "A post-handshake authentication's Finished is the HMAC, under the finished key of the current client application traffic secret, of the handshake through the client Finished, the CertificateRequest and the answer.",
+    rfc: ['RFC 8446 §4.4', 'RFC 8446 §4.4.4', 'RFC 8446 §4.6.2'],
+    versions: ['1.3'],
+    role: 'client',
+    alerts: [
+      because(
+        'decrypt_error',
+        'RFC 8446 §4.4.4',
+        'Recipients of Finished messages MUST verify that the contents are correct and if incorrect MUST terminate the connection with a "decrypt_error" alert.',
+      ),
+    ],
+    overrides: {
+      checklist:
+        'the reference checklist judges the handshake Finished only; RFC 8446 §4.4: post-handshake authentication uses "Handshake Context: ClientHello ... client Finished + CertificateRequest" and "Base Key: client_application_traffic_secret_N"',
+    },
+    check: (ctx) => postHandshakeFinished(ctx),
+  }),
   rule({
     id: 't12.fin.verify-data',
     title: 'Each TLS 1.2 Finished carries the 12-byte PRF output of the master secret, its role label and the handshake hash.',
