@@ -375,6 +375,8 @@ export interface FaultyServerOptions {
   config?: Omit<ServerConfig, 'identity' | 'versions' | 'clientAuth' | 'trustAnchors' | 'faults'>;
   /** Sent once a handshake completes (default "tlsprop faulty server\n"); then the server waits for the client to close. */
   reply?: Uint8Array;
+  /** Another application instead of the greeting (e.g. `echo`: nothing is sent that the peer did not ask for). */
+  app?: ServeApp;
   /** Default 5000. */
   readTimeoutMs?: number;
   /** Default 30000. */
@@ -395,7 +397,7 @@ export function startFaultyServer(o: FaultyServerOptions): Promise<Serving> {
   if (o.trustAnchors) config.trustAnchors = o.trustAnchors;
   return serve({
     config,
-    app: { kind: 'greet', text: o.reply ?? enc.encode('tlsprop faulty server\n') },
+    app: o.app ?? { kind: 'greet', text: o.reply ?? enc.encode('tlsprop faulty server\n') },
     jobs: Number.POSITIVE_INFINITY,
     keepConnections: true,
     readTimeoutMs: o.readTimeoutMs ?? 5000,

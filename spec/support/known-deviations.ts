@@ -70,6 +70,20 @@ export const GNUTLS_CLI: readonly PeerDeviation[] = [
   },
 ];
 
+/** openssl s_client 3.0 at security level 0 (which the anonymous suites need) offers SHA-1 pairs. */
+export const OPENSSL_CLIENT_SECLEVEL0: readonly PeerDeviation[] = [
+  {
+    rule: 'sig.t12.sigalgs-no-md5-sha1',
+    reason:
+      'openssl s_client 3.0 with @SECLEVEL=0 offers ecdsa_sha1, rsa_pkcs1_sha1 and dsa_sha1 (RFC 9155 §2: "Clients MUST NOT include MD5 and SHA-1 in this extension.")',
+  },
+];
+
+/**
+ * Every deviation of a real peer the interop cells meet (spec/support/interop-cells.ts excuses exactly these, and only
+ * in the peer's own messages: ours are never excused).
+ */
+
 /** OpenSSL 3.0 clients (s_client, Node, mosquitto_pub) offering TLS 1.3 and 1.2 also offer the SHA-224 and DSA pairs. */
 export const OPENSSL_CLIENT: readonly PeerDeviation[] = [
   {
@@ -90,4 +104,15 @@ export const ENGINE_SOCKET_RUN: readonly PeerDeviation[] = [
     reason:
       'engine/socket.ts ends a completed run with FIN and no close_notify (RFC 8446 §6.1: "Each party MUST send a "close_notify" alert before closing its write side of the connection")',
   },
+];
+
+/**
+ * Every deviation of a real peer the breadth interop cells meet: spec/support/interop-cells.ts excuses exactly these,
+ * and only in the peer's own messages (ours are never excused).
+ */
+export const REAL_PEER_DEVIATIONS: readonly PeerDeviation[] = [
+  ...GNUTLS_SERV,
+  ...GNUTLS_CLI,
+  ...OPENSSL_CLIENT,
+  ...OPENSSL_CLIENT_SECLEVEL0,
 ];
