@@ -130,7 +130,7 @@ export const NOT_DECLARED: readonly NotDeclared[] = [
     versions: ['1.2'],
     evidence: 'plaintext',
     reason:
-      'needs the dh_p of ServerKeyExchange compared with all RFC 7919 primes (crypto/ffdhe has only two of five): not implemented yet',
+      'not implemented yet: the dh_p of the ServerKeyExchange compared with the RFC 7919 groups the client offered (crypto/ffdhe now has all five primes, so only the rule itself is missing)',
   },
   {
     id: 'ext.sigalgs-cert-scope',
