@@ -15,7 +15,9 @@ test.prop([mutual12], { numRuns: 8 })(
   'a mutual TLS 1.2 client sends CertificateVerify after ClientKeyExchange',
   async (plan, t) => {
     const verdicts = await t.check(await renderHandshake(plan, cache), cache);
+    // one verdict per handshake of the connection (a plan may renegotiate): each passes
     const rule = verdicts.filter((v) => v.rule === 't12.order.cv-after-cke');
-    expect(rule.map((v) => v.status)).toEqual(['pass']);
+    expect(rule.length).toBeGreaterThan(0);
+    expect(rule.filter((v) => v.status !== 'pass')).toEqual([]);
   },
 );
