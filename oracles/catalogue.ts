@@ -125,14 +125,6 @@ export const NOT_DECLARED: readonly NotDeclared[] = [
     reason: "needs the server's group preferences (live peer): a transcript cannot show that it could have retried",
   },
   {
-    id: 'ext.ffdhe.group-selection',
-    group: 'negotiation',
-    versions: ['1.2'],
-    evidence: 'plaintext',
-    reason:
-      'not implemented yet: the dh_p of the ServerKeyExchange compared with the RFC 7919 groups the client offered (crypto/ffdhe now has all five primes, so only the rule itself is missing)',
-  },
-  {
     id: 'ext.sigalgs-cert-scope',
     group: 'negotiation',
     versions: ['1.2', '1.3'],

@@ -3,6 +3,7 @@
  * rule it breaks (table-driven, at least one row per implemented rule); a
  * TLS 1.3 transcript without its encrypted part is inconclusive, not passed.
  */
+import { ffdheParams } from '../crypto';
 import { nodeProvider } from '../crypto/provider';
 import fc from 'fast-check';
 import {
@@ -59,6 +60,13 @@ const V13 = { version: 0x0304 };
 const C = 'C->S' as const;
 const S = 'S->C' as const;
 const bytes = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'latin1'));
+
+/** A TLS 1.2 DHE ServerKeyExchange (RFC 5246 §7.4.3) over prime p, generator 2, Ys = 2, an rsa_pkcs1_sha256 signature of 32 bytes. */
+function dheSke(p: Uint8Array): string {
+  const v = (b: Uint8Array): string => b.length.toString(16).padStart(4, '0') + Buffer.from(b).toString('hex');
+  const body = `${v(p)}${v(Uint8Array.of(2))}${v(Uint8Array.of(2))}0401${v(new Uint8Array(32).fill(0x5a))}`;
+  return `0c${(body.length / 2).toString(16).padStart(6, '0')}${body}`;
+}
 
 interface Row {
   rule: RuleId;
@@ -912,6 +920,21 @@ const ROWS: Row[] = [
         },
         1,
       );
+    },
+  },
+  {
+    // RFC 7919 §4: a DHE_RSA suite over ffdhe3072 after a ClientHello that listed ffdhe2048 as its only FFDHE group
+    rule: 'ext.ffdhe.group-selection',
+    base: 't12',
+    detail: /uses 0x0101, which the client did not list/,
+    m: (E) => {
+      edit(E, 'client_hello', C, V12, (b) => {
+        b.extensions = setExt(b.extensions, X.supported_groups, { kind: 'supported_groups', groups: [0x1d, 0x0100] });
+      });
+      edit(E, 'server_hello', S, V12, (b) => {
+        b.cipherSuite = 0x009e; // TLS_DHE_RSA_WITH_AES_128_GCM_SHA256
+      });
+      E.splice(at(E, 'server_key_exchange', S), 1, hs(S, dheSke(ffdheParams('ffdhe3072').p)));
     },
   },
   {

@@ -21,7 +21,7 @@ import { CipherSuiteDhe12 } from '../../engine/suites';
 import { concatBytes } from '../../wire/hex';
 import { ExtensionType as X, NamedGroup } from '../../wire/registry';
 import { VERSION_CODE } from '../../wire/vocabulary';
-import type { ClientSends, Mutation } from './model';
+import type { ClientSends, Mutation, ServerSends } from './model';
 import { type BaseEnv, type BaseName, editRaw, getExt, hsMessage, tracked, u16 } from './support';
 
 const T12: readonly BaseName[] = ['t12-ecdhe-rsa-cbc-mutual'];
@@ -157,6 +157,44 @@ const onlyGroup = (env: BaseEnv, group: number): ClientConfig => ({
 });
 const x25519Only = (env: BaseEnv) => onlyGroup(env, NamedGroup.x25519);
 
+/**
+ * Our server answers a ClientHello that lists ffdhe2048 alone with a DHE suite over ffdhe3072 (RFC 7919 §4: it "MUST
+ * select one of the client's offered groups"). The healthy engine picks only a listed group, so the server processes
+ * the ClientHello with ffdhe3072 in the place of the client's FFDHE groups; its ServerKeyExchange is then well formed
+ * and correctly signed, only its group is one the client never listed.
+ */
+const DHE_UNOFFERED_GROUP: ServerSends = {
+  name: 't12-ske-dhe-unoffered-group',
+  description: "our server's DHE ServerKeyExchange uses ffdhe3072 although the client listed only ffdhe2048",
+  versions: ['1.2'],
+  rules: ['ext.ffdhe.group-selection'],
+  bases: T12,
+  where: 'server-sends',
+  mutate: (env) => ({
+    config: {
+      ...env.server,
+      cipherSuites: [CipherSuiteDhe12.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256],
+      groups: [NamedGroup.ffdhe3072],
+    },
+    hooks: {
+      beforeProcess: (m) => {
+        if (m.kind !== 'handshake' || m.type !== 'client_hello') return undefined;
+        return [
+          editRaw(m.raw, { version: VERSION_CODE['1.2'] }, 'client_hello', (b) => {
+            const sg = getExt(b.extensions, X.supported_groups, 'supported_groups');
+            if (sg) sg.groups = [...sg.groups.filter((g) => g < 0x0100 || g > 0x01ff), NamedGroup.ffdhe3072];
+          }),
+        ];
+      },
+    },
+  }),
+  inMemory: (env) => ({
+    client: { ...dheClient(env), groups: [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.ffdhe2048] },
+  }),
+  notLive:
+    "our server acts on a ClientHello rewritten as it processes it, so the two transcript hashes differ and the Finished fails whatever the client does; the client's own duty (ext.ffdhe.client-check) is a MAY either way",
+};
+
 export const KEX_MUTATIONS: readonly Mutation[] = [
   // ---- TLS 1.2 DHE ClientKeyExchange (t12-dhe-client-public-one is in ops-keys.ts)
   dhe('t12-dhe-client-public-zero', 'the DHE ClientKeyExchange public value is 0', ZERO),
@@ -167,6 +205,7 @@ export const KEX_MUTATIONS: readonly Mutation[] = [
     'the DHE ClientKeyExchange public value is 2^(8 len(p)), one byte longer than p',
     OVERSIZE,
   ),
+  DHE_UNOFFERED_GROUP,
   // ---- TLS 1.3 FFDHE key shares
   ffdhe('t13-ffdhe-share-zero', 'the ffdhe2048 key share is 0 (left-padded to the length of p)', ZERO),
   ffdhe('t13-ffdhe-share-one', 'the ffdhe2048 key share is 1 (left-padded to the length of p)', () => Uint8Array.of(1)),

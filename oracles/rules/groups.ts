@@ -2,9 +2,11 @@
  * TLS 1.2 elliptic-curve and finite-field group negotiation (RFC 8422,
  * RFC 7919): the curve of ServerKeyExchange and of an ECDSA server
  * certificate, named curves, point formats, ECC extensions without ECC
- * suites.
+ * suites, the finite-field group of a DHE ServerKeyExchange.
  */
+import { ffdheGroupOf, ffdheParams } from '../../crypto';
 import { extensionBody } from '../../wire/extensions';
+import { bytesEqual } from '../../wire/hex';
 import { ExtensionType as X, cipherSuites, isGrease } from '../../wire/registry';
 import { bodyOf, exts, hasExt } from '../context';
 import { hex4 } from '../flow';
@@ -30,6 +32,17 @@ const CURVE_GROUP: Record<string, number> = {
   '1.3.36.3.3.2.8.1.1.7': 0x1a,
   '1.3.36.3.3.2.8.1.1.11': 0x1b,
   '1.3.36.3.3.2.8.1.1.13': 0x1c,
+};
+
+/** The RFC 7919 groups this tool knows (crypto/ffdhe). */
+const FFDHE_CODES: readonly number[] = Array.from({ length: 0x100 }, (_, i) => 0x0100 + i).filter(
+  (c) => ffdheGroupOf(c) !== undefined,
+);
+/** A DH integer without its leading zero bytes (dh_p and dh_g are opaque<1..2^16-1>, RFC 5246 §7.4.3). */
+const stripZeros = (b: Uint8Array): Uint8Array => {
+  let i = 0;
+  while (i < b.length - 1 && b[i] === 0) i++;
+  return b.subarray(i);
 };
 
 export const groupRules = [
@@ -162,6 +175,63 @@ export const groupRules = [
       if (ecGroups.length || hasExt(exts(ctx.ch), X.ec_point_formats))
         return violation('ECC extensions without any ECC cipher suite.', { message: ctx.ch.m.index });
       return pass('No ECC extensions without ECC suites.', { message: ctx.ch.m.index });
+    },
+  }),
+
+  rule({
+    id: 'ext.ffdhe.group-selection',
+    title:
+      'A server that selects a finite-field DHE suite after a ClientHello listing FFDHE groups uses one of the listed groups in its ServerKeyExchange.',
+    rfc: 'RFC 7919 §4',
+    needs: ['client-hello'],
+    // The receiver's duty (RFC 7919 §3) is a MAY either way: ext.ffdhe.client-check judges it.
+    alerts: [
+      because(
+        'insufficient_security',
+        'RFC 7919 §3',
+        'If none of the offered groups match, the server is not compatible with this document. The client MAY decide to continue the connection if the selected group is acceptable under local policy, or it MAY decide to terminate the connection with a fatal insufficient_security(71) alert.',
+      ),
+    ],
+    ignorable: {
+      rfc: 'RFC 7919 §3',
+      text: 'The client MAY decide to continue the connection if the selected group is acceptable under local policy.',
+      receiver: 'client',
+    },
+    check(ctx) {
+      const ske = ctx.steps.map((s) => ({ m: s.m, b: bodyOf(s.m) })).find((x) => x.b?.type === 'server_key_exchange');
+      if (ske?.b?.type !== 'server_key_exchange' || ske.b.kex !== 'dhe')
+        return notApplicable('No finite-field DHE ServerKeyExchange.');
+      const listed = extensionBody(ctx.ch.b.extensions, X.supported_groups, 'supported_groups')?.groups ?? [];
+      // RFC 7919 §4: FFDHE codepoints are 256-511 ("any codepoint between 256 and 511, inclusive, even if unknown to
+      // the server"); without one "the server knows that the client is not compatible with this document" and "MAY
+      // select an FFDHE cipher suite and offer an FFDHE group of its choice".
+      const offered = listed.filter((g) => g >= 0x0100 && g <= 0x01ff);
+      if (!offered.length)
+        return notApplicable('The ClientHello lists no FFDHE group: RFC 7919 §4 lets the server send a group of its choice.');
+      const at = { message: ske.m.index };
+      const p = stripZeros(ske.b.p);
+      const g = stripZeros(ske.b.g);
+      // the RFC 7919 group whose prime is this dh_p (generator 2, RFC 7919 App. A)
+      const known = FFDHE_CODES.find((c) => bytesEqual(stripZeros(ffdheParams(ffdheGroupOf(c)!).p), p));
+      const isTwo = g.length === 1 && g[0] === 2;
+      if (known !== undefined && isTwo && offered.includes(known))
+        return pass(`The ServerKeyExchange uses ${hex4(known)}, which the client listed.`, at);
+      const unknownOffered = offered.filter((c) => ffdheGroupOf(c) === undefined);
+      if (known === undefined && unknownOffered.length)
+        return inconclusive(
+          `The ServerKeyExchange's ${p.length * 8}-bit prime is no RFC 7919 group; the client also listed FFDHE codepoints this tool does not know (${unknownOffered.map(hex4).join(', ')}), which may name it.`,
+          at,
+        );
+      // RFC 7919 §4: "A compatible TLS server that receives the Supported Groups extension with FFDHE codepoints in it
+      // and that selects an FFDHE cipher suite MUST select one of the client's offered groups."
+      return violation(
+        known === undefined
+          ? `The server selected a DHE suite with its own ${p.length * 8}-bit prime, none of the FFDHE groups the client listed.`
+          : !isTwo
+            ? `The ServerKeyExchange has the prime of ${hex4(known)} with a generator other than 2 (RFC 7919 App. A).`
+            : `The ServerKeyExchange uses ${hex4(known)}, which the client did not list.`,
+        { ...at, expected: offered.map(hex4).join(','), actual: known === undefined ? `${p.length * 8}-bit prime` : hex4(known) },
+      );
     },
   }),
 
