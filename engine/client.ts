@@ -703,7 +703,8 @@ export class TlsClient extends Endpoint {
         const t: StoredTicket13 = {
           ticket: body.ticket,
           nonce: body.nonce,
-          lifetime: body.lifetime,
+          // RFC 8446 §4.6.1: "Clients MUST NOT cache tickets for longer than 7 days, regardless of the ticket_lifetime"
+          lifetime: Math.min(body.lifetime, 604800),
           ageAdd: body.ageAdd,
           resumptionMasterSecret: this.resumptionMaster,
           psk: await resumptionPsk(this.p, suite.prfHash, this.resumptionMaster, body.nonce),
