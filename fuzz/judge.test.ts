@@ -574,8 +574,11 @@ describe('a post-handshake input of our server (a broken TLS 1.3 NewSessionTicke
     expect(obs.wentOn).toMatch(/application data/);
     expect(classify(reject, obs, 'exact').verdict).toBe('accepted-invalid');
   });
-  it('a client that closed before our ticket went out shows nothing about it', () => {
-    const obs = run([...hs, data, { dir: C, type: 'alert', epoch: 'application', alert: [1, 0] }, nst]);
-    expect(obs.closedBefore).toBe(true);
+  it('a client that closed before our ticket went out, or at once after data that may have crossed it, shows nothing about it', () => {
+    const close: Step = { dir: C, type: 'alert', epoch: 'application', alert: [1, 0] };
+    expect(run([...hs, data, close, nst]).closedBefore).toBe(true);
+    const crossed = run([...hs, nst, data, close]);
+    expect([crossed.closedBefore, crossed.wentOn]).toEqual([true, undefined]);
+    expect(run([...hs, nst, data]).closedBefore).toBeUndefined();
   });
 });

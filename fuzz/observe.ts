@@ -49,7 +49,10 @@ export interface Observation {
   at?: number;
   /** The peer sent application data (at any point). */
   peerData?: true;
-  /** The peer had closed (close_notify) before our invalid input went out: the conversation shows nothing about it. */
+  /**
+   * The peer closed (close_notify) before our invalid input went out, or (a post-handshake input) right after data
+   * that may have crossed it: the conversation shows nothing about that input.
+   */
   closedBefore?: true;
 }
 
@@ -191,10 +194,13 @@ export function observe(
     m.type !== 'new_session_ticket' ||
     o.from === undefined ||
     (answers !== undefined && ourFinished !== undefined && answers <= firstRecord(ourFinished));
-  // our invalid input went out after both Finished messages were on the wire (TLS 1.3 post-handshake messages)
+  // our server's invalid input went out after both Finished messages were on the wire (TLS 1.3 post-handshake
+  // messages to a client, e.g. a NewSessionTicket; against servers the probe policy of fuzz/exchange.ts asks for an
+  // answer to our data instead)
   const peerFinished = t.messages.filter((m) => m.dir === peer && m.type === 'finished').at(-1);
   const postHandshake =
     version === '1.3' &&
+    o.ours === 'S->C' &&
     invalid !== undefined &&
     ourFinished !== undefined &&
     peerFinished !== undefined &&
@@ -220,6 +226,12 @@ export function observe(
       if (a.closure) {
         out.closeNotify = true;
         out.at = m.index;
+        // data then close_notify after our post-handshake input: the peer may have sent both before it read our input
+        // (a client that sends its data and closes at once), so neither shows what it made of it
+        if (weak && postHandshake) {
+          delete out.wentOn;
+          out.closedBefore = true;
+        }
         break;
       }
       if (!a.error) continue;
