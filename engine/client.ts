@@ -703,7 +703,8 @@ export class TlsClient extends Endpoint {
         const t: StoredTicket13 = {
           ticket: body.ticket,
           nonce: body.nonce,
-          lifetime: body.lifetime,
+          // RFC 8446 §4.6.1: "Clients MUST NOT cache tickets for longer than 7 days, regardless of the ticket_lifetime"
+          lifetime: Math.min(body.lifetime, 604800),
           ageAdd: body.ageAdd,
           resumptionMasterSecret: this.resumptionMaster,
           psk: await resumptionPsk(this.p, suite.prfHash, this.resumptionMaster, body.nonce),
@@ -846,7 +847,10 @@ export class TlsClient extends Endpoint {
     if (sv && version < 0x0304) throw failure('illegal_parameter', 'supported_versions selects a version below TLS 1.3');
     if (sv && !this.versions.includes(version))
       throw failure('illegal_parameter', `supported_versions selects 0x${version.toString(16)}, which was not offered`);
-    if (!this.versions.includes(version)) throw failure('protocol_version', `server selected version 0x${version.toString(16)}`);
+    // fault accept-tls12-from-t13-only: a TLS 1.3-only client takes a legacy TLS 1.2 ServerHello (and its TLS 1.2 suite)
+    const faultTls12 = !sv && version === TLS12 && this.faulty('accept-tls12-from-t13-only');
+    if (!this.versions.includes(version) && !faultTls12)
+      throw failure('protocol_version', `server selected version 0x${version.toString(16)}`);
     // RFC 8446 §4.1.3: a client offering TLS 1.3 checks for both sentinels (DOWNGRD 01 from a TLS 1.3 server
     // that negotiated TLS 1.2, DOWNGRD 00 from one that negotiated TLS 1.1 or below) in any lower-version ServerHello.
     if (version < 0x0304 && this.versions.includes(0x0304) && !this.renegotiating) {
@@ -863,7 +867,11 @@ export class TlsClient extends Endpoint {
         );
     }
     const suite = cipherSuites.get(sh.cipherSuite);
-    if (!suite || !this.offeredSuite(sh.cipherSuite) || (suite.kex === 'TLS13') !== (version === 0x0304))
+    if (
+      !suite ||
+      !(this.offeredSuite(sh.cipherSuite) || (faultTls12 && suite.kex !== 'TLS13')) ||
+      (suite.kex === 'TLS13') !== (version === 0x0304)
+    )
       throw failure(
         'illegal_parameter',
         `server selected cipher suite 0x${sh.cipherSuite.toString(16)} that was not offered for this version`,

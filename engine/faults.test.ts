@@ -555,3 +555,51 @@ describe.each(VERSIONS.map((v) => [v]))('null-suite-no-common (TLS %s server)', 
     } else expect(alertOf(faulty.clientOutcome)).toBe(AlertDescription.protocol_version);
   });
 });
+
+describe('accept-tls12-from-t13-only (a client that offered only TLS 1.3)', () => {
+  // our server speaks TLS 1.2 only and reads the ClientHello without supported_versions and with a TLS 1.2 suite (as
+  // ops-client-target.ts t13-only-client-gets-tls12 does live): its ServerHello is a legacy TLS 1.2 one
+  const hooks = (): { server: EngineHooks } => ({
+    server: {
+      beforeProcess: (m) =>
+        m.type !== 'client_hello'
+          ? undefined
+          : [
+              editRaw(m.raw, { version: 0x0304 }, 'client_hello', (b) => {
+                b.extensions = (b.extensions ?? []).filter((e) => e.type !== ExtensionType.supported_versions);
+                b.cipherSuites = [CS12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, ...b.cipherSuites];
+              }),
+            ],
+    },
+  });
+  it('the healthy client answers protocol_version (RFC 8446 App. D.1); the faulty one goes on in TLS 1.2', async () => {
+    const c = client('1.3');
+    const s = server('1.2', { cipherSuites: [CS12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256] });
+    const healthy = await runInMemory(c, s, hooks());
+    expect(alertOf(healthy.clientOutcome)).toBe(AlertDescription[engineFault('accept-tls12-from-t13-only').healthyAlert]);
+    expect(healthy.transcript.messages.filter((x) => x.dir === 'C->S').map((x) => x.type)).toEqual(['client_hello', 'alert']);
+    const faulty = await runInMemory({ ...c, faults: ['accept-tls12-from-t13-only'] }, s, hooks());
+    // it keys TLS 1.2 and sends its second flight (our server's view of the ClientHello differs from the client's, so
+    // the Finished does not verify there: the test is that the client went on)
+    expect(faulty.transcript.messages.filter((x) => x.dir === 'C->S').map((x) => x.type)).toEqual(
+      expect.arrayContaining(['client_hello', 'client_key_exchange']),
+    );
+    expect(alertOf(faulty.clientOutcome)).toBeUndefined();
+    expect(await violated(faulty)).toEqual(expect.arrayContaining(faultRules('accept-tls12-from-t13-only', '1.3')));
+    // a ServerHello whose supported_versions selects TLS 1.2 stays refused (RFC 8446 §4.2.1: illegal_parameter)
+    const sv12: EngineHooks = {
+      beforeSend: (m) =>
+        m.kind !== 'handshake' || m.type !== 'server_hello'
+          ? undefined
+          : [
+              editRaw(m.raw, { version: 0x0304 }, 'server_hello', (b) => {
+                for (const e of b.extensions ?? [])
+                  if (e.type === ExtensionType.supported_versions && e.body.kind === 'supported_versions_server')
+                    e.body.version = 0x0303;
+              }),
+            ],
+    };
+    const inExt = await runInMemory({ ...c, faults: ['accept-tls12-from-t13-only'] }, server('1.3'), { server: sv12 });
+    expect(alertOf(inExt.clientOutcome)).toBe(AlertDescription.illegal_parameter);
+  });
+});

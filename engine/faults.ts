@@ -30,6 +30,7 @@ export const FAULT_IDS = [
   'accept-ccs-after-finished',
   'accept-cv-unoffered-scheme',
   'null-suite-no-common',
+  'accept-tls12-from-t13-only',
 ] as const;
 
 export type Fault = (typeof FAULT_IDS)[number];
@@ -107,6 +108,10 @@ export const FAULTS: Readonly<Record<Fault, FaultInfo>> = {
   'null-suite-no-common': {
     id: 'null-suite-no-common',
     sides: ['server'],
+  },
+  'accept-tls12-from-t13-only': {
+    id: 'accept-tls12-from-t13-only',
+    sides: ['client'],
   },
 };
 

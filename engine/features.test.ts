@@ -255,6 +255,27 @@ describe('TLS 1.3 PSK resumption', () => {
     expect(again.serverOutcome).toMatchObject({ kind: 'alert_sent', alert: { description: AlertDescription.decrypt_error } });
   });
 
+  it('a ticket whose lifetime exceeds seven days is kept seven days at most (RFC 8446 §4.6.1); lifetime 0 is not kept', async () => {
+    const { c, s } = cfg({ versions: [0x0304] }, { versions: [0x0304] });
+    const keep = async (ticketLifetime: number) => {
+      const store = newClientSessionStore();
+      connected(
+        await runInMemory(
+          { ...c, sessionStore: store },
+          { ...s, sessionCache: new ServerSessionCache(p), ticketLifetime },
+          {},
+          {
+            appData,
+          },
+        ),
+      );
+      return store.tls13.map((t) => t.lifetime);
+    };
+    expect(await keep(7200)).toEqual([7200]);
+    expect(await keep(604800 * 4)).toEqual([604800]);
+    expect(await keep(0)).toEqual([]);
+  });
+
   it('a ticket from another server (unknown key) falls back to a full handshake', async () => {
     const { c, s } = cfg();
     const store = newClientSessionStore();

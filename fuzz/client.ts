@@ -258,6 +258,7 @@ async function runConversation(s: Session, conv: ClientConversation, profile: Cl
       quietMs: timing.quietMs,
       totalMs: timing.totalMs,
       afterConnect: 'await',
+      invalidFrom: () => w?.firedAt(),
     }),
   );
   if (played.startupMs !== undefined) s.clientTiming.startups.push(played.startupMs);
@@ -313,6 +314,9 @@ async function runConversation(s: Session, conv: ClientConversation, profile: Cl
     const onWire = evidence.some((r) => ruleById(r).check !== undefined);
     if (disabled) skip = `disabled by the profile: ${disabled.reason}`;
     else if (!w?.fired()) skip = j.verdict === 'flagged' ? undefined : 'mutation did not fire';
+    // (a post-handshake input: a client that sends its data and close_notify at once never reads our ticket)
+    else if (j.observation.closedBefore && j.verdict !== 'flagged')
+      skip = 'the client closed (close_notify) before our invalid input went out';
     // a mutant the client must accept (valid input) breaks no rule on the wire: that it fired is the evidence
     else if (conv.expect.kind === 'complete') skip = undefined;
     else if (

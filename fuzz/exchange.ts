@@ -55,6 +55,12 @@ export interface ExchangePolicy {
   silenceOk?: boolean;
   /** Once decided, say goodbye with close_notify when the connection is still up (default true). */
   closeNotify?: boolean;
+  /**
+   * Bytes of ours sent before our invalid input (undefined: none yet). When it went out after the handshake completed
+   * on our side (a post-handshake message, e.g. a broken NewSessionTicket), the peer's first word may have crossed it
+   * on the wire (its data, sent before it read ours): `await` then listens `quietMs` more for its answer to it.
+   */
+  invalidFrom?: () => number | undefined;
 }
 
 export interface Exchanged extends SocketRun {
@@ -147,6 +153,14 @@ async function exchangeOn(
   let mode: AfterConnect | undefined;
   let sentBeforeAnswer = 0;
   let flightBeforeAnswer = 0;
+  /** Bytes of ours sent when the handshake completed on our side. */
+  let connectedAt: number | undefined;
+  /** `await` listened once more after the peer's first word (our invalid input came after the handshake). */
+  let held = false;
+  const invalidAfterConnect = (): boolean => {
+    const from = policy.invalidFrom?.();
+    return from !== undefined && connectedAt !== undefined && from >= connectedAt;
+  };
   for (;;) {
     if (endpoint.terminal) break;
     let wait: number;
@@ -159,12 +173,19 @@ async function exchangeOn(
       if (spokeAfterConnect) {
         // probe: what the peer said may answer our Finished (a TLS 1.3 ticket) and not what we sent after it (a record
         // pipelined after our Finished): our data asks for the answer that shows whether it read past that
-        if (mode !== 'probe' || appSent || !policy.appData || finSent) break;
-        appSent = true;
-        listened = true;
-        spokeAfterConnect = false;
-        send(await endpoint.sendApplicationData(policy.appData));
-        wait = policy.answerMs;
+        if (mode === 'await' && !held && !finSent && invalidAfterConnect()) {
+          // the peer's word may have crossed our post-handshake input: its answer to that input is still owed
+          held = true;
+          spokeAfterConnect = false;
+          wait = policy.quietMs;
+        } else if (mode !== 'probe' || appSent || !policy.appData || finSent) break;
+        else {
+          appSent = true;
+          listened = true;
+          spokeAfterConnect = false;
+          send(await endpoint.sendApplicationData(policy.appData));
+          wait = policy.answerMs;
+        }
       } else if (!listened) {
         listened = true;
         wait = mode === 'await' ? policy.answerMs : policy.quietMs;
@@ -208,6 +229,7 @@ async function exchangeOn(
     const ticketsBefore = ticketCount(endpoint);
     const res = await endpoint.receive(r);
     run.received.push(...res.appData);
+    if (!connectedBefore && endpoint.connected) connectedAt = sentBytes;
     send(res.send);
     // probing after our data: a TLS 1.3 ticket answers our Finished (a server may send several, apart), not our data
     const onlyTickets = ticketCount(endpoint) > ticketsBefore && res.appData.length === 0 && !endpoint.terminal;

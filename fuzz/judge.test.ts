@@ -548,3 +548,37 @@ describe('alerts the RFC allows are not wrong-alerts (item 5)', () => {
     expect(classify(certFault('1.2', 'client-cert-unknown-ca'), t(42), 'exact').verdict).toBe('wrong-alert');
   });
 });
+
+describe('a post-handshake input of our server (a broken TLS 1.3 NewSessionTicket)', () => {
+  const reject = expectationOf(mutation('t13-nst-empty-ticket'), '1.3', 'client');
+  const hs: Step[] = [
+    { dir: C, type: 'client_hello' },
+    { dir: S, type: 'server_hello' },
+    { dir: S, type: 'finished', epoch: 'handshake' },
+    { dir: C, type: 'finished', epoch: 'handshake' },
+  ];
+  const nst: Step = { dir: S, type: 'new_session_ticket', epoch: 'application' };
+  const data: Step = { dir: C, type: 'application_data', epoch: 'application' };
+  const connected: SocketEnd = { kind: 'done', outcome: { kind: 'connected', session: SESSION } };
+  // bytes of ours before the ticket: two records of 10 bytes
+  const run = (steps: Step[], end: SocketEnd = connected) =>
+    observe(transcript(steps), { version: '1.3', ours: S, from: { bytes: 20 }, end });
+  it("the client's data may have crossed our ticket: its decode_error after the data decides (conforming)", () => {
+    const obs = run([...hs, nst, data, { dir: C, type: 'alert', epoch: 'application', alert: [2, 50] }], alertEnd(50));
+    expect(obs).toMatchObject({ alert: 'decode_error' });
+    expect(obs.wentOn).toBeUndefined();
+    expect(classify(reject, obs, 'exact').verdict).toBe('conforming');
+  });
+  it('data and no alert after it: accepted-invalid', () => {
+    const obs = run([...hs, nst, data]);
+    expect(obs.wentOn).toMatch(/application data/);
+    expect(classify(reject, obs, 'exact').verdict).toBe('accepted-invalid');
+  });
+  it('a client that closed before our ticket went out, or at once after data that may have crossed it, shows nothing about it', () => {
+    const close: Step = { dir: C, type: 'alert', epoch: 'application', alert: [1, 0] };
+    expect(run([...hs, data, close, nst]).closedBefore).toBe(true);
+    const crossed = run([...hs, nst, data, close]);
+    expect([crossed.closedBefore, crossed.wentOn]).toEqual([true, undefined]);
+    expect(run([...hs, nst, data]).closedBefore).toBeUndefined();
+  });
+});

@@ -49,6 +49,11 @@ export interface Observation {
   at?: number;
   /** The peer sent application data (at any point). */
   peerData?: true;
+  /**
+   * The peer closed (close_notify) before our invalid input went out, or (a post-handshake input) right after data
+   * that may have crossed it: the conversation shows nothing about that input.
+   */
+  closedBefore?: true;
 }
 
 export const alertName = (d: number): string => nameOf(alertDescriptions, d, 2);
@@ -115,10 +120,16 @@ function wentOnBy(
   m: TranscriptMessage,
   version: TlsVersion,
   fromPlaintextHello: boolean,
+  postHandshake = false,
 ): { what: string; weak: boolean } | undefined {
   const strong = (what: string) => ({ what, weak: false });
   if (m.type === 'finished') return strong('its Finished');
   if (m.type === 'new_session_ticket') return { what: 'a NewSessionTicket', weak: true };
+  // our invalid input came after both Finished messages (a post-handshake message): the peer's data may have been
+  // sent before it read ours (nothing it sends after the handshake answers our post-handshake message), so its error
+  // alert after the data still decides
+  if (postHandshake && m.kind === 'application_data' && m.type === 'application_data')
+    return { what: 'application data (and no alert after it)', weak: true };
   // a ServerHello after our invalid ClientHello: the server chose parameters from it (a HelloRetryRequest too: it
   // asked for a retry instead of refusing it)
   if (m.type === 'server_hello' && fromPlaintextHello) return { what: 'its ServerHello', weak: true };
@@ -183,7 +194,26 @@ export function observe(
     m.type !== 'new_session_ticket' ||
     o.from === undefined ||
     (answers !== undefined && ourFinished !== undefined && answers <= firstRecord(ourFinished));
+  // our server's invalid input went out after both Finished messages were on the wire (TLS 1.3 post-handshake
+  // messages to a client, e.g. a NewSessionTicket; against servers the probe policy of fuzz/exchange.ts asks for an
+  // answer to our data instead)
+  const peerFinished = t.messages.filter((m) => m.dir === peer && m.type === 'finished').at(-1);
+  const postHandshake =
+    version === '1.3' &&
+    o.ours === 'S->C' &&
+    invalid !== undefined &&
+    ourFinished !== undefined &&
+    peerFinished !== undefined &&
+    firstRecord(ourFinished) < invalid &&
+    firstRecord(peerFinished) < invalid;
   const ourAlert = t.messages.find((m) => m.dir === o.ours && m.kind === 'alert');
+  if (
+    invalid !== undefined &&
+    t.messages.some(
+      (m) => m.dir === peer && m.kind === 'alert' && alertOf(m, version)?.closure === true && firstRecord(m) < invalid,
+    )
+  )
+    out.closedBefore = true;
   let weak = false;
   if (t.messages.some((m) => m.dir === peer && m.kind === 'application_data')) out.peerData = true;
   for (const m of t.messages) {
@@ -196,6 +226,12 @@ export function observe(
       if (a.closure) {
         out.closeNotify = true;
         out.at = m.index;
+        // data then close_notify after our post-handshake input: the peer may have sent both before it read our input
+        // (a client that sends its data and closes at once), so neither shows what it made of it
+        if (weak && postHandshake) {
+          delete out.wentOn;
+          out.closedBefore = true;
+        }
         break;
       }
       if (!a.error) continue;
@@ -206,7 +242,7 @@ export function observe(
       break;
     }
     if ((out.wentOn === undefined || weak) && !o.explained?.has(m.index) && answering(m) && ticketAnswers(m)) {
-      const w = wentOnBy(m, version, fromPlaintextHello);
+      const w = wentOnBy(m, version, fromPlaintextHello, postHandshake);
       if (w && (out.wentOn === undefined || !w.weak)) {
         out.wentOn = w.what;
         out.at = m.index;

@@ -25,6 +25,7 @@ import { ladderText } from '../fuzz/judge';
 import type { ClientFuzzOptions, ServerFuzzOptions } from '../fuzz/options';
 import { type FuzzResult, fuzzTarget } from '../fuzz/target';
 import { CLIENT_TARGET_MUTATIONS } from '../generators/mutations/ops-client-target';
+import { TICKET_MUTATIONS } from '../generators/mutations/ops-tickets';
 import { CLOSURE_MUTATIONS } from '../generators/mutations/ops-closure';
 import { CV_MUTATIONS } from '../generators/mutations/ops-cv';
 import { HELLO_MUTATIONS } from '../generators/mutations/ops-hello';
@@ -38,7 +39,7 @@ import { type PkiFiles, writePki } from '../testing/pki';
 const SERVER_FAMILIES = [...HELLO_MUTATIONS, ...RECORD_MUTATIONS, ...CLOSURE_MUTATIONS, ...CV_MUTATIONS, ...KEX_MUTATIONS].map(
   (m) => m.name,
 );
-const CLIENT_FAMILIES = CLIENT_TARGET_MUTATIONS.map((m) => m.name);
+const CLIENT_FAMILIES = [...CLIENT_TARGET_MUTATIONS, ...TICKET_MUTATIONS].map((m) => m.name);
 
 let files: PkiFiles;
 const group = new PeerGroup();
@@ -174,6 +175,9 @@ const OPENSSL_CLIENT_12 = (closeAlert: string): Finding[] => [
   { key: `flagged: server-closes-after-server-hello 1.2 -> ${closeAlert}`, rfc: WEAK_OFFER },
   { key: 'flagged: valid 1.2 -> -', rfc: WEAK_OFFER },
   { key: 'flagged: t13-sh-selects-tls12-in-extension 1.3 -> illegal_parameter', rfc: WEAK_OFFER },
+  // the TLS 1.2 ticket edge values are taken (RFC 5077 §3.3): only the client's own offer is flagged, as in every 1.2 handshake
+  { key: 'flagged: t12-nst-empty-ticket 1.2 -> -', rfc: WEAK_OFFER },
+  { key: 'flagged: t12-nst-lifetime-hint-zero 1.2 -> -', rfc: WEAK_OFFER },
 ];
 /**
  * A deviation the target shows in every handshake of a version (a message of its own in each): listed once with its

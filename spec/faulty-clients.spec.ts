@@ -105,6 +105,13 @@ const OFFERS: readonly { args: string; cases: readonly Case[] }[] = [
         ladderStart: ['C->S: client_hello', 'S->C: server_hello'],
         shows: ['C->S: finished'],
       },
+      {
+        // a client that offered only TLS 1.3 goes on with a TLS 1.2 ServerHello (RFC 8446 App. D.1: protocol_version)
+        fault: 'accept-tls12-from-t13-only',
+        mutant: /^t13-only-client-gets-tls12 /,
+        ladderStart: ['C->S: client_hello', 'S->C: server_hello', 'S->C: certificate', 'S->C: server_key_exchange'],
+        shows: ['C->S: client_key_exchange', 'C->S: change_cipher_spec'],
+      },
     ],
   },
   {

@@ -226,6 +226,38 @@ describe('tlsprop fuzz --listen: real clients as --client-cmd', () => {
     expectAllConforming({ ...r, results: r.results.filter((x) => !scheme.includes(x)) });
   });
 
+  it('openssl s_client -tls1_3 -ign_eof: the NewSessionTicket and CertificateRequest families, each answered as its rules say', async () => {
+    // -ign_eof: s_client keeps reading after its stdin ends, so it reads the ticket that follows the handshake (without
+    // it, it sends its data and close_notify at once and the post-handshake conversations prove nothing: skipped)
+    const refused: Record<string, string> = {
+      't13-nst-empty-ticket': 'decode_error',
+      't13-nst-before-server-finished': 'unexpected_message',
+      // RFC 8446 §4.2 names no alert for a repeated extension; illegal_parameter is the first the rule allows
+      't13-nst-duplicate-extension': 'illegal_parameter',
+      // (t13-server-cr-without-sigalgs is left out: against s_client its conversation is skipped, the transcript
+      // decides neither way, "t13.neg.cr-sigalgs inconclusive")
+    };
+    const taken = [
+      't13-nst-lifetime-zero',
+      't13-nst-nonce-empty',
+      't13-nst-nonce-255',
+      't13-nst-unknown-extension',
+      't13-server-cr-unknown-extension',
+      // RFC 8446 §4.3.2 names no client reaction to a non-empty handshake context: OpenSSL echoes it and goes on
+      't13-server-cr-context-nonempty',
+    ];
+    const mutants = [...Object.keys(refused), ...taken];
+    const cmd = `openssl s_client -connect {host}:{port} -servername localhost -CAfile ${files.ca} -verify_return_error -tls1_3 -ign_eof`;
+    const { r } = await fuzz(options(cmd, { runs: mutants.length + 1, seed: 4, mutants, maxShrinkRuns: 0 }));
+    expect([...r.mutants].sort()).toEqual([...mutants].sort());
+    expect(r.skipped).toEqual([]);
+    expectAllConforming(r);
+    const seen = Object.fromEntries(
+      r.results.flatMap((x) => (x.conversation.mutant ? [[x.conversation.mutant.name, x.alert ?? '-']] : [])),
+    );
+    expect(seen).toEqual({ ...refused, ...Object.fromEntries(taken.map((n) => [n, '-'])) });
+  });
+
   it('openssl s_client -tls1_2 with a client certificate our server requires', async () => {
     const id = files.client.rsa;
     const { r } = await fuzz(

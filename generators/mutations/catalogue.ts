@@ -22,6 +22,7 @@ import { PSK_MUTATIONS } from './ops-psk';
 import { RECORD_LIMIT_MUTATIONS } from './ops-record-limit';
 import { RENEGOTIATION_MUTATIONS } from './ops-renegotiation';
 import { STATE_MUTATIONS } from './ops-state';
+import { TICKET_MUTATIONS } from './ops-tickets';
 import { WIRE_MUTATIONS } from './ops-wire';
 import { CORE_MUTATIONS } from './operators';
 
@@ -62,6 +63,8 @@ export const MUTATIONS: readonly Mutation[] = checkedCatalogue([
   ...CLIENT_CERTIFICATE_MUTATIONS,
   // deliberate faults of the engine (ops-faults.ts)
   ...ENGINE_FAULT_MUTATIONS,
+  // the NewSessionTicket family: edge values of the tickets our server sends to clients (ops-tickets.ts)
+  ...TICKET_MUTATIONS,
 ]);
 
 /** The mutations run in memory (the mutant spec, `tlsprop run`), in catalogue order. */

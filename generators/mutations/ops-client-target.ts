@@ -13,10 +13,13 @@
  * - a TLS 1.3 CertificateRequest without signature_algorithms (RFC 8446
  *   §4.3.2: it "MUST be specified"; missing_extension by the §6.2
  *   definition), our server asking for a client certificate in that
- *   conversation. A non-empty certificate_request_context is left out:
- *   RFC 8446 §4.3.2 ("This field SHALL be zero length unless used for the
- *   post-handshake authentication exchanges") binds the server and names no
- *   client reaction, and clients echo it in their Certificate;
+ *   conversation; one with a non-empty certificate_request_context in the
+ *   handshake (RFC 8446 §4.3.2 "SHALL be zero length unless used for the
+ *   post-handshake authentication exchanges" binds the server and names no
+ *   client reaction: the client may refuse it, illegal_parameter, or echo it
+ *   as §4.4.2 tells it to and go on, t13.neg.cert-request-context's client
+ *   tolerance); one with an unassigned extension (RFC 8446 §4.3.2 "Clients
+ *   MUST ignore unrecognized extensions": ext.ignore-unknown);
  * - a HelloRetryRequest for the group the client already sent a key share
  *   for (RFC 8446 §4.1.4: illegal_parameter);
  * - our server's side of the TCP connection closed without close_notify
@@ -173,6 +176,29 @@ export const CLIENT_TARGET_MUTATIONS: readonly Mutation[] = [
     bases: ['t13-mutual'],
     mutate: crEdited((b) => {
       if (b.form === 'tls13') b.extensions = b.extensions.filter((e) => e.type !== X.signature_algorithms);
+    }),
+  }),
+  server({
+    name: 't13-server-cr-context-nonempty',
+    description:
+      'our TLS 1.3 handshake CertificateRequest has a 4-byte certificate_request_context (RFC 8446 §4.3.2: "SHALL be zero length")',
+    versions: ['1.3'],
+    rules: ['t13.neg.cert-request-context'],
+    bases: ['t13-mutual'],
+    mutate: crEdited((b) => {
+      if (b.form === 'tls13') b.context = Uint8Array.of(1, 2, 3, 4);
+    }),
+  }),
+  server({
+    name: 't13-server-cr-unknown-extension',
+    description:
+      'our TLS 1.3 CertificateRequest carries an unassigned extension (RFC 8446 §4.3.2: "Clients MUST ignore unrecognized extensions")',
+    versions: ['1.3'],
+    rules: ['ext.ignore-unknown'],
+    bases: [],
+    mutate: crEdited((b) => {
+      if (b.form === 'tls13')
+        b.extensions = [...b.extensions, { type: 0x7f02, body: { kind: 'opaque', data: Uint8Array.of(9) } }];
     }),
   }),
   // ---- closure

@@ -145,4 +145,15 @@ export const ENGINE_FAULT_MUTATIONS: readonly EngineFault[] = [
     ['t12.neg.no-common-parameters', 't13.neg.no-common-parameters', 't12.neg.suite-offered', 't13.neg.suite-offered'],
     'handshake_failure',
   ),
+  fault(
+    'accept-tls12-from-t13-only',
+    'client: offering only TLS 1.3 (supported_versions lists 0x0304 alone, no TLS 1.2 suite), it takes a TLS 1.2 ServerHello (no supported_versions) and goes on in TLS 1.2 with the TLS 1.2 suite the server picked, as a client whose TLS 1.2 code stays reachable would',
+    ['1.3'],
+    // RFC 8446 App. D.1: "If the version chosen by the server is not supported by the client (or is not acceptable), the
+    // client MUST abort the handshake with a "protocol_version" alert." (A ServerHello whose supported_versions selects
+    // TLS 1.2 is §4.2.1's illegal_parameter; the healthy engine refuses that one too, and with a TLS 1.3 suite no client
+    // can go on in TLS 1.2, so the fault is about the legacy ServerHello.)
+    ['ver.client-accepts-version'],
+    'protocol_version',
+  ),
 ];

@@ -155,6 +155,25 @@ export const receiverDutyRules = [
     overrides: NEW('RFC 5246 §7.2.2, RFC 8446 §6', 'error alerts and unknown alert descriptions received'),
   }),
   rule({
+    id: 'ticket.client-accepts-valid',
+    title:
+      'A client takes a well-formed NewSessionTicket whatever its lifetime (zero included), its ticket_nonce length (0 to 255 bytes) and, in TLS 1.2, an empty ticket, and goes on with the connection.',
+    rfc: ['RFC 8446 §4.6.1', 'RFC 5077 §3.3'],
+    role: 'client',
+    group: 'negotiation',
+    // RFC 8446 §4.6.1: "ticket_lifetime: [...] The value of zero indicates that the ticket should be discarded
+    // immediately." (discarded, not refused: the connection goes on; that the ticket is never offered takes a second
+    // connection, which one conversation does not show) and "opaque ticket_nonce<0..255>" (both ends of the range are
+    // valid). RFC 5077 §3.3: "If the server determines that it does not want to include a ticket after it has included
+    // the SessionTicket extension in the ServerHello, then it sends a zero-length ticket in the NewSessionTicket
+    // handshake message." and "A ticket_lifetime_hint of zero indicates that the lifetime of the ticket is unspecified."
+    live: { scope: { kind: 'declared' }, expects: 'complete', judges: 'outcome' },
+    overrides: NEW(
+      'RFC 8446 §4.6.1, RFC 5077 §3.3',
+      'NewSessionTicket edge values our server sends to clients (issue #14 client targets)',
+    ),
+  }),
+  rule({
     id: 'conn.transport-close',
     title:
       'A connection whose transport closes before close_notify (mid-handshake or mid-stream) is over: the receiver does not treat the handshake or the data as complete, and keeps serving other connections.',

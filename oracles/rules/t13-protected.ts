@@ -32,6 +32,15 @@ export const t13ProtectedRules = [
     role: 'both',
     strength: 'MUST',
     alerts: ['illegal_parameter'],
+    // RFC 8446 §4.3.2 ("This field SHALL be zero length unless used for the post-handshake authentication exchanges")
+    // binds the server and names no reaction of the client, whose duty (§4.4.2) is to echo the value: a client that
+    // echoes a non-empty handshake context and goes on conforms, one that refuses it sends illegal_parameter (§6.2:
+    // "A field in the handshake was incorrect or inconsistent with other fields").
+    ignorable: {
+      rfc: 'RFC 8446 §4.4.2',
+      text: 'certificate_request_context: If this message is in response to a CertificateRequest, the value of certificate_request_context in that message.',
+      receiver: 'client',
+    },
     group: 'negotiation',
     needs: ['keys'],
     check(ctx) {
