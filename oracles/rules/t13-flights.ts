@@ -343,9 +343,12 @@ export const t13FlightRules = [
       if (!early.length) return notApplicable('No 0-RTT data.');
       const f = factsOf(ctx);
       const e = early[0]!;
-      if (ctx.hrr)
-        return violation('0-RTT data in a connection with HelloRetryRequest.', {
-          message: e.index,
+      // RFC 8446 §4.1.2: after a HelloRetryRequest the client's next flight is ClientHello2 without early_data; 0-RTT
+      // data sent with the first ClientHello (before the HelloRetryRequest arrived) is skipped by the server (§4.2.10)
+      const afterRetry = ctx.ch2 ? early.find((m) => m.index > ctx.ch2!.m.index) : undefined;
+      if (afterRetry)
+        return violation('0-RTT data after the second ClientHello (a HelloRetryRequest rejected early data).', {
+          message: afterRetry.index,
           expected: 'no early data',
           actual: 'application_data',
         });
