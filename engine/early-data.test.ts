@@ -115,6 +115,10 @@ describe('TLS 1.3 0-RTT (RFC 8446 §4.2.10)', () => {
     expect(j.status('t13.order.eoed')).toEqual(['pass']);
     expect(j.status('t13.order.early-data-window')).toEqual(['pass']);
     expect(j.status('t13.neg.early-data')).toEqual(['pass']);
+    expect(j.status('rec.t13.early-data-limit')).toEqual(['pass']);
+    // without the earlier connection the ticket's limit is unknown: inconclusive, never a pass
+    const { verdicts } = await checkTranscript(r.transcript, { trustAnchors: pki.anchors });
+    expect(verdicts.filter((v) => v.rule === 'rec.t13.early-data-limit').map((v) => v.status)).toEqual(['inconclusive']);
   });
 
   it('rejected by the server: no early_data in EncryptedExtensions, the data skipped, no EndOfEarlyData', async () => {
@@ -158,6 +162,13 @@ describe('TLS 1.3 0-RTT (RFC 8446 §4.2.10)', () => {
     const r = await runInMemory(s.client({ earlyData: new Uint8Array(64) }), s.server(), { client: more });
     expect(r.client.earlyData.sent).toBe(64);
     expect(r.serverOutcome).toMatchObject({ kind: 'alert_sent', alert: { description: AlertDescription.unexpected_message } });
+    // the oracle names the client (96 bytes over 64); the server terminated, so it is not named
+    const j = await judged(r.transcript, s.first);
+    expect(j.violations.filter((v) => v.startsWith('rec.t13.early-data-limit'))).toEqual([
+      expect.stringMatching(
+        /^rec\.t13\.early-data-limit: The client sent 96 bytes of 0-RTT data, over the max_early_data_size 64/,
+      ),
+    ]);
   });
 
   it('EndOfEarlyData dropped: the client Finished does not open under the early keys (bad_record_mac)', async () => {

@@ -139,6 +139,14 @@ export const t13FlightRules = [
         });
       const f = factsOf(ctx);
       const e = find(cflight, 'end_of_early_data');
+      // RFC 8446 §4.5: one EndOfEarlyData ends the 0-RTT data; the records after it are under the handshake keys
+      const all = ctx.steps.filter((s) => s.dir === 'C->S' && s.sym === 'end_of_early_data');
+      if (all.length > 1)
+        return violation(`The client sent EndOfEarlyData ${all.length} times.`, {
+          message: all[1]!.m.index,
+          expected: 'one end_of_early_data',
+          actual: `${all.length}`,
+        });
       if (f.earlyAccepted === undefined) return inconclusive('EncryptedExtensions not decoded: early data acceptance unknown.');
       if (f.earlyAccepted && !e)
         return cflight.length
