@@ -5,7 +5,7 @@
  * capture layer opening the 0-RTT records from the key log alone.
  */
 import { ConnectionDecryptor, KeyStore } from '../capture/decrypt';
-import { nodeProvider } from '../crypto';
+import { generateEcdhKeyPair, nodeProvider } from '../crypto';
 import { checkTranscript } from '../oracles/evaluate';
 import type { Transcript } from '../transcript/model';
 import { extensionBody } from '../wire/extensions';
@@ -191,6 +191,37 @@ describe('TLS 1.3 0-RTT (RFC 8446 §4.2.10)', () => {
       const res = await again.receive(Uint8Array.from(replayed.flatMap((x) => [...x.raw])));
       expect(again.earlyData.accepted).toBe(!antiReplay);
       expect(res.appData.map((d) => dec.decode(d))).toEqual(antiReplay ? [] : [dec.decode(EARLY)]);
+    }
+  });
+
+  it('t13.early.replay-once: a violation when one server instance accepts a replay, else a notice (RFC 8446 §8)', async () => {
+    for (const antiReplay of [true, false]) {
+      const s = await setup(4096);
+      const key = await generateEcdhKeyPair(p, 'x25519');
+      const now = Date.now();
+      const tickets = [...s.store.tls13];
+      const again = () =>
+        s.client({
+          earlyData: EARLY,
+          random: new Uint8Array(32).fill(3),
+          now: () => now,
+          middleboxCompat: false,
+          keyShareGroups: [NamedGroup.x25519],
+          ephemeral: [key],
+          sessionStore: { tls13: [...tickets], tls12: [] },
+        });
+      const original = await runInMemory(again(), s.server({ antiReplay }));
+      const replay = await runInMemory(again(), s.server({ antiReplay }));
+      const ch = (r: typeof replay) => r.transcript.messages.find((m) => m.type === 'client_hello')!.raw;
+      expect(ch(replay)).toEqual(ch(original));
+      expect([original.server.earlyData.accepted, replay.server.earlyData.accepted]).toEqual([true, !antiReplay]);
+      const earlier = [s.first, original.transcript];
+      const one = await checkTranscript(replay.transcript, { trustAnchors: pki.anchors, earlier, oneServerInstance: true });
+      const any = await checkTranscript(replay.transcript, { trustAnchors: pki.anchors, earlier });
+      const status = (c: typeof one) => c.verdicts.filter((v) => v.rule === 't13.early.replay-once').map((v) => v.status);
+      expect(status(one)).toEqual([antiReplay ? 'pass' : 'violation']);
+      expect(status(any)).toEqual([antiReplay ? 'pass' : 'inconclusive']);
+      expect(any.notices.map((n) => n.kind)).toEqual(antiReplay ? [] : ['early-data-replay-accepted']);
     }
   });
 

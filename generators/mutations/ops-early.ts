@@ -5,11 +5,11 @@
  * EndOfEarlyData missing, duplicated or sent after a rejection, early data accepted for another identity than the first.
  * Each needs a ticket from an earlier connection, so each runs in memory only (where: 'configuration').
  */
-import { binderKey, digest, pskBinder } from '../../crypto';
+import { binderKey, type CryptoProvider, digest, ecdhGroupOf, generateEcdhKeyPair, pskBinder } from '../../crypto';
 import type { ClientConfig, ServerConfig } from '../../engine/config';
 import type { EngineHooks } from '../../engine/hooks';
 import { runInMemory } from '../../engine/memory';
-import { type ClientSessionStore, newClientSessionStore, ServerSessionCache } from '../../engine/session';
+import { type ClientSessionStore, newClientSessionStore, ServerSessionCache, type StoredTicket13 } from '../../engine/session';
 import { engineSuite } from '../../engine/suites';
 import { decodeHandshake, encodeBody, encodeHandshake } from '../../wire/handshake';
 import { ExtensionType as X } from '../../wire/registry';
@@ -47,8 +47,29 @@ async function zeroRtt(
   };
 }
 
+/**
+ * A client hook that takes early_data out of the ClientHello and recomputes the binder of `ticket` (the first
+ * identity), so the server accepts the PSK while the 0-RTT data that follows has no early_data before it.
+ */
+export function withoutEarlyDataExtension(ticket: StoredTicket13, P: CryptoProvider): EngineHooks {
+  const h = engineSuite(ticket.cipherSuite)!.prfHash;
+  return once('client_hello', async (raw) => {
+    const m = decodeHandshake(raw, { version: 0x0304 });
+    const b = m.message.body;
+    if (b.type !== 'client_hello' || !b.extensions) return [raw];
+    b.extensions = b.extensions.filter((e) => e.type !== X.early_data);
+    const last = b.extensions[b.extensions.length - 1];
+    if (last?.body.kind !== 'pre_shared_key_client') return [raw];
+    const bare = encodeHandshake(m.message);
+    const cut = 2 + last.body.binders.reduce((n, x) => n + 1 + x.length, 0);
+    const th = await digest(P, h, bare.subarray(0, bare.length - cut));
+    last.body.binders = [await pskBinder(P, h, await binderKey(P, h, ticket.psk, 'resumption'), th)];
+    return [encodeHandshake(m.message)];
+  });
+}
+
 /** A client hook that changes the first message of a type once (its output is what the client hashes and sends). */
-function once(type: string, f: (raw: Uint8Array) => Uint8Array[] | Promise<Uint8Array[]>): EngineHooks {
+export function once(type: string, f: (raw: Uint8Array) => Uint8Array[] | Promise<Uint8Array[]>): EngineHooks {
   let done = false;
   return {
     async beforeSend(m) {
@@ -59,7 +80,43 @@ function once(type: string, f: (raw: Uint8Array) => Uint8Array[] | Promise<Uint8
   };
 }
 
+/**
+ * A replay (RFC 8446 §8): a client configuration that sends the same ClientHello and 0-RTT record each time it runs (a
+ * fixed random, key share, clock, no compatibility session ID, a copy of the store holding the ticket), and its first
+ * run against `server` (the original the second run replays).
+ */
+async function replayed(env: BaseEnv, p: Prepared & { store: ClientSessionStore }): Promise<Prepared> {
+  const g = ecdhGroupOf(env.choice.group);
+  if (!g) throw new Error(`group 0x${env.choice.group.toString(16)} is not an ECDH group`);
+  const now = Date.now();
+  const again = (): ClientConfig => ({
+    ...p.client,
+    sessionStore: { tls13: [...p.store.tls13], tls12: [] },
+    now: () => now,
+    middleboxCompat: false,
+    keyShareGroups: [env.choice.group],
+    ephemeral: [key],
+  });
+  const key = await generateEcdhKeyPair(env.provider, g);
+  const original = await runInMemory(again(), p.server, {}, { seed: env.choice.seed, plan: `${env.spec.name}/original` });
+  return {
+    client: again(),
+    server: p.server,
+    check: { earlier: [...(p.check?.earlier ?? []), original.transcript], oneServerInstance: true },
+  };
+}
+
 export const EARLY_DATA_MUTATIONS: readonly Mutation[] = [
+  {
+    name: 't13-0rtt-replay-accepted',
+    description:
+      'the same ClientHello with 0-RTT data sent twice to one server instance, which accepts the early data both times (no anti-replay)',
+    versions: ['1.3'],
+    rules: ['t13.early.replay-once'],
+    where: 'configuration',
+    bases: T13,
+    apply: async (env) => replayed(env, await zeroRtt(env, { server: { antiReplay: false } })),
+  },
   {
     name: 't13-0rtt-over-max-early-data-size',
     description: 'the client sends 0-RTT data past the max_early_data_size of the ticket it resumes (one more record)',
@@ -81,22 +138,7 @@ export const EARLY_DATA_MUTATIONS: readonly Mutation[] = [
     bases: T13,
     apply: async (env) => {
       const p = await zeroRtt(env);
-      const t = p.store.tls13[0]!;
-      const h = engineSuite(t.cipherSuite)!.prfHash;
-      const P = env.provider;
-      const hook = once('client_hello', async (raw) => {
-        const m = decodeHandshake(raw, { version: 0x0304 });
-        const b = m.message.body;
-        if (b.type !== 'client_hello' || !b.extensions) return [raw];
-        b.extensions = b.extensions.filter((e) => e.type !== X.early_data);
-        const last = b.extensions[b.extensions.length - 1];
-        if (last?.body.kind !== 'pre_shared_key_client') return [raw];
-        const bare = encodeHandshake(m.message);
-        const cut = 2 + last.body.binders.reduce((n, x) => n + 1 + x.length, 0);
-        const th = await digest(P, h, bare.subarray(0, bare.length - cut));
-        last.body.binders = [await pskBinder(P, h, await binderKey(P, h, t.psk, 'resumption'), th)];
-        return [encodeHandshake(m.message)];
-      });
+      const hook = withoutEarlyDataExtension(p.store.tls13[0]!, env.provider);
       return { ...p, hooks: { client: hook } };
     },
   },

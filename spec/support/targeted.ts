@@ -14,7 +14,7 @@ import { SERVER_NAME } from '../../engine/fixtures';
 import type { EngineHooks } from '../../engine/hooks';
 import { runInMemory } from '../../engine/memory';
 import { ServerSessionCache, newClientSessionStore } from '../../engine/session';
-import { nodeProvider } from '../../crypto';
+import { generateEcdhKeyPair, nodeProvider } from '../../crypto';
 import type { CheckOptions } from '../../oracles/evaluate';
 import { type BuiltCert, type CertSpec, KeyUsage, buildCert } from '../../pki/chain';
 import { KeyPool } from '../../pki/keypool';
@@ -266,6 +266,7 @@ export async function targetedTranscripts(): Promise<Targeted[]> {
   out.push(await refusedFallback(p));
   out.push(await earlyData(p, false));
   out.push(await earlyData(p, true));
+  out.push(await earlyDataReplay(p));
   return out;
 }
 
@@ -301,6 +302,42 @@ async function earlyData(p: Pki, accept: boolean): Promise<Targeted> {
     },
   );
   return { ...r, opts: { ...r.opts, earlier: [first.transcript] } };
+}
+
+/**
+ * RFC 8446 §8: the same ClientHello with 0-RTT data sent twice to one engine server (its ClientHello recording on): the
+ * original's early data is accepted, the replay's is not (answered 1-RTT).
+ */
+async function earlyDataReplay(p: Pki): Promise<Targeted> {
+  const cfg = configs(p, '1.3');
+  const now = () => AT.getTime();
+  const store = newClientSessionStore();
+  cfg.client.sessionStore = store;
+  cfg.client.now = now;
+  cfg.client.middleboxCompat = false;
+  cfg.server.sessionCache = new ServerSessionCache(nodeProvider(), { now });
+  cfg.server.maxEarlyDataSize = 4096;
+  const first = await runInMemory(
+    { ...cfg.client, random: new Uint8Array(32).fill(0x15) },
+    { ...cfg.server, random: new Uint8Array(32).fill(0x22) },
+    {},
+    { plan: 'targeted: early data replay (ticket)' },
+  );
+  const key = await generateEcdhKeyPair(nodeProvider(), 'x25519');
+  const again = (): ClientConfig => ({
+    ...cfg.client,
+    random: new Uint8Array(32).fill(0x16),
+    sessionStore: { tls13: [...store.tls13], tls12: [] },
+    keyShareGroups: [NamedGroup.x25519],
+    ephemeral: [key],
+    earlyData: new TextEncoder().encode('0-RTT request'),
+  });
+  const original = await runInMemory(again(), cfg.server, {}, { plan: 'targeted: early data replay (original)' });
+  const r = await run('TLS 1.3 0-RTT ClientHello replayed to one server, early data accepted once', p, {
+    client: again(),
+    server: cfg.server,
+  });
+  return { ...r, opts: { ...r.opts, earlier: [first.transcript, original.transcript], oneServerInstance: true } };
 }
 
 /**
