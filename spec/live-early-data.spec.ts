@@ -161,6 +161,44 @@ describe('live 0-RTT: openssl s_server -early_data', () => {
     expect(alertOf(c)).toBe(AlertDescription.bad_record_mac);
   });
 
+  for (const hrr of [false, true])
+    it(`garbage 0-RTT data with a ticket the server cannot open${hrr ? ', after a HelloRetryRequest' : ''}: skipped, the handshake completes (RFC 8446 §4.2.10)`, async () => {
+      // tlsfuzzer test-tls13-0rtt-garbage.py: a PSK the server does not know, early_data, and 0-RTT records under keys
+      // from that PSK. "The server then skips past early data by attempting to deprotect received records using the
+      // handshake traffic key, discarding records which fail deprotection"; after a HelloRetryRequest it "ignores early
+      // data by skipping all records with an external content type of "application_data"".
+      const rnd = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i * 37 + 11) & 0xff);
+      const store: ClientSessionStore = {
+        tls13: [
+          {
+            ticket: rnd(120),
+            nonce: Uint8Array.of(0),
+            lifetime: 7200,
+            ageAdd: 12345,
+            resumptionMasterSecret: rnd(32),
+            psk: rnd(32).reverse(),
+            cipherSuite: 0x1301,
+            receivedAt: Date.now(),
+            serverName: SERVER_NAME,
+            maxEarlyDataSize: MAX_EARLY,
+          },
+        ],
+        tls12: [],
+      };
+      // a key share for P-521 only, which s_server (-groups X25519:P-256:P-384) does not take: it retries with X25519
+      const shares: Partial<ClientConfig> = hrr
+        ? { groups: [NamedGroup.secp521r1, NamedGroup.x25519], keyShareGroups: [NamedGroup.secp521r1] }
+        : {};
+      const c = await resumeWith(store, shares);
+      expect(c.failedStep).toBe('');
+      const client = c.endpoint as { earlyData?: { offered: boolean; accepted?: boolean }; resumedSession?: boolean };
+      expect(client.earlyData).toMatchObject({ offered: true, accepted: false });
+      expect(client.resumedSession).toBe(false);
+      expect(c.transcript.messages.filter((m) => m.type === 'client_hello')).toHaveLength(hrr ? 2 : 1);
+      const { verdicts } = await checkTranscript(c.transcript, { trustAnchors: files.pki.anchors, judgeReactions: false });
+      expect(verdicts.filter((v) => v.status === 'violation').map((v) => `${v.rule}: ${v.detail}`)).toEqual([]);
+    });
+
   for (const [what, hook] of [
     ['missing', () => once('end_of_early_data', () => [])],
     ['duplicated', () => once('end_of_early_data', (raw) => [raw, raw])],
