@@ -445,7 +445,9 @@ export const recordRules = [
           (!cfin || m.index < cfin.index),
       );
       if (!early.length) return notApplicable('No 0-RTT data.');
-      const unread = early.find((m) => m.epoch !== 'early');
+      // opened: under the early keys, or (a transcript of messages) given as protected with its plaintext; a 0-RTT record
+      // read as plaintext is ciphertext nobody opened
+      const unread = early.find((m) => m.epoch !== 'early' && !(m.encrypted && m.raw));
       if (unread)
         return inconclusive(
           `0-RTT record of message ${unread.index} not opened (no CLIENT_EARLY_TRAFFIC_SECRET): its length is unknown.`,
