@@ -9,6 +9,7 @@ import { generateEcdhKeyPair, nodeProvider } from '../crypto';
 import { checkTranscript } from '../oracles/evaluate';
 import type { Transcript } from '../transcript/model';
 import { extensionBody } from '../wire/extensions';
+import { decodeHandshake, encodeHandshake } from '../wire/handshake';
 import { RecordStream } from '../wire/record';
 import { AlertDescription, ContentType, ExtensionType, NamedGroup } from '../wire/registry';
 import type { ClientConfig, ServerConfig } from './config';
@@ -223,6 +224,53 @@ describe('TLS 1.3 0-RTT (RFC 8446 §4.2.10)', () => {
       expect(status(any)).toEqual([antiReplay ? 'pass' : 'inconclusive']);
       expect(any.notices.map((n) => n.kind)).toEqual(antiReplay ? [] : ['early-data-replay-accepted']);
     }
+  });
+
+  describe('the client checks the answer to its 0-RTT offer', () => {
+    const eeWithEarlyData: EngineHooks = {
+      beforeSend(m) {
+        if (m.type !== 'encrypted_extensions') return undefined;
+        const d = decodeHandshake(m.raw, { version: 0x0304 });
+        const b = d.message.body;
+        if (b.type !== 'encrypted_extensions') return undefined;
+        b.extensions = [...b.extensions, { type: ExtensionType.early_data, body: { kind: 'empty' } }];
+        return [encodeHandshake(d.message)];
+      },
+    };
+
+    it('early data accepted for identity 1: illegal_parameter (RFC 8446 §4.2.10)', async () => {
+      const s = await setup(4096);
+      const psk = { identity: enc.encode('device-1'), key: new Uint8Array(32).fill(1) };
+      // the server cannot open the ticket (another ticket key), takes the external PSK offered second, and a hook
+      // puts early_data in its EncryptedExtensions all the same
+      const r = await runInMemory(
+        s.client({ earlyData: EARLY, psk }),
+        s.server({ psks: [psk], sessionCache: new ServerSessionCache(p) }),
+        { server: eeWithEarlyData },
+      );
+      expect(r.clientOutcome).toMatchObject({ kind: 'alert_sent', alert: { description: AlertDescription.illegal_parameter } });
+    });
+
+    it('early_data in EncryptedExtensions without an offer: unsupported_extension (RFC 8446 §4.2)', async () => {
+      const s = await setup(4096);
+      const r = await runInMemory(s.client(), s.server(), { server: eeWithEarlyData });
+      expect(r.client.earlyData.offered).toBe(false);
+      expect(r.clientOutcome).toMatchObject({
+        kind: 'alert_sent',
+        alert: { description: AlertDescription.unsupported_extension },
+      });
+    });
+
+    it('a TLS 1.2 ServerHello after 0-RTT data: the client fails the connection (RFC 8446 App. D.3)', async () => {
+      const s = await setup(4096);
+      const r = await runInMemory(s.client({ earlyData: EARLY, versions: [0x0304, 0x0303] }), s.server({ versions: [0x0303] }));
+      expect(r.client.earlyData).toMatchObject({ offered: true });
+      expect(r.clientOutcome).toMatchObject({
+        kind: 'alert_sent',
+        alert: { description: AlertDescription.protocol_version },
+        reason: expect.stringMatching(/^0-RTT data was sent/),
+      });
+    });
   });
 
   it('the capture layer opens 0-RTT data and EndOfEarlyData with CLIENT_EARLY_TRAFFIC_SECRET from the key log', async () => {
