@@ -211,12 +211,12 @@ describe('live 0-RTT: openssl s_server -early_data', () => {
       // our client is connected once its Finished is out; the server's alert comes in the first exchange
       expect(c.failedStep).not.toBe('');
       expect(alertOf(c)).toBe(AlertDescription.bad_record_mac);
-      // missing: the oracles see it. Duplicated: the second EndOfEarlyData is under the early keys after the first one,
-      // where the capture decryptor no longer tries them (capture/decrypt.ts): unreadable, so inconclusive, never a pass
-      // (the in-memory mutation t13-eoed-duplicated, with the sender's plaintext, is where the rule trips)
+      // the capture decryptor reads a record still under the early keys after EndOfEarlyData (capture/decrypt.ts)
       expect(await statusOf(c, [first], 't13.order.eoed')).toEqual([
         expect.stringMatching(
-          what === 'missing' ? /^violation: Early data was accepted but no EndOfEarlyData/ : /^inconclusive: /,
+          what === 'missing'
+            ? /^violation: Early data was accepted but no EndOfEarlyData/
+            : /^violation: The client sent EndOfEarlyData 2 times/,
         ),
       ]);
     });
