@@ -126,6 +126,11 @@ interface DirState {
   missing?: string;
   /** TLS 1.3 client: early key tried before the handshake key. */
   early?: Epoch;
+  /**
+   * TLS 1.3 client: the early key after EndOfEarlyData, tried last: a record still under it (a second EndOfEarlyData,
+   * 0-RTT data after it) is a sender's fault the oracles judge, so it is read rather than left unreadable.
+   */
+  earlyAfterEnd?: Epoch;
   /** Client 0-RTT records are possible (offered, not yet ended or refused). */
   earlyPossible: boolean;
   assembler: HandshakeAssembler;
@@ -199,6 +204,16 @@ export class ConnectionDecryptor {
         return { kind: 'decrypted', contentType: r.type, fragment: r.content, epoch: name };
       }
       if (!firstError) firstError = `${r.reason}${r.detail ? ` (${r.detail})` : ''}`;
+    }
+    const late = st.earlyAfterEnd;
+    if (late) {
+      const r = await late.protection.unprotect(late.seq, contentType, version, fragment);
+      if (r.ok) {
+        late.seq++;
+        this.notes.push(`${dir}: a record under the client early traffic key after EndOfEarlyData`);
+        await this.observe(dir, r.type, r.content);
+        return { kind: 'decrypted', contentType: r.type, fragment: r.content, epoch: 'early' };
+      }
     }
     const switched = await this.openAsNextEpoch(dir, contentType, version, fragment);
     if (switched) return switched;
@@ -429,6 +444,7 @@ export class ConnectionDecryptor {
       case 'end_of_early_data': {
         const c = this.dirs['C->S'];
         c.earlyPossible = false;
+        if (c.early) c.earlyAfterEnd = c.early;
         c.early = undefined;
         return;
       }

@@ -66,7 +66,7 @@ import {
   verifySignature,
   type Tls13Schedule,
 } from '../crypto';
-import { type Extension, extensionBody } from '../wire/extensions';
+import { type Extension, extensionBody, findExtension } from '../wire/extensions';
 import {
   type ClientHello,
   encodeBody,
@@ -156,6 +156,15 @@ export class TlsClient extends Endpoint {
   private pskHint: Uint8Array | undefined;
   /** TLS 1.3 NewSessionTicket messages received after the handshake. */
   readonly tickets: Uint8Array[] = [];
+  /**
+   * TLS 1.3 0-RTT (RFC 8446 §4.2.10): offered in the ClientHello with the ticket's suite, how many bytes were sent under
+   * client_early_traffic_secret, and (once the EncryptedExtensions are in) whether the server accepted them.
+   */
+  private early: { suite: CipherSuiteInfo; sent: number; accepted?: boolean } | undefined;
+  /** The client handshake write keys, held back while 0-RTT keys are in use (until EndOfEarlyData, or a rejection). */
+  private handshakeWrite13: RecordDirection | undefined;
+  /** The identity the server selected in its pre_shared_key (RFC 8446 §4.2.11), when it selected one. */
+  private selectedIdentity: number | undefined;
 
   constructor(readonly config: ClientConfig = {}) {
     super('client', config, 'START');
@@ -229,6 +238,16 @@ export class TlsClient extends Endpoint {
   get resumedSession(): boolean {
     // an external PSK (pskIdentity set) authenticates a new session; only a ticket resumes one
     return this.resumed || (this.psk !== undefined && this.pskIdentity === undefined);
+  }
+
+  /**
+   * TLS 1.3 0-RTT (RFC 8446 §4.2.10): whether the ClientHello offered early_data, the bytes of 0-RTT data sent, and
+   * whether the server accepted them (early_data in its EncryptedExtensions; undefined until they arrive).
+   */
+  get earlyData(): { offered: boolean; sent: number; accepted?: boolean } {
+    const e = this.early;
+    if (!e) return { offered: false, sent: 0 };
+    return e.accepted === undefined ? { offered: true, sent: e.sent } : { offered: true, sent: e.sent, accepted: e.accepted };
   }
 
   /** The ClientHello random of the current handshake (the last renegotiation's, after one). */
@@ -308,9 +327,45 @@ export class TlsClient extends Endpoint {
       const store = this.config.sessionStore;
       if (this.offer13 && store?.tls13.includes(this.offer13)) store.tls13.splice(store.tls13.indexOf(this.offer13), 1);
       await this.sendHandshake(ch);
+      if (this.earlySuite()) await this.sendEarlyData();
       this.setState('WAIT_SERVER_HELLO');
     });
     return this.flush();
+  }
+
+  /**
+   * The suite of 0-RTT data this ClientHello can carry, or undefined: configured early data, and a ticket offered first
+   * (RFC 8446 §4.2.10: "the PSK used to encrypt the early data MUST be the first PSK listed") whose NewSessionTicket
+   * allowed 0-RTT (§4.6.1 early_data), with its suite offered (the early keys use the ticket's suite).
+   */
+  private earlySuite(): CipherSuiteInfo | undefined {
+    const t = this.offer13;
+    if (this.renegotiating || this.config.earlyData === undefined || !t?.maxEarlyDataSize) return undefined;
+    return this.suites.includes(t.cipherSuite) ? engineSuite(t.cipherSuite) : undefined;
+  }
+
+  /**
+   * RFC 8446 §2.3, §4.2.10: 0-RTT data right after the ClientHello, under keys from client_early_traffic_secret =
+   * Derive-Secret(Early Secret of the ticket's PSK, "c e traffic", ClientHello), at most max_early_data_size bytes
+   * (§4.6.1). App. D.4: with compatibility mode the dummy ChangeCipherSpec goes "immediately after" this ClientHello.
+   */
+  private async sendEarlyData(): Promise<void> {
+    const t = this.offer13!;
+    const suite = this.earlySuite()!;
+    const h = suite.prfHash;
+    const chHash = await this.hashOf(h);
+    const s = await tls13Schedule(this.p, { hash: h, psk: t.psk, serverHelloHash: chHash, clientHelloHash: chHash });
+    const cets = s.clientEarlyTrafficSecret!;
+    this.log('CLIENT_EARLY_TRAFFIC_SECRET', this.random, cets);
+    if (this.sessionId.length > 0 && !this.ccsSent) {
+      await this.sendCcs();
+      this.ccsSent = true;
+    }
+    this.earlyWrite = await this.direction13(suite, cets);
+    this.writeDir = this.earlyWrite;
+    const data = this.config.earlyData!.subarray(0, t.maxEarlyDataSize);
+    if (data.length) await this.sendMessage('application_data', 'application_data', data);
+    this.early = { suite, sent: data.length };
   }
 
   private async buildClientHello(): Promise<ClientHello> {
@@ -384,6 +439,8 @@ export class TlsClient extends Endpoint {
       }
       exts.push({ type: ExtensionType.key_share, body: { kind: 'key_share_client', shares } });
       exts.push({ type: ExtensionType.psk_key_exchange_modes, body: { kind: 'psk_key_exchange_modes', modes: this.pskModes() } });
+      // RFC 8446 §4.2.10: "If the client opts to do so, it MUST supply both the "pre_shared_key" and "early_data" extensions."
+      if (this.earlySuite()) exts.push({ type: ExtensionType.early_data, body: { kind: 'empty' } });
       const offer = this.pskOffer();
       if (offer) exts.push(offer);
     }
@@ -484,7 +541,8 @@ export class TlsClient extends Endpoint {
     for (const e of ch1.extensions ?? []) {
       if (e.type === ExtensionType.key_share && share)
         exts.push({ type: e.type, body: { kind: 'key_share_client', shares: [share] } });
-      else if (e.type === ExtensionType.pre_shared_key) continue;
+      // RFC 8446 §4.1.2: ClientHello2 drops early_data ("Removing the "early_data" extension ... if one was present")
+      else if (e.type === ExtensionType.pre_shared_key || e.type === ExtensionType.early_data) continue;
       else exts.push(e);
     }
     exts.push(...cookieExt);
@@ -535,6 +593,12 @@ export class TlsClient extends Endpoint {
     this.hrrSuite = suite.code;
     this.transcript.push(raw);
     this.helloRetry = true;
+    // RFC 8446 §4.2.10: a HelloRetryRequest rejects the 0-RTT data; ClientHello2 goes out in plaintext, without early data.
+    if (this.early) {
+      this.early.accepted = false;
+      this.earlyWrite = undefined;
+      this.writeDir = undefined;
+    }
     // RFC 8446 §4.1.4: no PSK of another hash than the selected suite's in ClientHello2.
     if (this.offer13 && engineSuite(this.offer13.cipherSuite)?.prfHash !== suite.prfHash) this.offer13 = undefined;
     if (this.external13 && (this.external13.hash ?? 'SHA-256') !== suite.prfHash) this.external13 = undefined;
@@ -668,6 +732,7 @@ export class TlsClient extends Endpoint {
         this.readAlpn(body.extensions);
         this.readMfl(body.extensions);
         this.readRecordLimit(body.extensions);
+        this.earlyAnswer(findExtension(body.extensions, ExtensionType.early_data) !== undefined);
         this.setState(this.psk ? 'WAIT_FINISHED' : 'WAIT_CERT_OR_CERT_REQUEST');
         return;
       case 'WAIT_CERT_OR_CERT_REQUEST':
@@ -693,6 +758,34 @@ export class TlsClient extends Endpoint {
     }
   }
 
+  /**
+   * The server's answer to our 0-RTT offer, read from its EncryptedExtensions (RFC 8446 §4.2.10). Accepted: "the client
+   * MUST verify that the server's selected_identity is 0. If any other value is returned, the client MUST abort the
+   * handshake with an "illegal_parameter" alert"; the early keys stay in use until EndOfEarlyData. Not accepted: the
+   * handshake keys take over at once (no EndOfEarlyData, §4.5). early_data not offered (or offered in a ClientHello a
+   * HelloRetryRequest replaced): an extension the client did not request, unsupported_extension (§4.2).
+   */
+  private earlyAnswer(accepted: boolean): void {
+    const e = this.early;
+    if (accepted && (!e || this.helloRetry))
+      throw failure('unsupported_extension', 'EncryptedExtensions accepts early data that this ClientHello did not offer');
+    if (!e || e.accepted !== undefined) return;
+    if (accepted && this.selectedIdentity !== 0)
+      throw failure(
+        'illegal_parameter',
+        `early data accepted with selected_identity ${this.selectedIdentity ?? 'none (no PSK selected)'}, not 0`,
+      );
+    e.accepted = accepted;
+    if (!accepted) this.leaveEarlyKeys();
+  }
+
+  /** Back to the handshake write keys after 0-RTT (after EndOfEarlyData, or at once when the server rejected it). */
+  private leaveEarlyKeys(): void {
+    if (this.handshakeWrite13) this.writeDir = this.handshakeWrite13;
+    this.handshakeWrite13 = undefined;
+    this.earlyWrite = undefined;
+  }
+
   private async postHandshake(body: HandshakeBody, raw: Uint8Array): Promise<void> {
     if (this.version === 0x0304 && body.type === 'new_session_ticket' && body.form === 'tls13') {
       TlsClient.checkPlacement(body.extensions, 'NST');
@@ -713,6 +806,9 @@ export class TlsClient extends Endpoint {
         };
         if (this.config.serverName !== undefined) t.serverName = this.config.serverName;
         if (this.alpn !== undefined) t.alpn = this.alpn;
+        // RFC 8446 §4.6.1: the ticket's early_data extension says how much 0-RTT data it allows
+        const ed = extensionBody(body.extensions, ExtensionType.early_data, 'early_data_max');
+        if (ed && ed.maxEarlyDataSize > 0) t.maxEarlyDataSize = ed.maxEarlyDataSize;
         store.tls13.push(t);
       }
       return;
@@ -851,6 +947,10 @@ export class TlsClient extends Endpoint {
     const faultTls12 = !sv && version === TLS12 && this.faulty('accept-tls12-from-t13-only');
     if (!this.versions.includes(version) && !faultTls12)
       throw failure('protocol_version', `server selected version 0x${version.toString(16)}`);
+    // RFC 8446 App. D.3: "A client that attempts to send 0-RTT data MUST fail a connection if it receives a ServerHello
+    // with TLS 1.2 or older." (No alert is named; protocol_version is the one for a version the client cannot go on with.)
+    if (this.early && version !== TLS13)
+      throw failure('protocol_version', `0-RTT data was sent, and the server selected version 0x${version.toString(16)}`);
     // RFC 8446 §4.1.3: a client offering TLS 1.3 checks for both sentinels (DOWNGRD 01 from a TLS 1.3 server
     // that negotiated TLS 1.2, DOWNGRD 00 from one that negotiated TLS 1.1 or below) in any lower-version ServerHello.
     if (version < 0x0304 && this.versions.includes(0x0304) && !this.renegotiating) {
@@ -993,6 +1093,7 @@ export class TlsClient extends Endpoint {
       if (!o) throw failure('illegal_parameter', `selected_identity ${pskExt.selectedIdentity} was not offered`);
       if (o.hash !== suite.prfHash) throw failure('illegal_parameter', "the selected suite's hash differs from the PSK's");
       this.psk = o.psk;
+      this.selectedIdentity = pskExt.selectedIdentity;
       if (o.label === 'external') this.pskIdentity = o.identity;
       this.serverChain = [];
     }
@@ -1028,12 +1129,15 @@ export class TlsClient extends Endpoint {
         tls13Params(suite, await trafficKeys(this.p, h, this.schedule.serverHandshakeTrafficSecret, len)),
       ),
     );
-    this.writeDir = new RecordDirection(
+    const handshakeWrite = new RecordDirection(
       await createRecordProtection(
         this.p,
         tls13Params(suite, await trafficKeys(this.p, h, this.schedule.clientHandshakeTrafficSecret, len)),
       ),
     );
+    // RFC 8446 §4.2.10: while 0-RTT may have been accepted the client writes with the early keys (until EndOfEarlyData)
+    if (this.early && this.early.accepted === undefined) this.handshakeWrite13 = handshakeWrite;
+    else this.writeDir = handshakeWrite;
     this.log('CLIENT_HANDSHAKE_TRAFFIC_SECRET', this.random, this.schedule.clientHandshakeTrafficSecret);
     this.log('SERVER_HANDSHAKE_TRAFFIC_SECRET', this.random, this.schedule.serverHandshakeTrafficSecret);
     this.setState('WAIT_ENCRYPTED_EXTENSIONS');
@@ -1350,6 +1454,10 @@ export class TlsClient extends Endpoint {
       await this.sendCcs();
       this.ccsSent = true;
     }
+    // RFC 8446 §4.5: "If the server sent an "early_data" extension in EncryptedExtensions, the client MUST send an
+    // EndOfEarlyData message after receiving the server Finished" (under the early keys); then the handshake keys.
+    if (this.early?.accepted) await this.sendHandshake({ type: 'end_of_early_data' });
+    this.leaveEarlyKeys();
     const id = this.config.identity;
     if (this.certRequest) {
       const chain = id ? id.chain : [];

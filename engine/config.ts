@@ -144,6 +144,13 @@ export interface ClientConfig extends CommonConfig {
   pskModes?: number[];
   /** TLS 1.2: offer the RFC 5077 session_ticket extension (default true when a store is given). */
   sessionTickets12?: boolean;
+  /**
+   * TLS 1.3 0-RTT (RFC 8446 §2.3, §4.2.10): application data sent right after the ClientHello, under keys from
+   * client_early_traffic_secret, when the ticket offered first allows it (its NewSessionTicket carried early_data with
+   * a max_early_data_size; at most that many bytes are sent, RFC 8446 §4.6.1). The ClientHello then offers early_data;
+   * EndOfEarlyData follows the server Finished when the server accepted it (§4.5). Default: none.
+   */
+  earlyData?: Uint8Array;
   /** Clock in ms for ticket ages (default Date.now). */
   now?: () => number;
   /**
@@ -200,6 +207,24 @@ export interface ServerConfig extends CommonConfig {
   sessionTickets12?: boolean;
   /** TLS 1.3 PSK modes the server accepts, preferred first (default [1, 0]: psk_dhe_ke, then psk_ke). */
   pskModes?: number[];
+  /**
+   * TLS 1.3 0-RTT: the max_early_data_size put in the early_data extension of our NewSessionTickets (RFC 8446 §4.6.1),
+   * and the limit of rejected 0-RTT data skipped (§4.2.10, "up to the configured max_early_data_size"; default 2^14
+   * bytes). Default: no early_data extension, so tickets allow no 0-RTT.
+   */
+  maxEarlyDataSize?: number;
+  /**
+   * TLS 1.3 0-RTT offered with a ticket we issued with max_early_data_size: 'accept' (default; when the conditions of
+   * RFC 8446 §4.2.10 hold: identity 0, the ticket's suite and ALPN, no HelloRetryRequest, the ClientHello not seen
+   * before) or 'reject' (skipped by trial decryption).
+   */
+  earlyData?: 'accept' | 'reject';
+  /**
+   * RFC 8446 §8: "The server MUST ensure that any instance of it ... would accept 0-RTT for the same 0-RTT handshake
+   * at most once". Default true: the session cache remembers the binders of the ClientHellos whose 0-RTT it accepted
+   * and refuses 0-RTT for a replay (ClientHello recording, §8.2). false (a test target only): replays are accepted.
+   */
+  antiReplay?: boolean;
   /** TLS 1.3 ticket_lifetime in seconds (default 7200). */
   ticketLifetime?: number;
   /**

@@ -129,10 +129,10 @@ export function requireEmptyExtensions(exts: readonly Extension[] | undefined, t
 }
 
 /**
- * RFC 8446 §4.2.10: records skipped while 0-RTT data is rejected, up to the server's max_early_data_size. The engine
- * never accepts early data and never advertises a size, so it uses 2^14 bytes (as OpenSSL's and BoringSSL's default
- * receive limit), counting each skipped record as the most 0-RTT data it can carry (its length less the AEAD tag and
- * the inner content type byte).
+ * RFC 8446 §4.2.10: records skipped while 0-RTT data is rejected, "up to the configured max_early_data_size". A server
+ * configured without one (ServerConfig.maxEarlyDataSize) uses 2^14 bytes (as OpenSSL's and BoringSSL's default receive
+ * limit), counting each skipped record as the most 0-RTT data it can carry (its length less the AEAD tag and the
+ * inner content type byte).
  */
 export const EARLY_DATA_SKIP_LIMIT = 1 << 14;
 
@@ -285,6 +285,8 @@ export abstract class Endpoint {
   protected readonly keylogEntries: KeyLogEntry[] = [];
   protected readonly ephemeralKeys: EcdhKeyPair[] = [];
   protected readonly dhKeys: DhKeyPair[] = [];
+  /** TLS 1.3 0-RTT: the write direction under client_early_traffic_secret while it is in use (records are marked early). */
+  protected earlyWrite: RecordDirection | undefined;
   /** TLS 1.3 application traffic secrets in use (for KeyUpdate), set when the handshake completes. */
   protected app13: { suite: CipherSuiteInfo; read: Uint8Array; write: Uint8Array } | undefined;
   /** Warning alerts received and let pass (TLS 1.2, RFC 5246 §7.2), in order. */
@@ -734,6 +736,14 @@ export abstract class Endpoint {
     return false;
   }
 
+  /**
+   * Server: application data that came before the handshake completed is accepted 0-RTT data (RFC 8446 §4.2.10), of
+   * `length` bytes (true: deliver it). A client never receives early data.
+   */
+  protected earlyDataIn(_length: number): boolean {
+    return false;
+  }
+
   /** A TLS 1.2 warning alert received and let pass (e.g. no_renegotiation in answer to our renegotiation). */
   protected onWarning(_alert: Alert): void {}
 
@@ -866,7 +876,8 @@ export abstract class Endpoint {
         return;
       }
       case ContentType.application_data:
-        if (!this.connected) throw failure('unexpected_message', `application data in state ${this.state}`);
+        if (!this.connected && !this.earlyDataIn(content.length))
+          throw failure('unexpected_message', `application data in state ${this.state}`);
         this.appIn.push(content);
         return;
       default:
@@ -1013,8 +1024,13 @@ export abstract class Endpoint {
     } else {
       rec = { side: this.side, raw: encodeRecord({ contentType: type, version, fragment: chunk }) };
     }
+    const early = this.earlyWrite !== undefined && this.writeDir === this.earlyWrite && !forcePlain && !piece.plaintext;
     const recs = (await this.hooks.beforeSendRecord?.(rec)) ?? [rec];
-    for (const r of recs) this.out.push(r.plaintext ? { raw: r.raw, plaintext: r.plaintext } : { raw: r.raw });
+    for (const r of recs) {
+      const w: WireRecord = r.plaintext ? { raw: r.raw, plaintext: r.plaintext } : { raw: r.raw };
+      if (early && r.plaintext) w.epoch = 'early';
+      this.out.push(w);
+    }
   }
 
   /** TLS 1.3: a HelloRetryRequest happened, so ClientHello1 enters transcript hashes as message_hash (RFC 8446 §4.4.1). */

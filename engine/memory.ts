@@ -69,7 +69,10 @@ export async function runInMemory(
   const received = { client: [] as Uint8Array[], server: [] as Uint8Array[] };
 
   const record = (dir: Direction, recs: readonly WireRecord[]) => {
-    for (const r of recs) builder.addRecord(r.plaintext ? { dir, raw: r.raw, plaintext: r.plaintext } : { dir, raw: r.raw });
+    for (const r of recs)
+      builder.addRecord(
+        r.plaintext ? { dir, raw: r.raw, plaintext: r.plaintext, ...(r.epoch ? { epoch: r.epoch } : {}) } : { dir, raw: r.raw },
+      );
   };
   /** Deliver records until both directions are quiet. */
   const pump = async (toServer: WireRecord[], toClient: WireRecord[]) => {

@@ -137,6 +137,16 @@ export class TlsServer extends Endpoint {
   private recordLimitAnswer: number | undefined;
   /** Rejected 0-RTT data being skipped (RFC 8446 §4.2.10): how, and how many bytes may still be skipped. */
   private earlySkip: { mode: 'trial' | 'hrr'; left: number } | undefined;
+  /**
+   * Accepted 0-RTT data being read (RFC 8446 §4.2.10), until EndOfEarlyData: how many bytes the ticket's
+   * max_early_data_size still allows, and the client handshake read keys that take over after it.
+   */
+  private earlyIn: { left: number; handshakeRead: RecordDirection } | undefined;
+  private earlyState: { offered: boolean; accepted: boolean; received: number } = {
+    offered: false,
+    accepted: false,
+    received: 0,
+  };
   /** Why a TLS 1.2 RSA premaster was replaced by random bytes (RFC 5246 §7.4.7.1), if it was. */
   premasterFailure: string | undefined;
 
@@ -157,6 +167,11 @@ export class TlsServer extends Endpoint {
   get resumedSession(): boolean {
     // an external PSK (pskIdentity set) authenticates a new session; only a ticket resumes one
     return this.resumed || (this.psk !== undefined && this.pskIdentity === undefined);
+  }
+
+  /** TLS 1.3 0-RTT (RFC 8446 §4.2.10): whether the ClientHello offered it, whether we accepted it, the bytes read. */
+  get earlyData(): { offered: boolean; accepted: boolean; received: number } {
+    return { ...this.earlyState };
   }
 
   /** The ServerHello random of the current handshake (the last renegotiation's, after one). */
@@ -351,9 +366,26 @@ export class TlsServer extends Endpoint {
         );
       case 'WAIT_FINISHED':
         return type === 'finished';
+      case 'WAIT_END_OF_EARLY_DATA':
+        return type === 'end_of_early_data';
       default:
         return false;
     }
+  }
+
+  /**
+   * RFC 8446 §4.2.10: accepted 0-RTT data, counted against the ticket's max_early_data_size ("Only Application Data
+   * payload (i.e., plaintext but not padding or the inner content type byte) is counted"); §4.6.1: "A server receiving
+   * more than max_early_data_size bytes of 0-RTT data SHOULD terminate the connection with an "unexpected_message"
+   * alert."
+   */
+  protected override earlyDataIn(length: number): boolean {
+    const e = this.earlyIn;
+    if (!e || this.state !== 'WAIT_END_OF_EARLY_DATA') return false;
+    e.left -= length;
+    if (e.left < 0) throw failure('unexpected_message', `0-RTT data over the ticket's max_early_data_size by ${-e.left} bytes`);
+    this.earlyState.received += length;
+    return true;
   }
 
   protected override skipsEarlyData(length: number, keysInUse: boolean): boolean {
@@ -363,8 +395,13 @@ export class TlsServer extends Endpoint {
     // RFC 8446 §4.6.1: "A server receiving more than max_early_data_size bytes of 0-RTT data SHOULD terminate the
     // connection with an "unexpected_message" alert."
     if (e.left < 0)
-      throw failure('unexpected_message', `more than ${EARLY_DATA_SKIP_LIMIT} bytes of rejected 0-RTT data skipped`);
+      throw failure('unexpected_message', `more than ${this.earlySkipLimit()} bytes of rejected 0-RTT data skipped`);
     return true;
+  }
+
+  /** RFC 8446 §4.2.10: rejected 0-RTT data is skipped "up to the configured max_early_data_size". */
+  private earlySkipLimit(): number {
+    return this.config.maxEarlyDataSize ?? EARLY_DATA_SKIP_LIMIT;
   }
 
   protected override recordOpened(): void {
@@ -409,6 +446,15 @@ export class TlsServer extends Endpoint {
       case 'WAIT_FINISHED':
         if (body.type !== 'finished') throw this.unexpected(body.type);
         return this.version === 0x0304 ? this.onFinished13(body.verifyData, raw) : this.onFinished12(body.verifyData, raw);
+      case 'WAIT_END_OF_EARLY_DATA':
+        // RFC 8446 §4.5: EndOfEarlyData "indicates that all 0-RTT application_data messages, if any, have been
+        // transmitted and that the following records are protected under handshake traffic keys".
+        if (body.type !== 'end_of_early_data') throw this.unexpected(body.type);
+        this.transcript.push(raw);
+        this.readDir = this.earlyIn!.handshakeRead;
+        this.earlyIn = undefined;
+        this.setState('WAIT_FINISHED');
+        return;
       default:
         throw this.unexpected(body.type);
     }
@@ -1017,7 +1063,7 @@ export class TlsServer extends Endpoint {
         // RFC 8446 §4.2.10: after a HelloRetryRequest "the server then ignores early data by skipping all records
         // with an external content type of "application_data" (indicating that they are encrypted), up to the
         // configured max_early_data_size."
-        if (findExtension(ch.extensions, ExtensionType.early_data)) this.earlySkip = { mode: 'hrr', left: EARLY_DATA_SKIP_LIMIT };
+        if (findExtension(ch.extensions, ExtensionType.early_data)) this.earlySkip = { mode: 'hrr', left: this.earlySkipLimit() };
         return this.sendHelloRetryRequest(ch, suite, preferred);
       }
       if (!share) throw failure(this.helloRetry ? 'illegal_parameter' : 'handshake_failure', 'no key share for a common group');
@@ -1042,11 +1088,12 @@ export class TlsServer extends Endpoint {
       this.psk = pskChoice.state.secret;
       if (pskChoice.external) this.pskIdentity = pskChoice.external.identity;
     }
-    // RFC 8446 §4.2.10: this server never accepts early data (no early_data in its EncryptedExtensions). "The server
-    // then skips past early data by attempting to deprotect received records using the handshake traffic key,
-    // discarding records which fail deprotection (up to the configured max_early_data_size)."
-    if (!this.helloRetry && findExtension(ch.extensions, ExtensionType.early_data))
-      this.earlySkip = { mode: 'trial', left: EARLY_DATA_SKIP_LIMIT };
+    // RFC 8446 §4.2.10: early data not accepted (no early_data in our EncryptedExtensions; acceptEarly below may still
+    // accept it). "The server then skips past early data by attempting to deprotect received records using the
+    // handshake traffic key, discarding records which fail deprotection (up to the configured max_early_data_size)."
+    const offersEarly = findExtension(ch.extensions, ExtensionType.early_data) !== undefined;
+    if (offersEarly) this.earlyState.offered = true;
+    if (!this.helloRetry && offersEarly) this.earlySkip = { mode: 'trial', left: this.earlySkipLimit() };
     const scheme = this.psk ? undefined : pickScheme(this.schemes, sigs, id.spki, true);
     if (!this.psk && scheme === undefined) throw failure('handshake_failure', 'no common signature scheme for this certificate');
     const exts: Extension[] = [
@@ -1101,6 +1148,22 @@ export class TlsServer extends Endpoint {
     }
     // RFC 8449 §4: "In TLS 1.3, the server sends the "record_size_limit" extension in the EncryptedExtensions message."
     if (this.recordLimitAnswer !== undefined) ee.push(this.recordLimitExtension(this.recordLimitAnswer));
+    if (offersEarly && !this.helloRetry && pskChoice && (await this.acceptEarly(ch, pskChoice, suite))) {
+      ee.push({ type: ExtensionType.early_data, body: { kind: 'empty' } });
+      const cets = (
+        await tls13Schedule(this.p, {
+          hash: h,
+          psk: this.psk!,
+          serverHelloHash: this.shHash,
+          clientHelloHash: await this.hashOf(h, [this.transcript[0]!]),
+        })
+      ).clientEarlyTrafficSecret!;
+      this.log('CLIENT_EARLY_TRAFFIC_SECRET', this.clientRandom, cets);
+      this.earlySkip = undefined;
+      this.earlyIn = { left: pskChoice.state.maxEarlyDataSize ?? 0, handshakeRead: this.readDir };
+      this.readDir = await this.direction13(suite, cets);
+      this.earlyState.accepted = true;
+    }
     await this.sendHandshake({ type: 'encrypted_extensions', extensions: ee });
     if (!this.psk && scheme !== undefined) {
       if (this.clientAuth !== 'none') {
@@ -1159,7 +1222,31 @@ export class TlsServer extends Endpoint {
       ),
     );
     this.master = s.masterSecret;
-    this.setState(this.requested ? 'WAIT_CLIENT_CERTIFICATE' : 'WAIT_FINISHED');
+    this.setState(this.earlyIn ? 'WAIT_END_OF_EARLY_DATA' : this.requested ? 'WAIT_CLIENT_CERTIFICATE' : 'WAIT_FINISHED');
+  }
+
+  /**
+   * Whether to accept the 0-RTT data of a ClientHello (RFC 8446 §4.2.10): "In order to accept early data, the server
+   * MUST have accepted a PSK cipher suite and selected the first key offered in the client's "pre_shared_key"
+   * extension. In addition, it MUST verify that the following values are the same as those associated with the
+   * selected PSK: The TLS version number, The selected cipher suite, The selected ALPN [RFC7301] protocol, if any."
+   * Only a ticket of ours issued with max_early_data_size qualifies, and (§8) only the first time its ClientHello asks.
+   */
+  private async acceptEarly(
+    ch: ClientHello,
+    choice: { index: number; state: ServerSessionState; external?: { identity: Uint8Array } },
+    suite: CipherSuiteInfo,
+  ): Promise<boolean> {
+    const st = choice.state;
+    if ((this.config.earlyData ?? 'accept') !== 'accept' || choice.external || choice.index !== 0 || !st.maxEarlyDataSize)
+      return false;
+    if (st.version !== TLS13 || st.cipherSuite !== suite.code || st.alpn !== this.alpn) return false;
+    const binder = extensionBody(ch.extensions, ExtensionType.pre_shared_key, 'pre_shared_key_client')?.binders[0];
+    const cache = this.config.sessionCache;
+    if (!binder || !cache) return false;
+    // RFC 8446 §8: "The server MUST ensure that any instance of it ... would accept 0-RTT for the same 0-RTT handshake
+    // at most once"
+    return this.config.antiReplay === false || cache.firstEarlyUse(binder);
   }
 
   /**
@@ -1447,6 +1534,7 @@ export class TlsServer extends Endpoint {
           ageAdd,
           lifetime,
         };
+        if (this.config.maxEarlyDataSize) st.maxEarlyDataSize = this.config.maxEarlyDataSize;
         if (this.sni !== undefined) st.serverName = this.sni;
         if (this.alpn !== undefined) st.alpn = this.alpn;
         ticket = await cache.seal(st);
@@ -1458,7 +1546,10 @@ export class TlsServer extends Endpoint {
         ageAdd,
         nonce,
         ticket,
-        extensions: [],
+        // RFC 8446 §4.6.1: early_data "indicating that the ticket may be used to send 0-RTT data"
+        extensions: this.config.maxEarlyDataSize
+          ? [{ type: ExtensionType.early_data, body: { kind: 'early_data_max', maxEarlyDataSize: this.config.maxEarlyDataSize } }]
+          : [],
       });
     }
   }

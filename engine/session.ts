@@ -27,6 +27,11 @@ export interface StoredTicket13 {
   receivedAt: number;
   serverName?: string;
   alpn?: string;
+  /**
+   * The ticket's early_data extension (RFC 8446 §4.6.1): max_early_data_size, "the maximum amount of 0-RTT data that
+   * the client is allowed to send when using this ticket"; absent when the ticket allows no 0-RTT data.
+   */
+  maxEarlyDataSize?: number;
 }
 
 /** A TLS 1.2 session as the client keeps it. */
@@ -66,6 +71,8 @@ export interface ServerSessionState {
   lifetime: number;
   serverName?: string;
   alpn?: string;
+  /** TLS 1.3: the max_early_data_size the ticket was issued with (0: no early_data extension, no 0-RTT). */
+  maxEarlyDataSize?: number;
 }
 
 const enc = new TextEncoder();
@@ -91,6 +98,7 @@ function encodeState(s: ServerSessionState): Uint8Array {
     sn,
     Uint8Array.of(s.alpn === undefined ? 0 : 1, al.length),
     al,
+    u32(s.maxEarlyDataSize ?? 0),
   ]);
 }
 
@@ -118,10 +126,13 @@ function decodeState(b: Uint8Array): ServerSessionState | undefined {
     const all = b[at++]!;
     const al = dec.decode(b.subarray(at, at + all));
     at += all;
+    const maxEarly = dv.getUint32(at);
+    at += 4;
     if (at !== b.length || secret.length !== sl) return undefined;
     const s: ServerSessionState = { version, cipherSuite, secret, extendedMasterSecret, issuedAt, ageAdd, lifetime };
     if (hasSn) s.serverName = sn;
     if (hasAl) s.alpn = al;
+    if (maxEarly > 0) s.maxEarlyDataSize = maxEarly;
     return s;
   } catch {
     return undefined;
@@ -169,6 +180,20 @@ export class ServerSessionCache {
 
   lookup(sessionId: Uint8Array): ServerSessionState | undefined {
     return sessionId.length ? this.sessions.get(toHex(sessionId)) : undefined;
+  }
+
+  /** Binders of the ClientHellos whose 0-RTT data was accepted (RFC 8446 §8.2 ClientHello recording). */
+  private readonly earlySeen = new Set<string>();
+
+  /**
+   * RFC 8446 §8: the server accepts "0-RTT for the same 0-RTT handshake at most once". True the first time a
+   * ClientHello (known by its PSK binder, which covers the whole ClientHello) asks for 0-RTT, false for a replay.
+   */
+  firstEarlyUse(binder: Uint8Array): boolean {
+    const k = toHex(binder);
+    if (this.earlySeen.has(k)) return false;
+    this.earlySeen.add(k);
+    return true;
   }
 
   /** Forget a session (e.g. after a fatal alert). */

@@ -7,6 +7,8 @@ export type ContentKind = 'handshake' | 'change_cipher_spec' | 'alert' | 'applic
 export interface WireRecord {
   raw: Uint8Array;
   plaintext?: { contentType: number; fragment: Uint8Array };
+  /** TLS 1.3: protected with keys from client_early_traffic_secret (0-RTT data, EndOfEarlyData; RFC 8446 §4.2.10, §4.5). */
+  epoch?: 'early';
 }
 
 export interface SessionInfo {

@@ -104,13 +104,6 @@ export interface NotDeclared {
 /** The checklist ids with no declaration, each with its reason (`tlsprop rules --missing`). */
 export const NOT_DECLARED: readonly NotDeclared[] = [
   {
-    id: 'rec.t13.early-data-limit',
-    group: 'record',
-    versions: ['1.3'],
-    evidence: 'keys',
-    reason: 'needs decrypted 0-RTT byte counts and a live peer',
-  },
-  {
     id: 'ver.t13.0rtt-needs-13',
     group: 'negotiation',
     versions: ['1.3'],

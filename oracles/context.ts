@@ -104,6 +104,12 @@ export interface ContextOptions {
    * have gone on with an unacceptable client chain considering the client unauthenticated (Tolerance).
    */
   clientAuthRequired?: boolean;
+  /**
+   * The transcript and the earlier ones reached one and the same server instance (a live run against one process):
+   * RFC 8446 §8 ("The server MUST ensure that any instance of it ... would accept 0-RTT for the same 0-RTT handshake
+   * at most once") then binds it. Absent: unknown (a capture may show a cluster).
+   */
+  oneServerInstance?: boolean;
   /** PKCS#8 DER private keys of the endpoints' certificates (generated runs), matched to leaves by public key. */
   privateKeys?: readonly Uint8Array[];
   /**

@@ -162,6 +162,8 @@ describe('catalogue', () => {
         'rec.rsl-enforced',
         // post-handshake authentication (breadth, RFC 8446 §4.6.2)
         't13.pha.finished',
+        // 0-RTT anti-replay (RFC 8446 §8)
+        't13.early.replay-once',
         // the receiver duties the live conversation families decide (oracles/rules/receiver-duties.ts)
         ...receiverDutyRules.map((r) => r.id),
       ].sort(),

@@ -53,6 +53,8 @@ export interface CheckOptions {
   at?: Date;
   /** The server is known to require client authentication (ContextOptions.clientAuthRequired). */
   clientAuthRequired?: boolean;
+  /** This transcript and the earlier ones reached one server instance (ContextOptions.oneServerInstance). */
+  oneServerInstance?: boolean;
   /** PKCS#8 DER private keys of certificate keys (generated runs), for the RSA premaster rule. */
   privateKeys?: readonly Uint8Array[];
   /** Parsed certificates shared across the transcripts of one run (see ContextOptions). */
@@ -200,6 +202,7 @@ export async function checkTranscript(t: Transcript, opts: CheckOptions = {}): P
   if (opts.trustAnchors) options.trustAnchors = opts.trustAnchors;
   if (opts.at) options.at = opts.at;
   if (opts.clientAuthRequired) options.clientAuthRequired = true;
+  if (opts.oneServerInstance) options.oneServerInstance = true;
   if (opts.privateKeys) options.privateKeys = opts.privateKeys;
   if (opts.certCache) options.certCache = opts.certCache;
   if (opts.psks) options.psks = opts.psks;

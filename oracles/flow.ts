@@ -66,7 +66,8 @@ export function factsOf(ctx: Context): Facts {
     f.psk = hasExt(ctx.sh.b.extensions, ExtensionType.pre_shared_key);
   }
   if (ctx.ch) {
-    f.earlyOffered = hasExt(ctx.ch.b.extensions, ExtensionType.early_data) && !ctx.hrr;
+    f.earlyFirst = hasExt(ctx.ch.b.extensions, ExtensionType.early_data);
+    f.earlyOffered = f.earlyFirst && !ctx.hrr;
     f.postHandshakeAuth = hasExt(ctx.ch.b.extensions, ExtensionType.post_handshake_auth);
   }
   const ee = ctx.steps.find((s) => s.sym === 'encrypted_extensions');

@@ -307,8 +307,11 @@ export interface Verdict {
  *   validate (against the trust anchors given with --trust, or at all: a
  *   signature that does not verify, an expired certificate, ...). Whether
  *   its receiver did right is the verdict of the rule named beside it.
+ * - `early-data-replay-accepted`: a server accepted the 0-RTT data of the same
+ *   ClientHello twice, where it is not known whether one server instance
+ *   answered both (RFC 8446 §8 binds each instance, not a deployment).
  */
-export type NoticeKind = 'chain-would-not-validate';
+export type NoticeKind = 'chain-would-not-validate' | 'early-data-replay-accepted';
 
 /** An informational finding, with the rule whose question it belongs to (the evaluator stamps the rule). */
 export interface Notice {

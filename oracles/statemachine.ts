@@ -40,8 +40,14 @@ export interface Facts {
   psk?: boolean;
   /** TLS 1.3: the server accepted early data (early_data in EncryptedExtensions). */
   earlyAccepted?: boolean;
-  /** TLS 1.3: the ClientHello offered early_data. */
+  /** TLS 1.3: the ClientHello offered early_data (and no HelloRetryRequest rejected it). */
   earlyOffered?: boolean;
+  /**
+   * TLS 1.3: the first ClientHello offered early_data, whatever came next: its 0-RTT data follows it also when a
+   * HelloRetryRequest then rejects it (RFC 8446 §4.2.10: the server "ignores early data by skipping all records with an
+   * external content type of "application_data"").
+   */
+  earlyFirst?: boolean;
   /** TLS 1.3: the client offered post_handshake_auth. */
   postHandshakeAuth?: boolean;
 }
@@ -144,8 +150,9 @@ export const TLS13: StateMachine = {
   connected: ['CONNECTED'],
   transitions: [
     t('START', C, 'client_hello', 'WAIT_SH'),
-    t('WAIT_SH', C, 'application_data', 'WAIT_SH', (f) => f.earlyOffered, '0-RTT data after a ClientHello with early_data'),
+    t('WAIT_SH', C, 'application_data', 'WAIT_SH', (f) => f.earlyFirst, '0-RTT data after a ClientHello with early_data'),
     t('WAIT_SH', S, 'hello_retry_request', 'WAIT_CH2'),
+    t('WAIT_CH2', C, 'application_data', 'WAIT_CH2', (f) => f.earlyFirst, '0-RTT data sent before the HelloRetryRequest arrived'),
     t('WAIT_CH2', C, 'client_hello', 'WAIT_SH2'),
     t('WAIT_SH', S, 'server_hello', 'WAIT_EE'),
     t('WAIT_SH2', S, 'server_hello', 'WAIT_EE'),

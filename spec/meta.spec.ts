@@ -42,15 +42,13 @@ import { captureOptions, targetedTranscripts } from './support/targeted';
  * concrete reason. Keep it short: a rule that can never pass is a defect.
  */
 const NEVER_PASSED: Readonly<Record<string, string>> = {
-  't13.order.eoed': 'needs accepted 0-RTT (EndOfEarlyData): the engine does not do early data, and no capture or vector has it',
-  't13.order.early-data-window': 'needs 0-RTT application data: as t13.order.eoed',
   'ver.t13.client-check':
     "judges the client's reaction to a server selecting an invalid version, so it is exercised only where the server violates ver.t13.server-selection: never on a valid transcript (spec/rule-violations.spec.ts trips it)",
   'ext.reneg.legacy':
     'applies only to a connection whose initial handshake did not establish secure renegotiation, which is itself a violation of ext.reneg.initial by one side (RFC 5746 §3.4: the client "MUST include either an empty renegotiation_info extension, or the TLS_EMPTY_RENEGOTIATION_INFO_SCSV"; §3.6: the server "MUST include an empty renegotiation_info extension in the ServerHello"): no conforming transcript has it (oracles/rules/renegotiation.test.ts passes it on a legacy connection, beside that ext.reneg.initial violation)',
 };
-/** Under 4 now (MFL, OCSP stapling and anonymous suites are in the engine): removing an entry needs an engine feature (0-RTT). */
-const NEVER_PASSED_LIMIT = 4;
+/** Under 2 now (MFL, OCSP stapling, anonymous suites and 0-RTT are in the engine). */
+const NEVER_PASSED_LIMIT = 2;
 
 /** Plans drawn (fixed seed) beside the corners, for the dimensions the corners do not rotate (FFDHE groups, intermediates, ...). */
 const SAMPLED = 24;

@@ -19,6 +19,7 @@ import { type CheckOptions, checkTranscript, ruleStatus } from '../oracles/evalu
 import type { Verdict } from '../oracles/rule';
 import { TranscriptBuilder } from '../transcript/build';
 import type { Transcript } from '../transcript/model';
+import { encodeBody } from '../wire/handshake';
 import { encodeRecord } from '../wire/record';
 import { DOWNGRADE_TLS12, ExtensionType as X } from '../wire/registry';
 import { captureTranscripts } from './support/capture-transcripts';
@@ -82,6 +83,8 @@ interface Row {
   pcap?: (t: Transcript) => Promise<void>;
   /** What the violation must say (when the rule has several ways to fail). */
   detail?: RegExp;
+  /** With `resume`: both connections reached one server instance (CheckOptions.oneServerInstance). */
+  oneServerInstance?: boolean;
 }
 
 /** One bit of the nth protected record of a direction and epoch flipped (its neighbours still open). */
@@ -675,6 +678,7 @@ const ROWS: Row[] = [
         b.extensions = setExt(b.extensions, X.early_data, { kind: 'empty' });
       }),
   },
+  ...earlyDataRows(),
   {
     rule: 't13.neg.post-handshake-auth-ext',
     base: 't13',
@@ -1351,6 +1355,68 @@ const ROWS: Row[] = [
   },
 ];
 
+/**
+ * 0-RTT rows over a pair of TLS 1.3 connections (the resumed one replaces the entries resumedFrom gives, by a copy of
+ * the original edited): a ticket allowing 4 bytes of early data and 16 sent with it; the same ClientHello with
+ * accepted early data twice to one server instance.
+ */
+function earlyDataRows(): Row[] {
+  const TICKET = Uint8Array.from({ length: 48 }, (_, i) => i + 1);
+  let original: Entry[] = [];
+  const copy = (E: Entry[]) => (R: Entry[]) => void R.splice(0, R.length, ...E.map((e) => ({ ...e })));
+  const offer = (E: Entry[]) =>
+    edit(E, 'client_hello', C, V13, (b) => {
+      b.extensions = setExt(setExt(b.extensions, X.early_data, { kind: 'empty' }), X.pre_shared_key, {
+        ...pskClient,
+        identities: [{ identity: TICKET, obfuscatedTicketAge: 0 }],
+      });
+    });
+  return [
+    {
+      rule: 'rec.t13.early-data-limit',
+      base: 't13',
+      resume: true,
+      o: (O) => {
+        O.push({
+          dir: S,
+          kind: 'handshake',
+          encrypted: true,
+          raw: encodeBody({
+            type: 'new_session_ticket',
+            form: 'tls13',
+            lifetime: 7200,
+            ageAdd: 1,
+            nonce: Uint8Array.of(0),
+            ticket: TICKET,
+            extensions: [{ type: X.early_data, body: { kind: 'early_data_max', maxEarlyDataSize: 4 } }],
+          }),
+        });
+        original = O.map((e) => ({ ...e }));
+      },
+      m: (E) => {
+        copy(original)(E);
+        offer(E);
+        E.splice(at(E, 'client_hello', C) + 1, 0, { dir: C, kind: 'application_data', encrypted: true, raw: new Uint8Array(16) });
+      },
+      detail: /The client sent 16 bytes of 0-RTT data, over the max_early_data_size 4/,
+    },
+    {
+      rule: 't13.early.replay-once',
+      base: 't13',
+      resume: true,
+      oneServerInstance: true,
+      o: (O) => {
+        offer(O);
+        edit(O, 'encrypted_extensions', S, V13, (b) => {
+          b.extensions = setExt(b.extensions, X.early_data, { kind: 'empty' });
+        });
+        original = O.map((e) => ({ ...e }));
+      },
+      m: (E) => copy(original)(E),
+    },
+  ];
+}
+
 function base(b: Base): Entry[] | undefined {
   const c = findCase(CASES[b]);
   return c ? entriesOf(c) : undefined;
@@ -1438,7 +1504,10 @@ describe('each implemented rule trips on a hand-made violation', () => {
       t = await pcapTranscript(findCase(CASES[row.base])!);
       await row.pcap(t);
     }
-    const verdicts = (await checkTranscript(t, pair ? { earlier: [pair.original] } : {})).verdicts.filter((v) => v.rule === rule);
+    const opts: CheckOptions = pair
+      ? { earlier: [pair.original], ...(row.oneServerInstance ? { oneServerInstance: true } : {}) }
+      : {};
+    const verdicts = (await checkTranscript(t, opts)).verdicts.filter((v) => v.rule === rule);
     expect(verdicts.map((v) => v.status)).toContain('violation');
     const v = verdicts.find((x) => x.status === 'violation')!;
     expect(v.detail.length).toBeGreaterThan(10);

@@ -130,7 +130,9 @@ export class TranscriptBuilder {
         return;
       case ContentType.change_cipher_spec: {
         this.push(rec, { kind: 'change_cipher_spec', type: 'change_cipher_spec', raw: fragment, encrypted: rec.encrypted });
-        if (!this.isTls13) {
+        // A client's CCS before any ServerHello is no TLS 1.2 key change: it is the TLS 1.3 compatibility CCS sent
+        // "immediately after" a ClientHello that offers 0-RTT data (RFC 8446 App. D.4).
+        if (!this.isTls13 && !(dir === 'C->S' && this.negotiated.version === undefined)) {
           this.protectedDir[dir] = true;
           this.epochOf[dir] = 'application';
         }

@@ -11,6 +11,7 @@ import { CHAIN_MUTATIONS, CLIENT_CERTIFICATE_MUTATIONS } from './ops-certs';
 import { CLIENT_TARGET_MUTATIONS } from './ops-client-target';
 import { CLOSURE_MUTATIONS } from './ops-closure';
 import { CV_MUTATIONS } from './ops-cv';
+import { EARLY_DATA_MUTATIONS } from './ops-early';
 import { ENGINE_FAULT_MUTATIONS } from './ops-faults';
 import { KEX_MUTATIONS } from './ops-kex';
 import { KEY_MUTATIONS } from './ops-keys';
@@ -57,6 +58,8 @@ export const MUTATIONS: readonly Mutation[] = checkedCatalogue([
   ...PHA_MUTATIONS,
   // record_size_limit (RFC 8449): its value and its company (ops-record-limit.ts)
   ...RECORD_LIMIT_MUTATIONS,
+  // TLS 1.3 0-RTT: the limit, the early_data extension and EndOfEarlyData broken by one side (ops-early.ts)
+  ...EARLY_DATA_MUTATIONS,
   // state-machine step lists of our client's flight (ops-state.ts)
   ...STATE_MUTATIONS,
   // client certificates with a fault, presented by our client (ops-certs.ts)

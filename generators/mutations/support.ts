@@ -130,6 +130,8 @@ export interface CheckInputs {
   earlier?: Transcript[];
   /** The provider of the run (the base's), so the check imports each key once across mutants. */
   provider?: CryptoProvider;
+  /** The run and the earlier ones reached one server instance (CheckOptions.oneServerInstance). */
+  oneServerInstance?: boolean;
 }
 
 /** What an operator makes of a base: the configurations and hooks to run, check inputs, and an edit of the finished transcript. */

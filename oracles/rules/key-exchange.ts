@@ -302,6 +302,9 @@ export const keyExchangeRules = [
         seen.set(k, v.where);
       }
       for (const [i, e] of ctx.earlier.entries()) {
+        // a byte-identical ClientHello is that message replayed (RFC 8446 §8, a 0-RTT replay), not a new key share
+        const replayed = !!ctx.ch?.m.raw && !!e.ch?.m.raw && bytesEqual(ctx.ch.m.raw, e.ch.m.raw);
+        if (replayed) continue;
         for (const v of publicValues(e).filter((x) => x.m.dir === 'C->S'))
           if (seen.has(hex(v.value)))
             return violation(`The client reuses a key-exchange value of earlier connection ${i}.`, { message: mine[0]!.m.index });

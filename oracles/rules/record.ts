@@ -9,6 +9,7 @@ import { extensionBody } from '../../wire/extensions';
 import { MAX_CIPHERTEXT_12, MAX_CIPHERTEXT_13, MAX_PLAINTEXT } from '../../wire/record';
 import { ContentType, ProtocolVersion, ExtensionType as X } from '../../wire/registry';
 import { VERSION_CODE } from '../../wire/vocabulary';
+import { bytesEqual } from '../../wire/hex';
 import { bodyOf, unreadableWhy } from '../context';
 import { hex4 } from '../flow';
 import { NEEDS } from '../needs';
@@ -407,6 +408,93 @@ export const recordRules = [
           );
         else out.push(pass(`CCS ${m.index} is a valid compatibility CCS.`, { message: m.index }));
       }
+      return out;
+    },
+  }),
+  rule({
+    id: 'rec.t13.early-data-limit',
+    title: '0-RTT data stays within the max_early_data_size of the ticket it uses; a server receiving more terminates.',
+    rfc: ['RFC 8446 §4.2.10', 'RFC 8446 §4.6.1'],
+    versions: ['1.3'],
+    strength: 'SHOULD',
+    evidence: 'keys',
+    alerts: [
+      because(
+        'unexpected_message',
+        'RFC 8446 §4.6.1',
+        'A server receiving more than max_early_data_size bytes of 0-RTT data SHOULD terminate the connection with an "unexpected_message" alert.',
+      ),
+    ],
+    overrides: {
+      role: 'the limit binds the client that sends (RFC 8446 §4.6.1 max_early_data_size: "The maximum amount of 0-RTT data that the client is allowed to send when using this ticket, in bytes") and the server that receives (§4.6.1: "A server receiving more than max_early_data_size bytes of 0-RTT data SHOULD terminate the connection"): each verdict names the party',
+      rfc: 'RFC 8446 §4.2.10 places the 0-RTT data and names the ticket that bounds it ("the PSK used to encrypt the early data MUST be the first PSK listed"); §4.6.1 defines the limit',
+    },
+    needs: ['client-hello'],
+    check(ctx) {
+      if (ctx.version !== '1.3') return notApplicable('Not TLS 1.3.');
+      const offer = extensionBody(ctx.ch!.b.extensions, X.pre_shared_key, 'pre_shared_key_client');
+      const sh = ctx.sh?.m.index ?? Number.POSITIVE_INFINITY;
+      const cfin = ctx.t.messages.find(
+        (m) => m.dir === 'C->S' && m.type === 'finished' && m.index > (ctx.sh?.m.index ?? Number.POSITIVE_INFINITY),
+      );
+      const early = ctx.t.messages.filter(
+        (m) =>
+          m.dir === 'C->S' &&
+          m.kind === 'application_data' &&
+          (m.epoch === 'early' || m.index < sh) &&
+          (!cfin || m.index < cfin.index),
+      );
+      if (!early.length) return notApplicable('No 0-RTT data.');
+      // opened: under the early keys, or (a transcript of messages) given as protected with its plaintext; a 0-RTT record
+      // read as plaintext is ciphertext nobody opened
+      const unread = early.find((m) => m.epoch !== 'early' && !(m.encrypted && m.raw));
+      if (unread)
+        return inconclusive(
+          `0-RTT record of message ${unread.index} not opened (no CLIENT_EARLY_TRAFFIC_SECRET): its length is unknown.`,
+          { message: unread.index },
+        );
+      const first = offer?.identities[0];
+      if (!first) return notApplicable('0-RTT data without a PSK offer (t13.neg.early-data judges that).');
+      // RFC 8446 §4.6.1: the ticket's early_data extension carries max_early_data_size; a ticket without one allows none
+      let limit: number | undefined;
+      for (const e of ctx.earlier)
+        for (const st of e.steps) {
+          const b = bodyOf(st.m);
+          if (b?.type === 'new_session_ticket' && b.form === 'tls13' && bytesEqual(b.ticket, first.identity))
+            limit = extensionBody(b.extensions, X.early_data, 'early_data_max')?.maxEarlyDataSize ?? 0;
+        }
+      if (limit === undefined)
+        return inconclusive(
+          'The NewSessionTicket of the first offered identity is not in an earlier transcript: its max_early_data_size is unknown.',
+        );
+      let sent = 0;
+      let over: (typeof early)[number] | undefined;
+      for (const m of early) {
+        sent += m.raw?.length ?? 0;
+        if (sent > limit && !over) over = m;
+      }
+      if (!over)
+        return pass(`${sent} bytes of 0-RTT data, within the ticket's max_early_data_size ${limit}.`, {
+          message: early[0]!.index,
+        });
+      const out: Outcome[] = [
+        violation(
+          `The client sent ${sent} bytes of 0-RTT data, over the max_early_data_size ${limit} of the ticket it offered first (RFC 8446 §4.6.1: "The maximum amount of 0-RTT data that the client is allowed to send when using this ticket").`,
+          { message: over.index, expected: `at most ${limit} bytes`, actual: `${sent} bytes` },
+        ),
+      ];
+      const later = ctx.t.messages.filter((m) => m.dir === 'S->C' && m.index > over!.index);
+      const alert = later.find((m) => m.kind === 'alert');
+      const went = later.find(
+        (m) => (m.type === 'new_session_ticket' || m.type === 'application_data') && (!alert || m.index < alert.index),
+      );
+      if (went)
+        out.push(
+          violation(
+            `The server went on (${went.type}) after receiving more than max_early_data_size bytes of 0-RTT data (RFC 8446 §4.6.1: it "SHOULD terminate the connection with an "unexpected_message" alert").`,
+            { message: went.index, expected: 'unexpected_message', actual: went.type },
+          ),
+        );
       return out;
     },
   }),

@@ -139,6 +139,14 @@ export const t13FlightRules = [
         });
       const f = factsOf(ctx);
       const e = find(cflight, 'end_of_early_data');
+      // RFC 8446 §4.5: one EndOfEarlyData ends the 0-RTT data; the records after it are under the handshake keys
+      const all = ctx.steps.filter((s) => s.dir === 'C->S' && s.sym === 'end_of_early_data');
+      if (all.length > 1)
+        return violation(`The client sent EndOfEarlyData ${all.length} times.`, {
+          message: all[1]!.m.index,
+          expected: 'one end_of_early_data',
+          actual: `${all.length}`,
+        });
       if (f.earlyAccepted === undefined) return inconclusive('EncryptedExtensions not decoded: early data acceptance unknown.');
       if (f.earlyAccepted && !e)
         return cflight.length
@@ -343,9 +351,12 @@ export const t13FlightRules = [
       if (!early.length) return notApplicable('No 0-RTT data.');
       const f = factsOf(ctx);
       const e = early[0]!;
-      if (ctx.hrr)
-        return violation('0-RTT data in a connection with HelloRetryRequest.', {
-          message: e.index,
+      // RFC 8446 §4.1.2: after a HelloRetryRequest the client's next flight is ClientHello2 without early_data; 0-RTT
+      // data sent with the first ClientHello (before the HelloRetryRequest arrived) is skipped by the server (§4.2.10)
+      const afterRetry = ctx.ch2 ? early.find((m) => m.index > ctx.ch2!.m.index) : undefined;
+      if (afterRetry)
+        return violation('0-RTT data after the second ClientHello (a HelloRetryRequest rejected early data).', {
+          message: afterRetry.index,
           expected: 'no early data',
           actual: 'application_data',
         });

@@ -6,7 +6,7 @@
 import { extensionBody } from '../../wire/extensions';
 import { bytesEqual } from '../../wire/hex';
 import { ExtensionType as X, isGrease } from '../../wire/registry';
-import { exts, hasExt } from '../context';
+import { bodyOf, exts, hasExt } from '../context';
 import { hex4 } from '../flow';
 import { answered, bodiesEqual, extName, isOutcome, serverExtensions } from '../hellos';
 import { because } from '../alert-choices';
@@ -319,6 +319,52 @@ export const t13RetryPskRules = [
             expected: `< ${psk.identities.length}`,
             actual: `${sel}`,
           });
+    },
+  }),
+  rule({
+    id: 't13.early.replay-once',
+    title: 'A server instance accepts the 0-RTT data of one ClientHello at most once.',
+    rfc: 'RFC 8446 §8',
+    role: 'server',
+    evidence: 'keys',
+    // no alert: a replayed ClientHello is a valid message, answered with a 1-RTT handshake (RFC 8446 §4.2.10: the server
+    // may "Ignore the extension and return a regular 1-RTT response")
+    alerts: [],
+    overrides: {
+      checklist:
+        'RFC 8446 §8: "The server MUST ensure that any instance of it (be it a machine, a thread, or any other entity within the relevant serving infrastructure) would accept 0-RTT for the same 0-RTT handshake at most once; this limits the number of replays to the number of server instances in the deployment." The checklist has no anti-replay rule.',
+    },
+    needs: ['client-hello'],
+    check(ctx) {
+      if (!hasExt(exts(ctx.ch!), X.early_data)) return notApplicable('No early data offered.');
+      const raw = ctx.ch!.m.raw;
+      const before = ctx.earlier.find((e) => e.ch && raw && e.ch.m.raw && bytesEqual(e.ch.m.raw, raw));
+      if (!before) return notApplicable('No earlier connection sent this ClientHello: not a replay.');
+      const accepted = (c: { steps: typeof ctx.steps }): boolean | undefined => {
+        const ee = c.steps.find((s) => s.sym === 'encrypted_extensions');
+        const b = ee && bodyOf(ee.m);
+        return b?.type === 'encrypted_extensions' ? hasExt(b.extensions, X.early_data) : undefined;
+      };
+      const [first, again] = [accepted(before), accepted(ctx)];
+      if (first === undefined || again === undefined)
+        return inconclusive('An EncryptedExtensions is not readable: whether the server accepted the 0-RTT data is unknown.');
+      if (!first || !again)
+        return pass(
+          `The replayed ClientHello's 0-RTT data was accepted ${first || again ? 'once' : 'neither time'} (the ${first ? 'replay' : 'original'} was answered 1-RTT).`,
+          { message: ctx.ch!.m.index },
+        );
+      const detail =
+        'The server accepted the 0-RTT data of the same ClientHello twice (early_data in both EncryptedExtensions; RFC 8446 §8: "The server MUST ensure that any instance of it ... would accept 0-RTT for the same 0-RTT handshake at most once").';
+      if (ctx.options.oneServerInstance) return violation(detail, { message: ctx.ch!.m.index });
+      return {
+        ...inconclusive(
+          'The 0-RTT data of a replayed ClientHello was accepted twice; whether one server instance answered both is not known.',
+          {
+            message: ctx.ch!.m.index,
+          },
+        ),
+        notice: { kind: 'early-data-replay-accepted', detail, message: ctx.ch!.m.index },
+      };
     },
   }),
   rule({

@@ -14,9 +14,7 @@ import { SERVER_NAME } from '../../engine/fixtures';
 import type { EngineHooks } from '../../engine/hooks';
 import { runInMemory } from '../../engine/memory';
 import { ServerSessionCache, newClientSessionStore } from '../../engine/session';
-import { binderKey, defaultProvider, digest, nodeProvider, pskBinder } from '../../crypto';
-import { buildContext } from '../../oracles/context';
-import { ticketPsk } from '../../oracles/keyfacts';
+import { generateEcdhKeyPair, nodeProvider } from '../../crypto';
 import type { CheckOptions } from '../../oracles/evaluate';
 import { type BuiltCert, type CertSpec, KeyUsage, buildCert } from '../../pki/chain';
 import { KeyPool } from '../../pki/keypool';
@@ -266,18 +264,18 @@ export async function targetedTranscripts(): Promise<Targeted[]> {
     }),
   );
   out.push(await refusedFallback(p));
-  out.push(await earlyDataDeclined(p));
+  out.push(await earlyData(p, false));
+  out.push(await earlyData(p, true));
+  out.push(await earlyDataReplay(p));
   return out;
 }
 
 /**
- * TLS 1.3 resumption whose ClientHello offers early_data (RFC 8446 §4.2.10)
- * without sending any, and a server that does not accept it. The engine
- * client never offers early_data, so its hook adds the extension before
- * pre_shared_key and recomputes the binder with the ticket's PSK (derived
- * from the first connection); the server verifies that binder.
+ * TLS 1.3 0-RTT (RFC 8446 §2.3, §4.2.10): a first connection whose ticket allows 4096 bytes of early data, then a
+ * resumption that sends 0-RTT data, accepted (EndOfEarlyData follows the server Finished) or declined by the server
+ * (skipped by trial decryption, no EndOfEarlyData).
  */
-async function earlyDataDeclined(p: Pki): Promise<Targeted> {
+async function earlyData(p: Pki, accept: boolean): Promise<Targeted> {
   const cfg = configs(p, '1.3');
   const now = () => AT.getTime();
   cfg.client.sessionStore = newClientSessionStore();
@@ -285,36 +283,61 @@ async function earlyDataDeclined(p: Pki): Promise<Targeted> {
   cfg.client.pskModes = [1];
   cfg.server.sessionCache = new ServerSessionCache(nodeProvider(), { now });
   cfg.server.pskModes = [1];
+  cfg.server.maxEarlyDataSize = 4096;
   const first = await runInMemory(
-    { ...cfg.client, random: new Uint8Array(32).fill(0x11) },
+    { ...cfg.client, random: new Uint8Array(32).fill(accept ? 0x13 : 0x11) },
     { ...cfg.server, random: new Uint8Array(32).fill(0x22) },
     {},
-    { plan: 'targeted: early_data declined (first connection)' },
+    { plan: `targeted: early data ${accept ? 'accepted' : 'declined'} (first connection)` },
   );
-  const P = defaultProvider();
-  const hooks: EngineHooks = {
-    async beforeSend(msg) {
-      if (msg.type !== 'client_hello') return undefined;
-      const m = decodeHandshake(msg.raw, { version: 0x0304 });
-      const b = m.message.body;
-      if (b.type !== 'client_hello' || !b.extensions) return undefined;
-      const last = b.extensions[b.extensions.length - 1];
-      if (last?.body.kind !== 'pre_shared_key_client') return undefined;
-      const psk = await ticketPsk(
-        buildContext(first.transcript, [first.transcript], { provider: P }),
-        last.body.identities[0]!.identity,
-      );
-      if (!psk.ok) throw new Error(psk.why);
-      b.extensions = [...b.extensions.slice(0, -1), { type: X.early_data, body: { kind: 'empty' } }, last];
-      const raw = encodeHandshake(m.message);
-      const bindersLen = 2 + last.body.binders.reduce((n, x) => n + 1 + x.length, 0);
-      const th = await digest(P, 'SHA-256', raw.subarray(0, raw.length - bindersLen));
-      last.body.binders = [await pskBinder(P, 'SHA-256', await binderKey(P, 'SHA-256', psk.value, 'resumption'), th)];
-      return [encodeHandshake(m.message)];
+  cfg.client.earlyData = new TextEncoder().encode('0-RTT request');
+  if (!accept) cfg.server.earlyData = 'reject';
+  const r = await run(
+    `TLS 1.3 resumption with 0-RTT data, ${accept ? 'accepted' : 'declined'}`,
+    p,
+    cfg,
+    {},
+    {
+      appData: { client: new TextEncoder().encode('1-RTT request'), server: new TextEncoder().encode('answer') },
     },
-  };
-  const r = await run('TLS 1.3 resumption offering early_data, declined', p, cfg, { client: hooks });
+  );
   return { ...r, opts: { ...r.opts, earlier: [first.transcript] } };
+}
+
+/**
+ * RFC 8446 §8: the same ClientHello with 0-RTT data sent twice to one engine server (its ClientHello recording on): the
+ * original's early data is accepted, the replay's is not (answered 1-RTT).
+ */
+async function earlyDataReplay(p: Pki): Promise<Targeted> {
+  const cfg = configs(p, '1.3');
+  const now = () => AT.getTime();
+  const store = newClientSessionStore();
+  cfg.client.sessionStore = store;
+  cfg.client.now = now;
+  cfg.client.middleboxCompat = false;
+  cfg.server.sessionCache = new ServerSessionCache(nodeProvider(), { now });
+  cfg.server.maxEarlyDataSize = 4096;
+  const first = await runInMemory(
+    { ...cfg.client, random: new Uint8Array(32).fill(0x15) },
+    { ...cfg.server, random: new Uint8Array(32).fill(0x22) },
+    {},
+    { plan: 'targeted: early data replay (ticket)' },
+  );
+  const key = await generateEcdhKeyPair(nodeProvider(), 'x25519');
+  const again = (): ClientConfig => ({
+    ...cfg.client,
+    random: new Uint8Array(32).fill(0x16),
+    sessionStore: { tls13: [...store.tls13], tls12: [] },
+    keyShareGroups: [NamedGroup.x25519],
+    ephemeral: [key],
+    earlyData: new TextEncoder().encode('0-RTT request'),
+  });
+  const original = await runInMemory(again(), cfg.server, {}, { plan: 'targeted: early data replay (original)' });
+  const r = await run('TLS 1.3 0-RTT ClientHello replayed to one server, early data accepted once', p, {
+    client: again(),
+    server: cfg.server,
+  });
+  return { ...r, opts: { ...r.opts, earlier: [first.transcript, original.transcript], oneServerInstance: true } };
 }
 
 /**

@@ -1,0 +1,200 @@
+/**
+ * TLS 1.3 0-RTT (RFC 8446 §2.3, §4.2.10, §4.5, §4.6.1): a first connection whose ticket allows 0-RTT data (the server
+ * configured with max_early_data_size), then a resumption that sends early data, where one side breaks what the
+ * RFC says about it: more 0-RTT data than the ticket allows, 0-RTT data without the early_data extension,
+ * EndOfEarlyData missing, duplicated or sent after a rejection, early data accepted for another identity than the first.
+ * Each needs a ticket from an earlier connection, so each runs in memory only (where: 'configuration').
+ */
+import { binderKey, type CryptoProvider, digest, ecdhGroupOf, generateEcdhKeyPair, pskBinder } from '../../crypto';
+import type { ClientConfig, ServerConfig } from '../../engine/config';
+import type { EngineHooks } from '../../engine/hooks';
+import { runInMemory } from '../../engine/memory';
+import { type ClientSessionStore, newClientSessionStore, ServerSessionCache, type StoredTicket13 } from '../../engine/session';
+import { engineSuite } from '../../engine/suites';
+import { decodeHandshake, encodeBody, encodeHandshake } from '../../wire/handshake';
+import { ExtensionType as X } from '../../wire/registry';
+import type { Mutation } from './model';
+import type { BaseEnv, BaseName, Prepared } from './support';
+
+const T13: readonly BaseName[] = ['t13-server-auth'];
+/** The ticket's max_early_data_size in these runs. */
+const MAX_EARLY = 1024;
+const EARLY = new TextEncoder().encode('0-RTT request');
+const EOED = encodeBody({ type: 'end_of_early_data' });
+
+/**
+ * A first connection from `env` whose ticket allows MAX_EARLY bytes of 0-RTT data (its transcript goes to the check),
+ * then the configurations of a resumption that sends `earlyData`.
+ */
+async function zeroRtt(
+  env: BaseEnv,
+  opts: { server?: Partial<ServerConfig>; second?: Partial<ClientConfig>; earlyData?: Uint8Array } = {},
+): Promise<Prepared & { store: ClientSessionStore }> {
+  const store = newClientSessionStore();
+  const cache = new ServerSessionCache(env.provider);
+  const c1: ClientConfig = { ...env.client, sessionStore: store, pskModes: [1] };
+  const s1: ServerConfig = { ...env.server, sessionCache: cache, maxEarlyDataSize: MAX_EARLY };
+  const first = await runInMemory(c1, s1, {}, { seed: env.choice.seed, plan: `${env.spec.name}/first` });
+  if (first.clientOutcome.kind !== 'connected' || !store.tls13[0]?.maxEarlyDataSize)
+    throw new Error(`the first connection did not leave a 0-RTT ticket: ${first.clientOutcome.kind}`);
+  const random = Uint8Array.from(env.client.random ?? new Uint8Array(32));
+  random[0]! ^= 0x5a;
+  return {
+    client: { ...c1, random, earlyData: opts.earlyData ?? EARLY, ...opts.second },
+    server: { ...s1, ...opts.server },
+    check: { earlier: [first.transcript] },
+    store,
+  };
+}
+
+/**
+ * A client hook that takes early_data out of the ClientHello and recomputes the binder of `ticket` (the first
+ * identity), so the server accepts the PSK while the 0-RTT data that follows has no early_data before it.
+ */
+export function withoutEarlyDataExtension(ticket: StoredTicket13, P: CryptoProvider): EngineHooks {
+  const h = engineSuite(ticket.cipherSuite)!.prfHash;
+  return once('client_hello', async (raw) => {
+    const m = decodeHandshake(raw, { version: 0x0304 });
+    const b = m.message.body;
+    if (b.type !== 'client_hello' || !b.extensions) return [raw];
+    b.extensions = b.extensions.filter((e) => e.type !== X.early_data);
+    const last = b.extensions[b.extensions.length - 1];
+    if (last?.body.kind !== 'pre_shared_key_client') return [raw];
+    const bare = encodeHandshake(m.message);
+    const cut = 2 + last.body.binders.reduce((n, x) => n + 1 + x.length, 0);
+    const th = await digest(P, h, bare.subarray(0, bare.length - cut));
+    last.body.binders = [await pskBinder(P, h, await binderKey(P, h, ticket.psk, 'resumption'), th)];
+    return [encodeHandshake(m.message)];
+  });
+}
+
+/** A client hook that changes the first message of a type once (its output is what the client hashes and sends). */
+export function once(type: string, f: (raw: Uint8Array) => Uint8Array[] | Promise<Uint8Array[]>): EngineHooks {
+  let done = false;
+  return {
+    async beforeSend(m) {
+      if (done || m.type !== type) return undefined;
+      done = true;
+      return f(m.raw);
+    },
+  };
+}
+
+/**
+ * A replay (RFC 8446 §8): a client configuration that sends the same ClientHello and 0-RTT record each time it runs (a
+ * fixed random, key share, clock, no compatibility session ID, a copy of the store holding the ticket), and its first
+ * run against `server` (the original the second run replays).
+ */
+async function replayed(env: BaseEnv, p: Prepared & { store: ClientSessionStore }): Promise<Prepared> {
+  const g = ecdhGroupOf(env.choice.group);
+  if (!g) throw new Error(`group 0x${env.choice.group.toString(16)} is not an ECDH group`);
+  const now = Date.now();
+  const again = (): ClientConfig => ({
+    ...p.client,
+    sessionStore: { tls13: [...p.store.tls13], tls12: [] },
+    now: () => now,
+    middleboxCompat: false,
+    keyShareGroups: [env.choice.group],
+    ephemeral: [key],
+  });
+  const key = await generateEcdhKeyPair(env.provider, g);
+  const original = await runInMemory(again(), p.server, {}, { seed: env.choice.seed, plan: `${env.spec.name}/original` });
+  return {
+    client: again(),
+    server: p.server,
+    check: { earlier: [...(p.check?.earlier ?? []), original.transcript], oneServerInstance: true },
+  };
+}
+
+export const EARLY_DATA_MUTATIONS: readonly Mutation[] = [
+  {
+    name: 't13-0rtt-replay-accepted',
+    description:
+      'the same ClientHello with 0-RTT data sent twice to one server instance, which accepts the early data both times (no anti-replay)',
+    versions: ['1.3'],
+    rules: ['t13.early.replay-once'],
+    where: 'configuration',
+    bases: T13,
+    apply: async (env) => replayed(env, await zeroRtt(env, { server: { antiReplay: false } })),
+  },
+  {
+    name: 't13-0rtt-over-max-early-data-size',
+    description: 'the client sends 0-RTT data past the max_early_data_size of the ticket it resumes (one more record)',
+    versions: ['1.3'],
+    rules: ['rec.t13.early-data-limit'],
+    where: 'configuration',
+    bases: T13,
+    apply: async (env) => {
+      const p = await zeroRtt(env, { earlyData: new Uint8Array(MAX_EARLY).fill(0x61) });
+      return { ...p, hooks: { client: once('application_data', (raw) => [raw, new Uint8Array(64).fill(0x62)]) } };
+    },
+  },
+  {
+    name: 't13-0rtt-without-early-data-extension',
+    description: 'the client sends 0-RTT data after a ClientHello without early_data (the binder recomputed)',
+    versions: ['1.3'],
+    rules: ['t13.order.early-data-window'],
+    where: 'configuration',
+    bases: T13,
+    apply: async (env) => {
+      const p = await zeroRtt(env);
+      const hook = withoutEarlyDataExtension(p.store.tls13[0]!, env.provider);
+      return { ...p, hooks: { client: hook } };
+    },
+  },
+  {
+    name: 't13-eoed-missing',
+    description: 'the server accepts 0-RTT data and the client leaves out EndOfEarlyData',
+    versions: ['1.3'],
+    rules: ['t13.order.eoed'],
+    where: 'configuration',
+    bases: T13,
+    apply: async (env) => ({ ...(await zeroRtt(env)), hooks: { client: once('end_of_early_data', () => []) } }),
+  },
+  {
+    name: 't13-eoed-duplicated',
+    description: 'the client sends EndOfEarlyData twice after accepted 0-RTT data',
+    versions: ['1.3'],
+    rules: ['t13.order.eoed'],
+    where: 'configuration',
+    bases: T13,
+    apply: async (env) => ({ ...(await zeroRtt(env)), hooks: { client: once('end_of_early_data', (raw) => [raw, raw]) } }),
+  },
+  {
+    name: 't13-eoed-after-rejected-early-data',
+    description: 'the server rejects the 0-RTT data and the client still sends EndOfEarlyData before its Finished',
+    versions: ['1.3'],
+    rules: ['t13.order.eoed'],
+    where: 'configuration',
+    bases: T13,
+    apply: async (env) => ({
+      ...(await zeroRtt(env, { server: { earlyData: 'reject' } })),
+      hooks: { client: once('finished', (raw) => [EOED, raw]) },
+    }),
+  },
+  {
+    name: 't13-early-data-accepted-second-identity',
+    description:
+      'the client offers its ticket and an external PSK; the server, which cannot open the ticket, selects the external PSK (identity 1) and still accepts early data',
+    versions: ['1.3'],
+    rules: ['t13.neg.early-data'],
+    where: 'configuration',
+    bases: T13,
+    apply: async (env) => {
+      const psk = { identity: new TextEncoder().encode('device-13'), key: new Uint8Array(32).fill(0x13) };
+      // another ticket key: the server cannot open the ticket, and takes the external PSK offered second
+      const p = await zeroRtt(env, {
+        second: { psk },
+        server: { psks: [psk], sessionCache: new ServerSessionCache(env.provider) },
+      });
+      const ee = once('encrypted_extensions', (raw) => {
+        const m = decodeHandshake(raw, { version: 0x0304 });
+        const b = m.message.body;
+        if (b.type !== 'encrypted_extensions') return [raw];
+        b.extensions = [...b.extensions, { type: X.early_data, body: { kind: 'empty' } }];
+        return [encodeHandshake(m.message)];
+      });
+      return { ...p, hooks: { server: ee } };
+    },
+  },
+];

@@ -1,0 +1,153 @@
+/**
+ * Interop matrix, TLS 1.3 0-RTT rows (issue #18; RFC 8446 §2.3, §4.2.10, §4.5): our client resumes a ticket of
+ * `openssl s_server -early_data` and sends early data; `openssl s_client -sess_in FILE -early_data FILE` resumes a
+ * ticket of our server (issued with max_early_data_size) and sends early data.
+ *
+ * A cell passes as those of spec/interop-breadth.spec.ts do: each connection completes its handshake and exchanges
+ * application data both ways, the transcript (decrypted with our key log, CLIENT_EARLY_TRAFFIC_SECRET included) has
+ * zero oracle violations; and the early data is visibly accepted: early_data in the server's EncryptedExtensions, the
+ * 0-RTT record and EndOfEarlyData under the early keys, the data received on the other side, and the oracles' 0-RTT
+ * rules pass with the first connection given (its NewSessionTicket carries max_early_data_size).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { nodeProvider } from '../crypto';
+import type { ClientConfig, ServerConfig } from '../engine/config';
+import { SERVER_NAME } from '../engine/fixtures';
+import { newClientSessionStore, ServerSessionCache } from '../engine/session';
+import type { TlsClient } from '../engine/client';
+import type { TlsServer } from '../engine/server';
+import { checkTranscript } from '../oracles/evaluate';
+import { type Conversation, clientConversation, serverConversation } from '../testing/converse';
+import { freePort, LoopbackListener, PeerGroup, type PeerProcess, requireBinary } from '../testing/launch';
+import { opensslClient, opensslServer } from '../testing/peers';
+import { type PkiFiles, writePki } from '../testing/pki';
+import { expectClean, waitAnd } from './support/interop-cells';
+import { ExtensionType } from '../wire/registry';
+import { VERSION_CODE } from '../wire/vocabulary';
+
+const provider = nodeProvider();
+const enc = new TextEncoder();
+const EARLY_TEXT = 'early hello from the client';
+
+let files: PkiFiles;
+const group = new PeerGroup();
+
+beforeAll(async () => {
+  requireBinary('openssl', 'openssl');
+  files = await writePki(undefined, 'tlsprop-early-');
+});
+
+afterAll(async () => {
+  await group.stopAll();
+  files?.cleanup();
+});
+
+/** The second connection resumed with 0-RTT data that the server accepted, and the oracles' 0-RTT rules pass. */
+async function expectEarlyAccepted(first: Conversation, second: Conversation): Promise<void> {
+  const seq = second.transcript.messages.map((m) => `${m.dir} ${m.type}`);
+  const ee = second.transcript.messages.find((m) => m.type === 'encrypted_extensions')?.decoded?.body;
+  expect(ee?.type === 'encrypted_extensions' && ee.extensions.some((e) => e.type === ExtensionType.early_data)).toBe(true);
+  const early = second.transcript.messages.filter((m) => m.dir === 'C->S' && m.epoch === 'early');
+  expect(early.map((m) => m.type)).toEqual([...early.slice(0, -1).map(() => 'application_data'), 'end_of_early_data']);
+  expect(new TextDecoder().decode(early[0]?.raw)).toContain(EARLY_TEXT);
+  expect(seq.indexOf('C->S end_of_early_data')).toBeGreaterThan(seq.indexOf('S->C finished'));
+  const { verdicts } = await checkTranscript(second.transcript, {
+    trustAnchors: files.pki.anchors,
+    judgeReactions: false,
+    earlier: [first.transcript],
+  });
+  const status = (rule: string) => verdicts.filter((v) => v.rule === rule).map((v) => v.status);
+  expect(verdicts.filter((v) => v.status === 'violation')).toEqual([]);
+  expect(status('t13.order.eoed')).toEqual(['pass']);
+  expect(status('t13.order.early-data-window')).toEqual(['pass']);
+  expect(status('t13.neg.early-data')).toEqual(['pass']);
+  expect(status('rec.t13.early-data-limit')).toEqual(['pass']);
+}
+
+describe('0-RTT: our client vs openssl s_server -early_data', () => {
+  it('resumes a ticket and sends early data, accepted (EndOfEarlyData), data both ways, zero violations', async () => {
+    const port = await freePort();
+    // plain mode (-quiet, no -rev): s_server prints what it reads, early data included, and sends its stdin lines
+    const peer = await group.launch(
+      opensslServer({ port, files, key: 'rsa', version: '1.3', echo: false, extra: ['-early_data'] }),
+    );
+    try {
+      const store = newClientSessionStore();
+      const cfg: ClientConfig = {
+        provider,
+        serverName: SERVER_NAME,
+        trustAnchors: files.pki.anchors,
+        versions: [VERSION_CODE['1.3']],
+        sessionStore: store,
+      };
+      const script = (n: number) => ({
+        first: { send: enc.encode(`ping ${n}\n`), expect: `pong ${n}`, trigger: waitAnd(peer, `ping ${n}`, `pong ${n}\n`) },
+      });
+      const first = await clientConversation(cfg, port, script(1));
+      await expectClean(first, peer.output, { anchors: files.pki.anchors });
+      expect(store.tls13.some((t) => (t.maxEarlyDataSize ?? 0) > 0)).toBe(true);
+      const second = await clientConversation({ ...cfg, earlyData: enc.encode(`${EARLY_TEXT}\n`) }, port, script(2));
+      await expectClean(second, peer.output, { anchors: files.pki.anchors });
+      const client = second.endpoint as TlsClient;
+      expect(client.resumedSession).toBe(true);
+      expect(client.earlyData).toEqual({ offered: true, sent: EARLY_TEXT.length + 1, accepted: true });
+      expect(await peer.waitForOutput(EARLY_TEXT, 3000)).toBe(true);
+      await expectEarlyAccepted(first, second);
+    } finally {
+      await peer.stop();
+    }
+  });
+});
+
+describe('0-RTT: our server vs openssl s_client -sess_in -early_data', () => {
+  it('issues a ticket with max_early_data_size, accepts the early data, data both ways, zero violations', async () => {
+    const cfg: ServerConfig = {
+      provider,
+      identity: files.pki.identity('server', 'rsa'),
+      versions: [VERSION_CODE['1.3']],
+      sessionCache: new ServerSessionCache(provider),
+      maxEarlyDataSize: 16384,
+    };
+    const sess = join(files.dir, 'sess-early.pem');
+    const earlyFile = join(files.dir, 'early.txt');
+    writeFileSync(earlyFile, `${EARLY_TEXT}\n`);
+    const conns: Conversation[] = [];
+    for (const [n, extra] of [
+      [1, ['-sess_out', sess]],
+      [2, ['-sess_in', sess, '-early_data', earlyFile]],
+    ] as const) {
+      const listener = await LoopbackListener.open();
+      let peer: PeerProcess | undefined;
+      try {
+        peer = await group.launch(
+          opensslClient({
+            port: listener.port,
+            files,
+            version: '1.3',
+            cipher: 'TLS_AES_128_GCM_SHA256',
+            group: 'X25519',
+            extra: [...extra],
+          }),
+        );
+        const p = peer;
+        const c = await serverConversation(cfg, await listener.accept(), {
+          first: { send: enc.encode(`pong ${n}\n`), expect: `ping ${n}`, trigger: waitAnd(p, `pong ${n}`, `ping ${n}\n`) },
+        });
+        // s_client writes -sess_out when it gets the session; it exits once we closed
+        await p.waitForExit(3000);
+        await expectClean(c, p.output, { anchors: files.pki.anchors });
+        conns.push(c);
+      } finally {
+        await peer?.stop();
+        await listener.close();
+      }
+    }
+    const [first, second] = conns as [Conversation, Conversation];
+    const server = second.endpoint as TlsServer;
+    expect(server.resumedSession).toBe(true);
+    expect(server.earlyData).toEqual({ offered: true, accepted: true, received: EARLY_TEXT.length + 1 });
+    expect(second.receivedText.startsWith(`${EARLY_TEXT}\n`)).toBe(true);
+    await expectEarlyAccepted(first, second);
+  });
+});

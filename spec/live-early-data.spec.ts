@@ -1,0 +1,223 @@
+/**
+ * Live 0-RTT probes against `openssl s_server -early_data` (RFC 8446 §2.3, §4.2.10, §4.5, §4.6.1, §8; tlsfuzzer's
+ * test-tls13-0rtt-garbage.py covers the skipping side). Each probe first takes a ticket from the server in a full
+ * handshake, then resumes it with 0-RTT data broken in one way:
+ * - the same ClientHello and 0-RTT record sent on two connections (a replay): RFC 8446 §8 "The server MUST ensure that
+ *   any instance of it ... would accept 0-RTT for the same 0-RTT handshake at most once": one s_server process is one
+ *   instance, so t13.early.replay-once is judged with oneServerInstance (a finding if both are accepted);
+ * - more 0-RTT data than the ticket's max_early_data_size: §4.6.1 "SHOULD terminate the connection with an
+ *   "unexpected_message" alert";
+ * - 0-RTT data after a ClientHello without early_data: the server reads it under the handshake keys, where it does not
+ *   open: §5.2 "If the decryption fails, the receiver MUST terminate the connection with a "bad_record_mac" alert";
+ * - EndOfEarlyData missing or duplicated after accepted early data: the next record is not under the keys the server
+ *   reads with (§4.2.10: "if the server fails to decrypt a 0-RTT record following an accepted "early_data" extension,
+ *   it MUST terminate the connection with a "bad_record_mac" alert"; §5.2 for the record after EndOfEarlyData).
+ * The transcripts are judged by the oracles (key log with CLIENT_EARLY_TRAFFIC_SECRET, the first connection given).
+ */
+import { nodeProvider } from '../crypto';
+import { generateEcdhKeyPair } from '../crypto';
+import type { ClientConfig } from '../engine/config';
+import { SERVER_NAME } from '../engine/fixtures';
+import type { EngineHooks } from '../engine/hooks';
+import { type ClientSessionStore, newClientSessionStore } from '../engine/session';
+import { once, withoutEarlyDataExtension } from '../generators/mutations/ops-early';
+import { checkTranscript } from '../oracles/evaluate';
+import { type Conversation, clientConversation } from '../testing/converse';
+import { freePort, PeerGroup, type PeerProcess, requireBinary } from '../testing/launch';
+import { opensslServer } from '../testing/peers';
+import { type PkiFiles, writePki } from '../testing/pki';
+import { waitAnd } from './support/interop-cells';
+import { AlertDescription, NamedGroup } from '../wire/registry';
+import { VERSION_CODE } from '../wire/vocabulary';
+
+const provider = nodeProvider();
+const enc = new TextEncoder();
+/** The max_early_data_size s_server advertises here (-max_early_data), and the most it reads (-recv_max_early_data). */
+const MAX_EARLY = 256;
+
+let files: PkiFiles;
+let peer: PeerProcess;
+let port: number;
+const group = new PeerGroup();
+
+beforeAll(async () => {
+  requireBinary('openssl', 'openssl');
+  files = await writePki(undefined, 'tlsprop-live-early-');
+  port = await freePort();
+  peer = await group.launch(
+    opensslServer({
+      port,
+      files,
+      key: 'rsa',
+      version: '1.3',
+      echo: false,
+      extra: ['-early_data', '-max_early_data', String(MAX_EARLY), '-recv_max_early_data', String(MAX_EARLY)],
+    }),
+  );
+});
+
+afterAll(async () => {
+  await group.stopAll();
+  files?.cleanup();
+});
+
+function config(store: ClientSessionStore): ClientConfig {
+  return {
+    provider,
+    serverName: SERVER_NAME,
+    trustAnchors: files.pki.anchors,
+    versions: [VERSION_CODE['1.3']],
+    sessionStore: store,
+  };
+}
+
+let line = 0;
+/** One exchange: our line, which s_server prints; then its answer, written to its stdin. */
+function script() {
+  const n = ++line;
+  return {
+    first: { send: enc.encode(`ping ${n}\n`), expect: `pong ${n}`, trigger: waitAnd(peer, `ping ${n}`, `pong ${n}\n`) },
+    stepTimeoutMs: 5000,
+  };
+}
+
+/** A full handshake that leaves a ticket allowing 0-RTT data in the store; its conversation. */
+async function ticket(store: ClientSessionStore): Promise<Conversation> {
+  const c = await clientConversation(config(store), port, script());
+  expect(c.failedStep).toBe('');
+  expect(store.tls13.at(-1)?.maxEarlyDataSize).toBe(MAX_EARLY);
+  return c;
+}
+
+/** The verdicts of a rule on a resumption, with the ticket's connection (and more) given as earlier ones. */
+async function statusOf(c: Conversation, earlier: Conversation[], rule: string, oneServerInstance = false) {
+  const { verdicts } = await checkTranscript(c.transcript, {
+    trustAnchors: files.pki.anchors,
+    judgeReactions: false,
+    earlier: earlier.map((e) => e.transcript),
+    ...(oneServerInstance ? { oneServerInstance } : {}),
+  });
+  return verdicts.filter((v) => v.rule === rule).map((v) => `${v.status}: ${v.detail}`);
+}
+
+/** The alert the server ended the resumption with (our client received it), or the outcome when it did not. */
+function alertOf(c: Conversation): number | string {
+  const o = c.endpoint.outcome;
+  return o.kind === 'alert_received' ? o.alert.description : o.kind;
+}
+
+async function resumeWith(store: ClientSessionStore, extra: Partial<ClientConfig>, hooks?: EngineHooks) {
+  return clientConversation(
+    { ...config(store), earlyData: enc.encode('0-RTT request\n'), ...extra, ...(hooks ? { hooks } : {}) },
+    port,
+    script(),
+  );
+}
+
+describe('live 0-RTT: openssl s_server -early_data', () => {
+  it('a replayed ClientHello with 0-RTT data: accepted at most once by the one instance (RFC 8446 §8)', async () => {
+    const store = newClientSessionStore();
+    const first = await ticket(store);
+    const tickets = [...store.tls13];
+    const key = await generateEcdhKeyPair(provider, 'x25519');
+    const now = Date.now();
+    const again = (): Partial<ClientConfig> => ({
+      random: new Uint8Array(32).fill(0x5e),
+      now: () => now,
+      middleboxCompat: false,
+      keyShareGroups: [NamedGroup.x25519],
+      ephemeral: [key],
+      sessionStore: { tls13: [...tickets], tls12: [] },
+    });
+    const original = await resumeWith(store, again());
+    const replay = await resumeWith(store, again());
+    const ch = (c: Conversation) => c.transcript.messages.find((m) => m.type === 'client_hello')?.raw;
+    expect(ch(replay)).toEqual(ch(original));
+    const accepted = [original, replay].map((c) => (c.endpoint as { earlyData?: { accepted?: boolean } }).earlyData?.accepted);
+    process.stdout.write(`openssl s_server 0-RTT replay: early data accepted ${JSON.stringify(accepted)}\n`);
+    expect(accepted[0]).toBe(true);
+    const verdicts = await statusOf(replay, [first, original], 't13.early.replay-once', true);
+    expect(verdicts).toEqual([expect.stringMatching(/^pass: /)]);
+  });
+
+  it('0-RTT data over max_early_data_size: the server terminates (unexpected_message, RFC 8446 §4.6.1 SHOULD)', async () => {
+    const store = newClientSessionStore();
+    const first = await ticket(store);
+    // the client keeps to the limit; a hook sends one more 0-RTT record past it
+    const more = once('application_data', (raw) => [raw, new Uint8Array(64).fill(0x62)]);
+    const c = await resumeWith(store, { earlyData: new Uint8Array(MAX_EARLY).fill(0x61) }, more);
+    expect(c.failedStep).toBe('handshake');
+    expect(alertOf(c)).toBe(AlertDescription.unexpected_message);
+    // the oracles name our client (its intended breach) and not the server, which terminated
+    const verdicts = await statusOf(c, [first], 'rec.t13.early-data-limit');
+    expect(verdicts).toEqual([expect.stringMatching(/^violation: The client sent 320 bytes of 0-RTT data/)]);
+  });
+
+  it('0-RTT data after a ClientHello without early_data: not accepted, bad_record_mac (RFC 8446 §5.2)', async () => {
+    const store = newClientSessionStore();
+    await ticket(store);
+    const c = await resumeWith(store, {}, withoutEarlyDataExtension(store.tls13.at(-1)!, provider));
+    expect(c.failedStep).toBe('handshake');
+    expect(alertOf(c)).toBe(AlertDescription.bad_record_mac);
+  });
+
+  for (const hrr of [false, true])
+    it(`garbage 0-RTT data with a ticket the server cannot open${hrr ? ', after a HelloRetryRequest' : ''}: skipped, the handshake completes (RFC 8446 §4.2.10)`, async () => {
+      // tlsfuzzer test-tls13-0rtt-garbage.py: a PSK the server does not know, early_data, and 0-RTT records under keys
+      // from that PSK. "The server then skips past early data by attempting to deprotect received records using the
+      // handshake traffic key, discarding records which fail deprotection"; after a HelloRetryRequest it "ignores early
+      // data by skipping all records with an external content type of "application_data"".
+      const rnd = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i * 37 + 11) & 0xff);
+      const store: ClientSessionStore = {
+        tls13: [
+          {
+            ticket: rnd(120),
+            nonce: Uint8Array.of(0),
+            lifetime: 7200,
+            ageAdd: 12345,
+            resumptionMasterSecret: rnd(32),
+            psk: rnd(32).reverse(),
+            cipherSuite: 0x1301,
+            receivedAt: Date.now(),
+            serverName: SERVER_NAME,
+            maxEarlyDataSize: MAX_EARLY,
+          },
+        ],
+        tls12: [],
+      };
+      // a key share for P-521 only, which s_server (-groups X25519:P-256:P-384) does not take: it retries with X25519
+      const shares: Partial<ClientConfig> = hrr
+        ? { groups: [NamedGroup.secp521r1, NamedGroup.x25519], keyShareGroups: [NamedGroup.secp521r1] }
+        : {};
+      const c = await resumeWith(store, shares);
+      expect(c.failedStep).toBe('');
+      const client = c.endpoint as { earlyData?: { offered: boolean; accepted?: boolean }; resumedSession?: boolean };
+      expect(client.earlyData).toMatchObject({ offered: true, accepted: false });
+      expect(client.resumedSession).toBe(false);
+      expect(c.transcript.messages.filter((m) => m.type === 'client_hello')).toHaveLength(hrr ? 2 : 1);
+      const { verdicts } = await checkTranscript(c.transcript, { trustAnchors: files.pki.anchors, judgeReactions: false });
+      expect(verdicts.filter((v) => v.status === 'violation').map((v) => `${v.rule}: ${v.detail}`)).toEqual([]);
+    });
+
+  for (const [what, hook] of [
+    ['missing', () => once('end_of_early_data', () => [])],
+    ['duplicated', () => once('end_of_early_data', (raw) => [raw, raw])],
+  ] as const)
+    it(`EndOfEarlyData ${what} after accepted 0-RTT data: bad_record_mac (RFC 8446 §4.2.10, §5.2)`, async () => {
+      const store = newClientSessionStore();
+      const first = await ticket(store);
+      const c = await resumeWith(store, {}, hook());
+      expect((c.endpoint as { earlyData?: { accepted?: boolean } }).earlyData?.accepted).toBe(true);
+      // our client is connected once its Finished is out; the server's alert comes in the first exchange
+      expect(c.failedStep).not.toBe('');
+      expect(alertOf(c)).toBe(AlertDescription.bad_record_mac);
+      // the capture decryptor reads a record still under the early keys after EndOfEarlyData (capture/decrypt.ts)
+      expect(await statusOf(c, [first], 't13.order.eoed')).toEqual([
+        expect.stringMatching(
+          what === 'missing'
+            ? /^violation: Early data was accepted but no EndOfEarlyData/
+            : /^violation: The client sent EndOfEarlyData 2 times/,
+        ),
+      ]);
+    });
+});
