@@ -25,6 +25,7 @@ import {
   ECPointFormat,
   ExtensionType,
   extensionTypes,
+  HandshakeType,
   type HandshakeTypeName,
   nameOf,
   ProtocolVersion,
@@ -67,8 +68,10 @@ import {
   type Tls13Schedule,
 } from '../crypto';
 import { type Extension, extensionBody } from '../wire/extensions';
+import { decompressCertificate } from '../wire/compress';
 import {
   type ClientHello,
+  decodeHandshake,
   encodeBody,
   type HandshakeBody,
   isHelloRetryRequest,
@@ -349,6 +352,12 @@ export class TlsClient extends Endpoint {
     if (offers13 && c.postHandshakeAuth) exts.push({ type: ExtensionType.post_handshake_auth, body: { kind: 'empty' } });
     if (c.recordSizeLimit !== undefined)
       exts.push({ type: ExtensionType.record_size_limit, body: { kind: 'record_size_limit', limit: c.recordSizeLimit } });
+    // RFC 8879 §3: "compress_certificate" in the ClientHello, the algorithms the client can decompress (TLS 1.3 only)
+    if (offers13 && c.certificateCompression?.length)
+      exts.push({
+        type: ExtensionType.compress_certificate,
+        body: { kind: 'compress_certificate', algorithms: [...c.certificateCompression] },
+      });
     if (offers12 && (c.encryptThenMac ?? true)) exts.push({ type: ExtensionType.encrypt_then_mac, body: { kind: 'empty' } });
     if (offers12 && (c.extendedMasterSecret ?? true))
       exts.push({ type: ExtensionType.extended_master_secret, body: { kind: 'empty' } });
@@ -570,7 +579,7 @@ export class TlsClient extends Endpoint {
       case 'WAIT_SERVER_HELLO':
         return type === 'server_hello';
       case 'WAIT_CERTIFICATE':
-        return type === 'certificate';
+        return type === 'certificate' || (type === 'compressed_certificate' && this.version === TLS13);
       case 'WAIT_SERVER_KEY_EXCHANGE':
         return type === 'server_key_exchange';
       case 'WAIT_CERT_REQUEST_OR_DONE':
@@ -585,7 +594,7 @@ export class TlsClient extends Endpoint {
       case 'WAIT_ENCRYPTED_EXTENSIONS':
         return type === 'encrypted_extensions';
       case 'WAIT_CERT_OR_CERT_REQUEST':
-        return type === 'certificate_request' || type === 'certificate';
+        return type === 'certificate_request' || type === 'certificate' || type === 'compressed_certificate';
       case 'WAIT_CERTIFICATE_VERIFY':
         return type === 'certificate_verify';
       case 'WAIT_FINISHED':
@@ -620,6 +629,8 @@ export class TlsClient extends Endpoint {
         if (body.type !== 'server_hello') throw this.unexpected(body.type);
         return this.onServerHello(body, raw);
       case 'WAIT_CERTIFICATE':
+        if (body.type === 'compressed_certificate' && this.version === TLS13)
+          return this.onCertificate(this.decompressed(body), raw);
         if (body.type !== 'certificate') throw this.unexpected(body.type);
         return this.onCertificate(body, raw);
       case 'WAIT_SERVER_KEY_EXCHANGE':
@@ -680,6 +691,7 @@ export class TlsClient extends Endpoint {
           this.setState('WAIT_CERTIFICATE');
           return;
         }
+        if (body.type === 'compressed_certificate') return this.onCertificate(this.decompressed(body), raw);
         if (body.type !== 'certificate') throw this.unexpected(body.type);
         return this.onCertificate(body, raw);
       case 'WAIT_CERTIFICATE_VERIFY':
@@ -1029,6 +1041,37 @@ export class TlsClient extends Endpoint {
     this.log('CLIENT_HANDSHAKE_TRAFFIC_SECRET', this.random, this.schedule.clientHandshakeTrafficSecret);
     this.log('SERVER_HANDSHAKE_TRAFFIC_SECRET', this.random, this.schedule.serverHandshakeTrafficSecret);
     this.setState('WAIT_ENCRYPTED_EXTENSIONS');
+  }
+
+  /**
+   * RFC 8879 §4: the Certificate inside a server's CompressedCertificate (the transcript keeps the CompressedCertificate
+   * as received). "The algorithm MUST be one of the algorithms listed in the peer's compress_certificate extension";
+   * "If the received CompressedCertificate message cannot be decompressed, the connection MUST be terminated with the
+   * "bad_certificate" alert"; "If the length of the resulting uncompressed certificate differs from the length
+   * specified in the uncompressed_length field, the receiving party MUST abort the connection with the
+   * "bad_certificate" alert."
+   */
+  private decompressed(
+    body: Extract<HandshakeBody, { type: 'compressed_certificate' }>,
+  ): Extract<HandshakeBody, { type: 'certificate' }> {
+    const offered = this.config.certificateCompression ?? [];
+    if (!offered.length) throw failure('unexpected_message', 'a CompressedCertificate, but compress_certificate was not offered');
+    if (!offered.includes(body.algorithm))
+      throw failure('illegal_parameter', `CompressedCertificate with algorithm ${body.algorithm}, which was not offered`);
+    const r = decompressCertificate(body.algorithm, body.compressed, body.uncompressedLength);
+    if (!r.ok) throw failure('bad_certificate', `the CompressedCertificate: ${r.why}`);
+    const inner = new Uint8Array(4 + r.body.length);
+    inner.set([HandshakeType.certificate, r.body.length >> 16, (r.body.length >> 8) & 0xff, r.body.length & 0xff]);
+    inner.set(r.body, 4);
+    let decoded: HandshakeBody;
+    try {
+      decoded = decodeHandshake(inner, { version: TLS13 }).message.body;
+    } catch {
+      throw failure('bad_certificate', 'the decompressed CompressedCertificate is no Certificate message');
+    }
+    if (decoded.type !== 'certificate')
+      throw failure('bad_certificate', 'the decompressed CompressedCertificate is no Certificate');
+    return decoded;
   }
 
   private async onCertificate(body: Extract<HandshakeBody, { type: 'certificate' }>, raw: Uint8Array): Promise<void> {

@@ -15,6 +15,7 @@
  *   1.2 resumed: (flight SH [NST] CCS Fin) -> WAIT_CCS -> WAIT_FINISHED -> CONNECTED
  */
 import { type Extension, extensionBody, findExtension } from '../wire/extensions';
+import { canCompress, compressCertificate } from '../wire/compress';
 import { type ClientHello, encodeBody, type HandshakeBody } from '../wire/handshake';
 import { bytesEqual, concatBytes } from '../wire/hex';
 import {
@@ -589,6 +590,24 @@ export class TlsServer extends Endpoint {
   }
 
   /** The configured OCSP response, when the client asked for OCSP status (RFC 6066 §8 status_type 1). */
+  /**
+   * The server's TLS 1.3 Certificate, compressed (RFC 8879 §4) with the first of our algorithms the client offered in
+   * compress_certificate ("The algorithm MUST be one of the algorithms listed in the peer's compress_certificate
+   * extension"); sent as it is otherwise. The CompressedCertificate is what the transcript hashes.
+   */
+  private async sendCertificate13(cert: Extract<HandshakeBody, { type: 'certificate' }>, ch: ClientHello): Promise<void> {
+    const offered = extensionBody(ch.extensions, ExtensionType.compress_certificate, 'compress_certificate')?.algorithms ?? [];
+    const algorithm = (this.config.certificateCompression ?? []).find((a) => offered.includes(a) && canCompress(a));
+    if (algorithm === undefined) return this.sendHandshake(cert);
+    const body = encodeBody(cert).subarray(4);
+    await this.sendHandshake({
+      type: 'compressed_certificate',
+      algorithm,
+      uncompressedLength: body.length,
+      compressed: compressCertificate(algorithm, body),
+    });
+  }
+
   private stapleFor(ch: ClientHello): Uint8Array | undefined {
     const r = this.config.ocspResponse;
     const asked = extensionBody(ch.extensions, ExtensionType.status_request, 'status_request');
@@ -1123,7 +1142,7 @@ export class TlsServer extends Endpoint {
             ? [{ type: ExtensionType.status_request, body: { kind: 'certificate_status', statusType: 1, response: staple } }]
             : [],
       }));
-      await this.sendHandshake({ type: 'certificate', form: 'tls13', context: new Uint8Array(0), entries });
+      await this.sendCertificate13({ type: 'certificate', form: 'tls13', context: new Uint8Array(0), entries }, ch);
       const signature = await sign(
         this.p,
         await this.signingKey(scheme),
