@@ -8,6 +8,7 @@
  * the extension (RFC 8879 §3).
  */
 import { nodeProvider } from '../crypto';
+import { checkTranscript } from '../oracles/evaluate';
 import { compressCertificate } from '../wire/compress';
 import { decodeHandshake, encodeBody } from '../wire/handshake';
 import { AlertDescription, CertificateCompressionAlgorithm as A } from '../wire/registry';
@@ -64,6 +65,13 @@ describe('certificate compression (RFC 8879)', () => {
     // smaller than the Certificate it stands for
     const uncompressed = body.type === 'compressed_certificate' ? body.uncompressedLength : 0;
     expect(cc.raw!.length).toBeLessThan(uncompressed + 4);
+    const { verdicts } = await checkTranscript(r.transcript, { trustAnchors: pki.anchors });
+    expect(verdicts.filter((v) => v.status === 'violation').map((v) => `${v.rule}: ${v.detail}`)).toEqual([]);
+    expect(
+      verdicts
+        .filter((v) => v.status === 'inconclusive' && /certificate|chain|cert/.test(v.rule))
+        .map((v) => `${v.rule}: ${v.detail}`),
+    ).toEqual([]);
   });
 
   it('the server takes the first of its algorithms the client offered; none in common: an uncompressed Certificate', async () => {

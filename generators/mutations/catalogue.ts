@@ -7,6 +7,7 @@
  * below; nothing else lists it.
  */
 import { checkedCatalogue, type EngineFault, isOffline, type Mutation } from './model';
+import { CERT_COMPRESSION_MUTATIONS } from './ops-cert-compression';
 import { CHAIN_MUTATIONS, CLIENT_CERTIFICATE_MUTATIONS } from './ops-certs';
 import { CLIENT_TARGET_MUTATIONS } from './ops-client-target';
 import { CLOSURE_MUTATIONS } from './ops-closure';
@@ -56,6 +57,8 @@ export const MUTATIONS: readonly Mutation[] = checkedCatalogue([
   ...PHA_MUTATIONS,
   // record_size_limit (RFC 8449): its value and its company (ops-record-limit.ts)
   ...RECORD_LIMIT_MUTATIONS,
+  // certificate compression (RFC 8879): what a CompressedCertificate carries (ops-cert-compression.ts)
+  ...CERT_COMPRESSION_MUTATIONS,
   // state-machine step lists of our client's flight (ops-state.ts)
   ...STATE_MUTATIONS,
   // client certificates with a fault, presented by our client (ops-certs.ts)
