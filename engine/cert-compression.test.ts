@@ -88,6 +88,30 @@ describe('certificate compression (RFC 8879)', () => {
     expect(types(await runInMemory(off.c, off.s))).toContain('S->C certificate');
   });
 
+  it('client certificates: the server lists its algorithms in the CertificateRequest, the client compresses its chain', async () => {
+    const { c, s } = configs('1.3', [A.zlib], [A.brotli, A.zlib]);
+    const r = await runInMemory(
+      { ...c, identity: pki.identity('client', 'rsa') },
+      { ...s, clientAuth: 'require', trustAnchors: pki.anchors },
+    );
+    expect([r.clientOutcome.kind, r.serverOutcome.kind]).toEqual(['connected', 'connected']);
+    // the server's Certificate with the client's only algorithm, the client's with the first of the server's it has
+    const cc = r.transcript.messages.filter((m) => m.type === 'compressed_certificate');
+    expect(cc.map((m) => [m.dir, (decodeHandshake(m.raw!).message.body as { algorithm: number }).algorithm])).toEqual([
+      ['S->C', A.zlib],
+      ['C->S', A.zlib],
+    ]);
+    const { verdicts } = await checkTranscript(r.transcript, { trustAnchors: pki.anchors });
+    expect(verdicts.filter((v) => v.status === 'violation').map((v) => `${v.rule}: ${v.detail}`)).toEqual([]);
+    expect(verdicts.filter((v) => v.rule === 'ext.cc.offered').map((v) => v.status)).toEqual(['pass', 'pass']);
+    // the certificate rules judge the client chain inside its CompressedCertificate, and the CertificateVerify after it
+    const client = cc.find((m) => m.dir === 'C->S')!.index;
+    expect(verdicts.filter((v) => v.rule === 'cert.path.trust-anchor' && v.message === client).map((v) => v.status)).toEqual([
+      'pass',
+    ]);
+    expect(verdicts.filter((v) => v.rule === 't13.neg.cv-sigalg').map((v) => v.status)).toEqual(['pass', 'pass']);
+  });
+
   it('TLS 1.2 ignores it: an uncompressed Certificate', async () => {
     const { c, s } = configs('1.2', [A.zlib], [A.zlib]);
     const r = await runInMemory({ ...c, versions: [VERSION_CODE['1.2'], VERSION_CODE['1.3']] }, s);

@@ -25,7 +25,6 @@ import {
   ECPointFormat,
   ExtensionType,
   extensionTypes,
-  HandshakeType,
   type HandshakeTypeName,
   nameOf,
   ProtocolVersion,
@@ -68,10 +67,8 @@ import {
   type Tls13Schedule,
 } from '../crypto';
 import { type Extension, extensionBody } from '../wire/extensions';
-import { decompressCertificate } from '../wire/compress';
 import {
   type ClientHello,
-  decodeHandshake,
   encodeBody,
   type HandshakeBody,
   isHelloRetryRequest,
@@ -81,6 +78,8 @@ import {
 import { bytesEqual, concatBytes } from '../wire/hex';
 import { type ClientConfig, DEFAULT_GROUPS, DEFAULT_SCHEMES, DEFAULT_SUITES, type ExternalPsk, type Identity } from './config';
 import {
+  compressedFor,
+  decompressedCertificate,
   Endpoint,
   ecdsaKeyGroup,
   ecdsaSuiteKey,
@@ -150,7 +149,8 @@ export class TlsClient extends Endpoint {
   private serverChain: Uint8Array[] = [];
   private serverSpki: Uint8Array | undefined;
   private serverPublic: Uint8Array | undefined;
-  private certRequest: { context: Uint8Array; schemes: number[] } | undefined;
+  /** The server's CertificateRequest: its context, schemes and (TLS 1.3, RFC 8879 §3) the algorithms it decompresses. */
+  private certRequest: { context: Uint8Array; schemes: number[]; compression?: number[] } | undefined;
   private pendingRead: RecordDirection | undefined;
   private schedule: Tls13Schedule | undefined;
   private sharedSecret: Uint8Array | undefined;
@@ -630,7 +630,7 @@ export class TlsClient extends Endpoint {
         return this.onServerHello(body, raw);
       case 'WAIT_CERTIFICATE':
         if (body.type === 'compressed_certificate' && this.version === TLS13)
-          return this.onCertificate(this.decompressed(body), raw);
+          return this.onCertificate(decompressedCertificate(body, this.config.certificateCompression ?? []), raw);
         if (body.type !== 'certificate') throw this.unexpected(body.type);
         return this.onCertificate(body, raw);
       case 'WAIT_SERVER_KEY_EXCHANGE':
@@ -688,10 +688,13 @@ export class TlsClient extends Endpoint {
           const sa = extensionBody(body.extensions, ExtensionType.signature_algorithms, 'signature_algorithms');
           if (!sa) throw failure('missing_extension', 'TLS 1.3 CertificateRequest without signature_algorithms');
           this.certRequest = { context: body.context, schemes: sa.schemes };
+          const cc = extensionBody(body.extensions, ExtensionType.compress_certificate, 'compress_certificate');
+          if (cc) this.certRequest.compression = cc.algorithms;
           this.setState('WAIT_CERTIFICATE');
           return;
         }
-        if (body.type === 'compressed_certificate') return this.onCertificate(this.decompressed(body), raw);
+        if (body.type === 'compressed_certificate')
+          return this.onCertificate(decompressedCertificate(body, this.config.certificateCompression ?? []), raw);
         if (body.type !== 'certificate') throw this.unexpected(body.type);
         return this.onCertificate(body, raw);
       case 'WAIT_CERTIFICATE_VERIFY':
@@ -1043,37 +1046,6 @@ export class TlsClient extends Endpoint {
     this.setState('WAIT_ENCRYPTED_EXTENSIONS');
   }
 
-  /**
-   * RFC 8879 §4: the Certificate inside a server's CompressedCertificate (the transcript keeps the CompressedCertificate
-   * as received). "The algorithm MUST be one of the algorithms listed in the peer's compress_certificate extension";
-   * "If the received CompressedCertificate message cannot be decompressed, the connection MUST be terminated with the
-   * "bad_certificate" alert"; "If the length of the resulting uncompressed certificate differs from the length
-   * specified in the uncompressed_length field, the receiving party MUST abort the connection with the
-   * "bad_certificate" alert."
-   */
-  private decompressed(
-    body: Extract<HandshakeBody, { type: 'compressed_certificate' }>,
-  ): Extract<HandshakeBody, { type: 'certificate' }> {
-    const offered = this.config.certificateCompression ?? [];
-    if (!offered.length) throw failure('unexpected_message', 'a CompressedCertificate, but compress_certificate was not offered');
-    if (!offered.includes(body.algorithm))
-      throw failure('illegal_parameter', `CompressedCertificate with algorithm ${body.algorithm}, which was not offered`);
-    const r = decompressCertificate(body.algorithm, body.compressed, body.uncompressedLength);
-    if (!r.ok) throw failure('bad_certificate', `the CompressedCertificate: ${r.why}`);
-    const inner = new Uint8Array(4 + r.body.length);
-    inner.set([HandshakeType.certificate, r.body.length >> 16, (r.body.length >> 8) & 0xff, r.body.length & 0xff]);
-    inner.set(r.body, 4);
-    let decoded: HandshakeBody;
-    try {
-      decoded = decodeHandshake(inner, { version: TLS13 }).message.body;
-    } catch {
-      throw failure('bad_certificate', 'the decompressed CompressedCertificate is no Certificate message');
-    }
-    if (decoded.type !== 'certificate')
-      throw failure('bad_certificate', 'the decompressed CompressedCertificate is no Certificate');
-    return decoded;
-  }
-
   private async onCertificate(body: Extract<HandshakeBody, { type: 'certificate' }>, raw: Uint8Array): Promise<void> {
     let chain: Uint8Array[];
     if (body.form === 'tls13') {
@@ -1388,12 +1360,18 @@ export class TlsClient extends Endpoint {
     const id = this.config.identity;
     if (this.certRequest) {
       const chain = id ? id.chain : [];
-      await this.sendHandshake({
-        type: 'certificate',
-        form: 'tls13',
-        context: this.certRequest.context,
-        entries: chain.map((data) => ({ data, extensions: [] })),
-      });
+      await this.sendHandshake(
+        compressedFor(
+          {
+            type: 'certificate',
+            form: 'tls13',
+            context: this.certRequest.context,
+            entries: chain.map((data) => ({ data, extensions: [] })),
+          },
+          this.config.certificateCompression,
+          this.certRequest.compression,
+        ),
+      );
       if (chain.length > 0 && id) {
         const scheme = pickScheme(this.schemes, this.certRequest.schemes, id.spki, true);
         if (scheme === undefined)

@@ -15,7 +15,6 @@
  *   1.2 resumed: (flight SH [NST] CCS Fin) -> WAIT_CCS -> WAIT_FINISHED -> CONNECTED
  */
 import { type Extension, extensionBody, findExtension } from '../wire/extensions';
-import { canCompress, compressCertificate } from '../wire/compress';
 import { type ClientHello, encodeBody, type HandshakeBody } from '../wire/handshake';
 import { bytesEqual, concatBytes } from '../wire/hex';
 import {
@@ -69,6 +68,8 @@ import {
 } from '../crypto';
 import { type ClientAuthMode, DEFAULT_GROUPS, DEFAULT_SCHEMES, DEFAULT_SUITES, type ServerConfig } from './config';
 import {
+  compressedFor,
+  decompressedCertificate,
   EARLY_DATA_SKIP_LIMIT,
   Endpoint,
   EngineFailure,
@@ -343,7 +344,7 @@ export class TlsServer extends Endpoint {
       case 'WAIT_CLIENT_HELLO2':
         return type === 'client_hello';
       case 'WAIT_CLIENT_CERTIFICATE':
-        return type === 'certificate';
+        return type === 'certificate' || (type === 'compressed_certificate' && this.version === TLS13);
       case 'WAIT_CLIENT_KEY_EXCHANGE':
         return type === 'client_key_exchange';
       case 'WAIT_CERTIFICATE_VERIFY':
@@ -396,6 +397,9 @@ export class TlsServer extends Endpoint {
         if (body.type !== 'client_hello') throw this.unexpected(body.type);
         return this.onClientHello2(body, raw);
       case 'WAIT_CLIENT_CERTIFICATE':
+        // RFC 8879 §4: the client's Certificate compressed, with an algorithm of our CertificateRequest's
+        if (body.type === 'compressed_certificate' && this.version === TLS13)
+          return this.onClientCertificate(decompressedCertificate(body, this.config.certificateCompression ?? []), raw);
         if (body.type !== 'certificate') throw this.unexpected(body.type);
         return this.onClientCertificate(body, raw);
       case 'WAIT_CLIENT_KEY_EXCHANGE':
@@ -596,16 +600,8 @@ export class TlsServer extends Endpoint {
    * extension"); sent as it is otherwise. The CompressedCertificate is what the transcript hashes.
    */
   private async sendCertificate13(cert: Extract<HandshakeBody, { type: 'certificate' }>, ch: ClientHello): Promise<void> {
-    const offered = extensionBody(ch.extensions, ExtensionType.compress_certificate, 'compress_certificate')?.algorithms ?? [];
-    const algorithm = (this.config.certificateCompression ?? []).find((a) => offered.includes(a) && canCompress(a));
-    if (algorithm === undefined) return this.sendHandshake(cert);
-    const body = encodeBody(cert).subarray(4);
-    await this.sendHandshake({
-      type: 'compressed_certificate',
-      algorithm,
-      uncompressedLength: body.length,
-      compressed: compressCertificate(algorithm, body),
-    });
+    const offered = extensionBody(ch.extensions, ExtensionType.compress_certificate, 'compress_certificate')?.algorithms;
+    await this.sendHandshake(compressedFor(cert, this.config.certificateCompression, offered));
   }
 
   private stapleFor(ch: ClientHello): Uint8Array | undefined {
@@ -1130,6 +1126,15 @@ export class TlsServer extends Endpoint {
           context: this.certRequestContext,
           extensions: [
             { type: ExtensionType.signature_algorithms, body: { kind: 'signature_algorithms', schemes: this.schemes } },
+            // RFC 8879 §3: the algorithms we decompress a client's CompressedCertificate with
+            ...(this.config.certificateCompression?.length
+              ? [
+                  {
+                    type: ExtensionType.compress_certificate,
+                    body: { kind: 'compress_certificate' as const, algorithms: [...this.config.certificateCompression] },
+                  },
+                ]
+              : []),
           ],
         });
       }
