@@ -230,6 +230,8 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
             ...(r.profile.clientCertRequired !== undefined ? { clientCertRequired: r.profile.clientCertRequired } : {}),
             ...(r.profile.groups ? { groups: r.profile.groups } : {}),
             ...(r.profile.schemes ? { schemes: r.profile.schemes } : {}),
+            // the versions whose handshakes took our --psk (TLS 1.2 PSK suites, TLS 1.3 external PSK)
+            ...(r.profile.psk ? { psk: r.profile.psk } : {}),
           },
           sanity: r.sanity,
           conversations: r.results.map((x) => ({

@@ -360,7 +360,7 @@ export async function fuzzTarget(o: ServerFuzzOptions): Promise<FuzzResult> {
   const progress = o.output?.onProgress ?? (() => undefined);
   const profile = o.target.known ?? (await probe(o, shared));
   progress(
-    `probe: TLS 1.3 [${profile.suites['1.3'].map(suiteName).join(', ')}], TLS 1.2 [${profile.suites['1.2'].map(suiteName).join(', ')}]${profile.certificateRequested ? `, asks for a client certificate${profile.clientCertRequired ? ' (refuses a client without one)' : profile.clientCertRequired === false ? ' (goes on without one)' : ''}${profile.testRootTrusted === false ? '; it does not trust our test root (certificate faults may be answered as unknown CA; tlsprop fuzz --write-ca FILE writes it)' : ''}` : ''}`,
+    `probe: TLS 1.3 [${profile.suites['1.3'].map(suiteName).join(', ')}], TLS 1.2 [${profile.suites['1.2'].map(suiteName).join(', ')}]${profile.certificateRequested ? `, asks for a client certificate${profile.clientCertRequired ? ' (refuses a client without one)' : profile.clientCertRequired === false ? ' (goes on without one)' : ''}${profile.testRootTrusted === false ? '; it does not trust our test root (certificate faults may be answered as unknown CA; tlsprop fuzz --write-ca FILE writes it)' : ''}` : ''}${profile.psk ? `; our external PSK taken in ${profile.psk.length ? profile.psk.map((v) => `TLS ${v}`).join(' and ') : 'no version (the PSK mutations do not run)'}` : ''}`,
   );
   const ctx = planContext(o, profile, provider);
   const runs = runsOf(ctx);
