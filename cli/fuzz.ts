@@ -45,9 +45,10 @@ import {
   verdictCounts,
 } from './fuzzshared';
 import { type Io, processIo } from './main';
+import { parsePsk } from './psk';
 
 export const FUZZ_USAGE =
-  'fuzz --target HOST:PORT [--seed S] [--runs N (default: every applicable name once, then 20 random)] [--path P] [--operator NAME[,NAME]]... [--profile FILE.json] [--save DIR] [--strictness exact|alert-or-close|any-abort] [--cert C --key K] [--ca CA] [--cert-faults] [--write-ca FILE] [--servername N] [--timeout MS] [--max-shrink N] [--allow-remote] [--json]';
+  'fuzz --target HOST:PORT [--seed S] [--runs N (default: every applicable name once, then 20 random)] [--path P] [--operator NAME[,NAME]]... [--profile FILE.json] [--save DIR] [--strictness exact|alert-or-close|any-abort] [--cert C --key K] [--ca CA] [--cert-faults] [--write-ca FILE] [--servername N] [--psk IDENTITY:HEX] [--timeout MS] [--max-shrink N] [--allow-remote] [--json]';
 
 export function fuzzOk(r: FuzzResult): boolean {
   return r.sanity.first && r.sanity.last && !r.results.some(failsRun) && unexpectedPasses(r.results).length === 0;
@@ -98,6 +99,7 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
       'jobs',
       'restart-cmd',
       'report',
+      'psk',
     ],
   });
   if (p.positional.length)
@@ -165,6 +167,9 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
   if (ca) o.identity.trustAnchors = readTrustAnchors(ca);
   const servername = option(p, 'servername') ?? (target.host === 'localhost' ? 'localhost' : undefined);
   if (servername !== undefined) o.identity.serverName = servername;
+  // --psk IDENTITY:HEX: an external PSK the target knows (a PSK-only target is probed and fuzzed with it)
+  const psk = option(p, 'psk');
+  if (psk !== undefined) o.identity.psk = parsePsk(psk);
   // a progress bar only on a terminal, plain lines otherwise
   const tty = io === processIo && !json && process.stdout.isTTY === true;
   const reportDir = option(p, 'report');
@@ -225,6 +230,8 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
             ...(r.profile.clientCertRequired !== undefined ? { clientCertRequired: r.profile.clientCertRequired } : {}),
             ...(r.profile.groups ? { groups: r.profile.groups } : {}),
             ...(r.profile.schemes ? { schemes: r.profile.schemes } : {}),
+            // the versions whose handshakes took our --psk (TLS 1.2 PSK suites, TLS 1.3 external PSK)
+            ...(r.profile.psk ? { psk: r.profile.psk } : {}),
           },
           sanity: r.sanity,
           conversations: r.results.map((x) => ({

@@ -46,7 +46,8 @@ describe('tlsprop rules', () => {
     const now: { rules: Listed[]; stats: { total: number; missing: number; byEvidence: Record<string, { total: number }> } } =
       JSON.parse(io.stdout.join('\n'));
     // issue #18 declared rules the checklist lacks: the TLS 1.2 PSK key exchanges, record_size_limit (RFC 8449), the
-    // post-handshake authentication Finished
+    // post-handshake authentication Finished, what a server does with a PSK identity it does not know (live), certificate
+    // compression (RFC 8879)
     const added = [
       ...ADDED,
       't12.ks.pms-psk',
@@ -57,6 +58,10 @@ describe('tlsprop rules', () => {
       'rec.rsl-enforced',
       't13.pha.finished',
       't13.early.replay-once',
+      't12.psk.unknown-identity',
+      't13.psk.unknown-identity',
+      'ext.cc.offered',
+      'ext.cc.decompress',
     ];
     expect(now.rules.map((r) => r.id).sort()).toEqual([...before.rules.map((r) => r.id), ...added].sort());
     const was = new Set(before.rules.filter((r) => r.implemented).map((r) => r.id));

@@ -22,6 +22,7 @@ import { readTrustAnchors } from './check';
 import { isLoopback, parseTarget, readIdentity } from './connect';
 import { readProfileFile } from './fuzzshared';
 import type { Io } from './main';
+import { parsePsk } from './psk';
 import { exitCode, summaryLines, writeReports } from './reporting';
 import { fuzzProgress, Progress, stderrSink } from './style';
 
@@ -105,6 +106,12 @@ export async function runCommand(p: Parsed, io: Io): Promise<number> {
   if (ca) o.trustAnchors = readTrustAnchors(ca);
   const sni = option(p, 'servername') ?? (targetText?.startsWith('localhost:') ? 'localhost' : undefined);
   if (sni !== undefined) o.serverName = sni;
+  // --psk IDENTITY:HEX: an external PSK the server target knows (a PSK-only server is probed and fuzzed with it)
+  const psk = option(p, 'psk');
+  if (psk !== undefined) {
+    if (targetText === undefined) throw new UsageError('--psk is for --target (a server that knows the key)');
+    o.psk = parsePsk(psk);
+  }
   if (p.flags.has('cert-faults')) o.certFaults = true;
   const ops = p.options.get('operator');
   if (ops)

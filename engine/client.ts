@@ -78,6 +78,8 @@ import {
 import { bytesEqual, concatBytes } from '../wire/hex';
 import { type ClientConfig, DEFAULT_GROUPS, DEFAULT_SCHEMES, DEFAULT_SUITES, type ExternalPsk, type Identity } from './config';
 import {
+  compressedFor,
+  decompressedCertificate,
   Endpoint,
   ecdsaKeyGroup,
   ecdsaSuiteKey,
@@ -147,7 +149,8 @@ export class TlsClient extends Endpoint {
   private serverChain: Uint8Array[] = [];
   private serverSpki: Uint8Array | undefined;
   private serverPublic: Uint8Array | undefined;
-  private certRequest: { context: Uint8Array; schemes: number[] } | undefined;
+  /** The server's CertificateRequest: its context, schemes and (TLS 1.3, RFC 8879 §3) the algorithms it decompresses. */
+  private certRequest: { context: Uint8Array; schemes: number[]; compression?: number[] } | undefined;
   private pendingRead: RecordDirection | undefined;
   private schedule: Tls13Schedule | undefined;
   private sharedSecret: Uint8Array | undefined;
@@ -404,6 +407,12 @@ export class TlsClient extends Endpoint {
     if (offers13 && c.postHandshakeAuth) exts.push({ type: ExtensionType.post_handshake_auth, body: { kind: 'empty' } });
     if (c.recordSizeLimit !== undefined)
       exts.push({ type: ExtensionType.record_size_limit, body: { kind: 'record_size_limit', limit: c.recordSizeLimit } });
+    // RFC 8879 §3: "compress_certificate" in the ClientHello, the algorithms the client can decompress (TLS 1.3 only)
+    if (offers13 && c.certificateCompression?.length)
+      exts.push({
+        type: ExtensionType.compress_certificate,
+        body: { kind: 'compress_certificate', algorithms: [...c.certificateCompression] },
+      });
     if (offers12 && (c.encryptThenMac ?? true)) exts.push({ type: ExtensionType.encrypt_then_mac, body: { kind: 'empty' } });
     if (offers12 && (c.extendedMasterSecret ?? true))
       exts.push({ type: ExtensionType.extended_master_secret, body: { kind: 'empty' } });
@@ -634,7 +643,7 @@ export class TlsClient extends Endpoint {
       case 'WAIT_SERVER_HELLO':
         return type === 'server_hello';
       case 'WAIT_CERTIFICATE':
-        return type === 'certificate';
+        return type === 'certificate' || (type === 'compressed_certificate' && this.version === TLS13);
       case 'WAIT_SERVER_KEY_EXCHANGE':
         return type === 'server_key_exchange';
       case 'WAIT_CERT_REQUEST_OR_DONE':
@@ -649,7 +658,7 @@ export class TlsClient extends Endpoint {
       case 'WAIT_ENCRYPTED_EXTENSIONS':
         return type === 'encrypted_extensions';
       case 'WAIT_CERT_OR_CERT_REQUEST':
-        return type === 'certificate_request' || type === 'certificate';
+        return type === 'certificate_request' || type === 'certificate' || type === 'compressed_certificate';
       case 'WAIT_CERTIFICATE_VERIFY':
         return type === 'certificate_verify';
       case 'WAIT_FINISHED':
@@ -684,6 +693,8 @@ export class TlsClient extends Endpoint {
         if (body.type !== 'server_hello') throw this.unexpected(body.type);
         return this.onServerHello(body, raw);
       case 'WAIT_CERTIFICATE':
+        if (body.type === 'compressed_certificate' && this.version === TLS13)
+          return this.onCertificate(decompressedCertificate(body, this.config.certificateCompression ?? []), raw);
         if (body.type !== 'certificate') throw this.unexpected(body.type);
         return this.onCertificate(body, raw);
       case 'WAIT_SERVER_KEY_EXCHANGE':
@@ -742,9 +753,13 @@ export class TlsClient extends Endpoint {
           const sa = extensionBody(body.extensions, ExtensionType.signature_algorithms, 'signature_algorithms');
           if (!sa) throw failure('missing_extension', 'TLS 1.3 CertificateRequest without signature_algorithms');
           this.certRequest = { context: body.context, schemes: sa.schemes };
+          const cc = extensionBody(body.extensions, ExtensionType.compress_certificate, 'compress_certificate');
+          if (cc) this.certRequest.compression = cc.algorithms;
           this.setState('WAIT_CERTIFICATE');
           return;
         }
+        if (body.type === 'compressed_certificate')
+          return this.onCertificate(decompressedCertificate(body, this.config.certificateCompression ?? []), raw);
         if (body.type !== 'certificate') throw this.unexpected(body.type);
         return this.onCertificate(body, raw);
       case 'WAIT_CERTIFICATE_VERIFY':
@@ -1461,12 +1476,18 @@ export class TlsClient extends Endpoint {
     const id = this.config.identity;
     if (this.certRequest) {
       const chain = id ? id.chain : [];
-      await this.sendHandshake({
-        type: 'certificate',
-        form: 'tls13',
-        context: this.certRequest.context,
-        entries: chain.map((data) => ({ data, extensions: [] })),
-      });
+      await this.sendHandshake(
+        compressedFor(
+          {
+            type: 'certificate',
+            form: 'tls13',
+            context: this.certRequest.context,
+            entries: chain.map((data) => ({ data, extensions: [] })),
+          },
+          this.config.certificateCompression,
+          this.certRequest.compression,
+        ),
+      );
       if (chain.length > 0 && id) {
         const scheme = pickScheme(this.schemes, this.certRequest.schemes, id.spki, true);
         if (scheme === undefined)

@@ -115,6 +115,13 @@ export interface CommonConfig {
    */
   recordSizeLimit?: number;
   /**
+   * RFC 8879 certificate compression (TLS 1.3 only), algorithms in preference order among those wire/compress.ts has
+   * (zlib 1, brotli 2): a client offers them in compress_certificate and decompresses a server's CompressedCertificate;
+   * a server that got the extension sends its Certificate compressed with the first of them the client offered.
+   * Default: not offered, never sent.
+   */
+  certificateCompression?: number[];
+  /**
    * TEST ONLY: named faults that make this endpoint a deliberately faulty
    * target (engine/faults.ts documents each). A fault that does not apply to
    * the endpoint's side is refused at construction (FaultConfigError).

@@ -65,12 +65,14 @@ import {
   type CipherSuiteInfo,
   ContentType,
   contentTypes,
+  HandshakeType,
   type HandshakeTypeName,
   handshakeTypes,
   type KeyExchange,
   NamedGroup,
   nameOf,
 } from '../wire/registry';
+import { canCompress, compressCertificate, decompressCertificate } from '../wire/compress';
 import type { Extension } from '../wire/extensions';
 import { VERSION_CODE } from '../wire/vocabulary';
 import type { CommonConfig } from './config';
@@ -103,6 +105,62 @@ export function failure(alert: AlertName, reason: string): EngineFailure {
 }
 
 const TLS13 = VERSION_CODE['1.3'];
+
+type CertificateBody = Extract<HandshakeBody, { type: 'certificate' }>;
+type CompressedBody = Extract<HandshakeBody, { type: 'compressed_certificate' }>;
+
+/**
+ * RFC 8879 §4: a TLS 1.3 Certificate as it goes out, compressed with the first of `ours` the peer listed in its
+ * compress_certificate (`theirs`: the ClientHello's for a server, the CertificateRequest's for a client), or as it is
+ * when there is none ("The algorithm MUST be one of the algorithms listed in the peer's compress_certificate
+ * extension"). The CompressedCertificate is what the transcript then hashes.
+ */
+export function compressedFor(
+  cert: CertificateBody,
+  ours: readonly number[] | undefined,
+  theirs: readonly number[] | undefined,
+): CertificateBody | CompressedBody {
+  const algorithm = (ours ?? []).find((a) => theirs?.includes(a) && canCompress(a));
+  if (algorithm === undefined) return cert;
+  const body = encodeBody(cert).subarray(4);
+  return {
+    type: 'compressed_certificate',
+    algorithm,
+    uncompressedLength: body.length,
+    compressed: compressCertificate(algorithm, body),
+  };
+}
+
+/**
+ * RFC 8879 §4: the Certificate inside a peer's CompressedCertificate (`offered`: the algorithms we listed). "The
+ * algorithm MUST be one of the algorithms listed in the peer's compress_certificate extension"; "If the received
+ * CompressedCertificate message cannot be decompressed, the connection MUST be terminated with the "bad_certificate"
+ * alert"; "If the length of the resulting uncompressed certificate differs from the length specified in the
+ * uncompressed_length field, the receiving party MUST abort the connection with the "bad_certificate" alert." Without
+ * our extension it is a message we cannot expect (unexpected_message).
+ */
+export function decompressedCertificate(body: CompressedBody, offered: readonly number[]): CertificateBody {
+  if (!offered.length) throw failure('unexpected_message', 'a CompressedCertificate, but compress_certificate was not offered');
+  if (!offered.includes(body.algorithm))
+    throw failure('illegal_parameter', `CompressedCertificate with algorithm ${body.algorithm}, which was not offered`);
+  const r = decompressCertificate(body.algorithm, body.compressed, body.uncompressedLength);
+  if (!r.ok) throw failure('bad_certificate', `the CompressedCertificate: ${r.why}`);
+  const n = r.body.length;
+  let decoded: HandshakeBody;
+  try {
+    decoded = decodeHandshake(
+      concatBytes([Uint8Array.of(HandshakeType.certificate, n >> 16, (n >> 8) & 0xff, n & 0xff), r.body]),
+      {
+        version: TLS13,
+      },
+    ).message.body;
+  } catch {
+    throw failure('bad_certificate', 'the decompressed CompressedCertificate is no Certificate message');
+  }
+  if (decoded.type !== 'certificate')
+    throw failure('bad_certificate', 'the decompressed CompressedCertificate is no Certificate');
+  return decoded;
+}
 
 /**
  * The alert for a peer signature (CertificateVerify, ServerKeyExchange) that failed verification. RFC 8446 §4.4.3:

@@ -68,6 +68,8 @@ import {
 } from '../crypto';
 import { type ClientAuthMode, DEFAULT_GROUPS, DEFAULT_SCHEMES, DEFAULT_SUITES, type ServerConfig } from './config';
 import {
+  compressedFor,
+  decompressedCertificate,
   EARLY_DATA_SKIP_LIMIT,
   Endpoint,
   EngineFailure,
@@ -357,7 +359,7 @@ export class TlsServer extends Endpoint {
       case 'WAIT_CLIENT_HELLO2':
         return type === 'client_hello';
       case 'WAIT_CLIENT_CERTIFICATE':
-        return type === 'certificate';
+        return type === 'certificate' || (type === 'compressed_certificate' && this.version === TLS13);
       case 'WAIT_CLIENT_KEY_EXCHANGE':
         return type === 'client_key_exchange';
       case 'WAIT_CERTIFICATE_VERIFY':
@@ -432,6 +434,9 @@ export class TlsServer extends Endpoint {
         if (body.type !== 'client_hello') throw this.unexpected(body.type);
         return this.onClientHello2(body, raw);
       case 'WAIT_CLIENT_CERTIFICATE':
+        // RFC 8879 §4: the client's Certificate compressed, with an algorithm of our CertificateRequest's
+        if (body.type === 'compressed_certificate' && this.version === TLS13)
+          return this.onClientCertificate(decompressedCertificate(body, this.config.certificateCompression ?? []), raw);
         if (body.type !== 'certificate') throw this.unexpected(body.type);
         return this.onClientCertificate(body, raw);
       case 'WAIT_CLIENT_KEY_EXCHANGE':
@@ -635,6 +640,16 @@ export class TlsServer extends Endpoint {
   }
 
   /** The configured OCSP response, when the client asked for OCSP status (RFC 6066 §8 status_type 1). */
+  /**
+   * The server's TLS 1.3 Certificate, compressed (RFC 8879 §4) with the first of our algorithms the client offered in
+   * compress_certificate ("The algorithm MUST be one of the algorithms listed in the peer's compress_certificate
+   * extension"); sent as it is otherwise. The CompressedCertificate is what the transcript hashes.
+   */
+  private async sendCertificate13(cert: Extract<HandshakeBody, { type: 'certificate' }>, ch: ClientHello): Promise<void> {
+    const offered = extensionBody(ch.extensions, ExtensionType.compress_certificate, 'compress_certificate')?.algorithms;
+    await this.sendHandshake(compressedFor(cert, this.config.certificateCompression, offered));
+  }
+
   private stapleFor(ch: ClientHello): Uint8Array | undefined {
     const r = this.config.ocspResponse;
     const asked = extensionBody(ch.extensions, ExtensionType.status_request, 'status_request');
@@ -1174,6 +1189,15 @@ export class TlsServer extends Endpoint {
           context: this.certRequestContext,
           extensions: [
             { type: ExtensionType.signature_algorithms, body: { kind: 'signature_algorithms', schemes: this.schemes } },
+            // RFC 8879 §3: the algorithms we decompress a client's CompressedCertificate with
+            ...(this.config.certificateCompression?.length
+              ? [
+                  {
+                    type: ExtensionType.compress_certificate,
+                    body: { kind: 'compress_certificate' as const, algorithms: [...this.config.certificateCompression] },
+                  },
+                ]
+              : []),
           ],
         });
       }
@@ -1186,7 +1210,7 @@ export class TlsServer extends Endpoint {
             ? [{ type: ExtensionType.status_request, body: { kind: 'certificate_status', statusType: 1, response: staple } }]
             : [],
       }));
-      await this.sendHandshake({ type: 'certificate', form: 'tls13', context: new Uint8Array(0), entries });
+      await this.sendCertificate13({ type: 'certificate', form: 'tls13', context: new Uint8Array(0), entries }, ch);
       const signature = await sign(
         this.p,
         await this.signingKey(scheme),

@@ -97,7 +97,10 @@ function suiteFits(m: Pick<Mutation, 'bases' | 'needs'>, version: TlsVersion, su
   const kex = engineSuite(suite)?.kex;
   const need = m.needs?.kex;
   if (version === '1.3' || need === undefined) return true;
-  return need === 'ECDHE' ? kex === 'ECDHE_RSA' || kex === 'ECDHE_ECDSA' : need === 'RSA' ? kex === 'RSA' : kex === 'DHE_RSA';
+  if (need === 'ECDHE') return kex === 'ECDHE_RSA' || kex === 'ECDHE_ECDSA';
+  if (need === 'RSA') return kex === 'RSA';
+  // our server's PSK key exchanges need a PSK the client knows: none of the server-side mutations asks for one
+  return need === 'DHE' ? kex === 'DHE_RSA' : false;
 }
 
 /** The mutations of our server's sends a client can be fuzzed with (catalogue order). */

@@ -4,7 +4,7 @@
  * what our client sends, generators/mutations/), and what a conforming
  * target must do (fuzz/judge.ts `Expectation`).
  */
-import type { ClientConfig, Identity } from '../engine/config';
+import type { ClientConfig, ExternalPsk, Identity } from '../engine/config';
 import type { TestPki } from '../engine/fixtures';
 import type { EngineHooks } from '../engine/hooks';
 import type { ClientSends } from '../generators/mutations/model';
@@ -44,6 +44,8 @@ export interface ClientBase {
   serverName?: string;
   identity?: Identity;
   trustAnchors?: Uint8Array[];
+  /** The external PSK our client offers (fuzz/options.ts IdentityOptions.psk). */
+  psk?: ExternalPsk;
 }
 
 /** Groups offered besides the chosen one (a TLS 1.2 ECDSA certificate's curve must be among them), unless `onlyGroup`. */
@@ -71,6 +73,7 @@ export function clientConfig(
   if (base.serverName !== undefined) c.serverName = base.serverName;
   if (base.identity) c.identity = base.identity;
   if (base.trustAnchors) c.trustAnchors = base.trustAnchors;
+  if (base.psk) c.psk = base.psk;
   return c;
 }
 

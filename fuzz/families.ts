@@ -17,7 +17,7 @@
  * families taking turns; random ones follow.
  */
 import fc from 'fast-check';
-import { engineSuite } from '../engine/suites';
+import { engineSuite, PSK_KEX } from '../engine/suites';
 import { MUTATIONS } from '../generators/mutations/catalogue';
 import { type ClientCertificate, type ClientSends, type Kex12, liveSide, type Mutation } from '../generators/mutations/model';
 import { stateHooks, stateModel } from '../generators/mutations/state';
@@ -95,13 +95,17 @@ export function versionsOf(target: TargetProfile): TlsVersion[] {
 
 function kexOf(suite: number): Kex12 | undefined {
   const k = engineSuite(suite)?.kex;
+  if (k !== undefined && PSK_KEX.has(k)) return 'PSK';
   return k === 'ECDHE_RSA' || k === 'ECDHE_ECDSA' ? 'ECDHE' : k === 'RSA' ? 'RSA' : k === 'DHE_RSA' ? 'DHE' : undefined;
 }
 
 /** The target's suites of a version that fit a mutation's key-exchange need. */
 function suitesFor(m: Pick<Mutation, 'needs'>, v: TlsVersion, target: TargetProfile): number[] {
   const kex = m.needs?.kex;
-  return target.suites[v].filter((s) => v === '1.3' || kex === undefined || kexOf(s) === kex);
+  const cert = m.needs?.certificateAuth === true;
+  return target.suites[v].filter(
+    (s) => v === '1.3' || ((kex === undefined || kexOf(s) === kex) && !(cert && kexOf(s) === 'PSK')),
+  );
 }
 
 /** The groups a mutation may use against the target (all probed or assumed ones without a need). */
@@ -116,7 +120,12 @@ function liveVersions(m: Mutation, ctx: PlanContext): TlsVersion[] {
   if (m.needs?.clientCert && !(ctx.target.certificateRequested && ctx.o.identity.identity)) return [];
   if (m.needs?.serverDoes13 && !ctx.target.suites['1.3'].length) return [];
   if (!groupsFor(m, ctx.target).length) return [];
-  return m.versions.filter((v) => suitesFor(m, v, ctx.target).length > 0);
+  // a PSK mutation: our client's external PSK, accepted by the target in that version (the probe)
+  const pskOk = (v: TlsVersion) =>
+    (!m.needs?.psk || (ctx.target.psk?.includes(v) ?? false)) &&
+    // our client offers its external PSK in every TLS 1.3 conversation: the server need not authenticate with a certificate
+    !(m.needs?.certificateAuth && v === '1.3' && ctx.base.psk !== undefined);
+  return m.versions.filter((v) => pskOk(v) && suitesFor(m, v, ctx.target).length > 0);
 }
 
 /** The first version of a mutation the target can run it in, given what it needs. */

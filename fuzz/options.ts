@@ -4,7 +4,7 @@
  * and how it is judged (profile), and where results go (output). Both
  * fuzzers take the same groups; only the target differs.
  */
-import type { Identity } from '../engine/config';
+import type { ExternalPsk, Identity } from '../engine/config';
 import type { TestPki } from '../engine/fixtures';
 import type { Strictness } from '../wire/vocabulary';
 import type { LaunchedClient } from './clientcmd';
@@ -57,6 +57,12 @@ export interface IdentityOptions {
   trustAnchors?: Uint8Array[];
   /** Against a server: the SNI our client sends. */
   serverName?: string;
+  /**
+   * Against a server: an external pre-shared key the target knows (`--psk IDENTITY:HEX`): our client offers it in every
+   * conversation (TLS 1.3 external PSK, RFC 8446 §4.2.11) and the probe tries the TLS 1.2 PSK suites with it (RFC 4279,
+   * RFC 5489), so a PSK-only target (no certificate) is probed and fuzzed; the PSK mutations break it.
+   */
+  psk?: ExternalPsk;
 }
 
 /** How much is run. */

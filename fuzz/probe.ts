@@ -10,7 +10,7 @@
  */
 import { DEFAULT_SCHEMES, DEFAULT_SUITES, type Identity } from '../engine/config';
 import { keyKindOf, pickScheme } from '../engine/core';
-import { CipherSuite12, CipherSuite13, CipherSuiteDhe12, engineSuite } from '../engine/suites';
+import { CipherSuite12, CipherSuite13, CipherSuiteDhe12, CipherSuitePsk12, engineSuite, PSK_KEX } from '../engine/suites';
 import { parseCert } from '../pki/parse';
 import type { Transcript } from '../transcript/model';
 import { extensionBody } from '../wire/extensions';
@@ -37,6 +37,17 @@ const PROBE_SUITES: Readonly<Record<TlsVersion, readonly number[]>> = {
   ],
 };
 
+/**
+ * TLS 1.2 PSK suites probed when our client has an external PSK (`--psk`): plain PSK (RFC 4279 §2), ECDHE_PSK (RFC
+ * 5489) and DHE_PSK (RFC 4279 §3, counted only when it completes, as DHE_RSA). RSA_PSK needs the target's certificate
+ * and our client's RSA encryption to it: the certificate suites cover that.
+ */
+const PROBE_PSK_SUITES: readonly number[] = [
+  CipherSuitePsk12.TLS_PSK_WITH_AES_128_GCM_SHA256,
+  CipherSuitePsk12.TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256,
+  CipherSuitePsk12.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256,
+];
+
 /** The groups our client offers (each alone when probed). */
 export const GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1, NamedGroup.ffdhe2048];
 
@@ -55,7 +66,13 @@ const PROBE_SCHEMES: readonly number[] = [
  * from our test root, each group alone, the chain, each scheme alone.
  */
 export const PROBE_HANDSHAKES =
-  PROBE_SUITES['1.3'].length + PROBE_SUITES['1.2'].length + 2 + GROUPS.length + 1 + PROBE_SCHEMES.length;
+  PROBE_SUITES['1.3'].length +
+  PROBE_SUITES['1.2'].length +
+  PROBE_PSK_SUITES.length +
+  2 +
+  GROUPS.length +
+  1 +
+  PROBE_SCHEMES.length;
 
 export interface TargetProfile {
   suites: Record<TlsVersion, number[]>;
@@ -86,6 +103,29 @@ export interface TargetProfile {
    * self-issued): a restricted offer keeps them, or the chain itself breaks RFC 5246 §7.4.2 (cert.sigalgs.server-chain).
    */
   chainSchemes?: number[];
+  /**
+   * The versions in which the target accepted our client's external PSK (`--psk`): TLS 1.3, its ServerHello selected
+   * it (pre_shared_key, RFC 8446 §4.2.11); TLS 1.2, a PSK suite completed (RFC 4279). Absent: our client has none.
+   */
+  psk?: TlsVersion[];
+}
+
+/** Whether a TLS 1.2 suite is one of the PSK key exchanges (RFC 4279, RFC 5489). */
+export const isPsk12 = (suite: number): boolean => {
+  const k = engineSuite(suite)?.kex;
+  return k !== undefined && PSK_KEX.has(k);
+};
+
+/** Whether the target's TLS 1.3 ServerHello in a transcript selected a PSK (its pre_shared_key extension). */
+function pskSelected13(t: Transcript | undefined): boolean {
+  const m = t?.messages.find((x) => x.dir === 'S->C' && x.type === 'server_hello' && x.raw);
+  if (!m?.raw) return false;
+  try {
+    const body = decodeHandshake(m.raw, { version: VERSION_CODE['1.3'] }).message.body;
+    return body.type === 'server_hello' && (body.extensions ?? []).some((e) => e.type === ExtensionType.pre_shared_key);
+  } catch {
+    return false;
+  }
 }
 
 const isEcdhe12 = (suite: number): boolean => {
@@ -171,15 +211,22 @@ export async function probeTarget(
   run: ProbeRun,
 ): Promise<TargetProfile> {
   const profile: TargetProfile = { suites: { '1.2': [], '1.3': [] }, certificateRequested: false };
+  const psk = ctx.base.psk !== undefined;
+  if (psk) profile.psk = [];
   const conv = (v: TlsVersion, s: number, g: number, name: string, onlyGroup = false) =>
     validConversation(ctx, v, s, g, RANDOM0, true, name, 'probe', onlyGroup);
   for (const v of ['1.3', '1.2'] as const) {
-    for (const s of PROBE_SUITES[v]) {
+    for (const s of v === '1.2' && psk ? [...PROBE_SUITES[v], ...PROBE_PSK_SUITES] : PROBE_SUITES[v]) {
       const { c, transcript } = await run(conv(v, s, NamedGroup.x25519, `probe ${v} ${suiteName(s)}`));
       // a DHE suite counts only when the handshake completes: our client takes the RFC 7919 groups alone, and a server
       // that picks its own prime (not one it must refuse: RFC 7919 §4 binds servers that implement it) is not a target
       // our DHE conversations can run against
-      if (engineSuite(s)?.kex === 'DHE_RSA' ? c.verdict === 'conforming' : went(c)) profile.suites[v].push(s);
+      const kex = engineSuite(s)?.kex;
+      const ok = kex === 'DHE_RSA' || kex === 'DHE_PSK' ? c.verdict === 'conforming' : went(c);
+      if (ok) profile.suites[v].push(s);
+      // our external PSK was accepted: a TLS 1.2 PSK suite completed, or the TLS 1.3 ServerHello selected it
+      const accepted = v === '1.2' ? ok && isPsk12(s) : went(c) && pskSelected13(transcript);
+      if (accepted && profile.psk && !profile.psk.includes(v)) profile.psk.push(v);
       if (transcript?.messages.some((m) => m.dir === 'S->C' && m.type === 'certificate_request'))
         profile.certificateRequested = true;
     }

@@ -42,6 +42,7 @@ import { suiteName } from './names';
 import type { InvalidFrom, Observation } from './observe';
 import type { ServerFuzzOptions } from './options';
 import { PROBE_HANDSHAKES, probeTarget, type TargetProfile } from './probe';
+import { rebindingPsk } from './psk';
 import { EMPTY_PROFILE, type Subject } from './profile';
 import { type SavedFiles, saveRun } from './save';
 import { adapted, ceilings, type Timing } from './timing';
@@ -174,8 +175,11 @@ export async function runConversation(
   const t0 = Date.now();
   const { host, port } = o.target;
   const target = `${host}:${port}`;
-  const wrapped = conv.hooks ? firingHooks(conv.hooks) : undefined;
   const provider = conv.client.provider ?? shared.provider;
+  // an external PSK in TLS 1.3: a changed ClientHello carries a binder over the bytes as sent (fuzz/psk.ts)
+  const hooks =
+    conv.hooks && conv.client.psk && conv.version === '1.3' ? rebindingPsk(conv.hooks, conv.client.psk, provider) : conv.hooks;
+  const wrapped = hooks ? firingHooks(hooks) : undefined;
   const config = { ...conv.client, certCache: shared.certCache, ...(wrapped ? { hooks: wrapped.hooks } : {}) };
   const client = new TlsClient(config);
   const prof = o.profile.file ?? EMPTY_PROFILE;
@@ -261,6 +265,7 @@ function baseOf(o: ServerFuzzOptions, provider: CryptoProvider): ClientBase {
   if (o.identity.serverName !== undefined) b.serverName = o.identity.serverName;
   if (o.identity.identity) b.identity = o.identity.identity;
   if (o.identity.trustAnchors) b.trustAnchors = o.identity.trustAnchors;
+  if (o.identity.psk) b.psk = o.identity.psk;
   return b;
 }
 
@@ -355,7 +360,7 @@ export async function fuzzTarget(o: ServerFuzzOptions): Promise<FuzzResult> {
   const progress = o.output?.onProgress ?? (() => undefined);
   const profile = o.target.known ?? (await probe(o, shared));
   progress(
-    `probe: TLS 1.3 [${profile.suites['1.3'].map(suiteName).join(', ')}], TLS 1.2 [${profile.suites['1.2'].map(suiteName).join(', ')}]${profile.certificateRequested ? `, asks for a client certificate${profile.clientCertRequired ? ' (refuses a client without one)' : profile.clientCertRequired === false ? ' (goes on without one)' : ''}${profile.testRootTrusted === false ? '; it does not trust our test root (certificate faults may be answered as unknown CA; tlsprop fuzz --write-ca FILE writes it)' : ''}` : ''}`,
+    `probe: TLS 1.3 [${profile.suites['1.3'].map(suiteName).join(', ')}], TLS 1.2 [${profile.suites['1.2'].map(suiteName).join(', ')}]${profile.certificateRequested ? `, asks for a client certificate${profile.clientCertRequired ? ' (refuses a client without one)' : profile.clientCertRequired === false ? ' (goes on without one)' : ''}${profile.testRootTrusted === false ? '; it does not trust our test root (certificate faults may be answered as unknown CA; tlsprop fuzz --write-ca FILE writes it)' : ''}` : ''}${profile.psk ? `; our external PSK taken in ${profile.psk.length ? profile.psk.map((v) => `TLS ${v}`).join(' and ') : 'no version (the PSK mutations do not run)'}` : ''}`,
   );
   const ctx = planContext(o, profile, provider);
   const runs = runsOf(ctx);

@@ -100,7 +100,11 @@ describe('the mutation model', () => {
           throw new Error(`${m.name} reads the other side's configuration (${String(k)})`);
         },
       });
-      const change = await m.mutate(m.where === 'client-sends' ? { ...env, server: other } : { ...env, client: other });
+      // needs.psk: live, our client has the external PSK of `tlsprop fuzz --psk` (the mutation reads it)
+      const client = m.needs?.psk
+        ? { ...env.client, psk: { identity: new TextEncoder().encode('device'), key: new Uint8Array(32).fill(7) } }
+        : env.client;
+      const change = await m.mutate(m.where === 'client-sends' ? { ...env, client, server: other } : { ...env, client: other });
       const hooks = [
         change.hooks.beforeSend,
         change.hooks.beforeSendRecord,

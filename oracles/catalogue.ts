@@ -8,6 +8,7 @@
 import type { TlsVersion } from '../wire/vocabulary';
 import type { Evidence, Rule, RuleGroup } from './rule';
 import { alertRules } from './rules/alerts';
+import { certCompressionRules } from './rules/cert-compression';
 import { certConstraintRules } from './rules/cert-constraints';
 import { certificateMessageRules } from './rules/certificate-messages';
 import { certificatePathRules } from './rules/certificates';
@@ -49,6 +50,7 @@ const DECLARED = [
   ...extensionRules,
   ...renegotiationRules,
   ...pskRules,
+  ...certCompressionRules,
   ...groupRules,
   ...t13ProtectedRules,
   ...resumptionRules,

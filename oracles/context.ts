@@ -9,8 +9,10 @@ import type { ParsedCertCache } from '../pki/parse';
 import { selectedVersion } from '../transcript/build';
 import type { PresharedKey, Transcript, TranscriptMessage } from '../transcript/model';
 import { type Extension, extensionBody } from '../wire/extensions';
-import { type ClientHello, type HandshakeBody, type ServerHello, isHelloRetryRequest } from '../wire/handshake';
-import { type CipherSuiteInfo, ExtensionType, type KeyExchange, cipherSuites } from '../wire/registry';
+import { decompressCertificate } from '../wire/compress';
+import { type ClientHello, decodeHandshake, type HandshakeBody, type ServerHello, isHelloRetryRequest } from '../wire/handshake';
+import { concatBytes } from '../wire/hex';
+import { type CipherSuiteInfo, ExtensionType, HandshakeType, type KeyExchange, cipherSuites } from '../wire/registry';
 import {
   type Direction,
   type MessageType,
@@ -172,14 +174,45 @@ export function unreadableWhy(ctx: Context): string {
   return ctx.t.secrets?.keylog?.length ? 'the key log does not open them' : 'no key log';
 }
 
+/**
+ * A message's decoded body; a CompressedCertificate's is the Certificate it carries (RFC 8879 §4: it "replaces" the
+ * Certificate message), when it decompresses to exactly uncompressed_length bytes and decodes (else undefined: the
+ * certificate rules are then inconclusive, and ext.cc.decompress names why). Rules that judge the compression itself
+ * read `m.decoded` (oracles/rules/cert-compression.ts); hashes always take `m.raw`, the CompressedCertificate as sent.
+ */
 export function bodyOf(m: TranscriptMessage | undefined): HandshakeBody | undefined {
-  return m?.decoded?.body;
+  const b = m?.decoded?.body;
+  if (b?.type !== 'compressed_certificate') return b;
+  return certificateOfCompressed(b);
+}
+
+/** The TLS 1.3 Certificate body inside a CompressedCertificate, or undefined when it does not come out whole. */
+export function certificateOfCompressed(
+  b: Extract<HandshakeBody, { type: 'compressed_certificate' }>,
+): Extract<HandshakeBody, { type: 'certificate' }> | undefined {
+  const r = decompressCertificate(b.algorithm, b.compressed, b.uncompressedLength);
+  if (!r.ok) return undefined;
+  const n = r.body.length;
+  try {
+    const inner = decodeHandshake(
+      concatBytes([Uint8Array.of(HandshakeType.certificate, n >> 16, (n >> 8) & 0xff, n & 0xff), r.body]),
+      {
+        version: VERSION_CODE['1.3'],
+      },
+    );
+    const c = inner.message.body;
+    return c.type === 'certificate' && !inner.message.trailing ? c : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function symbolOf(m: TranscriptMessage): StepName {
   if (isUnreadable(m)) return m.type;
-  const b = bodyOf(m);
+  const b = m.decoded?.body;
   if (b && isHelloRetryRequest(b)) return 'hello_retry_request';
+  // RFC 8879 §4: a CompressedCertificate stands where the Certificate it replaces belongs
+  if (m.type === 'compressed_certificate') return 'certificate';
   return m.type;
 }
 

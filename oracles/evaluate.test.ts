@@ -155,6 +155,10 @@ describe('catalogue', () => {
         'rec.t13.app-keys-after-finished',
         't12.psk.identity-utf8',
         't12.psk.no-certificate-request',
+        't12.psk.unknown-identity',
+        't13.psk.unknown-identity',
+        'ext.cc.offered',
+        'ext.cc.decompress',
         't12.ks.pms-psk',
         // record_size_limit (breadth, RFC 8449)
         'ext.rsl.not-with-mfl',

@@ -136,9 +136,9 @@ export function stepsOf(ctx: Context, type: string, dir?: Direction): Transcript
   return ctx.steps.filter((s) => s.m.type === type && (!dir || s.dir === dir)).map((s) => s.m);
 }
 
-/** Certificate DERs of the first Certificate message sent in `dir`. */
+/** Certificate DERs of the first Certificate message sent in `dir` (a CompressedCertificate's: the one inside it, RFC 8879). */
 export function chainOf(ctx: Context, dir: Direction): Got<{ m: TranscriptMessage; certs: Uint8Array[] }> {
-  const m = stepsOf(ctx, 'certificate', dir)[0];
+  const m = ctx.steps.find((s) => s.sym === 'certificate' && s.dir === dir)?.m;
   if (!m) {
     if (ctx.unreadable.length && ctx.version === '1.3') return miss(`the Certificate is encrypted and ${notOpened(ctx)}`);
     return miss(`no ${dir === 'S->C' ? 'server' : 'client'} Certificate in the transcript`);

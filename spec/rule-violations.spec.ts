@@ -19,6 +19,7 @@ import { type CheckOptions, checkTranscript, ruleStatus } from '../oracles/evalu
 import type { Verdict } from '../oracles/rule';
 import { TranscriptBuilder } from '../transcript/build';
 import type { Transcript } from '../transcript/model';
+import { compressCertificate } from '../wire/compress';
 import { encodeBody } from '../wire/handshake';
 import { encodeRecord } from '../wire/record';
 import { DOWNGRADE_TLS12, ExtensionType as X } from '../wire/registry';
@@ -93,6 +94,28 @@ function flipLastByte(t: Transcript, dir: 'C->S' | 'S->C', epoch: string, nth = 
   const raw = Uint8Array.from(r.raw);
   raw[raw.length - 1]! ^= 1;
   r.raw = raw;
+}
+
+/**
+ * The server's TLS 1.3 Certificate replaced by a zlib CompressedCertificate of it (RFC 8879 §4), uncompressed_length
+ * off by `lengthOff`; `offered`: the ClientHello lists zlib in compress_certificate.
+ */
+function compressServerCertificate(E: Entry[], offered: boolean, lengthOff: number): void {
+  if (offered)
+    edit(E, 'client_hello', C, V13, (b) => {
+      b.extensions = setExt(b.extensions, X.compress_certificate, { kind: 'compress_certificate', algorithms: [1] });
+    });
+  const i = at(E, 'certificate', S);
+  const body = E[i]!.raw!.subarray(4);
+  E[i] = {
+    ...E[i]!,
+    raw: encodeBody({
+      type: 'compressed_certificate',
+      algorithm: 1,
+      uncompressedLength: body.length + lengthOff,
+      compressed: compressCertificate(1, body),
+    }),
+  };
 }
 
 /** A plaintext alert entry (level fatal). */
@@ -1031,6 +1054,19 @@ const ROWS: Row[] = [
       edit(E, 'client_hello', C, V12, (b) => {
         b.extensions = setExt(b.extensions, X.max_fragment_length, { kind: 'max_fragment_length', value: 5 });
       }),
+  },
+  {
+    // the server's Certificate sent as a CompressedCertificate (zlib) to a client that offered no compress_certificate
+    rule: 'ext.cc.offered',
+    base: 't13',
+    m: (E) => compressServerCertificate(E, false, 0),
+    detail: /sent no compress_certificate/,
+  },
+  {
+    // offered zlib, the CompressedCertificate states an uncompressed_length one byte short (RFC 8879 §4)
+    rule: 'ext.cc.decompress',
+    base: 't13',
+    m: (E) => compressServerCertificate(E, true, -1),
   },
   {
     rule: 'ext.rsl.value',

@@ -8,7 +8,7 @@
  * Node.js's own tls in both roles, in this process (suite/node.ts).
  */
 import { testPki, type TestPki } from '../engine/fixtures';
-import type { Identity } from '../engine/config';
+import type { ExternalPsk, Identity } from '../engine/config';
 import { fuzzClient } from '../fuzz/client';
 import type { FuzzProfile } from '../fuzz/profile';
 import type { ClientFuzzOptions, ServerFuzzOptions } from '../fuzz/options';
@@ -56,6 +56,8 @@ export interface SuiteOptions {
   /** Anchors for the peer's chain (default for client targets: the test root, which our test certificates chain to). */
   trustAnchors?: Uint8Array[];
   serverName?: string;
+  /** An external PSK a server target knows (`tlsprop run --psk`): our client offers it (fuzz/options.ts IdentityOptions.psk). */
+  psk?: ExternalPsk;
   /** Present faulty client certificates to servers (the Node target trusts the test root: always on there). */
   certFaults?: boolean;
   /** Only these mutation names. */
@@ -186,6 +188,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
         if (o.identity) identity.identity = o.identity;
         if (o.trustAnchors) identity.trustAnchors = o.trustAnchors;
         if (o.serverName !== undefined) identity.serverName = o.serverName;
+        if (o.psk) identity.psk = o.psk;
         const label: TargetLabel = {
           name,
           role: 'server',

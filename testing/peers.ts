@@ -79,6 +79,17 @@ export function opensslServer(o: OpensslServerOptions): LaunchSpec {
   return { name: 'openssl s_server', command: 'openssl', package: 'openssl', args, listenPort: o.port };
 }
 
+/**
+ * openssl s_server with an external PSK and no certificate (the IoT case, issue #18): `-psk HEX -psk_identity ID
+ * -nocert`, one version. TLS 1.2 takes the PSK suites (plain PSK, DHE_PSK, ECDHE_PSK), TLS 1.3 the SHA-256 suites (the
+ * PSK is bound to SHA-256); `-rev` echoes lines reversed.
+ */
+export function opensslPskServer(o: { port: number; identity: string; hex: string; version: TlsVersion }): LaunchSpec {
+  const args = ['s_server', '-accept', `${LOOPBACK}:${o.port}`, '-rev', '-nocert', '-psk', o.hex, '-psk_identity', o.identity];
+  args.push(...(o.version === '1.2' ? ['-tls1_2', '-cipher', 'PSK'] : ['-tls1_3']));
+  return { name: 'openssl s_server -psk', command: 'openssl', package: 'openssl', args, listenPort: o.port };
+}
+
 export interface OpensslClientOptions {
   port: number;
   files: PkiFiles;

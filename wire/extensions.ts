@@ -61,6 +61,8 @@ export type ExtensionBody =
   | { kind: 'cookie'; cookie: Uint8Array }
   | { kind: 'certificate_authorities'; authorities: Uint8Array[] }
   | { kind: 'padding'; data: Uint8Array }
+  /** RFC 8879 §3: the algorithms the sender can decompress, in preference order. */
+  | { kind: 'compress_certificate'; algorithms: number[] }
   /** Unknown extension, or a known one whose body did not parse (see the message's findings). */
   | { kind: 'opaque'; data: Uint8Array };
 
@@ -129,6 +131,9 @@ function decodeBody(type: number, r: Reader, ctx: ExtContext): ExtensionBody {
     }
     case ExtensionType.record_size_limit:
       return { kind: 'record_size_limit', limit: r.u16('record_size_limit') };
+    case ExtensionType.compress_certificate:
+      // RFC 8879 §3: CertificateCompressionAlgorithm algorithms<2..2^8-2>
+      return { kind: 'compress_certificate', algorithms: r.uintList(1, 2, 'algorithms', 2, 254) };
     case ExtensionType.session_ticket:
       return { kind: 'session_ticket', ticket: r.rest() };
     case ExtensionType.renegotiation_info:
@@ -253,6 +258,9 @@ function writeBody(w: Writer, b: ExtensionBody): void {
       return;
     case 'record_size_limit':
       w.u16(b.limit);
+      return;
+    case 'compress_certificate':
+      w.uintList(1, 2, b.algorithms);
       return;
     case 'session_ticket':
       w.bytes(b.ticket);

@@ -133,6 +133,11 @@ export type HandshakeBody =
   | ClientKeyExchange
   | { type: 'finished'; verifyData: Uint8Array }
   | { type: 'key_update'; requestUpdate: number }
+  /**
+   * RFC 8879 §4: a TLS 1.3 Certificate message (header included) compressed with `algorithm`; `uncompressedLength` is
+   * what the sender says its decompressed size is (wire/compress.ts decompresses and checks it).
+   */
+  | { type: 'compressed_certificate'; algorithm: number; uncompressedLength: number; compressed: Uint8Array }
   | { type: 'certificate_status'; statusType: number; response: Uint8Array }
   | { type: 'message_hash'; hash: Uint8Array }
   /** A message type this codec does not model (kept as bytes). */
@@ -217,6 +222,13 @@ function decodeBody(msgType: number, r: Reader, ctx: DecodeContext): HandshakeBo
       return { type: 'finished', verifyData: r.rest() };
     case HandshakeType.key_update:
       return { type: 'key_update', requestUpdate: r.u8('request_update') };
+    case HandshakeType.compressed_certificate:
+      return {
+        type: 'compressed_certificate',
+        algorithm: r.u16('algorithm'),
+        uncompressedLength: r.u24('uncompressed_length'),
+        compressed: r.vec(3, 'compressed_certificate_message', 1),
+      };
     case HandshakeType.certificate_status:
       return { type: 'certificate_status', statusType: r.u8('status_type'), response: r.vec(3, 'response', 1) };
     case HandshakeType.message_hash:
@@ -493,6 +505,9 @@ function writeBody(w: Writer, b: HandshakeBody): void {
       return;
     case 'key_update':
       w.u8(b.requestUpdate);
+      return;
+    case 'compressed_certificate':
+      w.u16(b.algorithm).u24(b.uncompressedLength).opaque(3, b.compressed);
       return;
     case 'certificate_status':
       w.u8(b.statusType).opaque(3, b.response);

@@ -34,6 +34,8 @@ export const EXTENSION_PLACEMENT: Readonly<Record<number, readonly ExtensionPlac
   [X.post_handshake_auth]: ['CH'],
   [X.signature_algorithms_cert]: ['CH', 'CR'],
   [X.record_size_limit]: ['CH', 'EE'],
+  // RFC 8879 §3: "in the ClientHello and CertificateRequest messages"
+  [X.compress_certificate]: ['CH', 'CR'],
 };
 
 /** The first extension of the list that RFC 8446 §4.2 recognizes but does not allow in this message. */

@@ -80,6 +80,8 @@ export const HandshakeType = {
   certificate_status: 22,
   supplemental_data: 23,
   key_update: 24,
+  /** RFC 8879 §4: a TLS 1.3 Certificate sent compressed. */
+  compressed_certificate: 25,
   message_hash: 254,
 } as const;
 export type HandshakeTypeName = keyof typeof HandshakeType;
@@ -245,6 +247,10 @@ export const ecPointFormats = registry(ECPointFormat);
 
 export const PskKeyExchangeMode = { psk_ke: 0, psk_dhe_ke: 1 } as const;
 export const pskKeyExchangeModes = registry(PskKeyExchangeMode);
+
+/** RFC 8879 §3, §7.3: CertificateCompressionAlgorithm. */
+export const CertificateCompressionAlgorithm = { zlib: 1, brotli: 2, zstd: 3 } as const;
+export const certificateCompressionAlgorithms = registry(CertificateCompressionAlgorithm);
 
 export const CertificateStatusType = { ocsp: 1 } as const;
 export const KeyUpdateRequest = { update_not_requested: 0, update_requested: 1 } as const;

@@ -7,6 +7,7 @@
  * below; nothing else lists it.
  */
 import { checkedCatalogue, type EngineFault, isOffline, type Mutation } from './model';
+import { CERT_COMPRESSION_MUTATIONS } from './ops-cert-compression';
 import { CHAIN_MUTATIONS, CLIENT_CERTIFICATE_MUTATIONS } from './ops-certs';
 import { CLIENT_TARGET_MUTATIONS } from './ops-client-target';
 import { CLOSURE_MUTATIONS } from './ops-closure';
@@ -60,6 +61,8 @@ export const MUTATIONS: readonly Mutation[] = checkedCatalogue([
   ...RECORD_LIMIT_MUTATIONS,
   // TLS 1.3 0-RTT: the limit, the early_data extension and EndOfEarlyData broken by one side (ops-early.ts)
   ...EARLY_DATA_MUTATIONS,
+  // certificate compression (RFC 8879): what a CompressedCertificate carries (ops-cert-compression.ts)
+  ...CERT_COMPRESSION_MUTATIONS,
   // state-machine step lists of our client's flight (ops-state.ts)
   ...STATE_MUTATIONS,
   // client certificates with a fault, presented by our client (ops-certs.ts)

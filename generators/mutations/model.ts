@@ -44,8 +44,8 @@ import { BASES, type BaseEnv, type BaseName, type CheckInputs, type Prepared } f
 /** Where a mutation acts (see the header). */
 export type Where = Mutation['where'];
 
-/** TLS 1.2 key exchange a conversation must use. */
-export type Kex12 = 'ECDHE' | 'DHE' | 'RSA';
+/** TLS 1.2 key exchange a conversation must use (PSK: one of the PSK key exchanges, RFC 4279 / RFC 5489). */
+export type Kex12 = 'ECDHE' | 'DHE' | 'RSA' | 'PSK';
 
 /** What a mutation needs of a live conversation (offline: its `bases` say it all). */
 export interface Needs {
@@ -61,6 +61,17 @@ export interface Needs {
   peerLacks12?: boolean;
   /** Against a server: the server does TLS 1.3 (a TLS 1.2 offer is then a fallback below its highest version, RFC 7507). */
   serverDoes13?: boolean;
+  /**
+   * Against a server: our client has an external PSK (`tlsprop fuzz --psk`) the server accepted in the probe in the
+   * conversation's version; the mutation reads it from our client's configuration (`psk`).
+   */
+  psk?: boolean;
+  /**
+   * Against a server: the server authenticates with a certificate (the mutation breaks what only a certificate
+   * handshake needs, e.g. the signature schemes of a TLS 1.3 CertificateVerify): not with our client's external PSK
+   * offered in TLS 1.3, which the server may select instead (RFC 8446 §4.1.1), nor over a TLS 1.2 PSK suite.
+   */
+  certificateAuth?: boolean;
 }
 
 interface Common {

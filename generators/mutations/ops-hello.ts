@@ -192,10 +192,14 @@ const supportedVersions = (versions: readonly number[]) =>
       exts.findIndex((e) => e.type === X.supported_versions),
     ),
   );
-/** An extension sent twice (the copy right after the original). */
+/**
+ * An extension sent twice (the copy right after the original); a hello without it (a TLS 1.2 PSK-only offer has no
+ * supported_groups) has its first extension sent twice instead.
+ */
 const duplicated = (type: number) =>
   withExts((exts) => {
-    const i = exts.findIndex((e) => e.type === type);
+    const found = exts.findIndex((e) => e.type === type);
+    const i = found < 0 && exts.length ? 0 : found;
     if (i < 0) throw new Error(`no extension ${type} to duplicate`);
     return [...exts.slice(0, i + 1), exts[i]!, ...exts.slice(i + 1)];
   });
@@ -414,7 +418,7 @@ export const HELLO_MUTATIONS: readonly Mutation[] = [
   // ---- duplicates, compression
   {
     name: 'ch-duplicate-extension',
-    description: 'supported_groups sent twice in the ClientHello',
+    description: 'supported_groups (in a hello without it, its first extension) sent twice in the ClientHello',
     versions: ['1.2', '1.3'],
     rules: ['ext.no-duplicates'],
     bases: ALL,
@@ -636,6 +640,8 @@ export const HELLO_MUTATIONS: readonly Mutation[] = [
     versions: ['1.3'],
     rules: ['t13.neg.no-common-parameters'],
     bases: [],
+    // a PSK handshake signs nothing: the schemes leave nothing to negotiate only for a certificate
+    needs: { certificateAuth: true },
     ...hooks(() =>
       everyHello(signatureAlgorithms([SS.rsa_pkcs1_sha256, SS.rsa_pkcs1_sha384, SS.rsa_pkcs1_sha512, SS.rsa_pkcs1_sha1])),
     ),

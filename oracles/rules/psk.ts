@@ -1,9 +1,12 @@
 /**
  * The TLS 1.2 pre-shared key key exchanges (RFC 4279: PSK, DHE_PSK, RSA_PSK; RFC 5489: ECDHE_PSK): what their
  * messages carry. Their premaster (rule t12.ks.pms-psk) needs the PSK, which no key log carries; these rules need
- * only the plaintext handshake.
+ * only the plaintext handshake. What a server does with a PSK identity it does not know (TLS 1.2, RFC 4279 §2; TLS 1.3,
+ * RFC 8446 §4.2.11 and §4.1.1) is a receiver duty live conversations decide (`tlsprop fuzz --psk`): no transcript
+ * shows whether the server knew the identity.
  */
 import type { TranscriptMessage } from '../../transcript/model';
+import { because, definition } from '../alert-choices';
 import { bodyOf } from '../context';
 import { find, firstHandshake } from '../flow';
 import { PSK_KEX12 } from '../keyfacts';
@@ -95,6 +98,71 @@ export const pskRules = [
       return find(S, 'server_hello_done')
         ? pass(`No CertificateRequest in the ${ctx.kex} server flight.`)
         : inconclusive('The server flight is not complete in the transcript.');
+    },
+  }),
+  rule({
+    id: 't12.psk.unknown-identity',
+    title:
+      'A TLS 1.2 PSK server that does not know the psk_identity aborts: unknown_psk_identity, or as if the key were wrong (decrypt_error; bad_record_mac when our Finished record fails first) to hide that it does not know it.',
+    rfc: 'RFC 4279 §2',
+    role: 'server',
+    strength: 'MAY',
+    evidence: 'live',
+    group: 'negotiation',
+    alerts: [
+      because(
+        'unknown_psk_identity',
+        'RFC 4279 §2',
+        'If the server does not recognize the PSK identity, it MAY respond with an "unknown_psk_identity" alert message.',
+      ),
+      because(
+        'decrypt_error',
+        'RFC 4279 §2',
+        'Alternatively, if the server wishes to hide the fact that the PSK identity was not known, it MAY continue the protocol as if the PSK identity existed but the key was incorrect: that is, respond with a "decrypt_error" alert.',
+      ),
+      // going on "as if the key was incorrect" over a TLS 1.2 record layer: our Finished record, protected with keys the
+      // server does not share, fails to deprotect before any verify_data is compared
+      definition('bad_record_mac', ['1.2']),
+    ],
+    live: { scope: { kind: 'declared' }, expects: 'reject', judges: 'outcome' },
+    overrides: {
+      checklist:
+        'the reference checklist has no PSK key exchange rules; RFC 4279 §2 names the two answers to an unknown psk_identity (a server that knows no key for it cannot complete the handshake), decided live by the PSK mutations of tlsprop fuzz --psk',
+    },
+  }),
+  rule({
+    id: 't13.psk.unknown-identity',
+    title:
+      'A TLS 1.3 server does not select an offered external PSK whose identity it does not know: it goes on with a full handshake, or aborts with handshake_failure (or insufficient_security) when nothing else is left to negotiate.',
+    rfc: ['RFC 8446 §4.2.11', 'RFC 8446 §4.1.1'],
+    versions: ['1.3'],
+    role: 'server',
+    evidence: 'live',
+    group: 'negotiation',
+    alerts: [
+      because(
+        'handshake_failure',
+        'RFC 8446 §4.1.1',
+        'If the server is unable to negotiate a supported set of parameters (i.e., there is no overlap between the client and server parameters), it MUST abort the handshake with either a "handshake_failure" or "insufficient_security" fatal alert (see Section 6).',
+      ),
+      because(
+        'insufficient_security',
+        'RFC 8446 §4.1.1',
+        'If the server is unable to negotiate a supported set of parameters (i.e., there is no overlap between the client and server parameters), it MUST abort the handshake with either a "handshake_failure" or "insufficient_security" fatal alert (see Section 6).',
+      ),
+      // a server that takes the identity as one it knows (one key for every identity) meets a binder made with another
+      // key: "If this value is not present or does not validate, the server MUST abort the handshake" (RFC 8446 §4.2.11)
+      definition('decrypt_error', ['1.3']),
+    ],
+    ignorable: {
+      rfc: 'RFC 8446 §4.1.1',
+      text: 'If the server does not select a PSK, then the first three of these options are entirely orthogonal: the server independently selects a cipher suite, an (EC)DHE group and key share for key establishment, and a signature algorithm/certificate pair to authenticate itself to the client.',
+      receiver: 'server',
+    },
+    live: { scope: { kind: 'declared' }, expects: 'either', judges: 'outcome' },
+    overrides: {
+      checklist:
+        'the reference checklist has no external PSK rules; RFC 8446 §4.2.11: "The server MUST ensure that it selects a compatible PSK (if any) and cipher suite": a PSK whose identity the server does not know is none it can select, so it negotiates without one (§4.1.1) or finds nothing to negotiate; decided live by the PSK mutations of tlsprop fuzz --psk',
     },
   }),
 ];

@@ -185,6 +185,16 @@ export async function targetedTranscripts(): Promise<Targeted[]> {
       },
     ),
   );
+  // certificate compression (RFC 8879): the client offers zlib and brotli, the server compresses its Certificate
+  for (const algorithm of [1, 2]) {
+    const c = configs(p, '1.3');
+    out.push(
+      await run(`TLS 1.3 certificate compression, algorithm ${algorithm}`, p, {
+        client: { ...c.client, certificateCompression: [2, 1] },
+        server: { ...c.server, certificateCompression: [algorithm] },
+      }),
+    );
+  }
   // a required client certificate that the client does not have: the server ends with a fatal alert
   out.push(await run('TLS 1.3 client certificate required and missing', p, configs(p, '1.3', 'require', false)));
   // max_fragment_length offered by the client and ignored by the server (it may: RFC 6066 §4; the hook adds it, so the client does not know it offered it)
