@@ -30,6 +30,7 @@ export const FAULT_IDS = [
   'accept-ccs-after-finished',
   'accept-cv-unoffered-scheme',
   'null-suite-no-common',
+  'accept-renegotiation-without-ri',
 ] as const;
 
 export type Fault = (typeof FAULT_IDS)[number];
@@ -106,6 +107,10 @@ export const FAULTS: Readonly<Record<Fault, FaultInfo>> = {
   },
   'null-suite-no-common': {
     id: 'null-suite-no-common',
+    sides: ['server'],
+  },
+  'accept-renegotiation-without-ri': {
+    id: 'accept-renegotiation-without-ri',
     sides: ['server'],
   },
 };

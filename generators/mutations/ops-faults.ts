@@ -145,4 +145,11 @@ export const ENGINE_FAULT_MUTATIONS: readonly EngineFault[] = [
     ['t12.neg.no-common-parameters', 't13.neg.no-common-parameters', 't12.neg.suite-offered', 't13.neg.suite-offered'],
     'handshake_failure',
   ),
+  fault(
+    'accept-renegotiation-without-ri',
+    'server: on a connection with secure renegotiation, a renegotiating ClientHello without renegotiation_info is renegotiated (the RFC 5746 §3.7 check is skipped; the renegotiation family finds it)',
+    ['1.2'],
+    ['ext.reneg.secure'],
+    'handshake_failure',
+  ),
 ];

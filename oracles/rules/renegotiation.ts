@@ -43,6 +43,28 @@ const HANDSHAKE_FAILURE_5746 = because(
   'MUST abort the handshake (by sending a fatal handshake_failure alert).',
 );
 
+/**
+ * A peer that does not renegotiate may decline a renegotiation, valid or not, and go on with the connection: what each
+ * side's decline rests on. The live renegotiation families (fuzz/) take a decline as a refusal of the new handshake
+ * (conforming both for a valid renegotiation and for one that breaks ext.reneg.secure, which the peer then did not go
+ * on with); a fatal alert to a valid renegotiation is no decline (the connection does not go on).
+ * - server (our client renegotiates): RFC 5246 §7.2.2, the warning no_renegotiation;
+ * - client (our server sends a HelloRequest): RFC 5246 §7.4.1.1, the warning or no answer at all; RFC 5746 §4.2
+ *   requires the warning from a client that refuses a renegotiation of a connection without secure renegotiation.
+ */
+export const RENEGOTIATION_DECLINE = {
+  server: because(
+    'no_renegotiation',
+    'RFC 5246 §7.2.2',
+    'no_renegotiation: Sent by the client in response to a hello request or by the server in response to a client hello after initial handshaking. Either of these would normally lead to renegotiation; when that is not appropriate, the recipient should respond with this alert. [...] This message is always a warning.',
+  ),
+  client: because(
+    'no_renegotiation',
+    'RFC 5246 §7.4.1.1',
+    'This message MAY be ignored by the client if it does not wish to renegotiate a session, or the client may, if it wishes, respond with a no_renegotiation alert.',
+  ),
+} as const;
+
 /** The connection's first handshake. */
 function initialOf(ctx: Context): Context {
   let c = ctx;

@@ -171,6 +171,12 @@ export const versionRules = [
     role: 'client',
     needs: ['client-hello'],
     check(ctx) {
+      // a renegotiation (TLS 1.2 only) that is TLS 1.3 by the server's ServerHello alone: the server's violation
+      // (ver.t13.no-13-in-renegotiation), not the client's offer
+      if (ctx.previous && !offers13(ctx.ch.b))
+        return notApplicable('A renegotiation of a TLS 1.2 connection answered with TLS 1.3 (ver.t13.no-13-in-renegotiation).', {
+          message: ctx.ch.m.index,
+        });
       return offers13(ctx.ch.b)
         ? pass(`supported_versions lists ${T13}.`, { message: ctx.ch.m.index })
         : violation(`TLS 1.3 negotiated without ${T13} in the ClientHello supported_versions.`, {
