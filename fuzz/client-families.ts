@@ -215,7 +215,7 @@ export function conversationOf(
   // §7.4.1.1), and then the mutation did not fire
   if (mutant?.mutation.renegotiates && conv.expect.kind === 'reject') {
     conv.renegotiate = true;
-    conv.name = `renegotiation ${conv.name}`;
+    conv.name = `${conv.name} renegotiation`;
     conv.expect = { ...conv.expect, decline: RENEGOTIATION_DECLINE.client, silenceOk: true };
   }
   return conv;

@@ -125,6 +125,10 @@ export const RENEGOTIATION_MUTATIONS: readonly Mutation[] = [
       'the server answers a renegotiation of the TLS 1.2 connection with a TLS 1.3 ServerHello',
       ['ver.t13.no-13-in-renegotiation'],
     ),
+    // a renegotiating ClientHello offers TLS 1.2 only, without supported_versions (ours and OpenSSL's): the
+    // ServerHello's supported_versions is then also an extension the client did not offer (RFC 5246 §7.4.1.4:
+    // unsupported_extension), which the client may answer instead of protocol_version
+    reactionRules: ['ext.only-if-offered'],
     ...renegotiating('server-sends', 'client', serverHello13),
   } as Mutation,
   {

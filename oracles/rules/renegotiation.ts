@@ -18,7 +18,7 @@ import type { ClientHello, ServerHello } from '../../wire/handshake';
 import { bytesEqual, concatBytes } from '../../wire/hex';
 import { AlertDescription, AlertLevel, SCSV, ExtensionType as X } from '../../wire/registry';
 import { VERSION_CODE } from '../../wire/vocabulary';
-import { because } from '../alert-choices';
+import { because, definitionIn } from '../alert-choices';
 import { selectedVersion } from '../../transcript/build';
 import { type Context, type Hello, isUnreadableStep } from '../context';
 import { hex4 } from '../flow';
@@ -122,7 +122,11 @@ export const renegotiationRules = [
     title:
       'A secure renegotiation binds to the connection: the ClientHello carries the previous client verify_data and no SCSV, the ServerHello client verify_data || server verify_data.',
     rfc: 'RFC 5746 §3.5, §3.7',
-    alerts: [HANDSHAKE_FAILURE_5746],
+    overrides: {
+      alerts:
+        'RFC 5746 §3.5 and §3.7 say "MUST abort the handshake" and name no alert: handshake_failure, the alert §3.4 / §3.6 name for the same extension, or illegal_parameter, whose RFC 5246 §7.2.2 definition fits a renegotiated_connection field inconsistent with the saved verify_data (OpenSSL clients send it)',
+    },
+    alerts: [HANDSHAKE_FAILURE_5746, definitionIn('illegal_parameter', ['1.2'])],
     needs: ['renegotiation'],
     check(ctx): Outcome[] {
       const f = flags(ctx);
