@@ -27,6 +27,7 @@ import { engineFault, faultRules } from '../generators/mutations';
 import { type Fault, FAULT_IDS, FAULTS, FaultConfigError, FaultCrash, parseFaults } from './faults';
 import { SERVER_NAME, type TestPki, testPki } from './fixtures';
 import type { EngineHooks, HookRecord } from './hooks';
+import { sendHello } from './renegotiation-hooks';
 import { type MemoryRun, runInMemory } from './memory';
 import { TlsClient } from './client';
 import { TlsServer } from './server';
@@ -601,5 +602,25 @@ describe('accept-tls12-from-t13-only (a client that offered only TLS 1.3)', () =
     };
     const inExt = await runInMemory({ ...c, faults: ['accept-tls12-from-t13-only'] }, server('1.3'), { server: sv12 });
     expect(alertOf(inExt.clientOutcome)).toBe(AlertDescription.illegal_parameter);
+  });
+});
+
+describe('accept-renegotiation-without-ri (TLS 1.2 server)', () => {
+  it('a secure connection renegotiated without renegotiation_info: handshake_failure when healthy, renegotiated with the fault', async () => {
+    const c = client('1.2', { renegotiation: 'legacy' });
+    const s = server('1.2', { renegotiation: 'secure' });
+    const noRi = { client: sendHello('client_hello', () => ({ ri: null })) };
+    const healthy = await runInMemory(c, s, noRi, { renegotiations: ['client'] });
+    expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription[engineFault('accept-renegotiation-without-ri').healthyAlert]);
+    expect(healthy.server.renegotiations).toBe(0);
+    const faulty = await runInMemory(c, { ...s, faults: ['accept-renegotiation-without-ri'] }, noRi, {
+      renegotiations: ['client'],
+    });
+    expect(faulty.server.renegotiations).toBe(1);
+    // the oracles name the fault's rule on the renegotiating ClientHello
+    expect(await violated(faulty)).toEqual(expect.arrayContaining(faultRules('accept-renegotiation-without-ri', '1.2')));
+    // a renegotiation with renegotiation_info goes as before
+    const valid = await runInMemory(c, { ...s, faults: ['accept-renegotiation-without-ri'] }, {}, { renegotiations: ['client'] });
+    expect(valid.server.renegotiations).toBe(1);
   });
 });

@@ -31,6 +31,7 @@ export const FAULT_IDS = [
   'accept-cv-unoffered-scheme',
   'null-suite-no-common',
   'accept-tls12-from-t13-only',
+  'accept-renegotiation-without-ri',
 ] as const;
 
 export type Fault = (typeof FAULT_IDS)[number];
@@ -112,6 +113,10 @@ export const FAULTS: Readonly<Record<Fault, FaultInfo>> = {
   'accept-tls12-from-t13-only': {
     id: 'accept-tls12-from-t13-only',
     sides: ['client'],
+  },
+  'accept-renegotiation-without-ri': {
+    id: 'accept-renegotiation-without-ri',
+    sides: ['server'],
   },
 };
 

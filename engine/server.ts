@@ -583,7 +583,10 @@ export class TlsServer extends Endpoint {
       return;
     }
     if (scsv) throw failure('handshake_failure', 'TLS_EMPTY_RENEGOTIATION_INFO_SCSV in a secure renegotiation ClientHello');
-    if (!ri) throw failure('handshake_failure', 'the ClientHello of a secure renegotiation has no renegotiation_info');
+    if (!ri) {
+      if (this.faulty('accept-renegotiation-without-ri')) return;
+      throw failure('handshake_failure', 'the ClientHello of a secure renegotiation has no renegotiation_info');
+    }
     if (!bytesEqual(ri.renegotiatedConnection, this.clientVerifyData))
       throw failure(
         'handshake_failure',

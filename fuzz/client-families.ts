@@ -15,6 +15,7 @@ import type { TestPki } from '../engine/fixtures';
 import type { EngineHooks } from '../engine/hooks';
 import { engineSuite } from '../engine/suites';
 import { MUTATIONS } from '../generators/mutations/catalogue';
+import { RENEGOTIATION_DECLINE } from '../oracles/rules/renegotiation';
 import { alertNames, liveSide, type Mutation, reactionOf, rulesIn, type ServerSends } from '../generators/mutations/model';
 import { BASES, type BaseEnv, type BaseName } from '../generators/mutations/support';
 import { NamedGroup, namedGroups, nameOf } from '../wire/registry';
@@ -58,6 +59,8 @@ export interface ClientConversation {
   serverRandom: Uint8Array;
   mutant?: Mutant;
   expect: Expectation;
+  /** TLS 1.2: once the first handshake is done our server asks for a renegotiation (HelloRequest; the mutant acts in it). */
+  renegotiate?: true;
   seed: number;
   path: string;
 }
@@ -210,6 +213,14 @@ export function conversationOf(
     path,
   };
   if (mutant) conv.mutant = mutant;
+  // a mutation of the renegotiation (RFC 5746): our server asks for one with a HelloRequest once the first handshake is
+  // done; the client may decline it with no_renegotiation or not answer at all (RENEGOTIATION_DECLINE.client, RFC 5246
+  // §7.4.1.1), and then the mutation did not fire
+  if (mutant?.mutation.renegotiates && conv.expect.kind === 'reject') {
+    conv.renegotiate = true;
+    conv.name = `${conv.name} renegotiation`;
+    conv.expect = { ...conv.expect, decline: RENEGOTIATION_DECLINE.client, silenceOk: true };
+  }
   return conv;
 }
 

@@ -259,6 +259,7 @@ async function runConversation(s: Session, conv: ClientConversation, profile: Cl
       totalMs: timing.totalMs,
       afterConnect: 'await',
       invalidFrom: () => w?.firedAt(),
+      ...(conv.renegotiate ? { renegotiate: true } : {}),
     }),
   );
   if (played.startupMs !== undefined) s.clientTiming.startups.push(played.startupMs);
@@ -289,7 +290,13 @@ async function runConversation(s: Session, conv: ClientConversation, profile: Cl
   const j = judgeConversation(
     conv.expect,
     judged,
-    { version: conv.version, ours: 'S->C', from: w ? { bytes: at ?? Number.POSITIVE_INFINITY } : undefined, end: run.end },
+    {
+      version: conv.version,
+      ours: 'S->C',
+      from: w ? { bytes: at ?? Number.POSITIVE_INFINITY } : undefined,
+      end: run.end,
+      ...(conv.renegotiate ? { renegotiated: server.renegotiations > 0 } : {}),
+    },
     o.profile.strictness,
   );
   ladder.push(

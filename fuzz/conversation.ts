@@ -34,6 +34,8 @@ export interface Conversation {
    * mutation's hooks mark it themselves as they fire.
    */
   invalidAt?: MessageType;
+  /** TLS 1.2: once the first handshake is done our client renegotiates (the renegotiation family; fuzz/exchange.ts). */
+  renegotiate?: true;
   /** Replay: the run's seed and this conversation's index. */
   seed: number;
   path: string;

@@ -30,7 +30,7 @@ import type { TlsServer } from '../engine/server';
 import { SocketReader, type SocketRun } from '../engine/socket';
 import type { WireRecord } from '../engine/types';
 import { concatBytes } from '../wire/hex';
-import { ContentType } from '../wire/registry';
+import { AlertDescription, ContentType } from '../wire/registry';
 
 const HANDSHAKE: number = ContentType.handshake;
 
@@ -61,6 +61,12 @@ export interface ExchangePolicy {
    * on the wire (its data, sent before it read ours): `await` then listens `quietMs` more for its answer to it.
    */
   invalidFrom?: () => number | undefined;
+  /**
+   * TLS 1.2: once the first handshake is done, renegotiate (RFC 5746; our client sends a ClientHello, our server a
+   * HelloRequest) and treat the renegotiation as handshaking; `afterConnect` then settles what follows it (or the
+   * peer's no_renegotiation warning, which leaves our endpoint connected without a new handshake).
+   */
+  renegotiate?: boolean;
 }
 
 export interface Exchanged extends SocketRun {
@@ -68,6 +74,8 @@ export interface Exchanged extends SocketRun {
   firstAnswerMs?: number;
   /** Time of the whole exchange. */
   ms: number;
+  /** With `renegotiate`: whether our endpoint started the renegotiation, or why it could not. */
+  renegotiation?: { started: true } | { started: false; why: string };
 }
 
 /** Connect our client to host:port; undefined when the connection is refused or fails (the reason given). */
@@ -90,6 +98,21 @@ const LINGER_MS = 200;
 
 /** Tickets our client has received (our server receives none). */
 const ticketCount = (e: TlsClient | TlsServer): number => ('tickets' in e ? e.tickets.length : 0);
+
+/**
+ * Our endpoint is in a handshake: the first one, or a TLS 1.2 renegotiation, which counts from our request on
+ * (`asked`: our server's HelloRequest leaves it connected until the client's ClientHello comes) until it completed or
+ * the peer declined it with the warning no_renegotiation.
+ */
+const handshaking = (e: TlsClient | TlsServer, asked: boolean): boolean =>
+  !e.connected ||
+  e.renegotiationInProgress ||
+  (asked && e.renegotiations === 0 && !e.warningsReceived.some((a) => a.description === AlertDescription.no_renegotiation));
+
+/** Start a TLS 1.2 renegotiation: our client's ClientHello, or our server's HelloRequest. */
+async function startRenegotiation(e: TlsClient | TlsServer): Promise<WireRecord[]> {
+  return 'renegotiate' in e ? e.renegotiate() : e.requestRenegotiation();
+}
 
 /** Run an endpoint over a connected socket until the outcome is decided (see the header). */
 export async function exchange(
@@ -163,8 +186,20 @@ async function exchangeOn(
   };
   for (;;) {
     if (endpoint.terminal) break;
+    if (policy.renegotiate && !run.renegotiation && endpoint.connected) {
+      try {
+        const recs = await startRenegotiation(endpoint);
+        run.renegotiation = { started: true };
+        send(recs);
+      } catch (e) {
+        // our endpoint may not renegotiate on this connection (e.g. our server's policy, RFC 5746 §4.4): nothing to judge
+        run.renegotiation = { started: false, why: e instanceof Error ? e.message : String(e) };
+        break;
+      }
+      if (endpoint.terminal) break;
+    }
     let wait: number;
-    if (endpoint.connected) {
+    if (!handshaking(endpoint, run.renegotiation?.started === true)) {
       mode ??=
         typeof policy.afterConnect === 'function'
           ? policy.afterConnect(sentBeforeAnswer, flightBeforeAnswer)
@@ -206,7 +241,7 @@ async function exchangeOn(
       }
     } else wait = policy.silenceOk ? policy.quietMs : policy.answerMs;
     const left = deadline - Date.now();
-    const connectedBefore = endpoint.connected;
+    const connectedBefore = !handshaking(endpoint, run.renegotiation?.started === true);
     const r = left > 0 ? await reader.read(Math.min(wait, left)) : ({ kind: 'timed_out' } as const);
     if (!(r instanceof Uint8Array)) {
       if (r.kind === 'timed_out' && connectedBefore && left > wait) continue; // the next phase of afterConnect

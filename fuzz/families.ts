@@ -9,7 +9,11 @@
  * - state: one to three state-machine step lists of one version, combined,
  *   judged by walking oracles/statemachine.ts;
  * - cert: our client presents a faulty certificate (`certificate` presented
- *   by the client) to a server that asks for one.
+ *   by the client) to a server that asks for one;
+ * - reneg: a TLS 1.2 handshake, then our client renegotiates (RFC 5746):
+ *   validly, or with one mutation of its renegotiating ClientHello
+ *   (`client-sends` declared `renegotiates`), judged under the first
+ *   handshake's keys.
  *
  * Which mutation runs in which family follows from its declaration; a
  * family is one entry of FAMILIES. The first conversations of a run are one
@@ -21,6 +25,7 @@ import { engineSuite, PSK_KEX } from '../engine/suites';
 import { MUTATIONS } from '../generators/mutations/catalogue';
 import { type ClientCertificate, type ClientSends, type Kex12, liveSide, type Mutation } from '../generators/mutations/model';
 import { stateHooks, stateModel } from '../generators/mutations/state';
+import { RENEGOTIATION_DECLINE } from '../oracles/rules/renegotiation';
 import type { TlsVersion } from '../wire/vocabulary';
 import { baseNameFor, type ClientBase, type Conversation, clientMutation, restrict, validConversation } from './conversation';
 import { coverageOrder } from './core';
@@ -50,7 +55,9 @@ export type ConvSpec =
   /** `version`: the version to run it in (absent, or one it cannot run in against this target: the first it can). */
   | { kind: 'mutant'; op: string; version?: TlsVersion; cfg: ConvConfig }
   | { kind: 'state'; scenarios: string[]; cfg: ConvConfig }
-  | { kind: 'cert'; fault: string; version: TlsVersion; cfg: ConvConfig };
+  | { kind: 'cert'; fault: string; version: TlsVersion; cfg: ConvConfig }
+  /** `op`: the renegotiation mutation (absent: a valid renegotiation). */
+  | { kind: 'reneg'; op?: string; cfg: ConvConfig };
 
 /** The family a conversation belongs to: a valid handshake, a mutant, state-machine steps, a certificate fault. */
 export type FamilyName = ConvSpec['kind'];
@@ -208,7 +215,10 @@ const valid: Family<Extract<ConvSpec, { kind: 'valid' }>> = {
   },
 };
 
-const isMutant = (m: Mutation): m is ClientSends => m.where === 'client-sends' && !m.steps && liveSide(m) === 'client';
+const isMutant = (m: Mutation): m is ClientSends =>
+  m.where === 'client-sends' && !m.steps && !m.renegotiates && liveSide(m) === 'client';
+const isReneg = (m: Mutation): m is ClientSends =>
+  m.where === 'client-sends' && m.renegotiates === true && liveSide(m) === 'client';
 const isState = (m: Mutation): m is ClientSends => m.where === 'client-sends' && m.steps !== undefined;
 const isCertFault = (m: Mutation): m is ClientCertificate => m.where === 'certificate' && m.presentedBy === 'client';
 
@@ -431,16 +441,86 @@ const cert: Family<Extract<ConvSpec, { kind: 'cert' }>> = {
   },
 };
 
+/**
+ * TLS 1.2 renegotiation (RFC 5746; tlsfuzzer's test-renegotiation-disabled, test-openssl-3712): a valid handshake, then
+ * our client renegotiates under its keys (fuzz/exchange.ts `renegotiate`), validly or with a mutation of its
+ * renegotiating ClientHello. A server that does not renegotiate declines with the warning no_renegotiation and goes
+ * on (RENEGOTIATION_DECLINE.server, RFC 5246 §7.2.2): conforming for both. A valid renegotiation must otherwise
+ * complete; a mutated one is refused as its rules' alerts say (ext.reneg.secure: handshake_failure, RFC 5746 §3.7).
+ * Our client renegotiates even without secure renegotiation (`legacy`: RFC 5746 §4.2 lets a client do so with the
+ * SCSV); a mutation is judged only on a connection that established it (target.ts), as its rules presume.
+ */
+const reneg: Family<Extract<ConvSpec, { kind: 'reneg' }>> = {
+  kind: 'reneg',
+  members: (ctx) => (ctx.target.suites['1.2'].length ? MUTATIONS.filter(isReneg) : []),
+  coverage: (ctx, members) =>
+    ctx.target.suites['1.2'].length
+      ? [
+          // the valid renegotiation with the first handshake's restricted signature_algorithms offer (as `valid 1.2 #0`)
+          { kind: 'reneg' as const, cfg: { ...CFG0, schemes: ctx.target.schemes?.length ? 1 : 0 } },
+          ...members.map((m) => ({ kind: 'reneg' as const, op: m.name, cfg: { ...CFG0 } })),
+        ]
+      : [],
+  arms: (ctx, members) =>
+    ctx.target.suites['1.2'].length
+      ? [
+          {
+            weight: 1,
+            arbitrary: fc
+              .record({
+                kind: fc.constant('reneg' as const),
+                op: fc.constantFrom('', ...members.map((m) => m.name)),
+                cfg: cfgArb,
+              })
+              .map((s) => (s.op === '' ? { kind: s.kind, cfg: s.cfg } : s)),
+          },
+        ]
+      : [],
+  text: (spec) => `reneg ${spec.op ?? 'valid'}`,
+  build: async (spec, ctx, path) => {
+    const groups = ctx.target.groups?.length ? ctx.target.groups : GROUPS;
+    const label = `renegotiation ${spec.op ?? 'valid'}`;
+    const conv = framed(ctx, spec.cfg, '1.2', ctx.target.suites['1.2'], groups, label, path);
+    const frame: Conversation = {
+      ...conv,
+      client: { ...conv.client, renegotiation: 'legacy' },
+      kind: 'reneg',
+      renegotiate: true,
+      expect: { kind: 'complete', decline: RENEGOTIATION_DECLINE.server },
+    };
+    if (spec.op === undefined) return frame;
+    const m = MUTATIONS.find((x): x is ClientSends => x.name === spec.op && isReneg(x));
+    if (!m) throw new Error(`${spec.op} is no renegotiation mutation our client can run`);
+    const mutated = await clientMutation(m, ctx.o.identity.pki, frame.client, {
+      base: baseNameFor(m, '1.2'),
+      suiteIndex: 0,
+      group: conv.group,
+      compat: false,
+      clientRandom: conv.client.random ?? RANDOM0,
+      serverRandom: RANDOM0,
+      seed: ctx.o.budget.seed,
+    });
+    return {
+      ...frame,
+      client: mutated.client,
+      hooks: mutated.hooks,
+      operator: m.name,
+      subject: m.name,
+      expect: { ...expectationOf(m, '1.2', 'server'), decline: RENEGOTIATION_DECLINE.server },
+    };
+  },
+};
+
 /** The spec of a family. */
 type SpecOf<K extends FamilyName> = Extract<ConvSpec, { kind: K }>;
 
 /** Every family, by name: a new family is one entry here (and its spec variant in ConvSpec). */
-export const FAMILIES: { readonly [K in FamilyName]: Family<SpecOf<K>> } = { valid, mutant, state, cert };
+export const FAMILIES: { readonly [K in FamilyName]: Family<SpecOf<K>> } = { valid, mutant, state, cert, reneg };
 
 /** The families in the order of the arbitrary's arms (the order fast-check paths depend on). */
-const ARMS_ORDER: readonly FamilyName[] = ['valid', 'mutant', 'state', 'cert'];
+const ARMS_ORDER: readonly FamilyName[] = ['valid', 'mutant', 'state', 'cert', 'reneg'];
 /** The families' turns in the coverage-first conversations. */
-const COVERAGE_TURNS: readonly FamilyName[] = ['mutant', 'state', 'cert', 'valid'];
+const COVERAGE_TURNS: readonly FamilyName[] = ['mutant', 'state', 'cert', 'valid', 'reneg'];
 
 /** A family's view that does not depend on its spec type (members, coverage and arms as plain specs). */
 interface AnyFamily {
@@ -495,6 +575,8 @@ function namesOf(spec: ConvSpec): string[] {
       return spec.scenarios;
     case 'cert':
       return [spec.fault];
+    case 'reneg':
+      return spec.op === undefined ? [] : [spec.op];
   }
 }
 
@@ -562,5 +644,5 @@ export function specText(s: ConvSpec): string {
 
 /** Every name a conversation against a server can run (profiles and --operator are checked against it). */
 export function conversationNames(): string[] {
-  return MUTATIONS.filter((m) => isMutant(m) || isState(m) || isCertFault(m)).map((m) => m.name);
+  return MUTATIONS.filter((m) => isMutant(m) || isState(m) || isCertFault(m) || isReneg(m)).map((m) => m.name);
 }

@@ -5,6 +5,7 @@
 import type { SocketEnd } from '../engine/socket';
 import { mutation } from '../generators/mutations';
 import type { RuleId } from '../oracles/catalogue';
+import { RENEGOTIATION_DECLINE } from '../oracles/rules/renegotiation';
 import type { Verdict } from '../oracles/rule';
 import type { Epoch, Transcript, TranscriptMessage, TranscriptRecord } from '../transcript/model';
 import type { Direction, MessageKind, MessageType, TlsVersion } from '../wire/vocabulary';
@@ -580,5 +581,81 @@ describe('a post-handshake input of our server (a broken TLS 1.3 NewSessionTicke
     const crossed = run([...hs, nst, data, close]);
     expect([crossed.closedBefore, crossed.wentOn]).toEqual([true, undefined]);
     expect(run([...hs, nst, data]).closedBefore).toBeUndefined();
+  });
+});
+
+describe('a TLS 1.2 renegotiation (RFC 5746): completed, declined with no_renegotiation, or refused', () => {
+  const connected: SocketEnd = { kind: 'done', outcome: { kind: 'connected', session: SESSION } };
+  const stalled: SocketEnd = {
+    kind: 'timed_out',
+    afterMs: 250,
+    overall: false,
+    outcome: { kind: 'connected', session: SESSION },
+  };
+  const first: Step[] = [
+    ...TLS12_FULL_CLIENT,
+    { dir: S, type: 'change_cipher_spec', kind: 'change_cipher_spec' },
+    { dir: S, type: 'finished', epoch: 'application' },
+  ];
+  const renegotiating: Step = { dir: C, type: 'client_hello', epoch: 'application' };
+  const decline: Step = { dir: S, type: 'alert', epoch: 'application', alert: [1, 100] };
+  const accepted: Step[] = [
+    { dir: S, type: 'server_hello', epoch: 'application' },
+    { dir: S, type: 'certificate', epoch: 'application' },
+    { dir: S, type: 'server_hello_done', epoch: 'application' },
+    { dir: C, type: 'client_key_exchange', epoch: 'application' },
+    { dir: C, type: 'change_cipher_spec', kind: 'change_cipher_spec', epoch: 'application' },
+    { dir: C, type: 'finished', epoch: 'application' },
+    { dir: S, type: 'change_cipher_spec', kind: 'change_cipher_spec', epoch: 'application' },
+  ];
+  const valid: Expectation = { kind: 'complete', decline: RENEGOTIATION_DECLINE.server };
+  const reneg = (
+    steps: readonly Step[],
+    expect: Expectation,
+    end: SocketEnd,
+    from: InvalidFrom | undefined,
+    renegotiated: boolean,
+  ) =>
+    judgeConversation(
+      expect,
+      { transcript: transcript(steps), verdicts: [], peer: [] },
+      { version: '1.2', ours: C, from, end, renegotiated },
+      'exact',
+    );
+  // our invalid input: the renegotiating ClientHello, after the 6 records (10 bytes each) we sent in the first handshake
+  const atRenegotiation: InvalidFrom = { bytes: 60 };
+  it('a valid renegotiation: completed, or declined with the warning (RFC 5246 §7.2.2); a stall is hung', () => {
+    expect(reneg([...first, renegotiating, ...accepted], valid, connected, undefined, true).verdict).toBe('conforming');
+    const declined = reneg([...first, renegotiating, decline], valid, connected, undefined, false);
+    expect(declined).toMatchObject({ verdict: 'conforming' });
+    expect(declined.detail).toMatch(/declined the renegotiation with the warning no_renegotiation \(RFC 5246 §7\.2\.2/);
+    // the first handshake completed, the renegotiation did not: no completed handshake to judge by
+    expect(reneg([...first, renegotiating], valid, stalled, undefined, false).verdict).toBe('hung');
+    // without the leave to decline, a declined handshake is no completed one
+    expect(reneg([...first, renegotiating, decline], { kind: 'complete' }, connected, undefined, false).verdict).not.toBe(
+      'conforming',
+    );
+  });
+  it('a renegotiation without renegotiation_info: refused with handshake_failure or declined; going on accepts it', () => {
+    const e = { ...expectationOf(mutation('t12-reneg-client-no-ri'), '1.2', 'server'), decline: RENEGOTIATION_DECLINE.server };
+    expect(e).toMatchObject({ kind: 'reject', alerts: ['handshake_failure', 'illegal_parameter'] });
+    const fatal = (d: number): Step => ({ dir: S, type: 'alert', epoch: 'application', alert: [2, d] });
+    expect(reneg([...first, renegotiating, fatal(40)], e, alertEnd(40), atRenegotiation, false).verdict).toBe('conforming');
+    expect(reneg([...first, renegotiating, fatal(10)], e, alertEnd(10), atRenegotiation, false).verdict).toBe('wrong-alert');
+    expect(reneg([...first, renegotiating, decline], e, connected, atRenegotiation, false).verdict).toBe('conforming');
+    const went = reneg([...first, renegotiating, ...accepted], e, connected, atRenegotiation, true);
+    expect(went).toMatchObject({ verdict: 'accepted-invalid', rule: 'ext.reneg.secure' });
+    expect(went.detail).toMatch(/its ChangeCipherSpec/);
+  });
+  it("the server's application data during the renegotiation (under the previous keys) is not going on", () => {
+    const e = { ...expectationOf(mutation('t12-reneg-client-no-ri'), '1.2', 'server'), decline: RENEGOTIATION_DECLINE.server };
+    const data: Step = { dir: S, type: 'application_data', epoch: 'application' };
+    const fatal: Step = { dir: S, type: 'alert', epoch: 'application', alert: [2, 40] };
+    expect(reneg([...first, renegotiating, data, fatal], e, alertEnd(40), atRenegotiation, false).verdict).toBe('conforming');
+    // the same data after an invalid input of the first handshake is going on
+    const plain = expectationOf(mutation('t12-cv-sig-corrupt'), '1.2', 'server');
+    expect(judgeClient([...TLS12_FULL_CLIENT, data], plain, closedAfterSession, { message: 'certificate_verify' }).verdict).toBe(
+      'accepted-invalid',
+    );
   });
 });

@@ -18,7 +18,7 @@ import type { EngineHooks, FramePiece, HookFrame } from '../engine/hooks';
 import type { TlsServer } from '../engine/server';
 import type { SocketEnd, SocketRun } from '../engine/socket';
 import { alertNames, type Mutation, reactionOf, rulesIn } from '../generators/mutations/model';
-import { alertNameOf } from '../oracles/alert-choices';
+import { type AlertChoice, alertNameOf } from '../oracles/alert-choices';
 import type { RuleId } from '../oracles/catalogue';
 import { checkTranscript } from '../oracles/evaluate';
 import { type ConversationRun, liveVerdicts } from '../oracles/live';
@@ -52,10 +52,16 @@ export const DEFAULT_STRICTNESS: Strictness = 'exact';
  * complete the handshake.
  */
 export type Expectation =
-  /** `rules`: the live rules that say the input, unusual but valid, must be accepted (ext.ignore-unknown, ...). */
-  | { kind: 'complete'; rules?: readonly RuleId[] }
+  /**
+   * `rules`: the live rules that say the input, unusual but valid, must be accepted (ext.ignore-unknown, ...).
+   * `decline`: a renegotiation the peer may decline instead (oracles/rules/renegotiation.ts RENEGOTIATION_DECLINE):
+   * its warning no_renegotiation, or (`silenceOk`: a client's HelloRequest may go unanswered) no answer at all.
+   */
+  | { kind: 'complete'; rules?: readonly RuleId[]; decline?: AlertChoice; silenceOk?: boolean }
   | {
       kind: 'reject';
+      /** A renegotiation the peer may decline instead of aborting it (its warning no_renegotiation; see above). */
+      decline?: AlertChoice;
       rules: readonly RuleId[];
       reactionRules?: readonly RuleId[];
       completion?: readonly RuleId[];
@@ -137,15 +143,25 @@ function silentEnd(obs: Observation): string {
  */
 export function classify(expect: Expectation, obs: Observation, strictness: Strictness): Classification {
   const withAlert = (c: Classification): Classification => (obs.alert !== undefined ? { ...c, alert: obs.alert } : c);
+  const declined =
+    obs.declined !== undefined && expect.decline !== undefined && obs.declined === expect.decline.alert
+      ? `the peer declined the renegotiation with the warning ${obs.declined} (${expect.decline.rfc}: "${expect.decline.text}")`
+      : undefined;
   if (expect.kind === 'complete') {
     if (obs.alert !== undefined)
       return withAlert({ verdict: 'wrong-alert', detail: `valid handshake rejected with alert ${obs.alert}` });
+    if (declined !== undefined && !obs.completed) return { verdict: 'conforming', detail: declined };
     if (obs.completed)
       return {
         verdict: 'conforming',
         detail: obs.peerData ? 'handshake completed, the peer sent application data' : 'handshake completed',
       };
     if (obs.ourAbort !== undefined) return { verdict: 'flagged', detail: `our endpoint aborted with ${obs.ourAbort}` };
+    if (obs.end === 'timed_out' && expect.silenceOk && expect.decline)
+      return {
+        verdict: 'conforming',
+        detail: `the peer did not answer the renegotiation request (${expect.decline.rfc}: "${expect.decline.text}")`,
+      };
     if (obs.end === 'timed_out') return { verdict: 'hung', detail: `valid handshake stalled after ${obs.afterMs ?? '?'} ms` };
     if (obs.end === 'reset') return { verdict: 'reset', detail: `valid handshake reset: ${obs.error ?? ''}` };
     return { verdict: 'wrong-alert', detail: `valid handshake: the peer ${silentEnd(obs)}` };
@@ -173,6 +189,7 @@ export function classify(expect: Expectation, obs: Observation, strictness: Stri
       return withAlert({ verdict: 'conforming', detail: `rejected with ${obs.alert}` });
     return withAlert({ verdict: 'wrong-alert', detail: `rejected with ${obs.alert}, expected ${named}` });
   }
+  if (declined !== undefined) return { verdict: 'conforming', detail: declined };
   if (obs.ourAbort !== undefined) return { verdict: 'flagged', detail: `our endpoint aborted first with ${obs.ourAbort}` };
   if (obs.end === 'timed_out') {
     if (expect.silenceOk && !obs.completed)
@@ -399,7 +416,7 @@ function dutyRules(expect: Expectation): RuleId[] {
 export function judgeConversation(
   expect: Expectation,
   judged: Pick<JudgedRun, 'transcript' | 'verdicts' | 'peer'>,
-  o: { version: TlsVersion; ours: Direction; from: InvalidFrom | undefined; end: SocketEnd },
+  o: { version: TlsVersion; ours: Direction; from: InvalidFrom | undefined; end: SocketEnd; renegotiated?: boolean },
   strictness: Strictness,
 ): Judgement {
   const t = judged.transcript;

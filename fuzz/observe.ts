@@ -54,6 +54,11 @@ export interface Observation {
    * that may have crossed it: the conversation shows nothing about that input.
    */
   closedBefore?: true;
+  /**
+   * TLS 1.2: the peer declined a renegotiation with the warning no_renegotiation (RFC 5246 §7.2.2) after our invalid
+   * input (for a valid conversation: at all), before any error alert.
+   */
+  declined?: string;
 }
 
 export const alertName = (d: number): string => nameOf(alertDescriptions, d, 2);
@@ -121,6 +126,7 @@ function wentOnBy(
   version: TlsVersion,
   fromPlaintextHello: boolean,
   postHandshake = false,
+  renegotiation = false,
 ): { what: string; weak: boolean } | undefined {
   const strong = (what: string) => ({ what, weak: false });
   if (m.type === 'finished') return strong('its Finished');
@@ -133,7 +139,9 @@ function wentOnBy(
   // a ServerHello after our invalid ClientHello: the server chose parameters from it (a HelloRetryRequest too: it
   // asked for a retry instead of refusing it)
   if (m.type === 'server_hello' && fromPlaintextHello) return { what: 'its ServerHello', weak: true };
-  if (m.kind === 'application_data' && m.type === 'application_data') return strong('application data');
+  // during a renegotiation application data goes on under the previous keys (RFC 5246 §7.4.1.1, e.g. a server's
+  // greeting racing our renegotiating ClientHello): only the new handshake's progress shows acceptance
+  if (m.kind === 'application_data' && m.type === 'application_data' && !renegotiation) return strong('application data');
   if (version === '1.2' && m.kind === 'change_cipher_spec') return strong('its ChangeCipherSpec');
   if (version === '1.3' && fromPlaintextHello && (m.type === 'encrypted_record' || m.type === 'encrypted_handshake_message'))
     return strong('protected records we cannot open (its keys come from our invalid input)');
@@ -153,10 +161,16 @@ export function observe(
     from: InvalidFrom | undefined;
     end: SocketEnd;
     explained?: ReadonlySet<number>;
+    /** The conversation renegotiates: whether the renegotiation completed on our side (the handshake it is judged by). */
+    renegotiated?: boolean;
   },
 ): Observation {
   const { end, version } = o;
-  const out: Observation = { version, end: end.kind, completed: completedOutcome(end.outcome) };
+  const out: Observation = {
+    version,
+    end: end.kind,
+    completed: completedOutcome(end.outcome) && o.renegotiated !== false,
+  };
   if (end.kind === 'timed_out') out.afterMs = end.afterMs;
   if (end.kind === 'reset') out.error = end.error;
   const ourAbort =
@@ -234,7 +248,11 @@ export function observe(
         }
         break;
       }
-      if (!a.error) continue;
+      if (!a.error) {
+        // a TLS 1.2 warning that declines a renegotiation (RFC 5246 §7.2.2): the peer refused the new handshake
+        if (version === '1.2' && a.name === 'no_renegotiation') out.declined ??= a.name;
+        continue;
+      }
       out.alert = a.name;
       // an error alert after a message that only may show acceptance (see wentOnBy): the alert decides
       if (weak) delete out.wentOn;
@@ -242,7 +260,7 @@ export function observe(
       break;
     }
     if ((out.wentOn === undefined || weak) && !o.explained?.has(m.index) && answering(m) && ticketAnswers(m)) {
-      const w = wentOnBy(m, version, fromPlaintextHello, postHandshake);
+      const w = wentOnBy(m, version, fromPlaintextHello, postHandshake, o.renegotiated !== undefined);
       if (w && (out.wentOn === undefined || !w.weak)) {
         out.wentOn = w.what;
         out.at = m.index;

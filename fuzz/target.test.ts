@@ -222,17 +222,17 @@ describe('planConversations', () => {
     expect(sig(a)).toEqual(sig(b));
     expect(sig(a)).not.toEqual(sig(c));
     expect(a.map((x) => x.path)).toEqual(Array.from({ length: 40 }, (_, i) => String(i)));
-    expect(new Set(a.map((x) => x.kind))).toEqual(new Set(['valid', 'mutant', 'state', 'cert']));
+    expect(new Set(a.map((x) => x.kind))).toEqual(new Set(['valid', 'mutant', 'state', 'cert', 'reneg']));
     for (const x of a) {
       expect(x.client.provider).toBeDefined();
       // a mutant of valid but unusual input (a GREASEd or fragmented ClientHello) must complete, naming the live rules
-      // that say so; a valid handshake names none
+      // that say so; a valid handshake (or valid renegotiation, which the peer may decline) names none
+      const plain = x.kind === 'valid' || (x.kind === 'reneg' && x.operator === undefined);
       if (x.expect.kind === 'complete')
-        expect(x.kind === 'valid' ? x.expect.rules : x.expect.rules?.length).toBe(
-          x.kind === 'valid' ? undefined : x.expect.rules?.length,
-        );
-      else expect(x.kind).not.toBe('valid');
-      if (x.expect.kind === 'complete' && x.kind !== 'valid') expect(x.expect.rules?.length).toBeGreaterThan(0);
+        expect(plain ? x.expect.rules : x.expect.rules?.length).toBe(plain ? undefined : x.expect.rules?.length);
+      else expect(plain).toBe(false);
+      if (x.expect.kind === 'complete' && !plain) expect(x.expect.rules?.length).toBeGreaterThan(0);
+      if (x.kind === 'reneg') expect(x.expect.decline?.alert).toBe('no_renegotiation');
       if (x.expect.kind === 'reject') {
         expect(x.kind === 'cert' || x.hooks !== undefined).toBe(true);
         // a step list that only leaves the flow incomplete names no alert (silence is fine); everything else does
@@ -249,7 +249,9 @@ describe('planConversations', () => {
     expect(plain.filter((x) => x.kind === 'cert')).toEqual([]);
     // --operator restricts the non-valid conversations
     const only = await planConversations({ ...o, profile: { ...o.profile, only: ['t12-state-early-ccs'] } }, TWO_VERSIONS);
-    expect(new Set(only.filter((x) => x.kind !== 'valid').map((x) => x.subject))).toEqual(new Set(['t12-state-early-ccs']));
+    // (a valid renegotiation is a valid conversation too: it runs no mutation)
+    const mutated = only.filter((x) => x.kind !== 'valid' && !(x.kind === 'reneg' && x.operator === undefined));
+    expect(new Set(mutated.map((x) => x.subject))).toEqual(new Set(['t12-state-early-ccs']));
     // a profile filters what runs, it does not reorder: the same conversations at the same paths, the ones it disables
     // named with its reason (a --path printed with a profile replays the same conversation without it)
     const file = parseProfile(JSON.stringify({ disabled: [{ rule: 't12.order.ccs-timing', reason: 'r' }] }), conversationNames());
@@ -280,7 +282,9 @@ describe('planConversations', () => {
           ? e.scenarios.join('+')
           : e.kind === 'cert'
             ? e.fault
-            : `valid ${e.version} #${e.cfg.suite}`;
+            : e.kind === 'reneg'
+              ? (e.op ?? 'reneg valid')
+              : `valid ${e.version} #${e.cfg.suite}`;
     const names = ex.map(nameOf);
     expect(new Set(names).size).toBe(names.length);
     // every name a server run can have applies here but those that need a DHE suite this profile has not, and the PSK
@@ -292,7 +296,9 @@ describe('planConversations', () => {
     expect([...covered]).toEqual(expect.arrayContaining([...expected, 'valid 1.2 #0', 'valid 1.3 #0', 'valid 1.3 #1']));
     expect(names).toEqual(expect.arrayContaining(['ch-grease 1.2', 'ch-grease 1.3']));
     expect(ex.slice(0, 4).map((e) => e.kind)).toEqual(['mutant', 'state', 'cert', 'valid']);
-    for (const e of ex) if (e.kind !== 'valid') expect(e.cfg).toEqual(CFG0);
+    for (const e of ex) if (e.kind !== 'valid' && !(e.kind === 'reneg' && e.op === undefined)) expect(e.cfg).toEqual(CFG0);
+    // the valid renegotiation offers the restricted list too
+    expect(ex.find((e) => e.kind === 'reneg' && e.op === undefined)?.cfg).toEqual({ ...CFG0, schemes: 1 });
     // the TLS 1.2 valid handshake offers a restricted signature_algorithms list (the first probed scheme)
     expect(ex.find((e) => e.kind === 'valid' && e.version === '1.2')?.cfg.schemes).toBe(1);
     expect(coverageExamples(planContext({ ...o, budget: { ...o.budget, seed: 43 } }, target)).map(nameOf)).not.toEqual(names);
@@ -305,9 +311,11 @@ describe('planConversations', () => {
         .map((e) =>
           e.kind === 'valid'
             ? `valid ${e.version} ${suiteName(target.suites[e.version][e.cfg.suite]!)} ${e.version}`
-            : e.kind === 'mutant'
-              ? `${e.op} ${e.version ?? plan.find((c) => c.subject === e.op)?.version}`
-              : `${nameOf(e)} ${e.kind === 'cert' ? e.version : plan.find((c) => c.subject === nameOf(e))?.version}`,
+            : e.kind === 'reneg' && e.op === undefined
+              ? `renegotiation valid ${suiteName(target.suites['1.2'][e.cfg.suite]!)} 1.2`
+              : e.kind === 'mutant'
+                ? `${e.op} ${e.version ?? plan.find((c) => c.subject === e.op)?.version}`
+                : `${nameOf(e)} ${e.kind === 'cert' ? e.version : plan.find((c) => c.subject === nameOf(e))?.version}`,
         ),
     );
     expect(plan).toHaveLength(60);

@@ -140,7 +140,13 @@ function sendsCertificate(conv: Conversation): boolean {
  * it answered (TLS 1.2: always, but for a record after our Finished), else by its answer to our last flight and data.
  */
 function policyOf(conv: Conversation, timing: Timing, firedAt: () => number | undefined): ExchangePolicy {
-  const base = { answerMs: timing.answerMs, quietMs: timing.quietMs, totalMs: timing.totalMs, appData: APP_DATA };
+  const base = {
+    answerMs: timing.answerMs,
+    quietMs: timing.quietMs,
+    totalMs: timing.totalMs,
+    appData: APP_DATA,
+    ...(conv.renegotiate ? { renegotiate: true } : {}),
+  };
   if (conv.expect.kind === 'complete')
     return { ...base, afterConnect: conv.version === '1.3' && sendsCertificate(conv) ? 'listen' : 'stop' };
   const silenceOk = conv.expect.silenceOk === true;
@@ -227,7 +233,13 @@ export async function runConversation(
   const j = judgeConversation(
     conv.expect,
     judged,
-    { version: conv.version, ours: 'C->S', from, end: run.end },
+    {
+      version: conv.version,
+      ours: 'C->S',
+      from,
+      end: run.end,
+      ...(conv.renegotiate ? { renegotiated: client.renegotiations > 0 } : {}),
+    },
     o.profile.strictness,
   );
   ladder.push(`-- ${describeEnd(run.end)} (${Math.round(run.ms)} ms)`);
@@ -244,10 +256,17 @@ export async function runConversation(
   result.verdicts = judged.verdicts;
   const status = profileStatusOf(prof, subjectOf(conv, cr.rule, j.alert), j.verdict);
   if (status) result.profile = status;
-  // a certificate fault fired when our Certificate went out
-  const fired = wrapped
-    ? wrapped.fired()
-    : conv.invalidAt === undefined || (transcript?.messages.some((m) => m.dir === 'C->S' && m.type === conv.invalidAt) ?? false);
+  // a certificate fault fired when our Certificate went out; a renegotiation conversation proves something only once
+  // our client renegotiated, a mutated one only on a connection with secure renegotiation (RFC 5746 §3.5: the rules
+  // its mutations break presume it)
+  const renegotiated =
+    !conv.renegotiate || (run.renegotiation?.started === true && (!wrapped || client.secureRenegotiationEstablished));
+  const fired =
+    renegotiated &&
+    (wrapped
+      ? wrapped.fired()
+      : conv.invalidAt === undefined ||
+        (transcript?.messages.some((m) => m.dir === 'C->S' && m.type === conv.invalidAt) ?? false));
   const out: Outcome = {
     result,
     fired,

@@ -74,6 +74,7 @@ export function factsOf(ctx: Context): Facts {
   const eeBody = ee?.m.decoded?.body;
   if (eeBody?.type === 'encrypted_extensions') f.earlyAccepted = hasExt(eeBody.extensions, ExtensionType.early_data);
   else if (f.earlyOffered === false) f.earlyAccepted = false;
+  f.renegotiation = ctx.previous !== undefined;
   return f;
 }
 

@@ -50,6 +50,8 @@ export interface Facts {
   earlyFirst?: boolean;
   /** TLS 1.3: the client offered post_handshake_auth. */
   postHandshakeAuth?: boolean;
+  /** TLS 1.2: this handshake is a renegotiation (application data goes on under the previous keys). */
+  renegotiation?: boolean;
 }
 
 type Tri = boolean | undefined;
@@ -96,6 +98,23 @@ const t = (from: string, dir: Direction, type: StepName, to: string, when?: Cond
 };
 const eps = (from: string, to: string, when: Condition, note: string): Transition => ({ from, to, when, note });
 
+/** TLS 1.2 states of a renegotiation before either side's ChangeCipherSpec (full and abbreviated handshakes). */
+const RENEGOTIATION_BOTH = [
+  'WAIT_SH',
+  'WAIT_CERT',
+  'WAIT_CS',
+  'WAIT_SKE',
+  'WAIT_CR_OR_SHD',
+  'WAIT_SHD',
+  'C_CERT',
+  'C_CKE',
+  'C_CKE_THEN_CV',
+  'C_CV',
+  'C_CCS',
+  'R_WAIT_NST_OR_CCS',
+  'R_S_CCS',
+];
+
 export const TLS12: StateMachine = {
   name: 'TLS 1.2 handshake',
   version: '1.2',
@@ -135,6 +154,15 @@ export const TLS12: StateMachine = {
     t('R_S_FIN', S, 'finished', 'R_C_CCS'),
     t('R_C_CCS', C, 'change_cipher_spec', 'R_C_FIN'),
     t('R_C_FIN', C, 'finished', 'CONNECTED'),
+    // a renegotiation: each side's application data goes on under the previous keys until its own ChangeCipherSpec
+    // (RFC 5246 §6.2.1 keeps the protocols apart; §7.4.1.1: renegotiation happens within the connection; tlsfuzzer's
+    // test-interleaved-application-data-in-renegotiation)
+    ...[...RENEGOTIATION_BOTH, 'R_S_FIN', 'R_C_CCS'].map((s) =>
+      t(s, C, 'application_data', s, (f) => f.renegotiation === true, 'renegotiation: before the client ChangeCipherSpec'),
+    ),
+    ...[...RENEGOTIATION_BOTH, 'C_FIN', 'S_NST_OR_CCS', 'S_CCS'].map((s) =>
+      t(s, S, 'application_data', s, (f) => f.renegotiation === true, 'renegotiation: before the server ChangeCipherSpec'),
+    ),
     // connected
     t('CONNECTED', C, 'application_data', 'CONNECTED'),
     t('CONNECTED', S, 'application_data', 'CONNECTED'),

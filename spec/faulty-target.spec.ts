@@ -69,6 +69,8 @@ async function fuzzFaulty(
       clientAuth: 'require',
       trustAnchors: pki.anchors,
       faults,
+      // it renegotiates (RFC 5746 secure renegotiation), so the renegotiation family's mutations reach its checks
+      config: { renegotiation: 'secure' },
       ...(port !== undefined ? { port } : {}),
     });
   const servers = [await start()];
@@ -166,6 +168,8 @@ const EXPECTED: Record<ServerFault, { verdict: Verdict; rule: string; shrunk: Co
     verdict: 'flagged',
     rule: 't12.neg.ske-sigalg',
     shrunk: { kind: 'valid', version: '1.2', cfg: { ...CFG0, schemes: 1 } },
+    // the valid renegotiation's first handshake makes the same offer (findings are grouped by verdict and rule)
+    or: [{ kind: 'reneg', cfg: { ...CFG0, schemes: 1 } }],
   },
   // the target refuses a client without a certificate (the probe), so going on after a bad chain is accepting it
   'accept-any-client-cert': {
@@ -222,6 +226,12 @@ const EXPECTED: Record<ServerFault, { verdict: Verdict; rule: string; shrunk: Co
     or: [{ kind: 'mutant', op: 'ch-only-unknown-suites', version: '1.3', cfg: CFG0 }],
     needs: 'ch-only-unknown-suites',
   },
+  // the renegotiation family (the target renegotiates: renegotiation secure) renegotiates without renegotiation_info
+  'accept-renegotiation-without-ri': {
+    verdict: 'accepted-invalid',
+    rule: 'ext.reneg.secure',
+    shrunk: { kind: 'reneg', op: 't12-reneg-client-no-ri', cfg: CFG0 },
+  },
   // any TLS 1.3 conversation where the server aborts after its Finished shows it
   'alert-handshake-keys': {
     verdict: 'flagged',
@@ -247,7 +257,7 @@ const EXPECTED: Record<ServerFault, { verdict: Verdict; rule: string; shrunk: Co
  */
 const familyRun = (f: ServerFault): { profile?: { only: string[] }; budget?: { runs: number } } => {
   const ops = [EXPECTED[f].shrunk, ...(EXPECTED[f].or ?? [])]
-    .flatMap((x) => (x.kind === 'mutant' ? [x.op] : []))
+    .flatMap((x) => (x.kind === 'mutant' ? [x.op] : x.kind === 'reneg' && x.op !== undefined ? [x.op] : []))
     .filter((n) => !EARLIER_MUTATIONS.includes(n));
   return ops.length ? { profile: { only: [...EARLIER_MUTATIONS, ...ops] }, budget: { runs: RUNS + ops.length } } : {};
 };
@@ -291,7 +301,9 @@ describe('the fuzzer finds every server-side fault of the faulty target', () => 
           ? e.scenarios.join('+')
           : e.kind === 'cert'
             ? e.fault
-            : `valid ${e.version} suite#${e.cfg.suite}`,
+            : e.kind === 'reneg'
+              ? (e.op ?? 'reneg valid')
+              : `valid ${e.version} suite#${e.cfg.suite}`,
     );
     expect(names.length).toBeLessThanOrEqual(RUNS);
     expect(new Set(names).size).toBe(names.length);

@@ -57,6 +57,9 @@ const KNOWN: Readonly<Record<TlsVersion, readonly Finding[]>> = { '1.2': OPENSSL
 const MOSQUITTO: readonly Finding[] = [
   ...[...OPENSSL_12, ...OPENSSL_13].map((f) => ({ ...f, racy: true })),
   { key: 'no-alert: t13-ccs-after-finished 1.3 -> -', rfc: SHOULD_ALERT13, racy: true },
+  // a record of an unknown content type after the handshake: the broker drops the connection as for the CCS above
+  { key: 'no-alert: unknown-content-type 1.3 -> -', rfc: SHOULD_ALERT13, racy: true },
+  { key: 'no-alert: heartbeat-record 1.3 -> -', rfc: SHOULD_ALERT13, racy: true },
 ];
 
 let files: PkiFiles;

@@ -26,6 +26,7 @@ import { ladderText } from '../fuzz/judge';
 import type { ConversationRun } from '../oracles/live';
 import type { ServerFuzzOptions } from '../fuzz/options';
 import { type FuzzResult, fuzzTarget } from '../fuzz/target';
+import { liveSide, MUTATIONS } from '../generators/mutations';
 import { LOOPBACK, requireBinary } from '../testing/launch';
 import { type PkiFiles, writePki } from '../testing/pki';
 import { recordFragment, runDir } from '../reports/collect';
@@ -90,17 +91,57 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
     expect(r.profile.suites['1.2'].length).toBeGreaterThan(0);
     expect(r.profile.suites['1.3'].length).toBeGreaterThan(0);
     expect(new Set(r.results.map((x) => x.conversation.version))).toEqual(new Set(['1.2', '1.3']));
-    expect(new Set(r.results.map((x) => x.conversation.kind))).toEqual(new Set(['valid', 'mutant', 'state', 'cert']));
+    expect(new Set(r.results.map((x) => x.conversation.kind))).toEqual(new Set(['valid', 'mutant', 'state', 'cert', 'reneg']));
     expect(findings(r.results)).toEqual([]);
     expect(r.failures).toEqual([]);
   });
+
+  it.each([['secure'], ['refuse']] as const)(
+    'server role, renegotiation %s: the renegotiation family (valid and each mutation) against the engine serve',
+    async (renegotiation) => {
+      const server = await serve({
+        config: { provider: nodeProvider(), identity: pki.identity('server', 'rsa'), renegotiation },
+        app: { kind: 'echo' },
+        jobs: Number.POSITIVE_INFINITY,
+        readTimeoutMs: 5000,
+        totalTimeoutMs: 30_000,
+      });
+      const names = MUTATIONS.filter((m) => m.where === 'client-sends' && m.renegotiates && liveSide(m) === 'client').map(
+        (m) => m.name,
+      );
+      let r: FuzzResult;
+      try {
+        r = await fuzzTarget({
+          target: { host: LOOPBACK, port: server.port },
+          identity: { pki, trustAnchors: pki.anchors, serverName: 'localhost' },
+          budget: { seed: SEED, randomRuns: 0, maxShrinkRuns: 0, readTimeoutMs: 3000 },
+          profile: { strictness: 'exact', only: names },
+        });
+      } finally {
+        await server.close();
+      }
+      const reneg = r.results.filter((x) => x.conversation.kind === 'reneg');
+      // the valid renegotiation and each mutation ran (none skipped: each renegotiated on a secure connection)
+      expect(new Set(reneg.map((x) => x.conversation.subject ?? 'valid'))).toEqual(new Set(['valid', ...names]));
+      expect(r.skipped).toEqual([]);
+      // a server that renegotiates completes the valid one and refuses each mutation with handshake_failure; one that
+      // refuses renegotiation declines each with the warning no_renegotiation (RFC 5246 §7.2.2)
+      const valid = reneg.find((x) => x.conversation.subject === undefined)!;
+      expect(valid.run.detail).toMatch(renegotiation === 'secure' ? /handshake completed/ : /declined the renegotiation/);
+      for (const x of reneg.filter((y) => y.conversation.subject !== undefined))
+        if (renegotiation === 'secure') expect(x.alert).toBe('handshake_failure');
+        else expect(x.run.detail).toMatch(/declined the renegotiation with the warning no_renegotiation/);
+      expect(findings(r.results)).toEqual([]);
+    },
+  );
 
   it.each([['1.3'], ['1.2']])('client role: fuzzClient with our engine client offering TLS %s', async (version) => {
     const r: ClientFuzzResult = await fuzzClient({
       target: {
         host: LOOPBACK,
         port: 0,
-        command: `node ${clientJs} {host} {port} --healthy --version ${version}`,
+        // TLS 1.2: it renegotiates when our server asks (the renegotiation mutants then fire)
+        command: `node ${clientJs} {host} {port} --healthy --version ${version}${version === '1.2' ? ' --renegotiation secure' : ''}`,
         exitGraceMs: 500,
       },
       identity: { pki: files.pki, identity: files.pki.identity('server', 'rsa'), trustAnchors: files.pki.anchors },
@@ -114,6 +155,7 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
     // the client-target family ran (a conversation that proves nothing is skipped, not counted)
     const ran = new Set(r.results.map((x) => x.conversation.mutant?.name));
     const family = ['server-closes-after-server-hello', 'server-closes-before-finished'];
+    if (version === '1.2') family.push('t12-reneg-server-half-ri', 't12-reneg-server-tls13');
     if (version === '1.3')
       family.push(
         't13-only-client-gets-tls12',

@@ -146,6 +146,12 @@ interface Sends {
   offline?(env: BaseEnv): Prepared | Promise<Prepared>;
   /** Why this mutation of our sends is not run against live peers (absent: it is, whenever its rules name a reaction). */
   notLive?: string;
+  /**
+   * It acts in a TLS 1.2 renegotiation (its hooks change the renegotiation's messages only): live, the conversation
+   * renegotiates once the first handshake is done (our client starts it; our server asks for it with a HelloRequest),
+   * and runs in the renegotiation family (fuzz/families.ts, fuzz/client-families.ts), not as a plain mutant.
+   */
+  renegotiates?: true;
 }
 
 export interface ClientSends extends Common, Sends {

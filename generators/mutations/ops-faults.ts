@@ -156,4 +156,11 @@ export const ENGINE_FAULT_MUTATIONS: readonly EngineFault[] = [
     ['ver.client-accepts-version'],
     'protocol_version',
   ),
+  fault(
+    'accept-renegotiation-without-ri',
+    'server: on a connection with secure renegotiation, a renegotiating ClientHello without renegotiation_info is renegotiated (the RFC 5746 §3.7 check is skipped; the renegotiation family finds it)',
+    ['1.2'],
+    ['ext.reneg.secure'],
+    'handshake_failure',
+  ),
 ];

@@ -18,7 +18,7 @@ import type { ClientHello, ServerHello } from '../../wire/handshake';
 import { bytesEqual, concatBytes } from '../../wire/hex';
 import { AlertDescription, AlertLevel, SCSV, ExtensionType as X } from '../../wire/registry';
 import { VERSION_CODE } from '../../wire/vocabulary';
-import { because } from '../alert-choices';
+import { because, definitionIn } from '../alert-choices';
 import { selectedVersion } from '../../transcript/build';
 import { type Context, type Hello, isUnreadableStep } from '../context';
 import { hex4 } from '../flow';
@@ -42,6 +42,28 @@ const HANDSHAKE_FAILURE_5746 = because(
   'RFC 5746 §3.4, §3.6',
   'MUST abort the handshake (by sending a fatal handshake_failure alert).',
 );
+
+/**
+ * A peer that does not renegotiate may decline a renegotiation, valid or not, and go on with the connection: what each
+ * side's decline rests on. The live renegotiation families (fuzz/) take a decline as a refusal of the new handshake
+ * (conforming both for a valid renegotiation and for one that breaks ext.reneg.secure, which the peer then did not go
+ * on with); a fatal alert to a valid renegotiation is no decline (the connection does not go on).
+ * - server (our client renegotiates): RFC 5246 §7.2.2, the warning no_renegotiation;
+ * - client (our server sends a HelloRequest): RFC 5246 §7.4.1.1, the warning or no answer at all; RFC 5746 §4.2
+ *   requires the warning from a client that refuses a renegotiation of a connection without secure renegotiation.
+ */
+export const RENEGOTIATION_DECLINE = {
+  server: because(
+    'no_renegotiation',
+    'RFC 5246 §7.2.2',
+    'no_renegotiation: Sent by the client in response to a hello request or by the server in response to a client hello after initial handshaking. Either of these would normally lead to renegotiation; when that is not appropriate, the recipient should respond with this alert. [...] This message is always a warning.',
+  ),
+  client: because(
+    'no_renegotiation',
+    'RFC 5246 §7.4.1.1',
+    'This message MAY be ignored by the client if it does not wish to renegotiate a session, or the client may, if it wishes, respond with a no_renegotiation alert.',
+  ),
+} as const;
 
 /** The connection's first handshake. */
 function initialOf(ctx: Context): Context {
@@ -100,7 +122,11 @@ export const renegotiationRules = [
     title:
       'A secure renegotiation binds to the connection: the ClientHello carries the previous client verify_data and no SCSV, the ServerHello client verify_data || server verify_data.',
     rfc: 'RFC 5746 §3.5, §3.7',
-    alerts: [HANDSHAKE_FAILURE_5746],
+    overrides: {
+      alerts:
+        'RFC 5746 §3.5 and §3.7 say "MUST abort the handshake" and name no alert: handshake_failure, the alert §3.4 / §3.6 name for the same extension, or illegal_parameter, whose RFC 5246 §7.2.2 definition fits a renegotiated_connection field inconsistent with the saved verify_data (OpenSSL clients send it)',
+    },
+    alerts: [HANDSHAKE_FAILURE_5746, definitionIn('illegal_parameter', ['1.2'])],
     needs: ['renegotiation'],
     check(ctx): Outcome[] {
       const f = flags(ctx);

@@ -12,7 +12,7 @@ import { ExtensionType as X, cipherSuites, isGrease } from '../../wire/registry'
 import { type Context, type Hello, bodyOf, exts, hasExt } from '../context';
 import { because } from '../alert-choices';
 import { hex4 } from '../flow';
-import { answered, extName, readNote } from '../hellos';
+import { answered, extName, offers13, readNote } from '../hellos';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
 const rule = declarer({
@@ -260,6 +260,10 @@ export const t13NegotiationRules = [
     check(ctx) {
       const e = exts(ctx.ch);
       const i = ctx.ch.m.index;
+      // a handshake is TLS 1.3 here by its ServerHello alone when the ClientHello did not offer it (a TLS 1.2
+      // renegotiation answered with a TLS 1.3 ServerHello: ver.t13.no-13-in-renegotiation judges that); §9.2 binds a
+      // TLS 1.3 ClientHello only
+      if (!offers13(ctx.ch.b)) return notApplicable('The ClientHello does not offer TLS 1.3.', { message: i });
       const psk = hasExt(e, X.pre_shared_key);
       if (!psk)
         for (const need of [X.signature_algorithms, X.supported_groups])

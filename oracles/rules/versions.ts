@@ -8,6 +8,7 @@ import { bytesEqual } from '../../wire/hex';
 import { DOWNGRADE_TLS11, DOWNGRADE_TLS12, ProtocolVersion, SCSV, ExtensionType as X, isGrease } from '../../wire/registry';
 import { type AlertName, VERSION_CODE } from '../../wire/vocabulary';
 import { because } from '../alert-choices';
+import { isUnreadable } from '../context';
 import { hex4 } from '../flow';
 import { receiverReaction } from '../receiver';
 import { answered, offers13, supportedVersions } from '../hellos';
@@ -171,6 +172,12 @@ export const versionRules = [
     role: 'client',
     needs: ['client-hello'],
     check(ctx) {
+      // a renegotiation (TLS 1.2 only) that is TLS 1.3 by the server's ServerHello alone: the server's violation
+      // (ver.t13.no-13-in-renegotiation), not the client's offer
+      if (ctx.previous && !offers13(ctx.ch.b))
+        return notApplicable('A renegotiation of a TLS 1.2 connection answered with TLS 1.3 (ver.t13.no-13-in-renegotiation).', {
+          message: ctx.ch.m.index,
+        });
       return offers13(ctx.ch.b)
         ? pass(`supported_versions lists ${T13}.`, { message: ctx.ch.m.index })
         : violation(`TLS 1.3 negotiated without ${T13} in the ClientHello supported_versions.`, {
@@ -341,10 +348,15 @@ export const versionRules = [
       // "protocol_version" alert" means it MUST send that one if it sends any); a TLS 1.2 client MUST send it
       // (RFC 5246 App. E.1 "the client MUST send a "protocol_version" alert message and close the connection").
       const t13Client = !!sv?.includes(VERSION_CODE['1.3']);
+      // In a renegotiation every record is protected under the previous handshake's keys (RFC 5246 §7.4.1.1), so a
+      // record of the client's that does not open may be its protocol_version alert as well as its next flight: it
+      // shows nothing (receiverReaction then says the reaction is unknown).
       const r = receiverReaction(ctx, ctx.sh.m, (m) =>
-        m.kind === 'handshake' || m.kind === 'change_cipher_spec' || m.kind === 'application_data'
-          ? `${m.type}, message ${m.index}`
-          : undefined,
+        ctx.handshake > 0 && isUnreadable(m)
+          ? undefined
+          : m.kind === 'handshake' || m.kind === 'change_cipher_spec' || m.kind === 'application_data'
+            ? `${m.type}, message ${m.index}`
+            : undefined,
       );
       switch (r.kind) {
         case 'went-on':
