@@ -32,6 +32,7 @@ import { fuzzTarget } from '../fuzz/target';
 import { type PkiFiles, writePki } from '../testing/pki';
 import { NamedGroup } from '../wire/registry';
 import { type Figure, rate, table, withBaseline } from './harness';
+import { VERSION_CODE } from '../wire/vocabulary';
 
 /** Seconds `openssl s_time` collects for (its `-time`, whole seconds): 5 at the default BENCH_SECONDS=2, 1 for a smoke. */
 const sTimeSeconds = (seconds: number): number => Math.max(1, Math.round(2.5 * seconds));
@@ -61,7 +62,7 @@ const CASES: readonly LiveCase[] = [
 
 function clientConfig(c: LiveCase, files: PkiFiles): ClientConfig {
   return {
-    versions: [c.version === '1.2' ? 0x0303 : 0x0304],
+    versions: [VERSION_CODE[c.version]],
     cipherSuites: [c.suite],
     groups: [NamedGroup.x25519],
     trustAnchors: files.pki.anchors,

@@ -39,6 +39,7 @@ import { type ClientHello, decodeHandshake, type HandshakeBody, isHelloRetryRequ
 import { toHex } from '../wire/hex';
 import { type CipherSuiteInfo, ContentType, cipherSuites, ExtensionType } from '../wire/registry';
 import { HandshakeAssembler } from '../wire/record';
+import { VERSION_CODE } from '../wire/vocabulary';
 
 /**
  * Key log entries indexed by client random (one store per capture; nothing global).
@@ -164,7 +165,7 @@ export class ConnectionDecryptor {
   ) {}
 
   get isTls13(): boolean {
-    return this.facts.version === 0x0304;
+    return this.facts.version === VERSION_CODE['1.3'];
   }
 
   /** The client random the key log is searched with. */

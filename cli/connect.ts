@@ -26,6 +26,7 @@ import { option, parseArgs, UsageError } from './args';
 import { readTrustAnchors } from './check';
 import type { Io } from './main';
 import { parsePsk } from './psk';
+import { VERSION_CODE } from '../wire/vocabulary';
 
 export const CONNECT_USAGE =
   'connect HOST:PORT [--version 1.2|1.3] [--suite NAME] [--group NAME] [--cert C --key K] [--ca CA] [--servername N] [--psk IDENTITY:HEX] [--keylog FILE] [--timeout MS] [--data TEXT] [--allow-remote]';
@@ -93,7 +94,7 @@ export async function connectCommand(args: string[], io: Io): Promise<number> {
   if (version !== undefined) {
     if (version !== '1.2' && version !== '1.3')
       throw new UsageError(`--version must be 1.2 or 1.3, got ${JSON.stringify(version)}`);
-    config.versions = [version === '1.2' ? 0x0303 : 0x0304];
+    config.versions = [VERSION_CODE[version === '1.2' ? '1.2' : '1.3']];
   }
   const suites = p.options.get('suite');
   if (suites) {
@@ -176,7 +177,7 @@ export async function connectCommand(args: string[], io: Io): Promise<number> {
     return 1;
   }
   io.out(
-    `handshake completed: TLS ${session.version === 0x0304 ? '1.3' : '1.2'} ${suiteName(session.cipherSuite)}${session.group !== undefined ? ` group 0x${session.group.toString(16).padStart(4, '0')}` : ''}${session.pskIdentity ? ` psk ${JSON.stringify(new TextDecoder().decode(session.pskIdentity))}` : ''}`,
+    `handshake completed: TLS ${session.version === VERSION_CODE['1.3'] ? '1.3' : '1.2'} ${suiteName(session.cipherSuite)}${session.group !== undefined ? ` group 0x${session.group.toString(16).padStart(4, '0')}` : ''}${session.pskIdentity ? ` psk ${JSON.stringify(new TextDecoder().decode(session.pskIdentity))}` : ''}`,
   );
   io.out(
     live.run.received.length

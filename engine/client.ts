@@ -171,9 +171,9 @@ export class TlsClient extends Endpoint {
 
   constructor(readonly config: ClientConfig = {}) {
     super('client', config, 'START');
-    this.versions = config.versions ?? [0x0304, 0x0303];
-    const offers13 = this.versions.includes(0x0304);
-    const offers12 = this.versions.includes(0x0303);
+    this.versions = config.versions ?? [TLS13, TLS12];
+    const offers13 = this.versions.includes(TLS13);
+    const offers12 = this.versions.includes(TLS12);
     // PSK suites only with an external PSK to use (RFC 4279): without one the client could not finish them.
     this.suites = (config.cipherSuites ?? [...DEFAULT_SUITES]).filter((c) => {
       const s = engineSuite(c);
@@ -437,7 +437,7 @@ export class TlsClient extends Endpoint {
     if (offers13) {
       exts.push({
         type: ExtensionType.supported_versions,
-        body: { kind: 'supported_versions_client', versions: this.versions.filter((v) => v >= 0x0303) },
+        body: { kind: 'supported_versions_client', versions: this.versions.filter((v) => v >= TLS12) },
       });
       const shareGroups = c.keyShareGroups ?? this.groups.slice(0, 1);
       const shares = [];
@@ -458,7 +458,7 @@ export class TlsClient extends Endpoint {
     if (legacyRenegotiation) this.offeredExtensions.add(ExtensionType.renegotiation_info);
     const ch: ClientHello = {
       type: 'client_hello',
-      legacyVersion: 0x0303,
+      legacyVersion: TLS12,
       random: this.random,
       sessionId: this.sessionId,
       cipherSuites: legacyRenegotiation ? [...suites, SCSV.TLS_EMPTY_RENEGOTIATION_INFO_SCSV] : suites,
@@ -563,7 +563,7 @@ export class TlsClient extends Endpoint {
   private async onHelloRetryRequest(hrr: ServerHello, raw: Uint8Array): Promise<void> {
     if (this.helloRetry) throw failure('unexpected_message', 'a second HelloRetryRequest');
     const sv = extensionBody(hrr.extensions, ExtensionType.supported_versions, 'supported_versions_server');
-    if (!this.versions.includes(0x0304) || sv?.version !== 0x0304)
+    if (!this.versions.includes(TLS13) || sv?.version !== TLS13)
       throw failure('illegal_parameter', 'HelloRetryRequest that does not select TLS 1.3');
     const suite = cipherSuites.get(hrr.cipherSuite);
     if (suite?.kex !== 'TLS13' || !this.offeredSuite(hrr.cipherSuite))
@@ -596,7 +596,7 @@ export class TlsClient extends Endpoint {
         );
     }
     if (!ks && !cookie) throw failure('illegal_parameter', 'HelloRetryRequest that would not change the ClientHello');
-    this.version = 0x0304;
+    this.version = TLS13;
     this.kex = 'TLS13';
     this.suite = suite;
     this.hrrSuite = suite.code;
@@ -687,7 +687,7 @@ export class TlsClient extends Endpoint {
   protected async onHandshake(body: HandshakeBody, raw: Uint8Array): Promise<void> {
     if (body.type === 'hello_request' && this.mayBeTls12()) return this.onHelloRequest();
     if (this.connected && !this.renegotiating) return this.postHandshake(body, raw);
-    if (body.type === 'certificate_status' && this.version === 0x0303) return this.onCertificateStatus(body, raw);
+    if (body.type === 'certificate_status' && this.version === TLS12) return this.onCertificateStatus(body, raw);
     switch (this.state) {
       case 'WAIT_SERVER_HELLO':
         if (body.type !== 'server_hello') throw this.unexpected(body.type);
@@ -767,7 +767,7 @@ export class TlsClient extends Endpoint {
         return this.onCertificateVerify13(body.scheme, body.signature, raw);
       case 'WAIT_FINISHED':
         if (body.type !== 'finished') throw this.unexpected(body.type);
-        return this.version === 0x0304 ? this.onFinished13(body.verifyData, raw) : this.onFinished12(body.verifyData, raw);
+        return this.version === TLS13 ? this.onFinished13(body.verifyData, raw) : this.onFinished12(body.verifyData, raw);
       default:
         throw this.unexpected(body.type);
     }
@@ -802,7 +802,7 @@ export class TlsClient extends Endpoint {
   }
 
   private async postHandshake(body: HandshakeBody, raw: Uint8Array): Promise<void> {
-    if (this.version === 0x0304 && body.type === 'new_session_ticket' && body.form === 'tls13') {
+    if (this.version === TLS13 && body.type === 'new_session_ticket' && body.form === 'tls13') {
       TlsClient.checkPlacement(body.extensions, 'NST');
       this.tickets.push(raw);
       const store = this.config.sessionStore;
@@ -828,10 +828,10 @@ export class TlsClient extends Endpoint {
       }
       return;
     }
-    if (this.version === 0x0304 && body.type === 'key_update') return this.onKeyUpdate(body.requestUpdate);
+    if (this.version === TLS13 && body.type === 'key_update') return this.onKeyUpdate(body.requestUpdate);
     // RFC 8446 §4.6.2: "A client that receives a CertificateRequest message without having sent the
     // "post_handshake_auth" extension MUST send an "unexpected_message" fatal alert."
-    if (this.version === 0x0304 && body.type === 'certificate_request' && body.form === 'tls13' && this.config.postHandshakeAuth)
+    if (this.version === TLS13 && body.type === 'certificate_request' && body.form === 'tls13' && this.config.postHandshakeAuth)
       return this.onPostHandshakeRequest(body, raw);
     throw this.unexpected(`post-handshake ${body.type}`);
   }
@@ -950,12 +950,12 @@ export class TlsClient extends Endpoint {
       );
     if (isHelloRetryRequest(sh)) return this.onHelloRetryRequest(sh, raw);
     const version = sv ? sv.version : sh.legacyVersion;
-    if (sv && !this.versions.includes(0x0304))
+    if (sv && !this.versions.includes(TLS13))
       throw failure('unsupported_extension', 'supported_versions in ServerHello, but TLS 1.3 was not offered');
     // RFC 8446 §4.2.1: "If the "supported_versions" extension in the ServerHello contains a version not offered by the
     // client or contains a version prior to TLS 1.3, the client MUST abort the handshake with an "illegal_parameter"
     // alert." Without the extension, a version not offered is App. D.1's protocol_version.
-    if (sv && version < 0x0304) throw failure('illegal_parameter', 'supported_versions selects a version below TLS 1.3');
+    if (sv && version < TLS13) throw failure('illegal_parameter', 'supported_versions selects a version below TLS 1.3');
     if (sv && !this.versions.includes(version))
       throw failure('illegal_parameter', `supported_versions selects 0x${version.toString(16)}, which was not offered`);
     // fault accept-tls12-from-t13-only: a TLS 1.3-only client takes a legacy TLS 1.2 ServerHello (and its TLS 1.2 suite)
@@ -968,7 +968,7 @@ export class TlsClient extends Endpoint {
       throw failure('protocol_version', `0-RTT data was sent, and the server selected version 0x${version.toString(16)}`);
     // RFC 8446 §4.1.3: a client offering TLS 1.3 checks for both sentinels (DOWNGRD 01 from a TLS 1.3 server
     // that negotiated TLS 1.2, DOWNGRD 00 from one that negotiated TLS 1.1 or below) in any lower-version ServerHello.
-    if (version < 0x0304 && this.versions.includes(0x0304) && !this.renegotiating) {
+    if (version < TLS13 && this.versions.includes(TLS13) && !this.renegotiating) {
       const tail = sh.random.subarray(24);
       if (bytesEqual(tail, DOWNGRADE_TLS12))
         throw failure(
@@ -985,14 +985,14 @@ export class TlsClient extends Endpoint {
     if (
       !suite ||
       !(this.offeredSuite(sh.cipherSuite) || (faultTls12 && suite.kex !== 'TLS13')) ||
-      (suite.kex === 'TLS13') !== (version === 0x0304)
+      (suite.kex === 'TLS13') !== (version === TLS13)
     )
       throw failure(
         'illegal_parameter',
         `server selected cipher suite 0x${sh.cipherSuite.toString(16)} that was not offered for this version`,
       );
     if (sh.compressionMethod !== 0) throw failure('illegal_parameter', 'non-null compression method');
-    if (this.helloRetry && (version !== 0x0304 || sh.cipherSuite !== this.hrrSuite))
+    if (this.helloRetry && (version !== TLS13 || sh.cipherSuite !== this.hrrSuite))
       throw failure('illegal_parameter', 'ServerHello after HelloRetryRequest changes the version or cipher suite');
     this.checkServerExtensions(sh.extensions, 'server_hello');
     this.version = version;
@@ -1000,7 +1000,7 @@ export class TlsClient extends Endpoint {
     this.kex = suite.kex;
     this.serverRandom = sh.random;
     this.transcript.push(raw);
-    if (version === 0x0304) return this.serverHello13(sh, suite);
+    if (version === TLS13) return this.serverHello13(sh, suite);
     requireEmptyExtensions(sh.extensions, [ExtensionType.extended_master_secret, ExtensionType.encrypt_then_mac], 'ServerHello');
     this.checkRenegotiationInfo(extensionBody(sh.extensions, ExtensionType.renegotiation_info, 'renegotiation_info'));
     // RFC 8422 §5.2 (as RFC 4492 §5.2): the server's Supported Point Formats Extension, "when used, MUST contain the value 0
@@ -1192,7 +1192,7 @@ export class TlsClient extends Endpoint {
     await this.checkPeerChain(chain, 'server', this.config.serverName);
     this.serverChain = chain;
     this.serverSpki = spki;
-    if (this.version === 0x0304) this.setState('WAIT_CERTIFICATE_VERIFY');
+    if (this.version === TLS13) this.setState('WAIT_CERTIFICATE_VERIFY');
     else
       this.setState(
         this.kex === 'RSA'
@@ -1325,7 +1325,7 @@ export class TlsClient extends Endpoint {
       premaster = pskPremaster(psk!.key);
       await this.sendHandshake({ type: 'client_key_exchange', kex: 'psk', pskIdentity: psk!.identity });
     } else if (this.kex === 'RSA' || this.kex === 'RSA_PSK') {
-      premaster = makePremaster(this.p, 0x0303);
+      premaster = makePremaster(this.p, TLS12);
       await this.sendHandshake({
         type: 'client_key_exchange',
         kex: 'rsa',
@@ -1387,7 +1387,7 @@ export class TlsClient extends Endpoint {
    * HelloRetryRequest, RFC 8446 D.4; after a HelloRetryRequest this.version is already TLS 1.3).
    */
   protected override onlyTls13Pending(): boolean {
-    return this.version === undefined && this.state !== 'START' && this.versions.every((v) => v >= 0x0304);
+    return this.version === undefined && this.state !== 'START' && this.versions.every((v) => v >= TLS13);
   }
 
   protected async onChangeCipherSpec(): Promise<void> {
@@ -1525,7 +1525,7 @@ export class TlsClient extends Endpoint {
   /** TLS 1.2: keep the session (ID and/or ticket) in the store, replacing the one resumed. */
   private saveSession12(): void {
     const store = this.config.sessionStore;
-    if (!store || this.version !== 0x0303) return;
+    if (!store || this.version !== TLS12) return;
     const sessionId = this.resumed ? this.sessionId : this.serverSessionId;
     const ticket = this.newTicket12 ?? (this.resumed ? this.offer12?.ticket : undefined);
     if (this.resumed && this.offer12) store.tls12.splice(store.tls12.indexOf(this.offer12), 1);

@@ -104,6 +104,7 @@ export function failure(alert: AlertName, reason: string): EngineFailure {
   return new EngineFailure(alert, reason);
 }
 
+const TLS12 = VERSION_CODE['1.2'];
 const TLS13 = VERSION_CODE['1.3'];
 
 type CertificateBody = Extract<HandshakeBody, { type: 'certificate' }>;
@@ -563,7 +564,7 @@ export abstract class Endpoint {
    * With `requestUpdate` the peer answers with its own KeyUpdate.
    */
   async keyUpdate(requestUpdate = false): Promise<WireRecord[]> {
-    if (!this.connected || this.version !== 0x0304 || !this.app13)
+    if (!this.connected || this.version !== TLS13 || !this.app13)
       throw new Error(`KeyUpdate needs a connected TLS 1.3 endpoint (state ${this.state})`);
     await this.guard(() => this.sendKeyUpdate(requestUpdate));
     return this.flush().send;
@@ -1001,7 +1002,7 @@ export abstract class Endpoint {
    * ChangeCipherSpec switches it).
    */
   protected async sendCcs(): Promise<void> {
-    const protectedCcs = this.renegotiating && this.version === VERSION_CODE['1.2'];
+    const protectedCcs = this.renegotiating && this.version === TLS12;
     await this.sendMessage('change_cipher_spec', 'change_cipher_spec', CCS_FRAGMENT, !protectedCcs);
   }
 
@@ -1070,7 +1071,7 @@ export abstract class Endpoint {
   /** Frame one record (protected with the write keys in use unless plaintext), pass it to beforeSendRecord, queue it. */
   private async writeRecord(piece: FramePiece, forcePlain: boolean): Promise<void> {
     const { contentType: type, fragment: chunk } = piece;
-    const version = piece.version ?? 0x0303;
+    const version = piece.version ?? TLS12;
     let rec: HookRecord;
     if (this.writeDir && !forcePlain && !piece.plaintext) {
       const pr = await this.writeDir.seal(type, version, chunk, piece.padding ? { padding: piece.padding } : undefined);
@@ -1192,7 +1193,7 @@ export abstract class Endpoint {
       trustAnchors: anchors,
       at: this.common.validationTime ?? new Date(),
       purpose,
-      tls12: this.version !== 0x0304,
+      tls12: this.version !== TLS13,
       provider: this.p,
     };
     if (this.common.certCache) input.cache = this.common.certCache;

@@ -154,7 +154,7 @@ export class TlsServer extends Endpoint {
 
   constructor(readonly config: ServerConfig) {
     super('server', config, 'WAIT_CLIENT_HELLO');
-    this.versions = config.versions ?? [0x0304, 0x0303];
+    this.versions = config.versions ?? [TLS13, TLS12];
     // With PSKs and no suite list, the PSK suites follow the certificate ones (the server's preference order).
     const suites = config.cipherSuites ?? [...DEFAULT_SUITES, ...(config.psks?.length ? Object.values(CipherSuitePsk12) : [])];
     this.suites = suites.filter((c) => engineSuite(c) !== undefined);
@@ -444,13 +444,13 @@ export class TlsServer extends Endpoint {
         return this.onClientKeyExchange(body, raw);
       case 'WAIT_CERTIFICATE_VERIFY':
         // Fault accept-missing-cv (TLS 1.3): the Finished is taken in place of the CertificateVerify.
-        if (body.type === 'finished' && this.version === 0x0304 && this.faulty('accept-missing-cv'))
+        if (body.type === 'finished' && this.version === TLS13 && this.faulty('accept-missing-cv'))
           return this.onFinished13(body.verifyData, raw);
         if (body.type !== 'certificate_verify') throw this.unexpected(body.type);
         return this.onCertificateVerify(body.scheme, body.signature, raw);
       case 'WAIT_FINISHED':
         if (body.type !== 'finished') throw this.unexpected(body.type);
-        return this.version === 0x0304 ? this.onFinished13(body.verifyData, raw) : this.onFinished12(body.verifyData, raw);
+        return this.version === TLS13 ? this.onFinished13(body.verifyData, raw) : this.onFinished12(body.verifyData, raw);
       case 'WAIT_END_OF_EARLY_DATA':
         // RFC 8446 §4.5: EndOfEarlyData "indicates that all 0-RTT application_data messages, if any, have been
         // transmitted and that the following records are protected under handshake traffic keys".
@@ -549,7 +549,7 @@ export class TlsServer extends Endpoint {
     if (sn) this.sni = dec.decode(sn.name);
     const sigs = extensionBody(ch.extensions, ExtensionType.signature_algorithms, 'signature_algorithms')?.schemes ?? [];
     const groups = extensionBody(ch.extensions, ExtensionType.supported_groups, 'supported_groups')?.groups ?? [];
-    if (version === 0x0304) return this.clientHello13(ch, sigs);
+    if (version === TLS13) return this.clientHello13(ch, sigs);
     return this.clientHello12(ch, sigs, groups);
   }
 
@@ -601,7 +601,7 @@ export class TlsServer extends Endpoint {
     const t = extensionBody(ch.extensions, ExtensionType.session_ticket, 'session_ticket');
     let st = t?.ticket.length ? await cache.open(t.ticket) : undefined;
     st ??= cache.lookup(ch.sessionId);
-    if (st?.version !== 0x0303 || this.now() - st.issuedAt > st.lifetime * 1000) return undefined;
+    if (st?.version !== TLS12 || this.now() - st.issuedAt > st.lifetime * 1000) return undefined;
     if (!ch.cipherSuites.includes(st.cipherSuite) || !this.suites.includes(st.cipherSuite) || !engineSuite(st.cipherSuite))
       return undefined;
     if (st.serverName !== this.sni) return undefined;
@@ -669,7 +669,7 @@ export class TlsServer extends Endpoint {
 
   private state12(): ServerSessionState {
     const st: ServerSessionState = {
-      version: 0x0303,
+      version: TLS12,
       cipherSuite: this.suite!.code,
       secret: this.master,
       extendedMasterSecret: this.ems,
@@ -700,14 +700,14 @@ export class TlsServer extends Endpoint {
     this.resumed = true;
     this.ems = st.extendedMasterSecret;
     this.master = st.secret;
-    if (this.versions.includes(0x0304)) this.random.set(DOWNGRADE_TLS12, 24);
+    if (this.versions.includes(TLS13)) this.random.set(DOWNGRADE_TLS12, 24);
     const exts = this.serverExtensions12(ch, suite);
     const alpn = this.chooseAlpn(ch.extensions);
     if (alpn) exts.push(alpn);
     this.sessionId12 = ch.sessionId;
     await this.sendHandshake({
       type: 'server_hello',
-      legacyVersion: 0x0303,
+      legacyVersion: TLS12,
       random: this.random,
       sessionId: ch.sessionId,
       cipherSuite: suite.code,
@@ -792,7 +792,7 @@ export class TlsServer extends Endpoint {
     if (!suite) return this.noCommonSuite(ch, 'no common TLS 1.2 cipher suite for this certificate');
     this.suite = suite;
     this.kex = suite.kex;
-    if (this.versions.includes(0x0304)) this.random.set(DOWNGRADE_TLS12, 24);
+    if (this.versions.includes(TLS13)) this.random.set(DOWNGRADE_TLS12, 24);
     this.ems =
       (this.config.extendedMasterSecret ?? true) &&
       findExtension(ch.extensions, ExtensionType.extended_master_secret) !== undefined;
@@ -809,7 +809,7 @@ export class TlsServer extends Endpoint {
     if (alpn) exts.push(alpn);
     await this.sendHandshake({
       type: 'server_hello',
-      legacyVersion: 0x0303,
+      legacyVersion: TLS12,
       random: this.random,
       sessionId: this.sessionId12,
       cipherSuite: suite.code,
@@ -953,7 +953,7 @@ export class TlsServer extends Endpoint {
     if (ch.cipherSuites.join() !== ch1.cipherSuites.join() || ch.compressionMethods.join() !== ch1.compressionMethods.join())
       throw failure('illegal_parameter', 'ClientHello2 changes the cipher suites or compression methods');
     const sv = extensionBody(ch.extensions, ExtensionType.supported_versions, 'supported_versions_client');
-    if (!sv?.versions.includes(0x0304)) throw failure('illegal_parameter', 'ClientHello2 does not offer TLS 1.3');
+    if (!sv?.versions.includes(TLS13)) throw failure('illegal_parameter', 'ClientHello2 does not offer TLS 1.3');
     if (findExtension(ch.extensions, ExtensionType.early_data))
       throw failure('illegal_parameter', 'ClientHello2 offers early_data');
     const cookie = extensionBody(ch.extensions, ExtensionType.cookie, 'cookie');
@@ -1016,7 +1016,7 @@ export class TlsServer extends Endpoint {
       }
       if (!cache) continue;
       const state = await cache.open(id.identity);
-      if (state?.version !== 0x0304) continue;
+      if (state?.version !== TLS13) continue;
       const serverAge = this.now() - state.issuedAt;
       const clientAge = (id.obfuscatedTicketAge - state.ageAdd + 2 ** 32) % 2 ** 32;
       if (serverAge > state.lifetime * 1000 || Math.abs(serverAge - clientAge) > 10_000) continue;
@@ -1115,7 +1115,7 @@ export class TlsServer extends Endpoint {
     const scheme = this.psk ? undefined : pickScheme(this.schemes, sigs, id.spki, true);
     if (!this.psk && scheme === undefined) throw failure('handshake_failure', 'no common signature scheme for this certificate');
     const exts: Extension[] = [
-      { type: ExtensionType.supported_versions, body: { kind: 'supported_versions_server', version: 0x0304 } },
+      { type: ExtensionType.supported_versions, body: { kind: 'supported_versions_server', version: TLS13 } },
     ];
     if (share) {
       const kp = await this.shareKeyPair(share.group);
@@ -1136,7 +1136,7 @@ export class TlsServer extends Endpoint {
       });
     await this.sendHandshake({
       type: 'server_hello',
-      legacyVersion: 0x0303,
+      legacyVersion: TLS12,
       random: this.random,
       sessionId: ch.sessionId,
       cipherSuite: suite.code,
@@ -1313,7 +1313,7 @@ export class TlsServer extends Endpoint {
 
   private async sendHelloRetryRequest(ch: ClientHello, suite: CipherSuiteInfo, group: number): Promise<void> {
     const exts: Extension[] = [
-      { type: ExtensionType.supported_versions, body: { kind: 'supported_versions_server', version: 0x0304 } },
+      { type: ExtensionType.supported_versions, body: { kind: 'supported_versions_server', version: TLS13 } },
       { type: ExtensionType.key_share, body: { kind: 'key_share_hrr', selectedGroup: group } },
     ];
     const c = this.config.helloRetryCookie;
@@ -1323,7 +1323,7 @@ export class TlsServer extends Endpoint {
     }
     await this.sendHandshake({
       type: 'server_hello',
-      legacyVersion: 0x0303,
+      legacyVersion: TLS12,
       random: HRR_RANDOM,
       sessionId: ch.sessionId,
       cipherSuite: suite.code,
@@ -1356,7 +1356,7 @@ export class TlsServer extends Endpoint {
       chain = body.entries.map((e) => e.data);
     } else chain = body.certificates;
     this.transcript.push(raw);
-    const tls13 = this.version === 0x0304;
+    const tls13 = this.version === TLS13;
     if (chain.length === 0) {
       if (this.clientAuth === 'require')
         throw failure(tls13 ? 'certificate_required' : 'handshake_failure', 'client sent no certificate but one is required');
@@ -1435,7 +1435,7 @@ export class TlsServer extends Endpoint {
   }
 
   private async onCertificateVerify(scheme: number, signature: Uint8Array, raw: Uint8Array): Promise<void> {
-    const tls13 = this.version === 0x0304;
+    const tls13 = this.version === TLS13;
     // Fault accept-cv-unoffered-scheme: the scheme is not checked against the CertificateRequest (e.g. MD5), nor
     // RSASSA-PKCS1-v1_5 refused in TLS 1.3; the signature is still verified with the scheme the client named.
     const anyScheme = this.faulty('accept-cv-unoffered-scheme');
@@ -1467,7 +1467,7 @@ export class TlsServer extends Endpoint {
     if (!this.faulty('null-suite-no-common')) throw failure('handshake_failure', why);
     await this.sendHandshake({
       type: 'server_hello',
-      legacyVersion: 0x0303,
+      legacyVersion: TLS12,
       random: this.random,
       sessionId: ch.sessionId,
       cipherSuite: 0x0000,
@@ -1487,7 +1487,7 @@ export class TlsServer extends Endpoint {
 
   /** TLS 1.2, the client's flight read up to its ChangeCipherSpec: a handshake record now is out of order (RFC 5246 §7.1). */
   protected override onlyCcsDue(): boolean {
-    return this.version === 0x0303 && this.state === 'WAIT_CCS' && this.pendingRead !== undefined;
+    return this.version === TLS12 && this.state === 'WAIT_CCS' && this.pendingRead !== undefined;
   }
 
   protected async onChangeCipherSpec(): Promise<void> {
@@ -1553,7 +1553,7 @@ export class TlsServer extends Endpoint {
       if (cache && rms) {
         // RFC 8446 §4.6.1: PSK = HKDF-Expand-Label(resumption_master_secret, "resumption", nonce); sealed into the ticket.
         const st: ServerSessionState = {
-          version: 0x0304,
+          version: TLS13,
           cipherSuite: suite.code,
           secret: await resumptionPsk(this.p, h, rms, nonce),
           extendedMasterSecret: false,
@@ -1584,7 +1584,7 @@ export class TlsServer extends Endpoint {
   private finish(): void {
     this.complete(this.sessionInfo(this.clientChain, this.resumedSession));
     const cache = this.config.sessionCache;
-    if (cache && this.version === 0x0303 && !this.resumed && this.sessionId12.length)
+    if (cache && this.version === TLS12 && !this.resumed && this.sessionId12.length)
       cache.store(this.sessionId12, this.state12());
   }
 }

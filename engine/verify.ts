@@ -36,6 +36,7 @@ import { extensionBody } from '../wire/extensions';
 import { type HandshakeBody, isHelloRetryRequest } from '../wire/handshake';
 import { bytesEqual } from '../wire/hex';
 import { cipherSuites, ExtensionType } from '../wire/registry';
+import { VERSION_CODE } from '../wire/vocabulary';
 
 function bodyOf<T extends HandshakeBody['type']>(
   m: TranscriptMessage | undefined,
@@ -73,7 +74,8 @@ function parse(t: Transcript): Parsed | string {
   if (!ch || !sh) return 'transcript does not start with ClientHello, ServerHello';
   const suite = cipherSuites.get(sh.cipherSuite);
   if (!suite) return `unknown suite ${sh.cipherSuite}`;
-  const tls13 = extensionBody(sh.extensions, ExtensionType.supported_versions, 'supported_versions_server')?.version === 0x0304;
+  const tls13 =
+    extensionBody(sh.extensions, ExtensionType.supported_versions, 'supported_versions_server')?.version === VERSION_CODE['1.3'];
   let hs: TranscriptMessage[];
   if (tls13) {
     const cfin = all.findIndex((m) => m.type === 'finished' && m.dir === 'C->S');

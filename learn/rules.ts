@@ -13,7 +13,7 @@ import type { Transcript, TranscriptMessage } from '../transcript/model';
 import type { Extension } from '../wire/extensions';
 import type { HandshakeBody } from '../wire/handshake';
 import { AlertDescription, AlertLevel, ExtensionType } from '../wire/registry';
-import type { Direction, StepName, TlsVersion } from '../wire/vocabulary';
+import { type Direction, type StepName, type TlsVersion, VERSION_CODE } from '../wire/vocabulary';
 import { INPUT_INFO, type InputSymbol, messagesOf, type Output, type TargetRole } from './alphabet';
 
 /** The rules a word is checked against: order and record rules (the ones a message's place can break). */
@@ -26,11 +26,11 @@ function hello(type: 'client_hello' | 'server_hello', version: TlsVersion): Hand
   const v13 = version === '1.3';
   if (type === 'client_hello') {
     const extensions: Extension[] = v13
-      ? [{ type: ExtensionType.supported_versions, body: { kind: 'supported_versions_client', versions: [0x0304] } }]
+      ? [{ type: ExtensionType.supported_versions, body: { kind: 'supported_versions_client', versions: [VERSION_CODE['1.3']] } }]
       : [];
     return {
       type,
-      legacyVersion: 0x0303,
+      legacyVersion: VERSION_CODE['1.2'],
       random: new Uint8Array(32),
       sessionId: new Uint8Array(0),
       cipherSuites: [SUITE[version]],
@@ -39,11 +39,11 @@ function hello(type: 'client_hello' | 'server_hello', version: TlsVersion): Hand
     };
   }
   const extensions: Extension[] = v13
-    ? [{ type: ExtensionType.supported_versions, body: { kind: 'supported_versions_server', version: 0x0304 } }]
+    ? [{ type: ExtensionType.supported_versions, body: { kind: 'supported_versions_server', version: VERSION_CODE['1.3'] } }]
     : [];
   return {
     type,
-    legacyVersion: 0x0303,
+    legacyVersion: VERSION_CODE['1.2'],
     random: Uint8Array.of(...new Array<number>(31).fill(1), 2),
     sessionId: new Uint8Array(0),
     cipherSuite: SUITE[version],

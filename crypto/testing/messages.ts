@@ -6,6 +6,7 @@
 import { X509Certificate } from 'node:crypto';
 import { decodeHandshake, type HandshakeBody, serverKeyExchangeParamsLength } from '../../wire/handshake';
 import { fromHex } from '../../wire/hex';
+import { VERSION_CODE } from '../../wire/vocabulary';
 
 export interface RawMessage {
   type: number;
@@ -45,7 +46,7 @@ export function parseHello(m: RawMessage): Hello {
 
 /** Certificate (type 11) DER list. */
 export function parseCertificates(m: RawMessage, tls13: boolean): Uint8Array[] {
-  const c = decode(m, 'certificate', tls13 ? 0x0304 : 0x0303);
+  const c = decode(m, 'certificate', tls13 ? VERSION_CODE['1.3'] : VERSION_CODE['1.2']);
   return c.form === 'tls13' ? c.entries.map((e) => e.data) : c.certificates;
 }
 
@@ -72,7 +73,7 @@ export function parseEcdheServerKeyExchange(m: RawMessage): {
   publicKey: Uint8Array;
   signed: DigitallySigned;
 } {
-  const ske = decode(m, 'server_key_exchange', 0x0303);
+  const ske = decode(m, 'server_key_exchange', VERSION_CODE['1.2']);
   if (ske.kex !== 'ecdhe' || !ske.signed) throw new Error('not a signed ECDHE ServerKeyExchange');
   return {
     params: m.body.slice(0, serverKeyExchangeParamsLength(ske)),

@@ -15,6 +15,7 @@ import { decodeHandshake, encodeBody, encodeHandshake } from '../../wire/handsha
 import { ExtensionType as X } from '../../wire/registry';
 import type { Mutation } from './model';
 import type { BaseEnv, BaseName, Prepared } from './support';
+import { VERSION_CODE } from '../../wire/vocabulary';
 
 const T13: readonly BaseName[] = ['t13-server-auth'];
 /** The ticket's max_early_data_size in these runs. */
@@ -54,7 +55,7 @@ async function zeroRtt(
 export function withoutEarlyDataExtension(ticket: StoredTicket13, P: CryptoProvider): EngineHooks {
   const h = engineSuite(ticket.cipherSuite)!.prfHash;
   return once('client_hello', async (raw) => {
-    const m = decodeHandshake(raw, { version: 0x0304 });
+    const m = decodeHandshake(raw, { version: VERSION_CODE['1.3'] });
     const b = m.message.body;
     if (b.type !== 'client_hello' || !b.extensions) return [raw];
     b.extensions = b.extensions.filter((e) => e.type !== X.early_data);
@@ -188,7 +189,7 @@ export const EARLY_DATA_MUTATIONS: readonly Mutation[] = [
         server: { psks: [psk], sessionCache: new ServerSessionCache(env.provider) },
       });
       const ee = once('encrypted_extensions', (raw) => {
-        const m = decodeHandshake(raw, { version: 0x0304 });
+        const m = decodeHandshake(raw, { version: VERSION_CODE['1.3'] });
         const b = m.message.body;
         if (b.type !== 'encrypted_extensions') return [raw];
         b.extensions = [...b.extensions, { type: X.early_data, body: { kind: 'empty' } }];
