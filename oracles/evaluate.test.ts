@@ -162,6 +162,8 @@ describe('catalogue', () => {
         'rec.rsl-enforced',
         // post-handshake authentication (breadth, RFC 8446 §4.6.2)
         't13.pha.finished',
+        // empty-by-definition extension bodies (tlsfuzzer parity, RFC 7627 §5.1, RFC 7366 §2)
+        'ext.empty-extension-data',
         // the receiver duties the live conversation families decide (oracles/rules/receiver-duties.ts)
         ...receiverDutyRules.map((r) => r.id),
       ].sort(),

@@ -832,6 +832,16 @@ const ROWS: Row[] = [
       }),
   },
   {
+    // the server's extended_master_secret answer carries a byte (RFC 7627 §5.1: "The "extension_data" field of this
+    // extension is empty")
+    rule: 'ext.empty-extension-data',
+    base: 't12',
+    m: (E) =>
+      edit(E, 'server_hello', S, V12, (b) => {
+        b.extensions = setExt(b.extensions, X.extended_master_secret, { kind: 'opaque', data: Uint8Array.of(0) });
+      }),
+  },
+  {
     rule: 'ext.reneg.initial',
     base: 't12',
     m: (E) =>
