@@ -230,6 +230,9 @@ const SERVERS: Readonly<Record<string, readonly Finding[]>> = {
     // default), where RFC 9155 has the server refuse
     { key: 'flagged: ch-empty-extensions 1.2 -> -', rfc: SKE_SHA1 },
     { key: 'flagged: ch-no-extensions 1.2 -> -', rfc: SKE_SHA1 },
+    // a plaintext handshake record (outer type 22) is no protected record that failed to open: RFC 8446 §5.2 "The outer
+    // opaque_type field of a TLSCiphertext record is always set to the value 23 (application_data)"
+    { key: 'wrong-alert: t13-finished-plaintext 1.3 -> bad_record_mac', rfc: UNEXPECTED_TYPE },
     { key: 'accepted-invalid: ch-alpn-list-length-minus-one 1.2 -> -', rfc: ALPN_SYNTAX },
     { key: 'accepted-invalid: ch-alpn-list-length-minus-one 1.3 -> -', rfc: ALPN_SYNTAX },
   ],

@@ -192,6 +192,16 @@ const ROWS: Row[] = [
     },
   },
   {
+    // the client's Finished sent as a plaintext handshake record once protection is in use (RFC 8446 §5.2)
+    rule: 'rec.t13.protected-after-hello',
+    base: 't13',
+    records: true,
+    r: (R) => {
+      const i = R.findIndex((x) => x.dir === C && x.plaintext?.fragment[0] === 20);
+      R[i] = rec(C, 22, 0x0303, R[i]!.plaintext!.fragment);
+    },
+  },
+  {
     rule: 'rec.t12.ccs-format',
     base: 't12',
     records: true,
