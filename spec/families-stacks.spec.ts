@@ -174,6 +174,8 @@ const ALPN_SYNTAX =
   'RFC 7301 §3.1 (protocol_name_list<2..2^16-1>, ProtocolName<1..2^8-1>) with RFC 8446 §6: "Peers which receive a message which cannot be parsed according to the syntax (e.g., have a length extending beyond the message boundary or contain an out-of-range length) MUST terminate the connection with a "decode_error" alert." (RFC 5246 §7.2.2 for TLS 1.2: decode_error is fatal)';
 const SNI_SYNTAX =
   'RFC 6066 §3 (ServerName server_name_list<1..2^16-1>) with RFC 5246 §7.2.2 decode_error: "A message could not be decoded because some field was out of the specified range or the length of the message was incorrect." (the server went on)';
+const ALPN_UNOFFERED =
+  'RFC 7301 §3.2: the server "will only select a protocol if the client supports it"; "In the event that the server supports no protocols that the client advertises, then the server SHALL respond with a fatal "no_application_protocol" alert." (botan tls_server selects echo/0.1, which we did not offer)';
 const SNI_TWO_NAMES =
   'RFC 6066 §3: "The ServerNameList MUST NOT contain more than one name of the same name_type." The list keeps the syntax, so RFC 8446 §6.2 illegal_parameter ("This alert is used for errors which conform to the formal protocol syntax but are otherwise incorrect"), not decode_error ("used for errors where the message does not conform to the formal protocol syntax")';
 const SNI_WARNING =
@@ -248,6 +250,7 @@ const SERVERS: Readonly<Record<string, readonly Finding[]>> = {
     { key: 'accepted-invalid: ch-alpn-empty-list 1.2 -> -', rfc: ALPN_SYNTAX },
     { key: 'accepted-invalid: ch-sni-empty-list 1.2 -> -', rfc: SNI_SYNTAX },
     { key: 'flagged: ch-sni-nul-in-host-name 1.2 -> -', rfc: SNI_WARNING },
+    { key: 'flagged: ch-alpn-unknown-only 1.2 -> -', rfc: ALPN_UNOFFERED },
     { key: 'flagged: ch-sni-two-host-names 1.2 -> -', rfc: SNI_WARNING },
   ],
   node: [...OPENSSL_COMMON, { key: 'hung: t13-unknown-warning-alert 1.3 -> -', rfc: UNKNOWN_ALERT }],

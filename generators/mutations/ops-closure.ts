@@ -129,6 +129,22 @@ export const CLOSURE_MUTATIONS: readonly Mutation[] = [
     ...hooks(() => truncateAt(isHelloFrame, (c) => c)),
   },
   {
+    name: 'truncated-after-server-flight',
+    description:
+      "our side of the TCP connection closed once the server's flight is in, before anything of ours follows it, without close_notify",
+    versions: ['1.2', '1.3'],
+    rules: ['conn.transport-close'],
+    bases: [],
+    // the server sends its flight without waiting for us (RFC 5246 §7.3, RFC 8446 §2), so a close after any one of
+    // its messages (test-connection-abort) reaches it in the same state: waiting for our next flight
+    ...hooks(() =>
+      truncateAt(
+        (f) => !isHelloFrame(f),
+        () => new Uint8Array(0),
+      ),
+    ),
+  },
+  {
     name: 'truncated-before-finished',
     description: 'our side of the TCP connection closed instead of our Finished, without close_notify',
     versions: ['1.2', '1.3'],

@@ -738,6 +738,21 @@ export const HELLO_MUTATIONS: readonly Mutation[] = [
     bases: ALL,
     ...hooks(() => firstHello(rawExtension(X.server_name, vec16(hostName('localhost\0.example.com'))))),
   },
+  {
+    name: 'ch-alpn-unknown-only',
+    description:
+      'ALPN offering only protocols no registry names: no_application_protocol, or no ALPN answer (RFC 7301 §3.1, §3.2)',
+    versions: ['1.2', '1.3'],
+    // valid input: what the server owes is rule ext.alpn.selected-offered's (select nothing it was not offered, or
+    // abort with no_application_protocol; leave the extension unanswered: its tolerance)
+    rules: ['ext.alpn.selected-offered'],
+    bases: [],
+    ...hooks(() =>
+      everyHello(
+        rawExtension(X.application_layer_protocol_negotiation, vec16(protocolNames('tlsprop/unknown-1', 'tlsprop/unknown-2'))),
+      ),
+    ),
+  },
   malformed(
     'ch-alpn-empty-name',
     'ALPN list holding one empty protocol name (ProtocolName<1..2^8-1>)',

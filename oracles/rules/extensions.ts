@@ -254,6 +254,14 @@ export const extensionRules = [
     rfc: 'RFC 7301 §3.2',
     versions: ['1.2', '1.3'],
     alerts: ['no_application_protocol'],
+    // a server that does not do ALPN (or none of the offered protocols) may leave the extension unanswered: only a
+    // server that "supports no protocols that the client advertises" owes no_application_protocol, and the judge
+    // cannot see what the server supports
+    ignorable: {
+      rfc: 'RFC 7301 §3.1',
+      text: 'Servers that receive a ClientHello containing the "application_layer_protocol_negotiation" extension MAY return a suitable protocol selection response to the client.',
+      receiver: 'server',
+    },
     needs: ['client-hello'],
     check(ctx) {
       const offered = extensionBody(
