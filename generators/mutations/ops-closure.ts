@@ -111,6 +111,28 @@ export const CLOSURE_MUTATIONS: readonly Mutation[] = [
     bases: [],
     ...hooks(() => alertBefore('finished', AlertLevel.fatal, UNKNOWN_ALERT)),
   },
+  {
+    name: 't13-plaintext-alert-before-finished',
+    description:
+      'a fatal handshake_failure in a plaintext record where our Finished would go, the handshake keys in use (test-tls13-finished-plaintext)',
+    versions: ['1.3'],
+    // an error alert, protected or not, ends the connection (RFC 8446 §6: "Upon receiving an error alert, the TLS
+    // implementation SHOULD indicate an error to the application and MUST NOT allow any further data to be sent or
+    // received on the connection"); read as a record of a type it cannot expect there, unexpected_message (RFC 8446
+    // §5) ends it too: either way the server closes
+    rules: ['alert.error-received-closes'],
+    bases: [],
+    ...hooks(() => {
+      let done = false;
+      return {
+        beforeFrame: (f) => {
+          if (done || !f.protected || f.contentType !== CT.handshake || f.content[0] !== 20) return undefined;
+          done = true;
+          return [{ contentType: CT.alert, fragment: Uint8Array.of(AlertLevel.fatal, HANDSHAKE_FAILURE), plaintext: true }];
+        },
+      };
+    }),
+  },
   // ---- truncation
   {
     name: 'truncated-mid-client-hello',
