@@ -253,7 +253,8 @@ const SERVERS: Readonly<Record<string, readonly Finding[]>> = {
     { key: 'flagged: ch-alpn-unknown-only 1.2 -> -', rfc: ALPN_UNOFFERED },
     { key: 'flagged: ch-sni-two-host-names 1.2 -> -', rfc: SNI_WARNING },
   ],
-  node: [...OPENSSL_COMMON, { key: 'hung: t13-unknown-warning-alert 1.3 -> -', rfc: UNKNOWN_ALERT }],
+  // the hang shows in some runs only (seen both ways with the same seed while the parity mutations were added): racy
+  node: [...OPENSSL_COMMON, { key: 'hung: t13-unknown-warning-alert 1.3 -> -', rfc: UNKNOWN_ALERT, racy: true }],
   mosquitto: [
     // the broker's OpenSSL: the same findings, each of which may come as a reset instead (RESETS_RACY)
     ...OPENSSL_COMMON.map((f) => ({ ...f, racy: true })),

@@ -78,6 +78,14 @@ const PARITY: Readonly<Record<string, string>> = {
   'truncated-after-server-flight 1.3': 'unexpected_message',
   // engine/core.ts: a plaintext alert once TLS 1.3 keys are in use is taken as the alert; nothing is sent back
   't13-plaintext-alert-before-finished 1.3': '-',
+  // RFC 5246 §7.4.7.1: our server goes on with a random premaster, so our client's Finished record does not open
+  't12-rsa-premaster-zeros 1.2': 'bad_record_mac',
+  't12-rsa-premaster-block-type-1 1.2': 'bad_record_mac',
+  't12-rsa-ciphertext-modulus 1.2': 'bad_record_mac',
+  't12-rsa-premaster-no-separator 1.2': 'bad_record_mac',
+  't12-rsa-premaster-early-separator 1.2': 'bad_record_mac',
+  't12-rsa-premaster-47-bytes 1.2': 'bad_record_mac',
+  't12-rsa-premaster-49-bytes 1.2': 'bad_record_mac',
   // engine/core.ts: a plaintext handshake record once TLS 1.3 protection is in use (RFC 8446 §5.2, §5)
   't13-finished-plaintext 1.3': 'unexpected_message',
 };
