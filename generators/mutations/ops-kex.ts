@@ -307,6 +307,9 @@ export const KEX_MUTATIONS: readonly Mutation[] = [
   rsa('t12-rsa-premaster-49-bytes', 'our RSA premaster is 49 bytes (version 0x0303), properly encrypted', (k) =>
     pkcs1(k, concatBytes([PMS, Uint8Array.of(0x5a)])),
   ),
+  rsa('t12-rsa-ciphertext-truncated', 'our EncryptedPreMasterSecret one byte short of the modulus (its length follows)', (k) =>
+    pkcs1(k, PMS).subarray(1),
+  ),
   rsa('t12-rsa-ciphertext-modulus', 'our EncryptedPreMasterSecret is the server modulus itself (out of range)', (k) =>
     k.n.slice(k.n[0] === 0 ? 1 : 0),
   ),
