@@ -62,6 +62,10 @@ describe('tlsprop rules', () => {
       't13.psk.unknown-identity',
       'ext.cc.offered',
       'ext.cc.decompress',
+      // tlsfuzzer parity (issue #14): empty-by-definition extension bodies (RFC 7627 §5.1, RFC 7366 §2), TLS 1.3
+      // plaintext handshake records once protection is in use (RFC 8446 §5.2)
+      'ext.empty-extension-data',
+      'rec.t13.protected-after-hello',
     ];
     expect(now.rules.map((r) => r.id).sort()).toEqual([...before.rules.map((r) => r.id), ...added].sort());
     const was = new Set(before.rules.filter((r) => r.implemented).map((r) => r.id));

@@ -287,9 +287,10 @@ describe('planConversations', () => {
               : `valid ${e.version} #${e.cfg.suite}`;
     const names = ex.map(nameOf);
     expect(new Set(names).size).toBe(names.length);
-    // every name a server run can have applies here but those that need a DHE suite this profile has not, and the PSK
-    // mutations (this target knows no PSK of ours: no --psk)
-    const dhe = (n: string) => MUTATIONS.some((m) => m.name === n && (m.needs?.kex === 'DHE' || m.needs?.psk));
+    // every name a server run can have applies here but those that need a DHE or an RSA key exchange suite this
+    // profile has not, and the PSK mutations (this target knows no PSK of ours: no --psk)
+    const dhe = (n: string) =>
+      MUTATIONS.some((m) => m.name === n && (m.needs?.kex === 'DHE' || m.needs?.kex === 'RSA' || m.needs?.psk));
     const expected = conversationNames().filter((n) => !dhe(n));
     // a mutation that runs in both versions is covered in each
     const covered = new Set(names.map((n) => n.replace(/ 1\.[23]$/, '')));

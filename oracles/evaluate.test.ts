@@ -168,6 +168,10 @@ describe('catalogue', () => {
         't13.pha.finished',
         // 0-RTT anti-replay (RFC 8446 §8)
         't13.early.replay-once',
+        // empty-by-definition extension bodies (tlsfuzzer parity, RFC 7627 §5.1, RFC 7366 §2)
+        'ext.empty-extension-data',
+        // TLS 1.3 records in plaintext once protection is in use (tlsfuzzer parity, RFC 8446 §5, §5.2)
+        'rec.t13.protected-after-hello',
         // the receiver duties the live conversation families decide (oracles/rules/receiver-duties.ts)
         ...receiverDutyRules.map((r) => r.id),
       ].sort(),

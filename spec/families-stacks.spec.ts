@@ -180,6 +180,18 @@ const RENEG_SCSV =
   'RFC 5746 §3.7: "When a ClientHello is received, the server MUST verify that it does not contain the TLS_EMPTY_RENEGOTIATION_INFO_SCSV SCSV. If the SCSV is present, the server MUST abort the handshake." (gnutls-serv 3.7 renegotiates with it: GnuTLS issue #828)';
 const FATAL_CLOSES =
   'RFC 5246 §7.2.2: "Upon transmission or receipt of a fatal alert message, both parties immediately close the connection." (gnutls-serv sends close_notify after its fatal handshake_failure to a renegotiation without renegotiation_info)';
+const ETM_BODY =
+  'RFC 7366 §2: "The "extension_data" field of this extension SHALL be empty." (a body is a length out of its specified range: RFC 5246 §7.2.2 decode_error, or illegal_parameter; the server went on)';
+const ALPN_SYNTAX =
+  'RFC 7301 §3.1 (protocol_name_list<2..2^16-1>, ProtocolName<1..2^8-1>) with RFC 8446 §6: "Peers which receive a message which cannot be parsed according to the syntax (e.g., have a length extending beyond the message boundary or contain an out-of-range length) MUST terminate the connection with a "decode_error" alert." (RFC 5246 §7.2.2 for TLS 1.2: decode_error is fatal)';
+const SNI_SYNTAX =
+  'RFC 6066 §3 (ServerName server_name_list<1..2^16-1>) with RFC 5246 §7.2.2 decode_error: "A message could not be decoded because some field was out of the specified range or the length of the message was incorrect." (the server went on)';
+const ALPN_UNOFFERED =
+  'RFC 7301 §3.2: the server "will only select a protocol if the client supports it"; "In the event that the server supports no protocols that the client advertises, then the server SHALL respond with a fatal "no_application_protocol" alert." (botan tls_server selects echo/0.1, which we did not offer)';
+const SNI_TWO_NAMES =
+  'RFC 6066 §3: "The ServerNameList MUST NOT contain more than one name of the same name_type." The list keeps the syntax, so RFC 8446 §6.2 illegal_parameter ("This alert is used for errors which conform to the formal protocol syntax but are otherwise incorrect"), not decode_error ("used for errors where the message does not conform to the formal protocol syntax")';
+const SNI_WARNING =
+  'RFC 6066 §3: "It is NOT RECOMMENDED to send a warning-level unrecognized_name(112) alert, because the client\'s behavior in response to warning-level alerts is unpredictable."';
 /** The TLS 1.2 handshakes of an OpenSSL 3.0 client that offers TLS 1.3 (flagged by its own ClientHello). */
 const OPENSSL_CLIENT_12 = (closeAlert: string): Finding[] => [
   { key: `flagged: server-closes-before-finished 1.2 -> ${closeAlert}`, rfc: WEAK_OFFER },
@@ -220,6 +232,8 @@ const OPENSSL_COMMON: readonly Finding[] = [
   { key: 'wrong-alert: ch-compression-without-null 1.3 -> decode_error', rfc: COMPRESSION13 },
   { key: 'wrong-alert: t13-ccs-two-bytes 1.3 -> illegal_parameter', rfc: CCS13 },
   { key: 'flagged: t13-ch-legacy-version-0301 1.3 -> -', rfc: CR_SIGALGS },
+  { key: 'accepted-invalid: ch-etm-with-body 1.2 -> -', rfc: ETM_BODY },
+  { key: 'wrong-alert: ch-sni-two-host-names 1.3 -> decode_error', rfc: SNI_TWO_NAMES },
 ];
 
 const SERVERS: Readonly<Record<string, readonly Finding[]>> = {
@@ -246,6 +260,11 @@ const SERVERS: Readonly<Record<string, readonly Finding[]>> = {
     // its close_notify after the fatal alert races our close (it showed for one of the refused renegotiations)
     { key: 'flagged: t12-reneg-client-no-ri 1.2 -> handshake_failure', rfc: FATAL_CLOSES, racy: true },
     { key: 'flagged: t12-reneg-client-wrong-ri 1.2 -> handshake_failure', rfc: FATAL_CLOSES, racy: true },
+    // a plaintext handshake record (outer type 22) is no protected record that failed to open: RFC 8446 §5.2 "The outer
+    // opaque_type field of a TLSCiphertext record is always set to the value 23 (application_data)"
+    { key: 'wrong-alert: t13-finished-plaintext 1.3 -> bad_record_mac', rfc: UNEXPECTED_TYPE },
+    { key: 'accepted-invalid: ch-alpn-list-length-minus-one 1.2 -> -', rfc: ALPN_SYNTAX },
+    { key: 'accepted-invalid: ch-alpn-list-length-minus-one 1.3 -> -', rfc: ALPN_SYNTAX },
   ],
   botan: [
     // a silent close where TLS 1.2 demands an alert: livejudge names it no-alert (alert.t12.must-send), not wrong-alert
@@ -256,8 +275,14 @@ const SERVERS: Readonly<Record<string, readonly Finding[]>> = {
     { key: 'wrong-alert: t12-ch-version-fefe 1.2 -> decode_error', rfc: INTOLERANCE },
     { key: 'hung: t12-ccs-inside-cke 1.2 -> -', rfc: CCS_EARLY },
     { key: 'hung: ccs-inside-client-hello 1.2 -> -', rfc: CCS_EARLY },
+    { key: 'accepted-invalid: ch-alpn-empty-list 1.2 -> -', rfc: ALPN_SYNTAX },
+    { key: 'accepted-invalid: ch-sni-empty-list 1.2 -> -', rfc: SNI_SYNTAX },
+    { key: 'flagged: ch-sni-nul-in-host-name 1.2 -> -', rfc: SNI_WARNING },
+    { key: 'flagged: ch-alpn-unknown-only 1.2 -> -', rfc: ALPN_UNOFFERED },
+    { key: 'flagged: ch-sni-two-host-names 1.2 -> -', rfc: SNI_WARNING },
   ],
-  node: [...OPENSSL_COMMON, { key: 'hung: t13-unknown-warning-alert 1.3 -> -', rfc: UNKNOWN_ALERT }],
+  // the hang shows in some runs only (seen both ways with the same seed while the parity mutations were added): racy
+  node: [...OPENSSL_COMMON, { key: 'hung: t13-unknown-warning-alert 1.3 -> -', rfc: UNKNOWN_ALERT, racy: true }],
   mosquitto: [
     // the broker's OpenSSL: the same findings, each of which may come as a reset instead (RESETS_RACY)
     ...OPENSSL_COMMON.map((f) => ({ ...f, racy: true })),

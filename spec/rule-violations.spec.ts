@@ -226,6 +226,16 @@ const ROWS: Row[] = [
     },
   },
   {
+    // the client's Finished sent as a plaintext handshake record once protection is in use (RFC 8446 §5.2)
+    rule: 'rec.t13.protected-after-hello',
+    base: 't13',
+    records: true,
+    r: (R) => {
+      const i = R.findIndex((x) => x.dir === C && x.plaintext?.fragment[0] === 20);
+      R[i] = rec(C, 22, 0x0303, R[i]!.plaintext!.fragment);
+    },
+  },
+  {
     rule: 'rec.t12.ccs-format',
     base: 't12',
     records: true,
@@ -864,6 +874,16 @@ const ROWS: Row[] = [
     m: (E) =>
       edit(E, 'client_hello', C, V12, (b) => {
         b.extensions = delExt(b.extensions, X.extended_master_secret);
+      }),
+  },
+  {
+    // the server's extended_master_secret answer carries a byte (RFC 7627 §5.1: "The "extension_data" field of this
+    // extension is empty")
+    rule: 'ext.empty-extension-data',
+    base: 't12',
+    m: (E) =>
+      edit(E, 'server_hello', S, V12, (b) => {
+        b.extensions = setExt(b.extensions, X.extended_master_secret, { kind: 'opaque', data: Uint8Array.of(0) });
       }),
   },
   {

@@ -111,6 +111,28 @@ export const CLOSURE_MUTATIONS: readonly Mutation[] = [
     bases: [],
     ...hooks(() => alertBefore('finished', AlertLevel.fatal, UNKNOWN_ALERT)),
   },
+  {
+    name: 't13-plaintext-alert-before-finished',
+    description:
+      'a fatal handshake_failure in a plaintext record where our Finished would go, the handshake keys in use (test-tls13-finished-plaintext)',
+    versions: ['1.3'],
+    // an error alert, protected or not, ends the connection (RFC 8446 §6: "Upon receiving an error alert, the TLS
+    // implementation SHOULD indicate an error to the application and MUST NOT allow any further data to be sent or
+    // received on the connection"); read as a record of a type it cannot expect there, unexpected_message (RFC 8446
+    // §5) ends it too: either way the server closes
+    rules: ['alert.error-received-closes'],
+    bases: [],
+    ...hooks(() => {
+      let done = false;
+      return {
+        beforeFrame: (f) => {
+          if (done || !f.protected || f.contentType !== CT.handshake || f.content[0] !== 20) return undefined;
+          done = true;
+          return [{ contentType: CT.alert, fragment: Uint8Array.of(AlertLevel.fatal, HANDSHAKE_FAILURE), plaintext: true }];
+        },
+      };
+    }),
+  },
   // ---- truncation
   {
     name: 'truncated-mid-client-hello',
@@ -127,6 +149,22 @@ export const CLOSURE_MUTATIONS: readonly Mutation[] = [
     rules: ['conn.transport-close'],
     bases: [],
     ...hooks(() => truncateAt(isHelloFrame, (c) => c)),
+  },
+  {
+    name: 'truncated-after-server-flight',
+    description:
+      "our side of the TCP connection closed once the server's flight is in, before anything of ours follows it, without close_notify",
+    versions: ['1.2', '1.3'],
+    rules: ['conn.transport-close'],
+    bases: [],
+    // the server sends its flight without waiting for us (RFC 5246 §7.3, RFC 8446 §2), so a close after any one of
+    // its messages (test-connection-abort) reaches it in the same state: waiting for our next flight
+    ...hooks(() =>
+      truncateAt(
+        (f) => !isHelloFrame(f),
+        () => new Uint8Array(0),
+      ),
+    ),
   },
   {
     name: 'truncated-before-finished',

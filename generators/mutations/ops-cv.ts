@@ -23,6 +23,7 @@ import { schemeInfo } from '../../crypto';
 import { keyKindOf, schemeFitsKey } from '../../engine/core';
 import type { EngineHooks } from '../../engine/hooks';
 import { decodeHandshake } from '../../wire/handshake';
+import { bumpLength } from './bytes';
 import { concatBytes } from '../../wire/hex';
 import { ExtensionType as X, SignatureScheme as SS } from '../../wire/registry';
 import { type TlsVersion, VERSION_CODE } from '../../wire/vocabulary';
@@ -143,6 +144,25 @@ const cvEdit = (edit: (raw: Uint8Array) => Uint8Array) => (): EngineHooks => {
     },
   };
 };
+/** Our client's Certificate message's raw bytes changed by `edit` (given where its certificate_list length is). */
+const certEdit =
+  (edit: (raw: Uint8Array, listAt: number) => Uint8Array) =>
+  (env: BaseEnv): EngineHooks => {
+    let done = false;
+    return {
+      beforeSend: (m) => {
+        if (done || m.kind !== 'handshake' || m.type !== 'certificate') return undefined;
+        done = true;
+        // TLS 1.3 (RFC 8446 §4.4.2) puts certificate_request_context<0..2^8-1> before the list; TLS 1.2 starts with it
+        const listAt = versionOf(env) === '1.3' ? 5 + m.raw[4]! : 4;
+        return [edit(m.raw, listAt)];
+      },
+    };
+  };
+/** The certificate_list length of our Certificate `delta` off its bytes. */
+const certListLength = (delta: number) => certEdit((raw, at) => bumpLength(raw, at, 3, delta));
+/** The first entry's certificate length (cert_data in TLS 1.3, ASN.1Cert in TLS 1.2) one more than its bytes. */
+const certEntryLength = (delta: number) => certEdit((raw, at) => bumpLength(raw, at + 3, 3, delta));
 /** The signature bytes of a CertificateVerify (scheme(2) length(2) signature). */
 const sigOf = (raw: Uint8Array): Uint8Array => raw.subarray(8);
 
@@ -320,6 +340,43 @@ export const CV_MUTATIONS: readonly Mutation[] = [
     bases: [...T12, ...T13],
     needs: CLIENT_CERT,
     ...hooks(cvEdit((raw) => hsMessage(15, concatBytes([raw.subarray(4, 6), u16(sigOf(raw).length + 1), sigOf(raw)])))),
+  },
+  // ---- our Certificate message (test-certificate-malformed)
+  {
+    name: 'client-cert-list-length-plus-one',
+    description: 'the certificate_list length of our Certificate one more than its bytes (the message length stays)',
+    versions: ['1.2', '1.3'],
+    rules: ['rec.hs-length-consistent'],
+    bases: [...T12, ...T13],
+    needs: CLIENT_CERT,
+    ...hooks(certListLength(1)),
+  },
+  {
+    name: 'client-cert-list-length-minus-one',
+    description: 'the certificate_list length of our Certificate one less than its bytes (a byte left after the list)',
+    versions: ['1.2', '1.3'],
+    rules: ['rec.hs-length-consistent'],
+    bases: [...T12, ...T13],
+    needs: CLIENT_CERT,
+    ...hooks(certListLength(-1)),
+  },
+  {
+    name: 'client-cert-entry-length-plus-one',
+    description: "the first certificate's length in our Certificate one more than its bytes (the list length stays)",
+    versions: ['1.2', '1.3'],
+    rules: ['rec.hs-length-consistent'],
+    bases: [...T12, ...T13],
+    needs: CLIENT_CERT,
+    ...hooks(certEntryLength(1)),
+  },
+  {
+    name: 'client-cert-entry-length-minus-one',
+    description: "the first certificate's length in our Certificate one less than its bytes (the list length stays)",
+    versions: ['1.2', '1.3'],
+    rules: ['rec.hs-length-consistent'],
+    bases: [...T12, ...T13],
+    needs: CLIENT_CERT,
+    ...hooks(certEntryLength(-1)),
   },
   // ---- content
   {

@@ -291,6 +291,27 @@ const signatureAlgorithms = (schemes: readonly number[]) =>
     ),
   );
 
+// ------------------------------------------------------------------ extension bodies
+
+/** The extension of this type with these raw bytes as its extension_data (added before pre_shared_key when absent). */
+const rawExtension = (type: number, data: Uint8Array) =>
+  withExts((exts) => {
+    const body = { kind: 'opaque' as const, data };
+    const i = exts.findIndex((e) => e.type === type);
+    if (i >= 0) return exts.map((e, j) => (j === i ? { type, body } : e));
+    const last = exts.findIndex((e) => e.type === X.pre_shared_key);
+    const out = [...exts];
+    out.splice(last < 0 ? out.length : last, 0, { type, body });
+    return out;
+  });
+const ascii = (s: string): number[] => [...Buffer.from(s, 'latin1')];
+/** A host_name entry of server_name_list (name_type 0). */
+const hostName = (s: string): number[] => [0, ...u16(s.length), ...ascii(s)];
+/** A vector of `bytes` behind a 2-byte length `delta` off its size. */
+const vec16 = (bytes: readonly number[], delta = 0): Uint8Array => Uint8Array.from([...u16(bytes.length + delta), ...bytes]);
+/** ProtocolName entries (one-byte lengths) of an ALPN list. */
+const protocolNames = (...names: string[]): number[] => names.flatMap((n) => [n.length, ...ascii(n)]);
+
 // ------------------------------------------------------------------ records
 
 /** The ClientHello record split into records of `size` bytes (the content is whole: only its framing changes). */
@@ -664,4 +685,106 @@ export const HELLO_MUTATIONS: readonly Mutation[] = [
     needs: { kex: 'ECDHE' },
     ...hooks(() => everyHello(signatureAlgorithms([0x0c0b, 0x0e07, 0x4501]))),
   },
+  // ---- extension bodies our client sends malformed (test-extended-master-secret-extension, test-encrypt-then-mac,
+  // test-signature-algorithms, test-invalid-server-name-extension, test-alpn-negotiation)
+  {
+    name: 'ch-ems-with-body',
+    description: 'extended_master_secret with one byte of extension_data (RFC 7627 §5.1: empty)',
+    versions: ['1.2'],
+    rules: ['ext.empty-extension-data'],
+    bases: T12,
+    ...hooks(() => firstHello(rawExtension(X.extended_master_secret, Uint8Array.of(0)))),
+  },
+  {
+    name: 'ch-etm-with-body',
+    description: 'encrypt_then_mac with one byte of extension_data (RFC 7366 §2: empty)',
+    versions: ['1.2'],
+    rules: ['ext.empty-extension-data'],
+    bases: T12,
+    ...hooks(() => firstHello(rawExtension(X.encrypt_then_mac, Uint8Array.of(0)))),
+  },
+  malformed(
+    'ch-sigalgs-empty',
+    'signature_algorithms with an empty list (supported_signature_algorithms<2..2^16-2>)',
+    rawExtension(X.signature_algorithms, vec16([])),
+    ['rec.hs-length-consistent'],
+    ALL,
+  ),
+  malformed(
+    'ch-sigalgs-odd-length',
+    'signature_algorithms list of three bytes (a scheme and a half)',
+    rawExtension(X.signature_algorithms, vec16([0x04, 0x03, 0x05])),
+    ['rec.hs-length-consistent'],
+    ALL,
+  ),
+  malformed(
+    'ch-sni-empty-list',
+    'server_name with an empty server_name_list (ServerName server_name_list<1..2^16-1>)',
+    rawExtension(X.server_name, vec16([])),
+    ['rec.hs-length-consistent'],
+    ALL,
+  ),
+  {
+    name: 'ch-sni-two-host-names',
+    description: 'server_name_list with two host_name entries, localhost first (RFC 6066 §3: at most one per name_type)',
+    versions: ['1.2', '1.3'],
+    rules: ['ext.sni.format'],
+    bases: ALL,
+    ...hooks(() => firstHello(rawExtension(X.server_name, vec16([...hostName('localhost'), ...hostName('example.com')])))),
+  },
+  {
+    name: 'ch-sni-nul-in-host-name',
+    description: 'a host_name with a NUL byte inside (localhost\\0.example.com): not a DNS name, so not one the server knows',
+    versions: ['1.2', '1.3'],
+    rules: ['ext.sni.format'],
+    // RFC 6066 §3: "If the server understood the ClientHello extension but does not recognize the server name, the
+    // server SHOULD take one of two actions: either abort the handshake by sending a fatal-level unrecognized_name(112)
+    // alert or continue the handshake."
+    reactionRules: ['ext.sni.unrecognized'],
+    bases: ALL,
+    ...hooks(() => firstHello(rawExtension(X.server_name, vec16(hostName('localhost\0.example.com'))))),
+  },
+  {
+    name: 'ch-alpn-unknown-only',
+    description:
+      'ALPN offering only protocols no registry names: no_application_protocol, or no ALPN answer (RFC 7301 §3.1, §3.2)',
+    versions: ['1.2', '1.3'],
+    // valid input: what the server owes is rule ext.alpn.selected-offered's (select nothing it was not offered, or
+    // abort with no_application_protocol; leave the extension unanswered: its tolerance)
+    rules: ['ext.alpn.selected-offered'],
+    bases: [],
+    ...hooks(() =>
+      everyHello(
+        rawExtension(X.application_layer_protocol_negotiation, vec16(protocolNames('tlsprop/unknown-1', 'tlsprop/unknown-2'))),
+      ),
+    ),
+  },
+  malformed(
+    'ch-alpn-empty-name',
+    'ALPN list holding one empty protocol name (ProtocolName<1..2^8-1>)',
+    rawExtension(X.application_layer_protocol_negotiation, vec16([0])),
+    ['ext.alpn.format'],
+    ALL,
+  ),
+  malformed(
+    'ch-alpn-empty-list',
+    'ALPN with an empty protocol_name_list (ProtocolName protocol_name_list<2..2^16-1>)',
+    rawExtension(X.application_layer_protocol_negotiation, vec16([])),
+    ['ext.alpn.format'],
+    ALL,
+  ),
+  malformed(
+    'ch-alpn-list-length-plus-one',
+    'ALPN protocol_name_list length one more than its bytes (h2, http/1.1)',
+    rawExtension(X.application_layer_protocol_negotiation, vec16(protocolNames('h2', 'http/1.1'), 1)),
+    ['ext.alpn.format'],
+    ALL,
+  ),
+  malformed(
+    'ch-alpn-list-length-minus-one',
+    'ALPN protocol_name_list length one less than its bytes (h2, http/1.1)',
+    rawExtension(X.application_layer_protocol_negotiation, vec16(protocolNames('h2', 'http/1.1'), -1)),
+    ['ext.alpn.format'],
+    ALL,
+  ),
 ];

@@ -14,10 +14,12 @@
  * subgroup"). NIST curves have cofactor 1; X25519's low-order points are
  * the small-subgroup inputs there (RFC 7748 §6.1).
  */
+import { constants, type KeyObject, publicEncrypt, X509Certificate } from 'node:crypto';
 import { ffdheParams, x25519SmallOrderPoints } from '../../crypto';
 import type { ClientConfig } from '../../engine/config';
 import type { EngineHooks } from '../../engine/hooks';
 import { CipherSuiteDhe12 } from '../../engine/suites';
+import { decodeHandshake } from '../../wire/handshake';
 import { concatBytes } from '../../wire/hex';
 import { ExtensionType as X, NamedGroup } from '../../wire/registry';
 import { VERSION_CODE } from '../../wire/vocabulary';
@@ -104,6 +106,69 @@ const hooks = (
     config: config ? config(env) : { ...env.client, versions: [VERSION_CODE[env.spec.version]] },
     hooks: h(env),
   }),
+});
+
+/** The RSA public key of the server's certificate and its modulus. */
+interface RsaKey {
+  key: KeyObject;
+  n: Uint8Array;
+}
+/**
+ * Our RSA ClientKeyExchange replaced by `make(key)`, an EncryptedPreMasterSecret made for the key of the leaf
+ * certificate the server sent; our client goes on with the premaster it chose, so its Finished cannot open at a server
+ * that (as RFC 5246 §7.4.7.1 has it) goes on with a random premaster.
+ */
+const rsaCke = (make: (k: RsaKey) => Uint8Array): EngineHooks => {
+  let key: RsaKey | undefined;
+  let done = false;
+  return tracked(
+    (m) => {
+      if (done || m.kind !== 'handshake' || m.type !== 'client_key_exchange' || !key) return undefined;
+      done = true;
+      const enc = make(key);
+      return [hsMessage(16, concatBytes([u16(enc.length), enc]))];
+    },
+    (m) => {
+      if (key || m.kind !== 'handshake' || m.type !== 'certificate') return undefined;
+      const b = decodeHandshake(m.raw, { version: VERSION_CODE['1.2'] }).message.body;
+      const leaf = b.type === 'certificate' && b.form === 'tls12' ? b.certificates[0] : undefined;
+      const k = leaf ? new X509Certificate(Buffer.from(leaf)).publicKey : undefined;
+      const jwk = k?.asymmetricKeyType === 'rsa' ? k.export({ format: 'jwk' }) : undefined;
+      if (k && jwk?.n) key = { key: k, n: Uint8Array.from(Buffer.from(jwk.n, 'base64url')) };
+      return undefined;
+    },
+  );
+};
+/** `data` encrypted with PKCS#1 v1.5 padding (RFC 8017 §7.2.1), as a well-formed premaster is. */
+const pkcs1 = (k: RsaKey, data: Uint8Array): Uint8Array =>
+  new Uint8Array(publicEncrypt({ key: k.key, padding: constants.RSA_PKCS1_PADDING }, data));
+/** A raw RSA block `block` (as long as the modulus) encrypted without padding. */
+const raw = (k: RsaKey, block: Uint8Array): Uint8Array =>
+  new Uint8Array(publicEncrypt({ key: k.key, padding: constants.RSA_NO_PADDING }, block));
+/** A 48-byte premaster of version 0x0303 in a block of block type 1 (signature padding, 0xff) instead of 2. */
+const blockType1 = (k: RsaKey): Uint8Array => {
+  const pms = Uint8Array.of(3, 3, ...new Array<number>(46).fill(0x5a));
+  return raw(
+    k,
+    concatBytes([Uint8Array.of(0, 1), new Uint8Array(k.n.length - 3 - pms.length).fill(0xff), Uint8Array.of(0), pms]),
+  );
+};
+
+/** A PKCS#1 type 2 block of `pad` (nonzero padding) then `rest` (separator and premaster, or none), as long as the modulus. */
+const block2 = (k: RsaKey, rest: Uint8Array, pad: (n: number) => Uint8Array = (n) => new Uint8Array(n).fill(0x5b)): Uint8Array =>
+  raw(k, concatBytes([Uint8Array.of(0, 2), pad(k.n.length - 2 - rest.length), rest]));
+const PMS = Uint8Array.of(3, 3, ...new Array<number>(46).fill(0x5a));
+
+const rsa = (name: string, description: string, make: (k: RsaKey) => Uint8Array): ClientSends => ({
+  name,
+  description,
+  versions: ['1.2'],
+  rules: ['t12.ks.pms-rsa'],
+  // RFC 5246 §7.4.7.1: the server goes on with a random premaster and the handshake fails at our Finished
+  reactionRules: ['t12.rsa.no-oracle'],
+  bases: ['t12-rsa-kex'],
+  needs: { kex: 'RSA' },
+  ...hooks(() => rsaCke(make)),
 });
 
 const dhe = (name: string, description: string, value: Value): ClientSends => ({
@@ -264,4 +329,27 @@ export const KEX_MUTATIONS: readonly Mutation[] = [
     ...hooks(() => shareValue(new Uint8Array(31).fill(0x09)), x25519Only),
     inMemory: () => ({ processesOriginal: ['client_hello'] }),
   },
+  // ---- RSA key exchange (test-invalid-rsa-key-exchange-messages, test-bleichenbacher-workaround)
+  rsa('t12-rsa-premaster-zeros', 'our RSA premaster is 48 zero bytes (version 0x0000), properly encrypted', (k) =>
+    pkcs1(k, new Uint8Array(48)),
+  ),
+  rsa('t12-rsa-premaster-block-type-1', 'our RSA premaster encrypted in a PKCS#1 block of type 1 instead of 2', blockType1),
+  rsa('t12-rsa-premaster-no-separator', 'our RSA block of type 2 has no zero byte after its padding', (k) =>
+    block2(k, Uint8Array.of(...PMS.map((x) => x || 1))),
+  ),
+  rsa('t12-rsa-premaster-early-separator', 'our RSA block of type 2 has a zero byte fourth in its padding (under 8 bytes)', (k) =>
+    block2(k, concatBytes([Uint8Array.of(0), PMS]), (n) => Uint8Array.from({ length: n }, (_, i) => (i === 3 ? 0 : 0x5b))),
+  ),
+  rsa('t12-rsa-premaster-47-bytes', 'our RSA premaster is 47 bytes (version 0x0303), properly encrypted', (k) =>
+    pkcs1(k, PMS.subarray(0, 47)),
+  ),
+  rsa('t12-rsa-premaster-49-bytes', 'our RSA premaster is 49 bytes (version 0x0303), properly encrypted', (k) =>
+    pkcs1(k, concatBytes([PMS, Uint8Array.of(0x5a)])),
+  ),
+  rsa('t12-rsa-ciphertext-truncated', 'our EncryptedPreMasterSecret one byte short of the modulus (its length follows)', (k) =>
+    pkcs1(k, PMS).subarray(1),
+  ),
+  rsa('t12-rsa-ciphertext-modulus', 'our EncryptedPreMasterSecret is the server modulus itself (out of range)', (k) =>
+    k.n.slice(k.n[0] === 0 ? 1 : 0),
+  ),
 ];

@@ -243,6 +243,20 @@ export const RECORD_MUTATIONS: readonly Mutation[] = [
     ...hooks(() => beforeFinished(CT.change_cipher_spec, CCS_BYTE)),
   },
   {
+    name: 't13-finished-plaintext',
+    description:
+      'our TLS 1.3 Finished in a plaintext handshake record although the handshake keys are in use (test-tls13-finished-plaintext)',
+    versions: ['1.3'],
+    rules: ['rec.t13.protected-after-hello'],
+    bases: T13,
+    ...hooks(() =>
+      onFrame(
+        (f) => f.protected && handshakeFrame(20)(f),
+        (f) => [piece(CT.handshake, f.content, { plaintext: true })],
+      ),
+    ),
+  },
+  {
     name: 't13-ccs-ten-after-client-hello',
     description: 'ten dummy ChangeCipherSpec records after the ClientHello (test-cve-2020-25648): each is dropped (RFC 8446 §5)',
     versions: ['1.3'],

@@ -22,7 +22,7 @@ import { bodyOf, exts, hasExt, notOpened } from '../context';
 import { abbreviated, hex4 } from '../flow';
 import { answered, extName, isOutcome, readNote, serverExtensions, supportedVersions } from '../hellos';
 import { encryptedExtensions } from '../needs';
-import { because, definitionIn } from '../alert-choices';
+import { because, definition, definitionIn } from '../alert-choices';
 import { type Given, type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
 /** Code points of a ClientHello no registry names (GREASE included), as `suite 0x0a0a`. */
@@ -254,6 +254,14 @@ export const extensionRules = [
     rfc: 'RFC 7301 §3.2',
     versions: ['1.2', '1.3'],
     alerts: ['no_application_protocol'],
+    // a server that does not do ALPN (or none of the offered protocols) may leave the extension unanswered: only a
+    // server that "supports no protocols that the client advertises" owes no_application_protocol, and the judge
+    // cannot see what the server supports
+    ignorable: {
+      rfc: 'RFC 7301 §3.1',
+      text: 'Servers that receive a ClientHello containing the "application_layer_protocol_negotiation" extension MAY return a suitable protocol selection response to the client.',
+      receiver: 'server',
+    },
     needs: ['client-hello'],
     check(ctx) {
       const offered = extensionBody(
@@ -302,6 +310,41 @@ export const extensionRules = [
           { message: ctx.sh.m.index },
         );
       return pass(c ? 'EMS offered and echoed.' : 'EMS not used on either side.', { message: ctx.sh.m.index });
+    },
+  }),
+  rule({
+    id: 'ext.empty-extension-data',
+    title: 'extended_master_secret and encrypt_then_mac carry empty extension_data, from either side.',
+    rfc: ['RFC 7627 §5.1', 'RFC 7366 §2'],
+    versions: ['1.2'],
+    role: 'both',
+    // neither RFC names the alert: a body where the syntax has none is a length out of its specified range (decode_error),
+    // which RFC 5246's illegal_parameter ("A field in the handshake was out of range") covers too
+    alerts: [definitionIn('decode_error', ['1.2']), definitionIn('illegal_parameter', ['1.2'])],
+    overrides: {
+      checklist:
+        'not in the checklist: RFC 7627 §5.1 ("The "extension_data" field of this extension is empty. Thus, the entire encoding of the extension is 00 17 00 00 (in hexadecimal.)") and RFC 7366 §2 ("The "extension_data" field of this extension SHALL be empty.")',
+    },
+    needs: ['client-hello'],
+    check(ctx) {
+      const hellos = [
+        { who: 'client', m: ctx.ch.m, e: exts(ctx.ch) },
+        ...(ctx.sh ? [{ who: 'server', m: ctx.sh.m, e: exts(ctx.sh) }] : []),
+      ];
+      for (const h of hellos)
+        for (const t of [X.extended_master_secret, X.encrypt_then_mac]) {
+          const e = findExtension(h.e, t);
+          if (e && e.body.kind !== 'empty')
+            return violation(`The ${h.who} sent ${extName(t)} with extension_data, which is empty by definition.`, {
+              message: h.m.index,
+              expected: 'empty extension_data',
+              actual: e.body.kind === 'opaque' ? `${e.body.data.length} byte(s)` : e.body.kind,
+            });
+        }
+      const any = hellos.some((h) => findExtension(h.e, X.extended_master_secret) || findExtension(h.e, X.encrypt_then_mac));
+      return any
+        ? pass('extended_master_secret and encrypt_then_mac are empty where sent.', { message: ctx.ch.m.index })
+        : notApplicable('Neither hello carries extended_master_secret or encrypt_then_mac.');
     },
   }),
   rule({
@@ -388,6 +431,23 @@ export const extensionRules = [
     rfc: 'RFC 6066 §3',
     versions: ['1.2', '1.3'],
     role: 'client',
+    // RFC 6066 §3 names no alert for a list that breaks it ("The ServerNameList MUST NOT contain more than one name of
+    // the same name_type"; a host_name is "represented as a byte string using ASCII encoding without a trailing
+    // dot"): the syntax is kept and a field is wrong, which is illegal_parameter by definition (RFC 8446 §6.2: "errors
+    // which conform to the formal protocol syntax but are otherwise incorrect"; RFC 5246 §7.2.2 names decode_error's
+    // "out of the specified range" too). A name that is not a host name is also one the server does not recognise
+    // (ext.sni.unrecognized, which a mutation names in reactionRules)
+    alerts: [definition('illegal_parameter', ['1.2', '1.3']), definitionIn('decode_error', ['1.2'])],
+    overrides: {
+      alerts:
+        'RFC 6066 §3 names no alert for a malformed ServerNameList; illegal_parameter (RFC 8446 §6.2, RFC 5246 §7.2.2) and, in TLS 1.2, decode_error (RFC 5246 §7.2.2: "some field was out of the specified range") by definition',
+    },
+    // the server has no duty to refuse: it "MAY use the information contained in the extension"
+    ignorable: {
+      rfc: 'RFC 6066 §3',
+      text: 'A server that receives a client hello containing the "server_name" extension MAY use the information contained in the extension to guide its selection of an appropriate certificate to return to the client, and/or other aspects of security policy.',
+      receiver: 'server',
+    },
     needs: ['client-hello'],
     check(ctx) {
       const sni = extensionBody(ctx.ch.b.extensions, X.server_name, 'server_name');

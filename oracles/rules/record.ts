@@ -323,6 +323,51 @@ export const recordRules = [
     },
   }),
   rule({
+    id: 'rec.t13.protected-after-hello',
+    title:
+      'Once TLS 1.3 protection is in use (after the ServerHello), no handshake record is sent in plaintext (outer type handshake).',
+    rfc: ['RFC 8446 §5', 'RFC 8446 §5.2'],
+    versions: ['1.3'],
+    // RFC 8446 §5.2: "The outer opaque_type field of a TLSCiphertext record is always set to the value 23
+    // (application_data)": a plaintext handshake record after the ServerHello is a record type the receiver cannot
+    // expect there, not a protected record that failed to open
+    alerts: [
+      because(
+        'unexpected_message',
+        'RFC 8446 §5',
+        'If a TLS implementation receives an unexpected record type, it MUST terminate the connection with an "unexpected_message" alert.',
+      ),
+    ],
+    overrides: {
+      checklist:
+        'not in the checklist: RFC 8446 §5.2 ("The outer opaque_type field of a TLSCiphertext record is always set to the value 23 (application_data)") read with §5 ("If a TLS implementation receives an unexpected record type, it MUST terminate the connection with an "unexpected_message" alert"); alerts sent in plaintext by a peer that aborts before its keys are in use are left out (test-tls13-finished-plaintext)',
+    },
+    needs: ['records', 'server-hello'],
+    check(ctx) {
+      // the ServerHello's last record (a ServerHello may span several plaintext records)
+      const shRecords = ctx.sh.m.records ?? [];
+      if (!shRecords.length) return inconclusive('The ServerHello has no record.', { message: ctx.sh.m.index });
+      const from = Math.max(...shRecords);
+      const after = ctx.t.records.filter((r) => r.index > from);
+      // the outer type says it: a protected record's is application_data, whatever a reader later made of the bytes
+      const bad = after.find((r) => r.contentType === ContentType.handshake);
+      if (bad) {
+        const m = ctx.t.messages.find((x) => x.records?.includes(bad.index));
+        return violation(
+          `The ${bad.dir === 'C->S' ? 'client' : 'server'} sent record ${bad.index}${m ? ` (${m.type})` : ''} of type ${bad.contentType} in plaintext after the ServerHello.`,
+          {
+            ...(m ? { message: m.index } : {}),
+            expected: 'protected (outer type 23)',
+            actual: `plaintext type ${bad.contentType}`,
+          },
+        );
+      }
+      return after.length
+        ? pass(`${after.length} record(s) after the ServerHello: none is a plaintext handshake record.`)
+        : notApplicable('No record after the ServerHello.');
+    },
+  }),
+  rule({
     id: 'rec.t12.ccs-format',
     title: 'ChangeCipherSpec is one byte of value 1.',
     rfc: 'RFC 5246 §7.1',
