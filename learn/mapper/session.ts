@@ -61,6 +61,11 @@ export interface MapperConfig {
   schemes: readonly number[];
   /** Our certificate chain and key (the server needs one; the client for client authentication). */
   identity?: Identity;
+  /**
+   * A chain (with its key) that does not lead to the target's trust anchors, for `certificate(untrusted)` (our
+   * client); the learner's specs give one built under another root.
+   */
+  untrusted?: Identity;
   /** SNI host name (our client). */
   serverName?: string;
   /** The payload of an `application_data` input. */
@@ -105,6 +110,9 @@ export abstract class MapperSession {
   get tls13(): boolean {
     return this.cfg.version === '1.3';
   }
+
+  /** Both Finished messages of a handshake have crossed: the target may now send application data unasked. */
+  abstract get connected(): boolean;
 
   /** Build the records of one abstract input (they are queued; `takeOutgoing` hands them to the socket). */
   abstract send(input: InputSymbol): Promise<void>;
