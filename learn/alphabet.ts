@@ -347,6 +347,11 @@ export type OutputToken =
   | `alert(warning:${AlertName})`
   /** A record our keys could not open. */
   | 'undecryptable'
+  /**
+   * TLS 1.3: the next record was protected with keys the target had retired (its handshake keys after its
+   * Finished, RFC 8446 §7); the record's own token follows.
+   */
+  | 'retired_keys'
   /** The connection was closed (or reset). */
   | 'closed';
 
@@ -384,7 +389,9 @@ export function alertsOf(o: Output): Array<{ name: string; fatal: boolean }> {
   return out;
 }
 
-/** The message names in an output (no alerts, no `closed`, no `undecryptable`). */
+/** The message names in an output (no alerts, no `closed`, no `undecryptable`, no `retired_keys`). */
 export function messagesOf(o: Output): StepName[] {
-  return tokensOf(o).filter((t): t is StepName => !t.startsWith('alert(') && t !== CLOSED && t !== 'undecryptable');
+  return tokensOf(o).filter(
+    (t): t is StepName => !t.startsWith('alert(') && t !== CLOSED && t !== 'undecryptable' && t !== 'retired_keys',
+  );
 }

@@ -494,6 +494,7 @@ export class ClientMapper extends MapperSession {
         });
         this.log('CLIENT_HANDSHAKE_TRAFFIC_SECRET', this.clientRandom, this.schedule.clientHandshakeTrafficSecret);
         this.log('SERVER_HANDSHAKE_TRAFFIC_SECRET', this.clientRandom, this.schedule.serverHandshakeTrafficSecret);
+        this.retiredRead = undefined;
         this.read = await this.direction13(s, this.schedule.serverHandshakeTrafficSecret);
         this.write = await this.direction13(s, this.schedule.clientHandshakeTrafficSecret);
         return;
@@ -521,6 +522,7 @@ export class ClientMapper extends MapperSession {
         this.log('CLIENT_TRAFFIC_SECRET_0', this.clientRandom, this.app.client);
         this.log('SERVER_TRAFFIC_SECRET_0', this.clientRandom, this.app.server);
         this.readApp = this.app.server;
+        this.retiredRead = this.read;
         this.read = await this.direction13(s, this.app.server);
         return;
       }
