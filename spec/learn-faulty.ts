@@ -10,7 +10,9 @@
  * the inputs of a full handshake plus the one the fault concerns. Most of a
  * learning run is waiting for answers, not work: the specs of each version
  * are a file of their own (learn-faulty-tls12.spec.ts,
- * learn-faulty-tls13.spec.ts) so that the suite runs them side by side.
+ * learn-faulty-tls13.spec.ts, and the faults the live-testing issue added
+ * in learn-faulty-live-tls12.spec.ts, learn-faulty-live-tls13.spec.ts) so
+ * that the suite runs them side by side.
  */
 import { nodeProvider } from '../crypto';
 import { TlsClient } from '../engine/client';
@@ -215,6 +217,13 @@ const SERVER_FAULTS: FaultCase[] = [
   // is taken (the input carries the content)
   { fault: 'accept-cv-wrong-transcript', version: '1.2', input: 'certificate_verify(bad)' },
   { fault: 'accept-cv-wrong-transcript', version: '1.3', input: 'certificate_verify(bad)' },
+];
+
+/**
+ * The faults the live-testing issue added (engine/faults.ts), learned by files of their own
+ * (learn-faulty-live-tls12.spec.ts, learn-faulty-live-tls13.spec.ts) so that each file's runtime stays what it was.
+ */
+const LIVE_SERVER_FAULTS: FaultCase[] = [
   { fault: 'accept-any-client-cert', version: '1.2', input: 'certificate(untrusted)' },
   { fault: 'accept-any-client-cert', version: '1.3', input: 'certificate(untrusted)' },
   { fault: 'accept-cv-unoffered-scheme', version: '1.2', input: 'certificate_verify(unoffered_scheme)' },
@@ -238,6 +247,11 @@ const SERVER_FAULTS: FaultCase[] = [
   { fault: 'silent-close-bad-signature', version: '1.2', input: 'certificate_verify(bad)', kind: 'no-alert' },
 ];
 
+/**
+ * The client-side faults. Not here: accept-early-ccs in TLS 1.3 (RFC 8446 §5 has a client drop a CCS once its
+ * ClientHello is out, and a client target's first input comes after its ClientHello: the faulty and the healthy
+ * client answer alike); accept-unoffered-suite and accept-invalid-ecdh-point (NOT_LEARNABLE below).
+ */
 const CLIENT_FAULTS: FaultCase[] = [
   { fault: 'skip-finished-check', version: '1.2', input: 'finished(bad)' },
   { fault: 'skip-finished-check', version: '1.3', input: 'finished(bad)' },
@@ -286,13 +300,32 @@ function expectAtTheFault(r: LearnResult, d: RfcDiff, { fault, version, input, k
   expect({ named, why }).toEqual({ named: true, why });
 }
 
-/** The specs of one version: the healthy engine in both roles, and each fault of that version. */
-export function faultySpecs(only: TlsVersion): void {
+/**
+ * The specs of one version: `handshake`, the healthy engine in both roles (with the inputs of every fault) and the
+ * first faults; `live`, the faults the live-testing issue added.
+ */
+export function faultySpecs(only: TlsVersion, part: 'handshake' | 'live' = 'handshake'): void {
+  if (part === 'live') {
+    describe('learning the engine server', () => {
+      it.each(LIVE_SERVER_FAULTS.filter((f) => f.version === only))(
+        '$fault (TLS $version): the learned machine differs exactly at its transition',
+        async (c) => {
+          const { r, d } = await learnServer(c.version, [c.fault], inputsOf(SERVER_INPUTS[c.version], c.input));
+          expectAtTheFault(r, d, c);
+        },
+        TIMEOUT,
+      );
+    });
+    return;
+  }
   describe('learning the engine server', () => {
     it.each([only])(
       'the healthy TLS %s server has no difference from the RFC machine',
       async (version) => {
-        const inputs = [...inputsOf(SERVER_INPUTS[version], 'finished(bad)'), ...faultInputs(SERVER_FAULTS, version)];
+        const inputs = [
+          ...inputsOf(SERVER_INPUTS[version], 'finished(bad)'),
+          ...faultInputs([...SERVER_FAULTS, ...LIVE_SERVER_FAULTS], version),
+        ];
         const { r, d } = await learnServer(version, [], [...new Set(inputs)]);
         expect(r.complete).toBe(true);
         expect(d.differences.map((x) => `${x.kind} ${x.word.join(',')} -> ${x.output}`)).toEqual([]);
@@ -337,7 +370,7 @@ export function faultySpecs(only: TlsVersion): void {
   });
 
   it('every fault of engine/faults.ts is learned here or says why it cannot be', () => {
-    const learned = new Set([...SERVER_FAULTS, ...CLIENT_FAULTS].map((f) => f.fault));
+    const learned = new Set([...SERVER_FAULTS, ...LIVE_SERVER_FAULTS, ...CLIENT_FAULTS].map((f) => f.fault));
     expect(FAULT_IDS.filter((f) => !learned.has(f) && NOT_LEARNABLE[f] === undefined)).toEqual([]);
     for (const [f, why] of Object.entries(NOT_LEARNABLE)) expect({ f, why: why.length > 40 }).toEqual({ f, why: true });
   });
