@@ -411,6 +411,8 @@ export class LiveSul {
     let lastLatency: number | undefined;
     /** When the input that completed the handshake (both Finished messages crossed) was written. */
     let connectedWrite: number | undefined;
+    /** Unasked data came in the window of a later input: the query is asked again with the wider window. */
+    let lateUnasked = false;
     try {
       if (this.opts.role === 'client') {
         const g = await this.collect(conn, mapper, timeout, 'greeting');
@@ -441,6 +443,19 @@ export class LiveSul {
         const slow = this.slowWindow(word, i);
         const r = await this.collect(conn, mapper, Math.max(base, slow), slow > base ? 'slow' : 'normal', owes);
         lastLatency = r.latency;
+        if (
+          connectedWrite !== undefined &&
+          !again &&
+          !input.startsWith('application_data') &&
+          r.tokens.includes('application_data')
+        ) {
+          // application data on an input that asks for none, after the handshake: unasked data that came after its
+          // window (a loaded target); widen the window and ask again (if it comes there again, it is that input's)
+          this.lateAnswers++;
+          this.noteUnasked(lastWrite + (r.latency ?? 0) - connectedWrite);
+          lateUnasked = true;
+          break;
+        }
         if (connectedWrite === undefined && mapper.connected && !r.closed) {
           // the handshake is done: what the target sends unasked now (a greeting) belongs to this input, however late
           // it comes, and not to whichever input happens to follow
@@ -464,6 +479,7 @@ export class LiveSul {
           `[learn] ${(tc - qt0).toFixed(0)} ms + close ${(performance.now() - tc).toFixed(0)} ms: ${word.join(',')} => ${outputs.join(' ; ')}\n`,
         );
     }
+    if (lateUnasked) return this.query(word, w, true);
     const prefix = word.slice(0, -1).join(' ');
     // what came at once after our FIN is the target's answer to the close (a close_notify, or an alert for the
     // unexpected end of the handshake, as OpenSSL sends decode_error): not a late answer
@@ -498,7 +514,8 @@ export class LiveSul {
   /** The window for unasked data after the input that completed a handshake (ms after it was written). */
   get unaskedWaitMs(): number {
     const last = this.unasked?.lastMs;
-    return last === undefined ? 0 : Math.min(2 * this.timing.opts.capMs, Math.ceil(1.5 * last) + this.timing.quietMs);
+    // twice the latest arrival and a silence window: a loaded target's greeting comes later than when it was measured
+    return last === undefined ? 0 : Math.min(2 * this.timing.opts.capMs, 2 * Math.ceil(last) + this.timing.silenceMs);
   }
 
   private noteUnasked(ms: number): void {
