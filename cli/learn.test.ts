@@ -47,9 +47,6 @@ async function target(faults: Fault[]): Promise<string> {
     clientAuth: 'require',
     trustAnchors: pki.anchors,
     faults,
-    // no greeting: data the target sends after its Finished unasked lands in the answer of whichever input comes next
-    // when it is later than the mapper's silence window (a timing race, not the target's state machine)
-    app: { kind: 'echo' },
   });
   servers.push(s);
   return `127.0.0.1:${s.port}`;

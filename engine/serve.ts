@@ -31,8 +31,11 @@ export type ServeApp =
   | { kind: 'echo' }
   /** Read an HTTP/1.0 request up to its blank line, answer 200 with a one-line text body, then close_notify. */
   | { kind: 'http' }
-  /** Send `text` at once, then only read (what comes is dropped) until the peer closes or a timeout. */
-  | { kind: 'greet'; text: Uint8Array };
+  /**
+   * Send `text` at once (or `delayMs` after the handshake: a target whose greeting comes late, for the learner's
+   * tests), then only read (what comes is dropped) until the peer closes or a timeout.
+   */
+  | { kind: 'greet'; text: Uint8Array; delayMs?: number };
 
 export interface ServeOptions {
   /** Address to listen on (default 127.0.0.1). */
@@ -204,7 +207,10 @@ export async function serveConnection(
   const start = async () => {
     if (!server.connected || started) return;
     started = true;
-    if (o.app.kind === 'greet') send(await server.sendApplicationData(o.app.text));
+    const app = o.app;
+    if (app.kind !== 'greet') return;
+    if (app.delayMs) await new Promise((r) => setTimeout(r, app.delayMs));
+    if (!server.terminal && server.connected) send(await server.sendApplicationData(app.text));
   };
   for (;;) {
     keylog();

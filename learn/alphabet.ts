@@ -18,13 +18,17 @@ export const INPUTS = [
   'client_hello',
   'client_hello(rsa)',
   'client_hello(no_share)',
+  'client_hello(no_key_share)',
+  'client_hello(no_common_suite)',
   'client_key_exchange',
   'end_of_early_data',
   // either side
   'certificate',
   'certificate(empty)',
+  'certificate(untrusted)',
   'certificate_verify',
   'certificate_verify(bad)',
+  'certificate_verify(unoffered_scheme)',
   'change_cipher_spec',
   'finished',
   'finished(bad)',
@@ -90,6 +94,20 @@ export const INPUT_INFO: Readonly<Record<InputSymbol, InputInfo>> = {
     versions: ['1.3'],
     doc: 'TLS 1.3 ClientHello with an empty key_share list (a server must answer with a HelloRetryRequest, RFC 8446 §4.1.1)',
   },
+  'client_hello(no_key_share)': {
+    message: 'client_hello',
+    sender: 'client',
+    versions: ['1.3'],
+    contentRules: { '1.3': ['t13.neg.mandatory-extensions'] },
+    doc: 'TLS 1.3 ClientHello with supported_groups and no key_share extension (RFC 8446 §9.2: "If containing a "supported_groups" extension, it MUST also contain a "key_share" extension, and vice versa"; a server aborts with missing_extension)',
+  },
+  'client_hello(no_common_suite)': {
+    message: 'client_hello',
+    sender: 'client',
+    versions: BOTH,
+    contentRules: { '1.2': ['t12.neg.no-common-parameters'], '1.3': ['t13.neg.no-common-parameters'] },
+    doc: 'ClientHello offering only cipher suites no server implements (GREASE values, RFC 8701): a server has no suite in common and answers handshake_failure (RFC 5246 §7.4.1.3, RFC 8446 §4.1.1)',
+  },
   client_key_exchange: {
     message: 'client_key_exchange',
     sender: 'client',
@@ -105,6 +123,13 @@ export const INPUT_INFO: Readonly<Record<InputSymbol, InputInfo>> = {
     empty: true,
     doc: 'Certificate without any certificate',
   },
+  'certificate(untrusted)': {
+    message: 'certificate',
+    sender: 'client',
+    versions: BOTH,
+    contentRules: { '1.2': ['cert.path.trust-anchor'], '1.3': ['cert.path.trust-anchor'] },
+    doc: "Certificate with a chain that does not lead to the target's trust anchors (the mapper's `untrusted` identity; a CertificateVerify after it signs with that chain's key)",
+  },
   certificate_verify: {
     message: 'certificate_verify',
     sender: 'both',
@@ -117,6 +142,13 @@ export const INPUT_INFO: Readonly<Record<InputSymbol, InputInfo>> = {
     versions: BOTH,
     contentRules: { '1.2': ['t12.cv.signature-valid'], '1.3': ['t13.cv.signature-valid'] },
     doc: 'CertificateVerify with a well-formed signature over other bytes than the transcript',
+  },
+  'certificate_verify(unoffered_scheme)': {
+    message: 'certificate_verify',
+    sender: 'client',
+    versions: BOTH,
+    contentRules: { '1.2': ['t12.neg.cv-sigalg'], '1.3': ['t13.neg.cv-sigalg'] },
+    doc: 'CertificateVerify over the right bytes, signed with a scheme the CertificateRequest did not list (TLS 1.3: RSASSA-PKCS1-v1_5, which RFC 8446 §4.4.3 never allows there)',
   },
   change_cipher_spec: {
     message: 'change_cipher_spec',
@@ -213,12 +245,16 @@ export type AlphabetName = 'default' | 'full';
  * (with client authentication when we have an identity), a fatal alert and
  * application data; `full` adds the variants (bad Finished and
  * CertificateVerify, other hellos, empty application data, close_notify,
- * post-handshake messages).
+ * post-handshake messages; not `certificate(untrusted)`, which needs a
+ * second chain).
  */
 export function alphabet(name: AlphabetName, role: TargetRole, version: TlsVersion, withIdentity: boolean): InputSymbol[] {
   if (name === 'full') {
+    // certificate(untrusted) needs a second chain (the mapper's `untrusted`): named in an alphabet file only
     return inputsFor(role, version).filter(
-      (i) => withIdentity || role === 'client' || (i !== 'certificate' && !i.startsWith('certificate_verify')),
+      (i) =>
+        i !== 'certificate(untrusted)' &&
+        (withIdentity || role === 'client' || (i !== 'certificate' && !i.startsWith('certificate_verify'))),
     );
   }
   const pick: Record<TargetRole, Record<TlsVersion, readonly InputSymbol[]>> = {
@@ -311,6 +347,11 @@ export type OutputToken =
   | `alert(warning:${AlertName})`
   /** A record our keys could not open. */
   | 'undecryptable'
+  /**
+   * TLS 1.3: the next record was protected with keys the target had retired (its handshake keys after its
+   * Finished, RFC 8446 §7); the record's own token follows.
+   */
+  | 'retired_keys'
   /** The connection was closed (or reset). */
   | 'closed';
 
@@ -320,8 +361,13 @@ export type Output = string;
 export const NOTHING: Output = '-';
 export const CLOSED: OutputToken = 'closed';
 
+/**
+ * The output of the tokens of one step. Application data is one symbol however the target cut it into records
+ * (a greeting written in two pieces, or coalesced with the flight before it, is the same answer).
+ */
 export function outputOf(tokens: readonly OutputToken[]): Output {
-  return tokens.length ? tokens.join('+') : NOTHING;
+  const kept = tokens.filter((t, i) => !(t === 'application_data' && tokens[i - 1] === 'application_data'));
+  return kept.length ? kept.join('+') : NOTHING;
 }
 
 export function tokensOf(o: Output): OutputToken[] {
@@ -343,7 +389,9 @@ export function alertsOf(o: Output): Array<{ name: string; fatal: boolean }> {
   return out;
 }
 
-/** The message names in an output (no alerts, no `closed`, no `undecryptable`). */
+/** The message names in an output (no alerts, no `closed`, no `undecryptable`, no `retired_keys`). */
 export function messagesOf(o: Output): StepName[] {
-  return tokensOf(o).filter((t): t is StepName => !t.startsWith('alert(') && t !== CLOSED && t !== 'undecryptable');
+  return tokensOf(o).filter(
+    (t): t is StepName => !t.startsWith('alert(') && t !== CLOSED && t !== 'undecryptable' && t !== 'retired_keys',
+  );
 }

@@ -28,7 +28,7 @@ import type { RuleId } from '../oracles/catalogue';
 import { type AlertChoice, ALERT_DUTY, expectedReaction } from '../oracles/reactions';
 import { describeExpected, expectedNext } from '../oracles/statemachine';
 import type { Side, TlsVersion } from '../wire/vocabulary';
-import { alertsOf, INPUT_INFO, type InputSymbol, isClosed, messagesOf, type Output, type TargetRole } from './alphabet';
+import { alertsOf, INPUT_INFO, type InputSymbol, isClosed, messagesOf, type Output, type TargetRole, tokensOf } from './alphabet';
 import type { Mealy } from './mealy';
 import { type Freedom, Reference, type RefState } from './reference';
 import { rulesAt } from './rules';
@@ -139,6 +139,11 @@ export interface DiffOptions {
   role: TargetRole;
   /** Server targets: the target asks for a client certificate. */
   clientAuth: boolean;
+  /**
+   * Server targets: the target requires one (it refuses a client without a certificate), so a client chain it cannot
+   * validate is not one it may take "considering the client unauthenticated" (RFC 5246 §7.4.6, RFC 8446 §4.4.2.4).
+   */
+  clientAuthRequired?: boolean;
 }
 
 export async function diffAgainstRfc(m: Mealy<InputSymbol>, opts: DiffOptions): Promise<RfcDiff> {
@@ -188,6 +193,17 @@ export async function diffAgainstRfc(m: Mealy<InputSymbol>, opts: DiffOptions): 
       const alerts = alertsOf(o);
       const fatal = alerts.find((a) => a.fatal);
       const closed = isClosed(o);
+      if (tokensOf(o).includes('retired_keys')) {
+        // a record only the target's retired handshake keys open, after its Finished (TLS 1.3)
+        add({
+          ...base,
+          kind: 'unexpected-output',
+          rules: ['rec.t13.app-keys-after-finished'],
+          expected: 'records under the application traffic keys',
+          detail: `The ${who} protected a record with its handshake traffic keys after its Finished (only the retired keys open it): RFC 8446 §4.4.4 "Any records following a Finished message MUST be encrypted under the appropriate application traffic key as described in Section 7.2."`,
+        });
+        continue;
+      }
       if (o.includes('undecryptable')) {
         judged(it.q, input, 'unreadable');
         continue;
@@ -219,7 +235,9 @@ export async function diffAgainstRfc(m: Mealy<InputSymbol>, opts: DiffOptions): 
         const named = j.contentRules
           ? { rules: [...j.contentRules], detail: undefined }
           : await rulesAt(opts.version, opts.role, word, outputs, word.length - 1, 'input');
-        const reaction = expectedReaction(named.rules, opts.version, opts.role);
+        const reaction = expectedReaction(named.rules, opts.version, opts.role, {
+          clientAuthRequired: opts.clientAuthRequired === true,
+        });
         const expected = `reject (${j.reason}) with ${reaction.alerts.length ? reaction.alerts.map((a) => a.alert).join(' or ') : 'an alert'}`;
         if (fatal) {
           if (reaction.alerts.length && !reaction.alerts.some((a) => a.alert === fatal.name))
@@ -234,7 +252,8 @@ export async function diffAgainstRfc(m: Mealy<InputSymbol>, opts: DiffOptions): 
           else judged(it.q, input, 'match');
           continue;
         }
-        if (closed) {
+        // a close without an alert (and without an answer: a target that answered the input went on with it)
+        if (closed && !messagesOf(o).length) {
           if (!reaction.silenceAllowed)
             add({
               ...base,
@@ -245,6 +264,13 @@ export async function diffAgainstRfc(m: Mealy<InputSymbol>, opts: DiffOptions): 
               detail: `Our ${input} breaks ${named.rules.join(', ')}; the ${who} closed without an alert, but ${ALERT_DUTY[opts.version].rfc}: "${ALERT_DUTY[opts.version].text}"`,
             });
           else judged(it.q, input, 'match');
+          continue;
+        }
+        if (j.refusal && !closed && !fatal && alerts.length && !messagesOf(o).length) {
+          // refused as a whole with a warning alert (no_renegotiation): the connection stays as it was
+          out.freedoms.push({ ...base, freedom: j.refusal });
+          judged(it.q, input, 'freedom');
+          enqueue({ q: q2, ref: it.ref, word, outputs });
           continue;
         }
         if (reaction.ignoreAllowed) {

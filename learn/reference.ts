@@ -59,7 +59,13 @@ export interface RefState {
 export type Judgement =
   | { verdict: 'accept'; states: Set<string>; freedom?: { freedom: Freedom; alerts: readonly string[] | 'any'; stays?: boolean } }
   /** The input breaks the order (or its content breaks `contentRules`): a conforming target rejects it. */
-  | { verdict: 'reject'; reason: string; contentRules?: readonly RuleId[] }
+  | {
+      verdict: 'reject';
+      reason: string;
+      contentRules?: readonly RuleId[];
+      /** The input may also be refused as a whole (a renegotiation whose ClientHello is bad: no_renegotiation). */
+      refusal?: Freedom;
+    }
   /** We sent an alert: a fatal one (or a close_notify) ends the connection. */
   | { verdict: 'closing'; reason: string; fatal: boolean };
 
@@ -174,8 +180,15 @@ export class Reference {
     if (!r.ok) return { verdict: 'reject', reason: r.error };
     const next = closure(this.machine, r.states, this.facts);
     const content = info.contentRules?.[this.version];
+    const renegotiation =
+      this.version === '1.2' && this.role === 'server' && info.message === 'client_hello' && this.connected(ref.states);
     if (content?.length)
-      return { verdict: 'reject', reason: `${input}: its content breaks ${content.join(', ')}`, contentRules: content };
+      return {
+        verdict: 'reject',
+        reason: `${input}: its content breaks ${content.join(', ')}`,
+        contentRules: content,
+        ...(renegotiation ? { refusal: FREEDOMS['renegotiation-refused'] } : {}),
+      };
     // freedoms on inputs the table takes
     if (this.role === 'server' && input === 'certificate(empty)' && this.clientAuth)
       return {
@@ -186,7 +199,7 @@ export class Reference {
           alerts: this.version === '1.2' ? ['handshake_failure'] : ['certificate_required'],
         },
       };
-    if (this.version === '1.2' && this.role === 'server' && info.message === 'client_hello' && this.connected(ref.states))
+    if (renegotiation)
       return {
         verdict: 'accept',
         states: next,
@@ -211,7 +224,7 @@ export class Reference {
         closed = true;
         continue;
       }
-      if (t.startsWith('alert(') || t === 'undecryptable') continue;
+      if (t.startsWith('alert(') || t === 'undecryptable' || t === 'retired_keys') continue;
       // TLS 1.3 compatibility CCS records are not in the table (rec.t13.ccs-compat judges them)
       if (this.version === '1.3' && t === 'change_cipher_spec') continue;
       const r = step(this.machine, cur, { dir: this.outDir, type: t }, this.facts);

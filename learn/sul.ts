@@ -316,6 +316,14 @@ export class LiveSul {
   private readonly slow = new Map<string, number>();
   /** Late answers found (each one made its query run again). */
   lateAnswers = 0;
+  /**
+   * Application data the target sends unasked once a handshake is done (a greeting: an MQTT broker's, `openssl
+   * s_server` without -rev): how long after our input that completed the handshake the last of it came (ms;
+   * `undefined`: the target sends none). Measured once, by the first query that completes a handshake (the probe,
+   * `unaskedProbe`; the other queries wait for it), and widened when some came later (at a query's close).
+   */
+  private unasked: { lastMs: number | undefined } | undefined;
+  private unaskedProbe: Promise<void> | undefined;
   /** Queries run (resets). */
   queries = 0;
   /** Inputs sent over all queries. */
@@ -401,6 +409,10 @@ export class LiveSul {
     let lastWrite = performance.now();
     let late: { bytes: Uint8Array[]; firstAt?: number; finAt?: number } = { bytes: [] };
     let lastLatency: number | undefined;
+    /** When the input that completed the handshake (both Finished messages crossed) was written. */
+    let connectedWrite: number | undefined;
+    /** Unasked data came in the window of a later input: the query is asked again with the wider window. */
+    let lateUnasked = false;
     try {
       if (this.opts.role === 'client') {
         const g = await this.collect(conn, mapper, timeout, 'greeting');
@@ -431,6 +443,27 @@ export class LiveSul {
         const slow = this.slowWindow(word, i);
         const r = await this.collect(conn, mapper, Math.max(base, slow), slow > base ? 'slow' : 'normal', owes);
         lastLatency = r.latency;
+        if (
+          connectedWrite !== undefined &&
+          !again &&
+          !input.startsWith('application_data') &&
+          r.tokens.includes('application_data')
+        ) {
+          // application data on an input that asks for none, after the handshake: unasked data that came after its
+          // window (a loaded target); widen the window and ask again (if it comes there again, it is that input's)
+          this.lateAnswers++;
+          this.noteUnasked(lastWrite + (r.latency ?? 0) - connectedWrite);
+          lateUnasked = true;
+          break;
+        }
+        if (connectedWrite === undefined && mapper.connected && !r.closed) {
+          // the handshake is done: what the target sends unasked now (a greeting) belongs to this input, however late
+          // it comes, and not to whichever input happens to follow
+          connectedWrite = lastWrite;
+          const u = await this.unaskedData(conn, mapper, lastWrite, r.tokens.includes('application_data'));
+          r.tokens.push(...u.tokens);
+          r.closed = u.closed;
+        }
         outputs.push(outputOf(r.tokens));
         if (after) {
           const w = this.reference.walk(after, outputOf(r.tokens));
@@ -446,12 +479,19 @@ export class LiveSul {
           `[learn] ${(tc - qt0).toFixed(0)} ms + close ${(performance.now() - tc).toFixed(0)} ms: ${word.join(',')} => ${outputs.join(' ; ')}\n`,
         );
     }
+    if (lateUnasked) return this.query(word, w, true);
     const prefix = word.slice(0, -1).join(' ');
     // what came at once after our FIN is the target's answer to the close (a close_notify, or an alert for the
     // unexpected end of the handshake, as OpenSSL sends decode_error): not a late answer
     const reaction = late.firstAt !== undefined && late.finAt !== undefined && late.firstAt - late.finAt < this.timing.reactionMs;
     if (late.bytes.length && word.length && !closed && !reaction) {
       const tokens = (await mapper.absorb(concatBytes(late.bytes))).filter((t) => !/^alert\((warning:)?close_notify\)$/.test(t));
+      if (connectedWrite !== undefined && tokens.includes('application_data') && !again) {
+        // unasked data later than the measured window: widen it and ask again
+        this.lateAnswers++;
+        this.noteUnasked((late.firstAt ?? performance.now()) - connectedWrite);
+        return this.query(word, w, true);
+      }
       if (tokens.length && !again) {
         // the last input's answer came after its window: mark the context slow (for this and deeper inputs) and ask
         // again; the mark stays only if the answer needs the longer window again (a busy moment is not a slow state)
@@ -469,6 +509,87 @@ export class LiveSul {
     const run: QueryRun = { word: [...word], outputs, wire: mapper.wire, keylog: mapper.keylog(), ports: conn.ports };
     if (greeting !== undefined) run.greeting = greeting;
     return run;
+  }
+
+  /** The window for unasked data after the input that completed a handshake (ms after it was written). */
+  get unaskedWaitMs(): number {
+    const last = this.unasked?.lastMs;
+    // twice the latest arrival and a silence window: a loaded target's greeting comes later than when it was measured
+    return last === undefined ? 0 : Math.min(2 * this.timing.opts.capMs, 2 * Math.ceil(last) + this.timing.silenceMs);
+  }
+
+  private noteUnasked(ms: number): void {
+    this.unasked = { lastMs: Math.max(this.unasked?.lastMs ?? 0, ms) };
+    if (process.env['TLSPROP_LEARN_DEBUG'])
+      process.stderr.write(`[learn] unasked data after the handshake: window ${this.unaskedWaitMs} ms\n`);
+  }
+
+  /**
+   * After the input that completed a handshake: read what the target sends unasked. The first query to get here
+   * measures it (it waits a long window: the cap, at least four silence windows), the others wait for that and then
+   * read up to the measured window after their own input; a target that sends nothing unasked costs one probe.
+   */
+  private async unaskedData(
+    conn: Connection,
+    mapper: MapperSession,
+    since: number,
+    alreadyCame: boolean,
+  ): Promise<{ tokens: OutputToken[]; closed: boolean }> {
+    const start = performance.now();
+    while (!this.unasked && this.unaskedProbe) await this.unaskedProbe;
+    if (this.unasked) return this.drain(conn, mapper, since + this.unaskedWaitMs, false);
+    let release: () => void = () => undefined;
+    this.unaskedProbe = new Promise<void>((r) => {
+      release = r;
+    });
+    try {
+      const probeMs = Math.max(this.timing.opts.capMs, 4 * this.timing.silenceMs);
+      const d = await this.drain(conn, mapper, since + probeMs, true);
+      const at = d.lastAppAt ?? (alreadyCame ? start : undefined);
+      if (at !== undefined) this.noteUnasked(Math.max(0, at - since));
+      else this.unasked = { lastMs: undefined };
+      return d;
+    } finally {
+      this.unaskedProbe = undefined;
+      release();
+    }
+  }
+
+  /**
+   * Read until `until` (and on while bytes keep coming within the quiet gap). `probe`: stop a silence window after
+   * the last application data instead (the probe does not know how long to wait).
+   */
+  private async drain(
+    conn: Connection,
+    mapper: MapperSession,
+    until: number,
+    probe: boolean,
+  ): Promise<{ tokens: OutputToken[]; closed: boolean; lastAppAt?: number }> {
+    const tokens: OutputToken[] = [];
+    let lastAppAt: number | undefined;
+    let deadline = until;
+    for (;;) {
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        if (mapper.pendingBytes && deadline < until + 4 * this.timing.silenceMs) {
+          deadline += this.timing.quietMs;
+          continue;
+        }
+        return lastAppAt === undefined ? { tokens, closed: false } : { tokens, closed: false, lastAppAt };
+      }
+      const r = await conn.read(left);
+      if (r instanceof Uint8Array) {
+        const t = await mapper.absorb(r);
+        tokens.push(...t);
+        const now = performance.now();
+        if (t.includes('application_data')) lastAppAt = now;
+        deadline = probe && lastAppAt !== undefined ? now + this.timing.silenceMs : Math.max(deadline, now + this.timing.quietMs);
+        continue;
+      }
+      if (r.kind === 'timed_out') continue;
+      tokens.push(CLOSED);
+      return lastAppAt === undefined ? { tokens, closed: true } : { tokens, closed: true, lastAppAt };
+    }
   }
 
   /** Read the target's answer to one input. */

@@ -45,6 +45,7 @@ import {
   tls13Schedule,
   trafficKeys,
 } from '../../crypto';
+import type { Identity } from '../../engine/config';
 import { leafSpki, pickScheme } from '../../engine/core';
 import { CipherSuite12, engineSuite } from '../../engine/suites';
 import { type Extension, extensionBody } from '../../wire/extensions';
@@ -58,6 +59,17 @@ import { flipped, MapperError, MapperSession, ZERO_MASTER, ZERO_RANDOM } from '.
 const enc = new TextEncoder();
 
 /** Offered by `client_hello(rsa)` when the configuration has no RSA key exchange suite. */
+/** Offered by `client_hello(no_common_suite)`: GREASE values (RFC 8701), which no server implements or selects. */
+const UNKNOWN_SUITES: readonly number[] = [0x0a0a, 0x1a1a];
+
+/** Schemes for `certificate_verify(unoffered_scheme)`, in order: the first one our key fits and the request did not list. */
+const UNOFFERED_CANDIDATES: Record<'1.2' | '1.3', readonly number[]> = {
+  // RFC 8446 §4.4.3: "RSA signatures MUST use an RSASSA-PSS algorithm, regardless of whether RSASSA-PKCS1-v1_5
+  // algorithms appear in "signature_algorithms"", and SHA-1 is not a TLS 1.3 CertificateVerify scheme either
+  '1.3': [0x0401, 0x0501, 0x0201, 0x0203],
+  '1.2': [0x0201, 0x0203, 0x0401, 0x0804, 0x0403, 0x0503],
+};
+
 const RSA_SUITES: readonly number[] = [
   CipherSuite12.TLS_RSA_WITH_AES_128_GCM_SHA256,
   CipherSuite12.TLS_RSA_WITH_AES_256_GCM_SHA384,
@@ -75,6 +87,8 @@ export class ClientMapper extends MapperSession {
   private serverSpki: Uint8Array | undefined;
   private ske: { group: number; publicKey: Uint8Array } | undefined;
   private certRequest: { context: Uint8Array; schemes: number[] } | undefined;
+  /** The identity of the last Certificate we sent (ours, or the untrusted one): a CertificateVerify signs with its key. */
+  private signer: Identity | undefined;
   private master: Uint8Array | undefined;
   private pendingRead: RecordDirection | undefined;
   /** verify_data of both Finished messages of the last completed handshake (renegotiation_info, RFC 5746). */
@@ -114,17 +128,26 @@ export class ClientMapper extends MapperSession {
       case 'client_hello':
       case 'client_hello(rsa)':
       case 'client_hello(no_share)':
+      case 'client_hello(no_key_share)':
+      case 'client_hello(no_common_suite)':
         return this.tls13
-          ? this.clientHello13(input === 'client_hello(no_share)')
-          : this.clientHello12(input === 'client_hello(rsa)');
+          ? this.clientHello13(
+              input === 'client_hello(no_share)' ? 'empty' : input === 'client_hello(no_key_share)' ? 'absent' : 'one',
+              input === 'client_hello(no_common_suite)',
+            )
+          : this.clientHello12(input === 'client_hello(rsa)', input === 'client_hello(no_common_suite)');
       case 'certificate':
       case 'certificate(empty)':
-        return this.certificate(input === 'certificate(empty)');
+      case 'certificate(untrusted)':
+        return this.certificate(
+          input === 'certificate(empty)' ? 'empty' : input === 'certificate(untrusted)' ? 'untrusted' : 'ours',
+        );
       case 'client_key_exchange':
         return this.clientKeyExchange();
       case 'certificate_verify':
       case 'certificate_verify(bad)':
-        return this.certificateVerify(input === 'certificate_verify(bad)');
+      case 'certificate_verify(unoffered_scheme)':
+        return this.certificateVerify(input === 'certificate_verify(bad)', input === 'certificate_verify(unoffered_scheme)');
       case 'change_cipher_spec':
         return this.changeCipherSpec();
       case 'finished':
@@ -161,7 +184,7 @@ export class ClientMapper extends MapperSession {
   }
 
   /** A new TLS 1.2 handshake (renegotiation when the session is connected): the per-handshake state starts over. */
-  private async clientHello12(rsaOnly: boolean): Promise<void> {
+  private async clientHello12(rsaOnly: boolean, noCommon: boolean): Promise<void> {
     const renegotiating = this.connected;
     this.clientRandom = randomBytes(this.p, 32);
     this.serverRandom = ZERO_RANDOM;
@@ -171,6 +194,7 @@ export class ClientMapper extends MapperSession {
     this.serverSpki = undefined;
     this.ske = undefined;
     this.certRequest = undefined;
+    this.signer = undefined;
     this.master = undefined;
     this.pendingRead = undefined;
     this.ourFinished = false;
@@ -180,6 +204,7 @@ export class ClientMapper extends MapperSession {
       return s !== undefined && s.kex !== 'TLS13' && (s.kex === 'RSA') === rsaOnly;
     });
     if (!this.offered.length && rsaOnly) this.offered = [...RSA_SUITES];
+    if (noCommon) this.offered = [...UNKNOWN_SUITES];
     const exts = this.baseExtensions();
     exts.push({ type: ExtensionType.ec_point_formats, body: { kind: 'ec_point_formats', formats: [0] } });
     exts.push({ type: ExtensionType.extended_master_secret, body: { kind: 'empty' } });
@@ -203,8 +228,11 @@ export class ClientMapper extends MapperSession {
     await this.emitHandshake(encodeBody(ch));
   }
 
-  private async certificate(empty: boolean): Promise<void> {
-    const chain = empty ? [] : (this.cfg.identity?.chain ?? []);
+  private async certificate(which: 'ours' | 'empty' | 'untrusted'): Promise<void> {
+    if (which === 'untrusted' && !this.cfg.untrusted)
+      throw new MapperError('certificate(untrusted) needs a chain the target does not trust (mapper `untrusted`)');
+    this.signer = which === 'untrusted' ? this.cfg.untrusted : which === 'ours' ? this.cfg.identity : this.signer;
+    const chain = which === 'empty' ? [] : ((which === 'untrusted' ? this.cfg.untrusted : this.cfg.identity)?.chain ?? []);
     const body: HandshakeBody = this.tls13
       ? {
           type: 'certificate',
@@ -241,10 +269,22 @@ export class ClientMapper extends MapperSession {
     this.log('CLIENT_RANDOM', this.clientRandom, this.master);
   }
 
-  private async signature(content: Uint8Array, bad: boolean): Promise<{ scheme: number; signature: Uint8Array }> {
-    const id = this.cfg.identity;
+  private async signature(
+    content: Uint8Array,
+    bad: boolean,
+    unoffered = false,
+  ): Promise<{ scheme: number; signature: Uint8Array }> {
+    const id = this.signer ?? this.cfg.identity;
     if (!id) throw new MapperError('a CertificateVerify needs our identity (--cert/--key)');
     const offered = this.certRequest?.schemes ?? [...this.cfg.schemes];
+    if (unoffered) {
+      for (const scheme of UNOFFERED_CANDIDATES[this.cfg.version]) {
+        if (!this.tls13 && offered.includes(scheme)) continue;
+        const key = await importSigningKey(this.p, scheme, id.pkcs8, id.spki).catch(() => undefined);
+        if (key) return { scheme, signature: await sign(this.p, key, content) };
+      }
+      throw new MapperError('no scheme our key fits is outside the CertificateRequest');
+    }
     const scheme =
       pickScheme(this.cfg.schemes, offered, id.spki, this.tls13) ??
       pickScheme(this.cfg.schemes, this.cfg.schemes, id.spki, this.tls13);
@@ -255,11 +295,11 @@ export class ClientMapper extends MapperSession {
     return { scheme, signature: await sign(this.p, key, signed) };
   }
 
-  private async certificateVerify(bad: boolean): Promise<void> {
+  private async certificateVerify(bad: boolean, unoffered: boolean): Promise<void> {
     const content = this.tls13
       ? certificateVerifyContent13('client', await this.hashOf(this.hash))
       : certificateVerifyContent12(this.transcript);
-    const s = await this.signature(content, bad);
+    const s = await this.signature(content, bad, unoffered);
     await this.emitHandshake(encodeBody({ type: 'certificate_verify', scheme: s.scheme, signature: s.signature }));
   }
 
@@ -332,7 +372,8 @@ export class ClientMapper extends MapperSession {
 
   // ---------------------------------------------------------------- TLS 1.3
 
-  private async clientHello13(noShare: boolean): Promise<void> {
+  /** `shares`: one key share, an empty list (`no_share`), or no key_share extension at all (`no_key_share`). */
+  private async clientHello13(shares: 'one' | 'empty' | 'absent', noCommon: boolean): Promise<void> {
     if (this.hrr && !this.ch2Sent && this.ch1) return this.clientHello2();
     this.clientRandom = randomBytes(this.p, 32);
     this.sessionId = randomBytes(this.p, 32);
@@ -346,22 +387,23 @@ export class ClientMapper extends MapperSession {
     this.certRequest = undefined;
     this.serverSpki = undefined;
     this.shares.clear();
-    this.offered = this.cfg.suites.filter((c) => engineSuite(c)?.kex === 'TLS13');
-    const shares = [];
-    if (!noShare) {
+    this.signer = undefined;
+    this.offered = noCommon ? [...UNKNOWN_SUITES] : this.cfg.suites.filter((c) => engineSuite(c)?.kex === 'TLS13');
+    const keyShares = [];
+    if (shares === 'one') {
       const code = this.cfg.groups[0]!;
       const g = ecdhGroupOf(code);
       if (!g) throw new MapperError(`group 0x${code.toString(16)} is not implemented`);
       const kp = await generateEcdhKeyPair(this.p, g);
       this.shares.set(code, kp);
-      shares.push({ group: code, keyExchange: kp.publicKey });
+      keyShares.push({ group: code, keyExchange: kp.publicKey });
     }
     const exts = this.baseExtensions();
     exts.push({
       type: ExtensionType.supported_versions,
       body: { kind: 'supported_versions_client', versions: [VERSION_CODE['1.3']] },
     });
-    exts.push({ type: ExtensionType.key_share, body: { kind: 'key_share_client', shares } });
+    if (shares !== 'absent') exts.push({ type: ExtensionType.key_share, body: { kind: 'key_share_client', shares: keyShares } });
     exts.push({
       type: ExtensionType.psk_key_exchange_modes,
       body: { kind: 'psk_key_exchange_modes', modes: [PskKeyExchangeMode.psk_dhe_ke] },
@@ -396,6 +438,18 @@ export class ClientMapper extends MapperSession {
           body: { kind: 'key_share_client', shares: [{ group: hrr.group, keyExchange: kp.publicKey }] },
         });
       } else exts.push(e);
+    }
+    // a ClientHello1 without key_share (a server that retried it anyway): the second one carries the share asked for
+    if (hrr.group !== undefined && !exts.some((e) => e.type === ExtensionType.key_share)) {
+      const g = ecdhGroupOf(hrr.group);
+      if (!g) throw new MapperError(`HelloRetryRequest group 0x${hrr.group.toString(16)} is not implemented`);
+      const kp = await generateEcdhKeyPair(this.p, g);
+      this.shares.clear();
+      this.shares.set(hrr.group, kp);
+      exts.push({
+        type: ExtensionType.key_share,
+        body: { kind: 'key_share_client', shares: [{ group: hrr.group, keyExchange: kp.publicKey }] },
+      });
     }
     if (hrr.cookie) exts.push({ type: ExtensionType.cookie, body: { kind: 'cookie', cookie: hrr.cookie } });
     this.ch2Sent = true;
@@ -440,6 +494,7 @@ export class ClientMapper extends MapperSession {
         });
         this.log('CLIENT_HANDSHAKE_TRAFFIC_SECRET', this.clientRandom, this.schedule.clientHandshakeTrafficSecret);
         this.log('SERVER_HANDSHAKE_TRAFFIC_SECRET', this.clientRandom, this.schedule.serverHandshakeTrafficSecret);
+        this.retiredRead = undefined;
         this.read = await this.direction13(s, this.schedule.serverHandshakeTrafficSecret);
         this.write = await this.direction13(s, this.schedule.clientHandshakeTrafficSecret);
         return;
@@ -467,6 +522,7 @@ export class ClientMapper extends MapperSession {
         this.log('CLIENT_TRAFFIC_SECRET_0', this.clientRandom, this.app.client);
         this.log('SERVER_TRAFFIC_SECRET_0', this.clientRandom, this.app.server);
         this.readApp = this.app.server;
+        this.retiredRead = this.read;
         this.read = await this.direction13(s, this.app.server);
         return;
       }

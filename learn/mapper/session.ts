@@ -61,6 +61,11 @@ export interface MapperConfig {
   schemes: readonly number[];
   /** Our certificate chain and key (the server needs one; the client for client authentication). */
   identity?: Identity;
+  /**
+   * A chain (with its key) that does not lead to the target's trust anchors, for `certificate(untrusted)` (our
+   * client); the learner's specs give one built under another root.
+   */
+  untrusted?: Identity;
   /** SNI host name (our client). */
   serverName?: string;
   /** The payload of an `application_data` input. */
@@ -82,6 +87,11 @@ export abstract class MapperSession {
   protected write: RecordDirection | undefined;
   /** Protection of what we receive now (undefined: plaintext). */
   protected read: RecordDirection | undefined;
+  /**
+   * TLS 1.3: the target's handshake keys once its application keys are in use. A record that does not open with the
+   * current keys is tried with these: a target that still uses them is told apart from one we cannot read at all.
+   */
+  protected retiredRead: RecordDirection | undefined;
   /** Raw handshake messages of the current handshake, in the order they crossed (for hashes and signatures). */
   protected transcript: Uint8Array[] = [];
   /** TLS 1.3: a HelloRetryRequest is in the transcript (ClientHello1 then hashes as message_hash). */
@@ -105,6 +115,9 @@ export abstract class MapperSession {
   get tls13(): boolean {
     return this.cfg.version === '1.3';
   }
+
+  /** Both Finished messages of a handshake have crossed: the target may now send application data unasked. */
+  abstract get connected(): boolean;
 
   /** Build the records of one abstract input (they are queued; `takeOutgoing` hands them to the socket). */
   abstract send(input: InputSymbol): Promise<void>;
@@ -203,7 +216,11 @@ export abstract class MapperSession {
       const plainInTls13 =
         this.tls13 && (type === ContentType.change_cipher_spec || (type === ContentType.alert && content.length === 2));
       if (this.read && !plainInTls13) {
-        const r = await this.read.open(type, rec.version, content);
+        let r = await this.read.open(type, rec.version, content);
+        if (!r.ok && this.retiredRead) {
+          r = await this.retiredRead.open(type, rec.version, content);
+          if (r.ok) tokens.push('retired_keys');
+        }
         if (!r.ok) {
           this.wire.push({ dir: 'received', raw: rec.raw });
           this.desync = true;
