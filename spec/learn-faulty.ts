@@ -311,7 +311,9 @@ function expectAtTheFault(r: LearnResult, d: RfcDiff, { fault, version, input, k
 export function faultySpecs(only: TlsVersion, part: 'handshake' | 'live' = 'handshake'): void {
   if (part === 'live') {
     describe('learning the engine server', () => {
-      it.each(LIVE_SERVER_FAULTS.filter((f) => f.version === only))(
+      // each learning run mostly waits for answers (about 7 CPU-s in 50 s): the faults of a version are learned side by
+      // side, each against its own server (the silence windows adapt to the latencies this brings)
+      it.concurrent.each(LIVE_SERVER_FAULTS.filter((f) => f.version === only))(
         '$fault (TLS $version): the learned machine differs exactly at its transition',
         async (c) => {
           const { r, d } = await learnServer(c.version, [c.fault], inputsOf(SERVER_INPUTS[c.version], c.input));
