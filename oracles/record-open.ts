@@ -19,7 +19,7 @@ import {
 import type { Epoch, TranscriptMessage, TranscriptRecord } from '../transcript/model';
 import type { Direction } from '../wire/vocabulary';
 import { bytesEqual } from '../wire/hex';
-import { ContentType, ExtensionType as X } from '../wire/registry';
+import { ContentType, HandshakeType, ExtensionType as X } from '../wire/registry';
 import { type Context, hasExt, memo } from './context';
 import { who } from './flow';
 import { type Got, keylog, provider, recomputedMaster12 } from './keyfacts';
@@ -109,6 +109,47 @@ function lenientCbc(params: ProtectionParams, seq: number, r: TranscriptRecord):
 }
 
 const INNER_TYPES = new Set<number>([ContentType.alert, ContentType.handshake, ContentType.application_data]);
+
+/**
+ * Handshake message boundaries across the records of one direction: a handshake message may span records (a
+ * NewSessionTicket under a record_size_limit of 64 does), so a record's first byte is a message type only when no
+ * message is still open. RFC 8446 §5.1: "Handshake messages MUST NOT span key changes", so a KeyUpdate that
+ * completes in a record is the last message under its key. (Exported for its test.)
+ */
+export class HandshakeCursor {
+  /** Bytes of the current message still to come (its header's too, while `header` fills). */
+  private remaining = 0;
+  private header: number[] = [];
+  /** No message is open: the next handshake byte is a message type. */
+  get atBoundary(): boolean {
+    return this.remaining === 0 && this.header.length === 0;
+  }
+  /** Feed one record's handshake content; whether a KeyUpdate (type 24) completed in it. */
+  feed(content: Uint8Array): boolean {
+    let keyUpdate = false;
+    let i = 0;
+    while (i < content.length) {
+      if (this.remaining > 0) {
+        const n = Math.min(this.remaining, content.length - i);
+        this.remaining -= n;
+        i += n;
+        if (this.remaining === 0 && this.header[0] === HandshakeType.key_update) keyUpdate = true;
+        if (this.remaining === 0) this.header = [];
+        continue;
+      }
+      this.header.push(content[i]!);
+      i++;
+      if (this.header.length === 4) {
+        this.remaining = (this.header[1]! << 16) | (this.header[2]! << 8) | this.header[3]!;
+        if (this.remaining === 0) {
+          if (this.header[0] === HandshakeType.key_update) keyUpdate = true;
+          this.header = [];
+        }
+      }
+    }
+    return keyUpdate;
+  }
+}
 /** How far around its position a failing record is tried with other sequence numbers. */
 const SEQ_WINDOW = 8;
 
@@ -131,6 +172,7 @@ async function openAll(
   let seq = 0;
   /** Records sealed under the previous generation (its last sequence number + 1). */
   let prevCount = 0;
+  const cursor = new HandshakeCursor();
   for (const r of list) {
     const type = r.raw[0]!;
     const version = (r.raw[1]! << 8) | r.raw[2]!;
@@ -179,7 +221,8 @@ async function openAll(
           const next = await (await gen(g + 1)).unprotect(0n, type, version, frag);
           if (next.ok) {
             o.wrongGen = 'next';
-            o.keyUpdate = next.type === ContentType.handshake && next.content[0] === 24;
+            o.keyUpdate =
+              next.type === ContentType.handshake && cursor.atBoundary && next.content[0] === HandshakeType.key_update;
           }
         }
       }
@@ -209,7 +252,7 @@ async function openAll(
     o.ok = true;
     out.push(o);
     seq++;
-    if (keyUpdates && res.type === ContentType.handshake && res.content[0] === 24) {
+    if (res.type === ContentType.handshake && cursor.feed(res.content) && keyUpdates) {
       o.keyUpdate = true;
       g++;
       prevCount = seq;
