@@ -45,6 +45,12 @@ const stripZeros = (b: Uint8Array): Uint8Array => {
   return b.subarray(i);
 };
 
+/** RFC 7919 §3: what a client that offered FFDHE groups may do with a ServerKeyExchange group it did not offer. */
+const FFDHE_CLIENT_TEXT =
+  'If none of the offered groups match, the server is not compatible with this document. The client MAY decide to continue the connection if the selected group is acceptable under local policy, or it MAY decide to terminate the connection with a fatal insufficient_security(71) alert.';
+const FFDHE_CLIENT_ALERT = because('insufficient_security', 'RFC 7919 §3', FFDHE_CLIENT_TEXT);
+const FFDHE_CLIENT_MAY = { rfc: 'RFC 7919 §3', text: FFDHE_CLIENT_TEXT, receiver: 'client' } as const;
+
 export const groupRules = [
   rule({
     id: 'ext.ecc.curve-offered',
@@ -185,18 +191,8 @@ export const groupRules = [
     rfc: 'RFC 7919 §4',
     needs: ['client-hello'],
     // The receiver's duty (RFC 7919 §3) is a MAY either way: ext.ffdhe.client-check judges it.
-    alerts: [
-      because(
-        'insufficient_security',
-        'RFC 7919 §3',
-        'If none of the offered groups match, the server is not compatible with this document. The client MAY decide to continue the connection if the selected group is acceptable under local policy, or it MAY decide to terminate the connection with a fatal insufficient_security(71) alert.',
-      ),
-    ],
-    ignorable: {
-      rfc: 'RFC 7919 §3',
-      text: 'The client MAY decide to continue the connection if the selected group is acceptable under local policy.',
-      receiver: 'client',
-    },
+    alerts: [FFDHE_CLIENT_ALERT],
+    ignorable: FFDHE_CLIENT_MAY,
     check(ctx) {
       const ske = ctx.steps.map((s) => ({ m: s.m, b: bodyOf(s.m) })).find((x) => x.b?.type === 'server_key_exchange');
       if (ske?.b?.type !== 'server_key_exchange' || ske.b.kex !== 'dhe')
@@ -243,18 +239,8 @@ export const groupRules = [
     role: 'client',
     strength: 'SHOULD',
     evidence: 'live',
-    alerts: [
-      because(
-        'insufficient_security',
-        'RFC 7919 §3',
-        'If none of the offered groups match, the server is not compatible with this document. The client MAY decide to continue the connection if the selected group is acceptable under local policy, or it MAY decide to terminate the connection with a fatal insufficient_security(71) alert.',
-      ),
-    ],
-    ignorable: {
-      rfc: 'RFC 7919 §3',
-      text: 'The client MAY decide to continue the connection if the selected group is acceptable under local policy, or it MAY decide to terminate the connection with a fatal insufficient_security(71) alert.',
-      receiver: 'client',
-    },
+    alerts: [FFDHE_CLIENT_ALERT],
+    ignorable: FFDHE_CLIENT_MAY,
     live: { scope: { kind: 'declared' }, expects: 'either', judges: 'outcome' },
   }),
 ];
