@@ -18,8 +18,8 @@ import {
 } from '../crypto';
 import type { Epoch, TranscriptMessage, TranscriptRecord } from '../transcript/model';
 import type { Direction } from '../wire/vocabulary';
-import { bytesEqual } from '../wire/hex';
-import { ContentType, ExtensionType as X } from '../wire/registry';
+import { bytesEqual, concatBytes } from '../wire/hex';
+import { ContentType, HandshakeType, ExtensionType as X } from '../wire/registry';
 import { type Context, hasExt, memo } from './context';
 import { who } from './flow';
 import { type Got, keylog, provider, recomputedMaster12 } from './keyfacts';
@@ -108,6 +108,23 @@ function lenientCbc(params: ProtectionParams, seq: number, r: TranscriptRecord):
   }
 }
 
+/**
+ * The handshake messages a record's content completes, given the bytes of the direction's messages still incomplete
+ * before it (`pending`): a message may span records (RFC 8446 §5.1), so a record that continues one does not start
+ * with a message type (its first byte is the message's own data).
+ */
+function frameHandshake(pending: Uint8Array, content: Uint8Array): { types: number[]; pending: Uint8Array } {
+  let b = pending.length ? concatBytes([pending, content]) : content;
+  const types: number[] = [];
+  while (b.length >= 4) {
+    const n = (b[1]! << 16) | (b[2]! << 8) | b[3]!;
+    if (b.length < 4 + n) break;
+    types.push(b[0]!);
+    b = b.subarray(4 + n);
+  }
+  return { types, pending: b };
+}
+
 const INNER_TYPES = new Set<number>([ContentType.alert, ContentType.handshake, ContentType.application_data]);
 /** How far around its position a failing record is tried with other sequence numbers. */
 const SEQ_WINDOW = 8;
@@ -131,6 +148,8 @@ async function openAll(
   let seq = 0;
   /** Records sealed under the previous generation (its last sequence number + 1). */
   let prevCount = 0;
+  /** Handshake bytes of a message that the records so far began but did not end. */
+  let pending: Uint8Array = new Uint8Array(0);
   for (const r of list) {
     const type = r.raw[0]!;
     const version = (r.raw[1]! << 8) | r.raw[2]!;
@@ -209,11 +228,16 @@ async function openAll(
     o.ok = true;
     out.push(o);
     seq++;
-    if (keyUpdates && res.type === ContentType.handshake && res.content[0] === 24) {
+    if (res.type !== ContentType.handshake) continue;
+    const framed = frameHandshake(pending, res.content);
+    pending = framed.pending;
+    // "Handshake messages MUST NOT span key changes" (RFC 8446 §5.1): a record that ends a KeyUpdate ends the generation
+    if (keyUpdates && framed.types.includes(HandshakeType.key_update)) {
       o.keyUpdate = true;
       g++;
       prevCount = seq;
       seq = 0;
+      pending = new Uint8Array(0);
     }
   }
   return out;
