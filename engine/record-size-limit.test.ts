@@ -10,11 +10,12 @@ import { TranscriptBuilder } from '../transcript/build';
 import type { Direction, TranscriptRecord } from '../transcript/model';
 import { extensionBody } from '../wire/extensions';
 import { concatBytes } from '../wire/hex';
-import { AlertDescription, ExtensionType } from '../wire/registry';
+import { AlertDescription, ContentType, ExtensionType, HandshakeType } from '../wire/registry';
 import { VERSION_CODE } from '../wire/vocabulary';
 import { TlsClient } from './client';
 import type { ClientConfig, ServerConfig } from './config';
 import { SERVER_NAME, type TestPki, testPki } from './fixtures';
+import type { EngineHooks } from './hooks';
 import { runInMemory } from './memory';
 import { TlsServer } from './server';
 import { CipherSuite12, CipherSuite13 } from './suites';
@@ -84,6 +85,37 @@ describe('record_size_limit negotiated', () => {
         expect([rule, verdicts.filter((v) => v.rule === rule).map((v) => v.status)]).toEqual([rule, ['pass']]);
     },
   );
+
+  it('TLS 1.3: a NewSessionTicket split over records whose second record starts with the byte 24 is not taken for a KeyUpdate', async () => {
+    // a small record_size_limit splits the server's NewSessionTicket; here the split falls where the ticket_lifetime
+    // 0x1818 puts the byte 24 (key_update's type) first in the second record: the oracles frame the handshake messages
+    // across records (RFC 8446 §5.1), so the records after it stay under the first application traffic key
+    const { c, s } = configs('1.3', 64);
+    const split: EngineHooks = {
+      beforeFrame: (f) =>
+        f.protected && f.contentType === ContentType.handshake && f.content[0] === HandshakeType.new_session_ticket
+          ? [
+              { contentType: f.contentType, fragment: f.content.subarray(0, 6) },
+              { contentType: f.contentType, fragment: f.content.subarray(6) },
+            ]
+          : undefined,
+    };
+    const r = await runInMemory(
+      c,
+      { ...s, ticketLifetime: 0x1818 },
+      { server: split },
+      { appData: { client: new Uint8Array(10), server: new Uint8Array(10) } },
+    );
+    expect([r.clientOutcome.kind, r.serverOutcome.kind]).toEqual(['connected', 'connected']);
+    const second = r.transcript.records
+      .filter((x) => x.dir === 'S->C' && x.plaintext?.contentType === ContentType.handshake)
+      .at(-1);
+    expect(second?.plaintext?.fragment[0]).toBe(HandshakeType.key_update);
+    const { verdicts } = await checkTranscript(r.transcript, { trustAnchors: pki.anchors });
+    expect(verdicts.filter((v) => v.status === 'violation').map((v) => `${v.rule}: ${v.detail}`)).toEqual([]);
+    for (const rule of ['rec.t13.keyupdate-keys', 't13.ks.key-update'])
+      expect([rule, verdicts.filter((v) => v.rule === rule).map((v) => v.status)]).toEqual([rule, ['not-applicable']]);
+  });
 
   it('TLS 1.3: a limit above 2^14+1 is not enforced beyond the protocol (records stay at most 2^14 of content)', async () => {
     const { c, s } = configs('1.3', 40000, 1 << 14);

@@ -1,10 +1,14 @@
 import { nodeProvider } from '../crypto/provider';
 import fc from 'fast-check';
 import { CipherSuite13, CipherSuiteDhe12 } from '../engine/suites';
-import { cipherSuites, NamedGroup, SignatureScheme } from '../wire/registry';
+import { CertificateCompressionAlgorithm, cipherSuites, NamedGroup, SignatureScheme } from '../wire/registry';
 import {
+  cornerPlans,
   describePlan,
+  EARLY_DATA,
+  expectedSequence,
   isDhePlan,
+  PLAN_CERT_COMPRESSION,
   PLAN_PSK_IDENTITY,
   pskPlan,
   PLAN_FFDHE_GROUPS,
@@ -114,6 +118,38 @@ describe('handshakePlanArb', () => {
       expect(plans.some((p) => p.intermediates.server.length === n && p.intermediates.client.length === n)).toBe(true);
   });
 
+  it('draws RFC 8879 certificate compression (TLS 1.3; zlib and brotli, both sides or the client only) and 0-RTT (resumed TLS 1.3 only; accepted or rejected)', () => {
+    const plans = fc.sample(handshakePlanArb(), { numRuns: 400, seed: 19 });
+    for (const p of plans) {
+      if (p.version === '1.2') expect(p.certCompression).toBeNull();
+      if (p.version === '1.2' || p.resumption === 'none') expect(p.earlyData).toBe('none');
+    }
+    for (const algorithm of PLAN_CERT_COMPRESSION)
+      for (const server of [true, false])
+        expect([
+          algorithm,
+          server,
+          plans.some((p) => p.certCompression?.algorithm === algorithm && p.certCompression.server === server),
+        ]).toEqual([algorithm, server, true]);
+    for (const mode of ['accept', 'reject'] as const)
+      for (const resumption of ['psk_ke', 'psk_dhe_ke'] as const)
+        expect([mode, resumption, plans.some((p) => p.earlyData === mode && p.resumption === resumption)]).toEqual([
+          mode,
+          resumption,
+          true,
+        ]);
+    // the corners have each: a compressed client certificate (with a chain, and empty), the client-only offer, 0-RTT
+    // accepted (EndOfEarlyData) and rejected
+    const corners = cornerPlans().map((p) => ({ p, e: expectedSequence(p) }));
+    expect(corners.some(({ p, e }) => e.includes('C->S compressed_certificate') && p.clientAuth === 'required')).toBe(true);
+    expect(corners.some(({ p, e }) => e.includes('C->S compressed_certificate') && p.clientAuth === 'requested-empty')).toBe(
+      true,
+    );
+    expect(corners.some(({ p, e }) => p.certCompression?.server === false && e.includes('C->S certificate'))).toBe(true);
+    expect(corners.some(({ e }) => e.includes('C->S end_of_early_data'))).toBe(true);
+    expect(corners.some(({ p, e }) => p.earlyData === 'reject' && e.includes('C->S application_data'))).toBe(true);
+  });
+
   it('the reference plans are the write-up: TLS 1.2 ECDHE_RSA AES_256_CBC_SHA384, RSA keys, mutual and one-way', () => {
     for (const p of [REFERENCE_PLANS.mutual, REFERENCE_PLANS.oneway]) {
       expect(cipherSuites.get(p.suite)?.name).toBe('TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384');
@@ -202,6 +238,47 @@ describe('renderHandshake', () => {
       expect(cv?.type === 'certificate_verify' ? cv.scheme : undefined).toBe(SignatureScheme.ed25519);
     }
     expect(describePlan(ed13)).toContain('intermediates=2/1');
+  });
+
+  it('renders certificate compression and 0-RTT: CompressedCertificates both ways, 0-RTT data after the ClientHello, EndOfEarlyData only when accepted', async () => {
+    const base = normalizePlan({
+      ...REFERENCE_PLANS.mutual,
+      name: undefined,
+      version: '1.3',
+      suite: CipherSuite13.TLS_AES_128_GCM_SHA256,
+      certCompression: { algorithm: CertificateCompressionAlgorithm.brotli, server: true },
+    });
+    const both = await renderHandshake(base, cache);
+    const sequence = messageSequence(both.transcript);
+    expect(sequence).toEqual(both.expected);
+    expect(sequence.filter((x) => x.endsWith('compressed_certificate'))).toEqual([
+      'S->C compressed_certificate',
+      'C->S compressed_certificate',
+    ]);
+    expect(describePlan(base)).toContain('cert-compression=brotli');
+    // the client's offer alone: both Certificates plain
+    const clientOnly = await renderHandshake({ ...base, certCompression: { ...base.certCompression!, server: false } }, cache);
+    expect(messageSequence(clientOnly.transcript)).toEqual(clientOnly.expected);
+    expect(messageSequence(clientOnly.transcript).filter((x) => x.endsWith('certificate'))).toEqual([
+      'S->C certificate',
+      'C->S certificate',
+    ]);
+    for (const earlyData of ['accept', 'reject'] as const) {
+      const p = normalizePlan({ ...base, resumption: 'psk_dhe_ke', earlyData });
+      const r = await renderHandshake(p, cache);
+      const seq = messageSequence(r.transcript);
+      expect(seq).toEqual(r.expected);
+      expect(seq.slice(0, 2)).toEqual(['C->S client_hello', 'C->S application_data']);
+      expect(seq.includes('C->S end_of_early_data')).toBe(earlyData === 'accept');
+      expect(r.run.server.earlyData).toEqual({
+        offered: true,
+        accepted: earlyData === 'accept',
+        received: earlyData === 'accept' ? EARLY_DATA.length : 0,
+      });
+      expect(describePlan(p)).toContain(`0-rtt=${earlyData}`);
+    }
+    // a full handshake has no 0-RTT
+    expect(normalizePlan({ ...base, earlyData: 'accept' }).earlyData).toBe('none');
   });
 
   it('caches chains per key choice (same root and leaf objects across renders)', async () => {

@@ -33,6 +33,7 @@ import { type BuiltCert, buildCert, type CertSpec, KeyUsage } from '../pki/chain
 import { KeyPool } from '../pki/keypool';
 import { newCertCache, type ParsedCertCache } from '../pki/parse';
 import { PLAN_EPOCH } from '../pki/plan';
+import { bodyOf } from '../oracles/context';
 import type { Transcript } from '../transcript/model';
 import {
   type ClientAuthSeen,
@@ -43,6 +44,8 @@ import {
   VERSION_CODE,
 } from '../wire/vocabulary';
 import {
+  CertificateCompressionAlgorithm,
+  certificateCompressionAlgorithms,
   cipherSuites,
   extensionTypes,
   NamedGroup,
@@ -182,6 +185,22 @@ export interface HandshakePlan {
    * otherwise (and for TLS 1.2).
    */
   postHandshakeAuth: boolean;
+  /**
+   * RFC 8879 certificate compression (TLS 1.3 only: null for TLS 1.2, and when not offered). The client offers
+   * `algorithm` first (then the other one) in compress_certificate. With `server` the server has `algorithm` too: it
+   * sends its Certificate as a CompressedCertificate and lists `algorithm` in its CertificateRequest, so the client's
+   * Certificate of the handshake is compressed too (RFC 8879 §3, §4); without, the server has none and both
+   * Certificates go plain. A post-handshake CertificateRequest lists none, so that Certificate stays plain.
+   */
+  certCompression: { algorithm: CertCompressionAlgorithm; server: boolean } | null;
+  /**
+   * TLS 1.3 0-RTT (RFC 8446 §2.3, §4.2.10) on a resumed connection (`resumption` psk_ke / psk_dhe_ke): the first
+   * connection's server issues its ticket with max_early_data_size (PLAN_MAX_EARLY_DATA), the resumed connection's
+   * client sends EARLY_DATA right after its ClientHello, and the server accepts or rejects it. A HelloRetryRequest
+   * rejects it whatever the server would do (RFC 8446 §4.1.2: "Early data is not permitted after a
+   * HelloRetryRequest"). `none` otherwise (and for TLS 1.2 and full handshakes).
+   */
+  earlyData: EarlyDataPlan;
   clientRandom: Uint8Array;
   serverRandom: Uint8Array;
   /** Time of the handshake (and of certificate validation): PLAN_EPOCH + atDay days. */
@@ -193,6 +212,19 @@ export interface HandshakePlan {
   /** A name for reports (the reference plans have one). */
   name?: string;
 }
+
+/** The RFC 8879 algorithms the plans draw (those wire/compress.ts implements). */
+export type CertCompressionAlgorithm =
+  | typeof CertificateCompressionAlgorithm.zlib
+  | typeof CertificateCompressionAlgorithm.brotli;
+export const PLAN_CERT_COMPRESSION: readonly CertCompressionAlgorithm[] = [
+  CertificateCompressionAlgorithm.zlib,
+  CertificateCompressionAlgorithm.brotli,
+];
+/** What the server of a resumed TLS 1.3 plan does with the client's 0-RTT data (`none`: no 0-RTT). */
+export type EarlyDataPlan = 'none' | 'accept' | 'reject';
+/** The max_early_data_size of the plans' tickets (RFC 8446 §4.6.1). */
+export const PLAN_MAX_EARLY_DATA = 4096;
 
 // ----------------------------------------------------------------- domains
 
@@ -335,6 +367,11 @@ export function handshakePlanArb(opts: PlanArbOptions = {}): fc.Arbitrary<Handsh
         { nil: null, freq: 2 },
       ),
       postHandshakeAuth: fc.boolean(),
+      certCompression: fc.option(fc.record({ algorithm: fc.constantFrom(...PLAN_CERT_COMPRESSION), server: fc.boolean() }), {
+        nil: null,
+        freq: 2,
+      }),
+      earlyData: fc.constantFrom<EarlyDataPlan>('none', 'accept', 'reject'),
       clientRandom: random32(),
       serverRandom: random32(),
       atDay: fc.nat(MAX_AT_DAY),
@@ -421,6 +458,8 @@ export function normalizePlan(plan: HandshakePlan): HandshakePlan {
       resumption === 'none' &&
       plan.clientAuth === 'none' &&
       (plan.postHandshakeAuth ?? false),
+    certCompression: plan.version === '1.3' ? (plan.certCompression ?? null) : null,
+    earlyData: plan.version === '1.3' && resumption !== 'none' ? (plan.earlyData ?? 'none') : 'none',
     group,
     extraGroups: hrrOf(plan) && extra.length === 0 ? [hrrGroup] : extra,
     serverKey: fitServerKey(plan.version, plan.suite, inRange(plan.serverKey)),
@@ -466,6 +505,8 @@ function referencePlan(name: string, clientAuth: ClientAuthSeen): HandshakePlan 
     psk: { key: zeros(0x33), external: 'none', hint: false },
     recordSizeLimit: null,
     postHandshakeAuth: false,
+    certCompression: null,
+    earlyData: 'none',
     clientRandom: zeros(0x11),
     serverRandom: zeros(0x22),
     atDay: 0,
@@ -679,6 +720,11 @@ export function engineConfigs(
     s.renegotiation = 'secure';
   }
   if (plan.postHandshakeAuth) c.postHandshakeAuth = true;
+  const cc = plan.certCompression;
+  if (cc) {
+    c.certificateCompression = [cc.algorithm, ...PLAN_CERT_COMPRESSION.filter((a) => a !== cc.algorithm)];
+    if (cc.server) s.certificateCompression = [cc.algorithm];
+  }
   const rsl = plan.recordSizeLimit;
   if (rsl) {
     c.recordSizeLimit = rsl.client;
@@ -754,6 +800,16 @@ export function expectedSequence(plan: HandshakePlan, connection: 'main' | 'init
     // A psk_ke handshake needs no key share, so the server has nothing to retry for.
     const hrr =
       hrrOf(plan) && !(resumed && plan.resumption === 'psk_ke') && !(connection === 'main' && plan.psk.external === 'psk_ke');
+    // RFC 8879 §4: with both sides' compress_certificate the Certificates of the handshake are CompressedCertificates.
+    const certificate = plan.certCompression?.server ? 'compressed_certificate' : 'certificate';
+    // 0-RTT (resumed connection): the early data follows the ClientHello (RFC 8446 §2.3); accepted only without a
+    // HelloRetryRequest (§4.1.2), and then the client's EndOfEarlyData follows the server Finished (§4.5).
+    const early = resumed && plan.earlyData !== 'none';
+    const accepted = early && plan.earlyData === 'accept' && !hrr;
+    // RFC 8446 D.4: "If offering early data, the record is placed immediately after the first ClientHello" (the
+    // client's dummy CCS, in compatibility mode); our client sends one before a ClientHello2 all the same ("Either side
+    // can send change_cipher_spec at any time during the handshake"), none before its Finished flight.
+    if (early) s.splice(1, 0, ...(compatC ? ['C->S change_cipher_spec'] : []), 'C->S application_data');
     // The server answers a client's compatibility mode with its dummy CCS (RFC 8446 D.4).
     if (compatC) s.push('S->C change_cipher_spec');
     if (hrr) {
@@ -763,10 +819,11 @@ export function expectedSequence(plan: HandshakePlan, connection: 'main' | 'init
     s.push('S->C encrypted_extensions');
     // A PSK handshake has no CertificateRequest, Certificate or CertificateVerify (RFC 8446 §2.2).
     if (auth) s.push('S->C certificate_request');
-    if (!pskAuth) s.push('S->C certificate', 'S->C certificate_verify');
+    if (!pskAuth) s.push(`S->C ${certificate}`, 'S->C certificate_verify');
     s.push('S->C finished');
-    if (compatC && !hrr) s.push('C->S change_cipher_spec');
-    if (auth) s.push('C->S certificate');
+    if (accepted) s.push('C->S end_of_early_data');
+    if (compatC && !hrr && !early) s.push('C->S change_cipher_spec');
+    if (auth) s.push(`C->S ${certificate}`);
     if (sent) s.push('C->S certificate_verify');
     s.push('C->S finished', 'S->C new_session_ticket');
   }
@@ -793,6 +850,8 @@ export function messageSequence(t: Transcript): string[] {
 
 /** Application data of the reference flows (an MQTT PUBLISH and its PUBACK, as text). */
 export const APP_DATA = { client: enc.encode('PUBLISH test/topic hello'), server: enc.encode('PUBACK') };
+/** The 0-RTT data of a plan with `earlyData` (within PLAN_MAX_EARLY_DATA). */
+export const EARLY_DATA = enc.encode('PUBLISH test/topic early');
 
 /** A short one-line description of a plan (for test names, provenance and file names). */
 export function describePlan(plan: HandshakePlan): string {
@@ -818,6 +877,10 @@ export function describePlan(plan: HandshakePlan): string {
       ? `record-size-limit=${plan.recordSizeLimit.client}/${plan.recordSizeLimit.server}${plan.recordSizeLimit.alsoMfl ? '+mfl' : ''}`
       : '',
     plan.postHandshakeAuth ? 'post-handshake-auth' : '',
+    plan.certCompression
+      ? `cert-compression=${nameOf(certificateCompressionAlgorithms, plan.certCompression.algorithm)}${plan.certCompression.server ? '' : '(client only)'}`
+      : '',
+    plan.earlyData !== 'none' ? `0-rtt=${plan.earlyData}` : '',
   ]
     .filter((x) => x)
     .join(' ');
@@ -851,7 +914,8 @@ function configPoint(plan: HandshakePlan, t: Transcript, run: MemoryRun): Config
   if (clientScheme !== undefined) cp.clientSignatureScheme = nameOf(signatureSchemes, clientScheme);
   const sentChain = { server: 0, client: 0 };
   for (const m of t.messages) {
-    const b = m.decoded?.body;
+    // a CompressedCertificate counts as the Certificate it carries (RFC 8879 §4)
+    const b = bodyOf(m);
     if (b?.type !== 'certificate') continue;
     const n = b.form === 'tls12' ? b.certificates.length : b.entries.length;
     sentChain[m.dir === 'S->C' ? 'server' : 'client'] = Math.max(0, n - 1);
@@ -942,6 +1006,12 @@ function addResumption(plan: HandshakePlan, cfg: { client: ClientConfig; server:
     const mode = plan.resumption === 'psk_ke' ? 0 : 1;
     cfg.client.pskModes = [mode];
     cfg.server.pskModes = [mode];
+    // 0-RTT: the first connection's ticket allows it; the resumed client sends it, the server accepts or rejects it
+    if (plan.earlyData !== 'none') {
+      cfg.server.maxEarlyDataSize = PLAN_MAX_EARLY_DATA;
+      cfg.server.earlyData = plan.earlyData;
+      cfg.client.earlyData = EARLY_DATA;
+    }
   }
 }
 
@@ -965,12 +1035,20 @@ export function schemesForKey(type: PlanKeyType, version: TlsVersion): number[] 
  * preference, version offers, HRR, resumption and (TLS 1.2) renegotiation, so that a run covers the
  * whole configuration space whatever its sample size.
  */
+/** Certificate compression of the corners, rotated: none, each algorithm on both sides, one offered by the client only. */
+const CORNER_CERT_COMPRESSION: readonly HandshakePlan['certCompression'][] = [
+  null,
+  { algorithm: CertificateCompressionAlgorithm.zlib, server: true },
+  { algorithm: CertificateCompressionAlgorithm.brotli, server: true },
+  { algorithm: CertificateCompressionAlgorithm.brotli, server: false },
+];
+
 export function cornerPlans(): HandshakePlan[] {
   const suites = [
     ...SUITES_12.map((s) => ['1.2', s] as const),
     ...AUTH_MODES.flatMap(() => SUITES_13.map((s) => ['1.3', s] as const)),
   ];
-  return suites.map(([version, suite], i) => {
+  const rotated = suites.map(([version, suite], i) => {
     const [base] = fc.sample(handshakePlanArb(), { numRuns: 1, seed: 1000 + i });
     const rot = (i * 2) % PLAN_SCHEMES.length;
     return normalizePlan({
@@ -997,6 +1075,20 @@ export function cornerPlans(): HandshakePlan[] {
         [null, { client: 512, server: 1000, alsoMfl: false }, { client: 64, server: 1 << 14, alsoMfl: true }] as const
       )[i % 3] as HandshakePlan['recordSizeLimit'],
       postHandshakeAuth: i % 2 === 0,
+      certCompression: CORNER_CERT_COMPRESSION[Math.floor(i / 2) % CORNER_CERT_COMPRESSION.length] ?? null,
+      earlyData: (['accept', 'reject', 'none'] as const)[Math.floor(i / 2) % 3] as EarlyDataPlan,
     });
   });
+  // The rotation's TLS 1.3 certificate handshakes never send a client certificate: each compression setting once more
+  // on a full handshake whose client sends its chain (compressed only when the server offered the algorithm too).
+  const compressed = CORNER_CERT_COMPRESSION.filter((c) => c !== null).map((certCompression, i) => {
+    const [base] = fc.sample(handshakePlanArb({ version: '1.3', clientAuth: ['required', 'requested-sent'], resumed: false }), {
+      numRuns: 1,
+      seed: 2000 + i,
+    });
+    const plan = base as HandshakePlan;
+    const clientAuth: ClientAuthSeen = i % 2 === 0 ? 'required' : 'requested-sent';
+    return normalizePlan({ ...plan, clientAuth, certCompression, psk: { ...plan.psk, external: 'none' } });
+  });
+  return [...rotated, ...compressed];
 }

@@ -56,6 +56,11 @@ export const EXPECTED_INCONCLUSIVE: readonly { rule: string; why: string; applie
     why: "a small client record_size_limit splits the server's last TLS 1.3 message (a NewSessionTicket) over records, and the transcript ends before the client shows it took the split message",
     applies: (p) => p.version === '1.3' && p.recordSizeLimit !== null && p.recordSizeLimit.client < 1024,
   },
+  {
+    rule: 'rec.hs-fragmentation',
+    why: "a server record_size_limit below 2^14 splits the client's post-handshake Certificate over records, and the transcript ends (after the client's Finished, or with close_notify) before the server shows it took the split message",
+    applies: (p) => p.postHandshakeAuth && p.recordSizeLimit !== null && p.recordSizeLimit.server < 1 << 14,
+  },
 ];
 
 export function expectedInconclusive(plan: HandshakePlan): Set<string> {
