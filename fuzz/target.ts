@@ -16,6 +16,9 @@ import { availableParallelism } from 'node:os';
 import fc from 'fast-check';
 import { type CryptoProvider, nodeProvider } from '../crypto';
 import { TlsClient } from '../engine/client';
+import type { ClientConfig } from '../engine/config';
+import type { EngineHooks } from '../engine/hooks';
+import { type ClientSessionStore, newClientSessionStore } from '../engine/session';
 import { SocketReader } from '../engine/socket';
 import type { ConversationRun } from '../oracles/live';
 import { newCertCache, type ParsedCertCache } from '../pki/parse';
@@ -166,7 +169,8 @@ function policyOf(conv: Conversation, timing: Timing, firedAt: () => number | un
     silenceOk,
     afterConnect: (_sent, flightBeforeAnswer) => {
       const at = firedAt();
-      return at !== undefined && at < flightBeforeAnswer ? 'stop' : 'probe';
+      // 0-RTT: the server reads the early data after its flight (RFC 8446 §2.3), so its answer to it may come later
+      return at !== undefined && at < flightBeforeAnswer && !conv.zeroRtt ? 'stop' : 'probe';
     },
   };
 }
@@ -182,12 +186,6 @@ export async function runConversation(
   const { host, port } = o.target;
   const target = `${host}:${port}`;
   const provider = conv.client.provider ?? shared.provider;
-  // an external PSK in TLS 1.3: a changed ClientHello carries a binder over the bytes as sent (fuzz/psk.ts)
-  const hooks =
-    conv.hooks && conv.client.psk && conv.version === '1.3' ? rebindingPsk(conv.hooks, conv.client.psk, provider) : conv.hooks;
-  const wrapped = hooks ? firingHooks(hooks) : undefined;
-  const config = { ...conv.client, certCache: shared.certCache, ...(wrapped ? { hooks: wrapped.hooks } : {}) };
-  const client = new TlsClient(config);
   const prof = o.profile.file ?? EMPTY_PROFILE;
   const base: ConversationRun = {
     target,
@@ -198,6 +196,35 @@ export async function runConversation(
     seed: conv.seed,
     path: conv.path,
   };
+  // 0-RTT: a first connection leaves the ticket this one resumes with early data; its hooks are made for that ticket
+  let early: Pick<ClientConfig, 'sessionStore' | 'earlyData'> = {};
+  let earlyHooks: EngineHooks | undefined;
+  if (conv.zeroRtt) {
+    const store = await takeTicket(o, conv, shared, timing);
+    const ticket = store?.tls13.at(-1);
+    if (!store || !ticket?.maxEarlyDataSize) {
+      const detail = `the first connection left no ticket allowing 0-RTT data (${store ? 'no early_data in its ticket' : 'connection refused'})`;
+      return {
+        result: {
+          run: { ...base, verdict: 'conforming', detail },
+          conversation: conv,
+          targetViolations: [],
+          ms: Date.now() - t0,
+        },
+        fired: false,
+        records: [],
+        keylog: [],
+      };
+    }
+    early = { sessionStore: store, earlyData: conv.zeroRtt.data };
+    earlyHooks = conv.zeroRtt.hooks?.(ticket, provider);
+  }
+  const own = conv.hooks ?? earlyHooks;
+  // an external PSK in TLS 1.3: a changed ClientHello carries a binder over the bytes as sent (fuzz/psk.ts)
+  const hooks = own && conv.client.psk && conv.version === '1.3' ? rebindingPsk(own, conv.client.psk, provider) : own;
+  const wrapped = hooks ? firingHooks(hooks) : undefined;
+  const config = { ...conv.client, ...early, certCache: shared.certCache, ...(wrapped ? { hooks: wrapped.hooks } : {}) };
+  const client = new TlsClient(config);
   const c = await connectTo(host, port);
   if ('error' in c)
     return {
@@ -225,11 +252,10 @@ export async function runConversation(
   });
   const { transcript, ladder } = judged;
   const at = wrapped?.firedAt();
-  const from: InvalidFrom | undefined = wrapped
-    ? { bytes: at ?? Number.POSITIVE_INFINITY }
-    : conv.invalidAt !== undefined
-      ? { message: conv.invalidAt }
-      : undefined;
+  // a conversation that names where its invalid input starts (a certificate fault; a 0-RTT record after a valid
+  // ClientHello its hooks changed) is judged from there, else from where its hooks fired
+  const from: InvalidFrom | undefined =
+    conv.invalidAt !== undefined ? { message: conv.invalidAt } : wrapped ? { bytes: at ?? Number.POSITIVE_INFINITY } : undefined;
   const j = judgeConversation(
     conv.expect,
     judged,
@@ -277,6 +303,32 @@ export async function runConversation(
   if (transcript) out.transcript = transcript;
   out.wireMs = run.ms;
   return out;
+}
+
+/**
+ * A valid TLS 1.3 connection of the conversation's configuration that takes the target's ticket into a fresh session
+ * store: it waits for the answer to our application data, which comes after the ticket (RFC 8446 §4.6.1: sent "after
+ * the server has received the client Finished"). Undefined when the connection is refused.
+ */
+async function takeTicket(
+  o: ServerFuzzOptions,
+  conv: Conversation,
+  shared: RunShared,
+  timing: Timing,
+): Promise<ClientSessionStore | undefined> {
+  const c = await connectTo(o.target.host, o.target.port);
+  if ('error' in c) return undefined;
+  const store = newClientSessionStore();
+  const { earlyData: _none, ...valid } = conv.client;
+  const client = new TlsClient({ ...valid, sessionStore: store, certCache: shared.certCache });
+  await exchange(client, c.socket, {
+    answerMs: timing.answerMs,
+    quietMs: timing.quietMs,
+    totalMs: timing.totalMs,
+    appData: APP_DATA,
+    afterConnect: 'probe',
+  });
+  return store;
 }
 
 function baseOf(o: ServerFuzzOptions, provider: CryptoProvider): ClientBase {
@@ -337,17 +389,28 @@ export async function probe(o: ServerFuzzOptions, shared: RunShared = runShared(
   const testIdentity = o.identity.pki.identity('client', 'rsa');
   const withId = o.identity.identity ? { ...ctx, identity: o.identity.identity, testIdentity } : { ...ctx, testIdentity };
   let n = 0;
-  return probeTarget(withId, async (conv) => {
-    const { result, transcript, observation } = await runConversation(quiet, conv, shared);
-    o.output?.onProgress?.(`[probe ${++n}/${Math.max(n, PROBE_HANDSHAKES)}] ${conv.name}: ${result.run.verdict}`);
-    const c = { verdict: result.run.verdict, detail: result.run.detail ?? '' };
-    const wentOn = observation?.wentOn !== undefined;
-    const refused =
-      observation !== undefined &&
-      !wentOn &&
-      (observation.alert !== undefined || observation.end === 'closed' || observation.end === 'reset');
-    return transcript ? { c, transcript, wentOn, refused } : { c, wentOn, refused };
-  });
+  return probeTarget(
+    withId,
+    async (conv) => {
+      const { result, transcript, observation } = await runConversation(quiet, conv, shared);
+      o.output?.onProgress?.(`[probe ${++n}/${Math.max(n, PROBE_HANDSHAKES)}] ${conv.name}: ${result.run.verdict}`);
+      const c = { verdict: result.run.verdict, detail: result.run.detail ?? '' };
+      const wentOn = observation?.wentOn !== undefined;
+      const refused =
+        observation !== undefined &&
+        !wentOn &&
+        (observation.alert !== undefined || observation.end === 'closed' || observation.end === 'reset');
+      return transcript ? { c, transcript, wentOn, refused } : { c, wentOn, refused };
+    },
+    async (conv) => {
+      const store = await takeTicket(quiet, conv, shared, shared.timing);
+      const t = store?.tls13.at(-1);
+      o.output?.onProgress?.(
+        `[probe ${++n}/${Math.max(n, PROBE_HANDSHAKES)}] ${conv.name}: ${t ? `max_early_data_size ${t.maxEarlyDataSize ?? 0}` : 'no ticket'}`,
+      );
+      return t ? (t.maxEarlyDataSize ?? 0) : undefined;
+    },
+  );
 }
 
 /**
