@@ -325,8 +325,7 @@ async function takeTicket(
     answerMs: timing.answerMs,
     quietMs: timing.quietMs,
     totalMs: timing.totalMs,
-    appData: APP_DATA,
-    afterConnect: 'probe',
+    afterConnect: 'listen',
   });
   return store;
 }
