@@ -43,7 +43,12 @@ export interface Conversation {
    * store, then this conversation resumes it with this 0-RTT data, our client's hooks made for that ticket
    * (fuzz/target.ts).
    */
-  zeroRtt?: { data: Uint8Array; hooks?: (ticket: StoredTicket13, provider: CryptoProvider) => EngineHooks };
+  zeroRtt?: {
+    data: Uint8Array;
+    hooks?: (ticket: StoredTicket13, provider: CryptoProvider) => EngineHooks;
+    /** The same ClientHello and 0-RTT data first sent on another connection (the original), then on this one (RFC 8446 §8). */
+    replay?: true;
+  };
   /** Replay: the run's seed and this conversation's index. */
   seed: number;
   path: string;

@@ -524,7 +524,7 @@ const reneg: Family<Extract<ConvSpec, { kind: 'reneg' }>> = {
 };
 
 const isEarly = (m: Mutation): m is OfflineEdit & { zeroRtt: ZeroRttLive } =>
-  m.where === 'configuration' && m.zeroRtt !== undefined && !m.zeroRtt.replay;
+  m.where === 'configuration' && m.zeroRtt !== undefined;
 /** The 0-RTT request of a valid conversation (within any max_early_data_size a ticket allowing 0-RTT has: 1 or more). */
 const EARLY_REQUEST = new TextEncoder().encode('0');
 
@@ -533,8 +533,9 @@ const EARLY_REQUEST = new TextEncoder().encode('0');
  * each conversation first takes a fresh ticket in a valid connection (fuzz/target.ts), then resumes it with 0-RTT
  * data: validly (the server accepts or rejects it, both conforming: §4.2.10 "the server may ... Ignore the extension"
  * or accept it), or broken as a 0-RTT mutation declares it live (`zeroRtt`, generators/mutations/ops-early.ts): past
- * max_early_data_size, without the early_data extension, EndOfEarlyData missing or duplicated. The reaction is its
- * rules' alerts (and those of its live reaction rules).
+ * max_early_data_size, without the early_data extension, EndOfEarlyData missing or duplicated, or the same ClientHello
+ * and 0-RTT data replayed on a second connection. The reaction is its rules' alerts (and those of its live reaction
+ * rules); a replay must complete, and the oracles judge whether the 0-RTT data was accepted twice.
  */
 const early: Family<Extract<ConvSpec, { kind: 'early' }>> = {
   kind: 'early',
@@ -570,6 +571,17 @@ const early: Family<Extract<ConvSpec, { kind: 'early' }>> = {
     const m = MUTATIONS.find((x): x is OfflineEdit & { zeroRtt: ZeroRttLive } => x.name === spec.op && isEarly(x));
     if (!m) throw new Error(`${spec.op} is no 0-RTT mutation our client can run`);
     const live = m.zeroRtt;
+    // a replay: a valid ClientHello again, answered with a handshake (RFC 8446 §4.2.10: the server may "Ignore the
+    // extension and return a regular 1-RTT response"); whether it accepted the 0-RTT data twice is the rule's check
+    // over both connections (t13.early.replay-once, one server instance), which flags the target
+    if (live.replay)
+      return {
+        ...frame,
+        zeroRtt: { data: EARLY_REQUEST, replay: true },
+        operator: m.name,
+        subject: m.name,
+        expect: { kind: 'complete', rules: [...m.rules] },
+      };
     const reactionRules = [...(m.reactionRules ?? []), ...(live.reactionRules ?? [])];
     return {
       ...frame,

@@ -14,7 +14,7 @@
  */
 import { availableParallelism } from 'node:os';
 import fc from 'fast-check';
-import { type CryptoProvider, nodeProvider } from '../crypto';
+import { type CryptoProvider, ecdhGroupOf, generateEcdhKeyPair, nodeProvider } from '../crypto';
 import { TlsClient } from '../engine/client';
 import type { ClientConfig } from '../engine/config';
 import type { EngineHooks } from '../engine/hooks';
@@ -197,13 +197,29 @@ export async function runConversation(
     path: conv.path,
   };
   // 0-RTT: a first connection leaves the ticket this one resumes with early data; its hooks are made for that ticket
-  let early: Pick<ClientConfig, 'sessionStore' | 'earlyData'> = {};
+  let early: Partial<ClientConfig> = {};
   let earlyHooks: EngineHooks | undefined;
+  let earlier: Transcript[] | undefined;
   if (conv.zeroRtt) {
-    const store = await takeTicket(o, conv, shared, timing);
+    const taken = await takeTicket(o, conv, shared, timing);
+    const store = 'error' in taken ? undefined : taken;
     const ticket = store?.tls13.at(-1);
+    // a target gone before the conversation: as for the conversation's own connection (fuzz/health.ts then decides)
+    if ('error' in taken)
+      return {
+        result: {
+          run: { ...base, verdict: 'target-crashed', detail: `connection refused before the conversation: ${taken.error}` },
+          conversation: conv,
+          targetViolations: [],
+          ms: Date.now() - t0,
+        },
+        fired: false,
+        records: [],
+        keylog: [],
+        refused: taken.error,
+      };
     if (!store || !ticket?.maxEarlyDataSize) {
-      const detail = `the first connection left no ticket allowing 0-RTT data (${store ? 'no early_data in its ticket' : 'connection refused'})`;
+      const detail = 'the first connection left no ticket allowing 0-RTT data';
       return {
         result: {
           run: { ...base, verdict: 'conforming', detail },
@@ -218,6 +234,25 @@ export async function runConversation(
     }
     early = { sessionStore: store, earlyData: conv.zeroRtt.data };
     earlyHooks = conv.zeroRtt.hooks?.(ticket, provider);
+    if (conv.zeroRtt.replay) {
+      // the same ClientHello and 0-RTT record twice (RFC 8446 §8): a fixed key share, clock and random, no compatibility
+      // session ID, a copy of the store holding the ticket each time; the original runs first, this conversation replays it
+      const g = ecdhGroupOf(conv.group) ?? ecdhGroupOf(NamedGroup.x25519)!;
+      const key = await generateEcdhKeyPair(provider, g);
+      const now = Date.now();
+      const tickets = [...store.tls13];
+      const again = (): Partial<ClientConfig> => ({
+        earlyData: conv.zeroRtt?.data ?? new Uint8Array(0),
+        sessionStore: { tls13: [...tickets], tls12: [] },
+        now: () => now,
+        middleboxCompat: false,
+        keyShareGroups: [ecdhGroupOf(conv.group) ? conv.group : NamedGroup.x25519],
+        ephemeral: [key],
+      });
+      const original = await originalOf(o, { ...conv.client, ...again(), certCache: shared.certCache }, shared, timing);
+      if (original) earlier = [original];
+      early = again();
+    }
   }
   const own = conv.hooks ?? earlyHooks;
   // an external PSK in TLS 1.3: a changed ClientHello carries a binder over the bytes as sent (fuzz/psk.ts)
@@ -249,6 +284,8 @@ export async function runConversation(
     ignoredRules: disabledRules(prof),
     certCache: shared.certCache,
     ...(o.identity.trustAnchors ? { trustAnchors: o.identity.trustAnchors } : {}),
+    // a replay is judged with its original, both sent to the one target (one server instance, RFC 8446 §8)
+    ...(earlier ? { earlier, oneServerInstance: true } : {}),
   });
   const { transcript, ladder } = judged;
   const at = wrapped?.firedAt();
@@ -308,16 +345,16 @@ export async function runConversation(
 /**
  * A valid TLS 1.3 connection of the conversation's configuration that takes the target's ticket into a fresh session
  * store: it waits for the answer to our application data, which comes after the ticket (RFC 8446 §4.6.1: sent "after
- * the server has received the client Finished"). Undefined when the connection is refused.
+ * the server has received the client Finished"); the error when the connection is refused.
  */
 async function takeTicket(
   o: ServerFuzzOptions,
   conv: Conversation,
   shared: RunShared,
   timing: Timing,
-): Promise<ClientSessionStore | undefined> {
+): Promise<ClientSessionStore | { error: string }> {
   const c = await connectTo(o.target.host, o.target.port);
-  if ('error' in c) return undefined;
+  if ('error' in c) return c;
   const store = newClientSessionStore();
   const { earlyData: _none, ...valid } = conv.client;
   const client = new TlsClient({ ...valid, sessionStore: store, certCache: shared.certCache });
@@ -328,6 +365,29 @@ async function takeTicket(
     afterConnect: 'listen',
   });
   return store;
+}
+
+/** The original of a replay: a valid connection with this configuration, its transcript (undefined: none was made). */
+async function originalOf(
+  o: ServerFuzzOptions,
+  config: ClientConfig,
+  shared: RunShared,
+  timing: Timing,
+): Promise<Transcript | undefined> {
+  const c = await connectTo(o.target.host, o.target.port);
+  if ('error' in c) return undefined;
+  const client = new TlsClient(config);
+  const run = await exchange(client, c.socket, {
+    answerMs: timing.answerMs,
+    quietMs: timing.quietMs,
+    totalMs: timing.totalMs,
+    afterConnect: 'listen',
+  });
+  const judged = await judgeRun(run, client, 'client', `${o.target.host}:${o.target.port}`, shared.provider, {
+    peer: 'S->C',
+    certCache: shared.certCache,
+  });
+  return judged.transcript;
 }
 
 function baseOf(o: ServerFuzzOptions, provider: CryptoProvider): ClientBase {
@@ -403,7 +463,7 @@ export async function probe(o: ServerFuzzOptions, shared: RunShared = runShared(
     },
     async (conv) => {
       const store = await takeTicket(quiet, conv, shared, shared.timing);
-      const t = store?.tls13.at(-1);
+      const t = 'error' in store ? undefined : store.tls13.at(-1);
       o.output?.onProgress?.(
         `[probe ${++n}/${Math.max(n, PROBE_HANDSHAKES)}] ${conv.name}: ${t ? `max_early_data_size ${t.maxEarlyDataSize ?? 0}` : 'no ticket'}`,
       );

@@ -218,7 +218,7 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
       readTimeoutMs: 5000,
       totalTimeoutMs: 30_000,
     });
-    const names = MUTATIONS.filter((m) => m.where === 'configuration' && m.zeroRtt && !m.zeroRtt.replay).map((m) => m.name);
+    const names = MUTATIONS.filter((m) => m.where === 'configuration' && m.zeroRtt !== undefined).map((m) => m.name);
     let r: FuzzResult;
     try {
       r = await fuzzTarget({
@@ -243,8 +243,43 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
       't13-0rtt-without-early-data-extension': 'bad_record_mac',
       't13-eoed-missing': 'bad_record_mac',
       't13-eoed-duplicated': 'bad_record_mac',
+      // the replay completes, its 0-RTT data refused (RFC 8446 §8: accepted at most once)
+      't13-0rtt-replay-accepted': '-',
     });
     expect(findings(r.results)).toEqual([]);
+  });
+
+  it('server role, 0-RTT without anti-replay (antiReplay false, a test target): the replay is flagged under t13.early.replay-once', async () => {
+    const provider = nodeProvider();
+    const server = await serve({
+      config: {
+        provider,
+        identity: pki.identity('server', 'rsa'),
+        versions: [VERSION_CODE['1.3']],
+        maxEarlyDataSize: 1024,
+        antiReplay: false,
+        sessionCache: new ServerSessionCache(provider),
+      },
+      app: { kind: 'echo' },
+      jobs: Number.POSITIVE_INFINITY,
+      readTimeoutMs: 5000,
+      totalTimeoutMs: 30_000,
+    });
+    let r: FuzzResult;
+    try {
+      r = await fuzzTarget({
+        target: { host: LOOPBACK, port: server.port },
+        identity: { pki, trustAnchors: pki.anchors, serverName: 'localhost' },
+        budget: { seed: SEED, randomRuns: 0, maxShrinkRuns: 0, readTimeoutMs: 3000 },
+        profile: { strictness: 'exact', only: ['t13-0rtt-replay-accepted'] },
+      });
+    } finally {
+      await server.close();
+    }
+    const replay = r.results.find((x) => x.conversation.subject === 't13-0rtt-replay-accepted');
+    // RFC 8446 §8: "The server MUST ensure that any instance of it ... would accept 0-RTT for the same 0-RTT handshake
+    // at most once"
+    expect(replay?.run).toMatchObject({ verdict: 'flagged', rule: 't13.early.replay-once' });
   });
 
   it.each([['1.3'], ['1.2']])('client role: fuzzClient with our engine client offering TLS %s', async (version) => {

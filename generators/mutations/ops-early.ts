@@ -131,6 +131,7 @@ export const EARLY_DATA_MUTATIONS: readonly Mutation[] = [
     where: 'configuration',
     bases: T13,
     apply: async (env) => replayed(env, await zeroRtt(env, { server: { antiReplay: false } })),
+    zeroRtt: { replay: true },
   },
   {
     name: 't13-0rtt-over-max-early-data-size',
