@@ -301,6 +301,12 @@ describe('planConversations', () => {
       expect.arrayContaining([...expected, 'valid 1.2 #0', 'valid 1.3 #0', 'valid 1.3 #1', 'early valid']),
     );
     expect(names).toEqual(expect.arrayContaining(['ch-grease 1.2', 'ch-grease 1.3']));
+    // tickets without early_data (or none): no 0-RTT conversation
+    for (const maxEarlyData of [0, undefined]) {
+      const { maxEarlyData: _m, ...rest } = target;
+      const t = maxEarlyData === undefined ? rest : { ...rest, maxEarlyData };
+      expect(coverageExamples(planContext(o, t)).filter((e) => e.kind === 'early')).toEqual([]);
+    }
     expect(ex.slice(0, 4).map((e) => e.kind)).toEqual(['mutant', 'state', 'cert', 'valid']);
     for (const e of ex) if (e.kind !== 'valid' && !(e.kind === 'reneg' && e.op === undefined)) expect(e.cfg).toEqual(CFG0);
     // the valid renegotiation offers the restricted list too
