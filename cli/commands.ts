@@ -505,6 +505,11 @@ back the same bytes, and "findings": syntax problems with their byte offset and 
       { name: 'schemes', value: 'LIST', multiple: true, help: 'signature schemes in preference order' },
       { name: 'alpn', value: 'LIST', multiple: true, help: 'ALPN protocols in preference order' },
       { name: 'tickets', value: 'N', help: 'TLS 1.3 tickets per connection (default 1; 0 also turns off TLS 1.2 tickets)' },
+      {
+        name: 'max-early-data',
+        value: 'N',
+        help: 'TLS 1.3 0-RTT: tickets allow N bytes of early data (max_early_data_size, RFC 8446 §4.6.1), accepted once each',
+      },
       { name: 'echo', help: 'send back every record of application data until the peer closes' },
       { name: 'http', help: 'answer an HTTP/1.0 request (the default)' },
       { name: 'jobs', value: 'N', help: 'connections served at once (default 1)' },

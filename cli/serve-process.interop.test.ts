@@ -108,6 +108,19 @@ describe('tlsprop serve (a process)', () => {
     ]);
   });
 
+  it('--max-early-data 512: tickets allow 512 bytes of 0-RTT data, accepted on the resumption (RFC 8446 §4.2.10, §4.6.1)', async () => {
+    const { proc, port } = await startServe(['--version', '1.3', '--max-early-data', '512', '--max-connections', '2']);
+    const store = newClientSessionStore();
+    const cfg = clientOf(pki.anchors, { versions: [VERSION_CODE['1.3']], sessionStore: store });
+    const request = { appData: enc.encode('GET / HTTP/1.0\r\n\r\n') };
+    await runOurClient(cfg, port, request);
+    expect(store.tls13.at(-1)?.maxEarlyDataSize).toBe(512);
+    const second = await runOurClient({ ...cfg, earlyData: enc.encode('GET / HTTP/1.0\r\n\r\n') }, port, request);
+    expect(second.endpoint instanceof TlsClient && second.endpoint.earlyData).toMatchObject({ offered: true, accepted: true });
+    await proc.waitForExit(20_000);
+    expect(summariesOf(proc).map((l) => l.resumed)).toEqual([false, true]);
+  });
+
   it('--fault accept-missing-cv: a client without CertificateVerify gets through (test only)', async () => {
     const { proc, port } = await startServe([
       '--client-auth',

@@ -23,7 +23,7 @@ import type { Io } from './main';
 import { parsePsk } from './psk';
 
 export const SERVE_USAGE =
-  'serve --listen HOST:PORT [--version 1.2|1.3|both] [--cert C --key K | --key-type rsa|ecdsa] [--write-ca FILE] [--ca CA] [--client-auth none|request|require] [--suites LIST] [--groups LIST] [--schemes LIST] [--alpn LIST] [--tickets N] [--psk IDENTITY:HEX] [--psk-hint TEXT] [--renegotiation refuse|secure|legacy] [--echo|--http] [--jobs N] [--max-connections N] [--timeout MS] [--keylog FILE] [--allow-remote] [--fault NAME]';
+  'serve --listen HOST:PORT [--version 1.2|1.3|both] [--cert C --key K | --key-type rsa|ecdsa] [--write-ca FILE] [--ca CA] [--client-auth none|request|require] [--suites LIST] [--groups LIST] [--schemes LIST] [--alpn LIST] [--tickets N] [--max-early-data N] [--psk IDENTITY:HEX] [--psk-hint TEXT] [--renegotiation refuse|secure|legacy] [--echo|--http] [--jobs N] [--max-connections N] [--timeout MS] [--keylog FILE] [--allow-remote] [--fault NAME]';
 
 const HELP = `usage: tlsprop ${SERVE_USAGE}
 
@@ -53,6 +53,9 @@ and reason when it aborted, alerts sent and received.
   --alpn LIST            ALPN protocols in preference order
   --tickets N            TLS 1.3 NewSessionTickets per connection (default 1); 0 also turns
                          off TLS 1.2 session tickets (session IDs are always cached)
+  --max-early-data N     TLS 1.3 0-RTT: tickets carry early_data with max_early_data_size N
+                         (RFC 8446 §4.6.1); the 0-RTT data of a ClientHello is accepted at most
+                         once (§8); default: tickets without early_data
   --psk IDENTITY:HEX     an external pre-shared key (repeatable): TLS 1.2 PSK, DHE_PSK, RSA_PSK
                          and ECDHE_PSK suites (RFC 4279, RFC 5489) and TLS 1.3 external PSKs
                          (RFC 8446 §4.2.11); IDENTITY:HEX:sha384 binds a TLS 1.3 PSK to SHA-384
@@ -208,6 +211,10 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
   config.newSessionTickets = tickets;
   config.sessionTickets12 = tickets > 0;
   config.sessionCache = new ServerSessionCache(provider);
+  if (v['max-early-data'] !== undefined) {
+    if (tickets === 0) throw new UsageError('--max-early-data needs tickets: not with --tickets 0');
+    config.maxEarlyDataSize = intOption(v['max-early-data'], 'max-early-data', 0, 1);
+  }
   if (v.fault) {
     let faults: Fault[];
     try {
@@ -276,6 +283,7 @@ function parse(args: string[]) {
       schemes: { type: 'string', multiple: true },
       alpn: { type: 'string', multiple: true },
       tickets: { type: 'string' },
+      'max-early-data': { type: 'string' },
       echo: { type: 'boolean' },
       http: { type: 'boolean' },
       jobs: { type: 'string' },

@@ -7,6 +7,8 @@
 import type { ClientConfig, ExternalPsk, Identity } from '../engine/config';
 import type { TestPki } from '../engine/fixtures';
 import type { EngineHooks } from '../engine/hooks';
+import type { StoredTicket13 } from '../engine/session';
+import type { CryptoProvider } from '../crypto';
 import type { ClientSends } from '../generators/mutations/model';
 import { BASES, type BaseChoice, type BaseName, baseEnv } from '../generators/mutations/support';
 import { NamedGroup } from '../wire/registry';
@@ -36,6 +38,17 @@ export interface Conversation {
   invalidAt?: MessageType;
   /** TLS 1.2: once the first handshake is done our client renegotiates (the renegotiation family; fuzz/exchange.ts). */
   renegotiate?: true;
+  /**
+   * TLS 1.3 0-RTT (the early family): a first valid connection takes a ticket from the target into a fresh session
+   * store, then this conversation resumes it with this 0-RTT data, our client's hooks made for that ticket
+   * (fuzz/target.ts).
+   */
+  zeroRtt?: {
+    data: Uint8Array;
+    hooks?: (ticket: StoredTicket13, provider: CryptoProvider) => EngineHooks;
+    /** The same ClientHello and 0-RTT data first sent on another connection (the original), then on this one (RFC 8446 §8). */
+    replay?: true;
+  };
   /** Replay: the run's seed and this conversation's index. */
   seed: number;
   path: string;

@@ -13,7 +13,9 @@
  * - reneg: a TLS 1.2 handshake, then our client renegotiates (RFC 5746):
  *   validly, or with one mutation of its renegotiating ClientHello
  *   (`client-sends` declared `renegotiates`), judged under the first
- *   handshake's keys.
+ *   handshake's keys;
+ * - early: TLS 1.3 0-RTT on a fresh ticket from the target, valid or with one
+ *   0-RTT mutation (`configuration` declared `zeroRtt`).
  *
  * Which mutation runs in which family follows from its declaration; a
  * family is one entry of FAMILIES. The first conversations of a run are one
@@ -23,7 +25,15 @@
 import fc from 'fast-check';
 import { engineSuite, PSK_KEX } from '../engine/suites';
 import { MUTATIONS } from '../generators/mutations/catalogue';
-import { type ClientCertificate, type ClientSends, type Kex12, liveSide, type Mutation } from '../generators/mutations/model';
+import {
+  type ClientCertificate,
+  type ClientSends,
+  type Kex12,
+  liveSide,
+  type Mutation,
+  type OfflineEdit,
+  type ZeroRttLive,
+} from '../generators/mutations/model';
 import { stateHooks, stateModel } from '../generators/mutations/state';
 import { RENEGOTIATION_DECLINE } from '../oracles/rules/renegotiation';
 import type { TlsVersion } from '../wire/vocabulary';
@@ -57,7 +67,9 @@ export type ConvSpec =
   | { kind: 'state'; scenarios: string[]; cfg: ConvConfig }
   | { kind: 'cert'; fault: string; version: TlsVersion; cfg: ConvConfig }
   /** `op`: the renegotiation mutation (absent: a valid renegotiation). */
-  | { kind: 'reneg'; op?: string; cfg: ConvConfig };
+  | { kind: 'reneg'; op?: string; cfg: ConvConfig }
+  /** `op`: the 0-RTT mutation (absent: valid 0-RTT data). */
+  | { kind: 'early'; op?: string; cfg: ConvConfig };
 
 /** The family a conversation belongs to: a valid handshake, a mutant, state-machine steps, a certificate fault. */
 export type FamilyName = ConvSpec['kind'];
@@ -511,16 +523,90 @@ const reneg: Family<Extract<ConvSpec, { kind: 'reneg' }>> = {
   },
 };
 
+const isEarly = (m: Mutation): m is OfflineEdit & { zeroRtt: ZeroRttLive } =>
+  m.where === 'configuration' && m.zeroRtt !== undefined;
+/** The 0-RTT request of a valid conversation (within any max_early_data_size a ticket allowing 0-RTT has: 1 or more). */
+const EARLY_REQUEST = new TextEncoder().encode('0');
+
+/**
+ * TLS 1.3 0-RTT (RFC 8446 §2.3, §4.2.10), against a target whose tickets allow early data (the probe's maxEarlyData):
+ * each conversation first takes a fresh ticket in a valid connection (fuzz/target.ts), then resumes it with 0-RTT
+ * data: validly (the server accepts or rejects it, both conforming: §4.2.10 "the server may ... Ignore the extension"
+ * or accept it), or broken as a 0-RTT mutation declares it live (`zeroRtt`, generators/mutations/ops-early.ts): past
+ * max_early_data_size, without the early_data extension, EndOfEarlyData missing or duplicated, or the same ClientHello
+ * and 0-RTT data replayed on a second connection. The reaction is its rules' alerts (and those of its live reaction
+ * rules); a replay must complete, and the oracles judge whether the 0-RTT data was accepted twice.
+ */
+const early: Family<Extract<ConvSpec, { kind: 'early' }>> = {
+  kind: 'early',
+  members: (ctx) => (ctx.target.maxEarlyData && ctx.target.suites['1.3'].length ? MUTATIONS.filter(isEarly) : []),
+  coverage: (ctx, members) =>
+    ctx.target.maxEarlyData && ctx.target.suites['1.3'].length
+      ? [
+          { kind: 'early' as const, cfg: { ...CFG0 } },
+          ...members.map((m) => ({ kind: 'early' as const, op: m.name, cfg: { ...CFG0 } })),
+        ]
+      : [],
+  arms: (ctx, members) =>
+    ctx.target.maxEarlyData && ctx.target.suites['1.3'].length
+      ? [
+          {
+            weight: 1,
+            arbitrary: fc
+              .record({
+                kind: fc.constant('early' as const),
+                op: fc.constantFrom('', ...members.map((m) => m.name)),
+                cfg: cfgArb,
+              })
+              .map((s) => (s.op === '' ? { kind: s.kind, cfg: s.cfg } : s)),
+          },
+        ]
+      : [],
+  text: (spec) => `early ${spec.op ?? 'valid'}`,
+  build: async (spec, ctx, path) => {
+    const groups = ctx.target.groups?.length ? ctx.target.groups : GROUPS;
+    const conv = framed(ctx, spec.cfg, '1.3', ctx.target.suites['1.3'], groups, `0-RTT ${spec.op ?? 'valid'}`, path);
+    const frame: Conversation = { ...conv, kind: 'early', zeroRtt: { data: EARLY_REQUEST } };
+    if (spec.op === undefined) return frame;
+    const m = MUTATIONS.find((x): x is OfflineEdit & { zeroRtt: ZeroRttLive } => x.name === spec.op && isEarly(x));
+    if (!m) throw new Error(`${spec.op} is no 0-RTT mutation our client can run`);
+    const live = m.zeroRtt;
+    // a replay: a valid ClientHello again, answered with a handshake (RFC 8446 §4.2.10: the server may "Ignore the
+    // extension and return a regular 1-RTT response"); whether it accepted the 0-RTT data twice is the rule's check
+    // over both connections (t13.early.replay-once, one server instance), which flags the target
+    if (live.replay)
+      return {
+        ...frame,
+        zeroRtt: { data: EARLY_REQUEST, replay: true },
+        operator: m.name,
+        subject: m.name,
+        expect: { kind: 'complete', rules: [...m.rules] },
+      };
+    const reactionRules = [...(m.reactionRules ?? []), ...(live.reactionRules ?? [])];
+    return {
+      ...frame,
+      zeroRtt: {
+        data: live.data?.(ctx.target.maxEarlyData ?? 0) ?? EARLY_REQUEST,
+        ...(live.hooks ? { hooks: live.hooks } : {}),
+      },
+      ...(live.invalidAt !== undefined ? { invalidAt: live.invalidAt } : {}),
+      operator: m.name,
+      subject: m.name,
+      expect: expectationOf({ rules: m.rules, reactionRules }, '1.3', 'server'),
+    };
+  },
+};
+
 /** The spec of a family. */
 type SpecOf<K extends FamilyName> = Extract<ConvSpec, { kind: K }>;
 
 /** Every family, by name: a new family is one entry here (and its spec variant in ConvSpec). */
-export const FAMILIES: { readonly [K in FamilyName]: Family<SpecOf<K>> } = { valid, mutant, state, cert, reneg };
+export const FAMILIES: { readonly [K in FamilyName]: Family<SpecOf<K>> } = { valid, mutant, state, cert, reneg, early };
 
 /** The families in the order of the arbitrary's arms (the order fast-check paths depend on). */
-const ARMS_ORDER: readonly FamilyName[] = ['valid', 'mutant', 'state', 'cert', 'reneg'];
+const ARMS_ORDER: readonly FamilyName[] = ['valid', 'mutant', 'state', 'cert', 'reneg', 'early'];
 /** The families' turns in the coverage-first conversations. */
-const COVERAGE_TURNS: readonly FamilyName[] = ['mutant', 'state', 'cert', 'valid', 'reneg'];
+const COVERAGE_TURNS: readonly FamilyName[] = ['mutant', 'state', 'cert', 'valid', 'reneg', 'early'];
 
 /** A family's view that does not depend on its spec type (members, coverage and arms as plain specs). */
 interface AnyFamily {
@@ -576,6 +662,7 @@ function namesOf(spec: ConvSpec): string[] {
     case 'cert':
       return [spec.fault];
     case 'reneg':
+    case 'early':
       return spec.op === undefined ? [] : [spec.op];
   }
 }
@@ -644,5 +731,5 @@ export function specText(s: ConvSpec): string {
 
 /** Every name a conversation against a server can run (profiles and --operator are checked against it). */
 export function conversationNames(): string[] {
-  return MUTATIONS.filter((m) => isMutant(m) || isState(m) || isCertFault(m) || isReneg(m)).map((m) => m.name);
+  return MUTATIONS.filter((m) => isMutant(m) || isState(m) || isCertFault(m) || isReneg(m) || isEarly(m)).map((m) => m.name);
 }

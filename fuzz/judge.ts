@@ -342,6 +342,9 @@ export async function judgeRun(
     ignoredRules?: ReadonlySet<string>;
     /** Parsed certificates shared by the run's conversations (the same chains come back every time). */
     certCache?: ParsedCertCache;
+    /** Earlier connections this one refers to (a replay: the original; oracles/evaluate.ts `earlier`), and whether all reached one server instance. */
+    earlier?: readonly Transcript[];
+    oneServerInstance?: boolean;
   },
 ): Promise<JudgedRun> {
   const ours: Direction = role === 'client' ? 'C->S' : 'S->C';
@@ -374,6 +377,8 @@ export async function judgeRun(
         judgeReactions: false,
         ...(opts.trustAnchors ? { trustAnchors: opts.trustAnchors } : {}),
         ...(opts.certCache ? { certCache: opts.certCache } : {}),
+        ...(opts.earlier ? { earlier: opts.earlier } : {}),
+        ...(opts.oneServerInstance ? { oneServerInstance: true } : {}),
       })
     ).verdicts;
     peer = verdicts.filter(

@@ -63,13 +63,13 @@ const PROBE_SCHEMES: readonly number[] = [
 
 /**
  * Handshakes a server probe runs at most (for progress): each probed suite, without a client certificate and with one
- * from our test root, each group alone, the chain, each scheme alone.
+ * from our test root, a TLS 1.3 ticket, each group alone, the chain, each scheme alone.
  */
 export const PROBE_HANDSHAKES =
   PROBE_SUITES['1.3'].length +
   PROBE_SUITES['1.2'].length +
   PROBE_PSK_SUITES.length +
-  2 +
+  3 +
   GROUPS.length +
   1 +
   PROBE_SCHEMES.length;
@@ -108,7 +108,16 @@ export interface TargetProfile {
    * it (pre_shared_key, RFC 8446 §4.2.11); TLS 1.2, a PSK suite completed (RFC 4279). Absent: our client has none.
    */
   psk?: TlsVersion[];
+  /**
+   * The max_early_data_size of the early_data extension in the target's TLS 1.3 NewSessionTicket (RFC 8446 §4.6.1):
+   * its tickets allow 0-RTT data, and the early family runs (fuzz/families.ts). 0: a ticket without early_data;
+   * absent: no ticket came, or not probed.
+   */
+  maxEarlyData?: number;
 }
+
+/** A valid TLS 1.3 connection taking a ticket: the max_early_data_size of the ticket (0: none), undefined without one. */
+export type TicketRun = (conv: Conversation) => Promise<number | undefined>;
 
 /** Whether a TLS 1.2 suite is one of the PSK key exchanges (RFC 4279, RFC 5489). */
 export const isPsk12 = (suite: number): boolean => {
@@ -209,6 +218,7 @@ const went = (c: Classification): boolean => c.verdict === 'conforming' || c.ver
 export async function probeTarget(
   ctx: ConversationContext & { identity?: Identity; testIdentity?: Identity },
   run: ProbeRun,
+  ticket?: TicketRun,
 ): Promise<TargetProfile> {
   const profile: TargetProfile = { suites: { '1.2': [], '1.3': [] }, certificateRequested: false };
   const psk = ctx.base.psk !== undefined;
@@ -232,6 +242,12 @@ export async function probeTarget(
     }
   }
   const v: TlsVersion | undefined = profile.suites['1.3'].length ? '1.3' : profile.suites['1.2'].length ? '1.2' : undefined;
+  // whether the target's TLS 1.3 tickets allow 0-RTT data (the early family)
+  const s13 = profile.suites['1.3'][0];
+  if (ticket && s13 !== undefined) {
+    const max = await ticket(conv('1.3', s13, NamedGroup.x25519, 'probe ticket'));
+    if (max !== undefined) profile.maxEarlyData = max;
+  }
   // whether a handshake without a client certificate is refused (our client answers the CertificateRequest with none):
   // TLS 1.2 first, where the server's Finished comes after our Certificate and shows it went on without one; in TLS 1.3
   // the conversation waits, as for a mutant, for the server's answer to our flight (a ticket, data, an alert, a close)

@@ -268,7 +268,8 @@ describe('planConversations', () => {
 
   it('coverage first: each applicable name once at the simplest configuration, families taking turns, order by seed; then random', async () => {
     const pki = await testPki();
-    const target: TargetProfile = { ...TWO_VERSIONS, schemes: [0x0804, 0x0401] };
+    // tickets allowing 0-RTT data: the early family runs too
+    const target: TargetProfile = { ...TWO_VERSIONS, schemes: [0x0804, 0x0401], maxEarlyData: 1024 };
     const o = await options({
       identity: { identity: pki.identity('client', 'rsa') },
       budget: { runs: 60 },
@@ -284,7 +285,9 @@ describe('planConversations', () => {
             ? e.fault
             : e.kind === 'reneg'
               ? (e.op ?? 'reneg valid')
-              : `valid ${e.version} #${e.cfg.suite}`;
+              : e.kind === 'early'
+                ? (e.op ?? 'early valid')
+                : `valid ${e.version} #${e.cfg.suite}`;
     const names = ex.map(nameOf);
     expect(new Set(names).size).toBe(names.length);
     // every name a server run can have applies here but those that need a DHE or an RSA key exchange suite this
@@ -294,8 +297,16 @@ describe('planConversations', () => {
     const expected = conversationNames().filter((n) => !dhe(n));
     // a mutation that runs in both versions is covered in each
     const covered = new Set(names.map((n) => n.replace(/ 1\.[23]$/, '')));
-    expect([...covered]).toEqual(expect.arrayContaining([...expected, 'valid 1.2 #0', 'valid 1.3 #0', 'valid 1.3 #1']));
+    expect([...covered]).toEqual(
+      expect.arrayContaining([...expected, 'valid 1.2 #0', 'valid 1.3 #0', 'valid 1.3 #1', 'early valid']),
+    );
     expect(names).toEqual(expect.arrayContaining(['ch-grease 1.2', 'ch-grease 1.3']));
+    // tickets without early_data (or none): no 0-RTT conversation
+    for (const maxEarlyData of [0, undefined]) {
+      const { maxEarlyData: _m, ...rest } = target;
+      const t = maxEarlyData === undefined ? rest : { ...rest, maxEarlyData };
+      expect(coverageExamples(planContext(o, t)).filter((e) => e.kind === 'early')).toEqual([]);
+    }
     expect(ex.slice(0, 4).map((e) => e.kind)).toEqual(['mutant', 'state', 'cert', 'valid']);
     for (const e of ex) if (e.kind !== 'valid' && !(e.kind === 'reneg' && e.op === undefined)) expect(e.cfg).toEqual(CFG0);
     // the valid renegotiation offers the restricted list too
@@ -314,9 +325,11 @@ describe('planConversations', () => {
             ? `valid ${e.version} ${suiteName(target.suites[e.version][e.cfg.suite]!)} ${e.version}`
             : e.kind === 'reneg' && e.op === undefined
               ? `renegotiation valid ${suiteName(target.suites['1.2'][e.cfg.suite]!)} 1.2`
-              : e.kind === 'mutant'
-                ? `${e.op} ${e.version ?? plan.find((c) => c.subject === e.op)?.version}`
-                : `${nameOf(e)} ${e.kind === 'cert' ? e.version : plan.find((c) => c.subject === nameOf(e))?.version}`,
+              : e.kind === 'early' && e.op === undefined
+                ? `0-RTT valid ${suiteName(target.suites['1.3'][e.cfg.suite]!)} 1.3`
+                : e.kind === 'mutant'
+                  ? `${e.op} ${e.version ?? plan.find((c) => c.subject === e.op)?.version}`
+                  : `${nameOf(e)} ${e.kind === 'cert' ? e.version : plan.find((c) => c.subject === nameOf(e))?.version}`,
         ),
     );
     expect(plan).toHaveLength(60);

@@ -14,8 +14,11 @@
  */
 import { availableParallelism } from 'node:os';
 import fc from 'fast-check';
-import { type CryptoProvider, nodeProvider } from '../crypto';
+import { type CryptoProvider, ecdhGroupOf, generateEcdhKeyPair, nodeProvider } from '../crypto';
 import { TlsClient } from '../engine/client';
+import type { ClientConfig } from '../engine/config';
+import type { EngineHooks } from '../engine/hooks';
+import { type ClientSessionStore, newClientSessionStore } from '../engine/session';
 import { SocketReader } from '../engine/socket';
 import type { ConversationRun } from '../oracles/live';
 import { newCertCache, type ParsedCertCache } from '../pki/parse';
@@ -166,7 +169,8 @@ function policyOf(conv: Conversation, timing: Timing, firedAt: () => number | un
     silenceOk,
     afterConnect: (_sent, flightBeforeAnswer) => {
       const at = firedAt();
-      return at !== undefined && at < flightBeforeAnswer ? 'stop' : 'probe';
+      // 0-RTT: the server reads the early data after its flight (RFC 8446 §2.3), so its answer to it may come later
+      return at !== undefined && at < flightBeforeAnswer && !conv.zeroRtt ? 'stop' : 'probe';
     },
   };
 }
@@ -182,12 +186,6 @@ export async function runConversation(
   const { host, port } = o.target;
   const target = `${host}:${port}`;
   const provider = conv.client.provider ?? shared.provider;
-  // an external PSK in TLS 1.3: a changed ClientHello carries a binder over the bytes as sent (fuzz/psk.ts)
-  const hooks =
-    conv.hooks && conv.client.psk && conv.version === '1.3' ? rebindingPsk(conv.hooks, conv.client.psk, provider) : conv.hooks;
-  const wrapped = hooks ? firingHooks(hooks) : undefined;
-  const config = { ...conv.client, certCache: shared.certCache, ...(wrapped ? { hooks: wrapped.hooks } : {}) };
-  const client = new TlsClient(config);
   const prof = o.profile.file ?? EMPTY_PROFILE;
   const base: ConversationRun = {
     target,
@@ -198,6 +196,70 @@ export async function runConversation(
     seed: conv.seed,
     path: conv.path,
   };
+  // 0-RTT: a first connection leaves the ticket this one resumes with early data; its hooks are made for that ticket
+  let early: Partial<ClientConfig> = {};
+  let earlyHooks: EngineHooks | undefined;
+  let earlier: Transcript[] | undefined;
+  if (conv.zeroRtt) {
+    const taken = await takeTicket(o, conv, shared, timing);
+    const store = 'error' in taken ? undefined : taken;
+    const ticket = store?.tls13.at(-1);
+    // a target gone before the conversation: as for the conversation's own connection (fuzz/health.ts then decides)
+    if ('error' in taken)
+      return {
+        result: {
+          run: { ...base, verdict: 'target-crashed', detail: `connection refused before the conversation: ${taken.error}` },
+          conversation: conv,
+          targetViolations: [],
+          ms: Date.now() - t0,
+        },
+        fired: false,
+        records: [],
+        keylog: [],
+        refused: taken.error,
+      };
+    if (!store || !ticket?.maxEarlyDataSize) {
+      const detail = 'the first connection left no ticket allowing 0-RTT data';
+      return {
+        result: {
+          run: { ...base, verdict: 'conforming', detail },
+          conversation: conv,
+          targetViolations: [],
+          ms: Date.now() - t0,
+        },
+        fired: false,
+        records: [],
+        keylog: [],
+      };
+    }
+    early = { sessionStore: store, earlyData: conv.zeroRtt.data };
+    earlyHooks = conv.zeroRtt.hooks?.(ticket, provider);
+    if (conv.zeroRtt.replay) {
+      // the same ClientHello and 0-RTT record twice (RFC 8446 §8): a fixed key share, clock and random, no compatibility
+      // session ID, a copy of the store holding the ticket each time; the original runs first, this conversation replays it
+      const g = ecdhGroupOf(conv.group) ?? ecdhGroupOf(NamedGroup.x25519)!;
+      const key = await generateEcdhKeyPair(provider, g);
+      const now = Date.now();
+      const tickets = [...store.tls13];
+      const again = (): Partial<ClientConfig> => ({
+        earlyData: conv.zeroRtt?.data ?? new Uint8Array(0),
+        sessionStore: { tls13: [...tickets], tls12: [] },
+        now: () => now,
+        middleboxCompat: false,
+        keyShareGroups: [ecdhGroupOf(conv.group) ? conv.group : NamedGroup.x25519],
+        ephemeral: [key],
+      });
+      const original = await originalOf(o, { ...conv.client, ...again(), certCache: shared.certCache }, shared, timing);
+      if (original) earlier = [original];
+      early = again();
+    }
+  }
+  const own = conv.hooks ?? earlyHooks;
+  // an external PSK in TLS 1.3: a changed ClientHello carries a binder over the bytes as sent (fuzz/psk.ts)
+  const hooks = own && conv.client.psk && conv.version === '1.3' ? rebindingPsk(own, conv.client.psk, provider) : own;
+  const wrapped = hooks ? firingHooks(hooks) : undefined;
+  const config = { ...conv.client, ...early, certCache: shared.certCache, ...(wrapped ? { hooks: wrapped.hooks } : {}) };
+  const client = new TlsClient(config);
   const c = await connectTo(host, port);
   if ('error' in c)
     return {
@@ -222,14 +284,15 @@ export async function runConversation(
     ignoredRules: disabledRules(prof),
     certCache: shared.certCache,
     ...(o.identity.trustAnchors ? { trustAnchors: o.identity.trustAnchors } : {}),
+    // a replay is judged with its original, both sent to the one target (one server instance, RFC 8446 §8)
+    ...(earlier ? { earlier, oneServerInstance: true } : {}),
   });
   const { transcript, ladder } = judged;
   const at = wrapped?.firedAt();
-  const from: InvalidFrom | undefined = wrapped
-    ? { bytes: at ?? Number.POSITIVE_INFINITY }
-    : conv.invalidAt !== undefined
-      ? { message: conv.invalidAt }
-      : undefined;
+  // a conversation that names where its invalid input starts (a certificate fault; a 0-RTT record after a valid
+  // ClientHello its hooks changed) is judged from there, else from where its hooks fired
+  const from: InvalidFrom | undefined =
+    conv.invalidAt !== undefined ? { message: conv.invalidAt } : wrapped ? { bytes: at ?? Number.POSITIVE_INFINITY } : undefined;
   const j = judgeConversation(
     conv.expect,
     judged,
@@ -277,6 +340,54 @@ export async function runConversation(
   if (transcript) out.transcript = transcript;
   out.wireMs = run.ms;
   return out;
+}
+
+/**
+ * A valid TLS 1.3 connection of the conversation's configuration that takes the target's ticket into a fresh session
+ * store: it waits for the answer to our application data, which comes after the ticket (RFC 8446 §4.6.1: sent "after
+ * the server has received the client Finished"); the error when the connection is refused.
+ */
+async function takeTicket(
+  o: ServerFuzzOptions,
+  conv: Conversation,
+  shared: RunShared,
+  timing: Timing,
+): Promise<ClientSessionStore | { error: string }> {
+  const c = await connectTo(o.target.host, o.target.port);
+  if ('error' in c) return c;
+  const store = newClientSessionStore();
+  const { earlyData: _none, ...valid } = conv.client;
+  const client = new TlsClient({ ...valid, sessionStore: store, certCache: shared.certCache });
+  await exchange(client, c.socket, {
+    answerMs: timing.answerMs,
+    quietMs: timing.quietMs,
+    totalMs: timing.totalMs,
+    afterConnect: 'listen',
+  });
+  return store;
+}
+
+/** The original of a replay: a valid connection with this configuration, its transcript (undefined: none was made). */
+async function originalOf(
+  o: ServerFuzzOptions,
+  config: ClientConfig,
+  shared: RunShared,
+  timing: Timing,
+): Promise<Transcript | undefined> {
+  const c = await connectTo(o.target.host, o.target.port);
+  if ('error' in c) return undefined;
+  const client = new TlsClient(config);
+  const run = await exchange(client, c.socket, {
+    answerMs: timing.answerMs,
+    quietMs: timing.quietMs,
+    totalMs: timing.totalMs,
+    afterConnect: 'listen',
+  });
+  const judged = await judgeRun(run, client, 'client', `${o.target.host}:${o.target.port}`, shared.provider, {
+    peer: 'S->C',
+    certCache: shared.certCache,
+  });
+  return judged.transcript;
 }
 
 function baseOf(o: ServerFuzzOptions, provider: CryptoProvider): ClientBase {
@@ -337,17 +448,28 @@ export async function probe(o: ServerFuzzOptions, shared: RunShared = runShared(
   const testIdentity = o.identity.pki.identity('client', 'rsa');
   const withId = o.identity.identity ? { ...ctx, identity: o.identity.identity, testIdentity } : { ...ctx, testIdentity };
   let n = 0;
-  return probeTarget(withId, async (conv) => {
-    const { result, transcript, observation } = await runConversation(quiet, conv, shared);
-    o.output?.onProgress?.(`[probe ${++n}/${Math.max(n, PROBE_HANDSHAKES)}] ${conv.name}: ${result.run.verdict}`);
-    const c = { verdict: result.run.verdict, detail: result.run.detail ?? '' };
-    const wentOn = observation?.wentOn !== undefined;
-    const refused =
-      observation !== undefined &&
-      !wentOn &&
-      (observation.alert !== undefined || observation.end === 'closed' || observation.end === 'reset');
-    return transcript ? { c, transcript, wentOn, refused } : { c, wentOn, refused };
-  });
+  return probeTarget(
+    withId,
+    async (conv) => {
+      const { result, transcript, observation } = await runConversation(quiet, conv, shared);
+      o.output?.onProgress?.(`[probe ${++n}/${Math.max(n, PROBE_HANDSHAKES)}] ${conv.name}: ${result.run.verdict}`);
+      const c = { verdict: result.run.verdict, detail: result.run.detail ?? '' };
+      const wentOn = observation?.wentOn !== undefined;
+      const refused =
+        observation !== undefined &&
+        !wentOn &&
+        (observation.alert !== undefined || observation.end === 'closed' || observation.end === 'reset');
+      return transcript ? { c, transcript, wentOn, refused } : { c, wentOn, refused };
+    },
+    async (conv) => {
+      const store = await takeTicket(quiet, conv, shared, shared.timing);
+      const t = 'error' in store ? undefined : store.tls13.at(-1);
+      o.output?.onProgress?.(
+        `[probe ${++n}/${Math.max(n, PROBE_HANDSHAKES)}] ${conv.name}: ${t ? `max_early_data_size ${t.maxEarlyDataSize ?? 0}` : 'no ticket'}`,
+      );
+      return t ? (t.maxEarlyDataSize ?? 0) : undefined;
+    },
+  );
 }
 
 /**
@@ -379,7 +501,7 @@ export async function fuzzTarget(o: ServerFuzzOptions): Promise<FuzzResult> {
   const progress = o.output?.onProgress ?? (() => undefined);
   const profile = o.target.known ?? (await probe(o, shared));
   progress(
-    `probe: TLS 1.3 [${profile.suites['1.3'].map(suiteName).join(', ')}], TLS 1.2 [${profile.suites['1.2'].map(suiteName).join(', ')}]${profile.certificateRequested ? `, asks for a client certificate${profile.clientCertRequired ? ' (refuses a client without one)' : profile.clientCertRequired === false ? ' (goes on without one)' : ''}${profile.testRootTrusted === false ? '; it does not trust our test root (certificate faults may be answered as unknown CA; tlsprop fuzz --write-ca FILE writes it)' : ''}` : ''}${profile.psk ? `; our external PSK taken in ${profile.psk.length ? profile.psk.map((v) => `TLS ${v}`).join(' and ') : 'no version (the PSK mutations do not run)'}` : ''}`,
+    `probe: TLS 1.3 [${profile.suites['1.3'].map(suiteName).join(', ')}], TLS 1.2 [${profile.suites['1.2'].map(suiteName).join(', ')}]${profile.certificateRequested ? `, asks for a client certificate${profile.clientCertRequired ? ' (refuses a client without one)' : profile.clientCertRequired === false ? ' (goes on without one)' : ''}${profile.testRootTrusted === false ? '; it does not trust our test root (certificate faults may be answered as unknown CA; tlsprop fuzz --write-ca FILE writes it)' : ''}` : ''}${profile.psk ? `; our external PSK taken in ${profile.psk.length ? profile.psk.map((v) => `TLS ${v}`).join(' and ') : 'no version (the PSK mutations do not run)'}` : ''}${profile.maxEarlyData ? `; its TLS 1.3 tickets allow 0-RTT (max_early_data_size ${profile.maxEarlyData})` : ''}`,
   );
   const ctx = planContext(o, profile, provider);
   const runs = runsOf(ctx);

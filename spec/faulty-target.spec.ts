@@ -303,7 +303,9 @@ describe('the fuzzer finds every server-side fault of the faulty target', () => 
             ? e.fault
             : e.kind === 'reneg'
               ? (e.op ?? 'reneg valid')
-              : `valid ${e.version} suite#${e.cfg.suite}`,
+              : e.kind === 'early'
+                ? (e.op ?? 'early valid')
+                : `valid ${e.version} suite#${e.cfg.suite}`,
     );
     expect(names.length).toBeLessThanOrEqual(RUNS);
     expect(new Set(names).size).toBe(names.length);

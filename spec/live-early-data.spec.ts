@@ -25,6 +25,10 @@ import { checkTranscript } from '../oracles/evaluate';
 import { type Conversation, clientConversation } from '../testing/converse';
 import { freePort, PeerGroup, type PeerProcess, requireBinary } from '../testing/launch';
 import { opensslServer } from '../testing/peers';
+import { fuzzTarget } from '../fuzz/target';
+import { ladderText } from '../fuzz/judge';
+import { MUTATIONS } from '../generators/mutations';
+import { LOOPBACK } from '../testing/launch';
 import { type PkiFiles, writePki } from '../testing/pki';
 import { waitAnd } from './support/interop-cells';
 import { AlertDescription, NamedGroup } from '../wire/registry';
@@ -220,4 +224,63 @@ describe('live 0-RTT: openssl s_server -early_data', () => {
         ),
       ]);
     });
+});
+
+/**
+ * The same server as a `tlsprop fuzz` target: the probe reads the max_early_data_size of its ticket, and the early
+ * family (fuzz/families.ts) runs valid 0-RTT and each 0-RTT mutation declared live (ops-early.ts `zeroRtt`), judged
+ * from the wire at strictness exact. OpenSSL 3.0 answers each as the rules' alerts say, so there is no finding:
+ * over max_early_data_size unexpected_message (RFC 8446 §4.6.1: "A server receiving more than max_early_data_size
+ * bytes of 0-RTT data SHOULD terminate the connection with an "unexpected_message" alert"); no early_data extension,
+ * EndOfEarlyData missing or duplicated bad_record_mac (§5.2: "If the decryption fails, the receiver MUST terminate
+ * the connection with a "bad_record_mac" alert"). s_server -early_data leaves its accept loop (exit status 0) after a
+ * duplicated EndOfEarlyData: the run restarts it (fuzz/health.ts), and the conversation that found it gone is run
+ * again alone.
+ */
+describe('tlsprop fuzz: the 0-RTT family against openssl s_server -early_data', () => {
+  const names = MUTATIONS.filter((m) => m.where === 'configuration' && m.zeroRtt !== undefined).map((m) => m.name);
+
+  it('probes the ticket, runs valid 0-RTT and each mutation: zero findings, the alerts the rules name', async () => {
+    const fuzzPort = await freePort();
+    const start = () =>
+      group.launch(
+        opensslServer({
+          port: fuzzPort,
+          files,
+          key: 'rsa',
+          version: '1.3',
+          // -early_data does not go with -rev: the server prints what it reads and answers nothing
+          echo: false,
+          extra: ['-early_data', '-max_early_data', String(MAX_EARLY), '-recv_max_early_data', String(MAX_EARLY)],
+        }),
+      );
+    await start();
+    const r = await fuzzTarget({
+      target: {
+        host: LOOPBACK,
+        port: fuzzPort,
+        restart: async () => {
+          await start();
+        },
+      },
+      identity: { pki: files.pki, trustAnchors: files.pki.anchors, serverName: SERVER_NAME },
+      budget: { seed: 1, randomRuns: 0, maxShrinkRuns: 0, readTimeoutMs: 3000, jobs: 1 },
+      profile: { strictness: 'exact', only: names },
+    });
+    expect(r.profile.maxEarlyData).toBe(MAX_EARLY);
+    expect(r.stopped).toBeUndefined();
+    expect(r.skipped).toEqual([]);
+    const early = r.results.filter((x) => x.conversation.kind === 'early');
+    const answered = Object.fromEntries(early.map((x) => [x.conversation.subject ?? 'valid', x.alert ?? '-']));
+    expect(answered).toEqual({
+      valid: '-',
+      't13-0rtt-over-max-early-data-size': 'unexpected_message',
+      't13-0rtt-without-early-data-extension': 'bad_record_mac',
+      't13-eoed-missing': 'bad_record_mac',
+      't13-eoed-duplicated': 'bad_record_mac',
+      // the replay completes, its 0-RTT data refused (RFC 8446 §8: accepted at most once)
+      't13-0rtt-replay-accepted': '-',
+    });
+    expect(r.results.filter((x) => x.run.verdict !== 'conforming').map((x) => ladderText(x.run).join('\n'))).toEqual([]);
+  });
 });

@@ -21,6 +21,8 @@ import { join } from 'node:path';
 import { type TestPki, testPki } from '../engine/fixtures';
 import { nodeProvider } from '../crypto';
 import { serve } from '../engine/serve';
+import { ServerSessionCache } from '../engine/session';
+import { VERSION_CODE } from '../wire/vocabulary';
 import { type ClientFuzzResult, fuzzClient } from '../fuzz/client';
 import { ladderText } from '../fuzz/judge';
 import type { ConversationRun } from '../oracles/live';
@@ -199,6 +201,86 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
       expect(findings(r.results)).toEqual([]);
     },
   );
+
+  it('server role, 0-RTT: the early family (valid and each 0-RTT mutation) against the engine serve --max-early-data', async () => {
+    // `tlsprop serve --echo --max-early-data 1024`: tickets allow 1024 bytes of 0-RTT data, accepted once per ClientHello
+    const provider = nodeProvider();
+    const server = await serve({
+      config: {
+        provider,
+        identity: pki.identity('server', 'rsa'),
+        versions: [VERSION_CODE['1.3']],
+        maxEarlyDataSize: 1024,
+        sessionCache: new ServerSessionCache(provider),
+      },
+      app: { kind: 'echo' },
+      jobs: Number.POSITIVE_INFINITY,
+      readTimeoutMs: 5000,
+      totalTimeoutMs: 30_000,
+    });
+    const names = MUTATIONS.filter((m) => m.where === 'configuration' && m.zeroRtt !== undefined).map((m) => m.name);
+    let r: FuzzResult;
+    try {
+      r = await fuzzTarget({
+        target: { host: LOOPBACK, port: server.port },
+        identity: { pki, trustAnchors: pki.anchors, serverName: 'localhost' },
+        budget: { seed: SEED, randomRuns: 0, maxShrinkRuns: 0, readTimeoutMs: 3000 },
+        profile: { strictness: 'exact', only: names },
+      });
+    } finally {
+      await server.close();
+    }
+    expect(r.profile.maxEarlyData).toBe(1024);
+    const early = r.results.filter((x) => x.conversation.kind === 'early');
+    expect(new Set(early.map((x) => x.conversation.subject ?? 'valid'))).toEqual(new Set(['valid', ...names]));
+    expect(r.skipped).toEqual([]);
+    const answered = Object.fromEntries(early.map((x) => [x.conversation.subject ?? 'valid', x.alert ?? '-']));
+    // valid 0-RTT completes; past max_early_data_size: unexpected_message (RFC 8446 §4.6.1); a record under keys it
+    // was not protected with: bad_record_mac (RFC 8446 §5.2)
+    expect(answered).toEqual({
+      valid: '-',
+      't13-0rtt-over-max-early-data-size': 'unexpected_message',
+      't13-0rtt-without-early-data-extension': 'bad_record_mac',
+      't13-eoed-missing': 'bad_record_mac',
+      't13-eoed-duplicated': 'bad_record_mac',
+      // the replay completes, its 0-RTT data refused (RFC 8446 §8: accepted at most once)
+      't13-0rtt-replay-accepted': '-',
+    });
+    expect(findings(r.results)).toEqual([]);
+  });
+
+  it('server role, 0-RTT without anti-replay (antiReplay false, a test target): the replay is flagged under t13.early.replay-once', async () => {
+    const provider = nodeProvider();
+    const server = await serve({
+      config: {
+        provider,
+        identity: pki.identity('server', 'rsa'),
+        versions: [VERSION_CODE['1.3']],
+        maxEarlyDataSize: 1024,
+        antiReplay: false,
+        sessionCache: new ServerSessionCache(provider),
+      },
+      app: { kind: 'echo' },
+      jobs: Number.POSITIVE_INFINITY,
+      readTimeoutMs: 5000,
+      totalTimeoutMs: 30_000,
+    });
+    let r: FuzzResult;
+    try {
+      r = await fuzzTarget({
+        target: { host: LOOPBACK, port: server.port },
+        identity: { pki, trustAnchors: pki.anchors, serverName: 'localhost' },
+        budget: { seed: SEED, randomRuns: 0, maxShrinkRuns: 0, readTimeoutMs: 3000 },
+        profile: { strictness: 'exact', only: ['t13-0rtt-replay-accepted'] },
+      });
+    } finally {
+      await server.close();
+    }
+    const replay = r.results.find((x) => x.conversation.subject === 't13-0rtt-replay-accepted');
+    // RFC 8446 §8: "The server MUST ensure that any instance of it ... would accept 0-RTT for the same 0-RTT handshake
+    // at most once"
+    expect(replay?.run).toMatchObject({ verdict: 'flagged', rule: 't13.early.replay-once' });
+  });
 
   it.each([['1.3'], ['1.2']])('client role: fuzzClient with our engine client offering TLS %s', async (version) => {
     const r: ClientFuzzResult = await fuzzClient({

@@ -33,11 +33,21 @@ import type { ClientConfig, Identity, ServerConfig } from '../../engine/config';
 import { FAULT_IDS, type Fault } from '../../engine/faults';
 import type { TestPki } from '../../engine/fixtures';
 import type { EngineHooks } from '../../engine/hooks';
+import type { StoredTicket13 } from '../../engine/session';
+import type { CryptoProvider } from '../../crypto';
 import { allRules, isRuleId, type RuleId } from '../../oracles/catalogue';
 import { type ExpectedReaction, expectedReaction } from '../../oracles/reactions';
 import type { FaultKind } from '../../pki/faults';
 import { AlertDescription } from '../../wire/registry';
-import { type AlertName, type HandshakeTypeName, otherSide, type Role, type Side, type TlsVersion } from '../../wire/vocabulary';
+import {
+  type AlertName,
+  type HandshakeTypeName,
+  type MessageType,
+  otherSide,
+  type Role,
+  type Side,
+  type TlsVersion,
+} from '../../wire/vocabulary';
 import type { StateStep } from './state';
 import { BASES, type BaseEnv, type BaseName, type CheckInputs, type Prepared } from './support';
 
@@ -169,6 +179,31 @@ export interface ServerSends extends Common, Sends {
 export interface OfflineEdit extends Common {
   where: 'transcript' | 'configuration';
   apply(env: BaseEnv): Prepared | Promise<Prepared>;
+  /**
+   * A TLS 1.3 0-RTT configuration our client can also run live (the early family, fuzz/families.ts): it resumes a
+   * ticket a first connection to the target left, whose early_data allows 0-RTT, and sends early data as this says.
+   */
+  zeroRtt?: ZeroRttLive;
+}
+
+/** How our client breaks 0-RTT live, on a resumption of a ticket from the target (see OfflineEdit.zeroRtt). */
+export interface ZeroRttLive {
+  /** The 0-RTT data, given the ticket's max_early_data_size (absent: a short request within it). */
+  data?(maxEarlyDataSize: number): Uint8Array;
+  /** Our client's hooks on the resumption, given the ticket it resumes (absent: none). */
+  hooks?(ticket: StoredTicket13, provider: CryptoProvider): EngineHooks;
+  /**
+   * Where the invalid input starts when the hooks change an earlier, valid message (a ClientHello without early_data
+   * is valid; the 0-RTT record after it is not): the server's flight answering that message is not going on.
+   */
+  invalidAt?: MessageType;
+  /** The same ClientHello and 0-RTT data sent again on a second connection (RFC 8446 §8): the replay is judged. */
+  replay?: true;
+  /**
+   * Rules about the receiver's reaction live that the in-memory run does not need: a live server reads what follows
+   * under keys the record was not protected with (t13.ks.traffic-keys: bad_record_mac, RFC 8446 §5.2).
+   */
+  reactionRules?: readonly RuleId[];
 }
 
 /** A chain the server presents (offline: the in-memory server's identity). */

@@ -13,6 +13,7 @@ import { type ClientSessionStore, newClientSessionStore, ServerSessionCache, typ
 import { engineSuite } from '../../engine/suites';
 import { decodeHandshake, encodeBody, encodeHandshake } from '../../wire/handshake';
 import { ExtensionType as X } from '../../wire/registry';
+import type { RuleId } from '../../oracles/catalogue';
 import type { Mutation } from './model';
 import type { BaseEnv, BaseName, Prepared } from './support';
 import { VERSION_CODE } from '../../wire/vocabulary';
@@ -107,6 +108,19 @@ async function replayed(env: BaseEnv, p: Prepared & { store: ClientSessionStore 
   };
 }
 
+/** One more 0-RTT record (64 bytes) after the first: past a max_early_data_size the first fills. */
+const overLimit = (): EngineHooks => once('application_data', (raw) => [raw, new Uint8Array(64).fill(0x62)]);
+const eoedMissing = (): EngineHooks => once('end_of_early_data', () => []);
+const eoedTwice = (): EngineHooks => once('end_of_early_data', (raw) => [raw, raw]);
+/**
+ * Live, the server reads the record after a missing EndOfEarlyData, or after the first of two, under keys it was not
+ * protected with (the handshake keys instead of the early ones, or the other way round), and 0-RTT data after a
+ * ClientHello without early_data under the handshake keys: RFC 8446 §5.2 "If the decryption fails, the receiver MUST
+ * terminate the connection with a "bad_record_mac" alert" (t13.ks.traffic-keys declares it), as §4.2.10 says of a
+ * 0-RTT record after an accepted early_data that does not decrypt.
+ */
+const UNOPENED: readonly RuleId[] = ['t13.ks.traffic-keys'];
+
 export const EARLY_DATA_MUTATIONS: readonly Mutation[] = [
   {
     name: 't13-0rtt-replay-accepted',
@@ -117,6 +131,7 @@ export const EARLY_DATA_MUTATIONS: readonly Mutation[] = [
     where: 'configuration',
     bases: T13,
     apply: async (env) => replayed(env, await zeroRtt(env, { server: { antiReplay: false } })),
+    zeroRtt: { replay: true },
   },
   {
     name: 't13-0rtt-over-max-early-data-size',
@@ -127,8 +142,9 @@ export const EARLY_DATA_MUTATIONS: readonly Mutation[] = [
     bases: T13,
     apply: async (env) => {
       const p = await zeroRtt(env, { earlyData: new Uint8Array(MAX_EARLY).fill(0x61) });
-      return { ...p, hooks: { client: once('application_data', (raw) => [raw, new Uint8Array(64).fill(0x62)]) } };
+      return { ...p, hooks: { client: overLimit() } };
     },
+    zeroRtt: { data: (max) => new Uint8Array(max).fill(0x61), hooks: () => overLimit() },
   },
   {
     name: 't13-0rtt-without-early-data-extension',
@@ -142,6 +158,7 @@ export const EARLY_DATA_MUTATIONS: readonly Mutation[] = [
       const hook = withoutEarlyDataExtension(p.store.tls13[0]!, env.provider);
       return { ...p, hooks: { client: hook } };
     },
+    zeroRtt: { hooks: withoutEarlyDataExtension, invalidAt: 'application_data', reactionRules: UNOPENED },
   },
   {
     name: 't13-eoed-missing',
@@ -150,7 +167,8 @@ export const EARLY_DATA_MUTATIONS: readonly Mutation[] = [
     rules: ['t13.order.eoed'],
     where: 'configuration',
     bases: T13,
-    apply: async (env) => ({ ...(await zeroRtt(env)), hooks: { client: once('end_of_early_data', () => []) } }),
+    apply: async (env) => ({ ...(await zeroRtt(env)), hooks: { client: eoedMissing() } }),
+    zeroRtt: { hooks: () => eoedMissing(), reactionRules: UNOPENED },
   },
   {
     name: 't13-eoed-duplicated',
@@ -159,7 +177,8 @@ export const EARLY_DATA_MUTATIONS: readonly Mutation[] = [
     rules: ['t13.order.eoed'],
     where: 'configuration',
     bases: T13,
-    apply: async (env) => ({ ...(await zeroRtt(env)), hooks: { client: once('end_of_early_data', (raw) => [raw, raw]) } }),
+    apply: async (env) => ({ ...(await zeroRtt(env)), hooks: { client: eoedTwice() } }),
+    zeroRtt: { hooks: () => eoedTwice(), reactionRules: UNOPENED },
   },
   {
     name: 't13-eoed-after-rejected-early-data',

@@ -355,7 +355,9 @@ export const t13RetryPskRules = [
         );
       const detail =
         'The server accepted the 0-RTT data of the same ClientHello twice (early_data in both EncryptedExtensions; RFC 8446 §8: "The server MUST ensure that any instance of it ... would accept 0-RTT for the same 0-RTT handshake at most once").';
-      if (ctx.options.oneServerInstance) return violation(detail, { message: ctx.ch!.m.index });
+      // the breach is the server's: its EncryptedExtensions that accepted the replay's 0-RTT data
+      const ee = ctx.steps.find((s) => s.sym === 'encrypted_extensions')?.m.index ?? ctx.ch!.m.index;
+      if (ctx.options.oneServerInstance) return violation(detail, { message: ee });
       return {
         ...inconclusive(
           'The 0-RTT data of a replayed ClientHello was accepted twice; whether one server instance answered both is not known.',
