@@ -341,7 +341,8 @@ export function faultySpecs(only: TlsVersion, part: 'handshake' | 'live' = 'hand
       TIMEOUT,
     );
 
-    it.each(SERVER_FAULTS.filter((f) => f.version === only))(
+    // side by side, as the live faults above: each learning run mostly waits for answers
+    it.concurrent.each(SERVER_FAULTS.filter((f) => f.version === only))(
       '$fault (TLS $version): the learned machine differs exactly at its transition',
       async (c) => {
         const { r, d } = await learnServer(c.version, [c.fault], inputsOf(SERVER_INPUTS[c.version], c.input));
@@ -365,7 +366,7 @@ export function faultySpecs(only: TlsVersion, part: 'handshake' | 'live' = 'hand
 
     const clientFaults = CLIENT_FAULTS.filter((f) => f.version === only);
     if (clientFaults.length)
-      it.each(clientFaults)(
+      it.concurrent.each(clientFaults)(
         'client $fault (TLS $version): the learned machine differs exactly at its transition',
         async (c) => {
           const { r, d } = await learnClient(c.version, [c.fault], inputsOf(CLIENT_INPUTS[c.version], c.input));
