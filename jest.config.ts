@@ -24,8 +24,6 @@ const config: Config = {
   // One worker more than cores (jest's default is one less): most of the suite's time is waiting on a peer, a socket
   // or a learner's silence window (on 2 cores a clean run used ~50% of the CPU with two workers).
   maxWorkers: availableParallelism() + 1,
-  // the slowest files first (tools/slow-first-sequencer.js): a clean run has no duration cache to order by
-  testSequencer: '<rootDir>/tools/slow-first-sequencer.js',
   // The conformance reports (JSON, JUnit, Markdown, HTML) of what the specs
   // recorded are written to out/report; see reports/jest-reporter.ts.
   // out/jest/results.json is jest's JSON result of the last run (`npm run test:slowest` reads it).
