@@ -200,38 +200,21 @@ export async function runConversation(
   let early: Partial<ClientConfig> = {};
   let earlyHooks: EngineHooks | undefined;
   let earlier: Transcript[] | undefined;
+  /** The conversation ends before its own connection: with `refused`, the target refused a connection (fuzz/health.ts then decides whether it is gone). */
+  const before = (verdict: 'target-crashed' | 'conforming', detail: string, refused?: string) => ({
+    result: { run: { ...base, verdict, detail }, conversation: conv, targetViolations: [], ms: Date.now() - t0 },
+    fired: false,
+    records: [],
+    keylog: [],
+    ...(refused !== undefined ? { refused } : {}),
+  });
+  const refused = (error: string) => before('target-crashed', `connection refused before the conversation: ${error}`, error);
   if (conv.zeroRtt) {
-    const taken = await takeTicket(o, conv, shared, timing);
-    const store = 'error' in taken ? undefined : taken;
-    const ticket = store?.tls13.at(-1);
-    // a target gone before the conversation: as for the conversation's own connection (fuzz/health.ts then decides)
-    if ('error' in taken)
-      return {
-        result: {
-          run: { ...base, verdict: 'target-crashed', detail: `connection refused before the conversation: ${taken.error}` },
-          conversation: conv,
-          targetViolations: [],
-          ms: Date.now() - t0,
-        },
-        fired: false,
-        records: [],
-        keylog: [],
-        refused: taken.error,
-      };
-    if (!store || !ticket?.maxEarlyDataSize) {
-      const detail = 'the first connection left no ticket allowing 0-RTT data';
-      return {
-        result: {
-          run: { ...base, verdict: 'conforming', detail },
-          conversation: conv,
-          targetViolations: [],
-          ms: Date.now() - t0,
-        },
-        fired: false,
-        records: [],
-        keylog: [],
-      };
-    }
+    const store = await takeTicket(o, conv, shared, timing);
+    // a target gone before the conversation: as for the conversation's own connection
+    if ('error' in store) return refused(store.error);
+    const ticket = store.tls13.at(-1);
+    if (!ticket?.maxEarlyDataSize) return before('conforming', 'the first connection left no ticket allowing 0-RTT data');
     early = { sessionStore: store, earlyData: conv.zeroRtt.data };
     earlyHooks = conv.zeroRtt.hooks?.(ticket, provider);
     if (conv.zeroRtt.replay) {
@@ -261,19 +244,7 @@ export async function runConversation(
   const config = { ...conv.client, ...early, certCache: shared.certCache, ...(wrapped ? { hooks: wrapped.hooks } : {}) };
   const client = new TlsClient(config);
   const c = await connectTo(host, port);
-  if ('error' in c)
-    return {
-      result: {
-        run: { ...base, verdict: 'target-crashed', detail: `connection refused before the conversation: ${c.error}` },
-        conversation: conv,
-        targetViolations: [],
-        ms: Date.now() - t0,
-      },
-      fired: false,
-      records: [],
-      keylog: [],
-      refused: c.error,
-    };
+  if ('error' in c) return refused(c.error);
   const run = await exchange(
     client,
     c.socket,

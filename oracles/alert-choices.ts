@@ -167,6 +167,17 @@ export function because(alert: AlertName, rfc: string, text: string, versions?: 
 }
 
 /** The certificate-related alerts (RFC 5246 §7.2.2, RFC 8446 §6.2): what cert.reject-alert accepts. */
+/**
+ * RFC 8446 §4.1.1: what a TLS 1.3 server that can negotiate nothing sends, either alert (no common parameters; an
+ * external PSK it does not know with nothing else left to negotiate).
+ */
+const NO_OVERLAP_13 =
+  'If the server is unable to negotiate a supported set of parameters (i.e., there is no overlap between the client and server parameters), it MUST abort the handshake with either a "handshake_failure" or "insufficient_security" fatal alert (see Section 6).';
+export const NO_OVERLAP_ALERTS_13: readonly AlertChoice[] = [
+  because('handshake_failure', 'RFC 8446 §4.1.1', NO_OVERLAP_13),
+  because('insufficient_security', 'RFC 8446 §4.1.1', NO_OVERLAP_13),
+];
+
 export const CERTIFICATE_ALERTS: readonly AlertName[] = [
   'bad_certificate',
   'unsupported_certificate',

@@ -69,7 +69,9 @@ export function receiverReaction(ctx: Context, at: TranscriptMessage, wentOn: We
       if (name) r.alert = name;
       return r;
     }
-    const how = wentOn(m);
+    // In a TLS 1.2 renegotiation every record is protected under the previous handshake's keys (RFC 5246 §7.4.1.1):
+    // one that does not open may be the receiver's alert as well as its next flight, so it shows nothing either way.
+    const how = ctx.handshake > 0 && isUnreadable(m) ? undefined : wentOn(m);
     if (how) return { kind: 'went-on', m, what: how };
     if (isUnreadable(m))
       return {

@@ -71,6 +71,15 @@ async function expectEarlyAccepted(first: Conversation, second: Conversation): P
   expect(status('rec.t13.early-data-limit')).toEqual(['pass']);
 }
 
+/** Our TLS 1.3 client, keeping its tickets in `store` (the second connection resumes from it). */
+const clientConfig = (store: ClientConfig['sessionStore']): ClientConfig => ({
+  provider,
+  serverName: SERVER_NAME,
+  trustAnchors: files.pki.anchors,
+  versions: [VERSION_CODE['1.3']],
+  ...(store ? { sessionStore: store } : {}),
+});
+
 describe('0-RTT: our client vs openssl s_server -early_data', () => {
   it('resumes a ticket and sends early data, accepted (EndOfEarlyData), data both ways, zero violations', async () => {
     const port = await freePort();
@@ -80,13 +89,7 @@ describe('0-RTT: our client vs openssl s_server -early_data', () => {
     );
     try {
       const store = newClientSessionStore();
-      const cfg: ClientConfig = {
-        provider,
-        serverName: SERVER_NAME,
-        trustAnchors: files.pki.anchors,
-        versions: [VERSION_CODE['1.3']],
-        sessionStore: store,
-      };
+      const cfg = clientConfig(store);
       const script = (n: number) => ({
         first: { send: enc.encode(`ping ${n}\n`), expect: `pong ${n}`, trigger: waitAnd(peer, `ping ${n}`, `pong ${n}\n`) },
       });
@@ -115,13 +118,7 @@ describe('0-RTT: our client vs gnutls-serv --earlydata', () => {
     );
     try {
       const store = newClientSessionStore();
-      const cfg: ClientConfig = {
-        provider,
-        serverName: SERVER_NAME,
-        trustAnchors: files.pki.anchors,
-        versions: [VERSION_CODE['1.3']],
-        sessionStore: store,
-      };
+      const cfg = clientConfig(store);
       // gnutls-serv --echo sends back what it reads
       const first = await clientConversation(cfg, port, { first: { send: enc.encode('ping 1\n'), expect: 'ping 1' } });
       await expectClean(first, peer.output, { anchors: files.pki.anchors });

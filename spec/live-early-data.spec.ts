@@ -150,7 +150,9 @@ describe('live 0-RTT: openssl s_server -early_data', () => {
     // the client keeps to the limit; a hook sends one more 0-RTT record past it
     const more = once('application_data', (raw) => [raw, new Uint8Array(64).fill(0x62)]);
     const c = await resumeWith(store, { earlyData: new Uint8Array(MAX_EARLY).fill(0x61) }, more);
-    expect(c.failedStep).toBe('handshake');
+    // s_server may send its whole flight before it reads the record past the limit, so its alert can come after our
+    // Finished (the first exchange then fails) or before it: a race of the two sides, not a property of the server
+    expect(['handshake', 'first exchange']).toContain(c.failedStep);
     expect(alertOf(c)).toBe(AlertDescription.unexpected_message);
     // the oracles name our client (its intended breach) and not the server, which terminated
     const verdicts = await statusOf(c, [first], 'rec.t13.early-data-limit');

@@ -202,8 +202,11 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
     },
   );
 
-  it('server role, 0-RTT: the early family (valid and each 0-RTT mutation) against the engine serve --max-early-data', async () => {
-    // `tlsprop serve --echo --max-early-data 1024`: tickets allow 1024 bytes of 0-RTT data, accepted once per ClientHello
+  /**
+   * `tlsprop serve --echo --max-early-data 1024` (tickets allow 1024 bytes of 0-RTT data; `antiReplay: false` makes a
+   * test target that accepts a replay), fuzzed with the `only` names at strictness exact.
+   */
+  async function fuzzEarlyServe(only: string[], antiReplay = true): Promise<FuzzResult> {
     const provider = nodeProvider();
     const server = await serve({
       config: {
@@ -211,6 +214,7 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
         identity: pki.identity('server', 'rsa'),
         versions: [VERSION_CODE['1.3']],
         maxEarlyDataSize: 1024,
+        ...(antiReplay ? {} : { antiReplay: false }),
         sessionCache: new ServerSessionCache(provider),
       },
       app: { kind: 'echo' },
@@ -218,18 +222,21 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
       readTimeoutMs: 5000,
       totalTimeoutMs: 30_000,
     });
-    const names = MUTATIONS.filter((m) => m.where === 'configuration' && m.zeroRtt !== undefined).map((m) => m.name);
-    let r: FuzzResult;
     try {
-      r = await fuzzTarget({
+      return await fuzzTarget({
         target: { host: LOOPBACK, port: server.port },
         identity: { pki, trustAnchors: pki.anchors, serverName: 'localhost' },
         budget: { seed: SEED, randomRuns: 0, maxShrinkRuns: 0, readTimeoutMs: 3000 },
-        profile: { strictness: 'exact', only: names },
+        profile: { strictness: 'exact', only },
       });
     } finally {
       await server.close();
     }
+  }
+
+  it('server role, 0-RTT: the early family (valid and each 0-RTT mutation) against the engine serve --max-early-data', async () => {
+    const names = MUTATIONS.filter((m) => m.where === 'configuration' && m.zeroRtt !== undefined).map((m) => m.name);
+    const r = await fuzzEarlyServe(names);
     expect(r.profile.maxEarlyData).toBe(1024);
     const early = r.results.filter((x) => x.conversation.kind === 'early');
     expect(new Set(early.map((x) => x.conversation.subject ?? 'valid'))).toEqual(new Set(['valid', ...names]));
@@ -250,32 +257,7 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
   });
 
   it('server role, 0-RTT without anti-replay (antiReplay false, a test target): the replay is flagged under t13.early.replay-once', async () => {
-    const provider = nodeProvider();
-    const server = await serve({
-      config: {
-        provider,
-        identity: pki.identity('server', 'rsa'),
-        versions: [VERSION_CODE['1.3']],
-        maxEarlyDataSize: 1024,
-        antiReplay: false,
-        sessionCache: new ServerSessionCache(provider),
-      },
-      app: { kind: 'echo' },
-      jobs: Number.POSITIVE_INFINITY,
-      readTimeoutMs: 5000,
-      totalTimeoutMs: 30_000,
-    });
-    let r: FuzzResult;
-    try {
-      r = await fuzzTarget({
-        target: { host: LOOPBACK, port: server.port },
-        identity: { pki, trustAnchors: pki.anchors, serverName: 'localhost' },
-        budget: { seed: SEED, randomRuns: 0, maxShrinkRuns: 0, readTimeoutMs: 3000 },
-        profile: { strictness: 'exact', only: ['t13-0rtt-replay-accepted'] },
-      });
-    } finally {
-      await server.close();
-    }
+    const r = await fuzzEarlyServe(['t13-0rtt-replay-accepted'], false);
     const replay = r.results.find((x) => x.conversation.subject === 't13-0rtt-replay-accepted');
     // RFC 8446 §8: "The server MUST ensure that any instance of it ... would accept 0-RTT for the same 0-RTT handshake
     // at most once"

@@ -425,32 +425,23 @@ export class ClientMapper extends MapperSession {
   private async clientHello2(): Promise<void> {
     const ch1 = this.ch1!;
     const hrr = this.hrr!;
-    const exts: Extension[] = [];
-    for (const e of ch1.extensions ?? []) {
-      if (e.type === ExtensionType.key_share && hrr.group !== undefined) {
-        const g = ecdhGroupOf(hrr.group);
-        if (!g) throw new MapperError(`HelloRetryRequest group 0x${hrr.group.toString(16)} is not implemented`);
-        const kp = await generateEcdhKeyPair(this.p, g);
-        this.shares.clear();
-        this.shares.set(hrr.group, kp);
-        exts.push({
-          type: e.type,
-          body: { kind: 'key_share_client', shares: [{ group: hrr.group, keyExchange: kp.publicKey }] },
-        });
-      } else exts.push(e);
-    }
-    // a ClientHello1 without key_share (a server that retried it anyway): the second one carries the share asked for
-    if (hrr.group !== undefined && !exts.some((e) => e.type === ExtensionType.key_share)) {
-      const g = ecdhGroupOf(hrr.group);
-      if (!g) throw new MapperError(`HelloRetryRequest group 0x${hrr.group.toString(16)} is not implemented`);
+    /** The one key share of the group the HelloRetryRequest asks for (our only share from now on). */
+    const share = async (group: number): Promise<Extension> => {
+      const g = ecdhGroupOf(group);
+      if (!g) throw new MapperError(`HelloRetryRequest group 0x${group.toString(16)} is not implemented`);
       const kp = await generateEcdhKeyPair(this.p, g);
       this.shares.clear();
-      this.shares.set(hrr.group, kp);
-      exts.push({
+      this.shares.set(group, kp);
+      return {
         type: ExtensionType.key_share,
-        body: { kind: 'key_share_client', shares: [{ group: hrr.group, keyExchange: kp.publicKey }] },
-      });
-    }
+        body: { kind: 'key_share_client', shares: [{ group, keyExchange: kp.publicKey }] },
+      };
+    };
+    const exts: Extension[] = [];
+    for (const e of ch1.extensions ?? [])
+      exts.push(e.type === ExtensionType.key_share && hrr.group !== undefined ? await share(hrr.group) : e);
+    // a ClientHello1 without key_share (a server that retried it anyway): the second one carries the share asked for
+    if (hrr.group !== undefined && !exts.some((e) => e.type === ExtensionType.key_share)) exts.push(await share(hrr.group));
     if (hrr.cookie) exts.push({ type: ExtensionType.cookie, body: { kind: 'cookie', cookie: hrr.cookie } });
     this.ch2Sent = true;
     await this.emitHandshake(encodeBody({ ...ch1, extensions: exts }));

@@ -6,7 +6,7 @@
  * shows whether the server knew the identity.
  */
 import type { TranscriptMessage } from '../../transcript/model';
-import { because, definition } from '../alert-choices';
+import { NO_OVERLAP_ALERTS_13, because, definition } from '../alert-choices';
 import { bodyOf } from '../context';
 import { find, firstHandshake } from '../flow';
 import { PSK_KEX12 } from '../keyfacts';
@@ -140,16 +140,7 @@ export const pskRules = [
     evidence: 'live',
     group: 'negotiation',
     alerts: [
-      because(
-        'handshake_failure',
-        'RFC 8446 §4.1.1',
-        'If the server is unable to negotiate a supported set of parameters (i.e., there is no overlap between the client and server parameters), it MUST abort the handshake with either a "handshake_failure" or "insufficient_security" fatal alert (see Section 6).',
-      ),
-      because(
-        'insufficient_security',
-        'RFC 8446 §4.1.1',
-        'If the server is unable to negotiate a supported set of parameters (i.e., there is no overlap between the client and server parameters), it MUST abort the handshake with either a "handshake_failure" or "insufficient_security" fatal alert (see Section 6).',
-      ),
+      ...NO_OVERLAP_ALERTS_13,
       // a server that takes the identity as one it knows (one key for every identity) meets a binder made with another
       // key: "If this value is not present or does not validate, the server MUST abort the handshake" (RFC 8446 §4.2.11)
       definition('decrypt_error', ['1.3']),

@@ -10,7 +10,7 @@ import { bytesEqual } from '../../wire/hex';
 import { EXTENSION_PLACEMENT, type ExtensionPlace } from '../../wire/placement';
 import { ExtensionType as X, cipherSuites, isGrease } from '../../wire/registry';
 import { type Context, type Hello, bodyOf, exts, hasExt } from '../context';
-import { because } from '../alert-choices';
+import { NO_OVERLAP_ALERTS_13, because } from '../alert-choices';
 import { hex4 } from '../flow';
 import { answered, extName, offers13, readNote } from '../hellos';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
@@ -411,18 +411,7 @@ export const t13NegotiationRules = [
     title: 'A server that shares no group or other required parameter with the client aborts the handshake.',
     rfc: 'RFC 8446 §4.1.1',
     evidence: 'live',
-    alerts: [
-      because(
-        'handshake_failure',
-        'RFC 8446 §4.1.1',
-        'If the server is unable to negotiate a supported set of parameters (i.e., there is no overlap between the client and server parameters), it MUST abort the handshake with either a "handshake_failure" or "insufficient_security" fatal alert (see Section 6).',
-      ),
-      because(
-        'insufficient_security',
-        'RFC 8446 §4.1.1',
-        'If the server is unable to negotiate a supported set of parameters (i.e., there is no overlap between the client and server parameters), it MUST abort the handshake with either a "handshake_failure" or "insufficient_security" fatal alert (see Section 6).',
-      ),
-    ],
+    alerts: [...NO_OVERLAP_ALERTS_13],
     live: { scope: { kind: 'declared' }, expects: 'reject', judges: 'outcome' },
   }),
 ];

@@ -8,7 +8,6 @@ import { bytesEqual } from '../../wire/hex';
 import { DOWNGRADE_TLS11, DOWNGRADE_TLS12, ProtocolVersion, SCSV, ExtensionType as X, isGrease } from '../../wire/registry';
 import { type AlertName, VERSION_CODE } from '../../wire/vocabulary';
 import { because } from '../alert-choices';
-import { isUnreadable } from '../context';
 import { hex4 } from '../flow';
 import { receiverReaction } from '../receiver';
 import { answered, offers13, supportedVersions } from '../hellos';
@@ -348,15 +347,10 @@ export const versionRules = [
       // "protocol_version" alert" means it MUST send that one if it sends any); a TLS 1.2 client MUST send it
       // (RFC 5246 App. E.1 "the client MUST send a "protocol_version" alert message and close the connection").
       const t13Client = !!sv?.includes(VERSION_CODE['1.3']);
-      // In a renegotiation every record is protected under the previous handshake's keys (RFC 5246 §7.4.1.1), so a
-      // record of the client's that does not open may be its protocol_version alert as well as its next flight: it
-      // shows nothing (receiverReaction then says the reaction is unknown).
       const r = receiverReaction(ctx, ctx.sh.m, (m) =>
-        ctx.handshake > 0 && isUnreadable(m)
-          ? undefined
-          : m.kind === 'handshake' || m.kind === 'change_cipher_spec' || m.kind === 'application_data'
-            ? `${m.type}, message ${m.index}`
-            : undefined,
+        m.kind === 'handshake' || m.kind === 'change_cipher_spec' || m.kind === 'application_data'
+          ? `${m.type}, message ${m.index}`
+          : undefined,
       );
       switch (r.kind) {
         case 'went-on':
