@@ -37,13 +37,18 @@ describe('RFC 7919 groups', () => {
     ['ffdhe4096', 4096, 5736041n],
     ['ffdhe6144', 6144, 15705020n],
     ['ffdhe8192', 8192, 10965728n],
-  ] as const)('%s (%i bits) has the RFC construction with X = %s and is a safe prime', (name, b, X) => {
+  ] as const)('%s (%i bits) has the RFC construction with X = %s (and, up to 4096 bits, is a safe prime)', (name, b, X) => {
     const p = big(ffdheParams(name).p);
     const B = BigInt(b);
     expect(ffdheParams(name).p.length * 8).toBe(b);
     expect(p).toBe((1n << B) - (1n << (B - 64n)) + (eFixed(b - 130) + X) * (1n << 64n) - 1n);
-    expect(checkPrimeSync(p, { checks: 2 })).toBe(true);
-    expect(checkPrimeSync((p - 1n) / 2n, { checks: 2 })).toBe(true);
+    // The formula above pins every byte to RFC 7919's construction. Primality is then a property of the RFC's
+    // numbers rather than of our table; it is re-checked where it is cheap (Miller-Rabin on the 6144- and 8192-bit
+    // moduli took 74 s of the suite's time for no further assurance about our bytes).
+    if (b <= 4096) {
+      expect(checkPrimeSync(p, { checks: 2 })).toBe(true);
+      expect(checkPrimeSync((p - 1n) / 2n, { checks: 2 })).toBe(true);
+    }
   });
 
   test('group codes', () => {
