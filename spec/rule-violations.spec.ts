@@ -1542,6 +1542,43 @@ describe('real captures', () => {
   });
 });
 
+describe('version offers: the party that broke the sentence', () => {
+  it("a TLS 1.2-only ClientHello answered with TLS 1.3 is the server's violation, not the client's", async () => {
+    const t = build({
+      base: 't13',
+      m: (E) => {
+        edit(E, 'client_hello', C, V13, (b) => {
+          b.extensions = setExt(b.extensions, X.supported_versions, { kind: 'supported_versions_client', versions: [0x0303] });
+          b.extensions = b.extensions.filter((e) => e.type !== X.key_share);
+        });
+        // the client's answer to the server's flight is not in the transcript: it shows nothing of being a TLS 1.3 client
+        const firstClientAfterHello = E.findIndex((e, i) => i > 0 && e.dir === C);
+        E.splice(firstClientAfterHello);
+      },
+    })!;
+    const r = await checkTranscript(t);
+    expect(ruleStatus(r.verdicts, 'ver.t13.server-selection')).toBe('violation');
+    expect(r.verdicts.find((v) => v.rule === 'ver.t13.supported-versions-client')).toMatchObject({
+      status: 'not-applicable',
+      detail: expect.stringMatching(/server's choice/),
+    });
+  });
+  it("a client that sends key_share but does not list 0x0304 is the client's violation", async () => {
+    const t = build({
+      base: 't13',
+      m: (E) =>
+        edit(E, 'client_hello', C, V13, (b) => {
+          b.extensions = setExt(b.extensions, X.supported_versions, { kind: 'supported_versions_client', versions: [0x0303] });
+        }),
+    })!;
+    const r = await checkTranscript(t);
+    expect(r.verdicts.find((v) => v.rule === 'ver.t13.supported-versions-client')).toMatchObject({
+      status: 'violation',
+      detail: expect.stringMatching(/key_share/),
+    });
+  });
+});
+
 describe('each implemented rule trips on a hand-made violation', () => {
   it('every declared rule has at least one violating row', async () => {
     const covered = new Set(ROWS.map((r) => r.rule));

@@ -9,6 +9,7 @@ import { DOWNGRADE_TLS11, DOWNGRADE_TLS12, ProtocolVersion, SCSV, ExtensionType 
 import { type AlertName, VERSION_CODE } from '../../wire/vocabulary';
 import { because } from '../alert-choices';
 import { hex4 } from '../flow';
+import { isUnreadable } from '../context';
 import { receiverReaction } from '../receiver';
 import { answered, offers13, supportedVersions } from '../hellos';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
@@ -165,25 +166,42 @@ export const versionRules = [
   }),
   rule({
     id: 'ver.t13.supported-versions-client',
-    title: 'A client offers TLS 1.3 only through supported_versions.',
+    title: `A client prepared to negotiate TLS 1.3 lists ${T13} in supported_versions.`,
     rfc: ['RFC 8446 §4.2.1', 'RFC 8446 §9.2'],
     versions: ['1.3'],
     role: 'client',
     needs: ['client-hello'],
     check(ctx) {
-      // a renegotiation (TLS 1.2 only) that is TLS 1.3 by the server's ServerHello alone: the server's violation
-      // (ver.t13.no-13-in-renegotiation), not the client's offer
-      if (ctx.previous && !offers13(ctx.ch.b))
-        return notApplicable('A renegotiation of a TLS 1.2 connection answered with TLS 1.3 (ver.t13.no-13-in-renegotiation).', {
-          message: ctx.ch.m.index,
-        });
-      return offers13(ctx.ch.b)
-        ? pass(`supported_versions lists ${T13}.`, { message: ctx.ch.m.index })
-        : violation(`TLS 1.3 negotiated without ${T13} in the ClientHello supported_versions.`, {
-            message: ctx.ch.m.index,
-            expected: `${T13} in supported_versions`,
-            actual: 'absent',
-          });
+      const ch = ctx.ch;
+      if (offers13(ch.b)) return pass(`supported_versions lists ${T13}.`, { message: ch.m.index });
+      // RFC 8446 §4.2.1: "Implementations of this specification MUST send this extension in the ClientHello containing
+      // all versions of TLS which they are prepared to negotiate (for this specification, that means minimally 0x0304 ...)".
+      // A ClientHello without 0x0304 is a violation only where the client shows itself prepared to negotiate TLS 1.3.
+      const sv = supportedVersions(ch.b);
+      const shown: string[] = [];
+      if (!sv && ch.b.legacyVersion >= VERSION_CODE['1.3'])
+        shown.push(`it asks for ${hex4(ch.b.legacyVersion)} through legacy_version, without supported_versions`);
+      if (extensionBody(ch.b.extensions, X.key_share, 'key_share_client') !== undefined)
+        shown.push('it sends key_share, an extension of TLS 1.3 only (RFC 8446 §4.2)');
+      if (ctx.sh && ctx.previous === undefined) {
+        const r = receiverReaction(ctx, ctx.sh.m, (m) =>
+          (m.kind === 'handshake' || m.kind === 'application_data') && !isUnreadable(m)
+            ? `${m.type}, message ${m.index}`
+            : undefined,
+        );
+        if (r.kind === 'went-on') shown.push(`it went on with the TLS 1.3 handshake (${r.what})`);
+      }
+      if (shown.length)
+        return violation(
+          `The client is prepared to negotiate TLS 1.3 (${shown.join('; ')}) but its supported_versions does not list ${T13}.`,
+          { message: ch.m.index, expected: `${T13} in supported_versions`, actual: sv ? sv.map(hex4).join(',') : 'absent' },
+        );
+      // Otherwise the server chose a version the client did not offer: the server's violation (ver.t13.server-selection,
+      // or ver.t13.no-13-in-renegotiation in a renegotiation); the client's answer is ver.client-accepts-version's.
+      return notApplicable(
+        `The client did not offer TLS 1.3 and shows no sign of being prepared to negotiate it: TLS 1.3 here is the server's choice (ver.t13.server-selection), the client's answer ver.client-accepts-version's.`,
+        { message: ch.m.index },
+      );
     },
   }),
   rule({
