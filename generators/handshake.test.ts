@@ -277,6 +277,16 @@ describe('renderHandshake', () => {
       });
       expect(describePlan(p)).toContain(`0-rtt=${earlyData}`);
     }
+    // a HelloRetryRequest rejects the 0-RTT data (RFC 8446 §4.2.10), and the plan's name says so
+    const withHrr = normalizePlan({
+      ...base,
+      resumption: 'psk_dhe_ke',
+      earlyData: 'accept',
+      helloRetry: { on: true, cookie: false },
+    });
+    expect([withHrr.earlyData, withHrr.helloRetry.on]).toEqual(['accept', true]);
+    expect(describePlan(withHrr)).toContain('0-rtt=rejected-by-hrr');
+    expect(describePlan(withHrr)).not.toContain('0-rtt=accept');
     // a full handshake has no 0-RTT
     expect(normalizePlan({ ...base, earlyData: 'accept' }).earlyData).toBe('none');
   });

@@ -880,7 +880,8 @@ export function describePlan(plan: HandshakePlan): string {
     plan.certCompression
       ? `cert-compression=${nameOf(certificateCompressionAlgorithms, plan.certCompression.algorithm)}${plan.certCompression.server ? '' : '(client only)'}`
       : '',
-    plan.earlyData !== 'none' ? `0-rtt=${plan.earlyData}` : '',
+    // RFC 8446 §4.2.10: a server that answers with a HelloRetryRequest rejects the 0-RTT data, whatever it is set to
+    plan.earlyData === 'none' ? '' : hrrOf(plan) ? '0-rtt=rejected-by-hrr' : `0-rtt=${plan.earlyData}`,
   ]
     .filter((x) => x)
     .join(' ');
