@@ -256,6 +256,8 @@ describe('renderHandshake', () => {
       'C->S compressed_certificate',
     ]);
     expect(describePlan(base)).toContain('cert-compression=brotli');
+    expect(both.config.certCompression).toEqual(['server brotli', 'client brotli']);
+    expect(both.config.earlyData).toBeUndefined();
     // the client's offer alone: both Certificates plain
     const clientOnly = await renderHandshake({ ...base, certCompression: { ...base.certCompression!, server: false } }, cache);
     expect(messageSequence(clientOnly.transcript)).toEqual(clientOnly.expected);
@@ -263,6 +265,7 @@ describe('renderHandshake', () => {
       'S->C certificate',
       'C->S certificate',
     ]);
+    expect(clientOnly.config.certCompression).toBeUndefined();
     for (const earlyData of ['accept', 'reject'] as const) {
       const p = normalizePlan({ ...base, resumption: 'psk_dhe_ke', earlyData });
       const r = await renderHandshake(p, cache);
@@ -276,7 +279,13 @@ describe('renderHandshake', () => {
         received: earlyData === 'accept' ? EARLY_DATA.length : 0,
       });
       expect(describePlan(p)).toContain(`0-rtt=${earlyData}`);
+      expect(r.config.earlyData).toBe(earlyData === 'accept' ? 'accepted' : 'rejected');
     }
+    // post-handshake authentication shows in the configuration point (a CertificateRequest under the application keys)
+    const pha = normalizePlan({ ...base, certCompression: null, clientAuth: 'none', postHandshakeAuth: true });
+    expect(pha.postHandshakeAuth).toBe(true);
+    expect((await renderHandshake(pha, cache)).config.postHandshakeAuth).toBe(true);
+    expect(both.config.postHandshakeAuth).toBeUndefined();
     // a HelloRetryRequest rejects the 0-RTT data (RFC 8446 §4.2.10), and the plan's name says so
     const withHrr = normalizePlan({
       ...base,

@@ -922,6 +922,17 @@ function configPoint(plan: HandshakePlan, t: Transcript, run: MemoryRun): Config
     sentChain[m.dir === 'S->C' ? 'server' : 'client'] = Math.max(0, n - 1);
   }
   cp.intermediates = sentChain;
+  const compressed: string[] = [];
+  for (const m of t.messages) {
+    const b = m.decoded?.body;
+    if (b?.type !== 'compressed_certificate') continue;
+    compressed.push(`${m.dir === 'S->C' ? 'server' : 'client'} ${nameOf(certificateCompressionAlgorithms, b.algorithm)}`);
+  }
+  if (compressed.length) cp.certCompression = [...new Set(compressed)];
+  const early = run.server.earlyData;
+  if (early.offered) cp.earlyData = early.accepted ? 'accepted' : 'rejected';
+  if (t.messages.some((m) => m.type === 'certificate_request' && m.dir === 'S->C' && m.epoch === 'application'))
+    cp.postHandshakeAuth = true;
   return cp;
 }
 

@@ -143,6 +143,11 @@ describe('buildCoverage', () => {
       { value: 'false', count: 2 },
       { value: 'true', count: 1 },
     ]);
+    // the breadth dimensions: a configuration point without them counts as none
+    expect(d('earlyData')).toMatchObject({ values: [{ value: 'none', count: 3 }], missing: ['accepted', 'rejected'] });
+    expect(d('renegotiation').missing).toEqual(['client', 'server']);
+    expect(d('certCompression').values).toEqual([{ value: 'none', count: 3 }]);
+    expect(d('postHandshakeAuth').missing).toEqual(['true']);
     expect(d('extensions').values).toEqual([
       { value: 'key_share', count: 2 },
       { value: 'pre_shared_key', count: 1 },

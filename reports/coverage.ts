@@ -62,6 +62,10 @@ const DOMAINS: Record<string, readonly string[]> = {
   clientAuth: ['none', 'requested-sent', 'requested-empty', 'required'],
   resumption: ['none', 'session_id', 'ticket', 'psk_ke', 'psk_dhe_ke'],
   helloRetry: ['false', 'true'],
+  renegotiation: ['none', 'client', 'server'],
+  externalPsk: ['none', 'psk_ke', 'psk_dhe_ke'],
+  earlyData: ['none', 'accepted', 'rejected'],
+  postHandshakeAuth: ['false', 'true'],
 };
 const DIMENSIONS = [
   'version',
@@ -73,6 +77,11 @@ const DIMENSIONS = [
   'clientAuth',
   'resumption',
   'helloRetry',
+  'renegotiation',
+  'externalPsk',
+  'certCompression',
+  'earlyData',
+  'postHandshakeAuth',
   'extensions',
 ] as const;
 
@@ -595,6 +604,11 @@ function configValues(c: ConfigPoint): Array<[string, string[]]> {
     ['clientAuth', [c.clientAuth]],
     ['resumption', [c.resumption]],
     ['helloRetry', [String(c.helloRetry)]],
+    ['renegotiation', [c.renegotiation ?? 'none']],
+    ['externalPsk', [c.externalPsk ?? 'none']],
+    ['certCompression', c.certCompression?.length ? c.certCompression : ['none']],
+    ['earlyData', [c.earlyData ?? 'none']],
+    ['postHandshakeAuth', [String(c.postHandshakeAuth ?? false)]],
     ['extensions', [...new Set(c.extensions)]],
   ];
 }

@@ -120,6 +120,12 @@ export interface ConfigPoint {
   renegotiation?: RenegotiationMode;
   /** A TLS 1.3 external PSK authenticated the handshake, with this key exchange mode (absent: none). */
   externalPsk?: 'psk_ke' | 'psk_dhe_ke';
+  /** The sides that sent a CompressedCertificate (RFC 8879), each with its algorithm: `server zlib` (absent: none). */
+  certCompression?: string[];
+  /** 0-RTT data was offered and the server accepted or rejected it (RFC 8446 §4.2.10; absent: not offered). */
+  earlyData?: 'accepted' | 'rejected';
+  /** A post-handshake client authentication took place (RFC 8446 §4.6.2; absent: none). */
+  postHandshakeAuth?: boolean;
   extensions: string[];
 }
 
