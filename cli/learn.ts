@@ -16,7 +16,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs as nodeParseArgs } from 'node:util';
 import { nodeProvider } from '../crypto';
 import { DEFAULT_GROUPS, DEFAULT_SCHEMES, DEFAULT_SUITES, type Identity } from '../engine/config';
-import { testPki } from '../engine/fixtures';
+import { testPki, untrustedClientIdentity } from '../engine/fixtures';
 import { type AlphabetName, alphabet, type InputSymbol, parseAlphabet, type TargetRole } from '../learn/alphabet';
 import { compareMachines } from '../learn/compare';
 import { DEFAULT_EQUIVALENCE } from '../learn/equivalence';
@@ -202,6 +202,8 @@ export async function learnCommand(args: string[], io: Io): Promise<number> {
   // our side's identity: given, or (client targets) the engine's test PKI server leaf
   let identity: Identity | undefined = v.cert && v.key ? readIdentity(v.cert, v.key) : undefined;
   if (role === 'client' && !identity) identity = pki.identity('server', 'rsa');
+  // a server target that authenticates clients also gets a chain under a root it cannot trust (certificate(untrusted))
+  const untrusted = role === 'server' && identity ? await untrustedClientIdentity(pki) : undefined;
   if (v['write-ca'] !== undefined) writeFileSync(v['write-ca'], pki.root.pem);
   const appData = new TextEncoder().encode(v['app-data'] ?? 'tlsprop learn\n');
   const sul: SulOptions = {
@@ -213,6 +215,7 @@ export async function learnCommand(args: string[], io: Io): Promise<number> {
       groups: codes(v.groups, 'groups') ?? [...DEFAULT_GROUPS],
       schemes: [...DEFAULT_SCHEMES],
       ...(identity ? { identity } : {}),
+      ...(untrusted ? { untrusted } : {}),
       serverName: v.servername ?? 'localhost',
       appData,
     },
@@ -254,7 +257,7 @@ export async function learnCommand(args: string[], io: Io): Promise<number> {
   const alphabetText = v.alphabet ?? 'default';
   let inputs: InputSymbol[];
   if (alphabetText === 'default' || alphabetText === 'full')
-    inputs = alphabet(alphabetText as AlphabetName, role, version, identity !== undefined);
+    inputs = alphabet(alphabetText as AlphabetName, role, version, identity !== undefined, untrusted !== undefined);
   else {
     let text: string;
     try {

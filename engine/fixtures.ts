@@ -80,3 +80,27 @@ export async function ed25519Leaves(pki: TestPki, now = Date.now()): Promise<Rec
   ];
   return { server: await leaf('server ed25519', 0, '12'), client: await leaf('client ed25519', 1, '22') };
 }
+
+/**
+ * A client identity whose chain leads to a root no target trusts: an RSA
+ * leaf (clientAuth) under its own "tlsprop untrusted root" (committed pool
+ * keys, ECDSA P-256 index 1 and RSA index 1), root last. The learner's
+ * `certificate(untrusted)` input sends it (RFC 5246 §7.4.6, RFC 8446 §4.4.2.4:
+ * a server that requires a trusted client certificate aborts).
+ */
+export async function untrustedClientIdentity(pki: TestPki, now = Date.now()): Promise<Identity> {
+  const { pool, provider } = pki;
+  const root = await buildCert(
+    spec('CN=tlsprop untrusted root, O=tlsprop', 'ecdsa-p256', 1, true, now, '03'),
+    undefined,
+    pool,
+    provider,
+  );
+  const leaf = await buildCert(
+    spec('CN=client rsa under the untrusted root, O=tlsprop', 'rsa2048', 1, false, now, '30'),
+    root,
+    pool,
+    provider,
+  );
+  return identityOf([leaf, root]);
+}

@@ -245,15 +245,21 @@ export type AlphabetName = 'default' | 'full';
  * (with client authentication when we have an identity), a fatal alert and
  * application data; `full` adds the variants (bad Finished and
  * CertificateVerify, other hellos, empty application data, close_notify,
- * post-handshake messages; not `certificate(untrusted)`, which needs a
- * second chain).
+ * post-handshake messages; `certificate(untrusted)` when the mapper has a
+ * second chain, `withUntrusted`).
  */
-export function alphabet(name: AlphabetName, role: TargetRole, version: TlsVersion, withIdentity: boolean): InputSymbol[] {
+export function alphabet(
+  name: AlphabetName,
+  role: TargetRole,
+  version: TlsVersion,
+  withIdentity: boolean,
+  withUntrusted = false,
+): InputSymbol[] {
   if (name === 'full') {
-    // certificate(untrusted) needs a second chain (the mapper's `untrusted`): named in an alphabet file only
+    // certificate(untrusted) needs a second chain (the mapper's `untrusted`)
     return inputsFor(role, version).filter(
       (i) =>
-        i !== 'certificate(untrusted)' &&
+        (i !== 'certificate(untrusted)' || withUntrusted) &&
         (withIdentity || role === 'client' || (i !== 'certificate' && !i.startsWith('certificate_verify'))),
     );
   }

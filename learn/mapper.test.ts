@@ -10,14 +10,14 @@
 import { nodeProvider } from '../crypto';
 import { TlsClient } from '../engine/client';
 import { DEFAULT_GROUPS, DEFAULT_SCHEMES } from '../engine/config';
-import { testPki, type TestPki } from '../engine/fixtures';
+import { testPki, type TestPki, untrustedClientIdentity } from '../engine/fixtures';
 import { runClientOverSocket } from '../engine/socket';
 import { CipherSuite12, CipherSuite13 } from '../engine/suites';
 import { checkTranscript } from '../oracles/evaluate';
 import { type Serving, startFaultyServer } from '../engine/serve';
 import type { TlsVersion } from '../wire/vocabulary';
 import { VERSION_CODE } from '../wire/vocabulary';
-import type { InputSymbol } from './alphabet';
+import { alphabet, type InputSymbol } from './alphabet';
 import { replayWord, transcriptOfRun } from './replay';
 import type { ClientLauncher, SulOptions } from './sul';
 
@@ -123,6 +123,23 @@ describe('our client mapper against the engine server', () => {
     expect(run.outputs[0]).not.toContain('certificate_request');
     expect(run.outputs[3]).toMatch(/^change_cipher_spec\+finished/);
     expect(await noViolations(run, 'server')).toEqual([]);
+  });
+
+  it('certificate(untrusted): the full alphabet has it when the mapper holds a chain under an untrusted root, and the engine server refuses that chain', async () => {
+    expect(alphabet('full', 'server', '1.3', true)).not.toContain('certificate(untrusted)');
+    expect(alphabet('full', 'server', '1.3', true, true)).toContain('certificate(untrusted)');
+    server = await startFaultyServer({
+      identity: pki.identity('server', 'rsa'),
+      versions: [VERSION_CODE['1.3']],
+      clientAuth: 'require',
+      trustAnchors: pki.anchors,
+      faults: [],
+    });
+    const sul = serverTargetSul('1.3', server.port);
+    sul.mapper.untrusted = await untrustedClientIdentity(pki);
+    const run = await replayWord(sul, ['client_hello', 'certificate(untrusted)', 'certificate_verify', 'finished']);
+    // RFC 8446 §4.4.2.4: the server aborts with an appropriate certificate-related alert (unknown_ca for this chain)
+    expect(run.outputs.join(' ')).toMatch(/alert\((unknown_ca|bad_certificate|certificate_unknown)\)/);
   });
 
   it('builds out-of-order inputs too; the engine rejects them with unexpected_message', async () => {

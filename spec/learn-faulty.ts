@@ -16,9 +16,9 @@
  */
 import { nodeProvider } from '../crypto';
 import { TlsClient } from '../engine/client';
-import { DEFAULT_GROUPS, DEFAULT_SCHEMES, type Identity, identityOf } from '../engine/config';
+import { DEFAULT_GROUPS, DEFAULT_SCHEMES, type Identity } from '../engine/config';
 import { FAULT_IDS, type Fault } from '../engine/faults';
-import { type TestPki, testPki } from '../engine/fixtures';
+import { type TestPki, testPki, untrustedClientIdentity } from '../engine/fixtures';
 import { faultRules } from '../generators/mutations';
 import { runClientOverSocket } from '../engine/socket';
 import { CipherSuite12, CipherSuite13 } from '../engine/suites';
@@ -28,7 +28,6 @@ import { type LearnResult, learnTarget } from '../learn/learn';
 import { toDot } from '../learn/mealy';
 import type { ClientLauncher, SulOptions } from '../learn/sul';
 import { type Serving, startFaultyServer } from '../engine/serve';
-import { buildCert, KeyUsage } from '../pki/chain';
 import { VERSION_CODE, type TlsVersion } from '../wire/vocabulary';
 
 const provider = nodeProvider();
@@ -59,39 +58,7 @@ let pki: TestPki;
 let untrusted: Identity;
 beforeAll(async () => {
   pki = await testPki();
-  const now = Date.now();
-  const validity = { notBefore: new Date(now - 86_400_000), notAfter: new Date(now + 30 * 86_400_000) };
-  const root = await buildCert(
-    {
-      subject: 'CN=tlsprop untrusted root, O=tlsprop',
-      key: { type: 'ecdsa-p256', index: 1 },
-      serial: '03',
-      ...validity,
-      basicConstraints: { ca: true },
-      keyUsage: KeyUsage.keyCertSign | KeyUsage.cRLSign,
-      extKeyUsage: null,
-      san: null,
-    },
-    undefined,
-    pki.pool,
-    pki.provider,
-  );
-  const leaf = await buildCert(
-    {
-      subject: 'CN=client rsa under the untrusted root, O=tlsprop',
-      key: { type: 'rsa2048', index: 1 },
-      serial: '30',
-      ...validity,
-      basicConstraints: { ca: false },
-      keyUsage: KeyUsage.digitalSignature | KeyUsage.keyEncipherment,
-      extKeyUsage: ['clientAuth'],
-      san: null,
-    },
-    root,
-    pki.pool,
-    pki.provider,
-  );
-  untrusted = identityOf([leaf, root]);
+  untrusted = await untrustedClientIdentity(pki);
 });
 
 function mapperConfig(identity: 'client' | 'server') {
