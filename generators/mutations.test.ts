@@ -81,12 +81,22 @@ describe('the mutation model', () => {
     expect(reactionOf(asIfOurServerSent, '1.2').ignoreAllowed).toBe(false);
   });
 
+  it('a 0-RTT mutation that declares how it runs live has our client as its live side', () => {
+    const early = MUTATIONS.filter((m) => m.where === 'configuration' && m.zeroRtt !== undefined);
+    expect(early.length).toBeGreaterThanOrEqual(5);
+    expect(early.map((m) => [m.name, liveSide(m)])).toEqual(early.map((m) => [m.name, 'client']));
+    // and a configuration mutation without a live declaration has none
+    const offlineOnly = MUTATIONS.filter((m) => m.where === 'configuration' && m.zeroRtt === undefined);
+    expect(offlineOnly.filter((m) => liveSide(m) !== undefined).map((m) => m.name)).toEqual([]);
+  });
+
   it('a live-capable mutation acts on the side it declares only: its change reads nothing of the other side, and its hooks are ours', async () => {
     const pki = await testPki();
     const live = MUTATIONS.filter((m) => liveSide(m) !== undefined);
     expect(live.length).toBeGreaterThan(60);
     for (const m of live) {
-      if (m.where === 'certificate') continue;
+      // a certificate is presented as declared; a 0-RTT mutation acts through its zeroRtt hooks, which are our client's
+      if (m.where === 'certificate' || (m.where === 'configuration' && m.zeroRtt !== undefined)) continue;
       if (m.where !== 'client-sends' && m.where !== 'server-sends') throw new Error(`${m.name}: live but acts on ${m.where}`);
       const version = m.versions[0]!;
       const env = baseEnv(pki, {

@@ -288,6 +288,8 @@ export function alertNames(r: ExpectedReaction): AlertName[] {
 /** The side a live conversation runs the mutation on (our client against servers, our server against clients), if any. */
 export function liveSide(m: Mutation): Side | undefined {
   if (m.where === 'certificate') return m.presentedBy === 'client' ? 'client' : undefined;
+  // a 0-RTT mutation is live through its own declaration: our client breaks the early data on a target's ticket
+  if (m.where === 'configuration' && m.zeroRtt !== undefined) return 'client';
   if (m.where !== 'client-sends' && m.where !== 'server-sends') return undefined;
   if (m.notLive !== undefined) return undefined;
   // a step list is judged by walking the state tables (out of order: reject; incomplete: do not complete)
