@@ -172,6 +172,8 @@ describe('catalogue', () => {
         'ext.empty-extension-data',
         // TLS 1.3 records in plaintext once protection is in use (tlsfuzzer parity, RFC 8446 §5, §5.2)
         'rec.t13.protected-after-hello',
+        // TLS 1.2 GCM/CCM explicit nonces never repeat under one key (tlsfuzzer parity, RFC 5288 §3, RFC 6655 §3)
+        'rec.t12.aead-explicit-nonce-unique',
         // the receiver duties the live conversation families decide (oracles/rules/receiver-duties.ts)
         ...receiverDutyRules.map((r) => r.id),
       ].sort(),

@@ -765,6 +765,20 @@ const ROWS: Row[] = [
       }),
   },
   {
+    // RFC 5288 §3: the client's second protected record repeats the nonce_explicit of its first (its Finished)
+    rule: 'rec.t12.aead-explicit-nonce-unique',
+    base: 'g12',
+    records: true,
+    r: (R) => {
+      const ccs = R.findIndex((x) => x.dir === C && x.raw[0] === 20);
+      const mine = R.filter((x, i) => i > ccs && x.dir === C);
+      const [first, second] = [mine[0]!, mine[1]!];
+      const raw = Uint8Array.from(second.raw);
+      raw.set(first.raw.subarray(5, 13), 5);
+      second.raw = raw;
+    },
+  },
+  {
     rule: 'ver.t13.supported-versions-client',
     base: 't13',
     m: (E) =>

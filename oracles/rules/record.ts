@@ -31,6 +31,57 @@ function inner(r: TranscriptRecord): { type: number; fragment: Uint8Array } | un
 
 export const recordRules = [
   rule({
+    id: 'rec.t12.aead-explicit-nonce-unique',
+    title: 'With a TLS 1.2 GCM or CCM suite the sender never repeats a record nonce_explicit under one key.',
+    rfc: ['RFC 5288 §3', 'RFC 6655 §3'],
+    versions: ['1.2'],
+    // a sender duty: the receiver cannot see a repeat (it would have to keep every nonce), no alert is named
+    overrides: {
+      checklist:
+        'RFC 5288 §3: "Each value of the nonce_explicit MUST be distinct for each distinct invocation of the GCM encrypt function for any fixed key." RFC 6655 §3 says the same of CCM. The explicit nonce travels in the clear, so the rule needs records but no key log',
+    },
+    needs: ['records'],
+    check(ctx) {
+      const info = ctx.suiteInfo;
+      if (!info) return inconclusive('The cipher suite is not known.');
+      if (!/GCM|CCM/.test(info.cipher))
+        return notApplicable(
+          `The suite ${info.name} has no explicit record nonce (RFC 5288 §3 and RFC 6655 §3 are GCM's and CCM's).`,
+        );
+      const out: Outcome[] = [];
+      let judged = 0;
+      for (const dir of ['C->S', 'S->C'] as const) {
+        // each ChangeCipherSpec of a side starts its next key: records are grouped by the key that protected them
+        let generation = 0;
+        const seen = new Map<string, number>();
+        for (const r of ctx.t.records) {
+          if (r.dir !== dir) continue;
+          // (a renegotiation's ChangeCipherSpec is itself protected under the key it ends)
+          if (r.encrypted && r.raw.length >= 5 + 8) {
+            const nonce = Buffer.from(r.raw.subarray(5, 13)).toString('hex');
+            const key = `${generation}:${nonce}`;
+            const first = seen.get(key);
+            judged++;
+            if (first !== undefined) {
+              const m = ctx.t.messages.find((x) => x.records?.includes(r.index));
+              out.push(
+                violation(
+                  `The ${dir === 'C->S' ? 'client' : 'server'} record ${r.index} repeats the nonce_explicit ${nonce} of its record ${first} under the same key.`,
+                  { ...(m ? { message: m.index } : {}), expected: 'a distinct nonce_explicit per record', actual: nonce },
+                ),
+              );
+            } else seen.set(key, r.index);
+          }
+          if (r.contentType === ContentType.change_cipher_spec) generation++;
+        }
+      }
+      if (out.length) return out;
+      return judged
+        ? pass(`${judged} protected record(s), each with its own nonce_explicit under its key.`)
+        : notApplicable('No protected record.');
+    },
+  }),
+  rule({
     id: 'rec.content-type-known',
     title: 'Only the four defined content types are sent.',
     rfc: 'RFC 5246 §6; RFC 8446 §5',

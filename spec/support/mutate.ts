@@ -172,6 +172,8 @@ const CT: Record<string, number> = {
 /** One record per entry, as a TLS stack would frame them; protected ones carry their plaintext. */
 export function recordsOf(E: Entry[], tls13: boolean): RecordInput[] {
   let firstCh = true;
+  // a stand-in ciphertext begins with its direction's record count, as a TLS 1.2 AEAD nonce_explicit would (RFC 5288 §3)
+  const sealed: Record<Direction, number> = { 'C->S': 0, 'S->C': 0 };
   return E.map((e) => {
     const inner = CT[e.kind]!;
     const fragment =
@@ -185,9 +187,11 @@ export function recordsOf(E: Entry[], tls13: boolean): RecordInput[] {
     if (isCh) firstCh = false;
     if (!e.encrypted) return { dir: e.dir, raw: encodeRecord({ contentType: inner, version: isCh ? 0x0301 : 0x0303, fragment }) };
     const outer = tls13 ? ContentType.application_data : inner;
+    const ciphertext = new Uint8Array(fragment.length + 17).fill(0xee);
+    new DataView(ciphertext.buffer).setBigUint64(0, BigInt(sealed[e.dir]++));
     return {
       dir: e.dir,
-      raw: encodeRecord({ contentType: outer, version: 0x0303, fragment: new Uint8Array(fragment.length + 17).fill(0xee) }),
+      raw: encodeRecord({ contentType: outer, version: 0x0303, fragment: ciphertext }),
       plaintext: { contentType: inner, fragment },
     };
   });
