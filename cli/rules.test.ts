@@ -66,6 +66,8 @@ describe('tlsprop rules', () => {
       // plaintext handshake records once protection is in use (RFC 8446 §5.2)
       'ext.empty-extension-data',
       'rec.t13.protected-after-hello',
+      // TLS 1.2 GCM/CCM explicit nonces (RFC 5288 §3), read from the records without keys
+      'rec.t12.aead-explicit-nonce-unique',
     ];
     expect(now.rules.map((r) => r.id).sort()).toEqual([...before.rules.map((r) => r.id), ...added].sort());
     const was = new Set(before.rules.filter((r) => r.implemented).map((r) => r.id));
