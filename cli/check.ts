@@ -34,7 +34,6 @@ import { type Parsed, UsageError, option, parseArgs } from './args';
 import { parsePsk } from './psk';
 import { OrderedPool, defaultJobs, siblingModule } from './check-pool';
 import type { Io } from './main';
-import { CheckReport } from './reporting';
 
 export interface ConnectionOutput {
   source?: string;
@@ -599,6 +598,8 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
   const reportDir = option(p, 'report');
   if (reportDir !== undefined) {
     // --report: the checked objects are collected for the reports, and rendered here as they come
+    // loaded here only: the reports pull in the suite runner, which a check (and its worker threads) does not need
+    const { CheckReport } = require('./reporting') as typeof import('./reporting');
     const report = new CheckReport('check', args, p.positional);
     await checkFiles(p.positional, opts, (c, verdicts, t) => {
       report.add(c, verdicts, t);
