@@ -28,11 +28,11 @@
  */
 import type { CryptoProvider } from '../crypto/provider';
 import type { KeyLogEntry, KeyLogLabel, KeyLogSecrets } from '../crypto/keylog';
-import { createRecordProtection, type RecordProtection, tls12Params, tls13Params } from '../crypto/record';
+import { createRecordProtection, keyMaterial, type RecordProtection, tls12Params, tls13Params } from '../crypto/record';
 import { type KeyBlock, keyBlock } from '../crypto/tls12';
 import { nextTrafficSecret, tls13KeyLength, trafficKeys } from '../crypto/tls13';
 import { selectedVersion } from '../transcript/build';
-import type { Direction } from '../transcript/model';
+import type { Direction, RecordOpener } from '../transcript/model';
 import { DecodeError } from '../wire/errors';
 import { extensionBody, findExtension } from '../wire/extensions';
 import { type ClientHello, decodeHandshake, type HandshakeBody, isHelloRetryRequest, type ServerHello } from '../wire/handshake';
@@ -90,7 +90,14 @@ export class KeyStore {
 
 export type OpenResult =
   | { kind: 'plain' }
-  | { kind: 'decrypted'; contentType: number; fragment: Uint8Array; epoch: 'early' | 'handshake' | 'application' }
+  | {
+      kind: 'decrypted';
+      contentType: number;
+      fragment: Uint8Array;
+      epoch: 'early' | 'handshake' | 'application';
+      /** The keys and sequence number it opened with (TranscriptRecord.openedWith). */
+      openedWith?: RecordOpener;
+    }
   | { kind: 'unreadable'; reason: string };
 
 /** What the decryptor saw of the handshake (also used for resumption linking). */
@@ -118,6 +125,14 @@ interface Epoch {
   /** TLS 1.3 traffic secret (for KeyUpdate). */
   secret?: Uint8Array;
   label: string;
+  /** keyMaterial of the protection, made once (shared by the records it opens). */
+  material?: { form: string; keys: Uint8Array[] };
+}
+
+/** The keys an epoch opens with and the sequence number `seq` (TranscriptRecord.openedWith). */
+function openerOf(ep: Epoch, seq: bigint): RecordOpener {
+  ep.material ??= keyMaterial(ep.protection.params);
+  return { form: ep.material.form, keys: ep.material.keys, seq: Number(seq) };
 }
 
 interface DirState {
@@ -194,6 +209,7 @@ export class ConnectionDecryptor {
     for (const ep of candidates) {
       const r = await ep.protection.unprotect(ep.seq, contentType, version, fragment);
       if (r.ok) {
+        const openedWith = openerOf(ep, ep.seq);
         ep.seq++;
         if (ep === st.current && st.early) {
           // The client moved on to its handshake keys: no (more) 0-RTT data.
@@ -202,7 +218,7 @@ export class ConnectionDecryptor {
         }
         const name = ep.name;
         await this.observe(dir, r.type, r.content);
-        return { kind: 'decrypted', contentType: r.type, fragment: r.content, epoch: name };
+        return { kind: 'decrypted', contentType: r.type, fragment: r.content, epoch: name, openedWith };
       }
       if (!firstError) firstError = `${r.reason}${r.detail ? ` (${r.detail})` : ''}`;
     }

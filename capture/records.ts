@@ -39,6 +39,7 @@ export async function openRecord(
   if (res.kind === 'decrypted') {
     input.plaintext = { contentType: res.contentType, fragment: res.fragment };
     input.epoch = res.epoch;
+    if (res.openedWith) input.openedWith = res.openedWith;
     return { input, protected: true, decrypted: true };
   }
   if (res.kind === 'plain') {

@@ -34,7 +34,6 @@ import { type Parsed, UsageError, option, parseArgs } from './args';
 import { parsePsk } from './psk';
 import { OrderedPool, defaultJobs, siblingModule } from './check-pool';
 import type { Io } from './main';
-import { CheckReport } from './reporting';
 
 export interface ConnectionOutput {
   source?: string;
@@ -124,10 +123,21 @@ export interface CheckedConnection {
 }
 
 export function renderChecked(output: ConnectionOutput, verdicts: Verdict[], render: Render): CheckedConnection {
-  if (render === 'json')
-    return { summary: output.summary, json: `    ${JSON.stringify(output, null, 2).replace(/\n/g, '\n    ')}` };
+  if (render === 'json') return { summary: output.summary, json: indentedJson(output) };
   if (render === 'text') return { summary: output.summary, text: connectionLines(output).join('\n') };
   return { summary: output.summary, output, verdicts };
+}
+
+/**
+ * The connection object as it stands in `JSON.stringify({ connections }, null, 2)`:
+ * its own `JSON.stringify(output, null, 2)` with every line indented by four
+ * more spaces. Made in one native call: nested twice in arrays, the object is
+ * rendered at that depth, and the arrays' brackets ("[\n  [\n" and "\n  ]\n]")
+ * are cut off (no second pass over the text to indent it).
+ */
+export function indentedJson(output: ConnectionOutput): string {
+  const s = JSON.stringify([[output]], null, 2);
+  return s.slice(6, s.length - 6);
 }
 
 /** One connection of a capture to check: the transcript and the original of its resumed session, if kept. */
@@ -599,6 +609,8 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
   const reportDir = option(p, 'report');
   if (reportDir !== undefined) {
     // --report: the checked objects are collected for the reports, and rendered here as they come
+    // loaded here only: the reports pull in the suite runner, which a check (and its worker threads) does not need
+    const { CheckReport } = require('./reporting') as typeof import('./reporting');
     const report = new CheckReport('check', args, p.positional);
     await checkFiles(p.positional, opts, (c, verdicts, t) => {
       report.add(c, verdicts, t);

@@ -91,6 +91,19 @@ export interface RecordProtection {
   unprotect(seq: bigint, type: number, version: number, fragment: Uint8Array): Promise<UnprotectResult>;
 }
 
+/**
+ * What decides a record's protection besides the sequence number and the
+ * record itself: a form (version, cipher, MAC, encrypt_then_mac) and the key
+ * bytes. Two protections with the same form and byte-identical keys open a
+ * record at the same sequence number to the same result (oracles/record-open.ts
+ * relies on it to reuse a capture reader's plaintext).
+ */
+export function keyMaterial(p: ProtectionParams): { form: string; keys: Uint8Array[] } {
+  if (p.version === 'tls13') return { form: `tls13 ${p.cipher}`, keys: [p.key, p.iv] };
+  if ('macKey' in p) return { form: `tls12 ${p.cipher} ${p.mac}${p.encryptThenMac ? ' etm' : ''}`, keys: [p.key, p.macKey] };
+  return { form: `tls12 ${p.cipher}`, keys: [p.key, p.fixedIv] };
+}
+
 const MAX_PLAINTEXT = 1 << 14;
 /** TLSCiphertext.length limit of TLS 1.2 (RFC 5246 §6.2.3). */
 const MAX_CIPHERTEXT_12 = (1 << 14) + 2048;

@@ -170,28 +170,66 @@ export async function runRuleWithNotices(
   violations: readonly Verdict[] = [],
   notices: readonly Notice[] = [],
 ): Promise<RuleRun> {
-  let outs: Outcome[];
+  return gated(rule, ctx) ?? (await checked(rule, ctx, violations, notices));
+}
+
+/** The run of a rule decided before its check (its gates, or no transcript check): most not-applicable verdicts. */
+function gated(rule: Rule, ctx: Context): RuleRun | undefined {
   const gate = refusedGate(rule, ctx) ?? versionGate(rule, ctx) ?? missingNeed(rule.needs, ctx);
-  if (gate) outs = [gate];
-  else if (!rule.check)
-    outs = [{ status: 'not-applicable', detail: 'The rule is decided by live conversations, not by a transcript.' }];
-  else {
-    try {
-      const r = await rule.check(given(rule, ctx, violations, notices));
-      outs = Array.isArray(r) ? r : [r];
-      if (!outs.length) outs = [{ status: 'inconclusive', detail: 'The rule returned no verdict.' }];
-    } catch (e) {
-      outs = [
-        { status: 'inconclusive', detail: `The rule failed with an error: ${e instanceof Error ? e.message : String(e)}.` },
-      ];
-    }
+  if (gate) return ruleRun(rule, [gate]);
+  if (!rule.check)
+    return ruleRun(rule, [
+      { status: 'not-applicable', detail: 'The rule is decided by live conversations, not by a transcript.' },
+    ]);
+  return undefined;
+}
+
+/** The run of a rule whose gates let its check run. */
+async function checked(rule: Rule, ctx: Context, violations: readonly Verdict[], notices: readonly Notice[]): Promise<RuleRun> {
+  let outs: Outcome[];
+  try {
+    const r = await rule.check!(given(rule, ctx, violations, notices));
+    outs = Array.isArray(r) ? r : [r];
+    if (!outs.length) outs = [{ status: 'inconclusive', detail: 'The rule returned no verdict.' }];
+  } catch (e) {
+    outs = [{ status: 'inconclusive', detail: `The rule failed with an error: ${e instanceof Error ? e.message : String(e)}.` }];
   }
+  return ruleRun(rule, outs);
+}
+
+function ruleRun(rule: Rule, outs: readonly Outcome[]): RuleRun {
   const found: Notice[] = [];
   const verdicts = outs.map(({ notice, ...o }) => {
     if (notice) found.push({ ...notice, rule: rule.id });
     return { rule: rule.id, ...o };
   });
   return { verdicts, notices: found };
+}
+
+/**
+ * Run the rules of one phase. Every check starts in rule order before any is
+ * awaited, as before; a rule decided by its gates (about half of them on a
+ * connection: other version, missing needs) takes no promise. `runs` gets the
+ * gated rules first, in rule order, then the checked ones as they complete:
+ * the order in which they completed when every rule was awaited (a gated
+ * rule's run resolved a tick before any check's), which the next phase sees
+ * as the order of the violations.
+ */
+async function runPhase(
+  rules: readonly Rule[],
+  runs: Map<Rule, RuleRun>,
+  ctxOf: (r: Rule) => Context,
+  violations: readonly Verdict[],
+  notices: readonly Notice[],
+): Promise<void> {
+  const pending: Array<Promise<unknown>> = [];
+  for (const r of rules) {
+    const ctx = ctxOf(r);
+    const run = gated(r, ctx);
+    if (run) runs.set(r, run);
+    else pending.push(checked(r, ctx, violations, notices).then((x) => runs.set(r, x)));
+  }
+  if (pending.length) await Promise.all(pending);
 }
 
 const judgesReaction = (r: Rule): boolean => r.needs.includes('violations');
@@ -223,18 +261,17 @@ export async function checkTranscript(t: Transcript, opts: CheckOptions = {}): P
       (context.offered ?? []).map((v) => [v, v === context.version ? context : { ...context, version: v, memo: new Map() }]),
     );
     const runs = new Map<Rule, RuleRun>();
-    await Promise.all(
-      rules
-        .filter((r) => !judgesReaction(r))
-        .map(async (r) => runs.set(r, await runRuleWithNotices(r, contextFor(r, context, byVersion)))),
+    const ctxOf = (r: Rule) => contextFor(r, context, byVersion);
+    await runPhase(
+      rules.filter((r) => !judgesReaction(r)),
+      runs,
+      ctxOf,
+      [],
+      [],
     );
     const found = [...runs.values()].flatMap((x) => x.verdicts).filter((v) => v.status === 'violation');
     const noticed = [...runs.values()].flatMap((x) => x.notices);
-    await Promise.all(
-      rules
-        .filter(judgesReaction)
-        .map(async (r) => runs.set(r, await runRuleWithNotices(r, contextFor(r, context, byVersion), found, noticed))),
-    );
+    await runPhase(rules.filter(judgesReaction), runs, ctxOf, found, noticed);
     const ended = context.versionFrom === 'client_hello' ? noServerHello(context) : undefined;
     verdicts.push(...rules.flatMap((r) => (runs.get(r)?.verdicts ?? []).map((v) => beforeServerHello(v, ended))));
     notices.push(...rules.flatMap((r) => runs.get(r)?.notices ?? []));

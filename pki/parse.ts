@@ -91,20 +91,38 @@ export interface ParsedCert {
 export interface ParsedCertCache {
   get(hex: string): ParsedCert | undefined;
   set(hex: string, parsed: ParsedCert): unknown;
+  /**
+   * The parsed certificate last found for a DER array (the same bytes
+   * object met again: a chain is looked at by several rules), so that a
+   * lookup need not hex-encode the DER; checked byte for byte on use.
+   */
+  readonly byDer?: WeakMap<Uint8Array, ParsedCert>;
+  /** Certificate signature checks already made: by certificate, then by issuer (see pki/validate.ts). */
+  readonly signatures?: WeakMap<ParsedCert, WeakMap<ParsedCert, Promise<boolean>>>;
+}
+
+/** A bounded (LRU) certificate cache, with the lookups by DER array and the signature checks of the certificates it holds. */
+export class CertCache extends BoundedCache<string, ParsedCert> implements ParsedCertCache {
+  readonly byDer = new WeakMap<Uint8Array, ParsedCert>();
+  readonly signatures = new WeakMap<ParsedCert, WeakMap<ParsedCert, Promise<boolean>>>();
 }
 
 /** A bounded (LRU) certificate cache for one run; the caller owns it and passes it in. */
-export function newCertCache(limit = 2048): BoundedCache<string, ParsedCert> {
-  return new BoundedCache<string, ParsedCert>(limit);
+export function newCertCache(limit = 2048): CertCache {
+  return new CertCache(limit);
 }
 
 /** Parse DER (or fetch it from the cache, adding it when missing). */
 export function parseCert(der: Uint8Array, cache?: ParsedCertCache): ParsedCert {
+  const seen = cache?.byDer?.get(der);
+  if (seen && bytesEqual(seen.der, der)) return seen;
   const hex = toHex(der);
-  const hit = cache?.get(hex);
-  if (hit) return hit;
-  const p = parseUncached(Uint8Array.from(der), hex);
-  cache?.set(hex, p);
+  let p = cache?.get(hex);
+  if (!p) {
+    p = parseUncached(Uint8Array.from(der), hex);
+    cache?.set(hex, p);
+  }
+  cache?.byDer?.set(der, p);
   return p;
 }
 

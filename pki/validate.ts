@@ -119,12 +119,12 @@ export async function validateChain(input: ValidateChainInput): Promise<ChainVal
       add('cert.path.trust-anchor', chain.length - 1, `The root "${last.subject}" is not a configured trust anchor.`);
     } else {
       const byName = anchors.filter((a) => namesEqual(a.subjectDer, last.issuerDer, a.subject, last.issuer));
-      for (const a of byName) if (!anchor && (await verifies(last, a, provider))) anchor = a;
+      for (const a of byName) if (!anchor && (await verifies(last, a, provider, cache))) anchor = a;
       // Named anchor whose key does not verify: take it anyway, so the
       // signature check below reports the bad signature.
       if (!anchor && byName.length > 0) anchor = byName[0];
       if (!anchor && byName.length === 0) {
-        for (const a of anchors) if (await verifies(last, a, provider)) anchor = a;
+        for (const a of anchors) if (await verifies(last, a, provider, cache)) anchor = a;
         // found by key only: the name check below reports the mismatch
       }
       if (anchor) top = anchor;
@@ -150,7 +150,7 @@ export async function validateChain(input: ValidateChainInput): Promise<ChainVal
           `Issuer "${c.issuer}" of certificate ${i} is not the subject "${issuer.subject}" of the certificate that signs it.`,
         );
       sigChecks.push(
-        verifies(c, issuer, provider).then((ok) => {
+        verifies(c, issuer, provider, cache).then((ok) => {
           if (!ok)
             add(
               'cert.path.signature',
@@ -250,8 +250,31 @@ const WEAK_SIG_ALGS: ReadonlyMap<string, string> = new Map([
   [OID.dsaWithSha1, 'SHA-1'],
 ]);
 
-/** Whether `issuer`'s key verifies `c`'s signature (an algorithm we do not implement, e.g. MD2, does not verify). */
-async function verifies(c: ParsedCert, issuer: ParsedCert, provider: CryptoProvider): Promise<boolean> {
+/**
+ * Whether `issuer`'s key verifies `c`'s signature (an algorithm we do not
+ * implement, e.g. MD2, does not verify). With a cache that keeps signature
+ * checks (CertCache), each certificate/issuer pair is verified once: the
+ * answer is a function of the two certificates' bytes alone (the signed
+ * bytes, the signature and its algorithm are c's, the key is the issuer's),
+ * and chains repeat across the connections of a capture.
+ */
+function verifies(c: ParsedCert, issuer: ParsedCert, provider: CryptoProvider, cache?: ParsedCertCache): Promise<boolean> {
+  const memo = cache?.signatures;
+  if (!memo) return verifyNow(c, issuer, provider);
+  let byIssuer = memo.get(c);
+  if (!byIssuer) {
+    byIssuer = new WeakMap();
+    memo.set(c, byIssuer);
+  }
+  let p = byIssuer.get(issuer);
+  if (!p) {
+    p = verifyNow(c, issuer, provider);
+    byIssuer.set(issuer, p);
+  }
+  return p;
+}
+
+async function verifyNow(c: ParsedCert, issuer: ParsedCert, provider: CryptoProvider): Promise<boolean> {
   const alg = sigAlgOfAlgorithmIdentifier(c.sigAlgOidHex, c.sigAlgParamsDer);
   if ('unsupported' in alg) return false;
   return (await verifyWith(provider, alg, issuer.spkiDer, c.tbsDer, c.signatureValue)).ok;
@@ -299,40 +322,50 @@ function normIp(s: string): string {
   return [...h, ...fill, ...t].map((g) => Number.parseInt(g || '0', 16).toString(16)).join(':');
 }
 
+/** The schemes by the key they need (constants, built once). */
+const S = SignatureScheme;
+const RSA_PKCS1: readonly number[] = [
+  S.rsa_pkcs1_sha1,
+  S.rsa_pkcs1_sha256,
+  S.rsa_pkcs1_sha384,
+  S.rsa_pkcs1_sha512,
+  S.rsa_pkcs1_sha224,
+  S.rsa_md5,
+];
+const RSAE: readonly number[] = [S.rsa_pss_rsae_sha256, S.rsa_pss_rsae_sha384, S.rsa_pss_rsae_sha512];
+const PSS: readonly number[] = [S.rsa_pss_pss_sha256, S.rsa_pss_pss_sha384, S.rsa_pss_pss_sha512];
+const EC_CURVE: Readonly<Record<number, string>> = {
+  [S.ecdsa_secp256r1_sha256]: OID.secp256r1,
+  [S.ecdsa_secp384r1_sha384]: OID.secp384r1,
+  [S.ecdsa_secp521r1_sha512]: OID.secp521r1,
+  // RFC 8734 §2: these schemes are for TLS 1.3 and name the curve
+  [S.ecdsa_brainpoolP256r1tls13_sha256]: OID.brainpoolP256r1,
+  [S.ecdsa_brainpoolP384r1tls13_sha384]: OID.brainpoolP384r1,
+  [S.ecdsa_brainpoolP512r1tls13_sha512]: OID.brainpoolP512r1,
+};
+const EC_ANY: readonly number[] = [S.ecdsa_sha1, S.ecdsa_sha224, S.ecdsa_md5];
+const DSA: readonly number[] = [S.dsa_md5, S.dsa_sha1, S.dsa_sha224, S.dsa_sha256, S.dsa_sha384, S.dsa_sha512];
+
 /** Why the leaf key cannot sign with `scheme`, or null when it can. */
 export function keyMismatch(leaf: ParsedCert, scheme: number, tls12: boolean): string | null {
   const alg = leaf.keyAlgOid;
-  const S = SignatureScheme;
-  const rsaPkcs1 = [S.rsa_pkcs1_sha1, S.rsa_pkcs1_sha256, S.rsa_pkcs1_sha384, S.rsa_pkcs1_sha512, S.rsa_pkcs1_sha224, S.rsa_md5];
-  const rsae = [S.rsa_pss_rsae_sha256, S.rsa_pss_rsae_sha384, S.rsa_pss_rsae_sha512];
-  const pss = [S.rsa_pss_pss_sha256, S.rsa_pss_pss_sha384, S.rsa_pss_pss_sha512];
-  const ecCurve: Record<number, string> = {
-    [S.ecdsa_secp256r1_sha256]: OID.secp256r1,
-    [S.ecdsa_secp384r1_sha384]: OID.secp384r1,
-    [S.ecdsa_secp521r1_sha512]: OID.secp521r1,
-    // RFC 8734 §2: these schemes are for TLS 1.3 and name the curve
-    [S.ecdsa_brainpoolP256r1tls13_sha256]: OID.brainpoolP256r1,
-    [S.ecdsa_brainpoolP384r1tls13_sha384]: OID.brainpoolP384r1,
-    [S.ecdsa_brainpoolP512r1tls13_sha512]: OID.brainpoolP512r1,
-  };
-  const ecAny = [S.ecdsa_sha1, S.ecdsa_sha224, S.ecdsa_md5];
-  const dsa = [S.dsa_md5, S.dsa_sha1, S.dsa_sha224, S.dsa_sha256, S.dsa_sha384, S.dsa_sha512];
-  const hex = `0x${scheme.toString(16).padStart(4, '0')}`;
   const need = (ok: boolean, what: string) =>
-    ok ? null : `Scheme ${hex} needs ${what}, but the end-entity key is ${keyName(leaf)}.`;
-  if ((rsaPkcs1 as number[]).includes(scheme) || (rsae as number[]).includes(scheme))
-    return need(alg === OID.rsaEncryption, 'an rsaEncryption key');
-  if ((pss as number[]).includes(scheme)) return need(alg === OID.rsassaPss, 'an id-RSASSA-PSS key');
-  if (ecCurve[scheme] !== undefined) {
+    ok ? null : `Scheme ${schemeHex(scheme)} needs ${what}, but the end-entity key is ${keyName(leaf)}.`;
+  if (RSA_PKCS1.includes(scheme) || RSAE.includes(scheme)) return need(alg === OID.rsaEncryption, 'an rsaEncryption key');
+  if (PSS.includes(scheme)) return need(alg === OID.rsassaPss, 'an id-RSASSA-PSS key');
+  const curve = EC_CURVE[scheme];
+  if (curve !== undefined) {
     if (tls12) return need(alg === OID.ecPublicKey, 'an EC key');
-    return need(alg === OID.ecPublicKey && leaf.keyCurveOid === ecCurve[scheme], `an EC key on curve ${ecCurve[scheme]}`);
+    return need(alg === OID.ecPublicKey && leaf.keyCurveOid === curve, `an EC key on curve ${curve}`);
   }
-  if ((ecAny as number[]).includes(scheme)) return need(alg === OID.ecPublicKey, 'an EC key');
+  if (EC_ANY.includes(scheme)) return need(alg === OID.ecPublicKey, 'an EC key');
   if (scheme === S.ed25519) return need(alg === OID.ed25519, 'an Ed25519 key');
   if (scheme === S.ed448) return need(alg === OID.ed448, 'an Ed448 key');
-  if ((dsa as number[]).includes(scheme)) return need(alg === OID.dsa, 'a DSA key');
-  return `Scheme ${hex} is not a known signature scheme.`;
+  if (DSA.includes(scheme)) return need(alg === OID.dsa, 'a DSA key');
+  return `Scheme ${schemeHex(scheme)} is not a known signature scheme.`;
 }
+
+const schemeHex = (scheme: number): string => `0x${scheme.toString(16).padStart(4, '0')}`;
 
 function keyName(c: ParsedCert): string {
   switch (c.keyAlgOid) {

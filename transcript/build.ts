@@ -13,7 +13,7 @@ import { type DecodeContext, decodeHandshake, handshakeTypeName, isHelloRetryReq
 import { ContentType, ExtensionType, cipherSuites } from '../wire/registry';
 import { HandshakeAssembler, decodeAlert } from '../wire/record';
 import { type MessageType, VERSION_CODE, messageTypeOf } from '../wire/vocabulary';
-import type { Direction, Epoch, Gap, Provenance, Transcript, TranscriptMessage, TranscriptRecord } from './model';
+import type { Direction, Epoch, Gap, Provenance, RecordOpener, Transcript, TranscriptMessage, TranscriptRecord } from './model';
 
 export interface RecordInput {
   dir: Direction;
@@ -29,6 +29,8 @@ export interface RecordInput {
    * keys changed). 'plaintext' means not protected.
    */
   epoch?: Epoch;
+  /** The keys it was opened with (TranscriptRecord.openedWith). */
+  openedWith?: RecordOpener;
 }
 
 /** What the handshake has negotiated so far, as seen in the plaintext hellos. */
@@ -83,6 +85,7 @@ export class TranscriptBuilder {
     const rec: TranscriptRecord = { index: this.records.length, dir, contentType, version, raw, encrypted, epoch };
     if (input.frame !== undefined) rec.frame = input.frame;
     if (input.plaintext) rec.plaintext = input.plaintext;
+    if (input.plaintext && input.openedWith) rec.openedWith = input.openedWith;
     this.records.push(rec);
 
     if (encrypted && !input.plaintext) {

@@ -38,6 +38,22 @@ export interface TranscriptRecord {
   epoch: Epoch;
   /** Capture frame that completed this record (1-based, as Wireshark counts). */
   frame?: number;
+  /**
+   * The keys the capture reader opened this record with (never written to
+   * transcript JSON): the record-key rules derive their own keys from the
+   * key log and take `plaintext` as their result only when theirs are the
+   * same bytes for the same sequence number (oracles/record-open.ts).
+   */
+  openedWith?: RecordOpener;
+}
+
+/** Record keys as crypto/record.ts `keyMaterial` gives them, and the sequence number a record opened at. */
+export interface RecordOpener {
+  /** Version, cipher, MAC and encrypt_then_mac. */
+  form: string;
+  /** Key, MAC key, IV bytes (those the form has), in that order. */
+  keys: readonly Uint8Array[];
+  seq: number;
 }
 
 export interface TranscriptMessage {
