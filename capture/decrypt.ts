@@ -18,12 +18,20 @@
  *   *_TRAFFIC_SECRET_0 after its Finished, to the next secret after its
  *   KeyUpdate. 0-RTT: with CLIENT_EARLY_TRAFFIC_SECRET, client records after
  *   a ClientHello offering early_data are trial-decrypted with the early key
- *   until EndOfEarlyData (or until the server's EncryptedExtensions shows
- *   early data was not accepted); without it they stay unreadable.
+ *   until the client's own sequence leaves it (RFC 8446 §2.3, §4.2.10): its
+ *   EndOfEarlyData, or its first record under the handshake key. When the
+ *   records arrive (before or after the server's flight, and whatever the
+ *   server's EncryptedExtensions said: a client may have sent them before it
+ *   read a refusal) does not change the key they were protected with. The
+ *   early key is that of the PSK's cipher suite, which the capture does not
+ *   name before a server accepts it: each offered TLS 1.3 suite is tried
+ *   (the ServerHello's first) until one opens. Without the secret, such
+ *   records stay unreadable and are said to be early.
  *
  * Sequence numbers advance for every record of an epoch, including one that
  * fails to decrypt (a tampered copy then costs only that record), except for
- * client records that may be rejected 0-RTT data (the server skips those).
+ * client records that may be 0-RTT data (a server that refused it skips
+ * them, RFC 8446 §4.2.10; they are not in the handshake key's sequence).
  * Nothing here throws for bad input: failures are reasons, said per record.
  */
 import type { CryptoProvider } from '../crypto/provider';
@@ -98,7 +106,8 @@ export type OpenResult =
       /** The keys and sequence number it opened with (TranscriptRecord.openedWith). */
       openedWith?: RecordOpener;
     }
-  | { kind: 'unreadable'; reason: string };
+  /** `epoch`: 'early' when the record may be client 0-RTT data (the client had not yet left its early epoch). */
+  | { kind: 'unreadable'; reason: string; epoch?: 'early' };
 
 /** What the decryptor saw of the handshake (also used for resumption linking). */
 export interface HandshakeFacts {
@@ -127,6 +136,8 @@ interface Epoch {
   label: string;
   /** keyMaterial of the protection, made once (shared by the records it opens). */
   material?: { form: string; keys: Uint8Array[] };
+  /** TLS 1.3: the cipher suite the keys were made for. */
+  suite?: number;
 }
 
 /** The keys an epoch opens with and the sequence number `seq` (TranscriptRecord.openedWith). */
@@ -140,14 +151,17 @@ interface DirState {
   current?: Epoch;
   /** Why the direction cannot be read, once it is protected without keys. */
   missing?: string;
-  /** TLS 1.3 client: early key tried before the handshake key. */
-  early?: Epoch;
+  /**
+   * TLS 1.3 client: the early key, one per offered TLS 1.3 suite until a record opens with one (then only that one),
+   * tried before the handshake key.
+   */
+  early: Epoch[];
   /**
    * TLS 1.3 client: the early key after EndOfEarlyData, tried last: a record still under it (a second EndOfEarlyData,
    * 0-RTT data after it) is a sender's fault the oracles judge, so it is read rather than left unreadable.
    */
   earlyAfterEnd?: Epoch;
-  /** Client 0-RTT records are possible (offered, not yet ended or refused). */
+  /** Client 0-RTT records are possible: offered, and the client has not left its early epoch (see the header). */
   earlyPossible: boolean;
   assembler: HandshakeAssembler;
   broken: boolean;
@@ -164,8 +178,8 @@ export class ConnectionDecryptor {
     ccs: { 'C->S': false, 'S->C': false },
   };
   private readonly dirs: Record<Direction, DirState> = {
-    'C->S': { earlyPossible: false, assembler: new HandshakeAssembler(), broken: false },
-    'S->C': { earlyPossible: false, assembler: new HandshakeAssembler(), broken: false },
+    'C->S': { early: [], earlyPossible: false, assembler: new HandshakeAssembler(), broken: false },
+    'S->C': { early: [], earlyPossible: false, assembler: new HandshakeAssembler(), broken: false },
   };
   /** Problems found while reading handshake content (not thrown). */
   readonly notes: string[] = [];
@@ -191,7 +205,7 @@ export class ConnectionDecryptor {
   /** Open one record (header + fragment as on the wire) sent in `dir`. */
   async open(dir: Direction, contentType: number, version: number, fragment: Uint8Array): Promise<OpenResult> {
     const st = this.dirs[dir];
-    const protectedNow = st.current !== undefined || st.missing !== undefined || st.early !== undefined;
+    const protectedNow = st.current !== undefined || st.missing !== undefined || st.early.length > 0;
     // TLS 1.3: only application_data records are protected (CCS and stray plaintext alerts are not).
     const isProtected = protectedNow && !((this.isTls13 || st.earlyPossible) && contentType !== ContentType.application_data);
     const clientEarlyWindow =
@@ -200,9 +214,9 @@ export class ConnectionDecryptor {
       await this.observe(dir, contentType, fragment);
       return { kind: 'plain' };
     }
-    if (clientEarlyWindow && !st.early) return { kind: 'unreadable', reason: this.missingEarly() };
+    if (clientEarlyWindow && st.early.length === 0) return { kind: 'unreadable', reason: this.missingEarly(), epoch: 'early' };
     const candidates: Epoch[] = [];
-    if (st.early && st.earlyPossible) candidates.push(st.early);
+    if (st.earlyPossible) candidates.push(...st.early);
     if (st.current) candidates.push(st.current);
     if (candidates.length === 0) return { kind: 'unreadable', reason: st.missing ?? 'no keys' };
     let firstError = '';
@@ -211,9 +225,10 @@ export class ConnectionDecryptor {
       if (r.ok) {
         const openedWith = openerOf(ep, ep.seq);
         ep.seq++;
-        if (ep === st.current && st.early) {
-          // The client moved on to its handshake keys: no (more) 0-RTT data.
-          st.early = undefined;
+        if (ep.name === 'early') st.early = [ep];
+        else if (st.earlyPossible) {
+          // The client moved on to its handshake keys: its early epoch is over (RFC 8446 §2.3).
+          st.early = [];
           st.earlyPossible = false;
         }
         const name = ep.name;
@@ -234,14 +249,14 @@ export class ConnectionDecryptor {
     }
     const switched = await this.openAsNextEpoch(dir, contentType, version, fragment);
     if (switched) return switched;
-    const tried = candidates.map((c) => c.label).join(' or ');
     const maybeEarly = dir === 'C->S' && st.earlyPossible;
-    if (maybeEarly && !st.early) return { kind: 'unreadable', reason: this.missingEarly() };
+    if (maybeEarly && st.early.length === 0) return { kind: 'unreadable', reason: this.missingEarly(), epoch: 'early' };
+    const tried = [...new Set(candidates.map((c) => c.label))].join(' or ');
     if (!maybeEarly) for (const c of candidates) c.seq++;
-    return {
-      kind: 'unreadable',
-      reason: `does not decrypt with the ${tried}: ${firstError}${maybeEarly ? ' (0-RTT data the server may have skipped)' : ''}`,
-    };
+    const reason = `does not decrypt with the ${tried}: ${firstError}`;
+    return maybeEarly
+      ? { kind: 'unreadable', reason: `${reason} (0-RTT data the server may have skipped)`, epoch: 'early' }
+      : { kind: 'unreadable', reason };
   }
 
   /**
@@ -294,15 +309,25 @@ export class ConnectionDecryptor {
     return cr ? this.keys.lookup(cr, this.asOf)?.[label] : undefined;
   }
 
-  private async epoch13(name: Epoch['name'], secret: Uint8Array, label: string): Promise<Epoch | string> {
-    const suite = this.facts.suite;
+  private async epoch13(
+    name: Epoch['name'],
+    secret: Uint8Array,
+    label: string,
+    suite = this.facts.suite,
+  ): Promise<Epoch | string> {
     if (!suite) return 'no cipher suite';
     try {
       const keys = await trafficKeys(this.provider, suite.prfHash, secret, tls13KeyLength(suite));
-      return { name, protection: await createRecordProtection(this.provider, tls13Params(suite, keys)), seq: 0n, secret, label };
+      const protection = await createRecordProtection(this.provider, tls13Params(suite, keys));
+      return { name, protection, seq: 0n, secret, label, suite: suite.code };
     } catch (e) {
       return `cannot use ${suite.name}: ${e instanceof Error ? e.message : String(e)}`;
     }
+  }
+
+  /** The client early traffic key of `secret` for one candidate suite of the PSK. */
+  private earlyEpoch(secret: Uint8Array, suite: CipherSuiteInfo): Promise<Epoch | string> {
+    return this.epoch13('early', secret, 'client early traffic key', suite);
   }
 
   private async set13(dir: Direction, name: Epoch['name'], label: KeyLogLabel, secret: Uint8Array | undefined): Promise<void> {
@@ -404,19 +429,15 @@ export class ConnectionDecryptor {
         if (!this.facts.clientRandoms.some((r) => toHex(r) === toHex(body.random))) this.facts.clientRandoms.push(body.random);
         const offersEarly = findExtension(body.extensions, ExtensionType.early_data) !== undefined;
         const c = this.dirs['C->S'];
-        if (offersEarly && !this.facts.helloRetry) {
-          c.earlyPossible = true;
-          const early = this.secret('CLIENT_EARLY_TRAFFIC_SECRET');
-          const suite = cipherSuites.get(earlySuite(body) ?? -1);
-          if (early && suite) {
-            this.facts.suite ??= suite;
-            const ep = await this.epoch13('early', early, 'client early traffic key');
-            if (typeof ep !== 'string') c.early = ep;
+        c.early = [];
+        c.earlyPossible = offersEarly && !this.facts.helloRetry;
+        const early = this.secret('CLIENT_EARLY_TRAFFIC_SECRET');
+        if (c.earlyPossible && early) {
+          for (const suite of earlySuites(body)) {
+            const ep = await this.earlyEpoch(early, suite);
+            if (typeof ep !== 'string') c.early.push(ep);
             else this.notes.push(`0-RTT: ${ep}`);
           }
-        } else {
-          c.earlyPossible = false;
-          c.early = undefined;
         }
         return;
       }
@@ -442,27 +463,19 @@ export class ConnectionDecryptor {
             'SERVER_HANDSHAKE_TRAFFIC_SECRET',
             this.secret('SERVER_HANDSHAKE_TRAFFIC_SECRET'),
           );
+          // A server that accepts 0-RTT selected the PSK's suite (RFC 8446 §4.2.10): its early key is tried first. The
+          // client's early records stay possible whatever the server answered: they follow the client's sequence.
           const c = this.dirs['C->S'];
-          if (!findExtension(body.extensions, ExtensionType.pre_shared_key)) {
-            c.earlyPossible = false;
-            c.early = undefined;
-          }
-        }
-        return;
-      }
-      case 'encrypted_extensions': {
-        if (dir === 'S->C' && findExtension(body.extensions, ExtensionType.early_data) === undefined) {
-          const c = this.dirs['C->S'];
-          c.earlyPossible = false;
-          c.early = undefined;
+          const selected = body.cipherSuite;
+          c.early.sort((a, b) => Number(b.suite === selected) - Number(a.suite === selected));
         }
         return;
       }
       case 'end_of_early_data': {
         const c = this.dirs['C->S'];
         c.earlyPossible = false;
-        if (c.early) c.earlyAfterEnd = c.early;
-        c.early = undefined;
+        if (c.early.length === 1) c.earlyAfterEnd = c.early[0];
+        c.early = [];
         return;
       }
       case 'finished': {
@@ -499,9 +512,15 @@ export class ConnectionDecryptor {
   }
 }
 
-/** The suite 0-RTT data uses: the first offered TLS 1.3 suite (the PSK's suite is not in the capture). */
-function earlySuite(ch: ClientHello): number | undefined {
-  return ch.cipherSuites.find((c) => cipherSuites.get(c)?.kex === 'TLS13');
+/**
+ * The suites 0-RTT data may use: the PSK's suite is not in the capture (the ticket's connection chose it), so every
+ * offered TLS 1.3 suite, in the client's order.
+ */
+function earlySuites(ch: ClientHello): CipherSuiteInfo[] {
+  return ch.cipherSuites.flatMap((c) => {
+    const s = cipherSuites.get(c);
+    return s?.kex === 'TLS13' ? [s] : [];
+  });
 }
 
 /** The PSK identity a TLS 1.3 ServerHello selected, if any. */

@@ -46,6 +46,8 @@ export async function openRecord(
     input.epoch = 'plaintext';
     return { input, protected: false, decrypted: false };
   }
+  // a record that may be client 0-RTT data is of the early epoch even unread (not of the handshake key's sequence)
+  if (res.epoch) input.epoch = res.epoch;
   return { input, protected: true, decrypted: false, unreadable: res.reason };
 }
 

@@ -32,6 +32,7 @@ import type { ClientFuzzOptions } from '../fuzz/options';
 import type { Strictness } from '../wire/vocabulary';
 import { suiteName } from '../fuzz/names';
 import { option, parseArgs, UsageError } from './args';
+import { parsePsk } from './psk';
 import { readTrustAnchors } from './check';
 import { isLoopback, parseTarget, readIdentity } from './connect';
 import {
@@ -47,7 +48,7 @@ import {
 import type { Io } from './main';
 
 export const FUZZ_LISTEN_USAGE =
-  'fuzz --listen HOST:PORT --client-cmd CMD [--cert C --key K] [--ca CA] [--write-ca FILE] [--client-cert-required] [--seed S] [--runs N (default: every applicable mutant once, then 20 random)] [--path P] [--strictness exact|alert-or-close|any-abort] [--timeout MS] [--operator NAME[,NAME]]... [--profile FILE.json] [--save DIR] [--max-shrink N] [--allow-remote] [--json]';
+  'fuzz --listen HOST:PORT --client-cmd CMD [--cert C --key K] [--ca CA] [--write-ca FILE] [--client-cert-required] [--psk IDENTITY:HEX [--psk-hint TEXT]] [--seed S] [--runs N (default: every applicable mutant once, then 20 random)] [--path P] [--strictness exact|alert-or-close|any-abort] [--timeout MS] [--operator NAME[,NAME]]... [--profile FILE.json] [--save DIR] [--max-shrink N] [--allow-remote] [--json]';
 
 /** Both sanity handshakes worked, something ran, nothing failed but the expected failures, and no expected failure passed. */
 export function clientFuzzOk(r: ClientFuzzResult): boolean {
@@ -80,6 +81,8 @@ export async function fuzzListenCommand(args: string[], io: Io): Promise<number>
       'save',
       'max-shrink',
       'report',
+      'psk',
+      'psk-hint',
     ],
   });
   if (p.positional.length)
@@ -125,6 +128,14 @@ export async function fuzzListenCommand(args: string[], io: Io): Promise<number>
     output: { onProgress: progress },
   };
   if (path !== undefined) o.budget.path = path;
+  // --psk IDENTITY:HEX: our server knows the client's external PSK (TLS 1.3 external PSK, TLS 1.2 PSK suites)
+  const psk = option(p, 'psk');
+  if (psk !== undefined) o.identity.psk = parsePsk(psk);
+  const hint = option(p, 'psk-hint');
+  if (hint !== undefined) {
+    if (psk === undefined) throw new UsageError('--psk-hint goes with --psk');
+    o.identity.pskHint = new TextEncoder().encode(hint);
+  }
   const maxShrink = option(p, 'max-shrink');
   if (maxShrink !== undefined) o.budget.maxShrinkRuns = intOption(maxShrink, 'max-shrink', 20, 0);
   const profileFile = option(p, 'profile');

@@ -60,6 +60,8 @@ describe('tlsprop rules', () => {
       't13.early.replay-once',
       't12.psk.unknown-identity',
       't13.psk.unknown-identity',
+      // a TLS 1.2 PSK client ignores the psk_identity_hint (RFC 4279 §5.2; live, tlsprop fuzz --listen --psk)
+      't12.psk.hint-ignored',
       'ext.cc.offered',
       'ext.cc.decompress',
       // tlsfuzzer parity (issue #14): empty-by-definition extension bodies (RFC 7627 §5.1, RFC 7366 §2), TLS 1.3

@@ -1116,8 +1116,11 @@ export class TlsClient extends Endpoint {
     const modes = this.pskModes();
     if (!ks) {
       if (!this.psk) throw failure('missing_extension', 'TLS 1.3 ServerHello without key_share or pre_shared_key');
+      // RFC 8446 §4.2.11: the client MUST verify "that a server "key_share" extension is present if required by the
+      // ClientHello "psk_key_exchange_modes" extension. If these values are not consistent, the client MUST abort the
+      // handshake with an "illegal_parameter" alert."
       if (!modes.includes(PskKeyExchangeMode.psk_ke))
-        throw failure('missing_extension', 'PSK without key_share, but psk_ke was not offered');
+        throw failure('illegal_parameter', 'PSK without key_share, but psk_ke was not offered');
     } else {
       if (this.psk && !modes.includes(PskKeyExchangeMode.psk_dhe_ke))
         throw failure('illegal_parameter', 'key_share with a PSK, but psk_dhe_ke was not offered');

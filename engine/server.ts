@@ -1166,17 +1166,23 @@ export class TlsServer extends Endpoint {
     }
     // RFC 8449 §4: "In TLS 1.3, the server sends the "record_size_limit" extension in the EncryptedExtensions message."
     if (this.recordLimitAnswer !== undefined) ee.push(this.recordLimitExtension(this.recordLimitAnswer));
-    if (offersEarly && !this.helloRetry && pskChoice && (await this.acceptEarly(ch, pskChoice, suite))) {
+    // The client's 0-RTT data is protected with the first offered PSK (RFC 8446 §4.2.10): when that is the one taken,
+    // its key is logged whether the data is accepted or refused (refused records are skipped, and a capture reader
+    // with the key log can still read them as the early data they are).
+    const cets =
+      offersEarly && !this.helloRetry && pskChoice?.index === 0
+        ? (
+            await tls13Schedule(this.p, {
+              hash: h,
+              psk: this.psk!,
+              serverHelloHash: this.shHash,
+              clientHelloHash: await this.hashOf(h, [this.transcript[0]!]),
+            })
+          ).clientEarlyTrafficSecret!
+        : undefined;
+    if (cets) this.log('CLIENT_EARLY_TRAFFIC_SECRET', this.clientRandom, cets);
+    if (cets && pskChoice && (await this.acceptEarly(ch, pskChoice, suite))) {
       ee.push({ type: ExtensionType.early_data, body: { kind: 'empty' } });
-      const cets = (
-        await tls13Schedule(this.p, {
-          hash: h,
-          psk: this.psk!,
-          serverHelloHash: this.shHash,
-          clientHelloHash: await this.hashOf(h, [this.transcript[0]!]),
-        })
-      ).clientEarlyTrafficSecret!;
-      this.log('CLIENT_EARLY_TRAFFIC_SECRET', this.clientRandom, cets);
       this.earlySkip = undefined;
       this.earlyIn = { left: pskChoice.state.maxEarlyDataSize ?? 0, handshakeRead: this.readDir };
       this.readDir = await this.direction13(suite, cets);

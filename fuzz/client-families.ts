@@ -13,12 +13,12 @@ import fc from 'fast-check';
 import type { ClientAuthMode, ServerConfig } from '../engine/config';
 import type { TestPki } from '../engine/fixtures';
 import type { EngineHooks } from '../engine/hooks';
-import { engineSuite } from '../engine/suites';
+import { engineSuite, PSK_KEX } from '../engine/suites';
 import { MUTATIONS } from '../generators/mutations/catalogue';
 import { RENEGOTIATION_DECLINE } from '../oracles/rules/renegotiation';
 import { alertNames, liveSide, type Mutation, reactionOf, rulesIn, type ServerSends } from '../generators/mutations/model';
 import { BASES, type BaseEnv, type BaseName } from '../generators/mutations/support';
-import { NamedGroup, namedGroups, nameOf } from '../wire/registry';
+import { NamedGroup, namedGroups, nameOf, PskKeyExchangeMode } from '../wire/registry';
 import { type AlertName, type TlsVersion, VERSION_CODE } from '../wire/vocabulary';
 import { coverageOrder } from './core';
 import { type Expectation, expectationOf } from './judge';
@@ -87,7 +87,13 @@ function baseFor(m: Pick<Mutation, 'bases'>, version: TlsVersion, suite: number)
     const spec = BASES[b];
     if (spec.version !== version) return false;
     if (version === '1.3') return true;
-    return kex === 'RSA' ? spec.kex === 'RSA' : spec.kex === 'ECDHE' && (kex === 'ECDHE_ECDSA') === (spec.serverKey === 'ecdsa');
+    if (kex === 'RSA') return spec.kex === 'RSA';
+    // (a TLS 1.2 PSK key exchange is no base's: ECDHE_PSK signs nothing, RFC 5489 §2)
+    return (
+      (kex === 'ECDHE_RSA' || kex === 'ECDHE_ECDSA') &&
+      spec.kex === 'ECDHE' &&
+      (kex === 'ECDHE_ECDSA') === (spec.serverKey === 'ecdsa')
+    );
   });
 }
 
@@ -102,8 +108,14 @@ function suiteFits(m: Pick<Mutation, 'bases' | 'needs'>, version: TlsVersion, su
   if (version === '1.3' || need === undefined) return true;
   if (need === 'ECDHE') return kex === 'ECDHE_RSA' || kex === 'ECDHE_ECDSA';
   if (need === 'RSA') return kex === 'RSA';
-  // our server's PSK key exchanges need a PSK the client knows: none of the server-side mutations asks for one
+  // our server's PSK key exchanges (RFC 4279, RFC 5489): only offered with the external PSK the client knows (`--psk`)
+  if (need === 'PSK') return kex !== undefined && PSK_KEX.has(kex);
   return need === 'DHE' ? kex === 'DHE_RSA' : false;
+}
+
+/** The suites a mutation runs with in a version (with our external PSK, the profile has only PSK handshakes' suites). */
+function mutantSuites(m: Pick<Mutation, 'bases' | 'needs'>, version: TlsVersion, profile: ClientProfile): number[] {
+  return profile.suites[version].filter((s) => suiteFits(m, version, s));
 }
 
 /** The mutations of our server's sends a client can be fuzzed with (catalogue order). */
@@ -126,8 +138,12 @@ function allApplicableMutants(profile: ClientProfile, only?: readonly string[]):
     if (only && !only.includes(m.name)) continue;
     if (m.needs?.peerOffers13 && !profile.versions.includes('1.3')) continue;
     if (m.needs?.peerLacks12 && profile.versions.includes('1.2')) continue;
+    if (m.needs?.peerLacksPskKe && (profile.psk?.modes ?? [PskKeyExchangeMode.psk_ke]).includes(PskKeyExchangeMode.psk_ke))
+      continue;
     if (!groupsFor(m, profile).length) continue;
-    const v = m.versions.find((x) => has(x) && profile.suites[x].some((s) => suiteFits(m, x, s)));
+    // a PSK mutation of our server's sends: the client offered our external PSK in that version (the probe)
+    const pskOk = (x: TlsVersion) => !m.needs?.psk || (profile.psk?.versions.includes(x) ?? false);
+    const v = m.versions.find((x) => has(x) && pskOk(x) && mutantSuites(m, x, profile).length > 0);
     if (v === undefined) continue;
     out.push({ name: m.name, version: v, rules: rulesIn(m, v), alerts: alertNames(reactionOf(m, v, [], 'client')), mutation: m });
   }
@@ -194,7 +210,7 @@ export function conversationOf(
   const usable = profile.versions.filter((v) => profile.suites[v].length > 0);
   const version = mutant?.version ?? usable[p.version % usable.length]!;
   let suites = profile.suites[version];
-  if (mutant) suites = suites.filter((s) => suiteFits(mutant.mutation, version, s));
+  if (mutant) suites = mutantSuites(mutant.mutation, version, profile);
   const suite = suites[p.suite % suites.length]!;
   // TLS 1.2 ECDHE_ECDSA: our certificate's curve must be one the client offers
   const groups = groupsFor(mutant?.mutation, profile);

@@ -50,7 +50,7 @@ import {
 import { describeEnd, transcriptOfRun } from './live';
 import { suiteName } from './names';
 import type { ClientFuzzOptions } from './options';
-import { type ClientProfile, keyFits, profileOf } from './probe';
+import { type ClientProfile, keyFits, profileOf, serverPskSuites } from './probe';
 import { disabledBy, EMPTY_PROFILE, type Subject } from './profile';
 import { type SavedFiles, saveRun } from './save';
 import { adapted, ceilings, DEFAULT_TOTAL_TIMEOUT_MS, type Timing } from './timing';
@@ -194,10 +194,18 @@ async function withCommand<R>(
   }
 }
 
-/** Our server's base configuration (our identity, the anchors for the client's chain). */
+/** The psk_identity_hint our server sends in TLS 1.2 PSK key exchanges without `--psk-hint`. */
+export const DEFAULT_PSK_HINT = new TextEncoder().encode('tlsprop');
+
+/** Our server's base configuration (our identity, the anchors for the client's chain, the external PSK it shares). */
 function serverBase(s: Session): ServerConfig {
   const c: ServerConfig = { provider: s.provider, identity: s.o.identity.identity };
   if (s.o.identity.trustAnchors) c.trustAnchors = s.o.identity.trustAnchors;
+  const psk = s.o.identity.psk;
+  if (psk) {
+    c.psks = [psk];
+    c.pskIdentityHint = s.o.identity.pskHint ?? DEFAULT_PSK_HINT;
+  }
   return c;
 }
 
@@ -420,7 +428,11 @@ async function probe(s: Session): Promise<ClientProfile> {
   const config: ServerConfig = {
     ...serverBase(s),
     versions: [VERSION_CODE['1.3'], VERSION_CODE['1.2']],
-    cipherSuites: DEFAULT_SUITES.filter((x) => keyFits(x, key)),
+    // with an external PSK, the TLS 1.2 PSK suites too (after the certificate ones: the probe sees what the client offers)
+    cipherSuites: [
+      ...DEFAULT_SUITES.filter((x) => keyFits(x, key)),
+      ...(o.identity.psk ? serverPskSuites(o.identity.identity) : []),
+    ],
     clientAuth: o.profile.clientCertRequired ? 'require' : 'none',
   };
   const server = new TlsServer(config);
@@ -453,7 +465,7 @@ async function probe(s: Session): Promise<ClientProfile> {
   const completed =
     run.end.outcome.kind === 'connected' || (run.end.outcome.kind === 'closed' && run.end.outcome.session !== undefined);
   return {
-    ...profileOf(ch, o.identity.identity),
+    ...profileOf(ch, o.identity.identity, o.identity.psk),
     completed,
     detail: `${describeEnd(run.end)}; client ${describeCommandEnd(ended)}${played.startupMs !== undefined ? `; connected ${Math.round(played.startupMs)} ms after its start` : ''}`,
   };
@@ -486,8 +498,11 @@ export async function fuzzClient(o: ClientFuzzOptions): Promise<ClientFuzzResult
   };
   try {
     const profile = await probe(s);
+    const pskLine = profile.psk
+      ? `; our external PSK offered in ${profile.psk.versions.map((v) => `TLS ${v}`).join(' and ') || 'no version (the PSK mutations do not run)'}`
+      : '';
     progress(
-      `probe on ${o.target.host}:${port}: client offers ${profile.versions.map((v) => `TLS ${v}`).join(', ') || 'no version we run'}; TLS 1.3 [${profile.suites['1.3'].map(suiteName).join(', ')}], TLS 1.2 [${profile.suites['1.2'].map(suiteName).join(', ')}]${profile.completed ? '' : `; probe did not complete: ${profile.detail}`}`,
+      `probe on ${o.target.host}:${port}: client offers ${profile.versions.map((v) => `TLS ${v}`).join(', ') || 'no version we run'}; TLS 1.3 [${profile.suites['1.3'].map(suiteName).join(', ')}], TLS 1.2 [${profile.suites['1.2'].map(suiteName).join(', ')}]${pskLine}${profile.completed ? '' : `; probe did not complete: ${profile.detail}`}`,
     );
     progress(
       `timing: the client connects ${s.clientTiming.connectMs} ms at most after its start, answers within ${s.clientTiming.answer.answerMs} ms, exits within ${s.o.target.exitGraceMs ?? s.clientTiming.exitGraceMs} ms of our close`,

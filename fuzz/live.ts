@@ -66,6 +66,7 @@ export async function transcriptOfRun(
           plaintext: { contentType: opened.contentType, fragment: opened.fragment },
           epoch: opened.epoch,
         });
+      else if (opened.kind === 'unreadable' && opened.epoch) builder.addRecord({ dir, raw: rec.raw, epoch: opened.epoch });
       else builder.addRecord({ dir, raw: rec.raw });
     }
   }

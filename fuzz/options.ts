@@ -58,11 +58,15 @@ export interface IdentityOptions {
   /** Against a server: the SNI our client sends. */
   serverName?: string;
   /**
-   * Against a server: an external pre-shared key the target knows (`--psk IDENTITY:HEX`): our client offers it in every
+   * An external pre-shared key the target knows (`--psk IDENTITY:HEX`). Against a server: our client offers it in every
    * conversation (TLS 1.3 external PSK, RFC 8446 §4.2.11) and the probe tries the TLS 1.2 PSK suites with it (RFC 4279,
-   * RFC 5489), so a PSK-only target (no certificate) is probed and fuzzed; the PSK mutations break it.
+   * RFC 5489), so a PSK-only target (no certificate) is probed and fuzzed; the PSK mutations break it. Against a client:
+   * our server knows it, so a client that offers it (TLS 1.3 identity, TLS 1.2 PSK suites) gets a PSK handshake in
+   * every conversation of that version, and the PSK mutations of our server's sends break it.
    */
   psk?: ExternalPsk;
+  /** Against a client with `psk`: the psk_identity_hint our server sends in TLS 1.2 (RFC 4279 §5.2; default `tlsprop`). */
+  pskHint?: Uint8Array;
 }
 
 /** How much is run. */

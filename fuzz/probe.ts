@@ -330,6 +330,12 @@ export interface ClientProfile {
   groups: number[];
   /** Everything offered, for deciding whether a mutant's injected choice really was not offered. */
   offered: { suites: number[]; groups: number[]; alpn: string[] };
+  /**
+   * With our server's external PSK (`tlsprop fuzz --listen --psk`): the versions in which the client offers it (TLS
+   * 1.3: our identity in its pre_shared_key; TLS 1.2: a PSK suite our engine runs), and the psk_key_exchange_modes it
+   * lists (RFC 8446 §4.2.9).
+   */
+  psk?: { versions: TlsVersion[]; modes: number[]; hash: 'SHA-256' | 'SHA-384' };
   /** The probe handshake completed. */
   completed: boolean;
   detail: string;
@@ -346,8 +352,27 @@ export function keyFits(suite: number, key: string): boolean {
   return key === 'rsa' && s.kex !== 'DHE_RSA';
 }
 
-/** What a ClientHello offers, restricted to what our server can run with `identity`. */
-export function profileOf(ch: ClientHello, identity: Identity): Omit<ClientProfile, 'completed' | 'detail'> {
+/** Whether our server can run a TLS 1.2 PSK suite (RFC 4279, RFC 5489) with a key of this kind (RSA_PSK: an RSA one). */
+function pskSuiteFits(suite: number, key: string): boolean {
+  const s = engineSuite(suite);
+  return s !== undefined && PSK_KEX.has(s.kex) && (s.kex !== 'RSA_PSK' || key === 'rsa');
+}
+
+/** The TLS 1.2 PSK suites our server offers a client when it has an external PSK, in the engine's order. */
+export function serverPskSuites(identity: Identity): number[] {
+  const key = keyKindOf(identity.spki);
+  return Object.values(CipherSuitePsk12).filter((c) => pskSuiteFits(c, key));
+}
+
+/**
+ * What a ClientHello offers, restricted to what our server can run with `identity` (and, given, the external PSK
+ * `psk` our server shares with the client: its TLS 1.2 PSK suites, its TLS 1.3 identity).
+ */
+export function profileOf(
+  ch: ClientHello,
+  identity: Identity,
+  psk?: { identity: Uint8Array; hash?: 'SHA-256' | 'SHA-384' },
+): Omit<ClientProfile, 'completed' | 'detail'> {
   const key = keyKindOf(identity.spki);
   const sv = extensionBody(ch.extensions, ExtensionType.supported_versions, 'supported_versions_client')?.versions ?? [
     ch.legacyVersion,
@@ -359,8 +384,10 @@ export function profileOf(ch: ClientHello, identity: Identity): Omit<ClientProfi
   ).map((p) => new TextDecoder().decode(p));
   const offered = sv.map(versionOfCode);
   const versions = (['1.3', '1.2'] as const).filter((v) => offered.includes(v));
-  const usable = ch.cipherSuites.filter((s) => keyFits(s, key) && DEFAULT_SUITES.includes(s));
-  return {
+  const usable = ch.cipherSuites.filter(
+    (s) => (keyFits(s, key) && DEFAULT_SUITES.includes(s)) || (psk !== undefined && pskSuiteFits(s, key)),
+  );
+  const out: Omit<ClientProfile, 'completed' | 'detail'> = {
     versions,
     suites: {
       '1.3': usable.filter((s) => engineSuite(s)?.kex === 'TLS13'),
@@ -369,4 +396,20 @@ export function profileOf(ch: ClientHello, identity: Identity): Omit<ClientProfi
     groups: groups.filter((g) => ENGINE_GROUPS.includes(g)),
     offered: { suites: ch.cipherSuites, groups, alpn },
   };
+  if (psk) {
+    const ids = extensionBody(ch.extensions, ExtensionType.pre_shared_key, 'pre_shared_key_client')?.identities ?? [];
+    const modes = extensionBody(ch.extensions, ExtensionType.psk_key_exchange_modes, 'psk_key_exchange_modes')?.modes ?? [];
+    const pv: TlsVersion[] = [];
+    if (versions.includes('1.3') && ids.some((i) => bytesEqual(i.identity, psk.identity))) pv.push('1.3');
+    if (versions.includes('1.2') && out.suites['1.2'].some((s) => pskSuiteFits(s, key))) pv.push('1.2');
+    // RFC 8446 §4.2.11: an external PSK's hash is SHA-256 unless set when it was established
+    const hash = psk.hash ?? 'SHA-256';
+    out.psk = { versions: pv, modes, hash };
+    // every conversation of a version in which the client offers our PSK is a PSK handshake (a PSK client need not
+    // trust any certificate): TLS 1.3 suites of the PSK's hash ("the server selected a cipher suite indicating a Hash
+    // associated with the PSK", RFC 8446 §4.2.11), TLS 1.2 PSK suites
+    if (pv.includes('1.3')) out.suites['1.3'] = out.suites['1.3'].filter((s) => engineSuite(s)?.prfHash === hash);
+    if (pv.includes('1.2')) out.suites['1.2'] = out.suites['1.2'].filter((s) => pskSuiteFits(s, key));
+  }
+  return out;
 }

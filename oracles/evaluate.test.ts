@@ -157,6 +157,8 @@ describe('catalogue', () => {
         't12.psk.no-certificate-request',
         't12.psk.unknown-identity',
         't13.psk.unknown-identity',
+        // the client's duty to ignore a psk_identity_hint (RFC 4279 §5.2), decided by tlsprop fuzz --listen --psk
+        't12.psk.hint-ignored',
         'ext.cc.offered',
         'ext.cc.decompress',
         't12.ks.pms-psk',

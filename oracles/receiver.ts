@@ -69,6 +69,10 @@ export function receiverReaction(ctx: Context, at: TranscriptMessage, wentOn: We
       if (name) r.alert = name;
       return r;
     }
+    // A client's 0-RTT data (its early epoch, RFC 8446 §2.3) was written before it read the server's flight, whenever it
+    // arrived: it is no reaction to a server message (capture/decrypt.ts gives an unread record that may be 0-RTT data
+    // the early epoch too). Its EndOfEarlyData ("after receiving the server Finished", RFC 8446 §4.5) and alerts are.
+    if (zeroRttData(m)) continue;
     // In a TLS 1.2 renegotiation every record is protected under the previous handshake's keys (RFC 5246 §7.4.1.1):
     // one that does not open may be the receiver's alert as well as its next flight, so it shows nothing either way.
     const how = ctx.handshake > 0 && isUnreadable(m) ? undefined : wentOn(m);
@@ -91,6 +95,11 @@ export function receiverReaction(ctx: Context, at: TranscriptMessage, wentOn: We
       ? `the capture ends before ${the(receiver)} went on or aborted`
       : `the transcript ends before ${the(receiver)} went on or aborted`,
   };
+}
+
+/** Client 0-RTT application data, read or not (see receiverReaction). */
+function zeroRttData(m: TranscriptMessage): boolean {
+  return m.dir === 'C->S' && m.epoch === 'early' && m.kind === 'application_data';
 }
 
 /**

@@ -22,7 +22,7 @@ import type { Epoch, TranscriptMessage, TranscriptRecord } from '../transcript/m
 import type { Direction } from '../wire/vocabulary';
 import { bytesEqual } from '../wire/hex';
 import { ContentType, HandshakeType, ExtensionType as X } from '../wire/registry';
-import { type Context, hasExt, memo } from './context';
+import { type Context, bodyOf, hasExt, memo } from './context';
 import { who } from './flow';
 import { type Got, keylog, provider, recomputedMaster12 } from './keyfacts';
 import { type Outcome, inconclusive, notApplicable, pass, violation } from './rule';
@@ -370,9 +370,35 @@ export function opened13(ctx: Context): Promise<Got<Opened[]>> {
         out.push(...opened);
       }
     }
+    // 0-RTT records (RFC 8446 §2.3: the client's early epoch, up to its EndOfEarlyData, whenever they arrived), when the
+    // server accepted them: then the selected suite is the PSK's ("the selected cipher suite" is one of the values the
+    // server "MUST verify ... are the same as those associated with the selected PSK", §4.2.10), so the key is known.
+    // Refused 0-RTT data may be under another suite, and the server skips what does not open: it is not judged here.
+    const early = protectedRecords(ctx, 'C->S', 'early');
+    const earlySecret = kl.value.CLIENT_EARLY_TRAFFIC_SECRET;
+    if (early.length && earlySecret && earlyAccepted(ctx)) {
+      const prot = mk(earlySecret);
+      out.push(
+        ...(await openAll(
+          early,
+          () => prot,
+          () => 'CLIENT_EARLY_TRAFFIC_SECRET',
+          false,
+          true,
+        )),
+      );
+    }
     if (!out.length)
       return { ok: false, why: missing ? `the key log has no ${missing} line` : 'no protected handshake or application records' };
     return { ok: true, value: out };
+  });
+}
+
+/** TLS 1.3: the server's EncryptedExtensions carries early_data (it accepted the client's 0-RTT data). */
+function earlyAccepted(ctx: Context): boolean {
+  return ctx.steps.some((s) => {
+    const b = bodyOf(s.m);
+    return s.dir === 'S->C' && b?.type === 'encrypted_extensions' && hasExt(b.extensions, X.early_data);
   });
 }
 

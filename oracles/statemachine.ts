@@ -98,6 +98,19 @@ const t = (from: string, dir: Direction, type: StepName, to: string, when?: Cond
 };
 const eps = (from: string, to: string, when: Condition, note: string): Transition => ({ from, to, when, note });
 
+/**
+ * TLS 1.3: a client record of the early epoch after a server that did not accept early data: 0-RTT data the client
+ * sent before it read the refusal (it stops at the server's answer; until then its records are early ones, RFC 8446
+ * §2.3), which the server skips: "ignore the extension and return a regular 1-RTT response. The server then skips past
+ * early data by attempting to deprotect received records using the handshake traffic key, discarding records which
+ * fail deprotection (up to the configured max_early_data_size)" (RFC 8446 §4.2.10).
+ */
+const refusedEarly: Condition = (f, m) => {
+  if (m?.epoch !== 'early') return false;
+  if (!f.earlyOffered) return f.earlyOffered === undefined ? undefined : false;
+  return not(f.earlyAccepted);
+};
+
 /** TLS 1.2 states of a renegotiation before either side's ChangeCipherSpec (full and abbreviated handshakes). */
 const RENEGOTIATION_BOTH = [
   'WAIT_SH',
@@ -204,6 +217,7 @@ export const TLS13: StateMachine = {
     eps('C_FLIGHT', 'C_FIN', (f) => not(f.earlyAccepted), 'no early data accepted'),
     t('C_FLIGHT+CR', C, 'end_of_early_data', 'C_CERT', (f) => f.earlyAccepted, 'EncryptedExtensions had early_data'),
     eps('C_FLIGHT+CR', 'C_CERT', (f) => not(f.earlyAccepted), 'no early data accepted'),
+    ...['C_CERT', 'C_FIN'].map((s) => t(s, C, 'application_data', s, refusedEarly, '0-RTT data the server refused and skips')),
     t('C_CERT', C, 'certificate', 'C_CV', (_f, m) => certificateNonEmpty(m), 'non-empty client certificate'),
     t('C_CERT', C, 'certificate', 'C_FIN', (_f, m) => not(certificateNonEmpty(m)), 'empty client certificate'),
     t('C_CV', C, 'certificate_verify', 'C_FIN'),

@@ -9,13 +9,20 @@
  * 0-RTT record and EndOfEarlyData under the early keys, the data received on the other side, and the oracles' 0-RTT
  * rules pass with the first connection given (its NewSessionTicket carries max_early_data_size).
  *
- * GnuTLS 3.7: our client resumes a ticket of `gnutls-serv --earlydata --maxearlydata N` (echo mode) the same way. The
- * other direction (`gnutls-cli --resume --waitresumption --earlydata FILE` against our server) is not a row yet: our
- * server accepts gnutls-cli's 0-RTT data, but the transcript rebuilt from the wire reads its early record, which
- * arrives after our server's flight, under the client handshake key (rec.integrity and rec.t13.nonce-seq flag it):
- * the decryptor's choice of the early key when the early record comes after the ServerHello is to be fixed first.
+ * GnuTLS 3.7: our client resumes a ticket of `gnutls-serv --earlydata --maxearlydata N` (echo mode) the same way; and
+ * `gnutls-cli --resume --waitresumption --earlydata FILE` (one process, two connections) resumes a ticket of our
+ * server and sends early data, which our server accepts or (`earlyData: 'reject'`) refuses. gnutls-cli offers
+ * AES-256-GCM first while the ticket's suite is our server's AES-128-GCM, and its 0-RTT record may reach our server
+ * after our flight went out: the transcript rebuilt from the wire reads it under the early key of the PSK's suite all
+ * the same (capture/decrypt.ts; capture/early-order.test.ts puts the records in that order deliberately). A refused
+ * 0-RTT record is skipped by our server (RFC 8446 §4.2.10) and read from the key log as early data (our server logs
+ * CLIENT_EARLY_TRAFFIC_SECRET for the first offered PSK it took, accepted or not). Both gnutls-cli connections are also
+ * captured with tcpdump: `check` over the pcap and our key log finds zero violations but gnutls-cli's own truncation
+ * (it answers our close_notify with a FIN alone, RFC 8446 §6.1; known-deviations.ts GNUTLS_CLI_CLOSE), and tshark with
+ * the same key log reads the 0-RTT data.
  */
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeProvider } from '../crypto';
 import type { ClientConfig, ServerConfig } from '../engine/config';
@@ -26,8 +33,12 @@ import type { TlsServer } from '../engine/server';
 import { checkTranscript } from '../oracles/evaluate';
 import { type Conversation, clientConversation, serverConversation } from '../testing/converse';
 import { freePort, LoopbackListener, PeerGroup, type PeerProcess, requireBinary } from '../testing/launch';
-import { gnutlsServer, opensslClient, opensslServer } from '../testing/peers';
+import { gnutlsClient, gnutlsServer, opensslClient, opensslServer } from '../testing/peers';
 import { type PkiFiles, writePki } from '../testing/pki';
+import { checkFiles } from '../cli/check';
+import type { Verdict } from '../oracles/rule';
+import { formatVerdicts } from '../fuzz/live';
+import { GNUTLS_CLI_CLOSE } from './support/known-deviations';
 import { expectClean, waitAnd } from './support/interop-cells';
 import { ExtensionType } from '../wire/registry';
 import { VERSION_CODE } from '../wire/vocabulary';
@@ -187,4 +198,118 @@ describe('0-RTT: our server vs openssl s_client -sess_in -early_data', () => {
     expect(second.receivedText.startsWith(`${EARLY_TEXT}\n`)).toBe(true);
     await expectEarlyAccepted(first, second);
   });
+});
+
+/** tcpdump on lo for one port (tests run it as root or with CAP_NET_RAW, as spec/interop.spec.ts does). */
+async function startCapture(port: number, pcap: string): Promise<PeerProcess> {
+  const dump = await group.launch({
+    name: 'tcpdump',
+    command: 'tcpdump',
+    package: 'tcpdump',
+    args: ['-i', 'lo', '-n', '-s', '0', '-U', '--immediate-mode', '-w', pcap, `tcp port ${port}`],
+  });
+  if (!(await dump.waitForOutput('listening on', 5000)))
+    throw new Error(`tcpdump did not start (it needs root or CAP_NET_RAW): ${dump.output}`);
+  return dump;
+}
+
+/**
+ * The capture of both connections with our key log: `tlsprop check` finds zero violations in either but gnutls-cli's
+ * listed truncation (GNUTLS_CLI_CLOSE, in its own messages only), and tshark, given the same key log, reads the 0-RTT
+ * data too.
+ */
+async function expectCaptureClean(pcap: string, keylog: readonly string[]): Promise<void> {
+  const keylogFile = `${pcap}.keylog`;
+  writeFileSync(keylogFile, `${keylog.join('\n')}\n`);
+  const violations: Verdict[] = [];
+  let connections = 0;
+  await checkFiles([pcap], { keylog: readFileSync(keylogFile, 'utf8'), trustAnchors: files.pki.anchors }, (_c, verdicts, t) => {
+    connections++;
+    for (const v of verdicts.filter((x) => x.status === 'violation')) {
+      const byClient = v.message !== undefined && t.messages[v.message]?.dir === 'C->S';
+      if (!(byClient && GNUTLS_CLI_CLOSE.some((d) => d.rule === v.rule))) violations.push(v);
+    }
+  });
+  expect(connections).toBe(2);
+  expect(formatVerdicts(violations)).toBe('');
+  const follow = execFileSync('tshark', ['-r', pcap, '-o', `tls.keylog_file:${keylogFile}`, '-q', '-z', 'follow,tls,ascii,1'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  expect(follow).toContain(EARLY_TEXT);
+}
+
+describe('0-RTT: our server vs gnutls-cli --resume --waitresumption --earlydata', () => {
+  for (const mode of ['accept', 'reject'] as const) {
+    it(`issues a ticket with max_early_data_size, ${mode}s the early data, data both ways, zero violations`, async () => {
+      for (const [bin, pkg] of [
+        ['gnutls-cli', 'gnutls-bin'],
+        ['tcpdump', 'tcpdump'],
+        ['tshark', 'tshark'],
+      ] as const)
+        requireBinary(bin, pkg);
+      const cfg: ServerConfig = {
+        provider,
+        identity: files.pki.identity('server', 'rsa'),
+        versions: [VERSION_CODE['1.3']],
+        sessionCache: new ServerSessionCache(provider),
+        maxEarlyDataSize: 16384,
+        earlyData: mode,
+      };
+      const earlyFile = join(files.dir, `early-gnutls-${mode}.txt`);
+      writeFileSync(earlyFile, `${EARLY_TEXT}\n`);
+      const listener = await LoopbackListener.open();
+      const pcap = join(files.dir, `gnutls-early-${mode}.pcap`);
+      const dump = await startCapture(listener.port, pcap);
+      let peer: PeerProcess | undefined;
+      try {
+        // one process: a full handshake (it waits for our ticket), then a resumption that sends the file as 0-RTT data
+        peer = await group.launch(
+          gnutlsClient({
+            port: listener.port,
+            files,
+            version: '1.3',
+            extra: ['--resume', '--waitresumption', `--earlydata=${earlyFile}`],
+          }),
+        );
+        const p = peer;
+        // gnutls-cli reads no stdin on the first connection: our line goes out, nothing is awaited back
+        const first = await serverConversation(cfg, await listener.accept(), {
+          first: { send: enc.encode('hello 1\n'), expect: '' },
+        });
+        await expectClean(first, p.output, { anchors: files.pki.anchors });
+        const second = await serverConversation(cfg, await listener.accept(), {
+          first: { send: enc.encode('pong 2\n'), expect: 'ping 2', trigger: waitAnd(p, 'pong 2', 'ping 2\n') },
+        });
+        await expectClean(second, p.output, { anchors: files.pki.anchors });
+        const server = second.endpoint as TlsServer;
+        expect(server.resumedSession).toBe(true);
+        const early = second.transcript.messages.filter((m) => m.dir === 'C->S' && m.epoch === 'early');
+        // the 0-RTT record is read (key log) whichever way our server decided, and it is gnutls-cli's file
+        expect(new TextDecoder().decode(early[0]?.raw)).toBe(`${EARLY_TEXT}\n`);
+        if (mode === 'accept') {
+          expect(server.earlyData).toEqual({ offered: true, accepted: true, received: EARLY_TEXT.length + 1 });
+          expect(second.receivedText.startsWith(`${EARLY_TEXT}\n`)).toBe(true);
+          await expectEarlyAccepted(first, second);
+        } else {
+          expect(server.earlyData).toEqual({ offered: true, accepted: false, received: 0 });
+          expect(second.receivedText).not.toContain(EARLY_TEXT);
+          expect(early.map((m) => m.type)).toEqual(['application_data']);
+          const ee = second.transcript.messages.find((m) => m.type === 'encrypted_extensions')?.decoded?.body;
+          expect(ee?.type === 'encrypted_extensions' && ee.extensions.some((e) => e.type === ExtensionType.early_data)).toBe(
+            false,
+          );
+        }
+        // the capture holds both connections to their end: gnutls-cli exits once we closed
+        await p.waitForExit(3000);
+        await new Promise((r) => setTimeout(r, 300));
+        await dump.stop(3000, 'SIGINT');
+        await expectCaptureClean(pcap, [...first.keylog, ...second.keylog]);
+      } finally {
+        await dump.stop(3000, 'SIGINT');
+        await peer?.stop();
+        await listener.close();
+      }
+    });
+  }
 });

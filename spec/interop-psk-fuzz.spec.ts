@@ -6,11 +6,22 @@
  * every other mutation of our client runs over the PSK handshake. No conversation is accepted-invalid, and every
  * finding is listed below with the RFC sentence the target broke (a finding not listed fails, and so does a listed
  * one that stops showing).
+ *
+ * The other direction (issue #18): `tlsprop fuzz --listen --psk` against PSK clients, our server knowing their external
+ * PSK: openssl s_client -psk -psk_identity (TLS 1.2 and TLS 1.3 alone), mosquitto_pub --psk --psk-identity (the MQTT
+ * client: it sends CONNECT as its first application data and waits for a CONNACK that never comes, which is its going
+ * on) and gnutls-cli --pskusername --pskkey. Every conversation of a version the client offers our PSK in is a PSK
+ * handshake; the PSK mutations of our server's sends run (an identity the client did not offer, a psk_dhe_ke-only offer
+ * answered without key_share, an unknown TLS 1.2 psk_identity_hint) with every other server-side mutation. Our own
+ * client is the self-check: zero findings.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ServerFuzzOptions } from '../fuzz/options';
+import type { ClientFuzzOptions, ServerFuzzOptions } from '../fuzz/options';
+import { type ClientFuzzResult, fuzzClient } from '../fuzz/client';
 import { type FuzzResult, fuzzTarget } from '../fuzz/target';
+import { ladderText } from '../fuzz/judge';
+import { OPENSSL_CLIENT } from './support/known-deviations';
 import type { ExternalPsk } from '../engine/config';
 import { PSK_MUTATIONS } from '../generators/mutations/ops-psk';
 import { freePort, LOOPBACK, PeerGroup, requireBinary } from '../testing/launch';
@@ -78,6 +89,8 @@ const group = new PeerGroup();
 beforeAll(async () => {
   requireBinary('openssl', 'openssl');
   requireBinary('mosquitto', 'mosquitto');
+  requireBinary('mosquitto_pub', 'mosquitto-clients');
+  requireBinary('gnutls-cli', 'gnutls-bin');
   files = await writePki(undefined, 'tlsprop-psk-fuzz-');
 });
 afterAll(async () => {
@@ -114,7 +127,9 @@ function expectFindings(r: FuzzResult, known: readonly Finding[], resetsRacy: bo
 
 /** Every PSK mutation of the versions the target took our PSK in ran. */
 function expectPskMutationsRan(r: FuzzResult, versions: readonly TlsVersion[]): void {
-  const names = PSK_MUTATIONS.filter((m) => m.needs?.psk && m.versions.some((v) => versions.includes(v))).map((m) => m.name);
+  const names = PSK_MUTATIONS.filter(
+    (m) => m.where === 'client-sends' && m.needs?.psk && m.versions.some((v) => versions.includes(v)),
+  ).map((m) => m.name);
   expect(names.length).toBeGreaterThan(1);
   const ran = new Set(r.results.map((x) => x.conversation.subject));
   expect(names.filter((n) => !ran.has(n))).toEqual([]);
@@ -163,5 +178,113 @@ describe("tlsprop fuzz --psk against the mosquitto broker's psk_hint listener (t
     expect(r.sanity).toEqual({ first: true, last: true });
     expectPskMutationsRan(r, ['1.2', '1.3']);
     expectFindings(r, MOSQUITTO, true);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Client targets: tlsprop fuzz --listen --psk
+
+/** The mutations of our server's sends that need our external PSK (generators/mutations/ops-psk.ts). */
+const SERVER_PSK_MUTATIONS = PSK_MUTATIONS.filter((m) => m.where === 'server-sends' && m.needs?.psk);
+
+const SELECTED_RANGE =
+  'RFC 8446 §4.2.11: "Clients MUST verify that the server\'s selected_identity is within the range supplied by the client, that the server selected a cipher suite indicating a Hash associated with the PSK, and that a server "key_share" extension is present if required by the ClientHello "psk_key_exchange_modes" extension. If these values are not consistent, the client MUST abort the handshake with an "illegal_parameter" alert."';
+
+const HRR_NO_CHANGE =
+  'RFC 8446 §4.1.4: "Clients MUST abort the handshake with an "illegal_parameter" alert if the HelloRetryRequest would not result in any change in the ClientHello."';
+const SESSION_ID_ECHO =
+  'RFC 8446 §4.1.3: "A client which receives a legacy_session_id_echo field that does not match what it sent in the ClientHello MUST abort the handshake with an "illegal_parameter" alert."';
+
+/** A client's findings, as `verdict: mutant version -> alert` with the RFC sentence (as for the servers above). */
+const CLIENT_KNOWN: Readonly<Record<string, readonly Finding[]>> = {
+  'openssl s_client': [
+    // OpenSSL 3.0 answers a ServerHello that selects its psk_dhe_ke-only PSK without a key_share with missing_extension
+    { key: 'wrong-alert: t13-psk-ke-without-key-share 1.3 -> missing_extension', rfc: SELECTED_RANGE },
+  ],
+  mosquitto_pub: [{ key: 'wrong-alert: t13-psk-ke-without-key-share 1.3 -> missing_extension', rfc: SELECTED_RANGE }],
+  'gnutls-cli': [
+    // GnuTLS 3.7.9 does not check the range: it goes on with keys of its own making (its next record, protected with
+    // keys our server does not share, is "Decryption has failed" on its side), never the plaintext illegal_parameter
+    { key: 'accepted-invalid: t13-psk-selected-identity-unoffered 1.3 -> -', rfc: SELECTED_RANGE },
+    // as in certificate mode (spec/families-stacks.spec.ts), it answers a HelloRetryRequest for the group it already
+    // shared with a second ClientHello; here our server then aborts first (decrypt_error): its transcript holds the
+    // first ClientHello as the mutation changed it (key shares stripped), so the client's second binder, made over the
+    // ClientHello it sent, does not verify on our side
+    { key: 'flagged: t13-hrr-for-shared-group 1.3 -> -', rfc: HRR_NO_CHANGE },
+    // with its external PSK it goes on after a ServerHello whose legacy_session_id_echo is not the session id it sent
+    { key: 'accepted-invalid: t13-session-id-not-echoed 1.3 -> -', rfc: SESSION_ID_ECHO },
+  ],
+};
+
+function clientOptions(command: string, disabled: readonly { rule: string; reason: string }[] = []): ClientFuzzOptions {
+  return {
+    target: { host: LOOPBACK, port: 0, command },
+    identity: { pki: files.pki, identity: files.pki.identity('server', 'rsa'), trustAnchors: files.pki.anchors, psk: PSK },
+    budget: { seed: 1, randomRuns: 0, maxShrinkRuns: 0, readTimeoutMs: 3000 },
+    profile: { strictness: 'exact', file: { expectedFailures: [], disabled: [...disabled] } },
+  };
+}
+
+/** Zero unlisted accepted-invalid; every non-conforming result listed; every listed finding seen. */
+function expectClientFindings(r: ClientFuzzResult, known: readonly Finding[]): void {
+  const keyOf = (x: ClientFuzzResult['results'][number]) =>
+    `${x.run.verdict}: ${x.conversation.mutant?.name ?? 'valid'} ${x.conversation.version} -> ${x.alert ?? '-'}`;
+  const unlisted = r.results.filter((x) => x.run.verdict !== 'conforming' && !known.some((f) => f.key === keyOf(x)));
+  expect(unlisted.map((x) => `${keyOf(x)}\n${ladderText(x.run).join('\n')}`)).toEqual([]);
+  const keys = r.results.map(keyOf);
+  expect(known.filter((f) => !f.racy && !keys.includes(f.key)).map((f) => f.key)).toEqual([]);
+}
+
+/** The probe saw our PSK offered in `versions`; every PSK mutation of those versions that applies ran; valid ones complete. */
+function expectPskClientRun(r: ClientFuzzResult, versions: readonly TlsVersion[]): void {
+  expect(r.sanity).toEqual({ first: true, last: true });
+  expect(r.profile.psk?.versions).toEqual(versions);
+  const psk13 = r.profile.psk?.modes.includes(0) ?? false;
+  const expected = SERVER_PSK_MUTATIONS.filter(
+    (m) => m.versions.some((v) => versions.includes(v)) && !(m.needs?.peerLacksPskKe && psk13),
+  ).map((m) => m.name);
+  expect(expected.length).toBeGreaterThan(0);
+  const ran = new Set(r.results.map((x) => x.conversation.mutant?.name));
+  expect(expected.filter((n) => !ran.has(n))).toEqual([]);
+  const valid = r.results.filter((x) => x.conversation.expect.kind === 'complete' && !x.conversation.mutant);
+  expect(new Set(valid.map((x) => x.conversation.version))).toEqual(new Set(versions));
+  expect(valid.filter((x) => x.run.verdict !== 'conforming').map((x) => ladderText(x.run).join('\n'))).toEqual([]);
+}
+
+/** The OpenSSL-based clients' own ClientHello deviation, the same in every conversation (known-deviations.ts). */
+const OPENSSL_DISABLED = OPENSSL_CLIENT.map((d) => ({ rule: d.rule, reason: d.reason }));
+
+describe('tlsprop fuzz --listen --psk against PSK clients (strictness exact, every name once)', () => {
+  it.each([['1.2'], ['1.3']] as const)('openssl s_client -psk -psk_identity, TLS %s', async (version) => {
+    const flag = version === '1.2' ? '-tls1_2' : '-tls1_3';
+    const r = await fuzzClient(
+      clientOptions(`openssl s_client -connect {host}:{port} ${flag} -psk ${HEX} -psk_identity ${IDENTITY}`, OPENSSL_DISABLED),
+    );
+    expectPskClientRun(r, [version]);
+    expectClientFindings(
+      r,
+      CLIENT_KNOWN['openssl s_client']!.filter((f) => f.key.includes(` ${version} `)),
+    );
+  });
+
+  it('mosquitto_pub --psk --psk-identity (the MQTT client)', async () => {
+    const r = await fuzzClient(
+      clientOptions(
+        `mosquitto_pub -h localhost -p {port} --psk ${HEX} --psk-identity ${IDENTITY} -t tlsprop/psk -m hello -q 0`,
+        OPENSSL_DISABLED,
+      ),
+    );
+    expectPskClientRun(r, ['1.3', '1.2']);
+    expectClientFindings(r, CLIENT_KNOWN.mosquitto_pub!);
+  });
+
+  it('gnutls-cli --pskusername --pskkey', async () => {
+    const r = await fuzzClient(
+      clientOptions(
+        `gnutls-cli 127.0.0.1 -p {port} --priority NORMAL:+ECDHE-PSK:+DHE-PSK:+PSK --pskusername ${IDENTITY} --pskkey ${HEX}`,
+      ),
+    );
+    expectPskClientRun(r, ['1.3', '1.2']);
+    expectClientFindings(r, CLIENT_KNOWN['gnutls-cli']!);
   });
 });

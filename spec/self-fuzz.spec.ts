@@ -295,4 +295,38 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
     expect(family.filter((n) => !ran.has(n))).toEqual([]);
     expect(findings(r.results)).toEqual([]);
   });
+
+  // `tlsprop fuzz --listen --psk`: our engine client offering the external PSK our server knows (TLS 1.3 identity; TLS
+  // 1.2 PSK suites, RFC 4279 and RFC 5489); every conversation is a PSK handshake and the PSK mutants run
+  it.each([['1.3'], ['1.2']] as const)(
+    'client role with an external PSK: fuzzClient --psk, our engine client offering TLS %s',
+    async (version) => {
+      const hex = '00112233445566778899aabbccddeeff';
+      const suites = version === '1.2' ? ' --suites 00a8,c037,00aa' : '';
+      const r: ClientFuzzResult = await fuzzClient({
+        target: {
+          host: LOOPBACK,
+          port: 0,
+          command: `node ${clientJs} {host} {port} --healthy --version ${version} --psk self-psk:${hex}${suites}`,
+          exitGraceMs: 500,
+        },
+        identity: {
+          pki: files.pki,
+          identity: files.pki.identity('server', 'rsa'),
+          trustAnchors: files.pki.anchors,
+          psk: { identity: new TextEncoder().encode('self-psk'), key: Uint8Array.from(Buffer.from(hex, 'hex')) },
+        },
+        budget: { seed: SEED, randomRuns: 0, maxShrinkRuns: 0, readTimeoutMs: 2000 },
+        profile: { strictness: 'exact' },
+      });
+      recordFragment(runDir(), { conversations: r.results.map((x) => x.run) });
+      expect(r.sanity).toEqual({ first: true, last: true });
+      expect(r.profile.psk?.versions).toEqual([version]);
+      const ran = new Set(r.results.map((x) => x.conversation.mutant?.name));
+      const psk =
+        version === '1.3' ? ['t13-psk-selected-identity-unoffered', 't13-psk-ke-without-key-share'] : ['t12-psk-hint-unknown'];
+      expect(psk.filter((n) => !ran.has(n))).toEqual([]);
+      expect(findings(r.results)).toEqual([]);
+    },
+  );
 });

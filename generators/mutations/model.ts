@@ -73,9 +73,15 @@ export interface Needs {
   serverDoes13?: boolean;
   /**
    * Against a server: our client has an external PSK (`tlsprop fuzz --psk`) the server accepted in the probe in the
-   * conversation's version; the mutation reads it from our client's configuration (`psk`).
+   * conversation's version; the mutation reads it from our client's configuration (`psk`). Against a client: our server
+   * has one (`tlsprop fuzz --listen --psk`) the client offered in the probe in that version (its configuration's `psks`).
    */
   psk?: boolean;
+  /**
+   * Against a client: its psk_key_exchange_modes (RFC 8446 §4.2.9) do not list psk_ke, so a ServerHello selecting its
+   * PSK must carry a key_share (psk_dhe_ke).
+   */
+  peerLacksPskKe?: boolean;
   /**
    * Against a server: the server authenticates with a certificate (the mutation breaks what only a certificate
    * handshake needs, e.g. the signature schemes of a TLS 1.3 CertificateVerify): not with our client's external PSK

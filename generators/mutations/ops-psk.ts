@@ -4,13 +4,18 @@
  *
  * Live against a server that knows our client's external PSK (`tlsprop fuzz --psk IDENTITY:HEX`, needs.psk): our
  * client offers the PSK with a wrong binder, under an identity the server does not know, or with a wrong key (TLS 1.2
- * PSK suites and TLS 1.3 external PSKs).
+ * PSK suites and TLS 1.3 external PSKs). Live against a client that offers the external PSK our server knows
+ * (`tlsprop fuzz --listen --psk IDENTITY:HEX`): our server selects an identity the client did not offer, answers a
+ * psk_dhe_ke-only offer without a key_share, or names a psk_identity_hint the client has never heard of (TLS 1.2).
  */
 import type { ClientConfig, ExternalPsk } from '../../engine/config';
 import { CipherSuitePsk12 } from '../../engine/suites';
-import { encodeBody } from '../../wire/handshake';
-import type { ClientChange, Mutation } from './model';
-import { type BaseEnv, type BaseName, flipLast, type Prepared, onceOn } from './support';
+import { extensionBody } from '../../wire/extensions';
+import { decodeHandshake, encodeBody } from '../../wire/handshake';
+import { ExtensionType } from '../../wire/registry';
+import { VERSION_CODE } from '../../wire/vocabulary';
+import type { ClientChange, Mutation, ServerChange } from './model';
+import { type BaseEnv, type BaseName, editRaw, flipLast, type Prepared, onceOn, setExt, tracked } from './support';
 
 const T12_ALL: readonly BaseName[] = ['t12-ecdhe-rsa-cbc-mutual', 't12-ecdhe-ecdsa-gcm', 't12-rsa-kex'];
 
@@ -59,6 +64,39 @@ const unknownIdentity = (p: ExternalPsk): ExternalPsk => ({
   ...wrongKey(p),
   identity: new Uint8Array([...p.identity, ...new TextEncoder().encode('-unknown-to-the-server')]),
 });
+
+const TLS13 = { version: VERSION_CODE['1.3'] };
+
+/** Whether a TLS 1.3 ServerHello selected a PSK (its pre_shared_key extension). */
+function selectsPsk(raw: Uint8Array): boolean {
+  const b = decodeHandshake(raw, TLS13).message.body;
+  return (
+    b.type === 'server_hello' && extensionBody(b.extensions, ExtensionType.pre_shared_key, 'pre_shared_key_server') !== undefined
+  );
+}
+
+/**
+ * Our server's ServerHello that selected the client's PSK, changed by `edit` (given the client's offered identities);
+ * a ServerHello that selected none is left alone (the mutation did not fire).
+ */
+function pskServerHello(
+  edit: (sh: Extract<ReturnType<typeof decodeHandshake>['message']['body'], { type: 'server_hello' }>, offered: number) => void,
+): ServerChange {
+  let done = false;
+  return {
+    hooks: tracked((m, log) => {
+      if (done || m.type !== 'server_hello' || !selectsPsk(m.raw)) return undefined;
+      const ch = log.find('client_hello');
+      const chBody = ch ? decodeHandshake(ch, TLS13).message.body : undefined;
+      const offered =
+        chBody?.type === 'client_hello'
+          ? (extensionBody(chBody.extensions, ExtensionType.pre_shared_key, 'pre_shared_key_client')?.identities.length ?? 0)
+          : 0;
+      done = true;
+      return [editRaw(m.raw, TLS13, 'server_hello', (sh) => edit(sh, offered))];
+    }),
+  };
+}
 
 export const PSK_MUTATIONS: readonly Mutation[] = [
   {
@@ -150,5 +188,49 @@ export const PSK_MUTATIONS: readonly Mutation[] = [
     needs: { psk: true, kex: 'PSK' },
     // the premaster shows first in our Finished, protected under keys the server does not share
     mutate: (env) => changedPsk(env, wrongKey, 'finished'),
+  },
+  {
+    name: 't13-psk-selected-identity-unoffered',
+    description: "our server's ServerHello selects the PSK identity one past the last the client offered",
+    versions: ['1.3'],
+    rules: ['t13.neg.psk-selected-identity'],
+    where: 'server-sends',
+    bases: [],
+    needs: { psk: true },
+    mutate: () =>
+      pskServerHello((sh, offered) => {
+        sh.extensions = setExt(sh.extensions, ExtensionType.pre_shared_key, {
+          kind: 'pre_shared_key_server',
+          selectedIdentity: offered,
+        });
+      }),
+  },
+  {
+    name: 't13-psk-ke-without-key-share',
+    description:
+      'our server selects the PSK of a client that offered only psk_dhe_ke with a ServerHello without key_share (psk_ke)',
+    versions: ['1.3'],
+    rules: ['t13.neg.psk-selected-identity'],
+    where: 'server-sends',
+    bases: [],
+    needs: { psk: true, peerLacksPskKe: true },
+    mutate: () =>
+      pskServerHello((sh) => {
+        sh.extensions = (sh.extensions ?? []).filter((e) => e.type !== ExtensionType.key_share);
+      }),
+  },
+  {
+    name: 't12-psk-hint-unknown',
+    description: 'our server names, in its ServerKeyExchange, a psk_identity_hint the client has never heard of',
+    versions: ['1.2'],
+    rules: ['t12.psk.hint-ignored'],
+    where: 'server-sends',
+    bases: [],
+    needs: { psk: true, kex: 'PSK' },
+    // the hint shows in the ServerKeyExchange, handed on as our server wrote it with the changed configuration
+    mutate: (env) => ({
+      config: { ...env.server, pskIdentityHint: new TextEncoder().encode('tlsprop-hint-the-client-does-not-know') },
+      hooks: onceOn('server_key_exchange', (raw) => [raw]),
+    }),
   },
 ];

@@ -101,6 +101,23 @@ export const pskRules = [
     },
   }),
   rule({
+    id: 't12.psk.hint-ignored',
+    title:
+      'A TLS 1.2 PSK client goes on whatever psk_identity_hint the server names (absent an application profile it ignores the hint).',
+    rfc: 'RFC 4279 §5.2',
+    role: 'client',
+    evidence: 'live',
+    group: 'negotiation',
+    // RFC 4279 §5.2: "In the absence of an application profile specification specifying otherwise, servers SHOULD NOT
+    // provide an identity hint and clients MUST ignore the identity hint field." A hint the client does not know is no
+    // reason to abort; the handshake goes on with the client's own identity.
+    live: { scope: { kind: 'declared' }, expects: 'complete', judges: 'outcome' },
+    overrides: {
+      checklist:
+        'the reference checklist has no PSK key exchange rules; RFC 4279 §5.2: "In the absence of an application profile specification specifying otherwise, servers SHOULD NOT provide an identity hint and clients MUST ignore the identity hint field": a receiver duty decided live by the PSK mutations of tlsprop fuzz --listen --psk',
+    },
+  }),
+  rule({
     id: 't12.psk.unknown-identity',
     title:
       'A TLS 1.2 PSK server that does not know the psk_identity aborts: unknown_psk_identity, or as if the key were wrong (decrypt_error; bad_record_mac when our Finished record fails first) to hide that it does not know it.',

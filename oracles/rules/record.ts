@@ -10,7 +10,7 @@ import { MAX_CIPHERTEXT_12, MAX_CIPHERTEXT_13, MAX_PLAINTEXT } from '../../wire/
 import { ContentType, ProtocolVersion, ExtensionType as X } from '../../wire/registry';
 import { VERSION_CODE } from '../../wire/vocabulary';
 import { bytesEqual } from '../../wire/hex';
-import { bodyOf, unreadableWhy } from '../context';
+import { bodyOf, isUnreadable, unreadableWhy } from '../context';
 import { hex4 } from '../flow';
 import { NEEDS } from '../needs';
 import { because, definitionIn } from '../alert-choices';
@@ -543,7 +543,7 @@ export const recordRules = [
       if (!early.length) return notApplicable('No 0-RTT data.');
       // opened: under the early keys, or (a transcript of messages) given as protected with its plaintext; a 0-RTT record
       // read as plaintext is ciphertext nobody opened
-      const unread = early.find((m) => m.epoch !== 'early' && !(m.encrypted && m.raw));
+      const unread = early.find((m) => isUnreadable(m) || (m.epoch !== 'early' && !(m.encrypted && m.raw)));
       if (unread)
         return inconclusive(
           `0-RTT record of message ${unread.index} not opened (no CLIENT_EARLY_TRAFFIC_SECRET): its length is unknown.`,

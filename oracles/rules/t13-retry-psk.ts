@@ -5,7 +5,7 @@
  */
 import { extensionBody } from '../../wire/extensions';
 import { bytesEqual } from '../../wire/hex';
-import { ExtensionType as X, isGrease } from '../../wire/registry';
+import { ExtensionType as X, isGrease, PskKeyExchangeMode } from '../../wire/registry';
 import { bodyOf, exts, hasExt } from '../context';
 import { hex4 } from '../flow';
 import { answered, bodiesEqual, extName, isOutcome, serverExtensions } from '../hellos';
@@ -286,7 +286,8 @@ export const t13RetryPskRules = [
   }),
   rule({
     id: 't13.neg.psk-selected-identity',
-    title: 'selected_identity indexes an offered identity; one binder per identity.',
+    title:
+      'selected_identity indexes an offered identity; one binder per identity; a key_share when the client offered only psk_dhe_ke.',
     rfc: 'RFC 8446 §4.2.11',
     versions: ['1.3'],
     role: 'client',
@@ -312,13 +313,21 @@ export const t13RetryPskRules = [
         ? extensionBody(ctx.sh.b.extensions, X.pre_shared_key, 'pre_shared_key_server')?.selectedIdentity
         : undefined;
       if (sel === undefined) return pass('Binders match identities; no PSK selected.', { message: ch.m.index });
-      return sel < psk.identities.length
-        ? pass(`Selected identity ${sel} was offered.`, { message: ctx.sh!.m.index })
-        : violation(`Selected identity ${sel} is out of range.`, {
-            message: ctx.sh!.m.index,
-            expected: `< ${psk.identities.length}`,
-            actual: `${sel}`,
-          });
+      if (sel >= psk.identities.length)
+        return violation(`Selected identity ${sel} is out of range.`, {
+          message: ctx.sh!.m.index,
+          expected: `< ${psk.identities.length}`,
+          actual: `${sel}`,
+        });
+      // "... and that a server "key_share" extension is present if required by the ClientHello "psk_key_exchange_modes"
+      // extension": a client that lists psk_dhe_ke alone requires it
+      const modes = extensionBody(ch.b.extensions, X.psk_key_exchange_modes, 'psk_key_exchange_modes')?.modes ?? [];
+      if (modes.length && !modes.includes(PskKeyExchangeMode.psk_ke) && !hasExt(exts(ctx.sh!), X.key_share))
+        return violation(
+          `The server selected identity ${sel} without a key_share, while the client's psk_key_exchange_modes (${modes.join(', ')}) require one (psk_dhe_ke only).`,
+          { message: ctx.sh!.m.index, expected: 'key_share', actual: 'absent' },
+        );
+      return pass(`Selected identity ${sel} was offered.`, { message: ctx.sh!.m.index });
     },
   }),
   rule({

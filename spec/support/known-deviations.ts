@@ -70,6 +70,19 @@ export const GNUTLS_CLI: readonly PeerDeviation[] = [
   },
 ];
 
+/**
+ * gnutls-cli 3.7.9 in its simple client mode exits on the server's close_notify ("Peer has closed the GnuTLS
+ * connection") and closes its side with FIN, without a close_notify of its own: a capture shows it (the live cells,
+ * which stop reading after our close_notify, do not).
+ */
+export const GNUTLS_CLI_CLOSE: readonly PeerDeviation[] = [
+  {
+    rule: 'alert.close-notify',
+    reason:
+      'gnutls-cli 3.7.9 closes its write side after the server\'s close_notify without sending one (RFC 8446 §6.1: "Each party MUST send a "close_notify" alert before closing its write side of the connection, unless it has already sent some error alert.")',
+  },
+];
+
 /** openssl s_client 3.0 at security level 0 (which the anonymous suites need) offers SHA-1 pairs. */
 export const OPENSSL_CLIENT_SECLEVEL0: readonly PeerDeviation[] = [
   {
