@@ -395,6 +395,11 @@ export class TlsClient extends Endpoint {
     if (groups.length) exts.push({ type: ExtensionType.supported_groups, body: { kind: 'supported_groups', groups } });
     if (offers12 && ecc) exts.push({ type: ExtensionType.ec_point_formats, body: { kind: 'ec_point_formats', formats: [0] } });
     exts.push({ type: ExtensionType.signature_algorithms, body: { kind: 'signature_algorithms', schemes: this.schemes } });
+    if (c.signatureSchemesCert)
+      exts.push({
+        type: ExtensionType.signature_algorithms_cert,
+        body: { kind: 'signature_algorithms', schemes: [...c.signatureSchemesCert] },
+      });
     if (c.alpn?.length)
       exts.push({
         type: ExtensionType.application_layer_protocol_negotiation,

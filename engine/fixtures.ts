@@ -6,6 +6,7 @@ import { type CryptoProvider, nodeProvider } from '../crypto/provider';
 import { type BuiltCert, buildCert, type CertSpec, KeyUsage } from '../pki/chain';
 import { KeyPool, type KeyType } from '../pki/keypool';
 import { type Identity, identityOf } from './config';
+import { keyKindOf } from './core';
 
 const DAY = 86_400_000;
 export const SERVER_NAME = 'server.tlsprop.test';
@@ -109,4 +110,12 @@ export async function ed25519Leaves(pki: TestPki, now = Date.now()): Promise<Rec
     pki.root,
   ];
   return { server: await leaf('server ed25519', 0, '12'), client: await leaf('client ed25519', 1, '22') };
+}
+
+/** The test PKI key kind of a certificate key (its SubjectPublicKeyInfo), or undefined for another (DSA, ...). */
+export function testKeyKindOf(spki: Uint8Array): TestKeyKind | undefined {
+  const k = keyKindOf(spki);
+  if (k === 'rsa' || k === 'ed25519' || k === 'ed448') return k;
+  if (k === 'rsa-pss') return 'rsa-pss';
+  return k === 'ec-p256' || k === 'ec-p384' || k === 'ec-p521' ? 'ecdsa' : undefined;
 }

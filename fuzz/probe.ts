@@ -63,10 +63,11 @@ const PROBE_SCHEMES: readonly number[] = [
 
 /**
  * Handshakes a server probe runs at most (for progress): each probed suite, without a client certificate and with one
- * from our test root, a TLS 1.3 ticket, each group alone, the chain, each scheme alone.
+ * from our test root, a TLS 1.3 ticket, each EdDSA scheme alone (TLS 1.3), each group alone, the chain, each scheme alone.
  */
 export const PROBE_HANDSHAKES =
   PROBE_SUITES['1.3'].length +
+  2 +
   PROBE_SUITES['1.2'].length +
   PROBE_PSK_SUITES.length +
   3 +
@@ -108,6 +109,19 @@ export interface TargetProfile {
    * it (pre_shared_key, RFC 8446 §4.2.11); TLS 1.2, a PSK suite completed (RFC 4279). Absent: our client has none.
    */
   psk?: TlsVersion[];
+  /**
+   * What the target's CertificateRequest listed, per version (the first one the probe saw): its signature_algorithms
+   * (RFC 5246 §7.4.4 supported_signature_algorithms; RFC 8446 §4.3.2 the extension) and, in TLS 1.3, its
+   * signature_algorithms_cert. Our client's CertificateVerify must use one of `schemes` (RFC 5246 §7.4.8, RFC 8446
+   * §4.4.3): the families pick the client certificate keys that can (fuzz/families.ts). Absent: no request seen.
+   */
+  certificateRequest?: Partial<Record<TlsVersion, { schemes: number[]; certSchemes?: number[] }>>;
+  /**
+   * TLS 1.3: the EdDSA schemes (ed25519, ed448) the target signed its CertificateVerify with when our client's
+   * signature_algorithms offered that one alone (RFC 8446 §4.4.3: "The signature algorithm used MUST be one offered in
+   * the client's signature_algorithms"): it has an EdDSA certificate. Absent: not probed.
+   */
+  eddsa13?: number[];
   /**
    * The max_early_data_size of the early_data extension in the target's TLS 1.3 NewSessionTicket (RFC 8446 §4.6.1):
    * its tickets allow 0-RTT data, and the early family runs (fuzz/families.ts). 0: a ticket without early_data;
@@ -184,6 +198,50 @@ function skeSchemeOf(t: Transcript | undefined): number | undefined {
   }
 }
 
+/** The EdDSA schemes (RFC 8446 §4.2.3, RFC 8422 §5.1.3). */
+export const EDDSA: readonly number[] = [SS.ed25519, SS.ed448];
+
+/**
+ * A TLS 1.3 conversation whose signature_algorithms offers `scheme` alone; signature_algorithms_cert offers our
+ * default schemes, so any certificate chain the target has may be sent as it is (RFC 8446 §4.2.3).
+ */
+export function eddsaOnly(conv: Conversation, scheme: number): Conversation {
+  restrict(conv, [scheme]);
+  conv.client.signatureSchemesCert = [...DEFAULT_SCHEMES];
+  return conv;
+}
+
+/** The signature_algorithms (and TLS 1.3 signature_algorithms_cert) of the target's CertificateRequest in a transcript. */
+function certificateRequestOf(
+  t: Transcript | undefined,
+  v: TlsVersion,
+): { schemes: number[]; certSchemes?: number[] } | undefined {
+  const m = t?.messages.find((x) => x.dir === 'S->C' && x.type === 'certificate_request' && x.raw);
+  if (!m?.raw) return undefined;
+  try {
+    const b = decodeHandshake(m.raw, { version: VERSION_CODE[v] }).message.body;
+    if (b.type !== 'certificate_request') return undefined;
+    if (b.form === 'tls12') return { schemes: [...b.signatureAlgorithms] };
+    const schemes = extensionBody(b.extensions, ExtensionType.signature_algorithms, 'signature_algorithms')?.schemes ?? [];
+    const cert = extensionBody(b.extensions, ExtensionType.signature_algorithms_cert, 'signature_algorithms')?.schemes;
+    return cert ? { schemes: [...schemes], certSchemes: [...cert] } : { schemes: [...schemes] };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The scheme of the target's TLS 1.3 CertificateVerify in a transcript. */
+function cvSchemeOf(t: Transcript | undefined): number | undefined {
+  const m = t?.messages.find((x) => x.dir === 'S->C' && x.type === 'certificate_verify' && x.raw);
+  if (!m?.raw) return undefined;
+  try {
+    const b = decodeHandshake(m.raw, { version: VERSION_CODE['1.3'] }).message.body;
+    return b.type === 'certificate_verify' ? b.scheme : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The schemes of the target's TLS 1.2 certificate chain in a transcript (empty when there is none or it does not parse). */
 function chainSchemesOf(t: Transcript | undefined): number[] {
   const m = t?.messages.find((x) => x.dir === 'S->C' && x.type === 'certificate' && x.raw);
@@ -237,8 +295,12 @@ export async function probeTarget(
       // our external PSK was accepted: a TLS 1.2 PSK suite completed, or the TLS 1.3 ServerHello selected it
       const accepted = v === '1.2' ? ok && isPsk12(s) : went(c) && pskSelected13(transcript);
       if (accepted && profile.psk && !profile.psk.includes(v)) profile.psk.push(v);
-      if (transcript?.messages.some((m) => m.dir === 'S->C' && m.type === 'certificate_request'))
+      const cr = certificateRequestOf(transcript, v);
+      if (cr) {
         profile.certificateRequested = true;
+        profile.certificateRequest ??= {};
+        profile.certificateRequest[v] ??= cr;
+      }
     }
   }
   const v: TlsVersion | undefined = profile.suites['1.3'].length ? '1.3' : profile.suites['1.2'].length ? '1.2' : undefined;
@@ -290,6 +352,20 @@ export async function probeTarget(
       c.invalidAt = 'certificate';
       const r = await run(c);
       if (r.refused || r.wentOn) profile.testRootTrusted = r.wentOn === true;
+    }
+  }
+  // TLS 1.3: which EdDSA scheme the target signs with when our client offers it alone (signature_algorithms_cert
+  // keeps every scheme, so its chain may be signed as it is: RFC 8446 §4.2.3). Our client sends no certificate: the
+  // target's CertificateVerify comes before it, whatever the target then does with an empty Certificate.
+  if (s13 !== undefined) {
+    profile.eddsa13 = [];
+    const { identity: _ours, ...anonymous } = ctx.base;
+    for (const sc of EDDSA) {
+      const c = eddsaOnly(
+        validConversation({ ...ctx, base: anonymous }, '1.3', s13, NamedGroup.x25519, RANDOM0, true, `probe 1.3 scheme 0x${sc.toString(16)}`, 'probe'),
+        sc,
+      );
+      if (cvSchemeOf((await run(c)).transcript) === sc) profile.eddsa13.push(sc);
     }
   }
   // groups, each offered alone, with the first version and suite that worked

@@ -668,6 +668,16 @@ export const HELLO_MUTATIONS: readonly Mutation[] = [
     ),
   },
   {
+    name: 't13-ch-sigalgs-eddsa-only',
+    description:
+      'signature_algorithms offers only ed25519 and ed448 to a server that signed with neither when offered alone (it has no EdDSA certificate; test-tls13-eddsa)',
+    versions: ['1.3'],
+    rules: ['t13.neg.no-common-parameters'],
+    bases: [],
+    needs: { certificateAuth: true, noEddsaServerKey: true },
+    ...hooks(() => everyHello(signatureAlgorithms([SS.ed25519, SS.ed448]))),
+  },
+  {
     name: 't12-ch-sigalgs-md5-only',
     description: 'signature_algorithms offers only rsa_md5 and ecdsa_md5 (test-clienthello-md5; RFC 9155 §2)',
     versions: ['1.2'],
