@@ -252,7 +252,11 @@ function framed(
   // a restricted signature_algorithms offer (TLS 1.2 only: there the ServerKeyExchange is signed with one of them)
   const probed = ctx.target.schemes ?? [];
   if (version !== '1.2' || cfg.schemes === 0 || !probed.length) return c;
-  return restrict(c, restrictedSchemes(probed[(cfg.schemes - 1) % probed.length]!, c.client.identity, ctx.target.chainSchemes));
+  const requested = ctx.target.certificateRequest?.['1.2']?.schemes;
+  return restrict(
+    c,
+    restrictedSchemes(probed[(cfg.schemes - 1) % probed.length]!, c.client.identity, ctx.target.chainSchemes, requested),
+  );
 }
 
 const RANDOM0 = new Uint8Array(32).fill(7);

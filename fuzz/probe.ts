@@ -158,17 +158,21 @@ const isEcdhe12 = (suite: number): boolean => {
 
 /**
  * The signature_algorithms our client offers for a restricted offer of `scheme`: it alone, plus (when our client
- * certificate's key does not fit it) the first default scheme that fits that key, so our CertificateVerify can be signed.
+ * certificate's key does not fit it, or the target's CertificateRequest does not list it) the first default scheme that
+ * fits that key and the CertificateRequest lists, so our CertificateVerify can be signed.
  */
 export function restrictedSchemes(
   scheme: number,
   identity: Identity | undefined,
   chainSchemes: readonly number[] = [],
+  requested?: readonly number[],
 ): number[] {
   const out = [scheme];
-  if (identity && pickScheme([scheme], [scheme], identity.spki, false) === undefined) {
-    const own = pickScheme(DEFAULT_SCHEMES, DEFAULT_SCHEMES, identity.spki, false);
-    if (own !== undefined) out.push(own);
+  // our CertificateVerify must use a scheme the target's CertificateRequest lists (RFC 5246 §7.4.8), when it is known
+  const listed = requested ?? DEFAULT_SCHEMES;
+  if (identity && (pickScheme([scheme], [scheme], identity.spki, false) === undefined || !listed.includes(scheme))) {
+    const own = pickScheme(DEFAULT_SCHEMES, listed, identity.spki, false);
+    if (own !== undefined && own !== scheme) out.push(own);
   }
   for (const c of chainSchemes) if (!out.includes(c)) out.push(c);
   return out;
@@ -383,7 +387,7 @@ export async function probeTarget(
     for (const sc of PROBE_SCHEMES) {
       const c = restrict(
         conv('1.2', ecdhe12, NamedGroup.x25519, `probe scheme 0x${sc.toString(16)}`),
-        restrictedSchemes(sc, ctx.identity, profile.chainSchemes),
+        restrictedSchemes(sc, ctx.identity, profile.chainSchemes, profile.certificateRequest?.['1.2']?.schemes),
       );
       c.client.cipherSuites = profile.suites['1.2'].filter(isEcdhe12);
       const r = await run(c);
