@@ -253,6 +253,20 @@ const EXPECTED: Record<ServerFault, { verdict: Verdict; rule: string; shrunk: Co
 };
 
 /**
+ * The shapes, and each mutant one again with every other client certificate key its mutation runs with
+ * (Needs.clientKeys: the signature-bytes mutations run with the test PKI's Ed25519 and Ed448 keys too). A key is part of
+ * what the conversation tests, not a configuration index: a coverage conversation keeps it when it is shrunk, and the
+ * coverage order (seed-shuffled) decides which key's conversation stands for a (verdict, rule) group.
+ */
+function withClientKeys(shapes: readonly ConvSpec[]): ConvSpec[] {
+  return shapes.flatMap((x) => {
+    if (x.kind !== 'mutant') return [x];
+    const keys = MUTATIONS.find((m) => m.name === x.op)?.needs?.clientKeys ?? [];
+    return [x, ...keys.filter((k) => k !== 'own').map((key): ConvSpec => ({ ...x, key }))];
+  });
+}
+
+/**
  * A fault whose conversations come from the issue #14 families (livefam landed them: no longer awaited): its run
  * takes them in besides the earlier catalogue, each once more in the coverage-first runs.
  */
@@ -366,7 +380,7 @@ describe('the fuzzer finds every server-side fault of the faulty target', () => 
         if (f.shrunk.spec?.kind === 'state') expect(f.shrunk.spec.scenarios).toHaveLength(1);
       }
       // the concrete minimal counterexample
-      const shapes = [want.shrunk, ...(want.or ?? [])];
+      const shapes = withClientKeys([want.shrunk, ...(want.or ?? [])]);
       const first = found.find((f) => shapes.some((x) => isDeepStrictEqual(f.shrunk.spec, x)));
       expect({
         fault,
