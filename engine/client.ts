@@ -1370,7 +1370,10 @@ export class TlsClient extends Endpoint {
       : await masterSecret(this.p, h, premaster, this.random, this.serverRandom);
     this.log('CLIENT_RANDOM', this.random, this.master);
     if (sendCv && id) {
-      const scheme = this.cvScheme(this.certRequest!.schemes, pickScheme(this.schemes, this.certRequest!.schemes, id.spki, false));
+      const scheme = this.cvScheme(
+        this.certRequest!.schemes,
+        pickScheme(this.schemes, this.certRequest!.schemes, id.spki, false),
+      );
       if (scheme === undefined)
         throw failure('handshake_failure', 'no signature scheme in the CertificateRequest fits the client key');
       const sig = await sign(this.p, await this.signingKey(scheme), certificateVerifyContent12(this.transcript));

@@ -205,8 +205,7 @@ function liveVersions(m: Mutation, ctx: PlanContext): TlsVersion[] {
     // our client offers its external PSK in every TLS 1.3 conversation: the server need not authenticate with a certificate
     !(m.needs?.certificateAuth && v === '1.3' && ctx.base.psk !== undefined);
   return m.versions.filter(
-    (v) =>
-      pskOk(v) && suitesFor(m, v, ctx.target).length > 0 && (!m.needs?.clientCert || clientKeysFor(m, ctx, v).length > 0),
+    (v) => pskOk(v) && suitesFor(m, v, ctx.target).length > 0 && (!m.needs?.clientCert || clientKeysFor(m, ctx, v).length > 0),
   );
 }
 
@@ -278,7 +277,12 @@ const valid: Family<Extract<ConvSpec, { kind: 'valid' }>> = {
     // our client certificate with each other key the target's CertificateRequest lets it sign with: an Ed25519 or Ed448
     // CertificateVerify (RFC 8422 §5.x, RFC 8446 §4.2.3), rsa_pss_pss_* with an id-RSASSA-PSS key
     ...versionsOf(ctx.target).flatMap((v) =>
-      MORE_KEY_KINDS.filter((k) => otherKey(ctx, v, k)).map((key) => ({ kind: 'valid' as const, version: v, cfg: { ...CFG0 }, key })),
+      MORE_KEY_KINDS.filter((k) => otherKey(ctx, v, k)).map((key) => ({
+        kind: 'valid' as const,
+        version: v,
+        cfg: { ...CFG0 },
+        key,
+      })),
     ),
     // TLS 1.3, our signature_algorithms offering one EdDSA scheme alone to a server that signs with it (test-tls13-eddsa)
     ...(ctx.target.suites['1.3'].length
@@ -306,7 +310,15 @@ const valid: Family<Extract<ConvSpec, { kind: 'valid' }>> = {
     if (spec.sigs13 !== undefined && spec.version === '1.3') {
       const id = eddsaIdentity(ctx, spec.sigs13);
       if (id === null) throw new Error(`no client certificate signs with 0x${spec.sigs13.toString(16)} for this target`);
-      const c = framed(id ? { ...ctx, base: { ...ctx.base, identity: id } } : ctx, CFG0, '1.3', suites, groups, 'valid 1.3', path);
+      const c = framed(
+        id ? { ...ctx, base: { ...ctx.base, identity: id } } : ctx,
+        CFG0,
+        '1.3',
+        suites,
+        groups,
+        'valid 1.3',
+        path,
+      );
       return eddsaOnly(c, spec.sigs13);
     }
     const key = spec.key !== undefined && otherKey(ctx, spec.version, spec.key) ? spec.key : undefined;

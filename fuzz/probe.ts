@@ -366,7 +366,16 @@ export async function probeTarget(
     const { identity: _ours, ...anonymous } = ctx.base;
     for (const sc of EDDSA) {
       const c = eddsaOnly(
-        validConversation({ ...ctx, base: anonymous }, '1.3', s13, NamedGroup.x25519, RANDOM0, true, `probe 1.3 scheme 0x${sc.toString(16)}`, 'probe'),
+        validConversation(
+          { ...ctx, base: anonymous },
+          '1.3',
+          s13,
+          NamedGroup.x25519,
+          RANDOM0,
+          true,
+          `probe 1.3 scheme 0x${sc.toString(16)}`,
+          'probe',
+        ),
         sc,
       );
       if (cvSchemeOf((await run(c)).transcript) === sc) profile.eddsa13.push(sc);

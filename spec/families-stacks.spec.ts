@@ -297,7 +297,7 @@ const SERVERS: Readonly<Record<string, readonly Finding[]>> = {
 };
 
 const ED448_S_RANGE =
-  'RFC 8032 §5.2.7: "Decode the first half as a point R, and the second half as an integer S, in the range 0 <= s < L. [...] If any of the decodings fail (including S being out of range), the signature is invalid." (the last octet of an Ed448 signature is the top octet of S, zero for every S < L: its low bit set puts S out of range) with RFC 8446 §4.4.3 / RFC 5246 §7.4.8: the CertificateVerify must verify ("If the verification fails, the receiver MUST terminate the handshake with a "decrypt_error" alert."); gnutls-serv 3.7 (Nettle) accepts it'
+  'RFC 8032 §5.2.7: "Decode the first half as a point R, and the second half as an integer S, in the range 0 <= s < L. [...] If any of the decodings fail (including S being out of range), the signature is invalid." (the last octet of an Ed448 signature is the top octet of S, zero for every S < L: its low bit set puts S out of range) with RFC 8446 §4.4.3 / RFC 5246 §7.4.8: the CertificateVerify must verify ("If the verification fails, the receiver MUST terminate the handshake with a "decrypt_error" alert."); gnutls-serv 3.7 (Nettle) accepts it';
 /** OpenSSL 3.0 s_server with an Ed25519 certificate, Ed25519 / Ed448 / RSASSA-PSS client certificates: none. */
 const OPENSSL_KEYS: readonly Finding[] = [];
 /** OpenSSL 3.0 s_server whose CertificateRequest lists no EdDSA scheme: none. */

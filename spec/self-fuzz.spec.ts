@@ -205,7 +205,9 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
   }
   /** `name [key=K] version -> alert` of each conversation (the alert the engine answered with, '-' none). */
   const answers = (r: FuzzResult): string[] =>
-    r.results.map((x) => `${x.conversation.name.replace(/ TLS_\w+| sigs=\S+/g, '')} ${x.conversation.version} -> ${x.alert ?? '-'}`);
+    r.results.map(
+      (x) => `${x.conversation.name.replace(/ TLS_\w+| sigs=\S+/g, '')} ${x.conversation.version} -> ${x.alert ?? '-'}`,
+    );
 
   it('server role, Ed25519 client certificate required (server Ed25519): the CertificateVerify family with EdDSA and RSASSA-PSS keys, zero findings', async () => {
     const cv = [...CV_MUTATIONS.map((m) => m.name), 't12-cv-sig-corrupt', 't12-cv-sig-truncated', 't13-client-cv-sig-corrupt'];
@@ -219,8 +221,7 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
     expect(r.profile.testRootTrusted).toBe(true);
     const got = answers(r);
     // valid: an Ed448 and an RSASSA-PSS client certificate (rsa_pss_pss_sha256), the ed25519-only offer in TLS 1.3
-    for (const v of ['1.2', '1.3'])
-      for (const k of ['ed448', 'rsa-pss']) expect(got).toContain(`valid ${v} key=${k} ${v} -> -`);
+    for (const v of ['1.2', '1.3']) for (const k of ['ed448', 'rsa-pss']) expect(got).toContain(`valid ${v} key=${k} ${v} -> -`);
     expect(got).toContain('valid 1.3 1.3 -> -');
     expect(r.results.some((x) => x.conversation.name.includes('sigs=0x0807') && x.conversation.version === '1.3')).toBe(true);
     // RFC 8446 §4.4.3 / RFC 5246 §7.4.8: a bad EdDSA signature is decrypt_error, with our Ed25519 key and the Ed448 one

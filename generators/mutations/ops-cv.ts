@@ -250,10 +250,7 @@ function keyed(env: BaseEnv, kinds: readonly TestKeyKind[]): ClientConfig {
   return { ...env.client, versions: [VERSION_CODE[env.spec.version]], identity };
 }
 /** A mutation of our client with a key of `kinds` (see keyed), its hooks made with that identity. */
-const keyedHooks = (
-  kinds: readonly TestKeyKind[],
-  h: (env: BaseEnv) => EngineHooks,
-): Pick<ClientSends, 'where' | 'mutate'> => ({
+const keyedHooks = (kinds: readonly TestKeyKind[], h: (env: BaseEnv) => EngineHooks): Pick<ClientSends, 'where' | 'mutate'> => ({
   where: 'client-sends',
   mutate: (env) => {
     const config = keyed(env, kinds);
