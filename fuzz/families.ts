@@ -46,7 +46,7 @@ import { coverageOrder } from './core';
 import { type Expectation, expectationOf } from './judge';
 import { suiteName } from './names';
 import type { ServerFuzzOptions } from './options';
-import { EDDSA, eddsaOnly, GROUPS, restrictedSchemes, type TargetProfile } from './probe';
+import { EDDSA, GROUPS, offerOnly, restrictedSchemes, type TargetProfile } from './probe';
 import { disabledBy, EMPTY_PROFILE } from './profile';
 
 /** The configuration part of a generated conversation: indices that shrink towards the simplest choice. */
@@ -195,8 +195,10 @@ function withKey(ctx: PlanContext, key: ClientKeyChoice | undefined): PlanContex
 /** The versions of a mutation the target can run it in, given what it needs. */
 function liveVersions(m: Mutation, ctx: PlanContext): TlsVersion[] {
   if (m.needs?.clientCert && !ctx.target.certificateRequested) return [];
-  // RFC 8446 §4.4.3 / §4.1.1: a server without an EdDSA certificate (the probe: it signed with neither EdDSA scheme)
-  if (m.needs?.noEddsaServerKey && !(ctx.target.eddsa13 !== undefined && ctx.target.eddsa13.length === 0)) return [];
+  // RFC 8446 §4.4.3 / §4.1.1: a server without a certificate of that kind (the probe: it signed with none of its schemes)
+  const lacks = m.needs?.serverLacks13;
+  const signed = lacks === 'eddsa' ? ctx.target.eddsa13 : lacks === 'ecdsa' ? ctx.target.ecdsa13 : undefined;
+  if (lacks !== undefined && !(signed !== undefined && signed.length === 0)) return [];
   if (m.needs?.serverDoes13 && !ctx.target.suites['1.3'].length) return [];
   if (!groupsFor(m, ctx.target).length) return [];
   // a PSK mutation: our client's external PSK, accepted by the target in that version (the probe)
@@ -319,7 +321,7 @@ const valid: Family<Extract<ConvSpec, { kind: 'valid' }>> = {
         'valid 1.3',
         path,
       );
-      return eddsaOnly(c, spec.sigs13);
+      return offerOnly(c, [spec.sigs13]);
     }
     const key = spec.key !== undefined && otherKey(ctx, spec.version, spec.key) ? spec.key : undefined;
     const label = `valid ${spec.version}${key ? ` key=${key}` : ''}`;

@@ -63,11 +63,11 @@ const PROBE_SCHEMES: readonly number[] = [
 
 /**
  * Handshakes a server probe runs at most (for progress): each probed suite, without a client certificate and with one
- * from our test root, a TLS 1.3 ticket, each EdDSA scheme alone (TLS 1.3), each group alone, the chain, each scheme alone.
+ * from our test root, a TLS 1.3 ticket, each EdDSA scheme alone and the ECDSA ones (TLS 1.3), each group alone, the chain, each scheme alone.
  */
 export const PROBE_HANDSHAKES =
   PROBE_SUITES['1.3'].length +
-  2 +
+  3 +
   PROBE_SUITES['1.2'].length +
   PROBE_PSK_SUITES.length +
   3 +
@@ -122,6 +122,12 @@ export interface TargetProfile {
    * the client's signature_algorithms"): it has an EdDSA certificate. Absent: not probed.
    */
   eddsa13?: number[];
+  /**
+   * TLS 1.3: the ECDSA scheme the target signed its CertificateVerify with when our client's signature_algorithms
+   * offered only the TLS 1.3 ECDSA schemes (ecdsa_secp256r1_sha256, ecdsa_secp384r1_sha384, ecdsa_secp521r1_sha512):
+   * empty, it has no ECDSA certificate. Absent: not probed.
+   */
+  ecdsa13?: number[];
   /**
    * The max_early_data_size of the early_data extension in the target's TLS 1.3 NewSessionTicket (RFC 8446 §4.6.1):
    * its tickets allow 0-RTT data, and the early family runs (fuzz/families.ts). 0: a ticket without early_data;
@@ -204,13 +210,15 @@ function skeSchemeOf(t: Transcript | undefined): number | undefined {
 
 /** The EdDSA schemes (RFC 8446 §4.2.3, RFC 8422 §5.1.3). */
 export const EDDSA: readonly number[] = [SS.ed25519, SS.ed448];
+/** The TLS 1.3 ECDSA schemes (RFC 8446 §4.2.3: each bound to its curve). */
+export const ECDSA13: readonly number[] = [SS.ecdsa_secp256r1_sha256, SS.ecdsa_secp384r1_sha384, SS.ecdsa_secp521r1_sha512];
 
 /**
- * A TLS 1.3 conversation whose signature_algorithms offers `scheme` alone; signature_algorithms_cert offers our
+ * A TLS 1.3 conversation whose signature_algorithms offers only `schemes`; signature_algorithms_cert offers our
  * default schemes, so any certificate chain the target has may be sent as it is (RFC 8446 §4.2.3).
  */
-export function eddsaOnly(conv: Conversation, scheme: number): Conversation {
-  restrict(conv, [scheme]);
+export function offerOnly(conv: Conversation, schemes: readonly number[]): Conversation {
+  restrict(conv, schemes);
   conv.client.signatureSchemesCert = [...DEFAULT_SCHEMES];
   return conv;
 }
@@ -358,28 +366,23 @@ export async function probeTarget(
       if (r.refused || r.wentOn) profile.testRootTrusted = r.wentOn === true;
     }
   }
-  // TLS 1.3: which EdDSA scheme the target signs with when our client offers it alone (signature_algorithms_cert
+  // TLS 1.3: which EdDSA scheme the target signs with when our client offers it alone, and which ECDSA one when it
+  // offers only those (signature_algorithms_cert
   // keeps every scheme, so its chain may be signed as it is: RFC 8446 §4.2.3). Our client sends no certificate: the
   // target's CertificateVerify comes before it, whatever the target then does with an empty Certificate.
   if (s13 !== undefined) {
     profile.eddsa13 = [];
     const { identity: _ours, ...anonymous } = ctx.base;
-    for (const sc of EDDSA) {
-      const c = eddsaOnly(
-        validConversation(
-          { ...ctx, base: anonymous },
-          '1.3',
-          s13,
-          NamedGroup.x25519,
-          RANDOM0,
-          true,
-          `probe 1.3 scheme 0x${sc.toString(16)}`,
-          'probe',
-        ),
-        sc,
+    const alone = (schemes: readonly number[], name: string) =>
+      offerOnly(
+        validConversation({ ...ctx, base: anonymous }, '1.3', s13, NamedGroup.x25519, RANDOM0, true, name, 'probe'),
+        schemes,
       );
-      if (cvSchemeOf((await run(c)).transcript) === sc) profile.eddsa13.push(sc);
-    }
+    for (const sc of EDDSA)
+      if (cvSchemeOf((await run(alone([sc], `probe 1.3 scheme 0x${sc.toString(16)}`))).transcript) === sc)
+        profile.eddsa13.push(sc);
+    const ec = cvSchemeOf((await run(alone(ECDSA13, 'probe 1.3 ECDSA schemes'))).transcript);
+    profile.ecdsa13 = ec !== undefined && ECDSA13.includes(ec) ? [ec] : [];
   }
   // groups, each offered alone, with the first version and suite that worked
   const suite = v ? profile.suites[v].find((s) => v === '1.3' || isEcdhe12(s)) : undefined;

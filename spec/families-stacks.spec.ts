@@ -365,6 +365,7 @@ const KEY_FAMILIES = [
   't12-cv-sig-truncated',
   't13-client-cv-sig-corrupt',
   't13-ch-sigalgs-eddsa-only',
+  't13-ch-sigalgs-ecdsa-only',
 ];
 
 /**
@@ -399,6 +400,7 @@ const KEY_SERVERS: Readonly<
       'cv-ed25519-with-non-eddsa-key key=ecdsa 1.2',
       'cv-rsa-pss-rsae-with-pss-key key=rsa-pss 1.3',
       't12-cv-sig-corrupt key=ed448 1.2',
+      't13-ch-sigalgs-ecdsa-only 1.3',
     ],
   },
   // an RSA server certificate; its CertificateRequest lists no EdDSA scheme (-client_sigalgs)
@@ -418,13 +420,19 @@ const KEY_SERVERS: Readonly<
       'cv-eddsa-not-requested key=ed25519 1.3',
       'cv-eddsa-not-requested key=ed448 1.3',
       't13-ch-sigalgs-eddsa-only 1.3',
+      't13-ch-sigalgs-ecdsa-only 1.3',
     ],
   },
   'gnutls-serv (Ed25519)': {
     launch: (port) => gnutlsServer({ port, files, key: 'ed25519', clientAuth: true }),
     client: 'ed25519',
     known: GNUTLS_KEYS,
-    ran: ['valid 1.3 sigs13=0x0807 1.3', 'valid 1.3 key=rsa-pss 1.3', 'cv-eddsa-other-curve key=ed448 1.2'],
+    ran: [
+      'valid 1.3 sigs13=0x0807 1.3',
+      'valid 1.3 key=rsa-pss 1.3',
+      'cv-eddsa-other-curve key=ed448 1.2',
+      't13-ch-sigalgs-ecdsa-only 1.3',
+    ],
     reset: 'gnutls',
   },
 };

@@ -210,7 +210,13 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
     );
 
   it('server role, Ed25519 client certificate required (server Ed25519): the CertificateVerify family with EdDSA and RSASSA-PSS keys, zero findings', async () => {
-    const cv = [...CV_MUTATIONS.map((m) => m.name), 't12-cv-sig-corrupt', 't12-cv-sig-truncated', 't13-client-cv-sig-corrupt'];
+    const cv = [
+      ...CV_MUTATIONS.map((m) => m.name),
+      't12-cv-sig-corrupt',
+      't12-cv-sig-truncated',
+      't13-client-cv-sig-corrupt',
+      't13-ch-sigalgs-ecdsa-only',
+    ];
     const r = await fuzzKeys('ed25519', 'ed25519', undefined, cv);
     recordFragment(runDir(), { conversations: r.results.map((x) => x.run) });
     expect(r.sanity).toEqual({ first: true, last: true });
@@ -218,6 +224,7 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
     expect(r.profile.certificateRequest?.['1.3']?.schemes).toEqual(expect.arrayContaining([SS.ed25519, SS.ed448]));
     expect(r.profile.certificateRequest?.['1.2']?.schemes).toEqual(expect.arrayContaining([SS.ed25519, SS.ed448]));
     expect(r.profile.eddsa13).toEqual([SS.ed25519]);
+    expect(r.profile.ecdsa13).toEqual([]);
     expect(r.profile.testRootTrusted).toBe(true);
     const got = answers(r);
     // valid: an Ed448 and an RSASSA-PSS client certificate (rsa_pss_pss_sha256), the ed25519-only offer in TLS 1.3
@@ -237,6 +244,8 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
       expect(got).toContain(`cv-rsa-pss-rsae-with-pss-key key=rsa-pss ${v} -> illegal_parameter`);
     }
     expect(got).toContain('t13-client-cv-sig-truncated key=ed448 1.3 -> decrypt_error');
+    // RFC 8446 §4.1.1: an ECDSA-only offer to a server with an Ed25519 certificate has no overlap
+    expect(got).toContain('t13-ch-sigalgs-ecdsa-only 1.3 -> handshake_failure');
     // a flipped bit, a shortened signature (RFC 8032 §5.1.7 / §5.2.7: it does not verify)
     for (const k of ['', ' key=ed448']) {
       expect(got).toContain(`t12-cv-sig-corrupt${k} 1.2 -> decrypt_error`);

@@ -96,10 +96,10 @@ export interface Needs {
    */
   unrequestedKeyScheme?: boolean;
   /**
-   * Against a server: TLS 1.3, the target signed with no EdDSA scheme our client offered alone (the probe's eddsa13 is
-   * empty): it has no EdDSA certificate.
+   * Against a server: TLS 1.3, the target signed with no scheme of this kind our client offered alone (the probe's
+   * eddsa13 / ecdsa13 is empty): it has no EdDSA (ECDSA) certificate.
    */
-  noEddsaServerKey?: boolean;
+  serverLacks13?: 'eddsa' | 'ecdsa';
 }
 
 /** A client certificate key a mutation runs with (Needs.clientKeys): the run's own, or a test PKI key kind. */
