@@ -9,7 +9,7 @@
  *   handshake and reads the ClientHello).
  */
 import { DEFAULT_SCHEMES, DEFAULT_SUITES, type Identity } from '../engine/config';
-import { keyKindOf, pickScheme } from '../engine/core';
+import { ecdsaSuiteKey, type KeyKind, keyKindOf, pickScheme, rsaSigningKey } from '../engine/core';
 import { CipherSuite12, CipherSuite13, CipherSuiteDhe12, CipherSuitePsk12, engineSuite, PSK_KEX } from '../engine/suites';
 import { parseCert } from '../pki/parse';
 import type { Transcript } from '../transcript/model';
@@ -429,12 +429,17 @@ export interface ClientProfile {
 
 const ENGINE_GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
 
-/** Whether our server can run a suite with a key of this kind. */
-export function keyFits(suite: number, key: string): boolean {
+/**
+ * Whether our server can run a suite with a key of this kind: ECDHE_ECDSA with an ECDSA or EdDSA key (RFC 8422 §5.1.1,
+ * §5.10), ECDHE_RSA with an rsaEncryption or id-RSASSA-PSS key (rsa_pss_pss_*, RFC 8446 §4.2.3), RSA key transport
+ * with an rsaEncryption key only (RFC 4055 §1.2).
+ */
+export function keyFits(suite: number, key: KeyKind): boolean {
   const s = engineSuite(suite);
   if (!s) return false;
   if (s.kex === 'TLS13') return true;
-  if (s.kex === 'ECDHE_ECDSA') return key === 'ec-p256' || key === 'ec-p384';
+  if (s.kex === 'ECDHE_ECDSA') return ecdsaSuiteKey(key);
+  if (s.kex === 'ECDHE_RSA') return rsaSigningKey(key);
   return key === 'rsa' && s.kex !== 'DHE_RSA';
 }
 
