@@ -32,6 +32,7 @@ import { liveSide, MUTATIONS } from '../generators/mutations';
 import { CV_MUTATIONS } from '../generators/mutations/ops-cv';
 import { DEFAULT_SCHEMES } from '../engine/config';
 import { SignatureScheme as SS } from '../wire/registry';
+import { decodeHandshake } from '../wire/handshake';
 import { LOOPBACK, requireBinary } from '../testing/launch';
 import { type PkiFiles, writePki } from '../testing/pki';
 import { recordFragment, runDir } from '../reports/collect';
@@ -276,6 +277,54 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
     expect(r.skipped).toEqual([]);
     expect(findings(r.results)).toEqual([]);
   });
+
+  it.each([
+    ['1.2', 'ed25519'],
+    ['1.3', 'ed448'],
+    ['1.2', 'rsa-pss'],
+  ] as const)(
+    'client role, TLS %s, our server with an %s certificate: it signs with it, and the signature mutations are refused',
+    async (version, key) => {
+      const r: ClientFuzzResult = await fuzzClient({
+        target: {
+          host: LOOPBACK,
+          port: 0,
+          command: `node ${clientJs} {host} {port} --healthy --version ${version}`,
+          exitGraceMs: 500,
+        },
+        identity: { pki: files.pki, identity: files.pki.identity('server', key), trustAnchors: files.pki.anchors },
+        budget: { seed: SEED, randomRuns: 0, maxShrinkRuns: 0, readTimeoutMs: 2000 },
+        profile: {
+          strictness: 'exact',
+          only: ['t12-ske-sig-corrupt', 't12-ske-sig-truncated', 't13-server-cv-sig-corrupt', 't13-server-cv-sig-truncated'],
+        },
+      });
+      expect(r.sanity).toEqual({ first: true, last: true });
+      // the ServerKeyExchange (TLS 1.2: ECDHE_ECDSA with an EdDSA key, ECDHE_RSA with an id-RSASSA-PSS key, RFC 8422
+      // §5.1.1, RFC 8446 §4.2.3) or the CertificateVerify is signed with the key's scheme
+      const scheme = { ed25519: SS.ed25519, ed448: SS.ed448, 'rsa-pss': SS.rsa_pss_pss_sha256 }[key];
+      const signedWith = new Set(
+        r.results.flatMap((x) =>
+          (x.transcript?.messages ?? []).flatMap((m) => {
+            if (m.dir !== 'S->C' || !m.raw || (m.type !== 'server_key_exchange' && m.type !== 'certificate_verify')) return [];
+            const b = decodeHandshake(m.raw, { version: VERSION_CODE[version], kex: 'ECDHE_RSA' }).message.body;
+            return b.type === 'certificate_verify'
+              ? [b.scheme]
+              : b.type === 'server_key_exchange' && b.kex === 'ecdhe' && b.signed
+                ? [b.signed.scheme]
+                : [];
+          }),
+        ),
+      );
+      expect([...signedWith]).toEqual([scheme]);
+      const mutants = r.results.filter((x) => x.conversation.mutant !== undefined);
+      expect(mutants.length).toBeGreaterThan(0);
+      // RFC 5246 §7.4.3 / RFC 8446 §4.4.3: a signature that does not verify is decrypt_error
+      for (const x of mutants)
+        expect([x.conversation.mutant?.name, x.alert]).toEqual([x.conversation.mutant?.name, 'decrypt_error']);
+      expect(findings(r.results)).toEqual([]);
+    },
+  );
 
   it.each([['secure'], ['refuse']] as const)(
     'server role, renegotiation %s: the renegotiation family (valid and each mutation) against the engine serve',
