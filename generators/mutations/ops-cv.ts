@@ -12,7 +12,13 @@
  * - signatures padded, truncated, empty, and length fields that do not match
  *   the bytes (decode_error) — RFC 8446 §4.4.3, §6.2;
  * - signatures over the wrong content: the server's context string, a
- *   transcript without our Certificate.
+ *   transcript without our Certificate;
+ * - client certificate keys (Needs.clientKeys: the run's own, else the test
+ *   PKI's when the target trusts the test root): an Ed25519 / Ed448
+ *   CertificateVerify under a scheme the CertificateRequest did not list, or
+ *   labelled with the other curve's scheme, ed25519 over an RSA / ECDSA
+ *   signature, rsa_pss_rsae_* with an id-RSASSA-PSS key (RFC 8446 §4.2.3,
+ *   RFC 8422 §5.10); the signature-bytes mutations also run with EdDSA keys.
  *
  * Each hook reads the CertificateRequest the target sent (a scheme it did
  * list is not a violation: such a conversation does not fire and is not
