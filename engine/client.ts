@@ -284,6 +284,11 @@ export class TlsClient extends Endpoint {
   }
 
   /** Whether this client renegotiates on this connection: by policy, and RFC 5746 §4.2 for an insecure one. */
+  /** The CertificateVerify scheme: ours (`chosen`), unless the signatureScheme hook names another (engine/hooks.ts). */
+  private cvScheme(offered: readonly number[], chosen: number | undefined): number | undefined {
+    return this.hooks.signatureScheme?.({ message: 'certificate_verify', offered, chosen }) ?? chosen;
+  }
+
   private mayRenegotiate(): boolean {
     const policy = this.config.renegotiation ?? 'refuse';
     return policy === 'legacy' || (policy === 'secure' && this.secureRenegotiation);
@@ -390,6 +395,11 @@ export class TlsClient extends Endpoint {
     if (groups.length) exts.push({ type: ExtensionType.supported_groups, body: { kind: 'supported_groups', groups } });
     if (offers12 && ecc) exts.push({ type: ExtensionType.ec_point_formats, body: { kind: 'ec_point_formats', formats: [0] } });
     exts.push({ type: ExtensionType.signature_algorithms, body: { kind: 'signature_algorithms', schemes: this.schemes } });
+    if (c.signatureSchemesCert)
+      exts.push({
+        type: ExtensionType.signature_algorithms_cert,
+        body: { kind: 'signature_algorithms', schemes: [...c.signatureSchemesCert] },
+      });
     if (c.alpn?.length)
       exts.push({
         type: ExtensionType.application_layer_protocol_negotiation,
@@ -1363,7 +1373,10 @@ export class TlsClient extends Endpoint {
       : await masterSecret(this.p, h, premaster, this.random, this.serverRandom);
     this.log('CLIENT_RANDOM', this.random, this.master);
     if (sendCv && id) {
-      const scheme = pickScheme(this.schemes, this.certRequest!.schemes, id.spki, false);
+      const scheme = this.cvScheme(
+        this.certRequest!.schemes,
+        pickScheme(this.schemes, this.certRequest!.schemes, id.spki, false),
+      );
       if (scheme === undefined)
         throw failure('handshake_failure', 'no signature scheme in the CertificateRequest fits the client key');
       const sig = await sign(this.p, await this.signingKey(scheme), certificateVerifyContent12(this.transcript));
@@ -1492,7 +1505,8 @@ export class TlsClient extends Endpoint {
         ),
       );
       if (chain.length > 0 && id) {
-        const scheme = pickScheme(this.schemes, this.certRequest.schemes, id.spki, true);
+        const offered = this.certRequest.schemes;
+        const scheme = this.cvScheme(offered, pickScheme(this.schemes, offered, id.spki, true));
         if (scheme === undefined)
           throw failure('handshake_failure', 'no signature scheme in the CertificateRequest fits the client key');
         const sig = await sign(this.p, await this.signingKey(scheme), certificateVerifyContent13('client', await this.hashOf(h)));

@@ -62,6 +62,11 @@ export interface CommonConfig {
   groups?: number[];
   /** Signature schemes in preference order. */
   signatureSchemes?: number[];
+  /**
+   * Client: the signature_algorithms_cert our ClientHello offers (RFC 8446 §4.2.3: the schemes for signatures in
+   * certificates; absent: no such extension, and signature_algorithms applies to certificates too).
+   */
+  signatureSchemesCert?: number[];
   /** Our certificate chain and key (the server needs one; a client only for client auth). */
   identity?: Identity;
   /** DER trust anchors; when given, the peer's chain is validated with pki/validate. */

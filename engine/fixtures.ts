@@ -6,15 +6,28 @@ import { type CryptoProvider, nodeProvider } from '../crypto/provider';
 import { type BuiltCert, buildCert, type CertSpec, KeyUsage } from '../pki/chain';
 import { KeyPool, type KeyType } from '../pki/keypool';
 import { type Identity, identityOf } from './config';
+import { keyKindOf } from './core';
 
 const DAY = 86_400_000;
 export const SERVER_NAME = 'server.tlsprop.test';
+
+/** The leaves of `TestPki.more`: EdDSA (RFC 8410) and RSASSA-PSS (id-RSASSA-PSS, RFC 4055) keys. */
+export const MORE_KEY_KINDS = ['ed25519', 'ed448', 'rsa-pss'] as const;
+export type MoreKeyKind = (typeof MORE_KEY_KINDS)[number];
+/** Every leaf key kind of the test PKI, for server and client. */
+export type TestKeyKind = 'rsa' | 'ecdsa' | MoreKeyKind;
 
 export interface TestPki {
   root: BuiltCert;
   server: Record<'rsa' | 'ecdsa', BuiltCert[]>;
   client: Record<'rsa' | 'ecdsa', BuiltCert[]>;
-  identity(role: 'server' | 'client', key: 'rsa' | 'ecdsa'): Identity;
+  /**
+   * Ed25519, Ed448 and RSASSA-PSS leaves (rsa_pss_pss_sha256: the pool's id-RSASSA-PSS keys carry SHA-256 parameters)
+   * under the same root, kept apart from `server`/`client` so their users that iterate the RSA / ECDSA leaves see the same.
+   */
+  more: Record<'server' | 'client', Record<MoreKeyKind, BuiltCert[]>>;
+  /** The identity of a leaf (made once per role and kind). */
+  identity(role: 'server' | 'client', key: TestKeyKind): Identity;
   anchors: Uint8Array[];
   /** The provider and key pool the certificates were built with (for more certificates under the same root). */
   provider: CryptoProvider;
@@ -56,11 +69,29 @@ export async function testPki(now = Date.now(), provider: CryptoProvider = nodeP
   ];
   const server = { rsa: await leaf('server rsa', 'rsa2048', 0, '10'), ecdsa: await leaf('server ecdsa', 'ecdsa-p256', 0, '11') };
   const client = { rsa: await leaf('client rsa', 'rsa2048', 1, '20'), ecdsa: await leaf('client ecdsa', 'ecdsa-p384', 0, '21') };
+  const moreOf = async (role: 'server' | 'client', index: number, serial: number) => ({
+    ed25519: await leaf(`${role} ed25519`, 'ed25519', index, String(serial)),
+    ed448: await leaf(`${role} ed448`, 'ed448', index, String(serial + 1)),
+    'rsa-pss': await leaf(`${role} rsa-pss`, 'rsa-pss2048', index, String(serial + 2)),
+  });
+  const more = { server: await moreOf('server', 0, 13), client: await moreOf('client', 1, 23) };
+  const identities = new Map<string, Identity>();
+  const chainOf = (role: 'server' | 'client', key: TestKeyKind): BuiltCert[] =>
+    key === 'rsa' || key === 'ecdsa' ? (role === 'server' ? server : client)[key] : more[role][key];
   return {
     root,
     server,
     client,
-    identity: (role, key) => identityOf(role === 'server' ? server[key] : client[key]),
+    more,
+    identity: (role, key) => {
+      const id = `${role}/${key}`;
+      let i = identities.get(id);
+      if (!i) {
+        i = identityOf(chainOf(role, key));
+        identities.set(id, i);
+      }
+      return i;
+    },
     anchors: [root.der],
     provider,
     pool,
@@ -103,4 +134,12 @@ export async function untrustedClientIdentity(pki: TestPki, now = Date.now()): P
     provider,
   );
   return identityOf([leaf, root]);
+}
+
+/** The test PKI key kind of a certificate key (its SubjectPublicKeyInfo), or undefined for another (DSA, ...). */
+export function testKeyKindOf(spki: Uint8Array): TestKeyKind | undefined {
+  const k = keyKindOf(spki);
+  if (k === 'rsa' || k === 'ed25519' || k === 'ed448') return k;
+  if (k === 'rsa-pss') return 'rsa-pss';
+  return k === 'ec-p256' || k === 'ec-p384' || k === 'ec-p521' ? 'ecdsa' : undefined;
 }

@@ -76,7 +76,22 @@ export interface FramePiece {
 
 type MaybePromise<T> = T | Promise<T>;
 
+/** What an endpoint's signature scheme choice is made from (`EngineHooks.signatureScheme`). */
+export interface SchemeChoice {
+  /** The message to be signed. */
+  message: 'certificate_verify';
+  /** The schemes the peer listed (a CertificateRequest's signature_algorithms). */
+  offered: readonly number[];
+  /** The endpoint's own choice (undefined: none of its schemes fits its key and the peer's list). */
+  chosen: number | undefined;
+}
+
 export interface EngineHooks {
+  /**
+   * The signature scheme the endpoint signs its CertificateVerify with (the main handshake's): return another to sign
+   * with it instead (the endpoint signs properly with its key under that scheme), undefined to keep its choice.
+   */
+  signatureScheme?(choice: SchemeChoice): number | undefined;
   /** A message built and about to be framed (and protected): return the raw contents to send instead. */
   beforeSend?(msg: HookMessage): MaybePromise<Uint8Array[] | undefined>;
   /**

@@ -23,10 +23,14 @@
  * families taking turns; random ones follow.
  */
 import fc from 'fast-check';
+import { DEFAULT_SCHEMES, type Identity } from '../engine/config';
+import { pickScheme } from '../engine/core';
+import { MORE_KEY_KINDS, type MoreKeyKind, type TestKeyKind, testKeyKindOf } from '../engine/fixtures';
 import { engineSuite, PSK_KEX } from '../engine/suites';
 import { MUTATIONS } from '../generators/mutations/catalogue';
 import {
   type ClientCertificate,
+  type ClientKeyChoice,
   type ClientSends,
   type Kex12,
   liveSide,
@@ -42,7 +46,7 @@ import { coverageOrder } from './core';
 import { type Expectation, expectationOf } from './judge';
 import { suiteName } from './names';
 import type { ServerFuzzOptions } from './options';
-import { GROUPS, restrictedSchemes, type TargetProfile } from './probe';
+import { EDDSA, GROUPS, offerOnly, restrictedSchemes, type TargetProfile } from './probe';
 import { disabledBy, EMPTY_PROFILE } from './profile';
 
 /** The configuration part of a generated conversation: indices that shrink towards the simplest choice. */
@@ -61,9 +65,16 @@ export interface ConvConfig {
 
 /** A generated conversation, as data (what fast-check shrinks): one variant per family. */
 export type ConvSpec =
-  | { kind: 'valid'; version: TlsVersion; cfg: ConvConfig }
-  /** `version`: the version to run it in (absent, or one it cannot run in against this target: the first it can). */
-  | { kind: 'mutant'; op: string; version?: TlsVersion; cfg: ConvConfig }
+  /**
+   * `key`: our client certificate is the test PKI's leaf of that kind (or ours, when of that kind); `sigs13`: TLS 1.3,
+   * our signature_algorithms offers that EdDSA scheme alone (the target signed with it in the probe).
+   */
+  | { kind: 'valid'; version: TlsVersion; cfg: ConvConfig; key?: MoreKeyKind; sigs13?: number }
+  /**
+   * `version`: the version to run it in (absent, or one it cannot run in against this target: the first it can).
+   * `key`: the client certificate key it runs with (Needs.clientKeys; absent, or one it cannot run with: the first it can).
+   */
+  | { kind: 'mutant'; op: string; version?: TlsVersion; key?: ClientKeyChoice; cfg: ConvConfig }
   | { kind: 'state'; scenarios: string[]; cfg: ConvConfig }
   | { kind: 'cert'; fault: string; version: TlsVersion; cfg: ConvConfig }
   /** `op`: the renegotiation mutation (absent: a valid renegotiation). */
@@ -134,9 +145,60 @@ function groupsFor(m: Pick<Mutation, 'needs'>, target: TargetProfile): readonly 
   return need ? need.filter((g) => !target.groups || target.groups.includes(g)) : offered;
 }
 
+/**
+ * Our client's identity for a client certificate key choice: 'own' the run's; a kind, the run's when its key is of that
+ * kind, else the test PKI's leaf of that kind when the target trusts the test root (the probe); else none.
+ */
+function keyIdentity(choice: ClientKeyChoice, ctx: PlanContext): Identity | undefined {
+  const own = ctx.base.identity;
+  if (choice === 'own') return own;
+  if (own && testKeyKindOf(own.spki) === choice) return own;
+  return ctx.target.testRootTrusted ? ctx.o.identity.pki.identity('client', choice) : undefined;
+}
+
+/**
+ * The client certificate keys a mutation runs with in a version against the target (Needs.clientKeys, without two
+ * choices of one identity): those our client has an identity for whose key signs with a scheme the target's
+ * CertificateRequest lists (RFC 5246 §7.4.8, RFC 8446 §4.4.3: our CertificateVerify must use one; not probed: any),
+ * or, `unrequestedKeyScheme`, with none it lists.
+ */
+function clientKeysFor(m: Pick<Mutation, 'needs'>, ctx: PlanContext, v: TlsVersion): ClientKeyChoice[] {
+  if (!ctx.target.certificateRequested) return [];
+  const listed = ctx.target.certificateRequest?.[v]?.schemes;
+  const out: ClientKeyChoice[] = [];
+  const seen = new Set<Identity>();
+  for (const c of m.needs?.clientKeys ?? ['own']) {
+    const id = keyIdentity(c, ctx);
+    if (!id || seen.has(id)) continue;
+    const fits = listed === undefined || pickScheme(DEFAULT_SCHEMES, listed, id.spki, v === '1.3') !== undefined;
+    if (m.needs?.unrequestedKeyScheme ? listed !== undefined && !fits : fits) {
+      seen.add(id);
+      out.push(c);
+    }
+  }
+  return out;
+}
+
+/** The client certificate key a spec names, if the mutation runs with it in that version, else the first it runs with. */
+function keyOf(m: Mutation, ctx: PlanContext, v: TlsVersion, named: ClientKeyChoice | undefined): ClientKeyChoice | undefined {
+  if (!m.needs?.clientCert) return undefined;
+  const keys = clientKeysFor(m, ctx, v);
+  return named !== undefined && keys.includes(named) ? named : keys[0];
+}
+
+/** A plan context whose client base has the identity of a key choice (unchanged without one). */
+function withKey(ctx: PlanContext, key: ClientKeyChoice | undefined): PlanContext {
+  const identity = key === undefined ? undefined : keyIdentity(key, ctx);
+  return identity ? { ...ctx, base: { ...ctx.base, identity } } : ctx;
+}
+
 /** The versions of a mutation the target can run it in, given what it needs. */
 function liveVersions(m: Mutation, ctx: PlanContext): TlsVersion[] {
-  if (m.needs?.clientCert && !(ctx.target.certificateRequested && ctx.o.identity.identity)) return [];
+  if (m.needs?.clientCert && !ctx.target.certificateRequested) return [];
+  // RFC 8446 §4.4.3 / §4.1.1: a server without a certificate of that kind (the probe: it signed with none of its schemes)
+  const lacks = m.needs?.serverLacks13;
+  const signed = lacks === 'eddsa' ? ctx.target.eddsa13 : lacks === 'ecdsa' ? ctx.target.ecdsa13 : undefined;
+  if (lacks !== undefined && !(signed !== undefined && signed.length === 0)) return [];
   if (m.needs?.serverDoes13 && !ctx.target.suites['1.3'].length) return [];
   if (!groupsFor(m, ctx.target).length) return [];
   // a PSK mutation: our client's external PSK, accepted by the target in that version (the probe)
@@ -144,7 +206,9 @@ function liveVersions(m: Mutation, ctx: PlanContext): TlsVersion[] {
     (!m.needs?.psk || (ctx.target.psk?.includes(v) ?? false)) &&
     // our client offers its external PSK in every TLS 1.3 conversation: the server need not authenticate with a certificate
     !(m.needs?.certificateAuth && v === '1.3' && ctx.base.psk !== undefined);
-  return m.versions.filter((v) => pskOk(v) && suitesFor(m, v, ctx.target).length > 0);
+  return m.versions.filter(
+    (v) => pskOk(v) && suitesFor(m, v, ctx.target).length > 0 && (!m.needs?.clientCert || clientKeysFor(m, ctx, v).length > 0),
+  );
 }
 
 /** The first version of a mutation the target can run it in, given what it needs. */
@@ -189,7 +253,11 @@ function framed(
   // a restricted signature_algorithms offer (TLS 1.2 only: there the ServerKeyExchange is signed with one of them)
   const probed = ctx.target.schemes ?? [];
   if (version !== '1.2' || cfg.schemes === 0 || !probed.length) return c;
-  return restrict(c, restrictedSchemes(probed[(cfg.schemes - 1) % probed.length]!, c.client.identity, ctx.target.chainSchemes));
+  const requested = ctx.target.certificateRequest?.['1.2']?.schemes;
+  return restrict(
+    c,
+    restrictedSchemes(probed[(cfg.schemes - 1) % probed.length]!, c.client.identity, ctx.target.chainSchemes, requested),
+  );
 }
 
 const RANDOM0 = new Uint8Array(32).fill(7);
@@ -200,14 +268,31 @@ const valid: Family<Extract<ConvSpec, { kind: 'valid' }>> = {
   kind: 'valid',
   members: () => [],
   // one per probed suite, the TLS 1.2 ones with a restricted signature_algorithms offer
-  coverage: (ctx) =>
-    versionsOf(ctx.target).flatMap((v) =>
+  coverage: (ctx) => [
+    ...versionsOf(ctx.target).flatMap((v) =>
       ctx.target.suites[v].map((_, i) => ({
         kind: 'valid' as const,
         version: v,
         cfg: { ...CFG0, suite: i, schemes: v === '1.2' && ctx.target.schemes?.length ? i + 1 : 0 },
       })),
     ),
+    // our client certificate with each other key the target's CertificateRequest lets it sign with: an Ed25519 or Ed448
+    // CertificateVerify (RFC 8422 §5.x, RFC 8446 §4.2.3), rsa_pss_pss_* with an id-RSASSA-PSS key
+    ...versionsOf(ctx.target).flatMap((v) =>
+      MORE_KEY_KINDS.filter((k) => otherKey(ctx, v, k)).map((key) => ({
+        kind: 'valid' as const,
+        version: v,
+        cfg: { ...CFG0 },
+        key,
+      })),
+    ),
+    // TLS 1.3, our signature_algorithms offering one EdDSA scheme alone to a server that signs with it (test-tls13-eddsa)
+    ...(ctx.target.suites['1.3'].length
+      ? (ctx.target.eddsa13 ?? [])
+          .filter((sc) => eddsaIdentity(ctx, sc) !== null)
+          .map((sc) => ({ kind: 'valid' as const, version: '1.3' as const, cfg: { ...CFG0 }, sigs13: sc }))
+      : []),
+  ],
   arms: (ctx) => {
     const versions = versionsOf(ctx.target);
     return versions.length
@@ -219,13 +304,47 @@ const valid: Family<Extract<ConvSpec, { kind: 'valid' }>> = {
         ]
       : [];
   },
-  text: (spec) => `valid ${spec.version}`,
+  text: (spec) =>
+    `valid ${spec.version}${spec.key ? ` key=${spec.key}` : ''}${spec.sigs13 !== undefined ? ` sigs13=0x${spec.sigs13.toString(16)}` : ''}`,
   build: async (spec, ctx, path) => {
     const groups = ctx.target.groups?.length ? ctx.target.groups : GROUPS;
     const suites = ctx.target.suites[spec.version];
-    return framed(ctx, spec.cfg, spec.version, suites, groups, `valid ${spec.version}`, path);
+    if (spec.sigs13 !== undefined && spec.version === '1.3') {
+      const id = eddsaIdentity(ctx, spec.sigs13);
+      if (id === null) throw new Error(`no client certificate signs with 0x${spec.sigs13.toString(16)} for this target`);
+      const c = framed(
+        id ? { ...ctx, base: { ...ctx.base, identity: id } } : ctx,
+        CFG0,
+        '1.3',
+        suites,
+        groups,
+        'valid 1.3',
+        path,
+      );
+      return offerOnly(c, [spec.sigs13]);
+    }
+    const key = spec.key !== undefined && otherKey(ctx, spec.version, spec.key) ? spec.key : undefined;
+    const label = `valid ${spec.version}${key ? ` key=${key}` : ''}`;
+    return framed(withKey(ctx, key), spec.cfg, spec.version, suites, groups, label, path);
   },
 };
+
+/** Whether our client runs a valid conversation with the test PKI's `key` leaf in `v`: another key than ours, one it can sign with. */
+function otherKey(ctx: PlanContext, v: TlsVersion, key: TestKeyKind): boolean {
+  const own = ctx.base.identity;
+  if (own && testKeyKindOf(own.spki) === key) return false;
+  return clientKeysFor({ needs: { clientCert: true, clientKeys: [key] } }, ctx, v).length > 0;
+}
+
+/**
+ * The client certificate a TLS 1.3 conversation offering `scheme` alone uses: none is needed (undefined) when the
+ * target asks for none; else our EdDSA identity of that scheme, which our CertificateVerify can sign with; null: none.
+ */
+function eddsaIdentity(ctx: PlanContext, scheme: number): Identity | undefined | null {
+  if (!ctx.target.certificateRequested) return undefined;
+  const kind: TestKeyKind = scheme === EDDSA[0] ? 'ed25519' : 'ed448';
+  return clientKeysFor({ needs: { clientCert: true, clientKeys: [kind] } }, ctx, '1.3').length ? keyIdentity(kind, ctx)! : null;
+}
 
 const isMutant = (m: Mutation): m is ClientSends =>
   m.where === 'client-sends' && !m.steps && !m.renegotiates && liveSide(m) === 'client';
@@ -238,12 +357,21 @@ const mutant: Family<Extract<ConvSpec, { kind: 'mutant' }>> = {
   kind: 'mutant',
   members: (ctx) => MUTATIONS.filter((m) => isMutant(m) && liveVersion(m, ctx) !== undefined),
   // one per mutation and version it runs in against this target (both versions where it applies)
+  // (and per client certificate key it runs with: the run's own unnamed, a test PKI key named)
   coverage: (ctx, members) =>
     members.flatMap((m) => {
       const versions = liveVersions(m, ctx);
-      return versions.length > 1
-        ? versions.map((version) => ({ kind: 'mutant' as const, op: m.name, version, cfg: { ...CFG0 } }))
-        : [{ kind: 'mutant' as const, op: m.name, cfg: { ...CFG0 } }];
+      return versions.flatMap((version) => {
+        const v = versions.length > 1 ? { version } : {};
+        const keys: (ClientKeyChoice | undefined)[] = m.needs?.clientCert ? clientKeysFor(m, ctx, version) : [undefined];
+        return keys.map((key) => ({
+          kind: 'mutant' as const,
+          op: m.name,
+          ...v,
+          ...(key !== undefined && key !== 'own' ? { key } : {}),
+          cfg: { ...CFG0 },
+        }));
+      });
     }),
   arms: (ctx, members) =>
     members.length
@@ -257,32 +385,39 @@ const mutant: Family<Extract<ConvSpec, { kind: 'mutant' }>> = {
                 kind: fc.constant('mutant' as const),
                 op: fc.constantFrom(...members.map((m) => m.name)),
                 version: fc.constantFrom<TlsVersion>('1.2', '1.3'),
+                key: fc.constantFrom<ClientKeyChoice>('own', 'rsa', 'ecdsa', 'ed25519', 'ed448', 'rsa-pss'),
                 cfg: cfgArb,
               })
               .map((s) => {
                 const m = members.find((x) => x.name === s.op);
                 const versions = m ? liveVersions(m, ctx) : [];
-                if (versions.length > 1 && versions.includes(s.version)) return s;
-                const { version: _drawn, ...rest } = s;
-                return rest as Extract<ConvSpec, { kind: 'mutant' }>;
+                const { version, key, ...rest } = s;
+                const v = versions.length > 1 && versions.includes(version) ? version : versions[0];
+                // the drawn key names the conversation only where the mutation runs with it (as in coverage)
+                const k = m && v ? keyOf(m, ctx, v, key) : undefined;
+                const out: Extract<ConvSpec, { kind: 'mutant' }> = { ...rest };
+                if (versions.length > 1 && versions.includes(version)) out.version = version;
+                if (k !== undefined && k !== 'own' && k === key) out.key = k;
+                return out;
               }),
           },
         ]
       : [],
-  text: (spec) => `mutant ${spec.op}${spec.version ? ` ${spec.version}` : ''}`,
+  text: (spec) => `mutant ${spec.op}${spec.version ? ` ${spec.version}` : ''}${spec.key ? ` key=${spec.key}` : ''}`,
   build: async (spec, ctx, path) => {
     const m = MUTATIONS.find((x): x is ClientSends => x.name === spec.op && isMutant(x));
     const versions = m ? liveVersions(m, ctx) : [];
     const version = spec.version !== undefined && versions.includes(spec.version) ? spec.version : versions[0];
     if (!m || !version) throw new Error(`${spec.op} is no mutation our client can run against this target`);
     const groups = groupsFor(m, ctx.target);
+    const key = keyOf(m, ctx, version, spec.key);
     const conv = framed(
-      ctx,
+      withKey(ctx, key),
       spec.cfg,
       version,
       suitesFor(m, version, ctx.target),
       groups,
-      m.name,
+      key !== undefined && key !== 'own' ? `${m.name} key=${key}` : m.name,
       path,
       m.needs?.groups !== undefined,
     );

@@ -257,6 +257,9 @@ export function firingHooks(h: EngineHooks): FiringHooks {
       return out;
     },
   };
+  // a scheme the hook names for our CertificateVerify: the message signed under it is the invalid input
+  const ss = h.signatureScheme;
+  if (ss) hooks.signatureScheme = (c) => note(ss(c));
   if (bs) hooks.beforeSend = async (m) => note(await bs(m));
   if (bp) hooks.beforeProcess = async (m) => note(await bp(m));
   const bf = h.beforeFrame;

@@ -9,7 +9,7 @@
  *   handshake and reads the ClientHello).
  */
 import { DEFAULT_SCHEMES, DEFAULT_SUITES, type Identity } from '../engine/config';
-import { keyKindOf, pickScheme } from '../engine/core';
+import { ecdsaSuiteKey, type KeyKind, keyKindOf, pickScheme, rsaSigningKey } from '../engine/core';
 import { CipherSuite12, CipherSuite13, CipherSuiteDhe12, CipherSuitePsk12, engineSuite, PSK_KEX } from '../engine/suites';
 import { parseCert } from '../pki/parse';
 import type { Transcript } from '../transcript/model';
@@ -63,10 +63,11 @@ const PROBE_SCHEMES: readonly number[] = [
 
 /**
  * Handshakes a server probe runs at most (for progress): each probed suite, without a client certificate and with one
- * from our test root, a TLS 1.3 ticket, each group alone, the chain, each scheme alone.
+ * from our test root, a TLS 1.3 ticket, each EdDSA scheme alone and the ECDSA ones (TLS 1.3), each group alone, the chain, each scheme alone.
  */
 export const PROBE_HANDSHAKES =
   PROBE_SUITES['1.3'].length +
+  3 +
   PROBE_SUITES['1.2'].length +
   PROBE_PSK_SUITES.length +
   3 +
@@ -109,6 +110,25 @@ export interface TargetProfile {
    */
   psk?: TlsVersion[];
   /**
+   * What the target's CertificateRequest listed, per version (the first one the probe saw): its signature_algorithms
+   * (RFC 5246 §7.4.4 supported_signature_algorithms; RFC 8446 §4.3.2 the extension) and, in TLS 1.3, its
+   * signature_algorithms_cert. Our client's CertificateVerify must use one of `schemes` (RFC 5246 §7.4.8, RFC 8446
+   * §4.4.3): the families pick the client certificate keys that can (fuzz/families.ts). Absent: no request seen.
+   */
+  certificateRequest?: Partial<Record<TlsVersion, { schemes: number[]; certSchemes?: number[] }>>;
+  /**
+   * TLS 1.3: the EdDSA schemes (ed25519, ed448) the target signed its CertificateVerify with when our client's
+   * signature_algorithms offered that one alone (RFC 8446 §4.4.3: "The signature algorithm used MUST be one offered in
+   * the client's signature_algorithms"): it has an EdDSA certificate. Absent: not probed.
+   */
+  eddsa13?: number[];
+  /**
+   * TLS 1.3: the ECDSA scheme the target signed its CertificateVerify with when our client's signature_algorithms
+   * offered only the TLS 1.3 ECDSA schemes (ecdsa_secp256r1_sha256, ecdsa_secp384r1_sha384, ecdsa_secp521r1_sha512):
+   * empty, it has no ECDSA certificate. Absent: not probed.
+   */
+  ecdsa13?: number[];
+  /**
    * The max_early_data_size of the early_data extension in the target's TLS 1.3 NewSessionTicket (RFC 8446 §4.6.1):
    * its tickets allow 0-RTT data, and the early family runs (fuzz/families.ts). 0: a ticket without early_data;
    * absent: no ticket came, or not probed.
@@ -144,17 +164,21 @@ const isEcdhe12 = (suite: number): boolean => {
 
 /**
  * The signature_algorithms our client offers for a restricted offer of `scheme`: it alone, plus (when our client
- * certificate's key does not fit it) the first default scheme that fits that key, so our CertificateVerify can be signed.
+ * certificate's key does not fit it, or the target's CertificateRequest does not list it) the first default scheme that
+ * fits that key and the CertificateRequest lists, so our CertificateVerify can be signed.
  */
 export function restrictedSchemes(
   scheme: number,
   identity: Identity | undefined,
   chainSchemes: readonly number[] = [],
+  requested?: readonly number[],
 ): number[] {
   const out = [scheme];
-  if (identity && pickScheme([scheme], [scheme], identity.spki, false) === undefined) {
-    const own = pickScheme(DEFAULT_SCHEMES, DEFAULT_SCHEMES, identity.spki, false);
-    if (own !== undefined) out.push(own);
+  // our CertificateVerify must use a scheme the target's CertificateRequest lists (RFC 5246 §7.4.8), when it is known
+  const listed = requested ?? DEFAULT_SCHEMES;
+  if (identity && (pickScheme([scheme], [scheme], identity.spki, false) === undefined || !listed.includes(scheme))) {
+    const own = pickScheme(DEFAULT_SCHEMES, listed, identity.spki, false);
+    if (own !== undefined && own !== scheme) out.push(own);
   }
   for (const c of chainSchemes) if (!out.includes(c)) out.push(c);
   return out;
@@ -179,6 +203,52 @@ function skeSchemeOf(t: Transcript | undefined): number | undefined {
   try {
     const body = decodeHandshake(m.raw, { version: VERSION_CODE['1.2'], kex: 'ECDHE_RSA' }).message.body;
     return body.type === 'server_key_exchange' && body.kex === 'ecdhe' ? body.signed?.scheme : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The EdDSA schemes (RFC 8446 §4.2.3, RFC 8422 §5.1.3). */
+export const EDDSA: readonly number[] = [SS.ed25519, SS.ed448];
+/** The TLS 1.3 ECDSA schemes (RFC 8446 §4.2.3: each bound to its curve). */
+export const ECDSA13: readonly number[] = [SS.ecdsa_secp256r1_sha256, SS.ecdsa_secp384r1_sha384, SS.ecdsa_secp521r1_sha512];
+
+/**
+ * A TLS 1.3 conversation whose signature_algorithms offers only `schemes`; signature_algorithms_cert offers our
+ * default schemes, so any certificate chain the target has may be sent as it is (RFC 8446 §4.2.3).
+ */
+export function offerOnly(conv: Conversation, schemes: readonly number[]): Conversation {
+  restrict(conv, schemes);
+  conv.client.signatureSchemesCert = [...DEFAULT_SCHEMES];
+  return conv;
+}
+
+/** The signature_algorithms (and TLS 1.3 signature_algorithms_cert) of the target's CertificateRequest in a transcript. */
+function certificateRequestOf(
+  t: Transcript | undefined,
+  v: TlsVersion,
+): { schemes: number[]; certSchemes?: number[] } | undefined {
+  const m = t?.messages.find((x) => x.dir === 'S->C' && x.type === 'certificate_request' && x.raw);
+  if (!m?.raw) return undefined;
+  try {
+    const b = decodeHandshake(m.raw, { version: VERSION_CODE[v] }).message.body;
+    if (b.type !== 'certificate_request') return undefined;
+    if (b.form === 'tls12') return { schemes: [...b.signatureAlgorithms] };
+    const schemes = extensionBody(b.extensions, ExtensionType.signature_algorithms, 'signature_algorithms')?.schemes ?? [];
+    const cert = extensionBody(b.extensions, ExtensionType.signature_algorithms_cert, 'signature_algorithms')?.schemes;
+    return cert ? { schemes: [...schemes], certSchemes: [...cert] } : { schemes: [...schemes] };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The scheme of the target's TLS 1.3 CertificateVerify in a transcript. */
+function cvSchemeOf(t: Transcript | undefined): number | undefined {
+  const m = t?.messages.find((x) => x.dir === 'S->C' && x.type === 'certificate_verify' && x.raw);
+  if (!m?.raw) return undefined;
+  try {
+    const b = decodeHandshake(m.raw, { version: VERSION_CODE['1.3'] }).message.body;
+    return b.type === 'certificate_verify' ? b.scheme : undefined;
   } catch {
     return undefined;
   }
@@ -237,8 +307,12 @@ export async function probeTarget(
       // our external PSK was accepted: a TLS 1.2 PSK suite completed, or the TLS 1.3 ServerHello selected it
       const accepted = v === '1.2' ? ok && isPsk12(s) : went(c) && pskSelected13(transcript);
       if (accepted && profile.psk && !profile.psk.includes(v)) profile.psk.push(v);
-      if (transcript?.messages.some((m) => m.dir === 'S->C' && m.type === 'certificate_request'))
+      const cr = certificateRequestOf(transcript, v);
+      if (cr) {
         profile.certificateRequested = true;
+        profile.certificateRequest ??= {};
+        profile.certificateRequest[v] ??= cr;
+      }
     }
   }
   const v: TlsVersion | undefined = profile.suites['1.3'].length ? '1.3' : profile.suites['1.2'].length ? '1.2' : undefined;
@@ -292,6 +366,24 @@ export async function probeTarget(
       if (r.refused || r.wentOn) profile.testRootTrusted = r.wentOn === true;
     }
   }
+  // TLS 1.3: which EdDSA scheme the target signs with when our client offers it alone, and which ECDSA one when it
+  // offers only those (signature_algorithms_cert
+  // keeps every scheme, so its chain may be signed as it is: RFC 8446 §4.2.3). Our client sends no certificate: the
+  // target's CertificateVerify comes before it, whatever the target then does with an empty Certificate.
+  if (s13 !== undefined) {
+    profile.eddsa13 = [];
+    const { identity: _ours, ...anonymous } = ctx.base;
+    const alone = (schemes: readonly number[], name: string) =>
+      offerOnly(
+        validConversation({ ...ctx, base: anonymous }, '1.3', s13, NamedGroup.x25519, RANDOM0, true, name, 'probe'),
+        schemes,
+      );
+    for (const sc of EDDSA)
+      if (cvSchemeOf((await run(alone([sc], `probe 1.3 scheme 0x${sc.toString(16)}`))).transcript) === sc)
+        profile.eddsa13.push(sc);
+    const ec = cvSchemeOf((await run(alone(ECDSA13, 'probe 1.3 ECDSA schemes'))).transcript);
+    profile.ecdsa13 = ec !== undefined && ECDSA13.includes(ec) ? [ec] : [];
+  }
   // groups, each offered alone, with the first version and suite that worked
   const suite = v ? profile.suites[v].find((s) => v === '1.3' || isEcdhe12(s)) : undefined;
   if (v && suite !== undefined) {
@@ -307,7 +399,7 @@ export async function probeTarget(
     for (const sc of PROBE_SCHEMES) {
       const c = restrict(
         conv('1.2', ecdhe12, NamedGroup.x25519, `probe scheme 0x${sc.toString(16)}`),
-        restrictedSchemes(sc, ctx.identity, profile.chainSchemes),
+        restrictedSchemes(sc, ctx.identity, profile.chainSchemes, profile.certificateRequest?.['1.2']?.schemes),
       );
       c.client.cipherSuites = profile.suites['1.2'].filter(isEcdhe12);
       const r = await run(c);
@@ -343,12 +435,17 @@ export interface ClientProfile {
 
 const ENGINE_GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
 
-/** Whether our server can run a suite with a key of this kind. */
-export function keyFits(suite: number, key: string): boolean {
+/**
+ * Whether our server can run a suite with a key of this kind: ECDHE_ECDSA with an ECDSA or EdDSA key (RFC 8422 §5.1.1,
+ * §5.10), ECDHE_RSA with an rsaEncryption or id-RSASSA-PSS key (rsa_pss_pss_*, RFC 8446 §4.2.3), RSA key transport
+ * with an rsaEncryption key only (RFC 4055 §1.2).
+ */
+export function keyFits(suite: number, key: KeyKind): boolean {
   const s = engineSuite(suite);
   if (!s) return false;
   if (s.kex === 'TLS13') return true;
-  if (s.kex === 'ECDHE_ECDSA') return key === 'ec-p256' || key === 'ec-p384';
+  if (s.kex === 'ECDHE_ECDSA') return ecdsaSuiteKey(key);
+  if (s.kex === 'ECDHE_RSA') return rsaSigningKey(key);
   return key === 'rsa' && s.kex !== 'DHE_RSA';
 }
 

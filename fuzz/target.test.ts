@@ -291,9 +291,21 @@ describe('planConversations', () => {
     const names = ex.map(nameOf);
     expect(new Set(names).size).toBe(names.length);
     // every name a server run can have applies here but those that need a DHE or an RSA key exchange suite this
-    // profile has not, and the PSK mutations (this target knows no PSK of ours: no --psk)
+    // profile has not, the PSK mutations (this target knows no PSK of ours: no --psk), and those that need what this
+    // profile did not probe: a test root the target trusts (client keys other than ours), the CertificateRequest's
+    // schemes, the schemes the target signs with in TLS 1.3
     const dhe = (n: string) =>
-      MUTATIONS.some((m) => m.name === n && (m.needs?.kex === 'DHE' || m.needs?.kex === 'RSA' || m.needs?.psk));
+      MUTATIONS.some(
+        (m) =>
+          m.name === n &&
+          (m.needs?.kex === 'DHE' ||
+            m.needs?.kex === 'RSA' ||
+            m.needs?.psk ||
+            m.needs?.serverLacks13 !== undefined ||
+            m.needs?.unrequestedKeyScheme ||
+            // our client certificate is RSA: a mutation with other keys only needs the test root trusted
+            (m.needs?.clientKeys !== undefined && !m.needs.clientKeys.some((k) => k === 'own' || k === 'rsa'))),
+      );
     const expected = conversationNames().filter((n) => !dhe(n));
     // a mutation that runs in both versions is covered in each
     const covered = new Set(names.map((n) => n.replace(/ 1\.[23]$/, '')));

@@ -116,6 +116,7 @@ describe('the mutation model', () => {
         : env.client;
       const change = await m.mutate(m.where === 'client-sends' ? { ...env, client, server: other } : { ...env, client: other });
       const hooks = [
+        change.hooks.signatureScheme,
         change.hooks.beforeSend,
         change.hooks.beforeSendRecord,
         change.hooks.beforeProcess,

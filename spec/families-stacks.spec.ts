@@ -296,6 +296,21 @@ const SERVERS: Readonly<Record<string, readonly Finding[]>> = {
   ],
 };
 
+const ED448_S_RANGE =
+  'RFC 8032 §5.2.7: "Decode the first half as a point R, and the second half as an integer S, in the range 0 <= s < L. [...] If any of the decodings fail (including S being out of range), the signature is invalid." (the last octet of an Ed448 signature is the top octet of S, zero for every S < L: its low bit set puts S out of range) with RFC 8446 §4.4.3 / RFC 5246 §7.4.8: the CertificateVerify must verify ("If the verification fails, the receiver MUST terminate the handshake with a "decrypt_error" alert."); gnutls-serv 3.7 (Nettle) accepts it';
+/** OpenSSL 3.0 s_server with an Ed25519 certificate, Ed25519 / Ed448 / RSASSA-PSS client certificates: none. */
+const OPENSSL_KEYS: readonly Finding[] = [];
+/** OpenSSL 3.0 s_server whose CertificateRequest lists no EdDSA scheme: none. */
+const OPENSSL_KEYS_NO_EDDSA: readonly Finding[] = [];
+/** gnutls-serv 3.7 with an Ed25519 certificate (and the findings of its RSA run that show with any client key). */
+const GNUTLS_KEYS: readonly Finding[] = [
+  { key: 'wrong-alert: cv-sig-empty 1.3 -> illegal_parameter', rfc: CV_DECRYPT },
+  { key: 'wrong-alert: cv-sig-empty key=ed448 1.3 -> illegal_parameter', rfc: CV_DECRYPT },
+  { key: 'wrong-alert: cv-sig-length-long 1.3 -> internal_error', rfc: LENGTH },
+  { key: 'accepted-invalid: t12-cv-sig-corrupt key=ed448 1.2 -> -', rfc: ED448_S_RANGE },
+  { key: 'accepted-invalid: t13-client-cv-sig-corrupt key=ed448 1.3 -> -', rfc: ED448_S_RANGE },
+];
+
 /** The valid conversations' names carry suite and schemes: the key keeps `valid VERSION` only. */
 const normal = (k: string) =>
   k
@@ -337,6 +352,129 @@ describe('the families against real servers (strictness exact, every name once)'
       name,
       unseen: [],
     });
+  });
+});
+
+// ---- EdDSA and RSASSA-PSS client certificates (test-eddsa-in-certificate-verify, test-tls13-eddsa-in-certificate-verify,
+// test-tls13-eddsa, test-tls13-rsapss-signatures)
+
+/** The CertificateVerify family (its signature-bytes mutations run with Ed25519 and Ed448 keys too) and the EdDSA-only offer. */
+const KEY_FAMILIES = [
+  ...CV_MUTATIONS.map((m) => m.name),
+  't12-cv-sig-corrupt',
+  't12-cv-sig-truncated',
+  't13-client-cv-sig-corrupt',
+  't13-ch-sigalgs-eddsa-only',
+  't13-ch-sigalgs-ecdsa-only',
+];
+
+/**
+ * Each server with client certificates required: its launch (server certificate, and what its CertificateRequest
+ * lists), our client's own certificate, and its findings. `reset`: the target's resets are races (RESETS_RACY).
+ */
+const KEY_SERVERS: Readonly<
+  Record<
+    string,
+    {
+      launch: (port: number) => Parameters<PeerGroup['launch']>[0];
+      client: 'ed25519' | 'rsa';
+      known: readonly Finding[];
+      /** Conversations that must have run (`name [key=K] version`; `sigs13`: the EdDSA-only offer). */
+      ran: readonly string[];
+      reset?: string;
+    }
+  >
+> = {
+  // an Ed25519 server certificate; its CertificateRequest lists ed25519, ed448 and rsa_pss_pss_* (OpenSSL's default)
+  'openssl s_server (Ed25519)': {
+    launch: (port) => opensslServer({ port, files, key: 'ed25519', clientAuth: true }),
+    client: 'ed25519',
+    known: OPENSSL_KEYS,
+    ran: [
+      'valid 1.3 sigs13=0x0807 1.3',
+      'valid 1.3 key=ed448 1.3',
+      'valid 1.2 key=ed448 1.2',
+      'valid 1.3 key=rsa-pss 1.3',
+      'valid 1.2 key=rsa-pss 1.2',
+      'cv-eddsa-other-curve key=ed448 1.3',
+      'cv-ed25519-with-non-eddsa-key key=ecdsa 1.2',
+      'cv-rsa-pss-rsae-with-pss-key key=rsa-pss 1.3',
+      't12-cv-sig-corrupt key=ed448 1.2',
+      't13-ch-sigalgs-ecdsa-only 1.3',
+    ],
+  },
+  // an RSA server certificate; its CertificateRequest lists no EdDSA scheme (-client_sigalgs)
+  'openssl s_server (RSA, -client_sigalgs without EdDSA)': {
+    launch: (port) =>
+      opensslServer({
+        port,
+        files,
+        key: 'rsa',
+        clientAuth: true,
+        extra: ['-client_sigalgs', 'rsa_pss_rsae_sha256:rsa_pss_pss_sha256:ecdsa_secp256r1_sha256:ecdsa_secp384r1_sha384'],
+      }),
+    client: 'rsa',
+    known: OPENSSL_KEYS_NO_EDDSA,
+    ran: [
+      'cv-eddsa-not-requested key=ed25519 1.2',
+      'cv-eddsa-not-requested key=ed25519 1.3',
+      'cv-eddsa-not-requested key=ed448 1.3',
+      't13-ch-sigalgs-eddsa-only 1.3',
+      't13-ch-sigalgs-ecdsa-only 1.3',
+    ],
+  },
+  'gnutls-serv (Ed25519)': {
+    launch: (port) => gnutlsServer({ port, files, key: 'ed25519', clientAuth: true }),
+    client: 'ed25519',
+    known: GNUTLS_KEYS,
+    ran: [
+      'valid 1.3 sigs13=0x0807 1.3',
+      'valid 1.3 key=rsa-pss 1.3',
+      'cv-eddsa-other-curve key=ed448 1.2',
+      't13-ch-sigalgs-ecdsa-only 1.3',
+    ],
+    reset: 'gnutls',
+  },
+};
+
+/** `verdict: name [key=K] version -> alert` (the conversation's name without its suite and signature_algorithms). */
+const keyedName = (x: FuzzResult['results'][number]): string =>
+  `${x.run.verdict}: ${x.conversation.name.replace(/ TLS_\w+| sigs=\S+/g, '')} ${x.conversation.version} -> ${x.alert ?? '-'}`;
+
+describe('EdDSA and RSASSA-PSS client certificates against real servers (strictness exact, every name once)', () => {
+  it.each(Object.keys(KEY_SERVERS).map((k) => [k]))('%s', async (name) => {
+    const t = KEY_SERVERS[name]!;
+    const port = await freePort();
+    const p = await group.launch(t.launch(port));
+    let r: FuzzResult;
+    try {
+      const o = serverOptions(port, false, t.reset ? STANDING[t.reset] : []);
+      o.identity.identity = files.pki.identity('client', t.client);
+      o.profile.only = KEY_FAMILIES;
+      r = await fuzzTarget(o);
+    } finally {
+      await p.stop();
+    }
+    recordFragment(runDir(), { conversations: r.results.map((x) => x.run) });
+    expect(r.sanity).toEqual({ first: true, last: true });
+    expect(r.profile.testRootTrusted).toBe(true);
+    // the CertificateVerify family ran with an Ed25519 and an Ed448 client certificate, in both versions
+    for (const v of ['1.2', '1.3'])
+      for (const k of ['ed25519', 'ed448'])
+        expect({ v, k, ran: r.results.some((x) => x.conversation.version === v && keyedName(x).includes(`key=${k}`)) }).toEqual({
+          v,
+          k,
+          ran: true,
+        });
+    const ran = r.results.map(
+      (x) =>
+        `${x.conversation.name.replace(/ TLS_\w+| sigs=\S+/g, '')}${x.conversation.name.includes(' sigs=0x0807') && x.conversation.version === '1.3' ? ' sigs13=0x0807' : ''} ${x.conversation.version}`,
+    );
+    expect({ name, missing: t.ran.filter((n) => !ran.includes(n)) }).toEqual({ name, missing: [] });
+    const found = r.results
+      .filter((x) => x.run.verdict !== 'conforming')
+      .map((x) => ({ key: keyedName(x), ladder: ladderText(x.run).join('\n') }));
+    check(t.reset ?? name, found, t.known);
   });
 });
 

@@ -26,6 +26,7 @@
  * the test below checks that count against the probe.
  */
 import { isDeepStrictEqual } from 'node:util';
+import { DEFAULT_SCHEMES } from '../engine/config';
 import { FAULT_IDS, type Fault, FAULTS } from '../engine/faults';
 import { type TestPki, testPki } from '../engine/fixtures';
 import type { FailureReport } from '../fuzz/core';
@@ -41,7 +42,7 @@ import { LOOPBACK } from '../testing/launch';
 import { EARLIER_MUTATIONS } from './support/families';
 
 const SEED = 1;
-const RUNS = 45;
+const RUNS = 56;
 
 let pki: TestPki;
 beforeAll(async () => {
@@ -252,6 +253,20 @@ const EXPECTED: Record<ServerFault, { verdict: Verdict; rule: string; shrunk: Co
 };
 
 /**
+ * The shapes, and each mutant one again with every other client certificate key its mutation runs with
+ * (Needs.clientKeys: the signature-bytes mutations run with the test PKI's Ed25519 and Ed448 keys too). A key is part of
+ * what the conversation tests, not a configuration index: a coverage conversation keeps it when it is shrunk, and the
+ * coverage order (seed-shuffled) decides which key's conversation stands for a (verdict, rule) group.
+ */
+function withClientKeys(shapes: readonly ConvSpec[]): ConvSpec[] {
+  return shapes.flatMap((x) => {
+    if (x.kind !== 'mutant') return [x];
+    const keys = MUTATIONS.find((m) => m.name === x.op)?.needs?.clientKeys ?? [];
+    return [x, ...keys.filter((k) => k !== 'own').map((key): ConvSpec => ({ ...x, key }))];
+  });
+}
+
+/**
  * A fault whose conversations come from the issue #14 families (livefam landed them: no longer awaited): its run
  * takes them in besides the earlier catalogue, each once more in the coverage-first runs.
  */
@@ -296,7 +311,7 @@ describe('the fuzzer finds every server-side fault of the faulty target', () => 
     const { r } = await fuzzFaulty([], { budget: { runs: 1 } });
     const names = coverageExamples(planContext(options(0), r.profile)).map((e) =>
       e.kind === 'mutant'
-        ? e.op
+        ? `${e.op}${e.version ? ` ${e.version}` : ''}${e.key ? ` key=${e.key}` : ''}`
         : e.kind === 'state'
           ? e.scenarios.join('+')
           : e.kind === 'cert'
@@ -305,7 +320,7 @@ describe('the fuzzer finds every server-side fault of the faulty target', () => 
               ? (e.op ?? 'reneg valid')
               : e.kind === 'early'
                 ? (e.op ?? 'early valid')
-                : `valid ${e.version} suite#${e.cfg.suite}`,
+                : `valid ${e.version} suite#${e.cfg.suite}${e.key ? ` key=${e.key}` : ''}${e.sigs13 ? ` sigs13=${e.sigs13}` : ''}`,
     );
     expect(names.length).toBeLessThanOrEqual(RUNS);
     expect(new Set(names).size).toBe(names.length);
@@ -317,8 +332,16 @@ describe('the fuzzer finds every server-side fault of the faulty target', () => 
         't13-state-appdata-before-fin',
         'client-cert-expired',
         'valid 1.2 suite#0',
+        // the signature-bytes mutations with the test PKI's EdDSA client certificates too, and a valid conversation with
+        // each other client key the CertificateRequest lets our client sign with
+        't12-cv-sig-corrupt key=ed25519',
+        't13-client-cv-sig-corrupt key=ed448',
+        'valid 1.3 suite#0 key=ed25519',
+        'valid 1.2 suite#0 key=rsa-pss',
       ]),
     );
+    expect(r.profile.certificateRequest?.['1.2']?.schemes).toEqual(expect.arrayContaining([0x0807, 0x0808, 0x0809]));
+    expect(r.profile.eddsa13).toEqual([]);
     // the probe saw what the faults need: TLS 1.2 and 1.3, the NIST groups, a CertificateRequest, schemes to restrict to
     expect(r.profile.certificateRequested).toBe(true);
     expect(r.profile.groups).toEqual(expect.arrayContaining([23, 24]));
@@ -357,7 +380,7 @@ describe('the fuzzer finds every server-side fault of the faulty target', () => 
         if (f.shrunk.spec?.kind === 'state') expect(f.shrunk.spec.scenarios).toHaveLength(1);
       }
       // the concrete minimal counterexample
-      const shapes = [want.shrunk, ...(want.or ?? [])];
+      const shapes = withClientKeys([want.shrunk, ...(want.or ?? [])]);
       const first = found.find((f) => shapes.some((x) => isDeepStrictEqual(f.shrunk.spec, x)));
       expect({
         fault,
@@ -388,6 +411,40 @@ describe('the fuzzer finds every server-side fault of the faulty target', () => 
     },
     60_000,
   );
+
+  it('accept-cv-unoffered-scheme, a CertificateRequest without EdDSA schemes: an Ed25519 / Ed448 CertificateVerify under a scheme it did not list is accepted, and found', async () => {
+    const schemes = DEFAULT_SCHEMES.filter((x) => x !== 0x0807 && x !== 0x0808);
+    const server = await startFaultyServer({
+      identity: pki.identity('server', 'rsa'),
+      clientAuth: 'require',
+      trustAnchors: pki.anchors,
+      faults: ['accept-cv-unoffered-scheme'],
+      config: { signatureSchemes: schemes },
+    });
+    let r: FuzzResult;
+    try {
+      r = await fuzzTarget(
+        withOptions(options(server.port), {
+          budget: { runs: 12, maxShrinkRuns: 0 },
+          profile: { only: ['cv-eddsa-not-requested'] },
+        }),
+      );
+    } finally {
+      await server.close();
+    }
+    // RFC 5246 §7.4.8 / RFC 8446 §4.4.3: the scheme must be one the CertificateRequest listed
+    const found = r.results
+      .filter((x) => x.conversation.subject === 'cv-eddsa-not-requested')
+      .map((x) => `${x.conversation.name.replace(/ TLS_\w+.*$/, '')} ${x.conversation.version}: ${x.run.verdict} ${x.run.rule}`);
+    expect(found.sort()).toEqual(
+      [
+        'cv-eddsa-not-requested key=ed25519 1.2: accepted-invalid t12.neg.cv-sigalg',
+        'cv-eddsa-not-requested key=ed25519 1.3: accepted-invalid t13.neg.cv-sigalg',
+        'cv-eddsa-not-requested key=ed448 1.2: accepted-invalid t12.neg.cv-sigalg',
+        'cv-eddsa-not-requested key=ed448 1.3: accepted-invalid t13.neg.cv-sigalg',
+      ].sort(),
+    );
+  }, 60_000);
 
   it('control: the same engine server without faults gives no finding for the same seed and runs', async () => {
     const { r, errors } = await fuzzFaulty([]);

@@ -29,6 +29,10 @@ import type { ConversationRun } from '../oracles/live';
 import type { ServerFuzzOptions } from '../fuzz/options';
 import { type FuzzResult, fuzzTarget } from '../fuzz/target';
 import { liveSide, MUTATIONS } from '../generators/mutations';
+import { CV_MUTATIONS } from '../generators/mutations/ops-cv';
+import { DEFAULT_SCHEMES } from '../engine/config';
+import { SignatureScheme as SS } from '../wire/registry';
+import { decodeHandshake } from '../wire/handshake';
 import { LOOPBACK, requireBinary } from '../testing/launch';
 import { type PkiFiles, writePki } from '../testing/pki';
 import { recordFragment, runDir } from '../reports/collect';
@@ -162,6 +166,165 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
     );
     expect(Object.fromEntries(Object.keys(PARITY).map((k) => [k, answered[k]]))).toEqual(PARITY);
   });
+
+  /**
+   * Ed25519 / Ed448 / RSASSA-PSS client certificates (tlsfuzzer's test-eddsa-in-certificate-verify,
+   * test-tls13-eddsa-in-certificate-verify, test-tls13-eddsa, test-tls13-rsapss-signatures): the engine serve with
+   * `server` as its certificate, client certificates required, its CertificateRequest listing `schemes`; our client's
+   * own certificate is the test PKI's `client` one. The CertificateVerify family, the EdDSA-only offers and the valid
+   * conversations with each other client key run at strictness exact.
+   */
+  async function fuzzKeys(
+    server: 'ed25519' | 'rsa',
+    client: 'ed25519' | 'rsa',
+    schemes: number[] | undefined,
+    only: string[],
+  ): Promise<FuzzResult> {
+    const s = await serve({
+      config: {
+        provider: nodeProvider(),
+        identity: pki.identity('server', server),
+        clientAuth: 'require',
+        trustAnchors: pki.anchors,
+        ...(schemes ? { signatureSchemes: schemes } : {}),
+      },
+      app: { kind: 'echo' },
+      jobs: Number.POSITIVE_INFINITY,
+      readTimeoutMs: 5000,
+      totalTimeoutMs: 30_000,
+    });
+    try {
+      return await fuzzTarget({
+        target: { host: LOOPBACK, port: s.port },
+        identity: { pki, identity: pki.identity('client', client), trustAnchors: pki.anchors, serverName: 'localhost' },
+        budget: { seed: SEED, randomRuns: 0, maxShrinkRuns: 0, readTimeoutMs: 3000 },
+        profile: { strictness: 'exact', only },
+      });
+    } finally {
+      await s.close();
+    }
+  }
+  /** `name [key=K] version -> alert` of each conversation (the alert the engine answered with, '-' none). */
+  const answers = (r: FuzzResult): string[] =>
+    r.results.map(
+      (x) => `${x.conversation.name.replace(/ TLS_\w+| sigs=\S+/g, '')} ${x.conversation.version} -> ${x.alert ?? '-'}`,
+    );
+
+  it('server role, Ed25519 client certificate required (server Ed25519): the CertificateVerify family with EdDSA and RSASSA-PSS keys, zero findings', async () => {
+    const cv = [
+      ...CV_MUTATIONS.map((m) => m.name),
+      't12-cv-sig-corrupt',
+      't12-cv-sig-truncated',
+      't13-client-cv-sig-corrupt',
+      't13-ch-sigalgs-ecdsa-only',
+    ];
+    const r = await fuzzKeys('ed25519', 'ed25519', undefined, cv);
+    recordFragment(runDir(), { conversations: r.results.map((x) => x.run) });
+    expect(r.sanity).toEqual({ first: true, last: true });
+    // the probe: the CertificateRequest lists ed25519 and ed448 in both versions; the server signs with ed25519 alone
+    expect(r.profile.certificateRequest?.['1.3']?.schemes).toEqual(expect.arrayContaining([SS.ed25519, SS.ed448]));
+    expect(r.profile.certificateRequest?.['1.2']?.schemes).toEqual(expect.arrayContaining([SS.ed25519, SS.ed448]));
+    expect(r.profile.eddsa13).toEqual([SS.ed25519]);
+    expect(r.profile.ecdsa13).toEqual([]);
+    expect(r.profile.testRootTrusted).toBe(true);
+    const got = answers(r);
+    // valid: an Ed448 and an RSASSA-PSS client certificate (rsa_pss_pss_sha256), the ed25519-only offer in TLS 1.3
+    for (const v of ['1.2', '1.3']) for (const k of ['ed448', 'rsa-pss']) expect(got).toContain(`valid ${v} key=${k} ${v} -> -`);
+    expect(got).toContain('valid 1.3 1.3 -> -');
+    expect(r.results.some((x) => x.conversation.name.includes('sigs=0x0807') && x.conversation.version === '1.3')).toBe(true);
+    // RFC 8446 §4.4.3 / RFC 5246 §7.4.8: a bad EdDSA signature is decrypt_error, with our Ed25519 key and the Ed448 one
+    for (const v of ['1.2', '1.3']) {
+      expect(got).toContain(`cv-sig-empty ${v} -> decrypt_error`);
+      expect(got).toContain(`cv-sig-empty key=ed448 ${v} -> decrypt_error`);
+      expect(got).toContain(`cv-sig-padded key=ed448 ${v} -> decrypt_error`);
+      // the scheme of the other curve, ed25519 with an RSA / ECDSA key, rsae with an id-RSASSA-PSS key: illegal_parameter
+      expect(got).toContain(`cv-eddsa-other-curve key=ed25519 ${v} -> illegal_parameter`);
+      expect(got).toContain(`cv-eddsa-other-curve key=ed448 ${v} -> illegal_parameter`);
+      expect(got).toContain(`cv-ed25519-with-non-eddsa-key key=rsa ${v} -> illegal_parameter`);
+      expect(got).toContain(`cv-ed25519-with-non-eddsa-key key=ecdsa ${v} -> illegal_parameter`);
+      expect(got).toContain(`cv-rsa-pss-rsae-with-pss-key key=rsa-pss ${v} -> illegal_parameter`);
+    }
+    expect(got).toContain('t13-client-cv-sig-truncated key=ed448 1.3 -> decrypt_error');
+    // RFC 8446 §4.1.1: an ECDSA-only offer to a server with an Ed25519 certificate has no overlap
+    expect(got).toContain('t13-ch-sigalgs-ecdsa-only 1.3 -> handshake_failure');
+    // a flipped bit, a shortened signature (RFC 8032 §5.1.7 / §5.2.7: it does not verify)
+    for (const k of ['', ' key=ed448']) {
+      expect(got).toContain(`t12-cv-sig-corrupt${k} 1.2 -> decrypt_error`);
+      expect(got).toContain(`t12-cv-sig-truncated${k} 1.2 -> decrypt_error`);
+      expect(got).toContain(`t13-client-cv-sig-corrupt${k} 1.3 -> decrypt_error`);
+    }
+    expect(findings(r.results)).toEqual([]);
+  });
+
+  it('server role, CertificateRequest without EdDSA schemes (server RSA): an Ed25519 / Ed448 CertificateVerify anyway is refused, and so is an EdDSA-only offer', async () => {
+    const schemes = DEFAULT_SCHEMES.filter((x) => x !== SS.ed25519 && x !== SS.ed448);
+    // our own certificate is RSA (an Ed25519 one could sign nothing this CertificateRequest lists): the EdDSA keys are
+    // the test PKI's, which the target trusts
+    const r = await fuzzKeys('rsa', 'rsa', schemes, ['cv-eddsa-not-requested', 't13-ch-sigalgs-eddsa-only']);
+    expect(r.profile.eddsa13).toEqual([]);
+    const got = answers(r).filter((x) => !x.startsWith('valid') && !x.startsWith('renegotiation valid'));
+    // RFC 5246 §7.4.8 / RFC 8446 §4.4.3: the scheme must be one the CertificateRequest listed (illegal_parameter); RFC
+    // 8446 §4.1.1: no overlap, handshake_failure
+    expect(got.sort()).toEqual(
+      [
+        'cv-eddsa-not-requested key=ed25519 1.2 -> illegal_parameter',
+        'cv-eddsa-not-requested key=ed25519 1.3 -> illegal_parameter',
+        'cv-eddsa-not-requested key=ed448 1.2 -> illegal_parameter',
+        'cv-eddsa-not-requested key=ed448 1.3 -> illegal_parameter',
+        't13-ch-sigalgs-eddsa-only 1.3 -> handshake_failure',
+      ].sort(),
+    );
+    expect(r.skipped).toEqual([]);
+    expect(findings(r.results)).toEqual([]);
+  });
+
+  it.each([
+    ['1.2', 'ed25519'],
+    ['1.3', 'ed448'],
+    ['1.2', 'rsa-pss'],
+  ] as const)(
+    'client role, TLS %s, our server with an %s certificate: it signs with it, and the signature mutations are refused',
+    async (version, key) => {
+      const r: ClientFuzzResult = await fuzzClient({
+        target: {
+          host: LOOPBACK,
+          port: 0,
+          command: `node ${clientJs} {host} {port} --healthy --version ${version}`,
+          exitGraceMs: 500,
+        },
+        identity: { pki: files.pki, identity: files.pki.identity('server', key), trustAnchors: files.pki.anchors },
+        budget: { seed: SEED, randomRuns: 0, maxShrinkRuns: 0, readTimeoutMs: 2000 },
+        profile: {
+          strictness: 'exact',
+          only: ['t12-ske-sig-corrupt', 't12-ske-sig-truncated', 't13-server-cv-sig-corrupt', 't13-server-cv-sig-truncated'],
+        },
+      });
+      expect(r.sanity).toEqual({ first: true, last: true });
+      // the ServerKeyExchange (TLS 1.2: ECDHE_ECDSA with an EdDSA key, ECDHE_RSA with an id-RSASSA-PSS key, RFC 8422
+      // §5.1.1, RFC 8446 §4.2.3) or the CertificateVerify is signed with the key's scheme
+      const scheme = { ed25519: SS.ed25519, ed448: SS.ed448, 'rsa-pss': SS.rsa_pss_pss_sha256 }[key];
+      const signedWith = new Set(
+        r.results.flatMap((x) =>
+          (x.transcript?.messages ?? []).flatMap((m) => {
+            if (m.dir !== 'S->C' || !m.raw || (m.type !== 'server_key_exchange' && m.type !== 'certificate_verify')) return [];
+            const b = decodeHandshake(m.raw, { version: VERSION_CODE[version], kex: 'ECDHE_RSA' }).message.body;
+            return b.type === 'certificate_verify'
+              ? [b.scheme]
+              : b.type === 'server_key_exchange' && b.kex === 'ecdhe' && b.signed
+                ? [b.signed.scheme]
+                : [];
+          }),
+        ),
+      );
+      expect([...signedWith]).toEqual([scheme]);
+      const mutants = r.results.filter((x) => x.conversation.mutant !== undefined);
+      expect(mutants.length).toBeGreaterThan(0);
+      // RFC 5246 §7.4.3 / RFC 8446 §4.4.3: a signature that does not verify is decrypt_error
+      for (const x of mutants)
+        expect([x.conversation.mutant?.name, x.alert]).toEqual([x.conversation.mutant?.name, 'decrypt_error']);
+      expect(findings(r.results)).toEqual([]);
+    },
+  );
 
   it.each([['secure'], ['refuse']] as const)(
     'server role, renegotiation %s: the renegotiation family (valid and each mutation) against the engine serve',

@@ -1,16 +1,18 @@
 /**
  * The engine's test PKI written to a temporary directory as PEM, for real
- * peers: the root as CA file, and for server and client an RSA and an ECDSA
- * leaf (certificate file holds the leaf only; the root is the trust anchor).
+ * peers: the root as CA file, and for server and client an RSA, an ECDSA, an
+ * Ed25519, an Ed448 and an RSASSA-PSS leaf (certificate file holds the leaf
+ * only; the root is the trust anchor).
  */
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type TestPki, testPki } from '../engine/fixtures';
+import { type TestKeyKind, type TestPki, testPki } from '../engine/fixtures';
 import { chainPem } from '../pki/chain';
 import { keyPem } from '../pki/keypool';
 
-export type KeyKind = 'rsa' | 'ecdsa';
+/** A leaf's key kind: RSA, ECDSA, Ed25519, Ed448 or RSASSA-PSS (engine/fixtures.ts `TestPki.more`). */
+export type KeyKind = TestKeyKind;
 
 export interface PemPair {
   cert: string;
@@ -38,7 +40,7 @@ export async function writePki(pki?: TestPki, prefix = 'tlsprop-peer-'): Promise
   const ca = join(dir, 'rootCA.crt');
   writeFileSync(ca, p.root.pem, { mode: 0o644 });
   const pair = (role: 'server' | 'client', kind: KeyKind): PemPair => {
-    const leaf = p[role][kind][0];
+    const leaf = (kind === 'rsa' || kind === 'ecdsa' ? p[role][kind] : p.more[role][kind])[0];
     if (!leaf) throw new Error(`test PKI has no ${role} ${kind} leaf`);
     const cert = join(dir, `${role}-${kind}.crt`);
     const key = join(dir, `${role}-${kind}.key`);
@@ -46,12 +48,19 @@ export async function writePki(pki?: TestPki, prefix = 'tlsprop-peer-'): Promise
     writeFileSync(key, keyPem(leaf.key).privateKey, { mode: 0o644 });
     return { cert, key };
   };
+  const pairs = (role: 'server' | 'client'): Record<KeyKind, PemPair> => ({
+    rsa: pair(role, 'rsa'),
+    ecdsa: pair(role, 'ecdsa'),
+    ed25519: pair(role, 'ed25519'),
+    ed448: pair(role, 'ed448'),
+    'rsa-pss': pair(role, 'rsa-pss'),
+  });
   return {
     dir,
     pki: p,
     ca,
-    server: { rsa: pair('server', 'rsa'), ecdsa: pair('server', 'ecdsa') },
-    client: { rsa: pair('client', 'rsa'), ecdsa: pair('client', 'ecdsa') },
+    server: pairs('server'),
+    client: pairs('client'),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -31,7 +31,7 @@
  */
 import type { ClientConfig, Identity, ServerConfig } from '../../engine/config';
 import { FAULT_IDS, type Fault } from '../../engine/faults';
-import type { TestPki } from '../../engine/fixtures';
+import type { TestKeyKind, TestPki } from '../../engine/fixtures';
 import type { EngineHooks } from '../../engine/hooks';
 import type { StoredTicket13 } from '../../engine/session';
 import type { CryptoProvider } from '../../crypto';
@@ -88,7 +88,33 @@ export interface Needs {
    * offered in TLS 1.3, which the server may select instead (RFC 8446 §4.1.1), nor over a TLS 1.2 PSK suite.
    */
   certificateAuth?: boolean;
+  /**
+   * Against a server (with `clientCert`): the client certificate keys our client runs it with, one conversation each.
+   * 'own': the run's identity (`--cert/--key`); a key kind: the run's identity when its key is of that kind, else the
+   * test PKI's leaf of that kind (engine/fixtures.ts) when the target trusts the test root. Only keys that sign with a
+   * scheme the target's CertificateRequest lists run (the probe's record; RFC 5246 §7.4.8, RFC 8446 §4.4.3), unless
+   * `unrequestedKeyScheme`. Absent: ['own'].
+   */
+  clientKeys?: readonly ClientKeyChoice[];
+  /**
+   * Against a server: the target's CertificateRequest lists no scheme the client certificate's key signs with (the
+   * probe's record), and the mutation signs our CertificateVerify with that key's scheme all the same.
+   */
+  unrequestedKeyScheme?: boolean;
+  /**
+   * Against a server: TLS 1.3, the target signed with no scheme of this kind our client offered alone (the probe's
+   * eddsa13 / ecdsa13 is empty): it has no EdDSA (ECDSA) certificate.
+   */
+  serverLacks13?: 'eddsa' | 'ecdsa';
 }
+
+/** A client certificate key a mutation runs with (Needs.clientKeys): the run's own, or a test PKI key kind. */
+export type ClientKeyChoice = 'own' | TestKeyKind;
+/**
+ * The keys a mutation of our CertificateVerify's signature bytes runs with live (Needs.clientKeys): the run's own,
+ * Ed25519 and Ed448 (tlsfuzzer's test-eddsa-in-certificate-verify, test-tls13-eddsa-in-certificate-verify).
+ */
+export const EDDSA_TOO: readonly ClientKeyChoice[] = ['own', 'ed25519', 'ed448'];
 
 interface Common {
   name: string;

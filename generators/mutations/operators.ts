@@ -24,7 +24,7 @@ import type { Extension } from '../../wire/extensions';
 import { encodeHandshake } from '../../wire/handshake';
 import { concatBytes } from '../../wire/hex';
 import { type HandshakeTypeName, type MessageType, VERSION_CODE } from '../../wire/vocabulary';
-import { type ClientSends, clientHooks, type Mutation, serverHooks } from './model';
+import { type ClientSends, clientHooks, EDDSA_TOO, type Mutation, serverHooks } from './model';
 import {
   type BaseEnv,
   type BaseName,
@@ -483,7 +483,7 @@ export const CORE_MUTATIONS: readonly Mutation[] = [
     versions: ['1.2'],
     rules: ['t12.cv.signature-valid'],
     bases: T12_MUTUAL,
-    needs: { clientCert: true },
+    needs: { clientCert: true, clientKeys: EDDSA_TOO },
     ...clientReplaces('certificate_verify', (raw) => [flipLast(raw)]),
   },
   {
@@ -492,7 +492,7 @@ export const CORE_MUTATIONS: readonly Mutation[] = [
     versions: ['1.2'],
     rules: ['t12.cv.signature-encoding', 't12.cv.signature-valid'],
     bases: T12_MUTUAL,
-    needs: { clientCert: true },
+    needs: { clientCert: true, clientKeys: EDDSA_TOO },
     ...clientReplaces('certificate_verify', (raw) => [certificateVerify(schemeOfCv(raw), raw.subarray(8, raw.length - 1))]),
   },
   {
@@ -836,7 +836,7 @@ export const CORE_MUTATIONS: readonly Mutation[] = [
     versions: ['1.3'],
     rules: ['t13.cv.signature-valid'],
     bases: T13_MUTUAL,
-    needs: { clientCert: true },
+    needs: { clientCert: true, clientKeys: EDDSA_TOO },
     ...clientReplaces('certificate_verify', (raw) => [flipLast(raw)]),
   },
   {

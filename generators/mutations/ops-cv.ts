@@ -12,7 +12,13 @@
  * - signatures padded, truncated, empty, and length fields that do not match
  *   the bytes (decode_error) — RFC 8446 §4.4.3, §6.2;
  * - signatures over the wrong content: the server's context string, a
- *   transcript without our Certificate.
+ *   transcript without our Certificate;
+ * - client certificate keys (Needs.clientKeys: the run's own, else the test
+ *   PKI's when the target trusts the test root): an Ed25519 / Ed448
+ *   CertificateVerify under a scheme the CertificateRequest did not list, or
+ *   labelled with the other curve's scheme, ed25519 over an RSA / ECDSA
+ *   signature, rsa_pss_rsae_* with an id-RSASSA-PSS key (RFC 8446 §4.2.3,
+ *   RFC 8422 §5.10); the signature-bytes mutations also run with EdDSA keys.
  *
  * Each hook reads the CertificateRequest the target sent (a scheme it did
  * list is not a violation: such a conversation does not fire and is not
@@ -21,13 +27,15 @@
  */
 import { schemeInfo } from '../../crypto';
 import { keyKindOf, schemeFitsKey } from '../../engine/core';
+import type { ClientConfig } from '../../engine/config';
+import { type TestKeyKind, testKeyKindOf } from '../../engine/fixtures';
 import type { EngineHooks } from '../../engine/hooks';
 import { decodeHandshake } from '../../wire/handshake';
 import { bumpLength } from './bytes';
 import { concatBytes } from '../../wire/hex';
 import { ExtensionType as X, SignatureScheme as SS } from '../../wire/registry';
 import { type TlsVersion, VERSION_CODE } from '../../wire/vocabulary';
-import type { ClientSends, Mutation } from './model';
+import { type ClientSends, EDDSA_TOO, type Mutation } from './model';
 import {
   type BaseEnv,
   type BaseName,
@@ -230,7 +238,124 @@ const serverContext = (env: BaseEnv): EngineHooks => {
   });
 };
 
+// ---- client certificate keys (test-eddsa-in-certificate-verify, test-tls13-eddsa-in-certificate-verify,
+// test-tls13-rsapss-signatures)
+
+const EDDSA_KEYS: readonly TestKeyKind[] = ['ed25519', 'ed448'];
+/** The scheme of each EdDSA key (RFC 8446 §4.2.3: ed25519, ed448). */
+const EDDSA_SCHEME: Readonly<Partial<Record<TestKeyKind, number>>> = { ed25519: SS.ed25519, ed448: SS.ed448 };
+
+/**
+ * Our client's configuration with an identity whose key is one of `kinds`: its own when it is (live, the family chose
+ * it by the mutation's Needs.clientKeys), else the test PKI's leaf of the first kind (in memory, on a base).
+ */
+function keyed(env: BaseEnv, kinds: readonly TestKeyKind[]): ClientConfig {
+  const own = env.client.identity;
+  const kind = own ? testKeyKindOf(own.spki) : undefined;
+  const identity = own && kind && kinds.includes(kind) ? own : env.pki.identity('client', kinds[0]!);
+  return { ...env.client, versions: [VERSION_CODE[env.spec.version]], identity };
+}
+/** A mutation of our client with a key of `kinds` (see keyed), its hooks made with that identity. */
+const keyedHooks = (kinds: readonly TestKeyKind[], h: (env: BaseEnv) => EngineHooks): Pick<ClientSends, 'where' | 'mutate'> => ({
+  where: 'client-sends',
+  mutate: (env) => {
+    const config = keyed(env, kinds);
+    return { config, hooks: h({ ...env, client: config }) };
+  },
+});
+const keyKind = (env: BaseEnv): TestKeyKind | undefined => testKeyKindOf(clientIdentity(env).spki);
+
+/** Our CertificateVerify signed properly with our EdDSA key's scheme, which the CertificateRequest did not list. */
+const eddsaUnrequested = (env: BaseEnv): EngineHooks => {
+  const kind = keyKind(env);
+  const scheme = kind === undefined ? undefined : EDDSA_SCHEME[kind];
+  return {
+    // listed: the conversation proves nothing (the hook does not fire)
+    signatureScheme: ({ offered }) => (scheme === undefined || offered.includes(scheme) ? undefined : scheme),
+  };
+};
+
+/** Our CertificateVerify signed with our key's `signAs` scheme, sent under the `label` scheme (same signature bytes). */
+const relabelled =
+  (signAs: (kind: TestKeyKind | undefined) => number | undefined, label: (kind: TestKeyKind | undefined) => number | undefined) =>
+  (env: BaseEnv): EngineHooks => {
+    let done = false;
+    return tracked(async (m, log) => {
+      if (done || m.kind !== 'handshake' || m.type !== 'certificate_verify') return undefined;
+      done = true;
+      const kind = keyKind(env);
+      const as = signAs(kind);
+      const to = label(kind);
+      if (to === undefined) return undefined;
+      const signed = as === undefined ? m.raw : await signedCv(env, log, as);
+      return [certificateVerify(to, sigOf(signed))];
+    });
+  };
+
+const KEY_MUTATIONS: readonly Mutation[] = [
+  {
+    name: 'cv-eddsa-not-requested',
+    description:
+      'our CertificateVerify properly signed with our Ed25519 (Ed448) key under ed25519 (ed448), a scheme the CertificateRequest did not list',
+    versions: ['1.2', '1.3'],
+    rules: ['t12.neg.cv-sigalg', 't13.neg.cv-sigalg'],
+    bases: [...T12, ...T13],
+    needs: { clientCert: true, clientKeys: EDDSA_KEYS, unrequestedKeyScheme: true },
+    ...keyedHooks(EDDSA_KEYS, eddsaUnrequested),
+    inMemory: serverAsksOnly(MODERN_ONLY),
+  },
+  {
+    name: 'cv-eddsa-other-curve',
+    description:
+      'our CertificateVerify signed with our Ed25519 (Ed448) key, labelled ed448 (ed25519): the scheme of the other curve (RFC 8446 §4.2.3, RFC 8422 §5.1.3)',
+    versions: ['1.2', '1.3'],
+    rules: ['cert.leaf.key-type', 't13.neg.cv-sigalg'],
+    bases: [...T12, ...T13],
+    needs: { clientCert: true, clientKeys: EDDSA_KEYS },
+    ...keyedHooks(
+      EDDSA_KEYS,
+      relabelled(
+        () => undefined,
+        (k) => (k === 'ed25519' ? SS.ed448 : k === 'ed448' ? SS.ed25519 : undefined),
+      ),
+    ),
+  },
+  {
+    name: 'cv-ed25519-with-non-eddsa-key',
+    description:
+      'our CertificateVerify signed with our RSA (ECDSA) key as the engine chose, labelled ed25519 (RFC 8422 §5.10: ed25519 is for Ed25519 keys)',
+    versions: ['1.2', '1.3'],
+    rules: ['sig.eddsa-usage', 'cert.leaf.key-type', 't13.neg.cv-sigalg'],
+    bases: [...T12, ...T13],
+    needs: { clientCert: true, clientKeys: ['rsa', 'ecdsa'] },
+    ...keyedHooks(
+      ['rsa', 'ecdsa'],
+      relabelled(
+        () => undefined,
+        (k) => (k === 'rsa' || k === 'ecdsa' ? SS.ed25519 : undefined),
+      ),
+    ),
+  },
+  {
+    name: 'cv-rsa-pss-rsae-with-pss-key',
+    description:
+      'our CertificateVerify signed with our id-RSASSA-PSS key (rsa_pss_pss_sha256), labelled rsa_pss_rsae_sha256 (RFC 8446 §4.2.3: rsae needs an rsaEncryption key)',
+    versions: ['1.2', '1.3'],
+    rules: ['cert.leaf.key-type', 't13.neg.cv-sigalg'],
+    bases: [...T12_RSA, ...T13],
+    needs: { clientCert: true, clientKeys: ['rsa-pss'] },
+    ...keyedHooks(
+      ['rsa-pss'],
+      relabelled(
+        (k) => (k === 'rsa-pss' ? SS.rsa_pss_pss_sha256 : undefined),
+        (k) => (k === 'rsa-pss' ? SS.rsa_pss_rsae_sha256 : undefined),
+      ),
+    ),
+  },
+];
+
 export const CV_MUTATIONS: readonly Mutation[] = [
+  ...KEY_MUTATIONS,
   // ---- schemes
   {
     name: 'cv-scheme-not-requested',
@@ -282,7 +407,7 @@ export const CV_MUTATIONS: readonly Mutation[] = [
     versions: ['1.2', '1.3'],
     rules: ['cert.leaf.key-type', 't13.neg.cv-sigalg'],
     bases: [...T12_RSA, ...T13],
-    needs: CLIENT_CERT,
+    needs: { ...CLIENT_CERT, clientKeys: ['rsa'] },
     ...hooks(pssPssLabel),
   },
   {
@@ -301,7 +426,7 @@ export const CV_MUTATIONS: readonly Mutation[] = [
     versions: ['1.2', '1.3'],
     rules: ['t12.cv.signature-valid', 't13.cv.signature-valid'],
     bases: [...T12, ...T13],
-    needs: CLIENT_CERT,
+    needs: { ...CLIENT_CERT, clientKeys: EDDSA_TOO },
     ...hooks(cvEdit((raw) => certificateVerify(schemeOfCv(raw), concatBytes([sigOf(raw), Uint8Array.of(0)])))),
   },
   {
@@ -310,7 +435,7 @@ export const CV_MUTATIONS: readonly Mutation[] = [
     versions: ['1.3'],
     rules: ['t13.cv.signature-valid'],
     bases: T13,
-    needs: CLIENT_CERT,
+    needs: { ...CLIENT_CERT, clientKeys: EDDSA_TOO },
     ...hooks(cvEdit((raw) => certificateVerify(schemeOfCv(raw), sigOf(raw).subarray(0, sigOf(raw).length - 1)))),
   },
   {
@@ -319,7 +444,7 @@ export const CV_MUTATIONS: readonly Mutation[] = [
     versions: ['1.2', '1.3'],
     rules: ['t12.cv.signature-valid', 't13.cv.signature-valid'],
     bases: [...T12, ...T13],
-    needs: CLIENT_CERT,
+    needs: { ...CLIENT_CERT, clientKeys: EDDSA_TOO },
     ...hooks(cvEdit((raw) => certificateVerify(schemeOfCv(raw), new Uint8Array(0)))),
   },
   {

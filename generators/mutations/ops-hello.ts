@@ -668,6 +668,36 @@ export const HELLO_MUTATIONS: readonly Mutation[] = [
     ),
   },
   {
+    name: 't13-ch-sigalgs-eddsa-only',
+    description:
+      'signature_algorithms offers only ed25519 and ed448 to a server that signed with neither when offered alone (it has no EdDSA certificate; test-tls13-eddsa)',
+    versions: ['1.3'],
+    rules: ['t13.neg.no-common-parameters'],
+    bases: [],
+    needs: { certificateAuth: true, serverLacks13: 'eddsa' },
+    ...hooks(() => everyHello(signatureAlgorithms([SS.ed25519, SS.ed448]))),
+  },
+  {
+    name: 't13-ch-sigalgs-ecdsa-only',
+    description:
+      'signature_algorithms offers only ECDSA schemes (the TLS 1.3 ones, ecdsa_sha1, ecdsa_sha224) to a server that signed with none of the TLS 1.3 ones (it has no ECDSA certificate; test-tls13-eddsa)',
+    versions: ['1.3'],
+    rules: ['t13.neg.no-common-parameters'],
+    bases: [],
+    needs: { certificateAuth: true, serverLacks13: 'ecdsa' },
+    ...hooks(() =>
+      everyHello(
+        signatureAlgorithms([
+          SS.ecdsa_secp256r1_sha256,
+          SS.ecdsa_secp384r1_sha384,
+          SS.ecdsa_secp521r1_sha512,
+          SS.ecdsa_sha1,
+          SS.ecdsa_sha224,
+        ]),
+      ),
+    ),
+  },
+  {
     name: 't12-ch-sigalgs-md5-only',
     description: 'signature_algorithms offers only rsa_md5 and ecdsa_md5 (test-clienthello-md5; RFC 9155 §2)',
     versions: ['1.2'],

@@ -145,11 +145,17 @@ export const t13SignatureRules = [
   }),
   rule({
     id: 't13.neg.cv-sigalg',
+    overrides: {
+      alerts:
+        'RFC 8446 §4.4.3 and §4.2.3 name no alert for a CertificateVerify scheme the peer did not offer or that does not fit the key; illegal_parameter stays first ("A field in the handshake was incorrect or inconsistent with other fields", §6.2), handshake_failure ("the sender was unable to negotiate an acceptable set of security parameters given the options available", §6.2) fits it too, as for TLS 1.2 (t12.neg.cv-sigalg; OpenSSL 3.0 answers an unrequested client scheme with it)',
+    },
     title:
       'The CertificateVerify scheme was offered by the peer, fits the leaf key, and is neither PKCS#1 v1.5 with RSA nor SHA-1.',
     rfc: 'RFC 8446 §4.4.3, §4.2.3',
     versions: ['1.3'],
-    alerts: ['illegal_parameter'],
+    // RFC 8446 §4.4.3 names no alert: a field inconsistent with the peer's list or the key (illegal_parameter), or no
+    // acceptable security parameters (handshake_failure), by the §6.2 definitions
+    alerts: ['illegal_parameter', 'handshake_failure'],
     evidence: 'keys',
     group: 'negotiation',
     check(ctx) {
