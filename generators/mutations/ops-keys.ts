@@ -406,6 +406,34 @@ const badPadding = async (p: CryptoProvider, t: Transcript): Promise<Transcript>
   return rebuildRecords(t, R);
 };
 
+/**
+ * A client GCM record appended at its next sequence number, properly sealed, but with the nonce_explicit of the
+ * client's first protected record (its Finished): a sender whose explicit nonce does not advance.
+ */
+const reusedNonce = async (p: CryptoProvider, t: Transcript): Promise<Transcript> => {
+  const { cr, sr, suite: id } = randomsOf(t);
+  const suite = cipherSuites.get(id)!;
+  const master = lookupKeyLog(parseKeyLog(t.secrets!.keylog!.join('\n')), cr).CLIENT_RANDOM!;
+  const params = tls12Params(suite, await keyBlock(p, suite, master, cr, sr), 'client', false);
+  const first = t.records.find((r) => r.dir === C && r.encrypted);
+  if (!first || 'macKey' in params) throw new Error('not a TLS 1.2 GCM connection with a protected client record');
+  const content = new TextEncoder().encode('same nonce');
+  const rec = await (await createRecordProtection(p, params)).protect(
+    BigInt(clientProtected(t, 'application')),
+    23,
+    VERSION_CODE['1.2'],
+    content,
+    { explicitNonce: first.raw.slice(5, 13) },
+  );
+  const R = recordsOf(t);
+  R.push({
+    dir: C,
+    raw: encodeRecord({ contentType: rec.type, version: rec.version, fragment: rec.fragment }),
+    plaintext: { contentType: 23, fragment: content },
+  });
+  return rebuildRecords(t, R);
+};
+
 // ------------------------------------------------------------------- certs
 
 const certSpec = plainCertSpec;
@@ -696,6 +724,15 @@ export const KEY_MUTATIONS: readonly Mutation[] = [
     where: 'transcript',
     bases: ['t12-ecdhe-rsa-cbc-mutual'],
     apply: (env) => ({ ...same(env), post: (t) => badPadding(env.provider, t) }),
+  },
+  {
+    name: 't12-gcm-nonce-reused',
+    description: "a client GCM record, properly sealed at its sequence number, that repeats its Finished record's nonce_explicit",
+    versions: ['1.2'],
+    rules: ['rec.t12.aead-explicit-nonce-unique'],
+    where: 'transcript',
+    bases: ['t12-ecdhe-ecdsa-gcm'],
+    apply: (env) => ({ ...same(env), post: (t) => reusedNonce(env.provider, t) }),
   },
   {
     name: 't13-keyupdate-old-key',
