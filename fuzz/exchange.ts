@@ -67,6 +67,11 @@ export interface ExchangePolicy {
    * peer's no_renegotiation warning, which leaves our endpoint connected without a new handshake).
    */
   renegotiate?: boolean;
+  /**
+   * Once the first handshake is done, before `afterConnect` decides what follows: what our endpoint sends then (TLS
+   * 1.3 KeyUpdates, fuzz/families.ts `keyupdate`). Its records are our input after the handshake.
+   */
+  afterHandshake?: (endpoint: TlsClient | TlsServer) => Promise<WireRecord[]>;
 }
 
 export interface Exchanged extends SocketRun {
@@ -180,6 +185,8 @@ async function exchangeOn(
   let connectedAt: number | undefined;
   /** `await` listened once more after the peer's first word (our invalid input came after the handshake). */
   let held = false;
+  /** `afterHandshake` ran. */
+  let afterHandshakeDone = false;
   const invalidAfterConnect = (): boolean => {
     const from = policy.invalidFrom?.();
     return from !== undefined && connectedAt !== undefined && from >= connectedAt;
@@ -199,6 +206,11 @@ async function exchangeOn(
       if (endpoint.terminal) break;
     }
     let wait: number;
+    if (policy.afterHandshake && !afterHandshakeDone && !handshaking(endpoint, run.renegotiation?.started === true)) {
+      afterHandshakeDone = true;
+      send(await policy.afterHandshake(endpoint));
+      if (endpoint.terminal) break;
+    }
     if (!handshaking(endpoint, run.renegotiation?.started === true)) {
       mode ??=
         typeof policy.afterConnect === 'function'

@@ -287,7 +287,9 @@ describe('planConversations', () => {
               ? (e.op ?? 'reneg valid')
               : e.kind === 'early'
                 ? (e.op ?? 'early valid')
-                : `valid ${e.version} #${e.cfg.suite}`;
+                : e.kind === 'keyupdate'
+                  ? (e.op ?? `keyupdate ${(e.updates ?? []).join(',')}`)
+                  : `valid ${e.version} #${e.cfg.suite}`;
     const names = ex.map(nameOf);
     expect(new Set(names).size).toBe(names.length);
     // every name a server run can have applies here but those that need a DHE or an RSA key exchange suite this

@@ -18,7 +18,9 @@ import { type CryptoProvider, ecdhGroupOf, generateEcdhKeyPair, nodeProvider } f
 import { TlsClient } from '../engine/client';
 import type { ClientConfig } from '../engine/config';
 import type { EngineHooks } from '../engine/hooks';
+import type { TlsServer } from '../engine/server';
 import { type ClientSessionStore, newClientSessionStore } from '../engine/session';
+import type { WireRecord } from '../engine/types';
 import { SocketReader } from '../engine/socket';
 import type { ConversationRun } from '../oracles/live';
 import { newCertCache, type ParsedCertCache } from '../pki/parse';
@@ -149,7 +151,11 @@ function policyOf(conv: Conversation, timing: Timing, firedAt: () => number | un
     totalMs: timing.totalMs,
     appData: APP_DATA,
     ...(conv.renegotiate ? { renegotiate: true } : {}),
+    ...(conv.keyUpdates ? { afterHandshake: keyUpdatesOf(conv.keyUpdates) } : {}),
   };
+  // after our KeyUpdates the server owes nothing but must go on reading: our data (sent after the tickets, if any)
+  // asks for the answer that shows it still reads us, under the keys our KeyUpdates moved to
+  if (conv.expect.kind === 'complete' && conv.keyUpdates) return { ...base, afterConnect: 'probe' };
   if (conv.expect.kind === 'complete')
     return { ...base, afterConnect: conv.version === '1.3' && sendsCertificate(conv) ? 'listen' : 'stop' };
   const silenceOk = conv.expect.silenceOk === true;
@@ -172,6 +178,18 @@ function policyOf(conv: Conversation, timing: Timing, firedAt: () => number | un
       // 0-RTT: the server reads the early data after its flight (RFC 8446 §2.3), so its answer to it may come later
       return at !== undefined && at < flightBeforeAnswer && !conv.zeroRtt ? 'stop' : 'probe';
     },
+  };
+}
+
+/** Our client's KeyUpdates once connected (true: update_requested), each switching its write keys (RFC 8446 §4.6.3). */
+function keyUpdatesOf(updates: readonly boolean[]): (e: TlsClient | TlsServer) => Promise<WireRecord[]> {
+  return async (e) => {
+    const out: WireRecord[] = [];
+    for (const requested of updates) {
+      if (e.terminal) break;
+      out.push(...(await e.keyUpdate(requested)));
+    }
+    return out;
   };
 }
 

@@ -305,7 +305,9 @@ describe('the fuzzer finds every server-side fault of the faulty target', () => 
               ? (e.op ?? 'reneg valid')
               : e.kind === 'early'
                 ? (e.op ?? 'early valid')
-                : `valid ${e.version} suite#${e.cfg.suite}`,
+                : e.kind === 'keyupdate'
+                  ? (e.op ?? `keyupdate ${(e.updates ?? []).join(',')}`)
+                  : `valid ${e.version} suite#${e.cfg.suite}`,
     );
     expect(names.length).toBeLessThanOrEqual(RUNS);
     expect(new Set(names).size).toBe(names.length);
