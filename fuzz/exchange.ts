@@ -68,8 +68,9 @@ export interface ExchangePolicy {
    */
   renegotiate?: boolean;
   /**
-   * Once the first handshake is done, before `afterConnect` decides what follows: what our endpoint sends then (TLS
-   * 1.3 KeyUpdates, fuzz/families.ts `keyupdate`). Its records are our input after the handshake.
+   * `probe` only: what our endpoint sends right before its application data (TLS 1.3 KeyUpdates, fuzz/families.ts
+   * `keyupdate`), once the peer has been silent for quietMs after the handshake: what it sent unasked before (tickets,
+   * a greeting) is in, and what follows answers these records and the data.
    */
   afterHandshake?: (endpoint: TlsClient | TlsServer) => Promise<WireRecord[]>;
 }
@@ -185,8 +186,15 @@ async function exchangeOn(
   let connectedAt: number | undefined;
   /** `await` listened once more after the peer's first word (our invalid input came after the handshake). */
   let held = false;
-  /** `afterHandshake` ran. */
-  let afterHandshakeDone = false;
+  /** Probing: `afterHandshake`'s records, then our data; false when our endpoint stopped before the data. */
+  const sendData = async (data: Uint8Array): Promise<boolean> => {
+    if (policy.afterHandshake) {
+      send(await policy.afterHandshake(endpoint));
+      if (endpoint.terminal) return false;
+    }
+    send(await endpoint.sendApplicationData(data));
+    return true;
+  };
   const invalidAfterConnect = (): boolean => {
     const from = policy.invalidFrom?.();
     return from !== undefined && connectedAt !== undefined && from >= connectedAt;
@@ -206,11 +214,6 @@ async function exchangeOn(
       if (endpoint.terminal) break;
     }
     let wait: number;
-    if (policy.afterHandshake && !afterHandshakeDone && !handshaking(endpoint, run.renegotiation?.started === true)) {
-      afterHandshakeDone = true;
-      send(await policy.afterHandshake(endpoint));
-      if (endpoint.terminal) break;
-    }
     if (!handshaking(endpoint, run.renegotiation?.started === true)) {
       mode ??=
         typeof policy.afterConnect === 'function'
@@ -226,11 +229,18 @@ async function exchangeOn(
           spokeAfterConnect = false;
           wait = policy.quietMs;
         } else if (mode !== 'probe' || appSent || !policy.appData || finSent) break;
-        else {
+        else if (policy.afterHandshake) {
+          // what the peer sends unasked after the handshake (tickets, a greeting) is in before our KeyUpdates: listen on
+          // until quietMs of silence, so that its words after them answer them (RFC 8446 §4.6.3: data already in flight
+          // when the peer reads our update_requested need not follow its KeyUpdate)
+          spokeAfterConnect = false;
+          listened = true;
+          wait = policy.quietMs;
+        } else {
           appSent = true;
           listened = true;
           spokeAfterConnect = false;
-          send(await endpoint.sendApplicationData(policy.appData));
+          if (!(await sendData(policy.appData))) break;
           wait = policy.answerMs;
         }
       } else if (!listened) {
@@ -239,7 +249,7 @@ async function exchangeOn(
       } else if (mode === 'await') break;
       else if (mode === 'probe' && !appSent && policy.appData) {
         appSent = true;
-        send(await endpoint.sendApplicationData(policy.appData));
+        if (!(await sendData(policy.appData))) break;
         wait = policy.answerMs;
       } else if (mode === 'listen') break;
       else if (mode === 'probe' && ticketOnly) {

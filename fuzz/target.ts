@@ -153,8 +153,8 @@ function policyOf(conv: Conversation, timing: Timing, firedAt: () => number | un
     ...(conv.renegotiate ? { renegotiate: true } : {}),
     ...(conv.keyUpdates ? { afterHandshake: keyUpdatesOf(conv.keyUpdates) } : {}),
   };
-  // after our KeyUpdates the server owes nothing but must go on reading: our data (sent after the tickets, if any)
-  // asks for the answer that shows it still reads us, under the keys our KeyUpdates moved to
+  // our KeyUpdates go out with our data once the server's tickets are in (or after quietMs of silence): the server owes
+  // nothing but must go on reading, and its answer to our data shows it still reads us under the keys they moved to
   if (conv.expect.kind === 'complete' && conv.keyUpdates) return { ...base, afterConnect: 'probe' };
   if (conv.expect.kind === 'complete')
     return { ...base, afterConnect: conv.version === '1.3' && sendsCertificate(conv) ? 'listen' : 'stop' };
