@@ -120,6 +120,21 @@ async function startRenegotiation(e: TlsClient | TlsServer): Promise<WireRecord[
   return 'renegotiate' in e ? e.renegotiate() : e.requestRenegotiation();
 }
 
+/**
+ * `afterHandshake` of a conversation with TLS 1.3 KeyUpdates (the keyupdate families): our endpoint's KeyUpdates once
+ * connected (true: update_requested), each switching its write keys (RFC 8446 §4.6.3).
+ */
+export function keyUpdatesOf(updates: readonly boolean[]): (e: TlsClient | TlsServer) => Promise<WireRecord[]> {
+  return async (e) => {
+    const out: WireRecord[] = [];
+    for (const requested of updates) {
+      if (e.terminal) break;
+      out.push(...(await e.keyUpdate(requested)));
+    }
+    return out;
+  };
+}
+
 /** Run an endpoint over a connected socket until the outcome is decided (see the header). */
 export async function exchange(
   endpoint: TlsClient | TlsServer,

@@ -603,8 +603,9 @@ const early: Family<Extract<ConvSpec, { kind: 'early' }>> = {
   },
 };
 
+/** A KeyUpdate mutation of what our client sends (a `server-sends` one runs against clients, fuzz/client-families.ts). */
 const isKeyUpdate = (m: Mutation): m is Mutation & { keyUpdate: KeyUpdateLive } =>
-  m.keyUpdate !== undefined && m.versions.includes('1.3');
+  m.keyUpdate !== undefined && m.where !== 'server-sends' && m.versions.includes('1.3');
 /** KeyUpdates in a row (tlsfuzzer's test-tls13-keyupdate sends 32 update_requested ones before its data). */
 const MANY_KEY_UPDATES = 32;
 
@@ -652,7 +653,8 @@ const keyupdate: Family<Extract<ConvSpec, { kind: 'keyupdate' }>> = {
     const updates = spec.updates ?? [false];
     const label = spec.op ?? `KeyUpdate x${updates.length}${updates.some((u) => u) ? ' requested' : ''}`;
     const conv = framed(ctx, spec.cfg, '1.3', ctx.target.suites['1.3'], groups, label, path);
-    if (spec.op === undefined) return { ...conv, kind: 'keyupdate', keyUpdates: updates };
+    if (spec.op === undefined)
+      return { ...conv, kind: 'keyupdate', keyUpdates: updates, expect: { kind: 'complete', rules: ['t13.ku.update-accepted'] } };
     const m = MUTATIONS.find((x): x is Mutation & { keyUpdate: KeyUpdateLive } => x.name === spec.op && isKeyUpdate(x));
     if (!m) throw new Error(`${spec.op} is no KeyUpdate mutation our client can run`);
     const hooks =

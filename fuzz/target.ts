@@ -18,9 +18,7 @@ import { type CryptoProvider, ecdhGroupOf, generateEcdhKeyPair, nodeProvider } f
 import { TlsClient } from '../engine/client';
 import type { ClientConfig } from '../engine/config';
 import type { EngineHooks } from '../engine/hooks';
-import type { TlsServer } from '../engine/server';
 import { type ClientSessionStore, newClientSessionStore } from '../engine/session';
-import type { WireRecord } from '../engine/types';
 import { SocketReader } from '../engine/socket';
 import type { ConversationRun } from '../oracles/live';
 import { newCertCache, type ParsedCertCache } from '../pki/parse';
@@ -29,7 +27,7 @@ import { concatBytes } from '../wire/hex';
 import { NamedGroup } from '../wire/registry';
 import { type ClientBase, type Conversation, validConversation } from './conversation';
 import { type Attempt, campaign, type FailureReport, type Judged, runCount } from './core';
-import { connectTo, type ExchangePolicy, exchange } from './exchange';
+import { connectTo, type ExchangePolicy, exchange, keyUpdatesOf } from './exchange';
 import {
   buildConversation,
   type ConvSpec,
@@ -178,18 +176,6 @@ function policyOf(conv: Conversation, timing: Timing, firedAt: () => number | un
       // 0-RTT: the server reads the early data after its flight (RFC 8446 §2.3), so its answer to it may come later
       return at !== undefined && at < flightBeforeAnswer && !conv.zeroRtt ? 'stop' : 'probe';
     },
-  };
-}
-
-/** Our client's KeyUpdates once connected (true: update_requested), each switching its write keys (RFC 8446 §4.6.3). */
-function keyUpdatesOf(updates: readonly boolean[]): (e: TlsClient | TlsServer) => Promise<WireRecord[]> {
-  return async (e) => {
-    const out: WireRecord[] = [];
-    for (const requested of updates) {
-      if (e.terminal) break;
-      out.push(...(await e.keyUpdate(requested)));
-    }
-    return out;
   };
 }
 

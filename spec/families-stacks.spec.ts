@@ -49,7 +49,13 @@ const SERVER_FAMILIES = [
   ...MUTATIONS.filter((m) => m.keyUpdate !== undefined),
 ].map((m) => m.name);
 // the renegotiation mutations of our server's sends run after our HelloRequest (a client may decline or ignore it)
-const CLIENT_FAMILIES = [...CLIENT_TARGET_MUTATIONS, ...TICKET_MUTATIONS, ...RENEGOTIATION_MUTATIONS].map((m) => m.name);
+const CLIENT_FAMILIES = [
+  ...CLIENT_TARGET_MUTATIONS,
+  ...TICKET_MUTATIONS,
+  ...RENEGOTIATION_MUTATIONS,
+  // the KeyUpdate mutations of our server's sends
+  ...MUTATIONS.filter((m) => m.keyUpdate !== undefined && m.where === 'server-sends'),
+].map((m) => m.name);
 
 let files: PkiFiles;
 const group = new PeerGroup();

@@ -337,8 +337,32 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
         't13-sh-selects-tls12-in-extension',
         't13-server-cr-without-sigalgs',
         't13-hrr-for-shared-group',
+        // the KeyUpdate mutants of our server's sends (our client answers update_requested with its own KeyUpdate)
+        't13-server-keyupdate-requested',
+        't13-server-keyupdate-bad-value',
+        't13-server-keyupdate-trailing-byte',
+        't13-server-keyupdate-old-key',
       );
-    expect(family.filter((n) => !ran.has(n))).toEqual([]);
+    expect({ missing: family.filter((n) => !ran.has(n)), skipped: r.skipped.filter((x) => x.includes('keyupdate')) }).toEqual({
+      missing: [],
+      skipped: [],
+    });
     expect(findings(r.results)).toEqual([]);
+    if (version === '1.3') {
+      const answered = Object.fromEntries(
+        r.results
+          .filter((x) => x.conversation.keyUpdates !== undefined)
+          .map((x) => [x.conversation.mutant?.name, x.alert ?? '-']),
+      );
+      expect(answered).toEqual({
+        't13-server-keyupdate-requested': '-',
+        't13-server-keyupdate-bad-value': 'illegal_parameter',
+        't13-server-keyupdate-trailing-byte': 'decode_error',
+        't13-server-keyupdate-old-key': 'bad_record_mac',
+      });
+      // our client answered the update_requested KeyUpdate with its own before any data of its (t13.neg.keyupdate-values)
+      const requested = r.results.find((x) => x.conversation.mutant?.name === 't13-server-keyupdate-requested');
+      expect(requested?.verdicts?.find((v) => v.rule === 't13.neg.keyupdate-values')?.status).toBe('pass');
+    }
   });
 });
