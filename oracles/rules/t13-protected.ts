@@ -187,6 +187,10 @@ export const t13ProtectedRules = [
             actual: `${b.requestUpdate}`,
           });
         if (b.requestUpdate === 1) {
+          // the transcript order stands for the peer's order of sending: data it had in flight when it read the request
+          // (RFC 8446 §4.6.3: "implementations may receive an arbitrary number of messages between sending a KeyUpdate
+          // with request_update set to "update_requested" and receiving the peer's KeyUpdate") would read as unanswered;
+          // live conversations send the request only once the peer has been silent (fuzz/exchange.ts afterHandshake)
           const peer = s.dir === 'C->S' ? 'S->C' : 'C->S';
           const next = ctx.t.messages.find(
             (m) => m.dir === peer && m.index > s.m.index && (m.kind === 'application_data' || m.type === 'key_update'),
