@@ -586,7 +586,8 @@ export abstract class Endpoint {
     a.read = await nextTrafficSecret(this.p, a.suite.prfHash, a.read);
     this.readDir = await this.direction13(a.suite, a.read);
     this.keyUpdatesReceived++;
-    if (requestUpdate === 1) await this.sendKeyUpdate(false);
+    // fault ignore-key-update-request: update_requested is read like update_not_requested (RFC 8446 §4.6.3 broken)
+    if (requestUpdate === 1 && !this.faulty('ignore-key-update-request')) await this.sendKeyUpdate(false);
   }
 
   protected async direction13(suite: CipherSuiteInfo, secret: Uint8Array): Promise<RecordDirection> {

@@ -61,6 +61,11 @@ export interface ClientConversation {
   expect: Expectation;
   /** TLS 1.2: once the first handshake is done our server asks for a renegotiation (HelloRequest; the mutant acts in it). */
   renegotiate?: true;
+  /**
+   * TLS 1.3 (a mutant declared `keyUpdate`): once the handshake is done and the client is silent, our server sends
+   * these KeyUpdates (true: update_requested), then data, and listens (fuzz/exchange.ts `afterHandshake`).
+   */
+  keyUpdates?: readonly boolean[];
   seed: number;
   path: string;
 }
@@ -229,6 +234,7 @@ export function conversationOf(
     path,
   };
   if (mutant) conv.mutant = mutant;
+  if (mutant?.mutation.keyUpdate) conv.keyUpdates = mutant.mutation.keyUpdate.updates;
   // a mutation of the renegotiation (RFC 5746): our server asks for one with a HelloRequest once the first handshake is
   // done; the client may decline it with no_renegotiation or not answer at all (RENEGOTIATION_DECLINE.client, RFC 5246
   // §7.4.1.1), and then the mutation did not fire

@@ -37,7 +37,7 @@ import {
 } from './client-families';
 import { ClientCommand, type ClientCommandResult, describeCommandEnd, type LaunchedClient } from './clientcmd';
 import { type Attempt, campaign, type FailureReport, type Judged, runCount } from './core';
-import { exchange } from './exchange';
+import { exchange, keyUpdatesOf } from './exchange';
 import {
   disabledRules,
   evidenceRules,
@@ -56,6 +56,8 @@ import { type SavedFiles, saveRun } from './save';
 import { adapted, ceilings, DEFAULT_TOTAL_TIMEOUT_MS, type Timing } from './timing';
 
 const DEFAULT_STDIN = 'tlsprop client fuzz\n';
+/** Our server's data after its KeyUpdates (what a client that must answer them first may answer). */
+const KEY_UPDATE_DATA = new TextEncoder().encode('tlsprop server data after KeyUpdate\n');
 
 /** Accept exactly one connection per conversation; anything else that connects is closed. */
 class OneByOne {
@@ -268,6 +270,10 @@ async function runConversation(s: Session, conv: ClientConversation, profile: Cl
       afterConnect: 'await',
       invalidFrom: () => w?.firedAt(),
       ...(conv.renegotiate ? { renegotiate: true } : {}),
+      // KeyUpdates: once the client is silent after the handshake, ours and our data; its answer to them decides
+      ...(conv.keyUpdates
+        ? { afterConnect: 'probe' as const, appData: KEY_UPDATE_DATA, afterHandshake: keyUpdatesOf(conv.keyUpdates) }
+        : {}),
     }),
   );
   if (played.startupMs !== undefined) s.clientTiming.startups.push(played.startupMs);

@@ -36,6 +36,11 @@ export interface Conversation {
    * mutation's hooks mark it themselves as they fire.
    */
   invalidAt?: MessageType;
+  /**
+   * TLS 1.3 (the keyupdate family): once the handshake is done our client sends these KeyUpdates (true:
+   * update_requested), switching its write keys after each (RFC 8446 §4.6.3), then its application data, and listens.
+   */
+  keyUpdates?: readonly boolean[];
   /** TLS 1.2: once the first handshake is done our client renegotiates (the renegotiation family; fuzz/exchange.ts). */
   renegotiate?: true;
   /**

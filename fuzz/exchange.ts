@@ -67,6 +67,12 @@ export interface ExchangePolicy {
    * peer's no_renegotiation warning, which leaves our endpoint connected without a new handshake).
    */
   renegotiate?: boolean;
+  /**
+   * `probe` only: what our endpoint sends right before its application data (TLS 1.3 KeyUpdates, fuzz/families.ts
+   * `keyupdate`), once the peer has been silent for quietMs after the handshake: what it sent unasked before (tickets,
+   * a greeting) is in, and what follows answers these records and the data.
+   */
+  afterHandshake?: (endpoint: TlsClient | TlsServer) => Promise<WireRecord[]>;
 }
 
 export interface Exchanged extends SocketRun {
@@ -112,6 +118,21 @@ const handshaking = (e: TlsClient | TlsServer, asked: boolean): boolean =>
 /** Start a TLS 1.2 renegotiation: our client's ClientHello, or our server's HelloRequest. */
 async function startRenegotiation(e: TlsClient | TlsServer): Promise<WireRecord[]> {
   return 'renegotiate' in e ? e.renegotiate() : e.requestRenegotiation();
+}
+
+/**
+ * `afterHandshake` of a conversation with TLS 1.3 KeyUpdates (the keyupdate families): our endpoint's KeyUpdates once
+ * connected (true: update_requested), each switching its write keys (RFC 8446 §4.6.3).
+ */
+export function keyUpdatesOf(updates: readonly boolean[]): (e: TlsClient | TlsServer) => Promise<WireRecord[]> {
+  return async (e) => {
+    const out: WireRecord[] = [];
+    for (const requested of updates) {
+      if (e.terminal) break;
+      out.push(...(await e.keyUpdate(requested)));
+    }
+    return out;
+  };
 }
 
 /** Run an endpoint over a connected socket until the outcome is decided (see the header). */
@@ -180,6 +201,15 @@ async function exchangeOn(
   let connectedAt: number | undefined;
   /** `await` listened once more after the peer's first word (our invalid input came after the handshake). */
   let held = false;
+  /** Probing: `afterHandshake`'s records, then our data; false when our endpoint stopped before the data. */
+  const sendData = async (data: Uint8Array): Promise<boolean> => {
+    if (policy.afterHandshake) {
+      send(await policy.afterHandshake(endpoint));
+      if (endpoint.terminal) return false;
+    }
+    send(await endpoint.sendApplicationData(data));
+    return true;
+  };
   const invalidAfterConnect = (): boolean => {
     const from = policy.invalidFrom?.();
     return from !== undefined && connectedAt !== undefined && from >= connectedAt;
@@ -214,11 +244,18 @@ async function exchangeOn(
           spokeAfterConnect = false;
           wait = policy.quietMs;
         } else if (mode !== 'probe' || appSent || !policy.appData || finSent) break;
-        else {
+        else if (policy.afterHandshake) {
+          // what the peer sends unasked after the handshake (tickets, a greeting) is in before our KeyUpdates: listen on
+          // until quietMs of silence, so that its words after them answer them (RFC 8446 §4.6.3: data already in flight
+          // when the peer reads our update_requested need not follow its KeyUpdate)
+          spokeAfterConnect = false;
+          listened = true;
+          wait = policy.quietMs;
+        } else {
           appSent = true;
           listened = true;
           spokeAfterConnect = false;
-          send(await endpoint.sendApplicationData(policy.appData));
+          if (!(await sendData(policy.appData))) break;
           wait = policy.answerMs;
         }
       } else if (!listened) {
@@ -227,7 +264,7 @@ async function exchangeOn(
       } else if (mode === 'await') break;
       else if (mode === 'probe' && !appSent && policy.appData) {
         appSent = true;
-        send(await endpoint.sendApplicationData(policy.appData));
+        if (!(await sendData(policy.appData))) break;
         wait = policy.answerMs;
       } else if (mode === 'listen') break;
       else if (mode === 'probe' && ticketOnly) {

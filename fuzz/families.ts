@@ -15,7 +15,10 @@
  *   (`client-sends` declared `renegotiates`), judged under the first
  *   handshake's keys;
  * - early: TLS 1.3 0-RTT on a fresh ticket from the target, valid or with one
- *   0-RTT mutation (`configuration` declared `zeroRtt`).
+ *   0-RTT mutation (`configuration` declared `zeroRtt`);
+ * - keyupdate: TLS 1.3, once the handshake is done our client sends
+ *   KeyUpdates and data under the keys they move to: valid ones, or one
+ *   KeyUpdate mutation (any mutation declared `keyUpdate`).
  *
  * Which mutation runs in which family follows from its declaration; a
  * family is one entry of FAMILIES. The first conversations of a run are one
@@ -33,6 +36,7 @@ import {
   type ClientKeyChoice,
   type ClientSends,
   type Kex12,
+  type KeyUpdateLive,
   liveSide,
   type Mutation,
   type OfflineEdit,
@@ -80,7 +84,9 @@ export type ConvSpec =
   /** `op`: the renegotiation mutation (absent: a valid renegotiation). */
   | { kind: 'reneg'; op?: string; cfg: ConvConfig }
   /** `op`: the 0-RTT mutation (absent: valid 0-RTT data). */
-  | { kind: 'early'; op?: string; cfg: ConvConfig };
+  | { kind: 'early'; op?: string; cfg: ConvConfig }
+  /** `op`: the KeyUpdate mutation (absent: valid KeyUpdates, `updates` their request_update: true update_requested). */
+  | { kind: 'keyupdate'; op?: string; updates?: boolean[]; cfg: ConvConfig };
 
 /** The family a conversation belongs to: a valid handshake, a mutant, state-machine steps, a certificate fault. */
 export type FamilyName = ConvSpec['kind'];
@@ -347,7 +353,7 @@ function eddsaIdentity(ctx: PlanContext, scheme: number): Identity | undefined |
 }
 
 const isMutant = (m: Mutation): m is ClientSends =>
-  m.where === 'client-sends' && !m.steps && !m.renegotiates && liveSide(m) === 'client';
+  m.where === 'client-sends' && !m.steps && !m.renegotiates && m.keyUpdate === undefined && liveSide(m) === 'client';
 const isReneg = (m: Mutation): m is ClientSends =>
   m.where === 'client-sends' && m.renegotiates === true && liveSide(m) === 'client';
 const isState = (m: Mutation): m is ClientSends => m.where === 'client-sends' && m.steps !== undefined;
@@ -732,16 +738,106 @@ const early: Family<Extract<ConvSpec, { kind: 'early' }>> = {
   },
 };
 
+/** A KeyUpdate mutation of what our client sends (a `server-sends` one runs against clients, fuzz/client-families.ts). */
+const isKeyUpdate = (m: Mutation): m is Mutation & { keyUpdate: KeyUpdateLive } =>
+  m.keyUpdate !== undefined && m.where !== 'server-sends' && m.versions.includes('1.3');
+/** KeyUpdates in a row (tlsfuzzer's test-tls13-keyupdate sends 32 update_requested ones before its data). */
+const MANY_KEY_UPDATES = 32;
+
+/**
+ * TLS 1.3 KeyUpdate (RFC 8446 §4.6.3; tlsfuzzer's test-tls13-keyupdate): once the handshake is done our client sends
+ * KeyUpdates, switching its write keys after each, then application data, and listens. Valid ones (update_not_requested,
+ * update_requested, many in a row) must leave the server reading us: an alert is a rejected valid input; a server that
+ * answers our data must first answer update_requested with its own KeyUpdate (t13.neg.keyupdate-values, judged by the
+ * oracles over the transcript; a server that sends nothing shows neither). A KeyUpdate mutation (declared `keyUpdate`:
+ * its own KeyUpdates and hooks) is refused as its rules' alerts say.
+ */
+const keyupdate: Family<Extract<ConvSpec, { kind: 'keyupdate' }>> = {
+  kind: 'keyupdate',
+  members: (ctx) => (ctx.target.suites['1.3'].length ? MUTATIONS.filter(isKeyUpdate) : []),
+  coverage: (ctx, members) =>
+    ctx.target.suites['1.3'].length
+      ? [
+          { kind: 'keyupdate' as const, updates: [false], cfg: { ...CFG0 } },
+          { kind: 'keyupdate' as const, updates: [true], cfg: { ...CFG0 } },
+          { kind: 'keyupdate' as const, updates: new Array<boolean>(MANY_KEY_UPDATES).fill(true), cfg: { ...CFG0 } },
+          ...members.map((m) => ({ kind: 'keyupdate' as const, op: m.name, cfg: { ...CFG0 } })),
+        ]
+      : [],
+  arms: (ctx, members) =>
+    ctx.target.suites['1.3'].length
+      ? [
+          {
+            weight: 1,
+            arbitrary: fc
+              .record({
+                kind: fc.constant('keyupdate' as const),
+                op: fc.constantFrom('', ...members.map((m) => m.name)),
+                updates: fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }),
+                cfg: cfgArb,
+              })
+              .map((s) =>
+                s.op === '' ? { kind: s.kind, updates: s.updates, cfg: s.cfg } : { kind: s.kind, op: s.op, cfg: s.cfg },
+              ),
+          },
+        ]
+      : [],
+  text: (spec) => `keyupdate ${spec.op ?? (spec.updates ?? []).map((u) => (u ? 'requested' : 'not-requested')).join(',')}`,
+  build: async (spec, ctx, path) => {
+    const groups = ctx.target.groups?.length ? ctx.target.groups : GROUPS;
+    const updates = spec.updates ?? [false];
+    const label = spec.op ?? `KeyUpdate x${updates.length}${updates.some((u) => u) ? ' requested' : ''}`;
+    const conv = framed(ctx, spec.cfg, '1.3', ctx.target.suites['1.3'], groups, label, path);
+    if (spec.op === undefined)
+      return { ...conv, kind: 'keyupdate', keyUpdates: updates, expect: { kind: 'complete', rules: ['t13.ku.update-accepted'] } };
+    const m = MUTATIONS.find((x): x is Mutation & { keyUpdate: KeyUpdateLive } => x.name === spec.op && isKeyUpdate(x));
+    if (!m) throw new Error(`${spec.op} is no KeyUpdate mutation our client can run`);
+    const hooks =
+      m.keyUpdate.hooks?.() ??
+      (m.where === 'client-sends'
+        ? (
+            await clientMutation(m, ctx.o.identity.pki, conv.client, {
+              base: baseNameFor(m, '1.3'),
+              suiteIndex: 0,
+              group: conv.group,
+              compat: conv.client.middleboxCompat ?? false,
+              clientRandom: conv.client.random ?? RANDOM0,
+              serverRandom: RANDOM0,
+              seed: ctx.o.budget.seed,
+            })
+          ).hooks
+        : undefined);
+    if (!hooks) throw new Error(`${m.name} declares no hooks for its KeyUpdate conversation`);
+    return {
+      ...conv,
+      kind: 'keyupdate',
+      keyUpdates: m.keyUpdate.updates,
+      hooks,
+      operator: m.name,
+      subject: m.name,
+      expect: expectationOf(m, '1.3', 'server'),
+    };
+  },
+};
+
 /** The spec of a family. */
 type SpecOf<K extends FamilyName> = Extract<ConvSpec, { kind: K }>;
 
 /** Every family, by name: a new family is one entry here (and its spec variant in ConvSpec). */
-export const FAMILIES: { readonly [K in FamilyName]: Family<SpecOf<K>> } = { valid, mutant, state, cert, reneg, early };
+export const FAMILIES: { readonly [K in FamilyName]: Family<SpecOf<K>> } = {
+  valid,
+  mutant,
+  state,
+  cert,
+  reneg,
+  early,
+  keyupdate,
+};
 
 /** The families in the order of the arbitrary's arms (the order fast-check paths depend on). */
-const ARMS_ORDER: readonly FamilyName[] = ['valid', 'mutant', 'state', 'cert', 'reneg', 'early'];
+const ARMS_ORDER: readonly FamilyName[] = ['valid', 'mutant', 'state', 'cert', 'reneg', 'early', 'keyupdate'];
 /** The families' turns in the coverage-first conversations. */
-const COVERAGE_TURNS: readonly FamilyName[] = ['mutant', 'state', 'cert', 'valid', 'reneg', 'early'];
+const COVERAGE_TURNS: readonly FamilyName[] = ['mutant', 'state', 'cert', 'valid', 'reneg', 'early', 'keyupdate'];
 
 /** A family's view that does not depend on its spec type (members, coverage and arms as plain specs). */
 interface AnyFamily {
@@ -798,6 +894,7 @@ function namesOf(spec: ConvSpec): string[] {
       return [spec.fault];
     case 'reneg':
     case 'early':
+    case 'keyupdate':
       return spec.op === undefined ? [] : [spec.op];
   }
 }
@@ -866,5 +963,7 @@ export function specText(s: ConvSpec): string {
 
 /** Every name a conversation against a server can run (profiles and --operator are checked against it). */
 export function conversationNames(): string[] {
-  return MUTATIONS.filter((m) => isMutant(m) || isState(m) || isCertFault(m) || isReneg(m) || isEarly(m)).map((m) => m.name);
+  return MUTATIONS.filter((m) => isMutant(m) || isState(m) || isCertFault(m) || isReneg(m) || isEarly(m) || isKeyUpdate(m)).map(
+    (m) => m.name,
+  );
 }

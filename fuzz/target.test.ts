@@ -222,7 +222,7 @@ describe('planConversations', () => {
     expect(sig(a)).toEqual(sig(b));
     expect(sig(a)).not.toEqual(sig(c));
     expect(a.map((x) => x.path)).toEqual(Array.from({ length: 40 }, (_, i) => String(i)));
-    expect(new Set(a.map((x) => x.kind))).toEqual(new Set(['valid', 'mutant', 'state', 'cert', 'reneg']));
+    expect(new Set(a.map((x) => x.kind))).toEqual(new Set(['valid', 'mutant', 'state', 'cert', 'reneg', 'keyupdate']));
     for (const x of a) {
       expect(x.client.provider).toBeDefined();
       // a mutant of valid but unusual input (a GREASEd or fragmented ClientHello) must complete, naming the live rules
@@ -249,8 +249,10 @@ describe('planConversations', () => {
     expect(plain.filter((x) => x.kind === 'cert')).toEqual([]);
     // --operator restricts the non-valid conversations
     const only = await planConversations({ ...o, profile: { ...o.profile, only: ['t12-state-early-ccs'] } }, TWO_VERSIONS);
-    // (a valid renegotiation is a valid conversation too: it runs no mutation)
-    const mutated = only.filter((x) => x.kind !== 'valid' && !(x.kind === 'reneg' && x.operator === undefined));
+    // (a valid renegotiation or valid KeyUpdates are valid conversations too: they run no mutation)
+    const mutated = only.filter(
+      (x) => x.kind !== 'valid' && !((x.kind === 'reneg' || x.kind === 'keyupdate') && x.operator === undefined),
+    );
     expect(new Set(mutated.map((x) => x.subject))).toEqual(new Set(['t12-state-early-ccs']));
     // a profile filters what runs, it does not reorder: the same conversations at the same paths, the ones it disables
     // named with its reason (a --path printed with a profile replays the same conversation without it)
@@ -287,7 +289,9 @@ describe('planConversations', () => {
               ? (e.op ?? 'reneg valid')
               : e.kind === 'early'
                 ? (e.op ?? 'early valid')
-                : `valid ${e.version} #${e.cfg.suite}`;
+                : e.kind === 'keyupdate'
+                  ? (e.op ?? `keyupdate ${(e.updates ?? []).join(',')}`)
+                  : `valid ${e.version} #${e.cfg.suite}`;
     const names = ex.map(nameOf);
     expect(new Set(names).size).toBe(names.length);
     // every name a server run can have applies here but those that need a DHE or an RSA key exchange suite this
@@ -339,9 +343,11 @@ describe('planConversations', () => {
               ? `renegotiation valid ${suiteName(target.suites['1.2'][e.cfg.suite]!)} 1.2`
               : e.kind === 'early' && e.op === undefined
                 ? `0-RTT valid ${suiteName(target.suites['1.3'][e.cfg.suite]!)} 1.3`
-                : e.kind === 'mutant'
-                  ? `${e.op} ${e.version ?? plan.find((c) => c.subject === e.op)?.version}`
-                  : `${nameOf(e)} ${e.kind === 'cert' ? e.version : plan.find((c) => c.subject === nameOf(e))?.version}`,
+                : e.kind === 'keyupdate' && e.op === undefined
+                  ? `KeyUpdate x${e.updates?.length}${e.updates?.includes(true) ? ' requested' : ''} ${suiteName(target.suites['1.3'][e.cfg.suite]!)} 1.3`
+                  : e.kind === 'mutant'
+                    ? `${e.op} ${e.version ?? plan.find((c) => c.subject === e.op)?.version}`
+                    : `${nameOf(e)} ${e.kind === 'cert' ? e.version : plan.find((c) => c.subject === nameOf(e))?.version}`,
         ),
     );
     expect(plan).toHaveLength(60);

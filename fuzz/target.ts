@@ -27,7 +27,7 @@ import { concatBytes } from '../wire/hex';
 import { NamedGroup } from '../wire/registry';
 import { type ClientBase, type Conversation, validConversation } from './conversation';
 import { type Attempt, campaign, type FailureReport, type Judged, runCount } from './core';
-import { connectTo, type ExchangePolicy, exchange } from './exchange';
+import { connectTo, type ExchangePolicy, exchange, keyUpdatesOf } from './exchange';
 import {
   buildConversation,
   type ConvSpec,
@@ -149,7 +149,11 @@ function policyOf(conv: Conversation, timing: Timing, firedAt: () => number | un
     totalMs: timing.totalMs,
     appData: APP_DATA,
     ...(conv.renegotiate ? { renegotiate: true } : {}),
+    ...(conv.keyUpdates ? { afterHandshake: keyUpdatesOf(conv.keyUpdates) } : {}),
   };
+  // our KeyUpdates go out with our data once the server's tickets are in (or after quietMs of silence): the server owes
+  // nothing but must go on reading, and its answer to our data shows it still reads us under the keys they moved to
+  if (conv.expect.kind === 'complete' && conv.keyUpdates) return { ...base, afterConnect: 'probe' };
   if (conv.expect.kind === 'complete')
     return { ...base, afterConnect: conv.version === '1.3' && sendsCertificate(conv) ? 'listen' : 'stop' };
   const silenceOk = conv.expect.silenceOk === true;

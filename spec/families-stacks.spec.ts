@@ -32,6 +32,7 @@ import { HELLO_MUTATIONS } from '../generators/mutations/ops-hello';
 import { KEX_MUTATIONS } from '../generators/mutations/ops-kex';
 import { RECORD_MUTATIONS } from '../generators/mutations/ops-records';
 import { RENEGOTIATION_MUTATIONS } from '../generators/mutations/ops-renegotiation';
+import { MUTATIONS } from '../generators/mutations/catalogue';
 import { recordFragment, runDir } from '../reports/collect';
 import { freePort, LOOPBACK, PeerGroup, requireBinary } from '../testing/launch';
 import { botanServer, gnutlsServer, mosquittoBroker, nodeTlsServer, opensslServer } from '../testing/peers';
@@ -44,9 +45,17 @@ const SERVER_FAMILIES = [
   ...CV_MUTATIONS,
   ...KEX_MUTATIONS,
   ...RENEGOTIATION_MUTATIONS,
+  // the KeyUpdate family (fuzz/families.ts keyupdate): the mutations declared live there
+  ...MUTATIONS.filter((m) => m.keyUpdate !== undefined),
 ].map((m) => m.name);
 // the renegotiation mutations of our server's sends run after our HelloRequest (a client may decline or ignore it)
-const CLIENT_FAMILIES = [...CLIENT_TARGET_MUTATIONS, ...TICKET_MUTATIONS, ...RENEGOTIATION_MUTATIONS].map((m) => m.name);
+const CLIENT_FAMILIES = [
+  ...CLIENT_TARGET_MUTATIONS,
+  ...TICKET_MUTATIONS,
+  ...RENEGOTIATION_MUTATIONS,
+  // the KeyUpdate mutations of our server's sends
+  ...MUTATIONS.filter((m) => m.keyUpdate !== undefined && m.where === 'server-sends'),
+].map((m) => m.name);
 
 let files: PkiFiles;
 const group = new PeerGroup();
@@ -166,6 +175,10 @@ const DUPLICATE =
 const INTOLERANCE =
   'RFC 5246 App. E.1: "If a TLS server receives a ClientHello containing a version number greater than the highest version supported by the server, it MUST reply according to the highest version supported by the server."';
 const UNKNOWN_ALERT = 'RFC 8446 §6: "Unknown Alert types MUST be treated as error alerts."';
+const KU_BOUNDARY =
+  'RFC 8446 §5.1: "Implementations MUST verify that all messages immediately preceding a key change align with a record boundary; if not, then they MUST terminate the connection with an "unexpected_message" alert." (two KeyUpdates in one record under the old key: the record opens, the second message sits after the key change)';
+const KU_MANY =
+  'RFC 8446 §4.6.3: "This message can be sent by either peer after it has sent a Finished message." (no limit on their number: gnutls-serv refuses 32 valid update_requested KeyUpdates in a row with internal_error, its KeyUpdate rate limit)';
 const X25519_ZERO =
   'RFC 8422 §5.11 / RFC 7748 §6.1: an X25519 shared secret of all zeros MUST be rejected (the server went on to our Finished)';
 const TLS12_ALERT =
@@ -192,6 +205,15 @@ const SNI_TWO_NAMES =
   'RFC 6066 §3: "The ServerNameList MUST NOT contain more than one name of the same name_type." The list keeps the syntax, so RFC 8446 §6.2 illegal_parameter ("This alert is used for errors which conform to the formal protocol syntax but are otherwise incorrect"), not decode_error ("used for errors where the message does not conform to the formal protocol syntax")';
 const SNI_WARNING =
   'RFC 6066 §3: "It is NOT RECOMMENDED to send a warning-level unrecognized_name(112) alert, because the client\'s behavior in response to warning-level alerts is unpredictable."';
+/**
+ * An OpenSSL 3.0 client that reads our KeyUpdate of two bytes (update_not_requested, then a zero byte) answers
+ * illegal_parameter, as OpenSSL's server does (a client that closes first never reads it: racy).
+ */
+const KU_TWO_BYTES_CLIENT: Finding = {
+  key: 'wrong-alert: t13-server-keyupdate-trailing-byte 1.3 -> illegal_parameter',
+  rfc: LENGTH,
+  racy: true,
+};
 /** The TLS 1.2 handshakes of an OpenSSL 3.0 client that offers TLS 1.3 (flagged by its own ClientHello). */
 const OPENSSL_CLIENT_12 = (closeAlert: string): Finding[] => [
   { key: `flagged: server-closes-before-finished 1.2 -> ${closeAlert}`, rfc: WEAK_OFFER },
@@ -234,6 +256,8 @@ const OPENSSL_COMMON: readonly Finding[] = [
   { key: 'flagged: t13-ch-legacy-version-0301 1.3 -> -', rfc: CR_SIGALGS },
   { key: 'accepted-invalid: ch-etm-with-body 1.2 -> -', rfc: ETM_BODY },
   { key: 'wrong-alert: ch-sni-two-host-names 1.3 -> decode_error', rfc: SNI_TWO_NAMES },
+  // a KeyUpdate of two bytes (update_not_requested, then a zero byte): the message length is wrong, not its value
+  { key: 'wrong-alert: t13-keyupdate-trailing-byte 1.3 -> illegal_parameter', rfc: LENGTH },
 ];
 
 const SERVERS: Readonly<Record<string, readonly Finding[]>> = {
@@ -265,6 +289,9 @@ const SERVERS: Readonly<Record<string, readonly Finding[]>> = {
     { key: 'wrong-alert: t13-finished-plaintext 1.3 -> bad_record_mac', rfc: UNEXPECTED_TYPE },
     { key: 'accepted-invalid: ch-alpn-list-length-minus-one 1.2 -> -', rfc: ALPN_SYNTAX },
     { key: 'accepted-invalid: ch-alpn-list-length-minus-one 1.3 -> -', rfc: ALPN_SYNTAX },
+    // the KeyUpdate family
+    { key: 'wrong-alert: t13-keyupdate-two-in-one-record 1.3 -> bad_record_mac', rfc: KU_BOUNDARY },
+    { key: 'wrong-alert: KeyUpdate x32 requested TLS_AES_128_GCM_SHA256 1.3 -> internal_error', rfc: KU_MANY },
   ],
   botan: [
     // a silent close where TLS 1.2 demands an alert: livejudge names it no-alert (alert.t12.must-send), not wrong-alert
@@ -506,11 +533,11 @@ const CLIENTS: Readonly<Record<string, { command: () => string; known: readonly 
   },
   'node tls.connect': {
     command: () => `node ${join(__dirname, 'fixtures', 'node-tls-client.js')} {host} {port} ${files.ca}`,
-    known: OPENSSL_CLIENT_12('-'),
+    known: [...OPENSSL_CLIENT_12('-'), KU_TWO_BYTES_CLIENT],
   },
   mosquitto_pub: {
     command: () => `mosquitto_pub -h localhost -p {port} --cafile ${files.ca} -t tlsprop/fuzz -m hello -q 0`,
-    known: OPENSSL_CLIENT_12('decode_error'),
+    known: [...OPENSSL_CLIENT_12('decode_error'), KU_TWO_BYTES_CLIENT],
   },
 };
 

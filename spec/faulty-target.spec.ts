@@ -42,7 +42,7 @@ import { LOOPBACK } from '../testing/launch';
 import { EARLIER_MUTATIONS } from './support/families';
 
 const SEED = 1;
-const RUNS = 56;
+const RUNS = 59;
 
 let pki: TestPki;
 beforeAll(async () => {
@@ -72,6 +72,8 @@ async function fuzzFaulty(
       faults,
       // it renegotiates (RFC 5746 secure renegotiation), so the renegotiation family's mutations reach its checks
       config: { renegotiation: 'secure' },
+      // a fault that shows only in what the server sends after reading our input runs on a server that answers data
+      ...(faults.some((f) => ECHOING.includes(f)) ? { app: { kind: 'echo' as const } } : {}),
       ...(port !== undefined ? { port } : {}),
     });
   const servers = [await start()];
@@ -87,6 +89,12 @@ async function fuzzFaulty(
     for (const x of servers) await x.close();
   }
 }
+
+/**
+ * Faults the greeting server cannot show: it sends nothing after reading our data, so nothing of its own follows our
+ * KeyUpdate (ignore-key-update-request: RFC 8446 §4.6.3 binds the KeyUpdate to "its next Application Data record").
+ */
+const ECHOING: readonly Fault[] = ['ignore-key-update-request'];
 
 /** The faults that exist in servers (a client-only fault, spec/faulty-clients.spec.ts, has no server to be found in). */
 type ServerFault = Exclude<Fault, 'accept-tls12-from-t13-only'>;
@@ -233,6 +241,18 @@ const EXPECTED: Record<ServerFault, { verdict: Verdict; rule: string; shrunk: Co
     rule: 'ext.reneg.secure',
     shrunk: { kind: 'reneg', op: 't12-reneg-client-no-ri', cfg: CFG0 },
   },
+  // the KeyUpdate family's valid update_requested conversations: the faulty server echoes our data under its old keys
+  // without a KeyUpdate of its own first (RFC 8446 §4.6.3), which t13.neg.keyupdate-values flags on its data; the
+  // coverage-first conversations are not shrunk further (the one update, 32 in a row, or the fragmented one)
+  'ignore-key-update-request': {
+    verdict: 'flagged',
+    rule: 't13.neg.keyupdate-values',
+    shrunk: { kind: 'keyupdate', updates: [true], cfg: CFG0 },
+    or: [
+      { kind: 'keyupdate', updates: new Array<boolean>(32).fill(true), cfg: CFG0 },
+      { kind: 'keyupdate', op: 't13-keyupdate-fragmented', cfg: CFG0 },
+    ],
+  },
   // any TLS 1.3 conversation where the server aborts after its Finished shows it
   'alert-handshake-keys': {
     verdict: 'flagged',
@@ -320,7 +340,9 @@ describe('the fuzzer finds every server-side fault of the faulty target', () => 
               ? (e.op ?? 'reneg valid')
               : e.kind === 'early'
                 ? (e.op ?? 'early valid')
-                : `valid ${e.version} suite#${e.cfg.suite}${e.key ? ` key=${e.key}` : ''}${e.sigs13 ? ` sigs13=${e.sigs13}` : ''}`,
+                : e.kind === 'keyupdate'
+                  ? (e.op ?? `keyupdate ${(e.updates ?? []).join(',')}`)
+                  : `valid ${e.version} suite#${e.cfg.suite}${e.key ? ` key=${e.key}` : ''}${e.sigs13 ? ` sigs13=${e.sigs13}` : ''}`,
     );
     expect(names.length).toBeLessThanOrEqual(RUNS);
     expect(new Set(names).size).toBe(names.length);

@@ -149,7 +149,9 @@ describe('tlsprop fuzz against a live target', () => {
     const mutants = r.results.filter((x) => x.conversation.expect.kind === 'reject');
     expect(valid.length).toBeGreaterThan(0);
     expect(mutants.length).toBeGreaterThan(4);
-    expect(new Set(r.results.map((x) => x.conversation.kind))).toEqual(new Set(['valid', 'mutant', 'state', 'cert', 'reneg']));
+    expect(new Set(r.results.map((x) => x.conversation.kind))).toEqual(
+      new Set(['valid', 'mutant', 'state', 'cert', 'reneg', 'keyupdate']),
+    );
     // openssl rejects every mutant (no accepted-invalid, no hang); what it sends is recorded in the report
     const bad = r.results.filter((x) => x.run.verdict !== 'conforming' && x.run.verdict !== 'wrong-alert');
     expect(bad.map((x) => ladderText(x.run).join('\n'))).toEqual([]);

@@ -61,6 +61,8 @@ const SIGALGS_SYNTAX =
   'RFC 8446 §4.2.3 (supported_signature_algorithms<2..2^16-2>, a list of 2-byte SignatureSchemes) with §6: "Peers which receive a message which cannot be parsed according to the syntax [...] MUST terminate the connection with a "decode_error" alert." (with a PSK-only configuration OpenSSL 3.0 does not parse the extension it does not use; in certificate mode it refuses it)';
 const SNI_TWO_NAMES =
   'RFC 6066 §3: "The ServerNameList MUST NOT contain more than one name of the same name_type." The list keeps the syntax, so RFC 8446 §6.2 illegal_parameter, not decode_error (as in certificate mode, spec/families-stacks.spec.ts)';
+const KU_LENGTH =
+  'RFC 8446 §6.2 decode_error: "A message could not be decoded because some field was out of the specified range or the length of the message was incorrect." (a KeyUpdate of two bytes: OpenSSL 3.0 sends illegal_parameter, as in certificate mode, spec/families-stacks.spec.ts)';
 const OPENSSL_12: readonly Finding[] = [
   { key: 'wrong-alert: t12-ch-version-ssl3 1.2 -> handshake_failure', rfc: D5 },
   { key: 'accepted-invalid: ch-etm-with-body 1.2 -> -', rfc: ETM_BODY },
@@ -73,6 +75,7 @@ const OPENSSL_13: readonly Finding[] = [
   { key: 'wrong-alert: t13-external-psk-wrong-key 1.3 -> illegal_parameter', rfc: BINDER },
   { key: 'accepted-invalid: ch-sigalgs-odd-length 1.3 -> -', rfc: SIGALGS_SYNTAX },
   { key: 'wrong-alert: ch-sni-two-host-names 1.3 -> decode_error', rfc: SNI_TWO_NAMES },
+  { key: 'wrong-alert: t13-keyupdate-trailing-byte 1.3 -> illegal_parameter', rfc: KU_LENGTH },
 ];
 const KNOWN: Readonly<Record<TlsVersion, readonly Finding[]>> = { '1.2': OPENSSL_12, '1.3': OPENSSL_13 };
 /** The broker (its OpenSSL 3.0: the same findings, each of which may come as a reset or a silent close instead). */

@@ -156,7 +156,9 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
     expect(r.profile.suites['1.2'].length).toBeGreaterThan(0);
     expect(r.profile.suites['1.3'].length).toBeGreaterThan(0);
     expect(new Set(r.results.map((x) => x.conversation.version))).toEqual(new Set(['1.2', '1.3']));
-    expect(new Set(r.results.map((x) => x.conversation.kind))).toEqual(new Set(['valid', 'mutant', 'state', 'cert', 'reneg']));
+    expect(new Set(r.results.map((x) => x.conversation.kind))).toEqual(
+      new Set(['valid', 'mutant', 'state', 'cert', 'reneg', 'keyupdate']),
+    );
     expect(findings(r.results)).toEqual([]);
     expect(r.failures).toEqual([]);
     const answered = Object.fromEntries(
@@ -326,6 +328,50 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
     },
   );
 
+  it('server role, KeyUpdate: valid KeyUpdates and each KeyUpdate mutation against the engine serve (TLS 1.3)', async () => {
+    const server = await serve({
+      config: { provider: nodeProvider(), identity: pki.identity('server', 'rsa') },
+      app: { kind: 'echo' },
+      jobs: Number.POSITIVE_INFINITY,
+      readTimeoutMs: 5000,
+      totalTimeoutMs: 30_000,
+    });
+    const names = MUTATIONS.filter((m) => m.keyUpdate !== undefined).map((m) => m.name);
+    let r: FuzzResult;
+    try {
+      r = await fuzzTarget({
+        target: { host: LOOPBACK, port: server.port },
+        identity: { pki, trustAnchors: pki.anchors, serverName: 'localhost' },
+        budget: { seed: SEED, randomRuns: 0, maxShrinkRuns: 0, readTimeoutMs: 3000 },
+        profile: { strictness: 'exact', only: names },
+      });
+    } finally {
+      await server.close();
+    }
+    const ku = r.results.filter((x) => x.conversation.kind === 'keyupdate');
+    expect(r.skipped).toEqual([]);
+    expect(findings(r.results)).toEqual([]);
+    // what our server answered each: the valid ones go on (the echo comes after our server's own KeyUpdate when we
+    // asked for one: t13.neg.keyupdate-values passes), each mutation is refused with its rules' alert
+    const answered = Object.fromEntries(ku.map((x) => [x.conversation.subject ?? x.conversation.name, x.alert ?? '-']));
+    expect(answered).toEqual({
+      'KeyUpdate x1 TLS_AES_128_GCM_SHA256': '-',
+      'KeyUpdate x1 requested TLS_AES_128_GCM_SHA256': '-',
+      'KeyUpdate x32 requested TLS_AES_128_GCM_SHA256': '-',
+      't13-keyupdate-in-client-flight': 'unexpected_message',
+      't13-keyupdate-bad-value': 'illegal_parameter',
+      't13-keyupdate-old-key': 'bad_record_mac',
+      't13-keyupdate-trailing-byte': 'decode_error',
+      't13-keyupdate-empty': 'decode_error',
+      't13-keyupdate-two-in-one-record': 'unexpected_message',
+      't13-keyupdate-fragmented': '-',
+    });
+    for (const x of ku.filter((y) => y.conversation.keyUpdates?.includes(true) && y.conversation.subject === undefined)) {
+      const v = x.verdicts?.find((y) => y.rule === 't13.neg.keyupdate-values');
+      expect([x.conversation.name, v?.status]).toEqual([x.conversation.name, 'pass']);
+    }
+  });
+
   it.each([['secure'], ['refuse']] as const)(
     'server role, renegotiation %s: the renegotiation family (valid and each mutation) against the engine serve',
     async (renegotiation) => {
@@ -454,9 +500,33 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
         't13-sh-selects-tls12-in-extension',
         't13-server-cr-without-sigalgs',
         't13-hrr-for-shared-group',
+        // the KeyUpdate mutants of our server's sends (our client answers update_requested with its own KeyUpdate)
+        't13-server-keyupdate-requested',
+        't13-server-keyupdate-bad-value',
+        't13-server-keyupdate-trailing-byte',
+        't13-server-keyupdate-old-key',
       );
-    expect(family.filter((n) => !ran.has(n))).toEqual([]);
+    expect({ missing: family.filter((n) => !ran.has(n)), skipped: r.skipped.filter((x) => x.includes('keyupdate')) }).toEqual({
+      missing: [],
+      skipped: [],
+    });
     expect(findings(r.results)).toEqual([]);
+    if (version === '1.3') {
+      const answered = Object.fromEntries(
+        r.results
+          .filter((x) => x.conversation.keyUpdates !== undefined)
+          .map((x) => [x.conversation.mutant?.name, x.alert ?? '-']),
+      );
+      expect(answered).toEqual({
+        't13-server-keyupdate-requested': '-',
+        't13-server-keyupdate-bad-value': 'illegal_parameter',
+        't13-server-keyupdate-trailing-byte': 'decode_error',
+        't13-server-keyupdate-old-key': 'bad_record_mac',
+      });
+      // our client answered the update_requested KeyUpdate with its own before any data of its (t13.neg.keyupdate-values)
+      const requested = r.results.find((x) => x.conversation.mutant?.name === 't13-server-keyupdate-requested');
+      expect(requested?.verdicts?.find((v) => v.rule === 't13.neg.keyupdate-values')?.status).toBe('pass');
+    }
   });
 
   // `tlsprop fuzz --listen --psk`: our engine client offering the external PSK our server knows (TLS 1.3 identity; TLS

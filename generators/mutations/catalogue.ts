@@ -16,6 +16,7 @@ import { EARLY_DATA_MUTATIONS } from './ops-early';
 import { ENGINE_FAULT_MUTATIONS } from './ops-faults';
 import { KEX_MUTATIONS } from './ops-kex';
 import { KEY_MUTATIONS } from './ops-keys';
+import { KEYUPDATE_MUTATIONS } from './ops-keyupdate';
 import { HELLO_MUTATIONS } from './ops-hello';
 import { OFF_CURVE_MUTATIONS } from './ops-live';
 import { PHA_MUTATIONS } from './ops-pha';
@@ -63,6 +64,8 @@ export const MUTATIONS: readonly Mutation[] = checkedCatalogue([
   ...EARLY_DATA_MUTATIONS,
   // certificate compression (RFC 8879): what a CompressedCertificate carries (ops-cert-compression.ts)
   ...CERT_COMPRESSION_MUTATIONS,
+  // TLS 1.3 KeyUpdate after the handshake, live against servers (ops-keyupdate.ts)
+  ...KEYUPDATE_MUTATIONS,
   // state-machine step lists of our client's flight (ops-state.ts)
   ...STATE_MUTATIONS,
   // client certificates with a fault, presented by our client (ops-certs.ts)

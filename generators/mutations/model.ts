@@ -149,6 +149,22 @@ interface Common {
   needs?: Needs;
   /** The pki/faults chain fault whose validator rule this mutation shows (its first rule). */
   chainFault?: FaultKind;
+  /**
+   * Live against TLS 1.3 servers in the KeyUpdate family (fuzz/families.ts `keyupdate`): once the handshake is done
+   * our client sends these KeyUpdates (RFC 8446 §4.6.3), switching its write keys after each, then application data.
+   */
+  keyUpdate?: KeyUpdateLive;
+}
+
+/** How our client runs a mutation live after a TLS 1.3 handshake (see Common.keyUpdate). */
+export interface KeyUpdateLive {
+  /** The request_update of each KeyUpdate our client sends once connected, in order (true: update_requested). */
+  updates: readonly boolean[];
+  /**
+   * Our client's hooks in that conversation (absent: a `client-sends` mutation's own `mutate`); they change the
+   * KeyUpdates (or what goes with them) as they are sent.
+   */
+  hooks?(): EngineHooks;
 }
 
 /** Our client's side of a mutation: its configuration (absent: as given) and hooks. */

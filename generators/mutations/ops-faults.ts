@@ -117,6 +117,13 @@ export const ENGINE_FAULT_MUTATIONS: readonly EngineFault[] = [
     'bad_record_mac',
   ),
   fault(
+    'ignore-key-update-request',
+    'server (1.3): a KeyUpdate with update_requested is taken as update_not_requested: the server goes on sending application data under its old keys without a KeyUpdate of its own (RFC 8446 §4.6.3)',
+    ['1.3'],
+    ['t13.neg.keyupdate-values'],
+    'illegal_parameter',
+  ),
+  fault(
     'hrr-missing-key-share',
     'server (1.3): a ClientHello with supported_groups but without key_share is answered with a HelloRetryRequest instead of missing_extension (RFC 8446 §9.2)',
     ['1.3'],

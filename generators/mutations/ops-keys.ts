@@ -32,6 +32,7 @@ import { encodeRecord } from '../../wire/record';
 import { NamedGroup, SignatureScheme as SS, ExtensionType as X, cipherSuites } from '../../wire/registry';
 import { type HandshakeTypeName, type MessageType, VERSION_CODE } from '../../wire/vocabulary';
 import { type ClientSends, clientHooks, type Mutation, type ServerSends, serverHooks } from './model';
+import { KU_OLD_KEY } from './ops-keyupdate';
 import {
   type BaseEnv,
   type BaseName,
@@ -740,6 +741,7 @@ export const KEY_MUTATIONS: readonly Mutation[] = [
     versions: ['1.3'],
     rules: ['t13.ks.key-update', 'rec.t13.keyupdate-keys'],
     where: 'transcript',
+    keyUpdate: KU_OLD_KEY,
     bases: T13_ALL,
     apply: (env) => ({
       ...same(env),

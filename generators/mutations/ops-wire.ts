@@ -15,6 +15,7 @@ import { encodeRecord } from '../../wire/record';
 import { DOWNGRADE_TLS12, HRR_RANDOM, NamedGroup, ProtocolVersion, ExtensionType as X } from '../../wire/registry';
 import { type HandshakeTypeName, type MessageType, VERSION_CODE } from '../../wire/vocabulary';
 import type { Mutation } from './model';
+import { KU_BAD_VALUE, KU_IN_CLIENT_FLIGHT } from './ops-keyupdate';
 import {
   BASE_GROUPS,
   type BaseEnv,
@@ -555,13 +556,16 @@ export const WIRE_MUTATIONS: readonly Mutation[] = [
     T13_ALL,
     insertBefore(hs(S, 'end_of_early_data', Uint8Array.of(5, 0, 0, 0), true), 'finished', S, 1),
   ),
-  tx(
-    't13-keyupdate-in-client-flight',
-    'a KeyUpdate before the client Finished',
-    ['t13.order.client-flight'],
-    T13_ALL,
-    insertBefore(hs(C, 'key_update', Uint8Array.of(24, 0, 0, 1, 0), true), 'finished', C),
-  ),
+  {
+    ...tx(
+      't13-keyupdate-in-client-flight',
+      'a KeyUpdate before the client Finished',
+      ['t13.order.client-flight'],
+      T13_ALL,
+      insertBefore(hs(C, 'key_update', Uint8Array.of(24, 0, 0, 1, 0), true), 'finished', C),
+    ),
+    keyUpdate: KU_IN_CLIENT_FLIGHT,
+  },
   tx(
     't13-renegotiation-client-hello',
     'the client sends a second ClientHello after the handshake',
@@ -1035,11 +1039,14 @@ export const WIRE_MUTATIONS: readonly Mutation[] = [
     bases: T13_ALL,
     apply: (env) => ({ client: env.client, server: { ...env.server, ticketLifetime: 700000 } }),
   },
-  tx(
-    't13-keyupdate-bad-value',
-    'a KeyUpdate with request_update 2',
-    ['t13.neg.keyupdate-values'],
-    T13_ALL,
-    (E) => void E.push(hs(C, 'key_update', Uint8Array.of(24, 0, 0, 1, 2), true)),
-  ),
+  {
+    ...tx(
+      't13-keyupdate-bad-value',
+      'a KeyUpdate with request_update 2',
+      ['t13.neg.keyupdate-values'],
+      T13_ALL,
+      (E) => void E.push(hs(C, 'key_update', Uint8Array.of(24, 0, 0, 1, 2), true)),
+    ),
+    keyUpdate: KU_BAD_VALUE,
+  },
 ];

@@ -140,6 +140,20 @@ export const receiverDutyRules = [
     overrides: NEW('RFC 5246 §7.2', 'warning alerts during a TLS 1.2 handshake (test-ssl-death-alert, issue #20 R7)'),
   }),
   rule({
+    id: 't13.ku.update-accepted',
+    title:
+      'A TLS 1.3 endpoint takes a valid KeyUpdate after the handshake (update_not_requested or update_requested, any number in a row, split over records), moves its receiving keys on and goes on with the connection.',
+    rfc: 'RFC 8446 §4.6.3',
+    versions: ['1.3'],
+    group: 'record',
+    // RFC 8446 §4.6.3: "The KeyUpdate handshake message is used to indicate that the sender is updating its sending
+    // cryptographic keys. This message can be sent by either peer after it has sent a Finished message." and "Upon
+    // receiving a KeyUpdate, the receiver MUST update its receiving keys." Nothing limits their number; whether an
+    // update_requested one is answered first is t13.neg.keyupdate-values (judged over the transcript).
+    live: { scope: { kind: 'declared' }, expects: 'complete', judges: 'outcome' },
+    overrides: NEW('RFC 8446 §4.6.3', 'valid KeyUpdates after the handshake (test-tls13-keyupdate, the keyupdate family)'),
+  }),
+  rule({
     id: 'alert.error-received-closes',
     title:
       'A peer that receives a fatal alert (in TLS 1.3 any error alert: every alert but close_notify and user_canceled, an unknown one too, whatever its level) closes the connection and goes no further.',

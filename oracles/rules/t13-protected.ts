@@ -175,6 +175,8 @@ export const t13ProtectedRules = [
     check(ctx) {
       const kus = ctx.steps.filter((s) => s.sym === 'key_update');
       if (!kus.length) return notApplicable('No KeyUpdate.');
+      /** update_requested KeyUpdates after which the transcript shows neither the peer's data nor its KeyUpdate. */
+      const unanswered: number[] = [];
       for (const s of kus) {
         const b = bodyOf(s.m);
         if (b?.type !== 'key_update') return inconclusive('KeyUpdate is not decoded.', { message: s.m.index });
@@ -185,6 +187,10 @@ export const t13ProtectedRules = [
             actual: `${b.requestUpdate}`,
           });
         if (b.requestUpdate === 1) {
+          // the transcript order stands for the peer's order of sending: data it had in flight when it read the request
+          // (RFC 8446 §4.6.3: "implementations may receive an arbitrary number of messages between sending a KeyUpdate
+          // with request_update set to "update_requested" and receiving the peer's KeyUpdate") would read as unanswered;
+          // live conversations send the request only once the peer has been silent (fuzz/exchange.ts afterHandshake)
           const peer = s.dir === 'C->S' ? 'S->C' : 'C->S';
           const next = ctx.t.messages.find(
             (m) => m.dir === peer && m.index > s.m.index && (m.kind === 'application_data' || m.type === 'key_update'),
@@ -195,8 +201,15 @@ export const t13ProtectedRules = [
               expected: `${peer} key_update`,
               actual: 'application_data',
             });
+          if (!next) unanswered.push(s.m.index);
         }
       }
+      // a peer that sent nothing after the request (e.g. a server that never answers data) showed neither duty
+      if (unanswered.length)
+        return inconclusive(
+          `KeyUpdate values are valid, but after the update_requested KeyUpdate @${unanswered[0]} the peer sent neither application data nor a KeyUpdate: whether it answers before its next data is not shown.`,
+          { message: unanswered[0]! },
+        );
       return pass('KeyUpdate values are valid.');
     },
   }),

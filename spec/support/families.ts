@@ -1,6 +1,6 @@
 /**
  * The conversation families of issue #14 (ops-hello.ts, ops-records.ts, ops-closure.ts, ops-cv.ts, ops-kex.ts,
- * ops-client-target.ts, ops-renegotiation.ts): spec/families-stacks.spec.ts and spec/self-fuzz.spec.ts run them against real stacks and our
+ * ops-client-target.ts, ops-renegotiation.ts, ops-keyupdate.ts and the mutations declared `keyUpdate`): spec/families-stacks.spec.ts and spec/self-fuzz.spec.ts run them against real stacks and our
  * engine. Specs that pin what a run of a given size covers (the faulty target's run count, the known findings of a
  * seeded run) run the catalogue without them: `EARLIER_MUTATIONS`.
  */
@@ -22,6 +22,8 @@ export const FAMILY_MUTATIONS: ReadonlySet<string> = new Set(
     ...KEX_MUTATIONS,
     ...CLIENT_TARGET_MUTATIONS,
     ...RENEGOTIATION_MUTATIONS,
+    // the KeyUpdate family (fuzz/families.ts keyupdate): the mutations declared live there
+    ...MUTATIONS.filter((m) => m.keyUpdate !== undefined),
   ].map((m) => m.name),
 );
 
