@@ -32,6 +32,7 @@ export const FAULT_IDS = [
   'null-suite-no-common',
   'accept-tls12-from-t13-only',
   'accept-renegotiation-without-ri',
+  'accept-etm-downgrade',
 ] as const;
 
 export type Fault = (typeof FAULT_IDS)[number];
@@ -113,6 +114,10 @@ export const FAULTS: Readonly<Record<Fault, FaultInfo>> = {
   'accept-tls12-from-t13-only': {
     id: 'accept-tls12-from-t13-only',
     sides: ['client'],
+  },
+  'accept-etm-downgrade': {
+    id: 'accept-etm-downgrade',
+    sides: ['server'],
   },
   'accept-renegotiation-without-ri': {
     id: 'accept-renegotiation-without-ri',

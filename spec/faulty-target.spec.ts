@@ -232,6 +232,12 @@ const EXPECTED: Record<ServerFault, { verdict: Verdict; rule: string; shrunk: Co
     rule: 'ext.reneg.secure',
     shrunk: { kind: 'reneg', op: 't12-reneg-client-no-ri', cfg: CFG0 },
   },
+  // the renegotiation family: a connection with encrypt-then-MAC renegotiated without encrypt_then_mac (CBC suites only)
+  'accept-etm-downgrade': {
+    verdict: 'accepted-invalid',
+    rule: 'ext.etm.no-downgrade',
+    shrunk: { kind: 'reneg', op: 't12-reneg-client-drops-etm', cfg: CFG0 },
+  },
   // any TLS 1.3 conversation where the server aborts after its Finished shows it
   'alert-handshake-keys': {
     verdict: 'flagged',

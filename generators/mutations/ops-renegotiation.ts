@@ -6,10 +6,11 @@
  * Live, they run in the renegotiation family (`renegotiates`): the first handshake completes, then the renegotiation.
  */
 import type { EngineHooks } from '../../engine/hooks';
+import { CipherSuite12 } from '../../engine/suites';
 import { bothHooks, readHello, sendHello } from '../../engine/renegotiation-hooks';
 import type { RuleId } from '../../oracles/catalogue';
 import { decodeHandshake, encodeBody } from '../../wire/handshake';
-import { SCSV, ExtensionType as X } from '../../wire/registry';
+import { SCSV, ExtensionType as X, cipherSuites } from '../../wire/registry';
 import { VERSION_CODE } from '../../wire/vocabulary';
 import type { ClientSends, Mutation, ServerSends } from './model';
 import type { BaseEnv, BaseName } from './support';
@@ -72,6 +73,33 @@ const serverHello13 = (): EngineHooks => ({
   },
 });
 
+/** The engine's TLS 1.2 CBC suites (GenericBlockCipher: where encrypt-then-MAC applies, RFC 7366 §3). */
+const CBC12: readonly number[] = Object.values(CipherSuite12).filter((c) => cipherSuites.get(c)?.cipher.endsWith('_CBC'));
+
+/**
+ * Drops encrypt_then_mac from the renegotiating ClientHello (its suites CBC only, as the client is configured), once
+ * the initial ServerHello took it with a CBC suite: the renegotiation can then only downgrade encrypt-then-MAC to
+ * MAC-then-encrypt (RFC 7366 §3.1). Without encrypt-then-MAC in the first handshake it changes nothing (does not fire).
+ */
+const dropEtmInRenegotiation = (): EngineHooks => {
+  let etm = false;
+  return {
+    beforeProcess(msg) {
+      if (msg.type !== 'server_hello' || msg.handshake) return undefined;
+      const b = decodeHandshake(msg.raw, { version: VERSION_CODE['1.2'] }).message.body;
+      if (b.type === 'server_hello')
+        etm = CBC12.includes(b.cipherSuite) && (b.extensions ?? []).some((e) => e.type === X.encrypt_then_mac);
+      return undefined;
+    },
+    beforeSend(msg) {
+      if (msg.type !== 'client_hello' || !msg.handshake || !etm) return undefined;
+      const b = decodeHandshake(msg.raw, { version: VERSION_CODE['1.2'] }).message.body;
+      if (b.type !== 'client_hello') return undefined;
+      return [encodeBody({ ...b, extensions: (b.extensions ?? []).filter((e) => e.type !== X.encrypt_then_mac) })];
+    },
+  };
+};
+
 const withoutScsv = (_ri: Uint8Array | undefined, suites?: number[]) => ({
   suites: (suites ?? []).filter((x) => x !== SCSV.TLS_EMPTY_RENEGOTIATION_INFO_SCSV),
 });
@@ -130,6 +158,21 @@ export const RENEGOTIATION_MUTATIONS: readonly Mutation[] = [
     // unsupported_extension), which the client may answer instead of protocol_version
     reactionRules: ['ext.only-if-offered'],
     ...renegotiating('server-sends', 'client', serverHello13),
+  } as Mutation,
+  {
+    ...common(
+      't12-reneg-client-drops-etm',
+      'the connection negotiated encrypt-then-MAC (CBC suites only offered); the renegotiating ClientHello drops encrypt_then_mac',
+      ['ext.etm.no-downgrade'],
+    ),
+    // tlsfuzzer's test-encrypt-then-mac-renegotiation upgrades (allowed: RFC 7366 §3.1 Table 1); the downgrade is the error
+    bases: ['t12-ecdhe-rsa-cbc-mutual'],
+    ...renegotiating('client-sends', 'client', dropEtmInRenegotiation),
+    // the first handshake must take encrypt-then-MAC: CBC suites only, encrypt_then_mac offered
+    mutate: (env: BaseEnv) => ({
+      config: { ...env.client, renegotiation: 'legacy', cipherSuites: [...CBC12], encryptThenMac: true },
+      hooks: dropEtmInRenegotiation(),
+    }),
   } as Mutation,
   {
     // A client without RFC 5746 on the wire (no renegotiation_info in its first ClientHello, breaking §3.4), so
