@@ -10,7 +10,7 @@ import { CipherSuite12 } from '../../engine/suites';
 import { bothHooks, readHello, sendHello } from '../../engine/renegotiation-hooks';
 import type { RuleId } from '../../oracles/catalogue';
 import { decodeHandshake, encodeBody } from '../../wire/handshake';
-import { SCSV, ExtensionType as X, cipherSuites } from '../../wire/registry';
+import { ContentType as CT, SCSV, ExtensionType as X, cipherSuites } from '../../wire/registry';
 import { VERSION_CODE } from '../../wire/vocabulary';
 import type { ClientSends, Mutation, ServerSends } from './model';
 import type { BaseEnv, BaseName } from './support';
@@ -100,6 +100,43 @@ const dropEtmInRenegotiation = (): EngineHooks => {
   };
 };
 
+/** The application data our client weaves into its renegotiation (plain text a server may echo or ignore). */
+const WOVEN = new TextEncoder().encode('tlsprop: application data inside the renegotiation\n');
+
+/**
+ * Application data woven into our client's renegotiation, before its ChangeCipherSpec (RFC 5246 §6.2.1: "Recipients
+ * MUST receive and process interleaved application layer traffic during handshakes subsequent to the first one on a
+ * connection"): a record of it under the current keys ahead of each renegotiation message after the ClientHello up to
+ * the ChangeCipherSpec (tlsfuzzer's test-interleaved-application-data-in-renegotiation, test-openssl-3712). With
+ * `split`, each renegotiation handshake message before the ChangeCipherSpec (the ClientHello too) goes in two records
+ * with a record of application data between them (test-interleaved-application-data-and-fragmented-handshakes-in-
+ * renegotiation). The Finished, after our ChangeCipherSpec, is left alone: data there is out of order.
+ */
+const weaveAppData = (split: boolean): EngineHooks => {
+  // the message about to be framed is one of the renegotiation's, before our ChangeCipherSpec
+  let splitNext = false;
+  return {
+    async beforeSend(msg) {
+      const inReneg = (msg.handshake ?? 0) > 0 && msg.type !== 'finished';
+      splitNext = split && inReneg && msg.kind === 'handshake' && msg.raw.length > 1;
+      if (split || !inReneg || msg.type === 'client_hello' || !msg.sendRecord) return undefined;
+      if (msg.kind !== 'handshake' && msg.kind !== 'change_cipher_spec') return undefined;
+      await msg.sendRecord(CT.application_data, WOVEN);
+      return [msg.raw];
+    },
+    beforeFrame(f) {
+      if (!splitNext || f.contentType !== CT.handshake) return undefined;
+      splitNext = false;
+      const at = Math.ceil(f.content.length / 2);
+      return [
+        { contentType: CT.handshake, fragment: f.content.subarray(0, at) },
+        { contentType: CT.application_data, fragment: WOVEN },
+        { contentType: CT.handshake, fragment: f.content.subarray(at) },
+      ];
+    },
+  };
+};
+
 const withoutScsv = (_ri: Uint8Array | undefined, suites?: number[]) => ({
   suites: (suites ?? []).filter((x) => x !== SCSV.TLS_EMPTY_RENEGOTIATION_INFO_SCSV),
 });
@@ -173,6 +210,25 @@ export const RENEGOTIATION_MUTATIONS: readonly Mutation[] = [
       config: { ...env.client, renegotiation: 'legacy', cipherSuites: [...CBC12], encryptThenMac: true },
       hooks: dropEtmInRenegotiation(),
     }),
+  } as Mutation,
+  {
+    ...common(
+      't12-reneg-client-appdata-interleaved',
+      'our client sends application data ahead of each of its renegotiation messages after the ClientHello, up to its ChangeCipherSpec',
+      ['rec.t12.appdata-in-renegotiation'],
+    ),
+    // valid input judged live only (the peer must complete the renegotiation, or decline it)
+    bases: [],
+    ...renegotiating('client-sends', 'client', () => weaveAppData(false)),
+  } as Mutation,
+  {
+    ...common(
+      't12-reneg-client-fragmented-interleaved',
+      'each renegotiation handshake message of our client before its ChangeCipherSpec in two records, with a record of application data between them',
+      ['rec.t12.appdata-in-renegotiation', 'rec.hs-fragmentation'],
+    ),
+    bases: [],
+    ...renegotiating('client-sends', 'client', () => weaveAppData(true)),
   } as Mutation,
   {
     // A client without RFC 5746 on the wire (no renegotiation_info in its first ClientHello, breaking §3.4), so
