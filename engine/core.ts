@@ -959,6 +959,14 @@ export abstract class Endpoint {
       case ContentType.application_data:
         if (!this.connected && !this.earlyDataIn(content.length))
           throw failure('unexpected_message', `application data in state ${this.state}`);
+        // RFC 5246 §7.4.9: "A Finished message is always sent immediately after a change cipher spec message": in a
+        // renegotiation, application data may come until the peer's ChangeCipherSpec (§6.2.1), not between it and its
+        // Finished.
+        if (this.renegotiating && this.state === 'WAIT_FINISHED' && this.version === TLS12)
+          throw failure(
+            'unexpected_message',
+            'application data between the ChangeCipherSpec and the Finished of a renegotiation',
+          );
         this.appIn.push(content);
         return;
       default:

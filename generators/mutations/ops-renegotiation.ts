@@ -231,6 +231,20 @@ export const RENEGOTIATION_MUTATIONS: readonly Mutation[] = [
     ...renegotiating('client-sends', 'client', () => weaveAppData(true)),
   } as Mutation,
   {
+    ...common(
+      't12-reneg-client-appdata-before-finished',
+      'our client sends application data under the renegotiated keys between its ChangeCipherSpec and its Finished',
+      ['t12.order.finished-first-protected'],
+    ),
+    ...renegotiating('client-sends', 'client', () => ({
+      async beforeSend(msg) {
+        if (msg.type !== 'finished' || !msg.handshake || !msg.sendRecord) return undefined;
+        await msg.sendRecord(CT.application_data, WOVEN);
+        return [msg.raw];
+      },
+    })),
+  } as Mutation,
+  {
     // A client without RFC 5746 on the wire (no renegotiation_info in its first ClientHello, breaking §3.4), so
     // neither side sets secure_renegotiation; the server goes on with the renegotiating ClientHello although it
     // carries the SCSV (§4.4: it must abort; it is made to read it without) and answers with a renegotiation_info
