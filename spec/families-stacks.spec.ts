@@ -186,6 +186,11 @@ const RENEG_SHARED = (fragmentedAlert: string): Finding[] => [
   { key: 'wrong-alert: t12-reneg-client-appdata-interleaved 1.2 -> unexpected_message', rfc: APPDATA_RENEG },
   { key: `wrong-alert: t12-reneg-client-fragmented-interleaved 1.2 -> ${fragmentedAlert}`, rfc: APPDATA_RENEG },
 ];
+/** A server that declines renegotiation but refuses data between the two records of the renegotiating ClientHello. */
+const APPDATA_IN_RENEG_HELLO: Finding = {
+  key: 'wrong-alert: t12-reneg-client-fragmented-interleaved 1.2 -> unexpected_message',
+  rfc: `${APPDATA_RENEG.replace(/ \(application data .*\)$/, '')} (it declines renegotiation, but refuses the data between the two records of the renegotiating ClientHello before it gets to decline)`,
+};
 const RENEG_SCSV =
   'RFC 5746 §3.7: "When a ClientHello is received, the server MUST verify that it does not contain the TLS_EMPTY_RENEGOTIATION_INFO_SCSV SCSV. If the SCSV is present, the server MUST abort the handshake." (gnutls-serv 3.7 renegotiates with it: GnuTLS issue #828)';
 const FATAL_CLOSES =
@@ -280,6 +285,7 @@ const SERVERS: Readonly<Record<string, readonly Finding[]>> = {
     { key: 'accepted-invalid: ch-alpn-list-length-minus-one 1.3 -> -', rfc: ALPN_SYNTAX },
   ],
   botan: [
+    APPDATA_IN_RENEG_HELLO,
     // a silent close where TLS 1.2 demands an alert: livejudge names it no-alert (alert.t12.must-send), not wrong-alert
     { key: 'no-alert: empty-handshake-record-first 1.2 -> -', rfc: TLS12_ALERT },
     { key: 'wrong-alert: appdata-inside-client-hello 1.2 -> decode_error', rfc: UNEXPECTED_TYPE },
@@ -304,6 +310,7 @@ const SERVERS: Readonly<Record<string, readonly Finding[]>> = {
   mosquitto: [
     // the broker's OpenSSL: the same findings, each of which may come as a reset instead (RESETS_RACY)
     ...OPENSSL_COMMON.map((f) => ({ ...f, racy: true })),
+    { ...APPDATA_IN_RENEG_HELLO, racy: true },
     { key: 'reset: t12-unknown-fatal-alert 1.2 -> -', rfc: JUDGE_RESET, racy: true },
     { key: 'reset: t13-unknown-warning-alert 1.3 -> -', rfc: JUDGE_RESET, racy: true },
     { key: 'reset: t13-warning-level-error-alert 1.3 -> -', rfc: JUDGE_RESET, racy: true },
