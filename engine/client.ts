@@ -1023,6 +1023,7 @@ export class TlsClient extends Endpoint {
     const isCbc = suite.cipher === 'AES_128_CBC' || suite.cipher === 'AES_256_CBC';
     this.etm = extensionBody(sh.extensions, ExtensionType.encrypt_then_mac, 'empty') !== undefined;
     if (this.etm && !isCbc) throw failure('illegal_parameter', 'encrypt_then_mac selected with an AEAD suite');
+    this.checkEtmDowngrade(suite, this.etm);
     this.readAlpn(sh.extensions);
     this.readMfl(sh.extensions);
     this.readRecordLimit(sh.extensions);

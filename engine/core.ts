@@ -371,6 +371,12 @@ export abstract class Endpoint {
    */
   protected secureRenegotiation = false;
   /**
+   * RFC 7366 §3.1: a handshake of this connection negotiated encrypt-then-MAC (a CBC suite with encrypt_then_mac). The
+   * state outlives handshakes with AEAD suites ("these rules apply across potentially many rehandshakes"), and no later
+   * renegotiation may end in MAC-then-encrypt (checkEtmDowngrade).
+   */
+  protected etmEstablished = false;
+  /**
    * RFC 5746 §3.1 client_verify_data / server_verify_data: the verify_data of the last TLS 1.2 Finished each side sent
    * (set as each Finished is sent or checked; a renegotiation's hellos read them before its own Finished replace them).
    */
@@ -547,6 +553,21 @@ export abstract class Endpoint {
     return digest(this.p, 'SHA-256', concatBytes([given, Uint8Array.of(this.handshakeIndex)]));
   }
 
+  /**
+   * RFC 7366 §3.1: "implementations MUST NOT renegotiate a downgrade from encrypt-then-MAC to MAC-then-encrypt" (the
+   * table's "Error"; the RFC names no alert: handshake_failure, RFC 5246 §7.2.2 "unable to negotiate an acceptable set
+   * of security parameters given the options available"). A renegotiation that selects a CBC suite without
+   * encrypt_then_mac on a connection that had encrypt-then-MAC is refused. `allow`: the faulty server's
+   * accept-etm-downgrade.
+   */
+  protected checkEtmDowngrade(suite: CipherSuiteInfo, etm: boolean, allow = false): void {
+    if (!this.renegotiating || !this.etmEstablished || etm || !suite.cipher.endsWith('_CBC') || allow) return;
+    throw failure(
+      'handshake_failure',
+      `the renegotiation selects ${suite.name} without encrypt_then_mac on a connection that negotiated encrypt-then-MAC (RFC 7366 §3.1)`,
+    );
+  }
+
   /** A renegotiation the peer refused (no_renegotiation warning): the connection goes on with the current session. */
   protected abandonRenegotiation(): void {
     this.renegotiating = false;
@@ -635,6 +656,7 @@ export abstract class Endpoint {
   }
 
   protected complete(session: SessionInfo): void {
+    if (this.etm) this.etmEstablished = true;
     if (this.renegotiating) this.renegotiationsDone++;
     this.renegotiating = false;
     this.state = 'CONNECTED';
@@ -938,6 +960,14 @@ export abstract class Endpoint {
       case ContentType.application_data:
         if (!this.connected && !this.earlyDataIn(content.length))
           throw failure('unexpected_message', `application data in state ${this.state}`);
+        // RFC 5246 §7.4.9: "A Finished message is always sent immediately after a change cipher spec message": in a
+        // renegotiation, application data may come until the peer's ChangeCipherSpec (§6.2.1), not between it and its
+        // Finished.
+        if (this.renegotiating && this.state === 'WAIT_FINISHED' && this.version === TLS12)
+          throw failure(
+            'unexpected_message',
+            'application data between the ChangeCipherSpec and the Finished of a renegotiation',
+          );
         this.appIn.push(content);
         return;
       default:

@@ -8,7 +8,7 @@
 import { nodeProvider } from '../crypto';
 import { encodeRecord } from '../wire/record';
 import { AlertDescription, ExtensionType, NamedGroup, SignatureScheme as SS } from '../wire/registry';
-import { encodeHandshake, decodeHandshake } from '../wire/handshake';
+import { encodeBody, encodeHandshake, decodeHandshake } from '../wire/handshake';
 import { allRules } from '../oracles/catalogue';
 import { checkTranscript } from '../oracles/evaluate';
 import {
@@ -621,6 +621,38 @@ describe('accept-renegotiation-without-ri (TLS 1.2 server)', () => {
     expect(await violated(faulty)).toEqual(expect.arrayContaining(faultRules('accept-renegotiation-without-ri', '1.2')));
     // a renegotiation with renegotiation_info goes as before
     const valid = await runInMemory(c, { ...s, faults: ['accept-renegotiation-without-ri'] }, {}, { renegotiations: ['client'] });
+    expect(valid.server.renegotiations).toBe(1);
+  });
+});
+
+describe('accept-etm-downgrade (TLS 1.2 server)', () => {
+  it('an encrypt-then-MAC connection renegotiated without encrypt_then_mac: handshake_failure when healthy, MAC-then-encrypt with the fault', async () => {
+    const cbc = [CS12.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256];
+    const c = client('1.2', { renegotiation: 'legacy', cipherSuites: cbc });
+    const s = server('1.2', { renegotiation: 'secure' });
+    // the renegotiating ClientHello only: the first handshake takes encrypt-then-MAC
+    const noEtm: EngineHooks = {
+      beforeSend(msg) {
+        if (msg.type !== 'client_hello' || !msg.handshake) return undefined;
+        const b = decodeHandshake(msg.raw, { version: 0x0303 }).message.body;
+        if (b.type !== 'client_hello') return undefined;
+        return [encodeBody({ ...b, extensions: (b.extensions ?? []).filter((e) => e.type !== ExtensionType.encrypt_then_mac) })];
+      },
+    };
+    const healthy = await runInMemory(c, s, { client: noEtm }, { renegotiations: ['client'] });
+    expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription[engineFault('accept-etm-downgrade').healthyAlert]);
+    expect(healthy.server.renegotiations).toBe(0);
+    const faulty = await runInMemory(
+      c,
+      { ...s, faults: ['accept-etm-downgrade'] },
+      { client: noEtm },
+      { renegotiations: ['client'] },
+    );
+    // the faulty server answers with MAC-then-encrypt; our (healthy) client refuses the downgrade itself
+    expect(alertOf(faulty.clientOutcome)).toBe(AlertDescription.handshake_failure);
+    expect(await violated(faulty)).toEqual(expect.arrayContaining(faultRules('accept-etm-downgrade', '1.2')));
+    // a renegotiation that keeps encrypt_then_mac goes as before
+    const valid = await runInMemory(c, { ...s, faults: ['accept-etm-downgrade'] }, {}, { renegotiations: ['client'] });
     expect(valid.server.renegotiations).toBe(1);
   });
 });

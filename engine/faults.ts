@@ -33,6 +33,7 @@ export const FAULT_IDS = [
   'accept-tls12-from-t13-only',
   'accept-renegotiation-without-ri',
   'ignore-key-update-request',
+  'accept-etm-downgrade',
 ] as const;
 
 export type Fault = (typeof FAULT_IDS)[number];
@@ -114,6 +115,10 @@ export const FAULTS: Readonly<Record<Fault, FaultInfo>> = {
   'accept-tls12-from-t13-only': {
     id: 'accept-tls12-from-t13-only',
     sides: ['client'],
+  },
+  'accept-etm-downgrade': {
+    id: 'accept-etm-downgrade',
+    sides: ['server'],
   },
   'accept-renegotiation-without-ri': {
     id: 'accept-renegotiation-without-ri',

@@ -8,7 +8,7 @@ import { lookupKeyLog, nodeProvider, parseKeyLog } from '../crypto';
 import type { Transcript } from '../transcript/model';
 import { extensionBody } from '../wire/extensions';
 import { decodeHandshake, encodeBody } from '../wire/handshake';
-import { AlertDescription, ExtensionType, SCSV } from '../wire/registry';
+import { AlertDescription, ContentType, ExtensionType, SCSV } from '../wire/registry';
 import { VERSION_CODE } from '../wire/vocabulary';
 import type { ClientConfig, RenegotiationPolicy, ServerConfig } from './config';
 import { SERVER_NAME, type TestPki, testPki } from './fixtures';
@@ -287,5 +287,59 @@ describe('RFC 5746 checks of the renegotiation hellos', () => {
     };
     const r2 = await runInMemory(c, s, { server: sh13 }, { renegotiations: ['client'] });
     expect(r2.clientOutcome).toMatchObject({ kind: 'alert_sent', alert: { description: AlertDescription.protocol_version } });
+  });
+
+  /** A hook that leaves encrypt_then_mac out of the `type` hellos of one handshake (0: the initial one, 1: the renegotiation). */
+  const withoutEtm = (type: 'client_hello' | 'server_hello', handshake: number): EngineHooks => ({
+    beforeSend(msg) {
+      if (msg.type !== type || (msg.handshake ?? 0) !== handshake) return undefined;
+      const b = decodeHandshake(msg.raw, { version: V12 }).message.body;
+      if (b.type !== 'client_hello' && b.type !== 'server_hello') return undefined;
+      return [encodeBody({ ...b, extensions: (b.extensions ?? []).filter((e) => e.type !== ExtensionType.encrypt_then_mac) })];
+    },
+  });
+  const etmIn = (t: Transcript) =>
+    t.messages
+      .filter((m) => m.decoded?.body.type === 'server_hello')
+      .map((m) => {
+        const b = m.decoded!.body;
+        return b.type === 'server_hello' && (b.extensions ?? []).some((e) => e.type === ExtensionType.encrypt_then_mac);
+      });
+
+  it('RFC 7366 §3.1: no downgrade from encrypt-then-MAC (either side refuses with handshake_failure); an upgrade goes', async () => {
+    const [c, s] = configs('secure', 'secure');
+    // the renegotiating ClientHello drops encrypt_then_mac (CBC suite only): the server refuses
+    const noEtmCh = await runInMemory(c, s, { client: withoutEtm('client_hello', 1) }, { renegotiations: ['client'] });
+    expect(noEtmCh.serverOutcome).toMatchObject({
+      kind: 'alert_sent',
+      alert: { description: AlertDescription.handshake_failure },
+    });
+    // the renegotiating ServerHello drops it although the client offered it: the client refuses
+    const noEtmSh = await runInMemory(c, s, { server: withoutEtm('server_hello', 1) }, { renegotiations: ['client'] });
+    expect(noEtmSh.clientOutcome).toMatchObject({
+      kind: 'alert_sent',
+      alert: { description: AlertDescription.handshake_failure },
+    });
+    // MAC-then-encrypt first, encrypt-then-MAC in the renegotiation: "Upgrade to Encrypt-then-MAC" (Table 1)
+    const up = await runInMemory(c, s, { client: withoutEtm('client_hello', 0) }, { renegotiations: ['client'] });
+    expect(up.server.renegotiations).toBe(1);
+    expect(etmIn(up.transcript)).toEqual([false, true]);
+  });
+
+  it('RFC 5246 §6.2.1: application data woven into a renegotiation before the ChangeCipherSpec is read; between it and the Finished it is unexpected_message', async () => {
+    const [c, s] = configs('secure', 'secure');
+    const dataBefore = (type: string): EngineHooks => ({
+      async beforeSend(msg) {
+        if (msg.type !== type || !msg.handshake || !msg.sendRecord) return undefined;
+        await msg.sendRecord(ContentType.application_data, new TextEncoder().encode('woven'));
+        return undefined;
+      },
+    });
+    for (const type of ['client_key_exchange', 'change_cipher_spec']) {
+      const r = await runInMemory(c, s, { client: dataBefore(type) }, { renegotiations: ['client'] });
+      expect({ type, renegotiations: r.server.renegotiations }).toEqual({ type, renegotiations: 1 });
+    }
+    const late = await runInMemory(c, s, { client: dataBefore('finished') }, { renegotiations: ['client'] });
+    expect(late.serverOutcome).toMatchObject({ kind: 'alert_sent', alert: { description: AlertDescription.unexpected_message } });
   });
 });

@@ -619,6 +619,7 @@ export class TlsServer extends Endpoint {
     const isCbc = suite.cipher === 'AES_128_CBC' || suite.cipher === 'AES_256_CBC';
     this.etm =
       isCbc && (this.config.encryptThenMac ?? true) && findExtension(ch.extensions, ExtensionType.encrypt_then_mac) !== undefined;
+    this.checkEtmDowngrade(suite, this.etm, this.faulty('accept-etm-downgrade'));
     const exts: Extension[] = [];
     // RFC 5746 §3.6: an empty renegotiation_info in the initial ServerHello when the client signalled it; §3.7: "The
     // server MUST include a "renegotiation_info" extension containing the saved client_verify_data and

@@ -253,6 +253,13 @@ const EXPECTED: Record<ServerFault, { verdict: Verdict; rule: string; shrunk: Co
       { kind: 'keyupdate', op: 't13-keyupdate-fragmented', cfg: CFG0 },
     ],
   },
+  // the renegotiation family: a connection with encrypt-then-MAC renegotiated without encrypt_then_mac (CBC suites only);
+  // the target's MAC-then-encrypt ServerHello is its own violation, which our client refuses (RFC 7366 §3.1 binds it too)
+  'accept-etm-downgrade': {
+    verdict: 'flagged',
+    rule: 'ext.etm.no-downgrade',
+    shrunk: { kind: 'reneg', op: 't12-reneg-client-drops-etm', cfg: CFG0 },
+  },
   // any TLS 1.3 conversation where the server aborts after its Finished shows it
   'alert-handshake-keys': {
     verdict: 'flagged',

@@ -244,6 +244,8 @@ const NOT_LEARNABLE: Readonly<Partial<Record<Fault, string>>> = {
     'a client chain out of its validity window needs a third chain for our mapper; the same check as accept-any-client-cert (learned above with certificate(untrusted)), left to the fuzzer and the certificate specs',
   'accept-tls12-from-t13-only':
     "a TLS 1.2 ServerHello sent to a client that offered only TLS 1.3 is no input of the mapper's alphabet (its server_hello answers with a version the client offered); the live fuzzer's t13-only-client-gets-tls12 conversation finds the fault (spec/faulty-clients.spec.ts)",
+  'accept-etm-downgrade':
+    "the mapper's renegotiating client_hello makes the first handshake's offer (encrypt_then_mac included, learn/alphabet.ts), so a renegotiation that drops it is no input here; the live fuzzer's renegotiation family finds the fault (spec/faulty-target.spec.ts)",
   'accept-renegotiation-without-ri':
     "the mapper's renegotiating client_hello always carries the RFC 5746 verify_data (learn/alphabet.ts), so a renegotiation without renegotiation_info is no input here; the live fuzzer's renegotiation family finds the fault (spec/faulty-target.spec.ts)",
   'accept-wrongly-signed-client-cert':

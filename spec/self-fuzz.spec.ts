@@ -400,16 +400,56 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
         await server.close();
       }
       const reneg = r.results.filter((x) => x.conversation.kind === 'reneg');
-      // the valid renegotiation and each mutation ran (none skipped: each renegotiated on a secure connection)
-      expect(new Set(reneg.map((x) => x.conversation.subject ?? 'valid'))).toEqual(new Set(['valid', ...names]));
-      expect(r.skipped).toEqual([]);
-      // a server that renegotiates completes the valid one and refuses each mutation with handshake_failure; one that
-      // refuses renegotiation declines each with the warning no_renegotiation (RFC 5246 §7.2.2)
-      const valid = reneg.find((x) => x.conversation.subject === undefined)!;
-      expect(valid.run.detail).toMatch(renegotiation === 'secure' ? /handshake completed/ : /declined the renegotiation/);
-      for (const x of reneg.filter((y) => y.conversation.subject !== undefined))
-        if (renegotiation === 'secure') expect(x.alert).toBe('handshake_failure');
-        else expect(x.run.detail).toMatch(/declined the renegotiation with the warning no_renegotiation/);
+      // the valid renegotiation and each mutation ran (each renegotiated on a secure connection), but for one whose
+      // input comes after the ClientHello a server that declines never gets: it did not fire, and proves nothing
+      const unfired =
+        renegotiation === 'refuse' ? ['t12-reneg-client-appdata-interleaved', 't12-reneg-client-appdata-before-finished'] : [];
+      expect(new Set(reneg.map((x) => x.conversation.subject ?? 'valid'))).toEqual(
+        new Set(['valid', ...names.filter((n) => !unfired.includes(n))]),
+      );
+      expect(r.skipped.map((x) => x.replace(/^\d+ renegotiation (\S+) .*: (.*)$/, '$1: $2'))).toEqual(
+        unfired.map((n) => `${n}: mutation did not fire`),
+      );
+      // a server that renegotiates completes the valid one and those of valid input (application data woven into the
+      // renegotiation, RFC 5246 §6.2.1) and refuses each other mutation with its rules' strictest alert; one that refuses
+      // renegotiation declines each with the warning no_renegotiation (RFC 5246 §7.2.2)
+      const completes = (x: (typeof reneg)[number]) => x.conversation.expect.kind === 'complete';
+      expect(reneg.filter(completes).map((x) => x.conversation.subject ?? 'valid')).toEqual(
+        expect.arrayContaining(
+          ['valid', 't12-reneg-client-appdata-interleaved', 't12-reneg-client-fragmented-interleaved'].filter(
+            (n) => !unfired.includes(n),
+          ),
+        ),
+      );
+      for (const x of reneg)
+        if (renegotiation === 'refuse')
+          expect(x.run.detail).toMatch(/declined the renegotiation with the warning no_renegotiation/);
+        else if (completes(x)) expect(x.run.detail).toMatch(/handshake completed/);
+        else {
+          // the strictest alert of its rules (handshake_failure for ext.reneg.secure and ext.etm.no-downgrade,
+          // unexpected_message for data between our ChangeCipherSpec and Finished)
+          const e = x.conversation.expect;
+          expect({ op: x.conversation.subject, alert: x.alert }).toEqual({
+            op: x.conversation.subject,
+            alert: e.kind === 'reject' ? e.alerts[0] : 'complete',
+          });
+        }
+      // the woven application data is on the wire where it was meant to be: between our renegotiating ClientHello and
+      // our second ChangeCipherSpec, and (split) inside the renegotiating ClientHello's two records
+      if (renegotiation === 'secure')
+        for (const op of ['t12-reneg-client-appdata-interleaved', 't12-reneg-client-fragmented-interleaved']) {
+          const ms = reneg.find((x) => x.conversation.subject === op)?.transcript?.messages.filter((m) => m.dir === 'C->S') ?? [];
+          const ch2 = ms.filter((m) => m.type === 'client_hello')[1];
+          const ccs2 = ms.filter((m) => m.type === 'change_cipher_spec')[1];
+          const woven = ms.filter(
+            (m) => m.kind === 'application_data' && m.index > (ch2?.index ?? 0) && m.index < (ccs2?.index ?? 0),
+          );
+          expect({ op, woven: woven.length > 0, split: (ch2?.records?.length ?? 0) > 1 }).toEqual({
+            op,
+            woven: true,
+            split: op === 't12-reneg-client-fragmented-interleaved',
+          });
+        }
       expect(findings(r.results)).toEqual([]);
     },
   );

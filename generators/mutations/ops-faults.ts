@@ -170,4 +170,12 @@ export const ENGINE_FAULT_MUTATIONS: readonly EngineFault[] = [
     ['ext.reneg.secure'],
     'handshake_failure',
   ),
+  fault(
+    'accept-etm-downgrade',
+    'server: on a connection that negotiated encrypt-then-MAC, a renegotiation that selects a CBC suite without encrypt_then_mac is completed (the RFC 7366 §3.1 check is skipped; the renegotiation family finds it)',
+    ['1.2'],
+    // RFC 7366 §3.1: "implementations MUST NOT renegotiate a downgrade from encrypt-then-MAC to MAC-then-encrypt"
+    ['ext.etm.no-downgrade'],
+    'handshake_failure',
+  ),
 ];

@@ -6,10 +6,11 @@
  * Live, they run in the renegotiation family (`renegotiates`): the first handshake completes, then the renegotiation.
  */
 import type { EngineHooks } from '../../engine/hooks';
+import { CipherSuite12 } from '../../engine/suites';
 import { bothHooks, readHello, sendHello } from '../../engine/renegotiation-hooks';
 import type { RuleId } from '../../oracles/catalogue';
 import { decodeHandshake, encodeBody } from '../../wire/handshake';
-import { SCSV, ExtensionType as X } from '../../wire/registry';
+import { ContentType as CT, SCSV, ExtensionType as X, cipherSuites } from '../../wire/registry';
 import { VERSION_CODE } from '../../wire/vocabulary';
 import type { ClientSends, Mutation, ServerSends } from './model';
 import type { BaseEnv, BaseName } from './support';
@@ -72,6 +73,70 @@ const serverHello13 = (): EngineHooks => ({
   },
 });
 
+/** The engine's TLS 1.2 CBC suites (GenericBlockCipher: where encrypt-then-MAC applies, RFC 7366 §3). */
+const CBC12: readonly number[] = Object.values(CipherSuite12).filter((c) => cipherSuites.get(c)?.cipher.endsWith('_CBC'));
+
+/**
+ * Drops encrypt_then_mac from the renegotiating ClientHello (its suites CBC only, as the client is configured), once
+ * the initial ServerHello took it with a CBC suite: the renegotiation can then only downgrade encrypt-then-MAC to
+ * MAC-then-encrypt (RFC 7366 §3.1). Without encrypt-then-MAC in the first handshake it changes nothing (does not fire).
+ */
+const dropEtmInRenegotiation = (): EngineHooks => {
+  let etm = false;
+  return {
+    beforeProcess(msg) {
+      if (msg.type !== 'server_hello' || msg.handshake) return undefined;
+      const b = decodeHandshake(msg.raw, { version: VERSION_CODE['1.2'] }).message.body;
+      if (b.type === 'server_hello')
+        etm = CBC12.includes(b.cipherSuite) && (b.extensions ?? []).some((e) => e.type === X.encrypt_then_mac);
+      return undefined;
+    },
+    beforeSend(msg) {
+      if (msg.type !== 'client_hello' || !msg.handshake || !etm) return undefined;
+      const b = decodeHandshake(msg.raw, { version: VERSION_CODE['1.2'] }).message.body;
+      if (b.type !== 'client_hello') return undefined;
+      return [encodeBody({ ...b, extensions: (b.extensions ?? []).filter((e) => e.type !== X.encrypt_then_mac) })];
+    },
+  };
+};
+
+/** The application data our client weaves into its renegotiation (plain text a server may echo or ignore). */
+const WOVEN = new TextEncoder().encode('tlsprop: application data inside the renegotiation\n');
+
+/**
+ * Application data woven into our client's renegotiation, before its ChangeCipherSpec (RFC 5246 §6.2.1: "Recipients
+ * MUST receive and process interleaved application layer traffic during handshakes subsequent to the first one on a
+ * connection"): a record of it under the current keys ahead of each renegotiation message after the ClientHello up to
+ * the ChangeCipherSpec (tlsfuzzer's test-interleaved-application-data-in-renegotiation, test-openssl-3712). With
+ * `split`, each renegotiation handshake message before the ChangeCipherSpec (the ClientHello too) goes in two records
+ * with a record of application data between them (test-interleaved-application-data-and-fragmented-handshakes-in-
+ * renegotiation). The Finished, after our ChangeCipherSpec, is left alone: data there is out of order.
+ */
+const weaveAppData = (split: boolean): EngineHooks => {
+  // the message about to be framed is one of the renegotiation's, before our ChangeCipherSpec
+  let splitNext = false;
+  return {
+    async beforeSend(msg) {
+      const inReneg = (msg.handshake ?? 0) > 0 && msg.type !== 'finished';
+      splitNext = split && inReneg && msg.kind === 'handshake' && msg.raw.length > 1;
+      if (split || !inReneg || msg.type === 'client_hello' || !msg.sendRecord) return undefined;
+      if (msg.kind !== 'handshake' && msg.kind !== 'change_cipher_spec') return undefined;
+      await msg.sendRecord(CT.application_data, WOVEN);
+      return [msg.raw];
+    },
+    beforeFrame(f) {
+      if (!splitNext || f.contentType !== CT.handshake) return undefined;
+      splitNext = false;
+      const at = Math.ceil(f.content.length / 2);
+      return [
+        { contentType: CT.handshake, fragment: f.content.subarray(0, at) },
+        { contentType: CT.application_data, fragment: WOVEN },
+        { contentType: CT.handshake, fragment: f.content.subarray(at) },
+      ];
+    },
+  };
+};
+
 const withoutScsv = (_ri: Uint8Array | undefined, suites?: number[]) => ({
   suites: (suites ?? []).filter((x) => x !== SCSV.TLS_EMPTY_RENEGOTIATION_INFO_SCSV),
 });
@@ -130,6 +195,54 @@ export const RENEGOTIATION_MUTATIONS: readonly Mutation[] = [
     // unsupported_extension), which the client may answer instead of protocol_version
     reactionRules: ['ext.only-if-offered'],
     ...renegotiating('server-sends', 'client', serverHello13),
+  } as Mutation,
+  {
+    ...common(
+      't12-reneg-client-drops-etm',
+      'the connection negotiated encrypt-then-MAC (CBC suites only offered); the renegotiating ClientHello drops encrypt_then_mac',
+      ['ext.etm.no-downgrade'],
+    ),
+    // tlsfuzzer's test-encrypt-then-mac-renegotiation upgrades (allowed: RFC 7366 §3.1 Table 1); the downgrade is the error
+    bases: ['t12-ecdhe-rsa-cbc-mutual'],
+    ...renegotiating('client-sends', 'client', dropEtmInRenegotiation),
+    // the first handshake must take encrypt-then-MAC: CBC suites only, encrypt_then_mac offered
+    mutate: (env: BaseEnv) => ({
+      config: { ...env.client, renegotiation: 'legacy', cipherSuites: [...CBC12], encryptThenMac: true },
+      hooks: dropEtmInRenegotiation(),
+    }),
+  } as Mutation,
+  {
+    ...common(
+      't12-reneg-client-appdata-interleaved',
+      'our client sends application data ahead of each of its renegotiation messages after the ClientHello, up to its ChangeCipherSpec',
+      ['rec.t12.appdata-in-renegotiation'],
+    ),
+    // valid input judged live only (the peer must complete the renegotiation, or decline it)
+    bases: [],
+    ...renegotiating('client-sends', 'client', () => weaveAppData(false)),
+  } as Mutation,
+  {
+    ...common(
+      't12-reneg-client-fragmented-interleaved',
+      'each renegotiation handshake message of our client before its ChangeCipherSpec in two records, with a record of application data between them',
+      ['rec.t12.appdata-in-renegotiation', 'rec.hs-fragmentation'],
+    ),
+    bases: [],
+    ...renegotiating('client-sends', 'client', () => weaveAppData(true)),
+  } as Mutation,
+  {
+    ...common(
+      't12-reneg-client-appdata-before-finished',
+      'our client sends application data under the renegotiated keys between its ChangeCipherSpec and its Finished',
+      ['t12.order.finished-first-protected'],
+    ),
+    ...renegotiating('client-sends', 'client', () => ({
+      async beforeSend(msg) {
+        if (msg.type !== 'finished' || !msg.handshake || !msg.sendRecord) return undefined;
+        await msg.sendRecord(CT.application_data, WOVEN);
+        return [msg.raw];
+      },
+    })),
   } as Mutation,
   {
     // A client without RFC 5746 on the wire (no renegotiation_info in its first ClientHello, breaking §3.4), so

@@ -105,6 +105,23 @@ export const receiverDutyRules = [
     overrides: NEW('RFC 8446 §5', 'the compatibility CCS a TLS 1.3 receiver drops (test-tls13-multiple-ccs-messages)'),
   }),
   rule({
+    id: 'rec.t12.appdata-in-renegotiation',
+    title:
+      "A TLS 1.2 receiver processes application data interleaved with a renegotiation (records between its handshake messages, or between the fragments of one, before the sender's ChangeCipherSpec).",
+    rfc: 'RFC 5246 §6.2.1',
+    versions: ['1.2'],
+    group: 'record',
+    // RFC 5246 §6.2.1: "Note: Data of different TLS record layer content types MAY be interleaved. [...] Recipients MUST
+    // receive and process interleaved application layer traffic during handshakes subsequent to the first one on a
+    // connection." After the sender's ChangeCipherSpec and before its Finished application data is out of order
+    // (t12.order.state-machine): the conversations interleave before it.
+    live: { scope: { kind: 'declared' }, expects: 'complete', judges: 'outcome' },
+    overrides: NEW(
+      'RFC 5246 §6.2.1',
+      'application data inside a renegotiation (test-interleaved-application-data-in-renegotiation, test-openssl-3712)',
+    ),
+  }),
+  rule({
     id: 'rec.zero-length-appdata',
     title: 'Receivers accept zero-length application data fragments once application data may flow.',
     rfc: ['RFC 5246 §6.2.1', 'RFC 8446 §5.1'],

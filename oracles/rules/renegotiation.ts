@@ -16,7 +16,7 @@ import type { TranscriptMessage } from '../../transcript/model';
 import { extensionBody } from '../../wire/extensions';
 import type { ClientHello, ServerHello } from '../../wire/handshake';
 import { bytesEqual, concatBytes } from '../../wire/hex';
-import { AlertDescription, AlertLevel, SCSV, ExtensionType as X } from '../../wire/registry';
+import { AlertDescription, AlertLevel, SCSV, ExtensionType as X, cipherSuites } from '../../wire/registry';
 import { VERSION_CODE } from '../../wire/vocabulary';
 import { because, definitionIn } from '../alert-choices';
 import { selectedVersion } from '../../transcript/build';
@@ -115,6 +115,24 @@ function wentOn(ctx: Context, m: TranscriptMessage, dir: 'C->S' | 'S->C'): Trans
 }
 
 const hexShort = (b: Uint8Array) => `${b.length} bytes`;
+
+/** A TLS 1.2 block-cipher suite (GenericBlockCipher: where RFC 7366 encrypt-then-MAC applies); unknown codes are not. */
+const isCbcSuite = (code: number) => cipherSuites.get(code)?.cipher.endsWith('_CBC') === true;
+const etmIn = (h: Hello<ClientHello | ServerHello>) => h.b.extensions?.some((e) => e.type === X.encrypt_then_mac) === true;
+
+/**
+ * RFC 7366 §3.1: whether a handshake before `ctx` on the connection negotiated encrypt-then-MAC (a CBC suite with
+ * encrypt_then_mac in the ServerHello), or why it is unknown. The state outlives handshakes with AEAD suites: "if a
+ * session were in the encrypt-then-MAC state and a rehandshake selected a GenericAEADCiphers ciphersuite and a
+ * subsequent rehandshake then selected a MAC-then-encrypt ciphersuite, this would be an error".
+ */
+function etmBefore(ctx: Context): boolean | Outcome {
+  for (let c = ctx.previous; c; c = c.previous) {
+    if (!c.sh) return inconclusive('A ServerHello of a handshake before the renegotiation is not decoded.');
+    if (isCbcSuite(c.sh.b.cipherSuite) && etmIn(c.sh)) return true;
+  }
+  return false;
+}
 
 export const renegotiationRules = [
   rule({
@@ -345,6 +363,74 @@ export const renegotiationRules = [
           out.push(pass('The legacy renegotiation ServerHello carries no renegotiation_info.', { message: h.sh.m.index }));
       }
       return out.length ? out : [notApplicable('No ServerHello answers the renegotiating ClientHello.')];
+    },
+  }),
+  rule({
+    id: 'ext.etm.no-downgrade',
+    title:
+      'A renegotiation of a connection that negotiated encrypt-then-MAC does not end in MAC-then-encrypt: no CBC suite without encrypt_then_mac, neither offered alone nor selected.',
+    rfc: 'RFC 7366 §3.1',
+    overrides: {
+      checklist:
+        'not in the checklist: RFC 7366 §3.1 ("As the above table points out, implementations MUST NOT renegotiate a downgrade from encrypt-then-MAC to MAC-then-encrypt.")',
+    },
+    // RFC 7366 §3.1 says "Error" (Table 1) and names no alert: handshake_failure, whose RFC 5246 §7.2.2 definition
+    // ("unable to negotiate an acceptable set of security parameters given the options available") is a refused downgrade
+    alerts: [definitionIn('handshake_failure', ['1.2'])],
+    needs: ['renegotiation'],
+    check(ctx): Outcome[] {
+      const before = etmBefore(ctx);
+      if (typeof before !== 'boolean') return [before];
+      if (!before)
+        return [
+          notApplicable('No handshake before this renegotiation negotiated encrypt-then-MAC (RFC 7366 §3.1 allows an upgrade).'),
+        ];
+      const h = hellos(ctx);
+      if ('status' in h) return [h];
+      const out: Outcome[] = [];
+      // RFC 7366 §3.1: "implementations MUST NOT renegotiate a downgrade from encrypt-then-MAC to MAC-then-encrypt". A
+      // client whose renegotiating ClientHello offers CBC suites only and no encrypt_then_mac asks for nothing else.
+      const offered = h.ch.b.cipherSuites.filter((x) => x !== SCSV.TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
+      if (!etmIn(h.ch) && offered.length > 0 && offered.every(isCbcSuite))
+        out.push(
+          violation(
+            'The client renegotiates a connection that negotiated encrypt-then-MAC offering only CBC suites and no encrypt_then_mac: a downgrade to MAC-then-encrypt (RFC 7366 §3.1).',
+            {
+              message: h.ch.m.index,
+              expected: 'encrypt_then_mac, or a suite without MAC-then-encrypt',
+              actual: 'CBC suites only',
+            },
+          ),
+        );
+      if (!h.sh) return out.length ? out : [notApplicable('No ServerHello answers the renegotiating ClientHello.')];
+      const suite = h.sh.b.cipherSuite;
+      if (!isCbcSuite(suite) || etmIn(h.sh)) {
+        out.push(
+          pass(`The renegotiation keeps encrypt-then-MAC or selects a suite outside MAC-then-encrypt (${hex4(suite)}).`, {
+            message: h.sh.m.index,
+          }),
+        );
+        return out;
+      }
+      out.push(
+        violation(
+          `The server renegotiates a downgrade from encrypt-then-MAC to MAC-then-encrypt: CBC suite ${hex4(suite)} without encrypt_then_mac (RFC 7366 §3.1).`,
+          { message: h.sh.m.index, expected: 'encrypt_then_mac, or handshake_failure', actual: 'MAC-then-encrypt' },
+        ),
+      );
+      const next = wentOn(ctx, h.sh.m, 'C->S');
+      if (next)
+        out.push(
+          violation(
+            'The client goes on with a renegotiation that downgrades encrypt-then-MAC to MAC-then-encrypt (RFC 7366 §3.1).',
+            {
+              message: next.index,
+              expected: 'handshake_failure',
+              actual: next.type,
+            },
+          ),
+        );
+      return out;
     },
   }),
   rule({
