@@ -70,6 +70,8 @@ describe('tlsprop rules', () => {
       'rec.t13.protected-after-hello',
       // TLS 1.2 GCM/CCM explicit nonces (RFC 5288 §3), read from the records without keys
       'rec.t12.aead-explicit-nonce-unique',
+      // no encrypt-then-MAC downgrade in a renegotiation (RFC 7366 §3.1)
+      'ext.etm.no-downgrade',
     ];
     expect(now.rules.map((r) => r.id).sort()).toEqual([...before.rules.map((r) => r.id), ...added].sort());
     const was = new Set(before.rules.filter((r) => r.implemented).map((r) => r.id));

@@ -248,6 +248,8 @@ const NOT_LEARNABLE: Readonly<Partial<Record<Fault, string>>> = {
     "the mapper's renegotiating client_hello makes the first handshake's offer (encrypt_then_mac included, learn/alphabet.ts), so a renegotiation that drops it is no input here; the live fuzzer's renegotiation family finds the fault (spec/faulty-target.spec.ts)",
   'accept-renegotiation-without-ri':
     "the mapper's renegotiating client_hello always carries the RFC 5746 verify_data (learn/alphabet.ts), so a renegotiation without renegotiation_info is no input here; the live fuzzer's renegotiation family finds the fault (spec/faulty-target.spec.ts)",
+  'ignore-key-update-request':
+    "the mapper's key_update input is update_not_requested (learn/alphabet.ts): a faulty server that reads update_requested as not requested answers it like a healthy one; the live fuzzer's keyupdate family finds the fault (spec/faulty-target.spec.ts)",
   'accept-wrongly-signed-client-cert':
     'as accept-expired-client-cert: a badly signed client chain is the same check point as accept-any-client-cert, left to the fuzzer and the certificate specs',
 };
