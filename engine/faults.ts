@@ -32,6 +32,7 @@ export const FAULT_IDS = [
   'null-suite-no-common',
   'accept-tls12-from-t13-only',
   'accept-renegotiation-without-ri',
+  'resume-unoffered-suite',
 ] as const;
 
 export type Fault = (typeof FAULT_IDS)[number];
@@ -116,6 +117,10 @@ export const FAULTS: Readonly<Record<Fault, FaultInfo>> = {
   },
   'accept-renegotiation-without-ri': {
     id: 'accept-renegotiation-without-ri',
+    sides: ['server'],
+  },
+  'resume-unoffered-suite': {
+    id: 'resume-unoffered-suite',
     sides: ['server'],
   },
 };

@@ -33,7 +33,7 @@ import type { ClientConfig, Identity, ServerConfig } from '../../engine/config';
 import { FAULT_IDS, type Fault } from '../../engine/faults';
 import type { TestPki } from '../../engine/fixtures';
 import type { EngineHooks } from '../../engine/hooks';
-import type { StoredTicket13 } from '../../engine/session';
+import type { ClientSessionStore, StoredTicket13 } from '../../engine/session';
 import type { CryptoProvider } from '../../crypto';
 import { allRules, isRuleId, type RuleId } from '../../oracles/catalogue';
 import { type ExpectedReaction, expectedReaction } from '../../oracles/reactions';
@@ -169,6 +169,20 @@ export interface ClientSends extends Common, Sends {
   mutate(env: BaseEnv): ClientChange | Promise<ClientChange>;
   /** A state-machine step list (the how, as data): conversations may combine several, judged by walking the tables. */
   steps?: readonly StateStep[];
+  /**
+   * It changes the ClientHello of a resumption: live, a first valid connection takes a session from the target (TLS
+   * 1.2 session ID or RFC 5077 ticket, TLS 1.3 ticket) and a second one resumes it with these hooks, judged with the
+   * first (the resumption family, fuzz/families.ts). `mutate` gives the same hooks over the environment's store.
+   */
+  resumes?: ResumeLive;
+}
+
+/** How our client breaks a resumption live (see ClientSends.resumes). */
+export interface ResumeLive {
+  /** Our client's hooks on the resuming connection, given the store holding the session it resumes (newest last). */
+  hooks(store: ClientSessionStore, provider: CryptoProvider): EngineHooks;
+  /** The resuming ClientHello also offers another suite of the version the target accepted (its hooks take the session's out). */
+  otherSuite?: true;
 }
 
 export interface ServerSends extends Common, Sends {

@@ -203,6 +203,12 @@ export const resumptionRules = [
     role: 'both',
     strength: 'MUST',
     alerts: ['illegal_parameter'],
+    // a server may decline the resumption the ClientHello asks for: without it, nothing of the session is used
+    ignorable: {
+      rfc: 'RFC 5246 §7.4.1.3',
+      text: 'If a match is found and the server is willing to establish the new connection using the specified session state, the server will respond with the same value as was supplied by the client. [...] Otherwise, this field will contain a different value identifying the new session.',
+      receiver: 'server',
+    },
     evidence: 'plaintext',
     group: 'negotiation',
     check(ctx) {
