@@ -268,8 +268,8 @@ describe('planConversations', () => {
 
   it('coverage first: each applicable name once at the simplest configuration, families taking turns, order by seed; then random', async () => {
     const pki = await testPki();
-    // tickets allowing 0-RTT data: the early family runs too
-    const target: TargetProfile = { ...TWO_VERSIONS, schemes: [0x0804, 0x0401], maxEarlyData: 1024 };
+    // tickets allowing 0-RTT data: the early family runs too; sessions it resumes in both versions: the resume family
+    const target: TargetProfile = { ...TWO_VERSIONS, schemes: [0x0804, 0x0401], maxEarlyData: 1024, resumes: ['1.2', '1.3'] };
     const o = await options({
       identity: { identity: pki.identity('client', 'rsa') },
       budget: { runs: 60 },
@@ -287,18 +287,32 @@ describe('planConversations', () => {
               ? (e.op ?? 'reneg valid')
               : e.kind === 'early'
                 ? (e.op ?? 'early valid')
-                : `valid ${e.version} #${e.cfg.suite}`;
+                : e.kind === 'resume'
+                  ? `${e.op ?? 'resume valid'} ${e.version}`
+                  : `valid ${e.version} #${e.cfg.suite}`;
     const names = ex.map(nameOf);
     expect(new Set(names).size).toBe(names.length);
     // every name a server run can have applies here but those that need a DHE or an RSA key exchange suite this
-    // profile has not, and the PSK mutations (this target knows no PSK of ours: no --psk)
+    // profile has not, the PSK mutations (this target knows no PSK of ours: no --psk), and a resumption that takes the
+    // session's suite out of the hello (it needs a second TLS 1.2 suite, which this profile has not)
     const dhe = (n: string) =>
-      MUTATIONS.some((m) => m.name === n && (m.needs?.kex === 'DHE' || m.needs?.kex === 'RSA' || m.needs?.psk));
+      MUTATIONS.some(
+        (m) =>
+          m.name === n &&
+          (m.needs?.kex === 'DHE' ||
+            m.needs?.kex === 'RSA' ||
+            m.needs?.psk ||
+            (m.where === 'client-sends' && m.resumes?.otherSuite === true)),
+      );
     const expected = conversationNames().filter((n) => !dhe(n));
     // a mutation that runs in both versions is covered in each
     const covered = new Set(names.map((n) => n.replace(/ 1\.[23]$/, '')));
     expect([...covered]).toEqual(
-      expect.arrayContaining([...expected, 'valid 1.2 #0', 'valid 1.3 #0', 'valid 1.3 #1', 'early valid']),
+      expect.arrayContaining([...expected, 'valid 1.2 #0', 'valid 1.3 #0', 'valid 1.3 #1', 'early valid', 'resume valid']),
+    );
+    // a resumption mutation runs in each version it has (the probe saw the target resume in both)
+    expect(names).toEqual(
+      expect.arrayContaining(['resume-unknown-session 1.2', 'resume-unknown-session 1.3', 'resume valid 1.2']),
     );
     expect(names).toEqual(expect.arrayContaining(['ch-grease 1.2', 'ch-grease 1.3']));
     // tickets without early_data (or none): no 0-RTT conversation
@@ -327,9 +341,11 @@ describe('planConversations', () => {
               ? `renegotiation valid ${suiteName(target.suites['1.2'][e.cfg.suite]!)} 1.2`
               : e.kind === 'early' && e.op === undefined
                 ? `0-RTT valid ${suiteName(target.suites['1.3'][e.cfg.suite]!)} 1.3`
-                : e.kind === 'mutant'
-                  ? `${e.op} ${e.version ?? plan.find((c) => c.subject === e.op)?.version}`
-                  : `${nameOf(e)} ${e.kind === 'cert' ? e.version : plan.find((c) => c.subject === nameOf(e))?.version}`,
+                : e.kind === 'resume'
+                  ? `${e.op ?? `resumption valid ${suiteName(target.suites[e.version][e.cfg.suite]!)}`} ${e.version}`
+                  : e.kind === 'mutant'
+                    ? `${e.op} ${e.version ?? plan.find((c) => c.subject === e.op)?.version}`
+                    : `${nameOf(e)} ${e.kind === 'cert' ? e.version : plan.find((c) => c.subject === nameOf(e))?.version}`,
         ),
     );
     expect(plan).toHaveLength(60);
