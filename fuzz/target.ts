@@ -353,8 +353,8 @@ async function takeTicket(
 
 /**
  * A valid connection of the conversation's configuration that takes a session from the target into a fresh store (TLS
- * 1.2: at the server's Finished; TLS 1.3: the ticket, which comes after the handshake, so it waits for the answer to
- * our data), and its transcript; the error when the connection is refused.
+ * 1.2: at the server's Finished; TLS 1.3: the ticket, which comes after the handshake, waited for as an answer), and
+ * its transcript; the error when the connection is refused.
  */
 async function takeSession(
   o: ServerFuzzOptions,
@@ -371,7 +371,8 @@ async function takeSession(
     quietMs: timing.quietMs,
     totalMs: timing.totalMs,
     appData: APP_DATA,
-    afterConnect: conv.version === '1.3' ? 'listen' : 'stop',
+    // TLS 1.3: the ticket is owed after our Finished (RFC 8446 §4.6.1), so it is waited for as an answer
+    afterConnect: conv.version === '1.3' ? 'await' : 'stop',
   });
   const judged = await judgeRun(run, client, 'client', `${o.target.host}:${o.target.port}`, shared.provider, {
     peer: 'S->C',
@@ -503,7 +504,7 @@ export async function probe(o: ServerFuzzOptions, shared: RunShared = runShared(
       const resumed = await resumesSession(quiet, conv, shared);
       n += 2;
       o.output?.onProgress?.(
-        `[probe ${n}/${Math.max(n, PROBE_HANDSHAKES)}] ${conv.name}: ${resumed ? 'resumed' : 'not resumed (full handshake)'}`,
+        `[probe ${n}/${Math.max(n, PROBE_HANDSHAKES)}] ${conv.name}: ${resumed ? 'resumed' : 'no resumption'}`,
       );
       return resumed;
     },

@@ -238,6 +238,13 @@ export const resumptionRules = [
     role: 'both',
     strength: 'MUST',
     alerts: ['handshake_failure'],
+    // the server's duty is to abort the abbreviated handshake (the client's: "abort the handshake"): a full handshake
+    // instead uses nothing of the session; a server that resumes is this check's violation
+    ignorable: {
+      rfc: 'RFC 7627 §5.3',
+      text: 'If the original session used the "extended_master_secret" extension but the new ClientHello does not contain it, the server MUST abort the abbreviated handshake.',
+      receiver: 'server',
+    },
     evidence: 'plaintext',
     group: 'negotiation',
     check(ctx) {
