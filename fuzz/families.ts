@@ -611,7 +611,16 @@ const resumable = (ctx: PlanContext): TlsVersion[] =>
   versionsOf(ctx.target).filter((v) => ctx.target.resumes?.includes(v) ?? false);
 /** The versions a resumption mutation runs in against the target: resumed there, with a second suite if it needs one. */
 const resumeVersions = (m: ClientSends & { resumes: ResumeLive }, ctx: PlanContext): TlsVersion[] =>
-  resumable(ctx).filter((v) => m.versions.includes(v) && (!m.resumes.otherSuite || ctx.target.suites[v].length > 1));
+  resumable(ctx).filter(
+    (v) =>
+      m.versions.includes(v) &&
+      (m.resumes.otherSuite === undefined || otherSuite(ctx.target.suites[v], ctx.target.suites[v][0]!, m.resumes) !== undefined),
+  );
+/** The second suite a resumption offers besides the session's (`suite`): another one, or one of another hash. */
+function otherSuite(suites: readonly number[], suite: number, live: ResumeLive): number | undefined {
+  const h = engineSuite(suite)?.prfHash;
+  return suites.find((x) => x !== suite && (live.otherSuite !== 'other-hash' || engineSuite(x)?.prfHash !== h));
+}
 
 /**
  * Resumption (RFC 5246 §7.3, RFC 5077 §3, RFC 8446 §2.2; tlsfuzzer's sessionID-, session-ticket- and tls13-session-
@@ -664,7 +673,7 @@ const resume: Family<Extract<ConvSpec, { kind: 'resume' }>> = {
     const m = MUTATIONS.find((x): x is ClientSends & { resumes: ResumeLive } => x.name === spec.op && isResume(x));
     if (!m) throw new Error(`${spec.op} is no resumption mutation our client can run`);
     // the suite the hooks take out of the resuming hello is the session's (the first connection's): another one stays
-    const other = m.resumes.otherSuite ? suites.find((x) => x !== conv.suite) : undefined;
+    const other = m.resumes.otherSuite ? otherSuite(suites, conv.suite, m.resumes) : undefined;
     return {
       ...frame,
       resume: { hooks: m.resumes.hooks, ...(other !== undefined ? { offer: [conv.suite, other] } : {}) },

@@ -239,11 +239,13 @@ export async function runConversation(
   }
   // resumption: a first connection leaves the session this one resumes; its hooks are made for that session's store
   if (conv.resume) {
-    const first = await takeSession(o, conv, shared, timing);
+    const kept = (s: ClientSessionStore) => (conv.version === '1.3' ? s.tls13.length : s.tls12.length) > 0;
+    let first = await takeSession(o, conv, shared, timing);
+    // a target that was only slow for a moment (no session on the adapted waits) gets the ceilings once
+    if (!('error' in first) && !kept(first.store)) first = await takeSession(o, conv, shared, ceilings(o.budget));
     if ('error' in first) return refused(first.error);
     const { store, transcript } = first;
-    if (!(conv.version === '1.3' ? store.tls13.length : store.tls12.length))
-      return before('conforming', 'the first connection left no session to resume');
+    if (!kept(store)) return before('conforming', 'the first connection left no session to resume');
     early = { sessionStore: store, ...(conv.resume.offer ? { cipherSuites: [...conv.resume.offer] } : {}) };
     earlyHooks = conv.resume.hooks?.(store, provider);
     // the oracles judge the resumption with the connection that made the session (RFC 5246 §7.4.1.2, RFC 6066 §3, ...)

@@ -172,6 +172,8 @@ describe('catalogue', () => {
         'ext.empty-extension-data',
         // TLS 1.3 records in plaintext once protection is in use (tlsfuzzer parity, RFC 8446 §5, §5.2)
         'rec.t13.protected-after-hello',
+        // a PSK selected with a suite of another hash (the resumption family, RFC 8446 §4.2.11, §4.6.1)
+        't13.psk.suite-hash',
         // the receiver duties the live conversation families decide (oracles/rules/receiver-duties.ts)
         ...receiverDutyRules.map((r) => r.id),
       ].sort(),

@@ -355,6 +355,8 @@ const BINDER_ALERT =
   'RFC 8446 §6.2 decrypt_error: "A handshake (not record layer) cryptographic operation failed, including being unable to correctly verify a signature or validate a Finished message or a PSK binder." (a binder that does not validate is answered with illegal_parameter: OpenSSL 3.0 tls_psk_do_binder, GnuTLS 3.7)';
 const SUITE_RESUMED =
   'RFC 5246 §7.4.1.3 cipher_suite: "The single cipher suite selected by the server from the list in ClientHello.cipher_suites." (gnutls-serv 3.7 resumes a TLS 1.2 session with its suite although the resuming ClientHello does not offer it: the CVE-2010-4180 class tlsfuzzer\'s test-resumption-with-wrong-ciphers probes)';
+const PSK_HASH_REFUSED =
+  'RFC 8446 §4.2.11: "The server MUST ensure that it selects a compatible PSK (if any) and cipher suite." (a ticket offered with suites of another hash only leaves no compatible PSK and a compatible suite: gnutls-serv 3.7 aborts with handshake_failure instead of a full handshake; our hello only misses the client\'s SHOULD "it SHOULD advertise at least one cipher suite indicating a Hash associated with the PSK")';
 const OPENSSL_RESUMING: readonly Finding[] = [
   { key: 'flagged: t12-resume-other-server-name 1.2 -> -', rfc: SNI_RESUMED },
   { key: 'flagged: resume-sni-nul-in-host-name 1.2 -> -', rfc: SNI_RESUMED },
@@ -367,6 +369,7 @@ const RESUMING: Readonly<Record<string, { resumes: readonly string[]; known: rea
     known: [
       { key: 'flagged: t12-resume-without-session-suite 1.2 -> -', rfc: SUITE_RESUMED },
       { key: 'wrong-alert: t13-resume-binder-wrong 1.3 -> illegal_parameter', rfc: BINDER_ALERT },
+      { key: 'wrong-alert: t13-resume-other-hash-suite 1.3 -> handshake_failure', rfc: PSK_HASH_REFUSED },
     ],
   },
   // botan tls_server resumes TLS 1.2 sessions; its TLS 1.3 resumption did not take our ticket (the probe)

@@ -181,8 +181,11 @@ export interface ClientSends extends Common, Sends {
 export interface ResumeLive {
   /** Our client's hooks on the resuming connection, given the store holding the session it resumes (newest last). */
   hooks(store: ClientSessionStore, provider: CryptoProvider): EngineHooks;
-  /** The resuming ClientHello also offers another suite of the version the target accepted (its hooks take the session's out). */
-  otherSuite?: true;
+  /**
+   * The resuming ClientHello also offers another suite of the version the target accepted (its hooks take the
+   * session's out): `any` other one, or (`other-hash`) one whose hash is not the session's.
+   */
+  otherSuite?: 'any' | 'other-hash';
 }
 
 export interface ServerSends extends Common, Sends {

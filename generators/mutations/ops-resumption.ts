@@ -129,7 +129,7 @@ export const RESUMPTION_MUTATIONS: readonly ClientSends[] = [
     // other suite) or abort; resuming with the suite not offered breaks t12.neg.suite-offered too
     rules: ['t12.neg.resume-consistency'],
     ...resumption({
-      otherSuite: true,
+      otherSuite: 'any',
       hooks: resumingHello((b, store) => {
         const s = session12(b, store);
         const rest = b.cipherSuites.filter((c) => c !== s?.cipherSuite);
@@ -190,6 +190,28 @@ export const RESUMPTION_MUTATIONS: readonly ClientSends[] = [
         psk.binders[0] = flipped(psk.binders[0]);
         return true;
       }, false),
+    }),
+  },
+  {
+    name: 't13-resume-other-hash-suite',
+    description:
+      "the resuming ClientHello offers the ticket (its binder valid) with cipher suites of another hash than the ticket's only",
+    versions: ['1.3'],
+    // RFC 8446 §4.2.11: the server "MUST ensure that it selects a compatible PSK (if any) and cipher suite"; §4.6.1:
+    // "Any ticket MUST only be resumed with a cipher suite that has the same KDF hash": no PSK it can select, so a full
+    // handshake (t13.psk.suite-hash judges a server that resumes anyway)
+    rules: ['resume.server-falls-back'],
+    ...resumption({
+      otherSuite: 'other-hash',
+      hooks: resumingHello((b, store) => {
+        const first = pskOf(b)?.identities[0];
+        const ticket = first && store.tls13.find((t) => bytesEqual(t.ticket, first.identity));
+        const h = ticket && engineSuite(ticket.cipherSuite)?.prfHash;
+        const rest = b.cipherSuites.filter((c) => engineSuite(c)?.prfHash !== h);
+        if (!h || !rest.length || rest.length === b.cipherSuites.length) return false;
+        b.cipherSuites = rest;
+        return true;
+      }, true),
     }),
   },
   {
