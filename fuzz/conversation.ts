@@ -55,7 +55,7 @@ export interface Conversation {
    * conversation's suites) (fuzz/target.ts).
    */
   resume?: {
-    hooks?: (store: ClientSessionStore, provider: CryptoProvider) => EngineHooks;
+    hooks?: (store: ClientSessionStore, provider: CryptoProvider, external?: ExternalPsk) => EngineHooks;
     offer?: readonly number[];
   };
   /** Replay: the run's seed and this conversation's index. */

@@ -247,7 +247,8 @@ export async function runConversation(
     const { store, transcript } = first;
     if (!kept(store)) return before('conforming', 'the first connection left no session to resume');
     early = { sessionStore: store, ...(conv.resume.offer ? { cipherSuites: [...conv.resume.offer] } : {}) };
-    earlyHooks = conv.resume.hooks?.(store, provider);
+    // our client's external PSK beside the ticket (TLS 1.3, --psk): its binder over a changed hello is the hooks' too
+    earlyHooks = conv.resume.hooks?.(store, provider, conv.version === '1.3' ? conv.client.psk : undefined);
     // the oracles judge the resumption with the connection that made the session (RFC 5246 §7.4.1.2, RFC 6066 §3, ...)
     if (transcript) earlier = [transcript];
   }
@@ -373,7 +374,8 @@ async function takeSession(
     quietMs: timing.quietMs,
     totalMs: timing.totalMs,
     appData: APP_DATA,
-    // TLS 1.3: the ticket is owed after our Finished (RFC 8446 §4.6.1), so it is waited for as an answer
+    // TLS 1.3: a ticket comes after our Finished ("at any time after the server has received the client Finished",
+    // RFC 8446 §4.6.1), so it is waited for as an answer would be
     afterConnect: conv.version === '1.3' ? 'await' : 'stop',
   });
   const judged = await judgeRun(run, client, 'client', `${o.target.host}:${o.target.port}`, shared.provider, {

@@ -29,7 +29,7 @@
  * declaration has does not compile, and `checkMutation` checks them again
  * when the catalogue is built (a declaration may be assembled from strings).
  */
-import type { ClientConfig, Identity, ServerConfig } from '../../engine/config';
+import type { ClientConfig, ExternalPsk, Identity, ServerConfig } from '../../engine/config';
 import { FAULT_IDS, type Fault } from '../../engine/faults';
 import type { TestPki } from '../../engine/fixtures';
 import type { EngineHooks } from '../../engine/hooks';
@@ -179,8 +179,11 @@ export interface ClientSends extends Common, Sends {
 
 /** How our client breaks a resumption live (see ClientSends.resumes). */
 export interface ResumeLive {
-  /** Our client's hooks on the resuming connection, given the store holding the session it resumes (newest last). */
-  hooks(store: ClientSessionStore, provider: CryptoProvider): EngineHooks;
+  /**
+   * Our client's hooks on the resuming connection, given the store holding the session it resumes (newest last) and
+   * the external PSK our client offers beside a TLS 1.3 ticket (`--psk`), whose binder a changed hello carries again.
+   */
+  hooks(store: ClientSessionStore, provider: CryptoProvider, external?: ExternalPsk): EngineHooks;
   /**
    * The resuming ClientHello also offers another suite of the version the target accepted (its hooks take the
    * session's out): `any` other one, or (`other-hash`) one whose hash is not the session's.

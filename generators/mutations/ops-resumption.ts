@@ -6,6 +6,7 @@
  * resumption family, fuzz/families.ts); the transcript edits of a resumption in memory are in ops-keys.ts.
  */
 import { binderKey, type CryptoProvider, digest, pskBinder } from '../../crypto';
+import type { ExternalPsk } from '../../engine/config';
 import type { EngineHooks } from '../../engine/hooks';
 import { type ClientSessionStore, newClientSessionStore } from '../../engine/session';
 import { engineSuite } from '../../engine/suites';
@@ -26,8 +27,8 @@ type HelloExtension = NonNullable<Hello['extensions']>[number];
 function resumingHello(
   edit: (b: Hello, store: ClientSessionStore) => boolean,
   rebind: boolean,
-): (store: ClientSessionStore, P: CryptoProvider) => EngineHooks {
-  return (live, P) => {
+): (store: ClientSessionStore, P: CryptoProvider, external?: ExternalPsk) => EngineHooks {
+  return (live, P, external) => {
     // what the store holds now: our client takes a TLS 1.3 ticket out of it as it offers it (used once)
     const store: ClientSessionStore = { tls13: [...live.tls13], tls12: [...live.tls12] };
     let done = false;
@@ -37,8 +38,13 @@ function resumingHello(
         done = true;
         const d = decodeHandshake(m.raw, { version: VERSION_CODE['1.2'] });
         const b = d.message.body;
-        if (b.type !== 'client_hello' || !resumes(b, store) || !edit(b, store)) return undefined;
-        if (rebind) await bindFirst(b, store, P);
+        if (b.type !== 'client_hello' || !resumes(b, store)) return undefined;
+        const before = encodeHandshake(d.message);
+        if (!edit(b, store)) return undefined;
+        // the binders are over the hello cut before them: the external PSK's (not what a resumption mutation is
+        // about) is computed again over a changed hello, the ticket's too with `rebind`
+        const changed = !bytesEqual(cutBefore(encodeHandshake(d.message), b), cutBefore(before, b));
+        await bind(b, store, P, { ticket: rebind, external: changed ? external : undefined });
         return [encodeHandshake(d.message)];
       },
     };
@@ -73,17 +79,38 @@ function session12(b: Hello, store: ClientSessionStore) {
     );
 }
 
-/** The binder of the first identity (the ticket), recomputed over the hello as changed (RFC 8446 §4.2.11.2). */
-async function bindFirst(b: Hello, store: ClientSessionStore, P: CryptoProvider): Promise<void> {
+/** The encoded hello cut before its binders (what they are computed over), or all of it without a PSK. */
+function cutBefore(raw: Uint8Array, b: Hello): Uint8Array {
   const psk = pskOf(b);
-  const first = psk?.identities[0];
-  const ticket = first && store.tls13.find((t) => bytesEqual(t.ticket, first.identity));
-  const h = ticket && engineSuite(ticket.cipherSuite)?.prfHash;
-  if (!psk || !ticket || !h) return;
-  const bare = encodeHandshake({ body: b });
-  const cut = 2 + psk.binders.reduce((n, x) => n + 1 + x.length, 0);
-  const th = await digest(P, h, bare.subarray(0, bare.length - cut));
-  psk.binders[0] = await pskBinder(P, h, await binderKey(P, h, ticket.psk, 'resumption'), th);
+  const cut = psk ? 2 + psk.binders.reduce((n, x) => n + 1 + x.length, 0) : 0;
+  return raw.subarray(0, raw.length - cut);
+}
+
+/**
+ * The binders of the ticket (`ticket`) and of the external PSK (`external`) recomputed over the hello as it is now
+ * (RFC 8446 §4.2.11.2: an HMAC over the ClientHello cut before the binders; their lengths do not change).
+ */
+async function bind(
+  b: Hello,
+  store: ClientSessionStore,
+  P: CryptoProvider,
+  which: { ticket: boolean; external: ExternalPsk | undefined },
+): Promise<void> {
+  const psk = pskOf(b);
+  if (!psk) return;
+  const truncated = cutBefore(encodeHandshake({ body: b }), b);
+  for (const [i, id] of psk.identities.entries()) {
+    const ticket = which.ticket ? store.tls13.find((t) => bytesEqual(t.ticket, id.identity)) : undefined;
+    const ext = which.external && bytesEqual(which.external.identity, id.identity) ? which.external : undefined;
+    const key = ticket
+      ? { psk: ticket.psk, hash: engineSuite(ticket.cipherSuite)?.prfHash, label: 'resumption' as const }
+      : ext
+        ? { psk: ext.key, hash: ext.hash ?? 'SHA-256', label: 'external' as const }
+        : undefined;
+    if (!key?.hash) continue;
+    const th = await digest(P, key.hash, truncated);
+    psk.binders[i] = await pskBinder(P, key.hash, await binderKey(P, key.hash, key.psk, key.label), th);
+  }
 }
 
 const hostName = (name: string): HelloExtension => ({
@@ -114,7 +141,7 @@ function resumption(live: ResumeLive): Pick<ClientSends, 'where' | 'mutate' | 'r
     where: 'client-sends',
     bases: [],
     resumes: live,
-    mutate: (env) => ({ hooks: live.hooks(env.client.sessionStore ?? newClientSessionStore(), env.provider) }),
+    mutate: (env) => ({ hooks: live.hooks(env.client.sessionStore ?? newClientSessionStore(), env.provider, env.client.psk) }),
   };
 }
 
