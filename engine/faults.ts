@@ -34,6 +34,7 @@ export const FAULT_IDS = [
   'accept-renegotiation-without-ri',
   'ignore-key-update-request',
   'accept-etm-downgrade',
+  'resume-unoffered-suite',
 ] as const;
 
 export type Fault = (typeof FAULT_IDS)[number];
@@ -126,6 +127,10 @@ export const FAULTS: Readonly<Record<Fault, FaultInfo>> = {
   },
   'ignore-key-update-request': {
     id: 'ignore-key-update-request',
+    sides: ['server'],
+  },
+  'resume-unoffered-suite': {
+    id: 'resume-unoffered-suite',
     sides: ['server'],
   },
 };

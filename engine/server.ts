@@ -602,8 +602,10 @@ export class TlsServer extends Endpoint {
     let st = t?.ticket.length ? await cache.open(t.ticket) : undefined;
     st ??= cache.lookup(ch.sessionId);
     if (st?.version !== TLS12 || this.now() - st.issuedAt > st.lifetime * 1000) return undefined;
-    if (!ch.cipherSuites.includes(st.cipherSuite) || !this.suites.includes(st.cipherSuite) || !engineSuite(st.cipherSuite))
-      return undefined;
+    // RFC 5246 §7.4.1.3: a resumed session keeps its cipher suite, which the ClientHello must offer (§7.4.1.2); fault
+    // resume-unoffered-suite resumes it whatever the ClientHello offers
+    const offered = ch.cipherSuites.includes(st.cipherSuite) || this.faulty('resume-unoffered-suite');
+    if (!offered || !this.suites.includes(st.cipherSuite) || !engineSuite(st.cipherSuite)) return undefined;
     if (st.serverName !== this.sni) return undefined;
     const chEms =
       (this.config.extendedMasterSecret ?? true) &&

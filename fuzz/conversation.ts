@@ -7,7 +7,7 @@
 import type { ClientConfig, ExternalPsk, Identity } from '../engine/config';
 import type { TestPki } from '../engine/fixtures';
 import type { EngineHooks } from '../engine/hooks';
-import type { StoredTicket13 } from '../engine/session';
+import type { ClientSessionStore, StoredTicket13 } from '../engine/session';
 import type { CryptoProvider } from '../crypto';
 import type { ClientSends } from '../generators/mutations/model';
 import { BASES, type BaseChoice, type BaseName, baseEnv } from '../generators/mutations/support';
@@ -53,6 +53,15 @@ export interface Conversation {
     hooks?: (ticket: StoredTicket13, provider: CryptoProvider) => EngineHooks;
     /** The same ClientHello and 0-RTT data first sent on another connection (the original), then on this one (RFC 8446 §8). */
     replay?: true;
+  };
+  /**
+   * Resumption (the resume family): a first valid connection takes a session from the target into a fresh session
+   * store, then this conversation resumes it, our client's hooks made for that store, offering `offer` (absent: the
+   * conversation's suites) (fuzz/target.ts).
+   */
+  resume?: {
+    hooks?: (store: ClientSessionStore, provider: CryptoProvider, external?: ExternalPsk) => EngineHooks;
+    offer?: readonly number[];
   };
   /** Replay: the run's seed and this conversation's index. */
   seed: number;

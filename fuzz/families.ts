@@ -19,6 +19,9 @@
  * - keyupdate: TLS 1.3, once the handshake is done our client sends
  *   KeyUpdates and data under the keys they move to: valid ones, or one
  *   KeyUpdate mutation (any mutation declared `keyUpdate`).
+ * - resume: a fresh session from the target (TLS 1.2 session ID or ticket,
+ *   TLS 1.3 ticket), resumed validly or with one mutation of the resuming
+ *   ClientHello (`client-sends` declared `resumes`), judged with the first.
  *
  * Which mutation runs in which family follows from its declaration; a
  * family is one entry of FAMILIES. The first conversations of a run are one
@@ -40,6 +43,7 @@ import {
   liveSide,
   type Mutation,
   type OfflineEdit,
+  type ResumeLive,
   type ZeroRttLive,
 } from '../generators/mutations/model';
 import { stateHooks, stateModel } from '../generators/mutations/state';
@@ -86,7 +90,9 @@ export type ConvSpec =
   /** `op`: the 0-RTT mutation (absent: valid 0-RTT data). */
   | { kind: 'early'; op?: string; cfg: ConvConfig }
   /** `op`: the KeyUpdate mutation (absent: valid KeyUpdates, `updates` their request_update: true update_requested). */
-  | { kind: 'keyupdate'; op?: string; updates?: boolean[]; cfg: ConvConfig };
+  | { kind: 'keyupdate'; op?: string; updates?: boolean[]; cfg: ConvConfig }
+  /** `op`: the mutation of the resuming ClientHello (absent: a valid resumption). */
+  | { kind: 'resume'; version: TlsVersion; op?: string; cfg: ConvConfig };
 
 /** The family a conversation belongs to: a valid handshake, a mutant, state-machine steps, a certificate fault. */
 export type FamilyName = ConvSpec['kind'];
@@ -353,7 +359,12 @@ function eddsaIdentity(ctx: PlanContext, scheme: number): Identity | undefined |
 }
 
 const isMutant = (m: Mutation): m is ClientSends =>
-  m.where === 'client-sends' && !m.steps && !m.renegotiates && m.keyUpdate === undefined && liveSide(m) === 'client';
+  m.where === 'client-sends' &&
+  !m.steps &&
+  !m.renegotiates &&
+  m.keyUpdate === undefined &&
+  !m.resumes &&
+  liveSide(m) === 'client';
 const isReneg = (m: Mutation): m is ClientSends =>
   m.where === 'client-sends' && m.renegotiates === true && liveSide(m) === 'client';
 const isState = (m: Mutation): m is ClientSends => m.where === 'client-sends' && m.steps !== undefined;
@@ -820,6 +831,87 @@ const keyupdate: Family<Extract<ConvSpec, { kind: 'keyupdate' }>> = {
   },
 };
 
+const isResume = (m: Mutation): m is ClientSends & { resumes: ResumeLive } =>
+  m.where === 'client-sends' && m.resumes !== undefined && liveSide(m) === 'client';
+
+/** The versions in which the target resumed a session of ours (the probe), TLS 1.2 first. */
+const resumable = (ctx: PlanContext): TlsVersion[] =>
+  versionsOf(ctx.target).filter((v) => ctx.target.resumes?.includes(v) ?? false);
+/** The versions a resumption mutation runs in against the target: resumed there, with a second suite if it needs one. */
+const resumeVersions = (m: ClientSends & { resumes: ResumeLive }, ctx: PlanContext): TlsVersion[] =>
+  resumable(ctx).filter(
+    (v) =>
+      m.versions.includes(v) &&
+      (m.resumes.otherSuite === undefined || otherSuite(ctx.target.suites[v], ctx.target.suites[v][0]!, m.resumes) !== undefined),
+  );
+/** The second suite a resumption offers besides the session's (`suite`): another one, or one of another hash. */
+function otherSuite(suites: readonly number[], suite: number, live: ResumeLive): number | undefined {
+  const h = engineSuite(suite)?.prfHash;
+  return suites.find((x) => x !== suite && (live.otherSuite !== 'other-hash' || engineSuite(x)?.prfHash !== h));
+}
+
+/**
+ * Resumption (RFC 5246 §7.3, RFC 5077 §3, RFC 8446 §2.2; tlsfuzzer's sessionID-, session-ticket- and tls13-session-
+ * resumption scripts), in each version the target resumed a session of ours in the probe: each conversation first takes
+ * a fresh session in a valid connection (fuzz/target.ts), then resumes it, validly (the server resumes, or declines
+ * with a full handshake: both conforming, RFC 5246 §7.4.1.3, RFC 5077 §3.4) or with a mutation of the resuming
+ * ClientHello (`resumes`, generators/mutations/ops-resumption.ts). The reaction is its rules'; the oracles judge the
+ * second connection with the first (a resumption under another name, suite or EMS status flags the target).
+ */
+const resume: Family<Extract<ConvSpec, { kind: 'resume' }>> = {
+  kind: 'resume',
+  members: (ctx) => MUTATIONS.filter(isResume).filter((m) => resumeVersions(m, ctx).length > 0),
+  coverage: (ctx, members) => [
+    ...resumable(ctx).map((version) => ({ kind: 'resume' as const, version, cfg: { ...CFG0 } })),
+    ...members
+      .filter(isResume)
+      .flatMap((m) =>
+        resumeVersions(m, ctx).map((version) => ({ kind: 'resume' as const, version, op: m.name, cfg: { ...CFG0 } })),
+      ),
+  ],
+  arms: (ctx, members) => {
+    const versions = resumable(ctx);
+    if (!versions.length) return [];
+    const names = members.map((m) => m.name);
+    return [
+      {
+        weight: 1,
+        arbitrary: fc
+          .record({
+            kind: fc.constant('resume' as const),
+            version: fc.constantFrom(...versions),
+            op: fc.constantFrom('', ...names),
+            cfg: cfgArb,
+          })
+          .map(({ op, ...s }) => {
+            const m = MUTATIONS.find((x) => x.name === op);
+            // a mutation of another version than the one drawn: the valid resumption of that version
+            return m && isResume(m) && resumeVersions(m, ctx).includes(s.version) ? { ...s, op } : s;
+          }),
+      },
+    ];
+  },
+  text: (spec) => `resume ${spec.version} ${spec.op ?? 'valid'}`,
+  build: async (spec, ctx, path) => {
+    const groups = ctx.target.groups?.length ? ctx.target.groups : GROUPS;
+    const suites = ctx.target.suites[spec.version];
+    const conv = framed(ctx, spec.cfg, spec.version, suites, groups, `resumption ${spec.op ?? 'valid'}`, path);
+    const frame: Conversation = { ...conv, kind: 'resume', resume: {}, expect: { kind: 'complete' } };
+    if (spec.op === undefined) return frame;
+    const m = MUTATIONS.find((x): x is ClientSends & { resumes: ResumeLive } => x.name === spec.op && isResume(x));
+    if (!m) throw new Error(`${spec.op} is no resumption mutation our client can run`);
+    // the suite the hooks take out of the resuming hello is the session's (the first connection's): another one stays
+    const other = m.resumes.otherSuite ? otherSuite(suites, conv.suite, m.resumes) : undefined;
+    return {
+      ...frame,
+      resume: { hooks: m.resumes.hooks, ...(other !== undefined ? { offer: [conv.suite, other] } : {}) },
+      operator: m.name,
+      subject: m.name,
+      expect: expectationOf(m, spec.version, 'server'),
+    };
+  },
+};
+
 /** The spec of a family. */
 type SpecOf<K extends FamilyName> = Extract<ConvSpec, { kind: K }>;
 
@@ -832,12 +924,13 @@ export const FAMILIES: { readonly [K in FamilyName]: Family<SpecOf<K>> } = {
   reneg,
   early,
   keyupdate,
+  resume,
 };
 
 /** The families in the order of the arbitrary's arms (the order fast-check paths depend on). */
-const ARMS_ORDER: readonly FamilyName[] = ['valid', 'mutant', 'state', 'cert', 'reneg', 'early', 'keyupdate'];
+const ARMS_ORDER: readonly FamilyName[] = ['valid', 'mutant', 'state', 'cert', 'reneg', 'early', 'keyupdate', 'resume'];
 /** The families' turns in the coverage-first conversations. */
-const COVERAGE_TURNS: readonly FamilyName[] = ['mutant', 'state', 'cert', 'valid', 'reneg', 'early', 'keyupdate'];
+const COVERAGE_TURNS: readonly FamilyName[] = ['mutant', 'state', 'cert', 'valid', 'reneg', 'early', 'keyupdate', 'resume'];
 
 /** A family's view that does not depend on its spec type (members, coverage and arms as plain specs). */
 interface AnyFamily {
@@ -895,6 +988,7 @@ function namesOf(spec: ConvSpec): string[] {
     case 'reneg':
     case 'early':
     case 'keyupdate':
+    case 'resume':
       return spec.op === undefined ? [] : [spec.op];
   }
 }
@@ -963,7 +1057,7 @@ export function specText(s: ConvSpec): string {
 
 /** Every name a conversation against a server can run (profiles and --operator are checked against it). */
 export function conversationNames(): string[] {
-  return MUTATIONS.filter((m) => isMutant(m) || isState(m) || isCertFault(m) || isReneg(m) || isEarly(m) || isKeyUpdate(m)).map(
-    (m) => m.name,
-  );
+  return MUTATIONS.filter(
+    (m) => isMutant(m) || isState(m) || isCertFault(m) || isReneg(m) || isEarly(m) || isKeyUpdate(m) || isResume(m),
+  ).map((m) => m.name);
 }

@@ -63,9 +63,11 @@ const PROBE_SCHEMES: readonly number[] = [
 
 /**
  * Handshakes a server probe runs at most (for progress): each probed suite, without a client certificate and with one
- * from our test root, a TLS 1.3 ticket, each EdDSA scheme alone and the ECDSA ones (TLS 1.3), each group alone, the chain, each scheme alone.
+ * from our test root, a TLS 1.3 ticket, a session and its resumption per version, each EdDSA scheme alone and the
+ * ECDSA ones (TLS 1.3), each group alone, the chain, each scheme alone.
  */
 export const PROBE_HANDSHAKES =
+  4 +
   PROBE_SUITES['1.3'].length +
   3 +
   PROBE_SUITES['1.2'].length +
@@ -134,7 +136,15 @@ export interface TargetProfile {
    * absent: no ticket came, or not probed.
    */
   maxEarlyData?: number;
+  /**
+   * The versions in which the target resumed a session of ours in the probe (a TLS 1.2 session ID or RFC 5077 ticket,
+   * a TLS 1.3 ticket): the resumption family runs there. Empty: it never resumed; absent: not probed.
+   */
+  resumes?: TlsVersion[];
 }
+
+/** A valid connection taking a session, then one resuming it: whether the target resumed it. */
+export type ResumeRun = (conv: Conversation) => Promise<boolean>;
 
 /** A valid TLS 1.3 connection taking a ticket: the max_early_data_size of the ticket (0: none), undefined without one. */
 export type TicketRun = (conv: Conversation) => Promise<number | undefined>;
@@ -289,6 +299,7 @@ export async function probeTarget(
   ctx: ConversationContext & { identity?: Identity; testIdentity?: Identity },
   run: ProbeRun,
   ticket?: TicketRun,
+  resume?: ResumeRun,
 ): Promise<TargetProfile> {
   const profile: TargetProfile = { suites: { '1.2': [], '1.3': [] }, certificateRequested: false };
   const psk = ctx.base.psk !== undefined;
@@ -321,6 +332,14 @@ export async function probeTarget(
   if (ticket && s13 !== undefined) {
     const max = await ticket(conv('1.3', s13, NamedGroup.x25519, 'probe ticket'));
     if (max !== undefined) profile.maxEarlyData = max;
+  }
+  // whether the target resumes a session of ours, per version (the resumption family)
+  if (resume) {
+    profile.resumes = [];
+    for (const rv of ['1.2', '1.3'] as const) {
+      const s = profile.suites[rv][0];
+      if (s !== undefined && (await resume(conv(rv, s, NamedGroup.x25519, `probe resumption ${rv}`)))) profile.resumes.push(rv);
+    }
   }
   // whether a handshake without a client certificate is refused (our client answers the CertificateRequest with none):
   // TLS 1.2 first, where the server's Finished comes after our Certificate and shows it went on without one; in TLS 1.3

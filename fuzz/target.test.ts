@@ -270,8 +270,8 @@ describe('planConversations', () => {
 
   it('coverage first: each applicable name once at the simplest configuration, families taking turns, order by seed; then random', async () => {
     const pki = await testPki();
-    // tickets allowing 0-RTT data: the early family runs too
-    const target: TargetProfile = { ...TWO_VERSIONS, schemes: [0x0804, 0x0401], maxEarlyData: 1024 };
+    // tickets allowing 0-RTT data: the early family runs too; sessions it resumes in both versions: the resume family
+    const target: TargetProfile = { ...TWO_VERSIONS, schemes: [0x0804, 0x0401], maxEarlyData: 1024, resumes: ['1.2', '1.3'] };
     const o = await options({
       identity: { identity: pki.identity('client', 'rsa') },
       budget: { runs: 60 },
@@ -291,13 +291,16 @@ describe('planConversations', () => {
                 ? (e.op ?? 'early valid')
                 : e.kind === 'keyupdate'
                   ? (e.op ?? `keyupdate ${(e.updates ?? []).join(',')}`)
-                  : `valid ${e.version} #${e.cfg.suite}`;
+                  : e.kind === 'resume'
+                    ? `${e.op ?? 'resume valid'} ${e.version}`
+                    : `valid ${e.version} #${e.cfg.suite}`;
     const names = ex.map(nameOf);
     expect(new Set(names).size).toBe(names.length);
     // every name a server run can have applies here but those that need a DHE or an RSA key exchange suite this
-    // profile has not, the PSK mutations (this target knows no PSK of ours: no --psk), and those that need what this
+    // profile has not, the PSK mutations (this target knows no PSK of ours: no --psk), those that need what this
     // profile did not probe: a test root the target trusts (client keys other than ours), the CertificateRequest's
-    // schemes, the schemes the target signs with in TLS 1.3
+    // schemes, the schemes the target signs with in TLS 1.3; and a resumption that takes the session's suite out of
+    // the hello (it needs a second TLS 1.2 suite, which this profile has not)
     const dhe = (n: string) =>
       MUTATIONS.some(
         (m) =>
@@ -308,13 +311,18 @@ describe('planConversations', () => {
             m.needs?.serverLacks13 !== undefined ||
             m.needs?.unrequestedKeyScheme ||
             // our client certificate is RSA: a mutation with other keys only needs the test root trusted
-            (m.needs?.clientKeys !== undefined && !m.needs.clientKeys.some((k) => k === 'own' || k === 'rsa'))),
+            (m.needs?.clientKeys !== undefined && !m.needs.clientKeys.some((k) => k === 'own' || k === 'rsa')) ||
+            (m.where === 'client-sends' && m.resumes?.otherSuite === 'any')),
       );
     const expected = conversationNames().filter((n) => !dhe(n));
     // a mutation that runs in both versions is covered in each
     const covered = new Set(names.map((n) => n.replace(/ 1\.[23]$/, '')));
     expect([...covered]).toEqual(
-      expect.arrayContaining([...expected, 'valid 1.2 #0', 'valid 1.3 #0', 'valid 1.3 #1', 'early valid']),
+      expect.arrayContaining([...expected, 'valid 1.2 #0', 'valid 1.3 #0', 'valid 1.3 #1', 'early valid', 'resume valid']),
+    );
+    // a resumption mutation runs in each version it has (the probe saw the target resume in both)
+    expect(names).toEqual(
+      expect.arrayContaining(['resume-unknown-session 1.2', 'resume-unknown-session 1.3', 'resume valid 1.2']),
     );
     expect(names).toEqual(expect.arrayContaining(['ch-grease 1.2', 'ch-grease 1.3']));
     // tickets without early_data (or none): no 0-RTT conversation
@@ -345,9 +353,11 @@ describe('planConversations', () => {
                 ? `0-RTT valid ${suiteName(target.suites['1.3'][e.cfg.suite]!)} 1.3`
                 : e.kind === 'keyupdate' && e.op === undefined
                   ? `KeyUpdate x${e.updates?.length}${e.updates?.includes(true) ? ' requested' : ''} ${suiteName(target.suites['1.3'][e.cfg.suite]!)} 1.3`
-                  : e.kind === 'mutant'
-                    ? `${e.op} ${e.version ?? plan.find((c) => c.subject === e.op)?.version}`
-                    : `${nameOf(e)} ${e.kind === 'cert' ? e.version : plan.find((c) => c.subject === nameOf(e))?.version}`,
+                  : e.kind === 'resume'
+                    ? `${e.op ?? `resumption valid ${suiteName(target.suites[e.version][e.cfg.suite]!)}`} ${e.version}`
+                    : e.kind === 'mutant'
+                      ? `${e.op} ${e.version ?? plan.find((c) => c.subject === e.op)?.version}`
+                      : `${nameOf(e)} ${e.kind === 'cert' ? e.version : plan.find((c) => c.subject === nameOf(e))?.version}`,
         ),
     );
     expect(plan).toHaveLength(60);

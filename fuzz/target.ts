@@ -241,6 +241,21 @@ export async function runConversation(
       early = again();
     }
   }
+  // resumption: a first connection leaves the session this one resumes; its hooks are made for that session's store
+  if (conv.resume) {
+    const kept = (s: ClientSessionStore) => (conv.version === '1.3' ? s.tls13.length : s.tls12.length) > 0;
+    let first = await takeSession(o, conv, shared, timing);
+    // a target that was only slow for a moment (no session on the adapted waits) gets the ceilings once
+    if (!('error' in first) && !kept(first.store)) first = await takeSession(o, conv, shared, ceilings(o.budget));
+    if ('error' in first) return refused(first.error);
+    const { store, transcript } = first;
+    if (!kept(store)) return before('conforming', 'the first connection left no session to resume');
+    early = { sessionStore: store, ...(conv.resume.offer ? { cipherSuites: [...conv.resume.offer] } : {}) };
+    // our client's external PSK beside the ticket (TLS 1.3, --psk): its binder over a changed hello is the hooks' too
+    earlyHooks = conv.resume.hooks?.(store, provider, conv.version === '1.3' ? conv.client.psk : undefined);
+    // the oracles judge the resumption with the connection that made the session (RFC 5246 §7.4.1.2, RFC 6066 §3, ...)
+    if (transcript) earlier = [transcript];
+  }
   const own = conv.hooks ?? earlyHooks;
   // an external PSK in TLS 1.3: a changed ClientHello carries a binder over the bytes as sent (fuzz/psk.ts)
   const hooks = own && conv.client.psk && conv.version === '1.3' ? rebindingPsk(own, conv.client.psk, provider) : own;
@@ -259,7 +274,8 @@ export async function runConversation(
     ignoredRules: disabledRules(prof),
     certCache: shared.certCache,
     ...(o.identity.trustAnchors ? { trustAnchors: o.identity.trustAnchors } : {}),
-    // a replay is judged with its original, both sent to the one target (one server instance, RFC 8446 §8)
+    // a replay is judged with its original, both sent to the one target (one server instance, RFC 8446 §8); a
+    // resumption with the connection that made its session
     ...(earlier ? { earlier, oneServerInstance: true } : {}),
   });
   const { transcript, ladder } = judged;
@@ -340,6 +356,54 @@ async function takeTicket(
     afterConnect: 'listen',
   });
   return store;
+}
+
+/**
+ * A valid connection of the conversation's configuration that takes a session from the target into a fresh store (TLS
+ * 1.2: at the server's Finished; TLS 1.3: the ticket, which comes after the handshake, waited for as an answer), and
+ * its transcript; the error when the connection is refused.
+ */
+async function takeSession(
+  o: ServerFuzzOptions,
+  conv: Conversation,
+  shared: RunShared,
+  timing: Timing,
+): Promise<{ store: ClientSessionStore; transcript?: Transcript } | { error: string }> {
+  const c = await connectTo(o.target.host, o.target.port);
+  if ('error' in c) return c;
+  const store = newClientSessionStore();
+  const client = new TlsClient({ ...conv.client, sessionStore: store, certCache: shared.certCache });
+  const run = await exchange(client, c.socket, {
+    answerMs: timing.answerMs,
+    quietMs: timing.quietMs,
+    totalMs: timing.totalMs,
+    appData: APP_DATA,
+    // TLS 1.3: a ticket comes after our Finished ("at any time after the server has received the client Finished",
+    // RFC 8446 §4.6.1), so it is waited for as an answer would be
+    afterConnect: conv.version === '1.3' ? 'await' : 'stop',
+  });
+  const judged = await judgeRun(run, client, 'client', `${o.target.host}:${o.target.port}`, shared.provider, {
+    peer: 'S->C',
+    certCache: shared.certCache,
+  });
+  return judged.transcript ? { store, transcript: judged.transcript } : { store };
+}
+
+/** Whether the target resumes a session of ours: a valid connection takes one, a second offers it (the probe). */
+async function resumesSession(o: ServerFuzzOptions, conv: Conversation, shared: RunShared): Promise<boolean> {
+  const first = await takeSession(o, conv, shared, shared.timing);
+  if ('error' in first || !(conv.version === '1.3' ? first.store.tls13.length : first.store.tls12.length)) return false;
+  const c = await connectTo(o.target.host, o.target.port);
+  if ('error' in c) return false;
+  const client = new TlsClient({ ...conv.client, sessionStore: first.store, certCache: shared.certCache });
+  await exchange(client, c.socket, {
+    answerMs: shared.timing.answerMs,
+    quietMs: shared.timing.quietMs,
+    totalMs: shared.timing.totalMs,
+    appData: APP_DATA,
+    afterConnect: 'stop',
+  });
+  return client.outcome.kind === 'connected' && client.resumedSession;
 }
 
 /** The original of a replay: a valid connection with this configuration, its transcript (undefined: none was made). */
@@ -444,6 +508,14 @@ export async function probe(o: ServerFuzzOptions, shared: RunShared = runShared(
       );
       return t ? (t.maxEarlyDataSize ?? 0) : undefined;
     },
+    async (conv) => {
+      const resumed = await resumesSession(quiet, conv, shared);
+      n += 2;
+      o.output?.onProgress?.(
+        `[probe ${n}/${Math.max(n, PROBE_HANDSHAKES)}] ${conv.name}: ${resumed ? 'resumed' : 'no resumption'}`,
+      );
+      return resumed;
+    },
   );
 }
 
@@ -476,7 +548,7 @@ export async function fuzzTarget(o: ServerFuzzOptions): Promise<FuzzResult> {
   const progress = o.output?.onProgress ?? (() => undefined);
   const profile = o.target.known ?? (await probe(o, shared));
   progress(
-    `probe: TLS 1.3 [${profile.suites['1.3'].map(suiteName).join(', ')}], TLS 1.2 [${profile.suites['1.2'].map(suiteName).join(', ')}]${profile.certificateRequested ? `, asks for a client certificate${profile.clientCertRequired ? ' (refuses a client without one)' : profile.clientCertRequired === false ? ' (goes on without one)' : ''}${profile.testRootTrusted === false ? '; it does not trust our test root (certificate faults may be answered as unknown CA; tlsprop fuzz --write-ca FILE writes it)' : ''}` : ''}${profile.psk ? `; our external PSK taken in ${profile.psk.length ? profile.psk.map((v) => `TLS ${v}`).join(' and ') : 'no version (the PSK mutations do not run)'}` : ''}${profile.maxEarlyData ? `; its TLS 1.3 tickets allow 0-RTT (max_early_data_size ${profile.maxEarlyData})` : ''}`,
+    `probe: TLS 1.3 [${profile.suites['1.3'].map(suiteName).join(', ')}], TLS 1.2 [${profile.suites['1.2'].map(suiteName).join(', ')}]${profile.certificateRequested ? `, asks for a client certificate${profile.clientCertRequired ? ' (refuses a client without one)' : profile.clientCertRequired === false ? ' (goes on without one)' : ''}${profile.testRootTrusted === false ? '; it does not trust our test root (certificate faults may be answered as unknown CA; tlsprop fuzz --write-ca FILE writes it)' : ''}` : ''}${profile.psk ? `; our external PSK taken in ${profile.psk.length ? profile.psk.map((v) => `TLS ${v}`).join(' and ') : 'no version (the PSK mutations do not run)'}` : ''}${profile.maxEarlyData ? `; its TLS 1.3 tickets allow 0-RTT (max_early_data_size ${profile.maxEarlyData})` : ''}${profile.resumes === undefined ? '' : profile.resumes.length ? `; resumes sessions in ${profile.resumes.map((v) => `TLS ${v}`).join(' and ')}` : '; resumption family not applicable: target never resumed'}`,
   );
   const ctx = planContext(o, profile, provider);
   const runs = runsOf(ctx);

@@ -178,6 +178,8 @@ describe('catalogue', () => {
         'rec.t13.protected-after-hello',
         // TLS 1.2 GCM/CCM explicit nonces never repeat under one key (tlsfuzzer parity, RFC 5288 §3, RFC 6655 §3)
         'rec.t12.aead-explicit-nonce-unique',
+        // a PSK selected with a suite of another hash (the resumption family, RFC 8446 §4.2.11, §4.6.1)
+        't13.psk.suite-hash',
         // the receiver duties the live conversation families decide (oracles/rules/receiver-duties.ts)
         ...receiverDutyRules.map((r) => r.id),
       ].sort(),

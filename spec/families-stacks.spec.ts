@@ -33,6 +33,7 @@ import { KEX_MUTATIONS } from '../generators/mutations/ops-kex';
 import { RECORD_MUTATIONS } from '../generators/mutations/ops-records';
 import { RENEGOTIATION_MUTATIONS } from '../generators/mutations/ops-renegotiation';
 import { MUTATIONS } from '../generators/mutations/catalogue';
+import { RESUMPTION_MUTATIONS } from '../generators/mutations/ops-resumption';
 import { recordFragment, runDir } from '../reports/collect';
 import { freePort, LOOPBACK, PeerGroup, requireBinary } from '../testing/launch';
 import { botanServer, gnutlsServer, mosquittoBroker, nodeTlsServer, opensslServer } from '../testing/peers';
@@ -528,6 +529,89 @@ describe('EdDSA and RSASSA-PSS client certificates against real servers (strictn
       .filter((x) => x.run.verdict !== 'conforming')
       .map((x) => ({ key: keyedName(x), ladder: ladderText(x.run).join('\n') }));
     check(t.reset ?? name, found, t.known);
+  });
+});
+
+// ---- resumption
+const RESUMPTION = RESUMPTION_MUTATIONS.map((m) => m.name);
+
+/**
+ * The resumption family (ops-resumption.ts) against each server that keeps sessions: a first connection takes a
+ * session, the second resumes it validly or with a mutation of its ClientHello, judged with the first. `resumes`: the
+ * versions the probe must see it resume in; `known`: its findings, each with the RFC sentence it breaks.
+ */
+const SNI_RESUMED =
+  'RFC 6066 §3: "A server that implements this extension MUST NOT accept the request to resume the session if the server_name extension contains a different name. Instead, it proceeds with a full handshake to establish a new session." (OpenSSL 3.0 resumes a TLS 1.2 session under another server_name, or one with a NUL inside)';
+const BINDER_ALERT =
+  'RFC 8446 §6.2 decrypt_error: "A handshake (not record layer) cryptographic operation failed, including being unable to correctly verify a signature or validate a Finished message or a PSK binder." (a binder that does not validate is answered with illegal_parameter: OpenSSL 3.0 tls_psk_do_binder, GnuTLS 3.7)';
+const SUITE_RESUMED =
+  'RFC 5246 §7.4.1.3 cipher_suite: "The single cipher suite selected by the server from the list in ClientHello.cipher_suites." (gnutls-serv 3.7 resumes a TLS 1.2 session with its suite although the resuming ClientHello does not offer it: the CVE-2010-4180 class tlsfuzzer\'s test-resumption-with-wrong-ciphers probes)';
+const PSK_HASH_REFUSED =
+  'RFC 8446 §4.2.11: "The server MUST ensure that it selects a compatible PSK (if any) and cipher suite." (a ticket offered with suites of another hash only leaves no compatible PSK and a compatible suite: gnutls-serv 3.7 aborts with handshake_failure instead of a full handshake; our hello only misses the client\'s SHOULD "it SHOULD advertise at least one cipher suite indicating a Hash associated with the PSK")';
+const OPENSSL_RESUMING: readonly Finding[] = [
+  { key: 'flagged: t12-resume-other-server-name 1.2 -> -', rfc: SNI_RESUMED },
+  { key: 'flagged: resume-sni-nul-in-host-name 1.2 -> -', rfc: SNI_RESUMED },
+  { key: 'wrong-alert: t13-resume-binder-wrong 1.3 -> illegal_parameter', rfc: BINDER_ALERT },
+];
+const RESUMING: Readonly<Record<string, { resumes: readonly string[]; known: readonly Finding[] }>> = {
+  openssl: { resumes: ['1.2', '1.3'], known: OPENSSL_RESUMING },
+  gnutls: {
+    resumes: ['1.2', '1.3'],
+    known: [
+      { key: 'flagged: t12-resume-without-session-suite 1.2 -> -', rfc: SUITE_RESUMED },
+      { key: 'wrong-alert: t13-resume-binder-wrong 1.3 -> illegal_parameter', rfc: BINDER_ALERT },
+      { key: 'wrong-alert: t13-resume-other-hash-suite 1.3 -> handshake_failure', rfc: PSK_HASH_REFUSED },
+    ],
+  },
+  // botan tls_server resumes TLS 1.2 sessions; its TLS 1.3 resumption did not take our ticket (the probe)
+  // and answers a server_name it does not know (another name, a NUL inside) with a warning unrecognized_name, then a
+  // full handshake (as ch-sni-nul-in-host-name in the families above)
+  botan: {
+    resumes: ['1.2'],
+    known: [
+      { key: 'flagged: t12-resume-other-server-name 1.2 -> -', rfc: SNI_WARNING },
+      { key: 'flagged: resume-sni-nul-in-host-name 1.2 -> -', rfc: SNI_WARNING },
+    ],
+  },
+  node: { resumes: ['1.2', '1.3'], known: OPENSSL_RESUMING },
+};
+
+describe('the resumption family against real servers (strictness exact, every name once)', () => {
+  it.each(Object.keys(RESUMING).map((k) => [k]))('%s', async (name) => {
+    const only = (o: ServerFuzzOptions): ServerFuzzOptions => ({ ...o, profile: { ...o.profile, only: RESUMPTION } });
+    let r: FuzzResult;
+    if (name === 'node') {
+      const s = await nodeTlsServer({ files, key: 'rsa', clientAuth: true });
+      try {
+        r = await fuzzTarget(only(serverOptions(s.port, true)));
+      } finally {
+        await s.close();
+      }
+    } else {
+      const port = await freePort();
+      const spec =
+        name === 'openssl'
+          ? opensslServer({ port, files, key: 'rsa', clientAuth: true })
+          : name === 'gnutls'
+            ? gnutlsServer({ port, files, key: 'rsa', clientAuth: true })
+            : botanServer({ port, files, key: 'rsa' });
+      const p = await group.launch(spec);
+      try {
+        r = await fuzzTarget(only(serverOptions(port, name !== 'botan', STANDING[name])));
+      } finally {
+        await p.stop();
+      }
+    }
+    const want = RESUMING[name]!;
+    expect({ name, resumes: r.profile.resumes }).toEqual({ name, resumes: want.resumes });
+    // every applicable name ran, and the valid resumption of each version
+    const ran = r.results.filter((x) => x.conversation.kind === 'resume');
+    expect(ran.filter((x) => x.conversation.subject === undefined).map((x) => x.conversation.version)).toEqual(
+      expect.arrayContaining([...want.resumes]),
+    );
+    expect(r.skipped).toEqual([]);
+    const found = serverFindings(r).map((f) => ({ ...f, key: f.key.replace(/^(\w[\w-]*: resumption valid) [^ ]+/, '$1') }));
+    check(name, found, want.known);
   });
 });
 

@@ -37,6 +37,8 @@ import { type ConversationResult, type FuzzResult, fuzzTarget, planContext } fro
 import { faultRules } from '../generators/mutations';
 import { MUTATIONS } from '../generators/mutations/catalogue';
 import { startFaultyServer } from '../engine/serve';
+import { ServerSessionCache } from '../engine/session';
+import { nodeProvider } from '../crypto';
 import { type OptionsChange, withOptions } from './support/fuzz-options';
 import { LOOPBACK } from '../testing/launch';
 import { EARLIER_MUTATIONS } from './support/families';
@@ -70,8 +72,12 @@ async function fuzzFaulty(
       clientAuth: 'require',
       trustAnchors: pki.anchors,
       faults,
-      // it renegotiates (RFC 5746 secure renegotiation), so the renegotiation family's mutations reach its checks
-      config: { renegotiation: 'secure' },
+      // it renegotiates (RFC 5746 secure renegotiation), so the renegotiation family's mutations reach its checks; a
+      // resumption fault's target keeps sessions (the others do not, so the control and their runs are as before)
+      config: {
+        renegotiation: 'secure',
+        ...(faults.includes('resume-unoffered-suite') ? { sessionCache: new ServerSessionCache(nodeProvider()) } : {}),
+      },
       // a fault that shows only in what the server sends after reading our input runs on a server that answers data
       ...(faults.some((f) => ECHOING.includes(f)) ? { app: { kind: 'echo' as const } } : {}),
       ...(port !== undefined ? { port } : {}),
@@ -260,6 +266,13 @@ const EXPECTED: Record<ServerFault, { verdict: Verdict; rule: string; shrunk: Co
     rule: 'ext.etm.no-downgrade',
     shrunk: { kind: 'reneg', op: 't12-reneg-client-drops-etm', cfg: CFG0 },
   },
+  // the resumption family (this fault's target keeps sessions: fuzzFaulty) offers the session without its suite: the
+  // target resumes it with that suite, which its ServerHello then selects unoffered (RFC 5246 §7.4.1.3)
+  'resume-unoffered-suite': {
+    verdict: 'flagged',
+    rule: 't12.neg.suite-offered',
+    shrunk: { kind: 'resume', version: '1.2', op: 't12-resume-without-session-suite', cfg: CFG0 },
+  },
   // any TLS 1.3 conversation where the server aborts after its Finished shows it
   'alert-handshake-keys': {
     verdict: 'flagged',
@@ -298,10 +311,15 @@ function withClientKeys(shapes: readonly ConvSpec[]): ConvSpec[] {
  * takes them in besides the earlier catalogue, each once more in the coverage-first runs.
  */
 const familyRun = (f: ServerFault): { profile?: { only: string[] }; budget?: { runs: number } } => {
-  const ops = [EXPECTED[f].shrunk, ...(EXPECTED[f].or ?? [])]
-    .flatMap((x) => (x.kind === 'mutant' ? [x.op] : x.kind === 'reneg' && x.op !== undefined ? [x.op] : []))
+  const specs = [EXPECTED[f].shrunk, ...(EXPECTED[f].or ?? [])];
+  const ops = specs
+    .flatMap((x) =>
+      x.kind === 'mutant' ? [x.op] : (x.kind === 'reneg' || x.kind === 'resume') && x.op !== undefined ? [x.op] : [],
+    )
     .filter((n) => !EARLIER_MUTATIONS.includes(n));
-  return ops.length ? { profile: { only: [...EARLIER_MUTATIONS, ...ops] }, budget: { runs: RUNS + ops.length } } : {};
+  // the resumption family also runs a valid resumption per version the target resumes in
+  const valid = specs.some((x) => x.kind === 'resume') ? 2 : 0;
+  return ops.length ? { profile: { only: [...EARLIER_MUTATIONS, ...ops] }, budget: { runs: RUNS + ops.length + valid } } : {};
 };
 
 const awaits = (f: ServerFault): boolean => {
@@ -349,7 +367,9 @@ describe('the fuzzer finds every server-side fault of the faulty target', () => 
                 ? (e.op ?? 'early valid')
                 : e.kind === 'keyupdate'
                   ? (e.op ?? `keyupdate ${(e.updates ?? []).join(',')}`)
-                  : `valid ${e.version} suite#${e.cfg.suite}${e.key ? ` key=${e.key}` : ''}${e.sigs13 ? ` sigs13=${e.sigs13}` : ''}`,
+                  : e.kind === 'resume'
+                    ? (e.op ?? `resume ${e.version} valid`)
+                    : `valid ${e.version} suite#${e.cfg.suite}${e.key ? ` key=${e.key}` : ''}${e.sigs13 ? ` sigs13=${e.sigs13}` : ''}`,
     );
     expect(names.length).toBeLessThanOrEqual(RUNS);
     expect(new Set(names).size).toBe(names.length);

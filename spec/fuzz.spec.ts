@@ -149,9 +149,9 @@ describe('tlsprop fuzz against a live target', () => {
     const mutants = r.results.filter((x) => x.conversation.expect.kind === 'reject');
     expect(valid.length).toBeGreaterThan(0);
     expect(mutants.length).toBeGreaterThan(4);
-    expect(new Set(r.results.map((x) => x.conversation.kind))).toEqual(
-      new Set(['valid', 'mutant', 'state', 'cert', 'reneg', 'keyupdate']),
-    );
+    // a target that resumes our sessions (the probe) also gets the valid resumption of the resume family
+    const kinds = ['valid', 'mutant', 'state', 'cert', 'reneg', 'keyupdate', ...(r.profile.resumes?.length ? ['resume'] : [])];
+    expect(new Set(r.results.map((x) => x.conversation.kind))).toEqual(new Set(kinds));
     // openssl rejects every mutant (no accepted-invalid, no hang); what it sends is recorded in the report
     const bad = r.results.filter((x) => x.run.verdict !== 'conforming' && x.run.verdict !== 'wrong-alert');
     expect(bad.map((x) => ladderText(x.run).join('\n'))).toEqual([]);
@@ -160,13 +160,15 @@ describe('tlsprop fuzz against a live target', () => {
     // then its summary
     const probing = progress.findIndex((l) => !/^\[probe \d+\/\d+\] \S+/.test(l));
     expect(probing).toBeGreaterThan(0);
-    // each probe handshake ends with its verdict; the ticket probe with what the ticket allows (0-RTT)
-    const probeLine = /^\[probe \d+\/\d+\] .+: ([a-z-]+|max_early_data_size \d+|no ticket)$/;
+    // each probe handshake ends with its verdict; the ticket probe with what the ticket allows (0-RTT); the resumption
+    // probes (a session, then its resumption) with whether the target resumed it
+    const probeLine = /^\[probe \d+\/\d+\] .+: ([a-z-]+|max_early_data_size \d+|no ticket|no resumption)$/;
     expect(progress.slice(0, probing).filter((l) => !probeLine.test(l))).toEqual([]);
     expect(progress.slice(0, probing).filter((l) => / probe ticket: /.test(l))).toHaveLength(1);
     expect(progress[probing]).toMatch(
-      /^probe: TLS 1\.3 \[TLS_AES_128_GCM_SHA256, .*\], TLS 1\.2 \[.*\], asks for a client certificate \(refuses a client without one\)$/,
+      /^probe: TLS 1\.3 \[TLS_AES_128_GCM_SHA256, .*\], TLS 1\.2 \[.*\], asks for a client certificate \(refuses a client without one\); resumes sessions in TLS 1\.2 and TLS 1\.3$/,
     );
+    expect(progress.slice(0, probing).filter((l) => / probe resumption 1\.[23]: resumed$/.test(l))).toHaveLength(2);
     expect(progress[probing + 1]).toBe('sanity first: conforming (handshake completed)');
     expect(progress.at(-1)).toBe('sanity last: conforming (handshake completed)');
     // every run is recorded (14 lines, 14 results: no mutation of these fails to fire)

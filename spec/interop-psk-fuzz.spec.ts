@@ -63,9 +63,14 @@ const SNI_TWO_NAMES =
   'RFC 6066 §3: "The ServerNameList MUST NOT contain more than one name of the same name_type." The list keeps the syntax, so RFC 8446 §6.2 illegal_parameter, not decode_error (as in certificate mode, spec/families-stacks.spec.ts)';
 const KU_LENGTH =
   'RFC 8446 §6.2 decode_error: "A message could not be decoded because some field was out of the specified range or the length of the message was incorrect." (a KeyUpdate of two bytes: OpenSSL 3.0 sends illegal_parameter, as in certificate mode, spec/families-stacks.spec.ts)';
+const SNI_RESUMED =
+  'RFC 6066 §3: "A server that implements this extension MUST NOT accept the request to resume the session if the server_name extension contains a different name. Instead, it proceeds with a full handshake to establish a new session." (OpenSSL 3.0 resumes a TLS 1.2 session under another server_name, or one with a NUL inside: also in certificate mode, spec/families-stacks.spec.ts)';
 const OPENSSL_12: readonly Finding[] = [
   { key: 'wrong-alert: t12-ch-version-ssl3 1.2 -> handshake_failure', rfc: D5 },
   { key: 'accepted-invalid: ch-etm-with-body 1.2 -> -', rfc: ETM_BODY },
+  // the resumption family (the server resumes TLS 1.2 PSK sessions)
+  { key: 'flagged: t12-resume-other-server-name 1.2 -> -', rfc: SNI_RESUMED },
+  { key: 'flagged: resume-sni-nul-in-host-name 1.2 -> -', rfc: SNI_RESUMED },
 ];
 const OPENSSL_13: readonly Finding[] = [
   { key: 'wrong-alert: t13-ch-legacy-version-0300 1.3 -> handshake_failure', rfc: D5 },
@@ -73,6 +78,8 @@ const OPENSSL_13: readonly Finding[] = [
   { key: 'wrong-alert: t13-ccs-two-bytes 1.3 -> illegal_parameter', rfc: CCS13 },
   { key: 'wrong-alert: t13-external-psk-binder-wrong 1.3 -> illegal_parameter', rfc: BINDER },
   { key: 'wrong-alert: t13-external-psk-wrong-key 1.3 -> illegal_parameter', rfc: BINDER },
+  // the resumption family: the server's own ticket offered with a binder that does not validate
+  { key: 'wrong-alert: t13-resume-binder-wrong 1.3 -> illegal_parameter', rfc: BINDER },
   { key: 'accepted-invalid: ch-sigalgs-odd-length 1.3 -> -', rfc: SIGALGS_SYNTAX },
   { key: 'wrong-alert: ch-sni-two-host-names 1.3 -> decode_error', rfc: SNI_TWO_NAMES },
   { key: 'wrong-alert: t13-keyupdate-trailing-byte 1.3 -> illegal_parameter', rfc: KU_LENGTH },

@@ -516,6 +516,55 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
     expect(replay?.run).toMatchObject({ verdict: 'flagged', rule: 't13.early.replay-once' });
   });
 
+  it('server role, resumption: the resume family (valid and each mutation of the resuming ClientHello) against the engine serve with a session cache', async () => {
+    const provider = nodeProvider();
+    const server = await serve({
+      config: { provider, identity: pki.identity('server', 'rsa'), sessionCache: new ServerSessionCache(provider) },
+      app: { kind: 'echo' },
+      jobs: Number.POSITIVE_INFINITY,
+      readTimeoutMs: 5000,
+      totalTimeoutMs: 30_000,
+    });
+    const names = MUTATIONS.filter((m) => m.where === 'client-sends' && m.resumes && liveSide(m) === 'client').map((m) => m.name);
+    let r: FuzzResult;
+    try {
+      r = await fuzzTarget({
+        target: { host: LOOPBACK, port: server.port },
+        identity: { pki, trustAnchors: pki.anchors, serverName: 'localhost' },
+        budget: { seed: SEED, randomRuns: 0, maxShrinkRuns: 0, readTimeoutMs: 3000 },
+        profile: { strictness: 'exact', only: names },
+      });
+    } finally {
+      await server.close();
+    }
+    // the probe saw it resume in both versions (TLS 1.2: its session ID and ticket; TLS 1.3: its ticket)
+    expect(r.profile.resumes).toEqual(['1.2', '1.3']);
+    const resumed = r.results.filter((x) => x.conversation.kind === 'resume');
+    const key = (x: (typeof resumed)[number]) => `${x.conversation.subject ?? 'valid'} ${x.conversation.version}`;
+    expect(r.skipped).toEqual([]);
+    // a valid resumption completes (abbreviated); a session offered without its suite (TLS 1.3: without one of its
+    // hash), under another name or with a ticket it cannot open: a full handshake (RFC 5246 §7.4.1.3, RFC 8446
+    // §4.2.11, RFC 6066 §3, RFC 5077 §3.4); an EMS session without
+    // EMS: handshake_failure (RFC 7627 §5.3); a binder that does not verify: decrypt_error (RFC 8446 §4.2.11)
+    expect(Object.fromEntries(resumed.map((x) => [key(x), x.alert ?? '-']))).toEqual({
+      'valid 1.2': '-',
+      'valid 1.3': '-',
+      't12-resume-without-session-suite 1.2': '-',
+      't12-resume-other-server-name 1.2': '-',
+      'resume-sni-nul-in-host-name 1.2': '-',
+      'resume-sni-nul-in-host-name 1.3': '-',
+      't12-resume-ems-dropped 1.2': 'handshake_failure',
+      't13-resume-binder-wrong 1.3': 'decrypt_error',
+      't13-resume-other-hash-suite 1.3': '-',
+      'resume-unknown-session 1.2': '-',
+      'resume-unknown-session 1.3': '-',
+    });
+    // the valid resumptions were abbreviated: no server Certificate in the second connection
+    for (const x of resumed.filter((y) => y.conversation.subject === undefined))
+      expect(x.transcript?.messages.some((m) => m.dir === 'S->C' && m.type === 'certificate')).toBe(false);
+    expect(findings(r.results)).toEqual([]);
+  });
+
   it.each([['1.3'], ['1.2']])('client role: fuzzClient with our engine client offering TLS %s', async (version) => {
     const r: ClientFuzzResult = await fuzzClient({
       target: {

@@ -24,6 +24,7 @@ import { RECORD_MUTATIONS } from './ops-records';
 import { PSK_MUTATIONS } from './ops-psk';
 import { RECORD_LIMIT_MUTATIONS } from './ops-record-limit';
 import { RENEGOTIATION_MUTATIONS } from './ops-renegotiation';
+import { RESUMPTION_MUTATIONS } from './ops-resumption';
 import { STATE_MUTATIONS } from './ops-state';
 import { TICKET_MUTATIONS } from './ops-tickets';
 import { WIRE_MUTATIONS } from './ops-wire';
@@ -62,6 +63,8 @@ export const MUTATIONS: readonly Mutation[] = checkedCatalogue([
   ...RECORD_LIMIT_MUTATIONS,
   // TLS 1.3 0-RTT: the limit, the early_data extension and EndOfEarlyData broken by one side (ops-early.ts)
   ...EARLY_DATA_MUTATIONS,
+  // resumption: the resuming ClientHello of a session the target gave, broken by our client (ops-resumption.ts)
+  ...RESUMPTION_MUTATIONS,
   // certificate compression (RFC 8879): what a CompressedCertificate carries (ops-cert-compression.ts)
   ...CERT_COMPRESSION_MUTATIONS,
   // TLS 1.3 KeyUpdate after the handshake, live against servers (ops-keyupdate.ts)

@@ -29,11 +29,11 @@
  * declaration has does not compile, and `checkMutation` checks them again
  * when the catalogue is built (a declaration may be assembled from strings).
  */
-import type { ClientConfig, Identity, ServerConfig } from '../../engine/config';
+import type { ClientConfig, ExternalPsk, Identity, ServerConfig } from '../../engine/config';
 import { FAULT_IDS, type Fault } from '../../engine/faults';
 import type { TestKeyKind, TestPki } from '../../engine/fixtures';
 import type { EngineHooks } from '../../engine/hooks';
-import type { StoredTicket13 } from '../../engine/session';
+import type { ClientSessionStore, StoredTicket13 } from '../../engine/session';
 import type { CryptoProvider } from '../../crypto';
 import { allRules, isRuleId, type RuleId } from '../../oracles/catalogue';
 import { type ExpectedReaction, expectedReaction } from '../../oracles/reactions';
@@ -217,6 +217,26 @@ export interface ClientSends extends Common, Sends {
   mutate(env: BaseEnv): ClientChange | Promise<ClientChange>;
   /** A state-machine step list (the how, as data): conversations may combine several, judged by walking the tables. */
   steps?: readonly StateStep[];
+  /**
+   * It changes the ClientHello of a resumption: live, a first valid connection takes a session from the target (TLS
+   * 1.2 session ID or RFC 5077 ticket, TLS 1.3 ticket) and a second one resumes it with these hooks, judged with the
+   * first (the resumption family, fuzz/families.ts). `mutate` gives the same hooks over the environment's store.
+   */
+  resumes?: ResumeLive;
+}
+
+/** How our client breaks a resumption live (see ClientSends.resumes). */
+export interface ResumeLive {
+  /**
+   * Our client's hooks on the resuming connection, given the store holding the session it resumes (newest last) and
+   * the external PSK our client offers beside a TLS 1.3 ticket (`--psk`), whose binder a changed hello carries again.
+   */
+  hooks(store: ClientSessionStore, provider: CryptoProvider, external?: ExternalPsk): EngineHooks;
+  /**
+   * The resuming ClientHello also offers another suite of the version the target accepted (its hooks take the
+   * session's out): `any` other one, or (`other-hash`) one whose hash is not the session's.
+   */
+  otherSuite?: 'any' | 'other-hash';
 }
 
 export interface ServerSends extends Common, Sends {

@@ -178,4 +178,11 @@ export const ENGINE_FAULT_MUTATIONS: readonly EngineFault[] = [
     ['ext.etm.no-downgrade'],
     'handshake_failure',
   ),
+  fault(
+    'resume-unoffered-suite',
+    "server: a TLS 1.2 session is resumed although the resuming ClientHello does not offer the session's cipher suite (its ServerHello selects a suite that was not offered; the resumption family finds it)",
+    ['1.2'],
+    ['t12.neg.suite-offered', 't12.neg.resume-consistency'],
+    'illegal_parameter',
+  ),
 ];

@@ -21,7 +21,7 @@ import type { CryptoProvider, EcdhGroup } from '../../crypto';
 import type { ClientConfig, ServerConfig } from '../../engine/config';
 import { runInMemory } from '../../engine/memory';
 import { ServerSessionCache, newClientSessionStore } from '../../engine/session';
-import { CipherSuiteDhe12 } from '../../engine/suites';
+import { CipherSuite13, CipherSuiteDhe12 } from '../../engine/suites';
 import { type CertSpec, KeyUsage, buildCert, buildChain, plainCertSpec } from '../../pki/chain';
 import type { RecordInput } from '../../transcript/build';
 import type { Transcript } from '../../transcript/model';
@@ -953,6 +953,20 @@ export const KEY_MUTATIONS: readonly Mutation[] = [
       if (!getExtOf(E[i]!.raw!)) throw new Error('the second connection offered no PSK');
       E[i] = { ...E[i]!, raw: flipLast(E[i]!.raw!) };
     },
+  ),
+  resumed(
+    't13-resume-suite-other-hash',
+    "the server resumes the ticket with a cipher suite of another hash than the ticket's original connection",
+    ['t13.psk.suite-hash'],
+    T13_ALL,
+    editMsg('server_hello', S, V13, (b) => {
+      if (!getExt(b.extensions, X.pre_shared_key, 'pre_shared_key_server'))
+        throw new Error('the second connection did not resume');
+      b.cipherSuite =
+        b.cipherSuite === CipherSuite13.TLS_AES_256_GCM_SHA384
+          ? CipherSuite13.TLS_AES_128_GCM_SHA256
+          : CipherSuite13.TLS_AES_256_GCM_SHA384;
+    }),
   ),
   {
     name: 't13-ticket-age-wrong',

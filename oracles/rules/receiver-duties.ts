@@ -205,6 +205,27 @@ export const receiverDutyRules = [
     ),
   }),
   rule({
+    id: 'resume.server-falls-back',
+    title:
+      'A server that does not resume the session a ClientHello offers (a ticket or session ID it does not know, a session of another server_name) goes on with a full handshake.',
+    rfc: ['RFC 5077 §3.4', 'RFC 6066 §3', 'RFC 8446 §4.2.11'],
+    role: 'server',
+    group: 'negotiation',
+    // RFC 5077 §3.4: "If the server cannot or does not want to honor the ticket, then it can initiate a full handshake
+    // with the client." RFC 6066 §3: "A server that implements this extension MUST NOT accept the request to resume
+    // the session if the server_name extension contains a different name. Instead, it proceeds with a full handshake
+    // to establish a new session." RFC 5246 §7.4.1.3: without a match the session_id "will contain a different value
+    // identifying the new session". RFC 8446 §4.2.11: "The server MUST ensure that it selects a compatible PSK (if
+    // any) and cipher suite": a PSK it cannot open is none it can select, and the handshake goes on without one. The
+    // input is valid: refusing it is the violation; whether the server resumed anyway is the transcript rules' check
+    // (ext.sni.resumption, t12.neg.resume-consistency) over both connections.
+    live: { scope: { kind: 'declared' }, expects: 'complete', judges: 'outcome' },
+    overrides: NEW(
+      'RFC 5077 §3.4, RFC 6066 §3, RFC 8446 §4.2.11',
+      'a resumption the server cannot or must not honour (tlsfuzzer test-session-ticket-resumption, test-invalid-server-name-extension-resumption)',
+    ),
+  }),
+  rule({
     id: 'conn.transport-close',
     title:
       'A connection whose transport closes before close_notify (mid-handshake or mid-stream) is over: the receiver does not treat the handshake or the data as complete, and keeps serving other connections.',

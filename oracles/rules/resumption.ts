@@ -203,6 +203,12 @@ export const resumptionRules = [
     role: 'both',
     strength: 'MUST',
     alerts: ['illegal_parameter'],
+    // a server may decline the resumption the ClientHello asks for: without it, nothing of the session is used
+    ignorable: {
+      rfc: 'RFC 5246 §7.4.1.3',
+      text: 'If a match is found and the server is willing to establish the new connection using the specified session state, the server will respond with the same value as was supplied by the client. [...] Otherwise, this field will contain a different value identifying the new session.',
+      receiver: 'server',
+    },
     evidence: 'plaintext',
     group: 'negotiation',
     check(ctx) {
@@ -232,6 +238,13 @@ export const resumptionRules = [
     role: 'both',
     strength: 'MUST',
     alerts: ['handshake_failure'],
+    // the server's duty is to abort the abbreviated handshake (the client's: "abort the handshake"): a full handshake
+    // instead uses nothing of the session; a server that resumes is this check's violation
+    ignorable: {
+      rfc: 'RFC 7627 §5.3',
+      text: 'If the original session used the "extended_master_secret" extension but the new ClientHello does not contain it, the server MUST abort the abbreviated handshake.',
+      receiver: 'server',
+    },
     evidence: 'plaintext',
     group: 'negotiation',
     check(ctx) {
@@ -378,6 +391,54 @@ export const resumptionRules = [
           );
       }
       return out;
+    },
+  }),
+  rule({
+    id: 't13.psk.suite-hash',
+    group: 'negotiation',
+    title: "A server that selects a PSK selects a cipher suite of the PSK's hash (a ticket's: its original connection's).",
+    rfc: ['RFC 8446 §4.2.11', 'RFC 8446 §4.6.1'],
+    versions: ['1.3'],
+    role: 'both',
+    // RFC 8446 §4.2.11: "The server MUST ensure that it selects a compatible PSK (if any) and cipher suite." and
+    // "Clients MUST verify that [...] the server selected a cipher suite indicating a Hash associated with the PSK
+    // [...]. If these values are not consistent, the client MUST abort the handshake with an "illegal_parameter"
+    // alert."; §4.6.1: "Any ticket MUST only be resumed with a cipher suite that has the same KDF hash as that used to
+    // establish the original connection."
+    alerts: ['illegal_parameter'],
+    overrides: {
+      checklist:
+        "RFC 8446 §4.2.11 / §4.6.1 server duty that t13.neg.nst-fields names for tickets only and t13.neg.psk-selected-identity quotes for the client: checked here on the ServerHello, against the ticket's original connection (the resumption family's t13-resume-other-hash-suite)",
+    },
+    evidence: 'plaintext',
+    check(ctx) {
+      if (!ctx.sh) return inconclusive('The ServerHello is not decoded.');
+      const sel = extensionBody(ctx.sh.b.extensions, X.pre_shared_key, 'pre_shared_key_server');
+      if (!sel) return notApplicable('The server selected no PSK.');
+      const id = extensionBody((ctx.ch2 ?? ctx.ch)?.b.extensions, X.pre_shared_key, 'pre_shared_key_client')?.identities[
+        sel.selectedIdentity
+      ];
+      if (!id) return inconclusive('The selected PSK identity is not readable in the ClientHello.');
+      const now = hashOf(ctx);
+      if (!now.ok) return inconclusive(`The selected suite's hash is not known: ${now.why}.`);
+      const ext = externalPsk(ctx, id.identity);
+      let want: 'SHA-256' | 'SHA-384';
+      if (ext) want = ext.hash ?? 'SHA-256';
+      else {
+        const issuer = ticketIssuer(ctx, id.identity);
+        if (!issuer) return inconclusive(NEED_ORIGINAL);
+        const then = hashOf(issuer.e);
+        if (!then.ok) return inconclusive(`The original connection's hash is not known: ${then.why}.`);
+        want = then.value;
+      }
+      const at = { message: ctx.sh.m.index };
+      return now.value === want
+        ? pass(`The suite selected with the PSK has its hash (${want}).`, at)
+        : violation(`The server selected the PSK with a ${now.value} suite; the PSK's hash is ${want}.`, {
+            ...at,
+            expected: want,
+            actual: now.value,
+          });
     },
   }),
   rule({

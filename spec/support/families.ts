@@ -1,6 +1,7 @@
 /**
  * The conversation families of issue #14 (ops-hello.ts, ops-records.ts, ops-closure.ts, ops-cv.ts, ops-kex.ts,
- * ops-client-target.ts, ops-renegotiation.ts, ops-keyupdate.ts and the mutations declared `keyUpdate`): spec/families-stacks.spec.ts and spec/self-fuzz.spec.ts run them against real stacks and our
+ * ops-client-target.ts, ops-renegotiation.ts, ops-keyupdate.ts and the mutations declared `keyUpdate`, ops-resumption.ts):
+ * spec/families-stacks.spec.ts and spec/self-fuzz.spec.ts run them against real stacks and our
  * engine. Specs that pin what a run of a given size covers (the faulty target's run count, the known findings of a
  * seeded run) run the catalogue without them: `EARLIER_MUTATIONS`.
  */
@@ -12,6 +13,7 @@ import { HELLO_MUTATIONS } from '../../generators/mutations/ops-hello';
 import { KEX_MUTATIONS } from '../../generators/mutations/ops-kex';
 import { RECORD_MUTATIONS } from '../../generators/mutations/ops-records';
 import { RENEGOTIATION_MUTATIONS } from '../../generators/mutations/ops-renegotiation';
+import { RESUMPTION_MUTATIONS } from '../../generators/mutations/ops-resumption';
 
 export const FAMILY_MUTATIONS: ReadonlySet<string> = new Set(
   [
@@ -24,6 +26,7 @@ export const FAMILY_MUTATIONS: ReadonlySet<string> = new Set(
     ...RENEGOTIATION_MUTATIONS,
     // the KeyUpdate family (fuzz/families.ts keyupdate): the mutations declared live there
     ...MUTATIONS.filter((m) => m.keyUpdate !== undefined),
+    ...RESUMPTION_MUTATIONS,
   ].map((m) => m.name),
 );
 
