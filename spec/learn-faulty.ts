@@ -250,6 +250,8 @@ const NOT_LEARNABLE: Readonly<Partial<Record<Fault, string>>> = {
     "the mapper's renegotiating client_hello always carries the RFC 5746 verify_data (learn/alphabet.ts), so a renegotiation without renegotiation_info is no input here; the live fuzzer's renegotiation family finds the fault (spec/faulty-target.spec.ts)",
   'ignore-key-update-request':
     "the mapper's key_update input is update_not_requested (learn/alphabet.ts): a faulty server that reads update_requested as not requested answers it like a healthy one; the live fuzzer's keyupdate family finds the fault (spec/faulty-target.spec.ts)",
+  'resume-unoffered-suite':
+    "the learner's words are single connections and its client_hello offers no session to resume (learn/alphabet.ts): a resumption is no input here; the live fuzzer's resumption family finds the fault (spec/faulty-target.spec.ts)",
   'accept-wrongly-signed-client-cert':
     'as accept-expired-client-cert: a badly signed client chain is the same check point as accept-any-client-cert, left to the fuzzer and the certificate specs',
 };
