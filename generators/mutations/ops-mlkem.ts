@@ -101,6 +101,20 @@ export const MLKEM_MUTATIONS: readonly Mutation[] = [
     (s) => concatBytes([s, Uint8Array.of(0)]),
   ),
   clientShare(
+    't13-mlkem-share-padded',
+    'our X25519MLKEM768 key share one byte long (1217 bytes, test-tls13-mlkem "padded key share")',
+    NamedGroup.X25519MLKEM768,
+    ['mlkem.share-length'],
+    (s) => concatBytes([s, Uint8Array.of(2)]),
+  ),
+  clientShare(
+    't13-mlkem1024-p384-share-truncated',
+    'our SecP384r1MLKEM1024 key share one byte short (1664 bytes: the ML-KEM-1024 key truncated)',
+    NamedGroup.SecP384r1MLKEM1024,
+    ['mlkem.share-length'],
+    (s) => s.subarray(0, s.length - 1),
+  ),
+  clientShare(
     't13-mlkem-ek-modulus',
     'our X25519MLKEM768 encapsulation key with its first coefficient 4095 (>= q: FIPS 203 §7.2 modulus check fails)',
     NamedGroup.X25519MLKEM768,
