@@ -66,6 +66,12 @@ describe('tlsprop rules', () => {
       // plaintext handshake records once protection is in use (RFC 8446 §5.2)
       'ext.empty-extension-data',
       'rec.t13.protected-after-hello',
+      // ML-KEM key exchange (issue #14: test-tls13-mlkem, test-no-mlkem-in-old-tls; draft-ietf-tls-ecdhe-mlkem §3.1)
+      'mlkem.share-length',
+      'mlkem.encapsulation-key',
+      'mlkem.ecdh-part',
+      'mlkem.ciphertext-encapsulates',
+      't12.neg.no-mlkem-group',
     ];
     expect(now.rules.map((r) => r.id).sort()).toEqual([...before.rules.map((r) => r.id), ...added].sort());
     const was = new Set(before.rules.filter((r) => r.implemented).map((r) => r.id));
