@@ -170,19 +170,19 @@ export const mlkemRules = [
     evidence: 'keys',
     alerts: [
       because(
-        'decrypt_error',
-        'RFC 8446 §4.4.4',
-        'Recipients of Finished messages MUST verify that the contents are correct and if incorrect MUST terminate the connection with a "decrypt_error" alert.',
-      ),
-      because(
         'bad_record_mac',
         'RFC 8446 §5.2',
         'If the decryption fails, the receiver MUST terminate the connection with a "bad_record_mac" alert.',
       ),
+      because(
+        'decrypt_error',
+        'RFC 8446 §4.4.4',
+        'Recipients of Finished messages MUST verify that the contents are correct and if incorrect MUST terminate the connection with a "decrypt_error" alert.',
+      ),
     ],
     overrides: {
       checklist:
-        'Not in the RFC 8446 checklist: draft-ietf-tls-ecdhe-mlkem §3.1.2 has the server send "an ML-KEM ciphertext returned from encapsulation to the client\'s encapsulation key"; ML-KEM decapsulation never fails on a wrong ciphertext (FIPS 203 implicit rejection), so the client finds out at the server\'s Finished (RFC 8446 §4.4.4) or its first record (§5.2).',
+        'Not in the RFC 8446 checklist: draft-ietf-tls-ecdhe-mlkem §3.1.2 has the server send "an ML-KEM ciphertext returned from encapsulation to the client\'s encapsulation key"; ML-KEM decapsulation never fails on a wrong ciphertext (FIPS 203 implicit rejection), so the client finds out at the server\'s first protected record (RFC 8446 §5.2: the keys differ) or at its Finished (§4.4.4).',
     },
     async check(ctx) {
       const e = ephemeral(ctx);
