@@ -10,9 +10,13 @@ import { JEST_MATCH } from './tools/tiers';
 // `test:interop` and `test:conformance` run one (`jest --selectProjects NAME`).
 const transform: Config['transform'] = {
   '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+  // @noble/post-quantum (ML-KEM, crypto/kem.ts) and its @noble dependencies are ES modules only: jest's CommonJS
+  // runtime gets them through swc like our own sources (Node itself loads them with require(esm), Node >= 20.19).
+  '^.+/node_modules/@noble/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
 };
 const common = {
   transform,
+  transformIgnorePatterns: ['/node_modules/(?!@noble/)'],
   testEnvironment: 'node',
   // the package's own name, as examples/ and users import it: the library's sources here
   moduleNameMapper: { '^tlsprop$': '<rootDir>/api/index.ts', '^tlsprop/jest$': '<rootDir>/api/jest.ts' },

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { receiverDutyRules } from '../oracles/rules/receiver-duties';
 import { join } from 'node:path';
-import { ecdhGroupOf, ffdheGroupOf, schemeInfo } from '../crypto';
+import { ecdhGroupOf, ffdheGroupOf, kemGroupOf, schemeInfo } from '../crypto';
 import { allRules } from '../oracles/catalogue';
 import { namedGroups, signatureSchemes } from '../wire/registry';
 import { type Io, main } from './main';
@@ -74,6 +74,12 @@ describe('tlsprop rules', () => {
       'ext.etm.no-downgrade',
       // the resumption family (issue #14): a PSK selected with a suite of another hash (RFC 8446 §4.2.11, §4.6.1)
       't13.psk.suite-hash',
+      // ML-KEM key exchange (issue #14: test-tls13-mlkem, test-no-mlkem-in-old-tls; draft-ietf-tls-ecdhe-mlkem §3.1)
+      'mlkem.share-length',
+      'mlkem.encapsulation-key',
+      'mlkem.ecdh-part',
+      'mlkem.ciphertext-encapsulates',
+      't12.neg.no-mlkem-group',
     ];
     expect(now.rules.map((r) => r.id).sort()).toEqual([...before.rules.map((r) => r.id), ...added].sort());
     const was = new Set(before.rules.filter((r) => r.implemented).map((r) => r.id));
@@ -144,7 +150,7 @@ describe('tlsprop rules', () => {
     for (const [code, name] of namedGroups)
       expect([name, subjects.has(`named group ${name} (0x${code.toString(16).padStart(4, '0')})`)]).toEqual([
         name,
-        !ecdhGroupOf(code) && !ffdheGroupOf(code),
+        !ecdhGroupOf(code) && !ffdheGroupOf(code) && !kemGroupOf(code),
       ]);
     const ids = new Set<string>(allRules.map((r) => r.id));
     for (const g of out.gaps) {
@@ -152,8 +158,8 @@ describe('tlsprop rules', () => {
       expect(g.rules.filter((r) => !ids.has(r))).toEqual([]);
     }
     expect(out.stats.total).toBe(out.gaps.length);
-    // Node 20 has no ML-KEM: the hybrids stay platform gaps whatever the crypto layer does
-    expect(out.gaps.filter((g) => g.subject.includes('MLKEM')).map((g) => g.kind)).toEqual(['platform', 'platform']);
+    // ML-KEM (pure and hybrid) is crypto/kem's (@noble/post-quantum): no group is a gap
+    expect(out.gaps.filter((g) => g.subject.includes('MLKEM'))).toEqual([]);
     // issue #16 part 7: nothing the platform can do is left undone (P-521, SHA-224, DSA, Ed448, 3DES records included)
     expect(out.gaps.filter((g) => g.kind === 'arithmetic')).toEqual([]);
     expect(out.stats.arithmetic).toBe(0);

@@ -6,7 +6,7 @@
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { parseArgs as parseNodeArgs } from 'node:util';
-import { ecdhGroupOf, ffdheGroupOf, nodeProvider, schemeInfo } from '../crypto';
+import { ecdhGroupOf, ffdheGroupOf, kemGroupOf, nodeProvider, schemeInfo } from '../crypto';
 import type { ClientAuthMode, Identity, ServerConfig } from '../engine/config';
 import { DEFAULT_SUITES } from '../engine/config';
 import { type Fault, FaultConfigError, FAULTS, parseFaults } from '../engine/faults';
@@ -125,7 +125,8 @@ function groupCodes(names: readonly string[]): number[] {
   return names.map((name) => {
     const code = codeOf(namedGroups, name);
     if (code === undefined) throw new UsageError(`unknown group ${JSON.stringify(name)} (IANA name, e.g. x25519, secp256r1)`);
-    if (!ecdhGroupOf(code) && !ffdheGroupOf(code)) throw new UsageError(`group ${name} is not implemented by the engine`);
+    if (!ecdhGroupOf(code) && !ffdheGroupOf(code) && !kemGroupOf(code))
+      throw new UsageError(`group ${name} is not implemented by the engine`);
     return code;
   });
 }

@@ -12,6 +12,7 @@ import { nameOf, namedGroups, signatureSchemes } from '../wire/registry';
 import { OID, type SpkiInfo } from './der';
 import { ecdhGroupOf, ecdhViaSubtle, groupLabel } from './ecdh';
 import { ffdheGroupOf } from './ffdhe';
+import { KEM_GROUPS, kemGroupOf } from './kem';
 import type { CryptoProvider } from './provider';
 import { schemeInfo, sigAlgOfScheme, viaSubtle } from './signature';
 
@@ -42,18 +43,6 @@ export interface CryptoCapabilities {
   signatureSchemes: SchemeCapability[];
   groups: GroupCapability[];
 }
-
-/** Registered groups the arithmetic cannot do, with the reason (shown by `tlsprop rules --gaps`). */
-const GROUP_GAPS: ReadonlyMap<string, string> = new Map([
-  [
-    'X25519MLKEM768',
-    'hybrid ML-KEM-768 key agreement: Node 20 (OpenSSL 3.0) has no ML-KEM, so the shared secret cannot be derived; the X25519 half alone does not give it',
-  ],
-  [
-    'SecP256r1MLKEM768',
-    'hybrid ML-KEM-768 key agreement: Node 20 (OpenSSL 3.0) has no ML-KEM, so the shared secret cannot be derived; the P-256 half alone does not give it',
-  ],
-]);
 
 /** A stand-in SPKI description of the key a scheme uses, to ask which implementation runs it. */
 function keyShape(code: number): SpkiInfo | undefined {
@@ -122,7 +111,19 @@ export function cryptoCapabilities(p: CryptoProvider): CryptoCapabilities {
       });
       continue;
     }
-    groups.push({ code, name, supported: false, reason: GROUP_GAPS.get(name) ?? 'no arithmetic for this group' });
+    const kg = kemGroupOf(code);
+    if (kg) {
+      const e = KEM_GROUPS[kg].ecdh;
+      groups.push({
+        code,
+        name,
+        supported: true,
+        via: 'node:crypto',
+        reason: `ML-KEM (FIPS 203) through @noble/post-quantum${e ? `; the ${groupLabel(e)} half through crypto/ecdh` : ''}`,
+      });
+      continue;
+    }
+    groups.push({ code, name, supported: false, reason: 'no arithmetic for this group' });
   }
   return { provider: p.name, signatureSchemes: schemes, groups };
 }

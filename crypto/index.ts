@@ -15,3 +15,4 @@ export * from './cache';
 export * from './capabilities';
 export * from './curves';
 export * from './keys';
+export * from './kem';

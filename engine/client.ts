@@ -1143,7 +1143,10 @@ export class TlsClient extends Endpoint {
         );
       const shared = await this.shareSecret(ks.share.group, mine.privateKey, ks.share.keyExchange);
       if (!shared.ok)
-        throw failure('illegal_parameter', `server key share: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`);
+        throw failure(
+          TlsClient.shareFailureAlert(shared.reason),
+          `server key share: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`,
+        );
       this.group = ks.share.group;
       this.serverPublic = ks.share.keyExchange;
       this.sharedSecret = shared.value;

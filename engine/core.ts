@@ -30,6 +30,12 @@ import {
   type Result,
   validateDhPublic,
   generateEcdhKeyPair,
+  decapsulateKemShare,
+  encapsulateKemShare,
+  generateKemClientShare,
+  type KemKeyPair,
+  kemErrorAlert,
+  kemGroupOf,
   type HashName,
   importSigningKey,
   type KeyLogEntry,
@@ -344,6 +350,8 @@ export abstract class Endpoint {
   protected readonly keylogEntries: KeyLogEntry[] = [];
   protected readonly ephemeralKeys: EcdhKeyPair[] = [];
   protected readonly dhKeys: DhKeyPair[] = [];
+  /** TLS 1.3 ML-KEM key shares (crypto/kem): the client's decapsulation keys, the server's m || ECDH private keys. */
+  protected readonly kemKeys: KemKeyPair[] = [];
   /** TLS 1.3 0-RTT: the write direction under client_early_traffic_secret while it is in use (records are marked early). */
   protected earlyWrite: RecordDirection | undefined;
   /** TLS 1.3 application traffic secrets in use (for KeyUpdate), set when the handshake completes. */
@@ -495,10 +503,15 @@ export abstract class Endpoint {
    * The ClientHello random of the handshake an ephemeral key pair (of `ephemeral` / `ephemeralDh`) was used in, and
    * that handshake's index (0: the initial one; a TLS 1.2 renegotiation makes new keys).
    */
-  keyPairHandshake(kp: EcdhKeyPair | DhKeyPair): { index: number; clientRandom?: Uint8Array } {
+  keyPairHandshake(kp: EcdhKeyPair | DhKeyPair | KemKeyPair): { index: number; clientRandom?: Uint8Array } {
     const index = this.keyHandshake.get(kp) ?? 0;
     const clientRandom = this.handshakeRandoms[index];
     return clientRandom ? { index, clientRandom } : { index };
+  }
+
+  /** ML-KEM (pure or hybrid) key shares this endpoint used (TLS 1.3). */
+  get ephemeralKem(): readonly KemKeyPair[] {
+    return this.kemKeys;
   }
 
   /** Ephemeral finite-field DH key pairs this endpoint used (TLS 1.2 DHE). */
@@ -1148,14 +1161,54 @@ export abstract class Endpoint {
     return kp;
   }
 
-  /** A TLS 1.3 key share key pair: ECDH, or FFDHE (RFC 7919) for the ffdhe groups. */
+  /**
+   * A TLS 1.3 client key share key pair: ECDH, FFDHE (RFC 7919) for the ffdhe groups, or an ML-KEM encapsulation key
+   * (with its ECDH share for a hybrid group, crypto/kem).
+   */
   protected async shareKeyPair(code: number): Promise<{ privateKey: Uint8Array; publicKey: Uint8Array }> {
+    const kg = kemGroupOf(code);
+    if (kg) {
+      const kp = await generateKemClientShare(this.p, kg);
+      this.kemKeys.push(kp);
+      this.keyHandshake.set(kp, this.handshakeIndex);
+      return kp;
+    }
     const fg = ffdheGroupOf(code);
     return fg ? this.dhKeyPair(fg) : this.ecdhKeyPair(code);
   }
 
+  /**
+   * The server's TLS 1.3 key share for the client's share of a group, and the shared secret. (EC)DHE: a key pair of
+   * ours and the agreement; ML-KEM: the encapsulation to the client's key (draft-ietf-tls-ecdhe-mlkem §3.1.2,
+   * draft-ietf-tls-mlkem §4.2: the encapsulation key check fails with illegal_parameter, as does the ECDH half).
+   */
+  protected async serverShare(code: number, clientShare: Uint8Array): Promise<{ keyExchange: Uint8Array; secret: Uint8Array }> {
+    const kg = kemGroupOf(code);
+    if (kg) {
+      const r = await encapsulateKemShare(this.p, kg, clientShare);
+      if (!r.ok) throw failure(kemErrorAlert(r.reason), `client key share: ${r.reason}${r.detail ? ` (${r.detail})` : ''}`);
+      const kp: KemKeyPair = { group: kg, privateKey: r.value.privateKey, publicKey: r.value.keyExchange };
+      this.kemKeys.push(kp);
+      this.keyHandshake.set(kp, this.handshakeIndex);
+      return { keyExchange: r.value.keyExchange, secret: r.value.sharedSecret };
+    }
+    const kp = await this.shareKeyPair(code);
+    const shared = await this.shareSecret(code, kp.privateKey, clientShare);
+    if (!shared.ok)
+      throw failure('illegal_parameter', `client key share: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`);
+    return { keyExchange: kp.publicKey, secret: shared.value };
+  }
+
+  /** The alert for a failed TLS 1.3 shared secret: internal_error for an ML-KEM decapsulation failure, else illegal_parameter. */
+  protected static shareFailureAlert(reason: string): 'illegal_parameter' | 'internal_error' {
+    return reason === 'decapsulation_failed' ? kemErrorAlert(reason) : 'illegal_parameter';
+  }
+
   /** The (EC)DHE shared secret of a TLS 1.3 key share; an FFDHE share must be exactly as long as p (RFC 8446 §4.2.8.1). */
   protected async shareSecret(code: number, privateKey: Uint8Array, peer: Uint8Array): Promise<Result<Uint8Array>> {
+    // the client's side of an ML-KEM group: the server share's length, its ECDH half, then decapsulation
+    const kg = kemGroupOf(code);
+    if (kg) return decapsulateKemShare(this.p, kg, privateKey, peer);
     const fg = ffdheGroupOf(code);
     if (fg) {
       const v = validateDhPublic(fg, peer, true);
@@ -1192,7 +1245,7 @@ export abstract class Endpoint {
 
   /** Whether a group can be used for a TLS 1.3 key share. */
   protected static shareGroupImplemented(code: number): boolean {
-    return ecdhGroupOf(code) !== undefined || ffdheGroupOf(code) !== undefined;
+    return ecdhGroupOf(code) !== undefined || ffdheGroupOf(code) !== undefined || kemGroupOf(code) !== undefined;
   }
 
   /** An ephemeral finite-field DH key pair: a configured one when given, else fresh. */

@@ -8,7 +8,7 @@ import { formatKeyLog } from '../crypto';
 import { TranscriptBuilder } from '../transcript/build';
 import type { Direction, EphemeralKeys, PresharedKey, Transcript, TranscriptSecrets } from '../transcript/model';
 import { concatBytes } from '../wire/hex';
-import { type EcdhGroup, ecdhGroupCodes, type FfdheGroup, ffdheParams } from '../crypto';
+import { type EcdhGroup, ecdhGroupCodes, type FfdheGroup, ffdheParams, KEM_GROUPS, type KemGroupName } from '../crypto';
 import { TlsClient } from './client';
 import type { ClientConfig, ServerConfig } from './config';
 import type { EngineHooks } from './hooks';
@@ -140,7 +140,12 @@ export async function runInMemory(
   const ephemeral: EphemeralKeys[] = [];
   type Pair = { group: string; privateKey: Uint8Array };
   const handshakeOf = (kp: Pair) => {
-    const ep = client.ephemeral.some((k) => k === kp) || client.ephemeralDh.some((k) => k === kp) ? client : server;
+    const ep =
+      client.ephemeral.some((k) => k === kp) ||
+      client.ephemeralDh.some((k) => k === kp) ||
+      client.ephemeralKem.some((k) => k === kp)
+        ? client
+        : server;
     return ep.keyPairHandshake(kp as Parameters<TlsClient['keyPairHandshake']>[0]);
   };
   const entries = (ck: readonly Pair[], sk: readonly Pair[], code: (group: string) => number): EphemeralKeys[] => {
@@ -160,6 +165,8 @@ export async function runInMemory(
     return out;
   };
   ephemeral.push(...entries(client.ephemeral, server.ephemeral, (g) => ecdhGroupCodes[g as EcdhGroup]));
+  // TLS 1.3 ML-KEM groups (crypto/kem): the client's decapsulation key, the server's m || ECDH private key
+  ephemeral.push(...entries(client.ephemeralKem, server.ephemeralKem, (g) => KEM_GROUPS[g as KemGroupName].code));
   // Finite-field DH (TLS 1.2 DHE): listed first, as the oracles take the first entry for an unnamed DH group.
   ephemeral.unshift(...entries(client.ephemeralDh, server.ephemeralDh, (g) => ffdheParams(g as FfdheGroup).code));
   // the external PSKs both sides were given (a PSK is in no key log): the oracles recompute the PSK key schedules

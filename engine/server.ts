@@ -1121,15 +1121,12 @@ export class TlsServer extends Endpoint {
       { type: ExtensionType.supported_versions, body: { kind: 'supported_versions_server', version: TLS13 } },
     ];
     if (share) {
-      const kp = await this.shareKeyPair(share.group);
-      const shared = await this.shareSecret(share.group, kp.privateKey, share.keyExchange);
-      if (!shared.ok)
-        throw failure('illegal_parameter', `client key share: ${shared.reason}${shared.detail ? ` (${shared.detail})` : ''}`);
+      const ours = await this.serverShare(share.group, share.keyExchange);
       this.group = share.group;
-      this.sharedSecret13 = shared.value;
+      this.sharedSecret13 = ours.secret;
       exts.push({
         type: ExtensionType.key_share,
-        body: { kind: 'key_share_server', share: { group: share.group, keyExchange: kp.publicKey } },
+        body: { kind: 'key_share_server', share: { group: share.group, keyExchange: ours.keyExchange } },
       });
     }
     if (pskChoice && this.psk)

@@ -18,6 +18,9 @@ import {
   ecdhGroupOf,
   extendedMasterSecret,
   ffdheGroupOf,
+  decapsulateKemShare,
+  kemGroupOf,
+  recomputeKemEncapsulation,
   finished12,
   finished13,
   type HashName,
@@ -222,15 +225,26 @@ async function schedule13(
     const cks = extensionBody((parsed.ch2 ?? parsed.ch).extensions, ExtensionType.key_share, 'key_share_client');
     const g = ecdhGroupOf(ks.share.group);
     const fg = ffdheGroupOf(ks.share.group);
+    const kg = kemGroupOf(ks.share.group);
     const eph = t.secrets?.ephemeral?.find((e) => e.group === ks.share.group);
     const clientShare = cks?.shares.find((s) => s.group === ks.share.group);
-    if ((!g && !fg) || !eph?.clientPrivate || !eph.serverPrivate || !clientShare) return 'key shares or ephemeral keys missing';
+    if ((!g && !fg && !kg) || !eph?.clientPrivate || !eph.serverPrivate || !clientShare)
+      return 'key shares or ephemeral keys missing';
+    if (kg) {
+      // ML-KEM: the client decapsulates the server's share; the server's m || ECDH key re-encapsulates to the same
+      const a = await decapsulateKemShare(p, kg, eph.clientPrivate, ks.share.keyExchange);
+      const b = await recomputeKemEncapsulation(p, kg, clientShare.keyExchange, eph.serverPrivate);
+      if (!a.ok || !b.ok || !bytesEqual(a.value, b.value.sharedSecret)) return 'ML-KEM shared secrets differ';
+      input.sharedSecret = a.value;
+    }
     const derive = (priv: Uint8Array, peer: Uint8Array) =>
       g ? deriveEcdh(p, g, priv, peer) : deriveDh(p, fg!, priv, peer, 'tls13');
-    const a = await derive(eph.clientPrivate, ks.share.keyExchange);
-    const b = await derive(eph.serverPrivate, clientShare.keyExchange);
-    if (!a.ok || !b.ok || !bytesEqual(a.value, b.value)) return 'ECDH shared secrets differ';
-    input.sharedSecret = a.value;
+    if (!kg) {
+      const a = await derive(eph.clientPrivate, ks.share.keyExchange);
+      const b = await derive(eph.serverPrivate, clientShare.keyExchange);
+      if (!a.ok || !b.ok || !bytesEqual(a.value, b.value)) return 'ECDH shared secrets differ';
+      input.sharedSecret = a.value;
+    }
   }
   const selected = extensionBody(sh.extensions, ExtensionType.pre_shared_key, 'pre_shared_key_server');
   if (selected) {

@@ -28,6 +28,7 @@
  * per applicable name at the simplest configuration (coverage first), the
  * families taking turns; random ones follow.
  */
+import { kemGroupOf } from '../crypto';
 import fc from 'fast-check';
 import { DEFAULT_SCHEMES, type Identity } from '../engine/config';
 import { pickScheme } from '../engine/core';
@@ -250,7 +251,9 @@ function framed(
   onlyGroup = false,
 ): Conversation {
   const suite = suites[cfg.suite % suites.length]!;
-  const group = groups[cfg.group % groups.length]!;
+  // the ML-KEM groups are TLS 1.3 only (draft-ietf-tls-ecdhe-mlkem §1.1, draft-ietf-tls-mlkem §1)
+  const usable = version === '1.2' ? groups.filter((g) => kemGroupOf(g) === undefined) : groups;
+  const group = usable.length ? usable[cfg.group % usable.length]! : groups[cfg.group % groups.length]!;
   const c = validConversation(
     ctx,
     version,

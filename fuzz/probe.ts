@@ -49,7 +49,14 @@ const PROBE_PSK_SUITES: readonly number[] = [
 ];
 
 /** The groups our client offers (each alone when probed). */
-export const GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1, NamedGroup.ffdhe2048];
+export const GROUPS: readonly number[] = [
+  NamedGroup.x25519,
+  NamedGroup.secp256r1,
+  NamedGroup.secp384r1,
+  NamedGroup.ffdhe2048,
+  // draft-ietf-tls-ecdhe-mlkem: what OpenSSL 3.5+, BoringSSL, Go 1.24+, Chrome and Firefox offer by default (TLS 1.3)
+  NamedGroup.X25519MLKEM768,
+];
 
 /** Schemes probed one at a time (TLS 1.2 ServerKeyExchange): RSA-PSS, PKCS#1 and ECDSA, SHA-256 and SHA-384. */
 const PROBE_SCHEMES: readonly number[] = [
@@ -452,7 +459,12 @@ export interface ClientProfile {
   detail: string;
 }
 
-const ENGINE_GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
+const ENGINE_GROUPS: readonly number[] = [
+  NamedGroup.x25519,
+  NamedGroup.secp256r1,
+  NamedGroup.secp384r1,
+  NamedGroup.X25519MLKEM768,
+];
 
 /**
  * Whether our server can run a suite with a key of this kind: ECDHE_ECDSA with an ECDSA or EdDSA key (RFC 8422 §5.1.1,

@@ -13,6 +13,7 @@ import {
   pskPlan,
   PLAN_FFDHE_GROUPS,
   PLAN_GROUPS,
+  PLAN_KEM_GROUPS,
   type HandshakePlan,
   handshakePlanArb,
   kexOf,
@@ -47,7 +48,9 @@ describe('handshakePlanArb', () => {
         expect(p.extraGroups).not.toContain(p.group);
         // DHE_RSA takes an RFC 7919 group, everything else a curve.
         expect(PLAN_FFDHE_GROUPS.includes(p.group)).toBe(isDhePlan(p));
-        expect(PLAN_GROUPS.includes(p.group)).toBe(!isDhePlan(p));
+        expect([...PLAN_GROUPS, ...PLAN_KEM_GROUPS].includes(p.group)).toBe(!isDhePlan(p));
+        // the ML-KEM groups are TLS 1.3 only (draft-ietf-tls-ecdhe-mlkem §1.1)
+        if (PLAN_KEM_GROUPS.includes(p.group)) expect(p.version).toBe('1.3');
         for (const cas of [p.intermediates.server, p.intermediates.client]) {
           expect(cas.length).toBeLessThanOrEqual(2);
           expect(new Set(cas).size).toBe(cas.length);
@@ -95,7 +98,8 @@ describe('handshakePlanArb', () => {
 
   it('draws every registered group and key type the engine runs (issue #18 part 5): secp521r1, x448, ffdhe2048..8192, P-521, Ed448 and RSASSA-PSS keys in both versions and both roles', () => {
     const plans = fc.sample(handshakePlanArb(), { numRuns: 600, seed: 18 });
-    for (const g of [...PLAN_GROUPS, ...PLAN_FFDHE_GROUPS]) expect([g, plans.some((p) => p.group === g)]).toEqual([g, true]);
+    for (const g of [...PLAN_GROUPS, ...PLAN_KEM_GROUPS, ...PLAN_FFDHE_GROUPS])
+      expect([g, plans.some((p) => p.group === g)]).toEqual([g, true]);
     for (const type of ['ecdsa-p521', 'ed448', 'rsa-pss2048'] as const)
       for (const version of ['1.2', '1.3'] as const) {
         const server = plans.some((p) => p.version === version && p.serverKey.type === type && !pskPlan(p));

@@ -250,6 +250,12 @@ export const PLAN_GROUPS: readonly number[] = [
   NamedGroup.secp521r1,
   NamedGroup.x448,
 ];
+/**
+ * TLS 1.3-only groups the plans draw beside PLAN_GROUPS: the hybrid ML-KEM group OpenSSL 3.5+, BoringSSL, Go 1.24+,
+ * Chrome and Firefox offer by default (draft-ietf-tls-ecdhe-mlkem §1.1: "for hybrid post-quantum key agreements in
+ * TLS 1.3"); a TLS 1.2 plan that draws it gets a curve instead (normalizePlan).
+ */
+export const PLAN_KEM_GROUPS: readonly number[] = [NamedGroup.X25519MLKEM768];
 /** RFC 7919 groups of the TLS 1.2 DHE_RSA plans. */
 export const PLAN_FFDHE_GROUPS: readonly number[] = [
   NamedGroup.ffdhe2048,
@@ -325,7 +331,7 @@ export function handshakePlanArb(opts: PlanArbOptions = {}): fc.Arbitrary<Handsh
       versionsOffered: fc.constantFrom<VersionsOffered>('exact', 'client-both', 'server-both'),
       suite12: fc.constantFrom(...suites12),
       suite13: fc.constantFrom(...SUITES_13),
-      group: fc.constantFrom(...PLAN_GROUPS),
+      group: fc.constantFrom(...PLAN_GROUPS, ...PLAN_KEM_GROUPS),
       dheGroup: fc.constantFrom(...PLAN_FFDHE_GROUPS),
       extraGroups: fc.shuffledSubarray([...PLAN_GROUPS]),
       serverKey: planKeyArb(),
@@ -423,7 +429,12 @@ export function normalizePlan(plan: HandshakePlan): HandshakePlan {
   // (a group of the wrong kind maps by position, so hand-made plans reach both kinds' groups)
   const fitGroup = (g: number, to: readonly number[], from: readonly number[]) =>
     to.includes(g) ? g : (to[Math.max(0, from.indexOf(g)) % to.length] as number);
-  const group = dhe ? fitGroup(plan.group, PLAN_FFDHE_GROUPS, PLAN_GROUPS) : fitGroup(plan.group, PLAN_GROUPS, PLAN_FFDHE_GROUPS);
+  const kem = plan.version === '1.3' && PLAN_KEM_GROUPS.includes(plan.group);
+  const group = dhe
+    ? fitGroup(plan.group, PLAN_FFDHE_GROUPS, PLAN_GROUPS)
+    : kem
+      ? plan.group
+      : fitGroup(plan.group, PLAN_GROUPS, PLAN_FFDHE_GROUPS);
   const extra = plan.extraGroups.filter((g) => g !== group && PLAN_GROUPS.includes(g));
   const cas = (xs: readonly PlanKeyType[]) => [...new Set(xs)].filter((t) => t !== plan.rootKey).slice(0, 2);
   // A HelloRetryRequest needs a second group for the client's first key share.

@@ -16,6 +16,7 @@ import { extensionRules } from './rules/extensions';
 import { groupRules } from './rules/groups';
 import { keyExchangeRules } from './rules/key-exchange';
 import { keyScheduleRules } from './rules/key-schedule';
+import { mlkemRules } from './rules/mlkem';
 import { receiverDutyRules } from './rules/receiver-duties';
 import { recordRules } from './rules/record';
 import { recordProtectionRules } from './rules/record-protection';
@@ -58,6 +59,7 @@ const DECLARED = [
   ...t13SignatureRules,
   ...keyScheduleRules,
   ...keyExchangeRules,
+  ...mlkemRules,
   ...recordProtectionRules,
   ...certificatePathRules,
   ...certificateMessageRules,

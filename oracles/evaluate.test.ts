@@ -120,10 +120,14 @@ describe('catalogue', () => {
   it('each declaration has every field once, with structured alerts and RFC references of one section each', () => {
     for (const r of allRules) {
       expect([r.id, r.title.length > 10, r.rfc.length > 0, r.versions.length > 0]).toEqual([r.id, true, true, true]);
+      // the ML-KEM groups rest on IETF drafts (draft-ietf-tls-ecdhe-mlkem, draft-ietf-tls-mlkem) and FIPS 203
       for (const ref of r.rfc)
-        expect([r.id, ref]).toEqual([r.id, expect.stringMatching(/^(RFC \d+|NIST SP [\w-]+)( (§|App\. )\S.*)?$/)]);
+        expect([r.id, ref]).toEqual([
+          r.id,
+          expect.stringMatching(/^(RFC \d+|NIST SP [\w-]+|FIPS \d+|draft-ietf-tls-[a-z0-9-]+)( (§|App\. )\S.*)?$/),
+        ]);
       for (const a of r.alerts) {
-        expect([r.id, a.rfc]).toEqual([r.id, expect.stringMatching(/^RFC \d+ (§|App\. )/)]);
+        expect([r.id, a.rfc]).toEqual([r.id, expect.stringMatching(/^(RFC \d+|draft-ietf-tls-[a-z0-9-]+) (§|App\. )/)]);
         expect([r.id, a.text.length > 20]).toEqual([r.id, true]);
       }
       if (r.evidence === 'live') expect([r.id, r.live !== undefined]).toEqual([r.id, true]);
@@ -143,6 +147,11 @@ describe('catalogue', () => {
       [
         't12.order.state-machine',
         't13.order.state-machine',
+        'mlkem.share-length',
+        'mlkem.encapsulation-key',
+        'mlkem.ecdh-part',
+        'mlkem.ciphertext-encapsulates',
+        't12.neg.no-mlkem-group',
         'sig.t12.sigalgs-no-md5-sha1',
         'sig.t12.cr-no-md5-sha1',
         'sig.t12.ske-no-md5-sha1',

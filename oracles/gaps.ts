@@ -11,8 +11,8 @@
  *
  * Kinds: `arithmetic` when the platform (node:crypto on Node 20, OpenSSL
  * 3.0) has the algorithm and only our code lacks it (a gap to close);
- * `platform` when the platform has no implementation at all (e.g. the
- * ML-KEM hybrids, RC4, MD2): the rules stay inconclusive there, with this
+ * `platform` when the platform has no implementation at all (e.g. RC4,
+ * MD2): the rules stay inconclusive there, with this
  * reason.
  */
 import { getCiphers, getCurves, getHashes } from 'node:crypto';

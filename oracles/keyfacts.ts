@@ -20,6 +20,9 @@ import {
   ecdhGroupOf,
   extendedMasterSecret,
   ffdheGroupOf,
+  decapsulateKemShare,
+  kemGroupOf,
+  recomputeKemEncapsulation,
   finished12,
   finished13,
   lookupKeyLog,
@@ -374,6 +377,17 @@ export async function sharedSecret(ctx: Context, e: Ephemeral, side: 'client' | 
   const priv = side === 'client' ? e.clientPrivate : e.serverPrivate;
   const peer = side === 'client' ? e.serverPublic : e.clientPublic;
   if (!priv) return miss(`no ${side} ephemeral private key`);
+  const kg = kemGroupOf(e.group);
+  if (kg) {
+    // ML-KEM (draft-ietf-tls-ecdhe-mlkem, draft-ietf-tls-mlkem): the client decapsulates the server's share; the
+    // server's private key (m || ECDH key, crypto/kem) re-encapsulates to the client's share
+    if (side === 'client') {
+      const r = await decapsulateKemShare(provider(ctx), kg, priv, peer);
+      return r.ok ? got(r.value) : miss(`ML-KEM decapsulation failed: ${r.reason}${r.detail ? ` (${r.detail})` : ''}`);
+    }
+    const r = await recomputeKemEncapsulation(provider(ctx), kg, peer, priv);
+    return r.ok ? got(r.value.sharedSecret) : miss(`ML-KEM encapsulation failed: ${r.reason}${r.detail ? ` (${r.detail})` : ''}`);
+  }
   const eg = ecdhGroupOf(e.group);
   if (eg) {
     const r = await deriveEcdh(provider(ctx), eg, priv, peer);

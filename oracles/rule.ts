@@ -226,7 +226,7 @@ export function splitRfc(refs: string | readonly string[]): string[] {
   const out: string[] = [];
   for (const ref of typeof refs === 'string' ? [refs] : refs)
     for (const part of ref.split(';')) {
-      const m = /^\s*((?:RFC|NIST SP)\s*[\w-]+)\s*(.*)$/.exec(part);
+      const m = /^\s*((?:RFC|NIST SP|FIPS)\s*[\w-]+|draft-ietf-[a-z0-9-]+)\s*(.*)$/.exec(part);
       if (!m) continue;
       const doc = m[1]!.replace(/\s+/g, ' ');
       const rest = m[2]!.trim();

@@ -24,6 +24,8 @@ import {
   digest,
   ffdheParams,
   importSigningKey,
+  encapsulateKemShare,
+  generateKemClientShare,
   lookupKeyLog,
   nextTrafficSecret,
   nodeProvider,
@@ -457,6 +459,40 @@ const ROWS: Row[] = [
   { rule: 't13.ks.secrets', base: 't13', m: eph13 },
   { rule: 'ecdh.point-format', base: 't13', m: (E) => addShare(E, 23, new Uint8Array(64).fill(4)) },
   { rule: 'ecdh.point-on-curve', base: 't13', m: (E) => addShare(E, 23, Uint8Array.of(4, ...new Array(64).fill(1))) },
+  // ML-KEM (draft-ietf-tls-ecdhe-mlkem §3.1): a second client share of X25519MLKEM768 (0x11ec) broken each way
+  { rule: 'mlkem.share-length', base: 't13', m: (E) => addShare(E, 0x11ec, new Uint8Array(1215).fill(1)) },
+  {
+    rule: 'mlkem.encapsulation-key',
+    base: 't13',
+    m: (E) => addShare(E, 0x11ec, new Uint8Array(1216).fill(0xff)),
+  },
+  {
+    rule: 'mlkem.ecdh-part',
+    base: 't13',
+    // an encapsulation key of zero coefficients (it passes the modulus check), then the X25519 point u = 0
+    m: (E) => addShare(E, 0x11ec, new Uint8Array(1216)),
+  },
+  {
+    rule: 'mlkem.ciphertext-encapsulates',
+    base: 't13',
+    // the client's share and decapsulation key are real; the server's ciphertext has a bit flipped (implicit rejection)
+    m: async (E) => {
+      const kp = await generateKemClientShare(provider, 'X25519MLKEM768');
+      const sv = await encapsulateKemShare(provider, 'X25519MLKEM768', kp.publicKey);
+      if (!sv.ok) throw new Error(sv.reason);
+      const ct = sv.value.keyExchange.slice();
+      ct[0]! ^= 0x01;
+      PENDING.ephemeral = [{ group: 0x11ec, clientPrivate: kp.privateKey }];
+      edit(E, 'client_hello', C, V13, (b) => {
+        const ks = b.extensions!.find((e) => e.type === X.key_share)!.body;
+        if (ks.kind === 'key_share_client') ks.shares = [{ group: 0x11ec, keyExchange: kp.publicKey }];
+      });
+      edit(E, 'server_hello', S, V13, (b) => {
+        const ks = b.extensions!.find((e) => e.type === X.key_share)!.body;
+        if (ks.kind === 'key_share_server') ks.share = { group: 0x11ec, keyExchange: ct };
+      });
+    },
+  },
   {
     rule: 'ecdh.x25519-zero',
     base: 't13',

@@ -144,6 +144,9 @@ async function expectFeature(
       expect(last.endpoint.keyUpdates).toEqual({ sent: 1, received: 1 });
       expect(count(last, 'C->S', 'key_update') + count(last, 'S->C', 'key_update')).toBe(2);
       break;
+    case 'X25519MLKEM768':
+      expect(s.group).toBe(NamedGroup.X25519MLKEM768);
+      break;
   }
 }
 
@@ -196,6 +199,8 @@ function clientConfig(f: Feature): ClientConfig {
       };
     case 'KeyUpdate':
       return { ...c, versions: [V13] };
+    case 'X25519MLKEM768':
+      return { ...c, versions: [V13], groups: [NamedGroup.X25519MLKEM768] };
   }
 }
 
@@ -225,6 +230,8 @@ function serverConfig(f: Feature): ServerConfig {
       return { ...c, versions: [V12], sessionCache: new ServerSessionCache(provider), sessionTickets12: true };
     case 'KeyUpdate':
       return { ...c, versions: [V13] };
+    case 'X25519MLKEM768':
+      return { ...c, versions: [V13], groups: [NamedGroup.X25519MLKEM768] };
   }
 }
 
@@ -295,6 +302,8 @@ function sServerArgs(f: Feature): { version: '1.2' | '1.3'; cipher?: string; gro
       return { version: '1.3', extra: ['-allow_no_dhe_kex'] };
     case 'TLS 1.2 session ID':
       return { version: '1.2', extra: ['-no_ticket'] };
+    case 'X25519MLKEM768':
+      return { version: '1.3', groups: 'X25519MLKEM768', extra: [] };
     default:
       return { version: versionOf(f), extra: [] };
   }
@@ -394,6 +403,8 @@ function sClientArgs(f: Feature): { version: '1.2' | '1.3'; cipher: string; grou
         group: 'X25519',
         extra: f === 'TLS 1.2 session ID' ? ['-no_ticket'] : [],
       };
+    case 'X25519MLKEM768':
+      return { version: '1.3', cipher: 'TLS_AES_128_GCM_SHA256', group: 'X25519MLKEM768', extra: [] };
     default:
       return { version: versionOf(f), cipher: 'TLS_AES_128_GCM_SHA256', group: 'X25519', extra: [] };
   }
@@ -521,6 +532,8 @@ function gnutlsPriorityOf(f: Feature): string {
     case 'PSK psk_ke':
       // Without +PSK gnutls-serv 3.7 answers a psk_ke-only offer with a full handshake.
       return 'NORMAL:-VERS-ALL:+VERS-TLS1.3:+PSK';
+    case 'X25519MLKEM768':
+      return 'NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-X25519-MLKEM768';
     default:
       return `NORMAL:-VERS-ALL:+VERS-TLS${versionOf(f)}`;
   }

@@ -126,7 +126,8 @@ export type Feature =
   | 'PSK psk_ke'
   | 'TLS 1.2 session ID'
   | 'TLS 1.2 ticket'
-  | 'KeyUpdate';
+  | 'KeyUpdate'
+  | 'X25519MLKEM768';
 export const FEATURES: readonly Feature[] = [
   'DHE_RSA ffdhe2048',
   'DHE_RSA ffdhe3072',
@@ -137,6 +138,8 @@ export const FEATURES: readonly Feature[] = [
   'TLS 1.2 session ID',
   'TLS 1.2 ticket',
   'KeyUpdate',
+  // draft-ietf-tls-ecdhe-mlkem: the hybrid ML-KEM key share (crypto/kem.ts); no local peer has it yet
+  'X25519MLKEM768',
 ];
 /** Peer and role: the peer's program or API (its role is the other end of ours). */
 export type Column =
@@ -175,13 +178,30 @@ export function unsupportedRow(column: Column, row: Row): string | undefined {
   return UNSUPPORTED_ROWS[column]?.find((u) => u.when(row))?.why;
 }
 
-/** Feature cells a peer cannot run, and why (each becomes a skipped test carrying the reason). */
+const NO_MLKEM_OPENSSL = 'OpenSSL 3.0.x (here 3.0.22) has no ML-KEM: X25519MLKEM768 came with OpenSSL 3.5';
+const NO_MLKEM_NODE = 'Node 20 links OpenSSL 3.0, which has no ML-KEM: its TLS cannot offer or select X25519MLKEM768';
+const NO_MLKEM_GNUTLS = 'GnuTLS 3.7.9 has no ML-KEM: its X25519MLKEM768 group came in the 3.8 series';
+const NO_MLKEM_BOTAN = 'Botan 2.19 has neither TLS 1.3 nor ML-KEM (both are Botan 3)';
+
+/**
+ * Feature cells a peer cannot run, and why (each becomes a skipped test carrying the reason). X25519MLKEM768: no
+ * peer on this machine implements ML-KEM, so our engine proves it against itself (engine/mlkem.test.ts, with the
+ * transcript's key schedule recomputed) and `tlsprop check` judges a capture of it (cli/check-mlkem.test.ts).
+ */
 export const UNSUPPORTED: Partial<Record<Column, Partial<Record<Feature, string>>>> = {
+  'openssl s_server': { X25519MLKEM768: NO_MLKEM_OPENSSL },
+  'openssl s_client': { X25519MLKEM768: NO_MLKEM_OPENSSL },
   'node server': {
     'HRR + cookie': 'Node exposes no stateless-server mode (OpenSSL SSL_stateless): its HelloRetryRequest never carries a cookie',
+    X25519MLKEM768: NO_MLKEM_NODE,
   },
+  'node client': { X25519MLKEM768: NO_MLKEM_NODE },
   'gnutls-serv': {
     'HRR + cookie':
       'gnutls-serv 3.7 keeps state and sends its HelloRetryRequest without a cookie (checked: the HRR row passes without one)',
+    X25519MLKEM768: NO_MLKEM_GNUTLS,
   },
+  'gnutls-cli': { X25519MLKEM768: NO_MLKEM_GNUTLS },
+  'botan tls_server': { X25519MLKEM768: NO_MLKEM_BOTAN },
+  'botan tls_client': { X25519MLKEM768: NO_MLKEM_BOTAN },
 };

@@ -200,8 +200,14 @@ export const NamedGroup = {
   ffdhe4096: 0x0102,
   ffdhe6144: 0x0103,
   ffdhe8192: 0x0104,
-  X25519MLKEM768: 0x11ec,
+  // draft-ietf-tls-mlkem §4.1: the pure ML-KEM groups (TLS 1.3 only)
+  MLKEM512: 0x0200,
+  MLKEM768: 0x0201,
+  MLKEM1024: 0x0202,
+  // draft-ietf-tls-ecdhe-mlkem §5: the PQ/T hybrid groups (TLS 1.3 only)
   SecP256r1MLKEM768: 0x11eb,
+  X25519MLKEM768: 0x11ec,
+  SecP384r1MLKEM1024: 0x11ed,
 } as const;
 export type NamedGroupName = keyof typeof NamedGroup;
 export const namedGroups = registry(NamedGroup);

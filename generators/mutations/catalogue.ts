@@ -17,6 +17,7 @@ import { ENGINE_FAULT_MUTATIONS } from './ops-faults';
 import { KEX_MUTATIONS } from './ops-kex';
 import { KEY_MUTATIONS } from './ops-keys';
 import { KEYUPDATE_MUTATIONS } from './ops-keyupdate';
+import { MLKEM_MUTATIONS } from './ops-mlkem';
 import { HELLO_MUTATIONS } from './ops-hello';
 import { OFF_CURVE_MUTATIONS } from './ops-live';
 import { PHA_MUTATIONS } from './ops-pha';
@@ -49,6 +50,8 @@ export const MUTATIONS: readonly Mutation[] = checkedCatalogue([
   ...CV_MUTATIONS,
   // the key exchange family: DHE values out of range, FFDHE and X25519 shares (ops-kex.ts)
   ...KEX_MUTATIONS,
+  // ML-KEM key shares: lengths, the encapsulation key check, the ECDH half, the server's ciphertext (ops-mlkem.ts)
+  ...MLKEM_MUTATIONS,
   // the closure family: alerts in the middle of the handshake, truncation (ops-closure.ts)
   ...CLOSURE_MUTATIONS,
   // the client-target family: versions a client did not offer, our server's transport closed early (ops-client-target.ts)

@@ -1006,6 +1006,20 @@ export const WIRE_MUTATIONS: readonly Mutation[] = [
     },
   ),
   tx(
+    't12-ske-mlkem-group',
+    'the ECDHE ServerKeyExchange names X25519MLKEM768 (0x11ec), a TLS 1.3-only ML-KEM group (tlsfuzzer test-no-mlkem-in-old-tls)',
+    ['t12.neg.no-mlkem-group'],
+    T12_ECDHE,
+    (E) => {
+      // ECDHE params: curve_type (1), then named_curve (2) at bytes 5-6 of the message
+      const i = at(E, 'server_key_exchange', S);
+      const raw = Uint8Array.from(E[i]!.raw!);
+      raw[5] = 0x11;
+      raw[6] = 0xec;
+      E[i] = { ...E[i]!, raw };
+    },
+  ),
+  tx(
     't12-cv-sha1-scheme',
     'the client CertificateVerify names a SHA-1 scheme (the hash byte of its scheme set to sha1)',
     ['sig.t12.cv-no-md5-sha1'],

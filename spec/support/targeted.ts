@@ -195,6 +195,20 @@ export async function targetedTranscripts(): Promise<Targeted[]> {
       }),
     );
   }
+  // ML-KEM (crypto/kem): TLS 1.3 over the hybrid X25519MLKEM768, and a TLS 1.2 client offering it beside x25519 (the
+  // server picks x25519: the ML-KEM groups are TLS 1.3 only, tlsfuzzer test-no-mlkem-in-old-tls.py)
+  for (const [version, groups] of [
+    ['1.3', [NamedGroup.X25519MLKEM768]],
+    ['1.2', [NamedGroup.X25519MLKEM768, NamedGroup.x25519]],
+  ] as const) {
+    const c = configs(p, version);
+    out.push(
+      await run(`TLS ${version} with X25519MLKEM768 offered`, p, {
+        client: { ...c.client, groups: [...groups] },
+        server: { ...c.server, groups: [...groups] },
+      }),
+    );
+  }
   // a required client certificate that the client does not have: the server ends with a fatal alert
   out.push(await run('TLS 1.3 client certificate required and missing', p, configs(p, '1.3', 'require', false)));
   // max_fragment_length offered by the client and ignored by the server (it may: RFC 6066 §4; the hook adds it, so the client does not know it offered it)
