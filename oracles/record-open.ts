@@ -20,7 +20,7 @@ import {
 } from '../crypto';
 import type { Epoch, TranscriptMessage, TranscriptRecord } from '../transcript/model';
 import type { Direction } from '../wire/vocabulary';
-import { bytesEqual } from '../wire/hex';
+import { bytesEqual, fingerprint } from '../wire/hex';
 import { ContentType, HandshakeType, ExtensionType as X } from '../wire/registry';
 import { type Context, bodyOf, hasExt, memo } from './context';
 import { who } from './flow';
@@ -170,6 +170,8 @@ function readersResult(
 ): UnprotectResult | undefined {
   const w = r.openedWith;
   if (!w || !r.plaintext || w.seq !== seq || w.form !== own.form || w.keys.length !== own.keys.length) return undefined;
+  // the record and its plaintext are still the bytes the reader opened and got (nothing edited them since)
+  if (!w.sums || w.sums.raw !== fingerprint(r.raw) || w.sums.plaintext !== fingerprint(r.plaintext.fragment)) return undefined;
   for (let i = 0; i < w.keys.length; i++) if (!bytesEqual(w.keys[i]!, own.keys[i]!)) return undefined;
   return { ok: true, type: r.plaintext.contentType, content: r.plaintext.fragment };
 }

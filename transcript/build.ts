@@ -14,6 +14,7 @@ import { ContentType, ExtensionType, cipherSuites } from '../wire/registry';
 import { HandshakeAssembler, decodeAlert } from '../wire/record';
 import { type MessageType, VERSION_CODE, messageTypeOf } from '../wire/vocabulary';
 import type { Direction, Epoch, Gap, Provenance, RecordOpener, Transcript, TranscriptMessage, TranscriptRecord } from './model';
+import { fingerprint } from '../wire/hex';
 
 export interface RecordInput {
   dir: Direction;
@@ -85,7 +86,11 @@ export class TranscriptBuilder {
     const rec: TranscriptRecord = { index: this.records.length, dir, contentType, version, raw, encrypted, epoch };
     if (input.frame !== undefined) rec.frame = input.frame;
     if (input.plaintext) rec.plaintext = input.plaintext;
-    if (input.plaintext && input.openedWith) rec.openedWith = input.openedWith;
+    if (input.plaintext && input.openedWith)
+      rec.openedWith = {
+        ...input.openedWith,
+        sums: { raw: fingerprint(raw), plaintext: fingerprint(input.plaintext.fragment) },
+      };
     this.records.push(rec);
 
     if (encrypted && !input.plaintext) {

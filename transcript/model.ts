@@ -54,6 +54,12 @@ export interface RecordOpener {
   /** Key, MAC key, IV bytes (those the form has), in that order. */
   keys: readonly Uint8Array[];
   seq: number;
+  /**
+   * Fingerprints (wire/hex.ts) of the record's raw bytes and of its plaintext fragment when it was opened, taken by
+   * the transcript builder: a record or plaintext edited since (a test, a mutation) no longer matches, and the rules
+   * open it again themselves.
+   */
+  sums?: { raw: number; plaintext: number };
 }
 
 export interface TranscriptMessage {

@@ -30,3 +30,16 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/**
+ * FNV-1a (32 bits) of `b`: a cheap fingerprint to notice that bytes changed since it was taken (not a
+ * cryptographic hash: it guards against edits, not against an adversary).
+ */
+export function fingerprint(b: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < b.length; i++) {
+    h ^= b[i]!;
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
