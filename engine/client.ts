@@ -1136,7 +1136,7 @@ export class TlsClient extends Endpoint {
     }
     const h = suite.prfHash;
     this.serverHelloHash = await this.hashOf(h);
-    this.schedule = await tls13Schedule(this.p, this.scheduleInput(h, { serverHelloHash: this.serverHelloHash }));
+    this.schedule = await this.schedule13(this.scheduleInput(h, { serverHelloHash: this.serverHelloHash }));
     const len = tls13KeyLength(suite);
     this.readDir = new RecordDirection(
       await createRecordProtection(
@@ -1451,10 +1451,7 @@ export class TlsClient extends Endpoint {
     this.checkFinished(expected, verifyData, 'server');
     this.transcript.push(raw);
     const serverFinishedHash = await this.hashOf(h);
-    const full = await tls13Schedule(
-      this.p,
-      this.scheduleInput(h, { serverHelloHash: this.serverHelloHash, serverFinishedHash }),
-    );
+    const full = await this.schedule13(this.scheduleInput(h, { serverHelloHash: this.serverHelloHash, serverFinishedHash }));
     this.schedule = full;
     const len = tls13KeyLength(suite);
     const cApp = full.clientApplicationTrafficSecret0!;
@@ -1504,8 +1501,7 @@ export class TlsClient extends Endpoint {
     );
     this.master = full.masterSecret;
     this.resumptionMaster = (
-      await tls13Schedule(
-        this.p,
+      await this.schedule13(
         this.scheduleInput(h, {
           serverHelloHash: this.serverHelloHash,
           serverFinishedHash,
