@@ -23,7 +23,7 @@ import type { CryptoProvider } from '../crypto/provider';
 import { sigAlgOfAlgorithmIdentifier, verifyWith } from '../crypto/signature';
 import { bytesEqual } from '../wire/hex';
 import { SignatureScheme } from '../wire/registry';
-import { namesEqual, OID, type ParsedCert, type ParsedCertCache, parseCert } from './parse';
+import { namesEqual, OID, type ParsedCert, type ParsedCertCache, parseCert, type SignatureChecks } from './parse';
 import type { CertRuleId } from './rules';
 
 export type Purpose = 'server' | 'client';
@@ -150,7 +150,7 @@ export async function validateChain(input: ValidateChainInput): Promise<ChainVal
           `Issuer "${c.issuer}" of certificate ${i} is not the subject "${issuer.subject}" of the certificate that signs it.`,
         );
       sigChecks.push(
-        verifies(c, issuer, provider).then((ok) => {
+        verifies(c, issuer, provider, cache?.signatureChecks).then((ok) => {
           if (!ok)
             add(
               'cert.path.signature',
@@ -250,11 +250,17 @@ const WEAK_SIG_ALGS: ReadonlyMap<string, string> = new Map([
   [OID.dsaWithSha1, 'SHA-1'],
 ]);
 
-/** Whether `issuer`'s key verifies `c`'s signature (an algorithm we do not implement, e.g. MD2, does not verify). */
-async function verifies(c: ParsedCert, issuer: ParsedCert, provider: CryptoProvider): Promise<boolean> {
+/**
+ * Whether `issuer`'s key verifies `c`'s signature (an algorithm we do not implement, e.g. MD2, does not verify); a
+ * check already made with these certificates of the caller's cache and this provider is not made again.
+ */
+async function verifies(c: ParsedCert, issuer: ParsedCert, provider: CryptoProvider, checks?: SignatureChecks): Promise<boolean> {
+  const known = checks?.get(c, issuer, provider);
+  if (known !== undefined) return known;
   const alg = sigAlgOfAlgorithmIdentifier(c.sigAlgOidHex, c.sigAlgParamsDer);
-  if ('unsupported' in alg) return false;
-  return (await verifyWith(provider, alg, issuer.spkiDer, c.tbsDer, c.signatureValue)).ok;
+  const ok = 'unsupported' in alg ? false : (await verifyWith(provider, alg, issuer.spkiDer, c.tbsDer, c.signatureValue)).ok;
+  checks?.set(c, issuer, provider, ok);
+  return ok;
 }
 
 function describeSan(c: ParsedCert): string {
