@@ -81,9 +81,10 @@ describe.each(PROVIDERS)('real test PKI in captures/pki (%s)', (_name, make) => 
     const input = { chain, trustAnchors: capture('chain/rootCA.crt'), at, purpose: 'server' as const, provider, cache: own };
     const first = await validateChain(input);
     expect(first.ok).toBe(true);
-    expect(own.signatureChecks.hits).toBe(0);
+    // the intermediate under the root: checked once when the anchor is looked for, reused by the path check
+    expect(own.signatureChecks.hits).toBe(1);
     expect(await validateChain(input)).toEqual(first);
-    expect(own.signatureChecks.hits).toBe(2);
+    expect(own.signatureChecks.hits).toBe(1 + 3);
     // a leaf whose signature is altered is another certificate: checked, and it fails every time
     const bad = Uint8Array.from(chain[0]!);
     bad[bad.length - 1]! ^= 1;

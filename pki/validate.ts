@@ -23,7 +23,7 @@ import type { CryptoProvider } from '../crypto/provider';
 import { sigAlgOfAlgorithmIdentifier, verifyWith } from '../crypto/signature';
 import { bytesEqual } from '../wire/hex';
 import { SignatureScheme } from '../wire/registry';
-import { namesEqual, OID, type ParsedCert, type ParsedCertCache, parseCert, type SignatureChecks } from './parse';
+import { namesEqual, OID, type ParsedCert, type ParsedCertCache, parseCert, SignatureChecks } from './parse';
 import type { CertRuleId } from './rules';
 
 export type Purpose = 'server' | 'client';
@@ -72,6 +72,8 @@ const KU = { digitalSignature: 1, keyEncipherment: 4, keyAgreement: 16, keyCertS
 
 export async function validateChain(input: ValidateChainInput): Promise<ChainValidation> {
   const { at, provider, cache } = input;
+  // the checks of the caller's cache, else of this validation (the anchor search and the path check the same pair)
+  const checks = cache?.signatureChecks ?? new SignatureChecks();
   const problems: ChainProblem[] = [];
   const add = (rule: CertRuleId, index: number, message: string) => problems.push({ rule, index, message });
   if (input.chain.length === 0) {
@@ -119,12 +121,12 @@ export async function validateChain(input: ValidateChainInput): Promise<ChainVal
       add('cert.path.trust-anchor', chain.length - 1, `The root "${last.subject}" is not a configured trust anchor.`);
     } else {
       const byName = anchors.filter((a) => namesEqual(a.subjectDer, last.issuerDer, a.subject, last.issuer));
-      for (const a of byName) if (!anchor && (await verifies(last, a, provider))) anchor = a;
+      for (const a of byName) if (!anchor && (await verifies(last, a, provider, checks))) anchor = a;
       // Named anchor whose key does not verify: take it anyway, so the
       // signature check below reports the bad signature.
       if (!anchor && byName.length > 0) anchor = byName[0];
       if (!anchor && byName.length === 0) {
-        for (const a of anchors) if (await verifies(last, a, provider)) anchor = a;
+        for (const a of anchors) if (await verifies(last, a, provider, checks)) anchor = a;
         // found by key only: the name check below reports the mismatch
       }
       if (anchor) top = anchor;
@@ -150,7 +152,7 @@ export async function validateChain(input: ValidateChainInput): Promise<ChainVal
           `Issuer "${c.issuer}" of certificate ${i} is not the subject "${issuer.subject}" of the certificate that signs it.`,
         );
       sigChecks.push(
-        verifies(c, issuer, provider, cache?.signatureChecks).then((ok) => {
+        verifies(c, issuer, provider, checks).then((ok) => {
           if (!ok)
             add(
               'cert.path.signature',
