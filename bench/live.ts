@@ -399,7 +399,7 @@ export async function liveSection(seconds: number, log: (s: string) => void): Pr
 if (require.main === module) {
   const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
   liveSection(Number(process.env['BENCH_SECONDS'] ?? 2), log).then(
-    (f) => process.stdout.write(`${table(f)}\n`),
+    (f) => process.stdout.write(`${table(f)}\n\n${f.map((x) => `${x.name}: ${x.note ?? ''}`).join('\n')}\n`),
     (e: unknown) => {
       process.stderr.write(`bench failed: ${e instanceof Error ? e.stack : String(e)}\n`);
       process.exitCode = 1;
