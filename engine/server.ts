@@ -1540,7 +1540,6 @@ export class TlsServer extends Endpoint {
       ? (
           await tls13Schedule(
             this.p,
-
             this.scheduleInput(h, { serverHelloHash: this.shHash, serverFinishedHash, clientFinishedHash: await this.hashOf(h) }),
           )
         ).resumptionMasterSecret
