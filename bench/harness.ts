@@ -22,6 +22,22 @@ export async function rate(op: () => Promise<unknown>, seconds: number): Promise
   return n / ((performance.now() - start) / 1000);
 }
 
+/** Like `rate`, with this process's CPU time (user + system, thread-pool work included) per operation, in ms. */
+export async function rateAndCpu(op: () => Promise<unknown>, seconds: number): Promise<{ rate: number; cpuMs: number }> {
+  const warm = performance.now() + Math.min(200, seconds * 100);
+  while (performance.now() < warm) await op();
+  let n = 0;
+  const c0 = process.cpuUsage();
+  const start = performance.now();
+  const stop = start + seconds * 1000;
+  while (performance.now() < stop) {
+    await op();
+    n++;
+  }
+  const c = process.cpuUsage(c0);
+  return { rate: n / ((performance.now() - start) / 1000), cpuMs: (c.user + c.system) / 1000 / n };
+}
+
 /** `openssl speed -mr` rates: sign/verify per second for RSA/ECDSA, ops per second for ECDH. */
 export interface OpensslSpeed {
   rsa2048?: { sign: number; verify: number };

@@ -20,6 +20,7 @@ import 'reflect-metadata';
  * a real run has, not a handshake rate.
  */
 import { spawn } from 'node:child_process';
+import { nodeProvider } from '../crypto';
 import { TlsClient } from '../engine/client';
 import type { ClientConfig } from '../engine/config';
 import { runClientOverSocket } from '../engine/socket';
@@ -29,9 +30,10 @@ import { opensslServer } from '../testing/peers';
 import { DEFAULT_STRICTNESS } from '../fuzz/judge';
 import { fuzzClient } from '../fuzz/client';
 import { fuzzTarget } from '../fuzz/target';
+import { newCertCache } from '../pki/parse';
 import { type PkiFiles, writePki } from '../testing/pki';
 import { NamedGroup } from '../wire/registry';
-import { type Figure, rate, table, withBaseline } from './harness';
+import { type Figure, rateAndCpu, table, withBaseline } from './harness';
 import { VERSION_CODE } from '../wire/vocabulary';
 
 /** Seconds `openssl s_time` collects for (its `-time`, whole seconds): 5 at the default BENCH_SECONDS=2, 1 for a smoke. */
@@ -60,8 +62,14 @@ const CASES: readonly LiveCase[] = [
   },
 ];
 
-function clientConfig(c: LiveCase, files: PkiFiles): ClientConfig {
+/**
+ * Our client's configuration: one provider (its key store imports each key once) and one parsed-certificate cache
+ * for the run, as `tlsprop fuzz` runs its conversations (fuzz/target.ts RunShared) and as s_time keeps one SSL_CTX
+ * (trust store loaded once) for all its connections.
+ */
+function clientConfig(c: LiveCase, files: PkiFiles, shared: Pick<ClientConfig, 'provider' | 'certCache'>): ClientConfig {
   return {
+    ...shared,
     versions: [VERSION_CODE[c.version]],
     cipherSuites: [c.suite],
     groups: [NamedGroup.x25519],
@@ -127,7 +135,7 @@ export async function sTime(
   files: PkiFiles,
   time: number,
   extra: readonly string[] = [],
-): Promise<{ value: number } | { error: string }> {
+): Promise<{ value: number; userMs?: number } | { error: string }> {
   const args = [
     's_time',
     '-connect',
@@ -150,7 +158,10 @@ export async function sTime(
   const n = Number(m[1]);
   const secs = Number(m[2]);
   if (!(n > 0) || !(secs > 0)) return { error: `s_time made no connections (${m[0]})` };
-  return { value: n / secs };
+  // "N connections in U.UUs; R connections/user sec": s_time's own CPU (user) per connection
+  const u = /(\d+) connections in (\d+(?:\.\d+)?)s; [\d.]+ connections\/user sec/.exec(r.stdout);
+  const userMs = u && Number(u[1]) > 0 && Number(u[2]) > 0 ? (1000 * Number(u[2])) / Number(u[1]) : undefined;
+  return userMs !== undefined ? { value: n / secs, userMs } : { value: n / secs };
 }
 
 const message = (e: unknown): string =>
@@ -180,6 +191,7 @@ async function fuzzFigure(
   log(`live: tlsprop fuzz, ${c.name}${c.whole ? ' (default run)' : `, ${runs} conversations`}`);
   try {
     const t0 = Date.now();
+    const c0 = process.cpuUsage();
     const r = await fuzzTarget({
       target: { host: LOOPBACK, port: c.port },
       identity: {
@@ -192,6 +204,12 @@ async function fuzzFigure(
       profile: { strictness: DEFAULT_STRICTNESS },
     });
     const wall = (Date.now() - t0) / 1000;
+    const cpu = process.cpuUsage(c0);
+    const cpuPerConv = (cpu.user + cpu.system) / 1000 / Math.max(1, r.results.length);
+    // conversations the target kept waiting (e.g. s_server's sleep(1) after refusing a renegotiation): their share of the time
+    const slow = r.results.filter((x) => x.ms >= 100);
+    const slowMs = slow.reduce((t, x) => t + x.ms, 0);
+    const cost = `; CPU ${cpuPerConv.toFixed(1)} ms per conversation (the whole call, probe and sanity included); ${slow.length} conversation(s) of 100 ms or more took ${(slowMs / 1000).toFixed(2)} s`;
     if (!r.results.length || r.generationMs <= 0)
       return {
         section: 'live',
@@ -203,8 +221,8 @@ async function fuzzFigure(
     const value = c.whole ? r.results.length / wall : r.results.length / (r.generationMs / 1000);
     const findings = r.failures.length;
     const note = c.whole
-      ? `the whole default run: ${r.results.length} conversations, ${findings} finding group(s), jobs ${r.jobs}, ${wall.toFixed(1)} s wall (goal: under 60 s), probe and shrinking included`
-      : `${r.results.length} conversations (valid, mutants, state steps, certificates) with every oracle on every transcript, jobs ${r.jobs}; baseline: openssl s_time -new TLS 1.3, same run`;
+      ? `the whole default run: ${r.results.length} conversations, ${findings} finding group(s), jobs ${r.jobs}, ${wall.toFixed(1)} s wall (goal: under 60 s), probe and shrinking included${cost}`
+      : `${r.results.length} conversations (valid, mutants, state steps, certificates) with every oracle on every transcript, jobs ${r.jobs}; baseline: openssl s_time -new TLS 1.3, same run${cost}`;
     return sTime13 !== undefined
       ? withBaseline({
           section: 'live',
@@ -323,13 +341,15 @@ export async function liveSection(seconds: number, log: (s: string) => void): Pr
       opensslServer({ port, files, key: 'rsa', cipher: 'ECDHE-RSA-AES256-SHA384', groups: 'X25519', extra: ['-quiet'] }),
     );
     const baselines = new Map<LiveCase, number>();
+    const shared = { provider: nodeProvider(), certCache: newCertCache() };
     for (const c of CASES) {
       log(`live: ${c.label}: our client`);
-      const config = clientConfig(c, files);
+      const config = clientConfig(c, files, shared);
       let ours: number;
+      let cpuMs: number;
       try {
         await handshake(config, port);
-        ours = await rate(() => handshake(config, port), seconds);
+        ({ rate: ours, cpuMs } = await rateAndCpu(() => handshake(config, port), seconds));
       } catch (e) {
         figures.push(notMeasured(c, `our client: ${message(e)}`));
         continue;
@@ -346,7 +366,7 @@ export async function liveSection(seconds: number, log: (s: string) => void): Pr
             value: ours,
             unit: 'hs/s',
             baseline: { tool: 'openssl s_time -new', value: base.value },
-            note: "our client (engine over a TCP socket) vs OpenSSL's client, same server",
+            note: `our client (engine over a TCP socket, one provider and certificate cache for the run) vs OpenSSL's client, same server; CPU per handshake: ours ${cpuMs.toFixed(2)} ms (user+sys, this process), s_time ${base.userMs !== undefined ? `${base.userMs.toFixed(2)} ms (user)` : '?'}`,
           }),
         );
       else
@@ -379,7 +399,7 @@ export async function liveSection(seconds: number, log: (s: string) => void): Pr
 if (require.main === module) {
   const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
   liveSection(Number(process.env['BENCH_SECONDS'] ?? 2), log).then(
-    (f) => process.stdout.write(`${table(f)}\n`),
+    (f) => process.stdout.write(`${table(f)}\n\n${f.map((x) => `${x.name}: ${x.note ?? ''}`).join('\n')}\n`),
     (e: unknown) => {
       process.stderr.write(`bench failed: ${e instanceof Error ? e.stack : String(e)}\n`);
       process.exitCode = 1;

@@ -3,7 +3,7 @@
  * message_hash substitution, §4.4.4 Finished, §7.2 KeyUpdate), on HKDF
  * (RFC 5869) built from the provider's HMAC.
  */
-import { concatBytes } from '../wire/hex';
+import { bytesEqual, concatBytes } from '../wire/hex';
 import type { CipherSuiteInfo } from '../wire/registry';
 import { digest, type HashName, hashLength, hmac } from './hash';
 import type { CryptoProvider } from './provider';
@@ -128,8 +128,73 @@ export interface Tls13Schedule {
   resumptionMasterSecret?: Uint8Array;
 }
 
-/** The whole RFC 8446 §7.1 schedule from its inputs; secrets whose transcript hash is not given are absent. */
-export async function tls13Schedule(p: CryptoProvider, input: Tls13ScheduleInput): Promise<Tls13Schedule> {
+/** An earlier schedule and the input it was computed from (tls13Schedule reuses what both inputs determine alike). */
+export interface Tls13ScheduleFrom {
+  input: Tls13ScheduleInput;
+  schedule: Tls13Schedule;
+}
+
+const sameBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean =>
+  a === b || (a !== undefined && b !== undefined && bytesEqual(a, b));
+
+/**
+ * The whole RFC 8446 §7.1 schedule from its inputs; secrets whose transcript hash is not given are absent.
+ *
+ * With `from` (an earlier schedule of the same connection, e.g. the handshake secrets computed at the ServerHello),
+ * the secrets that depend only on inputs both have with the same bytes (hash, PSK, shared secret, ClientHello and
+ * ServerHello hashes; then the server and client Finished hashes) are taken from it instead of derived again; the
+ * result is the one of a schedule from scratch.
+ */
+export async function tls13Schedule(
+  p: CryptoProvider,
+  input: Tls13ScheduleInput,
+  from?: Tls13ScheduleFrom,
+): Promise<Tls13Schedule> {
+  const prev = from?.input;
+  if (
+    from &&
+    prev &&
+    prev.hash === input.hash &&
+    sameBytes(prev.psk, input.psk) &&
+    sameBytes(prev.sharedSecret, input.sharedSecret) &&
+    sameBytes(prev.clientHelloHash, input.clientHelloHash) &&
+    sameBytes(prev.serverHelloHash, input.serverHelloHash)
+  ) {
+    const h = input.hash;
+    const {
+      clientApplicationTrafficSecret0: _c,
+      serverApplicationTrafficSecret0: _s,
+      exporterMasterSecret: _e,
+      resumptionMasterSecret: _r,
+      ...base
+    } = from.schedule;
+    const s: Tls13Schedule = base;
+    const sf = input.serverFinishedHash;
+    if (sf) {
+      const old = from.schedule;
+      if (
+        sameBytes(prev.serverFinishedHash, sf) &&
+        old.clientApplicationTrafficSecret0 &&
+        old.serverApplicationTrafficSecret0 &&
+        old.exporterMasterSecret
+      ) {
+        s.clientApplicationTrafficSecret0 = old.clientApplicationTrafficSecret0;
+        s.serverApplicationTrafficSecret0 = old.serverApplicationTrafficSecret0;
+        s.exporterMasterSecret = old.exporterMasterSecret;
+      } else {
+        s.clientApplicationTrafficSecret0 = await deriveSecret(p, h, s.masterSecret, 'c ap traffic', sf);
+        s.serverApplicationTrafficSecret0 = await deriveSecret(p, h, s.masterSecret, 's ap traffic', sf);
+        s.exporterMasterSecret = await deriveSecret(p, h, s.masterSecret, 'exp master', sf);
+      }
+    }
+    const cf = input.clientFinishedHash;
+    if (cf)
+      s.resumptionMasterSecret =
+        sameBytes(prev.clientFinishedHash, cf) && from.schedule.resumptionMasterSecret
+          ? from.schedule.resumptionMasterSecret
+          : await deriveSecret(p, h, s.masterSecret, 'res master', cf);
+    return s;
+  }
   const h = input.hash;
   const zeros = new Uint8Array(hashLength(h));
   const empty = await emptyHash(p, h);

@@ -62,6 +62,25 @@ async function tls13Computed(p: CryptoProvider, v: VectorsFile): Promise<Record<
     serverFinishedHash: thSF,
     clientFinishedHash: thCF,
   });
+  // step by step, each from the last (as the engine derives it, crypto/tls13.ts `from`): the secrets of the whole
+  // schedule; a `from` of other inputs (another shared secret) is not reused
+  const base = { hash: h, sharedSecret: shared, serverHelloHash: thSH };
+  const atSh = await tls13Schedule(p, base);
+  const atSf = await tls13Schedule(p, { ...base, serverFinishedHash: thSF }, { input: base, schedule: atSh });
+  const atCf = await tls13Schedule(
+    p,
+    { ...base, serverFinishedHash: thSF, clientFinishedHash: thCF },
+    { input: { ...base, serverFinishedHash: thSF }, schedule: atSf },
+  );
+  const { clientEarlyTrafficSecret: _c, earlyExporterMasterSecret: _e, ...whole } = s;
+  expect(atCf).toEqual(whole);
+  const other = { ...base, sharedSecret: new Uint8Array(shared.length).fill(1) };
+  const fromOther = await tls13Schedule(
+    p,
+    { ...base, serverFinishedHash: thSF },
+    { input: other, schedule: await tls13Schedule(p, other) },
+  );
+  expect(fromOther).toEqual(atSf);
   const serverVerify = await finished13(p, h, s.serverHandshakeTrafficSecret, await upTo(sfin - 1));
   const clientVerify = await finished13(p, h, s.clientHandshakeTrafficSecret, await upTo(cfin - 1));
   // the Finished messages in the data carry the same values

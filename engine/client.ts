@@ -1153,7 +1153,7 @@ export class TlsClient extends Endpoint {
     }
     const h = suite.prfHash;
     this.serverHelloHash = await this.hashOf(h);
-    this.schedule = await tls13Schedule(this.p, this.scheduleInput(h, { serverHelloHash: this.serverHelloHash }));
+    this.schedule = await this.schedule13(this.scheduleInput(h, { serverHelloHash: this.serverHelloHash }));
     const len = tls13KeyLength(suite);
     this.readDir = new RecordDirection(
       await createRecordProtection(
@@ -1471,10 +1471,7 @@ export class TlsClient extends Endpoint {
     this.checkFinished(expected, verifyData, 'server');
     this.transcript.push(raw);
     const serverFinishedHash = await this.hashOf(h);
-    const full = await tls13Schedule(
-      this.p,
-      this.scheduleInput(h, { serverHelloHash: this.serverHelloHash, serverFinishedHash }),
-    );
+    const full = await this.schedule13(this.scheduleInput(h, { serverHelloHash: this.serverHelloHash, serverFinishedHash }));
     this.schedule = full;
     const len = tls13KeyLength(suite);
     const cApp = full.clientApplicationTrafficSecret0!;
@@ -1525,8 +1522,7 @@ export class TlsClient extends Endpoint {
     );
     this.master = full.masterSecret;
     this.resumptionMaster = (
-      await tls13Schedule(
-        this.p,
+      await this.schedule13(
         this.scheduleInput(h, {
           serverHelloHash: this.serverHelloHash,
           serverFinishedHash,

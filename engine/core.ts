@@ -46,6 +46,10 @@ import {
   type SigningKey,
   schemeInfo,
   schemeKeyMismatch,
+  type Tls13Schedule,
+  type Tls13ScheduleFrom,
+  type Tls13ScheduleInput,
+  tls13Schedule,
 } from '../crypto';
 import { type ParsedCertCache, parseCert } from '../pki/parse';
 import { validateChain } from '../pki/validate';
@@ -397,6 +401,8 @@ export abstract class Endpoint {
   private readonly keyHandshake = new WeakMap<object, number>();
   private readonly signingKeys = new Map<number, Promise<SigningKey>>();
   private readonly faults: ReadonlySet<Fault>;
+  /** The last TLS 1.3 key schedule of this connection with its input: the next one derives only what changed. */
+  private lastSchedule: Tls13ScheduleFrom | undefined;
 
   constructor(
     readonly side: Side,
@@ -408,6 +414,13 @@ export abstract class Endpoint {
     this.faults = faultSet(common.faults, side);
     this.state = initialState;
     this.outcomeValue = { kind: 'handshaking', state: initialState };
+  }
+
+  /** The TLS 1.3 key schedule of `input` (crypto/tls13.ts), reusing the secrets this connection's last one shares with it. */
+  protected async schedule13(input: Tls13ScheduleInput): Promise<Tls13Schedule> {
+    const schedule = await tls13Schedule(this.p, input, this.lastSchedule);
+    this.lastSchedule = { input, schedule };
+    return schedule;
   }
 
   /** Whether a test-only fault (engine/faults.ts) is switched on: the one guard at each check a fault breaks. */

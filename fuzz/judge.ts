@@ -378,6 +378,8 @@ export async function judgeRun(
     verdicts = (
       await checkTranscript(t, {
         judgeReactions: false,
+        // the run's provider: its key store imports the target's keys once for the whole run, not once per conversation
+        provider,
         ...(opts.trustAnchors ? { trustAnchors: opts.trustAnchors } : {}),
         ...(opts.certCache ? { certCache: opts.certCache } : {}),
         ...(opts.earlier ? { earlier: opts.earlier } : {}),

@@ -372,11 +372,24 @@ export function ephemeral(ctx: Context): Got<Ephemeral> {
   return got(out);
 }
 
-/** (EC)DH shared secret from one private key and the other side's public value. */
-export async function sharedSecret(ctx: Context, e: Ephemeral, side: 'client' | 'server'): Promise<Got<Uint8Array>> {
+/**
+ * (EC)DH shared secret from one private key and the other side's public value; computed once per context for the
+ * same group, side and values (the key schedule, ecdh.symmetry and the zero-secret checks all need it).
+ */
+export function sharedSecret(ctx: Context, e: Ephemeral, side: 'client' | 'server'): Promise<Got<Uint8Array>> {
   const priv = side === 'client' ? e.clientPrivate : e.serverPrivate;
   const peer = side === 'client' ? e.serverPublic : e.clientPublic;
-  if (!priv) return miss(`no ${side} ephemeral private key`);
+  if (!priv) return Promise.resolve(miss(`no ${side} ephemeral private key`));
+  return memo(ctx, `shared ${side} ${e.group} ${toHex(priv)} ${toHex(peer)}`, () => computeShared(ctx, e, side, priv, peer));
+}
+
+async function computeShared(
+  ctx: Context,
+  e: Ephemeral,
+  side: 'client' | 'server',
+  priv: Uint8Array,
+  peer: Uint8Array,
+): Promise<Got<Uint8Array>> {
   const kg = kemGroupOf(e.group);
   if (kg) {
     // ML-KEM (draft-ietf-tls-ecdhe-mlkem, draft-ietf-tls-mlkem): the client decapsulates the server's share; the

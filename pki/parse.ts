@@ -87,7 +87,10 @@ export interface ParsedCert {
   unknownCritical: string[];
 }
 
-/** Parsed certificates keyed by DER hex: a Map, or a bounded cache from `newCertCache()`. */
+/**
+ * Parsed certificates keyed by DER hex: a Map, or a bounded cache from `newCertCache()`, which also remembers the
+ * certificate signature checks made with its certificates (`signatureChecks`).
+ */
 export interface ParsedCertCache {
   get(hex: string): ParsedCert | undefined;
   set(hex: string, parsed: ParsedCert): unknown;
@@ -97,14 +100,42 @@ export interface ParsedCertCache {
    * lookup need not hex-encode the DER; checked byte for byte on use.
    */
   readonly byDer?: WeakMap<Uint8Array, ParsedCert>;
-  /** Certificate signature checks already made: by certificate, then by issuer (see pki/validate.ts). */
-  readonly signatures?: WeakMap<ParsedCert, WeakMap<ParsedCert, Promise<boolean>>>;
+  signatureChecks?: SignatureChecks;
 }
 
-/** A bounded (LRU) certificate cache, with the lookups by DER array and the signature checks of the certificates it holds. */
+/**
+ * Certificate signature checks already made: whether `issuer`'s key verified `cert`'s signature, per provider. Keyed
+ * by the cached objects themselves (a certificate parsed again, or evicted from its cache, is checked again), so it
+ * holds nothing its certificates' cache does not.
+ */
+export class SignatureChecks {
+  private readonly checks = new WeakMap<ParsedCert, WeakMap<ParsedCert, WeakMap<object, boolean>>>();
+  /** Checks answered from here (for tests and the bench). */
+  hits = 0;
+  get(cert: ParsedCert, issuer: ParsedCert, provider: object): boolean | undefined {
+    const v = this.checks.get(cert)?.get(issuer)?.get(provider);
+    if (v !== undefined) this.hits++;
+    return v;
+  }
+  set(cert: ParsedCert, issuer: ParsedCert, provider: object, verified: boolean): void {
+    let byIssuer = this.checks.get(cert);
+    if (!byIssuer) {
+      byIssuer = new WeakMap();
+      this.checks.set(cert, byIssuer);
+    }
+    let byProvider = byIssuer.get(issuer);
+    if (!byProvider) {
+      byProvider = new WeakMap();
+      byIssuer.set(issuer, byProvider);
+    }
+    byProvider.set(provider, verified);
+  }
+}
+
+/** A bounded (LRU) certificate cache for one run, with its signature checks; the caller owns it and passes it in. */
 export class CertCache extends BoundedCache<string, ParsedCert> implements ParsedCertCache {
   readonly byDer = new WeakMap<Uint8Array, ParsedCert>();
-  readonly signatures = new WeakMap<ParsedCert, WeakMap<ParsedCert, Promise<boolean>>>();
+  readonly signatureChecks = new SignatureChecks();
 }
 
 /** A bounded (LRU) certificate cache for one run; the caller owns it and passes it in. */

@@ -75,6 +75,24 @@ describe.each(PROVIDERS)('real test PKI in captures/pki (%s)', (_name, make) => 
     expect(r.problems).toEqual([]);
     expect(r.ok).toBe(true);
   });
+  it('a chain validated again reuses its certificate signature checks (same cache and provider), with the same verdicts', async () => {
+    const own = newCertCache();
+    const chain = capture('chain/server-chain.pem');
+    const input = { chain, trustAnchors: capture('chain/rootCA.crt'), at, purpose: 'server' as const, provider, cache: own };
+    const first = await validateChain(input);
+    expect(first.ok).toBe(true);
+    // the intermediate under the root: checked once when the anchor is looked for, reused by the path check
+    expect(own.signatureChecks.hits).toBe(1);
+    expect(await validateChain(input)).toEqual(first);
+    expect(own.signatureChecks.hits).toBe(1 + 3);
+    // a leaf whose signature is altered is another certificate: checked, and it fails every time
+    const bad = Uint8Array.from(chain[0]!);
+    bad[bad.length - 1]! ^= 1;
+    for (let i = 0; i < 2; i++) {
+      const r = await validateChain({ ...input, chain: [bad, ...chain.slice(1)] });
+      expect(r.problems.map((p) => p.rule)).toEqual(['cert.path.signature']);
+    }
+  });
   it('the chain server leaf without its intermediate does not reach the root', async () => {
     const r = await validateChain({
       chain: capture('chain/server.crt'),

@@ -23,7 +23,7 @@ import type { CryptoProvider } from '../crypto/provider';
 import { sigAlgOfAlgorithmIdentifier, verifyWith } from '../crypto/signature';
 import { bytesEqual } from '../wire/hex';
 import { SignatureScheme } from '../wire/registry';
-import { namesEqual, OID, type ParsedCert, type ParsedCertCache, parseCert } from './parse';
+import { namesEqual, OID, type ParsedCert, type ParsedCertCache, parseCert, SignatureChecks } from './parse';
 import type { CertRuleId } from './rules';
 
 export type Purpose = 'server' | 'client';
@@ -72,6 +72,8 @@ const KU = { digitalSignature: 1, keyEncipherment: 4, keyAgreement: 16, keyCertS
 
 export async function validateChain(input: ValidateChainInput): Promise<ChainValidation> {
   const { at, provider, cache } = input;
+  // the checks of the caller's cache, else of this validation (the anchor search and the path check the same pair)
+  const checks = cache?.signatureChecks ?? new SignatureChecks();
   const problems: ChainProblem[] = [];
   const add = (rule: CertRuleId, index: number, message: string) => problems.push({ rule, index, message });
   if (input.chain.length === 0) {
@@ -119,12 +121,12 @@ export async function validateChain(input: ValidateChainInput): Promise<ChainVal
       add('cert.path.trust-anchor', chain.length - 1, `The root "${last.subject}" is not a configured trust anchor.`);
     } else {
       const byName = anchors.filter((a) => namesEqual(a.subjectDer, last.issuerDer, a.subject, last.issuer));
-      for (const a of byName) if (!anchor && (await verifies(last, a, provider, cache))) anchor = a;
+      for (const a of byName) if (!anchor && (await verifies(last, a, provider, checks))) anchor = a;
       // Named anchor whose key does not verify: take it anyway, so the
       // signature check below reports the bad signature.
       if (!anchor && byName.length > 0) anchor = byName[0];
       if (!anchor && byName.length === 0) {
-        for (const a of anchors) if (await verifies(last, a, provider, cache)) anchor = a;
+        for (const a of anchors) if (await verifies(last, a, provider, checks)) anchor = a;
         // found by key only: the name check below reports the mismatch
       }
       if (anchor) top = anchor;
@@ -150,7 +152,7 @@ export async function validateChain(input: ValidateChainInput): Promise<ChainVal
           `Issuer "${c.issuer}" of certificate ${i} is not the subject "${issuer.subject}" of the certificate that signs it.`,
         );
       sigChecks.push(
-        verifies(c, issuer, provider, cache).then((ok) => {
+        verifies(c, issuer, provider, checks).then((ok) => {
           if (!ok)
             add(
               'cert.path.signature',
@@ -251,33 +253,16 @@ const WEAK_SIG_ALGS: ReadonlyMap<string, string> = new Map([
 ]);
 
 /**
- * Whether `issuer`'s key verifies `c`'s signature (an algorithm we do not
- * implement, e.g. MD2, does not verify). With a cache that keeps signature
- * checks (CertCache), each certificate/issuer pair is verified once: the
- * answer is a function of the two certificates' bytes alone (the signed
- * bytes, the signature and its algorithm are c's, the key is the issuer's),
- * and chains repeat across the connections of a capture.
+ * Whether `issuer`'s key verifies `c`'s signature (an algorithm we do not implement, e.g. MD2, does not verify); a
+ * check already made with these certificates of the caller's cache and this provider is not made again.
  */
-function verifies(c: ParsedCert, issuer: ParsedCert, provider: CryptoProvider, cache?: ParsedCertCache): Promise<boolean> {
-  const memo = cache?.signatures;
-  if (!memo) return verifyNow(c, issuer, provider);
-  let byIssuer = memo.get(c);
-  if (!byIssuer) {
-    byIssuer = new WeakMap();
-    memo.set(c, byIssuer);
-  }
-  let p = byIssuer.get(issuer);
-  if (!p) {
-    p = verifyNow(c, issuer, provider);
-    byIssuer.set(issuer, p);
-  }
-  return p;
-}
-
-async function verifyNow(c: ParsedCert, issuer: ParsedCert, provider: CryptoProvider): Promise<boolean> {
+async function verifies(c: ParsedCert, issuer: ParsedCert, provider: CryptoProvider, checks?: SignatureChecks): Promise<boolean> {
+  const known = checks?.get(c, issuer, provider);
+  if (known !== undefined) return known;
   const alg = sigAlgOfAlgorithmIdentifier(c.sigAlgOidHex, c.sigAlgParamsDer);
-  if ('unsupported' in alg) return false;
-  return (await verifyWith(provider, alg, issuer.spkiDer, c.tbsDer, c.signatureValue)).ok;
+  const ok = 'unsupported' in alg ? false : (await verifyWith(provider, alg, issuer.spkiDer, c.tbsDer, c.signatureValue)).ok;
+  checks?.set(c, issuer, provider, ok);
+  return ok;
 }
 
 function describeSan(c: ParsedCert): string {
