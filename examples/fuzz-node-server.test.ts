@@ -9,7 +9,9 @@
  * §7.2.2 name illegal_parameter (or decode_error); the alert map accepts
  * that answer for this rule only, so anything else still fails the test. And it
  * resumes a TLS 1.2 session under another server_name (the resumption family),
- * which RFC 6066 §3 forbids: an expected failure, with its reason.
+ * which RFC 6066 §3 forbids, and refuses application data woven into a
+ * renegotiation, which RFC 5246 §6.2.1 requires it to process: expected
+ * failures, each with its reason.
  */
 import { createServer, type Server } from 'node:tls';
 import { type FuzzProfile, identityPem, testPki, type TestPki } from 'tlsprop';
@@ -36,6 +38,11 @@ const profile: FuzzProfile = {
       rule: 'ext.sni.resumption',
       reason:
         'OpenSSL resumes a TLS 1.2 session under another server_name (RFC 6066 §3: the server "MUST NOT accept the request to resume the session if the server_name extension contains a different name")',
+    },
+    {
+      rule: 'rec.t12.appdata-in-renegotiation',
+      reason:
+        'OpenSSL refuses application data woven into a renegotiation after its ServerHello with unexpected_message (RFC 5246 §6.2.1: "Recipients MUST receive and process interleaved application layer traffic during handshakes subsequent to the first one on a connection")',
     },
   ],
   disabled: [],

@@ -65,8 +65,12 @@ const KU_LENGTH =
   'RFC 8446 §6.2 decode_error: "A message could not be decoded because some field was out of the specified range or the length of the message was incorrect." (a KeyUpdate of two bytes: OpenSSL 3.0 sends illegal_parameter, as in certificate mode, spec/families-stacks.spec.ts)';
 const SNI_RESUMED =
   'RFC 6066 §3: "A server that implements this extension MUST NOT accept the request to resume the session if the server_name extension contains a different name. Instead, it proceeds with a full handshake to establish a new session." (OpenSSL 3.0 resumes a TLS 1.2 session under another server_name, or one with a NUL inside: also in certificate mode, spec/families-stacks.spec.ts)';
+const APPDATA_RENEG =
+  'RFC 5246 §6.2.1: "Recipients MUST receive and process interleaved application layer traffic during handshakes subsequent to the first one on a connection." (OpenSSL 3.0 refuses our application data between the two records of a renegotiation handshake message with unexpected_message)';
 const OPENSSL_12: readonly Finding[] = [
   { key: 'wrong-alert: t12-ch-version-ssl3 1.2 -> handshake_failure', rfc: D5 },
+  // the renegotiation family (s_server -psk renegotiates): application data woven into our fragmented renegotiation
+  { key: 'wrong-alert: t12-reneg-client-fragmented-interleaved 1.2 -> unexpected_message', rfc: APPDATA_RENEG },
   { key: 'accepted-invalid: ch-etm-with-body 1.2 -> -', rfc: ETM_BODY },
   // the resumption family (the server resumes TLS 1.2 PSK sessions)
   { key: 'flagged: t12-resume-other-server-name 1.2 -> -', rfc: SNI_RESUMED },
@@ -211,7 +215,11 @@ const CLIENT_KNOWN: Readonly<Record<string, readonly Finding[]>> = {
     // OpenSSL 3.0 answers a ServerHello that selects its psk_dhe_ke-only PSK without a key_share with missing_extension
     { key: 'wrong-alert: t13-psk-ke-without-key-share 1.3 -> missing_extension', rfc: SELECTED_RANGE },
   ],
-  mosquitto_pub: [{ key: 'wrong-alert: t13-psk-ke-without-key-share 1.3 -> missing_extension', rfc: SELECTED_RANGE }],
+  mosquitto_pub: [
+    { key: 'wrong-alert: t13-psk-ke-without-key-share 1.3 -> missing_extension', rfc: SELECTED_RANGE },
+    // a KeyUpdate of two bytes from our server: OpenSSL 3.0 answers illegal_parameter (as the servers above)
+    { key: 'wrong-alert: t13-server-keyupdate-trailing-byte 1.3 -> illegal_parameter', rfc: KU_LENGTH },
+  ],
   'gnutls-cli': [
     // GnuTLS 3.7.9 does not check the range: it goes on with keys of its own making (its next record, protected with
     // keys our server does not share, is "Decryption has failed" on its side), never the plaintext illegal_parameter
