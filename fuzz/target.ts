@@ -96,6 +96,8 @@ export interface FuzzResult {
 export interface Outcome {
   result: ConversationResult;
   fired: boolean;
+  /** The conversation ended before its own connection, and why (no ticket or session from the first connection). */
+  ended?: string;
   transcript?: Transcript;
   records: { dir: 'sent' | 'received'; raw: Uint8Array }[];
   keylog: string[];
@@ -208,13 +210,18 @@ export async function runConversation(
   const before = (verdict: 'target-crashed' | 'conforming', detail: string, refused?: string) => ({
     result: { run: { ...base, verdict, detail }, conversation: conv, targetViolations: [], ms: Date.now() - t0 },
     fired: false,
+    ended: detail,
     records: [],
     keylog: [],
     ...(refused !== undefined ? { refused } : {}),
   });
   const refused = (error: string) => before('target-crashed', `connection refused before the conversation: ${error}`, error);
   if (conv.zeroRtt) {
-    const store = await takeTicket(o, conv, shared, timing);
+    let store = await takeTicket(o, conv, shared, timing);
+    // a target that was only slow for a moment (its ticket after the adapted waits) gets the ceilings once, as a
+    // resumption does below
+    if (!('error' in store) && !store.tls13.at(-1)?.maxEarlyDataSize)
+      store = await takeTicket(o, conv, shared, ceilings(o.budget));
     // a target gone before the conversation: as for the conversation's own connection
     if ('error' in store) return refused(store.error);
     const ticket = store.tls13.at(-1);
@@ -654,7 +661,8 @@ export async function fuzzTarget(o: ServerFuzzOptions): Promise<FuzzResult> {
           });
         if (skipped !== undefined) a.skip = skipped;
         else if (!out.fired && out.result.run.verdict !== 'flagged' && !out.result.run.verdict.startsWith('target-'))
-          a.skip = 'mutation did not fire';
+          // a conversation that ended before its own connection says why (no ticket or session to resume)
+          a.skip = out.ended ?? 'mutation did not fire';
         return a;
       },
       sanity: async (label) => {
