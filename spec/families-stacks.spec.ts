@@ -180,6 +180,11 @@ const KU_BOUNDARY =
   'RFC 8446 §5.1: "Implementations MUST verify that all messages immediately preceding a key change align with a record boundary; if not, then they MUST terminate the connection with an "unexpected_message" alert." (two KeyUpdates in one record under the old key: the record opens, the second message sits after the key change)';
 const KU_MANY =
   'RFC 8446 §4.6.3: "This message can be sent by either peer after it has sent a Finished message." (no limit on their number: gnutls-serv refuses 32 valid update_requested KeyUpdates in a row with internal_error, its KeyUpdate rate limit)';
+/** gnutls-serv 3.7 answers 32 valid update_requested KeyUpdates in a row with internal_error. */
+const GNUTLS_KU_MANY: Finding = {
+  key: 'wrong-alert: KeyUpdate x32 requested TLS_AES_128_GCM_SHA256 1.3 -> internal_error',
+  rfc: KU_MANY,
+};
 const X25519_ZERO =
   'RFC 8422 §5.11 / RFC 7748 §6.1: an X25519 shared secret of all zeros MUST be rejected (the server went on to our Finished)';
 const TLS12_ALERT =
@@ -310,7 +315,7 @@ const SERVERS: Readonly<Record<string, readonly Finding[]>> = {
     { key: 'accepted-invalid: ch-alpn-list-length-minus-one 1.3 -> -', rfc: ALPN_SYNTAX },
     // the KeyUpdate family
     { key: 'wrong-alert: t13-keyupdate-two-in-one-record 1.3 -> bad_record_mac', rfc: KU_BOUNDARY },
-    { key: 'wrong-alert: KeyUpdate x32 requested TLS_AES_128_GCM_SHA256 1.3 -> internal_error', rfc: KU_MANY },
+    GNUTLS_KU_MANY,
   ],
   botan: [
     APPDATA_IN_RENEG_HELLO,
@@ -362,6 +367,8 @@ const GNUTLS_KEYS: readonly Finding[] = [
   { key: 'wrong-alert: cv-sig-length-long 1.3 -> internal_error', rfc: LENGTH },
   { key: 'accepted-invalid: t12-cv-sig-corrupt key=ed448 1.2 -> -', rfc: ED448_S_RANGE },
   { key: 'accepted-invalid: t13-client-cv-sig-corrupt key=ed448 1.3 -> -', rfc: ED448_S_RANGE },
+  // the valid KeyUpdates run with any TLS 1.3 target (the KeyUpdate family): gnutls-serv's internal_error after 32
+  GNUTLS_KU_MANY,
 ];
 
 /** The valid conversations' names carry suite and schemes: the key keeps `valid VERSION` only. */
@@ -561,6 +568,7 @@ const RESUMING: Readonly<Record<string, { resumes: readonly string[]; known: rea
       { key: 'flagged: t12-resume-without-session-suite 1.2 -> -', rfc: SUITE_RESUMED },
       { key: 'wrong-alert: t13-resume-binder-wrong 1.3 -> illegal_parameter', rfc: BINDER_ALERT },
       { key: 'wrong-alert: t13-resume-other-hash-suite 1.3 -> handshake_failure', rfc: PSK_HASH_REFUSED },
+      GNUTLS_KU_MANY,
     ],
   },
   // botan tls_server resumes TLS 1.2 sessions; its TLS 1.3 resumption did not take our ticket (the probe)
