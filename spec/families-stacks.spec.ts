@@ -180,10 +180,15 @@ const KU_BOUNDARY =
   'RFC 8446 §5.1: "Implementations MUST verify that all messages immediately preceding a key change align with a record boundary; if not, then they MUST terminate the connection with an "unexpected_message" alert." (two KeyUpdates in one record under the old key: the record opens, the second message sits after the key change)';
 const KU_MANY =
   'RFC 8446 §4.6.3: "This message can be sent by either peer after it has sent a Finished message." (no limit on their number: gnutls-serv refuses 32 valid update_requested KeyUpdates in a row with internal_error, its KeyUpdate rate limit)';
-/** gnutls-serv 3.7 answers 32 valid update_requested KeyUpdates in a row with internal_error. */
+/**
+ * gnutls-serv 3.7 answers 32 valid update_requested KeyUpdates in a row with internal_error in some runs and not in
+ * others (one clean CI run saw it in all three gnutls-serv runs, the next in none; a limit on KeyUpdates per unit of
+ * time would explain it): racy.
+ */
 const GNUTLS_KU_MANY: Finding = {
   key: 'wrong-alert: KeyUpdate x32 requested TLS_AES_128_GCM_SHA256 1.3 -> internal_error',
   rfc: KU_MANY,
+  racy: true,
 };
 const X25519_ZERO =
   'RFC 8422 §5.11 / RFC 7748 §6.1: an X25519 shared secret of all zeros MUST be rejected (the server went on to our Finished)';
@@ -369,7 +374,7 @@ const GNUTLS_KEYS: readonly Finding[] = [
   { key: 'accepted-invalid: t13-client-cv-sig-corrupt key=ed448 1.3 -> -', rfc: ED448_S_RANGE },
   // the valid KeyUpdates run with any TLS 1.3 target (the KeyUpdate family): gnutls-serv's internal_error after 32
   // (named here without the suite, as keyedName names every conversation)
-  { key: 'wrong-alert: KeyUpdate x32 requested 1.3 -> internal_error', rfc: KU_MANY },
+  { key: 'wrong-alert: KeyUpdate x32 requested 1.3 -> internal_error', rfc: KU_MANY, racy: true },
 ];
 
 /** The valid conversations' names carry suite and schemes: the key keeps `valid VERSION` only. */
