@@ -356,6 +356,9 @@ const SERVERS: Readonly<Record<string, readonly Finding[]>> = {
     { key: 'reset: t13-ciphertext-overflow 1.3 -> -', rfc: TLS12_ALERT, racy: true },
     // the broker closes without its record_overflow alert, or resets (above), or sends it: a race on its socket
     { key: 'no-alert: t13-ciphertext-overflow 1.3 -> -', rfc: SHOULD_ALERT13, racy: true },
+    // a ChangeCipherSpec after our Finished: the broker drops the connection without its unexpected_message, or sends
+    // it (one clean CI run in several; spec/interop-psk-fuzz.spec.ts lists the same for its PSK listener)
+    { key: 'no-alert: t13-ccs-after-finished 1.3 -> -', rfc: SHOULD_ALERT13, racy: true },
   ],
 };
 
