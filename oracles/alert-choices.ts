@@ -178,6 +178,13 @@ export const NO_OVERLAP_ALERTS_13: readonly AlertChoice[] = [
   because('insufficient_security', 'RFC 8446 §4.1.1', NO_OVERLAP_13),
 ];
 
+/** RFC 8446 §4.4.4: a TLS 1.3 Finished that does not verify. */
+export const FINISHED_DECRYPT_ERROR_13: AlertChoice = because(
+  'decrypt_error',
+  'RFC 8446 §4.4.4',
+  'Recipients of Finished messages MUST verify that the contents are correct and if incorrect MUST terminate the connection with a "decrypt_error" alert.',
+);
+
 export const CERTIFICATE_ALERTS: readonly AlertName[] = [
   'bad_certificate',
   'unsupported_certificate',

@@ -24,7 +24,7 @@ import { concatBytes } from '../../wire/hex';
 import { ExtensionType as X, NamedGroup } from '../../wire/registry';
 import { VERSION_CODE } from '../../wire/vocabulary';
 import type { ClientSends, Mutation, ServerSends } from './model';
-import { type BaseEnv, type BaseName, editRaw, getExt, hsMessage, tracked, u16 } from './support';
+import { type BaseEnv, type BaseName, editRaw, firstHelloShares, getExt, hsMessage, tracked, u16 } from './support';
 
 const T12: readonly BaseName[] = ['t12-ecdhe-rsa-cbc-mutual'];
 const T13: readonly BaseName[] = ['t13-server-auth', 't13-mutual'];
@@ -80,21 +80,7 @@ const dheClient = (env: BaseEnv): ClientConfig => ({
 });
 
 /** Every key share of the first ClientHello carries `value`. */
-const shareValue = (value: Uint8Array): EngineHooks => {
-  let done = false;
-  return {
-    beforeSend: (m) => {
-      if (done || m.kind !== 'handshake' || m.type !== 'client_hello') return undefined;
-      done = true;
-      return [
-        editRaw(m.raw, { version: VERSION_CODE['1.3'] }, 'client_hello', (b) => {
-          const ks = getExt(b.extensions, X.key_share, 'key_share_client');
-          if (ks) ks.shares = ks.shares.map((s) => ({ ...s, keyExchange: value }));
-        }),
-      ];
-    },
-  };
-};
+const shareValue = (value: Uint8Array): EngineHooks => firstHelloShares((s) => ({ ...s, keyExchange: value }));
 
 /** Our client's one-version offer, with hooks. */
 const hooks = (

@@ -13,26 +13,13 @@ import { concatBytes } from '../../wire/hex';
 import { ExtensionType as X, NamedGroup } from '../../wire/registry';
 import { VERSION_CODE } from '../../wire/vocabulary';
 import { type ClientSends, type Mutation, serverHooks } from './model';
-import { type BaseName, editRaw, getExt } from './support';
+import { type BaseName, editRaw, firstHelloShares, getExt } from './support';
 
 const T13: readonly BaseName[] = ['t13-server-auth', 't13-mutual'];
 
 /** Our client's ClientHello with the key share of `group` replaced by `edit(share)`. */
-const shareEdit = (group: number, edit: (share: Uint8Array) => Uint8Array): EngineHooks => {
-  let done = false;
-  return {
-    beforeSend: (m) => {
-      if (done || m.kind !== 'handshake' || m.type !== 'client_hello') return undefined;
-      done = true;
-      return [
-        editRaw(m.raw, { version: VERSION_CODE['1.3'] }, 'client_hello', (b) => {
-          const ks = getExt(b.extensions, X.key_share, 'key_share_client');
-          if (ks) ks.shares = ks.shares.map((s) => (s.group === group ? { ...s, keyExchange: edit(s.keyExchange) } : s));
-        }),
-      ];
-    },
-  };
-};
+const shareEdit = (group: number, edit: (share: Uint8Array) => Uint8Array): EngineHooks =>
+  firstHelloShares((s) => (s.group === group ? { ...s, keyExchange: edit(s.keyExchange) } : s));
 
 /** A TLS 1.3 mutation of our client's share of one ML-KEM group (live: the conversation offers that group alone). */
 const clientShare = (

@@ -20,11 +20,11 @@ import { type MemoryOptions, type MemoryRun, runInMemory } from '../../engine/me
 import { CipherSuite12, CipherSuite13 } from '../../engine/suites';
 import { type RecordInput, TranscriptBuilder } from '../../transcript/build';
 import type { Transcript } from '../../transcript/model';
-import type { Extension, ExtensionBody } from '../../wire/extensions';
+import type { Extension, ExtensionBody, KeyShareEntry } from '../../wire/extensions';
 import { type DecodeContext, type HandshakeBody, decodeHandshake, encodeHandshake } from '../../wire/handshake';
 import { concatBytes } from '../../wire/hex';
 import { encodeRecord } from '../../wire/record';
-import { ContentType, NamedGroup } from '../../wire/registry';
+import { ContentType, NamedGroup, ExtensionType as X } from '../../wire/registry';
 import {
   type Direction,
   type HandshakeTypeName,
@@ -524,4 +524,21 @@ export function recordAt(R: readonly RecordInput[], dir: Direction, contentType:
   );
   if (i < 0) throw new Error(`no ${dir} record of type ${contentType}${first === undefined ? '' : `/${first}`} to mutate`);
   return i;
+}
+
+/** Our client's first ClientHello with each of its key shares passed through `change` (TLS 1.3 key_share). */
+export function firstHelloShares(change: (s: KeyShareEntry) => KeyShareEntry): EngineHooks {
+  let done = false;
+  return {
+    beforeSend: (m) => {
+      if (done || m.kind !== 'handshake' || m.type !== 'client_hello') return undefined;
+      done = true;
+      return [
+        editRaw(m.raw, { version: VERSION_CODE['1.3'] }, 'client_hello', (b) => {
+          const ks = getExt(b.extensions, X.key_share, 'key_share_client');
+          if (ks) ks.shares = ks.shares.map(change);
+        }),
+      ];
+    },
+  };
 }

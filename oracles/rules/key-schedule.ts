@@ -24,7 +24,7 @@ import {
   schedule13,
   thash,
 } from '../keyfacts';
-import { because } from '../alert-choices';
+import { FINISHED_DECRYPT_ERROR_13 } from '../alert-choices';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
 
 const rule = declarer({ versions: ['1.2', '1.3'], role: 'both', strength: 'MUST', evidence: 'keys', group: 'crypto' });
@@ -184,13 +184,7 @@ export const keyScheduleRules = [
     rfc: ['RFC 8446 §4.4', 'RFC 8446 §4.4.4', 'RFC 8446 §4.6.2'],
     versions: ['1.3'],
     role: 'client',
-    alerts: [
-      because(
-        'decrypt_error',
-        'RFC 8446 §4.4.4',
-        'Recipients of Finished messages MUST verify that the contents are correct and if incorrect MUST terminate the connection with a "decrypt_error" alert.',
-      ),
-    ],
+    alerts: [FINISHED_DECRYPT_ERROR_13],
     overrides: {
       checklist:
         'the reference checklist judges the handshake Finished only; RFC 8446 §4.4: post-handshake authentication uses "Handshake Context: ClientHello ... client Finished + CertificateRequest" and "Base Key: client_application_traffic_secret_N"',
@@ -327,13 +321,7 @@ export const keyScheduleRules = [
     title: 'Each TLS 1.3 Finished is the HMAC, under the finished key of the sender handshake secret, of the transcript hash.',
     rfc: 'RFC 8446 §4.4.4',
     versions: ['1.3'],
-    alerts: [
-      because(
-        'decrypt_error',
-        'RFC 8446 §4.4.4',
-        'Recipients of Finished messages MUST verify that the contents are correct and if incorrect MUST terminate the connection with a "decrypt_error" alert.',
-      ),
-    ],
+    alerts: [FINISHED_DECRYPT_ERROR_13],
     evidence: 'keys',
     check: (ctx) => finOutcomes(ctx, 'The Finished values'),
   }),
@@ -343,13 +331,7 @@ export const keyScheduleRules = [
       'The server Finished covers the handshake through its CertificateVerify; the client Finished also covers the server Finished and client authentication.',
     rfc: ['RFC 8446 §4.4', 'RFC 8446 §4.4.1', 'RFC 8446 §4.4.4'],
     versions: ['1.3'],
-    alerts: [
-      because(
-        'decrypt_error',
-        'RFC 8446 §4.4.4',
-        'Recipients of Finished messages MUST verify that the contents are correct and if incorrect MUST terminate the connection with a "decrypt_error" alert.',
-      ),
-    ],
+    alerts: [FINISHED_DECRYPT_ERROR_13],
     evidence: 'keys',
     overrides: {
       rfc: 'the Finished\'s own transcript is defined in RFC 8446 §4.4.4: "verify_data = HMAC(finished_key, Transcript-Hash(Handshake Context, Certificate*, CertificateVerify*))"',

@@ -30,7 +30,7 @@ import {
 import { extensionBody } from '../../wire/extensions';
 import { bytesEqual, toHex } from '../../wire/hex';
 import { ExtensionType as X, namedGroups, nameOf } from '../../wire/registry';
-import { because } from '../alert-choices';
+import { FINISHED_DECRYPT_ERROR_13, because } from '../alert-choices';
 import { bodyOf } from '../context';
 import { hex4 } from '../flow';
 import { ephemeral, keyInputMissing, provider, publicValues, stepsOf } from '../keyfacts';
@@ -174,11 +174,7 @@ export const mlkemRules = [
         'RFC 8446 §5.2',
         'If the decryption fails, the receiver MUST terminate the connection with a "bad_record_mac" alert.',
       ),
-      because(
-        'decrypt_error',
-        'RFC 8446 §4.4.4',
-        'Recipients of Finished messages MUST verify that the contents are correct and if incorrect MUST terminate the connection with a "decrypt_error" alert.',
-      ),
+      FINISHED_DECRYPT_ERROR_13,
     ],
     overrides: {
       checklist:
