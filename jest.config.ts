@@ -20,11 +20,15 @@ const common = {
   testEnvironment: 'node',
   // the package's own name, as examples/ and users import it: the library's sources here
   moduleNameMapper: { '^tlsprop$': '<rootDir>/api/index.ts', '^tlsprop/jest$': '<rootDir>/api/jest.ts' },
+  // CPU per file (out/jest/cpu.jsonl) and the stall watchdog: see tools/watchdog.ts
+  setupFilesAfterEnv: ['<rootDir>/tools/watchdog.ts'],
 };
 const setup = '<rootDir>/jest.setup.ts';
 
 const config: Config = {
   testTimeout: 120_000,
+  // Longest first with the learners interleaved, from jest's cache or tools/test-durations.json (tools/sequencer.js).
+  testSequencer: '<rootDir>/tools/sequencer.js',
   // One worker more than cores (jest's default is one less): most of the suite's time is waiting on a peer, a socket
   // or a learner's silence window (on 2 cores a clean run used ~50% of the CPU with two workers).
   maxWorkers: availableParallelism() + 1,

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { formatSlowest, type JestJson, slowest } from './slowest';
+import { durations, formatSlowest, type JestJson, readCpu, slowest } from './slowest';
 
 const ROOT = '/repo';
 const result = (name: string, startTime: number, endTime: number, status = 'passed') => ({
@@ -41,5 +41,24 @@ describe('test:slowest', () => {
     expect(formatSlowest(results, 4, ROOT).split('\n')[5]).toMatch(
       /^cli\/cli\.test\.ts\s+pure\s+1\.0\s+1\.4%\s+\(some skipped\)$/,
     );
+  });
+
+  it('adds the worker CPU seconds from cpu.jsonl, and their sum', () => {
+    const cpu = readCpu(
+      '{"file":"spec/valid.spec.ts","cpuMs":41000,"wallMs":60000}\n{"file":"wire/codec.test.ts","cpuMs":1000,"childMs":500,"wallMs":2000}\n',
+    );
+    const text = formatSlowest(results, 3, ROOT, cpu).split('\n');
+    expect(text[1]).toMatch(/share\s+cpu s$/);
+    expect(text[2]).toMatch(/^spec\/valid\.spec\.ts\s+conformance\s+60\.0\s+82\.2%\s+41\.0$/);
+    expect(text[3]).toMatch(/\s+13\.7%\s+-\s+\(failed\)$/);
+    expect(text[text.length - 2]).toBe('CPU of the files (workers and their processes): 42.5 s in 2 files');
+  });
+
+  it('writes the durations table the sequencer reads: files of 2 s or more', () => {
+    expect(durations(results, ROOT)).toEqual({
+      'spec/valid.spec.ts': 60,
+      'engine/socket.interop.test.ts': 10,
+      'wire/codec.test.ts': 2,
+    });
   });
 });
