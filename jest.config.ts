@@ -29,9 +29,11 @@ const config: Config = {
   testTimeout: 120_000,
   // Longest first with the learners interleaved, from jest's cache or tools/test-durations.json (tools/sequencer.js).
   testSequencer: '<rootDir>/tools/sequencer.js',
-  // One worker more than cores (jest's default is one less): most of the suite's time is waiting on a peer, a socket
-  // or a learner's silence window (on 2 cores a clean run used ~50% of the CPU with two workers).
-  maxWorkers: availableParallelism() + 1,
+  // Two workers more than cores (jest's default is one less): most of the suite's time is waiting on a peer, a socket
+  // or a learner's silence window (on 2 cores a clean run used ~50% of the CPU with two workers; the five learner
+  // files spend ~765 s of wall time for ~155 s of CPU), and with three workers a clean run still summed 1,947 s of
+  // file time, 649 s at best on three workers: the fourth overlaps the learners' waiting with the others' CPU.
+  maxWorkers: availableParallelism() + 2,
   // The conformance reports (JSON, JUnit, Markdown, HTML) of what the specs
   // recorded are written to out/report; see reports/jest-reporter.ts.
   // out/jest/results.json is jest's JSON result of the last run (`npm run test:slowest` reads it).

@@ -200,7 +200,7 @@ describe('reproducibility', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 180_000); // two whole smoke runs: a guard against a hang, not a time limit (load 10+ took over 60 s)
 
   test('(e) a failing property reports its seed and path, and replays to the same counterexample', () => {
     // Deliberately false: some generated plan is TLS 1.2 with client authentication.

@@ -96,7 +96,7 @@ describe('the main job writes no secret', () => {
     const l = await tlsprop(['run', '--smoke', '--seed', '11', '--out', live]);
     expect([0, 1]).toContain(l.code);
     livePrinted = [...l.out, ...l.err];
-  });
+  }, 240_000); // two smoke runs: a guard against a hang, not a time limit (at load 10+ they took over 120 s)
   afterAll(() => {
     rmSync(out, { recursive: true, force: true });
     rmSync(live, { recursive: true, force: true });

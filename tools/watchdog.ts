@@ -8,8 +8,10 @@
  *    epoll_wait) while jest's per-test timeout never fired. If a file is still running after STALL_MS (the slowest
  *    file takes about 4 minutes), this writes what the worker waits on to stderr and to out/jest/stall-PID.txt
  *    (the current test, Node's diagnostic report with the libuv handles and the JavaScript stack, and whether the
- *    libuv thread pool still answers), then ends the worker with exit code 70 so that the run fails with that
- *    evidence instead of hanging until the CI limit.
+ *    libuv thread pool still answers), then ends the worker with exit code 70 instead of letting the run hang until
+ *    the CI limit. jest-worker restarts a worker that exits with a code other than 0 and sends it the same file
+ *    again: a one-off stall costs one more run of that file, a stall that repeats fails the file after jest's
+ *    retries. Either way the evidence stays in the log and in out/jest/stall-*.txt, which .ci/run prints.
  */
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomFill } from 'node:crypto';
