@@ -402,8 +402,12 @@ export async function checkTranscript(t: Transcript, opts: CheckOptions = {}): P
     };
     await runPhase(first, runs, phaseGates([], []));
     if (reactions.length) {
-      const found = [...runs.values()].flatMap((x) => x.verdicts).filter((v) => v.status === 'violation');
-      const noticed = [...runs.values()].flatMap((x) => x.notices);
+      const found: Verdict[] = [];
+      const noticed: Notice[] = [];
+      for (const run of runs.values()) {
+        for (const v of run.verdicts) if (v.status === 'violation') found.push(v);
+        for (const n of run.notices) noticed.push(n);
+      }
       await runPhase(reactions, runs, phaseGates(found, noticed));
     }
     const ended = context.versionFrom === 'client_hello' ? noServerHello(context) : undefined;
