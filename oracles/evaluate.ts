@@ -13,6 +13,11 @@
  * rule). Checks run concurrently within a phase, sharing derivations
  * through the Context memo; verdicts are kept in registry order, so the
  * output is deterministic.
+ *
+ * What applies is decided once per context (Gates: each need's outcome and
+ * each declared version list's, shared by the rules), so a rule its gates
+ * decide costs a few look-ups; spec/evaluator-equivalence.spec.ts checks
+ * every verdict against the plain path (every gate per rule).
  */
 import { type CryptoProvider, nodeProvider } from '../crypto/provider';
 import type { ParsedCertCache } from '../pki/parse';
@@ -127,6 +132,11 @@ const LIVE_ONLY: Outcome = {
   detail: 'The rule is decided by live conversations, not by a transcript.',
 };
 
+/**
+ * A renegotiation the server refused (ctx.refused) has only a ClientHello: the rules about the ClientHello alone
+ * (need `client-hello` without the ServerHello) and the renegotiation rules judge it; for the others nothing of this
+ * handshake happened.
+ */
 const REFUSED: Outcome = {
   status: 'not-applicable',
   detail:
