@@ -2,7 +2,7 @@ import { receiverDutyRules } from './rules/receiver-duties';
 import { TranscriptBuilder } from '../transcript/build';
 import { allRules, catalogueStatus, isRuleId, ruleById, transcriptRules } from './catalogue';
 import { checkTranscript, ruleStatus } from './evaluate';
-import { type Rule, inconclusive, pass } from './rule';
+import { type Notice, type Outcome, type Rule, type Verdict, inconclusive, pass } from './rule';
 
 function tls12Flow() {
   const b = new TranscriptBuilder({ kind: 'manual' });
@@ -94,6 +94,35 @@ describe('evaluator', () => {
     expect(r.verdicts.map((v) => v.rule)).toEqual(['alert.fatal-closes', 't12.order.client-hello-first']);
     const off = await checkTranscript(tls12Flow(), { rules: [reaction, found], judgeReactions: false });
     expect(off.verdicts.map((v) => v.rule)).toEqual(['t12.order.client-hello-first']);
+  });
+  it('the reaction rules see the violations and notices in the order the awaited checks completed', async () => {
+    // As when every check was an awaited async call: a check that answers at once completes two ticks on, one whose
+    // promise is already settled completes with it (rule order between them), one that waits longer completes later.
+    const v = (detail: string): Outcome => ({ status: 'violation', detail });
+    const settled = withCheck(t12, async () => v('settled'));
+    const atOnce = withCheck(ruleById('t12.order.server-hello-reply'), () => v('at once'));
+    const later = withCheck(ruleById('t12.order.single-occurrence'), async () => {
+      await new Promise((r) => setImmediate(r));
+      return v('later');
+    });
+    const noticed = withCheck(ruleById('t12.order.state-machine'), () => ({
+      ...pass('fine'),
+      notice: { kind: 'chain-would-not-validate', detail: 'noted' },
+    }));
+    let seen: string[] = [];
+    const reaction = withCheck(
+      ruleById('alert.fatal-closes'),
+      (ctx) => {
+        const c = ctx as { violations?: readonly Verdict[]; notices?: readonly Notice[] };
+        seen = [...(c.violations ?? []).map((x) => x.detail), ...(c.notices ?? []).map((n) => n.rule)];
+        return inconclusive('looked');
+      },
+      { needs: ['violations'] },
+    );
+    await checkTranscript(tls12Flow(), { rules: [later, atOnce, settled, noticed, reaction] });
+    expect(seen).toEqual(['at once', 'settled', 'later', 't12.order.state-machine']);
+    await checkTranscript(tls12Flow(), { rules: [settled, later, atOnce, reaction] });
+    expect(seen).toEqual(['settled', 'at once', 'later']);
   });
   it('is deterministic', async () => {
     expect(JSON.stringify((await checkTranscript(tls12Flow())).verdicts)).toBe(

@@ -13,6 +13,11 @@
  * rule). Checks run concurrently within a phase, sharing derivations
  * through the Context memo; verdicts are kept in registry order, so the
  * output is deterministic.
+ *
+ * What applies is decided once per context (Gates: each need's outcome and
+ * each declared version list's, shared by the rules), so a rule its gates
+ * decide costs a few look-ups; spec/evaluator-equivalence.spec.ts checks
+ * every verdict against the plain path (every gate per rule).
  */
 import { type CryptoProvider, nodeProvider } from '../crypto/provider';
 import type { ParsedCertCache } from '../pki/parse';
@@ -21,13 +26,14 @@ import type { TlsVersion, VerdictStatus } from '../wire/vocabulary';
 import { type RuleId, transcriptRules } from './catalogue';
 import { type Context, type ContextOptions, buildContext } from './context';
 import { refusedAttempt, splitHandshakes } from './handshakes';
-import { encryptedExtensions, missingNeed, noServerHello } from './needs';
+import { NEEDS, encryptedExtensions, noServerHello } from './needs';
 import { chainOf } from './keyfacts';
 import {
   type ChainSeen,
   type EncryptedExtensionsSeen,
   type Need,
   type Notice,
+  type CheckResult as RuleResult,
   type Outcome,
   type Rule,
   type Verdict,
@@ -80,26 +86,156 @@ export interface CheckResult {
   summary: VerdictCounts;
 }
 
-/** The verdict of a rule's declared versions, before anything else. */
-function versionGate(rule: Rule, ctx: Context): Outcome | undefined {
-  if (!ctx.version) {
-    return {
-      status: 'inconclusive',
-      detail: 'The negotiated version is unknown (no decodable ServerHello and no version-specific message).',
-    };
+/**
+ * What the evaluator reads of a rule's declaration, derived once per rule (RULE_PLANS for the registry's rules):
+ * its versions, needs, and which of the needs add to the context its check sees.
+ */
+interface Plan {
+  rule: Rule;
+  /** `rule.versions.join('/')`: the key of its version gate and the text of its detail. */
+  versions: string;
+  /** A refused renegotiation judges it (its needs are the ClientHello alone, or it is a renegotiation rule). */
+  judgesRefused: boolean;
+  /** Which provided needs it has (given()): 0 for none, else PROVIDES_ANY with the bits of the chains and violations. */
+  provides: number;
+  reaction: boolean;
+}
+
+const PROVIDES_ANY = 1;
+const PROVIDES: ReadonlyArray<readonly [Need, number]> = [
+  ['tls13-ee', PROVIDES_ANY],
+  ['violations', 2],
+  ['server-chain', 4],
+  ['client-chain', 8],
+];
+
+function planOf(rule: Rule): Plan {
+  let provides = 0;
+  for (const [need, bit] of PROVIDES) if (rule.needs.includes(need)) provides |= PROVIDES_ANY | bit;
+  const chOnly = rule.needs.includes('client-hello') && !rule.needs.some((n) => n === 'server-hello' || n === 'hellos');
+  return {
+    rule,
+    versions: rule.versions.join('/'),
+    judgesRefused: chOnly || rule.needs.includes('renegotiation'),
+    provides,
+    reaction: rule.needs.includes('violations'),
+  };
+}
+
+/** The registry's transcript rules, planned once (a rule list of the caller's is planned per call). */
+const RULE_PLANS: ReadonlyMap<Rule, Plan> = new Map(transcriptRules.map((r) => [r, planOf(r)]));
+
+const planFor = (r: Rule): Plan => RULE_PLANS.get(r) ?? planOf(r);
+
+const LIVE_ONLY: Outcome = {
+  status: 'not-applicable',
+  detail: 'The rule is decided by live conversations, not by a transcript.',
+};
+
+/**
+ * A renegotiation the server refused (ctx.refused) has only a ClientHello: the rules about the ClientHello alone
+ * (need `client-hello` without the ServerHello) and the renegotiation rules judge it; for the others nothing of this
+ * handshake happened.
+ */
+const REFUSED: Outcome = {
+  status: 'not-applicable',
+  detail:
+    'The server refused this renegotiation with no_renegotiation before any ServerHello: only its ClientHello is judged here (its records, under the previous keys, with the handshake before).',
+};
+
+/**
+ * The gates of one context, each decided once: whether a rule applies is a function of the context (the transcript's
+ * shape: version, how it was learnt, which messages and evidence are there) and of the rule's declared versions and
+ * needs, so a rule decided by its gates costs a few lookups. Kept for one phase of one handshake; the outcomes are
+ * shared by the rules' verdicts (each verdict is an object of its own).
+ */
+class Gates {
+  private readonly needs = new Map<Need, Outcome | undefined>();
+  private readonly versions = new Map<string, Outcome | undefined>();
+  private readonly givens = new Map<number, Context>();
+
+  constructor(
+    readonly ctx: Context,
+    private readonly violations: readonly Verdict[],
+    private readonly notices: readonly Notice[],
+  ) {}
+
+  /** The outcome that decides the rule before its check (refused renegotiation, version, first missing need, no check). */
+  decided(p: Plan): Outcome | undefined {
+    const ctx = this.ctx;
+    if (ctx.refused && !p.judgesRefused) return REFUSED;
+    const v = this.version(p);
+    if (v) return v;
+    for (const n of p.rule.needs) {
+      const o = this.need(n);
+      if (o) return o;
+    }
+    return p.rule.check ? undefined : LIVE_ONLY;
   }
-  if (!rule.versions.includes(ctx.version)) {
-    if (ctx.versionFrom === 'client_hello')
-      return {
-        status: 'not-applicable',
-        detail: `The rule is for TLS ${rule.versions.join('/')}; the ClientHello offers only TLS ${(ctx.offered ?? [ctx.version]).join('/')} and no ServerHello followed.`,
+
+  /** The verdict of a rule's declared versions, before anything else. */
+  private version(p: Plan): Outcome | undefined {
+    const ctx = this.ctx;
+    if (ctx.version && p.rule.versions.includes(ctx.version)) return undefined;
+    if (this.versions.has(p.versions)) return this.versions.get(p.versions);
+    let o: Outcome;
+    if (!ctx.version)
+      o = {
+        status: 'inconclusive',
+        detail: 'The negotiated version is unknown (no decodable ServerHello and no version-specific message).',
       };
-    return {
-      status: 'not-applicable',
-      detail: `The rule is for TLS ${rule.versions.join('/')}; this connection is TLS ${ctx.version}.`,
-    };
+    else if (ctx.versionFrom === 'client_hello')
+      o = {
+        status: 'not-applicable',
+        detail: `The rule is for TLS ${p.versions}; the ClientHello offers only TLS ${(ctx.offered ?? [ctx.version]).join('/')} and no ServerHello followed.`,
+      };
+    else o = { status: 'not-applicable', detail: `The rule is for TLS ${p.versions}; this connection is TLS ${ctx.version}.` };
+    this.versions.set(p.versions, o);
+    return o;
   }
-  return undefined;
+
+  private need(n: Need): Outcome | undefined {
+    if (this.needs.has(n)) return this.needs.get(n);
+    const o = NEEDS[n](this.ctx);
+    this.needs.set(n, o);
+    return o;
+  }
+
+  /** The context a check sees: what its needs provide added (one per combination of them). */
+  given(p: Plan): Context {
+    if (!p.provides) return this.ctx;
+    let g = this.givens.get(p.provides);
+    if (!g) {
+      g = provided(this.ctx, p.provides, this.violations, this.notices);
+      this.givens.set(p.provides, g);
+    }
+    return g;
+  }
+}
+
+function provided(ctx: Context, provides: number, violations: readonly Verdict[], notices: readonly Notice[]): Context {
+  const g: Context & {
+    ee?: EncryptedExtensionsSeen;
+    violations?: readonly Verdict[];
+    notices?: readonly Notice[];
+    serverChain?: ChainSeen;
+    clientChain?: ChainSeen;
+  } = { ...ctx };
+  const ee = encryptedExtensions(ctx);
+  if (ee) g.ee = ee;
+  if (provides & 2) {
+    g.violations = violations;
+    g.notices = notices;
+  }
+  for (const [bit, dir] of [
+    [4, 'S->C'],
+    [8, 'C->S'],
+  ] as const) {
+    if (!(provides & bit)) continue;
+    const c = chainOf(ctx, dir);
+    if (c.ok) g[bit === 4 ? 'serverChain' : 'clientChain'] = c.value;
+  }
+  return g;
 }
 
 /**
@@ -114,50 +250,6 @@ function contextFor(rule: Rule, ctx: Context, byVersion: ReadonlyMap<TlsVersion,
   return (v && byVersion.get(v)) || ctx;
 }
 
-/**
- * A renegotiation the server refused (ctx.refused) has only a ClientHello: the rules about the ClientHello alone
- * (need `client-hello` without the ServerHello) and the renegotiation rules judge it; for the others nothing of this
- * handshake happened.
- */
-function refusedGate(rule: Rule, ctx: Context): Outcome | undefined {
-  if (!ctx.refused) return undefined;
-  const chOnly = rule.needs.includes('client-hello') && !rule.needs.some((n) => n === 'server-hello' || n === 'hellos');
-  if (chOnly || rule.needs.includes('renegotiation')) return undefined;
-  return {
-    status: 'not-applicable',
-    detail:
-      'The server refused this renegotiation with no_renegotiation before any ServerHello: only its ClientHello is judged here (its records, under the previous keys, with the handshake before).',
-  };
-}
-
-/** The context a check sees: what its needs provide added. */
-function given(rule: Rule, ctx: Context, violations: readonly Verdict[], notices: readonly Notice[]): Context {
-  const provides: readonly Need[] = ['tls13-ee', 'violations', 'server-chain', 'client-chain'];
-  if (!rule.needs.some((n) => provides.includes(n))) return ctx;
-  const g: Context & {
-    ee?: EncryptedExtensionsSeen;
-    violations?: readonly Verdict[];
-    notices?: readonly Notice[];
-    serverChain?: ChainSeen;
-    clientChain?: ChainSeen;
-  } = { ...ctx };
-  const ee = encryptedExtensions(ctx);
-  if (ee) g.ee = ee;
-  if (rule.needs.includes('violations')) {
-    g.violations = violations;
-    g.notices = notices;
-  }
-  for (const [need, dir] of [
-    ['server-chain', 'S->C'],
-    ['client-chain', 'C->S'],
-  ] as const) {
-    if (!rule.needs.includes(need)) continue;
-    const c = chainOf(ctx, dir);
-    if (c.ok) g[need === 'server-chain' ? 'serverChain' : 'clientChain'] = c.value;
-  }
-  return g;
-}
-
 /** A rule's verdicts and the notices its check found. */
 export interface RuleRun {
   verdicts: Verdict[];
@@ -170,69 +262,111 @@ export async function runRuleWithNotices(
   violations: readonly Verdict[] = [],
   notices: readonly Notice[] = [],
 ): Promise<RuleRun> {
-  return gated(rule, ctx) ?? (await checked(rule, ctx, violations, notices));
+  const gates = new Gates(ctx, violations, notices);
+  const p = planFor(rule);
+  const o = gates.decided(p);
+  return o ? gatedRun(rule, o) : await checked(rule, gates.given(p));
 }
+
+const NO_NOTICES: readonly Notice[] = [];
 
 /** The run of a rule decided before its check (its gates, or no transcript check): most not-applicable verdicts. */
-function gated(rule: Rule, ctx: Context): RuleRun | undefined {
-  const gate = refusedGate(rule, ctx) ?? versionGate(rule, ctx) ?? missingNeed(rule.needs, ctx);
-  if (gate) return ruleRun(rule, [gate]);
-  if (!rule.check)
-    return ruleRun(rule, [
-      { status: 'not-applicable', detail: 'The rule is decided by live conversations, not by a transcript.' },
-    ]);
-  return undefined;
+function gatedRun(rule: Rule, o: Outcome): RuleRun {
+  return { verdicts: [{ rule: rule.id, ...o }], notices: NO_NOTICES as Notice[] };
 }
 
-/** The run of a rule whose gates let its check run. */
-async function checked(rule: Rule, ctx: Context, violations: readonly Verdict[], notices: readonly Notice[]): Promise<RuleRun> {
+/** The run of a rule whose gates let its check run, on the context its needs give. */
+async function checked(rule: Rule, g: Context): Promise<RuleRun> {
+  let r: RuleResult;
+  try {
+    r = rule.check!(g);
+  } catch (e) {
+    return ruleRun(rule, [failed(e)]);
+  }
+  return thenable(r) ? await awaited(rule, r) : ruleRun(rule, outcomesOf(r));
+}
+
+/** The run of a check that gave a promise (or another thenable), once it settles. */
+async function awaited(rule: Rule, r: PromiseLike<Outcome | Outcome[]>): Promise<RuleRun> {
   let outs: Outcome[];
   try {
-    const r = await rule.check!(given(rule, ctx, violations, notices));
-    outs = Array.isArray(r) ? r : [r];
-    if (!outs.length) outs = [{ status: 'inconclusive', detail: 'The rule returned no verdict.' }];
+    outs = outcomesOf(await r);
   } catch (e) {
-    outs = [{ status: 'inconclusive', detail: `The rule failed with an error: ${e instanceof Error ? e.message : String(e)}.` }];
+    outs = [failed(e)];
   }
   return ruleRun(rule, outs);
 }
 
+const thenable = (r: RuleResult): r is Promise<Outcome | Outcome[]> => typeof (r as { then?: unknown }).then === 'function';
+
+function outcomesOf(r: Outcome | Outcome[]): Outcome[] {
+  const outs = Array.isArray(r) ? r : [r];
+  return outs.length ? outs : [{ status: 'inconclusive', detail: 'The rule returned no verdict.' }];
+}
+
+const failed = (e: unknown): Outcome => ({
+  status: 'inconclusive',
+  detail: `The rule failed with an error: ${e instanceof Error ? e.message : String(e)}.`,
+});
+
 function ruleRun(rule: Rule, outs: readonly Outcome[]): RuleRun {
-  const found: Notice[] = [];
-  const verdicts = outs.map(({ notice, ...o }) => {
-    if (notice) found.push({ ...notice, rule: rule.id });
+  let found: Notice[] | undefined;
+  const verdicts = outs.map((x): Verdict => {
+    if (!('notice' in x)) return { rule: rule.id, ...x };
+    const { notice, ...o } = x;
+    if (notice) {
+      found ??= [];
+      found.push({ ...notice, rule: rule.id });
+    }
     return { rule: rule.id, ...o };
   });
-  return { verdicts, notices: found };
+  return { verdicts, notices: found ?? (NO_NOTICES as Notice[]) };
 }
+
+/** Whether a run can matter to the reaction rules (which see the violations and notices in completion order). */
+const seenByReactions = (run: RuleRun): boolean => run.notices.length > 0 || run.verdicts.some((v) => v.status === 'violation');
 
 /**
  * Run the rules of one phase. Every check starts in rule order before any is
- * awaited, as before; a rule decided by its gates (about half of them on a
- * connection: other version, missing needs) takes no promise. `runs` gets the
- * gated rules first, in rule order, then the checked ones as they complete:
- * the order in which they completed when every rule was awaited (a gated
- * rule's run resolved a tick before any check's), which the next phase sees
- * as the order of the violations.
+ * awaited; a rule decided by its gates (about half of them on a connection:
+ * other version, missing needs) takes no promise, nor does a check that
+ * answers at once (most of them). `runs` gets the runs in the order in which
+ * they completed when every check was an awaited async call: the gated rules
+ * first, in rule order, then the checks: one that answered at once two
+ * microtask ticks on (its `await`, then its promise's reaction), one that
+ * gave a promise two ticks after that promise settled. The next phase sees
+ * that order as the order of the violations and notices, so a run with a
+ * violation or a notice is put in at that tick; a run with neither (most)
+ * is put in at once, as nothing sees where it stands.
  */
-async function runPhase(
-  rules: readonly Rule[],
-  runs: Map<Rule, RuleRun>,
-  ctxOf: (r: Rule) => Context,
-  violations: readonly Verdict[],
-  notices: readonly Notice[],
-): Promise<void> {
+async function runPhase(plans: readonly Plan[], runs: Map<Rule, RuleRun>, gatesOf: (p: Plan) => Gates): Promise<void> {
   const pending: Array<Promise<unknown>> = [];
-  for (const r of rules) {
-    const ctx = ctxOf(r);
-    const run = gated(r, ctx);
-    if (run) runs.set(r, run);
-    else pending.push(checked(r, ctx, violations, notices).then((x) => runs.set(r, x)));
+  const tick = Promise.resolve();
+  for (const p of plans) {
+    const rule = p.rule;
+    const gates = gatesOf(p);
+    const o = gates.decided(p);
+    if (o) {
+      runs.set(rule, gatedRun(rule, o));
+      continue;
+    }
+    let r: RuleResult;
+    try {
+      r = rule.check!(gates.given(p));
+    } catch (e) {
+      runs.set(rule, ruleRun(rule, [failed(e)]));
+      continue;
+    }
+    if (thenable(r)) {
+      pending.push(awaited(rule, r).then((x) => runs.set(rule, x)));
+      continue;
+    }
+    const run = ruleRun(rule, outcomesOf(r));
+    if (!seenByReactions(run)) runs.set(rule, run);
+    else pending.push(tick.then(() => tick.then(() => runs.set(rule, run))));
   }
   if (pending.length) await Promise.all(pending);
 }
-
-const judgesReaction = (r: Rule): boolean => r.needs.includes('violations');
 
 /** Run the rules (concurrently; verdicts stay in rule order). Async because the crypto and certificate rules are. */
 export async function checkTranscript(t: Transcript, opts: CheckOptions = {}): Promise<CheckResult> {
@@ -244,7 +378,9 @@ export async function checkTranscript(t: Transcript, opts: CheckOptions = {}): P
   if (opts.privateKeys) options.privateKeys = opts.privateKeys;
   if (opts.certCache) options.certCache = opts.certCache;
   if (opts.psks) options.psks = opts.psks;
-  const rules = (opts.rules ?? transcriptRules).filter((r) => opts.judgeReactions !== false || !judgesReaction(r));
+  const plans = (opts.rules ?? transcriptRules).map(planFor).filter((p) => opts.judgeReactions !== false || !p.reaction);
+  const first = plans.filter((p) => !p.reaction);
+  const reactions = plans.filter((p) => p.reaction);
   // Each handshake of the connection (a TLS 1.2 renegotiation is a handshake of its own) is judged on its own.
   const handshakes: Context[] = [];
   for (const part of splitHandshakes(t)) {
@@ -261,20 +397,36 @@ export async function checkTranscript(t: Transcript, opts: CheckOptions = {}): P
       (context.offered ?? []).map((v) => [v, v === context.version ? context : { ...context, version: v, memo: new Map() }]),
     );
     const runs = new Map<Rule, RuleRun>();
-    const ctxOf = (r: Rule) => contextFor(r, context, byVersion);
-    await runPhase(
-      rules.filter((r) => !judgesReaction(r)),
-      runs,
-      ctxOf,
-      [],
-      [],
-    );
-    const found = [...runs.values()].flatMap((x) => x.verdicts).filter((v) => v.status === 'violation');
-    const noticed = [...runs.values()].flatMap((x) => x.notices);
-    await runPhase(rules.filter(judgesReaction), runs, ctxOf, found, noticed);
+    // The gates of each context the rules are judged in (one unless the ClientHello alone offers several versions), per phase.
+    const phaseGates = (violations: readonly Verdict[], noticed: readonly Notice[]) => {
+      const byContext = new Map<Context, Gates>();
+      return (p: Plan): Gates => {
+        const ctx = contextFor(p.rule, context, byVersion);
+        let g = byContext.get(ctx);
+        if (!g) {
+          g = new Gates(ctx, violations, noticed);
+          byContext.set(ctx, g);
+        }
+        return g;
+      };
+    };
+    await runPhase(first, runs, phaseGates([], []));
+    if (reactions.length) {
+      const found: Verdict[] = [];
+      const noticed: Notice[] = [];
+      for (const run of runs.values()) {
+        for (const v of run.verdicts) if (v.status === 'violation') found.push(v);
+        for (const n of run.notices) noticed.push(n);
+      }
+      await runPhase(reactions, runs, phaseGates(found, noticed));
+    }
     const ended = context.versionFrom === 'client_hello' ? noServerHello(context) : undefined;
-    verdicts.push(...rules.flatMap((r) => (runs.get(r)?.verdicts ?? []).map((v) => beforeServerHello(v, ended))));
-    notices.push(...rules.flatMap((r) => runs.get(r)?.notices ?? []));
+    for (const p of plans) {
+      const run = runs.get(p.rule);
+      if (!run) continue;
+      for (const v of run.verdicts) verdicts.push(beforeServerHello(v, ended));
+      for (const n of run.notices) notices.push(n);
+    }
   }
   return { context: handshakes[0]!, handshakes, verdicts, notices, summary: countVerdicts(verdicts) };
 }
