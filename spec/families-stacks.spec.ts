@@ -28,7 +28,7 @@ import { CLIENT_TARGET_MUTATIONS } from '../generators/mutations/ops-client-targ
 import { TICKET_MUTATIONS } from '../generators/mutations/ops-tickets';
 import { CLOSURE_MUTATIONS } from '../generators/mutations/ops-closure';
 import { CV_MUTATIONS } from '../generators/mutations/ops-cv';
-import { HELLO_MUTATIONS } from '../generators/mutations/ops-hello';
+import { HELLO_MUTATIONS, KEX_DHE_OFFERS } from '../generators/mutations/ops-hello';
 import { KEX_MUTATIONS } from '../generators/mutations/ops-kex';
 import { RECORD_MUTATIONS } from '../generators/mutations/ops-records';
 import { RENEGOTIATION_MUTATIONS } from '../generators/mutations/ops-renegotiation';
@@ -267,6 +267,8 @@ const STANDING: Readonly<Record<string, readonly { rule: string; rfc: string }[]
   gnutls: [{ rule: 'sig.t12.cr-no-md5-sha1', rfc: CR_SHA1 }],
 };
 
+const FFDHE_UNKNOWN =
+  'RFC 7919 §4: "If none of the client-proposed FFDHE groups are known and acceptable to the server, then the server MUST NOT select an FFDHE cipher suite." and "If the extension is present with FFDHE groups, none of the client\'s offered groups are acceptable by the server, and none of the client\'s proposed non-FFDHE cipher suites are acceptable to the server, the server MUST end the connection with a fatal TLS alert of type insufficient_security(71)."';
 const SHOULD_ALERT13 =
   'RFC 8446 §6.2: "Whenever an implementation encounters a fatal error condition, it SHOULD send an appropriate fatal alert and MUST close the connection without sending or receiving any additional data."';
 const JUDGE_RESET =
@@ -337,6 +339,9 @@ const SERVERS: Readonly<Record<string, readonly Finding[]>> = {
     { key: 'flagged: ch-sni-nul-in-host-name 1.2 -> -', rfc: SNI_WARNING },
     { key: 'flagged: ch-alpn-unknown-only 1.2 -> -', rfc: ALPN_UNOFFERED },
     { key: 'flagged: ch-sni-two-host-names 1.2 -> -', rfc: SNI_WARNING },
+    // DHE suites only with private-use FFDHE codepoints only: botan answers handshake_failure (from
+    // WAIT_SERVER_KEY_EXCHANGE: after its ServerHello selected the DHE suite)
+    { key: 'wrong-alert: t12-dhe-ffdhe-private-use-only 1.2 -> handshake_failure', rfc: FFDHE_UNKNOWN },
   ],
   // the hang shows in some runs only (seen both ways with the same seed while the parity mutations were added): racy
   // Node's server renegotiates at a client's request (its OpenSSL: the same renegotiation findings as s_server)
@@ -510,6 +515,50 @@ const KEY_SERVERS: Readonly<
 /** `verdict: name [key=K] version -> alert` (the conversation's name without its suite and signature_algorithms). */
 const keyedName = (x: FuzzResult['results'][number]): string =>
   `${x.run.verdict}: ${x.conversation.name.replace(/ TLS_\w+| sigs=\S+/g, '')} ${x.conversation.version} -> ${x.alert ?? '-'}`;
+
+/**
+ * The DHE_RSA offers of issue #14 (test-ffdhe-negotiation, test-dhe-rsa-key-exchange-signatures): each RFC 7919 group
+ * alone, private-use FFDHE codepoints only, one RSA scheme at a time. gnutls-serv 3.7 negotiates RFC 7919 groups in TLS
+ * 1.2 (OpenSSL 3.0's s_server picks its DHE group itself, engine/ccm-dhe.interop.test.ts); it runs without a
+ * CertificateRequest, whose SHA-1 pairs (sig.t12.cr-no-md5-sha1) would flag the probe's DHE handshake.
+ */
+const DHE_NAMES = KEX_DHE_OFFERS.map((m) => m.name);
+const GNUTLS_DHE: readonly Finding[] = [
+  { key: 'wrong-alert: t12-dhe-ffdhe-private-use-only 1.2 -> handshake_failure', rfc: FFDHE_UNKNOWN },
+  {
+    key: 'flagged: t12-dhe-sigalg-rsa-pkcs1-sha1-alone 1.2 -> -',
+    rfc: 'RFC 9155 §4: "Servers MUST NOT include MD5 and SHA-1 in ServerKeyExchange messages." (offered rsa_pkcs1_sha1 as its only RSA scheme, gnutls-serv signs its DHE ServerKeyExchange with it instead of refusing)',
+  },
+];
+
+describe('DHE_RSA offers against gnutls-serv (RFC 7919 groups, one scheme at a time; strictness exact)', () => {
+  it('gnutls', async () => {
+    const port = await freePort();
+    const ffdhe = ['FFDHE2048', 'FFDHE3072', 'FFDHE4096', 'FFDHE6144', 'FFDHE8192'].map((g) => `+GROUP-${g}`).join(':');
+    const p = await group.launch(
+      gnutlsServer({
+        port,
+        files,
+        key: 'rsa',
+        priority: `NORMAL:+SHA256:+SHA384:+DHE-RSA:${ffdhe}`,
+        extra: ['--disable-client-cert'],
+      }),
+    );
+    let r: FuzzResult;
+    try {
+      const o = serverOptions(port, false);
+      o.profile.only = DHE_NAMES;
+      r = await fuzzTarget(o);
+    } finally {
+      await p.stop();
+    }
+    expect(r.profile.suites['1.2']).toContain(0x009e);
+    expect(new Set(r.results.filter((x) => x.conversation.kind === 'mutant').map((x) => x.conversation.subject))).toEqual(
+      new Set(DHE_NAMES),
+    );
+    check('gnutls', serverFindings(r), GNUTLS_DHE);
+  });
+});
 
 describe('EdDSA and RSASSA-PSS client certificates against real servers (strictness exact, every name once)', () => {
   it.each(Object.keys(KEY_SERVERS).map((k) => [k]))('%s', async (name) => {

@@ -475,6 +475,26 @@ const tls11Hello = (suites: readonly number[]) =>
     b.extensions = (b.extensions ?? []).filter((e) => e.type !== X.supported_versions && e.type !== X.signature_algorithms);
   });
 
+/**
+ * The DHE_RSA offers (issue #14): each RFC 7919 group alone, only private-use FFDHE codepoints, one RSA scheme at a
+ * time; they run against servers whose probe completed a DHE_RSA handshake with ffdhe2048.
+ */
+export const KEX_DHE_OFFERS: readonly Mutation[] = [
+  ...FFDHE_GROUPS.map(ffdheAlone),
+  {
+    name: 't12-dhe-ffdhe-private-use-only',
+    description:
+      'a TLS 1.2 ClientHello offering DHE suites only and only FFDHE codepoints of the private-use range (0x01FC, 0x01FD: RFC 7919 §5) in supported_groups',
+    versions: ['1.2'],
+    rules: ['t12.neg.ffdhe-no-known-group'],
+    bases: [],
+    needs: { kex: 'DHE' },
+    // our client can still run ffdhe2048, so a server that picks it anyway is seen going on
+    ...configured(dheOffer([NamedGroup.ffdhe2048]), () => everyHello(groupsOnly(FFDHE_PRIVATE_USE))),
+  },
+  ...DHE_SCHEMES.map(dheSchemeAlone),
+];
+
 export const HELLO_MUTATIONS: readonly Mutation[] = [
   // ---- extensions block
   {
@@ -833,19 +853,7 @@ export const HELLO_MUTATIONS: readonly Mutation[] = [
   },
   // ---- key exchange offers: FFDHE groups (test-ffdhe-negotiation), one scheme at a time with DHE_RSA
   // (test-dhe-rsa-key-exchange-signatures), ML-KEM groups in TLS 1.2 (test-no-mlkem-in-old-tls)
-  ...FFDHE_GROUPS.map(ffdheAlone),
-  {
-    name: 't12-dhe-ffdhe-private-use-only',
-    description:
-      'a TLS 1.2 ClientHello offering DHE suites only and only FFDHE codepoints of the private-use range (0x01FC, 0x01FD: RFC 7919 §5) in supported_groups',
-    versions: ['1.2'],
-    rules: ['t12.neg.ffdhe-no-known-group'],
-    bases: [],
-    needs: { kex: 'DHE' },
-    // our client can still run ffdhe2048, so a server that picks it anyway is seen going on
-    ...configured(dheOffer([NamedGroup.ffdhe2048]), () => everyHello(groupsOnly(FFDHE_PRIVATE_USE))),
-  },
-  ...DHE_SCHEMES.map(dheSchemeAlone),
+  ...KEX_DHE_OFFERS,
   {
     name: 't12-ch-mlkem-groups-listed',
     description:
