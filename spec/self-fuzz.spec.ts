@@ -297,8 +297,11 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
     expect(r.profile.ecdsa13).toEqual([]);
     expect(r.profile.testRootTrusted).toBe(true);
     const got = answers(r);
-    // valid: an Ed448 and an RSASSA-PSS client certificate (rsa_pss_pss_sha256), the ed25519-only offer in TLS 1.3
-    for (const v of ['1.2', '1.3']) for (const k of ['ed448', 'rsa-pss']) expect(got).toContain(`valid ${v} key=${k} ${v} -> -`);
+    // valid: an Ed448 and RSASSA-PSS client certificates (rsa_pss_pss_sha256, sha384, sha512: keys with those parameters),
+    // the ed25519-only offer in TLS 1.3
+    for (const v of ['1.2', '1.3'])
+      for (const k of ['ed448', 'rsa-pss', 'rsa-pss-sha384', 'rsa-pss-sha512'])
+        expect(got).toContain(`valid ${v} key=${k} ${v} -> -`);
     expect(got).toContain('valid 1.3 1.3 -> -');
     expect(r.results.some((x) => x.conversation.name.includes('sigs=0x0807') && x.conversation.version === '1.3')).toBe(true);
     // RFC 8446 §4.4.3 / RFC 5246 §7.4.8: a bad EdDSA signature is decrypt_error, with our Ed25519 key and the Ed448 one
@@ -312,6 +315,8 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
       expect(got).toContain(`cv-ed25519-with-non-eddsa-key key=rsa ${v} -> illegal_parameter`);
       expect(got).toContain(`cv-ed25519-with-non-eddsa-key key=ecdsa ${v} -> illegal_parameter`);
       expect(got).toContain(`cv-rsa-pss-rsae-with-pss-key key=rsa-pss ${v} -> illegal_parameter`);
+      // rsa_pss_pss_sha256 from a key whose parameters name SHA-384 (RFC 8446 §4.2.3)
+      expect(got).toContain(`cv-rsa-pss-pss-sha256-with-sha384-key key=rsa-pss-sha384 ${v} -> illegal_parameter`);
     }
     expect(got).toContain('t13-client-cv-sig-truncated key=ed448 1.3 -> decrypt_error');
     // RFC 8446 §4.1.1: an ECDSA-only offer to a server with an Ed25519 certificate has no overlap
