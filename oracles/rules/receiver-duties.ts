@@ -70,8 +70,9 @@ export const receiverDutyRules = [
     role: 'server',
     // the ML-KEM groups are TLS 1.3 only (t12.neg.no-mlkem-group judges a ServerKeyExchange naming one); RFC 8422 §5.1:
     // "servers MUST NOT negotiate the use of an ECC cipher suite unless they can complete the handshake while respecting
-    // the choice of curves specified by the client" — the curves listed next to them leave a choice, and RFC 5246
-    // §7.4.1.2 ("the server MUST ignore extensions it does not recognize") a server that does not know the codepoints
+    // the choice of curves specified by the client" — the curves listed next to them leave a choice; a server that
+    // does not know the codepoints ignores them (RFC 8446 §9.3: "A server receiving a ClientHello MUST correctly ignore
+    // all unrecognized cipher suites, extensions, and other parameters.")
     live: { scope: { kind: 'declared' }, expects: 'complete', judges: 'outcome' },
     overrides: NEW(
       'draft-ietf-tls-ecdhe-mlkem §1.1, RFC 8422 §5.1',
