@@ -80,6 +80,9 @@ describe('tlsprop rules', () => {
       'mlkem.ecdh-part',
       'mlkem.ciphertext-encapsulates',
       't12.neg.no-mlkem-group',
+      // RFC 7919 §4 receiver duties (issue #14: test-ffdhe-negotiation), decided by live conversations
+      't12.neg.ffdhe-group-alone',
+      't12.neg.ffdhe-no-known-group',
     ];
     expect(now.rules.map((r) => r.id).sort()).toEqual([...before.rules.map((r) => r.id), ...added].sort());
     const was = new Set(before.rules.filter((r) => r.implemented).map((r) => r.id));

@@ -3,6 +3,8 @@
  * from the committed pool keys (no key generation), valid around `now`.
  */
 import { type CryptoProvider, nodeProvider } from '../crypto/provider';
+import { schemeKeyMismatch } from '../crypto/signature';
+import { SignatureScheme } from '../wire/registry';
 import { type BuiltCert, buildCert, type CertSpec, KeyUsage } from '../pki/chain';
 import { KeyPool, type KeyType } from '../pki/keypool';
 import { type Identity, identityOf } from './config';
@@ -11,8 +13,11 @@ import { keyKindOf } from './core';
 const DAY = 86_400_000;
 export const SERVER_NAME = 'server.tlsprop.test';
 
-/** The leaves of `TestPki.more`: EdDSA (RFC 8410) and RSASSA-PSS (id-RSASSA-PSS, RFC 4055) keys. */
-export const MORE_KEY_KINDS = ['ed25519', 'ed448', 'rsa-pss'] as const;
+/**
+ * The leaves of `TestPki.more`: EdDSA (RFC 8410) and RSASSA-PSS (id-RSASSA-PSS, RFC 4055) keys, the latter with SHA-256,
+ * SHA-384 and SHA-512 parameters (rsa_pss_pss_sha256 / sha384 / sha512, RFC 8446 §4.2.3).
+ */
+export const MORE_KEY_KINDS = ['ed25519', 'ed448', 'rsa-pss', 'rsa-pss-sha384', 'rsa-pss-sha512'] as const;
 export type MoreKeyKind = (typeof MORE_KEY_KINDS)[number];
 /** Every leaf key kind of the test PKI, for server and client. */
 export type TestKeyKind = 'rsa' | 'ecdsa' | MoreKeyKind;
@@ -22,7 +27,8 @@ export interface TestPki {
   server: Record<'rsa' | 'ecdsa', BuiltCert[]>;
   client: Record<'rsa' | 'ecdsa', BuiltCert[]>;
   /**
-   * Ed25519, Ed448 and RSASSA-PSS leaves (rsa_pss_pss_sha256: the pool's id-RSASSA-PSS keys carry SHA-256 parameters)
+   * Ed25519, Ed448 and RSASSA-PSS leaves ('rsa-pss': rsa_pss_pss_sha256, its key's parameters SHA-256; 'rsa-pss-sha384' and
+   * 'rsa-pss-sha512': rsa_pss_pss_sha384 / sha512)
    * under the same root, kept apart from `server`/`client` so their users that iterate the RSA / ECDSA leaves see the same.
    */
   more: Record<'server' | 'client', Record<MoreKeyKind, BuiltCert[]>>;
@@ -73,6 +79,8 @@ export async function testPki(now = Date.now(), provider: CryptoProvider = nodeP
     ed25519: await leaf(`${role} ed25519`, 'ed25519', index, String(serial)),
     ed448: await leaf(`${role} ed448`, 'ed448', index, String(serial + 1)),
     'rsa-pss': await leaf(`${role} rsa-pss`, 'rsa-pss2048', index, String(serial + 2)),
+    'rsa-pss-sha384': await leaf(`${role} rsa-pss-sha384`, 'rsa-pss2048-sha384', index, String(serial + 50)),
+    'rsa-pss-sha512': await leaf(`${role} rsa-pss-sha512`, 'rsa-pss2048-sha512', index, String(serial + 51)),
   });
   const more = { server: await moreOf('server', 0, 13), client: await moreOf('client', 1, 23) };
   const identities = new Map<string, Identity>();
@@ -140,6 +148,14 @@ export async function untrustedClientIdentity(pki: TestPki, now = Date.now()): P
 export function testKeyKindOf(spki: Uint8Array): TestKeyKind | undefined {
   const k = keyKindOf(spki);
   if (k === 'rsa' || k === 'ed25519' || k === 'ed448') return k;
-  if (k === 'rsa-pss') return 'rsa-pss';
+  // an id-RSASSA-PSS key by the hash its parameters restrict it to (none: any, taken as the SHA-256 one)
+  if (k === 'rsa-pss')
+    return schemeKeyMismatch(SignatureScheme.rsa_pss_pss_sha256, spki, 13) === undefined
+      ? 'rsa-pss'
+      : schemeKeyMismatch(SignatureScheme.rsa_pss_pss_sha384, spki, 13) === undefined
+        ? 'rsa-pss-sha384'
+        : schemeKeyMismatch(SignatureScheme.rsa_pss_pss_sha512, spki, 13) === undefined
+          ? 'rsa-pss-sha512'
+          : undefined;
   return k === 'ec-p256' || k === 'ec-p384' || k === 'ec-p521' ? 'ecdsa' : undefined;
 }

@@ -99,6 +99,11 @@ const RFC8422_CURVES: readonly number[] = [
   NamedGroup.x448,
 ];
 
+/** RFC 7919 §4: the FFDHE codepoints, 256 to 511 ("even if unknown to the server"). */
+const isFfdheCodepoint = (g: number): boolean => g >= 0x0100 && g <= 0x01ff;
+/** The TLS 1.2 key exchanges over an RFC 7919 group. */
+const FFDHE_KEX: ReadonlySet<string> = new Set(['DHE_RSA', 'DHE_PSK', 'DH_anon']);
+
 export class TlsServer extends Endpoint {
   private readonly versions: number[];
   private readonly suites: number[];
@@ -730,12 +735,17 @@ export class TlsServer extends Endpoint {
     this.setState('WAIT_CCS');
   }
 
-  /** RFC 7919 group for DHE: a common one when the client lists FFDHE groups, else our first. */
+  /**
+   * RFC 7919 group for DHE: a common one when the client lists FFDHE codepoints (RFC 7919 §4: "any codepoint between 256
+   * and 511, inclusive, even if unknown to the server"), none when it lists only ones we do not know ("If none of the
+   * client-proposed FFDHE groups are known and acceptable to the server, then the server MUST NOT select an FFDHE cipher
+   * suite"), else our first.
+   */
   private dheGroup(clientGroups: number[]): number | undefined {
     const ours = this.groups.filter((g) => ffdheGroupOf(g) !== undefined);
     const prefs = ours.length ? ours : [NamedGroup.ffdhe2048, NamedGroup.ffdhe3072];
-    const theirs = clientGroups.filter((g) => ffdheGroupOf(g) !== undefined);
-    return theirs.length ? prefs.find((g) => theirs.includes(g)) : prefs[0];
+    if (!clientGroups.some(isFfdheCodepoint)) return prefs[0];
+    return prefs.find((g) => clientGroups.includes(g));
   }
 
   private async clientHello12(ch: ClientHello, sigs: number[], clientGroups: number[]): Promise<void> {
@@ -792,6 +802,16 @@ export class TlsServer extends Endpoint {
         const curve = ecdsaKeyGroup(kind);
         return curve !== undefined && (clientGroups.length === 0 || clientGroups.includes(curve));
       });
+    // RFC 7919 §4: "If the extension is present with FFDHE groups, none of the client's offered groups are acceptable by
+    // the server, and none of the client's proposed non-FFDHE cipher suites are acceptable to the server, the server
+    // MUST end the connection with a fatal TLS alert of type insufficient_security(71)."
+    if (
+      !suite &&
+      dheGroup === undefined &&
+      clientGroups.some(isFfdheCodepoint) &&
+      ch.cipherSuites.some((c) => this.suites.includes(c) && FFDHE_KEX.has(engineSuite(c)?.kex ?? ''))
+    )
+      throw failure('insufficient_security', 'none of the FFDHE groups the client lists is one we know and accept');
     if (!suite) return this.noCommonSuite(ch, 'no common TLS 1.2 cipher suite for this certificate');
     this.suite = suite;
     this.kex = suite.kex;

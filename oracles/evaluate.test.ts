@@ -181,6 +181,9 @@ describe('catalogue', () => {
         'mlkem.ecdh-part',
         'mlkem.ciphertext-encapsulates',
         't12.neg.no-mlkem-group',
+        // RFC 7919 §4 receiver duties (test-ffdhe-negotiation)
+        't12.neg.ffdhe-group-alone',
+        't12.neg.ffdhe-no-known-group',
         'sig.t12.sigalgs-no-md5-sha1',
         'sig.t12.cr-no-md5-sha1',
         'sig.t12.ske-no-md5-sha1',

@@ -18,7 +18,17 @@ import { spkiOfPrivateKey } from '../crypto/keys';
 import { SignatureScheme } from '../wire/registry';
 import { derToPem, pemToDer } from './pem';
 
-export const KEY_TYPES = ['rsa2048', 'ecdsa-p256', 'ecdsa-p384', 'ed25519', 'ecdsa-p521', 'ed448', 'rsa-pss2048'] as const;
+export const KEY_TYPES = [
+  'rsa2048',
+  'ecdsa-p256',
+  'ecdsa-p384',
+  'ed25519',
+  'ecdsa-p521',
+  'ed448',
+  'rsa-pss2048',
+  'rsa-pss2048-sha384',
+  'rsa-pss2048-sha512',
+] as const;
 export type KeyType = (typeof KEY_TYPES)[number];
 
 /** A pool slot: key type plus index (taken modulo the pool's `perType`). */
@@ -34,7 +44,10 @@ export interface PoolKey {
   origin: 'committed' | 'generated';
   /** PKCS#8 DER of the private key. */
   pkcs8: Uint8Array;
-  /** SubjectPublicKeyInfo DER (rsa-pss2048: id-RSASSA-PSS with SHA-256 / MGF1-SHA-256 / salt 32 parameters). */
+  /**
+   * SubjectPublicKeyInfo DER (rsa-pss2048: id-RSASSA-PSS with SHA-256 / MGF1-SHA-256 / salt 32 parameters;
+   * rsa-pss2048-sha384 and -sha512: SHA-384 / salt 48 and SHA-512 / salt 64, rsa_pss_pss_sha384 / rsa_pss_pss_sha512).
+   */
   spki: Uint8Array;
 }
 
@@ -47,6 +60,8 @@ const GENERATE_AS: Record<KeyType, number> = {
   'ecdsa-p521': SignatureScheme.ecdsa_secp521r1_sha512,
   ed448: SignatureScheme.ed448,
   'rsa-pss2048': SignatureScheme.rsa_pss_pss_sha256,
+  'rsa-pss2048-sha384': SignatureScheme.rsa_pss_pss_sha384,
+  'rsa-pss2048-sha512': SignatureScheme.rsa_pss_pss_sha512,
 };
 
 /**
@@ -70,6 +85,11 @@ export function certSigningAlgorithm(type: KeyType): SigAlg {
       return { kind: 'eddsa', curve: 'Ed448' };
     case 'rsa-pss2048':
       return { kind: 'rsa_pss', hash: 'SHA-256', mgfHash: 'SHA-256', saltLength: 32 };
+    // RFC 8446 §4.2.3 / RFC 4055 §3.1: a key restricted to a hash signs with it, its MGF1 and a salt of its length
+    case 'rsa-pss2048-sha384':
+      return { kind: 'rsa_pss', hash: 'SHA-384', mgfHash: 'SHA-384', saltLength: 48 };
+    case 'rsa-pss2048-sha512':
+      return { kind: 'rsa_pss', hash: 'SHA-512', mgfHash: 'SHA-512', saltLength: 64 };
   }
 }
 

@@ -107,6 +107,8 @@ export const SCHEMES_FOR_KEY: Record<KeyType, readonly number[]> = {
   ed448: [S.ed448],
   // The pool's RSASSA-PSS keys are restricted to SHA-256 (their SPKI parameters).
   'rsa-pss2048': [S.rsa_pss_pss_sha256],
+  'rsa-pss2048-sha384': [S.rsa_pss_pss_sha384],
+  'rsa-pss2048-sha512': [S.rsa_pss_pss_sha512],
 };
 /** A scheme the key type cannot sign with. */
 export const MISMATCHED_SCHEME: Record<KeyType, number> = {
@@ -117,6 +119,9 @@ export const MISMATCHED_SCHEME: Record<KeyType, number> = {
   'ecdsa-p521': S.ecdsa_secp384r1_sha384, // curve mismatch
   ed448: S.ed25519,
   'rsa-pss2048': S.rsa_pss_rsae_sha256, // rsae needs an rsaEncryption key (RFC 8446 §4.2.3)
+  // RFC 8446 §4.2.3: "the parameters in the signature MUST be identical to those in the public key"
+  'rsa-pss2048-sha384': S.rsa_pss_pss_sha256,
+  'rsa-pss2048-sha512': S.rsa_pss_pss_sha384,
 };
 
 function window(at: number, v: ValidityPlan): { notBefore: Date; notAfter: Date } {

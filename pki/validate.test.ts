@@ -277,7 +277,19 @@ describe.each(PROVIDERS)('chains of every pool key type (%s)', (_name, make) => 
       san: ca ? null : { dns: ['p.example.test'], ips: [] },
     });
   // Each type signs the next one down, so every type is both a signer and a subject.
-  const order: KeyType[] = ['ecdsa-p521', 'ed448', 'rsa-pss2048', 'ed25519', 'ecdsa-p384', 'rsa2048', 'ecdsa-p256'];
+  // (the id-RSASSA-PSS keys with SHA-384 / SHA-512 parameters: rsa_pss_pss_sha384 / sha512 fit, rsa_pss_pss_sha256 /
+  // sha384 do not, RFC 8446 §4.2.3)
+  const order: KeyType[] = [
+    'ecdsa-p521',
+    'ed448',
+    'rsa-pss2048',
+    'rsa-pss2048-sha384',
+    'ed25519',
+    'rsa-pss2048-sha512',
+    'ecdsa-p384',
+    'rsa2048',
+    'ecdsa-p256',
+  ];
   it.each(order.map((t, i) => [t, order[(i + 1) % order.length]!] as const))(
     '%s issues %s; the chain validates, a flipped signature bit does not, and the keys are imported once',
     async (issuerType, leafType) => {

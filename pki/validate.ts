@@ -20,7 +20,7 @@
  * extension is reported as unprocessed), policies.
  */
 import type { CryptoProvider } from '../crypto/provider';
-import { sigAlgOfAlgorithmIdentifier, verifyWith } from '../crypto/signature';
+import { schemeKeyMismatch, sigAlgOfAlgorithmIdentifier, verifyWith } from '../crypto/signature';
 import { bytesEqual } from '../wire/hex';
 import { SignatureScheme } from '../wire/registry';
 import { namesEqual, OID, type ParsedCert, type ParsedCertCache, parseCert, SignatureChecks } from './parse';
@@ -337,7 +337,14 @@ export function keyMismatch(leaf: ParsedCert, scheme: number, tls12: boolean): s
   const need = (ok: boolean, what: string) =>
     ok ? null : `Scheme ${schemeHex(scheme)} needs ${what}, but the end-entity key is ${keyName(leaf)}.`;
   if (RSA_PKCS1.includes(scheme) || RSAE.includes(scheme)) return need(alg === OID.rsaEncryption, 'an rsaEncryption key');
-  if (PSS.includes(scheme)) return need(alg === OID.rsassaPss, 'an id-RSASSA-PSS key');
+  if (PSS.includes(scheme)) {
+    if (alg !== OID.rsassaPss) return need(false, 'an id-RSASSA-PSS key');
+    // RFC 8446 §4.2.3 rsa_pss_pss_*: "If the corresponding public key's parameters are present, then the parameters in
+    // the signature MUST be identical to those in the public key." (RFC 4055 §3.1: the key's hash, MGF1 hash and minimum
+    // salt restrict what it signs with)
+    const params = schemeKeyMismatch(scheme, leaf.spkiDer, tls12 ? 12 : 13);
+    return params === undefined ? null : `Scheme ${schemeHex(scheme)} does not fit the end-entity key: ${params}.`;
+  }
   const curve = EC_CURVE[scheme];
   if (curve !== undefined) {
     if (tls12) return need(alg === OID.ecPublicKey, 'an EC key');

@@ -28,7 +28,7 @@ import { CLIENT_TARGET_MUTATIONS } from '../generators/mutations/ops-client-targ
 import { TICKET_MUTATIONS } from '../generators/mutations/ops-tickets';
 import { CLOSURE_MUTATIONS } from '../generators/mutations/ops-closure';
 import { CV_MUTATIONS } from '../generators/mutations/ops-cv';
-import { HELLO_MUTATIONS } from '../generators/mutations/ops-hello';
+import { HELLO_MUTATIONS, KEX_DHE_OFFERS } from '../generators/mutations/ops-hello';
 import { KEX_MUTATIONS } from '../generators/mutations/ops-kex';
 import { RECORD_MUTATIONS } from '../generators/mutations/ops-records';
 import { RENEGOTIATION_MUTATIONS } from '../generators/mutations/ops-renegotiation';
@@ -267,6 +267,13 @@ const STANDING: Readonly<Record<string, readonly { rule: string; rfc: string }[]
   gnutls: [{ rule: 'sig.t12.cr-no-md5-sha1', rfc: CR_SHA1 }],
 };
 
+const FFDHE_UNKNOWN =
+  'RFC 7919 §4: "If none of the client-proposed FFDHE groups are known and acceptable to the server, then the server MUST NOT select an FFDHE cipher suite." and "If the extension is present with FFDHE groups, none of the client\'s offered groups are acceptable by the server, and none of the client\'s proposed non-FFDHE cipher suites are acceptable to the server, the server MUST end the connection with a fatal TLS alert of type insufficient_security(71)."';
+const PSS_PARAMS =
+  'RFC 8446 §4.2.3 rsa_pss_pss_*: "If the corresponding public key\'s parameters are present, then the parameters in the signature MUST be identical to those in the public key." — a CertificateVerify under rsa_pss_pss_sha256 from a key restricted to SHA-384 is the peer\'s error, answered with unsupported_certificate / illegal_parameter (cert.leaf.key-type) or decrypt_error (RFC 8446 §4.4.3), not internal_error ("An internal error unrelated to the peer or the correctness of the protocol", RFC 8446 §6.2)';
+/** Each version's conversation of the mutation, named `name` (the main run's subject, or with its key: keyedName). */
+const pssParams = (name: string): Finding[] =>
+  (['1.2', '1.3'] as const).map((v) => ({ key: `wrong-alert: ${name} ${v} -> internal_error`, rfc: PSS_PARAMS }));
 const SHOULD_ALERT13 =
   'RFC 8446 §6.2: "Whenever an implementation encounters a fatal error condition, it SHOULD send an appropriate fatal alert and MUST close the connection without sending or receiving any additional data."';
 const JUDGE_RESET =
@@ -274,6 +281,7 @@ const JUDGE_RESET =
 
 /** OpenSSL 3.0 (s_server, and Node's bundled OpenSSL): the findings they share. */
 const OPENSSL_COMMON: readonly Finding[] = [
+  ...pssParams('cv-rsa-pss-pss-sha256-with-sha384-key'),
   { key: 'wrong-alert: t13-ch-legacy-version-0300 1.3 -> handshake_failure', rfc: D5 },
   { key: 'wrong-alert: t12-ch-version-ssl3 1.2 -> handshake_failure', rfc: D5 },
   { key: 'wrong-alert: t13-records-version-0301 1.3 -> decode_error', rfc: REC_VERSION },
@@ -290,6 +298,7 @@ const SERVERS: Readonly<Record<string, readonly Finding[]>> = {
   // s_server renegotiates at our request (-client_renegotiation)
   openssl: [...OPENSSL_COMMON, ...RENEG_SHARED('unexpected_message')],
   gnutls: [
+    ...pssParams('cv-rsa-pss-pss-sha256-with-sha384-key'),
     ...RENEG_SHARED('internal_error'),
     { key: 'wrong-alert: ch-duplicate-extension 1.2 -> unsupported_extension', rfc: DUPLICATE },
     { key: 'wrong-alert: ch-duplicate-extension 1.3 -> unsupported_extension', rfc: DUPLICATE },
@@ -337,6 +346,9 @@ const SERVERS: Readonly<Record<string, readonly Finding[]>> = {
     { key: 'flagged: ch-sni-nul-in-host-name 1.2 -> -', rfc: SNI_WARNING },
     { key: 'flagged: ch-alpn-unknown-only 1.2 -> -', rfc: ALPN_UNOFFERED },
     { key: 'flagged: ch-sni-two-host-names 1.2 -> -', rfc: SNI_WARNING },
+    // DHE suites only with private-use FFDHE codepoints only: botan answers handshake_failure (from
+    // WAIT_SERVER_KEY_EXCHANGE: after its ServerHello selected the DHE suite)
+    { key: 'wrong-alert: t12-dhe-ffdhe-private-use-only 1.2 -> handshake_failure', rfc: FFDHE_UNKNOWN },
   ],
   // the hang shows in some runs only (seen both ways with the same seed while the parity mutations were added): racy
   // Node's server renegotiates at a client's request (its OpenSSL: the same renegotiation findings as s_server)
@@ -365,11 +377,12 @@ const SERVERS: Readonly<Record<string, readonly Finding[]>> = {
 const ED448_S_RANGE =
   'RFC 8032 §5.2.7: "Decode the first half as a point R, and the second half as an integer S, in the range 0 <= s < L. [...] If any of the decodings fail (including S being out of range), the signature is invalid." (the last octet of an Ed448 signature is the top octet of S, zero for every S < L: its low bit set puts S out of range) with RFC 8446 §4.4.3 / RFC 5246 §7.4.8: the CertificateVerify must verify ("If the verification fails, the receiver MUST terminate the handshake with a "decrypt_error" alert."); gnutls-serv 3.7 (Nettle) accepts it';
 /** OpenSSL 3.0 s_server with an Ed25519 certificate, Ed25519 / Ed448 / RSASSA-PSS client certificates: none. */
-const OPENSSL_KEYS: readonly Finding[] = [];
+const OPENSSL_KEYS: readonly Finding[] = [...pssParams('cv-rsa-pss-pss-sha256-with-sha384-key key=rsa-pss-sha384')];
 /** OpenSSL 3.0 s_server whose CertificateRequest lists no EdDSA scheme: none. */
 const OPENSSL_KEYS_NO_EDDSA: readonly Finding[] = [];
 /** gnutls-serv 3.7 with an Ed25519 certificate (and the findings of its RSA run that show with any client key). */
 const GNUTLS_KEYS: readonly Finding[] = [
+  ...pssParams('cv-rsa-pss-pss-sha256-with-sha384-key key=rsa-pss-sha384'),
   { key: 'wrong-alert: cv-sig-empty 1.3 -> illegal_parameter', rfc: CV_DECRYPT },
   { key: 'wrong-alert: cv-sig-empty key=ed448 1.3 -> illegal_parameter', rfc: CV_DECRYPT },
   { key: 'wrong-alert: cv-sig-length-long 1.3 -> internal_error', rfc: LENGTH },
@@ -510,6 +523,50 @@ const KEY_SERVERS: Readonly<
 /** `verdict: name [key=K] version -> alert` (the conversation's name without its suite and signature_algorithms). */
 const keyedName = (x: FuzzResult['results'][number]): string =>
   `${x.run.verdict}: ${x.conversation.name.replace(/ TLS_\w+| sigs=\S+/g, '')} ${x.conversation.version} -> ${x.alert ?? '-'}`;
+
+/**
+ * The DHE_RSA offers of issue #14 (test-ffdhe-negotiation, test-dhe-rsa-key-exchange-signatures): each RFC 7919 group
+ * alone, private-use FFDHE codepoints only, one RSA scheme at a time. gnutls-serv 3.7 negotiates RFC 7919 groups in TLS
+ * 1.2 (OpenSSL 3.0's s_server picks its DHE group itself, engine/ccm-dhe.interop.test.ts); it runs without a
+ * CertificateRequest, whose SHA-1 pairs (sig.t12.cr-no-md5-sha1) would flag the probe's DHE handshake.
+ */
+const DHE_NAMES = KEX_DHE_OFFERS.map((m) => m.name);
+const GNUTLS_DHE: readonly Finding[] = [
+  { key: 'wrong-alert: t12-dhe-ffdhe-private-use-only 1.2 -> handshake_failure', rfc: FFDHE_UNKNOWN },
+  {
+    key: 'flagged: t12-dhe-sigalg-rsa-pkcs1-sha1-alone 1.2 -> -',
+    rfc: 'RFC 9155 §4: "Servers MUST NOT include MD5 and SHA-1 in ServerKeyExchange messages." (offered rsa_pkcs1_sha1 as its only RSA scheme, gnutls-serv signs its DHE ServerKeyExchange with it instead of refusing)',
+  },
+];
+
+describe('DHE_RSA offers against gnutls-serv (RFC 7919 groups, one scheme at a time; strictness exact)', () => {
+  it('gnutls', async () => {
+    const port = await freePort();
+    const ffdhe = ['FFDHE2048', 'FFDHE3072', 'FFDHE4096', 'FFDHE6144', 'FFDHE8192'].map((g) => `+GROUP-${g}`).join(':');
+    const p = await group.launch(
+      gnutlsServer({
+        port,
+        files,
+        key: 'rsa',
+        priority: `NORMAL:+SHA256:+SHA384:+DHE-RSA:${ffdhe}`,
+        extra: ['--disable-client-cert'],
+      }),
+    );
+    let r: FuzzResult;
+    try {
+      const o = serverOptions(port, false);
+      o.profile.only = DHE_NAMES;
+      r = await fuzzTarget(o);
+    } finally {
+      await p.stop();
+    }
+    expect(r.profile.suites['1.2']).toContain(0x009e);
+    expect(new Set(r.results.filter((x) => x.conversation.kind === 'mutant').map((x) => x.conversation.subject))).toEqual(
+      new Set(DHE_NAMES),
+    );
+    check('gnutls', serverFindings(r), GNUTLS_DHE);
+  });
+});
 
 describe('EdDSA and RSASSA-PSS client certificates against real servers (strictness exact, every name once)', () => {
   it.each(Object.keys(KEY_SERVERS).map((k) => [k]))('%s', async (name) => {

@@ -30,7 +30,8 @@ import type { ServerFuzzOptions } from '../fuzz/options';
 import { type FuzzResult, fuzzTarget } from '../fuzz/target';
 import { liveSide, MUTATIONS } from '../generators/mutations';
 import { CV_MUTATIONS } from '../generators/mutations/ops-cv';
-import { DEFAULT_SCHEMES } from '../engine/config';
+import { DEFAULT_SCHEMES, DEFAULT_SUITES } from '../engine/config';
+import { CipherSuiteDhe12 } from '../engine/suites';
 import { SignatureScheme as SS } from '../wire/registry';
 import { decodeHandshake } from '../wire/handshake';
 import { LOOPBACK, requireBinary } from '../testing/launch';
@@ -96,6 +97,36 @@ const PARITY: Readonly<Record<string, string>> = {
   't12-rsa-ciphertext-truncated 1.2': 'bad_record_mac',
   // engine/core.ts: a plaintext handshake record once TLS 1.3 protection is in use (RFC 8446 §5.2, §5)
   't13-finished-plaintext 1.3': 'unexpected_message',
+  // test-no-mlkem-in-old-tls: a classical curve, or no ECDHE suite at all (RFC 8422 §5.1)
+  't12-ch-mlkem-groups-listed 1.2': '-',
+  't12-ch-mlkem-groups-only 1.2': 'handshake_failure',
+  // RFC 8446 App. D.2: our server does no version below TLS 1.2
+  't12-ch-tls11-only-tls12-suites 1.2': 'protocol_version',
+};
+
+/**
+ * The DHE_RSA offers of issue #14 (test-ffdhe-negotiation, test-dhe-rsa-key-exchange-signatures) against our engine
+ * serving DHE_RSA suites: what it answers each with.
+ */
+const DHE_PARITY: Readonly<Record<string, string>> = {
+  // RFC 7919 §4 (engine/server.ts dheGroup): our server's FFDHE groups are ffdhe2048 and ffdhe3072; any other one offered
+  // alone with DHE suites only, or only codepoints it cannot know, ends with insufficient_security
+  't12-dhe-ffdhe2048-alone 1.2': '-',
+  't12-dhe-ffdhe3072-alone 1.2': '-',
+  't12-dhe-ffdhe4096-alone 1.2': 'insufficient_security',
+  't12-dhe-ffdhe6144-alone 1.2': 'insufficient_security',
+  't12-dhe-ffdhe8192-alone 1.2': 'insufficient_security',
+  't12-dhe-ffdhe-private-use-only 1.2': 'insufficient_security',
+  // one scheme at a time with DHE_RSA: our server signs with the ones its RSA key and its list share (RFC 9155 §4: never
+  // SHA-1; SHA-224 is not in its list), else handshake_failure (RFC 5246 §7.4.1.2)
+  't12-dhe-sigalg-rsa-pkcs1-sha1-alone 1.2': 'handshake_failure',
+  't12-dhe-sigalg-rsa-pkcs1-sha224-alone 1.2': 'handshake_failure',
+  't12-dhe-sigalg-rsa-pkcs1-sha256-alone 1.2': '-',
+  't12-dhe-sigalg-rsa-pkcs1-sha384-alone 1.2': '-',
+  't12-dhe-sigalg-rsa-pkcs1-sha512-alone 1.2': '-',
+  't12-dhe-sigalg-rsa-pss-rsae-sha256-alone 1.2': '-',
+  't12-dhe-sigalg-rsa-pss-rsae-sha384-alone 1.2': '-',
+  't12-dhe-sigalg-rsa-pss-rsae-sha512-alone 1.2': '-',
 };
 
 let pki: TestPki;
@@ -169,6 +200,42 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
     expect(Object.fromEntries(Object.keys(PARITY).map((k) => [k, answered[k]]))).toEqual(PARITY);
   });
 
+  it('server role, DHE_RSA: each RFC 7919 group alone, private-use FFDHE codepoints only, one scheme at a time (TLS 1.2)', async () => {
+    const server = await serve({
+      config: {
+        provider: nodeProvider(),
+        identity: pki.identity('server', 'rsa'),
+        clientAuth: 'require',
+        trustAnchors: pki.anchors,
+        cipherSuites: [...DEFAULT_SUITES, CipherSuiteDhe12.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256],
+      },
+      app: { kind: 'echo' },
+      jobs: Number.POSITIVE_INFINITY,
+      readTimeoutMs: 5000,
+      totalTimeoutMs: 30_000,
+    });
+    let r: FuzzResult;
+    try {
+      r = await fuzzTarget({
+        target: { host: LOOPBACK, port: server.port },
+        identity: { pki, identity: pki.identity('client', 'rsa'), trustAnchors: pki.anchors, serverName: 'localhost' },
+        budget: { seed: SEED, randomRuns: 0, maxShrinkRuns: 0, readTimeoutMs: 3000 },
+        profile: { strictness: 'exact', only: Object.keys(DHE_PARITY).map((k) => k.split(' ')[0]!) },
+      });
+    } finally {
+      await server.close();
+    }
+    recordFragment(runDir(), { conversations: r.results.map((x) => x.run) });
+    expect(r.profile.suites['1.2']).toContain(CipherSuiteDhe12.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256);
+    expect(findings(r.results)).toEqual([]);
+    const answered = Object.fromEntries(
+      r.results
+        .filter((x) => x.conversation.kind === 'mutant')
+        .map((x) => [`${x.conversation.subject ?? x.conversation.name} ${x.conversation.version}`, x.alert ?? '-']),
+    );
+    expect(answered).toEqual(DHE_PARITY);
+  });
+
   /**
    * Ed25519 / Ed448 / RSASSA-PSS client certificates (tlsfuzzer's test-eddsa-in-certificate-verify,
    * test-tls13-eddsa-in-certificate-verify, test-tls13-eddsa, test-tls13-rsapss-signatures): the engine serve with
@@ -230,8 +297,11 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
     expect(r.profile.ecdsa13).toEqual([]);
     expect(r.profile.testRootTrusted).toBe(true);
     const got = answers(r);
-    // valid: an Ed448 and an RSASSA-PSS client certificate (rsa_pss_pss_sha256), the ed25519-only offer in TLS 1.3
-    for (const v of ['1.2', '1.3']) for (const k of ['ed448', 'rsa-pss']) expect(got).toContain(`valid ${v} key=${k} ${v} -> -`);
+    // valid: an Ed448 and RSASSA-PSS client certificates (rsa_pss_pss_sha256, sha384, sha512: keys with those parameters),
+    // the ed25519-only offer in TLS 1.3
+    for (const v of ['1.2', '1.3'])
+      for (const k of ['ed448', 'rsa-pss', 'rsa-pss-sha384', 'rsa-pss-sha512'])
+        expect(got).toContain(`valid ${v} key=${k} ${v} -> -`);
     expect(got).toContain('valid 1.3 1.3 -> -');
     expect(r.results.some((x) => x.conversation.name.includes('sigs=0x0807') && x.conversation.version === '1.3')).toBe(true);
     // RFC 8446 §4.4.3 / RFC 5246 §7.4.8: a bad EdDSA signature is decrypt_error, with our Ed25519 key and the Ed448 one
@@ -245,6 +315,8 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
       expect(got).toContain(`cv-ed25519-with-non-eddsa-key key=rsa ${v} -> illegal_parameter`);
       expect(got).toContain(`cv-ed25519-with-non-eddsa-key key=ecdsa ${v} -> illegal_parameter`);
       expect(got).toContain(`cv-rsa-pss-rsae-with-pss-key key=rsa-pss ${v} -> illegal_parameter`);
+      // rsa_pss_pss_sha256 from a key whose parameters name SHA-384 (RFC 8446 §4.2.3)
+      expect(got).toContain(`cv-rsa-pss-pss-sha256-with-sha384-key key=rsa-pss-sha384 ${v} -> illegal_parameter`);
     }
     expect(got).toContain('t13-client-cv-sig-truncated key=ed448 1.3 -> decrypt_error');
     // RFC 8446 §4.1.1: an ECDSA-only offer to a server with an Ed25519 certificate has no overlap

@@ -54,6 +54,8 @@ export async function writePki(pki?: TestPki, prefix = 'tlsprop-peer-'): Promise
     ed25519: pair(role, 'ed25519'),
     ed448: pair(role, 'ed448'),
     'rsa-pss': pair(role, 'rsa-pss'),
+    'rsa-pss-sha384': pair(role, 'rsa-pss-sha384'),
+    'rsa-pss-sha512': pair(role, 'rsa-pss-sha512'),
   });
   return {
     dir,

@@ -25,9 +25,10 @@
  * counted) and signs with our client's real key, so only the named fault is
  * in the message.
  */
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { schemeInfo } from '../../crypto';
 import { keyKindOf, schemeFitsKey } from '../../engine/core';
-import type { ClientConfig } from '../../engine/config';
+import type { ClientConfig, Identity } from '../../engine/config';
 import { type TestKeyKind, testKeyKindOf } from '../../engine/fixtures';
 import type { EngineHooks } from '../../engine/hooks';
 import { decodeHandshake } from '../../wire/handshake';
@@ -292,6 +293,56 @@ const relabelled =
     });
   };
 
+/** The DER element (tag, length, contents) at `at`: its contents' offset and its end. */
+function derElement(der: Uint8Array, at: number): { body: number; end: number } {
+  let len = der[at + 1]!;
+  let body = at + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + der[body + i]!;
+    body += n;
+  }
+  return { body, end: body + len };
+}
+
+/**
+ * The rsaEncryption twin of an id-RSASSA-PSS identity: the same RSAPrivateKey (the OCTET STRING of its PKCS#8
+ * PrivateKeyInfo, RFC 5208 §5) without the parameters that restrict it, so a signature the key's parameters forbid can
+ * be made (its chain is the original one).
+ */
+function unrestricted(id: Identity): Identity {
+  const top = derElement(id.pkcs8, 0);
+  const version = derElement(id.pkcs8, top.body);
+  const algorithm = derElement(id.pkcs8, version.end);
+  const octets = derElement(id.pkcs8, algorithm.end);
+  const key = createPrivateKey({ key: Buffer.from(id.pkcs8.subarray(octets.body, octets.end)), format: 'der', type: 'pkcs1' });
+  return {
+    chain: id.chain,
+    pkcs8: new Uint8Array(key.export({ format: 'der', type: 'pkcs8' })),
+    spki: new Uint8Array(createPublicKey(key).export({ format: 'der', type: 'spki' })),
+  };
+}
+
+/**
+ * Our CertificateVerify labelled `label` (rsa_pss_pss_*), its signature RSASSA-PSS with that scheme's hash, MGF1 and
+ * salt made with our id-RSASSA-PSS key although its parameters name another hash (RFC 8446 §4.2.3: "If the
+ * corresponding public key's parameters are present, then the parameters in the signature MUST be identical to those in
+ * the public key"; RFC 4055 §3.1 restricts such a key to them). rsa_pss_rsae_* with the same hash is the same signature.
+ */
+const pssOtherHash =
+  (label: number, signAs: number) =>
+  (env: BaseEnv): EngineHooks => {
+    let done = false;
+    return tracked(async (m, log) => {
+      if (done || m.kind !== 'handshake' || m.type !== 'certificate_verify') return undefined;
+      done = true;
+      const twin = unrestricted(clientIdentity(env));
+      const signed = await signedCv({ ...env, client: { ...env.client, identity: twin } }, log, signAs);
+      return [certificateVerify(label, sigOf(signed))];
+    });
+  };
+
 const KEY_MUTATIONS: readonly Mutation[] = [
   {
     name: 'cv-eddsa-not-requested',
@@ -351,6 +402,19 @@ const KEY_MUTATIONS: readonly Mutation[] = [
         (k) => (k === 'rsa-pss' ? SS.rsa_pss_rsae_sha256 : undefined),
       ),
     ),
+  },
+  {
+    name: 'cv-rsa-pss-pss-sha256-with-sha384-key',
+    description:
+      'our CertificateVerify under rsa_pss_pss_sha256 (SHA-256, MGF1-SHA-256, salt 32) made with our id-RSASSA-PSS key whose parameters restrict it to SHA-384 (RFC 8446 §4.2.3, RFC 4055 §3.1; test-tls13-rsapss-signatures)',
+    versions: ['1.2', '1.3'],
+    rules: ['cert.leaf.key-type', 't13.neg.cv-sigalg'],
+    // a verifier that applies the key's parameters (RFC 4055 §3.1) finds a signature that does not verify: RFC 8446
+    // §4.4.3 / RFC 5246 §7.4.8 decrypt_error fits as well
+    reactionRules: ['t12.cv.signature-valid', 't13.cv.signature-valid'],
+    bases: [...T12_RSA, ...T13],
+    needs: { clientCert: true, clientKeys: ['rsa-pss-sha384'] },
+    ...keyedHooks(['rsa-pss-sha384'], pssOtherHash(SS.rsa_pss_pss_sha256, SS.rsa_pss_rsae_sha256)),
   },
 ];
 

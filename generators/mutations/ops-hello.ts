@@ -25,7 +25,7 @@
  * bases too (the mutant spec proves the oracles see it); those that must
  * be accepted are live only (the oracles find nothing wrong in them).
  */
-import type { ClientConfig } from '../../engine/config';
+import { type ClientConfig, DEFAULT_SCHEMES } from '../../engine/config';
 import type { EngineHooks } from '../../engine/hooks';
 import type { Extension } from '../../wire/extensions';
 import { concatBytes } from '../../wire/hex';
@@ -358,6 +358,142 @@ const withSha1Defaults = (env: BaseEnv): ClientConfig => ({
     SS.ecdsa_sha1,
   ],
 });
+
+// ------------------------------------------------------------------ key exchange offers
+
+/** supported_groups replaced by `groups` (its place kept). */
+const groupsOnly = (groups: readonly number[]) =>
+  withExts((exts) =>
+    setExt(
+      exts,
+      X.supported_groups,
+      { kind: 'supported_groups', groups: [...groups] },
+      exts.findIndex((e) => e.type === X.supported_groups),
+    ),
+  );
+/** `extra` listed first in supported_groups, before what our client offers. */
+const groupsFirst = (extra: readonly number[]) =>
+  withExts((exts) => {
+    const listed = getExt(exts, X.supported_groups, 'supported_groups')?.groups ?? [];
+    return setExt(
+      exts,
+      X.supported_groups,
+      { kind: 'supported_groups', groups: [...extra, ...listed] },
+      exts.findIndex((e) => e.type === X.supported_groups),
+    );
+  });
+
+/** The ML-KEM groups, pure and hybrid (draft-ietf-tls-mlkem §4.1, draft-ietf-tls-ecdhe-mlkem §5): TLS 1.3 only. */
+const MLKEM_GROUPS: readonly number[] = [
+  NamedGroup.X25519MLKEM768,
+  NamedGroup.SecP256r1MLKEM768,
+  NamedGroup.SecP384r1MLKEM1024,
+  NamedGroup.MLKEM512,
+  NamedGroup.MLKEM768,
+  NamedGroup.MLKEM1024,
+];
+
+/** The RFC 7919 groups (RFC 7919 App. A). */
+const FFDHE_GROUPS: readonly (keyof typeof NamedGroup)[] = ['ffdhe2048', 'ffdhe3072', 'ffdhe4096', 'ffdhe6144', 'ffdhe8192'];
+/** FFDHE codepoints no server can know: RFC 7919 §5 reserves 0x01FC-0x01FF for private use. */
+const FFDHE_PRIVATE_USE: readonly number[] = [0x01fc, 0x01fd];
+
+/** Our client offers `groups` only in a TLS 1.2 hello (live: the conversation's one DHE suite). */
+const dheOffer =
+  (groups: readonly number[]) =>
+  (env: BaseEnv): ClientConfig => ({ ...oneVersion(env), groups: [...groups] });
+
+/** One FFDHE group offered alone with DHE suites only (test-ffdhe-negotiation): the server takes it or aborts. */
+const ffdheAlone = (name: keyof typeof NamedGroup): Mutation => ({
+  name: `t12-dhe-${name}-alone`,
+  description: `a TLS 1.2 ClientHello offering DHE suites only and ${name} alone in supported_groups (test-ffdhe-negotiation)`,
+  versions: ['1.2'],
+  rules: ['t12.neg.ffdhe-group-alone'],
+  bases: [],
+  needs: { kex: 'DHE' },
+  ...configured(dheOffer([NamedGroup[name]])),
+});
+
+/**
+ * The TLS 1.2 schemes offered one at a time in a DHE_RSA hello (test-dhe-rsa-key-exchange-signatures): PKCS#1 with
+ * SHA-1 (RFC 9155 §2 forbids clients to offer it and §4 servers to sign with it), SHA-224, SHA-256, SHA-384 and SHA-512,
+ * and RSA-PSS (rsaEncryption keys) with SHA-256, SHA-384 and SHA-512.
+ */
+const DHE_SCHEMES: readonly (keyof typeof SS)[] = [
+  'rsa_pkcs1_sha1',
+  'rsa_pkcs1_sha224',
+  'rsa_pkcs1_sha256',
+  'rsa_pkcs1_sha384',
+  'rsa_pkcs1_sha512',
+  'rsa_pss_rsae_sha256',
+  'rsa_pss_rsae_sha384',
+  'rsa_pss_rsae_sha512',
+];
+
+/** Whether a scheme signs with an RSA key (PKCS#1 v1.5: signature byte 1; RSA-PSS rsae and pss, RFC 8446 §4.2.3). */
+const isRsaScheme = (x: number): boolean => (x & 0xff) === 0x01 || (x >= 0x0804 && x <= 0x0806) || (x >= 0x0809 && x <= 0x080b);
+/** signature_algorithms with `scheme` as its only RSA scheme; the others (ECDSA, EdDSA: a certificate chain's) stay. */
+const onlyRsaScheme = (scheme: number) =>
+  withExts((exts) => {
+    const listed = getExt(exts, X.signature_algorithms, 'signature_algorithms')?.schemes ?? [];
+    return setExt(
+      exts,
+      X.signature_algorithms,
+      { kind: 'signature_algorithms', schemes: [scheme, ...listed.filter((x) => !isRsaScheme(x))] },
+      exts.findIndex((e) => e.type === X.signature_algorithms),
+    );
+  });
+
+/**
+ * signature_algorithms offering one RSA scheme alone in a DHE_RSA hello: the only one a DHE_RSA ServerKeyExchange may be
+ * signed with (RFC 5246 §7.4.3); the non-RSA schemes stay, as a certificate chain may be signed with them (§7.4.2). Our
+ * client's configuration keeps its own schemes next to it (its CertificateVerify uses one the CertificateRequest lists,
+ * RFC 5246 §7.4.8, and it verifies what the server signs with); only the hello on the wire is edited, and the rules
+ * judge it as sent.
+ */
+const dheSchemeAlone = (name: keyof typeof SS): Mutation => ({
+  name: `t12-dhe-sigalg-${name.replace(/_/g, '-')}-alone`,
+  description: `a TLS 1.2 DHE_RSA ClientHello whose signature_algorithms offers ${name} as its only RSA scheme (test-dhe-rsa-key-exchange-signatures)`,
+  versions: ['1.2'],
+  rules: ['t12.neg.ske-sigalg-alone'],
+  bases: [],
+  needs: { kex: 'DHE' },
+  ...configured(
+    (env) => ({ ...oneVersion(env), signatureSchemes: [SS[name], ...(env.client.signatureSchemes ?? DEFAULT_SCHEMES)] }),
+    () => everyHello(onlyRsaScheme(SS[name])),
+  ),
+});
+
+/** Suites RFC 5288 / RFC 5289 define for TLS 1.2 only (AEAD, SHA-256/384 PRF): "MUST NOT be negotiated in older versions". */
+const TLS12_ONLY_SUITES: readonly number[] = [0xc02f, 0xc030, 0xc02b, 0xc02c, 0x009e, 0x009c, 0xc027, 0x003c];
+
+/** A TLS 1.1 ClientHello: legacy_version 0x0302, no supported_versions, no signature_algorithms (RFC 5246 §7.4.1.4.1). */
+const tls11Hello = (suites: readonly number[]) =>
+  structural((b) => {
+    b.legacyVersion = 0x0302;
+    b.cipherSuites = [...suites];
+    b.extensions = (b.extensions ?? []).filter((e) => e.type !== X.supported_versions && e.type !== X.signature_algorithms);
+  });
+
+/**
+ * The DHE_RSA offers (issue #14): each RFC 7919 group alone, only private-use FFDHE codepoints, one RSA scheme at a
+ * time; they run against servers whose probe completed a DHE_RSA handshake with ffdhe2048.
+ */
+export const KEX_DHE_OFFERS: readonly Mutation[] = [
+  ...FFDHE_GROUPS.map(ffdheAlone),
+  {
+    name: 't12-dhe-ffdhe-private-use-only',
+    description:
+      'a TLS 1.2 ClientHello offering DHE suites only and only FFDHE codepoints of the private-use range (0x01FC, 0x01FD: RFC 7919 §5) in supported_groups',
+    versions: ['1.2'],
+    rules: ['t12.neg.ffdhe-no-known-group'],
+    bases: [],
+    needs: { kex: 'DHE' },
+    // our client can still run ffdhe2048, so a server that picks it anyway is seen going on
+    ...configured(dheOffer([NamedGroup.ffdhe2048]), () => everyHello(groupsOnly(FFDHE_PRIVATE_USE))),
+  },
+  ...DHE_SCHEMES.map(dheSchemeAlone),
+];
 
 export const HELLO_MUTATIONS: readonly Mutation[] = [
   // ---- extensions block
@@ -714,6 +850,42 @@ export const HELLO_MUTATIONS: readonly Mutation[] = [
     bases: [],
     needs: { kex: 'ECDHE' },
     ...hooks(() => everyHello(signatureAlgorithms([0x0c0b, 0x0e07, 0x4501]))),
+  },
+  // ---- key exchange offers: FFDHE groups (test-ffdhe-negotiation), one scheme at a time with DHE_RSA
+  // (test-dhe-rsa-key-exchange-signatures), ML-KEM groups in TLS 1.2 (test-no-mlkem-in-old-tls)
+  ...KEX_DHE_OFFERS,
+  {
+    name: 't12-ch-mlkem-groups-listed',
+    description:
+      'a TLS 1.2-only ClientHello listing the ML-KEM groups (pure and hybrid) before its elliptic curves in supported_groups',
+    versions: ['1.2'],
+    rules: ['t12.neg.mlkem-groups-listed'],
+    bases: [],
+    ...hooks(() => everyHello(groupsFirst(MLKEM_GROUPS))),
+  },
+  {
+    name: 't12-ch-mlkem-groups-only',
+    description: 'a TLS 1.2-only ClientHello offering ECDHE suites whose supported_groups lists only ML-KEM groups',
+    versions: ['1.2'],
+    // RFC 8422 §5.1: "servers MUST NOT negotiate the use of an ECC cipher suite unless they can complete the handshake
+    // while respecting the choice of curves specified by the client"; ML-KEM groups are no curves in TLS 1.2
+    rules: ['t12.neg.no-common-parameters'],
+    bases: [],
+    needs: { kex: 'ECDHE' },
+    ...hooks(() => everyHello(groupsOnly(MLKEM_GROUPS))),
+  },
+  // ---- a TLS 1.1 ClientHello offering only suites defined for TLS 1.2 (test-TLSv1_2-rejected-without-TLSv1_2)
+  {
+    name: 't12-ch-tls11-only-tls12-suites',
+    description:
+      'a ClientHello of legacy_version 0x0302 (TLS 1.1) without supported_versions offering only AEAD and SHA-256/384 suites',
+    versions: ['1.2'],
+    rules: ['ver.t12.older-hello-rejected'],
+    bases: [], // refused before a ServerHello: the transcript cannot tell which rule the refusal is for
+    ...configured(
+      (env) => ({ ...withSha1Defaults(env), versions: [VERSION_CODE['1.2']] }),
+      () => everyHello(tls11Hello(TLS12_ONLY_SUITES)),
+    ),
   },
   // ---- extension bodies our client sends malformed (test-extended-master-secret-extension, test-encrypt-then-mac,
   // test-signature-algorithms, test-invalid-server-name-extension, test-alpn-negotiation)

@@ -51,6 +51,16 @@ const FFDHE_CLIENT_TEXT =
 const FFDHE_CLIENT_ALERT = because('insufficient_security', 'RFC 7919 §3', FFDHE_CLIENT_TEXT);
 const FFDHE_CLIENT_MAY = { rfc: 'RFC 7919 §3', text: FFDHE_CLIENT_TEXT, receiver: 'client' } as const;
 
+/**
+ * RFC 7919 §4: what a server that implements RFC 7919 does when none of the FFDHE groups a client offers is acceptable
+ * and no other offered suite is either.
+ */
+const FFDHE_SERVER_ABORT = because(
+  'insufficient_security',
+  'RFC 7919 §4',
+  "If the extension is present with FFDHE groups, none of the client's offered groups are acceptable by the server, and none of the client's proposed non-FFDHE cipher suites are acceptable to the server, the server MUST end the connection with a fatal TLS alert of type insufficient_security(71).",
+);
+
 export const groupRules = [
   rule({
     id: 'ext.ecc.curve-offered',
@@ -228,6 +238,43 @@ export const groupRules = [
             : `The ServerKeyExchange uses ${hex4(known)}, which the client did not list.`,
         { ...at, expected: offered.map(hex4).join(','), actual: known === undefined ? `${p.length * 8}-bit prime` : hex4(known) },
       );
+    },
+  }),
+
+  rule({
+    id: 't12.neg.ffdhe-group-alone',
+    title:
+      'Offered DHE suites only and one RFC 7919 group, a TLS 1.2 server completes with that group or, finding it not acceptable, aborts with insufficient_security.',
+    rfc: 'RFC 7919 §4',
+    evidence: 'live',
+    // RFC 7919 §4: "A compatible TLS server that receives the Supported Groups extension with FFDHE codepoints in it and
+    // that selects an FFDHE cipher suite MUST select one of the client's offered groups" (ext.ffdhe.group-selection judges
+    // the ServerKeyExchange of a conversation that completes); the abort is the §4 sentence below
+    alerts: [FFDHE_SERVER_ABORT],
+    ignorable: {
+      rfc: 'RFC 7919 §4',
+      text: "A compatible TLS server that receives the Supported Groups extension with FFDHE codepoints in it and that selects an FFDHE cipher suite MUST select one of the client's offered groups.",
+      receiver: 'server',
+    },
+    live: { scope: { kind: 'declared' }, expects: 'either', judges: 'outcome' },
+    overrides: {
+      checklist:
+        'receiver duty (RFC 7919 §4) of ext.ffdhe.group-selection exercised by live conversations offering each RFC 7919 group alone with DHE suites only (tlsfuzzer test-ffdhe-negotiation.py): the server either completes with that group or ends the connection with insufficient_security',
+    },
+  }),
+  rule({
+    id: 't12.neg.ffdhe-no-known-group',
+    title:
+      'Offered DHE suites only and FFDHE groups it does not know, a TLS 1.2 server selects no DHE suite: it aborts with insufficient_security.',
+    rfc: 'RFC 7919 §4',
+    evidence: 'live',
+    alerts: [FFDHE_SERVER_ABORT],
+    // RFC 7919 §4: "If none of the client-proposed FFDHE groups are known and acceptable to the server, then the server
+    // MUST NOT select an FFDHE cipher suite." With only FFDHE suites offered, no other suite is left to select
+    live: { scope: { kind: 'declared' }, expects: 'reject', judges: 'outcome' },
+    overrides: {
+      checklist:
+        'receiver duty (RFC 7919 §4) of ext.ffdhe.group-selection exercised by a live conversation offering only FFDHE codepoints the server cannot know (the private-use range, RFC 7919 §5) with DHE suites only (tlsfuzzer test-ffdhe-negotiation.py)',
     },
   }),
 

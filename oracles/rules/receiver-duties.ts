@@ -39,6 +39,74 @@ export const receiverDutyRules = [
     overrides: NEW('RFC 5246 §7.4.1.2', 'the TLS 1.2 counterpart of t13.neg.no-common-parameters'),
   }),
   rule({
+    id: 't12.neg.ske-sigalg-alone',
+    title:
+      'Offered one signature scheme alone (with DHE suites), a TLS 1.2 server signs its ServerKeyExchange with that scheme or, not accepting it, aborts with handshake_failure.',
+    rfc: ['RFC 5246 §7.4.1.4.1', 'RFC 5246 §7.4.3'],
+    versions: ['1.2'],
+    role: 'server',
+    // RFC 5246 §7.4.3: "If the client has offered the "signature_algorithms" extension, the signature algorithm and hash
+    // algorithm MUST be a pair listed in that extension." (t12.neg.ske-sigalg judges a ServerKeyExchange that comes;
+    // sig.t12.ske-no-md5-sha1 one signed with SHA-1: RFC 9155 §4 "Servers MUST NOT include MD5 and SHA-1 in
+    // ServerKeyExchange messages", so a SHA-1 scheme offered alone leaves the server nothing but the abort)
+    alerts: [because('handshake_failure', 'RFC 5246 §7.4.1.2', NO_CHOICE_12), definition('insufficient_security', ['1.2'])],
+    ignorable: {
+      rfc: 'RFC 5246 §7.4.3',
+      text: 'If the client has offered the "signature_algorithms" extension, the signature algorithm and hash algorithm MUST be a pair listed in that extension.',
+      receiver: 'server',
+    },
+    live: { scope: { kind: 'declared' }, expects: 'either', judges: 'outcome' },
+    overrides: NEW(
+      'RFC 5246 §7.4.1.4.1, §7.4.3',
+      'signature_algorithms offering one scheme at a time with DHE_RSA suites (test-dhe-rsa-key-exchange-signatures)',
+    ),
+  }),
+  rule({
+    id: 't12.neg.mlkem-groups-listed',
+    title:
+      'A TLS 1.2 server given a ClientHello (TLS 1.2 only) that lists ML-KEM groups next to elliptic curves completes the handshake over an elliptic curve (or a suite without ECDHE).',
+    rfc: ['draft-ietf-tls-ecdhe-mlkem §1.1', 'draft-ietf-tls-mlkem §1', 'RFC 8422 §5.1'],
+    versions: ['1.2'],
+    role: 'server',
+    // the ML-KEM groups are TLS 1.3 only (t12.neg.no-mlkem-group judges a ServerKeyExchange naming one); RFC 8422 §5.1:
+    // "servers MUST NOT negotiate the use of an ECC cipher suite unless they can complete the handshake while respecting
+    // the choice of curves specified by the client" — the curves listed next to them leave a choice; a server that
+    // does not know the codepoints ignores them (RFC 8446 §9.3: "A server receiving a ClientHello MUST correctly ignore
+    // all unrecognized cipher suites, extensions, and other parameters.")
+    live: { scope: { kind: 'declared' }, expects: 'complete', judges: 'outcome' },
+    overrides: NEW(
+      'draft-ietf-tls-ecdhe-mlkem §1.1, RFC 8422 §5.1',
+      'a TLS 1.2-only ClientHello listing ML-KEM groups next to the classical curves (test-no-mlkem-in-old-tls)',
+    ),
+  }),
+  rule({
+    id: 'ver.t12.older-hello-rejected',
+    title:
+      'A server given a ClientHello of an older version (legacy_version 0x0302, no supported_versions) offering only suites defined for TLS 1.2 negotiates neither TLS 1.2 nor one of those suites: it aborts.',
+    rfc: ['RFC 8446 App. D.2', 'RFC 5246 §7.4.1.3', 'RFC 5288 §4'],
+    versions: ['1.2'],
+    role: 'server',
+    // RFC 5246 §7.4.1.3 server_version: "This field will contain the lower of that suggested by the client in the client
+    // hello and the highest supported by the server." RFC 8446 App. D.2: "If the "supported_versions" extension is not
+    // present, the server MUST negotiate the minimum of ClientHello.legacy_version and TLS 1.2." RFC 5288 §4 (and RFC
+    // 5289 §4 for the SHA-256/384 suites): "They MUST NOT be negotiated in older versions of TLS. [...] Servers that
+    // select an earlier version of TLS MUST NOT select one of these cipher suites."
+    alerts: [
+      because(
+        'protocol_version',
+        'RFC 8446 App. D.2',
+        'If the "supported_versions" extension is absent and the server only supports versions greater than ClientHello.legacy_version, the server MUST abort the handshake with a "protocol_version" alert.',
+      ),
+      // a server that also speaks TLS 1.1 finds no suite it may select in that version
+      because('handshake_failure', 'RFC 5246 §7.4.1.2', NO_CHOICE_12),
+    ],
+    live: { scope: { kind: 'declared' }, expects: 'reject', judges: 'outcome' },
+    overrides: NEW(
+      'RFC 8446 App. D.2, RFC 5288 §4',
+      'a TLS 1.1 ClientHello offering only TLS 1.2 suites (test-TLSv1_2-rejected-without-TLSv1_2)',
+    ),
+  }),
+  rule({
     id: 't12.neg.extensionless-hello',
     title:
       'A TLS 1.2 server accepts a ClientHello without extensions (or with an empty block): it negotiates with the defaults, or aborts with handshake_failure when they leave nothing acceptable.',
