@@ -146,8 +146,12 @@ function kexOf(suite: number): Kex12 | undefined {
 function suitesFor(m: Pick<Mutation, 'needs'>, v: TlsVersion, target: TargetProfile): number[] {
   const kex = m.needs?.kex;
   const cert = m.needs?.certificateAuth === true;
+  const cipher = m.needs?.cipher;
+  const bulk = (s: number) => engineSuite(s)?.cipher;
+  const cipherOk = (s: number) =>
+    cipher === undefined || (cipher === 'CBC' ? (bulk(s)?.endsWith('_CBC') ?? false) : bulk(s) === cipher);
   return target.suites[v].filter(
-    (s) => v === '1.3' || ((kex === undefined || kexOf(s) === kex) && !(cert && kexOf(s) === 'PSK')),
+    (s) => cipherOk(s) && (v === '1.3' || ((kex === undefined || kexOf(s) === kex) && !(cert && kexOf(s) === 'PSK'))),
   );
 }
 

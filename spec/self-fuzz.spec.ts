@@ -96,6 +96,21 @@ const PARITY: Readonly<Record<string, string>> = {
   't12-rsa-ciphertext-truncated 1.2': 'bad_record_mac',
   // engine/core.ts: a plaintext handshake record once TLS 1.3 protection is in use (RFC 8446 §5.2, §5)
   't13-finished-plaintext 1.3': 'unexpected_message',
+  // ops-record-content.ts: CBC padding of any valid length is accepted (RFC 5246 §6.2.3.2); a record whose MAC does not
+  // verify or that is shorter than the AEAD tag is bad_record_mac (RFC 5246 §7.2.2, RFC 8446 §5.2); an inner plaintext
+  // whose last non-zero byte is an undefined content type is unexpected_message (RFC 8446 §5)
+  't12-cbc-longest-padding 1.2': '-',
+  't12-cbc-padding-over-mac 1.2': 'bad_record_mac',
+  't12-cbc-fuzzed-appdata-plaintext 1.2': 'bad_record_mac',
+  't12-cbc-fuzzed-finished-plaintext 1.2': 'bad_record_mac',
+  't13-fuzzed-appdata-plaintext 1.3': 'unexpected_message',
+  't13-fuzzed-finished-plaintext 1.3': 'unexpected_message',
+  'chacha20-ciphertext-shorter-than-tag 1.3': 'bad_record_mac',
+  // ops-kex.ts: a P-256 point not in the uncompressed encoding (RFC 8422 §5.4.1, RFC 8446 §4.2.8.2)
+  't12-cke-point-compressed 1.2': 'illegal_parameter',
+  't12-cke-point-hybrid 1.2': 'illegal_parameter',
+  't13-keyshare-point-compressed 1.3': 'illegal_parameter',
+  't13-keyshare-point-hybrid 1.3': 'illegal_parameter',
 };
 
 let pki: TestPki;
