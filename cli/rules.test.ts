@@ -80,6 +80,8 @@ describe('tlsprop rules', () => {
       'mlkem.ecdh-part',
       'mlkem.ciphertext-encapsulates',
       't12.neg.no-mlkem-group',
+      // encrypt_then_mac answered only with a block cipher suite (RFC 7366 §3; issue #14, test-encrypt-then-mac)
+      'ext.etm.block-cipher-only',
     ];
     expect(now.rules.map((r) => r.id).sort()).toEqual([...before.rules.map((r) => r.id), ...added].sort());
     const was = new Set(before.rules.filter((r) => r.implemented).map((r) => r.id));

@@ -217,6 +217,7 @@ function liveVersions(m: Mutation, ctx: PlanContext): TlsVersion[] {
   const signed = lacks === 'eddsa' ? ctx.target.eddsa13 : lacks === 'ecdsa' ? ctx.target.ecdsa13 : undefined;
   if (lacks !== undefined && !(signed !== undefined && signed.length === 0)) return [];
   if (m.needs?.serverDoes13 && !ctx.target.suites['1.3'].length) return [];
+  if (m.needs?.serverLimitsRecords && !ctx.target.recordSizeLimit) return [];
   if (!groupsFor(m, ctx.target).length) return [];
   // a PSK mutation: our client's external PSK, accepted by the target in that version (the probe)
   const pskOk = (v: TlsVersion) =>

@@ -337,6 +337,8 @@ describe('planConversations', () => {
             m.needs?.unrequestedKeyScheme ||
             // a CBC or ChaCha20-Poly1305 suite (this profile has AES-GCM only)
             m.needs?.cipher !== undefined ||
+            // a server that answered record_size_limit in the probe (this profile did not probe it)
+            m.needs?.serverLimitsRecords ||
             // our client certificate is RSA: a mutation with other keys only needs the test root trusted
             (m.needs?.clientKeys !== undefined && !m.needs.clientKeys.some((k) => k === 'own' || k === 'rsa')) ||
             (m.where === 'client-sends' && m.resumes?.otherSuite === 'any')),
