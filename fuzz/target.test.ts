@@ -198,6 +198,16 @@ describe('firingHooks', () => {
     await cut.hooks.beforeSendRecord?.({ side: 'client', raw: new Uint8Array(8) });
     expect(cut.firedAt()).toBe(0);
   });
+  it('a frame sealed another way (FramePiece.protection) is the mutation itself, though its content is unchanged', async () => {
+    const data = Uint8Array.of(0x41, 0x42);
+    const w = firingHooks({
+      beforeFrame: (f) => [{ contentType: 23, fragment: f.content, protection: { longestPadding: true } }],
+    });
+    await w.hooks.beforeSendRecord?.({ side: 'client', raw: new Uint8Array(7) });
+    await w.hooks.beforeFrame?.({ side: 'client', contentType: 23, content: data, protected: true, closeTransport: () => {} });
+    await w.hooks.beforeSendRecord?.({ side: 'client', raw: new Uint8Array(300) });
+    expect(w.firedAt()).toBe(7);
+  });
 });
 
 const TWO_VERSIONS: TargetProfile = {
