@@ -83,6 +83,8 @@ describe('tlsprop rules', () => {
       // RFC 7919 §4 receiver duties (issue #14: test-ffdhe-negotiation), decided by live conversations
       't12.neg.ffdhe-group-alone',
       't12.neg.ffdhe-no-known-group',
+      // encrypt_then_mac answered only with a block cipher suite (RFC 7366 §3; issue #14, test-encrypt-then-mac)
+      'ext.etm.block-cipher-only',
     ];
     expect(now.rules.map((r) => r.id).sort()).toEqual([...before.rules.map((r) => r.id), ...added].sort());
     const was = new Set(before.rules.filter((r) => r.implemented).map((r) => r.id));

@@ -94,6 +94,47 @@ describe.each(PROVIDERS)('record protection (%s)', (_name, make) => {
     }
   });
 
+  test.each(MODES.filter(([m]) => m.includes('CBC')))(
+    '%s: longestPadding pads to the longest length up to 255 that fills a block, and the record opens',
+    async (m, params) => {
+      const prot = await createRecordProtection(p, params);
+      for (const n of [0, 1, 17, 100]) {
+        const content = k(n, 3);
+        const short = await prot.protect(0n, 23, 0x0303, content);
+        const long = await prot.protect(0n, 23, 0x0303, content, { longestPadding: true });
+        // blocks of 16 bytes (AES) or 8 (3DES): the padding length grows by whole blocks up to at most 255
+        const bs = m.includes('3DES') ? 8 : 16;
+        const grown = long.fragment.length - short.fragment.length;
+        expect(grown % bs).toBe(0);
+        expect(grown).toBeGreaterThan(255 - 2 * bs);
+        expect(grown).toBeLessThan(256);
+        expect(await prot.unprotect(0n, 23, 0x0303, long.fragment)).toEqual({ ok: true, type: 23, content });
+      }
+    },
+  );
+
+  test.each(MODES)('%s: replacePlaintext seals exactly the bytes it returns', async (m, params) => {
+    const prot = await createRecordProtection(p, params);
+    const content = k(40, 5);
+    const seen: number[] = [];
+    const same = await prot.protect(0n, 23, 0x0303, content, {
+      replacePlaintext: (x) => {
+        seen.push(x.length);
+        return x;
+      },
+    });
+    expect(seen).toHaveLength(1);
+    expect(await prot.unprotect(0n, 23, 0x0303, same.fragment)).toEqual({ ok: true, type: 23, content });
+    const edited = await prot.protect(0n, 23, 0x0303, content, { replacePlaintext: (x) => x.map((b) => b ^ 0x5a) });
+    const r = await prot.unprotect(0n, 23, 0x0303, edited.fragment);
+    if (m.includes('MtE')) expect(r).toMatchObject({ ok: false });
+    else if (params.version === 'tls12' && !m.includes('EtM'))
+      expect(r).toEqual({ ok: true, type: 23, content: content.map((b) => b ^ 0x5a) });
+    else if (params.version === 'tls13') expect(r.ok && r.content).not.toEqual(content);
+    if (m.includes('CBC'))
+      await expect(prot.protect(0n, 23, 0x0303, content, { replacePlaintext: (x) => x.subarray(1) })).rejects.toThrow(RangeError);
+  });
+
   test('TLS 1.2 GCM carries the explicit nonce (default: seq) and uses fixed_iv || explicit', async () => {
     const params = MODES[0]![1] as Extract<ProtectionParams, { fixedIv: Uint8Array }>;
     const prot = await createRecordProtection(p, params);

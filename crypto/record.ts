@@ -75,6 +75,18 @@ export interface ProtectOptions {
   iv?: Uint8Array;
   /** TLS 1.2 CBC: extra padding blocks (padding length stays < 256). */
   extraPaddingBlocks?: number;
+  /**
+   * TLS 1.2 CBC: the longest padding that fits, up to 255 bytes (RFC 5246 §6.2.3.2: "The padding MAY be any length up
+   * to 255 bytes, as long as it results in the TLSCiphertext.length being an integral multiple of the block length").
+   */
+  longestPadding?: boolean;
+  /**
+   * A test tool's edit of exactly what is encrypted, made after the record is built and before it is sealed: TLS 1.3
+   * the TLSInnerPlaintext (content, type, padding); TLS 1.2 CBC the data, MAC and padding (encrypt-then-MAC: the data
+   * and padding, the MAC then covers the edited ciphertext); TLS 1.2 AEAD the plaintext. CBC edits keep the length a
+   * multiple of the block size.
+   */
+  replacePlaintext?: (plaintext: Uint8Array) => Uint8Array;
 }
 
 export interface ProtectedRecord {
@@ -307,7 +319,8 @@ function tls13Aead(params: Extract<ProtectionParams, { version: 'tls13' }>, aead
   return {
     params,
     async protect(seq, type, version, plaintext, opts = {}) {
-      const inner = concatBytes([plaintext, Uint8Array.of(type), new Uint8Array(opts.padding ?? 0)]);
+      const built = concatBytes([plaintext, Uint8Array.of(type), new Uint8Array(opts.padding ?? 0)]);
+      const inner = opts.replacePlaintext ? opts.replacePlaintext(built) : built;
       const outerVersion = version;
       const aad = concatBytes([Uint8Array.of(23), u16(outerVersion), u16(inner.length + aead.tagLength)]);
       return { type: 23, version: outerVersion, fragment: await aead.seal(xorNonce(params.iv, seq), aad, inner) };
@@ -341,7 +354,8 @@ function tls12Aead(params: Extract<ProtectionParams, { version: 'tls12'; fixedIv
       const explicit = gcm ? (opts.explicitNonce ?? u64(seq)) : new Uint8Array(0);
       if (explicit.length !== explicitLen) throw new RangeError('explicit nonce must be 8 bytes');
       const nonce = gcm ? concatBytes([params.fixedIv, explicit]) : xorNonce(params.fixedIv, seq);
-      const ct = await aead.seal(nonce, header12(seq, type, version, plaintext.length), plaintext);
+      const pt = opts.replacePlaintext ? opts.replacePlaintext(plaintext) : plaintext;
+      const ct = await aead.seal(nonce, header12(seq, type, version, pt.length), pt);
       return { type, version, fragment: concatBytes([explicit, ct]) };
     },
     async unprotect(seq, type, version, fragment) {
@@ -365,8 +379,11 @@ function tls12Cbc(p: CryptoProvider, params: Extract<ProtectionParams, { macKey:
   const mac = (seq: bigint, type: number, version: number, data: Uint8Array) =>
     hmac(p, h, params.macKey, concatBytes([header12(seq, type, version, data.length), data]));
   const bs = cbc.blockSize;
-  const pad = (len: number, extraBlocks: number): Uint8Array => {
-    const padLen = bs - 1 - (len % bs) + bs * extraBlocks;
+  const pad = (len: number, opts: ProtectOptions): Uint8Array => {
+    const least = bs - 1 - (len % bs);
+    const padLen = opts.longestPadding
+      ? least + bs * Math.floor((255 - least) / bs)
+      : least + bs * (opts.extraPaddingBlocks ?? 0);
     if (padLen > 255) throw new RangeError('padding too long');
     return new Uint8Array(padLen + 1).fill(padLen);
   };
@@ -382,14 +399,19 @@ function tls12Cbc(p: CryptoProvider, params: Extract<ProtectionParams, { macKey:
     async protect(seq, type, version, plaintext, opts = {}) {
       const iv = opts.iv ?? randomBytes(p, bs);
       if (iv.length !== bs) throw new RangeError(`CBC IV must be ${bs} bytes`);
+      const edit = (padded: Uint8Array) => {
+        const out = opts.replacePlaintext ? opts.replacePlaintext(padded) : padded;
+        if (out.length % bs !== 0) throw new RangeError(`CBC plaintext of ${out.length} bytes is not a multiple of ${bs}`);
+        return out;
+      };
       if (params.encryptThenMac) {
-        const ct = await cbc.encrypt(iv, concatBytes([plaintext, pad(plaintext.length, opts.extraPaddingBlocks ?? 0)]));
+        const ct = await cbc.encrypt(iv, edit(concatBytes([plaintext, pad(plaintext.length, opts)])));
         const body = concatBytes([iv, ct]);
         return { type, version, fragment: concatBytes([body, await mac(seq, type, version, body)]) };
       }
       const m = await mac(seq, type, version, plaintext);
       const data = concatBytes([plaintext, m]);
-      const ct = await cbc.encrypt(iv, concatBytes([data, pad(data.length, opts.extraPaddingBlocks ?? 0)]));
+      const ct = await cbc.encrypt(iv, edit(concatBytes([data, pad(data.length, opts)])));
       return { type, version, fragment: concatBytes([iv, ct]) };
     },
     async unprotect(seq, type, version, fragment) {

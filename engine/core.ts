@@ -1131,7 +1131,8 @@ export abstract class Endpoint {
     const version = piece.version ?? TLS12;
     let rec: HookRecord;
     if (this.writeDir && !forcePlain && !piece.plaintext) {
-      const pr = await this.writeDir.seal(type, version, chunk, piece.padding ? { padding: piece.padding } : undefined);
+      const opts = { ...(piece.padding ? { padding: piece.padding } : {}), ...piece.protection };
+      const pr = await this.writeDir.seal(type, version, chunk, opts);
       rec = {
         side: this.side,
         raw: encodeRecord({ contentType: pr.type, version: pr.version, fragment: pr.fragment }),

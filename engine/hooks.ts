@@ -6,6 +6,7 @@
  * `beforeSend` as each is built, so the endpoint's own transcript hash and
  * signatures cover what was actually sent.
  */
+import type { ProtectOptions } from '../crypto/record';
 import type { ContentKind } from './types';
 
 export type Side = 'client' | 'server';
@@ -72,6 +73,11 @@ export interface FramePiece {
   padding?: number;
   /** Sent in plaintext although write keys are in use. */
   plaintext?: boolean;
+  /**
+   * Protected records: how the record protection builds it (TLS 1.2 CBC: the longest padding; any: an edit of exactly
+   * what is encrypted, under valid protection; crypto/record.ts ProtectOptions).
+   */
+  protection?: Pick<ProtectOptions, 'longestPadding' | 'replacePlaintext'>;
 }
 
 type MaybePromise<T> = T | Promise<T>;

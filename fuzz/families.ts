@@ -146,8 +146,12 @@ function kexOf(suite: number): Kex12 | undefined {
 function suitesFor(m: Pick<Mutation, 'needs'>, v: TlsVersion, target: TargetProfile): number[] {
   const kex = m.needs?.kex;
   const cert = m.needs?.certificateAuth === true;
+  const cipher = m.needs?.cipher;
+  const bulk = (s: number) => engineSuite(s)?.cipher;
+  const cipherOk = (s: number) =>
+    cipher === undefined || (cipher === 'CBC' ? (bulk(s)?.endsWith('_CBC') ?? false) : bulk(s) === cipher);
   return target.suites[v].filter(
-    (s) => v === '1.3' || ((kex === undefined || kexOf(s) === kex) && !(cert && kexOf(s) === 'PSK')),
+    (s) => cipherOk(s) && (v === '1.3' || ((kex === undefined || kexOf(s) === kex) && !(cert && kexOf(s) === 'PSK'))),
   );
 }
 
@@ -213,6 +217,7 @@ function liveVersions(m: Mutation, ctx: PlanContext): TlsVersion[] {
   const signed = lacks === 'eddsa' ? ctx.target.eddsa13 : lacks === 'ecdsa' ? ctx.target.ecdsa13 : undefined;
   if (lacks !== undefined && !(signed !== undefined && signed.length === 0)) return [];
   if (m.needs?.serverDoes13 && !ctx.target.suites['1.3'].length) return [];
+  if (m.needs?.serverLimitsRecords && !ctx.target.recordSizeLimit) return [];
   if (!groupsFor(m, ctx.target).length) return [];
   // a PSK mutation: our client's external PSK, accepted by the target in that version (the probe)
   const pskOk = (v: TlsVersion) =>

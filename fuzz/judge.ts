@@ -283,6 +283,8 @@ export function unchangedLead(f: HookFrame, pieces: readonly FramePiece[]): numb
     p.version === undefined &&
     !p.padding &&
     !p.plaintext &&
+    // sealed another way (the longest CBC padding, an edit of what is encrypted): the record is the mutation
+    p.protection === undefined &&
     f.content.length <= MAX_PLAINTEXT &&
     p.fragment.length === f.content.length &&
     p.fragment.every((b, i) => b === f.content[i]);

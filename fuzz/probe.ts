@@ -74,7 +74,7 @@ const PROBE_SCHEMES: readonly number[] = [
  * ECDSA ones (TLS 1.3), each group alone, the chain, each scheme alone.
  */
 export const PROBE_HANDSHAKES =
-  4 +
+  5 +
   PROBE_SUITES['1.3'].length +
   3 +
   PROBE_SUITES['1.2'].length +
@@ -143,6 +143,12 @@ export interface TargetProfile {
    * absent: no ticket came, or not probed.
    */
   maxEarlyData?: number;
+  /**
+   * The record_size_limit (RFC 8449) the target answered our client's offer with, in the version probed (its first):
+   * it implements RFC 8449, so its duties on the extension bind it (the record_size_limit mutations run). Absent: no
+   * answer, or not probed.
+   */
+  recordSizeLimit?: { version: TlsVersion; limit: number };
   /**
    * The versions in which the target resumed a session of ours in the probe (a TLS 1.2 session ID or RFC 5077 ticket,
    * a TLS 1.3 ticket): the resumption family runs there. Empty: it never resumed; absent: not probed.
@@ -220,6 +226,20 @@ function skeSchemeOf(t: Transcript | undefined): number | undefined {
   try {
     const body = decodeHandshake(m.raw, { version: VERSION_CODE['1.2'], kex: 'ECDHE_RSA' }).message.body;
     return body.type === 'server_key_exchange' && body.kex === 'ecdhe' ? body.signed?.scheme : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The record_size_limit the server answered with (TLS 1.2 ServerHello, TLS 1.3 EncryptedExtensions), if any. */
+function recordSizeLimitOf(t: Transcript | undefined, v: TlsVersion): number | undefined {
+  const type = v === '1.3' ? 'encrypted_extensions' : 'server_hello';
+  const m = t?.messages.find((x) => x.dir === 'S->C' && x.type === type && x.raw);
+  if (!m?.raw) return undefined;
+  try {
+    const b = decodeHandshake(m.raw, { version: VERSION_CODE[v] }).message.body;
+    const exts = b.type === 'encrypted_extensions' || b.type === 'server_hello' ? b.extensions : undefined;
+    return extensionBody(exts, ExtensionType.record_size_limit, 'record_size_limit')?.limit;
   } catch {
     return undefined;
   }
@@ -339,6 +359,14 @@ export async function probeTarget(
   if (ticket && s13 !== undefined) {
     const max = await ticket(conv('1.3', s13, NamedGroup.x25519, 'probe ticket'));
     if (max !== undefined) profile.maxEarlyData = max;
+  }
+  // whether the target implements record_size_limit (RFC 8449): our client offers the largest limit, which changes
+  // nothing, and the target's answer (ServerHello or EncryptedExtensions) says it takes part
+  if (v) {
+    const c = conv(v, profile.suites[v][0]!, NamedGroup.x25519, `probe record_size_limit ${v}`);
+    c.client = { ...c.client, recordSizeLimit: v === '1.3' ? (1 << 14) + 1 : 1 << 14 };
+    const limit = recordSizeLimitOf((await run(c)).transcript, v);
+    if (limit !== undefined) profile.recordSizeLimit = { version: v, limit };
   }
   // whether the target resumes a session of ours, per version (the resumption family)
   if (resume) {

@@ -198,6 +198,16 @@ describe('firingHooks', () => {
     await cut.hooks.beforeSendRecord?.({ side: 'client', raw: new Uint8Array(8) });
     expect(cut.firedAt()).toBe(0);
   });
+  it('a frame sealed another way (FramePiece.protection) is the mutation itself, though its content is unchanged', async () => {
+    const data = Uint8Array.of(0x41, 0x42);
+    const w = firingHooks({
+      beforeFrame: (f) => [{ contentType: 23, fragment: f.content, protection: { longestPadding: true } }],
+    });
+    await w.hooks.beforeSendRecord?.({ side: 'client', raw: new Uint8Array(7) });
+    await w.hooks.beforeFrame?.({ side: 'client', contentType: 23, content: data, protected: true, closeTransport: () => {} });
+    await w.hooks.beforeSendRecord?.({ side: 'client', raw: new Uint8Array(300) });
+    expect(w.firedAt()).toBe(7);
+  });
 });
 
 const TWO_VERSIONS: TargetProfile = {
@@ -268,6 +278,31 @@ describe('planConversations', () => {
     expect(specs.filter((x) => x.kind === 'valid').every((x) => disabledBySpec(ctxP, x) === undefined)).toBe(true);
   });
 
+  it('a mutation that needs a bulk cipher is planned only against a target with a suite of it (needs.cipher)', async () => {
+    const pki = await testPki();
+    const o = await options({ identity: { identity: pki.identity('client', 'rsa') }, budget: { runs: 60 } });
+    const ops = (t: TargetProfile) =>
+      new Set(
+        coverageExamples(planContext(o, t)).flatMap((e) =>
+          e.kind === 'mutant' ? [`${e.op}${e.version ? ` ${e.version}` : ''}`] : [],
+        ),
+      );
+    const gcm = ops(TWO_VERSIONS);
+    for (const n of ['t12-cbc-padding-over-mac', 't12-cbc-longest-padding', 'chacha20-ciphertext-shorter-than-tag'])
+      expect([...gcm].filter((x) => x.startsWith(n))).toEqual([]);
+    const more = ops({
+      ...TWO_VERSIONS,
+      suites: {
+        '1.2': [...TWO_VERSIONS.suites['1.2'], CipherSuite12.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384],
+        '1.3': [...TWO_VERSIONS.suites['1.3'], CipherSuite13.TLS_CHACHA20_POLY1305_SHA256],
+      },
+    });
+    for (const n of ['t12-cbc-padding-over-mac', 't12-cbc-longest-padding', 't12-cbc-fuzzed-appdata-plaintext'])
+      expect(more.has(n)).toBe(true);
+    // ChaCha20-Poly1305 in TLS 1.3 only here: the mutation runs in that version
+    expect(more.has('chacha20-ciphertext-shorter-than-tag')).toBe(true);
+  });
+
   it('coverage first: each applicable name once at the simplest configuration, families taking turns, order by seed; then random', async () => {
     const pki = await testPki();
     // tickets allowing 0-RTT data: the early family runs too; sessions it resumes in both versions: the resume family
@@ -299,7 +334,7 @@ describe('planConversations', () => {
     // every name a server run can have applies here but those that need a DHE or an RSA key exchange suite this
     // profile has not, the PSK mutations (this target knows no PSK of ours: no --psk), those that need what this
     // profile did not probe: a test root the target trusts (client keys other than ours), the CertificateRequest's
-    // schemes, the schemes the target signs with in TLS 1.3; and a resumption that takes the session's suite out of
+    // schemes, the schemes the target signs with in TLS 1.3, a bulk cipher it lacks; and a resumption that takes the session's suite out of
     // the hello (it needs a second TLS 1.2 suite, which this profile has not)
     const dhe = (n: string) =>
       MUTATIONS.some(
@@ -310,6 +345,10 @@ describe('planConversations', () => {
             m.needs?.psk ||
             m.needs?.serverLacks13 !== undefined ||
             m.needs?.unrequestedKeyScheme ||
+            // a CBC or ChaCha20-Poly1305 suite (this profile has AES-GCM only)
+            m.needs?.cipher !== undefined ||
+            // a server that answered record_size_limit in the probe (this profile did not probe it)
+            m.needs?.serverLimitsRecords ||
             // our client certificate is RSA: a mutation with other keys only needs the test root trusted
             (m.needs?.clientKeys !== undefined && !m.needs.clientKeys.some((k) => k === 'own' || k === 'rsa')) ||
             (m.where === 'client-sends' && m.resumes?.otherSuite === 'any')),

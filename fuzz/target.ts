@@ -160,14 +160,15 @@ function policyOf(conv: Conversation, timing: Timing, firedAt: () => number | un
     return { ...base, afterConnect: conv.version === '1.3' && sendsCertificate(conv) ? 'listen' : 'stop' };
   const silenceOk = conv.expect.silenceOk === true;
   // an invalid record after our last flight (pipelined after our Finished) is not what the peer's Finished answered:
-  // our data after it invites the answer that shows whether the peer read past it
+  // our data after it invites the answer that shows whether the peer read past it; a mutation not fired yet acts on
+  // that data (an application data record sealed another way), so it is sent
   if (conv.version === '1.2')
     return {
       ...base,
       silenceOk,
       afterConnect: (_sent, flightBeforeAnswer) => {
         const at = firedAt();
-        return at !== undefined && at >= flightBeforeAnswer ? 'probe' : 'stop';
+        return at === undefined || at >= flightBeforeAnswer ? 'probe' : 'stop';
       },
     };
   return {

@@ -215,6 +215,8 @@ describe('catalogue', () => {
         'ext.empty-extension-data',
         // no encrypt-then-MAC downgrade in a renegotiation (tlsfuzzer parity, RFC 7366 §3.1)
         'ext.etm.no-downgrade',
+        // encrypt_then_mac answered only with a block cipher suite (tlsfuzzer parity, RFC 7366 §3)
+        'ext.etm.block-cipher-only',
         // TLS 1.3 records in plaintext once protection is in use (tlsfuzzer parity, RFC 8446 §5, §5.2)
         'rec.t13.protected-after-hello',
         // TLS 1.2 GCM/CCM explicit nonces never repeat under one key (tlsfuzzer parity, RFC 5288 §3, RFC 6655 §3)

@@ -1,6 +1,6 @@
 /**
  * The conversation families of issue #14 (generators/mutations/ops-hello.ts,
- * ops-records.ts, ops-closure.ts, ops-cv.ts, ops-kex.ts against servers;
+ * ops-records.ts, ops-record-content.ts, ops-record-limit.ts, ops-closure.ts, ops-cv.ts, ops-kex.ts against servers;
  * ops-client-target.ts against clients) run against real stacks at
  * strictness exact, every applicable name once (coverage first, seed 1): the
  * servers OpenSSL s_server, gnutls-serv, botan tls_server, a Node tls server
@@ -30,6 +30,8 @@ import { CLOSURE_MUTATIONS } from '../generators/mutations/ops-closure';
 import { CV_MUTATIONS } from '../generators/mutations/ops-cv';
 import { HELLO_MUTATIONS, KEX_DHE_OFFERS } from '../generators/mutations/ops-hello';
 import { KEX_MUTATIONS } from '../generators/mutations/ops-kex';
+import { RECORD_CONTENT_MUTATIONS } from '../generators/mutations/ops-record-content';
+import { RECORD_LIMIT_MUTATIONS } from '../generators/mutations/ops-record-limit';
 import { RECORD_MUTATIONS } from '../generators/mutations/ops-records';
 import { RENEGOTIATION_MUTATIONS } from '../generators/mutations/ops-renegotiation';
 import { MUTATIONS } from '../generators/mutations/catalogue';
@@ -42,6 +44,9 @@ import { type PkiFiles, writePki } from '../testing/pki';
 const SERVER_FAMILIES = [
   ...HELLO_MUTATIONS,
   ...RECORD_MUTATIONS,
+  ...RECORD_CONTENT_MUTATIONS,
+  // record_size_limit: live against servers that answered it in the probe
+  ...RECORD_LIMIT_MUTATIONS,
   ...CLOSURE_MUTATIONS,
   ...CV_MUTATIONS,
   ...KEX_MUTATIONS,
@@ -146,6 +151,12 @@ function serverFindings(r: FuzzResult): { key: string; ladder: string }[] {
 }
 
 // ---- RFC sentences the findings break
+const ETM_AEAD =
+  'RFC 7366 §3: "If a server receives an encrypt-then-MAC request extension from a client and then selects a stream or Authenticated Encryption with Associated Data (AEAD) ciphersuite, it MUST NOT send an encrypt-then-MAC response extension back to the client." (our server does; the client goes on with the AEAD suite. RFC 7366 names no client reaction: ext.etm.block-cipher-only expects illegal_parameter by RFC 5246 §7.2.2, "inconsistent with other fields")';
+const POINT_ALERT =
+  'RFC 8446 §6.2 internal_error: "An internal error unrelated to the peer or the correctness of the protocol (such as a memory allocation failure) makes it impossible to continue." (a P-256 point in the compressed or hybrid encoding is the peer\'s error: ecdh.point-format, illegal_parameter "A field in the handshake was incorrect or inconsistent with other fields" or decode_error)';
+const POINT_FORMATS =
+  'RFC 8422 §5.1.2: "This specification deprecates all but the uncompressed point format. Implementations of this document MUST support the uncompressed format for all of their supported curves and MUST NOT support other formats for curves defined in this specification." (a compressed or hybrid P-256 point in a TLS 1.2 ClientKeyExchange is taken)';
 const D5 =
   'RFC 8446 App. D.5: "Any endpoint receiving a Hello message with ClientHello.legacy_version or ServerHello.legacy_version set to 0x0300 MUST abort the handshake with a "protocol_version" alert."';
 const REC_VERSION = 'RFC 8446 §5.1 legacy_record_version: "This field is deprecated and MUST be ignored for all purposes."';
@@ -242,6 +253,7 @@ const KU_TWO_BYTES_CLIENT: Finding = {
 };
 /** The TLS 1.2 handshakes of an OpenSSL 3.0 client that offers TLS 1.3 (flagged by its own ClientHello). */
 const OPENSSL_CLIENT_12 = (closeAlert: string): Finding[] => [
+  { key: 'accepted-invalid: t12-etm-answered-with-aead 1.2 -> -', rfc: ETM_AEAD },
   { key: `flagged: server-closes-before-finished 1.2 -> ${closeAlert}`, rfc: WEAK_OFFER },
   { key: `flagged: server-closes-after-server-hello 1.2 -> ${closeAlert}`, rfc: WEAK_OFFER },
   { key: 'flagged: valid 1.2 -> -', rfc: WEAK_OFFER },
@@ -292,6 +304,8 @@ const OPENSSL_COMMON: readonly Finding[] = [
   { key: 'wrong-alert: ch-sni-two-host-names 1.3 -> decode_error', rfc: SNI_TWO_NAMES },
   // a KeyUpdate of two bytes (update_not_requested, then a zero byte): the message length is wrong, not its value
   { key: 'wrong-alert: t13-keyupdate-trailing-byte 1.3 -> illegal_parameter', rfc: LENGTH },
+  { key: 'accepted-invalid: t12-cke-point-compressed 1.2 -> -', rfc: POINT_FORMATS },
+  { key: 'accepted-invalid: t12-cke-point-hybrid 1.2 -> -', rfc: POINT_FORMATS },
 ];
 
 const SERVERS: Readonly<Record<string, readonly Finding[]>> = {
@@ -301,6 +315,9 @@ const SERVERS: Readonly<Record<string, readonly Finding[]>> = {
     ...pssParams('cv-rsa-pss-pss-sha256-with-sha384-key'),
     ...RENEG_SHARED('internal_error'),
     { key: 'wrong-alert: ch-duplicate-extension 1.2 -> unsupported_extension', rfc: DUPLICATE },
+    { key: 'wrong-alert: t12-cke-point-compressed 1.2 -> internal_error', rfc: POINT_ALERT },
+    { key: 'wrong-alert: t12-cke-point-hybrid 1.2 -> internal_error', rfc: POINT_ALERT },
+    { key: 'wrong-alert: t13-keyshare-point-hybrid 1.3 -> internal_error', rfc: POINT_ALERT },
     { key: 'wrong-alert: ch-duplicate-extension 1.3 -> unsupported_extension', rfc: DUPLICATE },
     { key: 'wrong-alert: t13-inner-plaintext-zeros 1.3 -> bad_record_mac', rfc: INNER_ZEROS },
     { key: 'accepted-invalid: ccs-before-client-hello 1.2 -> -', rfc: CCS_EARLY },
@@ -333,6 +350,8 @@ const SERVERS: Readonly<Record<string, readonly Finding[]>> = {
   ],
   botan: [
     APPDATA_IN_RENEG_HELLO,
+    { key: 'accepted-invalid: t12-cke-point-compressed 1.2 -> -', rfc: POINT_FORMATS },
+    { key: 'accepted-invalid: t12-cke-point-hybrid 1.2 -> -', rfc: POINT_FORMATS },
     // a silent close where TLS 1.2 demands an alert: livejudge names it no-alert (alert.t12.must-send), not wrong-alert
     { key: 'no-alert: empty-handshake-record-first 1.2 -> -', rfc: TLS12_ALERT },
     { key: 'wrong-alert: appdata-inside-client-hello 1.2 -> decode_error', rfc: UNEXPECTED_TYPE },
@@ -711,6 +730,7 @@ const CLIENTS: Readonly<Record<string, { command: () => string; known: readonly 
     command: () => `gnutls-cli 127.0.0.1 --port {port} --x509cafile ${files.ca} --priority NORMAL:+SHA256:+SHA384`,
     known: [
       { key: 'wrong-alert: t13-server-cr-without-sigalgs 1.3 -> unsupported_extension', rfc: CR_MISSING },
+      { key: 'accepted-invalid: t12-etm-answered-with-aead 1.2 -> -', rfc: ETM_AEAD },
       // gnutls-cli answers a HelloRetryRequest for the group it already shared with a second ClientHello: it went on
       { key: 'accepted-invalid: t13-hrr-for-shared-group 1.3 -> -', rfc: HRR_NO_CHANGE },
     ],

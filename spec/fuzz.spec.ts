@@ -480,8 +480,11 @@ describe('tlsprop fuzz against a live target', () => {
       'fuzz',
       '--target',
       `127.0.0.1:${port}`,
+      // the seed orders the coverage-first conversations over the whole catalogue: this one's first four are conforming
+      // against s_server (seed 2 reached t13-keyupdate-trailing-byte once the record families joined, an OpenSSL
+      // deviation listed in spec/families-stacks.spec.ts)
       '--seed',
-      '2',
+      '4',
       '--count',
       '4',
       '--ca',

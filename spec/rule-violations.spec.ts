@@ -933,6 +933,18 @@ const ROWS: Row[] = [
       }),
   },
   {
+    // the server answers encrypt_then_mac beside the AEAD suite it selected (RFC 7366 §3: "it MUST NOT send an
+    // encrypt-then-MAC response extension back to the client")
+    rule: 'ext.etm.block-cipher-only',
+    base: 't12',
+    m: (E) =>
+      edit(E, 'server_hello', S, V12, (b) => {
+        // TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 in place of the capture's CBC suite
+        b.cipherSuite = 0xc02f;
+        b.extensions = setExt(b.extensions, X.encrypt_then_mac, { kind: 'empty' });
+      }),
+  },
+  {
     rule: 'ext.reneg.initial',
     base: 't12',
     m: (E) =>

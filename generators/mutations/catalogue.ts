@@ -21,6 +21,7 @@ import { MLKEM_MUTATIONS } from './ops-mlkem';
 import { HELLO_MUTATIONS } from './ops-hello';
 import { OFF_CURVE_MUTATIONS } from './ops-live';
 import { PHA_MUTATIONS } from './ops-pha';
+import { RECORD_CONTENT_MUTATIONS } from './ops-record-content';
 import { RECORD_MUTATIONS } from './ops-records';
 import { PSK_MUTATIONS } from './ops-psk';
 import { RECORD_LIMIT_MUTATIONS } from './ops-record-limit';
@@ -46,6 +47,8 @@ export const MUTATIONS: readonly Mutation[] = checkedCatalogue([
   ...HELLO_MUTATIONS,
   // the record layer and ChangeCipherSpec family: framing, sizes, content types, versions, CCS placement (ops-records.ts)
   ...RECORD_MUTATIONS,
+  // what a protected record carries: CBC padding and MAC, random plaintext under valid protection, short AEAD records (ops-record-content.ts)
+  ...RECORD_CONTENT_MUTATIONS,
   // the CertificateVerify family: schemes not requested or not allowed, malformed and misdirected signatures (ops-cv.ts)
   ...CV_MUTATIONS,
   // the key exchange family: DHE values out of range, FFDHE and X25519 shares (ops-kex.ts)

@@ -65,6 +65,16 @@ export interface Needs {
   clientCert?: boolean;
   /** TLS 1.2: the key exchange the suite must have. */
   kex?: Kex12;
+  /**
+   * The bulk cipher the suite must have (both versions): 'CBC' a TLS 1.2 CBC suite (its padding and MAC are what the
+   * mutation edits), 'CHACHA20_POLY1305' a ChaCha20-Poly1305 suite (RFC 7905, RFC 8446 §B.4).
+   */
+  cipher?: 'CBC' | 'CHACHA20_POLY1305';
+  /**
+   * Against a server: it answered our client's record_size_limit in the probe (it implements RFC 8449, whose duties on
+   * the extension bind only an endpoint that does: one that does not ignores it as any unknown extension).
+   */
+  serverLimitsRecords?: boolean;
   /** Against a client: the client offers TLS 1.3 (a rule that binds TLS 1.3-capable clients only). */
   peerOffers13?: boolean;
   /** Against a client: the client does not offer TLS 1.2 (a TLS 1.3-only client, to which a TLS 1.2 ServerHello is an unoffered version). */

@@ -22,18 +22,21 @@
  *   MUST ignore unrecognized extensions": ext.ignore-unknown);
  * - a HelloRetryRequest for the group the client already sent a key share
  *   for (RFC 8446 §4.1.4: illegal_parameter);
+ * - encrypt_then_mac answered beside an AEAD suite (RFC 7366 §3: the server "MUST NOT send an encrypt-then-MAC response
+ *   extension" with a stream or AEAD suite; illegal_parameter by the RFC 5246 §7.2.2 definition);
  * - our server's side of the TCP connection closed without close_notify
  *   after its ServerHello, and after its whole first flight (RFC 8446 §6.1,
  *   RFC 5246 §7.2.1: the client must not count the handshake complete).
  */
 import type { ServerConfig } from '../../engine/config';
 import type { EngineHooks, HookFrame } from '../../engine/hooks';
-import { CipherSuite12 } from '../../engine/suites';
+import { DEFAULT_SUITES } from '../../engine/config';
+import { CipherSuite12, engineSuite } from '../../engine/suites';
 import { ContentType as CT, ExtensionType as X } from '../../wire/registry';
-import type { HandshakeBody } from '../../wire/handshake';
+import { decodeHandshake, type HandshakeBody } from '../../wire/handshake';
 import { VERSION_CODE } from '../../wire/vocabulary';
 import type { Mutation, ServerSends } from './model';
-import { type BaseEnv, editRaw } from './support';
+import { type BaseEnv, editRaw, tracked } from './support';
 
 /** The TLS 1.2 suites our server may pick when it answers a TLS 1.3-only client in TLS 1.2 (either key type). */
 const T12_SUITES: readonly number[] = [
@@ -114,6 +117,30 @@ const crEdited =
     },
   });
 
+/**
+ * Our server selects an AEAD (or TLS 1.3) suite, never a CBC one, and answers a ClientHello that offered encrypt_then_mac
+ * with the extension all the same (a client that did not offer it gets the ServerHello unchanged: nothing fires).
+ */
+const etmWithAead = (env: BaseEnv): { config: ServerConfig; hooks: EngineHooks } => ({
+  config: {
+    ...env.server,
+    cipherSuites: (env.server.cipherSuites ?? DEFAULT_SUITES).filter((s) => !engineSuite(s)?.cipher.endsWith('_CBC')),
+  },
+  hooks: tracked((m, log) => {
+    if (m.kind !== 'handshake' || m.type !== 'server_hello') return undefined;
+    const ch = log.find('client_hello');
+    const hello = ch ? decodeHandshake(ch, { version: VERSION_CODE['1.2'] }).message.body : undefined;
+    if (hello?.type !== 'client_hello' || !(hello.extensions ?? []).some((e) => e.type === X.encrypt_then_mac)) return undefined;
+    let aead = false;
+    const raw = editRaw(m.raw, { version: VERSION_CODE['1.2'] }, 'server_hello', (b) => {
+      aead = !engineSuite(b.cipherSuite)?.cipher.endsWith('_CBC');
+      if (!(b.extensions ?? []).some((e) => e.type === X.encrypt_then_mac))
+        b.extensions = [...(b.extensions ?? []), { type: X.encrypt_then_mac, body: { kind: 'empty' } }];
+    });
+    return aead ? [raw] : undefined;
+  }),
+});
+
 export const CLIENT_TARGET_MUTATIONS: readonly Mutation[] = [
   // ---- versions
   server({
@@ -133,6 +160,16 @@ export const CLIENT_TARGET_MUTATIONS: readonly Mutation[] = [
     rules: ['ver.t13.sh-supported-versions'],
     bases: [],
     mutate: selects(VERSION_CODE['1.2']),
+  }),
+  // ---- encrypt-then-MAC
+  server({
+    name: 't12-etm-answered-with-aead',
+    description: 'our TLS 1.2 ServerHello answers encrypt_then_mac although it selects an AEAD suite (RFC 7366 §3)',
+    versions: ['1.2'],
+    rules: ['ext.etm.block-cipher-only'],
+    // live: a suite of one of these bases' key exchanges (ECDHE_ECDSA, RSA) the client offered (fuzz/client-families.ts)
+    bases: ['t12-ecdhe-ecdsa-gcm', 't12-rsa-kex'],
+    mutate: etmWithAead,
   }),
   // ---- HelloRetryRequest
   server({

@@ -207,6 +207,21 @@ const onlyGroup = (env: BaseEnv, group: number): ClientConfig => ({
   keyShareGroups: [group],
 });
 const x25519Only = (env: BaseEnv) => onlyGroup(env, NamedGroup.x25519);
+const p256Only = (env: BaseEnv) => onlyGroup(env, NamedGroup.secp256r1);
+
+/**
+ * An uncompressed NIST point 0x04||X||Y in another X9.62 encoding: compressed 0x02/0x03||X, hybrid 0x06/0x07||X||Y (the
+ * low bit of the prefix is Y's parity). RFC 8422 §5.1.2 deprecates the compressed formats (hybrid is not in it at all),
+ * and RFC 8446 §4.2.8.2 allows UncompressedPointRepresentation only. Anything else is returned unchanged.
+ */
+export function encodePoint(point: Uint8Array, form: 'compressed' | 'hybrid'): Uint8Array {
+  if (point[0] !== 4 || point.length % 2 !== 1) return point;
+  const n = (point.length - 1) / 2;
+  const odd = point[point.length - 1]! & 1;
+  return form === 'compressed'
+    ? Uint8Array.of(2 | odd, ...point.subarray(1, 1 + n))
+    : Uint8Array.of(6 | odd, ...point.subarray(1));
+}
 
 /**
  * Our server answers a ClientHello that lists ffdhe2048 alone with a DHE suite over ffdhe3072 (RFC 7919 §4: it "MUST
@@ -315,6 +330,38 @@ export const KEX_MUTATIONS: readonly Mutation[] = [
     ...hooks(() => shareValue(new Uint8Array(31).fill(0x09)), x25519Only),
     inMemory: () => ({ processesOriginal: ['client_hello'] }),
   },
+  // ---- NIST point encodings other than uncompressed (test-point-extension): our own key, compressed or hybrid
+  ...(['compressed', 'hybrid'] as const).flatMap((form): ClientSends[] => [
+    {
+      name: `t12-cke-point-${form}`,
+      description: `our P-256 ClientKeyExchange point in the ${form} encoding (0x0${form === 'compressed' ? '2/3' : '6/7'}), of our own key`,
+      versions: ['1.2'],
+      rules: ['ecdh.point-format'],
+      bases: T12,
+      needs: { kex: 'ECDHE', groups: [NamedGroup.secp256r1] },
+      ...hooks(() => {
+        let done = false;
+        return {
+          beforeSend: (m) => {
+            if (done || m.kind !== 'handshake' || m.type !== 'client_key_exchange') return undefined;
+            done = true;
+            const p = encodePoint(m.raw.subarray(5), form);
+            return [hsMessage(16, Uint8Array.of(p.length, ...p))];
+          },
+        };
+      }, p256Only),
+    },
+    {
+      name: `t13-keyshare-point-${form}`,
+      description: `our P-256 key share in the ${form} encoding (0x0${form === 'compressed' ? '2/3' : '6/7'}), of our own key`,
+      versions: ['1.3'],
+      rules: ['ecdh.point-format'],
+      bases: T13,
+      needs: { groups: [NamedGroup.secp256r1] },
+      ...hooks(() => firstHelloShares((s) => ({ ...s, keyExchange: encodePoint(s.keyExchange, form) })), p256Only),
+      inMemory: () => ({ processesOriginal: ['client_hello'] }),
+    },
+  ]),
   // ---- RSA key exchange (test-invalid-rsa-key-exchange-messages, test-bleichenbacher-workaround)
   rsa('t12-rsa-premaster-zeros', 'our RSA premaster is 48 zero bytes (version 0x0000), properly encrypted', (k) =>
     pkcs1(k, new Uint8Array(48)),

@@ -313,6 +313,37 @@ export const extensionRules = [
     },
   }),
   rule({
+    id: 'ext.etm.block-cipher-only',
+    title:
+      'A server answers encrypt_then_mac only when it selects a block cipher (CBC) suite, never with an AEAD or stream suite.',
+    rfc: 'RFC 7366 §3',
+    versions: ['1.2'],
+    role: 'server',
+    // RFC 7366 §3 names no alert and no duty of the client that receives such an answer: an encrypt_then_mac answer
+    // with an AEAD or stream suite is a ServerHello field "inconsistent with other fields" (RFC 5246 §7.2.2)
+    alerts: [definitionIn('illegal_parameter', ['1.2'])],
+    overrides: {
+      checklist:
+        'not in the checklist: RFC 7366 §3 ("If a server receives an encrypt-then-MAC request extension from a client and then selects a stream or Authenticated Encryption with Associated Data (AEAD) ciphersuite, it MUST NOT send an encrypt-then-MAC response extension back to the client.")',
+    },
+    needs: ['hellos'],
+    check(ctx) {
+      if (!findExtension(exts(ctx.sh), X.encrypt_then_mac))
+        return notApplicable('The ServerHello does not answer encrypt_then_mac.');
+      const info = ctx.suiteInfo;
+      if (!info)
+        return inconclusive(
+          `The selected suite ${hex4(ctx.sh.b.cipherSuite)} is unknown: whether it is a block cipher suite is unknown.`,
+        );
+      return info.cipher.endsWith('_CBC')
+        ? pass(`encrypt_then_mac answered with the block cipher suite ${info.name}.`, { message: ctx.sh.m.index })
+        : violation(
+            `The server answered encrypt_then_mac although it selected ${info.name}, ${info.mac === 'AEAD' ? 'an AEAD' : 'a stream or null'} suite (RFC 7366 §3).`,
+            { message: ctx.sh.m.index, expected: 'no encrypt_then_mac', actual: 'encrypt_then_mac' },
+          );
+    },
+  }),
+  rule({
     id: 'ext.empty-extension-data',
     title: 'extended_master_secret and encrypt_then_mac carry empty extension_data, from either side.',
     rfc: ['RFC 7627 §5.1', 'RFC 7366 §2'],

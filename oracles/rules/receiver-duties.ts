@@ -201,6 +201,18 @@ export const receiverDutyRules = [
     overrides: NEW('RFC 5246 §6.2.1, RFC 8446 §5.1', 'zero-length application data (test-zero-length-data)'),
   }),
   rule({
+    id: 'rec.t12.cbc-padding-any-length',
+    title: 'TLS 1.2 receivers accept CBC padding of any valid length up to 255 bytes, not only the shortest.',
+    rfc: 'RFC 5246 §6.2.3.2',
+    versions: ['1.2'],
+    group: 'record',
+    // RFC 5246 §6.2.3.2: "The padding MAY be any length up to 255 bytes, as long as it results in the
+    // TLSCiphertext.length being an integral multiple of the block length. Lengths longer than necessary might be
+    // desirable to frustrate attacks on a protocol that are based on analysis of the lengths of exchanged messages."
+    live: { scope: { kind: 'declared' }, expects: 'complete', judges: 'outcome' },
+    overrides: NEW('RFC 5246 §6.2.3.2', 'CBC padding longer than needed (test-atypical-padding)'),
+  }),
+  rule({
     id: 'rec.version-ignored',
     title:
       'Servers accept any {03,xx} record version on a ClientHello record, and TLS 1.3 receivers ignore legacy_record_version on every record.',

@@ -11,6 +11,8 @@ import { CLOSURE_MUTATIONS } from '../../generators/mutations/ops-closure';
 import { CV_MUTATIONS } from '../../generators/mutations/ops-cv';
 import { HELLO_MUTATIONS } from '../../generators/mutations/ops-hello';
 import { KEX_MUTATIONS } from '../../generators/mutations/ops-kex';
+import { RECORD_CONTENT_MUTATIONS } from '../../generators/mutations/ops-record-content';
+import { RECORD_LIMIT_MUTATIONS } from '../../generators/mutations/ops-record-limit';
 import { RECORD_MUTATIONS } from '../../generators/mutations/ops-records';
 import { RENEGOTIATION_MUTATIONS } from '../../generators/mutations/ops-renegotiation';
 import { RESUMPTION_MUTATIONS } from '../../generators/mutations/ops-resumption';
@@ -19,6 +21,8 @@ export const FAMILY_MUTATIONS: ReadonlySet<string> = new Set(
   [
     ...HELLO_MUTATIONS,
     ...RECORD_MUTATIONS,
+    ...RECORD_CONTENT_MUTATIONS,
+    ...RECORD_LIMIT_MUTATIONS,
     ...CLOSURE_MUTATIONS,
     ...CV_MUTATIONS,
     ...KEX_MUTATIONS,
