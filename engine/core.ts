@@ -1168,7 +1168,10 @@ export abstract class Endpoint {
     const g: EcdhGroup | undefined = ecdhGroupOf(groupCode);
     if (!g) throw failure('internal_error', `group 0x${groupCode.toString(16)} not implemented`);
     const given = this.common.ephemeral?.find((k) => k.group === g && !this.ephemeralKeys.includes(k));
-    const kp = given ?? (await generateEcdhKeyPair(this.p, g));
+    // reuse-server-randomness: the key pair the target's first connection drew for the group, sent again
+    const drawn = this.faulty('reuse-server-randomness') ? this.common.drawnOnce : undefined;
+    const kp = given ?? drawn?.ecdh.find((k) => k.group === g) ?? (await generateEcdhKeyPair(this.p, g));
+    if (drawn && !drawn.ecdh.includes(kp)) drawn.ecdh.push(kp);
     this.ephemeralKeys.push(kp);
     this.keyHandshake.set(kp, this.handshakeIndex);
     return kp;
@@ -1264,7 +1267,9 @@ export abstract class Endpoint {
   /** An ephemeral finite-field DH key pair: a configured one when given, else fresh. */
   protected async dhKeyPair(group: FfdheGroup): Promise<DhKeyPair> {
     const given = this.common.ephemeralDh?.find((k) => k.group === group && !this.dhKeys.includes(k));
-    const kp = given ?? (await generateDhKeyPair(this.p, group));
+    const drawn = this.faulty('reuse-server-randomness') ? this.common.drawnOnce : undefined;
+    const kp = given ?? drawn?.dh.find((k) => k.group === group) ?? (await generateDhKeyPair(this.p, group));
+    if (drawn && !drawn.dh.includes(kp)) drawn.dh.push(kp);
     this.dhKeys.push(kp);
     this.keyHandshake.set(kp, this.handshakeIndex);
     return kp;

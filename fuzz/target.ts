@@ -21,6 +21,7 @@ import type { EngineHooks } from '../engine/hooks';
 import { type ClientSessionStore, newClientSessionStore } from '../engine/session';
 import { SocketReader } from '../engine/socket';
 import type { ConversationRun } from '../oracles/live';
+import type { Verdict } from '../oracles/rule';
 import { newCertCache, type ParsedCertCache } from '../pki/parse';
 import type { Transcript } from '../transcript/model';
 import { concatBytes } from '../wire/hex';
@@ -90,6 +91,8 @@ export interface FuzzResult {
   timing: Timing;
   /** The run stopped early: the target was gone after a conversation and did not come back. */
   stopped?: { after: string; reason: string; notRun: number };
+  /** The run-level verdicts over the conversations (oracles/across.ts): the server's randoms and keys never repeat. */
+  across: Verdict[];
 }
 
 /** One conversation as run: the judged result, whether its mutation fired, and what --save writes. */
@@ -561,11 +564,15 @@ export async function fuzzTarget(o: ServerFuzzOptions): Promise<FuzzResult> {
   const runs = runsOf(ctx);
   let jobs = 1;
   const done = (
-    c: Pick<FuzzResult, 'sanity' | 'results' | 'failures' | 'skipped' | 'generationMs'> & { stopped?: FuzzResult['stopped'] },
+    c: Pick<FuzzResult, 'sanity' | 'results' | 'failures' | 'skipped' | 'generationMs'> & {
+      stopped?: FuzzResult['stopped'];
+      across?: FuzzResult['across'];
+    },
   ): FuzzResult => ({
     target,
     seed: o.budget.seed,
     profile,
+    across: [],
     ...c,
     disabled: disabledNames(ctx),
     ms: Date.now() - t0,
@@ -702,6 +709,7 @@ export async function fuzzTarget(o: ServerFuzzOptions): Promise<FuzzResult> {
         r.run.path = path;
         r.conversation.path = path;
       },
+      peer: { side: 'server', provider },
     },
     {
       seed: o.budget.seed,

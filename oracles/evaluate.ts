@@ -179,7 +179,12 @@ function gated(rule: Rule, ctx: Context): RuleRun | undefined {
   if (gate) return ruleRun(rule, [gate]);
   if (!rule.check)
     return ruleRun(rule, [
-      { status: 'not-applicable', detail: 'The rule is decided by live conversations, not by a transcript.' },
+      rule.across
+        ? {
+            status: 'not-applicable',
+            detail: 'The rule is decided across the connections of a run (oracles/across.ts), not by one transcript.',
+          }
+        : { status: 'not-applicable', detail: 'The rule is decided by live conversations, not by a transcript.' },
     ]);
   return undefined;
 }

@@ -102,9 +102,14 @@ async function fuzzFaulty(
  */
 const ECHOING: readonly Fault[] = ['ignore-key-update-request'];
 
-/** The faults that exist in servers (a client-only fault, spec/faulty-clients.spec.ts, has no server to be found in). */
-type ServerFault = Exclude<Fault, 'accept-tls12-from-t13-only'>;
-const ALL_SERVER_FAULTS = FAULT_IDS.filter((f): f is ServerFault => FAULTS[f].sides.includes('server'));
+/**
+ * The faults that exist in servers (a client-only fault, spec/faulty-clients.spec.ts, has no server to be found in)
+ * and show in a conversation (reuse-server-randomness shows only across conversations: its own test below).
+ */
+type ServerFault = Exclude<Fault, 'accept-tls12-from-t13-only' | 'reuse-server-randomness'>;
+const ALL_SERVER_FAULTS = FAULT_IDS.filter(
+  (f): f is ServerFault => FAULTS[f].sides.includes('server') && f !== 'reuse-server-randomness',
+);
 
 /** The rules of a fault in either version. */
 const rulesOf = (f: Fault): string[] => [...faultRules(f, '1.2'), ...faultRules(f, '1.3')];
@@ -503,5 +508,28 @@ describe('the fuzzer finds every server-side fault of the faulty target', () => 
     expect(r.skipped).toEqual([]);
     expect(r.results.filter((x) => x.run.verdict !== 'conforming').map((x) => ladderText(x.run).join('\n'))).toEqual([]);
     expect(r.failures).toEqual([]);
+    // across the conversations: the healthy server draws every random and ephemeral key anew
+    expect(r.across.map((v) => `${v.rule} ${v.status}`)).toEqual(['hello.random-fresh pass', 'kex.ephemeral-fresh pass']);
+  }, 60_000);
+
+  // no conversation of its own shows it: the run-level rules (oracles/across.ts) find it across the conversations,
+  // naming the party, the field and both conversations; the run fails (cli/fuzz.ts fuzzOk)
+  it('reuse-server-randomness: found across conversations at the default strictness, naming both conversations', async () => {
+    const { r, errors } = await fuzzFaulty(['reuse-server-randomness'], { budget: { runs: 6, maxShrinkRuns: 0 } });
+    expect(errors).toEqual([]);
+    expect(r.failures).toEqual([]);
+    const bad = r.across.filter((v) => v.status === 'violation');
+    const rules = new Set(rulesOf('reuse-server-randomness'));
+    expect([...new Set(bad.map((v) => v.rule))].sort()).toEqual([...rules].sort());
+    const random = bad.find((v) => v.rule === 'hello.random-fresh')!;
+    expect(random.detail).toMatch(
+      /^The server sent the same ServerHello\.random value in conversation \d+ \(.+\) as in conversation \d+ /,
+    );
+    expect(random.connections).toHaveLength(2);
+    expect(random.connections![0]).not.toBe(random.connections![1]);
+    expect(bad.find((v) => v.rule === 'kex.ephemeral-fresh')!.detail).toMatch(
+      /^The server sent the same (ServerKeyExchange|ServerHello key_share) value/,
+    );
+    expect(random.message).toBeGreaterThan(0);
   }, 60_000);
 });
