@@ -8,7 +8,7 @@ import type { ClientConfig, ServerConfig } from '../engine/config';
 import { drawnOnce } from '../engine/faults';
 import { SERVER_NAME, type TestPki, testPki } from '../engine/fixtures';
 import { runInMemory } from '../engine/memory';
-import { CipherSuite12 as CS12, CipherSuite13 as CS13 } from '../engine/suites';
+import { CipherSuite12 as CS12, CipherSuite13 as CS13, CipherSuiteDhe12 } from '../engine/suites';
 import { NamedGroup } from '../wire/registry';
 import { type TlsVersion, VERSION_CODE } from '../wire/vocabulary';
 import { RunEvidence, acrossRules } from './across';
@@ -107,6 +107,29 @@ describe('rules decided across the connections of a run', () => {
       /^The server sent the same ServerHello key_share value in connection 2 as in connection 0 \(ServerKeyExchange\)/,
     );
     expect(bad.every((v) => v.message !== undefined)).toBe(true);
+  });
+
+  it('reuse-server-randomness with TLS 1.2 DHE: the ServerKeyExchange dh_Ys comes back (test-dhe-key-share-random)', async () => {
+    const drawn = drawnOnce();
+    const dhe = (v: TlsVersion) =>
+      client(v, { cipherSuites: [CipherSuiteDhe12.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256], groups: [NamedGroup.ffdhe2048] });
+    const e = new RunEvidence({ parties: ['server'] });
+    for (const n of [0, 1]) {
+      const r = await runInMemory(
+        dhe('1.2'),
+        server('1.2', {
+          faults: ['reuse-server-randomness'],
+          drawnOnce: drawn,
+          cipherSuites: [CipherSuiteDhe12.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256],
+        }),
+      );
+      expect(r.clientOutcome.kind).toBe('connected');
+      e.addTranscript(`connection ${n}`, r.transcript, { provider: p });
+    }
+    expect(e.verdicts().map((v) => `${v.rule} ${v.status} ${v.detail.split(':')[0]}`)).toEqual([
+      'hello.random-fresh violation The server sent the same ServerHello.random value in connection 1 as in connection 0 (ServerHello.random)',
+      'kex.ephemeral-fresh violation The server sent the same ServerKeyExchange dh_Ys value in connection 1 as in connection 0 (ServerKeyExchange dh_Ys)',
+    ]);
   });
 
   it('judges only the parties asked for: a client random fixed by the run is not the server target’s finding', async () => {

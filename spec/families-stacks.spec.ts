@@ -422,6 +422,15 @@ describe('the families against real servers (strictness exact, every name once)'
       name,
       unseen: [],
     });
+    // across the run's conversations (oracles/across.ts): the server's random and ephemeral (EC)DHE values are fresh in
+    // each (tlsfuzzer's test-serverhello-random, test-tls13-serverhello-random, test-dhe/ecdhe-key-share-random)
+    expect({
+      name,
+      across: r.across.map((v) => `${v.rule} ${v.status}${v.status === 'violation' ? `: ${v.detail}` : ''}`),
+    }).toEqual({
+      name,
+      across: ['hello.random-fresh pass', 'kex.ephemeral-fresh pass'],
+    });
   });
 });
 

@@ -161,6 +161,8 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
     );
     expect(findings(r.results)).toEqual([]);
     expect(r.failures).toEqual([]);
+    // across the conversations (oracles/across.ts): the engine's server random and ephemeral keys are never sent twice
+    expect(r.across.map((v) => `${v.rule} ${v.status}`)).toEqual(['hello.random-fresh pass', 'kex.ephemeral-fresh pass']);
     const answered = Object.fromEntries(
       r.results
         .filter((x) => x.conversation.kind === 'mutant')
@@ -603,6 +605,8 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
       skipped: [],
     });
     expect(findings(r.results)).toEqual([]);
+    // across the conversations: the engine client's random and key shares are fresh in each
+    expect(r.across.map((v) => `${v.rule} ${v.status}`)).toEqual(['hello.random-fresh pass', 'kex.ephemeral-fresh pass']);
     if (version === '1.3') {
       const answered = Object.fromEntries(
         r.results
