@@ -723,11 +723,18 @@ export abstract class Endpoint {
     );
   }
 
-  /** Send application data (after the handshake; also when half-open). */
-  async sendApplicationData(data: Uint8Array): Promise<WireRecord[]> {
+  /**
+   * Send application data (after the handshake; also when half-open). `padding` (TLS 1.3): the data goes out as one
+   * record with that many zero bytes of padding after its inner content type (RFC 8446 §5.4), whatever its size.
+   */
+  async sendApplicationData(data: Uint8Array, opts: { padding?: number } = {}): Promise<WireRecord[]> {
     if ((!this.connected && !this.halfOpen) || this.closeSent)
       throw new Error(`cannot send application data in state ${this.state}${this.closeSent ? ' after close_notify' : ''}`);
-    await this.sendMessage('application_data', 'application_data', data);
+    if (opts.padding === undefined) await this.sendMessage('application_data', 'application_data', data);
+    else {
+      if (this.version !== TLS13) throw new Error('record padding is TLS 1.3 only (RFC 8446 §5.4)');
+      await this.writeRecord({ contentType: KIND_TYPE.application_data, fragment: data, padding: opts.padding }, false);
+    }
     return this.flush().send;
   }
 

@@ -20,6 +20,8 @@ import type { ClientConfig } from '../engine/config';
 import type { EngineHooks } from '../engine/hooks';
 import { type ClientSessionStore, newClientSessionStore } from '../engine/session';
 import { SocketReader } from '../engine/socket';
+import type { TlsServer } from '../engine/server';
+import type { WireRecord } from '../engine/types';
 import type { ConversationRun } from '../oracles/live';
 import type { Verdict } from '../oracles/rule';
 import { newCertCache, type ParsedCertCache } from '../pki/parse';
@@ -40,7 +42,17 @@ import {
   specText,
 } from './families';
 import { DeathGate, targetHealth } from './health';
-import { disabledRules, failsRun, firingHooks, judgeConversation, judgeRun, type ProfileStatus, profileStatusOf } from './judge';
+import {
+  type AppRecord,
+  appRecordData,
+  disabledRules,
+  failsRun,
+  firingHooks,
+  judgeConversation,
+  judgeRun,
+  type ProfileStatus,
+  profileStatusOf,
+} from './judge';
 import { describeEnd } from './live';
 import { suiteName } from './names';
 import type { InvalidFrom, Observation } from './observe';
@@ -147,6 +159,19 @@ function sendsCertificate(conv: Conversation): boolean {
  * mutant's completed handshake is decided by the target's Finished when our invalid input was within the flight
  * it answered (TLS 1.2: always, but for a record after our Finished), else by its answer to our last flight and data.
  */
+/** `afterHandshake` of the lengths family: one application data record per entry (fuzz/judge.ts appRecordData). */
+function appRecordsOf(records: readonly AppRecord[]): (e: TlsClient | TlsServer) => Promise<WireRecord[]> {
+  return async (e) => {
+    const out: WireRecord[] = [];
+    for (const [i, data] of appRecordData(records).entries()) {
+      if (e.terminal) break;
+      const padding = records[i]!.padding;
+      out.push(...(await e.sendApplicationData(data, padding !== undefined ? { padding } : {})));
+    }
+    return out;
+  };
+}
+
 function policyOf(conv: Conversation, timing: Timing, firedAt: () => number | undefined): ExchangePolicy {
   const base = {
     answerMs: timing.answerMs,
@@ -155,10 +180,11 @@ function policyOf(conv: Conversation, timing: Timing, firedAt: () => number | un
     appData: APP_DATA,
     ...(conv.renegotiate ? { renegotiate: true } : {}),
     ...(conv.keyUpdates ? { afterHandshake: keyUpdatesOf(conv.keyUpdates) } : {}),
+    ...(conv.appRecords ? { afterHandshake: appRecordsOf(conv.appRecords) } : {}),
   };
   // our KeyUpdates go out with our data once the server's tickets are in (or after quietMs of silence): the server owes
   // nothing but must go on reading, and its answer to our data shows it still reads us under the keys they moved to
-  if (conv.expect.kind === 'complete' && conv.keyUpdates) return { ...base, afterConnect: 'probe' };
+  if (conv.expect.kind === 'complete' && (conv.keyUpdates || conv.appRecords)) return { ...base, afterConnect: 'probe' };
   if (conv.expect.kind === 'complete')
     return { ...base, afterConnect: conv.version === '1.3' && sendsCertificate(conv) ? 'listen' : 'stop' };
   const silenceOk = conv.expect.silenceOk === true;
@@ -303,6 +329,7 @@ export async function runConversation(
       from,
       end: run.end,
       ...(conv.renegotiate ? { renegotiated: client.renegotiations > 0 } : {}),
+      received: concatBytes(run.received),
     },
     o.profile.strictness,
   );

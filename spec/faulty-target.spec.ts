@@ -44,7 +44,7 @@ import { LOOPBACK } from '../testing/launch';
 import { EARLIER_MUTATIONS } from './support/families';
 
 const SEED = 1;
-const RUNS = 59;
+const RUNS = 62;
 
 let pki: TestPki;
 beforeAll(async () => {
@@ -374,7 +374,9 @@ describe('the fuzzer finds every server-side fault of the faulty target', () => 
                   ? (e.op ?? `keyupdate ${(e.updates ?? []).join(',')}`)
                   : e.kind === 'resume'
                     ? (e.op ?? `resume ${e.version} valid`)
-                    : `valid ${e.version} suite#${e.cfg.suite}${e.key ? ` key=${e.key}` : ''}${e.sigs13 ? ` sigs13=${e.sigs13}` : ''}`,
+                    : e.kind === 'lengths'
+                      ? `lengths ${e.version} ${e.lengths.join(',')}${e.padded ? ' padded' : ''}`
+                      : `valid ${e.version} suite#${e.cfg.suite}${e.key ? ` key=${e.key}` : ''}${e.sigs13 ? ` sigs13=${e.sigs13}` : ''}`,
     );
     expect(names.length).toBeLessThanOrEqual(RUNS);
     expect(new Set(names).size).toBe(names.length);

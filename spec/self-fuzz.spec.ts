@@ -157,10 +157,19 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
     expect(r.profile.suites['1.3'].length).toBeGreaterThan(0);
     expect(new Set(r.results.map((x) => x.conversation.version))).toEqual(new Set(['1.2', '1.3']));
     expect(new Set(r.results.map((x) => x.conversation.kind))).toEqual(
-      new Set(['valid', 'mutant', 'state', 'cert', 'reneg', 'keyupdate']),
+      new Set(['valid', 'mutant', 'state', 'cert', 'reneg', 'keyupdate', 'lengths']),
     );
     expect(findings(r.results)).toEqual([]);
     expect(r.failures).toEqual([]);
+    // the lengths family (test-lengths, test-tls13-lengths): the echo server gave every record back intact
+    const lengths = r.results.filter((x) => x.conversation.kind === 'lengths');
+    expect(lengths.map((x) => `${x.conversation.version} ${x.run.verdict}`).sort()).toEqual([
+      '1.2 conforming',
+      '1.3 conforming',
+      '1.3 conforming',
+    ]);
+    for (const x of lengths)
+      expect(x.run.detail).toMatch(/the peer echoed \d+ of the \d+ bytes of our application data records of .* intact/);
     // across the conversations (oracles/across.ts): the engine's server random and ephemeral keys are never sent twice
     expect(r.across.map((v) => `${v.rule} ${v.status}`)).toEqual(['hello.random-fresh pass', 'kex.ephemeral-fresh pass']);
     const answered = Object.fromEntries(
