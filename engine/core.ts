@@ -917,6 +917,9 @@ export abstract class Endpoint {
       type = r.type;
       content = r.content;
       this.checkRecordLimit(fragment.length, content.length);
+      // record-limit-off-by-one: the limit taken as exclusive, so a record of exactly 2^14 bytes is refused
+      if (content.length >= MAX_PLAINTEXT && this.faulty('record-limit-off-by-one'))
+        throw failure('record_overflow', `protected record of ${content.length} bytes (the fault's limit: under 2^14)`);
     } else if (content.length > MAX_PLAINTEXT) {
       throw failure('record_overflow', `plaintext record of ${content.length} bytes`);
     }

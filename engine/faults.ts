@@ -37,6 +37,7 @@ export const FAULT_IDS = [
   'accept-etm-downgrade',
   'resume-unoffered-suite',
   'reuse-server-randomness',
+  'record-limit-off-by-one',
 ] as const;
 
 export type Fault = (typeof FAULT_IDS)[number];
@@ -137,6 +138,10 @@ export const FAULTS: Readonly<Record<Fault, FaultInfo>> = {
   },
   'reuse-server-randomness': {
     id: 'reuse-server-randomness',
+    sides: ['server'],
+  },
+  'record-limit-off-by-one': {
+    id: 'record-limit-off-by-one',
     sides: ['server'],
   },
 };

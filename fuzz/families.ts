@@ -946,6 +946,20 @@ export function lengthRecords(spec: Extract<ConvSpec, { kind: 'lengths' }>): App
   );
 }
 
+/** The lengths family's conversations for a seed and the versions a target does (TLS 1.2 first). */
+export function lengthsCoverage(seed: number, versions: readonly TlsVersion[]): Extract<ConvSpec, { kind: 'lengths' }>[] {
+  const padded = { kind: 'lengths' as const, version: '1.3' as const, lengths: [...PADDED_LENGTHS], padded: true as const };
+  return [
+    ...versions.map((version, i) => ({
+      kind: 'lengths' as const,
+      version,
+      lengths: [...BOUNDARY_LENGTHS, ...drawnLengths(seed, i, DRAWN_LENGTHS)],
+      cfg: { ...CFG0 },
+    })),
+    ...(versions.includes('1.3') ? [{ ...padded, cfg: { ...CFG0 } }] : []),
+  ];
+}
+
 /**
  * Record lengths (RFC 5246 §6.2.1, RFC 8446 §5.1, §5.4; tlsfuzzer's test-lengths, test-tls13-lengths,
  * test-cve-2016-7054): once the handshake is done our client sends application data records of the boundary lengths
@@ -958,25 +972,7 @@ export function lengthRecords(spec: Extract<ConvSpec, { kind: 'lengths' }>): App
 const lengths: Family<Extract<ConvSpec, { kind: 'lengths' }>> = {
   kind: 'lengths',
   members: () => [],
-  coverage: (ctx) => [
-    ...versionsOf(ctx.target).map((version, i) => ({
-      kind: 'lengths' as const,
-      version,
-      lengths: [...BOUNDARY_LENGTHS, ...drawnLengths(ctx.o.budget.seed, i, DRAWN_LENGTHS)],
-      cfg: { ...CFG0 },
-    })),
-    ...(ctx.target.suites['1.3'].length
-      ? [
-          {
-            kind: 'lengths' as const,
-            version: '1.3' as const,
-            lengths: [...PADDED_LENGTHS],
-            padded: true as const,
-            cfg: { ...CFG0 },
-          },
-        ]
-      : []),
-  ],
+  coverage: (ctx) => lengthsCoverage(ctx.o.budget.seed, versionsOf(ctx.target)),
   arms: () => [],
   text: (spec) => `lengths ${spec.version} ${spec.lengths.join(',')}${spec.padded ? ' padded' : ''}`,
   build: async (spec, ctx, path) => {

@@ -30,7 +30,7 @@ import { DEFAULT_SCHEMES } from '../engine/config';
 import { FAULT_IDS, type Fault, FAULTS } from '../engine/faults';
 import { type TestPki, testPki } from '../engine/fixtures';
 import type { FailureReport } from '../fuzz/core';
-import { CFG0, type ConvSpec, coverageExamples } from '../fuzz/families';
+import { CFG0, type ConvSpec, coverageExamples, lengthsCoverage } from '../fuzz/families';
 import { DEFAULT_STRICTNESS, ladderText } from '../fuzz/judge';
 import type { ServerFuzzOptions } from '../fuzz/options';
 import { type ConversationResult, type FuzzResult, fuzzTarget, planContext } from '../fuzz/target';
@@ -118,7 +118,7 @@ const rulesOf = (f: Fault): string[] => [...faultRules(f, '1.2'), ...faultRules(
  * Each fault: the verdict of its findings, and one concrete minimal counterexample that must be among the shrunk
  * ones (the coverage-first runs try every name at the simplest configuration, so with this seed it is found as such).
  */
-type Verdict = 'accepted-invalid' | 'flagged' | 'no-alert' | 'target-crashed';
+type Verdict = 'accepted-invalid' | 'flagged' | 'no-alert' | 'target-crashed' | 'wrong-alert';
 const mutants = (...ops: string[]): ConvSpec[] => ops.map((op) => ({ kind: 'mutant', op, cfg: CFG0 }));
 const certs = (...faults: string[]): ConvSpec[] =>
   faults.flatMap((fault) => (['1.2', '1.3'] as const).map((version) => ({ kind: 'cert' as const, fault, version, cfg: CFG0 })));
@@ -277,6 +277,13 @@ const EXPECTED: Record<ServerFault, { verdict: Verdict; rule: string; shrunk: Co
     verdict: 'flagged',
     rule: 't12.neg.suite-offered',
     shrunk: { kind: 'resume', version: '1.2', op: 't12-resume-without-session-suite', cfg: CFG0 },
+  },
+  // the lengths family's 2^14-byte records (no shorter conversation has one: not shrunk further), in either version
+  'record-limit-off-by-one': {
+    verdict: 'wrong-alert',
+    rule: 'rec.appdata-up-to-limit',
+    shrunk: lengthsCoverage(SEED, ['1.2', '1.3'])[0]!,
+    or: lengthsCoverage(SEED, ['1.2', '1.3']).slice(1),
   },
   // any TLS 1.3 conversation where the server aborts after its Finished shows it
   'alert-handshake-keys': {

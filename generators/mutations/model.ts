@@ -295,8 +295,9 @@ export interface EngineFault extends Common {
   fault: Fault;
   /**
    * The fatal alert the healthy engine sends for what the fault lets through (one of the reaction's alerts). Absent:
-   * the fault shows only across connections (every rule of it is decided across a run, rule.ts `across`), so within
-   * one connection there is nothing for the peer to refuse.
+   * the healthy engine sends none: the fault shows only across connections (every rule of it is decided across a run,
+   * rule.ts `across`), or it refuses valid input (every rule of it expects the connection to go on, `live.expects`
+   * complete).
    */
   healthyAlert?: AlertName;
 }
@@ -500,7 +501,8 @@ export function checkMutation(m: Mutation): string[] {
     if (m.name !== m.fault) out.push(`an engine fault is named after its fault id ${m.fault}`);
     if (!FAULT_IDS.includes(m.fault)) out.push(`unknown engine fault ${m.fault}`);
     if (m.healthyAlert === undefined) {
-      if (m.rules.some((r) => !ruleById(r).across)) out.push('a fault without a healthy alert shows only across connections');
+      if (m.rules.some((r) => !ruleById(r).across && ruleById(r).live?.expects !== 'complete'))
+        out.push('a fault without a healthy alert shows only across connections, or refuses valid input');
     } else if (!(m.healthyAlert in AlertDescription)) out.push(`unknown alert ${m.healthyAlert}`);
     else
       for (const v of m.versions)

@@ -195,4 +195,12 @@ export const ENGINE_FAULT_MUTATIONS: readonly EngineFault[] = [
     ['hello.random-fresh', 'kex.ephemeral-fresh'],
     undefined,
   ),
+  // no alert: the healthy engine takes the record (rec.appdata-up-to-limit expects the connection to go on)
+  fault(
+    'record-limit-off-by-one',
+    'a protected record of exactly 2^14 bytes of plaintext (the largest allowed, RFC 5246 §6.2.1, RFC 8446 §5.1) is refused with record_overflow: the limit taken as exclusive (CVE-2016-7054 class of record-size bugs)',
+    ['1.2', '1.3'],
+    ['rec.appdata-up-to-limit'],
+    undefined,
+  ),
 ];
