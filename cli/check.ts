@@ -117,6 +117,8 @@ export type Render = 'json' | 'text' | 'objects';
 
 export interface CheckedConnection {
   summary: VerdictCounts;
+  /** Where the connection came from (`file.json`, `capture.pcap#3`), as its output names it. */
+  source?: string;
   json?: string;
   text?: string;
   output?: ConnectionOutput;
@@ -124,9 +126,10 @@ export interface CheckedConnection {
 }
 
 export function renderChecked(output: ConnectionOutput, verdicts: Verdict[], render: Render): CheckedConnection {
-  if (render === 'json') return { summary: output.summary, json: indentedJson(output) };
-  if (render === 'text') return { summary: output.summary, text: connectionLines(output).join('\n') };
-  return { summary: output.summary, output, verdicts };
+  const source = output.source !== undefined ? { source: output.source } : {};
+  if (render === 'json') return { summary: output.summary, json: indentedJson(output), ...source };
+  if (render === 'text') return { summary: output.summary, text: connectionLines(output).join('\n'), ...source };
+  return { summary: output.summary, output, verdicts, ...source };
 }
 
 /**
@@ -531,10 +534,11 @@ export function comparedAcross(verdicts: readonly Verdict[]): boolean {
  * How `tlsprop check` names a connection in a run-level verdict: its source (a capture's `file#N`, a transcript file)
  * and the frame of its first message when a capture gave one.
  */
-export function connectionLabel(t: Transcript, n: number): string {
+export function connectionLabel(t: Transcript, n: number, source?: string): string {
   const p = t.provenance;
   const where =
-    p.kind === 'capture' ? `${p.file}#${p.connection + 1}` : p.kind === 'manual' && p.file ? p.file : `connection ${n + 1}`;
+    source ??
+    (p.kind === 'capture' ? `${p.file}#${p.connection + 1}` : p.kind === 'manual' && p.file ? p.file : `connection ${n + 1}`);
   const frame = t.messages[0]?.frame;
   return frame !== undefined ? `${where} (frame ${frame})` : where;
 }
@@ -649,8 +653,8 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
   const evidence = new RunEvidence();
   const provider = opts.provider ?? nodeProvider();
   let n = 0;
-  const across = (t: Transcript): void => {
-    evidence.addTranscript(connectionLabel(t, n++), t, { provider });
+  const across = (t: Transcript, source?: string): void => {
+    evidence.addTranscript(connectionLabel(t, n++, source), t, { provider });
   };
   const failed = (v: readonly Verdict[]): boolean => w.summary.violation > 0 || v.some((x) => x.status === 'violation');
   const reportDir = option(p, 'report');
@@ -661,7 +665,7 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
     const report = new CheckReport('check', args, p.positional);
     await checkFiles(p.positional, opts, (c, verdicts, t) => {
       report.add(c, verdicts, t);
-      across(t);
+      across(t, c.source);
       w.connection(renderChecked(c, verdicts, json ? 'json' : 'text'));
     });
     const v = evidence.verdicts();
@@ -671,7 +675,7 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
     return failed(v) ? 1 : 0;
   }
   await checkFilesRendered(p.positional, opts, json ? 'json' : 'text', (c, t) => {
-    across(t);
+    across(t, c.source);
     w.connection(c);
   });
   const v = evidence.verdicts();
