@@ -1018,17 +1018,13 @@ const ARMS_ORDER: readonly FamilyName[] = [
   'lengths',
 ];
 /** The families' turns in the coverage-first conversations. */
-const COVERAGE_TURNS: readonly FamilyName[] = [
-  'mutant',
-  'state',
-  'cert',
-  'valid',
-  'reneg',
-  'early',
-  'keyupdate',
-  'resume',
-  'lengths',
-];
+const COVERAGE_TURNS: readonly FamilyName[] = ['mutant', 'state', 'cert', 'valid', 'reneg', 'early', 'keyupdate', 'resume'];
+/**
+ * Families whose coverage conversations come after every other's, in this order, not taking turns: the lengths
+ * family's carry the largest records and test no name, so a run shorter than the names spends its conversations on
+ * names first (and the paths of the conversations before them are what they were without them).
+ */
+const COVERAGE_LAST: readonly FamilyName[] = ['lengths'];
 
 /** A family's view that does not depend on its spec type (members, coverage and arms as plain specs). */
 interface AnyFamily {
@@ -1138,10 +1134,13 @@ export function conversationArb(ctx: PlanContext): fc.Arbitrary<ConvSpec> {
 export function coverageExamples(ctx: PlanContext): ConvSpec[] {
   if (ctx.o.budget.coverFirst === false) return [];
   const members = running(ctx);
-  return coverageOrder(
-    COVERAGE_TURNS.map((k) => family(k).coverage(ctx, members.get(k) ?? [])),
-    ctx.o.budget.seed,
-  );
+  return [
+    ...coverageOrder(
+      COVERAGE_TURNS.map((k) => family(k).coverage(ctx, members.get(k) ?? [])),
+      ctx.o.budget.seed,
+    ),
+    ...COVERAGE_LAST.flatMap((k) => family(k).coverage(ctx, members.get(k) ?? [])),
+  ];
 }
 
 /** Turn a generated spec into a conversation (deterministic). */
