@@ -727,5 +727,8 @@ describe('the lengths family: valid application data records after the handshake
     expect(judge([{ dir: S, type: 'alert', epoch: 'application', alert: [1, 0] }], closedAfterSession).verdict).toBe(
       'conforming',
     );
+    // a reset is a reset (as for any valid conversation), under the same rule
+    const reset = judge([], { kind: 'reset', error: 'ECONNRESET', outcome: { kind: 'closed', session: SESSION } });
+    expect({ verdict: reset.verdict, rule: reset.rule }).toEqual({ verdict: 'reset', rule: 'rec.appdata-up-to-limit' });
   });
 });

@@ -517,9 +517,10 @@ function afterRecords(
   // a close_notify is an orderly closure either side may send at any time (RFC 5246 §7.2.1, RFC 8446 §6.1: "Either
   // party MAY initiate a close of its write side of the connection by sending a "close_notify" alert"): no finding;
   // a bare close or reset after our valid records aborts the connection without any alert
+  // (a reset is a reset, as for any valid conversation; a close without any alert the wrong answer to valid input)
   if (obs.completed && !obs.closeNotify && (obs.end === 'closed' || obs.end === 'reset'))
     return {
-      verdict: 'wrong-alert',
+      verdict: obs.end === 'reset' ? 'reset' : 'wrong-alert',
       rule: 'rec.appdata-up-to-limit',
       detail: `the peer ${silentEnd(obs)} after ${named}, all valid (RFC 8446 §5.1, §5.4)`,
     };
