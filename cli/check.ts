@@ -20,6 +20,7 @@ import { KeyLogError, parseKeyLog } from '../crypto/keylog';
 import { nodeProvider } from '../crypto/provider';
 import { newCertCache } from '../pki/parse';
 import { isRuleId, ruleById } from '../oracles/catalogue';
+import { RunEvidence } from '../oracles/across';
 import { type CheckOptions, checkTranscript } from '../oracles/evaluate';
 import { type Notice, type Verdict, type VerdictCounts, emptyCounts } from '../oracles/rule';
 import type { Transcript } from '../transcript/model';
@@ -116,6 +117,8 @@ export type Render = 'json' | 'text' | 'objects';
 
 export interface CheckedConnection {
   summary: VerdictCounts;
+  /** Where the connection came from (`file.json`, `capture.pcap#3`), as its output names it. */
+  source?: string;
   json?: string;
   text?: string;
   output?: ConnectionOutput;
@@ -123,9 +126,10 @@ export interface CheckedConnection {
 }
 
 export function renderChecked(output: ConnectionOutput, verdicts: Verdict[], render: Render): CheckedConnection {
-  if (render === 'json') return { summary: output.summary, json: indentedJson(output) };
-  if (render === 'text') return { summary: output.summary, text: connectionLines(output).join('\n') };
-  return { summary: output.summary, output, verdicts };
+  const source = output.source !== undefined ? { source: output.source } : {};
+  if (render === 'json') return { summary: output.summary, json: indentedJson(output), ...source };
+  if (render === 'text') return { summary: output.summary, text: connectionLines(output).join('\n'), ...source };
+  return { summary: output.summary, output, verdicts, ...source };
 }
 
 /**
@@ -509,6 +513,37 @@ function totalLine(connections: number, s: VerdictCounts): string {
 }
 
 /**
+ * The run-level verdicts of a check (oracles/across.ts: rules whose evidence spans the connections of the inputs), in
+ * text: every violation with both connections, then one line per rule.
+ */
+export function acrossCheckLines(verdicts: readonly Verdict[]): string[] {
+  const lines = ['across connections:'];
+  for (const v of verdicts) {
+    const at = v.message !== undefined ? ` @${v.message}` : '';
+    lines.push(`  ${v.status.toUpperCase()} ${v.rule}${at}: ${v.detail}${strengthNote(v)}`);
+  }
+  return lines;
+}
+
+/** The run-level verdicts compared something (not every rule not-applicable): only then are they shown. */
+export function comparedAcross(verdicts: readonly Verdict[]): boolean {
+  return verdicts.some((v) => v.status !== 'not-applicable');
+}
+
+/**
+ * How `tlsprop check` names a connection in a run-level verdict: its source (a capture's `file#N`, a transcript file)
+ * and the frame of its first message when a capture gave one.
+ */
+export function connectionLabel(t: Transcript, n: number, source?: string): string {
+  const p = t.provenance;
+  const where =
+    source ??
+    (p.kind === 'capture' ? `${p.file}#${p.connection + 1}` : p.kind === 'manual' && p.file ? p.file : `connection ${n + 1}`);
+  const frame = t.messages[0]?.frame;
+  return frame !== undefined ? `${where} (frame ${frame})` : where;
+}
+
+/**
  * The `check` output written as it comes: `--json` is exactly
  * `JSON.stringify({ connections, summary }, null, 2)`, written one
  * connection at a time (each `io.out` call is a line or a connection object,
@@ -542,14 +577,22 @@ export class CheckWriter {
     this.pending = c.json!;
   }
 
-  end(): void {
+  /**
+   * `across`: the run-level verdicts (oracles/across.ts), after the connections (one call; JSON: `across`, before
+   * `summary`), when the inputs had anything to compare (two connections with values): a single connection's output
+   * is as before.
+   */
+  end(verdicts: readonly Verdict[] = []): void {
+    const across = comparedAcross(verdicts) ? verdicts : [];
     if (!this.json) {
+      if (across.length) this.io.out(acrossCheckLines(across).join('\n'));
       this.io.out(totalLine(this.count, this.total));
       return;
     }
     const summary = JSON.stringify(this.total, null, 2).replace(/\n/g, '\n  ');
-    if (this.pending === undefined) this.io.out(`{\n  "connections": [],\n  "summary": ${summary}\n}`);
-    else this.io.out(`${this.pending}\n  ],\n  "summary": ${summary}\n}`);
+    const runLevel = across.length ? `\n  "across": ${JSON.stringify(across, null, 2).replace(/\n/g, '\n  ')},` : '';
+    if (this.pending === undefined) this.io.out(`{\n  "connections": [],${runLevel}\n  "summary": ${summary}\n}`);
+    else this.io.out(`${this.pending}\n  ],${runLevel}\n  "summary": ${summary}\n}`);
   }
 }
 
@@ -606,6 +649,14 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
   }
   const json = p.flags.has('json');
   const w = new CheckWriter(io, json);
+  // the rules decided across the connections of the inputs (both parties: a capture shows both sides)
+  const evidence = new RunEvidence();
+  const provider = opts.provider ?? nodeProvider();
+  let n = 0;
+  const across = (t: Transcript, source?: string): void => {
+    evidence.addTranscript(connectionLabel(t, n++, source), t, { provider });
+  };
+  const failed = (v: readonly Verdict[]): boolean => w.summary.violation > 0 || v.some((x) => x.status === 'violation');
   const reportDir = option(p, 'report');
   if (reportDir !== undefined) {
     // --report: the checked objects are collected for the reports, and rendered here as they come
@@ -614,13 +665,20 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
     const report = new CheckReport('check', args, p.positional);
     await checkFiles(p.positional, opts, (c, verdicts, t) => {
       report.add(c, verdicts, t);
+      across(t, c.source);
       w.connection(renderChecked(c, verdicts, json ? 'json' : 'text'));
     });
-    w.end();
+    const v = evidence.verdicts();
+    if (comparedAcross(v)) report.addAcross(v);
+    w.end(v);
     io.err(`reports: ${report.write(reportDir).join(', ')}`);
-    return w.summary.violation > 0 ? 1 : 0;
+    return failed(v) ? 1 : 0;
   }
-  await checkFilesRendered(p.positional, opts, json ? 'json' : 'text', (c) => w.connection(c));
-  w.end();
-  return w.summary.violation > 0 ? 1 : 0;
+  await checkFilesRendered(p.positional, opts, json ? 'json' : 'text', (c, t) => {
+    across(t, c.source);
+    w.connection(c);
+  });
+  const v = evidence.verdicts();
+  w.end(v);
+  return failed(v) ? 1 : 0;
 }

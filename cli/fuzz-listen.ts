@@ -25,7 +25,7 @@ import type { Identity } from '../engine/config';
 import { testPki } from '../engine/fixtures';
 import { type ClientFuzzResult, fuzzClient } from '../fuzz/client';
 import { clientConversationNames } from '../fuzz/client-families';
-import { DEFAULT_RANDOM_RUNS } from '../fuzz/core';
+import { acrossFails, DEFAULT_RANDOM_RUNS } from '../fuzz/core';
 import { DEFAULT_STRICTNESS, failsRun, STRICTNESS } from '../fuzz/judge';
 import { DEFAULT_READ_TIMEOUT_MS } from '../fuzz/timing';
 import type { ClientFuzzOptions } from '../fuzz/options';
@@ -41,6 +41,7 @@ import {
   profileLines,
   profileOutcomeLists,
   readProfileFile,
+  acrossLines,
   findingLines,
   unexpectedPasses,
   verdictCounts,
@@ -57,7 +58,8 @@ export function clientFuzzOk(r: ClientFuzzResult): boolean {
     r.sanity.last &&
     r.results.length > 0 &&
     !r.results.some(failsRun) &&
-    unexpectedPasses(r.results).length === 0
+    unexpectedPasses(r.results).length === 0 &&
+    !r.across.some(acrossFails)
   );
 }
 
@@ -220,6 +222,7 @@ export async function fuzzListenCommand(args: string[], io: Io): Promise<number>
             path: f.original.run.path,
             ...(f.shrunk ? { shrunk: { path: f.shrunk.run.path, replay: `--seed ${seed} --path ${f.shrunk.run.path}` } } : {}),
           })),
+          across: r.across,
           skipped: r.skipped,
           disabled: r.disabled,
           profileOutcome: profileOutcomeLists(r.results),
@@ -234,6 +237,7 @@ export async function fuzzListenCommand(args: string[], io: Io): Promise<number>
   }
   for (const l of fuzzResultsTable(r.results)) io.out(l);
   for (const l of findingLines(r.failures)) io.out(l);
+  for (const l of acrossLines(r.across)) io.out(l);
   for (const l of profileLines(r.results, r.disabled)) io.out(l);
   io.out(
     `client start-up (spawn to connection, median): ${Math.round(r.startup.floorMs)} ms; a conversation (spawn to exit, median): ${Math.round(r.startup.conversationMs)} ms (${r.startup.floorMs > 0 ? (r.startup.conversationMs / r.startup.floorMs).toFixed(2) : '?'}x the start-up)`,

@@ -22,7 +22,7 @@ import { replayBase } from '../suite/run';
 import { writeFuzzReport } from './reporting';
 import { testPki } from '../engine/fixtures';
 import { derToPem } from '../pki/pem';
-import { DEFAULT_RANDOM_RUNS } from '../fuzz/core';
+import { acrossFails, DEFAULT_RANDOM_RUNS } from '../fuzz/core';
 import { conversationNames } from '../fuzz/families';
 import { DEFAULT_STRICTNESS, failsRun, STRICTNESS } from '../fuzz/judge';
 import type { ServerFuzzOptions } from '../fuzz/options';
@@ -41,6 +41,7 @@ import {
   profileOutcomeLists,
   readProfileFile,
   findingLines,
+  acrossLines,
   unexpectedPasses,
   verdictCounts,
 } from './fuzzshared';
@@ -51,7 +52,13 @@ export const FUZZ_USAGE =
   'fuzz --target HOST:PORT [--seed S] [--runs N (default: every applicable name once, then 20 random)] [--path P] [--operator NAME[,NAME]]... [--profile FILE.json] [--save DIR] [--strictness exact|alert-or-close|any-abort] [--cert C --key K] [--ca CA] [--cert-faults] [--write-ca FILE] [--servername N] [--psk IDENTITY:HEX] [--timeout MS] [--max-shrink N] [--allow-remote] [--json]';
 
 export function fuzzOk(r: FuzzResult): boolean {
-  return r.sanity.first && r.sanity.last && !r.results.some(failsRun) && unexpectedPasses(r.results).length === 0;
+  return (
+    r.sanity.first &&
+    r.sanity.last &&
+    !r.results.some(failsRun) &&
+    unexpectedPasses(r.results).length === 0 &&
+    !r.across.some(acrossFails)
+  );
 }
 
 /** `--operator a,b --operator c`, checked against the known names. */
@@ -241,6 +248,7 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
             targetViolations: x.targetViolations,
             ms: x.ms,
           })),
+          across: r.across,
           failures: r.failures.map((f) => ({
             path: f.original.run.path,
             name: f.original.run.name,
@@ -276,6 +284,7 @@ export async function fuzzCommand(args: string[], io: Io): Promise<number> {
   }
   for (const l of fuzzResultsTable(r.results)) io.out(l);
   for (const l of findingLines(r.failures)) io.out(l);
+  for (const l of acrossLines(r.across)) io.out(l);
   for (const l of profileLines(r.results, r.disabled)) io.out(l);
   const expected = r.results.filter((x) => x.profile?.status === 'expected-failure').length;
   const extra = [

@@ -5,11 +5,13 @@
  * line of `--save`.
  */
 import { readFileSync } from 'node:fs';
+import { acrossFails } from '../fuzz/core';
 import { ladderText, type ProfileStatus } from '../fuzz/judge';
 import { isRuleId, ruleById } from '../oracles/catalogue';
 import { type FuzzProfile, ProfileError, parseProfile } from '../fuzz/profile';
 import type { SavedFiles } from '../fuzz/save';
 import type { ConversationRun } from '../oracles/live';
+import type { Verdict } from '../oracles/rule';
 import { UsageError } from './args';
 
 /** The profile file of `--profile`, checked against the conversation names a run can have; a usage error when unreadable or invalid. */
@@ -64,6 +66,18 @@ export interface FindingGroup {
  * The findings of a run grouped by (verdict, rule): a heading with the count and what the rule says, then one
  * representative ladder (shrunk when it could be), with the options that replay it.
  */
+/** The run-level findings (rules decided across the conversations, oracles/across.ts): each names both conversations. */
+export function acrossLines(verdicts: readonly Verdict[]): string[] {
+  const bad = verdicts.filter(acrossFails);
+  if (!bad.length) return [];
+  const out = ['', `findings across conversations: ${bad.length}`];
+  for (const v of bad) {
+    const r = ruleById(v.rule);
+    out.push(`${v.status} ${v.rule} (${r.strength}; ${r.rfc.join(', ')}): ${v.detail}`);
+  }
+  return out;
+}
+
 export function findingLines(groups: readonly FindingGroup[]): string[] {
   const out: string[] = [];
   if (groups.length) out.push('', `findings: ${groups.length} distinct (verdict, rule)`);

@@ -14,7 +14,7 @@ import { ruleInfos } from '../reports/jest-reporter';
 import type { CoverageReport, MessageBytes, RunInput, TranscriptRun } from '../reports/model';
 import { readReportFile, renderReports } from '../reports/render';
 import { toolInfo } from '../reports/version';
-import { type Converted, messageBytes } from '../suite/convert';
+import { acrossRun, type Converted, messageBytes } from '../suite/convert';
 import { platform, withHints } from '../suite/run';
 import type { Transcript } from '../transcript/model';
 import type { ConnectionOutput } from './check';
@@ -195,6 +195,11 @@ export class CheckReport {
     };
     if (bytes.length) tr.bytes = bytes;
     this.transcripts.push(tr);
+  }
+
+  /** The run-level verdicts (oracles/across.ts), reported as the run's own entry beside the connections. */
+  addAcross(verdicts: readonly Verdict[]): void {
+    this.transcripts.push(...acrossRun(verdicts, { kind: 'manual' }));
   }
 
   write(dir: string): string[] {

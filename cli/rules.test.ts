@@ -19,6 +19,20 @@ interface Listed {
 }
 
 describe('tlsprop rules', () => {
+  it('says which rules are decided across the connections of a run (json: spans; text: the state)', async () => {
+    const json = capture();
+    expect(await main(['rules', '--json'], json)).toBe(0);
+    const listed: Array<{ id: string; spans?: string }> = JSON.parse(json.stdout.join('\n')).rules;
+    expect(listed.filter((r) => r.spans === 'connections').map((r) => r.id)).toEqual([
+      'hello.random-fresh',
+      'kex.ephemeral-fresh',
+    ]);
+    const text = capture();
+    expect(await main(['rules'], text)).toBe(0);
+    expect(text.stdout.find((l) => l.startsWith('hello.random-fresh '))).toMatch(/across the connections of a run$/);
+    expect(text.stdout.find((l) => l.startsWith('ecdh.independent-shares '))).not.toMatch(/across/);
+  });
+
   const before: { rules: Array<{ id: string; implemented: boolean }> } = JSON.parse(
     readFileSync(join(__dirname, '..', 'fixtures', 'rules', 'rules-main-before-13.json'), 'utf8'),
   );
@@ -85,6 +99,9 @@ describe('tlsprop rules', () => {
       't12.neg.ffdhe-no-known-group',
       // encrypt_then_mac answered only with a block cipher suite (RFC 7366 §3; issue #14, test-encrypt-then-mac)
       'ext.etm.block-cipher-only',
+      // freshness across the connections of a run (issue #14: test-serverhello-random, test-dhe-key-share-random, ...)
+      'hello.random-fresh',
+      'kex.ephemeral-fresh',
     ];
     expect(now.rules.map((r) => r.id).sort()).toEqual([...before.rules.map((r) => r.id), ...added].sort());
     const was = new Set(before.rules.filter((r) => r.implemented).map((r) => r.id));

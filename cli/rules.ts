@@ -54,7 +54,9 @@ export async function rulesCommand(p: Parsed, io: Io): Promise<number> {
     return 0;
   }
   for (const r of list) {
-    const state = r.implemented ? (r.extra ? 'implemented (not in catalogue)' : 'implemented') : `missing: ${r.reason}`;
+    const state = r.implemented
+      ? `${r.extra ? 'implemented (not in catalogue)' : 'implemented'}${r.spans ? ', across the connections of a run' : ''}`
+      : `missing: ${r.reason}`;
     io.out(`${r.id.padEnd(40)} ${r.group.padEnd(12)} ${r.versions.join('+').padEnd(7)} ${r.evidence.padEnd(9)} ${state}`);
   }
   const e = stats.byEvidence;

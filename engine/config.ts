@@ -10,7 +10,7 @@ import { CipherSuite12, CipherSuite13 } from './suites';
 import { NamedGroup, SignatureScheme } from '../wire/registry';
 import type { EngineHooks } from './hooks';
 import type { ClientSessionStore, ServerSessionCache } from './session';
-import type { Fault } from './faults';
+import type { DrawnOnce, Fault } from './faults';
 
 export type ClientAuthMode = 'none' | 'request' | 'require';
 
@@ -132,6 +132,11 @@ export interface CommonConfig {
    * the endpoint's side is refused at construction (FaultConfigError).
    */
   faults?: readonly Fault[];
+  /**
+   * TEST ONLY, with the fault `reuse-server-randomness`: the hello random and ephemeral key pairs the target's first
+   * connection drew, shared by its connections (engine/faults.ts DrawnOnce).
+   */
+  drawnOnce?: DrawnOnce;
 }
 
 export interface ClientConfig extends CommonConfig {

@@ -723,11 +723,18 @@ export abstract class Endpoint {
     );
   }
 
-  /** Send application data (after the handshake; also when half-open). */
-  async sendApplicationData(data: Uint8Array): Promise<WireRecord[]> {
+  /**
+   * Send application data (after the handshake; also when half-open). `padding` (TLS 1.3): the data goes out as one
+   * record with that many zero bytes of padding after its inner content type (RFC 8446 §5.4), whatever its size.
+   */
+  async sendApplicationData(data: Uint8Array, opts: { padding?: number } = {}): Promise<WireRecord[]> {
     if ((!this.connected && !this.halfOpen) || this.closeSent)
       throw new Error(`cannot send application data in state ${this.state}${this.closeSent ? ' after close_notify' : ''}`);
-    await this.sendMessage('application_data', 'application_data', data);
+    if (opts.padding === undefined) await this.sendMessage('application_data', 'application_data', data);
+    else {
+      if (this.version !== TLS13) throw new Error('record padding is TLS 1.3 only (RFC 8446 §5.4)');
+      await this.writeRecord({ contentType: KIND_TYPE.application_data, fragment: data, padding: opts.padding }, false);
+    }
     return this.flush().send;
   }
 
@@ -910,6 +917,9 @@ export abstract class Endpoint {
       type = r.type;
       content = r.content;
       this.checkRecordLimit(fragment.length, content.length);
+      // record-limit-off-by-one: the limit taken as exclusive, so a record of exactly 2^14 bytes is refused
+      if (content.length >= MAX_PLAINTEXT && this.faulty('record-limit-off-by-one'))
+        throw failure('record_overflow', `protected record of ${content.length} bytes (the fault's limit: under 2^14)`);
     } else if (content.length > MAX_PLAINTEXT) {
       throw failure('record_overflow', `plaintext record of ${content.length} bytes`);
     }
@@ -1169,7 +1179,10 @@ export abstract class Endpoint {
     const g: EcdhGroup | undefined = ecdhGroupOf(groupCode);
     if (!g) throw failure('internal_error', `group 0x${groupCode.toString(16)} not implemented`);
     const given = this.common.ephemeral?.find((k) => k.group === g && !this.ephemeralKeys.includes(k));
-    const kp = given ?? (await generateEcdhKeyPair(this.p, g));
+    // reuse-server-randomness: the key pair the target's first connection drew for the group, sent again
+    const drawn = this.faulty('reuse-server-randomness') ? this.common.drawnOnce : undefined;
+    const kp = given ?? drawn?.ecdh.find((k) => k.group === g) ?? (await generateEcdhKeyPair(this.p, g));
+    if (drawn && !drawn.ecdh.includes(kp)) drawn.ecdh.push(kp);
     this.ephemeralKeys.push(kp);
     this.keyHandshake.set(kp, this.handshakeIndex);
     return kp;
@@ -1265,7 +1278,9 @@ export abstract class Endpoint {
   /** An ephemeral finite-field DH key pair: a configured one when given, else fresh. */
   protected async dhKeyPair(group: FfdheGroup): Promise<DhKeyPair> {
     const given = this.common.ephemeralDh?.find((k) => k.group === group && !this.dhKeys.includes(k));
-    const kp = given ?? (await generateDhKeyPair(this.p, group));
+    const drawn = this.faulty('reuse-server-randomness') ? this.common.drawnOnce : undefined;
+    const kp = given ?? drawn?.dh.find((k) => k.group === group) ?? (await generateDhKeyPair(this.p, group));
+    if (drawn && !drawn.dh.includes(kp)) drawn.dh.push(kp);
     this.dhKeys.push(kp);
     this.keyHandshake.set(kp, this.handshakeIndex);
     return kp;

@@ -99,7 +99,7 @@ async function offAndOn(k: Case): Promise<{ off: MemoryRun; on: MemoryRun }> {
   const withFault = <T extends ClientConfig | ServerConfig>(cfg: T): T => ({ ...cfg, faults: [k.fault] });
   const on = await runInMemory(k.side === 'client' ? withFault(k.c) : k.c, k.side === 'server' ? withFault(k.s) : k.s, k.hooks());
   const healthy = k.side === 'client' ? off.clientOutcome : off.serverOutcome;
-  expect(alertOf(healthy)).toBe(AlertDescription[engineFault(k.fault).healthyAlert]);
+  expect(alertOf(healthy)).toBe(AlertDescription[engineFault(k.fault).healthyAlert!]);
   expect([on.clientOutcome.kind, on.serverOutcome.kind]).toEqual(['connected', 'connected']);
   // the oracles judge certificates at the time the faulty server validated them
   const rules = await violated(on, k.s.validationTime, k.s.clientAuth === 'require');
@@ -283,7 +283,7 @@ describe.each(VERSIONS.map((v) => [v]))('TLS %s faults', (v) => {
     const healthyServer = await runInMemory(c, s);
     expect(healthyServer.clientOutcome.kind).toBe('connected');
     const faultyServer = await runInMemory(c, { ...s, faults: ['accept-unoffered-suite'] });
-    expect(alertOf(faultyServer.clientOutcome)).toBe(AlertDescription[engineFault('accept-unoffered-suite').healthyAlert]);
+    expect(alertOf(faultyServer.clientOutcome)).toBe(AlertDescription[engineFault('accept-unoffered-suite').healthyAlert!]);
     expect(await violated(faultyServer)).toEqual(expect.arrayContaining([...faultRules('accept-unoffered-suite', v)]));
     const both = await runInMemory({ ...c, faults: ['accept-unoffered-suite'] }, { ...s, faults: ['accept-unoffered-suite'] });
     expect([both.clientOutcome.kind, both.serverOutcome.kind]).toEqual(['connected', 'connected']);
@@ -316,7 +316,7 @@ describe('ske-unoffered-scheme (TLS 1.2 server)', () => {
     const healthy = await runInMemory(c, server('1.2'));
     expect(healthy.clientOutcome.kind === 'connected' && healthy.clientOutcome.session.serverScheme).toBe(SS.rsa_pss_rsae_sha384);
     const faulty = await runInMemory(c, server('1.2', { faults: ['ske-unoffered-scheme'] }));
-    expect(alertOf(faulty.clientOutcome)).toBe(AlertDescription[engineFault('ske-unoffered-scheme').healthyAlert]);
+    expect(alertOf(faulty.clientOutcome)).toBe(AlertDescription[engineFault('ske-unoffered-scheme').healthyAlert!]);
     expect(await violated(faulty)).toEqual(expect.arrayContaining([...faultRules('ske-unoffered-scheme', '1.2')]));
   });
 
@@ -401,7 +401,7 @@ describe.each(VERSIONS.map((v) => [v]))('TLS %s faults of issue #14', (v) => {
     // trusting only the server's own leaf, the client's chain has no trust anchor
     const other = { ...mutual(v).s, trustAnchors: [pki.identity('server', 'rsa').chain[0]!] };
     const untrusted = await runInMemory(mutual(v).c, other);
-    expect(alertOf(untrusted.serverOutcome)).toBe(AlertDescription[engineFault('accept-any-client-cert').healthyAlert]);
+    expect(alertOf(untrusted.serverOutcome)).toBe(AlertDescription[engineFault('accept-any-client-cert').healthyAlert!]);
     const accepted = await runInMemory(mutual(v).c, { ...other, faults: ['accept-any-client-cert'] });
     expect(accepted.serverOutcome.kind).toBe('connected');
     // still asks for a certificate, and refuses a client without one
@@ -421,7 +421,7 @@ describe.each(VERSIONS.map((v) => [v]))('TLS %s faults of issue #14', (v) => {
     });
     const serverAlerts = (r: MemoryRun) => r.transcript.messages.filter((x) => x.dir === 'S->C' && x.type === 'alert');
     const healthy = await runInMemory(m.c, m.s, hooks());
-    expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription[engineFault('silent-close-bad-signature').healthyAlert]);
+    expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription[engineFault('silent-close-bad-signature').healthyAlert!]);
     expect(serverAlerts(healthy)).toHaveLength(1);
     const faulty = await runInMemory(m.c, { ...m.s, faults: ['silent-close-bad-signature'] }, hooks());
     // it stopped (terminal), and nothing went out
@@ -437,7 +437,7 @@ describe.each(VERSIONS.map((v) => [v]))('TLS %s faults of issue #14', (v) => {
         ? { client: onceOn('client_key_exchange', () => [Uint8Array.of(16, 0, 0, 66, 65, ...offCurve)]) }
         : { client: onceOn('client_hello', (raw) => [withShare(raw, 'client_hello', offCurve)]) };
     const healthy = await runInMemory(client(v), server(v), hooks());
-    expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription[engineFault('crash-on-invalid-key-share').healthyAlert]);
+    expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription[engineFault('crash-on-invalid-key-share').healthyAlert!]);
     await expect(runInMemory(client(v), server(v, { faults: ['crash-on-invalid-key-share'] }), hooks())).rejects.toThrow(
       FaultCrash,
     );
@@ -457,7 +457,7 @@ describe('alert-handshake-keys (TLS 1.3 server)', () => {
     const faulty = await runInMemory(m.c, { ...m.s, faults: ['alert-handshake-keys'] }, hooks());
     expect(alertOf(faulty.serverOutcome)).toBe(AlertDescription.decrypt_error);
     // the client cannot open it with the server's application keys
-    expect(alertOf(faulty.clientOutcome)).toBe(AlertDescription[engineFault('alert-handshake-keys').healthyAlert]);
+    expect(alertOf(faulty.clientOutcome)).toBe(AlertDescription[engineFault('alert-handshake-keys').healthyAlert!]);
     expect(await violated(faulty)).toContain('rec.t13.app-keys-after-finished');
   });
 });
@@ -504,7 +504,7 @@ describe('TLS 1.3 server faults of issue #14 (HelloRetryRequest, CCS)', () => {
       },
     });
     const healthy = await runInMemory(m.c, m.s, hooks());
-    expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription[engineFault('accept-ccs-after-finished').healthyAlert]);
+    expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription[engineFault('accept-ccs-after-finished').healthyAlert!]);
     const faulty = await runInMemory(m.c, { ...m.s, faults: ['accept-ccs-after-finished'] }, hooks());
     expect([faulty.clientOutcome.kind, faulty.serverOutcome.kind]).toEqual(['connected', 'connected']);
     expect(await violated(faulty)).toContain('rec.t13.ccs-compat');
@@ -543,7 +543,7 @@ describe.each(VERSIONS.map((v) => [v]))('null-suite-no-common (TLS %s server)', 
       cipherSuites: v === '1.2' ? [CS12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256] : [CS13.TLS_AES_128_GCM_SHA256],
     });
     const healthy = await runInMemory(c, s);
-    expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription[engineFault('null-suite-no-common').healthyAlert]);
+    expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription[engineFault('null-suite-no-common').healthyAlert!]);
     const faulty = await runInMemory(c, { ...s, faults: ['null-suite-no-common'] });
     const sh = faulty.transcript.messages.find((x) => x.dir === 'S->C' && x.type === 'server_hello');
     expect(sh?.raw && decodeHandshake(sh.raw, { version: 0x0303 }).message.body).toMatchObject({ cipherSuite: 0 });
@@ -577,7 +577,7 @@ describe('accept-tls12-from-t13-only (a client that offered only TLS 1.3)', () =
     const c = client('1.3');
     const s = server('1.2', { cipherSuites: [CS12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256] });
     const healthy = await runInMemory(c, s, hooks());
-    expect(alertOf(healthy.clientOutcome)).toBe(AlertDescription[engineFault('accept-tls12-from-t13-only').healthyAlert]);
+    expect(alertOf(healthy.clientOutcome)).toBe(AlertDescription[engineFault('accept-tls12-from-t13-only').healthyAlert!]);
     expect(healthy.transcript.messages.filter((x) => x.dir === 'C->S').map((x) => x.type)).toEqual(['client_hello', 'alert']);
     const faulty = await runInMemory({ ...c, faults: ['accept-tls12-from-t13-only'] }, s, hooks());
     // it keys TLS 1.2 and sends its second flight (our server's view of the ClientHello differs from the client's, so
@@ -611,7 +611,7 @@ describe('accept-renegotiation-without-ri (TLS 1.2 server)', () => {
     const s = server('1.2', { renegotiation: 'secure' });
     const noRi = { client: sendHello('client_hello', () => ({ ri: null })) };
     const healthy = await runInMemory(c, s, noRi, { renegotiations: ['client'] });
-    expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription[engineFault('accept-renegotiation-without-ri').healthyAlert]);
+    expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription[engineFault('accept-renegotiation-without-ri').healthyAlert!]);
     expect(healthy.server.renegotiations).toBe(0);
     const faulty = await runInMemory(c, { ...s, faults: ['accept-renegotiation-without-ri'] }, noRi, {
       renegotiations: ['client'],
@@ -640,7 +640,7 @@ describe('accept-etm-downgrade (TLS 1.2 server)', () => {
       },
     };
     const healthy = await runInMemory(c, s, { client: noEtm }, { renegotiations: ['client'] });
-    expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription[engineFault('accept-etm-downgrade').healthyAlert]);
+    expect(alertOf(healthy.serverOutcome)).toBe(AlertDescription[engineFault('accept-etm-downgrade').healthyAlert!]);
     expect(healthy.server.renegotiations).toBe(0);
     const faulty = await runInMemory(
       c,

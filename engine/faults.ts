@@ -10,6 +10,7 @@
  * The set is closed: a fault is a string literal id, so configurations and
  * CLI options are checked against FAULTS.
  */
+import type { DhKeyPair, EcdhKeyPair } from '../crypto';
 import type { Side } from './hooks';
 
 export const FAULT_IDS = [
@@ -35,6 +36,8 @@ export const FAULT_IDS = [
   'ignore-key-update-request',
   'accept-etm-downgrade',
   'resume-unoffered-suite',
+  'reuse-server-randomness',
+  'record-limit-off-by-one',
 ] as const;
 
 export type Fault = (typeof FAULT_IDS)[number];
@@ -133,6 +136,14 @@ export const FAULTS: Readonly<Record<Fault, FaultInfo>> = {
     id: 'resume-unoffered-suite',
     sides: ['server'],
   },
+  'reuse-server-randomness': {
+    id: 'reuse-server-randomness',
+    sides: ['server'],
+  },
+  'record-limit-off-by-one': {
+    id: 'record-limit-off-by-one',
+    sides: ['server'],
+  },
 };
 
 /**
@@ -181,4 +192,19 @@ export function faultSet(faults: readonly string[] | undefined, side: Side): Rea
     set.add(f);
   }
   return set;
+}
+
+/**
+ * What the first connection of a faulty target with `reuse-server-randomness` drew: its hello random and its ephemeral
+ * key pairs, which every later connection of that target sends again. One per target (engine/serve.ts
+ * startFaultyServer makes it, ServerConfig.drawnOnce carries it): no global state.
+ */
+export interface DrawnOnce {
+  random?: Uint8Array;
+  ecdh: EcdhKeyPair[];
+  dh: DhKeyPair[];
+}
+
+export function drawnOnce(): DrawnOnce {
+  return { ecdh: [], dh: [] };
 }

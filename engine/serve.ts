@@ -20,7 +20,7 @@ import { concatBytes } from '../wire/hex';
 import { type AlertName, alertDescriptions, cipherSuites, nameOf, namedGroups, type NamedGroupName } from '../wire/registry';
 import { type TlsVersion, versionOfCode } from '../wire/vocabulary';
 import type { ClientAuthMode, Identity, ServerConfig } from './config';
-import { type Fault, FaultCrash } from './faults';
+import { type Fault, FaultCrash, drawnOnce } from './faults';
 import { TlsServer } from './server';
 import { type SocketEnd, type SocketRun, SocketReader } from './socket';
 import type { Outcome, WireRecord } from './types';
@@ -398,6 +398,8 @@ export interface FaultyServerOptions {
  */
 export function startFaultyServer(o: FaultyServerOptions): Promise<Serving> {
   const config: ServerConfig = { provider: nodeProvider(), ...o.config, identity: o.identity, faults: [...o.faults] };
+  // one memory of the first connection's draws per target, for reuse-server-randomness
+  if (o.faults.includes('reuse-server-randomness')) config.drawnOnce = drawnOnce();
   if (o.versions) config.versions = o.versions;
   if (o.clientAuth) config.clientAuth = o.clientAuth;
   if (o.trustAnchors) config.trustAnchors = o.trustAnchors;

@@ -166,7 +166,10 @@ export class TlsServer extends Endpoint {
     this.groups = config.groups ?? [...DEFAULT_GROUPS];
     this.schemes = config.signatureSchemes ?? [...DEFAULT_SCHEMES];
     this.clientAuth = config.clientAuth ?? 'none';
-    this.helloRandom = (config.random ?? randomBytes(this.p, 32)).slice();
+    // reuse-server-randomness: every connection of the target sends the random its first connection drew
+    const drawn = this.faulty('reuse-server-randomness') ? config.drawnOnce : undefined;
+    this.helloRandom = (config.random ?? drawn?.random ?? randomBytes(this.p, 32)).slice();
+    if (drawn && !drawn.random) drawn.random = this.helloRandom.slice();
     this.now = config.sessionCache?.now ?? Date.now;
   }
 

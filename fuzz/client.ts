@@ -395,6 +395,8 @@ export interface ClientFuzzResult {
   shrunk: ShrinkResult[];
   /** One per distinct failure (verdict and rule): the first of its group, how many, and its shrunk counterexample. */
   failures: FailureReport<ClientConversationResult>[];
+  /** The run-level verdicts over the conversations (oracles/across.ts): the client's randoms and keys never repeat. */
+  across: Verdict[];
   /** Mutants the profile switched off, with the reason. */
   disabled: string[];
   /** Conversations the run generates (given, or one per applicable mutant and offered version plus the random ones); a replayed path is one of them. */
@@ -553,6 +555,7 @@ export async function fuzzClient(o: ClientFuzzOptions): Promise<ClientFuzzResult
           r.run = { ...r.run, path };
           r.conversation = { ...r.conversation, path };
         },
+        peer: { side: 'client', provider: s.provider },
       },
       {
         seed: o.budget.seed,
@@ -580,6 +583,7 @@ export async function fuzzClient(o: ClientFuzzOptions): Promise<ClientFuzzResult
       skipped: c.skipped,
       shrunk,
       failures: c.failures,
+      across: c.across,
       disabled: disabledMutants(profile, o.profile.file ? { ...filter, file: o.profile.file } : filter),
       runs,
       ms: Date.now() - t0,

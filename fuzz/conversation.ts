@@ -14,7 +14,7 @@ import { BASES, type BaseChoice, type BaseName, baseEnv } from '../generators/mu
 import { NamedGroup } from '../wire/registry';
 import { type MessageType, type TlsVersion, VERSION_CODE } from '../wire/vocabulary';
 import type { FamilyName } from './families';
-import type { Expectation } from './judge';
+import type { AppRecord, Expectation } from './judge';
 import type { BudgetOptions } from './options';
 
 export interface Conversation {
@@ -41,6 +41,11 @@ export interface Conversation {
    * update_requested), switching its write keys after each (RFC 8446 §4.6.3), then its application data, and listens.
    */
   keyUpdates?: readonly boolean[];
+  /**
+   * The lengths family: once the handshake is done our client sends one application data record per entry, of that
+   * many bytes (TLS 1.3 `padding`: that many zero bytes of padding), before its usual data, and listens.
+   */
+  appRecords?: readonly AppRecord[];
   /** TLS 1.2: once the first handshake is done our client renegotiates (the renegotiation family; fuzz/exchange.ts). */
   renegotiate?: true;
   /**

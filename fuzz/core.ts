@@ -13,8 +13,11 @@
  * path (`--seed S --path P`) runs exactly that conversation.
  */
 import fc from 'fast-check';
+import type { CryptoProvider } from '../crypto/provider';
+import { RunEvidence } from '../oracles/across';
 import type { ConversationRun } from '../oracles/live';
 import type { Verdict } from '../oracles/rule';
+import type { Side } from '../wire/vocabulary';
 import type { Transcript } from '../transcript/model';
 import { failsRun, type ProfileStatus } from './judge';
 import type { SavedFiles } from './save';
@@ -108,6 +111,11 @@ export interface Driver<S, R extends Judged> {
   jobs?(): Promise<number>;
   /** A shrunk conversation is reported under the path that replays it. */
   repath(r: R, path: string): void;
+  /**
+   * The side the peer plays: the run-level rules (oracles/across.ts) judge its values across the conversations (ours
+   * are the conversations' own choice), with this provider.
+   */
+  peer: { side: Side; provider: CryptoProvider };
 }
 
 export interface FailureReport<R> {
@@ -135,7 +143,18 @@ export interface Campaign<R> {
   generationMs: number;
   /** The run stopped early: the target was gone after the conversation at `after` and did not come back. */
   stopped?: { after: string; reason: string; notRun: number };
+  /**
+   * The run-level verdicts (rules decided across connections, oracles/across.ts) over the generated conversations'
+   * transcripts: the peer's values that came back in another conversation, naming both.
+   */
+  across: Verdict[];
 }
+
+/** The label a run-level verdict names a conversation by: its path (the replay index) and name. */
+export const conversationLabel = (r: Judged): string => `conversation ${r.run.path ?? '?'} (${r.run.name})`;
+
+/** A run-level verdict found a fault of the peer: a violation (at any strength, as the conversations' flagged rules). */
+export const acrossFails = (v: Verdict): boolean => v.status === 'violation';
 
 function line<R extends Judged>(r: R): string {
   return `${r.run.verdict}${r.alert ? ` (${r.alert})` : ''}${r.profile ? ` [${r.profile.status}]` : ''}`;
@@ -146,7 +165,14 @@ export async function campaign<S, R extends Judged>(
   d: Driver<S, R>,
   o: { seed: number; path?: string; save?: string; progress: (line: string) => void; first?: boolean },
 ): Promise<Campaign<R>> {
-  const out: Campaign<R> = { sanity: { first: false, last: false }, results: [], skipped: [], failures: [], generationMs: 0 };
+  const out: Campaign<R> = {
+    sanity: { first: false, last: false },
+    results: [],
+    skipped: [],
+    failures: [],
+    generationMs: 0,
+    across: [],
+  };
   if (o.first === false) return out;
   out.sanity.first = await d.sanity('sanity first');
   if (!out.sanity.first) return out;
@@ -215,6 +241,12 @@ export async function campaign<S, R extends Judged>(
     }
   }
   out.generationMs = Date.now() - g0;
+  // the rules decided across the conversations of the run (the peer's randoms and ephemeral keys are never sent twice)
+  const evidence = new RunEvidence({ parties: [d.peer.side] });
+  for (const r of out.results)
+    if (r.transcript) evidence.addTranscript(conversationLabel(r), r.transcript, { provider: d.peer.provider });
+  out.across = evidence.verdicts();
+  for (const v of out.across.filter(acrossFails)) o.progress(`across conversations: ${v.rule} ${v.status}: ${v.detail}`);
   const failing = out.results.filter(failsRun);
   if (o.path !== undefined)
     for (const r of failing) out.failures.push({ original: r, count: 1, reproduced: true, shrinkRuns: 0 });

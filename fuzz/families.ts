@@ -22,6 +22,10 @@
  * - resume: a fresh session from the target (TLS 1.2 session ID or ticket,
  *   TLS 1.3 ticket), resumed validly or with one mutation of the resuming
  *   ClientHello (`client-sends` declared `resumes`), judged with the first.
+ * - lengths: once the handshake is done our client sends application data
+ *   records of boundary lengths (and a few drawn from the seed; TLS 1.3 also
+ *   padded up to the TLSInnerPlaintext limit): valid, so the target goes on
+ *   (and an echoing target echoes them intact).
  *
  * Which mutation runs in which family follows from its declaration; a
  * family is one entry of FAMILIES. The first conversations of a run are one
@@ -52,7 +56,7 @@ import { RENEGOTIATION_DECLINE } from '../oracles/rules/renegotiation';
 import type { TlsVersion } from '../wire/vocabulary';
 import { baseNameFor, type ClientBase, type Conversation, clientMutation, restrict, validConversation } from './conversation';
 import { coverageOrder } from './core';
-import { type Expectation, expectationOf } from './judge';
+import { type AppRecord, type Expectation, expectationOf } from './judge';
 import { suiteName } from './names';
 import type { ServerFuzzOptions } from './options';
 import { EDDSA, GROUPS, offerOnly, restrictedSchemes, type TargetProfile } from './probe';
@@ -93,7 +97,9 @@ export type ConvSpec =
   /** `op`: the KeyUpdate mutation (absent: valid KeyUpdates, `updates` their request_update: true update_requested). */
   | { kind: 'keyupdate'; op?: string; updates?: boolean[]; cfg: ConvConfig }
   /** `op`: the mutation of the resuming ClientHello (absent: a valid resumption). */
-  | { kind: 'resume'; version: TlsVersion; op?: string; cfg: ConvConfig };
+  | { kind: 'resume'; version: TlsVersion; op?: string; cfg: ConvConfig }
+  /** Application data records of these content lengths after the handshake; `padded` (TLS 1.3): each padded to the limit. */
+  | { kind: 'lengths'; version: TlsVersion; lengths: number[]; padded?: true; cfg: ConvConfig };
 
 /** The family a conversation belongs to: a valid handshake, a mutant, state-machine steps, a certificate fault. */
 export type FamilyName = ConvSpec['kind'];
@@ -920,6 +926,74 @@ const resume: Family<Extract<ConvSpec, { kind: 'resume' }>> = {
   },
 };
 
+/** 2^14: the largest TLSPlaintext fragment (RFC 5246 §6.2.1, RFC 8446 §5.1). */
+const MAX_FRAGMENT = 1 << 14;
+/** The boundary lengths of tlsfuzzer's test-lengths / test-tls13-lengths: 1, around 16 and 256, the largest two. */
+const BOUNDARY_LENGTHS: readonly number[] = [1, 15, 16, 17, 255, 256, 257, MAX_FRAGMENT - 1, MAX_FRAGMENT];
+/** TLS 1.3 contents padded to the limit: TLSInnerPlaintext (content, type byte, padding) of exactly 2^14 + 1 bytes (RFC 8446 §5.4). */
+const PADDED_LENGTHS: readonly number[] = [0, 1, 255, MAX_FRAGMENT - 1];
+/** Lengths drawn from the run's seed besides the boundaries (a few per run, different per seed). */
+const DRAWN_LENGTHS = 2;
+
+/** `n` lengths in 1..2^14 from the seed (a linear congruential sequence: the same seed, the same lengths). */
+function drawnLengths(seed: number, salt: number, n: number): number[] {
+  let x = (seed * 2654435761 + salt * 40503 + 0x6d2b79f5) >>> 0;
+  return Array.from({ length: n }, () => {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return 1 + (x % MAX_FRAGMENT);
+  });
+}
+
+/** The records of a lengths spec: TLS 1.3 padded ones fill their TLSInnerPlaintext to 2^14 + 1 bytes. */
+export function lengthRecords(spec: Extract<ConvSpec, { kind: 'lengths' }>): AppRecord[] {
+  return spec.lengths.map((length) =>
+    spec.padded && spec.version === '1.3' ? { length, padding: MAX_FRAGMENT - length } : { length },
+  );
+}
+
+/** The lengths family's conversations for a seed and the versions a target does (TLS 1.2 first). */
+export function lengthsCoverage(seed: number, versions: readonly TlsVersion[]): Extract<ConvSpec, { kind: 'lengths' }>[] {
+  const padded = { kind: 'lengths' as const, version: '1.3' as const, lengths: [...PADDED_LENGTHS], padded: true as const };
+  return [
+    ...versions.map((version, i) => ({
+      kind: 'lengths' as const,
+      version,
+      lengths: [...BOUNDARY_LENGTHS, ...drawnLengths(seed, i, DRAWN_LENGTHS)],
+      cfg: { ...CFG0 },
+    })),
+    ...(versions.includes('1.3') ? [{ ...padded, cfg: { ...CFG0 } }] : []),
+  ];
+}
+
+/**
+ * Record lengths (RFC 5246 §6.2.1, RFC 8446 §5.1, §5.4; tlsfuzzer's test-lengths, test-tls13-lengths,
+ * test-cve-2016-7054): once the handshake is done our client sends application data records of the boundary lengths
+ * (1, 15/16/17, 255/256/257, 2^14 - 1, 2^14) and DRAWN_LENGTHS more from the seed, one connection per version; in TLS
+ * 1.3 one more whose records are padded to the TLSInnerPlaintext limit of 2^14 + 1 bytes. All valid: the target must
+ * neither alert nor close after them, and an echoing target echoes them intact (rec.appdata-up-to-limit, judged in
+ * fuzz/judge.ts); a finding names the lengths, and the ladder each record. No mutation: the family adds coverage
+ * conversations only (the conversation arbitrary, and so every path of the other families, is unchanged).
+ */
+const lengths: Family<Extract<ConvSpec, { kind: 'lengths' }>> = {
+  kind: 'lengths',
+  members: () => [],
+  coverage: (ctx) => lengthsCoverage(ctx.o.budget.seed, versionsOf(ctx.target)),
+  arms: () => [],
+  text: (spec) => `lengths ${spec.version} ${spec.lengths.join(',')}${spec.padded ? ' padded' : ''}`,
+  build: async (spec, ctx, path) => {
+    const groups = ctx.target.groups?.length ? ctx.target.groups : GROUPS;
+    const records = lengthRecords(spec);
+    const label = `application data of ${spec.lengths.join(',')} bytes${spec.padded ? ' padded to the limit' : ''}`;
+    const conv = framed(ctx, spec.cfg, spec.version, ctx.target.suites[spec.version], groups, label, path);
+    return {
+      ...conv,
+      kind: 'lengths',
+      appRecords: records,
+      expect: { kind: 'complete', rules: ['rec.appdata-up-to-limit'], appRecords: records },
+    };
+  },
+};
+
 /** The spec of a family. */
 type SpecOf<K extends FamilyName> = Extract<ConvSpec, { kind: K }>;
 
@@ -933,12 +1007,29 @@ export const FAMILIES: { readonly [K in FamilyName]: Family<SpecOf<K>> } = {
   early,
   keyupdate,
   resume,
+  lengths,
 };
 
 /** The families in the order of the arbitrary's arms (the order fast-check paths depend on). */
-const ARMS_ORDER: readonly FamilyName[] = ['valid', 'mutant', 'state', 'cert', 'reneg', 'early', 'keyupdate', 'resume'];
+const ARMS_ORDER: readonly FamilyName[] = [
+  'valid',
+  'mutant',
+  'state',
+  'cert',
+  'reneg',
+  'early',
+  'keyupdate',
+  'resume',
+  'lengths',
+];
 /** The families' turns in the coverage-first conversations. */
 const COVERAGE_TURNS: readonly FamilyName[] = ['mutant', 'state', 'cert', 'valid', 'reneg', 'early', 'keyupdate', 'resume'];
+/**
+ * Families whose coverage conversations come after every other's, in this order, not taking turns: the lengths
+ * family's carry the largest records and test no name, so a run shorter than the names spends its conversations on
+ * names first (and the paths of the conversations before them are what they were without them).
+ */
+const COVERAGE_LAST: readonly FamilyName[] = ['lengths'];
 
 /** A family's view that does not depend on its spec type (members, coverage and arms as plain specs). */
 interface AnyFamily {
@@ -998,6 +1089,8 @@ function namesOf(spec: ConvSpec): string[] {
     case 'keyupdate':
     case 'resume':
       return spec.op === undefined ? [] : [spec.op];
+    case 'lengths':
+      return [];
   }
 }
 
@@ -1046,10 +1139,13 @@ export function conversationArb(ctx: PlanContext): fc.Arbitrary<ConvSpec> {
 export function coverageExamples(ctx: PlanContext): ConvSpec[] {
   if (ctx.o.budget.coverFirst === false) return [];
   const members = running(ctx);
-  return coverageOrder(
-    COVERAGE_TURNS.map((k) => family(k).coverage(ctx, members.get(k) ?? [])),
-    ctx.o.budget.seed,
-  );
+  return [
+    ...coverageOrder(
+      COVERAGE_TURNS.map((k) => family(k).coverage(ctx, members.get(k) ?? [])),
+      ctx.o.budget.seed,
+    ),
+    ...COVERAGE_LAST.flatMap((k) => family(k).coverage(ctx, members.get(k) ?? [])),
+  ];
 }
 
 /** Turn a generated spec into a conversation (deterministic). */

@@ -9,7 +9,7 @@ import { RENEGOTIATION_DECLINE } from '../oracles/rules/renegotiation';
 import type { Verdict } from '../oracles/rule';
 import type { Epoch, Transcript, TranscriptMessage, TranscriptRecord } from '../transcript/model';
 import type { Direction, MessageKind, MessageType, TlsVersion } from '../wire/vocabulary';
-import { classify, type Expectation, expectationOf, judgeConversation } from './judge';
+import { appRecordData, classify, type Expectation, expectationOf, judgeConversation } from './judge';
 import { type InvalidFrom, observe } from './observe';
 import { heldToChain } from './families';
 import type { TargetProfile } from './probe';
@@ -657,5 +657,78 @@ describe('a TLS 1.2 renegotiation (RFC 5746): completed, declined with no_renego
     expect(judgeClient([...TLS12_FULL_CLIENT, data], plain, closedAfterSession, { message: 'certificate_verify' }).verdict).toBe(
       'accepted-invalid',
     );
+  });
+});
+
+describe('the lengths family: valid application data records after the handshake (rec.appdata-up-to-limit)', () => {
+  const records = [{ length: 1 }, { length: 16 }, { length: 16384 }];
+  const expect13: Expectation = { kind: 'complete', rules: ['rec.appdata-up-to-limit'], appRecords: records };
+  const sent = (): Uint8Array => {
+    const parts = appRecordData(records);
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  };
+  const steps = (after: Step[]): Step[] => [
+    ...TLS12_FULL_CLIENT,
+    { dir: S, type: 'change_cipher_spec', kind: 'change_cipher_spec' },
+    { dir: S, type: 'finished', epoch: 'application' },
+    { dir: C, type: 'application_data', epoch: 'application' },
+    { dir: C, type: 'application_data', epoch: 'application' },
+    { dir: C, type: 'application_data', epoch: 'application' },
+    ...after,
+  ];
+  const judge = (after: Step[], end: SocketEnd, received?: Uint8Array) =>
+    judgeConversation(
+      expect13,
+      { transcript: transcript(steps(after)), verdicts: [], peer: [] },
+      { version: '1.2', ours: C, from: undefined, end, ...(received ? { received } : {}) },
+      'exact',
+    );
+  const done: SocketEnd = { kind: 'done', outcome: { kind: 'closed', session: SESSION } };
+
+  it('an echo of every byte: conforming, and said', () => {
+    const j = judge([{ dir: S, type: 'application_data', epoch: 'application' }], done, sent());
+    expect(j.verdict).toBe('conforming');
+    expect(j.detail).toMatch(/echoed 16401 of the 16401 bytes of our application data records of 1, 16, 16384 bytes intact/);
+  });
+
+  it('an echo that differs names the record and its length', () => {
+    const bad = sent();
+    bad[1 + 16 + 100] = bad[1 + 16 + 100]! ^ 1;
+    const j = judge([{ dir: S, type: 'application_data', epoch: 'application' }], done, bad);
+    expect({ verdict: j.verdict, rule: j.rule }).toEqual({ verdict: 'flagged', rule: 'rec.appdata-up-to-limit' });
+    expect(j.detail).toBe(
+      "the peer's echo differs from our application data records of 1, 16, 16384 bytes at byte 117: byte 100 of our record #3 of 16384 bytes",
+    );
+  });
+
+  it('data that is no echo (a greeting): not compared', () => {
+    const j = judge([{ dir: S, type: 'application_data', epoch: 'application' }], done, new TextEncoder().encode('hello\n'));
+    expect(j.verdict).toBe('conforming');
+  });
+
+  it('an alert after the records: wrong-alert naming the lengths', () => {
+    const j = judge([{ dir: S, type: 'alert', epoch: 'application', alert: [2, 22] }], alertEnd(22));
+    expect({ verdict: j.verdict, rule: j.rule }).toEqual({ verdict: 'wrong-alert', rule: 'rec.appdata-up-to-limit' });
+    expect(j.detail).toMatch(/record_overflow \(after our application data records of 1, 16, 16384 bytes\)$/);
+  });
+
+  it('a bare close after the records: wrong-alert; a close_notify is an orderly closure (RFC 8446 §6.1)', () => {
+    const bare = judge([], closedAfterSession);
+    expect({ verdict: bare.verdict, rule: bare.rule }).toEqual({ verdict: 'wrong-alert', rule: 'rec.appdata-up-to-limit' });
+    expect(bare.detail).toMatch(
+      /^the peer closed the connection without an alert after our application data records of 1, 16, 16384 bytes/,
+    );
+    expect(judge([{ dir: S, type: 'alert', epoch: 'application', alert: [1, 0] }], closedAfterSession).verdict).toBe(
+      'conforming',
+    );
+    // a reset is a reset (as for any valid conversation), under the same rule
+    const reset = judge([], { kind: 'reset', error: 'ECONNRESET', outcome: { kind: 'closed', session: SESSION } });
+    expect({ verdict: reset.verdict, rule: reset.rule }).toEqual({ verdict: 'reset', rule: 'rec.appdata-up-to-limit' });
   });
 });

@@ -26,6 +26,7 @@ import { ALERT_DUTY, type ExpectedReaction } from '../oracles/reactions';
 import type { Verdict } from '../oracles/rule';
 import type { ParsedCertCache } from '../pki/parse';
 import type { Transcript } from '../transcript/model';
+import { concatBytes } from '../wire/hex';
 import { MAX_PLAINTEXT } from '../wire/record';
 import { AlertDescription, alertDescriptions, nameOf } from '../wire/registry';
 import type { AlertName, ConversationVerdict, Direction, Side, Strictness, TlsVersion } from '../wire/vocabulary';
@@ -40,6 +41,20 @@ export const STRICTNESS: readonly Strictness[] = ['exact', 'alert-or-close', 'an
  * `alert-or-close` keeps silent closures out of the failures; `any-abort` takes any rejection.
  */
 export const DEFAULT_STRICTNESS: Strictness = 'exact';
+
+/** One application data record of the lengths family: its content length and (TLS 1.3) its padding. */
+export interface AppRecord {
+  length: number;
+  padding?: number;
+}
+
+/**
+ * The content of the lengths family's records, one after the other: bytes 0x80..0xfe (never text, so a target's own
+ * greeting is never taken for their echo), shifted per record so a record echoed out of order shows.
+ */
+export function appRecordData(records: readonly AppRecord[]): Uint8Array[] {
+  return records.map((r, i) => Uint8Array.from({ length: r.length }, (_, j) => 0x80 + ((i * 31 + j) % 0x7f)));
+}
 
 /**
  * What a conforming peer must do in a conversation: complete a valid handshake, or refuse our invalid input.
@@ -57,7 +72,18 @@ export type Expectation =
    * `decline`: a renegotiation the peer may decline instead (oracles/rules/renegotiation.ts RENEGOTIATION_DECLINE):
    * its warning no_renegotiation, or (`silenceOk`: a client's HelloRequest may go unanswered) no answer at all.
    */
-  | { kind: 'complete'; rules?: readonly RuleId[]; decline?: AlertChoice; silenceOk?: boolean }
+  | {
+      kind: 'complete';
+      rules?: readonly RuleId[];
+      decline?: AlertChoice;
+      silenceOk?: boolean;
+      /**
+       * Valid application data records our client sent once connected (the lengths family; their content is
+       * appRecordData's): after them the peer neither alerts nor closes, and a peer that echoes (its data begins with
+       * ours) echoes them intact. A finding names the records' lengths.
+       */
+      appRecords?: readonly AppRecord[];
+    }
   | {
       kind: 'reject';
       /** A renegotiation the peer may decline instead of aborting it (its warning no_renegotiation; see above). */
@@ -428,7 +454,15 @@ function dutyRules(expect: Expectation): RuleId[] {
 export function judgeConversation(
   expect: Expectation,
   judged: Pick<JudgedRun, 'transcript' | 'verdicts' | 'peer'>,
-  o: { version: TlsVersion; ours: Direction; from: InvalidFrom | undefined; end: SocketEnd; renegotiated?: boolean },
+  o: {
+    version: TlsVersion;
+    ours: Direction;
+    from: InvalidFrom | undefined;
+    end: SocketEnd;
+    renegotiated?: boolean;
+    /** The peer's application data, in order (for the echo of `appRecords`). */
+    received?: Uint8Array;
+  },
   strictness: Strictness,
 ): Judgement {
   const t = judged.transcript;
@@ -439,7 +473,7 @@ export function judgeConversation(
       .map((v) => v.message!),
   );
   const observation = observe(t, { ...o, explained });
-  const c = classify(expect, observation, strictness);
+  const c = afterRecords(expect, observation, o.received, classify(expect, observation, strictness));
   const duty = dutyRules(expect);
   let rule: RuleId | undefined = c.rule;
   if (rule === undefined && c.verdict === 'accepted-invalid' && expect.kind === 'reject')
@@ -462,6 +496,54 @@ export function judgeConversation(
   const alert = c.alert !== undefined ? alertNameOf(alertCodeOf(c.alert)) : undefined;
   out.live = liveVerdicts({ verdict, rules: duty, version: o.version, ...(alert ? { alert } : {}) });
   return out;
+}
+
+/** The bytes of our records a peer's data must begin with to be taken for their echo. */
+const ECHO_PROBE = 32;
+
+/**
+ * The lengths family's duties after a completed handshake (Expectation `appRecords`, rule rec.appdata-up-to-limit):
+ * no closure after our valid records (an alert is classify's wrong-alert already), and an echo, when the peer echoes,
+ * byte for byte; any finding names the records' lengths.
+ */
+function afterRecords(
+  expect: Expectation,
+  obs: Observation,
+  received: Uint8Array | undefined,
+  c: Classification,
+): Classification {
+  if (expect.kind !== 'complete' || !expect.appRecords?.length) return c;
+  const records = expect.appRecords;
+  const named = `our application data records of ${records.map((r) => `${r.length}${r.padding ? `+${r.padding} padding` : ''}`).join(', ')} bytes`;
+  if (c.verdict !== 'conforming') return { ...c, detail: `${c.detail} (after ${named})` };
+  // a close_notify is an orderly closure either side may send at any time (RFC 5246 §7.2.1, RFC 8446 §6.1: "Either
+  // party MAY initiate a close of its write side of the connection by sending a "close_notify" alert"): no finding;
+  // a bare close or reset after our valid records aborts the connection without any alert
+  // (a reset is a reset, as for any valid conversation; a close without any alert the wrong answer to valid input)
+  if (obs.completed && !obs.closeNotify && (obs.end === 'closed' || obs.end === 'reset'))
+    return {
+      verdict: obs.end === 'reset' ? 'reset' : 'wrong-alert',
+      rule: 'rec.appdata-up-to-limit',
+      detail: `the peer ${silentEnd(obs)} after ${named}, all valid (RFC 8446 §5.1, §5.4)`,
+    };
+  const parts = appRecordData(records);
+  const sent = concatBytes(parts);
+  // an echo begins with our first ECHO_PROBE bytes (a greeting is text; a line-reversing server, openssl s_server
+  // -rev, gives our bytes back in another order): only then is the rest compared
+  const probe = Math.min(ECHO_PROBE, sent.length);
+  if (!received || received.length < probe || received.subarray(0, probe).some((b, i) => b !== sent[i])) return c;
+  const n = Math.min(received.length, sent.length);
+  let k = 0;
+  while (k < n && received[k] === sent[k]) k++;
+  if (k === n) return { ...c, detail: `${c.detail}; the peer echoed ${n} of the ${sent.length} bytes of ${named} intact` };
+  let at = k;
+  let i = 0;
+  while (i < parts.length - 1 && at >= parts[i]!.length) at -= parts[i++]!.length;
+  return {
+    verdict: 'flagged',
+    rule: 'rec.appdata-up-to-limit',
+    detail: `the peer's echo differs from ${named} at byte ${k}: byte ${at} of our record #${i + 1} of ${records[i]!.length} bytes`,
+  };
 }
 
 /** The code of an alert named by alertName (a name, or a number for an unknown one). */

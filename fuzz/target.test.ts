@@ -232,6 +232,7 @@ describe('planConversations', () => {
     expect(sig(a)).toEqual(sig(b));
     expect(sig(a)).not.toEqual(sig(c));
     expect(a.map((x) => x.path)).toEqual(Array.from({ length: 40 }, (_, i) => String(i)));
+    // (the lengths family's conversations come after every name's: not within 40)
     expect(new Set(a.map((x) => x.kind))).toEqual(new Set(['valid', 'mutant', 'state', 'cert', 'reneg', 'keyupdate']));
     for (const x of a) {
       expect(x.client.provider).toBeDefined();
@@ -259,9 +260,13 @@ describe('planConversations', () => {
     expect(plain.filter((x) => x.kind === 'cert')).toEqual([]);
     // --operator restricts the non-valid conversations
     const only = await planConversations({ ...o, profile: { ...o.profile, only: ['t12-state-early-ccs'] } }, TWO_VERSIONS);
-    // (a valid renegotiation or valid KeyUpdates are valid conversations too: they run no mutation)
+    // (a valid renegotiation, valid KeyUpdates and the lengths family's records are valid conversations too: they run no
+    // mutation)
     const mutated = only.filter(
-      (x) => x.kind !== 'valid' && !((x.kind === 'reneg' || x.kind === 'keyupdate') && x.operator === undefined),
+      (x) =>
+        x.kind !== 'valid' &&
+        x.kind !== 'lengths' &&
+        !((x.kind === 'reneg' || x.kind === 'keyupdate') && x.operator === undefined),
     );
     expect(new Set(mutated.map((x) => x.subject))).toEqual(new Set(['t12-state-early-ccs']));
     // a profile filters what runs, it does not reorder: the same conversations at the same paths, the ones it disables
@@ -328,7 +333,9 @@ describe('planConversations', () => {
                   ? (e.op ?? `keyupdate ${(e.updates ?? []).join(',')}`)
                   : e.kind === 'resume'
                     ? `${e.op ?? 'resume valid'} ${e.version}`
-                    : `valid ${e.version} #${e.cfg.suite}`;
+                    : e.kind === 'lengths'
+                      ? `lengths ${e.version}${e.padded ? ' padded' : ''}`
+                      : `valid ${e.version} #${e.cfg.suite}`;
     const names = ex.map(nameOf);
     expect(new Set(names).size).toBe(names.length);
     // every name a server run can have applies here but those that need a DHE or an RSA key exchange suite this
@@ -364,6 +371,8 @@ describe('planConversations', () => {
       expect.arrayContaining(['resume-unknown-session 1.2', 'resume-unknown-session 1.3', 'resume valid 1.2']),
     );
     expect(names).toEqual(expect.arrayContaining(['ch-grease 1.2', 'ch-grease 1.3']));
+    // the lengths family: one connection per version, and the TLS 1.3 records padded to the limit, after every name's
+    expect(names.slice(-3)).toEqual(['lengths 1.2', 'lengths 1.3', 'lengths 1.3 padded']);
     // tickets without early_data (or none): no 0-RTT conversation
     for (const maxEarlyData of [0, undefined]) {
       const { maxEarlyData: _m, ...rest } = target;
@@ -394,9 +403,11 @@ describe('planConversations', () => {
                   ? `KeyUpdate x${e.updates?.length}${e.updates?.includes(true) ? ' requested' : ''} ${suiteName(target.suites['1.3'][e.cfg.suite]!)} 1.3`
                   : e.kind === 'resume'
                     ? `${e.op ?? `resumption valid ${suiteName(target.suites[e.version][e.cfg.suite]!)}`} ${e.version}`
-                    : e.kind === 'mutant'
-                      ? `${e.op} ${e.version ?? plan.find((c) => c.subject === e.op)?.version}`
-                      : `${nameOf(e)} ${e.kind === 'cert' ? e.version : plan.find((c) => c.subject === nameOf(e))?.version}`,
+                    : e.kind === 'lengths'
+                      ? `application data of ${e.lengths.join(',')} bytes${e.padded ? ' padded to the limit' : ''} ${suiteName(target.suites[e.version][e.cfg.suite]!)} ${e.version}`
+                      : e.kind === 'mutant'
+                        ? `${e.op} ${e.version ?? plan.find((c) => c.subject === e.op)?.version}`
+                        : `${nameOf(e)} ${e.kind === 'cert' ? e.version : plan.find((c) => c.subject === nameOf(e))?.version}`,
         ),
     );
     expect(plan).toHaveLength(60);

@@ -20,7 +20,10 @@ import type { ClientConfig } from '../engine/config';
 import type { EngineHooks } from '../engine/hooks';
 import { type ClientSessionStore, newClientSessionStore } from '../engine/session';
 import { SocketReader } from '../engine/socket';
+import type { TlsServer } from '../engine/server';
+import type { WireRecord } from '../engine/types';
 import type { ConversationRun } from '../oracles/live';
+import type { Verdict } from '../oracles/rule';
 import { newCertCache, type ParsedCertCache } from '../pki/parse';
 import type { Transcript } from '../transcript/model';
 import { concatBytes } from '../wire/hex';
@@ -39,7 +42,17 @@ import {
   specText,
 } from './families';
 import { DeathGate, targetHealth } from './health';
-import { disabledRules, failsRun, firingHooks, judgeConversation, judgeRun, type ProfileStatus, profileStatusOf } from './judge';
+import {
+  type AppRecord,
+  appRecordData,
+  disabledRules,
+  failsRun,
+  firingHooks,
+  judgeConversation,
+  judgeRun,
+  type ProfileStatus,
+  profileStatusOf,
+} from './judge';
 import { describeEnd } from './live';
 import { suiteName } from './names';
 import type { InvalidFrom, Observation } from './observe';
@@ -90,6 +103,8 @@ export interface FuzzResult {
   timing: Timing;
   /** The run stopped early: the target was gone after a conversation and did not come back. */
   stopped?: { after: string; reason: string; notRun: number };
+  /** The run-level verdicts over the conversations (oracles/across.ts): the server's randoms and keys never repeat. */
+  across: Verdict[];
 }
 
 /** One conversation as run: the judged result, whether its mutation fired, and what --save writes. */
@@ -144,6 +159,19 @@ function sendsCertificate(conv: Conversation): boolean {
  * mutant's completed handshake is decided by the target's Finished when our invalid input was within the flight
  * it answered (TLS 1.2: always, but for a record after our Finished), else by its answer to our last flight and data.
  */
+/** `afterHandshake` of the lengths family: one application data record per entry (fuzz/judge.ts appRecordData). */
+function appRecordsOf(records: readonly AppRecord[]): (e: TlsClient | TlsServer) => Promise<WireRecord[]> {
+  return async (e) => {
+    const out: WireRecord[] = [];
+    for (const [i, data] of appRecordData(records).entries()) {
+      if (e.terminal) break;
+      const padding = records[i]!.padding;
+      out.push(...(await e.sendApplicationData(data, padding !== undefined ? { padding } : {})));
+    }
+    return out;
+  };
+}
+
 function policyOf(conv: Conversation, timing: Timing, firedAt: () => number | undefined): ExchangePolicy {
   const base = {
     answerMs: timing.answerMs,
@@ -152,10 +180,11 @@ function policyOf(conv: Conversation, timing: Timing, firedAt: () => number | un
     appData: APP_DATA,
     ...(conv.renegotiate ? { renegotiate: true } : {}),
     ...(conv.keyUpdates ? { afterHandshake: keyUpdatesOf(conv.keyUpdates) } : {}),
+    ...(conv.appRecords ? { afterHandshake: appRecordsOf(conv.appRecords) } : {}),
   };
   // our KeyUpdates go out with our data once the server's tickets are in (or after quietMs of silence): the server owes
   // nothing but must go on reading, and its answer to our data shows it still reads us under the keys they moved to
-  if (conv.expect.kind === 'complete' && conv.keyUpdates) return { ...base, afterConnect: 'probe' };
+  if (conv.expect.kind === 'complete' && (conv.keyUpdates || conv.appRecords)) return { ...base, afterConnect: 'probe' };
   if (conv.expect.kind === 'complete')
     return { ...base, afterConnect: conv.version === '1.3' && sendsCertificate(conv) ? 'listen' : 'stop' };
   const silenceOk = conv.expect.silenceOk === true;
@@ -301,6 +330,7 @@ export async function runConversation(
       from,
       end: run.end,
       ...(conv.renegotiate ? { renegotiated: client.renegotiations > 0 } : {}),
+      received: concatBytes(run.received),
     },
     o.profile.strictness,
   );
@@ -562,11 +592,15 @@ export async function fuzzTarget(o: ServerFuzzOptions): Promise<FuzzResult> {
   const runs = runsOf(ctx);
   let jobs = 1;
   const done = (
-    c: Pick<FuzzResult, 'sanity' | 'results' | 'failures' | 'skipped' | 'generationMs'> & { stopped?: FuzzResult['stopped'] },
+    c: Pick<FuzzResult, 'sanity' | 'results' | 'failures' | 'skipped' | 'generationMs'> & {
+      stopped?: FuzzResult['stopped'];
+      across?: FuzzResult['across'];
+    },
   ): FuzzResult => ({
     target,
     seed: o.budget.seed,
     profile,
+    across: [],
     ...c,
     disabled: disabledNames(ctx),
     ms: Date.now() - t0,
@@ -703,6 +737,7 @@ export async function fuzzTarget(o: ServerFuzzOptions): Promise<FuzzResult> {
         r.run.path = path;
         r.conversation.path = path;
       },
+      peer: { side: 'server', provider },
     },
     {
       seed: o.budget.seed,

@@ -13,6 +13,7 @@ import { certConstraintRules } from './rules/cert-constraints';
 import { certificateMessageRules } from './rules/certificate-messages';
 import { certificatePathRules } from './rules/certificates';
 import { extensionRules } from './rules/extensions';
+import { freshnessRules } from './rules/freshness';
 import { groupRules } from './rules/groups';
 import { keyExchangeRules } from './rules/key-exchange';
 import { keyScheduleRules } from './rules/key-schedule';
@@ -59,6 +60,7 @@ const DECLARED = [
   ...t13SignatureRules,
   ...keyScheduleRules,
   ...keyExchangeRules,
+  ...freshnessRules,
   ...mlkemRules,
   ...recordProtectionRules,
   ...certificatePathRules,
@@ -147,6 +149,8 @@ export interface CatalogueStatus {
   reason?: string;
   /** Declared by us but not in the reference checklist (the declaration's `overrides.checklist` says why). */
   extra?: true;
+  /** The evidence spans the connections of a run, not one transcript (rule.ts `across`; oracles/across.ts decides it). */
+  spans?: 'connections';
 }
 
 /** Declared rules (registry order), then the checklist rules we do not declare. */
@@ -154,6 +158,7 @@ export function catalogueStatus(rules: readonly Rule[] = allRules): CatalogueSta
   const out: CatalogueStatus[] = rules.map((r) => {
     const s: CatalogueStatus = { id: r.id, group: r.group, versions: r.versions, evidence: r.evidence, implemented: true };
     if (r.overrides?.checklist) s.extra = true;
+    if (r.across) s.spans = 'connections';
     return s;
   });
   for (const n of NOT_DECLARED)

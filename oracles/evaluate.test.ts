@@ -143,8 +143,9 @@ describe('catalogue', () => {
     expect(ids.every(isRuleId)).toBe(true);
     expect(isRuleId('t12.order.nope')).toBe(false);
     expect(transcriptRules.every((r) => typeof r.check === 'function')).toBe(true);
-    // only live rules may lack a transcript check
-    expect(allRules.filter((r) => !r.check && r.evidence !== 'live').map((r) => r.id)).toEqual([]);
+    // only live rules and the rules decided across the connections of a run (oracles/across.ts) lack a transcript check
+    expect(allRules.filter((r) => !r.check && r.evidence !== 'live' && !r.across).map((r) => r.id)).toEqual([]);
+    expect(allRules.filter((r) => r.across && r.check).map((r) => r.id)).toEqual([]);
   });
   it('each declaration has every field once, with structured alerts and RFC references of one section each', () => {
     for (const r of allRules) {
@@ -176,6 +177,9 @@ describe('catalogue', () => {
       [
         't12.order.state-machine',
         't13.order.state-machine',
+        // freshness across the connections of a run (oracles/rules/freshness.ts)
+        'hello.random-fresh',
+        'kex.ephemeral-fresh',
         'mlkem.share-length',
         'mlkem.encapsulation-key',
         'mlkem.ecdh-part',

@@ -132,6 +132,11 @@ const LIVE_ONLY: Outcome = {
   detail: 'The rule is decided by live conversations, not by a transcript.',
 };
 
+const ACROSS_ONLY: Outcome = {
+  status: 'not-applicable',
+  detail: 'The rule is decided across the connections of a run (oracles/across.ts), not by one transcript.',
+};
+
 /**
  * A renegotiation the server refused (ctx.refused) has only a ClientHello: the rules about the ClientHello alone
  * (need `client-hello` without the ServerHello) and the renegotiation rules judge it; for the others nothing of this
@@ -170,7 +175,7 @@ class Gates {
       const o = this.need(n);
       if (o) return o;
     }
-    return p.rule.check ? undefined : LIVE_ONLY;
+    return p.rule.check ? undefined : p.rule.across ? ACROSS_ONLY : LIVE_ONLY;
   }
 
   /** The verdict of a rule's declared versions, before anything else. */

@@ -184,11 +184,36 @@ export interface Rule<Id extends string = RuleId> {
   readonly live?: LiveJudgement;
   /** Where the declaration deliberately differs from the reference checklist, why (with the RFC sentence). */
   readonly overrides?: Readonly<Partial<Record<DriftField, string>>>;
+  /** The evidence spans the connections of a run, not one transcript (see AcrossConnections; oracles/across.ts). */
+  readonly across?: AcrossConnections;
   /**
    * The transcript check. Absent for a live rule no transcript can decide.
    * Method syntax: a check declared for a narrower context (its needs met) is one.
    */
   check?(ctx: Context): CheckResult;
+}
+
+/**
+ * A value one connection contributed to a rule whose evidence spans several transcripts (`across`): the party that
+ * sent it, the field (`ServerHello.random`, `ServerKeyExchange`, ...), its bytes and the message that carried it.
+ */
+export interface RunValue {
+  party: Side;
+  field: string;
+  value: Uint8Array;
+  message: number;
+}
+
+/**
+ * Evidence that spans several transcripts: the connections of one run (a capture or the transcript files given to
+ * `tlsprop check`, the conversations of one `tlsprop fuzz` run against one target). No single transcript decides the
+ * rule; per connection the rule names the values it sent (`values`), and the run-level evaluator (oracles/across.ts)
+ * says violation when a value of one party comes back in a later connection (naming the party, both connections and
+ * the field), pass when none does, not-applicable when no connection had one. The `check` of such a rule is absent.
+ */
+export interface AcrossConnections {
+  /** The values of this connection that must never repeat in another connection of the run. */
+  values(ctx: Context): RunValue[];
 }
 
 /** What a rule file writes for one rule (the file's defaults fill the rest; `alerts` may name only the alert). */
@@ -208,6 +233,7 @@ export interface RuleInput<Id extends string, N extends readonly Need[]> {
   judgesReceiver?: true;
   live?: LiveJudgement;
   overrides?: Partial<Record<DriftField, string>>;
+  across?: AcrossConnections;
   check?(ctx: Given<N>): CheckResult;
 }
 
@@ -281,6 +307,7 @@ export function declarer(defaults: RuleDefaults) {
     if (d.judgesReceiver) r.judgesReceiver = d.judgesReceiver;
     if (d.live) r.live = d.live;
     if (d.overrides) r.overrides = d.overrides;
+    if (d.across) r.across = d.across;
     if (d.check) r.check = d.check as Rule<Id>['check'];
     return r;
   };
@@ -297,6 +324,12 @@ export interface Verdict {
   detail: string;
   expected?: string;
   actual?: string;
+  /**
+   * A run-level verdict (a rule whose evidence spans connections, oracles/across.ts): the connection that first sent
+   * the value and the one that sent it again, as the run names them (a conversation's index and name, a capture's
+   * file#connection); `message` is then the message index in the later one.
+   */
+  connections?: readonly [string, string];
 }
 
 /**

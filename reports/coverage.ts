@@ -154,6 +154,7 @@ function emptyRule(info: RuleInfo | undefined, id: RuleId): RuleCoverage {
     violations: [],
   };
   if (info?.ignorable) r.ignorable = { ...info.ignorable };
+  if (info?.spans) r.spans = info.spans;
   return r;
 }
 

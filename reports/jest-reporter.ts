@@ -51,7 +51,8 @@ export interface MinimalReporter {
 }
 
 export function ruleInfos(): RuleInfo[] {
-  return allRules.map(({ check: _check, ...info }) => info);
+  // a rule decided across connections is listed with `spans` (its `values` function is no report data)
+  return allRules.map(({ check: _check, across, ...info }) => (across ? { ...info, spans: 'connections' as const } : info));
 }
 
 export class TlspropReporter implements MinimalReporter {

@@ -32,6 +32,8 @@ export interface RuleInfo {
   alerts: readonly AlertChoice[];
   /** The receiver may instead ignore the input, with the sentence. */
   ignorable?: Tolerance;
+  /** The evidence spans the connections of a run (oracles/across.ts): its verdicts name two connections. */
+  spans?: 'connections';
 }
 
 export interface MachineTable {
@@ -331,6 +333,8 @@ export interface RuleCoverage {
   /** The receiver may instead ignore the input. */
   ignorable?: Tolerance;
   evidence: Evidence | '';
+  /** The evidence spans the connections of a run (oracles/across.ts): its verdicts name two connections. */
+  spans?: 'connections';
   group: RuleGroup | '';
   /** False when verdicts named a rule no declaration describes. */
   declared: boolean;

@@ -30,7 +30,7 @@ import { DEFAULT_SCHEMES } from '../engine/config';
 import { FAULT_IDS, type Fault, FAULTS } from '../engine/faults';
 import { type TestPki, testPki } from '../engine/fixtures';
 import type { FailureReport } from '../fuzz/core';
-import { CFG0, type ConvSpec, coverageExamples } from '../fuzz/families';
+import { CFG0, type ConvSpec, coverageExamples, lengthsCoverage } from '../fuzz/families';
 import { DEFAULT_STRICTNESS, ladderText } from '../fuzz/judge';
 import type { ServerFuzzOptions } from '../fuzz/options';
 import { type ConversationResult, type FuzzResult, fuzzTarget, planContext } from '../fuzz/target';
@@ -44,8 +44,9 @@ import { LOOPBACK } from '../testing/launch';
 import { EARLIER_MUTATIONS } from './support/families';
 
 const SEED = 1;
-// (the valid conversations with each test-PKI client key count: rsa-pss-sha384 and rsa-pss-sha512 added four)
-const RUNS = 63;
+// (the valid conversations with each test-PKI client key count: rsa-pss-sha384 and rsa-pss-sha512 added four; the
+// lengths family three)
+const RUNS = 66;
 
 let pki: TestPki;
 beforeAll(async () => {
@@ -103,9 +104,14 @@ async function fuzzFaulty(
  */
 const ECHOING: readonly Fault[] = ['ignore-key-update-request'];
 
-/** The faults that exist in servers (a client-only fault, spec/faulty-clients.spec.ts, has no server to be found in). */
-type ServerFault = Exclude<Fault, 'accept-tls12-from-t13-only'>;
-const ALL_SERVER_FAULTS = FAULT_IDS.filter((f): f is ServerFault => FAULTS[f].sides.includes('server'));
+/**
+ * The faults that exist in servers (a client-only fault, spec/faulty-clients.spec.ts, has no server to be found in)
+ * and show in a conversation (reuse-server-randomness shows only across conversations: its own test below).
+ */
+type ServerFault = Exclude<Fault, 'accept-tls12-from-t13-only' | 'reuse-server-randomness'>;
+const ALL_SERVER_FAULTS = FAULT_IDS.filter(
+  (f): f is ServerFault => FAULTS[f].sides.includes('server') && f !== 'reuse-server-randomness',
+);
 
 /** The rules of a fault in either version. */
 const rulesOf = (f: Fault): string[] => [...faultRules(f, '1.2'), ...faultRules(f, '1.3')];
@@ -114,7 +120,7 @@ const rulesOf = (f: Fault): string[] => [...faultRules(f, '1.2'), ...faultRules(
  * Each fault: the verdict of its findings, and one concrete minimal counterexample that must be among the shrunk
  * ones (the coverage-first runs try every name at the simplest configuration, so with this seed it is found as such).
  */
-type Verdict = 'accepted-invalid' | 'flagged' | 'no-alert' | 'target-crashed';
+type Verdict = 'accepted-invalid' | 'flagged' | 'no-alert' | 'target-crashed' | 'wrong-alert';
 const mutants = (...ops: string[]): ConvSpec[] => ops.map((op) => ({ kind: 'mutant', op, cfg: CFG0 }));
 const certs = (...faults: string[]): ConvSpec[] =>
   faults.flatMap((fault) => (['1.2', '1.3'] as const).map((version) => ({ kind: 'cert' as const, fault, version, cfg: CFG0 })));
@@ -274,6 +280,13 @@ const EXPECTED: Record<ServerFault, { verdict: Verdict; rule: string; shrunk: Co
     rule: 't12.neg.suite-offered',
     shrunk: { kind: 'resume', version: '1.2', op: 't12-resume-without-session-suite', cfg: CFG0 },
   },
+  // the lengths family's 2^14-byte records (no shorter conversation has one: not shrunk further), in either version
+  'record-limit-off-by-one': {
+    verdict: 'wrong-alert',
+    rule: 'rec.appdata-up-to-limit',
+    shrunk: lengthsCoverage(SEED, ['1.2', '1.3'])[0]!,
+    or: lengthsCoverage(SEED, ['1.2', '1.3']).slice(1),
+  },
   // any TLS 1.3 conversation where the server aborts after its Finished shows it
   'alert-handshake-keys': {
     verdict: 'flagged',
@@ -370,7 +383,9 @@ describe('the fuzzer finds every server-side fault of the faulty target', () => 
                   ? (e.op ?? `keyupdate ${(e.updates ?? []).join(',')}`)
                   : e.kind === 'resume'
                     ? (e.op ?? `resume ${e.version} valid`)
-                    : `valid ${e.version} suite#${e.cfg.suite}${e.key ? ` key=${e.key}` : ''}${e.sigs13 ? ` sigs13=${e.sigs13}` : ''}`,
+                    : e.kind === 'lengths'
+                      ? `lengths ${e.version} ${e.lengths.join(',')}${e.padded ? ' padded' : ''}`
+                      : `valid ${e.version} suite#${e.cfg.suite}${e.key ? ` key=${e.key}` : ''}${e.sigs13 ? ` sigs13=${e.sigs13}` : ''}`,
     );
     expect(names.length).toBeLessThanOrEqual(RUNS);
     expect(new Set(names).size).toBe(names.length);
@@ -506,5 +521,28 @@ describe('the fuzzer finds every server-side fault of the faulty target', () => 
     expect(r.skipped).toEqual([]);
     expect(r.results.filter((x) => x.run.verdict !== 'conforming').map((x) => ladderText(x.run).join('\n'))).toEqual([]);
     expect(r.failures).toEqual([]);
+    // across the conversations: the healthy server draws every random and ephemeral key anew
+    expect(r.across.map((v) => `${v.rule} ${v.status}`)).toEqual(['hello.random-fresh pass', 'kex.ephemeral-fresh pass']);
+  }, 60_000);
+
+  // no conversation of its own shows it: the run-level rules (oracles/across.ts) find it across the conversations,
+  // naming the party, the field and both conversations; the run fails (cli/fuzz.ts fuzzOk)
+  it('reuse-server-randomness: found across conversations at the default strictness, naming both conversations', async () => {
+    const { r, errors } = await fuzzFaulty(['reuse-server-randomness'], { budget: { runs: 6, maxShrinkRuns: 0 } });
+    expect(errors).toEqual([]);
+    expect(r.failures).toEqual([]);
+    const bad = r.across.filter((v) => v.status === 'violation');
+    const rules = new Set(rulesOf('reuse-server-randomness'));
+    expect([...new Set(bad.map((v) => v.rule))].sort()).toEqual([...rules].sort());
+    const random = bad.find((v) => v.rule === 'hello.random-fresh')!;
+    expect(random.detail).toMatch(
+      /^The server sent the same ServerHello\.random value in conversation \d+ \(.+\) as in conversation \d+ /,
+    );
+    expect(random.connections).toHaveLength(2);
+    expect(random.connections![0]).not.toBe(random.connections![1]);
+    expect(bad.find((v) => v.rule === 'kex.ephemeral-fresh')!.detail).toMatch(
+      /^The server sent the same (ServerKeyExchange|ServerHello key_share) value/,
+    );
+    expect(random.message).toBeGreaterThan(0);
   }, 60_000);
 });

@@ -290,7 +290,8 @@ describe('fuzzTarget against a server that misbehaves on every connection after 
       expect(l).toMatch(new RegExp(`^\\[${i + 1}/${runs}\\] .+: (conforming|accepted-invalid|wrong-alert|hung|reset|flagged)`));
     expect(r.skipped).toEqual([]);
     expect(r.results.map((x) => x.run.path)).toEqual(Array.from({ length: runs }, (_, i) => String(i)));
-    expect(new Set(r.results.map((x) => x.conversation.kind))).toEqual(new Set(['valid', 'mutant', 'keyupdate']));
+    // (the valid conversations of the families that run whenever the target allows them: KeyUpdate, record lengths)
+    expect(new Set(r.results.map((x) => x.conversation.kind))).toEqual(new Set(['valid', 'mutant', 'keyupdate', 'lengths']));
     // each conversation's verdict is one a misbehaviour allows, with its detail. Which connection a conversation met
     // is not its path any more: after a conversation that ended without an answer the run checks that the target is
     // still there (fuzz/health.ts: a TCP connection and a sanity handshake), and those connections take their turn in

@@ -212,10 +212,21 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
     expect(r.profile.suites['1.3'].length).toBeGreaterThan(0);
     expect(new Set(r.results.map((x) => x.conversation.version))).toEqual(new Set(['1.2', '1.3']));
     expect(new Set(r.results.map((x) => x.conversation.kind))).toEqual(
-      new Set(['valid', 'mutant', 'state', 'cert', 'reneg', 'keyupdate']),
+      new Set(['valid', 'mutant', 'state', 'cert', 'reneg', 'keyupdate', 'lengths']),
     );
     expect(findings(r.results)).toEqual([]);
     expect(r.failures).toEqual([]);
+    // the lengths family (test-lengths, test-tls13-lengths): the echo server gave every record back intact
+    const lengths = r.results.filter((x) => x.conversation.kind === 'lengths');
+    expect(lengths.map((x) => `${x.conversation.version} ${x.run.verdict}`).sort()).toEqual([
+      '1.2 conforming',
+      '1.3 conforming',
+      '1.3 conforming',
+    ]);
+    for (const x of lengths)
+      expect(x.run.detail).toMatch(/the peer echoed \d+ of the \d+ bytes of our application data records of .* intact/);
+    // across the conversations (oracles/across.ts): the engine's server random and ephemeral keys are never sent twice
+    expect(r.across.map((v) => `${v.rule} ${v.status}`)).toEqual(['hello.random-fresh pass', 'kex.ephemeral-fresh pass']);
     const answered = Object.fromEntries(
       r.results
         .filter((x) => x.conversation.kind === 'mutant')
@@ -360,9 +371,14 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
     // the test PKI's, which the target trusts
     const r = await fuzzKeys('rsa', 'rsa', schemes, ['cv-eddsa-not-requested', 't13-ch-sigalgs-eddsa-only']);
     expect(r.profile.eddsa13).toEqual([]);
-    // the valid conversations of the families that run whenever the target allows them (renegotiation, KeyUpdate)
+    // the valid conversations of the families that run whenever the target allows them (renegotiation, KeyUpdate,
+    // record lengths)
     const got = answers(r).filter(
-      (x) => !x.startsWith('valid') && !x.startsWith('renegotiation valid') && !/^KeyUpdate x\d+ /.test(x),
+      (x) =>
+        !x.startsWith('valid') &&
+        !x.startsWith('renegotiation valid') &&
+        !/^KeyUpdate x\d+ /.test(x) &&
+        !x.startsWith('application data of '),
     );
     // RFC 5246 §7.4.8 / RFC 8446 §4.4.3: the scheme must be one the CertificateRequest listed (illegal_parameter); RFC
     // 8446 §4.1.1: no overlap, handshake_failure
@@ -700,6 +716,8 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
       skipped: [],
     });
     expect(findings(r.results)).toEqual([]);
+    // across the conversations: the engine client's random and key shares are fresh in each
+    expect(r.across.map((v) => `${v.rule} ${v.status}`)).toEqual(['hello.random-fresh pass', 'kex.ephemeral-fresh pass']);
     if (version === '1.3') {
       const answered = Object.fromEntries(
         r.results

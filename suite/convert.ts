@@ -211,6 +211,15 @@ function clientInfo(x: ClientConversationResult): ConvInfo {
   return { version: c.version, expect: c.expect, subjects: c.mutant ? [c.mutant.name] : [] };
 }
 
+/**
+ * The run-level verdicts of a check or fuzz run (rules whose evidence spans connections, oracles/across.ts) as one
+ * entry of the report's transcripts, `<name> across connections`: its violations name both connections in their
+ * detail; none when there are no verdicts.
+ */
+export function acrossRun(verdicts: readonly Verdict[], provenance: TranscriptRun['provenance'], name?: string): TranscriptRun[] {
+  return verdicts.length ? [{ id: `${name ? `${name} ` : ''}across connections`, provenance, verdicts: [...verdicts] }] : [];
+}
+
 /** `tlsprop fuzz --target` / `run --target`: our client against a server. */
 export function convertServerRun(r: FuzzResult, label: TargetLabel, reportDir?: string): Converted {
   const out: Converted = { conversations: [], transcripts: [], target: serverTarget(r, label) };
@@ -221,6 +230,7 @@ export function convertServerRun(r: FuzzResult, label: TargetLabel, reportDir?: 
     out.conversations.push(conversation);
     if (transcript) out.transcripts.push(transcript);
   }
+  out.transcripts.push(...acrossRun(r.across, { kind: 'live', target: label.address ?? label.name, role: 'server' }, label.name));
   for (const f of r.failures) {
     const c = byResult.get(f.original);
     if (c && f.shrunk) attachShrunk(c, f.shrunk, serverInfo(f.shrunk), label, reportDir);
@@ -264,6 +274,7 @@ export function convertClientRun(r: ClientFuzzResult, label: TargetLabel, report
     out.conversations.push(conversation);
     if (transcript) out.transcripts.push(transcript);
   }
+  out.transcripts.push(...acrossRun(r.across, { kind: 'live', target: label.address ?? label.name, role: 'client' }, label.name));
   for (const s of r.shrunk) {
     const original = r.results.find((x) => x.run.path === s.from);
     const c = original ? byResult.get(original) : undefined;

@@ -35,7 +35,7 @@ import type { TestKeyKind, TestPki } from '../../engine/fixtures';
 import type { EngineHooks } from '../../engine/hooks';
 import type { ClientSessionStore, StoredTicket13 } from '../../engine/session';
 import type { CryptoProvider } from '../../crypto';
-import { allRules, isRuleId, type RuleId } from '../../oracles/catalogue';
+import { allRules, isRuleId, type RuleId, ruleById } from '../../oracles/catalogue';
 import { type ExpectedReaction, expectedReaction } from '../../oracles/reactions';
 import type { FaultKind } from '../../pki/faults';
 import { AlertDescription } from '../../wire/registry';
@@ -303,8 +303,13 @@ export interface ClientCertificate extends Common {
 export interface EngineFault extends Common {
   where: 'engine-fault';
   fault: Fault;
-  /** The fatal alert the healthy engine sends for what the fault lets through (one of the reaction's alerts). */
-  healthyAlert: AlertName;
+  /**
+   * The fatal alert the healthy engine sends for what the fault lets through (one of the reaction's alerts). Absent:
+   * the healthy engine sends none: the fault shows only across connections (every rule of it is decided across a run,
+   * rule.ts `across`), or it refuses valid input (every rule of it expects the connection to go on, `live.expects`
+   * complete).
+   */
+  healthyAlert?: AlertName;
 }
 
 export type Mutation = ClientSends | ServerSends | OfflineEdit | ServerCertificate | ClientCertificate | EngineFault;
@@ -505,12 +510,16 @@ export function checkMutation(m: Mutation): string[] {
   if (m.where === 'engine-fault') {
     if (m.name !== m.fault) out.push(`an engine fault is named after its fault id ${m.fault}`);
     if (!FAULT_IDS.includes(m.fault)) out.push(`unknown engine fault ${m.fault}`);
-    if (!(m.healthyAlert in AlertDescription)) out.push(`unknown alert ${m.healthyAlert}`);
-    for (const v of m.versions)
-      if (!alertNames(reactionOf(m, v)).includes(m.healthyAlert))
-        out.push(
-          `healthy alert ${m.healthyAlert} is not one the rules of ${v} name (${alertNames(reactionOf(m, v)).join(', ')})`,
-        );
+    if (m.healthyAlert === undefined) {
+      if (m.rules.some((r) => !ruleById(r).across && ruleById(r).live?.expects !== 'complete'))
+        out.push('a fault without a healthy alert shows only across connections, or refuses valid input');
+    } else if (!(m.healthyAlert in AlertDescription)) out.push(`unknown alert ${m.healthyAlert}`);
+    else
+      for (const v of m.versions)
+        if (!alertNames(reactionOf(m, v)).includes(m.healthyAlert))
+          out.push(
+            `healthy alert ${m.healthyAlert} is not one the rules of ${v} name (${alertNames(reactionOf(m, v)).join(', ')})`,
+          );
   }
   if (m.needs?.groups && !m.needs.groups.length) out.push('needs.groups is empty');
   return out;

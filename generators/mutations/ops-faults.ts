@@ -18,9 +18,11 @@ function fault(
   description: string,
   versions: readonly TlsVersion[],
   rules: readonly RuleId[],
-  healthyAlert: AlertName,
+  healthyAlert: AlertName | undefined,
 ): EngineFault {
-  return { name: fault, description, versions, rules, where: 'engine-fault', fault, healthyAlert, bases: [] };
+  const f: EngineFault = { name: fault, description, versions, rules, where: 'engine-fault', fault, bases: [] };
+  if (healthyAlert !== undefined) f.healthyAlert = healthyAlert;
+  return f;
 }
 
 export const ENGINE_FAULT_MUTATIONS: readonly EngineFault[] = [
@@ -184,5 +186,21 @@ export const ENGINE_FAULT_MUTATIONS: readonly EngineFault[] = [
     ['1.2'],
     ['t12.neg.suite-offered', 't12.neg.resume-consistency'],
     'illegal_parameter',
+  ),
+  // no alert: within one connection nothing is wrong; the run-level evaluator (oracles/across.ts) compares connections
+  fault(
+    'reuse-server-randomness',
+    'server: every connection sends the ServerHello.random and the ephemeral (EC)DHE key pairs (TLS 1.2 ServerKeyExchange, TLS 1.3 key_share) its first connection drew, instead of drawing them anew',
+    ['1.2', '1.3'],
+    ['hello.random-fresh', 'kex.ephemeral-fresh'],
+    undefined,
+  ),
+  // no alert: the healthy engine takes the record (rec.appdata-up-to-limit expects the connection to go on)
+  fault(
+    'record-limit-off-by-one',
+    'a protected record of exactly 2^14 bytes of plaintext (the largest allowed, RFC 5246 §6.2.1, RFC 8446 §5.1) is refused with record_overflow: the limit taken as exclusive (CVE-2016-7054 class of record-size bugs)',
+    ['1.2', '1.3'],
+    ['rec.appdata-up-to-limit'],
+    undefined,
   ),
 ];

@@ -213,6 +213,25 @@ export const receiverDutyRules = [
     overrides: NEW('RFC 5246 §6.2.3.2', 'CBC padding longer than needed (test-atypical-padding)'),
   }),
   rule({
+    id: 'rec.appdata-up-to-limit',
+    title:
+      'Receivers accept application data records of every length up to the limit (a TLSPlaintext fragment of up to 2^14 bytes; in TLS 1.3 a TLSInnerPlaintext, content type and zero padding included, of up to 2^14 + 1 bytes), deliver them intact and go on with the connection.',
+    rfc: ['RFC 5246 §6.2.1', 'RFC 8446 §5.1', 'RFC 8446 §5.4', 'RFC 8446 §6.2'],
+    group: 'record',
+    // RFC 5246 §6.2.1 and RFC 8446 §5.1 length: "The length (in bytes) of the following TLSPlaintext.fragment. The
+    // length MUST NOT exceed 2^14 bytes." RFC 8446 §5.4: "the full encoded TLSInnerPlaintext MUST NOT exceed 2^14 + 1
+    // octets", and "upon successful decryption of a TLSCiphertext.encrypted_record, the receiving implementation scans
+    // the field from the end toward the beginning until it finds a non-zero octet". RFC 8446 §6.2 record_overflow is
+    // for "a TLSPlaintext record with more than 2^14 bytes (or some other negotiated limit)": a record within the limit
+    // breaks nothing, so no alert rests on it and the connection goes on (tlsfuzzer's test-lengths,
+    // test-tls13-lengths, test-cve-2016-7054).
+    live: { scope: { kind: 'declared' }, expects: 'complete', judges: 'outcome' },
+    overrides: NEW(
+      'RFC 5246 §6.2.1, RFC 8446 §5.1, §5.4, §6.2',
+      'application data records of boundary lengths and TLS 1.3 padding up to the limit (the lengths family: test-lengths, test-tls13-lengths, test-cve-2016-7054)',
+    ),
+  }),
+  rule({
     id: 'rec.version-ignored',
     title:
       'Servers accept any {03,xx} record version on a ClientHello record, and TLS 1.3 receivers ignore legacy_record_version on every record.',

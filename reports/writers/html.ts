@@ -79,6 +79,7 @@ function ruleRow(r: RuleCoverage): string {
         `<span title="${h(`${a.rfc}${a.versions ? ` (TLS ${a.versions.join(', ')})` : ''}: ${a.text}`)}">${i === 0 ? `<b>${h(a.alert)}</b>` : h(a.alert)}</span>`,
     )
     .concat(r.ignorable ? [`<span class="muted" title="${h(`${r.ignorable.rfc}: ${r.ignorable.text}`)}">or ignore</span>`] : [])
+    .concat(r.spans ? ['<span class="muted" title="decided across the connections of a run">across connections</span>'] : [])
     .join('<br>');
   const yes = (b: boolean): string => (b ? '<span class="ok">yes</span>' : '<span class="muted">no</span>');
   return (
