@@ -230,6 +230,10 @@ const CLIENT_FAULTS: FaultCase[] = [
  * above and this one fails the coverage spec below):
  */
 const NOT_LEARNABLE: Readonly<Partial<Record<Fault, string>>> = {
+  'reuse-server-randomness':
+    'the same server random and ephemeral key in every connection is invisible to a state machine: each query is one connection whose outputs are message types, identical with fresh values; the rules decided across connections (hello.random-fresh, kex.ephemeral-fresh) find it in the fuzzer and in tlsprop check',
+  'record-limit-off-by-one':
+    'refusing a record of exactly 2^14 bytes is about a length, not a state: the alphabet sends one short application data record, and no input symbol carries a full-size record; the lengths family of the fuzzer (rec.appdata-up-to-limit) finds it',
   'crash-on-invalid-key-share':
     'a crash is not a transition: the server stops listening, so every later reset (a new connection) fails; the live fuzzer reports it as its target-crashed verdict',
   'silent-close-bad-signature':

@@ -319,9 +319,16 @@ export const extensionRules = [
     rfc: 'RFC 7366 §3',
     versions: ['1.2'],
     role: 'server',
-    // RFC 7366 §3 names no alert and no duty of the client that receives such an answer: an encrypt_then_mac answer
-    // with an AEAD or stream suite is a ServerHello field "inconsistent with other fields" (RFC 5246 §7.2.2)
+    // RFC 7366 §3 names no alert and no duty of the client that receives such an answer. A client that refuses it
+    // sends illegal_parameter (a ServerHello field "inconsistent with other fields", RFC 5246 §7.2.2); a client that
+    // goes on with the AEAD or stream suite, where encrypt-then-MAC does not apply, breaks no sentence: the violation
+    // is the server's alone, so going on is conforming too (OpenSSL, GnuTLS, mosquitto and Node clients do).
     alerts: [definitionIn('illegal_parameter', ['1.2'])],
+    ignorable: {
+      rfc: 'RFC 7366 §3',
+      text: 'If a server receives an encrypt-then-MAC request extension from a client and then selects a stream or Authenticated Encryption with Associated Data (AEAD) ciphersuite, it MUST NOT send an encrypt-then-MAC response extension back to the client.',
+      receiver: 'client',
+    },
     overrides: {
       checklist:
         'not in the checklist: RFC 7366 §3 ("If a server receives an encrypt-then-MAC request extension from a client and then selects a stream or Authenticated Encryption with Associated Data (AEAD) ciphersuite, it MUST NOT send an encrypt-then-MAC response extension back to the client.")',
