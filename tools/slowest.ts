@@ -112,7 +112,7 @@ if (require.main === module) {
   process.stdout.write(`${formatSlowest(results, n, ROOT, cpu)}\n`);
   if (write) {
     const target = join(ROOT, 'tools', 'test-durations.json');
-    writeFileSync(target, `${JSON.stringify(durations(results), null, 1)}\n`);
+    writeFileSync(target, `${JSON.stringify(durations(results), null, 2)}\n`);
     process.stdout.write(`wrote ${rel(target)}\n`);
   }
 }
