@@ -13,7 +13,7 @@ import {
   x25519SmallOrderPoints,
 } from './ecdh';
 import type { PrimeCurve } from './curves';
-import { nodeSubtleProvider } from './provider';
+import { nodeProvider, nodeSubtleProvider, peculiarProvider } from './provider';
 import { PROVIDERS } from './testing/providers';
 
 const GROUPS: EcdhGroup[] = ['secp256r1', 'secp384r1', 'x25519'];
@@ -173,4 +173,22 @@ test('point validation is ours: a provider that accepts anything never sees an i
   offCurve[64]! ^= 1;
   expect(await deriveEcdh(fake, 'secp256r1', a.privateKey, offCurve)).toMatchObject({ ok: false, reason: 'not_on_curve' });
   expect(calls).toBe(0);
+});
+
+describe('X25519 / X448 key generation in the node provider (keys made from their bytes, crypto/ecdh.ts nodeGenerate)', () => {
+  const node = nodeProvider();
+  const subtle = peculiarProvider();
+
+  it.each(['x25519', 'x448'] as const)(
+    '%s: the public value is the private value times the base point (checked against another implementation)',
+    async (g) => {
+      for (let i = 0; i < 20; i++) {
+        const a = await generateEcdhKeyPair(node, g);
+        const b = await generateEcdhKeyPair(subtle, g);
+        const ab = await deriveEcdh(node, g, a.privateKey, b.publicKey);
+        const ba = await deriveEcdh(subtle, g, b.privateKey, a.publicKey);
+        expect(ab.ok && ba.ok && toHex(ab.value) === toHex(ba.value)).toBe(true);
+      }
+    },
+  );
 });

@@ -26,15 +26,7 @@
  * cost, measured in bench/crypto.ts); for X25519/X448, KeyObjects and
  * crypto.diffieHellman (an OKP import is cheap).
  */
-import {
-  createECDH,
-  createPrivateKey,
-  ECDH,
-  createPublicKey,
-  diffieHellman,
-  generateKeyPairSync,
-  type KeyObject,
-} from 'node:crypto';
+import { createECDH, createPrivateKey, ECDH, createPublicKey, diffieHellman, type KeyObject, randomBytes } from 'node:crypto';
 import { concatBytes, fromHex } from '../wire/hex';
 import { bytesKey } from './cache';
 import {
@@ -172,8 +164,6 @@ function leftPad(b: Uint8Array, n: number): Uint8Array {
   return out;
 }
 
-const b64u = (s: string | undefined): Uint8Array => Uint8Array.from(Buffer.from(s ?? '', 'base64url'));
-
 // ---- node:crypto keys ---------------------------------------------------------------
 
 const keyId = (g: EcdhGroup, raw: Uint8Array): string => `${g}:${bytesKey(raw)}`;
@@ -207,11 +197,32 @@ function nodeEcdh(p: CryptoProvider, g: WeierstrassName, priv: Uint8Array): ECDH
 
 function nodeGenerate(p: CryptoProvider, g: EcdhGroup): EcdhKeyPair {
   if (isMontgomery(g)) {
-    const kp = g === 'x25519' ? generateKeyPairSync('x25519') : generateKeyPairSync('x448');
-    const jwk = kp.privateKey.export({ format: 'jwk' });
-    const privateKey = b64u(jwk.d);
-    p.keys.privates.set(keyId(g, privateKey), kp.privateKey);
-    return { group: g, privateKey, publicKey: b64u(jwk.x) };
+    // RFC 7748 §5: the private key is that many random bytes (the function clamps them), the public key the function
+    // applied to it and the base point u = 9 (X25519) or 5 (X448), §6. Not generateKeyPairSync: in Node 20, exporting
+    // a freshly generated X25519/X448 key holds the key's mutex while it allocates, and a garbage collection in that
+    // allocation may run the finished key-generation job's destructor, which takes the same mutex: the process
+    // deadlocks, idle for good (seen as a jest worker, the bench and a helper's run that never ended; gdb:
+    // ExportJWKEdKey -> GC -> ~KeyGenJob<NidKeyPairGenTraits> -> uv_mutex_lock; a loop of generate + export hangs
+    // within ~7,000 keys). A key imported from its bytes has no such job. The JWK import takes `d` alone and derives
+    // the public half itself (`x` is not read; crypto/ecdh.test.ts checks each pair against another implementation).
+    const { size } = MONTGOMERY[g];
+    const privateKey = new Uint8Array(randomBytes(size));
+    const key = createPrivateKey({
+      key: { kty: 'OKP', crv: g === 'x25519' ? 'X25519' : 'X448', d: Buffer.from(privateKey).toString('base64url'), x: '' },
+      format: 'jwk',
+    });
+    p.keys.privates.set(keyId(g, privateKey), key);
+    const base = new Uint8Array(size);
+    base[0] = g === 'x25519' ? 9 : 5;
+    // the base point is a constant of the group, not a value imported from a peer: made once, not counted as an import
+    const basePoint = p.keys.publics.getOrSet(keyId(g, base), () =>
+      createPublicKey({
+        key: { kty: 'OKP', crv: g === 'x25519' ? 'X25519' : 'X448', x: Buffer.from(base).toString('base64url') },
+        format: 'jwk',
+      }),
+    );
+    const publicKey = new Uint8Array(diffieHellman({ privateKey: key, publicKey: basePoint }));
+    return { group: g, privateKey, publicKey };
   }
   const e = createECDH(WEIERSTRASS[g].nodeName);
   e.generateKeys();

@@ -82,6 +82,19 @@ const dheClient = (env: BaseEnv): ClientConfig => ({
 /** Every key share of the first ClientHello carries `value`. */
 const shareValue = (value: Uint8Array): EngineHooks => firstHelloShares((s) => ({ ...s, keyExchange: value }));
 
+/** The first ClientKeyExchange we send carries `value(ours)` as its ECDH value (opaque point<1..2^8-1>; RFC 8422 §5.7). */
+function ckeValue(value: (ours: Uint8Array) => Uint8Array): EngineHooks {
+  let done = false;
+  return {
+    beforeSend: (m) => {
+      if (done || m.kind !== 'handshake' || m.type !== 'client_key_exchange') return undefined;
+      done = true;
+      const v = value(m.raw.subarray(5));
+      return [hsMessage(16, Uint8Array.of(v.length, ...v))];
+    },
+  };
+}
+
 /** Our client's one-version offer, with hooks. */
 const hooks = (
   h: (env: BaseEnv) => EngineHooks,
@@ -290,17 +303,7 @@ export const KEX_MUTATIONS: readonly Mutation[] = [
     // live only: offline the transcript op t12-cke-x25519-small-order shows a server that went on
     bases: [],
     needs: { kex: 'ECDHE', groups: [NamedGroup.x25519] },
-    ...hooks(() => {
-      let done = false;
-      return {
-        beforeSend: (m) => {
-          if (done || m.kind !== 'handshake' || m.type !== 'client_key_exchange') return undefined;
-          done = true;
-          const v = LOW_ORDER();
-          return [hsMessage(16, Uint8Array.of(v.length, ...v))];
-        },
-      };
-    }, x25519Only),
+    ...hooks(() => ckeValue(() => LOW_ORDER()), x25519Only),
   },
   {
     name: 't12-cke-x25519-short',
@@ -309,16 +312,7 @@ export const KEX_MUTATIONS: readonly Mutation[] = [
     rules: ['ecdh.point-format'],
     bases: T12,
     needs: { kex: 'ECDHE', groups: [NamedGroup.x25519] },
-    ...hooks(() => {
-      let done = false;
-      return {
-        beforeSend: (m) => {
-          if (done || m.kind !== 'handshake' || m.type !== 'client_key_exchange') return undefined;
-          done = true;
-          return [hsMessage(16, concatBytes([Uint8Array.of(31), m.raw.subarray(5, 5 + 31)]))];
-        },
-      };
-    }, x25519Only),
+    ...hooks(() => ckeValue((ours) => ours.subarray(0, 31)), x25519Only),
   },
   {
     name: 't13-keyshare-x25519-short',
@@ -339,17 +333,7 @@ export const KEX_MUTATIONS: readonly Mutation[] = [
       rules: ['ecdh.point-format'],
       bases: T12,
       needs: { kex: 'ECDHE', groups: [NamedGroup.secp256r1] },
-      ...hooks(() => {
-        let done = false;
-        return {
-          beforeSend: (m) => {
-            if (done || m.kind !== 'handshake' || m.type !== 'client_key_exchange') return undefined;
-            done = true;
-            const p = encodePoint(m.raw.subarray(5), form);
-            return [hsMessage(16, Uint8Array.of(p.length, ...p))];
-          },
-        };
-      }, p256Only),
+      ...hooks(() => ckeValue((ours) => encodePoint(ours, form)), p256Only),
     },
     {
       name: `t13-keyshare-point-${form}`,
