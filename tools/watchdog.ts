@@ -12,6 +12,8 @@
  *    the CI limit. jest-worker restarts a worker that exits with a code other than 0 and sends it the same file
  *    again: a one-off stall costs one more run of that file, a stall that repeats fails the file after jest's
  *    retries. Either way the evidence stays in the log and in out/jest/stall-*.txt, which .ci/run prints.
+ *    It cannot help a worker whose main thread is blocked (a native deadlock, as the Node 20 key-export one that
+ *    crypto/ecdh.ts nodeGenerate now avoids): its timers never run then.
  */
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomFill } from 'node:crypto';
