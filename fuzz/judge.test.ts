@@ -2,6 +2,7 @@
  * The verdict of a live conversation from what the peer did on the wire (fuzz/observe.ts, fuzz/judge.ts), on
  * hand-made transcripts: each message its own record, in the order they crossed the socket.
  */
+import { concatBytes } from '../wire/hex';
 import type { SocketEnd } from '../engine/socket';
 import { mutation } from '../generators/mutations';
 import type { RuleId } from '../oracles/catalogue';
@@ -663,16 +664,7 @@ describe('a TLS 1.2 renegotiation (RFC 5746): completed, declined with no_renego
 describe('the lengths family: valid application data records after the handshake (rec.appdata-up-to-limit)', () => {
   const records = [{ length: 1 }, { length: 16 }, { length: 16384 }];
   const expect13: Expectation = { kind: 'complete', rules: ['rec.appdata-up-to-limit'], appRecords: records };
-  const sent = (): Uint8Array => {
-    const parts = appRecordData(records);
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
-  };
+  const sent = (): Uint8Array => concatBytes(appRecordData(records));
   const steps = (after: Step[]): Step[] => [
     ...TLS12_FULL_CLIENT,
     { dir: S, type: 'change_cipher_spec', kind: 'change_cipher_spec' },

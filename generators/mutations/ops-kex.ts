@@ -24,7 +24,7 @@ import { concatBytes } from '../../wire/hex';
 import { ExtensionType as X, NamedGroup } from '../../wire/registry';
 import { VERSION_CODE } from '../../wire/vocabulary';
 import type { ClientSends, Mutation, ServerSends } from './model';
-import { type BaseEnv, type BaseName, editRaw, firstHelloShares, getExt, hsMessage, tracked, u16 } from './support';
+import { type BaseEnv, type BaseName, editRaw, firstHelloShares, getExt, hsMessage, onceOn, tracked, u16 } from './support';
 
 const T12: readonly BaseName[] = ['t12-ecdhe-rsa-cbc-mutual'];
 const T13: readonly BaseName[] = ['t13-server-auth', 't13-mutual'];
@@ -83,17 +83,11 @@ const dheClient = (env: BaseEnv): ClientConfig => ({
 const shareValue = (value: Uint8Array): EngineHooks => firstHelloShares((s) => ({ ...s, keyExchange: value }));
 
 /** The first ClientKeyExchange we send carries `value(ours)` as its ECDH value (opaque point<1..2^8-1>; RFC 8422 §5.7). */
-function ckeValue(value: (ours: Uint8Array) => Uint8Array): EngineHooks {
-  let done = false;
-  return {
-    beforeSend: (m) => {
-      if (done || m.kind !== 'handshake' || m.type !== 'client_key_exchange') return undefined;
-      done = true;
-      const v = value(m.raw.subarray(5));
-      return [hsMessage(16, Uint8Array.of(v.length, ...v))];
-    },
-  };
-}
+const ckeValue = (value: (ours: Uint8Array) => Uint8Array): EngineHooks =>
+  onceOn('client_key_exchange', (raw) => {
+    const v = value(raw.subarray(5));
+    return [hsMessage(16, Uint8Array.of(v.length, ...v))];
+  });
 
 /** Our client's one-version offer, with hooks. */
 const hooks = (
