@@ -44,9 +44,16 @@ export interface TimingOptions {
 
 export const DEFAULT_TIMING: TimingOptions = { floorMs: 25, capMs: 3000, factor: 4, initialMs: 300 };
 
-/** The silence and quiet windows, from the answer latencies measured so far. */
+/**
+ * The silence and quiet windows, from the answer latencies measured so far. The first input of a query (a hello) is
+ * answered by the costliest work of a handshake (key generation, a signature, a certificate chain), and on a loaded
+ * machine its answers come an order of magnitude later than those of the inputs after it; its latencies are kept
+ * apart, so that they set the first input's window alone and not the window of every later input, where most of a
+ * learning run's waiting is (each input the target leaves unanswered costs a whole window).
+ */
 export class Timing {
   private readonly recent: number[] = [];
+  private readonly recentFirst: number[] = [];
   private floor: number;
   private quietFloor = 6;
   private readonly lastWiden = { silence: -Infinity, quiet: -Infinity };
@@ -58,23 +65,25 @@ export class Timing {
     this.floor = opts.floorMs;
   }
 
-  observe(ms: number): void {
+  /** An answer's latency; `first`: the answer to a query's first input. */
+  observe(ms: number, first = false): void {
     this.observed++;
     this.maxLatencyMs = Math.max(this.maxLatencyMs, ms);
-    this.recent.push(ms);
-    if (this.recent.length > 64) this.recent.shift();
+    const recent = first ? this.recentFirst : this.recent;
+    recent.push(ms);
+    if (recent.length > 64) recent.shift();
   }
 
-  /** The 90th percentile of the recent answer latencies (a lone spike does not set the pace). */
-  private p90(): number {
-    const sorted = [...this.recent].sort((a, b) => a - b);
+  /** The 90th percentile of recent answer latencies (a lone spike does not set the pace). */
+  private static p90(recent: readonly number[]): number {
+    const sorted = [...recent].sort((a, b) => a - b);
     return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.9))] ?? 0;
   }
 
   /** How long to wait for a first byte before deciding the target sends nothing. */
   get silenceMs(): number {
     if (this.recent.length < 8) return Math.max(this.opts.initialMs, this.floor);
-    return Math.min(this.opts.capMs, Math.max(this.floor, Math.ceil(this.opts.factor * this.p90())));
+    return Math.min(this.opts.capMs, Math.max(this.floor, Math.ceil(this.opts.factor * Timing.p90(this.recent))));
   }
 
   /** After bytes came: how long a gap ends the answer (a flight comes in one burst). */
@@ -102,7 +111,8 @@ export class Timing {
    * still be finishing the previous query's connection.
    */
   get firstSilenceMs(): number {
-    return Math.min(this.opts.capMs, 2 * this.silenceMs);
+    const own = this.recentFirst.length < 8 ? 0 : Math.ceil(this.opts.factor * Timing.p90(this.recentFirst));
+    return Math.min(this.opts.capMs, Math.max(2 * this.silenceMs, own));
   }
 
   /**
@@ -441,7 +451,7 @@ export class LiveSul {
         lastWrite = performance.now();
         const base = i === 0 ? this.timing.firstSilenceMs : this.timing.silenceMs;
         const slow = this.slowWindow(word, i);
-        const r = await this.collect(conn, mapper, Math.max(base, slow), slow > base ? 'slow' : 'normal', owes);
+        const r = await this.collect(conn, mapper, Math.max(base, slow), slow > base ? 'slow' : 'normal', owes, i === 0);
         lastLatency = r.latency;
         if (
           connectedWrite !== undefined &&
@@ -599,6 +609,7 @@ export class LiveSul {
     silenceMs: number,
     mode: 'normal' | 'slow' | 'greeting',
     owes: (tokens: readonly OutputToken[]) => boolean = () => false,
+    firstInput = false,
   ): Promise<{ tokens: OutputToken[]; closed: boolean; latency?: number }> {
     const greeting = mode === 'greeting';
     let latency: number | undefined;
@@ -620,7 +631,7 @@ export class LiveSul {
       if (r instanceof Uint8Array) {
         // the pace of the target's ordinary answers (a slow context's answers would only blur it)
         if (first) latency = performance.now() - start;
-        if (first && mode === 'normal') this.timing.observe(latency!);
+        if (first && mode === 'normal') this.timing.observe(latency!, firstInput);
         first = false;
         tokens.push(...(await mapper.absorb(r)));
         // after a fatal alert the connection must close: wait for it as long as for an answer
