@@ -52,7 +52,7 @@ import {
   isHelloRetryRequest,
   type ServerHello,
 } from '../wire/handshake';
-import { bytesEqual, toHex } from '../wire/hex';
+import { toHex } from '../wire/hex';
 import { type CipherSuiteInfo, ContentType, cipherSuites, ExtensionType } from '../wire/registry';
 import { HandshakeAssembler } from '../wire/record';
 import { VERSION_CODE } from '../wire/vocabulary';
@@ -173,6 +173,14 @@ interface DirState {
   earlyPossible: boolean;
   assembler: HandshakeAssembler;
   broken: boolean;
+}
+
+/** Byte equality through node's native compare (a handshake message is kilobytes: a certificate chain). */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return (
+    a.byteLength === b.byteLength &&
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
+  );
 }
 
 const hex6 = (b: Uint8Array): string => `${toHex(b.subarray(0, 6))}…`;
@@ -431,7 +439,7 @@ export class ConnectionDecryptor {
   takeDecoded(raw: Uint8Array, ctx: DecodeContext): DecodedHandshake | DecodeError | undefined {
     for (let i = 0; i < this.decoded.length; i++) {
       const d = this.decoded[i]!;
-      if (sameDecodeContext(d.ctx, ctx) && bytesEqual(d.raw, raw)) {
+      if (sameDecodeContext(d.ctx, ctx) && sameBytes(d.raw, raw)) {
         this.decoded.splice(0, i + 1);
         return d.result;
       }
