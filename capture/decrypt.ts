@@ -39,11 +39,19 @@ import type { KeyLogEntry, KeyLogLabel, KeyLogSecrets } from '../crypto/keylog';
 import { createRecordProtection, keyMaterial, type RecordProtection, tls12Params, tls13Params } from '../crypto/record';
 import { type KeyBlock, keyBlock } from '../crypto/tls12';
 import { nextTrafficSecret, tls13KeyLength, trafficKeys } from '../crypto/tls13';
-import { selectedVersion } from '../transcript/build';
+import { decodeContextOf, sameDecodeContext, selectedVersion } from '../transcript/build';
 import type { Direction, RecordOpener } from '../transcript/model';
 import { DecodeError } from '../wire/errors';
 import { extensionBody, findExtension } from '../wire/extensions';
-import { type ClientHello, decodeHandshake, type HandshakeBody, isHelloRetryRequest, type ServerHello } from '../wire/handshake';
+import {
+  type ClientHello,
+  type DecodeContext,
+  type DecodedHandshake,
+  decodeHandshake,
+  type HandshakeBody,
+  isHelloRetryRequest,
+  type ServerHello,
+} from '../wire/handshake';
 import { toHex } from '../wire/hex';
 import { type CipherSuiteInfo, ContentType, cipherSuites, ExtensionType } from '../wire/registry';
 import { HandshakeAssembler } from '../wire/record';
@@ -165,6 +173,14 @@ interface DirState {
   earlyPossible: boolean;
   assembler: HandshakeAssembler;
   broken: boolean;
+}
+
+/** Byte equality through node's native compare (a handshake message is kilobytes: a certificate chain). */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return (
+    a.byteLength === b.byteLength &&
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
+  );
 }
 
 const hex6 = (b: Uint8Array): string => `${toHex(b.subarray(0, 6))}…`;
@@ -411,13 +427,37 @@ export class ConnectionDecryptor {
     for (const f of framed) await this.message(dir, f.raw);
   }
 
+  /**
+   * The handshake messages this decryptor decoded since `takeDecoded` last
+   * found one, with their context and result: a TranscriptBuilder fed the
+   * same records takes them (DecodedElsewhere) instead of decoding the
+   * same bytes again. The reader clears it after each record.
+   */
+  readonly decoded: Array<{ raw: Uint8Array; ctx: DecodeContext; result: DecodedHandshake | DecodeError }> = [];
+
+  /** A message decoded here with the same bytes and context (see `decoded`), for TranscriptBuilder. */
+  takeDecoded(raw: Uint8Array, ctx: DecodeContext): DecodedHandshake | DecodeError | undefined {
+    for (let i = 0; i < this.decoded.length; i++) {
+      const d = this.decoded[i]!;
+      if (sameDecodeContext(d.ctx, ctx) && sameBytes(d.raw, raw)) {
+        this.decoded.splice(0, i + 1);
+        return d.result;
+      }
+    }
+    return undefined;
+  }
+
   private async message(dir: Direction, raw: Uint8Array): Promise<void> {
     let body: HandshakeBody;
+    // The context a TranscriptBuilder decodes with (version, TLS 1.2 key exchange), so that it can take the result.
+    const ctx = decodeContextOf({ version: this.facts.version, cipherSuite: this.facts.serverHello?.cipherSuite });
     try {
-      const ctx = this.facts.version !== undefined ? { version: this.facts.version } : {};
-      body = decodeHandshake(raw, ctx).message.body;
+      const d = decodeHandshake(raw, ctx);
+      this.decoded.push({ raw, ctx, result: d });
+      body = d.message.body;
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
+      this.decoded.push({ raw, ctx, result: e });
       this.facts.types[dir].push(`type_${raw[0]}`);
       return;
     }

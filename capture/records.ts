@@ -107,12 +107,16 @@ export async function transcriptFromRecords(
   if (typeof opts.keylog === 'string') keys.add(parseKeyLog(opts.keylog, { ignoreUnknownLabels: true }));
   else if (opts.keylog) keys.add(opts.keylog);
   const decryptor = new ConnectionDecryptor(opts.provider ?? defaultProvider(), keys);
-  const builder = new TranscriptBuilder(opts.provenance);
+  const builder = new TranscriptBuilder(opts.provenance, (raw, ctx) => decryptor.takeDecoded(raw, ctx));
   const problems: DecryptProblem[] = [];
   for (const r of records) {
     const o = await openRecord(decryptor, r.dir, r.raw, r.frame);
     if (o.unreadable !== undefined) noteProblem(problems, r.dir, r.frame, o.unreadable);
-    builder.addRecord(o.input);
+    try {
+      builder.addRecord(o.input);
+    } finally {
+      decryptor.decoded.length = 0;
+    }
   }
   const extra = { ...(opts.extra ?? {}) };
   const lines = decryptor.facts.clientRandoms.flatMap((cr) => keys.linesFor(cr));

@@ -200,8 +200,10 @@ class ConnTls {
     });
     this.feeds = { client: feed(), server: feed() };
     this.provenance = { kind: 'capture', file, connection: -1 };
-    this.builder = new TranscriptBuilder(this.provenance);
     this.decryptor = new ConnectionDecryptor(provider, keys);
+    // The decryptor decodes each handshake message first (to follow the keys): the builder takes its result.
+    const decryptor = this.decryptor;
+    this.builder = new TranscriptBuilder(this.provenance, (raw, ctx) => decryptor.takeDecoded(raw, ctx));
     this.owner = { tcpStream: conn.id - 1 };
   }
 
@@ -421,6 +423,8 @@ async function* run(
       if (!(e instanceof DecodeError)) throw e;
       feed.stopped = true;
       c.builder.addGap({ dir, reason: `frame ${frame ?? '?'}: ${e.message}; the rest of the ${dir} stream is not read` });
+    } finally {
+      c.decryptor.decoded.length = 0;
     }
     await register(c);
   };

@@ -26,7 +26,7 @@ describe('OrderedPool on this thread', () => {
         running--;
         return n * n;
       },
-      message: (n) => n,
+      message: (n) => ({ data: n }),
       workerModule: '',
       init: undefined,
       onResult: (r) => out.push(r),
@@ -55,7 +55,7 @@ describe('OrderedPool on this thread', () => {
         if (n === 3) throw new Error('job 3 failed');
         return n;
       },
-      message: (n) => n,
+      message: (n) => ({ data: n }),
       workerModule: '',
       init: undefined,
       onResult: () => {},
@@ -81,7 +81,7 @@ describe('OrderedPool with check workers', () => {
       concurrency: 2,
       threshold: 0,
       inline: () => new Promise<CheckedConnection>(() => {}),
-      message: (job) => job,
+      message: (job) => ({ data: job }),
       workerModule: siblingModule('check-worker'),
       init,
       onResult,

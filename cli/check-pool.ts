@@ -30,8 +30,8 @@ export interface PoolOptions<J, R> {
   threshold: number;
   /** Run a job on this thread. */
   inline: (job: J) => Promise<R>;
-  /** The job as posted to a worker (structured clone). */
-  message: (job: J) => unknown;
+  /** The job as posted to a worker (structured clone), and the buffers the message moves instead of copying. */
+  message: (job: J) => { data: unknown; transfer?: ArrayBuffer[] };
   /** Module path of the worker (its default export is not used: it listens on parentPort, see check-worker.ts). */
   workerModule: string;
   /** Given to every worker as workerData.init. */
@@ -232,7 +232,8 @@ export class OrderedPool<J, R> {
       if (best) {
         this.waiting.shift();
         best.inFlight++;
-        best.worker.postMessage({ id, job: this.o.message(slot.job) });
+        const { data, transfer } = this.o.message(slot.job);
+        best.worker.postMessage({ id, job: data }, transfer);
         continue;
       }
       if (this.workers.some((w) => w.ready) || this.inlineInFlight >= this.o.concurrency) return;

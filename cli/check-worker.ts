@@ -10,7 +10,7 @@
 import 'reflect-metadata';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { WorkerMessage } from './check-pool';
-import { type CheckJob, type CheckWorkerInit, type CheckedConnection, runCheckJob, runWide } from './check';
+import { type CheckJob, type CheckWorkerInit, type CheckedConnection, runCheckJob, runWide, unpackJob } from './check';
 
 const port = parentPort;
 if (!port) throw new Error('check-worker.ts runs as a worker thread of check-pool.ts');
@@ -20,9 +20,12 @@ const options = runWide(init.options);
 const post = (m: WorkerMessage<CheckedConnection>): void => port.postMessage(m);
 
 port.on('message', ({ id, job }: { id: number; job: CheckJob }) => {
-  runCheckJob(job, options, init.render).then(
-    (result) => post({ type: 'result', id, result }),
-    (e: unknown) => post({ type: 'error', id, error: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
-  );
+  // runs in a promise, so that a job that cannot be unpacked fails like one that cannot be checked
+  Promise.resolve()
+    .then(() => runCheckJob(unpackJob(job), options, init.render))
+    .then(
+      (result) => post({ type: 'result', id, result }),
+      (e: unknown) => post({ type: 'error', id, error: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
+    );
 });
 post({ type: 'ready' });

@@ -24,6 +24,7 @@ import { RunEvidence } from '../oracles/across';
 import { type CheckOptions, checkTranscript } from '../oracles/evaluate';
 import { type Notice, type Verdict, type VerdictCounts, emptyCounts } from '../oracles/rule';
 import type { Transcript } from '../transcript/model';
+import { packTranscript, unpackTranscript } from '../transcript/pack';
 import type { Direction, MessageType, StepName, TlsVersion } from '../wire/vocabulary';
 import { symbolOf } from '../oracles/context';
 import { transcriptFromJson } from '../transcript/json';
@@ -151,6 +152,29 @@ export interface CheckJob {
   original?: Transcript;
 }
 
+/**
+ * A job as posted to a worker: its transcripts packed (transcript/pack.ts: the bytes in one transferred buffer each,
+ * the decoded messages left out and decoded again by the worker, `unpackJob`).
+ */
+export function packJob(job: CheckJob): { data: CheckJob; transfer: ArrayBuffer[] } {
+  const t = packTranscript(job.transcript);
+  const data: CheckJob = { transcript: t.transcript, source: job.source };
+  const transfer = [t.buffer];
+  if (job.original) {
+    const o = packTranscript(job.original);
+    data.original = o.transcript;
+    transfer.push(o.buffer);
+  }
+  return { data, transfer };
+}
+
+/** A job posted by `packJob`, as the worker received it. */
+export function unpackJob(job: CheckJob): CheckJob {
+  unpackTranscript(job.transcript);
+  if (job.original) unpackTranscript(job.original);
+  return job;
+}
+
 /** What a check worker gets once (workerData.init): the options that can cross threads, and the rendering. */
 export interface CheckWorkerInit {
   /** Every check option but the rule subset (functions) and this thread's provider and caches; a worker makes its own (runWide). */
@@ -273,7 +297,7 @@ export async function checkCaptureRendered(
     concurrency: CHECKS_PER_THREAD,
     threshold: opts.workerThreshold ?? WORKER_THRESHOLD,
     inline: (job) => runCheckJob(job, opts, render),
-    message: (job) => job,
+    message: packJob,
     workerModule: siblingModule('check-worker'),
     init,
     onResult: (r, job) => each(r, job.transcript),

@@ -24,10 +24,10 @@
  * per record); the padding, MAC and nonce handling above stays ours.
  * Decryption failures are typed results, never exceptions.
  */
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
 import { bytesEqual, concatBytes } from '../wire/hex';
 import type { CipherSuiteInfo } from '../wire/registry';
-import { type HashName, hashLength, hmac } from './hash';
+import { type HashName, hashLength, hmac, nodeHashName, subtleHasHash } from './hash';
 import { buf, type CryptoProvider, randomBytes } from './provider';
 import type { KeyBlock } from './tls12';
 import type { TrafficKeys } from './tls13';
@@ -276,7 +276,10 @@ async function makeRawCbc(p: CryptoProvider, cipher: CbcCipher, key: Uint8Array)
     const alg = cipher === '3DES_EDE_CBC' ? 'des-ede3-cbc' : cipher === 'AES_128_CBC' ? 'aes-128-cbc' : 'aes-256-cbc';
     const run = (c: ReturnType<typeof createCipheriv> | ReturnType<typeof createDecipheriv>, data: Uint8Array) => {
       c.setAutoPadding(false);
-      return concatBytes([c.update(data), c.final()]);
+      const head = c.update(data);
+      const tail = c.final();
+      // Without padding, whole blocks come out of update and final adds nothing: no copy into a third array.
+      return tail.length === 0 ? new Uint8Array(head.buffer, head.byteOffset, head.byteLength) : concatBytes([head, tail]);
     };
     return {
       blockSize: cipher === '3DES_EDE_CBC' ? 8 : 16,
@@ -376,8 +379,20 @@ function tls12Aead(params: Extract<ProtectionParams, { version: 'tls12'; fixedIv
 function tls12Cbc(p: CryptoProvider, params: Extract<ProtectionParams, { macKey: Uint8Array }>, cbc: RawCbc): RecordProtection {
   const h: HashName = params.mac;
   const macLen = hashLength(h);
-  const mac = (seq: bigint, type: number, version: number, data: Uint8Array) =>
-    hmac(p, h, params.macKey, concatBytes([header12(seq, type, version, data.length), data]));
+  // node:crypto: the header and the data hashed in two updates (no copy of the record into a new array for each MAC);
+  // otherwise the provider's hmac.
+  const nodeMac = p.hashImpl === 'node' || !subtleHasHash(h);
+  const mac = (seq: bigint, type: number, version: number, data: Uint8Array): Promise<Uint8Array> =>
+    nodeMac
+      ? Promise.resolve(
+          new Uint8Array(
+            createHmac(nodeHashName(h), params.macKey)
+              .update(header12(seq, type, version, data.length))
+              .update(data)
+              .digest(),
+          ),
+        )
+      : hmac(p, h, params.macKey, concatBytes([header12(seq, type, version, data.length), data]));
   const bs = cbc.blockSize;
   const pad = (len: number, opts: ProtectOptions): Uint8Array => {
     const least = bs - 1 - (len % bs);

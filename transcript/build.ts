@@ -9,7 +9,14 @@
  */
 import { DecodeError, type Finding } from '../wire/errors';
 import { type Extension, extensionBody } from '../wire/extensions';
-import { type DecodeContext, decodeHandshake, handshakeTypeName, isHelloRetryRequest } from '../wire/handshake';
+import {
+  type DecodeContext,
+  type DecodedHandshake,
+  decodeHandshake,
+  handshakeTypeName,
+  isHelloRetryRequest,
+  type ServerHello,
+} from '../wire/handshake';
 import { ContentType, ExtensionType, cipherSuites } from '../wire/registry';
 import { HandshakeAssembler, decodeAlert } from '../wire/record';
 import { type MessageType, VERSION_CODE, messageTypeOf } from '../wire/vocabulary';
@@ -48,6 +55,66 @@ export function selectedVersion(legacyVersion: number, extensions: readonly Exte
   return extensionBody(extensions, ExtensionType.supported_versions, 'supported_versions_server')?.version ?? legacyVersion;
 }
 
+/** How a handshake message is decoded at this point of the handshake: the version and TLS 1.2 key exchange so far. */
+export function decodeContextOf(negotiated: Pick<Negotiated, 'version' | 'cipherSuite'>): DecodeContext {
+  const ctx: DecodeContext = {};
+  if (negotiated.version !== undefined) ctx.version = negotiated.version;
+  const suite = negotiated.cipherSuite !== undefined ? cipherSuites.get(negotiated.cipherSuite) : undefined;
+  if (suite && suite.kex !== 'TLS13') ctx.kex = suite.kex;
+  return ctx;
+}
+
+/** What a ServerHello (or a HelloRetryRequest) settles of `negotiated`. */
+export function learnFromServerHello(negotiated: Negotiated, b: ServerHello): 'server_hello' | 'hello_retry_request' {
+  if (isHelloRetryRequest(b)) {
+    negotiated.helloRetry = true;
+    negotiated.version = selectedVersion(b.legacyVersion, b.extensions);
+    return 'hello_retry_request';
+  }
+  negotiated.serverRandom = b.random;
+  negotiated.cipherSuite = b.cipherSuite;
+  negotiated.version = selectedVersion(b.legacyVersion, b.extensions);
+  return 'server_hello';
+}
+
+/**
+ * Decode again the handshake messages of a transcript this builder made
+ * and that lost its decoded messages on the way (`decoded` left out, as the
+ * capture check sends transcripts to its worker threads: transcript/pack.ts):
+ * each handshake message with bytes is decoded with the context the builder
+ * had when it decoded it (the hellos before it, in message order), so the
+ * result is the builder's. Messages that do not decode stay without
+ * `decoded`, as the builder left them; findings are not touched.
+ */
+export function redecodeMessages(messages: readonly TranscriptMessage[]): void {
+  const negotiated: Negotiated = { helloRetry: false };
+  for (const m of messages) {
+    if (m.kind !== 'handshake' || !m.raw) continue;
+    try {
+      m.decoded = decodeHandshake(m.raw, decodeContextOf(negotiated)).message;
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      continue;
+    }
+    const b = m.decoded.body;
+    if (b.type === 'server_hello') learnFromServerHello(negotiated, b);
+  }
+}
+
+/**
+ * A handshake message someone else already decoded (the capture reader's
+ * decryptor follows the handshake to switch keys, and decodes the same
+ * messages first): the builder takes the result instead of decoding the
+ * message again when it is for the same bytes with the same context (a
+ * decoding is a function of the two); otherwise it decodes itself.
+ */
+export type DecodedElsewhere = (raw: Uint8Array, ctx: DecodeContext) => DecodedHandshake | DecodeError | undefined;
+
+/** Whether two decode contexts decode alike: the same version and key exchange. */
+export function sameDecodeContext(a: DecodeContext, b: DecodeContext): boolean {
+  return a.version === b.version && a.kex === b.kex;
+}
+
 export class TranscriptBuilder {
   private readonly records: TranscriptRecord[] = [];
   private readonly messages: TranscriptMessage[] = [];
@@ -58,14 +125,13 @@ export class TranscriptBuilder {
   private readonly gapSaid = { 'C->S': false, 'S->C': false };
   readonly negotiated: Negotiated = { helloRetry: false };
 
-  constructor(private readonly provenance: Provenance) {}
+  constructor(
+    private readonly provenance: Provenance,
+    private readonly decodedElsewhere?: DecodedElsewhere,
+  ) {}
 
   private decodeContext(): DecodeContext {
-    const ctx: DecodeContext = {};
-    if (this.negotiated.version !== undefined) ctx.version = this.negotiated.version;
-    const suite = this.negotiated.cipherSuite !== undefined ? cipherSuites.get(this.negotiated.cipherSuite) : undefined;
-    if (suite && suite.kex !== 'TLS13') ctx.kex = suite.kex;
-    return ctx;
+    return decodeContextOf(this.negotiated);
   }
 
   get isTls13(): boolean {
@@ -175,7 +241,10 @@ export class TranscriptBuilder {
     if (rec.index < 0) m.records = [];
     let findings: Finding[] = [];
     try {
-      const d = decodeHandshake(raw, this.decodeContext());
+      const ctx = this.decodeContext();
+      const done = this.decodedElsewhere?.(raw, ctx);
+      if (done instanceof DecodeError) throw done;
+      const d = done ?? decodeHandshake(raw, ctx);
       m.decoded = d.message;
       findings = d.findings;
     } catch (e) {
@@ -192,14 +261,7 @@ export class TranscriptBuilder {
     if (!b) return;
     if (b.type === 'client_hello' && !this.negotiated.clientRandom) this.negotiated.clientRandom = b.random;
     if (b.type === 'server_hello') {
-      if (isHelloRetryRequest(b)) {
-        this.negotiated.helloRetry = true;
-        this.negotiated.version = selectedVersion(b.legacyVersion, b.extensions);
-        return;
-      }
-      this.negotiated.serverRandom = b.random;
-      this.negotiated.cipherSuite = b.cipherSuite;
-      this.negotiated.version = selectedVersion(b.legacyVersion, b.extensions);
+      if (learnFromServerHello(this.negotiated, b) === 'hello_retry_request') return;
       if (this.isTls13) {
         for (const d of ['C->S', 'S->C'] as const) {
           this.protectedDir[d] = true;
