@@ -89,7 +89,7 @@ export const receiverDutyRules = [
     // RFC 5246 §7.4.1.3 server_version: "This field will contain the lower of that suggested by the client in the client
     // hello and the highest supported by the server." RFC 8446 App. D.2: "If the "supported_versions" extension is not
     // present, the server MUST negotiate the minimum of ClientHello.legacy_version and TLS 1.2." RFC 5288 §4 (and RFC
-    // 5289 §4 for the SHA-256/384 suites): "They MUST NOT be negotiated in older versions of TLS. [...] Servers that
+    // 5289 §4 for the SHA-256/384 suites): "They MUST NOT be negotiated in older versions of TLS. [...] Servers which
     // select an earlier version of TLS MUST NOT select one of these cipher suites."
     alerts: [
       because(
