@@ -80,6 +80,8 @@ export interface Exchanged extends SocketRun {
   firstAnswerMs?: number;
   /** Time of the whole exchange. */
   ms: number;
+  /** The longest the peer took to send bytes we were waiting for (one read, from its start to the bytes). */
+  slowestAnswerMs?: number;
   /** With `renegotiate`: whether our endpoint started the renegotiation, or why it could not. */
   renegotiation?: { started: true } | { started: false; why: string };
 }
@@ -279,8 +281,12 @@ async function exchangeOn(
     } else wait = policy.silenceOk ? policy.quietMs : policy.answerMs;
     const left = deadline - Date.now();
     const connectedBefore = !handshaking(endpoint, run.renegotiation?.started === true);
+    const readAt = performance.now();
     const r = left > 0 ? await reader.read(Math.min(wait, left)) : ({ kind: 'timed_out' } as const);
-    if (!(r instanceof Uint8Array)) {
+    if (r instanceof Uint8Array) {
+      const took = performance.now() - readAt;
+      if (took > (run.slowestAnswerMs ?? 0)) run.slowestAnswerMs = took;
+    } else {
       if (r.kind === 'timed_out' && connectedBefore && left > wait) continue; // the next phase of afterConnect
       const overall = Date.now() >= deadline;
       run.end =

@@ -61,7 +61,7 @@ import { PROBE_HANDSHAKES, probeTarget, type TargetProfile } from './probe';
 import { rebindingPsk } from './psk';
 import { EMPTY_PROFILE, type Subject } from './profile';
 import { type SavedFiles, saveRun } from './save';
-import { adapted, ceilings, type Timing } from './timing';
+import { adapted, ceilings, slowed, type Timing } from './timing';
 
 const APP_DATA = new TextEncoder().encode('tlsprop fuzz\n');
 const RANDOM0 = new Uint8Array(32).fill(7);
@@ -122,6 +122,8 @@ export interface Outcome {
   refused?: string;
   /** The exchange on the wire (connection to decision), in ms. */
   wireMs?: number;
+  /** The longest the target took for bytes the exchange waited for (fuzz/exchange.ts), in ms. */
+  slowestAnswerMs?: number;
 }
 
 /** What the conversations of one run share: the waits, parsed certificates, the provider. */
@@ -283,7 +285,13 @@ export async function runConversation(
     const kept = (s: ClientSessionStore) => (conv.version === '1.3' ? s.tls13.length : s.tls12.length) > 0;
     let first = await takeSession(o, conv, shared, timing);
     // a target that was only slow for a moment (no session on the adapted waits) gets the ceilings once
-    if (!('error' in first) && !kept(first.store)) first = await takeSession(o, conv, shared, ceilings(o.budget));
+    if (!('error' in first) && !kept(first.store)) {
+      const ceiling = ceilings(o.budget);
+      first = await takeSession(o, conv, shared, ceiling);
+      // and when it took longer than the adapted wait, the next conversations wait for it (fuzz/timing.ts `slowed`)
+      if (!('error' in first) && kept(first.store) && first.slowestAnswerMs !== undefined)
+        shared.timing = slowed(shared.timing, first.slowestAnswerMs, ceiling);
+    }
     if ('error' in first) return refused(first.error);
     const { store, transcript } = first;
     if (!kept(store)) return before('conforming', 'the first connection left no session to resume');
@@ -368,6 +376,7 @@ export async function runConversation(
   };
   if (transcript) out.transcript = transcript;
   out.wireMs = run.ms;
+  if (run.slowestAnswerMs !== undefined) out.slowestAnswerMs = run.slowestAnswerMs;
   return out;
 }
 
@@ -406,7 +415,7 @@ async function takeSession(
   conv: Conversation,
   shared: RunShared,
   timing: Timing,
-): Promise<{ store: ClientSessionStore; transcript?: Transcript } | { error: string }> {
+): Promise<{ store: ClientSessionStore; transcript?: Transcript; slowestAnswerMs?: number } | { error: string }> {
   const c = await connectTo(o.target.host, o.target.port);
   if ('error' in c) return c;
   const store = newClientSessionStore();
@@ -424,7 +433,11 @@ async function takeSession(
     peer: 'S->C',
     certCache: shared.certCache,
   });
-  return judged.transcript ? { store, transcript: judged.transcript } : { store };
+  return {
+    store,
+    ...(judged.transcript ? { transcript: judged.transcript } : {}),
+    ...(run.slowestAnswerMs !== undefined ? { slowestAnswerMs: run.slowestAnswerMs } : {}),
+  };
 }
 
 /** Whether the target resumes a session of ours: a valid connection takes one, a second offers it (the probe). */
@@ -511,8 +524,14 @@ export async function runSpec(
   let out = await runConversation(ctx.o, conv, shared);
   // a conversation that hung on the adapted waits runs again with the ceilings before it is reported: a target that
   // was only slow for a moment is no finding
-  if (out.result.run.verdict === 'hung' && shared.timing.rttMs !== undefined)
-    out = await runConversation(ctx.o, await buildConversation(ctx, spec, path), shared, ceilings(ctx.o.budget));
+  if (out.result.run.verdict === 'hung' && shared.timing.rttMs !== undefined) {
+    const ceiling = ceilings(ctx.o.budget);
+    out = await runConversation(ctx.o, await buildConversation(ctx, spec, path), shared, ceiling);
+    // decided on the ceilings after an answer the adapted wait would have missed: the target is slower than its sanity
+    // handshake said (e.g. a server that sleeps between reads), and the next conversations wait for it (fuzz/timing.ts)
+    if (out.result.run.verdict !== 'hung' && out.slowestAnswerMs !== undefined)
+      shared.timing = slowed(shared.timing, out.slowestAnswerMs, ceiling);
+  }
   out.result.spec = spec;
   out.result.run.ladder = [`-- conversation: ${specText(spec)}`, ...out.result.run.ladder];
   return out;

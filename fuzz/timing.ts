@@ -14,6 +14,17 @@
  *   answer (an incomplete flow; after a completed TLS 1.3 handshake, before
  *   our data invites an answer): 4 round trips, at least 60 ms, at most
  *   `answerMs`.
+ *
+ * A target may answer later than its sanity handshake said, and not for a
+ * moment only: `openssl s_server -www` and `-rev` sleep a second whenever a
+ * read finds nothing (after its handshake, after a refused renegotiation),
+ * so each owed answer takes up to that second. When a `hung` conversation's
+ * re-run with the ceilings then decides it, and the target took longer than
+ * `answerMs` for an answer in it, `answerMs` becomes 1.5 times that answer time
+ * (at most the ceiling) for the rest of the run (`slowed`): the next
+ * conversations get the answer on their own waits instead of hanging and
+ * running again with the ceilings. A verdict is the one the ceilings would
+ * give; only the silence waits (`quietMs`) stay as measured.
  */
 import type { BudgetOptions } from './options';
 
@@ -41,4 +52,13 @@ export function adapted(b: Pick<BudgetOptions, 'readTimeoutMs' | 'totalTimeoutMs
   const answerMs = Math.min(c.answerMs, Math.max(250, Math.ceil(20 * rttMs)));
   const quietMs = Math.min(answerMs, Math.max(60, Math.ceil(4 * rttMs)));
   return { answerMs, quietMs, totalMs: c.totalMs, rttMs };
+}
+
+/**
+ * The waits after a re-run with the ceilings decided a conversation in which the target took `answeredMs` for an
+ * answer: `answerMs` covers 1.5 times that (at most the ceiling), never less than before (see the header).
+ */
+export function slowed(t: Timing, answeredMs: number, ceiling: Pick<Timing, 'answerMs'>): Timing {
+  if (!(answeredMs > t.answerMs)) return t;
+  return { ...t, answerMs: Math.max(t.answerMs, Math.min(ceiling.answerMs, Math.ceil(1.5 * answeredMs))) };
 }
