@@ -17,14 +17,17 @@
  *
  * A target may answer later than its sanity handshake said, and not for a
  * moment only: `openssl s_server -www` and `-rev` sleep a second whenever a
- * read finds nothing (after its handshake, after a refused renegotiation),
- * so each owed answer takes up to that second. When a `hung` conversation's
- * re-run with the ceilings then decides it, and the target took longer than
- * `answerMs` for an answer in it, `answerMs` becomes 1.5 times that answer time
- * (at most the ceiling) for the rest of the run (`slowed`): the next
- * conversations get the answer on their own waits instead of hanging and
- * running again with the ceilings. A verdict is the one the ceilings would
- * give; only the silence waits (`quietMs`) stay as measured.
+ * read finds nothing (after a refused renegotiation, the next connection
+ * waits for it). When a `hung` conversation's re-run with the ceilings then
+ * decides it, and the target took longer than the handshake wait for a
+ * flight it owed in it, `handshakeMs` (the wait for the peer's next flight
+ * while handshaking; `answerMs` until then) becomes 1.5 times that time (at
+ * most the ceiling) for the rest of the run (`slowed`): the next
+ * conversations get the flight on their own waits instead of hanging and
+ * running again with the ceilings. A flight owed while handshaking is never
+ * a right silence, so a longer wait for it only sees what the ceilings would
+ * have seen; the waits after the handshake (`answerMs`, `quietMs`), where a
+ * peer that never answers is common, stay as measured.
  */
 import type { BudgetOptions } from './options';
 
@@ -32,6 +35,8 @@ export interface Timing {
   answerMs: number;
   quietMs: number;
   totalMs: number;
+  /** While handshaking, the wait for the peer's next flight when longer than `answerMs` (`slowed`). */
+  handshakeMs?: number;
   /** The measured round trip the waits derive from (absent: the ceilings). */
   rttMs?: number;
 }
@@ -55,10 +60,18 @@ export function adapted(b: Pick<BudgetOptions, 'readTimeoutMs' | 'totalTimeoutMs
 }
 
 /**
- * The waits after a re-run with the ceilings decided a conversation in which the target took `answeredMs` for an
- * answer: `answerMs` covers 1.5 times that (at most the ceiling), never less than before (see the header).
+ * The waits after a re-run with the ceilings decided a conversation in which the target took `flightMs` for a flight
+ * it owed while handshaking: `handshakeMs` covers 1.5 times that (at most the ceiling), never less than before (see
+ * the header).
  */
-export function slowed(t: Timing, answeredMs: number, ceiling: Pick<Timing, 'answerMs'>): Timing {
-  if (!(answeredMs > t.answerMs)) return t;
-  return { ...t, answerMs: Math.max(t.answerMs, Math.min(ceiling.answerMs, Math.ceil(1.5 * answeredMs))) };
+export function slowed(t: Timing, flightMs: number, ceiling: Pick<Timing, 'answerMs'>): Timing {
+  const now = t.handshakeMs ?? t.answerMs;
+  if (!(flightMs > now)) return t;
+  return { ...t, handshakeMs: Math.max(now, Math.min(ceiling.answerMs, Math.ceil(1.5 * flightMs))) };
+}
+
+/** The waits of a conversation's exchange (fuzz/exchange.ts ExchangePolicy) from the run's timing. */
+export function waitsOf(t: Timing): { answerMs: number; quietMs: number; totalMs: number; handshakeMs?: number } {
+  const w = { answerMs: t.answerMs, quietMs: t.quietMs, totalMs: t.totalMs };
+  return t.handshakeMs !== undefined ? { ...w, handshakeMs: t.handshakeMs } : w;
 }
