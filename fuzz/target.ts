@@ -99,7 +99,7 @@ export interface FuzzResult {
   runs: number;
   /** Conversations run at once (1: the target serves one connection at a time, or --jobs 1). */
   jobs: number;
-  /** The waits the run used once the sanity handshake measured the target (fuzz/timing.ts). */
+  /** The waits the run used once the sanity handshake measured the target (fuzz/timing.ts; `handshakeMs` when a slow target raised it). */
   timing: Timing;
   /** The run stopped early: the target was gone after a conversation and did not come back. */
   stopped?: { after: string; reason: string; notRun: number };
