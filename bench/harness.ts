@@ -22,8 +22,11 @@ export async function rate(op: () => Promise<unknown>, seconds: number): Promise
   return n / ((performance.now() - start) / 1000);
 }
 
-/** Like `rate`, with this process's CPU time (user + system, thread-pool work included) per operation, in ms. */
-export async function rateAndCpu(op: () => Promise<unknown>, seconds: number): Promise<{ rate: number; cpuMs: number }> {
+/** Like `rate`, with this process's CPU time per operation, in ms: user + system (thread-pool work included), and user alone. */
+export async function rateAndCpu(
+  op: () => Promise<unknown>,
+  seconds: number,
+): Promise<{ rate: number; cpuMs: number; userMs: number }> {
   const warm = performance.now() + Math.min(200, seconds * 100);
   while (performance.now() < warm) await op();
   let n = 0;
@@ -35,7 +38,7 @@ export async function rateAndCpu(op: () => Promise<unknown>, seconds: number): P
     n++;
   }
   const c = process.cpuUsage(c0);
-  return { rate: n / ((performance.now() - start) / 1000), cpuMs: (c.user + c.system) / 1000 / n };
+  return { rate: n / ((performance.now() - start) / 1000), cpuMs: (c.user + c.system) / 1000 / n, userMs: c.user / 1000 / n };
 }
 
 /** `openssl speed -mr` rates: sign/verify per second for RSA/ECDSA, ops per second for ECDH. */

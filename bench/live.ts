@@ -347,9 +347,10 @@ export async function liveSection(seconds: number, log: (s: string) => void): Pr
       const config = clientConfig(c, files, shared);
       let ours: number;
       let cpuMs: number;
+      let userMs: number;
       try {
         await handshake(config, port);
-        ({ rate: ours, cpuMs } = await rateAndCpu(() => handshake(config, port), seconds));
+        ({ rate: ours, cpuMs, userMs } = await rateAndCpu(() => handshake(config, port), seconds));
       } catch (e) {
         figures.push(notMeasured(c, `our client: ${message(e)}`));
         continue;
@@ -366,7 +367,7 @@ export async function liveSection(seconds: number, log: (s: string) => void): Pr
             value: ours,
             unit: 'hs/s',
             baseline: { tool: 'openssl s_time -new', value: base.value },
-            note: `our client (engine over a TCP socket, one provider and certificate cache for the run) vs OpenSSL's client, same server; CPU per handshake: ours ${cpuMs.toFixed(2)} ms (user+sys, this process), s_time ${base.userMs !== undefined ? `${base.userMs.toFixed(2)} ms (user)` : '?'}`,
+            note: `our client (engine over a TCP socket, one provider and certificate cache for the run) vs OpenSSL's client, same server; CPU per handshake: ours ${cpuMs.toFixed(2)} ms (user+sys, this process; user ${userMs.toFixed(2)} ms), s_time ${base.userMs !== undefined ? `${base.userMs.toFixed(2)} ms (user)` : '?'}`,
           }),
         );
       else

@@ -1170,7 +1170,7 @@ export class TlsServer extends Endpoint {
     if (ch.sessionId.length > 0 && !this.ccsSent) await this.sendCcs();
     const len = tls13KeyLength(suite);
     this.shHash = await this.hashOf(h);
-    let s = await tls13Schedule(this.p, this.scheduleInput(h, { serverHelloHash: this.shHash }));
+    let s = await this.schedule13(this.scheduleInput(h, { serverHelloHash: this.shHash }));
     this.log('CLIENT_HANDSHAKE_TRAFFIC_SECRET', this.clientRandom, s.clientHandshakeTrafficSecret);
     this.log('SERVER_HANDSHAKE_TRAFFIC_SECRET', this.clientRandom, s.serverHandshakeTrafficSecret);
     this.writeDir = new RecordDirection(
@@ -1255,10 +1255,7 @@ export class TlsServer extends Endpoint {
       type: 'finished',
       verifyData: await finished13(this.p, h, s.serverHandshakeTrafficSecret, await this.hashOf(h)),
     });
-    s = await tls13Schedule(
-      this.p,
-      this.scheduleInput(h, { serverHelloHash: this.shHash, serverFinishedHash: await this.hashOf(h) }),
-    );
+    s = await this.schedule13(this.scheduleInput(h, { serverHelloHash: this.shHash, serverFinishedHash: await this.hashOf(h) }));
     this.schedule = s;
     this.log('CLIENT_TRAFFIC_SECRET_0', this.clientRandom, s.clientApplicationTrafficSecret0!);
     this.log('SERVER_TRAFFIC_SECRET_0', this.clientRandom, s.serverApplicationTrafficSecret0!);
@@ -1567,8 +1564,7 @@ export class TlsServer extends Endpoint {
     const cache = this.config.sessionCache;
     const rms = cache
       ? (
-          await tls13Schedule(
-            this.p,
+          await this.schedule13(
             this.scheduleInput(h, { serverHelloHash: this.shHash, serverFinishedHash, clientFinishedHash: await this.hashOf(h) }),
           )
         ).resumptionMasterSecret

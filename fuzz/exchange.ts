@@ -39,6 +39,8 @@ export type AfterConnect = 'stop' | 'listen' | 'await' | 'probe';
 export interface ExchangePolicy {
   /** How long the peer may take when it owes an answer (its flight, an alert, the answer to our data). */
   answerMs: number;
+  /** While handshaking, how long the peer may take for its next flight or an alert (default `answerMs`; fuzz/timing.ts). */
+  handshakeMs?: number;
   /** How long silence is waited for where silence is a right answer. */
   quietMs: number;
   /** Deadline of the whole conversation. */
@@ -80,6 +82,8 @@ export interface Exchanged extends SocketRun {
   firstAnswerMs?: number;
   /** Time of the whole exchange. */
   ms: number;
+  /** While handshaking, the longest the peer took for bytes it owed (one read, from its start to the bytes). */
+  slowestFlightMs?: number;
   /** With `renegotiate`: whether our endpoint started the renegotiation, or why it could not. */
   renegotiation?: { started: true } | { started: false; why: string };
 }
@@ -276,11 +280,17 @@ async function exchangeOn(
         socket.destroy();
         return finish();
       }
-    } else wait = policy.silenceOk ? policy.quietMs : policy.answerMs;
+    } else wait = policy.silenceOk ? policy.quietMs : (policy.handshakeMs ?? policy.answerMs);
     const left = deadline - Date.now();
     const connectedBefore = !handshaking(endpoint, run.renegotiation?.started === true);
+    /** The peer owes its next flight (or an alert): how long it takes for it is measured. */
+    const owed = !connectedBefore && !policy.silenceOk;
+    const readAt = performance.now();
     const r = left > 0 ? await reader.read(Math.min(wait, left)) : ({ kind: 'timed_out' } as const);
-    if (!(r instanceof Uint8Array)) {
+    if (r instanceof Uint8Array) {
+      const took = performance.now() - readAt;
+      if (owed && took > (run.slowestFlightMs ?? 0)) run.slowestFlightMs = took;
+    } else {
       if (r.kind === 'timed_out' && connectedBefore && left > wait) continue; // the next phase of afterConnect
       const overall = Date.now() >= deadline;
       run.end =

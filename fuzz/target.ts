@@ -61,7 +61,7 @@ import { PROBE_HANDSHAKES, probeTarget, type TargetProfile } from './probe';
 import { rebindingPsk } from './psk';
 import { EMPTY_PROFILE, type Subject } from './profile';
 import { type SavedFiles, saveRun } from './save';
-import { adapted, ceilings, type Timing } from './timing';
+import { adapted, ceilings, slowed, type Timing, waitsOf } from './timing';
 
 const APP_DATA = new TextEncoder().encode('tlsprop fuzz\n');
 const RANDOM0 = new Uint8Array(32).fill(7);
@@ -99,7 +99,7 @@ export interface FuzzResult {
   runs: number;
   /** Conversations run at once (1: the target serves one connection at a time, or --jobs 1). */
   jobs: number;
-  /** The waits the run used once the sanity handshake measured the target (fuzz/timing.ts). */
+  /** The waits the run used once the sanity handshake measured the target (fuzz/timing.ts; `handshakeMs` when a slow target raised it). */
   timing: Timing;
   /** The run stopped early: the target was gone after a conversation and did not come back. */
   stopped?: { after: string; reason: string; notRun: number };
@@ -122,6 +122,8 @@ export interface Outcome {
   refused?: string;
   /** The exchange on the wire (connection to decision), in ms. */
   wireMs?: number;
+  /** While handshaking, the longest the target took for a flight it owed (fuzz/exchange.ts), in ms. */
+  slowestFlightMs?: number;
 }
 
 /** What the conversations of one run share: the waits, parsed certificates, the provider. */
@@ -174,9 +176,7 @@ function appRecordsOf(records: readonly AppRecord[]): (e: TlsClient | TlsServer)
 
 function policyOf(conv: Conversation, timing: Timing, firedAt: () => number | undefined): ExchangePolicy {
   const base = {
-    answerMs: timing.answerMs,
-    quietMs: timing.quietMs,
-    totalMs: timing.totalMs,
+    ...waitsOf(timing),
     appData: APP_DATA,
     ...(conv.renegotiate ? { renegotiate: true } : {}),
     ...(conv.keyUpdates ? { afterHandshake: keyUpdatesOf(conv.keyUpdates) } : {}),
@@ -209,6 +209,16 @@ function policyOf(conv: Conversation, timing: Timing, firedAt: () => number | un
       return at !== undefined && at < flightBeforeAnswer && !conv.zeroRtt ? 'stop' : 'probe';
     },
   };
+}
+
+/** The target took `flightMs` for a flight on the ceilings: the run's handshake wait covers it from now on (fuzz/timing.ts). */
+function slowDown(o: ServerFuzzOptions, shared: RunShared, flightMs: number, ceiling: Timing): void {
+  const t = slowed(shared.timing, flightMs, ceiling);
+  if (t === shared.timing) return;
+  shared.timing = t;
+  o.output?.onProgress?.(
+    `timing: the target took ${Math.round(flightMs)} ms for a flight; a handshake now waits ${t.handshakeMs ?? t.answerMs} ms for the next`,
+  );
 }
 
 /** Run one conversation of our client against the target and judge it. */
@@ -283,7 +293,13 @@ export async function runConversation(
     const kept = (s: ClientSessionStore) => (conv.version === '1.3' ? s.tls13.length : s.tls12.length) > 0;
     let first = await takeSession(o, conv, shared, timing);
     // a target that was only slow for a moment (no session on the adapted waits) gets the ceilings once
-    if (!('error' in first) && !kept(first.store)) first = await takeSession(o, conv, shared, ceilings(o.budget));
+    if (!('error' in first) && !kept(first.store)) {
+      const ceiling = ceilings(o.budget);
+      first = await takeSession(o, conv, shared, ceiling);
+      // and when it took longer than the adapted wait, the next conversations wait for it (fuzz/timing.ts `slowed`)
+      if (!('error' in first) && kept(first.store) && first.slowestFlightMs !== undefined)
+        slowDown(o, shared, first.slowestFlightMs, ceiling);
+    }
     if ('error' in first) return refused(first.error);
     const { store, transcript } = first;
     if (!kept(store)) return before('conforming', 'the first connection left no session to resume');
@@ -368,6 +384,7 @@ export async function runConversation(
   };
   if (transcript) out.transcript = transcript;
   out.wireMs = run.ms;
+  if (run.slowestFlightMs !== undefined) out.slowestFlightMs = run.slowestFlightMs;
   return out;
 }
 
@@ -388,9 +405,7 @@ async function takeTicket(
   const { earlyData: _none, ...valid } = conv.client;
   const client = new TlsClient({ ...valid, sessionStore: store, certCache: shared.certCache });
   await exchange(client, c.socket, {
-    answerMs: timing.answerMs,
-    quietMs: timing.quietMs,
-    totalMs: timing.totalMs,
+    ...waitsOf(timing),
     afterConnect: 'listen',
   });
   return store;
@@ -406,15 +421,13 @@ async function takeSession(
   conv: Conversation,
   shared: RunShared,
   timing: Timing,
-): Promise<{ store: ClientSessionStore; transcript?: Transcript } | { error: string }> {
+): Promise<{ store: ClientSessionStore; transcript?: Transcript; slowestFlightMs?: number } | { error: string }> {
   const c = await connectTo(o.target.host, o.target.port);
   if ('error' in c) return c;
   const store = newClientSessionStore();
   const client = new TlsClient({ ...conv.client, sessionStore: store, certCache: shared.certCache });
   const run = await exchange(client, c.socket, {
-    answerMs: timing.answerMs,
-    quietMs: timing.quietMs,
-    totalMs: timing.totalMs,
+    ...waitsOf(timing),
     appData: APP_DATA,
     // TLS 1.3: a ticket comes after our Finished ("at any time after the server has received the client Finished",
     // RFC 8446 §4.6.1), so it is waited for as an answer would be
@@ -424,7 +437,11 @@ async function takeSession(
     peer: 'S->C',
     certCache: shared.certCache,
   });
-  return judged.transcript ? { store, transcript: judged.transcript } : { store };
+  return {
+    store,
+    ...(judged.transcript ? { transcript: judged.transcript } : {}),
+    ...(run.slowestFlightMs !== undefined ? { slowestFlightMs: run.slowestFlightMs } : {}),
+  };
 }
 
 /** Whether the target resumes a session of ours: a valid connection takes one, a second offers it (the probe). */
@@ -435,9 +452,7 @@ async function resumesSession(o: ServerFuzzOptions, conv: Conversation, shared: 
   if ('error' in c) return false;
   const client = new TlsClient({ ...conv.client, sessionStore: first.store, certCache: shared.certCache });
   await exchange(client, c.socket, {
-    answerMs: shared.timing.answerMs,
-    quietMs: shared.timing.quietMs,
-    totalMs: shared.timing.totalMs,
+    ...waitsOf(shared.timing),
     appData: APP_DATA,
     afterConnect: 'stop',
   });
@@ -455,9 +470,7 @@ async function originalOf(
   if ('error' in c) return undefined;
   const client = new TlsClient(config);
   const run = await exchange(client, c.socket, {
-    answerMs: timing.answerMs,
-    quietMs: timing.quietMs,
-    totalMs: timing.totalMs,
+    ...waitsOf(timing),
     afterConnect: 'listen',
   });
   const judged = await judgeRun(run, client, 'client', `${o.target.host}:${o.target.port}`, shared.provider, {
@@ -510,9 +523,22 @@ export async function runSpec(
   const conv = await buildConversation(ctx, spec, path);
   let out = await runConversation(ctx.o, conv, shared);
   // a conversation that hung on the adapted waits runs again with the ceilings before it is reported: a target that
-  // was only slow for a moment is no finding
-  if (out.result.run.verdict === 'hung' && shared.timing.rttMs !== undefined)
-    out = await runConversation(ctx.o, await buildConversation(ctx, spec, path), shared, ceilings(ctx.o.budget));
+  // was only slow for a moment is no finding. One that stalled in its handshake (a server asleep, e.g. s_server -rev
+  // after a refused renegotiation) first gets the ceiling for its flights alone: once it answered, the waits after the
+  // handshake are the adapted ones again (a peer that never answers our data costs answerMs, not the ceilings); only
+  // when that run hangs after its handshake does the conversation run with the ceilings throughout.
+  if (out.result.run.verdict === 'hung' && shared.timing.rttMs !== undefined) {
+    const ceiling = ceilings(ctx.o.budget);
+    const again = async (timing: Timing): Promise<Outcome> => {
+      const o = await runConversation(ctx.o, await buildConversation(ctx, spec, path), shared, timing);
+      // decided after a flight the adapted wait would have missed: the target is slower than its sanity handshake said,
+      // and the next conversations wait for its flights (fuzz/timing.ts `slowed`)
+      if (o.result.run.verdict !== 'hung' && o.slowestFlightMs !== undefined) slowDown(ctx.o, shared, o.slowestFlightMs, ceiling);
+      return o;
+    };
+    if (out.observation?.completed === false) out = await again({ ...shared.timing, handshakeMs: ceiling.answerMs });
+    if (out.result.run.verdict === 'hung' && out.observation?.completed !== false) out = await again(ceiling);
+  }
   out.result.spec = spec;
   out.result.run.ladder = [`-- conversation: ${specText(spec)}`, ...out.result.run.ladder];
   return out;
