@@ -62,6 +62,52 @@ export const receiverDutyRules = [
     ),
   }),
   rule({
+    id: 't12.neg.renegotiation-anew',
+    title:
+      'A TLS 1.2 server that renegotiates answers the renegotiating ClientHello itself: a hello that leaves out extensions of the first (supported_groups, ec_point_formats, ALPN, status_request, session_ticket) is a valid hello it negotiates from anew (or declines with no_renegotiation).',
+    rfc: ['RFC 5246 §7.4.1.2', 'RFC 5246 §7.4.1.4'],
+    versions: ['1.2'],
+    role: 'server',
+    // RFC 5246 §7.4.1.2: "a client can send a ClientHello in response to a HelloRequest or on its own initiative in order
+    // to renegotiate the security parameters in an existing connection"; every extension left out is optional, and
+    // §7.4.1.4: "An extension type MUST NOT appear in the ServerHello unless the same extension type appeared in the
+    // corresponding ClientHello" (ext.only-if-offered judges the renegotiating ServerHello against the new hello, so an
+    // answer built from the first hello is flagged there). A server that does not renegotiate declines with the warning
+    // no_renegotiation (RFC 5246 §7.2.2; RENEGOTIATION_DECLINE).
+    live: { scope: { kind: 'declared' }, expects: 'complete', judges: 'outcome' },
+    overrides: NEW(
+      'RFC 5246 §7.4.1.2',
+      'a renegotiating ClientHello that drops extensions of the first (test-renegotiation-changed-clienthello, test-ocsp-stapling)',
+    ),
+  }),
+  rule({
+    id: 't12.neg.renegotiation-changed-offer',
+    title:
+      'A TLS 1.2 server that renegotiates chooses from the renegotiating ClientHello: given other groups or other (or no) signature_algorithms than the first hello, its ServerKeyExchange uses a group and a scheme the new hello allows, or it aborts with handshake_failure.',
+    rfc: ['RFC 5246 §7.4.1.2', 'RFC 5246 §7.4.1.4.1', 'RFC 5246 §7.4.3', 'RFC 8422 §5.1'],
+    versions: ['1.2'],
+    role: 'server',
+    // RFC 5246 §7.4.3: "If the client has offered the "signature_algorithms" extension, the signature algorithm and hash
+    // algorithm MUST be a pair listed in that extension." §7.4.1.4.1: "If the client does not send the
+    // signature_algorithms extension, the server MUST do the following: [...] behave as if client had sent value
+    // {sha1,rsa}" (and RFC 9155 §4 forbids SHA-1 in a ServerKeyExchange: sig.t12.ske-no-md5-sha1). RFC 8422 §5.1: servers
+    // "MUST NOT negotiate the use of an ECC cipher suite unless they can complete the handshake while respecting the
+    // choice of curves specified by the client". The group and scheme a server goes on with are judged by
+    // ext.ecc.curve-offered and t12.neg.ske-sigalg against the renegotiating ClientHello; one left without a choice
+    // aborts.
+    alerts: [because('handshake_failure', 'RFC 5246 §7.4.1.2', NO_CHOICE_12), definition('insufficient_security', ['1.2'])],
+    ignorable: {
+      rfc: 'RFC 5246 §7.4.1.2',
+      text: 'a client can send a ClientHello in response to a HelloRequest or on its own initiative in order to renegotiate the security parameters in an existing connection.',
+      receiver: 'server',
+    },
+    live: { scope: { kind: 'declared' }, expects: 'either', judges: 'outcome' },
+    overrides: NEW(
+      'RFC 5246 §7.4.1.4.1, §7.4.3, RFC 8422 §5.1',
+      'a renegotiating ClientHello with other groups or signature_algorithms, or none (test-sig-algs-renegotiation-resumption, test-renegotiation-changed-clienthello)',
+    ),
+  }),
+  rule({
     id: 't12.neg.mlkem-groups-listed',
     title:
       'A TLS 1.2 server given a ClientHello (TLS 1.2 only) that lists ML-KEM groups next to elliptic curves completes the handshake over an elliptic curve (or a suite without ECDHE).',
