@@ -9,7 +9,7 @@ import type { EngineHooks } from '../../engine/hooks';
 import { CipherSuite12 } from '../../engine/suites';
 import { bothHooks, readHello, sendHello } from '../../engine/renegotiation-hooks';
 import type { RuleId } from '../../oracles/catalogue';
-import { type ClientHello, decodeHandshake, encodeBody } from '../../wire/handshake';
+import { type ClientHello, decodeHandshake, encodeBody, type ServerHello } from '../../wire/handshake';
 import { ContentType as CT, SCSV, ExtensionType as X, cipherSuites } from '../../wire/registry';
 import { VERSION_CODE } from '../../wire/vocabulary';
 import type { ClientSends, Mutation, ServerSends } from './model';
@@ -201,6 +201,32 @@ function changedHello(
 
 /** The ALPN protocol our client offers in the first handshake of the ALPN renegotiations. */
 const ALPN_FIRST = 'http/1.1';
+
+/**
+ * Our server answers a renegotiation from the first hello: the renegotiating ServerHello carries the ALPN answer of
+ * the first one although the renegotiating ClientHello no longer offers ALPN (RFC 5246 §7.4.1.4: "An extension type
+ * MUST NOT appear in the ServerHello unless the same extension type appeared in the corresponding ClientHello").
+ */
+const alpnFromFirstHello = (): EngineHooks => {
+  let first: NonNullable<ServerHello['extensions']>[number] | undefined;
+  return {
+    beforeSend(msg) {
+      if (msg.type !== 'server_hello') return undefined;
+      const b = decodeHandshake(msg.raw, { version: VERSION_CODE['1.2'] }).message.body;
+      if (b.type !== 'server_hello') return undefined;
+      const alpn = (b.extensions ?? []).find((e) => e.type === X.application_layer_protocol_negotiation);
+      if (!msg.handshake) {
+        first = alpn;
+        return undefined;
+      }
+      if (alpn || !first) return undefined;
+      return [encodeBody({ ...b, extensions: [...(b.extensions ?? []), first] })];
+    },
+  };
+};
+
+const ANSWERS_FIRST_NOT_LIVE =
+  'needs a client that leaves ALPN out of its renegotiating ClientHello after offering it in the first (made so in memory); against servers the live conversation is t12-reneg-client-drops-alpn';
 
 /** The application data our client weaves into its renegotiation (plain text a server may echo or ignore). */
 const WOVEN = new TextEncoder().encode('tlsprop: application data inside the renegotiation\n');
@@ -427,4 +453,24 @@ export const RENEGOTIATION_OFFER_MUTATIONS: readonly Mutation[] = [
     't12.neg.renegotiation-changed-offer',
     without(X.signature_algorithms, X.signature_algorithms_cert),
   ),
+  {
+    ...common(
+      't12-reneg-server-answers-first-hello',
+      'the renegotiating ServerHello answers ALPN from the first hello, which the renegotiating ClientHello left out',
+      ['ext.only-if-offered'],
+    ),
+    bases: ['t12-ecdhe-rsa-cbc-mutual'],
+    where: 'server-sends',
+    renegotiates: true,
+    mutate: (env: BaseEnv) => ({
+      config: { ...env.server, renegotiation: 'legacy', alpn: [ALPN_FIRST] },
+      hooks: alpnFromFirstHello(),
+    }),
+    inMemory: (env: BaseEnv) => ({
+      client: { ...env.client, renegotiation: 'legacy', alpn: [ALPN_FIRST] },
+      memory: { renegotiations: ['client'] },
+      hooks: changedRenegotiation(without(X.application_layer_protocol_negotiation)),
+    }),
+    notLive: ANSWERS_FIRST_NOT_LIVE,
+  } as Mutation,
 ];
