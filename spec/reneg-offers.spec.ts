@@ -15,12 +15,13 @@ import { RENEGOTIATION_OFFER_MUTATIONS } from '../generators/mutations/ops-reneg
 import { freePort, LOOPBACK, PeerGroup, requireBinary } from '../testing/launch';
 import { opensslServer } from '../testing/peers';
 import { type PkiFiles, writePki } from '../testing/pki';
+import { extensionBody } from '../wire/extensions';
 import { ExtensionType as X } from '../wire/registry';
 
 /** A DER OCSPResponse of status tryLater(3) and no responseBytes (RFC 6960 §4.2.1): what s_server -status_file staples. */
 const OCSP_TRY_LATER = Uint8Array.of(0x30, 0x03, 0x0a, 0x01, 0x03);
 
-const NAMES = RENEGOTIATION_OFFER_MUTATIONS.map((m) => m.name);
+const NAMES = RENEGOTIATION_OFFER_MUTATIONS.filter((m) => m.where === 'client-sends').map((m) => m.name);
 const DROPS_SIGALGS = 't12-reneg-client-drops-sigalgs';
 /** The mutations that leave an extension out of the renegotiating ClientHello, and that extension. */
 const DROPPED: readonly (readonly [string, number])[] = [
@@ -54,7 +55,7 @@ describe('renegotiations that change the offer, against openssl s_server (strict
         files,
         key: 'rsa',
         version: '1.2',
-        extra: ['-client_renegotiation', '-alpn', 'http/1.1', '-status_file', status],
+        extra: ['-client_renegotiation', '-alpn', 'http/1.1,h2', '-status_file', status],
       }),
     );
     let r: FuzzResult;
@@ -103,6 +104,28 @@ describe('renegotiations that change the offer, against openssl s_server (strict
       });
       if (ext === X.status_request) expect({ op, status }).toEqual({ op, status: 1 });
     }
+    // the protocol each ServerHello selects (ALPN offered http/1.1 first, h2 in the renegotiation: test-alpn-negotiation),
+    // and the CertificateStatus of a renegotiation that adds status_request (RFC 6066 §8: the server MAY staple)
+    const alpnOf = (op: string) =>
+      reneg
+        .find((y) => y.conversation.subject === op)
+        ?.transcript?.messages.filter((m) => m.type === 'server_hello')
+        .map((m) => {
+          const b = m.decoded?.body;
+          const e =
+            b?.type === 'server_hello'
+              ? extensionBody(b.extensions, X.application_layer_protocol_negotiation, 'application_layer_protocol_negotiation')
+              : undefined;
+          return e?.protocols.map((p) => new TextDecoder().decode(p)).join(',') ?? '-';
+        });
+    // OpenSSL 3.0 selects none in the renegotiation: no finding, a server "MAY return a suitable protocol selection
+    // response" (RFC 7301 §3.1), and none from the first hello (ext.alpn.selected-offered would flag http/1.1)
+    expect(alpnOf('t12-reneg-client-other-alpn')).toEqual(['http/1.1', '-']);
+    const added = reneg.find((y) => y.conversation.subject === 't12-reneg-client-adds-status-request');
+    const statusAfter = added?.transcript?.messages
+      .filter((m) => m.type === 'client_hello' || m.type === 'certificate_status')
+      .map((m) => m.type);
+    expect(statusAfter).toEqual(['client_hello', 'client_hello', 'certificate_status']);
     // another group, another scheme: the renegotiation's ServerKeyExchange takes one the new hello offers (a verdict of
     // each rule for each handshake of the connection)
     for (const op of ['t12-reneg-client-other-groups', 't12-reneg-client-other-sigalgs']) {

@@ -115,7 +115,10 @@ interface Settled {
  * hello; the oracles judge the renegotiating ServerHello against the hello as sent (ext.only-if-offered,
  * ext.ecc.curve-offered, t12.neg.ske-sigalg).
  */
-const changedRenegotiation = (edit: (b: ClientHello, first: Settled) => ClientHello | undefined): EngineHooks => {
+const changedRenegotiation = (
+  edit: (b: ClientHello, first: Settled) => ClientHello | undefined,
+  initial?: (b: ClientHello) => ClientHello | undefined,
+): EngineHooks => {
   const first: Settled = {};
   return {
     beforeProcess(msg) {
@@ -137,10 +140,10 @@ const changedRenegotiation = (edit: (b: ClientHello, first: Settled) => ClientHe
       return undefined;
     },
     beforeSend(msg) {
-      if (msg.type !== 'client_hello' || !msg.handshake) return undefined;
+      if (msg.type !== 'client_hello' || (!msg.handshake && !initial)) return undefined;
       const b = decodeHandshake(msg.raw, { version: VERSION_CODE['1.2'] }).message.body;
       if (b.type !== 'client_hello') return undefined;
-      const out = edit(b, first);
+      const out = msg.handshake ? edit(b, first) : initial?.(b);
       return out ? [encodeBody(out)] : undefined;
     },
   };
@@ -187,17 +190,42 @@ function changedHello(
   rule: 't12.neg.renegotiation-anew' | 't12.neg.renegotiation-changed-offer',
   edit: (b: ClientHello, first: Settled) => ClientHello | undefined,
   config: Partial<BaseEnv['client']> = {},
+  initial?: (b: ClientHello) => ClientHello | undefined,
 ): Mutation {
   return {
     ...common(name, description, [rule]),
     bases: [],
-    ...renegotiating('client-sends', 'client', () => changedRenegotiation(edit)),
+    ...renegotiating('client-sends', 'client', () => changedRenegotiation(edit, initial)),
     mutate: (env: BaseEnv) => ({
       config: { ...env.client, renegotiation: 'legacy', ...config },
-      hooks: changedRenegotiation(edit),
+      hooks: changedRenegotiation(edit, initial),
     }),
   } as Mutation;
 }
+
+/** The hello with its ALPN offer set to `protocols` (undefined when it offers no ALPN). */
+const alpnOffer =
+  (...protocols: string[]) =>
+  (b: ClientHello): ClientHello | undefined =>
+    (b.extensions ?? []).some((e) => e.type === X.application_layer_protocol_negotiation)
+      ? {
+          ...b,
+          extensions: (b.extensions ?? []).map((e) =>
+            e.type === X.application_layer_protocol_negotiation
+              ? {
+                  type: e.type,
+                  body: {
+                    kind: 'application_layer_protocol_negotiation' as const,
+                    protocols: protocols.map((p) => new TextEncoder().encode(p)),
+                  },
+                }
+              : e,
+          ),
+        }
+      : undefined;
+
+/** The protocol the renegotiating ClientHello offers instead of ALPN_FIRST (test-alpn-negotiation's protocol change). */
+const ALPN_OTHER = 'h2';
 
 /** The ALPN protocol our client offers in the first handshake of the ALPN renegotiations. */
 const ALPN_FIRST = 'http/1.1';
@@ -434,6 +462,22 @@ export const RENEGOTIATION_OFFER_MUTATIONS: readonly Mutation[] = [
     't12.neg.renegotiation-anew',
     without(X.session_ticket),
     { sessionTickets12: true },
+  ),
+  changedHello(
+    't12-reneg-client-adds-status-request',
+    'the first ClientHello leaves status_request out, the renegotiating one offers it (test-ocsp-stapling)',
+    't12.neg.renegotiation-anew',
+    () => undefined,
+    { statusRequest: true },
+    without(X.status_request),
+  ),
+  changedHello(
+    't12-reneg-client-other-alpn',
+    `the first ClientHello offers ALPN ${ALPN_FIRST} alone, the renegotiating one ${ALPN_OTHER} alone (test-alpn-negotiation)`,
+    't12.neg.renegotiation-anew',
+    alpnOffer(ALPN_OTHER),
+    { alpn: [ALPN_FIRST, ALPN_OTHER] },
+    alpnOffer(ALPN_FIRST),
   ),
   changedHello(
     't12-reneg-client-other-groups',
