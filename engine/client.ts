@@ -130,6 +130,11 @@ export class TlsClient extends Endpoint {
   private external13: ExternalPsk | undefined;
   /** TLS 1.2 session offered for resumption. */
   private offer12: StoredSession12 | undefined;
+  /**
+   * TLS 1.2: a ticket offered with an empty session ID (config ticketSessionId false) and a ServerHello read: whether
+   * the server resumed is told by what follows it (RFC 5077 §3.4).
+   */
+  private ticketUndecided: { sh: ServerHello; session: StoredSession12 } | undefined;
   private ch1: ClientHello | undefined;
   private hrrSuite: number | undefined;
   private ccsSent = false;
@@ -211,8 +216,10 @@ export class TlsClient extends Endpoint {
       this.offer12 = [...store.tls12]
         .reverse()
         .find((x) => x.serverName === config.serverName && this.suites.includes(x.cipherSuite));
-    if (this.offer12?.sessionId.length) this.sessionId = this.offer12.sessionId;
-    else if (this.offer12?.ticket || (offers13 && (config.middleboxCompat ?? true))) this.sessionId = randomBytes(this.p, 32);
+    if (this.offer12?.ticket && config.ticketSessionId === false && !offers13) this.sessionId = new Uint8Array(0);
+    else if (this.offer12?.sessionId.length) this.sessionId = this.offer12.sessionId;
+    else if ((this.offer12?.ticket && (config.ticketSessionId ?? true)) || (offers13 && (config.middleboxCompat ?? true)))
+      this.sessionId = randomBytes(this.p, 32);
     else this.sessionId = new Uint8Array(0);
   }
 
@@ -300,6 +307,7 @@ export class TlsClient extends Endpoint {
     this.helloRandom = await this.renegotiationRandom();
     this.sessionId = new Uint8Array(0);
     this.offer12 = undefined;
+    this.ticketUndecided = undefined;
     this.offer13 = undefined;
     this.external13 = undefined;
     this.offeredExtensions.clear();
@@ -653,7 +661,11 @@ export class TlsClient extends Endpoint {
       case 'WAIT_SERVER_HELLO':
         return type === 'server_hello';
       case 'WAIT_CERTIFICATE':
-        return type === 'certificate' || (type === 'compressed_certificate' && this.version === TLS13);
+        return (
+          type === 'certificate' ||
+          (type === 'compressed_certificate' && this.version === TLS13) ||
+          (type === 'new_session_ticket' && this.ticketUndecided !== undefined)
+        );
       case 'WAIT_SERVER_KEY_EXCHANGE':
         return type === 'server_key_exchange';
       case 'WAIT_CERT_REQUEST_OR_DONE':
@@ -703,6 +715,12 @@ export class TlsClient extends Endpoint {
         if (body.type !== 'server_hello') throw this.unexpected(body.type);
         return this.onServerHello(body, raw);
       case 'WAIT_CERTIFICATE':
+        if (this.ticketUndecided && body.type === 'new_session_ticket') {
+          const u = this.ticketUndecided;
+          await this.resumeAbbreviated(u.sh, u.session);
+          return this.onHandshake(body, raw);
+        }
+        this.ticketUndecided = undefined;
         if (body.type === 'compressed_certificate' && this.version === TLS13)
           return this.onCertificate(decompressedCertificate(body, this.config.certificateCompression ?? []), raw);
         if (body.type !== 'certificate') throw this.unexpected(body.type);
@@ -1030,25 +1048,10 @@ export class TlsClient extends Endpoint {
     this.statusAgreed = extensionBody(sh.extensions, ExtensionType.status_request, 'empty') !== undefined;
     this.ticketExpected = extensionBody(sh.extensions, ExtensionType.session_ticket, 'session_ticket') !== undefined;
     const o = this.offer12;
-    if (o && sh.sessionId.length > 0 && bytesEqual(sh.sessionId, this.sessionId)) {
-      // Abbreviated handshake (RFC 5246 §7.3; RFC 5077 §3.4 for a ticket).
-      if (sh.cipherSuite !== o.cipherSuite)
-        throw failure('illegal_parameter', "resumed session with another cipher suite than the session's");
-      if (this.ems !== o.extendedMasterSecret)
-        throw failure(
-          'handshake_failure',
-          'resumed session with another extended_master_secret status than the original (RFC 7627 §5.3)',
-        );
-      this.resumed = true;
-      this.master = o.masterSecret;
-      this.serverChain = o.peerCertificates;
-      this.log('CLIENT_RANDOM', this.random, this.master);
-      const kb = await keyBlock(this.p, suite, this.master, this.random, this.serverRandom);
-      this.pendingRead = new RecordDirection(await createRecordProtection(this.p, tls12Params(suite, kb, 'server', this.etm)));
-      this.pendingWrite = new RecordDirection(await createRecordProtection(this.p, tls12Params(suite, kb, 'client', this.etm)));
-      this.setState(this.ticketExpected ? 'WAIT_NEW_SESSION_TICKET' : 'WAIT_CCS');
-      return;
-    }
+    if (o && sh.sessionId.length > 0 && bytesEqual(sh.sessionId, this.sessionId)) return this.resumeAbbreviated(sh, o);
+    // RFC 5077 §3.4: a ticket offered with an empty session ID leaves no echo to read; what follows the ServerHello
+    // tells (a NewSessionTicket or ChangeCipherSpec: the ticket was accepted; a Certificate: a full handshake)
+    this.ticketUndecided = o?.ticket !== undefined && this.sessionId.length === 0 ? { sh, session: o } : undefined;
     this.serverSessionId = sh.sessionId;
     // RFC 4279 §2, §3, RFC 5489 §2: PSK, DHE_PSK and ECDHE_PSK have no server Certificate; RSA_PSK has one (§4).
     this.setState(
@@ -1410,7 +1413,34 @@ export class TlsClient extends Endpoint {
     return this.version === undefined && this.state !== 'START' && this.versions.every((v) => v >= TLS13);
   }
 
+  /** The abbreviated handshake of a TLS 1.2 resumption (RFC 5246 §7.3; RFC 5077 §3.4 for a ticket) of `o`. */
+  private async resumeAbbreviated(sh: ServerHello, o: StoredSession12): Promise<void> {
+    this.ticketUndecided = undefined;
+    // Abbreviated handshake (RFC 5246 §7.3; RFC 5077 §3.4 for a ticket).
+    if (sh.cipherSuite !== o.cipherSuite)
+      throw failure('illegal_parameter', "resumed session with another cipher suite than the session's");
+    if (this.ems !== o.extendedMasterSecret)
+      throw failure(
+        'handshake_failure',
+        'resumed session with another extended_master_secret status than the original (RFC 7627 §5.3)',
+      );
+    this.resumed = true;
+    this.master = o.masterSecret;
+    this.serverChain = o.peerCertificates;
+    this.log('CLIENT_RANDOM', this.random, this.master);
+    const kb = await keyBlock(this.p, this.suite!, this.master, this.random, this.serverRandom);
+    this.pendingRead = new RecordDirection(
+      await createRecordProtection(this.p, tls12Params(this.suite!, kb, 'server', this.etm)),
+    );
+    this.pendingWrite = new RecordDirection(
+      await createRecordProtection(this.p, tls12Params(this.suite!, kb, 'client', this.etm)),
+    );
+    this.setState(this.ticketExpected ? 'WAIT_NEW_SESSION_TICKET' : 'WAIT_CCS');
+  }
+
   protected async onChangeCipherSpec(): Promise<void> {
+    const u = this.ticketUndecided;
+    if (u && this.state === 'WAIT_CERTIFICATE') await this.resumeAbbreviated(u.sh, u.session);
     if (this.state !== 'WAIT_CCS' || !this.pendingRead) {
       // Fault accept-early-ccs: a CCS before any keys are in use is ignored.
       if (this.readDir === undefined && !this.pendingRead && this.faulty('accept-early-ccs')) return;
