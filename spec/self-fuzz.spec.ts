@@ -686,13 +686,15 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
       'resume-sni-nul-in-host-name 1.2': '-',
       'resume-sni-nul-in-host-name 1.3': '-',
       't12-resume-ems-dropped 1.2': 'handshake_failure',
+      't12-resume-ticket-empty-session-id 1.2': '-',
       't13-resume-binder-wrong 1.3': 'decrypt_error',
       't13-resume-other-hash-suite 1.3': '-',
       'resume-unknown-session 1.2': '-',
       'resume-unknown-session 1.3': '-',
     });
-    // the valid resumptions were abbreviated: no server Certificate in the second connection
-    for (const x of resumed.filter((y) => y.conversation.subject === undefined))
+    // the valid resumptions were abbreviated: no server Certificate in the second connection; so was the ticket offered
+    // with an empty session ID (RFC 5077 §3.4: our client read the resumption from what followed the ServerHello)
+    for (const x of resumed.filter((y) => [undefined, 't12-resume-ticket-empty-session-id'].includes(y.conversation.subject)))
       expect(x.transcript?.messages.some((m) => m.dir === 'S->C' && m.type === 'certificate')).toBe(false);
     expect(findings(r.results)).toEqual([]);
   });

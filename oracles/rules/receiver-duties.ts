@@ -371,6 +371,22 @@ export const receiverDutyRules = [
     ),
   }),
   rule({
+    id: 'resume.t12.ticket-empty-session-id',
+    title:
+      'A TLS 1.2 server given a ticket with an empty session ID resumes it (its NewSessionTicket or ChangeCipherSpec follows the ServerHello) or goes on with a full handshake.',
+    rfc: ['RFC 5077 §3.4'],
+    versions: ['1.2'],
+    role: 'server',
+    group: 'negotiation',
+    // RFC 5077 §3.4: "When presenting a ticket, the client MAY generate and include a Session ID in the TLS
+    // ClientHello. If the server accepts the ticket and the Session ID is not empty, then it MUST respond with the same
+    // Session ID present in the ClientHello." An empty one is as valid: there is no echo, and a resumption shows in
+    // what follows the ServerHello (t12.neg.resume-detection allows it beside a ticket); "If the server cannot or does
+    // not want to honor the ticket, then it can initiate a full handshake with the client."
+    live: { scope: { kind: 'declared' }, expects: 'complete', judges: 'outcome' },
+    overrides: NEW('RFC 5077 §3.4', 'a ticket offered with an empty session ID (test-session-ticket-resumption)'),
+  }),
+  rule({
     id: 'conn.transport-close',
     title:
       'A connection whose transport closes before close_notify (mid-handshake or mid-stream) is over: the receiver does not treat the handshake or the data as complete, and keeps serving other connections.',
