@@ -302,11 +302,24 @@ export class TlsClient extends Endpoint {
   }
 
   private async startRenegotiation(): Promise<void> {
+    // RFC 5246 §7.4.1.2: the session_id of a ClientHello may be "the value of a session ID from an earlier connection,
+    // this connection, or from another currently active connection": with renegotiationResumes, this connection's
+    const id = this.resumed ? this.sessionId : this.serverSessionId;
+    const own: StoredSession12 | undefined =
+      this.config.renegotiationResumes && id.length > 0 && this.suite
+        ? {
+            sessionId: id,
+            masterSecret: this.master,
+            cipherSuite: this.suite.code,
+            extendedMasterSecret: this.ems,
+            peerCertificates: this.serverChain,
+          }
+        : undefined;
     this.beginRenegotiation();
     this.pskHint = undefined;
     this.helloRandom = await this.renegotiationRandom();
-    this.sessionId = new Uint8Array(0);
-    this.offer12 = undefined;
+    this.offer12 = own;
+    this.sessionId = own?.sessionId ?? new Uint8Array(0);
     this.ticketUndecided = undefined;
     this.offer13 = undefined;
     this.external13 = undefined;
@@ -1575,7 +1588,9 @@ export class TlsClient extends Endpoint {
     if (!store || this.version !== TLS12) return;
     const sessionId = this.resumed ? this.sessionId : this.serverSessionId;
     const ticket = this.newTicket12 ?? (this.resumed ? this.offer12?.ticket : undefined);
-    if (this.resumed && this.offer12) store.tls12.splice(store.tls12.indexOf(this.offer12), 1);
+    // (a session resumed in a renegotiation, this connection's own, is in no store)
+    if (this.resumed && this.offer12 && store.tls12.includes(this.offer12))
+      store.tls12.splice(store.tls12.indexOf(this.offer12), 1);
     if (!sessionId.length && !ticket?.length) return;
     const s: StoredSession12 = {
       sessionId,

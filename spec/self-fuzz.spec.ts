@@ -497,8 +497,15 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
   it.each([['secure'], ['refuse']] as const)(
     'server role, renegotiation %s: the renegotiation family (valid and each mutation) against the engine serve',
     async (renegotiation) => {
+      const provider = nodeProvider();
       const server = await serve({
-        config: { provider: nodeProvider(), identity: pki.identity('server', 'rsa'), renegotiation },
+        // a session cache: the renegotiation that offers the connection's session can resume it
+        config: {
+          provider,
+          identity: pki.identity('server', 'rsa'),
+          renegotiation,
+          sessionCache: new ServerSessionCache(provider),
+        },
         app: { kind: 'echo' },
         jobs: Number.POSITIVE_INFINITY,
         readTimeoutMs: 5000,
@@ -566,6 +573,11 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
             alert: e.kind === 'reject' ? e.alerts[0] : 'complete',
           });
         }
+      // the renegotiation that offers the connection's session is resumed (RFC 5246 §7.4.1.2): one server Certificate
+      if (renegotiation === 'secure') {
+        const own = reneg.find((x) => x.conversation.subject === 't12-reneg-client-resumes-session');
+        expect(own?.transcript?.messages.filter((m) => m.dir === 'S->C' && m.type === 'certificate')).toHaveLength(1);
+      }
       // the woven application data is on the wire where it was meant to be: between our renegotiating ClientHello and
       // our second ChangeCipherSpec, and (split) inside the renegotiating ClientHello's two records
       if (renegotiation === 'secure')

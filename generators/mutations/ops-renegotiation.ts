@@ -187,7 +187,7 @@ function narrowed(b: ClientHello, kind: 'supported_groups' | 'signature_algorith
 function changedHello(
   name: string,
   description: string,
-  rule: 't12.neg.renegotiation-anew' | 't12.neg.renegotiation-changed-offer',
+  rule: 't12.neg.renegotiation-anew' | 't12.neg.renegotiation-changed-offer' | 'resume.t12.in-renegotiation',
   edit: (b: ClientHello, first: Settled) => ClientHello | undefined,
   config: Partial<BaseEnv['client']> = {},
   initial?: (b: ClientHello) => ClientHello | undefined,
@@ -478,6 +478,14 @@ export const RENEGOTIATION_OFFER_MUTATIONS: readonly Mutation[] = [
     alpnOffer(ALPN_OTHER),
     { alpn: [ALPN_FIRST, ALPN_OTHER] },
     alpnOffer(ALPN_FIRST),
+  ),
+  changedHello(
+    't12-reneg-client-resumes-session',
+    "the renegotiating ClientHello offers the connection's own session ID (RFC 5246 §7.4.1.2; test-sig-algs-renegotiation-resumption)",
+    'resume.t12.in-renegotiation',
+    // our client offers it (renegotiationResumes); the hook confirms the hello as sent carries a session ID
+    (b) => (b.sessionId.length > 0 ? b : undefined),
+    { renegotiationResumes: true },
   ),
   changedHello(
     't12-reneg-client-other-groups',

@@ -387,6 +387,25 @@ export const receiverDutyRules = [
     overrides: NEW('RFC 5077 §3.4', 'a ticket offered with an empty session ID (test-session-ticket-resumption)'),
   }),
   rule({
+    id: 'resume.t12.in-renegotiation',
+    title:
+      "A TLS 1.2 server given a renegotiating ClientHello that offers the connection's own session resumes it (an abbreviated handshake) or goes on with a full handshake.",
+    rfc: ['RFC 5246 §7.4.1.2'],
+    versions: ['1.2'],
+    role: 'server',
+    group: 'negotiation',
+    // RFC 5246 §7.4.1.2 session_id: "The value of a session ID from an earlier connection, this connection, or from
+    // another currently active connection" (a renegotiation may resume this connection's own session); §7.4.1.3: "If
+    // a matching session ID is found and the server is willing to establish the new connection using the specified
+    // session state, the server will respond with the same value as was supplied by the client. [...] Otherwise, this
+    // field will contain a different value identifying the new session." Either way the renegotiation completes.
+    live: { scope: { kind: 'declared' }, expects: 'complete', judges: 'outcome' },
+    overrides: NEW(
+      'RFC 5246 §7.4.1.2',
+      "a renegotiation that offers the connection's session (test-sig-algs-renegotiation-resumption, test-session-ticket-resumption)",
+    ),
+  }),
+  rule({
     id: 'conn.transport-close',
     title:
       'A connection whose transport closes before close_notify (mid-handshake or mid-stream) is over: the receiver does not treat the handshake or the data as complete, and keeps serving other connections.',
