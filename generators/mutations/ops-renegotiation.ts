@@ -488,6 +488,13 @@ export const RENEGOTIATION_OFFER_MUTATIONS: readonly Mutation[] = [
     { renegotiationResumes: true },
   ),
   changedHello(
+    't12-reneg-client-resumes-without-sigalgs',
+    "the renegotiating ClientHello offers the connection's own session ID and no signature_algorithms (test-sig-algs-renegotiation-resumption): a resumption signs nothing, a full handshake has only the SHA-1 default",
+    't12.neg.renegotiation-changed-offer',
+    (b) => (b.sessionId.length > 0 ? without(X.signature_algorithms, X.signature_algorithms_cert)(b) : undefined),
+    { renegotiationResumes: true },
+  ),
+  changedHello(
     't12-reneg-client-other-groups',
     "the renegotiating ClientHello's supported_groups leaves out the group of the first ServerKeyExchange",
     't12.neg.renegotiation-changed-offer',
