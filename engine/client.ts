@@ -670,15 +670,12 @@ export class TlsClient extends Endpoint {
     if (type === 'hello_request') return this.mayBeTls12() && this.state !== 'START';
     // judged by onCertificateStatus: only right after the server Certificate, when agreed
     if (type === 'certificate_status' && this.version === TLS12) return true;
+    if (type === 'new_session_ticket' && this.ticketUndecided !== undefined) return true;
     switch (this.state) {
       case 'WAIT_SERVER_HELLO':
         return type === 'server_hello';
       case 'WAIT_CERTIFICATE':
-        return (
-          type === 'certificate' ||
-          (type === 'compressed_certificate' && this.version === TLS13) ||
-          (type === 'new_session_ticket' && this.ticketUndecided !== undefined)
-        );
+        return type === 'certificate' || (type === 'compressed_certificate' && this.version === TLS13);
       case 'WAIT_SERVER_KEY_EXCHANGE':
         return type === 'server_key_exchange';
       case 'WAIT_CERT_REQUEST_OR_DONE':
@@ -723,17 +720,18 @@ export class TlsClient extends Endpoint {
     if (body.type === 'hello_request' && this.mayBeTls12()) return this.onHelloRequest();
     if (this.connected && !this.renegotiating) return this.postHandshake(body, raw);
     if (body.type === 'certificate_status' && this.version === TLS12) return this.onCertificateStatus(body, raw);
+    // a ticket offered with an empty session ID: the message after the ServerHello tells whether it was taken
+    const u = this.ticketUndecided;
+    this.ticketUndecided = undefined;
+    if (u && body.type === 'new_session_ticket') {
+      await this.resumeAbbreviated(u.sh, u.session);
+      return this.onHandshake(body, raw);
+    }
     switch (this.state) {
       case 'WAIT_SERVER_HELLO':
         if (body.type !== 'server_hello') throw this.unexpected(body.type);
         return this.onServerHello(body, raw);
       case 'WAIT_CERTIFICATE':
-        if (this.ticketUndecided && body.type === 'new_session_ticket') {
-          const u = this.ticketUndecided;
-          await this.resumeAbbreviated(u.sh, u.session);
-          return this.onHandshake(body, raw);
-        }
-        this.ticketUndecided = undefined;
         if (body.type === 'compressed_certificate' && this.version === TLS13)
           return this.onCertificate(decompressedCertificate(body, this.config.certificateCompression ?? []), raw);
         if (body.type !== 'certificate') throw this.unexpected(body.type);
@@ -1453,7 +1451,7 @@ export class TlsClient extends Endpoint {
 
   protected async onChangeCipherSpec(): Promise<void> {
     const u = this.ticketUndecided;
-    if (u && this.state === 'WAIT_CERTIFICATE') await this.resumeAbbreviated(u.sh, u.session);
+    if (u) await this.resumeAbbreviated(u.sh, u.session);
     if (this.state !== 'WAIT_CCS' || !this.pendingRead) {
       // Fault accept-early-ccs: a CCS before any keys are in use is ignored.
       if (this.readDir === undefined && !this.pendingRead && this.faulty('accept-early-ccs')) return;
