@@ -130,6 +130,11 @@ export class TlsClient extends Endpoint {
   private external13: ExternalPsk | undefined;
   /** TLS 1.2 session offered for resumption. */
   private offer12: StoredSession12 | undefined;
+  /**
+   * TLS 1.2: a ticket offered with an empty session ID (config ticketSessionId false) and a ServerHello read: whether
+   * the server resumed is told by what follows it (RFC 5077 §3.4).
+   */
+  private ticketUndecided: { sh: ServerHello; session: StoredSession12 } | undefined;
   private ch1: ClientHello | undefined;
   private hrrSuite: number | undefined;
   private ccsSent = false;
@@ -211,8 +216,10 @@ export class TlsClient extends Endpoint {
       this.offer12 = [...store.tls12]
         .reverse()
         .find((x) => x.serverName === config.serverName && this.suites.includes(x.cipherSuite));
-    if (this.offer12?.sessionId.length) this.sessionId = this.offer12.sessionId;
-    else if (this.offer12?.ticket || (offers13 && (config.middleboxCompat ?? true))) this.sessionId = randomBytes(this.p, 32);
+    if (this.offer12?.ticket && config.ticketSessionId === false && !offers13) this.sessionId = new Uint8Array(0);
+    else if (this.offer12?.sessionId.length) this.sessionId = this.offer12.sessionId;
+    else if ((this.offer12?.ticket && (config.ticketSessionId ?? true)) || (offers13 && (config.middleboxCompat ?? true)))
+      this.sessionId = randomBytes(this.p, 32);
     else this.sessionId = new Uint8Array(0);
   }
 
@@ -295,11 +302,25 @@ export class TlsClient extends Endpoint {
   }
 
   private async startRenegotiation(): Promise<void> {
+    // RFC 5246 §7.4.1.2: the session_id of a ClientHello may be "the value of a session ID from an earlier connection,
+    // this connection, or from another currently active connection": with renegotiationResumes, this connection's
+    const id = this.resumed ? this.sessionId : this.serverSessionId;
+    const own: StoredSession12 | undefined =
+      this.config.renegotiationResumes && id.length > 0 && this.suite
+        ? {
+            sessionId: id,
+            masterSecret: this.master,
+            cipherSuite: this.suite.code,
+            extendedMasterSecret: this.ems,
+            peerCertificates: this.serverChain,
+          }
+        : undefined;
     this.beginRenegotiation();
     this.pskHint = undefined;
     this.helloRandom = await this.renegotiationRandom();
-    this.sessionId = new Uint8Array(0);
-    this.offer12 = undefined;
+    this.offer12 = own;
+    this.sessionId = own?.sessionId ?? new Uint8Array(0);
+    this.ticketUndecided = undefined;
     this.offer13 = undefined;
     this.external13 = undefined;
     this.offeredExtensions.clear();
@@ -649,6 +670,7 @@ export class TlsClient extends Endpoint {
     if (type === 'hello_request') return this.mayBeTls12() && this.state !== 'START';
     // judged by onCertificateStatus: only right after the server Certificate, when agreed
     if (type === 'certificate_status' && this.version === TLS12) return true;
+    if (type === 'new_session_ticket' && this.ticketUndecided !== undefined) return true;
     switch (this.state) {
       case 'WAIT_SERVER_HELLO':
         return type === 'server_hello';
@@ -698,6 +720,13 @@ export class TlsClient extends Endpoint {
     if (body.type === 'hello_request' && this.mayBeTls12()) return this.onHelloRequest();
     if (this.connected && !this.renegotiating) return this.postHandshake(body, raw);
     if (body.type === 'certificate_status' && this.version === TLS12) return this.onCertificateStatus(body, raw);
+    // a ticket offered with an empty session ID: the message after the ServerHello tells whether it was taken
+    const u = this.ticketUndecided;
+    this.ticketUndecided = undefined;
+    if (u && body.type === 'new_session_ticket') {
+      await this.resumeAbbreviated(u.sh, u.session);
+      return this.onHandshake(body, raw);
+    }
     switch (this.state) {
       case 'WAIT_SERVER_HELLO':
         if (body.type !== 'server_hello') throw this.unexpected(body.type);
@@ -1030,25 +1059,10 @@ export class TlsClient extends Endpoint {
     this.statusAgreed = extensionBody(sh.extensions, ExtensionType.status_request, 'empty') !== undefined;
     this.ticketExpected = extensionBody(sh.extensions, ExtensionType.session_ticket, 'session_ticket') !== undefined;
     const o = this.offer12;
-    if (o && sh.sessionId.length > 0 && bytesEqual(sh.sessionId, this.sessionId)) {
-      // Abbreviated handshake (RFC 5246 §7.3; RFC 5077 §3.4 for a ticket).
-      if (sh.cipherSuite !== o.cipherSuite)
-        throw failure('illegal_parameter', "resumed session with another cipher suite than the session's");
-      if (this.ems !== o.extendedMasterSecret)
-        throw failure(
-          'handshake_failure',
-          'resumed session with another extended_master_secret status than the original (RFC 7627 §5.3)',
-        );
-      this.resumed = true;
-      this.master = o.masterSecret;
-      this.serverChain = o.peerCertificates;
-      this.log('CLIENT_RANDOM', this.random, this.master);
-      const kb = await keyBlock(this.p, suite, this.master, this.random, this.serverRandom);
-      this.pendingRead = new RecordDirection(await createRecordProtection(this.p, tls12Params(suite, kb, 'server', this.etm)));
-      this.pendingWrite = new RecordDirection(await createRecordProtection(this.p, tls12Params(suite, kb, 'client', this.etm)));
-      this.setState(this.ticketExpected ? 'WAIT_NEW_SESSION_TICKET' : 'WAIT_CCS');
-      return;
-    }
+    if (o && sh.sessionId.length > 0 && bytesEqual(sh.sessionId, this.sessionId)) return this.resumeAbbreviated(sh, o);
+    // RFC 5077 §3.4: a ticket offered with an empty session ID leaves no echo to read; what follows the ServerHello
+    // tells (a NewSessionTicket or ChangeCipherSpec: the ticket was accepted; a Certificate: a full handshake)
+    this.ticketUndecided = o?.ticket !== undefined && this.sessionId.length === 0 ? { sh, session: o } : undefined;
     this.serverSessionId = sh.sessionId;
     // RFC 4279 §2, §3, RFC 5489 §2: PSK, DHE_PSK and ECDHE_PSK have no server Certificate; RSA_PSK has one (§4).
     this.setState(
@@ -1410,7 +1424,34 @@ export class TlsClient extends Endpoint {
     return this.version === undefined && this.state !== 'START' && this.versions.every((v) => v >= TLS13);
   }
 
+  /** The abbreviated handshake of a TLS 1.2 resumption (RFC 5246 §7.3; RFC 5077 §3.4 for a ticket) of `o`. */
+  private async resumeAbbreviated(sh: ServerHello, o: StoredSession12): Promise<void> {
+    this.ticketUndecided = undefined;
+    // Abbreviated handshake (RFC 5246 §7.3; RFC 5077 §3.4 for a ticket).
+    if (sh.cipherSuite !== o.cipherSuite)
+      throw failure('illegal_parameter', "resumed session with another cipher suite than the session's");
+    if (this.ems !== o.extendedMasterSecret)
+      throw failure(
+        'handshake_failure',
+        'resumed session with another extended_master_secret status than the original (RFC 7627 §5.3)',
+      );
+    this.resumed = true;
+    this.master = o.masterSecret;
+    this.serverChain = o.peerCertificates;
+    this.log('CLIENT_RANDOM', this.random, this.master);
+    const kb = await keyBlock(this.p, this.suite!, this.master, this.random, this.serverRandom);
+    this.pendingRead = new RecordDirection(
+      await createRecordProtection(this.p, tls12Params(this.suite!, kb, 'server', this.etm)),
+    );
+    this.pendingWrite = new RecordDirection(
+      await createRecordProtection(this.p, tls12Params(this.suite!, kb, 'client', this.etm)),
+    );
+    this.setState(this.ticketExpected ? 'WAIT_NEW_SESSION_TICKET' : 'WAIT_CCS');
+  }
+
   protected async onChangeCipherSpec(): Promise<void> {
+    const u = this.ticketUndecided;
+    if (u) await this.resumeAbbreviated(u.sh, u.session);
     if (this.state !== 'WAIT_CCS' || !this.pendingRead) {
       // Fault accept-early-ccs: a CCS before any keys are in use is ignored.
       if (this.readDir === undefined && !this.pendingRead && this.faulty('accept-early-ccs')) return;
@@ -1545,7 +1586,9 @@ export class TlsClient extends Endpoint {
     if (!store || this.version !== TLS12) return;
     const sessionId = this.resumed ? this.sessionId : this.serverSessionId;
     const ticket = this.newTicket12 ?? (this.resumed ? this.offer12?.ticket : undefined);
-    if (this.resumed && this.offer12) store.tls12.splice(store.tls12.indexOf(this.offer12), 1);
+    // (a session resumed in a renegotiation, this connection's own, is in no store)
+    if (this.resumed && this.offer12 && store.tls12.includes(this.offer12))
+      store.tls12.splice(store.tls12.indexOf(this.offer12), 1);
     if (!sessionId.length && !ticket?.length) return;
     const s: StoredSession12 = {
       sessionId,

@@ -162,6 +162,18 @@ export interface ClientConfig extends CommonConfig {
   /** TLS 1.2: offer the RFC 5077 session_ticket extension (default true when a store is given). */
   sessionTickets12?: boolean;
   /**
+   * TLS 1.2: with a ticket to offer, also send a random session ID (RFC 5077 §3.4: "When presenting a ticket, the client
+   * MAY generate and include a Session ID in the TLS ClientHello"). false: an empty session ID; the client then tells a
+   * resumption from a full handshake by what follows the ServerHello. Default true.
+   */
+  ticketSessionId?: boolean;
+  /**
+   * TLS 1.2: a renegotiating ClientHello offers this connection's session (its session ID; RFC 5246 §7.4.1.2: "the
+   * value of a session ID from an earlier connection, this connection, or from another currently active connection"),
+   * so the server may renegotiate with an abbreviated handshake. Default false (a full handshake is asked for).
+   */
+  renegotiationResumes?: boolean;
+  /**
    * TLS 1.3 0-RTT (RFC 8446 §2.3, §4.2.10): application data sent right after the ClientHello, under keys from
    * client_early_traffic_secret, when the ticket offered first allows it (its NewSessionTicket carried early_data with
    * a max_early_data_size; at most that many bytes are sent, RFC 8446 §4.6.1). The ClientHello then offers early_data;

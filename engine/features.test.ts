@@ -307,11 +307,13 @@ describe('TLS 1.2 resumption', () => {
   ];
 
   it.each([
-    ['session ID', false],
-    ['RFC 5077 ticket', true],
-  ])('%s: full handshake, then the abbreviated one', async (_n, tickets) => {
+    ['session ID', false, true],
+    ['RFC 5077 ticket', true, true],
+    // RFC 5077 §3.4: no session ID beside the ticket, so no echo to read: the NewSessionTicket after the ServerHello tells
+    ['RFC 5077 ticket with an empty session ID', true, false],
+  ])('%s: full handshake, then the abbreviated one', async (_n, tickets, ticketSessionId) => {
     const { c, s } = cfg(
-      { versions: [0x0303], cipherSuites: [suite], sessionTickets12: tickets },
+      { versions: [0x0303], cipherSuites: [suite], sessionTickets12: tickets, ticketSessionId },
       { versions: [0x0303], sessionTickets12: tickets },
     );
     const store = newClientSessionStore();
@@ -324,6 +326,8 @@ describe('TLS 1.2 resumption', () => {
     const again = await runInMemory({ ...c, sessionStore: store }, { ...s, sessionCache: cache }, {}, { appData });
     await clean(again, [first.transcript]);
     expect(again.client.resumedSession).toBe(true);
+    const hello = again.transcript.messages.find((m) => m.type === 'client_hello')?.decoded?.body;
+    expect(hello?.type === 'client_hello' && hello.sessionId.length).toBe(ticketSessionId ? 32 : 0);
     expect(seq(again.transcript)).toEqual(
       tickets ? [...ABBREVIATED.slice(0, 2), 'S->C new_session_ticket', ...ABBREVIATED.slice(2)] : ABBREVIATED,
     );
@@ -332,6 +336,25 @@ describe('TLS 1.2 resumption', () => {
     const r = await checkTranscript(again.transcript, { trustAnchors: pki.anchors, earlier: [first.transcript] });
     for (const id of ['t12.neg.resume-consistency', 'ext.ems.resumption'])
       expect([id, r.verdicts.filter((v) => v.rule === id).map((v) => v.status)]).toEqual([id, ['pass']]);
+  });
+
+  it('a ticket with an empty session ID the server cannot open: the Certificate after the ServerHello means a full handshake (RFC 5077 §3.4)', async () => {
+    const { c, s } = cfg(
+      { versions: [0x0303], cipherSuites: [suite], sessionTickets12: true, ticketSessionId: false },
+      { versions: [0x0303], sessionTickets12: true },
+    );
+    const store = newClientSessionStore();
+    connected(await runInMemory({ ...c, sessionStore: store }, { ...s, sessionCache: new ServerSessionCache(p) }));
+    // another server instance: another ticket key, so the ticket does not open
+    const again = await runInMemory(
+      { ...c, sessionStore: store },
+      { ...s, sessionCache: new ServerSessionCache(p) },
+      {},
+      { appData },
+    );
+    await clean(again);
+    expect(again.client.resumedSession).toBe(false);
+    expect(seq(again.transcript).slice(0, 3)).toEqual(['C->S client_hello', 'S->C server_hello', 'S->C certificate']);
   });
 
   it('an EMS session is not resumed without EMS (handshake_failure); a non-EMS session is not resumed with EMS (full handshake)', async () => {

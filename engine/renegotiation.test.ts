@@ -15,6 +15,7 @@ import { SERVER_NAME, type TestPki, testPki } from './fixtures';
 import type { EngineHooks } from './hooks';
 import { sendHello, unupgradedClient } from './renegotiation-hooks';
 import { runInMemory } from './memory';
+import { ServerSessionCache } from './session';
 import { CipherSuite12 as CS } from './suites';
 
 const p = nodeProvider();
@@ -111,6 +112,34 @@ describe('TLS 1.2 secure renegotiation (RFC 5746)', () => {
       expect(r.received.server.map((x) => dec.decode(x))).toContain('renegotiated 1');
       expect(r.received.client.map((x) => dec.decode(x))).toContain('renegotiated 1');
     });
+
+  it("a renegotiating ClientHello offering this connection's session (RFC 5246 §7.4.1.2) is resumed: an abbreviated handshake under the first keys", async () => {
+    const [c, s] = configs('secure', 'secure', {
+      client: { renegotiationResumes: true },
+      server: { sessionCache: new ServerSessionCache(p) },
+    });
+    const r = await runInMemory(c, s, {}, { renegotiations: ['client'], appData: { client: Uint8Array.of(1) } });
+    expect(r.client.renegotiations).toBe(1);
+    const flow = handshakeTypes(r.transcript);
+    const second = flow.slice(flow.lastIndexOf('C->S client_hello'));
+    expect(second).toEqual([
+      'C->S client_hello',
+      'S->C server_hello',
+      'S->C change_cipher_spec',
+      'S->C finished',
+      'C->S change_cipher_spec',
+      'C->S finished',
+    ]);
+    const ids = r.transcript.messages
+      .filter((m) => m.type === 'client_hello' || m.type === 'server_hello')
+      .map((m) =>
+        m.decoded?.body.type === 'client_hello' || m.decoded?.body.type === 'server_hello' ? m.decoded.body.sessionId : undefined,
+      );
+    // the renegotiating hello offers the session the first ServerHello named; the second ServerHello echoes it
+    expect(ids[2]).toEqual(ids[1]);
+    expect(ids[3]).toEqual(ids[1]);
+    expect(r.received.server.map((x) => dec.decode(x))).toContain('renegotiated 1');
+  });
 
   it('renegotiates twice, each time with the verify_data of the handshake before', async () => {
     const [c, s] = configs('secure', 'secure');

@@ -9,9 +9,10 @@
  * §7.2.2 name illegal_parameter (or decode_error); the alert map accepts
  * that answer for this rule only, so anything else still fails the test. And it
  * resumes a TLS 1.2 session under another server_name (the resumption family),
- * which RFC 6066 §3 forbids, and refuses application data woven into a
- * renegotiation, which RFC 5246 §6.2.1 requires it to process: expected
- * failures, each with its reason.
+ * which RFC 6066 §3 forbids, refuses application data woven into a
+ * renegotiation, which RFC 5246 §6.2.1 requires it to process, and
+ * renegotiates a downgrade from encrypt-then-MAC, which RFC 7366 §3.1
+ * forbids: expected failures, each with its reason.
  */
 import { createServer, type Server } from 'node:tls';
 import { type FuzzProfile, identityPem, testPki, type TestPki } from 'tlsprop';
@@ -38,6 +39,11 @@ const profile: FuzzProfile = {
       rule: 'ext.sni.resumption',
       reason:
         'OpenSSL resumes a TLS 1.2 session under another server_name (RFC 6066 §3: the server "MUST NOT accept the request to resume the session if the server_name extension contains a different name")',
+    },
+    {
+      rule: 'ext.etm.no-downgrade',
+      reason:
+        'OpenSSL renegotiates a connection that negotiated encrypt-then-MAC with a CBC suite and no encrypt_then_mac (RFC 7366 §3.1: "implementations MUST NOT renegotiate a downgrade from encrypt-then-MAC to MAC-then-encrypt")',
     },
     {
       rule: 'rec.t12.appdata-in-renegotiation',

@@ -67,6 +67,8 @@ export interface Conversation {
   resume?: {
     hooks?: (store: ClientSessionStore, provider: CryptoProvider, external?: ExternalPsk) => EngineHooks;
     offer?: readonly number[];
+    /** Our client's configuration on the resuming connection (ResumeLive.config). */
+    config?: Pick<ClientConfig, 'ticketSessionId'>;
   };
   /** Replay: the run's seed and this conversation's index. */
   seed: number;

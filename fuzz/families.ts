@@ -918,7 +918,11 @@ const resume: Family<Extract<ConvSpec, { kind: 'resume' }>> = {
     const other = m.resumes.otherSuite ? otherSuite(suites, conv.suite, m.resumes) : undefined;
     return {
       ...frame,
-      resume: { hooks: m.resumes.hooks, ...(other !== undefined ? { offer: [conv.suite, other] } : {}) },
+      resume: {
+        hooks: m.resumes.hooks,
+        ...(other !== undefined ? { offer: [conv.suite, other] } : {}),
+        ...(m.resumes.config ? { config: m.resumes.config } : {}),
+      },
       operator: m.name,
       subject: m.name,
       expect: expectationOf(m, spec.version, 'server'),

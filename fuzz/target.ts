@@ -303,7 +303,11 @@ export async function runConversation(
     if ('error' in first) return refused(first.error);
     const { store, transcript } = first;
     if (!kept(store)) return before('conforming', 'the first connection left no session to resume');
-    early = { sessionStore: store, ...(conv.resume.offer ? { cipherSuites: [...conv.resume.offer] } : {}) };
+    early = {
+      sessionStore: store,
+      ...(conv.resume.offer ? { cipherSuites: [...conv.resume.offer] } : {}),
+      ...(conv.resume.config ?? {}),
+    };
     // our client's external PSK beside the ticket (TLS 1.3, --psk): its binder over a changed hello is the hooks' too
     earlyHooks = conv.resume.hooks?.(store, provider, conv.version === '1.3' ? conv.client.psk : undefined);
     // the oracles judge the resumption with the connection that made the session (RFC 5246 §7.4.1.2, RFC 6066 §3, ...)

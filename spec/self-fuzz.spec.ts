@@ -487,11 +487,27 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
     }
   });
 
+  /** The renegotiations that change the first hello's offer: what the engine answers each with (RFC 5246 §7.4.1.2). */
+  const CHANGED_OFFER: Readonly<Record<string, string>> = {
+    't12-reneg-client-other-groups': 'complete',
+    't12-reneg-client-other-sigalgs': 'complete',
+    't12-reneg-client-drops-sigalgs': 'handshake_failure',
+    // resumed: an abbreviated handshake signs nothing (RFC 5246 §7.3)
+    't12-reneg-client-resumes-without-sigalgs': 'complete',
+  };
+
   it.each([['secure'], ['refuse']] as const)(
     'server role, renegotiation %s: the renegotiation family (valid and each mutation) against the engine serve',
     async (renegotiation) => {
+      const provider = nodeProvider();
       const server = await serve({
-        config: { provider: nodeProvider(), identity: pki.identity('server', 'rsa'), renegotiation },
+        // a session cache: the renegotiation that offers the connection's session can resume it
+        config: {
+          provider,
+          identity: pki.identity('server', 'rsa'),
+          renegotiation,
+          sessionCache: new ServerSessionCache(provider),
+        },
         app: { kind: 'echo' },
         jobs: Number.POSITIVE_INFINITY,
         readTimeoutMs: 5000,
@@ -537,7 +553,20 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
         if (renegotiation === 'refuse')
           expect(x.run.detail).toMatch(/declined the renegotiation with the warning no_renegotiation/);
         else if (completes(x)) expect(x.run.detail).toMatch(/handshake completed/);
-        else {
+        else if (CHANGED_OFFER[x.conversation.subject ?? ''] !== undefined) {
+          // the engine negotiates the renegotiation from the new hello (another group, another scheme) and, given no
+          // signature_algorithms, refuses the SHA-1 default RFC 9155 §4 forbids; the group and scheme it goes on with
+          // are judged against the renegotiating ClientHello (a verdict for each handshake of the connection)
+          const op = x.conversation.subject!;
+          const judged = (rule: string) => x.verdicts?.filter((v) => v.rule === rule).map((v) => v.status) ?? [];
+          expect({ op, alert: x.alert ?? 'complete' }).toEqual({ op, alert: CHANGED_OFFER[op] });
+          if (x.alert === undefined && op !== 't12-reneg-client-resumes-without-sigalgs')
+            expect({ op, sigalg: judged('t12.neg.ske-sigalg'), curve: judged('ext.ecc.curve-offered') }).toEqual({
+              op,
+              sigalg: ['pass', 'pass'],
+              curve: ['pass', 'pass'],
+            });
+        } else {
           // the strictest alert of its rules (handshake_failure for ext.reneg.secure and ext.etm.no-downgrade,
           // unexpected_message for data between our ChangeCipherSpec and Finished)
           const e = x.conversation.expect;
@@ -546,6 +575,11 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
             alert: e.kind === 'reject' ? e.alerts[0] : 'complete',
           });
         }
+      // the renegotiation that offers the connection's session is resumed (RFC 5246 §7.4.1.2): one server Certificate
+      if (renegotiation === 'secure') {
+        const own = reneg.find((x) => x.conversation.subject === 't12-reneg-client-resumes-session');
+        expect(own?.transcript?.messages.filter((m) => m.dir === 'S->C' && m.type === 'certificate')).toHaveLength(1);
+      }
       // the woven application data is on the wire where it was meant to be: between our renegotiating ClientHello and
       // our second ChangeCipherSpec, and (split) inside the renegotiating ClientHello's two records
       if (renegotiation === 'secure')
@@ -666,13 +700,15 @@ describe('self-fuzz: every family against our own engine, strictness exact, zero
       'resume-sni-nul-in-host-name 1.2': '-',
       'resume-sni-nul-in-host-name 1.3': '-',
       't12-resume-ems-dropped 1.2': 'handshake_failure',
+      't12-resume-ticket-empty-session-id 1.2': '-',
       't13-resume-binder-wrong 1.3': 'decrypt_error',
       't13-resume-other-hash-suite 1.3': '-',
       'resume-unknown-session 1.2': '-',
       'resume-unknown-session 1.3': '-',
     });
-    // the valid resumptions were abbreviated: no server Certificate in the second connection
-    for (const x of resumed.filter((y) => y.conversation.subject === undefined))
+    // the valid resumptions were abbreviated: no server Certificate in the second connection; so was the ticket offered
+    // with an empty session ID (RFC 5077 §3.4: our client read the resumption from what followed the ServerHello)
+    for (const x of resumed.filter((y) => [undefined, 't12-resume-ticket-empty-session-id'].includes(y.conversation.subject)))
       expect(x.transcript?.messages.some((m) => m.dir === 'S->C' && m.type === 'certificate')).toBe(false);
     expect(findings(r.results)).toEqual([]);
   });

@@ -25,7 +25,7 @@ import { RECORD_CONTENT_MUTATIONS } from './ops-record-content';
 import { RECORD_MUTATIONS } from './ops-records';
 import { PSK_MUTATIONS } from './ops-psk';
 import { RECORD_LIMIT_MUTATIONS } from './ops-record-limit';
-import { RENEGOTIATION_MUTATIONS } from './ops-renegotiation';
+import { RENEGOTIATION_MUTATIONS, RENEGOTIATION_OFFER_MUTATIONS } from './ops-renegotiation';
 import { RESUMPTION_MUTATIONS } from './ops-resumption';
 import { STATE_MUTATIONS } from './ops-state';
 import { TICKET_MUTATIONS } from './ops-tickets';
@@ -61,6 +61,7 @@ export const MUTATIONS: readonly Mutation[] = checkedCatalogue([
   ...CLIENT_TARGET_MUTATIONS,
   // TLS 1.2 renegotiation: a renegotiation_info check or the version broken by one side (ops-renegotiation.ts)
   ...RENEGOTIATION_MUTATIONS,
+  ...RENEGOTIATION_OFFER_MUTATIONS,
   // TLS 1.2 PSK key exchanges: what RFC 4279 says their messages carry (ops-psk.ts)
   ...PSK_MUTATIONS,
   // TLS 1.3 post-handshake client authentication: the client's answer broken (ops-pha.ts)

@@ -247,6 +247,8 @@ export interface ResumeLive {
    * session's out): `any` other one, or (`other-hash`) one whose hash is not the session's.
    */
   otherSuite?: 'any' | 'other-hash';
+  /** Our client's configuration on the resuming connection, beside the conversation's (e.g. ticketSessionId). */
+  config?: Pick<ClientConfig, 'ticketSessionId'>;
 }
 
 export interface ServerSends extends Common, Sends {

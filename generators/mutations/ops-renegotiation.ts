@@ -9,7 +9,7 @@ import type { EngineHooks } from '../../engine/hooks';
 import { CipherSuite12 } from '../../engine/suites';
 import { bothHooks, readHello, sendHello } from '../../engine/renegotiation-hooks';
 import type { RuleId } from '../../oracles/catalogue';
-import { decodeHandshake, encodeBody } from '../../wire/handshake';
+import { type ClientHello, decodeHandshake, encodeBody, type ServerHello } from '../../wire/handshake';
 import { ContentType as CT, SCSV, ExtensionType as X, cipherSuites } from '../../wire/registry';
 import { VERSION_CODE } from '../../wire/vocabulary';
 import type { ClientSends, Mutation, ServerSends } from './model';
@@ -99,6 +99,162 @@ const dropEtmInRenegotiation = (): EngineHooks => {
     },
   };
 };
+
+/** What the first handshake settled, as our client read it: the ServerHello's suite, the ServerKeyExchange's group and scheme. */
+interface Settled {
+  suite?: number;
+  group?: number;
+  scheme?: number;
+}
+
+/**
+ * Our client's renegotiating ClientHello changed by `edit`, given what the first handshake settled (tlsfuzzer's
+ * test-renegotiation-changed-clienthello, the renegotiation probes of test-ocsp-stapling and
+ * test-sig-algs-renegotiation-resumption). `edit` returns undefined to leave the hello as built (nothing to change:
+ * the mutation does not fire). The engine still holds its configured offer, so it takes an answer built from the first
+ * hello; the oracles judge the renegotiating ServerHello against the hello as sent (ext.only-if-offered,
+ * ext.ecc.curve-offered, t12.neg.ske-sigalg).
+ */
+const changedRenegotiation = (
+  edit: (b: ClientHello, first: Settled) => ClientHello | undefined,
+  initial?: (b: ClientHello) => ClientHello | undefined,
+): EngineHooks => {
+  const first: Settled = {};
+  return {
+    beforeProcess(msg) {
+      if (msg.handshake) return undefined;
+      try {
+        if (msg.type === 'server_hello') {
+          const b = decodeHandshake(msg.raw, { version: VERSION_CODE['1.2'] }).message.body;
+          if (b.type === 'server_hello') first.suite = b.cipherSuite;
+        } else if (msg.type === 'server_key_exchange' && first.suite !== undefined) {
+          const kex = cipherSuites.get(first.suite)?.kex;
+          const b = decodeHandshake(msg.raw, { version: VERSION_CODE['1.2'], ...(kex ? { kex } : {}) }).message.body;
+          if (b.type === 'server_key_exchange' && b.kex === 'ecdhe') first.group = b.namedCurve;
+          if (b.type === 'server_key_exchange' && (b.kex === 'ecdhe' || b.kex === 'dhe') && b.signed)
+            first.scheme = b.signed.scheme;
+        }
+      } catch {
+        // a message our client cannot read is its own finding (the engine refuses it); nothing settled
+      }
+      return undefined;
+    },
+    beforeSend(msg) {
+      if (msg.type !== 'client_hello' || (!msg.handshake && !initial)) return undefined;
+      const b = decodeHandshake(msg.raw, { version: VERSION_CODE['1.2'] }).message.body;
+      if (b.type !== 'client_hello') return undefined;
+      const out = msg.handshake ? edit(b, first) : initial?.(b);
+      return out ? [encodeBody(out)] : undefined;
+    },
+  };
+};
+
+/** The renegotiating ClientHello without the extensions of `types` (undefined when it carries none of them). */
+const without =
+  (...types: number[]) =>
+  (b: ClientHello): ClientHello | undefined =>
+    (b.extensions ?? []).some((e) => types.includes(e.type))
+      ? { ...b, extensions: (b.extensions ?? []).filter((e) => !types.includes(e.type)) }
+      : undefined;
+
+/** The renegotiating ClientHello with `kind`'s list (supported_groups, signature_algorithms) without `drop`, if others remain. */
+function narrowed(b: ClientHello, kind: 'supported_groups' | 'signature_algorithms', drop: number | undefined) {
+  if (drop === undefined) return undefined;
+  const type = kind === 'supported_groups' ? X.supported_groups : X.signature_algorithms;
+  let changed = false;
+  const extensions = (b.extensions ?? []).map((e) => {
+    if (e.type !== type || e.body.kind !== kind) return e;
+    const list =
+      kind === 'supported_groups' && e.body.kind === 'supported_groups'
+        ? e.body.groups
+        : e.body.kind === 'signature_algorithms'
+          ? e.body.schemes
+          : [];
+    const rest = list.filter((x) => x !== drop);
+    if (rest.length === list.length || rest.length === 0) return e;
+    changed = true;
+    return kind === 'supported_groups'
+      ? { type, body: { kind: 'supported_groups' as const, groups: rest } }
+      : { type, body: { kind: 'signature_algorithms' as const, schemes: rest } };
+  });
+  return changed ? { ...b, extensions } : undefined;
+}
+
+/**
+ * A renegotiation of valid input whose ClientHello `edit` changes (live only: valid input has no offline mutant); the
+ * first handshake with our client configured by `config` (ALPN, status_request, session_ticket offered).
+ */
+function changedHello(
+  name: string,
+  description: string,
+  rule: 't12.neg.renegotiation-anew' | 't12.neg.renegotiation-changed-offer' | 'resume.t12.in-renegotiation',
+  edit: (b: ClientHello, first: Settled) => ClientHello | undefined,
+  config: Partial<BaseEnv['client']> = {},
+  initial?: (b: ClientHello) => ClientHello | undefined,
+): Mutation {
+  return {
+    ...common(name, description, [rule]),
+    bases: [],
+    ...renegotiating('client-sends', 'client', () => changedRenegotiation(edit, initial)),
+    mutate: (env: BaseEnv) => ({
+      config: { ...env.client, renegotiation: 'legacy', ...config },
+      hooks: changedRenegotiation(edit, initial),
+    }),
+  } as Mutation;
+}
+
+/** The hello with its ALPN offer set to `protocols` (undefined when it offers no ALPN). */
+const alpnOffer =
+  (...protocols: string[]) =>
+  (b: ClientHello): ClientHello | undefined =>
+    (b.extensions ?? []).some((e) => e.type === X.application_layer_protocol_negotiation)
+      ? {
+          ...b,
+          extensions: (b.extensions ?? []).map((e) =>
+            e.type === X.application_layer_protocol_negotiation
+              ? {
+                  type: e.type,
+                  body: {
+                    kind: 'application_layer_protocol_negotiation' as const,
+                    protocols: protocols.map((p) => new TextEncoder().encode(p)),
+                  },
+                }
+              : e,
+          ),
+        }
+      : undefined;
+
+/** The protocol the renegotiating ClientHello offers instead of ALPN_FIRST (test-alpn-negotiation's protocol change). */
+const ALPN_OTHER = 'h2';
+
+/** The ALPN protocol our client offers in the first handshake of the ALPN renegotiations. */
+const ALPN_FIRST = 'http/1.1';
+
+/**
+ * Our server answers a renegotiation from the first hello: the renegotiating ServerHello carries the ALPN answer of
+ * the first one although the renegotiating ClientHello no longer offers ALPN (RFC 5246 §7.4.1.4: "An extension type
+ * MUST NOT appear in the ServerHello unless the same extension type appeared in the corresponding ClientHello").
+ */
+const alpnFromFirstHello = (): EngineHooks => {
+  let first: NonNullable<ServerHello['extensions']>[number] | undefined;
+  return {
+    beforeSend(msg) {
+      if (msg.type !== 'server_hello') return undefined;
+      const b = decodeHandshake(msg.raw, { version: VERSION_CODE['1.2'] }).message.body;
+      if (b.type !== 'server_hello') return undefined;
+      const alpn = (b.extensions ?? []).find((e) => e.type === X.application_layer_protocol_negotiation);
+      if (!msg.handshake) {
+        first = alpn;
+        return undefined;
+      }
+      if (alpn || !first) return undefined;
+      return [encodeBody({ ...b, extensions: [...(b.extensions ?? []), first] })];
+    },
+  };
+};
+
+const ANSWERS_FIRST_NOT_LIVE =
+  'needs a client that leaves ALPN out of its renegotiating ClientHello after offering it in the first (made so in memory); against servers the live conversation is t12-reneg-client-drops-alpn';
 
 /** The application data our client weaves into its renegotiation (plain text a server may echo or ignore). */
 const WOVEN = new TextEncoder().encode('tlsprop: application data inside the renegotiation\n');
@@ -265,5 +421,115 @@ export const RENEGOTIATION_MUTATIONS: readonly Mutation[] = [
       () => sendHello('client_hello', () => ({ ri: null }), 'initial'),
     ),
     notLive: LEGACY_NOT_LIVE,
+  } as Mutation,
+];
+
+/**
+ * Renegotiations whose ClientHello changes the first one's offer: valid input a server negotiates from anew (RFC 5246
+ * §7.4.1.2) or declines (no_renegotiation, RFC 5246 §7.2.2). The renegotiation family runs them like the others; they
+ * are listed apart so that a spec can run them against one stack (spec/reneg-offers.spec.ts).
+ */
+export const RENEGOTIATION_OFFER_MUTATIONS: readonly Mutation[] = [
+  changedHello(
+    't12-reneg-client-drops-supported-groups',
+    'the renegotiating ClientHello leaves out supported_groups (test-renegotiation-changed-clienthello)',
+    't12.neg.renegotiation-anew',
+    without(X.supported_groups),
+  ),
+  changedHello(
+    't12-reneg-client-drops-ec-point-formats',
+    'the renegotiating ClientHello leaves out ec_point_formats (test-renegotiation-changed-clienthello)',
+    't12.neg.renegotiation-anew',
+    without(X.ec_point_formats),
+  ),
+  changedHello(
+    't12-reneg-client-drops-alpn',
+    `the first ClientHello offers ALPN ${ALPN_FIRST}, the renegotiating one leaves ALPN out (test-renegotiation-changed-clienthello)`,
+    't12.neg.renegotiation-anew',
+    without(X.application_layer_protocol_negotiation),
+    { alpn: [ALPN_FIRST] },
+  ),
+  changedHello(
+    't12-reneg-client-drops-status-request',
+    'the first ClientHello offers status_request, the renegotiating one leaves it out (test-ocsp-stapling, test-renegotiation-changed-clienthello)',
+    't12.neg.renegotiation-anew',
+    without(X.status_request),
+    { statusRequest: true },
+  ),
+  changedHello(
+    't12-reneg-client-drops-session-ticket',
+    'the first ClientHello offers session_ticket, the renegotiating one leaves it out (test-renegotiation-changed-clienthello)',
+    't12.neg.renegotiation-anew',
+    without(X.session_ticket),
+    { sessionTickets12: true },
+  ),
+  changedHello(
+    't12-reneg-client-adds-status-request',
+    'the first ClientHello leaves status_request out, the renegotiating one offers it (test-ocsp-stapling)',
+    't12.neg.renegotiation-anew',
+    () => undefined,
+    { statusRequest: true },
+    without(X.status_request),
+  ),
+  changedHello(
+    't12-reneg-client-other-alpn',
+    `the first ClientHello offers ALPN ${ALPN_FIRST} alone, the renegotiating one ${ALPN_OTHER} alone (test-alpn-negotiation)`,
+    't12.neg.renegotiation-anew',
+    alpnOffer(ALPN_OTHER),
+    { alpn: [ALPN_FIRST, ALPN_OTHER] },
+    alpnOffer(ALPN_FIRST),
+  ),
+  changedHello(
+    't12-reneg-client-resumes-session',
+    "the renegotiating ClientHello offers the connection's own session ID (RFC 5246 §7.4.1.2; test-sig-algs-renegotiation-resumption)",
+    'resume.t12.in-renegotiation',
+    // our client offers it (renegotiationResumes); the hook confirms the hello as sent carries a session ID
+    (b) => (b.sessionId.length > 0 ? b : undefined),
+    { renegotiationResumes: true },
+  ),
+  changedHello(
+    't12-reneg-client-resumes-without-sigalgs',
+    "the renegotiating ClientHello offers the connection's own session ID and no signature_algorithms (test-sig-algs-renegotiation-resumption): a resumption signs nothing, a full handshake has only the SHA-1 default",
+    't12.neg.renegotiation-changed-offer',
+    (b) => (b.sessionId.length > 0 ? without(X.signature_algorithms, X.signature_algorithms_cert)(b) : undefined),
+    { renegotiationResumes: true },
+  ),
+  changedHello(
+    't12-reneg-client-other-groups',
+    "the renegotiating ClientHello's supported_groups leaves out the group of the first ServerKeyExchange",
+    't12.neg.renegotiation-changed-offer',
+    (b, first) => narrowed(b, 'supported_groups', first.group),
+  ),
+  changedHello(
+    't12-reneg-client-other-sigalgs',
+    "the renegotiating ClientHello's signature_algorithms leaves out the scheme of the first ServerKeyExchange (test-sig-algs-renegotiation-resumption)",
+    't12.neg.renegotiation-changed-offer',
+    (b, first) => narrowed(b, 'signature_algorithms', first.scheme),
+  ),
+  changedHello(
+    't12-reneg-client-drops-sigalgs',
+    'the renegotiating ClientHello leaves out signature_algorithms (test-sig-algs-renegotiation-resumption): the SHA-1 default, which RFC 9155 forbids in a ServerKeyExchange',
+    't12.neg.renegotiation-changed-offer',
+    without(X.signature_algorithms, X.signature_algorithms_cert),
+  ),
+  {
+    ...common(
+      't12-reneg-server-answers-first-hello',
+      'the renegotiating ServerHello answers ALPN from the first hello, which the renegotiating ClientHello left out',
+      ['ext.only-if-offered'],
+    ),
+    bases: ['t12-ecdhe-rsa-cbc-mutual'],
+    where: 'server-sends',
+    renegotiates: true,
+    mutate: (env: BaseEnv) => ({
+      config: { ...env.server, renegotiation: 'legacy', alpn: [ALPN_FIRST] },
+      hooks: alpnFromFirstHello(),
+    }),
+    inMemory: (env: BaseEnv) => ({
+      client: { ...env.client, renegotiation: 'legacy', alpn: [ALPN_FIRST] },
+      memory: { renegotiations: ['client'] },
+      hooks: changedRenegotiation(without(X.application_layer_protocol_negotiation)),
+    }),
+    notLive: ANSWERS_FIRST_NOT_LIVE,
   } as Mutation,
 ];

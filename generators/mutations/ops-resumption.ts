@@ -141,7 +141,10 @@ function resumption(live: ResumeLive): Pick<ClientSends, 'where' | 'mutate' | 'r
     where: 'client-sends',
     bases: [],
     resumes: live,
-    mutate: (env) => ({ hooks: live.hooks(env.client.sessionStore ?? newClientSessionStore(), env.provider, env.client.psk) }),
+    mutate: (env) => ({
+      ...(live.config ? { config: { ...env.client, ...live.config } } : {}),
+      hooks: live.hooks(env.client.sessionStore ?? newClientSessionStore(), env.provider, env.client.psk),
+    }),
   };
 }
 
@@ -187,6 +190,22 @@ export const RESUMPTION_MUTATIONS: readonly ClientSends[] = [
     rules: ['ext.sni.format'],
     reactionRules: ['ext.sni.unrecognized'],
     ...resumption({ hooks: resumingHello(withServerName('localhost\0.example.com'), true) }),
+  },
+  {
+    name: 't12-resume-ticket-empty-session-id',
+    description:
+      'the client offers its RFC 5077 ticket with an empty session ID (test-session-ticket-resumption): no echo to read, what follows the ServerHello tells a resumption',
+    versions: ['1.2'],
+    rules: ['resume.t12.ticket-empty-session-id'],
+    ...resumption({
+      // our client leaves the session ID out (ticketSessionId false); the hook only confirms the hello as sent: a
+      // ticket of the store and an empty session ID (else it did not fire)
+      config: { ticketSessionId: false },
+      hooks: resumingHello(
+        (b, store) => b.sessionId.length === 0 && ticketOf(b) !== undefined && session12(b, store) !== undefined,
+        false,
+      ),
+    }),
   },
   {
     name: 't12-resume-ems-dropped',

@@ -62,6 +62,52 @@ export const receiverDutyRules = [
     ),
   }),
   rule({
+    id: 't12.neg.renegotiation-anew',
+    title:
+      'A TLS 1.2 server that renegotiates answers the renegotiating ClientHello itself: a hello that leaves out extensions of the first (supported_groups, ec_point_formats, ALPN, status_request, session_ticket) is a valid hello it negotiates from anew (or declines with no_renegotiation).',
+    rfc: ['RFC 5246 §7.4.1.2', 'RFC 5246 §7.4.1.4'],
+    versions: ['1.2'],
+    role: 'server',
+    // RFC 5246 §7.4.1.2: "a client can send a ClientHello in response to a HelloRequest or on its own initiative in order
+    // to renegotiate the security parameters in an existing connection"; every extension left out is optional, and
+    // §7.4.1.4: "An extension type MUST NOT appear in the ServerHello unless the same extension type appeared in the
+    // corresponding ClientHello" (ext.only-if-offered judges the renegotiating ServerHello against the new hello, so an
+    // answer built from the first hello is flagged there). A server that does not renegotiate declines with the warning
+    // no_renegotiation (RFC 5246 §7.2.2; RENEGOTIATION_DECLINE).
+    live: { scope: { kind: 'declared' }, expects: 'complete', judges: 'outcome' },
+    overrides: NEW(
+      'RFC 5246 §7.4.1.2',
+      'a renegotiating ClientHello that drops extensions of the first (test-renegotiation-changed-clienthello, test-ocsp-stapling)',
+    ),
+  }),
+  rule({
+    id: 't12.neg.renegotiation-changed-offer',
+    title:
+      'A TLS 1.2 server that renegotiates chooses from the renegotiating ClientHello: given other groups or other (or no) signature_algorithms than the first hello, its ServerKeyExchange uses a group and a scheme the new hello allows, or it aborts with handshake_failure.',
+    rfc: ['RFC 5246 §7.4.1.2', 'RFC 5246 §7.4.1.4.1', 'RFC 5246 §7.4.3', 'RFC 8422 §5.1'],
+    versions: ['1.2'],
+    role: 'server',
+    // RFC 5246 §7.4.3: "If the client has offered the "signature_algorithms" extension, the signature algorithm and hash
+    // algorithm MUST be a pair listed in that extension." §7.4.1.4.1: "If the client does not send the
+    // signature_algorithms extension, the server MUST do the following: [...] behave as if client had sent value
+    // {sha1,rsa}" (and RFC 9155 §4 forbids SHA-1 in a ServerKeyExchange: sig.t12.ske-no-md5-sha1). RFC 8422 §5.1: servers
+    // "MUST NOT negotiate the use of an ECC cipher suite unless they can complete the handshake while respecting the
+    // choice of curves specified by the client". The group and scheme a server goes on with are judged by
+    // ext.ecc.curve-offered and t12.neg.ske-sigalg against the renegotiating ClientHello; one left without a choice
+    // aborts.
+    alerts: [because('handshake_failure', 'RFC 5246 §7.4.1.2', NO_CHOICE_12), definition('insufficient_security', ['1.2'])],
+    ignorable: {
+      rfc: 'RFC 5246 §7.4.1.2',
+      text: 'a client can send a ClientHello in response to a HelloRequest or on its own initiative in order to renegotiate the security parameters in an existing connection.',
+      receiver: 'server',
+    },
+    live: { scope: { kind: 'declared' }, expects: 'either', judges: 'outcome' },
+    overrides: NEW(
+      'RFC 5246 §7.4.1.4.1, §7.4.3, RFC 8422 §5.1',
+      'a renegotiating ClientHello with other groups or signature_algorithms, or none (test-sig-algs-renegotiation-resumption, test-renegotiation-changed-clienthello)',
+    ),
+  }),
+  rule({
     id: 't12.neg.mlkem-groups-listed',
     title:
       'A TLS 1.2 server given a ClientHello (TLS 1.2 only) that lists ML-KEM groups next to elliptic curves completes the handshake over an elliptic curve (or a suite without ECDHE).',
@@ -322,6 +368,41 @@ export const receiverDutyRules = [
     overrides: NEW(
       'RFC 5077 §3.4, RFC 6066 §3, RFC 8446 §4.2.11',
       'a resumption the server cannot or must not honour (tlsfuzzer test-session-ticket-resumption, test-invalid-server-name-extension-resumption)',
+    ),
+  }),
+  rule({
+    id: 'resume.t12.ticket-empty-session-id',
+    title:
+      'A TLS 1.2 server given a ticket with an empty session ID resumes it (its NewSessionTicket or ChangeCipherSpec follows the ServerHello) or goes on with a full handshake.',
+    rfc: ['RFC 5077 §3.4'],
+    versions: ['1.2'],
+    role: 'server',
+    group: 'negotiation',
+    // RFC 5077 §3.4: "When presenting a ticket, the client MAY generate and include a Session ID in the TLS
+    // ClientHello. If the server accepts the ticket and the Session ID is not empty, then it MUST respond with the same
+    // Session ID present in the ClientHello." An empty one is as valid: there is no echo, and a resumption shows in
+    // what follows the ServerHello (t12.neg.resume-detection allows it beside a ticket); "If the server cannot or does
+    // not want to honor the ticket, then it can initiate a full handshake with the client."
+    live: { scope: { kind: 'declared' }, expects: 'complete', judges: 'outcome' },
+    overrides: NEW('RFC 5077 §3.4', 'a ticket offered with an empty session ID (test-session-ticket-resumption)'),
+  }),
+  rule({
+    id: 'resume.t12.in-renegotiation',
+    title:
+      "A TLS 1.2 server given a renegotiating ClientHello that offers the connection's own session resumes it (an abbreviated handshake) or goes on with a full handshake.",
+    rfc: ['RFC 5246 §7.4.1.2'],
+    versions: ['1.2'],
+    role: 'server',
+    group: 'negotiation',
+    // RFC 5246 §7.4.1.2 session_id: "The value of a session ID from an earlier connection, this connection, or from
+    // another currently active connection" (a renegotiation may resume this connection's own session); §7.4.1.3: "If
+    // a matching session ID is found and the server is willing to establish the new connection using the specified
+    // session state, the server will respond with the same value as was supplied by the client. [...] Otherwise, this
+    // field will contain a different value identifying the new session." Either way the renegotiation completes.
+    live: { scope: { kind: 'declared' }, expects: 'complete', judges: 'outcome' },
+    overrides: NEW(
+      'RFC 5246 §7.4.1.2',
+      "a renegotiation that offers the connection's session (test-sig-algs-renegotiation-resumption, test-session-ticket-resumption)",
     ),
   }),
   rule({

@@ -1,6 +1,6 @@
 /**
  * The conversation families of issue #14 (ops-hello.ts, ops-records.ts, ops-closure.ts, ops-cv.ts, ops-kex.ts,
- * ops-client-target.ts, ops-renegotiation.ts, ops-keyupdate.ts and the mutations declared `keyUpdate`, ops-resumption.ts):
+ * ops-client-target.ts, ops-renegotiation.ts (RENEGOTIATION_MUTATIONS and RENEGOTIATION_OFFER_MUTATIONS), ops-keyupdate.ts and the mutations declared `keyUpdate`, ops-resumption.ts):
  * spec/families-stacks.spec.ts and spec/self-fuzz.spec.ts run them against real stacks and our
  * engine. Specs that pin what a run of a given size covers (the faulty target's run count, the known findings of a
  * seeded run) run the catalogue without them: `EARLIER_MUTATIONS`.
@@ -14,7 +14,7 @@ import { KEX_MUTATIONS } from '../../generators/mutations/ops-kex';
 import { RECORD_CONTENT_MUTATIONS } from '../../generators/mutations/ops-record-content';
 import { RECORD_LIMIT_MUTATIONS } from '../../generators/mutations/ops-record-limit';
 import { RECORD_MUTATIONS } from '../../generators/mutations/ops-records';
-import { RENEGOTIATION_MUTATIONS } from '../../generators/mutations/ops-renegotiation';
+import { RENEGOTIATION_MUTATIONS, RENEGOTIATION_OFFER_MUTATIONS } from '../../generators/mutations/ops-renegotiation';
 import { RESUMPTION_MUTATIONS } from '../../generators/mutations/ops-resumption';
 
 export const FAMILY_MUTATIONS: ReadonlySet<string> = new Set(
@@ -28,6 +28,8 @@ export const FAMILY_MUTATIONS: ReadonlySet<string> = new Set(
     ...KEX_MUTATIONS,
     ...CLIENT_TARGET_MUTATIONS,
     ...RENEGOTIATION_MUTATIONS,
+    // the renegotiations that change the offer (spec/reneg-offers.spec.ts against s_server)
+    ...RENEGOTIATION_OFFER_MUTATIONS,
     // the KeyUpdate family (fuzz/families.ts keyupdate): the mutations declared live there
     ...MUTATIONS.filter((m) => m.keyUpdate !== undefined),
     ...RESUMPTION_MUTATIONS,
