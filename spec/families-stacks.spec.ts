@@ -22,6 +22,7 @@
 import { join } from 'node:path';
 import { type ClientFuzzResult, fuzzClient } from '../fuzz/client';
 import { ladderText } from '../fuzz/judge';
+import { suiteName } from '../fuzz/names';
 import type { ClientFuzzOptions, ServerFuzzOptions } from '../fuzz/options';
 import { type FuzzResult, fuzzTarget } from '../fuzz/target';
 import { CLIENT_TARGET_MUTATIONS } from '../generators/mutations/ops-client-target';
@@ -826,7 +827,17 @@ const OBSOLETE_NAMES = [
 ];
 const NO_GROUPS = 't12-ch-ecdhe-no-supported-groups';
 
-describe('ECDSA schemes one at a time, obsolete groups, ECDHE without supported_groups: openssl s_server with a P-384 key', () => {
+/**
+ * test-aesccm: the record-size probes under AES-CCM. the same server's CCM suites (TLS 1.2: RFC 7251
+ * ECDHE_ECDSA AES-128-CCM and AES-128-CCM_8; TLS 1.3: TLS_AES_128_CCM_SHA256 and TLS_AES_128_CCM_8_SHA256, RFC 8446
+ * §B.4) are the only ones a second run offers, so each of its conversations runs over one (node:crypto aes-128-ccm with 16- and 8-byte tags): the lengths family's records of 0, 1
+ * ... 2^14 bytes taken (rec.appdata-up-to-limit; the 1/n-1 split and empty application data of the script among
+ * them), and 2^14 + 1 bytes of plaintext, a TLS 1.2 record over 2^14 + 2048 bytes and a TLS 1.3 one over 2^14 + 256
+ * refused with record_overflow (rec.plaintext-max-len, rec.ciphertext-max-len).
+ */
+const OVERFLOWS = ['appdata-plaintext-overflow', 't12-ciphertext-overflow', 't13-ciphertext-overflow'];
+
+describe('openssl s_server with a P-384 key: ECDSA schemes one at a time, obsolete groups, no supported_groups; CCM', () => {
   it('openssl', async () => {
     // the P-384 leaf of the test PKI is its client ECDSA leaf (serverAuth and clientAuth, localhost in its SAN)
     const port = await freePort();
@@ -835,13 +846,22 @@ describe('ECDSA schemes one at a time, obsolete groups, ECDHE without supported_
         port,
         files: { ...files, server: { ...files.server, ecdsa: files.client.ecdsa } },
         key: 'ecdsa',
+        cipher: 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-CCM:ECDHE-ECDSA-AES128-CCM8',
+        ciphersuites: 'TLS_AES_128_GCM_SHA256:TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256',
       }),
     );
     let r: FuzzResult;
+    let ccm: FuzzResult;
     try {
       const o = serverOptions(port, false);
       o.profile.only = [...ECDSA13_NAMES, ...OBSOLETE_NAMES, NO_GROUPS];
       r = await fuzzTarget(o);
+      // the probe tries no CCM suite (fuzz/probe.ts PROBE_SUITES): the second run is given the first one's profile with
+      // the CCM suites in place of the GCM ones it found (target.known), so every conversation offers CCM only
+      expect(r.profile.suites).toEqual({ '1.2': [0xc02b], '1.3': [0x1301] });
+      o.target.known = { ...r.profile, suites: { '1.2': [0xc0ac, 0xc0ae], '1.3': [0x1304, 0x1305] } };
+      o.profile.only = OVERFLOWS;
+      ccm = await fuzzTarget(o);
     } finally {
       await p.stop();
     }
@@ -861,6 +881,26 @@ describe('ECDSA schemes one at a time, obsolete groups, ECDHE without supported_
         // OpenSSL 3.0 picks no curve when the client lists none: RFC 5246 §7.4.1.2 lets it refuse (gnutls-serv completes,
         // the families' run above)
         `${NO_GROUPS} -> handshake_failure`,
+      ].sort(),
+    );
+    // AES-CCM: records up to 2^14 bytes taken, the overflows refused with record_overflow
+    check('openssl', serverFindings(ccm), []);
+    const sized = (x: FuzzResult['results'][number]) =>
+      `${x.conversation.kind === 'mutant' ? x.conversation.subject : x.conversation.kind} ${x.conversation.version} ${suiteName(x.conversation.suite)} -> ${x.alert ?? 'completed'}`;
+    expect(
+      ccm.results
+        .filter((x) => x.conversation.kind === 'mutant' || x.conversation.kind === 'lengths')
+        .map(sized)
+        .sort(),
+    ).toEqual(
+      [
+        'appdata-plaintext-overflow 1.2 TLS_ECDHE_ECDSA_WITH_AES_128_CCM -> record_overflow',
+        'appdata-plaintext-overflow 1.3 TLS_AES_128_CCM_SHA256 -> record_overflow',
+        't12-ciphertext-overflow 1.2 TLS_ECDHE_ECDSA_WITH_AES_128_CCM -> record_overflow',
+        't13-ciphertext-overflow 1.3 TLS_AES_128_CCM_SHA256 -> record_overflow',
+        'lengths 1.2 TLS_ECDHE_ECDSA_WITH_AES_128_CCM -> completed',
+        'lengths 1.3 TLS_AES_128_CCM_SHA256 -> completed',
+        'lengths 1.3 TLS_AES_128_CCM_SHA256 -> completed',
       ].sort(),
     );
   });

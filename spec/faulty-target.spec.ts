@@ -299,8 +299,6 @@ const EXPECTED: Record<ServerFault, { verdict: Verdict; rule: string; shrunk: Co
       't12-rsa-premaster-47-bytes',
       't12-rsa-premaster-49-bytes',
       't12-rsa-premaster-zeros',
-      't12-rsa-ciphertext-modulus',
-      't12-rsa-ciphertext-truncated',
     ),
   },
   // any TLS 1.3 conversation where the server aborts after its Finished shows it
