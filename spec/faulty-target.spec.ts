@@ -299,6 +299,10 @@ const EXPECTED: Record<ServerFault, { verdict: Verdict; rule: string; shrunk: Co
       't12-rsa-premaster-47-bytes',
       't12-rsa-premaster-49-bytes',
       't12-rsa-premaster-zeros',
+      't12-rsa-premaster-block-type-3',
+      't12-rsa-premaster-first-byte-1',
+      't12-rsa-premaster-zero-first-padding',
+      't12-rsa-premaster-two-bytes',
     ),
   },
   // any TLS 1.3 conversation where the server aborts after its Finished shows it

@@ -366,6 +366,18 @@ export const KEX_MUTATIONS: readonly Mutation[] = [
   rsa('t12-rsa-premaster-49-bytes', 'our RSA premaster is 49 bytes (version 0x0303), properly encrypted', (k) =>
     pkcs1(k, concatBytes([PMS, Uint8Array.of(0x5a)])),
   ),
+  rsa('t12-rsa-premaster-block-type-3', 'our RSA premaster in a PKCS#1 block of type 3 (no such type) instead of 2', (k) =>
+    raw(k, concatBytes([Uint8Array.of(0, 3), new Uint8Array(k.n.length - 3 - PMS.length).fill(0x5b), Uint8Array.of(0), PMS])),
+  ),
+  rsa('t12-rsa-premaster-first-byte-1', 'our RSA block starts with 1 instead of the zero byte of RFC 8017 §7.2.1', (k) =>
+    raw(k, concatBytes([Uint8Array.of(1, 2), new Uint8Array(k.n.length - 3 - PMS.length).fill(0x5b), Uint8Array.of(0), PMS])),
+  ),
+  rsa('t12-rsa-premaster-zero-first-padding', 'our RSA block of type 2 has a zero as its first padding byte (no padding)', (k) =>
+    block2(k, concatBytes([Uint8Array.of(0), PMS]), (n) => Uint8Array.from({ length: n }, (_, i) => (i === 0 ? 0 : 0x5b))),
+  ),
+  rsa('t12-rsa-premaster-two-bytes', 'our RSA premaster is two bytes, the version alone (0x0303), properly encrypted', (k) =>
+    pkcs1(k, PMS.subarray(0, 2)),
+  ),
   rsa(
     't12-rsa-ciphertext-truncated',
     'our EncryptedPreMasterSecret one byte short of the modulus (its length follows)',
