@@ -102,6 +102,10 @@ describe('tlsprop rules', () => {
       // freshness across the connections of a run (issue #14: test-serverhello-random, test-dhe-key-share-random, ...)
       'hello.random-fresh',
       'kex.ephemeral-fresh',
+      // obsolete_reserved groups neither offered nor negotiated in TLS 1.3 (RFC 8446 §4.2.7; test-tls13-obsolete-curves)
+      't13.neg.obsolete-groups',
+      // ECDHE suites offered without supported_groups (RFC 8422 §4; test-ecdhe-rsa-key-exchange)
+      't12.neg.ecdhe-without-groups',
     ];
     expect(now.rules.map((r) => r.id).sort()).toEqual([...before.rules.map((r) => r.id), ...added].sort());
     const was = new Set(before.rules.filter((r) => r.implemented).map((r) => r.id));

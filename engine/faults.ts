@@ -38,6 +38,7 @@ export const FAULT_IDS = [
   'resume-unoffered-suite',
   'reuse-server-randomness',
   'record-limit-off-by-one',
+  'alert-on-bad-premaster',
 ] as const;
 
 export type Fault = (typeof FAULT_IDS)[number];
@@ -138,6 +139,10 @@ export const FAULTS: Readonly<Record<Fault, FaultInfo>> = {
   },
   'reuse-server-randomness': {
     id: 'reuse-server-randomness',
+    sides: ['server'],
+  },
+  'alert-on-bad-premaster': {
+    id: 'alert-on-bad-premaster',
     sides: ['server'],
   },
   'record-limit-off-by-one': {

@@ -1424,6 +1424,8 @@ export class TlsServer extends Endpoint {
       else {
         // RFC 5246 §7.4.7.1: continue with a random premaster; the Finished check then fails.
         this.premasterFailure = `${r.reason}${r.detail ? `: ${r.detail}` : ''}`;
+        // alert-on-bad-premaster: the failure answered at once, before the client's Finished (a Bleichenbacher oracle)
+        if (this.faulty('alert-on-bad-premaster')) throw failure('decrypt_error', `RSA premaster: ${this.premasterFailure}`);
         premaster = randomBytes(this.p, 48);
       }
     } else if (body.kex === 'dhe' && this.dhPrivate) {

@@ -49,6 +49,11 @@ export interface Conversation {
   /** TLS 1.2: once the first handshake is done our client renegotiates (the renegotiation family; fuzz/exchange.ts). */
   renegotiate?: true;
   /**
+   * Our client's ChangeCipherSpec and what follows it in its flight wait until the peer has been silent for the quiet
+   * wait after the rest (the mutation's `holdFinished`; fuzz/exchange.ts `holdFrom`).
+   */
+  holdFinished?: true;
+  /**
    * TLS 1.3 0-RTT (the early family): a first valid connection takes a ticket from the target into a fresh session
    * store, then this conversation resumes it with this 0-RTT data, our client's hooks made for that ticket
    * (fuzz/target.ts).

@@ -43,3 +43,83 @@ describe('exchange', () => {
     expect(c.socket.destroyed).toBe(true);
   });
 });
+
+describe('exchange holdFrom: our flight split before a record, the rest sent after the peer was silent', () => {
+  const HS = Uint8Array.of(22, 3, 3, 0, 1, 16);
+  const CCS = Uint8Array.of(20, 3, 3, 0, 1, 1);
+  /** An endpoint whose first flight is a handshake record then a ChangeCipherSpec; any answer of the peer stops it. */
+  const endpoint = () => {
+    const e = {
+      terminal: false,
+      connected: false,
+      transportClosed: false,
+      outcome: { kind: 'handshaking', state: 'WAIT' },
+      start: async () => ({ send: [{ raw: HS }, { raw: CCS }] }),
+      receive: async () => {
+        e.terminal = true;
+        return { send: [], appData: [] };
+      },
+    };
+    return e;
+  };
+  /** A peer that answers `answer` to the first bytes it reads (or stays silent), and keeps all it read. */
+  async function peer(
+    answer: Uint8Array | undefined,
+  ): Promise<{ port: number; read: () => Uint8Array; close: () => Promise<void> }> {
+    const got: Buffer[] = [];
+    const sockets: Socket[] = [];
+    const srv = createServer((s) => {
+      sockets.push(s);
+      s.on('data', (d) => {
+        if (!got.length && answer) s.write(answer);
+        got.push(d);
+      });
+      s.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const a = srv.address();
+    return {
+      port: typeof a === 'object' && a ? a.port : 0,
+      read: () => new Uint8Array(Buffer.concat(got)),
+      close: async () => {
+        for (const s of sockets) s.destroy();
+        await new Promise<void>((r) => srv.close(() => r()));
+      },
+    };
+  }
+  const policy = {
+    answerMs: 500,
+    quietMs: 100,
+    totalMs: 3000,
+    afterConnect: 'stop' as const,
+    holdFrom: (r: { raw: Uint8Array }) => r.raw[0] === 20,
+  };
+
+  it('a silent peer gets the rest after the quiet wait', async () => {
+    const p = await peer(undefined);
+    try {
+      const c = await connectTo('127.0.0.1', p.port);
+      if ('error' in c) throw new Error(c.error);
+      const run = await exchange(endpoint() as unknown as TlsClient, c.socket, policy);
+      expect(run.records.filter((r) => r.dir === 'sent').map((r) => r.raw[0])).toEqual([22, 20]);
+      await new Promise((r) => setTimeout(r, 50));
+      expect([...p.read()]).toEqual([...HS, ...CCS]);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('a peer that answers the first part alone: its answer is recorded before the rest, which never goes out', async () => {
+    const alert = Uint8Array.of(21, 3, 3, 0, 2, 2, 51);
+    const p = await peer(alert);
+    try {
+      const c = await connectTo('127.0.0.1', p.port);
+      if ('error' in c) throw new Error(c.error);
+      const run = await exchange(endpoint() as unknown as TlsClient, c.socket, policy);
+      expect(run.records.map((r) => `${r.dir} ${r.raw[0]}`)).toEqual(['sent 22', 'received 21']);
+      expect([...p.read()]).toEqual([...HS]);
+    } finally {
+      await p.close();
+    }
+  });
+});

@@ -75,6 +75,12 @@ export interface ExchangePolicy {
    * a greeting) is in, and what follows answers these records and the data.
    */
   afterHandshake?: (endpoint: TlsClient | TlsServer) => Promise<WireRecord[]>;
+  /**
+   * While handshaking, our flight is split before the first record this matches: it and the records after it in that
+   * flight go out once the peer has been silent for quietMs after the rest (what the peer sends before then answers
+   * the rest alone, e.g. an alert to our TLS 1.2 ClientKeyExchange before our ChangeCipherSpec and Finished).
+   */
+  holdFrom?: (r: WireRecord) => boolean;
 }
 
 export interface Exchanged extends SocketRun {
@@ -171,8 +177,18 @@ async function exchangeOn(
   // a hook ended our side of the transport (a truncation, HookFrame.closeTransport): nothing more is sent or recorded
   // after the records queued with it, and the peer's answer is still read (as engine/socket.ts drive does)
   let finSent = false;
-  const send = (recs: readonly WireRecord[]) => {
+  /** Records held back by `holdFrom` (once per conversation), sent after quietMs of the peer's silence. */
+  let heldBack: WireRecord[] = [];
+  let holding = policy.holdFrom !== undefined;
+  const send = (all: readonly WireRecord[]) => {
     if (finSent) return;
+    let recs = all;
+    const from = holding && policy.holdFrom ? recs.findIndex(policy.holdFrom) : -1;
+    if (from >= 0) {
+      holding = false;
+      heldBack = recs.slice(from);
+      recs = recs.slice(0, from);
+    }
     for (const r of recs) {
       run.records.push(r.plaintext ? { dir: 'sent', raw: r.raw, plaintext: r.plaintext } : { dir: 'sent', raw: r.raw });
       sentBytes += r.raw.length;
@@ -280,11 +296,11 @@ async function exchangeOn(
         socket.destroy();
         return finish();
       }
-    } else wait = policy.silenceOk ? policy.quietMs : (policy.handshakeMs ?? policy.answerMs);
+    } else wait = heldBack.length || policy.silenceOk ? policy.quietMs : (policy.handshakeMs ?? policy.answerMs);
     const left = deadline - Date.now();
     const connectedBefore = !handshaking(endpoint, run.renegotiation?.started === true);
     /** The peer owes its next flight (or an alert): how long it takes for it is measured. */
-    const owed = !connectedBefore && !policy.silenceOk;
+    const owed = !connectedBefore && !policy.silenceOk && !heldBack.length;
     const readAt = performance.now();
     const r = left > 0 ? await reader.read(Math.min(wait, left)) : ({ kind: 'timed_out' } as const);
     if (r instanceof Uint8Array) {
@@ -292,6 +308,13 @@ async function exchangeOn(
       if (owed && took > (run.slowestFlightMs ?? 0)) run.slowestFlightMs = took;
     } else {
       if (r.kind === 'timed_out' && connectedBefore && left > wait) continue; // the next phase of afterConnect
+      if (r.kind === 'timed_out' && heldBack.length && left > wait) {
+        // the peer said nothing to the first part of our flight: the rest goes out
+        const rest = heldBack;
+        heldBack = [];
+        send(rest);
+        continue;
+      }
       const overall = Date.now() >= deadline;
       run.end =
         r.kind === 'timed_out'

@@ -469,6 +469,7 @@ const mutant: Family<Extract<ConvSpec, { kind: 'mutant' }>> = {
       kind: 'mutant',
       subject: m.name,
       expect: expectationOf(m, version, 'server'),
+      ...(m.holdFinished ? { holdFinished: true as const } : {}),
     };
   },
 };

@@ -19,7 +19,7 @@ import type { TlsServer } from '../engine/server';
 import type { SocketEnd, SocketRun } from '../engine/socket';
 import { alertNames, type Mutation, reactionOf, rulesIn } from '../generators/mutations/model';
 import { type AlertChoice, alertNameOf } from '../oracles/alert-choices';
-import type { RuleId } from '../oracles/catalogue';
+import { type RuleId, ruleById } from '../oracles/catalogue';
 import { checkTranscript } from '../oracles/evaluate';
 import { type ConversationRun, liveVerdicts } from '../oracles/live';
 import { ALERT_DUTY, type ExpectedReaction } from '../oracles/reactions';
@@ -490,11 +490,27 @@ export function judgeConversation(
     verdict = 'flagged';
     rule = own.rule;
   }
+  // a rejection due only once our Finished is in (LiveJudgement.notBefore): an alert before it answered the input itself
+  const early =
+    expect.kind === 'reject' && observation.alertBeforeOurFinished
+      ? duty.find((r) => ruleById(r).live?.notBefore === 'finished')
+      : undefined;
+  if (early !== undefined && (verdict === 'conforming' || verdict === 'wrong-alert')) {
+    verdict = 'wrong-alert';
+    rule = early;
+    detail = `the peer alerted (${c.alert ?? 'an alert'}) before our ChangeCipherSpec and Finished went out: it answered our input itself, which ${ruleById(early).rfc.join(', ')} forbids (${detail})`;
+  }
   const out: Judgement = { verdict, detail, observation, live: [] };
   if (c.alert !== undefined) out.alert = c.alert;
   if (rule !== undefined) out.rule = rule;
   const alert = c.alert !== undefined ? alertNameOf(alertCodeOf(c.alert)) : undefined;
-  out.live = liveVerdicts({ verdict, rules: duty, version: o.version, ...(alert ? { alert } : {}) });
+  out.live = liveVerdicts({
+    verdict,
+    rules: duty,
+    version: o.version,
+    ...(alert ? { alert } : {}),
+    ...(observation.alertBeforeOurFinished ? { beforeFinished: true } : {}),
+  });
   return out;
 }
 

@@ -59,6 +59,11 @@ export interface Observation {
    * input (for a valid conversation: at all), before any error alert.
    */
   declined?: string;
+  /**
+   * The peer's error alert came before any ChangeCipherSpec or Finished of ours was on the wire (it answered the rest of
+   * our flight alone; our client held those back: fuzz/exchange.ts holdFrom).
+   */
+  alertBeforeOurFinished?: true;
 }
 
 export const alertName = (d: number): string => nameOf(alertDescriptions, d, 2);
@@ -254,6 +259,16 @@ export function observe(
         continue;
       }
       out.alert = a.name;
+      if (
+        !t.messages.some(
+          (x) =>
+            x.dir === o.ours &&
+            (x.type === 'change_cipher_spec' || x.type === 'finished') &&
+            firstRecord(x) >= 0 &&
+            firstRecord(x) < firstRecord(m),
+        )
+      )
+        out.alertBeforeOurFinished = true;
       // an error alert after a message that only may show acceptance (see wentOnBy): the alert decides
       if (weak) delete out.wentOn;
       if (out.wentOn === undefined) out.at = m.index;

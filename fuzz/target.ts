@@ -27,7 +27,7 @@ import type { Verdict } from '../oracles/rule';
 import { newCertCache, type ParsedCertCache } from '../pki/parse';
 import type { Transcript } from '../transcript/model';
 import { concatBytes } from '../wire/hex';
-import { NamedGroup } from '../wire/registry';
+import { ContentType, NamedGroup } from '../wire/registry';
 import { type ClientBase, type Conversation, validConversation } from './conversation';
 import { type Attempt, campaign, type FailureReport, type Judged, runCount } from './core';
 import { connectTo, type ExchangePolicy, exchange, keyUpdatesOf } from './exchange';
@@ -181,6 +181,7 @@ function policyOf(conv: Conversation, timing: Timing, firedAt: () => number | un
     ...(conv.renegotiate ? { renegotiate: true } : {}),
     ...(conv.keyUpdates ? { afterHandshake: keyUpdatesOf(conv.keyUpdates) } : {}),
     ...(conv.appRecords ? { afterHandshake: appRecordsOf(conv.appRecords) } : {}),
+    ...(conv.holdFinished ? { holdFrom: (r: WireRecord) => r.raw[0] === ContentType.change_cipher_spec } : {}),
   };
   // our KeyUpdates go out with our data once the server's tickets are in (or after quietMs of silence): the server owes
   // nothing but must go on reading, and its answer to our data shows it still reads us under the keys they moved to

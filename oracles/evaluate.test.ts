@@ -213,6 +213,10 @@ describe('catalogue', () => {
         'rec.rsl-enforced',
         // post-handshake authentication (breadth, RFC 8446 §4.6.2)
         't13.pha.finished',
+        // obsolete_reserved groups in TLS 1.3 (RFC 8446 §4.2.7; test-tls13-obsolete-curves)
+        't13.neg.obsolete-groups',
+        // ECDHE suites offered without supported_groups (RFC 8422 §4; test-ecdhe-rsa-key-exchange)
+        't12.neg.ecdhe-without-groups',
         // 0-RTT anti-replay (RFC 8446 §8)
         't13.early.replay-once',
         // empty-by-definition extension bodies (tlsfuzzer parity, RFC 7627 §5.1, RFC 7366 §2)

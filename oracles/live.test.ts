@@ -24,6 +24,20 @@ describe('liveVerdicts: a conversation verdict decides the live rules', () => {
     expect(statusOf(wrong, 'alert.t12.must-send')).toEqual(['violation']);
     expect(wrong.find((v) => v.rule === 'alert.t12.must-send')!.detail).toMatch(/handshake_failure; the RFC names decrypt_error/);
   });
+  it('t12.rsa.no-oracle (notBefore finished): decrypt_error after our Finished keeps it, the same alert before breaks it', () => {
+    const rules = ['t12.ks.pms-rsa', 't12.rsa.no-oracle'] as const;
+    const after = liveVerdicts({ verdict: 'conforming', alert: 'decrypt_error', rules: [...rules], version: '1.2' });
+    expect(statusOf(after, 't12.rsa.no-oracle')).toEqual(['pass']);
+    const before = liveVerdicts({
+      verdict: 'wrong-alert',
+      alert: 'decrypt_error',
+      rules: [...rules],
+      version: '1.2',
+      beforeFinished: true,
+    });
+    expect(statusOf(before, 't12.rsa.no-oracle')).toEqual(['violation']);
+    expect(before.find((v) => v.rule === 't12.rsa.no-oracle')!.detail).toMatch(/before our ChangeCipherSpec and Finished/);
+  });
   it('TLS 1.3: silence is allowed, a wrong alert breaks alert.t13.named-alert', () => {
     const silent = liveVerdicts({ verdict: 'conforming', rules: ['t13.fin.verify-data'], version: '1.3' });
     expect(statusOf(silent, 'alert.t13.named-alert')).toEqual(['pass']);

@@ -55,6 +55,8 @@ export interface LiveOutcome {
   version: TlsVersion;
   /** The alert the peer under test sent, when it sent one. */
   alert?: AlertName;
+  /** That alert came before any ChangeCipherSpec or Finished of ours was on the wire (LiveJudgement.notBefore). */
+  beforeFinished?: boolean;
 }
 
 const HUNG: readonly ConversationVerdict[] = ['hung', 'target-hung', 'target-crashed'];
@@ -115,6 +117,11 @@ function judge(rule: Rule, o: LiveOutcome): Verdict | undefined {
     return o.alert || o.verdict !== 'no-alert'
       ? v('pass', o.alert ? `The peer rejected it with an alert (${o.alert}).` : 'The peer did not close without an alert.')
       : v('violation', `The peer closed without an alert; ${rule.rfc.join(', ')} says it ${rule.strength} send one.`);
+  if (live.notBefore === 'finished' && o.alert && o.beforeFinished)
+    return v(
+      'violation',
+      `The peer alerted (${o.alert}) before our ChangeCipherSpec and Finished: it answered the input itself, where ${rule.rfc.join(', ')} has it go on until the Finished.`,
+    );
   const allowed = allowedAlerts(rule, o);
   if (o.alert)
     return allowed.length === 0 || allowed.includes(o.alert)

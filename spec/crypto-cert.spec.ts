@@ -819,6 +819,35 @@ const ROWS: Row[] = [
       E.splice(at(E, 'client_key_exchange', C) + 1, E.length, alertEntry(S, 50));
     },
   },
+  // the alert the Finished failure allows (decrypt_error), but sent before the client's ChangeCipherSpec and Finished:
+  // an answer to the ClientKeyExchange alone tells the bad premaster apart (RFC 5246 §7.4.7.1 MUST NOT)
+  {
+    rule: 't12.rsa.no-oracle',
+    base: 't12',
+    m: async (E) => {
+      const key = await pool.key('rsa2048', 1);
+      const [leaf] = await buildChain([leafSpec(), caSpec('CN=tlsprop test root')], pool, provider);
+      edit(E, 'server_hello', S, V12, (b) => {
+        b.cipherSuite = 0x009d;
+      });
+      E.splice(at(E, 'server_key_exchange', S), 1);
+      serverCerts(E, [leaf!.der]);
+      const premaster = Uint8Array.of(0x03, 0x01, ...new Array(46).fill(9));
+      const enc = new Uint8Array(
+        publicEncrypt(
+          {
+            key: createPublicKey({ key: Buffer.from(key.spki), format: 'der', type: 'spki' }),
+            padding: constants.RSA_PKCS1_PADDING,
+          },
+          premaster,
+        ),
+      );
+      const j = at(E, 'client_key_exchange', C);
+      E[j] = { ...E[j]!, raw: hsMsg(16, concatBytes([u16(enc.length), enc])) };
+      PENDING.opts = { privateKeys: [key.pkcs8] };
+      E.splice(at(E, 'client_key_exchange', C) + 1, E.length, alertEntry(S, 51));
+    },
+  },
   {
     rule: 'cert.chain.client-empty',
     base: 't12',

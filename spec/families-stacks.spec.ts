@@ -22,6 +22,7 @@
 import { join } from 'node:path';
 import { type ClientFuzzResult, fuzzClient } from '../fuzz/client';
 import { ladderText } from '../fuzz/judge';
+import { suiteName } from '../fuzz/names';
 import type { ClientFuzzOptions, ServerFuzzOptions } from '../fuzz/options';
 import { type FuzzResult, fuzzTarget } from '../fuzz/target';
 import { CLIENT_TARGET_MUTATIONS } from '../generators/mutations/ops-client-target';
@@ -448,6 +449,15 @@ describe('the families against real servers (strictness exact, every name once)'
     }
     const found = serverFindings(r).map((f) => ({ ...f, key: normal(f.key) }));
     check(name, found, SERVERS[name]!);
+    // ECDHE suites without supported_groups (RFC 8422 §4): gnutls-serv picks a curve and completes (its curve and point
+    // judged by the transcript rules, conforming above); OpenSSL 3.0 (and the broker on it), botan and Node refuse with
+    // handshake_failure,
+    // which RFC 5246 §7.4.1.2 allows ("if no acceptable choices are presented")
+    const noGroups = r.results.find((x) => x.conversation.subject === 't12-ch-ecdhe-no-supported-groups');
+    expect({ name, noGroups: noGroups && (noGroups.alert ?? 'completed') }).toEqual({
+      name,
+      noGroups: name === 'gnutls' ? 'completed' : 'handshake_failure',
+    });
     // each standing deviation was seen on the wire, in a message of the target
     const seen = (rule: string) => r.results.some((x) => x.verdicts?.some((v) => v.rule === rule && v.status === 'violation'));
     expect({ name, unseen: (STANDING[name] ?? []).filter((d) => !seen(d.rule)).map((d) => d.rule) }).toEqual({
@@ -803,5 +813,108 @@ describe('the client-target family against real clients (strictness exact, every
         ladder: ladderText(x.run).join('\n'),
       }));
     check(name, found, c.known);
+  });
+});
+
+/**
+ * test-tls13-ecdsa-support: each TLS 1.3 ECDSA scheme offered alone in signature_algorithms (signature_algorithms_cert
+ * offering every scheme) to openssl s_server with a P-384 key. RFC 8446 §4.2.3 binds each scheme to its curve: the P-384
+ * scheme completes (its CertificateVerify judged by t13.neg.cv-sigalg: offered, the key on that curve), the P-256 and
+ * P-521 ones leave nothing to negotiate (§4.1.1, handshake_failure). One key (the middle curve: a smaller and a larger
+ * one refused) keeps the run short; the other families' runs above offer the three to servers with RSA and Ed25519 keys.
+ *
+ * test-tls13-obsolete-curves, against the same server: the obsolete_reserved groups (RFC 8446 §4.2.7) alone, with a
+ * share for one or none (nothing to negotiate: §4.1.1), and listed before ours, with or without a share for one (the
+ * server negotiates ours: t13.neg.obsolete-groups judges that it selects none of them).
+ *
+ * test-ecdhe-rsa-key-exchange "ECDHE w/o extension", against the same server in TLS 1.2: ECDHE suites offered without
+ * supported_groups and ec_point_formats (RFC 8422 §4: the server is free to choose any curve); the curve it picks and
+ * its point are judged by the transcript rules (ext.ecc.named-curve-only, ecdh.point-format, ecdh.point-on-curve).
+ */
+const ECDSA13_NAMES = ['secp256r1-sha256', 'secp384r1-sha384', 'secp521r1-sha512'].map((c) => `t13-ch-sigalg-ecdsa-${c}-alone`);
+const OBSOLETE_NAMES = [
+  't13-ch-obsolete-groups-only',
+  't13-ch-obsolete-groups-only-no-share',
+  't13-ch-obsolete-groups-listed',
+  't13-ch-obsolete-group-share',
+];
+const NO_GROUPS = 't12-ch-ecdhe-no-supported-groups';
+
+/**
+ * test-aesccm: the record-size probes under AES-CCM. the same server's CCM suites (TLS 1.2: RFC 7251
+ * ECDHE_ECDSA AES-128-CCM and AES-128-CCM_8; TLS 1.3: TLS_AES_128_CCM_SHA256 and TLS_AES_128_CCM_8_SHA256, RFC 8446
+ * §B.4) are the only ones a second run offers, so each of its conversations runs over one (node:crypto aes-128-ccm with 16- and 8-byte tags): the lengths family's records of 0, 1
+ * ... 2^14 bytes taken (rec.appdata-up-to-limit; the 1/n-1 split and empty application data of the script among
+ * them), and 2^14 + 1 bytes of plaintext, a TLS 1.2 record over 2^14 + 2048 bytes and a TLS 1.3 one over 2^14 + 256
+ * refused with record_overflow (rec.plaintext-max-len, rec.ciphertext-max-len).
+ */
+const OVERFLOWS = ['appdata-plaintext-overflow', 't12-ciphertext-overflow', 't13-ciphertext-overflow'];
+
+describe('openssl s_server with a P-384 key: ECDSA schemes one at a time, obsolete groups, no supported_groups; CCM', () => {
+  it('openssl', async () => {
+    // the P-384 leaf of the test PKI is its client ECDSA leaf (serverAuth and clientAuth, localhost in its SAN)
+    const port = await freePort();
+    const p = await group.launch(
+      opensslServer({
+        port,
+        files: { ...files, server: { ...files.server, ecdsa: files.client.ecdsa } },
+        key: 'ecdsa',
+        cipher: 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-CCM:ECDHE-ECDSA-AES128-CCM8',
+        ciphersuites: 'TLS_AES_128_GCM_SHA256:TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256',
+      }),
+    );
+    let r: FuzzResult;
+    let ccm: FuzzResult;
+    try {
+      const o = serverOptions(port, false);
+      o.profile.only = [...ECDSA13_NAMES, ...OBSOLETE_NAMES, NO_GROUPS];
+      r = await fuzzTarget(o);
+      // the probe tries no CCM suite (fuzz/probe.ts PROBE_SUITES): the second run is given the first one's profile with
+      // the CCM suites in place of the GCM ones it found (target.known), so every conversation offers CCM only
+      expect(r.profile.suites).toEqual({ '1.2': [0xc02b], '1.3': [0x1301] });
+      o.target.known = { ...r.profile, suites: { '1.2': [0xc0ac, 0xc0ae], '1.3': [0x1304, 0x1305] } };
+      o.profile.only = OVERFLOWS;
+      ccm = await fuzzTarget(o);
+    } finally {
+      await p.stop();
+    }
+    const ran = r.results.filter((x) => x.conversation.kind === 'mutant');
+    expect(new Set(ran.map((x) => x.conversation.subject))).toEqual(new Set([...ECDSA13_NAMES, ...OBSOLETE_NAMES, NO_GROUPS]));
+    // every conversation conforming: the P-384 scheme completes, the others end in handshake_failure; the obsolete
+    // groups alone end in handshake_failure, listed next to ours the handshake completes over ours
+    check('openssl', serverFindings(r), []);
+    const outcome = (x: (typeof ran)[number]) => `${x.conversation.subject} -> ${x.alert ?? 'completed'}`;
+    expect(ran.map(outcome).sort()).toEqual(
+      [
+        ...ECDSA13_NAMES.map((n) => `${n} -> ${n.includes('secp384r1') ? 'completed' : 'handshake_failure'}`),
+        't13-ch-obsolete-groups-only -> handshake_failure',
+        't13-ch-obsolete-groups-only-no-share -> handshake_failure',
+        't13-ch-obsolete-groups-listed -> completed',
+        't13-ch-obsolete-group-share -> completed',
+        // OpenSSL 3.0 picks no curve when the client lists none: RFC 5246 §7.4.1.2 lets it refuse (gnutls-serv completes,
+        // the families' run above)
+        `${NO_GROUPS} -> handshake_failure`,
+      ].sort(),
+    );
+    // AES-CCM: records up to 2^14 bytes taken, the overflows refused with record_overflow
+    check('openssl', serverFindings(ccm), []);
+    const sized = (x: FuzzResult['results'][number]) =>
+      `${x.conversation.kind === 'mutant' ? x.conversation.subject : x.conversation.kind} ${x.conversation.version} ${suiteName(x.conversation.suite)} -> ${x.alert ?? 'completed'}`;
+    expect(
+      ccm.results
+        .filter((x) => x.conversation.kind === 'mutant' || x.conversation.kind === 'lengths')
+        .map(sized)
+        .sort(),
+    ).toEqual(
+      [
+        'appdata-plaintext-overflow 1.2 TLS_ECDHE_ECDSA_WITH_AES_128_CCM -> record_overflow',
+        'appdata-plaintext-overflow 1.3 TLS_AES_128_CCM_SHA256 -> record_overflow',
+        't12-ciphertext-overflow 1.2 TLS_ECDHE_ECDSA_WITH_AES_128_CCM -> record_overflow',
+        't13-ciphertext-overflow 1.3 TLS_AES_128_CCM_SHA256 -> record_overflow',
+        'lengths 1.2 TLS_ECDHE_ECDSA_WITH_AES_128_CCM -> completed',
+        'lengths 1.3 TLS_AES_128_CCM_SHA256 -> completed',
+        'lengths 1.3 TLS_AES_128_CCM_SHA256 -> completed',
+      ].sort(),
+    );
   });
 });

@@ -287,6 +287,24 @@ const EXPECTED: Record<ServerFault, { verdict: Verdict; rule: string; shrunk: Co
     shrunk: lengthsCoverage(SEED, ['1.2', '1.3'])[0]!,
     or: lengthsCoverage(SEED, ['1.2', '1.3']).slice(1),
   },
+  // each RSA premaster fault, our flight split before its ChangeCipherSpec: the target's decrypt_error (an alert the
+  // Finished failure allows) answers the ClientKeyExchange alone, before our Finished (RFC 5246 §7.4.7.1)
+  'alert-on-bad-premaster': {
+    verdict: 'wrong-alert',
+    rule: 't12.rsa.no-oracle',
+    shrunk: { kind: 'mutant', op: 't12-rsa-premaster-block-type-1', cfg: CFG0 },
+    or: mutants(
+      't12-rsa-premaster-no-separator',
+      't12-rsa-premaster-early-separator',
+      't12-rsa-premaster-47-bytes',
+      't12-rsa-premaster-49-bytes',
+      't12-rsa-premaster-zeros',
+      't12-rsa-premaster-block-type-3',
+      't12-rsa-premaster-first-byte-1',
+      't12-rsa-premaster-zero-first-padding',
+      't12-rsa-premaster-two-bytes',
+    ),
+  },
   // any TLS 1.3 conversation where the server aborts after its Finished shows it
   'alert-handshake-keys': {
     verdict: 'flagged',

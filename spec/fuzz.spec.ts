@@ -481,10 +481,11 @@ describe('tlsprop fuzz against a live target', () => {
       '--target',
       `127.0.0.1:${port}`,
       // the seed orders the coverage-first conversations over the whole catalogue: this one's first four are conforming
-      // against s_server (seed 2 reached t13-keyupdate-trailing-byte once the record families joined, an OpenSSL
-      // deviation listed in spec/families-stacks.spec.ts)
+      // against s_server (seed 2 reached t13-keyupdate-trailing-byte once the record families joined, seed 4
+      // ch-compression-without-null once the ECDSA-alone and obsolete-group offers joined: OpenSSL deviations listed in
+      // spec/families-stacks.spec.ts)
       '--seed',
-      '4',
+      '6',
       '--count',
       '4',
       '--ca',

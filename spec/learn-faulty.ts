@@ -232,6 +232,8 @@ const CLIENT_FAULTS: FaultCase[] = [
 const NOT_LEARNABLE: Readonly<Partial<Record<Fault, string>>> = {
   'reuse-server-randomness':
     'the same server random and ephemeral key in every connection is invisible to a state machine: each query is one connection whose outputs are message types, identical with fresh values; the rules decided across connections (hello.random-fresh, kex.ephemeral-fresh) find it in the fuzzer and in tlsprop check',
+  'alert-on-bad-premaster':
+    'the alphabet sends a well-formed RSA premaster (or none: its key exchange is ECDHE), so no input symbol carries one that does not decrypt; the RSA premaster mutations of the fuzzer, whose ChangeCipherSpec and Finished wait for the answer of the server to the ClientKeyExchange alone, find it (t12.rsa.no-oracle)',
   'record-limit-off-by-one':
     'refusing a record of exactly 2^14 bytes is about a length, not a state: the alphabet sends one short application data record, and no input symbol carries a full-size record; the lengths family of the fuzzer (rec.appdata-up-to-limit) finds it',
   'crash-on-invalid-key-share':

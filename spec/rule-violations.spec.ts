@@ -622,6 +622,25 @@ const ROWS: Row[] = [
         if (ks.kind === 'key_share_client') ks.shares.push(ks.shares[0]!);
       }),
   },
+  // RFC 8446 §4.2.7: obsolete_reserved groups neither offered (secp256k1 listed) nor negotiated (a ServerHello share of it)
+  {
+    rule: 't13.neg.obsolete-groups',
+    base: 't13',
+    m: (E) =>
+      edit(E, 'client_hello', C, V13, (b) => {
+        const sg = b.extensions!.find((e) => e.type === X.supported_groups)!.body;
+        if (sg.kind === 'supported_groups') sg.groups.push(0x0016);
+      }),
+  },
+  {
+    rule: 't13.neg.obsolete-groups',
+    base: 't13',
+    m: (E) =>
+      edit(E, 'server_hello', S, V13, (b) => {
+        const ks = b.extensions!.find((e) => e.type === X.key_share)!.body;
+        if (ks.kind === 'key_share_server') ks.share.group = 0xff01;
+      }),
+  },
   {
     rule: 't13.neg.keyshare-server',
     base: 't13',

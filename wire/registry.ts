@@ -183,6 +183,7 @@ export const NamedGroup = {
   sect283k1: 9,
   secp192r1: 19,
   secp224r1: 21,
+  secp256k1: 22,
   secp256r1: 23,
   secp384r1: 24,
   secp521r1: 25,
@@ -209,6 +210,22 @@ export const NamedGroup = {
   X25519MLKEM768: 0x11ec,
   SecP384r1MLKEM1024: 0x11ed,
 } as const;
+/**
+ * RFC 8446 §4.2.7 obsolete_reserved(0x0001..0x0016), (0x001A..0x001C), (0xFF01..0xFF02): "Values within
+ * "obsolete_reserved" ranges are used in previous versions of TLS and MUST NOT be offered or negotiated by TLS 1.3
+ * implementations."
+ */
+export const isObsoleteGroup = (g: number): boolean =>
+  (g >= 0x0001 && g <= 0x0016) || (g >= 0x001a && g <= 0x001c) || g === 0xff01 || g === 0xff02;
+/** Every obsolete_reserved value of RFC 8446 §4.2.7, in order. */
+export const OBSOLETE_GROUPS: readonly number[] = [
+  ...Array.from({ length: 0x16 }, (_, i) => i + 1),
+  0x001a,
+  0x001b,
+  0x001c,
+  0xff01,
+  0xff02,
+];
 export type NamedGroupName = keyof typeof NamedGroup;
 export const namedGroups = registry(NamedGroup);
 

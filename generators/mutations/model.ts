@@ -233,6 +233,13 @@ export interface ClientSends extends Common, Sends {
    * first (the resumption family, fuzz/families.ts). `mutate` gives the same hooks over the environment's store.
    */
   resumes?: ResumeLive;
+  /**
+   * Live, TLS 1.2: our client's flight is split before its ChangeCipherSpec: the ChangeCipherSpec and Finished go out
+   * only once the peer has been silent for the run's quiet wait after the rest, so an answer to the rest alone (an
+   * alert to our ClientKeyExchange) shows on the wire before our Finished (RFC 5246 §7.4.7.1: a server must not tell a
+   * bad RSA premaster apart before the Finished).
+   */
+  holdFinished?: true;
 }
 
 /** How our client breaks a resumption live (see ClientSends.resumes). */

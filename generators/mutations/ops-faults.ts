@@ -203,4 +203,13 @@ export const ENGINE_FAULT_MUTATIONS: readonly EngineFault[] = [
     ['rec.appdata-up-to-limit'],
     undefined,
   ),
+  // the healthy engine answers nothing before the client's Finished, then bad_record_mac (its Finished record does not
+  // open under the random premaster's keys)
+  fault(
+    'alert-on-bad-premaster',
+    'server: an RSA premaster that does not decrypt to 48 bytes of the offered version is answered at once with decrypt_error, before the Finished of the client, instead of going on with a random premaster (RFC 5246 §7.4.7.1; a Bleichenbacher oracle)',
+    ['1.2'],
+    ['t12.rsa.no-oracle'],
+    'bad_record_mac',
+  ),
 ];

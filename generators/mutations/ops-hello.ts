@@ -29,7 +29,14 @@ import { type ClientConfig, DEFAULT_SCHEMES } from '../../engine/config';
 import type { EngineHooks } from '../../engine/hooks';
 import type { Extension } from '../../wire/extensions';
 import { concatBytes } from '../../wire/hex';
-import { ExtensionType as X, NamedGroup, SCSV, SignatureScheme as SS } from '../../wire/registry';
+import {
+  ExtensionType as X,
+  isObsoleteGroup,
+  NamedGroup,
+  OBSOLETE_GROUPS,
+  SCSV,
+  SignatureScheme as SS,
+} from '../../wire/registry';
 import { VERSION_CODE } from '../../wire/vocabulary';
 import { bumpLength, chunks, fixLength, helloLayout, insertAt, removeAt } from './bytes';
 import type { ClientSends, Mutation, Needs } from './model';
@@ -277,6 +284,28 @@ const keyShareUnknownOnly = withExts((exts) => {
   ks.shares = [{ group: UNKNOWN_GROUP, keyExchange: new Uint8Array(32).fill(0x42) }];
   return exts;
 });
+/** A share of 32 bytes of 0xab for an obsolete_reserved group (RFC 8446 §4.2.7), as tlsfuzzer sends for a group it cannot make one for. */
+const OBSOLETE_SHARE = { group: NamedGroup.secp256k1, keyExchange: new Uint8Array(32).fill(0xab) };
+/** supported_groups lists only the obsolete_reserved groups; key_share holds one share for one of them (or none). */
+const obsoleteOnly = (share: boolean) =>
+  withExts((exts) => {
+    const ks = getExt(exts, X.key_share, 'key_share_client');
+    const groups = getExt(exts, X.supported_groups, 'supported_groups');
+    if (!ks || !groups) return exts;
+    groups.groups = [...OBSOLETE_GROUPS];
+    ks.shares = share ? [{ ...OBSOLETE_SHARE }] : [];
+    return exts;
+  });
+/** The obsolete_reserved groups listed before our client's own; with `share`, a share for one of them before ours. */
+const obsoleteListed = (share: boolean) =>
+  withExts((exts) => {
+    const ks = getExt(exts, X.key_share, 'key_share_client');
+    const groups = getExt(exts, X.supported_groups, 'supported_groups');
+    if (!ks || !groups) return exts;
+    groups.groups = [...OBSOLETE_GROUPS, ...groups.groups.filter((g) => !isObsoleteGroup(g))];
+    if (share) ks.shares = [{ ...OBSOLETE_SHARE }, ...ks.shares];
+    return exts;
+  });
 const compressionOnly = (methods: readonly number[]) =>
   structural((b) => {
     b.compressionMethods = [...methods];
@@ -461,6 +490,51 @@ const dheSchemeAlone = (name: keyof typeof SS): Mutation => ({
   ...configured(
     (env) => ({ ...oneVersion(env), signatureSchemes: [SS[name], ...(env.client.signatureSchemes ?? DEFAULT_SCHEMES)] }),
     () => everyHello(onlyRsaScheme(SS[name])),
+  ),
+});
+
+/** The curves RFC 8422 §5.1.1 keeps for ECDHE (and X25519, X448 of RFC 8422 §5.1.1 / RFC 7748). */
+const ECDHE_CURVES: readonly number[] = [
+  NamedGroup.x25519,
+  NamedGroup.secp256r1,
+  NamedGroup.secp384r1,
+  NamedGroup.secp521r1,
+  NamedGroup.x448,
+];
+
+/** The TLS 1.3 ECDSA schemes, each bound to its curve (RFC 8446 §4.2.3). */
+const ECDSA13_SCHEMES: readonly (keyof typeof SS)[] = [
+  'ecdsa_secp256r1_sha256',
+  'ecdsa_secp384r1_sha384',
+  'ecdsa_secp521r1_sha512',
+];
+
+/**
+ * A TLS 1.3 ClientHello whose signature_algorithms offers one ECDSA scheme alone and whose signature_algorithms_cert
+ * offers every scheme our client knows, so that any chain may be sent as it is (test-tls13-ecdsa-support). Our client's
+ * configuration keeps its own schemes (its CertificateVerify, if asked for one, uses one the CertificateRequest lists);
+ * only the hello on the wire is edited, and the rules judge it as sent: a server with a key on the scheme's curve
+ * completes with it, one without aborts (t13.neg.ecdsa-scheme-alone), and whatever CertificateVerify comes is judged
+ * against the hello (t13.neg.cv-sigalg: offered, and the leaf key on that curve).
+ */
+const ecdsaSchemeAlone13 = (name: keyof typeof SS): Mutation => ({
+  name: `t13-ch-sigalg-${name.replace(/_/g, '-')}-alone`,
+  description: `a TLS 1.3 ClientHello whose signature_algorithms offers ${name} alone, signature_algorithms_cert every scheme (test-tls13-ecdsa-support)`,
+  versions: ['1.3'],
+  rules: ['t13.neg.ecdsa-scheme-alone'],
+  bases: [],
+  // a PSK handshake signs nothing
+  needs: { certificateAuth: true },
+  ...configured(
+    (env) => {
+      const own = env.client.signatureSchemes ?? DEFAULT_SCHEMES;
+      return {
+        ...oneVersion(env),
+        signatureSchemes: [SS[name], ...own.filter((x) => x !== SS[name])],
+        signatureSchemesCert: [...DEFAULT_SCHEMES],
+      };
+    },
+    () => everyHello(signatureAlgorithms([SS[name]])),
   ),
 });
 
@@ -781,6 +855,43 @@ export const HELLO_MUTATIONS: readonly Mutation[] = [
     bases: T13,
     ...hooks(() => firstHello(keyShareUnlisted)),
   },
+  // ---- obsolete_reserved groups (RFC 8446 §4.2.7; test-tls13-obsolete-curves)
+  {
+    name: 't13-ch-obsolete-groups-only',
+    description:
+      'supported_groups lists only the obsolete_reserved groups, key_share one share (32 bytes of 0xab) for secp256k1 (test-tls13-obsolete-curves)',
+    versions: ['1.3'],
+    rules: ['t13.neg.obsolete-groups', 't13.neg.no-common-parameters'],
+    bases: [],
+    ...hooks(() => firstHello(obsoleteOnly(true))),
+  },
+  {
+    name: 't13-ch-obsolete-groups-only-no-share',
+    description:
+      'supported_groups lists only the obsolete_reserved groups, key_share is empty: no group the server may retry for (test-tls13-obsolete-curves)',
+    versions: ['1.3'],
+    rules: ['t13.neg.obsolete-groups', 't13.neg.no-common-parameters'],
+    bases: [],
+    ...hooks(() => firstHello(obsoleteOnly(false))),
+  },
+  {
+    name: 't13-ch-obsolete-groups-listed',
+    description:
+      'the obsolete_reserved groups listed in supported_groups before our own, our key share unchanged: the server negotiates our group or aborts (test-tls13-obsolete-curves)',
+    versions: ['1.3'],
+    rules: ['t13.neg.obsolete-groups'],
+    bases: T13,
+    ...hooks(() => everyHello(obsoleteListed(false))),
+  },
+  {
+    name: 't13-ch-obsolete-group-share',
+    description:
+      'the obsolete_reserved groups listed before our own and a share (32 bytes of 0xab) for secp256k1 before our key share (test-tls13-obsolete-curves)',
+    versions: ['1.3'],
+    rules: ['t13.neg.obsolete-groups'],
+    bases: T13,
+    ...hooks(() => everyHello(obsoleteListed(true))),
+  },
   {
     name: 't13-ch-keyshare-duplicated',
     description: 'the key share sent twice for the same group (RFC 8446 §4.2.8: servers MAY check)',
@@ -833,6 +944,7 @@ export const HELLO_MUTATIONS: readonly Mutation[] = [
       ),
     ),
   },
+  ...ECDSA13_SCHEMES.map(ecdsaSchemeAlone13),
   {
     name: 't12-ch-sigalgs-md5-only',
     description: 'signature_algorithms offers only rsa_md5 and ecdsa_md5 (test-clienthello-md5; RFC 9155 §2)',
@@ -854,6 +966,20 @@ export const HELLO_MUTATIONS: readonly Mutation[] = [
   // ---- key exchange offers: FFDHE groups (test-ffdhe-negotiation), one scheme at a time with DHE_RSA
   // (test-dhe-rsa-key-exchange-signatures), ML-KEM groups in TLS 1.2 (test-no-mlkem-in-old-tls)
   ...KEX_DHE_OFFERS,
+  {
+    name: 't12-ch-ecdhe-no-supported-groups',
+    description:
+      'a TLS 1.2 ClientHello offering ECDHE suites without supported_groups and ec_point_formats: the server picks any curve (RFC 8422 §4; test-ecdhe-rsa-key-exchange "ECDHE w/o extension")',
+    versions: ['1.2'],
+    rules: ['t12.neg.ecdhe-without-groups'],
+    bases: [],
+    needs: { kex: 'ECDHE' },
+    // our client can run every curve RFC 8422 §5.1.1 keeps, so whichever the server picks, the handshake goes on
+    ...configured(
+      (env) => ({ ...oneVersion(env), groups: [...ECDHE_CURVES] }),
+      () => everyHello(withExts((exts) => exts.filter((e) => e.type !== X.supported_groups && e.type !== X.ec_point_formats))),
+    ),
+  },
   {
     name: 't12-ch-mlkem-groups-listed',
     description:

@@ -152,7 +152,14 @@ const block2 = (k: RsaKey, rest: Uint8Array, pad: (n: number) => Uint8Array = (n
   raw(k, concatBytes([Uint8Array.of(0, 2), pad(k.n.length - 2 - rest.length), rest]));
 const PMS = Uint8Array.of(3, 3, ...new Array<number>(46).fill(0x5a));
 
-const rsa = (name: string, description: string, make: (k: RsaKey) => Uint8Array): ClientSends => ({
+/**
+ * `secret`: whether the fault shows only once the block is decrypted (padding, separator, premaster length or version):
+ * our ChangeCipherSpec and Finished then wait for the server's answer to the ClientKeyExchange alone, which must not be
+ * an alert (t12.rsa.no-oracle). A ciphertext not of the modulus' length, or not below the modulus, fails a check anyone
+ * can make without the key (RFC 8017 §7.2.2 step 1, RSADP's range check in §5.1.2): an early answer to it tells nothing
+ * of a plaintext, so that flight is not split (OpenSSL 3.0, GnuTLS and Node alert at once there).
+ */
+const rsa = (name: string, description: string, make: (k: RsaKey) => Uint8Array, secret = true): ClientSends => ({
   name,
   description,
   versions: ['1.2'],
@@ -161,6 +168,8 @@ const rsa = (name: string, description: string, make: (k: RsaKey) => Uint8Array)
   reactionRules: ['t12.rsa.no-oracle'],
   bases: ['t12-rsa-kex'],
   needs: { kex: 'RSA' },
+  // live, the server's answer to the ClientKeyExchange alone is seen before our Finished (t12.rsa.no-oracle)
+  ...(secret ? { holdFinished: true as const } : {}),
   ...hooks(() => rsaCke(make)),
 });
 
@@ -357,10 +366,28 @@ export const KEX_MUTATIONS: readonly Mutation[] = [
   rsa('t12-rsa-premaster-49-bytes', 'our RSA premaster is 49 bytes (version 0x0303), properly encrypted', (k) =>
     pkcs1(k, concatBytes([PMS, Uint8Array.of(0x5a)])),
   ),
-  rsa('t12-rsa-ciphertext-truncated', 'our EncryptedPreMasterSecret one byte short of the modulus (its length follows)', (k) =>
-    pkcs1(k, PMS).subarray(1),
+  rsa('t12-rsa-premaster-block-type-3', 'our RSA premaster in a PKCS#1 block of type 3 (no such type) instead of 2', (k) =>
+    raw(k, concatBytes([Uint8Array.of(0, 3), new Uint8Array(k.n.length - 3 - PMS.length).fill(0x5b), Uint8Array.of(0), PMS])),
   ),
-  rsa('t12-rsa-ciphertext-modulus', 'our EncryptedPreMasterSecret is the server modulus itself (out of range)', (k) =>
-    k.n.slice(k.n[0] === 0 ? 1 : 0),
+  rsa('t12-rsa-premaster-first-byte-1', 'our RSA block starts with 1 instead of the zero byte of RFC 8017 §7.2.1', (k) =>
+    raw(k, concatBytes([Uint8Array.of(1, 2), new Uint8Array(k.n.length - 3 - PMS.length).fill(0x5b), Uint8Array.of(0), PMS])),
+  ),
+  rsa('t12-rsa-premaster-zero-first-padding', 'our RSA block of type 2 has a zero as its first padding byte (no padding)', (k) =>
+    block2(k, concatBytes([Uint8Array.of(0), PMS]), (n) => Uint8Array.from({ length: n }, (_, i) => (i === 0 ? 0 : 0x5b))),
+  ),
+  rsa('t12-rsa-premaster-two-bytes', 'our RSA premaster is two bytes, the version alone (0x0303), properly encrypted', (k) =>
+    pkcs1(k, PMS.subarray(0, 2)),
+  ),
+  rsa(
+    't12-rsa-ciphertext-truncated',
+    'our EncryptedPreMasterSecret one byte short of the modulus (its length follows)',
+    (k) => pkcs1(k, PMS).subarray(1),
+    false,
+  ),
+  rsa(
+    't12-rsa-ciphertext-modulus',
+    'our EncryptedPreMasterSecret is the server modulus itself (out of range)',
+    (k) => k.n.slice(k.n[0] === 0 ? 1 : 0),
+    false,
   ),
 ];

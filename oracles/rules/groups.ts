@@ -242,6 +242,32 @@ export const groupRules = [
   }),
 
   rule({
+    id: 't12.neg.ecdhe-without-groups',
+    title:
+      'Offered ECDHE suites in a TLS 1.2 ClientHello without supported_groups and ec_point_formats, a server completes with a curve of its choice (or another offered suite), or, finding no acceptable choice, aborts with handshake_failure.',
+    rfc: ['RFC 8422 §4', 'RFC 5246 §7.4.1.2'],
+    evidence: 'live',
+    // what a completing server chose is judged by the transcript rules: ext.ecc.named-curve-only, ecdh.point-format,
+    // ecdh.point-on-curve (ext.ecc.curve-offered is not applicable: no list was sent, any curve is allowed)
+    alerts: [
+      because(
+        'handshake_failure',
+        'RFC 5246 §7.4.1.2',
+        'The server will select a cipher suite or, if no acceptable choices are presented, return a handshake failure alert and close the connection.',
+      ),
+    ],
+    ignorable: {
+      rfc: 'RFC 8422 §4',
+      text: 'A client that proposes ECC cipher suites may choose not to include these extensions. In this case, the server is free to choose any one of the elliptic curves or point formats listed in Section 5.',
+      receiver: 'server',
+    },
+    live: { scope: { kind: 'declared' }, expects: 'either', judges: 'outcome' },
+    overrides: {
+      checklist:
+        'receiver duty (RFC 8422 §4) exercised by a live conversation offering ECDHE suites without supported_groups and ec_point_formats (tlsfuzzer test-ecdhe-rsa-key-exchange.py "ECDHE w/o extension")',
+    },
+  }),
+  rule({
     id: 't12.neg.ffdhe-group-alone',
     title:
       'Offered DHE suites only and one RFC 7919 group, a TLS 1.2 server completes with that group or, finding it not acceptable, aborts with insufficient_security.',

@@ -444,13 +444,32 @@ export const keyExchangeRules = [
       alerts:
         "RFC 5246 §7.4.7.1 has the server go on with a random premaster, so the client's Finished record is protected with keys the server does not share: it fails to deprotect first (bad_record_mac, RFC 5246 §6.2.3.3 / §7.2.2), and only a record that still opens gives decrypt_error at the Finished check; the checklist names decrypt_error alone",
     },
-    live: { scope: { kind: 'declared' }, expects: 'reject', judges: 'outcome' },
+    live: { scope: { kind: 'declared' }, expects: 'reject', judges: 'outcome', notBefore: 'finished' },
     needs: ['violations'],
     check(ctx): Outcome {
       const r: Reaction | undefined = reactionsIn(ctx, ctx.violations, ctx.notices).find(
         (x: Reaction) => x.violator === 'client' && x.rules.some((id: string) => id === 't12.ks.pms-rsa'),
       );
       if (!r) return notApplicable('The RSA premaster decrypts to 48 bytes with the offered version (or could not be checked).');
+      // RFC 5246 §7.4.7.1: "In any case, a TLS server MUST NOT generate an alert if processing an RSA-encrypted premaster
+      // secret message fails, or the version number is not as expected. Instead, it MUST continue the handshake with a
+      // randomly generated premaster secret." An alert that comes before the client's ChangeCipherSpec and Finished
+      // answers the ClientKeyExchange alone (the client held them back: fuzz/exchange.ts holdFrom)
+      const next = r.next;
+      if (next?.kind === 'alert' && next.dir !== ctx.t.messages[r.at]?.dir) {
+        const finished = ctx.t.messages.some(
+          (m) =>
+            m.index > r.at &&
+            m.index < next.index &&
+            m.dir === ctx.t.messages[r.at]?.dir &&
+            (m.type === 'change_cipher_spec' || m.type === 'finished'),
+        );
+        if (!finished)
+          return violation(
+            `The server alerted (${r.alert ?? 'an alert'}, message ${next.index}) after the malformed RSA premaster and before the client's ChangeCipherSpec and Finished: RFC 5246 §7.4.7.1 has it go on with a random premaster instead, so that a bad premaster cannot be told apart.`,
+            { message: next.index, expected: 'no alert before the Finished', actual: r.alert ?? 'alert' },
+          );
+      }
       if (r.next && r.next.kind !== 'alert')
         return inconclusive('The server went on after a malformed RSA premaster; its failure, if any, comes later.', {
           message: r.next.index,

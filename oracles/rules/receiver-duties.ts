@@ -9,7 +9,7 @@
  * conversation families of fuzz/ send the input, the declaration says what
  * a conforming peer does. None has a transcript check.
  */
-import { because, definition } from '../alert-choices';
+import { NO_OVERLAP_ALERTS_13, because, definition } from '../alert-choices';
 import { declarer } from '../rule';
 
 const rule = declarer({ versions: ['1.2', '1.3'], role: 'both', strength: 'MUST', evidence: 'live', group: 'negotiation' });
@@ -105,6 +105,31 @@ export const receiverDutyRules = [
     overrides: NEW(
       'RFC 5246 §7.4.1.4.1, §7.4.3, RFC 8422 §5.1',
       'a renegotiating ClientHello with other groups or signature_algorithms, or none (test-sig-algs-renegotiation-resumption, test-renegotiation-changed-clienthello)',
+    ),
+  }),
+  rule({
+    id: 't13.neg.ecdsa-scheme-alone',
+    title:
+      "Offered one TLS 1.3 ECDSA scheme alone in signature_algorithms, a server signs its CertificateVerify with it using a key on that scheme's curve, or, having no such key, aborts with handshake_failure or insufficient_security.",
+    rfc: ['RFC 8446 §4.2.3', 'RFC 8446 §4.4.2.2', 'RFC 8446 §4.1.1'],
+    versions: ['1.3'],
+    role: 'server',
+    // RFC 8446 §4.2.3 binds each TLS 1.3 ECDSA scheme to its curve ("ecdsa_secp256r1_sha256 [...] the corresponding
+    // curve"); §4.4.2.2: "The server's end-entity certificate's public key (and associated restrictions) MUST be
+    // compatible with the selected authentication algorithm from the client's "signature_algorithms" extension"; §4.4.3:
+    // the CertificateVerify scheme "MUST be one offered in the client's "signature_algorithms" extension". A server
+    // without a key on that curve has no overlap left: §4.1.1. What a completing server signs is judged on the
+    // transcript (t13.neg.cv-sigalg: the scheme offered and fitting the leaf key).
+    alerts: [...NO_OVERLAP_ALERTS_13],
+    ignorable: {
+      rfc: 'RFC 8446 §4.4.2.2',
+      text: "The server's end-entity certificate's public key (and associated restrictions) MUST be compatible with the selected authentication algorithm from the client's \"signature_algorithms\" extension (currently RSA, ECDSA, or EdDSA). [A server with a key on the scheme's curve completes with it.]",
+      receiver: 'server',
+    },
+    live: { scope: { kind: 'declared' }, expects: 'either', judges: 'outcome' },
+    overrides: NEW(
+      'RFC 8446 §4.2.3, §4.4.2.2, §4.1.1',
+      'signature_algorithms offering one TLS 1.3 ECDSA scheme at a time, signature_algorithms_cert every scheme (test-tls13-ecdsa-support)',
     ),
   }),
   rule({

@@ -8,9 +8,9 @@ import { type Extension, extensionBody, findExtension } from '../../wire/extensi
 import type { ServerHello } from '../../wire/handshake';
 import { bytesEqual } from '../../wire/hex';
 import { EXTENSION_PLACEMENT, type ExtensionPlace } from '../../wire/placement';
-import { ExtensionType as X, cipherSuites, isGrease } from '../../wire/registry';
+import { ExtensionType as X, cipherSuites, isGrease, isObsoleteGroup } from '../../wire/registry';
 import { type Context, type Hello, bodyOf, exts, hasExt } from '../context';
-import { NO_OVERLAP_ALERTS_13, because } from '../alert-choices';
+import { NO_OVERLAP_ALERTS_13, because, definition } from '../alert-choices';
 import { hex4 } from '../flow';
 import { answered, extName, offers13, readNote } from '../hellos';
 import { type Outcome, declarer, inconclusive, notApplicable, pass, violation } from '../rule';
@@ -406,6 +406,63 @@ export const t13NegotiationRules = [
     },
   }),
 
+  rule({
+    id: 't13.neg.obsolete-groups',
+    title:
+      'A TLS 1.3 ClientHello lists no obsolete_reserved group in supported_groups or key_share; a TLS 1.3 server selects none.',
+    rfc: 'RFC 8446 §4.2.7',
+    role: 'both',
+    alerts: [
+      // RFC 8446 §4.2.7 names no alert for the client's breach; the server cannot negotiate the group (§4.1.1: no
+      // overlap when nothing else is listed), and the field is inconsistent with the version offered (§6.2)
+      definition('illegal_parameter', ['1.3']),
+      ...NO_OVERLAP_ALERTS_13,
+    ],
+    // a server that does not negotiate the group keeps the sentence: it goes on with another listed group
+    ignorable: {
+      rfc: 'RFC 8446 §4.2.7',
+      text: 'Values within "obsolete_reserved" ranges are used in previous versions of TLS and MUST NOT be offered or negotiated by TLS 1.3 implementations. [A server given them keeps this by negotiating another group; no sentence asks it to abort.]',
+      receiver: 'server',
+    },
+    overrides: {
+      checklist:
+        'RFC 8446 §4.2.7: "Values within "obsolete_reserved" ranges are used in previous versions of TLS and MUST NOT be offered or negotiated by TLS 1.3 implementations." (test-tls13-obsolete-curves)',
+    },
+    check(ctx) {
+      const out: Outcome[] = [];
+      for (const ch of [ctx.ch, ctx.ch2]) {
+        if (!ch || !offers13(ch.b)) continue;
+        const groups = extensionBody(ch.b.extensions, X.supported_groups, 'supported_groups')?.groups ?? [];
+        const shares = (extensionBody(ch.b.extensions, X.key_share, 'key_share_client')?.shares ?? []).map((s) => s.group);
+        const bad = [...new Set([...groups, ...shares].filter(isObsoleteGroup))];
+        out.push(
+          bad.length
+            ? violation(
+                `The client offers TLS 1.3 and lists the obsolete_reserved group(s) ${bad.map(hex4).join(', ')}, which RFC 8446 §4.2.7 forbids a TLS 1.3 implementation to offer.`,
+                { message: ch.m.index, actual: bad.map(hex4).join(' ') },
+              )
+            : pass('The ClientHello lists no obsolete_reserved group.', { message: ch.m.index }),
+        );
+      }
+      if (ctx.version === '1.3')
+        for (const sh of [ctx.hrr, ctx.sh]) {
+          if (!sh) continue;
+          const ks = extensionBody(sh.b.extensions, X.key_share, sh === ctx.hrr ? 'key_share_hrr' : 'key_share_server');
+          const g =
+            ks?.kind === 'key_share_hrr' ? ks.selectedGroup : ks?.kind === 'key_share_server' ? ks.share.group : undefined;
+          if (g === undefined) continue;
+          out.push(
+            isObsoleteGroup(g)
+              ? violation(`The server selects the obsolete_reserved group ${hex4(g)} in TLS 1.3 (RFC 8446 §4.2.7).`, {
+                  message: sh.m.index,
+                  actual: hex4(g),
+                })
+              : pass(`The server selects ${hex4(g)}, not an obsolete_reserved group.`, { message: sh.m.index }),
+          );
+        }
+      return out.length ? out : ctx.ch ? notApplicable('No TLS 1.3 hello.') : inconclusive('The ClientHello is not decoded.');
+    },
+  }),
   rule({
     id: 't13.neg.no-common-parameters',
     title: 'A server that shares no group or other required parameter with the client aborts the handshake.',
