@@ -123,3 +123,60 @@ describe('exchange holdFrom: our flight split before a record, the rest sent aft
     }
   });
 });
+
+describe('exchange afterHandshake: our KeyUpdates go out once the peer has been silent for an owed answer', () => {
+  const FIN = Uint8Array.of(22, 3, 3, 0, 1, 20);
+  const GREETING = Uint8Array.of(23, 3, 3, 0, 1, 1);
+  const KU = Uint8Array.of(23, 3, 3, 0, 1, 24);
+  const DATA = Uint8Array.of(23, 3, 3, 0, 1, 2);
+  /** An endpoint connected once its first flight is out; whatever the peer sends is data (no answer of ours). */
+  const endpoint = () => ({
+    terminal: false,
+    connected: true,
+    transportClosed: false,
+    renegotiationInProgress: false,
+    renegotiations: 0,
+    warningsReceived: [],
+    outcome: { kind: 'connected' },
+    start: async () => ({ send: [{ raw: FIN }] }),
+    receive: async () => ({ send: [], appData: [] }),
+    sendApplicationData: async () => [{ raw: DATA }],
+  });
+
+  it('a greeting that comes later than quietMs after the handshake is in before our update_requested', async () => {
+    // the peer greets 4 quiet waits after our Finished (a loaded target): the update must not cross the greeting
+    const policy = { answerMs: 1500, quietMs: 50, totalMs: 5000, afterConnect: 'probe' as const, appData: DATA };
+    const order: string[] = [];
+    const sockets: Socket[] = [];
+    const srv = createServer((s) => {
+      sockets.push(s);
+      let greeted = false;
+      s.on('data', (d) => {
+        if (d[0] === 22 && !greeted) {
+          greeted = true;
+          setTimeout(() => {
+            order.push('greeting');
+            s.write(GREETING);
+          }, 200);
+        }
+        for (let i = 0; i + 5 < d.length; i += 6) if (d[i + 5] === 24) order.push('update read');
+      });
+      s.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const a = srv.address();
+    try {
+      const c = await connectTo('127.0.0.1', typeof a === 'object' && a ? a.port : 0);
+      if ('error' in c) throw new Error(c.error);
+      const run = await exchange(endpoint() as unknown as TlsClient, c.socket, {
+        ...policy,
+        afterHandshake: async () => [{ raw: KU }] as never,
+      });
+      expect(run.records.map((r) => `${r.dir} ${r.raw[5]}`)).toEqual(['sent 20', 'received 1', 'sent 24', 'sent 2']);
+      expect(order).toEqual(['greeting', 'update read']);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  });
+});

@@ -71,7 +71,7 @@ export interface ExchangePolicy {
   renegotiate?: boolean;
   /**
    * `probe` only: what our endpoint sends right before its application data (TLS 1.3 KeyUpdates, fuzz/families.ts
-   * `keyupdate`), once the peer has been silent for quietMs after the handshake: what it sent unasked before (tickets,
+   * `keyupdate`), once the peer has been silent for answerMs after the handshake: what it sent unasked before (tickets,
    * a greeting) is in, and what follows answers these records and the data.
    */
   afterHandshake?: (endpoint: TlsClient | TlsServer) => Promise<WireRecord[]>;
@@ -266,11 +266,13 @@ async function exchangeOn(
         } else if (mode !== 'probe' || appSent || !policy.appData || finSent) break;
         else if (policy.afterHandshake) {
           // what the peer sends unasked after the handshake (tickets, a greeting) is in before our KeyUpdates: listen on
-          // until quietMs of silence, so that its words after them answer them (RFC 8446 §4.6.3: data already in flight
-          // when the peer reads our update_requested need not follow its KeyUpdate)
+          // until it is silent, so that its words after them answer them (RFC 8446 §4.6.3: data already in flight
+          // when the peer reads our update_requested need not follow its KeyUpdate). Silent for answerMs, not quietMs:
+          // a loaded peer's greeting can come later than quietMs after its tickets, and crossing our update_requested
+          // it would read as data before the peer's KeyUpdate (t13.neg.keyupdate-values)
           spokeAfterConnect = false;
           listened = true;
-          wait = policy.quietMs;
+          wait = policy.answerMs;
         } else {
           appSent = true;
           listened = true;
@@ -280,7 +282,8 @@ async function exchangeOn(
         }
       } else if (!listened) {
         listened = true;
-        wait = mode === 'await' ? policy.answerMs : policy.quietMs;
+        // before KeyUpdates: as long as for an owed answer (see above), for words the peer sends unasked
+        wait = mode === 'await' || policy.afterHandshake ? policy.answerMs : policy.quietMs;
       } else if (mode === 'await') break;
       else if (mode === 'probe' && !appSent && policy.appData) {
         appSent = true;
