@@ -638,9 +638,17 @@ export class LiveSul {
         const fatal = alertsOf(outputOf(tokens)).some((a) => a.fatal);
         // a flight the RFC machine says is not finished yet (a CCS without its Finished, a ServerHello without
         // ServerHelloDone): its rest may come in a later write, so wait for it as long as for an answer
-        const more = fatal || owes(tokens);
+        // (the rest of a flight may take the costly work a hello's answer takes, a signature or a Finished after a
+        // ChangeCipherSpec written apart: it gets the first input's window, which those answers set)
         deadline =
-          performance.now() + (more ? this.timing.silenceMs : greeting && !tokens.length ? silenceMs : this.timing.quietMs);
+          performance.now() +
+          (owes(tokens)
+            ? this.timing.firstSilenceMs
+            : fatal
+              ? this.timing.silenceMs
+              : greeting && !tokens.length
+                ? silenceMs
+                : this.timing.quietMs);
         continue;
       }
       if (r.kind === 'timed_out') continue;
