@@ -60,6 +60,7 @@ export interface BinaryCurve {
 export type PrimeCurveName =
   | 'secp192r1'
   | 'secp224r1'
+  | 'secp256k1'
   | 'secp256r1'
   | 'secp384r1'
   | 'secp521r1'
@@ -138,6 +139,14 @@ export const WEIERSTRASS: Readonly<Record<WeierstrassName, Readonly<PrimeCurve |
     b: 'b4050a850c04b3abf54132565044b0b7d7bfd8ba270b39432355ffb4',
     n: 'ffffffffffffffffffffffffffff16a2e0b8f03e13dd29455c5c2a3d',
     g: '04b70e0cbd6bb4bf7f321390b94a03c1d356c21122343280d6115c1d21bd376388b5f723fb4c22dfe6cd4375a05a07476444d5819985007e34',
+  }),
+  // SEC 2 §2.4.1 (RFC 4492 §5.1.1 secp256k1(22); obsolete_reserved in TLS 1.3, RFC 8446 §4.2.7)
+  secp256k1: prime('secp256k1', 'secp256k1', OID.secp256k1, {
+    p: 'fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f',
+    a: '0000000000000000000000000000000000000000000000000000000000000000',
+    b: '0000000000000000000000000000000000000000000000000000000000000007',
+    n: 'fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141',
+    g: '0479be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8',
   }),
   secp256r1: prime(
     'secp256r1',
@@ -284,6 +293,7 @@ export const CURVE_GROUP_CODES: Readonly<Record<WeierstrassName | MontgomeryName
   sect283k1: [NamedGroup.sect283k1],
   secp192r1: [NamedGroup.secp192r1],
   secp224r1: [NamedGroup.secp224r1],
+  secp256k1: [NamedGroup.secp256k1],
   secp256r1: [NamedGroup.secp256r1],
   secp384r1: [NamedGroup.secp384r1],
   secp521r1: [NamedGroup.secp521r1],

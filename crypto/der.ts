@@ -126,6 +126,7 @@ export const OID = {
   dsa: oidHex('1.2.840.10040.4.1'),
   prime192v1: oidHex('1.2.840.10045.3.1.1'),
   secp224r1: oidHex('1.3.132.0.33'),
+  secp256k1: oidHex('1.3.132.0.10'),
   prime256v1: oidHex('1.2.840.10045.3.1.7'),
   secp384r1: oidHex('1.3.132.0.34'),
   secp521r1: oidHex('1.3.132.0.35'),
