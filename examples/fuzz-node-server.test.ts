@@ -6,8 +6,11 @@
  * A profile records what the server is known to do differently, with the
  * reason: OpenSSL (inside Node) answers an invalid ECDH point in the
  * ClientKeyExchange with internal_error, where RFC 8422 §5.4 / RFC 5246
- * §7.2.2 name illegal_parameter (or decode_error); the alert map accepts
- * that answer for this rule only, so anything else still fails the test. And it
+ * §7.2.2 name illegal_parameter (or decode_error), and a KeyUpdate with a
+ * trailing byte and a PSK binder that does not validate with
+ * illegal_parameter, where RFC 8446 §6.2 names decode_error and
+ * decrypt_error; each alert map accepts that answer for its rule only, so
+ * anything else still fails the test. And it
  * resumes a TLS 1.2 session under another server_name (the resumption family),
  * which RFC 6066 §3 forbids, refuses application data woven into a
  * renegotiation, which RFC 5246 §6.2.1 requires it to process, and
@@ -57,6 +60,18 @@ const profile: FuzzProfile = {
       rule: 'ecdh.point-format',
       alertMap: { illegal_parameter: ['internal_error'] },
       reason: 'OpenSSL answers an invalid point with internal_error',
+    },
+    {
+      rule: 'rec.hs-length-consistent',
+      alertMap: { decode_error: ['illegal_parameter'] },
+      reason:
+        'OpenSSL answers a KeyUpdate with a trailing byte with illegal_parameter (RFC 8446 §6.2: decode_error is for a message whose length "was incorrect")',
+    },
+    {
+      rule: 't13.psk.binder',
+      alertMap: { decrypt_error: ['illegal_parameter'] },
+      reason:
+        'OpenSSL answers a PSK binder that does not validate with illegal_parameter (RFC 8446 §6.2: decrypt_error is for being "unable to correctly [...] validate [...] a PSK binder")',
     },
   ],
 };
