@@ -149,6 +149,28 @@ const addShare = (E: Entry[], group: number, keyExchange: Uint8Array): void =>
     if (ks.kind === 'key_share_client') ks.shares.push({ group, keyExchange });
   });
 
+/** A premaster secret naming version 0x0301 where the ClientHello offered 0x0303. */
+const PMS_VERSION_0301 = Uint8Array.of(0x03, 0x01, ...new Array(46).fill(9));
+
+/**
+ * The TLS 1.2 base made an RSA key exchange (TLS_RSA_WITH_AES_256_GCM_SHA384, a pool key's certificate, no
+ * ServerKeyExchange) whose ClientKeyExchange carries `premaster` encrypted to that key; the check gets the key.
+ */
+async function rsaKeyExchange(E: Entry[], premaster: Uint8Array): Promise<void> {
+  const key = await pool.key('rsa2048', 1);
+  const [leaf] = await buildChain([leafSpec(), caSpec('CN=tlsprop test root')], pool, provider);
+  edit(E, 'server_hello', S, V12, (b) => {
+    b.cipherSuite = 0x009d;
+  });
+  E.splice(at(E, 'server_key_exchange', S), 1);
+  serverCerts(E, [leaf!.der]);
+  const spki = createPublicKey({ key: Buffer.from(key.spki), format: 'der', type: 'spki' });
+  const enc = new Uint8Array(publicEncrypt({ key: spki, padding: constants.RSA_PKCS1_PADDING }, premaster));
+  const j = at(E, 'client_key_exchange', C);
+  E[j] = { ...E[j]!, raw: hsMsg(16, concatBytes([u16(enc.length), enc])) };
+  PENDING.opts = { privateKeys: [key.pkcs8] };
+}
+
 interface Row {
   rule: RuleId;
   base: Base;
@@ -557,26 +579,7 @@ const ROWS: Row[] = [
     rule: 't12.ks.pms-rsa',
     base: 't12',
     m: async (E) => {
-      const key = await pool.key('rsa2048', 1);
-      const [leaf] = await buildChain([leafSpec(), caSpec('CN=tlsprop test root')], pool, provider);
-      edit(E, 'server_hello', S, V12, (b) => {
-        b.cipherSuite = 0x009d;
-      });
-      E.splice(at(E, 'server_key_exchange', S), 1);
-      serverCerts(E, [leaf!.der]);
-      const premaster = Uint8Array.of(0x03, 0x01, ...new Array(46).fill(9)); // the offered version is 0x0303
-      const enc = new Uint8Array(
-        publicEncrypt(
-          {
-            key: createPublicKey({ key: Buffer.from(key.spki), format: 'der', type: 'spki' }),
-            padding: constants.RSA_PKCS1_PADDING,
-          },
-          premaster,
-        ),
-      );
-      const j = at(E, 'client_key_exchange', C);
-      E[j] = { ...E[j]!, raw: hsMsg(16, concatBytes([u16(enc.length), enc])) };
-      PENDING.opts = { privateKeys: [key.pkcs8] };
+      await rsaKeyExchange(E, PMS_VERSION_0301);
     },
   },
   {
@@ -795,26 +798,7 @@ const ROWS: Row[] = [
     rule: 't12.rsa.no-oracle',
     base: 't12',
     m: async (E) => {
-      const key = await pool.key('rsa2048', 1);
-      const [leaf] = await buildChain([leafSpec(), caSpec('CN=tlsprop test root')], pool, provider);
-      edit(E, 'server_hello', S, V12, (b) => {
-        b.cipherSuite = 0x009d;
-      });
-      E.splice(at(E, 'server_key_exchange', S), 1);
-      serverCerts(E, [leaf!.der]);
-      const premaster = Uint8Array.of(0x03, 0x01, ...new Array(46).fill(9)); // the offered version is 0x0303
-      const enc = new Uint8Array(
-        publicEncrypt(
-          {
-            key: createPublicKey({ key: Buffer.from(key.spki), format: 'der', type: 'spki' }),
-            padding: constants.RSA_PKCS1_PADDING,
-          },
-          premaster,
-        ),
-      );
-      const j = at(E, 'client_key_exchange', C);
-      E[j] = { ...E[j]!, raw: hsMsg(16, concatBytes([u16(enc.length), enc])) };
-      PENDING.opts = { privateKeys: [key.pkcs8] };
+      await rsaKeyExchange(E, PMS_VERSION_0301);
       // the server answers the malformed premaster at once with another alert than the Finished failure
       E.splice(at(E, 'client_key_exchange', C) + 1, E.length, alertEntry(S, 50));
     },
@@ -825,26 +809,7 @@ const ROWS: Row[] = [
     rule: 't12.rsa.no-oracle',
     base: 't12',
     m: async (E) => {
-      const key = await pool.key('rsa2048', 1);
-      const [leaf] = await buildChain([leafSpec(), caSpec('CN=tlsprop test root')], pool, provider);
-      edit(E, 'server_hello', S, V12, (b) => {
-        b.cipherSuite = 0x009d;
-      });
-      E.splice(at(E, 'server_key_exchange', S), 1);
-      serverCerts(E, [leaf!.der]);
-      const premaster = Uint8Array.of(0x03, 0x01, ...new Array(46).fill(9));
-      const enc = new Uint8Array(
-        publicEncrypt(
-          {
-            key: createPublicKey({ key: Buffer.from(key.spki), format: 'der', type: 'spki' }),
-            padding: constants.RSA_PKCS1_PADDING,
-          },
-          premaster,
-        ),
-      );
-      const j = at(E, 'client_key_exchange', C);
-      E[j] = { ...E[j]!, raw: hsMsg(16, concatBytes([u16(enc.length), enc])) };
-      PENDING.opts = { privateKeys: [key.pkcs8] };
+      await rsaKeyExchange(E, PMS_VERSION_0301);
       E.splice(at(E, 'client_key_exchange', C) + 1, E.length, alertEntry(S, 51));
     },
   },
