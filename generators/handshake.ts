@@ -30,7 +30,7 @@ import {
   PSK_KEX,
 } from '../engine/suites';
 import { type BuiltCert, buildCert, type CertSpec, KeyUsage } from '../pki/chain';
-import { KeyPool } from '../pki/keypool';
+import { KEY_TYPES, KeyPool, type KeyType } from '../pki/keypool';
 import { newCertCache, type ParsedCertCache } from '../pki/parse';
 import { PLAN_EPOCH } from '../pki/plan';
 import { bodyOf } from '../oracles/context';
@@ -55,17 +55,11 @@ import {
   signatureSchemes,
 } from '../wire/registry';
 
-/** Certificate key types the plans use (committed pool keys only). */
-export type PlanKeyType = 'rsa2048' | 'ecdsa-p256' | 'ecdsa-p384' | 'ed25519' | 'ecdsa-p521' | 'ed448' | 'rsa-pss2048';
-export const PLAN_KEY_TYPES: readonly PlanKeyType[] = [
-  'rsa2048',
-  'ecdsa-p256',
-  'ecdsa-p384',
-  'ed25519',
-  'ecdsa-p521',
-  'ed448',
-  'rsa-pss2048',
-];
+/**
+ * Certificate key types the plans use: the pool's key types with committed keys (pki/testkeys; the PSS keys of
+ * SHA-384/512 parameters are generated when a test asks for them).
+ */
+export type PlanKeyType = Exclude<KeyType, 'rsa-pss2048-sha384' | 'rsa-pss2048-sha512'>;
 
 /**
  * Committed pool keys per type (pki/testkeys): the last slot signs the root,
@@ -80,6 +74,8 @@ const COMMITTED: Record<PlanKeyType, number> = {
   ed448: 3,
   'rsa-pss2048': 3,
 };
+/** In the pool's order (pki/keypool.ts KEY_TYPES). */
+export const PLAN_KEY_TYPES: readonly PlanKeyType[] = KEY_TYPES.filter((k): k is PlanKeyType => k in COMMITTED);
 /** Keys that sign for TLS 1.2 ECDHE_ECDSA (RFC 8422 §5.1.1, §5.10: ECDSA and EdDSA). */
 const ECDSA_SUITE_KEYS: readonly PlanKeyType[] = ['ecdsa-p256', 'ecdsa-p384', 'ecdsa-p521', 'ed25519', 'ed448'];
 /** Keys that sign for TLS 1.2 ECDHE_RSA / DHE_RSA (rsaEncryption; id-RSASSA-PSS with rsa_pss_pss_*, RFC 8446 §4.2.3). */

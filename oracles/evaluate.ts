@@ -373,8 +373,11 @@ async function runPhase(plans: readonly Plan[], runs: Map<Rule, RuleRun>, gatesO
   if (pending.length) await Promise.all(pending);
 }
 
-/** Run the rules (concurrently; verdicts stay in rule order). Async because the crypto and certificate rules are. */
-export async function checkTranscript(t: Transcript, opts: CheckOptions = {}): Promise<CheckResult> {
+/**
+ * The contexts of a transcript's handshakes, in order: each handshake of the connection (a TLS 1.2 renegotiation is a
+ * handshake of its own) is judged on its own, linked to the one before and after it.
+ */
+export function handshakeContexts(t: Transcript, opts: CheckOptions = {}): Context[] {
   const options: ContextOptions = { provider: opts.provider ?? nodeProvider() };
   if (opts.trustAnchors) options.trustAnchors = opts.trustAnchors;
   if (opts.at) options.at = opts.at;
@@ -383,10 +386,6 @@ export async function checkTranscript(t: Transcript, opts: CheckOptions = {}): P
   if (opts.privateKeys) options.privateKeys = opts.privateKeys;
   if (opts.certCache) options.certCache = opts.certCache;
   if (opts.psks) options.psks = opts.psks;
-  const plans = (opts.rules ?? transcriptRules).map(planFor).filter((p) => opts.judgeReactions !== false || !p.reaction);
-  const first = plans.filter((p) => !p.reaction);
-  const reactions = plans.filter((p) => p.reaction);
-  // Each handshake of the connection (a TLS 1.2 renegotiation is a handshake of its own) is judged on its own.
   const handshakes: Context[] = [];
   for (const part of splitHandshakes(t)) {
     const context = buildContext(part, opts.earlier ?? [], options, handshakes.at(-1));
@@ -395,6 +394,15 @@ export async function checkTranscript(t: Transcript, opts: CheckOptions = {}): P
     if (prev) prev.next = context;
     handshakes.push(context);
   }
+  return handshakes;
+}
+
+/** Run the rules (concurrently; verdicts stay in rule order). Async because the crypto and certificate rules are. */
+export async function checkTranscript(t: Transcript, opts: CheckOptions = {}): Promise<CheckResult> {
+  const plans = (opts.rules ?? transcriptRules).map(planFor).filter((p) => opts.judgeReactions !== false || !p.reaction);
+  const first = plans.filter((p) => !p.reaction);
+  const reactions = plans.filter((p) => p.reaction);
+  const handshakes = handshakeContexts(t, opts);
   const verdicts: Verdict[] = [];
   const notices: Notice[] = [];
   for (const context of handshakes) {

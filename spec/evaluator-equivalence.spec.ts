@@ -23,9 +23,8 @@ import { testPki } from '../engine/fixtures';
 import { newRenderCache, handshakePlanArb, normalizePlan, renderHandshake } from '../generators/handshake';
 import { OFFLINE_MUTATIONS, baseChoiceArb, runMutant } from '../generators/mutations';
 import { transcriptRules } from '../oracles/catalogue';
-import { type Context, type ContextOptions, buildContext } from '../oracles/context';
-import { type CheckOptions, checkTranscript } from '../oracles/evaluate';
-import { refusedAttempt, splitHandshakes } from '../oracles/handshakes';
+import type { Context } from '../oracles/context';
+import { type CheckOptions, checkTranscript, handshakeContexts } from '../oracles/evaluate';
 import { chainOf } from '../oracles/keyfacts';
 import { encryptedExtensions, missingNeed, noServerHello } from '../oracles/needs';
 import { type Need, type Notice, type Outcome, type Rule, type Verdict, countVerdicts } from '../oracles/rule';
@@ -125,24 +124,10 @@ async function referenceRun(rule: Rule, ctx: Context, violations: readonly Verdi
 }
 
 async function referenceCheck(t: Transcript, opts: CheckOptions) {
-  const options: ContextOptions = { provider: opts.provider ?? nodeProvider() };
-  if (opts.trustAnchors) options.trustAnchors = opts.trustAnchors;
-  if (opts.at) options.at = opts.at;
-  if (opts.privateKeys) options.privateKeys = opts.privateKeys;
-  if (opts.certCache) options.certCache = opts.certCache;
-  if (opts.clientAuthRequired) options.clientAuthRequired = true;
-  if (opts.oneServerInstance) options.oneServerInstance = true;
-  if (opts.psks) options.psks = opts.psks;
   const judges = (r: Rule) => r.needs.includes('violations');
   const rules = transcriptRules.filter((r) => opts.judgeReactions !== false || !judges(r));
-  const handshakes: Context[] = [];
-  for (const part of splitHandshakes(t)) {
-    const context = buildContext(part, opts.earlier ?? [], options, handshakes.at(-1));
-    if (context.previous && refusedAttempt(part)) context.refused = true;
-    const prev = handshakes.at(-1);
-    if (prev) prev.next = context;
-    handshakes.push(context);
-  }
+  // the contexts the evaluator builds (this spec compares how the rules are run in them, not how they are built)
+  const handshakes = handshakeContexts(t, opts);
   const verdicts: Verdict[] = [];
   const notices: Notice[] = [];
   for (const context of handshakes) {
