@@ -106,6 +106,7 @@ const PARITY: Readonly<Record<string, string>> = {
   't12-ch-mlkem-groups-only 1.2': 'handshake_failure',
   // RFC 8446 App. D.2: our server does no version below TLS 1.2
   't12-ch-tls11-only-tls12-suites 1.2': 'protocol_version',
+  't12-ch-tls11-only-ccm-suites 1.2': 'protocol_version',
   // ops-record-content.ts: CBC padding of any valid length is accepted (RFC 5246 §6.2.3.2); a record whose MAC does not
   // verify or that is shorter than the AEAD tag is bad_record_mac (RFC 5246 §7.2.2, RFC 8446 §5.2); an inner plaintext
   // whose last non-zero byte is an undefined content type is unexpected_message (RFC 8446 §5)

@@ -32,6 +32,7 @@ import { concatBytes } from '../../wire/hex';
 import {
   ExtensionType as X,
   isObsoleteGroup,
+  cipherSuites,
   NamedGroup,
   OBSOLETE_GROUPS,
   SCSV,
@@ -541,6 +542,14 @@ const ecdsaSchemeAlone13 = (name: keyof typeof SS): Mutation => ({
 /** Suites RFC 5288 / RFC 5289 define for TLS 1.2 only (AEAD, SHA-256/384 PRF): "MUST NOT be negotiated in older versions". */
 const TLS12_ONLY_SUITES: readonly number[] = [0xc02f, 0xc030, 0xc02b, 0xc02c, 0x009e, 0x009c, 0xc027, 0x003c];
 
+/**
+ * The AES-CCM suites of RFC 6655 (RSA, DHE_RSA) and RFC 7251 (ECDHE_ECDSA): AEAD suites, which have a record format
+ * only from TLS 1.2 on (RFC 5246 §6.2.3.3; RFC 6655 §1 "utilizes the AEAD facility within TLS 1.2").
+ */
+const TLS12_CCM_SUITES: readonly number[] = [...cipherSuites.values()]
+  .filter((c) => c.cipher.includes('CCM') && ['RSA', 'DHE_RSA', 'ECDHE_ECDSA'].includes(c.kex))
+  .map((c) => c.code);
+
 /** A TLS 1.1 ClientHello: legacy_version 0x0302, no supported_versions, no signature_algorithms (RFC 5246 §7.4.1.4.1). */
 const tls11Hello = (suites: readonly number[]) =>
   structural((b) => {
@@ -1011,6 +1020,19 @@ export const HELLO_MUTATIONS: readonly Mutation[] = [
     ...configured(
       (env) => ({ ...withSha1Defaults(env), versions: [VERSION_CODE['1.2']] }),
       () => everyHello(tls11Hello(TLS12_ONLY_SUITES)),
+    ),
+  },
+  // ---- the same with only AES-CCM suites (test-aesccm "AES-CCM in TLS1.1")
+  {
+    name: 't12-ch-tls11-only-ccm-suites',
+    description:
+      'a ClientHello of legacy_version 0x0302 (TLS 1.1) without supported_versions offering only the AES-CCM suites of RFC 6655 and RFC 7251',
+    versions: ['1.2'],
+    rules: ['ver.t12.older-hello-rejected'],
+    bases: [],
+    ...configured(
+      (env) => ({ ...withSha1Defaults(env), versions: [VERSION_CODE['1.2']] }),
+      () => everyHello(tls11Hello(TLS12_CCM_SUITES)),
     ),
   },
   // ---- extension bodies our client sends malformed (test-extended-master-secret-extension, test-encrypt-then-mac,

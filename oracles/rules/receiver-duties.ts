@@ -161,7 +161,10 @@ export const receiverDutyRules = [
     // hello and the highest supported by the server." RFC 8446 App. D.2: "If the "supported_versions" extension is not
     // present, the server MUST negotiate the minimum of ClientHello.legacy_version and TLS 1.2." RFC 5288 §4 (and RFC
     // 5289 §4 for the SHA-256/384 suites): "They MUST NOT be negotiated in older versions of TLS. [...] Servers which
-    // select an earlier version of TLS MUST NOT select one of these cipher suites."
+    // select an earlier version of TLS MUST NOT select one of these cipher suites." The AES-CCM suites (RFC 6655, RFC
+    // 7251) carry no such sentence, but they are AEAD suites, and the AEAD record (RFC 5246 §6.2.3.3
+    // GenericAEADCipher) exists from TLS 1.2 on: a TLS 1.1 record layer has no way to run one (RFC 6655 §1: "This
+    // document utilizes the AEAD facility within TLS 1.2").
     alerts: [
       because(
         'protocol_version',
