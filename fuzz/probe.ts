@@ -10,7 +10,15 @@
  */
 import { DEFAULT_SCHEMES, DEFAULT_SUITES, type Identity } from '../engine/config';
 import { ecdsaSuiteKey, type KeyKind, keyKindOf, pickScheme, rsaSigningKey } from '../engine/core';
-import { CipherSuite12, CipherSuite13, CipherSuiteDhe12, CipherSuitePsk12, engineSuite, PSK_KEX } from '../engine/suites';
+import {
+  CipherSuite12,
+  CipherSuite13,
+  CipherSuiteCcm,
+  CipherSuiteDhe12,
+  CipherSuitePsk12,
+  engineSuite,
+  PSK_KEX,
+} from '../engine/suites';
 import { parseCert } from '../pki/parse';
 import type { Transcript } from '../transcript/model';
 import { extensionBody } from '../wire/extensions';
@@ -34,6 +42,22 @@ const PROBE_SUITES: Readonly<Record<TlsVersion, readonly number[]>> = {
     CipherSuite12.TLS_RSA_WITH_AES_128_GCM_SHA256,
     // finite-field DHE (RFC 7919 groups): the DHE key exchange family needs a server that does it
     CipherSuiteDhe12.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256,
+  ],
+};
+
+/**
+ * AES-CCM suites probed for a version only when none of PROBE_SUITES was accepted in it: a target of constrained
+ * devices may do CCM alone (TLS 1.3 TLS_AES_128_CCM_SHA256 and _CCM_8_, RFC 8446 §B.4; TLS 1.2 RFC 7251 ECDHE_ECDSA and
+ * RFC 6655 RSA with AES-128-CCM and AES-128-CCM_8). A target that takes a PROBE_SUITES suite is probed as before, so
+ * its profile, and the seeded draws over it, do not change.
+ */
+const PROBE_CCM_SUITES: Readonly<Record<TlsVersion, readonly number[]>> = {
+  '1.3': [CipherSuiteCcm.TLS_AES_128_CCM_SHA256, CipherSuiteCcm.TLS_AES_128_CCM_8_SHA256],
+  '1.2': [
+    CipherSuiteCcm.TLS_ECDHE_ECDSA_WITH_AES_128_CCM,
+    CipherSuiteCcm.TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8,
+    CipherSuiteCcm.TLS_RSA_WITH_AES_128_CCM,
+    CipherSuiteCcm.TLS_RSA_WITH_AES_128_CCM_8,
   ],
 };
 
@@ -79,6 +103,8 @@ export const PROBE_HANDSHAKES =
   3 +
   PROBE_SUITES['1.2'].length +
   PROBE_PSK_SUITES.length +
+  PROBE_CCM_SUITES['1.3'].length +
+  PROBE_CCM_SUITES['1.2'].length +
   3 +
   GROUPS.length +
   1 +
@@ -334,7 +360,10 @@ export async function probeTarget(
   const conv = (v: TlsVersion, s: number, g: number, name: string, onlyGroup = false) =>
     validConversation(ctx, v, s, g, RANDOM0, true, name, 'probe', onlyGroup);
   for (const v of ['1.3', '1.2'] as const) {
-    for (const s of v === '1.2' && psk ? [...PROBE_SUITES[v], ...PROBE_PSK_SUITES] : PROBE_SUITES[v]) {
+    const first = v === '1.2' && psk ? [...PROBE_SUITES[v], ...PROBE_PSK_SUITES] : PROBE_SUITES[v];
+    for (const s of [...first, ...PROBE_CCM_SUITES[v]]) {
+      // the CCM fallback: only when no suite of the first list was taken
+      if (s === PROBE_CCM_SUITES[v][0] && profile.suites[v].length) break;
       const { c, transcript } = await run(conv(v, s, NamedGroup.x25519, `probe ${v} ${suiteName(s)}`));
       // a DHE suite counts only when the handshake completes: our client takes the RFC 7919 groups alone, and a server
       // that picks its own prime (not one it must refuse: RFC 7919 §4 binds servers that implement it) is not a target

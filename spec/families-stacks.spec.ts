@@ -843,7 +843,7 @@ const NO_GROUPS = 't12-ch-ecdhe-no-supported-groups';
 /**
  * test-aesccm: the record-size probes under AES-CCM. the same server's CCM suites (TLS 1.2: RFC 7251
  * ECDHE_ECDSA AES-128-CCM and AES-128-CCM_8; TLS 1.3: TLS_AES_128_CCM_SHA256 and TLS_AES_128_CCM_8_SHA256, RFC 8446
- * §B.4) are the only ones a second run offers, so each of its conversations runs over one (node:crypto aes-128-ccm with 16- and 8-byte tags): the lengths family's records of 0, 1
+ * §B.4) are the only ones a second server takes, found by the probe's CCM fallback, so each of its conversations runs over one (node:crypto aes-128-ccm with 16- and 8-byte tags): the lengths family's records of 0, 1
  * ... 2^14 bytes taken (rec.appdata-up-to-limit; the 1/n-1 split and empty application data of the script among
  * them), and 2^14 + 1 bytes of plaintext, a TLS 1.2 record over 2^14 + 2048 bytes and a TLS 1.3 one over 2^14 + 256
  * refused with record_overflow (rec.plaintext-max-len, rec.ciphertext-max-len).
@@ -853,11 +853,12 @@ const OVERFLOWS = ['appdata-plaintext-overflow', 't12-ciphertext-overflow', 't13
 describe('openssl s_server with a P-384 key: ECDSA schemes one at a time, obsolete groups, no supported_groups; CCM', () => {
   it('openssl', async () => {
     // the P-384 leaf of the test PKI is its client ECDSA leaf (serverAuth and clientAuth, localhost in its SAN)
+    const files384 = { ...files, server: { ...files.server, ecdsa: files.client.ecdsa } };
     const port = await freePort();
     const p = await group.launch(
       opensslServer({
         port,
-        files: { ...files, server: { ...files.server, ecdsa: files.client.ecdsa } },
+        files: files384,
         key: 'ecdsa',
         cipher: 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-CCM:ECDHE-ECDSA-AES128-CCM8',
         ciphersuites: 'TLS_AES_128_GCM_SHA256:TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256',
@@ -869,15 +870,31 @@ describe('openssl s_server with a P-384 key: ECDSA schemes one at a time, obsole
       const o = serverOptions(port, false);
       o.profile.only = [...ECDSA13_NAMES, ...OBSOLETE_NAMES, NO_GROUPS];
       r = await fuzzTarget(o);
-      // the probe tries no CCM suite (fuzz/probe.ts PROBE_SUITES): the second run is given the first one's profile with
-      // the CCM suites in place of the GCM ones it found (target.known), so every conversation offers CCM only
+      // a target that takes a GCM suite is not probed with CCM (fuzz/probe.ts PROBE_CCM_SUITES): its profile is unchanged
       expect(r.profile.suites).toEqual({ '1.2': [0xc02b], '1.3': [0x1301] });
-      o.target.known = { ...r.profile, suites: { '1.2': [0xc0ac, 0xc0ae], '1.3': [0x1304, 0x1305] } };
-      o.profile.only = OVERFLOWS;
-      ccm = await fuzzTarget(o);
     } finally {
       await p.stop();
     }
+    // the same server with its CCM suites alone: the probe falls back to the CCM suites and finds them itself, so every
+    // conversation of the run offers CCM only
+    const ccmPort = await freePort();
+    const q = await group.launch(
+      opensslServer({
+        port: ccmPort,
+        files: files384,
+        key: 'ecdsa',
+        cipher: 'ECDHE-ECDSA-AES128-CCM:ECDHE-ECDSA-AES128-CCM8',
+        ciphersuites: 'TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256',
+      }),
+    );
+    try {
+      const o = serverOptions(ccmPort, false);
+      o.profile.only = OVERFLOWS;
+      ccm = await fuzzTarget(o);
+    } finally {
+      await q.stop();
+    }
+    expect(ccm.profile.suites).toEqual({ '1.2': [0xc0ac, 0xc0ae], '1.3': [0x1304, 0x1305] });
     const ran = r.results.filter((x) => x.conversation.kind === 'mutant');
     expect(new Set(ran.map((x) => x.conversation.subject))).toEqual(new Set([...ECDSA13_NAMES, ...OBSOLETE_NAMES, NO_GROUPS]));
     // every conversation conforming: the P-384 scheme completes, the others end in handshake_failure; the obsolete
