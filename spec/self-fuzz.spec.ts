@@ -116,6 +116,16 @@ const PARITY: Readonly<Record<string, string>> = {
   't13-fuzzed-appdata-plaintext 1.3': 'unexpected_message',
   't13-fuzzed-finished-plaintext 1.3': 'unexpected_message',
   'chacha20-ciphertext-shorter-than-tag 1.3': 'bad_record_mac',
+  // the padding sweep of test-lucky13: a padding byte that differs from the padding length is bad_record_mac (RFC 5246
+  // §6.2.3.2: "The receiver MUST check this padding and MUST use the bad_record_mac alert to indicate padding errors."),
+  // and so is a wrong MAC under any padding, or a padding length that leaves no room for the MAC (RFC 5246 §7.2.2)
+  't12-cbc-padding-byte-wrong 1.2': 'bad_record_mac',
+  't12-cbc-padding-byte-wrong-shortest 1.2': 'bad_record_mac',
+  't12-cbc-padding-byte-wrong-longest 1.2': 'bad_record_mac',
+  't12-cbc-mac-wrong 1.2': 'bad_record_mac',
+  't12-cbc-mac-wrong-shortest-padding 1.2': 'bad_record_mac',
+  't12-cbc-mac-wrong-longest-padding 1.2': 'bad_record_mac',
+  't12-cbc-mac-out-of-bounds 1.2': 'bad_record_mac',
   // ops-record-limit.ts: RFC 8449 §4 ("An endpoint MUST treat receipt of a smaller value as a fatal error and generate
   // an "illegal_parameter" alert"; "A TLS endpoint that receives a record larger than its advertised limit MUST
   // generate a fatal "record_overflow" alert")
