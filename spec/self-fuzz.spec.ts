@@ -133,6 +133,9 @@ const PARITY: Readonly<Record<string, string>> = {
   'rsl-client-offers-63 1.3': 'illegal_parameter',
   'rsl-record-over-server-limit 1.2': 'record_overflow',
   'rsl-record-over-server-limit 1.3': 'record_overflow',
+  // test-ssl-death-alert: our server takes a run of warning alerts and goes on (RFC 5246 §7.2.2: "If an alert with a
+  // level of warning is sent and received, generally the connection can continue normally.")
+  't12-warning-alert-run 1.2': '-',
   // ops-kex.ts: a P-256 point not in the uncompressed encoding (RFC 8422 §5.4.1, RFC 8446 §4.2.8.2)
   't12-cke-point-compressed 1.2': 'illegal_parameter',
   't12-cke-point-hybrid 1.2': 'illegal_parameter',
