@@ -116,6 +116,15 @@ export function keyMaterial(p: ProtectionParams): { form: string; keys: Uint8Arr
   return { form: `tls12 ${p.cipher}`, keys: [p.key, p.fixedIv] };
 }
 
+/**
+ * The shape of a TLS 1.2 CBC protection (undefined for AEAD and TLS 1.3): the block size, the MAC length and whether
+ * the MAC covers the ciphertext (RFC 7366), what a test tool needs to size a record's padding.
+ */
+export function cbcLayout(p: ProtectionParams): { blockSize: number; macLength: number; encryptThenMac: boolean } | undefined {
+  if (p.version !== 'tls12' || !('macKey' in p)) return undefined;
+  return { blockSize: p.cipher === '3DES_EDE_CBC' ? 8 : 16, macLength: hashLength(p.mac), encryptThenMac: p.encryptThenMac };
+}
+
 const MAX_PLAINTEXT = 1 << 14;
 /** TLSCiphertext.length limit of TLS 1.2 (RFC 5246 §6.2.3). */
 const MAX_CIPHERTEXT_12 = (1 << 14) + 2048;

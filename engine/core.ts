@@ -6,6 +6,7 @@
  */
 import {
   type CryptoProvider,
+  cbcLayout,
   createRecordProtection,
   defaultProvider,
   type DhKeyPair,
@@ -1115,11 +1116,13 @@ export abstract class Endpoint {
 
   private async writeRecords(type: number, content: Uint8Array, forcePlain: boolean): Promise<void> {
     const protect = this.writeDir !== undefined && !forcePlain;
+    const cbc = this.writeDir && !forcePlain ? cbcLayout(this.writeDir.protection.params) : undefined;
     const asked = await this.hooks.beforeFrame?.({
       side: this.side,
       contentType: type,
       content,
       protected: protect,
+      ...(cbc ? { cbc } : {}),
       closeTransport: () => {
         this.transportEnd = true;
       },

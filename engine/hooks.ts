@@ -53,6 +53,11 @@ export interface HookFrame {
   /** The content is protected with the write keys in use (false: it goes out in plaintext). */
   protected: boolean;
   /**
+   * Protected under a TLS 1.2 CBC suite: the block size, the MAC length and whether the MAC covers the ciphertext
+   * (RFC 7366), so a hook can size a record's padding (`FramePiece.protection`). Undefined otherwise.
+   */
+  cbc?: { blockSize: number; macLength: number; encryptThenMac: boolean };
+  /**
    * End our side of the transport (a TCP FIN, without close_notify) once the records queued so far are sent: a
    * truncation. The socket driver (engine/socket.ts) sends nothing after it and reads until the peer closes.
    */
@@ -74,10 +79,10 @@ export interface FramePiece {
   /** Sent in plaintext although write keys are in use. */
   plaintext?: boolean;
   /**
-   * Protected records: how the record protection builds it (TLS 1.2 CBC: the longest padding; any: an edit of exactly
-   * what is encrypted, under valid protection; crypto/record.ts ProtectOptions).
+   * Protected records: how the record protection builds it (TLS 1.2 CBC: the longest padding, or extra blocks of it;
+   * any: an edit of exactly what is encrypted, under valid protection; crypto/record.ts ProtectOptions).
    */
-  protection?: Pick<ProtectOptions, 'longestPadding' | 'replacePlaintext'>;
+  protection?: Pick<ProtectOptions, 'longestPadding' | 'extraPaddingBlocks' | 'replacePlaintext'>;
 }
 
 type MaybePromise<T> = T | Promise<T>;

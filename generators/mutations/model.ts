@@ -388,10 +388,12 @@ export function liveSide(m: Mutation): Side | undefined {
   if (m.where === 'client-sends' && m.steps) return 'client';
   // otherwise a live peer is held to a reaction only: a mutation whose rules name no alert proves nothing live, unless
   // its input is valid and the rules say the peer must go on with it (rec.hs-fragmentation, ext.ignore-unknown, ...),
-  // or that it must close without answering (alert.error-received-closes, conn.transport-close)
+  // or that it must close without answering (alert.error-received-closes, conn.transport-close), or that it may go on
+  // or end the connection with an alert of its choice (alert.t12.warning-run: a hang, a crash or a silent close is the
+  // finding there)
   const judged = (v: TlsVersion) => {
     const r = reactionOf(m, v);
-    return r.alerts.length > 0 || r.mustComplete || r.mustClose;
+    return r.alerts.length > 0 || r.mustComplete || r.mustClose || r.ignoreAllowed;
   };
   if (!m.versions.some(judged)) return undefined;
   return m.where === 'client-sends' ? 'client' : 'server';

@@ -3,7 +3,9 @@
  * middle of the handshake, and truncation.
  *
  * - A TLS 1.2 warning alert of an unknown description: the connection goes
- *   on (RFC 5246 §7.2, issue #20 R7); a fatal one of an unknown
+ *   on (RFC 5246 §7.2, issue #20 R7); a run of 32 of them: the server goes
+ *   on, or ends the connection with a fatal alert of its choice, never hangs
+ *   or crashes (RFC 5246 §7.2.2); a fatal one of an unknown
  *   description: the server closes (RFC 5246 §7.2.2).
  * - TLS 1.3: every alert but close_notify and user_canceled is an error
  *   alert whatever its level, and so is an unknown one (RFC 8446 §6): the
@@ -25,6 +27,8 @@ import type { BaseEnv } from './support';
 
 /** An alert description no registry assigns (RFC 8446 §6: "Unknown Alert types MUST be treated as error alerts"). */
 export const UNKNOWN_ALERT = 200;
+/** The warning alerts of t12-warning-alert-run (CVE-2016-8610 mitigations stop after a few in a row). */
+const WARNING_RUN = 32;
 /** handshake_failure (RFC 5246 §7.2.2, RFC 8446 §6.2). */
 const HANDSHAKE_FAILURE = 40;
 
@@ -41,13 +45,13 @@ const hooks = (h: (env: BaseEnv) => EngineHooks): Sends => ({
  * An alert record sent right before our first message of this handshake type (TLS 1.2: in plaintext before the
  * ClientKeyExchange; TLS 1.3: under the handshake keys before the Finished).
  */
-const alertBefore = (type: 'client_key_exchange' | 'finished', level: number, description: number): EngineHooks => {
+const alertBefore = (type: 'client_key_exchange' | 'finished', level: number, description: number, count = 1): EngineHooks => {
   let done = false;
   return {
     beforeSend: async (m) => {
       if (done || m.kind !== 'handshake' || m.type !== type || !m.sendRecord) return undefined;
       done = true;
-      await m.sendRecord(CT.alert, Uint8Array.of(level, description));
+      for (let i = 0; i < count; i++) await m.sendRecord(CT.alert, Uint8Array.of(level, description));
       return [m.raw];
     },
   };
@@ -78,6 +82,16 @@ export const CLOSURE_MUTATIONS: readonly Mutation[] = [
     rules: ['alert.t12.warning-continues'],
     bases: [],
     ...hooks(() => alertBefore('client_key_exchange', AlertLevel.warning, UNKNOWN_ALERT)),
+  },
+  {
+    // test-ssl-death-alert: the number of warnings a receiver takes is not an RFC rule (CVE-2016-8610 mitigations stop
+    // after a few), so the server goes on or ends the connection with a fatal alert; it must not hang or crash
+    name: 't12-warning-alert-run',
+    description: `${WARNING_RUN} warning alerts of an unassigned description (200) in a row before our ClientKeyExchange: the server goes on, or closes with a fatal alert`,
+    versions: ['1.2'],
+    rules: ['alert.t12.warning-run'],
+    bases: [],
+    ...hooks(() => alertBefore('client_key_exchange', AlertLevel.warning, UNKNOWN_ALERT, WARNING_RUN)),
   },
   {
     name: 't12-unknown-fatal-alert',

@@ -107,6 +107,163 @@ const appDataRecordCut =
     };
   };
 
+/** The shape of our client's TLS 1.2 CBC protection (`HookFrame.cbc`). */
+type CbcShape = NonNullable<HookFrame['cbc']>;
+
+/**
+ * A number in lo..hi drawn from the run's seed and the conversation's client random (which fast-check draws, and
+ * shrinks, as `cfg.random`): the random conversations of a run sweep it, and a seed and path replay one value.
+ */
+export function drawnIn(env: BaseEnv, name: string, lo: number, hi: number): number {
+  let seed = env.choice.seed >>> 0;
+  for (const b of env.choice.clientRandom) seed = Math.imul(seed ^ b, 0x01000193) >>> 0;
+  const [a, b] = seededBytes(seed, name, 2);
+  return lo + (((a! << 8) | b!) % (hi - lo + 1));
+}
+
+/** `content` cut or extended with zeros to `n` bytes. */
+const fitted = (content: Uint8Array, n: number): Uint8Array => {
+  const out = new Uint8Array(n);
+  out.set(content.subarray(0, n));
+  return out;
+};
+
+/**
+ * Our first application data record as one TLS 1.2 MAC-then-encrypt CBC record of `size` bytes (explicit IV included)
+ * whose padding length is `padding` (0-255): its data is cut or extended so that data, MAC and padding fill the
+ * record, then `edit` changes what is encrypted (data, valid MAC, padding), which the MAC does not cover.
+ */
+const cbcRecord =
+  (
+    size: number,
+    padding: (env: BaseEnv, shape: CbcShape) => number,
+    edit: (env: BaseEnv, plaintext: Uint8Array, shape: CbcShape, padding: number) => Uint8Array,
+  ) =>
+  (env: BaseEnv): EngineHooks => {
+    let done = false;
+    return {
+      beforeFrame: (f) => {
+        if (done || !appData(f)) return undefined;
+        done = true;
+        const shape = f.cbc;
+        // our client offers no encrypt_then_mac (hooks), so the server cannot take it (RFC 7366 §2)
+        if (!shape || shape.encryptThenMac) throw new Error('the record is not protected MAC-then-encrypt with a CBC suite');
+        const bs = shape.blockSize;
+        const pad = padding(env, shape);
+        const data = size - bs - shape.macLength - pad - 1;
+        if (data < 0 || size % bs) throw new RangeError(`no ${size}-byte CBC record has a padding of ${pad}`);
+        // the engine pads to the next block and adds whole blocks: the padding is `pad` when the record is `size` bytes
+        const least = bs - 1 - ((data + shape.macLength) % bs);
+        const replacePlaintext = (p: Uint8Array): Uint8Array => {
+          if (p[p.length - 1] !== pad) throw new Error(`padding length ${p[p.length - 1]}, not ${pad}`);
+          return edit(env, p.slice(), shape, pad);
+        };
+        const protection = { extraPaddingBlocks: (pad - least) / bs, replacePlaintext };
+        return [{ contentType: f.contentType, fragment: fitted(f.content, data), protection }];
+      },
+    };
+  };
+
+/** The 512-byte record of the padding sweep (tlsfuzzer's test-lucky13: a record of 512 bytes, IV included). */
+const SWEEP_SIZE = 512;
+/** The 128-byte record whose padding length leaves no room for the MAC. */
+const SHORT_SIZE = 128;
+
+/** One padding byte (not the length byte) drawn from the seed made different from the padding length. */
+const wrongPaddingByte =
+  (name: string) =>
+  (env: BaseEnv, p: Uint8Array, _shape: CbcShape, pad: number): Uint8Array => {
+    p[p.length - 1 - pad + drawnIn(env, `${name} byte`, 0, pad - 1)]! ^= 0xff;
+    return p;
+  };
+
+/** Every MAC byte inverted, the padding left valid. */
+const wrongMac = (_env: BaseEnv, p: Uint8Array, shape: CbcShape, pad: number): Uint8Array => {
+  const end = p.length - 1 - pad;
+  for (let i = end - shape.macLength; i < end; i++) p[i]! ^= 0xff;
+  return p;
+};
+
+/**
+ * A padding length byte so large that padding and MAC do not fit in the record (plaintext length minus the MAC length
+ * up to 255), every byte it claims as padding (as far as the record reaches) set to it: well-formed padding with no
+ * room left for the MAC.
+ */
+const macOutOfBounds = (env: BaseEnv, p: Uint8Array, shape: CbcShape): Uint8Array => {
+  const len = drawnIn(env, 't12-cbc-mac-out-of-bounds', p.length - shape.macLength, 255);
+  p.fill(len, Math.max(0, p.length - 1 - len));
+  return p;
+};
+
+/** A CBC padding sweep mutation (tlsfuzzer's test-lucky13, functional part). */
+const sweep = (name: string, description: string, rules: Mutation['rules'], h: (env: BaseEnv) => EngineHooks): Mutation => ({
+  name,
+  description,
+  versions: ['1.2'],
+  rules,
+  reactionRules: ['rec.deprotect-failure'],
+  bases: [],
+  needs: { cipher: 'CBC' },
+  ...hooks(h),
+});
+
+/**
+ * The padding sweep of tlsfuzzer's test-lucky13 (functional part): a 512-byte record with a padding of each length and
+ * one wrong padding byte (RFC 5246 §6.2.3.2: "The receiver MUST check this padding and MUST use the bad_record_mac
+ * alert to indicate padding errors."), the same with a valid padding and a wrong MAC, and a 128-byte record whose
+ * padding length leaves no room for the MAC. The length is drawn per conversation (the run's seed and the
+ * conversation's client random); the shortest and longest are their own names, so coverage runs the extremes.
+ */
+const CBC_SWEEP: readonly Mutation[] = [
+  sweep(
+    't12-cbc-padding-byte-wrong',
+    'our 512-byte CBC application data record with a padding of a drawn length (1-255), one padding byte wrong, a valid MAC',
+    ['rec.t12.cbc-padding'],
+    cbcRecord(
+      SWEEP_SIZE,
+      (env) => drawnIn(env, 't12-cbc-padding-byte-wrong', 1, 255),
+      wrongPaddingByte('t12-cbc-padding-byte-wrong'),
+    ),
+  ),
+  sweep(
+    't12-cbc-padding-byte-wrong-shortest',
+    'our 512-byte CBC application data record with a padding of length 1 whose one padding byte is wrong, a valid MAC',
+    ['rec.t12.cbc-padding'],
+    cbcRecord(SWEEP_SIZE, () => 1, wrongPaddingByte('t12-cbc-padding-byte-wrong-shortest')),
+  ),
+  sweep(
+    't12-cbc-padding-byte-wrong-longest',
+    'our 512-byte CBC application data record with a padding of length 255, one padding byte wrong, a valid MAC',
+    ['rec.t12.cbc-padding'],
+    cbcRecord(SWEEP_SIZE, () => 255, wrongPaddingByte('t12-cbc-padding-byte-wrong-longest')),
+  ),
+  sweep(
+    't12-cbc-mac-wrong',
+    'our 512-byte CBC application data record with a valid padding of a drawn length (0-255) and a wrong MAC',
+    ['rec.integrity'],
+    cbcRecord(SWEEP_SIZE, (env) => drawnIn(env, 't12-cbc-mac-wrong', 0, 255), wrongMac),
+  ),
+  sweep(
+    't12-cbc-mac-wrong-shortest-padding',
+    'our 512-byte CBC application data record with a valid padding of length 0 and a wrong MAC',
+    ['rec.integrity'],
+    cbcRecord(SWEEP_SIZE, () => 0, wrongMac),
+  ),
+  sweep(
+    't12-cbc-mac-wrong-longest-padding',
+    'our 512-byte CBC application data record with a valid padding of length 255 and a wrong MAC',
+    ['rec.integrity'],
+    cbcRecord(SWEEP_SIZE, () => 255, wrongMac),
+  ),
+  sweep(
+    't12-cbc-mac-out-of-bounds',
+    'our 128-byte CBC application data record whose padding length byte (drawn, up to 255) leaves no room for the MAC',
+    ['rec.integrity'],
+    // one byte of data and the padding that fills the record, then the padding length raised
+    cbcRecord(SHORT_SIZE, (_env, s) => SHORT_SIZE - s.blockSize - s.macLength - 2, macOutOfBounds),
+  ),
+];
+
 export const RECORD_CONTENT_MUTATIONS: readonly Mutation[] = [
   {
     name: 't12-cbc-longest-padding',
@@ -185,4 +342,5 @@ export const RECORD_CONTENT_MUTATIONS: readonly Mutation[] = [
     needs: { cipher: 'CHACHA20_POLY1305' },
     ...hooks(appDataRecordCut((env) => seededBytes(env.choice.seed, 'chacha20-ciphertext-shorter-than-tag', 1)[0]! % 16)),
   },
+  ...CBC_SWEEP,
 ];

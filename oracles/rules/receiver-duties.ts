@@ -330,6 +330,25 @@ export const receiverDutyRules = [
     overrides: NEW('RFC 5246 §7.2', 'warning alerts during a TLS 1.2 handshake (test-ssl-death-alert, issue #20 R7)'),
   }),
   rule({
+    id: 'alert.t12.warning-run',
+    title:
+      'A TLS 1.2 receiver given a run of warning alerts goes on, or ends the connection with a fatal alert of its choice; it neither hangs nor crashes.',
+    rfc: 'RFC 5246 §7.2.2',
+    versions: ['1.2'],
+    strength: 'SHOULD',
+    group: 'record',
+    // RFC 5246 §7.2.2: "If the receiving party decides not to proceed with the connection (e.g., after having received a
+    // no_renegotiation alert that it is not willing to accept), it SHOULD send a fatal alert to terminate the
+    // connection." It names no alert: any one is conforming (a limit on warnings, the CVE-2016-8610 mitigation, answers
+    // with unexpected_message). No RFC sentence sets a number of warnings, so going on is conforming too.
+    ignorable: {
+      rfc: 'RFC 5246 §7.2.2',
+      text: 'If an alert with a level of warning is sent and received, generally the connection can continue normally.',
+    },
+    live: { scope: { kind: 'declared' }, expects: 'either', judges: 'outcome' },
+    overrides: NEW('RFC 5246 §7.2.2', 'a run of warning alerts during a TLS 1.2 handshake (test-ssl-death-alert, CVE-2016-8610)'),
+  }),
+  rule({
     id: 't13.ku.update-accepted',
     title:
       'A TLS 1.3 endpoint takes a valid KeyUpdate after the handshake (update_not_requested or update_requested, any number in a row, split over records), moves its receiving keys on and goes on with the connection.',
