@@ -127,11 +127,14 @@ async function withOpenssl(
   const out: Figure[] = [];
   for (const [name, rows] of measured)
     for (const r of rows) {
-      const h = r.opensslIndex === 'handshake';
-      const b = (h ? [hsBefore, hsAfter] : [before[r.opensslIndex as number], after[r.opensslIndex as number]]).filter(
+      const i = r.opensslIndex;
+      const b = (i === 'handshake' ? [hsBefore, hsAfter] : [before[i], after[i]]).filter(
         (x): x is number => x !== undefined && x > 0,
       );
-      const tool = h ? `bench/ecdh-handshake.c ${handshake?.group} fresh (OpenSSL as libssl derives)` : `openssl speed ${alg}`;
+      const tool =
+        i === 'handshake'
+          ? `bench/ecdh-handshake.c ${handshake?.group} fresh (OpenSSL as libssl derives)`
+          : `openssl speed ${alg}`;
       const baseline = b.length ? { tool, value: b.reduce((x, y) => x + y, 0) / b.length } : undefined;
       out.push(
         withBaseline({
