@@ -18,9 +18,16 @@
  *   `openssl speed ecdhp256|ecdhx25519`, which derives with the peer key set
  *   once. Two figures: the same peer value every call (as openssl speed),
  *   and a fresh peer value every call (a TLS handshake: the peer's key share
- *   is new, so its import is part of the cost).
+ *   is new, so its import is part of the cost). The fresh figure also has a
+ *   fair baseline: bench/ecdh-handshake.c, OpenSSL doing per call what
+ *   libssl does per handshake (the encoded point made into a key, a derive
+ *   context, EVP_PKEY_derive_set_peer, which validates the peer, and the
+ *   derivation), built with `cc -lcrypto` when a compiler and the OpenSSL
+ *   headers are there (without them that figure is left out, with a log line).
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { deriveEcdh, type EcdhGroup, generateEcdhKeyPair } from '../crypto/ecdh';
 import { type CryptoProvider, nodeProvider, nodeSubtleProvider, peculiarProvider } from '../crypto/provider';
 import { generateSigningKey, sign, verifySignature } from '../crypto/signature';
@@ -50,6 +57,35 @@ function opensslSpeed(alg: SpeedAlg, seconds: number): number[] {
   return [];
 }
 
+type HandshakeGroup = 'P-256' | 'X25519';
+
+/** bench/ecdh-handshake.c built into bench/out (once per section), or undefined (no compiler, no headers). */
+function ecdhHandshakeBinary(log: (s: string) => void): string | undefined {
+  let built: string | undefined;
+  const outDir = join(__dirname, 'out');
+  mkdirSync(outDir, { recursive: true });
+  const bin = join(outDir, 'ecdh-handshake');
+  try {
+    execFileSync('cc', ['-O2', '-o', bin, join(__dirname, 'ecdh-handshake.c'), '-lcrypto'], { stdio: 'ignore', timeout: 60_000 });
+    if (existsSync(bin)) built = bin;
+  } catch {
+    built = undefined;
+  }
+  if (!built) log('crypto: cannot build bench/ecdh-handshake.c (cc, OpenSSL headers): the handshake-derive baseline is left out');
+  return built;
+}
+
+/** OpenSSL deriving as a handshake does (fresh peer value: import, validated set_peer, derive), per CPU-second of user time. */
+function opensslHandshakeDerive(bin: string, group: HandshakeGroup, seconds: number): number | undefined {
+  try {
+    const out = execFileSync(bin, [group, 'fresh', String(seconds)], { encoding: 'utf8', timeout: 120_000 });
+    const v = Number(out.trim());
+    return v > 0 ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Operations per CPU-second of `op` (user time, like openssl speed), run
  * sequentially for about `seconds` of CPU time (at most 5x that of wall
@@ -75,18 +111,31 @@ async function withOpenssl(
   alg: SpeedAlg,
   seconds: number,
   providers: ReadonlyArray<readonly [string, CryptoProvider]>,
-  figures: (p: CryptoProvider) => Promise<Array<{ name: string; value: number; opensslIndex: number; note?: string }>>,
+  figures: (
+    p: CryptoProvider,
+  ) => Promise<Array<{ name: string; value: number; opensslIndex: number | 'handshake'; note?: string }>>,
+  handshake?: { bin: string; group: HandshakeGroup },
 ): Promise<Figure[]> {
   const speedSeconds = Math.max(1, Math.round(seconds));
+  const hs = () => (handshake ? opensslHandshakeDerive(handshake.bin, handshake.group, speedSeconds) : undefined);
   const before = opensslSpeed(alg, speedSeconds);
+  const hsBefore = hs();
   const measured: Array<[string, Awaited<ReturnType<typeof figures>>]> = [];
   for (const [name, p] of providers) measured.push([name, await figures(p)]);
   const after = opensslSpeed(alg, speedSeconds);
+  const hsAfter = hs();
   const out: Figure[] = [];
   for (const [name, rows] of measured)
     for (const r of rows) {
-      const b = [before[r.opensslIndex], after[r.opensslIndex]].filter((x): x is number => x !== undefined && x > 0);
-      const baseline = b.length ? { tool: `openssl speed ${alg}`, value: b.reduce((x, y) => x + y, 0) / b.length } : undefined;
+      const i = r.opensslIndex;
+      const b = (i === 'handshake' ? [hsBefore, hsAfter] : [before[i], after[i]]).filter(
+        (x): x is number => x !== undefined && x > 0,
+      );
+      const tool =
+        i === 'handshake'
+          ? `bench/ecdh-handshake.c ${handshake?.group} fresh (OpenSSL as libssl derives)`
+          : `openssl speed ${alg}`;
+      const baseline = b.length ? { tool, value: b.reduce((x, y) => x + y, 0) / b.length } : undefined;
       out.push(
         withBaseline({
           section: `crypto (${name})`,
@@ -147,37 +196,55 @@ export async function cryptoSection(seconds: number, log: (s: string) => void): 
       })),
     );
   }
-  for (const [alg, label, group] of [
-    ['ecdhp256', 'ECDH P-256', 'secp256r1'],
-    ['ecdhx25519', 'X25519', 'x25519'],
+  const bin = ecdhHandshakeBinary(log);
+  for (const [alg, label, group, hsGroup] of [
+    ['ecdhp256', 'ECDH P-256', 'secp256r1', 'P-256'],
+    ['ecdhx25519', 'X25519', 'x25519', 'X25519'],
   ] as const) {
     log(`crypto: ${label} derive`);
+    const handshake = bin ? { bin, group: hsGroup } : undefined;
     figures.push(
-      ...(await withOpenssl(alg, seconds, providers, async (p) => {
-        const a = await generateEcdhKeyPair(p, group);
-        const b = await generateEcdhKeyPair(p, group);
-        const same = await cpuRate(() => derive(p, group, a.privateKey, b.publicKey), seconds);
-        // Fresh peer values, made beforehand by another provider (their generation is not measured); more than the key store
-        // holds (512), so none is a hit.
-        const maker = nodeProvider();
-        const peers = await Promise.all(Array.from({ length: 1024 }, () => generateEcdhKeyPair(maker, group)));
-        let i = 0;
-        const fresh = await cpuRate(() => derive(p, group, a.privateKey, peers[i++ % peers.length]!.publicKey), seconds);
-        return [
-          {
-            name: `${label} derive (same peer value, as openssl speed)`,
-            value: same,
-            opensslIndex: 0,
-            note: 'includes our point validation; openssl speed derives with the peer key set once',
-          },
-          {
-            name: `${label} derive (fresh peer value each call)`,
-            value: fresh,
-            opensslIndex: 0,
-            note: 'a TLS key share: the peer value is new, its import is part of the cost; baseline excludes it',
-          },
-        ];
-      })),
+      ...(await withOpenssl(
+        alg,
+        seconds,
+        providers,
+        async (p) => {
+          const a = await generateEcdhKeyPair(p, group);
+          const b = await generateEcdhKeyPair(p, group);
+          const same = await cpuRate(() => derive(p, group, a.privateKey, b.publicKey), seconds);
+          // Fresh peer values, made beforehand by another provider (their generation is not measured); more than the key store
+          // holds (512), so none is a hit.
+          const maker = nodeProvider();
+          const peers = await Promise.all(Array.from({ length: 1024 }, () => generateEcdhKeyPair(maker, group)));
+          let i = 0;
+          const fresh = await cpuRate(() => derive(p, group, a.privateKey, peers[i++ % peers.length]!.publicKey), seconds);
+          return [
+            {
+              name: `${label} derive (same peer value, as openssl speed)`,
+              value: same,
+              opensslIndex: 0,
+              note: 'includes our point validation; openssl speed derives with the peer key set once',
+            },
+            {
+              name: `${label} derive (fresh peer value each call)`,
+              value: fresh,
+              opensslIndex: 0,
+              note: 'a TLS key share: the peer value is new, its import is part of the cost; baseline excludes it',
+            },
+            ...(handshake
+              ? [
+                  {
+                    name: `${label} derive (fresh peer value, against OpenSSL deriving as a handshake does)`,
+                    value: fresh,
+                    opensslIndex: 'handshake' as const,
+                    note: 'both sides import and validate a new peer value per call (libssl: set1_encoded_public_key, derive_set_peer)',
+                  },
+                ]
+              : []),
+          ];
+        },
+        handshake,
+      )),
     );
   }
   return figures;

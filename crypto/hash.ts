@@ -5,7 +5,7 @@
  * schemes use them): those always go to node:crypto. Also the transcript
  * hash over raw handshake message bytes.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, type Hash } from 'node:crypto';
 import { concatBytes } from '../wire/hex';
 import { buf, type CryptoProvider } from './provider';
 
@@ -53,4 +53,39 @@ export async function hmac(p: CryptoProvider, h: HashName, key: Uint8Array, data
 /** Hash of the concatenation of the given handshake messages (each with its 4-byte header). */
 export async function transcriptHash(p: CryptoProvider, h: HashName, messages: readonly Uint8Array[]): Promise<Uint8Array> {
   return digest(p, h, concatBytes(messages));
+}
+
+/**
+ * The hash of a list of handshake messages that grows at its end (an engine's transcript), fed one message at a time:
+ * `of(messages)` is the hash of their concatenation, as `transcriptHash` gives it. Each message is fed once while the
+ * list only grows (node:crypto `Hash.copy()` gives each intermediate value); when an entry already fed is no longer the
+ * same object at the same place (the list was cut, replaced or started again) the hash starts over. On a provider that
+ * hashes through WebCrypto (no incremental digest there) each call digests the concatenation.
+ */
+export class RunningHash {
+  private fed: Uint8Array[] = [];
+  private state: Hash | undefined;
+
+  constructor(
+    private readonly p: CryptoProvider,
+    readonly h: HashName,
+  ) {}
+
+  async of(messages: readonly Uint8Array[]): Promise<Uint8Array> {
+    if (this.p.hashImpl !== 'node' && subtleHasHash(this.h)) return transcriptHash(this.p, this.h, messages);
+    let state = this.state;
+    let same = state !== undefined && this.fed.length <= messages.length;
+    for (let i = 0; same && i < this.fed.length; i++) same = this.fed[i] === messages[i];
+    if (!state || !same) {
+      state = createHash(NODE_NAME[this.h]);
+      this.state = state;
+      this.fed = [];
+    }
+    for (let i = this.fed.length; i < messages.length; i++) {
+      const m = messages[i]!;
+      state.update(m);
+      this.fed.push(m);
+    }
+    return new Uint8Array(state.copy().digest());
+  }
 }

@@ -2,7 +2,7 @@ import { createHash, createHmac, hkdfSync } from 'node:crypto';
 import fc from 'fast-check';
 import { concatBytes, fromHex, toHex } from '../wire/hex';
 import { cipherSuites } from '../wire/registry';
-import { digest, hmac, transcriptHash } from './hash';
+import { digest, hmac, RunningHash, transcriptHash } from './hash';
 import { PROVIDERS } from './testing/providers';
 import { extendedMasterSecret, finished12, keyBlock, keyBlockSizes, masterSecret, prf12 } from './tls12';
 import {
@@ -230,6 +230,41 @@ describe.each(PROVIDERS)('key derivation (%s)', (_name, make) => {
       createHmac('sha256', expandRef(rms, 'finished', new Uint8Array(0), 32))
         .update(partial)
         .digest('hex'),
+    );
+  });
+});
+
+describe.each(PROVIDERS)('running transcript hash (%s)', (_name, make) => {
+  const p = make();
+
+  test('equals the hash of the concatenation as the list grows, is cut, has an entry replaced and starts again', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.uint8Array({ maxLength: 300 }), { minLength: 1, maxLength: 8 }),
+        fc.nat(),
+        fc.uint8Array({ minLength: 1, maxLength: 40 }),
+        fc.boolean(),
+        async (messages, cutAt, other, sha384) => {
+          const h = sha384 ? 'SHA-384' : 'SHA-256';
+          const r = new RunningHash(p, h);
+          const list: Uint8Array[] = [];
+          const same = async () => expect(toHex(await r.of(list))).toBe(toHex(await transcriptHash(p, h, list)));
+          await same();
+          for (const m of messages) {
+            list.push(m);
+            await same();
+          }
+          list.splice(cutAt % list.length); // a message sent and taken back out (a post-handshake message), a renegotiation
+          await same();
+          list.push(other);
+          await same();
+          list[0] = other.slice(); // an entry replaced by another object (same or other bytes)
+          await same();
+          list.push(...messages);
+          await same();
+        },
+      ),
+      { numRuns: 40 },
     );
   });
 });

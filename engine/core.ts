@@ -38,6 +38,7 @@ import {
   kemErrorAlert,
   kemGroupOf,
   type HashName,
+  RunningHash,
   importSigningKey,
   type KeyLogEntry,
   type KeyLogLabel,
@@ -1166,7 +1167,18 @@ export abstract class Endpoint {
   /** TLS 1.3: a HelloRetryRequest happened, so ClientHello1 enters transcript hashes as message_hash (RFC 8446 §4.4.1). */
   protected helloRetry = false;
 
+  /** The running hash of `transcript`, per hash (each message is hashed once as the transcript grows). */
+  private readonly running = new Map<HashName, RunningHash>();
+
   protected async hashOf(h: HashName, messages: readonly Uint8Array[] = this.transcript): Promise<Uint8Array> {
+    if (messages === this.transcript && !this.helloRetry) {
+      let r = this.running.get(h);
+      if (!r) {
+        r = new RunningHash(this.p, h);
+        this.running.set(h, r);
+      }
+      return r.of(messages);
+    }
     // a post-handshake authentication context starts with the handshake transcript: the same message_hash substitution
     const list =
       this.helloRetry && messages[0] === this.transcript[0] ? await transcriptWithHrr(this.p, h, messages, true) : messages;

@@ -88,6 +88,11 @@ export interface Context {
   options: ContextOptions;
   /** Results computed once per transcript and shared by rules (async crypto), keyed by name. */
   memo: Map<string, Promise<unknown>>;
+  /**
+   * Values read from the transcript alone, computed once per transcript and shared by the rules (synchronous: the key
+   * log's secrets), keyed by name; the same for every version a context is judged in.
+   */
+  once: Map<string, unknown>;
   /** Parsed certificates of this transcript, keyed by DER hex. */
   certCache: ParsedCertCache;
   /** The crypto provider every signature, key-exchange and certificate check of this transcript uses. */
@@ -248,6 +253,7 @@ export function buildContext(
     handshake: previous ? previous.handshake + 1 : 0,
     options,
     memo: new Map(),
+    once: new Map(),
     certCache: options.certCache ?? new Map(),
     provider: options.provider,
   };

@@ -119,8 +119,17 @@ export async function thash(ctx: Context, h: HashName, msgs: readonly Uint8Array
   return digest(provider(ctx), h, concatBytes(list));
 }
 
-/** This connection's key log secrets (looked up by the ClientHello random). */
+/** This connection's key log secrets (looked up by the ClientHello random); parsed once per context. */
 export function keylog(ctx: Context): Got<KeyLogSecrets> {
+  let k = ctx.once.get('keylog') as Got<KeyLogSecrets> | undefined;
+  if (!k) {
+    k = readKeylog(ctx);
+    ctx.once.set('keylog', k);
+  }
+  return k;
+}
+
+function readKeylog(ctx: Context): Got<KeyLogSecrets> {
   const lines = ctx.t.secrets?.keylog;
   if (!lines?.length) return miss('no key log was given');
   if (!ctx.ch) return miss('the ClientHello random is unknown');
