@@ -31,7 +31,8 @@ import { MUTATIONS } from '../generators/mutations';
 import { LOOPBACK } from '../testing/launch';
 import { type PkiFiles, writePki } from '../testing/pki';
 import { waitAnd } from './support/interop-cells';
-import { AlertDescription, ContentType, NamedGroup } from '../wire/registry';
+import { decodeHandshake, encodeHandshake } from '../wire/handshake';
+import { AlertDescription, ContentType, ExtensionType, NamedGroup } from '../wire/registry';
 import { VERSION_CODE } from '../wire/vocabulary';
 
 const provider = nodeProvider();
@@ -239,6 +240,66 @@ describe('live 0-RTT: openssl s_server -early_data', () => {
         ),
       ]);
     });
+});
+
+/**
+ * tlsfuzzer's "handshake with invalid 0-RTT and unknown version (downgrade to TLS 1.2)" against an s_server -early_data
+ * that speaks both versions: our 0-RTT ClientHello offers an unknown version and TLS 1.2 in supported_versions, so the
+ * server answers TLS 1.2 (RFC 8446 §4.2.1: servers "MUST ignore any unknown versions"), and the 0-RTT record after the
+ * ClientHello is application data before the Finished of a TLS 1.2 handshake (t12.order.no-appdata-before-finished,
+ * unexpected_message). Our client, which sent 0-RTT data, fails the connection on the TLS 1.2 ServerHello (RFC 8446
+ * App. D.3, ver.t13.0rtt-needs-13). Here as a spec, not a fuzz member: the mutation model runs a TLS 1.2 rule only on
+ * a TLS 1.2 base, and the 0-RTT bases are TLS 1.3.
+ */
+describe('live 0-RTT answered with TLS 1.2: openssl s_server -early_data, both versions', () => {
+  it('the server refuses the 0-RTT record with unexpected_message; our client fails the connection (RFC 8446 App. D.3)', async () => {
+    const bothPort = await freePort();
+    const both12 = await group.launch(
+      opensslServer({
+        port: bothPort,
+        files,
+        key: 'rsa',
+        echo: false,
+        extra: ['-early_data', '-max_early_data', String(MAX_EARLY), '-recv_max_early_data', String(MAX_EARLY)],
+      }),
+    );
+    const store = newClientSessionStore();
+    // no compatibility CCS: a ChangeCipherSpec before the ServerHello would be unexpected in TLS 1.2 on its own
+    const both: ClientConfig = { ...config(store), versions: [VERSION_CODE['1.3'], VERSION_CODE['1.2']], middleboxCompat: false };
+    const first = await clientConversation(both, bothPort, {
+      first: { send: enc.encode('ticket\n'), expect: 'ok', trigger: waitAnd(both12, 'ticket', 'ok\n') },
+      stepTimeoutMs: 5000,
+    });
+    expect(first.failedStep).toBe('');
+    expect(store.tls13.at(-1)?.maxEarlyDataSize).toBe(MAX_EARLY);
+    const unknownAndTls12 = once('client_hello', (raw) => {
+      const m = decodeHandshake(raw, { version: VERSION_CODE['1.3'] });
+      const b = m.message.body;
+      const sv = b.type === 'client_hello' ? b.extensions?.find((e) => e.type === ExtensionType.supported_versions) : undefined;
+      if (sv) sv.body = { kind: 'supported_versions_client', versions: [0x0305, VERSION_CODE['1.2']] };
+      return [encodeHandshake(m.message)];
+    });
+    const c = await clientConversation({ ...both, earlyData: enc.encode('0-RTT request\n'), hooks: unknownAndTls12 }, bothPort, {
+      // the handshake fails before any data: nothing is awaited
+      first: { send: enc.encode('after\n'), expect: 'never' },
+      stepTimeoutMs: 5000,
+    });
+    expect(c.failedStep).toBe('handshake');
+    const sh = c.transcript.messages.find((m) => m.type === 'server_hello');
+    expect(sh?.raw?.subarray(4, 6)).toEqual(Uint8Array.of(3, 3));
+    const serverAlert = c.transcript.messages.find((m) => m.dir === 'S->C' && m.kind === 'alert');
+    expect(serverAlert?.alert?.description).toBe(AlertDescription.unexpected_message);
+    expect(c.endpoint.outcome).toMatchObject({ kind: 'alert_sent', alert: { description: AlertDescription.protocol_version } });
+    const { verdicts } = await checkTranscript(c.transcript, {
+      trustAnchors: files.pki.anchors,
+      judgeReactions: false,
+      earlier: [first.transcript],
+    });
+    const status = (rule: string) => verdicts.filter((v) => v.rule === rule).map((v) => v.status);
+    // our client's intended breach, and its App. D.3 duty kept
+    expect(status('t12.order.no-appdata-before-finished')).toEqual(['violation']);
+    expect(status('ver.t13.0rtt-needs-13')).toEqual(['pass']);
+  });
 });
 
 /**
