@@ -2,8 +2,11 @@
  * TLS 1.3 0-RTT (RFC 8446 §2.3, §4.2.10, §4.5, §4.6.1): a first connection whose ticket allows 0-RTT data (the server
  * configured with max_early_data_size), then a resumption that sends early data, where one side breaks what the
  * RFC says about it: more 0-RTT data than the ticket allows, 0-RTT data without the early_data extension,
- * EndOfEarlyData missing, duplicated or sent after a rejection, early data accepted for another identity than the first.
- * Each needs a ticket from an earlier connection, so each runs in memory only (where: 'configuration').
+ * EndOfEarlyData missing, duplicated or sent after a rejection, early data accepted for another identity than the first,
+ * 0-RTT data again after ClientHello2, a record that opens under no key spliced into the Finished after skipped 0-RTT
+ * data (tlsfuzzer's test-tls13-0rtt-garbage); and the valid shapes of 0-RTT data the early family also runs.
+ * Each needs a ticket from an earlier connection, so each runs in memory offline (where: 'configuration'); those
+ * declaring `zeroRtt` run live too (the early family, fuzz/families.ts).
  */
 import { binderKey, type CryptoProvider, digest, ecdhGroupOf, generateEcdhKeyPair, pskBinder } from '../../crypto';
 import type { ClientConfig, ServerConfig } from '../../engine/config';
@@ -314,7 +317,7 @@ export const EARLY_DATA_MUTATIONS: readonly Mutation[] = [
   {
     name: 't13-0rtt-after-client-hello2',
     description:
-      'the server answers our 0-RTT ClientHello (empty key_share) with a HelloRetryRequest; the client sends its 0-RTT record again after ClientHello2, which has no early_data',
+      'the server answers our 0-RTT ClientHello (empty key_share) with a HelloRetryRequest; the client sends its 0-RTT record again after ClientHello2 (which has no early_data), before its Finished',
     versions: ['1.3'],
     rules: ['rec.integrity'],
     where: 'configuration',
