@@ -270,6 +270,9 @@ describe('TLS 1.3 0-RTT (RFC 8446 §4.2.10)', () => {
         alert: { description: AlertDescription.protocol_version },
         reason: expect.stringMatching(/^0-RTT data was sent/),
       });
+      // the oracles see the 0-RTT record before the TLS 1.2 ServerHello and the client's abort after it
+      const { verdicts } = await checkTranscript(r.transcript, { trustAnchors: pki.anchors, earlier: [s.first] });
+      expect(verdicts.filter((v) => v.rule === 'ver.t13.0rtt-needs-13').map((v) => v.status)).toEqual(['pass']);
     });
   });
 

@@ -61,6 +61,10 @@ export interface Conversation {
   zeroRtt?: {
     data: Uint8Array;
     hooks?: (ticket: StoredTicket13, provider: CryptoProvider) => EngineHooks;
+    /** The ticket as our client offers it (ZeroRttLive.ticket). */
+    ticket?: (t: StoredTicket13) => StoredTicket13;
+    /** Our client's configuration on the resumption (ZeroRttLive.config). */
+    config?: Pick<ClientConfig, 'keyShareGroups'>;
     /** The same ClientHello and 0-RTT data first sent on another connection (the original), then on this one (RFC 8446 §8). */
     replay?: true;
   };

@@ -51,6 +51,7 @@ import {
   type ResumeLive,
   type ZeroRttLive,
 } from '../generators/mutations/model';
+import { EARLY_SHAPES, type EarlyShape, earlyDataShaped } from '../generators/mutations/ops-early';
 import { stateHooks, stateModel } from '../generators/mutations/state';
 import { RENEGOTIATION_DECLINE } from '../oracles/rules/renegotiation';
 import type { TlsVersion } from '../wire/vocabulary';
@@ -92,8 +93,8 @@ export type ConvSpec =
   | { kind: 'cert'; fault: string; version: TlsVersion; cfg: ConvConfig }
   /** `op`: the renegotiation mutation (absent: a valid renegotiation). */
   | { kind: 'reneg'; op?: string; cfg: ConvConfig }
-  /** `op`: the 0-RTT mutation (absent: valid 0-RTT data). */
-  | { kind: 'early'; op?: string; cfg: ConvConfig }
+  /** `op`: the 0-RTT mutation (absent: valid 0-RTT data, in one record or in the valid `shape`). */
+  | { kind: 'early'; op?: string; shape?: EarlyShape; cfg: ConvConfig }
   /** `op`: the KeyUpdate mutation (absent: valid KeyUpdates, `updates` their request_update: true update_requested). */
   | { kind: 'keyupdate'; op?: string; updates?: boolean[]; cfg: ConvConfig }
   /** `op`: the mutation of the resuming ClientHello (absent: a valid resumption). */
@@ -694,6 +695,10 @@ const isEarly = (m: Mutation): m is OfflineEdit & { zeroRtt: ZeroRttLive } =>
   m.where === 'configuration' && m.zeroRtt !== undefined;
 /** The 0-RTT request of a valid conversation (within any max_early_data_size a ticket allowing 0-RTT has: 1 or more). */
 const EARLY_REQUEST = new TextEncoder().encode('0');
+/** The 0-RTT request of a valid shape (two records: up to 5 bytes within max_early_data_size, at least 2). */
+const EARLY_SHAPED_REQUEST = new TextEncoder().encode('0-RTT');
+/** The valid shapes run against a target whose tickets allow at least 2 bytes of 0-RTT data (one per record). */
+const shapesFor = (ctx: PlanContext): readonly EarlyShape[] => ((ctx.target.maxEarlyData ?? 0) >= 2 ? EARLY_SHAPES : []);
 
 /**
  * TLS 1.3 0-RTT (RFC 8446 §2.3, §4.2.10), against a target whose tickets allow early data (the probe's maxEarlyData):
@@ -711,6 +716,7 @@ const early: Family<Extract<ConvSpec, { kind: 'early' }>> = {
     ctx.target.maxEarlyData && ctx.target.suites['1.3'].length
       ? [
           { kind: 'early' as const, cfg: { ...CFG0 } },
+          ...shapesFor(ctx).map((shape) => ({ kind: 'early' as const, shape, cfg: { ...CFG0 } })),
           ...members.map((m) => ({ kind: 'early' as const, op: m.name, cfg: { ...CFG0 } })),
         ]
       : [],
@@ -729,11 +735,22 @@ const early: Family<Extract<ConvSpec, { kind: 'early' }>> = {
           },
         ]
       : [],
-  text: (spec) => `early ${spec.op ?? 'valid'}`,
+  text: (spec) => `early ${spec.op ?? (spec.shape ? `valid ${spec.shape}` : 'valid')}`,
   build: async (spec, ctx, path) => {
     const groups = ctx.target.groups?.length ? ctx.target.groups : GROUPS;
-    const conv = framed(ctx, spec.cfg, '1.3', ctx.target.suites['1.3'], groups, `0-RTT ${spec.op ?? 'valid'}`, path);
+    const label = `0-RTT ${spec.op ?? (spec.shape ? `valid ${spec.shape}` : 'valid')}`;
+    const conv = framed(ctx, spec.cfg, '1.3', ctx.target.suites['1.3'], groups, label, path);
     const frame: Conversation = { ...conv, kind: 'early', zeroRtt: { data: EARLY_REQUEST } };
+    if (spec.op === undefined && spec.shape !== undefined) {
+      const shape = spec.shape;
+      const data = EARLY_SHAPED_REQUEST.subarray(0, Math.min(EARLY_SHAPED_REQUEST.length, ctx.target.maxEarlyData ?? 0));
+      return {
+        ...frame,
+        zeroRtt: { data, hooks: () => earlyDataShaped(shape) },
+        // RFC 8446 §5: the dummy ChangeCipherSpec between them is dropped
+        ...(shape === 'ccs-between' ? { expect: { kind: 'complete' as const, rules: ['rec.t13.ccs-dropped' as const] } } : {}),
+      };
+    }
     if (spec.op === undefined) return frame;
     const m = MUTATIONS.find((x): x is OfflineEdit & { zeroRtt: ZeroRttLive } => x.name === spec.op && isEarly(x));
     if (!m) throw new Error(`${spec.op} is no 0-RTT mutation our client can run`);
@@ -755,6 +772,8 @@ const early: Family<Extract<ConvSpec, { kind: 'early' }>> = {
       zeroRtt: {
         data: live.data?.(ctx.target.maxEarlyData ?? 0) ?? EARLY_REQUEST,
         ...(live.hooks ? { hooks: live.hooks } : {}),
+        ...(live.config ? { config: live.config } : {}),
+        ...(live.ticket ? { ticket: live.ticket } : {}),
       },
       ...(live.invalidAt !== undefined ? { invalidAt: live.invalidAt } : {}),
       operator: m.name,

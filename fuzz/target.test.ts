@@ -328,7 +328,7 @@ describe('planConversations', () => {
             : e.kind === 'reneg'
               ? (e.op ?? 'reneg valid')
               : e.kind === 'early'
-                ? (e.op ?? 'early valid')
+                ? (e.op ?? (e.shape ? `early valid ${e.shape}` : 'early valid'))
                 : e.kind === 'keyupdate'
                   ? (e.op ?? `keyupdate ${(e.updates ?? []).join(',')}`)
                   : e.kind === 'resume'
@@ -364,7 +364,16 @@ describe('planConversations', () => {
     // a mutation that runs in both versions is covered in each
     const covered = new Set(names.map((n) => n.replace(/ 1\.[23]$/, '')));
     expect([...covered]).toEqual(
-      expect.arrayContaining([...expected, 'valid 1.2 #0', 'valid 1.3 #0', 'valid 1.3 #1', 'early valid', 'resume valid']),
+      expect.arrayContaining([
+        ...expected,
+        'valid 1.2 #0',
+        'valid 1.3 #0',
+        'valid 1.3 #1',
+        'early valid',
+        'early valid fragmented',
+        'early valid ccs-between',
+        'resume valid',
+      ]),
     );
     // a resumption mutation runs in each version it has (the probe saw the target resume in both)
     expect(names).toEqual(
@@ -398,7 +407,7 @@ describe('planConversations', () => {
             : e.kind === 'reneg' && e.op === undefined
               ? `renegotiation valid ${suiteName(target.suites['1.2'][e.cfg.suite]!)} 1.2`
               : e.kind === 'early' && e.op === undefined
-                ? `0-RTT valid ${suiteName(target.suites['1.3'][e.cfg.suite]!)} 1.3`
+                ? `0-RTT valid${e.shape ? ` ${e.shape}` : ''} ${suiteName(target.suites['1.3'][e.cfg.suite]!)} 1.3`
                 : e.kind === 'keyupdate' && e.op === undefined
                   ? `KeyUpdate x${e.updates?.length}${e.updates?.includes(true) ? ' requested' : ''} ${suiteName(target.suites['1.3'][e.cfg.suite]!)} 1.3`
                   : e.kind === 'resume'

@@ -265,9 +265,12 @@ export async function runConversation(
       store = await takeTicket(o, conv, shared, ceilings(o.budget));
     // a target gone before the conversation: as for the conversation's own connection
     if ('error' in store) return refused(store.error);
-    const ticket = store.tls13.at(-1);
-    if (!ticket?.maxEarlyDataSize) return before('conforming', 'the first connection left no ticket allowing 0-RTT data');
-    early = { sessionStore: store, earlyData: conv.zeroRtt.data };
+    const issued = store.tls13.at(-1);
+    if (!issued?.maxEarlyDataSize) return before('conforming', 'the first connection left no ticket allowing 0-RTT data');
+    // the ticket as our client offers it (one the server cannot open: a full handshake that skips the 0-RTT data)
+    const ticket = conv.zeroRtt.ticket?.(issued) ?? issued;
+    if (ticket !== issued) store.tls13[store.tls13.length - 1] = ticket;
+    early = { sessionStore: store, earlyData: conv.zeroRtt.data, ...(conv.zeroRtt.config ?? {}) };
     earlyHooks = conv.zeroRtt.hooks?.(ticket, provider);
     if (conv.zeroRtt.replay) {
       // the same ClientHello and 0-RTT record twice (RFC 8446 §8): a fixed key share, clock and random, no compatibility

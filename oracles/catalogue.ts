@@ -110,13 +110,6 @@ export interface NotDeclared {
 /** The checklist ids with no declaration, each with its reason (`tlsprop rules --missing`). */
 export const NOT_DECLARED: readonly NotDeclared[] = [
   {
-    id: 'ver.t13.0rtt-needs-13',
-    group: 'negotiation',
-    versions: ['1.3'],
-    evidence: 'plaintext',
-    reason: 'needs 0-RTT records recognised in a TLS 1.2 answer: not implemented yet',
-  },
-  {
     id: 't13.neg.hrr-when-needed',
     group: 'negotiation',
     versions: ['1.3'],

@@ -20,7 +20,7 @@ import type { ClientConfig } from '../engine/config';
 import { SERVER_NAME } from '../engine/fixtures';
 import type { EngineHooks } from '../engine/hooks';
 import { type ClientSessionStore, newClientSessionStore } from '../engine/session';
-import { once, withoutEarlyDataExtension } from '../generators/mutations/ops-early';
+import { earlyDataShaped, once, withoutEarlyDataExtension } from '../generators/mutations/ops-early';
 import { checkTranscript } from '../oracles/evaluate';
 import { type Conversation, clientConversation } from '../testing/converse';
 import { freePort, PeerGroup, type PeerProcess, requireBinary } from '../testing/launch';
@@ -31,7 +31,8 @@ import { MUTATIONS } from '../generators/mutations';
 import { LOOPBACK } from '../testing/launch';
 import { type PkiFiles, writePki } from '../testing/pki';
 import { waitAnd } from './support/interop-cells';
-import { AlertDescription, NamedGroup } from '../wire/registry';
+import { decodeHandshake, encodeHandshake } from '../wire/handshake';
+import { AlertDescription, ContentType, ExtensionType, NamedGroup } from '../wire/registry';
 import { VERSION_CODE } from '../wire/vocabulary';
 
 const provider = nodeProvider();
@@ -167,8 +168,13 @@ describe('live 0-RTT: openssl s_server -early_data', () => {
     expect(alertOf(c)).toBe(AlertDescription.bad_record_mac);
   });
 
-  for (const hrr of [false, true])
-    it(`garbage 0-RTT data with a ticket the server cannot open${hrr ? ', after a HelloRetryRequest' : ''}: skipped, the handshake completes (RFC 8446 §4.2.10)`, async () => {
+  for (const [hrr, shape] of [
+    [false, undefined],
+    [true, undefined],
+    [false, 'fragmented'],
+    [false, 'ccs-between'],
+  ] as const)
+    it(`garbage 0-RTT data with a ticket the server cannot open${hrr ? ', after a HelloRetryRequest' : ''}${shape ? ` (${shape})` : ''}: skipped, the handshake completes (RFC 8446 §4.2.10)`, async () => {
       // tlsfuzzer test-tls13-0rtt-garbage.py: a PSK the server does not know, early_data, and 0-RTT records under keys
       // from that PSK. "The server then skips past early data by attempting to deprotect received records using the
       // handshake traffic key, discarding records which fail deprotection"; after a HelloRetryRequest it "ignores early
@@ -195,8 +201,16 @@ describe('live 0-RTT: openssl s_server -early_data', () => {
       const shares: Partial<ClientConfig> = hrr
         ? { groups: [NamedGroup.secp521r1, NamedGroup.x25519], keyShareGroups: [NamedGroup.secp521r1] }
         : {};
-      const c = await resumeWith(store, shares);
+      // tlsfuzzer's fragmented early data and CCS between early data records: two 0-RTT records (a dummy
+      // ChangeCipherSpec between them, which RFC 8446 §5 says the server "MUST simply drop")
+      const c = await resumeWith(store, shares, shape ? earlyDataShaped(shape) : undefined);
       expect(c.failedStep).toBe('');
+      // the 0-RTT records: ours of outer type application_data before the server's first record
+      const serverFirst = c.transcript.records.find((r) => r.dir === 'S->C')?.index ?? Number.POSITIVE_INFINITY;
+      const early = c.transcript.records.filter(
+        (r) => r.dir === 'C->S' && r.index < serverFirst && r.contentType === ContentType.application_data,
+      );
+      expect(early).toHaveLength(shape ? 2 : 1);
       const client = c.endpoint as { earlyData?: { offered: boolean; accepted?: boolean }; resumedSession?: boolean };
       expect(client.earlyData).toMatchObject({ offered: true, accepted: false });
       expect(client.resumedSession).toBe(false);
@@ -226,6 +240,66 @@ describe('live 0-RTT: openssl s_server -early_data', () => {
         ),
       ]);
     });
+});
+
+/**
+ * tlsfuzzer's "handshake with invalid 0-RTT and unknown version (downgrade to TLS 1.2)" against an s_server -early_data
+ * that speaks both versions: our 0-RTT ClientHello offers an unknown version and TLS 1.2 in supported_versions, so the
+ * server answers TLS 1.2 (RFC 8446 §4.2.1: servers "MUST ignore any unknown versions"), and the 0-RTT record after the
+ * ClientHello is application data before the Finished of a TLS 1.2 handshake (t12.order.no-appdata-before-finished,
+ * unexpected_message). Our client, which sent 0-RTT data, fails the connection on the TLS 1.2 ServerHello (RFC 8446
+ * App. D.3, ver.t13.0rtt-needs-13). Here as a spec, not a fuzz member: the mutation model runs a TLS 1.2 rule only on
+ * a TLS 1.2 base, and the 0-RTT bases are TLS 1.3.
+ */
+describe('live 0-RTT answered with TLS 1.2: openssl s_server -early_data, both versions', () => {
+  it('the server refuses the 0-RTT record with unexpected_message; our client fails the connection (RFC 8446 App. D.3)', async () => {
+    const bothPort = await freePort();
+    const both12 = await group.launch(
+      opensslServer({
+        port: bothPort,
+        files,
+        key: 'rsa',
+        echo: false,
+        extra: ['-early_data', '-max_early_data', String(MAX_EARLY), '-recv_max_early_data', String(MAX_EARLY)],
+      }),
+    );
+    const store = newClientSessionStore();
+    // no compatibility CCS: a ChangeCipherSpec before the ServerHello would be unexpected in TLS 1.2 on its own
+    const both: ClientConfig = { ...config(store), versions: [VERSION_CODE['1.3'], VERSION_CODE['1.2']], middleboxCompat: false };
+    const first = await clientConversation(both, bothPort, {
+      first: { send: enc.encode('ticket\n'), expect: 'ok', trigger: waitAnd(both12, 'ticket', 'ok\n') },
+      stepTimeoutMs: 5000,
+    });
+    expect(first.failedStep).toBe('');
+    expect(store.tls13.at(-1)?.maxEarlyDataSize).toBe(MAX_EARLY);
+    const unknownAndTls12 = once('client_hello', (raw) => {
+      const m = decodeHandshake(raw, { version: VERSION_CODE['1.3'] });
+      const b = m.message.body;
+      const sv = b.type === 'client_hello' ? b.extensions?.find((e) => e.type === ExtensionType.supported_versions) : undefined;
+      if (sv) sv.body = { kind: 'supported_versions_client', versions: [0x0305, VERSION_CODE['1.2']] };
+      return [encodeHandshake(m.message)];
+    });
+    const c = await clientConversation({ ...both, earlyData: enc.encode('0-RTT request\n'), hooks: unknownAndTls12 }, bothPort, {
+      // the handshake fails before any data: nothing is awaited
+      first: { send: enc.encode('after\n'), expect: 'never' },
+      stepTimeoutMs: 5000,
+    });
+    expect(c.failedStep).toBe('handshake');
+    const sh = c.transcript.messages.find((m) => m.type === 'server_hello');
+    expect(sh?.raw?.subarray(4, 6)).toEqual(Uint8Array.of(3, 3));
+    const serverAlert = c.transcript.messages.find((m) => m.dir === 'S->C' && m.kind === 'alert');
+    expect(serverAlert?.alert?.description).toBe(AlertDescription.unexpected_message);
+    expect(c.endpoint.outcome).toMatchObject({ kind: 'alert_sent', alert: { description: AlertDescription.protocol_version } });
+    const { verdicts } = await checkTranscript(c.transcript, {
+      trustAnchors: files.pki.anchors,
+      judgeReactions: false,
+      earlier: [first.transcript],
+    });
+    const status = (rule: string) => verdicts.filter((v) => v.rule === rule).map((v) => v.status);
+    // our client's intended breach, and its App. D.3 duty kept
+    expect(status('t12.order.no-appdata-before-finished')).toEqual(['violation']);
+    expect(status('ver.t13.0rtt-needs-13')).toEqual(['pass']);
+  });
 });
 
 /**
@@ -278,11 +352,42 @@ describe('tlsprop fuzz: the 0-RTT family against openssl s_server -early_data', 
       valid: '-',
       't13-0rtt-over-max-early-data-size': 'unexpected_message',
       't13-0rtt-without-early-data-extension': 'bad_record_mac',
+      // after a HelloRetryRequest the server no longer skips once ClientHello2 is in, and a server that skips rejected
+      // 0-RTT data stops at the first record that opens (our Finished's first part): the record that opens under no
+      // key after it is bad_record_mac (RFC 8446 §4.2.10, §5.2)
+      't13-0rtt-after-client-hello2': 'bad_record_mac',
+      't13-0rtt-rejected-undecryptable-in-finished': 'bad_record_mac',
       't13-eoed-missing': 'bad_record_mac',
       't13-eoed-duplicated': 'bad_record_mac',
       // the replay completes, its 0-RTT data refused (RFC 8446 §8: accepted at most once)
       't13-0rtt-replay-accepted': '-',
     });
+    // the server did retry (two ClientHellos), and did reject the 0-RTT data under the changed ticket (no EndOfEarlyData)
+    const sent = (name: string, type: string) =>
+      early.find((x) => x.conversation.subject === name)?.transcript?.messages.filter((m) => m.dir === 'C->S' && m.type === type)
+        .length;
+    expect(sent('t13-0rtt-after-client-hello2', 'client_hello')).toBe(2);
+    expect(sent('t13-0rtt-rejected-undecryptable-in-finished', 'end_of_early_data')).toBe(0);
+    // valid 0-RTT data in two records, and with a dummy ChangeCipherSpec between them (dropped, RFC 8446 §5): completes
+    const shaped = early.filter((x) => / valid (fragmented|ccs-between) /.test(x.conversation.name));
+    expect(
+      Object.fromEntries(shaped.map((x) => [x.conversation.name.split(' ')[2], `${x.run.verdict} ${x.alert ?? '-'}`])),
+    ).toEqual({
+      fragmented: 'conforming -',
+      'ccs-between': 'conforming -',
+    });
+    // each went out as two 0-RTT records (the ChangeCipherSpec between them)
+    for (const x of shaped)
+      expect(
+        x.transcript?.messages
+          .filter((m) => m.dir === 'C->S')
+          .map((m) => m.type)
+          .slice(0, 4),
+      ).toEqual(
+        x.conversation.name.includes('ccs-between')
+          ? ['client_hello', 'application_data', 'change_cipher_spec', 'application_data']
+          : ['client_hello', 'application_data', 'application_data', expect.anything()],
+      );
     expect(r.results.filter((x) => x.run.verdict !== 'conforming').map((x) => ladderText(x.run).join('\n'))).toEqual([]);
   });
 });

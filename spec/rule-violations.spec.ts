@@ -1433,6 +1433,28 @@ const ROWS: Row[] = [
     detail: /server closed its side of the connection .* without close_notify/,
   },
   {
+    // RFC 8446 App. D.3: the client offered TLS 1.3 with early_data and sent a 0-RTT record; the server answered TLS 1.2
+    // and the client went on with its TLS 1.2 flight instead of failing the connection
+    rule: 'ver.t13.0rtt-needs-13',
+    base: 't12',
+    m: (E) => {
+      edit(E, 'client_hello', C, V12, (b) => {
+        b.extensions = setExt(
+          setExt(b.extensions, X.supported_versions, { kind: 'supported_versions_client', versions: [0x0304, 0x0303] }),
+          X.early_data,
+          { kind: 'empty' },
+        );
+      });
+      E.splice(at(E, 'client_hello', C) + 1, 0, {
+        dir: C,
+        kind: 'application_data',
+        raw: bytes('0-RTT request'),
+        encrypted: true,
+      });
+    },
+    detail: /sent 0-RTT data and went on with /,
+  },
+  {
     rule: 'ver.downgrade-sentinel-check',
     base: 't12',
     m: (E) => {

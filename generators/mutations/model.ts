@@ -279,6 +279,10 @@ export interface ZeroRttLive {
   data?(maxEarlyDataSize: number): Uint8Array;
   /** Our client's hooks on the resumption, given the ticket it resumes (absent: none). */
   hooks?(ticket: StoredTicket13, provider: CryptoProvider): EngineHooks;
+  /** The ticket as our client offers it (absent: as the target issued it). */
+  ticket?(t: StoredTicket13): StoredTicket13;
+  /** Our client's configuration on the resumption, beside the conversation's (an empty key_share: a HelloRetryRequest). */
+  config?: Pick<ClientConfig, 'keyShareGroups'>;
   /**
    * Where the invalid input starts when the hooks change an earlier, valid message (a ClientHello without early_data
    * is valid; the 0-RTT record after it is not): the server's flight answering that message is not going on.

@@ -2,17 +2,20 @@
  * TLS 1.3 0-RTT (RFC 8446 §2.3, §4.2.10, §4.5, §4.6.1): a first connection whose ticket allows 0-RTT data (the server
  * configured with max_early_data_size), then a resumption that sends early data, where one side breaks what the
  * RFC says about it: more 0-RTT data than the ticket allows, 0-RTT data without the early_data extension,
- * EndOfEarlyData missing, duplicated or sent after a rejection, early data accepted for another identity than the first.
- * Each needs a ticket from an earlier connection, so each runs in memory only (where: 'configuration').
+ * EndOfEarlyData missing, duplicated or sent after a rejection, early data accepted for another identity than the first,
+ * 0-RTT data again after ClientHello2, a record that opens under no key spliced into the Finished after skipped 0-RTT
+ * data (tlsfuzzer's test-tls13-0rtt-garbage); and the valid shapes of 0-RTT data the early family also runs.
+ * Each needs a ticket from an earlier connection, so each runs in memory offline (where: 'configuration'); those
+ * declaring `zeroRtt` run live too (the early family, fuzz/families.ts).
  */
 import { binderKey, type CryptoProvider, digest, ecdhGroupOf, generateEcdhKeyPair, pskBinder } from '../../crypto';
 import type { ClientConfig, ServerConfig } from '../../engine/config';
-import type { EngineHooks } from '../../engine/hooks';
+import type { EngineHooks, FramePiece } from '../../engine/hooks';
 import { runInMemory } from '../../engine/memory';
 import { type ClientSessionStore, newClientSessionStore, ServerSessionCache, type StoredTicket13 } from '../../engine/session';
 import { engineSuite } from '../../engine/suites';
 import { decodeHandshake, encodeBody, encodeHandshake } from '../../wire/handshake';
-import { ExtensionType as X } from '../../wire/registry';
+import { ContentType as CT, ExtensionType as X } from '../../wire/registry';
 import type { RuleId } from '../../oracles/catalogue';
 import type { Mutation } from './model';
 import type { BaseEnv, BaseName, Prepared } from './support';
@@ -121,6 +124,100 @@ const eoedTwice = (): EngineHooks => once('end_of_early_data', (raw) => [raw, ra
  */
 const UNOPENED: readonly RuleId[] = ['t13.ks.traffic-keys'];
 
+/**
+ * Valid shapes of 0-RTT data (the early family's valid members, fuzz/families.ts), after tlsfuzzer's
+ * test-tls13-0rtt-garbage.py: the early data in two records (`fragmented`), or in two records with a dummy
+ * ChangeCipherSpec between them (`ccs-between`: RFC 8446 §5, "An implementation may receive an unencrypted record of
+ * type change_cipher_spec consisting of the single byte value 0x01 at any time after the first ClientHello message has
+ * been sent or received and before the peer's Finished message has been received and MUST simply drop it without
+ * further processing"). A server that accepts the 0-RTT data reads both records; one that rejected it skips them
+ * (RFC 8446 §4.2.10); either way the handshake completes.
+ */
+export const EARLY_SHAPES = ['fragmented', 'ccs-between'] as const;
+export type EarlyShape = (typeof EARLY_SHAPES)[number];
+
+/** Our client's first 0-RTT record (at least 2 bytes of data) sent as two records, in the given shape. */
+export function earlyDataShaped(shape: EarlyShape): EngineHooks {
+  let done = false;
+  return {
+    beforeFrame(f) {
+      if (done || !f.protected || f.contentType !== CT.application_data || f.content.length < 2) return undefined;
+      done = true;
+      const half = f.content.length >> 1;
+      const between: FramePiece[] =
+        shape === 'ccs-between' ? [{ contentType: CT.change_cipher_spec, fragment: Uint8Array.of(1), plaintext: true }] : [];
+      return [
+        { contentType: CT.application_data, fragment: f.content.subarray(0, half) },
+        ...between,
+        { contentType: CT.application_data, fragment: f.content.subarray(half) },
+      ];
+    },
+  };
+}
+
+/**
+ * ClientHello1 with an empty key_share (RFC 8446 §4.2.8: "This vector MAY be empty if the client is requesting a
+ * HelloRetryRequest"): a server that shares a group with us answers with a HelloRetryRequest (§4.1.1).
+ */
+const RETRY: Pick<ClientConfig, 'keyShareGroups'> = { keyShareGroups: [] };
+
+/**
+ * The first 0-RTT record (sealed under the early keys of ClientHello1, which the server skips after its
+ * HelloRetryRequest, RFC 8446 §4.2.10) sent once more after ClientHello2, whose hello has no early_data: before the
+ * next record our client sends (its Finished, once the server's flight is in), as tlsfuzzer's "handshake with 0-RTT,
+ * HRR and early data after 2nd Client Hello" sends its record in place of the Finished.
+ */
+export function earlyDataAfterClientHello2(): EngineHooks {
+  let hellos = 0;
+  let early: Uint8Array | undefined;
+  let done = false;
+  return {
+    beforeSendRecord(r) {
+      if (done) return undefined;
+      if (hellos === 2 && early) {
+        done = true;
+        return [{ side: r.side, raw: early }, r];
+      }
+      if (r.raw[0] === CT.application_data && hellos === 1 && !early) early = r.raw;
+      if (r.raw[0] === CT.handshake) hellos++;
+      return undefined;
+    },
+  };
+}
+
+/** 64 bytes that open under no key: the "early data" the client splices into its Finished. */
+const GARBAGE = Uint8Array.from({ length: 64 }, (_, i) => (i * 29 + 7) & 0xff);
+
+/**
+ * Our client's Finished split after its first 16 bytes, a plaintext record of outer type application_data that opens
+ * under no key between the two parts (tlsfuzzer's "undecryptable record later in handshake together with early_data").
+ */
+export function undecryptableInFinished(): EngineHooks {
+  let done = false;
+  return {
+    beforeFrame(f) {
+      if (done || !f.protected || f.contentType !== CT.handshake || f.content[0] !== 20) return undefined;
+      done = true;
+      const pieces: FramePiece[] = [
+        { contentType: CT.handshake, fragment: f.content.subarray(0, 16) },
+        { contentType: CT.application_data, fragment: GARBAGE, plaintext: true },
+        { contentType: CT.handshake, fragment: f.content.subarray(16) },
+      ];
+      return pieces;
+    },
+  };
+}
+
+/**
+ * The ticket with one byte changed in its middle: the server cannot open it, negotiates a full handshake and rejects
+ * the 0-RTT data, which it skips (RFC 8446 §4.2.10), as tlsfuzzer's probes do with an identity the server never issued.
+ */
+export function unopenableTicket(t: StoredTicket13): StoredTicket13 {
+  const ticket = Uint8Array.from(t.ticket);
+  ticket[ticket.length >> 1]! ^= 0x01;
+  return { ...t, ticket };
+}
+
 export const EARLY_DATA_MUTATIONS: readonly Mutation[] = [
   {
     name: 't13-0rtt-replay-accepted',
@@ -216,5 +313,31 @@ export const EARLY_DATA_MUTATIONS: readonly Mutation[] = [
       });
       return { ...p, hooks: { server: ee } };
     },
+  },
+  {
+    name: 't13-0rtt-after-client-hello2',
+    description:
+      'the server answers our 0-RTT ClientHello (empty key_share) with a HelloRetryRequest; the client sends its 0-RTT record again after ClientHello2 (which has no early_data), before its Finished',
+    versions: ['1.3'],
+    rules: ['rec.integrity'],
+    where: 'configuration',
+    bases: T13,
+    apply: async (env) => ({ ...(await zeroRtt(env, { second: RETRY })), hooks: { client: earlyDataAfterClientHello2() } }),
+    zeroRtt: { config: RETRY, hooks: () => earlyDataAfterClientHello2() },
+  },
+  {
+    name: 't13-0rtt-rejected-undecryptable-in-finished',
+    description:
+      'the server cannot open our ticket and skips our 0-RTT data; a record that opens under no key is spliced into our Finished after its first 16 bytes',
+    versions: ['1.3'],
+    rules: ['rec.integrity'],
+    where: 'configuration',
+    bases: T13,
+    apply: async (env) => {
+      const p = await zeroRtt(env);
+      p.store.tls13[0] = unopenableTicket(p.store.tls13[0]!);
+      return { ...p, hooks: { client: undecryptableInFinished() } };
+    },
+    zeroRtt: { ticket: unopenableTicket, hooks: () => undecryptableInFinished() },
   },
 ];

@@ -5,7 +5,15 @@
  */
 import { extensionBody } from '../../wire/extensions';
 import { bytesEqual } from '../../wire/hex';
-import { DOWNGRADE_TLS11, DOWNGRADE_TLS12, ProtocolVersion, SCSV, ExtensionType as X, isGrease } from '../../wire/registry';
+import {
+  ContentType,
+  DOWNGRADE_TLS11,
+  DOWNGRADE_TLS12,
+  ProtocolVersion,
+  SCSV,
+  ExtensionType as X,
+  isGrease,
+} from '../../wire/registry';
 import { type AlertName, VERSION_CODE } from '../../wire/vocabulary';
 import { because } from '../alert-choices';
 import { hex4 } from '../flow';
@@ -444,6 +452,54 @@ export const versionRules = [
             expected: 'illegal_parameter',
             actual: `${next.alert.description}`,
           });
+    },
+  }),
+  rule({
+    id: 'ver.t13.0rtt-needs-13',
+    title: 'A client that sent 0-RTT data fails the connection when the server answers with TLS 1.2 or older.',
+    rfc: 'RFC 8446 App. D.3',
+    // the handshake it judges is the TLS 1.2 one the server answered with
+    versions: ['1.2'],
+    role: 'client',
+    // RFC 8446 App. D.3: "A client that attempts to send 0-RTT data MUST fail a connection if it receives a ServerHello
+    // with TLS 1.2 or older." No alert is named: any abort, or a closure, fails the connection. A reaction duty, as
+    // ver.downgrade-sentinel-check is: a valid transcript never has it (the server answering 0-RTT data with TLS 1.2 is
+    // the input), so it is live, and its check judges a transcript that has it.
+    evidence: 'live',
+    live: { scope: { kind: 'declared' }, expects: 'reject', judges: 'outcome' },
+    overrides: {
+      versions:
+        'RFC 8446 App. D.3 binds a TLS 1.3 client that sent 0-RTT data, but the handshake it judges negotiated TLS 1.2 (the checklist files it under 1.3, the version of the 0-RTT attempt)',
+      evidence:
+        "RFC 8446 App. D.3 is the client's reaction to a TLS 1.2 ServerHello after its 0-RTT data, which no valid transcript has: judged live like ver.downgrade-sentinel-check (the check reads the plaintext records of a transcript that has it)",
+    },
+    needs: ['hellos'],
+    check(ctx) {
+      if (ctx.version === '1.3') return notApplicable('TLS 1.3 was negotiated.');
+      if (!ctx.ch.b.extensions?.some((e) => e.type === X.early_data))
+        return notApplicable('The ClientHello did not offer early_data.');
+      // 0-RTT data: a message of ours between the ClientHello and the ServerHello that is application data (protected
+      // under keys a TLS 1.2 reader does not have: its record's outer type, or an encrypted record it could not read)
+      const early = ctx.t.messages.find(
+        (m) =>
+          m.dir === 'C->S' &&
+          m.index > ctx.ch.m.index &&
+          m.index < ctx.sh.m.index &&
+          (m.kind === 'application_data' ||
+            (m.records ?? []).some((i) => ctx.t.records[i]?.contentType === ContentType.application_data)),
+      );
+      if (!early) return notApplicable('The client sent no 0-RTT data before the ServerHello.');
+      const next = ctx.t.messages.find((m) => m.index > ctx.sh.m.index && m.dir === 'C->S');
+      if (!next)
+        return inconclusive('The transcript ends before the client answered the TLS 1.2 ServerHello to its 0-RTT data.', {
+          message: ctx.sh.m.index,
+        });
+      return next.kind === 'alert'
+        ? pass('The client that sent 0-RTT data aborted on the TLS 1.2 ServerHello.', { message: next.index })
+        : violation(
+            `The client sent 0-RTT data and went on with ${next.type} after a ${hex4(ctx.sh.b.legacyVersion)} ServerHello (RFC 8446 App. D.3: it "MUST fail a connection if it receives a ServerHello with TLS 1.2 or older").`,
+            { message: next.index, expected: 'the connection failed', actual: next.type },
+          );
     },
   }),
 ];
