@@ -98,6 +98,12 @@ const PARITY: Readonly<Record<string, string>> = {
   't12-rsa-premaster-first-byte-1 1.2': 'bad_record_mac',
   't12-rsa-premaster-zero-first-padding 1.2': 'bad_record_mac',
   't12-rsa-premaster-two-bytes 1.2': 'bad_record_mac',
+  't12-rsa-premaster-4-bytes 1.2': 'bad_record_mac',
+  't12-rsa-premaster-empty 1.2': 'bad_record_mac',
+  't12-rsa-premaster-one-byte 1.2': 'bad_record_mac',
+  't12-rsa-premaster-short-padding 1.2': 'bad_record_mac',
+  't12-rsa-premaster-long-padding 1.2': 'bad_record_mac',
+  't12-rsa-premaster-wrong-version 1.2': 'bad_record_mac',
   't12-rsa-ciphertext-truncated 1.2': 'bad_record_mac',
   // engine/core.ts: a plaintext handshake record once TLS 1.3 protection is in use (RFC 8446 §5.2, §5)
   't13-finished-plaintext 1.3': 'unexpected_message',
