@@ -240,6 +240,12 @@ export interface ClientSends extends Common, Sends {
    * §7.4.7.1: a server must not tell a bad RSA premaster apart before the Finished).
    */
   holdFinished?: true;
+  /**
+   * Live: our input leaves a handshake message unfinished (its length announces more bytes than ever come), so a peer
+   * that waits for the rest is conforming, as is one that closes (fuzz/judge.ts `silenceOk`); one that goes on has
+   * acted on a message it has not read, and whether it still answers afterwards is the judge's (target-crashed).
+   */
+  unfinished?: true;
 }
 
 /** How our client breaks a resumption live (see ClientSends.resumes). */
