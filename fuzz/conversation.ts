@@ -49,8 +49,9 @@ export interface Conversation {
   /** TLS 1.2: once the first handshake is done our client renegotiates (the renegotiation family; fuzz/exchange.ts). */
   renegotiate?: true;
   /**
-   * Our client's ChangeCipherSpec and what follows it in its flight wait until the peer has been silent for the quiet
-   * wait after the rest (the mutation's `holdFinished`; fuzz/exchange.ts `holdFrom`).
+   * Our client's ChangeCipherSpec waits until the peer has been silent for the quiet wait after the rest of its flight,
+   * and its Finished for as long after the ChangeCipherSpec (the mutation's `holdFinished`; fuzz/exchange.ts
+   * `holdFrom`).
    */
   holdFinished?: true;
   /**

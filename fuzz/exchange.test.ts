@@ -124,6 +124,90 @@ describe('exchange holdFrom: our flight split before a record, the rest sent aft
   });
 });
 
+describe('exchange holdFrom at two points: our ChangeCipherSpec and our Finished each wait for the peer to be silent', () => {
+  const HS = Uint8Array.of(22, 3, 3, 0, 1, 16);
+  const CCS = Uint8Array.of(20, 3, 3, 0, 1, 1);
+  const FIN = Uint8Array.of(22, 3, 3, 0, 1, 20);
+  /** An endpoint whose first flight is a handshake record, a ChangeCipherSpec, then a Finished; any answer stops it. */
+  const endpoint = () => {
+    const e = {
+      terminal: false,
+      connected: false,
+      transportClosed: false,
+      outcome: { kind: 'handshaking', state: 'WAIT' },
+      start: async () => ({ send: [{ raw: HS }, { raw: CCS }, { raw: FIN }] }),
+      receive: async () => {
+        e.terminal = true;
+        return { send: [], appData: [] };
+      },
+    };
+    return e;
+  };
+  /** Split before the ChangeCipherSpec and before the record after it (fuzz/target.ts holdFinished). */
+  const policy = {
+    answerMs: 500,
+    quietMs: 100,
+    totalMs: 3000,
+    afterConnect: 'stop' as const,
+    holdFrom: (r: { raw: Uint8Array }, i: number, flight: readonly { raw: Uint8Array }[]) =>
+      r.raw[0] === 20 || (i > 0 && flight[i - 1]?.raw[0] === 20),
+  };
+  /** A peer that keeps each read apart and answers `answer` to the first read that starts with `on` (or never). */
+  async function peer(
+    on: number,
+    answer: Uint8Array | undefined,
+  ): Promise<{ port: number; reads: () => number[][]; close: () => Promise<void> }> {
+    const got: number[][] = [];
+    const sockets: Socket[] = [];
+    const srv = createServer((s) => {
+      sockets.push(s);
+      s.on('data', (d) => {
+        if (answer && d[0] === on && !got.some((g) => g[0] === on)) s.write(answer);
+        got.push([...d]);
+      });
+      s.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const a = srv.address();
+    return {
+      port: typeof a === 'object' && a ? a.port : 0,
+      reads: () => got,
+      close: async () => {
+        for (const s of sockets) s.destroy();
+        await new Promise<void>((r) => srv.close(() => r()));
+      },
+    };
+  }
+
+  it('a silent peer gets the three parts, each in a write of its own', async () => {
+    const p = await peer(0, undefined);
+    try {
+      const c = await connectTo('127.0.0.1', p.port);
+      if ('error' in c) throw new Error(c.error);
+      const run = await exchange(endpoint() as unknown as TlsClient, c.socket, policy);
+      expect(run.records.filter((r) => r.dir === 'sent').map((r) => r.raw[0])).toEqual([22, 20, 22]);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(p.reads()).toEqual([[...HS], [...CCS], [...FIN]]);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('a peer that answers our ChangeCipherSpec: its answer is recorded before our Finished, which never goes out', async () => {
+    const alert = Uint8Array.of(21, 3, 3, 0, 2, 2, 51);
+    const p = await peer(20, alert);
+    try {
+      const c = await connectTo('127.0.0.1', p.port);
+      if ('error' in c) throw new Error(c.error);
+      const run = await exchange(endpoint() as unknown as TlsClient, c.socket, policy);
+      expect(run.records.map((r) => `${r.dir} ${r.raw[0]}`)).toEqual(['sent 22', 'sent 20', 'received 21']);
+      expect(p.reads()).toEqual([[...HS], [...CCS]]);
+    } finally {
+      await p.close();
+    }
+  });
+});
+
 describe('exchange afterHandshake: our KeyUpdates go out once the peer has been silent for an owed answer', () => {
   const FIN = Uint8Array.of(22, 3, 3, 0, 1, 20);
   const GREETING = Uint8Array.of(23, 3, 3, 0, 1, 1);

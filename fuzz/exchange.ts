@@ -76,11 +76,13 @@ export interface ExchangePolicy {
    */
   afterHandshake?: (endpoint: TlsClient | TlsServer) => Promise<WireRecord[]>;
   /**
-   * While handshaking, our flight is split before the first record this matches: it and the records after it in that
-   * flight go out once the peer has been silent for quietMs after the rest (what the peer sends before then answers
-   * the rest alone, e.g. an alert to our TLS 1.2 ClientKeyExchange before our ChangeCipherSpec and Finished).
+   * While handshaking, the first flight of ours with a record this matches (given its place in the flight) is split
+   * before each record it matches: the part before the first goes out at once, each further part once the peer has
+   * been silent for quietMs after the part before it (what the peer sends before then answers the parts out alone,
+   * e.g. an alert to our TLS 1.2 ClientKeyExchange before our ChangeCipherSpec, or to our ChangeCipherSpec before our
+   * Finished).
    */
-  holdFrom?: (r: WireRecord) => boolean;
+  holdFrom?: (r: WireRecord, i: number, flight: readonly WireRecord[]) => boolean;
 }
 
 export interface Exchanged extends SocketRun {
@@ -177,17 +179,18 @@ async function exchangeOn(
   // a hook ended our side of the transport (a truncation, HookFrame.closeTransport): nothing more is sent or recorded
   // after the records queued with it, and the peer's answer is still read (as engine/socket.ts drive does)
   let finSent = false;
-  /** Records held back by `holdFrom` (once per conversation), sent after quietMs of the peer's silence. */
-  let heldBack: WireRecord[] = [];
+  /** The parts of a flight held back by `holdFrom` (once per conversation), each sent after quietMs of the peer's silence. */
+  let heldBack: WireRecord[][] = [];
   let holding = policy.holdFrom !== undefined;
   const send = (all: readonly WireRecord[]) => {
     if (finSent) return;
     let recs = all;
-    const from = holding && policy.holdFrom ? recs.findIndex(policy.holdFrom) : -1;
-    if (from >= 0) {
+    const hold = holding ? policy.holdFrom : undefined;
+    const cuts = hold ? all.flatMap((r, i) => (hold(r, i, all) ? [i] : [])) : [];
+    if (cuts.length) {
       holding = false;
-      heldBack = recs.slice(from);
-      recs = recs.slice(0, from);
+      heldBack = cuts.map((from, j) => all.slice(from, cuts[j + 1] ?? all.length));
+      recs = all.slice(0, cuts[0]);
     }
     for (const r of recs) {
       run.records.push(r.plaintext ? { dir: 'sent', raw: r.raw, plaintext: r.plaintext } : { dir: 'sent', raw: r.raw });
@@ -312,10 +315,10 @@ async function exchangeOn(
     } else {
       if (r.kind === 'timed_out' && connectedBefore && left > wait) continue; // the next phase of afterConnect
       if (r.kind === 'timed_out' && heldBack.length && left > wait) {
-        // the peer said nothing to the first part of our flight: the rest goes out
-        const rest = heldBack;
-        heldBack = [];
-        send(rest);
+        // the peer said nothing to what of our flight is out: its next part goes out
+        const [next = [], ...rest] = heldBack;
+        heldBack = rest;
+        send(next);
         continue;
       }
       const overall = Date.now() >= deadline;

@@ -149,6 +149,33 @@ describe('a TLS 1.3 server answers our ClientHello with its whole first flight b
   });
 });
 
+describe('TLS 1.2 RSA premaster (t12.rsa.no-oracle, notBefore finished): an alert before our Finished answered the premaster', () => {
+  const upToCcs: Step[] = [
+    { dir: C, type: 'client_hello' },
+    { dir: S, type: 'server_hello' },
+    { dir: S, type: 'certificate' },
+    { dir: S, type: 'server_hello_done' },
+    { dir: C, type: 'client_key_exchange' },
+    { dir: C, type: 'change_cipher_spec', kind: 'change_cipher_spec' },
+  ];
+  const badRecordMac: Step = { dir: S, type: 'alert', alert: [2, 20] };
+  const expectRsa = (): Expectation => expectationOf(mutation('t12-rsa-premaster-block-type-1'), '1.2', 'server');
+  it('the alert after our ChangeCipherSpec, our Finished held back: wrong-alert (RFC 5246 §7.4.7.1)', () => {
+    const j = judgeClient([...upToCcs, badRecordMac], expectRsa(), alertEnd(20), { message: 'client_key_exchange' });
+    expect(j.verdict).toBe('wrong-alert');
+    expect(j.rule).toBe('t12.rsa.no-oracle');
+  });
+  it('the same alert after our Finished: the Finished failure, conforming', () => {
+    const j = judgeClient(
+      [...upToCcs, { dir: C, type: 'finished', epoch: 'application' }, badRecordMac],
+      expectRsa(),
+      alertEnd(20),
+      { message: 'client_key_exchange' },
+    );
+    expect(j.verdict).toBe('conforming');
+  });
+});
+
 describe('TLS 1.2: the server answers our Finished before it reads an invalid record we sent after it', () => {
   const flight: Step[] = [...TLS12_FULL_CLIENT, { dir: C, type: 'change_cipher_spec', kind: 'change_cipher_spec' }];
   const answer: Step[] = [

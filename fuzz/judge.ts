@@ -498,7 +498,7 @@ export function judgeConversation(
   if (early !== undefined && (verdict === 'conforming' || verdict === 'wrong-alert')) {
     verdict = 'wrong-alert';
     rule = early;
-    detail = `the peer alerted (${c.alert ?? 'an alert'}) before our ChangeCipherSpec and Finished went out: it answered our input itself, which ${ruleById(early).rfc.join(', ')} forbids (${detail})`;
+    detail = `the peer alerted (${c.alert ?? 'an alert'}) before our Finished went out: it answered our input itself, which ${ruleById(early).rfc.join(', ')} forbids (${detail})`;
   }
   const out: Judgement = { verdict, detail, observation, live: [] };
   if (c.alert !== undefined) out.alert = c.alert;

@@ -60,8 +60,8 @@ export interface Observation {
    */
   declined?: string;
   /**
-   * The peer's error alert came before any ChangeCipherSpec or Finished of ours was on the wire (it answered the rest of
-   * our flight alone; our client held those back: fuzz/exchange.ts holdFrom).
+   * The peer's error alert came before our Finished was on the wire (it answered the rest of our flight alone, our
+   * ChangeCipherSpec included or not; our client held them back: fuzz/exchange.ts holdFrom).
    */
   alertBeforeOurFinished?: true;
 }
@@ -263,7 +263,7 @@ export function observe(
         !t.messages.some(
           (x) =>
             x.dir === o.ours &&
-            (x.type === 'change_cipher_spec' || x.type === 'finished') &&
+            (x.type === 'finished' || x.type === 'encrypted_handshake_message') &&
             firstRecord(x) >= 0 &&
             firstRecord(x) < firstRecord(m),
         )

@@ -493,6 +493,27 @@ describe('planConversations', () => {
     });
   });
 
+  it('an unfinished ClientHello (test-cve-2016-6309): decode_error, or waiting for the rest, or a close', async () => {
+    const target: TargetProfile = {
+      suites: { '1.2': [CipherSuite12.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256], '1.3': [CipherSuite13.TLS_AES_128_GCM_SHA256] },
+      certificateRequested: false,
+    };
+    const ctx = planContext(await options({ budget: { seed: 1 } }), target);
+    const cfg = { suite: 0, group: 0, compat: false, random: 0, schemes: 0 };
+    for (const version of ['1.2', '1.3'] as const) {
+      const c = await buildConversation(ctx, { kind: 'mutant', op: 'ch-length-overstated', version, cfg }, '0');
+      expect(c.expect).toMatchObject({
+        kind: 'reject',
+        rules: ['rec.hs-length-consistent'],
+        alerts: ['decode_error'],
+        silenceOk: true,
+      });
+    }
+    // a plain malformed ClientHello owes its alert: no silence allowed there
+    const short = await buildConversation(ctx, { kind: 'mutant', op: 'ch-header-length-short', cfg }, '0');
+    expect(short.expect.kind === 'reject' && short.expect.silenceOk).toBeFalsy();
+  });
+
   it('certificate faults: rules and alerts from their declarations (decrypt_error too for a bad signature), a leaf the test root did not sign correctly', async () => {
     const pki = await testPki();
     const faults = ['client-cert-expired', 'client-cert-wrong-key', 'client-cert-unknown-ca'];

@@ -174,6 +174,14 @@ function appRecordsOf(records: readonly AppRecord[]): (e: TlsClient | TlsServer)
   };
 }
 
+/**
+ * `holdFinished`: our flight is split before its ChangeCipherSpec and before the record after it (our Finished), as
+ * tlsfuzzer's "with wait" probes do: the peer's answer to our ClientKeyExchange alone, then to our ChangeCipherSpec
+ * alone, shows before our Finished.
+ */
+const ccsAndFinished = (r: WireRecord, i: number, flight: readonly WireRecord[]): boolean =>
+  r.raw[0] === ContentType.change_cipher_spec || (i > 0 && flight[i - 1]?.raw[0] === ContentType.change_cipher_spec);
+
 function policyOf(conv: Conversation, timing: Timing, firedAt: () => number | undefined): ExchangePolicy {
   const base = {
     ...waitsOf(timing),
@@ -181,7 +189,7 @@ function policyOf(conv: Conversation, timing: Timing, firedAt: () => number | un
     ...(conv.renegotiate ? { renegotiate: true } : {}),
     ...(conv.keyUpdates ? { afterHandshake: keyUpdatesOf(conv.keyUpdates) } : {}),
     ...(conv.appRecords ? { afterHandshake: appRecordsOf(conv.appRecords) } : {}),
-    ...(conv.holdFinished ? { holdFrom: (r: WireRecord) => r.raw[0] === ContentType.change_cipher_spec } : {}),
+    ...(conv.holdFinished ? { holdFrom: ccsAndFinished } : {}),
   };
   // our KeyUpdates go out with our data once the server's tickets are in (or after quietMs of silence): the server owes
   // nothing but must go on reading, and its answer to our data shows it still reads us under the keys they moved to

@@ -55,7 +55,7 @@ export interface LiveOutcome {
   version: TlsVersion;
   /** The alert the peer under test sent, when it sent one. */
   alert?: AlertName;
-  /** That alert came before any ChangeCipherSpec or Finished of ours was on the wire (LiveJudgement.notBefore). */
+  /** That alert came before our Finished was on the wire (LiveJudgement.notBefore). */
   beforeFinished?: boolean;
 }
 
@@ -120,7 +120,7 @@ function judge(rule: Rule, o: LiveOutcome): Verdict | undefined {
   if (live.notBefore === 'finished' && o.alert && o.beforeFinished)
     return v(
       'violation',
-      `The peer alerted (${o.alert}) before our ChangeCipherSpec and Finished: it answered the input itself, where ${rule.rfc.join(', ')} has it go on until the Finished.`,
+      `The peer alerted (${o.alert}) before our Finished: it answered the input itself, where ${rule.rfc.join(', ')} has it go on until the Finished.`,
     );
   const allowed = allowedAlerts(rule, o);
   if (o.alert)

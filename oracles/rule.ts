@@ -143,8 +143,8 @@ export interface LiveJudgement {
   judges: 'outcome' | 'alert' | 'silence';
   /**
    * `finished`: the rejection is due only once our Finished is in (RFC 5246 §7.4.7.1: the server goes on with a random
-   * premaster and fails at the Finished); an alert that came before any ChangeCipherSpec or Finished of ours answers
-   * the input itself, and breaks the rule whatever its name.
+   * premaster and fails at the Finished); an alert that came before our Finished (after our ChangeCipherSpec or not)
+   * answers the input itself, and breaks the rule whatever its name.
    */
   notBefore?: 'finished';
 }

@@ -813,6 +813,16 @@ const ROWS: Row[] = [
       E.splice(at(E, 'client_key_exchange', C) + 1, E.length, alertEntry(S, 51));
     },
   },
+  // the same alert after the client's ChangeCipherSpec but before its Finished (tlsfuzzer's "with wait" probes): the
+  // server cannot have found the Finished wrong yet, so it answered the premaster (RFC 5246 §7.4.7.1 MUST NOT)
+  {
+    rule: 't12.rsa.no-oracle',
+    base: 't12',
+    m: async (E) => {
+      await rsaKeyExchange(E, PMS_VERSION_0301);
+      E.splice(at(E, 'change_cipher_spec', C) + 1, E.length, alertEntry(S, 51));
+    },
+  },
   {
     rule: 'cert.chain.client-empty',
     base: 't12',

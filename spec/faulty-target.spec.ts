@@ -303,6 +303,12 @@ const EXPECTED: Record<ServerFault, { verdict: Verdict; rule: string; shrunk: Co
       't12-rsa-premaster-first-byte-1',
       't12-rsa-premaster-zero-first-padding',
       't12-rsa-premaster-two-bytes',
+      't12-rsa-premaster-4-bytes',
+      't12-rsa-premaster-empty',
+      't12-rsa-premaster-one-byte',
+      't12-rsa-premaster-short-padding',
+      't12-rsa-premaster-long-padding',
+      't12-rsa-premaster-wrong-version',
     ),
   },
   // any TLS 1.3 conversation where the server aborts after its Finished shows it

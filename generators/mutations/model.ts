@@ -234,12 +234,18 @@ export interface ClientSends extends Common, Sends {
    */
   resumes?: ResumeLive;
   /**
-   * Live, TLS 1.2: our client's flight is split before its ChangeCipherSpec: the ChangeCipherSpec and Finished go out
-   * only once the peer has been silent for the run's quiet wait after the rest, so an answer to the rest alone (an
-   * alert to our ClientKeyExchange) shows on the wire before our Finished (RFC 5246 §7.4.7.1: a server must not tell a
-   * bad RSA premaster apart before the Finished).
+   * Live, TLS 1.2: our client's flight is split before its ChangeCipherSpec and before its Finished: each goes out only
+   * once the peer has been silent for the run's quiet wait after what went before, so an answer to the rest alone (an
+   * alert to our ClientKeyExchange), or to our ChangeCipherSpec, shows on the wire before our Finished (RFC 5246
+   * §7.4.7.1: a server must not tell a bad RSA premaster apart before the Finished).
    */
   holdFinished?: true;
+  /**
+   * Live: our input leaves a handshake message unfinished (its length announces more bytes than ever come), so a peer
+   * that waits for the rest is conforming, as is one that closes (fuzz/judge.ts `silenceOk`); one that goes on has
+   * acted on a message it has not read, and whether it still answers afterwards is the judge's (target-crashed).
+   */
+  unfinished?: true;
 }
 
 /** How our client breaks a resumption live (see ClientSends.resumes). */

@@ -795,6 +795,17 @@ export const HELLO_MUTATIONS: readonly Mutation[] = [
     ...hooks(() => large(X.padding, 20_000)),
   },
   {
+    // test-cve-2016-6309 ("Large incorrect ClientHello length"): the length bytes set to 0x55 0x55 made OpenSSL 1.1.0
+    // and 1.1.0a abort; the server must wait for the rest (or close), and must still answer the next connection
+    name: 'ch-length-overstated',
+    description: 'the ClientHello announces 0x005555 (21845) bytes in its handshake header and carries only its own',
+    versions: ['1.2', '1.3'],
+    rules: ['rec.hs-length-consistent'],
+    bases: [],
+    unfinished: true,
+    ...hooks(() => firstHello((raw) => Uint8Array.of(raw[0]!, 0, 0x55, 0x55, ...raw.subarray(4)))),
+  },
+  {
     name: 'ch-large-unknown-extension',
     description: 'a ClientHello with a 40 KiB unassigned extension (test-large-hello): spans three records',
     versions: ['1.2', '1.3'],

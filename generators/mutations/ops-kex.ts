@@ -154,8 +154,8 @@ const PMS = Uint8Array.of(3, 3, ...new Array<number>(46).fill(0x5a));
 
 /**
  * `secret`: whether the fault shows only once the block is decrypted (padding, separator, premaster length or version):
- * our ChangeCipherSpec and Finished then wait for the server's answer to the ClientKeyExchange alone, which must not be
- * an alert (t12.rsa.no-oracle). A ciphertext not of the modulus' length, or not below the modulus, fails a check anyone
+ * our ChangeCipherSpec then waits for the server's answer to the ClientKeyExchange alone, and our Finished for its
+ * answer to the ChangeCipherSpec, neither of which may be an alert (t12.rsa.no-oracle). A ciphertext not of the modulus' length, or not below the modulus, fails a check anyone
  * can make without the key (RFC 8017 §7.2.2 step 1, RSADP's range check in §5.1.2): an early answer to it tells nothing
  * of a plaintext, so that flight is not split (OpenSSL 3.0, GnuTLS and Node alert at once there).
  */
@@ -377,6 +377,33 @@ export const KEX_MUTATIONS: readonly Mutation[] = [
   ),
   rsa('t12-rsa-premaster-two-bytes', 'our RSA premaster is two bytes, the version alone (0x0303), properly encrypted', (k) =>
     pkcs1(k, PMS.subarray(0, 2)),
+  ),
+  rsa('t12-rsa-premaster-4-bytes', 'our RSA premaster is four bytes (version 0x0303), properly encrypted', (k) =>
+    pkcs1(k, PMS.subarray(0, 4)),
+  ),
+  // the script's "no encrypted value": the only zero after the padding is the block's last byte, so the message is empty
+  rsa('t12-rsa-premaster-empty', 'our RSA block of type 2 ends with its zero separator: the premaster is zero bytes', (k) =>
+    block2(k, Uint8Array.of(0)),
+  ),
+  rsa('t12-rsa-premaster-one-byte', 'our RSA block of type 2 carries a one-byte premaster after its separator', (k) =>
+    block2(k, Uint8Array.of(0, 3)),
+  ),
+  // the script's "too short PKCS padding": the type-2 block moved one byte to the right (00 00 02, its padding one
+  // byte shorter), so the decrypted block starts with two zero bytes and has block type 0
+  rsa('t12-rsa-premaster-short-padding', 'our RSA block starts 00 00 02: the type-2 block shifted one byte right', (k) =>
+    raw(k, concatBytes([Uint8Array.of(0, 0, 2), new Uint8Array(k.n.length - 4 - PMS.length).fill(0x5b), Uint8Array.of(0), PMS])),
+  ),
+  // the script's "too long PKCS padding": the leading zero byte replaced by 2 (02 02, as if the type-2 header had moved
+  // one byte to the left and the padding grown by one)
+  rsa('t12-rsa-premaster-long-padding', 'our RSA block starts 02 02: the type-2 block shifted one byte left', (k) =>
+    raw(k, concatBytes([Uint8Array.of(2, 2), new Uint8Array(k.n.length - 3 - PMS.length).fill(0x5b), Uint8Array.of(0), PMS])),
+  ),
+  // RFC 5246 §7.4.7.1: a wrong version is no reason to alert ("or the version number is not as expected"); the server
+  // goes on with a premaster that starts with the offered version, which our client did not use: the Finished fails
+  rsa(
+    't12-rsa-premaster-wrong-version',
+    'the RSA premaster starts with {3, 1} (TLS 1.0) instead of the offered {3, 3} (TLS 1.2), properly encrypted',
+    (k) => pkcs1(k, Uint8Array.of(3, 1, ...PMS.subarray(2))),
   ),
   rsa(
     't12-rsa-ciphertext-truncated',

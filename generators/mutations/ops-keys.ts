@@ -6,7 +6,7 @@
  * edits of the key material a run leaves for the oracles.
  */
 import type { RuleId } from '../../oracles/catalogue';
-import { constants, createHmac, createPublicKey, publicEncrypt } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import {
   createRecordProtection,
   generateEcdhKeyPair,
@@ -157,19 +157,6 @@ const skeScheme = (scheme: number) =>
     r.set(u16(scheme), 4 + 4 + raw[4 + 3]!);
     return [r];
   });
-
-// ------------------------------------------------------------------ RSA kex
-
-const serverRsaEncrypt = (env: BaseEnv, data: Uint8Array): Uint8Array =>
-  new Uint8Array(
-    publicEncrypt(
-      {
-        key: createPublicKey({ key: Buffer.from(env.server.identity.spki), format: 'der', type: 'spki' }),
-        padding: constants.RSA_PKCS1_PADDING,
-      },
-      data,
-    ),
-  );
 
 // ----------------------------------------------------------- secrets edits
 
@@ -649,19 +636,6 @@ export const KEY_MUTATIONS: readonly Mutation[] = [
         g === NamedGroup.x25519 ? 'x25519' : g === NamedGroup.secp384r1 ? 'secp384r1' : 'secp256r1',
       );
       return twoConnections(env, { resume: false, client: { ephemeral: [kp] } });
-    },
-  ),
-  hook(
-    't12-rsa-premaster-wrong-version',
-    'the RSA premaster starts with {3, 1} (TLS 1.0) instead of the offered {3, 3} (TLS 1.2)',
-    ['t12.ks.pms-rsa'],
-    ['t12-rsa-kex'],
-    {
-      ...clientReplacing('client_key_exchange', (_raw, env) => {
-        const enc = serverRsaEncrypt(env, Uint8Array.of(3, 1, ...new Array<number>(46).fill(0x5a)));
-        return [hsMessage(16, concatBytes([u16(enc.length), enc]))];
-      }),
-      notLive: "encrypts the premaster to our in-memory server's key: a live target could not decrypt it (another mutation)",
     },
   ),
   hook(

@@ -453,8 +453,9 @@ export const keyExchangeRules = [
       if (!r) return notApplicable('The RSA premaster decrypts to 48 bytes with the offered version (or could not be checked).');
       // RFC 5246 §7.4.7.1: "In any case, a TLS server MUST NOT generate an alert if processing an RSA-encrypted premaster
       // secret message fails, or the version number is not as expected. Instead, it MUST continue the handshake with a
-      // randomly generated premaster secret." An alert that comes before the client's ChangeCipherSpec and Finished
-      // answers the ClientKeyExchange alone (the client held them back: fuzz/exchange.ts holdFrom)
+      // randomly generated premaster secret." An alert that comes before the client's Finished answers the
+      // ClientKeyExchange (and at most the ChangeCipherSpec) alone: the client held them back (fuzz/exchange.ts
+      // holdFrom), and the server cannot have found the Finished wrong before it came
       const next = r.next;
       if (next?.kind === 'alert' && next.dir !== ctx.t.messages[r.at]?.dir) {
         const finished = ctx.t.messages.some(
@@ -462,11 +463,11 @@ export const keyExchangeRules = [
             m.index > r.at &&
             m.index < next.index &&
             m.dir === ctx.t.messages[r.at]?.dir &&
-            (m.type === 'change_cipher_spec' || m.type === 'finished'),
+            (m.type === 'finished' || m.type === 'encrypted_handshake_message'),
         );
         if (!finished)
           return violation(
-            `The server alerted (${r.alert ?? 'an alert'}, message ${next.index}) after the malformed RSA premaster and before the client's ChangeCipherSpec and Finished: RFC 5246 §7.4.7.1 has it go on with a random premaster instead, so that a bad premaster cannot be told apart.`,
+            `The server alerted (${r.alert ?? 'an alert'}, message ${next.index}) after the malformed RSA premaster and before the client's Finished: RFC 5246 §7.4.7.1 has it go on with a random premaster instead, so that a bad premaster cannot be told apart.`,
             { message: next.index, expected: 'no alert before the Finished', actual: r.alert ?? 'alert' },
           );
       }
