@@ -1,6 +1,6 @@
 /**
  * Command lines of the real peers (OpenSSL 3.0, GnuTLS 3.7, Botan 2,
- * mosquitto 2.0) and Node's tls, all on 127.0.0.1. Servers that can only
+ * mosquitto 2.0, Chromium as a client) and Node's tls, all on 127.0.0.1. Servers that can only
  * listen on every interface (gnutls-serv, botan) are connected to on
  * 127.0.0.1 only. See /work/shared/reference/peers.md for the quirks.
  */
