@@ -14,11 +14,12 @@ import type { ClientAuthMode, ServerConfig } from '../engine/config';
 import type { TestPki } from '../engine/fixtures';
 import type { EngineHooks } from '../engine/hooks';
 import { engineSuite, PSK_KEX } from '../engine/suites';
+import { kemGroupOf } from '../crypto/kem';
 import { MUTATIONS } from '../generators/mutations/catalogue';
 import { RENEGOTIATION_DECLINE } from '../oracles/rules/renegotiation';
 import { alertNames, liveSide, type Mutation, reactionOf, rulesIn, type ServerSends } from '../generators/mutations/model';
 import { BASES, type BaseEnv, type BaseName } from '../generators/mutations/support';
-import { NamedGroup, namedGroups, nameOf, PskKeyExchangeMode } from '../wire/registry';
+import { CertificateCompressionAlgorithm, NamedGroup, namedGroups, nameOf, PskKeyExchangeMode } from '../wire/registry';
 import { type AlertName, type TlsVersion, VERSION_CODE } from '../wire/vocabulary';
 import { coverageOrder } from './core';
 import { type Expectation, expectationOf } from './judge';
@@ -123,14 +124,28 @@ function mutantSuites(m: Pick<Mutation, 'bases' | 'needs'>, version: TlsVersion,
   return profile.suites[version].filter((s) => suiteFits(m, version, s));
 }
 
+/**
+ * The certificate compression algorithms our server compresses with, in its order (RFC 8879 §4: it compresses its
+ * Certificate with one the client's compress_certificate lists; a client that lists none gets it uncompressed).
+ */
+export const SERVER_CERTIFICATE_COMPRESSION: readonly number[] = [
+  CertificateCompressionAlgorithm.zlib,
+  CertificateCompressionAlgorithm.brotli,
+];
+
 /** The mutations of our server's sends a client can be fuzzed with (catalogue order). */
 export function serverSideMutations(): ServerSends[] {
   return MUTATIONS.filter((m): m is ServerSends => m.where === 'server-sends' && liveSide(m) === 'server');
 }
 
-/** The groups a mutant may use with this client. */
-function groupsFor(m: Pick<Mutation, 'needs'> | undefined, profile: ClientProfile): number[] {
-  const offered = profile.groups.length ? profile.groups : [NamedGroup.x25519];
+/**
+ * The groups a mutant may use with this client (in `version`: the ML-KEM groups are TLS 1.3 only, draft-ietf-tls-ecdhe-mlkem
+ * §5 and draft-ietf-tls-mlkem §4.1, so a TLS 1.2 conversation with a client that lists X25519MLKEM768 first runs with the
+ * first classical group it offers).
+ */
+function groupsFor(m: Pick<Mutation, 'needs'> | undefined, profile: ClientProfile, version?: TlsVersion): number[] {
+  const usable = version === '1.2' ? profile.groups.filter((g) => kemGroupOf(g) === undefined) : profile.groups;
+  const offered = usable.length ? usable : [NamedGroup.x25519];
   const need = m?.needs?.groups;
   return need ? offered.filter((g) => need.includes(g)) : offered;
 }
@@ -146,6 +161,9 @@ function allApplicableMutants(profile: ClientProfile, only?: readonly string[]):
     if (m.needs?.peerLacksPskKe && (profile.psk?.modes ?? [PskKeyExchangeMode.psk_ke]).includes(PskKeyExchangeMode.psk_ke))
       continue;
     if (!groupsFor(m, profile).length) continue;
+    const compress = m.needs?.peerCompressesCertificates;
+    const compressing = (profile.certificateCompression ?? []).filter((a) => SERVER_CERTIFICATE_COMPRESSION.includes(a));
+    if (compress && (!compressing.length || (compress === 'one' && profile.certificateCompression?.length !== 1))) continue;
     // a PSK mutation of our server's sends: the client offered our external PSK in that version (the probe)
     const pskOk = (x: TlsVersion) => !m.needs?.psk || (profile.psk?.versions.includes(x) ?? false);
     const v = m.versions.find((x) => has(x) && pskOk(x) && mutantSuites(m, x, profile).length > 0);
@@ -218,7 +236,7 @@ export function conversationOf(
   if (mutant) suites = mutantSuites(mutant.mutation, version, profile);
   const suite = suites[p.suite % suites.length]!;
   // TLS 1.2 ECDHE_ECDSA: our certificate's curve must be one the client offers
-  const groups = groupsFor(mutant?.mutation, profile);
+  const groups = groupsFor(mutant?.mutation, profile, version);
   const group = groups[p.group % groups.length]!;
   const clientAuth: ClientAuthMode = o.clientCertRequired ? 'require' : p.auth === 1 ? 'request' : 'none';
   const label = `${version} ${suiteName(suite)} ${nameOf(namedGroups, group)}${clientAuth !== 'none' ? ` cert-${clientAuth}` : ''}`;
@@ -282,7 +300,14 @@ export async function serverSide(
     },
     pki,
     provider,
-    client: { provider, versions: config.versions ?? [], cipherSuites: [conv.suite], groups: [conv.group] },
+    client: {
+      provider,
+      versions: config.versions ?? [],
+      cipherSuites: [conv.suite],
+      groups: [conv.group],
+      // what the client offered of RFC 8879 (the probe): the certificate compression mutations read it
+      ...(profile?.certificateCompression ? { certificateCompression: profile.certificateCompression } : {}),
+    },
     server: config,
   };
   const change = await m.mutate(env);

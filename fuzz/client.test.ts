@@ -226,6 +226,27 @@ describe('planning', () => {
     expect(applicableMutants(profile, { only: ['t13-drop-ee'] }).map((m) => m.name)).toEqual(['t13-drop-ee']);
   });
 
+  it('a client listing X25519MLKEM768 first: TLS 1.3 runs over it, TLS 1.2 over its first classical group (the ML-KEM groups are TLS 1.3 only)', () => {
+    const pq: ClientProfile = { ...profile, groups: [NamedGroup.X25519MLKEM768, NamedGroup.x25519] };
+    const valid = (version: number) =>
+      conversationOf({ mutant: null, suite: 0, group: 0, auth: 0, version, random: 0 }, pq, [], { seed: 1 }, '0');
+    expect([valid(0).version, valid(0).group]).toEqual(['1.3', NamedGroup.X25519MLKEM768]);
+    expect([valid(1).version, valid(1).group]).toEqual(['1.2', NamedGroup.x25519]);
+  });
+
+  it('the certificate compression mutations apply to a client that offers an algorithm of ours (the probe), and not otherwise', () => {
+    const cc = ['cc-uncompressed-length-short', 'cc-not-decompressible', 'cc-algorithm-not-offered', 'cc-not-offered'];
+    expect(applicableMutants(profile, { only: cc })).toEqual([]);
+    expect(applicableMutants({ ...profile, certificateCompression: [3] }, { only: cc })).toEqual([]);
+    expect(applicableMutants({ ...profile, certificateCompression: [2] }, { only: cc }).map((m) => m.name)).toEqual(
+      cc.slice(0, 3),
+    );
+    // two algorithms listed: none of ours is one the client did not offer
+    expect(applicableMutants({ ...profile, certificateCompression: [1, 2] }, { only: cc }).map((m) => m.name)).toEqual(
+      cc.slice(0, 2),
+    );
+  });
+
   it('conversations are deterministic in seed and path, mutants fix their version and suite kind, and expectations carry the catalogue alerts', () => {
     const mutants = applicableMutants(profile, {});
     const picks = fc.sample(pickArb(mutants.length), { seed: 9, numRuns: 30 });

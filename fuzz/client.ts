@@ -33,6 +33,7 @@ import {
   coveragePicks,
   disabledMutants,
   pickArb,
+  SERVER_CERTIFICATE_COMPRESSION,
   serverSide,
 } from './client-families';
 import { ClientCommand, type ClientCommandResult, describeCommandEnd, type LaunchedClient } from './clientcmd';
@@ -201,7 +202,12 @@ export const DEFAULT_PSK_HINT = new TextEncoder().encode('tlsprop');
 
 /** Our server's base configuration (our identity, the anchors for the client's chain, the external PSK it shares). */
 function serverBase(s: Session): ServerConfig {
-  const c: ServerConfig = { provider: s.provider, identity: s.o.identity.identity };
+  // RFC 8879: our Certificate goes out compressed to a client whose compress_certificate lists an algorithm of ours
+  const c: ServerConfig = {
+    provider: s.provider,
+    identity: s.o.identity.identity,
+    certificateCompression: [...SERVER_CERTIFICATE_COMPRESSION],
+  };
   if (s.o.identity.trustAnchors) c.trustAnchors = s.o.identity.trustAnchors;
   const psk = s.o.identity.psk;
   if (psk) {

@@ -7,7 +7,7 @@
  */
 import type { Socket } from 'node:net';
 import { ConnectionDecryptor, KeyStore } from '../capture/decrypt';
-import { type CryptoProvider, ecdhGroupCodes, ffdheParams, formatKeyLog, nodeProvider } from '../crypto';
+import { type CryptoProvider, ecdhGroupCodes, ffdheParams, formatKeyLog, KEM_GROUPS, nodeProvider } from '../crypto';
 import { TlsClient } from '../engine/client';
 import type { ClientConfig, ServerConfig } from '../engine/config';
 import { TlsServer } from '../engine/server';
@@ -78,6 +78,14 @@ export async function transcriptOfRun(
     // a TLS 1.2 renegotiation's keys name its handshake (the oracles judge each handshake on its own)
     const h = endpoint.keyPairHandshake(k);
     if (h.index > 0 && h.clientRandom) e.clientRandom = h.clientRandom;
+    ephemeral.push(e);
+  }
+  // TLS 1.3 ML-KEM groups (crypto/kem): our client's decapsulation key, or our server's m || ECDH private key (the
+  // oracles recompute the server's encapsulation, mlkem.ciphertext-encapsulates), as in memory (engine/memory.ts)
+  for (const k of endpoint.ephemeralKem) {
+    const e: EphemeralKeys = { group: KEM_GROUPS[k.group].code };
+    if (role === 'client') e.clientPrivate = k.privateKey;
+    else e.serverPrivate = k.privateKey;
     ephemeral.push(e);
   }
   // finite-field DH (TLS 1.2 DHE_RSA, DHE_PSK): listed first, as the oracles take the first entry for an unnamed DH group

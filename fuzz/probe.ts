@@ -505,6 +505,8 @@ export interface ClientProfile {
   groups: number[];
   /** Everything offered, for deciding whether a mutant's injected choice really was not offered. */
   offered: { suites: number[]; groups: number[]; alpn: string[] };
+  /** The certificate compression algorithms its compress_certificate lists (RFC 8879; absent extension: none). */
+  certificateCompression?: number[];
   /**
    * With our server's external PSK (`tlsprop fuzz --listen --psk`): the versions in which the client offers it (TLS
    * 1.3: our identity in its pre_shared_key; TLS 1.2: a PSK suite our engine runs), and the psk_key_exchange_modes it
@@ -581,6 +583,8 @@ export function profileOf(
     groups: groups.filter((g) => ENGINE_GROUPS.includes(g)),
     offered: { suites: ch.cipherSuites, groups, alpn },
   };
+  const compression = extensionBody(ch.extensions, ExtensionType.compress_certificate, 'compress_certificate')?.algorithms;
+  if (compression?.length) out.certificateCompression = [...compression];
   if (psk) {
     const ids = extensionBody(ch.extensions, ExtensionType.pre_shared_key, 'pre_shared_key_client')?.identities ?? [];
     const modes = extensionBody(ch.extensions, ExtensionType.psk_key_exchange_modes, 'psk_key_exchange_modes')?.modes ?? [];

@@ -1,14 +1,16 @@
 /**
  * Command lines of the real peers (OpenSSL 3.0, GnuTLS 3.7, Botan 2,
- * mosquitto 2.0) and Node's tls, all on 127.0.0.1. Servers that can only
+ * mosquitto 2.0, Chromium as a client) and Node's tls, all on 127.0.0.1. Servers that can only
  * listen on every interface (gnutls-serv, botan) are connected to on
  * 127.0.0.1 only. See /work/shared/reference/peers.md for the quirks.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect as tlsConnect, createServer as tlsCreateServer, type TLSSocket } from 'node:tls';
 import type { TlsVersion } from '../wire/vocabulary';
-import { LOOPBACK, type LaunchSpec } from './launch';
+import { shellQuote } from '../fuzz/clientcmd';
+import { LOOPBACK, type LaunchSpec, requireBinary } from './launch';
 import type { KeyKind, PemPair, PkiFiles } from './pki';
 
 /** OpenSSL names of the suites the matrix uses (TLS 1.3 suites keep their IANA names). */
@@ -629,4 +631,74 @@ export async function nodeAnsweringClient(o: {
 /** What a client needs of the PKI files: the CA. */
 export interface PemFilesForClient {
   ca: string;
+}
+
+/** Chromium's switches for one page load: headless, no QUIC, no background traffic, no first-run or sync requests. */
+export const CHROMIUM_CLIENT_ARGS: readonly string[] = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-default-apps',
+  '--disable-extensions',
+];
+
+/** Chromium's preferences of a fresh profile: no network prediction, so no speculative second connection to the page. */
+const CHROMIUM_PREFERENCES = JSON.stringify({ net: { network_prediction_options: 2 } });
+
+/**
+ * A HOME for Chromium in which our test CA is a trusted root: Chromium on Linux trusts the roots of the NSS database at
+ * $HOME/.pki/nssdb, written here with `certutil` (package libnss3-tools), so the server certificate is validated for
+ * real (an untrusted root: certificate_unknown and ERR_CERT_AUTHORITY_INVALID, so certificate faults stay
+ * meaningful). Under `dir` (the caller removes it), with the template of the fresh profiles `chromiumProfile` and
+ * `chromiumCommand` make: network prediction off (Chromium otherwise preconnects a second socket to the page while the
+ * first one handshakes, and a client fuzzer that closes it fails the page load with that socket's error).
+ */
+export function chromiumHome(dir: string, files: PemFilesForClient): string {
+  const certutil = requireBinary('certutil', 'libnss3-tools');
+  const db = join(dir, '.pki', 'nssdb');
+  mkdirSync(db, { recursive: true });
+  const run = (args: string[]) => {
+    const r = spawnSync(certutil, ['-d', `sql:${db}`, ...args], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`certutil ${args[0]} failed: ${r.stderr || r.stdout}`);
+  };
+  run(['-N', '--empty-password']);
+  run(['-A', '-t', 'C,,', '-n', 'tlsprop test root', '-i', files.ca]);
+  mkdirSync(join(dir, 'profile-template', 'Default'), { recursive: true });
+  writeFileSync(join(dir, 'profile-template', 'Default', 'Preferences'), CHROMIUM_PREFERENCES);
+  return dir;
+}
+
+/** A fresh Chromium profile under `home` (chromiumHome), from its template. */
+export function chromiumProfile(home: string): string {
+  const d = mkdtempSync(join(home, 'profile.'));
+  cpSync(join(home, 'profile-template'), d, { recursive: true });
+  return d;
+}
+
+/**
+ * Chromium (Debian's /usr/bin/chromium: BoringSSL) as a TLS client: one headless page load of
+ * https://127.0.0.1:PORT/ (`--dump-dom` prints the page and exits), HOME=`home` (`chromiumHome`: our CA trusted through
+ * NSS) and a fresh `profile` (`chromiumProfile`). It offers TLS 1.3 and 1.2, X25519MLKEM768 (0x11ec) first in its
+ * key_share and compress_certificate with brotli (RFC 8879). The URL is loopback only: no other one is ever given,
+ * and the switches turn off QUIC and background requests.
+ */
+export function chromiumClient(o: { port: number | '{port}'; home: string; profile: string }): LaunchSpec {
+  const args = [...CHROMIUM_CLIENT_ARGS, `--user-data-dir=${o.profile}`, '--dump-dom', `https://${LOOPBACK}:${o.port}/`];
+  return { name: 'chromium', command: 'chromium', package: 'chromium', args, env: { HOME: o.home } };
+}
+
+/**
+ * The shell command line of `chromiumClient` for the client fuzzer (`--client-cmd`, fuzz/clientcmd.ts: `{port}` is
+ * substituted per conversation): HOME set, a fresh profile copied from the template by the shell at each start.
+ */
+export function chromiumCommand(home: string): string {
+  const spec = chromiumClient({ port: '{port}', home, profile: '"$D"' });
+  const words = spec.args.map((a) => (a.startsWith('--user-data-dir=') ? a : shellQuote(a)));
+  const fresh = 'D="$(mktemp -d "$HOME/profile.XXXXXX")" && cp -r "$HOME/profile-template/." "$D"';
+  return `export HOME=${shellQuote(home)} && ${fresh} && exec ${shellQuote(requireBinary('chromium'))} ${words.join(' ')}`;
 }

@@ -116,6 +116,12 @@ export interface Needs {
    * eddsa13 / ecdsa13 is empty): it has no EdDSA (ECDSA) certificate.
    */
   serverLacks13?: 'eddsa' | 'ecdsa';
+  /**
+   * Against a client: its compress_certificate (RFC 8879) lists an algorithm our server compresses with (the probe's
+   * record), so our Certificate goes out compressed; 'one': it lists exactly one algorithm, so another one is one it did
+   * not offer.
+   */
+  peerCompressesCertificates?: 'any' | 'one';
 }
 
 /** A client certificate key a mutation runs with (Needs.clientKeys): the run's own, or a test PKI key kind. */

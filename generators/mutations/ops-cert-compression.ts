@@ -1,8 +1,11 @@
 /**
  * Certificate compression (RFC 8879): the TLS 1.3 base handshake with the client offering compress_certificate (zlib)
  * and the server compressing its Certificate, then the server breaks what RFC 8879 §4 says a CompressedCertificate
- * carries. Not live: no TLS client here offers compress_certificate (GnuTLS 3.7.9 of this machine is built without
- * zlib, brotli and zstd: `gnutls-cli --compress-cert=zlib` says "Unknown compression method"; OpenSSL 3.0 has none).
+ * carries. Live against a client whose compress_certificate lists an algorithm our server compresses with (the
+ * probe's record, Needs.peerCompressesCertificates; Chromium offers brotli, spec/chromium-client.spec.ts): our server
+ * compresses with the one it lists. `cc-not-offered` is not live: it needs a client that offers no compression and
+ * decompresses all the same, which none here is (GnuTLS 3.7.9 of this machine is built without zlib, brotli and zstd;
+ * OpenSSL 3.0 has no RFC 8879).
  */
 import { compressCertificate, decompressCertificate } from '../../wire/compress';
 import { decodeHandshake, encodeBody, type HandshakeBody } from '../../wire/handshake';
@@ -12,14 +15,20 @@ import { type BaseEnv, type BaseName, onceOn } from './support';
 
 const T13_ALL: readonly BaseName[] = ['t13-server-auth', 't13-mutual'];
 const NOT_LIVE =
-  'needs a client that offers compress_certificate: none here does (GnuTLS 3.7.9 built without zlib, brotli and zstd; OpenSSL 3.0 has no RFC 8879)';
+  'a client that offers no compress_certificate has no decompressor to find the fault with: none here does RFC 8879 without offering it (GnuTLS 3.7.9 built without zlib, brotli and zstd; OpenSSL 3.0 has no RFC 8879)';
+
+/** The algorithms our server compresses with, in its order (its choice: the first the client lists). */
+const OURS: readonly number[] = [A.zlib, A.brotli];
 
 type Compressed = Extract<HandshakeBody, { type: 'compressed_certificate' }>;
 
-/** Our server compresses with zlib; its CompressedCertificate changed by `edit` (the in-memory client offered zlib). */
+/**
+ * Our server compresses with the first of its algorithms the client lists (in memory the client offers zlib; live
+ * what the probe saw); its CompressedCertificate changed by `edit`.
+ */
 function serverCompressed(env: BaseEnv, edit: (b: Compressed) => void) {
   return {
-    config: { ...env.server, certificateCompression: [A.zlib] },
+    config: { ...env.server, certificateCompression: [...OURS] },
     hooks: onceOn('compressed_certificate', (raw) => {
       const b = decodeHandshake(raw).message.body;
       if (b.type !== 'compressed_certificate') return [raw];
@@ -44,11 +53,11 @@ export const CERT_COMPRESSION_MUTATIONS: readonly Mutation[] = [
         b.uncompressedLength -= 1;
       }),
     inMemory: offersZlib,
-    notLive: NOT_LIVE,
+    needs: { peerCompressesCertificates: 'any' },
   },
   {
     name: 'cc-not-decompressible',
-    description: "the server's CompressedCertificate carries bytes that are no zlib stream",
+    description: "the server's CompressedCertificate carries bytes that are no zlib (nor brotli) stream",
     versions: ['1.3'],
     rules: ['ext.cc.decompress'],
     where: 'server-sends',
@@ -58,28 +67,30 @@ export const CERT_COMPRESSION_MUTATIONS: readonly Mutation[] = [
         b.compressed = Uint8Array.of(0x78, 0x9c, 0xff, 0xff, 0xff, 0xff);
       }),
     inMemory: offersZlib,
-    notLive: NOT_LIVE,
+    needs: { peerCompressesCertificates: 'any' },
   },
   {
     name: 'cc-algorithm-not-offered',
-    description: 'the client offers zlib only; the server compresses its Certificate with brotli',
+    description:
+      'the client offers one algorithm (zlib in memory); the server compresses its Certificate with another one (brotli; zlib to a client that offers brotli)',
     versions: ['1.3'],
     rules: ['ext.cc.offered'],
     where: 'server-sends',
     bases: T13_ALL,
     mutate: (env) => ({
-      config: { ...env.server, certificateCompression: [A.zlib] },
+      config: { ...env.server, certificateCompression: [...OURS] },
       hooks: onceOn('compressed_certificate', (raw) => {
         const b = decodeHandshake(raw).message.body;
         if (b.type !== 'compressed_certificate') return [raw];
-        // the same Certificate, compressed with the algorithm the client did not list
+        // the same Certificate, compressed with an algorithm of ours the client did not list
+        const other = OURS.find((a) => a !== b.algorithm && !(env.client.certificateCompression ?? []).includes(a));
         const inflated = decompressCertificate(b.algorithm, b.compressed, b.uncompressedLength);
-        if (!inflated.ok) return [raw];
-        return [encodeBody({ ...b, algorithm: A.brotli, compressed: compressCertificate(A.brotli, inflated.body) })];
+        if (!inflated.ok || other === undefined) return [raw];
+        return [encodeBody({ ...b, algorithm: other, compressed: compressCertificate(other, inflated.body) })];
       }),
     }),
     inMemory: offersZlib,
-    notLive: NOT_LIVE,
+    needs: { peerCompressesCertificates: 'one' },
   },
   {
     name: 'cc-not-offered',
