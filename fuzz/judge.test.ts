@@ -751,3 +751,36 @@ describe('the lengths family: valid application data records after the handshake
     expect({ verdict: reset.verdict, rule: reset.rule }).toEqual({ verdict: 'reset', rule: 'rec.appdata-up-to-limit' });
   });
 });
+
+describe('a client that aborts after our invalid ServerHello encrypts its alert under keys we do not share', () => {
+  // our server's ML-KEM ciphertext flipped: the client decapsulates another secret (FIPS 203 implicit rejection), so
+  // its handshake keys differ from ours; RFC 8446 §6: its alert is protected under them
+  const judgeServerSide = (clientRecordBytes: number) => {
+    const steps: Step[] = [
+      { dir: C, type: 'client_hello', bytes: 300 },
+      { dir: S, type: 'server_hello', bytes: 1200 },
+      { dir: S, type: 'encrypted_record', kind: 'application_data', epoch: 'handshake', bytes: 900 },
+      { dir: C, type: 'change_cipher_spec', kind: 'change_cipher_spec', bytes: 6 },
+      { dir: C, type: 'encrypted_record', kind: 'application_data', epoch: 'handshake', bytes: clientRecordBytes },
+    ];
+    const t = transcript(steps);
+    const expect = expectationOf(mutation('t13-mlkem-server-ciphertext-flipped'), '1.3', 'client');
+    return judgeConversation(
+      expect,
+      { transcript: t, verdicts: [], peer: [] },
+      { version: '1.3', ours: S, from: { message: 'server_hello' }, end: closedHandshaking },
+      'exact',
+    );
+  };
+
+  it('a record of 5 + 2 + 1 + 16 bytes holds an alert and nothing else: a rejection whose alert cannot be read', () => {
+    const j = judgeServerSide(5 + 2 + 1 + 16);
+    expect(j.verdict).toBe('conforming');
+    expect(j.detail).toMatch(/alert protected under keys derived from our invalid input/);
+  });
+
+  it('a record that can hold its Finished (4 + 32 bytes) is the client going on: acceptance', () => {
+    const j = judgeServerSide(5 + 4 + 32 + 1 + 16);
+    expect(j.verdict).toBe('accepted-invalid');
+  });
+});

@@ -210,6 +210,13 @@ export function classify(expect: Expectation, obs: Observation, strictness: Stri
       detail: `the peer went on after our invalid input: it sent ${obs.wentOn}${then}${held}`,
     });
   }
+  if (obs.sealedAlert && obs.alert === undefined)
+    // the peer aborted (RFC 8446 §6: alerts are protected under the current keys, here keys it derived from our
+    // invalid input); which alert it chose cannot be read, so no strictness can fault it
+    return {
+      verdict: 'conforming',
+      detail: `rejected with an alert protected under keys derived from our invalid input (its description cannot be read; expected ${named})`,
+    };
   if (obs.alert !== undefined) {
     if (strictness === 'any-abort' || want.length === 0 || want.includes(obs.alert))
       return withAlert({ verdict: 'conforming', detail: `rejected with ${obs.alert}` });

@@ -22,7 +22,7 @@
 import type { SocketEnd } from '../engine/socket';
 import type { Outcome } from '../engine/types';
 import type { Transcript, TranscriptMessage } from '../transcript/model';
-import { alertDescriptions, ContentType, nameOf } from '../wire/registry';
+import { alertDescriptions, ContentType, cipherSuites, nameOf } from '../wire/registry';
 import type { Direction, MessageKind, MessageType, TlsVersion } from '../wire/vocabulary';
 
 /** Where our invalid input starts: after this many bytes of our records, or at our first message of this type. */
@@ -64,6 +64,13 @@ export interface Observation {
    * ChangeCipherSpec included or not; our client held them back: fuzz/exchange.ts holdFrom).
    */
   alertBeforeOurFinished?: true;
+  /**
+   * TLS 1.3, after our invalid plaintext hello: the peer's first protected record was too short to hold any
+   * handshake message (its inner plaintext at most 3 bytes: an alert and its content type), under keys it derived
+   * from our invalid input, so we cannot read it. It is an alert whose description we cannot check, not a sign
+   * that the peer went on (a client aborting after our ServerHello encrypts its alert, RFC 8446 §6).
+   */
+  sealedAlert?: true;
 }
 
 export const alertName = (d: number): string => nameOf(alertDescriptions, d, 2);
@@ -110,6 +117,27 @@ function firstMessageRecordFrom(
     if (best === undefined || at < best) best = at;
   }
   return best;
+}
+
+/** The AEAD tag length of the suite the ServerHello of `t` selected: 8 for the CCM_8 suites, else 16. */
+function tagLengthOf(t: Transcript): number {
+  const raw = t.messages.find((m) => m.type === 'server_hello')?.raw;
+  // header 4, legacy_version 2, random 32, then the session id and the cipher suite
+  const sid = raw?.[4 + 2 + 32];
+  if (raw === undefined || sid === undefined || raw.length < 4 + 2 + 32 + 1 + sid + 2) return 16;
+  const at = 4 + 2 + 32 + 1 + sid;
+  return cipherSuites.get((raw[at]! << 8) | raw[at + 1]!)?.cipher.endsWith('_8') ? 8 : 16;
+}
+
+/**
+ * A protected TLS 1.3 record too short for any handshake message (4-byte header, then the content type and the tag):
+ * what it can carry is an alert (2 bytes) or at most 2 bytes of data.
+ */
+function tooShortForHandshake(t: Transcript, m: TranscriptMessage): boolean {
+  const recs = m.records ?? [];
+  if (recs.length !== 1) return false;
+  const r = t.records[recs[0]!];
+  return r !== undefined && r.encrypted && r.raw.length - 5 <= 3 + tagLengthOf(t);
 }
 
 /** A peer alert's name and whether it is an error alert (RFC 8446 §6: every TLS 1.3 alert but the closure alerts; TLS 1.2: fatal level). */
@@ -274,6 +302,17 @@ export function observe(
       if (out.wentOn === undefined) out.at = m.index;
       break;
     }
+    if (
+      out.wentOn === undefined &&
+      version === '1.3' &&
+      fromPlaintextHello &&
+      (m.type === 'encrypted_record' || m.type === 'encrypted_handshake_message') &&
+      tooShortForHandshake(t, m)
+    ) {
+      out.sealedAlert = true;
+      out.at = m.index;
+      break;
+    }
     if ((out.wentOn === undefined || weak) && !o.explained?.has(m.index) && answering(m) && ticketAnswers(m)) {
       const w = wentOnBy(m, version, fromPlaintextHello, postHandshake, o.renegotiated !== undefined);
       if (w && (out.wentOn === undefined || !w.weak)) {
@@ -284,7 +323,7 @@ export function observe(
     }
   }
   // a plaintext alert record the transcript kept unread (a TLS 1.3 peer that aborted before its handshake keys)
-  if (out.alert === undefined && out.wentOn === undefined && !out.closeNotify) {
+  if (out.alert === undefined && out.wentOn === undefined && !out.closeNotify && !out.sealedAlert) {
     const r = t.records.find(
       (x) =>
         x.dir === peer &&
