@@ -137,7 +137,7 @@ function tooShortForHandshake(t: Transcript, m: TranscriptMessage): boolean {
   const recs = m.records ?? [];
   if (recs.length !== 1) return false;
   const r = t.records[recs[0]!];
-  return r !== undefined && r.encrypted && r.raw.length - 5 <= 3 + tagLengthOf(t);
+  return r?.encrypted === true && r.raw.length - 5 <= 3 + tagLengthOf(t);
 }
 
 /** A peer alert's name and whether it is an error alert (RFC 8446 §6: every TLS 1.3 alert but the closure alerts; TLS 1.2: fatal level). */
