@@ -755,7 +755,7 @@ describe('the lengths family: valid application data records after the handshake
 describe('a client that aborts after our invalid ServerHello encrypts its alert under keys we do not share', () => {
   // our server's ML-KEM ciphertext flipped: the client decapsulates another secret (FIPS 203 implicit rejection), so
   // its handshake keys differ from ours; RFC 8446 §6: its alert is protected under them
-  const judgeServerSide = (clientRecordBytes: number) => {
+  const judgeServerSide = (clientRecordBytes: number, op = 't13-mlkem-server-ciphertext-flipped') => {
     const steps: Step[] = [
       { dir: C, type: 'client_hello', bytes: 300 },
       { dir: S, type: 'server_hello', bytes: 1200 },
@@ -764,7 +764,7 @@ describe('a client that aborts after our invalid ServerHello encrypts its alert 
       { dir: C, type: 'encrypted_record', kind: 'application_data', epoch: 'handshake', bytes: clientRecordBytes },
     ];
     const t = transcript(steps);
-    const expect = expectationOf(mutation('t13-mlkem-server-ciphertext-flipped'), '1.3', 'client');
+    const expect = expectationOf(mutation(op), '1.3', 'client');
     return judgeConversation(
       expect,
       { transcript: t, verdicts: [], peer: [] },
@@ -777,6 +777,14 @@ describe('a client that aborts after our invalid ServerHello encrypts its alert 
     const j = judgeServerSide(5 + 2 + 1 + 16);
     expect(j.verdict).toBe('conforming');
     expect(j.detail).toMatch(/alert protected under keys derived from our invalid input/);
+  });
+
+  it('the same record after a ServerHello the client must refuse as it reads it is acceptance: it derived keys from it', () => {
+    // RFC 8446 §4.2.11: a selected_identity out of range is refused with illegal_parameter at the ServerHello, before any
+    // key is derived from it; an alert protected under keys of its making shows the client went past it
+    const j = judgeServerSide(5 + 2 + 1 + 16, 't13-psk-selected-identity-unoffered');
+    expect(j.verdict).toBe('accepted-invalid');
+    expect(j.detail).toMatch(/too short for any handshake message/);
   });
 
   it('a record that can hold its Finished (4 + 32 bytes) is the client going on: acceptance', () => {

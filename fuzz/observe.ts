@@ -65,10 +65,12 @@ export interface Observation {
    */
   alertBeforeOurFinished?: true;
   /**
-   * TLS 1.3, after our invalid plaintext hello: the peer's first protected record was too short to hold any
-   * handshake message (its inner plaintext at most 3 bytes: an alert and its content type), under keys it derived
-   * from our invalid input, so we cannot read it. It is an alert whose description we cannot check, not a sign
-   * that the peer went on (a client aborting after our ServerHello encrypts its alert, RFC 8446 §6).
+   * TLS 1.3, after our invalid plaintext hello: what showed the peer going on (`wentOn`) was a protected record too
+   * short to hold any handshake message (its inner plaintext at most 3 bytes: an alert and its content type), under
+   * keys it derived from our hello, so we cannot read it. The peer went past our hello (it derived keys from it) and
+   * then aborted: acceptance of an input it should have refused at the hello, but the expected rejection of one that
+   * shows only when a record does not open (e.g. an ML-KEM ciphertext, implicitly rejected: RFC 8446 §6, its alert
+   * is protected under the keys it has).
    */
   sealedAlert?: true;
 }
@@ -302,19 +304,24 @@ export function observe(
       if (out.wentOn === undefined) out.at = m.index;
       break;
     }
-    if (
-      out.wentOn === undefined &&
-      version === '1.3' &&
-      fromPlaintextHello &&
-      (m.type === 'encrypted_record' || m.type === 'encrypted_handshake_message') &&
-      tooShortForHandshake(t, m)
-    ) {
-      out.sealedAlert = true;
-      out.at = m.index;
-      break;
-    }
     if ((out.wentOn === undefined || weak) && !o.explained?.has(m.index) && answering(m) && ticketAnswers(m)) {
-      const w = wentOnBy(m, version, fromPlaintextHello, postHandshake, o.renegotiated !== undefined);
+      let w = wentOnBy(m, version, fromPlaintextHello, postHandshake, o.renegotiated !== undefined);
+      // a protected record that can hold no handshake message: the peer's alert, under keys it derived from our hello
+      // (fuzz/judge.ts takes it as the rejection only where the rules expect a record that does not open)
+      if (
+        w &&
+        !w.weak &&
+        version === '1.3' &&
+        fromPlaintextHello &&
+        (m.type === 'encrypted_record' || m.type === 'encrypted_handshake_message') &&
+        tooShortForHandshake(t, m)
+      ) {
+        out.sealedAlert = true;
+        w = {
+          what: 'a protected record too short for any handshake message (an alert under keys it derived from our hello)',
+          weak: false,
+        };
+      }
       if (w && (out.wentOn === undefined || !w.weak)) {
         out.wentOn = w.what;
         out.at = m.index;
@@ -323,7 +330,7 @@ export function observe(
     }
   }
   // a plaintext alert record the transcript kept unread (a TLS 1.3 peer that aborted before its handshake keys)
-  if (out.alert === undefined && out.wentOn === undefined && !out.closeNotify && !out.sealedAlert) {
+  if (out.alert === undefined && out.wentOn === undefined && !out.closeNotify) {
     const r = t.records.find(
       (x) =>
         x.dir === peer &&
