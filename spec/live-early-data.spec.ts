@@ -165,7 +165,10 @@ describe('live 0-RTT: openssl s_server -early_data', () => {
     const store = newClientSessionStore();
     await ticket(store);
     const c = await resumeWith(store, {}, withoutEarlyDataExtension(store.tls13.at(-1)!, provider));
-    expect(c.failedStep).toBe('handshake');
+    // as past the limit above: s_server may send its whole flight before it reads the record it cannot open, so its
+    // alert can come after our Finished (the first exchange then fails) or before it; CI19 saw the first, 1 run in 3
+    // alone does
+    expect(['handshake', 'first exchange']).toContain(c.failedStep);
     expect(alertOf(c)).toBe(AlertDescription.bad_record_mac);
   });
 
